@@ -1,0 +1,21 @@
+//! A reference to a supporting material (申请材料). The blob itself never travels through the log:
+//! only its name, kind, digest and size, so anyone holding the file can prove it is the one referred to.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MaterialRef {
+    /// 材料名称
+    #[schemars(length(min = 1, max = 200))]
+    pub name: String,
+    /// 材料类型代码, e.g. `id-card-copy`, `household-register`
+    #[schemars(length(min = 1, max = 64))]
+    pub kind: String,
+    /// 文件摘要: lowercase hex SHA-256 of the file
+    #[schemars(regex(pattern = r"^[0-9a-f]{64}$"))]
+    pub sha256: String,
+    /// 文件大小 (bytes)
+    pub size: u64,
+}

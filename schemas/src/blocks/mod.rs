@@ -1,0 +1,2 @@
+//! Shared building blocks of canonical forms.
+pub mod material;

@@ -1,0 +1,10 @@
+//! The shared language of the tongban federation: canonical matter forms, lifecycle event payloads,
+//! identifier validators (GB 11643, GB 32100, GB/T 2260, GB/T 2261.1, GB/T 3304) and the schema
+//! registry. Pure data and checks: no I/O beyond reading the checked-in schema files.
+#![deny(unsafe_code)]
+
+pub mod blocks;
+pub mod events;
+pub mod mode;
+
+pub use mode::Mode;
