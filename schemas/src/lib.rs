@@ -4,7 +4,16 @@
 #![deny(unsafe_code)]
 
 pub mod blocks;
+mod error;
 pub mod events;
+pub mod ids;
+pub mod mask;
+pub mod matters;
 pub mod mode;
+pub mod validation;
+mod violation;
 
+pub use error::SchemaError;
+pub use matters::Matter;
 pub use mode::Mode;
+pub use violation::{Report, Violation};

@@ -1,0 +1,56 @@
+//! Masking of personal values for messages and logs. Personal data never goes into log lines, so
+//! every message that refers to a value shows only enough of it to find the record again.
+
+/// `11010519491231002X` → `1101**********002X`: region prefix and last four kept.
+pub fn id_number(s: &str) -> String {
+    keep_ends(s, 4, 4)
+}
+
+/// `13812345678` → `138****5678`.
+pub fn phone(s: &str) -> String {
+    keep_ends(s, 3, 4)
+}
+
+/// `张三` → `张*`, `欧阳娜娜` → `欧***`: only the first character stays.
+pub fn name(s: &str) -> String {
+    keep_ends(s, 1, 0)
+}
+
+/// Anything else: the first and last character of longer values, stars between.
+pub fn other(s: &str) -> String {
+    keep_ends(s, 1, 1)
+}
+
+fn keep_ends(s: &str, head: usize, tail: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let n = chars.len();
+    if n == 0 {
+        return String::new();
+    }
+    if n <= head + tail {
+        // Too short to show anything safely: keep at most the first character.
+        let mut out = String::new();
+        out.push(chars[0]);
+        out.extend(std::iter::repeat_n('*', n.saturating_sub(1).max(1)));
+        return out;
+    }
+    let mut out: String = chars[..head].iter().collect();
+    out.extend(std::iter::repeat_n('*', n - head - tail));
+    out.extend(&chars[n - tail..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks() {
+        assert_eq!(id_number("11010519491231002X"), "1101**********002X");
+        assert_eq!(phone("13812345678"), "138****5678");
+        assert_eq!(name("张三"), "张*");
+        assert_eq!(name("欧阳娜娜"), "欧***");
+        assert_eq!(name("王"), "王*");
+        assert_eq!(other(""), "");
+    }
+}

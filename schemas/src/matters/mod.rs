@@ -1,0 +1,226 @@
+//! The matters (事项) tongban carries, each with its canonical form, allowed modes, statutory time
+//! limits and required materials. One file per matter; this module holds what they share.
+
+mod business_registration;
+mod criminal_record_certificate;
+mod housing_fund_transfer;
+mod hukou_transfer;
+mod medical_filing;
+mod pension_transfer;
+mod social_security_card;
+mod submission;
+mod unemployment_registration;
+
+pub use business_registration::BusinessRegistrationForm;
+pub use criminal_record_certificate::CriminalRecordCertificateForm;
+pub use housing_fund_transfer::HousingFundTransferForm;
+pub use hukou_transfer::HukouTransferForm;
+pub use medical_filing::MedicalFilingForm;
+pub use pension_transfer::PensionTransferForm;
+pub use social_security_card::SocialSecurityCardForm;
+pub use submission::Submission;
+pub use unemployment_registration::UnemploymentRegistrationForm;
+
+use crate::blocks::ApplicantKind;
+use crate::mode::Mode;
+use crate::validation::{self, CompiledSchema};
+use crate::violation::{Report, Violation};
+use serde_json::Value;
+use std::sync::OnceLock;
+
+/// Statutory time limits in working days (行政许可法 Art. 32, 42, 44). These are the legal maxima;
+/// provinces' shorter 承诺时限 belong to their adapters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct TimeLimits {
+    /// 补正告知 / 受理 window (Art. 32: 5 days; after it the application counts as accepted)
+    pub acceptance_days: u32,
+    /// 审查决定 (Art. 42: 20 days)
+    pub decision_days: u32,
+    /// 延长 (Art. 42: +10 days, once)
+    pub extension_days: u32,
+    /// 颁发、送达证件 (Art. 44: 10 days)
+    pub issue_days: u32,
+}
+
+impl TimeLimits {
+    /// The 行政许可法 defaults: 5 / 20 / +10 / 10 working days.
+    pub const STATUTORY: TimeLimits = TimeLimits {
+        acceptance_days: 5,
+        decision_days: 20,
+        extension_days: 10,
+        issue_days: 10,
+    };
+}
+
+/// A material the applicant hands in (its kind is the `kind` of a [`crate::blocks::MaterialRef`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct MaterialRequirement {
+    pub kind: &'static str,
+    pub name_zh: &'static str,
+    pub required: bool,
+}
+
+/// A matter: what it is, how it may be handled and what its canonical submission looks like.
+#[derive(Debug)]
+pub struct Matter {
+    /// Stable canonical code, lowercase kebab, e.g. `medical-filing`.
+    pub code: &'static str,
+    pub title_zh: &'static str,
+    pub title_en: &'static str,
+    /// 事项说明, for pages and the schema's description.
+    pub description_zh: &'static str,
+    /// Which modes the matter allows.
+    pub modes: &'static [Mode],
+    pub limits: TimeLimits,
+    pub materials: &'static [MaterialRequirement],
+    /// Who may apply.
+    pub applicant_kinds: &'static [ApplicantKind],
+    /// Version of the canonical schema written today (`matter.<code>/<version>` in the registry).
+    pub version: u32,
+    /// The mode, origin and handlers of [`Matter::example`].
+    example_route: (Mode, &'static str, &'static [&'static str]),
+    example_applicant: fn() -> Value,
+    example_form: fn() -> Value,
+    example_materials: fn() -> Value,
+    /// The submission schema as schemars generates it, before this module adds the matter's specifics.
+    base_schema: fn() -> schemars::Schema,
+}
+
+/// The registry subject of a matter's canonical schema, e.g. `matter.hukou-transfer`.
+pub fn subject_of(code: &str) -> String {
+    format!("matter.{code}")
+}
+
+impl Matter {
+    pub fn subject(&self) -> String {
+        subject_of(self.code)
+    }
+
+    /// One complete, valid submission body a newcomer can POST as is.
+    pub fn example(&self) -> Value {
+        let (mode, origin, handlers) = self.example_route;
+        serde_json::json!({
+            "matter": self.code,
+            "mode": mode,
+            "origin": origin,
+            "handlers": handlers,
+            "applicant": (self.example_applicant)(),
+            "form": (self.example_form)(),
+            "materials": (self.example_materials)(),
+        })
+    }
+
+    /// The published JSON Schema (draft 2020-12) of the whole submission body, built once.
+    pub fn schema(&self) -> &'static Value {
+        let docs = DOCS.get_or_init(|| MATTERS.iter().map(submission::document).collect());
+        &docs[self.index()]
+    }
+
+    fn index(&self) -> usize {
+        MATTERS
+            .iter()
+            .position(|m| m.code == self.code)
+            .unwrap_or(0)
+    }
+
+    /// Validate the canonical applicant and form of a submission. Collects all problems; pointers start
+    /// with `/applicant` or `/form`. Warnings (e.g. a 统一社会信用代码 with a failing check character)
+    /// do not reject: read them with [`Matter::check`].
+    pub fn validate(&self, applicant: &Value, form: &Value) -> Result<(), Vec<Violation>> {
+        self.check(applicant, form).into_result()
+    }
+
+    /// Like [`Matter::validate`], returning warnings too.
+    pub fn check(&self, applicant: &Value, form: &Value) -> Report {
+        let compiled = CONTENT.get_or_init(|| {
+            MATTERS
+                .iter()
+                .map(|m| CompiledSchema::compile(&submission::content_schema(m.schema())))
+                .collect()
+        });
+        match &compiled[self.index()] {
+            Ok(c) => c.check(
+                &serde_json::json!({ "applicant": applicant, "form": form }),
+                "",
+            ),
+            Err(e) => Report {
+                violations: vec![validation::internal(&e.to_string())],
+                warnings: vec![],
+            },
+        }
+    }
+
+    /// Validate a whole submission body: the matter's schema (including mode rules: `joint` needs at
+    /// least two handlers, `online`/`proxy` exactly one) plus the rules JSON Schema cannot say (the
+    /// origin is not among the handlers, no handler twice).
+    pub fn check_submission(&self, body: &Value) -> Report {
+        let compiled = FULL.get_or_init(|| {
+            MATTERS
+                .iter()
+                .map(|m| CompiledSchema::compile(m.schema()))
+                .collect()
+        });
+        let mut report = match &compiled[self.index()] {
+            Ok(c) => c.check(body, ""),
+            Err(e) => Report {
+                violations: vec![validation::internal(&e.to_string())],
+                warnings: vec![],
+            },
+        };
+        submission::route_rules(body, &mut report);
+        report
+    }
+}
+
+static DOCS: OnceLock<Vec<Value>> = OnceLock::new();
+static CONTENT: OnceLock<Vec<Result<CompiledSchema, crate::SchemaError>>> = OnceLock::new();
+static FULL: OnceLock<Vec<Result<CompiledSchema, crate::SchemaError>>> = OnceLock::new();
+
+static MATTERS: [Matter; 8] = [
+    medical_filing::MATTER,
+    pension_transfer::MATTER,
+    hukou_transfer::MATTER,
+    housing_fund_transfer::MATTER,
+    social_security_card::MATTER,
+    business_registration::MATTER,
+    criminal_record_certificate::MATTER,
+    unemployment_registration::MATTER,
+];
+
+/// Every matter, in a stable order.
+pub fn all() -> &'static [Matter] {
+    &MATTERS
+}
+
+/// The matter with this canonical code.
+pub fn get(code: &str) -> Option<&'static Matter> {
+    MATTERS.iter().find(|m| m.code == code)
+}
+
+/// Validate a whole submission body, looking the matter up from its `matter` field.
+pub fn check_submission(body: &Value) -> Report {
+    match body.get("matter").and_then(Value::as_str) {
+        Some(code) => match get(code) {
+            Some(m) => m.check_submission(body),
+            None => Report {
+                violations: vec![Violation::new(
+                    "/matter",
+                    "unknown-matter",
+                    format!("未知事项编码 {code}"),
+                )],
+                warnings: vec![],
+            },
+        },
+        None => Report {
+            violations: vec![Violation::new(
+                "/matter",
+                "required",
+                "缺少事项编码 matter (required)",
+            )],
+            warnings: vec![],
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,149 @@
+//! The submission body every matter shares, and the assembly of a matter's published schema from it.
+
+use super::Matter;
+use crate::blocks::{DivisionCode, MaterialRef};
+use crate::mode::Mode;
+use crate::violation::{Report, Violation};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// 跨省通办申请 (canonical submission body): `A` is the applicant type, `F` the matter's form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Submission<A, F> {
+    /// 事项编码 (canonical matter code)
+    pub matter: String,
+    /// 办理模式：online 全程网办，proxy 异地代收代办，joint 多地联办
+    pub mode: Mode,
+    /// 收件地 (受理申请的地区) 行政区划代码
+    pub origin: DivisionCode,
+    /// 办理地行政区划代码；第一个为牵头办理地 (受理并作出决定)。joint 至少 2 个，online/proxy 恰好 1 个，不含收件地
+    #[schemars(length(min = 1))]
+    pub handlers: Vec<DivisionCode>,
+    /// 申请人
+    pub applicant: A,
+    /// 事项表单
+    pub form: F,
+    /// 申请材料
+    #[serde(default)]
+    pub materials: Vec<MaterialRef>,
+}
+
+/// Generates the base schema for a submission type (the function pointer each matter keeps).
+pub(super) fn base<A: JsonSchema, F: JsonSchema>() -> schemars::Schema {
+    schemars::schema_for!(Submission<A, F>)
+}
+
+/// The published document: the base schema plus the matter's code, modes, mode rules, titles and
+/// example, so the file alone tells a reader everything the matter requires.
+pub(super) fn document(m: &Matter) -> Value {
+    let mut doc = (m.base_schema)().to_value();
+    let modes: Vec<&str> = m.modes.iter().map(|x| x.as_str()).collect();
+    let modes_zh: Vec<String> = m
+        .modes
+        .iter()
+        .map(|x| format!("{} {}", x.as_str(), x.title_zh()))
+        .collect();
+    if let Some(obj) = doc.as_object_mut() {
+        obj.insert(
+            "$id".into(),
+            json!(format!("urn:tongban:schema:{}:{}", m.subject(), m.version)),
+        );
+        obj.insert(
+            "title".into(),
+            json!(format!("{} ({})", m.title_zh, m.title_en)),
+        );
+        obj.insert("description".into(), json!(m.description_zh));
+        obj.insert(
+            "allOf".into(),
+            json!([{
+                "if": { "properties": { "mode": { "const": "joint" } }, "required": ["mode"] },
+                "then": { "properties": { "handlers": { "minItems": 2 } } },
+                "else": { "properties": { "handlers": { "maxItems": 1 } } }
+            }]),
+        );
+        obj.insert("examples".into(), json!([m.example()]));
+        obj.insert(
+            "x-tongban-matter".into(),
+            json!({
+                "code": m.code,
+                "title_zh": m.title_zh,
+                "title_en": m.title_en,
+                "modes": modes,
+                "limits": m.limits,
+                "materials": m.materials,
+                "applicant_kinds": m.applicant_kinds,
+            }),
+        );
+        if let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut) {
+            props.insert(
+                "matter".into(),
+                json!({ "const": m.code, "description": format!("事项编码：{}", m.title_zh) }),
+            );
+            props.insert(
+                "mode".into(),
+                json!({ "enum": modes, "description": format!("办理模式 (本事项允许：{})", modes_zh.join("，")) }),
+            );
+        }
+    }
+    doc
+}
+
+/// The part of a document that covers only `applicant` and `form` (what [`Matter::validate`] checks).
+pub(super) fn content_schema(doc: &Value) -> Value {
+    let mut content = doc.clone();
+    if let Some(obj) = content.as_object_mut() {
+        obj.remove("allOf");
+        obj.remove("examples");
+        obj.insert("required".into(), json!(["applicant", "form"]));
+        if let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut) {
+            props.retain(|k, _| k == "applicant" || k == "form");
+        }
+    }
+    content
+}
+
+/// Rules about the route that JSON Schema cannot express.
+pub(super) fn route_rules(body: &Value, report: &mut Report) {
+    let origin = body.get("origin").and_then(Value::as_str);
+    let Some(handlers) = body.get("handlers").and_then(Value::as_array) else {
+        return;
+    };
+    let codes: Vec<Option<&str>> = handlers.iter().map(Value::as_str).collect();
+    for (i, code) in codes.iter().enumerate() {
+        let Some(code) = code else { continue };
+        if Some(*code) == origin {
+            report.violations.push(Violation::new(
+                format!("/handlers/{i}"),
+                "origin-is-handler",
+                "收件地不能同时为办理地 (the origin is not a handler in a cross-region application)",
+            ));
+        }
+        if codes[..i].contains(&Some(*code)) {
+            report.violations.push(Violation::new(
+                format!("/handlers/{i}"),
+                "duplicate-handler",
+                "办理地重复",
+            ));
+        }
+    }
+}
+
+/// Example materials: one entry per required material, with a made-up digest.
+pub(super) fn example_materials(m: &[super::MaterialRequirement]) -> Value {
+    Value::Array(
+        m.iter()
+            .filter(|r| r.required)
+            .enumerate()
+            .map(|(i, r)| {
+                json!({
+                    "name": r.name_zh,
+                    "kind": r.kind,
+                    "sha256": format!("{:064x}", 0x5eed_0000_u64 + i as u64),
+                    "size": 102_400 + 1_024 * i as u64,
+                })
+            })
+            .collect(),
+    )
+}

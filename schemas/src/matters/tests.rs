@@ -1,0 +1,200 @@
+use super::*;
+use serde_json::json;
+
+fn example_parts(m: &Matter) -> (Value, Value) {
+    let ex = m.example();
+    (ex["applicant"].clone(), ex["form"].clone())
+}
+
+#[test]
+fn eight_matters_with_stable_unique_codes() {
+    assert!(all().len() >= 8);
+    for m in all() {
+        assert!(
+            m.code.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+            "{}",
+            m.code
+        );
+        assert_eq!(get(m.code).map(|x| x.code), Some(m.code));
+        assert_eq!(all().iter().filter(|x| x.code == m.code).count(), 1);
+        assert!(!m.modes.is_empty() && !m.materials.is_empty());
+    }
+    assert!(get("no-such-matter").is_none());
+}
+
+#[test]
+fn every_example_is_valid_and_routed_correctly() {
+    for m in all() {
+        let ex = m.example();
+        let (a, f) = example_parts(m);
+        assert_eq!(m.validate(&a, &f), Ok(()), "{}", m.code);
+        let report = m.check_submission(&ex);
+        assert!(
+            report.violations.is_empty() && report.warnings.is_empty(),
+            "{}: {report:?}",
+            m.code
+        );
+        let mode = Mode::parse(ex["mode"].as_str().unwrap()).unwrap();
+        assert!(m.modes.contains(&mode), "{}", m.code);
+        let handlers = ex["handlers"].as_array().unwrap();
+        match mode {
+            Mode::Joint => assert!(handlers.len() >= 2),
+            _ => assert_eq!(handlers.len(), 1),
+        }
+        assert!(!handlers.contains(&ex["origin"]));
+    }
+}
+
+#[test]
+fn examples_deserialize_into_the_rust_types() {
+    use crate::blocks::{Applicant, PersonApplicant};
+    fn de<A: serde::de::DeserializeOwned, F: serde::de::DeserializeOwned>(code: &str) {
+        let ex = get(code).unwrap().example();
+        serde_json::from_value::<Submission<A, F>>(ex).unwrap_or_else(|e| panic!("{code}: {e}"));
+    }
+    de::<PersonApplicant, MedicalFilingForm>("medical-filing");
+    de::<PersonApplicant, PensionTransferForm>("pension-transfer");
+    de::<PersonApplicant, HukouTransferForm>("hukou-transfer");
+    de::<PersonApplicant, HousingFundTransferForm>("housing-fund-transfer");
+    de::<PersonApplicant, SocialSecurityCardForm>("social-security-card");
+    de::<Applicant, BusinessRegistrationForm>("business-registration");
+    de::<PersonApplicant, CriminalRecordCertificateForm>("criminal-record-certificate");
+    de::<PersonApplicant, UnemploymentRegistrationForm>("unemployment-registration");
+}
+
+#[test]
+fn all_problems_are_collected_with_pointers_and_masked_messages() {
+    let m = get("hukou-transfer").unwrap();
+    let (mut a, mut f) = example_parts(m);
+    a["id_number"] = json!("110105194912310021"); // bad check digit
+    a["sex"] = json!("3");
+    a["phone"] = json!("12345");
+    a.as_object_mut().unwrap().remove("name");
+    f["reason"] = json!("marriage");
+    f["move_in_address"]["division"] = json!("999999");
+    f["unexpected"] = json!(1);
+    let errs = m.validate(&a, &f).unwrap_err();
+    let has = |p: &str, r: &str| errs.iter().any(|v| v.pointer == p && v.rule == r);
+    assert!(has("/applicant/id_number", "gb11643-checksum"), "{errs:#?}");
+    assert!(has("/applicant/sex", "enum"), "{errs:#?}");
+    assert!(has("/applicant/phone", "pattern"), "{errs:#?}");
+    assert!(has("/applicant/name", "required"), "{errs:#?}");
+    assert!(has("/form/reason", "enum"), "{errs:#?}");
+    assert!(
+        has("/form/move_in_address/division", "gb2260-unknown"),
+        "{errs:#?}"
+    );
+    assert!(has("/form/unexpected", "unknown-property"), "{errs:#?}");
+    for v in &errs {
+        assert!(!v.message.contains("110105194912310021"), "{v}");
+        assert!(!v.message.contains("12345\""), "{v}");
+    }
+    assert!(
+        errs.iter()
+            .any(|v| v.message.contains("1101**********0021"))
+    );
+}
+
+#[test]
+fn nested_persons_are_checked_too() {
+    let m = get("hukou-transfer").unwrap();
+    let (a, mut f) = example_parts(m);
+    f["accompanying"][0]["person"]["birth_date"] = json!("2015-05-10");
+    f["accompanying"][0]["person"]["sex"] = json!("2");
+    let errs = m.validate(&a, &f).unwrap_err();
+    assert!(
+        errs.iter()
+            .any(|v| v.pointer == "/form/accompanying/0/person/birth_date"
+                && v.rule == "birth-date-mismatch"),
+        "{errs:#?}"
+    );
+    assert!(
+        errs.iter()
+            .any(|v| v.pointer == "/form/accompanying/0/person/sex" && v.rule == "sex-mismatch"),
+        "{errs:#?}"
+    );
+}
+
+#[test]
+fn rare_characters_in_names_are_kept() {
+    let m = get("hukou-transfer").unwrap();
+    let (mut a, f) = example_parts(m);
+    a["name"] = json!("王𬌗㐱");
+    assert_eq!(m.validate(&a, &f), Ok(()));
+}
+
+#[test]
+fn credit_code_checksum_is_a_warning_only() {
+    let m = get("business-registration").unwrap();
+    let (_, f) = example_parts(m);
+    let a = json!({ "kind": "organisation", "name": "示例有限公司", "credit_code": "91110000600037341M" });
+    let report = m.check(&a, &f);
+    assert!(report.violations.is_empty(), "{report:?}");
+    assert_eq!(report.warnings.len(), 1);
+    assert_eq!(report.warnings[0].pointer, "/applicant/credit_code");
+    assert_eq!(report.warnings[0].rule, "gb32100-checksum");
+    assert_eq!(m.validate(&a, &f), Ok(()));
+}
+
+#[test]
+fn applicant_kind_is_enforced() {
+    let m = get("medical-filing").unwrap();
+    let (_, f) = example_parts(m);
+    let a = json!({ "kind": "organisation", "name": "示例有限公司", "credit_code": "91110000600037341L" });
+    let errs = m.validate(&a, &f).unwrap_err();
+    assert!(
+        errs.iter().any(|v| v.pointer == "/applicant/kind"),
+        "{errs:#?}"
+    );
+    let errs = m.validate(&json!({"name": "x"}), &f).unwrap_err();
+    assert!(!errs.is_empty());
+}
+
+#[test]
+fn org_applicant_field_errors_point_inside_the_branch() {
+    let m = get("business-registration").unwrap();
+    let (_, f) = example_parts(m);
+    let a = json!({ "kind": "organisation", "name": "", "credit_code": "91110000600037341L" });
+    let errs = m.validate(&a, &f).unwrap_err();
+    assert!(
+        errs.iter()
+            .any(|v| v.pointer == "/applicant/name" && v.rule == "min-length"),
+        "{errs:#?}"
+    );
+}
+
+#[test]
+fn route_rules() {
+    let m = get("hukou-transfer").unwrap();
+    let mut ex = m.example();
+    ex["handlers"] = json!(["330000"]);
+    let r = m.check_submission(&ex);
+    assert!(
+        r.violations.iter().any(|v| v.pointer == "/handlers"),
+        "{r:?}"
+    );
+    ex["handlers"] = json!(["440000", "330000"]);
+    let r = m.check_submission(&ex);
+    assert!(
+        r.violations.iter().any(|v| v.rule == "origin-is-handler"),
+        "{r:?}"
+    );
+    ex["mode"] = json!("online");
+    let r = m.check_submission(&ex);
+    assert!(r.violations.iter().any(|v| v.pointer == "/mode"), "{r:?}");
+    let r = check_submission(&json!({"matter": "nope"}));
+    assert_eq!(r.violations[0].rule, "unknown-matter");
+}
+
+#[test]
+fn invalid_dates_are_rejected() {
+    let m = get("unemployment-registration").unwrap();
+    let (a, mut f) = example_parts(m);
+    f["unemployed_since"] = json!("2023-02-29");
+    let errs = m.validate(&a, &f).unwrap_err();
+    assert!(
+        errs.iter()
+            .any(|v| v.pointer == "/form/unemployed_since" && v.rule == "date-invalid"),
+        "{errs:#?}"
+    );
+}

@@ -1,0 +1,50 @@
+//! Validation of instances against the published schemas: jsonschema for the structure plus the
+//! identifier checks named by [`crate::blocks::CHECK_KEYWORD`], all problems collected at once and
+//! turned into [`Violation`]s with JSON pointers and masked messages.
+
+mod errors;
+mod keyword;
+
+pub use errors::to_report;
+
+use crate::blocks::CHECK_KEYWORD;
+use crate::violation::{Report, Violation};
+use serde_json::Value;
+
+/// A compiled schema: structure and identifier checks in one pass.
+pub struct CompiledSchema {
+    validator: jsonschema::Validator,
+}
+
+impl std::fmt::Debug for CompiledSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CompiledSchema")
+    }
+}
+
+impl CompiledSchema {
+    /// Compiles a draft 2020-12 document; fails only for a broken document (a bug, not bad input).
+    pub fn compile(schema: &Value) -> Result<CompiledSchema, crate::SchemaError> {
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .with_keyword(CHECK_KEYWORD, keyword::factory)
+            .build(schema)
+            .map_err(|e| crate::SchemaError::Compile(e.masked().to_string()))?;
+        Ok(CompiledSchema { validator })
+    }
+
+    /// Every problem with `instance`; pointers are prefixed with `prefix` (e.g. `""` for a body root).
+    pub fn check(&self, instance: &Value, prefix: &str) -> Report {
+        to_report(self.validator.iter_errors(instance), prefix)
+    }
+
+    pub fn is_valid(&self, instance: &Value) -> bool {
+        self.check(instance, "").is_ok()
+    }
+}
+
+/// A violation for a schema that could not be compiled: reported instead of panicking, so a broken
+/// build shows up as a clear error on every request rather than a crash.
+pub(crate) fn internal(message: &str) -> Violation {
+    Violation::new("", "internal-schema", message)
+}

@@ -1,0 +1,64 @@
+//! What is wrong with a submission, said so that a caller can point at the field and a log line can
+//! carry it: a JSON pointer, a machine rule name and a message that never repeats personal data.
+
+use serde::{Deserialize, Serialize};
+
+/// One problem found in a submission (or, as a warning, one doubt that does not reject it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    /// JSON pointer from the body root, e.g. `/applicant/id_number`.
+    pub pointer: String,
+    /// Short machine rule name, e.g. `gb11643-checksum`, `required`, `type`.
+    pub rule: String,
+    /// For people. Never contains the offending personal value in clear: identifiers, phones and names
+    /// are masked (e.g. `1101**********002X`), because violations end up in logs and problem documents.
+    pub message: String,
+}
+
+impl Violation {
+    pub fn new(
+        pointer: impl Into<String>,
+        rule: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Violation {
+            pointer: pointer.into(),
+            rule: rule.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} [{}]: {}", self.pointer, self.rule, self.message)
+    }
+}
+
+/// The outcome of checking a submission: violations reject it, warnings are reported but accepted
+/// (e.g. a 统一社会信用代码 whose check character fails, as some early real codes do).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub violations: Vec<Violation>,
+    pub warnings: Vec<Violation>,
+}
+
+impl Report {
+    pub fn is_ok(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    /// `Ok` when nothing rejects the submission (warnings are dropped; read them from the report).
+    pub fn into_result(self) -> Result<(), Vec<Violation>> {
+        if self.violations.is_empty() {
+            Ok(())
+        } else {
+            Err(self.violations)
+        }
+    }
+}
+
+/// Escapes one reference token of a JSON pointer (RFC 6901).
+pub fn escape_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
