@@ -1,1 +1,22 @@
+//! The tongban gateway: the domain core (the cross-region application aggregate), the event log
+//! with its backends, projections, the HTTP API and authentication.
+//!
+//! Dependencies point inwards: `domain` is pure; `envelope` seals events for the log; `log` and
+//! `projections` are stores behind traits; `service` runs commands against them; `http` is the edge.
 #![deny(unsafe_code)]
+
+pub mod auth;
+pub mod domain;
+pub mod envelope;
+pub mod fsutil;
+pub mod hex;
+pub mod http;
+pub mod ids;
+pub mod log;
+pub mod projections;
+pub mod random;
+pub mod service;
+pub mod time;
+
+#[cfg(test)]
+mod testutil;

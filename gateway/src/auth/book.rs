@@ -1,0 +1,368 @@
+//! The region book: which regions take part and which token hashes act for them.
+//!
+//! Kept as one JSON file written atomically, so `tongban regions add` can change it while a gateway
+//! runs; the gateway reloads it when its modification time changes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::principal::Principal;
+use crate::time::Timestamp;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegionBookError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid region book: {reason}")]
+    Malformed { path: String, reason: String },
+    #[error("region code {0:?} is not a 6-digit GB/T 2260 code")]
+    BadCode(String),
+    #[error("region name must not be empty")]
+    EmptyName,
+    #[error("region {0} is not registered; add it with `tongban regions add {0} <name>`")]
+    UnknownRegion(String),
+    #[error("no token with id {0}")]
+    UnknownToken(String),
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct BookFile {
+    #[serde(default)]
+    pub regions: BTreeMap<String, RegionEntry>,
+    #[serde(default)]
+    pub operators: Vec<TokenEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RegionEntry {
+    pub name: String,
+    #[serde(default)]
+    pub tokens: Vec<TokenEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TokenEntry {
+    pub id: String,
+    /// Lowercase hex SHA-256 of the token.
+    pub sha256: String,
+    pub created: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked: Option<String>,
+}
+
+/// A newly minted token: the secret is shown once, then only its hash is kept.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub id: String,
+    pub secret: String,
+}
+
+struct Loaded {
+    modified: Option<SystemTime>,
+    /// token hash → principal
+    index: BTreeMap<String, Principal>,
+    file: BookFile,
+}
+
+pub struct RegionBook {
+    path: PathBuf,
+    loaded: RwLock<Loaded>,
+}
+
+fn hash_token(token: &str) -> String {
+    crate::hex::encode(&Sha256::digest(token.as_bytes()))
+}
+
+fn is_region_code(code: &str) -> bool {
+    code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) && !code.starts_with('0')
+}
+
+fn mint(now: &str) -> (IssuedToken, TokenEntry) {
+    let secret = format!("tb_{}", crate::random::hex(32));
+    let id = crate::random::hex(4);
+    let entry = TokenEntry {
+        id: id.clone(),
+        sha256: hash_token(&secret),
+        created: now.to_string(),
+        revoked: None,
+    };
+    (IssuedToken { id, secret }, entry)
+}
+
+fn build_index(file: &BookFile) -> BTreeMap<String, Principal> {
+    let mut index = BTreeMap::new();
+    for (code, region) in &file.regions {
+        for t in region.tokens.iter().filter(|t| t.revoked.is_none()) {
+            index.insert(
+                t.sha256.clone(),
+                Principal::Region {
+                    code: code.clone(),
+                    token_id: t.id.clone(),
+                },
+            );
+        }
+    }
+    for t in file.operators.iter().filter(|t| t.revoked.is_none()) {
+        index.insert(
+            t.sha256.clone(),
+            Principal::Operator {
+                token_id: t.id.clone(),
+            },
+        );
+    }
+    index
+}
+
+impl RegionBook {
+    /// Opens the book at `path`; a missing file is an empty book.
+    pub fn open(path: &Path) -> Result<RegionBook, RegionBookError> {
+        let book = RegionBook {
+            path: path.to_path_buf(),
+            loaded: RwLock::new(Loaded {
+                modified: None,
+                index: BTreeMap::new(),
+                file: BookFile::default(),
+            }),
+        };
+        book.reload()?;
+        Ok(book)
+    }
+
+    fn io(&self, source: std::io::Error) -> RegionBookError {
+        RegionBookError::Io {
+            path: self.path.display().to_string(),
+            source,
+        }
+    }
+
+    fn read_file(&self) -> Result<(Option<SystemTime>, BookFile), RegionBookError> {
+        match std::fs::read(&self.path) {
+            Ok(bytes) => {
+                let modified = std::fs::metadata(&self.path)
+                    .and_then(|m| m.modified())
+                    .ok();
+                let file =
+                    serde_json::from_slice(&bytes).map_err(|e| RegionBookError::Malformed {
+                        path: self.path.display().to_string(),
+                        reason: e.to_string(),
+                    })?;
+                Ok((modified, file))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((None, BookFile::default())),
+            Err(e) => Err(self.io(e)),
+        }
+    }
+
+    /// Re-reads the file.
+    pub fn reload(&self) -> Result<(), RegionBookError> {
+        let (modified, file) = self.read_file()?;
+        let index = build_index(&file);
+        if let Ok(mut l) = self.loaded.write() {
+            *l = Loaded {
+                modified,
+                index,
+                file,
+            };
+        }
+        Ok(())
+    }
+
+    fn reload_if_changed(&self) {
+        let current = std::fs::metadata(&self.path)
+            .and_then(|m| m.modified())
+            .ok();
+        let stale = self
+            .loaded
+            .read()
+            .map(|l| l.modified != current)
+            .unwrap_or(true);
+        if stale && let Err(e) = self.reload() {
+            tracing::warn!(error = %e, "keeping the previous region book");
+        }
+    }
+
+    /// The principal a bearer token acts as, if any. A miss re-reads the file first, so a token
+    /// created a moment ago by `tongban regions add` works at once.
+    pub fn authenticate(&self, token: &str) -> Option<Principal> {
+        let hash = hash_token(token);
+        let lookup = |book: &RegionBook| {
+            book.loaded
+                .read()
+                .ok()
+                .and_then(|l| l.index.get(&hash).cloned())
+        };
+        lookup(self).or_else(|| {
+            self.reload_if_changed();
+            lookup(self)
+        })
+    }
+
+    pub fn snapshot(&self) -> BookFile {
+        self.loaded
+            .read()
+            .map(|l| l.file.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn region_name(&self, code: &str) -> Option<String> {
+        self.loaded
+            .read()
+            .ok()
+            .and_then(|l| l.file.regions.get(code).map(|r| r.name.clone()))
+    }
+
+    fn update<T>(
+        &self,
+        change: impl FnOnce(&mut BookFile) -> Result<T, RegionBookError>,
+    ) -> Result<T, RegionBookError> {
+        let (_, mut file) = self.read_file()?;
+        let out = change(&mut file)?;
+        let bytes = serde_json::to_vec_pretty(&file).map_err(|e| RegionBookError::Malformed {
+            path: self.path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        crate::fsutil::write_private_atomically(&self.path, &bytes).map_err(|e| self.io(e))?;
+        self.reload()?;
+        Ok(out)
+    }
+
+    /// Registers a region (or renames it) and issues it a new token.
+    pub fn add_region(&self, code: &str, name: &str) -> Result<IssuedToken, RegionBookError> {
+        if !is_region_code(code) {
+            return Err(RegionBookError::BadCode(code.to_string()));
+        }
+        if name.trim().is_empty() {
+            return Err(RegionBookError::EmptyName);
+        }
+        let now = Timestamp::now().to_rfc3339();
+        self.update(|file| {
+            let (issued, entry) = mint(&now);
+            let region = file
+                .regions
+                .entry(code.to_string())
+                .or_insert_with(|| RegionEntry {
+                    name: name.to_string(),
+                    tokens: vec![],
+                });
+            region.name = name.trim().to_string();
+            region.tokens.push(entry);
+            Ok(issued)
+        })
+    }
+
+    /// Issues another token for a registered region (rotation: issue, switch, revoke the old).
+    pub fn issue_token(&self, code: &str) -> Result<IssuedToken, RegionBookError> {
+        let now = Timestamp::now().to_rfc3339();
+        self.update(|file| {
+            let region = file
+                .regions
+                .get_mut(code)
+                .ok_or_else(|| RegionBookError::UnknownRegion(code.to_string()))?;
+            let (issued, entry) = mint(&now);
+            region.tokens.push(entry);
+            Ok(issued)
+        })
+    }
+
+    pub fn issue_operator_token(&self) -> Result<IssuedToken, RegionBookError> {
+        let now = Timestamp::now().to_rfc3339();
+        self.update(|file| {
+            let (issued, entry) = mint(&now);
+            file.operators.push(entry);
+            Ok(issued)
+        })
+    }
+
+    /// Revokes a token by id, wherever it is.
+    pub fn revoke(&self, token_id: &str) -> Result<(), RegionBookError> {
+        let now = Timestamp::now().to_rfc3339();
+        self.update(|file| {
+            let all = file
+                .regions
+                .values_mut()
+                .flat_map(|r| r.tokens.iter_mut())
+                .chain(file.operators.iter_mut());
+            let mut found = false;
+            for t in all.filter(|t| t.id == token_id) {
+                t.revoked.get_or_insert_with(|| now.clone());
+                found = true;
+            }
+            if found {
+                Ok(())
+            } else {
+                Err(RegionBookError::UnknownToken(token_id.to_string()))
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::TempDir;
+
+    #[test]
+    fn tokens_authenticate_until_revoked_and_only_hashes_are_stored() {
+        let dir = TempDir::new("book");
+        let path = dir.path().join("regions.json");
+        let book = RegionBook::open(&path).expect("open");
+        let gd = book.add_region("440000", "广东省").expect("add");
+        let op = book.issue_operator_token().expect("operator");
+        assert_eq!(
+            book.authenticate(&gd.secret),
+            Some(Principal::Region {
+                code: "440000".into(),
+                token_id: gd.id.clone()
+            })
+        );
+        assert!(matches!(
+            book.authenticate(&op.secret),
+            Some(Principal::Operator { .. })
+        ));
+        assert_eq!(book.authenticate("tb_guess"), None);
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(
+            !text.contains(&gd.secret),
+            "the token itself must not be stored"
+        );
+        assert!(text.contains(&hash_token(&gd.secret)));
+
+        // Another process (the CLI) adds a token: this book sees it without a restart.
+        let other = RegionBook::open(&path).expect("second handle");
+        let zj = other.add_region("330000", "浙江省").expect("add");
+        assert!(book.authenticate(&zj.secret).is_some());
+
+        book.revoke(&gd.id).expect("revoke");
+        assert_eq!(book.authenticate(&gd.secret), None);
+        assert!(matches!(
+            book.revoke("nope"),
+            Err(RegionBookError::UnknownToken(_))
+        ));
+    }
+
+    #[test]
+    fn bad_codes_and_names_are_refused() {
+        let dir = TempDir::new("book-bad");
+        let book = RegionBook::open(&dir.path().join("regions.json")).expect("open");
+        assert!(matches!(
+            book.add_region("44000", "x"),
+            Err(RegionBookError::BadCode(_))
+        ));
+        assert!(matches!(
+            book.add_region("440000", " "),
+            Err(RegionBookError::EmptyName)
+        ));
+        assert!(matches!(
+            book.issue_token("350000"),
+            Err(RegionBookError::UnknownRegion(_))
+        ));
+    }
+}

@@ -1,0 +1,156 @@
+//! Working days for statutory time limits.
+//!
+//! 行政许可法 counts its limits in working days. Without a calendar file every Monday to Friday is
+//! a working day. A calendar file adds public holidays and the weekend days made working days by
+//! 调休, which the State Council publishes each year:
+//! `{"holidays": ["2026-10-01", …], "workdays": ["2026-09-27", …]}`.
+
+use std::collections::BTreeSet;
+
+use crate::time::CivilDate;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Calendar {
+    holidays: BTreeSet<CivilDate>,
+    workdays: BTreeSet<CivilDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CalendarError {
+    #[error(
+        "holiday calendar is not JSON of the form {{\"holidays\": [\"YYYY-MM-DD\"], \"workdays\": [\"YYYY-MM-DD\"]}}: {0}"
+    )]
+    Shape(String),
+    #[error("holiday calendar: {field}[{index}] = {value:?} is not a YYYY-MM-DD date")]
+    Date {
+        field: &'static str,
+        index: usize,
+        value: String,
+    },
+}
+
+impl Calendar {
+    /// Monday to Friday.
+    pub fn weekdays() -> Calendar {
+        Calendar::default()
+    }
+
+    pub fn from_json(text: &str) -> Result<Calendar, CalendarError> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct File {
+            #[serde(default)]
+            holidays: Vec<String>,
+            #[serde(default)]
+            workdays: Vec<String>,
+        }
+        let file: File =
+            serde_json::from_str(text).map_err(|e| CalendarError::Shape(e.to_string()))?;
+        let parse =
+            |field: &'static str, list: &[String]| -> Result<BTreeSet<CivilDate>, CalendarError> {
+                list.iter()
+                    .enumerate()
+                    .map(|(index, value)| {
+                        CivilDate::parse(value).ok_or_else(|| CalendarError::Date {
+                            field,
+                            index,
+                            value: value.clone(),
+                        })
+                    })
+                    .collect()
+            };
+        Ok(Calendar {
+            holidays: parse("holidays", &file.holidays)?,
+            workdays: parse("workdays", &file.workdays)?,
+        })
+    }
+
+    pub fn is_working_day(&self, d: CivilDate) -> bool {
+        if self.workdays.contains(&d) {
+            return true;
+        }
+        d.weekday() <= 5 && !self.holidays.contains(&d)
+    }
+
+    /// The `n`-th working day after `from` (the day of receipt itself does not count).
+    pub fn add_working_days(&self, from: CivilDate, n: u32) -> CivilDate {
+        let mut d = from;
+        let mut left = n;
+        while left > 0 {
+            d = d.add_days(1);
+            if self.is_working_day(d) {
+                left -= 1;
+            }
+        }
+        d
+    }
+
+    /// Working days in `(from, to]`; 0 when `to <= from`.
+    pub fn working_days_between(&self, from: CivilDate, to: CivilDate) -> u32 {
+        let mut n = 0;
+        let mut d = from;
+        while d < to {
+            d = d.add_days(1);
+            if self.is_working_day(d) {
+                n += 1;
+            }
+        }
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> CivilDate {
+        CivilDate::parse(s).expect("date")
+    }
+
+    #[test]
+    fn five_working_days_skip_the_weekend() {
+        let cal = Calendar::weekdays();
+        // Received Thursday 2026-11-19: Fri, Mon, Tue, Wed, Thu → due Thursday 2026-11-26.
+        assert_eq!(cal.add_working_days(d("2026-11-19"), 5), d("2026-11-26"));
+        assert_eq!(
+            cal.working_days_between(d("2026-11-19"), d("2026-11-26")),
+            5
+        );
+        assert_eq!(
+            cal.working_days_between(d("2026-11-26"), d("2026-11-19")),
+            0
+        );
+    }
+
+    #[test]
+    fn holidays_and_adjusted_workdays_count() {
+        // National Day 2026: 10-01..10-07 off; Sunday 09-27 and Saturday 10-10 worked (调休).
+        let cal = Calendar::from_json(
+            r#"{"holidays":["2026-10-01","2026-10-02","2026-10-05","2026-10-06","2026-10-07"],
+                "workdays":["2026-09-27","2026-10-10"]}"#,
+        )
+        .expect("calendar");
+        assert!(cal.is_working_day(d("2026-09-27")));
+        assert!(!cal.is_working_day(d("2026-10-01")));
+        // From Wednesday 09-30: 10-08 (Thu), 10-09 (Fri), 10-10 (Sat, worked).
+        assert_eq!(cal.add_working_days(d("2026-09-30"), 3), d("2026-10-10"));
+    }
+
+    #[test]
+    fn malformed_calendar_names_the_entry() {
+        let err =
+            Calendar::from_json(r#"{"holidays":["2026-10-01","10/02/2026"]}"#).expect_err("bad");
+        assert_eq!(
+            err,
+            CalendarError::Date {
+                field: "holidays",
+                index: 1,
+                value: "10/02/2026".into()
+            }
+        );
+        assert!(matches!(
+            Calendar::from_json("5"),
+            Err(CalendarError::Shape(_))
+        ));
+    }
+}

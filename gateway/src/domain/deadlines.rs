@@ -1,0 +1,240 @@
+//! Statutory deadlines (行政许可法), tracked per application as events arrive.
+//!
+//! - **acceptance** (Art. 32): within 5 working days of receipt the lead handler accepts, refuses or
+//!   gives the one 补正告知; a new window opens when the supplement comes back;
+//! - **decision** (Art. 42): 20 working days from acceptance, once extendable by 10; suspensions for
+//!   hearings, inspections or expert review (Art. 45) pause the clock;
+//! - **issue** (Art. 44): the result within 10 working days of approval.
+//!
+//! Whether a running deadline is overdue depends on "now", so that is judged when read
+//! ([`Deadline::situation`]), never stored.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use tongban_schemas::matters::TimeLimits;
+
+use super::application::Application;
+use super::calendar::Calendar;
+use super::lifecycle::Event;
+use crate::time::{CivilDate, Timestamp};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeadlineKind {
+    /// 受理/补正告知期限
+    Acceptance,
+    /// 审查决定期限
+    Decision,
+    /// 颁发证照期限
+    Issue,
+}
+
+impl DeadlineKind {
+    pub fn title_zh(self) -> &'static str {
+        match self {
+            DeadlineKind::Acceptance => "受理期限（5个工作日）",
+            DeadlineKind::Decision => "审查决定期限",
+            DeadlineKind::Issue => "颁发送达期限",
+        }
+    }
+}
+
+/// The stored state of one deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeadlineState {
+    Running,
+    Paused,
+    /// Closed on or before the due date.
+    Met,
+    /// Closed after the due date.
+    Missed,
+    /// The application was withdrawn while it ran.
+    Cancelled,
+}
+
+/// How a deadline stands at a given moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Situation {
+    Running,
+    Overdue,
+    Paused,
+    Met,
+    Missed,
+    Cancelled,
+}
+
+impl Situation {
+    pub fn title_zh(self) -> &'static str {
+        match self {
+            Situation::Running => "进行中",
+            Situation::Overdue => "已超期",
+            Situation::Paused => "已暂停（特别程序）",
+            Situation::Met => "按期完成",
+            Situation::Missed => "超期完成",
+            Situation::Cancelled => "已撤销",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Deadline {
+    pub kind: DeadlineKind,
+    /// The region that must act in time.
+    pub responsible: String,
+    /// When the clock started.
+    pub started_at: String,
+    /// The limit in working days, including any extension.
+    pub limit_days: u32,
+    /// Working days used before the current running stretch (suspensions split the clock).
+    pub used_days: u32,
+    /// Where the current running stretch began (China date).
+    pub stretch_start: String,
+    /// The last day (China date, inclusive) to act, while running; the due date when it closed.
+    pub due: String,
+    pub state: DeadlineState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<String>,
+}
+
+impl Deadline {
+    /// Met/missed/cancelled/paused as stored; running becomes overdue once `now`'s China date is
+    /// past the due date.
+    pub fn situation(&self, now: Timestamp) -> Situation {
+        match self.state {
+            DeadlineState::Running => match CivilDate::parse(&self.due) {
+                Some(due) if now.china_date() > due => Situation::Overdue,
+                _ => Situation::Running,
+            },
+            DeadlineState::Paused => Situation::Paused,
+            DeadlineState::Met => Situation::Met,
+            DeadlineState::Missed => Situation::Missed,
+            DeadlineState::Cancelled => Situation::Cancelled,
+        }
+    }
+
+    fn open(&self) -> bool {
+        matches!(self.state, DeadlineState::Running | DeadlineState::Paused)
+    }
+}
+
+/// All deadlines of one application, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Deadlines(pub Vec<Deadline>);
+
+impl Deadlines {
+    /// Advances the deadlines for `event`, which happened at `at`; `app` is the state after it.
+    pub fn apply(
+        &mut self,
+        app: &Application,
+        event: &Event,
+        at: Timestamp,
+        limits: &TimeLimits,
+        cal: &Calendar,
+    ) {
+        let day = at.china_date();
+        let lead = app.lead_handler().to_string();
+        match event {
+            Event::Forward(_) | Event::Supplement(_) => self.start(
+                DeadlineKind::Acceptance,
+                lead,
+                at,
+                limits.acceptance_days,
+                cal,
+            ),
+            Event::Accept(_) => {
+                self.close(DeadlineKind::Acceptance, at);
+                self.start(DeadlineKind::Decision, lead, at, limits.decision_days, cal);
+            }
+            Event::NotAccept(_) | Event::RequestSupplement(_) => {
+                self.close(DeadlineKind::Acceptance, at)
+            }
+            Event::Suspend(_) => {
+                if let Some(d) = self
+                    .open_mut(DeadlineKind::Decision)
+                    .filter(|d| d.state == DeadlineState::Running)
+                {
+                    let start = CivilDate::parse(&d.stretch_start).unwrap_or(day);
+                    d.used_days += cal.working_days_between(start, day);
+                    d.state = DeadlineState::Paused;
+                }
+            }
+            Event::Resume(_) => {
+                if let Some(d) = self
+                    .open_mut(DeadlineKind::Decision)
+                    .filter(|d| d.state == DeadlineState::Paused)
+                {
+                    d.stretch_start = day.to_string();
+                    d.due = cal
+                        .add_working_days(day, d.limit_days.saturating_sub(d.used_days))
+                        .to_string();
+                    d.state = DeadlineState::Running;
+                }
+            }
+            Event::ExtendDeadline(_) => {
+                if let Some(d) = self.open_mut(DeadlineKind::Decision) {
+                    d.limit_days += limits.extension_days;
+                    if d.state == DeadlineState::Running {
+                        let start = CivilDate::parse(&d.stretch_start).unwrap_or(day);
+                        d.due = cal
+                            .add_working_days(start, d.limit_days.saturating_sub(d.used_days))
+                            .to_string();
+                    }
+                }
+            }
+            Event::Approve(_) => {
+                self.close(DeadlineKind::Decision, at);
+                self.start(DeadlineKind::Issue, lead, at, limits.issue_days, cal);
+            }
+            Event::Deny(_) => self.close(DeadlineKind::Decision, at),
+            Event::IssueResult(_) => self.close(DeadlineKind::Issue, at),
+            Event::Withdraw(_) => {
+                for d in self.0.iter_mut().filter(|d| d.open()) {
+                    d.state = DeadlineState::Cancelled;
+                    d.closed_at = Some(at.to_rfc3339());
+                }
+            }
+            Event::Submitted(_) | Event::CompletePart(_) | Event::Deliver(_) => {}
+        }
+    }
+
+    fn open_mut(&mut self, kind: DeadlineKind) -> Option<&mut Deadline> {
+        self.0.iter_mut().rev().find(|d| d.kind == kind && d.open())
+    }
+
+    fn start(
+        &mut self,
+        kind: DeadlineKind,
+        responsible: String,
+        at: Timestamp,
+        limit: u32,
+        cal: &Calendar,
+    ) {
+        let day = at.china_date();
+        self.0.push(Deadline {
+            kind,
+            responsible,
+            started_at: at.to_rfc3339(),
+            limit_days: limit,
+            used_days: 0,
+            stretch_start: day.to_string(),
+            due: cal.add_working_days(day, limit).to_string(),
+            state: DeadlineState::Running,
+            closed_at: None,
+        });
+    }
+
+    fn close(&mut self, kind: DeadlineKind, at: Timestamp) {
+        if let Some(d) = self.open_mut(kind) {
+            let on_time = CivilDate::parse(&d.due).is_none_or(|due| at.china_date() <= due);
+            d.state = if on_time {
+                DeadlineState::Met
+            } else {
+                DeadlineState::Missed
+            };
+            d.closed_at = Some(at.to_rfc3339());
+        }
+    }
+}

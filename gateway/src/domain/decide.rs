@@ -1,0 +1,241 @@
+//! The decision function: given the current state, may this region do this? If so, which event.
+//!
+//! Rules (行政许可法 and 国办发〔2020〕35号):
+//! - the origin submits, forwards, hands in supplements and may withdraw until the decision;
+//! - the lead handler (first of `handlers`) accepts or refuses, gives the one 补正告知, suspends and
+//!   resumes the clock, extends the decision limit once, decides and issues the result;
+//! - in joint mode every handler completes its own part, and the decision waits for all parts;
+//! - the result is delivered by the origin's window or the lead handler.
+
+use tongban_schemas::{Mode, matters};
+
+use super::application::{Application, Role};
+use super::error::DomainError;
+use super::lifecycle::{Command, Event};
+use super::status::Status;
+
+/// Decides `command` by `region` against `state` (None: the application does not exist yet).
+pub fn decide(
+    state: Option<&Application>,
+    region: &str,
+    command: Command,
+) -> Result<Event, DomainError> {
+    let app = match (state, &command) {
+        (None, Command::Submit(s)) => {
+            check_submission(region, s)?;
+            return Ok(command.into_event());
+        }
+        (Some(app), Command::Submit(_)) => {
+            return Err(DomainError::AlreadyExists {
+                app: app.id.clone(),
+            });
+        }
+        (Some(app), _) => app,
+        // The edge answers 404 before deciding; an action on nothing is never legal.
+        (None, cmd) => {
+            return Err(DomainError::IllegalTransition {
+                state: Status::Submitted,
+                action: cmd.action().map(|a| a.as_str()).unwrap_or("submit"),
+            });
+        }
+    };
+    let action = command.action().map(|a| a.as_str()).unwrap_or("submit");
+    let role = app.role_of(region).ok_or_else(|| DomainError::NotAParty {
+        app: app.id.clone(),
+        region: region.to_string(),
+    })?;
+    let need = |allowed: &[Role], label: &'static str| -> Result<(), DomainError> {
+        if allowed.contains(&role) {
+            Ok(())
+        } else {
+            Err(DomainError::WrongRole {
+                action,
+                allowed: label,
+                region: region.to_string(),
+                role,
+            })
+        }
+    };
+    let in_state = |allowed: &[Status]| -> Result<(), DomainError> {
+        if allowed.contains(&app.status) {
+            Ok(())
+        } else {
+            Err(DomainError::IllegalTransition {
+                state: app.status,
+                action,
+            })
+        }
+    };
+    const ORIGIN: &[Role] = &[Role::Origin];
+    const LEAD: &[Role] = &[Role::LeadHandler];
+    const DECIDING: &[Status] = &[Status::Accepted, Status::PartCompleted];
+
+    match &command {
+        Command::Submit(_) => unreachable_submit(app),
+        Command::Forward(_) => {
+            need(ORIGIN, "origin")?;
+            in_state(&[Status::Submitted])
+        }
+        Command::Accept(_) => {
+            need(LEAD, "lead handler")?;
+            in_state(&[Status::Forwarded, Status::Supplemented])
+        }
+        Command::NotAccept(_) => {
+            need(LEAD, "lead handler")?;
+            in_state(&[
+                Status::Forwarded,
+                Status::Supplemented,
+                Status::SupplementRequested,
+            ])
+        }
+        Command::RequestSupplement(_) => {
+            need(LEAD, "lead handler")?;
+            in_state(&[Status::Forwarded, Status::Supplemented])?;
+            if app.supplement_requested {
+                return Err(DomainError::SupplementAlreadyRequested);
+            }
+            Ok(())
+        }
+        Command::Supplement(_) => {
+            need(ORIGIN, "origin")?;
+            in_state(&[Status::SupplementRequested])
+        }
+        Command::Suspend(_) => {
+            need(LEAD, "lead handler")?;
+            in_state(DECIDING)
+        }
+        Command::Resume(_) => {
+            need(LEAD, "lead handler")?;
+            in_state(&[Status::Suspended])
+        }
+        Command::ExtendDeadline(_) => {
+            need(LEAD, "lead handler")?;
+            in_state(&[Status::Accepted, Status::PartCompleted, Status::Suspended])?;
+            if app.deadline_extended {
+                return Err(DomainError::DeadlineAlreadyExtended);
+            }
+            Ok(())
+        }
+        Command::CompletePart(_) => {
+            if app.mode != Mode::Joint {
+                return Err(DomainError::NotJoint {
+                    mode: app.mode.as_str(),
+                });
+            }
+            need(&[Role::LeadHandler, Role::Handler], "handlers")?;
+            in_state(DECIDING)?;
+            if app.parts_completed.iter().any(|r| r == region) {
+                return Err(DomainError::PartAlreadyCompleted {
+                    region: region.to_string(),
+                });
+            }
+            Ok(())
+        }
+        Command::Approve(_) | Command::Deny(_) => {
+            need(LEAD, "lead handler")?;
+            in_state(DECIDING)?;
+            let outstanding = app.parts_outstanding();
+            if !outstanding.is_empty() {
+                return Err(DomainError::PartsOutstanding {
+                    action,
+                    outstanding,
+                });
+            }
+            Ok(())
+        }
+        Command::IssueResult(_) => {
+            need(LEAD, "lead handler")?;
+            in_state(&[Status::Approved])
+        }
+        Command::Deliver(_) => {
+            need(
+                &[Role::Origin, Role::LeadHandler],
+                "origin or the lead handler",
+            )?;
+            in_state(&[Status::ResultIssued, Status::Denied])
+        }
+        Command::Withdraw(_) => {
+            need(ORIGIN, "origin")?;
+            in_state(&[
+                Status::Submitted,
+                Status::Forwarded,
+                Status::SupplementRequested,
+                Status::Supplemented,
+                Status::Accepted,
+                Status::Suspended,
+                Status::PartCompleted,
+            ])
+        }
+    }?;
+    Ok(command.into_event())
+}
+
+fn unreachable_submit(app: &Application) -> Result<(), DomainError> {
+    Err(DomainError::AlreadyExists {
+        app: app.id.clone(),
+    })
+}
+
+fn is_region_code(s: &str) -> bool {
+    s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) && !s.starts_with('0')
+}
+
+fn check_submission(
+    region: &str,
+    s: &tongban_schemas::events::Submitted,
+) -> Result<(), DomainError> {
+    if s.matter.is_empty() {
+        return Err(DomainError::Empty { field: "/matter" });
+    }
+    let matter = matters::get(&s.matter).ok_or_else(|| DomainError::UnknownMatter {
+        matter: s.matter.clone(),
+    })?;
+    if !matter.modes.contains(&s.mode) {
+        let allowed: Vec<&str> = matter.modes.iter().map(|m| m.as_str()).collect();
+        return Err(DomainError::ModeNotAllowed {
+            matter: s.matter.clone(),
+            mode: s.mode.as_str(),
+            allowed: allowed.join(", "),
+        });
+    }
+    if !is_region_code(&s.origin) {
+        return Err(DomainError::BadRegionCode {
+            field: "/origin",
+            value: s.origin.clone(),
+        });
+    }
+    if s.origin != region {
+        return Err(DomainError::OriginNotSubmitter {
+            origin: s.origin.clone(),
+            region: region.to_string(),
+        });
+    }
+    let (ok, expected) = match s.mode {
+        Mode::Online | Mode::Proxy => (s.handlers.len() == 1, "exactly 1"),
+        Mode::Joint => (s.handlers.len() >= 2, "at least 2"),
+    };
+    if !ok {
+        return Err(DomainError::HandlerCount {
+            mode: s.mode.as_str(),
+            expected,
+            got: s.handlers.len(),
+        });
+    }
+    for (i, h) in s.handlers.iter().enumerate() {
+        if !is_region_code(h) {
+            return Err(DomainError::BadRegionCode {
+                field: "/handlers",
+                value: h.clone(),
+            });
+        }
+        if *h == s.origin {
+            return Err(DomainError::OriginIsHandler {
+                origin: s.origin.clone(),
+            });
+        }
+        if s.handlers[..i].contains(h) {
+            return Err(DomainError::DuplicateHandler { region: h.clone() });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! Why a command was refused. Each error names what the caller needs to fix it: the current state
+//! and the attempted action, or the region and the role it would need.
+
+use super::application::Role;
+use super::status::Status;
+
+/// How an edge (HTTP) should classify a refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The region may not do this (403).
+    Forbidden,
+    /// Not possible in the application's current state (409).
+    Conflict,
+    /// The command itself is malformed (422).
+    Invalid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("region {region} is not a party to application {app}")]
+    NotAParty { app: String, region: String },
+    #[error("{action} is for the {allowed}; region {region} is the {role} of this application")]
+    WrongRole {
+        action: &'static str,
+        allowed: &'static str,
+        region: String,
+        role: Role,
+    },
+    #[error("cannot {action} an application that is {state}")]
+    IllegalTransition { state: Status, action: &'static str },
+    #[error(
+        "the supplement notice (补正告知) was already given; it is made once, listing everything at once"
+    )]
+    SupplementAlreadyRequested,
+    #[error("the decision deadline was already extended once")]
+    DeadlineAlreadyExtended,
+    #[error("complete-part is only for joint (多地联办) applications; this one is {mode}")]
+    NotJoint { mode: &'static str },
+    #[error("region {region} already completed its part")]
+    PartAlreadyCompleted { region: String },
+    #[error("{action} needs every handler's part first; outstanding: {}", outstanding.join(", "))]
+    PartsOutstanding {
+        action: &'static str,
+        outstanding: Vec<String>,
+    },
+    #[error("application {app} already exists")]
+    AlreadyExists { app: String },
+    #[error("unknown matter {matter:?}; see GET /v1/matters")]
+    UnknownMatter { matter: String },
+    #[error("matter {matter} cannot be handled in mode {mode}; it allows {allowed}")]
+    ModeNotAllowed {
+        matter: String,
+        mode: &'static str,
+        allowed: String,
+    },
+    #[error("mode {mode} needs {expected} handler(s) in handlers, got {got}")]
+    HandlerCount {
+        mode: &'static str,
+        expected: &'static str,
+        got: usize,
+    },
+    #[error("origin {origin} must be the submitting region {region}")]
+    OriginNotSubmitter { origin: String, region: String },
+    #[error(
+        "handlers must not include the origin {origin}: a cross-region application crosses regions"
+    )]
+    OriginIsHandler { origin: String },
+    #[error("handlers lists region {region} twice")]
+    DuplicateHandler { region: String },
+    #[error("{field} {value:?} is not a 6-digit GB/T 2260 region code")]
+    BadRegionCode { field: &'static str, value: String },
+    #[error("{field} must not be empty")]
+    Empty { field: &'static str },
+}
+
+impl DomainError {
+    pub fn kind(&self) -> ErrorKind {
+        use DomainError::*;
+        match self {
+            NotAParty { .. } | WrongRole { .. } | OriginNotSubmitter { .. } => ErrorKind::Forbidden,
+            IllegalTransition { .. }
+            | SupplementAlreadyRequested
+            | DeadlineAlreadyExtended
+            | PartAlreadyCompleted { .. }
+            | PartsOutstanding { .. }
+            | AlreadyExists { .. } => ErrorKind::Conflict,
+            NotJoint { .. }
+            | UnknownMatter { .. }
+            | ModeNotAllowed { .. }
+            | HandlerCount { .. }
+            | OriginIsHandler { .. }
+            | DuplicateHandler { .. }
+            | BadRegionCode { .. }
+            | Empty { .. } => ErrorKind::Invalid,
+        }
+    }
+
+    /// The body field an invalid command got wrong, as a JSON pointer, where there is one.
+    pub fn pointer(&self) -> Option<&'static str> {
+        use DomainError::*;
+        match self {
+            UnknownMatter { .. } => Some("/matter"),
+            ModeNotAllowed { .. } => Some("/mode"),
+            HandlerCount { .. } | OriginIsHandler { .. } | DuplicateHandler { .. } => {
+                Some("/handlers")
+            }
+            OriginNotSubmitter { .. } => Some("/origin"),
+            BadRegionCode { field, .. } | Empty { field } => Some(field),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! Commands, actions and events of the lifecycle, defined together so they cannot drift apart.
+//!
+//! Every action (`forward`, `accept` …) is one command carrying the payload of the one event it
+//! produces when allowed. The payload types are the registered event schemas in `tongban-schemas`.
+
+use serde_json::Value;
+use tongban_schemas::events as ev;
+
+macro_rules! lifecycle {
+    ($( $variant:ident ( $payload:ident ) action $action:literal ),* $(,)?) => {
+        /// An action a region can take on an existing application, named as in the HTTP path.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Action { $($variant),* }
+
+        impl Action {
+            pub const ALL: &'static [Action] = &[$(Action::$variant),*];
+
+            /// kebab-case name used in `POST /v1/applications/{id}/{action}`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Action::$variant => $action),* }
+            }
+
+            pub fn parse(s: &str) -> Option<Action> {
+                match s { $($action => Some(Action::$variant),)* _ => None }
+            }
+
+            /// Builds the command from a JSON body in the payload's own shape.
+            pub fn command(self, body: Value) -> Result<Command, serde_json::Error> {
+                Ok(match self { $(Action::$variant => Command::$variant(serde_json::from_value(body)?)),* })
+            }
+
+            /// The event type this action produces.
+            pub fn event_type(self) -> &'static str {
+                match self { $(Action::$variant => ev::$payload::TYPE),* }
+            }
+        }
+
+        /// A request to change an application.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Command {
+            Submit(ev::Submitted),
+            $($variant(ev::$payload)),*
+        }
+
+        impl Command {
+            /// The action, or `None` for a submission.
+            pub fn action(&self) -> Option<Action> {
+                match self { Command::Submit(_) => None, $(Command::$variant(_) => Some(Action::$variant)),* }
+            }
+
+            /// The event this command produces once allowed.
+            pub fn into_event(self) -> Event {
+                match self { Command::Submit(p) => Event::Submitted(p), $(Command::$variant(p) => Event::$variant(p)),* }
+            }
+        }
+
+        /// A fact: something that happened to an application.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Event {
+            Submitted(ev::Submitted),
+            $($variant(ev::$payload)),*
+        }
+
+        impl Event {
+            /// The envelope `type`.
+            pub fn type_name(&self) -> &'static str {
+                match self { Event::Submitted(_) => ev::Submitted::TYPE, $(Event::$variant(_) => ev::$payload::TYPE),* }
+            }
+
+            /// The envelope `data`.
+            pub fn data(&self) -> Value {
+                let v = match self {
+                    Event::Submitted(p) => serde_json::to_value(p),
+                    $(Event::$variant(p) => serde_json::to_value(p)),*
+                };
+                v.unwrap_or(Value::Null)
+            }
+
+            /// Decodes an envelope's `type` and `data`.
+            pub fn decode(type_name: &str, data: &Value) -> Result<Event, EventDecodeError> {
+                let err = |e: serde_json::Error| EventDecodeError::Data { type_name: type_name.to_string(), reason: e.to_string() };
+                if type_name == ev::Submitted::TYPE {
+                    return serde_json::from_value(data.clone()).map(Event::Submitted).map_err(err);
+                }
+                $(if type_name == ev::$payload::TYPE {
+                    return serde_json::from_value(data.clone()).map(Event::$variant).map_err(err);
+                })*
+                Err(EventDecodeError::UnknownType(type_name.to_string()))
+            }
+        }
+    };
+}
+
+lifecycle! {
+    Forward(Forwarded) action "forward",
+    Accept(Accepted) action "accept",
+    NotAccept(NotAccepted) action "not-accept",
+    RequestSupplement(SupplementRequested) action "request-supplement",
+    Supplement(Supplemented) action "supplement",
+    Suspend(Suspended) action "suspend",
+    Resume(Resumed) action "resume",
+    ExtendDeadline(DeadlineExtended) action "extend-deadline",
+    CompletePart(PartCompleted) action "complete-part",
+    Approve(Approved) action "approve",
+    Deny(Denied) action "deny",
+    IssueResult(ResultIssued) action "issue-result",
+    Deliver(Delivered) action "deliver",
+    Withdraw(Withdrawn) action "withdraw",
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventDecodeError {
+    #[error("unknown event type {0:?}")]
+    UnknownType(String),
+    #[error("event {type_name} has malformed data: {reason}")]
+    Data { type_name: String, reason: String },
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

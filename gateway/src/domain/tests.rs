@@ -1,0 +1,783 @@
+//! Given / when / then: every transition and every refusal of the lifecycle.
+
+use serde_json::json;
+use tongban_schemas::events as ev;
+use tongban_schemas::{Mode, matters};
+
+use super::deadlines::{DeadlineKind, DeadlineState, Deadlines, Situation};
+use super::*;
+use crate::time::Timestamp;
+
+const GD: &str = "440000";
+const ZJ: &str = "330000";
+const AH: &str = "340000";
+const SH: &str = "310000";
+
+fn matter_for(mode: Mode) -> &'static str {
+    matters::all()
+        .iter()
+        .find(|m| m.modes.contains(&mode))
+        .map(|m| m.code)
+        .expect("a matter allows each mode")
+}
+
+fn submitted(mode: Mode) -> ev::Submitted {
+    let handlers = match mode {
+        Mode::Joint => vec![ZJ.to_string(), AH.to_string()],
+        _ => vec![ZJ.to_string()],
+    };
+    ev::Submitted {
+        matter: matter_for(mode).to_string(),
+        mode,
+        origin: GD.to_string(),
+        handlers,
+        applicant: json!({}),
+        form: json!({}),
+        materials: vec![],
+        idempotency_key: None,
+        request_digest: "00".repeat(32),
+    }
+}
+
+/// Given these (region, command) pairs already happened…
+struct Given {
+    state: Option<Application>,
+}
+
+fn given(history: Vec<(&str, Command)>) -> Given {
+    let mut state = None;
+    for (region, cmd) in history {
+        let event = decide(state.as_ref(), region, cmd).expect("history must be legal");
+        state = Some(Application::apply_from(state, "app-1", region, &event));
+    }
+    Given { state }
+}
+
+impl Given {
+    /// …when `region` sends `cmd`.
+    fn when(&self, region: &str, cmd: Command) -> Result<(Event, Application), DomainError> {
+        let event = decide(self.state.as_ref(), region, cmd)?;
+        let next = Application::apply_from(self.state.clone(), "app-1", region, &event);
+        Ok((event, next))
+    }
+
+    fn status(&self) -> Status {
+        self.state.as_ref().map(|a| a.status).expect("state")
+    }
+}
+
+fn submit(mode: Mode) -> (&'static str, Command) {
+    (GD, Command::Submit(submitted(mode)))
+}
+fn forward() -> Command {
+    Command::Forward(ev::Forwarded {
+        materials_checked: true,
+        note: None,
+    })
+}
+fn accept() -> Command {
+    Command::Accept(ev::Accepted::default())
+}
+fn approve() -> Command {
+    Command::Approve(ev::Approved::default())
+}
+fn deny() -> Command {
+    Command::Deny(ev::Denied {
+        reason: "不符合条件".into(),
+        decision_number: None,
+    })
+}
+fn request_supplement() -> Command {
+    Command::RequestSupplement(ev::SupplementRequested {
+        items: vec!["户口簿首页".into()],
+        note: None,
+    })
+}
+fn supplement() -> Command {
+    Command::Supplement(ev::Supplemented::default())
+}
+fn suspend() -> Command {
+    Command::Suspend(ev::Suspended {
+        kind: ev::SuspensionKind::ExpertReview,
+        reason: "专家评审".into(),
+    })
+}
+fn resume() -> Command {
+    Command::Resume(ev::Resumed::default())
+}
+fn complete_part() -> Command {
+    Command::CompletePart(ev::PartCompleted::default())
+}
+fn issue() -> Command {
+    Command::IssueResult(ev::ResultIssued::default())
+}
+fn deliver() -> Command {
+    Command::Deliver(ev::Delivered {
+        channel: ev::DeliveryChannel::Post,
+        tracking: Some("SF1234567890".into()),
+    })
+}
+fn withdraw() -> Command {
+    Command::Withdraw(ev::Withdrawn::default())
+}
+fn extend() -> Command {
+    Command::ExtendDeadline(ev::DeadlineExtended {
+        reason: "情况复杂".into(),
+    })
+}
+
+fn illegal(state: Status, action: &'static str) -> DomainError {
+    DomainError::IllegalTransition { state, action }
+}
+
+// ---- submission ----------------------------------------------------------------------------
+
+#[test]
+fn submit_creates_a_submitted_application_in_every_mode() {
+    for mode in Mode::ALL {
+        let (event, app) = given(vec![])
+            .when(GD, Command::Submit(submitted(mode)))
+            .expect("submit");
+        assert_eq!(event.type_name(), "application.submitted");
+        assert_eq!(app.status, Status::Submitted);
+        assert_eq!(app.seq, 1);
+        assert_eq!(app.mode, mode);
+    }
+}
+
+#[test]
+fn submit_refusals_name_the_field() {
+    let g = given(vec![]);
+    let mut s = submitted(Mode::Proxy);
+    s.origin = SH.into();
+    assert_eq!(
+        g.when(GD, Command::Submit(s)).map(|_| ()),
+        Err(DomainError::OriginNotSubmitter {
+            origin: SH.into(),
+            region: GD.into()
+        })
+    );
+
+    let mut s = submitted(Mode::Proxy);
+    s.handlers = vec![ZJ.into(), AH.into()];
+    let err = g
+        .when(GD, Command::Submit(s))
+        .map(|_| ())
+        .expect_err("two handlers in proxy mode");
+    assert_eq!(
+        err,
+        DomainError::HandlerCount {
+            mode: "proxy",
+            expected: "exactly 1",
+            got: 2
+        }
+    );
+    assert_eq!(err.pointer(), Some("/handlers"));
+    assert_eq!(err.kind(), ErrorKind::Invalid);
+
+    let mut s = submitted(Mode::Joint);
+    s.handlers = vec![ZJ.into()];
+    assert!(matches!(
+        g.when(GD, Command::Submit(s)),
+        Err(DomainError::HandlerCount { got: 1, .. })
+    ));
+
+    let mut s = submitted(Mode::Proxy);
+    s.handlers = vec![GD.into()];
+    assert_eq!(
+        g.when(GD, Command::Submit(s)).map(|_| ()),
+        Err(DomainError::OriginIsHandler { origin: GD.into() })
+    );
+
+    let mut s = submitted(Mode::Joint);
+    s.handlers = vec![ZJ.into(), ZJ.into()];
+    assert_eq!(
+        g.when(GD, Command::Submit(s)).map(|_| ()),
+        Err(DomainError::DuplicateHandler { region: ZJ.into() })
+    );
+
+    let mut s = submitted(Mode::Proxy);
+    s.handlers = vec!["33000".into()];
+    assert!(matches!(
+        g.when(GD, Command::Submit(s)),
+        Err(DomainError::BadRegionCode {
+            field: "/handlers",
+            ..
+        })
+    ));
+
+    let mut s = submitted(Mode::Proxy);
+    s.matter = "no-such-matter".into();
+    assert!(matches!(
+        g.when(GD, Command::Submit(s)),
+        Err(DomainError::UnknownMatter { .. })
+    ));
+}
+
+#[test]
+fn submit_refuses_a_mode_the_matter_does_not_allow() {
+    let Some((matter, mode)) = matters::all().iter().find_map(|m| {
+        Mode::ALL
+            .into_iter()
+            .find(|mode| !m.modes.contains(mode))
+            .map(|mode| (m.code, mode))
+    }) else {
+        return; // every matter allows every mode: nothing to refuse
+    };
+    let mut s = submitted(mode);
+    s.matter = matter.into();
+    let err = given(vec![])
+        .when(GD, Command::Submit(s))
+        .map(|_| ())
+        .expect_err("mode not allowed");
+    assert!(matches!(err, DomainError::ModeNotAllowed { .. }), "{err}");
+    assert_eq!(err.pointer(), Some("/mode"));
+}
+
+#[test]
+fn submit_on_an_existing_application_is_a_conflict() {
+    let g = given(vec![submit(Mode::Online)]);
+    assert!(matches!(
+        g.when(GD, Command::Submit(submitted(Mode::Online))),
+        Err(DomainError::AlreadyExists { .. })
+    ));
+}
+
+// ---- the happy paths, one per mode ----------------------------------------------------------
+
+#[test]
+fn proxy_mode_runs_from_submission_to_window_delivery() {
+    let g = given(vec![
+        submit(Mode::Proxy),
+        (GD, forward()),
+        (ZJ, request_supplement()),
+        (GD, supplement()),
+    ]);
+    assert_eq!(g.status(), Status::Supplemented);
+    let g = given(vec![
+        submit(Mode::Proxy),
+        (GD, forward()),
+        (ZJ, request_supplement()),
+        (GD, supplement()),
+        (ZJ, accept()),
+        (ZJ, suspend()),
+        (ZJ, resume()),
+        (ZJ, approve()),
+        (ZJ, issue()),
+    ]);
+    assert_eq!(g.status(), Status::ResultIssued);
+    // In proxy mode the result waits at the origin's window.
+    assert_eq!(
+        g.state.as_ref().map(|a| a.awaiting()),
+        Some(vec![(GD.to_string(), Action::Deliver)])
+    );
+    let (_, app) = g.when(GD, deliver()).expect("origin delivers");
+    assert_eq!(app.status, Status::Delivered);
+    assert_eq!(app.seq, 10);
+}
+
+#[test]
+fn online_mode_runs_to_delivery_by_the_handler() {
+    let g = given(vec![
+        submit(Mode::Online),
+        (GD, forward()),
+        (ZJ, accept()),
+        (ZJ, approve()),
+        (ZJ, issue()),
+    ]);
+    assert_eq!(
+        g.state.as_ref().map(|a| a.awaiting()),
+        Some(vec![(ZJ.to_string(), Action::Deliver)])
+    );
+    assert_eq!(
+        g.when(ZJ, deliver()).map(|(_, a)| a.status),
+        Ok(Status::Delivered)
+    );
+}
+
+#[test]
+fn joint_mode_decides_only_after_every_part() {
+    let g = given(vec![submit(Mode::Joint), (GD, forward()), (ZJ, accept())]);
+    assert_eq!(
+        g.when(ZJ, approve()).map(|_| ()),
+        Err(DomainError::PartsOutstanding {
+            action: "approve",
+            outstanding: vec![ZJ.into(), AH.into()]
+        })
+    );
+    let mut awaiting = g.state.as_ref().map(|a| a.awaiting()).unwrap_or_default();
+    awaiting.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        awaiting,
+        vec![
+            (ZJ.to_string(), Action::CompletePart),
+            (AH.to_string(), Action::CompletePart)
+        ]
+    );
+
+    let g = given(vec![
+        submit(Mode::Joint),
+        (GD, forward()),
+        (ZJ, accept()),
+        (AH, complete_part()),
+    ]);
+    assert_eq!(g.status(), Status::PartCompleted);
+    assert_eq!(
+        g.when(AH, complete_part()).map(|_| ()),
+        Err(DomainError::PartAlreadyCompleted { region: AH.into() })
+    );
+    assert!(matches!(
+        g.when(ZJ, deny()),
+        Err(DomainError::PartsOutstanding { .. })
+    ));
+    let g = given(vec![
+        submit(Mode::Joint),
+        (GD, forward()),
+        (ZJ, accept()),
+        (AH, complete_part()),
+        (ZJ, complete_part()),
+    ]);
+    // The second handler decides nothing: only the lead does.
+    assert!(matches!(
+        g.when(AH, approve()),
+        Err(DomainError::WrongRole {
+            role: Role::Handler,
+            ..
+        })
+    ));
+    let (_, app) = g.when(ZJ, approve()).expect("all parts done");
+    assert_eq!(app.status, Status::Approved);
+    assert_eq!(app.parts_completed, vec![AH.to_string(), ZJ.to_string()]);
+}
+
+#[test]
+fn complete_part_is_only_for_joint_mode() {
+    let g = given(vec![submit(Mode::Proxy), (GD, forward()), (ZJ, accept())]);
+    assert_eq!(
+        g.when(ZJ, complete_part()).map(|_| ()),
+        Err(DomainError::NotJoint { mode: "proxy" })
+    );
+}
+
+// ---- each remaining transition --------------------------------------------------------------
+
+#[test]
+fn not_accept_ends_the_application() {
+    let g = given(vec![submit(Mode::Proxy), (GD, forward())]);
+    let (event, app) = g
+        .when(
+            ZJ,
+            Command::NotAccept(ev::NotAccepted {
+                reason: "不属于受理范围".into(),
+            }),
+        )
+        .expect("refuse");
+    assert_eq!(event.type_name(), "application.not-accepted");
+    assert_eq!(app.status, Status::NotAccepted);
+    assert!(app.status.is_final());
+    assert!(app.awaiting().is_empty());
+}
+
+#[test]
+fn the_supplement_notice_is_given_once() {
+    let g = given(vec![
+        submit(Mode::Proxy),
+        (GD, forward()),
+        (ZJ, request_supplement()),
+        (GD, supplement()),
+    ]);
+    assert_eq!(
+        g.when(ZJ, request_supplement()).map(|_| ()),
+        Err(DomainError::SupplementAlreadyRequested)
+    );
+    assert_eq!(
+        g.when(ZJ, accept()).map(|(_, a)| a.status),
+        Ok(Status::Accepted)
+    );
+}
+
+#[test]
+fn suspension_returns_to_where_it_left() {
+    let g = given(vec![
+        submit(Mode::Joint),
+        (GD, forward()),
+        (ZJ, accept()),
+        (AH, complete_part()),
+        (ZJ, suspend()),
+    ]);
+    assert_eq!(g.status(), Status::Suspended);
+    assert_eq!(
+        g.when(ZJ, approve()).map(|_| ()),
+        Err(illegal(Status::Suspended, "approve"))
+    );
+    assert_eq!(
+        g.when(AH, complete_part()).map(|_| ()),
+        Err(illegal(Status::Suspended, "complete-part"))
+    );
+    assert_eq!(
+        g.when(ZJ, resume()).map(|(_, a)| a.status),
+        Ok(Status::PartCompleted)
+    );
+}
+
+#[test]
+fn the_decision_deadline_is_extended_once() {
+    let g = given(vec![
+        submit(Mode::Online),
+        (GD, forward()),
+        (ZJ, accept()),
+        (ZJ, extend()),
+    ]);
+    assert_eq!(g.status(), Status::Accepted);
+    assert_eq!(
+        g.when(ZJ, extend()).map(|_| ()),
+        Err(DomainError::DeadlineAlreadyExtended)
+    );
+}
+
+#[test]
+fn a_denial_can_be_delivered_but_not_issued() {
+    let g = given(vec![
+        submit(Mode::Online),
+        (GD, forward()),
+        (ZJ, accept()),
+        (ZJ, deny()),
+    ]);
+    assert_eq!(g.status(), Status::Denied);
+    assert_eq!(
+        g.when(ZJ, issue()).map(|_| ()),
+        Err(illegal(Status::Denied, "issue-result"))
+    );
+    assert_eq!(
+        g.when(ZJ, deliver()).map(|(_, a)| a.status),
+        Ok(Status::Delivered)
+    );
+}
+
+#[test]
+fn withdrawal_is_allowed_until_the_decision() {
+    let before_decision: Vec<Vec<(&str, Command)>> = vec![
+        vec![submit(Mode::Proxy)],
+        vec![submit(Mode::Proxy), (GD, forward())],
+        vec![
+            submit(Mode::Proxy),
+            (GD, forward()),
+            (ZJ, request_supplement()),
+        ],
+        vec![
+            submit(Mode::Proxy),
+            (GD, forward()),
+            (ZJ, request_supplement()),
+            (GD, supplement()),
+        ],
+        vec![submit(Mode::Proxy), (GD, forward()), (ZJ, accept())],
+        vec![
+            submit(Mode::Proxy),
+            (GD, forward()),
+            (ZJ, accept()),
+            (ZJ, suspend()),
+        ],
+        vec![
+            submit(Mode::Joint),
+            (GD, forward()),
+            (ZJ, accept()),
+            (AH, complete_part()),
+        ],
+    ];
+    for history in before_decision {
+        let g = given(history);
+        assert_eq!(
+            g.when(GD, withdraw()).map(|(_, a)| a.status),
+            Ok(Status::Withdrawn)
+        );
+    }
+    for (history, state) in [
+        (
+            vec![
+                submit(Mode::Proxy),
+                (GD, forward()),
+                (ZJ, accept()),
+                (ZJ, approve()),
+            ],
+            Status::Approved,
+        ),
+        (
+            vec![
+                submit(Mode::Proxy),
+                (GD, forward()),
+                (ZJ, accept()),
+                (ZJ, deny()),
+            ],
+            Status::Denied,
+        ),
+        (
+            vec![
+                submit(Mode::Proxy),
+                (GD, forward()),
+                (ZJ, accept()),
+                (ZJ, approve()),
+                (ZJ, issue()),
+            ],
+            Status::ResultIssued,
+        ),
+    ] {
+        assert_eq!(
+            given(history).when(GD, withdraw()).map(|_| ()),
+            Err(illegal(state, "withdraw"))
+        );
+    }
+}
+
+#[test]
+fn final_states_refuse_every_action() {
+    let finals = vec![
+        vec![submit(Mode::Online), (GD, withdraw())],
+        vec![
+            submit(Mode::Online),
+            (GD, forward()),
+            (
+                ZJ,
+                Command::NotAccept(ev::NotAccepted { reason: "x".into() }),
+            ),
+        ],
+        vec![
+            submit(Mode::Online),
+            (GD, forward()),
+            (ZJ, accept()),
+            (ZJ, deny()),
+            (ZJ, deliver()),
+        ],
+    ];
+    for history in finals {
+        let g = given(history);
+        let state = g.status();
+        for (region, cmd) in [
+            (GD, forward()),
+            (ZJ, accept()),
+            (ZJ, approve()),
+            (GD, withdraw()),
+            (ZJ, deliver()),
+        ] {
+            let action = cmd.action().map(|a| a.as_str()).unwrap_or_default();
+            assert_eq!(
+                g.when(region, cmd).map(|_| ()),
+                Err(illegal(state, action)),
+                "{state} {action}"
+            );
+        }
+    }
+}
+
+#[test]
+fn illegal_transitions_name_state_and_action() {
+    let g = given(vec![submit(Mode::Proxy)]);
+    let err = g
+        .when(ZJ, accept())
+        .map(|_| ())
+        .expect_err("not forwarded yet");
+    assert_eq!(err, illegal(Status::Submitted, "accept"));
+    assert_eq!(
+        err.to_string(),
+        "cannot accept an application that is submitted"
+    );
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert_eq!(
+        g.when(GD, supplement()).map(|_| ()),
+        Err(illegal(Status::Submitted, "supplement"))
+    );
+    assert_eq!(
+        g.when(ZJ, resume()).map(|_| ()),
+        Err(illegal(Status::Submitted, "resume"))
+    );
+    assert_eq!(
+        g.when(ZJ, suspend()).map(|_| ()),
+        Err(illegal(Status::Submitted, "suspend"))
+    );
+    assert_eq!(
+        g.when(ZJ, issue()).map(|_| ()),
+        Err(illegal(Status::Submitted, "issue-result"))
+    );
+    let g = given(vec![submit(Mode::Proxy), (GD, forward())]);
+    assert_eq!(
+        g.when(GD, forward()).map(|_| ()),
+        Err(illegal(Status::Forwarded, "forward"))
+    );
+    assert_eq!(
+        g.when(ZJ, approve()).map(|_| ()),
+        Err(illegal(Status::Forwarded, "approve"))
+    );
+}
+
+// ---- who may act ----------------------------------------------------------------------------
+
+#[test]
+fn only_parties_act_and_each_only_in_its_role() {
+    let g = given(vec![submit(Mode::Proxy)]);
+    let err = g
+        .when(SH, forward())
+        .map(|_| ())
+        .expect_err("unrelated region");
+    assert_eq!(
+        err,
+        DomainError::NotAParty {
+            app: "app-1".into(),
+            region: SH.into()
+        }
+    );
+    assert_eq!(err.kind(), ErrorKind::Forbidden);
+    // The handler cannot forward on the origin's behalf.
+    assert_eq!(
+        g.when(ZJ, forward()).map(|_| ()),
+        Err(DomainError::WrongRole {
+            action: "forward",
+            allowed: "origin",
+            region: ZJ.into(),
+            role: Role::LeadHandler
+        })
+    );
+    let g = given(vec![submit(Mode::Proxy), (GD, forward())]);
+    // The origin cannot accept its own forwarding.
+    assert!(matches!(
+        g.when(GD, accept()),
+        Err(DomainError::WrongRole {
+            role: Role::Origin,
+            ..
+        })
+    ));
+    assert!(matches!(
+        g.when(ZJ, withdraw()),
+        Err(DomainError::WrongRole {
+            action: "withdraw",
+            ..
+        })
+    ));
+    let g = given(vec![
+        submit(Mode::Proxy),
+        (GD, forward()),
+        (ZJ, request_supplement()),
+    ]);
+    assert!(matches!(
+        g.when(ZJ, supplement()),
+        Err(DomainError::WrongRole {
+            action: "supplement",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn events_round_trip_through_their_wire_form() {
+    let g = given(vec![submit(Mode::Proxy), (GD, forward())]);
+    let (event, _) = g.when(ZJ, request_supplement()).expect("legal");
+    let decoded = Event::decode(event.type_name(), &event.data()).expect("decode");
+    assert_eq!(decoded, event);
+    assert!(matches!(
+        Event::decode("application.exploded", &json!({})),
+        Err(EventDecodeError::UnknownType(_))
+    ));
+    assert!(matches!(
+        Event::decode("application.not-accepted", &json!({"reason": 5})),
+        Err(EventDecodeError::Data { .. })
+    ));
+    for action in Action::ALL {
+        assert_eq!(Action::parse(action.as_str()), Some(*action));
+    }
+}
+
+// ---- deadlines ------------------------------------------------------------------------------
+
+fn at(s: &str) -> Timestamp {
+    Timestamp::parse_rfc3339(s).expect("time")
+}
+
+#[test]
+fn deadlines_follow_the_statutory_clock() {
+    let limits = matters::TimeLimits {
+        acceptance_days: 5,
+        decision_days: 20,
+        extension_days: 10,
+        issue_days: 10,
+    };
+    let cal = calendar::Calendar::weekdays();
+    let steps: Vec<(&str, Command, &str)> = vec![
+        (
+            GD,
+            Command::Submit(submitted(Mode::Proxy)),
+            "2026-11-02T02:00:00Z",
+        ),
+        (GD, forward(), "2026-11-02T03:00:00Z"), // Monday: acceptance due Monday 11-09
+        (ZJ, accept(), "2026-11-05T03:00:00Z"),  // Thursday: met; decision due 12-03
+        (ZJ, suspend(), "2026-11-10T03:00:00Z"), // Tuesday: 3 working days used
+        (ZJ, resume(), "2026-11-20T03:00:00Z"),  // Friday: 17 left → due 12-15
+        (ZJ, extend(), "2026-11-23T03:00:00Z"),  // +10 → due 12-29
+        (ZJ, approve(), "2026-12-30T03:00:00Z"), // one day late: missed
+    ];
+    let mut state = None;
+    let mut deadlines = Deadlines::default();
+    let mut snapshots = Vec::new();
+    for (region, cmd, when) in steps {
+        let event = decide(state.as_ref(), region, cmd).expect("legal");
+        let app = Application::apply_from(state, "app-1", region, &event);
+        deadlines.apply(&app, &event, at(when), &limits, &cal);
+        snapshots.push(deadlines.clone());
+        state = Some(app);
+    }
+    let acceptance = &snapshots[1].0[0];
+    assert_eq!(
+        (acceptance.kind, acceptance.due.as_str()),
+        (DeadlineKind::Acceptance, "2026-11-09")
+    );
+    assert_eq!(acceptance.responsible, ZJ);
+    assert_eq!(
+        acceptance.situation(at("2026-11-09T15:59:00Z")),
+        Situation::Running
+    );
+    assert_eq!(
+        acceptance.situation(at("2026-11-09T16:00:00Z")),
+        Situation::Overdue
+    );
+    assert_eq!(snapshots[2].0[0].state, DeadlineState::Met);
+    assert_eq!(snapshots[2].0[1].due, "2026-12-03");
+    assert_eq!(
+        (snapshots[3].0[1].state, snapshots[3].0[1].used_days),
+        (DeadlineState::Paused, 3)
+    );
+    assert_eq!(
+        snapshots[3].0[1].situation(at("2027-01-30T00:00:00Z")),
+        Situation::Paused
+    );
+    assert_eq!(snapshots[4].0[1].due, "2026-12-15");
+    assert_eq!(snapshots[5].0[1].due, "2026-12-29");
+    let decision = &snapshots[6].0[1];
+    assert_eq!(decision.state, DeadlineState::Missed);
+    let issue = &snapshots[6].0[2];
+    assert_eq!(
+        (issue.kind, issue.state, issue.due.as_str()),
+        (DeadlineKind::Issue, DeadlineState::Running, "2027-01-13")
+    );
+}
+
+#[test]
+fn withdrawal_cancels_running_deadlines() {
+    let limits = matters::TimeLimits {
+        acceptance_days: 5,
+        decision_days: 20,
+        extension_days: 10,
+        issue_days: 10,
+    };
+    let cal = calendar::Calendar::weekdays();
+    let mut state = None;
+    let mut deadlines = Deadlines::default();
+    for (region, cmd) in [
+        (GD, Command::Submit(submitted(Mode::Online))),
+        (GD, forward()),
+        (GD, withdraw()),
+    ] {
+        let event = decide(state.as_ref(), region, cmd).expect("legal");
+        let app = Application::apply_from(state, "app-1", region, &event);
+        deadlines.apply(&app, &event, at("2026-11-02T03:00:00Z"), &limits, &cal);
+        state = Some(app);
+    }
+    assert_eq!(deadlines.0.len(), 1);
+    assert_eq!(deadlines.0[0].state, DeadlineState::Cancelled);
+}

@@ -1,0 +1,178 @@
+//! RFC 8785 JSON Canonicalization Scheme (JCS).
+//!
+//! The event hash is computed over these bytes, so auditors can recompute it in any language with an
+//! off-the-shelf JCS library. Rules: no whitespace; object members sorted by the UTF-16 code units of
+//! their names; strings escaped as ECMAScript's `JSON.stringify` does; numbers written as ECMAScript's
+//! `Number.prototype.toString` writes IEEE-754 doubles.
+
+use serde_json::Value;
+use std::cmp::Ordering;
+
+/// The canonical form of `value`.
+pub fn canonicalize(value: &Value) -> String {
+    let mut out = String::new();
+    write_value(value, &mut out);
+    out
+}
+
+fn write_value(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => write_number(n, out),
+        Value::String(s) => write_string(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut members: Vec<(&String, &Value)> = map.iter().collect();
+            members.sort_by(|a, b| utf16_cmp(a.0, b.0));
+            out.push('{');
+            for (i, (k, v)) in members.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(k, out);
+                out.push(':');
+                write_value(v, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn utf16_cmp(a: &str, b: &str) -> Ordering {
+    a.encode_utf16().cmp(b.encode_utf16())
+}
+
+fn write_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{08}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{0c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Integers up to 2^53 are exact doubles and print as themselves; anything else goes through the
+/// double, exactly as a JavaScript verifier would see it.
+fn write_number(n: &serde_json::Number, out: &mut String) {
+    const EXACT: u64 = 1 << 53;
+    if let Some(u) = n.as_u64().filter(|u| *u <= EXACT) {
+        out.push_str(&u.to_string());
+    } else if let Some(i) = n.as_i64().filter(|i| i.unsigned_abs() <= EXACT) {
+        out.push_str(&i.to_string());
+    } else if let Some(f) = n.as_f64() {
+        out.push_str(&es_number(f));
+    }
+}
+
+/// ECMAScript `Number::toString(10)` for a finite double.
+pub fn es_number(f: f64) -> String {
+    if f == 0.0 {
+        return "0".into();
+    }
+    // Rust's `{:e}` prints the shortest digits that round-trip, as ECMAScript requires.
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let k = digits.len() as i64;
+    let n = exp.parse::<i64>().unwrap_or(0) + 1;
+    let mut s = String::new();
+    if f < 0.0 {
+        s.push('-');
+    }
+    if k <= n && n <= 21 {
+        s.push_str(&digits);
+        s.extend(std::iter::repeat_n('0', (n - k) as usize));
+    } else if 0 < n && n <= 21 {
+        s.push_str(&digits[..n as usize]);
+        s.push('.');
+        s.push_str(&digits[n as usize..]);
+    } else if -6 < n && n <= 0 {
+        s.push_str("0.");
+        s.extend(std::iter::repeat_n('0', (-n) as usize));
+        s.push_str(&digits);
+    } else {
+        s.push_str(&digits[..1]);
+        if k > 1 {
+            s.push('.');
+            s.push_str(&digits[1..]);
+        }
+        s.push('e');
+        s.push(if n - 1 >= 0 { '+' } else { '-' });
+        s.push_str(&(n - 1).abs().to_string());
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sorts_members_and_drops_whitespace() {
+        let v = json!({"b": [1, 2, {"z": null, "a": true}], "a": "x", "A": false});
+        assert_eq!(
+            canonicalize(&v),
+            r#"{"A":false,"a":"x","b":[1,2,{"a":true,"z":null}]}"#
+        );
+    }
+
+    #[test]
+    fn sorts_by_utf16_code_units() {
+        // RFC 8785 §3.2.3: U+1F600 (surrogates D83D DE00) sorts before U+FB33 by UTF-16, though
+        // after it by code point.
+        let v = json!({"\u{fb33}": 1, "\u{1f600}": 2, "\r": 3, "1": 4, "\u{80}": 5, "ö": 6});
+        assert_eq!(
+            canonicalize(&v),
+            "{\"\\r\":3,\"1\":4,\"\u{80}\":5,\"ö\":6,\"\u{1f600}\":2,\"\u{fb33}\":1}"
+        );
+    }
+
+    #[test]
+    fn escapes_like_json_stringify() {
+        let v = json!("\u{1}\u{1f}\"\\/\n\t é 汉字");
+        assert_eq!(canonicalize(&v), "\"\\u0001\\u001f\\\"\\\\/\\n\\t é 汉字\"");
+    }
+
+    #[test]
+    fn numbers_follow_ecmascript() {
+        // Vectors from RFC 8785 appendix B.
+        let cases: [(f64, &str); 10] = [
+            (0.0, "0"),
+            (-0.0, "0"),
+            (1e21, "1e+21"),
+            (1e20, "100000000000000000000"),
+            (1e-7, "1e-7"),
+            (0.000001, "0.000001"),
+            (333333333.3333332, "333333333.3333332"),
+            (9007199254740992.0, "9007199254740992"),
+            (295147905179352830000.0, "295147905179352830000"),
+            (-5e-324, "-5e-324"),
+        ];
+        for (f, want) in cases {
+            assert_eq!(es_number(f), want, "{f:e}");
+        }
+        assert_eq!(canonicalize(&json!(1.5)), "1.5");
+        assert_eq!(canonicalize(&json!(-12)), "-12");
+        assert_eq!(canonicalize(&json!(u64::MAX)), "18446744073709552000");
+    }
+}

@@ -1,0 +1,149 @@
+//! The gateway's Ed25519 signing key.
+//!
+//! The secret seed lives in `<data>/gateway.key` (hex, mode 0600) so signatures stay verifiable
+//! with the same public key across restarts; the public key is served at `GET /v1/keys`.
+
+use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+use crate::hex;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("reading or writing the gateway key {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the gateway key file {path} is not 64 hex digits")]
+    Malformed { path: String },
+}
+
+#[derive(Clone)]
+pub struct GatewayKey {
+    signing: SigningKey,
+}
+
+impl GatewayKey {
+    /// Loads the key from `path`, creating it (and syncing it to disk) if absent.
+    pub fn load_or_create(path: &Path) -> Result<GatewayKey, KeyError> {
+        let io = |source| KeyError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let bytes = hex::decode(text.trim()).filter(|b| b.len() == 32);
+                let seed: [u8; 32] =
+                    bytes
+                        .and_then(|b| b.try_into().ok())
+                        .ok_or_else(|| KeyError::Malformed {
+                            path: path.display().to_string(),
+                        })?;
+                Ok(GatewayKey {
+                    signing: SigningKey::from_bytes(&seed),
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut seed = [0u8; 32];
+                crate::random::fill(&mut seed);
+                crate::fsutil::write_private_atomically(path, hex::encode(&seed).as_bytes())
+                    .map_err(io)?;
+                Ok(GatewayKey {
+                    signing: SigningKey::from_bytes(&seed),
+                })
+            }
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    /// A key from a fixed seed, for tests and benchmarks.
+    pub fn from_seed(seed: [u8; 32]) -> GatewayKey {
+        GatewayKey {
+            signing: SigningKey::from_bytes(&seed),
+        }
+    }
+
+    /// Signs the ASCII bytes of a lowercase hex hash; returns the signature as lowercase hex.
+    pub fn sign_hash(&self, hash_hex: &str) -> String {
+        hex::encode(&self.signing.sign(hash_hex.as_bytes()).to_bytes())
+    }
+
+    pub fn public(&self) -> PublicKey {
+        PublicKey(self.signing.verifying_key())
+    }
+}
+
+/// A gateway public key, as an auditor holds it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct PublicKey(VerifyingKey);
+
+impl PublicKey {
+    pub fn from_hex(s: &str) -> Option<PublicKey> {
+        let bytes: [u8; 32] = hex::decode(s)?.try_into().ok()?;
+        VerifyingKey::from_bytes(&bytes).ok().map(PublicKey)
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0.as_bytes())
+    }
+
+    /// Key id: the first 16 hex digits of SHA-256 of the raw public key.
+    pub fn kid(&self) -> String {
+        hex::encode(&Sha256::digest(self.0.as_bytes())[..8])
+    }
+
+    /// JWK (RFC 8037) form.
+    pub fn jwk(&self) -> serde_json::Value {
+        serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": hex::base64url(self.0.as_bytes()), "kid": self.kid()})
+    }
+
+    /// Checks a hex signature over the ASCII bytes of a hex hash.
+    pub fn verify_hash(&self, hash_hex: &str, sig_hex: &str) -> bool {
+        let Some(bytes) = hex::decode(sig_hex) else {
+            return false;
+        };
+        let Ok(sig) = ed25519_dalek::Signature::from_slice(&bytes) else {
+            return false;
+        };
+        self.0.verify(hash_hex.as_bytes(), &sig).is_ok()
+    }
+}
+
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PublicKey({})", self.to_hex())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signs_and_verifies_and_persists() {
+        let dir = crate::testutil::TempDir::new("keys");
+        let path = dir.path().join("gateway.key");
+        let k1 = GatewayKey::load_or_create(&path).expect("create");
+        let k2 = GatewayKey::load_or_create(&path).expect("load");
+        assert_eq!(k1.public(), k2.public());
+        let hash = "ab".repeat(32);
+        let sig = k1.sign_hash(&hash);
+        assert_eq!(sig.len(), 128);
+        assert!(k2.public().verify_hash(&hash, &sig));
+        assert!(!k2.public().verify_hash(&"cd".repeat(32), &sig));
+        assert!(PublicKey::from_hex(&k1.public().to_hex()).is_some());
+    }
+
+    #[test]
+    fn rejects_a_malformed_key_file() {
+        let dir = crate::testutil::TempDir::new("keys-bad");
+        let path = dir.path().join("gateway.key");
+        std::fs::write(&path, "not hex").expect("write");
+        assert!(matches!(
+            GatewayKey::load_or_create(&path),
+            Err(KeyError::Malformed { .. })
+        ));
+    }
+}

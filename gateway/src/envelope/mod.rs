@@ -1,0 +1,251 @@
+//! The event envelope: the contract other parties verify.
+//!
+//! ```text
+//! {"id","app","seq","type","schema","region","actor","at","data","prev_hash","hash","sig"}
+//! ```
+//! `seq` counts from 1 per application; `prev_hash` is the previous event's `hash` ("" for seq 1);
+//! `hash` is the lowercase hex SHA-256 of the RFC 8785 canonical JSON of the envelope without
+//! `hash` and `sig`; `sig` is the gateway's Ed25519 signature over the ASCII bytes of `hash`, as
+//! lowercase hex. Anyone holding the log and the public key can recheck every link.
+
+pub mod jcs;
+pub mod keys;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub use keys::{GatewayKey, PublicKey};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    /// Event id (UUIDv7); also the NATS `Nats-Msg-Id`.
+    pub id: String,
+    /// Application id.
+    pub app: String,
+    /// 1-based position within the application.
+    pub seq: u64,
+    /// Event type, e.g. `application.accepted`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `<subject>/<version>` of `data` in the schema registry.
+    pub schema: String,
+    /// GB/T 2260 code of the region that acted.
+    pub region: String,
+    /// The authenticated principal that acted (token id within the region).
+    pub actor: String,
+    /// When the gateway accepted the command (RFC 3339, UTC).
+    pub at: String,
+    /// The event payload.
+    pub data: Value,
+    /// The previous event's hash; empty for seq 1.
+    pub prev_hash: String,
+    pub hash: String,
+    pub sig: String,
+}
+
+/// What a broken link looks like.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainError {
+    #[error("seq {found} follows seq {previous}; expected {}", previous + 1)]
+    SeqGap { previous: u64, found: u64 },
+    #[error("prev_hash is {found:?}, expected {expected:?}")]
+    PrevHash { expected: String, found: String },
+    #[error("hash is {found}, recomputed {expected}")]
+    Hash { expected: String, found: String },
+    #[error("signature does not verify under the gateway key")]
+    Signature,
+    #[error("event belongs to application {found}, expected {expected}")]
+    WrongApp { expected: String, found: String },
+}
+
+impl Envelope {
+    /// The canonical bytes the hash covers: the envelope without `hash` and `sig`.
+    pub fn canonical_unsigned(&self) -> String {
+        let mut v = serde_json::to_value(self).unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut v {
+            map.remove("hash");
+            map.remove("sig");
+        }
+        jcs::canonicalize(&v)
+    }
+
+    pub fn compute_hash(&self) -> String {
+        crate::hex::encode(&Sha256::digest(self.canonical_unsigned().as_bytes()))
+    }
+
+    /// Fills `hash` and `sig`.
+    pub fn seal(&mut self, key: &GatewayKey) {
+        self.hash = self.compute_hash();
+        self.sig = key.sign_hash(&self.hash);
+    }
+
+    /// Checks this event as the successor of `previous` (None for the first event).
+    pub fn verify_link(
+        &self,
+        previous: Option<&Envelope>,
+        key: &PublicKey,
+    ) -> Result<(), ChainError> {
+        let (want_seq, want_prev) = match previous {
+            Some(p) => {
+                if p.app != self.app {
+                    return Err(ChainError::WrongApp {
+                        expected: p.app.clone(),
+                        found: self.app.clone(),
+                    });
+                }
+                (p.seq + 1, p.hash.as_str())
+            }
+            None => (1, ""),
+        };
+        if self.seq != want_seq {
+            return Err(ChainError::SeqGap {
+                previous: want_seq - 1,
+                found: self.seq,
+            });
+        }
+        if self.prev_hash != want_prev {
+            return Err(ChainError::PrevHash {
+                expected: want_prev.to_string(),
+                found: self.prev_hash.clone(),
+            });
+        }
+        let recomputed = self.compute_hash();
+        if recomputed != self.hash {
+            return Err(ChainError::Hash {
+                expected: recomputed,
+                found: self.hash.clone(),
+            });
+        }
+        if !key.verify_hash(&self.hash, &self.sig) {
+            return Err(ChainError::Signature);
+        }
+        Ok(())
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    pub fn from_json(bytes: &[u8]) -> Result<Envelope, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample() -> Envelope {
+        Envelope {
+            id: "0190f0c4-0000-7000-8000-000000000001".into(),
+            app: "0190f0c4-0000-7000-8000-0000000000aa".into(),
+            seq: 1,
+            kind: "application.forwarded".into(),
+            schema: "application.forwarded/1".into(),
+            region: "440000".into(),
+            actor: "440000/t1".into(),
+            at: "2026-11-23T01:02:03.004Z".into(),
+            data: json!({"materials_checked": true}),
+            prev_hash: String::new(),
+            hash: String::new(),
+            sig: String::new(),
+        }
+    }
+
+    #[test]
+    fn hash_is_sha256_of_the_canonical_envelope_without_hash_and_sig() {
+        let mut e = sample();
+        e.seal(&GatewayKey::from_seed([7; 32]));
+        // Written out by hand: members sorted, no whitespace, no hash/sig.
+        let by_hand = concat!(
+            r#"{"actor":"440000/t1","app":"0190f0c4-0000-7000-8000-0000000000aa","at":"2026-11-23T01:02:03.004Z","#,
+            r#""data":{"materials_checked":true},"id":"0190f0c4-0000-7000-8000-000000000001","prev_hash":"","#,
+            r#""region":"440000","schema":"application.forwarded/1","seq":1,"type":"application.forwarded"}"#
+        );
+        assert_eq!(e.canonical_unsigned(), by_hand);
+        assert_eq!(
+            e.hash,
+            crate::hex::encode(&Sha256::digest(by_hand.as_bytes()))
+        );
+        // The digest of that exact text, computed outside Rust (`printf '%s' … | sha256sum`).
+        assert_eq!(
+            e.hash,
+            "a3fec3252b7622162abc472b0be1cd3d7f397e684ab47566584ecc030ffd97f2"
+        );
+    }
+
+    #[test]
+    fn verify_link_catches_each_kind_of_break() {
+        let key = GatewayKey::from_seed([9; 32]);
+        let public = key.public();
+        let mut first = sample();
+        first.seal(&key);
+        let mut second = sample();
+        second.id = "0190f0c4-0000-7000-8000-000000000002".into();
+        second.seq = 2;
+        second.prev_hash = first.hash.clone();
+        second.seal(&key);
+        assert_eq!(first.verify_link(None, &public), Ok(()));
+        assert_eq!(second.verify_link(Some(&first), &public), Ok(()));
+
+        let mut tampered = second.clone();
+        tampered.data = json!({"materials_checked": false});
+        assert!(matches!(
+            tampered.verify_link(Some(&first), &public),
+            Err(ChainError::Hash { .. })
+        ));
+
+        let mut resealed = tampered.clone();
+        resealed.seal(&GatewayKey::from_seed([1; 32]));
+        assert_eq!(
+            resealed.verify_link(Some(&first), &public),
+            Err(ChainError::Signature)
+        );
+
+        let mut gap = second.clone();
+        gap.seq = 3;
+        assert!(matches!(
+            gap.verify_link(Some(&first), &public),
+            Err(ChainError::SeqGap { .. })
+        ));
+
+        let mut wrong_prev = second.clone();
+        wrong_prev.prev_hash = "00".repeat(32);
+        assert!(matches!(
+            wrong_prev.verify_link(Some(&first), &public),
+            Err(ChainError::PrevHash { .. })
+        ));
+    }
+
+    #[test]
+    fn envelope_json_has_the_contract_field_names() {
+        let v = serde_json::to_value(sample()).expect("serialize");
+        let mut names: Vec<&str> = v
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "actor",
+                "app",
+                "at",
+                "data",
+                "hash",
+                "id",
+                "prev_hash",
+                "region",
+                "schema",
+                "seq",
+                "sig",
+                "type"
+            ]
+        );
+    }
+}

@@ -1,0 +1,158 @@
+//! `/v1/applications…`: submit, act, read.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::auth::Caller;
+use super::body;
+use super::problem::Problem;
+use crate::domain::Action;
+use crate::log::EventLog;
+use crate::projections::ApplicationView;
+use crate::service::SubmitRequest;
+use crate::time::Timestamp;
+
+fn check_id(id: &str) -> Result<(), Problem> {
+    if crate::ids::is_valid(id) {
+        Ok(())
+    } else {
+        Err(Problem::not_found(format!("no application {id:?}")))
+    }
+}
+
+pub async fn submit<L: EventLog>(
+    State(s): State<AppState<L>>,
+    Caller(principal): Caller,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, Problem> {
+    let key = match headers.get("idempotency-key") {
+        Some(v) => Some(v.to_str().map_err(|_| {
+            Problem::bad_request(
+                "header:Idempotency-Key",
+                "ascii",
+                "Idempotency-Key must be visible ASCII",
+            )
+        })?),
+        None => None,
+    };
+    let request: SubmitRequest = body::typed(body::json_value(&headers, &bytes)?)?;
+    let outcome = s.gateway.submit(&principal, request, key).await?;
+    let status = if outcome.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let location = format!("/v1/applications/{}", outcome.id);
+    Ok((
+        status,
+        [(axum::http::header::LOCATION, location)],
+        Json(outcome),
+    )
+        .into_response())
+}
+
+pub async fn act<L: EventLog>(
+    action: Action,
+    s: AppState<L>,
+    principal: crate::auth::Principal,
+    id: String,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, Problem> {
+    check_id(&id)?;
+    let mut value = body::json_value(&headers, &bytes)?;
+    let Value::Object(map) = &mut value else {
+        return Err(Problem::unprocessable(
+            "the body must be a JSON object",
+            vec![tongban_schemas::Violation::new(
+                "",
+                "type",
+                "expected an object",
+            )],
+        ));
+    };
+    let expected_seq = match map.remove("expected_seq") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.as_u64().ok_or_else(|| {
+            Problem::unprocessable(
+                "expected_seq must be a non-negative integer",
+                vec![tongban_schemas::Violation::new(
+                    "/expected_seq",
+                    "type",
+                    "expected a non-negative integer",
+                )],
+            )
+        })?),
+    };
+    let command = super::actions::parse(action, value)?;
+    let outcome = s
+        .gateway
+        .act(&principal, &id, command, expected_seq)
+        .await?;
+    Ok(Json(outcome).into_response())
+}
+
+/// The application as its parties and operators see it, deadlines judged as of now.
+pub fn render(view: &ApplicationView) -> Value {
+    let now = Timestamp::now();
+    let deadlines: Vec<Value> = view
+        .deadlines
+        .0
+        .iter()
+        .map(|d| {
+            let mut v = serde_json::to_value(d).unwrap_or_default();
+            v["situation"] = serde_json::to_value(d.situation(now)).unwrap_or_default();
+            v
+        })
+        .collect();
+    let awaiting: Vec<Value> = view
+        .state
+        .awaiting()
+        .into_iter()
+        .map(|(region, action)| json!({"region": region, "action": action.as_str()}))
+        .collect();
+    json!({
+        "id": view.state.id,
+        "matter": view.state.matter,
+        "mode": view.state.mode,
+        "origin": view.state.origin,
+        "handlers": view.state.handlers,
+        "status": view.state.status,
+        "seq": view.state.seq,
+        "last_hash": view.last_hash,
+        "submitted_at": view.submitted_at,
+        "updated_at": view.updated_at,
+        "parts_completed": view.state.parts_completed,
+        "awaiting": awaiting,
+        "deadlines": deadlines,
+        "applicant": view.applicant,
+        "form": view.form,
+        "materials": view.materials,
+    })
+}
+
+pub async fn get<L: EventLog>(
+    State(s): State<AppState<L>>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    check_id(&id)?;
+    let view = s.gateway.application(&principal, &id).await?;
+    Ok(Json(render(&view)))
+}
+
+pub async fn events<L: EventLog>(
+    State(s): State<AppState<L>>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    check_id(&id)?;
+    let events = s.gateway.events(&principal, &id).await?;
+    Ok(Json(json!({"app": id, "events": events})))
+}

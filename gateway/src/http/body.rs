@@ -1,0 +1,108 @@
+//! Request bodies: JSON only, every problem reported at its JSON pointer, in the caller's own field
+//! names, before anything is decided or appended.
+
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use axum::http::{HeaderMap, header};
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tongban_schemas::Violation;
+use tongban_schemas::validation::CompiledSchema;
+
+use super::problem::Problem;
+
+/// The largest body accepted anywhere (larger ones get 413 before they are read).
+pub const MAX_BODY: usize = 1 << 20;
+
+fn validator<T: JsonSchema + 'static>() -> Result<Arc<CompiledSchema>, Problem> {
+    static CACHE: OnceLock<Mutex<HashMap<TypeId, Arc<CompiledSchema>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(v) = cache
+        .lock()
+        .ok()
+        .and_then(|c| c.get(&TypeId::of::<T>()).cloned())
+    {
+        return Ok(v);
+    }
+    let schema = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default();
+    let compiled = Arc::new(CompiledSchema::compile(&schema).map_err(|e| {
+        tracing::error!(error = %e, "request schema does not compile");
+        Problem::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "request schema",
+        )
+    })?);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(TypeId::of::<T>(), Arc::clone(&compiled));
+    }
+    Ok(compiled)
+}
+
+/// Checks the content type and parses JSON text into a value.
+pub fn json_value(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, Problem> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if bytes.is_empty() && content_type.is_empty() {
+        return Ok(Value::Object(Default::default()));
+    }
+    if essence != "application/json" && !essence.ends_with("+json") {
+        return Err(Problem::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported content type",
+            format!(
+                "send the body as application/json (got {:?})",
+                if content_type.is_empty() {
+                    "none"
+                } else {
+                    content_type
+                }
+            ),
+        ));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        Problem::bad_request(
+            "",
+            "utf-8",
+            format!("the body is not valid UTF-8 (at byte {})", e.valid_up_to()),
+        )
+    })?;
+    serde_json::from_str(text).map_err(|e| {
+        Problem::bad_request(
+            "",
+            "json-syntax",
+            format!("the body is not valid JSON: {e}"),
+        )
+    })
+}
+
+/// Checks `value` against `T`'s JSON Schema (all problems, with pointers), then builds `T`.
+pub fn typed<T: DeserializeOwned + JsonSchema + 'static>(value: Value) -> Result<T, Problem> {
+    let report = validator::<T>()?.check(&value, "");
+    if !report.is_ok() {
+        let n = report.violations.len();
+        return Err(Problem::unprocessable(
+            format!("the body has {n} problem(s)"),
+            report.violations,
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| {
+        Problem::unprocessable(
+            "the body does not fit",
+            vec![Violation::new("", "shape", e.to_string())],
+        )
+    })
+}

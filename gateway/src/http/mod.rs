@@ -1,0 +1,222 @@
+//! The HTTP API (axum on hyper): JSON in and out, errors as RFC 9457 problem+json.
+//!
+//! Every route is listed once in [`routes`]; the router and the OpenAPI document are both built
+//! from that list, so they cannot disagree.
+
+pub mod actions;
+pub mod applications;
+pub mod auth;
+pub mod body;
+pub mod openapi;
+pub mod problem;
+pub mod public;
+pub mod regions;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, Method};
+use axum::routing::{MethodRouter, on};
+
+use crate::auth::RegionBook;
+use crate::domain::Action;
+use crate::log::EventLog;
+use crate::service::Gateway;
+
+/// Shared state of every handler.
+pub struct AppState<L: EventLog> {
+    pub gateway: Arc<Gateway<L>>,
+    pub book: Arc<RegionBook>,
+    pub openapi: Arc<serde_json::Value>,
+}
+
+impl<L: EventLog> Clone for AppState<L> {
+    fn clone(&self) -> Self {
+        AppState {
+            gateway: Arc::clone(&self.gateway),
+            book: Arc::clone(&self.book),
+            openapi: Arc::clone(&self.openapi),
+        }
+    }
+}
+
+/// What a route does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Healthz,
+    OpenApi,
+    Matters,
+    Keys,
+    Submit,
+    Get,
+    Events,
+    Act(Action),
+    Regions,
+    Inbox,
+    Outbox,
+}
+
+/// One route of the API.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub method: Method,
+    pub path: String,
+    pub op: Op,
+    /// Needs a bearer token.
+    pub auth: bool,
+    pub summary: String,
+}
+
+/// Every route, in the order the OpenAPI document lists them.
+pub fn routes() -> Vec<Route> {
+    let r = |method: Method, path: &str, op: Op, auth: bool, summary: &str| Route {
+        method,
+        path: path.to_string(),
+        op,
+        auth,
+        summary: summary.to_string(),
+    };
+    let mut out = vec![
+        r(
+            Method::GET,
+            "/healthz",
+            Op::Healthz,
+            false,
+            "Liveness and how far the projections are behind the log",
+        ),
+        r(
+            Method::GET,
+            "/openapi.json",
+            Op::OpenApi,
+            false,
+            "This document",
+        ),
+        r(
+            Method::GET,
+            "/v1/matters",
+            Op::Matters,
+            false,
+            "The matters (事项) with modes, limits and a complete example submission",
+        ),
+        r(
+            Method::GET,
+            "/v1/keys",
+            Op::Keys,
+            false,
+            "The gateway's Ed25519 public key that signs every event hash",
+        ),
+        r(
+            Method::POST,
+            "/v1/applications",
+            Op::Submit,
+            true,
+            "Submit a canonical application (origin region only); Idempotency-Key supported",
+        ),
+        r(
+            Method::GET,
+            "/v1/applications/{id}",
+            Op::Get,
+            true,
+            "An application: state, deadlines, awaiting whom (parties and operators)",
+        ),
+        r(
+            Method::GET,
+            "/v1/applications/{id}/events",
+            Op::Events,
+            true,
+            "The application's sealed events, hash-chained and signed",
+        ),
+    ];
+    for action in Action::ALL {
+        out.push(r(
+            Method::POST,
+            &format!("/v1/applications/{{id}}/{}", action.as_str()),
+            Op::Act(*action),
+            true,
+            &format!(
+                "Action `{}`: appends `{}`",
+                action.as_str(),
+                action.event_type()
+            ),
+        ));
+    }
+    out.extend([
+        r(
+            Method::GET,
+            "/v1/regions",
+            Op::Regions,
+            true,
+            "The participating regions",
+        ),
+        r(
+            Method::GET,
+            "/v1/regions/{region}/inbox",
+            Op::Inbox,
+            true,
+            "Applications waiting for this region's action",
+        ),
+        r(
+            Method::GET,
+            "/v1/regions/{region}/outbox",
+            Op::Outbox,
+            true,
+            "Open applications this region submitted",
+        ),
+    ]);
+    out
+}
+
+fn method_router<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
+    let filter = axum::routing::MethodFilter::try_from(route.method.clone())
+        .unwrap_or(axum::routing::MethodFilter::GET);
+    match route.op {
+        Op::Healthz => on(filter, public::healthz::<L>),
+        Op::OpenApi => on(filter, openapi::serve::<L>),
+        Op::Matters => on(filter, public::matters_list::<L>),
+        Op::Keys => on(filter, public::keys::<L>),
+        Op::Submit => on(filter, applications::submit::<L>),
+        Op::Get => on(filter, applications::get::<L>),
+        Op::Events => on(filter, applications::events::<L>),
+        Op::Act(action) => on(
+            filter,
+            move |State(s): State<AppState<L>>,
+                  auth::Caller(p): auth::Caller,
+                  Path(id): Path<String>,
+                  headers: HeaderMap,
+                  bytes: Bytes| applications::act(action, s, p, id, headers, bytes),
+        ),
+        Op::Regions => on(filter, regions::list::<L>),
+        Op::Inbox => on(filter, regions::inbox::<L>),
+        Op::Outbox => on(filter, regions::outbox::<L>),
+    }
+}
+
+/// The router for `state`.
+pub fn router<L: EventLog>(gateway: Arc<Gateway<L>>, book: Arc<RegionBook>) -> Router {
+    let table = routes();
+    let state = AppState {
+        gateway,
+        book,
+        openapi: Arc::new(openapi::document(&table)),
+    };
+    let mut by_path: BTreeMap<String, MethodRouter<AppState<L>>> = BTreeMap::new();
+    for route in &table {
+        let mr = method_router::<L>(route);
+        let merged = match by_path.remove(&route.path) {
+            Some(existing) => existing.merge(mr),
+            None => mr,
+        };
+        by_path.insert(route.path.clone(), merged);
+    }
+    let mut router = Router::new();
+    for (path, mr) in by_path {
+        router = router.route(&path, mr);
+    }
+    router
+        .fallback(|| async { problem::Problem::not_found("no such route; see /openapi.json") })
+        .layer(DefaultBodyLimit::max(body::MAX_BODY))
+        .with_state(state)
+}

@@ -1,0 +1,137 @@
+//! The OpenAPI 3.1 document, built from the same route table as the router.
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Map, Value, json};
+
+use super::{AppState, Op, Route, actions};
+use crate::log::EventLog;
+
+pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Json<Value> {
+    Json((*s.openapi).clone())
+}
+
+fn schema_of<T: schemars::JsonSchema>() -> Value {
+    let mut v = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default();
+    if let Value::Object(m) = &mut v {
+        m.remove("$schema");
+    }
+    v
+}
+
+fn json_content(schema: Value) -> Value {
+    json!({"application/json": {"schema": schema}})
+}
+
+fn problem_response(description: &str) -> Value {
+    json!({"description": description, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+}
+
+fn operation(route: &Route) -> Value {
+    let mut op = Map::new();
+    op.insert("summary".into(), json!(route.summary));
+    op.insert("operationId".into(), json!(operation_id(route)));
+    let mut params = Vec::new();
+    for name in ["id", "region"] {
+        if route.path.contains(&format!("{{{name}}}")) {
+            params.push(
+                json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}),
+            );
+        }
+    }
+    let mut responses = Map::new();
+    match route.op {
+        Op::Submit => {
+            params.push(json!({"name": "Idempotency-Key", "in": "header", "required": false,
+                "description": "Retries with the same key from the same region return the original application (200) instead of creating another.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255}}));
+            op.insert("requestBody".into(), json!({"required": true, "content": json_content(schema_of::<crate::service::SubmitRequest>())}));
+            responses.insert("201".into(), json!({"description": "Created", "content": json_content(schema_of::<crate::service::SubmitOutcome>())}));
+            responses.insert("200".into(), json!({"description": "The earlier submission with this Idempotency-Key", "content": json_content(schema_of::<crate::service::SubmitOutcome>())}));
+            responses.insert(
+                "422".into(),
+                problem_response(
+                    "Invalid application; `errors` lists every problem at its JSON pointer",
+                ),
+            );
+        }
+        Op::Act(action) => {
+            let mut body = actions::schema(action);
+            if let Value::Object(m) = &mut body {
+                m.remove("$schema");
+                if let Some(Value::Object(props)) = m.get_mut("properties") {
+                    props.insert("expected_seq".into(), json!({"type": "integer", "minimum": 0,
+                        "description": "The seq the caller last saw; 409 if the application has moved on"}));
+                }
+            }
+            op.insert(
+                "requestBody".into(),
+                json!({"required": false, "content": json_content(body)}),
+            );
+            responses.insert("200".into(), json!({"description": "The event was appended", "content": json_content(schema_of::<crate::service::ActOutcome>())}));
+            responses.insert(
+                "409".into(),
+                problem_response("Illegal transition, or stale expected_seq"),
+            );
+            responses.insert("422".into(), problem_response("Invalid body"));
+        }
+        Op::Inbox | Op::Outbox => {
+            params.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));
+            responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
+                "type": "object", "properties": {"region": {"type": "string"}, "items": {"type": "array", "items": schema_of::<crate::projections::BoxEntry>()}}}))}));
+        }
+        Op::Events => {
+            responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
+                "type": "object", "properties": {"app": {"type": "string"}, "events": {"type": "array", "items": schema_of::<crate::envelope::Envelope>()}}}))}));
+        }
+        _ => {
+            responses.insert("200".into(), json!({"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}));
+        }
+    }
+    if route.auth {
+        op.insert("security".into(), json!([{"bearer": []}]));
+        responses.insert(
+            "401".into(),
+            problem_response("Missing, unknown or revoked token"),
+        );
+        responses.insert(
+            "403".into(),
+            problem_response("The region is not a party, or not in the needed role"),
+        );
+    }
+    if !params.is_empty() {
+        op.insert("parameters".into(), Value::Array(params));
+    }
+    op.insert("responses".into(), Value::Object(responses));
+    Value::Object(op)
+}
+
+fn operation_id(route: &Route) -> String {
+    match route.op {
+        Op::Act(a) => format!("act_{}", a.as_str().replace('-', "_")),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+pub fn document(routes: &[Route]) -> Value {
+    let mut paths: Map<String, Value> = Map::new();
+    for route in routes {
+        let entry = paths.entry(route.path.clone()).or_insert_with(|| json!({}));
+        if let Value::Object(m) = entry {
+            m.insert(route.method.as_str().to_lowercase(), operation(route));
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "tongban federation gateway",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "跨省通办 federation gateway: provinces submit cross-region applications and move them through their lifecycle; every change is a hash-chained, signed event."
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Problem": schema_of::<super::problem::Problem>()}
+        }
+    })
+}

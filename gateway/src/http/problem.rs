@@ -1,0 +1,216 @@
+//! RFC 9457 problem details: every error the API returns, as `application/problem+json`.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tongban_schemas::Violation;
+
+use crate::domain::{DomainError, ErrorKind};
+use crate::log::LogError;
+use crate::service::ServiceError;
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Problem {
+    /// `urn:tongban:problem:<slug>`; stable, for programs to branch on.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Every problem with the request body, each at its JSON pointer.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<ErrorItem>")]
+    pub errors: Vec<Violation>,
+    /// For 409s on an application: its current status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// For 409s on an application: its current seq.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_seq: Option<u64>,
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
+}
+
+/// The documented shape of one entry of `errors` (a [`Violation`]).
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct ErrorItem {
+    /// JSON pointer into the request body (or `header:<name>`, `query:<name>`).
+    pointer: String,
+    /// Machine rule name, e.g. `required`, `gb11643-checksum`.
+    rule: String,
+    /// For people; personal values are masked.
+    message: String,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>) -> Problem {
+        Problem {
+            kind: format!("urn:tongban:problem:{slug}"),
+            title: title.to_string(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            state: None,
+            current_seq: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn with_errors(mut self, errors: Vec<Violation>) -> Problem {
+        self.errors = errors;
+        self
+    }
+
+    pub fn unauthorized(detail: &str) -> Problem {
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication required",
+            detail,
+        )
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+    }
+
+    pub fn bad_request(pointer: &str, rule: &str, detail: impl Into<String>) -> Problem {
+        let detail = detail.into();
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "Malformed request",
+            detail.clone(),
+        )
+        .with_errors(vec![Violation::new(pointer, rule, detail)])
+    }
+
+    pub fn unprocessable(detail: impl Into<String>, errors: Vec<Violation>) -> Problem {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "The request is not valid",
+            detail,
+        )
+        .with_errors(errors)
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut res = (status, body).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"tongban\""),
+            );
+        }
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        res
+    }
+}
+
+impl From<DomainError> for Problem {
+    fn from(e: DomainError) -> Problem {
+        let detail = e.to_string();
+        let mut p = match e.kind() {
+            ErrorKind::Forbidden => Problem::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Not allowed for this region",
+                detail,
+            ),
+            ErrorKind::Conflict => Problem::new(
+                StatusCode::CONFLICT,
+                "illegal-transition",
+                "Not possible in the current state",
+                detail,
+            ),
+            ErrorKind::Invalid => {
+                let pointer = e.pointer().unwrap_or("");
+                Problem::unprocessable(
+                    detail.clone(),
+                    vec![Violation::new(pointer, "domain", detail)],
+                )
+            }
+        };
+        if let DomainError::IllegalTransition { state, .. } = &e {
+            p.state = Some(state.as_str().to_string());
+        }
+        p
+    }
+}
+
+impl From<ServiceError> for Problem {
+    fn from(e: ServiceError) -> Problem {
+        let detail = e.to_string();
+        match e {
+            ServiceError::Domain(d) => d.into(),
+            ServiceError::Invalid(errors) => Problem::unprocessable(detail, errors),
+            ServiceError::BadRequest { pointer, message } => {
+                Problem::bad_request(&pointer, "request", message)
+            }
+            ServiceError::NotFound(_) => Problem::not_found(detail),
+            ServiceError::Forbidden(_) => {
+                Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", detail)
+            }
+            ServiceError::StaleSeq { actual, .. } => {
+                let mut p = Problem::new(
+                    StatusCode::CONFLICT,
+                    "stale-seq",
+                    "The application has moved on",
+                    detail,
+                );
+                p.current_seq = Some(actual);
+                p
+            }
+            ServiceError::IdempotencyKeyReused { .. } => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "Idempotency-Key reused with a different request",
+                detail,
+            ),
+            ServiceError::Contended => {
+                let mut p = Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "contended",
+                    "Too much contention",
+                    detail,
+                );
+                p.retry_after = Some(1);
+                p
+            }
+            ServiceError::Log(LogError::Unavailable(_) | LogError::Storage(_)) => {
+                tracing::error!(error = %detail, "event log cannot take writes");
+                let mut p = Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "log-unavailable",
+                    "The event log cannot take writes now",
+                    "the event log is unavailable; nothing was recorded; retry later with the same Idempotency-Key",
+                );
+                p.retry_after = Some(5);
+                p
+            }
+            ServiceError::Log(_) | ServiceError::Projection(_) | ServiceError::Fold(_) => {
+                tracing::error!(error = %detail, "internal error");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Internal error",
+                    "internal error; see the gateway log",
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! Routes anyone may read: health, the matter catalogue, the gateway's public key.
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+use tongban_schemas::matters;
+
+use super::AppState;
+use crate::log::EventLog;
+
+pub async fn healthz<L: EventLog>(State(s): State<AppState<L>>) -> Json<Value> {
+    let head = *s.gateway.log.head().borrow();
+    let applied = s.gateway.projector.applied();
+    Json(json!({
+        "status": "ok",
+        "backend": s.gateway.log.backend(),
+        "log_position": head,
+        "projection_position": applied,
+        "projection_lag": head.saturating_sub(applied),
+    }))
+}
+
+pub async fn matters_list<L: EventLog>(State(_): State<AppState<L>>) -> Json<Value> {
+    let items: Vec<Value> = matters::all()
+        .iter()
+        .map(|m| {
+            json!({
+                "code": m.code,
+                "title_zh": m.title_zh,
+                "title_en": m.title_en,
+                "modes": m.modes,
+                "limits": {
+                    "acceptance_days": m.limits.acceptance_days,
+                    "decision_days": m.limits.decision_days,
+                    "extension_days": m.limits.extension_days,
+                    "issue_days": m.limits.issue_days,
+                    "unit": "working-days",
+                },
+                "materials": m.materials.iter().map(|r| json!({"kind": r.kind, "name_zh": r.name_zh, "required": r.required})).collect::<Vec<_>>(),
+                "example": m.example(),
+            })
+        })
+        .collect();
+    Json(json!({ "matters": items }))
+}
+
+pub async fn keys<L: EventLog>(State(s): State<AppState<L>>) -> Json<Value> {
+    let public = s.gateway.key.public();
+    Json(json!({
+        "keys": [{
+            "kid": public.kid(),
+            "alg": "Ed25519",
+            "public_key_hex": public.to_hex(),
+            "jwk": public.jwk(),
+            "signs": "the ASCII bytes of each event's lowercase hex `hash`; `sig` is the signature in lowercase hex",
+        }]
+    }))
+}

@@ -1,0 +1,218 @@
+//! The conformance suite every [`EventLog`] backend must pass: the same assertions, run against the
+//! embedded log and against a real nats-server.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::{EventLog, LogError};
+use crate::envelope::{Envelope, GatewayKey};
+
+/// A sealed event for tests.
+pub fn event(app: &str, seq: u64, prev_hash: &str) -> Envelope {
+    let mut e = Envelope {
+        id: crate::ids::new_v7(),
+        app: app.to_string(),
+        seq,
+        kind: "application.forwarded".into(),
+        schema: "application.forwarded/1".into(),
+        region: "440000".into(),
+        actor: "440000/test".into(),
+        at: crate::time::Timestamp::now().to_rfc3339(),
+        data: json!({"materials_checked": true}),
+        prev_hash: prev_hash.to_string(),
+        hash: String::new(),
+        sig: String::new(),
+    };
+    e.seal(&GatewayKey::from_seed([3; 32]));
+    e
+}
+
+/// Appends `n` chained events to a fresh application and returns them.
+pub async fn append_chain<L: EventLog>(log: &L, app: &str, n: u64) -> Vec<Envelope> {
+    let mut out: Vec<Envelope> = Vec::new();
+    for seq in 1..=n {
+        let prev = out.last().map(|e| e.hash.clone()).unwrap_or_default();
+        let e = event(app, seq, &prev);
+        log.append(e.clone(), seq - 1).await.expect("append");
+        out.push(e);
+    }
+    out
+}
+
+fn fresh_app() -> String {
+    crate::ids::new_v7()
+}
+
+pub async fn run_all<L: EventLog>(log: &L) {
+    appends_and_reads_in_seq_order(log).await;
+    stale_expectations_conflict(log).await;
+    events_must_follow_their_expectation(log).await;
+    retried_appends_are_not_duplicated(log).await;
+    read_all_is_ordered_and_resumable(log).await;
+    subscribers_see_the_head_move(log).await;
+    concurrent_appends_have_one_winner(log).await;
+}
+
+pub async fn appends_and_reads_in_seq_order<L: EventLog>(log: &L) {
+    let app = fresh_app();
+    let before = *log.head().borrow();
+    let written = append_chain(log, &app, 3).await;
+    assert_eq!(log.read(&app).await.expect("read"), written);
+    assert!(*log.head().borrow() >= before + 3);
+    assert!(
+        log.read(&fresh_app())
+            .await
+            .expect("read unknown")
+            .is_empty()
+    );
+}
+
+pub async fn stale_expectations_conflict<L: EventLog>(log: &L) {
+    let app = fresh_app();
+    append_chain(log, &app, 2).await;
+    let result = log.append(event(&app, 1, ""), 0).await;
+    assert_eq!(
+        result,
+        Err(LogError::Conflict {
+            app: app.clone(),
+            expected: 0,
+            actual: 2
+        })
+    );
+    let result = log.append(event(&app, 5, ""), 4).await;
+    assert_eq!(
+        result,
+        Err(LogError::Conflict {
+            app: app.clone(),
+            expected: 4,
+            actual: 2
+        })
+    );
+    assert_eq!(log.read(&app).await.expect("read").len(), 2);
+}
+
+pub async fn events_must_follow_their_expectation<L: EventLog>(log: &L) {
+    let app = fresh_app();
+    assert_eq!(
+        log.append(event(&app, 3, ""), 0).await,
+        Err(LogError::BadSeq {
+            expected: 0,
+            seq: 3
+        })
+    );
+    assert!(log.read(&app).await.expect("read").is_empty());
+}
+
+pub async fn retried_appends_are_not_duplicated<L: EventLog>(log: &L) {
+    let app = fresh_app();
+    let first = event(&app, 1, "");
+    let p1 = log.append(first.clone(), 0).await.expect("append");
+    let p2 = log
+        .append(first.clone(), 0)
+        .await
+        .expect("retry is success");
+    assert_eq!(p1, p2);
+    assert_eq!(log.read(&app).await.expect("read"), vec![first]);
+    // A different event at the same seq is a real conflict.
+    let other = event(&app, 1, "");
+    assert!(matches!(
+        log.append(other, 0).await,
+        Err(LogError::Conflict { .. })
+    ));
+}
+
+pub async fn read_all_is_ordered_and_resumable<L: EventLog>(log: &L) {
+    let (a, b) = (fresh_app(), fresh_app());
+    let start = *log.head().borrow() + 1;
+    let ea = event(&a, 1, "");
+    let eb = event(&b, 1, "");
+    let pa = log.append(ea.clone(), 0).await.expect("a1");
+    let pb = log.append(eb.clone(), 0).await.expect("b1");
+    let ea2 = event(&a, 2, &ea.hash);
+    let pa2 = log.append(ea2.clone(), 1).await.expect("a2");
+    assert!(pa < pb && pb < pa2);
+    let all = log.read_all(start, 1000).await.expect("read all");
+    let ours: Vec<(u64, Envelope)> = all
+        .into_iter()
+        .filter(|p| p.event.app == a || p.event.app == b)
+        .map(|p| (p.position, p.event))
+        .collect();
+    assert_eq!(ours, vec![(pa, ea), (pb, eb.clone()), (pa2, ea2.clone())]);
+    // Resume after the first: positions are usable cursors.
+    let rest = log.read_all(pa + 1, 2).await.expect("resume");
+    assert_eq!(rest.len(), 2);
+    assert_eq!(rest[0].position, pb);
+    assert_eq!(rest[0].event, eb);
+    assert_eq!(rest[1].event, ea2);
+    assert!(
+        log.read_all(pa2 + 1, 10)
+            .await
+            .expect("past the end")
+            .is_empty()
+    );
+}
+
+pub async fn subscribers_see_the_head_move<L: EventLog>(log: &L) {
+    let mut head = log.head();
+    let before = *head.borrow_and_update();
+    let app = fresh_app();
+    let position = log.append(event(&app, 1, ""), 0).await.expect("append");
+    let moved = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if *head.borrow_and_update() >= position {
+                return true;
+            }
+            if head.changed().await.is_err() {
+                return false;
+            }
+        }
+    })
+    .await;
+    assert_eq!(
+        moved,
+        Ok(true),
+        "head did not reach {position} (was {before})"
+    );
+}
+
+pub async fn concurrent_appends_have_one_winner<L: EventLog>(log: &L) {
+    let app = fresh_app();
+    let first = event(&app, 1, "");
+    log.append(first.clone(), 0).await.expect("first");
+    let attempts: Vec<_> = (0..16)
+        .map(|_| log.append(event(&app, 2, &first.hash), 1))
+        .collect();
+    let results = futures_join_all(attempts).await;
+    let wins = results.iter().filter(|r| r.is_ok()).count();
+    let conflicts = results
+        .iter()
+        .filter(|r| matches!(r, Err(LogError::Conflict { .. })))
+        .count();
+    assert_eq!((wins, conflicts), (1, 15), "{results:?}");
+    assert_eq!(log.read(&app).await.expect("read").len(), 2);
+}
+
+/// Polls all futures concurrently (a tiny `join_all`, to avoid a dependency for tests).
+async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut results: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, slot) in futures.iter_mut().zip(results.iter_mut()) {
+            if slot.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *slot = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    results.into_iter().flatten().collect()
+}

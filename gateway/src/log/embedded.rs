@@ -1,0 +1,418 @@
+//! The embedded event log on fjall: one process, one directory, no server.
+//!
+//! Durability: an append is acknowledged only after the journal is fsynced (`PersistMode::SyncAll`).
+//! Group commit: a single writer thread takes every append waiting in its queue, checks each against
+//! the application's last seq, writes them as one batch and fsyncs once for all of them, so
+//! concurrent writers share the cost of a sync. Being the only writer also makes the concurrency
+//! check race-free.
+//!
+//! Visibility: readers see only positions up to the durable head, so an event whose fsync failed is
+//! never observed. After a storage failure the log refuses all further writes (fail-stop) rather
+//! than acknowledge anything it cannot vouch for.
+//!
+//! Layout (keyspaces):
+//! - `events`: position (u64 BE) → envelope JSON
+//! - `apps`:   app id, 0x00, seq (u64 BE) → position (u64 BE)
+//! - `heads`:  app id → last seq (u64 BE)
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+use tokio::sync::{oneshot, watch};
+
+use super::{EventLog, LogError, Positioned};
+use crate::envelope::Envelope;
+
+/// How many queued appends one group commit takes at most.
+const MAX_GROUP: usize = 4096;
+
+struct Request {
+    event: Envelope,
+    bytes: Vec<u8>,
+    expected_seq: u64,
+    reply: oneshot::Sender<Result<u64, LogError>>,
+}
+
+struct Stores {
+    db: Database,
+    events: Keyspace,
+    apps: Keyspace,
+    heads: Keyspace,
+    durable: AtomicU64,
+    /// Set once a write failed; every later write is refused.
+    failed: Mutex<Option<String>>,
+    /// Test hook: fail the next fsyncs as a broken disk would.
+    fail_writes: std::sync::atomic::AtomicBool,
+}
+
+#[derive(Clone)]
+pub struct EmbeddedLog {
+    stores: Arc<Stores>,
+    queue: mpsc::Sender<Request>,
+    head: watch::Receiver<u64>,
+}
+
+fn storage(e: fjall::Error) -> LogError {
+    LogError::Storage(e.to_string())
+}
+
+fn app_key(app: &str, seq: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(app.len() + 9);
+    k.extend_from_slice(app.as_bytes());
+    k.push(0);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn be_u64(bytes: &[u8]) -> Option<u64> {
+    bytes.try_into().ok().map(u64::from_be_bytes)
+}
+
+impl EmbeddedLog {
+    /// Opens (or creates) the log in `dir`.
+    pub fn open(dir: &Path) -> Result<EmbeddedLog, LogError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| LogError::Storage(format!("{}: {e}", dir.display())))?;
+        let db = Database::builder(dir)
+            .manual_journal_persist(true)
+            .open()
+            .map_err(storage)?;
+        let events = db
+            .keyspace("events", KeyspaceCreateOptions::default)
+            .map_err(storage)?;
+        let apps = db
+            .keyspace("apps", KeyspaceCreateOptions::default)
+            .map_err(storage)?;
+        let heads = db
+            .keyspace("heads", KeyspaceCreateOptions::default)
+            .map_err(storage)?;
+        let last = match events.last_key_value() {
+            Some(guard) => {
+                let key = guard.key().map_err(storage)?;
+                be_u64(&key).ok_or_else(|| LogError::Corrupt {
+                    position: 0,
+                    reason: "bad position key".into(),
+                })?
+            }
+            None => 0,
+        };
+        let stores = Arc::new(Stores {
+            db,
+            events,
+            apps,
+            heads,
+            durable: AtomicU64::new(last),
+            failed: Mutex::new(None),
+            fail_writes: std::sync::atomic::AtomicBool::new(false),
+        });
+        let (head_tx, head) = watch::channel(last);
+        let (queue, rx) = mpsc::channel();
+        let writer = Arc::clone(&stores);
+        std::thread::Builder::new()
+            .name("tongban-log-writer".into())
+            .spawn(move || write_loop(&writer, rx, head_tx, last))
+            .map_err(|e| LogError::Storage(format!("cannot start the log writer: {e}")))?;
+        Ok(EmbeddedLog {
+            stores,
+            queue,
+            head,
+        })
+    }
+
+    /// Makes every following fsync fail, as a full or broken disk would. For fault tests.
+    pub fn inject_write_failure(&self) {
+        self.stores.fail_writes.store(true, Ordering::SeqCst);
+    }
+
+    /// Number of events durably stored.
+    pub fn durable_position(&self) -> u64 {
+        self.stores.durable.load(Ordering::Acquire)
+    }
+
+    fn read_sync(&self, app: &str) -> Result<Vec<Envelope>, LogError> {
+        let s = &self.stores;
+        let durable = s.durable.load(Ordering::Acquire);
+        let mut prefix = app.as_bytes().to_vec();
+        prefix.push(0);
+        let mut out = Vec::new();
+        for guard in s.apps.prefix(&prefix) {
+            let value = guard.value().map_err(storage)?;
+            let position = be_u64(&value).ok_or_else(|| LogError::Corrupt {
+                position: 0,
+                reason: "bad index".into(),
+            })?;
+            if position > durable {
+                break;
+            }
+            out.push(self.get(position)?);
+        }
+        Ok(out)
+    }
+
+    fn get(&self, position: u64) -> Result<Envelope, LogError> {
+        let bytes = self
+            .stores
+            .events
+            .get(position.to_be_bytes())
+            .map_err(storage)?
+            .ok_or_else(|| LogError::Corrupt {
+                position,
+                reason: "indexed event is missing".into(),
+            })?;
+        Envelope::from_json(&bytes).map_err(|e| LogError::Corrupt {
+            position,
+            reason: e.to_string(),
+        })
+    }
+
+    fn read_all_sync(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
+        let durable = self.stores.durable.load(Ordering::Acquire);
+        if from > durable || max == 0 {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::with_capacity(max.min(1024));
+        for guard in self
+            .stores
+            .events
+            .range(from.to_be_bytes()..=durable.to_be_bytes())
+        {
+            let (key, value) = guard.into_inner().map_err(storage)?;
+            let position = be_u64(&key).ok_or_else(|| LogError::Corrupt {
+                position: 0,
+                reason: "bad key".into(),
+            })?;
+            let event = Envelope::from_json(&value).map_err(|e| LogError::Corrupt {
+                position,
+                reason: e.to_string(),
+            })?;
+            out.push(Positioned { position, event });
+            if out.len() >= max {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl EventLog for EmbeddedLog {
+    async fn append(&self, event: Envelope, expected_seq: u64) -> Result<u64, LogError> {
+        if event.seq != expected_seq + 1 {
+            return Err(LogError::BadSeq {
+                expected: expected_seq,
+                seq: event.seq,
+            });
+        }
+        let bytes = event.to_json();
+        let (reply, rx) = oneshot::channel();
+        self.queue
+            .send(Request {
+                event,
+                bytes,
+                expected_seq,
+                reply,
+            })
+            .map_err(|_| LogError::Unavailable("the log writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| LogError::Unavailable("the log writer has stopped".into()))?
+    }
+
+    async fn read(&self, app: &str) -> Result<Vec<Envelope>, LogError> {
+        let this = self.clone();
+        let app = app.to_string();
+        tokio::task::spawn_blocking(move || this.read_sync(&app))
+            .await
+            .map_err(|e| LogError::Unavailable(e.to_string()))?
+    }
+
+    async fn read_all(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.read_all_sync(from, max))
+            .await
+            .map_err(|e| LogError::Unavailable(e.to_string()))?
+    }
+
+    fn head(&self) -> watch::Receiver<u64> {
+        self.head.clone()
+    }
+
+    fn backend(&self) -> &'static str {
+        "embedded"
+    }
+}
+
+/// The single writer: takes everything queued, checks, writes one batch, fsyncs once, replies.
+fn write_loop(
+    s: &Stores,
+    rx: mpsc::Receiver<Request>,
+    head: watch::Sender<u64>,
+    mut position: u64,
+) {
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(r) => group.push(r),
+                Err(_) => break,
+            }
+        }
+        if let Some(reason) = s
+            .failed
+            .lock()
+            .map(|f| f.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+        {
+            for r in group {
+                let _ = r.reply.send(Err(LogError::Unavailable(format!(
+                    "writes stopped after a storage failure: {reason}"
+                ))));
+            }
+            continue;
+        }
+        let mut batch = s.db.batch();
+        let mut seqs: HashMap<String, u64> = HashMap::new();
+        let mut accepted = Vec::with_capacity(group.len());
+        for r in group {
+            let app = r.event.app.clone();
+            let current = match seqs.get(&app) {
+                Some(seq) => Ok(*seq),
+                None => last_seq(s, &app),
+            };
+            let current = match current {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = r.reply.send(Err(e));
+                    continue;
+                }
+            };
+            if current != r.expected_seq {
+                let answer = retry_or_conflict(s, &r, current);
+                let _ = r.reply.send(answer);
+                continue;
+            }
+            position += 1;
+            batch.insert(&s.events, position.to_be_bytes(), r.bytes);
+            batch.insert(&s.apps, app_key(&app, r.event.seq), position.to_be_bytes());
+            batch.insert(&s.heads, app.as_bytes(), r.event.seq.to_be_bytes());
+            seqs.insert(app, r.event.seq);
+            accepted.push((r.reply, position));
+        }
+        if accepted.is_empty() {
+            continue;
+        }
+        let result = if s.fail_writes.load(Ordering::SeqCst) {
+            Err("injected write failure".to_string())
+        } else {
+            batch
+                .commit()
+                .and_then(|()| s.db.persist(PersistMode::SyncAll))
+                .map_err(|e| e.to_string())
+        };
+        match result {
+            Ok(()) => {
+                s.durable.store(position, Ordering::Release);
+                head.send_replace(position);
+                for (reply, pos) in accepted {
+                    let _ = reply.send(Ok(pos));
+                }
+            }
+            Err(reason) => {
+                tracing::error!(%reason, "event log write failed; refusing further writes");
+                if let Ok(mut f) = s.failed.lock() {
+                    *f = Some(reason.clone());
+                }
+                for (reply, _) in accepted {
+                    let _ = reply.send(Err(LogError::Storage(reason.clone())));
+                }
+            }
+        }
+    }
+}
+
+fn last_seq(s: &Stores, app: &str) -> Result<u64, LogError> {
+    Ok(s.heads
+        .get(app.as_bytes())
+        .map_err(storage)?
+        .and_then(|v| be_u64(&v))
+        .unwrap_or(0))
+}
+
+/// A stale expectation is a retry of an append that already landed when the event at the next
+/// seq has the same id; then the answer is that event's position.
+fn retry_or_conflict(s: &Stores, r: &Request, current: u64) -> Result<u64, LogError> {
+    let conflict = LogError::Conflict {
+        app: r.event.app.clone(),
+        expected: r.expected_seq,
+        actual: current,
+    };
+    if current <= r.expected_seq {
+        return Err(conflict);
+    }
+    let stored = s
+        .apps
+        .get(app_key(&r.event.app, r.event.seq))
+        .map_err(storage)?
+        .and_then(|v| be_u64(&v));
+    let Some(position) = stored else {
+        return Err(conflict);
+    };
+    let bytes = s.events.get(position.to_be_bytes()).map_err(storage)?;
+    match bytes.map(|b| Envelope::from_json(&b)) {
+        Some(Ok(e)) if e.id == r.event.id => Ok(position),
+        _ => Err(conflict),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::conformance;
+    use crate::testutil::TempDir;
+
+    #[tokio::test]
+    async fn passes_the_conformance_suite() {
+        let dir = TempDir::new("embedded-conformance");
+        let log = EmbeddedLog::open(dir.path()).expect("open");
+        conformance::run_all(&log).await;
+    }
+
+    #[tokio::test]
+    async fn events_survive_reopening() {
+        let dir = TempDir::new("embedded-reopen");
+        let written = {
+            let log = EmbeddedLog::open(dir.path()).expect("open");
+            conformance::append_chain(&log, "0190f0c4-0000-7000-8000-00000000000a", 3).await
+        };
+        let log = EmbeddedLog::open(dir.path()).expect("reopen");
+        assert_eq!(
+            log.read("0190f0c4-0000-7000-8000-00000000000a")
+                .await
+                .expect("read"),
+            written
+        );
+        assert_eq!(*log.head().borrow(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_failed_fsync_is_never_acknowledged_and_stops_writes() {
+        let dir = TempDir::new("embedded-fail");
+        let log = EmbeddedLog::open(dir.path()).expect("open");
+        let app = "0190f0c4-0000-7000-8000-00000000000b";
+        conformance::append_chain(&log, app, 1).await;
+        log.inject_write_failure();
+        let next = conformance::event(app, 2, "");
+        assert!(matches!(
+            log.append(next.clone(), 1).await,
+            Err(LogError::Storage(_))
+        ));
+        assert!(matches!(
+            log.append(next, 1).await,
+            Err(LogError::Unavailable(_))
+        ));
+        // The unacknowledged event is invisible.
+        assert_eq!(log.read(app).await.expect("read").len(), 1);
+        assert_eq!(log.read_all(1, 10).await.expect("read all").len(), 1);
+    }
+}

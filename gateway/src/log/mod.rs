@@ -1,0 +1,75 @@
+//! The event log: the single source of truth. Everything else is derived from it.
+//!
+//! Two backends implement [`EventLog`]: the embedded fjall log (default, one machine) and NATS
+//! JetStream (production). Both pass the same [`conformance`] suite.
+
+#[cfg(test)]
+pub mod conformance;
+pub mod embedded;
+
+use std::future::Future;
+
+use tokio::sync::watch;
+
+use crate::envelope::Envelope;
+
+pub use embedded::EmbeddedLog;
+
+/// An event and its position in the whole log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Positioned {
+    /// Strictly increasing across the log (not necessarily contiguous on every backend).
+    pub position: u64,
+    pub event: Envelope,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LogError {
+    /// Someone else appended first: reload, decide again.
+    #[error("application {app} is at seq {actual}, not the expected {expected}")]
+    Conflict {
+        app: String,
+        expected: u64,
+        actual: u64,
+    },
+    /// The caller built an event that does not follow its own expectation.
+    #[error("event seq {seq} does not follow expected seq {expected}")]
+    BadSeq { expected: u64, seq: u64 },
+    /// The backend cannot take writes now (unreachable, or stopped after a storage failure).
+    #[error("event log unavailable: {0}")]
+    Unavailable(String),
+    /// The write may not be durable: it was not acknowledged.
+    #[error("event log storage failed: {0}")]
+    Storage(String),
+    #[error("stored event at position {position} is unreadable: {reason}")]
+    Corrupt { position: u64, reason: String },
+}
+
+/// An append-only, per-application ordered, durable log of sealed events.
+pub trait EventLog: Send + Sync + 'static {
+    /// Appends `event` if its application's last seq is `expected_seq` (0: no events yet).
+    /// Resolves only once the event is durable; returns its position. Appending an event whose id
+    /// is already stored at that seq returns the stored position (a retry, not a conflict).
+    fn append(
+        &self,
+        event: Envelope,
+        expected_seq: u64,
+    ) -> impl Future<Output = Result<u64, LogError>> + Send;
+
+    /// Every event of one application, in seq order.
+    fn read(&self, app: &str) -> impl Future<Output = Result<Vec<Envelope>, LogError>> + Send;
+
+    /// Up to `max` events at positions `>= from`, in position order.
+    fn read_all(
+        &self,
+        from: u64,
+        max: usize,
+    ) -> impl Future<Output = Result<Vec<Positioned>, LogError>> + Send;
+
+    /// The position of the last durable event, updated as appends land (also those of other
+    /// writers, where the backend is shared). Projections subscribe to this.
+    fn head(&self) -> watch::Receiver<u64>;
+
+    /// A short name for logs and metrics (`embedded`, `jetstream`).
+    fn backend(&self) -> &'static str;
+}

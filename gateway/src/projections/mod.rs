@@ -1,0 +1,9 @@
+//! Projections: read models derived from the log, always rebuildable from it.
+
+pub mod projector;
+pub mod store;
+pub mod view;
+
+pub use projector::Projector;
+pub use store::{BoxEntry, ProjectionError, ProjectionStore};
+pub use view::ApplicationView;

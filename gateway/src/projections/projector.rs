@@ -1,0 +1,89 @@
+//! Keeps the projection store caught up with the log: at start from the persisted checkpoint, then
+//! following the log's head. Publishes how far it got, so a writer can wait until its own event is
+//! visible before answering (read-your-writes).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::store::ProjectionStore;
+use crate::domain::calendar::Calendar;
+use crate::log::EventLog;
+
+const BATCH: usize = 1024;
+
+#[derive(Clone)]
+pub struct Projector {
+    applied: watch::Receiver<u64>,
+}
+
+impl Projector {
+    /// Starts following `log` on the current tokio runtime.
+    pub fn spawn<L: EventLog>(
+        log: Arc<L>,
+        store: ProjectionStore,
+        cal: Arc<Calendar>,
+    ) -> Projector {
+        let start = store.checkpoint().unwrap_or(0);
+        let (tx, applied) = watch::channel(start);
+        tokio::spawn(async move {
+            let mut head = log.head();
+            let mut checkpoint = start;
+            loop {
+                let target = *head.borrow_and_update();
+                while checkpoint < target {
+                    match log.read_all(checkpoint + 1, BATCH).await {
+                        Ok(events) if events.is_empty() => {
+                            // Nothing readable below the head (positions that are not events).
+                            checkpoint = target;
+                        }
+                        Ok(events) => {
+                            let store = store.clone();
+                            let cal = Arc::clone(&cal);
+                            let result =
+                                tokio::task::spawn_blocking(move || store.apply(&events, &cal))
+                                    .await;
+                            match result {
+                                Ok(Ok(pos)) => checkpoint = pos,
+                                Ok(Err(e)) => {
+                                    tracing::error!(error = %e, checkpoint, "projection failed; retrying");
+                                    tokio::time::sleep(Duration::from_secs(1)).await;
+                                    continue;
+                                }
+                                Err(e) => {
+                                    tracing::error!(error = %e, "projection task failed");
+                                    tokio::time::sleep(Duration::from_secs(1)).await;
+                                    continue;
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, checkpoint, "cannot read the log; projections wait");
+                            tokio::time::sleep(Duration::from_millis(500)).await;
+                            continue;
+                        }
+                    }
+                    tx.send_replace(checkpoint);
+                }
+                if head.changed().await.is_err() {
+                    break;
+                }
+            }
+        });
+        Projector { applied }
+    }
+
+    pub fn applied(&self) -> u64 {
+        *self.applied.borrow()
+    }
+
+    /// Waits until the projection has applied `position`, or `timeout` passes. Returns whether
+    /// it got there.
+    pub async fn wait_for(&self, position: u64, timeout: Duration) -> bool {
+        let mut rx = self.applied.clone();
+        tokio::time::timeout(timeout, rx.wait_for(|p| *p >= position))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+}

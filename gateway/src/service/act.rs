@@ -1,0 +1,102 @@
+//! `POST /v1/applications/{id}/{action}`: a party moves an application along its lifecycle.
+
+use serde::Serialize;
+
+use super::{Gateway, MAX_RETRIES, ServiceError};
+use crate::auth::Principal;
+use crate::domain::{self, Application, Command, Event};
+use crate::envelope::Envelope;
+use crate::log::{EventLog, LogError};
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ActOutcome {
+    pub id: String,
+    pub status: String,
+    pub seq: u64,
+    /// The sealed event that was appended.
+    pub event: Envelope,
+}
+
+impl<L: EventLog> Gateway<L> {
+    /// Runs `command` on application `app`. With `expected_seq`, a mismatch is reported (409) rather
+    /// than re-decided.
+    pub async fn act(
+        &self,
+        principal: &Principal,
+        app: &str,
+        command: Command,
+        expected_seq: Option<u64>,
+    ) -> Result<ActOutcome, ServiceError> {
+        let region = principal
+            .region()
+            .ok_or_else(|| {
+                ServiceError::Forbidden(
+                    "operators read and replay; they do not act on applications".into(),
+                )
+            })?
+            .to_string();
+        for _ in 0..MAX_RETRIES {
+            let events = self.log.read(app).await?;
+            let Some(last) = events.last() else {
+                return Err(ServiceError::NotFound(app.to_string()));
+            };
+            let state = fold(app, &events)?;
+            // Refuse non-parties before revealing anything about the application's state.
+            if !state.is_party(&region) {
+                return Err(domain::DomainError::NotAParty {
+                    app: app.to_string(),
+                    region,
+                }
+                .into());
+            }
+            if let Some(expected) = expected_seq
+                && expected != state.seq
+            {
+                return Err(ServiceError::StaleSeq {
+                    expected,
+                    actual: state.seq,
+                });
+            }
+            let event = domain::decide(Some(&state), &region, command.clone())?;
+            match self
+                .append(Some(last), app, &event, principal, &region)
+                .await
+            {
+                Ok((envelope, position)) => {
+                    self.await_projection(position).await;
+                    let next = Application::apply_from(Some(state), app, &region, &event);
+                    return Ok(ActOutcome {
+                        id: app.to_string(),
+                        status: next.status.as_str().to_string(),
+                        seq: envelope.seq,
+                        event: envelope,
+                    });
+                }
+                Err(LogError::Conflict { actual, .. }) => {
+                    if let Some(expected) = expected_seq {
+                        return Err(ServiceError::StaleSeq { expected, actual });
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::Contended)
+    }
+}
+
+/// The aggregate state from the application's events.
+pub(super) fn fold(app: &str, events: &[Envelope]) -> Result<Application, ServiceError> {
+    let mut state = None;
+    for e in events {
+        let event = Event::decode(&e.kind, &e.data).map_err(|source| {
+            crate::projections::view::FoldError::Decode {
+                app: app.to_string(),
+                seq: e.seq,
+                source,
+            }
+        })?;
+        state = Some(Application::apply_from(state, app, &e.region, &event));
+    }
+    state.ok_or_else(|| ServiceError::NotFound(app.to_string()))
+}

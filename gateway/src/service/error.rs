@@ -1,0 +1,36 @@
+//! What can go wrong running a command, classified for the edge.
+
+use tongban_schemas::Violation;
+
+use crate::domain::DomainError;
+use crate::log::LogError;
+use crate::projections::ProjectionError;
+use crate::projections::view::FoldError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("the application has {} problem(s)", .0.len())]
+    Invalid(Vec<Violation>),
+    #[error("{message}")]
+    BadRequest { pointer: String, message: String },
+    #[error("no application {0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("expected_seq is {expected} but the application is at seq {actual}")]
+    StaleSeq { expected: u64, actual: u64 },
+    #[error(
+        "Idempotency-Key {key:?} was already used by this region for a different request (application {app})"
+    )]
+    IdempotencyKeyReused { key: String, app: String },
+    #[error("the application changed while deciding, too often; try again")]
+    Contended,
+    #[error(transparent)]
+    Log(#[from] LogError),
+    #[error(transparent)]
+    Projection(#[from] ProjectionError),
+    #[error(transparent)]
+    Fold(#[from] FoldError),
+}

@@ -1,0 +1,105 @@
+//! Runs commands: load the application from the log, decide, seal the event, append it with the
+//! concurrency check, and wait until the projection shows it. Also the authorised reads.
+
+mod act;
+mod error;
+mod read;
+mod submit;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::domain::calendar::Calendar;
+use crate::envelope::{Envelope, GatewayKey};
+use crate::log::EventLog;
+use crate::projections::{ApplicationView, ProjectionStore, Projector};
+
+pub use act::ActOutcome;
+pub use error::ServiceError;
+pub use submit::{SubmitOutcome, SubmitRequest};
+
+/// How long a writer waits for its event to show in the projections before answering anyway.
+const READ_YOUR_WRITES: Duration = Duration::from_secs(2);
+/// How often a command without `expected_seq` is re-decided after losing a race.
+const MAX_RETRIES: usize = 8;
+
+pub struct Gateway<L: EventLog> {
+    pub log: Arc<L>,
+    pub key: GatewayKey,
+    pub store: ProjectionStore,
+    pub projector: Projector,
+    pub calendar: Arc<Calendar>,
+}
+
+impl<L: EventLog> Gateway<L> {
+    /// Wires the parts and starts the projector (needs a tokio runtime).
+    pub fn start(
+        log: Arc<L>,
+        key: GatewayKey,
+        store: ProjectionStore,
+        calendar: Calendar,
+    ) -> Gateway<L> {
+        let calendar = Arc::new(calendar);
+        let projector = Projector::spawn(Arc::clone(&log), store.clone(), Arc::clone(&calendar));
+        Gateway {
+            log,
+            key,
+            store,
+            projector,
+            calendar,
+        }
+    }
+
+    /// Seals and appends the next event of an application.
+    async fn append(
+        &self,
+        previous: Option<&Envelope>,
+        app: &str,
+        event: &crate::domain::Event,
+        principal: &crate::auth::Principal,
+        region: &str,
+    ) -> Result<(Envelope, u64), crate::log::LogError> {
+        let seq = previous.map(|p| p.seq).unwrap_or(0) + 1;
+        let mut envelope = Envelope {
+            id: crate::ids::new_v7(),
+            app: app.to_string(),
+            seq,
+            kind: event.type_name().to_string(),
+            schema: format!("{}/{}", event.type_name(), 1),
+            region: region.to_string(),
+            actor: principal.actor(),
+            at: crate::time::Timestamp::now().to_rfc3339(),
+            data: event.data(),
+            prev_hash: previous.map(|p| p.hash.clone()).unwrap_or_default(),
+            hash: String::new(),
+            sig: String::new(),
+        };
+        envelope.seal(&self.key);
+        let position = self.log.append(envelope.clone(), seq - 1).await?;
+        tracing::info!(
+            app,
+            seq,
+            event = envelope.kind,
+            region,
+            position,
+            "appended"
+        );
+        Ok((envelope, position))
+    }
+
+    async fn await_projection(&self, position: u64) {
+        if !self.projector.wait_for(position, READ_YOUR_WRITES).await {
+            tracing::warn!(position, "projection lags behind an acknowledged write");
+        }
+    }
+
+    /// The view of an application: from the projection, or folded from the log when the
+    /// projection has not caught up with it yet.
+    async fn view(&self, app: &str) -> Result<Option<ApplicationView>, ServiceError> {
+        if let Some(v) = self.store.get(app)? {
+            return Ok(Some(v));
+        }
+        let events = self.log.read(app).await?;
+        Ok(ApplicationView::from_events(&events, &self.calendar)?)
+    }
+}

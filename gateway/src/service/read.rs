@@ -1,0 +1,87 @@
+//! Authorised reads: an application and its events are visible to its parties and to operators,
+//! an inbox to its own region and to operators.
+
+use super::{Gateway, ServiceError};
+use crate::auth::Principal;
+use crate::envelope::Envelope;
+use crate::log::EventLog;
+use crate::projections::{ApplicationView, BoxEntry};
+
+impl<L: EventLog> Gateway<L> {
+    fn may_read(principal: &Principal, view: &ApplicationView) -> Result<(), ServiceError> {
+        match principal.region() {
+            None => Ok(()),
+            Some(region) if view.state.is_party(region) => Ok(()),
+            Some(region) => Err(ServiceError::Domain(
+                crate::domain::DomainError::NotAParty {
+                    app: view.state.id.clone(),
+                    region: region.to_string(),
+                },
+            )),
+        }
+    }
+
+    pub async fn application(
+        &self,
+        principal: &Principal,
+        app: &str,
+    ) -> Result<ApplicationView, ServiceError> {
+        let view = self
+            .view(app)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(app.to_string()))?;
+        Self::may_read(principal, &view)?;
+        Ok(view)
+    }
+
+    pub async fn events(
+        &self,
+        principal: &Principal,
+        app: &str,
+    ) -> Result<Vec<Envelope>, ServiceError> {
+        let events = self.log.read(app).await?;
+        if events.is_empty() {
+            return Err(ServiceError::NotFound(app.to_string()));
+        }
+        if let Some(region) = principal.region() {
+            let state = super::act::fold(app, &events)?;
+            if !state.is_party(region) {
+                return Err(crate::domain::DomainError::NotAParty {
+                    app: app.to_string(),
+                    region: region.to_string(),
+                }
+                .into());
+            }
+        }
+        Ok(events)
+    }
+
+    pub fn inbox(
+        &self,
+        principal: &Principal,
+        region: &str,
+        limit: usize,
+    ) -> Result<Vec<BoxEntry>, ServiceError> {
+        Self::may_see_region(principal, region)?;
+        Ok(self.store.inbox(region, limit)?)
+    }
+
+    pub fn outbox(
+        &self,
+        principal: &Principal,
+        region: &str,
+        limit: usize,
+    ) -> Result<Vec<BoxEntry>, ServiceError> {
+        Self::may_see_region(principal, region)?;
+        Ok(self.store.outbox(region, limit)?)
+    }
+
+    fn may_see_region(principal: &Principal, region: &str) -> Result<(), ServiceError> {
+        match principal.region() {
+            Some(own) if own != region => Err(ServiceError::Forbidden(format!(
+                "region {own} may read only its own inbox and outbox, not {region}'s"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}

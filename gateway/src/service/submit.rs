@@ -1,0 +1,155 @@
+//! `POST /v1/applications`: a region submits a canonical application.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tongban_schemas::blocks::material::MaterialRef;
+use tongban_schemas::{Mode, events as ev, matters};
+
+use super::{Gateway, MAX_RETRIES, ServiceError};
+use crate::auth::Principal;
+use crate::domain::{self, Command, Event};
+use crate::envelope::jcs;
+use crate::log::{EventLog, LogError};
+
+/// The canonical submission body.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitRequest {
+    /// 事项编码, see `GET /v1/matters`.
+    pub matter: String,
+    pub mode: Mode,
+    /// 收件地: must be the authenticated region.
+    pub origin: String,
+    /// 办理地; the first is the lead handler. One for online/proxy, two or more for joint.
+    pub handlers: Vec<String>,
+    /// 申请人, in the matter's canonical shape.
+    pub applicant: serde_json::Value,
+    /// 表单, in the matter's canonical shape.
+    pub form: serde_json::Value,
+    /// 申请材料 (references only).
+    #[serde(default)]
+    pub materials: Vec<MaterialRef>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SubmitOutcome {
+    pub id: String,
+    pub status: String,
+    pub seq: u64,
+    /// False when an earlier submission with the same Idempotency-Key was returned.
+    #[serde(skip)]
+    pub created: bool,
+}
+
+/// Idempotency keys: 1–255 visible ASCII characters (they end up inside hashed ids only).
+fn check_key(key: &str) -> Result<(), ServiceError> {
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return Err(ServiceError::BadRequest {
+            pointer: "header:Idempotency-Key".into(),
+            message: "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
+        });
+    }
+    Ok(())
+}
+
+impl<L: EventLog> Gateway<L> {
+    pub async fn submit(
+        &self,
+        principal: &Principal,
+        request: SubmitRequest,
+        idempotency_key: Option<&str>,
+    ) -> Result<SubmitOutcome, ServiceError> {
+        let region = principal
+            .region()
+            .ok_or_else(|| {
+                ServiceError::Forbidden("operators read and replay; only regions submit".into())
+            })?
+            .to_string();
+        if let Some(key) = idempotency_key {
+            check_key(key)?;
+        }
+        let digest = {
+            let body = serde_json::to_value(&request).unwrap_or_default();
+            crate::hex::encode(&Sha256::digest(jcs::canonicalize(&body).as_bytes()))
+        };
+        let submitted = ev::Submitted {
+            matter: request.matter,
+            mode: request.mode,
+            origin: request.origin,
+            handlers: request.handlers,
+            applicant: request.applicant,
+            form: request.form,
+            materials: request.materials,
+            idempotency_key: idempotency_key.map(str::to_string),
+            request_digest: digest.clone(),
+        };
+        // Structural rules first (matter, mode, regions), then the matter's own schema.
+        let event = domain::decide(None, &region, Command::Submit(submitted))?;
+        if let Event::Submitted(s) = &event
+            && let Some(matter) = matters::get(&s.matter)
+        {
+            matter
+                .validate(&s.applicant, &s.form)
+                .map_err(ServiceError::Invalid)?;
+        }
+        let app = match idempotency_key {
+            Some(key) => crate::ids::app_id_for_key(&region, key),
+            None => crate::ids::new_v7(),
+        };
+        for _ in 0..MAX_RETRIES {
+            if idempotency_key.is_some()
+                && let Some(existing) = self
+                    .existing_submission(&app, &digest, idempotency_key)
+                    .await?
+            {
+                return Ok(existing);
+            }
+            match self.append(None, &app, &event, principal, &region).await {
+                Ok((_, position)) => {
+                    self.await_projection(position).await;
+                    return Ok(SubmitOutcome {
+                        id: app,
+                        status: "submitted".into(),
+                        seq: 1,
+                        created: true,
+                    });
+                }
+                // A concurrent retry with the same key won: answer with its application.
+                Err(LogError::Conflict { .. }) if idempotency_key.is_some() => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::Contended)
+    }
+
+    /// The application an earlier submission with this key created, if any.
+    async fn existing_submission(
+        &self,
+        app: &str,
+        digest: &str,
+        key: Option<&str>,
+    ) -> Result<Option<SubmitOutcome>, ServiceError> {
+        let events = self.log.read(app).await?;
+        let Some(first) = events.first() else {
+            return Ok(None);
+        };
+        let same = first.data.get("request_digest").and_then(|d| d.as_str()) == Some(digest);
+        if !same {
+            return Err(ServiceError::IdempotencyKeyReused {
+                key: key.unwrap_or_default().to_string(),
+                app: app.to_string(),
+            });
+        }
+        let view = crate::projections::ApplicationView::from_events(&events, &self.calendar)?;
+        let status = view
+            .map(|v| v.state.status.as_str().to_string())
+            .unwrap_or_else(|| "submitted".into());
+        Ok(Some(SubmitOutcome {
+            id: app.to_string(),
+            status,
+            seq: events.last().map(|e| e.seq).unwrap_or(1),
+            created: false,
+        }))
+    }
+}

@@ -1,0 +1,236 @@
+//! Timestamps and civil dates, without a time-zone database.
+//!
+//! Event times are UTC instants written as RFC 3339 with milliseconds (`2026-11-23T03:04:05.123Z`).
+//! Statutory days are counted in China Standard Time (UTC+8, no daylight saving since 1991), so a
+//! fixed offset is exact for every date the gateway handles.
+
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Milliseconds since the Unix epoch, UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);
+
+/// China Standard Time offset in milliseconds.
+const CST_OFFSET_MS: i64 = 8 * 3600 * 1000;
+const DAY_MS: i64 = 86_400_000;
+
+impl Timestamp {
+    pub fn now() -> Timestamp {
+        let ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        Timestamp(ms)
+    }
+
+    /// The calendar date in China Standard Time.
+    pub fn china_date(self) -> CivilDate {
+        CivilDate((self.0 + CST_OFFSET_MS).div_euclid(DAY_MS))
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`
+    pub fn to_rfc3339(self) -> String {
+        let days = self.0.div_euclid(DAY_MS);
+        let ms_of_day = self.0.rem_euclid(DAY_MS);
+        let (y, m, d) = civil_from_days(days);
+        let (h, rest) = (ms_of_day / 3_600_000, ms_of_day % 3_600_000);
+        let (min, rest) = (rest / 60_000, rest % 60_000);
+        let (s, ms) = (rest / 1000, rest % 1000);
+        format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{ms:03}Z")
+    }
+
+    /// Parses RFC 3339 (`Z` or `±hh:mm` offset, optional fraction; extra digits beyond milliseconds
+    /// are truncated). Returns `None` for anything else.
+    pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
+        let b = s.as_bytes();
+        if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+            return None;
+        }
+        if b[13] != b':' || b[16] != b':' {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| -> Option<i64> {
+            let part = s.get(r)?;
+            if !part.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            part.parse().ok()
+        };
+        let date = CivilDate::from_ymd(num(0..4)?, num(5..7)?, num(8..10)?)?;
+        let (h, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        if h > 23 || min > 59 || sec > 60 {
+            return None;
+        }
+        let mut i = 19;
+        let mut ms = 0i64;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let start = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i == start {
+                return None;
+            }
+            let frac = &s[start..i.min(start + 3)];
+            ms = frac.parse::<i64>().ok()? * 10i64.pow(3 - frac.len() as u32);
+        }
+        let offset_ms = match b.get(i)? {
+            b'Z' | b'z' if i + 1 == b.len() => 0,
+            sign @ (b'+' | b'-') if i + 6 == b.len() && b[i + 3] == b':' => {
+                let oh = num(i + 1..i + 3)?;
+                let om = num(i + 4..i + 6)?;
+                if oh > 23 || om > 59 {
+                    return None;
+                }
+                let off = (oh * 60 + om) * 60_000;
+                if *sign == b'+' { off } else { -off }
+            }
+            _ => return None,
+        };
+        let ms_total =
+            date.0 * DAY_MS + ((h * 60 + min) * 60 + sec.min(59)) * 1000 + ms - offset_ms;
+        Some(Timestamp(ms_total))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+/// A calendar date, as days since 1970-01-01.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CivilDate(pub i64);
+
+impl CivilDate {
+    pub fn from_ymd(y: i64, m: i64, d: i64) -> Option<CivilDate> {
+        if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+            return None;
+        }
+        Some(CivilDate(days_from_civil(y, m, d)))
+    }
+
+    /// Parses `YYYY-MM-DD`.
+    pub fn parse(s: &str) -> Option<CivilDate> {
+        let b = s.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| -> Option<i64> {
+            let p = &s[r];
+            p.bytes()
+                .all(|c| c.is_ascii_digit())
+                .then(|| p.parse().ok())?
+        };
+        CivilDate::from_ymd(num(0..4)?, num(5..7)?, num(8..10)?)
+    }
+
+    pub fn ymd(self) -> (i64, i64, i64) {
+        civil_from_days(self.0)
+    }
+
+    /// ISO weekday: Monday = 1 … Sunday = 7.
+    pub fn weekday(self) -> u8 {
+        // 1970-01-01 was a Thursday (4).
+        ((self.0 + 3).rem_euclid(7) + 1) as u8
+    }
+
+    pub fn add_days(self, n: i64) -> CivilDate {
+        CivilDate(self.0 + n)
+    }
+}
+
+impl fmt::Display for CivilDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d) = self.ymd();
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap(y) => 29,
+        _ => 28,
+    }
+}
+
+/// Howard Hinnant's `days_from_civil`.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Howard Hinnant's `civil_from_days`.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_and_parses_round_trip() {
+        let t = Timestamp(1_795_000_000_123);
+        let s = t.to_rfc3339();
+        assert_eq!(s, "2026-11-18T11:06:40.123Z");
+        assert_eq!(Timestamp::parse_rfc3339(&s), Some(t));
+    }
+
+    #[test]
+    fn parses_offsets_and_fractions() {
+        let a = Timestamp::parse_rfc3339("2026-11-23T08:00:00+08:00");
+        let b = Timestamp::parse_rfc3339("2026-11-23T00:00:00Z");
+        assert_eq!(a, b);
+        assert_eq!(
+            Timestamp::parse_rfc3339("2026-11-23T00:00:00.5Z").map(|t| t.0 % 1000),
+            Some(500)
+        );
+        assert_eq!(Timestamp::parse_rfc3339("2026-02-30T00:00:00Z"), None);
+        assert_eq!(Timestamp::parse_rfc3339("2026-11-23 00:00"), None);
+        assert_eq!(Timestamp::parse_rfc3339("2026-11-23T00:00:00"), None);
+    }
+
+    #[test]
+    fn china_date_rolls_over_at_utc_16h() {
+        let before = Timestamp::parse_rfc3339("2026-11-23T15:59:59Z").map(|t| t.china_date());
+        let after = Timestamp::parse_rfc3339("2026-11-23T16:00:00Z").map(|t| t.china_date());
+        assert_eq!(before.map(|d| d.to_string()), Some("2026-11-23".into()));
+        assert_eq!(after.map(|d| d.to_string()), Some("2026-11-24".into()));
+    }
+
+    #[test]
+    fn weekdays() {
+        // 2026-11-23 is a Monday.
+        assert_eq!(CivilDate::parse("2026-11-23").map(|d| d.weekday()), Some(1));
+        assert_eq!(CivilDate::parse("2026-11-29").map(|d| d.weekday()), Some(7));
+        assert_eq!(
+            CivilDate::parse("2024-02-29").map(|d| d.to_string()),
+            Some("2024-02-29".into())
+        );
+        assert_eq!(CivilDate::parse("2023-02-29"), None);
+    }
+}
