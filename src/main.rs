@@ -1,1 +1,17 @@
-fn main() {}
+//! `tongban`: the federation gateway's command line. One file per command under `cli/`.
+#![deny(unsafe_code)]
+
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match cli::run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("tongban: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -6,6 +6,7 @@
 #![deny(unsafe_code)]
 
 pub mod auth;
+pub mod demo;
 pub mod domain;
 pub mod envelope;
 pub mod fsutil;
@@ -15,6 +16,7 @@ pub mod ids;
 pub mod log;
 pub mod projections;
 pub mod random;
+pub mod server;
 pub mod service;
 pub mod time;
 

@@ -1,1 +1,6 @@
+//! The operators' side of tongban: reading the log to answer "who did what, when" and to prove it.
+//! Reads through the same `EventLog` trait as the gateway, on either backend, without a running
+//! gateway.
 #![deny(unsafe_code)]
+
+pub mod verify;

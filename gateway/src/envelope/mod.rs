@@ -87,16 +87,26 @@ impl Envelope {
         previous: Option<&Envelope>,
         key: &PublicKey,
     ) -> Result<(), ChainError> {
+        if let Some(p) = previous
+            && p.app != self.app
+        {
+            return Err(ChainError::WrongApp {
+                expected: p.app.clone(),
+                found: self.app.clone(),
+            });
+        }
+        self.verify_after(previous.map(|p| (p.seq, p.hash.as_str())), key)
+    }
+
+    /// Checks this event against its predecessor's `(seq, hash)` (None for the first event): what
+    /// a streaming verifier remembers per application.
+    pub fn verify_after(
+        &self,
+        previous: Option<(u64, &str)>,
+        key: &PublicKey,
+    ) -> Result<(), ChainError> {
         let (want_seq, want_prev) = match previous {
-            Some(p) => {
-                if p.app != self.app {
-                    return Err(ChainError::WrongApp {
-                        expected: p.app.clone(),
-                        found: self.app.clone(),
-                    });
-                }
-                (p.seq + 1, p.hash.as_str())
-            }
+            Some((seq, hash)) => (seq + 1, hash),
             None => (1, ""),
         };
         if self.seq != want_seq {

@@ -1,0 +1,153 @@
+//! `tongban serve`: opens a data directory, starts the projector and serves the HTTP API until
+//! SIGTERM or Ctrl-C. Every acknowledged event is already fsynced, so shutdown only has to stop
+//! taking requests and let in-flight ones finish.
+//!
+//! Data directory layout:
+//! - `log/`          the embedded event log (fjall)
+//! - `projections/`  read models (fjall), rebuildable from the log
+//! - `gateway.key`   the Ed25519 signing key (hex seed, 0600)
+//! - `regions.json`  regions and hashed tokens
+//! - `holidays.json` optional working-day calendar
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::auth::{RegionBook, RegionBookError};
+use crate::domain::calendar::{Calendar, CalendarError};
+use crate::envelope::GatewayKey;
+use crate::envelope::keys::KeyError;
+use crate::log::{EmbeddedLog, EventLog, LogError};
+use crate::projections::{ProjectionError, ProjectionStore};
+use crate::service::Gateway;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("event log: {0}")]
+    Log(#[from] LogError),
+    #[error(transparent)]
+    Projection(#[from] ProjectionError),
+    #[error(transparent)]
+    Regions(#[from] RegionBookError),
+    #[error("{path}: {source}")]
+    Calendar { path: String, source: CalendarError },
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+}
+
+/// Paths inside a data directory.
+#[derive(Debug, Clone)]
+pub struct DataDir(pub PathBuf);
+
+impl DataDir {
+    pub fn log(&self) -> PathBuf {
+        self.0.join("log")
+    }
+    pub fn projections(&self) -> PathBuf {
+        self.0.join("projections")
+    }
+    pub fn key(&self) -> PathBuf {
+        self.0.join("gateway.key")
+    }
+    pub fn regions(&self) -> PathBuf {
+        self.0.join("regions.json")
+    }
+    pub fn holidays(&self) -> PathBuf {
+        self.0.join("holidays.json")
+    }
+}
+
+/// Loads the working-day calendar: `holidays.json` in the data dir if present, else Monday–Friday.
+pub fn load_calendar(path: &Path) -> Result<Calendar, ServeError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Calendar::from_json(&text).map_err(|source| ServeError::Calendar {
+            path: path.display().to_string(),
+            source,
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Calendar::weekdays()),
+        Err(source) => Err(ServeError::Io {
+            what: path.display().to_string(),
+            source,
+        }),
+    }
+}
+
+/// A gateway on the embedded log, opened from a data directory.
+pub struct Opened {
+    pub gateway: Arc<Gateway<EmbeddedLog>>,
+    pub book: Arc<RegionBook>,
+}
+
+pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
+    std::fs::create_dir_all(&dir.0).map_err(|source| ServeError::Io {
+        what: dir.0.display().to_string(),
+        source,
+    })?;
+    let key = GatewayKey::load_or_create(&dir.key())?;
+    let log = Arc::new(EmbeddedLog::open(&dir.log())?);
+    let store = ProjectionStore::open(&dir.projections())?;
+    let calendar = load_calendar(&dir.holidays())?;
+    let book = Arc::new(RegionBook::open(&dir.regions())?);
+    let gateway = Arc::new(Gateway::start(log, key, store, calendar));
+    Ok(Opened { gateway, book })
+}
+
+/// Serves until a shutdown signal. `on_ready` gets the bound address (port 0 picks a free one).
+pub async fn serve<L: EventLog>(
+    gateway: Arc<Gateway<L>>,
+    book: Arc<RegionBook>,
+    listen: SocketAddr,
+    on_ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| ServeError::Io {
+            what: format!("listening on {listen}"),
+            source,
+        })?;
+    let local = listener.local_addr().map_err(|source| ServeError::Io {
+        what: "local address".into(),
+        source,
+    })?;
+    let app = crate::http::router(Arc::clone(&gateway), book);
+    tracing::info!(%local, backend = gateway.log.backend(), "serving");
+    on_ready(local);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|source| ServeError::Io {
+            what: "serving HTTP".into(),
+            source,
+        })?;
+    tracing::info!("shut down; every acknowledged event is on disk");
+    if let Err(e) = gateway.store.persist() {
+        tracing::warn!(error = %e, "could not flush projections; they will catch up at start");
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

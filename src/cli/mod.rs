@@ -1,0 +1,68 @@
+//! Command dispatch.
+
+mod args;
+mod regions;
+mod serve;
+mod verify;
+
+use std::process::ExitCode;
+
+pub use args::Args;
+
+pub const USAGE: &str = "\
+tongban — federation gateway for 跨省通办
+
+usage:
+  tongban serve [--data DIR] [--listen ADDR] [--demo]
+      run the gateway (embedded log in DIR, default ./tongban-data; --demo: ./tongban-demo with
+      six provinces, tokens in DIR/demo-tokens.json and sample applications)
+  tongban regions add <code> <name> [--data DIR]     register a region; prints its new token once
+  tongban regions token <code> [--data DIR]          issue another token for a region (rotation)
+  tongban regions operator [--data DIR]              issue an operator token
+  tongban regions revoke <token-id> [--data DIR]     revoke a token
+  tongban regions list [--data DIR]
+  tongban verify [--app ID] [--data DIR]             recheck every hash chain and signature
+";
+
+#[derive(Debug)]
+pub struct CliError(pub String);
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<E: std::error::Error> From<E> for CliError {
+    fn from(e: E) -> CliError {
+        CliError(e.to_string())
+    }
+}
+
+pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
+    let mut args = Args::parse(raw)?;
+    let Some(command) = args.next_positional() else {
+        print!("{USAGE}");
+        return Ok(ExitCode::from(2));
+    };
+    match command.as_str() {
+        "serve" => serve::run(args),
+        "regions" => regions::run(args),
+        "verify" => verify::run(args),
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        other => Err(CliError(format!("unknown command {other:?}\n\n{USAGE}"))),
+    }
+}
+
+/// Logs to stderr; `RUST_LOG` filters (default `info`). Never personal data: see SECURITY notes.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

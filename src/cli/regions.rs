@@ -1,0 +1,72 @@
+//! `tongban regions add|token|operator|revoke|list`: manage who may call the gateway. Works on the
+//! data directory directly; a running gateway picks changes up at once.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use tongban_gateway::auth::RegionBook;
+use tongban_gateway::server::DataDir;
+
+use super::{Args, CliError};
+
+pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
+    let sub = args.required_positional("add|token|operator|revoke|list")?;
+    let dir = DataDir(PathBuf::from(
+        args.value("data").unwrap_or_else(|| "tongban-data".into()),
+    ));
+    let book = RegionBook::open(&dir.regions())?;
+    match sub.as_str() {
+        "add" => {
+            let code = args.required_positional("code")?;
+            let name = args.required_positional("name")?;
+            args.finish()?;
+            let t = book.add_region(&code, &name)?;
+            eprintln!(
+                "region {code} {name}: token id {} (shown once; store it now)",
+                t.id
+            );
+            println!("{}", t.secret);
+        }
+        "token" => {
+            let code = args.required_positional("code")?;
+            args.finish()?;
+            let t = book.issue_token(&code)?;
+            eprintln!("region {code}: new token id {} (shown once)", t.id);
+            println!("{}", t.secret);
+        }
+        "operator" => {
+            args.finish()?;
+            let t = book.issue_operator_token()?;
+            eprintln!("operator token id {} (shown once)", t.id);
+            println!("{}", t.secret);
+        }
+        "revoke" => {
+            let id = args.required_positional("token-id")?;
+            args.finish()?;
+            book.revoke(&id)?;
+            eprintln!("revoked token {id}");
+        }
+        "list" => {
+            args.finish()?;
+            let snapshot = book.snapshot();
+            for (code, r) in &snapshot.regions {
+                let active: Vec<&str> = r
+                    .tokens
+                    .iter()
+                    .filter(|t| t.revoked.is_none())
+                    .map(|t| t.id.as_str())
+                    .collect();
+                println!("{code}\t{}\ttokens: {}", r.name, active.join(","));
+            }
+            let ops: Vec<&str> = snapshot
+                .operators
+                .iter()
+                .filter(|t| t.revoked.is_none())
+                .map(|t| t.id.as_str())
+                .collect();
+            println!("operator\t\ttokens: {}", ops.join(","));
+        }
+        other => return Err(CliError(format!("unknown regions command {other:?}"))),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,71 @@
+//! `tongban serve [--data DIR] [--listen ADDR] [--demo]`
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use tongban_gateway::demo;
+use tongban_gateway::server::{self, DataDir};
+
+use super::{Args, CliError};
+
+pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
+    let demo_mode = args.flag("demo");
+    let default_dir = if demo_mode {
+        "tongban-demo"
+    } else {
+        "tongban-data"
+    };
+    let dir = DataDir(PathBuf::from(
+        args.value("data").unwrap_or_else(|| default_dir.into()),
+    ));
+    let listen: SocketAddr = args
+        .value("listen")
+        .unwrap_or_else(|| "127.0.0.1:8080".into())
+        .parse()
+        .map_err(|e| CliError(format!("--listen: {e}")))?;
+    args.finish()?;
+    super::init_tracing();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let opened = server::open_embedded(&dir)?;
+        let tokens_file = dir.0.join("demo-tokens.json");
+        if demo_mode {
+            if opened.book.snapshot().regions.is_empty() {
+                let tokens = demo::create_regions(&opened.book, &tokens_file)?;
+                let n = demo::seed(&opened.gateway, &opened.book, &tokens).await?;
+                eprintln!(
+                    "demo: created {} regions, an operator and {n} sample applications",
+                    tokens.len() - 1
+                );
+            } else {
+                eprintln!("demo: reusing {}", dir.0.display());
+            }
+        }
+        let gateway = opened.gateway;
+        let book = opened.book;
+        let dir_shown = dir.0.display().to_string();
+        server::serve(gateway, book, listen, |addr| {
+            println!("tongban listening on http://{addr} (data: {dir_shown})");
+            if demo_mode {
+                print_demo_help(addr, &tokens_file);
+            }
+        })
+        .await?;
+        Ok::<_, CliError>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_demo_help(addr: SocketAddr, tokens_file: &std::path::Path) {
+    let t = tokens_file.display();
+    println!(
+        "\nTry it (tokens are in {t}):\n\
+         \x20 GD=$(python3 -c 'import json;print(json.load(open(\"{t}\"))[\"440000\"])')\n\
+         \x20 curl -s http://{addr}/v1/matters | python3 -m json.tool | head -40\n\
+         \x20 curl -s -H \"Authorization: Bearer $GD\" http://{addr}/v1/regions/440000/inbox\n\
+         See README.md for a walk-through from submission to delivery."
+    );
+}
