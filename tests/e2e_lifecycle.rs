@@ -1,0 +1,506 @@
+//! End to end, against the real binary over real sockets: one application per mode through its
+//! whole lifecycle with region tokens, the refusals, idempotent submission, and a SIGKILL right
+//! after a burst of acknowledged submissions, after which every acknowledged application and an
+//! intact hash chain are found.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use common::{Client, Gateway, TempDir, tokens};
+use serde_json::{Value, json};
+use tongban_gateway::envelope::{Envelope, PublicKey};
+
+const REGIONS: [&str; 6] = ["440000", "330000", "340000", "310000", "510000", "500000"];
+
+struct World {
+    gw: Gateway,
+    tokens: BTreeMap<String, String>,
+}
+
+impl World {
+    fn as_region(&self, code: &str) -> Client {
+        self.gw.client(Some(&self.tokens[code]))
+    }
+}
+
+/// A valid submission for `mode`, built from the published example of a matter allowing it.
+fn submission(anon: &Client, mode: &str) -> Value {
+    let matters = anon.get("/v1/matters").json();
+    let list = matters["matters"].as_array().expect("matters");
+    let m = list
+        .iter()
+        .find(|m| {
+            m["modes"]
+                .as_array()
+                .is_some_and(|ms| ms.iter().any(|x| x == mode))
+        })
+        .unwrap_or_else(|| panic!("no matter allows {mode}"));
+    let mut body = m["example"].clone();
+    body["mode"] = json!(mode);
+    let origin = body["origin"].as_str().expect("origin").to_string();
+    let mut handlers: Vec<String> = body["handlers"]
+        .as_array()
+        .expect("handlers")
+        .iter()
+        .filter_map(|h| h.as_str().map(str::to_string))
+        .collect();
+    let others = REGIONS
+        .iter()
+        .map(|r| r.to_string())
+        .filter(|r| *r != origin);
+    match mode {
+        "joint" => {
+            for r in others {
+                if handlers.len() >= 2 {
+                    break;
+                }
+                if !handlers.contains(&r) {
+                    handlers.push(r);
+                }
+            }
+        }
+        _ => handlers.truncate(1),
+    }
+    body["handlers"] = json!(handlers);
+    body
+}
+
+fn unrelated(body: &Value) -> String {
+    let parties: Vec<&str> = std::iter::once(body["origin"].as_str().unwrap_or_default())
+        .chain(
+            body["handlers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|h| h.as_str()),
+        )
+        .collect();
+    REGIONS
+        .iter()
+        .find(|r| !parties.contains(r))
+        .map(|r| r.to_string())
+        .expect("an unrelated region")
+}
+
+fn act(c: &Client, id: &str, action: &str, body: Value) -> common::Response {
+    c.post(&format!("/v1/applications/{id}/{action}"), &body)
+}
+
+fn ok(r: common::Response) -> Value {
+    assert!(
+        r.status == 200 || r.status == 201,
+        "expected success, got {} {}",
+        r.status,
+        String::from_utf8_lossy(&r.body)
+    );
+    r.json()
+}
+
+fn expect_problem(r: common::Response, status: u16) -> Value {
+    assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    let p = r.json();
+    assert_eq!(p["status"], json!(status));
+    assert!(
+        p["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("urn:tongban:problem:"))
+    );
+    p
+}
+
+fn public_key(c: &Client) -> PublicKey {
+    let keys = c.get("/v1/keys").json();
+    PublicKey::from_hex(keys["keys"][0]["public_key_hex"].as_str().expect("key"))
+        .expect("valid key")
+}
+
+/// Fetches an application's events and checks every link, hash and signature.
+fn assert_chain(c: &Client, id: &str, key: &PublicKey) -> Vec<Envelope> {
+    let events: Vec<Envelope> = serde_json::from_value(
+        c.get(&format!("/v1/applications/{id}/events")).json()["events"].clone(),
+    )
+    .expect("envelopes");
+    let mut prev: Option<&Envelope> = None;
+    for e in &events {
+        e.verify_link(prev, key)
+            .unwrap_or_else(|err| panic!("{id} seq {}: {err}", e.seq));
+        prev = Some(e);
+    }
+    events
+}
+
+#[test]
+fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
+    let dir = TempDir::new("lifecycle");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let world = World {
+        tokens: tokens(&data),
+        gw,
+    };
+    let anon = world.gw.client(None);
+    let key = public_key(&anon);
+    let mut all_ids = Vec::new();
+
+    // ---- proxy (异地代收代办), with every kind of refusal on the way --------------------------
+    let body = submission(&anon, "proxy");
+    let origin = world.as_region(body["origin"].as_str().expect("origin"));
+    let lead = world.as_region(body["handlers"][0].as_str().expect("handler"));
+    let stranger = world.as_region(&unrelated(&body));
+
+    expect_problem(anon.post("/v1/applications", &body), 401);
+    expect_problem(
+        world
+            .gw
+            .client(Some("tb_not-a-token"))
+            .post("/v1/applications", &body),
+        401,
+    );
+    // Submitting as another region than the origin in the body.
+    let p = expect_problem(lead.post("/v1/applications", &body), 403);
+    assert!(
+        p["detail"].as_str().is_some_and(|d| d.contains("origin")),
+        "{p}"
+    );
+
+    let first = origin.post_with("/v1/applications", &[("Idempotency-Key", "proxy-1")], &body);
+    assert_eq!(
+        first.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    let created = first.json();
+    let id = created["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        (created["status"].clone(), created["seq"].clone()),
+        (json!("submitted"), json!(1))
+    );
+    let again = origin.post_with("/v1/applications", &[("Idempotency-Key", "proxy-1")], &body);
+    assert_eq!(again.status, 200);
+    assert_eq!(
+        again.json()["id"],
+        json!(id),
+        "same Idempotency-Key must return the same application"
+    );
+    let mut changed = body.clone();
+    changed["form"] = json!({"something": "else"});
+    expect_problem(
+        origin.post_with(
+            "/v1/applications",
+            &[("Idempotency-Key", "proxy-1")],
+            &changed,
+        ),
+        422,
+    );
+
+    // The handler sees it in its inbox only once it is forwarded; the origin sees it now.
+    let inbox = |c: &Client, region: &str| -> Vec<String> {
+        c.get(&format!("/v1/regions/{region}/inbox")).json()["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i["app"].as_str().map(str::to_string))
+            .collect()
+    };
+    let origin_code = body["origin"].as_str().expect("origin").to_string();
+    let lead_code = body["handlers"][0].as_str().expect("lead").to_string();
+    assert!(inbox(&origin, &origin_code).contains(&id));
+    assert!(!inbox(&lead, &lead_code).contains(&id));
+    expect_problem(lead.get(&format!("/v1/regions/{origin_code}/inbox")), 403);
+
+    expect_problem(act(&stranger, &id, "forward", json!({})), 403);
+    expect_problem(stranger.get(&format!("/v1/applications/{id}")), 403);
+    expect_problem(stranger.get(&format!("/v1/applications/{id}/events")), 403);
+    let p = expect_problem(act(&lead, &id, "accept", json!({})), 409);
+    assert_eq!(p["state"], json!("submitted"));
+    ok(act(
+        &origin,
+        &id,
+        "forward",
+        json!({"materials_checked": true}),
+    ));
+    assert!(inbox(&lead, &lead_code).contains(&id));
+    expect_problem(act(&origin, &id, "accept", json!({})), 403); // wrong role
+    let p = expect_problem(act(&origin, &id, "supplement", json!({})), 409);
+    assert!(
+        p["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("supplement") && d.contains("forwarded")),
+        "{p}"
+    );
+    // Invalid payload: every problem named at its pointer.
+    let p = expect_problem(
+        act(
+            &lead,
+            &id,
+            "request-supplement",
+            json!({"items": [], "colour": "red"}),
+        ),
+        422,
+    );
+    let pointers: Vec<&str> = p["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["pointer"].as_str())
+        .collect();
+    assert!(
+        pointers.contains(&"/items") && pointers.contains(&"/colour"),
+        "{p}"
+    );
+    ok(act(
+        &lead,
+        &id,
+        "request-supplement",
+        json!({"items": ["户口簿首页复印件"]}),
+    ));
+    ok(act(&origin, &id, "supplement", json!({"note": "已补齐"})));
+    // Stale expected_seq.
+    let p = expect_problem(act(&lead, &id, "accept", json!({"expected_seq": 2})), 409);
+    assert_eq!(p["current_seq"], json!(4));
+    ok(act(
+        &lead,
+        &id,
+        "accept",
+        json!({"expected_seq": 4, "reference": "SL-0001"}),
+    ));
+    ok(act(
+        &lead,
+        &id,
+        "suspend",
+        json!({"kind": "expert-review", "reason": "专家评审"}),
+    ));
+    expect_problem(act(&lead, &id, "approve", json!({})), 409);
+    ok(act(&lead, &id, "resume", json!({})));
+    ok(act(
+        &lead,
+        &id,
+        "approve",
+        json!({"decision_number": "JD-0001"}),
+    ));
+    expect_problem(act(&origin, &id, "withdraw", json!({})), 409); // only before the decision
+    ok(act(
+        &lead,
+        &id,
+        "issue-result",
+        json!({"licence": {"kind": "电子证照", "number": "ZZ-0001"}}),
+    ));
+    let done = ok(act(&origin, &id, "deliver", json!({"channel": "window"})));
+    assert_eq!(done["status"], json!("delivered"));
+    let view = origin.get(&format!("/v1/applications/{id}")).json();
+    assert_eq!(
+        (view["status"].clone(), view["seq"].clone()),
+        (json!("delivered"), json!(10))
+    );
+    assert!(
+        view["deadlines"].as_array().is_some_and(|d| d.len() >= 3),
+        "{view}"
+    );
+    let events = assert_chain(&origin, &id, &key);
+    let types: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "application.submitted",
+            "application.forwarded",
+            "application.supplement-requested",
+            "application.supplemented",
+            "application.accepted",
+            "application.suspended",
+            "application.resumed",
+            "application.approved",
+            "application.result-issued",
+            "application.delivered",
+        ]
+    );
+    all_ids.push(id);
+
+    // ---- online (全程网办): the handler delivers ------------------------------------------------
+    let body = submission(&anon, "online");
+    let origin = world.as_region(body["origin"].as_str().expect("origin"));
+    let lead = world.as_region(body["handlers"][0].as_str().expect("handler"));
+    let id = ok(origin.post("/v1/applications", &body))["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    ok(act(&origin, &id, "forward", json!({})));
+    ok(act(&lead, &id, "accept", json!({})));
+    ok(act(
+        &lead,
+        &id,
+        "extend-deadline",
+        json!({"reason": "情况复杂，经负责人批准"}),
+    ));
+    expect_problem(
+        act(&lead, &id, "extend-deadline", json!({"reason": "again"})),
+        409,
+    );
+    ok(act(&lead, &id, "approve", json!({})));
+    ok(act(&lead, &id, "issue-result", json!({})));
+    assert_eq!(
+        ok(act(&lead, &id, "deliver", json!({"channel": "online"})))["status"],
+        json!("delivered")
+    );
+    assert_eq!(assert_chain(&lead, &id, &key).len(), 7);
+    all_ids.push(id);
+
+    // ---- joint (多地联办): the decision waits for every part ------------------------------------
+    let body = submission(&anon, "joint");
+    let origin = world.as_region(body["origin"].as_str().expect("origin"));
+    let lead = world.as_region(body["handlers"][0].as_str().expect("lead"));
+    let second = world.as_region(body["handlers"][1].as_str().expect("second handler"));
+    let id = ok(origin.post("/v1/applications", &body))["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    ok(act(&origin, &id, "forward", json!({})));
+    expect_problem(act(&second, &id, "accept", json!({})), 403); // only the lead accepts
+    ok(act(&lead, &id, "accept", json!({})));
+    let p = expect_problem(act(&lead, &id, "approve", json!({})), 409);
+    assert!(
+        p["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("outstanding")),
+        "{p}"
+    );
+    ok(act(&second, &id, "complete-part", json!({"part": "迁出"})));
+    expect_problem(act(&second, &id, "complete-part", json!({})), 409);
+    ok(act(&lead, &id, "complete-part", json!({"part": "迁入"})));
+    ok(act(&lead, &id, "approve", json!({})));
+    ok(act(&lead, &id, "issue-result", json!({})));
+    assert_eq!(
+        ok(act(
+            &lead,
+            &id,
+            "deliver",
+            json!({"channel": "post", "tracking": "SF100200300"})
+        ))["status"],
+        json!("delivered")
+    );
+    assert_eq!(assert_chain(&origin, &id, &key).len(), 8);
+    all_ids.push(id);
+
+    // ---- withdrawal, and operators read but do not act -------------------------------------
+    let body = submission(&anon, "proxy");
+    let origin = world.as_region(body["origin"].as_str().expect("origin"));
+    let lead = world.as_region(body["handlers"][0].as_str().expect("handler"));
+    let id = ok(origin.post("/v1/applications", &body))["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    ok(act(&origin, &id, "forward", json!({})));
+    ok(act(&lead, &id, "accept", json!({})));
+    assert_eq!(
+        ok(act(
+            &origin,
+            &id,
+            "withdraw",
+            json!({"reason": "申请人撤回"})
+        ))["status"],
+        json!("withdrawn")
+    );
+    expect_problem(act(&lead, &id, "approve", json!({})), 409);
+    let operator = world.gw.client(Some(&world.tokens["operator"]));
+    assert_eq!(
+        operator.get(&format!("/v1/applications/{id}")).json()["status"],
+        json!("withdrawn")
+    );
+    expect_problem(act(&operator, &id, "forward", json!({})), 403);
+    all_ids.push(id);
+
+    // ---- burst of acknowledged submissions, then SIGKILL -----------------------------------
+    let acked: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let burst_body = submission(&anon, "online");
+    let burst_origin = world.as_region(burst_body["origin"].as_str().expect("origin"));
+    let workers: Vec<_> = (0..6)
+        .map(|w| {
+            let (c, acked, stop, body) = (
+                burst_origin.clone(),
+                Arc::clone(&acked),
+                Arc::clone(&stop),
+                burst_body.clone(),
+            );
+            std::thread::spawn(move || {
+                let mut n = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    n += 1;
+                    let key = format!("burst-{w}-{n}");
+                    match c.send(
+                        "POST",
+                        "/v1/applications",
+                        &[("Idempotency-Key", &key)],
+                        Some(body.to_string().as_bytes()),
+                    ) {
+                        Ok(r) if r.status == 201 => {
+                            if let Some(id) = r.json()["id"].as_str() {
+                                acked.lock().expect("lock").push(id.to_string());
+                            }
+                        }
+                        Ok(r) => panic!(
+                            "burst submission failed: {} {}",
+                            r.status,
+                            String::from_utf8_lossy(&r.body)
+                        ),
+                        Err(_) => break, // the gateway is gone
+                    }
+                }
+            })
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    while acked.lock().expect("lock").len() < 300
+        && started.elapsed() < std::time::Duration::from_secs(60)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let World { mut gw, tokens } = world;
+    gw.kill9(); // while submissions are still in flight
+    stop.store(true, Ordering::SeqCst);
+    for w in workers {
+        w.join().expect("worker");
+    }
+    let acknowledged = acked.lock().expect("lock").clone();
+    assert!(
+        acknowledged.len() >= 300,
+        "only {} acknowledged",
+        acknowledged.len()
+    );
+
+    // ---- restart: everything acknowledged is there, chains intact ---------------------------
+    let mut gw = Gateway::start(&data, true);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let key_after = public_key(&operator);
+    assert_eq!(key_after, key, "the signing key survives restarts");
+    for id in acknowledged.iter().chain(all_ids.iter()) {
+        let r = operator.get(&format!("/v1/applications/{id}"));
+        assert_eq!(
+            r.status, 200,
+            "acknowledged application {id} lost after SIGKILL"
+        );
+        assert_chain(&operator, id, &key);
+    }
+    // The projections caught up with the log at start.
+    let health = operator.get("/healthz").json();
+    assert_eq!(health["projection_lag"], json!(0), "{health}");
+    assert_eq!(
+        gw.terminate().code(),
+        Some(0),
+        "graceful shutdown on SIGTERM"
+    );
+
+    // An offline verifier over the data dir agrees.
+    let out = std::process::Command::new(common::BIN)
+        .args(["verify", "--data"])
+        .arg(&data)
+        .output()
+        .expect("verify");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.starts_with("intact"), "{text}");
+}
