@@ -1,7 +1,11 @@
 //! The HTTP API (axum on hyper): JSON in and out, errors as RFC 9457 problem+json.
 //!
+//! Handlers return `Result<_, Problem>`; a problem is built once per failed request and sent, so its
+//! size on the error path does not matter.
+//!
 //! Every route is listed once in [`routes`]; the router and the OpenAPI document are both built
 //! from that list, so they cannot disagree.
+#![allow(clippy::result_large_err)]
 
 pub mod actions;
 pub mod applications;
@@ -216,7 +220,22 @@ pub fn router<L: EventLog>(gateway: Arc<Gateway<L>>, book: Arc<RegionBook>) -> R
         router = router.route(&path, mr);
     }
     router
-        .fallback(|| async { problem::Problem::not_found("no such route; see /openapi.json") })
+        .fallback(|| async {
+            problem::Problem::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "no-route",
+                "No such route",
+                "no such route; see /openapi.json",
+            )
+        })
+        .method_not_allowed_fallback(|| async {
+            problem::Problem::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "this route does not take that method; see /openapi.json",
+            )
+        })
         .layer(DefaultBodyLimit::max(body::MAX_BODY))
         .with_state(state)
 }
