@@ -4,7 +4,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-const REGENERATE: &str = "TONGBAN_REGENERATE_SCHEMAS=1 CARGO_TARGET_DIR=/work/target-schemas cargo test -p tongban-schemas generated_files";
+const REGENERATE: &str =
+    "TONGBAN_REGENERATE_SCHEMAS=1 cargo test -p tongban-schemas generated_files";
 
 /// The checked-in files must equal what the Rust types generate. With TONGBAN_REGENERATE_SCHEMAS=1 the
 /// test writes them instead (only the current version of each subject: older files are frozen).
