@@ -1,9 +1,33 @@
 //! The crate's error type at its boundary.
 
+use crate::registry::Incompatibility;
+
 /// Errors of the schema machinery itself (not of the data it validates: that is a [`crate::Violation`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SchemaError {
     /// A schema document could not be compiled (a bug in a published schema).
     #[error("schema does not compile: {0}")]
     Compile(String),
+    /// A candidate document is not a valid draft 2020-12 schema, or its examples fail it.
+    #[error("invalid schema: {0}")]
+    InvalidSchema(String),
+    #[error("unknown subject {0}")]
+    UnknownSubject(String),
+    /// Version 0 stands for `latest` of a subject without versions.
+    #[error("subject {subject} has no version {version}")]
+    UnknownVersion { subject: String, version: u32 },
+    #[error("{} incompatibilities with subject {subject}", incompatibilities.len())]
+    Incompatible {
+        subject: String,
+        incompatibilities: Vec<Incompatibility>,
+    },
+    /// A step of the upcasting chain has no upcaster and the versions are not compatible.
+    #[error("no upcaster for {subject} from version {from}")]
+    MissingUpcaster { subject: String, from: u32 },
+    #[error("upcasting {subject} from version {from} failed: {message}")]
+    Upcast {
+        subject: String,
+        from: u32,
+        message: String,
+    },
 }

@@ -5,11 +5,13 @@
 
 pub mod blocks;
 mod error;
+pub mod event_schemas;
 pub mod events;
 pub mod ids;
 pub mod mask;
 pub mod matters;
 pub mod mode;
+pub mod registry;
 pub mod validation;
 mod violation;
 

@@ -116,6 +116,11 @@ impl Matter {
         &docs[self.index()]
     }
 
+    /// The field table of the matter's schema (path, 中文标题, type, required, format, example), for pages.
+    pub fn fields(&self) -> Vec<crate::registry::Field> {
+        crate::registry::fields::table(self.schema())
+    }
+
     fn index(&self) -> usize {
         MATTERS
             .iter()

@@ -1,0 +1,628 @@
+//! Schema compatibility: could data valid under the *writer* schema be rejected by the *reader*?
+//!
+//! BACKWARD means the new version reads data written under the old one (reader = new, writer = old);
+//! FORWARD the reverse; FULL both; the `_TRANSITIVE` forms check against every earlier version instead
+//! of only the latest. The check walks both documents side by side (following `$ref`s into their own
+//! `$defs`) and reports every place where the writer allows something the reader does not, with the
+//! instance path (`*` for any array item) and the reason. Where containment cannot be decided (two
+//! different regexes, changed conditionals) it reports conservatively.
+//!
+//! Open objects: Confluent's strict rule treats a property added to the reader while the writer's
+//! object is open (no `additionalProperties: false`) as incompatible, because the writer may already
+//! have written that name with another type. The lenient rule allows it. Chosen per subject.
+
+use crate::violation::escape_token;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Compatibility policy of a subject.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Compatibility {
+    #[default]
+    Backward,
+    BackwardTransitive,
+    Forward,
+    ForwardTransitive,
+    Full,
+    FullTransitive,
+    None,
+}
+
+impl Compatibility {
+    pub const ALL: [Compatibility; 7] = [
+        Compatibility::Backward,
+        Compatibility::BackwardTransitive,
+        Compatibility::Forward,
+        Compatibility::ForwardTransitive,
+        Compatibility::Full,
+        Compatibility::FullTransitive,
+        Compatibility::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compatibility::Backward => "BACKWARD",
+            Compatibility::BackwardTransitive => "BACKWARD_TRANSITIVE",
+            Compatibility::Forward => "FORWARD",
+            Compatibility::ForwardTransitive => "FORWARD_TRANSITIVE",
+            Compatibility::Full => "FULL",
+            Compatibility::FullTransitive => "FULL_TRANSITIVE",
+            Compatibility::None => "NONE",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Compatibility> {
+        Compatibility::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(s))
+    }
+
+    /// New versions must read old data.
+    pub fn checks_backward(self) -> bool {
+        matches!(
+            self,
+            Compatibility::Backward
+                | Compatibility::BackwardTransitive
+                | Compatibility::Full
+                | Compatibility::FullTransitive
+        )
+    }
+
+    /// Old versions must read new data.
+    pub fn checks_forward(self) -> bool {
+        matches!(
+            self,
+            Compatibility::Forward
+                | Compatibility::ForwardTransitive
+                | Compatibility::Full
+                | Compatibility::FullTransitive
+        )
+    }
+
+    /// Against every earlier version rather than only the latest.
+    pub fn transitive(self) -> bool {
+        matches!(
+            self,
+            Compatibility::BackwardTransitive
+                | Compatibility::ForwardTransitive
+                | Compatibility::FullTransitive
+        )
+    }
+}
+
+/// How a property the reader knows but an open writer object does not is judged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OpenObjects {
+    /// Confluent's rule: adding a property to an open content model is incompatible.
+    #[default]
+    Strict,
+    /// Adding a property is fine as long as nothing else changes.
+    Lenient,
+}
+
+/// Which direction a finding was checked in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// The candidate reading data written under an earlier version.
+    Backward,
+    /// An earlier version reading data written under the candidate.
+    Forward,
+}
+
+/// The kind of an incompatibility.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// The writer allows a JSON type the reader does not (e.g. null, or number where integer).
+    TypeNarrowed,
+    /// An enum or const value the writer allows is not allowed by the reader.
+    EnumValueRemoved,
+    /// The reader restricts to fixed values where the writer allowed any.
+    ValuesRestricted,
+    /// A property the reader knows, added while the writer's object is open (strict rule).
+    PropertyAddedToOpenObject,
+    /// A property the writer may write is unknown to a closed reader object.
+    PropertyRemovedFromClosedObject,
+    /// The reader closed an object (`additionalProperties: false`) the writer left open.
+    ObjectClosed,
+    /// A property required by the reader but optional for the writer, without a default.
+    RequiredAdded,
+    /// A minimum raised or a maximum lowered (length, items, value, properties).
+    RangeNarrowed,
+    /// A pattern added or changed (regex containment is not decidable here).
+    PatternChanged,
+    /// An identifier check (`x-tongban-check`) added or changed.
+    CheckAdded,
+    /// A conditional or combined constraint (`allOf`, `if`, `not` …) added or changed.
+    ConstraintChanged,
+    /// A branch of the writer's `anyOf`/`oneOf` that no reader branch accepts.
+    BranchNotAccepted,
+}
+
+/// One place where data valid for the writer may be rejected by the reader.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incompatibility {
+    /// Instance JSON pointer (`*` stands for any array item), e.g. `/form/accompanying/*/person/sex`.
+    pub path: String,
+    pub rule: Rule,
+    pub reason: String,
+    pub direction: Direction,
+    /// The registered version the candidate was compared with.
+    pub against_version: u32,
+}
+
+/// A finding before it is tied to a direction and version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub path: String,
+    pub rule: Rule,
+    pub reason: String,
+}
+
+/// Everything the `reader` may reject of what the `writer` allows.
+pub fn compare(reader: &Value, writer: &Value, open: OpenObjects) -> Vec<Finding> {
+    let mut ctx = Ctx {
+        rroot: reader,
+        wroot: writer,
+        open,
+        out: Vec::new(),
+    };
+    ctx.walk(reader, writer, "", 0);
+    ctx.out
+}
+
+/// Backward check of `candidate` against `old`: the candidate reads old data.
+pub fn backward(candidate: &Value, old: &Value, open: OpenObjects) -> Vec<Finding> {
+    compare(candidate, old, open)
+}
+
+/// Forward check: `old` reads data written under `candidate`.
+pub fn forward(candidate: &Value, old: &Value, open: OpenObjects) -> Vec<Finding> {
+    compare(old, candidate, open)
+}
+
+const MAX_DEPTH: usize = 64;
+
+struct Ctx<'a> {
+    rroot: &'a Value,
+    wroot: &'a Value,
+    open: OpenObjects,
+    out: Vec<Finding>,
+}
+
+enum Additional<'a> {
+    Open,
+    Closed,
+    Schema(&'a Value),
+}
+
+static TRUE: Value = Value::Bool(true);
+
+fn resolve<'a>(root: &'a Value, mut s: &'a Value) -> &'a Value {
+    for _ in 0..32 {
+        match s
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+        {
+            Some(ptr) => match root.pointer(ptr) {
+                Some(target) => s = target,
+                None => return s,
+            },
+            None => return s,
+        }
+    }
+    s
+}
+
+fn types(s: &Value) -> Option<Vec<&str>> {
+    match s.get("type")? {
+        Value::String(t) => Some(vec![t.as_str()]),
+        Value::Array(ts) => Some(ts.iter().filter_map(Value::as_str).collect()),
+        _ => None,
+    }
+}
+
+fn type_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn type_accepts(allowed: &[&str], t: &str) -> bool {
+    allowed.contains(&t) || (t == "integer" && allowed.contains(&"number"))
+}
+
+fn additional(s: &Value) -> Additional<'_> {
+    for key in ["additionalProperties", "unevaluatedProperties"] {
+        match s.get(key) {
+            Some(Value::Bool(false)) => return Additional::Closed,
+            Some(Value::Bool(true)) | None => {}
+            Some(other) => return Additional::Schema(other),
+        }
+    }
+    Additional::Open
+}
+
+fn required(s: &Value) -> Vec<&str> {
+    s.get("required")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s
+    }
+}
+
+impl<'a> Ctx<'a> {
+    fn push(&mut self, path: &str, rule: Rule, reason: String) {
+        let path = if path.is_empty() {
+            "/".to_string()
+        } else {
+            path.to_string()
+        };
+        self.out.push(Finding { path, rule, reason });
+    }
+
+    /// The fixed values a schema allows (`enum`, `const`, or a `oneOf`/`anyOf` of them), if any.
+    fn values(&self, root: &'a Value, s: &'a Value) -> Option<Vec<Value>> {
+        if let Some(e) = s.get("enum").and_then(Value::as_array) {
+            return Some(e.clone());
+        }
+        if let Some(c) = s.get("const") {
+            return Some(vec![c.clone()]);
+        }
+        for key in ["oneOf", "anyOf"] {
+            if let Some(branches) = s.get(key).and_then(Value::as_array) {
+                let mut all = Vec::new();
+                for b in branches {
+                    all.extend(self.values(root, resolve(root, b))?);
+                }
+                return (!branches.is_empty()).then_some(all);
+            }
+        }
+        None
+    }
+
+    fn walk(&mut self, r: &'a Value, w: &'a Value, path: &str, depth: usize) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        let r = resolve(self.rroot, r);
+        let w = resolve(self.wroot, w);
+        match (r, w) {
+            (Value::Bool(true), _) | (_, Value::Bool(false)) => return,
+            (Value::Bool(false), _) => {
+                self.push(
+                    path,
+                    Rule::TypeNarrowed,
+                    "the reader accepts nothing here".into(),
+                );
+                return;
+            }
+            _ => {}
+        }
+        let w: &Value = if w == &TRUE { &EMPTY_OBJECT } else { w };
+
+        // Fixed values first: they describe the whole schema.
+        let rv = self.values(self.rroot, r);
+        let wv = self.values(self.wroot, w);
+        match (&rv, &wv) {
+            (Some(rv), Some(wv)) => {
+                for v in wv.iter().filter(|v| !rv.contains(v)) {
+                    self.push(
+                        path,
+                        Rule::EnumValueRemoved,
+                        format!("value {} is no longer allowed", short(v)),
+                    );
+                }
+                return;
+            }
+            (Some(rv), None) => {
+                let list: Vec<String> = rv.iter().map(short).collect();
+                self.push(
+                    path,
+                    Rule::ValuesRestricted,
+                    format!("restricted to [{}]", list.join(", ")),
+                );
+                return;
+            }
+            (None, Some(wv)) => {
+                if let Some(rt) = types(r) {
+                    for v in wv.iter().filter(|v| !type_accepts(&rt, type_of(v))) {
+                        self.push(
+                            path,
+                            Rule::TypeNarrowed,
+                            format!("value {} has a type the reader rejects", short(v)),
+                        );
+                    }
+                }
+                return;
+            }
+            (None, None) => {}
+        }
+
+        // A writer union: every branch must be readable.
+        for key in ["anyOf", "oneOf"] {
+            if let Some(branches) = w.get(key).and_then(Value::as_array) {
+                for b in branches {
+                    self.walk(r, b, path, depth + 1);
+                }
+                return;
+            }
+        }
+        // A reader union: some branch must read the writer's data.
+        for key in ["anyOf", "oneOf"] {
+            if let Some(branches) = r.get(key).and_then(Value::as_array) {
+                let mut best: Option<Vec<Finding>> = None;
+                for b in branches {
+                    let mut sub = Ctx {
+                        rroot: self.rroot,
+                        wroot: self.wroot,
+                        open: self.open,
+                        out: Vec::new(),
+                    };
+                    sub.walk(b, w, path, depth + 1);
+                    if sub.out.is_empty() {
+                        return;
+                    }
+                    if best.as_ref().is_none_or(|x| sub.out.len() < x.len()) {
+                        best = Some(sub.out);
+                    }
+                }
+                match best {
+                    Some(findings) if findings.len() == 1 => self.out.extend(findings),
+                    Some(findings) => {
+                        self.push(
+                            path,
+                            Rule::BranchNotAccepted,
+                            format!("no `{key}` branch of the reader accepts the writer's data"),
+                        );
+                        self.out.extend(findings);
+                    }
+                    None => self.push(
+                        path,
+                        Rule::BranchNotAccepted,
+                        format!("the reader's `{key}` is empty"),
+                    ),
+                }
+                return;
+            }
+        }
+
+        self.types(r, w, path);
+        self.bounds(r, w, path);
+        self.strings(r, w, path);
+        self.constraints(r, w, path);
+        self.objects(r, w, path, depth);
+        self.arrays(r, w, path, depth);
+    }
+
+    fn types(&mut self, r: &Value, w: &Value, path: &str) {
+        let Some(rt) = types(r) else { return };
+        match types(w) {
+            Some(wt) => {
+                for t in wt.iter().filter(|t| !type_accepts(&rt, t)) {
+                    self.push(
+                        path,
+                        Rule::TypeNarrowed,
+                        format!("type {t} is no longer accepted (reader: {})", rt.join("|")),
+                    );
+                }
+            }
+            None => self.push(
+                path,
+                Rule::TypeNarrowed,
+                format!(
+                    "any type was allowed, the reader accepts only {}",
+                    rt.join("|")
+                ),
+            ),
+        }
+    }
+
+    fn bounds(&mut self, r: &Value, w: &Value, path: &str) {
+        let num = |s: &Value, k: &str| s.get(k).and_then(Value::as_f64);
+        for k in [
+            "minLength",
+            "minItems",
+            "minProperties",
+            "minimum",
+            "exclusiveMinimum",
+        ] {
+            if let Some(rb) = num(r, k)
+                && num(w, k).is_none_or(|wb| wb < rb)
+            {
+                self.push(path, Rule::RangeNarrowed, format!("{k} raised to {rb}"));
+            }
+        }
+        for k in [
+            "maxLength",
+            "maxItems",
+            "maxProperties",
+            "maximum",
+            "exclusiveMaximum",
+        ] {
+            if let Some(rb) = num(r, k)
+                && num(w, k).is_none_or(|wb| wb > rb)
+            {
+                self.push(path, Rule::RangeNarrowed, format!("{k} lowered to {rb}"));
+            }
+        }
+        if r.get("multipleOf").is_some() && r.get("multipleOf") != w.get("multipleOf") {
+            self.push(
+                path,
+                Rule::RangeNarrowed,
+                "multipleOf added or changed".into(),
+            );
+        }
+        if r.get("uniqueItems") == Some(&Value::Bool(true))
+            && w.get("uniqueItems") != Some(&Value::Bool(true))
+        {
+            self.push(path, Rule::RangeNarrowed, "items must now be unique".into());
+        }
+    }
+
+    fn strings(&mut self, r: &Value, w: &Value, path: &str) {
+        if let Some(rp) = r.get("pattern")
+            && w.get("pattern") != Some(rp)
+        {
+            self.push(
+                path,
+                Rule::PatternChanged,
+                format!("pattern added or changed to {}", short(rp)),
+            );
+        }
+        if let Some(rc) = r.get(crate::blocks::CHECK_KEYWORD)
+            && w.get(crate::blocks::CHECK_KEYWORD) != Some(rc)
+        {
+            self.push(
+                path,
+                Rule::CheckAdded,
+                format!("identifier check {} added or changed", short(rc)),
+            );
+        }
+    }
+
+    fn constraints(&mut self, r: &Value, w: &Value, path: &str) {
+        for k in [
+            "allOf",
+            "if",
+            "then",
+            "else",
+            "not",
+            "dependentRequired",
+            "dependentSchemas",
+            "propertyNames",
+            "contains",
+            "patternProperties",
+        ] {
+            if let Some(rk) = r.get(k)
+                && w.get(k) != Some(rk)
+            {
+                self.push(
+                    path,
+                    Rule::ConstraintChanged,
+                    format!("`{k}` added or changed; compatibility cannot be proven"),
+                );
+            }
+        }
+    }
+
+    fn objects(&mut self, r: &'a Value, w: &'a Value, path: &str, depth: usize) {
+        let empty: &Map<String, Value> = &EMPTY_MAP;
+        let rp = r
+            .get("properties")
+            .and_then(Value::as_object)
+            .unwrap_or(empty);
+        let wp = w
+            .get("properties")
+            .and_then(Value::as_object)
+            .unwrap_or(empty);
+        let is_object = |s: &Value| {
+            types(s).is_some_and(|t| t.contains(&"object")) || s.get("properties").is_some()
+        };
+        if !is_object(r) && !is_object(w) {
+            return;
+        }
+        let radd = additional(r);
+        let wadd = additional(w);
+        for (name, ws) in wp {
+            let p = format!("{path}/{}", escape_token(name));
+            match (rp.get(name), &radd) {
+                (Some(rs), _) => self.walk(rs, ws, &p, depth + 1),
+                (None, Additional::Closed) => self.push(
+                    &p,
+                    Rule::PropertyRemovedFromClosedObject,
+                    format!("property {name} may be written but the reader's closed object does not allow it"),
+                ),
+                (None, Additional::Schema(s)) => self.walk(s, ws, &p, depth + 1),
+                (None, Additional::Open) => {}
+            }
+        }
+        for (name, rs) in rp.iter().filter(|(n, _)| !wp.contains_key(*n)) {
+            let p = format!("{path}/{}", escape_token(name));
+            match &wadd {
+                Additional::Closed => {}
+                Additional::Schema(ws) => self.walk(rs, ws, &p, depth + 1),
+                Additional::Open => {
+                    if self.open == OpenObjects::Strict {
+                        self.push(
+                            &p,
+                            Rule::PropertyAddedToOpenObject,
+                            format!("property {name} added while the writer's object is open (it may already hold other values)"),
+                        );
+                    }
+                }
+            }
+        }
+        let wreq = required(w);
+        for name in required(r).into_iter().filter(|n| !wreq.contains(n)) {
+            let has_default = rp
+                .get(name)
+                .map(|s| resolve(self.rroot, s))
+                .is_some_and(|s| s.get("default").is_some())
+                || rp.get(name).is_some_and(|s| s.get("default").is_some());
+            if !has_default {
+                self.push(
+                    &format!("{path}/{}", escape_token(name)),
+                    Rule::RequiredAdded,
+                    format!("property {name} is newly required and has no default"),
+                );
+            }
+        }
+        match (&radd, &wadd) {
+            (Additional::Closed, Additional::Open) => self.push(
+                path,
+                Rule::ObjectClosed,
+                "the reader no longer allows properties it does not list".into(),
+            ),
+            (Additional::Closed, Additional::Schema(_)) => self.push(
+                path,
+                Rule::ObjectClosed,
+                "the reader no longer allows additional properties".into(),
+            ),
+            (Additional::Schema(rs), Additional::Schema(ws)) => {
+                self.walk(rs, ws, &format!("{path}/*"), depth + 1)
+            }
+            (Additional::Schema(rs), Additional::Open) => {
+                self.walk(rs, &TRUE, &format!("{path}/*"), depth + 1)
+            }
+            _ => {}
+        }
+    }
+
+    fn arrays(&mut self, r: &'a Value, w: &'a Value, path: &str, depth: usize) {
+        let p = format!("{path}/*");
+        match (r.get("items"), w.get("items")) {
+            (Some(ri), Some(wi)) => self.walk(ri, wi, &p, depth + 1),
+            (Some(ri), None)
+                if types(w).is_none_or(|t| t.contains(&"array"))
+                    && w.get("prefixItems").is_none()
+                    && types(r).is_some_and(|t| t.contains(&"array")) =>
+            {
+                self.walk(ri, &TRUE, &p, depth + 1)
+            }
+            _ => {}
+        }
+    }
+}
+
+static EMPTY_MAP: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
+static EMPTY_OBJECT: std::sync::LazyLock<Value> =
+    std::sync::LazyLock::new(|| Value::Object(Map::new()));

@@ -1,0 +1,407 @@
+//! The schema registry: subjects (`matter.<code>`, `application.<event>`) with versions 1..n, a
+//! compatibility policy per subject, checked registration, upcasting of old events, and the read
+//! side an HTTP layer serves (subject list, versions, documents, candidate checks, field tables, diffs).
+//!
+//! [`Registry::builtin`] holds every subject this crate defines, each version read from the checked-in
+//! files under `schemas/json/<subject>/<version>.json` (frozen history) and checked in order under the
+//! subject's policy.
+
+mod builtin;
+pub mod compatibility;
+pub mod diff;
+pub mod fields;
+pub mod upcast;
+
+pub use builtin::{checked_in, current_documents};
+pub use compatibility::{Compatibility, Direction, Incompatibility, OpenObjects, Rule};
+pub use diff::{FieldChange, SchemaDiff};
+pub use fields::Field;
+pub use upcast::Upcaster;
+
+use crate::SchemaError;
+use crate::validation::CompiledSchema;
+use crate::violation::Report;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// Which family a subject belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubjectKind {
+    /// `matter.<code>`: a canonical submission body.
+    Matter,
+    /// `application.<event>`: a lifecycle event payload.
+    Event,
+    Other,
+}
+
+impl SubjectKind {
+    pub fn of(subject: &str) -> SubjectKind {
+        if subject.starts_with("matter.") {
+            SubjectKind::Matter
+        } else if subject.starts_with("application.") {
+            SubjectKind::Event
+        } else {
+            SubjectKind::Other
+        }
+    }
+}
+
+/// Per-subject rules for new versions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SubjectConfig {
+    pub compatibility: Compatibility,
+    pub open_objects: OpenObjects,
+}
+
+/// A version selector as URLs spell it: a number or `latest`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VersionRef {
+    Latest,
+    Number(u32),
+}
+
+impl VersionRef {
+    pub fn parse(s: &str) -> Option<VersionRef> {
+        if s == "latest" {
+            Some(VersionRef::Latest)
+        } else {
+            s.parse().ok().filter(|n| *n >= 1).map(VersionRef::Number)
+        }
+    }
+}
+
+/// Splits an envelope's `schema` field, `application.accepted/1`, into subject and version.
+pub fn parse_schema_ref(s: &str) -> Option<(&str, u32)> {
+    let (subject, version) = s.rsplit_once('/')?;
+    Some((subject, version.parse().ok().filter(|v| *v >= 1)?))
+}
+
+/// A subject in a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectSummary {
+    pub subject: String,
+    pub kind: SubjectKind,
+    /// The latest document's `title`.
+    pub title: String,
+    pub latest: u32,
+    pub versions: Vec<u32>,
+    pub config: SubjectConfig,
+}
+
+/// One registered version.
+pub struct SchemaVersion {
+    pub version: u32,
+    pub schema: Value,
+    compiled: OnceLock<Result<CompiledSchema, SchemaError>>,
+}
+
+impl std::fmt::Debug for SchemaVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SchemaVersion")
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SchemaVersion {
+    fn new(version: u32, schema: Value) -> SchemaVersion {
+        SchemaVersion {
+            version,
+            schema,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// Validates an instance (structure and identifier checks), compiling on first use.
+    pub fn check(&self, instance: &Value) -> Result<Report, SchemaError> {
+        match self
+            .compiled
+            .get_or_init(|| CompiledSchema::compile(&self.schema))
+        {
+            Ok(c) => Ok(c.check(instance, "")),
+            Err(e) => Err(e.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Subject {
+    config: SubjectConfig,
+    versions: Vec<SchemaVersion>,
+    upcasters: BTreeMap<u32, Upcaster>,
+}
+
+/// Subjects and their versions.
+#[derive(Debug, Default)]
+pub struct Registry {
+    subjects: BTreeMap<String, Subject>,
+}
+
+impl Registry {
+    pub fn new() -> Registry {
+        Registry::default()
+    }
+
+    /// Every subject this crate defines, from the checked-in files (built once).
+    pub fn builtin() -> &'static Registry {
+        static BUILTIN: OnceLock<Registry> = OnceLock::new();
+        BUILTIN.get_or_init(builtin::build)
+    }
+
+    /// A fresh, mutable copy of the built-in registry (e.g. for a gateway that registers more).
+    pub fn with_builtin() -> Registry {
+        builtin::build()
+    }
+
+    /// Sets a subject's policy (creating the subject, without versions, if it is new).
+    pub fn set_config(&mut self, subject: &str, config: SubjectConfig) {
+        self.subjects.entry(subject.to_string()).or_default().config = config;
+    }
+
+    pub fn config(&self, subject: &str) -> Option<SubjectConfig> {
+        self.subjects.get(subject).map(|s| s.config)
+    }
+
+    /// Every subject with its latest version, sorted by name. Subjects without versions are left out.
+    pub fn subjects(&self) -> Vec<SubjectSummary> {
+        self.subjects
+            .iter()
+            .filter_map(|(name, s)| {
+                let latest = s.versions.last()?;
+                Some(SubjectSummary {
+                    subject: name.clone(),
+                    kind: SubjectKind::of(name),
+                    title: latest
+                        .schema
+                        .get("title")
+                        .and_then(Value::as_str)
+                        .unwrap_or(name)
+                        .to_string(),
+                    latest: latest.version,
+                    versions: s.versions.iter().map(|v| v.version).collect(),
+                    config: s.config,
+                })
+            })
+            .collect()
+    }
+
+    /// The versions of a subject, oldest first.
+    pub fn versions(&self, subject: &str) -> Option<Vec<u32>> {
+        let s = self.subjects.get(subject)?;
+        (!s.versions.is_empty()).then(|| s.versions.iter().map(|v| v.version).collect())
+    }
+
+    pub fn latest(&self, subject: &str) -> Option<u32> {
+        self.subjects
+            .get(subject)?
+            .versions
+            .last()
+            .map(|v| v.version)
+    }
+
+    /// A registered version.
+    pub fn get(&self, subject: &str, version: VersionRef) -> Option<&SchemaVersion> {
+        let s = self.subjects.get(subject)?;
+        match version {
+            VersionRef::Latest => s.versions.last(),
+            VersionRef::Number(n) => s.versions.iter().find(|v| v.version == n),
+        }
+    }
+
+    /// A version's JSON Schema document.
+    pub fn schema(&self, subject: &str, version: VersionRef) -> Option<&Value> {
+        self.get(subject, version).map(|v| &v.schema)
+    }
+
+    fn version_or_err(
+        &self,
+        subject: &str,
+        version: VersionRef,
+    ) -> Result<&SchemaVersion, SchemaError> {
+        if !self.subjects.contains_key(subject) {
+            return Err(SchemaError::UnknownSubject(subject.to_string()));
+        }
+        self.get(subject, version)
+            .ok_or_else(|| SchemaError::UnknownVersion {
+                subject: subject.to_string(),
+                version: match version {
+                    VersionRef::Latest => 0,
+                    VersionRef::Number(n) => n,
+                },
+            })
+    }
+
+    /// Validates an instance against a registered version.
+    pub fn validate(
+        &self,
+        subject: &str,
+        version: VersionRef,
+        instance: &Value,
+    ) -> Result<Report, SchemaError> {
+        self.version_or_err(subject, version)?.check(instance)
+    }
+
+    /// Checks a candidate document against a subject without registering it: first that it is a
+    /// valid draft 2020-12 schema whose examples validate, then every incompatibility under the
+    /// subject's policy. An unknown subject has nothing to be incompatible with.
+    pub fn check(
+        &self,
+        subject: &str,
+        candidate: &Value,
+    ) -> Result<Vec<Incompatibility>, SchemaError> {
+        check_document(candidate)?;
+        let Some(s) = self.subjects.get(subject) else {
+            return Ok(Vec::new());
+        };
+        Ok(incompatibilities(s, candidate))
+    }
+
+    /// Registers `candidate` as the next version of `subject` if it passes [`Registry::check`];
+    /// returns the new version number. Registering a document equal to the latest returns the latest.
+    pub fn register(&mut self, subject: &str, candidate: Value) -> Result<u32, SchemaError> {
+        if let Some(latest) = self.subjects.get(subject).and_then(|s| s.versions.last())
+            && latest.schema == candidate
+        {
+            return Ok(latest.version);
+        }
+        let found = self.check(subject, &candidate)?;
+        if !found.is_empty() {
+            return Err(SchemaError::Incompatible {
+                subject: subject.to_string(),
+                incompatibilities: found,
+            });
+        }
+        let s = self.subjects.entry(subject.to_string()).or_default();
+        let version = s.versions.last().map_or(1, |v| v.version + 1);
+        s.versions.push(SchemaVersion::new(version, candidate));
+        Ok(version)
+    }
+
+    /// Registers the upcaster that turns data written under `from` into data of version `from + 1`.
+    pub fn register_upcaster(&mut self, subject: &str, from: u32, upcaster: Upcaster) {
+        self.subjects
+            .entry(subject.to_string())
+            .or_default()
+            .upcasters
+            .insert(from, upcaster);
+    }
+
+    /// Brings `data` written under `subject/version` up to the latest version through the chain of
+    /// upcasters (a step without one is the identity, allowed only where the newer version reads the
+    /// older's data unchanged). Returns the latest version and the upcast data, validated under it.
+    pub fn upcast(
+        &self,
+        subject: &str,
+        version: u32,
+        data: Value,
+    ) -> Result<(u32, Value), SchemaError> {
+        upcast::run(self, subject, version, data)
+    }
+
+    /// The field table of a version, for web pages: path, Chinese title/description, type, required,
+    /// format, example.
+    pub fn fields(&self, subject: &str, version: VersionRef) -> Result<Vec<Field>, SchemaError> {
+        Ok(fields::table(
+            &self.version_or_err(subject, version)?.schema,
+        ))
+    }
+
+    /// What changed from one version to another: fields added, removed or changed, and the
+    /// incompatibilities in both directions.
+    pub fn diff(
+        &self,
+        subject: &str,
+        from: VersionRef,
+        to: VersionRef,
+    ) -> Result<SchemaDiff, SchemaError> {
+        let a = self.version_or_err(subject, from)?;
+        let b = self.version_or_err(subject, to)?;
+        let open = self.config(subject).unwrap_or_default().open_objects;
+        Ok(diff::diff(
+            subject, a.version, &a.schema, b.version, &b.schema, open,
+        ))
+    }
+}
+
+/// A document the registry accepts: valid under its meta-schema (draft 2020-12), compilable with the
+/// identifier checks, and every `examples` entry valid under it.
+pub fn check_document(doc: &Value) -> Result<(), SchemaError> {
+    if doc.get("$schema").and_then(Value::as_str)
+        != Some("https://json-schema.org/draft/2020-12/schema")
+    {
+        return Err(SchemaError::InvalidSchema(
+            "`$schema` must be https://json-schema.org/draft/2020-12/schema".into(),
+        ));
+    }
+    let meta = jsonschema::draft202012::meta::validator();
+    let problems: Vec<String> = meta
+        .iter_errors(doc)
+        .map(|e| format!("{}: {}", e.instance_path().as_str(), e.masked()))
+        .collect();
+    if !problems.is_empty() {
+        return Err(SchemaError::InvalidSchema(problems.join("; ")));
+    }
+    let compiled = CompiledSchema::compile(doc)?;
+    if let Some(examples) = doc.get("examples").and_then(Value::as_array) {
+        for (i, ex) in examples.iter().enumerate() {
+            let report = compiled.check(ex, "");
+            if let Some(v) = report.violations.first() {
+                return Err(SchemaError::InvalidSchema(format!(
+                    "examples/{i} is not valid: {v}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn incompatibilities(s: &Subject, candidate: &Value) -> Vec<Incompatibility> {
+    let policy = s.config.compatibility;
+    let against: Vec<&SchemaVersion> = if policy.transitive() {
+        s.versions.iter().collect()
+    } else {
+        s.versions.last().into_iter().collect()
+    };
+    let mut out = Vec::new();
+    for old in against {
+        let tie = |direction: Direction| {
+            move |f: compatibility::Finding| Incompatibility {
+                path: f.path,
+                rule: f.rule,
+                reason: f.reason,
+                direction,
+                against_version: old.version,
+            }
+        };
+        if policy.checks_backward() {
+            out.extend(
+                compatibility::backward(candidate, &old.schema, s.config.open_objects)
+                    .into_iter()
+                    .map(tie(Direction::Backward)),
+            );
+        }
+        if policy.checks_forward() {
+            out.extend(
+                compatibility::forward(candidate, &old.schema, s.config.open_objects)
+                    .into_iter()
+                    .map(tie(Direction::Forward)),
+            );
+        }
+    }
+    out
+}
+
+/// Builds a registry subject by subject from documents, for tests and tools.
+pub(crate) fn push_unchecked(reg: &mut Registry, subject: &str, version: u32, schema: Value) {
+    reg.subjects
+        .entry(subject.to_string())
+        .or_default()
+        .versions
+        .push(SchemaVersion::new(version, schema));
+}
+
+#[cfg(test)]
+mod tests;

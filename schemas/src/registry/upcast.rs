@@ -1,0 +1,66 @@
+//! Upcasting: events are immutable, so data written under an old version is turned into the latest
+//! version's shape when read, one step (v → v+1) at a time.
+
+use super::{Registry, VersionRef, compatibility};
+use crate::SchemaError;
+use serde_json::Value;
+
+/// Turns data of version `n` into data of version `n + 1`. A plain function, so registries stay
+/// `Send + Sync` and every step is reviewable code.
+pub type Upcaster = fn(Value) -> Result<Value, String>;
+
+pub(super) fn run(
+    reg: &Registry,
+    subject: &str,
+    version: u32,
+    data: Value,
+) -> Result<(u32, Value), SchemaError> {
+    let s = reg
+        .subjects
+        .get(subject)
+        .ok_or_else(|| SchemaError::UnknownSubject(subject.to_string()))?;
+    let latest = s.versions.last().map_or(0, |v| v.version);
+    let unknown = || SchemaError::UnknownVersion {
+        subject: subject.to_string(),
+        version,
+    };
+    if !s.versions.iter().any(|v| v.version == version) {
+        return Err(unknown());
+    }
+    let mut data = data;
+    for from in version..latest {
+        match s.upcasters.get(&from) {
+            Some(step) => {
+                data = step(data).map_err(|message| SchemaError::Upcast {
+                    subject: subject.to_string(),
+                    from,
+                    message,
+                })?;
+            }
+            None => {
+                // Identity only where the next version reads this one's data as it is.
+                let old = reg
+                    .schema(subject, VersionRef::Number(from))
+                    .ok_or_else(unknown)?;
+                let new = reg
+                    .schema(subject, VersionRef::Number(from + 1))
+                    .ok_or_else(unknown)?;
+                if !compatibility::backward(new, old, s.config.open_objects).is_empty() {
+                    return Err(SchemaError::MissingUpcaster {
+                        subject: subject.to_string(),
+                        from,
+                    });
+                }
+            }
+        }
+    }
+    let report = reg.validate(subject, VersionRef::Number(latest), &data)?;
+    if let Some(v) = report.violations.first() {
+        return Err(SchemaError::Upcast {
+            subject: subject.to_string(),
+            from: version,
+            message: format!("the upcast data is not valid under version {latest}: {v}"),
+        });
+    }
+    Ok((latest, data))
+}
