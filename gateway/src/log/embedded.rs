@@ -46,6 +46,16 @@ struct Stores {
     failed: Mutex<Option<String>>,
     /// Test hook: fail the next fsyncs as a broken disk would.
     fail_writes: std::sync::atomic::AtomicBool,
+    /// Group commits (one fsync each) and the events they made durable.
+    syncs: AtomicU64,
+    synced_events: AtomicU64,
+}
+
+/// How well group commit is doing: events made durable per fsync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncStats {
+    pub syncs: u64,
+    pub events: u64,
 }
 
 #[derive(Clone)]
@@ -107,6 +117,8 @@ impl EmbeddedLog {
             durable: AtomicU64::new(last),
             failed: Mutex::new(None),
             fail_writes: std::sync::atomic::AtomicBool::new(false),
+            syncs: AtomicU64::new(0),
+            synced_events: AtomicU64::new(0),
         });
         let (head_tx, head) = watch::channel(last);
         let (queue, rx) = mpsc::channel();
@@ -125,6 +137,13 @@ impl EmbeddedLog {
     /// Makes every following fsync fail, as a full or broken disk would. For fault tests.
     pub fn inject_write_failure(&self) {
         self.stores.fail_writes.store(true, Ordering::SeqCst);
+    }
+
+    pub fn sync_stats(&self) -> SyncStats {
+        SyncStats {
+            syncs: self.stores.syncs.load(Ordering::Relaxed),
+            events: self.stores.synced_events.load(Ordering::Relaxed),
+        }
     }
 
     /// Number of events durably stored.
@@ -312,6 +331,9 @@ fn write_loop(
         };
         match result {
             Ok(()) => {
+                s.syncs.fetch_add(1, Ordering::Relaxed);
+                s.synced_events
+                    .fetch_add(accepted.len() as u64, Ordering::Relaxed);
                 s.durable.store(position, Ordering::Release);
                 head.send_replace(position);
                 for (reply, pos) in accepted {
@@ -393,6 +415,29 @@ mod tests {
             written
         );
         assert_eq!(*log.head().borrow(), 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_appends_share_fsyncs() {
+        let dir = TempDir::new("embedded-group");
+        let log = std::sync::Arc::new(EmbeddedLog::open(dir.path()).expect("open"));
+        let tasks: Vec<_> = (0..400)
+            .map(|_| {
+                let log = std::sync::Arc::clone(&log);
+                tokio::spawn(async move {
+                    let app = crate::ids::new_v7();
+                    log.append(conformance::event(&app, 1, ""), 0).await
+                })
+            })
+            .collect();
+        for t in tasks {
+            assert!(t.await.expect("task").is_ok());
+        }
+        let stats = log.sync_stats();
+        assert_eq!(stats.events, 400);
+        // Every append was acknowledged after an fsync, but they shared them.
+        assert!(stats.syncs < 400, "no group commit: {stats:?}");
+        assert_eq!(log.read_all(1, 1000).await.expect("read").len(), 400);
     }
 
     #[tokio::test]
