@@ -3,4 +3,7 @@
 //! gateway.
 #![deny(unsafe_code)]
 
+pub mod html;
+pub mod text;
+pub mod timeline;
 pub mod verify;

@@ -86,8 +86,13 @@ struct Tail {
     hash: String,
 }
 
-/// Verifies the whole log, streaming.
-pub async fn verify_all<L: EventLog>(log: &L, key: &PublicKey) -> Result<Report, LogError> {
+/// Verifies the whole log, streaming; `progress(events checked, log head)` after each batch.
+pub async fn verify_all<L: EventLog>(
+    log: &L,
+    key: &PublicKey,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Report, LogError> {
+    let head = *log.head().borrow();
     let mut report = Report::default();
     let mut tails: HashMap<String, Tail> = HashMap::new();
     let mut from = 1;
@@ -118,6 +123,7 @@ pub async fn verify_all<L: EventLog>(log: &L, key: &PublicKey) -> Result<Report,
                 },
             );
         }
+        progress(report.events, head);
     }
     Ok(report)
 }

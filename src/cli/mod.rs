@@ -1,7 +1,12 @@
 //! Command dispatch.
 
 mod args;
+mod dispute;
+mod offline;
+mod progress;
+mod rebuild;
 mod regions;
+mod replay;
 mod serve;
 mod verify;
 
@@ -22,6 +27,11 @@ usage:
   tongban regions revoke <token-id> [--data DIR]     revoke a token
   tongban regions list [--data DIR]
   tongban verify [--app ID] [--data DIR]             recheck every hash chain and signature
+  tongban replay <app-id> [--at RFC3339|--seq N] [--format text|json|html] [--data DIR]
+      one application's timeline: who did what, when, the state and deadlines after each event
+  tongban dispute <app-id> [--out FILE] [--data DIR]  the evidence report (HTML) for a dispute
+  tongban rebuild [--data DIR]                        drop and rebuild every projection from the log
+  (verify, replay, dispute and rebuild read the data directory directly: stop the gateway first)
 ";
 
 #[derive(Debug)]
@@ -49,6 +59,9 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
         "serve" => serve::run(args),
         "regions" => regions::run(args),
         "verify" => verify::run(args),
+        "replay" => replay::run(args),
+        "dispute" => dispute::run(args),
+        "rebuild" => rebuild::run(args),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)

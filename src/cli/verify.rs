@@ -8,6 +8,7 @@ use tongban_gateway::log::EmbeddedLog;
 use tongban_gateway::server::DataDir;
 use tongban_replay::verify;
 
+use super::progress::Progress;
 use super::{Args, CliError};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
@@ -24,7 +25,13 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         let log = EmbeddedLog::open(&dir.log())?;
         match app {
             Some(app) => verify::verify_app(&log, &app, &key).await,
-            None => verify::verify_all(&log, &key).await,
+            None => {
+                let mut bar = Progress::new("verifying");
+                let report =
+                    verify::verify_all(&log, &key, |done, head| bar.update(done, head)).await;
+                bar.finish();
+                report
+            }
         }
     })?;
     println!("{}", report.summary());

@@ -1,6 +1,7 @@
 //! Projections: read models derived from the log, always rebuildable from it.
 
 pub mod projector;
+pub mod rebuild;
 pub mod store;
 pub mod view;
 

@@ -1,0 +1,210 @@
+//! The dispute report: one self-contained HTML page (no scripts, no external resources) that a
+//! non-engineer can read and an engineer can check: the chain of events with hashes and
+//! signatures, the verification result, which statutory deadlines were met or missed and by whom,
+//! and the raw events to download.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use tongban_gateway::domain::Status;
+use tongban_gateway::envelope::Envelope;
+use tongban_gateway::time::Timestamp;
+
+use crate::timeline::{DeadlineAt, Timeline, event_title_zh};
+use crate::verify::Report;
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Percent-encodes for a `data:` URI.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// An RFC 3339 UTC time as Beijing time, `YYYY-MM-DD HH:MM:SS`.
+pub fn beijing(rfc3339: &str) -> String {
+    match Timestamp::parse_rfc3339(rfc3339) {
+        Some(t) => {
+            let shifted = Timestamp(t.0 + 8 * 3_600_000).to_rfc3339();
+            format!("{} {}", &shifted[..10], &shifted[11..19])
+        }
+        None => rfc3339.to_string(),
+    }
+}
+
+fn status_zh(s: &str) -> &'static str {
+    serde_json::from_value::<Status>(serde_json::Value::String(s.to_string()))
+        .map(|s| s.title_zh())
+        .unwrap_or("未知")
+}
+
+fn region(names: &BTreeMap<String, String>, code: &str) -> String {
+    match names.get(code) {
+        Some(n) => format!("{} {}", escape(code), escape(n)),
+        None => escape(code),
+    }
+}
+
+fn deadline_rows(out: &mut String, ds: &[DeadlineAt], names: &BTreeMap<String, String>) {
+    for d in ds {
+        let class = match d.situation {
+            tongban_gateway::domain::deadlines::Situation::Missed
+            | tongban_gateway::domain::deadlines::Situation::Overdue => "bad",
+            tongban_gateway::domain::deadlines::Situation::Met => "good",
+            _ => "",
+        };
+        let _ = write!(
+            out,
+            "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} 个工作日</td><td>{}</td><td>{}</td></tr>",
+            escape(d.kind.title_zh()),
+            region(names, &d.responsible),
+            escape(&beijing(&d.started_at)),
+            escape(&d.due),
+            d.limit_days,
+            escape(d.situation.title_zh()),
+            d.closed_at
+                .as_deref()
+                .map(beijing)
+                .map(|s| escape(&s))
+                .unwrap_or_else(|| "—".into()),
+        );
+    }
+}
+
+/// Renders the report. `names` maps region codes to names where known; `public_key_hex` is the
+/// key the signatures were checked against.
+pub fn render(
+    t: &Timeline,
+    events: &[Envelope],
+    verification: &Report,
+    public_key_hex: &str,
+    names: &BTreeMap<String, String>,
+) -> String {
+    let mut out = String::new();
+    let title = format!("跨省通办申请证据报告 · {}", t.app);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{}</title>\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>\
+body{{font-family:\"Noto Sans CJK SC\",\"Source Han Sans SC\",\"Microsoft YaHei\",sans-serif;margin:2em;color:#222;max-width:1200px}}\
+h1{{font-size:1.5em}}h2{{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}}\
+table{{border-collapse:collapse;width:100%;font-size:.9em}}td,th{{border:1px solid #ccc;padding:.35em .5em;text-align:left;vertical-align:top}}\
+th{{background:#f3f3f3}}tr.bad td{{background:#fde8e8}}tr.good td{{background:#eaf6ea}}\
+.hash{{font-family:monospace;font-size:.8em;word-break:break-all}}.ok{{color:#16632b;font-weight:bold}}.broken{{color:#a00;font-weight:bold}}\
+dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font-weight:bold}}pre{{background:#f7f7f7;padding:1em;overflow:auto;font-size:.8em}}\
+</style></head><body>",
+        escape(&title)
+    );
+    let _ = write!(out, "<h1>{}</h1>", escape(&title));
+    let _ = write!(
+        out,
+        "<h2>基本信息</h2><dl><dt>申请编号</dt><dd class=\"hash\">{}</dd><dt>事项</dt><dd>{}</dd><dt>办理模式</dt><dd>{}</dd>\
+<dt>收件地</dt><dd>{}</dd><dt>办理地</dt><dd>{}</dd><dt>状态（截至 {}）</dt><dd>{}（{}）</dd><dt>事件数</dt><dd>{}</dd></dl>",
+        escape(&t.app),
+        escape(&t.matter),
+        escape(
+            tongban_schemas::Mode::parse(&t.mode)
+                .map(|m| m.title_zh())
+                .unwrap_or(&t.mode)
+        ),
+        region(names, &t.origin),
+        t.handlers
+            .iter()
+            .map(|h| region(names, h))
+            .collect::<Vec<_>>()
+            .join("、"),
+        escape(&beijing(&t.as_of)),
+        escape(status_zh(&t.status)),
+        escape(&t.status),
+        t.steps.len(),
+    );
+    out.push_str("<h2>证据链校验</h2>");
+    if verification.broken.is_empty() {
+        let _ = write!(
+            out,
+            "<p class=\"ok\" id=\"verdict\">完整：{} 个事件的哈希链与网关签名全部校验通过。</p>",
+            verification.events
+        );
+    } else {
+        let _ = write!(
+            out,
+            "<p class=\"broken\" id=\"verdict\">发现 {} 处断裂：</p><ul>",
+            verification.broken.len()
+        );
+        for b in &verification.broken {
+            let _ = write!(out, "<li>{}</li>", escape(&b.to_string()));
+        }
+        out.push_str("</ul>");
+    }
+    let _ = write!(
+        out,
+        "<p>网关公钥（Ed25519）：<span class=\"hash\">{}</span>。每个事件的哈希是去掉 hash 与 sig 字段后按 RFC 8785 规范化的 JSON 的 SHA-256；签名针对哈希字符串。</p>",
+        escape(public_key_hex)
+    );
+    out.push_str(
+        "<h2>法定期限</h2><table><tr><th>期限</th><th>责任地区</th><th>起算</th><th>到期日</th><th>时限</th><th>结果</th><th>办结时间</th></tr>",
+    );
+    deadline_rows(&mut out, &t.deadlines, names);
+    out.push_str("</table>");
+    out.push_str(
+        "<h2>事件经过</h2><table><tr><th>序号</th><th>时间（北京时间）</th><th>地区</th><th>操作人</th><th>事件</th><th>办理后状态</th><th>哈希 / 上一哈希 / 签名</th></tr>",
+    );
+    for (s, e) in t.steps.iter().zip(events) {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}<br><small>{}</small></td><td>{}</td>\
+<td class=\"hash\">{}<br>← {}<br>✎ {}</td></tr>",
+            s.seq,
+            escape(&beijing(&s.at)),
+            region(names, &s.region),
+            escape(&s.actor),
+            escape(event_title_zh(&s.kind)),
+            escape(&s.kind),
+            escape(status_zh(&s.status_after)),
+            escape(&e.hash),
+            if e.prev_hash.is_empty() {
+                "（首个事件）".to_string()
+            } else {
+                escape(&e.prev_hash)
+            },
+            escape(&e.sig),
+        );
+    }
+    out.push_str("</table>");
+    let raw = serde_json::to_string_pretty(events).unwrap_or_default();
+    let _ = write!(
+        out,
+        "<h2>原始事件</h2><p><a id=\"download\" download=\"{}-events.json\" href=\"data:application/json;charset=utf-8,{}\">下载原始事件（JSON）</a></p>\
+<details><summary>查看原始事件</summary><pre>{}</pre></details>",
+        escape(&t.app),
+        percent_encode(&raw),
+        escape(&raw)
+    );
+    let _ = write!(
+        out,
+        "<p><small>报告生成于 {}（北京时间）· tongban</small></p></body></html>",
+        escape(&beijing(&Timestamp::now().to_rfc3339()))
+    );
+    out
+}

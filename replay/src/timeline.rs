@@ -1,0 +1,180 @@
+//! The timeline of one application: each event with who acted, when, the state after it and how
+//! every statutory deadline stood at that moment; and the state as of any point (a seq or a time).
+
+use serde::Serialize;
+use tongban_gateway::domain::calendar::Calendar;
+use tongban_gateway::domain::deadlines::{DeadlineKind, Situation};
+use tongban_gateway::envelope::Envelope;
+use tongban_gateway::projections::ApplicationView;
+use tongban_gateway::projections::view::FoldError;
+use tongban_gateway::time::Timestamp;
+
+/// Where to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "value")]
+pub enum Point {
+    /// Everything, judged as of now.
+    Now,
+    /// Up to and including this seq.
+    Seq(u64),
+    /// Everything that happened at or before this instant (milliseconds since the epoch).
+    At(i64),
+}
+
+/// A deadline as it stood at some moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeadlineAt {
+    pub kind: DeadlineKind,
+    pub responsible: String,
+    pub started_at: String,
+    pub due: String,
+    pub limit_days: u32,
+    pub situation: Situation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub seq: u64,
+    pub at: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub region: String,
+    pub actor: String,
+    pub status_after: String,
+    pub deadlines: Vec<DeadlineAt>,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Timeline {
+    pub app: String,
+    pub matter: String,
+    pub mode: String,
+    pub origin: String,
+    pub handlers: Vec<String>,
+    pub point: Point,
+    /// When the state below is judged (RFC 3339).
+    pub as_of: String,
+    pub steps: Vec<Step>,
+    /// The status at the point.
+    pub status: String,
+    /// The deadlines at the point.
+    pub deadlines: Vec<DeadlineAt>,
+}
+
+fn deadlines_at(view: &ApplicationView, when: Timestamp) -> Vec<DeadlineAt> {
+    view.deadlines
+        .0
+        .iter()
+        .map(|d| DeadlineAt {
+            kind: d.kind,
+            responsible: d.responsible.clone(),
+            started_at: d.started_at.clone(),
+            due: d.due.clone(),
+            limit_days: d.limit_days,
+            situation: d.situation(when),
+            closed_at: d.closed_at.clone(),
+        })
+        .collect()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TimelineError {
+    #[error(transparent)]
+    Fold(#[from] FoldError),
+    #[error("application {0} has no events")]
+    Empty(String),
+    #[error("application {app} has no event at or before {point}")]
+    BeforeStart { app: String, point: String },
+}
+
+/// Builds the timeline of `events` (one application, seq order) up to `point`.
+pub fn build(
+    events: &[Envelope],
+    cal: &Calendar,
+    point: Point,
+    now: Timestamp,
+) -> Result<Timeline, TimelineError> {
+    let first = events
+        .first()
+        .ok_or_else(|| TimelineError::Empty(String::new()))?;
+    let app = first.app.clone();
+    let mut view: Option<ApplicationView> = None;
+    let mut steps = Vec::new();
+    for e in events {
+        let at = Timestamp::parse_rfc3339(&e.at);
+        let included = match point {
+            Point::Now => true,
+            Point::Seq(n) => e.seq <= n,
+            Point::At(ms) => at.is_some_and(|t| t.0 <= ms),
+        };
+        if !included {
+            break;
+        }
+        let next = ApplicationView::fold(view.take(), e, cal)?;
+        let when = at.unwrap_or(now);
+        steps.push(Step {
+            seq: e.seq,
+            at: e.at.clone(),
+            kind: e.kind.clone(),
+            region: e.region.clone(),
+            actor: e.actor.clone(),
+            status_after: next.state.status.as_str().to_string(),
+            deadlines: deadlines_at(&next, when),
+            hash: e.hash.clone(),
+        });
+        view = Some(next);
+    }
+    let view = view.ok_or_else(|| TimelineError::BeforeStart {
+        app: app.clone(),
+        point: match point {
+            Point::At(ms) => Timestamp(ms).to_rfc3339(),
+            Point::Seq(n) => format!("seq {n}"),
+            Point::Now => "now".into(),
+        },
+    })?;
+    let as_of = match point {
+        Point::Now => now,
+        Point::At(ms) => Timestamp(ms),
+        Point::Seq(_) => steps
+            .last()
+            .and_then(|s| Timestamp::parse_rfc3339(&s.at))
+            .unwrap_or(now),
+    };
+    Ok(Timeline {
+        app,
+        matter: view.state.matter.clone(),
+        mode: view.state.mode.as_str().to_string(),
+        origin: view.state.origin.clone(),
+        handlers: view.state.handlers.clone(),
+        point,
+        as_of: as_of.to_rfc3339(),
+        status: view.state.status.as_str().to_string(),
+        deadlines: deadlines_at(&view, as_of),
+        steps,
+    })
+}
+
+/// 中文 names of event types, for people.
+pub fn event_title_zh(kind: &str) -> &'static str {
+    match kind.strip_prefix("application.").unwrap_or(kind) {
+        "submitted" => "提交申请",
+        "forwarded" => "转交办理地",
+        "accepted" => "受理",
+        "not-accepted" => "不予受理",
+        "supplement-requested" => "补正告知",
+        "supplemented" => "补正提交",
+        "suspended" => "特别程序开始（计时暂停）",
+        "resumed" => "特别程序结束（恢复计时）",
+        "deadline-extended" => "延长审查期限",
+        "part-completed" => "联办环节完成",
+        "approved" => "准予许可",
+        "denied" => "不予许可",
+        "result-issued" => "出具结果（证照）",
+        "delivered" => "送达",
+        "withdrawn" => "撤回申请",
+        _ => "未知事件",
+    }
+}

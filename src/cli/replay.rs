@@ -1,0 +1,51 @@
+//! `tongban replay <app-id> [--at RFC3339 | --seq N] [--format text|json|html] [--data DIR]`:
+//! one application's timeline and its state as of a point, straight from the log.
+
+use std::process::ExitCode;
+
+use tongban_gateway::time::Timestamp;
+use tongban_replay::timeline::{self, Point};
+
+use super::{Args, CliError, offline};
+
+pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
+    let app = args.required_positional("app-id")?;
+    let dir = offline::data_dir(&mut args);
+    let point = match (args.value("at"), args.value("seq")) {
+        (Some(_), Some(_)) => return Err(CliError("give --at or --seq, not both".into())),
+        (Some(at), None) => Point::At(
+            Timestamp::parse_rfc3339(&at)
+                .ok_or_else(|| {
+                    CliError(format!(
+                        "--at {at:?} is not an RFC 3339 time such as 2026-11-23T08:00:00+08:00"
+                    ))
+                })?
+                .0,
+        ),
+        (None, Some(seq)) => Point::Seq(
+            seq.parse()
+                .map_err(|_| CliError(format!("--seq {seq:?} is not a number")))?,
+        ),
+        (None, None) => Point::Now,
+    };
+    let format = args.value("format").unwrap_or_else(|| "text".into());
+    if !["text", "json", "html"].contains(&format.as_str()) {
+        return Err(CliError(format!(
+            "--format must be text, json or html, not {format:?}"
+        )));
+    }
+    args.finish()?;
+    let evidence = offline::load(&dir, &app)?;
+    let t = timeline::build(
+        &evidence.events,
+        &evidence.calendar,
+        point,
+        Timestamp::now(),
+    )?;
+    match format.as_str() {
+        "json" => println!("{}", serde_json::to_string_pretty(&t)?),
+        "html" => println!("{}", evidence.report(&t)),
+        _ => print!("{}", tongban_replay::text::render(&t)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
