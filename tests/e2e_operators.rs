@@ -163,8 +163,11 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
+/// Application views (id, JSON) and each region's inbox/outbox lines.
+type Dump = (Vec<(String, String)>, Vec<(String, Vec<String>)>);
+
 /// Every application view and every inbox/outbox line of a projection directory.
-fn dump(dir: &std::path::Path) -> (Vec<(String, String)>, Vec<(String, Vec<String>)>) {
+fn dump(dir: &std::path::Path) -> Dump {
     let store = tongban_gateway::projections::ProjectionStore::open(dir).expect("open projections");
     let views = store
         .all_views()
