@@ -7,6 +7,7 @@ mod common;
 use std::process::Command;
 
 use common::{BIN, Gateway, TempDir, tokens};
+
 use serde_json::{Value, json};
 
 fn tongban(args: &[&str], data: &std::path::Path) -> (i32, String, String) {
@@ -69,7 +70,9 @@ fn proxy_application(gw: &Gateway, data: &std::path::Path) -> String {
 fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
     let dir = TempDir::new("operators");
     let data = dir.0.join("data");
-    let mut gw = Gateway::start(&data, true);
+    // No demo data: the log holds exactly what this test writes, so reconciliation can agree.
+    common::register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
     let id = proxy_application(&gw, &data);
     assert_eq!(gw.terminate().code(), Some(0));
 
@@ -128,6 +131,61 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
     ] {
         assert!(html.contains(needle), "dispute report lacks {needle}");
     }
+
+    // reconcile: the handler's export agrees; a planted stale status and an unknown serial do not.
+    let events: Vec<Value> = {
+        let (_, out, _) = tongban(&["replay", &id, "--format", "json"], &data);
+        serde_json::from_str::<Value>(&out).expect("json")["steps"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let handler = t["handlers"][0].as_str().expect("handler").to_string();
+    let delivered_at = events
+        .last()
+        .and_then(|s| s["at"].as_str())
+        .expect("at")
+        .to_string();
+    let records = dir.0.join("records.csv");
+    std::fs::write(
+        &records,
+        format!("app,status,updated_at\n{id},delivered,{delivered_at}\n"),
+    )
+    .expect("write");
+    let (code, out, _) = tongban(
+        &[
+            "reconcile",
+            "--region",
+            &handler,
+            "--records",
+            records.to_str().expect("path"),
+        ],
+        &data,
+    );
+    assert_eq!(code, 0, "{out}");
+    std::fs::write(
+        &records,
+        format!("app,status,updated_at\n{id},accepted,{delivered_at}\n"),
+    )
+    .expect("write");
+    let (code, out, _) = tongban(
+        &[
+            "reconcile",
+            "--region",
+            &handler,
+            "--records",
+            records.to_str().expect("path"),
+            "--format",
+            "json",
+        ],
+        &data,
+    );
+    assert_eq!(code, 1, "{out}");
+    let report: Value = serde_json::from_str(&out).expect("json report");
+    assert_eq!(
+        report["discrepancies"][0]["category"],
+        json!("province-behind")
+    );
 
     // rebuild: the rebuilt projections equal the live ones.
     let live = dir.0.join("live-projections");

@@ -4,6 +4,7 @@
 #![deny(unsafe_code)]
 
 pub mod html;
+pub mod reconcile;
 pub mod text;
 pub mod timeline;
 pub mod verify;

@@ -5,6 +5,7 @@ mod dispute;
 mod offline;
 mod progress;
 mod rebuild;
+mod reconcile;
 mod regions;
 mod replay;
 mod serve;
@@ -31,7 +32,9 @@ usage:
       one application's timeline: who did what, when, the state and deadlines after each event
   tongban dispute <app-id> [--out FILE] [--data DIR]  the evidence report (HTML) for a dispute
   tongban rebuild [--data DIR]                        drop and rebuild every projection from the log
-  (verify, replay, dispute and rebuild read the data directory directly: stop the gateway first)
+  tongban reconcile --region <code> --records <file> [--tolerance-seconds N] [--format text|json] [--data DIR]
+      compare a province's own records (JSONL or CSV: app or serial, status, updated_at) with the log
+  (verify, replay, dispute, rebuild and reconcile read the data directory directly: stop the gateway first)
 ";
 
 #[derive(Debug)]
@@ -62,6 +65,7 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
         "replay" => replay::run(args),
         "dispute" => dispute::run(args),
         "rebuild" => rebuild::run(args),
+        "reconcile" => reconcile::run(args),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)

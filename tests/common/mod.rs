@@ -259,3 +259,40 @@ fn parse_response(raw: &[u8]) -> Option<Response> {
         body,
     })
 }
+
+/// Registers the six demo provinces and an operator with `tongban regions` (no demo data), and
+/// writes their tokens to `<data>/demo-tokens.json` like `--demo` does.
+pub fn register_regions(data: &Path) -> BTreeMap<String, String> {
+    let mut tokens = BTreeMap::new();
+    let run = |args: &[&str]| -> String {
+        let out = Command::new(BIN)
+            .args(args)
+            .arg("--data")
+            .arg(data)
+            .output()
+            .expect("tongban regions");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    for (code, name) in [
+        ("440000", "广东省"),
+        ("330000", "浙江省"),
+        ("340000", "安徽省"),
+        ("310000", "上海市"),
+        ("510000", "四川省"),
+        ("500000", "重庆市"),
+    ] {
+        tokens.insert(code.to_string(), run(&["regions", "add", code, name]));
+    }
+    tokens.insert("operator".to_string(), run(&["regions", "operator"]));
+    std::fs::write(
+        data.join("demo-tokens.json"),
+        serde_json::to_vec(&tokens).expect("json"),
+    )
+    .expect("write tokens");
+    tokens
+}

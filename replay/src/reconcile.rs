@@ -1,0 +1,557 @@
+//! Reconciliation: compare a province's own records with the log and list every discrepancy.
+//!
+//! A province exports one record per application it took part in: the application id (or its own
+//! serial number), the status in the canonical vocabulary, and when it last changed. A serial
+//! number resolves to an application two ways: as the origin's `Idempotency-Key` (the id derives
+//! from it, see `tongban_gateway::ids`), or as the handler's 受理编号 (`reference` of
+//! `application.accepted`).
+//!
+//! The log side streams through every event once, keeping a small record per application the
+//! region takes part in, so memory grows with applications, not events.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use tongban_gateway::domain::{Application, Event, Status};
+use tongban_gateway::envelope::Envelope;
+use tongban_gateway::time::Timestamp;
+
+/// One record of the province's own view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvinceRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    pub status: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    /// The province has it; the log has no such application for this region.
+    MissingInLog,
+    /// The log has an application involving the region; the province has no record of it.
+    MissingAtProvince,
+    /// The province still shows an earlier status the log has moved past.
+    ProvinceBehind,
+    /// The province shows a later status than the log has (steps never reported).
+    ProvinceAhead,
+    /// Statuses disagree and neither is an earlier stage of the other.
+    StatusDiffers,
+    /// Same status, but the times it was reached differ beyond the tolerance.
+    TimestampsDisagree,
+    /// The record itself cannot be read.
+    InvalidRecord,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Discrepancy {
+    pub category: Category,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    /// 1-based line of the province's file, where the record came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub province_status: Option<String>,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReconcileReport {
+    pub region: String,
+    pub records: usize,
+    pub log_applications: usize,
+    pub agreeing: usize,
+    pub counts: BTreeMap<String, usize>,
+    pub discrepancies: Vec<Discrepancy>,
+}
+
+impl ReconcileReport {
+    pub fn agrees(&self) -> bool {
+        self.discrepancies.is_empty()
+    }
+
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "region {}: {} province records, {} applications in the log, {} agree, {} discrepancies",
+            self.region,
+            self.records,
+            self.log_applications,
+            self.agreeing,
+            self.discrepancies.len()
+        );
+        for (k, n) in &self.counts {
+            s.push_str(&format!("\n  {k}: {n}"));
+        }
+        s
+    }
+}
+
+/// What the log says about one application, kept while streaming.
+#[derive(Debug, Clone)]
+struct LogSide {
+    state: Application,
+    /// When each status was (last) entered.
+    entered: Vec<(Status, Timestamp)>,
+    reference: Option<String>,
+    idempotency_key: Option<String>,
+}
+
+/// Stage order used to tell "behind" from "ahead".
+fn rank(s: Status) -> u8 {
+    match s {
+        Status::Submitted => 1,
+        Status::Forwarded => 2,
+        Status::SupplementRequested => 3,
+        Status::Supplemented => 4,
+        Status::Accepted | Status::Suspended | Status::PartCompleted => 5,
+        Status::Approved | Status::Denied => 6,
+        Status::ResultIssued => 7,
+        Status::Delivered | Status::NotAccepted | Status::Withdrawn => 8,
+    }
+}
+
+fn parse_status(s: &str) -> Option<Status> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+}
+
+/// Builds the log side incrementally.
+#[derive(Default)]
+pub struct LogIndex {
+    region: String,
+    apps: HashMap<String, LogSide>,
+}
+
+impl LogIndex {
+    pub fn new(region: &str) -> LogIndex {
+        LogIndex {
+            region: region.to_string(),
+            apps: HashMap::new(),
+        }
+    }
+
+    /// Feeds one event (any application; others' are skipped once known not to involve the region).
+    pub fn add(&mut self, e: &Envelope) {
+        let Ok(event) = Event::decode(&e.kind, &e.data) else {
+            return;
+        };
+        let at = Timestamp::parse_rfc3339(&e.at).unwrap_or(Timestamp(0));
+        if let Event::Submitted(s) = &event {
+            if s.origin != self.region && !s.handlers.contains(&self.region) {
+                return;
+            }
+            let state = Application::apply_from(None, &e.app, &e.region, &event);
+            self.apps.insert(
+                e.app.clone(),
+                LogSide {
+                    entered: vec![(state.status, at)],
+                    state,
+                    reference: None,
+                    idempotency_key: s.idempotency_key.clone(),
+                },
+            );
+            return;
+        }
+        let Some(side) = self.apps.get_mut(&e.app) else {
+            return;
+        };
+        side.state = Application::apply_from(Some(side.state.clone()), &e.app, &e.region, &event);
+        if let Event::Accept(a) = &event {
+            side.reference = a.reference.clone();
+        }
+        side.entered.push((side.state.status, at));
+    }
+
+    /// Compares with the province's records (with their line numbers).
+    pub fn reconcile(
+        self,
+        records: Vec<(usize, Result<ProvinceRecord, String>)>,
+        tolerance_ms: i64,
+    ) -> ReconcileReport {
+        let mut report = ReconcileReport {
+            region: self.region.clone(),
+            records: records.len(),
+            log_applications: self.apps.len(),
+            ..Default::default()
+        };
+        let by_reference: HashMap<&str, &str> = self
+            .apps
+            .iter()
+            .filter_map(|(id, s)| s.reference.as_deref().map(|r| (r, id.as_str())))
+            .collect();
+        let mut seen: std::collections::HashSet<String> = Default::default();
+        for (line, record) in records {
+            let record = match record {
+                Ok(r) => r,
+                Err(reason) => {
+                    report.discrepancies.push(Discrepancy {
+                        category: Category::InvalidRecord,
+                        app: None,
+                        serial: None,
+                        line: Some(line),
+                        log_status: None,
+                        province_status: None,
+                        detail: reason,
+                    });
+                    continue;
+                }
+            };
+            let app_id = record.app.clone().or_else(|| {
+                let serial = record.serial.as_deref()?;
+                let derived = tongban_gateway::ids::app_id_for_key(&self.region, serial);
+                if self.apps.contains_key(&derived) {
+                    Some(derived)
+                } else {
+                    by_reference.get(serial).map(|s| s.to_string())
+                }
+            });
+            let mut d = Discrepancy {
+                category: Category::MissingInLog,
+                app: app_id.clone(),
+                serial: record.serial.clone(),
+                line: Some(line),
+                log_status: None,
+                province_status: Some(record.status.clone()),
+                detail: String::new(),
+            };
+            let Some(side) = app_id.as_ref().and_then(|id| self.apps.get(id)) else {
+                d.detail =
+                    "the log has no application involving this region for this record".into();
+                report.discrepancies.push(d);
+                continue;
+            };
+            seen.insert(side.state.id.clone());
+            let log_status = side.state.status;
+            d.log_status = Some(log_status.as_str().to_string());
+            let Some(province_status) = parse_status(&record.status) else {
+                d.category = Category::InvalidRecord;
+                d.detail = format!("status {:?} is not a canonical status", record.status);
+                report.discrepancies.push(d);
+                continue;
+            };
+            if province_status == log_status {
+                let reached = side
+                    .entered
+                    .iter()
+                    .rev()
+                    .find(|(s, _)| *s == log_status)
+                    .map(|(_, t)| *t);
+                match (reached, Timestamp::parse_rfc3339(&record.updated_at)) {
+                    (Some(log_t), Some(p_t)) if (log_t.0 - p_t.0).abs() > tolerance_ms => {
+                        d.category = Category::TimestampsDisagree;
+                        d.detail = format!(
+                            "both {log_status}, reached at {} in the log but {} at the province",
+                            log_t.to_rfc3339(),
+                            p_t.to_rfc3339()
+                        );
+                        report.discrepancies.push(d);
+                    }
+                    (_, None) => {
+                        d.category = Category::InvalidRecord;
+                        d.detail = format!("updated_at {:?} is not RFC 3339", record.updated_at);
+                        report.discrepancies.push(d);
+                    }
+                    _ => report.agreeing += 1,
+                }
+                continue;
+            }
+            let earlier = side.entered.iter().any(|(s, _)| *s == province_status);
+            if earlier {
+                d.category = Category::ProvinceBehind;
+                d.detail = format!(
+                    "the province still shows {province_status}; the log has moved on to {log_status}"
+                );
+            } else if !log_status.is_final() && rank(province_status) > rank(log_status) {
+                d.category = Category::ProvinceAhead;
+                d.detail = format!(
+                    "the province shows {province_status}, later than the log's {log_status}: steps not reported"
+                );
+            } else {
+                d.category = Category::StatusDiffers;
+                d.detail = format!("the province shows {province_status}, the log {log_status}");
+            }
+            report.discrepancies.push(d);
+        }
+        let mut missing: Vec<&LogSide> = self
+            .apps
+            .values()
+            .filter(|s| !seen.contains(&s.state.id))
+            .collect();
+        missing.sort_by(|a, b| a.state.id.cmp(&b.state.id));
+        for side in missing {
+            report.discrepancies.push(Discrepancy {
+                category: Category::MissingAtProvince,
+                app: Some(side.state.id.clone()),
+                serial: side
+                    .idempotency_key
+                    .clone()
+                    .filter(|_| side.state.origin == self.region)
+                    .or(side.reference.clone()),
+                line: None,
+                log_status: Some(side.state.status.as_str().to_string()),
+                province_status: None,
+                detail: "the log has this application; the province's records do not".into(),
+            });
+        }
+        for d in &report.discrepancies {
+            let key = serde_json::to_value(d.category)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            *report.counts.entry(key).or_default() += 1;
+        }
+        report
+    }
+}
+
+/// Parses a province's export: JSON Lines, or CSV with a header naming `app` and/or `serial`,
+/// `status` and `updated_at` (any order; simple CSV: no quoted commas).
+pub fn parse_records(text: &str) -> Vec<(usize, Result<ProvinceRecord, String>)> {
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    if first.trim_start().starts_with('{') {
+        return text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| {
+                (
+                    i + 1,
+                    serde_json::from_str::<ProvinceRecord>(l)
+                        .map_err(|e| format!("line {}: {e}", i + 1)),
+                )
+            })
+            .collect();
+    }
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let Some((_, header)) = lines.next() else {
+        return Vec::new();
+    };
+    let columns: Vec<String> = header
+        .split(',')
+        .map(|c| c.trim().trim_start_matches('\u{feff}').to_lowercase())
+        .collect();
+    let col = |name: &str| columns.iter().position(|c| c == name);
+    let (app, serial, status, updated) =
+        (col("app"), col("serial"), col("status"), col("updated_at"));
+    lines
+        .map(|(i, l)| {
+            let cells: Vec<&str> = l.split(',').map(str::trim).collect();
+            let get = |c: Option<usize>| {
+                c.and_then(|c| cells.get(c))
+                    .map(|s| s.to_string())
+                    .filter(|s| !s.is_empty())
+            };
+            let record = match (get(status), get(updated)) {
+                (Some(status), Some(updated_at)) if get(app).is_some() || get(serial).is_some() => {
+                    Ok(ProvinceRecord {
+                        app: get(app),
+                        serial: get(serial),
+                        status,
+                        updated_at,
+                    })
+                }
+                _ => Err(format!(
+                    "line {}: needs app or serial, status and updated_at",
+                    i + 1
+                )),
+            };
+            (i + 1, record)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use tongban_gateway::domain::{Command, decide};
+    use tongban_gateway::envelope::GatewayKey;
+    use tongban_schemas::events as ev;
+
+    const GD: &str = "440000";
+    const ZJ: &str = "330000";
+
+    /// A sealed history from (region, command, time) steps.
+    fn history(app_key: &str, steps: Vec<(&str, Command, &str)>) -> Vec<Envelope> {
+        let app = tongban_gateway::ids::app_id_for_key(GD, app_key);
+        let key = GatewayKey::from_seed([5; 32]);
+        let mut state = None;
+        let mut out: Vec<Envelope> = Vec::new();
+        for (region, cmd, at) in steps {
+            let event = decide(state.as_ref(), region, cmd).expect("legal");
+            let mut e = Envelope {
+                id: tongban_gateway::ids::new_v7(),
+                app: app.clone(),
+                seq: out.len() as u64 + 1,
+                kind: event.type_name().into(),
+                schema: format!("{}/1", event.type_name()),
+                region: region.into(),
+                actor: format!("{region}/t"),
+                at: at.into(),
+                data: event.data(),
+                prev_hash: out.last().map(|p| p.hash.clone()).unwrap_or_default(),
+                hash: String::new(),
+                sig: String::new(),
+            };
+            e.seal(&key);
+            state = Some(Application::apply_from(state, &app, region, &event));
+            out.push(e);
+        }
+        out
+    }
+
+    fn submit(key: &str) -> Command {
+        let matter = tongban_schemas::matters::all()
+            .iter()
+            .find(|m| m.modes.contains(&tongban_schemas::Mode::Proxy))
+            .expect("proxy matter");
+        Command::Submit(ev::Submitted {
+            matter: matter.code.into(),
+            mode: tongban_schemas::Mode::Proxy,
+            origin: GD.into(),
+            handlers: vec![ZJ.into()],
+            applicant: json!({}),
+            form: json!({}),
+            materials: vec![],
+            idempotency_key: Some(key.into()),
+            request_digest: String::new(),
+        })
+    }
+
+    fn to_accepted(key: &str, reference: &str) -> Vec<Envelope> {
+        history(
+            key,
+            vec![
+                (GD, submit(key), "2026-11-02T01:00:00Z"),
+                (
+                    GD,
+                    Command::Forward(ev::Forwarded::default()),
+                    "2026-11-02T02:00:00Z",
+                ),
+                (
+                    ZJ,
+                    Command::Accept(ev::Accepted {
+                        reference: Some(reference.into()),
+                    }),
+                    "2026-11-03T02:00:00Z",
+                ),
+            ],
+        )
+    }
+
+    #[test]
+    fn every_category_is_found() {
+        let agree = to_accepted("GD-1", "ZJ-SL-1");
+        let behind = to_accepted("GD-2", "ZJ-SL-2");
+        let ahead = to_accepted("GD-3", "ZJ-SL-3");
+        let differs = history(
+            "GD-4",
+            vec![
+                (GD, submit("GD-4"), "2026-11-02T01:00:00Z"),
+                (
+                    GD,
+                    Command::Withdraw(ev::Withdrawn::default()),
+                    "2026-11-02T03:00:00Z",
+                ),
+            ],
+        );
+        let late = to_accepted("GD-5", "ZJ-SL-5");
+        let unknown_to_province = to_accepted("GD-6", "ZJ-SL-6");
+        let mut index = LogIndex::new(GD);
+        for e in [
+            &agree,
+            &behind,
+            &ahead,
+            &differs,
+            &late,
+            &unknown_to_province,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            index.add(e);
+        }
+        // Another region's application is not ours to reconcile.
+        let mut other = to_accepted("X", "Y");
+        for e in &mut other {
+            e.app = "other".into();
+        }
+        let csv = format!(
+            "serial,app,status,updated_at\n\
+             GD-1,,accepted,2026-11-03T02:00:30Z\n\
+             GD-2,,forwarded,2026-11-02T02:00:00Z\n\
+             ,{},approved,2026-11-20T00:00:00Z\n\
+             GD-4,,forwarded,2026-11-02T01:00:00Z\n\
+             ZJ-SL-5,,accepted,2026-11-09T02:00:00Z\n\
+             GD-404,,submitted,2026-11-02T01:00:00Z\n\
+             GD-7,,flying,2026-11-02T01:00:00Z\n\
+             bad line\n",
+            ahead[0].app
+        );
+        let report = index.reconcile(parse_records(&csv), 5 * 60 * 1000);
+        let got: Vec<(Category, Option<usize>)> = report
+            .discrepancies
+            .iter()
+            .map(|d| (d.category, d.line))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Category::ProvinceBehind, Some(3)),
+                (Category::ProvinceAhead, Some(4)),
+                (Category::StatusDiffers, Some(5)),
+                (Category::TimestampsDisagree, Some(6)),
+                (Category::MissingInLog, Some(7)),
+                (Category::MissingInLog, Some(8)),
+                (Category::InvalidRecord, Some(9)),
+                (Category::MissingAtProvince, None),
+            ],
+            "{report:#?}"
+        );
+        assert_eq!(report.agreeing, 1);
+        assert_eq!(
+            report.discrepancies[7].app.as_deref(),
+            Some(unknown_to_province[0].app.as_str())
+        );
+        assert!(!report.agrees());
+        assert!(
+            report.summary().contains("province-behind: 1"),
+            "{}",
+            report.summary()
+        );
+    }
+
+    #[test]
+    fn agreeing_records_agree_in_both_formats() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        let jsonl = format!(
+            "{{\"app\":\"{}\",\"status\":\"accepted\",\"updated_at\":\"2026-11-03T10:00:00+08:00\"}}\n",
+            a[0].app
+        );
+        for (region, text) in [
+            (GD, jsonl.clone()),
+            (
+                ZJ,
+                "serial,status,updated_at\nZJ-SL-1,accepted,2026-11-03T02:00:00Z\n".into(),
+            ),
+        ] {
+            let mut index = LogIndex::new(region);
+            for e in &a {
+                index.add(e);
+            }
+            let report = index.reconcile(parse_records(&text), 1000);
+            assert!(report.agrees(), "{region}: {report:#?}");
+            assert_eq!(report.agreeing, 1);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! `tongban reconcile --region <code> --records <file> [--tolerance-seconds N] [--format text|json]
+//! [--data DIR]`: compare a province's own export (JSONL or CSV) with the log. Exit code 0 when they
+//! agree, 1 when there are discrepancies.
+
+use std::process::ExitCode;
+
+use tongban_gateway::log::{EmbeddedLog, EventLog};
+use tongban_replay::reconcile::{LogIndex, parse_records};
+
+use super::progress::Progress;
+use super::{Args, CliError, offline};
+
+pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
+    let dir = offline::data_dir(&mut args);
+    let region = args
+        .value("region")
+        .ok_or_else(|| CliError("--region <code> is required".into()))?;
+    let records = args
+        .value("records")
+        .ok_or_else(|| CliError("--records <file> is required".into()))?;
+    let tolerance: i64 = match args.value("tolerance-seconds") {
+        Some(s) => s
+            .parse()
+            .map_err(|_| CliError(format!("--tolerance-seconds {s:?} is not a number")))?,
+        None => 300,
+    };
+    let format = args.value("format").unwrap_or_else(|| "text".into());
+    args.finish()?;
+    let text =
+        std::fs::read_to_string(&records).map_err(|e| CliError(format!("{records}: {e}")))?;
+    let parsed = parse_records(&text);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let index = runtime.block_on(async {
+        let log = EmbeddedLog::open(&dir.log())?;
+        let head = *log.head().borrow();
+        let mut index = LogIndex::new(&region);
+        let mut bar = Progress::new("reading the log");
+        let mut from = 1;
+        let mut done = 0;
+        loop {
+            let batch = log.read_all(from, 4096).await?;
+            let Some(last) = batch.last() else { break };
+            from = last.position + 1;
+            done += batch.len() as u64;
+            for p in &batch {
+                index.add(&p.event);
+            }
+            bar.update(done, head);
+        }
+        bar.finish();
+        Ok::<_, CliError>(index)
+    })?;
+    let report = index.reconcile(parsed, tolerance * 1000);
+    match format.as_str() {
+        "json" => println!("{}", serde_json::to_string_pretty(&report)?),
+        _ => {
+            println!("{}", report.summary());
+            for d in &report.discrepancies {
+                let line = d.line.map(|l| format!("line {l}: ")).unwrap_or_default();
+                let id = d.app.as_deref().or(d.serial.as_deref()).unwrap_or("-");
+                println!("{line}{id}: {}", d.detail);
+            }
+        }
+    }
+    Ok(if report.agrees() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
