@@ -275,3 +275,54 @@ fn tamper(log_dir: &std::path::Path, app: &str) {
     events.insert(k, v).expect("insert");
     db.persist(fjall::PersistMode::SyncAll).expect("persist");
 }
+
+/// The auditor's script in docs/ rechecks a chain with nothing from tongban but the events and the
+/// public key, and catches a tampered event.
+#[test]
+fn the_independent_audit_script_agrees() {
+    let dir = TempDir::new("audit");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let id = proxy_application(&gw, &data);
+    let tokens = tokens(&data);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let key = operator.get("/v1/keys").json()["keys"][0]["public_key_hex"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let events = operator.get(&format!("/v1/applications/{id}/events"));
+    assert_eq!(events.status, 200);
+    let file = dir.0.join("events.json");
+    std::fs::write(&file, &events.body).expect("write");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/audit/verify_chain.py");
+    let run = |path: &std::path::Path| {
+        Command::new("python3")
+            .arg(script)
+            .arg("--key")
+            .arg(&key)
+            .arg(path)
+            .output()
+            .expect("python3")
+    };
+    let out = run(&file);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.starts_with("OK: 8 events"), "{text}");
+
+    let mut doc: Value = serde_json::from_slice(&events.body).expect("json");
+    doc["events"][4]["actor"] = json!("440000/someone-else");
+    let tampered = dir.0.join("tampered.json");
+    std::fs::write(&tampered, doc.to_string()).expect("write");
+    let out = run(&tampered);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("seq 5") && text.contains("hashes to"),
+        "{text}"
+    );
+}
