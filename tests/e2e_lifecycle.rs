@@ -144,6 +144,7 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
     };
     let anon = world.gw.client(None);
     let key = public_key(&anon);
+    let matters_doc = anon.get("/v1/matters").json();
     let mut all_ids = Vec::new();
 
     // ---- proxy (异地代收代办), with every kind of refusal on the way --------------------------
@@ -460,6 +461,7 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     let World { mut gw, tokens } = world;
+    let stderr_first_run = gw.stderr_log.clone();
     gw.kill9(); // while submissions are still in flight
     stop.store(true, Ordering::SeqCst);
     for w in workers {

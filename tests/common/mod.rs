@@ -296,3 +296,49 @@ pub fn register_regions(data: &Path) -> BTreeMap<String, String> {
     .expect("write tokens");
     tokens
 }
+
+/// Every personal value of the published examples: names, ID numbers, phones (all strings under
+/// `applicant`, plus phone-like and ID-like strings in forms), to look for in logs.
+pub fn personal_values(matters: &Value) -> Vec<String> {
+    fn walk(v: &Value, under_applicant: bool, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => {
+                let digits = s.chars().filter(|c| c.is_ascii_digit()).count();
+                let id_or_phone = digits >= 11 && s.len() <= 18;
+                if (under_applicant && s.chars().count() >= 2 && !s.is_ascii()) || id_or_phone {
+                    out.push(s.clone());
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, under_applicant, out)),
+            Value::Object(m) => {
+                for (k, x) in m {
+                    let pd_key = matches!(k.as_str(), "name" | "id_number" | "phone" | "applicant");
+                    walk(x, under_applicant || pd_key, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for m in matters["matters"].as_array().into_iter().flatten() {
+        walk(&m["example"]["applicant"], true, &mut out);
+        walk(&m["example"]["form"], false, &mut out);
+    }
+    out.retain(|s| !s.chars().all(|c| c == '0'));
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Fails if any of `values` appears in the file (a gateway's log).
+pub fn assert_absent_from(path: &Path, values: &[String]) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(!text.is_empty(), "no log at {}", path.display());
+    for v in values {
+        assert!(
+            !text.contains(v.as_str()),
+            "personal data {v:?} appears in the log {}",
+            path.display()
+        );
+    }
+}
