@@ -66,8 +66,10 @@ fn body_for(action: &str) -> Value {
     }
 }
 
-/// (action, steps that make it legal, the callers for whom it succeeds).
-fn table() -> Vec<(&'static str, Vec<(Who, &'static str)>, Vec<Who>)> {
+/// One row: the action, the steps that make it legal, the callers for whom it succeeds.
+type Row = (&'static str, Vec<(Who, &'static str)>, Vec<Who>);
+
+fn table() -> Vec<Row> {
     use Who::*;
     vec![
         ("forward", vec![], vec![Origin]),
