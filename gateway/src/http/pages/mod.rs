@@ -106,7 +106,8 @@ table { border-collapse:collapse; width:100%; margin:6px 0 12px; }
 th, td { border:1px solid var(--line); padding:6px 8px; text-align:left; vertical-align:top; }
 th { background:var(--soft); font-weight:600; white-space:nowrap; }
 tr:nth-child(even) td { background:#fbfcfd; }
-td.path { min-width:17em; }
+td.path { min-width:15em; }
+table.fields td { overflow-wrap:anywhere; }
 td.path code { background:none; padding:0; overflow-wrap:anywhere; }
 .tag { display:inline-block; border:1px solid var(--line); border-radius:10px; padding:0 8px; font-size:12px; color:var(--muted); margin:2px 4px 2px 0; }
 .chip { display:inline-block; background:#fde8e6; color:var(--accent); border-radius:10px; padding:1px 10px; margin:2px 6px 2px 0; font-size:13px; }
