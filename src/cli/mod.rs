@@ -2,6 +2,7 @@
 
 mod args;
 mod regions;
+mod schemas;
 mod serve;
 mod verify;
 
@@ -22,6 +23,12 @@ usage:
   tongban regions revoke <token-id> [--data DIR]     revoke a token
   tongban regions list [--data DIR]
   tongban verify [--app ID] [--data DIR]             recheck every hash chain and signature
+  tongban schemas list                               every schema subject with kind, latest version, title
+  tongban schemas show <subject> [--version N|latest]  print a JSON Schema document
+  tongban schemas check <subject> <file>             judge a candidate schema under the subject's
+      compatibility policy without registering it; exits 1 listing every incompatibility
+  tongban schemas export [--out DIR]                 write every version as DIR/<subject>/<version>.json
+      (default DIR: ./tongban-schemas)
 ";
 
 #[derive(Debug)]
@@ -49,6 +56,7 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
         "serve" => serve::run(args),
         "regions" => regions::run(args),
         "verify" => verify::run(args),
+        "schemas" => schemas::run(args),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
