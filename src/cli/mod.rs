@@ -8,6 +8,7 @@ mod rebuild;
 mod reconcile;
 mod regions;
 mod replay;
+mod schemas;
 mod serve;
 mod verify;
 
@@ -35,6 +36,12 @@ usage:
   tongban reconcile --region <code> --records <file> [--tolerance-seconds N] [--format text|json] [--data DIR]
       compare a province's own records (JSONL or CSV: app or serial, status, updated_at) with the log
   (verify, replay, dispute, rebuild and reconcile read the data directory directly: stop the gateway first)
+  tongban schemas list                               every schema subject with kind, latest version, title
+  tongban schemas show <subject> [--version N|latest]  print a JSON Schema document
+  tongban schemas check <subject> <file>             judge a candidate schema under the subject's
+      compatibility policy without registering it; exits 1 listing every incompatibility
+  tongban schemas export [--out DIR]                 write every version as DIR/<subject>/<version>.json
+      (default DIR: ./tongban-schemas)
 ";
 
 #[derive(Debug)]
@@ -66,6 +73,7 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
         "dispute" => dispute::run(args),
         "rebuild" => rebuild::run(args),
         "reconcile" => reconcile::run(args),
+        "schemas" => schemas::run(args),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)

@@ -158,6 +158,13 @@ impl From<ServiceError> for Problem {
         match e {
             ServiceError::Domain(d) => d.into(),
             ServiceError::Invalid(errors) => Problem::unprocessable(detail, errors),
+            ServiceError::InvalidEvent { violations, .. } => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-event",
+                "The event payload does not fit its registered schema",
+                detail,
+            )
+            .with_errors(violations),
             ServiceError::BadRequest { pointer, message } => {
                 Problem::bad_request(&pointer, "request", message)
             }
@@ -202,7 +209,10 @@ impl From<ServiceError> for Problem {
                 p.retry_after = Some(5);
                 p
             }
-            ServiceError::Log(_) | ServiceError::Projection(_) | ServiceError::Fold(_) => {
+            ServiceError::Log(_)
+            | ServiceError::Projection(_)
+            | ServiceError::Fold(_)
+            | ServiceError::Unregistered { .. } => {
                 tracing::error!(error = %detail, "internal error");
                 Problem::new(
                     StatusCode::INTERNAL_SERVER_ERROR,

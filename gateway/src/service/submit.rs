@@ -99,8 +99,10 @@ impl<L: EventLog> Gateway<L> {
                     });
                 }
                 // A concurrent retry with the same key won: answer with its application.
-                Err(LogError::Conflict { .. }) if idempotency_key.is_some() => continue,
-                Err(e) => return Err(e.into()),
+                Err(ServiceError::Log(LogError::Conflict { .. })) if idempotency_key.is_some() => {
+                    continue;
+                }
+                Err(e) => return Err(e),
             }
         }
         Err(ServiceError::Contended)
