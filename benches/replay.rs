@@ -37,11 +37,31 @@ fn lifecycle(i: usize) -> (Vec<(String, Command)>, String) {
     let app = tongban_gateway::ids::new_v7();
     let steps = vec![
         (origin.clone(), Command::Submit(s)),
-        (origin.clone(), Command::Forward(ev::Forwarded { materials_checked: true, note: None })),
-        (lead.clone(), Command::Accept(ev::Accepted { reference: Some(format!("SL{i}")) })),
+        (
+            origin.clone(),
+            Command::Forward(ev::Forwarded {
+                materials_checked: true,
+                note: None,
+            }),
+        ),
+        (
+            lead.clone(),
+            Command::Accept(ev::Accepted {
+                reference: Some(format!("SL{i}")),
+            }),
+        ),
         (lead.clone(), Command::Approve(ev::Approved::default())),
-        (lead.clone(), Command::IssueResult(ev::ResultIssued::default())),
-        (lead, Command::Deliver(ev::Delivered { channel: ev::DeliveryChannel::Post, tracking: None })),
+        (
+            lead.clone(),
+            Command::IssueResult(ev::ResultIssued::default()),
+        ),
+        (
+            lead,
+            Command::Deliver(ev::Delivered {
+                channel: ev::DeliveryChannel::Post,
+                tracking: None,
+            }),
+        ),
     ];
     (steps, app)
 }
@@ -78,15 +98,28 @@ fn rate(n: u64, secs: f64) -> String {
 }
 
 fn main() {
-    let target: u64 = std::env::var("TONGBAN_BENCH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let target: u64 = std::env::var("TONGBAN_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
     let apps = (target / EVENTS_PER_APP) as usize;
     let dir = std::env::temp_dir().join(format!("tongban-bench-replay-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     runtime.block_on(async {
         let log = Arc::new(EmbeddedLog::open(&dir.join("log")).expect("open log"));
         let key = GatewayKey::from_seed([42; 32]);
-        println!("machine: {} cores; events: {} ({} applications × {EVENTS_PER_APP})", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), apps as u64 * EVENTS_PER_APP, apps);
+        println!(
+            "machine: {} cores; events: {} ({} applications × {EVENTS_PER_APP})",
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            apps as u64 * EVENTS_PER_APP,
+            apps
+        );
 
         // Write: many applications in flight, each appending its events in order.
         let started = Instant::now();
@@ -110,7 +143,11 @@ fn main() {
         let total = log.durable_position();
         let write_secs = started.elapsed().as_secs_f64();
         let stats = log.sync_stats();
-        println!("write (seal + durable append, {writers} writers): {} ({:.1} events per fsync)", rate(total, write_secs), stats.events as f64 / stats.syncs.max(1) as f64);
+        println!(
+            "write (seal + durable append, {writers} writers): {} ({:.1} events per fsync)",
+            rate(total, write_secs),
+            stats.events as f64 / stats.syncs.max(1) as f64
+        );
 
         // Raw: read every event back, decoded.
         let started = Instant::now();
@@ -123,18 +160,38 @@ fn main() {
             n += batch.len() as u64;
         }
         let raw_secs = started.elapsed().as_secs_f64();
-        println!("raw read:                                  {}", rate(n, raw_secs));
+        println!(
+            "raw read:                                  {}",
+            rate(n, raw_secs)
+        );
 
         let started = Instant::now();
-        let (_, rebuilt) = rebuild(&*log, &dir.join("projections"), &Calendar::weekdays(), |_, _| {}).await.expect("rebuild");
+        let (_, rebuilt) = rebuild(
+            &*log,
+            &dir.join("projections"),
+            &Calendar::weekdays(),
+            |_, _| {},
+        )
+        .await
+        .expect("rebuild");
         let rebuild_secs = started.elapsed().as_secs_f64();
-        println!("rebuild projections:                       {}  ({:.0}% of raw read speed)", rate(rebuilt, rebuild_secs), raw_secs / rebuild_secs * 100.0);
+        println!(
+            "rebuild projections:                       {}  ({:.0}% of raw read speed)",
+            rate(rebuilt, rebuild_secs),
+            raw_secs / rebuild_secs * 100.0
+        );
 
         let started = Instant::now();
-        let report = tongban_replay::verify::verify_all(&*log, &key.public(), |_, _| {}).await.expect("verify");
+        let report = tongban_replay::verify::verify_all(&*log, &key.public(), |_, _| {})
+            .await
+            .expect("verify");
         let verify_secs = started.elapsed().as_secs_f64();
         assert!(report.broken.is_empty());
-        println!("verify chains + signatures:                {}  ({:.0}% of raw read speed)", rate(report.events, verify_secs), raw_secs / verify_secs * 100.0);
+        println!(
+            "verify chains + signatures:                {}  ({:.0}% of raw read speed)",
+            rate(report.events, verify_secs),
+            raw_secs / verify_secs * 100.0
+        );
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
