@@ -182,3 +182,81 @@ fn registry_pages_render_in_headless_chromium() {
         );
     }
 }
+
+/// The dispute evidence page served at `/ui/applications/{id}` (bearer-authenticated, so fetched
+/// over HTTP and then opened from a file) renders in a real browser with the verdict, the
+/// deadline table and every event.
+#[test]
+fn dispute_page_renders_in_headless_chromium() {
+    let dir = TempDir::new("browser-dispute");
+    let shots = dir.0.join("shots");
+    std::fs::create_dir_all(&shots).expect("shots dir");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = common::tokens(&data);
+    let operator = gw.client(Some(&tokens["operator"]));
+    // A demo application that has come some way: from an inbox, the one with the most events.
+    let inbox = gw
+        .client(Some(&tokens["330000"]))
+        .get("/v1/regions/330000/inbox")
+        .json();
+    let app = inbox["items"][0]["app"]
+        .as_str()
+        .expect("demo application")
+        .to_string();
+    let events = operator
+        .get(&format!("/v1/applications/{app}/events"))
+        .json()["events"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or(0);
+    assert!(events >= 2);
+
+    let r = operator.get(&format!("/ui/applications/{app}"));
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("text/html"))
+    );
+    assert_eq!(
+        gw.client(None)
+            .get(&format!("/ui/applications/{app}"))
+            .status,
+        401
+    );
+    let file = shots.join("dispute.html");
+    std::fs::write(&file, &r.body).expect("write page");
+    let url = format!("file://{}", file.display());
+
+    let dom = dump_dom(&shots, "dispute", &url);
+    for needle in [
+        "证据链校验",
+        "完整",
+        "法定期限",
+        "事件经过",
+        "原始事件",
+        app.as_str(),
+    ] {
+        assert!(dom.contains(needle), "the rendered page lacks {needle:?}");
+    }
+    // One table row per event in the chain table (plus its header).
+    let chain = dom
+        .split("事件经过")
+        .nth(1)
+        .unwrap_or_default()
+        .split("原始事件")
+        .next()
+        .unwrap_or_default();
+    assert_eq!(
+        chain.matches("<tr").count(),
+        events + 1,
+        "one row per event"
+    );
+
+    let (_, blank) = screenshot(&shots, "dispute-blank", "about:blank");
+    let (_, size) = screenshot(&shots, "dispute", &url);
+    assert!(
+        size > blank * BLANK_FACTOR,
+        "dispute page screenshot ({size} B) looks blank (blank page {blank} B)"
+    );
+}

@@ -12,6 +12,7 @@ pub mod applications;
 pub mod auth;
 pub mod body;
 pub mod openapi;
+pub mod operator;
 pub mod pages;
 pub mod problem;
 pub mod public;
@@ -69,6 +70,8 @@ pub enum Op {
     Regions,
     Inbox,
     Outbox,
+    DisputePage,
+    Reconcile,
 }
 
 /// One route of the API.
@@ -219,6 +222,20 @@ pub fn routes() -> Vec<Route> {
             true,
             "Open applications this region submitted",
         ),
+        r(
+            Method::POST,
+            "/v1/regions/{region}/reconcile",
+            Op::Reconcile,
+            true,
+            "Operators: reconcile a province's own records (text/csv or application/x-ndjson; ?tolerance_seconds=) with the log",
+        ),
+        r(
+            Method::GET,
+            "/ui/applications/{id}",
+            Op::DisputePage,
+            true,
+            "Web page: the evidence report of one application (chain, verification, deadlines, raw events) (HTML)",
+        ),
     ]);
     out
 }
@@ -251,6 +268,8 @@ fn method_router<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
         Op::Regions => on(filter, regions::list::<L>),
         Op::Inbox => on(filter, regions::inbox::<L>),
         Op::Outbox => on(filter, regions::outbox::<L>),
+        Op::DisputePage => on(filter, operator::dispute_page::<L>),
+        Op::Reconcile => on(filter, operator::reconcile::<L>),
     }
 }
 
