@@ -49,6 +49,8 @@ struct Inner {
     prefix: String,
     op_timeout: Duration,
     head: watch::Sender<u64>,
+    /// `jetstream:<stream>:<created, unix ns>`: names this very stream, not just its name.
+    source: String,
 }
 
 /// The JetStream event log. Cheap to clone; clones share one connection.
@@ -76,12 +78,16 @@ impl JetStreamLog {
             .timeout(config.op_timeout)
             .build(client.clone());
         let stream = connect::ensure_stream(&js, config).await?;
-        let last = stream
+        let info = stream
             .get_info()
             .await
-            .map_err(|e| SetupError::JetStream(e.to_string()))?
-            .state
-            .last_sequence;
+            .map_err(|e| SetupError::JetStream(e.to_string()))?;
+        let last = info.state.last_sequence;
+        let source = format!(
+            "jetstream:{}:{}",
+            config.stream,
+            info.created.unix_timestamp_nanos()
+        );
         let (tx, head) = watch::channel(last);
         let inner = Arc::new(Inner {
             client,
@@ -90,6 +96,7 @@ impl JetStreamLog {
             prefix: config.subject_prefix.clone(),
             op_timeout: config.op_timeout,
             head: tx,
+            source,
         });
         head::spawn(Arc::downgrade(&inner), config.head_poll);
         tracing::info!(stream = %config.stream, head = last, server = %inner.client.server_info().version, "JetStream event log open");
@@ -99,6 +106,11 @@ impl JetStreamLog {
     /// The server's version as it announced itself.
     pub fn server_version(&self) -> String {
         self.inner.client.server_info().version
+    }
+
+    /// Which log this is, for binding projections to it (see `server::bind_log_source`).
+    pub fn source(&self) -> String {
+        self.inner.source.clone()
     }
 
     fn subject(&self, app: &str) -> Option<String> {
