@@ -192,4 +192,18 @@ fn two_gateways_on_one_stream_serve_the_same_applications() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+
+    // Both gateways sign with the shared key: every chain in the stream verifies.
+    let out = std::process::Command::new(common::BIN)
+        .args(["verify", "--nats", &nats.url(), "--data"])
+        .arg(&data_b)
+        .output()
+        .expect("tongban verify");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains("BROKEN"), "{stdout}");
 }

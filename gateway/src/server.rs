@@ -222,3 +222,38 @@ async fn shutdown_signal() {
         _ = term => {},
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::TempDir;
+
+    #[test]
+    fn projections_stay_with_the_log_they_were_built_from() {
+        let tmp = TempDir::new("log-source");
+        let dir = DataDir(tmp.path().to_path_buf());
+        bind_log_source(&dir, "jetstream:TONGBAN:1").expect("first binding");
+        bind_log_source(&dir, "jetstream:TONGBAN:1").expect("same log again");
+        assert!(matches!(
+            bind_log_source(&dir, "jetstream:TONGBAN:2"),
+            Err(ServeError::OtherLog { .. })
+        ));
+        assert!(matches!(
+            bind_log_source(&dir, "embedded"),
+            Err(ServeError::OtherLog { .. })
+        ));
+    }
+
+    #[test]
+    fn data_dirs_from_before_the_marker_are_embedded() {
+        let tmp = TempDir::new("log-source-legacy");
+        let dir = DataDir(tmp.path().to_path_buf());
+        std::fs::create_dir_all(dir.log()).expect("log");
+        std::fs::create_dir_all(dir.projections()).expect("projections");
+        assert!(matches!(
+            bind_log_source(&dir, "jetstream:TONGBAN:1"),
+            Err(ServeError::OtherLog { .. })
+        ));
+        bind_log_source(&dir, "embedded").expect("embedded");
+    }
+}

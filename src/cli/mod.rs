@@ -24,7 +24,8 @@ usage:
   tongban regions operator [--data DIR]              issue an operator token
   tongban regions revoke <token-id> [--data DIR]     revoke a token
   tongban regions list [--data DIR]
-  tongban verify [--app ID] [--data DIR]             recheck every hash chain and signature
+  tongban verify [--app ID] [--data DIR] [--nats URL [--nats-creds FILE]]
+      recheck every hash chain and signature (in the JetStream stream with --nats)
 ";
 
 #[derive(Debug)]

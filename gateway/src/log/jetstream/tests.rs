@@ -143,3 +143,26 @@ async fn an_existing_stream_that_could_lose_events_is_refused() {
         Ok(_) => panic!("an unsafe stream was accepted"),
     }
 }
+
+/// Recent clustered servers answer a lost race with 10164, which the client files under `Other`;
+/// it must count as a conflict like 10071 does. (Only a cluster produces it, so it is checked here
+/// on the error value the client builds.)
+#[test]
+fn wrong_last_sequence_is_recognised_by_kind_and_by_error_code() {
+    use async_nats::jetstream::context::PublishError;
+    let api_error = |code: u64| -> jetstream::Error {
+        serde_json::from_value(serde_json::json!({
+            "code": 400, "err_code": code, "description": "wrong last sequence"
+        }))
+        .expect("api error")
+    };
+    let clustered = PublishError::with_source(PublishErrorKind::Other, api_error(10164));
+    assert!(is_wrong_last_sequence(&clustered));
+    let single = PublishError::with_source(PublishErrorKind::WrongLastSequence, api_error(10071));
+    assert!(is_wrong_last_sequence(&single));
+    let other = PublishError::with_source(PublishErrorKind::Other, api_error(10077));
+    assert!(!is_wrong_last_sequence(&other));
+    assert!(!is_wrong_last_sequence(&PublishError::new(
+        PublishErrorKind::TimedOut
+    )));
+}
