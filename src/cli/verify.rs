@@ -19,6 +19,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let nats = args.value("nats").map(|url| {
         let mut config = JetStreamConfig::new(url);
         config.creds = args.value("nats-creds").map(PathBuf::from);
+        config.create_stream = false;
         config
     });
     args.finish()?;

@@ -35,6 +35,8 @@ pub struct JetStreamConfig {
     /// How often the head follower asks for the stream's last sequence (to see other gateways'
     /// writes; our own appends move the head at once).
     pub head_poll: Duration,
+    /// Create the stream when it is missing (`serve`); read-only tools (`verify`) say no.
+    pub create_stream: bool,
 }
 
 impl JetStreamConfig {
@@ -47,6 +49,7 @@ impl JetStreamConfig {
             replicas: 1,
             op_timeout: Duration::from_secs(3),
             head_poll: Duration::from_millis(100),
+            create_stream: true,
         }
     }
 }
@@ -77,6 +80,8 @@ pub enum SetupError {
     UnknownVersion { version: String },
     #[error("JetStream request failed: {0}")]
     JetStream(String),
+    #[error("there is no stream {stream} on this NATS server")]
+    NoStream { stream: String },
     #[error("stream {stream} exists with settings unsafe for an event log: {problems}")]
     UnsafeStream { stream: String, problems: String },
 }
@@ -228,6 +233,9 @@ pub async fn ensure_stream(
             }
             Ok(existing)
         }
+        Err(e) if is_not_found(&e) && !config.create_stream => Err(SetupError::NoStream {
+            stream: config.stream.clone(),
+        }),
         Err(e) if is_not_found(&e) => {
             tracing::info!(stream = %config.stream, replicas = expected.num_replicas, "creating the event stream");
             js.create_stream(expected)
