@@ -22,4 +22,6 @@ pub mod service;
 pub mod time;
 
 #[cfg(test)]
+pub mod testnats;
+#[cfg(test)]
 mod testutil;

@@ -23,12 +23,16 @@ usage:
   tongban serve [--data DIR] [--listen ADDR] [--demo]
       run the gateway (embedded log in DIR, default ./tongban-data; --demo: ./tongban-demo with
       six provinces, tokens in DIR/demo-tokens.json and sample applications)
+  tongban serve --nats URL [--nats-creds FILE] [--nats-replicas N] [--data DIR] [--listen ADDR]
+      the event log is the JetStream stream TONGBAN on nats-server >= 2.10 (created with N
+      replicas, default 1, if missing); DIR keeps projections, the signing key and regions
   tongban regions add <code> <name> [--data DIR]     register a region; prints its new token once
   tongban regions token <code> [--data DIR]          issue another token for a region (rotation)
   tongban regions operator [--data DIR]              issue an operator token
   tongban regions revoke <token-id> [--data DIR]     revoke a token
   tongban regions list [--data DIR]
-  tongban verify [--app ID] [--data DIR]             recheck every hash chain and signature
+  tongban verify [--app ID] [--data DIR] [--nats URL [--nats-creds FILE]]
+      recheck every hash chain and signature (in the JetStream stream with --nats)
   tongban replay <app-id> [--at RFC3339|--seq N] [--format text|json|html] [--data DIR]
       one application's timeline: who did what, when, the state and deadlines after each event
   tongban dispute <app-id> [--out FILE] [--data DIR]  the evidence report (HTML) for a dispute

@@ -6,6 +6,7 @@
 #[cfg(test)]
 pub mod conformance;
 pub mod embedded;
+pub mod jetstream;
 
 use std::future::Future;
 
@@ -14,6 +15,7 @@ use tokio::sync::watch;
 use crate::envelope::Envelope;
 
 pub use embedded::EmbeddedLog;
+pub use jetstream::{JetStreamConfig, JetStreamLog};
 
 /// An event and its position in the whole log.
 #[derive(Debug, Clone, PartialEq)]
