@@ -206,4 +206,47 @@ fn two_gateways_on_one_stream_serve_the_same_applications() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!stdout.contains("BROKEN"), "{stdout}");
+
+    // The operators' commands read the stream directly, with the gateways still running.
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(common::BIN)
+            .args(args)
+            .args(["--nats", &nats.url(), "--data"])
+            .arg(&data_b)
+            .output()
+            .expect("tongban");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = run(&["replay", &id, "--format", "json"]);
+    assert_eq!(code, Some(0), "{out}");
+    let timeline: Value = serde_json::from_str(&out).expect("timeline json");
+    assert_eq!(timeline["status"], json!("forwarded"));
+    assert_eq!(timeline["steps"].as_array().map(Vec::len), Some(2));
+    let (code, html) = run(&["dispute", &id]);
+    assert_eq!(code, Some(0));
+    assert!(
+        html.contains("完整"),
+        "the evidence page must show an intact chain"
+    );
+    let records = data_b.join("records.jsonl");
+    let at = timeline["steps"][1]["at"].as_str().expect("at");
+    std::fs::write(
+        &records,
+        format!("{{\"app\":\"{id}\",\"status\":\"forwarded\",\"updated_at\":\"{at}\"}}\n"),
+    )
+    .expect("write");
+    let (_, out) = run(&[
+        "reconcile",
+        "--region",
+        &origin_code,
+        "--records",
+        records.to_str().expect("path"),
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_str(&out).expect("report json");
+    assert_eq!(report["agreeing"], json!(1), "{report}");
 }

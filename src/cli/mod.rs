@@ -39,7 +39,9 @@ usage:
   tongban rebuild [--data DIR]                        drop and rebuild every projection from the log
   tongban reconcile --region <code> --records <file> [--tolerance-seconds N] [--format text|json] [--data DIR]
       compare a province's own records (JSONL or CSV: app or serial, status, updated_at) with the log
-  (verify, replay, dispute, rebuild and reconcile read the data directory directly: stop the gateway first)
+  (verify, replay, dispute, rebuild and reconcile read the log directly, without a gateway: with --data DIR
+   the embedded log (stop the gateway first; the directory is locked while it runs), or with
+   --nats URL [--nats-creds FILE] the JetStream stream; DIR still supplies the key and region names)
   tongban schemas list                               every schema subject with kind, latest version, title
   tongban schemas show <subject> [--version N|latest]  print a JSON Schema document
   tongban schemas check <subject> <file>             judge a candidate schema under the subject's

@@ -204,7 +204,7 @@ impl From<ServiceError> for Problem {
                     StatusCode::SERVICE_UNAVAILABLE,
                     "log-unavailable",
                     "The event log cannot take writes now",
-                    "the event log is unavailable; nothing was recorded; retry later with the same Idempotency-Key",
+                    "the event log did not acknowledge the write; it may or may not have landed: retry a submission with the same Idempotency-Key (safe), and re-read an application before repeating an action",
                 );
                 p.retry_after = Some(5);
                 p

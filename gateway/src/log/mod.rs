@@ -3,6 +3,7 @@
 //! Two backends implement [`EventLog`]: the embedded fjall log (default, one machine) and NATS
 //! JetStream (production). Both pass the same [`conformance`] suite.
 
+pub mod any;
 #[cfg(test)]
 pub mod conformance;
 pub mod embedded;
@@ -14,6 +15,7 @@ use tokio::sync::watch;
 
 use crate::envelope::Envelope;
 
+pub use any::AnyLog;
 pub use embedded::EmbeddedLog;
 pub use jetstream::{JetStreamConfig, JetStreamLog};
 
