@@ -79,11 +79,13 @@ macro_rules! lifecycle {
             /// Decodes an envelope's `type` and `data`.
             pub fn decode(type_name: &str, data: &Value) -> Result<Event, EventDecodeError> {
                 let err = |e: serde_json::Error| EventDecodeError::Data { type_name: type_name.to_string(), reason: e.to_string() };
+                // Deserialize from the borrowed value: no copy of the payload.
+                use serde::Deserialize as _;
                 if type_name == ev::Submitted::TYPE {
-                    return serde_json::from_value(data.clone()).map(Event::Submitted).map_err(err);
+                    return ev::Submitted::deserialize(data).map(Event::Submitted).map_err(err);
                 }
                 $(if type_name == ev::$payload::TYPE {
-                    return serde_json::from_value(data.clone()).map(Event::$variant).map_err(err);
+                    return ev::$payload::deserialize(data).map(Event::$variant).map_err(err);
                 })*
                 Err(EventDecodeError::UnknownType(type_name.to_string()))
             }
