@@ -136,12 +136,23 @@ impl ProjectionStore {
             return self.checkpoint();
         };
         let mut views: HashMap<String, Option<ApplicationView>> = HashMap::new();
-        let mut before: HashMap<String, Option<ApplicationView>> = HashMap::new();
+        // The regions each application awaited before this run, whose inbox lines may go.
+        let mut awaited_before: HashMap<String, Vec<String>> = HashMap::new();
         for p in events {
             let app = &p.event.app;
             if !views.contains_key(app) {
-                let current = self.get(app)?;
-                before.insert(app.clone(), current.clone());
+                // A first event means a new application: nothing stored to look up.
+                let current = if p.event.seq == 1 {
+                    None
+                } else {
+                    self.get(app)?
+                };
+                if let Some(v) = &current {
+                    awaited_before.insert(
+                        app.clone(),
+                        v.state.awaiting().into_iter().map(|(r, _)| r).collect(),
+                    );
+                }
                 views.insert(app.clone(), current);
             }
             let previous = views.get_mut(app).and_then(Option::take);
@@ -159,10 +170,8 @@ impl ProjectionStore {
         let mut batch = self.db.batch();
         for (app, view) in &views {
             let Some(view) = view else { continue };
-            if let Some(Some(old)) = before.get(app) {
-                for (region, _) in old.state.awaiting() {
-                    batch.remove(&self.inbox, box_key(&region, app));
-                }
+            for region in awaited_before.get(app).into_iter().flatten() {
+                batch.remove(&self.inbox, box_key(region, app));
             }
             let bytes =
                 serde_json::to_vec(view).map_err(|e| ProjectionError::Storage(e.to_string()))?;
