@@ -139,7 +139,7 @@ impl LogIndex {
 
     /// Feeds one event (any application; others' are skipped once known not to involve the region).
     pub fn add(&mut self, e: &Envelope) {
-        let Ok(event) = Event::decode(&e.kind, &e.data) else {
+        let Ok(event) = Event::from_envelope(e) else {
             return;
         };
         let at = Timestamp::parse_rfc3339(&e.at).unwrap_or(Timestamp(0));

@@ -110,6 +110,40 @@ lifecycle! {
     Withdraw(Withdrawn) action "withdraw",
 }
 
+impl Event {
+    /// Decodes a stored envelope's payload, upcasting it first when it was written under an older
+    /// version of its schema than the one this build reads: events stay readable after a new
+    /// version lands.
+    pub fn from_envelope(env: &crate::envelope::Envelope) -> Result<Event, EventDecodeError> {
+        Event::from_envelope_in(env, tongban_schemas::registry::Registry::builtin())
+    }
+
+    /// [`Event::from_envelope`] against a given registry (its latest version is what this build
+    /// reads).
+    pub fn from_envelope_in(
+        env: &crate::envelope::Envelope,
+        registry: &tongban_schemas::registry::Registry,
+    ) -> Result<Event, EventDecodeError> {
+        let written = tongban_schemas::registry::parse_schema_ref(&env.schema);
+        match written {
+            Some((subject, version))
+                if registry
+                    .latest(subject)
+                    .is_some_and(|latest| version < latest) =>
+            {
+                let (_, data) = registry
+                    .upcast(subject, version, env.data.clone())
+                    .map_err(|e| EventDecodeError::Data {
+                        type_name: env.kind.clone(),
+                        reason: format!("upcasting from version {version}: {e}"),
+                    })?;
+                Event::decode(&env.kind, &data)
+            }
+            _ => Event::decode(&env.kind, &env.data),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EventDecodeError {
     #[error("unknown event type {0:?}")]

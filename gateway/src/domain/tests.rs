@@ -781,3 +781,66 @@ fn withdrawal_cancels_running_deadlines() {
     assert_eq!(deadlines.0.len(), 1);
     assert_eq!(deadlines.0[0].state, DeadlineState::Cancelled);
 }
+
+// ---- reading events written under an older schema version ----------------------------------
+
+#[test]
+fn events_written_under_an_old_version_are_upcast_on_read() {
+    use tongban_schemas::registry::{Compatibility, Registry, SubjectConfig};
+    let subject = ev::NotAccepted::TYPE;
+    let mut registry = Registry::with_builtin();
+    registry.set_config(
+        subject,
+        SubjectConfig {
+            compatibility: Compatibility::None,
+            ..SubjectConfig::default()
+        },
+    );
+    let mut v2 = registry
+        .schema(subject, tongban_schemas::registry::VersionRef::Latest)
+        .cloned()
+        .expect("v1 document");
+    v2["title"] = json!("NotAccepted v2");
+    assert_eq!(registry.register(subject, v2), Ok(2));
+    // Pretend version 1 called the field `grund`; version 2 (what this build reads) `reason`.
+    fn v1_to_v2(mut data: serde_json::Value) -> Result<serde_json::Value, String> {
+        let grund = data
+            .as_object_mut()
+            .and_then(|m| m.remove("grund"))
+            .ok_or("no grund")?;
+        Ok(json!({ "reason": grund }))
+    }
+    registry.register_upcaster(subject, 1, v1_to_v2);
+    let old = crate::envelope::Envelope {
+        id: "e".into(),
+        app: "a".into(),
+        seq: 3,
+        kind: subject.into(),
+        schema: format!("{subject}/1"),
+        region: ZJ.into(),
+        actor: "330000/t".into(),
+        at: "2026-11-02T00:00:00.000Z".into(),
+        data: json!({"grund": "材料不全"}),
+        prev_hash: String::new(),
+        hash: String::new(),
+        sig: String::new(),
+    };
+    // Read as is, the old shape does not decode; through the registry it does.
+    assert!(Event::decode(&old.kind, &old.data).is_err());
+    assert_eq!(
+        Event::from_envelope_in(&old, &registry),
+        Ok(Event::NotAccept(ev::NotAccepted {
+            reason: "材料不全".into()
+        }))
+    );
+    // Events already at the latest version pass straight through.
+    let mut current = old.clone();
+    current.schema = format!("{subject}/2");
+    current.data = json!({"reason": "材料不全"});
+    assert_eq!(
+        Event::from_envelope_in(&current, &registry),
+        Ok(Event::NotAccept(ev::NotAccepted {
+            reason: "材料不全".into()
+        }))
+    );
+}

@@ -44,7 +44,7 @@ impl ApplicationView {
         env: &Envelope,
         cal: &Calendar,
     ) -> Result<ApplicationView, FoldError> {
-        let event = Event::decode(&env.kind, &env.data).map_err(|source| FoldError::Decode {
+        let event = Event::from_envelope(env).map_err(|source| FoldError::Decode {
             app: env.app.clone(),
             seq: env.seq,
             source,

@@ -89,7 +89,7 @@ impl<L: EventLog> Gateway<L> {
 pub(super) fn fold(app: &str, events: &[Envelope]) -> Result<Application, ServiceError> {
     let mut state = None;
     for e in events {
-        let event = Event::decode(&e.kind, &e.data).map_err(|source| {
+        let event = Event::from_envelope(e).map_err(|source| {
             crate::projections::view::FoldError::Decode {
                 app: app.to_string(),
                 seq: e.seq,
