@@ -89,6 +89,10 @@ pub struct FieldSpec {
     /// Insert a fragment (`_person`) here, its paths below `local` and `canonical`.
     #[serde(default)]
     pub include: Option<String>,
+    /// With `include`: text put before the first name of each local path of the fragment, for
+    /// flat dialects (`QYR_` turns the fragment's `/XM` into `/QYR_XM`).
+    #[serde(default)]
+    pub prefix: Option<String>,
     #[serde(default)]
     pub local: Option<String>,
     #[serde(default)]
@@ -165,6 +169,14 @@ fn join(prefix: &str, path: &str) -> String {
     format!("{prefix}{path}")
 }
 
+/// `/XM` with prefix `QYR_` → `/QYR_XM` (only the first name: deeper ones stay as they are).
+fn prefixed(path: &str, prefix: &str) -> String {
+    match path.strip_prefix('/') {
+        Some(rest) if !rest.is_empty() => format!("/{prefix}{rest}"),
+        _ => path.to_string(),
+    }
+}
+
 fn path(cx: &Context<'_>, who: &str, text: &str) -> Result<Path, SpecError> {
     Path::parse(text).ok_or_else(|| {
         cx.field_error(
@@ -196,7 +208,16 @@ pub fn compile_fields(
             })?;
             let lp = join(local_prefix, s.local.as_deref().unwrap_or(""));
             let cp = join(canonical_prefix, s.canonical.as_deref().unwrap_or(""));
-            out.extend(compile_fields(cx, &fragment.fields, &lp, &cp, depth + 1)?);
+            let mut fields = fragment.fields.clone();
+            if let Some(prefix) = &s.prefix {
+                for f in &mut fields {
+                    f.local = f.local.as_deref().map(|l| prefixed(l, prefix));
+                    if let Some((a, b)) = &f.name_parts {
+                        f.name_parts = Some((prefixed(a, prefix), prefixed(b, prefix)));
+                    }
+                }
+            }
+            out.extend(compile_fields(cx, &fields, &lp, &cp, depth + 1)?);
             continue;
         }
         out.push(compile_field(cx, s, local_prefix, canonical_prefix, depth)?);
