@@ -473,8 +473,8 @@ impl Adapter {
             m.canonical.len() <= normal.len()
                 && m.canonical.iter().zip(&normal).all(|(a, b)| a == b)
         });
-        let value = Path::parse(&v.pointer)
-            .and_then(|p| p.get(canonical))
+        let value = canonical
+            .pointer(&v.pointer)
             .filter(|x| !x.is_object() && !x.is_array());
         match found {
             Some(m) => {

@@ -411,10 +411,7 @@ fn compile_transform(cx: &Context<'_>, who: &str, t: &Value) -> Result<Transform
                     Value::Object(_) => {
                         let spec: TableSpec = serde_json::from_value(arg.clone())
                             .map_err(|e| bad(format!("inline code table: {e}")))?;
-                        Ok(Transform::Codes(Arc::new(Table::compile(
-                            &format!("{who}"),
-                            &spec,
-                        ))))
+                        Ok(Transform::Codes(Arc::new(Table::compile(who, &spec))))
                     }
                     _ => Err(bad("codes takes a table name or an inline table".into())),
                 },

@@ -1,5 +1,6 @@
 //! Command dispatch.
 
+mod adapt;
 mod args;
 mod dispute;
 mod offline;
@@ -34,6 +35,10 @@ usage:
   tongban rebuild [--data DIR]                        drop and rebuild every projection from the log
   tongban reconcile --region <code> --records <file> [--tolerance-seconds N] [--format text|json] [--data DIR]
       compare a province's own records (JSONL or CSV: app or serial, status, updated_at) with the log
+  tongban adapt --region <code> --matter <code> [--reverse] [--charset GBK] [--specs DIR] < file
+      translate a province's local form (JSON or XML) to the canonical body, or back with --reverse;
+      problems are listed in the province's own field names (exit 1)
+  tongban adapt --list [--specs DIR]                 the adapters: region, matter, content type
   (verify, replay, dispute, rebuild and reconcile read the data directory directly: stop the gateway first)
 ";
 
@@ -66,6 +71,7 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
         "dispute" => dispute::run(args),
         "rebuild" => rebuild::run(args),
         "reconcile" => reconcile::run(args),
+        "adapt" => adapt::run(args),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
