@@ -496,6 +496,15 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
         "graceful shutdown on SIGTERM"
     );
 
+    // Nothing personal went into the gateway's logs along the way.
+    let personal = common::personal_values(&matters_doc);
+    assert!(
+        personal.len() >= 16,
+        "too few fixture values to be a real check: {personal:?}"
+    );
+    common::assert_absent_from(&gw.stderr_log, &personal);
+    common::assert_absent_from(&stderr_first_run, &personal);
+
     // An offline verifier over the data dir agrees.
     let out = std::process::Command::new(common::BIN)
         .args(["verify", "--data"])

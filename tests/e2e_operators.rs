@@ -326,3 +326,49 @@ fn the_independent_audit_script_agrees() {
         "{text}"
     );
 }
+
+/// Reconciliation over HTTP, for operators only.
+#[test]
+fn reconcile_over_http_for_operators() {
+    let dir = TempDir::new("reconcile-http");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let id = proxy_application(&gw, &data);
+    let tokens = tokens(&data);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let view = operator.get(&format!("/v1/applications/{id}")).json();
+    let handler = view["handlers"][0].as_str().expect("handler").to_string();
+    let updated = view["updated_at"].as_str().expect("updated_at").to_string();
+    let path = format!("/v1/regions/{handler}/reconcile");
+    let csv = |status: &str| format!("app,status,updated_at\n{id},{status},{updated}\n");
+    let post = |c: &common::Client, body: String| {
+        c.send(
+            "POST",
+            &path,
+            &[("Content-Type", "text/csv")],
+            Some(body.as_bytes()),
+        )
+        .expect("post")
+    };
+
+    let r = post(&operator, csv("delivered"));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let report = r.json();
+    assert_eq!(report["discrepancies"], json!([]));
+    assert_eq!(report["agreeing"], json!(1));
+
+    let report = post(&operator, csv("approved")).json();
+    assert_eq!(
+        report["discrepancies"][0]["category"],
+        json!("province-behind")
+    );
+
+    // Regions cannot run it, and the body must be CSV or JSON Lines.
+    assert_eq!(
+        post(&gw.client(Some(&tokens[&handler])), csv("delivered")).status,
+        403
+    );
+    let r = operator.post(&path, &json!({"app": id}));
+    assert_eq!(r.status, 415);
+}

@@ -79,7 +79,7 @@ pub async fn seed<L: EventLog>(
                 continue;
             }
         };
-        let Some(origin) = principal(book, tokens, &request.origin) else {
+        let Some(origin) = principal(book, tokens, &request.origin.0) else {
             continue;
         };
         let handlers = request.handlers.clone();
@@ -88,7 +88,7 @@ pub async fn seed<L: EventLog>(
             .submit(&origin, request, Some(&format!("demo-{}", matter.code)))
             .await?;
         count += 1;
-        let Some(lead) = handlers.first().and_then(|h| principal(book, tokens, h)) else {
+        let Some(lead) = handlers.first().and_then(|h| principal(book, tokens, &h.0)) else {
             continue;
         };
         // Spread the demo applications over the lifecycle.
@@ -113,7 +113,7 @@ pub async fn seed<L: EventLog>(
         if i % 4 == 3 {
             if mode == Mode::Joint {
                 for h in &handlers {
-                    if let Some(p) = principal(book, tokens, h) {
+                    if let Some(p) = principal(book, tokens, &h.0) {
                         steps.push((p, Command::CompletePart(ev::PartCompleted::default())));
                     }
                 }

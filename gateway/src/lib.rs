@@ -5,6 +5,7 @@
 //! `projections` are stores behind traits; `service` runs commands against them; `http` is the edge.
 #![deny(unsafe_code)]
 
+pub mod adapters;
 pub mod auth;
 pub mod demo;
 pub mod domain;
@@ -20,5 +21,7 @@ pub mod server;
 pub mod service;
 pub mod time;
 
+#[cfg(test)]
+pub mod testnats;
 #[cfg(test)]
 mod testutil;

@@ -3,7 +3,8 @@
 //! taking requests and let in-flight ones finish.
 //!
 //! Data directory layout:
-//! - `log/`          the embedded event log (fjall)
+//! - `log/`          the embedded event log (fjall; absent with `--nats`)
+//! - `log-source`    which log the projections follow (`embedded` or `jetstream:<stream>:<created>`)
 //! - `projections/`  read models (fjall), rebuildable from the log
 //! - `gateway.key`   the Ed25519 signing key (hex seed, 0600)
 //! - `regions.json`  regions and hashed tokens
@@ -17,7 +18,8 @@ use crate::auth::{RegionBook, RegionBookError};
 use crate::domain::calendar::{Calendar, CalendarError};
 use crate::envelope::GatewayKey;
 use crate::envelope::keys::KeyError;
-use crate::log::{EmbeddedLog, EventLog, LogError};
+use crate::log::jetstream::SetupError;
+use crate::log::{EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog, LogError};
 use crate::projections::{ProjectionError, ProjectionStore};
 use crate::service::Gateway;
 
@@ -27,6 +29,17 @@ pub enum ServeError {
     Key(#[from] KeyError),
     #[error("event log: {0}")]
     Log(#[from] LogError),
+    #[error("NATS JetStream: {0}")]
+    JetStream(#[from] SetupError),
+    #[error(
+        "the projections in {dir} were built from the event log {built_from:?}, not {now:?}; \
+         use another data directory for this log (projections are rebuilt from the log)"
+    )]
+    OtherLog {
+        dir: String,
+        built_from: String,
+        now: String,
+    },
     #[error(transparent)]
     Projection(#[from] ProjectionError),
     #[error(transparent)]
@@ -60,6 +73,42 @@ impl DataDir {
     pub fn holidays(&self) -> PathBuf {
         self.0.join("holidays.json")
     }
+    /// Which log the projections were built from (`embedded`, `jetstream:<stream>:<created>`).
+    pub fn log_source(&self) -> PathBuf {
+        self.0.join("log-source")
+    }
+}
+
+/// Ties the data directory's projections to one log. Positions are only meaningful within the
+/// log that assigned them, so projections built from one log must never be resumed on another
+/// (the embedded log and a stream, or two streams that happen to share a name).
+pub fn bind_log_source(dir: &DataDir, source: &str) -> Result<(), ServeError> {
+    let path = dir.log_source();
+    let other = |built_from: &str| ServeError::OtherLog {
+        dir: dir.0.display().to_string(),
+        built_from: built_from.to_string(),
+        now: source.to_string(),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(existing) if existing.trim() == source => Ok(()),
+        Ok(existing) => Err(other(existing.trim())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // Data directories from before this marker hold embedded-log projections.
+            if source != "embedded" && dir.log().exists() && dir.projections().exists() {
+                return Err(other("embedded"));
+            }
+            crate::fsutil::write_atomically(&path, format!("{source}\n").as_bytes()).map_err(
+                |source| ServeError::Io {
+                    what: path.display().to_string(),
+                    source,
+                },
+            )
+        }
+        Err(source) => Err(ServeError::Io {
+            what: path.display().to_string(),
+            source,
+        }),
+    }
 }
 
 /// Loads the working-day calendar: `holidays.json` in the data dir if present, else Monday–Friday.
@@ -77,24 +126,46 @@ pub fn load_calendar(path: &Path) -> Result<Calendar, ServeError> {
     }
 }
 
-/// A gateway on the embedded log, opened from a data directory.
-pub struct Opened {
-    pub gateway: Arc<Gateway<EmbeddedLog>>,
+/// A gateway opened from a data directory, on the embedded log unless said otherwise.
+pub struct Opened<L: EventLog = EmbeddedLog> {
+    pub gateway: Arc<Gateway<L>>,
     pub book: Arc<RegionBook>,
 }
 
-pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
+fn create_dir(dir: &DataDir) -> Result<(), ServeError> {
     std::fs::create_dir_all(&dir.0).map_err(|source| ServeError::Io {
         what: dir.0.display().to_string(),
         source,
-    })?;
+    })
+}
+
+/// Wires a gateway on `log` with the data directory's key, projections, calendar and regions.
+fn open_on<L: EventLog>(dir: &DataDir, log: L) -> Result<Opened<L>, ServeError> {
     let key = GatewayKey::load_or_create(&dir.key())?;
-    let log = Arc::new(EmbeddedLog::open(&dir.log())?);
     let store = ProjectionStore::open(&dir.projections())?;
     let calendar = load_calendar(&dir.holidays())?;
     let book = Arc::new(RegionBook::open(&dir.regions())?);
-    let gateway = Arc::new(Gateway::start(log, key, store, calendar));
+    let gateway = Arc::new(Gateway::start(Arc::new(log), key, store, calendar));
     Ok(Opened { gateway, book })
+}
+
+pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
+    create_dir(dir)?;
+    bind_log_source(dir, "embedded")?;
+    let log = EmbeddedLog::open(&dir.log())?;
+    open_on(dir, log)
+}
+
+/// A gateway whose log is a JetStream stream (shared with other gateways); projections, key and
+/// regions stay in the data directory. Refuses servers below 2.10 and unsafe streams.
+pub async fn open_jetstream(
+    dir: &DataDir,
+    config: &JetStreamConfig,
+) -> Result<Opened<JetStreamLog>, ServeError> {
+    create_dir(dir)?;
+    let log = JetStreamLog::open(config).await?;
+    bind_log_source(dir, &log.source())?;
+    open_on(dir, log)
 }
 
 /// Serves until a shutdown signal. `on_ready` gets the bound address (port 0 picks a free one).
@@ -149,5 +220,40 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::TempDir;
+
+    #[test]
+    fn projections_stay_with_the_log_they_were_built_from() {
+        let tmp = TempDir::new("log-source");
+        let dir = DataDir(tmp.path().to_path_buf());
+        bind_log_source(&dir, "jetstream:TONGBAN:1").expect("first binding");
+        bind_log_source(&dir, "jetstream:TONGBAN:1").expect("same log again");
+        assert!(matches!(
+            bind_log_source(&dir, "jetstream:TONGBAN:2"),
+            Err(ServeError::OtherLog { .. })
+        ));
+        assert!(matches!(
+            bind_log_source(&dir, "embedded"),
+            Err(ServeError::OtherLog { .. })
+        ));
+    }
+
+    #[test]
+    fn data_dirs_from_before_the_marker_are_embedded() {
+        let tmp = TempDir::new("log-source-legacy");
+        let dir = DataDir(tmp.path().to_path_buf());
+        std::fs::create_dir_all(dir.log()).expect("log");
+        std::fs::create_dir_all(dir.projections()).expect("projections");
+        assert!(matches!(
+            bind_log_source(&dir, "jetstream:TONGBAN:1"),
+            Err(ServeError::OtherLog { .. })
+        ));
+        bind_log_source(&dir, "embedded").expect("embedded");
     }
 }

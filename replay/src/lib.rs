@@ -7,4 +7,5 @@ pub mod html;
 pub mod reconcile;
 pub mod text;
 pub mod timeline;
+pub mod tools;
 pub mod verify;

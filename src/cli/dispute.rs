@@ -1,4 +1,4 @@
-//! `tongban dispute <app-id> [--out FILE] [--data DIR]`: the evidence page for one application
+//! `tongban dispute <app-id> [--out FILE] [--data DIR] [--nats URL]`: the evidence page for one application
 //! (HTML, Chinese labels): the chain with hashes and signatures, its verification, the statutory
 //! deadlines met or missed and by whom, and the raw events.
 
@@ -11,10 +11,10 @@ use super::{Args, CliError, offline};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let app = args.required_positional("app-id")?;
-    let dir = offline::data_dir(&mut args);
+    let source = offline::Source::from_args(&mut args);
     let out = args.value("out");
     args.finish()?;
-    let evidence = offline::load(&dir, &app)?;
+    let evidence = offline::load(&source, &app)?;
     let t = timeline::build(
         &evidence.events,
         &evidence.calendar,

@@ -9,6 +9,7 @@ mod rebuild;
 mod reconcile;
 mod regions;
 mod replay;
+mod schemas;
 mod serve;
 mod verify;
 
@@ -23,12 +24,16 @@ usage:
   tongban serve [--data DIR] [--listen ADDR] [--demo]
       run the gateway (embedded log in DIR, default ./tongban-data; --demo: ./tongban-demo with
       six provinces, tokens in DIR/demo-tokens.json and sample applications)
+  tongban serve --nats URL [--nats-creds FILE] [--nats-replicas N] [--data DIR] [--listen ADDR]
+      the event log is the JetStream stream TONGBAN on nats-server >= 2.10 (created with N
+      replicas, default 1, if missing); DIR keeps projections, the signing key and regions
   tongban regions add <code> <name> [--data DIR]     register a region; prints its new token once
   tongban regions token <code> [--data DIR]          issue another token for a region (rotation)
   tongban regions operator [--data DIR]              issue an operator token
   tongban regions revoke <token-id> [--data DIR]     revoke a token
   tongban regions list [--data DIR]
-  tongban verify [--app ID] [--data DIR]             recheck every hash chain and signature
+  tongban verify [--app ID] [--data DIR] [--nats URL [--nats-creds FILE]]
+      recheck every hash chain and signature (in the JetStream stream with --nats)
   tongban replay <app-id> [--at RFC3339|--seq N] [--format text|json|html] [--data DIR]
       one application's timeline: who did what, when, the state and deadlines after each event
   tongban dispute <app-id> [--out FILE] [--data DIR]  the evidence report (HTML) for a dispute
@@ -39,7 +44,15 @@ usage:
       translate a province's local form (JSON or XML) to the canonical body, or back with --reverse;
       problems are listed in the province's own field names (exit 1)
   tongban adapt --list [--specs DIR]                 the adapters: region, matter, content type
-  (verify, replay, dispute, rebuild and reconcile read the data directory directly: stop the gateway first)
+  (verify, replay, dispute, rebuild and reconcile read the log directly, without a gateway: with --data DIR
+   the embedded log (stop the gateway first; the directory is locked while it runs), or with
+   --nats URL [--nats-creds FILE] the JetStream stream; DIR still supplies the key and region names)
+  tongban schemas list                               every schema subject with kind, latest version, title
+  tongban schemas show <subject> [--version N|latest]  print a JSON Schema document
+  tongban schemas check <subject> <file>             judge a candidate schema under the subject's
+      compatibility policy without registering it; exits 1 listing every incompatibility
+  tongban schemas export [--out DIR]                 write every version as DIR/<subject>/<version>.json
+      (default DIR: ./tongban-schemas)
 ";
 
 #[derive(Debug)]
@@ -72,6 +85,7 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
         "rebuild" => rebuild::run(args),
         "reconcile" => reconcile::run(args),
         "adapt" => adapt::run(args),
+        "schemas" => schemas::run(args),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)

@@ -1,5 +1,6 @@
-//! Reading one application's evidence straight from a data directory, for the operator commands
-//! that run without a gateway.
+//! Reading the log and evidence without a running gateway, for the operator commands: from a data
+//! directory (embedded log) or from the JetStream stream (`--nats URL [--nats-creds FILE]`). The
+//! data directory still supplies the gateway key, the region names and the holiday calendar.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -7,7 +8,7 @@ use std::path::PathBuf;
 use tongban_gateway::auth::RegionBook;
 use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::envelope::{Envelope, GatewayKey, PublicKey};
-use tongban_gateway::log::{EmbeddedLog, EventLog};
+use tongban_gateway::log::{AnyLog, EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog};
 use tongban_gateway::server::{DataDir, load_calendar};
 use tongban_replay::timeline::Timeline;
 use tongban_replay::verify::{self, Report};
@@ -18,6 +19,48 @@ pub fn data_dir(args: &mut Args) -> DataDir {
     DataDir(PathBuf::from(
         args.value("data").unwrap_or_else(|| "tongban-data".into()),
     ))
+}
+
+/// Where the events come from.
+pub struct Source {
+    pub dir: DataDir,
+    pub nats: Option<JetStreamConfig>,
+}
+
+impl Source {
+    /// `--data DIR` and optionally `--nats URL [--nats-creds FILE]`.
+    pub fn from_args(args: &mut Args) -> Source {
+        let dir = data_dir(args);
+        let nats = args.value("nats").map(|url| {
+            let mut config = JetStreamConfig::new(url);
+            config.creds = args.value("nats-creds").map(PathBuf::from);
+            // Reading never creates or changes the stream.
+            config.create_stream = false;
+            config
+        });
+        Source { dir, nats }
+    }
+
+    pub async fn open(&self) -> Result<AnyLog, CliError> {
+        Ok(match &self.nats {
+            Some(config) => AnyLog::JetStream(JetStreamLog::open(config).await?),
+            None => AnyLog::Embedded(EmbeddedLog::open(&self.dir.log())?),
+        })
+    }
+
+    pub fn key(&self) -> Result<PublicKey, CliError> {
+        if !self.dir.key().exists() {
+            return Err(CliError(format!(
+                "{} holds no gateway key (gateway.key)",
+                self.dir.0.display()
+            )));
+        }
+        Ok(GatewayKey::load_or_create(&self.dir.key())?.public())
+    }
+
+    pub fn calendar(&self) -> Result<Calendar, CliError> {
+        Ok(load_calendar(&self.dir.holidays())?)
+    }
 }
 
 pub struct Evidence {
@@ -40,33 +83,22 @@ impl Evidence {
     }
 }
 
-pub fn load(dir: &DataDir, app: &str) -> Result<Evidence, CliError> {
-    if !dir.key().exists() {
-        return Err(CliError(format!(
-            "{} holds no gateway data (no gateway.key)",
-            dir.0.display()
-        )));
-    }
-    let key = GatewayKey::load_or_create(&dir.key())?.public();
-    let calendar = load_calendar(&dir.holidays())?;
-    let names = RegionBook::open(&dir.regions())?
+pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
+    let key = source.key()?;
+    let calendar = source.calendar()?;
+    let names = RegionBook::open(&source.dir.regions())?
         .snapshot()
         .regions
         .into_iter()
         .map(|(c, r)| (c, r.name))
         .collect();
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let events = runtime.block_on(async {
-        let log = EmbeddedLog::open(&dir.log())?;
-        log.read(app).await
-    })?;
+    let events =
+        runtime.block_on(async { Ok::<_, CliError>(source.open().await?.read(app).await?) })?;
     if events.is_empty() {
-        return Err(CliError(format!(
-            "no application {app} in {}",
-            dir.0.display()
-        )));
+        return Err(CliError(format!("no application {app} in the log")));
     }
     let verification = verify::verify_events(&events, &key);
     Ok(Evidence {

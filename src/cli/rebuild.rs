@@ -1,20 +1,17 @@
-//! `tongban rebuild [--data DIR]`: drop every projection and rebuild it from the log. Run it with
+//! `tongban rebuild [--data DIR] [--nats URL]`: drop every projection and rebuild it from the log. Run it with
 //! the gateway stopped (the data directory is locked while it runs).
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use tongban_gateway::log::EmbeddedLog;
 use tongban_gateway::projections::rebuild::rebuild;
-use tongban_gateway::server::{DataDir, load_calendar};
+use tongban_gateway::server::load_calendar;
 
 use super::progress::Progress;
 use super::{Args, CliError};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
-    let dir = DataDir(PathBuf::from(
-        args.value("data").unwrap_or_else(|| "tongban-data".into()),
-    ));
+    let source = super::offline::Source::from_args(&mut args);
+    let dir = source.dir.clone();
     args.finish()?;
     let cal = load_calendar(&dir.holidays())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -22,7 +19,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         .build()?;
     let started = std::time::Instant::now();
     let (_, n) = runtime.block_on(async {
-        let log = EmbeddedLog::open(&dir.log())?;
+        let log = source.open().await?;
         let mut bar = Progress::new("rebuilding projections");
         let out = rebuild(&log, &dir.projections(), &cal, |done, head| {
             bar.update(done, head)

@@ -1,17 +1,17 @@
 //! `tongban reconcile --region <code> --records <file> [--tolerance-seconds N] [--format text|json]
-//! [--data DIR]`: compare a province's own export (JSONL or CSV) with the log. Exit code 0 when they
+//! [--data DIR | --nats URL]`: compare a province's own export (JSONL or CSV) with the log. Exit code 0 when they
 //! agree, 1 when there are discrepancies.
 
 use std::process::ExitCode;
 
-use tongban_gateway::log::{EmbeddedLog, EventLog};
+use tongban_gateway::log::EventLog;
 use tongban_replay::reconcile::{LogIndex, parse_records};
 
 use super::progress::Progress;
 use super::{Args, CliError, offline};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
-    let dir = offline::data_dir(&mut args);
+    let source = offline::Source::from_args(&mut args);
     let region = args
         .value("region")
         .ok_or_else(|| CliError("--region <code> is required".into()))?;
@@ -29,11 +29,11 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let text =
         std::fs::read_to_string(&records).map_err(|e| CliError(format!("{records}: {e}")))?;
     let parsed = parse_records(&text);
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let index = runtime.block_on(async {
-        let log = EmbeddedLog::open(&dir.log())?;
+        let log = source.open().await?;
         let head = *log.head().borrow();
         let mut index = LogIndex::new(&region);
         let mut bar = Progress::new("reading the log");

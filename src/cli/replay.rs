@@ -1,4 +1,4 @@
-//! `tongban replay <app-id> [--at RFC3339 | --seq N] [--format text|json|html] [--data DIR]`:
+//! `tongban replay <app-id> [--at RFC3339 | --seq N] [--format text|json|html] [--data DIR] [--nats URL]`:
 //! one application's timeline and its state as of a point, straight from the log.
 
 use std::process::ExitCode;
@@ -10,7 +10,7 @@ use super::{Args, CliError, offline};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let app = args.required_positional("app-id")?;
-    let dir = offline::data_dir(&mut args);
+    let source = offline::Source::from_args(&mut args);
     let point = match (args.value("at"), args.value("seq")) {
         (Some(_), Some(_)) => return Err(CliError("give --at or --seq, not both".into())),
         (Some(at), None) => Point::At(
@@ -35,7 +35,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         )));
     }
     args.finish()?;
-    let evidence = offline::load(&dir, &app)?;
+    let evidence = offline::load(&source, &app)?;
     let t = timeline::build(
         &evidence.events,
         &evidence.calendar,

@@ -1,11 +1,16 @@
-//! `tongban serve [--data DIR] [--listen ADDR] [--demo]`
+//! `tongban serve [--data DIR] [--listen ADDR] [--demo] [--nats URL [--nats-creds FILE]
+//! [--nats-replicas N]]`
+//!
+//! With `--nats` the event log is a JetStream stream shared by every gateway pointed at it; the
+//! data directory still holds this gateway's projections, signing key and regions.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use tongban_gateway::demo;
-use tongban_gateway::server::{self, DataDir};
+use tongban_gateway::log::{EventLog, JetStreamConfig};
+use tongban_gateway::server::{self, DataDir, Opened};
 
 use super::{Args, CliError};
 
@@ -24,39 +29,70 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         .unwrap_or_else(|| "127.0.0.1:8080".into())
         .parse()
         .map_err(|e| CliError(format!("--listen: {e}")))?;
+    let nats = match args.value("nats") {
+        Some(url) => {
+            let mut config = JetStreamConfig::new(url);
+            config.creds = args.value("nats-creds").map(PathBuf::from);
+            if let Some(n) = args.value("nats-replicas") {
+                config.replicas = n
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=5).contains(n))
+                    .ok_or_else(|| CliError("--nats-replicas: 1 to 5".into()))?;
+            }
+            Some(config)
+        }
+        None => None,
+    };
     args.finish()?;
     super::init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let opened = server::open_embedded(&dir)?;
-        let tokens_file = dir.0.join("demo-tokens.json");
-        if demo_mode {
-            if opened.book.snapshot().regions.is_empty() {
-                let tokens = demo::create_regions(&opened.book, &tokens_file)?;
-                let n = demo::seed(&opened.gateway, &opened.book, &tokens).await?;
-                eprintln!(
-                    "demo: created {} regions, an operator and {n} sample applications",
-                    tokens.len() - 1
-                );
-            } else {
-                eprintln!("demo: reusing {}", dir.0.display());
+        match nats {
+            Some(config) => {
+                let opened = server::open_jetstream(&dir, &config).await?;
+                run_gateway(opened, &dir, demo_mode, listen).await
+            }
+            None => {
+                let opened = server::open_embedded(&dir)?;
+                run_gateway(opened, &dir, demo_mode, listen).await
             }
         }
-        let gateway = opened.gateway;
-        let book = opened.book;
-        let dir_shown = dir.0.display().to_string();
-        server::serve(gateway, book, listen, |addr| {
-            println!("tongban listening on http://{addr} (data: {dir_shown})");
-            if demo_mode {
-                print_demo_help(addr, &tokens_file);
-            }
-        })
-        .await?;
-        Ok::<_, CliError>(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+async fn run_gateway<L: EventLog>(
+    opened: Opened<L>,
+    dir: &DataDir,
+    demo_mode: bool,
+    listen: SocketAddr,
+) -> Result<(), CliError> {
+    let tokens_file = dir.0.join("demo-tokens.json");
+    if demo_mode {
+        if opened.book.snapshot().regions.is_empty() {
+            let tokens = demo::create_regions(&opened.book, &tokens_file)?;
+            let n = demo::seed(&opened.gateway, &opened.book, &tokens).await?;
+            eprintln!(
+                "demo: created {} regions, an operator and {n} sample applications",
+                tokens.len() - 1
+            );
+        } else {
+            eprintln!("demo: reusing {}", dir.0.display());
+        }
+    }
+    let backend = opened.gateway.log.backend();
+    let dir_shown = dir.0.display().to_string();
+    server::serve(opened.gateway, opened.book, listen, |addr| {
+        println!("tongban listening on http://{addr} (data: {dir_shown}, log: {backend})");
+        if demo_mode {
+            print_demo_help(addr, &tokens_file);
+        }
+    })
+    .await?;
+    Ok(())
 }
 
 fn print_demo_help(addr: SocketAddr, tokens_file: &std::path::Path) {

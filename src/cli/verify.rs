@@ -1,38 +1,25 @@
-//! `tongban verify [--app ID] [--data DIR]`: recheck every hash chain and signature.
+//! `tongban verify [--app ID] [--data DIR] [--nats URL [--nats-creds FILE]]`: recheck every hash
+//! chain and signature, in the embedded log or in the JetStream stream.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use tongban_gateway::envelope::GatewayKey;
-use tongban_gateway::log::EmbeddedLog;
-use tongban_gateway::server::DataDir;
+use tongban_gateway::log::{EventLog, LogError};
 use tongban_replay::verify;
 
 use super::progress::Progress;
 use super::{Args, CliError};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
-    let dir = DataDir(PathBuf::from(
-        args.value("data").unwrap_or_else(|| "tongban-data".into()),
-    ));
+    let source = super::offline::Source::from_args(&mut args);
     let app = args.value("app");
     args.finish()?;
-    let key = GatewayKey::load_or_create(&dir.key())?.public();
+    let key = source.key()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let report = runtime.block_on(async {
-        let log = EmbeddedLog::open(&dir.log())?;
-        match app {
-            Some(app) => verify::verify_app(&log, &app, &key).await,
-            None => {
-                let mut bar = Progress::new("verifying");
-                let report =
-                    verify::verify_all(&log, &key, |done, head| bar.update(done, head)).await;
-                bar.finish();
-                report
-            }
-        }
+        let log = source.open().await?;
+        Ok::<_, CliError>(check(&log, app.as_deref(), &key).await?)
     })?;
     println!("{}", report.summary());
     for b in &report.broken {
@@ -43,4 +30,20 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::from(1)
     })
+}
+
+async fn check<L: EventLog>(
+    log: &L,
+    app: Option<&str>,
+    key: &tongban_gateway::envelope::PublicKey,
+) -> Result<verify::Report, LogError> {
+    match app {
+        Some(app) => verify::verify_app(log, app, key).await,
+        None => {
+            let mut bar = Progress::new("verifying");
+            let report = verify::verify_all(log, key, |done, head| bar.update(done, head)).await;
+            bar.finish();
+            report
+        }
+    }
 }

@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// The real nats-server harness, shared with the gateway crate's own tests.
+#[path = "../../gateway/src/testnats.rs"]
+pub mod nats;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_tongban");
 
 /// A temporary directory, removed on drop.
@@ -47,6 +51,11 @@ pub struct Gateway {
 impl Gateway {
     /// Starts `tongban serve` on `data` (with `--demo` when asked) and waits until it listens.
     pub fn start(data: &Path, demo: bool) -> Gateway {
+        Gateway::start_with(data, demo, &[])
+    }
+
+    /// Like [`Gateway::start`], with more `serve` arguments (e.g. `--nats URL`).
+    pub fn start_with(data: &Path, demo: bool, extra: &[&str]) -> Gateway {
         let stderr_log = data.with_extension(format!(
             "stderr.{}.log",
             Instant::now().elapsed().as_nanos()
@@ -65,6 +74,7 @@ impl Gateway {
         if demo {
             cmd.arg("--demo");
         }
+        cmd.args(extra);
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(stderr)

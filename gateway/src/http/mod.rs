@@ -12,9 +12,12 @@ pub mod applications;
 pub mod auth;
 pub mod body;
 pub mod openapi;
+pub mod operator;
+pub mod pages;
 pub mod problem;
 pub mod public;
 pub mod regions;
+pub mod schemas;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -54,6 +57,12 @@ pub enum Op {
     OpenApi,
     Matters,
     Keys,
+    Schemas,
+    SchemaVersions,
+    SchemaDocument,
+    SchemaCompatibility,
+    RegistryPage,
+    RegistrySubjectPage,
     Submit,
     Get,
     Events,
@@ -61,6 +70,8 @@ pub enum Op {
     Regions,
     Inbox,
     Outbox,
+    DisputePage,
+    Reconcile,
 }
 
 /// One route of the API.
@@ -111,6 +122,48 @@ pub fn routes() -> Vec<Route> {
             Op::Keys,
             false,
             "The gateway's Ed25519 public key that signs every event hash",
+        ),
+        r(
+            Method::GET,
+            "/v1/schemas",
+            Op::Schemas,
+            false,
+            "The schema registry's subjects (matters and event payloads) with kind, title and latest version",
+        ),
+        r(
+            Method::GET,
+            "/v1/schemas/{subject}/versions",
+            Op::SchemaVersions,
+            false,
+            "A subject's registered versions, oldest first",
+        ),
+        r(
+            Method::GET,
+            "/v1/schemas/{subject}/versions/{version}",
+            Op::SchemaDocument,
+            false,
+            "The JSON Schema document (draft 2020-12) of a version (a number or `latest`)",
+        ),
+        r(
+            Method::POST,
+            "/v1/schemas/{subject}/compatibility",
+            Op::SchemaCompatibility,
+            false,
+            "Check a candidate schema against the subject's compatibility policy, without registering it",
+        ),
+        r(
+            Method::GET,
+            "/registry",
+            Op::RegistryPage,
+            false,
+            "Web page: every matter and event subject, searchable with ?q= (HTML)",
+        ),
+        r(
+            Method::GET,
+            "/registry/{subject}",
+            Op::RegistrySubjectPage,
+            false,
+            "Web page: a subject's fields, versions and diffs (?from=&to=); for matters also modes, limits, materials, adapters (HTML)",
         ),
         r(
             Method::POST,
@@ -169,6 +222,20 @@ pub fn routes() -> Vec<Route> {
             true,
             "Open applications this region submitted",
         ),
+        r(
+            Method::POST,
+            "/v1/regions/{region}/reconcile",
+            Op::Reconcile,
+            true,
+            "Operators: reconcile a province's own records (text/csv or application/x-ndjson; ?tolerance_seconds=) with the log",
+        ),
+        r(
+            Method::GET,
+            "/ui/applications/{id}",
+            Op::DisputePage,
+            true,
+            "Web page: the evidence report of one application (chain, verification, deadlines, raw events) (HTML)",
+        ),
     ]);
     out
 }
@@ -181,6 +248,12 @@ fn method_router<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
         Op::OpenApi => on(filter, openapi::serve::<L>),
         Op::Matters => on(filter, public::matters_list::<L>),
         Op::Keys => on(filter, public::keys::<L>),
+        Op::Schemas => on(filter, schemas::list::<L>),
+        Op::SchemaVersions => on(filter, schemas::versions::<L>),
+        Op::SchemaDocument => on(filter, schemas::document::<L>),
+        Op::SchemaCompatibility => on(filter, schemas::compatibility::<L>),
+        Op::RegistryPage => on(filter, pages::catalogue::page),
+        Op::RegistrySubjectPage => on(filter, pages::subject::page),
         Op::Submit => on(filter, applications::submit::<L>),
         Op::Get => on(filter, applications::get::<L>),
         Op::Events => on(filter, applications::events::<L>),
@@ -195,6 +268,8 @@ fn method_router<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
         Op::Regions => on(filter, regions::list::<L>),
         Op::Inbox => on(filter, regions::inbox::<L>),
         Op::Outbox => on(filter, regions::outbox::<L>),
+        Op::DisputePage => on(filter, operator::dispute_page::<L>),
+        Op::Reconcile => on(filter, operator::reconcile::<L>),
     }
 }
 

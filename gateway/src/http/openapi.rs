@@ -32,11 +32,19 @@ fn operation(route: &Route) -> Value {
     op.insert("summary".into(), json!(route.summary));
     op.insert("operationId".into(), json!(operation_id(route)));
     let mut params = Vec::new();
-    for name in ["id", "region"] {
+    for name in ["id", "region", "subject", "version"] {
         if route.path.contains(&format!("{{{name}}}")) {
-            params.push(
-                json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}),
-            );
+            let description = match name {
+                "subject" => "`matter.<code>` or `application.<event>`, see /v1/schemas",
+                "version" => "a version number (1, 2 …) or `latest`",
+                _ => "",
+            };
+            let mut p =
+                json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}});
+            if !description.is_empty() {
+                p["description"] = json!(description);
+            }
+            params.push(p);
         }
     }
     let mut responses = Map::new();
@@ -80,6 +88,55 @@ fn operation(route: &Route) -> Value {
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
                 "type": "object", "properties": {"region": {"type": "string"}, "items": {"type": "array", "items": schema_of::<crate::projections::BoxEntry>()}}}))}));
         }
+        Op::Schemas => {
+            responses.insert("200".into(), json!({"description": "OK", "content": json_content(schema_of::<super::schemas::SubjectList>())}));
+        }
+        Op::SchemaVersions => {
+            responses.insert("200".into(), json!({"description": "OK", "content": json_content(schema_of::<super::schemas::VersionList>())}));
+            responses.insert("404".into(), problem_response("Unknown subject"));
+        }
+        Op::SchemaDocument => {
+            let meta = json!({"$ref": "https://json-schema.org/draft/2020-12/schema"});
+            responses.insert("200".into(), json!({"description": "The JSON Schema document", "content": {"application/schema+json": {"schema": meta}}}));
+            responses.insert("404".into(), problem_response("Unknown subject or version"));
+        }
+        Op::SchemaCompatibility => {
+            op.insert("requestBody".into(), json!({"required": true, "description": "The candidate JSON Schema document (draft 2020-12)",
+                "content": {"application/json": {"schema": {"$ref": "https://json-schema.org/draft/2020-12/schema"}},
+                            "application/schema+json": {"schema": {"$ref": "https://json-schema.org/draft/2020-12/schema"}}}}));
+            responses.insert("200".into(), json!({"description": "The verdict: compatible, or every incompatibility with its path, rule and reason", "content": json_content(schema_of::<super::schemas::CompatibilityReport>())}));
+            responses.insert("400".into(), problem_response("The body is not JSON"));
+            responses.insert("404".into(), problem_response("Unknown subject"));
+            responses.insert(
+                "415".into(),
+                problem_response("The body is not sent as JSON"),
+            );
+            responses.insert("422".into(), problem_response("The candidate is not a valid draft 2020-12 schema, or its examples fail it; `errors` names each problem"));
+        }
+        Op::RegistryPage | Op::RegistrySubjectPage => {
+            let queries: &[(&str, &str)] = if route.op == Op::RegistryPage {
+                &[(
+                    "q",
+                    "Search matters and event subjects by code or Chinese/English title",
+                )]
+            } else {
+                &[
+                    (
+                        "version",
+                        "The version whose field table to show (default: latest)",
+                    ),
+                    ("from", "Diff: the older version"),
+                    ("to", "Diff: the newer version"),
+                ]
+            };
+            for (name, description) in queries {
+                params.push(json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}}));
+            }
+            responses.insert("200".into(), json!({"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}));
+            if route.op == Op::RegistrySubjectPage {
+                responses.insert("404".into(), json!({"description": "Unknown subject or version (an HTML page)", "content": {"text/html": {"schema": {"type": "string"}}}}));
+            }
+        }
         Op::Events => {
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
                 "type": "object", "properties": {"app": {"type": "string"}, "events": {"type": "array", "items": schema_of::<crate::envelope::Envelope>()}}}))}));
@@ -109,6 +166,12 @@ fn operation(route: &Route) -> Value {
 fn operation_id(route: &Route) -> String {
     match route.op {
         Op::Act(a) => format!("act_{}", a.as_str().replace('-', "_")),
+        Op::Schemas => "schemas_list".into(),
+        Op::SchemaVersions => "schema_versions".into(),
+        Op::SchemaDocument => "schema_document".into(),
+        Op::SchemaCompatibility => "schema_compatibility".into(),
+        Op::RegistryPage => "registry_page".into(),
+        Op::RegistrySubjectPage => "registry_subject_page".into(),
         other => format!("{other:?}").to_lowercase(),
     }
 }

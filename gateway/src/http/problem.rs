@@ -158,6 +158,13 @@ impl From<ServiceError> for Problem {
         match e {
             ServiceError::Domain(d) => d.into(),
             ServiceError::Invalid(errors) => Problem::unprocessable(detail, errors),
+            ServiceError::InvalidEvent { violations, .. } => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-event",
+                "The event payload does not fit its registered schema",
+                detail,
+            )
+            .with_errors(violations),
             ServiceError::BadRequest { pointer, message } => {
                 Problem::bad_request(&pointer, "request", message)
             }
@@ -197,12 +204,15 @@ impl From<ServiceError> for Problem {
                     StatusCode::SERVICE_UNAVAILABLE,
                     "log-unavailable",
                     "The event log cannot take writes now",
-                    "the event log is unavailable; nothing was recorded; retry later with the same Idempotency-Key",
+                    "the event log did not acknowledge the write; it may or may not have landed: retry a submission with the same Idempotency-Key (safe), and re-read an application before repeating an action",
                 );
                 p.retry_after = Some(5);
                 p
             }
-            ServiceError::Log(_) | ServiceError::Projection(_) | ServiceError::Fold(_) => {
+            ServiceError::Log(_)
+            | ServiceError::Projection(_)
+            | ServiceError::Fold(_)
+            | ServiceError::Unregistered { .. } => {
                 tracing::error!(error = %detail, "internal error");
                 Problem::new(
                     StatusCode::INTERNAL_SERVER_ERROR,

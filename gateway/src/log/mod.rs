@@ -3,9 +3,11 @@
 //! Two backends implement [`EventLog`]: the embedded fjall log (default, one machine) and NATS
 //! JetStream (production). Both pass the same [`conformance`] suite.
 
+pub mod any;
 #[cfg(test)]
 pub mod conformance;
 pub mod embedded;
+pub mod jetstream;
 
 use std::future::Future;
 
@@ -13,7 +15,9 @@ use tokio::sync::watch;
 
 use crate::envelope::Envelope;
 
+pub use any::AnyLog;
 pub use embedded::EmbeddedLog;
+pub use jetstream::{JetStreamConfig, JetStreamLog};
 
 /// An event and its position in the whole log.
 #[derive(Debug, Clone, PartialEq)]

@@ -72,13 +72,13 @@ impl<L: EventLog> Gateway<L> {
                         event: envelope,
                     });
                 }
-                Err(LogError::Conflict { actual, .. }) => {
+                Err(ServiceError::Log(LogError::Conflict { actual, .. })) => {
                     if let Some(expected) = expected_seq {
                         return Err(ServiceError::StaleSeq { expected, actual });
                     }
                     continue;
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(e),
             }
         }
         Err(ServiceError::Contended)

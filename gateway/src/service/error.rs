@@ -13,6 +13,17 @@ pub enum ServiceError {
     Domain(#[from] DomainError),
     #[error("the application has {} problem(s)", .0.len())]
     Invalid(Vec<Violation>),
+    /// The event this command would append does not validate against its registered payload schema
+    /// (a bug in a command's checks, or a request the action schema let through); nothing was appended.
+    #[error("the {event} payload has {} problem(s) against schema {schema}", .violations.len())]
+    InvalidEvent {
+        event: String,
+        schema: String,
+        violations: Vec<Violation>,
+    },
+    /// The registry has no usable schema for an event type the gateway writes (a build defect).
+    #[error("no usable registered schema for event {event}: {reason}")]
+    Unregistered { event: String, reason: String },
     #[error("{message}")]
     BadRequest { pointer: String, message: String },
     #[error("no application {0}")]

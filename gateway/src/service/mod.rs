@@ -3,6 +3,7 @@
 
 mod act;
 mod error;
+mod payload;
 mod read;
 mod submit;
 
@@ -50,7 +51,9 @@ impl<L: EventLog> Gateway<L> {
         }
     }
 
-    /// Seals and appends the next event of an application.
+    /// Checks the payload against its registered schema, then seals and appends the next event of
+    /// an application. Nothing the registry would reject ever reaches the log: other parties verify
+    /// and replay these payloads against the published schemas.
     async fn append(
         &self,
         previous: Option<&Envelope>,
@@ -58,18 +61,20 @@ impl<L: EventLog> Gateway<L> {
         event: &crate::domain::Event,
         principal: &crate::auth::Principal,
         region: &str,
-    ) -> Result<(Envelope, u64), crate::log::LogError> {
+    ) -> Result<(Envelope, u64), ServiceError> {
+        let data = event.data();
+        let schema = payload::check(event.type_name(), &data)?;
         let seq = previous.map(|p| p.seq).unwrap_or(0) + 1;
         let mut envelope = Envelope {
             id: crate::ids::new_v7(),
             app: app.to_string(),
             seq,
             kind: event.type_name().to_string(),
-            schema: format!("{}/{}", event.type_name(), 1),
+            schema,
             region: region.to_string(),
             actor: principal.actor(),
             at: crate::time::Timestamp::now().to_rfc3339(),
-            data: event.data(),
+            data,
             prev_hash: previous.map(|p| p.hash.clone()).unwrap_or_default(),
             hash: String::new(),
             sig: String::new(),
@@ -103,3 +108,6 @@ impl<L: EventLog> Gateway<L> {
         Ok(ApplicationView::from_events(&events, &self.calendar)?)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,10 +1,9 @@
 //! `POST /v1/applications`: a region submits a canonical application.
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
-use tongban_schemas::blocks::material::MaterialRef;
-use tongban_schemas::{Mode, events as ev, matters};
+use tongban_schemas::{events as ev, matters};
 
 use super::{Gateway, MAX_RETRIES, ServiceError};
 use crate::auth::Principal;
@@ -12,25 +11,9 @@ use crate::domain::{self, Command, Event};
 use crate::envelope::jcs;
 use crate::log::{EventLog, LogError};
 
-/// The canonical submission body.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SubmitRequest {
-    /// 事项编码, see `GET /v1/matters`.
-    pub matter: String,
-    pub mode: Mode,
-    /// 收件地: must be the authenticated region.
-    pub origin: String,
-    /// 办理地; the first is the lead handler. One for online/proxy, two or more for joint.
-    pub handlers: Vec<String>,
-    /// 申请人, in the matter's canonical shape.
-    pub applicant: serde_json::Value,
-    /// 表单, in the matter's canonical shape.
-    pub form: serde_json::Value,
-    /// 申请材料 (references only).
-    #[serde(default)]
-    pub materials: Vec<MaterialRef>,
-}
+/// The canonical submission body: the schemas crate's submission with the applicant and form
+/// left open here, because each matter's schema checks them.
+pub type SubmitRequest = tongban_schemas::matters::Submission<serde_json::Value, serde_json::Value>;
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SubmitOutcome {
@@ -76,8 +59,8 @@ impl<L: EventLog> Gateway<L> {
         let submitted = ev::Submitted {
             matter: request.matter,
             mode: request.mode,
-            origin: request.origin,
-            handlers: request.handlers,
+            origin: request.origin.0,
+            handlers: request.handlers.into_iter().map(|h| h.0).collect(),
             applicant: request.applicant,
             form: request.form,
             materials: request.materials,
@@ -116,8 +99,10 @@ impl<L: EventLog> Gateway<L> {
                     });
                 }
                 // A concurrent retry with the same key won: answer with its application.
-                Err(LogError::Conflict { .. }) if idempotency_key.is_some() => continue,
-                Err(e) => return Err(e.into()),
+                Err(ServiceError::Log(LogError::Conflict { .. })) if idempotency_key.is_some() => {
+                    continue;
+                }
+                Err(e) => return Err(e),
             }
         }
         Err(ServiceError::Contended)

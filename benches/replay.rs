@@ -1,0 +1,197 @@
+//! Replay, rebuild and verification speed against simply reading the same events.
+//!
+//! `cargo bench --bench replay` (events: `TONGBAN_BENCH_EVENTS`, default 1,000,000). Builds a log
+//! of realistic applications (every matter's example submission, then forward → accept → approve →
+//! issue → deliver), sealed and signed like the gateway does, appended through the embedded log
+//! with many appends in flight; then measures a raw scan of the log, a projection rebuild and a
+//! full chain verification over it, and prints each with its ratio to the raw scan.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tongban_gateway::domain::calendar::Calendar;
+use tongban_gateway::domain::{Application, Command, decide};
+use tongban_gateway::envelope::{Envelope, GatewayKey};
+use tongban_gateway::log::{EmbeddedLog, EventLog};
+use tongban_gateway::projections::rebuild::rebuild;
+use tongban_schemas::{Mode, events as ev, matters};
+
+const EVENTS_PER_APP: u64 = 6;
+
+fn lifecycle(i: usize) -> (Vec<(String, Command)>, String) {
+    let matter = &matters::all()[i % matters::all().len()];
+    let example = matter.example();
+    let mut s: ev::Submitted = serde_json::from_value(serde_json::json!({
+        "matter": example["matter"], "mode": example["mode"], "origin": example["origin"],
+        "handlers": example["handlers"], "applicant": example["applicant"], "form": example["form"],
+        "materials": example["materials"], "request_digest": "0".repeat(64),
+    }))
+    .expect("example fits");
+    // Joint examples would need every part; the bench keeps one handler.
+    if s.mode == Mode::Joint {
+        s.mode = Mode::Proxy;
+        s.handlers.truncate(1);
+    }
+    let origin = s.origin.clone();
+    let lead = s.handlers[0].clone();
+    let app = tongban_gateway::ids::new_v7();
+    let steps = vec![
+        (origin.clone(), Command::Submit(s)),
+        (
+            origin.clone(),
+            Command::Forward(ev::Forwarded {
+                materials_checked: true,
+                note: None,
+            }),
+        ),
+        (
+            lead.clone(),
+            Command::Accept(ev::Accepted {
+                reference: Some(format!("SL{i}")),
+            }),
+        ),
+        (lead.clone(), Command::Approve(ev::Approved::default())),
+        (
+            lead.clone(),
+            Command::IssueResult(ev::ResultIssued::default()),
+        ),
+        (
+            lead,
+            Command::Deliver(ev::Delivered {
+                channel: ev::DeliveryChannel::Post,
+                tracking: None,
+            }),
+        ),
+    ];
+    (steps, app)
+}
+
+fn seal_all(i: usize, key: &GatewayKey) -> Vec<Envelope> {
+    let (steps, app) = lifecycle(i);
+    let mut state = None;
+    let mut out: Vec<Envelope> = Vec::new();
+    for (region, cmd) in steps {
+        let event = decide(state.as_ref(), &region, cmd).expect("legal lifecycle");
+        let mut e = Envelope {
+            id: tongban_gateway::ids::new_v7(),
+            app: app.clone(),
+            seq: out.len() as u64 + 1,
+            kind: event.type_name().into(),
+            schema: format!("{}/1", event.type_name()),
+            region: region.clone(),
+            actor: format!("{region}/bench"),
+            at: tongban_gateway::time::Timestamp::now().to_rfc3339(),
+            data: event.data(),
+            prev_hash: out.last().map(|p| p.hash.clone()).unwrap_or_default(),
+            hash: String::new(),
+            sig: String::new(),
+        };
+        e.seal(key);
+        state = Some(Application::apply_from(state, &app, &region, &event));
+        out.push(e);
+    }
+    out
+}
+
+fn rate(n: u64, secs: f64) -> String {
+    format!("{:>10.0} events/s", n as f64 / secs)
+}
+
+fn main() {
+    let target: u64 = std::env::var("TONGBAN_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let apps = (target / EVENTS_PER_APP) as usize;
+    let dir = std::env::temp_dir().join(format!("tongban-bench-replay-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let log = Arc::new(EmbeddedLog::open(&dir.join("log")).expect("open log"));
+        let key = GatewayKey::from_seed([42; 32]);
+        println!(
+            "machine: {} cores; events: {} ({} applications × {EVENTS_PER_APP})",
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            apps as u64 * EVENTS_PER_APP,
+            apps
+        );
+
+        // Write: many applications in flight, each appending its events in order.
+        let started = Instant::now();
+        let writers = 64;
+        let mut tasks = Vec::new();
+        for w in 0..writers {
+            let (log, key) = (Arc::clone(&log), key.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut i = w;
+                while i < apps {
+                    for (n, e) in seal_all(i, &key).into_iter().enumerate() {
+                        log.append(e, n as u64).await.expect("append");
+                    }
+                    i += writers;
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("writer");
+        }
+        let total = log.durable_position();
+        let write_secs = started.elapsed().as_secs_f64();
+        let stats = log.sync_stats();
+        println!(
+            "write (seal + durable append, {writers} writers): {} ({:.1} events per fsync)",
+            rate(total, write_secs),
+            stats.events as f64 / stats.syncs.max(1) as f64
+        );
+
+        // Raw: read every event back, decoded.
+        let started = Instant::now();
+        let mut from = 1;
+        let mut n = 0u64;
+        loop {
+            let batch = log.read_all(from, 4096).await.expect("read");
+            let Some(last) = batch.last() else { break };
+            from = last.position + 1;
+            n += batch.len() as u64;
+        }
+        let raw_secs = started.elapsed().as_secs_f64();
+        println!(
+            "raw read:                                  {}",
+            rate(n, raw_secs)
+        );
+
+        let started = Instant::now();
+        let (_, rebuilt) = rebuild(
+            &*log,
+            &dir.join("projections"),
+            &Calendar::weekdays(),
+            |_, _| {},
+        )
+        .await
+        .expect("rebuild");
+        let rebuild_secs = started.elapsed().as_secs_f64();
+        println!(
+            "rebuild projections:                       {}  ({:.0}% of raw read speed)",
+            rate(rebuilt, rebuild_secs),
+            raw_secs / rebuild_secs * 100.0
+        );
+
+        let started = Instant::now();
+        let report = tongban_replay::verify::verify_all(&*log, &key.public(), |_, _| {})
+            .await
+            .expect("verify");
+        let verify_secs = started.elapsed().as_secs_f64();
+        assert!(report.broken.is_empty());
+        println!(
+            "verify chains + signatures:                {}  ({:.0}% of raw read speed)",
+            rate(report.events, verify_secs),
+            raw_secs / verify_secs * 100.0
+        );
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,168 @@
+//! Operator pages and reports served over HTTP: the dispute evidence page and reconciliation.
+//!
+//! Both are implemented in `tongban-replay`, which reads the log through this crate's `EventLog`
+//! trait and so depends on it; this crate cannot depend back. The binary therefore installs the
+//! implementation once at start ([`install`]); without it these routes answer 501.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::Caller;
+use super::problem::Problem;
+use crate::domain::calendar::Calendar;
+use crate::envelope::{Envelope, PublicKey};
+use crate::log::EventLog;
+
+/// Incremental reconciliation: fed every event of the log, then the province's records.
+pub trait ReconcileSession: Send {
+    fn add(&mut self, event: &Envelope);
+    /// Returns whether the two agree and the report as JSON.
+    fn finish(self: Box<Self>, records: &str, tolerance_ms: i64) -> (bool, serde_json::Value);
+}
+
+pub trait OperatorTools: Send + Sync + 'static {
+    /// The evidence page (HTML) for one application's events.
+    fn dispute_page(
+        &self,
+        events: &[Envelope],
+        key: &PublicKey,
+        names: &BTreeMap<String, String>,
+        cal: &Calendar,
+    ) -> String;
+    fn reconcile(&self, region: &str) -> Box<dyn ReconcileSession>;
+}
+
+static TOOLS: OnceLock<Arc<dyn OperatorTools>> = OnceLock::new();
+
+/// Installs the operator tools (once per process; later calls are ignored).
+pub fn install(tools: Arc<dyn OperatorTools>) {
+    let _ = TOOLS.set(tools);
+}
+
+fn tools() -> Result<&'static Arc<dyn OperatorTools>, Problem> {
+    TOOLS.get().ok_or_else(|| {
+        Problem::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "not-installed",
+            "Not available",
+            "operator tools are not installed in this build",
+        )
+    })
+}
+
+/// `GET /ui/applications/{id}`: the evidence page, for the application's parties and operators.
+pub async fn dispute_page<L: EventLog>(
+    State(s): State<AppState<L>>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    if !crate::ids::is_valid(&id) {
+        return Err(Problem::not_found(format!("no application {id:?}")));
+    }
+    let tools = tools()?;
+    let events = s.gateway.events(&principal, &id).await?;
+    let names = s
+        .book
+        .snapshot()
+        .regions
+        .into_iter()
+        .map(|(code, r)| (code, r.name))
+        .collect();
+    let page = tools.dispute_page(
+        &events,
+        &s.gateway.key.public(),
+        &names,
+        &s.gateway.calendar,
+    );
+    Ok(Html(page).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReconcileQuery {
+    pub tolerance_seconds: Option<i64>,
+}
+
+/// `POST /v1/regions/{region}/reconcile`: operators send a province's export (CSV or JSON Lines)
+/// and get the discrepancy report.
+pub async fn reconcile<L: EventLog>(
+    State(s): State<AppState<L>>,
+    Caller(principal): Caller,
+    Path(region): Path<String>,
+    Query(q): Query<ReconcileQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    if !principal.is_operator() {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Operators only",
+            "reconciliation is for operators",
+        ));
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if ![
+        "text/csv",
+        "application/x-ndjson",
+        "application/jsonl",
+        "application/json-lines",
+        "text/plain",
+    ]
+    .contains(&essence.as_str())
+    {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported content type",
+            "send the province's records as text/csv or application/x-ndjson",
+        ));
+    }
+    let text = std::str::from_utf8(&body).map_err(|e| {
+        Problem::bad_request(
+            "",
+            "utf-8",
+            format!("the body is not valid UTF-8 (at byte {})", e.valid_up_to()),
+        )
+    })?;
+    let tolerance = q.tolerance_seconds.unwrap_or(300);
+    if !(0..=86_400 * 30).contains(&tolerance) {
+        return Err(Problem::bad_request(
+            "query:tolerance_seconds",
+            "range",
+            "tolerance_seconds must be 0 to 2592000",
+        ));
+    }
+    let mut session = tools()?.reconcile(&region);
+    let mut from = 1;
+    loop {
+        let batch = s
+            .gateway
+            .log
+            .read_all(from, 4096)
+            .await
+            .map_err(crate::service::ServiceError::from)?;
+        let Some(last) = batch.last() else { break };
+        from = last.position + 1;
+        for p in &batch {
+            session.add(&p.event);
+        }
+    }
+    let (_, report) = session.finish(text, tolerance * 1000);
+    Ok(axum::Json(report).into_response())
+}

@@ -1,0 +1,308 @@
+//! `GET /registry/{subject}`: one subject's page. For every subject: its field table, its versions
+//! with links to each JSON document, and a diff between any two (`?from=1&to=2`). For a matter also
+//! its modes, statutory limits, required materials, the regions with adapters and an example.
+//! `?version=N` shows the field table of an older version.
+
+use std::collections::BTreeMap;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use serde_json::Value;
+use tongban_schemas::Matter;
+use tongban_schemas::matters;
+use tongban_schemas::registry::{SubjectKind, VersionRef};
+
+use super::{Page, diff, escape, fields, query_params, url_component};
+use crate::http::schemas::registry;
+
+fn version_param(
+    params: &BTreeMap<String, String>,
+    name: &str,
+    subject: &str,
+    versions: &[u32],
+) -> Result<Option<u32>, Page> {
+    let Some(raw) = params.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let latest = versions.last().copied().unwrap_or(1);
+    match VersionRef::parse(raw) {
+        Some(VersionRef::Latest) => Ok(Some(latest)),
+        Some(VersionRef::Number(n)) if versions.contains(&n) => Ok(Some(n)),
+        _ => Err(Page::not_found(&format!(
+            "{subject} 没有版本 {raw} / has no version {raw:?} (versions: {versions:?})"
+        ))),
+    }
+}
+
+fn json_href(subject: &str, version: &str) -> String {
+    format!(
+        "/v1/schemas/{}/versions/{}",
+        url_component(subject),
+        url_component(version)
+    )
+}
+
+fn matter_section(m: &Matter) -> String {
+    let modes: String = m
+        .modes
+        .iter()
+        .map(|mode| {
+            format!(
+                "<span class=\"chip\">{} <code>{}</code></span>",
+                escape(mode.title_zh()),
+                escape(mode.as_str())
+            )
+        })
+        .collect();
+    let applicants: String = m
+        .applicant_kinds
+        .iter()
+        .map(|k| {
+            let zh = match k.as_str() {
+                "person" => "自然人",
+                "organisation" => "法人或其他组织",
+                _ => "",
+            };
+            format!(
+                "<span class=\"tag\">{} {}</span>",
+                escape(zh),
+                escape(k.as_str())
+            )
+        })
+        .collect();
+    let l = m.limits;
+    let mut out = format!(
+        "<h2 id=\"matter\">事项信息 <span class=\"en\">Matter</span></h2>\n<p>{}</p>\n<dl class=\"facts\"><dt>事项编码 code</dt><dd><code>{}</code></dd><dt>办理模式 modes</dt><dd id=\"modes\">{modes}</dd><dt>申请人 applicants</dt><dd>{applicants}</dd></dl>\n",
+        escape(m.description_zh),
+        escape(m.code),
+    );
+    out.push_str(&format!(
+        "<h2 id=\"limits\">法定时限 <span class=\"en\">Statutory limits (working days)</span></h2>\n<table id=\"limit-table\"><thead><tr><th>环节 stage</th><th>工作日 working days</th><th>依据 basis</th></tr></thead><tbody>\n<tr><td>补正告知 / 受理 acceptance</td><td>{}</td><td>行政许可法 第三十二条</td></tr>\n<tr><td>审查决定 decision</td><td>{}</td><td>行政许可法 第四十二条</td></tr>\n<tr><td>延长 extension (once)</td><td>+{}</td><td>行政许可法 第四十二条</td></tr>\n<tr><td>颁发、送达 issue</td><td>{}</td><td>行政许可法 第四十四条</td></tr>\n</tbody></table>\n",
+        l.acceptance_days, l.decision_days, l.extension_days, l.issue_days
+    ));
+    out.push_str(
+        "<h2 id=\"materials\">申请材料 <span class=\"en\">Required materials</span></h2>\n",
+    );
+    if m.materials.is_empty() {
+        out.push_str("<p class=\"none\">无需材料 / none</p>\n");
+    } else {
+        out.push_str("<table id=\"material-table\"><thead><tr><th>材料 material</th><th>类型 kind</th><th>必要 required</th></tr></thead><tbody>\n");
+        for r in m.materials {
+            out.push_str(&format!(
+                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>\n",
+                escape(r.name_zh),
+                escape(r.kind),
+                if r.required {
+                    "<span class=\"req\">必要 required</span>"
+                } else {
+                    "<span class=\"opt\">可选 optional</span>"
+                }
+            ));
+        }
+        out.push_str("</tbody></table>\n");
+    }
+    out
+}
+
+fn adapters_section(m: &Matter) -> String {
+    let mut out = String::from(
+        "<h2 id=\"adapters\">地区适配器 <span class=\"en\">Region adapters</span></h2>\n",
+    );
+    let adapters = crate::adapters::for_matter(m.code);
+    if adapters.is_empty() {
+        out.push_str("<p class=\"none\" id=\"no-adapters\">尚无适配器 / no adapters yet</p>\n");
+        return out;
+    }
+    out.push_str("<table id=\"adapter-table\"><thead><tr><th>地区 region</th><th>名称 name</th><th>本地表单 local form</th><th>规范版本 canonical version</th></tr></thead><tbody>\n");
+    for a in adapters {
+        out.push_str(&format!(
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            escape(&a.region),
+            escape(&a.region_name),
+            escape(&a.local_form),
+            a.canonical_version
+        ));
+    }
+    out.push_str("</tbody></table>\n");
+    out
+}
+
+fn versions_section(
+    subject: &str,
+    versions: &[u32],
+    shown: u32,
+    from: Option<u32>,
+    to: Option<u32>,
+) -> String {
+    let reg = registry();
+    let config = reg.config(subject).unwrap_or_default();
+    let mut out = format!(
+        "<h2 id=\"versions\">版本 <span class=\"en\">Versions</span></h2>\n<p>兼容策略 / compatibility policy: <code>{}</code> · 开放对象 / open objects: <code>{}</code></p>\n<table id=\"version-table\"><thead><tr><th>版本 version</th><th>标题 title</th><th>JSON</th><th>字段 fields</th></tr></thead><tbody>\n",
+        escape(config.compatibility.as_str()),
+        match config.open_objects {
+            tongban_schemas::registry::OpenObjects::Strict => "strict",
+            tongban_schemas::registry::OpenObjects::Lenient => "lenient",
+        }
+    );
+    for v in versions {
+        let title = reg
+            .schema(subject, VersionRef::Number(*v))
+            .and_then(|d| d.get("title"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let marker = if *v == shown {
+            " (当前显示 shown)"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "<tr><td>{v}{marker}</td><td>{}</td><td><a href=\"{}\">{}/{v}.json</a></td><td><a href=\"?version={v}#fields\">字段表 fields</a></td></tr>\n",
+            escape(title),
+            escape(&json_href(subject, &v.to_string())),
+            escape(subject),
+        ));
+    }
+    out.push_str("</tbody></table>\n");
+
+    let options = |selected: u32| -> String {
+        versions
+            .iter()
+            .map(|v| {
+                let sel = if *v == selected { " selected" } else { "" };
+                format!("<option value=\"{v}\"{sel}>{v}</option>")
+            })
+            .collect()
+    };
+    let latest = versions.last().copied().unwrap_or(1);
+    let first = versions.first().copied().unwrap_or(1);
+    out.push_str(&format!(
+        "<h2 id=\"diff\">版本比较 <span class=\"en\">Compare versions</span></h2>\n<form method=\"get\" action=\"#diff\"><label>从 from <select name=\"from\">{}</select></label> <label>到 to <select name=\"to\">{}</select></label> <button type=\"submit\">比较 Compare</button></form>\n",
+        options(from.unwrap_or(first)),
+        options(to.unwrap_or(latest)),
+    ));
+    if from.is_none() && to.is_none() {
+        if versions.len() < 2 {
+            out.push_str("<p class=\"none\">只有一个版本，暂无可比较的差异 / only one version so far: nothing to compare.</p>\n");
+        }
+        return out;
+    }
+    let (a, b) = (from.unwrap_or(first), to.unwrap_or(latest));
+    match reg.diff(subject, VersionRef::Number(a), VersionRef::Number(b)) {
+        Ok(d) => {
+            out.push_str("<div id=\"diff-result\">\n");
+            out.push_str(&diff::render(&d));
+            out.push_str("</div>\n");
+        }
+        Err(e) => out.push_str(&format!(
+            "<p class=\"notice\">{}</p>\n",
+            escape(&e.to_string())
+        )),
+    }
+    out
+}
+
+pub async fn page(
+    Path(subject): Path<String>,
+    query: Result<Query<BTreeMap<String, String>>, QueryRejection>,
+) -> Page {
+    let params = match query_params(query) {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
+    let reg = registry();
+    let Some(versions) = reg.versions(&subject) else {
+        return Page::not_found(&format!("没有这个主题 / no schema subject {subject:?}"));
+    };
+    let latest = versions.last().copied().unwrap_or(1);
+    let picked = (|| {
+        Ok::<_, Page>((
+            version_param(&params, "version", &subject, &versions)?,
+            version_param(&params, "from", &subject, &versions)?,
+            version_param(&params, "to", &subject, &versions)?,
+        ))
+    })();
+    let (shown, from, to) = match picked {
+        Ok((shown, from, to)) => (shown.unwrap_or(latest), from, to),
+        Err(page) => return page,
+    };
+    let doc = reg
+        .schema(&subject, VersionRef::Number(shown))
+        .cloned()
+        .unwrap_or_default();
+    let field_rows = match reg.fields(&subject, VersionRef::Number(shown)) {
+        Ok(f) => f,
+        Err(e) => {
+            return Page::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "无法读取字段",
+                "Cannot read the fields",
+                &e.to_string(),
+            );
+        }
+    };
+    let matter = match SubjectKind::of(&subject) {
+        SubjectKind::Matter => subject.strip_prefix("matter.").and_then(matters::get),
+        _ => None,
+    };
+    let description = doc
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let mut main = match matter {
+        Some(m) => format!(
+            "<h1 id=\"title\">{} <span class=\"en\">{}</span></h1>\n<p class=\"sub\"><code>{}</code> · 事项 matter</p>\n",
+            escape(m.title_zh),
+            escape(m.title_en),
+            escape(&subject)
+        ),
+        None => {
+            // `补正告知: everything missing …` → heading 补正告知, the whole sentence below it.
+            let heading = description
+                .split([':', '：', '(', '（'])
+                .next()
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .unwrap_or(&subject);
+            format!(
+                "<h1 id=\"title\">{} <span class=\"en\"><code>{}</code></span></h1>\n<p class=\"sub\">生命周期事件 lifecycle event payload · {}</p>\n<p>{}</p>\n",
+                escape(heading),
+                escape(&subject),
+                escape(doc.get("title").and_then(Value::as_str).unwrap_or_default()),
+                escape(description),
+            )
+        }
+    };
+    main.push_str(&format!(
+        "<p class=\"json-links\">JSON: <a href=\"{}\">最新文档 latest document</a> <a href=\"{}\">版本列表 versions</a>{} <a href=\"/registry\">← 全部 all subjects</a></p>\n",
+        escape(&json_href(&subject, "latest")),
+        escape(&format!("/v1/schemas/{}/versions", url_component(&subject))),
+        if matter.is_some() {
+            " <a href=\"/v1/matters\">/v1/matters</a>"
+        } else {
+            ""
+        }
+    ));
+    if let Some(m) = matter {
+        main.push_str(&matter_section(m));
+    }
+    main.push_str(&format!(
+        "<h2 id=\"fields\">字段 <span class=\"en\">Fields (version {shown}, {} rows)</span></h2>\n",
+        field_rows.len()
+    ));
+    main.push_str(&fields::table("field-table", &field_rows));
+    main.push_str(&versions_section(&subject, &versions, shown, from, to));
+    if let Some(m) = matter {
+        main.push_str(&adapters_section(m));
+        let example = serde_json::to_string_pretty(&m.example()).unwrap_or_default();
+        main.push_str(&format!(
+            "<h2 id=\"example\">示例 <span class=\"en\">Example submission</span></h2>\n<details><summary>完整示例申请（可直接 POST /v1/applications）/ a complete example body</summary><pre>{}</pre></details>\n",
+            escape(&example)
+        ));
+    }
+    let title = match matter {
+        Some(m) => format!("{} {}", m.title_zh, subject),
+        None => subject.clone(),
+    };
+    Page::ok(title, main)
+}

@@ -1,0 +1,49 @@
+//! Either backend behind one type, for tools that pick the log at run time (`--data` or `--nats`)
+//! and then run the same generic code on it.
+
+use tokio::sync::watch;
+
+use super::{EmbeddedLog, EventLog, JetStreamLog, LogError, Positioned};
+use crate::envelope::Envelope;
+
+pub enum AnyLog {
+    Embedded(EmbeddedLog),
+    JetStream(JetStreamLog),
+}
+
+impl EventLog for AnyLog {
+    async fn append(&self, event: Envelope, expected_seq: u64) -> Result<u64, LogError> {
+        match self {
+            AnyLog::Embedded(l) => l.append(event, expected_seq).await,
+            AnyLog::JetStream(l) => l.append(event, expected_seq).await,
+        }
+    }
+
+    async fn read(&self, app: &str) -> Result<Vec<Envelope>, LogError> {
+        match self {
+            AnyLog::Embedded(l) => l.read(app).await,
+            AnyLog::JetStream(l) => l.read(app).await,
+        }
+    }
+
+    async fn read_all(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
+        match self {
+            AnyLog::Embedded(l) => l.read_all(from, max).await,
+            AnyLog::JetStream(l) => l.read_all(from, max).await,
+        }
+    }
+
+    fn head(&self) -> watch::Receiver<u64> {
+        match self {
+            AnyLog::Embedded(l) => l.head(),
+            AnyLog::JetStream(l) => l.head(),
+        }
+    }
+
+    fn backend(&self) -> &'static str {
+        match self {
+            AnyLog::Embedded(l) => l.backend(),
+            AnyLog::JetStream(l) => l.backend(),
+        }
+    }
+}

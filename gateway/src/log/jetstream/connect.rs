@@ -1,0 +1,285 @@
+//! Connecting to NATS and making sure the server and the stream are fit to hold the log.
+//!
+//! Two things are refused rather than worked around:
+//! - servers older than 2.10: in 2.9.x clusters the per-subject concurrency check
+//!   (`Nats-Expected-Last-Subject-Sequence`) let several concurrent appends win (nats-server #4320,
+//!   fixed in 2.9.21), and only 2.10+ can fsync every write (`jetstream { sync_interval: always }`);
+//! - an existing stream whose settings could lose or rewrite events (limits, deletes, purges,
+//!   other subjects).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, stream};
+
+/// The oldest server we accept (major, minor).
+pub const MIN_SERVER: (u64, u64) = (2, 10);
+
+/// Where and how to reach the JetStream log.
+#[derive(Debug, Clone)]
+pub struct JetStreamConfig {
+    /// `nats://host:port` (several comma-separated URLs for a cluster).
+    pub url: String,
+    /// A `.creds` file (JWT + nkey seed), when the server requires one.
+    pub creds: Option<PathBuf>,
+    /// The stream holding every event.
+    pub stream: String,
+    /// Subjects are `<prefix>.<app id>`.
+    pub subject_prefix: String,
+    /// Replicas when the stream is created (3 in a production cluster); an existing stream keeps
+    /// its own.
+    pub replicas: usize,
+    /// How long a request to NATS may take before the caller is told the log is unavailable.
+    /// Bounded so that an outage answers 503 promptly instead of hanging requests.
+    pub op_timeout: Duration,
+    /// How often the head follower asks for the stream's last sequence (to see other gateways'
+    /// writes; our own appends move the head at once).
+    pub head_poll: Duration,
+    /// Create the stream when it is missing (`serve`); read-only tools (`verify`) say no.
+    pub create_stream: bool,
+}
+
+impl JetStreamConfig {
+    pub fn new(url: impl Into<String>) -> JetStreamConfig {
+        JetStreamConfig {
+            url: url.into(),
+            creds: None,
+            stream: "TONGBAN".into(),
+            subject_prefix: "tongban.app".into(),
+            replicas: 1,
+            op_timeout: Duration::from_secs(3),
+            head_poll: Duration::from_millis(100),
+            create_stream: true,
+        }
+    }
+}
+
+/// How long the server remembers message ids: a client retry (same event id) within this window is
+/// answered with the stored message instead of a second copy. Longer than any client's retry
+/// budget; held in server memory.
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(10 * 60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("cannot read NATS credentials {path}: {source}")]
+    Creds {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot connect to NATS at {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error(
+        "nats-server {version} is too old: tongban needs {}.{} or newer. 2.9.x lets several \
+         concurrent appends win the per-subject concurrency check in clusters (nats-server #4320) \
+         and cannot fsync every write (jetstream {{ sync_interval: always }} needs 2.10+)",
+        MIN_SERVER.0,
+        MIN_SERVER.1
+    )]
+    ServerTooOld { version: String },
+    #[error("cannot tell the nats-server version from {version:?}")]
+    UnknownVersion { version: String },
+    #[error("JetStream request failed: {0}")]
+    JetStream(String),
+    #[error("there is no stream {stream} on this NATS server")]
+    NoStream { stream: String },
+    #[error("stream {stream} exists with settings unsafe for an event log: {problems}")]
+    UnsafeStream { stream: String, problems: String },
+}
+
+/// Parses `2.15.1`, `v2.10.0-beta.3` and the like into (major, minor, patch).
+pub fn parse_version(version: &str) -> Option<(u64, u64, u64)> {
+    let v = version.trim().trim_start_matches('v');
+    let core = v.split(['-', '+', ' ']).next()?;
+    let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
+    let major = parts.next()??;
+    let minor = parts.next()??;
+    let patch = parts.next().flatten().unwrap_or(0);
+    Some((major, minor, patch))
+}
+
+/// Refuses servers below [`MIN_SERVER`].
+pub fn check_version(version: &str) -> Result<(), SetupError> {
+    let (major, minor, _) = parse_version(version).ok_or_else(|| SetupError::UnknownVersion {
+        version: version.to_string(),
+    })?;
+    if (major, minor) < MIN_SERVER {
+        return Err(SetupError::ServerTooOld {
+            version: version.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Connects, logging connection changes (never message contents). Reconnects forever, at most a
+/// second apart, so the gateway recovers by itself when NATS comes back.
+pub async fn connect(config: &JetStreamConfig) -> Result<async_nats::Client, SetupError> {
+    let mut options = async_nats::ConnectOptions::new()
+        .name("tongban-gateway")
+        .connection_timeout(config.op_timeout)
+        .request_timeout(Some(config.op_timeout))
+        .max_reconnects(None)
+        .reconnect_delay_callback(|attempts| {
+            Duration::from_millis((attempts as u64).saturating_mul(100).min(1000))
+        })
+        .event_callback(|event| async move {
+            match event {
+                async_nats::Event::Connected => tracing::info!("connected to NATS"),
+                async_nats::Event::Disconnected => {
+                    tracing::warn!("disconnected from NATS; writes answer 503 until it is back")
+                }
+                other => tracing::info!(event = %other, "NATS connection event"),
+            }
+        });
+    if let Some(path) = &config.creds {
+        options = options
+            .credentials_file(path)
+            .await
+            .map_err(|source| SetupError::Creds {
+                path: path.display().to_string(),
+                source,
+            })?;
+    }
+    let client = options
+        .connect(config.url.as_str())
+        .await
+        .map_err(|e| SetupError::Connect {
+            url: config.url.clone(),
+            reason: e.to_string(),
+        })?;
+    check_version(&client.server_info().version)?;
+    Ok(client)
+}
+
+/// The stream configuration tongban creates.
+pub fn stream_config(config: &JetStreamConfig) -> stream::Config {
+    stream::Config {
+        name: config.stream.clone(),
+        description: Some("tongban event log: one subject per application".into()),
+        subjects: vec![format!("{}.>", config.subject_prefix)],
+        storage: stream::StorageType::File,
+        retention: stream::RetentionPolicy::Limits,
+        num_replicas: config.replicas.max(1),
+        duplicate_window: DUPLICATE_WINDOW,
+        deny_delete: true,
+        deny_purge: true,
+        allow_direct: true,
+        ..Default::default()
+    }
+}
+
+/// Lists what makes an existing stream unfit to hold the log (empty: fit).
+pub fn unsafe_settings(expected: &stream::Config, actual: &stream::Config) -> Vec<String> {
+    let mut problems = Vec::new();
+    if actual.subjects != expected.subjects {
+        problems.push(format!(
+            "subjects are {:?}, expected {:?}",
+            actual.subjects, expected.subjects
+        ));
+    }
+    if actual.storage != stream::StorageType::File {
+        problems.push("storage is not file".into());
+    }
+    if actual.retention != stream::RetentionPolicy::Limits {
+        problems.push("retention is not limits (events would be removed when consumed)".into());
+    }
+    if !actual.deny_delete {
+        problems.push("deny_delete is off".into());
+    }
+    if !actual.deny_purge {
+        problems.push("deny_purge is off".into());
+    }
+    if actual.max_messages > 0
+        || actual.max_bytes > 0
+        || actual.max_messages_per_subject > 0
+        || !actual.max_age.is_zero()
+    {
+        problems.push(
+            "a limit (max_msgs, max_bytes, max_msgs_per_subject, max_age) would drop events".into(),
+        );
+    }
+    if actual.duplicate_window < expected.duplicate_window {
+        problems.push(format!(
+            "duplicate_window is {:?}, shorter than {:?}",
+            actual.duplicate_window, expected.duplicate_window
+        ));
+    }
+    if actual.sealed {
+        problems.push("the stream is sealed".into());
+    }
+    if actual.mirror.is_some() {
+        problems.push("the stream is a mirror".into());
+    }
+    problems
+}
+
+/// Creates the stream, or checks that the existing one is fit. Never changes an existing stream.
+pub async fn ensure_stream(
+    js: &jetstream::Context,
+    config: &JetStreamConfig,
+) -> Result<stream::Stream, SetupError> {
+    let expected = stream_config(config);
+    match js.get_stream(&config.stream).await {
+        Ok(mut existing) => {
+            let info = existing
+                .info()
+                .await
+                .map_err(|e| SetupError::JetStream(e.to_string()))?;
+            let problems = unsafe_settings(&expected, &info.config);
+            if !problems.is_empty() {
+                return Err(SetupError::UnsafeStream {
+                    stream: config.stream.clone(),
+                    problems: problems.join("; "),
+                });
+            }
+            Ok(existing)
+        }
+        Err(e) if is_not_found(&e) && !config.create_stream => Err(SetupError::NoStream {
+            stream: config.stream.clone(),
+        }),
+        Err(e) if is_not_found(&e) => {
+            tracing::info!(stream = %config.stream, replicas = expected.num_replicas, "creating the event stream");
+            js.create_stream(expected)
+                .await
+                .map_err(|e| SetupError::JetStream(e.to_string()))
+        }
+        Err(e) => Err(SetupError::JetStream(e.to_string())),
+    }
+}
+
+fn is_not_found(e: &jetstream::context::GetStreamError) -> bool {
+    matches!(
+        e.kind(),
+        jetstream::context::GetStreamErrorKind::JetStream(ref j)
+            if j.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_below_2_10_are_refused() {
+        assert!(check_version("2.15.1").is_ok());
+        assert!(check_version("2.10.0").is_ok());
+        assert!(check_version("v2.11.0-beta.2").is_ok());
+        assert!(check_version("3.0.0").is_ok());
+        let old = check_version("2.9.10").expect_err("2.9 is refused");
+        assert!(old.to_string().contains("#4320"), "{old}");
+        assert!(old.to_string().contains("sync_interval"), "{old}");
+        assert!(matches!(
+            check_version("banana"),
+            Err(SetupError::UnknownVersion { .. })
+        ));
+    }
+
+    #[test]
+    fn the_created_stream_is_safe() {
+        let c = stream_config(&JetStreamConfig::new("nats://127.0.0.1:4222"));
+        assert!(unsafe_settings(&c, &c).is_empty());
+        let mut loose = c.clone();
+        loose.deny_delete = false;
+        loose.max_age = Duration::from_secs(3600);
+        assert_eq!(unsafe_settings(&c, &loose).len(), 2);
+    }
+}

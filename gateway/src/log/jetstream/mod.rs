@@ -1,0 +1,445 @@
+//! The event log on NATS JetStream: the production backend, shared by every gateway process.
+//!
+//! One stream holds every event; each application has its own subject `<prefix>.<app id>`
+//! (`tongban.app.<app id>`), so the server keeps each application's order and the per-subject
+//! concurrency check replaces the embedded log's single writer. A message is the envelope JSON;
+//! its `Nats-Msg-Id` is the event id, so a retried publish inside the duplicate window is stored
+//! once. A position is the stream sequence (strictly increasing; no deletes, so contiguous).
+//!
+//! Concurrency: our `expected_seq` counts events per application, while JetStream's
+//! `Nats-Expected-Last-Subject-Sequence` wants the *stream* sequence of the subject's last message.
+//! So an append first reads the subject's last message (from the stream leader), checks its
+//! envelope seq against `expected_seq`, then publishes expecting that message's stream sequence.
+//! Whoever publishes first wins; the others get "wrong last sequence" (10071, or 10164 from recent
+//! clustered servers) and report a conflict, unless the message that won is their own event (a
+//! retry that already landed), which is success.
+//!
+//! Appends are independent requests: many can be in flight at once, pipelined by the client.
+//!
+//! Outages: every request is bounded by `op_timeout`, and a write while the client knows it is
+//! disconnected fails at once, so the API answers 503 promptly. The client reconnects by itself.
+
+mod connect;
+mod head;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::connection::State;
+use async_nats::jetstream::context::PublishErrorKind;
+use async_nats::jetstream::message::PublishMessage;
+use async_nats::jetstream::stream::{RawMessageErrorKind, Stream};
+use async_nats::jetstream::{self, ErrorCode};
+use tokio::sync::watch;
+
+use super::{EventLog, LogError, Positioned};
+use crate::envelope::Envelope;
+
+pub use connect::{
+    DUPLICATE_WINDOW, JetStreamConfig, MIN_SERVER, SetupError, check_version, parse_version,
+};
+
+/// How many single-message reads `read_all` keeps in flight.
+const READ_WINDOW: usize = 64;
+
+struct Inner {
+    client: async_nats::Client,
+    js: jetstream::Context,
+    stream: Stream,
+    prefix: String,
+    op_timeout: Duration,
+    head: watch::Sender<u64>,
+    /// `jetstream:<stream>:<created, unix ns>`: names this very stream, not just its name.
+    source: String,
+}
+
+/// The JetStream event log. Cheap to clone; clones share one connection.
+#[derive(Clone)]
+pub struct JetStreamLog {
+    inner: Arc<Inner>,
+    head: watch::Receiver<u64>,
+}
+
+/// The last message of an application's subject.
+struct Last {
+    /// Its envelope's seq: how many events the application has.
+    seq: u64,
+    /// Its stream sequence (our position).
+    position: u64,
+    event: Envelope,
+}
+
+impl JetStreamLog {
+    /// Connects, checks the server version, creates or verifies the stream and starts following
+    /// its head. Needs a tokio runtime.
+    pub async fn open(config: &JetStreamConfig) -> Result<JetStreamLog, SetupError> {
+        let client = connect::connect(config).await?;
+        let js = jetstream::ContextBuilder::new()
+            .timeout(config.op_timeout)
+            .build(client.clone());
+        let stream = connect::ensure_stream(&js, config).await?;
+        let info = stream
+            .get_info()
+            .await
+            .map_err(|e| SetupError::JetStream(e.to_string()))?;
+        let last = info.state.last_sequence;
+        let source = format!(
+            "jetstream:{}:{}",
+            config.stream,
+            info.created.unix_timestamp_nanos()
+        );
+        let (tx, head) = watch::channel(last);
+        let inner = Arc::new(Inner {
+            client,
+            js,
+            stream,
+            prefix: config.subject_prefix.clone(),
+            op_timeout: config.op_timeout,
+            head: tx,
+            source,
+        });
+        head::spawn(Arc::downgrade(&inner), config.head_poll);
+        tracing::info!(stream = %config.stream, head = last, server = %inner.client.server_info().version, "JetStream event log open");
+        Ok(JetStreamLog { inner, head })
+    }
+
+    /// The server's version as it announced itself.
+    pub fn server_version(&self) -> String {
+        self.inner.client.server_info().version
+    }
+
+    /// Which log this is, for binding projections to it (see `server::bind_log_source`).
+    pub fn source(&self) -> String {
+        self.inner.source.clone()
+    }
+
+    fn subject(&self, app: &str) -> Option<String> {
+        valid_token(app).then(|| format!("{}.{app}", self.inner.prefix))
+    }
+
+    /// Fails at once while the client knows the connection is down, so nothing is queued for a
+    /// server that is not there (a queued publish could land after we answered 503).
+    fn connected(&self) -> Result<(), LogError> {
+        match self.inner.client.connection_state() {
+            State::Connected => Ok(()),
+            state => Err(LogError::Unavailable(format!(
+                "NATS connection is {state:?}"
+            ))),
+        }
+    }
+
+    async fn bounded<T, E: std::fmt::Display>(
+        &self,
+        what: &str,
+        f: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, LogError> {
+        match tokio::time::timeout(self.inner.op_timeout, f).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(LogError::Unavailable(format!("{what}: {e}"))),
+            Err(_) => Err(LogError::Unavailable(format!(
+                "{what}: no answer from NATS within {:?}",
+                self.inner.op_timeout
+            ))),
+        }
+    }
+
+    /// The subject's message at or after stream sequence `from`, if any.
+    async fn next_on(&self, subject: &str, from: u64) -> Result<Option<Last>, LogError> {
+        let request = self
+            .inner
+            .stream
+            .raw_message_builder()
+            .sequence(from)
+            .next_by_subject(subject.to_string())
+            .send();
+        match tokio::time::timeout(self.inner.op_timeout, request).await {
+            Ok(Ok(m)) => parsed(m.sequence, &m.payload).map(Some),
+            Ok(Err(e)) if e.kind() == RawMessageErrorKind::NoMessageFound => Ok(None),
+            Ok(Err(e)) => Err(LogError::Unavailable(format!("reading the log: {e}"))),
+            Err(_) => Err(self.timed_out("reading the log")),
+        }
+    }
+
+    /// The subject's last message, from the stream leader (`None`: no events yet).
+    async fn last_on(&self, subject: &str) -> Result<Option<Last>, LogError> {
+        let request = self.inner.stream.get_last_raw_message_by_subject(subject);
+        match tokio::time::timeout(self.inner.op_timeout, request).await {
+            Ok(Ok(m)) => parsed(m.sequence, &m.payload).map(Some),
+            Ok(Err(e))
+                if e.kind()
+                    == async_nats::jetstream::stream::LastRawMessageErrorKind::NoMessageFound =>
+            {
+                Ok(None)
+            }
+            Ok(Err(e)) => Err(LogError::Unavailable(format!("reading the log: {e}"))),
+            Err(_) => Err(self.timed_out("reading the log")),
+        }
+    }
+
+    fn timed_out(&self, what: &str) -> LogError {
+        LogError::Unavailable(format!(
+            "{what}: no answer from NATS within {:?}",
+            self.inner.op_timeout
+        ))
+    }
+
+    /// Every event on a subject with its position, in order.
+    async fn read_positioned(&self, app: &str, subject: &str) -> Result<Vec<Last>, LogError> {
+        let mut out: Vec<Last> = Vec::new();
+        let mut from = 1;
+        while let Some(m) = self.next_on(subject, from).await? {
+            let expected = out.last().map_or(1, |l| l.seq + 1);
+            if m.event.app != app || m.event.seq != expected {
+                return Err(LogError::Corrupt {
+                    position: m.position,
+                    reason: format!(
+                        "event on an application's subject has seq {} (expected {expected}) or another application",
+                        m.event.seq
+                    ),
+                });
+            }
+            from = m.position + 1;
+            out.push(m);
+        }
+        Ok(out)
+    }
+
+    /// After a stale expectation: success if the event at `event.seq` is this very event (a
+    /// retry that already landed), a conflict otherwise.
+    async fn retry_or_conflict(
+        &self,
+        event: &Envelope,
+        subject: &str,
+        expected_seq: u64,
+        last: Option<Last>,
+    ) -> Result<u64, LogError> {
+        let actual = last.as_ref().map_or(0, |l| l.seq);
+        let conflict = LogError::Conflict {
+            app: event.app.clone(),
+            expected: expected_seq,
+            actual,
+        };
+        let Some(last) = last else {
+            return Err(conflict);
+        };
+        if last.seq < event.seq {
+            return Err(conflict);
+        }
+        let stored = if last.seq == event.seq {
+            Some(last)
+        } else {
+            self.read_positioned(&event.app, subject)
+                .await?
+                .into_iter()
+                .find(|l| l.seq == event.seq)
+        };
+        match stored {
+            Some(s) if s.event.id == event.id => {
+                self.bump_head(s.position);
+                Ok(s.position)
+            }
+            _ => Err(conflict),
+        }
+    }
+
+    fn bump_head(&self, position: u64) {
+        advance(&self.inner.head, position);
+    }
+
+    async fn read_all_inner(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
+        let from = from.max(1);
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let info = self
+            .bounded("reading the stream state", self.inner.stream.get_info())
+            .await?;
+        let last = info.state.last_sequence;
+        if from > last {
+            return Ok(Vec::new());
+        }
+        let end = last.min(from.saturating_add(max as u64 - 1));
+        let mut out = Vec::with_capacity((end - from + 1) as usize);
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut next = from;
+        let mut results: std::collections::BTreeMap<u64, Option<Envelope>> =
+            std::collections::BTreeMap::new();
+        loop {
+            while next <= end && tasks.len() < READ_WINDOW {
+                let stream = self.inner.stream.clone();
+                let timeout = self.inner.op_timeout;
+                let seq = next;
+                tasks.spawn(async move {
+                    let r = tokio::time::timeout(timeout, stream.get_raw_message(seq)).await;
+                    (seq, r)
+                });
+                next += 1;
+            }
+            let Some(joined) = tasks.join_next().await else {
+                break;
+            };
+            let (seq, r) = joined.map_err(|e| LogError::Unavailable(e.to_string()))?;
+            match r {
+                Ok(Ok(m)) => {
+                    let event = Envelope::from_json(&m.payload).map_err(|e| LogError::Corrupt {
+                        position: seq,
+                        reason: e.to_string(),
+                    })?;
+                    results.insert(seq, Some(event));
+                }
+                Ok(Err(e)) if e.kind() == RawMessageErrorKind::NoMessageFound => {
+                    results.insert(seq, None);
+                }
+                Ok(Err(e)) => {
+                    return Err(LogError::Unavailable(format!("reading the log: {e}")));
+                }
+                Err(_) => return Err(self.timed_out("reading the log")),
+            }
+        }
+        for (position, event) in results {
+            if let Some(event) = event {
+                out.push(Positioned { position, event });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Moves the head forward only (appends acknowledge out of order when pipelined).
+fn advance(head: &watch::Sender<u64>, position: u64) {
+    head.send_if_modified(|h| {
+        if position > *h {
+            *h = position;
+            true
+        } else {
+            false
+        }
+    });
+}
+
+/// An application id usable as one subject token: no dots, wildcards, spaces or controls. Ids
+/// are UUIDs; anything else must not turn into a wildcard read of other applications.
+fn valid_token(app: &str) -> bool {
+    !app.is_empty()
+        && app.len() <= 128
+        && app
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn parsed(position: u64, payload: &[u8]) -> Result<Last, LogError> {
+    let event = Envelope::from_json(payload).map_err(|e| LogError::Corrupt {
+        position,
+        reason: e.to_string(),
+    })?;
+    Ok(Last {
+        seq: event.seq,
+        position,
+        event,
+    })
+}
+
+/// Wrong-last-sequence, however the server spells it: 10071, or 10164 from recent clustered
+/// servers (which the client reports as `Other`).
+fn is_wrong_last_sequence(e: &jetstream::context::PublishError) -> bool {
+    if e.kind() == PublishErrorKind::WrongLastSequence {
+        return true;
+    }
+    std::error::Error::source(e)
+        .and_then(|s| s.downcast_ref::<jetstream::Error>())
+        .is_some_and(|j| {
+            let code = j.error_code();
+            code == ErrorCode::STREAM_WRONG_LAST_SEQUENCE
+                || code == ErrorCode::STREAM_WRONG_LAST_SEQUENCE_CONSTANT
+        })
+}
+
+impl EventLog for JetStreamLog {
+    async fn append(&self, event: Envelope, expected_seq: u64) -> Result<u64, LogError> {
+        if event.seq != expected_seq + 1 {
+            return Err(LogError::BadSeq {
+                expected: expected_seq,
+                seq: event.seq,
+            });
+        }
+        let subject = self.subject(&event.app).ok_or_else(|| LogError::Corrupt {
+            position: 0,
+            reason: "application id is not usable as a subject token".into(),
+        })?;
+        self.connected()?;
+        let last = self.last_on(&subject).await?;
+        if last.as_ref().map_or(0, |l| l.seq) != expected_seq {
+            return self
+                .retry_or_conflict(&event, &subject, expected_seq, last)
+                .await;
+        }
+        let last_position = last.map_or(0, |l| l.position);
+        let message = PublishMessage::build()
+            .payload(event.to_json().into())
+            .message_id(&event.id)
+            .expected_last_subject_sequence(last_position);
+        self.connected()?;
+        let ack = match tokio::time::timeout(
+            self.inner.op_timeout,
+            self.inner.js.send_publish(subject.clone(), message),
+        )
+        .await
+        {
+            Ok(Ok(ack)) => ack,
+            Ok(Err(e)) => return Err(LogError::Unavailable(format!("publishing: {e}"))),
+            Err(_) => return Err(self.timed_out("publishing")),
+        };
+        // From here the message may have reached the server: a failure is "not acknowledged",
+        // not "not recorded". A retry with the same event id settles it either way.
+        match tokio::time::timeout(self.inner.op_timeout, ack.into_future()).await {
+            Ok(Ok(ack)) => {
+                self.bump_head(ack.sequence);
+                Ok(ack.sequence)
+            }
+            Ok(Err(e)) if is_wrong_last_sequence(&e) => {
+                let last = self.last_on(&subject).await?;
+                self.retry_or_conflict(&event, &subject, expected_seq, last)
+                    .await
+            }
+            Ok(Err(e)) => match e.kind() {
+                PublishErrorKind::StreamNotFound => Err(LogError::Unavailable(format!(
+                    "no stream answers for the application's subject: {e}"
+                ))),
+                _ => Err(LogError::Storage(format!("publish not acknowledged: {e}"))),
+            },
+            Err(_) => Err(LogError::Storage(format!(
+                "publish not acknowledged within {:?}",
+                self.inner.op_timeout
+            ))),
+        }
+    }
+
+    async fn read(&self, app: &str) -> Result<Vec<Envelope>, LogError> {
+        let Some(subject) = self.subject(app) else {
+            return Ok(Vec::new());
+        };
+        self.connected()?;
+        Ok(self
+            .read_positioned(app, &subject)
+            .await?
+            .into_iter()
+            .map(|l| l.event)
+            .collect())
+    }
+
+    async fn read_all(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
+        self.connected()?;
+        self.read_all_inner(from, max).await
+    }
+
+    fn head(&self) -> watch::Receiver<u64> {
+        self.head.clone()
+    }
+
+    fn backend(&self) -> &'static str {
+        "jetstream"
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,100 @@
+//! The service against the real embedded log: what it refuses never reaches the log.
+
+use tongban_schemas::events::{Forwarded, NotAccepted};
+use tongban_schemas::matters;
+
+use super::{ServiceError, SubmitRequest};
+use crate::auth::Principal;
+use crate::domain::Command;
+use crate::log::EventLog;
+use crate::server::{DataDir, open_embedded};
+use crate::testutil::TempDir;
+
+fn region(code: &str) -> Principal {
+    Principal::Region {
+        code: code.to_string(),
+        token_id: "t0".into(),
+    }
+}
+
+#[tokio::test]
+async fn an_invalid_event_payload_never_reaches_the_log() {
+    let dir = TempDir::new("service-payload");
+    let opened = open_embedded(&DataDir(dir.path().to_path_buf())).expect("open");
+    let gw = &opened.gateway;
+    let example = matters::get("social-security-card")
+        .expect("matter")
+        .example();
+    let origin = example["origin"].as_str().expect("origin").to_string();
+    let handler = example["handlers"][0]
+        .as_str()
+        .expect("handler")
+        .to_string();
+    let request: SubmitRequest = serde_json::from_value(example).expect("request");
+    let submitted = gw
+        .submit(&region(&origin), request, None)
+        .await
+        .expect("submit");
+    let app = submitted.id;
+    gw.act(
+        &region(&origin),
+        &app,
+        Command::Forward(Forwarded::default()),
+        None,
+    )
+    .await
+    .expect("forward");
+    let before = gw.log.read(&app).await.expect("read");
+    assert_eq!(before.len(), 2);
+    assert_eq!(before[1].schema, "application.forwarded/1");
+
+    // The domain allows 不予受理 here; its payload breaks the registered schema (minLength 1).
+    let err = gw
+        .act(
+            &region(&handler),
+            &app,
+            Command::NotAccept(NotAccepted {
+                reason: String::new(),
+            }),
+            None,
+        )
+        .await
+        .expect_err("empty reason refused");
+    match &err {
+        ServiceError::InvalidEvent {
+            event,
+            schema,
+            violations,
+        } => {
+            assert_eq!(event, "application.not-accepted");
+            assert_eq!(schema, "application.not-accepted/1");
+            assert_eq!(violations.len(), 1, "{violations:?}");
+            assert_eq!(violations[0].pointer, "/reason");
+        }
+        other => panic!("expected InvalidEvent, got {other:?}"),
+    }
+    let problem = crate::http::problem::Problem::from(err);
+    assert_eq!(problem.status, 422);
+    assert_eq!(problem.errors.len(), 1);
+
+    let after = gw.log.read(&app).await.expect("read");
+    assert_eq!(after, before, "nothing was appended");
+    let head = *gw.log.head().borrow();
+    let all = gw.log.read_all(0, 100).await.expect("read_all");
+    assert_eq!(all.len(), 2);
+    assert_eq!(all.last().map(|p| p.position), Some(head));
+
+    // A valid payload at the same point still goes through.
+    let refused = gw
+        .act(
+            &region(&handler),
+            &app,
+            Command::NotAccept(NotAccepted {
+                reason: "不属于本机关职权范围".into(),
+            }),
+            None,
+        )
+        .await
+        .expect("valid not-accept");
+    assert_eq!(refused.seq, 3);
+}

@@ -1,0 +1,141 @@
+//! `tongban schemas list|show|check|export`: the schema registry from the command line, for people
+//! writing adapters or reviewing a schema change before it is proposed. Reads the registry built
+//! into the binary; needs no running gateway and no data directory.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use tongban_schemas::registry::{Registry, VersionRef};
+
+use super::{Args, CliError};
+
+pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
+    let sub = args.required_positional("list|show|check|export")?;
+    let reg = Registry::builtin();
+    match sub.as_str() {
+        "list" => {
+            args.finish()?;
+            for s in reg.subjects() {
+                let kind = serde_json::to_value(s.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                println!("{}\t{kind}\tv{}\t{}", s.subject, s.latest, s.title);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        "show" => {
+            let subject = args.required_positional("subject")?;
+            let version = args.value("version").unwrap_or_else(|| "latest".into());
+            args.finish()?;
+            let doc = document(reg, &subject, &version)?;
+            println!("{}", serde_json::to_string_pretty(doc)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        "check" => {
+            let subject = args.required_positional("subject")?;
+            let file = args.required_positional("file")?;
+            args.finish()?;
+            check(reg, &subject, &file)
+        }
+        "export" => {
+            let out = PathBuf::from(
+                args.value("out")
+                    .unwrap_or_else(|| "tongban-schemas".into()),
+            );
+            args.finish()?;
+            export(reg, &out)
+        }
+        other => Err(CliError(format!("unknown schemas command {other:?}"))),
+    }
+}
+
+fn document<'a>(
+    reg: &'a Registry,
+    subject: &str,
+    version: &str,
+) -> Result<&'a serde_json::Value, CliError> {
+    let versions = reg.versions(subject).ok_or_else(|| {
+        CliError(format!(
+            "no schema subject {subject:?}; `tongban schemas list` shows them"
+        ))
+    })?;
+    VersionRef::parse(version)
+        .and_then(|v| reg.schema(subject, v))
+        .ok_or_else(|| {
+            CliError(format!(
+                "subject {subject} has no version {version:?}; it has {versions:?} (or latest)"
+            ))
+        })
+}
+
+/// Judges a candidate file under the subject's policy: exit 0 when it could be registered as the
+/// next version, 1 with every incompatibility otherwise (2 for unusable input, as every command).
+fn check(reg: &Registry, subject: &str, file: &str) -> Result<ExitCode, CliError> {
+    let policy = reg
+        .config(subject)
+        .filter(|_| reg.versions(subject).is_some())
+        .ok_or_else(|| {
+            CliError(format!(
+                "no schema subject {subject:?}; `tongban schemas list` shows them"
+            ))
+        })?
+        .compatibility;
+    let text = std::fs::read_to_string(file).map_err(|e| CliError(format!("{file}: {e}")))?;
+    let candidate: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| CliError(format!("{file}: not JSON: {e}")))?;
+    let found = reg
+        .check(subject, &candidate)
+        .map_err(|e| CliError(format!("{file}: {e}")))?;
+    if found.is_empty() {
+        println!(
+            "{file}: compatible with {subject} under {}",
+            policy.as_str()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{file}: {} incompatibilit{} with {subject} under {}:",
+        found.len(),
+        if found.len() == 1 { "y" } else { "ies" },
+        policy.as_str()
+    );
+    for i in &found {
+        let rule = serde_json::to_value(i.rule)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let direction = serde_json::to_value(i.direction)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let path = if i.path.is_empty() { "/" } else { &i.path };
+        println!(
+            "  {path}  [{rule}, {direction} against v{}]  {}",
+            i.against_version, i.reason
+        );
+    }
+    Ok(ExitCode::from(1))
+}
+
+/// Writes every registered version as `<out>/<subject>/<version>.json`, in the same layout and
+/// formatting as the checked-in `schemas/json/`, for other parties' validators.
+fn export(reg: &Registry, out: &std::path::Path) -> Result<ExitCode, CliError> {
+    let mut written = 0;
+    for s in reg.subjects() {
+        let dir = out.join(&s.subject);
+        std::fs::create_dir_all(&dir).map_err(|e| CliError(format!("{}: {e}", dir.display())))?;
+        for v in &s.versions {
+            let Some(doc) = reg.schema(&s.subject, VersionRef::Number(*v)) else {
+                continue;
+            };
+            let path = dir.join(format!("{v}.json"));
+            let text = format!("{}\n", serde_json::to_string_pretty(doc)?);
+            std::fs::write(&path, text)
+                .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+            written += 1;
+        }
+    }
+    eprintln!("wrote {written} schema documents under {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,141 @@
+//! `tongban schemas list|show|check|export`, run as the real binary.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{BIN, TempDir};
+use serde_json::{Value, json};
+
+fn tongban(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("run tongban")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn list_shows_every_subject() {
+    let o = tongban(&["schemas", "list"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 23, "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("matter.hukou-transfer\tmatter\tv1\t"))
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("application.accepted\tevent\tv1\t"))
+    );
+}
+
+#[test]
+fn show_prints_a_version_and_names_what_is_missing() {
+    for version in [None, Some("1"), Some("latest")] {
+        let mut args = vec!["schemas", "show", "application.denied"];
+        if let Some(v) = version {
+            args.extend(["--version", v]);
+        }
+        let o = tongban(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let doc: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+        assert_eq!(doc["$id"], "urn:tongban:schema:application.denied:1");
+    }
+    let o = tongban(&["schemas", "show", "matter.nothing"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no schema subject \"matter.nothing\""));
+    let o = tongban(&["schemas", "show", "application.denied", "--version", "9"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no version \"9\""));
+}
+
+#[test]
+fn check_exits_non_zero_listing_every_incompatibility() {
+    let dir = TempDir::new("cli-check");
+    let shown = tongban(&["schemas", "show", "application.denied"]);
+    let current: Value = serde_json::from_slice(&shown.stdout).expect("JSON");
+    let same = dir.0.join("same.json");
+    std::fs::write(&same, current.to_string()).expect("write");
+    let o = tongban(&["schemas", "check", "application.denied", &path(&same)]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("compatible"));
+
+    let mut candidate = current.clone();
+    candidate["properties"]["reason"] = json!({"type": "integer", "description": "理由代码"});
+    candidate["required"] = json!(["reason", "decision_number"]);
+    candidate["examples"] =
+        json!([{"reason": 3, "decision_number": "浙公户不准字〔2024〕第 0003 号"}]);
+    let bad = dir.0.join("bad.json");
+    std::fs::write(&bad, candidate.to_string()).expect("write");
+    let o = tongban(&["schemas", "check", "application.denied", &path(&bad)]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("2 incompatibilities"), "{out}");
+    let reason = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("/reason"))
+        .expect("/reason line");
+    assert!(
+        reason.contains("type-narrowed") && reason.contains("no longer accepted"),
+        "{reason}"
+    );
+    let required = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("/decision_number"))
+        .expect("/decision_number line");
+    assert!(
+        required.contains("required-added") && required.contains("newly required"),
+        "{required}"
+    );
+
+    // Unusable input is an error (2), not a verdict.
+    let not_json = dir.0.join("not.json");
+    std::fs::write(&not_json, "{").expect("write");
+    let o = tongban(&["schemas", "check", "application.denied", &path(&not_json)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not JSON"));
+    let o = tongban(&["schemas", "check", "matter.nothing", &path(&same)]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = tongban(&[
+        "schemas",
+        "check",
+        "application.denied",
+        &path(&dir.0.join("missing.json")),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn export_writes_what_is_checked_in() {
+    let dir = TempDir::new("cli-export");
+    let out = dir.0.join("export");
+    let o = tongban(&["schemas", "export", "--out", &path(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("wrote 23 schema documents"));
+    let checked_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/json");
+    let mut compared = 0;
+    for subject in std::fs::read_dir(&checked_in).expect("schemas/json") {
+        let subject = subject.expect("entry").path();
+        for file in std::fs::read_dir(&subject).expect("subject dir") {
+            let file = file.expect("entry").path();
+            let rel = file.strip_prefix(&checked_in).expect("relative");
+            let exported = std::fs::read_to_string(out.join(rel))
+                .unwrap_or_else(|e| panic!("{} not exported: {e}", rel.display()));
+            let expected = std::fs::read_to_string(&file).expect("read");
+            assert_eq!(exported, expected, "{} differs", rel.display());
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 23);
+}
+
+fn path(p: &Path) -> String {
+    p.display().to_string()
+}

@@ -1,0 +1,336 @@
+//! The authorization matrix, exhaustively: every action × every kind of caller (origin, lead
+//! handler, second handler, unrelated region, operator, no token, revoked token), each with its
+//! expected answer, over HTTP against the real binary. Reads too: only parties and operators.
+
+mod common;
+
+use std::process::Command;
+
+use common::{BIN, Client, Gateway, TempDir};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Origin,
+    Lead,
+    Second,
+    Stranger,
+    Operator,
+    NoToken,
+    Revoked,
+}
+
+const EVERYONE: [Who; 7] = [
+    Who::Origin,
+    Who::Lead,
+    Who::Second,
+    Who::Stranger,
+    Who::Operator,
+    Who::NoToken,
+    Who::Revoked,
+];
+
+struct Cast {
+    origin: Client,
+    lead: Client,
+    second: Client,
+    stranger: Client,
+    operator: Client,
+    anon: Client,
+    revoked: Client,
+}
+
+impl Cast {
+    fn client(&self, who: Who) -> &Client {
+        match who {
+            Who::Origin => &self.origin,
+            Who::Lead => &self.lead,
+            Who::Second => &self.second,
+            Who::Stranger => &self.stranger,
+            Who::Operator => &self.operator,
+            Who::NoToken => &self.anon,
+            Who::Revoked => &self.revoked,
+        }
+    }
+}
+
+fn body_for(action: &str) -> Value {
+    match action {
+        "not-accept" => json!({"reason": "不属于受理范围"}),
+        "request-supplement" => json!({"items": ["材料"]}),
+        "suspend" => json!({"kind": "hearing", "reason": "听证"}),
+        "extend-deadline" => json!({"reason": "复杂"}),
+        "deny" => json!({"reason": "不符合条件"}),
+        "deliver" => json!({"channel": "post"}),
+        _ => json!({}),
+    }
+}
+
+/// One row: the action, the steps that make it legal, the callers for whom it succeeds.
+type Row = (&'static str, Vec<(Who, &'static str)>, Vec<Who>);
+
+fn table() -> Vec<Row> {
+    use Who::*;
+    vec![
+        ("forward", vec![], vec![Origin]),
+        ("accept", vec![(Origin, "forward")], vec![Lead]),
+        ("not-accept", vec![(Origin, "forward")], vec![Lead]),
+        ("request-supplement", vec![(Origin, "forward")], vec![Lead]),
+        (
+            "supplement",
+            vec![(Origin, "forward"), (Lead, "request-supplement")],
+            vec![Origin],
+        ),
+        (
+            "suspend",
+            vec![(Origin, "forward"), (Lead, "accept")],
+            vec![Lead],
+        ),
+        (
+            "resume",
+            vec![(Origin, "forward"), (Lead, "accept"), (Lead, "suspend")],
+            vec![Lead],
+        ),
+        (
+            "extend-deadline",
+            vec![(Origin, "forward"), (Lead, "accept")],
+            vec![Lead],
+        ),
+        (
+            "complete-part",
+            vec![(Origin, "forward"), (Lead, "accept")],
+            vec![Lead, Second],
+        ),
+        (
+            "approve",
+            vec![
+                (Origin, "forward"),
+                (Lead, "accept"),
+                (Lead, "complete-part"),
+                (Second, "complete-part"),
+            ],
+            vec![Lead],
+        ),
+        (
+            "deny",
+            vec![
+                (Origin, "forward"),
+                (Lead, "accept"),
+                (Lead, "complete-part"),
+                (Second, "complete-part"),
+            ],
+            vec![Lead],
+        ),
+        (
+            "issue-result",
+            vec![
+                (Origin, "forward"),
+                (Lead, "accept"),
+                (Lead, "complete-part"),
+                (Second, "complete-part"),
+                (Lead, "approve"),
+            ],
+            vec![Lead],
+        ),
+        (
+            "deliver",
+            vec![
+                (Origin, "forward"),
+                (Lead, "accept"),
+                (Lead, "complete-part"),
+                (Second, "complete-part"),
+                (Lead, "approve"),
+                (Lead, "issue-result"),
+            ],
+            vec![Origin, Lead],
+        ),
+        (
+            "withdraw",
+            vec![(Origin, "forward"), (Lead, "accept")],
+            vec![Origin],
+        ),
+    ]
+}
+
+fn expected_refusal(who: Who) -> u16 {
+    match who {
+        Who::NoToken | Who::Revoked => 401,
+        _ => 403,
+    }
+}
+
+#[test]
+fn every_action_for_every_caller() {
+    let dir = TempDir::new("authz");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    // A second token for the origin region, revoked while the gateway runs.
+    let out = Command::new(BIN)
+        .args(["regions", "token", "440000", "--data"])
+        .arg(&data)
+        .output()
+        .expect("token");
+    let revoked_token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let gw = Gateway::start(&data, false);
+    let anon = gw.client(None);
+    let matters = anon.get("/v1/matters").json();
+    let joint = matters["matters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["example"]["mode"] == json!("joint"))
+        .expect("a joint example")["example"]
+        .clone();
+    // Roles by the example: origin, lead handler, second handler; a stranger is anyone else.
+    let origin_code = joint["origin"].as_str().expect("origin").to_string();
+    let lead_code = joint["handlers"][0].as_str().expect("lead").to_string();
+    let second_code = joint["handlers"][1].as_str().expect("second").to_string();
+    let stranger_code = ["440000", "330000", "340000", "310000", "510000", "500000"]
+        .into_iter()
+        .find(|r| ![&origin_code, &lead_code, &second_code].contains(&&r.to_string()))
+        .expect("stranger");
+    let revoked = if origin_code == "440000" {
+        revoked_token.clone()
+    } else {
+        String::new()
+    };
+    let cast = Cast {
+        origin: gw.client(Some(&tokens[&origin_code])),
+        lead: gw.client(Some(&tokens[&lead_code])),
+        second: gw.client(Some(&tokens[&second_code])),
+        stranger: gw.client(Some(&tokens[stranger_code])),
+        operator: gw.client(Some(&tokens["operator"])),
+        anon: gw.client(None),
+        revoked: gw.client(Some(if revoked.is_empty() {
+            "tb_revoked"
+        } else {
+            &revoked
+        })),
+    };
+    // The revoked token works until it is revoked, then not at all.
+    if !revoked.is_empty() {
+        assert_eq!(cast.revoked.get("/v1/regions").status, 200);
+    }
+    let id_of = |out: &str| -> String {
+        out.lines()
+            .find_map(|l| l.split("token id ").nth(1))
+            .map(|s| s.split_whitespace().next().unwrap_or("").to_string())
+            .unwrap_or_default()
+    };
+    let token_id = id_of(&String::from_utf8_lossy(&out.stderr));
+    let revoke = Command::new(BIN)
+        .args(["regions", "revoke", &token_id, "--data"])
+        .arg(&data)
+        .output()
+        .expect("revoke");
+    assert!(
+        revoke.status.success(),
+        "{}",
+        String::from_utf8_lossy(&revoke.stderr)
+    );
+    assert_eq!(
+        gw.client(Some(&revoked_token)).get("/v1/regions").status,
+        401,
+        "revocation takes effect at once"
+    );
+
+    let mut checked = 0;
+    for (action, steps, allowed) in table() {
+        let created = cast.origin.post("/v1/applications", &joint);
+        assert_eq!(
+            created.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&created.body)
+        );
+        let id = created.json()["id"].as_str().expect("id").to_string();
+        for (who, step) in &steps {
+            let r = cast
+                .client(*who)
+                .post(&format!("/v1/applications/{id}/{step}"), &body_for(step));
+            assert_eq!(
+                r.status,
+                200,
+                "setup {step} for {action}: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+        }
+        // Reads: parties and operators only.
+        for who in EVERYONE {
+            let status = cast
+                .client(who)
+                .get(&format!("/v1/applications/{id}"))
+                .status;
+            let expected = match who {
+                Who::Origin | Who::Lead | Who::Second | Who::Operator => 200,
+                other => expected_refusal(other),
+            };
+            assert_eq!(status, expected, "GET as {who:?}");
+            let status = cast
+                .client(who)
+                .get(&format!("/v1/applications/{id}/events"))
+                .status;
+            assert_eq!(status, expected, "GET events as {who:?}");
+        }
+        // Everyone not allowed is refused first (nothing changes), then the rightful caller acts.
+        let path = format!("/v1/applications/{id}/{action}");
+        for who in EVERYONE.into_iter().filter(|w| !allowed.contains(w)) {
+            let r = cast.client(who).post(&path, &body_for(action));
+            assert_eq!(
+                r.status,
+                expected_refusal(who),
+                "{action} as {who:?}: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+            assert_eq!(r.header("content-type"), Some("application/problem+json"));
+            checked += 1;
+        }
+        let seq_before = cast.operator.get(&format!("/v1/applications/{id}")).json()["seq"].clone();
+        assert_eq!(
+            seq_before,
+            json!(steps.len() + 1),
+            "a refused request must append nothing"
+        );
+        let r = cast.client(allowed[0]).post(&path, &body_for(action));
+        assert_eq!(
+            r.status,
+            200,
+            "{action} as {:?}: {}",
+            allowed[0],
+            String::from_utf8_lossy(&r.body)
+        );
+        checked += 1;
+        if let Some(other) = allowed.get(1) {
+            // complete-part: each handler does its own; deliver: the second allowed caller now meets a delivered application.
+            let r = cast.client(*other).post(&path, &body_for(action));
+            let expected = if action == "complete-part" { 200 } else { 409 };
+            assert_eq!(
+                r.status,
+                expected,
+                "{action} as {other:?}: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 14 * 6, "only {checked} checks");
+    // Inboxes: own region or operator only.
+    assert_eq!(
+        cast.stranger
+            .get(&format!("/v1/regions/{origin_code}/inbox"))
+            .status,
+        403
+    );
+    assert_eq!(
+        cast.operator
+            .get(&format!("/v1/regions/{origin_code}/inbox"))
+            .status,
+        200
+    );
+    assert_eq!(
+        cast.anon
+            .get(&format!("/v1/regions/{origin_code}/inbox"))
+            .status,
+        401
+    );
+}

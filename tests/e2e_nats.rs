@@ -1,0 +1,252 @@
+//! End to end with the JetStream log: the real binary (`tongban serve --nats`) against a real
+//! nats-server. An outage answers writes with 503 promptly while projections keep serving reads,
+//! and the gateway recovers by itself when the server is back. Two gateways on one stream serve
+//! the same applications: an Idempotency-Key names one application whichever gateway is asked,
+//! and each gateway's projections follow the other's writes.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::nats::NatsServer;
+use common::{Client, Gateway, TempDir, tokens};
+use serde_json::{Value, json};
+
+/// The first published matter example: a valid canonical submission and its origin region.
+fn example(anon: &Client) -> (Value, String) {
+    let matters = anon.get("/v1/matters").json();
+    let body = matters["matters"][0]["example"].clone();
+    let origin = body["origin"].as_str().expect("origin").to_string();
+    (body, origin)
+}
+
+fn submit(c: &Client, key: &str, body: &Value) -> common::Response {
+    c.post_with("/v1/applications", &[("Idempotency-Key", key)], body)
+}
+
+fn success(r: &common::Response) -> Value {
+    assert!(
+        r.status == 200 || r.status == 201,
+        "expected success, got {} {}",
+        r.status,
+        String::from_utf8_lossy(&r.body)
+    );
+    r.json()
+}
+
+fn start_on_nats(data: &std::path::Path, demo: bool, nats: &NatsServer) -> Gateway {
+    Gateway::start_with(data, demo, &["--nats", &nats.url()])
+}
+
+#[test]
+fn a_nats_outage_answers_503_keeps_reads_and_heals_without_restart() {
+    let mut nats = NatsServer::start();
+    let dir = TempDir::new("nats-outage");
+    let data = dir.0.join("data");
+    let gw = start_on_nats(&data, true, &nats);
+    let anon = gw.client(None);
+    let (body, origin) = example(&anon);
+    let origin = gw.client(Some(&tokens(&data)[&origin]));
+
+    let first = submit(&origin, "outage-1", &body);
+    assert_eq!(
+        first.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    let id = first.json()["id"].as_str().expect("id").to_string();
+    assert_eq!(origin.get(&format!("/v1/applications/{id}")).status, 200);
+
+    nats.stop();
+    let started = Instant::now();
+    let refused = submit(&origin, "outage-2", &body);
+    let took = started.elapsed();
+    assert_eq!(
+        refused.status,
+        503,
+        "{}",
+        String::from_utf8_lossy(&refused.body)
+    );
+    assert_eq!(
+        refused.header("content-type"),
+        Some("application/problem+json")
+    );
+    assert!(refused.header("retry-after").is_some());
+    assert!(took < Duration::from_secs(5), "503 took {took:?}");
+
+    // Projections still answer.
+    let view = origin.get(&format!("/v1/applications/{id}"));
+    assert_eq!(view.status, 200, "{}", String::from_utf8_lossy(&view.body));
+    assert_eq!(view.json()["status"], json!("submitted"));
+    let inbox_region = body["origin"].as_str().expect("origin");
+    assert_eq!(
+        origin
+            .get(&format!("/v1/regions/{inbox_region}/inbox"))
+            .status,
+        200
+    );
+
+    nats.restart();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let second = loop {
+        let r = submit(&origin, "outage-2", &body);
+        if r.status == 201 || r.status == 200 || Instant::now() > deadline {
+            break r;
+        }
+        assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let second = success(&second);
+    let id2 = second["id"].as_str().expect("id").to_string();
+    assert_ne!(id, id2);
+    // The projection caught up with the write made after the outage.
+    let view = origin.get(&format!("/v1/applications/{id2}"));
+    assert_eq!(view.status, 200, "{}", String::from_utf8_lossy(&view.body));
+    assert_eq!(view.json()["status"], json!("submitted"));
+    let events = origin.get(&format!("/v1/applications/{id2}/events")).json();
+    assert_eq!(events["events"].as_array().map(Vec::len), Some(1));
+    // The write made before the outage survived the server's SIGKILL.
+    let events = origin.get(&format!("/v1/applications/{id}/events")).json();
+    assert_eq!(events["events"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn two_gateways_on_one_stream_serve_the_same_applications() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-two");
+    let (data_a, data_b) = (dir.0.join("a"), dir.0.join("b"));
+    let a = start_on_nats(&data_a, true, &nats);
+    // The second gateway shares the signing key and the regions, not the projections.
+    std::fs::create_dir_all(&data_b).expect("data b");
+    for file in ["gateway.key", "regions.json"] {
+        std::fs::copy(data_a.join(file), data_b.join(file)).expect("copy");
+    }
+    let b = start_on_nats(&data_b, false, &nats);
+    let toks = tokens(&data_a);
+    let (body, origin_code) = example(&a.client(None));
+    let via_a = a.client(Some(&toks[&origin_code]));
+    let via_b = b.client(Some(&toks[&origin_code]));
+
+    // The same key through either gateway names one application.
+    let first = submit(&via_a, "shared-1", &body);
+    assert_eq!(
+        first.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    let id = first.json()["id"].as_str().expect("id").to_string();
+    let again = submit(&via_b, "shared-1", &body);
+    assert_eq!(
+        again.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&again.body)
+    );
+    assert_eq!(again.json()["id"], json!(id));
+
+    // Racing the same new key through both gateways at once still makes one application.
+    let body_race = body.clone();
+    let racer = {
+        let via_b = via_b.clone();
+        std::thread::spawn(move || submit(&via_b, "shared-race", &body_race))
+    };
+    let here = submit(&via_a, "shared-race", &body);
+    let there = racer.join().expect("racer");
+    let (here, there) = (success(&here), success(&there));
+    assert_eq!(here["id"], there["id"]);
+
+    // B's projections (its region outbox is only projected, never read from the log) follow
+    // A's writes: another process's appends on the shared stream.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let outbox = via_b.get(&format!("/v1/regions/{origin_code}/outbox"));
+        assert_eq!(outbox.status, 200);
+        if String::from_utf8_lossy(&outbox.body).contains(&id) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "B's projections never saw A's application"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // An action through B shows in A's projection.
+    let forwarded = via_b.post(
+        &format!("/v1/applications/{id}/forward"),
+        &json!({"materials_checked": true}),
+    );
+    let forwarded = success(&forwarded);
+    assert_eq!(forwarded["status"], json!("forwarded"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let view = via_a.get(&format!("/v1/applications/{id}")).json();
+        if view["status"] == json!("forwarded") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "A's projection never showed B's write: {view}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Both gateways sign with the shared key: every chain in the stream verifies.
+    let out = std::process::Command::new(common::BIN)
+        .args(["verify", "--nats", &nats.url(), "--data"])
+        .arg(&data_b)
+        .output()
+        .expect("tongban verify");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains("BROKEN"), "{stdout}");
+
+    // The operators' commands read the stream directly, with the gateways still running.
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(common::BIN)
+            .args(args)
+            .args(["--nats", &nats.url(), "--data"])
+            .arg(&data_b)
+            .output()
+            .expect("tongban");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = run(&["replay", &id, "--format", "json"]);
+    assert_eq!(code, Some(0), "{out}");
+    let timeline: Value = serde_json::from_str(&out).expect("timeline json");
+    assert_eq!(timeline["status"], json!("forwarded"));
+    assert_eq!(timeline["steps"].as_array().map(Vec::len), Some(2));
+    let (code, html) = run(&["dispute", &id]);
+    assert_eq!(code, Some(0));
+    assert!(
+        html.contains("完整"),
+        "the evidence page must show an intact chain"
+    );
+    let records = data_b.join("records.jsonl");
+    let at = timeline["steps"][1]["at"].as_str().expect("at");
+    std::fs::write(
+        &records,
+        format!("{{\"app\":\"{id}\",\"status\":\"forwarded\",\"updated_at\":\"{at}\"}}\n"),
+    )
+    .expect("write");
+    let (_, out) = run(&[
+        "reconcile",
+        "--region",
+        &origin_code,
+        "--records",
+        records.to_str().expect("path"),
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_str(&out).expect("report json");
+    assert_eq!(report["agreeing"], json!(1), "{report}");
+}

@@ -1,0 +1,235 @@
+//! The schema registry over real HTTP, without a token: subjects, versions, documents, candidate
+//! checks with every incompatibility, problem+json for what is wrong, and the HTML pages' server side
+//! (search, escaping, 404s). The browser's view of the pages is in `e2e_browser.rs`.
+
+mod common;
+
+use common::{Gateway, TempDir};
+use serde_json::{Value, json};
+
+fn start() -> (TempDir, Gateway) {
+    let dir = TempDir::new("schemas");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    (dir, gw)
+}
+
+fn problem(r: &common::Response, status: u16) -> Value {
+    assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    r.json()
+}
+
+#[test]
+fn the_registry_reads_as_json_without_a_token() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+
+    let list = anon.get("/v1/schemas");
+    assert_eq!(list.status, 200);
+    let subjects = list.json()["subjects"]
+        .as_array()
+        .expect("subjects")
+        .clone();
+    assert_eq!(subjects.len(), 8 + 15, "8 matters and 15 event types");
+    let hukou = subjects
+        .iter()
+        .find(|s| s["subject"] == "matter.hukou-transfer")
+        .expect("hukou subject");
+    assert_eq!(hukou["kind"], "matter");
+    assert_eq!(hukou["latest"], 1);
+    assert_eq!(hukou["compatibility"], "BACKWARD");
+    assert!(hukou["title"].as_str().is_some_and(|t| !t.is_empty()));
+    let accepted = subjects
+        .iter()
+        .find(|s| s["subject"] == "application.accepted")
+        .expect("event subject");
+    assert_eq!(accepted["kind"], "event");
+
+    let versions = anon
+        .get("/v1/schemas/matter.hukou-transfer/versions")
+        .json();
+    assert_eq!(
+        versions,
+        json!({"subject": "matter.hukou-transfer", "versions": [1], "latest": 1})
+    );
+
+    for version in ["1", "latest"] {
+        let r = anon.get(&format!(
+            "/v1/schemas/application.denied/versions/{version}"
+        ));
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("content-type"), Some("application/schema+json"));
+        let doc = r.json();
+        assert_eq!(
+            doc["$schema"],
+            "https://json-schema.org/draft/2020-12/schema"
+        );
+        assert_eq!(doc["$id"], "urn:tongban:schema:application.denied:1");
+    }
+
+    let r = anon.get("/v1/schemas/matter.nothing/versions");
+    assert!(
+        problem(&r, 404)["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("matter.nothing")
+    );
+    let r = anon.get("/v1/schemas/matter.nothing/versions/1");
+    problem(&r, 404);
+    let r = anon.get("/v1/schemas/application.denied/versions/2");
+    assert!(
+        problem(&r, 404)["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no version")
+    );
+    let r = anon.get("/v1/schemas/application.denied/versions/zero");
+    problem(&r, 404);
+}
+
+#[test]
+fn candidates_are_checked_without_being_registered() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    let current = anon
+        .get("/v1/schemas/application.denied/versions/latest")
+        .json();
+
+    // The registered document itself is compatible with itself.
+    let r = anon.post("/v1/schemas/application.denied/compatibility", &current);
+    assert_eq!(r.status, 200);
+    let verdict = r.json();
+    assert_eq!(verdict["compatible"], true, "{verdict}");
+    assert_eq!(verdict["incompatibilities"], json!([]));
+    assert_eq!(verdict["checked_against"], json!([1]));
+
+    // Narrowing a type and requiring an optional field: two incompatibilities, each with path and reason.
+    let mut candidate = current.clone();
+    candidate["properties"]["reason"]["type"] = json!("integer");
+    candidate["properties"]["reason"]
+        .as_object_mut()
+        .expect("reason")
+        .remove("minLength");
+    candidate["required"] = json!(["reason", "decision_number"]);
+    candidate["examples"] =
+        json!([{"reason": 3, "decision_number": "浙公户不准字〔2024〕第 0003 号"}]);
+    let verdict = anon
+        .post("/v1/schemas/application.denied/compatibility", &candidate)
+        .json();
+    assert_eq!(verdict["compatible"], false, "{verdict}");
+    let found = verdict["incompatibilities"].as_array().expect("list");
+    let paths: Vec<&str> = found.iter().filter_map(|i| i["path"].as_str()).collect();
+    assert!(paths.contains(&"/reason"), "{verdict}");
+    assert!(paths.contains(&"/decision_number"), "{verdict}");
+    for i in found {
+        assert!(i["rule"].is_string() && i["reason"].is_string(), "{i}");
+        assert_eq!(i["against_version"], 1);
+    }
+    // Nothing was registered.
+    let versions = anon.get("/v1/schemas/application.denied/versions").json();
+    assert_eq!(versions["versions"], json!([1]));
+
+    // Not JSON: 400. Not sent as JSON: 415. Not a schema: 422 naming each problem. Unknown: 404.
+    let r = anon
+        .send(
+            "POST",
+            "/v1/schemas/application.denied/compatibility",
+            &[],
+            Some(b"{\"type\": "),
+        )
+        .expect("request");
+    assert_eq!(problem(&r, 400)["errors"][0]["rule"], "json-syntax");
+    let r = anon
+        .send(
+            "POST",
+            "/v1/schemas/application.denied/compatibility",
+            &[("Content-Type", "text/plain")],
+            Some(b"{}"),
+        )
+        .expect("request");
+    problem(&r, 415);
+    let r = anon.post(
+        "/v1/schemas/application.denied/compatibility",
+        &json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "objekt", "minLength": -1}),
+    );
+    let p = problem(&r, 422);
+    let pointers: Vec<&str> = p["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["pointer"].as_str())
+        .collect();
+    assert!(
+        pointers.contains(&"/type") && pointers.contains(&"/minLength"),
+        "{p}"
+    );
+    let r = anon.post(
+        "/v1/schemas/application.denied/compatibility",
+        &json!({"type": "object"}),
+    );
+    assert!(
+        problem(&r, 422)["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("$schema")
+    );
+    let r = anon.post("/v1/schemas/matter.nothing/compatibility", &current);
+    problem(&r, 404);
+}
+
+#[test]
+fn registry_pages_search_escape_and_link_to_json() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+
+    let r = anon.get("/registry");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    let html = String::from_utf8(r.body).expect("utf-8");
+    assert!(html.contains("<meta charset=\"utf-8\">"));
+    assert!(html.contains("户口迁移") && html.contains("application.accepted"));
+    assert!(html.contains("href=\"/v1/schemas\""));
+    assert!(!html.contains("<script"), "no scripts");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no external assets"
+    );
+
+    // Search by Chinese title, English title and code; only the match is listed.
+    for q in ["%E6%88%B7%E5%8F%A3", "Household", "hukou-TRANSFER"] {
+        let html = String::from_utf8(anon.get(&format!("/registry?q={q}")).body).expect("utf-8");
+        assert_eq!(html.matches("<tr class=\"matter\">").count(), 1, "q={q}");
+        assert!(html.contains("/registry/matter.hukou-transfer"), "q={q}");
+    }
+    // Event subjects are searched too.
+    let html = String::from_utf8(anon.get("/registry?q=%E8%A1%A5%E6%AD%A3").body).expect("utf-8");
+    assert!(html.contains("application.supplement-requested"));
+    assert_eq!(html.matches("<tr class=\"matter\">").count(), 0);
+
+    // What the caller typed comes back escaped, never as markup.
+    let html = String::from_utf8(
+        anon.get("/registry?q=%3Cscript%3Ealert(%22x%22)%3C%2Fscript%3E")
+            .body,
+    )
+    .expect("utf-8");
+    assert!(!html.contains("<script>"));
+    assert!(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
+    assert!(html.contains("没有匹配的事项"));
+
+    let r = anon.get("/registry/matter.hukou-transfer?from=1&to=1");
+    assert_eq!(r.status, 200);
+    let html = String::from_utf8(r.body).expect("utf-8");
+    assert!(html.contains("id=\"field-table\""));
+    assert!(html.contains("/applicant/id_number") || html.contains("/applicant/name"));
+    assert!(html.contains("尚无适配器 / no adapters yet"));
+    assert!(html.contains("href=\"/v1/schemas/matter.hukou-transfer/versions/latest\""));
+    assert!(html.contains("id=\"diff-result\""));
+
+    let r = anon.get("/registry/matter.nothing");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    let r = anon.get("/registry/matter.hukou-transfer?from=1&to=9");
+    assert_eq!(r.status, 404);
+    assert!(String::from_utf8_lossy(&r.body).contains("no version"));
+}
