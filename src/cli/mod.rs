@@ -24,6 +24,8 @@ usage:
   tongban serve [--data DIR] [--listen ADDR] [--demo]
       run the gateway (embedded log in DIR, default ./tongban-data; --demo: ./tongban-demo with
       six provinces, tokens in DIR/demo-tokens.json and sample applications)
+      --adapters SPECDIR: local-form adapter specs besides the builtin ones (default DIR/adapters
+      when it exists); see docs/adapters.md
   tongban serve --nats URL [--nats-creds FILE] [--nats-replicas N] [--data DIR] [--listen ADDR]
       the event log is the JetStream stream TONGBAN on nats-server >= 2.10 (created with N
       replicas, default 1, if missing); DIR keeps projections, the signing key and regions
