@@ -148,7 +148,9 @@ impl Known {
         self.item.as_deref()
     }
 
-    fn unknown(&self, v: &Value, at: &str, out: &mut Vec<String>) {
+    /// Collects the local fields `v` has that the spec does not know, as pointers. `at` is one
+    /// buffer grown and shrunk on the way down, so a clean form allocates nothing here.
+    fn unknown(&self, v: &Value, at: &mut String, out: &mut Vec<String>) {
         if self.leaf || out.len() >= MAX_UNKNOWN {
             return;
         }
@@ -156,7 +158,11 @@ impl Known {
             match v {
                 Value::Array(items) => {
                     for (i, x) in items.iter().enumerate() {
-                        item.unknown(x, &format!("{at}/{i}"), out);
+                        let len = at.len();
+                        at.push('/');
+                        at.push_str(&i.to_string());
+                        item.unknown(x, at, out);
+                        at.truncate(len);
                     }
                 }
                 Value::Object(_) => item.unknown(v, at, out),
@@ -166,12 +172,19 @@ impl Known {
         }
         if let Value::Object(map) = v {
             for (k, x) in map {
-                let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
-                match self.child(k) {
-                    Some(c) => c.unknown(x, &here, out),
-                    None if out.len() < MAX_UNKNOWN => out.push(here),
-                    None => return,
+                let len = at.len();
+                at.push('/');
+                if k.contains(['~', '/']) {
+                    at.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                } else {
+                    at.push_str(k);
                 }
+                match self.child(k) {
+                    Some(c) => c.unknown(x, at, out),
+                    None if out.len() < MAX_UNKNOWN => out.push(at.clone()),
+                    None => {}
+                }
+                at.truncate(len);
             }
         }
     }
@@ -397,7 +410,7 @@ impl Adapter {
         }
         if self.unknown != UnknownFields::Ignore {
             let mut unknown = Vec::new();
-            self.known.unknown(local, "", &mut unknown);
+            self.known.unknown(local, &mut String::new(), &mut unknown);
             for pointer in unknown {
                 let p = LocalProblem {
                     field: pointer.rsplit('/').next().unwrap_or("").to_string(),
@@ -566,34 +579,33 @@ impl Adapter {
                 check,
                 default,
             } => {
-                let cpath = canonical.under(cp);
-                let mut v = match present(local.get(src)) {
-                    Some(v) => v.clone(),
-                    None => match default {
-                        Some(d) => d.clone(),
-                        None => {
-                            if f.required {
-                                run.problems.push(self.problem(
-                                    f,
-                                    local,
-                                    lp,
-                                    &cpath,
-                                    item,
-                                    "required",
-                                    "缺少必填字段 (required field is missing)",
-                                    None,
-                                ));
-                                run.failed.push(cpath);
-                            }
-                            return;
+                let original: &Value = match (present(local.get(src)), default) {
+                    (Some(v), _) => v,
+                    (None, Some(d)) => d,
+                    (None, None) => {
+                        if f.required {
+                            let cpath = canonical.under(cp);
+                            run.problems.push(self.problem(
+                                f,
+                                local,
+                                lp,
+                                &cpath,
+                                item,
+                                "required",
+                                "缺少必填字段 (required field is missing)",
+                                None,
+                            ));
+                            run.failed.push(cpath);
                         }
-                    },
+                        return;
+                    }
                 };
-                let original = v.clone();
+                let mut v = original.clone();
                 for t in transforms {
                     match t.inbound(v) {
                         Ok(next) => v = next,
                         Err(e) => {
+                            let cpath = canonical.under(cp);
                             run.problems.push(self.problem(
                                 f,
                                 local,
@@ -602,7 +614,7 @@ impl Adapter {
                                 item,
                                 e.rule,
                                 &e.message,
-                                Some(&original),
+                                Some(original),
                             ));
                             run.failed.push(cpath);
                             return;
@@ -610,6 +622,7 @@ impl Adapter {
                     }
                 }
                 if let Some(finding) = check.and_then(|c| c.run(&v)) {
+                    let cpath = canonical.under(cp);
                     let p = self.problem(
                         f,
                         local,
@@ -624,16 +637,17 @@ impl Adapter {
                         run.warnings.push(p);
                     } else {
                         run.problems.push(p);
-                        run.failed.push(cpath.clone());
+                        run.failed.push(cpath);
                     }
                 }
                 if f.matching
                     && let Some(s) = v.as_str()
                     && hanzi::has_traditional(s)
                 {
-                    run.matching.insert(cpath.clone(), hanzi::simplified(s));
+                    run.matching
+                        .insert(canonical.under(cp), hanzi::simplified(s));
                 }
-                self.put(f, local, lp, canonical, &cpath, item, out, v, run);
+                self.put(f, local, lp, canonical, cp, item, out, v, run);
             }
             Kind::LocalConst { local, value } => {
                 if let Some(v) = present(local.get(src))
@@ -994,7 +1008,7 @@ impl Adapter {
         local: &Path,
         lp: &str,
         canonical: &Path,
-        cpath: &str,
+        cp: &str,
         item: Option<usize>,
         out: &mut Value,
         v: Value,
@@ -1002,7 +1016,7 @@ impl Adapter {
     ) {
         if !canonical.set(out, v) {
             run.problems.push(self.problem(
-                f, local, lp, cpath, item, "spec-conflict",
+                f, local, lp, &canonical.under(cp), item, "spec-conflict",
                 "规格中两个字段对规范结构的定义冲突 (two spec fields disagree about this canonical path)",
                 None,
             ));

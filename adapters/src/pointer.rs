@@ -75,9 +75,13 @@ impl Path {
             let Some(obj) = cur.as_object_mut() else {
                 return false;
             };
-            cur = obj
-                .entry(t.clone())
-                .or_insert_with(|| Value::Object(Map::new()));
+            if !obj.contains_key(t) {
+                obj.insert(t.clone(), Value::Object(Map::new()));
+            }
+            let Some(next) = obj.get_mut(t) else {
+                return false;
+            };
+            cur = next;
         }
         match cur.as_object_mut() {
             Some(obj) => {

@@ -82,30 +82,28 @@ impl Layout {
 
     /// Reads `s` in this layout. Year, month and day (where present) must form a real date.
     pub fn parse(&self, s: &str) -> Option<Parts> {
-        let b: Vec<char> = s.chars().collect();
-        let mut i = 0;
+        let mut b = s.chars().peekable();
         let mut p = Parts::default();
         for t in &self.tokens {
             match t {
                 Token::Literal(c) => {
-                    if b.get(i) != Some(c) {
+                    if b.next() != Some(*c) {
                         return None;
                     }
-                    i += 1;
                 }
-                Token::Year => p.year = Some(digits(&b, &mut i, 4, 4)? as u16),
+                Token::Year => p.year = Some(digits(&mut b, 4, 4)? as u16),
                 Token::Month { padded } => {
-                    p.month = Some(digits(&b, &mut i, if *padded { 2 } else { 1 }, 2)? as u8)
+                    p.month = Some(digits(&mut b, if *padded { 2 } else { 1 }, 2)? as u8)
                 }
                 Token::Day { padded } => {
-                    p.day = Some(digits(&b, &mut i, if *padded { 2 } else { 1 }, 2)? as u8)
+                    p.day = Some(digits(&mut b, if *padded { 2 } else { 1 }, 2)? as u8)
                 }
-                Token::Hour => p.hour = Some(bounded(digits(&b, &mut i, 2, 2)?, 23)?),
-                Token::Minute => p.minute = Some(bounded(digits(&b, &mut i, 2, 2)?, 59)?),
-                Token::Second => p.second = Some(bounded(digits(&b, &mut i, 2, 2)?, 59)?),
+                Token::Hour => p.hour = Some(bounded(digits(&mut b, 2, 2)?, 23)?),
+                Token::Minute => p.minute = Some(bounded(digits(&mut b, 2, 2)?, 59)?),
+                Token::Second => p.second = Some(bounded(digits(&mut b, 2, 2)?, 59)?),
             }
         }
-        if i != b.len() {
+        if b.next().is_some() {
             return None;
         }
         match (p.year, p.month, p.day) {
@@ -119,33 +117,37 @@ impl Layout {
     /// Writes `parts` in this layout; `None` if the layout needs a part that is missing (a time of
     /// day is written as zeros when the source had none: `2024-03-01` → `2024-03-01 00:00:00`).
     pub fn format(&self, p: &Parts) -> Option<String> {
+        use std::fmt::Write;
         let mut out = String::with_capacity(self.text.len() + 4);
         for t in &self.tokens {
-            match t {
-                Token::Literal(c) => out.push(*c),
-                Token::Year => out.push_str(&format!("{:04}", p.year?)),
-                Token::Month { padded: true } => out.push_str(&format!("{:02}", p.month?)),
-                Token::Month { padded: false } => out.push_str(&p.month?.to_string()),
-                Token::Day { padded: true } => out.push_str(&format!("{:02}", p.day?)),
-                Token::Day { padded: false } => out.push_str(&p.day?.to_string()),
-                Token::Hour => out.push_str(&format!("{:02}", p.hour.unwrap_or(0))),
-                Token::Minute => out.push_str(&format!("{:02}", p.minute.unwrap_or(0))),
-                Token::Second => out.push_str(&format!("{:02}", p.second.unwrap_or(0))),
-            }
+            let _ = match t {
+                Token::Literal(c) => {
+                    out.push(*c);
+                    Ok(())
+                }
+                Token::Year => write!(out, "{:04}", p.year?),
+                Token::Month { padded: true } => write!(out, "{:02}", p.month?),
+                Token::Month { padded: false } => write!(out, "{}", p.month?),
+                Token::Day { padded: true } => write!(out, "{:02}", p.day?),
+                Token::Day { padded: false } => write!(out, "{}", p.day?),
+                Token::Hour => write!(out, "{:02}", p.hour.unwrap_or(0)),
+                Token::Minute => write!(out, "{:02}", p.minute.unwrap_or(0)),
+                Token::Second => write!(out, "{:02}", p.second.unwrap_or(0)),
+            };
         }
         Some(out)
     }
 }
 
 /// Reads `min..=max` ASCII digits greedily (a one-digit `M` still takes a second digit if present).
-fn digits(b: &[char], i: &mut usize, min: usize, max: usize) -> Option<u32> {
+fn digits(b: &mut std::iter::Peekable<std::str::Chars<'_>>, min: usize, max: usize) -> Option<u32> {
     let mut n = 0u32;
     let mut count = 0;
     while count < max {
-        match b.get(*i).and_then(|c| c.to_digit(10)) {
-            Some(d) if b.get(*i).is_some_and(char::is_ascii_digit) => {
-                n = n * 10 + d;
-                *i += 1;
+        match b.peek() {
+            Some(c) if c.is_ascii_digit() => {
+                n = n * 10 + (*c as u32 - '0' as u32);
+                b.next();
                 count += 1;
             }
             _ => break,

@@ -70,6 +70,14 @@ pub enum Transform {
 fn text_of(v: &Value) -> Result<String, Failure> {
     match v {
         Value::String(s) => Ok(s.clone()),
+        other => into_text(other.clone()),
+    }
+}
+
+/// Like [`text_of`], taking the value (no copy of the text).
+fn into_text(v: Value) -> Result<String, Failure> {
+    match v {
+        Value::String(s) => Ok(s),
         Value::Number(n) => Ok(n.to_string()),
         Value::Bool(_) => Err(Failure::new("type", "应为文本，收到布尔值 (expected text)")),
         Value::Array(_) => Err(Failure::new("type", "应为文本，收到数组 (expected text)")),
@@ -87,26 +95,46 @@ impl Transform {
     /// Local → canonical.
     pub fn inbound(&self, v: Value) -> Result<Value, Failure> {
         match self {
-            Transform::Trim => Ok(Value::String(text::trim(&text_of(&v)?).to_string())),
-            Transform::Halfwidth => Ok(Value::String(text::halfwidth(&text_of(&v)?))),
-            Transform::Upper => Ok(Value::String(text_of(&v)?.to_ascii_uppercase())),
-            Transform::Text => Ok(Value::String(text_of(&v)?)),
+            Transform::Trim => {
+                let s = into_text(v)?;
+                let t = text::trim(&s);
+                Ok(Value::String(if t.len() == s.len() {
+                    s
+                } else {
+                    t.to_string()
+                }))
+            }
+            Transform::Halfwidth => {
+                let s = into_text(v)?;
+                Ok(Value::String(if s.is_ascii() {
+                    s
+                } else {
+                    text::halfwidth(&s)
+                }))
+            }
+            Transform::Upper => {
+                let mut s = into_text(v)?;
+                s.make_ascii_uppercase();
+                Ok(Value::String(s))
+            }
+            Transform::Text => Ok(Value::String(into_text(v)?)),
             Transform::IdNumber => {
-                let s = text_of(&v)?;
+                let s = into_text(v)?;
                 Ok(Value::String(match ResidentId::parse(&s) {
+                    Ok(id) if id.as_str() == s => s,
                     Ok(id) => id.as_str().to_string(),
                     Err(_) => s,
                 }))
             }
             Transform::Division12 => {
-                let s = text_of(&v)?;
+                let s = into_text(v)?;
                 match s.strip_suffix("000000") {
                     Some(six) if s.len() == 12 => Ok(Value::String(six.to_string())),
                     _ => Ok(Value::String(s)),
                 }
             }
             Transform::Date { local, canonical } => {
-                let s = text_of(&v)?;
+                let s = into_text(v)?;
                 let parts = local.parse(&s).ok_or_else(|| {
                     Failure::new(
                         "date-format",
@@ -122,7 +150,7 @@ impl Transform {
                 })
             }
             Transform::Codes(table) => {
-                let s = text_of(&v)?;
+                let s = into_text(v)?;
                 table.to_canonical(s.trim()).cloned().ok_or_else(|| {
                     Failure::new(
                         "code",
@@ -135,7 +163,7 @@ impl Transform {
                 })
             }
             Transform::List(sep) => Ok(Value::Array(
-                text_of(&v)?
+                into_text(v)?
                     .split(sep.as_str())
                     .map(|p| Value::String(p.to_string()))
                     .collect(),
