@@ -149,7 +149,7 @@ fn registry_pages_render_in_headless_chromium() {
     assert_eq!(dom.matches("<tr class=\"matter\">").count(), 1);
     assert!(dom.contains("失业登记"));
 
-    // A matter's page: title, field table rows, Chinese labels, facts, adapters placeholder.
+    // A matter's page: title, field table rows, Chinese labels, facts, region adapters.
     let hukou = format!("{base}/registry/matter.hukou-transfer");
     let dom = dump_dom(&shots, "hukou", &hukou);
     assert!(dom.contains("户口迁移") && dom.contains("Household registration"));
@@ -167,7 +167,8 @@ fn registry_pages_render_in_headless_chromium() {
     }
     assert!(dom.contains("<code>/applicant/id_number</code>"));
     assert!(dom.contains("居民户口簿"), "required material listed");
-    assert!(dom.contains("尚无适配器 / no adapters yet"));
+    // Adapters from the adapters crate: 浙江 and 四川 have hukou-transfer specs.
+    assert!(dom.contains("adapter-table") && dom.contains("浙江省") && dom.contains("四川省"));
 
     // Screenshots: right size, valid PNG, and clearly more than a blank page.
     let (_, blank) = screenshot(&shots, "blank", "about:blank");

@@ -222,7 +222,7 @@ fn registry_pages_search_escape_and_link_to_json() {
     let html = String::from_utf8(r.body).expect("utf-8");
     assert!(html.contains("id=\"field-table\""));
     assert!(html.contains("/applicant/id_number") || html.contains("/applicant/name"));
-    assert!(html.contains("尚无适配器 / no adapters yet"));
+    assert!(html.contains("id=\"adapter-table\"") && html.contains("浙江省"));
     assert!(html.contains("href=\"/v1/schemas/matter.hukou-transfer/versions/latest\""));
     assert!(html.contains("id=\"diff-result\""));
 

@@ -1,5 +1,6 @@
 //! Command dispatch.
 
+mod adapt;
 mod args;
 mod dispute;
 mod offline;
@@ -23,6 +24,8 @@ usage:
   tongban serve [--data DIR] [--listen ADDR] [--demo]
       run the gateway (embedded log in DIR, default ./tongban-data; --demo: ./tongban-demo with
       six provinces, tokens in DIR/demo-tokens.json and sample applications)
+      --adapters SPECDIR: local-form adapter specs besides the builtin ones (default DIR/adapters
+      when it exists); see docs/adapters.md
   tongban serve --nats URL [--nats-creds FILE] [--nats-replicas N] [--data DIR] [--listen ADDR]
       the event log is the JetStream stream TONGBAN on nats-server >= 2.10 (created with N
       replicas, default 1, if missing); DIR keeps projections, the signing key and regions
@@ -39,6 +42,10 @@ usage:
   tongban rebuild [--data DIR]                        drop and rebuild every projection from the log
   tongban reconcile --region <code> --records <file> [--tolerance-seconds N] [--format text|json] [--data DIR]
       compare a province's own records (JSONL or CSV: app or serial, status, updated_at) with the log
+  tongban adapt --region <code> --matter <code> [--reverse] [--charset GBK] [--specs DIR] < file
+      translate a province's local form (JSON or XML) to the canonical body, or back with --reverse;
+      problems are listed in the province's own field names (exit 1)
+  tongban adapt --list [--specs DIR]                 the adapters: region, matter, content type
   (verify, replay, dispute, rebuild and reconcile read the log directly, without a gateway: with --data DIR
    the embedded log (stop the gateway first; the directory is locked while it runs), or with
    --nats URL [--nats-creds FILE] the JetStream stream; DIR still supplies the key and region names)
@@ -79,6 +86,7 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
         "dispute" => dispute::run(args),
         "rebuild" => rebuild::run(args),
         "reconcile" => reconcile::run(args),
+        "adapt" => adapt::run(args),
         "schemas" => schemas::run(args),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");

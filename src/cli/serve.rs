@@ -1,5 +1,8 @@
-//! `tongban serve [--data DIR] [--listen ADDR] [--demo] [--nats URL [--nats-creds FILE]
-//! [--nats-replicas N]]`
+//! `tongban serve [--data DIR] [--listen ADDR] [--demo] [--adapters DIR] [--nats URL
+//! [--nats-creds FILE] [--nats-replicas N]]`
+//!
+//! Local-form adapters are the builtin specs plus, when given, a directory of spec files
+//! (`--adapters DIR`, else `<data>/adapters/` if it exists): a province added with files only.
 //!
 //! With `--nats` the event log is a JetStream stream shared by every gateway pointed at it; the
 //! data directory still holds this gateway's projections, signing key and regions.
@@ -44,8 +47,10 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         }
         None => None,
     };
+    let adapters = args.value("adapters").map(PathBuf::from);
     args.finish()?;
     super::init_tracing();
+    install_adapters(adapters, &dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -104,4 +109,24 @@ fn print_demo_help(addr: SocketAddr, tokens_file: &std::path::Path) {
          \x20 curl -s -H \"Authorization: Bearer $GD\" http://{addr}/v1/regions/440000/inbox\n\
          See README.md for a walk-through from submission to delivery."
     );
+}
+
+/// Compiles the builtin adapter specs plus the directory's, once, before serving: a broken spec
+/// stops the start with its file and field named, rather than failing requests later.
+fn install_adapters(dir: Option<PathBuf>, data: &DataDir) -> Result<(), CliError> {
+    let dir = dir.or_else(|| Some(data.0.join("adapters")).filter(|d| d.is_dir()));
+    let registry = match &dir {
+        Some(d) => tongban_adapters::Registry::with_dir(d)?,
+        None => tongban_adapters::Registry::builtin()?.clone(),
+    };
+    tracing::info!(
+        adapters = registry.len(),
+        extra = dir
+            .as_ref()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default(),
+        "local-form adapters"
+    );
+    tongban_gateway::adapters::install(registry);
+    Ok(())
 }

@@ -137,14 +137,29 @@ pub fn render(view: &ApplicationView) -> Value {
     })
 }
 
+/// `?view=local` asks for the calling region's own form (see [`super::forms::local_view`]).
+#[derive(Debug, serde::Deserialize)]
+pub struct ViewQuery {
+    pub view: Option<String>,
+}
+
 pub async fn get<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, Problem> {
+    axum::extract::Query(q): axum::extract::Query<ViewQuery>,
+) -> Result<Response, Problem> {
     check_id(&id)?;
     let view = s.gateway.application(&principal, &id).await?;
-    Ok(Json(render(&view)))
+    match q.view.as_deref() {
+        None | Some("canonical") => Ok(Json(render(&view)).into_response()),
+        Some("local") => super::forms::local_view(&principal, &view),
+        Some(other) => Err(Problem::bad_request(
+            "query:view",
+            "enum",
+            format!("view must be canonical or local, got {other:?}"),
+        )),
+    }
 }
 
 pub async fn events<L: EventLog>(

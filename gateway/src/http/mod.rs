@@ -11,6 +11,7 @@ pub mod actions;
 pub mod applications;
 pub mod auth;
 pub mod body;
+pub mod forms;
 pub mod openapi;
 pub mod operator;
 pub mod pages;
@@ -64,6 +65,8 @@ pub enum Op {
     RegistryPage,
     RegistrySubjectPage,
     Submit,
+    LocalForm,
+    Translate,
     Get,
     Events,
     Act(Action),
@@ -173,11 +176,25 @@ pub fn routes() -> Vec<Route> {
             "Submit a canonical application (origin region only); Idempotency-Key supported",
         ),
         r(
+            Method::POST,
+            "/v1/regions/{region}/forms/{matter}",
+            Op::LocalForm,
+            true,
+            "Submit the region's own local form (JSON or XML, e.g. GBK) through its adapter; 422 lists every problem in the region's field names",
+        ),
+        r(
+            Method::POST,
+            "/v1/regions/{region}/translate/{matter}",
+            Op::Translate,
+            true,
+            "Dry run: the region's local form translated to the canonical body, or every problem",
+        ),
+        r(
             Method::GET,
             "/v1/applications/{id}",
             Op::Get,
             true,
-            "An application: state, deadlines, awaiting whom (parties and operators)",
+            "An application: state, deadlines, awaiting whom (parties and operators); ?view=local for the calling region's own form",
         ),
         r(
             Method::GET,
@@ -255,6 +272,8 @@ fn method_router<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
         Op::RegistryPage => on(filter, pages::catalogue::page),
         Op::RegistrySubjectPage => on(filter, pages::subject::page),
         Op::Submit => on(filter, applications::submit::<L>),
+        Op::LocalForm => on(filter, forms::submit::<L>),
+        Op::Translate => on(filter, forms::translate::<L>),
         Op::Get => on(filter, applications::get::<L>),
         Op::Events => on(filter, applications::events::<L>),
         Op::Act(action) => on(

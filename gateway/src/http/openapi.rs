@@ -137,6 +137,34 @@ fn operation(route: &Route) -> Value {
                 responses.insert("404".into(), json!({"description": "Unknown subject or version (an HTML page)", "content": {"text/html": {"schema": {"type": "string"}}}}));
             }
         }
+        Op::LocalForm | Op::Translate => {
+            op.insert("requestBody".into(), json!({"required": true,
+                "description": "The region's local form in its own dialect: JSON, or XML in the charset named by Content-Type (GBK, GB18030, UTF-8)",
+                "content": {"application/json": {"schema": {"type": "object"}}, "application/xml": {"schema": {"type": "string"}}}}));
+            if route.op == Op::LocalForm {
+                params.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string"}}));
+                responses.insert("201".into(), json!({"description": "Submitted", "content": json_content(schema_of::<crate::service::SubmitOutcome>())}));
+            } else {
+                responses.insert("200".into(), json!({"description": "The canonical body, warnings and the simplified-character matching copy", "content": json_content(json!({"type": "object", "properties": {"canonical": {"type": "object"}, "warnings": {"type": "array"}, "matching": {"type": "object"}}}))}));
+            }
+            responses.insert(
+                "404".into(),
+                problem_response("The region has no adapter for this matter"),
+            );
+            responses.insert(
+                "415".into(),
+                problem_response("Not sent in the adapter's format"),
+            );
+            responses.insert("422".into(), problem_response("The local form is refused; `errors` names each problem by the region's own field (pointer, field, label), the canonical path, the rule and the masked value"));
+        }
+        Op::Get => {
+            params.push(json!({"name": "view", "in": "query", "required": false, "description": "canonical (default) or local: the application in the calling region's own form (406 when the region has no adapter for the matter)", "schema": {"type": "string", "enum": ["canonical", "local"]}}));
+            responses.insert("200".into(), json!({"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}, "application/xml": {"schema": {"type": "string"}}}}));
+            responses.insert(
+                "406".into(),
+                problem_response("view=local, but the region has no adapter for the matter"),
+            );
+        }
         Op::Events => {
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
                 "type": "object", "properties": {"app": {"type": "string"}, "events": {"type": "array", "items": schema_of::<crate::envelope::Envelope>()}}}))}));

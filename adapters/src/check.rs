@@ -1,0 +1,142 @@
+//! Identifier checks a spec can ask for on a field (`"check": "gb11643"`). They run on the value
+//! after its transforms, so a problem is reported against the province's own field name before
+//! the canonical schema is consulted. All of them call the schemas crate's validators: there is
+//! one implementation of each standard in the workspace.
+
+use serde_json::Value;
+use tongban_schemas::ids::{date::Date, gb2260, gb2261, gb3304, gb11643, gb32100, phone};
+
+/// A named check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// 公民身份号码 (GB 11643), 18 characters (15-digit numbers are upgraded by the `id-number` transform).
+    Gb11643,
+    /// 统一社会信用代码 (GB 32100); a failing check character is a warning only.
+    Gb32100,
+    /// 行政区划代码 (GB/T 2260), historical codes included, 6 or 12 digits.
+    Gb2260,
+    /// 性别代码 (GB/T 2261.1).
+    Sex,
+    /// 民族代码 (GB/T 3304).
+    Ethnicity,
+    /// Mainland mobile or landline number.
+    Phone,
+    /// Canonical `YYYY-MM-DD`, a real date.
+    Date,
+}
+
+/// What a check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub message: String,
+    /// A warning reports a doubt but does not reject the form.
+    pub warning: bool,
+}
+
+fn error(rule: &'static str, message: impl Into<String>) -> Option<Finding> {
+    Some(Finding {
+        rule,
+        message: message.into(),
+        warning: false,
+    })
+}
+
+impl Check {
+    pub fn parse(name: &str) -> Option<Check> {
+        Some(match name {
+            "gb11643" => Check::Gb11643,
+            "gb32100" => Check::Gb32100,
+            "gb2260" => Check::Gb2260,
+            "sex" | "gb2261" => Check::Sex,
+            "ethnicity" | "gb3304" => Check::Ethnicity,
+            "phone" => Check::Phone,
+            "date" => Check::Date,
+            _ => return None,
+        })
+    }
+
+    pub const NAMES: &'static str = "gb11643, gb32100, gb2260, sex, ethnicity, phone, date";
+
+    /// The finding for `value` (a canonical value), if any. Non-text values are left to the
+    /// canonical schema's type check.
+    pub fn run(self, value: &Value) -> Option<Finding> {
+        let s = value.as_str()?;
+        match self {
+            Check::Gb11643 => match gb11643::ResidentId::parse(s) {
+                Ok(id) if id.as_str() == s => None,
+                Ok(_) => error(
+                    "gb11643-form",
+                    "身份号码应为 18 位 (大写 X)；请在规范化后提交 (not in 18-character form)",
+                ),
+                Err(e) => error(e.rule(), format!("公民身份号码无效：{e}")),
+            },
+            Check::Gb32100 => match gb32100::CreditCode::parse(s) {
+                Ok(c) if c.checksum_ok() => None,
+                Ok(_) => Some(Finding {
+                    rule: "gb32100-checksum",
+                    message: "统一社会信用代码校验位不符 (部分早期代码如此，仅作提示) (check character does not match; accepted)".into(),
+                    warning: true,
+                }),
+                Err(e) => error(e.rule(), format!("统一社会信用代码无效：{e}")),
+            },
+            Check::Gb2260 => match gb2260::normalise(s) {
+                None => error("gb2260-format", "行政区划代码应为 6 位或 12 位数字"),
+                Some(_) if !gb2260::is_known(s) => {
+                    error("gb2260-unknown", "行政区划代码不存在 (GB/T 2260, historical codes included)")
+                }
+                Some(_) => None,
+            },
+            Check::Sex => match gb2261::Sex::from_code(s) {
+                Some(_) => None,
+                None => error("gb2261", "性别代码应为 0、1、2、5、6、9 (GB/T 2261.1)"),
+            },
+            Check::Ethnicity => {
+                if gb3304::is_valid_code(s) {
+                    None
+                } else {
+                    error("gb3304", "民族代码应为 01–56、97、98 (GB/T 3304)")
+                }
+            }
+            Check::Phone => match phone::classify(s) {
+                Some(_) => None,
+                None => error("phone", "联系电话应为手机号或带区号的固定电话"),
+            },
+            Check::Date => match Date::parse_iso(s) {
+                Some(_) => None,
+                None => error("date", "日期应为真实存在的 YYYY-MM-DD"),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reuse_schema_validators() {
+        assert_eq!(Check::Gb11643.run(&json!("11010519491231002X")), None);
+        assert_eq!(
+            Check::Gb11643
+                .run(&json!("110105194912310021"))
+                .unwrap()
+                .rule,
+            "gb11643-checksum"
+        );
+        let warn = Check::Gb32100.run(&json!("91110000600037341M")).unwrap();
+        assert!(warn.warning);
+        assert_eq!(Check::Gb32100.run(&json!("91110000600037341L")), None);
+        assert_eq!(Check::Gb2260.run(&json!("371200")), None);
+        assert_eq!(
+            Check::Gb2260.run(&json!("999999")).unwrap().rule,
+            "gb2260-unknown"
+        );
+        assert_eq!(Check::Sex.run(&json!("3")).unwrap().rule, "gb2261");
+        assert_eq!(Check::Ethnicity.run(&json!("57")).unwrap().rule, "gb3304");
+        assert_eq!(Check::Phone.run(&json!("13812345678")), None);
+        assert_eq!(Check::Date.run(&json!("2023-02-29")).unwrap().rule, "date");
+        assert_eq!(Check::Phone.run(&json!(1)), None);
+    }
+}

@@ -1,0 +1,171 @@
+//! Bytes ↔ local form trees: JSON (UTF-8) or XML in the charset the caller declares (GBK and
+//! GB 18030 via `encoding_rs`). Malformed bytes are refused, never replaced with U+FFFD, because
+//! a silently mangled name is worse than a clear error.
+
+use encoding_rs::Encoding;
+use serde_json::Value;
+
+use crate::engine::{Adapter, Rejection, Translation, form_problem};
+use crate::spec::Format;
+use crate::xml;
+
+/// Local forms larger than this are refused before decoding.
+pub const MAX_FORM_BYTES: usize = 1 << 20;
+
+/// The `charset` parameter of a Content-Type, if any.
+pub fn charset_of(content_type: &str) -> Option<&str> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches('"'))
+    })
+}
+
+/// The encodings accepted for local forms.
+fn encoding(label: &str) -> Result<&'static Encoding, Rejection> {
+    match Encoding::for_label(label.trim().as_bytes()) {
+        Some(e)
+            if e == encoding_rs::UTF_8 || e == encoding_rs::GBK || e == encoding_rs::GB18030 =>
+        {
+            Ok(e)
+        }
+        _ => Err(Rejection::one(form_problem(
+            "charset",
+            format!("不支持的字符集 {label:?}；请使用 UTF-8、GB18030 或 GBK (unsupported charset)"),
+        ))),
+    }
+}
+
+fn decode(bytes: &[u8], label: &str) -> Result<String, Rejection> {
+    let enc = encoding(label)?;
+    let body = if enc == encoding_rs::UTF_8 {
+        bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+    } else {
+        bytes
+    };
+    enc.decode_without_bom_handling_and_without_replacement(body)
+        .map(|c| c.into_owned())
+        .ok_or_else(|| {
+            Rejection::one(form_problem(
+                "encoding",
+                format!(
+                    "正文不是有效的 {} 编码 (the body is not valid {})",
+                    enc.name(),
+                    enc.name()
+                ),
+            ))
+        })
+}
+
+impl Adapter {
+    /// Reads a local form from bytes. `content_type` (e.g. `application/xml; charset=GBK`) names
+    /// the charset; XML without one falls back to its declaration, then UTF-8.
+    pub fn read_local(&self, bytes: &[u8], content_type: Option<&str>) -> Result<Value, Rejection> {
+        if bytes.len() > MAX_FORM_BYTES {
+            return Err(Rejection::one(form_problem(
+                "too-large",
+                format!("本地表单超过 {MAX_FORM_BYTES} 字节 (form too large)"),
+            )));
+        }
+        let declared = content_type.and_then(charset_of).map(str::to_string);
+        match self.format {
+            Format::Json => {
+                let text = decode(bytes, declared.as_deref().unwrap_or("UTF-8"))?;
+                serde_json::from_str(&text).map_err(|e| {
+                    Rejection::one(form_problem(
+                        "json-syntax",
+                        format!("本地表单不是有效的 JSON (not valid JSON: {e})"),
+                    ))
+                })
+            }
+            Format::Xml => {
+                let label = declared
+                    .or_else(|| xml::declared_encoding(bytes))
+                    .unwrap_or_else(|| "UTF-8".into());
+                let text = decode(bytes, &label)?;
+                let doc = xml::parse(&text).map_err(|e| {
+                    Rejection::one(form_problem(
+                        "xml-syntax",
+                        format!("本地表单不是有效的 XML ({e})"),
+                    ))
+                })?;
+                let root = self.xml.as_ref().map(|x| x.root.as_str()).unwrap_or("");
+                if !root.is_empty() && doc.root != root {
+                    return Err(Rejection::one(form_problem(
+                        "xml-root",
+                        format!(
+                            "根元素应为 <{root}>，收到 <{}> (wrong root element)",
+                            doc.root
+                        ),
+                    )));
+                }
+                Ok(doc.content)
+            }
+        }
+    }
+
+    /// Bytes of a local form → canonical body: [`Adapter::read_local`] then [`Adapter::inbound`].
+    pub fn translate(
+        &self,
+        bytes: &[u8],
+        content_type: Option<&str>,
+    ) -> Result<Translation, Rejection> {
+        self.inbound(&self.read_local(bytes, content_type)?)
+    }
+
+    /// The content type this region's forms are written in (`application/xml; charset=GBK`).
+    pub fn content_type(&self) -> String {
+        match (self.format, &self.xml) {
+            (Format::Xml, Some(x)) => format!("application/xml; charset={}", x.charset),
+            (Format::Xml, None) => "application/xml; charset=UTF-8".into(),
+            (Format::Json, _) => "application/json".into(),
+        }
+    }
+
+    /// Writes a local form tree as bytes in this region's format and charset. Characters the
+    /// charset cannot hold (GBK has no 生僻字 beyond its repertoire) become XML character references.
+    pub fn write_local(&self, local: &Value) -> Vec<u8> {
+        match self.format {
+            Format::Json => {
+                let mut out = serde_json::to_vec_pretty(local).unwrap_or_default();
+                out.push(b'\n');
+                out
+            }
+            Format::Xml => {
+                let (root, charset) = self
+                    .xml
+                    .as_ref()
+                    .map_or(("form", "UTF-8"), |x| (x.root.as_str(), x.charset.as_str()));
+                let enc = Encoding::for_label(charset.as_bytes()).unwrap_or(encoding_rs::UTF_8);
+                let text = xml::write(root, local, self.known(), charset);
+                let (bytes, _, _) = enc.encode(&text);
+                bytes.into_owned()
+            }
+        }
+    }
+
+    /// Canonical body → local form bytes.
+    pub fn render(&self, canonical: &Value) -> Result<Vec<u8>, Rejection> {
+        Ok(self.write_local(&self.outbound(canonical)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charsets() {
+        assert_eq!(charset_of("application/xml; charset=GBK"), Some("GBK"));
+        assert_eq!(
+            charset_of("application/xml;charset=\"gb18030\""),
+            Some("gb18030")
+        );
+        assert_eq!(charset_of("application/json"), None);
+        assert!(decode(b"\xB3\xC2", "GBK").is_ok());
+        assert!(decode(b"\xB3", "GBK").is_err());
+        assert!(decode(b"\xFF\xFE", "UTF-8").is_err());
+        assert!(decode(b"x", "latin1").is_err());
+    }
+}

@@ -1,0 +1,1199 @@
+//! The mapping engine: one compiled [`Adapter`] per (region, matter) translates a local form to
+//! the canonical submission body (inbound) and a canonical body back to the local form (outbound).
+//!
+//! Inbound collects every problem before answering — transform failures, identifier checks and
+//! then the canonical schema's own findings, each traced back to the local field that produced it —
+//! so a province fixes its form in one round trip, in its own field names.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+use tongban_schemas::Matter;
+
+use crate::check::Check;
+use crate::hanzi;
+use crate::pointer::Path;
+use crate::problem::{LocalProblem, Mask};
+use crate::spec::{Format, UnknownFields, XmlSpec};
+use crate::transform::{Transform, text};
+
+/// More items than this in one local list is refused (no real form has thousands of materials).
+pub const MAX_ITEMS: usize = 500;
+/// At most this many unknown local fields are reported, so a garbage form gets a bounded answer.
+const MAX_UNKNOWN: usize = 50;
+
+/// A compiled spec field.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub(crate) kind: Kind,
+    pub(crate) label: Option<String>,
+    pub(crate) required: bool,
+    pub(crate) mask: Mask,
+    pub(crate) matching: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Kind {
+    /// local ↔ canonical through transforms.
+    Value {
+        local: Path,
+        canonical: Path,
+        transforms: Vec<Transform>,
+        check: Option<Check>,
+        default: Option<Value>,
+    },
+    /// Written outbound; inbound, a different value is refused (e.g. the province's 事项编码).
+    LocalConst { local: Path, value: Value },
+    /// Set inbound (e.g. `/applicant/kind` = `person`); nothing outbound.
+    CanonicalConst { canonical: Path, value: Value },
+    /// One local text ↔ several canonical texts (`"440106|天河路 385 号"`).
+    Split {
+        local: Path,
+        separator: String,
+        parts: Vec<Path>,
+    },
+    /// Surname + given name ↔ one canonical name.
+    Name {
+        surname: Path,
+        given: Path,
+        canonical: Path,
+    },
+    /// A list of records (materials, family members, investors).
+    List {
+        local: Path,
+        canonical: Path,
+        joined: Option<String>,
+        item: Vec<Field>,
+    },
+    /// The order number of a list item (`SXH`), written outbound, ignored inbound.
+    Index { local: Path, start: u64 },
+}
+
+/// The local fields a spec knows, in spec order: for unknown-field reports and XML element order.
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    children: Vec<(String, Known)>,
+    leaf: bool,
+    item: Option<Box<Known>>,
+}
+
+impl Known {
+    fn build(fields: &[Field]) -> Known {
+        let mut k = Known::default();
+        k.add(fields);
+        k
+    }
+
+    fn add(&mut self, fields: &[Field]) {
+        for f in fields {
+            match &f.kind {
+                Kind::Value { local, .. }
+                | Kind::LocalConst { local, .. }
+                | Kind::Split { local, .. }
+                | Kind::Index { local, .. } => self.node(local).leaf = true,
+                Kind::Name { surname, given, .. } => {
+                    self.node(surname).leaf = true;
+                    self.node(given).leaf = true;
+                }
+                Kind::CanonicalConst { .. } => {}
+                Kind::List {
+                    local,
+                    joined: None,
+                    item,
+                    ..
+                } => self.node(local).item = Some(Box::new(Known::build(item))),
+                Kind::List {
+                    local,
+                    joined: Some(_),
+                    item,
+                    ..
+                } => self.node(local).add(item),
+            }
+        }
+    }
+
+    fn node(&mut self, path: &Path) -> &mut Known {
+        let mut cur = self;
+        for t in path.tokens() {
+            let i = match cur.children.iter().position(|(k, _)| k == t) {
+                Some(i) => i,
+                None => {
+                    cur.children.push((t.clone(), Known::default()));
+                    cur.children.len() - 1
+                }
+            };
+            cur = &mut cur.children[i].1;
+        }
+        cur
+    }
+
+    /// The child named `name`.
+    pub fn child(&self, name: &str) -> Option<&Known> {
+        self.children
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, c)| c)
+    }
+
+    /// Where `name` comes in spec order (unknown names after all known ones).
+    pub fn rank(&self, name: &str) -> usize {
+        self.children
+            .iter()
+            .position(|(k, _)| k == name)
+            .unwrap_or(usize::MAX)
+    }
+
+    /// The item shape, for a list node.
+    pub fn item(&self) -> Option<&Known> {
+        self.item.as_deref()
+    }
+
+    /// Collects the local fields `v` has that the spec does not know, as pointers. `at` is one
+    /// buffer grown and shrunk on the way down, so a clean form allocates nothing here.
+    fn unknown(&self, v: &Value, at: &mut String, out: &mut Vec<String>) {
+        if self.leaf || out.len() >= MAX_UNKNOWN {
+            return;
+        }
+        if let Some(item) = &self.item {
+            match v {
+                Value::Array(items) => {
+                    for (i, x) in items.iter().enumerate() {
+                        let len = at.len();
+                        at.push('/');
+                        at.push_str(&i.to_string());
+                        item.unknown(x, at, out);
+                        at.truncate(len);
+                    }
+                }
+                Value::Object(_) => item.unknown(v, at, out),
+                _ => {}
+            }
+            return;
+        }
+        if let Value::Object(map) = v {
+            for (k, x) in map {
+                let len = at.len();
+                at.push('/');
+                if k.contains(['~', '/']) {
+                    at.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                } else {
+                    at.push_str(k);
+                }
+                match self.child(k) {
+                    Some(c) => c.unknown(x, at, out),
+                    None if out.len() < MAX_UNKNOWN => out.push(at.clone()),
+                    None => {}
+                }
+                at.truncate(len);
+            }
+        }
+    }
+}
+
+/// From a canonical path (list indices as `*`) back to the local field it came from.
+#[derive(Debug, Clone)]
+struct Mapping {
+    canonical: Vec<String>,
+    local: String,
+    label: Option<String>,
+    mask: Mask,
+    joined: bool,
+}
+
+fn mapping(
+    cp: &[String],
+    lp: &str,
+    joined: bool,
+    canonical: &Path,
+    local: &Path,
+    f: &Field,
+) -> Mapping {
+    let mut c = cp.to_vec();
+    c.extend(canonical.tokens().iter().cloned());
+    Mapping {
+        canonical: c,
+        local: local.under(lp),
+        label: f.label.clone(),
+        mask: f.mask,
+        joined,
+    }
+}
+
+fn mappings(fields: &[Field], cp: &[String], lp: &str, joined: bool, out: &mut Vec<Mapping>) {
+    for f in fields {
+        match &f.kind {
+            Kind::Value {
+                local, canonical, ..
+            } => out.push(mapping(cp, lp, joined, canonical, local, f)),
+            Kind::Name {
+                surname, canonical, ..
+            } => out.push(mapping(cp, lp, joined, canonical, surname, f)),
+            Kind::Split { local, parts, .. } => {
+                for p in parts {
+                    out.push(mapping(cp, lp, joined, p, local, f));
+                }
+            }
+            Kind::List {
+                local,
+                canonical,
+                joined: j,
+                item,
+            } => {
+                out.push(mapping(cp, lp, joined, canonical, local, f));
+                let mut c = cp.to_vec();
+                c.extend(canonical.tokens().iter().cloned());
+                c.push("*".into());
+                let inner_lp = match j {
+                    None => format!("{}/*", local.under(lp)),
+                    Some(_) => local.under(lp),
+                };
+                mappings(item, &c, &inner_lp, j.is_some() || joined, out);
+            }
+            Kind::LocalConst { .. } | Kind::CanonicalConst { .. } | Kind::Index { .. } => {}
+        }
+    }
+}
+
+/// A successful inbound translation.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Translation {
+    /// The canonical submission body.
+    pub canonical: Value,
+    /// Doubts that do not reject the form (a failing credit-code check character, unknown fields).
+    pub warnings: Vec<LocalProblem>,
+    /// Simplified-character copies of fields marked `match`, by canonical path, for matching only;
+    /// never part of the canonical record.
+    pub matching: BTreeMap<String, String>,
+}
+
+/// A refused form: every problem at once.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Rejection {
+    pub problems: Vec<LocalProblem>,
+    pub warnings: Vec<LocalProblem>,
+}
+
+impl Rejection {
+    pub fn one(problem: LocalProblem) -> Rejection {
+        Rejection {
+            problems: vec![problem],
+            warnings: Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A form-level problem not tied to one field (syntax, encoding, wrong root).
+pub fn form_problem(rule: &str, message: impl Into<String>) -> LocalProblem {
+    LocalProblem {
+        pointer: String::new(),
+        field: String::new(),
+        label: None,
+        canonical: String::new(),
+        rule: rule.to_string(),
+        message: message.into(),
+        value: None,
+    }
+}
+
+/// A compiled adapter for one region and one matter.
+#[derive(Debug, Clone)]
+pub struct Adapter {
+    pub region: String,
+    pub matter: &'static Matter,
+    pub title: Option<String>,
+    pub format: Format,
+    pub xml: Option<XmlSpec>,
+    /// Where the spec came from (`builtin:440000/medical-filing.json` or a file path).
+    pub source: String,
+    unknown: UnknownFields,
+    fields: Vec<Field>,
+    known: Known,
+    mappings: Vec<Mapping>,
+}
+
+/// Mutable state of one inbound run.
+#[derive(Default)]
+struct Run {
+    problems: Vec<LocalProblem>,
+    warnings: Vec<LocalProblem>,
+    matching: BTreeMap<String, String>,
+    /// Canonical paths whose field already failed: the schema's findings there are not repeated.
+    failed: Vec<String>,
+}
+
+/// Text of a local value for messages (containers are described, never dumped).
+fn shown(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".into(),
+        Value::Array(_) => "[…]".into(),
+        Value::Object(_) => "{…}".into(),
+    }
+}
+
+/// Absent for the purpose of mapping: missing, `null` or empty text (provinces send all three).
+fn present(v: Option<&Value>) -> Option<&Value> {
+    match v {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if text::trim(s).is_empty() => None,
+        other => other,
+    }
+}
+
+impl Adapter {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        region: String,
+        matter: &'static Matter,
+        title: Option<String>,
+        format: Format,
+        xml: Option<XmlSpec>,
+        source: String,
+        unknown: UnknownFields,
+        fields: Vec<Field>,
+    ) -> Adapter {
+        let known = Known::build(&fields);
+        let mut maps = Vec::new();
+        mappings(&fields, &[], "", false, &mut maps);
+        // Longest canonical template first, so the most specific field wins.
+        maps.sort_by_key(|m| std::cmp::Reverse(m.canonical.len()));
+        Adapter {
+            region,
+            matter,
+            title,
+            format,
+            xml,
+            source,
+            unknown,
+            fields,
+            known,
+            mappings: maps,
+        }
+    }
+
+    /// The local shape, in spec order.
+    pub fn known(&self) -> &Known {
+        &self.known
+    }
+
+    /// Local form (already parsed into a JSON-like tree) → canonical submission body.
+    pub fn inbound(&self, local: &Value) -> Result<Translation, Rejection> {
+        if !local.is_object() {
+            return Err(Rejection::one(form_problem(
+                "type",
+                "本地表单应为对象 (the local form must be an object / element with children)",
+            )));
+        }
+        let mut run = Run::default();
+        let mut out = Value::Object(Map::new());
+        for f in &self.fields {
+            self.field_in(f, local, &mut out, "", "", None, &mut run);
+        }
+        if let Value::Object(map) = &mut out {
+            map.insert("matter".into(), Value::from(self.matter.code));
+            map.entry("origin")
+                .or_insert_with(|| Value::from(self.region.as_str()));
+        }
+        if self.unknown != UnknownFields::Ignore {
+            let mut unknown = Vec::new();
+            self.known.unknown(local, &mut String::new(), &mut unknown);
+            for pointer in unknown {
+                let p = LocalProblem {
+                    field: pointer.rsplit('/').next().unwrap_or("").to_string(),
+                    pointer,
+                    label: None,
+                    canonical: String::new(),
+                    rule: "unknown-field".into(),
+                    message: "本地区规格中没有此字段，已忽略 (field not in this region's spec)"
+                        .into(),
+                    value: None,
+                };
+                match self.unknown {
+                    UnknownFields::Reject => run.problems.push(p),
+                    _ => run.warnings.push(p),
+                }
+            }
+        }
+        // The canonical schema last: what it finds is traced back to the local field.
+        let report = self.matter.check_submission(&out);
+        for v in report.violations {
+            if !run.failed.iter().any(|f| covers(f, &v.pointer)) {
+                let p = self.traced(&v, &out);
+                run.problems.push(p);
+            }
+        }
+        for w in report.warnings {
+            let p = self.traced(&w, &out);
+            if !run
+                .warnings
+                .iter()
+                .any(|x| x.canonical == p.canonical && x.rule == p.rule)
+            {
+                run.warnings.push(p);
+            }
+        }
+        if run.problems.is_empty() {
+            Ok(Translation {
+                canonical: out,
+                warnings: run.warnings,
+                matching: run.matching,
+            })
+        } else {
+            Err(Rejection {
+                problems: run.problems,
+                warnings: run.warnings,
+            })
+        }
+    }
+
+    /// A canonical finding, in the local field's words.
+    fn traced(&self, v: &tongban_schemas::Violation, canonical: &Value) -> LocalProblem {
+        let tokens: Vec<&str> = if v.pointer.is_empty() {
+            Vec::new()
+        } else {
+            v.pointer.trim_start_matches('/').split('/').collect()
+        };
+        let indices: Vec<&str> = tokens
+            .iter()
+            .copied()
+            .filter(|t| t.bytes().all(|b| b.is_ascii_digit()) && !t.is_empty())
+            .collect();
+        let normal: Vec<&str> = tokens
+            .iter()
+            .map(|t| {
+                if t.bytes().all(|b| b.is_ascii_digit()) && !t.is_empty() {
+                    "*"
+                } else {
+                    t
+                }
+            })
+            .collect();
+        let found = self.mappings.iter().find(|m| {
+            m.canonical.len() <= normal.len()
+                && m.canonical.iter().zip(&normal).all(|(a, b)| a == b)
+        });
+        let value = canonical
+            .pointer(&v.pointer)
+            .filter(|x| !x.is_object() && !x.is_array());
+        match found {
+            Some(m) => {
+                let mut idx = indices.iter();
+                let mut local = String::with_capacity(m.local.len());
+                for (i, part) in m.local.split("/*").enumerate() {
+                    if i > 0 {
+                        local.push('/');
+                        local.push_str(idx.next().copied().unwrap_or("*"));
+                    }
+                    local.push_str(part);
+                }
+                let message = if m.joined {
+                    let n = indices
+                        .first()
+                        .and_then(|i| i.parse::<usize>().ok())
+                        .unwrap_or(0);
+                    format!("第 {} 项：{}", n + 1, v.message)
+                } else {
+                    v.message.clone()
+                };
+                LocalProblem {
+                    field: local.rsplit('/').next().unwrap_or("").to_string(),
+                    pointer: local,
+                    label: m.label.clone(),
+                    canonical: v.pointer.clone(),
+                    rule: v.rule.clone(),
+                    message,
+                    value: value.map(|x| m.mask.apply(&shown(x))),
+                }
+            }
+            None => LocalProblem {
+                pointer: String::new(),
+                field: String::new(),
+                label: None,
+                canonical: v.pointer.clone(),
+                rule: v.rule.clone(),
+                message: format!(
+                    "{} (本地区规格未映射此规范字段 / no local field maps to it)",
+                    v.message
+                ),
+                value: value.map(|x| Mask::for_canonical(&v.pointer).apply(&shown(x))),
+            },
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn problem(
+        &self,
+        f: &Field,
+        local: &Path,
+        lp: &str,
+        canonical: &str,
+        item: Option<usize>,
+        rule: &str,
+        message: &str,
+        value: Option<&Value>,
+    ) -> LocalProblem {
+        LocalProblem {
+            pointer: local.under(lp),
+            field: local.leaf().to_string(),
+            label: f.label.clone(),
+            canonical: canonical.to_string(),
+            rule: rule.to_string(),
+            message: match item {
+                Some(i) => format!("第 {} 项：{message}", i + 1),
+                None => message.to_string(),
+            },
+            value: value.map(|v| f.mask.apply(&shown(v))),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn field_in(
+        &self,
+        f: &Field,
+        src: &Value,
+        out: &mut Value,
+        lp: &str,
+        cp: &str,
+        item: Option<usize>,
+        run: &mut Run,
+    ) {
+        match &f.kind {
+            Kind::Value {
+                local,
+                canonical,
+                transforms,
+                check,
+                default,
+            } => {
+                let original: &Value = match (present(local.get(src)), default) {
+                    (Some(v), _) => v,
+                    (None, Some(d)) => d,
+                    (None, None) => {
+                        if f.required {
+                            let cpath = canonical.under(cp);
+                            run.problems.push(self.problem(
+                                f,
+                                local,
+                                lp,
+                                &cpath,
+                                item,
+                                "required",
+                                "缺少必填字段 (required field is missing)",
+                                None,
+                            ));
+                            run.failed.push(cpath);
+                        }
+                        return;
+                    }
+                };
+                let mut v = original.clone();
+                for t in transforms {
+                    match t.inbound(v) {
+                        Ok(next) => v = next,
+                        Err(e) => {
+                            let cpath = canonical.under(cp);
+                            run.problems.push(self.problem(
+                                f,
+                                local,
+                                lp,
+                                &cpath,
+                                item,
+                                e.rule,
+                                &e.message,
+                                Some(original),
+                            ));
+                            run.failed.push(cpath);
+                            return;
+                        }
+                    }
+                }
+                if let Some(finding) = check.and_then(|c| c.run(&v)) {
+                    let cpath = canonical.under(cp);
+                    let p = self.problem(
+                        f,
+                        local,
+                        lp,
+                        &cpath,
+                        item,
+                        finding.rule,
+                        &finding.message,
+                        Some(&v),
+                    );
+                    if finding.warning {
+                        run.warnings.push(p);
+                    } else {
+                        run.problems.push(p);
+                        run.failed.push(cpath);
+                    }
+                }
+                if f.matching
+                    && let Some(s) = v.as_str()
+                    && hanzi::has_traditional(s)
+                {
+                    run.matching
+                        .insert(canonical.under(cp), hanzi::simplified(s));
+                }
+                self.put(f, local, lp, canonical, cp, item, out, v, run);
+            }
+            Kind::LocalConst { local, value } => {
+                if let Some(v) = present(local.get(src))
+                    && shown(v) != shown(value)
+                {
+                    let msg = format!(
+                        "应为 {} (this field is fixed for this matter)",
+                        shown(value)
+                    );
+                    run.problems
+                        .push(self.problem(f, local, lp, "", item, "const", &msg, Some(v)));
+                } else if f.required && present(local.get(src)).is_none() {
+                    run.problems.push(self.problem(
+                        f,
+                        local,
+                        lp,
+                        "",
+                        item,
+                        "required",
+                        "缺少必填字段 (required field is missing)",
+                        None,
+                    ));
+                }
+            }
+            Kind::CanonicalConst { canonical, value } => {
+                canonical.set(out, value.clone());
+            }
+            Kind::Split {
+                local,
+                separator,
+                parts,
+            } => {
+                let cpath = parts.first().map(|p| p.under(cp)).unwrap_or_default();
+                let Some(v) = present(local.get(src)) else {
+                    if f.required {
+                        run.problems.push(self.problem(
+                            f,
+                            local,
+                            lp,
+                            &cpath,
+                            item,
+                            "required",
+                            "缺少必填字段 (required field is missing)",
+                            None,
+                        ));
+                        run.failed.push(cpath);
+                    }
+                    return;
+                };
+                let Some(s) = v.as_str() else {
+                    run.problems.push(self.problem(
+                        f,
+                        local,
+                        lp,
+                        &cpath,
+                        item,
+                        "type",
+                        "应为文本 (expected text)",
+                        Some(v),
+                    ));
+                    run.failed.push(cpath);
+                    return;
+                };
+                let pieces: Vec<&str> = s.splitn(parts.len(), separator.as_str()).collect();
+                if pieces.len() != parts.len() {
+                    let msg = format!(
+                        "应为 {} 段、以 {separator:?} 分隔 (expected {} parts)",
+                        parts.len(),
+                        parts.len()
+                    );
+                    run.problems.push(self.problem(
+                        f,
+                        local,
+                        lp,
+                        &cpath,
+                        item,
+                        "split",
+                        &msg,
+                        Some(v),
+                    ));
+                    run.failed.push(cpath);
+                    return;
+                }
+                for (p, piece) in parts.iter().zip(pieces) {
+                    let piece = text::trim(piece);
+                    if f.matching && hanzi::has_traditional(piece) {
+                        run.matching.insert(p.under(cp), hanzi::simplified(piece));
+                    }
+                    self.put(
+                        f,
+                        local,
+                        lp,
+                        p,
+                        &p.under(cp),
+                        item,
+                        out,
+                        Value::from(piece),
+                        run,
+                    );
+                }
+            }
+            Kind::Name {
+                surname,
+                given,
+                canonical,
+            } => {
+                let cpath = canonical.under(cp);
+                let a = present(surname.get(src));
+                let b = present(given.get(src));
+                if a.is_none() && b.is_none() {
+                    if f.required {
+                        run.problems.push(self.problem(
+                            f,
+                            surname,
+                            lp,
+                            &cpath,
+                            item,
+                            "required",
+                            "缺少必填字段 (required field is missing)",
+                            None,
+                        ));
+                        run.failed.push(cpath);
+                    }
+                    return;
+                }
+                let (Some(a), b) = (a, b) else {
+                    run.problems.push(self.problem(
+                        f,
+                        surname,
+                        lp,
+                        &cpath,
+                        item,
+                        "required",
+                        "有名无姓 (given name without surname)",
+                        None,
+                    ));
+                    run.failed.push(cpath);
+                    return;
+                };
+                let full = format!(
+                    "{}{}",
+                    text::trim(&shown(a)),
+                    b.map(|x| text::trim(&shown(x)).to_string())
+                        .unwrap_or_default()
+                );
+                if f.matching && hanzi::has_traditional(&full) {
+                    run.matching.insert(cpath.clone(), hanzi::simplified(&full));
+                }
+                self.put(
+                    f,
+                    surname,
+                    lp,
+                    canonical,
+                    &cpath,
+                    item,
+                    out,
+                    Value::String(full),
+                    run,
+                );
+            }
+            Kind::Index { .. } => {}
+            Kind::List {
+                local,
+                canonical,
+                joined,
+                item: fields,
+            } => {
+                let cpath = canonical.under(cp);
+                match joined {
+                    None => self.list_in(f, local, canonical, fields, src, out, lp, cp, item, run),
+                    Some(sep) => {
+                        let container = if local.is_root() {
+                            Some(src)
+                        } else {
+                            local.get(src)
+                        };
+                        let mut columns: Vec<(Path, Vec<String>)> = Vec::new();
+                        for p in item_paths(fields) {
+                            let parts = match container.and_then(|c| present(p.get(c))) {
+                                Some(Value::String(s)) => {
+                                    s.split(sep.as_str()).map(str::to_string).collect()
+                                }
+                                Some(other) => vec![shown(other)],
+                                None => Vec::new(),
+                            };
+                            columns.push((p, parts));
+                        }
+                        let n = columns.iter().map(|(_, c)| c.len()).max().unwrap_or(0);
+                        if n == 0 {
+                            if f.required {
+                                run.problems.push(self.problem(
+                                    f,
+                                    local,
+                                    lp,
+                                    &cpath,
+                                    item,
+                                    "required",
+                                    "缺少必填字段 (required field is missing)",
+                                    None,
+                                ));
+                                run.failed.push(cpath);
+                            }
+                            return;
+                        }
+                        if n > MAX_ITEMS {
+                            run.problems.push(self.problem(
+                                f,
+                                local,
+                                lp,
+                                &cpath,
+                                item,
+                                "too-many",
+                                &format!("最多 {MAX_ITEMS} 项 (too many items)"),
+                                None,
+                            ));
+                            run.failed.push(cpath);
+                            return;
+                        }
+                        let base = local.under(lp);
+                        let mut arr = Vec::with_capacity(n);
+                        for i in 0..n {
+                            let mut virt = Value::Object(Map::new());
+                            for (p, col) in &columns {
+                                if let Some(part) = col.get(i).filter(|s| !s.is_empty()) {
+                                    p.set(&mut virt, Value::String(part.clone()));
+                                }
+                            }
+                            let mut o = Value::Object(Map::new());
+                            let icp = format!("{cpath}/{i}");
+                            for g in fields {
+                                self.field_in(g, &virt, &mut o, &base, &icp, Some(i), run);
+                            }
+                            arr.push(o);
+                        }
+                        self.put(
+                            f,
+                            local,
+                            lp,
+                            canonical,
+                            &cpath,
+                            item,
+                            out,
+                            Value::Array(arr),
+                            run,
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn list_in(
+        &self,
+        f: &Field,
+        local: &Path,
+        canonical: &Path,
+        fields: &[Field],
+        src: &Value,
+        out: &mut Value,
+        lp: &str,
+        cp: &str,
+        item: Option<usize>,
+        run: &mut Run,
+    ) {
+        let cpath = canonical.under(cp);
+        let v = present(local.get(src));
+        let items: Vec<&Value> = match v {
+            None => {
+                if f.required {
+                    run.problems.push(self.problem(
+                        f,
+                        local,
+                        lp,
+                        &cpath,
+                        item,
+                        "required",
+                        "缺少必填字段 (required field is missing)",
+                        None,
+                    ));
+                    run.failed.push(cpath);
+                }
+                return;
+            }
+            Some(Value::Array(a)) => a.iter().collect(),
+            // XML: one element where a list may repeat it.
+            Some(o @ Value::Object(_)) => vec![o],
+            Some(other) => {
+                run.problems.push(self.problem(
+                    f,
+                    local,
+                    lp,
+                    &cpath,
+                    item,
+                    "type",
+                    "应为列表 (expected a list of records)",
+                    Some(other),
+                ));
+                run.failed.push(cpath);
+                return;
+            }
+        };
+        if items.len() > MAX_ITEMS {
+            run.problems.push(self.problem(
+                f,
+                local,
+                lp,
+                &cpath,
+                item,
+                "too-many",
+                &format!("最多 {MAX_ITEMS} 项 (too many items)"),
+                None,
+            ));
+            run.failed.push(cpath);
+            return;
+        }
+        let base = local.under(lp);
+        let mut arr = Vec::with_capacity(items.len());
+        for (i, it) in items.into_iter().enumerate() {
+            if !it.is_object() {
+                run.problems.push(LocalProblem {
+                    pointer: format!("{base}/{i}"),
+                    field: local.leaf().to_string(),
+                    label: f.label.clone(),
+                    canonical: format!("{cpath}/{i}"),
+                    rule: "type".into(),
+                    message: "列表项应为对象 (each item must be a record)".into(),
+                    value: None,
+                });
+                run.failed.push(format!("{cpath}/{i}"));
+                continue;
+            }
+            let mut o = Value::Object(Map::new());
+            let ilp = format!("{base}/{i}");
+            let icp = format!("{cpath}/{i}");
+            for g in fields {
+                self.field_in(g, it, &mut o, &ilp, &icp, None, run);
+            }
+            arr.push(o);
+        }
+        self.put(
+            f,
+            local,
+            lp,
+            canonical,
+            &cpath,
+            item,
+            out,
+            Value::Array(arr),
+            run,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn put(
+        &self,
+        f: &Field,
+        local: &Path,
+        lp: &str,
+        canonical: &Path,
+        cp: &str,
+        item: Option<usize>,
+        out: &mut Value,
+        v: Value,
+        run: &mut Run,
+    ) {
+        if !canonical.set(out, v) {
+            run.problems.push(self.problem(
+                f, local, lp, &canonical.under(cp), item, "spec-conflict",
+                "规格中两个字段对规范结构的定义冲突 (two spec fields disagree about this canonical path)",
+                None,
+            ));
+        }
+    }
+
+    /// Canonical body → the local form (as a JSON-like tree; see [`crate::codec`] for bytes).
+    pub fn outbound(&self, canonical: &Value) -> Result<Value, Rejection> {
+        let mut problems = Vec::new();
+        let mut out = Value::Object(Map::new());
+        for f in &self.fields {
+            self.field_out(f, canonical, &mut out, "", "", &mut problems);
+        }
+        if problems.is_empty() {
+            Ok(out)
+        } else {
+            Err(Rejection {
+                problems,
+                warnings: Vec::new(),
+            })
+        }
+    }
+
+    fn field_out(
+        &self,
+        f: &Field,
+        src: &Value,
+        out: &mut Value,
+        lp: &str,
+        cp: &str,
+        problems: &mut Vec<LocalProblem>,
+    ) {
+        let fail = |local: &Path, canonical: &str, rule: &str, message: &str, v: Option<&Value>| {
+            LocalProblem {
+                pointer: local.under(lp),
+                field: local.leaf().to_string(),
+                label: f.label.clone(),
+                canonical: canonical.to_string(),
+                rule: rule.to_string(),
+                message: message.to_string(),
+                value: v.map(|x| f.mask.apply(&shown(x))),
+            }
+        };
+        match &f.kind {
+            Kind::Value {
+                local,
+                canonical,
+                transforms,
+                ..
+            } => {
+                let Some(v) = canonical.get(src).filter(|v| !v.is_null()) else {
+                    return;
+                };
+                let mut v = v.clone();
+                for t in transforms.iter().rev() {
+                    match t.outbound(v.clone()) {
+                        Ok(next) => v = next,
+                        Err(e) => {
+                            problems.push(fail(
+                                local,
+                                &canonical.under(cp),
+                                e.rule,
+                                &e.message,
+                                Some(&v),
+                            ));
+                            return;
+                        }
+                    }
+                }
+                local.set(out, v);
+            }
+            Kind::LocalConst { local, value } => {
+                local.set(out, value.clone());
+            }
+            Kind::CanonicalConst { .. } => {}
+            Kind::Split {
+                local,
+                separator,
+                parts,
+            } => {
+                let texts: Vec<Option<&str>> = parts
+                    .iter()
+                    .map(|p| p.get(src).and_then(Value::as_str))
+                    .collect();
+                if texts.iter().all(Option::is_none) {
+                    return;
+                }
+                let joined: Vec<&str> = texts.iter().map(|t| t.unwrap_or("")).collect();
+                local.set(out, Value::String(joined.join(separator)));
+            }
+            Kind::Name {
+                surname,
+                given,
+                canonical,
+            } => {
+                if let Some(name) = canonical.get(src).and_then(Value::as_str) {
+                    let (a, b) = text::split_name(name);
+                    surname.set(out, Value::from(a));
+                    given.set(out, Value::from(b));
+                }
+            }
+            Kind::Index { .. } => {}
+            Kind::List {
+                local,
+                canonical,
+                joined,
+                item,
+            } => {
+                let Some(items) = canonical.get(src).and_then(Value::as_array) else {
+                    return;
+                };
+                let base = local.under(lp);
+                let mut locals = Vec::with_capacity(items.len());
+                for (i, it) in items.iter().enumerate() {
+                    let mut o = Value::Object(Map::new());
+                    let icp = format!("{}/{i}", canonical.under(cp));
+                    for g in item {
+                        if let Kind::Index { local, start } = &g.kind {
+                            local.set(&mut o, Value::String((start + i as u64).to_string()));
+                            continue;
+                        }
+                        let ilp = match joined {
+                            None => format!("{base}/{i}"),
+                            Some(_) => base.clone(),
+                        };
+                        self.field_out(g, it, &mut o, &ilp, &icp, problems);
+                    }
+                    locals.push(o);
+                }
+                match joined {
+                    None => {
+                        local.set(out, Value::Array(locals));
+                    }
+                    Some(sep) => {
+                        for p in item_paths(item) {
+                            let texts: Vec<String> = locals
+                                .iter()
+                                .map(|o| p.get(o).map(shown).unwrap_or_default())
+                                .collect();
+                            if texts.iter().all(String::is_empty) {
+                                continue;
+                            }
+                            let mut full = local.tokens().to_vec();
+                            full.extend(p.tokens().iter().cloned());
+                            let text = format!("/{}", full.join("/"));
+                            if let Some(target) = Path::parse(&text) {
+                                target.set(out, Value::String(texts.join(sep)));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The local paths a joined list's items read (one joined text per path).
+fn item_paths(fields: &[Field]) -> Vec<Path> {
+    let mut out = Vec::new();
+    for f in fields {
+        match &f.kind {
+            Kind::Value { local, .. }
+            | Kind::LocalConst { local, .. }
+            | Kind::Split { local, .. }
+            | Kind::Index { local, .. } => out.push(local.clone()),
+            Kind::Name { surname, given, .. } => {
+                out.push(surname.clone());
+                out.push(given.clone());
+            }
+            Kind::CanonicalConst { .. } | Kind::List { .. } => {}
+        }
+    }
+    out
+}
+
+/// Whether canonical path `failed` is `pointer` or one of its ancestors.
+fn covers(failed: &str, pointer: &str) -> bool {
+    pointer == failed
+        || (pointer.starts_with(failed) && pointer.as_bytes().get(failed.len()) == Some(&b'/'))
+}

@@ -1,0 +1,126 @@
+//! Paths into a form, written as JSON pointers (`/txnBodyCom/sqrXm`, `/applicant/name`).
+//!
+//! Spec paths only ever address object members: lists are mapped by list fields, whose items use
+//! paths relative to the item. So a path is a list of member names, parsed once when a spec is
+//! compiled, and reading or writing it never indexes into arrays.
+
+use serde_json::{Map, Value};
+
+/// A parsed path: member names from the root.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Path {
+    tokens: Vec<String>,
+    text: String,
+}
+
+impl Path {
+    /// Parses `/a/b` (RFC 6901 escapes `~0`, `~1` honoured). `""` is the root.
+    pub fn parse(text: &str) -> Option<Path> {
+        if text.is_empty() {
+            return Some(Path {
+                tokens: Vec::new(),
+                text: String::new(),
+            });
+        }
+        let rest = text.strip_prefix('/')?;
+        let tokens: Vec<String> = rest
+            .split('/')
+            .map(|t| t.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        if tokens.iter().any(String::is_empty) {
+            return None;
+        }
+        Some(Path {
+            tokens,
+            text: text.to_string(),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    pub fn tokens(&self) -> &[String] {
+        &self.tokens
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.tokens.is_empty()
+    }
+
+    /// The last member name (the local field's own name, for messages).
+    pub fn leaf(&self) -> &str {
+        self.tokens.last().map_or("", String::as_str)
+    }
+
+    /// Reads the value at this path; `None` when a member is missing or a step is not an object.
+    pub fn get<'v>(&self, root: &'v Value) -> Option<&'v Value> {
+        let mut cur = root;
+        for t in &self.tokens {
+            cur = cur.as_object()?.get(t)?;
+        }
+        Some(cur)
+    }
+
+    /// Writes `value` at this path, creating objects on the way. Returns false (and writes nothing)
+    /// when a step is already occupied by something that is not an object: two spec fields that
+    /// disagree about the shape, reported by the caller rather than overwritten silently.
+    pub fn set(&self, root: &mut Value, value: Value) -> bool {
+        let Some((last, parents)) = self.tokens.split_last() else {
+            *root = value;
+            return true;
+        };
+        let mut cur = root;
+        for t in parents {
+            let Some(obj) = cur.as_object_mut() else {
+                return false;
+            };
+            if !obj.contains_key(t) {
+                obj.insert(t.clone(), Value::Object(Map::new()));
+            }
+            let Some(next) = obj.get_mut(t) else {
+                return false;
+            };
+            cur = next;
+        }
+        match cur.as_object_mut() {
+            Some(obj) => {
+                obj.insert(last.clone(), value);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// This path below `prefix` (a list item's base), as text for messages.
+    pub fn under(&self, prefix: &str) -> String {
+        format!("{prefix}{}", self.text)
+    }
+}
+
+impl std::fmt::Display for Path {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn get_and_set() {
+        let p = Path::parse("/a/b").unwrap();
+        let mut v = json!({});
+        assert!(p.set(&mut v, json!(1)));
+        assert_eq!(v, json!({"a": {"b": 1}}));
+        assert_eq!(p.get(&v), Some(&json!(1)));
+        let blocked = Path::parse("/a/b/c").unwrap();
+        assert!(!blocked.set(&mut v, json!(2)));
+        assert_eq!(Path::parse("/x~1y").unwrap().leaf(), "x/y");
+        assert!(Path::parse("a").is_none());
+        assert!(Path::parse("/a//b").is_none());
+        assert!(Path::parse("").unwrap().is_root());
+    }
+}

@@ -1,0 +1,145 @@
+//! Problems in the caller's own words: every problem names the province's field (its pointer in
+//! the local form and its 中文 label), the canonical path it maps to, a rule and — masked when it
+//! is personal data — the offending value.
+
+use serde::Serialize;
+use tongban_schemas::mask;
+
+/// How a field's value may appear in messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mask {
+    /// 公民身份号码 and other personal numbers: `1101**********002X`.
+    IdNumber,
+    /// Names: `张*`.
+    Name,
+    /// Phones: `138****5678`.
+    Phone,
+    /// Other personal data (addresses, dates of birth, accounts): first and last character only.
+    Other,
+    /// Codes and constants: shown as sent.
+    Public,
+}
+
+impl Mask {
+    /// The spec's `personal` value (`id-number`, `name`, `phone`, `other`, `none`).
+    pub fn parse(s: &str) -> Option<Mask> {
+        Some(match s {
+            "id-number" => Mask::IdNumber,
+            "name" => Mask::Name,
+            "phone" => Mask::Phone,
+            "other" => Mask::Other,
+            "none" => Mask::Public,
+            _ => return None,
+        })
+    }
+
+    /// The default for a canonical path when the spec does not say: by the canonical field's
+    /// name, personal unless known to be a code. Masking too much is the safe mistake.
+    pub fn for_canonical(path: &str) -> Mask {
+        let leaf = path.rsplit('/').next().unwrap_or("");
+        match leaf {
+            "id_number" | "insurance_number" | "from_account" | "to_account" | "credit_code" => {
+                Mask::IdNumber
+            }
+            "name" | "householder_name" | "proposed_name" => Mask::Name,
+            "phone" => Mask::Phone,
+            "matter" | "mode" | "origin" | "handlers" | "kind" | "sex" | "ethnicity"
+            | "insurance_type" | "filing_type" | "reason" | "purpose" | "application_type"
+            | "delivery" | "entity_type" | "from_scheme" | "to_scheme" | "electronic"
+            | "insured_region" | "treatment_region" | "from_region" | "to_region"
+            | "issuing_region" | "household_region" | "division" | "size" | "sha256" => {
+                Mask::Public
+            }
+            _ => Mask::Other,
+        }
+    }
+
+    pub fn apply(self, s: &str) -> String {
+        match self {
+            Mask::IdNumber => mask::id_number(s),
+            Mask::Name => mask::name(s),
+            Mask::Phone => mask::phone(s),
+            Mask::Other => mask::other(s),
+            Mask::Public => {
+                // Codes are short; anything long here is not a code, so it is cut, not echoed.
+                let mut out: String = s.chars().take(40).collect();
+                if s.chars().nth(40).is_some() {
+                    out.push('…');
+                }
+                out
+            }
+        }
+    }
+}
+
+/// One problem with a local form (or, among warnings, one doubt that does not reject it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LocalProblem {
+    /// Where in the caller's form: a pointer in the caller's own field names, e.g.
+    /// `/txnBodyCom/sqrZjhm` or `/CLXX/CL/1/CLMC` (for XML, below the root element).
+    pub pointer: String,
+    /// The caller's field name itself, e.g. `SQR_GMSFHM`.
+    pub field: String,
+    /// The field's 中文 name from the spec, when it gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The canonical path the field maps to, e.g. `/applicant/id_number` (empty when none).
+    pub canonical: String,
+    /// Machine rule name: `required`, `date-format`, `code`, `gb11643-checksum`, …
+    pub rule: String,
+    /// For people; never holds personal data in clear.
+    pub message: String,
+    /// The offending value, masked when personal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+impl std::fmt::Display for LocalProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.pointer)?;
+        if let Some(l) = &self.label {
+            write!(f, " ({l})")?;
+        }
+        if !self.canonical.is_empty() {
+            write!(f, " → {}", self.canonical)?;
+        }
+        write!(f, " [{}]: {}", self.rule, self.message)?;
+        if let Some(v) = &self.value {
+            write!(f, " (value {v})")?;
+        }
+        Ok(())
+    }
+}
+
+impl LocalProblem {
+    /// As a schemas-crate violation (pointer = the local pointer), for APIs that carry only those.
+    pub fn to_violation(&self) -> tongban_schemas::Violation {
+        let mut message = self.message.clone();
+        if !self.canonical.is_empty() {
+            message.push_str(&format!(" [canonical {}]", self.canonical));
+        }
+        if let Some(v) = &self.value {
+            message.push_str(&format!(" [value {v}]"));
+        }
+        tongban_schemas::Violation::new(self.pointer.clone(), self.rule.clone(), message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_by_kind() {
+        assert_eq!(
+            Mask::IdNumber.apply("11010519491231002X"),
+            "1101**********002X"
+        );
+        assert_eq!(Mask::Name.apply("陳嘉欣"), "陳**");
+        assert_eq!(Mask::Public.apply("3"), "3");
+        assert_eq!(Mask::for_canonical("/applicant/name"), Mask::Name);
+        assert_eq!(Mask::for_canonical("/applicant/birth_date"), Mask::Other);
+        assert_eq!(Mask::for_canonical("/applicant/sex"), Mask::Public);
+        assert_eq!(Mask::Public.apply(&"9".repeat(100)).chars().count(), 41);
+    }
+}

@@ -1,0 +1,295 @@
+//! Where adapters come from: the builtin spec files embedded in the binary, plus an optional
+//! directory read at start-up, laid out the same way (a new province is a directory of JSON
+//! files, no Rust code). Everything is compiled once; a broken spec fails loading, with the file
+//! and field named, rather than failing requests later.
+//!
+//! Layout (builtin `adapters/regions/` and any run-time directory alike):
+//! - `codes.json` — shared code tables `{"tables": {name: table}}`
+//! - `<region>/codes.json` — the region's own tables
+//! - `<region>/_<fragment>.json` — field fragments the region's specs `include`
+//! - `<region>/<matter>.json` — one spec per matter
+//! - `<region>/golden/…` — golden files for tests (not read here)
+
+use std::collections::BTreeMap;
+use std::path::Path as FsPath;
+use std::sync::{Arc, OnceLock};
+
+use serde::Deserialize;
+
+use crate::builtin;
+use crate::engine::Adapter;
+use crate::error::SpecError;
+use crate::spec::{self, Context, Fragment, SpecFile};
+use crate::transform::codes::{self, Table, TableSpec};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TablesFile {
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: Option<String>,
+    tables: BTreeMap<String, TableSpec>,
+}
+
+/// Compiled adapters by (region, matter).
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    adapters: BTreeMap<(String, String), Arc<Adapter>>,
+}
+
+/// A file of a spec tree: its path relative to the tree's root (`440000/medical-filing.json`).
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: String,
+    pub text: String,
+}
+
+fn syntax(file: &str, e: serde_json::Error) -> SpecError {
+    SpecError::Syntax {
+        file: file.to_string(),
+        message: e.to_string(),
+    }
+}
+
+impl Registry {
+    /// The builtin adapters, compiled on first use. A builtin spec that does not compile is a bug
+    /// caught by the test suite; should it ever ship, the error is returned on every call.
+    pub fn builtin() -> Result<&'static Registry, SpecError> {
+        static BUILTIN: OnceLock<Result<Registry, SpecError>> = OnceLock::new();
+        BUILTIN
+            .get_or_init(|| {
+                let files: Vec<SourceFile> = builtin::FILES
+                    .iter()
+                    .map(|(path, text)| SourceFile {
+                        path: (*path).to_string(),
+                        text: (*text).to_string(),
+                    })
+                    .collect();
+                let mut r = Registry::default();
+                r.add_files(&files, "builtin:")?;
+                Ok(r)
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The builtin adapters plus those in `dir` (which override builtin ones for the same region
+    /// and matter).
+    pub fn with_dir(dir: &FsPath) -> Result<Registry, SpecError> {
+        let mut r = Registry::builtin()?.clone();
+        r.add_dir(dir)?;
+        Ok(r)
+    }
+
+    /// Reads a spec tree from disk and adds its adapters; returns how many.
+    pub fn add_dir(&mut self, dir: &FsPath) -> Result<usize, SpecError> {
+        let io = |p: &FsPath, e: std::io::Error| SpecError::Io {
+            path: p.display().to_string(),
+            message: e.to_string(),
+        };
+        let mut files = Vec::new();
+        let shared = dir.join("codes.json");
+        if shared.is_file() {
+            files.push(SourceFile {
+                path: "codes.json".into(),
+                text: std::fs::read_to_string(&shared).map_err(|e| io(&shared, e))?,
+            });
+        }
+        let mut regions: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| io(dir, e))?
+            .filter_map(Result::ok)
+            .filter(|e| e.path().is_dir())
+            .collect();
+        regions.sort_by_key(|e| e.file_name());
+        for region in regions {
+            let region_name = region.file_name().to_string_lossy().to_string();
+            let mut entries: Vec<_> = std::fs::read_dir(region.path())
+                .map_err(|e| io(&region.path(), e))?
+                .filter_map(Result::ok)
+                .filter(|e| e.path().is_file())
+                .collect();
+            entries.sort_by_key(|e| e.file_name());
+            for e in entries {
+                let name = e.file_name().to_string_lossy().to_string();
+                if !name.ends_with(".json") {
+                    continue;
+                }
+                files.push(SourceFile {
+                    path: format!("{region_name}/{name}"),
+                    text: std::fs::read_to_string(e.path()).map_err(|x| io(&e.path(), x))?,
+                });
+            }
+        }
+        self.add_files(&files, &format!("{}/", dir.display()))
+    }
+
+    /// Compiles a spec tree given as files; `origin` prefixes each adapter's `source`.
+    pub fn add_files(&mut self, files: &[SourceFile], origin: &str) -> Result<usize, SpecError> {
+        let mut tables: BTreeMap<String, Arc<Table>> = BTreeMap::new();
+        for t in codes::standard() {
+            tables.insert(t.name.clone(), Arc::new(t));
+        }
+        let builtin_shared = builtin::FILES
+            .iter()
+            .find(|(p, _)| *p == "codes.json")
+            .map(|(p, t)| ((*p).to_string(), (*t).to_string()));
+        let shared = files
+            .iter()
+            .find(|f| f.path == "codes.json")
+            .map(|f| (f.path.clone(), f.text.clone()));
+        for (path, text) in builtin_shared.into_iter().chain(shared) {
+            let file: TablesFile = serde_json::from_str(&text).map_err(|e| syntax(&path, e))?;
+            for (name, spec) in &file.tables {
+                tables.insert(name.clone(), Arc::new(Table::compile(name, spec)));
+            }
+        }
+        let mut count = 0;
+        let by_region = group(files);
+        for (region, region_files) in by_region {
+            let mut region_tables = tables.clone();
+            if let Some(f) = region_files
+                .iter()
+                .find(|f| f.path.ends_with("/codes.json"))
+            {
+                let file: TablesFile =
+                    serde_json::from_str(&f.text).map_err(|e| syntax(&f.path, e))?;
+                for (name, spec) in &file.tables {
+                    region_tables.insert(name.clone(), Arc::new(Table::compile(name, spec)));
+                }
+            }
+            let mut fragments: BTreeMap<String, Fragment> = BTreeMap::new();
+            for f in &region_files {
+                let name = f.path.rsplit('/').next().unwrap_or("");
+                if let Some(stem) = name.strip_suffix(".json").filter(|s| s.starts_with('_')) {
+                    let frag: Fragment =
+                        serde_json::from_str(&f.text).map_err(|e| syntax(&f.path, e))?;
+                    fragments.insert(stem.to_string(), frag);
+                }
+            }
+            for f in &region_files {
+                let name = f.path.rsplit('/').next().unwrap_or("");
+                if name.starts_with('_') || name == "codes.json" {
+                    continue;
+                }
+                let adapter = compile(f, &region, &region_tables, &fragments, origin)?;
+                self.adapters.insert(
+                    (adapter.region.clone(), adapter.matter.code.to_string()),
+                    Arc::new(adapter),
+                );
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+
+    pub fn get(&self, region: &str, matter: &str) -> Option<&Arc<Adapter>> {
+        self.adapters.get(&(region.to_string(), matter.to_string()))
+    }
+
+    /// Every adapter, by region then matter.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<Adapter>> {
+        self.adapters.values()
+    }
+
+    /// The matters a region has adapters for.
+    pub fn matters_of(&self, region: &str) -> Vec<&str> {
+        self.adapters
+            .keys()
+            .filter(|(r, _)| r == region)
+            .map(|(_, m)| m.as_str())
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.adapters.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.adapters.is_empty()
+    }
+}
+
+/// Files grouped by their region directory (top-level files and golden files left out).
+fn group(files: &[SourceFile]) -> BTreeMap<String, Vec<&SourceFile>> {
+    let mut out: BTreeMap<String, Vec<&SourceFile>> = BTreeMap::new();
+    for f in files {
+        let parts: Vec<&str> = f.path.split('/').collect();
+        if let [region, name] = parts.as_slice()
+            && name.ends_with(".json")
+        {
+            out.entry((*region).to_string()).or_default().push(f);
+        }
+    }
+    out
+}
+
+fn compile(
+    f: &SourceFile,
+    region_dir: &str,
+    tables: &BTreeMap<String, Arc<Table>>,
+    fragments: &BTreeMap<String, Fragment>,
+    origin: &str,
+) -> Result<Adapter, SpecError> {
+    let spec: SpecFile = serde_json::from_str(&f.text).map_err(|e| syntax(&f.path, e))?;
+    let err = |message: String| SpecError::Spec {
+        file: f.path.clone(),
+        message,
+    };
+    if spec.region != region_dir {
+        return Err(err(format!(
+            "region {:?} does not match its directory {region_dir:?}",
+            spec.region
+        )));
+    }
+    let stem = f
+        .path
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(".json");
+    if spec.matter != stem {
+        return Err(err(format!(
+            "matter {:?} does not match the file name {stem:?}",
+            spec.matter
+        )));
+    }
+    let matter = tongban_schemas::matters::get(&spec.matter)
+        .ok_or_else(|| err(format!("unknown matter {:?}", spec.matter)))?;
+    if spec.format == spec::Format::Xml && spec.xml.is_none() {
+        return Err(err(
+            "format xml needs \"xml\": {\"root\": …, \"charset\": …}".into(),
+        ));
+    }
+    if let Some(x) = &spec.xml {
+        let ok = encoding_rs::Encoding::for_label(x.charset.as_bytes()).is_some_and(|e| {
+            e == encoding_rs::UTF_8 || e == encoding_rs::GBK || e == encoding_rs::GB18030
+        });
+        if !ok {
+            return Err(err(format!(
+                "charset {:?}: use UTF-8, GB18030 or GBK",
+                x.charset
+            )));
+        }
+    }
+    let mut all_tables = tables.clone();
+    for (name, t) in &spec.tables {
+        all_tables.insert(name.clone(), Arc::new(Table::compile(name, t)));
+    }
+    let lookup = |name: &str| fragments.get(name).cloned();
+    let cx = Context {
+        file: &f.path,
+        tables: &all_tables,
+        fragment: &lookup,
+    };
+    let fields = spec::compile_fields(&cx, &spec.fields, "", "", 0)?;
+    Ok(Adapter::new(
+        spec.region,
+        matter,
+        spec.title,
+        spec.format,
+        spec.xml,
+        format!("{origin}{}", f.path),
+        spec.unknown_fields,
+        fields,
+    ))
+}

@@ -1,0 +1,436 @@
+//! The spec file format (see `docs/adapters.md`): what a province's form looks like and how each of
+//! its fields maps to the canonical form. Files are data — a new province is added with files only —
+//! and are compiled once into [`crate::engine::Field`]s, so no path or table is parsed per request.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::check::Check;
+use crate::engine::{Field, Kind};
+use crate::error::SpecError;
+use crate::pointer::Path;
+use crate::problem::Mask;
+use crate::transform::{IntegerForm, Layout, Table, Transform, codes::TableSpec};
+
+/// `adapters/regions/<region>/<matter>.json`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecFile {
+    /// 6-digit province code, e.g. `440000`.
+    pub region: String,
+    /// Canonical matter code, e.g. `medical-filing`.
+    pub matter: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `json` (default) or `xml`.
+    #[serde(default)]
+    pub format: Format,
+    /// For `xml`: the root element and the charset written outbound.
+    #[serde(default)]
+    pub xml: Option<XmlSpec>,
+    /// What to do with local fields the spec does not know: `warn` (default), `reject`, `ignore`.
+    #[serde(default)]
+    pub unknown_fields: UnknownFields,
+    /// Code tables this spec names (besides the shared ones and `gb3304`, `gb3304-name`).
+    #[serde(default)]
+    pub tables: BTreeMap<String, TableSpec>,
+    pub fields: Vec<FieldSpec>,
+}
+
+/// A fragment shared by a region's specs (`_person.json`): fields with relative paths.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fragment {
+    #[serde(default)]
+    pub description: Option<String>,
+    pub fields: Vec<FieldSpec>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    #[default]
+    Json,
+    Xml,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XmlSpec {
+    /// The root element, e.g. `APPROVEDATAINFO`.
+    pub root: String,
+    /// `GBK`, `GB18030` or `UTF-8`: written outbound; inbound follows the declared charset.
+    #[serde(default = "utf8")]
+    pub charset: String,
+}
+
+fn utf8() -> String {
+    "UTF-8".into()
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownFields {
+    #[default]
+    Warn,
+    Reject,
+    Ignore,
+}
+
+/// One entry of `fields`. Which members are present decides the kind (see `docs/adapters.md`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    /// Insert a fragment (`_person`) here, its paths below `local` and `canonical`.
+    #[serde(default)]
+    pub include: Option<String>,
+    /// With `include`: text put before the first name of each local path of the fragment, for
+    /// flat dialects (`QYR_` turns the fragment's `/XM` into `/QYR_XM`).
+    #[serde(default)]
+    pub prefix: Option<String>,
+    #[serde(default)]
+    pub local: Option<String>,
+    #[serde(default)]
+    pub canonical: Option<String>,
+    /// 中文 name of the local field, for messages.
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub transforms: Vec<Value>,
+    #[serde(default)]
+    pub check: Option<String>,
+    #[serde(default, rename = "const")]
+    pub constant: Option<Value>,
+    #[serde(default)]
+    pub default: Option<Value>,
+    /// One local field holding several canonical ones: `{"separator": "|", "canonical": [..]}`.
+    #[serde(default)]
+    pub split: Option<SplitSpec>,
+    /// Surname and given name in two local fields ↔ one canonical name: `["/XING", "/MING"]`.
+    #[serde(default)]
+    pub name_parts: Option<(String, String)>,
+    #[serde(default)]
+    pub list: Option<ListSpec>,
+    /// A 1-based (or `index`-based) order number written for each list item (`SXH`).
+    #[serde(default)]
+    pub index: Option<u64>,
+    /// How the value is masked in messages: `id-number`, `name`, `phone`, `other`, `none`.
+    #[serde(default)]
+    pub personal: Option<String>,
+    /// Also give a simplified-character copy of this value for matching.
+    #[serde(default, rename = "match")]
+    pub matching: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitSpec {
+    pub separator: String,
+    pub canonical: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListSpec {
+    /// Items as parallel `separator`-joined strings (`"CLBH": "a;b"`, `"CLMC": "x;y"`) instead of
+    /// an array of objects.
+    #[serde(default)]
+    pub joined: Option<String>,
+    pub item: Vec<FieldSpec>,
+}
+
+/// What compiling needs from outside a spec file.
+pub struct Context<'a> {
+    pub file: &'a str,
+    /// Tables by name (shared, standard and the spec's own).
+    pub tables: &'a BTreeMap<String, Arc<Table>>,
+    /// Fragments of the spec's region by name.
+    pub fragment: &'a dyn Fn(&str) -> Option<Fragment>,
+}
+
+impl Context<'_> {
+    fn field_error(&self, field: &str, message: impl Into<String>) -> SpecError {
+        SpecError::Field {
+            file: self.file.to_string(),
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+fn join(prefix: &str, path: &str) -> String {
+    format!("{prefix}{path}")
+}
+
+/// `/XM` with prefix `QYR_` → `/QYR_XM` (only the first name: deeper ones stay as they are).
+fn prefixed(path: &str, prefix: &str) -> String {
+    match path.strip_prefix('/') {
+        Some(rest) if !rest.is_empty() => format!("/{prefix}{rest}"),
+        _ => path.to_string(),
+    }
+}
+
+fn path(cx: &Context<'_>, who: &str, text: &str) -> Result<Path, SpecError> {
+    Path::parse(text).ok_or_else(|| {
+        cx.field_error(
+            who,
+            format!("{text:?} is not a path like /a/b (JSON pointer)"),
+        )
+    })
+}
+
+/// Compiles a list of field specs; `local_prefix` / `canonical_prefix` come from an include.
+pub fn compile_fields(
+    cx: &Context<'_>,
+    specs: &[FieldSpec],
+    local_prefix: &str,
+    canonical_prefix: &str,
+    depth: usize,
+) -> Result<Vec<Field>, SpecError> {
+    if depth > 8 {
+        return Err(SpecError::Spec {
+            file: cx.file.to_string(),
+            message: "includes and lists nest more than 8 deep (an include cycle?)".into(),
+        });
+    }
+    let mut out = Vec::with_capacity(specs.len());
+    for s in specs {
+        if let Some(name) = &s.include {
+            let fragment = (cx.fragment)(name).ok_or_else(|| {
+                cx.field_error(name, "no such fragment in this region's directory")
+            })?;
+            let lp = join(local_prefix, s.local.as_deref().unwrap_or(""));
+            let cp = join(canonical_prefix, s.canonical.as_deref().unwrap_or(""));
+            let mut fields = fragment.fields.clone();
+            if let Some(prefix) = &s.prefix {
+                for f in &mut fields {
+                    f.local = f.local.as_deref().map(|l| prefixed(l, prefix));
+                    if let Some((a, b)) = &f.name_parts {
+                        f.name_parts = Some((prefixed(a, prefix), prefixed(b, prefix)));
+                    }
+                }
+            }
+            out.extend(compile_fields(cx, &fields, &lp, &cp, depth + 1)?);
+            continue;
+        }
+        out.push(compile_field(cx, s, local_prefix, canonical_prefix, depth)?);
+    }
+    Ok(out)
+}
+
+fn compile_field(
+    cx: &Context<'_>,
+    s: &FieldSpec,
+    lp: &str,
+    cp: &str,
+    depth: usize,
+) -> Result<Field, SpecError> {
+    let who = s
+        .local
+        .clone()
+        .or_else(|| s.canonical.clone())
+        .or_else(|| s.name_parts.as_ref().map(|p| p.0.clone()))
+        .unwrap_or_else(|| "(unnamed)".into());
+    let local = s
+        .local
+        .as_deref()
+        .map(|l| path(cx, &who, &join(lp, l)))
+        .transpose()?;
+    let canonical = s
+        .canonical
+        .as_deref()
+        .map(|c| path(cx, &who, &join(cp, c)))
+        .transpose()?;
+    let mut transforms = Vec::new();
+    for t in &s.transforms {
+        transforms.push(compile_transform(cx, &who, t)?);
+    }
+    let check = s
+        .check
+        .as_deref()
+        .map(|c| {
+            Check::parse(c).ok_or_else(|| {
+                cx.field_error(
+                    &who,
+                    format!("unknown check {c:?}; one of {}", Check::NAMES),
+                )
+            })
+        })
+        .transpose()?;
+    let mask = match &s.personal {
+        Some(p) => Mask::parse(p).ok_or_else(|| {
+            cx.field_error(
+                &who,
+                "personal must be id-number, name, phone, other or none",
+            )
+        })?,
+        None if transforms.iter().any(Transform::is_code) || s.constant.is_some() => Mask::Public,
+        None => canonical
+            .as_ref()
+            .map_or(Mask::Other, |c| Mask::for_canonical(c.as_str())),
+    };
+    let kind = if let Some(list) = &s.list {
+        let (Some(local), Some(canonical)) = (local.or_else(|| Path::parse(lp)), canonical) else {
+            return Err(cx.field_error(&who, "a list needs local and canonical"));
+        };
+        if list.item.is_empty() {
+            return Err(cx.field_error(&who, "a list needs item fields"));
+        }
+        let item = compile_fields(cx, &list.item, "", "", depth + 1)?;
+        Kind::List {
+            local,
+            canonical,
+            joined: list.joined.clone().filter(|j| !j.is_empty()),
+            item,
+        }
+    } else if let Some(split) = &s.split {
+        let local = local.ok_or_else(|| cx.field_error(&who, "split needs local"))?;
+        if split.canonical.len() < 2 || split.separator.is_empty() {
+            return Err(cx.field_error(
+                &who,
+                "split needs a separator and two or more canonical paths",
+            ));
+        }
+        let parts = split
+            .canonical
+            .iter()
+            .map(|c| path(cx, &who, &join(cp, c)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Kind::Split {
+            local,
+            separator: split.separator.clone(),
+            parts,
+        }
+    } else if let Some((a, b)) = &s.name_parts {
+        let canonical =
+            canonical.ok_or_else(|| cx.field_error(&who, "name_parts needs canonical"))?;
+        Kind::Name {
+            surname: path(cx, &who, &join(lp, a))?,
+            given: path(cx, &who, &join(lp, b))?,
+            canonical,
+        }
+    } else if let Some(start) = s.index {
+        let local = local.ok_or_else(|| cx.field_error(&who, "index needs local"))?;
+        Kind::Index { local, start }
+    } else if let Some(value) = &s.constant {
+        match (local, canonical) {
+            (Some(local), None) => Kind::LocalConst {
+                local,
+                value: value.clone(),
+            },
+            (None, Some(canonical)) => Kind::CanonicalConst {
+                canonical,
+                value: value.clone(),
+            },
+            _ => {
+                return Err(cx.field_error(
+                    &who,
+                    "const goes with exactly one of local (written outbound, checked inbound) or canonical (set inbound)",
+                ));
+            }
+        }
+    } else {
+        let (Some(local), Some(canonical)) = (local, canonical) else {
+            return Err(cx.field_error(
+                &who,
+                "a field needs local and canonical (or const, split, name_parts, list, index)",
+            ));
+        };
+        Kind::Value {
+            local,
+            canonical,
+            transforms,
+            check,
+            default: s.default.clone(),
+        }
+    };
+    Ok(Field {
+        kind,
+        label: s.label.clone(),
+        required: s.required,
+        mask,
+        matching: s.matching,
+    })
+}
+
+fn compile_transform(cx: &Context<'_>, who: &str, t: &Value) -> Result<Transform, SpecError> {
+    let bad = |m: String| cx.field_error(who, m);
+    match t {
+        Value::String(name) => Ok(match name.as_str() {
+            "trim" => Transform::Trim,
+            "halfwidth" => Transform::Halfwidth,
+            "upper" => Transform::Upper,
+            "id-number" => Transform::IdNumber,
+            "division12" => Transform::Division12,
+            "text" => Transform::Text,
+            other => {
+                return Err(bad(format!(
+                    "unknown transform {other:?} (trim, halfwidth, upper, id-number, division12, text, or an object: date, codes, integer, list)"
+                )));
+            }
+        }),
+        Value::Object(map) if map.len() == 1 => {
+            let (key, arg) = map
+                .iter()
+                .next()
+                .ok_or_else(|| bad("empty transform".into()))?;
+            match key.as_str() {
+                "date" => {
+                    let (local, canonical) =
+                        match arg {
+                            Value::String(l) => (l.as_str(), "yyyy-MM-dd"),
+                            Value::Array(a) if a.len() == 2 => {
+                                (a[0].as_str().unwrap_or(""), a[1].as_str().unwrap_or(""))
+                            }
+                            _ => return Err(bad(
+                                "date takes \"layout\" or [\"local layout\", \"canonical layout\"]"
+                                    .into(),
+                            )),
+                        };
+                    Ok(Transform::Date {
+                        local: Layout::compile(local)
+                            .ok_or_else(|| bad(format!("bad date layout {local:?}")))?,
+                        canonical: Layout::compile(canonical)
+                            .ok_or_else(|| bad(format!("bad date layout {canonical:?}")))?,
+                    })
+                }
+                "codes" => match arg {
+                    Value::String(name) => cx
+                        .tables
+                        .get(name)
+                        .cloned()
+                        .map(Transform::Codes)
+                        .ok_or_else(|| bad(format!("no code table {name:?}"))),
+                    Value::Object(_) => {
+                        let spec: TableSpec = serde_json::from_value(arg.clone())
+                            .map_err(|e| bad(format!("inline code table: {e}")))?;
+                        Ok(Transform::Codes(Arc::new(Table::compile(who, &spec))))
+                    }
+                    _ => Err(bad("codes takes a table name or an inline table".into())),
+                },
+                "integer" => match arg.as_str() {
+                    Some("text") => Ok(Transform::Integer(IntegerForm::Text)),
+                    Some("number") => Ok(Transform::Integer(IntegerForm::Number)),
+                    _ => Err(bad(
+                        "integer takes \"text\" or \"number\" (the local form)".into()
+                    )),
+                },
+                "list" => match arg.as_str() {
+                    Some(sep) if !sep.is_empty() => Ok(Transform::List(sep.to_string())),
+                    _ => Err(bad("list takes a separator".into())),
+                },
+                other => Err(bad(format!("unknown transform {other:?}"))),
+            }
+        }
+        _ => Err(bad(format!(
+            "a transform is a name or a one-key object, not {t}"
+        ))),
+    }
+}

@@ -1,0 +1,156 @@
+//! Code tables: a province's codes ↔ the canonical codes. Code lists disagree between systems (sex
+//! 1/2, 男/女, M/F; ID document type "10" vs "01"; 57/58 for 97/98), so every table is data: pairs
+//! that map both ways, plus inbound-only aliases for values a province still sends but that the
+//! gateway never writes back (old ethnicity names, misused codes).
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+use tongban_schemas::ids::gb3304;
+
+/// A table as spec files write it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    /// What the table is for (documentation only).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `[local, canonical]` pairs; for a canonical value the first pair naming it is written outbound.
+    pub pairs: Vec<(String, Value)>,
+    /// `[local, canonical]` accepted inbound only.
+    #[serde(default)]
+    pub aliases: Vec<(String, Value)>,
+}
+
+/// A compiled table.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub name: String,
+    inbound: HashMap<String, Value>,
+    outbound: Vec<(Value, String)>,
+    /// The local codes in order, for "expected one of …" messages.
+    locals: Vec<String>,
+}
+
+impl Table {
+    pub fn compile(name: &str, spec: &TableSpec) -> Table {
+        let mut inbound = HashMap::new();
+        let mut outbound: Vec<(Value, String)> = Vec::new();
+        let mut locals = Vec::new();
+        for (local, canonical) in &spec.pairs {
+            inbound
+                .entry(local.clone())
+                .or_insert_with(|| canonical.clone());
+            if !outbound.iter().any(|(c, _)| c == canonical) {
+                outbound.push((canonical.clone(), local.clone()));
+            }
+            locals.push(local.clone());
+        }
+        for (local, canonical) in &spec.aliases {
+            inbound
+                .entry(local.clone())
+                .or_insert_with(|| canonical.clone());
+        }
+        Table {
+            name: name.to_string(),
+            inbound,
+            outbound,
+            locals,
+        }
+    }
+
+    /// The canonical value for a local code (aliases included).
+    pub fn to_canonical(&self, local: &str) -> Option<&Value> {
+        self.inbound.get(local)
+    }
+
+    /// The local code written for a canonical value.
+    pub fn to_local(&self, canonical: &Value) -> Option<&str> {
+        self.outbound
+            .iter()
+            .find(|(c, _)| c == canonical)
+            .map(|(_, l)| l.as_str())
+    }
+
+    /// The local codes, for messages (at most a dozen, then "…").
+    pub fn expected(&self) -> String {
+        let mut shown: Vec<&str> = self.locals.iter().take(12).map(String::as_str).collect();
+        if self.locals.len() > 12 {
+            shown.push("…");
+        }
+        shown.join(", ")
+    }
+}
+
+/// Tables every spec may name without defining them, computed from the schemas crate's standard
+/// data so they cannot drift from it.
+pub fn standard() -> Vec<Table> {
+    // GB/T 3304 by name (汉族 ↔ 01), the old names 崩龙族 / 毛难族 and names without 族 inbound only.
+    let by_name = TableSpec {
+        description: Some("民族名称 ↔ GB/T 3304 代码".into()),
+        pairs: gb3304::TABLE
+            .iter()
+            .map(|(code, name)| ((*name).to_string(), Value::from(*code)))
+            .collect(),
+        aliases: gb3304::OLD_NAMES
+            .iter()
+            .filter_map(|(old, _)| gb3304::code_for_name(old).map(|c| ((*old).to_string(), c)))
+            .chain(gb3304::TABLE.iter().filter_map(|(code, name)| {
+                name.strip_suffix('族')
+                    .filter(|s| !s.is_empty())
+                    .map(|short| (short.to_string(), *code))
+            }))
+            .map(|(l, c)| (l, Value::from(c)))
+            .collect(),
+    };
+    // GB/T 3304 by code, with 57/58 (used by some systems for 其他 / 外国血统) as inbound aliases.
+    let by_code = TableSpec {
+        description: Some("GB/T 3304 代码 (57/58 视为 97/98)".into()),
+        pairs: gb3304::TABLE
+            .iter()
+            .map(|(code, _)| ((*code).to_string(), Value::from(*code)))
+            .collect(),
+        aliases: vec![
+            ("57".into(), Value::from("97")),
+            ("58".into(), Value::from("98")),
+        ],
+    };
+    vec![
+        Table::compile("gb3304-name", &by_name),
+        Table::compile("gb3304", &by_code),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn both_ways_and_aliases() {
+        let spec: TableSpec = serde_json::from_value(json!({
+            "pairs": [["M", "1"], ["F", "2"]],
+            "aliases": [["男", "1"], ["女", "2"]]
+        }))
+        .unwrap();
+        let t = Table::compile("sex-mf", &spec);
+        assert_eq!(t.to_canonical("男"), Some(&json!("1")));
+        assert_eq!(t.to_local(&json!("2")), Some("F"));
+        assert_eq!(t.to_local(&json!("9")), None);
+        assert_eq!(t.expected(), "M, F");
+    }
+
+    #[test]
+    fn ethnicity_tables() {
+        let tables = standard();
+        let names = &tables[0];
+        assert_eq!(names.to_canonical("崩龙族"), Some(&json!("46")));
+        assert_eq!(names.to_canonical("毛难族"), Some(&json!("36")));
+        assert_eq!(names.to_canonical("汉"), Some(&json!("01")));
+        assert_eq!(names.to_local(&json!("46")), Some("德昂族"));
+        let codes = &tables[1];
+        assert_eq!(codes.to_canonical("58"), Some(&json!("98")));
+        assert_eq!(codes.to_local(&json!("98")), Some("98"));
+    }
+}

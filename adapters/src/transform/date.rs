@@ -1,0 +1,216 @@
+//! Date and time layouts as provinces write them: `yyyyMMdd`, `yyyy-MM-dd`, `yyyy年M月d日`,
+//! `yyyy-MM-dd HH:mm:ss`, `yyyyMM` … A layout is compiled once into tokens; parsing checks that the
+//! date is real (leap years included) with the schemas crate's [`Date`].
+
+use tongban_schemas::ids::date::Date;
+
+/// One piece of a layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Token {
+    /// `yyyy`: four digits.
+    Year,
+    /// `MM` (two digits) or `M` (one or two digits, written without padding).
+    Month {
+        padded: bool,
+    },
+    /// `dd` or `d`.
+    Day {
+        padded: bool,
+    },
+    /// `HH`, `mm`, `ss`: two digits, 0–23 / 0–59.
+    Hour,
+    Minute,
+    Second,
+    Literal(char),
+}
+
+/// A compiled layout such as `yyyy年M月d日`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    tokens: Vec<Token>,
+    text: String,
+}
+
+/// The parts a layout can carry. Missing parts are `None` (e.g. a year-month layout has no day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Parts {
+    pub year: Option<u16>,
+    pub month: Option<u8>,
+    pub day: Option<u8>,
+    pub hour: Option<u8>,
+    pub minute: Option<u8>,
+    pub second: Option<u8>,
+}
+
+impl Layout {
+    /// Compiles a layout; `None` if it names no year (a layout without one cannot be a date).
+    pub fn compile(text: &str) -> Option<Layout> {
+        let chars: Vec<char> = text.chars().collect();
+        let mut tokens = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            let run = chars[i..].iter().take_while(|&&x| x == c).count();
+            let token = match (c, run) {
+                ('y', 4) => Token::Year,
+                ('M', 2) => Token::Month { padded: true },
+                ('M', 1) => Token::Month { padded: false },
+                ('d', 2) => Token::Day { padded: true },
+                ('d', 1) => Token::Day { padded: false },
+                ('H', 2) => Token::Hour,
+                ('m', 2) => Token::Minute,
+                ('s', 2) => Token::Second,
+                ('y' | 'M' | 'd' | 'H' | 'm' | 's', _) => return None,
+                _ => {
+                    tokens.push(Token::Literal(c));
+                    i += 1;
+                    continue;
+                }
+            };
+            tokens.push(token);
+            i += run;
+        }
+        tokens.contains(&Token::Year).then(|| Layout {
+            tokens,
+            text: text.to_string(),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Reads `s` in this layout. Year, month and day (where present) must form a real date.
+    pub fn parse(&self, s: &str) -> Option<Parts> {
+        let mut b = s.chars().peekable();
+        let mut p = Parts::default();
+        for t in &self.tokens {
+            match t {
+                Token::Literal(c) => {
+                    if b.next() != Some(*c) {
+                        return None;
+                    }
+                }
+                Token::Year => p.year = Some(digits(&mut b, 4, 4)? as u16),
+                Token::Month { padded } => {
+                    p.month = Some(digits(&mut b, if *padded { 2 } else { 1 }, 2)? as u8)
+                }
+                Token::Day { padded } => {
+                    p.day = Some(digits(&mut b, if *padded { 2 } else { 1 }, 2)? as u8)
+                }
+                Token::Hour => p.hour = Some(bounded(digits(&mut b, 2, 2)?, 23)?),
+                Token::Minute => p.minute = Some(bounded(digits(&mut b, 2, 2)?, 59)?),
+                Token::Second => p.second = Some(bounded(digits(&mut b, 2, 2)?, 59)?),
+            }
+        }
+        if b.next().is_some() {
+            return None;
+        }
+        match (p.year, p.month, p.day) {
+            (Some(y), Some(m), Some(d)) => Date::new(y, m, d).map(|_| p),
+            (Some(_), Some(m), None) => (1..=12).contains(&m).then_some(p),
+            (Some(_), None, None) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Writes `parts` in this layout; `None` if the layout needs a part that is missing (a time of
+    /// day is written as zeros when the source had none: `2024-03-01` → `2024-03-01 00:00:00`).
+    pub fn format(&self, p: &Parts) -> Option<String> {
+        use std::fmt::Write;
+        let mut out = String::with_capacity(self.text.len() + 4);
+        for t in &self.tokens {
+            let _ = match t {
+                Token::Literal(c) => {
+                    out.push(*c);
+                    Ok(())
+                }
+                Token::Year => write!(out, "{:04}", p.year?),
+                Token::Month { padded: true } => write!(out, "{:02}", p.month?),
+                Token::Month { padded: false } => write!(out, "{}", p.month?),
+                Token::Day { padded: true } => write!(out, "{:02}", p.day?),
+                Token::Day { padded: false } => write!(out, "{}", p.day?),
+                Token::Hour => write!(out, "{:02}", p.hour.unwrap_or(0)),
+                Token::Minute => write!(out, "{:02}", p.minute.unwrap_or(0)),
+                Token::Second => write!(out, "{:02}", p.second.unwrap_or(0)),
+            };
+        }
+        Some(out)
+    }
+}
+
+/// Reads `min..=max` ASCII digits greedily (a one-digit `M` still takes a second digit if present).
+fn digits(b: &mut std::iter::Peekable<std::str::Chars<'_>>, min: usize, max: usize) -> Option<u32> {
+    let mut n = 0u32;
+    let mut count = 0;
+    while count < max {
+        match b.peek() {
+            Some(c) if c.is_ascii_digit() => {
+                n = n * 10 + (*c as u32 - '0' as u32);
+                b.next();
+                count += 1;
+            }
+            _ => break,
+        }
+    }
+    (count >= min).then_some(n)
+}
+
+fn bounded(n: u32, max: u32) -> Option<u8> {
+    (n <= max).then_some(n as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn convert(from: &str, to: &str, s: &str) -> Option<String> {
+        let p = Layout::compile(from)?.parse(s)?;
+        Layout::compile(to)?.format(&p)
+    }
+
+    #[test]
+    fn layouts_provinces_use() {
+        assert_eq!(
+            convert("yyyyMMdd", "yyyy-MM-dd", "20240301").as_deref(),
+            Some("2024-03-01")
+        );
+        assert_eq!(
+            convert("yyyy年M月d日", "yyyy-MM-dd", "2024年3月1日").as_deref(),
+            Some("2024-03-01")
+        );
+        assert_eq!(
+            convert("yyyy-MM-dd", "yyyy年M月d日", "2024-12-25").as_deref(),
+            Some("2024年12月25日")
+        );
+        assert_eq!(
+            convert("yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd", "2024-03-01 08:30:00").as_deref(),
+            Some("2024-03-01")
+        );
+        assert_eq!(
+            convert("yyyy-MM-dd", "yyyy-MM-dd HH:mm:ss", "2024-03-01").as_deref(),
+            Some("2024-03-01 00:00:00")
+        );
+        assert_eq!(
+            convert("yyyyMM", "yyyy-MM", "200107").as_deref(),
+            Some("2001-07")
+        );
+    }
+
+    #[test]
+    fn rejects_unreal_and_malformed() {
+        let l = Layout::compile("yyyyMMdd").unwrap();
+        assert!(l.parse("20230229").is_none());
+        assert!(l.parse("2024031").is_none());
+        assert!(l.parse("202403011").is_none());
+        assert!(l.parse("２０２４0301").is_none());
+        assert!(
+            Layout::compile("yyyy-MM-dd HH:mm:ss")
+                .unwrap()
+                .parse("2024-03-01 24:00:00")
+                .is_none()
+        );
+        assert!(Layout::compile("yyyyy").is_none());
+        assert!(Layout::compile("MM-dd").is_none());
+    }
+}

@@ -1,0 +1,283 @@
+//! The value transforms a spec field applies, in order inbound (local → canonical) and in reverse
+//! outbound. Each is written so that outbound ∘ inbound is the identity on the values a province
+//! really sends in normal form; the normalising ones (trim, half-width, upper case, 15-digit ID
+//! upgrade) are identities outbound.
+
+pub mod codes;
+pub mod date;
+pub mod text;
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use tongban_schemas::ids::gb11643::ResidentId;
+
+pub use codes::Table;
+pub use date::Layout;
+
+/// Why a transform could not take a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub rule: &'static str,
+    pub message: String,
+}
+
+impl Failure {
+    fn new(rule: &'static str, message: impl Into<String>) -> Failure {
+        Failure {
+            rule,
+            message: message.into(),
+        }
+    }
+}
+
+/// How an integer is written locally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntegerForm {
+    /// `"1000000"`
+    Text,
+    /// `1000000`
+    Number,
+}
+
+/// One compiled transform.
+#[derive(Debug, Clone)]
+pub enum Transform {
+    /// Spaces (ideographic ones too) removed at both ends. Inbound only.
+    Trim,
+    /// Full-width ASCII to half-width. Inbound only.
+    Halfwidth,
+    /// ASCII upper case (`x` check characters, credit codes). Inbound only.
+    Upper,
+    /// A 公民身份号码 normalised: 15-digit legacy numbers upgraded to 18, `x` → `X`. Numbers that
+    /// do not parse are passed on unchanged for the check to report. Inbound only.
+    IdNumber,
+    /// A 12-digit statistical division code ending in `000000` ↔ its 6-digit GB/T 2260 code.
+    Division12,
+    /// A date in a local layout ↔ a canonical layout (`yyyy-MM-dd` unless said otherwise).
+    Date { local: Layout, canonical: Layout },
+    /// A code table.
+    Codes(Arc<Table>),
+    /// Digits ↔ a JSON integer.
+    Integer(IntegerForm),
+    /// Numbers sent where text is meant (`"XB_DM": 1`) taken as text. Inbound only.
+    Text,
+    /// A `separator`-joined text ↔ an array of texts (`"330000;340000"` ↔ handlers). Put it last.
+    List(String),
+}
+
+/// Text of a scalar: strings as they are, numbers as written (some systems send codes as numbers).
+fn text_of(v: &Value) -> Result<String, Failure> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        other => into_text(other.clone()),
+    }
+}
+
+/// Like [`text_of`], taking the value (no copy of the text).
+fn into_text(v: Value) -> Result<String, Failure> {
+    match v {
+        Value::String(s) => Ok(s),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(_) => Err(Failure::new("type", "应为文本，收到布尔值 (expected text)")),
+        Value::Array(_) => Err(Failure::new("type", "应为文本，收到数组 (expected text)")),
+        Value::Object(_) => Err(Failure::new("type", "应为文本，收到对象 (expected text)")),
+        Value::Null => Err(Failure::new("type", "应为文本，收到 null (expected text)")),
+    }
+}
+
+impl Transform {
+    /// Whether values passing through this transform are codes (safe to show in messages).
+    pub fn is_code(&self) -> bool {
+        matches!(self, Transform::Codes(_))
+    }
+
+    /// Local → canonical.
+    pub fn inbound(&self, v: Value) -> Result<Value, Failure> {
+        match self {
+            Transform::Trim => {
+                let s = into_text(v)?;
+                let t = text::trim(&s);
+                Ok(Value::String(if t.len() == s.len() {
+                    s
+                } else {
+                    t.to_string()
+                }))
+            }
+            Transform::Halfwidth => {
+                let s = into_text(v)?;
+                Ok(Value::String(if s.is_ascii() {
+                    s
+                } else {
+                    text::halfwidth(&s)
+                }))
+            }
+            Transform::Upper => {
+                let mut s = into_text(v)?;
+                s.make_ascii_uppercase();
+                Ok(Value::String(s))
+            }
+            Transform::Text => Ok(Value::String(into_text(v)?)),
+            Transform::IdNumber => {
+                let s = into_text(v)?;
+                Ok(Value::String(match ResidentId::parse(&s) {
+                    Ok(id) if id.as_str() == s => s,
+                    Ok(id) => id.as_str().to_string(),
+                    Err(_) => s,
+                }))
+            }
+            Transform::Division12 => {
+                let s = into_text(v)?;
+                match s.strip_suffix("000000") {
+                    Some(six) if s.len() == 12 => Ok(Value::String(six.to_string())),
+                    _ => Ok(Value::String(s)),
+                }
+            }
+            Transform::Date { local, canonical } => {
+                let s = into_text(v)?;
+                let parts = local.parse(&s).ok_or_else(|| {
+                    Failure::new(
+                        "date-format",
+                        format!(
+                            "日期应为 {} 格式的真实日期 (date in layout {})",
+                            local.as_str(),
+                            local.as_str()
+                        ),
+                    )
+                })?;
+                canonical.format(&parts).map(Value::String).ok_or_else(|| {
+                    Failure::new("date-format", "日期缺少年、月或日 (incomplete date)")
+                })
+            }
+            Transform::Codes(table) => {
+                let s = into_text(v)?;
+                table.to_canonical(s.trim()).cloned().ok_or_else(|| {
+                    Failure::new(
+                        "code",
+                        format!(
+                            "代码 {s:?} 不在代码表 {} 中 (expected one of: {})",
+                            table.name,
+                            table.expected()
+                        ),
+                    )
+                })
+            }
+            Transform::List(sep) => Ok(Value::Array(
+                into_text(v)?
+                    .split(sep.as_str())
+                    .map(|p| Value::String(p.to_string()))
+                    .collect(),
+            )),
+            Transform::Integer(_) => {
+                match &v {
+                    Value::Number(n) if n.is_u64() => Ok(v),
+                    Value::String(s) => s.trim().parse::<u64>().map(Value::from).map_err(|_| {
+                        Failure::new("integer", "应为非负整数 (expected a whole number)")
+                    }),
+                    _ => Err(Failure::new(
+                        "integer",
+                        "应为非负整数 (expected a whole number)",
+                    )),
+                }
+            }
+        }
+    }
+
+    /// Canonical → local.
+    pub fn outbound(&self, v: Value) -> Result<Value, Failure> {
+        match self {
+            Transform::Trim
+            | Transform::Halfwidth
+            | Transform::Upper
+            | Transform::IdNumber
+            | Transform::Text => Ok(v),
+            Transform::Division12 => {
+                let s = text_of(&v)?;
+                Ok(Value::String(if s.len() == 6 { format!("{s}000000") } else { s }))
+            }
+            Transform::Date { local, canonical } => {
+                let s = text_of(&v)?;
+                canonical
+                    .parse(&s)
+                    .and_then(|p| local.format(&p))
+                    .map(Value::String)
+                    .ok_or_else(|| {
+                        Failure::new(
+                            "date-format",
+                            format!("规范日期应为 {} 格式 (canonical date)", canonical.as_str()),
+                        )
+                    })
+            }
+            Transform::Codes(table) => table
+                .to_local(&v)
+                .map(|s| Value::String(s.to_string()))
+                .ok_or_else(|| {
+                    Failure::new(
+                        "code-outbound",
+                        format!(
+                            "规范值 {v} 在本地代码表 {} 中没有对应代码 (no local code for this value)",
+                            table.name
+                        ),
+                    )
+                }),
+            Transform::List(sep) => match &v {
+                Value::Array(items) => items
+                    .iter()
+                    .map(text_of)
+                    .collect::<Result<Vec<String>, Failure>>()
+                    .map(|parts| Value::String(parts.join(sep))),
+                _ => Err(Failure::new("type", "规范值应为数组 (canonical array)")),
+            },
+            Transform::Integer(form) => match (&v, form) {
+                (Value::Number(n), IntegerForm::Text) => Ok(Value::String(n.to_string())),
+                (Value::Number(_), IntegerForm::Number) => Ok(v),
+                _ => Err(Failure::new("integer", "规范值应为整数 (canonical integer)")),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn id_numbers_normalise_inbound_only() {
+        let t = Transform::IdNumber;
+        assert_eq!(
+            t.inbound(json!("11010519491231002x")).unwrap(),
+            json!("11010519491231002X")
+        );
+        assert_eq!(
+            t.inbound(json!("110105491231002")).unwrap(),
+            json!("11010519491231002X")
+        );
+        assert_eq!(t.inbound(json!("bad")).unwrap(), json!("bad"));
+        assert_eq!(
+            t.outbound(json!("11010519491231002X")).unwrap(),
+            json!("11010519491231002X")
+        );
+    }
+
+    #[test]
+    fn division12_round_trip() {
+        let t = Transform::Division12;
+        assert_eq!(t.inbound(json!("511602000000")).unwrap(), json!("511602"));
+        assert_eq!(t.outbound(json!("511602")).unwrap(), json!("511602000000"));
+        assert_eq!(
+            t.inbound(json!("511602001000")).unwrap(),
+            json!("511602001000")
+        );
+    }
+
+    #[test]
+    fn integers_and_types() {
+        let t = Transform::Integer(IntegerForm::Text);
+        assert_eq!(t.inbound(json!("1000000")).unwrap(), json!(1_000_000));
+        assert_eq!(t.outbound(json!(1_000_000)).unwrap(), json!("1000000"));
+        assert_eq!(t.inbound(json!("-1")).unwrap_err().rule, "integer");
+        assert_eq!(Transform::Trim.inbound(json!({})).unwrap_err().rule, "type");
+        assert_eq!(Transform::Trim.inbound(json!(12)).unwrap(), json!("12"));
+    }
+}

@@ -1,0 +1,61 @@
+//! Text clean-ups provinces need inbound: full-width digits and letters (输入法 全角), stray spaces,
+//! lower-case check characters. They only normalise; nothing is ever written back full-width.
+
+/// Full-width ASCII (U+FF01–U+FF5E) to its half-width form and the ideographic space (U+3000) to a
+/// space: `１３８１２３４５６７８` → `13812345678`. Other characters, 汉字 included, are kept.
+pub fn halfwidth(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            _ => c,
+        })
+        .collect()
+}
+
+/// Spaces at both ends removed, the ideographic space and no-break space included.
+pub fn trim(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}' || c == '\u{FEFF}')
+}
+
+/// 复姓 (two-character surnames) a name split must keep together. Not exhaustive: a name whose
+/// surname is not listed is split after its first character, and a province that splits
+/// differently round-trips only if it sends the split this rule would make.
+pub const COMPOUND_SURNAMES: &[&str] = &[
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
+    "夏侯", "轩辕", "令狐", "端木", "独孤", "南宫", "西门", "呼延", "歐陽", "諸葛", "司馬",
+];
+
+/// Splits a full name into (surname, given name).
+pub fn split_name(name: &str) -> (&str, &str) {
+    if let Some(s) = COMPOUND_SURNAMES.iter().find(|s| name.starts_with(**s))
+        && name.len() > s.len()
+    {
+        return name.split_at(s.len());
+    }
+    match name.char_indices().nth(1) {
+        Some((i, _)) => name.split_at(i),
+        None => (name, ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cleanups() {
+        assert_eq!(halfwidth("１３８１２３４５６７８"), "13812345678");
+        assert_eq!(halfwidth("４４０１０６ＡＢ　号"), "440106AB 号");
+        assert_eq!(trim("\u{3000} 张三 \t"), "张三");
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(split_name("欧阳娜娜"), ("欧阳", "娜娜"));
+        assert_eq!(split_name("李明"), ("李", "明"));
+        assert_eq!(split_name("陳嘉欣"), ("陳", "嘉欣"));
+        assert_eq!(split_name("王"), ("王", ""));
+        assert_eq!(split_name(""), ("", ""));
+    }
+}

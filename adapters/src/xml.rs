@@ -1,0 +1,435 @@
+//! A small XML reader and writer for the element/text trees provinces exchange
+//! (`<APPROVEDATAINFO><SQRXM>…</SQRXM>…</APPROVEDATAINFO>`), hand-written to stay small and
+//! strict: no DTDs (so no entity expansion attacks), the five predefined entities and character
+//! references only, bounded depth, and a precise error with line and column for broken input.
+//!
+//! The tree maps to JSON the way the engine reads it: an element with only text is a string, an
+//! element with children is an object, a repeated element is an array, attributes are `@name`
+//! members and text beside children is `#text`.
+
+use serde_json::{Map, Value};
+
+use crate::engine::Known;
+
+/// Deeper nesting than this is refused (real forms are three or four levels deep).
+pub const MAX_DEPTH: usize = 64;
+
+/// Why a document could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("XML line {line}, column {column}: {message}")]
+pub struct XmlError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// The root element's name and content.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub root: String,
+    pub content: Value,
+}
+
+struct Reader<'a> {
+    s: &'a str,
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn err(&self, message: impl Into<String>) -> XmlError {
+        let before = &self.s[..self.pos.min(self.s.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        XmlError {
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    fn rest(&self) -> &'a str {
+        &self.s[self.pos..]
+    }
+
+    fn eat(&mut self, prefix: &str) -> bool {
+        if self.rest().starts_with(prefix) {
+            self.pos += prefix.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn skip_ws(&mut self) {
+        let n = self.rest().len() - self.rest().trim_start().len();
+        self.pos += n;
+    }
+
+    fn until(&mut self, end: &str, what: &str) -> Result<&'a str, XmlError> {
+        match self.rest().find(end) {
+            Some(i) => {
+                let out = &self.rest()[..i];
+                self.pos += i + end.len();
+                Ok(out)
+            }
+            None => Err(self.err(format!("unterminated {what}"))),
+        }
+    }
+
+    /// Comments, processing instructions and whitespace between elements.
+    fn skip_misc(&mut self) -> Result<(), XmlError> {
+        loop {
+            self.skip_ws();
+            if self.eat("<!--") {
+                self.until("-->", "comment")?;
+            } else if self.rest().starts_with("<?") {
+                self.pos += 2;
+                self.until("?>", "processing instruction")?;
+            } else if self.rest().starts_with("<!DOCTYPE") || self.rest().starts_with("<!doctype") {
+                return Err(self.err("DOCTYPE declarations are not accepted"));
+            } else {
+                return Ok(());
+            }
+        }
+    }
+
+    fn name(&mut self) -> Result<&'a str, XmlError> {
+        let rest = self.rest();
+        let end = rest
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace() || matches!(c, '>' | '/' | '=' | '<' | '"' | '\''))
+            .map_or(rest.len(), |(i, _)| i);
+        let name = &rest[..end];
+        let ok = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_' || c == ':')
+            && name
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '-' | '.'));
+        if !ok {
+            return Err(self.err("expected an element or attribute name"));
+        }
+        self.pos += end;
+        Ok(name)
+    }
+
+    fn element(&mut self, depth: usize) -> Result<(String, Value), XmlError> {
+        if depth > MAX_DEPTH {
+            return Err(self.err(format!("elements nest deeper than {MAX_DEPTH}")));
+        }
+        if !self.eat("<") {
+            return Err(self.err("expected '<'"));
+        }
+        let name = self.name()?.to_string();
+        let mut attrs: Vec<(String, String)> = Vec::new();
+        loop {
+            self.skip_ws();
+            if self.eat("/>") {
+                return Ok((name, finish(attrs, Vec::new(), String::new())));
+            }
+            if self.eat(">") {
+                break;
+            }
+            let key = self.name()?.to_string();
+            self.skip_ws();
+            if !self.eat("=") {
+                return Err(self.err("expected '=' after an attribute name"));
+            }
+            self.skip_ws();
+            let quote = if self.eat("\"") {
+                "\""
+            } else if self.eat("'") {
+                "'"
+            } else {
+                return Err(self.err("attribute values are quoted"));
+            };
+            let raw = self.until(quote, "attribute value")?;
+            let value = unescape(raw).map_err(|m| self.err(m))?;
+            if attrs.iter().any(|(k, _)| *k == key) {
+                return Err(self.err(format!("attribute {key} given twice")));
+            }
+            attrs.push((key, value));
+        }
+        let mut children: Vec<(String, Value)> = Vec::new();
+        let mut text = String::new();
+        loop {
+            if self.rest().is_empty() {
+                return Err(self.err(format!("element <{name}> is not closed")));
+            }
+            if self.eat("</") {
+                let close = self.name()?;
+                if close != name {
+                    return Err(self.err(format!("</{close}> closes <{name}>")));
+                }
+                self.skip_ws();
+                if !self.eat(">") {
+                    return Err(self.err("expected '>'"));
+                }
+                break;
+            }
+            if self.eat("<!--") {
+                self.until("-->", "comment")?;
+            } else if self.eat("<![CDATA[") {
+                text.push_str(self.until("]]>", "CDATA section")?);
+            } else if self.rest().starts_with("<?") {
+                self.pos += 2;
+                self.until("?>", "processing instruction")?;
+            } else if self.rest().starts_with("<!") {
+                return Err(self.err("declarations are not accepted inside elements"));
+            } else if self.rest().starts_with('<') {
+                children.push(self.element(depth + 1)?);
+            } else {
+                let end = self.rest().find('<').unwrap_or(self.rest().len());
+                let raw = &self.rest()[..end];
+                text.push_str(&unescape(raw).map_err(|m| self.err(m))?);
+                self.pos += end;
+            }
+        }
+        Ok((name, finish(attrs, children, text)))
+    }
+}
+
+fn finish(attrs: Vec<(String, String)>, children: Vec<(String, Value)>, text: String) -> Value {
+    if attrs.is_empty() && children.is_empty() {
+        return Value::String(text);
+    }
+    let mut map = Map::new();
+    for (k, v) in attrs {
+        map.insert(format!("@{k}"), Value::String(v));
+    }
+    for (k, v) in children {
+        match map.get_mut(&k) {
+            Some(Value::Array(items)) => items.push(v),
+            Some(existing) => {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, v]);
+            }
+            None => {
+                map.insert(k, v);
+            }
+        }
+    }
+    if !text.trim().is_empty() {
+        map.insert("#text".into(), Value::String(text));
+    }
+    Value::Object(map)
+}
+
+fn unescape(raw: &str) -> Result<String, String> {
+    if !raw.contains('&') {
+        return Ok(raw.to_string());
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i + 1..];
+        let end = rest
+            .find(';')
+            .filter(|&e| e <= 10)
+            .ok_or_else(|| "'&' must start an entity such as &amp;".to_string())?;
+        let entity = &rest[..end];
+        let c = match entity {
+            "lt" => '<',
+            "gt" => '>',
+            "amp" => '&',
+            "quot" => '"',
+            "apos" => '\'',
+            _ => {
+                let code = if let Some(hex) = entity
+                    .strip_prefix("#x")
+                    .or_else(|| entity.strip_prefix("#X"))
+                {
+                    u32::from_str_radix(hex, 16).ok()
+                } else if let Some(dec) = entity.strip_prefix('#') {
+                    dec.parse::<u32>().ok()
+                } else {
+                    None
+                };
+                code.and_then(char::from_u32)
+                    .filter(|c| *c != '\0')
+                    .ok_or_else(|| format!("unknown entity &{entity};"))?
+            }
+        };
+        out.push(c);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Reads a whole document (after the caller decoded it to text).
+pub fn parse(text: &str) -> Result<Document, XmlError> {
+    let mut r = Reader {
+        s: text.strip_prefix('\u{FEFF}').unwrap_or(text),
+        pos: 0,
+    };
+    r.skip_misc()?;
+    if r.rest().is_empty() {
+        return Err(r.err("the document is empty"));
+    }
+    let (root, content) = r.element(0)?;
+    r.skip_misc()?;
+    if !r.rest().is_empty() {
+        return Err(r.err("content after the root element"));
+    }
+    Ok(Document { root, content })
+}
+
+/// The `encoding` of an XML declaration (`<?xml version="1.0" encoding="GBK"?>`), read from the
+/// ASCII bytes at the start, before the document can be decoded.
+pub fn declared_encoding(bytes: &[u8]) -> Option<String> {
+    let head = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if !head.starts_with(b"<?xml") {
+        return None;
+    }
+    let end = head.iter().position(|&b| b == b'>')?;
+    let decl = std::str::from_utf8(&head[..end]).ok()?;
+    let at = decl.find("encoding")?;
+    let rest = decl[at + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let body = &rest[1..];
+    Some(body[..body.find(quote)?].to_string())
+}
+
+fn escape(s: &str, out: &mut String, attribute: bool) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if attribute => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+}
+
+fn text_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Writes `content` as the document `<root>…</root>`, children in the order `known` gives (the
+/// spec's order), two-space indented, with a declaration naming `encoding`.
+pub fn write(root: &str, content: &Value, known: &Known, encoding: &str) -> String {
+    let mut out = format!("<?xml version=\"1.0\" encoding=\"{encoding}\"?>\n");
+    element(root, content, Some(known), 0, &mut out);
+    out
+}
+
+fn element(name: &str, v: &Value, known: Option<&Known>, depth: usize, out: &mut String) {
+    let indent = "  ".repeat(depth);
+    match v {
+        Value::Array(items) => {
+            let item_known = known.and_then(Known::item).or(known);
+            for it in items {
+                element(name, it, item_known, depth, out);
+            }
+        }
+        Value::Object(map) => {
+            out.push_str(&indent);
+            out.push('<');
+            out.push_str(name);
+            for (k, a) in map.iter().filter(|(k, _)| k.starts_with('@')) {
+                out.push(' ');
+                out.push_str(&k[1..]);
+                out.push_str("=\"");
+                escape(&text_of(a), out, true);
+                out.push('"');
+            }
+            out.push_str(">\n");
+            if let Some(t) = map.get("#text") {
+                out.push_str(&indent);
+                out.push_str("  ");
+                escape(&text_of(t), out, false);
+                out.push('\n');
+            }
+            let mut keys: Vec<&String> = map
+                .keys()
+                .filter(|k| !k.starts_with('@') && *k != "#text")
+                .collect();
+            keys.sort_by_key(|k| known.map_or(usize::MAX, |n| n.rank(k)));
+            for k in keys {
+                let child_known = known.and_then(|n| n.child(k));
+                element(k, &map[k.as_str()], child_known, depth + 1, out);
+            }
+            out.push_str(&indent);
+            out.push_str("</");
+            out.push_str(name);
+            out.push_str(">\n");
+        }
+        scalar => {
+            out.push_str(&indent);
+            out.push('<');
+            out.push_str(name);
+            out.push('>');
+            escape(&text_of(scalar), out, false);
+            out.push_str("</");
+            out.push_str(name);
+            out.push_str(">\n");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_trees() {
+        let d = parse(
+            "<?xml version=\"1.0\"?>\n<!-- c --><R a=\"1\"><X>陳 &amp; &#x4E2D;</X><L><I>1</I><I>2</I></L><E/><C><![CDATA[<b>]]></C></R>",
+        )
+        .unwrap();
+        assert_eq!(d.root, "R");
+        assert_eq!(
+            d.content,
+            json!({"@a": "1", "X": "陳 & 中", "L": {"I": ["1", "2"]}, "E": "", "C": "<b>"})
+        );
+    }
+
+    #[test]
+    fn refuses_broken_documents() {
+        for bad in [
+            "",
+            "<R>",
+            "<R></S>",
+            "<R><X></R>",
+            "<R>&bogus;</R>",
+            "<R>a & b</R>",
+            "<!DOCTYPE R [<!ENTITY x \"y\">]><R/>",
+            "<R/><S/>",
+            "<R a=1/>",
+            "<1R/>",
+            "<R>&#0;</R>",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        let deep = format!("{}{}", "<a>".repeat(100), "</a>".repeat(100));
+        assert!(parse(&deep).unwrap_err().message.contains("deeper"));
+    }
+
+    #[test]
+    fn declared_encodings() {
+        assert_eq!(
+            declared_encoding(b"<?xml version=\"1.0\" encoding=\"GBK\"?><R/>").as_deref(),
+            Some("GBK")
+        );
+        assert_eq!(declared_encoding(b"<R/>"), None);
+    }
+
+    #[test]
+    fn writes_what_it_reads() {
+        let v = json!({"B": "2", "A": {"I": ["x", "y"]}, "C": "<&>"});
+        let text = write("R", &v, &Known::default(), "UTF-8");
+        assert_eq!(parse(&text).unwrap().content, v);
+    }
+}

@@ -1,0 +1,257 @@
+//! What the adapters do with real-world input: normalisation of messy values, every problem at
+//! once in the caller's own field names with personal values masked, warnings that do not
+//! reject, traditional-character matching copies, charsets and XML edge cases.
+
+use serde_json::{Value, json};
+use tongban_adapters::{Adapter, Registry};
+
+fn adapter(region: &str, matter: &str) -> &'static Adapter {
+    Registry::builtin()
+        .expect("builtin specs")
+        .get(region, matter)
+        .unwrap_or_else(|| panic!("no adapter {region}/{matter}"))
+}
+
+fn golden_local(region: &str, file: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/regions/{region}/golden/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn golden_json(region: &str, file: &str) -> Value {
+    serde_json::from_slice(&golden_local(region, file)).unwrap()
+}
+
+#[test]
+fn messy_values_are_normalised_inbound() {
+    let a = adapter("330000", "hukou-transfer");
+    let mut local = golden_json("330000", "hukou-transfer.local.json");
+    let want = golden_json("330000", "hukou-transfer.canonical.json");
+    // Full-width digits and stray ideographic spaces, an old ethnicity name, a 男性 alias.
+    local["申请人"]["身份证号"] = json!("３３０１０６１９９００３０７１２３６");
+    local["申请人"]["姓名"] = json!("\u{3000}李明 ");
+    local["申请人"]["民族"] = json!("崩龙族");
+    local["申请人"]["性别"] = json!("男性");
+    local["申请人"]["出生日期"] = json!("１９９０年３月７日");
+    let t = a.inbound(&local).unwrap_or_else(|r| panic!("{r}"));
+    assert_eq!(t.canonical, want);
+
+    // 15-digit legacy numbers are upgraded; a lower-case x is upper-cased.
+    let a = adapter("340000", "pension-transfer");
+    let mut local = golden_json("340000", "pension-transfer.local.json");
+    local["AAC002"] = json!("110105491231002");
+    local["AAC006"] = json!("19491231");
+    local["AAC004"] = json!("2");
+    local["AAC001"] = json!("11010519491231002x");
+    local["AAC005"] = json!("58");
+    let t = a.inbound(&local).unwrap_or_else(|r| panic!("{r}"));
+    assert_eq!(t.canonical["applicant"]["id_number"], "11010519491231002X");
+    assert_eq!(
+        t.canonical["form"]["insurance_number"],
+        "11010519491231002X"
+    );
+    assert_eq!(t.canonical["applicant"]["ethnicity"], "98");
+}
+
+#[test]
+fn every_problem_at_once_in_the_callers_words_with_personal_data_masked() {
+    let a = adapter("510000", "criminal-record-certificate");
+    let mut local = golden_json("510000", "criminal-record-certificate.local.json");
+    let id = local["SQR_GMSFHM"].as_str().unwrap().to_string();
+    local["SQR_GMSFHM"] = json!(format!("{}0", &id[..17])); // checksum broken
+    local["SQR_XB_DM"] = json!("M"); // not a GB/T 2261.1 code
+    local["SQR_CSRQ"] = json!("19950230"); // not a real date
+    local["SQR_LXDH"] = json!("12345");
+    local["ZMYT_DM"] = json!("07");
+    local["KJD_SSXQDM"] = json!("999999000000");
+    local["SSBM"] = json!("something else");
+    local.as_object_mut().unwrap().remove("BLD_XZQHDM");
+    local["CLXX"][0]["CLDX"] = json!("big");
+    let r = a.inbound(&local).expect_err("must be refused");
+    let by_field: Vec<(&str, &str, &str)> = r
+        .problems
+        .iter()
+        .map(|p| (p.pointer.as_str(), p.canonical.as_str(), p.rule.as_str()))
+        .collect();
+    for expected in [
+        ("/SQR_GMSFHM", "/applicant/id_number", "gb11643-checksum"),
+        ("/SQR_XB_DM", "/applicant/sex", "code"),
+        ("/SQR_CSRQ", "/applicant/birth_date", "date-format"),
+        ("/SQR_LXDH", "/applicant/phone", "phone"),
+        ("/ZMYT_DM", "/form/purpose", "code"),
+        ("/KJD_SSXQDM", "/form/issuing_region", "gb2260-unknown"),
+        ("/SSBM", "", "const"),
+        ("/BLD_XZQHDM", "/handlers", "required"),
+        ("/CLXX/0/CLDX", "/materials/0/size", "integer"),
+    ] {
+        assert!(
+            by_field.contains(&expected),
+            "missing {expected:?} in {by_field:#?}"
+        );
+    }
+    // Labels in Chinese, the field's own name, and masked personal values.
+    let p = r.problems.iter().find(|p| p.field == "SQR_GMSFHM").unwrap();
+    assert_eq!(p.label.as_deref(), Some("公民身份号码"));
+    assert_eq!(
+        p.value.as_deref(),
+        Some(tongban_schemas::mask::id_number(&p_id(&id)).as_str())
+    );
+    let all = serde_json::to_string(&r).unwrap();
+    assert!(!all.contains(&id[..17]), "an ID number in clear: {all}");
+    assert!(!all.contains("何静"), "a name in clear: {all}");
+    assert!(!all.contains("85551234"), "a phone in clear: {all}");
+}
+
+fn p_id(id: &str) -> String {
+    format!("{}0", &id[..17])
+}
+
+#[test]
+fn canonical_findings_are_traced_back_to_local_fields() {
+    // Birth date consistent in form but not with the ID number: the schema's finding, reported
+    // against the province's CSRQ field.
+    let a = adapter("510000", "housing-fund-transfer");
+    let mut local = golden_json("510000", "housing-fund-transfer.local.json");
+    local["SQR_CSRQ"] = json!("19880229");
+    local["ZR_GRZH"] = json!("ab");
+    let r = a.inbound(&local).expect_err("refused");
+    let p = r
+        .problems
+        .iter()
+        .find(|p| p.rule == "birth-date-mismatch")
+        .expect("mismatch found");
+    assert_eq!(
+        (p.pointer.as_str(), p.canonical.as_str()),
+        ("/SQR_CSRQ", "/applicant/birth_date")
+    );
+    let p = r
+        .problems
+        .iter()
+        .find(|p| p.field == "ZR_GRZH")
+        .expect("account");
+    assert_eq!(p.canonical, "/form/to_account");
+    assert_eq!(p.rule, "pattern");
+}
+
+#[test]
+fn a_credit_code_failing_its_check_character_is_only_a_warning() {
+    let a = adapter("500000", "housing-fund-transfer");
+    let mut local = golden_json("500000", "housing-fund-transfer.local.json");
+    local["txnBodyCom"]["zrDwxydm"] = json!("91110000600037341m");
+    let t = a.inbound(&local).unwrap_or_else(|r| panic!("{r}"));
+    assert_eq!(
+        t.canonical["form"]["to_employer"]["credit_code"],
+        "91110000600037341M"
+    );
+    assert_eq!(t.warnings.len(), 1, "{:?}", t.warnings);
+    assert_eq!(t.warnings[0].rule, "gb32100-checksum");
+    assert_eq!(t.warnings[0].pointer, "/txnBodyCom/zrDwxydm");
+}
+
+#[test]
+fn traditional_names_are_kept_with_a_simplified_copy_for_matching() {
+    let a = adapter("440000", "medical-filing");
+    let t = a
+        .translate(&golden_local("440000", "medical-filing.local.json"), None)
+        .unwrap();
+    assert_eq!(t.canonical["applicant"]["name"], "陳嘉欣");
+    assert_eq!(t.matching["/applicant/name"], "陈嘉欣");
+    assert_eq!(
+        t.matching["/applicant/address/detail"],
+        "天河路 385 号 1201 房"
+    );
+    // Chongqing's split name: the copy is of the joined name.
+    let a = adapter("500000", "criminal-record-certificate");
+    let mut local = golden_json("500000", "criminal-record-certificate.local.json");
+    local["txnBodyCom"]["sqrXing"] = json!("馬");
+    let t = a.inbound(&local).unwrap();
+    assert_eq!(t.canonical["applicant"]["name"], "馬丽");
+    assert_eq!(t.matching["/applicant/name"], "马丽");
+}
+
+#[test]
+fn unknown_fields_warn_and_missing_ones_are_named() {
+    let a = adapter("440000", "social-security-card");
+    let mut local = golden_json("440000", "social-security-card.local.json");
+    local["SBLSH"] = json!("4400002024030100001");
+    local["applicant"]["nickname"] = json!("x");
+    let t = a.inbound(&local).unwrap();
+    let unknown: Vec<&str> = t.warnings.iter().map(|w| w.pointer.as_str()).collect();
+    assert_eq!(unknown, ["/SBLSH", "/applicant/nickname"]);
+    local["formData"]
+        .as_object_mut()
+        .unwrap()
+        .remove("applyType");
+    let r = a.inbound(&local).unwrap_err();
+    assert_eq!(r.problems.len(), 1, "{r}");
+    assert_eq!(r.problems[0].pointer, "/formData/applyType");
+    assert_eq!(r.problems[0].rule, "required");
+}
+
+#[test]
+fn xml_charsets_follow_the_content_type_then_the_declaration() {
+    let a = adapter("310000", "social-security-card");
+    let gbk = golden_local("310000", "social-security-card.local.xml");
+    let want = golden_json("310000", "social-security-card.canonical.json");
+    assert_eq!(
+        a.translate(&gbk, Some("application/xml; charset=GBK"))
+            .unwrap()
+            .canonical,
+        want
+    );
+    assert_eq!(
+        a.translate(&gbk, None).unwrap().canonical,
+        want,
+        "declaration says GBK"
+    );
+    // The same document re-encoded as UTF-8 and declared so by the Content-Type.
+    let text = encoding_rs::GBK
+        .decode(&gbk)
+        .0
+        .replace("encoding=\"GBK\"", "encoding=\"UTF-8\"");
+    assert_eq!(
+        a.translate(text.as_bytes(), Some("application/xml; charset=utf-8"))
+            .unwrap()
+            .canonical,
+        want
+    );
+    // GBK bytes declared as UTF-8 are refused, not mangled.
+    let r = a
+        .translate(&gbk, Some("application/xml; charset=UTF-8"))
+        .unwrap_err();
+    assert_eq!(r.problems[0].rule, "encoding");
+    let r = a
+        .translate(&gbk, Some("application/xml; charset=ISO-8859-1"))
+        .unwrap_err();
+    assert_eq!(r.problems[0].rule, "charset");
+    let r = a.translate(b"<OTHER/>", None).unwrap_err();
+    assert_eq!(r.problems[0].rule, "xml-root");
+    let r = a
+        .translate(b"<APPROVEDATAINFO><SXBM>x</APPROVEDATAINFO>", None)
+        .unwrap_err();
+    assert_eq!(r.problems[0].rule, "xml-syntax");
+}
+
+#[test]
+fn characters_gbk_cannot_hold_become_character_references() {
+    // 𬱖 is outside GBK: written as a character reference, read back intact.
+    let a = adapter("310000", "pension-transfer");
+    let mut canonical = golden_json("310000", "pension-transfer.canonical.json");
+    canonical["applicant"]["name"] = json!("陶喆𬱖");
+    let bytes = a.render(&canonical).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("&#"), "{text}");
+    assert_eq!(a.translate(&bytes, None).unwrap().canonical, canonical);
+}
+
+#[test]
+fn outbound_names_the_local_field_when_a_value_has_no_local_code() {
+    let a = adapter("440000", "medical-filing");
+    let mut canonical = golden_json("440000", "medical-filing.canonical.json");
+    canonical["applicant"]["sex"] = json!("5");
+    let r = a.outbound(&canonical).unwrap_err();
+    assert_eq!(r.problems[0].pointer, "/applicant/gender");
+    assert_eq!(r.problems[0].rule, "code-outbound");
+}

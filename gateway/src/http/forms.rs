@@ -1,0 +1,275 @@
+//! Local forms: a region submits (or dry-runs) its own form through its adapter, and reads an
+//! application back in its own dialect.
+//!
+//! - `POST /v1/regions/{region}/forms/{matter}`: translate, then the normal submit path
+//!   ([`crate::service::Gateway::submit`]) with the canonical body.
+//! - `POST /v1/regions/{region}/translate/{matter}`: the translation only (canonical body, warnings,
+//!   the simplified-character matching copy), or the problems.
+//! - `GET /v1/applications/{id}?view=local`: the application as the calling region's local form.
+//!
+//! A refused form answers 422 problem+json whose `errors` each name the caller's own field
+//! (`pointer`, `field`, `label`), the canonical path, the rule and the masked value.
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tongban_adapters::{Adapter, LocalProblem, Rejection};
+
+use super::AppState;
+use super::auth::Caller;
+use super::body;
+use super::problem::Problem;
+use crate::auth::Principal;
+use crate::log::EventLog;
+use crate::projections::ApplicationView;
+use crate::service::SubmitRequest;
+
+/// The calling region's adapter for `matter`, after checking the caller is `region`.
+fn adapter_for(
+    principal: &Principal,
+    region: &str,
+    matter: &str,
+) -> Result<&'static Adapter, Problem> {
+    if principal.region() != Some(region) {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Not allowed for this region",
+            format!("only region {region}'s own tokens submit its local forms"),
+        ));
+    }
+    let registry = crate::adapters::registry().map_err(|e| {
+        tracing::error!(error = %e, "adapter specs do not compile");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "the adapter specs do not compile; see the gateway log",
+        )
+    })?;
+    registry
+        .get(region, matter)
+        .map(|a| a.as_ref())
+        .ok_or_else(|| {
+            let have = registry.matters_of(region);
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "no-adapter",
+                "No adapter for this region and matter",
+                if have.is_empty() {
+                    format!("region {region} has no local-form adapters")
+                } else {
+                    format!(
+                        "region {region} has no adapter for {matter:?}; it has: {}",
+                        have.join(", ")
+                    )
+                },
+            )
+        })
+}
+
+/// The body must be sent in the adapter's format (its charset may vary: the parameter is read).
+fn check_media_type(adapter: &Adapter, headers: &HeaderMap) -> Result<Option<String>, Problem> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or("");
+    let essence = text
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let ok = match adapter.format {
+        tongban_adapters::spec::Format::Json => {
+            essence == "application/json" || essence.ends_with("+json")
+        }
+        tongban_adapters::spec::Format::Xml => {
+            essence == "application/xml" || essence == "text/xml" || essence.ends_with("+xml")
+        }
+    };
+    if ok {
+        Ok(Some(text.to_string()))
+    } else {
+        Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported content type",
+            format!(
+                "region {}'s {} form is sent as {} (got {text:?})",
+                adapter.region,
+                adapter.matter.code,
+                adapter.content_type()
+            ),
+        ))
+    }
+}
+
+/// 422 problem+json listing every local problem (a superset of the usual `errors` entries).
+fn rejected(adapter: &Adapter, rejection: &Rejection) -> Response {
+    let problem = json!({
+        "type": "urn:tongban:problem:invalid-local-form",
+        "title": "The local form is not valid",
+        "status": 422,
+        "detail": format!(
+            "the {} form for {} has {} problem(s)",
+            adapter.region,
+            adapter.matter.code,
+            rejection.problems.len()
+        ),
+        "region": adapter.region,
+        "matter": adapter.matter.code,
+        "errors": rejection.problems,
+        "warnings": rejection.warnings,
+    });
+    problem_json(StatusCode::UNPROCESSABLE_ENTITY, &problem)
+}
+
+fn problem_json(status: StatusCode, body: &Value) -> Response {
+    let mut res = (status, serde_json::to_vec(body).unwrap_or_default()).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    res
+}
+
+pub async fn translate<L: EventLog>(
+    State(_): State<AppState<L>>,
+    Caller(principal): Caller,
+    Path((region, matter)): Path<(String, String)>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, Problem> {
+    let adapter = adapter_for(&principal, &region, &matter)?;
+    let content_type = check_media_type(adapter, &headers)?;
+    Ok(match adapter.translate(&bytes, content_type.as_deref()) {
+        Ok(t) => Json(json!({
+            "canonical": t.canonical,
+            "warnings": t.warnings,
+            "matching": t.matching,
+        }))
+        .into_response(),
+        Err(r) => rejected(adapter, &r),
+    })
+}
+
+pub async fn submit<L: EventLog>(
+    State(s): State<AppState<L>>,
+    Caller(principal): Caller,
+    Path((region, matter)): Path<(String, String)>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, Problem> {
+    let adapter = adapter_for(&principal, &region, &matter)?;
+    let key = match headers.get("idempotency-key") {
+        Some(v) => Some(v.to_str().map_err(|_| {
+            Problem::bad_request(
+                "header:Idempotency-Key",
+                "ascii",
+                "Idempotency-Key must be visible ASCII",
+            )
+        })?),
+        None => None,
+    };
+    let content_type = check_media_type(adapter, &headers)?;
+    let translation = match adapter.translate(&bytes, content_type.as_deref()) {
+        Ok(t) => t,
+        Err(r) => return Ok(rejected(adapter, &r)),
+    };
+    let request: SubmitRequest = body::typed(translation.canonical)?;
+    let outcome = s.gateway.submit(&principal, request, key).await?;
+    let status = if outcome.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let location = format!("/v1/applications/{}", outcome.id);
+    let mut body = serde_json::to_value(&outcome).unwrap_or_default();
+    if let Value::Object(m) = &mut body {
+        m.insert(
+            "warnings".into(),
+            serde_json::to_value(&translation.warnings).unwrap_or_default(),
+        );
+    }
+    Ok((status, [(header::LOCATION, location)], Json(body)).into_response())
+}
+
+/// The canonical submission of an application, as its adapters read it.
+fn canonical_of(view: &ApplicationView) -> Value {
+    let rendered = super::applications::render(view);
+    json!({
+        "matter": rendered["matter"],
+        "mode": rendered["mode"],
+        "origin": rendered["origin"],
+        "handlers": rendered["handlers"],
+        "applicant": rendered["applicant"],
+        "form": rendered["form"],
+        "materials": rendered["materials"],
+    })
+}
+
+/// `GET /v1/applications/{id}?view=local`: the application in the calling region's dialect, with
+/// its status and seq in headers (the local form has no place for them).
+pub fn local_view(principal: &Principal, view: &ApplicationView) -> Result<Response, Problem> {
+    let Some(region) = principal.region() else {
+        return Err(Problem::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "no-local-form",
+            "No local form for operators",
+            "operators have no local dialect; read the canonical view",
+        ));
+    };
+    let canonical = canonical_of(view);
+    let matter = canonical["matter"].as_str().unwrap_or("").to_string();
+    let registry = crate::adapters::registry().map_err(|_| {
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "the adapter specs do not compile; see the gateway log",
+        )
+    })?;
+    let Some(adapter) = registry.get(region, &matter) else {
+        return Err(Problem::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "no-local-form",
+            "No local form for this matter",
+            format!(
+                "region {region} has no adapter for {matter:?}, so the application cannot be shown in its local form; read the canonical view (without ?view=local)"
+            ),
+        ));
+    };
+    match adapter.render(&canonical) {
+        Ok(bytes) => {
+            let mut res = Response::new(Body::from(bytes));
+            let headers = res.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(&adapter.content_type()) {
+                headers.insert(header::CONTENT_TYPE, v);
+            }
+            if let Ok(v) = HeaderValue::from_str(view.state.status.as_str()) {
+                headers.insert("x-tongban-status", v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&view.state.seq.to_string()) {
+                headers.insert("x-tongban-seq", v);
+            }
+            Ok(res)
+        }
+        Err(r) => {
+            let problems: Vec<&LocalProblem> = r.problems.iter().collect();
+            Ok(problem_json(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &json!({
+                    "type": "urn:tongban:problem:no-local-form",
+                    "title": "The application cannot be written in this region's local form",
+                    "status": 422,
+                    "detail": format!("{} value(s) have no local equivalent in region {region}'s {matter} form", problems.len()),
+                    "errors": problems,
+                }),
+            ))
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! `tongban adapt`: translate a province's local form on stdin to the canonical submission body
+//! (or, with `--reverse`, a canonical body to the local form), through the same adapters the
+//! gateway uses. Offline: needs no data directory and no running gateway.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use tongban_adapters::Registry;
+
+use super::{Args, CliError};
+
+pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
+    let specs = args.value("specs");
+    let list = args.flag("list");
+    let registry = match &specs {
+        Some(dir) => Registry::with_dir(Path::new(dir))?,
+        None => Registry::builtin()?.clone(),
+    };
+    if list {
+        args.finish()?;
+        for a in registry.all() {
+            println!(
+                "{}\t{}\t{}\t{}",
+                a.region,
+                a.matter.code,
+                a.content_type(),
+                a.title.as_deref().unwrap_or("")
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let region = args
+        .value("region")
+        .ok_or_else(|| CliError("--region <code> is required".into()))?;
+    let matter = args
+        .value("matter")
+        .ok_or_else(|| CliError("--matter <code> is required".into()))?;
+    let reverse = args.flag("reverse");
+    let charset = args.value("charset");
+    args.finish()?;
+    let adapter = registry.get(&region, &matter).ok_or_else(|| {
+        let have = registry.matters_of(&region);
+        CliError(if have.is_empty() {
+            format!("no adapters for region {region} (tongban adapt --list shows them)")
+        } else {
+            format!(
+                "region {region} has no adapter for {matter}; it has: {}",
+                have.join(", ")
+            )
+        })
+    })?;
+    let mut input = Vec::new();
+    std::io::stdin().read_to_end(&mut input)?;
+    let mut out = std::io::stdout().lock();
+    if reverse {
+        let canonical: serde_json::Value = serde_json::from_slice(&input)
+            .map_err(|e| CliError(format!("stdin is not canonical JSON: {e}")))?;
+        match adapter.render(&canonical) {
+            Ok(bytes) => {
+                out.write_all(&bytes)?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(rejection) => {
+                eprintln!("cannot write the {region} form:\n{rejection}");
+                Ok(ExitCode::from(1))
+            }
+        }
+    } else {
+        let content_type = charset.map(|c| format!("{}; charset={c}", adapter.content_type()));
+        match adapter.translate(&input, content_type.as_deref()) {
+            Ok(t) => {
+                for w in &t.warnings {
+                    eprintln!("warning: {w}");
+                }
+                for (path, simplified) in &t.matching {
+                    // A simplified copy for matching: printed only when asked for the form itself,
+                    // and to the terminal, never to a log.
+                    eprintln!("matching copy {path}: {simplified}");
+                }
+                let mut text = serde_json::to_string_pretty(&t.canonical)?;
+                text.push('\n');
+                out.write_all(text.as_bytes())?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(rejection) => {
+                eprintln!(
+                    "the {region} form for {matter} has {} problem(s):\n{rejection}",
+                    rejection.problems.len()
+                );
+                for w in &rejection.warnings {
+                    eprintln!("warning: {w}");
+                }
+                Ok(ExitCode::from(1))
+            }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! End to end, against the real binary: regions submit their own local forms through their
+//! adapters (JSON and GBK XML), dry-run translations, read applications back in their own
+//! dialect, and get every problem of a broken form at once in their own field names — with no
+//! personal data in the gateway's log.
+
+mod common;
+
+use common::{Gateway, TempDir, tokens};
+use serde_json::{Value, json};
+
+fn golden(region: &str, file: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/adapters/regions/{region}/golden/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("golden file")
+}
+
+#[test]
+fn local_forms_in_and_out_over_http() {
+    let dir = TempDir::new("forms");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let as_region = |code: &str| gw.client(Some(&tokens[code]));
+    let shanghai = as_region("310000");
+    let xml = [("Content-Type", "application/xml; charset=GBK")];
+
+    // Dry run: the GBK XML form of 上海 becomes exactly the canonical golden body.
+    let form = golden("310000", "social-security-card.local.xml");
+    let r = shanghai
+        .send(
+            "POST",
+            "/v1/regions/310000/translate/social-security-card",
+            &xml,
+            Some(&form),
+        )
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let want: Value =
+        serde_json::from_slice(&golden("310000", "social-security-card.canonical.json")).unwrap();
+    assert_eq!(r.json()["canonical"], want);
+
+    // Submit it: 201, then the normal lifecycle applies (the lead handler 440000 sees it).
+    let r = shanghai
+        .send(
+            "POST",
+            "/v1/regions/310000/forms/social-security-card",
+            &[xml[0], ("Idempotency-Key", "sh-ssc-1")],
+            Some(&form),
+        )
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let canonical = as_region("440000")
+        .get(&format!("/v1/applications/{id}"))
+        .json();
+    assert_eq!(canonical["applicant"], want["applicant"]);
+    assert_eq!(canonical["status"], "submitted");
+
+    // Read back in each party's own dialect: 上海 gets its GBK XML byte for byte, 广东 camelCase.
+    let r = shanghai.get(&format!("/v1/applications/{id}?view=local"));
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/xml; charset=GBK")
+    );
+    assert_eq!(r.header("x-tongban-status"), Some("submitted"));
+    assert_eq!(r.body, form, "the local view equals the form sent");
+    let r = as_region("440000").get(&format!("/v1/applications/{id}?view=local"));
+    assert_eq!(r.status, 200);
+    let gd = r.json();
+    assert_eq!(gd["SXBM"], "11440000MB2C9237XG4440120002000");
+    assert_eq!(gd["sourceRegion"], "310000");
+    assert_eq!(gd["applicant"]["name"], "顾雪");
+    assert_eq!(gd["formData"]["applyType"], "1");
+
+    // A party whose region has no adapter for the matter: 406, saying so.
+    let hukou = golden("330000", "hukou-transfer.local.json");
+    let r = as_region("330000")
+        .send(
+            "POST",
+            "/v1/regions/330000/forms/hukou-transfer",
+            &[],
+            Some(&hukou),
+        )
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let hukou_id = r.json()["id"].as_str().unwrap().to_string();
+    let r = as_region("340000").get(&format!("/v1/applications/{hukou_id}?view=local"));
+    assert_eq!(r.status, 406);
+    assert_eq!(r.json()["type"], "urn:tongban:problem:no-local-form");
+    assert!(r.json()["detail"].as_str().unwrap().contains("340000"));
+    let r = as_region("510000").get(&format!("/v1/applications/{hukou_id}?view=local"));
+    assert_eq!(r.status, 200, "四川 has a hukou-transfer adapter");
+    assert_eq!(r.json()["QYR_XM"], "李明");
+
+    // Another region's token: 403. No adapter: 404. Wrong format: 415.
+    let r = as_region("440000")
+        .send(
+            "POST",
+            "/v1/regions/310000/forms/social-security-card",
+            &xml,
+            Some(&form),
+        )
+        .unwrap();
+    assert_eq!(r.status, 403);
+    let r = shanghai
+        .send(
+            "POST",
+            "/v1/regions/310000/forms/hukou-transfer",
+            &xml,
+            Some(&form),
+        )
+        .unwrap();
+    assert_eq!(r.status, 404);
+    assert!(
+        r.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("social-security-card")
+    );
+    let r = shanghai.post("/v1/regions/310000/forms/social-security-card", &json!({}));
+    assert_eq!(r.status, 415);
+
+    // A broken form: every problem at once, in 四川's own field names, personal data masked.
+    let mut bad: Value =
+        serde_json::from_slice(&golden("510000", "criminal-record-certificate.local.json"))
+            .unwrap();
+    let id_number = bad["SQR_GMSFHM"].as_str().unwrap().to_string();
+    bad["SQR_GMSFHM"] = json!(format!("{}0", &id_number[..17]));
+    bad["SQR_CSRQ"] = json!("1995-01-01");
+    bad["ZMYT_DM"] = json!("07");
+    let r = as_region("510000").post("/v1/regions/510000/forms/criminal-record-certificate", &bad);
+    assert_eq!(r.status, 422);
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    let p = r.json();
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["SQR_GMSFHM", "SQR_CSRQ", "ZMYT_DM"], "{p}");
+    assert_eq!(p["errors"][0]["canonical"], "/applicant/id_number");
+    assert_eq!(p["errors"][0]["label"], "公民身份号码");
+    let text = String::from_utf8_lossy(&r.body).to_string();
+    assert!(!text.contains(&id_number[..17]));
+
+    // Nothing personal reached the gateway's log.
+    let personal = vec![
+        id_number.clone(),
+        id_number[..17].to_string(),
+        "顾雪".to_string(),
+        "何静".to_string(),
+        want["applicant"]["id_number"].as_str().unwrap().to_string(),
+    ];
+    common::assert_absent_from(&gw.stderr_log, &personal);
+}
