@@ -37,8 +37,10 @@ use crate::envelope::GatewayKey;
 use crate::log::conformance;
 use crate::testnats::NatsCluster;
 
-/// Log connections writing at once (each is one client connection, like one gateway).
-const WRITERS: usize = 3;
+/// Log connections writing at once (each is one client connection, like one gateway): one per
+/// node, given only that node's URL (so whichever node leads, one writer loses its server and
+/// must fail over to servers it learnt from the cluster), and one given every URL.
+const WRITERS: usize = 4;
 /// Concurrent lanes per writer, each on its own applications.
 const LANES: usize = 4;
 /// Events per lane application (1: the submission; then actions).
@@ -51,6 +53,9 @@ const BUDGET: Duration = Duration::from_secs(60);
 /// One acknowledged append.
 #[derive(Debug, Clone)]
 struct Ack {
+    /// Which log connection appended it.
+    writer: usize,
+    at: Instant,
     app: String,
     seq: u64,
     id: String,
@@ -67,6 +72,9 @@ struct Record {
     samples: BTreeMap<String, u64>,
     /// Races lost (a racer's conflict).
     lost: u64,
+    /// Appends acknowledged on a retry after an earlier attempt went unacknowledged: the
+    /// ambiguous ones (the first attempt may have landed), settled without a duplicate.
+    resolved: u64,
     /// Events still unsettled at the deadline (may or may not be stored).
     unsettled: HashSet<String>,
     /// Anything that must not happen.
@@ -90,9 +98,11 @@ impl Shared {
         f(&mut guard)
     }
 
-    fn ack(&self, event: &Envelope, position: u64) {
+    fn ack(&self, writer: usize, event: &Envelope, position: u64) {
         self.note(|r| {
             r.acks.push(Ack {
+                writer,
+                at: Instant::now(),
                 app: event.app.clone(),
                 seq: event.seq,
                 id: event.id.clone(),
@@ -117,12 +127,21 @@ enum Outcome {
 /// Appends `event`, retrying the very same event while the log is unavailable or did not
 /// acknowledge, until it is acknowledged or conflicts.
 async fn settle(log: &JetStreamLog, event: &Envelope, expected: u64, shared: &Shared) -> Outcome {
+    let mut unacknowledged = false;
     loop {
         let (kind, text) = match log.append(event.clone(), expected).await {
-            Ok(position) => return Outcome::Acked(position),
+            Ok(position) => {
+                if unacknowledged {
+                    shared.note(|r| r.resolved += 1);
+                }
+                return Outcome::Acked(position);
+            }
             Err(LogError::Conflict { .. }) => return Outcome::Conflict,
             Err(LogError::Unavailable(m)) => ("unavailable", m),
-            Err(LogError::Storage(m)) => ("not acknowledged", m),
+            Err(LogError::Storage(m)) => {
+                unacknowledged = true;
+                ("not acknowledged", m)
+            }
             Err(other) => return Outcome::Failed(format!("{other:?}")),
         };
         shared.note(|r| {
@@ -138,7 +157,7 @@ async fn settle(log: &JetStreamLog, event: &Envelope, expected: u64, shared: &Sh
 }
 
 /// Chains of events on fresh applications only this lane writes.
-async fn lane(log: JetStreamLog, shared: Arc<Shared>) {
+async fn lane(writer: usize, log: JetStreamLog, shared: Arc<Shared>) {
     while !shared.stopped() {
         let app = crate::ids::new_v7();
         let mut prev = String::new();
@@ -149,7 +168,7 @@ async fn lane(log: JetStreamLog, shared: Arc<Shared>) {
             let event = conformance::event(&app, seq, &prev);
             match settle(&log, &event, seq - 1, &shared).await {
                 Outcome::Acked(position) => {
-                    shared.ack(&event, position);
+                    shared.ack(writer, &event, position);
                     prev = event.hash.clone();
                 }
                 Outcome::Conflict => {
@@ -174,7 +193,7 @@ async fn lane(log: JetStreamLog, shared: Arc<Shared>) {
 }
 
 /// Reads the application and appends its next event, racing the other racers on it.
-async fn racer(log: JetStreamLog, app: String, shared: Arc<Shared>) {
+async fn racer(writer: usize, log: JetStreamLog, app: String, shared: Arc<Shared>) {
     while !shared.stopped() {
         let events = match log.read(&app).await {
             Ok(events) => events,
@@ -191,7 +210,7 @@ async fn racer(log: JetStreamLog, app: String, shared: Arc<Shared>) {
         let prev = events.last().map(|e| e.hash.clone()).unwrap_or_default();
         let event = conformance::event(&app, n + 1, &prev);
         match settle(&log, &event, n, &shared).await {
-            Outcome::Acked(position) => shared.ack(&event, position),
+            Outcome::Acked(position) => shared.ack(writer, &event, position),
             Outcome::Conflict => shared.note(|r| r.lost += 1),
             Outcome::Unsettled => {
                 shared.note(|r| r.unsettled.insert(event.id.clone()));
@@ -205,8 +224,13 @@ async fn racer(log: JetStreamLog, app: String, shared: Arc<Shared>) {
     }
 }
 
-fn cluster_config(cluster: &NatsCluster) -> JetStreamConfig {
-    let mut c = JetStreamConfig::new(cluster.urls());
+/// Every node's URL, or only `node`'s.
+fn cluster_config(cluster: &NatsCluster, node: Option<usize>) -> JetStreamConfig {
+    let url = match node {
+        Some(i) => cluster.node(i).url(),
+        None => cluster.urls(),
+    };
+    let mut c = JetStreamConfig::new(url);
     c.replicas = 3;
     c.op_timeout = Duration::from_secs(2);
     c
@@ -351,8 +375,9 @@ async fn read_replica(
     for _ in 0..20 {
         let leader = wait_leader(log, None, Duration::from_secs(10)).await;
         if leader.as_deref() != Some(name.as_str()) {
-            if let Err(e) = step_down(log, stream, &name).await {
-                eprintln!("{e}");
+            match step_down(log, stream, &name).await {
+                Ok(()) => eprintln!("stepped {leader:?} down for {name}"),
+                Err(e) => eprintln!("{e}"),
             }
             wait_leader(log, leader.as_deref(), Duration::from_secs(10)).await;
             continue;
@@ -377,10 +402,10 @@ async fn killing_the_stream_leader_under_load_loses_and_duplicates_nothing() {
     let started = Instant::now();
     let mut cluster = NatsCluster::start();
     let cluster_up = started.elapsed();
-    let config = cluster_config(&cluster);
-    let mut logs = Vec::new();
-    for _ in 0..WRITERS {
-        logs.push(open_log(&config, &cluster).await);
+    let config = cluster_config(&cluster, None);
+    let mut logs = vec![open_log(&config, &cluster).await];
+    for node in 0..WRITERS - 1 {
+        logs.push(open_log(&cluster_config(&cluster, Some(node)), &cluster).await);
     }
     let info = stream_info(&logs[0]).await.expect("stream info");
     assert_eq!(info.config.num_replicas, 3, "the log created an R3 stream");
@@ -397,15 +422,15 @@ async fn killing_the_stream_leader_under_load_loses_and_duplicates_nothing() {
         let app = crate::ids::new_v7();
         let first = conformance::event(&app, 1, "");
         let position = logs[0].append(first.clone(), 0).await.expect("first event");
-        shared.ack(&first, position);
+        shared.ack(0, &first, position);
         contested.push(app);
     }
-    for log in &logs {
+    for (writer, log) in logs.iter().enumerate() {
         for _ in 0..LANES {
-            tasks.spawn(lane(log.clone(), shared.clone()));
+            tasks.spawn(lane(writer, log.clone(), shared.clone()));
         }
         for app in &contested {
-            tasks.spawn(racer(log.clone(), app.clone(), shared.clone()));
+            tasks.spawn(racer(writer, log.clone(), app.clone(), shared.clone()));
         }
     }
 
@@ -421,6 +446,7 @@ async fn killing_the_stream_leader_under_load_loses_and_duplicates_nothing() {
         }
     };
     wait_acks(300, Duration::from_secs(10)).await;
+    let loaded = started.elapsed();
 
     let leader = stream_leader(&logs[0]).await.expect("a stream leader");
     let victim = cluster
@@ -439,6 +465,7 @@ async fn killing_the_stream_leader_under_load_loses_and_duplicates_nothing() {
                 cluster.logs()
             )
         });
+    let elected = killed.elapsed();
     let after = wait_acks(before + 200, Duration::from_secs(20)).await;
     assert!(
         after >= before + 200,
@@ -471,12 +498,14 @@ async fn killing_the_stream_leader_under_load_loses_and_duplicates_nothing() {
 
     let record = shared.note(std::mem::take);
     eprintln!(
-        "cluster fault test: cluster up in {cluster_up:?}; killed leader {leader} after {before} \
-         acks; new leader {new_leader}; {} more acks within {failover:?}; writers settled in \
-         {settled_in:?}; caught up at {caught_up:?}; {} acks, {} events stored, {} races lost; \
-         retried {:?}; samples {:?}; unsettled {}; total {:?}",
+        "cluster fault test: cluster up in {cluster_up:?}; killed leader {leader} at {loaded:?} \
+         after {before} acks; new leader {new_leader} reported {elected:?} after the kill; {} \
+         more acks within {failover:?}; writers settled in \
+         {settled_in:?}; caught up at {caught_up:?}; {} acks ({} after an unacknowledged attempt), {} events \
+         stored, {} races lost; retried {:?}; samples {:?}; unsettled {}; total {:?}",
         after - before,
         record.acks.len(),
+        record.resolved,
         last,
         record.lost,
         record.retried,
@@ -485,6 +514,20 @@ async fn killing_the_stream_leader_under_load_loses_and_duplicates_nothing() {
         started.elapsed()
     );
     assert!(record.failures.is_empty(), "{:#?}", record.failures);
+    assert!(
+        record.unsettled.is_empty(),
+        "appends neither acknowledged nor refused by the deadline: {:?}",
+        record.unsettled
+    );
+    // The writer that knew only the killed node failed over to the others.
+    let orphan = 1 + victim;
+    assert!(
+        record
+            .acks
+            .iter()
+            .any(|a| a.writer == orphan && a.at > killed),
+        "the writer connected only to {leader} never wrote again after it was killed"
+    );
 
     // Every replica holds the same events at the same positions, with no holes.
     let (first_name, reference) = &copies[0];
