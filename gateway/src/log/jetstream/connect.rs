@@ -294,6 +294,12 @@ mod tests {
             server_urls("nats://a:4222, nats://b:4222,,nats://c:4222"),
             vec!["nats://a:4222", "nats://b:4222", "nats://c:4222"]
         );
+        // Why the split: the client reads the whole string as one address and refuses it.
+        assert!(
+            "nats://127.0.0.1:4222,nats://127.0.0.1:4223"
+                .parse::<async_nats::ServerAddr>()
+                .is_err()
+        );
     }
 
     #[test]
