@@ -2,13 +2,15 @@
 //! nats-server. An outage answers writes with 503 promptly while projections keep serving reads,
 //! and the gateway recovers by itself when the server is back. Two gateways on one stream serve
 //! the same applications: an Idempotency-Key names one application whichever gateway is asked,
-//! and each gateway's projections follow the other's writes.
+//! and each gateway's projections follow the other's writes. On a three-node cluster (R3) the
+//! gateway rides out losing the stream leader. (The cluster's fault test under concurrent load,
+//! replica by replica, is the gateway crate's `log::jetstream::cluster_tests`.)
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use common::nats::NatsServer;
+use common::nats::{NatsCluster, NatsServer};
 use common::{Client, Gateway, TempDir, tokens};
 use serde_json::{Value, json};
 
@@ -249,4 +251,82 @@ fn two_gateways_on_one_stream_serve_the_same_applications() {
     ]);
     let report: Value = serde_json::from_str(&out).expect("report json");
     assert_eq!(report["agreeing"], json!(1), "{report}");
+}
+
+/// The stream leader's server name, asked through any live node (`None` while leaderless).
+fn stream_leader(cluster: &NatsCluster, via: usize) -> Option<String> {
+    let info = cluster
+        .request(via, "$JS.API.STREAM.INFO.TONGBAN", "")
+        .ok()?;
+    let info: Value = serde_json::from_str(&info).ok()?;
+    info["cluster"]["leader"].as_str().map(str::to_string)
+}
+
+#[test]
+fn a_gateway_on_a_three_node_cluster_rides_out_losing_the_stream_leader() {
+    let mut cluster = NatsCluster::start();
+    let dir = TempDir::new("nats-cluster");
+    let data = dir.0.join("data");
+    // Every node's URL, comma-separated, as an operator would configure a cluster.
+    let urls = cluster.urls();
+    let gw = Gateway::start_with(&data, true, &["--nats", &urls, "--nats-replicas", "3"]);
+    let anon = gw.client(None);
+    let (body, origin) = example(&anon);
+    let origin = gw.client(Some(&tokens(&data)[&origin]));
+    let first = success(&submit(&origin, "cluster-1", &body));
+    let id = first["id"].as_str().expect("id").to_string();
+
+    let info = cluster
+        .request(0, "$JS.API.STREAM.INFO.TONGBAN", "")
+        .expect("stream info");
+    let info: Value = serde_json::from_str(&info).expect("json");
+    assert_eq!(info["config"]["num_replicas"], json!(3), "{info}");
+    let leader = stream_leader(&cluster, 0).expect("a stream leader");
+    let victim = cluster.index_of(&leader).expect("leader is a node");
+    cluster.kill9(victim);
+    let other = (victim + 1) % 3;
+
+    // Writes answer 503 while the stream elects a new leader, then succeed; the same
+    // Idempotency-Key makes the retries one application.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let second = loop {
+        let r = submit(&origin, "cluster-2", &body);
+        if r.status == 201 || r.status == 200 || Instant::now() > deadline {
+            break r;
+        }
+        assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let second = success(&second);
+    let id2 = second["id"].as_str().expect("id").to_string();
+    let new_leader = stream_leader(&cluster, other).expect("a new stream leader");
+    assert_ne!(new_leader, leader);
+    // An action on the application written before the failover.
+    let forwarded = success(&origin.post(
+        &format!("/v1/applications/{id}/forward"),
+        &json!({"materials_checked": true}),
+    ));
+    assert_eq!(forwarded["status"], json!("forwarded"));
+
+    cluster.restart(victim);
+    for (app, n) in [(&id, 2), (&id2, 1)] {
+        let events = origin.get(&format!("/v1/applications/{app}/events")).json();
+        assert_eq!(
+            events["events"].as_array().map(Vec::len),
+            Some(n),
+            "{events}"
+        );
+    }
+    let out = std::process::Command::new(common::BIN)
+        .args(["verify", "--nats", &urls, "--data"])
+        .arg(&data)
+        .output()
+        .expect("tongban verify");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains("BROKEN"), "{stdout}");
 }

@@ -1,4 +1,5 @@
-//! Test harness: a real `nats-server` with JetStream on a random loopback port, killed on drop.
+//! Test harness: real `nats-server` processes with JetStream on random loopback ports, killed on
+//! drop: one server ([`NatsServer`]) or a three-node cluster ([`NatsCluster`]).
 //!
 //! Shared by the gateway crate's tests (`crate::testnats`) and the end-to-end tests (included from
 //! `tests/common/nats.rs` by path), so it uses only `std`.
@@ -29,8 +30,24 @@ pub struct NatsServer {
     bin: PathBuf,
     port: u16,
     dir: PathBuf,
+    /// `server_name`: what stream and cluster info call this server.
+    name: String,
+    /// Set for a member of a [`NatsCluster`].
+    cluster: Option<ClusterPorts>,
     /// The server's version, e.g. `2.15.1`.
     pub version: String,
+}
+
+/// A cluster member's own ports besides the client port.
+#[derive(Clone)]
+struct ClusterPorts {
+    cluster_name: String,
+    /// Where this node listens for routes from the others.
+    route_port: u16,
+    /// The others' route ports.
+    peers: Vec<u16>,
+    /// The HTTP monitoring port (`/healthz`, `/jsz`): node-local state, no routing.
+    http_port: u16,
 }
 
 /// Finds the binary and checks its version; panics with instructions when unusable.
@@ -86,26 +103,59 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
+/// `n` distinct free loopback ports (the OS may hand out a just-released port twice).
+fn free_ports(n: usize) -> Vec<u16> {
+    let mut ports: Vec<u16> = Vec::with_capacity(n);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while ports.len() < n {
+        assert!(
+            Instant::now() < deadline,
+            "cannot find {n} distinct free ports"
+        );
+        let p = free_port();
+        if !ports.contains(&p) {
+            ports.push(p);
+        }
+    }
+    ports
+}
+
+/// A fresh directory under the system temp dir for one server's config, log and store.
+fn temp_dir(label: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!(
+        "tongban-nats-{label}-{}-{nanos}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(dir.join("store")).expect("nats temp dir");
+    dir
+}
+
 impl NatsServer {
     /// Starts a fresh server with an empty store and waits until it accepts clients.
     pub fn start() -> NatsServer {
         let (bin, version) = server_binary();
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let dir = std::env::temp_dir().join(format!("tongban-nats-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(dir.join("store")).expect("nats temp dir");
+        let port = free_port();
         let mut server = NatsServer {
             child: None,
             bin,
-            port: free_port(),
-            dir,
+            port,
+            dir: temp_dir("single"),
+            name: format!("tongban_test_{port}"),
+            cluster: None,
             version,
         };
         server.write_config();
         server.launch();
         server
+    }
+
+    /// The server's `server_name`.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     pub fn url(&self) -> String {
@@ -130,17 +180,38 @@ impl NatsServer {
     }
 
     fn write_config(&self) {
-        let config = format!(
-            "server_name: tongban_test_{port}\n\
+        let mut config = format!(
+            "server_name: {name}\n\
              listen: 127.0.0.1:{port}\n\
              jetstream {{\n  store_dir: {store:?}\n  sync_interval: always\n}}\n",
+            name = self.name,
             port = self.port,
             store = self.store_dir().display().to_string(),
         );
+        if let Some(c) = &self.cluster {
+            let routes: Vec<String> = c
+                .peers
+                .iter()
+                .map(|p| format!("nats-route://127.0.0.1:{p}"))
+                .collect();
+            config.push_str(&format!(
+                "http: 127.0.0.1:{http}\n\
+                 cluster {{\n  name: {cluster}\n  listen: 127.0.0.1:{route}\n  routes: [{routes}]\n}}\n",
+                http = c.http_port,
+                cluster = c.cluster_name,
+                route = c.route_port,
+                routes = routes.join(", "),
+            ));
+        }
         std::fs::write(self.config_path(), config).expect("write nats.conf");
     }
 
     fn launch(&mut self) {
+        self.spawn();
+        self.wait_ready(Duration::from_secs(20));
+    }
+
+    fn spawn(&mut self) {
         let child = Command::new(&self.bin)
             .arg("-js")
             .arg("-c")
@@ -153,7 +224,6 @@ impl NatsServer {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.bin.display()));
         self.child = Some(child);
-        self.wait_ready(Duration::from_secs(20));
     }
 
     /// Waits until a client connection gets the server's INFO line and the log says JetStream
@@ -223,9 +293,263 @@ impl Drop for NatsServer {
 /// For messages: where the harness keeps a server's files.
 pub fn describe(server: &NatsServer) -> String {
     format!(
-        "nats-server {} at {} (store {})",
+        "nats-server {} {} at {} (store {})",
         server.version,
+        server.name,
         server.url(),
         Path::new(&server.store_dir()).display()
     )
+}
+
+/// Three nats-servers routed into one JetStream cluster on loopback: random client, route and
+/// monitoring ports, one store directory each, `sync_interval: always` like every harness server.
+/// Nodes can be killed (SIGKILL) and restarted on the same ports with the same store, so a test
+/// can take the stream leader away mid-load. Every node is killed on drop.
+pub struct NatsCluster {
+    nodes: Vec<NatsServer>,
+}
+
+/// How long the cluster may take to elect a meta leader and answer JetStream requests.
+const CLUSTER_READY: Duration = Duration::from_secs(30);
+
+impl NatsCluster {
+    /// Starts three nodes and waits until every one answers JetStream API requests with a meta
+    /// leader elected (panics with the nodes' logs after [`CLUSTER_READY`]).
+    pub fn start() -> NatsCluster {
+        let (bin, version) = server_binary();
+        let ports = free_ports(9);
+        let (client, rest) = ports.split_at(3);
+        let (route, http) = rest.split_at(3);
+        let cluster_name = format!("tongban_test_{}", client[0]);
+        let mut nodes: Vec<NatsServer> = (0..3)
+            .map(|i| NatsServer {
+                child: None,
+                bin: bin.clone(),
+                port: client[i],
+                dir: temp_dir(&format!("n{}", i + 1)),
+                name: format!("n{}_{}", i + 1, client[i]),
+                cluster: Some(ClusterPorts {
+                    cluster_name: cluster_name.clone(),
+                    route_port: route[i],
+                    peers: (0..3).filter(|&j| j != i).map(|j| route[j]).collect(),
+                    http_port: http[i],
+                }),
+                version: version.clone(),
+            })
+            .collect();
+        for node in &mut nodes {
+            node.write_config();
+            node.spawn();
+        }
+        let mut cluster = NatsCluster { nodes };
+        for i in 0..3 {
+            cluster.nodes[i].wait_ready(CLUSTER_READY);
+        }
+        cluster.wait_jetstream(&[0, 1, 2], CLUSTER_READY);
+        cluster
+    }
+
+    /// Every node's client URL, comma-separated (what `JetStreamConfig::url` takes for a cluster).
+    pub fn urls(&self) -> String {
+        self.nodes
+            .iter()
+            .map(NatsServer::url)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    pub fn node(&self, i: usize) -> &NatsServer {
+        &self.nodes[i]
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Which node has this `server_name` (as stream info's cluster leader names it).
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| n.name == name)
+    }
+
+    /// SIGKILLs one node: no flush, no goodbye to clients or peers.
+    pub fn kill9(&mut self, i: usize) {
+        self.nodes[i].stop();
+    }
+
+    /// Starts a killed node again on the same ports with the same store and waits until it is
+    /// back in the cluster (answers JetStream requests, meta group current).
+    pub fn restart(&mut self, i: usize) {
+        self.nodes[i].restart();
+        self.wait_jetstream(&[i], CLUSTER_READY);
+    }
+
+    /// A GET on a node's HTTP monitoring port: `(status, body)`. Monitoring answers from the
+    /// node's own state (e.g. `/jsz?streams=true` is this replica's copy), never routed.
+    pub fn monitor(&self, i: usize, path: &str) -> Result<(u16, String), String> {
+        let port = self.nodes[i]
+            .cluster
+            .as_ref()
+            .map(|c| c.http_port)
+            .ok_or("not a cluster node")?;
+        http_get(port, path)
+    }
+
+    /// One request on a node's client port over the raw NATS protocol (std only, so the harness
+    /// can check readiness before any async client exists): the reply payload, or why not.
+    pub fn request(&self, i: usize, subject: &str, payload: &str) -> Result<String, String> {
+        nats_request(self.nodes[i].port, subject, payload, Duration::from_secs(2))
+    }
+
+    /// Waits until each node in `which` reports healthy (its JetStream is current with an
+    /// elected meta leader: `/healthz`) and answers `$JS.API.INFO` without an error.
+    fn wait_jetstream(&mut self, which: &[usize], limit: Duration) {
+        let deadline = Instant::now() + limit;
+        let mut pending: Vec<usize> = which.to_vec();
+        let mut last = String::new();
+        while !pending.is_empty() {
+            if Instant::now() > deadline {
+                panic!(
+                    "nats cluster not ready after {limit:?}: nodes {pending:?} not serving \
+                     JetStream (last answer: {last})\n{}",
+                    self.logs()
+                );
+            }
+            for node in &mut self.nodes {
+                if let Some(child) = node.child.as_mut()
+                    && let Ok(Some(status)) = child.try_wait()
+                {
+                    panic!(
+                        "nats-server {} exited with {status}; log:\n{}",
+                        node.name,
+                        node.log()
+                    );
+                }
+            }
+            pending.retain(|&i| match self.serves_jetstream(i) {
+                Ok(()) => false,
+                Err(why) => {
+                    last = format!("{}: {why}", self.nodes[i].name);
+                    true
+                }
+            });
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Whether node `i` is healthy and its JetStream API answers (why not, otherwise).
+    fn serves_jetstream(&self, i: usize) -> Result<(), String> {
+        match self.monitor(i, "/healthz")? {
+            (200, _) => {}
+            (code, body) => return Err(format!("/healthz {code} {}", body.trim())),
+        }
+        let reply = self.request(i, "$JS.API.INFO", "")?;
+        if reply.contains("\"error\"") {
+            return Err(format!("$JS.API.INFO: {reply}"));
+        }
+        Ok(())
+    }
+
+    /// Every node's log, for failure messages.
+    pub fn logs(&self) -> String {
+        self.nodes
+            .iter()
+            .map(|n| format!("---- {} log:\n{}", describe(n), tail(&n.log(), 40)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// The last `lines` lines of a log.
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// A minimal HTTP/1.0 GET on loopback: `(status, body)`.
+fn http_get(port: u16, path: &str) -> Result<(u16, String), String> {
+    use std::io::Write;
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").map_err(|e| e.to_string())?;
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .map_err(|e| e.to_string())?;
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("no HTTP header in {response:?}"))?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("bad status line in {head:?}"))?;
+    Ok((status, body.to_string()))
+}
+
+/// One request/reply over the raw NATS client protocol: CONNECT (headers and no-responders on,
+/// so a subject nobody serves answers 503 at once instead of timing out), SUB an inbox, PUB,
+/// then read until the reply arrives.
+fn nats_request(
+    port: u16,
+    subject: &str,
+    payload: &str,
+    limit: Duration,
+) -> Result<String, String> {
+    use std::io::Write;
+    let stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    let _ = stream.set_read_timeout(Some(limit));
+    let _ = stream.set_write_timeout(Some(limit));
+    let mut writer = stream.try_clone().map_err(|e| e.to_string())?;
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).map_err(|e| e.to_string())?;
+    if !line.starts_with("INFO ") {
+        return Err(format!("expected INFO, got {line:?}"));
+    }
+    let inbox = "_INBOX.tongban_harness";
+    write!(
+        writer,
+        "CONNECT {{\"verbose\":false,\"pedantic\":false,\"headers\":true,\"no_responders\":true,\"protocol\":1}}\r\n\
+         SUB {inbox} 1\r\nPUB {subject} {inbox} {len}\r\n{payload}\r\nPING\r\n",
+        len = payload.len()
+    )
+    .map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        line.clear();
+        if reader.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
+            return Err("connection closed".into());
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.first().copied() {
+            Some("PING") => writer.write_all(b"PONG\r\n").map_err(|e| e.to_string())?,
+            Some("-ERR") => return Err(line.trim().to_string()),
+            Some("MSG") | Some("HMSG") => {
+                let total: usize = words
+                    .last()
+                    .and_then(|n| n.parse().ok())
+                    .ok_or_else(|| format!("bad {line:?}"))?;
+                let mut body = vec![0; total + 2];
+                reader.read_exact(&mut body).map_err(|e| e.to_string())?;
+                body.truncate(total);
+                let text = String::from_utf8_lossy(&body).into_owned();
+                if words[0] == "HMSG" {
+                    let header_len: usize = words
+                        .get(words.len() - 2)
+                        .and_then(|n| n.parse().ok())
+                        .ok_or_else(|| format!("bad {line:?}"))?;
+                    let (headers, data) = text.split_at(header_len.min(text.len()));
+                    let status = headers.lines().next().unwrap_or("");
+                    if status.split_whitespace().nth(1).is_some_and(|c| c != "200") {
+                        return Err(format!("{subject}: {}", status.trim()));
+                    }
+                    return Ok(data.to_string());
+                }
+                return Ok(text);
+            }
+            _ => {}
+        }
+    }
+    Err(format!("{subject}: no reply within {limit:?}"))
 }

@@ -140,7 +140,7 @@ pub async fn connect(config: &JetStreamConfig) -> Result<async_nats::Client, Set
             })?;
     }
     let client = options
-        .connect(config.url.as_str())
+        .connect(server_urls(&config.url))
         .await
         .map_err(|e| SetupError::Connect {
             url: config.url.clone(),
@@ -148,6 +148,17 @@ pub async fn connect(config: &JetStreamConfig) -> Result<async_nats::Client, Set
         })?;
     check_version(&client.server_info().version)?;
     Ok(client)
+}
+
+/// The servers named by `--nats`: one URL, or a cluster's URLs separated by commas. The client
+/// library parses a plain string as a single address, so `nats://a:4222,nats://b:4222` must be
+/// split here; the client then tries them in turn at connect and on every reconnect (and also
+/// learns the other members a server announces).
+pub fn server_urls(url: &str) -> Vec<&str> {
+    url.split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .collect()
 }
 
 /// The stream configuration tongban creates.
@@ -271,6 +282,24 @@ mod tests {
             check_version("banana"),
             Err(SetupError::UnknownVersion { .. })
         ));
+    }
+
+    #[test]
+    fn a_cluster_is_named_by_comma_separated_urls() {
+        assert_eq!(
+            server_urls("nats://127.0.0.1:4222"),
+            vec!["nats://127.0.0.1:4222"]
+        );
+        assert_eq!(
+            server_urls("nats://a:4222, nats://b:4222,,nats://c:4222"),
+            vec!["nats://a:4222", "nats://b:4222", "nats://c:4222"]
+        );
+        // Why the split: the client reads the whole string as one address and refuses it.
+        assert!(
+            "nats://127.0.0.1:4222,nats://127.0.0.1:4223"
+                .parse::<async_nats::ServerAddr>()
+                .is_err()
+        );
     }
 
     #[test]

@@ -442,4 +442,6 @@ impl EventLog for JetStreamLog {
 }
 
 #[cfg(test)]
+mod cluster_tests;
+#[cfg(test)]
 mod tests;
