@@ -233,6 +233,18 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Writes `request` exactly as given (a hand-made head, a partial body) and reads the answer.
+    pub fn raw(&self, request: &[u8]) -> std::io::Result<Response> {
+        let mut stream = TcpStream::connect(&self.addr)?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        stream.write_all(request)?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw)?;
+        parse_response(&raw).ok_or_else(|| std::io::Error::other("malformed HTTP response"))
+    }
+}
+
 fn parse_response(raw: &[u8]) -> Option<Response> {
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&raw[..split]).ok()?;

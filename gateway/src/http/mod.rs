@@ -11,6 +11,8 @@ pub mod actions;
 pub mod applications;
 pub mod auth;
 pub mod body;
+pub mod guard;
+pub mod limits;
 pub mod openapi;
 pub mod operator;
 pub mod pages;
@@ -312,5 +314,6 @@ pub fn router<L: EventLog>(gateway: Arc<Gateway<L>>, book: Arc<RegionBook>) -> R
             )
         })
         .layer(DefaultBodyLimit::max(body::MAX_BODY))
+        .layer(axum::middleware::from_fn(guard::guard))
         .with_state(state)
 }
