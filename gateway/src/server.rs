@@ -169,10 +169,12 @@ pub async fn open_jetstream(
 }
 
 /// Serves until a shutdown signal. `on_ready` gets the bound address (port 0 picks a free one).
+/// Every region token's requests are limited to `rate_limit` (`None`: unlimited).
 pub async fn serve<L: EventLog>(
     gateway: Arc<Gateway<L>>,
     book: Arc<RegionBook>,
     listen: SocketAddr,
+    rate_limit: Option<crate::http::rate::RateLimit>,
     on_ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(listen)
@@ -185,7 +187,7 @@ pub async fn serve<L: EventLog>(
         what: "local address".into(),
         source,
     })?;
-    let app = crate::http::router(Arc::clone(&gateway), book);
+    let app = crate::http::router_with(Arc::clone(&gateway), book, rate_limit);
     tracing::info!(%local, backend = gateway.log.backend(), "serving");
     on_ready(local);
     axum::serve(listener, app)

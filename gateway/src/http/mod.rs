@@ -18,6 +18,7 @@ pub mod operator;
 pub mod pages;
 pub mod problem;
 pub mod public;
+pub mod rate;
 pub mod regions;
 pub mod schemas;
 
@@ -40,6 +41,7 @@ pub struct AppState<L: EventLog> {
     pub gateway: Arc<Gateway<L>>,
     pub book: Arc<RegionBook>,
     pub openapi: Arc<serde_json::Value>,
+    pub limiter: Arc<rate::RateLimiter>,
 }
 
 impl<L: EventLog> Clone for AppState<L> {
@@ -48,6 +50,7 @@ impl<L: EventLog> Clone for AppState<L> {
             gateway: Arc::clone(&self.gateway),
             book: Arc::clone(&self.book),
             openapi: Arc::clone(&self.openapi),
+            limiter: Arc::clone(&self.limiter),
         }
     }
 }
@@ -275,13 +278,23 @@ fn method_router<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
     }
 }
 
-/// The router for `state`.
+/// The router with the default rate limit ([`rate::RateLimit::DEFAULT`]).
 pub fn router<L: EventLog>(gateway: Arc<Gateway<L>>, book: Arc<RegionBook>) -> Router {
+    router_with(gateway, book, Some(rate::RateLimit::DEFAULT))
+}
+
+/// The router; every region token's requests are limited to `rate_limit` (`None`: unlimited).
+pub fn router_with<L: EventLog>(
+    gateway: Arc<Gateway<L>>,
+    book: Arc<RegionBook>,
+    rate_limit: Option<rate::RateLimit>,
+) -> Router {
     let table = routes();
     let state = AppState {
         gateway,
         book,
         openapi: Arc::new(openapi::document(&table)),
+        limiter: Arc::new(rate::RateLimiter::new(rate_limit)),
     };
     let mut by_path: BTreeMap<String, MethodRouter<AppState<L>>> = BTreeMap::new();
     for route in &table {
