@@ -46,6 +46,8 @@ pub enum ServeError {
     Regions(#[from] RegionBookError),
     #[error("{path}: {source}")]
     Calendar { path: String, source: CalendarError },
+    #[error("{0}")]
+    TestHook(String),
     #[error("{what}: {source}")]
     Io {
         what: String,
@@ -149,10 +151,28 @@ fn open_on<L: EventLog>(dir: &DataDir, log: L) -> Result<Opened<L>, ServeError> 
     Ok(Opened { gateway, book })
 }
 
+/// Test hook: `TONGBAN_TEST_FAIL_FSYNC_AFTER=<n>` makes the embedded log's fsync after the next
+/// `n` fail, so end-to-end tests can watch the running binary meet a broken disk (503s, nothing
+/// unacknowledged visible, reads still served). Never set in production; a warning says it is.
+pub const FAIL_FSYNC_AFTER_ENV: &str = "TONGBAN_TEST_FAIL_FSYNC_AFTER";
+
 pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
     create_dir(dir)?;
     bind_log_source(dir, "embedded")?;
     let log = EmbeddedLog::open(&dir.log())?;
+    if let Some(text) = std::env::var_os(FAIL_FSYNC_AFTER_ENV) {
+        let n: u64 = text
+            .to_str()
+            .and_then(|t| t.trim().parse().ok())
+            .ok_or_else(|| {
+                ServeError::TestHook(format!("{FAIL_FSYNC_AFTER_ENV}: expected a count"))
+            })?;
+        tracing::warn!(
+            fsyncs = n,
+            "test hook {FAIL_FSYNC_AFTER_ENV} armed: the event log will fail an fsync"
+        );
+        log.fail_fsync_after(n);
+    }
     open_on(dir, log)
 }
 

@@ -56,6 +56,11 @@ impl Gateway {
 
     /// Like [`Gateway::start`], with more `serve` arguments (e.g. `--nats URL`).
     pub fn start_with(data: &Path, demo: bool, extra: &[&str]) -> Gateway {
+        Gateway::start_env(data, demo, extra, &[])
+    }
+
+    /// Like [`Gateway::start_with`], with environment variables (e.g. a test hook).
+    pub fn start_env(data: &Path, demo: bool, extra: &[&str], env: &[(&str, &str)]) -> Gateway {
         let stderr_log = data.with_extension(format!(
             "stderr.{}.log",
             Instant::now().elapsed().as_nanos()
@@ -75,6 +80,7 @@ impl Gateway {
             cmd.arg("--demo");
         }
         cmd.args(extra);
+        cmd.envs(env.iter().copied());
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(stderr)
