@@ -147,7 +147,29 @@ fn open_on<L: EventLog>(dir: &DataDir, log: L) -> Result<Opened<L>, ServeError> 
     let store = ProjectionStore::open(&dir.projections())?;
     let calendar = load_calendar(&dir.holidays())?;
     let book = Arc::new(RegionBook::open(&dir.regions())?);
-    let gateway = Arc::new(Gateway::start(Arc::new(log), key, store, calendar));
+    let delay = match std::env::var_os(PROJECTOR_DELAY_ENV) {
+        Some(text) => {
+            let ms: u64 = text
+                .to_str()
+                .and_then(|t| t.trim().parse().ok())
+                .ok_or_else(|| {
+                    ServeError::TestHook(format!("{PROJECTOR_DELAY_ENV}: expected milliseconds"))
+                })?;
+            tracing::warn!(
+                ms,
+                "test hook {PROJECTOR_DELAY_ENV} armed: projections lag on purpose"
+            );
+            std::time::Duration::from_millis(ms)
+        }
+        None => std::time::Duration::ZERO,
+    };
+    let gateway = Arc::new(Gateway::start_with_projector_delay(
+        Arc::new(log),
+        key,
+        store,
+        calendar,
+        delay,
+    ));
     Ok(Opened { gateway, book })
 }
 
@@ -155,6 +177,12 @@ fn open_on<L: EventLog>(dir: &DataDir, log: L) -> Result<Opened<L>, ServeError> 
 /// `n` fail, so end-to-end tests can watch the running binary meet a broken disk (503s, nothing
 /// unacknowledged visible, reads still served). Never set in production; a warning says it is.
 pub const FAIL_FSYNC_AFTER_ENV: &str = "TONGBAN_TEST_FAIL_FSYNC_AFTER";
+
+/// Test hook: `TONGBAN_TEST_PROJECTOR_DELAY_MS=<ms>` makes the projector wait before applying each
+/// batch, so an end-to-end test can kill the process after acknowledged appends and before their
+/// projection (a writer answers after waiting 2 s for its projection at most). Never set in
+/// production; a warning says it is.
+pub const PROJECTOR_DELAY_ENV: &str = "TONGBAN_TEST_PROJECTOR_DELAY_MS";
 
 pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
     create_dir(dir)?;

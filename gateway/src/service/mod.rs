@@ -40,8 +40,26 @@ impl<L: EventLog> Gateway<L> {
         store: ProjectionStore,
         calendar: Calendar,
     ) -> Gateway<L> {
+        Gateway::start_with_projector_delay(log, key, store, calendar, Duration::ZERO)
+    }
+
+    /// Like [`Gateway::start`], with the projector holding back every batch for `delay`: a test
+    /// hook that widens the window between an acknowledged append and its projection, so a crash
+    /// can be placed inside it.
+    pub fn start_with_projector_delay(
+        log: Arc<L>,
+        key: GatewayKey,
+        store: ProjectionStore,
+        calendar: Calendar,
+        delay: Duration,
+    ) -> Gateway<L> {
         let calendar = Arc::new(calendar);
-        let projector = Projector::spawn(Arc::clone(&log), store.clone(), Arc::clone(&calendar));
+        let projector = Projector::spawn_delayed(
+            Arc::clone(&log),
+            store.clone(),
+            Arc::clone(&calendar),
+            delay,
+        );
         Gateway {
             log,
             key,
