@@ -46,6 +46,8 @@ pub enum ServeError {
     Regions(#[from] RegionBookError),
     #[error("{path}: {source}")]
     Calendar { path: String, source: CalendarError },
+    #[error("{0}")]
+    TestHook(String),
     #[error("{what}: {source}")]
     Io {
         what: String,
@@ -145,14 +147,60 @@ fn open_on<L: EventLog>(dir: &DataDir, log: L) -> Result<Opened<L>, ServeError> 
     let store = ProjectionStore::open(&dir.projections())?;
     let calendar = load_calendar(&dir.holidays())?;
     let book = Arc::new(RegionBook::open(&dir.regions())?);
-    let gateway = Arc::new(Gateway::start(Arc::new(log), key, store, calendar));
+    let delay = match std::env::var_os(PROJECTOR_DELAY_ENV) {
+        Some(text) => {
+            let ms: u64 = text
+                .to_str()
+                .and_then(|t| t.trim().parse().ok())
+                .ok_or_else(|| {
+                    ServeError::TestHook(format!("{PROJECTOR_DELAY_ENV}: expected milliseconds"))
+                })?;
+            tracing::warn!(
+                ms,
+                "test hook {PROJECTOR_DELAY_ENV} armed: projections lag on purpose"
+            );
+            std::time::Duration::from_millis(ms)
+        }
+        None => std::time::Duration::ZERO,
+    };
+    let gateway = Arc::new(Gateway::start_with_projector_delay(
+        Arc::new(log),
+        key,
+        store,
+        calendar,
+        delay,
+    ));
     Ok(Opened { gateway, book })
 }
+
+/// Test hook: `TONGBAN_TEST_FAIL_FSYNC_AFTER=<n>` makes the embedded log's fsync after the next
+/// `n` fail, so end-to-end tests can watch the running binary meet a broken disk (503s, nothing
+/// unacknowledged visible, reads still served). Never set in production; a warning says it is.
+pub const FAIL_FSYNC_AFTER_ENV: &str = "TONGBAN_TEST_FAIL_FSYNC_AFTER";
+
+/// Test hook: `TONGBAN_TEST_PROJECTOR_DELAY_MS=<ms>` makes the projector wait before applying each
+/// batch, so an end-to-end test can kill the process after acknowledged appends and before their
+/// projection (a writer answers after waiting 2 s for its projection at most). Never set in
+/// production; a warning says it is.
+pub const PROJECTOR_DELAY_ENV: &str = "TONGBAN_TEST_PROJECTOR_DELAY_MS";
 
 pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
     create_dir(dir)?;
     bind_log_source(dir, "embedded")?;
     let log = EmbeddedLog::open(&dir.log())?;
+    if let Some(text) = std::env::var_os(FAIL_FSYNC_AFTER_ENV) {
+        let n: u64 = text
+            .to_str()
+            .and_then(|t| t.trim().parse().ok())
+            .ok_or_else(|| {
+                ServeError::TestHook(format!("{FAIL_FSYNC_AFTER_ENV}: expected a count"))
+            })?;
+        tracing::warn!(
+            fsyncs = n,
+            "test hook {FAIL_FSYNC_AFTER_ENV} armed: the event log will fail an fsync"
+        );
+        log.fail_fsync_after(n);
+    }
     open_on(dir, log)
 }
 
@@ -169,10 +217,12 @@ pub async fn open_jetstream(
 }
 
 /// Serves until a shutdown signal. `on_ready` gets the bound address (port 0 picks a free one).
+/// Every region token's requests are limited to `rate_limit` (`None`: unlimited).
 pub async fn serve<L: EventLog>(
     gateway: Arc<Gateway<L>>,
     book: Arc<RegionBook>,
     listen: SocketAddr,
+    rate_limit: Option<crate::http::rate::RateLimit>,
     on_ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(listen)
@@ -185,7 +235,7 @@ pub async fn serve<L: EventLog>(
         what: "local address".into(),
         source,
     })?;
-    let app = crate::http::router(Arc::clone(&gateway), book);
+    let app = crate::http::router_with(Arc::clone(&gateway), book, rate_limit);
     tracing::info!(%local, backend = gateway.log.backend(), "serving");
     on_ready(local);
     axum::serve(listener, app)

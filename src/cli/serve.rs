@@ -1,8 +1,10 @@
-//! `tongban serve [--data DIR] [--listen ADDR] [--demo] [--adapters DIR] [--nats URL
-//! [--nats-creds FILE] [--nats-replicas N]]`
+//! `tongban serve [--data DIR] [--listen ADDR] [--demo] [--adapters DIR]
+//! [--rate-limit <per-second>[:<burst>]|off] [--nats URL [--nats-creds FILE] [--nats-replicas N]]`
 //!
 //! Local-form adapters are the builtin specs plus, when given, a directory of spec files
 //! (`--adapters DIR`, else `<data>/adapters/` if it exists): a province added with files only.
+//! `--rate-limit` bounds each region token's requests (token bucket; default 200/s, bursts of
+//! 1000; operators exempt); over it the API answers 429 with `Retry-After`.
 //!
 //! With `--nats` the event log is a JetStream stream shared by every gateway pointed at it; the
 //! data directory still holds this gateway's projections, signing key and regions.
@@ -12,6 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use tongban_gateway::demo;
+use tongban_gateway::http::rate::RateLimit;
 use tongban_gateway::log::{EventLog, JetStreamConfig};
 use tongban_gateway::server::{self, DataDir, Opened};
 
@@ -32,6 +35,10 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         .unwrap_or_else(|| "127.0.0.1:8080".into())
         .parse()
         .map_err(|e| CliError(format!("--listen: {e}")))?;
+    let rate_limit = match args.value("rate-limit") {
+        Some(text) => RateLimit::parse(&text).map_err(|e| CliError(e.to_string()))?,
+        None => Some(RateLimit::DEFAULT),
+    };
     let nats = match args.value("nats") {
         Some(url) => {
             let mut config = JetStreamConfig::new(url);
@@ -58,11 +65,11 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         match nats {
             Some(config) => {
                 let opened = server::open_jetstream(&dir, &config).await?;
-                run_gateway(opened, &dir, demo_mode, listen).await
+                run_gateway(opened, &dir, demo_mode, listen, rate_limit).await
             }
             None => {
                 let opened = server::open_embedded(&dir)?;
-                run_gateway(opened, &dir, demo_mode, listen).await
+                run_gateway(opened, &dir, demo_mode, listen, rate_limit).await
             }
         }
     })?;
@@ -74,6 +81,7 @@ async fn run_gateway<L: EventLog>(
     dir: &DataDir,
     demo_mode: bool,
     listen: SocketAddr,
+    rate_limit: Option<RateLimit>,
 ) -> Result<(), CliError> {
     let tokens_file = dir.0.join("demo-tokens.json");
     if demo_mode {
@@ -90,7 +98,7 @@ async fn run_gateway<L: EventLog>(
     }
     let backend = opened.gateway.log.backend();
     let dir_shown = dir.0.display().to_string();
-    server::serve(opened.gateway, opened.book, listen, |addr| {
+    server::serve(opened.gateway, opened.book, listen, rate_limit, |addr| {
         println!("tongban listening on http://{addr} (data: {dir_shown}, log: {backend})");
         if demo_mode {
             print_demo_help(addr, &tokens_file);

@@ -56,6 +56,11 @@ impl Gateway {
 
     /// Like [`Gateway::start`], with more `serve` arguments (e.g. `--nats URL`).
     pub fn start_with(data: &Path, demo: bool, extra: &[&str]) -> Gateway {
+        Gateway::start_env(data, demo, extra, &[])
+    }
+
+    /// Like [`Gateway::start_with`], with environment variables (e.g. a test hook).
+    pub fn start_env(data: &Path, demo: bool, extra: &[&str], env: &[(&str, &str)]) -> Gateway {
         let stderr_log = data.with_extension(format!(
             "stderr.{}.log",
             Instant::now().elapsed().as_nanos()
@@ -75,6 +80,7 @@ impl Gateway {
             cmd.arg("--demo");
         }
         cmd.args(extra);
+        cmd.envs(env.iter().copied());
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -227,6 +233,18 @@ impl Client {
         if let Some(b) = body {
             stream.write_all(b)?;
         }
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw)?;
+        parse_response(&raw).ok_or_else(|| std::io::Error::other("malformed HTTP response"))
+    }
+}
+
+impl Client {
+    /// Writes `request` exactly as given (a hand-made head, a partial body) and reads the answer.
+    pub fn raw(&self, request: &[u8]) -> std::io::Result<Response> {
+        let mut stream = TcpStream::connect(&self.addr)?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        stream.write_all(request)?;
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw)?;
         parse_response(&raw).ok_or_else(|| std::io::Error::other("malformed HTTP response"))

@@ -105,13 +105,14 @@ impl Envelope {
         previous: Option<(u64, &str)>,
         key: &PublicKey,
     ) -> Result<(), ChainError> {
-        let (want_seq, want_prev) = match previous {
-            Some((seq, hash)) => (seq + 1, hash),
-            None => (1, ""),
+        // A tampered log may carry any seq, u64::MAX included: no arithmetic that can overflow.
+        let (previous_seq, want_prev) = match previous {
+            Some((seq, hash)) => (seq, hash),
+            None => (0, ""),
         };
-        if self.seq != want_seq {
+        if previous_seq.checked_add(1) != Some(self.seq) {
             return Err(ChainError::SeqGap {
-                previous: want_seq - 1,
+                previous: previous_seq,
                 found: self.seq,
             });
         }

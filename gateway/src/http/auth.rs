@@ -1,4 +1,5 @@
-//! The `Authorization: Bearer <token>` extractor.
+//! The `Authorization: Bearer <token>` extractor; it also admits the request under the token's
+//! rate limit, since the token is what the limit is kept for.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -35,6 +36,7 @@ impl<L: EventLog> FromRequestParts<AppState<L>> for Caller {
             .book
             .authenticate(token)
             .ok_or_else(|| Problem::unauthorized("the token is unknown or revoked"))?;
+        state.limiter.admit(&principal)?;
         tracing::Span::current().record("actor", principal.actor());
         Ok(Caller(principal))
     }

@@ -12,6 +12,7 @@ use serde_json::Value;
 use tongban_schemas::Violation;
 use tongban_schemas::validation::CompiledSchema;
 
+use super::limits;
 use super::problem::Problem;
 
 /// The largest body accepted anywhere (larger ones get 413 before they are read).
@@ -43,12 +44,20 @@ fn validator<T: JsonSchema + 'static>() -> Result<Arc<CompiledSchema>, Problem> 
     Ok(compiled)
 }
 
-/// Checks the content type and parses JSON text into a value.
+/// Checks the content type and parses JSON text into a value (see [`intake`]).
 pub fn json_value(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, Problem> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+        .map(|v| v.to_str().unwrap_or("(not ASCII)"));
+    intake(content_type, bytes)
+}
+
+/// Every check a JSON body passes before its schema, in order: content type (415), UTF-8 (400),
+/// nesting depth (400, scanned before parsing), JSON syntax (400 with line and column), string
+/// lengths and materials count (422 at their pointers). A pure function of the header and the
+/// bytes, so the fuzz targets drive exactly what the routes run.
+pub fn intake(content_type: Option<&str>, bytes: &[u8]) -> Result<Value, Problem> {
+    let content_type = content_type.unwrap_or("");
     let essence = content_type
         .split(';')
         .next()
@@ -80,13 +89,31 @@ pub fn json_value(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, Problem> {
             format!("the body is not valid UTF-8 (at byte {})", e.valid_up_to()),
         )
     })?;
-    serde_json::from_str(text).map_err(|e| {
+    limits::check_depth(text)?;
+    let value: Value = serde_json::from_str(text).map_err(|e| {
         Problem::bad_request(
             "",
             "json-syntax",
-            format!("the body is not valid JSON: {e}"),
+            format!(
+                "the body is not valid JSON at line {} column {}: {}",
+                e.line(),
+                e.column(),
+                syntax_reason(&e)
+            ),
         )
-    })
+    })?;
+    limits::check_value(&value)?;
+    Ok(value)
+}
+
+/// serde_json's message without its trailing position (which [`intake`] states itself) and
+/// without echoing any of the body.
+fn syntax_reason(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    match full.rfind(" at line ") {
+        Some(i) => full[..i].to_string(),
+        None => full,
+    }
 }
 
 /// Checks `value` against `T`'s JSON Schema (all problems, with pointers), then builds `T`.

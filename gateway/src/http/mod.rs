@@ -12,11 +12,14 @@ pub mod applications;
 pub mod auth;
 pub mod body;
 pub mod forms;
+pub mod guard;
+pub mod limits;
 pub mod openapi;
 pub mod operator;
 pub mod pages;
 pub mod problem;
 pub mod public;
+pub mod rate;
 pub mod regions;
 pub mod schemas;
 
@@ -39,6 +42,7 @@ pub struct AppState<L: EventLog> {
     pub gateway: Arc<Gateway<L>>,
     pub book: Arc<RegionBook>,
     pub openapi: Arc<serde_json::Value>,
+    pub limiter: Arc<rate::RateLimiter>,
 }
 
 impl<L: EventLog> Clone for AppState<L> {
@@ -47,6 +51,7 @@ impl<L: EventLog> Clone for AppState<L> {
             gateway: Arc::clone(&self.gateway),
             book: Arc::clone(&self.book),
             openapi: Arc::clone(&self.openapi),
+            limiter: Arc::clone(&self.limiter),
         }
     }
 }
@@ -292,13 +297,23 @@ fn method_router<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
     }
 }
 
-/// The router for `state`.
+/// The router with the default rate limit ([`rate::RateLimit::DEFAULT`]).
 pub fn router<L: EventLog>(gateway: Arc<Gateway<L>>, book: Arc<RegionBook>) -> Router {
+    router_with(gateway, book, Some(rate::RateLimit::DEFAULT))
+}
+
+/// The router; every region token's requests are limited to `rate_limit` (`None`: unlimited).
+pub fn router_with<L: EventLog>(
+    gateway: Arc<Gateway<L>>,
+    book: Arc<RegionBook>,
+    rate_limit: Option<rate::RateLimit>,
+) -> Router {
     let table = routes();
     let state = AppState {
         gateway,
         book,
         openapi: Arc::new(openapi::document(&table)),
+        limiter: Arc::new(rate::RateLimiter::new(rate_limit)),
     };
     let mut by_path: BTreeMap<String, MethodRouter<AppState<L>>> = BTreeMap::new();
     for route in &table {
@@ -331,5 +346,6 @@ pub fn router<L: EventLog>(gateway: Arc<Gateway<L>>, book: Arc<RegionBook>) -> R
             )
         })
         .layer(DefaultBodyLimit::max(body::MAX_BODY))
+        .layer(axum::middleware::from_fn(guard::guard))
         .with_state(state)
 }

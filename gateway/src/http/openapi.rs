@@ -183,7 +183,27 @@ fn operation(route: &Route) -> Value {
             "403".into(),
             problem_response("The region is not a party, or not in the needed role"),
         );
+        responses.insert(
+            "429".into(),
+            problem_response("The token's rate limit is exceeded; wait `Retry-After` seconds"),
+        );
     }
+    if route.method == axum::http::Method::POST {
+        responses
+            .entry("400")
+            .or_insert_with(|| problem_response("Malformed body: not UTF-8, not JSON (line and column given), or nested deeper than the limit"));
+        responses.insert(
+            "413".into(),
+            problem_response("The body exceeds the size limit"),
+        );
+        responses
+            .entry("415")
+            .or_insert_with(|| problem_response("Wrong content type"));
+    }
+    responses.insert(
+        "431".into(),
+        problem_response("The request line and header fields exceed the size limit"),
+    );
     if !params.is_empty() {
         op.insert("parameters".into(), Value::Array(params));
     }

@@ -46,6 +46,8 @@ struct Stores {
     failed: Mutex<Option<String>>,
     /// Test hook: fail the next fsyncs as a broken disk would.
     fail_writes: std::sync::atomic::AtomicBool,
+    /// Test hook: how many more fsyncs succeed before the next one fails (`u64::MAX`: disarmed).
+    fsyncs_before_failure: AtomicU64,
     /// Group commits (one fsync each) and the events they made durable.
     syncs: AtomicU64,
     synced_events: AtomicU64,
@@ -117,6 +119,7 @@ impl EmbeddedLog {
             durable: AtomicU64::new(last),
             failed: Mutex::new(None),
             fail_writes: std::sync::atomic::AtomicBool::new(false),
+            fsyncs_before_failure: AtomicU64::new(u64::MAX),
             syncs: AtomicU64::new(0),
             synced_events: AtomicU64::new(0),
         });
@@ -137,6 +140,15 @@ impl EmbeddedLog {
     /// Makes every following fsync fail, as a full or broken disk would. For fault tests.
     pub fn inject_write_failure(&self) {
         self.stores.fail_writes.store(true, Ordering::SeqCst);
+    }
+
+    /// Lets the next `n` fsyncs (group commits) succeed and fails the one after, as a disk that
+    /// breaks mid-run would. For fault tests of the running binary: `tongban serve` arms it from
+    /// the `TONGBAN_TEST_FAIL_FSYNC_AFTER` environment variable.
+    pub fn fail_fsync_after(&self, n: u64) {
+        self.stores
+            .fsyncs_before_failure
+            .store(n.min(u64::MAX - 1), Ordering::SeqCst);
     }
 
     pub fn sync_stats(&self) -> SyncStats {
@@ -321,14 +333,16 @@ fn write_loop(
         if accepted.is_empty() {
             continue;
         }
-        let result = if s.fail_writes.load(Ordering::SeqCst) {
-            Err("injected write failure".to_string())
-        } else {
-            batch
-                .commit()
-                .and_then(|()| s.db.persist(PersistMode::SyncAll))
-                .map_err(|e| e.to_string())
-        };
+        // The batch is written before the injected failure, as a real failed fsync leaves it in
+        // memory: what keeps it unobserved is the durable head, not its absence.
+        let result = batch.commit().map_err(|e| e.to_string()).and_then(|()| {
+            if injected_failure(s) {
+                Err("injected fsync failure (test hook)".to_string())
+            } else {
+                s.db.persist(PersistMode::SyncAll)
+                    .map_err(|e| e.to_string())
+            }
+        });
         match result {
             Ok(()) => {
                 s.syncs.fetch_add(1, Ordering::Relaxed);
@@ -349,6 +363,21 @@ fn write_loop(
                     let _ = reply.send(Err(LogError::Storage(reason.clone())));
                 }
             }
+        }
+    }
+}
+
+/// Whether a test hook says this fsync fails (and counts down the armed countdown).
+fn injected_failure(s: &Stores) -> bool {
+    if s.fail_writes.load(Ordering::SeqCst) {
+        return true;
+    }
+    match s.fsyncs_before_failure.load(Ordering::SeqCst) {
+        u64::MAX => false,
+        0 => true,
+        n => {
+            s.fsyncs_before_failure.store(n - 1, Ordering::SeqCst);
+            false
         }
     }
 }
@@ -459,5 +488,25 @@ mod tests {
         // The unacknowledged event is invisible.
         assert_eq!(log.read(app).await.expect("read").len(), 1);
         assert_eq!(log.read_all(1, 10).await.expect("read all").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_armed_countdown_fails_exactly_the_fsync_after_n() {
+        let dir = TempDir::new("embedded-countdown");
+        let log = EmbeddedLog::open(dir.path()).expect("open");
+        log.fail_fsync_after(2);
+        let app = "0190f0c4-0000-7000-8000-00000000000c";
+        conformance::append_chain(&log, app, 2).await;
+        let third = conformance::event(app, 3, "");
+        assert!(matches!(
+            log.append(third.clone(), 2).await,
+            Err(LogError::Storage(_))
+        ));
+        assert!(matches!(
+            log.append(third, 2).await,
+            Err(LogError::Unavailable(_))
+        ));
+        assert_eq!(log.read(app).await.expect("read").len(), 2);
+        assert_eq!(*log.head().borrow(), 2);
     }
 }

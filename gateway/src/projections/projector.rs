@@ -25,6 +25,17 @@ impl Projector {
         store: ProjectionStore,
         cal: Arc<Calendar>,
     ) -> Projector {
+        Projector::spawn_delayed(log, store, cal, Duration::ZERO)
+    }
+
+    /// Like [`Projector::spawn`], waiting `delay` before applying each batch (a test hook; see
+    /// `Gateway::start_with_projector_delay`).
+    pub fn spawn_delayed<L: EventLog>(
+        log: Arc<L>,
+        store: ProjectionStore,
+        cal: Arc<Calendar>,
+        delay: Duration,
+    ) -> Projector {
         let start = store.checkpoint().unwrap_or(0);
         let (tx, applied) = watch::channel(start);
         tokio::spawn(async move {
@@ -33,6 +44,9 @@ impl Projector {
             loop {
                 let target = *head.borrow_and_update();
                 while checkpoint < target {
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
                     match log.read_all(checkpoint + 1, BATCH).await {
                         Ok(events) if events.is_empty() => {
                             // Nothing readable below the head (positions that are not events).

@@ -17,7 +17,7 @@ use crate::projections::{ApplicationView, ProjectionStore, Projector};
 
 pub use act::ActOutcome;
 pub use error::ServiceError;
-pub use submit::{SubmitOutcome, SubmitRequest};
+pub use submit::{SubmitOutcome, SubmitRequest, prepare as prepare_submission};
 
 /// How long a writer waits for its event to show in the projections before answering anyway.
 const READ_YOUR_WRITES: Duration = Duration::from_secs(2);
@@ -40,8 +40,26 @@ impl<L: EventLog> Gateway<L> {
         store: ProjectionStore,
         calendar: Calendar,
     ) -> Gateway<L> {
+        Gateway::start_with_projector_delay(log, key, store, calendar, Duration::ZERO)
+    }
+
+    /// Like [`Gateway::start`], with the projector holding back every batch for `delay`: a test
+    /// hook that widens the window between an acknowledged append and its projection, so a crash
+    /// can be placed inside it.
+    pub fn start_with_projector_delay(
+        log: Arc<L>,
+        key: GatewayKey,
+        store: ProjectionStore,
+        calendar: Calendar,
+        delay: Duration,
+    ) -> Gateway<L> {
         let calendar = Arc::new(calendar);
-        let projector = Projector::spawn(Arc::clone(&log), store.clone(), Arc::clone(&calendar));
+        let projector = Projector::spawn_delayed(
+            Arc::clone(&log),
+            store.clone(),
+            Arc::clone(&calendar),
+            delay,
+        );
         Gateway {
             log,
             key,

@@ -36,6 +36,44 @@ fn check_key(key: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
+/// Everything a submission is checked against before the log is touched, without I/O: the key,
+/// the request digest, the structural rules (matter, mode, regions) and then the matter's own
+/// schema. Returns the event to append and the digest. Pure, so the fuzz targets run exactly this.
+pub fn prepare(
+    region: &str,
+    request: SubmitRequest,
+    idempotency_key: Option<&str>,
+) -> Result<(Event, String), ServiceError> {
+    if let Some(key) = idempotency_key {
+        check_key(key)?;
+    }
+    let digest = {
+        let body = serde_json::to_value(&request).unwrap_or_default();
+        crate::hex::encode(&Sha256::digest(jcs::canonicalize(&body).as_bytes()))
+    };
+    let submitted = ev::Submitted {
+        matter: request.matter,
+        mode: request.mode,
+        origin: request.origin.0,
+        handlers: request.handlers.into_iter().map(|h| h.0).collect(),
+        applicant: request.applicant,
+        form: request.form,
+        materials: request.materials,
+        idempotency_key: idempotency_key.map(str::to_string),
+        request_digest: digest.clone(),
+    };
+    // Structural rules first (matter, mode, regions), then the matter's own schema.
+    let event = domain::decide(None, region, Command::Submit(submitted))?;
+    if let Event::Submitted(s) = &event
+        && let Some(matter) = matters::get(&s.matter)
+    {
+        matter
+            .validate(&s.applicant, &s.form)
+            .map_err(ServiceError::Invalid)?;
+    }
+    Ok((event, digest))
+}
+
 impl<L: EventLog> Gateway<L> {
     pub async fn submit(
         &self,
@@ -49,33 +87,7 @@ impl<L: EventLog> Gateway<L> {
                 ServiceError::Forbidden("operators read and replay; only regions submit".into())
             })?
             .to_string();
-        if let Some(key) = idempotency_key {
-            check_key(key)?;
-        }
-        let digest = {
-            let body = serde_json::to_value(&request).unwrap_or_default();
-            crate::hex::encode(&Sha256::digest(jcs::canonicalize(&body).as_bytes()))
-        };
-        let submitted = ev::Submitted {
-            matter: request.matter,
-            mode: request.mode,
-            origin: request.origin.0,
-            handlers: request.handlers.into_iter().map(|h| h.0).collect(),
-            applicant: request.applicant,
-            form: request.form,
-            materials: request.materials,
-            idempotency_key: idempotency_key.map(str::to_string),
-            request_digest: digest.clone(),
-        };
-        // Structural rules first (matter, mode, regions), then the matter's own schema.
-        let event = domain::decide(None, &region, Command::Submit(submitted))?;
-        if let Event::Submitted(s) = &event
-            && let Some(matter) = matters::get(&s.matter)
-        {
-            matter
-                .validate(&s.applicant, &s.form)
-                .map_err(ServiceError::Invalid)?;
-        }
+        let (event, digest) = prepare(&region, request, idempotency_key)?;
         let app = match idempotency_key {
             Some(key) => crate::ids::app_id_for_key(&region, key),
             None => crate::ids::new_v7(),

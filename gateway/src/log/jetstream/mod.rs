@@ -188,7 +188,7 @@ impl JetStreamLog {
         let mut out: Vec<Last> = Vec::new();
         let mut from = 1;
         while let Some(m) = self.next_on(subject, from).await? {
-            let expected = out.last().map_or(1, |l| l.seq + 1);
+            let expected = out.last().map_or(1, |l| l.seq.saturating_add(1));
             if m.event.app != app || m.event.seq != expected {
                 return Err(LogError::Corrupt {
                     position: m.position,

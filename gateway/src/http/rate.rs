@@ -1,0 +1,208 @@
+//! Rate limiting per region token: one token bucket per authenticated token.
+//!
+//! Why per token, not per address: regions reach the gateway through their own platforms and
+//! often through shared proxies, so the token is the only identity that means "this province's
+//! system". A runaway or compromised platform can then exhaust only its own allowance, not the
+//! log's write capacity for everyone else. Buckets exist only for authenticated tokens, so their
+//! number is bounded by the region book; unauthenticated traffic is refused with 401 before it
+//! costs anything and is left to the TLS-terminating proxy in front.
+//!
+//! Operators are exempt: they are few, named in the region book, and their heavy reads
+//! (reconciliation, evidence pages) must not be throttled during an incident.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+
+use super::problem::Problem;
+use crate::auth::Principal;
+
+/// Requests per second and burst size of every region token's bucket.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Sustained requests per second.
+    pub per_second: f64,
+    /// How many requests may come at once after a quiet period (the bucket's capacity).
+    pub burst: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "--rate-limit: expected <per-second>[:<burst>] with positive numbers, or `off` (got {0:?})"
+)]
+pub struct RateLimitParseError(pub String);
+
+impl RateLimit {
+    /// The default: far above what a province's platform sends in normal operation (batch
+    /// forwarding included), low enough that one runaway client cannot starve the others.
+    pub const DEFAULT: RateLimit = RateLimit {
+        per_second: 200.0,
+        burst: 1000.0,
+    };
+
+    /// Parses `<per-second>[:<burst>]` (burst defaults to one second's worth, at least 1), or
+    /// `off` for no limit (`None`).
+    pub fn parse(text: &str) -> Result<Option<RateLimit>, RateLimitParseError> {
+        let err = || RateLimitParseError(text.to_string());
+        if text.trim().eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        let (rate, burst) = match text.split_once(':') {
+            Some((r, b)) => (r, Some(b)),
+            None => (text, None),
+        };
+        let per_second: f64 = rate.trim().parse().map_err(|_| err())?;
+        let burst: f64 = match burst {
+            Some(b) => b.trim().parse().map_err(|_| err())?,
+            None => per_second.max(1.0),
+        };
+        let usable = |x: f64| x.is_finite() && x > 0.0;
+        if !usable(per_second) || !usable(burst) || burst < 1.0 {
+            return Err(err());
+        }
+        Ok(Some(RateLimit { per_second, burst }))
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+/// The buckets of every region token; `None` limit means unlimited.
+#[derive(Debug)]
+pub struct RateLimiter {
+    limit: Option<RateLimit>,
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+impl RateLimiter {
+    pub fn new(limit: Option<RateLimit>) -> RateLimiter {
+        RateLimiter {
+            limit,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one request from `key`'s bucket at `now`, or says how long until one is available.
+    pub fn take(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        let Some(limit) = self.limit else {
+            return Ok(());
+        };
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let bucket = buckets.entry(key.to_string()).or_insert(Bucket {
+            tokens: limit.burst,
+            last: now,
+        });
+        let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * limit.per_second).min(limit.burst);
+        bucket.last = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64(
+                (1.0 - bucket.tokens) / limit.per_second,
+            ))
+        }
+    }
+
+    /// Admits `principal`'s request or refuses it with 429 and `Retry-After` (whole seconds,
+    /// rounded up, so a client that waits that long is admitted).
+    pub fn admit(&self, principal: &Principal) -> Result<(), Problem> {
+        let Principal::Region { token_id, .. } = principal else {
+            return Ok(());
+        };
+        self.take(token_id, Instant::now()).map_err(|wait| {
+            let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+            let mut p = Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+                format!(
+                    "this token's request rate is limited to {}/s (bursts of {}); retry after {secs} s",
+                    self.limit.map_or(0.0, |l| l.per_second),
+                    self.limit.map_or(0.0, |l| l.burst)
+                ),
+            );
+            p.retry_after = Some(secs);
+            p
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_rate_and_burst() {
+        assert_eq!(
+            RateLimit::parse("5:10"),
+            Ok(Some(RateLimit {
+                per_second: 5.0,
+                burst: 10.0
+            }))
+        );
+        assert_eq!(
+            RateLimit::parse("0.5"),
+            Ok(Some(RateLimit {
+                per_second: 0.5,
+                burst: 1.0
+            }))
+        );
+        assert_eq!(RateLimit::parse("off"), Ok(None));
+        for bad in ["", "0", "-1", "x", "5:0", "5:x", "inf", "NaN:2"] {
+            assert!(RateLimit::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_bucket_allows_its_burst_then_refills_at_the_rate() {
+        let limiter = RateLimiter::new(Some(RateLimit {
+            per_second: 2.0,
+            burst: 3.0,
+        }));
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert!(limiter.take("a", t0).is_ok());
+        }
+        let wait = limiter.take("a", t0).expect_err("empty");
+        assert!((wait.as_secs_f64() - 0.5).abs() < 1e-9, "{wait:?}");
+        // Another token has its own bucket.
+        assert!(limiter.take("b", t0).is_ok());
+        assert!(limiter.take("a", t0 + Duration::from_millis(500)).is_ok());
+        assert!(limiter.take("a", t0 + Duration::from_millis(500)).is_err());
+        // Refill never exceeds the burst.
+        let later = t0 + Duration::from_secs(60);
+        for _ in 0..3 {
+            assert!(limiter.take("a", later).is_ok());
+        }
+        assert!(limiter.take("a", later).is_err());
+    }
+
+    #[test]
+    fn operators_and_unlimited_gateways_are_never_refused() {
+        let limiter = RateLimiter::new(Some(RateLimit {
+            per_second: 1.0,
+            burst: 1.0,
+        }));
+        let op = Principal::Operator {
+            token_id: "op".into(),
+        };
+        for _ in 0..10 {
+            assert!(limiter.admit(&op).is_ok());
+        }
+        let off = RateLimiter::new(None);
+        let region = Principal::Region {
+            code: "310000".into(),
+            token_id: "t".into(),
+        };
+        for _ in 0..10 {
+            assert!(off.admit(&region).is_ok());
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! Input limits over real sockets against the real binary: every refusal is the precise status
+//! with an `application/problem+json` body of the expected type, and the event log does not grow.
+
+mod common;
+
+use common::{Client, Gateway, Response, TempDir, register_regions};
+use serde_json::{Value, json};
+
+/// Limits the gateway promises (kept in step with `gateway/src/http/{body,limits,guard}.rs`).
+const MAX_BODY: usize = 1 << 20;
+const MAX_DEPTH: usize = 32;
+const MAX_STRING_BYTES: usize = 64 * 1024;
+const MAX_MATERIALS: usize = 100;
+const MAX_HEAD_BYTES: usize = 16 * 1024;
+
+fn log_position(anon: &Client) -> u64 {
+    anon.get("/healthz").json()["log_position"]
+        .as_u64()
+        .expect("log_position")
+}
+
+/// Asserts a problem+json refusal and returns the problem document.
+fn refused(r: &Response, status: u16, slug: &str) -> Value {
+    assert_eq!(
+        r.status,
+        status,
+        "expected {status} {slug}, got {}: {}",
+        r.status,
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/problem+json"),
+        "not problem+json: {:?}",
+        r.headers
+    );
+    let p = r.json();
+    assert_eq!(
+        p["type"],
+        json!(format!("urn:tongban:problem:{slug}")),
+        "{p}"
+    );
+    assert_eq!(p["status"], json!(status), "{p}");
+    p
+}
+
+fn has_error(p: &Value, pointer: &str, rule: &str) -> bool {
+    p["errors"].as_array().is_some_and(|es| {
+        es.iter()
+            .any(|e| e["pointer"] == pointer && e["rule"] == rule)
+    })
+}
+
+fn head(c: &Client, method: &str, path: &str, extra: &str) -> String {
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAuthorization: Bearer {}\r\n{extra}\r\n",
+        c.addr,
+        c.token.as_deref().unwrap_or("")
+    )
+}
+
+fn nested(depth: usize) -> String {
+    format!(
+        "{{\"form\": {}1{}}}",
+        "[".repeat(depth - 1),
+        "]".repeat(depth - 1)
+    )
+}
+
+#[test]
+fn every_input_limit_answers_a_precise_problem_and_appends_nothing() {
+    let tmp = TempDir::new("limits");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let anon = gw.client(None);
+    let example = anon.get("/v1/matters").json()["matters"][0]["example"].clone();
+    let origin = gw.client(Some(&tokens[example["origin"].as_str().expect("origin")]));
+
+    // One real application, so actions have something to refer to.
+    let created = origin.post("/v1/applications", &example);
+    assert_eq!(
+        created.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    let id = created.json()["id"].as_str().expect("id").to_string();
+    let before = log_position(&anon);
+    assert_eq!(before, 1);
+    let submit = |body: &[u8], headers: &[(&str, &str)]| {
+        origin
+            .send("POST", "/v1/applications", headers, Some(body))
+            .expect("POST")
+    };
+
+    // Body size, declared: refused before a byte of the body is read.
+    let r = origin
+        .raw(
+            head(
+                &origin,
+                "POST",
+                "/v1/applications",
+                &format!(
+                    "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                    MAX_BODY + 1
+                ),
+            )
+            .as_bytes(),
+        )
+        .expect("declared too large");
+    refused(&r, 413, "payload-too-large");
+
+    // Body size, chunked (no length declared): cut off while it is read, same problem.
+    let mut chunked = head(
+        &origin,
+        "POST",
+        "/v1/applications",
+        "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n",
+    )
+    .into_bytes();
+    let chunk = vec![b' '; 64 * 1024];
+    for _ in 0..(MAX_BODY / chunk.len() + 1) {
+        chunked.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        chunked.extend_from_slice(&chunk);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    let r = origin.raw(&chunked).expect("chunked too large");
+    refused(&r, 413, "payload-too-large");
+
+    // Nesting depth: at the limit it reaches the schema (422 invalid); one more level is refused
+    // by the limit; a hundred thousand levels are refused the same way, without recursion.
+    let r = submit(nested(MAX_DEPTH).as_bytes(), &[]);
+    refused(&r, 422, "invalid");
+    let r = submit(nested(MAX_DEPTH + 1).as_bytes(), &[]);
+    let p = refused(&r, 400, "limit-exceeded");
+    assert!(has_error(&p, "", "max-depth"), "{p}");
+    assert!(
+        p["detail"].as_str().is_some_and(|d| d.contains("32")),
+        "{p}"
+    );
+    let r = submit("[".repeat(100_000).as_bytes(), &[]);
+    refused(&r, 400, "limit-exceeded");
+
+    // String length: reported at its pointer, the value not echoed.
+    let mut long = example.clone();
+    long["form"]["note"] = json!("x".repeat(MAX_STRING_BYTES + 1));
+    let r = origin.post("/v1/applications", &long);
+    let p = refused(&r, 422, "limit-exceeded");
+    assert!(has_error(&p, "/form/note", "max-string-length"), "{p}");
+    assert!(!String::from_utf8_lossy(&r.body).contains(&"x".repeat(100)));
+    let mut long_key = example.clone();
+    long_key["form"]["y".repeat(MAX_STRING_BYTES + 1)] = json!(1);
+    let r = origin.post("/v1/applications", &long_key);
+    refused(&r, 422, "limit-exceeded");
+
+    // Number of materials: on a submission and on an action.
+    let material = json!({"kind": "photo", "name": "照片"});
+    let mut many = example.clone();
+    many["materials"] = json!(vec![material.clone(); MAX_MATERIALS + 1]);
+    let r = origin.post("/v1/applications", &many);
+    let p = refused(&r, 422, "limit-exceeded");
+    assert!(has_error(&p, "/materials", "max-materials"), "{p}");
+    let r = origin.post(
+        &format!("/v1/applications/{id}/supplement"),
+        &json!({"materials": vec![material; MAX_MATERIALS + 1]}),
+    );
+    let p = refused(&r, 422, "limit-exceeded");
+    assert!(has_error(&p, "/materials", "max-materials"), "{p}");
+
+    // Header size: our cap answers problem+json …
+    let big = "a".repeat(MAX_HEAD_BYTES + 1);
+    let r = origin
+        .send("GET", "/healthz", &[("X-Padding", &big)], None)
+        .expect("long header");
+    let p = refused(&r, 431, "header-too-large");
+    assert!(
+        p["detail"].as_str().is_some_and(|d| d.contains("16384")),
+        "{p}"
+    );
+    let r = origin
+        .send(
+            "POST",
+            "/v1/applications",
+            &[("X-Padding", &big)],
+            Some(example.to_string().as_bytes()),
+        )
+        .expect("long header on a write");
+    refused(&r, 431, "header-too-large");
+    // … and hyper's own head limits (here: more than 100 fields) still answer 431.
+    let fields: String = (0..120).map(|i| format!("X-F{i}: v\r\n")).collect();
+    let r = origin
+        .raw(head(&origin, "GET", "/healthz", &fields).as_bytes())
+        .expect("many headers");
+    assert_eq!(r.status, 431);
+
+    // Malformed JSON: 400 with line and column.
+    let r = submit(b"{\n  \"matter\": \"x\",\n  oops\n}", &[]);
+    let p = refused(&r, 400, "bad-request");
+    assert!(has_error(&p, "", "json-syntax"), "{p}");
+    let detail = p["detail"].as_str().unwrap_or("");
+    assert!(detail.contains("line 3 column"), "{detail}");
+
+    // Wrong content type: 415.
+    let r = submit(
+        example.to_string().as_bytes(),
+        &[("Content-Type", "text/plain")],
+    );
+    refused(&r, 415, "unsupported-media-type");
+    let r = origin
+        .send(
+            "POST",
+            &format!("/v1/applications/{id}/forward"),
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            Some(b"materials_checked=true"),
+        )
+        .expect("form body");
+    refused(&r, 415, "unsupported-media-type");
+
+    // Invalid UTF-8: 400 naming the byte.
+    let r = submit(b"{\"matter\": \"\xff\xfe\"}", &[]);
+    let p = refused(&r, 400, "bad-request");
+    assert!(has_error(&p, "", "utf-8"), "{p}");
+    assert!(
+        p["detail"].as_str().is_some_and(|d| d.contains("byte 12")),
+        "{p}"
+    );
+
+    // Unknown fields: 422 at their pointer (the schemas deny them).
+    let mut unknown = example.clone();
+    unknown["surprise"] = json!(true);
+    let r = origin.post("/v1/applications", &unknown);
+    let p = refused(&r, 422, "invalid");
+    assert!(
+        p["errors"]
+            .as_array()
+            .is_some_and(|es| es.iter().any(|e| e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("surprise")))),
+        "{p}"
+    );
+    let r = origin.post(
+        &format!("/v1/applications/{id}/forward"),
+        &json!({"materials_checked": true, "extra": 1}),
+    );
+    refused(&r, 422, "invalid");
+
+    // Nothing of the above reached the log; the gateway still takes a valid write.
+    assert_eq!(log_position(&anon), before);
+    let r = origin.post(&format!("/v1/applications/{id}/forward"), &json!({}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(log_position(&anon), before + 1);
+}

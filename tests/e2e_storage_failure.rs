@@ -1,0 +1,111 @@
+//! A disk that fails mid-run, over HTTP against the real binary: the embedded log's fsync fails
+//! (test hook `TONGBAN_TEST_FAIL_FSYNC_AFTER`), every write from then on answers 503 problem+json,
+//! nothing unacknowledged becomes visible, and reads keep working. After a restart on a healthy
+//! disk the submission retried with its Idempotency-Key succeeds once and the log verifies.
+
+mod common;
+
+use std::process::Command;
+
+use common::{BIN, Gateway, Response, TempDir, register_regions};
+use serde_json::{Value, json};
+
+fn unavailable(r: &Response) {
+    assert_eq!(
+        r.status,
+        503,
+        "expected 503, got {}: {}",
+        r.status,
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    assert_eq!(
+        r.json()["type"],
+        json!("urn:tongban:problem:log-unavailable")
+    );
+    assert!(r.header("retry-after").is_some());
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    let items = list["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items in {list}"));
+    items
+        .iter()
+        .filter_map(|a| a["app"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn a_failed_fsync_answers_503_hides_the_write_and_keeps_reads() {
+    let tmp = TempDir::new("storage-failure");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let gw = Gateway::start_env(&data, false, &[], &[("TONGBAN_TEST_FAIL_FSYNC_AFTER", "2")]);
+    let anon = gw.client(None);
+    let example = anon.get("/v1/matters").json()["matters"][0]["example"].clone();
+    let origin_code = example["origin"].as_str().expect("origin").to_string();
+    let lead_code = example["handlers"][0].as_str().expect("lead").to_string();
+    let origin = gw.client(Some(&tokens[&origin_code]));
+    let lead = gw.client(Some(&tokens[&lead_code]));
+
+    // Two fsyncs succeed: a submission and its forwarding.
+    let r = origin.post_with("/v1/applications", &[("Idempotency-Key", "a")], &example);
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let a = r.json()["id"].as_str().expect("id").to_string();
+    let r = origin.post(&format!("/v1/applications/{a}/forward"), &json!({}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+
+    // The third fsync fails: 503, and every write after it too (fail-stop).
+    unavailable(&origin.post_with("/v1/applications", &[("Idempotency-Key", "b")], &example));
+    unavailable(&lead.post(&format!("/v1/applications/{a}/accept"), &json!({})));
+    unavailable(&origin.post_with("/v1/applications", &[("Idempotency-Key", "b")], &example));
+    unavailable(&origin.post("/v1/applications", &example));
+
+    // Nothing unacknowledged is visible; reads are served as before.
+    let health = anon.get("/healthz").json();
+    assert_eq!(health["log_position"], json!(2), "{health}");
+    assert_eq!(health["projection_position"], json!(2), "{health}");
+    let view = origin.get(&format!("/v1/applications/{a}"));
+    assert_eq!(view.status, 200);
+    assert_eq!(view.json()["status"], json!("forwarded"));
+    assert_eq!(view.json()["seq"], json!(2));
+    let events = lead.get(&format!("/v1/applications/{a}/events")).json();
+    assert_eq!(events["events"].as_array().map(Vec::len), Some(2));
+    let outbox = origin.get(&format!("/v1/regions/{origin_code}/outbox"));
+    assert_eq!(outbox.status, 200);
+    assert_eq!(ids(&outbox.json()), vec![a.clone()]);
+    let inbox = lead.get(&format!("/v1/regions/{lead_code}/inbox"));
+    assert_eq!(ids(&inbox.json()), vec![a.clone()]);
+    assert_eq!(anon.get("/v1/matters").status, 200);
+
+    // A healthy restart: the retried submission lands exactly once, and the log verifies.
+    let mut gw = gw;
+    gw.kill9();
+    let gw = Gateway::start(&data, false);
+    let origin = gw.client(Some(&tokens[&origin_code]));
+    let first = origin.post_with("/v1/applications", &[("Idempotency-Key", "b")], &example);
+    assert!(
+        first.status == 201 || first.status == 200,
+        "{} {}",
+        first.status,
+        String::from_utf8_lossy(&first.body)
+    );
+    let again = origin.post_with("/v1/applications", &[("Idempotency-Key", "b")], &example);
+    assert_eq!(again.status, 200);
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    let r = origin.post(&format!("/v1/applications/{a}/forward"), &json!({}));
+    assert_eq!(r.status, 409, "already forwarded");
+    drop(gw);
+    let verify = Command::new(BIN)
+        .args(["verify", "--data"])
+        .arg(&data)
+        .output()
+        .expect("tongban verify");
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
