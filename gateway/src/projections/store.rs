@@ -47,6 +47,26 @@ pub struct BoxEntry {
     pub due: Option<String>,
 }
 
+/// Runs at least this long are folded on several cores.
+const PARALLEL_FROM: usize = 256;
+
+#[derive(Debug, Clone, Copy)]
+enum Ks {
+    Apps,
+    Inbox,
+    Outbox,
+}
+
+/// One write of a projection batch, prepared off the writing thread.
+enum Op {
+    Insert(Ks, Vec<u8>, Vec<u8>),
+    Remove(Ks, Vec<u8>),
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ProjectionError> {
+    serde_json::to_vec(value).map_err(|e| ProjectionError::Storage(e.to_string()))
+}
+
 #[derive(Clone)]
 pub struct ProjectionStore {
     db: Database,
@@ -131,10 +151,77 @@ impl ProjectionStore {
     }
 
     /// Applies a run of events (in position order) and moves the checkpoint, atomically.
+    ///
+    /// Folding and encoding are independent per application, so a large run is split by
+    /// application across the machine's cores; the writes then go into one batch.
     pub fn apply(&self, events: &[Positioned], cal: &Calendar) -> Result<u64, ProjectionError> {
         let Some(last) = events.last().map(|p| p.position) else {
             return self.checkpoint();
         };
+        let shards = if events.len() < PARALLEL_FROM {
+            1
+        } else {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+                .clamp(1, 4)
+        };
+        let ops: Vec<Vec<Op>> = if shards == 1 {
+            vec![self.encode(events.iter(), cal)?]
+        } else {
+            let shard_of = |app: &str| {
+                let h = app
+                    .bytes()
+                    .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+                (h % shards as u64) as usize
+            };
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..shards)
+                    .map(|i| {
+                        scope.spawn(move || {
+                            self.encode(events.iter().filter(|p| shard_of(&p.event.app) == i), cal)
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(ProjectionError::Storage(
+                                "projection worker panicked".into(),
+                            ))
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })?
+        };
+        let mut batch = self.db.batch();
+        for op in ops.into_iter().flatten() {
+            match op {
+                Op::Insert(ks, key, value) => batch.insert(self.keyspace(ks), key, value),
+                Op::Remove(ks, key) => batch.remove(self.keyspace(ks), key),
+            }
+        }
+        batch.insert(&self.meta, "checkpoint", last.to_be_bytes());
+        batch.commit().map_err(storage)?;
+        Ok(last)
+    }
+
+    fn keyspace(&self, ks: Ks) -> &Keyspace {
+        match ks {
+            Ks::Apps => &self.apps,
+            Ks::Inbox => &self.inbox,
+            Ks::Outbox => &self.outbox,
+        }
+    }
+
+    /// Folds the events of some applications (in position order) and encodes the resulting
+    /// writes: views, inbox lines (old ones removed), outbox lines.
+    fn encode<'a>(
+        &self,
+        events: impl Iterator<Item = &'a Positioned>,
+        cal: &Calendar,
+    ) -> Result<Vec<Op>, ProjectionError> {
         let mut views: HashMap<String, Option<ApplicationView>> = HashMap::new();
         // The regions each application awaited before this run, whose inbox lines may go.
         let mut awaited_before: HashMap<String, Vec<String>> = HashMap::new();
@@ -167,15 +254,13 @@ impl ProjectionStore {
             let next = ApplicationView::fold(previous, &p.event, cal)?;
             views.insert(app.clone(), Some(next));
         }
-        let mut batch = self.db.batch();
+        let mut ops = Vec::with_capacity(views.len() * 3);
         for (app, view) in &views {
             let Some(view) = view else { continue };
             for region in awaited_before.get(app).into_iter().flatten() {
-                batch.remove(&self.inbox, box_key(region, app));
+                ops.push(Op::Remove(Ks::Inbox, box_key(region, app)));
             }
-            let bytes =
-                serde_json::to_vec(view).map_err(|e| ProjectionError::Storage(e.to_string()))?;
-            batch.insert(&self.apps, app.as_bytes(), bytes);
+            ops.push(Op::Insert(Ks::Apps, app.as_bytes().to_vec(), json(view)?));
             let due = view
                 .deadlines
                 .0
@@ -201,24 +286,26 @@ impl ProjectionStore {
                     .push(action.as_str().to_string());
             }
             for (region, actions) in per_region {
-                let bytes = serde_json::to_vec(&entry(actions))
-                    .map_err(|e| ProjectionError::Storage(e.to_string()))?;
-                batch.insert(&self.inbox, box_key(region, app), bytes);
+                ops.push(Op::Insert(
+                    Ks::Inbox,
+                    box_key(region, app),
+                    json(&entry(actions))?,
+                ));
             }
             let origin_key = box_key(&view.state.origin, app);
             if view.state.status.is_final() {
-                batch.remove(&self.outbox, origin_key);
+                ops.push(Op::Remove(Ks::Outbox, origin_key));
             } else {
                 let waiting_on: Vec<String> =
                     awaiting.iter().map(|(r, a)| format!("{r}:{a}")).collect();
-                let bytes = serde_json::to_vec(&entry(waiting_on))
-                    .map_err(|e| ProjectionError::Storage(e.to_string()))?;
-                batch.insert(&self.outbox, origin_key, bytes);
+                ops.push(Op::Insert(
+                    Ks::Outbox,
+                    origin_key,
+                    json(&entry(waiting_on))?,
+                ));
             }
         }
-        batch.insert(&self.meta, "checkpoint", last.to_be_bytes());
-        batch.commit().map_err(storage)?;
-        Ok(last)
+        Ok(ops)
     }
 
     /// Flushes to disk; called on shutdown so a restart has less to catch up.
@@ -239,5 +326,122 @@ impl ProjectionStore {
             out.push((key, view));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Application, Command, decide};
+    use crate::envelope::{Envelope, GatewayKey};
+    use crate::testutil::TempDir;
+    use tongban_schemas::{Mode, events as ev};
+
+    /// `apps` applications, each submitted, forwarded and (for some) accepted, interleaved.
+    fn interleaved(apps: usize) -> Vec<Positioned> {
+        let key = GatewayKey::from_seed([8; 32]);
+        let mut histories: Vec<Vec<Envelope>> = Vec::new();
+        for i in 0..apps {
+            let app = crate::ids::new_v7();
+            let submit = ev::Submitted {
+                matter: tongban_schemas::matters::all()[0].code.into(),
+                mode: Mode::Proxy,
+                origin: "440000".into(),
+                handlers: vec!["330000".into()],
+                applicant: serde_json::json!({}),
+                form: serde_json::json!({}),
+                materials: vec![],
+                idempotency_key: None,
+                request_digest: String::new(),
+            };
+            let mut steps = vec![
+                ("440000", Command::Submit(submit)),
+                ("440000", Command::Forward(ev::Forwarded::default())),
+            ];
+            if i % 2 == 0 {
+                steps.push(("330000", Command::Accept(ev::Accepted::default())));
+            }
+            let mut state = None;
+            let mut out: Vec<Envelope> = Vec::new();
+            for (region, cmd) in steps {
+                let event = decide(state.as_ref(), region, cmd).expect("legal");
+                let mut e = Envelope {
+                    id: crate::ids::new_v7(),
+                    app: app.clone(),
+                    seq: out.len() as u64 + 1,
+                    kind: event.type_name().into(),
+                    schema: format!("{}/1", event.type_name()),
+                    region: region.into(),
+                    actor: format!("{region}/t"),
+                    at: "2026-11-02T03:00:00.000Z".into(),
+                    data: event.data(),
+                    prev_hash: out.last().map(|p| p.hash.clone()).unwrap_or_default(),
+                    hash: String::new(),
+                    sig: String::new(),
+                };
+                e.seal(&key);
+                state = Some(Application::apply_from(state, &app, region, &event));
+                out.push(e);
+            }
+            histories.push(out);
+        }
+        // Round-robin, as concurrent writers interleave in the log.
+        let mut log = Vec::new();
+        let longest = histories.iter().map(Vec::len).max().unwrap_or(0);
+        for step in 0..longest {
+            for h in &histories {
+                if let Some(e) = h.get(step) {
+                    log.push(Positioned {
+                        position: log.len() as u64 + 1,
+                        event: e.clone(),
+                    });
+                }
+            }
+        }
+        log
+    }
+
+    fn dump(
+        store: &ProjectionStore,
+    ) -> (Vec<(String, ApplicationView)>, Vec<BoxEntry>, Vec<BoxEntry>) {
+        (
+            store.all_views().expect("views"),
+            ["440000", "330000"]
+                .iter()
+                .flat_map(|r| store.inbox(r, 10_000).expect("inbox"))
+                .collect(),
+            ["440000", "330000"]
+                .iter()
+                .flat_map(|r| store.outbox(r, 10_000).expect("outbox"))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn one_large_parallel_run_equals_event_by_event() {
+        let events = interleaved(300);
+        assert!(events.len() > PARALLEL_FROM * 2);
+        let cal = Calendar::weekdays();
+        let (a, b) = (TempDir::new("proj-parallel"), TempDir::new("proj-serial"));
+        let parallel = ProjectionStore::open(a.path()).expect("open");
+        let serial = ProjectionStore::open(b.path()).expect("open");
+        // Two large runs, split mid-way so some applications continue across runs.
+        let mid = events.len() / 2;
+        parallel.apply(&events[..mid], &cal).expect("apply");
+        parallel.apply(&events[mid..], &cal).expect("apply");
+        for e in &events {
+            serial
+                .apply(std::slice::from_ref(e), &cal)
+                .expect("apply one");
+        }
+        assert_eq!(parallel.checkpoint().expect("cp"), events.len() as u64);
+        let (pv, pi, po) = dump(&parallel);
+        let (sv, si, so) = dump(&serial);
+        assert_eq!(pv.len(), 300);
+        assert_eq!(pv, sv);
+        assert_eq!(pi, si);
+        assert_eq!(po, so);
+        // Half the applications were accepted (waiting for the handler's decision), half forwarded.
+        assert_eq!(pi.len(), 300);
     }
 }
