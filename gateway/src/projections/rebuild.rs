@@ -21,7 +21,7 @@ pub enum RebuildError {
 }
 
 /// Events folded per batch (one atomic projection write each).
-const BATCH: usize = 4096;
+const BATCH: usize = 16_384;
 
 /// Replaces the projections in `dir` with ones rebuilt from `log`. `progress(done, head)` is called
 /// after each batch. Returns the store and the number of events applied.
