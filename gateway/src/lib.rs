@@ -10,6 +10,7 @@ pub mod auth;
 pub mod demo;
 pub mod domain;
 pub mod envelope;
+pub mod evidence;
 pub mod fsutil;
 pub mod fuzzing;
 pub mod hex;

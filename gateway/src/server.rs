@@ -6,6 +6,7 @@
 //! - `log/`          the embedded event log (fjall; absent with `--nats`)
 //! - `log-source`    which log the projections follow (`embedded` or `jetstream:<stream>:<created>`)
 //! - `projections/`  read models (fjall), rebuildable from the log
+//! - `evidence/`     the regions' verified request signatures by event id (fjall); not rebuildable
 //! - `gateway.key`   the Ed25519 signing key (hex seed, 0600)
 //! - `regions.json`  regions and hashed tokens
 //! - `holidays.json` optional working-day calendar
@@ -44,6 +45,8 @@ pub enum ServeError {
     Projection(#[from] ProjectionError),
     #[error(transparent)]
     Regions(#[from] RegionBookError),
+    #[error(transparent)]
+    Evidence(#[from] crate::evidence::EvidenceError),
     #[error("{path}: {source}")]
     Calendar { path: String, source: CalendarError },
     #[error("{0}")]
@@ -65,6 +68,9 @@ impl DataDir {
     }
     pub fn projections(&self) -> PathBuf {
         self.0.join("projections")
+    }
+    pub fn evidence(&self) -> PathBuf {
+        self.0.join("evidence")
     }
     pub fn key(&self) -> PathBuf {
         self.0.join("gateway.key")
@@ -163,13 +169,11 @@ fn open_on<L: EventLog>(dir: &DataDir, log: L) -> Result<Opened<L>, ServeError> 
         }
         None => std::time::Duration::ZERO,
     };
-    let gateway = Arc::new(Gateway::start_with_projector_delay(
-        Arc::new(log),
-        key,
-        store,
-        calendar,
-        delay,
-    ));
+    let evidence = crate::evidence::EvidenceStore::open(&dir.evidence())?;
+    let mut gateway =
+        Gateway::start_with_projector_delay(Arc::new(log), key, store, calendar, delay);
+    gateway.evidence = Some(evidence);
+    let gateway = Arc::new(gateway);
     Ok(Opened { gateway, book })
 }
 

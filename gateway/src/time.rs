@@ -40,6 +40,37 @@ impl Timestamp {
         format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{ms:03}Z")
     }
 
+    /// Parses an HTTP date in the IMF-fixdate form of RFC 7231 §7.1.1.1
+    /// (`Sun, 06 Nov 1994 08:49:37 GMT`), the form every HTTP client library writes.
+    pub fn parse_http_date(s: &str) -> Option<Timestamp> {
+        let b = s.as_bytes();
+        if b.len() != 29 || &s[3..5] != ", " || &s[25..] != " GMT" {
+            return None;
+        }
+        if b[7] != b' ' || b[11] != b' ' || b[16] != b' ' || b[19] != b':' || b[22] != b':' {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| -> Option<i64> {
+            let t = s.get(r)?;
+            t.bytes()
+                .all(|c| c.is_ascii_digit())
+                .then(|| t.parse().ok())?
+        };
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let month = MONTHS.iter().position(|m| s.get(8..11) == Some(m))? as i64 + 1;
+        let (d, y) = (num(5..7)?, num(12..16)?);
+        let (h, min, sec) = (num(17..19)?, num(20..22)?, num(23..25)?);
+        if !(1..=days_in_month(y, month)).contains(&d) || h > 23 || min > 59 || sec > 60 {
+            return None;
+        }
+        let days = days_from_civil(y, month, d);
+        Some(Timestamp(
+            days * DAY_MS + h * 3_600_000 + min * 60_000 + sec * 1000,
+        ))
+    }
+
     /// Parses RFC 3339 (`Z` or `±hh:mm` offset, optional fraction; extra digits beyond milliseconds
     /// are truncated). Returns `None` for anything else.
     pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
@@ -191,6 +222,24 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_http_dates() {
+        let t = Timestamp::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").expect("date");
+        assert_eq!(t.to_rfc3339(), "1994-11-06T08:49:37.000Z");
+        assert_eq!(
+            Timestamp::parse_http_date("Sun, 06 Nov 1994 08:49:37 UTC"),
+            None
+        );
+        assert_eq!(
+            Timestamp::parse_http_date("Sun, 31 Feb 1994 08:49:37 GMT"),
+            None
+        );
+        assert_eq!(
+            Timestamp::parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"),
+            None
+        );
+    }
 
     #[test]
     fn formats_and_parses_round_trip() {

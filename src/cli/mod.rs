@@ -33,6 +33,9 @@ usage:
   tongban regions token <code> [--data DIR]          issue another token for a region (rotation)
   tongban regions operator [--data DIR]              issue an operator token
   tongban regions revoke <token-id> [--data DIR]     revoke a token
+  tongban regions key <code> <ed25519-public-key-hex> [--data DIR]
+                                                     require the region to sign its POST requests
+  tongban regions key <code> --remove [--data DIR]   stop requiring signatures
   tongban regions list [--data DIR]
   tongban verify [--app ID] [--data DIR] [--nats URL [--nats-creds FILE]]
       recheck every hash chain and signature (in the JetStream stream with --nats)

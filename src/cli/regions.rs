@@ -1,4 +1,4 @@
-//! `tongban regions add|token|operator|revoke|list`: manage who may call the gateway. Works on the
+//! `tongban regions add|token|operator|revoke|key|list`: manage who may call the gateway. Works on the
 //! data directory directly; a running gateway picks changes up at once.
 
 use std::path::PathBuf;
@@ -10,7 +10,7 @@ use tongban_gateway::server::DataDir;
 use super::{Args, CliError};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
-    let sub = args.required_positional("add|token|operator|revoke|list")?;
+    let sub = args.required_positional("add|token|operator|revoke|key|list")?;
     let dir = DataDir(PathBuf::from(
         args.value("data").unwrap_or_else(|| "tongban-data".into()),
     ));
@@ -46,6 +46,24 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             book.revoke(&id)?;
             eprintln!("revoked token {id}");
         }
+        "key" => {
+            let code = args.required_positional("code")?;
+            let remove = args.flag("remove");
+            let key = if remove {
+                None
+            } else {
+                Some(args.required_positional("ed25519-public-key-hex")?)
+            };
+            args.finish()?;
+            book.set_signing_key(&code, key.as_deref())?;
+            if remove {
+                eprintln!("region {code}: request signing key removed; its token alone acts again");
+            } else {
+                eprintln!(
+                    "region {code}: its POST requests must now be signed (docs/signed-requests.md)"
+                );
+            }
+        }
         "list" => {
             args.finish()?;
             let snapshot = book.snapshot();
@@ -56,7 +74,11 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                     .filter(|t| t.revoked.is_none())
                     .map(|t| t.id.as_str())
                     .collect();
-                println!("{code}\t{}\ttokens: {}", r.name, active.join(","));
+                let signing = match &r.signing_key {
+                    Some(k) => format!("\tsigning key: {k}"),
+                    None => String::new(),
+                };
+                println!("{code}\t{}\ttokens: {}{signing}", r.name, active.join(","));
             }
             let ops: Vec<&str> = snapshot
                 .operators

@@ -31,6 +31,8 @@ pub enum RegionBookError {
     UnknownRegion(String),
     #[error("no token with id {0}")]
     UnknownToken(String),
+    #[error("{0:?} is not an Ed25519 public key (64 hex digits, a valid curve point)")]
+    BadSigningKey(String),
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -46,6 +48,12 @@ pub struct RegionEntry {
     pub name: String,
     #[serde(default)]
     pub tokens: Vec<TokenEntry>,
+    /// The region's Ed25519 request-signing public key (lowercase hex). When present, every
+    /// state-changing request of the region must be signed with it (docs/signed-requests.md), so
+    /// a stolen token alone no longer acts for the region and the region's own signature is kept
+    /// as evidence of what it sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -247,6 +255,7 @@ impl RegionBook {
                 .or_insert_with(|| RegionEntry {
                     name: name.to_string(),
                     tokens: vec![],
+                    signing_key: None,
                 });
             region.name = name.trim().to_string();
             region.tokens.push(entry);
@@ -274,6 +283,40 @@ impl RegionBook {
             let (issued, entry) = mint(&now);
             file.operators.push(entry);
             Ok(issued)
+        })
+    }
+
+    /// The region's request-signing public key, if it registered one. Re-reads the file when it
+    /// changed, like [`RegionBook::authenticate`], so `tongban regions key` takes effect at once.
+    pub fn signing_key(&self, code: &str) -> Option<crate::envelope::PublicKey> {
+        self.reload_if_changed();
+        self.loaded
+            .read()
+            .ok()
+            .and_then(|l| l.file.regions.get(code)?.signing_key.clone())
+            .and_then(|hex| crate::envelope::PublicKey::from_hex(&hex))
+    }
+
+    /// Registers (or replaces) a region's request-signing public key; `None` removes it, and the
+    /// region's requests are then authenticated by token alone again.
+    pub fn set_signing_key(&self, code: &str, key: Option<&str>) -> Result<(), RegionBookError> {
+        let key = match key {
+            Some(hex) => {
+                let hex = hex.trim().to_ascii_lowercase();
+                if hex.len() != 64 || crate::envelope::PublicKey::from_hex(&hex).is_none() {
+                    return Err(RegionBookError::BadSigningKey(hex));
+                }
+                Some(hex)
+            }
+            None => None,
+        };
+        self.update(|file| {
+            let region = file
+                .regions
+                .get_mut(code)
+                .ok_or_else(|| RegionBookError::UnknownRegion(code.to_string()))?;
+            region.signing_key = key;
+            Ok(())
         })
     }
 
@@ -342,6 +385,31 @@ mod tests {
             book.revoke("nope"),
             Err(RegionBookError::UnknownToken(_))
         ));
+    }
+
+    #[test]
+    fn signing_keys_are_registered_validated_and_removed() {
+        let dir = TempDir::new("book-key");
+        let book = RegionBook::open(&dir.path().join("regions.json")).expect("open");
+        book.add_region("440000", "广东省").expect("add");
+        let public = crate::envelope::GatewayKey::from_seed([7; 32]).public();
+        assert!(book.signing_key("440000").is_none());
+        book.set_signing_key("440000", Some(&public.to_hex()))
+            .expect("set");
+        assert_eq!(
+            book.signing_key("440000").map(|k| k.to_hex()),
+            Some(public.to_hex())
+        );
+        assert!(matches!(
+            book.set_signing_key("440000", Some("abcd")),
+            Err(RegionBookError::BadSigningKey(_))
+        ));
+        assert!(matches!(
+            book.set_signing_key("350000", Some(&public.to_hex())),
+            Err(RegionBookError::UnknownRegion(_))
+        ));
+        book.set_signing_key("440000", None).expect("remove");
+        assert!(book.signing_key("440000").is_none());
     }
 
     #[test]

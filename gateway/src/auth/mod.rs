@@ -6,6 +6,10 @@
 
 pub mod book;
 pub mod principal;
+pub mod replay;
+pub mod signature;
 
 pub use book::{RegionBook, RegionBookError};
 pub use principal::Principal;
+pub use replay::ReplayCache;
+pub use signature::{RequestSignature, SignatureError};

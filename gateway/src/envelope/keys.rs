@@ -70,6 +70,11 @@ impl GatewayKey {
         hex::encode(&self.signing.sign(hash_hex.as_bytes()).to_bytes())
     }
 
+    /// Signs arbitrary bytes (tests use it to play a region signing its requests).
+    pub fn sign_bytes(&self, message: &[u8]) -> String {
+        hex::encode(&self.signing.sign(message).to_bytes())
+    }
+
     pub fn public(&self) -> PublicKey {
         PublicKey(self.signing.verifying_key())
     }
@@ -101,13 +106,18 @@ impl PublicKey {
 
     /// Checks a hex signature over the ASCII bytes of a hex hash.
     pub fn verify_hash(&self, hash_hex: &str, sig_hex: &str) -> bool {
+        self.verify_bytes(hash_hex.as_bytes(), sig_hex)
+    }
+
+    /// Checks a hex Ed25519 signature over arbitrary bytes (a region's signed request).
+    pub fn verify_bytes(&self, message: &[u8], sig_hex: &str) -> bool {
         let Some(bytes) = hex::decode(sig_hex) else {
             return false;
         };
         let Ok(sig) = ed25519_dalek::Signature::from_slice(&bytes) else {
             return false;
         };
-        self.0.verify(hash_hex.as_bytes(), &sig).is_ok()
+        self.0.verify(message, &sig).is_ok()
     }
 }
 

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -11,6 +11,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::body;
 use super::problem::Problem;
+use super::signed::{self, Exempt};
 use crate::domain::Action;
 use crate::log::EventLog;
 use crate::projections::ApplicationView;
@@ -28,9 +29,18 @@ fn check_id(id: &str) -> Result<(), Problem> {
 pub async fn submit<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
+    uri: Uri,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<Response, Problem> {
+    let signed = signed::check(
+        &s,
+        &principal,
+        &uri,
+        &headers,
+        &bytes,
+        Exempt::WithIdempotencyKey,
+    )?;
     let key = match headers.get("idempotency-key") {
         Some(v) => Some(v.to_str().map_err(|_| {
             Problem::bad_request(
@@ -42,7 +52,10 @@ pub async fn submit<L: EventLog>(
         None => None,
     };
     let request: SubmitRequest = body::typed(body::json_value(&headers, &bytes)?)?;
-    let outcome = s.gateway.submit(&principal, request, key).await?;
+    let outcome = s
+        .gateway
+        .submit_signed(&principal, request, key, signed.as_ref())
+        .await?;
     let status = if outcome.created {
         StatusCode::CREATED
     } else {
@@ -62,10 +75,12 @@ pub async fn act<L: EventLog>(
     s: AppState<L>,
     principal: crate::auth::Principal,
     id: String,
+    uri: Uri,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<Response, Problem> {
     check_id(&id)?;
+    let signed = signed::check(&s, &principal, &uri, &headers, &bytes, Exempt::Never)?;
     let mut value = body::json_value(&headers, &bytes)?;
     let Value::Object(map) = &mut value else {
         return Err(Problem::unprocessable(
@@ -93,7 +108,7 @@ pub async fn act<L: EventLog>(
     let command = super::actions::parse(action, value)?;
     let outcome = s
         .gateway
-        .act(&principal, &id, command, expected_seq)
+        .act_signed(&principal, &id, command, expected_seq, signed.as_ref())
         .await?;
     Ok(Json(outcome).into_response())
 }
@@ -169,5 +184,12 @@ pub async fn events<L: EventLog>(
 ) -> Result<Json<Value>, Problem> {
     check_id(&id)?;
     let events = s.gateway.events(&principal, &id).await?;
-    Ok(Json(json!({"app": id, "events": events})))
+    // Outside the envelopes: the hash-chained contract stays exactly as it is, and the evidence
+    // verifies on its own with the signing region's public key (docs/signed-requests.md).
+    let request_signatures = s.gateway.request_evidence(&events)?;
+    Ok(Json(json!({
+        "app": id,
+        "events": events,
+        "request_signatures": request_signatures,
+    })))
 }

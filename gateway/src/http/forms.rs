@@ -161,9 +161,18 @@ pub async fn submit<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
     Path((region, matter)): Path<(String, String)>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<Response, Problem> {
+    let signed = super::signed::check(
+        &s,
+        &principal,
+        &uri,
+        &headers,
+        &bytes,
+        super::signed::Exempt::WithIdempotencyKey,
+    )?;
     let adapter = adapter_for(&principal, &region, &matter)?;
     let key = match headers.get("idempotency-key") {
         Some(v) => Some(v.to_str().map_err(|_| {
@@ -181,7 +190,10 @@ pub async fn submit<L: EventLog>(
         Err(r) => return Ok(rejected(adapter, &r)),
     };
     let request: SubmitRequest = body::typed(translation.canonical)?;
-    let outcome = s.gateway.submit(&principal, request, key).await?;
+    let outcome = s
+        .gateway
+        .submit_signed(&principal, request, key, signed.as_ref())
+        .await?;
     let status = if outcome.created {
         StatusCode::CREATED
     } else {

@@ -22,6 +22,7 @@ pub mod public;
 pub mod rate;
 pub mod regions;
 pub mod schemas;
+pub mod signed;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -43,6 +44,7 @@ pub struct AppState<L: EventLog> {
     pub book: Arc<RegionBook>,
     pub openapi: Arc<serde_json::Value>,
     pub limiter: Arc<rate::RateLimiter>,
+    pub replay: Arc<crate::auth::ReplayCache>,
 }
 
 impl<L: EventLog> Clone for AppState<L> {
@@ -52,6 +54,7 @@ impl<L: EventLog> Clone for AppState<L> {
             book: Arc::clone(&self.book),
             openapi: Arc::clone(&self.openapi),
             limiter: Arc::clone(&self.limiter),
+            replay: Arc::clone(&self.replay),
         }
     }
 }
@@ -286,8 +289,11 @@ fn method_router<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
             move |State(s): State<AppState<L>>,
                   auth::Caller(p): auth::Caller,
                   Path(id): Path<String>,
+                  uri: axum::http::Uri,
                   headers: HeaderMap,
-                  bytes: Bytes| applications::act(action, s, p, id, headers, bytes),
+                  bytes: Bytes| {
+                applications::act(action, s, p, id, uri, headers, bytes)
+            },
         ),
         Op::Regions => on(filter, regions::list::<L>),
         Op::Inbox => on(filter, regions::inbox::<L>),
@@ -314,6 +320,7 @@ pub fn router_with<L: EventLog>(
         book,
         openapi: Arc::new(openapi::document(&table)),
         limiter: Arc::new(rate::RateLimiter::new(rate_limit)),
+        replay: Arc::new(crate::auth::ReplayCache::default()),
     };
     let mut by_path: BTreeMap<String, MethodRouter<AppState<L>>> = BTreeMap::new();
     for route in &table {

@@ -167,7 +167,8 @@ fn operation(route: &Route) -> Value {
         }
         Op::Events => {
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
-                "type": "object", "properties": {"app": {"type": "string"}, "events": {"type": "array", "items": schema_of::<crate::envelope::Envelope>()}}}))}));
+                "type": "object", "properties": {"app": {"type": "string"}, "events": {"type": "array", "items": schema_of::<crate::envelope::Envelope>()},
+                "request_signatures": {"type": "object", "description": "Event id → the signing region's verified request signature (docs/signed-requests.md), for events appended by signed requests; outside the envelopes, which stay the fixed hash-chained contract", "additionalProperties": schema_of::<crate::auth::RequestSignature>()}}}))}));
         }
         _ => {
             responses.insert("200".into(), json!({"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}));
@@ -175,9 +176,14 @@ fn operation(route: &Route) -> Value {
     }
     if route.auth {
         op.insert("security".into(), json!([{"bearer": []}]));
+        let signed = matches!(route.op, Op::Submit | Op::LocalForm | Op::Act(_));
         responses.insert(
             "401".into(),
-            problem_response("Missing, unknown or revoked token"),
+            problem_response(if signed {
+                "Missing, unknown or revoked token; or, for a region with a request-signing key, a missing, invalid, stale or replayed signature (docs/signed-requests.md)"
+            } else {
+                "Missing, unknown or revoked token"
+            }),
         );
         responses.insert(
             "403".into(),

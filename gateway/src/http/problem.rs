@@ -210,6 +210,7 @@ impl From<ServiceError> for Problem {
                 p
             }
             ServiceError::Log(_)
+            | ServiceError::Evidence(_)
             | ServiceError::Projection(_)
             | ServiceError::Fold(_)
             | ServiceError::Unregistered { .. } => {

@@ -27,6 +27,20 @@ impl<L: EventLog> Gateway<L> {
         command: Command,
         expected_seq: Option<u64>,
     ) -> Result<ActOutcome, ServiceError> {
+        self.act_signed(principal, app, command, expected_seq, None)
+            .await
+    }
+
+    /// [`Gateway::act`], keeping the region's verified request signature as the evidence of the
+    /// appended event.
+    pub async fn act_signed(
+        &self,
+        principal: &Principal,
+        app: &str,
+        command: Command,
+        expected_seq: Option<u64>,
+        signed: Option<&crate::auth::RequestSignature>,
+    ) -> Result<ActOutcome, ServiceError> {
         let region = principal
             .region()
             .ok_or_else(|| {
@@ -59,7 +73,7 @@ impl<L: EventLog> Gateway<L> {
             }
             let event = domain::decide(Some(&state), &region, command.clone())?;
             match self
-                .append(Some(last), app, &event, principal, &region)
+                .append(Some(last), app, &event, principal, &region, signed)
                 .await
             {
                 Ok((envelope, position)) => {

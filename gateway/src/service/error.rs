@@ -44,4 +44,7 @@ pub enum ServiceError {
     Projection(#[from] ProjectionError),
     #[error(transparent)]
     Fold(#[from] FoldError),
+    /// The region's request evidence could not be stored; nothing was appended.
+    #[error(transparent)]
+    Evidence(#[from] crate::evidence::EvidenceError),
 }

@@ -10,8 +10,10 @@ mod submit;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::auth::RequestSignature;
 use crate::domain::calendar::Calendar;
 use crate::envelope::{Envelope, GatewayKey};
+use crate::evidence::{EvidenceError, EvidenceStore};
 use crate::log::EventLog;
 use crate::projections::{ApplicationView, ProjectionStore, Projector};
 
@@ -30,6 +32,9 @@ pub struct Gateway<L: EventLog> {
     pub store: ProjectionStore,
     pub projector: Projector,
     pub calendar: Arc<Calendar>,
+    /// Where the regions' verified request signatures are kept (`None`: nothing signed is
+    /// accepted, see [`Gateway::append`]). `tongban serve` always sets it.
+    pub evidence: Option<EvidenceStore>,
 }
 
 impl<L: EventLog> Gateway<L> {
@@ -66,12 +71,15 @@ impl<L: EventLog> Gateway<L> {
             store,
             projector,
             calendar,
+            evidence: None,
         }
     }
 
     /// Checks the payload against its registered schema, then seals and appends the next event of
     /// an application. Nothing the registry would reject ever reaches the log: other parties verify
-    /// and replay these payloads against the published schemas.
+    /// and replay these payloads against the published schemas. The request signature of a signed
+    /// request is stored (fsynced) under the event's id before the event is appended, so an
+    /// acknowledged event never lacks its evidence.
     async fn append(
         &self,
         previous: Option<&Envelope>,
@@ -79,6 +87,7 @@ impl<L: EventLog> Gateway<L> {
         event: &crate::domain::Event,
         principal: &crate::auth::Principal,
         region: &str,
+        signed: Option<&RequestSignature>,
     ) -> Result<(Envelope, u64), ServiceError> {
         let data = event.data();
         let schema = payload::check(event.type_name(), &data)?;
@@ -98,6 +107,12 @@ impl<L: EventLog> Gateway<L> {
             sig: String::new(),
         };
         envelope.seal(&self.key);
+        if let Some(signature) = signed {
+            let store = self.evidence.as_ref().ok_or_else(|| {
+                EvidenceError::Storage("no request evidence store is configured".into())
+            })?;
+            store.record(&envelope.id, signature)?;
+        }
         let position = self.log.append(envelope.clone(), seq - 1).await?;
         tracing::info!(
             app,

@@ -3,6 +3,7 @@
 
 use super::{Gateway, ServiceError};
 use crate::auth::Principal;
+use crate::auth::RequestSignature;
 use crate::envelope::Envelope;
 use crate::log::EventLog;
 use crate::projections::{ApplicationView, BoxEntry};
@@ -54,6 +55,23 @@ impl<L: EventLog> Gateway<L> {
             }
         }
         Ok(events)
+    }
+
+    /// The request evidence of those `events` that were appended for signed requests, by event id
+    /// (only for events the caller may already read).
+    pub fn request_evidence(
+        &self,
+        events: &[Envelope],
+    ) -> Result<std::collections::BTreeMap<String, RequestSignature>, ServiceError> {
+        let mut out = std::collections::BTreeMap::new();
+        if let Some(store) = &self.evidence {
+            for e in events {
+                if let Some(sig) = store.get(&e.id)? {
+                    out.insert(e.id.clone(), sig);
+                }
+            }
+        }
+        Ok(out)
     }
 
     pub fn inbox(

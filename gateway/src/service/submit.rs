@@ -81,6 +81,20 @@ impl<L: EventLog> Gateway<L> {
         request: SubmitRequest,
         idempotency_key: Option<&str>,
     ) -> Result<SubmitOutcome, ServiceError> {
+        self.submit_signed(principal, request, idempotency_key, None)
+            .await
+    }
+
+    /// [`Gateway::submit`], keeping the region's verified request signature as the evidence of the
+    /// submission event. A retry answered from an earlier submission appends nothing and keeps
+    /// nothing: the earlier request's evidence stands.
+    pub async fn submit_signed(
+        &self,
+        principal: &Principal,
+        request: SubmitRequest,
+        idempotency_key: Option<&str>,
+        signed: Option<&crate::auth::RequestSignature>,
+    ) -> Result<SubmitOutcome, ServiceError> {
         let region = principal
             .region()
             .ok_or_else(|| {
@@ -100,7 +114,10 @@ impl<L: EventLog> Gateway<L> {
             {
                 return Ok(existing);
             }
-            match self.append(None, &app, &event, principal, &region).await {
+            match self
+                .append(None, &app, &event, principal, &region, signed)
+                .await
+            {
                 Ok((_, position)) => {
                     self.await_projection(position).await;
                     return Ok(SubmitOutcome {

@@ -1,0 +1,101 @@
+//! The request evidence store: each event appended for a signed request, keyed by event id, with
+//! the region's verified request signature ([`RequestSignature`]).
+//!
+//! Why beside the log rather than in it: the envelope is a fixed, hash-chained contract and `data`
+//! is the event's registered payload schema, so neither can carry it. The evidence does not need
+//! the chain's protection either: it is self-verifying with the region's public key, and it binds
+//! to its event by the event id (and to the event's content by the body it carries).
+//!
+//! A record is written and fsynced *before* its event is appended, so every acknowledged event of
+//! a signed request has its evidence even after a crash. An append that then fails leaves a record
+//! for an event id that never appears in the log: harmless, nothing reads it.
+//!
+//! `<data>/evidence` (fjall), keyspace `requests`: event id → [`RequestSignature`] JSON. It is not
+//! a projection: it cannot be rebuilt from the log, so back it up with the log. With a JetStream
+//! log each gateway keeps the evidence of the requests it received.
+
+use std::path::Path;
+
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+
+use crate::auth::RequestSignature;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceError {
+    #[error("request evidence store: {0}")]
+    Storage(String),
+    #[error("request evidence for event {id} is unreadable: {reason}")]
+    Corrupt { id: String, reason: String },
+}
+
+fn storage(e: impl std::fmt::Display) -> EvidenceError {
+    EvidenceError::Storage(e.to_string())
+}
+
+#[derive(Clone)]
+pub struct EvidenceStore {
+    db: Database,
+    requests: Keyspace,
+}
+
+impl EvidenceStore {
+    pub fn open(dir: &Path) -> Result<EvidenceStore, EvidenceError> {
+        std::fs::create_dir_all(dir).map_err(|e| storage(format!("{}: {e}", dir.display())))?;
+        let db = Database::builder(dir).open().map_err(storage)?;
+        let requests = db
+            .keyspace("requests", KeyspaceCreateOptions::default)
+            .map_err(storage)?;
+        Ok(EvidenceStore { db, requests })
+    }
+
+    /// Stores the evidence of event `id` durably (fsync) before returning.
+    pub fn record(&self, id: &str, signature: &RequestSignature) -> Result<(), EvidenceError> {
+        let bytes = serde_json::to_vec(signature).map_err(storage)?;
+        self.requests
+            .insert(id.as_bytes(), bytes)
+            .map_err(storage)?;
+        self.db.persist(PersistMode::SyncAll).map_err(storage)
+    }
+
+    pub fn get(&self, id: &str) -> Result<Option<RequestSignature>, EvidenceError> {
+        match self.requests.get(id.as_bytes()).map_err(storage)? {
+            Some(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|e| EvidenceError::Corrupt {
+                        id: id.to_string(),
+                        reason: e.to_string(),
+                    })
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_survives_reopening() {
+        let dir = crate::testutil::TempDir::new("evidence");
+        let sig = RequestSignature {
+            keyid: "440000".into(),
+            public_key: "ab".into(),
+            method: "POST".into(),
+            path: "/v1/applications".into(),
+            date: "2026-11-23T12:00:00Z".into(),
+            body_sha256: "cd".into(),
+            canonical: "POST\n/v1/applications\n2026-11-23T12:00:00Z\ncd".into(),
+            sig: "ef".into(),
+            body_base64url: "e30".into(),
+        };
+        {
+            let store = EvidenceStore::open(dir.path()).expect("open");
+            store.record("e1", &sig).expect("record");
+        }
+        let store = EvidenceStore::open(dir.path()).expect("reopen");
+        assert_eq!(store.get("e1").expect("get"), Some(sig));
+        assert_eq!(store.get("e2").expect("get"), None);
+    }
+}

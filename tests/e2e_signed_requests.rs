@@ -1,0 +1,336 @@
+//! End to end, against the real binary: a region that registered a request-signing key
+//! (`tongban regions key`) must sign its state-changing requests. Unsigned, badly signed, stale,
+//! tampered and replayed requests get 401 naming what is wrong; signed ones go through, and their
+//! signatures come back with the events as evidence that verifies with the region's public key
+//! alone. A region without a key keeps working with its token, and removing the key restores that.
+
+mod common;
+
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use common::{BIN, Client, Gateway, TempDir, register_regions};
+use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+const SIGNED_REGION: &str = "310000";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+fn base64url_decode(s: &str) -> Vec<u8> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.bytes() {
+        let v = ALPHABET.iter().position(|a| *a == c).expect("base64url") as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+/// RFC 3339 UTC for `offset_secs` from now.
+fn rfc3339(offset_secs: i64) -> String {
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64
+        + offset_secs;
+    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+/// The signature headers for a POST of `body` to `path`, dated `date`, signed with `key`.
+fn sign(key: &SigningKey, path: &str, date: &str, body: &[u8]) -> Vec<(String, String)> {
+    let digest = hex(&Sha256::digest(body));
+    let canonical = format!("POST\n{path}\n{date}\n{digest}");
+    let sig = hex(&key.sign(canonical.as_bytes()).to_bytes());
+    vec![
+        ("Date".into(), date.into()),
+        ("X-Tongban-Content-SHA256".into(), digest),
+        (
+            "X-Tongban-Signature".into(),
+            format!("keyid=\"{SIGNED_REGION}\",sig=\"{sig}\""),
+        ),
+    ]
+}
+
+fn post(
+    client: &Client,
+    path: &str,
+    headers: &[(String, String)],
+    extra: &[(&str, &str)],
+    body: &[u8],
+) -> common::Response {
+    let mut all: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    all.extend_from_slice(extra);
+    client.send("POST", path, &all, Some(body)).expect("POST")
+}
+
+fn problem_type(r: &common::Response) -> String {
+    assert_eq!(
+        r.status,
+        401,
+        "expected 401, got {}: {}",
+        r.status,
+        String::from_utf8_lossy(&r.body)
+    );
+    let p = r.json();
+    let t = p["type"].as_str().expect("type").to_string();
+    t.rsplit(':').next().unwrap_or_default().to_string()
+}
+
+fn regions(data: &std::path::Path, args: &[&str]) {
+    let out = Command::new(BIN)
+        .arg("regions")
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .output()
+        .expect("tongban regions");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn golden(file: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/adapters/regions/{SIGNED_REGION}/golden/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("golden file")
+}
+
+#[test]
+fn signed_requests_over_http() {
+    let dir = TempDir::new("signed");
+    let data = dir.0.join("data");
+    let tokens = register_regions(&data);
+    let key = SigningKey::from_bytes(&[42; 32]);
+    let public_hex = hex(key.verifying_key().as_bytes());
+    regions(&data, &["key", SIGNED_REGION, &public_hex]);
+    // A malformed key is refused by the CLI.
+    let out = Command::new(BIN)
+        .args(["regions", "key", SIGNED_REGION, "abcd", "--data"])
+        .arg(&data)
+        .output()
+        .expect("tongban regions");
+    assert!(!out.status.success());
+
+    let gw = Gateway::start(&data, false);
+    let shanghai = gw.client(Some(&tokens[SIGNED_REGION]));
+    let guangdong = gw.client(Some(&tokens["440000"]));
+    let body = golden("social-security-card.canonical.json");
+    let path = "/v1/applications";
+    let idem = [("Idempotency-Key", "signed-1")];
+
+    // Unsigned: 401, saying the region signs its requests.
+    let r = post(&shanghai, path, &[], &idem, &body);
+    assert_eq!(problem_type(&r), "signature-missing");
+    assert!(r.json()["detail"].as_str().unwrap().contains(SIGNED_REGION));
+    // Signed with another key: 401.
+    let other = SigningKey::from_bytes(&[7; 32]);
+    let r = post(
+        &shanghai,
+        path,
+        &sign(&other, path, &rfc3339(0), &body),
+        &idem,
+        &body,
+    );
+    assert_eq!(problem_type(&r), "signature-invalid");
+    // Signed for another path: 401 (the path is covered).
+    let r = post(
+        &shanghai,
+        path,
+        &sign(&key, "/v1/applications?x=1", &rfc3339(0), &body),
+        &idem,
+        &body,
+    );
+    assert_eq!(problem_type(&r), "signature-invalid");
+    // Ten minutes old, or ten minutes ahead: 401 stale.
+    for offset in [-600, 600] {
+        let r = post(
+            &shanghai,
+            path,
+            &sign(&key, path, &rfc3339(offset), &body),
+            &idem,
+            &body,
+        );
+        assert_eq!(problem_type(&r), "signature-stale");
+    }
+    // The body changed after signing: 401, the digest does not match.
+    let mut tampered = body.clone();
+    tampered.push(b' ');
+    let r = post(
+        &shanghai,
+        path,
+        &sign(&key, path, &rfc3339(0), &body),
+        &idem,
+        &tampered,
+    );
+    assert_eq!(problem_type(&r), "signature-digest-mismatch");
+    // Nothing of that was appended.
+    assert_eq!(
+        guangdong.get("/v1/regions/440000/inbox").json()["items"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0),
+        0
+    );
+
+    // Signed properly: 201. Sent again as is (a retry after a lost answer): the same application.
+    let headers = sign(&key, path, &rfc3339(0), &body);
+    let r = post(&shanghai, path, &headers, &idem, &body);
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let id = r.json()["id"].as_str().expect("id").to_string();
+    let r = post(&shanghai, path, &headers, &idem, &body);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["id"], id.as_str());
+
+    // A signed action; the same signature again is refused as a replay.
+    let forward = format!("/v1/applications/{id}/forward");
+    let fbody = json!({"expected_seq": 1}).to_string().into_bytes();
+    let fheaders = sign(&key, &forward, &rfc3339(0), &fbody);
+    let r = post(&shanghai, &forward, &fheaders, &[], &fbody);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let forward_event = r.json()["event"]["id"]
+        .as_str()
+        .expect("event id")
+        .to_string();
+    let r = post(&shanghai, &forward, &fheaders, &[], &fbody);
+    assert_eq!(problem_type(&r), "signature-replayed");
+
+    // A region without a key keeps acting with its token alone.
+    let r = guangdong.post(&format!("/v1/applications/{id}/accept"), &json!({}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+
+    // The adapter form route too: unsigned 401, signed (with an HTTP date) 201.
+    let form = golden("social-security-card.local.xml");
+    let form_path = "/v1/regions/310000/forms/social-security-card";
+    let xml = [("Content-Type", "application/xml; charset=GBK")];
+    let r = post(&shanghai, form_path, &[], &xml, &form);
+    assert_eq!(problem_type(&r), "signature-missing");
+    let http_date = gw
+        .client(None)
+        .get("/healthz")
+        .header("date")
+        .expect("a Date header")
+        .to_string();
+    let r = post(
+        &shanghai,
+        form_path,
+        &sign(&key, form_path, &http_date, &form),
+        &xml,
+        &form,
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+
+    // The evidence comes back beside the events, and verifies with the public key alone.
+    let answer = guangdong
+        .get(&format!("/v1/applications/{id}/events"))
+        .json();
+    let events = answer["events"].as_array().expect("events");
+    assert_eq!(events.len(), 3);
+    let evidence = answer["request_signatures"]
+        .as_object()
+        .expect("signatures");
+    assert_eq!(
+        evidence.len(),
+        2,
+        "submission and forward, not accept: {evidence:?}"
+    );
+    let submitted = events[0]["id"].as_str().expect("id");
+    assert!(evidence.contains_key(submitted));
+    assert!(evidence.contains_key(&forward_event));
+    assert!(!evidence.contains_key(events[2]["id"].as_str().expect("id")));
+    // Envelopes are unchanged: exactly the contract's fields.
+    let fields: Vec<&str> = events[0]
+        .as_object()
+        .expect("envelope")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(fields.len(), 12, "{fields:?}");
+    let public =
+        VerifyingKey::from_bytes(&unhex(&public_hex).try_into().expect("32 bytes")).expect("key");
+    for (event_id, e) in evidence {
+        let sent = base64url_decode(e["body_base64url"].as_str().expect("body"));
+        let digest = hex(&Sha256::digest(&sent));
+        assert_eq!(e["body_sha256"], digest.as_str());
+        let canonical = format!(
+            "{}\n{}\n{}\n{digest}",
+            e["method"].as_str().expect("method"),
+            e["path"].as_str().expect("path"),
+            e["date"].as_str().expect("date"),
+        );
+        assert_eq!(e["canonical"], canonical.as_str());
+        assert_eq!(e["keyid"], SIGNED_REGION);
+        assert_eq!(e["public_key"], public_hex.as_str());
+        let sig = ed25519_dalek::Signature::from_slice(&unhex(e["sig"].as_str().expect("sig")))
+            .expect("signature");
+        assert!(
+            public.verify(canonical.as_bytes(), &sig).is_ok(),
+            "evidence of {event_id} verifies"
+        );
+    }
+    // The submission's evidence carries the exact body the region sent.
+    assert_eq!(
+        base64url_decode(
+            evidence[submitted]["body_base64url"]
+                .as_str()
+                .expect("body")
+        ),
+        body
+    );
+
+    // Removing the key: the region's token alone acts again (no restart).
+    regions(&data, &["key", SIGNED_REGION, "--remove"]);
+    let r = post(
+        &shanghai,
+        path,
+        &[],
+        &[("Idempotency-Key", "unsigned-2")],
+        &body,
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let new_id = r.json()["id"].as_str().expect("id").to_string();
+    let answer: Value = shanghai
+        .get(&format!("/v1/applications/{new_id}/events"))
+        .json();
+    assert_eq!(answer["request_signatures"], json!({}));
+}
