@@ -145,11 +145,35 @@ impl Gateway {
 }
 
 impl Drop for Gateway {
+    /// Stops the gateway and scans what it logged for the fixtures' personal data, so every
+    /// end-to-end test that runs a gateway checks that nothing personal reached its logs.
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
             self.kill9();
         }
+        if std::thread::panicking() {
+            return;
+        }
+        let log = std::fs::read_to_string(&self.stderr_log).unwrap_or_default();
+        if let Some(leak) = fixture_personal_values()
+            .iter()
+            .find(|v| log.contains(v.as_str()))
+        {
+            panic!(
+                "personal data {leak:?} appears in the gateway log {}",
+                self.stderr_log.display()
+            );
+        }
     }
+}
+
+/// The personal values (names, ID numbers, phones) of every matter's published example.
+pub fn fixture_personal_values() -> Vec<String> {
+    let matters: Vec<Value> = tongban_schemas::matters::all()
+        .iter()
+        .map(|m| serde_json::json!({"example": m.example()}))
+        .collect();
+    personal_values(&serde_json::json!({ "matters": matters }))
 }
 
 pub fn tokens(data: &Path) -> BTreeMap<String, String> {
