@@ -83,6 +83,8 @@ pub enum Op {
     Outbox,
     DisputePage,
     Reconcile,
+    Feed,
+    FeedAck,
 }
 
 /// One route of the API.
@@ -248,6 +250,20 @@ pub fn routes() -> Vec<Route> {
             "Open applications this region submitted",
         ),
         r(
+            Method::GET,
+            "/v1/regions/{region}/feed",
+            Op::Feed,
+            true,
+            "The region's durable feed: every event of its applications after a cursor (?after=, ?limit=), in log order",
+        ),
+        r(
+            Method::POST,
+            "/v1/regions/{region}/feed/ack",
+            Op::FeedAck,
+            true,
+            "Acknowledge the feed up to a position; reading resumes there after a restart",
+        ),
+        r(
             Method::POST,
             "/v1/regions/{region}/reconcile",
             Op::Reconcile,
@@ -300,6 +316,8 @@ fn method_router<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
         Op::Outbox => on(filter, regions::outbox::<L>),
         Op::DisputePage => on(filter, operator::dispute_page::<L>),
         Op::Reconcile => on(filter, operator::reconcile::<L>),
+        Op::Feed => on(filter, regions::feed::<L>),
+        Op::FeedAck => on(filter, regions::ack::<L>),
     }
 }
 

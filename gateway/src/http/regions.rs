@@ -59,3 +59,100 @@ pub async fn outbox<L: EventLog>(
     let items = s.gateway.outbox(&principal, &region, limit(&paging)?)?;
     Ok(Json(json!({"region": region, "items": items})))
 }
+
+#[derive(Debug, Deserialize)]
+pub struct FeedQuery {
+    /// Log position to read after; default: the region's acknowledged cursor.
+    pub after: Option<u64>,
+    pub limit: Option<usize>,
+}
+
+fn own_region(
+    principal: &crate::auth::Principal,
+    region: &str,
+    write: bool,
+) -> Result<(), Problem> {
+    match principal.region() {
+        Some(own) if own == region => Ok(()),
+        None if !write => Ok(()),
+        _ => Err(Problem::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            "Not this region's feed",
+            format!("only region {region} reads and acknowledges its feed (operators may read it)"),
+        )),
+    }
+}
+
+/// `GET /v1/regions/{region}/feed`: the events of every application the region takes part in, in
+/// log order, after a cursor. A region's adapter follows its work here and resumes after a
+/// restart from its acknowledged cursor (or from a cursor it keeps itself: positions are the
+/// log's, the same on every gateway of one JetStream stream).
+pub async fn feed<L: EventLog>(
+    State(s): State<AppState<L>>,
+    Caller(principal): Caller,
+    Path(region): Path<String>,
+    Query(q): Query<FeedQuery>,
+) -> Result<Json<Value>, Problem> {
+    own_region(&principal, &region, false)?;
+    let limit = limit(&Paging { limit: q.limit })?;
+    let acked = s
+        .gateway
+        .store
+        .feed_cursor(&region)
+        .map_err(crate::service::ServiceError::from)?;
+    let after = q.after.unwrap_or(acked);
+    let items = s
+        .gateway
+        .store
+        .feed(&region, after, limit)
+        .map_err(crate::service::ServiceError::from)?;
+    let next = items.last().map(|p| p.position).unwrap_or(after);
+    let events: Vec<Value> = items
+        .into_iter()
+        .map(|p| json!({"position": p.position, "event": p.event}))
+        .collect();
+    Ok(Json(
+        json!({"region": region, "after": after, "acked": acked, "next": next, "events": events}),
+    ))
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ack {
+    /// The position of the last event the region has processed.
+    pub position: u64,
+}
+
+/// `POST /v1/regions/{region}/feed/ack`: the region has processed everything up to `position`.
+/// The cursor only moves forward and is fsynced before the answer.
+pub async fn ack<L: EventLog>(
+    State(s): State<AppState<L>>,
+    Caller(principal): Caller,
+    Path(region): Path<String>,
+    headers: axum::http::HeaderMap,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, Problem> {
+    own_region(&principal, &region, true)?;
+    let ack: Ack = super::body::typed(super::body::json_value(&headers, &bytes)?)?;
+    let projected = s.gateway.projector.applied();
+    if ack.position > projected {
+        return Err(Problem::unprocessable(
+            format!(
+                "position {} is beyond the feed (last {projected})",
+                ack.position
+            ),
+            vec![tongban_schemas::Violation::new(
+                "/position",
+                "range",
+                "acknowledge only positions the feed has shown",
+            )],
+        ));
+    }
+    let acked = s
+        .gateway
+        .store
+        .ack_feed(&region, ack.position)
+        .map_err(crate::service::ServiceError::from)?;
+    Ok(Json(json!({"region": region, "acked": acked})))
+}

@@ -31,13 +31,21 @@ pub async fn rebuild<L: EventLog>(
     cal: &Calendar,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<(ProjectionStore, u64), RebuildError> {
-    if dir.exists() {
+    // Feed cursors are the regions' own progress, not derived from the log: carry them over.
+    let cursors = if dir.exists() {
+        let cursors = ProjectionStore::open(dir)?.feed_cursors()?;
         std::fs::remove_dir_all(dir).map_err(|source| RebuildError::Remove {
             path: dir.display().to_string(),
             source,
         })?;
-    }
+        cursors
+    } else {
+        Vec::new()
+    };
     let store = ProjectionStore::open(dir)?;
+    for (region, position) in cursors {
+        store.ack_feed(&region, position)?;
+    }
     let head = *log.head().borrow();
     let cal = std::sync::Arc::new(cal.clone());
     // Read the next batch while the previous one is folded and written: on a machine with more

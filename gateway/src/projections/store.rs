@@ -55,12 +55,21 @@ enum Ks {
     Apps,
     Inbox,
     Outbox,
+    Feed,
 }
 
 /// One write of a projection batch, prepared off the writing thread.
 enum Op {
     Insert(Ks, Vec<u8>, Vec<u8>),
     Remove(Ks, Vec<u8>),
+}
+
+fn feed_key(region: &str, position: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(region.len() + 9);
+    k.extend_from_slice(region.as_bytes());
+    k.push(0);
+    k.extend_from_slice(&position.to_be_bytes());
+    k
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ProjectionError> {
@@ -73,6 +82,7 @@ pub struct ProjectionStore {
     apps: Keyspace,
     inbox: Keyspace,
     outbox: Keyspace,
+    feed: Keyspace,
     meta: Keyspace,
 }
 
@@ -97,6 +107,7 @@ impl ProjectionStore {
             apps: ks("apps")?,
             inbox: ks("inbox")?,
             outbox: ks("outbox")?,
+            feed: ks("feed")?,
             meta: ks("meta")?,
             db,
         })
@@ -144,6 +155,75 @@ impl ProjectionStore {
 
     pub fn inbox(&self, region: &str, limit: usize) -> Result<Vec<BoxEntry>, ProjectionError> {
         Self::list(&self.inbox, region, limit)
+    }
+
+    /// Up to `limit` events of the region's applications at log positions after `after`, in
+    /// position order: the region's durable feed.
+    pub fn feed(
+        &self,
+        region: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::log::Positioned>, ProjectionError> {
+        let start = feed_key(region, after.saturating_add(1));
+        let end = feed_key(region, u64::MAX);
+        let mut out = Vec::new();
+        for guard in self.feed.range(start..=end).take(limit) {
+            let (k, v) = guard.into_inner().map_err(storage)?;
+            let position = k
+                .get(k.len().saturating_sub(8)..)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_be_bytes)
+                .unwrap_or(0);
+            let event =
+                crate::envelope::Envelope::from_json(&v).map_err(|e| ProjectionError::Corrupt {
+                    key: format!("feed {region}"),
+                    reason: e.to_string(),
+                })?;
+            out.push(crate::log::Positioned { position, event });
+        }
+        Ok(out)
+    }
+
+    /// The position up to which `region` has acknowledged its feed (0: nothing yet).
+    pub fn feed_cursor(&self, region: &str) -> Result<u64, ProjectionError> {
+        let key = format!("cursor/{region}");
+        Ok(self
+            .meta
+            .get(key.as_bytes())
+            .map_err(storage)?
+            .and_then(|v| <[u8; 8]>::try_from(&v[..]).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(0))
+    }
+
+    /// Every region's feed cursor (they are the regions' own state, kept across rebuilds).
+    pub fn feed_cursors(&self) -> Result<Vec<(String, u64)>, ProjectionError> {
+        let mut out = Vec::new();
+        for guard in self.meta.prefix("cursor/") {
+            let (k, v) = guard.into_inner().map_err(storage)?;
+            let region = String::from_utf8_lossy(&k["cursor/".len()..]).into_owned();
+            if let Ok(b) = <[u8; 8]>::try_from(&v[..]) {
+                out.push((region, u64::from_be_bytes(b)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Moves the region's cursor forward (never back) and makes it durable.
+    pub fn ack_feed(&self, region: &str, position: u64) -> Result<u64, ProjectionError> {
+        let current = self.feed_cursor(region)?;
+        if position <= current {
+            return Ok(current);
+        }
+        self.meta
+            .insert(
+                format!("cursor/{region}").as_bytes(),
+                position.to_be_bytes(),
+            )
+            .map_err(storage)?;
+        self.db.persist(PersistMode::SyncAll).map_err(storage)?;
+        Ok(position)
     }
 
     pub fn outbox(&self, region: &str, limit: usize) -> Result<Vec<BoxEntry>, ProjectionError> {
@@ -212,6 +292,7 @@ impl ProjectionStore {
             Ks::Apps => &self.apps,
             Ks::Inbox => &self.inbox,
             Ks::Outbox => &self.outbox,
+            Ks::Feed => &self.feed,
         }
     }
 
@@ -225,6 +306,7 @@ impl ProjectionStore {
         let mut views: HashMap<String, Option<ApplicationView>> = HashMap::new();
         // The regions each application awaited before this run, whose inbox lines may go.
         let mut awaited_before: HashMap<String, Vec<String>> = HashMap::new();
+        let mut ops = Vec::new();
         for p in events {
             let app = &p.event.app;
             if !views.contains_key(app) {
@@ -252,9 +334,18 @@ impl ProjectionStore {
                 continue;
             }
             let next = ApplicationView::fold(previous, &p.event, cal)?;
+            // Every party's feed gets the event, at its log position.
+            let bytes = p.event.to_json();
+            for region in std::iter::once(&next.state.origin).chain(next.state.handlers.iter()) {
+                ops.push(Op::Insert(
+                    Ks::Feed,
+                    feed_key(region, p.position),
+                    bytes.clone(),
+                ));
+            }
             views.insert(app.clone(), Some(next));
         }
-        let mut ops = Vec::with_capacity(views.len() * 3);
+        ops.reserve(views.len() * 3);
         for (app, view) in &views {
             let Some(view) = view else { continue };
             for region in awaited_before.get(app).into_iter().flatten() {

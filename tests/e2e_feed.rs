@@ -1,0 +1,173 @@
+//! A region follows its own work durably: it reads its feed page by page, acknowledges what it
+//! processed, and after the gateway is killed and restarted it resumes from its cursor. In the
+//! end it has seen every event of every application it takes part in exactly once, in log order,
+//! and nothing of applications it has no part in.
+
+mod common;
+
+use common::{Client, Gateway, TempDir};
+use serde_json::{Value, json};
+
+const ZJ: &str = "330000";
+
+fn example(anon: &Client, code: &str) -> Value {
+    let matters = anon.get("/v1/matters").json();
+    matters["matters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["code"] == json!(code))
+        .expect("matter")["example"]
+        .clone()
+}
+
+/// Reads one page after the cursor, "processes" it (records positions), acknowledges it.
+fn consume_page(zj: &Client, seen: &mut Vec<(u64, String, u64)>) -> usize {
+    let page = zj.get(&format!("/v1/regions/{ZJ}/feed?limit=4")).json();
+    let events = page["events"].as_array().cloned().unwrap_or_default();
+    for e in &events {
+        let position = e["position"].as_u64().expect("position");
+        seen.push((
+            position,
+            e["event"]["app"].as_str().expect("app").to_string(),
+            e["event"]["seq"].as_u64().expect("seq"),
+        ));
+    }
+    if let Some(last) = events.last() {
+        let r = zj.post(
+            &format!("/v1/regions/{ZJ}/feed/ack"),
+            &json!({"position": last["position"]}),
+        );
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    }
+    events.len()
+}
+
+#[test]
+fn a_region_resumes_its_feed_after_a_restart_without_gaps_or_repeats() {
+    let dir = TempDir::new("feed");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let anon = gw.client(None);
+    let hukou = example(&anon, "hukou-transfer"); // 440000 → 330000, 340000 (joint)
+    let pension = example(&anon, "pension-transfer"); // 340000 → 310000: not Zhejiang's
+    assert!(
+        hukou["handlers"]
+            .as_array()
+            .is_some_and(|h| h.iter().any(|r| r == ZJ))
+    );
+    assert!(
+        pension["origin"] != json!(ZJ)
+            && pension["handlers"]
+                .as_array()
+                .is_some_and(|h| h.iter().all(|r| r != ZJ))
+    );
+
+    let client = |gw: &Gateway, code: &str| gw.client(Some(&tokens[code]));
+    let mut ours = Vec::new();
+    for round in 0..3 {
+        let gd = client(&gw, "440000");
+        let id = gd
+            .post_with(
+                "/v1/applications",
+                &[("Idempotency-Key", &format!("hk-{round}"))],
+                &hukou,
+            )
+            .json()["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        assert_eq!(
+            gd.post(&format!("/v1/applications/{id}/forward"), &json!({}))
+                .status,
+            200
+        );
+        let ah = client(&gw, "340000");
+        let other = ah.post_with(
+            "/v1/applications",
+            &[("Idempotency-Key", &format!("pt-{round}"))],
+            &pension,
+        );
+        assert_eq!(other.status, 201);
+        ours.push(id);
+    }
+    // Zhejiang consumes two pages, then the gateway dies.
+    let mut seen = Vec::new();
+    let zj = client(&gw, ZJ);
+    consume_page(&zj, &mut seen);
+    consume_page(&zj, &mut seen);
+    assert_eq!(
+        seen.len(),
+        6,
+        "all six of Zhejiang's events so far: {seen:?}"
+    );
+    // More work arrives, then SIGKILL.
+    let zj_accept =
+        client(&gw, ZJ).post(&format!("/v1/applications/{}/accept", ours[0]), &json!({}));
+    assert_eq!(zj_accept.status, 200);
+    gw.kill9();
+
+    let gw = Gateway::start(&data, false);
+    let zj = client(&gw, ZJ);
+    assert_eq!(
+        zj.get(&format!("/v1/regions/{ZJ}/feed")).json()["acked"],
+        json!(seen.last().map(|s| s.0))
+    );
+    let more = client(&gw, "340000").post(
+        &format!("/v1/applications/{}/complete-part", ours[0]),
+        &json!({}),
+    );
+    assert_eq!(more.status, 200);
+    while consume_page(&zj, &mut seen) > 0 {}
+
+    // Exactly Zhejiang's events, each once, in log order.
+    let positions: Vec<u64> = seen.iter().map(|s| s.0).collect();
+    let mut sorted = positions.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(positions, sorted, "in order, no repeats");
+    assert!(
+        seen.iter().all(|(_, app, _)| ours.contains(app)),
+        "only Zhejiang's applications"
+    );
+    let expected: usize = ours
+        .iter()
+        .map(|id| {
+            gw.client(Some(&tokens["operator"]))
+                .get(&format!("/v1/applications/{id}"))
+                .json()["seq"]
+                .as_u64()
+                .unwrap_or(0) as usize
+        })
+        .sum();
+    assert_eq!(
+        seen.len(),
+        expected,
+        "every event of Zhejiang's applications: {seen:?}"
+    );
+
+    // Only Zhejiang acknowledges its feed; others may not even read it (operators may).
+    assert_eq!(
+        client(&gw, "440000")
+            .get(&format!("/v1/regions/{ZJ}/feed"))
+            .status,
+        403
+    );
+    assert_eq!(
+        gw.client(Some(&tokens["operator"]))
+            .get(&format!("/v1/regions/{ZJ}/feed"))
+            .status,
+        200
+    );
+    let r = gw.client(Some(&tokens["operator"])).post(
+        &format!("/v1/regions/{ZJ}/feed/ack"),
+        &json!({"position": 1}),
+    );
+    assert_eq!(r.status, 403);
+    let r = zj.post(
+        &format!("/v1/regions/{ZJ}/feed/ack"),
+        &json!({"position": 999_999}),
+    );
+    assert_eq!(r.status, 422);
+}
