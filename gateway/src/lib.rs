@@ -17,6 +17,7 @@ pub mod hex;
 pub mod http;
 pub mod ids;
 pub mod log;
+pub mod metrics;
 pub mod projections;
 pub mod random;
 pub mod server;

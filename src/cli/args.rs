@@ -11,7 +11,7 @@ pub struct Args {
 }
 
 /// Options that take no value.
-const FLAGS: &[&str] = &["demo", "reverse", "help", "list", "remove"];
+const FLAGS: &[&str] = &["demo", "reverse", "help", "list", "remove", "soak"];
 
 impl Args {
     pub fn parse(raw: Vec<String>) -> Result<Args, CliError> {

@@ -3,6 +3,7 @@
 mod adapt;
 mod args;
 mod dispute;
+mod load;
 mod offline;
 mod progress;
 mod rebuild;
@@ -52,6 +53,12 @@ usage:
   (verify, replay, dispute, rebuild and reconcile read the log directly, without a gateway: with --data DIR
    the embedded log (stop the gateway first; the directory is locked while it runs), or with
    --nats URL [--nats-creds FILE] the JetStream stream; DIR still supplies the key and region names)
+  tongban load --tokens FILE [--url http://127.0.0.1:8080] [--duration SECS] [--concurrency N]
+      [--format text|json] [--soak [--pid PID] [--sample-every SECS]]
+      drive mixed traffic (every mode, whole lifecycles, a tail of large submissions) at a running
+      gateway and report throughput, latency p50/p90/p99/max per operation and errors by status;
+      --soak also samples the gateway's RSS and says whether it stayed flat. Run the gateway with
+      --rate-limit off, or the 200/s per region default turns it into a rate-limit test
   tongban schemas list                               every schema subject with kind, latest version, title
   tongban schemas show <subject> [--version N|latest]  print a JSON Schema document
   tongban schemas check <subject> <file>             judge a candidate schema under the subject's
@@ -91,6 +98,7 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
         "reconcile" => reconcile::run(args),
         "adapt" => adapt::run(args),
         "schemas" => schemas::run(args),
+        "load" => load::run(args),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)

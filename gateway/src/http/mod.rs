@@ -14,6 +14,7 @@ pub mod body;
 pub mod forms;
 pub mod guard;
 pub mod limits;
+pub mod metrics;
 pub mod openapi;
 pub mod operator;
 pub mod pages;
@@ -45,6 +46,7 @@ pub struct AppState<L: EventLog> {
     pub openapi: Arc<serde_json::Value>,
     pub limiter: Arc<rate::RateLimiter>,
     pub replay: Arc<crate::auth::ReplayCache>,
+    pub metrics: Arc<crate::metrics::HttpMetrics>,
 }
 
 impl<L: EventLog> Clone for AppState<L> {
@@ -55,6 +57,7 @@ impl<L: EventLog> Clone for AppState<L> {
             openapi: Arc::clone(&self.openapi),
             limiter: Arc::clone(&self.limiter),
             replay: Arc::clone(&self.replay),
+            metrics: Arc::clone(&self.metrics),
         }
     }
 }
@@ -63,6 +66,7 @@ impl<L: EventLog> Clone for AppState<L> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     Healthz,
+    Metrics,
     OpenApi,
     Matters,
     Keys,
@@ -114,6 +118,13 @@ pub fn routes() -> Vec<Route> {
             Op::Healthz,
             false,
             "Liveness and how far the projections are behind the log",
+        ),
+        r(
+            Method::GET,
+            "/metrics",
+            Op::Metrics,
+            false,
+            "Prometheus metrics: requests and latency per route template and status class, event appends, group-commit sizes, projection lag (text)",
         ),
         r(
             Method::GET,
@@ -286,6 +297,7 @@ fn method_router<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
         .unwrap_or(axum::routing::MethodFilter::GET);
     match route.op {
         Op::Healthz => on(filter, public::healthz::<L>),
+        Op::Metrics => on(filter, metrics::serve::<L>),
         Op::OpenApi => on(filter, openapi::serve::<L>),
         Op::Matters => on(filter, public::matters_list::<L>),
         Op::Keys => on(filter, public::keys::<L>),
@@ -333,12 +345,16 @@ pub fn router_with<L: EventLog>(
     rate_limit: Option<rate::RateLimit>,
 ) -> Router {
     let table = routes();
+    let http_metrics = Arc::new(crate::metrics::HttpMetrics::new(
+        table.iter().map(|r| (r.method.as_str(), r.path.as_str())),
+    ));
     let state = AppState {
         gateway,
         book,
         openapi: Arc::new(openapi::document(&table)),
         limiter: Arc::new(rate::RateLimiter::new(rate_limit)),
         replay: Arc::new(crate::auth::ReplayCache::default()),
+        metrics: Arc::clone(&http_metrics),
     };
     let mut by_path: BTreeMap<String, MethodRouter<AppState<L>>> = BTreeMap::new();
     for route in &table {
@@ -354,6 +370,7 @@ pub fn router_with<L: EventLog>(
         router = router.route(&path, mr);
     }
     router
+        .route_layer(axum::middleware::from_fn(metrics::tag))
         .fallback(|| async {
             problem::Problem::new(
                 axum::http::StatusCode::NOT_FOUND,
@@ -372,5 +389,9 @@ pub fn router_with<L: EventLog>(
         })
         .layer(DefaultBodyLimit::max(body::MAX_BODY))
         .layer(axum::middleware::from_fn(guard::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            http_metrics,
+            metrics::track,
+        ))
         .with_state(state)
 }

@@ -165,6 +165,9 @@ fn operation(route: &Route) -> Value {
                 problem_response("view=local, but the region has no adapter for the matter"),
             );
         }
+        Op::Metrics => {
+            responses.insert("200".into(), json!({"description": "Prometheus text exposition format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}));
+        }
         Op::Events => {
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
                 "type": "object", "properties": {"app": {"type": "string"}, "events": {"type": "array", "items": schema_of::<crate::envelope::Envelope>()},

@@ -17,6 +17,8 @@ pub async fn healthz<L: EventLog>(State(s): State<AppState<L>>) -> Json<Value> {
         "log_position": head,
         "projection_position": applied,
         "projection_lag": head.saturating_sub(applied),
+        // For tools on the same machine that watch the process (`tongban load --soak`).
+        "pid": std::process::id(),
     }))
 }
 

@@ -3,7 +3,7 @@
 
 use tokio::sync::watch;
 
-use super::{EmbeddedLog, EventLog, JetStreamLog, LogError, Positioned};
+use super::{EmbeddedLog, EventLog, JetStreamLog, LogError, LogStats, Positioned};
 use crate::envelope::Envelope;
 
 pub enum AnyLog {
@@ -44,6 +44,13 @@ impl EventLog for AnyLog {
         match self {
             AnyLog::Embedded(l) => l.backend(),
             AnyLog::JetStream(l) => l.backend(),
+        }
+    }
+
+    fn stats(&self) -> LogStats {
+        match self {
+            AnyLog::Embedded(l) => l.stats(),
+            AnyLog::JetStream(l) => l.stats(),
         }
     }
 }

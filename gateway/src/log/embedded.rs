@@ -51,6 +51,8 @@ struct Stores {
     /// Group commits (one fsync each) and the events they made durable.
     syncs: AtomicU64,
     synced_events: AtomicU64,
+    /// Events per group commit, for `/metrics`.
+    batch_sizes: crate::metrics::Histogram,
 }
 
 /// How well group commit is doing: events made durable per fsync.
@@ -122,6 +124,7 @@ impl EmbeddedLog {
             fsyncs_before_failure: AtomicU64::new(u64::MAX),
             syncs: AtomicU64::new(0),
             synced_events: AtomicU64::new(0),
+            batch_sizes: crate::metrics::Histogram::new(&crate::metrics::BATCH_BOUNDS),
         });
         let (head_tx, head) = watch::channel(last);
         let (queue, rx) = mpsc::channel();
@@ -272,6 +275,14 @@ impl EventLog for EmbeddedLog {
     fn backend(&self) -> &'static str {
         "embedded"
     }
+
+    fn stats(&self) -> super::LogStats {
+        super::LogStats {
+            appends: self.stores.synced_events.load(Ordering::Relaxed),
+            batch_sizes: Some(self.stores.batch_sizes.snapshot()),
+            in_flight: None,
+        }
+    }
 }
 
 /// The single writer: takes everything queued, checks, writes one batch, fsyncs once, replies.
@@ -348,6 +359,7 @@ fn write_loop(
                 s.syncs.fetch_add(1, Ordering::Relaxed);
                 s.synced_events
                     .fetch_add(accepted.len() as u64, Ordering::Relaxed);
+                s.batch_sizes.record(accepted.len() as u64);
                 s.durable.store(position, Ordering::Release);
                 head.send_replace(position);
                 for (reply, pos) in accepted {

@@ -49,6 +49,17 @@ pub enum LogError {
     Corrupt { position: u64, reason: String },
 }
 
+/// What a backend counts about its writes, for `/metrics`. Fields a backend cannot know are `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogStats {
+    /// Events this process appended (acknowledged as durable).
+    pub appends: u64,
+    /// Events per group commit (one fsync each): how well batching amortises the fsync.
+    pub batch_sizes: Option<crate::metrics::Snapshot>,
+    /// Appends published and not yet acknowledged by the server.
+    pub in_flight: Option<u64>,
+}
+
 /// An append-only, per-application ordered, durable log of sealed events.
 pub trait EventLog: Send + Sync + 'static {
     /// Appends `event` if its application's last seq is `expected_seq` (0: no events yet).
@@ -76,4 +87,9 @@ pub trait EventLog: Send + Sync + 'static {
 
     /// A short name for logs and metrics (`embedded`, `jetstream`).
     fn backend(&self) -> &'static str;
+
+    /// Write counters for `/metrics`; a backend that keeps none reports zeros.
+    fn stats(&self) -> LogStats {
+        LogStats::default()
+    }
 }

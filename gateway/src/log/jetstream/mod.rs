@@ -51,6 +51,25 @@ struct Inner {
     head: watch::Sender<u64>,
     /// `jetstream:<stream>:<created, unix ns>`: names this very stream, not just its name.
     source: String,
+    /// Acknowledged appends, and publishes awaiting their ack, for `/metrics`.
+    appends: std::sync::atomic::AtomicU64,
+    in_flight: std::sync::atomic::AtomicU64,
+}
+
+/// Counts a publish as in flight until dropped, whichever way the append ends.
+struct InFlight<'a>(&'a std::sync::atomic::AtomicU64);
+
+impl<'a> InFlight<'a> {
+    fn start(counter: &'a std::sync::atomic::AtomicU64) -> InFlight<'a> {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        InFlight(counter)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// The JetStream event log. Cheap to clone; clones share one connection.
@@ -97,6 +116,8 @@ impl JetStreamLog {
             op_timeout: config.op_timeout,
             head: tx,
             source,
+            appends: std::sync::atomic::AtomicU64::new(0),
+            in_flight: std::sync::atomic::AtomicU64::new(0),
         });
         head::spawn(Arc::downgrade(&inner), config.head_poll);
         tracing::info!(stream = %config.stream, head = last, server = %inner.client.server_info().version, "JetStream event log open");
@@ -379,6 +400,7 @@ impl EventLog for JetStreamLog {
             .message_id(&event.id)
             .expected_last_subject_sequence(last_position);
         self.connected()?;
+        let _in_flight = InFlight::start(&self.inner.in_flight);
         let ack = match tokio::time::timeout(
             self.inner.op_timeout,
             self.inner.js.send_publish(subject.clone(), message),
@@ -394,6 +416,9 @@ impl EventLog for JetStreamLog {
         match tokio::time::timeout(self.inner.op_timeout, ack.into_future()).await {
             Ok(Ok(ack)) => {
                 self.bump_head(ack.sequence);
+                self.inner
+                    .appends
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 Ok(ack.sequence)
             }
             Ok(Err(e)) if is_wrong_last_sequence(&e) => {
@@ -438,6 +463,15 @@ impl EventLog for JetStreamLog {
 
     fn backend(&self) -> &'static str {
         "jetstream"
+    }
+
+    fn stats(&self) -> crate::log::LogStats {
+        use std::sync::atomic::Ordering;
+        crate::log::LogStats {
+            appends: self.inner.appends.load(Ordering::Relaxed),
+            batch_sizes: None,
+            in_flight: Some(self.inner.in_flight.load(Ordering::Relaxed)),
+        }
     }
 }
 

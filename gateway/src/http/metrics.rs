@@ -1,0 +1,156 @@
+//! `GET /metrics` (Prometheus text) and the layer that times every routed request.
+//!
+//! Public, like `/healthz`: it holds no personal data, no ids and no tokens (labels are route
+//! templates, methods, status classes and the backend name), and Prometheus scrapers are simplest
+//! without a bearer token. Deployments that consider traffic volumes sensitive restrict the path
+//! in the proxy in front.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use crate::log::EventLog;
+use crate::metrics::HttpMetrics;
+use crate::metrics::text::{self, Text};
+
+/// Times every request (outermost layer, so refusals before routing count too) and counts it
+/// under the route template [`tag`] left on the response, or `unmatched`.
+pub async fn track(
+    State(metrics): State<Arc<HttpMetrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let template = response.extensions().get::<RouteTemplate>();
+    metrics.record(
+        if template.is_some() {
+            method.as_str()
+        } else {
+            "ANY"
+        },
+        template.map(|t| t.0.as_str()),
+        response.status().as_u16(),
+        micros,
+    );
+    response
+}
+
+/// The matched route's template, carried from the route layer out to [`track`].
+#[derive(Debug, Clone)]
+struct RouteTemplate(String);
+
+/// Route layer: runs after routing, when the template is known, and puts it on the response.
+pub async fn tag(matched: Option<MatchedPath>, request: Request, next: Next) -> Response {
+    let template = matched.map(|m| RouteTemplate(m.as_str().to_string()));
+    let mut response = next.run(request).await;
+    if let Some(t) = template {
+        response.extensions_mut().insert(t);
+    }
+    response
+}
+
+pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
+    let mut t = Text::default();
+    t.family(
+        "tongban_http_requests_total",
+        "counter",
+        "HTTP requests answered, by method, route template and status class.",
+    );
+    for r in s.metrics.routes() {
+        for (class, n) in r.classes() {
+            t.sample(
+                "tongban_http_requests_total",
+                &[
+                    ("method", &r.method),
+                    ("route", &r.template),
+                    ("status", &class),
+                ],
+                n,
+            );
+        }
+    }
+    t.family(
+        "tongban_http_request_duration_seconds",
+        "histogram",
+        "Time from routing to the response head, by method and route template.",
+    );
+    for r in s.metrics.routes() {
+        let snap = r.latency();
+        if snap.count > 0 {
+            t.histogram(
+                "tongban_http_request_duration_seconds",
+                &[("method", &r.method), ("route", &r.template)],
+                &snap,
+                1e6,
+            );
+        }
+    }
+    let backend = s.gateway.log.backend();
+    let stats = s.gateway.log.stats();
+    t.family(
+        "tongban_events_appended_total",
+        "counter",
+        "Events this process appended to the log (acknowledged durable).",
+    );
+    t.sample(
+        "tongban_events_appended_total",
+        &[("backend", backend)],
+        stats.appends,
+    );
+    if let Some(batches) = &stats.batch_sizes {
+        t.family(
+            "tongban_log_group_commit_events",
+            "histogram",
+            "Events made durable per group commit (one fsync each).",
+        );
+        t.histogram(
+            "tongban_log_group_commit_events",
+            &[("backend", backend)],
+            batches,
+            1.0,
+        );
+    }
+    if let Some(n) = stats.in_flight {
+        t.family(
+            "tongban_log_publishes_in_flight",
+            "gauge",
+            "Appends published to JetStream and not yet acknowledged.",
+        );
+        t.sample(
+            "tongban_log_publishes_in_flight",
+            &[("backend", backend)],
+            n,
+        );
+    }
+    let head = *s.gateway.log.head().borrow();
+    let applied = s.gateway.projector.applied();
+    for (name, help, value) in [
+        (
+            "tongban_log_head_position",
+            "Position of the last durable event in the log.",
+            head,
+        ),
+        (
+            "tongban_projection_position",
+            "Position the projections have applied up to (their checkpoint).",
+            applied,
+        ),
+        (
+            "tongban_projection_lag_events",
+            "Log head minus projection position: how far reads are behind writes.",
+            head.saturating_sub(applied),
+        ),
+    ] {
+        t.family(name, "gauge", help);
+        t.sample(name, &[("backend", backend)], value);
+    }
+    ([(CONTENT_TYPE, text::CONTENT_TYPE)], t.finish()).into_response()
+}

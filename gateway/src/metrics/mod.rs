@@ -1,0 +1,132 @@
+//! Operational metrics in the Prometheus text format (`GET /metrics`).
+//!
+//! Everything is counted with atomics at the point where it happens; the scrape only reads. HTTP
+//! requests are labelled by the matched route *template* (`/v1/applications/{id}`), never the
+//! concrete path, so application ids (and anything else a caller puts in a path) never become label
+//! values and the series count stays bounded by the route table.
+
+pub mod histogram;
+pub mod text;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub use histogram::{Histogram, Snapshot};
+
+/// Request latency bounds, in microseconds (1 ms … 10 s).
+pub static LATENCY_BOUNDS_US: [u64; 13] = [
+    1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000,
+    5_000_000, 10_000_000,
+];
+
+/// Group-commit batch size bounds (events per fsync).
+pub static BATCH_BOUNDS: [u64; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+/// Status classes we count separately: 1xx … 5xx.
+const CLASSES: usize = 5;
+
+/// Per route: requests by status class and one latency histogram.
+#[derive(Debug)]
+pub struct RouteMetrics {
+    pub method: String,
+    pub template: String,
+    by_class: [AtomicU64; CLASSES],
+    latency: Histogram,
+}
+
+impl RouteMetrics {
+    fn new(method: &str, template: &str) -> RouteMetrics {
+        RouteMetrics {
+            method: method.to_string(),
+            template: template.to_string(),
+            by_class: Default::default(),
+            latency: Histogram::new(&LATENCY_BOUNDS_US),
+        }
+    }
+}
+
+/// The HTTP side: one slot per route of the route table, fixed at start, plus one for requests no
+/// route matched (so scanning junk paths cannot grow the series).
+#[derive(Debug)]
+pub struct HttpMetrics {
+    routes: Vec<RouteMetrics>,
+    index: HashMap<(String, String), usize>,
+}
+
+/// Template of requests that matched no route.
+pub const UNMATCHED: &str = "unmatched";
+
+impl HttpMetrics {
+    /// One slot per `(method, template)`.
+    pub fn new<'a>(routes: impl IntoIterator<Item = (&'a str, &'a str)>) -> HttpMetrics {
+        let mut out = HttpMetrics {
+            routes: Vec::new(),
+            index: HashMap::new(),
+        };
+        for (method, template) in routes.into_iter().chain([("ANY", UNMATCHED)]) {
+            let key = (method.to_string(), template.to_string());
+            if out.index.contains_key(&key) {
+                continue;
+            }
+            out.index.insert(key, out.routes.len());
+            out.routes.push(RouteMetrics::new(method, template));
+        }
+        out
+    }
+
+    /// Counts one answered request. An unknown `(method, template)` counts as unmatched.
+    pub fn record(&self, method: &str, template: Option<&str>, status: u16, micros: u64) {
+        let slot = template
+            .and_then(|t| self.index.get(&(method.to_string(), t.to_string())))
+            .or_else(|| self.index.get(&("ANY".to_string(), UNMATCHED.to_string())))
+            .and_then(|i| self.routes.get(*i));
+        if let Some(route) = slot {
+            let class = usize::from(status / 100).clamp(1, CLASSES) - 1;
+            if let Some(c) = route.by_class.get(class) {
+                c.fetch_add(1, Ordering::Relaxed);
+            }
+            route.latency.record(micros);
+        }
+    }
+
+    pub fn routes(&self) -> &[RouteMetrics] {
+        &self.routes
+    }
+}
+
+impl RouteMetrics {
+    /// `(class label, count)` for the classes seen so far.
+    pub fn classes(&self) -> impl Iterator<Item = (String, u64)> + '_ {
+        self.by_class.iter().enumerate().filter_map(|(i, c)| {
+            let n = c.load(Ordering::Relaxed);
+            (n > 0).then(|| (format!("{}xx", i + 1), n))
+        })
+    }
+
+    pub fn latency(&self) -> Snapshot {
+        self.latency.snapshot()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_counted_by_template_and_class_and_unknown_ones_as_unmatched() {
+        let m = HttpMetrics::new([("GET", "/v1/applications/{id}")]);
+        m.record("GET", Some("/v1/applications/{id}"), 200, 1_500);
+        m.record("GET", Some("/v1/applications/{id}"), 404, 900);
+        m.record("GET", None, 404, 10);
+        m.record("POST", Some("/v1/applications/{id}"), 405, 10);
+        let app = &m.routes()[0];
+        assert_eq!(
+            app.classes().collect::<Vec<_>>(),
+            vec![("2xx".to_string(), 1), ("4xx".to_string(), 1)]
+        );
+        assert_eq!(app.latency().count, 2);
+        assert_eq!(app.latency().cumulative[0], 1);
+        assert_eq!(m.routes()[1].template, UNMATCHED);
+        assert_eq!(m.routes()[1].latency().count, 2);
+    }
+}

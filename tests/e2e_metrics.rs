@@ -1,0 +1,129 @@
+//! `GET /metrics` against the real binary: after some traffic, request counts and latency
+//! histograms move under route templates (never concrete ids), event appends and group-commit
+//! batches count every event, and projection lag is reported.
+
+mod common;
+
+use common::{Gateway, TempDir, tokens};
+use serde_json::{Value, json};
+
+/// The value of the sample `name{labels}` (labels exactly as rendered), if present.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[test]
+fn metrics_move_with_traffic_and_never_label_ids() {
+    let dir = TempDir::new("metrics");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let toks = tokens(&data);
+    let anon = gw.client(None);
+
+    let before = anon.get("/metrics");
+    assert_eq!(before.status, 200);
+    assert!(
+        before
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("text/plain; version=0.0.4"))
+    );
+    let before = String::from_utf8_lossy(&before.body).to_string();
+    let appended_before = sample(
+        &before,
+        "tongban_events_appended_total{backend=\"embedded\"}",
+    )
+    .expect("appends");
+
+    // Traffic: a submission, an action, reads of the application, an unknown route.
+    let matters = anon.get("/v1/matters").json();
+    let m: &Value = &matters["matters"][0];
+    let mut body = m["example"].clone();
+    body["handlers"] = json!([body["handlers"][0]]);
+    body["mode"] = json!("online");
+    let origin = gw.client(Some(&toks[body["origin"].as_str().expect("origin")]));
+    let created = origin.post("/v1/applications", &body);
+    assert_eq!(
+        created.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    let id = created.json()["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        origin
+            .post(&format!("/v1/applications/{id}/forward"), &json!({}))
+            .status,
+        200
+    );
+    for _ in 0..3 {
+        assert_eq!(origin.get(&format!("/v1/applications/{id}")).status, 200);
+    }
+    assert_eq!(anon.get("/no/such/route").status, 404);
+
+    let after = anon.get("/metrics");
+    let after = String::from_utf8_lossy(&after.body).to_string();
+    assert!(
+        !after.contains(&id),
+        "an application id became a label value"
+    );
+    let get = "{method=\"GET\",route=\"/v1/applications/{id}\"";
+    assert_eq!(
+        sample(
+            &after,
+            &format!("tongban_http_requests_total{get},status=\"2xx\"}}")
+        ),
+        Some(3.0),
+        "{after}"
+    );
+    assert_eq!(
+        sample(
+            &after,
+            &format!("tongban_http_request_duration_seconds_count{get}}}")
+        ),
+        Some(3.0)
+    );
+    assert_eq!(
+        sample(
+            &after,
+            &format!("tongban_http_request_duration_seconds_bucket{get},le=\"+Inf\"}}")
+        ),
+        Some(3.0)
+    );
+    assert_eq!(
+        sample(
+            &after,
+            "tongban_http_requests_total{method=\"POST\",route=\"/v1/applications\",status=\"2xx\"}"
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &after,
+            "tongban_http_requests_total{method=\"ANY\",route=\"unmatched\",status=\"4xx\"}"
+        ),
+        Some(1.0)
+    );
+    let appended = sample(
+        &after,
+        "tongban_events_appended_total{backend=\"embedded\"}",
+    )
+    .expect("appends");
+    assert_eq!(appended - appended_before, 2.0);
+    let commits = sample(
+        &after,
+        "tongban_log_group_commit_events_sum{backend=\"embedded\"}",
+    )
+    .expect("group commit sum");
+    assert_eq!(
+        commits, appended,
+        "every appended event was in one group commit"
+    );
+    let head = sample(&after, "tongban_log_head_position{backend=\"embedded\"}").expect("head");
+    let lag = sample(
+        &after,
+        "tongban_projection_lag_events{backend=\"embedded\"}",
+    )
+    .expect("lag");
+    assert!(head >= appended && lag >= 0.0 && lag <= head);
+}
