@@ -16,7 +16,7 @@
 
 use std::path::Path;
 
-use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+use fjall::{Database, Keyspace, PersistMode};
 
 use crate::auth::RequestSignature;
 
@@ -41,9 +41,12 @@ pub struct EvidenceStore {
 impl EvidenceStore {
     pub fn open(dir: &Path) -> Result<EvidenceStore, EvidenceError> {
         std::fs::create_dir_all(dir).map_err(|e| storage(format!("{}: {e}", dir.display())))?;
-        let db = Database::builder(dir).open().map_err(storage)?;
+        let db = Database::builder(dir)
+            .cache_size(crate::fjall_tuning::CACHE_BYTES)
+            .open()
+            .map_err(storage)?;
         let requests = db
-            .keyspace("requests", KeyspaceCreateOptions::default)
+            .keyspace("requests", crate::fjall_tuning::keyspace)
             .map_err(storage)?;
         Ok(EvidenceStore { db, requests })
     }

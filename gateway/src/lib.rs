@@ -11,6 +11,7 @@ pub mod demo;
 pub mod domain;
 pub mod envelope;
 pub mod evidence;
+pub mod fjall_tuning;
 pub mod fsutil;
 pub mod fuzzing;
 pub mod hex;

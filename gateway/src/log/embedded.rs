@@ -20,7 +20,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
-use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+use fjall::{Database, Keyspace, PersistMode};
 use tokio::sync::{oneshot, watch};
 
 use super::{EventLog, LogError, Positioned};
@@ -92,16 +92,17 @@ impl EmbeddedLog {
             .map_err(|e| LogError::Storage(format!("{}: {e}", dir.display())))?;
         let db = Database::builder(dir)
             .manual_journal_persist(true)
+            .cache_size(crate::fjall_tuning::CACHE_BYTES)
             .open()
             .map_err(storage)?;
         let events = db
-            .keyspace("events", KeyspaceCreateOptions::default)
+            .keyspace("events", crate::fjall_tuning::keyspace)
             .map_err(storage)?;
         let apps = db
-            .keyspace("apps", KeyspaceCreateOptions::default)
+            .keyspace("apps", crate::fjall_tuning::keyspace)
             .map_err(storage)?;
         let heads = db
-            .keyspace("heads", KeyspaceCreateOptions::default)
+            .keyspace("heads", crate::fjall_tuning::keyspace)
             .map_err(storage)?;
         let last = match events.last_key_value() {
             Some(guard) => {

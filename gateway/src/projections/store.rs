@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+use fjall::{Database, Keyspace, PersistMode};
 use serde::{Deserialize, Serialize};
 
 use super::view::{ApplicationView, FoldError};
@@ -98,9 +98,12 @@ impl ProjectionStore {
     pub fn open(dir: &Path) -> Result<ProjectionStore, ProjectionError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| ProjectionError::Storage(format!("{}: {e}", dir.display())))?;
-        let db = Database::builder(dir).open().map_err(storage)?;
+        let db = Database::builder(dir)
+            .cache_size(crate::fjall_tuning::CACHE_BYTES)
+            .open()
+            .map_err(storage)?;
         let ks = |name: &str| {
-            db.keyspace(name, KeyspaceCreateOptions::default)
+            db.keyspace(name, crate::fjall_tuning::keyspace)
                 .map_err(storage)
         };
         Ok(ProjectionStore {
