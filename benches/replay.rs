@@ -72,21 +72,19 @@ fn seal_all(i: usize, key: &GatewayKey) -> Vec<Envelope> {
     let mut out: Vec<Envelope> = Vec::new();
     for (region, cmd) in steps {
         let event = decide(state.as_ref(), &region, cmd).expect("legal lifecycle");
-        let mut e = Envelope {
-            id: tongban_gateway::ids::new_v7(),
-            app: app.clone(),
-            seq: out.len() as u64 + 1,
-            kind: event.type_name().into(),
-            schema: format!("{}/1", event.type_name()),
-            region: region.clone(),
-            actor: format!("{region}/bench"),
-            at: tongban_gateway::time::Timestamp::now().to_rfc3339(),
-            data: event.data(),
-            prev_hash: out.last().map(|p| p.hash.clone()).unwrap_or_default(),
-            hash: String::new(),
-            sig: String::new(),
-        };
-        e.seal(key);
+        let e = tongban_gateway::envelope::Envelope::sealed_after(
+            out.last(),
+            &app,
+            tongban_gateway::envelope::Content {
+                kind: event.type_name().into(),
+                schema: format!("{}/1", event.type_name()),
+                region: region.clone(),
+                actor: format!("{region}/bench"),
+                at: tongban_gateway::time::Timestamp::now().to_rfc3339(),
+                data: event.data(),
+            },
+            key,
+        );
         state = Some(Application::apply_from(state, &app, &region, &event));
         out.push(e);
     }

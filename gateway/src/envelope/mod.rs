@@ -60,7 +60,44 @@ pub enum ChainError {
     WrongApp { expected: String, found: String },
 }
 
+/// What the author of an event decides; its place in the chain (`id`, `seq`, `prev_hash`) and
+/// its seal (`hash`, `sig`) follow from the previous event and the gateway key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Content {
+    pub kind: String,
+    pub schema: String,
+    pub region: String,
+    pub actor: String,
+    pub at: String,
+    pub data: Value,
+}
+
 impl Envelope {
+    /// The sealed event that follows `previous` (None: the application's first) in `app`.
+    pub fn sealed_after(
+        previous: Option<&Envelope>,
+        app: &str,
+        content: Content,
+        key: &GatewayKey,
+    ) -> Envelope {
+        let mut envelope = Envelope {
+            id: crate::ids::new_v7(),
+            app: app.to_string(),
+            seq: previous.map(|p| p.seq).unwrap_or(0) + 1,
+            kind: content.kind,
+            schema: content.schema,
+            region: content.region,
+            actor: content.actor,
+            at: content.at,
+            data: content.data,
+            prev_hash: previous.map(|p| p.hash.clone()).unwrap_or_default(),
+            hash: String::new(),
+            sig: String::new(),
+        };
+        envelope.seal(key);
+        envelope
+    }
+
     /// The canonical bytes the hash covers: the envelope without `hash` and `sig`.
     pub fn canonical_unsigned(&self) -> String {
         let mut v = serde_json::to_value(self).unwrap_or(Value::Null);

@@ -459,21 +459,19 @@ mod tests {
             let mut out: Vec<Envelope> = Vec::new();
             for (region, cmd) in steps {
                 let event = decide(state.as_ref(), region, cmd).expect("legal");
-                let mut e = Envelope {
-                    id: crate::ids::new_v7(),
-                    app: app.clone(),
-                    seq: out.len() as u64 + 1,
-                    kind: event.type_name().into(),
-                    schema: format!("{}/1", event.type_name()),
-                    region: region.into(),
-                    actor: format!("{region}/t"),
-                    at: "2026-11-02T03:00:00.000Z".into(),
-                    data: event.data(),
-                    prev_hash: out.last().map(|p| p.hash.clone()).unwrap_or_default(),
-                    hash: String::new(),
-                    sig: String::new(),
-                };
-                e.seal(&key);
+                let e = crate::envelope::Envelope::sealed_after(
+                    out.last(),
+                    &app,
+                    crate::envelope::Content {
+                        kind: event.type_name().into(),
+                        schema: format!("{}/1", event.type_name()),
+                        region: region.into(),
+                        actor: format!("{region}/t"),
+                        at: "2026-11-02T03:00:00.000Z".into(),
+                        data: event.data(),
+                    },
+                    &key,
+                );
                 state = Some(Application::apply_from(state, &app, region, &event));
                 out.push(e);
             }

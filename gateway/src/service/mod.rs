@@ -91,22 +91,16 @@ impl<L: EventLog> Gateway<L> {
     ) -> Result<(Envelope, u64), ServiceError> {
         let data = event.data();
         let schema = payload::check(event.type_name(), &data)?;
-        let seq = previous.map(|p| p.seq).unwrap_or(0) + 1;
-        let mut envelope = Envelope {
-            id: crate::ids::new_v7(),
-            app: app.to_string(),
-            seq,
+        let content = crate::envelope::Content {
             kind: event.type_name().to_string(),
             schema,
             region: region.to_string(),
             actor: principal.actor(),
             at: crate::time::Timestamp::now().to_rfc3339(),
             data,
-            prev_hash: previous.map(|p| p.hash.clone()).unwrap_or_default(),
-            hash: String::new(),
-            sig: String::new(),
         };
-        envelope.seal(&self.key);
+        let envelope = Envelope::sealed_after(previous, app, content, &self.key);
+        let seq = envelope.seq;
         if let Some(signature) = signed {
             let store = self.evidence.as_ref().ok_or_else(|| {
                 EvidenceError::Storage("no request evidence store is configured".into())
