@@ -10,86 +10,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tongban_gateway::domain::calendar::Calendar;
-use tongban_gateway::domain::{Application, Command, decide};
-use tongban_gateway::envelope::{Envelope, GatewayKey};
+use tongban_gateway::envelope::GatewayKey;
 use tongban_gateway::log::{EmbeddedLog, EventLog};
 use tongban_gateway::projections::rebuild::rebuild;
-use tongban_schemas::{Mode, events as ev, matters};
-
-const EVENTS_PER_APP: u64 = 6;
-
-fn lifecycle(i: usize) -> (Vec<(String, Command)>, String) {
-    let matter = &matters::all()[i % matters::all().len()];
-    let example = matter.example();
-    let mut s: ev::Submitted = serde_json::from_value(serde_json::json!({
-        "matter": example["matter"], "mode": example["mode"], "origin": example["origin"],
-        "handlers": example["handlers"], "applicant": example["applicant"], "form": example["form"],
-        "materials": example["materials"], "request_digest": "0".repeat(64),
-    }))
-    .expect("example fits");
-    // Joint examples would need every part; the bench keeps one handler.
-    if s.mode == Mode::Joint {
-        s.mode = Mode::Proxy;
-        s.handlers.truncate(1);
-    }
-    let origin = s.origin.clone();
-    let lead = s.handlers[0].clone();
-    let app = tongban_gateway::ids::new_v7();
-    let steps = vec![
-        (origin.clone(), Command::Submit(s)),
-        (
-            origin.clone(),
-            Command::Forward(ev::Forwarded {
-                materials_checked: true,
-                note: None,
-            }),
-        ),
-        (
-            lead.clone(),
-            Command::Accept(ev::Accepted {
-                reference: Some(format!("SL{i}")),
-            }),
-        ),
-        (lead.clone(), Command::Approve(ev::Approved::default())),
-        (
-            lead.clone(),
-            Command::IssueResult(ev::ResultIssued::default()),
-        ),
-        (
-            lead,
-            Command::Deliver(ev::Delivered {
-                channel: ev::DeliveryChannel::Post,
-                tracking: None,
-            }),
-        ),
-    ];
-    (steps, app)
-}
-
-fn seal_all(i: usize, key: &GatewayKey) -> Vec<Envelope> {
-    let (steps, app) = lifecycle(i);
-    let mut state = None;
-    let mut out: Vec<Envelope> = Vec::new();
-    for (region, cmd) in steps {
-        let event = decide(state.as_ref(), &region, cmd).expect("legal lifecycle");
-        let e = tongban_gateway::envelope::Envelope::sealed_after(
-            out.last(),
-            &app,
-            tongban_gateway::envelope::Content {
-                kind: event.type_name().into(),
-                schema: format!("{}/1", event.type_name()),
-                region: region.clone(),
-                actor: format!("{region}/bench"),
-                at: tongban_gateway::time::Timestamp::now().to_rfc3339(),
-                data: event.data(),
-            },
-            key,
-        );
-        state = Some(Application::apply_from(state, &app, &region, &event));
-        out.push(e);
-    }
-    out
-}
+use tongban_gateway::sample::{EVENTS_PER_APP, lifecycle};
 
 fn rate(n: u64, secs: f64) -> String {
     format!("{:>10.0} events/s", n as f64 / secs)
@@ -128,7 +52,7 @@ fn main() {
             tasks.push(tokio::spawn(async move {
                 let mut i = w;
                 while i < apps {
-                    for (n, e) in seal_all(i, &key).into_iter().enumerate() {
+                    for (n, e) in lifecycle(i, &key).expect("sample").into_iter().enumerate() {
                         log.append(e, n as u64).await.expect("append");
                     }
                     i += writers;

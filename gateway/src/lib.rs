@@ -21,6 +21,7 @@ pub mod log;
 pub mod metrics;
 pub mod projections;
 pub mod random;
+pub mod sample;
 pub mod server;
 pub mod service;
 pub mod time;

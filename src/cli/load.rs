@@ -15,7 +15,7 @@
 //! `GET /healthz`, and says whether it stayed flat: the mean of the last third of the samples
 //! within 10% of the middle third's (the first third is warm-up: caches and allocator arenas fill).
 
-mod client;
+pub(crate) mod client;
 mod scenario;
 mod stats;
 
@@ -30,6 +30,7 @@ use super::{Args, CliError};
 use client::Client;
 use scenario::{Plan, Worker};
 use stats::Recorder;
+pub(crate) use stats::quantile;
 
 /// Growth of the last third over the middle third of RSS samples still called flat.
 const FLAT_GROWTH: f64 = 0.10;
@@ -177,7 +178,7 @@ async fn drive(
 }
 
 /// VmRSS of `pid` in KiB.
-fn rss_kib(pid: u64) -> Result<u64, CliError> {
+pub(crate) fn rss_kib(pid: u64) -> Result<u64, CliError> {
     let path = format!("/proc/{pid}/status");
     let status = std::fs::read_to_string(&path).map_err(|e| CliError(format!("{path}: {e}")))?;
     status

@@ -98,7 +98,7 @@ fn round(x: f64, places: i32) -> f64 {
 }
 
 /// The `q`-quantile of sorted values (nearest rank).
-fn quantile(sorted: &[u64], q: f64) -> u64 {
+pub fn quantile(sorted: &[u64], q: f64) -> u64 {
     if sorted.is_empty() {
         return 0;
     }

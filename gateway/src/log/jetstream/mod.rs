@@ -36,7 +36,8 @@ use super::{EventLog, LogError, Positioned};
 use crate::envelope::Envelope;
 
 pub use connect::{
-    DUPLICATE_WINDOW, JetStreamConfig, MIN_SERVER, SetupError, check_version, parse_version,
+    DUPLICATE_WINDOW, JetStreamConfig, MIN_SERVER, SetupError, check_version, connect,
+    ensure_stream, parse_version,
 };
 
 /// How many single-message reads `read_all` keeps in flight.

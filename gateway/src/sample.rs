@@ -1,0 +1,125 @@
+//! Synthetic but realistic event histories, for benchmarks: each matter's published example
+//! carried through its lifecycle (submit → forward → accept → approve → issue → deliver), decided
+//! by the real domain core and sealed and signed exactly as the gateway seals.
+//!
+//! Shared by `tongban bench` and `cargo bench --bench replay`, so that every figure in
+//! docs/performance.md is measured on the same events.
+
+use tongban_schemas::{Mode, events as ev, matters};
+
+use crate::domain::{Application, Command, decide};
+use crate::envelope::{Content, Envelope, GatewayKey};
+
+/// Events in one [`lifecycle`].
+pub const EVENTS_PER_APP: u64 = 6;
+
+/// Why a sample could not be built: a matter's example no longer fits the domain (a bug, so
+/// benchmarks stop rather than measure something else).
+#[derive(Debug, thiserror::Error)]
+#[error("sample application {index}: {reason}")]
+pub struct SampleError {
+    pub index: usize,
+    pub reason: String,
+}
+
+/// The commands of application number `i` (matters in turn), each with the acting region.
+/// Joint examples are reduced to their lead handler, so every history has the same length.
+pub fn commands(i: usize) -> Result<Vec<(String, Command)>, SampleError> {
+    let all = matters::all();
+    let matter = &all[i % all.len()];
+    let example = matter.example();
+    let fail = |reason: String| SampleError { index: i, reason };
+    let mut s: ev::Submitted = serde_json::from_value(serde_json::json!({
+        "matter": example["matter"], "mode": example["mode"], "origin": example["origin"],
+        "handlers": example["handlers"], "applicant": example["applicant"], "form": example["form"],
+        "materials": example["materials"], "request_digest": "0".repeat(64),
+    }))
+    .map_err(|e| fail(format!("{} example: {e}", matter.code)))?;
+    if s.mode == Mode::Joint {
+        s.mode = Mode::Proxy;
+        s.handlers.truncate(1);
+    }
+    let origin = s.origin.clone();
+    let lead = s
+        .handlers
+        .first()
+        .cloned()
+        .ok_or_else(|| fail(format!("{} example has no handler", matter.code)))?;
+    Ok(vec![
+        (origin.clone(), Command::Submit(s)),
+        (
+            origin,
+            Command::Forward(ev::Forwarded {
+                materials_checked: true,
+                note: None,
+            }),
+        ),
+        (
+            lead.clone(),
+            Command::Accept(ev::Accepted {
+                reference: Some(format!("SL{i}")),
+            }),
+        ),
+        (lead.clone(), Command::Approve(ev::Approved::default())),
+        (
+            lead.clone(),
+            Command::IssueResult(ev::ResultIssued::default()),
+        ),
+        (
+            lead,
+            Command::Deliver(ev::Delivered {
+                channel: ev::DeliveryChannel::Post,
+                tracking: None,
+            }),
+        ),
+    ])
+}
+
+/// The sealed events of application number `i` under a fresh application id, in seq order.
+pub fn lifecycle(i: usize, key: &GatewayKey) -> Result<Vec<Envelope>, SampleError> {
+    let app = crate::ids::new_v7();
+    let mut state = None;
+    let mut out: Vec<Envelope> = Vec::new();
+    for (region, cmd) in commands(i)? {
+        let event = decide(state.as_ref(), &region, cmd).map_err(|e| SampleError {
+            index: i,
+            reason: e.to_string(),
+        })?;
+        let sealed = Envelope::sealed_after(
+            out.last(),
+            &app,
+            Content {
+                kind: event.type_name().into(),
+                schema: format!("{}/1", event.type_name()),
+                region: region.clone(),
+                actor: format!("{region}/bench"),
+                at: crate::time::Timestamp::now().to_rfc3339(),
+                data: event.data(),
+            },
+            key,
+        );
+        state = Some(Application::apply_from(state, &app, &region, &event));
+        out.push(sealed);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_matter_yields_a_whole_chained_history() {
+        let key = GatewayKey::from_seed([7; 32]);
+        for i in 0..matters::all().len() {
+            let events = lifecycle(i, &key).unwrap();
+            assert_eq!(events.len() as u64, EVENTS_PER_APP);
+            assert_eq!(events[0].kind, "submitted");
+            assert_eq!(events[5].kind, "delivered");
+            for pair in events.windows(2) {
+                assert_eq!(pair[1].prev_hash, pair[0].hash);
+                assert_eq!(pair[1].seq, pair[0].seq + 1);
+            }
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! A real gateway for the end-to-end stages: this very binary's `serve --demo` as a child process
+//! on a random loopback port, rate limit off, on the embedded log or on a JetStream stream; and
+//! the submission workloads driven at it over HTTP (local forms through the region adapters).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Mutex;
+
+use super::forms::FORMS;
+use super::measure::Measured;
+use crate::cli::CliError;
+use crate::cli::load::client::Client;
+
+pub struct GatewayProcess {
+    child: Child,
+    dir: PathBuf,
+    pub addr: String,
+    tokens: BTreeMap<String, String>,
+}
+
+impl GatewayProcess {
+    /// Starts `tongban serve --demo` in `work/<label>`, on JetStream when `nats` is
+    /// `Some((urls, replicas))`, and waits until it answers `/healthz`.
+    pub async fn start(
+        work: &Path,
+        label: &str,
+        nats: Option<(&str, usize)>,
+    ) -> Result<GatewayProcess, CliError> {
+        let dir = work.join(label);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let addr = format!("127.0.0.1:{}", super::free_port()?);
+        let exe = std::env::current_exe()?;
+        let mut command = Command::new(exe);
+        command
+            .arg("serve")
+            .arg("--demo")
+            .arg("--data")
+            .arg(dir.join("data"))
+            .args(["--listen", &addr, "--rate-limit", "off"])
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(dir.join("gateway.log"))?)
+            .stderr(std::fs::File::create(dir.join("gateway.err"))?);
+        if let Some((url, replicas)) = nats {
+            command
+                .args(["--nats", url])
+                .args(["--nats-replicas", &replicas.to_string()]);
+        }
+        let child = command.spawn()?;
+        let mut gateway = GatewayProcess {
+            child,
+            dir,
+            addr,
+            tokens: BTreeMap::new(),
+        };
+        gateway.wait_ready().await?;
+        let path = gateway.dir.join("data").join("demo-tokens.json");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+        gateway.tokens = serde_json::from_str(&text)?;
+        Ok(gateway)
+    }
+
+    async fn wait_ready(&mut self) -> Result<(), CliError> {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut client = Client::new(&self.addr);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(CliError(format!(
+                    "the gateway exited with {status} before answering: {}",
+                    self.errors()
+                )));
+            }
+            if let Ok(a) = client.send("GET", "/healthz", None, &[], None).await
+                && a.status == 200
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err(CliError(format!(
+            "the gateway did not answer /healthz within 120 s: {}",
+            self.errors()
+        )))
+    }
+
+    fn errors(&self) -> String {
+        std::fs::read_to_string(self.dir.join("gateway.err")).unwrap_or_default()
+    }
+
+    pub fn rss_kib(&self) -> Result<u64, CliError> {
+        crate::cli::load::rss_kib(u64::from(self.child.id()))
+    }
+
+    /// Bytes the gateway's data directory holds (log, projections, evidence) right now.
+    pub fn disk_bytes(&self) -> u64 {
+        crate::cli::bench::dir_bytes(&self.dir.join("data"))
+    }
+
+    /// A submitter: one keep-alive connection per client; submission `n` of client `c` is form
+    /// `(c + n) % forms`, under its own Idempotency-Key so every submission is a new application.
+    pub fn submitter(&self, clients: usize, run: &str) -> Result<Submitter, CliError> {
+        let mut tokens = Vec::with_capacity(FORMS.len());
+        for f in FORMS {
+            tokens.push(
+                self.tokens
+                    .get(f.region)
+                    .cloned()
+                    .ok_or_else(|| CliError(format!("no demo token for region {}", f.region)))?,
+            );
+        }
+        Ok(Submitter {
+            connections: (0..clients)
+                .map(|_| Mutex::new(Client::new(&self.addr)))
+                .collect(),
+            tokens,
+            run: run.to_string(),
+        })
+    }
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub struct Submitter {
+    connections: Vec<Mutex<Client>>,
+    tokens: Vec<String>,
+    run: String,
+}
+
+impl Submitter {
+    /// Submits one local form; `Ok` only for 201 Created.
+    pub async fn submit(&self, client: usize, n: u64) -> Result<(), String> {
+        let i = (client + n as usize) % FORMS.len();
+        let form = &FORMS[i];
+        let key = format!("bench-{}-{client}-{n}", self.run);
+        let path = format!("/v1/regions/{}/forms/{}", form.region, form.matter);
+        let Some(connection) = self.connections.get(client) else {
+            return Err(format!("no connection for client {client}"));
+        };
+        let mut connection = connection.lock().await;
+        let answer = connection
+            .send(
+                "POST",
+                &path,
+                Some(&self.tokens[i]),
+                &[
+                    ("Content-Type", form.content_type),
+                    ("Idempotency-Key", &key),
+                ],
+                Some(form.body),
+            )
+            .await
+            .map_err(|e| format!("POST {path}: {e}"))?;
+        if answer.status == 201 {
+            Ok(())
+        } else {
+            Err(format!(
+                "POST {path}: {} {}",
+                answer.status,
+                String::from_utf8_lossy(&answer.body[..answer.body.len().min(300)])
+            ))
+        }
+    }
+}
+
+/// RSS and cost at one point of the growth stage.
+#[derive(Debug, Clone)]
+pub struct Checkpoint {
+    pub applications: u64,
+    pub rss_kib: u64,
+    pub disk_bytes: u64,
+    /// Submissions between the previous checkpoint and this one.
+    pub segment: Measured,
+}
+
+/// Submits new applications from `clients` connections until the gateway holds `target` of them
+/// (besides the demo's), and at each of `checkpoints` records its RSS, its disk use and the
+/// submissions since the previous checkpoint: how memory and cost grow with stored applications.
+pub async fn grow(
+    gateway: &GatewayProcess,
+    clients: usize,
+    checkpoints: &[u64],
+    run: &str,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Vec<Checkpoint>, CliError> {
+    let target = checkpoints.iter().copied().max().unwrap_or(0);
+    let submitter = Arc::new(gateway.submitter(clients, run)?);
+    let issued = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicU64::new(0));
+    let latencies = Arc::new(std::sync::Mutex::new((Vec::new(), Vec::new())));
+    let mut tasks = Vec::new();
+    for client in 0..clients {
+        let (submitter, issued, done, latencies) = (
+            Arc::clone(&submitter),
+            Arc::clone(&issued),
+            Arc::clone(&done),
+            Arc::clone(&latencies),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0;
+            while issued.fetch_add(1, Ordering::Relaxed) < target {
+                let t = Instant::now();
+                let result = submitter.submit(client, n).await;
+                let us = u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX);
+                if let Ok(mut l) = latencies.lock() {
+                    match result {
+                        Ok(()) => l.0.push(us),
+                        Err(e) => l.1.push(e),
+                    }
+                }
+                done.fetch_add(1, Ordering::Relaxed);
+                n += 1;
+            }
+        }));
+    }
+    let mut out = Vec::new();
+    let mut pending: Vec<u64> = checkpoints.to_vec();
+    pending.sort_unstable();
+    pending.reverse();
+    let mut segment_start = Instant::now();
+    while let Some(&next) = pending.last() {
+        let now = done.load(Ordering::Relaxed);
+        progress(now, target);
+        if now >= next {
+            pending.pop();
+            let (lat, errors) = match latencies.lock() {
+                Ok(mut l) => (std::mem::take(&mut l.0), std::mem::take(&mut l.1)),
+                Err(_) => return Err(CliError("growth stage: a client panicked".into())),
+            };
+            let segment = Measured::from_parts(lat, errors, segment_start.elapsed().as_secs_f64());
+            segment_start = Instant::now();
+            out.push(Checkpoint {
+                applications: now,
+                rss_kib: gateway.rss_kib()?,
+                disk_bytes: gateway.disk_bytes(),
+                segment,
+            });
+            continue;
+        }
+        if tasks.iter().all(|t| t.is_finished()) && now < next {
+            return Err(CliError(format!(
+                "growth stage: clients stopped at {now} of {next} applications"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for t in tasks {
+        t.await
+            .map_err(|e| CliError(format!("growth stage client: {e}")))?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,183 @@
+//! What one bench stage measured: operations, errors, elapsed time and every operation's latency
+//! (kept whole, so percentiles are exact), plus the closed-loop driver most stages share.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::cli::load::quantile;
+
+/// One stage's figures.
+#[derive(Debug, Default, Clone)]
+pub struct Measured {
+    /// Operations that succeeded (appends acknowledged, submissions answered 201).
+    pub ops: u64,
+    /// Operations that failed; a stage with errors is reported, and fails the run.
+    pub errors: u64,
+    pub first_error: Option<String>,
+    pub secs: f64,
+    /// Microseconds per successful operation, sorted.
+    pub latencies_us: Vec<u64>,
+}
+
+impl Measured {
+    pub fn per_sec(&self) -> f64 {
+        self.ops as f64 / self.secs.max(1e-9)
+    }
+
+    /// Latency quantile in milliseconds.
+    pub fn ms(&self, q: f64) -> f64 {
+        quantile(&self.latencies_us, q) as f64 / 1000.0
+    }
+
+    pub fn from_parts(mut latencies_us: Vec<u64>, errors: Vec<String>, secs: f64) -> Measured {
+        latencies_us.sort_unstable();
+        Measured {
+            ops: latencies_us.len() as u64,
+            errors: errors.len() as u64,
+            first_error: errors.into_iter().next(),
+            secs,
+            latencies_us,
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        let r = |x: f64, p: i32| (x * 10f64.powi(p)).round() / 10f64.powi(p);
+        json!({
+            "ops": self.ops,
+            "secs": r(self.secs, 2),
+            "per_sec": r(self.per_sec(), 0),
+            "p50_ms": r(self.ms(0.50), 2),
+            "p99_ms": r(self.ms(0.99), 2),
+            "max_ms": r(self.ms(1.0), 2),
+            "errors": self.errors,
+            "first_error": self.first_error,
+        })
+    }
+}
+
+/// Runs `op` from `clients` concurrent tasks, each issuing its next operation as soon as the
+/// previous one returns, until `duration` is up. `op(client, n)` is the client's `n`th operation.
+pub async fn closed_loop<F, Fut>(clients: usize, duration: Duration, op: F) -> Measured
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), String>> + Send,
+{
+    let op = Arc::new(op);
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::with_capacity(clients);
+    for client in 0..clients {
+        let op = Arc::clone(&op);
+        tasks.push(tokio::spawn(async move {
+            let (mut lat, mut errors) = (Vec::new(), Vec::new());
+            let mut n = 0;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                match op(client, n).await {
+                    Ok(()) => lat.push(micros(t.elapsed())),
+                    Err(e) => errors.push(e),
+                }
+                n += 1;
+            }
+            (lat, errors)
+        }));
+    }
+    collect(tasks, started).await
+}
+
+/// Runs `op` at a fixed `rate` per second (open loop) from `clients` tasks for `duration`.
+/// Latency counts from when each operation was *due*, not when it was sent, so a stalled server
+/// cannot hide its stall by slowing the client down (no coordinated omission).
+pub async fn open_loop<F, Fut>(clients: usize, rate: f64, duration: Duration, op: F) -> Measured
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), String>> + Send,
+{
+    let op = Arc::new(op);
+    let started = Instant::now();
+    let total = (rate * duration.as_secs_f64()) as u64;
+    let interval = 1.0 / rate.max(1e-9);
+    let mut tasks = Vec::with_capacity(clients);
+    for client in 0..clients {
+        let op = Arc::clone(&op);
+        tasks.push(tokio::spawn(async move {
+            let (mut lat, mut errors) = (Vec::new(), Vec::new());
+            let mut k = client as u64;
+            while k < total {
+                let due = started + Duration::from_secs_f64(k as f64 * interval);
+                tokio::time::sleep_until(due.into()).await;
+                match op(client, k).await {
+                    Ok(()) => lat.push(micros(due.elapsed())),
+                    Err(e) => errors.push(e),
+                }
+                k += clients as u64;
+            }
+            (lat, errors)
+        }));
+    }
+    collect(tasks, started).await
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+async fn collect(
+    tasks: Vec<tokio::task::JoinHandle<(Vec<u64>, Vec<String>)>>,
+    started: Instant,
+) -> Measured {
+    let (mut lat, mut errors) = (Vec::new(), Vec::new());
+    for t in tasks {
+        match t.await {
+            Ok((l, e)) => {
+                lat.extend(l);
+                errors.extend(e);
+            }
+            Err(e) => errors.push(format!("a bench client failed: {e}")),
+        }
+    }
+    Measured::from_parts(lat, errors, started.elapsed().as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn closed_loop_counts_successes_and_errors_apart() {
+        let m = closed_loop(4, Duration::from_millis(100), |client, n| async move {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            if client == 0 && n == 0 {
+                Err("boom".to_string())
+            } else {
+                Ok(())
+            }
+        })
+        .await;
+        assert_eq!(m.errors, 1);
+        assert_eq!(m.first_error.as_deref(), Some("boom"));
+        assert!(m.ops > 20, "{m:?}");
+        assert!(m.ms(0.5) >= 1.0, "every op slept 1 ms: {m:?}");
+    }
+
+    #[tokio::test]
+    async fn open_loop_keeps_the_rate_and_charges_stalls_from_the_due_time() {
+        let m = open_loop(2, 200.0, Duration::from_millis(500), |_, n| async move {
+            // One 100 ms stall: the operations due during it must show the wait.
+            if n == 10 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Ok(())
+        })
+        .await;
+        assert_eq!(m.ops, 100);
+        assert!(m.ms(1.0) >= 100.0, "{m:?}");
+        assert!(
+            m.ms(0.99) >= 50.0,
+            "ops queued behind the stall count it: {m:?}"
+        );
+    }
+}

@@ -1,0 +1,79 @@
+//! The embedded backend's ceiling: fjall appends with the gateway log's durability (one writer,
+//! group commit, one `persist(SyncAll)` per group) and nothing else: no envelope, no checks, no
+//! secondary keys. Opened with the same memory settings as the gateway's log.
+
+use std::path::Path;
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
+
+use fjall::{Database, PersistMode};
+use tokio::sync::oneshot;
+use tongban_gateway::fjall_tuning;
+
+use super::measure::{Measured, closed_loop};
+use crate::cli::CliError;
+
+type Append = (Vec<u8>, oneshot::Sender<Result<(), String>>);
+
+/// `clients` appenders, each appending the next payload and waiting for it to be durable.
+pub async fn run(
+    dir: &Path,
+    payloads: Arc<Vec<Vec<u8>>>,
+    clients: usize,
+    duration: Duration,
+) -> Result<Measured, CliError> {
+    let db = Database::builder(dir)
+        .manual_journal_persist(true)
+        .cache_size(fjall_tuning::CACHE_BYTES)
+        .open()
+        .map_err(|e| CliError(format!("fjall at {}: {e}", dir.display())))?;
+    let events = db
+        .keyspace("events", fjall_tuning::keyspace)
+        .map_err(|e| CliError(format!("fjall keyspace: {e}")))?;
+    let (tx, rx) = mpsc::channel::<Append>();
+    let writer = std::thread::Builder::new()
+        .name("bench-fjall-writer".into())
+        .spawn(move || {
+            let mut position: u64 = 0;
+            while let Ok(first) = rx.recv() {
+                let mut group = vec![first];
+                while let Ok(next) = rx.try_recv() {
+                    group.push(next);
+                }
+                let mut batch = db.batch();
+                let mut replies = Vec::with_capacity(group.len());
+                for (bytes, reply) in group {
+                    position += 1;
+                    batch.insert(&events, position.to_be_bytes(), bytes);
+                    replies.push(reply);
+                }
+                let result = batch
+                    .commit()
+                    .and_then(|()| db.persist(PersistMode::SyncAll))
+                    .map_err(|e| e.to_string());
+                for reply in replies {
+                    let _ = reply.send(result.clone());
+                }
+            }
+        })?;
+    let measured = {
+        let tx = tx.clone();
+        closed_loop(clients, duration, move |client, n| {
+            let tx = tx.clone();
+            let bytes = payloads[(client + n as usize) % payloads.len()].clone();
+            async move {
+                let (reply, done) = oneshot::channel();
+                tx.send((bytes, reply))
+                    .map_err(|_| "the fjall writer stopped".to_string())?;
+                done.await
+                    .map_err(|_| "the fjall writer stopped".to_string())?
+            }
+        })
+        .await
+    };
+    drop(tx);
+    writer
+        .join()
+        .map_err(|_| CliError("the fjall writer panicked".into()))?;
+    Ok(measured)
+}

@@ -1,0 +1,48 @@
+//! The JetStream backend's ceiling: plain JetStream publishes, each awaited until the server
+//! acknowledges it as stored, into a stream configured exactly as the gateway's (file storage,
+//! same duplicate window; the servers fsync every write, `sync_interval: always`), on one server
+//! (R1) or a three-node cluster (R3). No envelope, no per-subject sequence check.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tongban_gateway::log::JetStreamConfig;
+use tongban_gateway::log::jetstream::{connect, ensure_stream};
+
+use super::measure::{Measured, closed_loop};
+use crate::cli::CliError;
+
+pub async fn run(
+    url: &str,
+    replicas: usize,
+    payloads: Arc<Vec<Vec<u8>>>,
+    clients: usize,
+    duration: Duration,
+) -> Result<Measured, CliError> {
+    let mut config = JetStreamConfig::new(url);
+    config.stream = "BENCH".into();
+    config.subject_prefix = "bench.app".into();
+    config.replicas = replicas;
+    let client = connect(&config)
+        .await
+        .map_err(|e| CliError(format!("raw JetStream: {e}")))?;
+    let js = async_nats::jetstream::new(client);
+    ensure_stream(&js, &config)
+        .await
+        .map_err(|e| CliError(format!("raw JetStream stream: {e}")))?;
+    let js = Arc::new(js);
+    Ok(closed_loop(clients, duration, move |client, n| {
+        let js = Arc::clone(&js);
+        let bytes = payloads[(client + n as usize) % payloads.len()].clone();
+        // One subject per application, as the gateway publishes.
+        let subject = format!("bench.app.c{client}n{n}");
+        async move {
+            let ack = js
+                .publish(subject, bytes.into())
+                .await
+                .map_err(|e| format!("publish: {e}"))?;
+            ack.await.map(|_| ()).map_err(|e| format!("ack: {e}"))
+        }
+    })
+    .await)
+}

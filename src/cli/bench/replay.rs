@@ -1,0 +1,122 @@
+//! Replay speed against simply reading: a log of realistic applications (see
+//! `tongban_gateway::sample`) written through the embedded log with many appends in flight, then
+//! a raw scan of it (every event decoded), a projection rebuild (`tongban rebuild`'s code path) and
+//! a full chain-and-signature verification (`tongban verify`'s code path).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+use tongban_gateway::domain::calendar::Calendar;
+use tongban_gateway::envelope::GatewayKey;
+use tongban_gateway::log::{EmbeddedLog, EventLog};
+use tongban_gateway::projections::rebuild::rebuild;
+use tongban_gateway::sample::{EVENTS_PER_APP, lifecycle};
+
+use crate::cli::CliError;
+
+/// Events per second of each pass over a log of about `events` events.
+#[derive(Debug, Clone)]
+pub struct ReplayFigures {
+    pub events: u64,
+    pub write_per_sec: f64,
+    pub events_per_fsync: f64,
+    pub raw_read_per_sec: f64,
+    pub rebuild_per_sec: f64,
+    pub verify_per_sec: f64,
+}
+
+impl ReplayFigures {
+    pub fn json(&self) -> Value {
+        json!({
+            "events": self.events,
+            "write_per_sec": self.write_per_sec.round(),
+            "events_per_fsync": (self.events_per_fsync * 10.0).round() / 10.0,
+            "raw_read_per_sec": self.raw_read_per_sec.round(),
+            "rebuild_per_sec": self.rebuild_per_sec.round(),
+            "verify_per_sec": self.verify_per_sec.round(),
+            "rebuild_vs_raw": self.rebuild_per_sec / self.raw_read_per_sec.max(1e-9),
+            "verify_vs_raw": self.verify_per_sec / self.raw_read_per_sec.max(1e-9),
+        })
+    }
+}
+
+pub async fn run(work: &Path, events: u64) -> Result<ReplayFigures, CliError> {
+    let dir = work.join("replay");
+    let _ = std::fs::remove_dir_all(&dir);
+    let apps = (events / EVENTS_PER_APP).max(1) as usize;
+    let log = Arc::new(EmbeddedLog::open(&dir.join("log"))?);
+    let key = GatewayKey::from_seed([42; 32]);
+
+    // Write: many applications in flight, each appending its events in order.
+    let started = Instant::now();
+    let writers = 64;
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let (log, key) = (Arc::clone(&log), key.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut i = w;
+            while i < apps {
+                let events = lifecycle(i, &key).map_err(|e| CliError(e.to_string()))?;
+                for (n, e) in events.into_iter().enumerate() {
+                    log.append(e, n as u64).await?;
+                }
+                i += writers;
+            }
+            Ok::<(), CliError>(())
+        }));
+    }
+    for t in tasks {
+        t.await
+            .map_err(|e| CliError(format!("replay stage writer: {e}")))??;
+    }
+    let total = log.durable_position();
+    let write_secs = started.elapsed().as_secs_f64();
+    let stats = log.sync_stats();
+
+    let started = Instant::now();
+    let mut from = 1;
+    let mut read = 0u64;
+    loop {
+        let batch = log.read_all(from, 4096).await?;
+        let Some(last) = batch.last() else { break };
+        from = last.position + 1;
+        read += batch.len() as u64;
+    }
+    let raw_secs = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let (_, rebuilt) = rebuild(
+        &*log,
+        &dir.join("projections"),
+        &Calendar::weekdays(),
+        |_, _| {},
+    )
+    .await
+    .map_err(|e| CliError(format!("rebuild: {e}")))?;
+    let rebuild_secs = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let report = tongban_replay::verify::verify_all(&*log, &key.public(), |_, _| {})
+        .await
+        .map_err(|e| CliError(format!("verify: {e}")))?;
+    let verify_secs = started.elapsed().as_secs_f64();
+    if !report.broken.is_empty() || report.events != total || read != total || rebuilt != total {
+        return Err(CliError(format!(
+            "replay stage: wrote {total} events but read {read}, rebuilt {rebuilt}, verified {} with {} broken links",
+            report.events,
+            report.broken.len()
+        )));
+    }
+    drop(log);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(ReplayFigures {
+        events: total,
+        write_per_sec: total as f64 / write_secs,
+        events_per_fsync: stats.events as f64 / stats.syncs.max(1) as f64,
+        raw_read_per_sec: read as f64 / raw_secs,
+        rebuild_per_sec: rebuilt as f64 / rebuild_secs,
+        verify_per_sec: report.events as f64 / verify_secs,
+    })
+}

@@ -1,0 +1,289 @@
+//! The bench's report: the machine, every stage's figures, and the goals as ratios, each judged.
+
+use serde_json::{Value, json};
+
+use super::Settings;
+use super::gateway::Checkpoint;
+use super::measure::Measured;
+use super::replay::ReplayFigures;
+
+pub struct Row {
+    pub key: &'static str,
+    pub label: String,
+    pub m: Measured,
+}
+
+/// One performance goal, measured.
+pub struct Goal {
+    pub name: String,
+    pub value: String,
+    pub target: String,
+    pub met: bool,
+}
+
+pub struct Report {
+    pub machine: Value,
+    pub rows: Vec<Row>,
+    pub growth: Vec<Checkpoint>,
+    pub replay: Option<ReplayFigures>,
+    pub goals: Vec<Goal>,
+    /// Stages that erred: the run is not a measurement of what it claims.
+    pub failures: Vec<String>,
+}
+
+/// Stored applications' growth under which memory still counts as flat: the RSS at the largest
+/// checkpoint within this fraction of the RSS at the first.
+const FLAT_RSS: f64 = 0.10;
+
+impl Report {
+    pub fn new(s: &Settings, payloads: &[Vec<u8>]) -> Report {
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|t| {
+                t.lines()
+                    .find_map(|l| l.strip_prefix("model name"))
+                    .map(|l| l.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+            .unwrap_or_default();
+        let mem_kib = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|t| {
+                t.lines()
+                    .find_map(|l| l.strip_prefix("MemTotal:"))
+                    .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            })
+            .unwrap_or_default();
+        let mean = payloads.iter().map(Vec::len).sum::<usize>() / payloads.len().max(1);
+        Report {
+            machine: json!({
+                "cores": std::thread::available_parallelism().map_or(1, |n| n.get()),
+                "cpu": cpu,
+                "memory_gib": (mem_kib as f64 / 1024.0 / 1024.0).round(),
+                "filesystem": filesystem_of(&s.work),
+                "load_average": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+                "clients": s.clients,
+                "duration_s": s.duration.as_secs(),
+                "event_bytes_mean": mean,
+            }),
+            rows: Vec::new(),
+            growth: Vec::new(),
+            replay: None,
+            goals: Vec::new(),
+            failures: Vec::new(),
+        }
+    }
+
+    pub fn row(&mut self, key: &'static str, label: &str, m: Measured) {
+        if m.errors > 0 {
+            self.failures.push(format!(
+                "{label}: {} errors, first: {}",
+                m.errors,
+                m.first_error.clone().unwrap_or_default()
+            ));
+        }
+        if m.ops == 0 {
+            self.failures
+                .push(format!("{label}: no operation succeeded"));
+        }
+        self.rows.push(Row {
+            key,
+            label: label.to_string(),
+            m,
+        });
+    }
+
+    fn get(&self, key: &str) -> Option<&Measured> {
+        self.rows.iter().find(|r| r.key == key).map(|r| &r.m)
+    }
+
+    /// Works out every goal whose figures were measured.
+    pub fn judge(&mut self) {
+        let mut goals = Vec::new();
+        for (ours, raw, name) in [
+            (
+                "tongban-embedded",
+                "raw-fjall",
+                "embedded: tongban / raw fjall",
+            ),
+            (
+                "tongban-jetstream-r1",
+                "raw-jetstream-r1",
+                "JetStream R1: tongban / raw JetStream",
+            ),
+            (
+                "tongban-jetstream-r3",
+                "raw-jetstream-r3",
+                "JetStream R3: tongban / raw JetStream",
+            ),
+        ] {
+            if let (Some(a), Some(b)) = (self.get(ours), self.get(raw)) {
+                let r = a.per_sec() / b.per_sec().max(1e-9);
+                goals.push(Goal {
+                    name: name.into(),
+                    value: format!("{:.0}%", r * 100.0),
+                    target: ">= 50%".into(),
+                    met: r >= 0.5,
+                });
+            }
+        }
+        if let (Some(a), Some(b)) = (self.get("tongban-embedded"), self.get("postgres")) {
+            let r = a.per_sec() / b.per_sec().max(1e-9);
+            goals.push(Goal {
+                name: "tongban embedded / PostgreSQL peer".into(),
+                value: format!("{r:.2}x"),
+                target: ">= 2x".into(),
+                met: r >= 2.0,
+            });
+        }
+        if let Some(h) = self.get("tongban-embedded-half") {
+            goals.push(Goal {
+                name: "p99 submission latency at half of peak, embedded".into(),
+                value: format!("{:.2} ms", h.ms(0.99)),
+                target: "< 10 ms".into(),
+                met: h.ms(0.99) < 10.0,
+            });
+        }
+        if let (Some(first), Some(last)) = (self.growth.first(), self.growth.last()) {
+            let growth = last.rss_kib as f64 / first.rss_kib.max(1) as f64 - 1.0;
+            goals.push(Goal {
+                name: format!(
+                    "gateway RSS, {} → {} stored applications",
+                    first.applications, last.applications
+                ),
+                value: format!(
+                    "{} → {} MiB ({:+.0}%)",
+                    first.rss_kib / 1024,
+                    last.rss_kib / 1024,
+                    growth * 100.0
+                ),
+                target: format!("flat (within {:.0}%)", FLAT_RSS * 100.0),
+                met: growth <= FLAT_RSS,
+            });
+        }
+        if let Some(r) = &self.replay {
+            let ratio = r.rebuild_per_sec / r.raw_read_per_sec.max(1e-9);
+            goals.push(Goal {
+                name: format!("rebuild / raw read, {} events", r.events),
+                value: format!("{:.0}%", ratio * 100.0),
+                target: ">= 50%".into(),
+                met: ratio >= 0.5,
+            });
+        }
+        self.goals = goals;
+    }
+
+    pub fn json(&self) -> Value {
+        json!({
+            "machine": self.machine,
+            "stages": self.rows.iter().map(|r| {
+                let mut v = r.m.json();
+                v["stage"] = json!(r.key);
+                v["label"] = json!(r.label);
+                v
+            }).collect::<Vec<_>>(),
+            "growth": self.growth.iter().map(|c| json!({
+                "applications": c.applications,
+                "rss_kib": c.rss_kib,
+                "disk_bytes": c.disk_bytes,
+                "segment": c.segment.json(),
+            })).collect::<Vec<_>>(),
+            "replay": self.replay.as_ref().map(ReplayFigures::json),
+            "goals": self.goals.iter().map(|g| json!({
+                "goal": g.name, "value": g.value, "target": g.target, "met": g.met,
+            })).collect::<Vec<_>>(),
+            "failures": self.failures,
+        })
+    }
+
+    pub fn text(&self) -> String {
+        let m = &self.machine;
+        let mut out = format!(
+            "machine: {} cores ({}), {} GiB, work dir on {}, load average at start {}\n\
+             workload: {} concurrent clients, {} s per stage, sample event {} bytes (mean)\n\n",
+            m["cores"],
+            m["cpu"].as_str().unwrap_or_default(),
+            m["memory_gib"],
+            m["filesystem"].as_str().unwrap_or_default(),
+            m["load_average"].as_str().unwrap_or_default(),
+            m["clients"],
+            m["duration_s"],
+            m["event_bytes_mean"],
+        );
+        out.push_str(&format!(
+            "{:<58} {:>9} {:>8} {:>8} {:>8} {:>7}\n",
+            "stage", "ops", "ops/s", "p50 ms", "p99 ms", "errors"
+        ));
+        for r in &self.rows {
+            out.push_str(&format!(
+                "{:<58} {:>9} {:>8.0} {:>8.2} {:>8.2} {:>7}\n",
+                r.label,
+                r.m.ops,
+                r.m.per_sec(),
+                r.m.ms(0.5),
+                r.m.ms(0.99),
+                r.m.errors
+            ));
+        }
+        if !self.growth.is_empty() {
+            out.push_str(&format!(
+                "\n{:<24} {:>9} {:>10} {:>8} {:>8} {:>8}\n",
+                "stored applications", "RSS MiB", "disk MiB", "ops/s", "p50 ms", "p99 ms"
+            ));
+            for c in &self.growth {
+                out.push_str(&format!(
+                    "{:<24} {:>9} {:>10} {:>8.0} {:>8.2} {:>8.2}\n",
+                    c.applications,
+                    c.rss_kib / 1024,
+                    c.disk_bytes / (1024 * 1024),
+                    c.segment.per_sec(),
+                    c.segment.ms(0.5),
+                    c.segment.ms(0.99)
+                ));
+            }
+        }
+        if let Some(r) = &self.replay {
+            out.push_str(&format!(
+                "\nreplay over {} events: write {:.0}/s ({:.1} events per fsync), raw read {:.0}/s, \
+                 rebuild {:.0}/s, verify {:.0}/s\n",
+                r.events,
+                r.write_per_sec,
+                r.events_per_fsync,
+                r.raw_read_per_sec,
+                r.rebuild_per_sec,
+                r.verify_per_sec
+            ));
+        }
+        out.push_str("\ngoals:\n");
+        for g in &self.goals {
+            out.push_str(&format!(
+                "  {:<56} {:>22}  target {:<20} {}\n",
+                g.name,
+                g.value,
+                g.target,
+                if g.met { "met" } else { "NOT MET" }
+            ));
+        }
+        for f in &self.failures {
+            out.push_str(&format!("FAILED: {f}\n"));
+        }
+        out
+    }
+}
+
+/// The filesystem type holding `dir` (longest mount point prefix in /proc/mounts): a tmpfs would
+/// make every fsync free and every durability figure meaningless.
+fn filesystem_of(dir: &std::path::Path) -> String {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+    mounts
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (_, point, kind) = (f.next()?, f.next()?, f.next()?);
+            dir.starts_with(point)
+                .then(|| (point.len(), kind.to_string()))
+        })
+        .max()
+        .map(|(_, kind)| kind)
+        .unwrap_or_else(|| "unknown".into())
+}
