@@ -1,6 +1,9 @@
 //! `tongban bench [--only STAGES] [--duration SECS] [--clients N] [--apps N] [--events N]
 //! [--work DIR] [--format text|json]`
 //!
+//! Data goes to a fresh directory under `--work` (default: the system temp dir; it must be a real
+//! disk, not tmpfs, or fsync is free), removed when the run ends.
+//!
 //! One run, one machine, one event size, everything side by side: the raw engines' durable append
 //! ceilings (fjall with group commit; JetStream R1 and R3), the PostgreSQL peer, tongban end to
 //! end over HTTP on each backend (local forms through the adapters, validation, sealing, durable
@@ -72,9 +75,12 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             .unwrap_or(16),
         apps: number(args.value("apps"), "apps", 1_000_000)?.max(100),
         events: number(args.value("events"), "events", 1_000_000)?.max(6),
-        work: args.value("work").map(PathBuf::from).unwrap_or_else(|| {
-            std::env::temp_dir().join(format!("tongban-bench-{}", std::process::id()))
-        }),
+        // A fresh directory of its own under --work, removed afterwards (never --work itself).
+        work: args
+            .value("work")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir)
+            .join(format!("tongban-bench-{}", std::process::id())),
     };
     let json = match args.value("format").as_deref() {
         None | Some("text") => false,

@@ -1,0 +1,114 @@
+//! `tongban bench` end to end, small: every stage runs for real (fjall, a PostgreSQL cluster
+//! driven by pgbench, nats-server single and three-node cluster, gateways over HTTP on each backend,
+//! the growth and replay stages) and reports figures, goals and no errors. The numbers themselves
+//! are the bench's business (docs/performance.md); this checks the command a newcomer runs works.
+
+mod common;
+
+use std::process::Command;
+
+use common::{BIN, TempDir};
+use serde_json::Value;
+
+#[test]
+fn every_stage_measures_and_every_goal_is_judged() {
+    let dir = TempDir::new("bench");
+    let out = Command::new(BIN)
+        .args([
+            "bench",
+            "--duration",
+            "1",
+            "--clients",
+            "4",
+            "--apps",
+            "300",
+            "--events",
+            "600",
+            "--format",
+            "json",
+            "--work",
+        ])
+        .arg(dir.0.join("work"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "bench failed: {stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["failures"], serde_json::json!([]), "{report:#}");
+
+    let stages: Vec<&str> = report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect();
+    for want in [
+        "raw-fjall",
+        "postgres",
+        "tongban-embedded",
+        "tongban-embedded-half",
+        "raw-jetstream-r1",
+        "tongban-jetstream-r1",
+        "raw-jetstream-r3",
+        "tongban-jetstream-r3",
+    ] {
+        assert!(stages.contains(&want), "{want} missing from {stages:?}");
+    }
+    for s in report["stages"].as_array().unwrap() {
+        assert!(s["ops"].as_u64().unwrap() > 0, "{s}");
+        assert_eq!(s["errors"], 0, "{s}");
+        assert!(
+            s["p99_ms"].as_f64().unwrap() >= s["p50_ms"].as_f64().unwrap(),
+            "{s}"
+        );
+        assert!(s["p50_ms"].as_f64().unwrap() > 0.0, "{s}");
+    }
+
+    // Growth: checkpoints up to --apps, each with the gateway's memory and disk measured.
+    let growth = report["growth"].as_array().unwrap();
+    assert!(growth.len() >= 3, "{growth:?}");
+    assert!(growth.last().unwrap()["applications"].as_u64().unwrap() >= 300);
+    for c in growth {
+        assert!(c["rss_kib"].as_u64().unwrap() > 1024, "{c}");
+        assert!(c["disk_bytes"].as_u64().unwrap() > 0, "{c}");
+    }
+
+    // Replay over the requested log: every pass counted every event.
+    let replay = &report["replay"];
+    assert_eq!(replay["events"], 600, "{replay}");
+    for pass in ["raw_read_per_sec", "rebuild_per_sec", "verify_per_sec"] {
+        assert!(replay[pass].as_f64().unwrap() > 0.0, "{replay}");
+    }
+
+    // Every goal of the performance issue is judged from the figures.
+    let goals: Vec<&str> = report["goals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["goal"].as_str().unwrap())
+        .collect();
+    assert_eq!(goals.len(), 7, "{goals:?}");
+    assert!(goals.iter().any(|g| g.contains("PostgreSQL")));
+    assert!(goals.iter().any(|g| g.contains("half of peak")));
+    assert!(goals.iter().any(|g| g.contains("RSS")));
+    assert!(goals.iter().any(|g| g.contains("rebuild")));
+
+    // The bench's own directory under --work is gone afterwards.
+    assert_eq!(std::fs::read_dir(dir.0.join("work")).unwrap().count(), 0);
+}
+
+#[test]
+fn bad_options_are_refused_by_name() {
+    let out = Command::new(BIN)
+        .args(["bench", "--only", "fjall,nonsense"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--only") && err.contains("nonsense"), "{err}");
+    let out = Command::new(BIN)
+        .args(["bench", "--duration", "ten"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--duration"));
+}
