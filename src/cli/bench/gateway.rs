@@ -98,6 +98,34 @@ impl GatewayProcess {
         crate::cli::load::rss_kib(u64::from(self.child.id()))
     }
 
+    /// CPU seconds (user + system) the gateway process has used so far, from `/proc/<pid>/stat`
+    /// (in clock ticks of 1/100 s, Linux's USER_HZ).
+    pub fn cpu_secs(&self) -> Result<f64, CliError> {
+        let path = format!("/proc/{}/stat", self.child.id());
+        let stat = std::fs::read_to_string(&path).map_err(|e| CliError(format!("{path}: {e}")))?;
+        // After the command name in parentheses: state, ppid, … utime is the 12th, stime the 13th.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let tick = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+        match (tick(11), tick(12)) {
+            (Some(u), Some(s)) => Ok((u + s) as f64 / 100.0),
+            _ => Err(CliError(format!("{path}: no utime/stime"))),
+        }
+    }
+
+    /// Runs `stage` and charges the gateway's CPU time over it to the measurement.
+    pub async fn charged<F: std::future::Future<Output = Measured>>(
+        &self,
+        stage: F,
+    ) -> Result<Measured, CliError> {
+        let before = self.cpu_secs()?;
+        let mut m = stage.await;
+        m.server_cpu_secs = Some(self.cpu_secs()? - before);
+        Ok(m)
+    }
+
     /// Bytes the gateway's data directory holds (log, projections, evidence) right now.
     pub fn disk_bytes(&self) -> u64 {
         crate::cli::bench::dir_bytes(&self.dir.join("data"))
@@ -230,6 +258,7 @@ pub async fn grow(
     pending.sort_unstable();
     pending.reverse();
     let mut segment_start = Instant::now();
+    let mut cpu_before = gateway.cpu_secs()?;
     while let Some(&next) = pending.last() {
         let now = done.load(Ordering::Relaxed);
         progress(now, target);
@@ -239,7 +268,11 @@ pub async fn grow(
                 Ok(mut l) => (std::mem::take(&mut l.0), std::mem::take(&mut l.1)),
                 Err(_) => return Err(CliError("growth stage: a client panicked".into())),
             };
-            let segment = Measured::from_parts(lat, errors, segment_start.elapsed().as_secs_f64());
+            let mut segment =
+                Measured::from_parts(lat, errors, segment_start.elapsed().as_secs_f64());
+            let cpu = gateway.cpu_secs()?;
+            segment.server_cpu_secs = Some(cpu - cpu_before);
+            cpu_before = cpu;
             segment_start = Instant::now();
             out.push(Checkpoint {
                 applications: now,

@@ -20,6 +20,9 @@ pub struct Measured {
     pub secs: f64,
     /// Microseconds per successful operation, sorted.
     pub latencies_us: Vec<u64>,
+    /// CPU time the server process (the gateway) spent during the stage, where it is ours to
+    /// read: per operation, a figure that holds even on a machine shared with other work.
+    pub server_cpu_secs: Option<f64>,
 }
 
 impl Measured {
@@ -40,7 +43,14 @@ impl Measured {
             first_error: errors.into_iter().next(),
             secs,
             latencies_us,
+            server_cpu_secs: None,
         }
+    }
+
+    /// Server CPU microseconds per successful operation.
+    pub fn cpu_us_per_op(&self) -> Option<f64> {
+        self.server_cpu_secs
+            .map(|c| c * 1e6 / self.ops.max(1) as f64)
     }
 
     pub fn json(&self) -> Value {
@@ -52,6 +62,7 @@ impl Measured {
             "p50_ms": r(self.ms(0.50), 2),
             "p99_ms": r(self.ms(0.99), 2),
             "max_ms": r(self.ms(1.0), 2),
+            "server_cpu_us_per_op": self.cpu_us_per_op().map(|c| r(c, 0)),
             "errors": self.errors,
             "first_error": self.first_error,
         })

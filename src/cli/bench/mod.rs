@@ -157,11 +157,12 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
         say("tongban end to end, embedded log");
         let gw = gateway::GatewayProcess::start(&s.work, "gateway-embedded", None).await?;
         let sub = Arc::new(gw.submitter(s.clients, &format!("{run}p"))?);
-        let m = measure::closed_loop(s.clients, s.duration, move |c, n| {
-            let sub = Arc::clone(&sub);
-            async move { sub.submit(c, n).await }
-        })
-        .await;
+        let m = gw
+            .charged(measure::closed_loop(s.clients, s.duration, move |c, n| {
+                let sub = Arc::clone(&sub);
+                async move { sub.submit(c, n).await }
+            }))
+            .await?;
         let peak = m.per_sec();
         report.row(
             "tongban-embedded",
@@ -171,11 +172,17 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
         if peak > 0.0 {
             say("tongban at half its peak rate, embedded log");
             let sub = Arc::new(gw.submitter(s.clients, &format!("{run}h"))?);
-            let m = measure::open_loop(s.clients, peak / 2.0, s.duration, move |c, n| {
-                let sub = Arc::clone(&sub);
-                async move { sub.submit(c, n).await }
-            })
-            .await;
+            let m = gw
+                .charged(measure::open_loop(
+                    s.clients,
+                    peak / 2.0,
+                    s.duration,
+                    move |c, n| {
+                        let sub = Arc::clone(&sub);
+                        async move { sub.submit(c, n).await }
+                    },
+                ))
+                .await?;
             report.row(
                 "tongban-embedded-half",
                 &format!("tongban at half peak ({:.0}/s, open loop)", peak / 2.0),
@@ -215,11 +222,12 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
                 )
                 .await?;
                 let sub = Arc::new(gw.submitter(s.clients, &format!("{run}r{replicas}"))?);
-                let m = measure::closed_loop(s.clients, s.duration, move |c, n| {
-                    let sub = Arc::clone(&sub);
-                    async move { sub.submit(c, n).await }
-                })
-                .await;
+                let m = gw
+                    .charged(measure::closed_loop(s.clients, s.duration, move |c, n| {
+                        let sub = Arc::clone(&sub);
+                        async move { sub.submit(c, n).await }
+                    }))
+                    .await?;
                 report.row(
                     if replicas == 1 {
                         "tongban-jetstream-r1"

@@ -210,34 +210,43 @@ impl Report {
             m["event_bytes_mean"],
         );
         out.push_str(&format!(
-            "{:<58} {:>9} {:>8} {:>8} {:>8} {:>7}\n",
-            "stage", "ops", "ops/s", "p50 ms", "p99 ms", "errors"
+            "{:<58} {:>9} {:>8} {:>8} {:>8} {:>7} {:>12}\n",
+            "stage", "ops", "ops/s", "p50 ms", "p99 ms", "errors", "gw CPU µs/op"
         ));
         for r in &self.rows {
             out.push_str(&format!(
-                "{:<58} {:>9} {:>8.0} {:>8.2} {:>8.2} {:>7}\n",
+                "{:<58} {:>9} {:>8.0} {:>8.2} {:>8.2} {:>7} {:>12}\n",
                 r.label,
                 r.m.ops,
                 r.m.per_sec(),
                 r.m.ms(0.5),
                 r.m.ms(0.99),
-                r.m.errors
+                r.m.errors,
+                r.m.cpu_us_per_op()
+                    .map_or_else(|| "-".to_string(), |c| format!("{c:.0}"))
             ));
         }
         if !self.growth.is_empty() {
             out.push_str(&format!(
-                "\n{:<24} {:>9} {:>10} {:>8} {:>8} {:>8}\n",
-                "stored applications", "RSS MiB", "disk MiB", "ops/s", "p50 ms", "p99 ms"
+                "\n{:<24} {:>9} {:>10} {:>8} {:>8} {:>8} {:>12}\n",
+                "stored applications",
+                "RSS MiB",
+                "disk MiB",
+                "ops/s",
+                "p50 ms",
+                "p99 ms",
+                "gw CPU µs/op"
             ));
             for c in &self.growth {
                 out.push_str(&format!(
-                    "{:<24} {:>9} {:>10} {:>8.0} {:>8.2} {:>8.2}\n",
+                    "{:<24} {:>9} {:>10} {:>8.0} {:>8.2} {:>8.2} {:>12.0}\n",
                     c.applications,
                     c.rss_kib / 1024,
                     c.disk_bytes / (1024 * 1024),
                     c.segment.per_sec(),
                     c.segment.ms(0.5),
-                    c.segment.ms(0.99)
+                    c.segment.ms(0.99),
+                    c.segment.cpu_us_per_op().unwrap_or_default()
                 ));
             }
         }
