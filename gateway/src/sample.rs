@@ -114,8 +114,8 @@ mod tests {
         for i in 0..matters::all().len() {
             let events = lifecycle(i, &key).unwrap();
             assert_eq!(events.len() as u64, EVENTS_PER_APP);
-            assert_eq!(events[0].kind, "submitted");
-            assert_eq!(events[5].kind, "delivered");
+            assert_eq!(events[0].kind, "application.submitted");
+            assert_eq!(events[5].kind, "application.delivered");
             for pair in events.windows(2) {
                 assert_eq!(pair[1].prev_hash, pair[0].hash);
                 assert_eq!(pair[1].seq, pair[0].seq + 1);

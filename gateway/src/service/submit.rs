@@ -106,8 +106,12 @@ impl<L: EventLog> Gateway<L> {
             Some(key) => crate::ids::app_id_for_key(&region, key),
             None => crate::ids::new_v7(),
         };
-        for _ in 0..MAX_RETRIES {
-            if idempotency_key.is_some()
+        // Append first: a new key (nearly every submission) then costs no read of the log. Only
+        // when the application already exists (a retry, or a reused key) does the append conflict,
+        // and the earlier submission is looked up and compared.
+        for attempt in 0..MAX_RETRIES {
+            if attempt > 0
+                && idempotency_key.is_some()
                 && let Some(existing) = self
                     .existing_submission(&app, &digest, idempotency_key)
                     .await?

@@ -389,7 +389,13 @@ impl EventLog for JetStreamLog {
             reason: "application id is not usable as a subject token".into(),
         })?;
         self.connected()?;
-        let last = self.last_on(&subject).await?;
+        // A first event needs no read: "expected last subject sequence 0" means the subject must
+        // be empty, and the server refuses the publish otherwise (then we look, below).
+        let last = if expected_seq == 0 {
+            None
+        } else {
+            self.last_on(&subject).await?
+        };
         if last.as_ref().map_or(0, |l| l.seq) != expected_seq {
             return self
                 .retry_or_conflict(&event, &subject, expected_seq, last)
