@@ -69,15 +69,22 @@ impl Measured {
     }
 }
 
+/// Unmeasured warm-up before a closed-loop stage (connections opened, streams and tables created,
+/// caches and batching settled): a fifth of the stage, at most one second.
+pub fn warm_up(duration: Duration) -> Duration {
+    (duration / 5).min(Duration::from_secs(1))
+}
+
 /// Runs `op` from `clients` concurrent tasks, each issuing its next operation as soon as the
-/// previous one returns, until `duration` is up. `op(client, n)` is the client's `n`th operation.
+/// previous one returns, for [`warm_up`] and then `duration`; only operations started after the
+/// warm-up are measured. `op(client, n)` is the client's `n`th operation.
 pub async fn closed_loop<F, Fut>(clients: usize, duration: Duration, op: F) -> Measured
 where
     F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), String>> + Send,
 {
     let op = Arc::new(op);
-    let started = Instant::now();
+    let started = Instant::now() + warm_up(duration);
     let deadline = started + duration;
     let mut tasks = Vec::with_capacity(clients);
     for client in 0..clients {
@@ -87,11 +94,19 @@ where
             let mut n = 0;
             while Instant::now() < deadline {
                 let t = Instant::now();
-                match op(client, n).await {
+                let result = op(client, n).await;
+                n += 1;
+                if t < started {
+                    // Warm-up: errors still count, latencies do not.
+                    if let Err(e) = result {
+                        errors.push(e);
+                    }
+                    continue;
+                }
+                match result {
                     Ok(()) => lat.push(micros(t.elapsed())),
                     Err(e) => errors.push(e),
                 }
-                n += 1;
             }
             (lat, errors)
         }));

@@ -254,7 +254,12 @@ pub fn run(
             .args(["-n", "-M", "prepared"])
             .arg(format!("--client={clients}"))
             .arg(format!("--jobs={threads}"))
-            .arg(format!("--time={}", duration.as_secs().max(1)))
+            .arg(format!(
+                "--time={}",
+                (duration + super::measure::warm_up(duration))
+                    .as_secs_f64()
+                    .ceil()
+            ))
             .arg("--log")
             .arg(format!("--log-prefix={}", logs.join("tx").display()))
             .args(&script_args)
@@ -262,38 +267,79 @@ pub fn run(
             .output(),
         "pgbench",
     )?;
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let secs = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("duration: "))
-        .and_then(|l| l.split_whitespace().next()?.parse::<f64>().ok())
-        .unwrap_or(duration.as_secs_f64());
-    let (latencies, errors) = read_latency_logs(&logs)?;
+    if out.stdout.is_empty() {
+        return Err(CliError("pgbench printed nothing".into()));
+    }
+    let (latencies, errors, secs) =
+        read_latency_logs(&logs, super::measure::warm_up(duration).as_micros())?;
     Ok((
         Measured::from_parts(latencies, errors, secs),
         format!("PostgreSQL {version}"),
     ))
 }
 
-/// pgbench's per-transaction log lines: `client_id transaction_no time script_no epoch epoch_us`,
-/// `time` in microseconds, or `failed`/`skipped` in its place.
-fn read_latency_logs(dir: &Path) -> Result<(Vec<u64>, Vec<String>), CliError> {
-    let (mut latencies, mut errors) = (Vec::new(), Vec::new());
+/// pgbench's per-transaction log lines: `client_id transaction_no time script_no epoch epoch_us`
+/// (`time`: latency in microseconds, or `failed`/`skipped`; the epoch pair: when it ended).
+/// Transactions that began within `warm_up_us` of the first one are left out, as the other stages
+/// leave out their warm-up; returns the latencies, the failures and the measured span in seconds.
+fn read_latency_logs(
+    dir: &Path,
+    warm_up_us: u128,
+) -> Result<(Vec<u64>, Vec<String>, f64), CliError> {
+    // (began µs since the epoch, latency µs), or the failed line.
+    let mut done: Vec<(u128, u64)> = Vec::new();
+    let mut errors = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let text = std::fs::read_to_string(entry?.path())?;
         for line in text.lines() {
-            match line.split_whitespace().nth(2).map(str::parse::<u64>) {
-                Some(Ok(us)) => latencies.push(us),
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let number = |i: usize| f.get(i).and_then(|v| v.parse::<u128>().ok());
+            match (number(2), number(4), number(5)) {
+                (Some(us), Some(s), Some(frac)) => {
+                    let end = s * 1_000_000 + frac;
+                    done.push((
+                        end.saturating_sub(us),
+                        u64::try_from(us).unwrap_or(u64::MAX),
+                    ));
+                }
                 _ => errors.push(format!("pgbench: {line}")),
             }
         }
     }
-    Ok((latencies, errors))
+    let first = done.iter().map(|d| d.0).min().unwrap_or(0);
+    let from = first + warm_up_us;
+    let measured: Vec<&(u128, u64)> = done.iter().filter(|d| d.0 >= from).collect();
+    let last_end = measured
+        .iter()
+        .map(|d| d.0 + u128::from(d.1))
+        .max()
+        .unwrap_or(from);
+    let secs = last_end.saturating_sub(from) as f64 / 1e6;
+    Ok((measured.iter().map(|d| d.1).collect(), errors, secs))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn latency_logs_leave_out_the_warm_up_and_keep_failures() {
+        let dir = std::env::temp_dir().join(format!("tongban-pglog-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // Began at 100.000000 s (warm-up), 101.000500 s and 102.000000 s; one failure.
+        std::fs::write(
+            dir.join("tx.1"),
+            "0 0 1000 0 100 1000\n0 1 2000 1 101 2500\n1 0 500 0 102 500\n1 1 failed 0 102 900\n",
+        )
+        .unwrap();
+        let (latencies, errors, secs) = read_latency_logs(&dir, 1_000_000).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let mut latencies = latencies;
+        latencies.sort_unstable();
+        assert_eq!(latencies, vec![500, 2000]);
+        assert_eq!(errors.len(), 1);
+        assert!((secs - 1.0005).abs() < 1e-9, "{secs}");
+    }
 
     #[test]
     fn literals_escape_quotes_backslashes_and_colons() {
