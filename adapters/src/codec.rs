@@ -2,6 +2,8 @@
 //! GB 18030 via `encoding_rs`). Malformed bytes are refused, never replaced with U+FFFD, because
 //! a silently mangled name is worse than a clear error.
 
+use std::borrow::Cow;
+
 use encoding_rs::Encoding;
 use serde_json::Value;
 
@@ -37,7 +39,8 @@ fn encoding(label: &str) -> Result<&'static Encoding, Rejection> {
     }
 }
 
-fn decode(bytes: &[u8], label: &str) -> Result<String, Rejection> {
+/// The text of `bytes`; valid UTF-8 is borrowed, not copied.
+fn decode<'b>(bytes: &'b [u8], label: &str) -> Result<Cow<'b, str>, Rejection> {
     let enc = encoding(label)?;
     let body = if enc == encoding_rs::UTF_8 {
         bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
@@ -45,7 +48,6 @@ fn decode(bytes: &[u8], label: &str) -> Result<String, Rejection> {
         bytes
     };
     enc.decode_without_bom_handling_and_without_replacement(body)
-        .map(|c| c.into_owned())
         .ok_or_else(|| {
             Rejection::one(form_problem(
                 "encoding",

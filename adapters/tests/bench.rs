@@ -2,10 +2,59 @@
 //! run it in a release build (the figure is recorded in docs/performance.md):
 //!
 //!     cargo test --release -p tongban-adapters --test bench -- --ignored --nocapture
+//!
+//! Wall-clock figures depend on the machine's load; instruction counts do not. `instructions`
+//! translates one form (`TONGBAN_BENCH_FORM`, default `330000/hukou-transfer`) a fixed number of
+//! times inside `counted`, so callgrind can count exactly that work:
+//!
+//!     valgrind --tool=callgrind --toggle-collect='*counted*' \
+//!         target/release/deps/bench-… instructions --ignored --nocapture
 
+use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use tongban_adapters::Registry;
+use tongban_adapters::{Adapter, Registry};
+
+/// Translations `counted` runs; callgrind's total divided by this is the cost of one form.
+const COUNTED: usize = 100;
+
+/// The local golden file of a builtin adapter.
+fn golden(a: &Adapter) -> Vec<u8> {
+    let ext = match a.format {
+        tongban_adapters::spec::Format::Json => "json",
+        tongban_adapters::spec::Format::Xml => "xml",
+    };
+    std::fs::read(format!(
+        "{}/regions/{}/golden/{}.local.{ext}",
+        env!("CARGO_MANIFEST_DIR"),
+        a.region,
+        a.matter.code
+    ))
+    .unwrap()
+}
+
+#[inline(never)]
+fn counted(a: &Adapter, bytes: &[u8], ct: &str) {
+    for _ in 0..COUNTED {
+        let t = a.translate(black_box(bytes), Some(ct));
+        assert!(black_box(t).is_ok());
+    }
+}
+
+#[test]
+#[ignore = "for callgrind: run with --ignored, see the module comment"]
+fn instructions() {
+    let form =
+        std::env::var("TONGBAN_BENCH_FORM").unwrap_or_else(|_| "330000/hukou-transfer".into());
+    let (region, matter) = form.split_once('/').unwrap();
+    let a = Registry::builtin().unwrap().get(region, matter).unwrap();
+    let bytes = golden(a);
+    let ct = a.content_type();
+    // Once outside the count: compiles the canonical schema.
+    assert!(a.translate(&bytes, Some(&ct)).is_ok());
+    counted(a, &bytes, &ct);
+    println!("{form}: {COUNTED} translations counted");
+}
 
 fn measure(region: &str, matter: &str, file: &str) -> f64 {
     let a = Registry::builtin().unwrap().get(region, matter).unwrap();
