@@ -6,6 +6,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::local::Local;
+
 /// A parsed path: member names from the root.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Path {
@@ -62,6 +64,16 @@ impl Path {
         Some(cur)
     }
 
+    /// Reads the member at this path of a local form; `None` when a member is missing or a step
+    /// is not a record.
+    pub fn find<'v, 'a>(&self, root: &'v Local<'a>) -> Option<&'v Local<'a>> {
+        let mut cur = root;
+        for t in &self.tokens {
+            cur = cur.get(t)?;
+        }
+        Some(cur)
+    }
+
     /// Writes `value` at this path, creating objects on the way. Returns false (and writes nothing)
     /// when a step is already occupied by something that is not an object: two spec fields that
     /// disagree about the shape, reported by the caller rather than overwritten silently.
@@ -75,13 +87,16 @@ impl Path {
             let Some(obj) = cur.as_object_mut() else {
                 return false;
             };
-            if !obj.contains_key(t) {
-                obj.insert(t.clone(), Value::Object(Map::new()));
-            }
-            let Some(next) = obj.get_mut(t) else {
-                return false;
+            // Looked up by reference first: the member name is only copied when it is new.
+            cur = if obj.contains_key(t) {
+                match obj.get_mut(t) {
+                    Some(next) => next,
+                    None => return false,
+                }
+            } else {
+                obj.entry(t.clone())
+                    .or_insert_with(|| Value::Object(Map::new()))
             };
-            cur = next;
         }
         match cur.as_object_mut() {
             Some(obj) => {

@@ -7,9 +7,12 @@
 //! element with children is an object, a repeated element is an array, attributes are `@name`
 //! members and text beside children is `#text`.
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use serde_json::Value;
 
 use crate::engine::Known;
+use crate::local::Local;
 
 /// Deeper nesting than this is refused (real forms are three or four levels deep).
 pub const MAX_DEPTH: usize = 64;
@@ -66,7 +69,12 @@ impl<'a> Reader<'a> {
     }
 
     fn until(&mut self, end: &str, what: &str) -> Result<&'a str, XmlError> {
-        match self.rest().find(end) {
+        let found = match end.as_bytes() {
+            // A quote: a byte scan, without setting up a substring search.
+            [b] if b.is_ascii() => self.rest().bytes().position(|x| x == *b),
+            _ => self.rest().find(end),
+        };
+        match found {
             Some(i) => {
                 let out = &self.rest()[..i];
                 self.pos += i + end.len();
@@ -95,18 +103,27 @@ impl<'a> Reader<'a> {
 
     fn name(&mut self) -> Result<&'a str, XmlError> {
         let rest = self.rest();
-        let end = rest
-            .char_indices()
-            .find(|(_, c)| c.is_whitespace() || matches!(c, '>' | '/' | '=' | '<' | '"' | '\''))
-            .map_or(rest.len(), |(i, _)| i);
+        let (end, ok) = match ascii_name(rest.as_bytes()) {
+            Some(found) => found,
+            None => {
+                let end = rest
+                    .char_indices()
+                    .find(|(_, c)| {
+                        c.is_whitespace() || matches!(c, '>' | '/' | '=' | '<' | '"' | '\'')
+                    })
+                    .map_or(rest.len(), |(i, _)| i);
+                let name = &rest[..end];
+                let ok = name
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphabetic() || c == '_' || c == ':')
+                    && name
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '-' | '.'));
+                (end, ok)
+            }
+        };
         let name = &rest[..end];
-        let ok = name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_alphabetic() || c == '_' || c == ':')
-            && name
-                .chars()
-                .all(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '-' | '.'));
         if !ok {
             return Err(self.err("expected an element or attribute name"));
         }
@@ -114,24 +131,24 @@ impl<'a> Reader<'a> {
         Ok(name)
     }
 
-    fn element(&mut self, depth: usize) -> Result<(String, Value), XmlError> {
+    fn element(&mut self, depth: usize) -> Result<(&'a str, Local<'a>), XmlError> {
         if depth > MAX_DEPTH {
             return Err(self.err(format!("elements nest deeper than {MAX_DEPTH}")));
         }
         if !self.eat("<") {
             return Err(self.err("expected '<'"));
         }
-        let name = self.name()?.to_string();
-        let mut attrs: Vec<(String, String)> = Vec::new();
+        let name = self.name()?;
+        let mut attrs: Vec<(&'a str, Cow<'a, str>)> = Vec::new();
         loop {
             self.skip_ws();
             if self.eat("/>") {
-                return Ok((name, finish(attrs, Vec::new(), String::new())));
+                return Ok((name, finish(attrs, Vec::new(), Cow::Borrowed(""))));
             }
             if self.eat(">") {
                 break;
             }
-            let key = self.name()?.to_string();
+            let key = self.name()?;
             self.skip_ws();
             if !self.eat("=") {
                 return Err(self.err("expected '=' after an attribute name"));
@@ -151,74 +168,131 @@ impl<'a> Reader<'a> {
             }
             attrs.push((key, value));
         }
-        let mut children: Vec<(String, Value)> = Vec::new();
-        let mut text = String::new();
+        let mut children: Vec<(&'a str, Local<'a>)> = Vec::new();
+        // Usually one piece of text: borrowed from the document unless it has entities.
+        let mut text: Cow<'a, str> = Cow::Borrowed("");
         loop {
-            if self.rest().is_empty() {
-                return Err(self.err(format!("element <{name}> is not closed")));
-            }
-            if self.eat("</") {
-                let close = self.name()?;
-                if close != name {
-                    return Err(self.err(format!("</{close}> closes <{name}>")));
+            let rest = self.rest().as_bytes();
+            match rest {
+                [] => return Err(self.err(format!("element <{name}> is not closed"))),
+                [b'<', b'/', ..] => {
+                    self.pos += 2;
+                    let close = self.name()?;
+                    if close != name {
+                        return Err(self.err(format!("</{close}> closes <{name}>")));
+                    }
+                    self.skip_ws();
+                    if !self.eat(">") {
+                        return Err(self.err("expected '>'"));
+                    }
+                    break;
                 }
-                self.skip_ws();
-                if !self.eat(">") {
-                    return Err(self.err("expected '>'"));
+                [b'<', b'!', ..] => {
+                    if self.eat("<!--") {
+                        self.until("-->", "comment")?;
+                    } else if self.eat("<![CDATA[") {
+                        let cdata = self.until("]]>", "CDATA section")?;
+                        append(&mut text, Cow::Borrowed(cdata));
+                    } else {
+                        return Err(self.err("declarations are not accepted inside elements"));
+                    }
                 }
-                break;
-            }
-            if self.eat("<!--") {
-                self.until("-->", "comment")?;
-            } else if self.eat("<![CDATA[") {
-                text.push_str(self.until("]]>", "CDATA section")?);
-            } else if self.rest().starts_with("<?") {
-                self.pos += 2;
-                self.until("?>", "processing instruction")?;
-            } else if self.rest().starts_with("<!") {
-                return Err(self.err("declarations are not accepted inside elements"));
-            } else if self.rest().starts_with('<') {
-                children.push(self.element(depth + 1)?);
-            } else {
-                let end = self.rest().find('<').unwrap_or(self.rest().len());
-                let raw = &self.rest()[..end];
-                text.push_str(&unescape(raw).map_err(|m| self.err(m))?);
-                self.pos += end;
+                [b'<', b'?', ..] => {
+                    self.pos += 2;
+                    self.until("?>", "processing instruction")?;
+                }
+                [b'<', ..] => children.push(self.element(depth + 1)?),
+                _ => {
+                    // '<' is ASCII, so the byte found is a character boundary.
+                    let end = rest.iter().position(|&b| b == b'<').unwrap_or(rest.len());
+                    let raw = &self.rest()[..end];
+                    append(&mut text, unescape(raw).map_err(|m| self.err(m))?);
+                    self.pos += end;
+                }
             }
         }
         Ok((name, finish(attrs, children, text)))
     }
 }
 
-fn finish(attrs: Vec<(String, String)>, children: Vec<(String, Value)>, text: String) -> Value {
+/// Adds a piece of an element's text (the layout between children is pieces too).
+fn append<'a>(text: &mut Cow<'a, str>, piece: Cow<'a, str>) {
+    if text.is_empty() {
+        *text = piece;
+    } else {
+        if let Cow::Borrowed(first) = text {
+            // Room for the indentation between a few more children in one allocation.
+            let mut owned = String::with_capacity(first.len() + piece.len() + 128);
+            owned.push_str(first);
+            *text = Cow::Owned(owned);
+        }
+        text.to_mut().push_str(&piece);
+    }
+}
+
+/// The end of an ASCII name at the start of `b` and whether it is a valid name, exactly as the
+/// character rules in [`Reader::name`] would find; `None` when the name has non-ASCII characters
+/// (left to those rules).
+fn ascii_name(b: &[u8]) -> Option<(usize, bool)> {
+    let mut end = 0;
+    while let Some(&c) = b.get(end) {
+        if !c.is_ascii() {
+            return None;
+        }
+        // char::is_whitespace on ASCII: space and \t \n \x0B \x0C \r.
+        if c == b' ' || (b'\t'..=b'\r').contains(&c) || b">/=<\"'".contains(&c) {
+            break;
+        }
+        end += 1;
+    }
+    let name = &b[..end];
+    let ok = name
+        .first()
+        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_' || *c == b':')
+        && name
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"_:-.".contains(c));
+    Some((end, ok))
+}
+
+/// An element's value: its text alone, or a record of `@attributes`, children (a repeated child
+/// as a list, in document order) and `#text` beside children.
+fn finish<'a>(
+    attrs: Vec<(&'a str, Cow<'a, str>)>,
+    mut children: Vec<(&'a str, Local<'a>)>,
+    text: Cow<'a, str>,
+) -> Local<'a> {
     if attrs.is_empty() && children.is_empty() {
-        return Value::String(text);
+        return Local::Text(text);
     }
-    let mut map = Map::new();
+    let mut members: Vec<(Cow<'a, str>, Local<'a>)> =
+        Vec::with_capacity(attrs.len() + children.len() + 1);
     for (k, v) in attrs {
-        map.insert(format!("@{k}"), Value::String(v));
+        members.push((Cow::Owned(format!("@{k}")), Local::Text(v)));
     }
+    // Stable: children of one name stay in document order, and grouping them is O(n log n).
+    children.sort_by(|a, b| a.0.cmp(b.0));
+    let first_child = members.len();
     for (k, v) in children {
-        match map.get_mut(&k) {
-            Some(Value::Array(items)) => items.push(v),
-            Some(existing) => {
-                let first = existing.take();
-                *existing = Value::Array(vec![first, v]);
+        let repeated = members.len() > first_child && members.last().is_some_and(|(n, _)| n == k);
+        match members.last_mut() {
+            Some((_, Local::List(items))) if repeated => items.push(v),
+            Some((_, existing)) if repeated => {
+                let first = std::mem::replace(existing, Local::Null);
+                *existing = Local::List(vec![first, v]);
             }
-            None => {
-                map.insert(k, v);
-            }
+            _ => members.push((Cow::Borrowed(k), v)),
         }
     }
     if !text.trim().is_empty() {
-        map.insert("#text".into(), Value::String(text));
+        members.push((Cow::Borrowed("#text"), Local::Text(text)));
     }
-    Value::Object(map)
+    Local::record(members)
 }
 
-fn unescape(raw: &str) -> Result<String, String> {
+fn unescape(raw: &str) -> Result<Cow<'_, str>, String> {
     if !raw.contains('&') {
-        return Ok(raw.to_string());
+        return Ok(Cow::Borrowed(raw));
     }
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
@@ -256,11 +330,20 @@ fn unescape(raw: &str) -> Result<String, String> {
         rest = &rest[end + 1..];
     }
     out.push_str(rest);
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 /// Reads a whole document (after the caller decoded it to text).
 pub fn parse(text: &str) -> Result<Document, XmlError> {
+    let (root, content) = parse_local(text)?;
+    Ok(Document {
+        root: root.to_string(),
+        content: content.to_value(),
+    })
+}
+
+/// [`parse`], the tree borrowing its texts from `text`: the root element's name and content.
+pub fn parse_local(text: &str) -> Result<(&str, Local<'_>), XmlError> {
     let mut r = Reader {
         s: text.strip_prefix('\u{FEFF}').unwrap_or(text),
         pos: 0,
@@ -274,7 +357,7 @@ pub fn parse(text: &str) -> Result<Document, XmlError> {
     if !r.rest().is_empty() {
         return Err(r.err("content after the root element"));
     }
-    Ok(Document { root, content })
+    Ok((root, content))
 }
 
 /// The `encoding` of an XML declaration (`<?xml version="1.0" encoding="GBK"?>`), read from the

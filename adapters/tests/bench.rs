@@ -5,7 +5,8 @@
 //!
 //! Wall-clock figures depend on the machine's load; instruction counts do not. `instructions`
 //! translates one form (`TONGBAN_BENCH_FORM`, default `330000/hukou-transfer`) a fixed number of
-//! times inside `counted`, so callgrind can count exactly that work:
+//! times (`TONGBAN_BENCH_COUNT`, default 100) inside `counted`, so callgrind can count exactly that
+//! work:
 //!
 //!     valgrind --tool=callgrind --toggle-collect='*counted*' \
 //!         target/release/deps/bench-… instructions --ignored --nocapture
@@ -14,9 +15,6 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use tongban_adapters::{Adapter, Registry};
-
-/// Translations `counted` runs; callgrind's total divided by this is the cost of one form.
-const COUNTED: usize = 100;
 
 /// The local golden file of a builtin adapter.
 fn golden(a: &Adapter) -> Vec<u8> {
@@ -34,8 +32,8 @@ fn golden(a: &Adapter) -> Vec<u8> {
 }
 
 #[inline(never)]
-fn counted(a: &Adapter, bytes: &[u8], ct: &str) {
-    for _ in 0..COUNTED {
+fn counted(a: &Adapter, bytes: &[u8], ct: &str, n: usize) {
+    for _ in 0..n {
         let t = a.translate(black_box(bytes), Some(ct));
         assert!(black_box(t).is_ok());
     }
@@ -52,8 +50,14 @@ fn instructions() {
     let ct = a.content_type();
     // Once outside the count: compiles the canonical schema.
     assert!(a.translate(&bytes, Some(&ct)).is_ok());
-    counted(a, &bytes, &ct);
-    println!("{form}: {COUNTED} translations counted");
+    // Translations counted (`TONGBAN_BENCH_COUNT`, default 100): the difference between two
+    // counts, divided by the difference of the counts, is the cost of one form.
+    let n = std::env::var("TONGBAN_BENCH_COUNT")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100);
+    counted(a, &bytes, &ct, n);
+    println!("{form}: {n} translations counted");
 }
 
 fn measure(region: &str, matter: &str, file: &str) -> f64 {

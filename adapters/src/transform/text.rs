@@ -15,7 +15,18 @@ pub fn halfwidth(s: &str) -> String {
 
 /// Spaces at both ends removed, the ideographic space and no-break space included.
 pub fn trim(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}' || c == '\u{FEFF}')
+    // Most values have nothing to trim: answered from the first and last characters alone.
+    let (Some(first), Some(last)) = (s.chars().next(), s.chars().next_back()) else {
+        return s;
+    };
+    if !trimmed(first) && !trimmed(last) {
+        return s;
+    }
+    s.trim_matches(trimmed)
+}
+
+fn trimmed(c: char) -> bool {
+    c.is_whitespace() || c == '\u{3000}' || c == '\u{FEFF}'
 }
 
 /// 复姓 (two-character surnames) a name split must keep together. Not exhaustive: a name whose
