@@ -97,7 +97,7 @@ impl Adapter {
     /// The form tree of decoded text, borrowing from it.
     fn parse_text<'t>(&self, text: &'t str) -> Result<Local<'t>, Rejection> {
         match self.format {
-            Format::Json => serde_json::from_str(text).map_err(|e| {
+            Format::Json => crate::local::from_json(text).map_err(|e| {
                 Rejection::one(form_problem(
                     "json-syntax",
                     format!("本地表单不是有效的 JSON (not valid JSON: {e})"),

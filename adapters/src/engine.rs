@@ -970,7 +970,7 @@ impl Adapter {
                     for p in item_paths(fields) {
                         let parts = match container.and_then(|c| present(p.find(c))) {
                             Some(Local::Text(s)) => {
-                                s.split(sep.as_str()).map(Cow::Borrowed).collect()
+                                text::split(s, sep).map(Cow::Borrowed).collect()
                             }
                             Some(other) => vec![Cow::Owned(shown_local(other))],
                             None => Vec::new(),

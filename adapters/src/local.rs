@@ -150,6 +150,187 @@ impl<'a> Local<'a> {
     }
 }
 
+/// Reads a JSON text. Forms as provinces send them — texts without escapes, integers — are read by
+/// a small scanner that only accepts what it is sure of; anything else (escapes, fractions,
+/// exponents, very deep nesting, any syntax error) is read by `serde_json`, so the tree and every
+/// error message are exactly `serde_json`'s.
+pub fn from_json(text: &str) -> Result<Local<'_>, serde_json::Error> {
+    match (Scanner { s: text, pos: 0 }).document() {
+        Some(local) => Ok(local),
+        None => serde_json::from_str(text),
+    }
+}
+
+/// The fast path of [`from_json`]: `None` whenever it is not certain, never a different answer.
+struct Scanner<'a> {
+    s: &'a str,
+    pos: usize,
+}
+
+/// Nesting deeper than this is left to `serde_json` (which stops at 128).
+const SCAN_DEPTH: usize = 100;
+
+impl<'a> Scanner<'a> {
+    fn document(&mut self) -> Option<Local<'a>> {
+        let v = self.value(0)?;
+        self.ws();
+        (self.pos == self.s.len()).then_some(v)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.s.as_bytes().get(self.pos).copied()
+    }
+
+    /// JSON whitespace, as serde_json skips it.
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Option<Local<'a>> {
+        self.ws();
+        match self.peek()? {
+            b'{' if depth < SCAN_DEPTH => self.record(depth + 1),
+            b'[' if depth < SCAN_DEPTH => self.list(depth + 1),
+            b'"' => self.text().map(|t| Local::Text(Cow::Borrowed(t))),
+            b't' => self.word("true", Local::Bool(true)),
+            b'f' => self.word("false", Local::Bool(false)),
+            b'n' => self.word("null", Local::Null),
+            b'-' | b'0'..=b'9' => self.integer(),
+            _ => None,
+        }
+    }
+
+    fn word(&mut self, word: &str, v: Local<'a>) -> Option<Local<'a>> {
+        self.s[self.pos..].starts_with(word).then(|| {
+            self.pos += word.len();
+            v
+        })
+    }
+
+    /// A text without escapes or control characters, borrowed.
+    fn text(&mut self) -> Option<&'a str> {
+        let b = self.s.as_bytes();
+        let start = self.pos + 1;
+        let mut i = start;
+        // Eight bytes at a time while none of them is a quote, a backslash or a control
+        // character (the usual SWAR tests, exact when no such byte is present).
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        while let Some(chunk) = b.get(i..i + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let w = u64::from_le_bytes(word);
+            let quote = w ^ (ONES * u64::from(b'"'));
+            let backslash = w ^ (ONES * u64::from(b'\\'));
+            let special = (quote.wrapping_sub(ONES) & !quote)
+                | (backslash.wrapping_sub(ONES) & !backslash)
+                | (w.wrapping_sub(ONES * 0x20) & !w);
+            if special & HIGH != 0 {
+                break;
+            }
+            i += 8;
+        }
+        loop {
+            match *b.get(i)? {
+                b'"' => break,
+                b'\\' | 0..=0x1F => return None,
+                _ => i += 1,
+            }
+        }
+        self.pos = i + 1;
+        // Quotes are ASCII, so both ends are character boundaries.
+        self.s.get(start..i)
+    }
+
+    /// `-?(0|[1-9][0-9]*)` of at most 18 digits (no overflow), not followed by a fraction or an
+    /// exponent; `-0` is left to serde_json (which reads it as a float).
+    fn integer(&mut self) -> Option<Local<'a>> {
+        let b = self.s.as_bytes();
+        let negative = b.get(self.pos) == Some(&b'-');
+        let start = self.pos + usize::from(negative);
+        let mut end = start;
+        let mut n: u64 = 0;
+        while let Some(d @ b'0'..=b'9') = b.get(end).copied() {
+            n = n * 10 + u64::from(d - b'0');
+            end += 1;
+            if end - start > 18 {
+                return None;
+            }
+        }
+        let digits = end - start;
+        if digits == 0 || (digits > 1 && b[start] == b'0') {
+            return None;
+        }
+        if let Some(b'.' | b'e' | b'E') = b.get(end) {
+            return None;
+        }
+        self.pos = end;
+        if negative {
+            // Non-zero and below 10^18, so it fits.
+            (n != 0).then(|| Local::Number(Number::from(-(n as i64))))
+        } else {
+            Some(Local::Number(Number::from(n)))
+        }
+    }
+
+    fn list(&mut self, depth: usize) -> Option<Local<'a>> {
+        self.pos += 1;
+        let mut items = Vec::with_capacity(4);
+        self.ws();
+        if self.peek()? == b']' {
+            self.pos += 1;
+            return Some(Local::List(items));
+        }
+        loop {
+            items.push(self.value(depth)?);
+            self.ws();
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b']' => {
+                    self.pos += 1;
+                    return Some(Local::List(items));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn record(&mut self, depth: usize) -> Option<Local<'a>> {
+        self.pos += 1;
+        let mut members = Vec::with_capacity(8);
+        self.ws();
+        if self.peek()? == b'}' {
+            self.pos += 1;
+            return Some(Local::record(members));
+        }
+        loop {
+            self.ws();
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let name = self.text()?;
+            self.ws();
+            if self.peek()? != b':' {
+                return None;
+            }
+            self.pos += 1;
+            let v = self.value(depth)?;
+            members.push((Cow::Borrowed(name), v));
+            self.ws();
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b'}' => {
+                    self.pos += 1;
+                    return Some(Local::record(members));
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
 /// Reads JSON into a [`Local`], borrowing every text without escapes.
 impl<'de> Deserialize<'de> for Local<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Local<'de>, D::Error> {
@@ -293,6 +474,115 @@ mod tests {
         let ours = serde_json::from_str::<Local<'_>>(&deep).unwrap_err();
         let theirs = serde_json::from_str::<Value>(&deep).unwrap_err();
         assert_eq!(ours.to_string(), theirs.to_string());
+    }
+
+    /// The scanner answers exactly as serde_json, or leaves the text to it.
+    #[test]
+    fn scanner_agrees_with_serde_json() {
+        let mut texts: Vec<String> = [
+            "",
+            " ",
+            "{}",
+            "[]",
+            "[[]]",
+            "{\"a\":{}}",
+            "0",
+            "-0",
+            "-1",
+            "01",
+            "-01",
+            "1.5",
+            "1e3",
+            "1E3",
+            "-",
+            "--1",
+            "123456789012345678",
+            "1234567890123456789",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "true",
+            "truex",
+            "tru",
+            "false",
+            "null",
+            "nul",
+            "\"a\"",
+            "\"a\\\"b\"",
+            "\"\\u4e2d\"",
+            "\"\u{1}\"",
+            "\"\u{7f}\"",
+            "\"中文 𬌗\"",
+            "[1,]",
+            "[,1]",
+            "[1 2]",
+            "{\"a\":1,}",
+            "{,}",
+            "{\"a\" 1}",
+            "{\"a\":1 \"b\":2}",
+            "{\"a\":1}x",
+            "{\"a\":1} ",
+            "\t\n\r {}",
+            "\u{c}{}",
+            "{\"k\":1,\"k\":2,\"a\":[true,false,null]}",
+            "[\"x\",{\"y\":[-7]}]",
+            "{1:2}",
+            "{\"a\":}",
+            "[",
+            "{",
+            "\"",
+            "{\"a\":\"b",
+            "[1]]",
+            "{\"a\":1}}",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        texts.push(format!("{}1{}", "[".repeat(99), "]".repeat(99)));
+        texts.push(format!("{}1{}", "[".repeat(100), "]".repeat(100)));
+        texts.push(format!("{}1{}", "[".repeat(101), "]".repeat(101)));
+        texts.push(format!("{}1{}", "[".repeat(130), "]".repeat(130)));
+        texts.push(format!("{}1{}", "{\"a\":".repeat(120), "}".repeat(120)));
+        // Every prefix of a realistic form, and the form with one byte changed at each place.
+        let form = r#"{"事项编码": "330000-GA-HKQY", "办理地": "340000;510000", "申请人": {"姓名": "李明", "年龄": 35, "余额": -12, "x": [true, null, {}]}}"#;
+        for i in 0..=form.len() {
+            if let Some(p) = form.get(..i) {
+                texts.push(p.to_string());
+            }
+        }
+        for i in 0..form.len() {
+            for b in [
+                b' ', b'"', b'\\', b',', b'}', b']', b'1', b'-', b'.', b'e', 1,
+            ] {
+                let mut v = form.as_bytes().to_vec();
+                v[i] = b;
+                if let Ok(t) = String::from_utf8(v) {
+                    texts.push(t);
+                }
+            }
+        }
+        let mut scanned = 0;
+        for t in &texts {
+            let ours = (Scanner { s: t, pos: 0 }).document();
+            let theirs = serde_json::from_str::<Local<'_>>(t);
+            if let Some(o) = ours {
+                scanned += 1;
+                assert_eq!(Ok(&o), theirs.as_ref().map_err(|e| e.to_string()), "{t:?}");
+                assert_eq!(
+                    o.to_value(),
+                    serde_json::from_str::<Value>(t).unwrap(),
+                    "{t:?}"
+                );
+            }
+            let via = from_json(t).map_err(|e| e.to_string());
+            assert_eq!(via, theirs.map_err(|e| e.to_string()), "{t:?}");
+        }
+        assert!(
+            scanned > texts.len() / 10,
+            "the scanner takes ordinary forms"
+        );
+        let golden = include_str!("../regions/330000/golden/hukou-transfer.local.json");
+        assert!((Scanner { s: golden, pos: 0 }).document().is_some());
     }
 
     #[test]

@@ -8,13 +8,20 @@
 //! times (`TONGBAN_BENCH_COUNT`, default 100) inside `counted`, so callgrind can count exactly that
 //! work:
 //!
-//!     valgrind --tool=callgrind --toggle-collect='*counted*' \
+//!     valgrind --tool=callgrind --toggle-collect='bench::counted' \
 //!         target/release/deps/bench-… instructions --ignored --nocapture
+//!
+//! `TONGBAN_BENCH_PART` counts one part of the work instead: `read` (the bytes decoded and read
+//! into a form tree), `map` (the mapping, unknown-field scan and canonical schema check of an
+//! already read form) or `check` (the canonical schema check alone).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use tongban_adapters::{Adapter, Registry};
+use serde_json::Value;
+use tongban_adapters::local::{self, Local};
+use tongban_adapters::spec::Format;
+use tongban_adapters::{Adapter, Registry, xml};
 
 /// The local golden file of a builtin adapter.
 fn golden(a: &Adapter) -> Vec<u8> {
@@ -31,11 +38,45 @@ fn golden(a: &Adapter) -> Vec<u8> {
     .unwrap()
 }
 
+/// The form's text, decoded as its region declares.
+fn text(a: &Adapter, bytes: &[u8]) -> String {
+    let charset = a.xml.as_ref().map_or("UTF-8", |x| x.charset.as_str());
+    let enc = encoding_rs::Encoding::for_label(charset.as_bytes()).unwrap();
+    enc.decode_without_bom_handling(bytes).0.into_owned()
+}
+
+fn read<'t>(a: &Adapter, text: &'t str) -> Local<'t> {
+    match a.format {
+        Format::Json => local::from_json(text).unwrap(),
+        Format::Xml => xml::parse_local(text).unwrap().1,
+    }
+}
+
+enum Part<'f> {
+    Translate(&'f [u8], &'f str),
+    Read(&'f str),
+    Map(&'f Local<'f>),
+    Check(&'f Value),
+}
+
 #[inline(never)]
-fn counted(a: &Adapter, bytes: &[u8], ct: &str, n: usize) {
+fn counted(a: &Adapter, part: &Part<'_>, n: usize) {
     for _ in 0..n {
-        let t = a.translate(black_box(bytes), Some(ct));
-        assert!(black_box(t).is_ok());
+        match part {
+            Part::Translate(bytes, ct) => {
+                let t = a.translate(black_box(bytes), Some(ct));
+                assert!(black_box(t).is_ok());
+            }
+            Part::Read(text) => {
+                black_box(read(a, black_box(text)));
+            }
+            Part::Map(form) => {
+                assert!(black_box(a.inbound_local(black_box(form))).is_ok());
+            }
+            Part::Check(canonical) => {
+                assert!(black_box(a.matter.check_submission(black_box(canonical))).is_ok());
+            }
+        }
     }
 }
 
@@ -56,8 +97,18 @@ fn instructions() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(100);
-    counted(a, &bytes, &ct, n);
-    println!("{form}: {n} translations counted");
+    let text = text(a, &bytes);
+    let tree = read(a, &text);
+    let canonical = a.inbound_local(&tree).unwrap().canonical;
+    let part = std::env::var("TONGBAN_BENCH_PART").unwrap_or_default();
+    let part = match part.as_str() {
+        "read" => Part::Read(&text),
+        "map" => Part::Map(&tree),
+        "check" => Part::Check(&canonical),
+        _ => Part::Translate(&bytes, &ct),
+    };
+    counted(a, &part, n);
+    println!("{form}: {n} counted");
 }
 
 fn measure(region: &str, matter: &str, file: &str) -> f64 {
