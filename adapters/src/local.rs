@@ -76,7 +76,7 @@ impl<'a> Local<'a> {
 
     /// Writes `value` at `path` (member names from here), creating records on the way. Returns
     /// false (and writes nothing) when a step is occupied by something that is not a record.
-    pub fn set(&mut self, path: &[String], value: Local<'a>) -> bool {
+    pub fn set(&mut self, path: &'a [String], value: Local<'a>) -> bool {
         let Some((first, rest)) = path.split_first() else {
             *self = value;
             return true;
@@ -92,7 +92,7 @@ impl<'a> Local<'a> {
                 } else {
                     Local::Record(Vec::new())
                 };
-                members.insert(i, (Cow::Owned(first.clone()), fresh));
+                members.insert(i, (Cow::Borrowed(first.as_str()), fresh));
                 i
             }
         };
@@ -600,11 +600,13 @@ mod tests {
 
     #[test]
     fn set_creates_records() {
+        let path = |p: &str| p.split('/').map(str::to_string).collect::<Vec<String>>();
+        let (bc, a, ax, bcd) = (path("b/c"), path("a"), path("a/x"), path("b/c/d"));
         let mut l = Local::Record(Vec::new());
-        assert!(l.set(&["b".into(), "c".into()], Local::Bool(true)));
-        assert!(l.set(&["a".into()], Local::Null));
+        assert!(l.set(&bc, Local::Bool(true)));
+        assert!(l.set(&a, Local::Null));
         assert_eq!(l.to_value(), json!({"a": null, "b": {"c": true}}));
-        assert!(!l.set(&["a".into(), "x".into()], Local::Null));
-        assert!(!l.set(&["b".into(), "c".into(), "d".into()], Local::Null));
+        assert!(!l.set(&ax, Local::Null));
+        assert!(!l.set(&bcd, Local::Null));
     }
 }

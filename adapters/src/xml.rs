@@ -54,8 +54,14 @@ impl<'a> Reader<'a> {
         &self.s[self.pos..]
     }
 
+    #[inline]
     fn eat(&mut self, prefix: &str) -> bool {
-        if self.rest().starts_with(prefix) {
+        let found = match prefix.as_bytes() {
+            // One byte: compared directly rather than through memcmp.
+            [b] => self.s.as_bytes().get(self.pos) == Some(b),
+            _ => self.rest().starts_with(prefix),
+        };
+        if found {
             self.pos += prefix.len();
             true
         } else {
@@ -64,8 +70,22 @@ impl<'a> Reader<'a> {
     }
 
     fn skip_ws(&mut self) {
-        let n = self.rest().len() - self.rest().trim_start().len();
-        self.pos += n;
+        // ASCII whitespace byte by byte; from the first other non-ASCII byte, Unicode's rules.
+        let rest = self.rest().as_bytes();
+        let ascii = rest
+            .iter()
+            .position(|&b| !matches!(b, b' ' | b'\t'..=b'\r'))
+            .unwrap_or(rest.len());
+        self.pos += ascii;
+        if self
+            .rest()
+            .as_bytes()
+            .first()
+            .is_some_and(|b| !b.is_ascii())
+        {
+            let n = self.rest().len() - self.rest().trim_start().len();
+            self.pos += n;
+        }
     }
 
     fn until(&mut self, end: &str, what: &str) -> Result<&'a str, XmlError> {
@@ -175,9 +195,22 @@ impl<'a> Reader<'a> {
             let rest = self.rest().as_bytes();
             match rest {
                 [] => return Err(self.err(format!("element <{name}> is not closed"))),
-                [b'<', b'/', ..] => {
+                [b'<', b'/', after @ ..] => {
                     self.pos += 2;
-                    let close = self.name()?;
+                    // The usual case, `</NAME>`: what `name()` would read is the opening name.
+                    let same = after.starts_with(name.as_bytes())
+                        && after.get(name.len()).is_some_and(|b| {
+                            matches!(
+                                b,
+                                b' ' | b'\t'..=b'\r' | b'>' | b'/' | b'=' | b'<' | b'"' | b'\''
+                            )
+                        });
+                    let close = if same {
+                        self.pos += name.len();
+                        name
+                    } else {
+                        self.name()?
+                    };
                     if close != name {
                         return Err(self.err(format!("</{close}> closes <{name}>")));
                     }
@@ -235,24 +268,18 @@ fn append<'a>(text: &mut Cow<'a, str>, piece: Cow<'a, str>) {
 /// (left to those rules).
 fn ascii_name(b: &[u8]) -> Option<(usize, bool)> {
     let mut end = 0;
+    let mut ok = true;
     while let Some(&c) = b.get(end) {
-        if !c.is_ascii() {
-            return None;
-        }
-        // char::is_whitespace on ASCII: space and \t \n \x0B \x0C \r.
-        if c == b' ' || (b'\t'..=b'\r').contains(&c) || b">/=<\"'".contains(&c) {
-            break;
+        match c {
+            0x80.. => return None,
+            // char::is_whitespace on ASCII: space and \t \n \x0B \x0C \r.
+            b' ' | b'\t'..=b'\r' | b'>' | b'/' | b'=' | b'<' | b'"' | b'\'' => break,
+            _ if end == 0 => ok = c.is_ascii_alphabetic() || matches!(c, b'_' | b':'),
+            _ => ok &= c.is_ascii_alphanumeric() || matches!(c, b'_' | b':' | b'-' | b'.'),
         }
         end += 1;
     }
-    let name = &b[..end];
-    let ok = name
-        .first()
-        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_' || *c == b':')
-        && name
-            .iter()
-            .all(|c| c.is_ascii_alphanumeric() || b"_:-.".contains(c));
-    Some((end, ok))
+    Some((end, ok && end > 0))
 }
 
 /// An element's value: its text alone, or a record of `@attributes`, children (a repeated child
@@ -284,14 +311,19 @@ fn finish<'a>(
             _ => members.push((Cow::Borrowed(k), v)),
         }
     }
-    if !text.trim().is_empty() {
+    let blank = text.bytes().all(|b| matches!(b, b' ' | b'\t'..=b'\r')) || text.trim().is_empty();
+    if !blank {
         members.push((Cow::Borrowed("#text"), Local::Text(text)));
+    } else if first_child == 0 {
+        // Children alone, grouped in name order: already a record.
+        return Local::Record(members);
     }
     Local::record(members)
 }
 
 fn unescape(raw: &str) -> Result<Cow<'_, str>, String> {
-    if !raw.contains('&') {
+    // Element texts are short: a plain loop beats setting up memchr.
+    if !raw.bytes().any(|b| b == b'&') {
         return Ok(Cow::Borrowed(raw));
     }
     let mut out = String::with_capacity(raw.len());
