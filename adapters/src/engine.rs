@@ -79,22 +79,106 @@ pub struct Known {
     by_name: Vec<usize>,
     leaf: bool,
     item: Option<Box<Known>>,
+    /// This node's number among the nodes reached through `children` from the tree's root: where
+    /// [`Known::resolve`] puts the value found at this path.
+    id: usize,
 }
 
 impl Known {
     fn build(fields: &[Field]) -> Known {
         let mut k = Known::default();
         k.add(fields);
-        k.index();
+        k.index(&mut 0);
         k
     }
 
-    fn index(&mut self) {
+    fn index(&mut self, next: &mut usize) {
+        self.id = *next;
+        *next += 1;
         let mut order: Vec<usize> = (0..self.children.len()).collect();
         order.sort_by(|&a, &b| self.children[a].0.cmp(&self.children[b].0));
         self.by_name = order;
         for (_, c) in &mut self.children {
-            c.index();
+            c.index(next);
+        }
+    }
+
+    /// How many nodes [`Known::index`] numbered.
+    fn count(&self) -> usize {
+        1 + self.children.iter().map(|(_, c)| c.count()).sum::<usize>()
+    }
+
+    /// The number of the node at `path`.
+    fn id_of(&self, path: &Path) -> Option<usize> {
+        let mut cur = self;
+        for t in path.tokens() {
+            cur = cur.child(t)?;
+        }
+        Some(cur.id)
+    }
+
+    /// Walks a local form once, in step with the spec's shape (both sorted by name): puts the
+    /// value found at every known path into `found` (by node number), so that fields read their
+    /// values without searching, and — when `report` — collects the unknown fields exactly as
+    /// [`Known::unknown`] does.
+    fn resolve<'v, 'l>(
+        &self,
+        v: &'v Local<'l>,
+        at: Option<&At<'_>>,
+        found: &mut [Option<&'v Local<'l>>],
+        out: &mut Vec<String>,
+        report: bool,
+    ) {
+        if let Some(slot) = found.get_mut(self.id) {
+            *slot = Some(v);
+        }
+        let report = report && !self.leaf && out.len() < MAX_UNKNOWN;
+        let report_members = if self.item.is_some() {
+            // A list: its items are reported on their own shape, and have no numbers here.
+            if report {
+                self.unknown(v, at, out);
+            }
+            false
+        } else {
+            report
+        };
+        let Local::Record(members) = v else {
+            return;
+        };
+        if self.children.is_empty() && !report_members {
+            return;
+        }
+        let mut next = 0;
+        for (k, x) in members {
+            let mut known = None;
+            while let Some(&i) = self.by_name.get(next) {
+                let (name, child) = &self.children[i];
+                match name.as_str().cmp(k) {
+                    std::cmp::Ordering::Less => next += 1,
+                    std::cmp::Ordering::Equal => {
+                        known = Some(child);
+                        next += 1;
+                        break;
+                    }
+                    std::cmp::Ordering::Greater => break,
+                }
+            }
+            match known {
+                Some(c) => {
+                    let here = At {
+                        parent: at,
+                        step: Step::Name(k),
+                    };
+                    c.resolve(x, Some(&here), found, out, report_members);
+                }
+                None if report_members && out.len() < MAX_UNKNOWN => {
+                    let mut pointer = String::new();
+                    At::write(at, &mut pointer);
+                    Step::Name(k).write(&mut pointer);
+                    out.push(pointer);
+                }
+                None => {}
+            }
         }
     }
 
@@ -388,6 +472,30 @@ pub struct Adapter {
     fields: Vec<Field>,
     known: Known,
     mappings: Vec<Mapping>,
+    /// How many nodes `known` numbers, and for each field its local paths' node numbers (a
+    /// name's surname and given name; one path for the other kinds).
+    nodes: usize,
+    field_nodes: Vec<[Option<usize>; 2]>,
+}
+
+/// Where the top-level fields find their local values: what [`Known::resolve`] found, by node.
+struct Found<'f, 'v, 'l> {
+    values: &'f [Option<&'v Local<'l>>],
+    ids: [Option<usize>; 2],
+}
+
+/// The value at `path` (the field's `which` path) in `src`: from the resolved values for a
+/// top-level field, else by searching.
+fn find<'v, 'l>(
+    found: Option<&Found<'_, 'v, 'l>>,
+    which: usize,
+    path: &Path,
+    src: &'v Local<'l>,
+) -> Option<&'v Local<'l>> {
+    match found.and_then(|f| Some((f, f.ids[which]?))) {
+        Some((f, id)) => f.values.get(id).copied().flatten(),
+        None => path.find(src),
+    }
 }
 
 /// Where a field is read during an inbound run: at the top, or inside an item of a list. The
@@ -535,6 +643,19 @@ impl Adapter {
         fields: Vec<Field>,
     ) -> Adapter {
         let known = Known::build(&fields);
+        let nodes = known.count();
+        let field_nodes = fields
+            .iter()
+            .map(|f| match &f.kind {
+                Kind::Value { local, .. }
+                | Kind::LocalConst { local, .. }
+                | Kind::Split { local, .. }
+                | Kind::Index { local, .. }
+                | Kind::List { local, .. } => [known.id_of(local), None],
+                Kind::Name { surname, given, .. } => [known.id_of(surname), known.id_of(given)],
+                Kind::CanonicalConst { .. } => [None, None],
+            })
+            .collect();
         let mut maps = Vec::new();
         mappings(&fields, &[], "", false, &mut maps);
         // Longest canonical template first, so the most specific field wins.
@@ -550,6 +671,8 @@ impl Adapter {
             fields,
             known,
             mappings: maps,
+            nodes,
+            field_nodes,
         }
     }
 
@@ -572,18 +695,26 @@ impl Adapter {
             )));
         }
         let mut run = Run::default();
+        // One walk of the form finds every known path's value and the unknown fields.
+        let mut values = vec![None; self.nodes];
+        let mut unknown = Vec::new();
+        let report = self.unknown != UnknownFields::Ignore;
+        self.known
+            .resolve(local, None, &mut values, &mut unknown, report);
         let mut out = Value::Object(Map::new());
-        for f in &self.fields {
-            self.field_in(f, local, &mut out, &Pos::Root, &mut run);
+        for (f, ids) in self.fields.iter().zip(&self.field_nodes) {
+            let found = Found {
+                values: &values,
+                ids: *ids,
+            };
+            self.field_in(f, local, &mut out, &Pos::Root, Some(&found), &mut run);
         }
         if let Value::Object(map) = &mut out {
             map.insert("matter".into(), Value::from(self.matter.code));
             map.entry("origin")
                 .or_insert_with(|| Value::from(self.region.as_str()));
         }
-        if self.unknown != UnknownFields::Ignore {
-            let mut unknown = Vec::new();
-            self.known.unknown(local, None, &mut unknown);
+        if report {
             for pointer in unknown {
                 let p = LocalProblem {
                     field: pointer.rsplit('/').next().unwrap_or("").to_string(),
@@ -733,7 +864,15 @@ impl Adapter {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn field_in(&self, f: &Field, src: &Local<'_>, out: &mut Value, at: &Pos<'_>, run: &mut Run) {
+    fn field_in<'v, 'l>(
+        &self,
+        f: &Field,
+        src: &'v Local<'l>,
+        out: &mut Value,
+        at: &Pos<'_>,
+        found: Option<&Found<'_, 'v, 'l>>,
+        run: &mut Run,
+    ) {
         match &f.kind {
             Kind::Value {
                 local,
@@ -742,7 +881,7 @@ impl Adapter {
                 check,
                 default,
             } => {
-                let original: &Local<'_> = match (present(local.find(src)), default) {
+                let original: &Local<'_> = match (present(find(found, 0, local, src)), default) {
                     (Some(v), _) => v,
                     (None, Some(d)) => d,
                     (None, None) => {
@@ -810,7 +949,8 @@ impl Adapter {
                 self.put(f, local, at, canonical, out, v, run);
             }
             Kind::LocalConst { local, value } => {
-                if let Some(v) = present(local.find(src))
+                let v = present(find(found, 0, local, src));
+                if let Some(v) = v
                     && !shows_as(v, value)
                 {
                     let msg = format!(
@@ -826,7 +966,7 @@ impl Adapter {
                         &msg,
                         Some(shown_local(v)),
                     ));
-                } else if f.required && present(local.find(src)).is_none() {
+                } else if f.required && v.is_none() {
                     run.problems.push(self.problem(
                         f,
                         local,
@@ -847,7 +987,7 @@ impl Adapter {
                 parts,
             } => {
                 let cpath = parts.first().map(|p| at.canonical(p)).unwrap_or_default();
-                let Some(v) = present(local.find(src)) else {
+                let Some(v) = present(find(found, 0, local, src)) else {
                     if f.required {
                         run.problems.push(self.problem(
                             f,
@@ -908,8 +1048,8 @@ impl Adapter {
                 given,
                 canonical,
             } => {
-                let a = present(surname.find(src));
-                let b = present(given.find(src));
+                let a = present(find(found, 0, surname, src));
+                let b = present(find(found, 1, given, src));
                 if a.is_none() && b.is_none() {
                     if f.required {
                         let cpath = at.canonical(canonical);
@@ -959,12 +1099,12 @@ impl Adapter {
                 joined,
                 item: fields,
             } => match joined {
-                None => self.list_in(f, local, canonical, fields, src, out, at, run),
+                None => self.list_in(f, local, canonical, fields, src, out, at, found, run),
                 Some(sep) => {
                     let container = if local.is_root() {
                         Some(src)
                     } else {
-                        local.find(src)
+                        find(found, 0, local, src)
                     };
                     let mut columns: Vec<(&Path, Vec<Cow<'_, str>>)> = Vec::new();
                     for p in item_paths(fields) {
@@ -1025,7 +1165,7 @@ impl Adapter {
                             joined: true,
                         };
                         for g in fields {
-                            self.field_in(g, &virt, &mut o, &here, run);
+                            self.field_in(g, &virt, &mut o, &here, None, run);
                         }
                         arr.push(o);
                     }
@@ -1036,18 +1176,19 @@ impl Adapter {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn list_in(
+    fn list_in<'v, 'l>(
         &self,
         f: &Field,
         local: &Path,
         canonical: &Path,
         fields: &[Field],
-        src: &Local<'_>,
+        src: &'v Local<'l>,
         out: &mut Value,
         at: &Pos<'_>,
+        found: Option<&Found<'_, 'v, 'l>>,
         run: &mut Run,
     ) {
-        let v = present(local.find(src));
+        let v = present(find(found, 0, local, src));
         let items: Vec<&Local<'_>> = match v {
             None => {
                 if f.required {
@@ -1122,7 +1263,7 @@ impl Adapter {
             }
             let mut o = Value::Object(Map::new());
             for g in fields {
-                self.field_in(g, it, &mut o, &here, run);
+                self.field_in(g, it, &mut o, &here, None, run);
             }
             arr.push(o);
         }
