@@ -78,31 +78,12 @@ impl Path {
     /// when a step is already occupied by something that is not an object: two spec fields that
     /// disagree about the shape, reported by the caller rather than overwritten silently.
     pub fn set(&self, root: &mut Value, value: Value) -> bool {
-        let Some((last, parents)) = self.tokens.split_last() else {
+        if self.tokens.is_empty() {
             *root = value;
             return true;
-        };
-        let mut cur = root;
-        for t in parents {
-            let Some(obj) = cur.as_object_mut() else {
-                return false;
-            };
-            // Looked up by reference first: the member name is only copied when it is new.
-            cur = if obj.contains_key(t) {
-                match obj.get_mut(t) {
-                    Some(next) => next,
-                    None => return false,
-                }
-            } else {
-                obj.entry(t.clone())
-                    .or_insert_with(|| Value::Object(Map::new()))
-            };
         }
-        match cur.as_object_mut() {
-            Some(obj) => {
-                obj.insert(last.clone(), value);
-                true
-            }
+        match root.as_object_mut() {
+            Some(obj) => set_in(obj, &self.tokens, value),
             None => false,
         }
     }
@@ -111,6 +92,27 @@ impl Path {
     pub fn under(&self, prefix: &str) -> String {
         format!("{prefix}{}", self.text)
     }
+}
+
+/// [`Path::set`] below an object, one member lookup per step (a name is only copied when new).
+fn set_in(obj: &mut Map<String, Value>, tokens: &[String], value: Value) -> bool {
+    let Some((first, rest)) = tokens.split_first() else {
+        return true;
+    };
+    if rest.is_empty() {
+        obj.insert(first.clone(), value);
+        return true;
+    }
+    if let Some(next) = obj.get_mut(first) {
+        return match next.as_object_mut() {
+            Some(inner) => set_in(inner, rest, value),
+            None => false,
+        };
+    }
+    let mut inner = Map::new();
+    set_in(&mut inner, rest, value);
+    obj.insert(first.clone(), Value::Object(inner));
+    true
 }
 
 impl std::fmt::Display for Path {
