@@ -215,7 +215,7 @@ impl<'a> Scanner<'a> {
         let start = self.pos + 1;
         let mut i = start;
         // Eight bytes at a time while none of them is a quote, a backslash or a control
-        // character (the usual SWAR tests, exact when no such byte is present).
+        // character (the usual SWAR tests: no false alarm when no such byte is present).
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGH: u64 = 0x8080_8080_8080_8080;
         while let Some(chunk) = b.get(i..i + 8) {
@@ -228,6 +228,8 @@ impl<'a> Scanner<'a> {
                 | (backslash.wrapping_sub(ONES) & !backslash)
                 | (w.wrapping_sub(ONES * 0x20) & !w);
             if special & HIGH != 0 {
+                // The lowest flagged byte is a true match (a false one only follows a true one).
+                i += (special & HIGH).trailing_zeros() as usize / 8;
                 break;
             }
             i += 8;
