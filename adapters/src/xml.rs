@@ -188,7 +188,8 @@ impl<'a> Reader<'a> {
             }
             attrs.push((key, value));
         }
-        let mut children: Vec<(&'a str, Local<'a>)> = Vec::new();
+        // Becomes the element's record (see `finish`), so members are named as a record's are.
+        let mut children: Vec<(Cow<'a, str>, Local<'a>)> = Vec::new();
         // Usually one piece of text: borrowed from the document unless it has entities.
         let mut text: Cow<'a, str> = Cow::Borrowed("");
         loop {
@@ -234,7 +235,14 @@ impl<'a> Reader<'a> {
                     self.pos += 2;
                     self.until("?>", "processing instruction")?;
                 }
-                [b'<', ..] => children.push(self.element(depth + 1)?),
+                [b'<', ..] => {
+                    let (child, v) = self.element(depth + 1)?;
+                    if children.capacity() == 0 {
+                        // An element with children usually has several.
+                        children.reserve(8);
+                    }
+                    children.push((Cow::Borrowed(child), v));
+                }
                 _ => {
                     // '<' is ASCII, so the byte found is a character boundary.
                     let end = rest.iter().position(|&b| b == b'<').unwrap_or(rest.len());
@@ -286,37 +294,40 @@ fn ascii_name(b: &[u8]) -> Option<(usize, bool)> {
 /// as a list, in document order) and `#text` beside children.
 fn finish<'a>(
     attrs: Vec<(&'a str, Cow<'a, str>)>,
-    mut children: Vec<(&'a str, Local<'a>)>,
+    mut members: Vec<(Cow<'a, str>, Local<'a>)>,
     text: Cow<'a, str>,
 ) -> Local<'a> {
-    if attrs.is_empty() && children.is_empty() {
+    if attrs.is_empty() && members.is_empty() {
         return Local::Text(text);
     }
-    let mut members: Vec<(Cow<'a, str>, Local<'a>)> =
-        Vec::with_capacity(attrs.len() + children.len() + 1);
+    // Stable, so children of one name stay in document order; then each run of one name becomes
+    // one member (a list), in place.
+    members.sort_by(|a, b| a.0.cmp(&b.0));
+    members.dedup_by(|later, first| {
+        if later.0 != first.0 {
+            return false;
+        }
+        let v = std::mem::replace(&mut later.1, Local::Null);
+        match &mut first.1 {
+            // An element's value is a text or a record: a list is one made here.
+            Local::List(items) => items.push(v),
+            existing => {
+                let one = std::mem::replace(existing, Local::Null);
+                *existing = Local::List(vec![one, v]);
+            }
+        }
+        true
+    });
+    let blank = text.bytes().all(|b| matches!(b, b' ' | b'\t'..=b'\r')) || text.trim().is_empty();
+    if attrs.is_empty() && blank {
+        // Children alone, grouped in name order: already a record.
+        return Local::Record(members);
+    }
     for (k, v) in attrs {
         members.push((Cow::Owned(format!("@{k}")), Local::Text(v)));
     }
-    // Stable: children of one name stay in document order, and grouping them is O(n log n).
-    children.sort_by(|a, b| a.0.cmp(b.0));
-    let first_child = members.len();
-    for (k, v) in children {
-        let repeated = members.len() > first_child && members.last().is_some_and(|(n, _)| n == k);
-        match members.last_mut() {
-            Some((_, Local::List(items))) if repeated => items.push(v),
-            Some((_, existing)) if repeated => {
-                let first = std::mem::replace(existing, Local::Null);
-                *existing = Local::List(vec![first, v]);
-            }
-            _ => members.push((Cow::Borrowed(k), v)),
-        }
-    }
-    let blank = text.bytes().all(|b| matches!(b, b' ' | b'\t'..=b'\r')) || text.trim().is_empty();
     if !blank {
         members.push((Cow::Borrowed("#text"), Local::Text(text)));
-    } else if first_child == 0 {
-        // Children alone, grouped in name order: already a record.
-        return Local::Record(members);
     }
     Local::record(members)
 }
