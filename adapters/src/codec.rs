@@ -2,10 +2,13 @@
 //! GB 18030 via `encoding_rs`). Malformed bytes are refused, never replaced with U+FFFD, because
 //! a silently mangled name is worse than a clear error.
 
+use std::borrow::Cow;
+
 use encoding_rs::Encoding;
 use serde_json::Value;
 
 use crate::engine::{Adapter, Rejection, Translation, form_problem};
+use crate::local::Local;
 use crate::spec::Format;
 use crate::xml;
 
@@ -37,7 +40,8 @@ fn encoding(label: &str) -> Result<&'static Encoding, Rejection> {
     }
 }
 
-fn decode(bytes: &[u8], label: &str) -> Result<String, Rejection> {
+/// The text of `bytes`; valid UTF-8 is borrowed, not copied.
+fn decode<'b>(bytes: &'b [u8], label: &str) -> Result<Cow<'b, str>, Rejection> {
     let enc = encoding(label)?;
     let body = if enc == encoding_rs::UTF_8 {
         bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
@@ -45,7 +49,6 @@ fn decode(bytes: &[u8], label: &str) -> Result<String, Rejection> {
         bytes
     };
     enc.decode_without_bom_handling_and_without_replacement(body)
-        .map(|c| c.into_owned())
         .ok_or_else(|| {
             Rejection::one(form_problem(
                 "encoding",
@@ -62,56 +65,73 @@ impl Adapter {
     /// Reads a local form from bytes. `content_type` (e.g. `application/xml; charset=GBK`) names
     /// the charset; XML without one falls back to its declaration, then UTF-8.
     pub fn read_local(&self, bytes: &[u8], content_type: Option<&str>) -> Result<Value, Rejection> {
+        let text = self.text_of(bytes, content_type)?;
+        Ok(self.parse_text(&text)?.to_value())
+    }
+
+    /// The form's bytes as text: size limit, charset, strict decoding (UTF-8 is borrowed).
+    fn text_of<'b>(
+        &self,
+        bytes: &'b [u8],
+        content_type: Option<&str>,
+    ) -> Result<Cow<'b, str>, Rejection> {
         if bytes.len() > MAX_FORM_BYTES {
             return Err(Rejection::one(form_problem(
                 "too-large",
                 format!("本地表单超过 {MAX_FORM_BYTES} 字节 (form too large)"),
             )));
         }
-        let declared = content_type.and_then(charset_of).map(str::to_string);
+        let declared = content_type.and_then(charset_of);
         match self.format {
-            Format::Json => {
-                let text = decode(bytes, declared.as_deref().unwrap_or("UTF-8"))?;
-                serde_json::from_str(&text).map_err(|e| {
-                    Rejection::one(form_problem(
-                        "json-syntax",
-                        format!("本地表单不是有效的 JSON (not valid JSON: {e})"),
-                    ))
-                })
-            }
+            Format::Json => decode(bytes, declared.unwrap_or("UTF-8")),
             Format::Xml => {
                 let label = declared
+                    .map(str::to_string)
                     .or_else(|| xml::declared_encoding(bytes))
                     .unwrap_or_else(|| "UTF-8".into());
-                let text = decode(bytes, &label)?;
-                let doc = xml::parse(&text).map_err(|e| {
+                decode(bytes, &label)
+            }
+        }
+    }
+
+    /// The form tree of decoded text, borrowing from it.
+    fn parse_text<'t>(&self, text: &'t str) -> Result<Local<'t>, Rejection> {
+        match self.format {
+            Format::Json => crate::local::from_json(text).map_err(|e| {
+                Rejection::one(form_problem(
+                    "json-syntax",
+                    format!("本地表单不是有效的 JSON (not valid JSON: {e})"),
+                ))
+            }),
+            Format::Xml => {
+                let (doc_root, content) = xml::parse_local(text).map_err(|e| {
                     Rejection::one(form_problem(
                         "xml-syntax",
                         format!("本地表单不是有效的 XML ({e})"),
                     ))
                 })?;
                 let root = self.xml.as_ref().map(|x| x.root.as_str()).unwrap_or("");
-                if !root.is_empty() && doc.root != root {
+                if !root.is_empty() && doc_root != root {
                     return Err(Rejection::one(form_problem(
                         "xml-root",
-                        format!(
-                            "根元素应为 <{root}>，收到 <{}> (wrong root element)",
-                            doc.root
-                        ),
+                        format!("根元素应为 <{root}>，收到 <{doc_root}> (wrong root element)"),
                     )));
                 }
-                Ok(doc.content)
+                Ok(content)
             }
         }
     }
 
-    /// Bytes of a local form → canonical body: [`Adapter::read_local`] then [`Adapter::inbound`].
+    /// Bytes of a local form → canonical body: [`Adapter::read_local`] then [`Adapter::inbound`],
+    /// without building the local form as a `serde_json::Value` in between: the form is read into
+    /// a [`Local`] that borrows its texts from `bytes`.
     pub fn translate(
         &self,
         bytes: &[u8],
         content_type: Option<&str>,
     ) -> Result<Translation, Rejection> {
-        self.inbound(&self.read_local(bytes, content_type)?)
+        let text = self.text_of(bytes, content_type)?;
+        self.inbound_local(&self.parse_text(&text)?)
     }
 
     /// The content type this region's forms are written in (`application/xml; charset=GBK`).

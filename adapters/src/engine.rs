@@ -5,6 +5,7 @@
 //! then the canonical schema's own findings, each traced back to the local field that produced it —
 //! so a province fixes its form in one round trip, in its own field names.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
@@ -12,6 +13,7 @@ use tongban_schemas::Matter;
 
 use crate::check::Check;
 use crate::hanzi;
+use crate::local::Local;
 use crate::pointer::Path;
 use crate::problem::{LocalProblem, Mask};
 use crate::spec::{Format, UnknownFields, XmlSpec};
@@ -40,7 +42,7 @@ pub(crate) enum Kind {
         canonical: Path,
         transforms: Vec<Transform>,
         check: Option<Check>,
-        default: Option<Value>,
+        default: Option<Local<'static>>,
     },
     /// Written outbound; inbound, a different value is refused (e.g. the province's 事项编码).
     LocalConst { local: Path, value: Value },
@@ -73,15 +75,111 @@ pub(crate) enum Kind {
 #[derive(Debug, Clone, Default)]
 pub struct Known {
     children: Vec<(String, Known)>,
+    /// `children` by name (indices), for the unknown-field scan's merge with a record's members.
+    by_name: Vec<usize>,
     leaf: bool,
     item: Option<Box<Known>>,
+    /// This node's number among the nodes reached through `children` from the tree's root: where
+    /// [`Known::resolve`] puts the value found at this path.
+    id: usize,
 }
 
 impl Known {
     fn build(fields: &[Field]) -> Known {
         let mut k = Known::default();
         k.add(fields);
+        k.index(&mut 0);
         k
+    }
+
+    fn index(&mut self, next: &mut usize) {
+        self.id = *next;
+        *next += 1;
+        let mut order: Vec<usize> = (0..self.children.len()).collect();
+        order.sort_by(|&a, &b| self.children[a].0.cmp(&self.children[b].0));
+        self.by_name = order;
+        for (_, c) in &mut self.children {
+            c.index(next);
+        }
+    }
+
+    /// How many nodes [`Known::index`] numbered.
+    fn count(&self) -> usize {
+        1 + self.children.iter().map(|(_, c)| c.count()).sum::<usize>()
+    }
+
+    /// The number of the node at `path`.
+    fn id_of(&self, path: &Path) -> Option<usize> {
+        let mut cur = self;
+        for t in path.tokens() {
+            cur = cur.child(t)?;
+        }
+        Some(cur.id)
+    }
+
+    /// Walks a local form once, in step with the spec's shape (both sorted by name): puts the
+    /// value found at every known path into `found` (by node number), so that fields read their
+    /// values without searching, and — when `report` — collects the unknown fields exactly as
+    /// [`Known::unknown`] does.
+    fn resolve<'v, 'l>(
+        &self,
+        v: &'v Local<'l>,
+        at: Option<&At<'_>>,
+        found: &mut [Option<&'v Local<'l>>],
+        out: &mut Vec<String>,
+        report: bool,
+    ) {
+        if let Some(slot) = found.get_mut(self.id) {
+            *slot = Some(v);
+        }
+        let report = report && !self.leaf && out.len() < MAX_UNKNOWN;
+        let report_members = if self.item.is_some() {
+            // A list: its items are reported on their own shape, and have no numbers here.
+            if report {
+                self.unknown(v, at, out);
+            }
+            false
+        } else {
+            report
+        };
+        let Local::Record(members) = v else {
+            return;
+        };
+        if self.children.is_empty() && !report_members {
+            return;
+        }
+        let mut next = 0;
+        for (k, x) in members {
+            let mut known = None;
+            while let Some(&i) = self.by_name.get(next) {
+                let (name, child) = &self.children[i];
+                match name.as_str().cmp(k) {
+                    std::cmp::Ordering::Less => next += 1,
+                    std::cmp::Ordering::Equal => {
+                        known = Some(child);
+                        next += 1;
+                        break;
+                    }
+                    std::cmp::Ordering::Greater => break,
+                }
+            }
+            match known {
+                Some(c) => {
+                    let here = At {
+                        parent: at,
+                        step: Step::Name(k),
+                    };
+                    c.resolve(x, Some(&here), found, out, report_members);
+                }
+                None if report_members && out.len() < MAX_UNKNOWN => {
+                    let mut pointer = String::new();
+                    At::write(at, &mut pointer);
+                    Step::Name(k).write(&mut pointer);
+                    out.push(pointer);
+                }
+                None => {}
+            }
+        }
     }
 
     fn add(&mut self, fields: &[Field]) {
@@ -148,44 +246,97 @@ impl Known {
         self.item.as_deref()
     }
 
-    /// Collects the local fields `v` has that the spec does not know, as pointers. `at` is one
-    /// buffer grown and shrunk on the way down, so a clean form allocates nothing here.
-    fn unknown(&self, v: &Value, at: &mut String, out: &mut Vec<String>) {
+    /// Collects the local fields `v` has that the spec does not know, as pointers. Where the scan
+    /// is (`at`) is a chain of steps on the stack, only written out for an unknown field, so a
+    /// clean form allocates nothing here.
+    fn unknown(&self, v: &Local<'_>, at: Option<&At<'_>>, out: &mut Vec<String>) {
         if self.leaf || out.len() >= MAX_UNKNOWN {
             return;
         }
         if let Some(item) = &self.item {
             match v {
-                Value::Array(items) => {
+                Local::List(items) => {
                     for (i, x) in items.iter().enumerate() {
-                        let len = at.len();
-                        at.push('/');
-                        at.push_str(&i.to_string());
-                        item.unknown(x, at, out);
-                        at.truncate(len);
+                        let here = At {
+                            parent: at,
+                            step: Step::Index(i),
+                        };
+                        item.unknown(x, Some(&here), out);
                     }
                 }
-                Value::Object(_) => item.unknown(v, at, out),
+                Local::Record(_) => item.unknown(v, at, out),
                 _ => {}
             }
             return;
         }
-        if let Value::Object(map) = v {
-            for (k, x) in map {
-                let len = at.len();
-                at.push('/');
-                if k.contains(['~', '/']) {
-                    at.push_str(&k.replace('~', "~0").replace('/', "~1"));
-                } else {
-                    at.push_str(k);
+        if let Local::Record(members) = v {
+            // Both sides are sorted by name: one merge instead of a search per member.
+            let mut next = 0;
+            for (k, x) in members {
+                let mut known = None;
+                while let Some(&i) = self.by_name.get(next) {
+                    let (name, child) = &self.children[i];
+                    match name.as_str().cmp(k) {
+                        std::cmp::Ordering::Less => next += 1,
+                        std::cmp::Ordering::Equal => {
+                            known = Some(child);
+                            next += 1;
+                            break;
+                        }
+                        std::cmp::Ordering::Greater => break,
+                    }
                 }
-                match self.child(k) {
-                    Some(c) => c.unknown(x, at, out),
-                    None if out.len() < MAX_UNKNOWN => out.push(at.clone()),
+                match known {
+                    Some(c) => {
+                        let here = At {
+                            parent: at,
+                            step: Step::Name(k),
+                        };
+                        c.unknown(x, Some(&here), out);
+                    }
+                    None if out.len() < MAX_UNKNOWN => {
+                        let mut pointer = String::new();
+                        At::write(at, &mut pointer);
+                        Step::Name(k).write(&mut pointer);
+                        out.push(pointer);
+                    }
                     None => {}
                 }
-                at.truncate(len);
             }
+        }
+    }
+}
+
+/// A place in a local form during the unknown-field scan: the steps from the root, innermost last.
+struct At<'s> {
+    parent: Option<&'s At<'s>>,
+    step: Step<'s>,
+}
+
+enum Step<'s> {
+    Name(&'s str),
+    Index(usize),
+}
+
+impl At<'_> {
+    /// The JSON pointer of `at` (`""` for the root).
+    fn write(at: Option<&At<'_>>, out: &mut String) {
+        if let Some(a) = at {
+            At::write(a.parent, out);
+            a.step.write(out);
+        }
+    }
+}
+
+impl Step<'_> {
+    fn write(&self, out: &mut String) {
+        out.push('/');
+        match self {
+            Step::Name(k) if k.contains(['~', '/']) => {
+                out.push_str(&k.replace('~', "~0").replace('/', "~1"));
+            }
+            Step::Name(k) => out.push_str(k),
+            Step::Index(i) => out.push_str(&i.to_string()),
         }
     }
 }
@@ -321,6 +472,111 @@ pub struct Adapter {
     fields: Vec<Field>,
     known: Known,
     mappings: Vec<Mapping>,
+    /// How many nodes `known` numbers, and for each field its local paths' node numbers (a
+    /// name's surname and given name; one path for the other kinds).
+    nodes: usize,
+    field_nodes: Vec<[Option<usize>; 2]>,
+}
+
+/// Where the top-level fields find their local values: what [`Known::resolve`] found, by node.
+struct Found<'f, 'v, 'l> {
+    values: &'f [Option<&'v Local<'l>>],
+    ids: [Option<usize>; 2],
+}
+
+/// The value at `path` (the field's `which` path) in `src`: from the resolved values for a
+/// top-level field, else by searching.
+fn find<'v, 'l>(
+    found: Option<&Found<'_, 'v, 'l>>,
+    which: usize,
+    path: &Path,
+    src: &'v Local<'l>,
+) -> Option<&'v Local<'l>> {
+    match found.and_then(|f| Some((f, f.ids[which]?))) {
+        Some((f, id)) => f.values.get(id).copied().flatten(),
+        None => path.find(src),
+    }
+}
+
+/// Where a field is read during an inbound run: at the top, or inside an item of a list. The
+/// local and canonical pointers are only written out when a problem or a matching copy needs them,
+/// so a clean form formats no paths.
+#[derive(Clone, Copy)]
+enum Pos<'p> {
+    Root,
+    Item {
+        /// Where the list is.
+        parent: &'p Pos<'p>,
+        /// The list field's paths.
+        local: &'p Path,
+        canonical: &'p Path,
+        index: usize,
+        /// Items of a joined list have no local pointer of their own (`第 n 项` in messages).
+        joined: bool,
+    },
+}
+
+impl Pos<'_> {
+    fn write_local(&self, out: &mut String) {
+        if let Pos::Item {
+            parent,
+            local,
+            index,
+            joined,
+            ..
+        } = self
+        {
+            parent.write_local(out);
+            out.push_str(local.as_str());
+            if !joined {
+                out.push('/');
+                out.push_str(&index.to_string());
+            }
+        }
+    }
+
+    fn write_canonical(&self, out: &mut String) {
+        if let Pos::Item {
+            parent,
+            canonical,
+            index,
+            ..
+        } = self
+        {
+            parent.write_canonical(out);
+            out.push_str(canonical.as_str());
+            out.push('/');
+            out.push_str(&index.to_string());
+        }
+    }
+
+    /// The local pointer of `path` read here.
+    fn local(&self, path: &Path) -> String {
+        let mut out = String::new();
+        self.write_local(&mut out);
+        out.push_str(path.as_str());
+        out
+    }
+
+    /// The canonical pointer of `path` written here.
+    fn canonical(&self, path: &Path) -> String {
+        let mut out = String::new();
+        self.write_canonical(&mut out);
+        out.push_str(path.as_str());
+        out
+    }
+
+    /// The item number for messages, inside a joined list.
+    fn joined_item(&self) -> Option<usize> {
+        match self {
+            Pos::Item {
+                index,
+                joined: true,
+                ..
+            } => Some(*index),
+            _ => None,
+        }
+    }
 }
 
 /// Mutable state of one inbound run.
@@ -345,11 +601,31 @@ fn shown(v: &Value) -> String {
     }
 }
 
-/// Absent for the purpose of mapping: missing, `null` or empty text (provinces send all three).
-fn present(v: Option<&Value>) -> Option<&Value> {
+/// [`shown`] for a value of the local form.
+fn shown_local(v: &Local<'_>) -> String {
     match v {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if text::trim(s).is_empty() => None,
+        Local::Text(s) => s.to_string(),
+        Local::Number(n) => n.to_string(),
+        Local::Bool(b) => b.to_string(),
+        Local::Null => "null".into(),
+        Local::List(_) => "[…]".into(),
+        Local::Record(_) => "{…}".into(),
+    }
+}
+
+/// Whether a local value reads as the constant `c` (compared as shown, without copying texts).
+fn shows_as(v: &Local<'_>, c: &Value) -> bool {
+    match (v, c) {
+        (Local::Text(a), Value::String(b)) => a == b,
+        _ => shown_local(v) == shown(c),
+    }
+}
+
+/// Absent for the purpose of mapping: missing, `null` or empty text (provinces send all three).
+fn present<'v, 'a>(v: Option<&'v Local<'a>>) -> Option<&'v Local<'a>> {
+    match v {
+        None | Some(Local::Null) => None,
+        Some(Local::Text(s)) if text::trim(s).is_empty() => None,
         other => other,
     }
 }
@@ -367,6 +643,19 @@ impl Adapter {
         fields: Vec<Field>,
     ) -> Adapter {
         let known = Known::build(&fields);
+        let nodes = known.count();
+        let field_nodes = fields
+            .iter()
+            .map(|f| match &f.kind {
+                Kind::Value { local, .. }
+                | Kind::LocalConst { local, .. }
+                | Kind::Split { local, .. }
+                | Kind::Index { local, .. }
+                | Kind::List { local, .. } => [known.id_of(local), None],
+                Kind::Name { surname, given, .. } => [known.id_of(surname), known.id_of(given)],
+                Kind::CanonicalConst { .. } => [None, None],
+            })
+            .collect();
         let mut maps = Vec::new();
         mappings(&fields, &[], "", false, &mut maps);
         // Longest canonical template first, so the most specific field wins.
@@ -382,6 +671,8 @@ impl Adapter {
             fields,
             known,
             mappings: maps,
+            nodes,
+            field_nodes,
         }
     }
 
@@ -392,25 +683,38 @@ impl Adapter {
 
     /// Local form (already parsed into a JSON-like tree) → canonical submission body.
     pub fn inbound(&self, local: &Value) -> Result<Translation, Rejection> {
-        if !local.is_object() {
+        self.inbound_local(&Local::from_value(local))
+    }
+
+    /// [`Adapter::inbound`] on a form read straight from its bytes (see [`crate::codec`]).
+    pub fn inbound_local(&self, local: &Local<'_>) -> Result<Translation, Rejection> {
+        if !local.is_record() {
             return Err(Rejection::one(form_problem(
                 "type",
                 "本地表单应为对象 (the local form must be an object / element with children)",
             )));
         }
         let mut run = Run::default();
+        // One walk of the form finds every known path's value and the unknown fields.
+        let mut values = vec![None; self.nodes];
+        let mut unknown = Vec::new();
+        let report = self.unknown != UnknownFields::Ignore;
+        self.known
+            .resolve(local, None, &mut values, &mut unknown, report);
         let mut out = Value::Object(Map::new());
-        for f in &self.fields {
-            self.field_in(f, local, &mut out, "", "", None, &mut run);
+        for (f, ids) in self.fields.iter().zip(&self.field_nodes) {
+            let found = Found {
+                values: &values,
+                ids: *ids,
+            };
+            self.field_in(f, local, &mut out, &Pos::Root, Some(&found), &mut run);
         }
         if let Value::Object(map) = &mut out {
             map.insert("matter".into(), Value::from(self.matter.code));
             map.entry("origin")
                 .or_insert_with(|| Value::from(self.region.as_str()));
         }
-        if self.unknown != UnknownFields::Ignore {
-            let mut unknown = Vec::new();
-            self.known.unknown(local, &mut String::new(), &mut unknown);
+        if report {
             for pointer in unknown {
                 let p = LocalProblem {
                     field: pointer.rsplit('/').next().unwrap_or("").to_string(),
@@ -539,36 +843,34 @@ impl Adapter {
         &self,
         f: &Field,
         local: &Path,
-        lp: &str,
+        at: &Pos<'_>,
         canonical: &str,
-        item: Option<usize>,
         rule: &str,
         message: &str,
-        value: Option<&Value>,
+        value: Option<String>,
     ) -> LocalProblem {
         LocalProblem {
-            pointer: local.under(lp),
+            pointer: at.local(local),
             field: local.leaf().to_string(),
             label: f.label.clone(),
             canonical: canonical.to_string(),
             rule: rule.to_string(),
-            message: match item {
+            message: match at.joined_item() {
                 Some(i) => format!("第 {} 项：{message}", i + 1),
                 None => message.to_string(),
             },
-            value: value.map(|v| f.mask.apply(&shown(v))),
+            value: value.map(|v| f.mask.apply(&v)),
         }
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn field_in(
+    fn field_in<'v, 'l>(
         &self,
         f: &Field,
-        src: &Value,
+        src: &'v Local<'l>,
         out: &mut Value,
-        lp: &str,
-        cp: &str,
-        item: Option<usize>,
+        at: &Pos<'_>,
+        found: Option<&Found<'_, 'v, 'l>>,
         run: &mut Run,
     ) {
         match &f.kind {
@@ -579,18 +881,17 @@ impl Adapter {
                 check,
                 default,
             } => {
-                let original: &Value = match (present(local.get(src)), default) {
+                let original: &Local<'_> = match (present(find(found, 0, local, src)), default) {
                     (Some(v), _) => v,
                     (None, Some(d)) => d,
                     (None, None) => {
                         if f.required {
-                            let cpath = canonical.under(cp);
+                            let cpath = at.canonical(canonical);
                             run.problems.push(self.problem(
                                 f,
                                 local,
-                                lp,
+                                at,
                                 &cpath,
-                                item,
                                 "required",
                                 "缺少必填字段 (required field is missing)",
                                 None,
@@ -600,21 +901,20 @@ impl Adapter {
                         return;
                     }
                 };
-                let mut v = original.clone();
+                let mut v = original.to_value();
                 for t in transforms {
                     match t.inbound(v) {
                         Ok(next) => v = next,
                         Err(e) => {
-                            let cpath = canonical.under(cp);
+                            let cpath = at.canonical(canonical);
                             run.problems.push(self.problem(
                                 f,
                                 local,
-                                lp,
+                                at,
                                 &cpath,
-                                item,
                                 e.rule,
                                 &e.message,
-                                Some(original),
+                                Some(shown_local(original)),
                             ));
                             run.failed.push(cpath);
                             return;
@@ -622,16 +922,15 @@ impl Adapter {
                     }
                 }
                 if let Some(finding) = check.and_then(|c| c.run(&v)) {
-                    let cpath = canonical.under(cp);
+                    let cpath = at.canonical(canonical);
                     let p = self.problem(
                         f,
                         local,
-                        lp,
+                        at,
                         &cpath,
-                        item,
                         finding.rule,
                         &finding.message,
-                        Some(&v),
+                        Some(shown(&v)),
                     );
                     if finding.warning {
                         run.warnings.push(p);
@@ -645,27 +944,34 @@ impl Adapter {
                     && hanzi::has_traditional(s)
                 {
                     run.matching
-                        .insert(canonical.under(cp), hanzi::simplified(s));
+                        .insert(at.canonical(canonical), hanzi::simplified(s));
                 }
-                self.put(f, local, lp, canonical, cp, item, out, v, run);
+                self.put(f, local, at, canonical, out, v, run);
             }
             Kind::LocalConst { local, value } => {
-                if let Some(v) = present(local.get(src))
-                    && shown(v) != shown(value)
+                let v = present(find(found, 0, local, src));
+                if let Some(v) = v
+                    && !shows_as(v, value)
                 {
                     let msg = format!(
                         "应为 {} (this field is fixed for this matter)",
                         shown(value)
                     );
-                    run.problems
-                        .push(self.problem(f, local, lp, "", item, "const", &msg, Some(v)));
-                } else if f.required && present(local.get(src)).is_none() {
                     run.problems.push(self.problem(
                         f,
                         local,
-                        lp,
+                        at,
                         "",
-                        item,
+                        "const",
+                        &msg,
+                        Some(shown_local(v)),
+                    ));
+                } else if f.required && v.is_none() {
+                    run.problems.push(self.problem(
+                        f,
+                        local,
+                        at,
+                        "",
                         "required",
                         "缺少必填字段 (required field is missing)",
                         None,
@@ -680,15 +986,14 @@ impl Adapter {
                 separator,
                 parts,
             } => {
-                let cpath = parts.first().map(|p| p.under(cp)).unwrap_or_default();
-                let Some(v) = present(local.get(src)) else {
+                let cpath = parts.first().map(|p| at.canonical(p)).unwrap_or_default();
+                let Some(v) = present(find(found, 0, local, src)) else {
                     if f.required {
                         run.problems.push(self.problem(
                             f,
                             local,
-                            lp,
+                            at,
                             &cpath,
-                            item,
                             "required",
                             "缺少必填字段 (required field is missing)",
                             None,
@@ -701,12 +1006,11 @@ impl Adapter {
                     run.problems.push(self.problem(
                         f,
                         local,
-                        lp,
+                        at,
                         &cpath,
-                        item,
                         "type",
                         "应为文本 (expected text)",
-                        Some(v),
+                        Some(shown_local(v)),
                     ));
                     run.failed.push(cpath);
                     return;
@@ -721,12 +1025,11 @@ impl Adapter {
                     run.problems.push(self.problem(
                         f,
                         local,
-                        lp,
+                        at,
                         &cpath,
-                        item,
                         "split",
                         &msg,
-                        Some(v),
+                        Some(shown_local(v)),
                     ));
                     run.failed.push(cpath);
                     return;
@@ -734,19 +1037,10 @@ impl Adapter {
                 for (p, piece) in parts.iter().zip(pieces) {
                     let piece = text::trim(piece);
                     if f.matching && hanzi::has_traditional(piece) {
-                        run.matching.insert(p.under(cp), hanzi::simplified(piece));
+                        run.matching
+                            .insert(at.canonical(p), hanzi::simplified(piece));
                     }
-                    self.put(
-                        f,
-                        local,
-                        lp,
-                        p,
-                        &p.under(cp),
-                        item,
-                        out,
-                        Value::from(piece),
-                        run,
-                    );
+                    self.put(f, local, at, p, out, Value::from(piece), run);
                 }
             }
             Kind::Name {
@@ -754,17 +1048,16 @@ impl Adapter {
                 given,
                 canonical,
             } => {
-                let cpath = canonical.under(cp);
-                let a = present(surname.get(src));
-                let b = present(given.get(src));
+                let a = present(find(found, 0, surname, src));
+                let b = present(find(found, 1, given, src));
                 if a.is_none() && b.is_none() {
                     if f.required {
+                        let cpath = at.canonical(canonical);
                         run.problems.push(self.problem(
                             f,
                             surname,
-                            lp,
+                            at,
                             &cpath,
-                            item,
                             "required",
                             "缺少必填字段 (required field is missing)",
                             None,
@@ -774,12 +1067,12 @@ impl Adapter {
                     return;
                 }
                 let (Some(a), b) = (a, b) else {
+                    let cpath = at.canonical(canonical);
                     run.problems.push(self.problem(
                         f,
                         surname,
-                        lp,
+                        at,
                         &cpath,
-                        item,
                         "required",
                         "有名无姓 (given name without surname)",
                         None,
@@ -789,24 +1082,15 @@ impl Adapter {
                 };
                 let full = format!(
                     "{}{}",
-                    text::trim(&shown(a)),
-                    b.map(|x| text::trim(&shown(x)).to_string())
+                    text::trim(&shown_local(a)),
+                    b.map(|x| text::trim(&shown_local(x)).to_string())
                         .unwrap_or_default()
                 );
                 if f.matching && hanzi::has_traditional(&full) {
-                    run.matching.insert(cpath.clone(), hanzi::simplified(&full));
+                    run.matching
+                        .insert(at.canonical(canonical), hanzi::simplified(&full));
                 }
-                self.put(
-                    f,
-                    surname,
-                    lp,
-                    canonical,
-                    &cpath,
-                    item,
-                    out,
-                    Value::String(full),
-                    run,
-                );
+                self.put(f, surname, at, canonical, out, Value::String(full), run);
             }
             Kind::Index { .. } => {}
             Kind::List {
@@ -814,116 +1098,106 @@ impl Adapter {
                 canonical,
                 joined,
                 item: fields,
-            } => {
-                let cpath = canonical.under(cp);
-                match joined {
-                    None => self.list_in(f, local, canonical, fields, src, out, lp, cp, item, run),
-                    Some(sep) => {
-                        let container = if local.is_root() {
-                            Some(src)
-                        } else {
-                            local.get(src)
-                        };
-                        let mut columns: Vec<(Path, Vec<String>)> = Vec::new();
-                        for p in item_paths(fields) {
-                            let parts = match container.and_then(|c| present(p.get(c))) {
-                                Some(Value::String(s)) => {
-                                    s.split(sep.as_str()).map(str::to_string).collect()
-                                }
-                                Some(other) => vec![shown(other)],
-                                None => Vec::new(),
-                            };
-                            columns.push((p, parts));
-                        }
-                        let n = columns.iter().map(|(_, c)| c.len()).max().unwrap_or(0);
-                        if n == 0 {
-                            if f.required {
-                                run.problems.push(self.problem(
-                                    f,
-                                    local,
-                                    lp,
-                                    &cpath,
-                                    item,
-                                    "required",
-                                    "缺少必填字段 (required field is missing)",
-                                    None,
-                                ));
-                                run.failed.push(cpath);
+            } => match joined {
+                None => self.list_in(f, local, canonical, fields, src, out, at, found, run),
+                Some(sep) => {
+                    let container = if local.is_root() {
+                        Some(src)
+                    } else {
+                        find(found, 0, local, src)
+                    };
+                    let mut columns: Vec<(&Path, Vec<Cow<'_, str>>)> = Vec::new();
+                    for p in item_paths(fields) {
+                        let parts = match container.and_then(|c| present(p.find(c))) {
+                            Some(Local::Text(s)) => {
+                                text::split(s, sep).map(Cow::Borrowed).collect()
                             }
-                            return;
-                        }
-                        if n > MAX_ITEMS {
+                            Some(other) => vec![Cow::Owned(shown_local(other))],
+                            None => Vec::new(),
+                        };
+                        columns.push((p, parts));
+                    }
+                    let n = columns.iter().map(|(_, c)| c.len()).max().unwrap_or(0);
+                    if n == 0 {
+                        if f.required {
+                            let cpath = at.canonical(canonical);
                             run.problems.push(self.problem(
                                 f,
                                 local,
-                                lp,
+                                at,
                                 &cpath,
-                                item,
-                                "too-many",
-                                &format!("最多 {MAX_ITEMS} 项 (too many items)"),
+                                "required",
+                                "缺少必填字段 (required field is missing)",
                                 None,
                             ));
                             run.failed.push(cpath);
-                            return;
                         }
-                        let base = local.under(lp);
-                        let mut arr = Vec::with_capacity(n);
-                        for i in 0..n {
-                            let mut virt = Value::Object(Map::new());
-                            for (p, col) in &columns {
-                                if let Some(part) = col.get(i).filter(|s| !s.is_empty()) {
-                                    p.set(&mut virt, Value::String(part.clone()));
-                                }
-                            }
-                            let mut o = Value::Object(Map::new());
-                            let icp = format!("{cpath}/{i}");
-                            for g in fields {
-                                self.field_in(g, &virt, &mut o, &base, &icp, Some(i), run);
-                            }
-                            arr.push(o);
-                        }
-                        self.put(
+                        return;
+                    }
+                    if n > MAX_ITEMS {
+                        let cpath = at.canonical(canonical);
+                        run.problems.push(self.problem(
                             f,
                             local,
-                            lp,
-                            canonical,
+                            at,
                             &cpath,
-                            item,
-                            out,
-                            Value::Array(arr),
-                            run,
-                        );
+                            "too-many",
+                            &format!("最多 {MAX_ITEMS} 项 (too many items)"),
+                            None,
+                        ));
+                        run.failed.push(cpath);
+                        return;
                     }
+                    let mut arr = Vec::with_capacity(n);
+                    for i in 0..n {
+                        let mut virt = Local::Record(Vec::with_capacity(columns.len()));
+                        for (p, col) in &columns {
+                            if let Some(part) = col.get(i).filter(|s| !s.is_empty()) {
+                                virt.set(p.tokens(), Local::Text(Cow::Borrowed(part)));
+                            }
+                        }
+                        let mut o = Value::Object(Map::new());
+                        let here = Pos::Item {
+                            parent: at,
+                            local,
+                            canonical,
+                            index: i,
+                            joined: true,
+                        };
+                        for g in fields {
+                            self.field_in(g, &virt, &mut o, &here, None, run);
+                        }
+                        arr.push(o);
+                    }
+                    self.put(f, local, at, canonical, out, Value::Array(arr), run);
                 }
-            }
+            },
         }
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn list_in(
+    fn list_in<'v, 'l>(
         &self,
         f: &Field,
         local: &Path,
         canonical: &Path,
         fields: &[Field],
-        src: &Value,
+        src: &'v Local<'l>,
         out: &mut Value,
-        lp: &str,
-        cp: &str,
-        item: Option<usize>,
+        at: &Pos<'_>,
+        found: Option<&Found<'_, 'v, 'l>>,
         run: &mut Run,
     ) {
-        let cpath = canonical.under(cp);
-        let v = present(local.get(src));
-        let items: Vec<&Value> = match v {
+        let v = present(find(found, 0, local, src));
+        let items: Vec<&Local<'_>> = match v {
             None => {
                 if f.required {
+                    let cpath = at.canonical(canonical);
                     run.problems.push(self.problem(
                         f,
                         local,
-                        lp,
+                        at,
                         &cpath,
-                        item,
                         "required",
                         "缺少必填字段 (required field is missing)",
                         None,
@@ -932,31 +1206,31 @@ impl Adapter {
                 }
                 return;
             }
-            Some(Value::Array(a)) => a.iter().collect(),
+            Some(Local::List(a)) => a.iter().collect(),
             // XML: one element where a list may repeat it.
-            Some(o @ Value::Object(_)) => vec![o],
+            Some(o @ Local::Record(_)) => vec![o],
             Some(other) => {
+                let cpath = at.canonical(canonical);
                 run.problems.push(self.problem(
                     f,
                     local,
-                    lp,
+                    at,
                     &cpath,
-                    item,
                     "type",
                     "应为列表 (expected a list of records)",
-                    Some(other),
+                    Some(shown_local(other)),
                 ));
                 run.failed.push(cpath);
                 return;
             }
         };
         if items.len() > MAX_ITEMS {
+            let cpath = at.canonical(canonical);
             run.problems.push(self.problem(
                 f,
                 local,
-                lp,
+                at,
                 &cpath,
-                item,
                 "too-many",
                 &format!("最多 {MAX_ITEMS} 项 (too many items)"),
                 None,
@@ -964,12 +1238,19 @@ impl Adapter {
             run.failed.push(cpath);
             return;
         }
-        let base = local.under(lp);
         let mut arr = Vec::with_capacity(items.len());
         for (i, it) in items.into_iter().enumerate() {
-            if !it.is_object() {
+            let here = Pos::Item {
+                parent: at,
+                local,
+                canonical,
+                index: i,
+                joined: false,
+            };
+            if !it.is_record() {
+                let cpath = at.canonical(canonical);
                 run.problems.push(LocalProblem {
-                    pointer: format!("{base}/{i}"),
+                    pointer: format!("{}/{i}", at.local(local)),
                     field: local.leaf().to_string(),
                     label: f.label.clone(),
                     canonical: format!("{cpath}/{i}"),
@@ -981,24 +1262,12 @@ impl Adapter {
                 continue;
             }
             let mut o = Value::Object(Map::new());
-            let ilp = format!("{base}/{i}");
-            let icp = format!("{cpath}/{i}");
             for g in fields {
-                self.field_in(g, it, &mut o, &ilp, &icp, None, run);
+                self.field_in(g, it, &mut o, &here, None, run);
             }
             arr.push(o);
         }
-        self.put(
-            f,
-            local,
-            lp,
-            canonical,
-            &cpath,
-            item,
-            out,
-            Value::Array(arr),
-            run,
-        );
+        self.put(f, local, at, canonical, out, Value::Array(arr), run);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1006,17 +1275,14 @@ impl Adapter {
         &self,
         f: &Field,
         local: &Path,
-        lp: &str,
+        at: &Pos<'_>,
         canonical: &Path,
-        cp: &str,
-        item: Option<usize>,
         out: &mut Value,
         v: Value,
         run: &mut Run,
     ) {
         if !canonical.set(out, v) {
-            run.problems.push(self.problem(
-                f, local, lp, &canonical.under(cp), item, "spec-conflict",
+            run.problems.push(self.problem(f, local, at, &at.canonical(canonical), "spec-conflict",
                 "规格中两个字段对规范结构的定义冲突 (two spec fields disagree about this canonical path)",
                 None,
             ));
@@ -1174,17 +1440,17 @@ impl Adapter {
 }
 
 /// The local paths a joined list's items read (one joined text per path).
-fn item_paths(fields: &[Field]) -> Vec<Path> {
+fn item_paths(fields: &[Field]) -> Vec<&Path> {
     let mut out = Vec::new();
     for f in fields {
         match &f.kind {
             Kind::Value { local, .. }
             | Kind::LocalConst { local, .. }
             | Kind::Split { local, .. }
-            | Kind::Index { local, .. } => out.push(local.clone()),
+            | Kind::Index { local, .. } => out.push(local),
             Kind::Name { surname, given, .. } => {
-                out.push(surname.clone());
-                out.push(given.clone());
+                out.push(surname);
+                out.push(given);
             }
             Kind::CanonicalConst { .. } | Kind::List { .. } => {}
         }

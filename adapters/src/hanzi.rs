@@ -61,11 +61,37 @@ pub fn simplified(s: &str) -> String {
         .collect()
 }
 
+/// The table's characters in the Basic Multilingual Plane as a bitmap (8 KiB), so asking about a
+/// character — every character of every `match` field of every form — is one bit test rather than
+/// a binary search.
+fn bmp_bits() -> &'static [u64] {
+    use std::sync::OnceLock;
+    static BITS: OnceLock<Vec<u64>> = OnceLock::new();
+    BITS.get_or_init(|| {
+        let mut bits = vec![0u64; 0x10000 / 64];
+        for (t, _) in table() {
+            let c = *t as usize;
+            if c < 0x10000 {
+                bits[c / 64] |= 1 << (c % 64);
+            }
+        }
+        bits
+    })
+}
+
 /// Whether `s` holds any character the table would change.
 pub fn has_traditional(s: &str) -> bool {
-    let t = table();
-    s.chars()
-        .any(|c| t.binary_search_by_key(&c, |p| p.0).is_ok())
+    if s.is_ascii() {
+        return false;
+    }
+    let bits = bmp_bits();
+    s.chars().any(|c| {
+        let i = c as usize;
+        match bits.get(i / 64) {
+            Some(word) => word & (1 << (i % 64)) != 0,
+            None => table().binary_search_by_key(&c, |p| p.0).is_ok(),
+        }
+    })
 }
 
 #[cfg(test)]
@@ -90,5 +116,13 @@ mod tests {
     fn table_is_well_formed() {
         assert_eq!(PAIRS.chars().count() % 2, 0);
         assert!(table().len() > 300);
+    }
+
+    #[test]
+    fn bitmap_agrees_with_the_table() {
+        for c in (0..0x11000).filter_map(char::from_u32) {
+            let listed = table().binary_search_by_key(&c, |p| p.0).is_ok();
+            assert_eq!(has_traditional(&c.to_string()), listed, "{c:?}");
+        }
     }
 }

@@ -13,6 +13,7 @@ pub mod codec;
 pub mod engine;
 pub mod error;
 pub mod hanzi;
+pub mod local;
 pub mod pointer;
 pub mod problem;
 pub mod registry;

@@ -6,6 +6,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::local::Local;
+
 /// A parsed path: member names from the root.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Path {
@@ -62,32 +64,26 @@ impl Path {
         Some(cur)
     }
 
+    /// Reads the member at this path of a local form; `None` when a member is missing or a step
+    /// is not a record.
+    pub fn find<'v, 'a>(&self, root: &'v Local<'a>) -> Option<&'v Local<'a>> {
+        let mut cur = root;
+        for t in &self.tokens {
+            cur = cur.get(t)?;
+        }
+        Some(cur)
+    }
+
     /// Writes `value` at this path, creating objects on the way. Returns false (and writes nothing)
     /// when a step is already occupied by something that is not an object: two spec fields that
     /// disagree about the shape, reported by the caller rather than overwritten silently.
     pub fn set(&self, root: &mut Value, value: Value) -> bool {
-        let Some((last, parents)) = self.tokens.split_last() else {
+        if self.tokens.is_empty() {
             *root = value;
             return true;
-        };
-        let mut cur = root;
-        for t in parents {
-            let Some(obj) = cur.as_object_mut() else {
-                return false;
-            };
-            if !obj.contains_key(t) {
-                obj.insert(t.clone(), Value::Object(Map::new()));
-            }
-            let Some(next) = obj.get_mut(t) else {
-                return false;
-            };
-            cur = next;
         }
-        match cur.as_object_mut() {
-            Some(obj) => {
-                obj.insert(last.clone(), value);
-                true
-            }
+        match root.as_object_mut() {
+            Some(obj) => set_in(obj, &self.tokens, value),
             None => false,
         }
     }
@@ -96,6 +92,27 @@ impl Path {
     pub fn under(&self, prefix: &str) -> String {
         format!("{prefix}{}", self.text)
     }
+}
+
+/// [`Path::set`] below an object, one member lookup per step (a name is only copied when new).
+fn set_in(obj: &mut Map<String, Value>, tokens: &[String], value: Value) -> bool {
+    let Some((first, rest)) = tokens.split_first() else {
+        return true;
+    };
+    if rest.is_empty() {
+        obj.insert(first.clone(), value);
+        return true;
+    }
+    if let Some(next) = obj.get_mut(first) {
+        return match next.as_object_mut() {
+            Some(inner) => set_in(inner, rest, value),
+            None => false,
+        };
+    }
+    let mut inner = Map::new();
+    set_in(&mut inner, rest, value);
+    obj.insert(first.clone(), Value::Object(inner));
+    true
 }
 
 impl std::fmt::Display for Path {

@@ -348,7 +348,7 @@ fn compile_field(
             canonical,
             transforms,
             check,
-            default: s.default.clone(),
+            default: s.default.as_ref().map(crate::local::Local::owned),
         }
     };
     Ok(Field {

@@ -7,9 +7,12 @@
 //! element with children is an object, a repeated element is an array, attributes are `@name`
 //! members and text beside children is `#text`.
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use serde_json::Value;
 
 use crate::engine::Known;
+use crate::local::Local;
 
 /// Deeper nesting than this is refused (real forms are three or four levels deep).
 pub const MAX_DEPTH: usize = 64;
@@ -51,8 +54,14 @@ impl<'a> Reader<'a> {
         &self.s[self.pos..]
     }
 
+    #[inline]
     fn eat(&mut self, prefix: &str) -> bool {
-        if self.rest().starts_with(prefix) {
+        let found = match prefix.as_bytes() {
+            // One byte: compared directly rather than through memcmp.
+            [b] => self.s.as_bytes().get(self.pos) == Some(b),
+            _ => self.rest().starts_with(prefix),
+        };
+        if found {
             self.pos += prefix.len();
             true
         } else {
@@ -61,12 +70,31 @@ impl<'a> Reader<'a> {
     }
 
     fn skip_ws(&mut self) {
-        let n = self.rest().len() - self.rest().trim_start().len();
-        self.pos += n;
+        // ASCII whitespace byte by byte; from the first other non-ASCII byte, Unicode's rules.
+        let rest = self.rest().as_bytes();
+        let ascii = rest
+            .iter()
+            .position(|&b| !matches!(b, b' ' | b'\t'..=b'\r'))
+            .unwrap_or(rest.len());
+        self.pos += ascii;
+        if self
+            .rest()
+            .as_bytes()
+            .first()
+            .is_some_and(|b| !b.is_ascii())
+        {
+            let n = self.rest().len() - self.rest().trim_start().len();
+            self.pos += n;
+        }
     }
 
     fn until(&mut self, end: &str, what: &str) -> Result<&'a str, XmlError> {
-        match self.rest().find(end) {
+        let found = match end.as_bytes() {
+            // A quote: a byte scan, without setting up a substring search.
+            [b] if b.is_ascii() => self.rest().bytes().position(|x| x == *b),
+            _ => self.rest().find(end),
+        };
+        match found {
             Some(i) => {
                 let out = &self.rest()[..i];
                 self.pos += i + end.len();
@@ -95,18 +123,27 @@ impl<'a> Reader<'a> {
 
     fn name(&mut self) -> Result<&'a str, XmlError> {
         let rest = self.rest();
-        let end = rest
-            .char_indices()
-            .find(|(_, c)| c.is_whitespace() || matches!(c, '>' | '/' | '=' | '<' | '"' | '\''))
-            .map_or(rest.len(), |(i, _)| i);
+        let (end, ok) = match ascii_name(rest.as_bytes()) {
+            Some(found) => found,
+            None => {
+                let end = rest
+                    .char_indices()
+                    .find(|(_, c)| {
+                        c.is_whitespace() || matches!(c, '>' | '/' | '=' | '<' | '"' | '\'')
+                    })
+                    .map_or(rest.len(), |(i, _)| i);
+                let name = &rest[..end];
+                let ok = name
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphabetic() || c == '_' || c == ':')
+                    && name
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '-' | '.'));
+                (end, ok)
+            }
+        };
         let name = &rest[..end];
-        let ok = name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_alphabetic() || c == '_' || c == ':')
-            && name
-                .chars()
-                .all(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '-' | '.'));
         if !ok {
             return Err(self.err("expected an element or attribute name"));
         }
@@ -114,24 +151,24 @@ impl<'a> Reader<'a> {
         Ok(name)
     }
 
-    fn element(&mut self, depth: usize) -> Result<(String, Value), XmlError> {
+    fn element(&mut self, depth: usize) -> Result<(&'a str, Local<'a>), XmlError> {
         if depth > MAX_DEPTH {
             return Err(self.err(format!("elements nest deeper than {MAX_DEPTH}")));
         }
         if !self.eat("<") {
             return Err(self.err("expected '<'"));
         }
-        let name = self.name()?.to_string();
-        let mut attrs: Vec<(String, String)> = Vec::new();
+        let name = self.name()?;
+        let mut attrs: Vec<(&'a str, Cow<'a, str>)> = Vec::new();
         loop {
             self.skip_ws();
             if self.eat("/>") {
-                return Ok((name, finish(attrs, Vec::new(), String::new())));
+                return Ok((name, finish(attrs, Vec::new(), Cow::Borrowed(""))));
             }
             if self.eat(">") {
                 break;
             }
-            let key = self.name()?.to_string();
+            let key = self.name()?;
             self.skip_ws();
             if !self.eat("=") {
                 return Err(self.err("expected '=' after an attribute name"));
@@ -151,74 +188,154 @@ impl<'a> Reader<'a> {
             }
             attrs.push((key, value));
         }
-        let mut children: Vec<(String, Value)> = Vec::new();
-        let mut text = String::new();
+        // Becomes the element's record (see `finish`), so members are named as a record's are.
+        let mut children: Vec<(Cow<'a, str>, Local<'a>)> = Vec::new();
+        // Usually one piece of text: borrowed from the document unless it has entities.
+        let mut text: Cow<'a, str> = Cow::Borrowed("");
         loop {
-            if self.rest().is_empty() {
-                return Err(self.err(format!("element <{name}> is not closed")));
-            }
-            if self.eat("</") {
-                let close = self.name()?;
-                if close != name {
-                    return Err(self.err(format!("</{close}> closes <{name}>")));
+            let rest = self.rest().as_bytes();
+            match rest {
+                [] => return Err(self.err(format!("element <{name}> is not closed"))),
+                [b'<', b'/', after @ ..] => {
+                    self.pos += 2;
+                    // The usual case, `</NAME>`: what `name()` would read is the opening name.
+                    let same = after.starts_with(name.as_bytes())
+                        && after.get(name.len()).is_some_and(|b| {
+                            matches!(
+                                b,
+                                b' ' | b'\t'..=b'\r' | b'>' | b'/' | b'=' | b'<' | b'"' | b'\''
+                            )
+                        });
+                    let close = if same {
+                        self.pos += name.len();
+                        name
+                    } else {
+                        self.name()?
+                    };
+                    if close != name {
+                        return Err(self.err(format!("</{close}> closes <{name}>")));
+                    }
+                    self.skip_ws();
+                    if !self.eat(">") {
+                        return Err(self.err("expected '>'"));
+                    }
+                    break;
                 }
-                self.skip_ws();
-                if !self.eat(">") {
-                    return Err(self.err("expected '>'"));
+                [b'<', b'!', ..] => {
+                    if self.eat("<!--") {
+                        self.until("-->", "comment")?;
+                    } else if self.eat("<![CDATA[") {
+                        let cdata = self.until("]]>", "CDATA section")?;
+                        append(&mut text, Cow::Borrowed(cdata));
+                    } else {
+                        return Err(self.err("declarations are not accepted inside elements"));
+                    }
                 }
-                break;
-            }
-            if self.eat("<!--") {
-                self.until("-->", "comment")?;
-            } else if self.eat("<![CDATA[") {
-                text.push_str(self.until("]]>", "CDATA section")?);
-            } else if self.rest().starts_with("<?") {
-                self.pos += 2;
-                self.until("?>", "processing instruction")?;
-            } else if self.rest().starts_with("<!") {
-                return Err(self.err("declarations are not accepted inside elements"));
-            } else if self.rest().starts_with('<') {
-                children.push(self.element(depth + 1)?);
-            } else {
-                let end = self.rest().find('<').unwrap_or(self.rest().len());
-                let raw = &self.rest()[..end];
-                text.push_str(&unescape(raw).map_err(|m| self.err(m))?);
-                self.pos += end;
+                [b'<', b'?', ..] => {
+                    self.pos += 2;
+                    self.until("?>", "processing instruction")?;
+                }
+                [b'<', ..] => {
+                    let (child, v) = self.element(depth + 1)?;
+                    if children.capacity() == 0 {
+                        // An element with children usually has several.
+                        children.reserve(8);
+                    }
+                    children.push((Cow::Borrowed(child), v));
+                }
+                _ => {
+                    // '<' is ASCII, so the byte found is a character boundary.
+                    let end = rest.iter().position(|&b| b == b'<').unwrap_or(rest.len());
+                    let raw = &self.rest()[..end];
+                    append(&mut text, unescape(raw).map_err(|m| self.err(m))?);
+                    self.pos += end;
+                }
             }
         }
         Ok((name, finish(attrs, children, text)))
     }
 }
 
-fn finish(attrs: Vec<(String, String)>, children: Vec<(String, Value)>, text: String) -> Value {
-    if attrs.is_empty() && children.is_empty() {
-        return Value::String(text);
-    }
-    let mut map = Map::new();
-    for (k, v) in attrs {
-        map.insert(format!("@{k}"), Value::String(v));
-    }
-    for (k, v) in children {
-        match map.get_mut(&k) {
-            Some(Value::Array(items)) => items.push(v),
-            Some(existing) => {
-                let first = existing.take();
-                *existing = Value::Array(vec![first, v]);
-            }
-            None => {
-                map.insert(k, v);
-            }
+/// Adds a piece of an element's text (the layout between children is pieces too).
+fn append<'a>(text: &mut Cow<'a, str>, piece: Cow<'a, str>) {
+    if text.is_empty() {
+        *text = piece;
+    } else {
+        if let Cow::Borrowed(first) = text {
+            // Room for the indentation between a few more children in one allocation.
+            let mut owned = String::with_capacity(first.len() + piece.len() + 128);
+            owned.push_str(first);
+            *text = Cow::Owned(owned);
         }
+        text.to_mut().push_str(&piece);
     }
-    if !text.trim().is_empty() {
-        map.insert("#text".into(), Value::String(text));
-    }
-    Value::Object(map)
 }
 
-fn unescape(raw: &str) -> Result<String, String> {
-    if !raw.contains('&') {
-        return Ok(raw.to_string());
+/// The end of an ASCII name at the start of `b` and whether it is a valid name, exactly as the
+/// character rules in [`Reader::name`] would find; `None` when the name has non-ASCII characters
+/// (left to those rules).
+fn ascii_name(b: &[u8]) -> Option<(usize, bool)> {
+    let mut end = 0;
+    let mut ok = true;
+    while let Some(&c) = b.get(end) {
+        match c {
+            0x80.. => return None,
+            // char::is_whitespace on ASCII: space and \t \n \x0B \x0C \r.
+            b' ' | b'\t'..=b'\r' | b'>' | b'/' | b'=' | b'<' | b'"' | b'\'' => break,
+            _ if end == 0 => ok = c.is_ascii_alphabetic() || matches!(c, b'_' | b':'),
+            _ => ok &= c.is_ascii_alphanumeric() || matches!(c, b'_' | b':' | b'-' | b'.'),
+        }
+        end += 1;
+    }
+    Some((end, ok && end > 0))
+}
+
+/// An element's value: its text alone, or a record of `@attributes`, children (a repeated child
+/// as a list, in document order) and `#text` beside children.
+fn finish<'a>(
+    attrs: Vec<(&'a str, Cow<'a, str>)>,
+    mut members: Vec<(Cow<'a, str>, Local<'a>)>,
+    text: Cow<'a, str>,
+) -> Local<'a> {
+    if attrs.is_empty() && members.is_empty() {
+        return Local::Text(text);
+    }
+    // Stable, so children of one name stay in document order; then each run of one name becomes
+    // one member (a list), in place.
+    members.sort_by(|a, b| a.0.cmp(&b.0));
+    members.dedup_by(|later, first| {
+        if later.0 != first.0 {
+            return false;
+        }
+        let v = std::mem::replace(&mut later.1, Local::Null);
+        match &mut first.1 {
+            // An element's value is a text or a record: a list is one made here.
+            Local::List(items) => items.push(v),
+            existing => {
+                let one = std::mem::replace(existing, Local::Null);
+                *existing = Local::List(vec![one, v]);
+            }
+        }
+        true
+    });
+    let blank = text.bytes().all(|b| matches!(b, b' ' | b'\t'..=b'\r')) || text.trim().is_empty();
+    if attrs.is_empty() && blank {
+        // Children alone, grouped in name order: already a record.
+        return Local::Record(members);
+    }
+    for (k, v) in attrs {
+        members.push((Cow::Owned(format!("@{k}")), Local::Text(v)));
+    }
+    if !blank {
+        members.push((Cow::Borrowed("#text"), Local::Text(text)));
+    }
+    Local::record(members)
+}
+
+fn unescape(raw: &str) -> Result<Cow<'_, str>, String> {
+    // Element texts are short: a plain loop beats setting up memchr.
+    if !raw.bytes().any(|b| b == b'&') {
+        return Ok(Cow::Borrowed(raw));
     }
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
@@ -256,11 +373,20 @@ fn unescape(raw: &str) -> Result<String, String> {
         rest = &rest[end + 1..];
     }
     out.push_str(rest);
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 /// Reads a whole document (after the caller decoded it to text).
 pub fn parse(text: &str) -> Result<Document, XmlError> {
+    let (root, content) = parse_local(text)?;
+    Ok(Document {
+        root: root.to_string(),
+        content: content.to_value(),
+    })
+}
+
+/// [`parse`], the tree borrowing its texts from `text`: the root element's name and content.
+pub fn parse_local(text: &str) -> Result<(&str, Local<'_>), XmlError> {
     let mut r = Reader {
         s: text.strip_prefix('\u{FEFF}').unwrap_or(text),
         pos: 0,
@@ -274,7 +400,7 @@ pub fn parse(text: &str) -> Result<Document, XmlError> {
     if !r.rest().is_empty() {
         return Err(r.err("content after the root element"));
     }
-    Ok(Document { root, content })
+    Ok((root, content))
 }
 
 /// The `encoding` of an XML declaration (`<?xml version="1.0" encoding="GBK"?>`), read from the

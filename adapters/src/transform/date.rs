@@ -31,6 +31,33 @@ pub struct Layout {
     text: String,
 }
 
+/// Minimum digits of a month or day: `MM` pads to two, `M` does not.
+fn pad(padded: bool) -> usize {
+    if padded { 2 } else { 1 }
+}
+
+/// `n` in decimal, zero-padded to `width` digits (as `{:0width$}` writes it, without the
+/// formatting machinery: dates are formatted on every form).
+fn number(out: &mut String, n: u32, width: usize) {
+    let mut digits = [b'0'; 10];
+    let mut i = digits.len();
+    let mut rest = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for _ in (digits.len() - i)..width {
+        out.push('0');
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+}
+
 /// The parts a layout can carry. Missing parts are `None` (e.g. a year-month layout has no day).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Parts {
@@ -117,23 +144,17 @@ impl Layout {
     /// Writes `parts` in this layout; `None` if the layout needs a part that is missing (a time of
     /// day is written as zeros when the source had none: `2024-03-01` → `2024-03-01 00:00:00`).
     pub fn format(&self, p: &Parts) -> Option<String> {
-        use std::fmt::Write;
         let mut out = String::with_capacity(self.text.len() + 4);
         for t in &self.tokens {
-            let _ = match t {
-                Token::Literal(c) => {
-                    out.push(*c);
-                    Ok(())
-                }
-                Token::Year => write!(out, "{:04}", p.year?),
-                Token::Month { padded: true } => write!(out, "{:02}", p.month?),
-                Token::Month { padded: false } => write!(out, "{}", p.month?),
-                Token::Day { padded: true } => write!(out, "{:02}", p.day?),
-                Token::Day { padded: false } => write!(out, "{}", p.day?),
-                Token::Hour => write!(out, "{:02}", p.hour.unwrap_or(0)),
-                Token::Minute => write!(out, "{:02}", p.minute.unwrap_or(0)),
-                Token::Second => write!(out, "{:02}", p.second.unwrap_or(0)),
-            };
+            match t {
+                Token::Literal(c) => out.push(*c),
+                Token::Year => number(&mut out, p.year?.into(), 4),
+                Token::Month { padded } => number(&mut out, p.month?.into(), pad(*padded)),
+                Token::Day { padded } => number(&mut out, p.day?.into(), pad(*padded)),
+                Token::Hour => number(&mut out, p.hour.unwrap_or(0).into(), 2),
+                Token::Minute => number(&mut out, p.minute.unwrap_or(0).into(), 2),
+                Token::Second => number(&mut out, p.second.unwrap_or(0).into(), 2),
+            }
         }
         Some(out)
     }
@@ -163,6 +184,31 @@ fn bounded(n: u32, max: u32) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_pad_like_format() {
+        for n in [
+            0u32,
+            1,
+            9,
+            10,
+            99,
+            100,
+            999,
+            1000,
+            2024,
+            9999,
+            10000,
+            65535,
+            u32::MAX,
+        ] {
+            for width in [1, 2, 4] {
+                let mut out = String::new();
+                number(&mut out, n, width);
+                assert_eq!(out, format!("{n:0width$}"));
+            }
+        }
+    }
 
     fn convert(from: &str, to: &str, s: &str) -> Option<String> {
         let p = Layout::compile(from)?.parse(s)?;

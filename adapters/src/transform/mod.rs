@@ -163,8 +163,7 @@ impl Transform {
                 })
             }
             Transform::List(sep) => Ok(Value::Array(
-                into_text(v)?
-                    .split(sep.as_str())
+                text::split(&into_text(v)?, sep)
                     .map(|p| Value::String(p.to_string()))
                     .collect(),
             )),

@@ -34,7 +34,15 @@ impl CompiledSchema {
     }
 
     /// Every problem with `instance`; pointers are prefixed with `prefix` (e.g. `""` for a body root).
+    ///
+    /// A valid instance — the common case — is answered by jsonschema's `is_valid`, which builds no
+    /// errors and tracks no locations; only an instance with findings is walked again to collect
+    /// them. Warnings are findings too (the `x-tongban-check` keyword reports them as errors), so
+    /// an instance with only warnings takes the second walk and keeps them.
     pub fn check(&self, instance: &Value, prefix: &str) -> Report {
+        if self.validator.is_valid(instance) {
+            return Report::default();
+        }
         to_report(self.validator.iter_errors(instance), prefix)
     }
 
