@@ -101,7 +101,13 @@ impl ProjectionStore {
         let db = Database::builder(dir)
             .cache_size(crate::fjall_tuning::CACHE_BYTES)
             .open()
-            .map_err(storage)?;
+            .map_err(|e| match e {
+                fjall::Error::Locked => ProjectionError::Storage(format!(
+                    "{} is in use by another process (is a gateway running on this data directory?)",
+                    dir.display()
+                )),
+                e => storage(e),
+            })?;
         let ks = |name: &str| {
             db.keyspace(name, crate::fjall_tuning::keyspace)
                 .map_err(storage)
@@ -114,6 +120,12 @@ impl ProjectionStore {
             meta: ks("meta")?,
             db,
         })
+    }
+
+    /// Opens the store whatever layout it was written in, to read what survives a rebuild (the
+    /// feed cursors).
+    pub fn open_any_layout(dir: &Path) -> Result<ProjectionStore, ProjectionError> {
+        ProjectionStore::open(dir)
     }
 
     pub fn checkpoint(&self) -> Result<u64, ProjectionError> {
