@@ -478,15 +478,7 @@ fn dump(dir: &std::path::Path) -> Dump {
         .collect();
     let feeds = REGIONS
         .iter()
-        .map(|r| {
-            let positions = store
-                .feed(r, 0, 100_000)
-                .expect("feed")
-                .into_iter()
-                .map(|p| p.position)
-                .collect();
-            (r.to_string(), positions)
-        })
+        .map(|r| (r.to_string(), store.feed(r, 0, 100_000).expect("feed")))
         .collect();
     Dump {
         views,
