@@ -5,6 +5,9 @@
 //! issue → deliver), sealed and signed like the gateway does, appended through the embedded log
 //! with many appends in flight; then measures a raw scan of the log, a projection rebuild and a
 //! full chain verification over it, and prints each with its ratio to the raw scan.
+//!
+//! For profiling: `TONGBAN_BENCH_DIR=<dir>` writes the log there and keeps it, and a later run with
+//! the same directory reuses it (no write phase); `TONGBAN_BENCH_SKIP_VERIFY=1` skips verification.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,8 +18,55 @@ use tongban_gateway::log::{EmbeddedLog, EventLog};
 use tongban_gateway::projections::rebuild::rebuild;
 use tongban_gateway::sample::{EVENTS_PER_APP, lifecycle};
 
+/// CPU seconds (user + system, all threads) this process has used so far.
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at the last ')'.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line (11 and 12 after the command); Linux
+    // counts them in USER_HZ, 100 on every mainstream configuration.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn rate(n: u64, secs: f64) -> String {
     format!("{:>10.0} events/s", n as f64 / secs)
+}
+
+/// Write: many applications in flight, each appending its events in order.
+async fn write(log: &Arc<EmbeddedLog>, key: &GatewayKey, apps: usize) {
+    let started = Instant::now();
+    let writers = 64;
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let (log, key) = (Arc::clone(log), key.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut i = w;
+            while i < apps {
+                for (n, e) in lifecycle(i, &key).expect("sample").into_iter().enumerate() {
+                    log.append(e, n as u64).await.expect("append");
+                }
+                i += writers;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("writer");
+    }
+    let total = log.durable_position();
+    let write_secs = started.elapsed().as_secs_f64();
+    let stats = log.sync_stats();
+    println!(
+        "write (seal + durable append, {writers} writers): {} ({:.1} events per fsync)",
+        rate(total, write_secs),
+        stats.events as f64 / stats.syncs.max(1) as f64
+    );
 }
 
 fn main() {
@@ -25,8 +75,14 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     let apps = (target / EVENTS_PER_APP) as usize;
-    let dir = std::env::temp_dir().join(format!("tongban-bench-replay-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let kept = std::env::var_os("TONGBAN_BENCH_DIR").map(std::path::PathBuf::from);
+    let dir = kept.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("tongban-bench-replay-{}", std::process::id()))
+    });
+    let reuse = kept.is_some() && dir.join("log").exists();
+    if !reuse {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -34,45 +90,26 @@ fn main() {
     runtime.block_on(async {
         let log = Arc::new(EmbeddedLog::open(&dir.join("log")).expect("open log"));
         let key = GatewayKey::from_seed([42; 32]);
-        println!(
-            "machine: {} cores; events: {} ({} applications × {EVENTS_PER_APP})",
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
-            apps as u64 * EVENTS_PER_APP,
-            apps
-        );
-
-        // Write: many applications in flight, each appending its events in order.
-        let started = Instant::now();
-        let writers = 64;
-        let mut tasks = Vec::new();
-        for w in 0..writers {
-            let (log, key) = (Arc::clone(&log), key.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut i = w;
-                while i < apps {
-                    for (n, e) in lifecycle(i, &key).expect("sample").into_iter().enumerate() {
-                        log.append(e, n as u64).await.expect("append");
-                    }
-                    i += writers;
-                }
-            }));
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        if reuse {
+            println!(
+                "machine: {cores} cores; reusing the log of {} events in {}",
+                log.durable_position(),
+                dir.display()
+            );
+        } else {
+            println!(
+                "machine: {cores} cores; events: {} ({apps} applications × {EVENTS_PER_APP})",
+                apps as u64 * EVENTS_PER_APP,
+            );
+            write(&log, &key, apps).await;
         }
-        for t in tasks {
-            t.await.expect("writer");
-        }
-        let total = log.durable_position();
-        let write_secs = started.elapsed().as_secs_f64();
-        let stats = log.sync_stats();
-        println!(
-            "write (seal + durable append, {writers} writers): {} ({:.1} events per fsync)",
-            rate(total, write_secs),
-            stats.events as f64 / stats.syncs.max(1) as f64
-        );
 
         // Raw: read every event back, decoded.
         let started = Instant::now();
+        let cpu = cpu_secs();
         let mut from = 1;
         let mut n = 0u64;
         loop {
@@ -83,11 +120,13 @@ fn main() {
         }
         let raw_secs = started.elapsed().as_secs_f64();
         println!(
-            "raw read:                                  {}",
-            rate(n, raw_secs)
+            "raw read:                                  {}  (CPU {:.1} s in {raw_secs:.1} s)",
+            rate(n, raw_secs),
+            cpu_secs() - cpu
         );
 
         let started = Instant::now();
+        let cpu = cpu_secs();
         let (_, rebuilt) = rebuild(
             &*log,
             &dir.join("projections"),
@@ -98,11 +137,15 @@ fn main() {
         .expect("rebuild");
         let rebuild_secs = started.elapsed().as_secs_f64();
         println!(
-            "rebuild projections:                       {}  ({:.0}% of raw read speed)",
+            "rebuild projections:                       {}  ({:.0}% of raw read speed; CPU {:.1} s in {rebuild_secs:.1} s)",
             rate(rebuilt, rebuild_secs),
-            raw_secs / rebuild_secs * 100.0
+            raw_secs / rebuild_secs * 100.0,
+            cpu_secs() - cpu
         );
 
+        if std::env::var_os("TONGBAN_BENCH_SKIP_VERIFY").is_some() {
+            return;
+        }
         let started = Instant::now();
         let report = tongban_replay::verify::verify_all(&*log, &key.public(), |_, _| {})
             .await
@@ -115,5 +158,7 @@ fn main() {
             raw_secs / verify_secs * 100.0
         );
     });
-    let _ = std::fs::remove_dir_all(&dir);
+    if kept.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

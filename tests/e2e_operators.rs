@@ -1,12 +1,13 @@
 //! Operators' commands on a real data directory written by the real gateway: verify (and a tampered
 //! event caught), replay at points in time, the dispute report, and rebuild equal to the live
-//! projections.
+//! projections, from the embedded log and from a JetStream stream (`rebuild --nats`).
 
 mod common;
 
 use std::process::Command;
 
-use common::{BIN, Gateway, TempDir, tokens};
+use common::nats::NatsServer;
+use common::{BIN, Client, Gateway, TempDir, tokens};
 
 use serde_json::{Value, json};
 
@@ -188,12 +189,7 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
     );
 
     // rebuild: the rebuilt projections equal the live ones.
-    let live = dir.0.join("live-projections");
-    copy_dir(&data.join("projections"), &live);
-    let (code, out, err) = tongban(&["rebuild"], &data);
-    assert_eq!(code, 0, "{err}");
-    assert!(out.contains("rebuilt projections from"), "{out}");
-    assert_eq!(dump(&live), dump(&data.join("projections")));
+    assert_rebuild_equals_live(&dir.0, &data, &[], 8);
 
     // tamper with one stored event: verify and the dispute report catch it.
     tamper(&data.join("log"), &id);
@@ -206,6 +202,223 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
         html.contains("发现 1 处断裂"),
         "the report must show the break"
     );
+}
+
+/// The first published example of a matter in `mode`, and clients for its origin and handlers.
+fn parties(gw: &Gateway, data: &std::path::Path, mode: &str) -> (Value, Client, Vec<Client>) {
+    let tokens = tokens(data);
+    let matters = gw.client(None).get("/v1/matters").json();
+    let body = matters["matters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["example"]["mode"] == json!(mode))
+        .unwrap_or_else(|| panic!("a {mode} example"))["example"]
+        .clone();
+    let origin = gw.client(Some(&tokens[body["origin"].as_str().expect("origin")]));
+    let handlers = body["handlers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|h| gw.client(Some(&tokens[h.as_str().expect("handler")])))
+        .collect();
+    (body, origin, handlers)
+}
+
+/// Submits `body` through `origin` and takes it through `steps`; returns its id.
+fn application(origin: &Client, body: &Value, steps: &[(&Client, &str, Value)]) -> String {
+    let r = origin.post("/v1/applications", body);
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let id = r.json()["id"].as_str().expect("id").to_string();
+    for (c, action, body) in steps {
+        let r = c.post(&format!("/v1/applications/{id}/{action}"), body);
+        assert_eq!(
+            r.status,
+            200,
+            "{action}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    id
+}
+
+/// `tongban rebuild --nats`: a gateway serving on a JetStream stream projects applications left
+/// at every kind of stage; after it stops, projections rebuilt from the stream equal the live
+/// ones, and the gateway serves on from them. Rebuilding from the wrong log is refused or rebinds
+/// the data directory, never mixes two logs.
+#[test]
+fn rebuild_from_a_jetstream_stream_equals_the_live_projections() {
+    let nats = NatsServer::start();
+    let url = nats.url();
+    let dir = TempDir::new("rebuild-nats");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let mut gw = Gateway::start_with(&data, false, &["--nats", &url]);
+
+    // Applications at different stages, so inboxes, outboxes, deadlines and feeds all hold lines.
+    let delivered = proxy_application(&gw, &data); // 8 events
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let lead = &handlers[0];
+    let forward = json!({"materials_checked": true});
+    let accepted = application(
+        &origin,
+        &body,
+        &[
+            (&origin, "forward", forward.clone()),
+            (lead, "accept", json!({"reference": "SL-7"})),
+        ],
+    );
+    let suspended = application(
+        &origin,
+        &body,
+        &[
+            (&origin, "forward", forward.clone()),
+            (lead, "accept", json!({})),
+            (
+                lead,
+                "suspend",
+                json!({"kind": "expert-review", "reason": "专家评审"}),
+            ),
+        ],
+    );
+    let withdrawn = application(
+        &origin,
+        &body,
+        &[
+            (&origin, "forward", forward.clone()),
+            (&origin, "withdraw", json!({"reason": "申请人撤回"})),
+        ],
+    );
+    let submitted = application(&origin, &body, &[]);
+    let (joint, j_origin, j_handlers) = parties(&gw, &data, "joint");
+    let part_done = application(
+        &j_origin,
+        &joint,
+        &[
+            (&j_origin, "forward", forward.clone()),
+            (&j_handlers[0], "accept", json!({})),
+            (&j_handlers[1], "complete-part", json!({"part": "迁出"})),
+        ],
+    );
+    let events = 8 + 3 + 4 + 3 + 1 + 4;
+
+    // The data directory is locked while the gateway runs: rebuild refuses and changes nothing.
+    let (code, _, err) = tongban(&["rebuild", "--nats", &url], &data);
+    assert_ne!(code, 0);
+    assert!(err.contains("in use"), "{err}");
+    // Without --nats there is no log to rebuild from in this directory: refused, not emptied.
+    assert_eq!(gw.terminate().code(), Some(0));
+    let (code, _, err) = tongban(&["rebuild"], &data);
+    assert_ne!(code, 0);
+    assert!(err.contains("--nats"), "{err}");
+    assert!(!data.join("log").exists());
+
+    assert_rebuild_equals_live(&dir.0, &data, &["--nats", &url], events);
+
+    // The gateway serves from the rebuilt projections and keeps projecting new events.
+    let gw = Gateway::start_with(&data, false, &["--nats", &url]);
+    let operator = gw.client(Some(&tokens(&data)["operator"]));
+    for (id, status) in [
+        (&delivered, "delivered"),
+        (&accepted, "accepted"),
+        (&suspended, "suspended"),
+        (&withdrawn, "withdrawn"),
+        (&submitted, "submitted"),
+        (&part_done, "part-completed"),
+    ] {
+        let view = operator.get(&format!("/v1/applications/{id}")).json();
+        assert_eq!(view["status"], json!(status), "{view}");
+    }
+    let (_, _, handlers) = parties(&gw, &data, "proxy");
+    let lead_code = body["handlers"][0].as_str().expect("lead");
+    let inbox = handlers[0]
+        .get(&format!("/v1/regions/{lead_code}/inbox"))
+        .json();
+    let waiting: Vec<&str> = inbox["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["app"].as_str())
+        .collect();
+    assert!(waiting.contains(&accepted.as_str()), "{inbox}");
+    let r = handlers[0].post(&format!("/v1/applications/{accepted}/approve"), &json!({}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["status"], json!("approved"));
+    drop(gw);
+
+    // Another stream (here: another server) is another log. The data directory's projections
+    // follow the first one, so the gateway refuses the second ...
+    let other = NatsServer::start();
+    let refusal = serve_refused(&data, &other.url());
+    assert!(refusal.contains("built from the event log"), "{refusal}");
+    // ... until the projections are rebuilt from it: then they follow the second stream (empty
+    // here) and the gateway starts on it, with nothing of the first stream left.
+    let (code, out, err) = tongban(&["rebuild", "--nats", &other.url()], &data);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("rebuilt projections from 0 events"), "{out}");
+    let gw = Gateway::start_with(&data, false, &["--nats", &other.url()]);
+    let operator = gw.client(Some(&tokens(&data)["operator"]));
+    assert_eq!(
+        operator.get(&format!("/v1/applications/{accepted}")).status,
+        404
+    );
+    drop(gw);
+    // Now the first stream is the other log.
+    let refusal = serve_refused(&data, &url);
+    assert!(refusal.contains("built from the event log"), "{refusal}");
+}
+
+/// Runs `tongban serve --nats url` on `data`, which must refuse to start; returns its stderr.
+fn serve_refused(data: &std::path::Path, url: &str) -> String {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--nats", url, "--data"])
+        .arg(data)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tongban serve");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                std::io::Read::read_to_string(&mut e, &mut err).expect("stderr");
+            }
+            assert!(!status.success(), "serve must refuse: {err}");
+            return err;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("serve started on projections of another log");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Keeps a copy of the live projections, runs `tongban rebuild` with `args` (the log to rebuild
+/// from), and checks it read `events` events and rebuilt exactly what the live gateway had
+/// projected: every view, inbox and outbox line, each region's feed and the checkpoint.
+fn assert_rebuild_equals_live(
+    scratch: &std::path::Path,
+    data: &std::path::Path,
+    args: &[&str],
+    events: u64,
+) {
+    let live = scratch.join("live-projections");
+    let _ = std::fs::remove_dir_all(&live);
+    copy_dir(&data.join("projections"), &live);
+    let before = dump(&live);
+    assert_eq!(before.checkpoint, events, "the live projection is behind");
+    let mut argv = vec!["rebuild"];
+    argv.extend_from_slice(args);
+    let (code, out, err) = tongban(&argv, data);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!("rebuilt projections from {events} events")),
+        "{out}"
+    );
+    assert_eq!(before, dump(&data.join("projections")));
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
@@ -221,10 +434,21 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-/// Application views (id, JSON) and each region's inbox/outbox lines.
-type Dump = (Vec<(String, String)>, Vec<(String, Vec<String>)>);
+/// What a projection directory holds, as the gateway reads it.
+#[derive(Debug, PartialEq)]
+struct Dump {
+    /// Every application view (id, JSON).
+    views: Vec<(String, String)>,
+    /// Each region's inbox and outbox lines.
+    boxes: Vec<(String, Vec<String>)>,
+    /// Each region's feed: the log positions of its applications' events.
+    feeds: Vec<(String, Vec<u64>)>,
+    checkpoint: u64,
+}
 
-/// Every application view and every inbox/outbox line of a projection directory.
+const REGIONS: [&str; 6] = ["440000", "330000", "340000", "310000", "510000", "500000"];
+
+/// Everything the gateway reads from a projection directory.
 fn dump(dir: &std::path::Path) -> Dump {
     let store = tongban_gateway::projections::ProjectionStore::open(dir).expect("open projections");
     let views = store
@@ -233,7 +457,7 @@ fn dump(dir: &std::path::Path) -> Dump {
         .into_iter()
         .map(|(k, v)| (k, serde_json::to_string(&v).expect("json")))
         .collect();
-    let boxes = ["440000", "330000", "340000", "310000", "510000", "500000"]
+    let boxes = REGIONS
         .iter()
         .map(|r| {
             let mut lines: Vec<String> = store
@@ -252,7 +476,16 @@ fn dump(dir: &std::path::Path) -> Dump {
             (r.to_string(), lines)
         })
         .collect();
-    (views, boxes)
+    let feeds = REGIONS
+        .iter()
+        .map(|r| (r.to_string(), store.feed(r, 0, 100_000).expect("feed")))
+        .collect();
+    Dump {
+        views,
+        boxes,
+        feeds,
+        checkpoint: store.checkpoint().expect("checkpoint"),
+    }
 }
 
 /// Rewrites the data of the application's third event in the stored log, as an attacker with disk

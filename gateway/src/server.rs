@@ -119,6 +119,19 @@ pub fn bind_log_source(dir: &DataDir, source: &str) -> Result<(), ServeError> {
     }
 }
 
+/// Records that the data directory's projections now follow `source`, whatever they followed
+/// before: for `tongban rebuild`, once the old projections are gone and before the new ones are
+/// written.
+pub fn rebind_log_source(dir: &DataDir, source: &str) -> Result<(), ServeError> {
+    let path = dir.log_source();
+    crate::fsutil::write_atomically(&path, format!("{source}\n").as_bytes()).map_err(|source| {
+        ServeError::Io {
+            what: path.display().to_string(),
+            source,
+        }
+    })
+}
+
 /// Loads the working-day calendar: `holidays.json` in the data dir if present, else Monday–Friday.
 pub fn load_calendar(path: &Path) -> Result<Calendar, ServeError> {
     match std::fs::read_to_string(path) {

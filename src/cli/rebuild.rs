@@ -1,10 +1,13 @@
-//! `tongban rebuild [--data DIR] [--nats URL]`: drop every projection and rebuild it from the log. Run it with
-//! the gateway stopped (the data directory is locked while it runs).
+//! `tongban rebuild [--data DIR] [--nats URL [--nats-creds FILE]]`: drop every projection in the
+//! data directory and rebuild it from the log: the embedded log in `DIR/log`, or with `--nats` the
+//! JetStream stream. Run it with the gateway on that data directory stopped (its projections are
+//! locked while it runs).
 
 use std::process::ExitCode;
 
-use tongban_gateway::projections::rebuild::rebuild;
-use tongban_gateway::server::load_calendar;
+use tongban_gateway::log::AnyLog;
+use tongban_gateway::projections::rebuild::{clear, fill};
+use tongban_gateway::server::{load_calendar, rebind_log_source};
 
 use super::progress::Progress;
 use super::{Args, CliError};
@@ -13,18 +16,32 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let source = super::offline::Source::from_args(&mut args);
     let dir = source.dir.clone();
     args.finish()?;
+    // Opening the embedded log creates it: rebuilding from a log that was never there would
+    // silently replace the projections with empty ones.
+    if source.nats.is_none() && !dir.log().exists() {
+        return Err(CliError(format!(
+            "{} holds no embedded event log (log/); for a JetStream log pass --nats URL",
+            dir.0.display()
+        )));
+    }
     let cal = load_calendar(&dir.holidays())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let started = std::time::Instant::now();
-    let (_, n) = runtime.block_on(async {
+    let n = runtime.block_on(async {
         let log = source.open().await?;
+        let log_source = match &log {
+            AnyLog::Embedded(_) => "embedded".to_string(),
+            AnyLog::JetStream(l) => l.source(),
+        };
+        let store = clear(&dir.projections())?;
+        // From here the projections follow this log, whether or not they followed it before
+        // (a stream recreated under the same name is another log). Bound before anything is
+        // written, so that an interrupted rebuild leaves projections bound to the log they hold.
+        rebind_log_source(&dir, &log_source)?;
         let mut bar = Progress::new("rebuilding projections");
-        let out = rebuild(&log, &dir.projections(), &cal, |done, head| {
-            bar.update(done, head)
-        })
-        .await;
+        let out = fill(&log, &store, &cal, |done, head| bar.update(done, head)).await;
         bar.finish();
         Ok::<_, CliError>(out?)
     })?;

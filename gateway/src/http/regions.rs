@@ -102,10 +102,17 @@ pub async fn feed<L: EventLog>(
         .feed_cursor(&region)
         .map_err(crate::service::ServiceError::from)?;
     let after = q.after.unwrap_or(acked);
-    let items = s
+    let positions = s
         .gateway
         .store
         .feed(&region, after, limit)
+        .map_err(crate::service::ServiceError::from)?;
+    // The feed holds positions; the events are the log's.
+    let items = s
+        .gateway
+        .log
+        .read_at(&positions)
+        .await
         .map_err(crate::service::ServiceError::from)?;
     let next = items.last().map(|p| p.position).unwrap_or(after);
     let events: Vec<Value> = items

@@ -33,6 +33,13 @@ impl EventLog for AnyLog {
         }
     }
 
+    async fn read_at(&self, positions: &[u64]) -> Result<Vec<Positioned>, LogError> {
+        match self {
+            AnyLog::Embedded(l) => l.read_at(positions).await,
+            AnyLog::JetStream(l) => l.read_at(positions).await,
+        }
+    }
+
     fn head(&self) -> watch::Receiver<u64> {
         match self {
             AnyLog::Embedded(l) => l.head(),

@@ -210,6 +210,25 @@ impl EmbeddedLog {
         })
     }
 
+    fn read_at_sync(&self, positions: &[u64]) -> Result<Vec<Positioned>, LogError> {
+        let durable = self.stores.durable.load(Ordering::Acquire);
+        positions
+            .iter()
+            .map(|&position| {
+                if position == 0 || position > durable {
+                    return Err(LogError::Corrupt {
+                        position,
+                        reason: format!("no event at this position (the log ends at {durable})"),
+                    });
+                }
+                Ok(Positioned {
+                    position,
+                    event: self.get(position)?,
+                })
+            })
+            .collect()
+    }
+
     fn read_all_sync(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
         let durable = self.stores.durable.load(Ordering::Acquire);
         if from > durable || max == 0 {
@@ -272,6 +291,14 @@ impl EventLog for EmbeddedLog {
     async fn read_all(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
         let this = self.clone();
         tokio::task::spawn_blocking(move || this.read_all_sync(from, max))
+            .await
+            .map_err(|e| LogError::Unavailable(e.to_string()))?
+    }
+
+    async fn read_at(&self, positions: &[u64]) -> Result<Vec<Positioned>, LogError> {
+        let this = self.clone();
+        let positions = positions.to_vec();
+        tokio::task::spawn_blocking(move || this.read_at_sync(&positions))
             .await
             .map_err(|e| LogError::Unavailable(e.to_string()))?
     }

@@ -81,6 +81,13 @@ pub trait EventLog: Send + Sync + 'static {
         max: usize,
     ) -> impl Future<Output = Result<Vec<Positioned>, LogError>> + Send;
 
+    /// The events at `positions` (ascending; positions of events, e.g. from a region's feed), in
+    /// that order. A position that holds no event is reported as corruption.
+    fn read_at(
+        &self,
+        positions: &[u64],
+    ) -> impl Future<Output = Result<Vec<Positioned>, LogError>> + Send;
+
     /// The position of the last durable event, updated as appends land (also those of other
     /// writers, where the backend is shared). Projections subscribe to this.
     fn head(&self) -> watch::Receiver<u64>;

@@ -29,11 +29,18 @@ pub async fn rebuild<L: EventLog>(
     log: &L,
     dir: &Path,
     cal: &Calendar,
-    mut progress: impl FnMut(u64, u64),
+    progress: impl FnMut(u64, u64),
 ) -> Result<(ProjectionStore, u64), RebuildError> {
-    // Feed cursors are the regions' own progress, not derived from the log: carry them over.
+    let store = clear(dir)?;
+    let n = fill(log, &store, cal, progress).await?;
+    Ok((store, n))
+}
+
+/// Drops the projections in `dir` and returns an empty store in their place, holding only the
+/// regions' feed cursors (their own progress, not derived from the log).
+pub fn clear(dir: &Path) -> Result<ProjectionStore, RebuildError> {
     let cursors = if dir.exists() {
-        let cursors = ProjectionStore::open(dir)?.feed_cursors()?;
+        let cursors = ProjectionStore::open_any_layout(dir)?.feed_cursors()?;
         std::fs::remove_dir_all(dir).map_err(|source| RebuildError::Remove {
             path: dir.display().to_string(),
             source,
@@ -46,6 +53,20 @@ pub async fn rebuild<L: EventLog>(
     for (region, position) in cursors {
         store.ack_feed(&region, position)?;
     }
+    Ok(store)
+}
+
+/// Folds every event of `log` into `store` (empty, from [`clear`]) and makes the result durable.
+///
+/// Each batch is written atomically with its checkpoint, as the live projector does, so a rebuild
+/// that is killed leaves projections that are exact up to their checkpoint: the gateway's
+/// projector continues from there when it starts (or `tongban rebuild` starts over).
+pub async fn fill<L: EventLog>(
+    log: &L,
+    store: &ProjectionStore,
+    cal: &Calendar,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<u64, RebuildError> {
     let head = *log.head().borrow();
     let cal = std::sync::Arc::new(cal.clone());
     // Read the next batch while the previous one is folded and written: on a machine with more
@@ -69,5 +90,5 @@ pub async fn rebuild<L: EventLog>(
         }));
     }
     store.persist()?;
-    Ok((store, done))
+    Ok(done)
 }

@@ -6,7 +6,12 @@
 //! - `apps`:   app id → [`ApplicationView`] JSON
 //! - `inbox`:  region, 0x00, app id → [`BoxEntry`] JSON (the application waits for this region)
 //! - `outbox`: region, 0x00, app id → [`BoxEntry`] JSON (open applications this region sent)
-//! - `meta`:   `checkpoint` → last applied log position (u64 BE)
+//! - `feed`:   region, 0x00, window (u64 BE) → the log positions (u64 BE each, ascending) of the
+//!   events in positions `window × FEED_WINDOW ..` that concern the region. The events themselves
+//!   stay in the log; a window's content does not depend on how events were batched, so a rebuild
+//!   writes the very bytes the live projection wrote.
+//! - `meta`:   `checkpoint` → last applied log position (u64 BE); `layout` → [`LAYOUT`] (u64 BE);
+//!   `cursor/<region>` → the region's acknowledged feed position (u64 BE)
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -18,10 +23,23 @@ use super::view::{ApplicationView, FoldError};
 use crate::domain::calendar::Calendar;
 use crate::log::Positioned;
 
+/// How the keyspaces are laid out. Projections written under another layout are not read: they
+/// are rebuilt from the log.
+pub const LAYOUT: u64 = 2;
+
+/// Log positions per feed entry.
+const FEED_WINDOW: u64 = 256;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
     #[error("projection store: {0}")]
     Storage(String),
+    #[error(
+        "the projections in {dir} were written by another version of tongban (layout {found}, \
+         this one reads {LAYOUT}); rebuild them from the log with `tongban rebuild` (the same \
+         --data, and --nats URL when the log is on JetStream)"
+    )]
+    Layout { dir: String, found: u64 },
     #[error("projection store holds an unreadable view for {key}: {reason}")]
     Corrupt { key: String, reason: String },
     #[error(transparent)]
@@ -55,7 +73,6 @@ enum Ks {
     Apps,
     Inbox,
     Outbox,
-    Feed,
 }
 
 /// One write of a projection batch, prepared off the writing thread.
@@ -64,12 +81,40 @@ enum Op {
     Remove(Ks, Vec<u8>),
 }
 
-fn feed_key(region: &str, position: u64) -> Vec<u8> {
+fn feed_key(region: &str, window: u64) -> Vec<u8> {
     let mut k = Vec::with_capacity(region.len() + 9);
     k.extend_from_slice(region.as_bytes());
     k.push(0);
-    k.extend_from_slice(&position.to_be_bytes());
+    k.extend_from_slice(&window.to_be_bytes());
     k
+}
+
+fn positions(bytes: &[u8], region: &str) -> Result<Vec<u64>, ProjectionError> {
+    let chunks = bytes.chunks_exact(8);
+    if !chunks.remainder().is_empty() {
+        return Err(ProjectionError::Corrupt {
+            key: format!("feed {region}"),
+            reason: format!("{} bytes is not a list of positions", bytes.len()),
+        });
+    }
+    Ok(chunks
+        .filter_map(|c| <[u8; 8]>::try_from(c).ok())
+        .map(u64::from_be_bytes)
+        .collect())
+}
+
+fn be_u64(bytes: Option<fjall::Slice>) -> Option<u64> {
+    bytes
+        .and_then(|v| <[u8; 8]>::try_from(&v[..]).ok())
+        .map(u64::from_be_bytes)
+}
+
+/// What folding some applications' events produced: the writes, and each region's new feed
+/// positions (ascending).
+#[derive(Default)]
+struct Encoded {
+    ops: Vec<Op>,
+    feed: HashMap<String, Vec<u64>>,
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ProjectionError> {
@@ -95,13 +140,46 @@ fn box_key(region: &str, app: &str) -> Vec<u8> {
 }
 
 impl ProjectionStore {
+    /// Opens (or creates) the store in `dir`. Refuses projections written under another
+    /// [`LAYOUT`] ([`ProjectionError::Layout`]): they are rebuilt, not read.
     pub fn open(dir: &Path) -> Result<ProjectionStore, ProjectionError> {
+        let store = ProjectionStore::open_any_layout(dir)?;
+        match be_u64(store.meta.get("layout").map_err(storage)?) {
+            Some(LAYOUT) => {}
+            // Nothing projected yet: a new store.
+            None if store.checkpoint()? == 0 => {
+                store
+                    .meta
+                    .insert("layout", LAYOUT.to_be_bytes())
+                    .map_err(storage)?;
+                store.persist()?;
+            }
+            found => {
+                return Err(ProjectionError::Layout {
+                    dir: dir.display().to_string(),
+                    // Stores from before the marker are layout 1.
+                    found: found.unwrap_or(1),
+                });
+            }
+        }
+        Ok(store)
+    }
+
+    /// Opens the store whatever layout it was written in, to read what survives a rebuild (the
+    /// feed cursors).
+    pub fn open_any_layout(dir: &Path) -> Result<ProjectionStore, ProjectionError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| ProjectionError::Storage(format!("{}: {e}", dir.display())))?;
         let db = Database::builder(dir)
             .cache_size(crate::fjall_tuning::CACHE_BYTES)
             .open()
-            .map_err(storage)?;
+            .map_err(|e| match e {
+                fjall::Error::Locked => ProjectionError::Storage(format!(
+                    "{} is in use by another process (is a gateway running on this data directory?)",
+                    dir.display()
+                )),
+                e => storage(e),
+            })?;
         let ks = |name: &str| {
             db.keyspace(name, crate::fjall_tuning::keyspace)
                 .map_err(storage)
@@ -160,30 +238,29 @@ impl ProjectionStore {
         Self::list(&self.inbox, region, limit)
     }
 
-    /// Up to `limit` events of the region's applications at log positions after `after`, in
-    /// position order: the region's durable feed.
+    /// The log positions of up to `limit` events of the region's applications after `after`, in
+    /// order: the region's durable feed (the events are read from the log).
     pub fn feed(
         &self,
         region: &str,
         after: u64,
         limit: usize,
-    ) -> Result<Vec<crate::log::Positioned>, ProjectionError> {
-        let start = feed_key(region, after.saturating_add(1));
+    ) -> Result<Vec<u64>, ProjectionError> {
+        let first = after.saturating_add(1);
+        let start = feed_key(region, first / FEED_WINDOW);
         let end = feed_key(region, u64::MAX);
         let mut out = Vec::new();
-        for guard in self.feed.range(start..=end).take(limit) {
-            let (k, v) = guard.into_inner().map_err(storage)?;
-            let position = k
-                .get(k.len().saturating_sub(8)..)
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map(u64::from_be_bytes)
-                .unwrap_or(0);
-            let event =
-                crate::envelope::Envelope::from_json(&v).map_err(|e| ProjectionError::Corrupt {
-                    key: format!("feed {region}"),
-                    reason: e.to_string(),
-                })?;
-            out.push(crate::log::Positioned { position, event });
+        for guard in self.feed.range(start..=end) {
+            if out.len() >= limit {
+                break;
+            }
+            let value = guard.value().map_err(storage)?;
+            out.extend(
+                positions(&value, region)?
+                    .into_iter()
+                    .filter(|p| *p >= first)
+                    .take(limit - out.len()),
+            );
         }
         Ok(out)
     }
@@ -249,7 +326,7 @@ impl ProjectionStore {
                 .unwrap_or(1)
                 .clamp(1, 4)
         };
-        let ops: Vec<Vec<Op>> = if shards == 1 {
+        let encoded: Vec<Encoded> = if shards == 1 {
             vec![self.encode(events.iter(), cal)?]
         } else {
             let shard_of = |app: &str| {
@@ -279,10 +356,33 @@ impl ProjectionStore {
             })?
         };
         let mut batch = self.db.batch();
-        for op in ops.into_iter().flatten() {
-            match op {
-                Op::Insert(ks, key, value) => batch.insert(self.keyspace(ks), key, value),
-                Op::Remove(ks, key) => batch.remove(self.keyspace(ks), key),
+        let mut feeds: HashMap<String, Vec<u64>> = HashMap::new();
+        for shard in encoded {
+            for op in shard.ops {
+                match op {
+                    Op::Insert(ks, key, value) => batch.insert(self.keyspace(ks), key, value),
+                    Op::Remove(ks, key) => batch.remove(self.keyspace(ks), key),
+                }
+            }
+            for (region, positions) in shard.feed {
+                feeds.entry(region).or_default().extend(positions);
+            }
+        }
+        for (region, mut new) in feeds {
+            // Shards each hold an ascending part.
+            new.sort_unstable();
+            for run in new.chunk_by(|a, b| a / FEED_WINDOW == b / FEED_WINDOW) {
+                let key = feed_key(&region, run[0] / FEED_WINDOW);
+                // The window may hold positions from earlier runs (or, after a replay, these).
+                let mut all = match self.feed.get(&key).map_err(storage)? {
+                    Some(old) => positions(&old, &region)?,
+                    None => Vec::new(),
+                };
+                all.extend_from_slice(run);
+                all.sort_unstable();
+                all.dedup();
+                let bytes: Vec<u8> = all.iter().flat_map(|p| p.to_be_bytes()).collect();
+                batch.insert(&self.feed, key, bytes);
             }
         }
         batch.insert(&self.meta, "checkpoint", last.to_be_bytes());
@@ -295,21 +395,21 @@ impl ProjectionStore {
             Ks::Apps => &self.apps,
             Ks::Inbox => &self.inbox,
             Ks::Outbox => &self.outbox,
-            Ks::Feed => &self.feed,
         }
     }
 
     /// Folds the events of some applications (in position order) and encodes the resulting
-    /// writes: views, inbox lines (old ones removed), outbox lines.
+    /// writes: views, inbox lines (old ones removed), outbox lines; and notes which regions'
+    /// feeds each event goes to.
     fn encode<'a>(
         &self,
         events: impl Iterator<Item = &'a Positioned>,
         cal: &Calendar,
-    ) -> Result<Vec<Op>, ProjectionError> {
+    ) -> Result<Encoded, ProjectionError> {
         let mut views: HashMap<String, Option<ApplicationView>> = HashMap::new();
         // The regions each application awaited before this run, whose inbox lines may go.
         let mut awaited_before: HashMap<String, Vec<String>> = HashMap::new();
-        let mut ops = Vec::new();
+        let mut out = Encoded::default();
         for p in events {
             let app = &p.event.app;
             if !views.contains_key(app) {
@@ -337,24 +437,25 @@ impl ProjectionStore {
                 continue;
             }
             let next = ApplicationView::fold(previous, &p.event, cal)?;
-            // Every party's feed gets the event, at its log position.
-            let bytes = p.event.to_json();
+            // Every party's feed gets the event's log position.
             for region in std::iter::once(&next.state.origin).chain(next.state.handlers.iter()) {
-                ops.push(Op::Insert(
-                    Ks::Feed,
-                    feed_key(region, p.position),
-                    bytes.clone(),
-                ));
+                match out.feed.get_mut(region.as_str()) {
+                    Some(positions) => positions.push(p.position),
+                    None => {
+                        out.feed.insert(region.clone(), vec![p.position]);
+                    }
+                }
             }
             views.insert(app.clone(), Some(next));
         }
-        ops.reserve(views.len() * 3);
+        out.ops.reserve(views.len() * 3);
         for (app, view) in &views {
             let Some(view) = view else { continue };
             for region in awaited_before.get(app).into_iter().flatten() {
-                ops.push(Op::Remove(Ks::Inbox, box_key(region, app)));
+                out.ops.push(Op::Remove(Ks::Inbox, box_key(region, app)));
             }
-            ops.push(Op::Insert(Ks::Apps, app.as_bytes().to_vec(), json(view)?));
+            out.ops
+                .push(Op::Insert(Ks::Apps, app.as_bytes().to_vec(), json(view)?));
             let due = view
                 .deadlines
                 .0
@@ -380,7 +481,7 @@ impl ProjectionStore {
                     .push(action.as_str().to_string());
             }
             for (region, actions) in per_region {
-                ops.push(Op::Insert(
+                out.ops.push(Op::Insert(
                     Ks::Inbox,
                     box_key(region, app),
                     json(&entry(actions))?,
@@ -388,18 +489,18 @@ impl ProjectionStore {
             }
             let origin_key = box_key(&view.state.origin, app);
             if view.state.status.is_final() {
-                ops.push(Op::Remove(Ks::Outbox, origin_key));
+                out.ops.push(Op::Remove(Ks::Outbox, origin_key));
             } else {
                 let waiting_on: Vec<String> =
                     awaiting.iter().map(|(r, a)| format!("{r}:{a}")).collect();
-                ops.push(Op::Insert(
+                out.ops.push(Op::Insert(
                     Ks::Outbox,
                     origin_key,
                     json(&entry(waiting_on))?,
                 ));
             }
         }
-        Ok(ops)
+        Ok(out)
     }
 
     /// Flushes to disk; called on shutdown so a restart has less to catch up.
@@ -493,6 +594,24 @@ mod tests {
         log
     }
 
+    /// Every key and value of every keyspace.
+    fn raw(store: &ProjectionStore) -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
+        let mut out = Vec::new();
+        for (name, ks) in [
+            ("apps", &store.apps),
+            ("inbox", &store.inbox),
+            ("outbox", &store.outbox),
+            ("feed", &store.feed),
+            ("meta", &store.meta),
+        ] {
+            for guard in ks.iter() {
+                let (k, v) = guard.into_inner().expect("kv");
+                out.push((name, k.to_vec(), v.to_vec()));
+            }
+        }
+        out
+    }
+
     fn dump(
         store: &ProjectionStore,
     ) -> (Vec<(String, ApplicationView)>, Vec<BoxEntry>, Vec<BoxEntry>) {
@@ -535,5 +654,39 @@ mod tests {
         assert_eq!(po, so);
         // Half the applications were accepted (waiting for the handler's decision), half forwarded.
         assert_eq!(pi.len(), 300);
+        // Every event concerns both regions: each feed lists every position, in order.
+        let all: Vec<u64> = (1..=events.len() as u64).collect();
+        for region in ["440000", "330000"] {
+            assert_eq!(parallel.feed(region, 0, 10_000).expect("feed"), all);
+            assert_eq!(parallel.feed(region, 700, 5).expect("page"), all[700..705]);
+        }
+        assert!(parallel.feed("310000", 0, 10).expect("feed").is_empty());
+        // Batching leaves no trace: byte for byte the same store.
+        assert_eq!(raw(&parallel), raw(&serial));
+    }
+
+    #[test]
+    fn projections_of_another_layout_are_refused_until_rebuilt() {
+        let dir = TempDir::new("proj-layout");
+        let cal = Calendar::weekdays();
+        {
+            let store = ProjectionStore::open(dir.path()).expect("open");
+            store.apply(&interleaved(2), &cal).expect("apply");
+            // As a store written before the layout marker existed.
+            store.meta.remove("layout").expect("remove");
+            store.persist().expect("persist");
+        }
+        match ProjectionStore::open(dir.path()) {
+            Err(ProjectionError::Layout { found: 1, .. }) => {}
+            other => panic!("expected a layout refusal, got {:?}", other.map(|_| ())),
+        }
+        // What survives a rebuild is still readable.
+        assert!(
+            ProjectionStore::open_any_layout(dir.path())
+                .expect("open any")
+                .feed_cursors()
+                .expect("cursors")
+                .is_empty()
+        );
     }
 }

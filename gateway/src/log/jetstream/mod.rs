@@ -281,21 +281,33 @@ impl JetStreamLog {
             return Ok(Vec::new());
         }
         let end = last.min(from.saturating_add(max as u64 - 1));
-        let mut out = Vec::with_capacity((end - from + 1) as usize);
+        Ok(self
+            .fetch(from..=end)
+            .await?
+            .into_iter()
+            .filter_map(|(position, event)| event.map(|event| Positioned { position, event }))
+            .collect())
+    }
+
+    /// The messages at `sequences`, keeping `READ_WINDOW` requests in flight; `None` where a
+    /// sequence holds no message. In sequence order.
+    async fn fetch(
+        &self,
+        sequences: impl IntoIterator<Item = u64>,
+    ) -> Result<Vec<(u64, Option<Envelope>)>, LogError> {
+        let mut sequences = sequences.into_iter();
         let mut tasks = tokio::task::JoinSet::new();
-        let mut next = from;
         let mut results: std::collections::BTreeMap<u64, Option<Envelope>> =
             std::collections::BTreeMap::new();
         loop {
-            while next <= end && tasks.len() < READ_WINDOW {
+            while tasks.len() < READ_WINDOW {
+                let Some(seq) = sequences.next() else { break };
                 let stream = self.inner.stream.clone();
                 let timeout = self.inner.op_timeout;
-                let seq = next;
                 tasks.spawn(async move {
                     let r = tokio::time::timeout(timeout, stream.get_raw_message(seq)).await;
                     (seq, r)
                 });
-                next += 1;
             }
             let Some(joined) = tasks.join_next().await else {
                 break;
@@ -318,12 +330,7 @@ impl JetStreamLog {
                 Err(_) => return Err(self.timed_out("reading the log")),
             }
         }
-        for (position, event) in results {
-            if let Some(event) = event {
-                out.push(Positioned { position, event });
-            }
-        }
-        Ok(out)
+        Ok(results.into_iter().collect())
     }
 }
 
@@ -462,6 +469,21 @@ impl EventLog for JetStreamLog {
     async fn read_all(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
         self.connected()?;
         self.read_all_inner(from, max).await
+    }
+
+    async fn read_at(&self, positions: &[u64]) -> Result<Vec<Positioned>, LogError> {
+        self.connected()?;
+        self.fetch(positions.iter().copied())
+            .await?
+            .into_iter()
+            .map(|(position, event)| match event {
+                Some(event) => Ok(Positioned { position, event }),
+                None => Err(LogError::Corrupt {
+                    position,
+                    reason: "no message at this stream sequence".into(),
+                }),
+            })
+            .collect()
     }
 
     fn head(&self) -> watch::Receiver<u64> {
