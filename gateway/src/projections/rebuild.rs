@@ -71,14 +71,20 @@ pub async fn fill<L: EventLog>(
     let cal = std::sync::Arc::new(cal.clone());
     // Read the next batch while the previous one is folded and written: on a machine with more
     // than one core the rebuild then costs about as much as the slower of the two, not their sum.
-    let mut applying: Option<tokio::task::JoinHandle<Result<u64, ProjectionError>>> = None;
+    type Applied = (Result<u64, ProjectionError>, Vec<crate::log::Positioned>);
+    let mut applying: Option<tokio::task::JoinHandle<Applied>> = None;
     let mut from = 1;
     let mut done = 0u64;
     loop {
         let batch = log.read_all(from, BATCH).await?;
         if let Some(task) = applying.take() {
-            task.await
-                .map_err(|e| ProjectionError::Storage(e.to_string()))??;
+            let (applied, events) = task
+                .await
+                .map_err(|e| ProjectionError::Storage(e.to_string()))?;
+            // Freeing a batch of decoded events takes about a third as long as folding it: off
+            // the path from one batch to the next.
+            tokio::task::spawn_blocking(move || drop(events));
+            applied?;
             progress(done, head);
         }
         let Some(last) = batch.last() else { break };
@@ -86,7 +92,7 @@ pub async fn fill<L: EventLog>(
         done += batch.len() as u64;
         let (store, cal) = (store.clone(), std::sync::Arc::clone(&cal));
         applying = Some(tokio::task::spawn_blocking(move || {
-            store.apply(&batch, &cal)
+            (store.apply(&batch, &cal), batch)
         }));
     }
     store.persist()?;

@@ -172,6 +172,7 @@ impl ProjectionStore {
             .map_err(|e| ProjectionError::Storage(format!("{}: {e}", dir.display())))?;
         let db = Database::builder(dir)
             .cache_size(crate::fjall_tuning::CACHE_BYTES)
+            .worker_threads(crate::fjall_tuning::PROJECTION_WORKERS)
             .open()
             .map_err(|e| match e {
                 fjall::Error::Locked => ProjectionError::Storage(format!(

@@ -54,38 +54,40 @@ impl ApplicationView {
             seq: env.seq,
             at: env.at.clone(),
         })?;
-        let (state, mut view) = match previous {
-            Some(v) => (Some(v.state.clone()), v),
-            None => (
-                None,
-                ApplicationView {
-                    state: Application::apply(None, &env.app, &event),
-                    submitted_at: env.at.clone(),
-                    updated_at: env.at.clone(),
-                    last_hash: String::new(),
-                    applicant: serde_json::Value::Null,
-                    form: serde_json::Value::Null,
-                    materials: Vec::new(),
-                    deadlines: Deadlines::default(),
-                },
-            ),
+        // The previous state moves into the fold and the submission's parts into the view:
+        // nothing of the view is copied.
+        let mut view = match previous {
+            Some(mut v) => {
+                let before = v.state;
+                v.state = Application::apply_from(Some(before), &env.app, &env.region, &event);
+                v
+            }
+            None => ApplicationView {
+                state: Application::apply_from(None, &env.app, &env.region, &event),
+                submitted_at: env.at.clone(),
+                updated_at: String::new(),
+                last_hash: String::new(),
+                applicant: serde_json::Value::Null,
+                form: serde_json::Value::Null,
+                materials: Vec::new(),
+                deadlines: Deadlines::default(),
+            },
         };
-        view.state = Application::apply_from(state, &env.app, &env.region, &event);
         view.updated_at = env.at.clone();
         view.last_hash = env.hash.clone();
-        match &event {
-            Event::Submitted(s) => {
-                view.submitted_at = env.at.clone();
-                view.applicant = s.applicant.clone();
-                view.form = s.form.clone();
-                view.materials = s.materials.clone();
-            }
-            Event::Supplement(s) => view.materials.extend(s.materials.iter().cloned()),
-            _ => {}
-        }
         if let Some(matter) = matters::get(&view.state.matter) {
             view.deadlines
                 .apply(&view.state, &event, at, &matter.limits, cal);
+        }
+        match event {
+            Event::Submitted(s) => {
+                view.submitted_at = env.at.clone();
+                view.applicant = s.applicant;
+                view.form = s.form;
+                view.materials = s.materials;
+            }
+            Event::Supplement(s) => view.materials.extend(s.materials),
+            _ => {}
         }
         Ok(view)
     }
