@@ -37,7 +37,27 @@ impl Timestamp {
         let (h, rest) = (ms_of_day / 3_600_000, ms_of_day % 3_600_000);
         let (min, rest) = (rest / 60_000, rest % 60_000);
         let (s, ms) = (rest / 1000, rest % 1000);
-        format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{ms:03}Z")
+        if !(0..=9999).contains(&y) {
+            return format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{ms:03}Z");
+        }
+        // Written digit by digit: projections format a few timestamps per event, and `format!`
+        // showed in the rebuild's profile.
+        let mut out = String::with_capacity(24);
+        push_digits(&mut out, y, 4);
+        out.push('-');
+        push_digits(&mut out, m, 2);
+        out.push('-');
+        push_digits(&mut out, d, 2);
+        out.push('T');
+        push_digits(&mut out, h, 2);
+        out.push(':');
+        push_digits(&mut out, min, 2);
+        out.push(':');
+        push_digits(&mut out, s, 2);
+        out.push('.');
+        push_digits(&mut out, ms, 3);
+        out.push('Z');
+        out
     }
 
     /// Parses an HTTP date in the IMF-fixdate form of RFC 7231 §7.1.1.1
@@ -177,7 +197,26 @@ impl CivilDate {
 impl fmt::Display for CivilDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (y, m, d) = self.ymd();
-        write!(f, "{y:04}-{m:02}-{d:02}")
+        if !(0..=9999).contains(&y) {
+            return write!(f, "{y:04}-{m:02}-{d:02}");
+        }
+        let mut out = String::with_capacity(10);
+        push_digits(&mut out, y, 4);
+        out.push('-');
+        push_digits(&mut out, m, 2);
+        out.push('-');
+        push_digits(&mut out, d, 2);
+        f.write_str(&out)
+    }
+}
+
+/// Appends the last `width` decimal digits of `n` (0 ≤ n), zero-padded.
+fn push_digits(out: &mut String, n: i64, width: u32) {
+    let mut div = 10i64.pow(width.saturating_sub(1));
+    while div > 0 {
+        let digit = (n / div) % 10;
+        out.push(char::from(b'0' + digit as u8));
+        div /= 10;
     }
 }
 
@@ -247,6 +286,28 @@ mod tests {
         let s = t.to_rfc3339();
         assert_eq!(s, "2026-11-18T11:06:40.123Z");
         assert_eq!(Timestamp::parse_rfc3339(&s), Some(t));
+    }
+
+    #[test]
+    fn formatting_matches_the_general_formatter() {
+        // From before year 0 to after 9999, in uneven steps that hit every field's range.
+        let mut ms = -70_000_000_000_000i64;
+        while ms < 260_000_000_000_000 {
+            let t = Timestamp(ms);
+            let days = ms.div_euclid(DAY_MS);
+            let (y, m, d) = civil_from_days(days);
+            let of_day = ms.rem_euclid(DAY_MS);
+            let expected = format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+                of_day / 3_600_000,
+                of_day % 3_600_000 / 60_000,
+                of_day % 60_000 / 1000,
+                of_day % 1000
+            );
+            assert_eq!(t.to_rfc3339(), expected);
+            assert_eq!(CivilDate(days).to_string(), format!("{y:04}-{m:02}-{d:02}"));
+            ms += 12_345_678_901;
+        }
     }
 
     #[test]

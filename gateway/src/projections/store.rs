@@ -428,16 +428,15 @@ impl ProjectionStore {
                 }
                 views.insert(app.clone(), current);
             }
-            let previous = views.get_mut(app).and_then(Option::take);
+            // The application's slot, taken for the fold and filled again (no key copied).
+            let Some(slot) = views.get_mut(app) else {
+                continue;
+            };
             // Skip what the view already holds (a replay after a crash between batches).
-            if previous
-                .as_ref()
-                .is_some_and(|v| v.state.seq >= p.event.seq)
-            {
-                views.insert(app.clone(), previous);
+            if slot.as_ref().is_some_and(|v| v.state.seq >= p.event.seq) {
                 continue;
             }
-            let next = ApplicationView::fold(previous, &p.event, cal)?;
+            let next = ApplicationView::fold(slot.take(), &p.event, cal)?;
             // Every party's feed gets the event's log position.
             for region in std::iter::once(&next.state.origin).chain(next.state.handlers.iter()) {
                 match out.feed.get_mut(region.as_str()) {
@@ -447,7 +446,7 @@ impl ProjectionStore {
                     }
                 }
             }
-            views.insert(app.clone(), Some(next));
+            *slot = Some(next);
         }
         out.ops.reserve(views.len() * 3);
         for (app, view) in &views {
