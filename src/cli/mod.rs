@@ -44,7 +44,9 @@ usage:
   tongban replay <app-id> [--at RFC3339|--seq N] [--format text|json|html] [--data DIR]
       one application's timeline: who did what, when, the state and deadlines after each event
   tongban dispute <app-id> [--out FILE] [--data DIR]  the evidence report (HTML) for a dispute
-  tongban rebuild [--data DIR]                        drop and rebuild every projection from the log
+  tongban rebuild [--data DIR] [--nats URL [--nats-creds FILE]]
+      drop and rebuild every projection in DIR from the log (the stream with --nats); the gateway
+      on DIR must be stopped, even with --nats (DIR's projections are what is rebuilt)
   tongban reconcile --region <code> --records <file> [--tolerance-seconds N] [--format text|json] [--data DIR]
       compare a province's own records (JSONL or CSV: app or serial, status, updated_at) with the log
   tongban adapt --region <code> --matter <code> [--reverse] [--charset GBK] [--specs DIR] < file
