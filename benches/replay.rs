@@ -8,13 +8,15 @@
 //!
 //! For profiling: `TONGBAN_BENCH_DIR=<dir>` writes the log there and keeps it, and a later run with
 //! the same directory reuses it (no write phase); `TONGBAN_BENCH_SKIP_VERIFY=1` skips verification.
+//! `TONGBAN_BENCH_NATS=<url>` measures the same on a JetStream stream (`TONGBAN`, created on a
+//! server of your own, reused when it already holds events) instead of the embedded log.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::envelope::GatewayKey;
-use tongban_gateway::log::{EmbeddedLog, EventLog};
+use tongban_gateway::log::{AnyLog, EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog};
 use tongban_gateway::projections::rebuild::rebuild;
 use tongban_gateway::sample::{EVENTS_PER_APP, lifecycle};
 
@@ -40,7 +42,7 @@ fn rate(n: u64, secs: f64) -> String {
 }
 
 /// Write: many applications in flight, each appending its events in order.
-async fn write(log: &Arc<EmbeddedLog>, key: &GatewayKey, apps: usize) {
+async fn write(log: &Arc<AnyLog>, key: &GatewayKey, apps: usize) {
     let started = Instant::now();
     let writers = 64;
     let mut tasks = Vec::new();
@@ -59,13 +61,21 @@ async fn write(log: &Arc<EmbeddedLog>, key: &GatewayKey, apps: usize) {
     for t in tasks {
         t.await.expect("writer");
     }
-    let total = log.durable_position();
+    let total = *log.head().borrow();
     let write_secs = started.elapsed().as_secs_f64();
-    let stats = log.sync_stats();
+    let per_fsync = match &**log {
+        AnyLog::Embedded(l) => {
+            let stats = l.sync_stats();
+            format!(
+                " ({:.1} events per fsync)",
+                stats.events as f64 / stats.syncs.max(1) as f64
+            )
+        }
+        AnyLog::JetStream(_) => String::new(),
+    };
     println!(
-        "write (seal + durable append, {writers} writers): {} ({:.1} events per fsync)",
+        "write (seal + durable append, {writers} writers): {}{per_fsync}",
         rate(total, write_secs),
-        stats.events as f64 / stats.syncs.max(1) as f64
     );
 }
 
@@ -79,8 +89,9 @@ fn main() {
     let dir = kept.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("tongban-bench-replay-{}", std::process::id()))
     });
-    let reuse = kept.is_some() && dir.join("log").exists();
-    if !reuse {
+    let nats = std::env::var("TONGBAN_BENCH_NATS").ok();
+    let reuse_dir = kept.is_some() && dir.join("log").exists();
+    if !reuse_dir {
         let _ = std::fs::remove_dir_all(&dir);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -88,20 +99,29 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let log = Arc::new(EmbeddedLog::open(&dir.join("log")).expect("open log"));
+        let log = Arc::new(match &nats {
+            Some(url) => AnyLog::JetStream(
+                JetStreamLog::open(&JetStreamConfig::new(url.as_str()))
+                    .await
+                    .expect("open stream"),
+            ),
+            None => AnyLog::Embedded(EmbeddedLog::open(&dir.join("log")).expect("open log")),
+        });
+        let held = *log.head().borrow();
+        let reuse = held > 0;
         let key = GatewayKey::from_seed([42; 32]);
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
         if reuse {
             println!(
-                "machine: {cores} cores; reusing the log of {} events in {}",
-                log.durable_position(),
-                dir.display()
+                "machine: {cores} cores; reusing the {} log of {held} events",
+                log.backend()
             );
         } else {
             println!(
-                "machine: {cores} cores; events: {} ({apps} applications × {EVENTS_PER_APP})",
+                "machine: {cores} cores; {} log; events: {} ({apps} applications × {EVENTS_PER_APP})",
+                log.backend(),
                 apps as u64 * EVENTS_PER_APP,
             );
             write(&log, &key, apps).await;

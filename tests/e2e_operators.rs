@@ -27,44 +27,21 @@ fn tongban(args: &[&str], data: &std::path::Path) -> (i32, String, String) {
 
 /// Runs one proxy application to delivery through the HTTP API; returns its id.
 fn proxy_application(gw: &Gateway, data: &std::path::Path) -> String {
-    let tokens = tokens(data);
-    let anon = gw.client(None);
-    let matters = anon.get("/v1/matters").json();
-    let m = matters["matters"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|m| m["example"]["mode"] == json!("proxy"))
-        .expect("a proxy example")
-        .clone();
-    let body = m["example"].clone();
-    let origin = gw.client(Some(&tokens[body["origin"].as_str().expect("origin")]));
-    let lead = gw.client(Some(
-        &tokens[body["handlers"][0].as_str().expect("handler")],
-    ));
-    let id = origin.post("/v1/applications", &body).json()["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    let steps: [(&common::Client, &str, Value); 7] = [
-        (&origin, "forward", json!({"materials_checked": true})),
-        (&lead, "request-supplement", json!({"items": ["照片"]})),
-        (&origin, "supplement", json!({})),
-        (&lead, "accept", json!({})),
-        (&lead, "approve", json!({})),
-        (&lead, "issue-result", json!({})),
-        (&origin, "deliver", json!({"channel": "window"})),
-    ];
-    for (c, action, body) in steps {
-        let r = c.post(&format!("/v1/applications/{id}/{action}"), &body);
-        assert_eq!(
-            r.status,
-            200,
-            "{action}: {}",
-            String::from_utf8_lossy(&r.body)
-        );
-    }
-    id
+    let (body, origin, handlers) = parties(gw, data, "proxy");
+    let lead = &handlers[0];
+    application(
+        &origin,
+        &body,
+        &[
+            (&origin, "forward", json!({"materials_checked": true})),
+            (lead, "request-supplement", json!({"items": ["照片"]})),
+            (&origin, "supplement", json!({})),
+            (lead, "accept", json!({})),
+            (lead, "approve", json!({})),
+            (lead, "issue-result", json!({})),
+            (&origin, "deliver", json!({"channel": "window"})),
+        ],
+    )
 }
 
 #[test]

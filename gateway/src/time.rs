@@ -43,11 +43,7 @@ impl Timestamp {
         // Written digit by digit: projections format a few timestamps per event, and `format!`
         // showed in the rebuild's profile.
         let mut out = String::with_capacity(24);
-        push_digits(&mut out, y, 4);
-        out.push('-');
-        push_digits(&mut out, m, 2);
-        out.push('-');
-        push_digits(&mut out, d, 2);
+        push_date(&mut out, y, m, d);
         out.push('T');
         push_digits(&mut out, h, 2);
         out.push(':');
@@ -201,13 +197,18 @@ impl fmt::Display for CivilDate {
             return write!(f, "{y:04}-{m:02}-{d:02}");
         }
         let mut out = String::with_capacity(10);
-        push_digits(&mut out, y, 4);
-        out.push('-');
-        push_digits(&mut out, m, 2);
-        out.push('-');
-        push_digits(&mut out, d, 2);
+        push_date(&mut out, y, m, d);
         f.write_str(&out)
     }
+}
+
+/// Appends `YYYY-MM-DD` (0 ≤ y ≤ 9999).
+fn push_date(out: &mut String, y: i64, m: i64, d: i64) {
+    push_digits(out, y, 4);
+    out.push('-');
+    push_digits(out, m, 2);
+    out.push('-');
+    push_digits(out, d, 2);
 }
 
 /// Appends the last `width` decimal digits of `n` (0 ≤ n), zero-padded.
