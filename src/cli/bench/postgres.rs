@@ -85,6 +85,12 @@ impl Cluster {
         let dir = work.join("postgres");
         std::fs::create_dir_all(dir.join("socket"))?;
         let as_postgres = is_root();
+        if as_postgres {
+            // The server runs as `postgres`, which must be able to reach its directory through
+            // ours whatever the umask.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(work, std::fs::Permissions::from_mode(0o755))?;
+        }
         let mut cluster = Cluster {
             bin,
             dir,
