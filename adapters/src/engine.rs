@@ -103,6 +103,23 @@ impl Known {
         }
     }
 
+    /// The child named `name`, for members visited in name order: `cursor` walks `by_name` along
+    /// with them, so a whole record is matched in one merge instead of a search per member.
+    fn child_named(&self, name: &str, cursor: &mut usize) -> Option<&Known> {
+        while let Some(&i) = self.by_name.get(*cursor) {
+            let (child_name, child) = &self.children[i];
+            match child_name.as_str().cmp(name) {
+                std::cmp::Ordering::Less => *cursor += 1,
+                std::cmp::Ordering::Equal => {
+                    *cursor += 1;
+                    return Some(child);
+                }
+                std::cmp::Ordering::Greater => return None,
+            }
+        }
+        None
+    }
+
     /// How many nodes [`Known::index`] numbered.
     fn count(&self) -> usize {
         1 + self.children.iter().map(|(_, c)| c.count()).sum::<usize>()
@@ -148,22 +165,9 @@ impl Known {
         if self.children.is_empty() && !report_members {
             return;
         }
-        let mut next = 0;
+        let mut cursor = 0;
         for (k, x) in members {
-            let mut known = None;
-            while let Some(&i) = self.by_name.get(next) {
-                let (name, child) = &self.children[i];
-                match name.as_str().cmp(k) {
-                    std::cmp::Ordering::Less => next += 1,
-                    std::cmp::Ordering::Equal => {
-                        known = Some(child);
-                        next += 1;
-                        break;
-                    }
-                    std::cmp::Ordering::Greater => break,
-                }
-            }
-            match known {
+            match self.child_named(k, &mut cursor) {
                 Some(c) => {
                     let here = At {
                         parent: at,
@@ -271,22 +275,9 @@ impl Known {
         }
         if let Local::Record(members) = v {
             // Both sides are sorted by name: one merge instead of a search per member.
-            let mut next = 0;
+            let mut cursor = 0;
             for (k, x) in members {
-                let mut known = None;
-                while let Some(&i) = self.by_name.get(next) {
-                    let (name, child) = &self.children[i];
-                    match name.as_str().cmp(k) {
-                        std::cmp::Ordering::Less => next += 1,
-                        std::cmp::Ordering::Equal => {
-                            known = Some(child);
-                            next += 1;
-                            break;
-                        }
-                        std::cmp::Ordering::Greater => break,
-                    }
-                }
-                match known {
+                match self.child_named(k, &mut cursor) {
                     Some(c) => {
                         let here = At {
                             parent: at,
