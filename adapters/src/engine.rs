@@ -24,6 +24,9 @@ pub const MAX_ITEMS: usize = 500;
 /// At most this many unknown local fields are reported, so a garbage form gets a bounded answer.
 const MAX_UNKNOWN: usize = 50;
 
+/// The message of every "required" problem.
+const REQUIRED: &str = "缺少必填字段 (required field is missing)";
+
 /// A compiled spec field.
 #[derive(Debug, Clone)]
 pub struct Field {
@@ -854,6 +857,25 @@ impl Adapter {
         }
     }
 
+    /// Records a problem with a field and marks its canonical path as failed (so later checks
+    /// of the canonical body do not report it a second time).
+    #[allow(clippy::too_many_arguments)]
+    fn reject(
+        &self,
+        run: &mut Run,
+        f: &Field,
+        local: &Path,
+        at: &Pos<'_>,
+        cpath: String,
+        rule: &str,
+        message: &str,
+        value: Option<String>,
+    ) {
+        run.problems
+            .push(self.problem(f, local, at, &cpath, rule, message, value));
+        run.failed.push(cpath);
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn field_in<'v, 'l>(
         &self,
@@ -878,16 +900,7 @@ impl Adapter {
                     (None, None) => {
                         if f.required {
                             let cpath = at.canonical(canonical);
-                            run.problems.push(self.problem(
-                                f,
-                                local,
-                                at,
-                                &cpath,
-                                "required",
-                                "缺少必填字段 (required field is missing)",
-                                None,
-                            ));
-                            run.failed.push(cpath);
+                            self.reject(run, f, local, at, cpath, "required", REQUIRED, None);
                         }
                         return;
                     }
@@ -898,16 +911,16 @@ impl Adapter {
                         Ok(next) => v = next,
                         Err(e) => {
                             let cpath = at.canonical(canonical);
-                            run.problems.push(self.problem(
+                            self.reject(
+                                run,
                                 f,
                                 local,
                                 at,
-                                &cpath,
+                                cpath,
                                 e.rule,
                                 &e.message,
                                 Some(shown_local(original)),
-                            ));
-                            run.failed.push(cpath);
+                            );
                             return;
                         }
                     }
@@ -958,15 +971,8 @@ impl Adapter {
                         Some(shown_local(v)),
                     ));
                 } else if f.required && v.is_none() {
-                    run.problems.push(self.problem(
-                        f,
-                        local,
-                        at,
-                        "",
-                        "required",
-                        "缺少必填字段 (required field is missing)",
-                        None,
-                    ));
+                    run.problems
+                        .push(self.problem(f, local, at, "", "required", REQUIRED, None));
                 }
             }
             Kind::CanonicalConst { canonical, value } => {
@@ -980,30 +986,21 @@ impl Adapter {
                 let cpath = parts.first().map(|p| at.canonical(p)).unwrap_or_default();
                 let Some(v) = present(find(found, 0, local, src)) else {
                     if f.required {
-                        run.problems.push(self.problem(
-                            f,
-                            local,
-                            at,
-                            &cpath,
-                            "required",
-                            "缺少必填字段 (required field is missing)",
-                            None,
-                        ));
-                        run.failed.push(cpath);
+                        self.reject(run, f, local, at, cpath, "required", REQUIRED, None);
                     }
                     return;
                 };
                 let Some(s) = v.as_str() else {
-                    run.problems.push(self.problem(
+                    self.reject(
+                        run,
                         f,
                         local,
                         at,
-                        &cpath,
+                        cpath,
                         "type",
                         "应为文本 (expected text)",
                         Some(shown_local(v)),
-                    ));
-                    run.failed.push(cpath);
+                    );
                     return;
                 };
                 let pieces: Vec<&str> = s.splitn(parts.len(), separator.as_str()).collect();
@@ -1013,16 +1010,16 @@ impl Adapter {
                         parts.len(),
                         parts.len()
                     );
-                    run.problems.push(self.problem(
+                    self.reject(
+                        run,
                         f,
                         local,
                         at,
-                        &cpath,
+                        cpath,
                         "split",
                         &msg,
                         Some(shown_local(v)),
-                    ));
-                    run.failed.push(cpath);
+                    );
                     return;
                 }
                 for (p, piece) in parts.iter().zip(pieces) {
@@ -1044,31 +1041,22 @@ impl Adapter {
                 if a.is_none() && b.is_none() {
                     if f.required {
                         let cpath = at.canonical(canonical);
-                        run.problems.push(self.problem(
-                            f,
-                            surname,
-                            at,
-                            &cpath,
-                            "required",
-                            "缺少必填字段 (required field is missing)",
-                            None,
-                        ));
-                        run.failed.push(cpath);
+                        self.reject(run, f, surname, at, cpath, "required", REQUIRED, None);
                     }
                     return;
                 }
                 let (Some(a), b) = (a, b) else {
                     let cpath = at.canonical(canonical);
-                    run.problems.push(self.problem(
+                    self.reject(
+                        run,
                         f,
                         surname,
                         at,
-                        &cpath,
+                        cpath,
                         "required",
                         "有名无姓 (given name without surname)",
                         None,
-                    ));
-                    run.failed.push(cpath);
+                    );
                     return;
                 };
                 let full = format!(
@@ -1112,31 +1100,22 @@ impl Adapter {
                     if n == 0 {
                         if f.required {
                             let cpath = at.canonical(canonical);
-                            run.problems.push(self.problem(
-                                f,
-                                local,
-                                at,
-                                &cpath,
-                                "required",
-                                "缺少必填字段 (required field is missing)",
-                                None,
-                            ));
-                            run.failed.push(cpath);
+                            self.reject(run, f, local, at, cpath, "required", REQUIRED, None);
                         }
                         return;
                     }
                     if n > MAX_ITEMS {
                         let cpath = at.canonical(canonical);
-                        run.problems.push(self.problem(
+                        self.reject(
+                            run,
                             f,
                             local,
                             at,
-                            &cpath,
+                            cpath,
                             "too-many",
                             &format!("最多 {MAX_ITEMS} 项 (too many items)"),
                             None,
-                        ));
-                        run.failed.push(cpath);
+                        );
                         return;
                     }
                     let mut arr = Vec::with_capacity(n);
@@ -1184,16 +1163,7 @@ impl Adapter {
             None => {
                 if f.required {
                     let cpath = at.canonical(canonical);
-                    run.problems.push(self.problem(
-                        f,
-                        local,
-                        at,
-                        &cpath,
-                        "required",
-                        "缺少必填字段 (required field is missing)",
-                        None,
-                    ));
-                    run.failed.push(cpath);
+                    self.reject(run, f, local, at, cpath, "required", REQUIRED, None);
                 }
                 return;
             }
@@ -1202,31 +1172,31 @@ impl Adapter {
             Some(o @ Local::Record(_)) => vec![o],
             Some(other) => {
                 let cpath = at.canonical(canonical);
-                run.problems.push(self.problem(
+                self.reject(
+                    run,
                     f,
                     local,
                     at,
-                    &cpath,
+                    cpath,
                     "type",
                     "应为列表 (expected a list of records)",
                     Some(shown_local(other)),
-                ));
-                run.failed.push(cpath);
+                );
                 return;
             }
         };
         if items.len() > MAX_ITEMS {
             let cpath = at.canonical(canonical);
-            run.problems.push(self.problem(
+            self.reject(
+                run,
                 f,
                 local,
                 at,
-                &cpath,
+                cpath,
                 "too-many",
                 &format!("最多 {MAX_ITEMS} 项 (too many items)"),
                 None,
-            ));
-            run.failed.push(cpath);
+            );
             return;
         }
         let mut arr = Vec::with_capacity(items.len());
