@@ -41,20 +41,48 @@ pub async fn submit<L: EventLog>(
         &bytes,
         Exempt::WithIdempotencyKey,
     )?;
-    let key = match headers.get("idempotency-key") {
-        Some(v) => Some(v.to_str().map_err(|_| {
-            Problem::bad_request(
-                "header:Idempotency-Key",
-                "ascii",
-                "Idempotency-Key must be visible ASCII",
-            )
-        })?),
-        None => None,
-    };
+    let key = idempotency_key(&headers)?;
     let request: SubmitRequest = body::typed(body::json_value(&headers, &bytes)?)?;
+    let (status, location, outcome) =
+        submitted(&s, &principal, request, key, signed.as_ref()).await?;
+    Ok((status, location, Json(outcome)).into_response())
+}
+
+/// The `Idempotency-Key` header, if sent (the service checks its rules).
+pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Problem> {
+    headers
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str().map_err(|_| {
+                Problem::bad_request(
+                    "header:Idempotency-Key",
+                    "ascii",
+                    "Idempotency-Key must be visible ASCII",
+                )
+            })
+        })
+        .transpose()
+}
+
+/// Submits, and says how to answer: 201 with the new application's location, or 200 when an
+/// earlier submission with the same key is returned. Shared by canonical and local-form submits.
+pub(super) async fn submitted<L: EventLog>(
+    s: &AppState<L>,
+    principal: &crate::auth::Principal,
+    request: SubmitRequest,
+    key: Option<&str>,
+    signed: Option<&crate::auth::RequestSignature>,
+) -> Result<
+    (
+        StatusCode,
+        [(axum::http::HeaderName, String); 1],
+        crate::service::SubmitOutcome,
+    ),
+    Problem,
+> {
     let outcome = s
         .gateway
-        .submit_signed(&principal, request, key, signed.as_ref())
+        .submit_signed(principal, request, key, signed)
         .await?;
     let status = if outcome.created {
         StatusCode::CREATED
@@ -62,12 +90,7 @@ pub async fn submit<L: EventLog>(
         StatusCode::OK
     };
     let location = format!("/v1/applications/{}", outcome.id);
-    Ok((
-        status,
-        [(axum::http::header::LOCATION, location)],
-        Json(outcome),
-    )
-        .into_response())
+    Ok((status, [(axum::http::header::LOCATION, location)], outcome))
 }
 
 pub async fn act<L: EventLog>(

@@ -174,32 +174,15 @@ pub async fn submit<L: EventLog>(
         super::signed::Exempt::WithIdempotencyKey,
     )?;
     let adapter = adapter_for(&principal, &region, &matter)?;
-    let key = match headers.get("idempotency-key") {
-        Some(v) => Some(v.to_str().map_err(|_| {
-            Problem::bad_request(
-                "header:Idempotency-Key",
-                "ascii",
-                "Idempotency-Key must be visible ASCII",
-            )
-        })?),
-        None => None,
-    };
+    let key = super::applications::idempotency_key(&headers)?;
     let content_type = check_media_type(adapter, &headers)?;
     let translation = match adapter.translate(&bytes, content_type.as_deref()) {
         Ok(t) => t,
         Err(r) => return Ok(rejected(adapter, &r)),
     };
     let request: SubmitRequest = body::typed(translation.canonical)?;
-    let outcome = s
-        .gateway
-        .submit_signed(&principal, request, key, signed.as_ref())
-        .await?;
-    let status = if outcome.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    let location = format!("/v1/applications/{}", outcome.id);
+    let (status, location, outcome) =
+        super::applications::submitted(&s, &principal, request, key, signed.as_ref()).await?;
     let mut body = serde_json::to_value(&outcome).unwrap_or_default();
     if let Value::Object(m) = &mut body {
         m.insert(
@@ -207,7 +190,7 @@ pub async fn submit<L: EventLog>(
             serde_json::to_value(&translation.warnings).unwrap_or_default(),
         );
     }
-    Ok((status, [(header::LOCATION, location)], Json(body)).into_response())
+    Ok((status, location, Json(body)).into_response())
 }
 
 /// The canonical submission of an application, as its adapters read it.
