@@ -876,6 +876,19 @@ impl Adapter {
         run.failed.push(cpath);
     }
 
+    /// A missing field: a problem only where the spec says the field is required.
+    fn missing(&self, run: &mut Run, f: &Field, local: &Path, at: &Pos<'_>, cpath: String) {
+        if f.required {
+            self.reject(run, f, local, at, cpath, "required", REQUIRED, None);
+        }
+    }
+
+    /// A list longer than [`MAX_ITEMS`].
+    fn too_many(&self, run: &mut Run, f: &Field, local: &Path, at: &Pos<'_>, cpath: String) {
+        let message = format!("最多 {MAX_ITEMS} 项 (too many items)");
+        self.reject(run, f, local, at, cpath, "too-many", &message, None);
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn field_in<'v, 'l>(
         &self,
@@ -898,10 +911,7 @@ impl Adapter {
                     (Some(v), _) => v,
                     (None, Some(d)) => d,
                     (None, None) => {
-                        if f.required {
-                            let cpath = at.canonical(canonical);
-                            self.reject(run, f, local, at, cpath, "required", REQUIRED, None);
-                        }
+                        self.missing(run, f, local, at, at.canonical(canonical));
                         return;
                     }
                 };
@@ -985,9 +995,7 @@ impl Adapter {
             } => {
                 let cpath = parts.first().map(|p| at.canonical(p)).unwrap_or_default();
                 let Some(v) = present(find(found, 0, local, src)) else {
-                    if f.required {
-                        self.reject(run, f, local, at, cpath, "required", REQUIRED, None);
-                    }
+                    self.missing(run, f, local, at, cpath);
                     return;
                 };
                 let Some(s) = v.as_str() else {
@@ -1039,10 +1047,7 @@ impl Adapter {
                 let a = present(find(found, 0, surname, src));
                 let b = present(find(found, 1, given, src));
                 if a.is_none() && b.is_none() {
-                    if f.required {
-                        let cpath = at.canonical(canonical);
-                        self.reject(run, f, surname, at, cpath, "required", REQUIRED, None);
-                    }
+                    self.missing(run, f, surname, at, at.canonical(canonical));
                     return;
                 }
                 let (Some(a), b) = (a, b) else {
@@ -1098,24 +1103,11 @@ impl Adapter {
                     }
                     let n = columns.iter().map(|(_, c)| c.len()).max().unwrap_or(0);
                     if n == 0 {
-                        if f.required {
-                            let cpath = at.canonical(canonical);
-                            self.reject(run, f, local, at, cpath, "required", REQUIRED, None);
-                        }
+                        self.missing(run, f, local, at, at.canonical(canonical));
                         return;
                     }
                     if n > MAX_ITEMS {
-                        let cpath = at.canonical(canonical);
-                        self.reject(
-                            run,
-                            f,
-                            local,
-                            at,
-                            cpath,
-                            "too-many",
-                            &format!("最多 {MAX_ITEMS} 项 (too many items)"),
-                            None,
-                        );
+                        self.too_many(run, f, local, at, at.canonical(canonical));
                         return;
                     }
                     let mut arr = Vec::with_capacity(n);
@@ -1161,10 +1153,7 @@ impl Adapter {
         let v = present(find(found, 0, local, src));
         let items: Vec<&Local<'_>> = match v {
             None => {
-                if f.required {
-                    let cpath = at.canonical(canonical);
-                    self.reject(run, f, local, at, cpath, "required", REQUIRED, None);
-                }
+                self.missing(run, f, local, at, at.canonical(canonical));
                 return;
             }
             Some(Local::List(a)) => a.iter().collect(),
@@ -1186,17 +1175,7 @@ impl Adapter {
             }
         };
         if items.len() > MAX_ITEMS {
-            let cpath = at.canonical(canonical);
-            self.reject(
-                run,
-                f,
-                local,
-                at,
-                cpath,
-                "too-many",
-                &format!("最多 {MAX_ITEMS} 项 (too many items)"),
-                None,
-            );
+            self.too_many(run, f, local, at, at.canonical(canonical));
             return;
         }
         let mut arr = Vec::with_capacity(items.len());
