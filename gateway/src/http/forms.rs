@@ -27,6 +27,19 @@ use crate::log::EventLog;
 use crate::projections::ApplicationView;
 use crate::service::SubmitRequest;
 
+/// The installed adapter specs; that they do not compile is the gateway's fault (500), logged.
+fn registry() -> Result<&'static tongban_adapters::Registry, Problem> {
+    crate::adapters::registry().map_err(|e| {
+        tracing::error!(error = %e, "adapter specs do not compile");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "the adapter specs do not compile; see the gateway log",
+        )
+    })
+}
+
 /// The calling region's adapter for `matter`, after checking the caller is `region`.
 fn adapter_for(
     principal: &Principal,
@@ -41,15 +54,7 @@ fn adapter_for(
             format!("only region {region}'s own tokens submit its local forms"),
         ));
     }
-    let registry = crate::adapters::registry().map_err(|e| {
-        tracing::error!(error = %e, "adapter specs do not compile");
-        Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-            "the adapter specs do not compile; see the gateway log",
-        )
-    })?;
+    let registry = registry()?;
     registry
         .get(region, matter)
         .map(|a| a.as_ref())
@@ -220,14 +225,7 @@ pub fn local_view(principal: &Principal, view: &ApplicationView) -> Result<Respo
     };
     let canonical = canonical_of(view);
     let matter = canonical["matter"].as_str().unwrap_or("").to_string();
-    let registry = crate::adapters::registry().map_err(|_| {
-        Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-            "the adapter specs do not compile; see the gateway log",
-        )
-    })?;
+    let registry = registry()?;
     let Some(adapter) = registry.get(region, &matter) else {
         return Err(Problem::new(
             StatusCode::NOT_ACCEPTABLE,
