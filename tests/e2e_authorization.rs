@@ -218,16 +218,7 @@ fn every_action_for_every_caller() {
             .unwrap_or_default()
     };
     let token_id = id_of(&String::from_utf8_lossy(&out.stderr));
-    let revoke = Command::new(BIN)
-        .args(["regions", "revoke", &token_id, "--data"])
-        .arg(&data)
-        .output()
-        .expect("revoke");
-    assert!(
-        revoke.status.success(),
-        "{}",
-        String::from_utf8_lossy(&revoke.stderr)
-    );
+    common::tongban_on(&data, &["regions", "revoke", &token_id]);
     assert_eq!(
         gw.client(Some(&revoked_token)).get("/v1/regions").status,
         401,

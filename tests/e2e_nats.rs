@@ -26,6 +26,20 @@ fn submit(c: &Client, key: &str, body: &Value) -> common::Response {
     c.post_with("/v1/applications", &[("Idempotency-Key", key)], body)
 }
 
+/// Submits until the log takes writes again: 503 while it cannot (for at most 30 s), then the
+/// answer (201, or 200 for a retry that had landed).
+fn submit_until_accepted(c: &Client, key: &str, body: &Value) -> common::Response {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = submit(c, key, body);
+        if r.status == 201 || r.status == 200 || Instant::now() > deadline {
+            return r;
+        }
+        assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 fn success(r: &common::Response) -> Value {
     assert!(
         r.status == 200 || r.status == 201,
@@ -90,15 +104,7 @@ fn a_nats_outage_answers_503_keeps_reads_and_heals_without_restart() {
     );
 
     nats.restart();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let second = loop {
-        let r = submit(&origin, "outage-2", &body);
-        if r.status == 201 || r.status == 200 || Instant::now() > deadline {
-            break r;
-        }
-        assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let second = submit_until_accepted(&origin, "outage-2", &body);
     let second = success(&second);
     let id2 = second["id"].as_str().expect("id").to_string();
     assert_ne!(id, id2);
@@ -288,15 +294,7 @@ fn a_gateway_on_a_three_node_cluster_rides_out_losing_the_stream_leader() {
 
     // Writes answer 503 while the stream elects a new leader, then succeed; the same
     // Idempotency-Key makes the retries one application.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let second = loop {
-        let r = submit(&origin, "cluster-2", &body);
-        if r.status == 201 || r.status == 200 || Instant::now() > deadline {
-            break r;
-        }
-        assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let second = submit_until_accepted(&origin, "cluster-2", &body);
     let second = success(&second);
     let id2 = second["id"].as_str().expect("id").to_string();
     let new_leader = stream_leader(&cluster, other).expect("a new stream leader");

@@ -113,21 +113,6 @@ fn problem_type(r: &common::Response) -> String {
     t.rsplit(':').next().unwrap_or_default().to_string()
 }
 
-fn regions(data: &std::path::Path, args: &[&str]) {
-    let out = Command::new(BIN)
-        .arg("regions")
-        .args(args)
-        .arg("--data")
-        .arg(data)
-        .output()
-        .expect("tongban regions");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn golden(file: &str) -> Vec<u8> {
     std::fs::read(format!(
         "{}/adapters/regions/{SIGNED_REGION}/golden/{file}",
@@ -143,7 +128,7 @@ fn signed_requests_over_http() {
     let tokens = register_regions(&data);
     let key = SigningKey::from_bytes(&[42; 32]);
     let public_hex = hex(key.verifying_key().as_bytes());
-    regions(&data, &["key", SIGNED_REGION, &public_hex]);
+    common::tongban_on(&data, &["regions", "key", SIGNED_REGION, &public_hex]);
     // A malformed key is refused by the CLI.
     let out = Command::new(BIN)
         .args(["regions", "key", SIGNED_REGION, "abcd", "--data"])
@@ -319,7 +304,7 @@ fn signed_requests_over_http() {
     );
 
     // Removing the key: the region's token alone acts again (no restart).
-    regions(&data, &["key", SIGNED_REGION, "--remove"]);
+    common::tongban_on(&data, &["regions", "key", SIGNED_REGION, "--remove"]);
     let r = post(
         &shanghai,
         path,

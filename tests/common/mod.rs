@@ -312,24 +312,27 @@ fn parse_response(raw: &[u8]) -> Option<Response> {
     })
 }
 
+/// Runs `tongban <args> --data <data>`, which must succeed; returns its trimmed output.
+pub fn tongban_on(data: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .output()
+        .expect("tongban");
+    assert!(
+        out.status.success(),
+        "tongban {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 /// Registers the six demo provinces and an operator with `tongban regions` (no demo data), and
 /// writes their tokens to `<data>/demo-tokens.json` like `--demo` does.
 pub fn register_regions(data: &Path) -> BTreeMap<String, String> {
     let mut tokens = BTreeMap::new();
-    let run = |args: &[&str]| -> String {
-        let out = Command::new(BIN)
-            .args(args)
-            .arg("--data")
-            .arg(data)
-            .output()
-            .expect("tongban regions");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    };
+    let run = |args: &[&str]| tongban_on(data, args);
     for (code, name) in [
         ("440000", "广东省"),
         ("330000", "浙江省"),
