@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 use tongban_schemas::Matter;
+use tongban_schemas::matters::CheckedSubmission;
 
 use crate::check::Check;
 use crate::hanzi;
@@ -402,8 +403,9 @@ fn mappings(fields: &[Field], cp: &[String], lp: &str, joined: bool, out: &mut V
 /// A successful inbound translation.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Translation {
-    /// The canonical submission body.
-    pub canonical: Value,
+    /// The canonical submission body, checked in full against the matter's schema (the gateway
+    /// takes it as it is, without checking it again).
+    pub canonical: CheckedSubmission,
     /// Doubts that do not reject the form (a failing credit-code check character, unknown fields).
     pub warnings: Vec<LocalProblem>,
     /// Simplified-character copies of fields marked `match`, by canonical path, for matching only;
@@ -727,15 +729,19 @@ impl Adapter {
             }
         }
         // The canonical schema last: what it finds is traced back to the local field.
-        let report = self.matter.check_submission(&out);
+        let (report, checked) = self.matter.check_owned(out);
+        let out: &Value = match &checked {
+            Ok(c) => c,
+            Err(v) => v,
+        };
         for v in report.violations {
             if !run.failed.iter().any(|f| covers(f, &v.pointer)) {
-                let p = self.traced(&v, &out);
+                let p = self.traced(&v, out);
                 run.problems.push(p);
             }
         }
         for w in report.warnings {
-            let p = self.traced(&w, &out);
+            let p = self.traced(&w, out);
             if !run
                 .warnings
                 .iter()
@@ -744,17 +750,18 @@ impl Adapter {
                 run.warnings.push(p);
             }
         }
-        if run.problems.is_empty() {
-            Ok(Translation {
-                canonical: out,
+        match checked {
+            // A body with schema violations always has problems: each is either reported here or
+            // covered by a field that already failed (and reported it).
+            Ok(canonical) if run.problems.is_empty() => Ok(Translation {
+                canonical,
                 warnings: run.warnings,
                 matching: run.matching,
-            })
-        } else {
-            Err(Rejection {
+            }),
+            _ => Err(Rejection {
                 problems: run.problems,
                 warnings: run.warnings,
-            })
+            }),
         }
     }
 

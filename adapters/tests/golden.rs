@@ -65,7 +65,7 @@ fn every_builtin_adapter_round_trips_its_golden_files() {
                 if t.canonical != canonical {
                     failures.push(format!(
                         "{}: inbound differs\n got: {}\nwant: {}",
-                        adapter.source, t.canonical, canonical
+                        adapter.source, *t.canonical, canonical
                     ));
                 }
                 if !t.warnings.is_empty() {

@@ -297,7 +297,8 @@ fn sealed_events() -> Vec<Envelope> {
     let key = fuzzing::fuzz_signing_key();
     let example = examples().remove(0);
     let origin = example["origin"].as_str().unwrap_or_default().to_string();
-    let request = serde_json::from_value(example).expect("example is a request");
+    let request: tongban_gateway::service::SubmitRequest =
+        serde_json::from_value(example).expect("example is a request");
     let (event, _) =
         tongban_gateway::service::prepare_submission(&origin, request, None).expect("example");
     let app = "0190f0c4-0000-7000-8000-0000000000f0".to_string();

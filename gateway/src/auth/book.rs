@@ -286,10 +286,11 @@ impl RegionBook {
         })
     }
 
-    /// The region's request-signing public key, if it registered one. Re-reads the file when it
-    /// changed, like [`RegionBook::authenticate`], so `tongban regions key` takes effect at once.
+    /// The region's request-signing public key, if it registered one, as the book stood when the
+    /// request was authenticated: [`RegionBook::authenticate`] re-reads the file when it changed,
+    /// once per request, so `tongban regions key` takes effect on the next request without a
+    /// second `stat` here.
     pub fn signing_key(&self, code: &str) -> Option<crate::envelope::PublicKey> {
-        self.reload_if_changed();
         self.loaded
             .read()
             .ok()

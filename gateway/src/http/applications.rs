@@ -69,7 +69,7 @@ pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Probl
 pub(super) async fn submitted<L: EventLog>(
     s: &AppState<L>,
     principal: &crate::auth::Principal,
-    request: SubmitRequest,
+    request: impl Into<crate::service::Intake>,
     key: Option<&str>,
     signed: Option<&crate::auth::RequestSignature>,
 ) -> Result<

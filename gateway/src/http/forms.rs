@@ -20,12 +20,10 @@ use tongban_adapters::{Adapter, LocalProblem, Rejection};
 
 use super::AppState;
 use super::auth::Caller;
-use super::body;
 use super::problem::Problem;
 use crate::auth::Principal;
 use crate::log::EventLog;
 use crate::projections::ApplicationView;
-use crate::service::SubmitRequest;
 
 /// The installed adapter specs; that they do not compile is the gateway's fault (500), logged.
 fn registry() -> Result<&'static tongban_adapters::Registry, Problem> {
@@ -185,9 +183,10 @@ pub async fn submit<L: EventLog>(
         Ok(t) => t,
         Err(r) => return Ok(rejected(adapter, &r)),
     };
-    let request: SubmitRequest = body::typed(translation.canonical)?;
+    // The adapter checked the canonical body in full; the gate takes it without a second check.
     let (status, location, outcome) =
-        super::applications::submitted(&s, &principal, request, key, signed.as_ref()).await?;
+        super::applications::submitted(&s, &principal, translation.canonical, key, signed.as_ref())
+            .await?;
     let mut body = serde_json::to_value(&outcome).unwrap_or_default();
     if let Value::Object(m) = &mut body {
         m.insert(

@@ -19,7 +19,7 @@ use crate::projections::{ApplicationView, ProjectionStore, Projector};
 
 pub use act::ActOutcome;
 pub use error::ServiceError;
-pub use submit::{SubmitOutcome, SubmitRequest, prepare as prepare_submission};
+pub use submit::{Intake, SubmitOutcome, SubmitRequest, prepare as prepare_submission};
 
 /// How long a writer waits for its event to show in the projections before answering anyway.
 const READ_YOUR_WRITES: Duration = Duration::from_secs(2);

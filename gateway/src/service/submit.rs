@@ -3,7 +3,8 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use tongban_schemas::{events as ev, matters};
+use tongban_schemas::matters::CheckedSubmission;
+use tongban_schemas::{Violation, events as ev, matters};
 
 use super::{Gateway, MAX_RETRIES, ServiceError};
 use crate::auth::Principal;
@@ -14,6 +15,27 @@ use crate::log::{EventLog, LogError};
 /// The canonical submission body: the schemas crate's submission with the applicant and form
 /// left open here, because each matter's schema checks them.
 pub type SubmitRequest = tongban_schemas::matters::Submission<serde_json::Value, serde_json::Value>;
+
+/// What a submission arrives as: a canonical body still to be checked against its matter's schema,
+/// or one a region's adapter already checked in full (local forms). Either way it goes through
+/// [`prepare`]; a checked body only skips the schema check it has already passed.
+#[derive(Debug)]
+pub enum Intake {
+    Unchecked(SubmitRequest),
+    Checked(CheckedSubmission),
+}
+
+impl From<SubmitRequest> for Intake {
+    fn from(request: SubmitRequest) -> Intake {
+        Intake::Unchecked(request)
+    }
+}
+
+impl From<CheckedSubmission> for Intake {
+    fn from(body: CheckedSubmission) -> Intake {
+        Intake::Checked(body)
+    }
+}
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SubmitOutcome {
@@ -38,15 +60,25 @@ fn check_key(key: &str) -> Result<(), ServiceError> {
 
 /// Everything a submission is checked against before the log is touched, without I/O: the key,
 /// the request digest, the structural rules (matter, mode, regions) and then the matter's own
-/// schema. Returns the event to append and the digest. Pure, so the fuzz targets run exactly this.
+/// schema (unless the body arrives already checked). Returns the event to append and the digest.
+/// Pure, so the fuzz targets run exactly this.
 pub fn prepare(
     region: &str,
-    request: SubmitRequest,
+    intake: impl Into<Intake>,
     idempotency_key: Option<&str>,
 ) -> Result<(Event, String), ServiceError> {
     if let Some(key) = idempotency_key {
         check_key(key)?;
     }
+    let (request, checked): (SubmitRequest, bool) = match intake.into() {
+        Intake::Unchecked(request) => (request, false),
+        Intake::Checked(body) => {
+            let request = serde_json::from_value(body.into_value()).map_err(|e| {
+                ServiceError::Invalid(vec![Violation::new("", "shape", e.to_string())])
+            })?;
+            (request, true)
+        }
+    };
     let digest = {
         let body = serde_json::to_value(&request).unwrap_or_default();
         crate::hex::encode(&Sha256::digest(jcs::canonicalize(&body).as_bytes()))
@@ -65,6 +97,7 @@ pub fn prepare(
     // Structural rules first (matter, mode, regions), then the matter's own schema.
     let event = domain::decide(None, region, Command::Submit(submitted))?;
     if let Event::Submitted(s) = &event
+        && !checked
         && let Some(matter) = matters::get(&s.matter)
     {
         matter
@@ -78,7 +111,7 @@ impl<L: EventLog> Gateway<L> {
     pub async fn submit(
         &self,
         principal: &Principal,
-        request: SubmitRequest,
+        request: impl Into<Intake>,
         idempotency_key: Option<&str>,
     ) -> Result<SubmitOutcome, ServiceError> {
         self.submit_signed(principal, request, idempotency_key, None)
@@ -91,7 +124,7 @@ impl<L: EventLog> Gateway<L> {
     pub async fn submit_signed(
         &self,
         principal: &Principal,
-        request: SubmitRequest,
+        request: impl Into<Intake>,
         idempotency_key: Option<&str>,
         signed: Option<&crate::auth::RequestSignature>,
     ) -> Result<SubmitOutcome, ServiceError> {

@@ -98,3 +98,29 @@ async fn an_invalid_event_payload_never_reaches_the_log() {
         .expect("valid not-accept");
     assert_eq!(refused.seq, 3);
 }
+
+/// A body the adapter checked in full goes through the same gate as a canonical one and comes out
+/// the same (event and idempotency digest); the structural rules still run on it.
+#[test]
+fn a_checked_body_prepares_like_an_unchecked_one() {
+    let matter = matters::get("social-security-card").expect("matter");
+    let example = matter.example();
+    let origin = example["origin"].as_str().expect("origin").to_string();
+    let request: SubmitRequest = serde_json::from_value(example.clone()).expect("request");
+    let unchecked = super::prepare_submission(&origin, request, Some("k-1")).expect("unchecked");
+    let (report, checked) = matter.check_owned(example);
+    assert!(report.is_ok());
+    let checked = checked.expect("checked");
+    let prepared =
+        super::prepare_submission(&origin, checked.clone(), Some("k-1")).expect("checked");
+    assert_eq!(prepared, unchecked);
+    // Submitted by a region other than its origin: refused whichever way it arrives.
+    let err = super::prepare_submission("650000", checked, Some("k-1")).expect_err("wrong origin");
+    assert!(
+        matches!(
+            err,
+            ServiceError::Domain(crate::domain::DomainError::OriginNotSubmitter { .. })
+        ),
+        "{err:?}"
+    );
+}

@@ -2,6 +2,7 @@
 //! limits and required materials. One file per matter; this module holds what they share.
 
 mod business_registration;
+mod checked;
 mod criminal_record_certificate;
 mod housing_fund_transfer;
 mod hukou_transfer;
@@ -12,6 +13,7 @@ mod submission;
 mod unemployment_registration;
 
 pub use business_registration::BusinessRegistrationForm;
+pub use checked::CheckedSubmission;
 pub use criminal_record_certificate::CriminalRecordCertificateForm;
 pub use housing_fund_transfer::HousingFundTransferForm;
 pub use hukou_transfer::HukouTransferForm;
