@@ -3,8 +3,10 @@
 pub mod projector;
 pub mod rebuild;
 pub mod store;
+pub mod stored_view;
 pub mod view;
 
 pub use projector::Projector;
 pub use store::{BoxEntry, ProjectionError, ProjectionStore};
+pub use stored_view::StoredView;
 pub use view::ApplicationView;

@@ -3,13 +3,15 @@
 //! that is redone from the checkpoint; it never leaves a view ahead of or behind its checkpoint.
 //!
 //! Keyspaces:
-//! - `apps`:   app id → [`ApplicationView`] JSON
+//! - `apps`:   app id → the view without applicant and form, and its submission's log position
+//!   ([`super::stored_view`]: the personal data stays in the log only)
 //! - `inbox`:  region, 0x00, app id → [`BoxEntry`] JSON (the application waits for this region)
 //! - `outbox`: region, 0x00, app id → [`BoxEntry`] JSON (open applications this region sent)
-//! - `feed`:   region, 0x00, window (u64 BE) → the log positions (u64 BE each, ascending) of the
-//!   events in positions `window × FEED_WINDOW ..` that concern the region. The events themselves
-//!   stay in the log; a window's content does not depend on how events were batched, so a rebuild
-//!   writes the very bytes the live projection wrote.
+//! - `feed`:   region, 0x00, log position (u64 BE) → nothing: one key per event that concerns the
+//!   region. The events themselves stay in the log. Appending a key per event needs no read of
+//!   what is there (a window of positions per key had to be read and rewritten by every batch),
+//!   and the keys do not depend on how events were batched, so a rebuild writes the very bytes the
+//!   live projection wrote.
 //! - `meta`:   `checkpoint` → last applied log position (u64 BE); `layout` → [`LAYOUT`] (u64 BE);
 //!   `cursor/<region>` → the region's acknowledged feed position (u64 BE)
 
@@ -19,16 +21,15 @@ use std::path::Path;
 use fjall::{Database, Keyspace, PersistMode};
 use serde::{Deserialize, Serialize};
 
+use super::stored_view::{self, StoredView};
 use super::view::{ApplicationView, FoldError};
 use crate::domain::calendar::Calendar;
 use crate::log::Positioned;
 
 /// How the keyspaces are laid out. Projections written under another layout are not read: they
 /// are rebuilt from the log.
-pub const LAYOUT: u64 = 2;
-
-/// Log positions per feed entry.
-const FEED_WINDOW: u64 = 256;
+/// 3: views without applicant and form, and one feed key per event.
+pub const LAYOUT: u64 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
@@ -73,6 +74,7 @@ enum Ks {
     Apps,
     Inbox,
     Outbox,
+    Feed,
 }
 
 /// One write of a projection batch, prepared off the writing thread.
@@ -81,26 +83,12 @@ enum Op {
     Remove(Ks, Vec<u8>),
 }
 
-fn feed_key(region: &str, window: u64) -> Vec<u8> {
+fn feed_key(region: &str, position: u64) -> Vec<u8> {
     let mut k = Vec::with_capacity(region.len() + 9);
     k.extend_from_slice(region.as_bytes());
     k.push(0);
-    k.extend_from_slice(&window.to_be_bytes());
+    k.extend_from_slice(&position.to_be_bytes());
     k
-}
-
-fn positions(bytes: &[u8], region: &str) -> Result<Vec<u64>, ProjectionError> {
-    let chunks = bytes.chunks_exact(8);
-    if !chunks.remainder().is_empty() {
-        return Err(ProjectionError::Corrupt {
-            key: format!("feed {region}"),
-            reason: format!("{} bytes is not a list of positions", bytes.len()),
-        });
-    }
-    Ok(chunks
-        .filter_map(|c| <[u8; 8]>::try_from(c).ok())
-        .map(u64::from_be_bytes)
-        .collect())
 }
 
 fn be_u64(bytes: Option<fjall::Slice>) -> Option<u64> {
@@ -109,12 +97,10 @@ fn be_u64(bytes: Option<fjall::Slice>) -> Option<u64> {
         .map(u64::from_be_bytes)
 }
 
-/// What folding some applications' events produced: the writes, and each region's new feed
-/// positions (ascending).
+/// What folding some applications' events produced: the writes, feed keys included.
 #[derive(Default)]
 struct Encoded {
     ops: Vec<Op>,
-    feed: HashMap<String, Vec<u64>>,
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ProjectionError> {
@@ -205,10 +191,12 @@ impl ProjectionStore {
             .unwrap_or(0))
     }
 
-    pub fn get(&self, app: &str) -> Result<Option<ApplicationView>, ProjectionError> {
+    /// The stored view of `app`: without applicant and form, which are in the log at
+    /// [`StoredView::submission`].
+    pub fn get(&self, app: &str) -> Result<Option<StoredView>, ProjectionError> {
         match self.apps.get(app.as_bytes()).map_err(storage)? {
             Some(bytes) => {
-                serde_json::from_slice(&bytes)
+                stored_view::decode(&bytes)
                     .map(Some)
                     .map_err(|e| ProjectionError::Corrupt {
                         key: app.to_string(),
@@ -247,21 +235,20 @@ impl ProjectionStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<u64>, ProjectionError> {
-        let first = after.saturating_add(1);
-        let start = feed_key(region, first / FEED_WINDOW);
+        let start = feed_key(region, after.saturating_add(1));
         let end = feed_key(region, u64::MAX);
         let mut out = Vec::new();
-        for guard in self.feed.range(start..=end) {
-            if out.len() >= limit {
-                break;
-            }
-            let value = guard.value().map_err(storage)?;
-            out.extend(
-                positions(&value, region)?
-                    .into_iter()
-                    .filter(|p| *p >= first)
-                    .take(limit - out.len()),
-            );
+        for guard in self.feed.range(start..=end).take(limit) {
+            let key = guard.key().map_err(storage)?;
+            let position = key
+                .get(region.len() + 1..)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| ProjectionError::Corrupt {
+                    key: format!("feed {region}"),
+                    reason: format!("a key of {} bytes is not region and position", key.len()),
+                })?;
+            out.push(position);
         }
         Ok(out)
     }
@@ -357,33 +344,12 @@ impl ProjectionStore {
             })?
         };
         let mut batch = self.db.batch();
-        let mut feeds: HashMap<String, Vec<u64>> = HashMap::new();
         for shard in encoded {
             for op in shard.ops {
                 match op {
                     Op::Insert(ks, key, value) => batch.insert(self.keyspace(ks), key, value),
                     Op::Remove(ks, key) => batch.remove(self.keyspace(ks), key),
                 }
-            }
-            for (region, positions) in shard.feed {
-                feeds.entry(region).or_default().extend(positions);
-            }
-        }
-        for (region, mut new) in feeds {
-            // Shards each hold an ascending part.
-            new.sort_unstable();
-            for run in new.chunk_by(|a, b| a / FEED_WINDOW == b / FEED_WINDOW) {
-                let key = feed_key(&region, run[0] / FEED_WINDOW);
-                // The window may hold positions from earlier runs (or, after a replay, these).
-                let mut all = match self.feed.get(&key).map_err(storage)? {
-                    Some(old) => positions(&old, &region)?,
-                    None => Vec::new(),
-                };
-                all.extend_from_slice(run);
-                all.sort_unstable();
-                all.dedup();
-                let bytes: Vec<u8> = all.iter().flat_map(|p| p.to_be_bytes()).collect();
-                batch.insert(&self.feed, key, bytes);
             }
         }
         batch.insert(&self.meta, "checkpoint", last.to_be_bytes());
@@ -396,6 +362,7 @@ impl ProjectionStore {
             Ks::Apps => &self.apps,
             Ks::Inbox => &self.inbox,
             Ks::Outbox => &self.outbox,
+            Ks::Feed => &self.feed,
         }
     }
 
@@ -408,6 +375,8 @@ impl ProjectionStore {
         cal: &Calendar,
     ) -> Result<Encoded, ProjectionError> {
         let mut views: HashMap<String, Option<ApplicationView>> = HashMap::new();
+        // Where each application's submission is in the log (the stored views point there).
+        let mut submissions: HashMap<String, u64> = HashMap::new();
         // The regions each application awaited before this run, whose inbox lines may go.
         let mut awaited_before: HashMap<String, Vec<String>> = HashMap::new();
         let mut out = Encoded::default();
@@ -416,9 +385,13 @@ impl ProjectionStore {
             if !views.contains_key(app) {
                 // A first event means a new application: nothing stored to look up.
                 let current = if p.event.seq == 1 {
+                    submissions.insert(app.clone(), p.position);
                     None
                 } else {
-                    self.get(app)?
+                    self.get(app)?.map(|stored| {
+                        submissions.insert(app.clone(), stored.submission);
+                        stored.view
+                    })
                 };
                 if let Some(v) = &current {
                     awaited_before.insert(
@@ -439,12 +412,11 @@ impl ProjectionStore {
             let next = ApplicationView::fold(slot.take(), &p.event, cal)?;
             // Every party's feed gets the event's log position.
             for region in std::iter::once(&next.state.origin).chain(next.state.handlers.iter()) {
-                match out.feed.get_mut(region.as_str()) {
-                    Some(positions) => positions.push(p.position),
-                    None => {
-                        out.feed.insert(region.clone(), vec![p.position]);
-                    }
-                }
+                out.ops.push(Op::Insert(
+                    Ks::Feed,
+                    feed_key(region, p.position),
+                    Vec::new(),
+                ));
             }
             *slot = Some(next);
         }
@@ -454,8 +426,11 @@ impl ProjectionStore {
             for region in awaited_before.get(app).into_iter().flatten() {
                 out.ops.push(Op::Remove(Ks::Inbox, box_key(region, app)));
             }
+            let submission = submissions.get(app).copied().unwrap_or(0);
+            let stored = stored_view::encode(view, submission)
+                .map_err(|e| ProjectionError::Storage(e.to_string()))?;
             out.ops
-                .push(Op::Insert(Ks::Apps, app.as_bytes().to_vec(), json(view)?));
+                .push(Op::Insert(Ks::Apps, app.as_bytes().to_vec(), stored));
             let due = view
                 .deadlines
                 .0
@@ -509,12 +484,12 @@ impl ProjectionStore {
     }
 
     /// Every view, for comparing a rebuild with the live projection.
-    pub fn all_views(&self) -> Result<Vec<(String, ApplicationView)>, ProjectionError> {
+    pub fn all_views(&self) -> Result<Vec<(String, StoredView)>, ProjectionError> {
         let mut out = Vec::new();
         for guard in self.apps.iter() {
             let (k, v) = guard.into_inner().map_err(storage)?;
             let key = String::from_utf8_lossy(&k).into_owned();
-            let view = serde_json::from_slice(&v).map_err(|e| ProjectionError::Corrupt {
+            let view = stored_view::decode(&v).map_err(|e| ProjectionError::Corrupt {
                 key: key.clone(),
                 reason: e.to_string(),
             })?;
@@ -612,9 +587,7 @@ mod tests {
         out
     }
 
-    fn dump(
-        store: &ProjectionStore,
-    ) -> (Vec<(String, ApplicationView)>, Vec<BoxEntry>, Vec<BoxEntry>) {
+    fn dump(store: &ProjectionStore) -> (Vec<(String, StoredView)>, Vec<BoxEntry>, Vec<BoxEntry>) {
         (
             store.all_views().expect("views"),
             ["440000", "330000"]
@@ -663,6 +636,37 @@ mod tests {
         assert!(parallel.feed("310000", 0, 10).expect("feed").is_empty());
         // Batching leaves no trace: byte for byte the same store.
         assert_eq!(raw(&parallel), raw(&serial));
+    }
+
+    /// The applicant and form (the personal data) stay in the log: the stored view points at the
+    /// submission event instead, and a later event keeps that pointer.
+    #[test]
+    fn views_keep_the_submission_position_not_the_personal_data() {
+        let dir = TempDir::new("proj-content");
+        let cal = Calendar::weekdays();
+        let store = ProjectionStore::open(dir.path()).expect("open");
+        let mut events = interleaved(3);
+        for p in events.iter_mut().filter(|p| p.event.seq == 1) {
+            p.event.data["applicant"] =
+                serde_json::json!({ "name": "欧阳娜娜", "phone": "13800138000" });
+        }
+        store.apply(&events[..4], &cal).expect("apply");
+        store.apply(&events[4..], &cal).expect("apply");
+        for (name, key, value) in raw(&store) {
+            for needle in ["欧阳娜娜", "13800138000"] {
+                assert!(
+                    !String::from_utf8_lossy(&value).contains(needle)
+                        && !String::from_utf8_lossy(&key).contains(needle),
+                    "{name} holds personal data"
+                );
+            }
+        }
+        for first in events.iter().filter(|p| p.event.seq == 1) {
+            let stored = store.get(&first.event.app).expect("get").expect("view");
+            assert_eq!(stored.submission, first.position);
+            assert!(stored.view.state.seq >= 2, "later events were folded in");
+            assert!(stored.view.applicant.is_null() && stored.view.form.is_null());
+        }
     }
 
     #[test]
