@@ -76,8 +76,6 @@ impl Matter {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn only_a_body_without_violations_is_checked() {
         let m = super::super::get("social-security-card").expect("matter");
