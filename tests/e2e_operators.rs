@@ -460,10 +460,7 @@ fn dump(dir: &std::path::Path) -> Dump {
         .all_views()
         .expect("views")
         .into_iter()
-        .map(|(k, v)| {
-            let view = serde_json::to_string(&v.view).expect("json");
-            (k, format!("{view} @{}", v.submission))
-        })
+        .map(|(k, v)| (k, serde_json::to_string(&v).expect("json")))
         .collect();
     let boxes = REGIONS
         .iter()

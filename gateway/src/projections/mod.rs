@@ -8,5 +8,4 @@ pub mod view;
 
 pub use projector::Projector;
 pub use store::{BoxEntry, ProjectionError, ProjectionStore};
-pub use stored_view::StoredView;
 pub use view::ApplicationView;

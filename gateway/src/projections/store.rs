@@ -3,8 +3,8 @@
 //! that is redone from the checkpoint; it never leaves a view ahead of or behind its checkpoint.
 //!
 //! Keyspaces:
-//! - `apps`:   app id → the view without applicant and form, and its submission's log position
-//!   ([`super::stored_view`]: the personal data stays in the log only)
+//! - `apps`:   app id → the view's state part ([`super::stored_view`]), rewritten by every event
+//! - `content`: app id → the view's applicant and form, written once by the submission
 //! - `inbox`:  region, 0x00, app id → [`BoxEntry`] JSON (the application waits for this region)
 //! - `outbox`: region, 0x00, app id → [`BoxEntry`] JSON (open applications this region sent)
 //! - `feed`:   region, 0x00, log position (u64 BE) → nothing: one key per event that concerns the
@@ -21,14 +21,14 @@ use std::path::Path;
 use fjall::{Database, Keyspace, PersistMode};
 use serde::{Deserialize, Serialize};
 
-use super::stored_view::{self, StoredView};
+use super::stored_view;
 use super::view::{ApplicationView, FoldError};
 use crate::domain::calendar::Calendar;
 use crate::log::Positioned;
 
 /// How the keyspaces are laid out. Projections written under another layout are not read: they
 /// are rebuilt from the log.
-/// 3: views without applicant and form, and one feed key per event.
+/// 3: views in a state and a content part, and one feed key per event.
 pub const LAYOUT: u64 = 3;
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +49,13 @@ pub enum ProjectionError {
 
 fn storage(e: fjall::Error) -> ProjectionError {
     ProjectionError::Storage(e.to_string())
+}
+
+fn corrupt(key: &str, e: serde_json::Error) -> ProjectionError {
+    ProjectionError::Corrupt {
+        key: key.to_string(),
+        reason: e.to_string(),
+    }
 }
 
 /// One line of a region's inbox or outbox. No personal data: ids, codes and states only.
@@ -72,6 +79,7 @@ const PARALLEL_FROM: usize = 256;
 #[derive(Debug, Clone, Copy)]
 enum Ks {
     Apps,
+    Content,
     Inbox,
     Outbox,
     Feed,
@@ -111,6 +119,7 @@ fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ProjectionError> {
 pub struct ProjectionStore {
     db: Database,
     apps: Keyspace,
+    content: Keyspace,
     inbox: Keyspace,
     outbox: Keyspace,
     feed: Keyspace,
@@ -173,6 +182,7 @@ impl ProjectionStore {
         };
         Ok(ProjectionStore {
             apps: ks("apps")?,
+            content: ks("content")?,
             inbox: ks("inbox")?,
             outbox: ks("outbox")?,
             feed: ks("feed")?,
@@ -191,18 +201,23 @@ impl ProjectionStore {
             .unwrap_or(0))
     }
 
-    /// The stored view of `app`: without applicant and form, which are in the log at
-    /// [`StoredView::submission`].
-    pub fn get(&self, app: &str) -> Result<Option<StoredView>, ProjectionError> {
+    /// The view of `app`: its state and content parts.
+    pub fn get(&self, app: &str) -> Result<Option<ApplicationView>, ProjectionError> {
+        let Some(mut view) = self.state_of(app)? else {
+            return Ok(None);
+        };
+        if let Some(bytes) = self.content.get(app.as_bytes()).map_err(storage)? {
+            stored_view::add_content(&mut view, &bytes).map_err(|e| corrupt(app, e))?;
+        }
+        Ok(Some(view))
+    }
+
+    /// The view of `app` without applicant and form: what folding its next events needs.
+    fn state_of(&self, app: &str) -> Result<Option<ApplicationView>, ProjectionError> {
         match self.apps.get(app.as_bytes()).map_err(storage)? {
-            Some(bytes) => {
-                stored_view::decode(&bytes)
-                    .map(Some)
-                    .map_err(|e| ProjectionError::Corrupt {
-                        key: app.to_string(),
-                        reason: e.to_string(),
-                    })
-            }
+            Some(bytes) => stored_view::decode_state(&bytes)
+                .map(Some)
+                .map_err(|e| corrupt(app, e)),
             None => Ok(None),
         }
     }
@@ -360,6 +375,7 @@ impl ProjectionStore {
     fn keyspace(&self, ks: Ks) -> &Keyspace {
         match ks {
             Ks::Apps => &self.apps,
+            Ks::Content => &self.content,
             Ks::Inbox => &self.inbox,
             Ks::Outbox => &self.outbox,
             Ks::Feed => &self.feed,
@@ -375,8 +391,8 @@ impl ProjectionStore {
         cal: &Calendar,
     ) -> Result<Encoded, ProjectionError> {
         let mut views: HashMap<String, Option<ApplicationView>> = HashMap::new();
-        // Where each application's submission is in the log (the stored views point there).
-        let mut submissions: HashMap<String, u64> = HashMap::new();
+        // The applications submitted in this run: their content is written with them.
+        let mut submitted: std::collections::HashSet<&str> = std::collections::HashSet::new();
         // The regions each application awaited before this run, whose inbox lines may go.
         let mut awaited_before: HashMap<String, Vec<String>> = HashMap::new();
         let mut out = Encoded::default();
@@ -385,13 +401,9 @@ impl ProjectionStore {
             if !views.contains_key(app) {
                 // A first event means a new application: nothing stored to look up.
                 let current = if p.event.seq == 1 {
-                    submissions.insert(app.clone(), p.position);
                     None
                 } else {
-                    self.get(app)?.map(|stored| {
-                        submissions.insert(app.clone(), stored.submission);
-                        stored.view
-                    })
+                    self.state_of(app)?
                 };
                 if let Some(v) = &current {
                     awaited_before.insert(
@@ -410,6 +422,9 @@ impl ProjectionStore {
                 continue;
             }
             let next = ApplicationView::fold(slot.take(), &p.event, cal)?;
+            if p.event.seq == 1 {
+                submitted.insert(app.as_str());
+            }
             // Every party's feed gets the event's log position.
             for region in std::iter::once(&next.state.origin).chain(next.state.handlers.iter()) {
                 out.ops.push(Op::Insert(
@@ -426,11 +441,21 @@ impl ProjectionStore {
             for region in awaited_before.get(app).into_iter().flatten() {
                 out.ops.push(Op::Remove(Ks::Inbox, box_key(region, app)));
             }
-            let submission = submissions.get(app).copied().unwrap_or(0);
-            let stored = stored_view::encode(view, submission)
-                .map_err(|e| ProjectionError::Storage(e.to_string()))?;
-            out.ops
-                .push(Op::Insert(Ks::Apps, app.as_bytes().to_vec(), stored));
+            let encoding = |e: serde_json::Error| ProjectionError::Storage(e.to_string());
+            out.ops.push(Op::Insert(
+                Ks::Apps,
+                app.as_bytes().to_vec(),
+                stored_view::encode_state(view).map_err(encoding)?,
+            ));
+            // The content only with the submission (a replayed run may fold a later part of a
+            // history whose submission was written in an earlier batch).
+            if submitted.contains(app.as_str()) {
+                out.ops.push(Op::Insert(
+                    Ks::Content,
+                    app.as_bytes().to_vec(),
+                    stored_view::encode_content(view).map_err(encoding)?,
+                ));
+            }
             let due = view
                 .deadlines
                 .0
@@ -484,16 +509,14 @@ impl ProjectionStore {
     }
 
     /// Every view, for comparing a rebuild with the live projection.
-    pub fn all_views(&self) -> Result<Vec<(String, StoredView)>, ProjectionError> {
+    pub fn all_views(&self) -> Result<Vec<(String, ApplicationView)>, ProjectionError> {
         let mut out = Vec::new();
         for guard in self.apps.iter() {
-            let (k, v) = guard.into_inner().map_err(storage)?;
-            let key = String::from_utf8_lossy(&k).into_owned();
-            let view = stored_view::decode(&v).map_err(|e| ProjectionError::Corrupt {
-                key: key.clone(),
-                reason: e.to_string(),
-            })?;
-            out.push((key, view));
+            let key = guard.key().map_err(storage)?;
+            let key = String::from_utf8_lossy(&key).into_owned();
+            if let Some(view) = self.get(&key)? {
+                out.push((key, view));
+            }
         }
         Ok(out)
     }
@@ -574,6 +597,7 @@ mod tests {
         let mut out = Vec::new();
         for (name, ks) in [
             ("apps", &store.apps),
+            ("content", &store.content),
             ("inbox", &store.inbox),
             ("outbox", &store.outbox),
             ("feed", &store.feed),
@@ -587,7 +611,9 @@ mod tests {
         out
     }
 
-    fn dump(store: &ProjectionStore) -> (Vec<(String, StoredView)>, Vec<BoxEntry>, Vec<BoxEntry>) {
+    fn dump(
+        store: &ProjectionStore,
+    ) -> (Vec<(String, ApplicationView)>, Vec<BoxEntry>, Vec<BoxEntry>) {
         (
             store.all_views().expect("views"),
             ["440000", "330000"]
@@ -638,34 +664,57 @@ mod tests {
         assert_eq!(raw(&parallel), raw(&serial));
     }
 
-    /// The applicant and form (the personal data) stay in the log: the stored view points at the
-    /// submission event instead, and a later event keeps that pointer.
+    /// The applicant and form are written once, with the submission; later events rewrite only
+    /// the state part, and a read joins the two.
     #[test]
-    fn views_keep_the_submission_position_not_the_personal_data() {
+    fn content_is_written_once_and_read_with_the_state() {
         let dir = TempDir::new("proj-content");
         let cal = Calendar::weekdays();
         let store = ProjectionStore::open(dir.path()).expect("open");
         let mut events = interleaved(3);
         for p in events.iter_mut().filter(|p| p.event.seq == 1) {
-            p.event.data["applicant"] =
-                serde_json::json!({ "name": "欧阳娜娜", "phone": "13800138000" });
+            p.event.data["applicant"] = serde_json::json!({ "name": "欧阳娜娜" });
         }
-        store.apply(&events[..4], &cal).expect("apply");
-        store.apply(&events[4..], &cal).expect("apply");
-        for (name, key, value) in raw(&store) {
-            for needle in ["欧阳娜娜", "13800138000"] {
+        // Submissions in the first run, the later events in the second.
+        store.apply(&events[..3], &cal).expect("apply");
+        let content_before: Vec<_> = raw(&store)
+            .into_iter()
+            .filter(|(ks, _, _)| *ks == "content")
+            .collect();
+        assert_eq!(content_before.len(), 3);
+        store.apply(&events[3..], &cal).expect("apply");
+        let content_after: Vec<_> = raw(&store)
+            .into_iter()
+            .filter(|(ks, _, _)| *ks == "content")
+            .collect();
+        assert_eq!(
+            content_after, content_before,
+            "later events leave the content alone"
+        );
+        for (ks, _, value) in raw(&store) {
+            if ks != "content" {
                 assert!(
-                    !String::from_utf8_lossy(&value).contains(needle)
-                        && !String::from_utf8_lossy(&key).contains(needle),
-                    "{name} holds personal data"
+                    !String::from_utf8_lossy(&value).contains("欧阳娜娜"),
+                    "{ks}"
                 );
             }
         }
         for first in events.iter().filter(|p| p.event.seq == 1) {
-            let stored = store.get(&first.event.app).expect("get").expect("view");
-            assert_eq!(stored.submission, first.position);
-            assert!(stored.view.state.seq >= 2, "later events were folded in");
-            assert!(stored.view.applicant.is_null() && stored.view.form.is_null());
+            let view = store.get(&first.event.app).expect("get").expect("view");
+            assert!(view.state.seq >= 2, "later events were folded in");
+            assert_eq!(view.applicant, serde_json::json!({ "name": "欧阳娜娜" }));
+            assert_eq!(
+                Some(view),
+                ApplicationView::from_events(
+                    &events
+                        .iter()
+                        .filter(|p| p.event.app == first.event.app)
+                        .map(|p| p.event.clone())
+                        .collect::<Vec<_>>(),
+                    &cal
+                )
+                .expect("fold")
+            );
         }
     }
 

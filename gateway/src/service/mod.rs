@@ -125,40 +125,14 @@ impl<L: EventLog> Gateway<L> {
         }
     }
 
-    /// The view of an application: from the projection, with the applicant and form from the
-    /// submission event it points to; or folded from the log when the projection has not caught
-    /// up with the application yet.
+    /// The view of an application: from the projection, or folded from the log when the
+    /// projection has not caught up with it yet.
     async fn view(&self, app: &str) -> Result<Option<ApplicationView>, ServiceError> {
-        if let Some(stored) = self.store.get(app)?
-            && let Some(view) = self.with_content(stored).await?
-        {
-            return Ok(Some(view));
+        if let Some(v) = self.store.get(app)? {
+            return Ok(Some(v));
         }
         let events = self.log.read(app).await?;
         Ok(ApplicationView::from_events(&events, &self.calendar)?)
-    }
-
-    /// Fills a stored view's applicant and form from its submission event; `None` when the
-    /// position does not hold this application's submission (then the log is folded instead).
-    async fn with_content(
-        &self,
-        stored: crate::projections::StoredView,
-    ) -> Result<Option<ApplicationView>, ServiceError> {
-        let mut view = stored.view;
-        let Some(p) = self.log.read_at(&[stored.submission]).await?.pop() else {
-            return Ok(None);
-        };
-        if p.event.app != view.state.id || p.event.seq != 1 {
-            return Ok(None);
-        }
-        match crate::domain::Event::from_envelope(&p.event) {
-            Ok(crate::domain::Event::Submitted(s)) => {
-                view.applicant = s.applicant;
-                view.form = s.form;
-                Ok(Some(view))
-            }
-            _ => Ok(None),
-        }
     }
 }
 
