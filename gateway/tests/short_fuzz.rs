@@ -16,26 +16,7 @@ use tongban_gateway::envelope::Envelope;
 use tongban_gateway::fuzzing;
 
 /// xorshift64*: tiny, deterministic, good enough to pick mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
+use tongban_schemas::xorshift::XorShift as Rng;
 
 const TOKENS: &[&str] = &[
     "{",
@@ -91,7 +72,7 @@ fn hostile(rng: &mut Rng) -> Value {
         }
         13 => json!("11010519491231002X"),
         14 => json!("91110000600037341L"),
-        _ => json!(rng.next().to_string()),
+        _ => json!(rng.next_u64().to_string()),
     }
 }
 
@@ -160,7 +141,7 @@ fn mutate_bytes(input: &mut Vec<u8>, rng: &mut Rng) {
         4 if len > 0 => input.truncate(rng.below(len)),
         5 => {
             let at = rng.below(len + 1);
-            let byte = (rng.next() & 0xff) as u8;
+            let byte = (rng.next_u64() & 0xff) as u8;
             input.insert(at, byte);
         }
         _ => {
@@ -210,7 +191,7 @@ fn run(name: &str, seeds: &[Vec<u8>], iterations: u64, target: impl Fn(&[u8], &m
             let base = rng.pick(&pool).clone();
             generate(&base, &mut rng)
         };
-        let mut inner = Rng(rng.next() | 1);
+        let mut inner = Rng(rng.next_u64() | 1);
         if catch_unwind(AssertUnwindSafe(|| target(&input, &mut inner))).is_err() {
             let shown: String = String::from_utf8_lossy(&input).chars().take(2000).collect();
             panic!("{name}: panic at iteration {i} (TONGBAN_FUZZ_SEED={seed}) on input:\n{shown}");
@@ -287,7 +268,7 @@ fn action_intake_never_panics() {
     let seeds: Vec<Vec<u8>> = bodies.iter().map(|b| b.to_string().into_bytes()).collect();
     let iterations = setting("TONGBAN_FUZZ_ITERATIONS", 3000);
     run("action", &seeds, iterations, |input, rng| {
-        let which = (rng.next() % Action::ALL.len() as u64) as u8;
+        let which = (rng.next_u64() % Action::ALL.len() as u64) as u8;
         fuzzing::action(which, *rng.pick(CONTENT_TYPES), input);
     });
 }

@@ -14,6 +14,7 @@ pub mod mode;
 pub mod registry;
 pub mod validation;
 mod violation;
+pub mod xorshift;
 
 pub use error::SchemaError;
 pub use matters::Matter;
