@@ -186,7 +186,10 @@ impl ProjectionStore {
                 .map_err(storage)
         };
         Ok(ProjectionStore {
-            apps: ks("apps")?,
+            // The views: the bulk of the projections' bytes.
+            apps: db
+                .keyspace("apps", crate::fjall_tuning::bulk_keyspace)
+                .map_err(storage)?,
             inbox: ks("inbox")?,
             outbox: ks("outbox")?,
             feed: ks("feed")?,
