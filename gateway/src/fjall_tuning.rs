@@ -2,15 +2,16 @@
 //!
 //! The goal is a memory ceiling that a gateway reaches while it is still small (by about 10,000
 //! stored applications) and then keeps, however large the stores grow (docs/performance.md, "Flat
-//! RSS"). fjall's own memory is three budgets, each of which only fills up, never drains: the
-//! memtables (one per keyspace, written until full), the block cache (one per database, filled by
-//! reads of table blocks) and the index and filter blocks that tables keep in memory outside the
-//! cache. Measured on `tongban bench --only growth`, the previous settings (8 MiB memtables, a
-//! 32 MiB cache per database, fjall's default whole-table indexes and filters) let the gateway grow
-//! from 99 to 208 MiB between 10,000 and 1,000,000 applications, because those budgets were large
-//! enough to keep filling the whole way: the keyspaces with small entries (heads, inbox, outbox,
-//! feed, checkpoints) took hundreds of thousands of applications to fill an 8 MiB memtable, and the
-//! caches kept taking blocks. The numbers below are small enough to fill early.
+//! RSS"). fjall's memory is budgets that fill and never drain: a memtable per keyspace (written
+//! until full, then flushed), a block cache per database (filled by reads of table blocks), and
+//! the index and filter blocks that tables keep outside the cache. With 8 MiB memtables, 32 MiB
+//! caches and fjall's default whole-table indexes and filters, the gateway grew from 99 to 208 MiB
+//! between 10,000 and 1,000,000 applications (`tongban bench --only growth`). Changing one thing at
+//! a time on 200,000-application runs: 2 MiB memtables took the end of the run from 165 to 111 MiB;
+//! 1 MiB memtables with partitioned indexes and filters, 87 MiB instead of 124 MiB without; the
+//! caches were nearly empty (a few KiB) under the old settings, and mimalloc returning freed
+//! memory at once (`MIMALLOC_PURGE_DELAY=0`) lowered every point by 10–15 MiB without changing the
+//! growth. The numbers below are small enough to be full early.
 //!
 //! fjall stores a keyspace's options when it creates it: these apply to data directories created
 //! with them; an existing directory keeps the options it was created with.
@@ -19,23 +20,22 @@ use fjall::KeyspaceCreateOptions;
 use fjall::config::PartitioningPolicy;
 
 /// Block cache per database. Every table read (data blocks, and with [`keyspace`]'s partitioned
-/// indexes and filters, their partitions too) goes through it, so it is what bounds the memory
-/// that reads take as the stores grow; 8 MiB holds the filter partitions that submissions consult
-/// (new keys, so they are misses every filter must answer) past 1,000,000 applications.
-pub const CACHE_BYTES: u64 = 8 * 1024 * 1024;
+/// indexes and filters, their partitions too) goes through it, and it only fills: in the growth
+/// bench the log's takes blocks all along (4 MiB after about 120,000 applications), so a large
+/// cache is memory still growing at 1,000,000. A miss costs a read from the OS page cache.
+pub const CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Memtable size before a flush, for keyspaces of small entries (indexes, heads, inboxes, feed,
-/// checkpoints). Each such keyspace takes about 100 bytes per application, so a 1 MiB memtable has
-/// been filled (and its sawtooth reached its full height) by about 10,000 applications; at 8 MiB
-/// they were still filling at 300,000.
+/// checkpoints): at a hundred bytes or so per application, an 8 MiB memtable of theirs was still
+/// filling after 100,000 applications; 1 MiB is full by about 10,000.
 pub const MEMTABLE_BYTES: u64 = 1024 * 1024;
 
 /// Memtable size for the two keyspaces that take the bulk of the bytes (the log's events, the
-/// projections' application views: over a kilobyte per application each). They fill a 4 MiB
-/// memtable within a few thousand applications; larger than [`MEMTABLE_BYTES`] so that they flush
-/// fewer, larger tables, and so that the projector mostly reads events still in the memtable
-/// rather than through the block cache.
-pub const BULK_MEMTABLE_BYTES: u64 = 4 * 1024 * 1024;
+/// projections' application views: over a kilobyte per application each). They fill 2 MiB every
+/// couple of thousand applications; twice [`MEMTABLE_BYTES`] so that they flush fewer, larger
+/// tables (the events keyspace keeps one table per flush: its keys only ascend, so compaction
+/// moves its tables down without merging them).
+pub const BULK_MEMTABLE_BYTES: u64 = 2 * 1024 * 1024;
 
 /// Background threads (flushes and compactions) of the projection store. fjall 3.1 starts
 /// min(cores, 4) by default, and with more than one its first worker hands every compaction
