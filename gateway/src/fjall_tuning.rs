@@ -8,10 +8,12 @@
 //! caches and fjall's default whole-table indexes and filters, the gateway grew from 99 to 208 MiB
 //! between 10,000 and 1,000,000 applications (`tongban bench --only growth`). Changing one thing at
 //! a time on 200,000-application runs: 2 MiB memtables took the end of the run from 165 to 111 MiB;
-//! 1 MiB memtables with partitioned indexes and filters, 87 MiB instead of 124 MiB without; the
-//! caches were nearly empty (a few KiB) under the old settings, and mimalloc returning freed
-//! memory at once (`MIMALLOC_PURGE_DELAY=0`) lowered every point by 10–15 MiB without changing the
-//! growth. The numbers below are small enough to be full early.
+//! 1 MiB memtables with partitioned indexes and filters, 87 MiB instead of 124 MiB without (both
+//! with journals capped at 64 MiB, which showed no clear effect of its own); the caches were
+//! nearly empty (a few KiB) under the old settings, and mimalloc returning freed memory at once
+//! (`MIMALLOC_PURGE_DELAY=0`) lowered every point by 10–15 MiB without changing the growth. The
+//! numbers below are small enough to be full early: with them the same bench gives 73 → 84 MiB
+//! from 10,000 to 1,000,000 applications, the last of it reached by about 300,000.
 //!
 //! fjall stores a keyspace's options when it creates it: these apply to data directories created
 //! with them; an existing directory keeps the options it was created with.
@@ -21,8 +23,9 @@ use fjall::config::PartitioningPolicy;
 
 /// Block cache per database. Every table read (data blocks, and with [`keyspace`]'s partitioned
 /// indexes and filters, their partitions too) goes through it, and it only fills: in the growth
-/// bench the log's takes blocks all along (4 MiB after about 120,000 applications), so a large
-/// cache is memory still growing at 1,000,000. A miss costs a read from the OS page cache.
+/// bench the log's takes blocks all along (5 MiB of an 8 MiB cache at 200,000 applications, a
+/// 4 MiB one full within 150,000), so a large cache is memory still growing at 1,000,000. A miss
+/// costs a read from the OS page cache.
 pub const CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Memtable size before a flush, for keyspaces of small entries (indexes, heads, inboxes, feed,
