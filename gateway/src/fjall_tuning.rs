@@ -1,16 +1,44 @@
 //! Memory bounds for every fjall database the gateway opens (log, projections, evidence).
 //!
-//! fjall's defaults let each keyspace hold a 64 MiB memtable (plus the one being flushed), which
-//! over a dozen keyspaces lets a long-running gateway's memory climb by hundreds of MiB before it
-//! levels off. Smaller memtables and a fixed block cache make the ceiling a number we chose.
+//! The goal is a memory ceiling that a gateway reaches while it is still small (by about 10,000
+//! stored applications) and then keeps, however large the stores grow (docs/performance.md, "Flat
+//! RSS"). fjall's memory is budgets that fill and never drain: a memtable per keyspace (written
+//! until full, then flushed), a block cache per database (filled by reads of table blocks), and
+//! the index and filter blocks that tables keep outside the cache. With 8 MiB memtables, 32 MiB
+//! caches and fjall's default whole-table indexes and filters, the gateway grew from 99 to 208 MiB
+//! between 10,000 and 1,000,000 applications (`tongban bench --only growth`). Changing one thing at
+//! a time on 200,000-application runs: 2 MiB memtables took the end of the run from 165 to 111 MiB;
+//! 1 MiB memtables with partitioned indexes and filters, 87 MiB instead of 124 MiB without (both
+//! with journals capped at 64 MiB, which showed no clear effect of its own); the caches were
+//! nearly empty (a few KiB) under the old settings, and mimalloc returning freed memory at once
+//! (`MIMALLOC_PURGE_DELAY=0`) lowered every point by 10–15 MiB without changing the growth. The
+//! numbers below are small enough to be full early: with them the same bench gives 73 → 84 MiB
+//! from 10,000 to 1,000,000 applications, the last of it reached by about 300,000.
+//!
+//! fjall stores a keyspace's options when it creates it: these apply to data directories created
+//! with them; an existing directory keeps the options it was created with.
 
 use fjall::KeyspaceCreateOptions;
+use fjall::config::PartitioningPolicy;
 
-/// Block cache per database.
-pub const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+/// Block cache per database. Every table read (data blocks, and with [`keyspace`]'s partitioned
+/// indexes and filters, their partitions too) goes through it, and it only fills: in the growth
+/// bench the log's takes blocks all along (5 MiB of an 8 MiB cache at 200,000 applications, a
+/// 4 MiB one full within 150,000), so a large cache is memory still growing at 1,000,000. A miss
+/// costs a read from the OS page cache.
+pub const CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Memtable size per keyspace before it is flushed to disk.
-pub const MEMTABLE_BYTES: u64 = 8 * 1024 * 1024;
+/// Memtable size before a flush, for keyspaces of small entries (indexes, heads, inboxes, feed,
+/// checkpoints): at a hundred bytes or so per application, an 8 MiB memtable of theirs was still
+/// filling after 100,000 applications; 1 MiB is full by about 10,000.
+pub const MEMTABLE_BYTES: u64 = 1024 * 1024;
+
+/// Memtable size for the two keyspaces that take the bulk of the bytes (the log's events, the
+/// projections' application content: over a kilobyte per application each). They fill 2 MiB every
+/// couple of thousand applications; twice [`MEMTABLE_BYTES`] so that they flush fewer, larger
+/// tables (the events keyspace keeps one table per flush: its keys only ascend, so compaction
+/// moves its tables down without merging them).
+pub const BULK_MEMTABLE_BYTES: u64 = 2 * 1024 * 1024;
 
 /// Background threads (flushes and compactions) of the projection store. fjall 3.1 starts
 /// min(cores, 4) by default, and with more than one its first worker hands every compaction
@@ -21,7 +49,25 @@ pub const MEMTABLE_BYTES: u64 = 8 * 1024 * 1024;
 /// write rate needs (docs/performance.md).
 pub const PROJECTION_WORKERS: usize = 1;
 
-/// Options for every keyspace.
+/// Options for every keyspace of small entries.
+///
+/// Index and filter blocks are partitioned at every level (fjall partitions them only from level 3
+/// by default). A table whose index or filter is one whole block either keeps it in memory for
+/// as long as the table exists (levels 0 and 1 by default), memory that grows with the data, or
+/// loads the whole block through the cache on each read that needs it; partitioned, a table keeps
+/// only a small top-level index and reads go through the cache a 4 KiB partition at a time.
 pub fn keyspace() -> KeyspaceCreateOptions {
-    KeyspaceCreateOptions::default().max_memtable_size(MEMTABLE_BYTES)
+    options(MEMTABLE_BYTES)
+}
+
+/// Options for the keyspaces that take the bulk of the bytes (see [`BULK_MEMTABLE_BYTES`]).
+pub fn bulk_keyspace() -> KeyspaceCreateOptions {
+    options(BULK_MEMTABLE_BYTES)
+}
+
+fn options(memtable: u64) -> KeyspaceCreateOptions {
+    KeyspaceCreateOptions::default()
+        .max_memtable_size(memtable)
+        .index_block_partitioning_policy(PartitioningPolicy::all(true))
+        .filter_block_partitioning_policy(PartitioningPolicy::all(true))
 }

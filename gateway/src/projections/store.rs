@@ -182,7 +182,10 @@ impl ProjectionStore {
         };
         Ok(ProjectionStore {
             apps: ks("apps")?,
-            content: ks("content")?,
+            // Applicants and forms: the bulk of the projections' bytes.
+            content: db
+                .keyspace("content", crate::fjall_tuning::bulk_keyspace)
+                .map_err(storage)?,
             inbox: ks("inbox")?,
             outbox: ks("outbox")?,
             feed: ks("feed")?,
