@@ -7,11 +7,12 @@
 //! - `content`: app id → the view's applicant and form, written once by the submission
 //! - `inbox`:  region, 0x00, app id → [`BoxEntry`] JSON (the application waits for this region)
 //! - `outbox`: region, 0x00, app id → [`BoxEntry`] JSON (open applications this region sent)
-//! - `feed`:   region, 0x00, log position (u64 BE) → nothing: one key per event that concerns the
-//!   region. The events themselves stay in the log. Appending a key per event needs no read of
-//!   what is there (a window of positions per key had to be read and rewritten by every batch),
-//!   and the keys do not depend on how events were batched, so a rebuild writes the very bytes the
-//!   live projection wrote.
+//! - `feed`:   region, 0x00, window (u64 BE) → the log positions (u64 BE each, ascending) of the
+//!   events in positions `window × FEED_WINDOW ..` that concern the region. The events themselves
+//!   stay in the log; a window's content does not depend on how events were batched, so a rebuild
+//!   writes the very bytes the live projection wrote. (One key per position instead needs no read
+//!   of the window by each batch, but it is two or three more fjall entries per event, and made a
+//!   1,000,000-event rebuild a third slower: docs/performance.md.)
 //! - `meta`:   `checkpoint` → last applied log position (u64 BE); `layout` → [`LAYOUT`] (u64 BE);
 //!   `cursor/<region>` → the region's acknowledged feed position (u64 BE)
 
@@ -28,8 +29,11 @@ use crate::log::Positioned;
 
 /// How the keyspaces are laid out. Projections written under another layout are not read: they
 /// are rebuilt from the log.
-/// 3: views in a state and a content part, and one feed key per event.
+/// 3: views in a state and a content part.
 pub const LAYOUT: u64 = 3;
+
+/// Log positions per feed entry.
+const FEED_WINDOW: u64 = 256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
@@ -82,7 +86,6 @@ enum Ks {
     Content,
     Inbox,
     Outbox,
-    Feed,
 }
 
 /// One write of a projection batch, prepared off the writing thread.
@@ -91,12 +94,26 @@ enum Op {
     Remove(Ks, Vec<u8>),
 }
 
-fn feed_key(region: &str, position: u64) -> Vec<u8> {
+fn feed_key(region: &str, window: u64) -> Vec<u8> {
     let mut k = Vec::with_capacity(region.len() + 9);
     k.extend_from_slice(region.as_bytes());
     k.push(0);
-    k.extend_from_slice(&position.to_be_bytes());
+    k.extend_from_slice(&window.to_be_bytes());
     k
+}
+
+fn positions(bytes: &[u8], region: &str) -> Result<Vec<u64>, ProjectionError> {
+    let chunks = bytes.chunks_exact(8);
+    if !chunks.remainder().is_empty() {
+        return Err(ProjectionError::Corrupt {
+            key: format!("feed {region}"),
+            reason: format!("{} bytes is not a list of positions", bytes.len()),
+        });
+    }
+    Ok(chunks
+        .filter_map(|c| <[u8; 8]>::try_from(c).ok())
+        .map(u64::from_be_bytes)
+        .collect())
 }
 
 fn be_u64(bytes: Option<fjall::Slice>) -> Option<u64> {
@@ -105,10 +122,12 @@ fn be_u64(bytes: Option<fjall::Slice>) -> Option<u64> {
         .map(u64::from_be_bytes)
 }
 
-/// What folding some applications' events produced: the writes, feed keys included.
+/// What folding some applications' events produced: the writes, and each region's new feed
+/// positions (ascending).
 #[derive(Default)]
 struct Encoded {
     ops: Vec<Op>,
+    feed: HashMap<String, Vec<u64>>,
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ProjectionError> {
@@ -253,20 +272,21 @@ impl ProjectionStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<u64>, ProjectionError> {
-        let start = feed_key(region, after.saturating_add(1));
+        let first = after.saturating_add(1);
+        let start = feed_key(region, first / FEED_WINDOW);
         let end = feed_key(region, u64::MAX);
         let mut out = Vec::new();
-        for guard in self.feed.range(start..=end).take(limit) {
-            let key = guard.key().map_err(storage)?;
-            let position = key
-                .get(region.len() + 1..)
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map(u64::from_be_bytes)
-                .ok_or_else(|| ProjectionError::Corrupt {
-                    key: format!("feed {region}"),
-                    reason: format!("a key of {} bytes is not region and position", key.len()),
-                })?;
-            out.push(position);
+        for guard in self.feed.range(start..=end) {
+            if out.len() >= limit {
+                break;
+            }
+            let value = guard.value().map_err(storage)?;
+            out.extend(
+                positions(&value, region)?
+                    .into_iter()
+                    .filter(|p| *p >= first)
+                    .take(limit - out.len()),
+            );
         }
         Ok(out)
     }
@@ -362,12 +382,33 @@ impl ProjectionStore {
             })?
         };
         let mut batch = self.db.batch();
+        let mut feeds: HashMap<String, Vec<u64>> = HashMap::new();
         for shard in encoded {
             for op in shard.ops {
                 match op {
                     Op::Insert(ks, key, value) => batch.insert(self.keyspace(ks), key, value),
                     Op::Remove(ks, key) => batch.remove(self.keyspace(ks), key),
                 }
+            }
+            for (region, positions) in shard.feed {
+                feeds.entry(region).or_default().extend(positions);
+            }
+        }
+        for (region, mut new) in feeds {
+            // Shards each hold an ascending part.
+            new.sort_unstable();
+            for run in new.chunk_by(|a, b| a / FEED_WINDOW == b / FEED_WINDOW) {
+                let key = feed_key(&region, run[0] / FEED_WINDOW);
+                // The window may hold positions from earlier runs (or, after a replay, these).
+                let mut all = match self.feed.get(&key).map_err(storage)? {
+                    Some(old) => positions(&old, &region)?,
+                    None => Vec::new(),
+                };
+                all.extend_from_slice(run);
+                all.sort_unstable();
+                all.dedup();
+                let bytes: Vec<u8> = all.iter().flat_map(|p| p.to_be_bytes()).collect();
+                batch.insert(&self.feed, key, bytes);
             }
         }
         batch.insert(&self.meta, "checkpoint", last.to_be_bytes());
@@ -381,7 +422,6 @@ impl ProjectionStore {
             Ks::Content => &self.content,
             Ks::Inbox => &self.inbox,
             Ks::Outbox => &self.outbox,
-            Ks::Feed => &self.feed,
         }
     }
 
@@ -430,11 +470,12 @@ impl ProjectionStore {
             }
             // Every party's feed gets the event's log position.
             for region in std::iter::once(&next.state.origin).chain(next.state.handlers.iter()) {
-                out.ops.push(Op::Insert(
-                    Ks::Feed,
-                    feed_key(region, p.position),
-                    Vec::new(),
-                ));
+                match out.feed.get_mut(region.as_str()) {
+                    Some(positions) => positions.push(p.position),
+                    None => {
+                        out.feed.insert(region.clone(), vec![p.position]);
+                    }
+                }
             }
             *slot = Some(next);
         }
