@@ -15,7 +15,7 @@
 //! - `apps`:   app id, 0x00, seq (u64 BE) → position (u64 BE)
 //! - `heads`:  app id → last seq (u64 BE)
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -28,13 +28,6 @@ use crate::envelope::Envelope;
 
 /// How many queued appends one group commit takes at most.
 const MAX_GROUP: usize = 4096;
-
-/// How many of the latest durable events are kept decoded in memory for [`EventLog::read_all`].
-/// The projector follows the head a batch or two behind, so nearly every read it makes is
-/// answered from here: no fjall read, no JSON decode and no hop to a blocking thread per batch
-/// (the profile of the submission path had them at about 5% of the gateway's CPU). A reader
-/// further behind (a rebuild, a feed page from long ago) reads the log as before.
-const RECENT: usize = 1024;
 
 struct Request {
     event: Envelope,
@@ -60,8 +53,6 @@ struct Stores {
     synced_events: AtomicU64,
     /// Events per group commit, for `/metrics`.
     batch_sizes: crate::metrics::Histogram,
-    /// The latest durable events, in position order (contiguous: this log has no gaps).
-    recent: Mutex<VecDeque<Positioned>>,
 }
 
 /// How well group commit is doing: events made durable per fsync.
@@ -135,7 +126,6 @@ impl EmbeddedLog {
             syncs: AtomicU64::new(0),
             synced_events: AtomicU64::new(0),
             batch_sizes: crate::metrics::Histogram::new(&crate::metrics::BATCH_BOUNDS),
-            recent: Mutex::new(VecDeque::with_capacity(RECENT)),
         });
         let (head_tx, head) = watch::channel(last);
         let (queue, rx) = mpsc::channel();
@@ -239,30 +229,6 @@ impl EmbeddedLog {
             .collect()
     }
 
-    /// [`EventLog::read_all`] answered from the recent events, when they hold `from`.
-    fn read_recent(&self, from: u64, max: usize) -> Option<Vec<Positioned>> {
-        let durable = self.stores.durable.load(Ordering::Acquire);
-        if from > durable || max == 0 {
-            return Some(Vec::new());
-        }
-        let recent = self.stores.recent.lock().ok()?;
-        let first = recent.front()?.position;
-        if from < first {
-            return None;
-        }
-        let skip = usize::try_from(from - first).ok()?;
-        let events: Vec<Positioned> = recent
-            .iter()
-            .skip(skip)
-            .take_while(|p| p.position <= durable)
-            .take(max)
-            .cloned()
-            .collect();
-        // `from` past the newest kept event but not past the durable head cannot happen (the
-        // events are kept before the head moves); read the log rather than answer short.
-        (!events.is_empty()).then_some(events)
-    }
-
     fn read_all_sync(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
         let durable = self.stores.durable.load(Ordering::Acquire);
         if from > durable || max == 0 {
@@ -323,9 +289,6 @@ impl EventLog for EmbeddedLog {
     }
 
     async fn read_all(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
-        if let Some(events) = self.read_recent(from, max) {
-            return Ok(events);
-        }
         let this = self.clone();
         tokio::task::spawn_blocking(move || this.read_all_sync(from, max))
             .await
@@ -388,7 +351,6 @@ fn write_loop(
         let mut batch = s.db.batch();
         let mut seqs: HashMap<String, u64> = HashMap::new();
         let mut accepted = Vec::with_capacity(group.len());
-        let mut written = Vec::with_capacity(group.len());
         for r in group {
             let app = r.event.app.clone();
             let current = match seqs.get(&app) {
@@ -413,10 +375,6 @@ fn write_loop(
             batch.insert(&s.heads, app.as_bytes(), r.event.seq.to_be_bytes());
             seqs.insert(app, r.event.seq);
             accepted.push((r.reply, position));
-            written.push(Positioned {
-                position,
-                event: r.event,
-            });
         }
         if accepted.is_empty() {
             continue;
@@ -437,7 +395,6 @@ fn write_loop(
                 s.synced_events
                     .fetch_add(accepted.len() as u64, Ordering::Relaxed);
                 s.batch_sizes.record(accepted.len() as u64);
-                keep_recent(s, written);
                 s.durable.store(position, Ordering::Release);
                 head.send_replace(position);
                 for (reply, pos) in accepted {
@@ -454,20 +411,6 @@ fn write_loop(
                 }
             }
         }
-    }
-}
-
-/// Keeps the events of a durable batch among the recent ones, dropping the oldest beyond
-/// [`RECENT`].
-fn keep_recent(s: &Stores, written: Vec<Positioned>) {
-    let Ok(mut recent) = s.recent.lock() else {
-        return;
-    };
-    for p in written {
-        if recent.len() == RECENT {
-            recent.pop_front();
-        }
-        recent.push_back(p);
     }
 }
 
@@ -548,48 +491,6 @@ mod tests {
             written
         );
         assert_eq!(*log.head().borrow(), 3);
-    }
-
-    /// Reads answered from the recent events equal reads of the log itself, at the ring's edges
-    /// and beyond it (older positions fall back to fjall), and stop at the durable head.
-    #[tokio::test]
-    async fn recent_events_answer_like_the_log() {
-        let dir = TempDir::new("embedded-recent");
-        let log = EmbeddedLog::open(dir.path()).expect("open");
-        let total = RECENT as u64 + 200;
-        for i in 0..total {
-            let app = format!("0190f0c4-0000-7000-8000-{i:012}");
-            log.append(conformance::event(&app, 1, ""), 0)
-                .await
-                .expect("append");
-        }
-        let oldest_kept = total - RECENT as u64 + 1;
-        assert!(log.read_recent(oldest_kept - 1, 10).is_none(), "not kept");
-        for (from, max) in [
-            (1, 5000),
-            (1, 10),
-            (oldest_kept - 3, 10),
-            (oldest_kept, 7),
-            (total - 1, 10),
-            (total, 1),
-            (total + 1, 10),
-        ] {
-            let disk = log.read_all_sync(from, max).expect("read the log");
-            let read = log.read_all(from, max).await.expect("read_all");
-            assert_eq!(read, disk, "from {from}, max {max}");
-        }
-        assert_eq!(
-            log.read_recent(oldest_kept, usize::MAX).map(|v| v.len()),
-            Some(RECENT)
-        );
-        // A reopened log keeps nothing in memory and reads the same.
-        drop(log);
-        let log = EmbeddedLog::open(dir.path()).expect("reopen");
-        assert!(log.read_recent(total, 1).is_none());
-        assert_eq!(
-            log.read_all(total, 1).await.expect("read")[0].position,
-            total
-        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

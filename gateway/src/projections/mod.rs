@@ -3,7 +3,6 @@
 pub mod projector;
 pub mod rebuild;
 pub mod store;
-pub mod stored_view;
 pub mod view;
 
 pub use projector::Projector;

@@ -3,16 +3,13 @@
 //! that is redone from the checkpoint; it never leaves a view ahead of or behind its checkpoint.
 //!
 //! Keyspaces:
-//! - `apps`:   app id → the view's state part ([`super::stored_view`]), rewritten by every event
-//! - `content`: app id → the view's applicant and form, written once by the submission
+//! - `apps`:   app id → [`ApplicationView`] JSON
 //! - `inbox`:  region, 0x00, app id → [`BoxEntry`] JSON (the application waits for this region)
 //! - `outbox`: region, 0x00, app id → [`BoxEntry`] JSON (open applications this region sent)
 //! - `feed`:   region, 0x00, window (u64 BE) → the log positions (u64 BE each, ascending) of the
 //!   events in positions `window × FEED_WINDOW ..` that concern the region. The events themselves
 //!   stay in the log; a window's content does not depend on how events were batched, so a rebuild
-//!   writes the very bytes the live projection wrote. (One key per position instead needs no read
-//!   of the window by each batch, but it is two or three more fjall entries per event, and made a
-//!   1,000,000-event rebuild a third slower: docs/performance.md.)
+//!   writes the very bytes the live projection wrote.
 //! - `meta`:   `checkpoint` → last applied log position (u64 BE); `layout` → [`LAYOUT`] (u64 BE);
 //!   `cursor/<region>` → the region's acknowledged feed position (u64 BE)
 
@@ -22,15 +19,13 @@ use std::path::Path;
 use fjall::{Database, Keyspace, PersistMode};
 use serde::{Deserialize, Serialize};
 
-use super::stored_view;
 use super::view::{ApplicationView, FoldError};
 use crate::domain::calendar::Calendar;
 use crate::log::Positioned;
 
 /// How the keyspaces are laid out. Projections written under another layout are not read: they
 /// are rebuilt from the log.
-/// 3: views in a state and a content part.
-pub const LAYOUT: u64 = 3;
+pub const LAYOUT: u64 = 2;
 
 /// Log positions per feed entry.
 const FEED_WINDOW: u64 = 256;
@@ -55,13 +50,6 @@ fn storage(e: fjall::Error) -> ProjectionError {
     ProjectionError::Storage(e.to_string())
 }
 
-fn corrupt(key: &str, e: serde_json::Error) -> ProjectionError {
-    ProjectionError::Corrupt {
-        key: key.to_string(),
-        reason: e.to_string(),
-    }
-}
-
 /// One line of a region's inbox or outbox. No personal data: ids, codes and states only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BoxEntry {
@@ -83,7 +71,6 @@ const PARALLEL_FROM: usize = 256;
 #[derive(Debug, Clone, Copy)]
 enum Ks {
     Apps,
-    Content,
     Inbox,
     Outbox,
 }
@@ -138,7 +125,6 @@ fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ProjectionError> {
 pub struct ProjectionStore {
     db: Database,
     apps: Keyspace,
-    content: Keyspace,
     inbox: Keyspace,
     outbox: Keyspace,
     feed: Keyspace,
@@ -200,10 +186,9 @@ impl ProjectionStore {
                 .map_err(storage)
         };
         Ok(ProjectionStore {
-            apps: ks("apps")?,
-            // Applicants and forms: the bulk of the projections' bytes.
-            content: db
-                .keyspace("content", crate::fjall_tuning::bulk_keyspace)
+            // The views: the bulk of the projections' bytes.
+            apps: db
+                .keyspace("apps", crate::fjall_tuning::bulk_keyspace)
                 .map_err(storage)?,
             inbox: ks("inbox")?,
             outbox: ks("outbox")?,
@@ -223,23 +208,16 @@ impl ProjectionStore {
             .unwrap_or(0))
     }
 
-    /// The view of `app`: its state and content parts.
     pub fn get(&self, app: &str) -> Result<Option<ApplicationView>, ProjectionError> {
-        let Some(mut view) = self.state_of(app)? else {
-            return Ok(None);
-        };
-        if let Some(bytes) = self.content.get(app.as_bytes()).map_err(storage)? {
-            stored_view::add_content(&mut view, &bytes).map_err(|e| corrupt(app, e))?;
-        }
-        Ok(Some(view))
-    }
-
-    /// The view of `app` without applicant and form: what folding its next events needs.
-    fn state_of(&self, app: &str) -> Result<Option<ApplicationView>, ProjectionError> {
         match self.apps.get(app.as_bytes()).map_err(storage)? {
-            Some(bytes) => stored_view::decode_state(&bytes)
-                .map(Some)
-                .map_err(|e| corrupt(app, e)),
+            Some(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|e| ProjectionError::Corrupt {
+                        key: app.to_string(),
+                        reason: e.to_string(),
+                    })
+            }
             None => Ok(None),
         }
     }
@@ -419,7 +397,6 @@ impl ProjectionStore {
     fn keyspace(&self, ks: Ks) -> &Keyspace {
         match ks {
             Ks::Apps => &self.apps,
-            Ks::Content => &self.content,
             Ks::Inbox => &self.inbox,
             Ks::Outbox => &self.outbox,
         }
@@ -434,8 +411,6 @@ impl ProjectionStore {
         cal: &Calendar,
     ) -> Result<Encoded, ProjectionError> {
         let mut views: HashMap<String, Option<ApplicationView>> = HashMap::new();
-        // The applications submitted in this run: their content is written with them.
-        let mut submitted: std::collections::HashSet<&str> = std::collections::HashSet::new();
         // The regions each application awaited before this run, whose inbox lines may go.
         let mut awaited_before: HashMap<String, Vec<String>> = HashMap::new();
         let mut out = Encoded::default();
@@ -446,7 +421,7 @@ impl ProjectionStore {
                 let current = if p.event.seq == 1 {
                     None
                 } else {
-                    self.state_of(app)?
+                    self.get(app)?
                 };
                 if let Some(v) = &current {
                     awaited_before.insert(
@@ -465,9 +440,6 @@ impl ProjectionStore {
                 continue;
             }
             let next = ApplicationView::fold(slot.take(), &p.event, cal)?;
-            if p.event.seq == 1 {
-                submitted.insert(app.as_str());
-            }
             // Every party's feed gets the event's log position.
             for region in std::iter::once(&next.state.origin).chain(next.state.handlers.iter()) {
                 match out.feed.get_mut(region.as_str()) {
@@ -485,21 +457,8 @@ impl ProjectionStore {
             for region in awaited_before.get(app).into_iter().flatten() {
                 out.ops.push(Op::Remove(Ks::Inbox, box_key(region, app)));
             }
-            let encoding = |e: serde_json::Error| ProjectionError::Storage(e.to_string());
-            out.ops.push(Op::Insert(
-                Ks::Apps,
-                app.as_bytes().to_vec(),
-                stored_view::encode_state(view).map_err(encoding)?,
-            ));
-            // The content only with the submission (a replayed run may fold a later part of a
-            // history whose submission was written in an earlier batch).
-            if submitted.contains(app.as_str()) {
-                out.ops.push(Op::Insert(
-                    Ks::Content,
-                    app.as_bytes().to_vec(),
-                    stored_view::encode_content(view).map_err(encoding)?,
-                ));
-            }
+            out.ops
+                .push(Op::Insert(Ks::Apps, app.as_bytes().to_vec(), json(view)?));
             let due = view
                 .deadlines
                 .0
@@ -556,11 +515,13 @@ impl ProjectionStore {
     pub fn all_views(&self) -> Result<Vec<(String, ApplicationView)>, ProjectionError> {
         let mut out = Vec::new();
         for guard in self.apps.iter() {
-            let key = guard.key().map_err(storage)?;
-            let key = String::from_utf8_lossy(&key).into_owned();
-            if let Some(view) = self.get(&key)? {
-                out.push((key, view));
-            }
+            let (k, v) = guard.into_inner().map_err(storage)?;
+            let key = String::from_utf8_lossy(&k).into_owned();
+            let view = serde_json::from_slice(&v).map_err(|e| ProjectionError::Corrupt {
+                key: key.clone(),
+                reason: e.to_string(),
+            })?;
+            out.push((key, view));
         }
         Ok(out)
     }
@@ -641,7 +602,6 @@ mod tests {
         let mut out = Vec::new();
         for (name, ks) in [
             ("apps", &store.apps),
-            ("content", &store.content),
             ("inbox", &store.inbox),
             ("outbox", &store.outbox),
             ("feed", &store.feed),
@@ -706,60 +666,6 @@ mod tests {
         assert!(parallel.feed("310000", 0, 10).expect("feed").is_empty());
         // Batching leaves no trace: byte for byte the same store.
         assert_eq!(raw(&parallel), raw(&serial));
-    }
-
-    /// The applicant and form are written once, with the submission; later events rewrite only
-    /// the state part, and a read joins the two.
-    #[test]
-    fn content_is_written_once_and_read_with_the_state() {
-        let dir = TempDir::new("proj-content");
-        let cal = Calendar::weekdays();
-        let store = ProjectionStore::open(dir.path()).expect("open");
-        let mut events = interleaved(3);
-        for p in events.iter_mut().filter(|p| p.event.seq == 1) {
-            p.event.data["applicant"] = serde_json::json!({ "name": "欧阳娜娜" });
-        }
-        // Submissions in the first run, the later events in the second.
-        store.apply(&events[..3], &cal).expect("apply");
-        let content_before: Vec<_> = raw(&store)
-            .into_iter()
-            .filter(|(ks, _, _)| *ks == "content")
-            .collect();
-        assert_eq!(content_before.len(), 3);
-        store.apply(&events[3..], &cal).expect("apply");
-        let content_after: Vec<_> = raw(&store)
-            .into_iter()
-            .filter(|(ks, _, _)| *ks == "content")
-            .collect();
-        assert_eq!(
-            content_after, content_before,
-            "later events leave the content alone"
-        );
-        for (ks, _, value) in raw(&store) {
-            if ks != "content" {
-                assert!(
-                    !String::from_utf8_lossy(&value).contains("欧阳娜娜"),
-                    "{ks}"
-                );
-            }
-        }
-        for first in events.iter().filter(|p| p.event.seq == 1) {
-            let view = store.get(&first.event.app).expect("get").expect("view");
-            assert!(view.state.seq >= 2, "later events were folded in");
-            assert_eq!(view.applicant, serde_json::json!({ "name": "欧阳娜娜" }));
-            assert_eq!(
-                Some(view),
-                ApplicationView::from_events(
-                    &events
-                        .iter()
-                        .filter(|p| p.event.app == first.event.app)
-                        .map(|p| p.event.clone())
-                        .collect::<Vec<_>>(),
-                    &cal
-                )
-                .expect("fold")
-            );
-        }
     }
 
     #[test]
