@@ -11,9 +11,13 @@
 //! 1 MiB memtables with partitioned indexes and filters, 87 MiB instead of 124 MiB without (both
 //! with journals capped at 64 MiB, which showed no clear effect of its own); the caches were
 //! nearly empty (a few KiB) under the old settings, and mimalloc returning freed memory at once
-//! (`MIMALLOC_PURGE_DELAY=0`) lowered every point by 10–15 MiB without changing the growth. The
-//! numbers below are small enough to be full early: with them the same bench gives 73 → 84 MiB
-//! from 10,000 to 1,000,000 applications, the last of it reached by about 300,000.
+//! (`MIMALLOC_PURGE_DELAY=0`) lowered every point by 10–15 MiB without changing the growth. With
+//! 1 MiB memtables (2 MiB for the bulk keyspaces) one run gave 73 → 84 MiB from 10,000 to
+//! 1,000,000 applications, but three more runs of the same bench left that plateau late and grew by
+//! about 3 KB per submission (to 1.4 GiB): memory that fjall had not released after flushes, which
+//! the eight times more frequent memtable rotations make likely (not yet pinned down in fjall's
+//! code). So the memtables stay at 8 MiB, where two 1,000,000-application runs never did that, and
+//! only the partitioned indexes and filters and the smaller cache are kept (docs/performance.md).
 //!
 //! fjall stores a keyspace's options when it creates it: these apply to data directories created
 //! with them; an existing directory keeps the options it was created with.
@@ -29,16 +33,16 @@ use fjall::config::PartitioningPolicy;
 pub const CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Memtable size before a flush, for keyspaces of small entries (indexes, heads, inboxes, feed,
-/// checkpoints): at a hundred bytes or so per application, an 8 MiB memtable of theirs was still
-/// filling after 100,000 applications; 1 MiB is full by about 10,000.
-pub const MEMTABLE_BYTES: u64 = 1024 * 1024;
+/// checkpoints): at a hundred bytes or so per application, an 8 MiB memtable of theirs is still
+/// filling after 100,000 applications (1 MiB would be full by about 10,000, but see the module
+/// documentation for why they are not that small).
+pub const MEMTABLE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Memtable size for the two keyspaces that take the bulk of the bytes (the log's events, the
-/// projections' application content: over a kilobyte per application each). They fill 2 MiB every
-/// couple of thousand applications; twice [`MEMTABLE_BYTES`] so that they flush fewer, larger
-/// tables (the events keyspace keeps one table per flush: its keys only ascend, so compaction
-/// moves its tables down without merging them).
-pub const BULK_MEMTABLE_BYTES: u64 = 2 * 1024 * 1024;
+/// projections' application views: over a kilobyte per application each). They fill 8 MiB every
+/// few thousand applications (the events keyspace keeps one table per flush: its keys only
+/// ascend, so compaction moves its tables down without merging them).
+pub const BULK_MEMTABLE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Background threads (flushes and compactions) of the projection store. fjall 3.1 starts
 /// min(cores, 4) by default, and with more than one its first worker hands every compaction
