@@ -18,7 +18,7 @@ use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::envelope::GatewayKey;
 use tongban_gateway::log::{AnyLog, EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog};
 use tongban_gateway::projections::rebuild::rebuild;
-use tongban_gateway::sample::{EVENTS_PER_APP, lifecycle};
+use tongban_gateway::sample::{EVENTS_PER_APP, read_everything, write_lifecycles};
 
 /// CPU seconds (user + system, all threads) this process has used so far.
 fn cpu_secs() -> f64 {
@@ -45,22 +45,9 @@ fn rate(n: u64, secs: f64) -> String {
 async fn write(log: &Arc<AnyLog>, key: &GatewayKey, apps: usize) {
     let started = Instant::now();
     let writers = 64;
-    let mut tasks = Vec::new();
-    for w in 0..writers {
-        let (log, key) = (Arc::clone(log), key.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut i = w;
-            while i < apps {
-                for (n, e) in lifecycle(i, &key).expect("sample").into_iter().enumerate() {
-                    log.append(e, n as u64).await.expect("append");
-                }
-                i += writers;
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.expect("writer");
-    }
+    write_lifecycles(log, key, apps, writers)
+        .await
+        .expect("write");
     let total = *log.head().borrow();
     let write_secs = started.elapsed().as_secs_f64();
     let per_fsync = match &**log {
@@ -130,14 +117,7 @@ fn main() {
         // Raw: read every event back, decoded.
         let started = Instant::now();
         let cpu = cpu_secs();
-        let mut from = 1;
-        let mut n = 0u64;
-        loop {
-            let batch = log.read_all(from, 4096).await.expect("read");
-            let Some(last) = batch.last() else { break };
-            from = last.position + 1;
-            n += batch.len() as u64;
-        }
+        let n = read_everything(&*log).await.expect("read");
         let raw_secs = started.elapsed().as_secs_f64();
         println!(
             "raw read:                                  {}  (CPU {:.1} s in {raw_secs:.1} s)",

@@ -5,10 +5,13 @@
 //! Shared by `tongban bench` and `cargo bench --bench replay`, so that every figure in
 //! docs/performance.md is measured on the same events.
 
+use std::sync::Arc;
+
 use tongban_schemas::{Mode, events as ev, matters};
 
 use crate::domain::{Application, Command, decide};
 use crate::envelope::{Content, Envelope, GatewayKey};
+use crate::log::{EventLog, LogError};
 
 /// Events in one [`lifecycle`].
 pub const EVENTS_PER_APP: u64 = 6;
@@ -102,6 +105,54 @@ pub fn lifecycle(i: usize, key: &GatewayKey) -> Result<Vec<Envelope>, SampleErro
         out.push(sealed);
     }
     Ok(out)
+}
+
+/// Appends the [`lifecycle`]s of applications `0..apps` to `log` from `writers` concurrent tasks,
+/// each application's events in order: many applications in flight, as a busy gateway writes.
+pub async fn write_lifecycles<L: EventLog>(
+    log: &Arc<L>,
+    key: &GatewayKey,
+    apps: usize,
+    writers: usize,
+) -> Result<(), SampleError> {
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let (log, key) = (Arc::clone(log), key.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut i = w;
+            while i < apps {
+                for (n, e) in lifecycle(i, &key)?.into_iter().enumerate() {
+                    log.append(e, n as u64).await.map_err(|e| SampleError {
+                        index: i,
+                        reason: e.to_string(),
+                    })?;
+                }
+                i += writers;
+            }
+            Ok::<(), SampleError>(())
+        }));
+    }
+    for (w, t) in tasks.into_iter().enumerate() {
+        t.await.map_err(|e| SampleError {
+            index: w,
+            reason: format!("writer task: {e}"),
+        })??;
+    }
+    Ok(())
+}
+
+/// Reads every event of `log` from the start, decoded, in batches of 4,096: the raw read that
+/// replay, rebuild and verification are compared with. Returns how many events it read.
+pub async fn read_everything<L: EventLog>(log: &L) -> Result<u64, LogError> {
+    let mut from = 1;
+    let mut read = 0u64;
+    loop {
+        let batch = log.read_all(from, 4096).await?;
+        let Some(last) = batch.last() else { break };
+        from = last.position + 1;
+        read += batch.len() as u64;
+    }
+    Ok(read)
 }
 
 #[cfg(test)]

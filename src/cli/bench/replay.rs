@@ -10,9 +10,9 @@ use std::time::Instant;
 use serde_json::{Value, json};
 use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::envelope::GatewayKey;
-use tongban_gateway::log::{EmbeddedLog, EventLog};
+use tongban_gateway::log::EmbeddedLog;
 use tongban_gateway::projections::rebuild::rebuild;
-use tongban_gateway::sample::{EVENTS_PER_APP, lifecycle};
+use tongban_gateway::sample::{EVENTS_PER_APP, read_everything, write_lifecycles};
 
 use crate::cli::CliError;
 
@@ -49,41 +49,17 @@ pub async fn run(work: &Path, events: u64) -> Result<ReplayFigures, CliError> {
     let log = Arc::new(EmbeddedLog::open(&dir.join("log"))?);
     let key = GatewayKey::from_seed([42; 32]);
 
-    // Write: many applications in flight, each appending its events in order.
     let started = Instant::now();
     let writers = 64;
-    let mut tasks = Vec::new();
-    for w in 0..writers {
-        let (log, key) = (Arc::clone(&log), key.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut i = w;
-            while i < apps {
-                let events = lifecycle(i, &key).map_err(|e| CliError(e.to_string()))?;
-                for (n, e) in events.into_iter().enumerate() {
-                    log.append(e, n as u64).await?;
-                }
-                i += writers;
-            }
-            Ok::<(), CliError>(())
-        }));
-    }
-    for t in tasks {
-        t.await
-            .map_err(|e| CliError(format!("replay stage writer: {e}")))??;
-    }
+    write_lifecycles(&log, &key, apps, writers)
+        .await
+        .map_err(|e| CliError(e.to_string()))?;
     let total = log.durable_position();
     let write_secs = started.elapsed().as_secs_f64();
     let stats = log.sync_stats();
 
     let started = Instant::now();
-    let mut from = 1;
-    let mut read = 0u64;
-    loop {
-        let batch = log.read_all(from, 4096).await?;
-        let Some(last) = batch.last() else { break };
-        from = last.position + 1;
-        read += batch.len() as u64;
-    }
+    let read = read_everything(&*log).await?;
     let raw_secs = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
