@@ -126,6 +126,34 @@ impl GatewayProcess {
         Ok(m)
     }
 
+    /// Local-form submissions from `clients` keep-alive connections for `duration`: closed loop
+    /// (each client sends its next form when the last is answered), or open loop at `rate` per
+    /// second when given; charged with the gateway's CPU time. `run` keeps this stage's
+    /// Idempotency-Keys apart from every other stage's.
+    pub async fn submit_forms(
+        &self,
+        clients: usize,
+        duration: Duration,
+        rate: Option<f64>,
+        run: &str,
+    ) -> Result<Measured, CliError> {
+        let sub = Arc::new(self.submitter(clients, run)?);
+        let op = move |c, n| {
+            let sub = Arc::clone(&sub);
+            async move { sub.submit(c, n).await }
+        };
+        match rate {
+            None => {
+                self.charged(super::measure::closed_loop(clients, duration, op))
+                    .await
+            }
+            Some(rate) => {
+                self.charged(super::measure::open_loop(clients, rate, duration, op))
+                    .await
+            }
+        }
+    }
+
     /// Bytes the gateway's data directory holds (log, projections, evidence) right now.
     pub fn disk_bytes(&self) -> u64 {
         crate::cli::bench::dir_bytes(&self.dir.join("data"))

@@ -156,12 +156,8 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
     if on("http") {
         say("tongban end to end, embedded log");
         let gw = gateway::GatewayProcess::start(&s.work, "gateway-embedded", None).await?;
-        let sub = Arc::new(gw.submitter(s.clients, &format!("{run}p"))?);
         let m = gw
-            .charged(measure::closed_loop(s.clients, s.duration, move |c, n| {
-                let sub = Arc::clone(&sub);
-                async move { sub.submit(c, n).await }
-            }))
+            .submit_forms(s.clients, s.duration, None, &format!("{run}p"))
             .await?;
         let peak = m.per_sec();
         report.row(
@@ -171,17 +167,8 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
         );
         if peak > 0.0 {
             say("tongban at half its peak rate, embedded log");
-            let sub = Arc::new(gw.submitter(s.clients, &format!("{run}h"))?);
             let m = gw
-                .charged(measure::open_loop(
-                    s.clients,
-                    peak / 2.0,
-                    s.duration,
-                    move |c, n| {
-                        let sub = Arc::clone(&sub);
-                        async move { sub.submit(c, n).await }
-                    },
-                ))
+                .submit_forms(s.clients, s.duration, Some(peak / 2.0), &format!("{run}h"))
                 .await?;
             report.row(
                 "tongban-embedded-half",
@@ -221,12 +208,8 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
                     Some((&nats.urls(), replicas)),
                 )
                 .await?;
-                let sub = Arc::new(gw.submitter(s.clients, &format!("{run}r{replicas}"))?);
                 let m = gw
-                    .charged(measure::closed_loop(s.clients, s.duration, move |c, n| {
-                        let sub = Arc::clone(&sub);
-                        async move { sub.submit(c, n).await }
-                    }))
+                    .submit_forms(s.clients, s.duration, None, &format!("{run}r{replicas}"))
                     .await?;
                 report.row(
                     if replicas == 1 {
