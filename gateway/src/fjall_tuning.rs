@@ -32,17 +32,12 @@ use fjall::config::PartitioningPolicy;
 /// costs a read from the OS page cache.
 pub const CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Memtable size before a flush, for keyspaces of small entries (indexes, heads, inboxes, feed,
-/// checkpoints): at a hundred bytes or so per application, an 8 MiB memtable of theirs is still
-/// filling after 100,000 applications (1 MiB would be full by about 10,000, but see the module
-/// documentation for why they are not that small).
+/// Memtable size before a flush, for every keyspace. The two that take the bulk of the bytes (the
+/// log's events, the projections' views: over a kilobyte per application each) fill it every few
+/// thousand applications; those of small entries (indexes, heads, inboxes, feed, checkpoints: a
+/// hundred bytes or so per application) are still filling after 100,000 (1 MiB would be full by
+/// about 10,000, but see the module documentation for why memtables are not that small).
 pub const MEMTABLE_BYTES: u64 = 8 * 1024 * 1024;
-
-/// Memtable size for the two keyspaces that take the bulk of the bytes (the log's events, the
-/// projections' application views: over a kilobyte per application each). They fill 8 MiB every
-/// few thousand applications (the events keyspace keeps one table per flush: its keys only
-/// ascend, so compaction moves its tables down without merging them).
-pub const BULK_MEMTABLE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Background threads (flushes and compactions) of the projection store. fjall 3.1 starts
 /// min(cores, 4) by default, and with more than one its first worker hands every compaction
@@ -53,7 +48,7 @@ pub const BULK_MEMTABLE_BYTES: u64 = 8 * 1024 * 1024;
 /// write rate needs (docs/performance.md).
 pub const PROJECTION_WORKERS: usize = 1;
 
-/// Options for every keyspace of small entries.
+/// Options for every keyspace.
 ///
 /// Index and filter blocks are partitioned at every level (fjall partitions them only from level 3
 /// by default). A table whose index or filter is one whole block either keeps it in memory for
@@ -61,17 +56,8 @@ pub const PROJECTION_WORKERS: usize = 1;
 /// loads the whole block through the cache on each read that needs it; partitioned, a table keeps
 /// only a small top-level index and reads go through the cache a 4 KiB partition at a time.
 pub fn keyspace() -> KeyspaceCreateOptions {
-    options(MEMTABLE_BYTES)
-}
-
-/// Options for the keyspaces that take the bulk of the bytes (see [`BULK_MEMTABLE_BYTES`]).
-pub fn bulk_keyspace() -> KeyspaceCreateOptions {
-    options(BULK_MEMTABLE_BYTES)
-}
-
-fn options(memtable: u64) -> KeyspaceCreateOptions {
     KeyspaceCreateOptions::default()
-        .max_memtable_size(memtable)
+        .max_memtable_size(MEMTABLE_BYTES)
         .index_block_partitioning_policy(PartitioningPolicy::all(true))
         .filter_block_partitioning_policy(PartitioningPolicy::all(true))
 }

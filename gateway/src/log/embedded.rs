@@ -96,7 +96,7 @@ impl EmbeddedLog {
             .open()
             .map_err(storage)?;
         let events = db
-            .keyspace("events", crate::fjall_tuning::bulk_keyspace)
+            .keyspace("events", crate::fjall_tuning::keyspace)
             .map_err(storage)?;
         let apps = db
             .keyspace("apps", crate::fjall_tuning::keyspace)

@@ -186,10 +186,7 @@ impl ProjectionStore {
                 .map_err(storage)
         };
         Ok(ProjectionStore {
-            // The views: the bulk of the projections' bytes.
-            apps: db
-                .keyspace("apps", crate::fjall_tuning::bulk_keyspace)
-                .map_err(storage)?,
+            apps: ks("apps")?,
             inbox: ks("inbox")?,
             outbox: ks("outbox")?,
             feed: ks("feed")?,
