@@ -32,7 +32,12 @@ fn every_stage_measures_and_every_goal_is_judged() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "bench failed: {stderr}");
+    // A stage's errors are in the report on stdout, not on stderr.
+    assert!(
+        out.status.success(),
+        "bench failed: {stderr}\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["failures"], serde_json::json!([]), "{report:#}");
 
