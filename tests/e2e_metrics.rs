@@ -126,4 +126,39 @@ fn metrics_move_with_traffic_and_never_label_ids() {
     )
     .expect("lag");
     assert!(head >= appended && lag >= 0.0 && lag <= head);
+
+    // The stores' memory: the two new events sit in the log's memtables (far below a flush), the
+    // projections hold their views, and the evidence store is there even with nothing signed.
+    let memtables = |text: &str, store: &str| {
+        sample(
+            text,
+            &format!("tongban_store_memtable_bytes{{store=\"{store}\"}}"),
+        )
+        .unwrap_or_else(|| panic!("memtable bytes of {store}: {text}"))
+    };
+    assert!(
+        memtables(&after, "log") > memtables(&before, "log"),
+        "appends grow the log's memtables"
+    );
+    assert!(memtables(&after, "projections") > 0.0);
+    assert!(memtables(&after, "evidence") >= 0.0);
+    for store in ["log", "projections", "evidence"] {
+        let cache = sample(
+            &after,
+            &format!("tongban_store_block_cache_bytes{{store=\"{store}\"}}"),
+        )
+        .expect("cache bytes");
+        assert!(
+            cache <= 4.0 * 1024.0 * 1024.0,
+            "{store}: cache over its budget"
+        );
+        assert!(
+            sample(
+                &after,
+                &format!("tongban_store_tables{{store=\"{store}\"}}")
+            )
+            .is_some(),
+            "{store}: table count"
+        );
+    }
 }

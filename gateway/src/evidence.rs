@@ -46,9 +46,14 @@ impl EvidenceStore {
             .open()
             .map_err(storage)?;
         let requests = db
-            .keyspace("requests", crate::fjall_tuning::keyspace)
+            .keyspace("requests", crate::fjall_tuning::small)
             .map_err(storage)?;
         Ok(EvidenceStore { db, requests })
+    }
+
+    /// What the store holds in memory, for `/metrics`.
+    pub fn memory(&self) -> crate::fjall_tuning::StoreMemory {
+        crate::fjall_tuning::StoreMemory::of(&self.db, &[&self.requests])
     }
 
     /// Stores the evidence of event `id` durably (fsync) before returning.

@@ -16,8 +16,11 @@
 //! 1,000,000 applications, but three more runs of the same bench left that plateau late and grew by
 //! about 3 KB per submission (to 1.4 GiB): memory that fjall had not released after flushes, which
 //! the eight times more frequent memtable rotations make likely (not yet pinned down in fjall's
-//! code). So the memtables stay at 8 MiB, where two 1,000,000-application runs never did that, and
-//! only the partitioned indexes and filters and the smaller cache are kept (docs/performance.md).
+//! code). So the memtables of the bulk keyspaces stay at 8 MiB, where 1,000,000-application runs
+//! never did that; only the keyspaces of small entries, which rotate every 10,000 applications or so
+//! even at 1 MiB, take the smaller memtable (see [`SMALL_MEMTABLE_BYTES`]). With that the growth
+//! bench went 79 → 96 → 89 → 101 → 103 MiB at 10k, 33k, 100k, 333k and 1M applications, against
+//! 105 → 153 MiB with 8 MiB everywhere (docs/performance.md, "Flat RSS").
 //!
 //! fjall stores a keyspace's options when it creates it: these apply to data directories created
 //! with them; an existing directory keeps the options it was created with.
@@ -25,19 +28,27 @@
 use fjall::KeyspaceCreateOptions;
 use fjall::config::PartitioningPolicy;
 
-/// Block cache per database. Every table read (data blocks, and with [`keyspace`]'s partitioned
+/// Block cache per database. Every table read (data blocks, and with [`with_memtable`]'s partitioned
 /// indexes and filters, their partitions too) goes through it, and it only fills: in the growth
 /// bench the log's takes blocks all along (5 MiB of an 8 MiB cache at 200,000 applications, a
 /// 4 MiB one full within 150,000), so a large cache is memory still growing at 1,000,000. A miss
 /// costs a read from the OS page cache.
 pub const CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Memtable size before a flush, for every keyspace. The two that take the bulk of the bytes (the
-/// log's events, the projections' views: over a kilobyte per application each) fill it every few
-/// thousand applications; those of small entries (indexes, heads, inboxes, feed, checkpoints: a
-/// hundred bytes or so per application) are still filling after 100,000 (1 MiB would be full by
-/// about 10,000, but see the module documentation for why memtables are not that small).
-pub const MEMTABLE_BYTES: u64 = 8 * 1024 * 1024;
+/// Memtable size before a flush for the keyspaces that take the bulk of the bytes: the log's
+/// events and the projections' views and feed windows, each over a kilobyte per event or
+/// application. They fill it every few thousand applications, so this budget is reached early and
+/// then only cycles.
+pub const BULK_MEMTABLE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Memtable size before a flush for the keyspaces of small entries (the log's application index
+/// and heads, inboxes, outboxes, checkpoints, evidence: a hundred bytes or so per application).
+/// At 8 MiB they were still filling after 300,000 applications, so the gateway's memory kept
+/// rising for as long as the growth bench ran (99 → 145 MiB from 10,000 to 1,000,000
+/// applications): six keyspaces each reaching its budget at a different, late point. At 1 MiB
+/// each fills within the first 10,000 to 20,000 applications and is flushed every 10,000 or so
+/// after that, a small table at a time.
+pub const SMALL_MEMTABLE_BYTES: u64 = 1024 * 1024;
 
 /// Background threads (flushes and compactions) of the projection store. fjall 3.1 starts
 /// min(cores, 4) by default, and with more than one its first worker hands every compaction
@@ -48,16 +59,50 @@ pub const MEMTABLE_BYTES: u64 = 8 * 1024 * 1024;
 /// write rate needs (docs/performance.md).
 pub const PROJECTION_WORKERS: usize = 1;
 
-/// Options for every keyspace.
+/// Options for a keyspace of [bulk](BULK_MEMTABLE_BYTES) entries.
+pub fn bulk() -> KeyspaceCreateOptions {
+    with_memtable(BULK_MEMTABLE_BYTES)
+}
+
+/// Options for a keyspace of [small](SMALL_MEMTABLE_BYTES) entries.
+pub fn small() -> KeyspaceCreateOptions {
+    with_memtable(SMALL_MEMTABLE_BYTES)
+}
+
+/// Options for every keyspace, given its memtable size.
 ///
 /// Index and filter blocks are partitioned at every level (fjall partitions them only from level 3
 /// by default). A table whose index or filter is one whole block either keeps it in memory for
 /// as long as the table exists (levels 0 and 1 by default), memory that grows with the data, or
 /// loads the whole block through the cache on each read that needs it; partitioned, a table keeps
 /// only a small top-level index and reads go through the cache a 4 KiB partition at a time.
-pub fn keyspace() -> KeyspaceCreateOptions {
+fn with_memtable(bytes: u64) -> KeyspaceCreateOptions {
     KeyspaceCreateOptions::default()
-        .max_memtable_size(MEMTABLE_BYTES)
+        .max_memtable_size(bytes)
         .index_block_partitioning_policy(PartitioningPolicy::all(true))
         .filter_block_partitioning_policy(PartitioningPolicy::all(true))
+}
+
+/// What one fjall database holds in memory by fjall's own accounting, for `/metrics`: the budgets
+/// above as they fill, so an operator (or the soak and growth benches) can tell the store's share
+/// of the gateway's RSS from the rest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreMemory {
+    /// Active and sealed memtables: keys, values and a fixed per-entry overhead.
+    pub memtable_bytes: u64,
+    /// Blocks held by the block cache (at most [`CACHE_BYTES`]).
+    pub cache_bytes: u64,
+    /// Tables on disk, over all keyspaces; each keeps its top-level index and filter in memory.
+    pub tables: u64,
+}
+
+impl StoreMemory {
+    /// Reads the figures of `db`, whose keyspaces are `keyspaces`.
+    pub fn of(db: &fjall::Database, keyspaces: &[&fjall::Keyspace]) -> StoreMemory {
+        StoreMemory {
+            memtable_bytes: db.write_buffer_size(),
+            cache_bytes: db.cache_size(),
+            tables: keyspaces.iter().map(|k| k.table_count() as u64).sum(),
+        }
+    }
 }

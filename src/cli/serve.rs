@@ -12,6 +12,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use tongban_gateway::demo;
 use tongban_gateway::http::rate::RateLimit;
@@ -19,6 +20,18 @@ use tongban_gateway::log::{EventLog, JetStreamConfig};
 use tongban_gateway::server::{self, DataDir, Opened};
 
 use super::{Args, CliError};
+
+/// Threads for blocking work: the embedded log's reads (every action reads its application's
+/// events) and the projector's batches. tokio allows 512 by default and starts one whenever all
+/// are busy, so a 30-minute soak (8 connections of `tongban load`) ended with 17 of them, 26
+/// threads in all. Each thread that allocates keeps its own mimalloc heap of partly used pages:
+/// when the soak stopped and the idle blocking threads exited (26 → 9 threads), RSS fell from 206
+/// to 165 MiB, while heaptrack had seen a live heap of about 40 MiB under the same load, mostly
+/// memtables (docs/performance.md, "Soak"). The work is short CPU-bound reads from the page
+/// cache, so more threads than cores only queue in the kernel instead of in tokio; two per core
+/// keep one reading while another waits for the disk. Kept alive a minute so that bursts do not
+/// churn them (a new thread is a new heap).
+const BLOCKING_THREADS: usize = 4;
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let demo_mode = args.flag("demo");
@@ -60,6 +73,8 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     install_adapters(adapters, &dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(BLOCKING_THREADS)
+        .thread_keep_alive(Duration::from_secs(60))
         .build()?;
     runtime.block_on(async move {
         match nats {

@@ -130,6 +130,37 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
             n,
         );
     }
+    let stores = [
+        ("log", stats.memory),
+        ("projections", Some(s.gateway.store.memory())),
+        ("evidence", s.gateway.evidence.as_ref().map(|e| e.memory())),
+    ];
+    type Figure = fn(&crate::fjall_tuning::StoreMemory) -> u64;
+    let figures: [(&str, &str, Figure); 3] = [
+        (
+            "tongban_store_memtable_bytes",
+            "Bytes in the store's memtables (active and sealed), as fjall accounts them.",
+            |m| m.memtable_bytes,
+        ),
+        (
+            "tongban_store_block_cache_bytes",
+            "Bytes in the store's block cache.",
+            |m| m.cache_bytes,
+        ),
+        (
+            "tongban_store_tables",
+            "Tables on disk in the store, over all its keyspaces.",
+            |m| m.tables,
+        ),
+    ];
+    for (name, help, figure) in figures {
+        t.family(name, "gauge", help);
+        for (store, memory) in &stores {
+            if let Some(m) = memory {
+                t.sample(name, &[("store", store)], figure(m));
+            }
+        }
+    }
     let head = *s.gateway.log.head().borrow();
     let applied = s.gateway.projector.applied();
     for (name, help, value) in [

@@ -96,13 +96,13 @@ impl EmbeddedLog {
             .open()
             .map_err(storage)?;
         let events = db
-            .keyspace("events", crate::fjall_tuning::keyspace)
+            .keyspace("events", crate::fjall_tuning::bulk)
             .map_err(storage)?;
         let apps = db
-            .keyspace("apps", crate::fjall_tuning::keyspace)
+            .keyspace("apps", crate::fjall_tuning::small)
             .map_err(storage)?;
         let heads = db
-            .keyspace("heads", crate::fjall_tuning::keyspace)
+            .keyspace("heads", crate::fjall_tuning::small)
             .map_err(storage)?;
         let last = match events.last_key_value() {
             Some(guard) => {
@@ -316,6 +316,10 @@ impl EventLog for EmbeddedLog {
             appends: self.stores.synced_events.load(Ordering::Relaxed),
             batch_sizes: Some(self.stores.batch_sizes.snapshot()),
             in_flight: None,
+            memory: Some(crate::fjall_tuning::StoreMemory::of(
+                &self.stores.db,
+                &[&self.stores.events, &self.stores.apps, &self.stores.heads],
+            )),
         }
     }
 }

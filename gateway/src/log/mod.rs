@@ -58,6 +58,9 @@ pub struct LogStats {
     pub batch_sizes: Option<crate::metrics::Snapshot>,
     /// Appends published and not yet acknowledged by the server.
     pub in_flight: Option<u64>,
+    /// What the log's own store holds in memory (the embedded log; JetStream keeps it in the
+    /// server).
+    pub memory: Option<crate::fjall_tuning::StoreMemory>,
 }
 
 /// An append-only, per-application ordered, durable log of sealed events.

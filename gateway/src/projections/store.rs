@@ -181,18 +181,32 @@ impl ProjectionStore {
                 )),
                 e => storage(e),
             })?;
-        let ks = |name: &str| {
-            db.keyspace(name, crate::fjall_tuning::keyspace)
-                .map_err(storage)
+        let ks = |name: &str, options: fn() -> fjall::KeyspaceCreateOptions| {
+            db.keyspace(name, options).map_err(storage)
         };
+        use crate::fjall_tuning::{bulk, small};
         Ok(ProjectionStore {
-            apps: ks("apps")?,
-            inbox: ks("inbox")?,
-            outbox: ks("outbox")?,
-            feed: ks("feed")?,
-            meta: ks("meta")?,
+            apps: ks("apps", bulk)?,
+            inbox: ks("inbox", small)?,
+            outbox: ks("outbox", small)?,
+            feed: ks("feed", bulk)?,
+            meta: ks("meta", small)?,
             db,
         })
+    }
+
+    /// What the store holds in memory, for `/metrics`.
+    pub fn memory(&self) -> crate::fjall_tuning::StoreMemory {
+        crate::fjall_tuning::StoreMemory::of(
+            &self.db,
+            &[
+                &self.apps,
+                &self.inbox,
+                &self.outbox,
+                &self.feed,
+                &self.meta,
+            ],
+        )
     }
 
     pub fn checkpoint(&self) -> Result<u64, ProjectionError> {

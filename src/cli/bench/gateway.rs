@@ -115,6 +115,24 @@ impl GatewayProcess {
         }
     }
 
+    /// Waits until the gateway is idle (under 5% of a core over half a second), at most `limit`:
+    /// the flushes and compactions a closed-loop stage leaves behind are done, so the stage after
+    /// it measures its own load, not the previous stage's backlog. Returns how long it waited.
+    pub async fn settle(&self, limit: Duration) -> Result<Duration, CliError> {
+        const WINDOW: Duration = Duration::from_millis(500);
+        let started = Instant::now();
+        let mut before = self.cpu_secs()?;
+        while started.elapsed() < limit {
+            tokio::time::sleep(WINDOW).await;
+            let now = self.cpu_secs()?;
+            if now - before < 0.05 * WINDOW.as_secs_f64() {
+                break;
+            }
+            before = now;
+        }
+        Ok(started.elapsed())
+    }
+
     /// Runs `stage` and charges the gateway's CPU time over it to the measurement.
     pub async fn charged<F: std::future::Future<Output = Measured>>(
         &self,
@@ -235,7 +253,11 @@ impl Submitter {
 #[derive(Debug, Clone)]
 pub struct Checkpoint {
     pub applications: u64,
+    /// RSS at the checkpoint.
     pub rss_kib: u64,
+    /// Highest RSS sampled (about every 250 ms) since the previous checkpoint: RSS swings with
+    /// memtables filling and flushing and with compactions, which one sample can miss.
+    pub rss_peak_kib: u64,
     pub disk_bytes: u64,
     /// Submissions between the previous checkpoint and this one.
     pub segment: Measured,
@@ -287,9 +309,15 @@ pub async fn grow(
     pending.reverse();
     let mut segment_start = Instant::now();
     let mut cpu_before = gateway.cpu_secs()?;
+    let mut peak = 0;
+    let mut polls = 0u64;
     while let Some(&next) = pending.last() {
         let now = done.load(Ordering::Relaxed);
         progress(now, target);
+        if polls % 5 == 0 {
+            peak = peak.max(gateway.rss_kib()?);
+        }
+        polls += 1;
         if now >= next {
             pending.pop();
             let (lat, errors) = match latencies.lock() {
@@ -302,9 +330,11 @@ pub async fn grow(
             segment.server_cpu_secs = Some(cpu - cpu_before);
             cpu_before = cpu;
             segment_start = Instant::now();
+            let rss_kib = gateway.rss_kib()?;
             out.push(Checkpoint {
                 applications: now,
-                rss_kib: gateway.rss_kib()?,
+                rss_kib,
+                rss_peak_kib: std::mem::take(&mut peak).max(rss_kib),
                 disk_bytes: gateway.disk_bytes(),
                 segment,
             });

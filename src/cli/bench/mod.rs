@@ -166,7 +166,11 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
             m,
         );
         if peak > 0.0 {
-            say("tongban at half its peak rate, embedded log");
+            let waited = gw.settle(Duration::from_secs(60)).await?;
+            say(&format!(
+                "tongban at half its peak rate, embedded log (after {:.1} s for the gateway to go idle)",
+                waited.as_secs_f64()
+            ));
             let m = gw
                 .submit_forms(s.clients, s.duration, Some(peak / 2.0), &format!("{run}h"))
                 .await?;

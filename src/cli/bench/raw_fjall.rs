@@ -28,7 +28,7 @@ pub async fn run(
         .open()
         .map_err(|e| CliError(format!("fjall at {}: {e}", dir.display())))?;
     let events = db
-        .keyspace("events", fjall_tuning::keyspace)
+        .keyspace("events", fjall_tuning::bulk)
         .map_err(|e| CliError(format!("fjall keyspace: {e}")))?;
     let (tx, rx) = mpsc::channel::<Append>();
     let writer = std::thread::Builder::new()

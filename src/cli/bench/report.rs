@@ -184,6 +184,7 @@ impl Report {
             "growth": self.growth.iter().map(|c| json!({
                 "applications": c.applications,
                 "rss_kib": c.rss_kib,
+                "rss_peak_kib": c.rss_peak_kib,
                 "disk_bytes": c.disk_bytes,
                 "segment": c.segment.json(),
             })).collect::<Vec<_>>(),
@@ -228,9 +229,10 @@ impl Report {
         }
         if !self.growth.is_empty() {
             out.push_str(&format!(
-                "\n{:<24} {:>9} {:>10} {:>8} {:>8} {:>8} {:>12}\n",
+                "\n{:<24} {:>9} {:>9} {:>10} {:>8} {:>8} {:>8} {:>12}\n",
                 "stored applications",
                 "RSS MiB",
+                "peak MiB",
                 "disk MiB",
                 "ops/s",
                 "p50 ms",
@@ -239,9 +241,10 @@ impl Report {
             ));
             for c in &self.growth {
                 out.push_str(&format!(
-                    "{:<24} {:>9} {:>10} {:>8.0} {:>8.2} {:>8.2} {:>12.0}\n",
+                    "{:<24} {:>9} {:>9} {:>10} {:>8.0} {:>8.2} {:>8.2} {:>12.0}\n",
                     c.applications,
                     c.rss_kib / 1024,
+                    c.rss_peak_kib / 1024,
                     c.disk_bytes / (1024 * 1024),
                     c.segment.per_sec(),
                     c.segment.ms(0.5),

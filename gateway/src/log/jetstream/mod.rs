@@ -500,6 +500,7 @@ impl EventLog for JetStreamLog {
             appends: self.inner.appends.load(Ordering::Relaxed),
             batch_sizes: None,
             in_flight: Some(self.inner.in_flight.load(Ordering::Relaxed)),
+            memory: None,
         }
     }
 }
