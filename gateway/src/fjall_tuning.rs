@@ -20,13 +20,13 @@
 //! never did that; only the keyspaces of small entries, which rotate every 10,000 applications or so
 //! even at 1 MiB, take the smaller memtable (see [`SMALL_MEMTABLE_BYTES`]). With that the growth
 //! bench went 79 → 96 → 89 → 101 → 103 MiB at 10k, 33k, 100k, 333k and 1M applications, against
-//! 105 → 153 MiB with 8 MiB everywhere (docs/performance.md, "Flat RSS").
+//! 105 → 153 MiB with 8 MiB everywhere (docs/performance.md, "Soak, 30 minutes").
 //!
 //! fjall stores a keyspace's options when it creates it: these apply to data directories created
 //! with them; an existing directory keeps the options it was created with.
 
-use fjall::KeyspaceCreateOptions;
 use fjall::config::PartitioningPolicy;
+use fjall::{AbstractTree, KeyspaceCreateOptions};
 
 /// Block cache per database. Every table read (data blocks, and with [`with_memtable`]'s partitioned
 /// indexes and filters, their partitions too) goes through it, and it only fills: in the growth
@@ -94,6 +94,10 @@ pub struct StoreMemory {
     pub cache_bytes: u64,
     /// Tables on disk, over all keyspaces; each keeps its top-level index and filter in memory.
     pub tables: u64,
+    /// Superseded versions of the keyspaces' trees still held, each keeping the memtables and
+    /// tables it listed alive: fjall drops them once no open read is older than them, so a count
+    /// that climbs means memory held for a reader that never finished.
+    pub retained_versions: u64,
 }
 
 impl StoreMemory {
@@ -103,6 +107,10 @@ impl StoreMemory {
             memtable_bytes: db.write_buffer_size(),
             cache_bytes: db.cache_size(),
             tables: keyspaces.iter().map(|k| k.table_count() as u64).sum(),
+            retained_versions: keyspaces
+                .iter()
+                .map(|k| k.tree.version_free_list_len() as u64)
+                .sum(),
         }
     }
 }

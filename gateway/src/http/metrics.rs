@@ -136,7 +136,7 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
         ("evidence", s.gateway.evidence.as_ref().map(|e| e.memory())),
     ];
     type Figure = fn(&crate::fjall_tuning::StoreMemory) -> u64;
-    let figures: [(&str, &str, Figure); 3] = [
+    let figures: [(&str, &str, Figure); 4] = [
         (
             "tongban_store_memtable_bytes",
             "Bytes in the store's memtables (active and sealed), as fjall accounts them.",
@@ -151,6 +151,12 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
             "tongban_store_tables",
             "Tables on disk in the store, over all its keyspaces.",
             |m| m.tables,
+        ),
+        (
+            "tongban_store_retained_versions",
+            "Superseded versions of the store's trees still held for open reads (each keeps \
+             its memtables and tables in memory).",
+            |m| m.retained_versions,
         ),
     ];
     for (name, help, figure) in figures {

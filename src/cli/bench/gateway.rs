@@ -314,7 +314,7 @@ pub async fn grow(
     while let Some(&next) = pending.last() {
         let now = done.load(Ordering::Relaxed);
         progress(now, target);
-        if polls % 5 == 0 {
+        if polls.is_multiple_of(5) {
             peak = peak.max(gateway.rss_kib()?);
         }
         polls += 1;
