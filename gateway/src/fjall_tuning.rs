@@ -50,17 +50,6 @@ pub const BULK_MEMTABLE_BYTES: u64 = 8 * 1024 * 1024;
 /// after that, a small table at a time.
 pub const SMALL_MEMTABLE_BYTES: u64 = 1024 * 1024;
 
-/// Size of the tables compactions write (fjall's default: 64 MiB). fjall rotates a full memtable
-/// and flushes it on its background threads, the same ones that compact, and a database with one
-/// ([`PROJECTION_WORKERS`]) does nothing else while a compaction runs: in a 30-minute soak, once
-/// the projections' views reached the size where a level-to-level compaction of 64 MiB tables
-/// merged hundreds of megabytes at a time (about 4 million events), their active memtable kept
-/// filling behind it to 589 MB and the gateway's RSS went from 150 to 780 MiB in four minutes
-/// (docs/performance.md, "Soak, 30 minutes"). A compaction of 8 MiB tables is one such table and
-/// the tables it overlaps on the next level, a few seconds of work, after which the worker takes
-/// the queued rotations and flushes.
-pub const TABLE_BYTES: u64 = 8 * 1024 * 1024;
-
 /// Background threads (flushes and compactions) of the projection store. fjall 3.1 starts
 /// min(cores, 4) by default, and with more than one its first worker hands every compaction
 /// request back to the queue for another worker, taking it again at once while that worker is busy:
@@ -90,9 +79,6 @@ pub fn small() -> KeyspaceCreateOptions {
 fn with_memtable(bytes: u64) -> KeyspaceCreateOptions {
     KeyspaceCreateOptions::default()
         .max_memtable_size(bytes)
-        .compaction_strategy(std::sync::Arc::new(
-            fjall::compaction::Leveled::default().with_table_target_size(TABLE_BYTES),
-        ))
         .index_block_partitioning_policy(PartitioningPolicy::all(true))
         .filter_block_partitioning_policy(PartitioningPolicy::all(true))
 }
