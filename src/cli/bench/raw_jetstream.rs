@@ -30,6 +30,7 @@ pub async fn run(
     ensure_stream(&js, &config)
         .await
         .map_err(|e| CliError(format!("raw JetStream stream: {e}")))?;
+    ready(&js).await?;
     let js = Arc::new(js);
     Ok(closed_loop(clients, duration, move |client, n| {
         let js = Arc::clone(&js);
@@ -45,4 +46,27 @@ pub async fn run(
         }
     })
     .await)
+}
+
+/// Waits until a publish into the new stream is acknowledged. On a three-node cluster the stream's
+/// creation is answered before every server routes its subjects, and publishes until then fail
+/// with "no stream found for given subject": a one-second stage (the test suite's) could be
+/// spent entirely in that window and count nothing but errors.
+async fn ready(js: &async_nats::jetstream::Context) -> Result<(), CliError> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let outcome = match js.publish("bench.app.ready", "ready".into()).await {
+            Ok(ack) => ack.await.map(|_| ()).map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match outcome {
+            Ok(()) => return Ok(()),
+            Err(e) if std::time::Instant::now() >= deadline => {
+                return Err(CliError(format!(
+                    "raw JetStream: the stream took no publish within 30 s: {e}"
+                )));
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
 }
