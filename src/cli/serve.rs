@@ -27,7 +27,7 @@ use super::{Args, CliError};
 /// threads in all. Each thread that allocates keeps its own mimalloc heap of partly used pages:
 /// when the soak stopped and the idle blocking threads exited (26 → 9 threads), RSS fell from 206
 /// to 165 MiB, while heaptrack had seen a live heap of about 40 MiB under the same load, mostly
-/// memtables (docs/performance.md, "Soak"). The work is short CPU-bound reads from the page
+/// memtables (docs/performance.md, "Soak, 30 minutes"). The work is short CPU-bound reads from the page
 /// cache, so more threads than cores only queue in the kernel instead of in tokio; two per core
 /// keep one reading while another waits for the disk. Kept alive a minute so that bursts do not
 /// churn them (a new thread is a new heap).
