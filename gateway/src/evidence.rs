@@ -36,6 +36,8 @@ fn storage(e: impl std::fmt::Display) -> EvidenceError {
 pub struct EvidenceStore {
     db: Database,
     requests: Keyspace,
+    /// The keyspace's memtable budget, sealed after each write.
+    memtables: crate::fjall_tuning::Memtables,
 }
 
 impl EvidenceStore {
@@ -45,10 +47,15 @@ impl EvidenceStore {
             .cache_size(crate::fjall_tuning::CACHE_BYTES)
             .open()
             .map_err(storage)?;
-        let requests = db
-            .keyspace("requests", crate::fjall_tuning::small)
+        let mut memtables = crate::fjall_tuning::Memtables::default();
+        let requests = memtables
+            .keyspace(&db, "requests", crate::fjall_tuning::SMALL_MEMTABLE_BYTES)
             .map_err(storage)?;
-        Ok(EvidenceStore { db, requests })
+        Ok(EvidenceStore {
+            db,
+            requests,
+            memtables,
+        })
     }
 
     /// What the store holds in memory, for `/metrics`.
@@ -62,7 +69,9 @@ impl EvidenceStore {
         self.requests
             .insert(id.as_bytes(), bytes)
             .map_err(storage)?;
-        self.db.persist(PersistMode::SyncAll).map_err(storage)
+        self.db.persist(PersistMode::SyncAll).map_err(storage)?;
+        self.memtables.seal_full();
+        Ok(())
     }
 
     pub fn get(&self, id: &str) -> Result<Option<RequestSignature>, EvidenceError> {

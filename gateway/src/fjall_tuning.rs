@@ -59,17 +59,15 @@ pub const SMALL_MEMTABLE_BYTES: u64 = 1024 * 1024;
 /// write rate needs (docs/performance.md).
 pub const PROJECTION_WORKERS: usize = 1;
 
-/// Options for a keyspace of [bulk](BULK_MEMTABLE_BYTES) entries.
-pub fn bulk() -> KeyspaceCreateOptions {
-    with_memtable(BULK_MEMTABLE_BYTES)
-}
+/// How far past its budget a memtable may grow before fjall itself asks for a rotation: only a
+/// write that bypasses [`Memtables::seal_full`] ever gets there (see [`Memtables`] for why
+/// fjall's own trigger must stay out of the way).
+pub const FJALL_TRIGGER_FACTOR: u64 = 4;
 
-/// Options for a keyspace of [small](SMALL_MEMTABLE_BYTES) entries.
-pub fn small() -> KeyspaceCreateOptions {
-    with_memtable(SMALL_MEMTABLE_BYTES)
-}
-
-/// Options for every keyspace, given its memtable size.
+/// Options for every keyspace, given its memtable budget.
+///
+/// fjall's own rotation trigger is set [`FJALL_TRIGGER_FACTOR`] times above the budget, which
+/// [`Memtables::seal_full`] enforces.
 ///
 /// Index and filter blocks are partitioned at every level (fjall partitions them only from level 3
 /// by default). A table whose index or filter is one whole block either keeps it in memory for
@@ -78,7 +76,7 @@ pub fn small() -> KeyspaceCreateOptions {
 /// only a small top-level index and reads go through the cache a 4 KiB partition at a time.
 fn with_memtable(bytes: u64) -> KeyspaceCreateOptions {
     KeyspaceCreateOptions::default()
-        .max_memtable_size(bytes)
+        .max_memtable_size(bytes * FJALL_TRIGGER_FACTOR)
         .index_block_partitioning_policy(PartitioningPolicy::all(true))
         .filter_block_partitioning_policy(PartitioningPolicy::all(true))
 }
@@ -112,5 +110,113 @@ impl StoreMemory {
                 .map(|k| k.tree.version_free_list_len() as u64)
                 .sum(),
         }
+    }
+}
+
+/// The memtable budgets of one database's keyspaces, enforced by the gateway rather than by fjall.
+///
+/// fjall 3.1.13 rotates a full memtable from a background worker. Each write that finds the
+/// active memtable past its size `try_send`s a rotation request into the worker queue (bounded at
+/// 1,000 messages), and the worker, once it rotates, queues the flush with a *blocking* `send`
+/// into that same queue. When writes outpace the worker (a compaction keeping it busy for a second
+/// is enough at a few thousand writes a second), they fill the queue with duplicate rotation
+/// requests; the worker then blocks forever sending to itself, nothing rotates again, and the
+/// active memtable grows without bound while the worker sits idle. That was the 30-minute soak's
+/// blow-up: the projections' memtable went from 7 MB to 589 MB at about 3.9 million events
+/// (docs/performance.md, "Soak, 30 minutes"). The same flood with a 64 KiB budget and one worker
+/// takes a memtable to hundreds of megabytes in seconds. Upstream: fjall-rs/fjall pull request
+/// 323 (open, unreleased), "don't flood the worker mailbox with rotate pokes".
+///
+/// So each store seals its own memtables: after every write it calls [`Memtables::seal_full`],
+/// which rotates, on the writer's thread, every memtable at or past its budget. fjall's trigger
+/// sits [`FJALL_TRIGGER_FACTOR`] times higher and is never reached, so the queue only ever holds
+/// one flush per rotation and a few compaction requests, and fjall's halt of writes at four sealed
+/// memtables bounds the rest. (A data directory created before this keeps fjall's trigger at the
+/// budget: there the crossing write sends one request and the seal right after it makes it stale,
+/// one message per rotation instead of one per write.)
+#[derive(Clone, Default)]
+pub struct Memtables {
+    keyspaces: Vec<(fjall::Keyspace, u64)>,
+}
+
+impl Memtables {
+    /// Opens (or creates) keyspace `name` in `db` with memtable budget `budget` bytes, and holds
+    /// it to that budget from now on.
+    pub fn keyspace(
+        &mut self,
+        db: &fjall::Database,
+        name: &str,
+        budget: u64,
+    ) -> Result<fjall::Keyspace, fjall::Error> {
+        let keyspace = db.keyspace(name, || with_memtable(budget))?;
+        self.keyspaces.push((keyspace.clone(), budget));
+        Ok(keyspace)
+    }
+
+    /// Rotates every active memtable at or past its budget, queueing it for a flush. Cheap when
+    /// nothing is full (one atomic read per keyspace); called after each write.
+    ///
+    /// A failed rotation loses nothing (the write is in the journal and the memtable stays
+    /// active), so it is logged, not returned: the next write tries again, and a store whose
+    /// journal has failed refuses that write itself.
+    pub fn seal_full(&self) {
+        for (keyspace, budget) in &self.keyspaces {
+            if keyspace.tree.active_memtable().size() >= *budget
+                && let Err(error) = keyspace.rotate_memtable()
+            {
+                tracing::warn!(keyspace = %keyspace.name(), %error, "memtable rotation failed");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    /// The flood that wedges fjall's worker when fjall rotates on its own: one worker, a small
+    /// budget, batches as fast as one thread can commit them. With the gateway sealing its
+    /// memtables, the active memtable stays within a batch of its budget and the worker keeps
+    /// flushing (tables appear on disk throughout).
+    #[test]
+    fn memtables_stay_within_budget_under_a_write_flood() {
+        let dir = std::env::temp_dir().join(format!(
+            "tongban-memtable-flood-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let budget = 64 * 1024;
+        let db = fjall::Database::builder(&dir)
+            .worker_threads(1)
+            .open()
+            .expect("open");
+        let mut memtables = Memtables::default();
+        let ks = memtables.keyspace(&db, "k", budget).expect("keyspace");
+        let value = [7u8; 200];
+        let (mut largest, mut written) = (0, 0u64);
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(3) {
+            let mut batch = db.batch();
+            for _ in 0..4 {
+                batch.insert(&ks, written.to_be_bytes(), value);
+                written += 1;
+            }
+            batch.commit().expect("commit");
+            largest = largest.max(ks.tree.active_memtable().size());
+            memtables.seal_full();
+        }
+        let flushed = ks.table_count();
+        drop(ks);
+        drop(memtables);
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(written > 10_000, "the flood wrote only {written} entries");
+        assert!(
+            largest < budget + 4 * 1024,
+            "active memtable reached {largest} bytes against a budget of {budget}"
+        );
+        assert!(flushed > 10, "only {flushed} tables flushed");
     }
 }

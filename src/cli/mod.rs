@@ -117,10 +117,18 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
     }
 }
 
-/// Logs to stderr; `RUST_LOG` filters (default `info`). Never personal data: see SECURITY notes.
+/// What is logged without `RUST_LOG`: the gateway's own `info`, and only fjall's warnings and
+/// errors (its `info` narrates every database it opens).
+const DEFAULT_LOG_FILTER: &str = "info,fjall=warn,lsm_tree=warn";
+
+/// Logs to stderr; `RUST_LOG` filters (default [`DEFAULT_LOG_FILTER`]). Never personal data: see SECURITY notes.
+///
+/// Records of the `log` crate are taken in too (`tracing-log`): fjall reports its background
+/// workers' failures (a crashed flush or compaction, a poisoned database) only that way, and an
+/// operator must see them in the same stream.
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
     // Colour only on a terminal: log files and pipes get plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt()

@@ -41,6 +41,8 @@ struct Stores {
     events: Keyspace,
     apps: Keyspace,
     heads: Keyspace,
+    /// The keyspaces' memtable budgets, sealed after each group commit.
+    memtables: crate::fjall_tuning::Memtables,
     durable: AtomicU64,
     /// Set once a write failed; every later write is refused.
     failed: Mutex<Option<String>>,
@@ -95,14 +97,16 @@ impl EmbeddedLog {
             .cache_size(crate::fjall_tuning::CACHE_BYTES)
             .open()
             .map_err(storage)?;
-        let events = db
-            .keyspace("events", crate::fjall_tuning::bulk)
+        use crate::fjall_tuning::{BULK_MEMTABLE_BYTES, Memtables, SMALL_MEMTABLE_BYTES};
+        let mut memtables = Memtables::default();
+        let events = memtables
+            .keyspace(&db, "events", BULK_MEMTABLE_BYTES)
             .map_err(storage)?;
-        let apps = db
-            .keyspace("apps", crate::fjall_tuning::small)
+        let apps = memtables
+            .keyspace(&db, "apps", SMALL_MEMTABLE_BYTES)
             .map_err(storage)?;
-        let heads = db
-            .keyspace("heads", crate::fjall_tuning::small)
+        let heads = memtables
+            .keyspace(&db, "heads", SMALL_MEMTABLE_BYTES)
             .map_err(storage)?;
         let last = match events.last_key_value() {
             Some(guard) => {
@@ -119,6 +123,7 @@ impl EmbeddedLog {
             events,
             apps,
             heads,
+            memtables,
             durable: AtomicU64::new(last),
             failed: Mutex::new(None),
             fail_writes: std::sync::atomic::AtomicBool::new(false),
@@ -404,6 +409,8 @@ fn write_loop(
                 for (reply, pos) in accepted {
                     let _ = reply.send(Ok(pos));
                 }
+                // After the answers: a rotation is the next group's cost, not this one's.
+                s.memtables.seal_full();
             }
             Err(reason) => {
                 tracing::error!(%reason, "event log write failed; refusing further writes");

@@ -129,6 +129,8 @@ pub struct ProjectionStore {
     outbox: Keyspace,
     feed: Keyspace,
     meta: Keyspace,
+    /// The keyspaces' memtable budgets, sealed after each write.
+    memtables: crate::fjall_tuning::Memtables,
 }
 
 fn box_key(region: &str, app: &str) -> Vec<u8> {
@@ -181,16 +183,17 @@ impl ProjectionStore {
                 )),
                 e => storage(e),
             })?;
-        let ks = |name: &str, options: fn() -> fjall::KeyspaceCreateOptions| {
-            db.keyspace(name, options).map_err(storage)
-        };
-        use crate::fjall_tuning::{bulk, small};
+        use crate::fjall_tuning::{BULK_MEMTABLE_BYTES as BULK, SMALL_MEMTABLE_BYTES as SMALL};
+        let mut memtables = crate::fjall_tuning::Memtables::default();
+        let mut ks =
+            |name: &str, budget: u64| memtables.keyspace(&db, name, budget).map_err(storage);
         Ok(ProjectionStore {
-            apps: ks("apps", bulk)?,
-            inbox: ks("inbox", small)?,
-            outbox: ks("outbox", small)?,
-            feed: ks("feed", bulk)?,
-            meta: ks("meta", small)?,
+            apps: ks("apps", BULK)?,
+            inbox: ks("inbox", SMALL)?,
+            outbox: ks("outbox", SMALL)?,
+            feed: ks("feed", BULK)?,
+            meta: ks("meta", SMALL)?,
+            memtables,
             db,
         })
     }
@@ -318,6 +321,7 @@ impl ProjectionStore {
             )
             .map_err(storage)?;
         self.db.persist(PersistMode::SyncAll).map_err(storage)?;
+        self.memtables.seal_full();
         Ok(position)
     }
 
@@ -402,6 +406,7 @@ impl ProjectionStore {
         }
         batch.insert(&self.meta, "checkpoint", last.to_be_bytes());
         batch.commit().map_err(storage)?;
+        self.memtables.seal_full();
         Ok(last)
     }
 

@@ -1,6 +1,7 @@
 //! The embedded backend's ceiling: fjall appends with the gateway log's durability (one writer,
 //! group commit, one `persist(SyncAll)` per group) and nothing else: no envelope, no checks, no
-//! secondary keys. Opened with the same memory settings as the gateway's log.
+//! secondary keys. Opened with the same memory settings as the gateway's log, and like it sealing its
+//! memtables itself (`fjall_tuning::Memtables`).
 
 use std::path::Path;
 use std::sync::{Arc, mpsc};
@@ -27,8 +28,9 @@ pub async fn run(
         .cache_size(fjall_tuning::CACHE_BYTES)
         .open()
         .map_err(|e| CliError(format!("fjall at {}: {e}", dir.display())))?;
-    let events = db
-        .keyspace("events", fjall_tuning::bulk)
+    let mut memtables = fjall_tuning::Memtables::default();
+    let events = memtables
+        .keyspace(&db, "events", fjall_tuning::BULK_MEMTABLE_BYTES)
         .map_err(|e| CliError(format!("fjall keyspace: {e}")))?;
     let (tx, rx) = mpsc::channel::<Append>();
     let writer = std::thread::Builder::new()
@@ -54,6 +56,7 @@ pub async fn run(
                 for reply in replies {
                     let _ = reply.send(result.clone());
                 }
+                memtables.seal_full();
             }
         })?;
     let measured = {
