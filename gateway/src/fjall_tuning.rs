@@ -14,11 +14,11 @@
 //! (`MIMALLOC_PURGE_DELAY=0`) lowered every point by 10–15 MiB without changing the growth. With
 //! 1 MiB memtables (2 MiB for the bulk keyspaces) one run gave 73 → 84 MiB from 10,000 to
 //! 1,000,000 applications, but three more runs of the same bench left that plateau late and grew by
-//! about 3 KB per submission (to 1.4 GiB): memory that fjall had not released after flushes, which
-//! the eight times more frequent memtable rotations make likely (not yet pinned down in fjall's
-//! code). So the memtables of the bulk keyspaces stay at 8 MiB, where 1,000,000-application runs
-//! never did that; only the keyspaces of small entries, which rotate every 10,000 applications or so
-//! even at 1 MiB, take the smaller memtable (see [`SMALL_MEMTABLE_BYTES`]). With that the growth
+//! about 3 KB per submission (to 1.4 GiB). That was fjall's worker wedging itself (see
+//! [`Memtables`], found in round 5): a memtable no longer rotated takes every write, and eight times
+//! more rotations made it come sooner. The memtables of the bulk keyspaces stayed at 8 MiB, where
+//! it came later; only the keyspaces of small entries, which rotate every 10,000 applications or
+//! so even at 1 MiB, take the smaller memtable (see [`SMALL_MEMTABLE_BYTES`]). With that the growth
 //! bench went 79 → 96 → 89 → 101 → 103 MiB at 10k, 33k, 100k, 333k and 1M applications, against
 //! 105 → 153 MiB with 8 MiB everywhere (docs/performance.md, "Soak, 30 minutes").
 //!
