@@ -36,7 +36,7 @@ fn storage(e: impl std::fmt::Display) -> EvidenceError {
 pub struct EvidenceStore {
     db: Database,
     requests: Keyspace,
-    /// The keyspace's memtable budget, sealed after each write.
+    /// The keyspace and its memtable budget: sealed after each write, counted for `memory`.
     memtables: crate::fjall_tuning::Memtables,
 }
 
@@ -60,7 +60,7 @@ impl EvidenceStore {
 
     /// What the store holds in memory, for `/metrics`.
     pub fn memory(&self) -> crate::fjall_tuning::StoreMemory {
-        crate::fjall_tuning::StoreMemory::of(&self.db, &[&self.requests])
+        crate::fjall_tuning::StoreMemory::of(&self.db, &self.memtables)
     }
 
     /// Stores the evidence of event `id` durably (fsync) before returning.

@@ -99,14 +99,14 @@ pub struct StoreMemory {
 }
 
 impl StoreMemory {
-    /// Reads the figures of `db`, whose keyspaces are `keyspaces`.
-    pub fn of(db: &fjall::Database, keyspaces: &[&fjall::Keyspace]) -> StoreMemory {
+    /// Reads the figures of `db`, whose keyspaces were all opened through `memtables`.
+    pub fn of(db: &fjall::Database, memtables: &Memtables) -> StoreMemory {
+        let keyspaces = || memtables.keyspaces.iter().map(|(k, _)| k);
         StoreMemory {
             memtable_bytes: db.write_buffer_size(),
             cache_bytes: db.cache_size(),
-            tables: keyspaces.iter().map(|k| k.table_count() as u64).sum(),
-            retained_versions: keyspaces
-                .iter()
+            tables: keyspaces().map(|k| k.table_count() as u64).sum(),
+            retained_versions: keyspaces()
                 .map(|k| k.tree.version_free_list_len() as u64)
                 .sum(),
         }
@@ -114,6 +114,8 @@ impl StoreMemory {
 }
 
 /// The memtable budgets of one database's keyspaces, enforced by the gateway rather than by fjall.
+/// Every keyspace a store opens goes through [`Memtables::keyspace`], so this is also the list
+/// [`StoreMemory::of`] counts tables and versions over.
 ///
 /// fjall 3.1.13 rotates a full memtable from a background worker. Each write that finds the
 /// active memtable past its size `try_send`s a rotation request into the worker queue (bounded at

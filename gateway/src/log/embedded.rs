@@ -41,7 +41,8 @@ struct Stores {
     events: Keyspace,
     apps: Keyspace,
     heads: Keyspace,
-    /// The keyspaces' memtable budgets, sealed after each group commit.
+    /// The keyspaces and their memtable budgets: sealed after each group commit, counted for
+    /// `stats`.
     memtables: crate::fjall_tuning::Memtables,
     durable: AtomicU64,
     /// Set once a write failed; every later write is refused.
@@ -323,7 +324,7 @@ impl EventLog for EmbeddedLog {
             in_flight: None,
             memory: Some(crate::fjall_tuning::StoreMemory::of(
                 &self.stores.db,
-                &[&self.stores.events, &self.stores.apps, &self.stores.heads],
+                &self.stores.memtables,
             )),
         }
     }

@@ -129,7 +129,7 @@ pub struct ProjectionStore {
     outbox: Keyspace,
     feed: Keyspace,
     meta: Keyspace,
-    /// The keyspaces' memtable budgets, sealed after each write.
+    /// The keyspaces and their memtable budgets: sealed after each write, counted for `memory`.
     memtables: crate::fjall_tuning::Memtables,
 }
 
@@ -200,16 +200,7 @@ impl ProjectionStore {
 
     /// What the store holds in memory, for `/metrics`.
     pub fn memory(&self) -> crate::fjall_tuning::StoreMemory {
-        crate::fjall_tuning::StoreMemory::of(
-            &self.db,
-            &[
-                &self.apps,
-                &self.inbox,
-                &self.outbox,
-                &self.feed,
-                &self.meta,
-            ],
-        )
+        crate::fjall_tuning::StoreMemory::of(&self.db, &self.memtables)
     }
 
     pub fn checkpoint(&self) -> Result<u64, ProjectionError> {
