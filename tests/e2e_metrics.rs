@@ -119,6 +119,48 @@ fn metrics_move_with_traffic_and_never_label_ids() {
         commits, appended,
         "every appended event was in one group commit"
     );
+    // Every group commit was timed once, and the write and fsync took some time.
+    let group_commits = |text: &str| {
+        sample(
+            text,
+            "tongban_log_group_commit_events_count{backend=\"embedded\"}",
+        )
+        .expect("group commits")
+    };
+    let syncs = |text: &str| {
+        sample(
+            text,
+            "tongban_log_sync_duration_seconds_count{backend=\"embedded\"}",
+        )
+        .expect("sync durations")
+    };
+    assert_eq!(syncs(&after), group_commits(&after));
+    assert!(syncs(&after) > syncs(&before));
+    assert!(
+        sample(
+            &after,
+            "tongban_log_sync_duration_seconds_sum{backend=\"embedded\"}"
+        )
+        .expect("sync sum")
+            > 0.0
+    );
+    // The projector applied the new events in at least one more timed batch; a batch that
+    // read-your-writes waited for ends inside the request, so it is counted by now.
+    let applies = |text: &str| {
+        sample(
+            text,
+            "tongban_projection_apply_duration_seconds_count{backend=\"embedded\"}",
+        )
+        .expect("apply durations")
+    };
+    assert!(applies(&after) > applies(&before));
+    assert_eq!(
+        sample(
+            &after,
+            "tongban_projection_apply_duration_seconds_bucket{backend=\"embedded\",le=\"+Inf\"}"
+        ),
+        Some(applies(&after))
+    );
     let head = sample(&after, "tongban_log_head_position{backend=\"embedded\"}").expect("head");
     let lag = sample(
         &after,

@@ -28,7 +28,7 @@ pub async fn track(
     let started = Instant::now();
     let method = request.method().clone();
     let response = next.run(request).await;
-    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let elapsed = started.elapsed();
     let template = response.extensions().get::<RouteTemplate>();
     metrics.record(
         if template.is_some() {
@@ -38,7 +38,7 @@ pub async fn track(
         },
         template.map(|t| t.0.as_str()),
         response.status().as_u16(),
-        micros,
+        elapsed,
     );
     response
 }
@@ -118,6 +118,19 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
             1.0,
         );
     }
+    if let Some(sync) = &stats.sync_micros {
+        t.family(
+            "tongban_log_sync_duration_seconds",
+            "histogram",
+            "Time to write and fsync one group commit.",
+        );
+        t.histogram(
+            "tongban_log_sync_duration_seconds",
+            &[("backend", backend)],
+            sync,
+            1e6,
+        );
+    }
     if let Some(n) = stats.in_flight {
         t.family(
             "tongban_log_publishes_in_flight",
@@ -189,5 +202,17 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
         t.family(name, "gauge", help);
         t.sample(name, &[("backend", backend)], value);
     }
+    t.family(
+        "tongban_projection_apply_duration_seconds",
+        "histogram",
+        "Time to apply one batch of events to the projections (a writer waiting to read its own \
+         write waits for the batch that holds it).",
+    );
+    t.histogram(
+        "tongban_projection_apply_duration_seconds",
+        &[("backend", backend)],
+        &s.gateway.projector.apply_micros(),
+        1e6,
+    );
     ([(CONTENT_TYPE, text::CONTENT_TYPE)], t.finish()).into_response()
 }

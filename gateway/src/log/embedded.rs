@@ -56,6 +56,8 @@ struct Stores {
     synced_events: AtomicU64,
     /// Events per group commit, for `/metrics`.
     batch_sizes: crate::metrics::Histogram,
+    /// Microseconds each group commit took to write and fsync, for `/metrics`.
+    sync_micros: crate::metrics::Histogram,
 }
 
 /// How well group commit is doing: events made durable per fsync.
@@ -132,6 +134,7 @@ impl EmbeddedLog {
             syncs: AtomicU64::new(0),
             synced_events: AtomicU64::new(0),
             batch_sizes: crate::metrics::Histogram::new(&crate::metrics::BATCH_BOUNDS),
+            sync_micros: crate::metrics::Histogram::new(&crate::metrics::STORAGE_BOUNDS_US),
         });
         let (head_tx, head) = watch::channel(last);
         let (queue, rx) = mpsc::channel();
@@ -321,6 +324,7 @@ impl EventLog for EmbeddedLog {
         super::LogStats {
             appends: self.stores.synced_events.load(Ordering::Relaxed),
             batch_sizes: Some(self.stores.batch_sizes.snapshot()),
+            sync_micros: Some(self.stores.sync_micros.snapshot()),
             in_flight: None,
             memory: Some(crate::fjall_tuning::StoreMemory::of(
                 &self.stores.db,
@@ -391,6 +395,7 @@ fn write_loop(
         }
         // The batch is written before the injected failure, as a real failed fsync leaves it in
         // memory: what keeps it unobserved is the durable head, not its absence.
+        let syncing = std::time::Instant::now();
         let result = batch.commit().map_err(|e| e.to_string()).and_then(|()| {
             if injected_failure(s) {
                 Err("injected fsync failure (test hook)".to_string())
@@ -405,6 +410,7 @@ fn write_loop(
                 s.synced_events
                     .fetch_add(accepted.len() as u64, Ordering::Relaxed);
                 s.batch_sizes.record(accepted.len() as u64);
+                s.sync_micros.record_duration(syncing.elapsed());
                 s.durable.store(position, Ordering::Release);
                 head.send_replace(position);
                 for (reply, pos) in accepted {

@@ -56,6 +56,9 @@ pub struct LogStats {
     pub appends: u64,
     /// Events per group commit (one fsync each): how well batching amortises the fsync.
     pub batch_sizes: Option<crate::metrics::Snapshot>,
+    /// Microseconds to write and fsync each group commit: the disk's share of an append's
+    /// latency, apart from queueing for the writer.
+    pub sync_micros: Option<crate::metrics::Snapshot>,
     /// Appends published and not yet acknowledged by the server.
     pub in_flight: Option<u64>,
     /// What the log's own store holds in memory (the embedded log; JetStream keeps it in the

@@ -43,6 +43,11 @@ impl Histogram {
         self.count.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Records `d` in microseconds, for histograms whose bounds are microseconds.
+    pub fn record_duration(&self, d: std::time::Duration) {
+        self.record(u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
+    }
+
     /// Read without stopping writers: a scrape racing a record may see the bucket a moment before
     /// the count, which Prometheus tolerates (the next scrape agrees).
     pub fn snapshot(&self) -> Snapshot {

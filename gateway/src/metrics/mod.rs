@@ -10,6 +10,7 @@ pub mod text;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 pub use histogram::{Histogram, Snapshot};
 
@@ -17,6 +18,14 @@ pub use histogram::{Histogram, Snapshot};
 pub static LATENCY_BOUNDS_US: [u64; 13] = [
     1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000,
     5_000_000, 10_000_000,
+];
+
+/// Storage step bounds, in microseconds (100 µs … 1 s): a group commit's write and fsync, a
+/// projection batch. Finer at the low end than [`LATENCY_BOUNDS_US`], because a healthy fsync takes
+/// a fraction of a millisecond and the interesting figure is how often it takes tens.
+pub static STORAGE_BOUNDS_US: [u64; 13] = [
+    100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000,
+    1_000_000,
 ];
 
 /// Group-commit batch size bounds (events per fsync).
@@ -75,7 +84,7 @@ impl HttpMetrics {
     }
 
     /// Counts one answered request. An unknown `(method, template)` counts as unmatched.
-    pub fn record(&self, method: &str, template: Option<&str>, status: u16, micros: u64) {
+    pub fn record(&self, method: &str, template: Option<&str>, status: u16, took: Duration) {
         let slot = template
             .and_then(|t| self.index.get(&(method.to_string(), t.to_string())))
             .or_else(|| self.index.get(&("ANY".to_string(), UNMATCHED.to_string())))
@@ -85,7 +94,7 @@ impl HttpMetrics {
             if let Some(c) = route.by_class.get(class) {
                 c.fetch_add(1, Ordering::Relaxed);
             }
-            route.latency.record(micros);
+            route.latency.record_duration(took);
         }
     }
 
@@ -115,10 +124,25 @@ mod tests {
     #[test]
     fn requests_are_counted_by_template_and_class_and_unknown_ones_as_unmatched() {
         let m = HttpMetrics::new([("GET", "/v1/applications/{id}")]);
-        m.record("GET", Some("/v1/applications/{id}"), 200, 1_500);
-        m.record("GET", Some("/v1/applications/{id}"), 404, 900);
-        m.record("GET", None, 404, 10);
-        m.record("POST", Some("/v1/applications/{id}"), 405, 10);
+        m.record(
+            "GET",
+            Some("/v1/applications/{id}"),
+            200,
+            Duration::from_micros(1_500),
+        );
+        m.record(
+            "GET",
+            Some("/v1/applications/{id}"),
+            404,
+            Duration::from_micros(900),
+        );
+        m.record("GET", None, 404, Duration::from_micros(10));
+        m.record(
+            "POST",
+            Some("/v1/applications/{id}"),
+            405,
+            Duration::from_micros(10),
+        );
         let app = &m.routes()[0];
         assert_eq!(
             app.classes().collect::<Vec<_>>(),

@@ -10,12 +10,16 @@ use tokio::sync::watch;
 use super::store::ProjectionStore;
 use crate::domain::calendar::Calendar;
 use crate::log::EventLog;
+use crate::metrics::{Histogram, STORAGE_BOUNDS_US, Snapshot};
 
 const BATCH: usize = 1024;
 
 #[derive(Clone)]
 pub struct Projector {
     applied: watch::Receiver<u64>,
+    /// Microseconds each batch took to apply, for `/metrics`: a writer waiting for its event to
+    /// show (read-your-writes) waits for the batch that holds it.
+    apply_micros: Arc<Histogram>,
 }
 
 impl Projector {
@@ -38,6 +42,8 @@ impl Projector {
     ) -> Projector {
         let start = store.checkpoint().unwrap_or(0);
         let (tx, applied) = watch::channel(start);
+        let apply_micros = Arc::new(Histogram::new(&STORAGE_BOUNDS_US));
+        let timings = Arc::clone(&apply_micros);
         tokio::spawn(async move {
             let mut head = log.head();
             let mut checkpoint = start;
@@ -55,11 +61,15 @@ impl Projector {
                         Ok(events) => {
                             let store = store.clone();
                             let cal = Arc::clone(&cal);
+                            let applying = std::time::Instant::now();
                             let result =
                                 tokio::task::spawn_blocking(move || store.apply(&events, &cal))
                                     .await;
                             match result {
-                                Ok(Ok(pos)) => checkpoint = pos,
+                                Ok(Ok(pos)) => {
+                                    timings.record_duration(applying.elapsed());
+                                    checkpoint = pos;
+                                }
                                 Ok(Err(e)) => {
                                     tracing::error!(error = %e, checkpoint, "projection failed; retrying");
                                     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -85,11 +95,19 @@ impl Projector {
                 }
             }
         });
-        Projector { applied }
+        Projector {
+            applied,
+            apply_micros,
+        }
     }
 
     pub fn applied(&self) -> u64 {
         *self.applied.borrow()
+    }
+
+    /// How long the batches applied so far took, in microseconds.
+    pub fn apply_micros(&self) -> Snapshot {
+        self.apply_micros.snapshot()
     }
 
     /// Waits until the projection has applied `position`, or `timeout` passes. Returns whether

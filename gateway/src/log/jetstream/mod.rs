@@ -499,6 +499,7 @@ impl EventLog for JetStreamLog {
         crate::log::LogStats {
             appends: self.inner.appends.load(Ordering::Relaxed),
             batch_sizes: None,
+            sync_micros: None,
             in_flight: Some(self.inner.in_flight.load(Ordering::Relaxed)),
             memory: None,
         }
