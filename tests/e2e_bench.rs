@@ -69,6 +69,28 @@ fn every_stage_measures_and_every_goal_is_judged() {
         assert!(s["p50_ms"].as_f64().unwrap() > 0.0, "{s}");
     }
 
+    // The embedded stages carry the gateway's own figures over the stage: every request the
+    // bench counted was timed by the gateway, and went through at least one group commit and one
+    // projection batch.
+    for key in ["tongban-embedded", "tongban-embedded-half"] {
+        let s = report["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["stage"] == key)
+            .unwrap();
+        let inside = &s["inside_gateway"];
+        let count = |part: &str| inside[part]["count"].as_u64().unwrap();
+        assert!(count("requests") >= s["ops"].as_u64().unwrap(), "{s}");
+        assert!(count("group_commits") >= 1, "{s}");
+        assert!(count("group_commits") <= count("requests"), "{s}");
+        assert!(count("projection_batches") >= 1, "{s}");
+        assert!(
+            inside["group_commits"]["p99_ms_at_most"].as_f64().unwrap() > 0.0,
+            "{s}"
+        );
+    }
+
     // Growth: checkpoints up to --apps, each with the gateway's memory and disk measured.
     let growth = report["growth"].as_array().unwrap();
     assert!(growth.len() >= 3, "{growth:?}");

@@ -90,6 +90,18 @@ impl GatewayProcess {
         )))
     }
 
+    /// The gateway's `/metrics` text.
+    pub async fn metrics(&self) -> Result<String, CliError> {
+        let answer = Client::new(&self.addr)
+            .send("GET", "/metrics", None, &[], None)
+            .await
+            .map_err(|e| CliError(format!("GET /metrics: {e}")))?;
+        if answer.status != 200 {
+            return Err(CliError(format!("GET /metrics answered {}", answer.status)));
+        }
+        Ok(String::from_utf8_lossy(&answer.body).into_owned())
+    }
+
     fn errors(&self) -> String {
         std::fs::read_to_string(self.dir.join("gateway.err")).unwrap_or_default()
     }

@@ -17,6 +17,7 @@
 
 mod forms;
 mod gateway;
+mod inside;
 mod measure;
 mod postgres;
 mod raw_fjall;
@@ -156,14 +157,17 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
     if on("http") {
         say("tongban end to end, embedded log");
         let gw = gateway::GatewayProcess::start(&s.work, "gateway-embedded", None).await?;
+        let before = gw.metrics().await?;
         let m = gw
             .submit_forms(s.clients, s.duration, None, &format!("{run}p"))
             .await?;
+        let inside = inside::Inside::between(&before, &gw.metrics().await?);
         let peak = m.per_sec();
-        report.row(
+        report.row_inside(
             "tongban-embedded",
             "tongban HTTP form submit, embedded log",
             m,
+            inside,
         );
         if peak > 0.0 {
             let waited = gw.settle(Duration::from_secs(60)).await?;
@@ -171,13 +175,16 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
                 "tongban at half its peak rate, embedded log (after {:.1} s for the gateway to go idle)",
                 waited.as_secs_f64()
             ));
+            let before = gw.metrics().await?;
             let m = gw
                 .submit_forms(s.clients, s.duration, Some(peak / 2.0), &format!("{run}h"))
                 .await?;
-            report.row(
+            let inside = inside::Inside::between(&before, &gw.metrics().await?);
+            report.row_inside(
                 "tongban-embedded-half",
                 &format!("tongban at half peak ({:.0}/s, open loop)", peak / 2.0),
                 m,
+                inside,
             );
         }
     }

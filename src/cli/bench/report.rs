@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use super::Settings;
 use super::gateway::Checkpoint;
+use super::inside::Inside;
 use super::measure::Measured;
 use super::replay::ReplayFigures;
 
@@ -11,6 +12,8 @@ pub struct Row {
     pub key: &'static str,
     pub label: String,
     pub m: Measured,
+    /// The gateway's own figures over the stage, where they were scraped.
+    pub inside: Option<Inside>,
 }
 
 /// One performance goal, measured.
@@ -89,7 +92,16 @@ impl Report {
             key,
             label: label.to_string(),
             m,
+            inside: None,
         });
+    }
+
+    /// [`Report::row`], with the gateway's own figures over the stage.
+    pub fn row_inside(&mut self, key: &'static str, label: &str, m: Measured, inside: Inside) {
+        self.row(key, label, m);
+        if let Some(row) = self.rows.last_mut() {
+            row.inside = Some(inside);
+        }
     }
 
     fn get(&self, key: &str) -> Option<&Measured> {
@@ -179,6 +191,9 @@ impl Report {
                 let mut v = r.m.json();
                 v["stage"] = json!(r.key);
                 v["label"] = json!(r.label);
+                if let Some(inside) = &r.inside {
+                    v["inside_gateway"] = inside.json();
+                }
                 v
             }).collect::<Vec<_>>(),
             "growth": self.growth.iter().map(|c| json!({
@@ -226,6 +241,9 @@ impl Report {
                 r.m.cpu_us_per_op()
                     .map_or_else(|| "-".to_string(), |c| format!("{c:.0}"))
             ));
+            if let Some(inside) = &r.inside {
+                out.push_str(&inside.text());
+            }
         }
         if !self.growth.is_empty() {
             out.push_str(&format!(

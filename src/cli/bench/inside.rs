@@ -1,0 +1,207 @@
+//! What the gateway's own `/metrics` say about a stage: the request time it measured itself, and
+//! the two storage steps a submission waits for (the group commit's write and fsync, the
+//! projection batch that read-your-writes waits for).
+//!
+//! The client's latency and the gateway's differ. Each bench client keeps one request in flight,
+//! so when the gateway stalls for 40 ms only the 16 requests already inside it see 40 ms there;
+//! every request falling due meanwhile waits in its client and is charged from when it was due
+//! (open loop). The gateway's figures say where such a stall was: in the disk, in the projections,
+//! or neither (then the time was spent before routing, or in the client).
+
+use serde_json::{Value, json};
+
+/// The route the bench submits to, as `/metrics` labels it.
+const FORMS_ROUTE: &str = r#"route="/v1/regions/{region}/forms/{matter}""#;
+
+/// The gateway's own figures over one stage: bucket upper bounds in milliseconds, as Prometheus
+/// histograms only know which bucket an observation fell in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inside {
+    pub requests: Spread,
+    pub syncs: Spread,
+    pub applies: Spread,
+}
+
+/// One histogram's change over a stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spread {
+    pub count: u64,
+    /// The bucket bound at or under which 99% of observations fell (`None`: past the last bound).
+    pub p99_ms: Option<f64>,
+    /// The bound of the highest bucket with an observation (`None`: past the last bound).
+    pub max_ms: Option<f64>,
+    /// Observations over 10 ms.
+    pub over_10ms: u64,
+}
+
+impl Inside {
+    /// The change between two scrapes of `/metrics` taken before and after a stage.
+    pub fn between(before: &str, after: &str) -> Inside {
+        let spread = |name: &str, label: &str| {
+            Spread::of(&buckets(before, name, label), &buckets(after, name, label))
+        };
+        Inside {
+            requests: spread("tongban_http_request_duration_seconds", FORMS_ROUTE),
+            syncs: spread("tongban_log_sync_duration_seconds", ""),
+            applies: spread("tongban_projection_apply_duration_seconds", ""),
+        }
+    }
+
+    pub fn text(&self) -> String {
+        format!(
+            "  inside the gateway: requests {}\n  group commits (write+fsync) {}\n  projection \
+             batches {}\n",
+            self.requests.text(),
+            self.syncs.text(),
+            self.applies.text(),
+        )
+    }
+
+    pub fn json(&self) -> Value {
+        json!({
+            "requests": self.requests.json(),
+            "group_commits": self.syncs.json(),
+            "projection_batches": self.applies.json(),
+        })
+    }
+}
+
+fn ms(bound: Option<f64>) -> String {
+    bound.map_or_else(
+        || "past the last bucket".to_string(),
+        |b| format!("≤ {b} ms"),
+    )
+}
+
+impl Spread {
+    /// From cumulative `(upper bound in seconds, count)` pairs before and after; `+Inf` is the
+    /// bound `f64::INFINITY`.
+    fn of(before: &[(f64, u64)], after: &[(f64, u64)]) -> Spread {
+        let delta: Vec<(f64, u64)> = after
+            .iter()
+            .map(|(le, n)| {
+                let was = before.iter().find(|(b, _)| b == le).map_or(0, |(_, n)| *n);
+                (*le, n.saturating_sub(was))
+            })
+            .collect();
+        let count = delta.last().map_or(0, |(_, n)| *n);
+        let bound_at = |share: f64| {
+            let wanted = (share * count as f64).ceil() as u64;
+            delta
+                .iter()
+                .find(|(_, n)| *n >= wanted)
+                .map(|(le, _)| *le)
+                .filter(|le| le.is_finite())
+                .map(|le| le * 1000.0)
+        };
+        let within_10ms = delta
+            .iter()
+            .rev()
+            .find(|(le, _)| *le <= 0.010)
+            .map_or(0, |(_, n)| *n);
+        Spread {
+            count,
+            p99_ms: bound_at(0.99),
+            max_ms: bound_at(1.0),
+            over_10ms: count - within_10ms.min(count),
+        }
+    }
+
+    fn text(&self) -> String {
+        if self.count == 0 {
+            return "none".to_string();
+        }
+        format!(
+            "{}: p99 {}, {} over 10 ms, slowest {}",
+            self.count,
+            ms(self.p99_ms),
+            self.over_10ms,
+            ms(self.max_ms)
+        )
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "count": self.count,
+            "p99_ms_at_most": self.p99_ms,
+            "max_ms_at_most": self.max_ms,
+            "over_10ms": self.over_10ms,
+        })
+    }
+}
+
+/// The cumulative buckets of histogram `name` whose labels contain `label`, in bound order.
+fn buckets(text: &str, name: &str, label: &str) -> Vec<(f64, u64)> {
+    let prefix = format!("{name}_bucket{{");
+    let mut out: Vec<(f64, u64)> = text
+        .lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix(&prefix)?;
+            let (labels, value) = rest.split_once("} ")?;
+            if !labels.contains(label) {
+                return None;
+            }
+            let le = labels.split("le=\"").nth(1)?.split('"').next()?;
+            let le = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().ok()?
+            };
+            Some((le, value.trim().parse().ok()?))
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.total_cmp(&b.0));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scrape(counts: [u64; 4]) -> String {
+        let [a, b, c, inf] = counts;
+        format!(
+            "# TYPE tongban_log_sync_duration_seconds histogram\n\
+             tongban_log_sync_duration_seconds_bucket{{backend=\"embedded\",le=\"0.001\"}} {a}\n\
+             tongban_log_sync_duration_seconds_bucket{{backend=\"embedded\",le=\"0.01\"}} {b}\n\
+             tongban_log_sync_duration_seconds_bucket{{backend=\"embedded\",le=\"0.05\"}} {c}\n\
+             tongban_log_sync_duration_seconds_bucket{{backend=\"embedded\",le=\"+Inf\"}} {inf}\n"
+        )
+    }
+
+    #[test]
+    fn a_stage_is_the_difference_of_two_scrapes() {
+        // Before: 10 fast commits. During the stage: 980 under 1 ms, 15 under 10 ms, 5 under 50.
+        let before = scrape([10, 10, 10, 10]);
+        let after = scrape([990, 1005, 1010, 1010]);
+        let inside = Inside::between(&before, &after);
+        assert_eq!(
+            inside.syncs,
+            Spread {
+                count: 1000,
+                p99_ms: Some(10.0),
+                max_ms: Some(50.0),
+                over_10ms: 5,
+            }
+        );
+        // Histograms missing from the scrape (a JetStream gateway has no fsync of its own).
+        assert_eq!(inside.applies.count, 0);
+        assert_eq!(inside.applies.over_10ms, 0);
+    }
+
+    #[test]
+    fn observations_past_the_last_bound_have_no_bound() {
+        let inside = Inside::between(&scrape([0; 4]), &scrape([50, 90, 98, 100]));
+        assert_eq!(inside.syncs.p99_ms, None);
+        assert_eq!(inside.syncs.max_ms, None);
+        assert_eq!(inside.syncs.over_10ms, 10);
+        let text = inside.text();
+        assert!(
+            text.contains(
+                "group commits (write+fsync) 100: p99 past the last bucket, 10 over 10 ms"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("projection batches none"), "{text}");
+    }
+}
