@@ -49,8 +49,8 @@ impl Inside {
 
     pub fn text(&self) -> String {
         format!(
-            "  inside the gateway: requests {}\n  group commits (write+fsync) {}\n  projection \
-             batches {}\n",
+            "  inside the gateway, same stage:\n    requests {}\n    group commits (write+fsync) {}\n    \
+             projection batches {}\n",
             self.requests.text(),
             self.syncs.text(),
             self.applies.text(),
