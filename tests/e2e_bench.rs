@@ -85,10 +85,9 @@ fn every_stage_measures_and_every_goal_is_judged() {
         assert!(count("group_commits") >= 1, "{s}");
         assert!(count("group_commits") <= count("requests"), "{s}");
         assert!(count("projection_batches") >= 1, "{s}");
-        assert!(
-            inside["group_commits"]["p99_ms_at_most"].as_f64().unwrap() > 0.0,
-            "{s}"
-        );
+        // A bucket bound, or null past the last one (a commit over a second: a broken disk).
+        let p99 = &inside["group_commits"]["p99_ms_at_most"];
+        assert!(p99.is_null() || p99.as_f64().unwrap() > 0.0, "{s}");
     }
 
     // Growth: checkpoints up to --apps, each with the gateway's memory and disk measured.
