@@ -131,6 +131,19 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
             1e6,
         );
     }
+    if let Some(acks) = &stats.ack_micros {
+        t.family(
+            "tongban_log_publish_ack_duration_seconds",
+            "histogram",
+            "Time from publishing an append to the server's acknowledgement.",
+        );
+        t.histogram(
+            "tongban_log_publish_ack_duration_seconds",
+            &[("backend", backend)],
+            acks,
+            1e6,
+        );
+    }
     if let Some(n) = stats.in_flight {
         t.family(
             "tongban_log_publishes_in_flight",

@@ -325,6 +325,7 @@ impl EventLog for EmbeddedLog {
             appends: self.stores.synced_events.load(Ordering::Relaxed),
             batch_sizes: Some(self.stores.batch_sizes.snapshot()),
             sync_micros: Some(self.stores.sync_micros.snapshot()),
+            ack_micros: None,
             in_flight: None,
             memory: Some(crate::fjall_tuning::StoreMemory::of(
                 &self.stores.db,

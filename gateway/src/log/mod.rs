@@ -59,6 +59,9 @@ pub struct LogStats {
     /// Microseconds to write and fsync each group commit: the disk's share of an append's
     /// latency, apart from queueing for the writer.
     pub sync_micros: Option<crate::metrics::Snapshot>,
+    /// Microseconds from publishing each append to the server's ack (JetStream): the server's
+    /// store, and with replicas its quorum, as the gateway waits for it.
+    pub ack_micros: Option<crate::metrics::Snapshot>,
     /// Appends published and not yet acknowledged by the server.
     pub in_flight: Option<u64>,
     /// What the log's own store holds in memory (the embedded log; JetStream keeps it in the

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 use super::forms::FORMS;
+use super::inside::Inside;
 use super::measure::Measured;
 use crate::cli::CliError;
 use crate::cli::load::client::Client;
@@ -90,8 +91,18 @@ impl GatewayProcess {
         )))
     }
 
+    /// Runs `stage` and takes the gateway's own figures over it, from `/metrics` before and after.
+    pub async fn inside<T, F: std::future::Future<Output = Result<T, CliError>>>(
+        &self,
+        stage: F,
+    ) -> Result<(T, Inside), CliError> {
+        let before = self.metrics().await?;
+        let out = stage.await?;
+        Ok((out, Inside::between(&before, &self.metrics().await?)))
+    }
+
     /// The gateway's `/metrics` text.
-    pub async fn metrics(&self) -> Result<String, CliError> {
+    async fn metrics(&self) -> Result<String, CliError> {
         let answer = Client::new(&self.addr)
             .send("GET", "/metrics", None, &[], None)
             .await

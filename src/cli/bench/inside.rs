@@ -1,6 +1,7 @@
 //! What the gateway's own `/metrics` say about a stage: the request time it measured itself, and
-//! the two storage steps a submission waits for (the group commit's write and fsync, the
-//! projection batch that read-your-writes waits for).
+//! the two storage steps a submission waits for: the append (on the embedded log the group
+//! commit's write and fsync, on JetStream the publish's ack) and the projection batch that
+//! read-your-writes waits for.
 //!
 //! The client's latency and the gateway's differ. Each bench client keeps one request in flight,
 //! so when the gateway stalls for 40 ms only the 16 requests already inside it see 40 ms there;
@@ -18,7 +19,10 @@ const FORMS_ROUTE: &str = r#"route="/v1/regions/{region}/forms/{matter}""#;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inside {
     pub requests: Spread,
+    /// Embedded log: group commits (write and fsync).
     pub syncs: Spread,
+    /// JetStream: publishes until their ack.
+    pub acks: Spread,
     pub applies: Spread,
 }
 
@@ -43,24 +47,35 @@ impl Inside {
         Inside {
             requests: spread("tongban_http_request_duration_seconds", FORMS_ROUTE),
             syncs: spread("tongban_log_sync_duration_seconds", ""),
+            acks: spread("tongban_log_publish_ack_duration_seconds", ""),
             applies: spread("tongban_projection_apply_duration_seconds", ""),
         }
     }
 
+    /// A line per figure the backend has (a JetStream gateway has no fsync of its own, an
+    /// embedded one no publishes).
     pub fn text(&self) -> String {
-        format!(
-            "  inside the gateway, same stage:\n    requests {}\n    group commits (write+fsync) {}\n    \
-             projection batches {}\n",
-            self.requests.text(),
-            self.syncs.text(),
-            self.applies.text(),
-        )
+        let mut out = format!(
+            "  inside the gateway, same stage:\n    requests {}\n",
+            self.requests.text()
+        );
+        for (what, spread) in [
+            ("group commits (write+fsync)", &self.syncs),
+            ("publishes until acked", &self.acks),
+        ] {
+            if spread.count > 0 {
+                out.push_str(&format!("    {what} {}\n", spread.text()));
+            }
+        }
+        out.push_str(&format!("    projection batches {}\n", self.applies.text()));
+        out
     }
 
     pub fn json(&self) -> Value {
         json!({
             "requests": self.requests.json(),
             "group_commits": self.syncs.json(),
+            "publish_acks": self.acks.json(),
             "projection_batches": self.applies.json(),
         })
     }
@@ -184,9 +199,19 @@ mod tests {
                 over_10ms: 5,
             }
         );
-        // Histograms missing from the scrape (a JetStream gateway has no fsync of its own).
+        // Histograms missing from the scrape (an embedded gateway publishes nothing): none, and
+        // no line for them.
+        assert_eq!(inside.acks.count, 0);
+        assert_eq!(inside.acks.over_10ms, 0);
         assert_eq!(inside.applies.count, 0);
-        assert_eq!(inside.applies.over_10ms, 0);
+        let text = inside.text();
+        assert!(!text.contains("publishes"), "{text}");
+        assert!(
+            text.contains(
+                "group commits (write+fsync) 1000: p99 ≤ 10 ms, 5 over 10 ms, slowest ≤ 50 ms"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

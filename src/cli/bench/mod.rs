@@ -157,11 +157,9 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
     if on("http") {
         say("tongban end to end, embedded log");
         let gw = gateway::GatewayProcess::start(&s.work, "gateway-embedded", None).await?;
-        let before = gw.metrics().await?;
-        let m = gw
-            .submit_forms(s.clients, s.duration, None, &format!("{run}p"))
+        let (m, inside) = gw
+            .inside(gw.submit_forms(s.clients, s.duration, None, &format!("{run}p")))
             .await?;
-        let inside = inside::Inside::between(&before, &gw.metrics().await?);
         let peak = m.per_sec();
         report.row_inside(
             "tongban-embedded",
@@ -175,11 +173,14 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
                 "tongban at half its peak rate, embedded log (after {:.1} s for the gateway to go idle)",
                 waited.as_secs_f64()
             ));
-            let before = gw.metrics().await?;
-            let m = gw
-                .submit_forms(s.clients, s.duration, Some(peak / 2.0), &format!("{run}h"))
+            let (m, inside) = gw
+                .inside(gw.submit_forms(
+                    s.clients,
+                    s.duration,
+                    Some(peak / 2.0),
+                    &format!("{run}h"),
+                ))
                 .await?;
-            let inside = inside::Inside::between(&before, &gw.metrics().await?);
             report.row_inside(
                 "tongban-embedded-half",
                 &format!("tongban at half peak ({:.0}/s, open loop)", peak / 2.0),
@@ -219,10 +220,15 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
                     Some((&nats.urls(), replicas)),
                 )
                 .await?;
-                let m = gw
-                    .submit_forms(s.clients, s.duration, None, &format!("{run}r{replicas}"))
+                let (m, inside) = gw
+                    .inside(gw.submit_forms(
+                        s.clients,
+                        s.duration,
+                        None,
+                        &format!("{run}r{replicas}"),
+                    ))
                     .await?;
-                report.row(
+                report.row_inside(
                     if replicas == 1 {
                         "tongban-jetstream-r1"
                     } else {
@@ -230,6 +236,7 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
                     },
                     &format!("tongban HTTP form submit, JetStream R{replicas}"),
                     m,
+                    inside,
                 );
             }
         }

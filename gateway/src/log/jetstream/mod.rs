@@ -55,6 +55,8 @@ struct Inner {
     /// Acknowledged appends, and publishes awaiting their ack, for `/metrics`.
     appends: std::sync::atomic::AtomicU64,
     in_flight: std::sync::atomic::AtomicU64,
+    /// Microseconds from publishing an append to its ack, for `/metrics`.
+    ack_micros: crate::metrics::Histogram,
 }
 
 /// Counts a publish as in flight until dropped, whichever way the append ends.
@@ -119,6 +121,7 @@ impl JetStreamLog {
             source,
             appends: std::sync::atomic::AtomicU64::new(0),
             in_flight: std::sync::atomic::AtomicU64::new(0),
+            ack_micros: crate::metrics::Histogram::new(&crate::metrics::STORAGE_BOUNDS_US),
         });
         head::spawn(Arc::downgrade(&inner), config.head_poll);
         tracing::info!(stream = %config.stream, head = last, server = %inner.client.server_info().version, "JetStream event log open");
@@ -415,6 +418,7 @@ impl EventLog for JetStreamLog {
             .expected_last_subject_sequence(last_position);
         self.connected()?;
         let _in_flight = InFlight::start(&self.inner.in_flight);
+        let publishing = std::time::Instant::now();
         let ack = match tokio::time::timeout(
             self.inner.op_timeout,
             self.inner.js.send_publish(subject.clone(), message),
@@ -429,6 +433,7 @@ impl EventLog for JetStreamLog {
         // not "not recorded". A retry with the same event id settles it either way.
         match tokio::time::timeout(self.inner.op_timeout, ack.into_future()).await {
             Ok(Ok(ack)) => {
+                self.inner.ack_micros.record_duration(publishing.elapsed());
                 self.bump_head(ack.sequence);
                 self.inner
                     .appends
@@ -500,6 +505,7 @@ impl EventLog for JetStreamLog {
             appends: self.inner.appends.load(Ordering::Relaxed),
             batch_sizes: None,
             sync_micros: None,
+            ack_micros: Some(self.inner.ack_micros.snapshot()),
             in_flight: Some(self.inner.in_flight.load(Ordering::Relaxed)),
             memory: None,
         }

@@ -47,6 +47,11 @@ async fn the_head_follows_other_gateways_writes() {
         ours.append(stale, 1).await,
         Err(LogError::Conflict { actual: 2, .. })
     ));
+    // Each gateway times the acks of its own appends, and only acknowledged ones.
+    let acks = |log: &JetStreamLog| log.stats().ack_micros.expect("ack histogram");
+    assert_eq!(acks(&theirs).count, 2);
+    assert!(acks(&theirs).sum > 0);
+    assert_eq!(acks(&ours).count, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
