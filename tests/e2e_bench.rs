@@ -97,6 +97,10 @@ fn every_stage_measures_and_every_goal_is_judged() {
         assert!(count(appends) >= 1, "{s}");
         assert!(count(appends) <= count("requests"), "{s}");
         assert!(count("projection_batches") >= 1, "{s}");
+        assert!(
+            count("projection_reads") >= count("projection_batches"),
+            "{s}"
+        );
         // A bucket bound, or null past the last one (over a second: a broken disk or server).
         let p99 = &inside[appends]["p99_ms_at_most"];
         assert!(p99.is_null() || p99.as_f64().unwrap() > 0.0, "{s}");

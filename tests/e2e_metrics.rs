@@ -154,6 +154,15 @@ fn metrics_move_with_traffic_and_never_label_ids() {
         .expect("apply durations")
     };
     assert!(applies(&after) > applies(&before));
+    // Each applied batch was read first (a read finding nothing new is not counted).
+    assert!(
+        sample(
+            &after,
+            "tongban_projection_read_duration_seconds_count{backend=\"embedded\"}"
+        )
+        .expect("read durations")
+            >= applies(&after)
+    );
     assert_eq!(
         sample(
             &after,

@@ -215,17 +215,22 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
         t.family(name, "gauge", help);
         t.sample(name, &[("backend", backend)], value);
     }
-    t.family(
-        "tongban_projection_apply_duration_seconds",
-        "histogram",
-        "Time to apply one batch of events to the projections (a writer waiting to read its own \
-         write waits for the batch that holds it).",
-    );
-    t.histogram(
-        "tongban_projection_apply_duration_seconds",
-        &[("backend", backend)],
-        &s.gateway.projector.apply_micros(),
-        1e6,
-    );
+    let projector = &s.gateway.projector;
+    for (name, help, snapshot) in [
+        (
+            "tongban_projection_read_duration_seconds",
+            "Time to read one batch of events from the log for the projections.",
+            projector.read_micros(),
+        ),
+        (
+            "tongban_projection_apply_duration_seconds",
+            "Time to apply one batch of events to the projections (a writer waiting to read its \
+             own write waits for the read and the apply of the batch that holds it).",
+            projector.apply_micros(),
+        ),
+    ] {
+        t.family(name, "histogram", help);
+        t.histogram(name, &[("backend", backend)], &snapshot, 1e6);
+    }
     ([(CONTENT_TYPE, text::CONTENT_TYPE)], t.finish()).into_response()
 }

@@ -17,9 +17,14 @@ const BATCH: usize = 1024;
 #[derive(Clone)]
 pub struct Projector {
     applied: watch::Receiver<u64>,
-    /// Microseconds each batch took to apply, for `/metrics`: a writer waiting for its event to
-    /// show (read-your-writes) waits for the batch that holds it.
-    apply_micros: Arc<Histogram>,
+    timings: Arc<Timings>,
+}
+
+/// How long each batch took to read from the log and to apply, in microseconds, for `/metrics`:
+/// a writer waiting for its event to show (read-your-writes) waits for both.
+struct Timings {
+    reads: Histogram,
+    applies: Histogram,
 }
 
 impl Projector {
@@ -42,8 +47,11 @@ impl Projector {
     ) -> Projector {
         let start = store.checkpoint().unwrap_or(0);
         let (tx, applied) = watch::channel(start);
-        let apply_micros = Arc::new(Histogram::new(&STORAGE_BOUNDS_US));
-        let timings = Arc::clone(&apply_micros);
+        let timings = Arc::new(Timings {
+            reads: Histogram::new(&STORAGE_BOUNDS_US),
+            applies: Histogram::new(&STORAGE_BOUNDS_US),
+        });
+        let timed = Arc::clone(&timings);
         tokio::spawn(async move {
             let mut head = log.head();
             let mut checkpoint = start;
@@ -53,12 +61,14 @@ impl Projector {
                     if !delay.is_zero() {
                         tokio::time::sleep(delay).await;
                     }
+                    let reading = std::time::Instant::now();
                     match log.read_all(checkpoint + 1, BATCH).await {
                         Ok(events) if events.is_empty() => {
                             // Nothing readable below the head (positions that are not events).
                             checkpoint = target;
                         }
                         Ok(events) => {
+                            timed.reads.record_duration(reading.elapsed());
                             let store = store.clone();
                             let cal = Arc::clone(&cal);
                             let applying = std::time::Instant::now();
@@ -67,7 +77,7 @@ impl Projector {
                                     .await;
                             match result {
                                 Ok(Ok(pos)) => {
-                                    timings.record_duration(applying.elapsed());
+                                    timed.applies.record_duration(applying.elapsed());
                                     checkpoint = pos;
                                 }
                                 Ok(Err(e)) => {
@@ -95,19 +105,21 @@ impl Projector {
                 }
             }
         });
-        Projector {
-            applied,
-            apply_micros,
-        }
+        Projector { applied, timings }
     }
 
     pub fn applied(&self) -> u64 {
         *self.applied.borrow()
     }
 
-    /// How long the batches applied so far took, in microseconds.
+    /// How long reading each batch from the log took so far, in microseconds.
+    pub fn read_micros(&self) -> Snapshot {
+        self.timings.reads.snapshot()
+    }
+
+    /// How long applying each batch took so far, in microseconds.
     pub fn apply_micros(&self) -> Snapshot {
-        self.apply_micros.snapshot()
+        self.timings.applies.snapshot()
     }
 
     /// Waits until the projection has applied `position`, or `timeout` passes. Returns whether

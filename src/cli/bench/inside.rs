@@ -23,6 +23,8 @@ pub struct Inside {
     pub syncs: Spread,
     /// JetStream: publishes until their ack.
     pub acks: Spread,
+    /// The projector reading each batch back from the log, then applying it.
+    pub reads: Spread,
     pub applies: Spread,
 }
 
@@ -48,6 +50,7 @@ impl Inside {
             requests: spread("tongban_http_request_duration_seconds", FORMS_ROUTE),
             syncs: spread("tongban_log_sync_duration_seconds", ""),
             acks: spread("tongban_log_publish_ack_duration_seconds", ""),
+            reads: spread("tongban_projection_read_duration_seconds", ""),
             applies: spread("tongban_projection_apply_duration_seconds", ""),
         }
     }
@@ -67,7 +70,11 @@ impl Inside {
                 out.push_str(&format!("    {what} {}\n", spread.text()));
             }
         }
-        out.push_str(&format!("    projection batches {}\n", self.applies.text()));
+        out.push_str(&format!(
+            "    projection batches read {}\n    projection batches applied {}\n",
+            self.reads.text(),
+            self.applies.text()
+        ));
         out
     }
 
@@ -76,6 +83,7 @@ impl Inside {
             "requests": self.requests.json(),
             "group_commits": self.syncs.json(),
             "publish_acks": self.acks.json(),
+            "projection_reads": self.reads.json(),
             "projection_batches": self.applies.json(),
         })
     }
@@ -227,6 +235,6 @@ mod tests {
             ),
             "{text}"
         );
-        assert!(text.contains("projection batches none"), "{text}");
+        assert!(text.contains("projection batches applied none"), "{text}");
     }
 }
