@@ -33,6 +33,13 @@ impl EventLog for AnyLog {
         }
     }
 
+    async fn follow(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
+        match self {
+            AnyLog::Embedded(l) => l.follow(from, max).await,
+            AnyLog::JetStream(l) => l.follow(from, max).await,
+        }
+    }
+
     async fn read_at(&self, positions: &[u64]) -> Result<Vec<Positioned>, LogError> {
         match self {
             AnyLog::Embedded(l) => l.read_at(positions).await,

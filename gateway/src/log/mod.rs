@@ -90,6 +90,18 @@ pub trait EventLog: Send + Sync + 'static {
         max: usize,
     ) -> impl Future<Output = Result<Vec<Positioned>, LogError>> + Send;
 
+    /// [`EventLog::read_all`] for a reader following the head (the projector), which reads back
+    /// each event just after it lands: a backend may answer from the events this process itself
+    /// just appended instead of asking its server again. Every other reader uses `read_all`, so
+    /// replay, verification and reconciliation always see what the backend holds.
+    fn follow(
+        &self,
+        from: u64,
+        max: usize,
+    ) -> impl Future<Output = Result<Vec<Positioned>, LogError>> + Send {
+        self.read_all(from, max)
+    }
+
     /// The events at `positions` (ascending; positions of events, e.g. from a region's feed), in
     /// that order. A position that holds no event is reported as corruption.
     fn read_at(

@@ -62,7 +62,7 @@ impl Projector {
                         tokio::time::sleep(delay).await;
                     }
                     let reading = std::time::Instant::now();
-                    match log.read_all(checkpoint + 1, BATCH).await {
+                    match log.follow(checkpoint + 1, BATCH).await {
                         Ok(events) if events.is_empty() => {
                             // Nothing readable below the head (positions that are not events).
                             checkpoint = target;

@@ -21,6 +21,7 @@
 
 mod connect;
 mod head;
+mod recent;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,6 +58,8 @@ struct Inner {
     in_flight: std::sync::atomic::AtomicU64,
     /// Microseconds from publishing an append to its ack, for `/metrics`.
     ack_micros: crate::metrics::Histogram,
+    /// This gateway's latest acknowledged appends, for [`EventLog::follow`].
+    recent: recent::Recent,
 }
 
 /// Counts a publish as in flight until dropped, whichever way the append ends.
@@ -122,6 +125,7 @@ impl JetStreamLog {
             appends: std::sync::atomic::AtomicU64::new(0),
             in_flight: std::sync::atomic::AtomicU64::new(0),
             ack_micros: crate::metrics::Histogram::new(&crate::metrics::STORAGE_BOUNDS_US),
+            recent: recent::Recent::default(),
         });
         head::spawn(Arc::downgrade(&inner), config.head_poll);
         tracing::info!(stream = %config.stream, head = last, server = %inner.client.server_info().version, "JetStream event log open");
@@ -434,6 +438,8 @@ impl EventLog for JetStreamLog {
         match tokio::time::timeout(self.inner.op_timeout, ack.into_future()).await {
             Ok(Ok(ack)) => {
                 self.inner.ack_micros.record_duration(publishing.elapsed());
+                // Before the head moves, so a follower woken by it finds the event here.
+                self.inner.recent.remember(ack.sequence, event);
                 self.bump_head(ack.sequence);
                 self.inner
                     .appends
@@ -473,6 +479,18 @@ impl EventLog for JetStreamLog {
 
     async fn read_all(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
         self.connected()?;
+        self.read_all_inner(from, max).await
+    }
+
+    /// From this gateway's own latest appends when every position up to the head it knows is one
+    /// of them; from the server otherwise (another writer's message in the range, or one
+    /// forgotten).
+    async fn follow(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
+        self.connected()?;
+        let head = *self.head.borrow();
+        if let Some(run) = self.inner.recent.run(from.max(1), head, max) {
+            return Ok(run);
+        }
         self.read_all_inner(from, max).await
     }
 

@@ -171,3 +171,41 @@ fn wrong_last_sequence_is_recognised_by_kind_and_by_error_code() {
         PublishErrorKind::TimedOut
     )));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn following_answers_own_appends_from_memory_and_the_rest_from_the_server() {
+    let server = NatsServer::start();
+    let ours = open(&server).await;
+    let theirs = open(&server).await;
+    let app = crate::ids::new_v7();
+    let written = conformance::append_chain(&ours, &app, 2).await;
+    let positions = |r: &[Positioned]| r.iter().map(|p| p.position).collect::<Vec<_>>();
+
+    // Both reads give what was appended.
+    let followed = ours.follow(1, 100).await.expect("follow");
+    assert_eq!(positions(&followed), vec![1, 2]);
+    assert_eq!(followed[0].event, written[0]);
+    assert_eq!(followed[1].event, written[1]);
+    assert_eq!(followed, ours.read_all(1, 100).await.expect("read all"));
+
+    // Which one asked the server: with the remembered copy of position 1 marked (the stream
+    // denies deletes, so the server's copy cannot be changed instead), follow answers from
+    // memory and read_all (what replay and verification use) from the stream.
+    let mut marked = written[0].clone();
+    marked.actor = "remembered".into();
+    ours.inner.recent.remember(1, marked.clone());
+    assert_eq!(ours.follow(1, 100).await.expect("follow")[0].event, marked);
+    assert_eq!(
+        ours.read_all(1, 100).await.expect("read all")[0].event,
+        written[0]
+    );
+
+    // Another gateway's message in the range: the whole read goes to the server.
+    let other = crate::ids::new_v7();
+    let their_first = conformance::append_chain(&theirs, &other, 1).await;
+    conformance::append_chain(&ours, &crate::ids::new_v7(), 1).await;
+    let followed = ours.follow(2, 100).await.expect("follow");
+    assert_eq!(positions(&followed), vec![2, 3, 4]);
+    assert_eq!(followed[1].event, their_first[0]);
+    assert_eq!(followed, ours.read_all(2, 100).await.expect("read all"));
+}

@@ -1,0 +1,107 @@
+//! This gateway's latest acknowledged appends, by stream sequence, for the projector.
+//!
+//! The projector reads back every event right after it is appended, and every submission waits
+//! for that (read-your-writes). From the server that is a stream-info request and one request per
+//! message, which made the projector's read-then-apply cycle the larger part of a JetStream
+//! submission's latency (docs/performance.md, "The half-peak tail, taken apart"). The events this
+//! gateway appended itself are already here, exactly as published: the server stored those bytes
+//! at the sequence its ack named.
+//!
+//! Only [`crate::log::EventLog::follow`] answers from here. Every other read (replay,
+//! verification, reconciliation, an operator's listing) goes to the server, so what those show
+//! is what the stream holds, never this process's memory.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use crate::envelope::Envelope;
+use crate::log::Positioned;
+
+/// Appends remembered: a few seconds of this gateway's writes at its peak rate, about 2 MiB.
+const CAPACITY: usize = 1024;
+
+#[derive(Default)]
+pub struct Recent {
+    by_position: Mutex<BTreeMap<u64, Envelope>>,
+}
+
+impl Recent {
+    /// Remembers the event the server acknowledged at `position`, forgetting the oldest beyond
+    /// [`CAPACITY`].
+    pub fn remember(&self, position: u64, event: Envelope) {
+        let Ok(mut map) = self.by_position.lock() else {
+            return;
+        };
+        map.insert(position, event);
+        while map.len() > CAPACITY {
+            map.pop_first();
+        }
+    }
+
+    /// The remembered events at `from`, `from + 1`, … up to `until` (inclusive) and at most `max`
+    /// of them, if *every* position in that range is remembered; `None` otherwise (another
+    /// writer's message, or one already forgotten, lies in it: only the server has it).
+    pub fn run(&self, from: u64, until: u64, max: usize) -> Option<Vec<Positioned>> {
+        if from > until || max == 0 {
+            return None;
+        }
+        let until = until.min(from.saturating_add(max as u64 - 1));
+        let map = self.by_position.lock().ok()?;
+        let mut out = Vec::with_capacity((until - from + 1) as usize);
+        for position in from..=until {
+            let event = map.get(&position)?;
+            out.push(Positioned {
+                position,
+                event: event.clone(),
+            });
+        }
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::conformance;
+
+    fn remembered(positions: impl IntoIterator<Item = u64>) -> Recent {
+        let recent = Recent::default();
+        for p in positions {
+            recent.remember(p, conformance::event("app", 1, ""));
+        }
+        recent
+    }
+
+    fn positions(run: Option<Vec<Positioned>>) -> Option<Vec<u64>> {
+        run.map(|r| r.into_iter().map(|p| p.position).collect())
+    }
+
+    #[test]
+    fn a_range_it_holds_whole_is_answered_up_to_max() {
+        let recent = remembered(5..=9);
+        assert_eq!(positions(recent.run(5, 9, 100)), Some(vec![5, 6, 7, 8, 9]));
+        assert_eq!(positions(recent.run(6, 9, 2)), Some(vec![6, 7]));
+        assert_eq!(positions(recent.run(9, 9, 1)), Some(vec![9]));
+    }
+
+    #[test]
+    fn a_gap_or_a_position_outside_sends_the_read_to_the_server() {
+        // 7 is another writer's message.
+        let recent = remembered([5, 6, 8, 9]);
+        assert_eq!(positions(recent.run(5, 9, 100)), None);
+        assert_eq!(positions(recent.run(4, 6, 100)), None);
+        assert_eq!(positions(recent.run(8, 10, 100)), None);
+        assert_eq!(positions(recent.run(8, 9, 100)), Some(vec![8, 9]));
+        assert_eq!(positions(recent.run(10, 9, 100)), None);
+    }
+
+    #[test]
+    fn only_the_latest_appends_are_kept() {
+        let recent = remembered(1..=(CAPACITY as u64 + 10));
+        assert_eq!(positions(recent.run(1, 1, 1)), None);
+        assert_eq!(positions(recent.run(10, 11, 10)), None);
+        let last = CAPACITY as u64 + 10;
+        assert_eq!(positions(recent.run(11, 11, 1)), Some(vec![11]));
+        assert_eq!(positions(recent.run(last, last, 1)), Some(vec![last]));
+    }
+}
