@@ -482,9 +482,8 @@ impl EventLog for JetStreamLog {
         self.read_all_inner(from, max).await
     }
 
-    /// From this gateway's own latest appends when every position up to the head it knows is one
-    /// of them; from the server otherwise (another writer's message in the range, or one
-    /// forgotten).
+    /// From this gateway's own latest appends, as far as they run without a gap from `from`; from
+    /// the server when `from` is not one of them.
     async fn follow(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
         self.connected()?;
         let head = *self.head.borrow();

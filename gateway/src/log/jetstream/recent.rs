@@ -38,24 +38,26 @@ impl Recent {
         }
     }
 
-    /// The remembered events at `from`, `from + 1`, … up to `until` (inclusive) and at most `max`
-    /// of them, if *every* position in that range is remembered; `None` otherwise (another
-    /// writer's message, or one already forgotten, lies in it: only the server has it).
+    /// The remembered events at `from`, `from + 1`, … without a gap, up to `until` (inclusive)
+    /// and at most `max` of them; `None` when `from` itself is not remembered (another writer's
+    /// message, one whose ack this gateway has not had yet, or one forgotten: only the server has
+    /// it). A run that stops short of `until` is still in order and whole: the follower asks again
+    /// from where it stopped.
     pub fn run(&self, from: u64, until: u64, max: usize) -> Option<Vec<Positioned>> {
         if from > until || max == 0 {
             return None;
         }
         let until = until.min(from.saturating_add(max as u64 - 1));
         let map = self.by_position.lock().ok()?;
-        let mut out = Vec::with_capacity((until - from + 1) as usize);
-        for position in from..=until {
-            let event = map.get(&position)?;
-            out.push(Positioned {
-                position,
-                event: event.clone(),
-            });
-        }
-        Some(out)
+        let out: Vec<Positioned> = (from..=until)
+            .map_while(|position| {
+                map.get(&position).map(|event| Positioned {
+                    position,
+                    event: event.clone(),
+                })
+            })
+            .collect();
+        (!out.is_empty()).then_some(out)
     }
 }
 
@@ -85,13 +87,13 @@ mod tests {
     }
 
     #[test]
-    fn a_gap_or_a_position_outside_sends_the_read_to_the_server() {
+    fn a_run_stops_at_a_gap_and_a_missing_start_goes_to_the_server() {
         // 7 is another writer's message.
         let recent = remembered([5, 6, 8, 9]);
-        assert_eq!(positions(recent.run(5, 9, 100)), None);
+        assert_eq!(positions(recent.run(5, 9, 100)), Some(vec![5, 6]));
+        assert_eq!(positions(recent.run(7, 9, 100)), None);
         assert_eq!(positions(recent.run(4, 6, 100)), None);
-        assert_eq!(positions(recent.run(8, 10, 100)), None);
-        assert_eq!(positions(recent.run(8, 9, 100)), Some(vec![8, 9]));
+        assert_eq!(positions(recent.run(8, 10, 100)), Some(vec![8, 9]));
         assert_eq!(positions(recent.run(10, 9, 100)), None);
     }
 
