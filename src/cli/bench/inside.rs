@@ -32,6 +32,8 @@ pub struct Inside {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spread {
     pub count: u64,
+    /// From the histogram's sum, so exact (zero without observations).
+    pub mean_ms: f64,
     /// The bucket bound at or under which 99% of observations fell (`None`: past the last bound).
     pub p99_ms: Option<f64>,
     /// The bound of the highest bucket with an observation (`None`: past the last bound).
@@ -44,7 +46,13 @@ impl Inside {
     /// The change between two scrapes of `/metrics` taken before and after a stage.
     pub fn between(before: &str, after: &str) -> Inside {
         let spread = |name: &str, label: &str| {
-            Spread::of(&buckets(before, name, label), &buckets(after, name, label))
+            let mut spread =
+                Spread::of(&buckets(before, name, label), &buckets(after, name, label));
+            if spread.count > 0 {
+                let took = sum(after, name, label) - sum(before, name, label);
+                spread.mean_ms = took.max(0.0) * 1000.0 / spread.count as f64;
+            }
+            spread
         };
         Inside {
             requests: spread("tongban_http_request_duration_seconds", FORMS_ROUTE),
@@ -124,6 +132,7 @@ impl Spread {
             .map_or(0, |(_, n)| *n);
         Spread {
             count,
+            mean_ms: 0.0,
             p99_ms: bound_at(0.99),
             max_ms: bound_at(1.0),
             over_10ms: count - within_10ms.min(count),
@@ -135,8 +144,9 @@ impl Spread {
             return "none".to_string();
         }
         format!(
-            "{}: p99 {}, {} over 10 ms, slowest {}",
+            "{}: mean {:.1} ms, p99 {}, {} over 10 ms, slowest {}",
             self.count,
+            self.mean_ms,
             ms(self.p99_ms),
             self.over_10ms,
             ms(self.max_ms)
@@ -146,11 +156,24 @@ impl Spread {
     fn json(&self) -> Value {
         json!({
             "count": self.count,
+            "mean_ms": self.mean_ms,
             "p99_ms_at_most": self.p99_ms,
             "max_ms_at_most": self.max_ms,
             "over_10ms": self.over_10ms,
         })
     }
+}
+
+/// The sum of histogram `name` (the first series whose labels contain `label`), 0 if absent.
+fn sum(text: &str, name: &str, label: &str) -> f64 {
+    let prefix = format!("{name}_sum{{");
+    text.lines()
+        .filter_map(|line| {
+            let (labels, value) = line.strip_prefix(&prefix)?.split_once("} ")?;
+            labels.contains(label).then(|| value.trim().parse().ok())?
+        })
+        .next()
+        .unwrap_or(0.0)
 }
 
 /// The cumulative buckets of histogram `name` whose labels contain `label`, in bound order.
@@ -181,32 +204,37 @@ fn buckets(text: &str, name: &str, label: &str) -> Vec<(f64, u64)> {
 mod tests {
     use super::*;
 
-    fn scrape(counts: [u64; 4]) -> String {
+    /// A scrape with these cumulative counts and a sum of `secs`.
+    fn scrape(counts: [u64; 4], secs: f64) -> String {
         let [a, b, c, inf] = counts;
         format!(
             "# TYPE tongban_log_sync_duration_seconds histogram\n\
              tongban_log_sync_duration_seconds_bucket{{backend=\"embedded\",le=\"0.001\"}} {a}\n\
              tongban_log_sync_duration_seconds_bucket{{backend=\"embedded\",le=\"0.01\"}} {b}\n\
              tongban_log_sync_duration_seconds_bucket{{backend=\"embedded\",le=\"0.05\"}} {c}\n\
-             tongban_log_sync_duration_seconds_bucket{{backend=\"embedded\",le=\"+Inf\"}} {inf}\n"
+             tongban_log_sync_duration_seconds_bucket{{backend=\"embedded\",le=\"+Inf\"}} {inf}\n\
+             tongban_log_sync_duration_seconds_sum{{backend=\"embedded\"}} {secs}\n"
         )
     }
 
     #[test]
     fn a_stage_is_the_difference_of_two_scrapes() {
         // Before: 10 fast commits. During the stage: 980 under 1 ms, 15 under 10 ms, 5 under 50.
-        let before = scrape([10, 10, 10, 10]);
-        let after = scrape([990, 1005, 1010, 1010]);
+        let before = scrape([10, 10, 10, 10], 0.005);
+        let after = scrape([990, 1005, 1010, 1010], 1.005);
         let inside = Inside::between(&before, &after);
         assert_eq!(
             inside.syncs,
             Spread {
                 count: 1000,
+                mean_ms: inside.syncs.mean_ms,
                 p99_ms: Some(10.0),
                 max_ms: Some(50.0),
                 over_10ms: 5,
             }
         );
+        // One second over a thousand commits.
+        assert!((inside.syncs.mean_ms - 1.0).abs() < 1e-9, "{inside:?}");
         // Histograms missing from the scrape (an embedded gateway publishes nothing): none, and
         // no line for them.
         assert_eq!(inside.acks.count, 0);
@@ -216,7 +244,7 @@ mod tests {
         assert!(!text.contains("publishes"), "{text}");
         assert!(
             text.contains(
-                "group commits (write+fsync) 1000: p99 ≤ 10 ms, 5 over 10 ms, slowest ≤ 50 ms"
+                "group commits (write+fsync) 1000: mean 1.0 ms, p99 ≤ 10 ms, 5 over 10 ms, slowest ≤ 50 ms"
             ),
             "{text}"
         );
@@ -224,14 +252,14 @@ mod tests {
 
     #[test]
     fn observations_past_the_last_bound_have_no_bound() {
-        let inside = Inside::between(&scrape([0; 4]), &scrape([50, 90, 98, 100]));
+        let inside = Inside::between(&scrape([0; 4], 0.0), &scrape([50, 90, 98, 100], 30.0));
         assert_eq!(inside.syncs.p99_ms, None);
         assert_eq!(inside.syncs.max_ms, None);
         assert_eq!(inside.syncs.over_10ms, 10);
         let text = inside.text();
         assert!(
             text.contains(
-                "group commits (write+fsync) 100: p99 past the last bucket, 10 over 10 ms"
+                "group commits (write+fsync) 100: mean 300.0 ms, p99 past the last bucket, 10 over 10 ms"
             ),
             "{text}"
         );
