@@ -119,50 +119,25 @@ fn metrics_move_with_traffic_and_never_label_ids() {
         commits, appended,
         "every appended event was in one group commit"
     );
+    // The embedded backend's series `name` in `text`.
+    let embedded = |text: &str, name: &str| {
+        sample(text, &format!("{name}{{backend=\"embedded\"}}"))
+            .unwrap_or_else(|| panic!("{name} missing: {text}"))
+    };
     // Every group commit was timed once, and the write and fsync took some time.
-    let group_commits = |text: &str| {
-        sample(
-            text,
-            "tongban_log_group_commit_events_count{backend=\"embedded\"}",
-        )
-        .expect("group commits")
-    };
-    let syncs = |text: &str| {
-        sample(
-            text,
-            "tongban_log_sync_duration_seconds_count{backend=\"embedded\"}",
-        )
-        .expect("sync durations")
-    };
-    assert_eq!(syncs(&after), group_commits(&after));
+    let syncs = |text: &str| embedded(text, "tongban_log_sync_duration_seconds_count");
+    assert_eq!(
+        syncs(&after),
+        embedded(&after, "tongban_log_group_commit_events_count")
+    );
     assert!(syncs(&after) > syncs(&before));
-    assert!(
-        sample(
-            &after,
-            "tongban_log_sync_duration_seconds_sum{backend=\"embedded\"}"
-        )
-        .expect("sync sum")
-            > 0.0
-    );
-    // The projector applied the new events in at least one more timed batch; a batch that
-    // read-your-writes waited for ends inside the request, so it is counted by now.
-    let applies = |text: &str| {
-        sample(
-            text,
-            "tongban_projection_apply_duration_seconds_count{backend=\"embedded\"}",
-        )
-        .expect("apply durations")
-    };
+    assert!(embedded(&after, "tongban_log_sync_duration_seconds_sum") > 0.0);
+    // The projector applied the new events in at least one more timed batch (a batch that
+    // read-your-writes waited for ends inside the request, so it is counted by now), and read
+    // each applied batch first (a read finding nothing new is not counted).
+    let applies = |text: &str| embedded(text, "tongban_projection_apply_duration_seconds_count");
     assert!(applies(&after) > applies(&before));
-    // Each applied batch was read first (a read finding nothing new is not counted).
-    assert!(
-        sample(
-            &after,
-            "tongban_projection_read_duration_seconds_count{backend=\"embedded\"}"
-        )
-        .expect("read durations")
-            >= applies(&after)
-    );
+    assert!(embedded(&after, "tongban_projection_read_duration_seconds_count") >= applies(&after));
     assert_eq!(
         sample(
             &after,

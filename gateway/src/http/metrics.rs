@@ -105,44 +105,32 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
         &[("backend", backend)],
         stats.appends,
     );
-    if let Some(batches) = &stats.batch_sizes {
-        t.family(
+    // The backend's own histograms, where it keeps them; `scale` turns their unit into the
+    // metric's (events stay events, microseconds become seconds).
+    for (name, help, snapshot, scale) in [
+        (
             "tongban_log_group_commit_events",
-            "histogram",
             "Events made durable per group commit (one fsync each).",
-        );
-        t.histogram(
-            "tongban_log_group_commit_events",
-            &[("backend", backend)],
-            batches,
+            &stats.batch_sizes,
             1.0,
-        );
-    }
-    if let Some(sync) = &stats.sync_micros {
-        t.family(
+        ),
+        (
             "tongban_log_sync_duration_seconds",
-            "histogram",
             "Time to write and fsync one group commit.",
-        );
-        t.histogram(
-            "tongban_log_sync_duration_seconds",
-            &[("backend", backend)],
-            sync,
+            &stats.sync_micros,
             1e6,
-        );
-    }
-    if let Some(acks) = &stats.ack_micros {
-        t.family(
+        ),
+        (
             "tongban_log_publish_ack_duration_seconds",
-            "histogram",
             "Time from publishing an append to the server's acknowledgement.",
-        );
-        t.histogram(
-            "tongban_log_publish_ack_duration_seconds",
-            &[("backend", backend)],
-            acks,
+            &stats.ack_micros,
             1e6,
-        );
+        ),
+    ] {
+        if let Some(snapshot) = snapshot {
+            t.family(name, "histogram", help);
+            t.histogram(name, &[("backend", backend)], snapshot, scale);
+        }
     }
     if let Some(n) = stats.in_flight {
         t.family(
