@@ -46,13 +46,11 @@ impl Inside {
     /// The change between two scrapes of `/metrics` taken before and after a stage.
     pub fn between(before: &str, after: &str) -> Inside {
         let spread = |name: &str, label: &str| {
-            let mut spread =
-                Spread::of(&buckets(before, name, label), &buckets(after, name, label));
-            if spread.count > 0 {
-                let took = sum(after, name, label) - sum(before, name, label);
-                spread.mean_ms = took.max(0.0) * 1000.0 / spread.count as f64;
-            }
-            spread
+            Spread::of(
+                &buckets(before, name, label),
+                &buckets(after, name, label),
+                sum(after, name, label) - sum(before, name, label),
+            )
         };
         Inside {
             requests: spread("tongban_http_request_duration_seconds", FORMS_ROUTE),
@@ -105,9 +103,9 @@ fn ms(bound: Option<f64>) -> String {
 }
 
 impl Spread {
-    /// From cumulative `(upper bound in seconds, count)` pairs before and after; `+Inf` is the
-    /// bound `f64::INFINITY`.
-    fn of(before: &[(f64, u64)], after: &[(f64, u64)]) -> Spread {
+    /// From cumulative `(upper bound in seconds, count)` pairs before and after (`+Inf` is the
+    /// bound `f64::INFINITY`), and the seconds the histogram's sum grew by in between.
+    fn of(before: &[(f64, u64)], after: &[(f64, u64)], took_secs: f64) -> Spread {
         let delta: Vec<(f64, u64)> = after
             .iter()
             .map(|(le, n)| {
@@ -132,7 +130,11 @@ impl Spread {
             .map_or(0, |(_, n)| *n);
         Spread {
             count,
-            mean_ms: 0.0,
+            mean_ms: if count == 0 {
+                0.0
+            } else {
+                took_secs.max(0.0) * 1000.0 / count as f64
+            },
             p99_ms: bound_at(0.99),
             max_ms: bound_at(1.0),
             over_10ms: count - within_10ms.min(count),
@@ -164,36 +166,38 @@ impl Spread {
     }
 }
 
+/// The samples of series `series` (e.g. `x_seconds_bucket`) whose labels contain `label`:
+/// `(labels, value)` for each.
+fn samples<'a>(
+    text: &'a str,
+    series: &str,
+    label: &'a str,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    let prefix = format!("{series}{{");
+    text.lines().filter_map(move |line| {
+        let (labels, value) = line.strip_prefix(&prefix)?.split_once("} ")?;
+        labels.contains(label).then(|| (labels, value.trim()))
+    })
+}
+
 /// The sum of histogram `name` (the first series whose labels contain `label`), 0 if absent.
 fn sum(text: &str, name: &str, label: &str) -> f64 {
-    let prefix = format!("{name}_sum{{");
-    text.lines()
-        .filter_map(|line| {
-            let (labels, value) = line.strip_prefix(&prefix)?.split_once("} ")?;
-            labels.contains(label).then(|| value.trim().parse().ok())?
-        })
-        .next()
+    samples(text, &format!("{name}_sum"), label)
+        .find_map(|(_, value)| value.parse().ok())
         .unwrap_or(0.0)
 }
 
 /// The cumulative buckets of histogram `name` whose labels contain `label`, in bound order.
 fn buckets(text: &str, name: &str, label: &str) -> Vec<(f64, u64)> {
-    let prefix = format!("{name}_bucket{{");
-    let mut out: Vec<(f64, u64)> = text
-        .lines()
-        .filter_map(|line| {
-            let rest = line.strip_prefix(&prefix)?;
-            let (labels, value) = rest.split_once("} ")?;
-            if !labels.contains(label) {
-                return None;
-            }
+    let mut out: Vec<(f64, u64)> = samples(text, &format!("{name}_bucket"), label)
+        .filter_map(|(labels, value)| {
             let le = labels.split("le=\"").nth(1)?.split('"').next()?;
             let le = if le == "+Inf" {
                 f64::INFINITY
             } else {
                 le.parse().ok()?
             };
-            Some((le, value.trim().parse().ok()?))
+            Some((le, value.parse().ok()?))
         })
         .collect();
     out.sort_by(|a, b| a.0.total_cmp(&b.0));
