@@ -39,7 +39,18 @@ use tongban_gateway::sample::lifecycle;
 use super::{Args, CliError};
 use report::Report;
 
-const STAGES: &[&str] = &["fjall", "postgres", "jetstream", "http", "growth", "replay"];
+/// The stages `--only` picks from. `http` is tongban end to end on every backend; `embedded` is
+/// its embedded-log part alone (peak and half peak), for working on that path without starting
+/// NATS clusters.
+const STAGES: &[&str] = &[
+    "fjall",
+    "postgres",
+    "jetstream",
+    "http",
+    "embedded",
+    "growth",
+    "replay",
+];
 
 pub struct Settings {
     pub duration: Duration,
@@ -154,7 +165,7 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
             m,
         );
     }
-    if on("http") {
+    if on("http") || on("embedded") {
         say("tongban end to end, embedded log");
         let gw = gateway::GatewayProcess::start(&s.work, "gateway-embedded", None).await?;
         let (m, inside) = gw

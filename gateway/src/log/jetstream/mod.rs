@@ -483,12 +483,23 @@ impl EventLog for JetStreamLog {
     }
 
     /// From this gateway's own latest appends, as far as they run without a gap from `from`; from
-    /// the server when `from` is not one of them.
+    /// the server when `from` is not one of them. A `from` missing while some of our publishes
+    /// await their acks is most likely one of those, its ack processed just after a later one's:
+    /// that is waited for briefly ([`recent::OWN_ACK_PATIENCE`]) rather than read from the server.
     async fn follow(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
         self.connected()?;
-        let head = *self.head.borrow();
-        if let Some(run) = self.inner.recent.run(from.max(1), head, max) {
-            return Ok(run);
+        let from = from.max(1);
+        let own_pending = || {
+            self.inner
+                .in_flight
+                .load(std::sync::atomic::Ordering::Relaxed)
+                > 0
+        };
+        if from <= *self.head.borrow() && self.inner.recent.wait_for(from, own_pending).await {
+            let head = *self.head.borrow();
+            if let Some(run) = self.inner.recent.run(from, head, max) {
+                return Ok(run);
+            }
         }
         self.read_all_inner(from, max).await
     }

@@ -20,9 +20,19 @@ use crate::log::Positioned;
 /// Appends remembered: a few seconds of this gateway's writes at its peak rate, about 2 MiB.
 const CAPACITY: usize = 1024;
 
+/// How long [`Recent::wait_for`] waits for one of this gateway's own acks to be remembered.
+/// Acks arrive in stream order and are handed to their publishers at once, but each publisher is
+/// its own task, so with publishes pipelined the ack for `p` can be processed (and move the head)
+/// just before the one for `p - 1`. That gap closes within a task switch; the bound only matters
+/// when the missing message is another writer's, which then costs the server read it always did
+/// plus at most this.
+pub const OWN_ACK_PATIENCE: std::time::Duration = std::time::Duration::from_millis(1);
+
 #[derive(Default)]
 pub struct Recent {
     by_position: Mutex<BTreeMap<u64, Envelope>>,
+    /// Woken by every [`Recent::remember`].
+    remembered: tokio::sync::Notify,
 }
 
 impl Recent {
@@ -36,6 +46,36 @@ impl Recent {
         while map.len() > CAPACITY {
             map.pop_first();
         }
+        drop(map);
+        self.remembered.notify_waiters();
+    }
+
+    /// Waits until `position` is remembered, for as long as `own_pending` says one of this
+    /// gateway's publishes still awaits its ack (it may be that message) and at most
+    /// [`OWN_ACK_PATIENCE`]. Returns whether it is remembered now.
+    pub async fn wait_for(&self, position: u64, own_pending: impl Fn() -> bool) -> bool {
+        let deadline = tokio::time::Instant::now() + OWN_ACK_PATIENCE;
+        loop {
+            let notified = self.remembered.notified();
+            tokio::pin!(notified);
+            // Registered before the check, so a remember between the two still wakes us.
+            notified.as_mut().enable();
+            if self.holds(position) {
+                return true;
+            }
+            if !own_pending() || tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return self.holds(position);
+            }
+        }
+    }
+
+    fn holds(&self, position: u64) -> bool {
+        self.by_position
+            .lock()
+            .is_ok_and(|map| map.contains_key(&position))
     }
 
     /// The remembered events at `from`, `from + 1`, … without a gap, up to `until` (inclusive)
@@ -95,6 +135,33 @@ mod tests {
         assert_eq!(positions(recent.run(4, 6, 100)), None);
         assert_eq!(positions(recent.run(8, 10, 100)), Some(vec![8, 9]));
         assert_eq!(positions(recent.run(10, 9, 100)), None);
+    }
+
+    #[tokio::test]
+    async fn a_wait_ends_when_the_missing_ack_is_remembered() {
+        let recent = std::sync::Arc::new(remembered([5, 7]));
+        let late = std::sync::Arc::clone(&recent);
+        let remembering = tokio::spawn(async move {
+            tokio::task::yield_now().await;
+            late.remember(6, conformance::event("app", 1, ""));
+        });
+        assert!(recent.wait_for(6, || true).await);
+        remembering.await.expect("task");
+        assert_eq!(positions(recent.run(5, 7, 10)), Some(vec![5, 6, 7]));
+    }
+
+    #[tokio::test]
+    async fn a_wait_gives_up_at_once_with_no_own_publish_pending_and_soon_otherwise() {
+        let recent = remembered([5, 7]);
+        let started = std::time::Instant::now();
+        assert!(!recent.wait_for(6, || false).await);
+        assert!(!recent.wait_for(6, || true).await);
+        let waited = started.elapsed();
+        assert!(
+            waited >= OWN_ACK_PATIENCE && waited < OWN_ACK_PATIENCE * 100,
+            "waited {waited:?} for a message that never came"
+        );
+        assert!(recent.wait_for(7, || true).await);
     }
 
     #[test]
