@@ -158,3 +158,42 @@ fn bad_options_are_refused_by_name() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("--duration"));
 }
+
+/// `--only embedded` runs the embedded gateway's two stages and nothing else: no raw engines, no
+/// NATS servers, no JetStream gateways.
+#[test]
+fn the_embedded_stage_runs_the_embedded_gateway_alone() {
+    let dir = TempDir::new("bench-embedded");
+    let out = Command::new(BIN)
+        .args([
+            "bench",
+            "--only",
+            "embedded",
+            "--duration",
+            "1",
+            "--clients",
+            "2",
+            "--format",
+            "json",
+            "--work",
+        ])
+        .arg(dir.0.join("work"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "bench failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stages: Vec<&str> = report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(stages, ["tongban-embedded", "tongban-embedded-half"]);
+    for stage in report["stages"].as_array().unwrap() {
+        assert!(stage["ops"].as_u64().unwrap() > 0, "{stage:#}");
+    }
+}
