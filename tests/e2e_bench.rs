@@ -10,24 +10,13 @@ use std::process::Command;
 use common::{BIN, TempDir};
 use serde_json::Value;
 
-#[test]
-fn every_stage_measures_and_every_goal_is_judged() {
-    let dir = TempDir::new("bench");
+/// Runs `tongban bench --duration 1 --format json` with `args`, its data under `dir`; the report,
+/// once the run succeeded with no stage failing.
+fn bench(dir: &TempDir, args: &[&str]) -> Value {
     let out = Command::new(BIN)
-        .args([
-            "bench",
-            "--duration",
-            "1",
-            "--clients",
-            "4",
-            "--apps",
-            "300",
-            "--events",
-            "600",
-            "--format",
-            "json",
-            "--work",
-        ])
+        .args(["bench", "--duration", "1", "--format", "json"])
+        .args(args)
+        .arg("--work")
         .arg(dir.0.join("work"))
         .output()
         .unwrap();
@@ -40,13 +29,27 @@ fn every_stage_measures_and_every_goal_is_judged() {
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["failures"], serde_json::json!([]), "{report:#}");
+    report
+}
 
-    let stages: Vec<&str> = report["stages"]
+/// The keys of the stages a report holds, in its order.
+fn stage_keys(report: &Value) -> Vec<&str> {
+    report["stages"]
         .as_array()
         .unwrap()
         .iter()
         .map(|s| s["stage"].as_str().unwrap())
-        .collect();
+        .collect()
+}
+
+#[test]
+fn every_stage_measures_and_every_goal_is_judged() {
+    let dir = TempDir::new("bench");
+    let report = bench(
+        &dir,
+        &["--clients", "4", "--apps", "300", "--events", "600"],
+    );
+    let stages = stage_keys(&report);
     for want in [
         "raw-fjall",
         "postgres",
@@ -164,35 +167,11 @@ fn bad_options_are_refused_by_name() {
 #[test]
 fn the_embedded_stage_runs_the_embedded_gateway_alone() {
     let dir = TempDir::new("bench-embedded");
-    let out = Command::new(BIN)
-        .args([
-            "bench",
-            "--only",
-            "embedded",
-            "--duration",
-            "1",
-            "--clients",
-            "2",
-            "--format",
-            "json",
-            "--work",
-        ])
-        .arg(dir.0.join("work"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "bench failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let report = bench(&dir, &["--only", "embedded", "--clients", "2"]);
+    assert_eq!(
+        stage_keys(&report),
+        ["tongban-embedded", "tongban-embedded-half"]
     );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let stages: Vec<&str> = report["stages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["stage"].as_str().unwrap())
-        .collect();
-    assert_eq!(stages, ["tongban-embedded", "tongban-embedded-half"]);
     for stage in report["stages"].as_array().unwrap() {
         assert!(stage["ops"].as_u64().unwrap() > 0, "{stage:#}");
     }
