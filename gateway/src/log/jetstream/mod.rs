@@ -495,7 +495,13 @@ impl EventLog for JetStreamLog {
                 .load(std::sync::atomic::Ordering::Relaxed)
                 > 0
         };
-        if from <= *self.head.borrow() && self.inner.recent.wait_for(from, own_pending).await {
+        if from <= *self.head.borrow()
+            && self
+                .inner
+                .recent
+                .wait_for(from, own_pending, recent::OWN_ACK_PATIENCE)
+                .await
+        {
             let head = *self.head.borrow();
             if let Some(run) = self.inner.recent.run(from, head, max) {
                 return Ok(run);

@@ -20,7 +20,7 @@ use crate::log::Positioned;
 /// Appends remembered: a few seconds of this gateway's writes at its peak rate, about 2 MiB.
 const CAPACITY: usize = 1024;
 
-/// How long [`Recent::wait_for`] waits for one of this gateway's own acks to be remembered.
+/// How long the follower lets [`Recent::wait_for`] wait for one of this gateway's own acks.
 /// Acks arrive in stream order and are handed to their publishers at once, but each publisher is
 /// its own task, so with publishes pipelined the ack for `p` can be processed (and move the head)
 /// just before the one for `p - 1`. That gap closes within a task switch; the bound only matters
@@ -51,10 +51,15 @@ impl Recent {
     }
 
     /// Waits until `position` is remembered, for as long as `own_pending` says one of this
-    /// gateway's publishes still awaits its ack (it may be that message) and at most
-    /// [`OWN_ACK_PATIENCE`]. Returns whether it is remembered now.
-    pub async fn wait_for(&self, position: u64, own_pending: impl Fn() -> bool) -> bool {
-        let deadline = tokio::time::Instant::now() + OWN_ACK_PATIENCE;
+    /// gateway's publishes still awaits its ack (it may be that message) and at most `patience`
+    /// ([`OWN_ACK_PATIENCE`] when following). Returns whether it is remembered now.
+    pub async fn wait_for(
+        &self,
+        position: u64,
+        own_pending: impl Fn() -> bool,
+        patience: std::time::Duration,
+    ) -> bool {
+        let deadline = tokio::time::Instant::now() + patience;
         loop {
             let notified = self.remembered.notified();
             tokio::pin!(notified);
@@ -105,6 +110,7 @@ impl Recent {
 mod tests {
     use super::*;
     use crate::log::conformance;
+    use std::time::Duration;
 
     fn remembered(positions: impl IntoIterator<Item = u64>) -> Recent {
         let recent = Recent::default();
@@ -145,7 +151,14 @@ mod tests {
             tokio::task::yield_now().await;
             late.remember(6, conformance::event("app", 1, ""));
         });
-        assert!(recent.wait_for(6, || true).await);
+        // A generous bound, so a slow machine cannot fail the test: the wake is what is tested,
+        // and without it the wait would run to the bound.
+        let started = std::time::Instant::now();
+        assert!(recent.wait_for(6, || true, Duration::from_secs(10)).await);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the remember did not wake the wait"
+        );
         remembering.await.expect("task");
         assert_eq!(positions(recent.run(5, 7, 10)), Some(vec![5, 6, 7]));
     }
@@ -154,14 +167,19 @@ mod tests {
     async fn a_wait_gives_up_at_once_with_no_own_publish_pending_and_soon_otherwise() {
         let recent = remembered([5, 7]);
         let started = std::time::Instant::now();
-        assert!(!recent.wait_for(6, || false).await);
-        assert!(!recent.wait_for(6, || true).await);
+        assert!(!recent.wait_for(6, || false, Duration::from_secs(10)).await);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "waited with nothing of ours in flight"
+        );
+        let started = std::time::Instant::now();
+        assert!(!recent.wait_for(6, || true, OWN_ACK_PATIENCE).await);
         let waited = started.elapsed();
         assert!(
-            waited >= OWN_ACK_PATIENCE && waited < OWN_ACK_PATIENCE * 100,
+            waited >= OWN_ACK_PATIENCE && waited < Duration::from_secs(5),
             "waited {waited:?} for a message that never came"
         );
-        assert!(recent.wait_for(7, || true).await);
+        assert!(recent.wait_for(7, || true, OWN_ACK_PATIENCE).await);
     }
 
     #[test]
