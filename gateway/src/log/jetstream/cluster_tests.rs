@@ -421,7 +421,12 @@ async fn killing_the_stream_leader_under_load_loses_and_duplicates_nothing() {
     for _ in 0..CONTESTED {
         let app = crate::ids::new_v7();
         let first = conformance::event(&app, 1, "");
-        let position = logs[0].append(first.clone(), 0).await.expect("first event");
+        // Retried like every other append here: a three-node cluster answers the stream's
+        // creation before every server routes its subjects, so the very first publishes can find
+        // no stream ("unavailable") for a moment.
+        let Outcome::Acked(position) = settle(&logs[0], &first, 0, &shared).await else {
+            panic!("first event of {app} not acknowledged\n{}", cluster.logs());
+        };
         shared.ack(0, &first, position);
         contested.push(app);
     }
