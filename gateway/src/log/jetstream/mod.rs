@@ -103,6 +103,12 @@ impl JetStreamLog {
             .timeout(config.op_timeout)
             .build(client.clone());
         let stream = connect::ensure_stream(&js, config).await?;
+        if !wait_routable(&js, &config.subject_prefix, ROUTABLE_WITHIN).await {
+            tracing::warn!(
+                stream = %config.stream,
+                "the stream takes no publishes from this server yet; appends answer unavailable until it does"
+            );
+        }
         let info = stream
             .get_info()
             .await
@@ -377,6 +383,41 @@ fn parsed(position: u64, payload: &[u8]) -> Result<Last, LogError> {
 
 /// Wrong-last-sequence, however the server spells it: 10071, or 10164 from recent clustered
 /// servers (which the client reports as `Other`).
+/// How long [`JetStreamLog::open`] waits for the stream to take publishes from its server.
+const ROUTABLE_WITHIN: Duration = Duration::from_secs(10);
+
+/// Waits until a publish from this connection reaches the stream, at most `limit`; whether it
+/// did. A cluster answers a stream's creation before every server routes its subjects, and until
+/// the server this gateway is connected to does, every append fails with "no stream found for
+/// given subject": a gateway that had just created its stream answered its first submissions
+/// 503 (and a test cluster's first appends failed). The probe is a publish to
+/// `<prefix>._probe` (no application id has that form) expecting the subject's last sequence to
+/// be `u64::MAX`, which no subject ever has: the stream always refuses it, stores nothing, and
+/// its refusal is the proof that it was reached.
+async fn wait_routable(js: &jetstream::Context, prefix: &str, limit: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    let subject = format!("{prefix}._probe");
+    loop {
+        let probe = PublishMessage::build()
+            .payload(Vec::new().into())
+            .expected_last_subject_sequence(u64::MAX);
+        let reached = match js.send_publish(subject.clone(), probe).await {
+            Ok(ack) => match ack.into_future().await {
+                Ok(_) => true,
+                Err(e) => e.kind() != PublishErrorKind::StreamNotFound,
+            },
+            Err(_) => false,
+        };
+        if reached {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn is_wrong_last_sequence(e: &jetstream::context::PublishError) -> bool {
     if e.kind() == PublishErrorKind::WrongLastSequence {
         return true;
