@@ -44,8 +44,9 @@ fn acknowledged_events_are_projected_after_a_crash_before_their_projection() {
     let c = r.json()["id"].as_str().expect("id").to_string();
     assert!(gw.terminate().success());
 
-    // Run 2: the projector holds every batch back for a minute; writes are acknowledged (after
-    // their 2 s read-your-writes wait) while the projection stays at the checkpoint.
+    // Run 2: the projector holds every batch back for a minute; writes are acknowledged once
+    // durable while the projection stays at the checkpoint (reads wait 2 s for it, then answer
+    // from what it holds).
     let mut gw = Gateway::start_env(
         &data,
         false,

@@ -197,8 +197,9 @@ pub const FAIL_FSYNC_AFTER_ENV: &str = "TONGBAN_TEST_FAIL_FSYNC_AFTER";
 
 /// Test hook: `TONGBAN_TEST_PROJECTOR_DELAY_MS=<ms>` makes the projector wait before applying each
 /// batch, so an end-to-end test can kill the process after acknowledged appends and before their
-/// projection (a writer answers after waiting 2 s for its projection at most). Never set in
-/// production; a warning says it is.
+/// projection (writers are answered once their events are durable; reads wait 2 s at most for
+/// the projections, then answer from what they hold). Never set in production; a warning says
+/// it is.
 pub const PROJECTOR_DELAY_ENV: &str = "TONGBAN_TEST_PROJECTOR_DELAY_MS";
 
 pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {

@@ -46,7 +46,9 @@ pub async fn inbox<L: EventLog>(
     Path(region): Path<String>,
     Query(paging): Query<Paging>,
 ) -> Result<Json<Value>, Problem> {
-    let items = s.gateway.inbox(&principal, &region, limit(&paging)?)?;
+    let items = s.gateway
+        .inbox(&principal, &region, limit(&paging)?)
+        .await?;
     Ok(Json(json!({"region": region, "items": items})))
 }
 
@@ -56,7 +58,9 @@ pub async fn outbox<L: EventLog>(
     Path(region): Path<String>,
     Query(paging): Query<Paging>,
 ) -> Result<Json<Value>, Problem> {
-    let items = s.gateway.outbox(&principal, &region, limit(&paging)?)?;
+    let items = s.gateway
+        .outbox(&principal, &region, limit(&paging)?)
+        .await?;
     Ok(Json(json!({"region": region, "items": items})))
 }
 
@@ -96,6 +100,7 @@ pub async fn feed<L: EventLog>(
 ) -> Result<Json<Value>, Problem> {
     own_region(&principal, &region, false)?;
     let limit = limit(&Paging { limit: q.limit })?;
+    s.gateway.caught_up().await;
     let acked = s
         .gateway
         .store
@@ -142,6 +147,7 @@ pub async fn ack<L: EventLog>(
 ) -> Result<Json<Value>, Problem> {
     own_region(&principal, &region, true)?;
     let ack: Ack = super::body::typed(super::body::json_value(&headers, &bytes)?)?;
+    s.gateway.caught_up().await;
     let projected = s.gateway.projector.applied();
     if ack.position > projected {
         return Err(Problem::unprocessable(

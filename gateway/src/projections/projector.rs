@@ -1,6 +1,6 @@
 //! Keeps the projection store caught up with the log: at start from the persisted checkpoint, then
-//! following the log's head. Publishes how far it got, so a writer can wait until its own event is
-//! visible before answering (read-your-writes).
+//! following the log's head. Publishes how far it got, so a read can wait until every write
+//! acknowledged before it is visible (read-your-writes, `Gateway::caught_up`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +21,7 @@ pub struct Projector {
 }
 
 /// How long each batch took to read from the log and to apply, in microseconds, for `/metrics`:
-/// a writer waiting for its event to show (read-your-writes) waits for both.
+/// a read that overtook the projector (read-your-writes) waits for both.
 struct Timings {
     reads: Histogram,
     applies: Histogram,

@@ -76,8 +76,7 @@ impl<L: EventLog> Gateway<L> {
                 .append(Some(last), app, &event, principal, &region, signed)
                 .await
             {
-                Ok((envelope, position)) => {
-                    self.await_projection(position).await;
+                Ok((envelope, _)) => {
                     let next = Application::apply_from(Some(state), app, &region, &event);
                     return Ok(ActOutcome {
                         id: app.to_string(),

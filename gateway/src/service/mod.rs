@@ -1,5 +1,12 @@
 //! Runs commands: load the application from the log, decide, seal the event, append it with the
-//! concurrency check, and wait until the projection shows it. Also the authorised reads.
+//! concurrency check, and answer once it is durable. Also the authorised reads, which first wait
+//! until the projections hold every write acknowledged before them (read-your-writes).
+//!
+//! Why the wait sits on the read and not on the write: commands decide from the log, never from
+//! the projections, so a writer has nothing to wait for once its event is durable. Waiting for
+//! the projection at the write put a second storage step (the projection batch, with its own
+//! stalls) on every submission's path; at the read, it costs only when a read overtakes the
+//! projector, which is rare and brief.
 
 mod act;
 mod error;
@@ -8,6 +15,7 @@ mod read;
 mod submit;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::auth::RequestSignature;
@@ -21,7 +29,8 @@ pub use act::ActOutcome;
 pub use error::ServiceError;
 pub use submit::{Intake, SubmitOutcome, SubmitRequest, prepare as prepare_submission};
 
-/// How long a writer waits for its event to show in the projections before answering anyway.
+/// How long a read waits for the projections to catch up with the writes acknowledged before it
+/// before answering from them anyway.
 const READ_YOUR_WRITES: Duration = Duration::from_secs(2);
 /// How often a command without `expected_seq` is re-decided after losing a race.
 const MAX_RETRIES: usize = 8;
@@ -35,6 +44,9 @@ pub struct Gateway<L: EventLog> {
     /// Where the regions' verified request signatures are kept (`None`: nothing signed is
     /// accepted, see [`Gateway::append`]). `tongban serve` always sets it.
     pub evidence: Option<EvidenceStore>,
+    /// The highest log position this gateway has acknowledged to a writer: what a read waits for
+    /// the projections to reach (see [`Gateway::caught_up`]).
+    acknowledged: Arc<AtomicU64>,
 }
 
 impl<L: EventLog> Gateway<L> {
@@ -72,6 +84,7 @@ impl<L: EventLog> Gateway<L> {
             projector,
             calendar,
             evidence: None,
+            acknowledged: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -108,6 +121,7 @@ impl<L: EventLog> Gateway<L> {
             store.record(&envelope.id, signature)?;
         }
         let position = self.log.append(envelope.clone(), seq - 1).await?;
+        self.acknowledged.fetch_max(position, Ordering::AcqRel);
         tracing::info!(
             app,
             seq,
@@ -119,15 +133,29 @@ impl<L: EventLog> Gateway<L> {
         Ok((envelope, position))
     }
 
-    async fn await_projection(&self, position: u64) {
-        if !self.projector.wait_for(position, READ_YOUR_WRITES).await {
-            tracing::warn!(position, "projection lags behind an acknowledged write");
+    /// Waits until the projections hold every event acknowledged before this call: those this
+    /// gateway acknowledged and those the log's head already shows (another writer's, or a
+    /// previous run's not yet projected), at most [`READ_YOUR_WRITES`]. Every read of the
+    /// projections goes through here, so an answered write is visible to any read that follows
+    /// it.
+    pub async fn caught_up(&self) {
+        let head = *self.log.head().borrow();
+        let target = head.max(self.acknowledged.load(Ordering::Acquire));
+        if self.projector.applied() >= target {
+            return;
+        }
+        if !self.projector.wait_for(target, READ_YOUR_WRITES).await {
+            tracing::warn!(
+                position = target,
+                "projection lags behind an acknowledged write"
+            );
         }
     }
 
     /// The view of an application: from the projection, or folded from the log when the
     /// projection has not caught up with it yet.
     async fn view(&self, app: &str) -> Result<Option<ApplicationView>, ServiceError> {
+        self.caught_up().await;
         if let Some(v) = self.store.get(app)? {
             return Ok(Some(v));
         }

@@ -74,23 +74,25 @@ impl<L: EventLog> Gateway<L> {
         Ok(out)
     }
 
-    pub fn inbox(
+    pub async fn inbox(
         &self,
         principal: &Principal,
         region: &str,
         limit: usize,
     ) -> Result<Vec<BoxEntry>, ServiceError> {
         Self::may_see_region(principal, region)?;
+        self.caught_up().await;
         Ok(self.store.inbox(region, limit)?)
     }
 
-    pub fn outbox(
+    pub async fn outbox(
         &self,
         principal: &Principal,
         region: &str,
         limit: usize,
     ) -> Result<Vec<BoxEntry>, ServiceError> {
         Self::may_see_region(principal, region)?;
+        self.caught_up().await;
         Ok(self.store.outbox(region, limit)?)
     }
 

@@ -155,8 +155,7 @@ impl<L: EventLog> Gateway<L> {
                 .append(None, &app, &event, principal, &region, signed)
                 .await
             {
-                Ok((_, position)) => {
-                    self.await_projection(position).await;
+                Ok(_) => {
                     return Ok(SubmitOutcome {
                         id: app,
                         status: "submitted".into(),

@@ -124,3 +124,70 @@ fn a_checked_body_prepares_like_an_unchecked_one() {
         "{err:?}"
     );
 }
+
+/// Read-your-writes sits on the read: a writer is answered once its event is durable, without
+/// waiting for the projections, and every read that follows waits until they hold it. The
+/// projector is held back a second per batch, so the window between the two is wide open.
+#[tokio::test]
+async fn a_write_answers_before_its_projection_and_the_next_read_still_sees_it() {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    let dir = TempDir::new("service-read-barrier");
+    let log = crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log");
+    let key = crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key"))
+        .expect("key");
+    let store = crate::projections::ProjectionStore::open(&dir.path().join("projections"))
+        .expect("projections");
+    let delay = Duration::from_millis(1000);
+    let gw = super::Gateway::start_with_projector_delay(
+        Arc::new(log),
+        key,
+        store,
+        crate::domain::calendar::Calendar::weekdays(),
+        delay,
+    );
+    let example = matters::get("social-security-card")
+        .expect("matter")
+        .example();
+    let origin_code = example["origin"].as_str().expect("origin").to_string();
+    let origin = region(&origin_code);
+    let request: SubmitRequest = serde_json::from_value(example).expect("request");
+
+    let started = Instant::now();
+    let submitted = gw.submit(&origin, request, None).await.expect("submit");
+    assert!(
+        started.elapsed() < delay,
+        "the submission waited for its projection: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(gw.projector.applied(), 0, "projected before the answer");
+    assert!(gw.store.get(&submitted.id).expect("get").is_none());
+
+    let outbox = gw.outbox(&origin, &origin_code, 10).await.expect("outbox");
+    assert_eq!(
+        outbox.iter().map(|e| e.app.as_str()).collect::<Vec<_>>(),
+        vec![submitted.id.as_str()],
+        "the read after the write sees it"
+    );
+    assert_eq!(gw.projector.applied(), 1);
+
+    // An application already in the projections: the read must not answer its old state.
+    let forwarded = gw
+        .act(
+            &origin,
+            &submitted.id,
+            Command::Forward(Forwarded::default()),
+            None,
+        )
+        .await
+        .expect("forward");
+    let stale = gw.store.get(&submitted.id).expect("get").expect("projected");
+    assert_eq!(stale.state.status.as_str(), "submitted", "projected already");
+    let view = gw
+        .application(&origin, &submitted.id)
+        .await
+        .expect("application");
+    assert_eq!(view.state.status.as_str(), forwarded.status);
+    assert_eq!(view.state.seq, 2);
+}

@@ -1,7 +1,8 @@
 //! This gateway's latest acknowledged appends, by stream sequence, for the projector.
 //!
-//! The projector reads back every event right after it is appended, and every submission waits
-//! for that (read-your-writes). From the server that is a stream-info request and one request per
+//! The projector reads back every event right after it is appended, and a read of the
+//! projections waits for that (read-your-writes; until round 8 every submission did). From the
+//! server that is a stream-info request and one request per
 //! message, which made the projector's read-then-apply cycle the larger part of a JetStream
 //! submission's latency (docs/performance.md, "The half-peak tail, taken apart"). The events this
 //! gateway appended itself are already here, exactly as published: the server stored those bytes
