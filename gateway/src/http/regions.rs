@@ -46,7 +46,8 @@ pub async fn inbox<L: EventLog>(
     Path(region): Path<String>,
     Query(paging): Query<Paging>,
 ) -> Result<Json<Value>, Problem> {
-    let items = s.gateway
+    let items = s
+        .gateway
         .inbox(&principal, &region, limit(&paging)?)
         .await?;
     Ok(Json(json!({"region": region, "items": items})))
@@ -58,7 +59,8 @@ pub async fn outbox<L: EventLog>(
     Path(region): Path<String>,
     Query(paging): Query<Paging>,
 ) -> Result<Json<Value>, Problem> {
-    let items = s.gateway
+    let items = s
+        .gateway
         .outbox(&principal, &region, limit(&paging)?)
         .await?;
     Ok(Json(json!({"region": region, "items": items})))

@@ -135,8 +135,8 @@ async fn a_write_answers_before_its_projection_and_the_next_read_still_sees_it()
 
     let dir = TempDir::new("service-read-barrier");
     let log = crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log");
-    let key = crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key"))
-        .expect("key");
+    let key =
+        crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key")).expect("key");
     let store = crate::projections::ProjectionStore::open(&dir.path().join("projections"))
         .expect("projections");
     let delay = Duration::from_millis(1000);
@@ -182,8 +182,16 @@ async fn a_write_answers_before_its_projection_and_the_next_read_still_sees_it()
         )
         .await
         .expect("forward");
-    let stale = gw.store.get(&submitted.id).expect("get").expect("projected");
-    assert_eq!(stale.state.status.as_str(), "submitted", "projected already");
+    let stale = gw
+        .store
+        .get(&submitted.id)
+        .expect("get")
+        .expect("projected");
+    assert_eq!(
+        stale.state.status.as_str(),
+        "submitted",
+        "projected already"
+    );
     let view = gw
         .application(&origin, &submitted.id)
         .await
