@@ -50,6 +50,7 @@ pub async fn run_all<L: EventLog>(log: &L) {
     events_must_follow_their_expectation(log).await;
     retried_appends_are_not_duplicated(log).await;
     read_all_is_ordered_and_resumable(log).await;
+    follow_reads_what_read_all_reads(log).await;
     read_at_reads_given_positions(log).await;
     subscribers_see_the_head_move(log).await;
     concurrent_appends_have_one_winner(log).await;
@@ -142,6 +143,36 @@ pub async fn read_at_reads_given_positions<L: EventLog>(log: &L) {
         log.read_at(&[pa2 + 1000]).await,
         Err(LogError::Corrupt { .. })
     ));
+}
+
+/// The projector's read, wherever a backend answers it from, gives what `read_all` gives: the
+/// same events at the same positions, bounded by `max` and by the head.
+pub async fn follow_reads_what_read_all_reads<L: EventLog>(log: &L) {
+    let app = fresh_app();
+    let start = *log.head().borrow() + 1;
+    let chain = append_chain(log, &app, 5).await;
+    let head = *log.head().borrow();
+    let followed = log.follow(start, 1000).await.expect("follow");
+    let read = log.read_all(start, 1000).await.expect("read all");
+    assert_eq!(followed, read);
+    let ours: Vec<Envelope> = followed
+        .into_iter()
+        .filter(|p| p.event.app == app)
+        .map(|p| p.event)
+        .collect();
+    assert_eq!(ours, chain);
+    let two = log.follow(start + 1, 2).await.expect("follow, bounded");
+    assert_eq!(
+        two,
+        log.read_all(start + 1, 2).await.expect("read all, bounded")
+    );
+    assert_eq!(two.len(), 2);
+    assert!(
+        log.follow(head + 1, 10)
+            .await
+            .expect("past the head")
+            .is_empty()
+    );
 }
 
 pub async fn read_all_is_ordered_and_resumable<L: EventLog>(log: &L) {

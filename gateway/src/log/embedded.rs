@@ -58,6 +58,8 @@ struct Stores {
     batch_sizes: crate::metrics::Histogram,
     /// Microseconds each group commit took to write and fsync, for `/metrics`.
     sync_micros: crate::metrics::Histogram,
+    /// The latest durable events, which the projector follows without reading them back.
+    recent: super::recent::Recent,
 }
 
 /// How well group commit is doing: events made durable per fsync.
@@ -135,6 +137,7 @@ impl EmbeddedLog {
             synced_events: AtomicU64::new(0),
             batch_sizes: crate::metrics::Histogram::new(&crate::metrics::BATCH_BOUNDS),
             sync_micros: crate::metrics::Histogram::new(&crate::metrics::STORAGE_BOUNDS_US),
+            recent: super::recent::Recent::default(),
         });
         let (head_tx, head) = watch::channel(last);
         let (queue, rx) = mpsc::channel();
@@ -304,6 +307,16 @@ impl EventLog for EmbeddedLog {
             .map_err(|e| LogError::Unavailable(e.to_string()))?
     }
 
+    /// From the writer's latest durable events, as far as they run from `from`; from fjall when
+    /// `from` is older than those (a projector catching up after a restart or a long stall).
+    async fn follow(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
+        let durable = self.stores.durable.load(Ordering::Acquire);
+        if let Some(run) = self.stores.recent.run(from.max(1), durable, max) {
+            return Ok(run);
+        }
+        self.read_all(from, max).await
+    }
+
     async fn read_at(&self, positions: &[u64]) -> Result<Vec<Positioned>, LogError> {
         let this = self.clone();
         let positions = positions.to_vec();
@@ -389,7 +402,7 @@ fn write_loop(
             batch.insert(&s.apps, app_key(&app, r.event.seq), position.to_be_bytes());
             batch.insert(&s.heads, app.as_bytes(), r.event.seq.to_be_bytes());
             seqs.insert(app, r.event.seq);
-            accepted.push((r.reply, position));
+            accepted.push((r.reply, position, r.event));
         }
         if accepted.is_empty() {
             continue;
@@ -412,9 +425,15 @@ fn write_loop(
                     .fetch_add(accepted.len() as u64, Ordering::Relaxed);
                 s.batch_sizes.record(accepted.len() as u64);
                 s.sync_micros.record_duration(syncing.elapsed());
+                let mut replies = Vec::with_capacity(accepted.len());
+                s.recent
+                    .remember_all(accepted.into_iter().map(|(reply, pos, event)| {
+                        replies.push((reply, pos));
+                        (pos, event)
+                    }));
                 s.durable.store(position, Ordering::Release);
                 head.send_replace(position);
-                for (reply, pos) in accepted {
+                for (reply, pos) in replies {
                     let _ = reply.send(Ok(pos));
                 }
                 // After the answers: a rotation is the next group's cost, not this one's.
@@ -425,7 +444,7 @@ fn write_loop(
                 if let Ok(mut f) = s.failed.lock() {
                     *f = Some(reason.clone());
                 }
-                for (reply, _) in accepted {
+                for (reply, _, _) in accepted {
                     let _ = reply.send(Err(LogError::Storage(reason.clone())));
                 }
             }
@@ -535,6 +554,42 @@ mod tests {
         assert_eq!(log.read_all(1, 1000).await.expect("read").len(), 400);
     }
 
+    /// The projector follows the latest appends from the writer's memory, and anything older
+    /// (more than the memory holds, or written before a restart) from fjall: either way the same
+    /// events as a read of the store.
+    #[tokio::test]
+    async fn follow_answers_recent_events_from_memory_and_older_ones_from_the_store() {
+        let dir = TempDir::new("embedded-follow");
+        let n = super::super::recent::CAPACITY as u64 + 100;
+        {
+            let log = EmbeddedLog::open(dir.path()).expect("open");
+            for _ in 0..n {
+                let app = crate::ids::new_v7();
+                log.append(conformance::event(&app, 1, ""), 0)
+                    .await
+                    .expect("append");
+            }
+            let recent = &log.stores.recent;
+            assert!(recent.run(n, n, 1).is_some(), "the latest is in memory");
+            assert!(recent.run(1, 1, 1).is_none(), "the oldest is forgotten");
+            let all = log.read_all(1, 2 * n as usize).await.expect("read all");
+            assert_eq!(all.len() as u64, n);
+            assert_eq!(log.follow(1, 2 * n as usize).await.expect("follow"), all);
+            let tail = log.follow(n - 9, 100).await.expect("follow the tail");
+            assert_eq!(tail, all[(n - 10) as usize..].to_vec());
+        }
+        let log = EmbeddedLog::open(dir.path()).expect("reopen");
+        assert!(
+            log.stores.recent.run(n, n, 1).is_none(),
+            "memory starts empty"
+        );
+        let all = log.read_all(1, 2 * n as usize).await.expect("read all");
+        assert_eq!(
+            log.follow(n - 9, 100).await.expect("follow"),
+            all[(n - 10) as usize..].to_vec()
+        );
+    }
+
     #[tokio::test]
     async fn a_failed_fsync_is_never_acknowledged_and_stops_writes() {
         let dir = TempDir::new("embedded-fail");
@@ -551,9 +606,11 @@ mod tests {
             log.append(next, 1).await,
             Err(LogError::Unavailable(_))
         ));
-        // The unacknowledged event is invisible.
+        // The unacknowledged event is invisible, also to the projector's read.
         assert_eq!(log.read(app).await.expect("read").len(), 1);
         assert_eq!(log.read_all(1, 10).await.expect("read all").len(), 1);
+        assert_eq!(log.follow(1, 10).await.expect("follow").len(), 1);
+        assert!(log.follow(2, 10).await.expect("follow").is_empty());
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@ pub mod any;
 pub mod conformance;
 pub mod embedded;
 pub mod jetstream;
+mod recent;
 
 use std::future::Future;
 
@@ -92,7 +93,7 @@ pub trait EventLog: Send + Sync + 'static {
 
     /// [`EventLog::read_all`] for a reader following the head (the projector), which reads back
     /// each event just after it lands: a backend may answer from the events this process itself
-    /// just appended instead of asking its server again. Every other reader uses `read_all`, so
+    /// just appended instead of reading them back from its store. Every other reader uses `read_all`, so
     /// replay, verification and reconciliation always see what the backend holds.
     fn follow(
         &self,

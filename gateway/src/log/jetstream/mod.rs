@@ -21,7 +21,7 @@
 
 mod connect;
 mod head;
-mod recent;
+use super::recent;
 
 use std::sync::Arc;
 use std::time::Duration;
