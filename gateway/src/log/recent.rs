@@ -15,7 +15,7 @@
 //! is what the log holds, never this process's memory.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::envelope::Envelope;
 use crate::log::Positioned;
@@ -33,7 +33,9 @@ pub const OWN_ACK_PATIENCE: std::time::Duration = std::time::Duration::from_mill
 
 #[derive(Default)]
 pub struct Recent {
-    by_position: Mutex<BTreeMap<u64, Envelope>>,
+    /// Shared, so a run is taken under the lock as pointers and copied out after it: the
+    /// writer remembering a group commit never waits for a follower's copying.
+    by_position: Mutex<BTreeMap<u64, Arc<Envelope>>>,
     /// Woken by every [`Recent::remember`].
     remembered: tokio::sync::Notify,
 }
@@ -50,7 +52,7 @@ impl Recent {
         let Ok(mut map) = self.by_position.lock() else {
             return;
         };
-        map.extend(events);
+        map.extend(events.into_iter().map(|(p, e)| (p, Arc::new(e))));
         while map.len() > CAPACITY {
             map.pop_first();
         }
@@ -101,13 +103,17 @@ impl Recent {
             return None;
         }
         let until = until.min(from.saturating_add(max as u64 - 1));
-        let map = self.by_position.lock().ok()?;
-        let out: Vec<Positioned> = (from..=until)
-            .map_while(|position| {
-                map.get(&position).map(|event| Positioned {
-                    position,
-                    event: event.clone(),
-                })
+        let shared: Vec<(u64, Arc<Envelope>)> = {
+            let map = self.by_position.lock().ok()?;
+            (from..=until)
+                .map_while(|position| map.get(&position).map(|e| (position, Arc::clone(e))))
+                .collect()
+        };
+        let out: Vec<Positioned> = shared
+            .into_iter()
+            .map(|(position, event)| Positioned {
+                position,
+                event: Arc::unwrap_or_clone(event),
             })
             .collect();
         (!out.is_empty()).then_some(out)
