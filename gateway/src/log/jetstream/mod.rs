@@ -381,8 +381,6 @@ fn parsed(position: u64, payload: &[u8]) -> Result<Last, LogError> {
     })
 }
 
-/// Wrong-last-sequence, however the server spells it: 10071, or 10164 from recent clustered
-/// servers (which the client reports as `Other`).
 /// How long [`JetStreamLog::open`] waits for the stream to take publishes from its server.
 const ROUTABLE_WITHIN: Duration = Duration::from_secs(10);
 
@@ -418,6 +416,8 @@ async fn wait_routable(js: &jetstream::Context, prefix: &str, limit: Duration) -
     }
 }
 
+/// Wrong-last-sequence, however the server spells it: 10071, or 10164 from recent clustered
+/// servers (which the client reports as `Other`).
 fn is_wrong_last_sequence(e: &jetstream::context::PublishError) -> bool {
     if e.kind() == PublishErrorKind::WrongLastSequence {
         return true;
