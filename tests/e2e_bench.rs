@@ -55,6 +55,7 @@ fn every_stage_measures_and_every_goal_is_judged() {
         "postgres",
         "tongban-embedded",
         "tongban-embedded-half",
+        "raw-fjall-half",
         "raw-jetstream-r1",
         "tongban-jetstream-r1",
         "raw-jetstream-r3",
@@ -162,15 +163,19 @@ fn bad_options_are_refused_by_name() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--duration"));
 }
 
-/// `--only embedded` runs the embedded gateway's two stages and nothing else: no raw engines, no
-/// NATS servers, no JetStream gateways.
+/// `--only embedded` runs the embedded gateway's two stages and raw fjall at the half-peak rate
+/// (the floor under that stage's tail), nothing else: no NATS servers, no JetStream gateways.
 #[test]
 fn the_embedded_stage_runs_the_embedded_gateway_alone() {
     let dir = TempDir::new("bench-embedded");
     let report = bench(&dir, &["--only", "embedded", "--clients", "2"]);
     assert_eq!(
         stage_keys(&report),
-        ["tongban-embedded", "tongban-embedded-half"]
+        [
+            "tongban-embedded",
+            "tongban-embedded-half",
+            "raw-fjall-half"
+        ]
     );
     for stage in report["stages"].as_array().unwrap() {
         assert!(stage["ops"].as_u64().unwrap() > 0, "{stage:#}");

@@ -7,7 +7,8 @@
 //! One run, one machine, one event size, everything side by side: the raw engines' durable append
 //! ceilings (fjall with group commit; JetStream R1 and R3), the PostgreSQL peer, tongban end to
 //! end over HTTP on each backend (local forms through the adapters, validation, sealing, durable
-//! append, 201), tongban at half its peak rate (open loop, p99), the gateway's memory as stored
+//! append, 201), tongban at half its peak rate (open loop, p99) and raw fjall at that same rate
+//! (the floor under that tail on this machine), the gateway's memory as stored
 //! applications grow, and replay/rebuild against a raw read. Each figure is throughput plus
 //! p50/p99 latency; then the ratios the performance goals are stated in, each marked met or not.
 //!
@@ -40,7 +41,7 @@ use super::{Args, CliError};
 use report::Report;
 
 /// The stages `--only` picks from. `http` is tongban end to end on every backend; `embedded` is
-/// its embedded-log part alone (peak and half peak), for working on that path without starting
+/// its embedded-log part alone (peak, half peak and raw fjall at that rate), for working on that path without starting
 /// NATS clusters.
 const STAGES: &[&str] = &[
     "fjall",
@@ -146,7 +147,7 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
     if on("fjall") {
         say("raw fjall appends");
         let dir = s.work.join("fjall");
-        let m = raw_fjall::run(&dir, Arc::clone(&payloads), s.clients, s.duration).await?;
+        let m = raw_fjall::run(&dir, Arc::clone(&payloads), s.clients, s.duration, None).await?;
         let _ = std::fs::remove_dir_all(&dir);
         report.row("raw-fjall", "raw fjall append (group commit, fsync)", m);
     }
@@ -197,6 +198,26 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
                 &format!("tongban at half peak ({:.0}/s, open loop)", peak / 2.0),
                 m,
                 inside,
+            );
+            drop(gw);
+            say("raw fjall appends at that rate, open loop");
+            let dir = s.work.join("fjall-half");
+            let m = raw_fjall::run(
+                &dir,
+                Arc::clone(&payloads),
+                s.clients,
+                s.duration,
+                Some(peak / 2.0),
+            )
+            .await?;
+            let _ = std::fs::remove_dir_all(&dir);
+            report.row(
+                "raw-fjall-half",
+                &format!(
+                    "raw fjall append at that rate ({:.0}/s, open loop)",
+                    peak / 2.0
+                ),
+                m,
             );
         }
     }

@@ -2,6 +2,10 @@
 //! group commit, one `persist(SyncAll)` per group) and nothing else: no envelope, no checks, no
 //! secondary keys. Opened with the same memory settings as the gateway's log, and like it sealing its
 //! memtables itself (`fjall_tuning::Memtables`).
+//!
+//! Run closed loop it is the ceiling; run open loop at tongban's half-peak rate it is the floor
+//! under that stage's tail: what this machine's disk and fjall give an append at that rate with
+//! nothing of tongban around it, so a tail the raw engine shares is told from one tongban adds.
 
 use std::path::Path;
 use std::sync::{Arc, mpsc};
@@ -11,17 +15,19 @@ use fjall::{Database, PersistMode};
 use tokio::sync::oneshot;
 use tongban_gateway::fjall_tuning;
 
-use super::measure::{Measured, closed_loop};
+use super::measure::{Measured, closed_loop, open_loop};
 use crate::cli::CliError;
 
 type Append = (Vec<u8>, oneshot::Sender<Result<(), String>>);
 
-/// `clients` appenders, each appending the next payload and waiting for it to be durable.
+/// `clients` appenders, each appending the next payload and waiting for it to be durable: as
+/// fast as they can (`rate` None), or at `rate` appends per second in all, open loop.
 pub async fn run(
     dir: &Path,
     payloads: Arc<Vec<Vec<u8>>>,
     clients: usize,
     duration: Duration,
+    rate: Option<f64>,
 ) -> Result<Measured, CliError> {
     let db = Database::builder(dir)
         .manual_journal_persist(true)
@@ -59,9 +65,9 @@ pub async fn run(
                 memtables.seal_full();
             }
         })?;
-    let measured = {
+    let append = {
         let tx = tx.clone();
-        closed_loop(clients, duration, move |client, n| {
+        move |client: usize, n: u64| {
             let tx = tx.clone();
             let bytes = payloads[(client + n as usize) % payloads.len()].clone();
             async move {
@@ -71,8 +77,11 @@ pub async fn run(
                 done.await
                     .map_err(|_| "the fjall writer stopped".to_string())?
             }
-        })
-        .await
+        }
+    };
+    let measured = match rate {
+        None => closed_loop(clients, duration, append).await,
+        Some(rate) => open_loop(clients, rate, duration, append).await,
     };
     drop(tx);
     writer
