@@ -276,14 +276,34 @@ impl Submitter {
 #[derive(Debug, Clone)]
 pub struct Checkpoint {
     pub applications: u64,
-    /// RSS at the checkpoint.
+    /// RSS at the checkpoint: the median of the samples (about every 250 ms) over the last
+    /// [`RSS_WINDOW`] before it. One sample moves by 10–20 MiB with the memtables filling and
+    /// flushing and with the compactions under way at that instant, so two single samples could
+    /// pass or fail the flat-memory goal by chance; the median over a few seconds is the level.
     pub rss_kib: u64,
-    /// Highest RSS sampled (about every 250 ms) since the previous checkpoint: RSS swings with
-    /// memtables filling and flushing and with compactions, which one sample can miss.
+    /// Highest RSS sampled since the previous checkpoint: the swings the median leaves out.
     pub rss_peak_kib: u64,
     pub disk_bytes: u64,
     /// Submissions between the previous checkpoint and this one.
     pub segment: Measured,
+}
+
+/// How far back from a checkpoint the RSS samples reach whose median is its RSS.
+pub const RSS_WINDOW: Duration = Duration::from_secs(5);
+
+/// The median of the samples taken within `window` before `now` (all of them if none is that
+/// recent); `None` without samples.
+fn median_within(samples: &[(Instant, u64)], now: Instant, window: Duration) -> Option<u64> {
+    let mut recent: Vec<u64> = samples
+        .iter()
+        .filter(|(t, _)| now.duration_since(*t) <= window)
+        .map(|(_, kib)| *kib)
+        .collect();
+    if recent.is_empty() {
+        recent = samples.iter().map(|(_, kib)| *kib).collect();
+    }
+    recent.sort_unstable();
+    recent.get(recent.len() / 2).copied()
 }
 
 /// Submits new applications from `clients` connections until the gateway holds `target` of them
@@ -332,13 +352,13 @@ pub async fn grow(
     pending.reverse();
     let mut segment_start = Instant::now();
     let mut cpu_before = gateway.cpu_secs()?;
-    let mut peak = 0;
+    let mut samples: Vec<(Instant, u64)> = Vec::new();
     let mut polls = 0u64;
     while let Some(&next) = pending.last() {
         let now = done.load(Ordering::Relaxed);
         progress(now, target);
         if polls.is_multiple_of(5) {
-            peak = peak.max(gateway.rss_kib()?);
+            samples.push((Instant::now(), gateway.rss_kib()?));
         }
         polls += 1;
         if now >= next {
@@ -353,11 +373,18 @@ pub async fn grow(
             segment.server_cpu_secs = Some(cpu - cpu_before);
             cpu_before = cpu;
             segment_start = Instant::now();
-            let rss_kib = gateway.rss_kib()?;
+            samples.push((Instant::now(), gateway.rss_kib()?));
+            let rss_kib = median_within(&samples, Instant::now(), RSS_WINDOW).unwrap_or_default();
+            let rss_peak_kib = samples
+                .iter()
+                .map(|(_, kib)| *kib)
+                .max()
+                .unwrap_or_default();
+            samples.clear();
             out.push(Checkpoint {
                 applications: now,
                 rss_kib,
-                rss_peak_kib: std::mem::take(&mut peak).max(rss_kib),
+                rss_peak_kib,
                 disk_bytes: gateway.disk_bytes(),
                 segment,
             });
@@ -375,4 +402,36 @@ pub async fn grow(
             .map_err(|e| CliError(format!("growth stage client: {e}")))?;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checkpoints_rss_is_the_median_of_its_last_seconds() {
+        let now = Instant::now();
+        let at = |secs_ago: u64, kib: u64| (now - Duration::from_secs(secs_ago), kib);
+        // An old spike and an old trough fall outside the window; of the recent samples one
+        // momentary spike does not move the median.
+        let samples = [
+            at(30, 900),
+            at(20, 10),
+            at(4, 100),
+            at(3, 110),
+            at(2, 400),
+            at(1, 105),
+            at(0, 102),
+        ];
+        assert_eq!(
+            median_within(&samples, now, Duration::from_secs(5)),
+            Some(105)
+        );
+        // A segment shorter than the window: all of it.
+        assert_eq!(
+            median_within(&samples[..2], now, Duration::from_secs(5)),
+            Some(900)
+        );
+        assert_eq!(median_within(&[], now, Duration::from_secs(5)), None);
+    }
 }

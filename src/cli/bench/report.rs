@@ -270,6 +270,11 @@ impl Report {
                     c.segment.cpu_us_per_op().unwrap_or_default()
                 ));
             }
+            out.push_str(&format!(
+                "(RSS: the median of samples every 250 ms over the last {} s before each \
+                 checkpoint; peak: the highest since the previous one)\n",
+                super::gateway::RSS_WINDOW.as_secs()
+            ));
         }
         if let Some(r) = &self.replay {
             out.push_str(&format!(
