@@ -185,14 +185,23 @@ impl ProjectionStore {
             })?;
         use crate::fjall_tuning::{BULK_MEMTABLE_BYTES as BULK, SMALL_MEMTABLE_BYTES as SMALL};
         let mut memtables = crate::fjall_tuning::Memtables::default();
-        let mut ks =
-            |name: &str, budget: u64| memtables.keyspace(&db, name, budget).map_err(storage);
+        // Views, inboxes and outboxes are keyed by application: compaction rewrites them level
+        // after level, so their blocks are compressed at every level (`compressed_keyspace`).
+        // The feed windows and the checkpoint are a few keys rewritten in place.
+        let mut ks = |name: &str, budget: u64, compress: bool| {
+            if compress {
+                memtables.compressed_keyspace(&db, name, budget)
+            } else {
+                memtables.keyspace(&db, name, budget)
+            }
+            .map_err(storage)
+        };
         Ok(ProjectionStore {
-            apps: ks("apps", BULK)?,
-            inbox: ks("inbox", SMALL)?,
-            outbox: ks("outbox", SMALL)?,
-            feed: ks("feed", BULK)?,
-            meta: ks("meta", SMALL)?,
+            apps: ks("apps", BULK, true)?,
+            inbox: ks("inbox", SMALL, true)?,
+            outbox: ks("outbox", SMALL, true)?,
+            feed: ks("feed", BULK, false)?,
+            meta: ks("meta", SMALL, false)?,
             memtables,
             db,
         })
