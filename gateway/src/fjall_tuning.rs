@@ -169,7 +169,7 @@ impl Memtables {
         name: &str,
         budget: u64,
     ) -> Result<fjall::Keyspace, fjall::Error> {
-        self.open(db, name, compressed(with_memtable(budget)), budget)
+        self.open(db, name, with_memtable(budget), budget)
     }
 
     /// As [`Memtables::keyspace`], with every level's data blocks LZ4-compressed, for keyspaces
