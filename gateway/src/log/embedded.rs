@@ -425,12 +425,11 @@ fn write_loop(
                     .fetch_add(accepted.len() as u64, Ordering::Relaxed);
                 s.batch_sizes.record(accepted.len() as u64);
                 s.sync_micros.record_duration(syncing.elapsed());
-                let mut replies = Vec::with_capacity(accepted.len());
-                s.recent
-                    .remember_all(accepted.into_iter().map(|(reply, pos, event)| {
-                        replies.push((reply, pos));
-                        (pos, event)
-                    }));
+                let (replies, durable): (Vec<_>, Vec<_>) = accepted
+                    .into_iter()
+                    .map(|(reply, pos, event)| ((reply, pos), (pos, event)))
+                    .unzip();
+                s.recent.remember_all(durable);
                 s.durable.store(position, Ordering::Release);
                 head.send_replace(position);
                 for (reply, pos) in replies {

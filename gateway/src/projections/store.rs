@@ -188,20 +188,23 @@ impl ProjectionStore {
         // Views, inboxes and outboxes are keyed by application: compaction rewrites them level
         // after level, so their blocks are compressed at every level (`compressed_keyspace`).
         // The feed windows and the checkpoint are a few keys rewritten in place.
-        let mut ks = |name: &str, budget: u64, compress: bool| {
-            if compress {
-                memtables.compressed_keyspace(&db, name, budget)
-            } else {
-                memtables.keyspace(&db, name, budget)
-            }
-            .map_err(storage)
-        };
+        let apps = memtables
+            .compressed_keyspace(&db, "apps", BULK)
+            .map_err(storage)?;
+        let inbox = memtables
+            .compressed_keyspace(&db, "inbox", SMALL)
+            .map_err(storage)?;
+        let outbox = memtables
+            .compressed_keyspace(&db, "outbox", SMALL)
+            .map_err(storage)?;
+        let feed = memtables.keyspace(&db, "feed", BULK).map_err(storage)?;
+        let meta = memtables.keyspace(&db, "meta", SMALL).map_err(storage)?;
         Ok(ProjectionStore {
-            apps: ks("apps", BULK, true)?,
-            inbox: ks("inbox", SMALL, true)?,
-            outbox: ks("outbox", SMALL, true)?,
-            feed: ks("feed", BULK, false)?,
-            meta: ks("meta", SMALL, false)?,
+            apps,
+            inbox,
+            outbox,
+            feed,
+            meta,
             memtables,
             db,
         })
