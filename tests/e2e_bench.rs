@@ -116,6 +116,7 @@ fn every_stage_measures_and_every_goal_is_judged() {
     assert!(growth.last().unwrap()["applications"].as_u64().unwrap() >= 300);
     for c in growth {
         assert!(c["rss_kib"].as_u64().unwrap() > 1024, "{c}");
+        assert!(c["rss_rest_kib"].as_u64().unwrap() > 1024, "{c}");
         assert!(
             c["rss_peak_kib"].as_u64().unwrap() >= c["rss_kib"].as_u64().unwrap(),
             "the segment's peak includes the checkpoint's own sample: {c}"

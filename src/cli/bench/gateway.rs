@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
@@ -276,20 +276,33 @@ impl Submitter {
 #[derive(Debug, Clone)]
 pub struct Checkpoint {
     pub applications: u64,
-    /// RSS at the checkpoint: the median of the samples (about every 250 ms) over the last
-    /// [`RSS_WINDOW`] before it. One sample moves by 10–20 MiB with the memtables filling and
-    /// flushing and with the compactions under way at that instant, so two single samples could
-    /// pass or fail the flat-memory goal by chance; the median over a few seconds is the level.
+    /// RSS with the gateway at rest holding `applications`: the median of the samples over
+    /// [`REST_WINDOW`], taken once the submissions have stopped and the gateway has gone idle
+    /// (its flushes and compactions done). This is the figure the flat-memory goal is judged on:
+    /// memory as a function of what is stored, without what depends on the write rate at that
+    /// instant (requests in flight, sealed memtables waiting for their flush, compaction buffers).
+    pub rss_rest_kib: u64,
+    /// RSS under load just before the checkpoint: the median of the samples (about every 250 ms)
+    /// over the last [`RSS_WINDOW`]. One sample moves by 10–20 MiB with the memtables filling and
+    /// flushing and with the compactions under way at that instant, so the median is the level.
+    /// At the first checkpoint the window also holds the gateway's first seconds, before its
+    /// budgets filled, which is why the goal is not judged on this figure.
     pub rss_kib: u64,
-    /// Highest RSS sampled since the previous checkpoint: the swings the median leaves out.
+    /// Highest RSS sampled since the previous checkpoint: the swings the medians leave out.
     pub rss_peak_kib: u64,
     pub disk_bytes: u64,
-    /// Submissions between the previous checkpoint and this one.
+    /// Submissions between the previous checkpoint and this one (the rest excluded).
     pub segment: Measured,
 }
 
-/// How far back from a checkpoint the RSS samples reach whose median is its RSS.
+/// How far back from a checkpoint the RSS samples reach whose median is its RSS under load.
 pub const RSS_WINDOW: Duration = Duration::from_secs(5);
+
+/// How long the RSS at rest is sampled at each checkpoint.
+pub const REST_WINDOW: Duration = Duration::from_secs(3);
+
+/// The longest a checkpoint waits for the gateway to go idle before sampling its RSS at rest.
+const REST_SETTLE_LIMIT: Duration = Duration::from_secs(15);
 
 /// The median of the samples taken within `window` before `now` (all of them if none is that
 /// recent); `None` without samples.
@@ -306,9 +319,68 @@ fn median_within(samples: &[(Instant, u64)], now: Instant, window: Duration) -> 
     recent.get(recent.len() / 2).copied()
 }
 
+/// Lets the growth stage's clients be stopped at a checkpoint and started again: a client
+/// [`enter`](Pause::enter)s before each submission and leaves when it is answered, and
+/// [`hold`](Pause::hold) returns once no submission is in flight and none can start.
+///
+/// Both sides announce themselves before they look at the other (the client counts itself in,
+/// then reads the flag; the holder sets the flag, then reads the count), all sequentially
+/// consistent, so at least one of them sees the other: a submission never slips past a hold.
+#[derive(Default)]
+struct Pause {
+    held: AtomicBool,
+    in_flight: AtomicU64,
+}
+
+/// One submission in flight; it leaves the [`Pause`] when dropped.
+struct InFlight<'a>(&'a Pause);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Pause {
+    /// `None` while held: the client waits and asks again.
+    fn enter(&self) -> Option<InFlight<'_>> {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        let entered = InFlight(self);
+        if self.held.load(Ordering::SeqCst) {
+            return None;
+        }
+        Some(entered)
+    }
+
+    async fn hold(&self) {
+        self.held.store(true, Ordering::SeqCst);
+        while self.in_flight.load(Ordering::SeqCst) > 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    fn release(&self) {
+        self.held.store(false, Ordering::SeqCst);
+    }
+}
+
+/// The gateway's RSS at rest: waits for it to go idle, then the median of samples every 250 ms
+/// over [`REST_WINDOW`].
+async fn rss_at_rest(gateway: &GatewayProcess) -> Result<u64, CliError> {
+    gateway.settle(REST_SETTLE_LIMIT).await?;
+    let started = Instant::now();
+    let mut samples = Vec::new();
+    while started.elapsed() < REST_WINDOW {
+        samples.push((Instant::now(), gateway.rss_kib()?));
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    Ok(median_within(&samples, Instant::now(), REST_WINDOW).unwrap_or_default())
+}
+
 /// Submits new applications from `clients` connections until the gateway holds `target` of them
-/// (besides the demo's), and at each of `checkpoints` records its RSS, its disk use and the
-/// submissions since the previous checkpoint: how memory and cost grow with stored applications.
+/// (besides the demo's), and at each of `checkpoints` records its RSS under load, its disk use
+/// and the submissions since the previous checkpoint, then stops the clients until it has
+/// measured the RSS at rest: how memory and cost grow with stored applications.
 pub async fn grow(
     gateway: &GatewayProcess,
     clients: usize,
@@ -321,17 +393,26 @@ pub async fn grow(
     let issued = Arc::new(AtomicU64::new(0));
     let done = Arc::new(AtomicU64::new(0));
     let latencies = Arc::new(std::sync::Mutex::new((Vec::new(), Vec::new())));
+    let pause = Arc::new(Pause::default());
     let mut tasks = Vec::new();
     for client in 0..clients {
-        let (submitter, issued, done, latencies) = (
+        let (submitter, issued, done, latencies, pause) = (
             Arc::clone(&submitter),
             Arc::clone(&issued),
             Arc::clone(&done),
             Arc::clone(&latencies),
+            Arc::clone(&pause),
         );
         tasks.push(tokio::spawn(async move {
             let mut n = 0;
-            while issued.fetch_add(1, Ordering::Relaxed) < target {
+            loop {
+                let Some(_in_flight) = pause.enter() else {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                };
+                if issued.fetch_add(1, Ordering::Relaxed) >= target {
+                    break;
+                }
                 let t = Instant::now();
                 let result = submitter.submit(client, n).await;
                 let us = u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX);
@@ -363,6 +444,8 @@ pub async fn grow(
         polls += 1;
         if now >= next {
             pending.pop();
+            pause.hold().await;
+            let now = done.load(Ordering::Relaxed);
             let (lat, errors) = match latencies.lock() {
                 Ok(mut l) => (std::mem::take(&mut l.0), std::mem::take(&mut l.1)),
                 Err(_) => return Err(CliError("growth stage: a client panicked".into())),
@@ -371,8 +454,6 @@ pub async fn grow(
                 Measured::from_parts(lat, errors, segment_start.elapsed().as_secs_f64());
             let cpu = gateway.cpu_secs()?;
             segment.server_cpu_secs = Some(cpu - cpu_before);
-            cpu_before = cpu;
-            segment_start = Instant::now();
             samples.push((Instant::now(), gateway.rss_kib()?));
             let rss_kib = median_within(&samples, Instant::now(), RSS_WINDOW).unwrap_or_default();
             let rss_peak_kib = samples
@@ -381,13 +462,18 @@ pub async fn grow(
                 .max()
                 .unwrap_or_default();
             samples.clear();
+            let rss_rest_kib = rss_at_rest(gateway).await?;
             out.push(Checkpoint {
                 applications: now,
+                rss_rest_kib,
                 rss_kib,
                 rss_peak_kib,
                 disk_bytes: gateway.disk_bytes(),
                 segment,
             });
+            cpu_before = gateway.cpu_secs()?;
+            segment_start = Instant::now();
+            pause.release();
             continue;
         }
         if tasks.iter().all(|t| t.is_finished()) && now < next {
@@ -433,5 +519,29 @@ mod tests {
             Some(900)
         );
         assert_eq!(median_within(&[], now, Duration::from_secs(5)), None);
+    }
+
+    #[tokio::test]
+    async fn a_hold_waits_for_the_submission_in_flight_and_lets_none_start() {
+        let pause = Arc::new(Pause::default());
+        let in_flight = pause.enter().expect("not held yet");
+        let holder = tokio::spawn({
+            let pause = Arc::clone(&pause);
+            async move { pause.hold().await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            !holder.is_finished(),
+            "the hold returned with a submission in flight"
+        );
+        assert!(pause.enter().is_none(), "a submission started while held");
+        drop(in_flight);
+        tokio::time::timeout(Duration::from_secs(5), holder)
+            .await
+            .expect("the hold never returned once nothing was in flight")
+            .unwrap();
+        assert!(pause.enter().is_none());
+        pause.release();
+        assert!(pause.enter().is_some(), "released, yet still held");
     }
 }
