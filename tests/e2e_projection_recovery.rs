@@ -1,7 +1,8 @@
 //! Projections recover after a crash between append and projection update: acknowledged events
 //! whose projection had not happened yet (the projector held back by the test hook
 //! `TONGBAN_TEST_PROJECTOR_DELAY_MS`) are projected after SIGKILL and restart, from the persisted
-//! checkpoint, and the earlier, already projected application is untouched.
+//! checkpoint, and the earlier, already projected application is untouched. A clean shutdown
+//! first lets the projector take what was acknowledged.
 
 mod common;
 
@@ -29,8 +30,14 @@ fn acknowledged_events_are_projected_after_a_crash_before_their_projection() {
     let data = tmp.0.join("data");
     let tokens = register_regions(&data);
 
-    // Run 1: one application, fully projected, clean shutdown (checkpoint 1).
-    let mut gw = Gateway::start(&data, false);
+    // Run 1: one application, then a clean shutdown, which leaves it projected (checkpoint 1)
+    // though the projector holds every batch back for a second: the shutdown waits for it.
+    let mut gw = Gateway::start_env(
+        &data,
+        false,
+        &[],
+        &[("TONGBAN_TEST_PROJECTOR_DELAY_MS", "1000")],
+    );
     let anon = gw.client(None);
     let example = anon.get("/v1/matters").json()["matters"][0]["example"].clone();
     let origin_code = example["origin"].as_str().expect("origin").to_string();

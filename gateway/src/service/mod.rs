@@ -139,16 +139,20 @@ impl<L: EventLog> Gateway<L> {
     /// projections goes through here, so an answered write is visible to any read that follows
     /// it.
     pub async fn caught_up(&self) {
+        if let Err(position) = self.projected_within(READ_YOUR_WRITES).await {
+            tracing::warn!(position, "projection lags behind an acknowledged write");
+        }
+    }
+
+    /// Waits at most `patience` until the projections hold every event acknowledged before this
+    /// call (see [`Gateway::caught_up`]); `Err` with the log position they did not reach.
+    pub async fn projected_within(&self, patience: Duration) -> Result<(), u64> {
         let head = *self.log.head().borrow();
         let target = head.max(self.acknowledged.load(Ordering::Acquire));
-        if self.projector.applied() >= target {
-            return;
-        }
-        if !self.projector.wait_for(target, READ_YOUR_WRITES).await {
-            tracing::warn!(
-                position = target,
-                "projection lags behind an acknowledged write"
-            );
+        if self.projector.applied() >= target || self.projector.wait_for(target, patience).await {
+            Ok(())
+        } else {
+            Err(target)
         }
     }
 

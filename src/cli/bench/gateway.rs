@@ -278,7 +278,8 @@ pub struct Checkpoint {
     pub applications: u64,
     /// RSS with the gateway at rest holding `applications`: the median of the samples over
     /// [`REST_WINDOW`], taken once the submissions have stopped and the gateway has gone idle
-    /// (its flushes and compactions done). This is the figure the flat-memory goal is judged on:
+    /// (its CPU under 5% of a core: the flushes and compactions the writes left behind have run,
+    /// unless one waits on the disk). This is the figure the flat-memory goal is judged on:
     /// memory as a function of what is stored, without what depends on the write rate at that
     /// instant (requests in flight, sealed memtables waiting for their flush, compaction buffers).
     pub rss_rest_kib: u64,
@@ -291,7 +292,8 @@ pub struct Checkpoint {
     /// Highest RSS sampled since the previous checkpoint: the swings the medians leave out.
     pub rss_peak_kib: u64,
     pub disk_bytes: u64,
-    /// Submissions between the previous checkpoint and this one (the rest excluded).
+    /// Submissions between the previous checkpoint and this one: their time ends at the hold,
+    /// their gateway CPU once the gateway has gone idle after them (see [`take_checkpoint`]).
     pub segment: Measured,
 }
 
@@ -352,6 +354,9 @@ impl Pause {
         Some(entered)
     }
 
+    /// Stops new submissions and returns once none is in flight. Clients stay held until
+    /// [`Pause::release`]; a hold has no time limit of its own (each submission has its
+    /// client's timeout).
     async fn hold(&self) {
         self.held.store(true, Ordering::SeqCst);
         while self.in_flight.load(Ordering::SeqCst) > 0 {
@@ -359,13 +364,15 @@ impl Pause {
         }
     }
 
+    /// Lets the held clients go on.
     fn release(&self) {
         self.held.store(false, Ordering::SeqCst);
     }
 }
 
-/// The gateway's RSS at rest: waits for it to go idle, then the median of samples every 250 ms
-/// over [`REST_WINDOW`].
+/// The gateway's RSS at rest: waits for it to go idle (under 5% of a core over half a second, at
+/// most [`REST_SETTLE_LIMIT`]: [`GatewayProcess::settle`]), then the median of samples every
+/// 250 ms over [`REST_WINDOW`].
 async fn rss_at_rest(gateway: &GatewayProcess) -> Result<u64, CliError> {
     gateway.settle(REST_SETTLE_LIMIT).await?;
     let started = Instant::now();
@@ -375,6 +382,46 @@ async fn rss_at_rest(gateway: &GatewayProcess) -> Result<u64, CliError> {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     Ok(median_within(&samples, Instant::now(), REST_WINDOW).unwrap_or_default())
+}
+
+/// Takes a checkpoint while the clients are held: the segment since `segment_start`, its RSS
+/// under load (the `samples` since the previous checkpoint, which it clears) and the RSS at rest.
+/// The segment's time ends at the hold, but its CPU is counted until the gateway has gone idle:
+/// the flushes and compactions its writes left behind are its cost, not the next segment's.
+/// Returns the gateway's CPU seconds at the end, where the next segment's count starts.
+async fn take_checkpoint(
+    gateway: &GatewayProcess,
+    applications: u64,
+    latencies: &std::sync::Mutex<(Vec<u64>, Vec<String>)>,
+    samples: &mut Vec<(Instant, u64)>,
+    segment_start: Instant,
+    cpu_before: f64,
+) -> Result<(Checkpoint, f64), CliError> {
+    let (lat, errors) = match latencies.lock() {
+        Ok(mut l) => (std::mem::take(&mut l.0), std::mem::take(&mut l.1)),
+        Err(_) => return Err(CliError("growth stage: a client panicked".into())),
+    };
+    let mut segment = Measured::from_parts(lat, errors, segment_start.elapsed().as_secs_f64());
+    samples.push((Instant::now(), gateway.rss_kib()?));
+    let rss_kib = median_within(samples, Instant::now(), RSS_WINDOW).unwrap_or_default();
+    let rss_peak_kib = samples
+        .iter()
+        .map(|(_, kib)| *kib)
+        .max()
+        .unwrap_or_default();
+    samples.clear();
+    let rss_rest_kib = rss_at_rest(gateway).await?;
+    let cpu_after = gateway.cpu_secs()?;
+    segment.server_cpu_secs = Some(cpu_after - cpu_before);
+    let checkpoint = Checkpoint {
+        applications,
+        rss_rest_kib,
+        rss_kib,
+        rss_peak_kib,
+        disk_bytes: gateway.disk_bytes(),
+        segment,
+    };
+    Ok((checkpoint, cpu_after))
 }
 
 /// Submits new applications from `clients` connections until the gateway holds `target` of them
@@ -445,35 +492,22 @@ pub async fn grow(
         if now >= next {
             pending.pop();
             pause.hold().await;
-            let now = done.load(Ordering::Relaxed);
-            let (lat, errors) = match latencies.lock() {
-                Ok(mut l) => (std::mem::take(&mut l.0), std::mem::take(&mut l.1)),
-                Err(_) => return Err(CliError("growth stage: a client panicked".into())),
-            };
-            let mut segment =
-                Measured::from_parts(lat, errors, segment_start.elapsed().as_secs_f64());
-            let cpu = gateway.cpu_secs()?;
-            segment.server_cpu_secs = Some(cpu - cpu_before);
-            samples.push((Instant::now(), gateway.rss_kib()?));
-            let rss_kib = median_within(&samples, Instant::now(), RSS_WINDOW).unwrap_or_default();
-            let rss_peak_kib = samples
-                .iter()
-                .map(|(_, kib)| *kib)
-                .max()
-                .unwrap_or_default();
-            samples.clear();
-            let rss_rest_kib = rss_at_rest(gateway).await?;
-            out.push(Checkpoint {
-                applications: now,
-                rss_rest_kib,
-                rss_kib,
-                rss_peak_kib,
-                disk_bytes: gateway.disk_bytes(),
-                segment,
-            });
-            cpu_before = gateway.cpu_secs()?;
-            segment_start = Instant::now();
+            let applications = done.load(Ordering::Relaxed);
+            let taken = take_checkpoint(
+                gateway,
+                applications,
+                &latencies,
+                &mut samples,
+                segment_start,
+                cpu_before,
+            )
+            .await;
+            // Released on an error too: the clients must not stay held.
             pause.release();
+            let (checkpoint, cpu_after) = taken?;
+            out.push(checkpoint);
+            cpu_before = cpu_after;
+            segment_start = Instant::now();
             continue;
         }
         if tasks.iter().all(|t| t.is_finished()) && now < next {
