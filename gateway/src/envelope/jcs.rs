@@ -5,8 +5,12 @@
 //! their names; strings escaped as ECMAScript's `JSON.stringify` does; numbers written as ECMAScript's
 //! `Number.prototype.toString` writes IEEE-754 doubles.
 
+mod typed;
+
 use serde_json::Value;
 use std::cmp::Ordering;
+
+pub use typed::{Error as CanonicalError, canonical};
 
 /// The canonical form of `value`.
 pub fn canonicalize(value: &Value) -> String {

@@ -79,9 +79,12 @@ pub fn prepare(
             (request, true)
         }
     };
+    // Written straight from the typed request: byte for byte what its `Value` copy's canonical
+    // form was, without the copy (jcs::canonical's tests hold the two equal).
     let digest = {
-        let body = serde_json::to_value(&request).unwrap_or_default();
-        crate::hex::encode(&Sha256::digest(jcs::canonicalize(&body).as_bytes()))
+        let canonical = jcs::canonical(&request)
+            .map_err(|e| ServiceError::Invalid(vec![Violation::new("", "shape", e.to_string())]))?;
+        crate::hex::encode(&Sha256::digest(canonical.as_bytes()))
     };
     let submitted = ev::Submitted {
         matter: request.matter,

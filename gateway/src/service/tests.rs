@@ -125,6 +125,39 @@ fn a_checked_body_prepares_like_an_unchecked_one() {
     );
 }
 
+/// The request digest (which decides whether a retry with the same Idempotency-Key is the same
+/// request) is what it was when it was computed from a `Value` copy of the request: a change here
+/// would refuse idempotent retries across an upgrade. Every matter's example, and one digest
+/// pinned as the earlier versions computed it.
+#[test]
+fn the_request_digest_is_the_canonical_form_of_the_request_as_before() {
+    use sha2::{Digest, Sha256};
+    for matter in matters::all() {
+        let example = matter.example();
+        let origin = example["origin"].as_str().expect("origin").to_string();
+        let request: SubmitRequest = serde_json::from_value(example).expect("request");
+        let before = {
+            let value = serde_json::to_value(&request).expect("value");
+            crate::hex::encode(&Sha256::digest(
+                crate::envelope::jcs::canonicalize(&value).as_bytes(),
+            ))
+        };
+        let (_, digest) = super::prepare_submission(&origin, request, Some("k-1")).expect("ok");
+        assert_eq!(digest, before, "{}", matter.code);
+    }
+    let example = matters::get("social-security-card")
+        .expect("matter")
+        .example();
+    let origin = example["origin"].as_str().expect("origin").to_string();
+    let request: SubmitRequest = serde_json::from_value(example).expect("request");
+    let (_, digest) = super::prepare_submission(&origin, request, Some("k-1")).expect("ok");
+    assert_eq!(digest, PINNED_DIGEST);
+}
+
+/// The digest of the social-security-card example as `01a97e6` (before the typed canonical form)
+/// computed it.
+const PINNED_DIGEST: &str = "356b30d2acee005016c0f8cc5d8ab10ab94fd03b202b5ad557765a320f81ae6b";
+
 /// Read-your-writes sits on the read: a writer is answered once its event is durable, without
 /// waiting for the projections, and every read that follows waits until they hold it. The
 /// projector is held back a second per batch, so the window between the two is wide open.

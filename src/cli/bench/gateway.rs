@@ -283,6 +283,12 @@ pub struct Checkpoint {
     /// memory as a function of what is stored, without what depends on the write rate at that
     /// instant (requests in flight, sealed memtables waiting for their flush, compaction buffers).
     pub rss_rest_kib: u64,
+    /// What fjall holds in its memtables and block caches over all the gateway's stores, read
+    /// from `/metrics` while at rest: the part of [`Checkpoint::rss_rest_kib`] that swings with
+    /// how full each memtable happens to be when the clients stop (up to a budget per keyspace,
+    /// so by tens of MiB between two checkpoints), shown beside it so a rise can be told from
+    /// that swing.
+    pub stores_rest_kib: u64,
     /// RSS under load just before the checkpoint: the median of the samples (about every 250 ms)
     /// over the last [`RSS_WINDOW`]. One sample moves by 10–20 MiB with the memtables filling and
     /// flushing and with the compactions under way at that instant, so the median is the level.
@@ -411,11 +417,21 @@ async fn take_checkpoint(
         .unwrap_or_default();
     samples.clear();
     let rss_rest_kib = rss_at_rest(gateway).await?;
+    let metrics = gateway.metrics().await?;
+    let stores_rest_kib = [
+        "tongban_store_memtable_bytes",
+        "tongban_store_block_cache_bytes",
+    ]
+    .iter()
+    .map(|name| super::inside::gauge_total(&metrics, name))
+    .sum::<u64>()
+        / 1024;
     let cpu_after = gateway.cpu_secs()?;
     segment.server_cpu_secs = Some(cpu_after - cpu_before);
     let checkpoint = Checkpoint {
         applications,
         rss_rest_kib,
+        stores_rest_kib,
         rss_kib,
         rss_peak_kib,
         disk_bytes: gateway.disk_bytes(),

@@ -180,6 +180,14 @@ fn samples<'a>(
     })
 }
 
+/// The total of gauge `name` over all its series (every store's, say), 0 if absent.
+pub fn gauge_total(text: &str, name: &str) -> u64 {
+    samples(text, name, "")
+        .filter_map(|(_, value)| value.parse::<f64>().ok())
+        .map(|v| v.max(0.0) as u64)
+        .sum()
+}
+
 /// The sum of histogram `name` (the first series whose labels contain `label`), 0 if absent.
 fn sum(text: &str, name: &str, label: &str) -> f64 {
     samples(text, &format!("{name}_sum"), label)
