@@ -1,13 +1,19 @@
 //! Lowercase hex and unpadded base64url, the two encodings the event contract uses.
 
 pub fn encode(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
+    push(bytes, &mut s);
     s
+}
+
+/// Appends the lowercase hex of `bytes` to `out`.
+pub fn push(bytes: &[u8], out: &mut String) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 15) as usize] as char);
+    }
 }
 
 pub fn decode(s: &str) -> Option<Vec<u8>> {
