@@ -72,11 +72,9 @@ impl<L: EventLog> Gateway<L> {
                 });
             }
             let event = domain::decide(Some(&state), &region, command.clone())?;
-            match self
-                .append(Some(last), app, &event, principal, &region, signed)
-                .await
-            {
-                Ok((envelope, _)) => {
+            let envelope = self.seal(Some(last), app, &event, principal, &region)?;
+            match self.commit(envelope.clone(), signed).await {
+                Ok(_) => {
                     let next = Application::apply_from(Some(state), app, &region, &event);
                     return Ok(ActOutcome {
                         id: app.to_string(),

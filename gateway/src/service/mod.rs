@@ -42,7 +42,7 @@ pub struct Gateway<L: EventLog> {
     pub projector: Projector,
     pub calendar: Arc<Calendar>,
     /// Where the regions' verified request signatures are kept (`None`: nothing signed is
-    /// accepted, see [`Gateway::append`]). `tongban serve` always sets it.
+    /// accepted, see [`Gateway::commit`]). `tongban serve` always sets it.
     pub evidence: Option<EvidenceStore>,
     /// The highest log position this gateway has acknowledged to a writer: what a read waits for
     /// the projections to reach (see [`Gateway::caught_up`]).
@@ -88,20 +88,17 @@ impl<L: EventLog> Gateway<L> {
         }
     }
 
-    /// Checks the payload against its registered schema, then seals and appends the next event of
-    /// an application. Nothing the registry would reject ever reaches the log: other parties verify
-    /// and replay these payloads against the published schemas. The request signature of a signed
-    /// request is stored (fsynced) under the event's id before the event is appended, so an
-    /// acknowledged event never lacks its evidence.
-    async fn append(
+    /// Checks the payload against its registered schema, then seals the next event of an
+    /// application. Nothing the registry would reject ever reaches the log: other parties verify
+    /// and replay these payloads against the published schemas.
+    fn seal(
         &self,
         previous: Option<&Envelope>,
         app: &str,
         event: &crate::domain::Event,
         principal: &crate::auth::Principal,
         region: &str,
-        signed: Option<&RequestSignature>,
-    ) -> Result<(Envelope, u64), ServiceError> {
+    ) -> Result<Envelope, ServiceError> {
         let data = event.data();
         let schema = payload::check(event.type_name(), &data)?;
         let content = crate::envelope::Content {
@@ -112,25 +109,32 @@ impl<L: EventLog> Gateway<L> {
             at: crate::time::Timestamp::now().to_rfc3339(),
             data,
         };
-        let envelope = Envelope::sealed_after(previous, app, content, &self.key);
-        let seq = envelope.seq;
+        Ok(Envelope::sealed_after(previous, app, content, &self.key))
+    }
+
+    /// Appends a sealed event with the concurrency check and answers its log position once it is
+    /// durable. The request signature of a signed request is stored (fsynced) under the event's
+    /// id before the event is appended, so an acknowledged event never lacks its evidence. The
+    /// envelope is handed to the log, not copied: a caller that answers with it keeps a clone.
+    async fn commit(
+        &self,
+        envelope: Envelope,
+        signed: Option<&RequestSignature>,
+    ) -> Result<u64, ServiceError> {
         if let Some(signature) = signed {
             let store = self.evidence.as_ref().ok_or_else(|| {
                 EvidenceError::Storage("no request evidence store is configured".into())
             })?;
             store.record(&envelope.id, signature)?;
         }
-        let position = self.log.append(envelope.clone(), seq - 1).await?;
+        let seq = envelope.seq;
+        let app = envelope.app.clone();
+        let kind = envelope.kind.clone();
+        let region = envelope.region.clone();
+        let position = self.log.append(envelope, seq - 1).await?;
         self.acknowledged.fetch_max(position, Ordering::AcqRel);
-        tracing::info!(
-            app,
-            seq,
-            event = envelope.kind,
-            region,
-            position,
-            "appended"
-        );
-        Ok((envelope, position))
+        tracing::info!(app, seq, event = kind, region, position, "appended");
+        Ok(position)
     }
 
     /// Waits until the projections hold every event acknowledged before this call: those this

@@ -154,10 +154,8 @@ impl<L: EventLog> Gateway<L> {
             {
                 return Ok(existing);
             }
-            match self
-                .append(None, &app, &event, principal, &region, signed)
-                .await
-            {
+            let sealed = self.seal(None, &app, &event, principal, &region)?;
+            match self.commit(sealed, signed).await {
                 Ok(_) => {
                     return Ok(SubmitOutcome {
                         id: app,
