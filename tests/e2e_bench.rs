@@ -122,6 +122,7 @@ fn every_stage_measures_and_every_goal_is_judged() {
         let stores = c["stores_rest_kib"].as_u64().unwrap();
         assert!(stores > 0, "{c}");
         assert!(stores < c["rss_rest_kib"].as_u64().unwrap(), "{c}");
+        assert!(c["tables"].is_u64(), "{c}");
         assert!(
             c["rss_peak_kib"].as_u64().unwrap() >= c["rss_kib"].as_u64().unwrap(),
             "the segment's peak includes the checkpoint's own sample: {c}"

@@ -289,6 +289,9 @@ pub struct Checkpoint {
     /// so by tens of MiB between two checkpoints), shown beside it so a rise can be told from
     /// that swing.
     pub stores_rest_kib: u64,
+    /// Tables on disk over all the gateway's stores (from `/metrics`): each keeps a few small
+    /// allocations for as long as it exists (its metadata and top-level index and filter).
+    pub tables: u64,
     /// RSS under load just before the checkpoint: the median of the samples (about every 250 ms)
     /// over the last [`RSS_WINDOW`]. One sample moves by 10–20 MiB with the memtables filling and
     /// flushing and with the compactions under way at that instant, so the median is the level.
@@ -426,12 +429,14 @@ async fn take_checkpoint(
     .map(|name| super::inside::gauge_total(&metrics, name))
     .sum::<u64>()
         / 1024;
+    let tables = super::inside::gauge_total(&metrics, "tongban_store_tables");
     let cpu_after = gateway.cpu_secs()?;
     segment.server_cpu_secs = Some(cpu_after - cpu_before);
     let checkpoint = Checkpoint {
         applications,
         rss_rest_kib,
         stores_rest_kib,
+        tables,
         rss_kib,
         rss_peak_kib,
         disk_bytes: gateway.disk_bytes(),

@@ -200,6 +200,7 @@ impl Report {
                 "applications": c.applications,
                 "rss_rest_kib": c.rss_rest_kib,
                 "stores_rest_kib": c.stores_rest_kib,
+                "tables": c.tables,
                 "rss_kib": c.rss_kib,
                 "rss_peak_kib": c.rss_peak_kib,
                 "disk_bytes": c.disk_bytes,
@@ -249,10 +250,11 @@ impl Report {
         }
         if !self.growth.is_empty() {
             out.push_str(&format!(
-                "\n{:<24} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8} {:>8} {:>8} {:>12}\n",
+                "\n{:<24} {:>9} {:>9} {:>7} {:>9} {:>9} {:>10} {:>8} {:>8} {:>8} {:>12}\n",
                 "stored applications",
                 "rest MiB",
                 "fjall MiB",
+                "tables",
                 "load MiB",
                 "peak MiB",
                 "disk MiB",
@@ -263,10 +265,11 @@ impl Report {
             ));
             for c in &self.growth {
                 out.push_str(&format!(
-                    "{:<24} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8.0} {:>8.2} {:>8.2} {:>12.0}\n",
+                    "{:<24} {:>9} {:>9} {:>7} {:>9} {:>9} {:>10} {:>8.0} {:>8.2} {:>8.2} {:>12.0}\n",
                     c.applications,
                     c.rss_rest_kib / 1024,
                     c.stores_rest_kib / 1024,
+                    c.tables,
                     c.rss_kib / 1024,
                     c.rss_peak_kib / 1024,
                     c.disk_bytes / (1024 * 1024),
@@ -279,7 +282,8 @@ impl Report {
             out.push_str(&format!(
                 "(RSS at rest: the median over {} s once the submissions have stopped at the \
                  checkpoint and the gateway has gone idle; fjall: what its memtables and block \
-                 caches hold then, by its own count, part of the RSS at rest; under load: the median of samples \
+                 caches hold then, by its own count, part of the RSS at rest; tables: on disk then, over \
+                 all stores; under load: the median of samples \
                  every 250 ms over the last {} s before it; peak: the highest under load since \
                  the previous checkpoint)\n",
                 super::gateway::REST_WINDOW.as_secs(),
