@@ -10,8 +10,8 @@ use sha2::{Digest, Sha256};
 
 use crate::time::Timestamp;
 
-/// `8-4-4-4-12` lowercase hex. Written digit by digit: `format!` per byte was 16,000
-/// instructions per id, and every event and keyed application gets one.
+/// `8-4-4-4-12` lowercase hex. Written digit by digit: `format!` per byte was about 8,000
+/// instructions per id, and a submission makes two (its event's and its application's).
 fn format_uuid(b: &[u8; 16]) -> String {
     let mut s = String::with_capacity(36);
     for (i, group) in [&b[..4], &b[4..6], &b[6..8], &b[8..10], &b[10..]]

@@ -420,6 +420,8 @@ async fn take_checkpoint(
         .unwrap_or_default();
     samples.clear();
     let rss_rest_kib = rss_at_rest(gateway).await?;
+    // CPU first, so the scrape below is not charged to the segment.
+    let cpu_after = gateway.cpu_secs()?;
     let metrics = gateway.metrics().await?;
     let stores_rest_kib = [
         "tongban_store_memtable_bytes",
@@ -430,7 +432,6 @@ async fn take_checkpoint(
     .sum::<u64>()
         / 1024;
     let tables = super::inside::gauge_total(&metrics, "tongban_store_tables");
-    let cpu_after = gateway.cpu_secs()?;
     segment.server_cpu_secs = Some(cpu_after - cpu_before);
     let checkpoint = Checkpoint {
         applications,

@@ -17,7 +17,8 @@ use std::cmp::Ordering;
 use super::{es_number, utf16_cmp, write_string};
 
 /// Why a value has no canonical form: what `serde_json::to_value` refuses too (a map key that is
-/// not a string or a number, an integer beyond 64 bits), or the value's own `Serialize` failing.
+/// not a string or a number, an integer beyond 64 bits), a `serde_json::value::RawValue` (which
+/// `to_value` parses and this does not), or the value's own `Serialize` failing.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct Error(String);
@@ -27,6 +28,9 @@ impl ser::Error for Error {
         Error(msg.to_string())
     }
 }
+
+/// The struct name under which serde_json passes a `RawValue` through a serializer.
+const RAW_VALUE: &str = "$serde_json::private::RawValue";
 
 /// The canonical form of `value`, as `canonicalize(&serde_json::to_value(value)?)` writes it.
 pub fn canonical<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
@@ -324,7 +328,15 @@ impl<'a> ser::Serializer for Writer<'a> {
     fn serialize_map(self, _len: Option<usize>) -> Result<Object<'a>, Error> {
         Ok(Object::new(self.out, None))
     }
-    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Object<'a>, Error> {
+    fn serialize_struct(self, name: &'static str, _len: usize) -> Result<Object<'a>, Error> {
+        // serde_json's raw JSON text travels as a struct of this name; `to_value` parses it.
+        // Nothing the gateway digests holds one, so it is refused rather than written as an
+        // object that would not match.
+        if name == RAW_VALUE {
+            return Err(Error(
+                "raw JSON text has no typed canonical form here".into(),
+            ));
+        }
         Ok(Object::new(self.out, None))
     }
     fn serialize_struct_variant(
@@ -698,6 +710,26 @@ mod tests {
         }
         assert_eq!(canonical(&Repeats).expect("canonical"), r#"{"a":2,"b":3}"#);
         assert_eq!(through_value(&Repeats), r#"{"a":2,"b":3}"#);
+        // Inside an outer object that is itself reordered: the inner text shrinks when the
+        // repeat is dropped, and the outer members must still be cut at the right places.
+        let mut outer = BTreeMap::new();
+        outer.insert("z", serde_json::to_value(1).expect("value"));
+        #[derive(Serialize)]
+        struct Outer<'a> {
+            zz: &'a BTreeMap<&'static str, serde_json::Value>,
+            inner: Repeats,
+            aa: u8,
+        }
+        let v = Outer {
+            zz: &outer,
+            inner: Repeats,
+            aa: 1,
+        };
+        assert_eq!(
+            canonical(&v).expect("canonical"),
+            r#"{"aa":1,"inner":{"a":2,"b":3},"zz":{"z":1}}"#
+        );
+        assert_eq!(canonical(&v).expect("canonical"), through_value(&v));
     }
 
     #[test]
