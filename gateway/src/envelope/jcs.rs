@@ -92,13 +92,33 @@ pub(crate) fn write_string(s: &str, out: &mut String) {
 /// Integers up to 2^53 are exact doubles and print as themselves; anything else goes through the
 /// double, exactly as a JavaScript verifier would see it.
 fn write_number(n: &serde_json::Number, out: &mut String) {
-    const EXACT: u64 = 1 << 53;
-    if let Some(u) = n.as_u64().filter(|u| *u <= EXACT) {
-        out.push_str(&u.to_string());
-    } else if let Some(i) = n.as_i64().filter(|i| i.unsigned_abs() <= EXACT) {
-        out.push_str(&i.to_string());
+    if let Some(u) = n.as_u64() {
+        write_u64(u, out);
+    } else if let Some(i) = n.as_i64() {
+        write_i64(i, out);
     } else if let Some(f) = n.as_f64() {
         out.push_str(&es_number(f));
+    }
+}
+
+/// An integer as [`write_number`] prints it: exactly up to 2^53, through the double beyond.
+/// The typed serializer writes its integers with this too, so both agree by construction.
+fn write_u64(n: u64, out: &mut String) {
+    if n <= 1 << 53 {
+        out.push_str(&n.to_string());
+    } else {
+        out.push_str(&es_number(n as f64));
+    }
+}
+
+/// [`write_u64`] for signed integers.
+fn write_i64(n: i64, out: &mut String) {
+    if n >= 0 {
+        write_u64(n.unsigned_abs(), out);
+    } else if n.unsigned_abs() <= 1 << 53 {
+        out.push_str(&n.to_string());
+    } else {
+        out.push_str(&es_number(n as f64));
     }
 }
 

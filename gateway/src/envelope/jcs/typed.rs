@@ -14,7 +14,7 @@
 use serde::ser::{self, Serialize};
 use std::cmp::Ordering;
 
-use super::{es_number, utf16_cmp, write_string};
+use super::{es_number, utf16_cmp, write_i64, write_string, write_u64};
 
 /// Why a value has no canonical form: what `serde_json::to_value` refuses too (a map key that is
 /// not a string or a number, an integer beyond 64 bits), a `serde_json::value::RawValue` (which
@@ -154,26 +154,6 @@ impl<'a> Seq<'a> {
         }
         self.first = false;
         value.serialize(Writer { out: self.out })
-    }
-}
-
-/// Integers as `serde_json::Number` holds them and `canonicalize` prints them: exactly up to
-/// 2^53, through the double beyond.
-fn write_u64(n: u64, out: &mut String) {
-    if n <= 1 << 53 {
-        out.push_str(&n.to_string());
-    } else {
-        out.push_str(&es_number(n as f64));
-    }
-}
-
-fn write_i64(n: i64, out: &mut String) {
-    if n >= 0 {
-        write_u64(n.unsigned_abs(), out);
-    } else if n.unsigned_abs() <= 1 << 53 {
-        out.push_str(&n.to_string());
-    } else {
-        out.push_str(&es_number(n as f64));
     }
 }
 
