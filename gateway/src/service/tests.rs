@@ -132,6 +132,7 @@ fn a_checked_body_prepares_like_an_unchecked_one() {
 #[test]
 fn the_request_digest_is_the_canonical_form_of_the_request_as_before() {
     use sha2::{Digest, Sha256};
+    let mut pinned = None;
     for matter in matters::all() {
         let example = matter.example();
         let origin = example["origin"].as_str().expect("origin").to_string();
@@ -144,14 +145,11 @@ fn the_request_digest_is_the_canonical_form_of_the_request_as_before() {
         };
         let (_, digest) = super::prepare_submission(&origin, request, Some("k-1")).expect("ok");
         assert_eq!(digest, before, "{}", matter.code);
+        if matter.code == "social-security-card" {
+            pinned = Some(digest);
+        }
     }
-    let example = matters::get("social-security-card")
-        .expect("matter")
-        .example();
-    let origin = example["origin"].as_str().expect("origin").to_string();
-    let request: SubmitRequest = serde_json::from_value(example).expect("request");
-    let (_, digest) = super::prepare_submission(&origin, request, Some("k-1")).expect("ok");
-    assert_eq!(digest, PINNED_DIGEST);
+    assert_eq!(pinned.as_deref(), Some(PINNED_DIGEST));
 }
 
 /// The digest of the social-security-card example as `01a97e6` (before the typed canonical form)
