@@ -65,9 +65,6 @@ pub struct BoxEntry {
     pub due: Option<String>,
 }
 
-/// Runs at least this long are folded on several cores.
-const PARALLEL_FROM: usize = 256;
-
 #[derive(Debug, Clone, Copy)]
 enum Ks {
     Apps,
@@ -334,65 +331,26 @@ impl ProjectionStore {
 
     /// Applies a run of events (in position order) and moves the checkpoint, atomically.
     ///
-    /// Folding and encoding are independent per application, so a large run is split by
-    /// application across the machine's cores; the writes then go into one batch.
+    /// Folded on the calling thread. Until round 12 a run of 256 events or more was split by
+    /// application over scoped threads, one per core: no faster for a rebuild (one thread was
+    /// measured as fast, with less CPU: docs/performance.md, round 10), and in the live projector
+    /// every run that long (a stall's backlog) started and ended OS threads, each with a fresh
+    /// allocator heap that it left behind holding the views it encoded (docs/performance.md,
+    /// round 12).
     pub fn apply(&self, events: &[Positioned], cal: &Calendar) -> Result<u64, ProjectionError> {
         let Some(last) = events.last().map(|p| p.position) else {
             return self.checkpoint();
         };
-        let shards = if events.len() < PARALLEL_FROM {
-            1
-        } else {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-                .clamp(1, 4)
-        };
-        let encoded: Vec<Encoded> = if shards == 1 {
-            vec![self.encode(events.iter(), cal)?]
-        } else {
-            let shard_of = |app: &str| {
-                let h = app
-                    .bytes()
-                    .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
-                (h % shards as u64) as usize
-            };
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..shards)
-                    .map(|i| {
-                        scope.spawn(move || {
-                            self.encode(events.iter().filter(|p| shard_of(&p.event.app) == i), cal)
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join().unwrap_or_else(|_| {
-                            Err(ProjectionError::Storage(
-                                "projection worker panicked".into(),
-                            ))
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })?
-        };
+        let encoded = self.encode(events.iter(), cal)?;
         let mut batch = self.db.batch();
-        let mut feeds: HashMap<String, Vec<u64>> = HashMap::new();
-        for shard in encoded {
-            for op in shard.ops {
-                match op {
-                    Op::Insert(ks, key, value) => batch.insert(self.keyspace(ks), key, value),
-                    Op::Remove(ks, key) => batch.remove(self.keyspace(ks), key),
-                }
-            }
-            for (region, positions) in shard.feed {
-                feeds.entry(region).or_default().extend(positions);
+        for op in encoded.ops {
+            match op {
+                Op::Insert(ks, key, value) => batch.insert(self.keyspace(ks), key, value),
+                Op::Remove(ks, key) => batch.remove(self.keyspace(ks), key),
             }
         }
-        for (region, mut new) in feeds {
-            // Shards each hold an ascending part.
-            new.sort_unstable();
+        for (region, new) in encoded.feed {
+            // Ascending: the run is in position order.
             for run in new.chunk_by(|a, b| a / FEED_WINDOW == b / FEED_WINDOW) {
                 let key = feed_key(&region, run[0] / FEED_WINDOW);
                 // The window may hold positions from earlier runs (or, after a replay, these).
@@ -651,24 +609,24 @@ mod tests {
     }
 
     #[test]
-    fn one_large_parallel_run_equals_event_by_event() {
+    fn two_large_runs_equal_event_by_event() {
         let events = interleaved(300);
-        assert!(events.len() > PARALLEL_FROM * 2);
+        assert_eq!(events.len(), 750);
         let cal = Calendar::weekdays();
-        let (a, b) = (TempDir::new("proj-parallel"), TempDir::new("proj-serial"));
-        let parallel = ProjectionStore::open(a.path()).expect("open");
+        let (a, b) = (TempDir::new("proj-batched"), TempDir::new("proj-serial"));
+        let batched = ProjectionStore::open(a.path()).expect("open");
         let serial = ProjectionStore::open(b.path()).expect("open");
         // Two large runs, split mid-way so some applications continue across runs.
         let mid = events.len() / 2;
-        parallel.apply(&events[..mid], &cal).expect("apply");
-        parallel.apply(&events[mid..], &cal).expect("apply");
+        batched.apply(&events[..mid], &cal).expect("apply");
+        batched.apply(&events[mid..], &cal).expect("apply");
         for e in &events {
             serial
                 .apply(std::slice::from_ref(e), &cal)
                 .expect("apply one");
         }
-        assert_eq!(parallel.checkpoint().expect("cp"), events.len() as u64);
-        let (pv, pi, po) = dump(&parallel);
+        assert_eq!(batched.checkpoint().expect("cp"), events.len() as u64);
+        let (pv, pi, po) = dump(&batched);
         let (sv, si, so) = dump(&serial);
         assert_eq!(pv.len(), 300);
         assert_eq!(pv, sv);
@@ -679,12 +637,12 @@ mod tests {
         // Every event concerns both regions: each feed lists every position, in order.
         let all: Vec<u64> = (1..=events.len() as u64).collect();
         for region in ["440000", "330000"] {
-            assert_eq!(parallel.feed(region, 0, 10_000).expect("feed"), all);
-            assert_eq!(parallel.feed(region, 700, 5).expect("page"), all[700..705]);
+            assert_eq!(batched.feed(region, 0, 10_000).expect("feed"), all);
+            assert_eq!(batched.feed(region, 700, 5).expect("page"), all[700..705]);
         }
-        assert!(parallel.feed("310000", 0, 10).expect("feed").is_empty());
+        assert!(batched.feed("310000", 0, 10).expect("feed").is_empty());
         // Batching leaves no trace: byte for byte the same store.
-        assert_eq!(raw(&parallel), raw(&serial));
+        assert_eq!(raw(&batched), raw(&serial));
     }
 
     #[test]
