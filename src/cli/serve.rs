@@ -24,13 +24,13 @@ use super::{Args, CliError};
 /// Threads for blocking work: the embedded log's reads (every action reads its application's
 /// events) and the projector's batches. tokio allows 512 by default and starts one whenever all
 /// are busy, so a 30-minute soak (8 connections of `tongban load`) ended with 17 of them, 26
-/// threads in all. Each thread that allocates keeps its own mimalloc heap of partly used pages:
+/// threads in all. Each thread that allocates kept its own mimalloc heap of partly used pages:
 /// when the soak stopped and the idle blocking threads exited (26 → 9 threads), RSS fell from 206
 /// to 165 MiB, while heaptrack had seen a live heap of about 40 MiB under the same load, mostly
 /// memtables (docs/performance.md, "Soak, 30 minutes"). The work is short CPU-bound reads from the page
 /// cache, so more threads than cores only queue in the kernel instead of in tokio; two per core
 /// keep one reading while another waits for the disk. Kept alive a minute so that bursts do not
-/// churn them (a new thread is a new heap).
+/// churn them (each new thread starts its allocator caches afresh).
 const BLOCKING_THREADS: usize = 4;
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
