@@ -9,9 +9,9 @@ use std::process::ExitCode;
 /// gateway's CPU in glibc's `malloc`/`free`/`malloc_consolidate` (JSON trees built and dropped per
 /// request, across tokio's threads); see docs/performance.md, "Profiles". mimalloc did that job
 /// until round 12, when jemalloc, alternated with it on the same build, spent 6–16% less CPU per
-/// submission and held 15–30 MiB less at every point of the growth bench, while a heap profile
-/// showed the live heap flat from 100,000 to 1,000,000 stored applications (docs/performance.md,
-/// "Round 12"). Its background threads (the `background_threads` feature) return freed pages to
+/// submission at the peak (4–20% at half peak) and held 7–30 MiB less at every point of the
+/// growth bench from 33,000 applications on, while a heap profile showed the live heap flat from
+/// 100,000 to 1,000,000 stored applications (docs/performance.md, "Round 12"). Its background threads (the `background_threads` feature) return freed pages to
 /// the kernel while the gateway is idle; `_RJEM_MALLOC_CONF` tunes it (docs/operations.md).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

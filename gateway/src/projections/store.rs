@@ -72,7 +72,7 @@ enum Ks {
     Outbox,
 }
 
-/// One write of a projection batch, prepared off the writing thread.
+/// One write of a projection batch.
 enum Op {
     Insert(Ks, Vec<u8>, Vec<u8>),
     Remove(Ks, Vec<u8>),
@@ -106,8 +106,8 @@ fn be_u64(bytes: Option<fjall::Slice>) -> Option<u64> {
         .map(u64::from_be_bytes)
 }
 
-/// What folding some applications' events produced: the writes, and each region's new feed
-/// positions (ascending).
+/// What folding a run's events produced: the writes, and each region's new feed positions
+/// (ascending).
 #[derive(Default)]
 struct Encoded {
     ops: Vec<Op>,
@@ -332,11 +332,11 @@ impl ProjectionStore {
     /// Applies a run of events (in position order) and moves the checkpoint, atomically.
     ///
     /// Folded on the calling thread. Until round 12 a run of 256 events or more was split by
-    /// application over scoped threads, one per core: no faster for a rebuild (one thread was
-    /// measured as fast, with less CPU: docs/performance.md, round 10), and in the live projector
-    /// every run that long (a stall's backlog) started and ended OS threads, each with a fresh
-    /// allocator heap that it left behind holding the views it encoded (docs/performance.md,
-    /// round 12).
+    /// application over scoped threads, one per core (at most four): no faster for a rebuild (one
+    /// thread was measured as fast, with less CPU: docs/performance.md, round 10), and in the live
+    /// projector every run that long (a stall's backlog) started and ended OS threads, each
+    /// starting its allocator caches afresh (under mimalloc, a heap abandoned at its exit;
+    /// docs/performance.md, round 12).
     pub fn apply(&self, events: &[Positioned], cal: &Calendar) -> Result<u64, ProjectionError> {
         let Some(last) = events.last().map(|p| p.position) else {
             return self.checkpoint();
@@ -349,8 +349,11 @@ impl ProjectionStore {
                 Op::Remove(ks, key) => batch.remove(self.keyspace(ks), key),
             }
         }
-        for (region, new) in encoded.feed {
-            // Ascending: the run is in position order.
+        for (region, mut new) in encoded.feed {
+            // Ascending when the run is in position order, as every caller passes it; sorted
+            // anyway (linear on sorted input), since an unordered run would split a window into
+            // two chunks and the second would overwrite the first.
+            new.sort_unstable();
             for run in new.chunk_by(|a, b| a / FEED_WINDOW == b / FEED_WINDOW) {
                 let key = feed_key(&region, run[0] / FEED_WINDOW);
                 // The window may hold positions from earlier runs (or, after a replay, these).
@@ -379,7 +382,7 @@ impl ProjectionStore {
         }
     }
 
-    /// Folds the events of some applications (in position order) and encodes the resulting
+    /// Folds a run of events (in position order) and encodes the resulting
     /// writes: views, inbox lines (old ones removed), outbox lines; and notes which regions'
     /// feeds each event goes to.
     fn encode<'a>(
