@@ -11,8 +11,9 @@ use std::process::ExitCode;
 /// until round 12, when jemalloc, alternated with it on the same build, spent 6–16% less CPU per
 /// submission at the peak (4–20% at half peak) and held 7–30 MiB less at every point of the
 /// growth bench from 33,000 applications on, while a heap profile showed the live heap flat from
-/// 100,000 to 1,000,000 stored applications (docs/performance.md, "Round 12"). Its background threads (the `background_threads` feature) return freed pages to
-/// the kernel while the gateway is idle; `_RJEM_MALLOC_CONF` tunes it (docs/operations.md).
+/// 100,000 to 1,000,000 stored applications (docs/performance.md, "Round 12"). Its background
+/// threads (the `background_threads` feature) return freed pages to the kernel while the gateway
+/// is idle; `_RJEM_MALLOC_CONF` tunes it (docs/operations.md).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

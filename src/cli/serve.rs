@@ -24,7 +24,7 @@ use super::{Args, CliError};
 /// Threads for blocking work: the embedded log's reads (every action reads its application's
 /// events) and the projector's batches. tokio allows 512 by default and starts one whenever all
 /// are busy, so a 30-minute soak (8 connections of `tongban load`) ended with 17 of them, 26
-/// threads in all. Each thread that allocates kept its own mimalloc heap of partly used pages:
+/// threads in all. Each thread that allocated kept its own mimalloc heap of partly used pages:
 /// when the soak stopped and the idle blocking threads exited (26 → 9 threads), RSS fell from 206
 /// to 165 MiB, while heaptrack had seen a live heap of about 40 MiB under the same load, mostly
 /// memtables (docs/performance.md, "Soak, 30 minutes"). The work is short CPU-bound reads from the page

@@ -111,11 +111,9 @@ fn write_u64(n: u64, out: &mut String) {
     }
 }
 
-/// [`write_u64`] for signed integers.
+/// [`write_u64`] for signed integers: exactly up to 2^53 either side of zero.
 fn write_i64(n: i64, out: &mut String) {
-    if n >= 0 {
-        write_u64(n.unsigned_abs(), out);
-    } else if n.unsigned_abs() <= 1 << 53 {
+    if n.unsigned_abs() <= 1 << 53 {
         out.push_str(&n.to_string());
     } else {
         out.push_str(&es_number(n as f64));

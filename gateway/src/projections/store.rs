@@ -341,7 +341,7 @@ impl ProjectionStore {
         let Some(last) = events.last().map(|p| p.position) else {
             return self.checkpoint();
         };
-        let encoded = self.encode(events.iter(), cal)?;
+        let encoded = self.encode(events, cal)?;
         let mut batch = self.db.batch();
         for op in encoded.ops {
             match op {
@@ -382,14 +382,9 @@ impl ProjectionStore {
         }
     }
 
-    /// Folds a run of events (in position order) and encodes the resulting
-    /// writes: views, inbox lines (old ones removed), outbox lines; and notes which regions'
-    /// feeds each event goes to.
-    fn encode<'a>(
-        &self,
-        events: impl Iterator<Item = &'a Positioned>,
-        cal: &Calendar,
-    ) -> Result<Encoded, ProjectionError> {
+    /// Folds a run of events (in position order) and encodes the resulting writes: views, inbox
+    /// lines (old ones removed), outbox lines; and notes which regions' feeds each event goes to.
+    fn encode(&self, events: &[Positioned], cal: &Calendar) -> Result<Encoded, ProjectionError> {
         let mut views: HashMap<String, Option<ApplicationView>> = HashMap::new();
         // The regions each application awaited before this run, whose inbox lines may go.
         let mut awaited_before: HashMap<String, Vec<String>> = HashMap::new();
