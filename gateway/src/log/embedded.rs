@@ -311,7 +311,7 @@ impl EventLog for EmbeddedLog {
     /// `from` is older than those (a projector catching up after a restart or a long stall).
     async fn follow(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
         let durable = self.stores.durable.load(Ordering::Acquire);
-        if let Some(run) = self.stores.recent.run(from.max(1), durable, max) {
+        if let Some(run) = self.stores.recent.take(from.max(1), durable, max) {
             return Ok(run);
         }
         self.read_all(from, max).await
@@ -569,19 +569,19 @@ mod tests {
                     .expect("append");
             }
             let recent = &log.stores.recent;
-            assert!(recent.run(n, n, 1).is_some(), "the latest is in memory");
-            assert!(recent.run(1, 1, 1).is_none(), "the oldest is forgotten");
+            assert!(recent.holds(n), "the latest is in memory");
+            assert!(!recent.holds(1), "the oldest is forgotten");
             let all = log.read_all(1, 2 * n as usize).await.expect("read all");
             assert_eq!(all.len() as u64, n);
             assert_eq!(log.follow(1, 2 * n as usize).await.expect("follow"), all);
             let tail = log.follow(n - 9, 100).await.expect("follow the tail");
             assert_eq!(tail, all[(n - 10) as usize..].to_vec());
+            assert!(!recent.holds(n), "handed over once");
+            let again = log.follow(n - 9, 100).await.expect("follow again");
+            assert_eq!(again, tail, "the store answers a second ask alike");
         }
         let log = EmbeddedLog::open(dir.path()).expect("reopen");
-        assert!(
-            log.stores.recent.run(n, n, 1).is_none(),
-            "memory starts empty"
-        );
+        assert!(!log.stores.recent.holds(n), "memory starts empty");
         let all = log.read_all(1, 2 * n as usize).await.expect("read all");
         assert_eq!(
             log.follow(n - 9, 100).await.expect("follow"),

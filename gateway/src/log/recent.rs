@@ -1,4 +1,4 @@
-//! This process's latest durable appends, by log position, for the projector.
+//! This process's latest durable appends, by log position, handed to the projector once.
 //!
 //! The projector reads back every event right after it is appended, and a read of the
 //! projections waits for that (read-your-writes; until round 8 every submission did). On
@@ -10,17 +10,24 @@
 //! JetStream server stored those bytes at the sequence its ack named, and the embedded log's
 //! writer remembers each event once its group commit is durable.
 //!
+//! Each event is handed over once, moved out rather than copied: the projector is the one reader
+//! here and never asks for a position twice, except after a failed batch, which then reads the
+//! store (docs/performance.md, "Round 13": the copy was a tenth of a submission's allocations, and
+//! the 1,024 events kept for it 8 MiB of the heap at rest).
+//!
 //! Only [`crate::log::EventLog::follow`] answers from here. Every other read (replay,
 //! verification, reconciliation, an operator's listing) goes to the store, so what those show
 //! is what the log holds, never this process's memory.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use crate::envelope::Envelope;
 use crate::log::Positioned;
 
-/// Appends remembered: a few seconds of this gateway's writes at its peak rate, about 2 MiB.
+/// Appends remembered while nobody takes them (a projector stalled or not started): a few
+/// seconds of this gateway's writes at its peak rate, about 2 MiB. A projector that keeps up
+/// leaves only the events of the batch it has not taken yet.
 pub const CAPACITY: usize = 1024;
 
 /// How long the follower lets [`Recent::wait_for`] wait for one of this gateway's own acks.
@@ -33,9 +40,7 @@ pub const OWN_ACK_PATIENCE: std::time::Duration = std::time::Duration::from_mill
 
 #[derive(Default)]
 pub struct Recent {
-    /// Shared, so a run is taken under the lock as pointers and copied out after it: the
-    /// writer remembering a group commit never waits for a follower's copying.
-    by_position: Mutex<BTreeMap<u64, Arc<Envelope>>>,
+    by_position: Mutex<BTreeMap<u64, Envelope>>,
     /// Woken by every [`Recent::remember`].
     remembered: tokio::sync::Notify,
 }
@@ -52,11 +57,14 @@ impl Recent {
         let Ok(mut map) = self.by_position.lock() else {
             return;
         };
-        map.extend(events.into_iter().map(|(p, e)| (p, Arc::new(e))));
+        map.extend(events);
+        let mut forgotten = Vec::new();
         while map.len() > CAPACITY {
-            map.pop_first();
+            forgotten.extend(map.pop_first());
         }
         drop(map);
+        // Freed outside the lock, so a follower taking a run never waits for it.
+        drop(forgotten);
         self.remembered.notify_waiters();
     }
 
@@ -87,35 +95,38 @@ impl Recent {
         }
     }
 
-    fn holds(&self, position: u64) -> bool {
+    /// Whether the event at `position` is remembered (and not taken yet).
+    pub fn holds(&self, position: u64) -> bool {
         self.by_position
             .lock()
             .is_ok_and(|map| map.contains_key(&position))
     }
 
-    /// The remembered events at `from`, `from + 1`, … without a gap, up to `until` (inclusive)
-    /// and at most `max` of them; `None` when `from` itself is not remembered (another writer's
-    /// message, one whose ack this gateway has not had yet, or one forgotten: only the server has
-    /// it). A run that stops short of `until` is still in order and whole: the follower asks again
-    /// from where it stopped.
-    pub fn run(&self, from: u64, until: u64, max: usize) -> Option<Vec<Positioned>> {
+    /// Takes the remembered events at `from`, `from + 1`, … without a gap, up to `until`
+    /// (inclusive) and at most `max` of them, and forgets them, with every event before `from`
+    /// (the follower is past those). `None` when `from` itself is not remembered (another
+    /// writer's message, one whose ack this gateway has not had yet, one forgotten, or one
+    /// taken before: only the store has it). A run that stops short of `until` is still in
+    /// order and whole: the follower asks again from where it stopped.
+    pub fn take(&self, from: u64, until: u64, max: usize) -> Option<Vec<Positioned>> {
         if from > until || max == 0 {
             return None;
         }
         let until = until.min(from.saturating_add(max as u64 - 1));
-        let shared: Vec<(u64, Arc<Envelope>)> = {
-            let map = self.by_position.lock().ok()?;
-            (from..=until)
-                .map_while(|position| map.get(&position).map(|e| (position, Arc::clone(e))))
-                .collect()
-        };
-        let out: Vec<Positioned> = shared
-            .into_iter()
-            .map(|(position, event)| Positioned {
-                position,
-                event: Arc::unwrap_or_clone(event),
-            })
-            .collect();
+        let mut map = self.by_position.lock().ok()?;
+        let newer = map.split_off(&from);
+        let behind = std::mem::replace(&mut *map, newer);
+        let mut out = Vec::new();
+        let mut position = from;
+        while position <= until {
+            let Some(event) = map.remove(&position) else {
+                break;
+            };
+            out.push(Positioned { position, event });
+            position += 1;
+        }
+        drop(map);
+        drop(behind);
         (!out.is_empty()).then_some(out)
     }
 }
@@ -139,22 +150,58 @@ mod tests {
     }
 
     #[test]
-    fn a_range_it_holds_whole_is_answered_up_to_max() {
-        let recent = remembered(5..=9);
-        assert_eq!(positions(recent.run(5, 9, 100)), Some(vec![5, 6, 7, 8, 9]));
-        assert_eq!(positions(recent.run(6, 9, 2)), Some(vec![6, 7]));
-        assert_eq!(positions(recent.run(9, 9, 1)), Some(vec![9]));
+    fn a_range_it_holds_whole_is_handed_over_up_to_max_and_forgotten() {
+        let recent = remembered(5..=12);
+        assert_eq!(positions(recent.take(5, 9, 2)), Some(vec![5, 6]));
+        assert_eq!(positions(recent.take(7, 9, 100)), Some(vec![7, 8, 9]));
+        // Taken once: a second ask goes to the store.
+        assert_eq!(positions(recent.take(7, 9, 100)), None);
+        assert!(!recent.holds(9));
+        assert!(recent.holds(10), "past `until` stays for the next run");
+        assert_eq!(positions(recent.take(10, 12, 1)), Some(vec![10]));
+    }
+
+    #[test]
+    fn taken_events_are_moved_out_exactly_as_remembered() {
+        let recent = Recent::default();
+        let first = conformance::event("app-a", 1, "");
+        let second = conformance::event("app-b", 1, "");
+        recent.remember_all([(1, first.clone()), (2, second.clone())]);
+        let run = recent.take(1, 2, 10).expect("both remembered");
+        assert_eq!(
+            run[0],
+            Positioned {
+                position: 1,
+                event: first
+            }
+        );
+        assert_eq!(
+            run[1],
+            Positioned {
+                position: 2,
+                event: second
+            }
+        );
     }
 
     #[test]
     fn a_run_stops_at_a_gap_and_a_missing_start_goes_to_the_server() {
         // 7 is another writer's message.
         let recent = remembered([5, 6, 8, 9]);
-        assert_eq!(positions(recent.run(5, 9, 100)), Some(vec![5, 6]));
-        assert_eq!(positions(recent.run(7, 9, 100)), None);
-        assert_eq!(positions(recent.run(4, 6, 100)), None);
-        assert_eq!(positions(recent.run(8, 10, 100)), Some(vec![8, 9]));
-        assert_eq!(positions(recent.run(10, 9, 100)), None);
+        assert_eq!(positions(recent.take(4, 6, 100)), None);
+        assert_eq!(positions(recent.take(10, 9, 100)), None);
+        assert_eq!(positions(recent.take(5, 9, 100)), Some(vec![5, 6]));
+        assert_eq!(positions(recent.take(7, 9, 100)), None);
+        assert_eq!(positions(recent.take(8, 10, 100)), Some(vec![8, 9]));
+    }
+
+    #[test]
+    fn what_the_follower_skipped_is_forgotten() {
+        let recent = remembered(1..=6);
+        // The follower read 1..=3 from the store (after a restart, say) and asks from 4.
+        assert_eq!(positions(recent.take(4, 4, 10)), Some(vec![4]));
+        assert!(!recent.holds(1) && !recent.holds(3));
+        assert!(recent.holds(5) && recent.holds(6));
     }
 
     #[tokio::test]
@@ -174,7 +221,7 @@ mod tests {
             "the remember did not wake the wait"
         );
         remembering.await.expect("task");
-        assert_eq!(positions(recent.run(5, 7, 10)), Some(vec![5, 6, 7]));
+        assert_eq!(positions(recent.take(5, 7, 10)), Some(vec![5, 6, 7]));
     }
 
     #[tokio::test]
@@ -199,10 +246,12 @@ mod tests {
     #[test]
     fn only_the_latest_appends_are_kept() {
         let recent = remembered(1..=(CAPACITY as u64 + 10));
-        assert_eq!(positions(recent.run(1, 1, 1)), None);
-        assert_eq!(positions(recent.run(10, 11, 10)), None);
+        assert!(!recent.holds(1) && !recent.holds(10));
         let last = CAPACITY as u64 + 10;
-        assert_eq!(positions(recent.run(11, 11, 1)), Some(vec![11]));
-        assert_eq!(positions(recent.run(last, last, 1)), Some(vec![last]));
+        assert!(recent.holds(11) && recent.holds(last));
+        assert_eq!(positions(recent.take(1, 1, 1)), None);
+        assert_eq!(positions(recent.take(10, 11, 10)), None);
+        assert_eq!(positions(recent.take(11, 11, 1)), Some(vec![11]));
+        assert_eq!(positions(recent.take(last, last, 1)), Some(vec![last]));
     }
 }

@@ -544,7 +544,7 @@ impl EventLog for JetStreamLog {
                 .await
         {
             let head = *self.head.borrow();
-            if let Some(run) = self.inner.recent.run(from, head, max) {
+            if let Some(run) = self.inner.recent.take(from, head, max) {
                 return Ok(run);
             }
         }

@@ -181,34 +181,35 @@ async fn following_answers_own_appends_from_memory_and_the_rest_from_the_server(
     let written = conformance::append_chain(&ours, &app, 2).await;
     let positions = |r: &[Positioned]| r.iter().map(|p| p.position).collect::<Vec<_>>();
 
-    // Both reads give what was appended.
-    let followed = ours.follow(1, 100).await.expect("follow");
-    assert_eq!(positions(&followed), vec![1, 2]);
-    assert_eq!(followed[0].event, written[0]);
-    assert_eq!(followed[1].event, written[1]);
-    assert_eq!(followed, ours.read_all(1, 100).await.expect("read all"));
-
     // Which one asked the server: with the remembered copy of position 1 marked (the stream
     // denies deletes, so the server's copy cannot be changed instead), follow answers from
     // memory and read_all (what replay and verification use) from the stream.
     let mut marked = written[0].clone();
     marked.actor = "remembered".into();
     ours.inner.recent.remember(1, marked.clone());
-    assert_eq!(ours.follow(1, 100).await.expect("follow")[0].event, marked);
+    let followed = ours.follow(1, 100).await.expect("follow");
+    assert_eq!(positions(&followed), vec![1, 2]);
+    assert_eq!(followed[0].event, marked);
+    assert_eq!(followed[1].event, written[1]);
     assert_eq!(
         ours.read_all(1, 100).await.expect("read all")[0].event,
         written[0]
     );
+    // Handed over once: asked again, the server answers, with what was appended.
+    let again = ours.follow(1, 100).await.expect("follow again");
+    assert_eq!(again, ours.read_all(1, 100).await.expect("read all"));
+    assert_eq!(again[0].event, written[0]);
 
-    // Another gateway's message next: our run stops before it, and following on from it asks
-    // the server, which has both.
-    let other = crate::ids::new_v7();
-    let their_first = conformance::append_chain(&theirs, &other, 1).await;
+    // Another gateway's message between two of ours: our run stops before it, and following on
+    // from it asks the server, which has both.
+    let first = conformance::append_chain(&ours, &crate::ids::new_v7(), 1).await;
+    let their_first = conformance::append_chain(&theirs, &crate::ids::new_v7(), 1).await;
     conformance::append_chain(&ours, &crate::ids::new_v7(), 1).await;
-    let followed = ours.follow(2, 100).await.expect("follow");
-    assert_eq!(positions(&followed), vec![2]);
     let followed = ours.follow(3, 100).await.expect("follow");
-    assert_eq!(positions(&followed), vec![3, 4]);
+    assert_eq!(positions(&followed), vec![3]);
+    assert_eq!(followed[0].event, first[0]);
+    let followed = ours.follow(4, 100).await.expect("follow");
+    assert_eq!(positions(&followed), vec![4, 5]);
     assert_eq!(followed[0].event, their_first[0]);
-    assert_eq!(followed, ours.read_all(3, 100).await.expect("read all"));
+    assert_eq!(followed, ours.read_all(4, 100).await.expect("read all"));
 }
