@@ -183,10 +183,12 @@ impl ProjectionStore {
         use crate::fjall_tuning::{BULK_MEMTABLE_BYTES as BULK, SMALL_MEMTABLE_BYTES as SMALL};
         let mut memtables = crate::fjall_tuning::Memtables::default();
         // Views, inboxes and outboxes are keyed by application: compaction rewrites them level
-        // after level, so their blocks are compressed at every level (`compressed_keyspace`).
-        // The feed windows and the checkpoint are a few keys rewritten in place.
+        // after level, so their blocks are compressed at every level (`compressed_keyspace`),
+        // and the views, a kilobyte or more each, are kept apart from their keys in blob files,
+        // written once (`separated_keyspace`). The feed windows and the checkpoint are a few keys
+        // rewritten in place.
         let apps = memtables
-            .compressed_keyspace(&db, "apps", BULK)
+            .separated_keyspace(&db, "apps", BULK)
             .map_err(storage)?;
         let inbox = memtables
             .compressed_keyspace(&db, "inbox", SMALL)
