@@ -64,6 +64,21 @@ pub const PROJECTION_WORKERS: usize = 1;
 /// fjall's own trigger must stay out of the way).
 pub const FJALL_TRIGGER_FACTOR: u64 = 4;
 
+/// Target size of a keyspace's tables, in memtable budgets; level 1 holds four such tables
+/// (fjall's leveled compaction: four level-0 tables trigger a merge into level 1, which holds
+/// four target sizes, each level below ten times the one above).
+///
+/// fjall's default target is 64 MiB whatever the memtable, so level 1 grew to 256 MiB before
+/// anything moved below it. The keyspaces keyed by application (the log's index and heads, the
+/// projections' views, inboxes and outboxes) receive their keys in no order, so every table
+/// flushed overlaps all of level 1, and each merge of four 1 MiB memtables rewrote the whole
+/// level, which grows with every stored application: the write amplification rose with the
+/// store (docs/performance.md, "Round 13": the gateway's CPU per submission went from 134 µs at
+/// 10,000 applications to 253 µs at 1,000,000, nearly half of it in fjall's workers). With a target of
+/// four budgets, level 1 stops at 16 MiB for the 1 MiB keyspaces and each further level costs
+/// the usual tenfold rewrite of leveled compaction, however large the store grows.
+pub const TABLES_PER_MEMTABLE: u64 = 4;
+
 /// Options for every keyspace, given its memtable budget.
 ///
 /// fjall's own rotation trigger is set [`FJALL_TRIGGER_FACTOR`] times above the budget, which
@@ -76,6 +91,10 @@ pub const FJALL_TRIGGER_FACTOR: u64 = 4;
 /// only a small top-level index and reads go through the cache a 4 KiB partition at a time.
 fn with_memtable(bytes: u64) -> KeyspaceCreateOptions {
     KeyspaceCreateOptions::default()
+        .compaction_strategy(std::sync::Arc::new(
+            fjall::compaction::Leveled::default()
+                .with_table_target_size(bytes * TABLES_PER_MEMTABLE),
+        ))
         .max_memtable_size(bytes * FJALL_TRIGGER_FACTOR)
         .index_block_partitioning_policy(PartitioningPolicy::all(true))
         .filter_block_partitioning_policy(PartitioningPolicy::all(true))
