@@ -365,6 +365,68 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// Keys in no order, flushed many times, end up in tables of about [`TABLES_PER_MEMTABLE`]
+    /// budgets spread over the levels, not in one level-1 table growing toward fjall's default
+    /// 64 MiB target, which every merge would rewrite whole.
+    #[test]
+    fn keys_in_no_order_compact_into_tables_of_a_few_budgets() {
+        let (db, dir) = one_worker_db("levels");
+        let mut memtables = Memtables::default();
+        let budget = 64 * 1024;
+        let ks = memtables.keyspace(&db, "random", budget).expect("keyspace");
+        // Values that do not compress (fjall compresses from level 2 by default).
+        let value = |i: u32| {
+            let mut x = u64::from(i) | 1 << 40;
+            (0..100)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect::<Vec<u8>>()
+        };
+        for i in 0..40_000u32 {
+            ks.insert(i.wrapping_mul(2_654_435_761).to_be_bytes(), value(i))
+                .expect("insert");
+            memtables.seal_full();
+        }
+        // Flushes and compactions run in fjall's worker: wait until the table count holds still.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let (mut seen, mut since) = (usize::MAX, Instant::now());
+        while Instant::now() < deadline {
+            let tables = ks.table_count();
+            if tables != seen {
+                (seen, since) = (tables, Instant::now());
+            } else if ks.tree.sealed_memtable_count() == 0
+                && since.elapsed() > Duration::from_secs(1)
+            {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let tables = ks.table_count() as u64;
+        let bytes = ks.disk_space();
+        assert!(
+            bytes > 3_000_000,
+            "the values reached the disk: {bytes} bytes"
+        );
+        assert!(tables >= 8, "{tables} tables hold {bytes} bytes");
+        assert!(
+            bytes / tables <= 2 * TABLES_PER_MEMTABLE * budget,
+            "{tables} tables of {} bytes on average",
+            bytes / tables
+        );
+        assert_eq!(
+            ks.get(7u32.wrapping_mul(2_654_435_761).to_be_bytes())
+                .expect("get")
+                .as_deref(),
+            Some(&value(7)[..])
+        );
+        drop((ks, memtables, db));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// Batches of four 200-byte values, as fast as one thread commits them, for `length`;
     /// `after_commit` runs after each. Returns the entries written and the largest active
     /// memtable seen.
