@@ -49,7 +49,12 @@ impl EvidenceStore {
             .map_err(storage)?;
         let mut memtables = crate::fjall_tuning::Memtables::default();
         let requests = memtables
-            .keyspace(&db, "requests", crate::fjall_tuning::SMALL_MEMTABLE_BYTES)
+            .keyspace(
+                &db,
+                "requests",
+                crate::fjall_tuning::SMALL_MEMTABLE_BYTES,
+                crate::fjall_tuning::Values::Plain,
+            )
             .map_err(storage)?;
         Ok(EvidenceStore {
             db,

@@ -187,48 +187,41 @@ fn separated(options: KeyspaceCreateOptions) -> KeyspaceCreateOptions {
 /// memtables bounds the rest. (A data directory created before this keeps fjall's trigger at the
 /// budget: there the crossing write sends one request and the seal right after it makes it stale,
 /// one message per rotation instead of one per write.)
+/// How a keyspace stores its values, beyond the budgets and table sizes every keyspace gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Values {
+    /// fjall's defaults: data blocks compressed only from level 2 on.
+    Plain,
+    /// Every level's data blocks LZ4-compressed, for keyspaces whose entries compaction rewrites
+    /// level after level (see [`compressed`]).
+    Compressed,
+    /// [`Values::Compressed`], with values of a kilobyte or more kept apart from the keys in blob
+    /// files (fjall's key-value separation, see [`separated`]).
+    Separated,
+}
+
 #[derive(Clone, Default)]
 pub struct Memtables {
     keyspaces: Vec<(fjall::Keyspace, u64)>,
 }
 
 impl Memtables {
-    /// Opens (or creates) keyspace `name` in `db` with memtable budget `budget` bytes, and holds
-    /// it to that budget from now on.
+    /// Opens (or creates) keyspace `name` in `db` with memtable budget `budget` bytes, storing its
+    /// values as `values` says, and holds it to that budget from now on.
     pub fn keyspace(
         &mut self,
         db: &fjall::Database,
         name: &str,
         budget: u64,
+        values: Values,
     ) -> Result<fjall::Keyspace, fjall::Error> {
-        self.open(db, name, with_memtable(budget), budget)
-    }
-
-    /// As [`Memtables::keyspace`], with every level's data blocks LZ4-compressed, for keyspaces
-    /// whose entries compaction rewrites level after level (see [`compressed`]).
-    pub fn compressed_keyspace(
-        &mut self,
-        db: &fjall::Database,
-        name: &str,
-        budget: u64,
-    ) -> Result<fjall::Keyspace, fjall::Error> {
-        self.open(db, name, compressed(with_memtable(budget)), budget)
-    }
-
-    /// As [`Memtables::compressed_keyspace`], with values of a kilobyte or more kept apart from
-    /// the keys in blob files (fjall's key-value separation): see [`separated`].
-    pub fn separated_keyspace(
-        &mut self,
-        db: &fjall::Database,
-        name: &str,
-        budget: u64,
-    ) -> Result<fjall::Keyspace, fjall::Error> {
-        self.open(
-            db,
-            name,
-            separated(compressed(with_memtable(budget))),
-            budget,
-        )
+        let options = with_memtable(budget);
+        let options = match values {
+            Values::Plain => options,
+            Values::Compressed => compressed(options),
+            Values::Separated => separated(compressed(options)),
+        };
+        self.open(db, name, options, budget)
     }
 
     fn open(
@@ -289,9 +282,11 @@ mod tests {
     fn a_compressed_keyspace_flushes_json_in_fewer_bytes_and_reads_it_back() {
         let (db, dir) = one_worker_db("compressed");
         let mut memtables = Memtables::default();
-        let plain = memtables.keyspace(&db, "plain", 8 << 20).expect("plain");
+        let plain = memtables
+            .keyspace(&db, "plain", 8 << 20, Values::Plain)
+            .expect("plain");
         let packed = memtables
-            .compressed_keyspace(&db, "packed", 8 << 20)
+            .keyspace(&db, "packed", 8 << 20, Values::Compressed)
             .expect("packed");
         let view = |i: u32| {
             format!(
@@ -328,7 +323,7 @@ mod tests {
         let (db, dir) = one_worker_db("separated");
         let mut memtables = Memtables::default();
         let views = memtables
-            .separated_keyspace(&db, "views", 8 << 20)
+            .keyspace(&db, "views", 8 << 20, Values::Separated)
             .expect("separated");
         let view = |i: u32, status: &str| {
             format!(
@@ -373,7 +368,9 @@ mod tests {
         let (db, dir) = one_worker_db("levels");
         let mut memtables = Memtables::default();
         let budget = 64 * 1024;
-        let ks = memtables.keyspace(&db, "random", budget).expect("keyspace");
+        let ks = memtables
+            .keyspace(&db, "random", budget, Values::Plain)
+            .expect("keyspace");
         // Values that do not compress (fjall compresses from level 2 by default).
         let value = |i: u32| {
             let mut x = u64::from(i) | 1 << 40;
@@ -459,7 +456,9 @@ mod tests {
     fn memtables_stay_within_budget_under_a_write_flood() {
         let (db, dir) = one_worker_db("sealed");
         let mut memtables = Memtables::default();
-        let ks = memtables.keyspace(&db, "k", BUDGET).expect("keyspace");
+        let ks = memtables
+            .keyspace(&db, "k", BUDGET, Values::Plain)
+            .expect("keyspace");
         let (written, largest) = flood(&db, &ks, Duration::from_secs(3), || memtables.seal_full());
         let flushed = ks.table_count();
         eprintln!(

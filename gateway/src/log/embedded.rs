@@ -102,17 +102,16 @@ impl EmbeddedLog {
             .cache_size(crate::fjall_tuning::CACHE_BYTES)
             .open()
             .map_err(storage)?;
-        use crate::fjall_tuning::{BULK_MEMTABLE_BYTES, Memtables, SMALL_MEMTABLE_BYTES};
+        use crate::fjall_tuning::{BULK_MEMTABLE_BYTES, Memtables, SMALL_MEMTABLE_BYTES, Values};
         let mut memtables = Memtables::default();
-        let events = memtables
-            .keyspace(&db, "events", BULK_MEMTABLE_BYTES)
-            .map_err(storage)?;
-        let apps = memtables
-            .keyspace(&db, "apps", SMALL_MEMTABLE_BYTES)
-            .map_err(storage)?;
-        let heads = memtables
-            .keyspace(&db, "heads", SMALL_MEMTABLE_BYTES)
-            .map_err(storage)?;
+        let mut open = |name, budget| {
+            memtables
+                .keyspace(&db, name, budget, Values::Plain)
+                .map_err(storage)
+        };
+        let events = open("events", BULK_MEMTABLE_BYTES)?;
+        let apps = open("apps", SMALL_MEMTABLE_BYTES)?;
+        let heads = open("heads", SMALL_MEMTABLE_BYTES)?;
         let last = match events.last_key_value() {
             Some(guard) => {
                 let key = guard.key().map_err(storage)?;

@@ -180,24 +180,25 @@ impl ProjectionStore {
                 )),
                 e => storage(e),
             })?;
-        use crate::fjall_tuning::{BULK_MEMTABLE_BYTES as BULK, SMALL_MEMTABLE_BYTES as SMALL};
+        use crate::fjall_tuning::{
+            BULK_MEMTABLE_BYTES as BULK, SMALL_MEMTABLE_BYTES as SMALL, Values,
+        };
         let mut memtables = crate::fjall_tuning::Memtables::default();
         // Views, inboxes and outboxes are keyed by application: compaction rewrites them level
-        // after level, so their blocks are compressed at every level (`compressed_keyspace`),
+        // after level, so their blocks are compressed at every level (`Values::Compressed`),
         // and the views, a kilobyte or more each, are kept apart from their keys in blob files,
-        // written once (`separated_keyspace`). The feed windows and the checkpoint are a few keys
+        // written once (`Values::Separated`). The feed windows and the checkpoint are a few keys
         // rewritten in place.
-        let apps = memtables
-            .separated_keyspace(&db, "apps", BULK)
-            .map_err(storage)?;
-        let inbox = memtables
-            .compressed_keyspace(&db, "inbox", SMALL)
-            .map_err(storage)?;
-        let outbox = memtables
-            .compressed_keyspace(&db, "outbox", SMALL)
-            .map_err(storage)?;
-        let feed = memtables.keyspace(&db, "feed", BULK).map_err(storage)?;
-        let meta = memtables.keyspace(&db, "meta", SMALL).map_err(storage)?;
+        let mut open = |name, budget, values| {
+            memtables
+                .keyspace(&db, name, budget, values)
+                .map_err(storage)
+        };
+        let apps = open("apps", BULK, Values::Separated)?;
+        let inbox = open("inbox", SMALL, Values::Compressed)?;
+        let outbox = open("outbox", SMALL, Values::Compressed)?;
+        let feed = open("feed", BULK, Values::Plain)?;
+        let meta = open("meta", SMALL, Values::Plain)?;
         Ok(ProjectionStore {
             apps,
             inbox,

@@ -36,7 +36,12 @@ pub async fn run(
         .map_err(|e| CliError(format!("fjall at {}: {e}", dir.display())))?;
     let mut memtables = fjall_tuning::Memtables::default();
     let events = memtables
-        .keyspace(&db, "events", fjall_tuning::BULK_MEMTABLE_BYTES)
+        .keyspace(
+            &db,
+            "events",
+            fjall_tuning::BULK_MEMTABLE_BYTES,
+            fjall_tuning::Values::Plain,
+        )
         .map_err(|e| CliError(format!("fjall keyspace: {e}")))?;
     let (tx, rx) = mpsc::channel::<Append>();
     let writer = std::thread::Builder::new()
