@@ -132,10 +132,6 @@ impl StoreMemory {
     }
 }
 
-/// The memtable budgets of one database's keyspaces, enforced by the gateway rather than by fjall.
-/// Every keyspace a store opens goes through [`Memtables::keyspace`], so this is also the list
-/// [`StoreMemory::of`] counts tables and versions over.
-///
 /// LZ4 on the data blocks of every level; fjall compresses only from level 2 by default.
 ///
 /// For keyspaces keyed by application (the projections' views, inboxes and outboxes): an
@@ -167,6 +163,23 @@ fn separated(options: KeyspaceCreateOptions) -> KeyspaceCreateOptions {
     options.with_kv_separation(Some(fjall::KvSeparationOptions::default()))
 }
 
+/// How a keyspace stores its values, beyond the budgets and table sizes every keyspace gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Values {
+    /// fjall's defaults: data blocks compressed only from level 2 on.
+    Plain,
+    /// Every level's data blocks LZ4-compressed, for keyspaces whose entries compaction rewrites
+    /// level after level (see [`compressed`]).
+    Compressed,
+    /// [`Values::Compressed`], with values of a kilobyte or more kept apart from the keys in blob
+    /// files (fjall's key-value separation, see [`separated`]).
+    Separated,
+}
+
+/// The memtable budgets of one database's keyspaces, enforced by the gateway rather than by fjall.
+/// Every keyspace a store opens goes through [`Memtables::keyspace`], so this is also the list
+/// [`StoreMemory::of`] counts tables and versions over.
+///
 /// fjall 3.1.13 rotates a full memtable from a background worker. Each write that finds the
 /// active memtable past its size `try_send`s a rotation request into the worker queue (bounded at
 /// 1,000 messages), and the worker, once it rotates, queues the flush with a *blocking* `send`
@@ -187,19 +200,6 @@ fn separated(options: KeyspaceCreateOptions) -> KeyspaceCreateOptions {
 /// memtables bounds the rest. (A data directory created before this keeps fjall's trigger at the
 /// budget: there the crossing write sends one request and the seal right after it makes it stale,
 /// one message per rotation instead of one per write.)
-/// How a keyspace stores its values, beyond the budgets and table sizes every keyspace gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Values {
-    /// fjall's defaults: data blocks compressed only from level 2 on.
-    Plain,
-    /// Every level's data blocks LZ4-compressed, for keyspaces whose entries compaction rewrites
-    /// level after level (see [`compressed`]).
-    Compressed,
-    /// [`Values::Compressed`], with values of a kilobyte or more kept apart from the keys in blob
-    /// files (fjall's key-value separation, see [`separated`]).
-    Separated,
-}
-
 #[derive(Clone, Default)]
 pub struct Memtables {
     keyspaces: Vec<(fjall::Keyspace, u64)>,
