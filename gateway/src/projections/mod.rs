@@ -7,4 +7,4 @@ pub mod view;
 
 pub use projector::Projector;
 pub use store::{BoxEntry, ProjectionError, ProjectionStore};
-pub use view::ApplicationView;
+pub use view::{ApplicationView, FoldError};

@@ -3,7 +3,8 @@
 //! that is redone from the checkpoint; it never leaves a view ahead of or behind its checkpoint.
 //!
 //! Keyspaces:
-//! - `apps`:   app id → [`ApplicationView`] JSON
+//! - `apps`:   app id → [`ApplicationView`] JSON, without the applicant and form: the view names
+//!   the submission event's log position instead, and reads fill them in from the log
 //! - `inbox`:  region, 0x00, app id → [`BoxEntry`] JSON (the application waits for this region)
 //! - `outbox`: region, 0x00, app id → [`BoxEntry`] JSON (open applications this region sent)
 //! - `feed`:   region, 0x00, window (u64 BE) → the log positions (u64 BE each, ascending) of the
@@ -417,7 +418,10 @@ impl ProjectionStore {
             if slot.as_ref().is_some_and(|v| v.state.seq >= p.event.seq) {
                 continue;
             }
-            let next = ApplicationView::fold(slot.take(), &p.event, cal)?;
+            let mut next = ApplicationView::fold(slot.take(), &p.event, cal)?;
+            if p.event.seq == 1 {
+                next.leave_submission_at(p.position);
+            }
             // Every party's feed gets the event's log position.
             for region in std::iter::once(&next.state.origin).chain(next.state.handlers.iter()) {
                 match out.feed.get_mut(region.as_str()) {
@@ -524,8 +528,8 @@ mod tests {
                 mode: Mode::Proxy,
                 origin: "440000".into(),
                 handlers: vec!["330000".into()],
-                applicant: serde_json::json!({}),
-                form: serde_json::json!({}),
+                applicant: serde_json::json!({"name": format!("申请人{i}")}),
+                form: serde_json::json!({"reason": "employment", "n": i}),
                 materials: vec![],
                 idempotency_key: None,
                 request_digest: String::new(),
@@ -644,6 +648,68 @@ mod tests {
         assert!(batched.feed("310000", 0, 10).expect("feed").is_empty());
         // Batching leaves no trace: byte for byte the same store.
         assert_eq!(raw(&batched), raw(&serial));
+    }
+
+    #[test]
+    fn views_leave_the_applicant_and_form_in_the_log_and_reads_fill_them_in() {
+        let events = interleaved(3);
+        let cal = Calendar::weekdays();
+        let dir = TempDir::new("proj-slim");
+        let store = ProjectionStore::open(dir.path()).expect("open");
+        store.apply(&events, &cal).expect("apply");
+        for submitted in events.iter().filter(|p| p.event.seq == 1) {
+            let app = &submitted.event.app;
+            let stored = store.apps.get(app.as_bytes()).expect("get").expect("view");
+            let stored = String::from_utf8_lossy(&stored);
+            assert!(!stored.contains("applicant") && !stored.contains("申请人"), "{stored}");
+            let mut view = store.get(app).expect("get").expect("view");
+            assert!(view.applicant.is_null() && view.form.is_null());
+            assert_eq!(view.submission, Some(submitted.position));
+            // Not this application's submission: refused, the view left as it was.
+            let other = events
+                .iter()
+                .find(|p| p.event.app != *app && p.event.seq == 1)
+                .expect("another application");
+            let later = events
+                .iter()
+                .find(|p| p.event.app == *app && p.event.seq == 2)
+                .expect("a later event");
+            for wrong in [&other.event, &later.event] {
+                assert!(matches!(
+                    view.fill_submission(wrong),
+                    Err(FoldError::Submission { position, .. }) if position == submitted.position
+                ));
+                assert!(view.applicant.is_null());
+            }
+            view.fill_submission(&submitted.event).expect("fill");
+            // The same as folding the application's events straight from the log.
+            let history: Vec<Envelope> = events
+                .iter()
+                .filter(|p| p.event.app == *app)
+                .map(|p| p.event.clone())
+                .collect();
+            let mut folded = ApplicationView::from_events(&history, &cal)
+                .expect("fold")
+                .expect("view");
+            assert_eq!(folded.applicant["name"], view.applicant["name"]);
+            folded.submission = view.submission;
+            assert_eq!(view, folded);
+        }
+    }
+
+    #[test]
+    fn a_view_stored_with_its_applicant_and_form_reads_as_it_was_written() {
+        // Views written before the store left the submission in the log hold both, and no
+        // position: read as they are, with nothing to fill in.
+        let events = interleaved(1);
+        let history: Vec<Envelope> = events.iter().map(|p| p.event.clone()).collect();
+        let full = ApplicationView::from_events(&history, &Calendar::weekdays())
+            .expect("fold")
+            .expect("view");
+        assert!(full.applicant.is_object() && full.submission.is_none());
+        let bytes = serde_json::to_vec(&full).expect("json");
+        let read: ApplicationView = serde_json::from_slice(&bytes).expect("read");
+        assert_eq!(read, full);
     }
 
     #[test]

@@ -2,6 +2,12 @@
 //!
 //! Built by folding events, the same way whether it comes from the live projection, a rebuild, or
 //! a point-in-time replay.
+//!
+//! The projection store keeps a view without the submission's applicant and form: they are most
+//! of a view's bytes, never change after the submission, and the log already holds them in the
+//! submission event. The store's view names that event's log position instead
+//! ([`ApplicationView::submission`]), and a read fills them in from there
+//! ([`ApplicationView::fill_submission`]).
 
 use serde::{Deserialize, Serialize};
 use tongban_schemas::blocks::material::MaterialRef;
@@ -19,10 +25,18 @@ pub struct ApplicationView {
     pub submitted_at: String,
     pub updated_at: String,
     pub last_hash: String,
+    /// Null in a view read from the projection store until [`ApplicationView::fill_submission`]
+    /// puts the submission event's back (views stored before round 14 still hold them).
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub applicant: serde_json::Value,
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub form: serde_json::Value,
     pub materials: Vec<MaterialRef>,
     pub deadlines: Deadlines,
+    /// The log position of the submission event, whose applicant and form the projection store
+    /// left there; None in a view folded straight from the events, which holds them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submission: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +49,15 @@ pub enum FoldError {
     },
     #[error("application {app} seq {seq}: event time {at:?} is not RFC 3339")]
     Time { app: String, seq: u64, at: String },
+    #[error(
+        "application {app}: its view names log position {position} as its submission, which holds \
+         {found}"
+    )]
+    Submission {
+        app: String,
+        position: u64,
+        found: String,
+    },
 }
 
 impl ApplicationView {
@@ -71,6 +94,7 @@ impl ApplicationView {
                 form: serde_json::Value::Null,
                 materials: Vec::new(),
                 deadlines: Deadlines::default(),
+                submission: None,
             },
         };
         view.updated_at = env.at.clone();
@@ -90,6 +114,37 @@ impl ApplicationView {
             _ => {}
         }
         Ok(view)
+    }
+
+    /// Leaves the applicant and form in the log: the view keeps `position`, where the submission
+    /// event is, instead. For the projection store, once the submission has been folded.
+    pub fn leave_submission_at(&mut self, position: u64) {
+        self.applicant = serde_json::Value::Null;
+        self.form = serde_json::Value::Null;
+        self.submission = Some(position);
+    }
+
+    /// Puts back the applicant and form of a view the projection store left without them, from
+    /// `event`, read at [`ApplicationView::submission`]. Refuses an event that is not this
+    /// application's submission (a store that does not match its log).
+    pub fn fill_submission(&mut self, event: &Envelope) -> Result<(), FoldError> {
+        let position = self.submission.unwrap_or_default();
+        let refuse = |found: String| FoldError::Submission {
+            app: self.state.id.clone(),
+            position,
+            found,
+        };
+        if event.app != self.state.id || event.seq != 1 {
+            return Err(refuse(format!("seq {} of application {}", event.seq, event.app)));
+        }
+        let part = |name: &str| match event.data.get(name) {
+            Some(v) if v.is_object() => Ok(v.clone()),
+            _ => Err(refuse(format!("a submission without an {name} object"))),
+        };
+        let (applicant, form) = (part("applicant")?, part("form")?);
+        self.applicant = applicant;
+        self.form = form;
+        Ok(())
     }
 
     /// Folds a whole history.

@@ -164,7 +164,21 @@ impl<L: EventLog> Gateway<L> {
     /// projection has not caught up with it yet.
     async fn view(&self, app: &str) -> Result<Option<ApplicationView>, ServiceError> {
         self.caught_up().await;
-        if let Some(v) = self.store.get(app)? {
+        if let Some(mut v) = self.store.get(app)? {
+            // The store leaves the applicant and form in the submission event.
+            if let (Some(position), true) = (v.submission, v.applicant.is_null()) {
+                match self.log.read_at(&[position]).await?.first() {
+                    Some(found) => v.fill_submission(&found.event)?,
+                    None => {
+                        return Err(crate::projections::FoldError::Submission {
+                            app: app.to_string(),
+                            position,
+                            found: "no event".into(),
+                        }
+                        .into());
+                    }
+                }
+            }
             return Ok(Some(v));
         }
         let events = self.log.read(app).await?;
