@@ -1,5 +1,6 @@
 //! Projections: read models derived from the log, always rebuildable from it.
 
+pub mod feed;
 pub mod projector;
 pub mod rebuild;
 pub mod store;

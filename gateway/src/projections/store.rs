@@ -7,10 +7,10 @@
 //!   the submission event's log position instead, and reads fill them in from the log
 //! - `inbox`:  region, 0x00, app id → [`BoxEntry`] JSON (the application waits for this region)
 //! - `outbox`: region, 0x00, app id → [`BoxEntry`] JSON (open applications this region sent)
-//! - `feed`:   region, 0x00, window (u64 BE) → the log positions (u64 BE each, ascending) of the
-//!   events in positions `window × FEED_WINDOW ..` that concern the region. The events themselves
-//!   stay in the log; a window's content does not depend on how events were batched, so a rebuild
-//!   writes the very bytes the live projection wrote.
+//! - `feed`:   region, 0x00, window (u64 BE) → which of the log positions `window × 256 ..` hold
+//!   events that concern the region, as a bitmap ([`super::feed`]). The events themselves stay in
+//!   the log; a window's content does not depend on how events were batched, so a rebuild writes
+//!   the very bytes the live projection wrote.
 //! - `meta`:   `checkpoint` → last applied log position (u64 BE); `layout` → [`LAYOUT`] (u64 BE);
 //!   `cursor/<region>` → the region's acknowledged feed position (u64 BE)
 
@@ -20,6 +20,7 @@ use std::path::Path;
 use fjall::{Database, Keyspace, PersistMode};
 use serde::{Deserialize, Serialize};
 
+use super::feed;
 use super::view::{ApplicationView, FoldError};
 use crate::domain::calendar::Calendar;
 use crate::log::Positioned;
@@ -27,9 +28,6 @@ use crate::log::Positioned;
 /// How the keyspaces are laid out. Projections written under another layout are not read: they
 /// are rebuilt from the log.
 pub const LAYOUT: u64 = 2;
-
-/// Log positions per feed entry.
-const FEED_WINDOW: u64 = 256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
@@ -87,18 +85,18 @@ fn feed_key(region: &str, window: u64) -> Vec<u8> {
     k
 }
 
-fn positions(bytes: &[u8], region: &str) -> Result<Vec<u64>, ProjectionError> {
-    let chunks = bytes.chunks_exact(8);
-    if !chunks.remainder().is_empty() {
-        return Err(ProjectionError::Corrupt {
-            key: format!("feed {region}"),
-            reason: format!("{} bytes is not a list of positions", bytes.len()),
-        });
-    }
-    Ok(chunks
-        .filter_map(|c| <[u8; 8]>::try_from(c).ok())
+/// The positions in the feed window stored under `key` (its last 8 bytes are the window number).
+fn positions(key: &[u8], bytes: &[u8], region: &str) -> Result<Vec<u64>, ProjectionError> {
+    let window = key
+        .len()
+        .checked_sub(8)
+        .and_then(|at| <[u8; 8]>::try_from(&key[at..]).ok())
         .map(u64::from_be_bytes)
-        .collect())
+        .unwrap_or_default();
+    feed::decode(window, bytes).map_err(|e| ProjectionError::Corrupt {
+        key: format!("feed {region} window {window}"),
+        reason: e.to_string(),
+    })
 }
 
 fn be_u64(bytes: Option<fjall::Slice>) -> Option<u64> {
@@ -269,16 +267,16 @@ impl ProjectionStore {
         limit: usize,
     ) -> Result<Vec<u64>, ProjectionError> {
         let first = after.saturating_add(1);
-        let start = feed_key(region, first / FEED_WINDOW);
+        let start = feed_key(region, first / feed::WINDOW);
         let end = feed_key(region, u64::MAX);
         let mut out = Vec::new();
         for guard in self.feed.range(start..=end) {
             if out.len() >= limit {
                 break;
             }
-            let value = guard.value().map_err(storage)?;
+            let (key, value) = guard.into_inner().map_err(storage)?;
             out.extend(
-                positions(&value, region)?
+                positions(&key, &value, region)?
                     .into_iter()
                     .filter(|p| *p >= first)
                     .take(limit - out.len()),
@@ -358,17 +356,17 @@ impl ProjectionStore {
             // anyway (linear on sorted input), since an unordered run would split a window into
             // two chunks and the second would overwrite the first.
             new.sort_unstable();
-            for run in new.chunk_by(|a, b| a / FEED_WINDOW == b / FEED_WINDOW) {
-                let key = feed_key(&region, run[0] / FEED_WINDOW);
+            for run in new.chunk_by(|a, b| a / feed::WINDOW == b / feed::WINDOW) {
+                let key = feed_key(&region, run[0] / feed::WINDOW);
                 // The window may hold positions from earlier runs (or, after a replay, these).
-                let mut all = match self.feed.get(&key).map_err(storage)? {
-                    Some(old) => positions(&old, &region)?,
+                let old = match self.feed.get(&key).map_err(storage)? {
+                    Some(old) => positions(&key, &old, &region)?,
                     None => Vec::new(),
                 };
-                all.extend_from_slice(run);
-                all.sort_unstable();
-                all.dedup();
-                let bytes: Vec<u8> = all.iter().flat_map(|p| p.to_be_bytes()).collect();
+                let bytes = feed::encode(
+                    run[0] / feed::WINDOW,
+                    old.into_iter().chain(run.iter().copied()),
+                );
                 batch.insert(&self.feed, key, bytes);
             }
         }
@@ -661,7 +659,10 @@ mod tests {
             let app = &submitted.event.app;
             let stored = store.apps.get(app.as_bytes()).expect("get").expect("view");
             let stored = String::from_utf8_lossy(&stored);
-            assert!(!stored.contains("applicant") && !stored.contains("申请人"), "{stored}");
+            assert!(
+                !stored.contains("applicant") && !stored.contains("申请人"),
+                "{stored}"
+            );
             let mut view = store.get(app).expect("get").expect("view");
             assert!(view.applicant.is_null() && view.form.is_null());
             assert_eq!(view.submission, Some(submitted.position));
@@ -710,6 +711,38 @@ mod tests {
         let bytes = serde_json::to_vec(&full).expect("json");
         let read: ApplicationView = serde_json::from_slice(&bytes).expect("read");
         assert_eq!(read, full);
+    }
+
+    #[test]
+    fn a_feed_window_stored_as_a_list_of_positions_takes_new_ones_as_a_bitmap() {
+        let events = interleaved(4);
+        let cal = Calendar::weekdays();
+        let dir = TempDir::new("proj-feed-list");
+        let store = ProjectionStore::open(dir.path()).expect("open");
+        let mid = events.len() / 2;
+        store.apply(&events[..mid], &cal).expect("apply");
+        // As a store written before the bitmaps: the window as the list of its positions.
+        let key = feed_key("440000", 0);
+        let list: Vec<u8> = (1..=mid as u64).flat_map(|p| p.to_be_bytes()).collect();
+        store.feed.insert(&key, list).expect("insert");
+        assert_eq!(
+            store.feed("440000", 0, 100).expect("feed"),
+            (1..=mid as u64).collect::<Vec<_>>()
+        );
+        store.apply(&events[mid..], &cal).expect("apply");
+        let stored = store.feed.get(&key).expect("get").expect("window");
+        assert_eq!(stored.len(), 33);
+        let all: Vec<u64> = (1..=events.len() as u64).collect();
+        assert_eq!(store.feed("440000", 0, 100).expect("feed"), all);
+        // A window of neither form is named as corrupt, with its region and window.
+        store.feed.insert(&key, [1u8, 2, 3]).expect("insert");
+        match store.feed("440000", 0, 100) {
+            Err(ProjectionError::Corrupt { key, reason }) => {
+                assert_eq!(key, "feed 440000 window 0");
+                assert!(reason.contains("3 bytes"), "{reason}");
+            }
+            other => panic!("expected corruption, got {other:?}"),
+        }
     }
 
     #[test]

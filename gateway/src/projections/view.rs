@@ -135,7 +135,10 @@ impl ApplicationView {
             found,
         };
         if event.app != self.state.id || event.seq != 1 {
-            return Err(refuse(format!("seq {} of application {}", event.seq, event.app)));
+            return Err(refuse(format!(
+                "seq {} of application {}",
+                event.seq, event.app
+            )));
         }
         let part = |name: &str| match event.data.get(name) {
             Some(v) if v.is_object() => Ok(v.clone()),
