@@ -517,6 +517,12 @@ mod tests {
 
     /// `apps` applications, each submitted, forwarded and (for some) accepted, interleaved.
     fn interleaved(apps: usize) -> Vec<Positioned> {
+        interleaved_with_supplements(apps, 0)
+    }
+
+    /// As [`interleaved`], the first `supplemented` of those not accepted asked for a supplement
+    /// and given one.
+    fn interleaved_with_supplements(apps: usize, supplemented: usize) -> Vec<Positioned> {
         let key = GatewayKey::from_seed([8; 32]);
         let mut histories: Vec<Vec<Envelope>> = Vec::new();
         for i in 0..apps {
@@ -528,7 +534,7 @@ mod tests {
                 handlers: vec!["330000".into()],
                 applicant: serde_json::json!({"name": format!("申请人{i}")}),
                 form: serde_json::json!({"reason": "employment", "n": i}),
-                materials: vec![],
+                materials: vec![material(&format!("submitted {i}"))],
                 idempotency_key: None,
                 request_digest: String::new(),
             };
@@ -538,6 +544,21 @@ mod tests {
             ];
             if i % 2 == 0 {
                 steps.push(("330000", Command::Accept(ev::Accepted::default())));
+            } else if i / 2 < supplemented {
+                steps.push((
+                    "330000",
+                    Command::RequestSupplement(ev::SupplementRequested {
+                        items: vec!["户口簿首页".into()],
+                        note: None,
+                    }),
+                ));
+                steps.push((
+                    "440000",
+                    Command::Supplement(ev::Supplemented {
+                        materials: vec![material(&format!("supplement {i}"))],
+                        note: None,
+                    }),
+                ));
             }
             let mut state = None;
             let mut out: Vec<Envelope> = Vec::new();
@@ -575,6 +596,13 @@ mod tests {
             }
         }
         log
+    }
+
+    fn material(name: &str) -> tongban_schemas::blocks::material::MaterialRef {
+        serde_json::from_value(serde_json::json!({
+            "name": name, "kind": "id-card", "sha256": "ab".repeat(32), "size": 1024
+        }))
+        .expect("a material")
     }
 
     /// Every key and value of every keyspace.
@@ -649,8 +677,9 @@ mod tests {
     }
 
     #[test]
-    fn views_leave_the_applicant_and_form_in_the_log_and_reads_fill_them_in() {
-        let events = interleaved(3);
+    fn views_leave_the_submission_in_the_log_and_reads_fill_it_in() {
+        let events = interleaved_with_supplements(4, 1);
+        assert_eq!(events.len(), 12);
         let cal = Calendar::weekdays();
         let dir = TempDir::new("proj-slim");
         let store = ProjectionStore::open(dir.path()).expect("open");
@@ -659,12 +688,17 @@ mod tests {
             let app = &submitted.event.app;
             let stored = store.apps.get(app.as_bytes()).expect("get").expect("view");
             let stored = String::from_utf8_lossy(&stored);
-            assert!(
-                !stored.contains("applicant") && !stored.contains("申请人"),
-                "{stored}"
-            );
+            for part in ["applicant", "申请人", "employment", "submitted "] {
+                assert!(!stored.contains(part), "{part} in {stored}");
+            }
             let mut view = store.get(app).expect("get").expect("view");
             assert!(view.applicant.is_null() && view.form.is_null());
+            // Only what was supplied later is in the stored view.
+            let supplied: Vec<&str> = view.materials.iter().map(|m| m.name.as_str()).collect();
+            let supplemented = events
+                .iter()
+                .any(|p| p.event.app == *app && p.event.kind == "application.supplemented");
+            assert_eq!(supplied.len(), usize::from(supplemented), "{supplied:?}");
             assert_eq!(view.submission, Some(submitted.position));
             // Not this application's submission: refused, the view left as it was.
             let other = events
@@ -693,6 +727,7 @@ mod tests {
                 .expect("fold")
                 .expect("view");
             assert_eq!(folded.applicant["name"], view.applicant["name"]);
+            assert_eq!(folded.materials.len(), 1 + usize::from(supplemented));
             folded.submission = view.submission;
             assert_eq!(view, folded);
         }

@@ -3,9 +3,9 @@
 //! Built by folding events, the same way whether it comes from the live projection, a rebuild, or
 //! a point-in-time replay.
 //!
-//! The projection store keeps a view without the submission's applicant and form: they are most
-//! of a view's bytes, never change after the submission, and the log already holds them in the
-//! submission event. The store's view names that event's log position instead
+//! The projection store keeps a view without the submission's applicant, form and materials: they
+//! are most of a view's bytes, never change after the submission, and the log already holds them
+//! in the submission event. The store's view names that event's log position instead
 //! ([`ApplicationView::submission`]), and a read fills them in from there
 //! ([`ApplicationView::fill_submission`]).
 
@@ -31,10 +31,13 @@ pub struct ApplicationView {
     pub applicant: serde_json::Value,
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub form: serde_json::Value,
+    /// The submission's materials, then each supplement's. In a view read from the projection
+    /// store, only the supplements' until [`ApplicationView::fill_submission`].
     pub materials: Vec<MaterialRef>,
     pub deadlines: Deadlines,
-    /// The log position of the submission event, whose applicant and form the projection store
-    /// left there; None in a view folded straight from the events, which holds them.
+    /// The log position of the submission event, whose applicant, form and materials the
+    /// projection store left there; None in a view folded straight from the events, which holds
+    /// them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submission: Option<u64>,
 }
@@ -116,17 +119,20 @@ impl ApplicationView {
         Ok(view)
     }
 
-    /// Leaves the applicant and form in the log: the view keeps `position`, where the submission
-    /// event is, instead. For the projection store, once the submission has been folded.
+    /// Leaves the applicant, form and materials in the log: the view keeps `position`, where the
+    /// submission event is, instead. For the projection store, once the submission has been
+    /// folded (the supplements' materials, folded later, stay in the view).
     pub fn leave_submission_at(&mut self, position: u64) {
         self.applicant = serde_json::Value::Null;
         self.form = serde_json::Value::Null;
+        self.materials.clear();
         self.submission = Some(position);
     }
 
-    /// Puts back the applicant and form of a view the projection store left without them, from
-    /// `event`, read at [`ApplicationView::submission`]. Refuses an event that is not this
-    /// application's submission (a store that does not match its log).
+    /// Puts back the applicant, form and materials of a view the projection store left without
+    /// them, from `event`, read at [`ApplicationView::submission`]. Refuses an event that is not
+    /// this application's submission (a store that does not match its log), leaving the view as
+    /// it was.
     pub fn fill_submission(&mut self, event: &Envelope) -> Result<(), FoldError> {
         let position = self.submission.unwrap_or_default();
         let refuse = |found: String| FoldError::Submission {
@@ -140,14 +146,16 @@ impl ApplicationView {
                 event.seq, event.app
             )));
         }
-        let part = |name: &str| match event.data.get(name) {
-            Some(v) if v.is_object() => Ok(v.clone()),
-            _ => Err(refuse(format!("a submission without an {name} object"))),
-        };
-        let (applicant, form) = (part("applicant")?, part("form")?);
-        self.applicant = applicant;
-        self.form = form;
-        Ok(())
+        match Event::from_envelope(event) {
+            Ok(Event::Submitted(s)) => {
+                self.applicant = s.applicant;
+                self.form = s.form;
+                self.materials.splice(0..0, s.materials);
+                Ok(())
+            }
+            Ok(other) => Err(refuse(format!("a {} event", other.type_name()))),
+            Err(e) => Err(refuse(format!("a submission that does not read: {e}"))),
+        }
     }
 
     /// Folds a whole history.
