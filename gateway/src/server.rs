@@ -23,7 +23,7 @@ use crate::envelope::GatewayKey;
 use crate::envelope::keys::KeyError;
 use crate::log::jetstream::SetupError;
 use crate::log::{EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog, LogError};
-use crate::projections::{ProjectionError, ProjectionStore};
+use crate::projections::{ProjectionError, ProjectionStore, Submissions};
 use crate::service::Gateway;
 
 #[derive(Debug, thiserror::Error)]
@@ -165,7 +165,8 @@ fn create_dir(dir: &DataDir) -> Result<(), ServeError> {
 /// Wires a gateway on `log` with the data directory's key, projections, calendar and regions.
 fn open_on<L: EventLog>(dir: &DataDir, log: L) -> Result<Opened<L>, ServeError> {
     let key = GatewayKey::load_or_create(&dir.key())?;
-    let store = ProjectionStore::open(&dir.projections())?;
+    let store =
+        ProjectionStore::open(&dir.projections())?.with_submissions(Submissions::for_log(&log));
     let calendar = load_calendar(&dir.holidays())?;
     let book = Arc::new(RegionBook::open(&dir.regions())?);
     let delay = match std::env::var_os(PROJECTOR_DELAY_ENV) {

@@ -6,6 +6,7 @@
 use std::process::ExitCode;
 
 use tongban_gateway::log::AnyLog;
+use tongban_gateway::projections::Submissions;
 use tongban_gateway::projections::rebuild::{clear, fill};
 use tongban_gateway::server::{load_calendar, rebind_log_source};
 
@@ -35,7 +36,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             AnyLog::Embedded(_) => "embedded".to_string(),
             AnyLog::JetStream(l) => l.source(),
         };
-        let store = clear(&dir.projections())?;
+        let store = clear(&dir.projections())?.with_submissions(Submissions::for_log(&log));
         // From here the projections follow this log, whether or not they followed it before
         // (a stream recreated under the same name is another log). Bound before anything is
         // written, so that an interrupted rebuild leaves projections bound to the log they hold.

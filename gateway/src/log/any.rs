@@ -61,6 +61,13 @@ impl EventLog for AnyLog {
         }
     }
 
+    fn is_local(&self) -> bool {
+        match self {
+            AnyLog::Embedded(l) => l.is_local(),
+            AnyLog::JetStream(l) => l.is_local(),
+        }
+    }
+
     fn stats(&self) -> LogStats {
         match self {
             AnyLog::Embedded(l) => l.stats(),

@@ -332,6 +332,10 @@ impl EventLog for EmbeddedLog {
         "embedded"
     }
 
+    fn is_local(&self) -> bool {
+        true
+    }
+
     fn stats(&self) -> super::LogStats {
         super::LogStats {
             appends: self.stores.synced_events.load(Ordering::Relaxed),

@@ -117,6 +117,14 @@ pub trait EventLog: Send + Sync + 'static {
     /// A short name for logs and metrics (`embedded`, `jetstream`).
     fn backend(&self) -> &'static str;
 
+    /// Whether the log is on this gateway's own disk, readable whenever its projections are. Then
+    /// the projections leave what never changes, a submission's content, in the log and read it
+    /// back from there ([`crate::projections::store::Submissions`]). A log behind the network may
+    /// be out of reach while the projections still answer reads, so they keep it themselves.
+    fn is_local(&self) -> bool {
+        false
+    }
+
     /// Write counters for `/metrics`; a backend that keeps none reports zeros.
     fn stats(&self) -> LogStats {
         LogStats::default()

@@ -7,5 +7,5 @@ pub mod store;
 pub mod view;
 
 pub use projector::Projector;
-pub use store::{BoxEntry, ProjectionError, ProjectionStore};
+pub use store::{BoxEntry, ProjectionError, ProjectionStore, Submissions};
 pub use view::{ApplicationView, FoldError};

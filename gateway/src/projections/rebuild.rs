@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::store::{ProjectionError, ProjectionStore};
+use super::store::{ProjectionError, ProjectionStore, Submissions};
 use crate::domain::calendar::Calendar;
 use crate::log::{EventLog, LogError};
 
@@ -31,7 +31,7 @@ pub async fn rebuild<L: EventLog>(
     cal: &Calendar,
     progress: impl FnMut(u64, u64),
 ) -> Result<(ProjectionStore, u64), RebuildError> {
-    let store = clear(dir)?;
+    let store = clear(dir)?.with_submissions(Submissions::for_log(log));
     let n = fill(log, &store, cal, progress).await?;
     Ok((store, n))
 }

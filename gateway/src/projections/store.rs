@@ -3,8 +3,8 @@
 //! that is redone from the checkpoint; it never leaves a view ahead of or behind its checkpoint.
 //!
 //! Keyspaces:
-//! - `apps`:   app id → [`ApplicationView`] JSON, without the applicant and form: the view names
-//!   the submission event's log position instead, and reads fill them in from the log
+//! - `apps`:   app id → [`ApplicationView`] JSON; for a local log without the submission's
+//!   content, which stays in the log ([`Submissions`])
 //! - `inbox`:  region, 0x00, app id → [`BoxEntry`] JSON (the application waits for this region)
 //! - `outbox`: region, 0x00, app id → [`BoxEntry`] JSON (open applications this region sent)
 //! - `feed`:   region, 0x00, window (u64 BE) → which of the log positions `window × 256 ..` hold
@@ -117,6 +117,31 @@ fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ProjectionError> {
     serde_json::to_vec(value).map_err(|e| ProjectionError::Storage(e.to_string()))
 }
 
+/// Where a view's submission content (applicant, form, the submission's materials) is kept: the
+/// bulk of a view's bytes, never changed after the submission, and already in the log's
+/// submission event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Submissions {
+    /// In every view, so reads need nothing but the projections: for a log behind the network
+    /// (JetStream), which a read must not depend on.
+    InViews,
+    /// In the log only: the view names the submission event's position and reads fill the
+    /// content in from there. For the embedded log, on the same disk as the projections: each
+    /// view written is then about 60% smaller (docs/performance.md, "Round 14").
+    InLog,
+}
+
+impl Submissions {
+    /// Where the projections of `log` keep submission content ([`EventLog::is_local`]).
+    pub fn for_log(log: &impl crate::log::EventLog) -> Submissions {
+        if log.is_local() {
+            Submissions::InLog
+        } else {
+            Submissions::InViews
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct ProjectionStore {
     db: Database,
@@ -127,6 +152,7 @@ pub struct ProjectionStore {
     meta: Keyspace,
     /// The keyspaces and their memtable budgets: sealed after each write, counted for `memory`.
     memtables: crate::fjall_tuning::Memtables,
+    submissions: Submissions,
 }
 
 fn box_key(region: &str, app: &str) -> Vec<u8> {
@@ -206,7 +232,15 @@ impl ProjectionStore {
             meta,
             memtables,
             db,
+            submissions: Submissions::InViews,
         })
+    }
+
+    /// Where views folded from now on keep their submission content. Views already stored are
+    /// read either way.
+    pub fn with_submissions(mut self, submissions: Submissions) -> ProjectionStore {
+        self.submissions = submissions;
+        self
     }
 
     /// What the store holds in memory, for `/metrics`.
@@ -417,7 +451,7 @@ impl ProjectionStore {
                 continue;
             }
             let mut next = ApplicationView::fold(slot.take(), &p.event, cal)?;
-            if p.event.seq == 1 {
+            if p.event.seq == 1 && self.submissions == Submissions::InLog {
                 next.leave_submission_at(p.position);
             }
             // Every party's feed gets the event's log position.
@@ -682,7 +716,9 @@ mod tests {
         assert_eq!(events.len(), 12);
         let cal = Calendar::weekdays();
         let dir = TempDir::new("proj-slim");
-        let store = ProjectionStore::open(dir.path()).expect("open");
+        let store = ProjectionStore::open(dir.path())
+            .expect("open")
+            .with_submissions(Submissions::InLog);
         store.apply(&events, &cal).expect("apply");
         for submitted in events.iter().filter(|p| p.event.seq == 1) {
             let app = &submitted.event.app;
@@ -730,6 +766,21 @@ mod tests {
             assert_eq!(folded.materials.len(), 1 + usize::from(supplemented));
             folded.submission = view.submission;
             assert_eq!(view, folded);
+        }
+    }
+
+    #[test]
+    fn a_store_for_a_remote_log_keeps_the_submission_in_its_views() {
+        let events = interleaved(2);
+        let dir = TempDir::new("proj-full");
+        let store = ProjectionStore::open(dir.path()).expect("open");
+        store.apply(&events, &Calendar::weekdays()).expect("apply");
+        for p in events.iter().filter(|p| p.event.seq == 1) {
+            let view = store.get(&p.event.app).expect("get").expect("view");
+            assert_eq!(view.submission, None);
+            assert_eq!(view.applicant, p.event.data["applicant"]);
+            assert_eq!(view.form, p.event.data["form"]);
+            assert_eq!(view.materials.len(), 1);
         }
     }
 
