@@ -108,6 +108,15 @@ fn every_stage_measures_and_every_goal_is_judged() {
         // A bucket bound, or null past the last one (over a second: a broken disk or server).
         let p99 = &inside[appends]["p99_ms_at_most"];
         assert!(p99.is_null() || p99.as_f64().unwrap() > 0.0, "{s}");
+        // The gateway's writes over the stage, per event it appended: every event, over a
+        // kilobyte, is written at least once (to the journal, or to the server's socket).
+        let written = &inside["written"];
+        let events = written["events"].as_u64().unwrap();
+        assert!(events >= s["ops"].as_u64().unwrap(), "{s}");
+        assert!(
+            written["write_call_bytes"].as_u64().unwrap() >= events * 1000,
+            "{s}"
+        );
     }
 
     // Growth: checkpoints up to --apps, each with the gateway's memory and disk measured.

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 use super::forms::FORMS;
-use super::inside::Inside;
+use super::inside::{Inside, Written};
 use super::measure::Measured;
 use crate::cli::CliError;
 use crate::cli::load::client::Client;
@@ -96,9 +96,21 @@ impl GatewayProcess {
         &self,
         stage: F,
     ) -> Result<(T, Inside), CliError> {
+        let io_before = self.io_counters();
         let before = self.metrics().await?;
         let out = stage.await?;
-        Ok((out, Inside::between(&before, &self.metrics().await?)))
+        let after = self.metrics().await?;
+        let mut inside = Inside::between(&before, &after);
+        if let (Some(b), Some(a)) = (io_before, self.io_counters()) {
+            inside.written = Some(Written::between((b, a), (&before, &after)));
+        }
+        Ok((out, inside))
+    }
+
+    /// The gateway process's `(wchar, write_bytes)` so far, if `/proc/<pid>/io` is readable.
+    fn io_counters(&self) -> Option<(u64, u64)> {
+        let text = std::fs::read_to_string(format!("/proc/{}/io", self.child.id())).ok()?;
+        super::inside::io_counters(&text)
     }
 
     /// The gateway's `/metrics` text.

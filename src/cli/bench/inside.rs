@@ -26,6 +26,60 @@ pub struct Inside {
     /// The projector reading each batch back from the log, then applying it.
     pub reads: Spread,
     pub applies: Spread,
+    /// What the gateway wrote over the stage, where its `/proc/<pid>/io` is readable.
+    pub written: Option<Written>,
+}
+
+/// The bytes the gateway process wrote over a stage, from `/proc/<pid>/io`, beside the events it
+/// appended: what each submission costs the disk, the log's own share and the projections',
+/// flushes and compactions included (those that fell within the stage).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Written {
+    /// `tongban_events_appended_total`'s growth.
+    pub events: u64,
+    /// `wchar`: bytes passed to `write` and its kin (files and sockets).
+    pub write_calls: u64,
+    /// `write_bytes`: bytes the process sent, or caused to be sent, to the storage device.
+    pub device: u64,
+}
+
+/// A process's write counters, `(wchar, write_bytes)`, from the text of `/proc/<pid>/io`.
+pub fn io_counters(text: &str) -> Option<(u64, u64)> {
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    Some((field("wchar")?, field("write_bytes")?))
+}
+
+impl Written {
+    /// From `/proc/<pid>/io` and `/metrics` before and after a stage.
+    pub fn between(io: ((u64, u64), (u64, u64)), metrics: (&str, &str)) -> Written {
+        let ((calls_before, device_before), (calls_after, device_after)) = io;
+        let appended = |text| gauge_total(text, "tongban_events_appended_total");
+        Written {
+            events: appended(metrics.1).saturating_sub(appended(metrics.0)),
+            write_calls: calls_after.saturating_sub(calls_before),
+            device: device_after.saturating_sub(device_before),
+        }
+    }
+
+    fn per_event_kb(&self, bytes: u64) -> f64 {
+        bytes as f64 / self.events.max(1) as f64 / 1000.0
+    }
+
+    fn text(&self) -> String {
+        if self.events == 0 {
+            return "no events appended".to_string();
+        }
+        format!(
+            "{:.1} KB by write calls, {:.1} KB to the device ({} events)",
+            self.per_event_kb(self.write_calls),
+            self.per_event_kb(self.device),
+            self.events
+        )
+    }
 }
 
 /// One histogram's change over a stage.
@@ -58,6 +112,7 @@ impl Inside {
             acks: spread("tongban_log_publish_ack_duration_seconds", ""),
             reads: spread("tongban_projection_read_duration_seconds", ""),
             applies: spread("tongban_projection_apply_duration_seconds", ""),
+            written: None,
         }
     }
 
@@ -81,6 +136,9 @@ impl Inside {
             self.reads.text(),
             self.applies.text()
         ));
+        if let Some(w) = &self.written {
+            out.push_str(&format!("    written per event appended: {}\n", w.text()));
+        }
         out
     }
 
@@ -91,6 +149,11 @@ impl Inside {
             "publish_acks": self.acks.json(),
             "projection_reads": self.reads.json(),
             "projection_batches": self.applies.json(),
+            "written": self.written.map(|w| json!({
+                "events": w.events,
+                "write_call_bytes": w.write_calls,
+                "device_bytes": w.device,
+            })),
         })
     }
 }
@@ -257,6 +320,37 @@ mod tests {
         assert!(
             text.contains(
                 "group commits (write+fsync) 1000: mean 1.0 ms, p99 ≤ 10 ms, 5 over 10 ms, slowest ≤ 50 ms"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn bytes_written_are_counted_per_event_appended_over_the_stage() {
+        let io = "rchar: 100\nwchar: 5000000\nsyscr: 1\nsyscw: 2\nread_bytes: 0\n\
+                  write_bytes: 7000000\ncancelled_write_bytes: 0\n";
+        assert_eq!(io_counters(io), Some((5_000_000, 7_000_000)));
+        assert_eq!(io_counters("rchar: 1\n"), None);
+        let appended =
+            |n: u64| format!("tongban_events_appended_total{{backend=\"embedded\"}} {n}\n");
+        let w = Written::between(
+            ((1_000_000, 1_000_000), (7_000_000, 8_000_000)),
+            (&appended(500), &appended(1500)),
+        );
+        assert_eq!(
+            w,
+            Written {
+                events: 1000,
+                write_calls: 6_000_000,
+                device: 7_000_000
+            }
+        );
+        let mut inside = Inside::between(&scrape([0; 4], 0.0), &scrape([1; 4], 0.001));
+        inside.written = Some(w);
+        let text = inside.text();
+        assert!(
+            text.contains(
+                "written per event appended: 6.0 KB by write calls, 7.0 KB to the device (1000 events)"
             ),
             "{text}"
         );
