@@ -1,6 +1,6 @@
 //! A region's feed window: which of [`WINDOW`] consecutive log positions concern the region.
 //!
-//! Stored as a bitmap, one bit per position: [`TAG`] then `WINDOW / 8` bytes, bit `i % 8` of byte
+//! Stored as a bitmap, one bit per position: a tag byte then `WINDOW / 8` bytes, bit `i % 8` of byte
 //! `i / 8` for position `window × WINDOW + i`. Every projection batch rewrites the window of each
 //! region it touches, and fjall's journal takes each rewrite whole, so the window's size is paid on
 //! every batch. Until round 14 a window was the list of its positions, 8 bytes each (up to 2 KiB,

@@ -132,7 +132,7 @@ pub enum Submissions {
 }
 
 impl Submissions {
-    /// Where the projections of `log` keep submission content ([`EventLog::is_local`]).
+    /// Where the projections of `log` keep submission content ([`crate::log::EventLog::is_local`]).
     pub fn for_log(log: &impl crate::log::EventLog) -> Submissions {
         if log.is_local() {
             Submissions::InLog

@@ -3,7 +3,8 @@
 //! Built by folding events, the same way whether it comes from the live projection, a rebuild, or
 //! a point-in-time replay.
 //!
-//! The projection store keeps a view without the submission's applicant, form and materials: they
+//! Over a log on the gateway's own disk, the projection store keeps a view without the
+//! submission's applicant, form and materials ([`crate::projections::store::Submissions`]): they
 //! are most of a view's bytes, never change after the submission, and the log already holds them
 //! in the submission event. The store's view names that event's log position instead
 //! ([`ApplicationView::submission`]), and a read fills them in from there
@@ -25,8 +26,9 @@ pub struct ApplicationView {
     pub submitted_at: String,
     pub updated_at: String,
     pub last_hash: String,
-    /// Null in a view read from the projection store until [`ApplicationView::fill_submission`]
-    /// puts the submission event's back (views stored before round 14 still hold them).
+    /// Null in a view the projection store left without its submission, until
+    /// [`ApplicationView::fill_submission`] puts the submission event's back (views of a JetStream
+    /// log, and those stored by earlier versions, hold it).
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub applicant: serde_json::Value,
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]

@@ -165,7 +165,8 @@ impl<L: EventLog> Gateway<L> {
     async fn view(&self, app: &str) -> Result<Option<ApplicationView>, ServiceError> {
         self.caught_up().await;
         if let Some(mut v) = self.store.get(app)? {
-            // The store leaves the applicant and form in the submission event.
+            // Over a local log the store leaves the submission's content in the log
+            // (`Submissions::InLog`): read it back from the submission event.
             if let (Some(position), true) = (v.submission, v.applicant.is_null()) {
                 match self.log.read_at(&[position]).await?.first() {
                     Some(found) => v.fill_submission(&found.event)?,
