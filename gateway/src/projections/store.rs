@@ -211,9 +211,11 @@ impl ProjectionStore {
         let mut memtables = crate::fjall_tuning::Memtables::default();
         // Views, inboxes and outboxes are keyed by application: compaction rewrites them level
         // after level, so their blocks are compressed at every level (`Values::Compressed`),
-        // and the views, a kilobyte or more each, are kept apart from their keys in blob files,
-        // written once (`Values::Separated`). The feed windows and the checkpoint are a few keys
-        // rewritten in place.
+        // and views of a kilobyte or more are kept apart from their keys in blob files, written
+        // once (`Values::Separated`): those of a JetStream log, which hold their submission. Over
+        // the embedded log a view is about 500 bytes ([`Submissions::InLog`]) and stays in the
+        // tables, under fjall's 1 KiB threshold. The feed windows and the checkpoint are a few
+        // keys rewritten in place.
         let mut open = |name, budget, values| {
             memtables
                 .keyspace(&db, name, budget, values)
