@@ -59,6 +59,22 @@ pub const SMALL_MEMTABLE_BYTES: u64 = 1024 * 1024;
 /// write rate needs (docs/performance.md).
 pub const PROJECTION_WORKERS: usize = 1;
 
+/// Background threads of the event log's store: three, so that the spin [`PROJECTION_WORKERS`]
+/// describes ends within a millisecond instead of lasting a whole compaction.
+///
+/// The log cannot take one worker like the projections: its flushes would then wait behind a
+/// running compaction, and fjall halts writes for 100 ms whenever four sealed memtables wait for
+/// their flush (docs/performance.md, "Round 13"). fjall's first worker keeps flushes moving by
+/// never compacting: it hands each compaction request back to the queue, takes it again at once
+/// while the others are busy, and so spins for as long as they are. After each flush fjall
+/// queues one compaction request per worker. With two workers (fjall's default on two cores),
+/// the second compacts and the first spins on the other request until that compaction ends: 4.7%
+/// of the gateway's CPU at 650,000 stored applications (`worker_tick` and `flume`'s `send` in a
+/// `perf` profile of the growth stage). With three, the third worker takes a request too, finds
+/// the level already being compacted or nothing to do, returns within a millisecond, and then
+/// takes the request the first keeps handing back.
+pub const LOG_WORKERS: usize = 3;
+
 /// How far past its budget a memtable may grow before fjall itself asks for a rotation: only a
 /// write that bypasses [`Memtables::seal_full`] ever gets there (see [`Memtables`] for why
 /// fjall's own trigger must stay out of the way).

@@ -100,6 +100,7 @@ impl EmbeddedLog {
         let db = Database::builder(dir)
             .manual_journal_persist(true)
             .cache_size(crate::fjall_tuning::CACHE_BYTES)
+            .worker_threads(crate::fjall_tuning::LOG_WORKERS)
             .open()
             .map_err(storage)?;
         use crate::fjall_tuning::{BULK_MEMTABLE_BYTES, Memtables, SMALL_MEMTABLE_BYTES, Values};
