@@ -277,18 +277,15 @@ mod tests {
     const BUDGET: u64 = 64 * 1024;
 
     /// A fresh database with one fjall worker, in a directory of its own.
-    fn one_worker_db(name: &str) -> (fjall::Database, std::path::PathBuf) {
-        let dir = std::env::temp_dir().join(format!(
-            "tongban-memtable-{name}-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        let db = fjall::Database::builder(&dir)
+    /// A database with one worker in a temporary directory, removed when the returned guard drops
+    /// (after the database, which the caller binds second).
+    fn one_worker_db(name: &str) -> (crate::testutil::TempDir, fjall::Database) {
+        let dir = crate::testutil::TempDir::new(&format!("memtable-{name}"));
+        let db = fjall::Database::builder(dir.path())
             .worker_threads(1)
             .open()
             .expect("open");
-        (db, dir)
+        (dir, db)
     }
 
     /// A compressed keyspace's freshly flushed table (level 0, which fjall leaves uncompressed by
@@ -296,7 +293,7 @@ mod tests {
     /// the same values.
     #[test]
     fn a_compressed_keyspace_flushes_json_in_fewer_bytes_and_reads_it_back() {
-        let (db, dir) = one_worker_db("compressed");
+        let (_dir, db) = one_worker_db("compressed");
         let mut memtables = Memtables::default();
         let plain = memtables
             .keyspace(&db, "plain", 8 << 20, Values::Plain)
@@ -327,8 +324,6 @@ mod tests {
             let got = packed.get(&key).expect("get").expect("present");
             assert_eq!(&got[..], view(i).as_bytes());
         }
-        drop((plain, packed, memtables, db));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// A separated keyspace writes views of a kilobyte or more into a blob file at the flush, reads
@@ -336,7 +331,7 @@ mod tests {
     /// value stays in the table.
     #[test]
     fn a_separated_keyspace_keeps_large_views_in_blob_files_and_reads_them_back() {
-        let (db, dir) = one_worker_db("separated");
+        let (_dir, db) = one_worker_db("separated");
         let mut memtables = Memtables::default();
         let views = memtables
             .keyspace(&db, "views", 8 << 20, Values::Separated)
@@ -372,8 +367,6 @@ mod tests {
             &views.get("small").expect("get").expect("present")[..],
             b"{}"
         );
-        drop((views, memtables, db));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// Keys in no order, flushed many times, end up in tables of about [`TABLES_PER_MEMTABLE`]
@@ -381,7 +374,7 @@ mod tests {
     /// 64 MiB target, which every merge would rewrite whole.
     #[test]
     fn keys_in_no_order_compact_into_tables_of_a_few_budgets() {
-        let (db, dir) = one_worker_db("levels");
+        let (_dir, db) = one_worker_db("levels");
         let mut memtables = Memtables::default();
         let budget = 64 * 1024;
         let ks = memtables
@@ -436,8 +429,6 @@ mod tests {
                 .as_deref(),
             Some(&value(7)[..])
         );
-        drop((ks, memtables, db));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// Batches of four 200-byte values, as fast as one thread commits them, for `length`;
@@ -470,7 +461,7 @@ mod tests {
     /// of its budget and the worker keeps flushing (tables appear on disk throughout).
     #[test]
     fn memtables_stay_within_budget_under_a_write_flood() {
-        let (db, dir) = one_worker_db("sealed");
+        let (_dir, db) = one_worker_db("sealed");
         let mut memtables = Memtables::default();
         let ks = memtables
             .keyspace(&db, "k", BUDGET, Values::Plain)
@@ -481,10 +472,6 @@ mod tests {
             "sealed by the gateway: {written} entries, largest active memtable {largest} bytes, \
              {flushed} tables flushed, budget {BUDGET}"
         );
-        drop(ks);
-        drop(memtables);
-        drop(db);
-        let _ = std::fs::remove_dir_all(&dir);
         assert!(written > 10_000, "the flood wrote only {written} entries");
         assert!(
             largest < BUDGET + 4 * 1024,
@@ -502,7 +489,7 @@ mod tests {
     #[test]
     #[ignore = "reproduces an upstream fjall bug; leaves a worker blocked"]
     fn fjall_alone_lets_a_memtable_grow_without_bound() {
-        let (db, dir) = one_worker_db("fjall-alone");
+        let (_dir, db) = one_worker_db("fjall-alone");
         let ks = db
             .keyspace("k", || {
                 KeyspaceCreateOptions::default().max_memtable_size(BUDGET)
@@ -514,7 +501,6 @@ mod tests {
              {} sealed memtables waiting, budget {BUDGET}",
             ks.tree.sealed_memtable_count()
         );
-        let _ = std::fs::remove_dir_all(&dir);
         assert!(
             largest > 100 * BUDGET,
             "the memtable stayed at {largest} bytes: fjall no longer wedges its worker"

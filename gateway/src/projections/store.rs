@@ -85,14 +85,17 @@ fn feed_key(region: &str, window: u64) -> Vec<u8> {
     k
 }
 
-/// The positions in the feed window stored under `key` (its last 8 bytes are the window number).
-fn positions(key: &[u8], bytes: &[u8], region: &str) -> Result<Vec<u64>, ProjectionError> {
-    let window = key
-        .len()
+/// The window number a feed key ends with ([`feed_key`]).
+fn window_of(key: &[u8]) -> u64 {
+    key.len()
         .checked_sub(8)
         .and_then(|at| <[u8; 8]>::try_from(&key[at..]).ok())
         .map(u64::from_be_bytes)
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// The positions the region's feed window `window` holds, from its stored bytes.
+fn positions(window: u64, bytes: &[u8], region: &str) -> Result<Vec<u64>, ProjectionError> {
     feed::decode(window, bytes).map_err(|e| ProjectionError::Corrupt {
         key: format!("feed {region} window {window}"),
         reason: e.to_string(),
@@ -312,7 +315,7 @@ impl ProjectionStore {
             }
             let (key, value) = guard.into_inner().map_err(storage)?;
             out.extend(
-                positions(&key, &value, region)?
+                positions(window_of(&key), &value, region)?
                     .into_iter()
                     .filter(|p| *p >= first)
                     .take(limit - out.len()),
@@ -393,16 +396,14 @@ impl ProjectionStore {
             // two chunks and the second would overwrite the first.
             new.sort_unstable();
             for run in new.chunk_by(|a, b| a / feed::WINDOW == b / feed::WINDOW) {
-                let key = feed_key(&region, run[0] / feed::WINDOW);
+                let window = run[0] / feed::WINDOW;
+                let key = feed_key(&region, window);
                 // The window may hold positions from earlier runs (or, after a replay, these).
                 let old = match self.feed.get(&key).map_err(storage)? {
-                    Some(old) => positions(&key, &old, &region)?,
+                    Some(old) => positions(window, &old, &region)?,
                     None => Vec::new(),
                 };
-                let bytes = feed::encode(
-                    run[0] / feed::WINDOW,
-                    old.into_iter().chain(run.iter().copied()),
-                );
+                let bytes = feed::encode(window, old.into_iter().chain(run.iter().copied()));
                 batch.insert(&self.feed, key, bytes);
             }
         }
