@@ -75,6 +75,16 @@ pub const PROJECTION_WORKERS: usize = 1;
 /// takes the request the first keeps handing back.
 pub const LOG_WORKERS: usize = 3;
 
+/// The event log's database in `dir`, as the embedded log opens it: journal persisted by the log's
+/// own group commit, the block cache budget, [`LOG_WORKERS`] workers. The raw fjall stage of
+/// `tongban bench` opens its baseline through this too, so the two stay alike.
+pub fn log_database(dir: &std::path::Path) -> fjall::DatabaseBuilder<fjall::Database> {
+    fjall::Database::builder(dir)
+        .manual_journal_persist(true)
+        .cache_size(CACHE_BYTES)
+        .worker_threads(LOG_WORKERS)
+}
+
 /// How far past its budget a memtable may grow before fjall itself asks for a rotation: only a
 /// write that bypasses [`Memtables::seal_full`] ever gets there (see [`Memtables`] for why
 /// fjall's own trigger must stay out of the way).

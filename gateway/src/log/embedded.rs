@@ -97,10 +97,7 @@ impl EmbeddedLog {
     pub fn open(dir: &Path) -> Result<EmbeddedLog, LogError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| LogError::Storage(format!("{}: {e}", dir.display())))?;
-        let db = Database::builder(dir)
-            .manual_journal_persist(true)
-            .cache_size(crate::fjall_tuning::CACHE_BYTES)
-            .worker_threads(crate::fjall_tuning::LOG_WORKERS)
+        let db = crate::fjall_tuning::log_database(dir)
             .open()
             .map_err(storage)?;
         use crate::fjall_tuning::{BULK_MEMTABLE_BYTES, Memtables, SMALL_MEMTABLE_BYTES, Values};

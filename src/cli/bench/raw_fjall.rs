@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
-use fjall::{Database, PersistMode};
+use fjall::PersistMode;
 use tokio::sync::oneshot;
 use tongban_gateway::fjall_tuning;
 
@@ -29,9 +29,7 @@ pub async fn run(
     duration: Duration,
     rate: Option<f64>,
 ) -> Result<Measured, CliError> {
-    let db = Database::builder(dir)
-        .manual_journal_persist(true)
-        .cache_size(fjall_tuning::CACHE_BYTES)
+    let db = fjall_tuning::log_database(dir)
         .open()
         .map_err(|e| CliError(format!("fjall at {}: {e}", dir.display())))?;
     let mut memtables = fjall_tuning::Memtables::default();
