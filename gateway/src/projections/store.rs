@@ -130,7 +130,7 @@ pub enum Submissions {
     InViews,
     /// In the log only: the view names the submission event's position and reads fill the
     /// content in from there. For the embedded log, on the same disk as the projections: each
-    /// view written is then about 60% smaller (docs/performance.md, "Round 14").
+    /// view written is then about half the size (docs/performance.md, "Round 14").
     InLog,
 }
 
@@ -216,7 +216,7 @@ impl ProjectionStore {
         // after level, so their blocks are compressed at every level (`Values::Compressed`),
         // and views of a kilobyte or more are kept apart from their keys in blob files, written
         // once (`Values::Separated`): those of a JetStream log, which hold their submission. Over
-        // the embedded log a view is about 500 bytes ([`Submissions::InLog`]) and stays in the
+        // the embedded log a view is 500–750 bytes ([`Submissions::InLog`]) and stays in the
         // tables, under fjall's 1 KiB threshold. The feed windows and the checkpoint are a few
         // keys rewritten in place.
         let mut open = |name, budget, values| {
