@@ -89,8 +89,44 @@ macro_rules! lifecycle {
                 })*
                 Err(EventDecodeError::UnknownType(type_name.to_string()))
             }
+
+            /// [`Event::decode`] of `data` the caller gives up: moved into the event, not copied.
+            pub fn decode_owned(type_name: &str, data: Value) -> Result<Event, EventDecodeError> {
+                let err = |e: serde_json::Error| EventDecodeError::Data { type_name: type_name.to_string(), reason: e.to_string() };
+                use serde::Deserialize as _;
+                if type_name == ev::Submitted::TYPE {
+                    return submitted_owned(data).map(Event::Submitted).map_err(err);
+                }
+                $(if type_name == ev::$payload::TYPE {
+                    return ev::$payload::deserialize(data).map(Event::$variant).map_err(err);
+                })*
+                Err(EventDecodeError::UnknownType(type_name.to_string()))
+            }
         }
     };
+}
+
+/// A submission's payload, decoded from `data` it owns. The applicant and the form are free-form
+/// trees and the bulk of the event: they move into the payload whole, and only the small fields
+/// go through serde. (Deserializing a `Value` field rebuilds its maps node by node, even from an
+/// owned tree.) A payload without them is refused as [`Event::decode`] refuses it.
+fn submitted_owned(mut data: Value) -> Result<ev::Submitted, serde_json::Error> {
+    use serde::Deserialize as _;
+    let (applicant, form) = match &mut data {
+        Value::Object(map) => (
+            map.get_mut("applicant").map(Value::take),
+            map.get_mut("form").map(Value::take),
+        ),
+        _ => (None, None),
+    };
+    let mut submitted = ev::Submitted::deserialize(data)?;
+    if let Some(applicant) = applicant {
+        submitted.applicant = applicant;
+    }
+    if let Some(form) = form {
+        submitted.form = form;
+    }
+    Ok(submitted)
 }
 
 lifecycle! {
@@ -124,23 +160,56 @@ impl Event {
         env: &crate::envelope::Envelope,
         registry: &tongban_schemas::registry::Registry,
     ) -> Result<Event, EventDecodeError> {
-        let written = tongban_schemas::registry::parse_schema_ref(&env.schema);
-        match written {
-            Some((subject, version))
-                if registry
-                    .latest(subject)
-                    .is_some_and(|latest| version < latest) =>
-            {
-                let (_, data) = registry
-                    .upcast(subject, version, env.data.clone())
-                    .map_err(|e| EventDecodeError::Data {
-                        type_name: env.kind.clone(),
-                        reason: format!("upcasting from version {version}: {e}"),
-                    })?;
-                Event::decode(&env.kind, &data)
+        match Event::written_before_latest(env, registry) {
+            Some((subject, version)) => {
+                Event::upcast(env, registry, subject, version, env.data.clone())
             }
-            _ => Event::decode(&env.kind, &env.data),
+            None => Event::decode(&env.kind, &env.data),
         }
+    }
+
+    /// [`Event::from_envelope`] for an envelope whose payload the caller no longer needs: its
+    /// `data` is taken (left `null`) and moved into the event instead of copied. The projections
+    /// fold every event once and keep nothing of its `data` but what the fold keeps.
+    pub fn take_from_envelope(
+        env: &mut crate::envelope::Envelope,
+    ) -> Result<Event, EventDecodeError> {
+        let registry = tongban_schemas::registry::Registry::builtin();
+        let data = env.data.take();
+        match Event::written_before_latest(env, registry) {
+            Some((subject, version)) => Event::upcast(env, registry, subject, version, data),
+            None => Event::decode_owned(&env.kind, data),
+        }
+    }
+
+    /// The `(subject, version)` an envelope's payload was written under, when that is older than
+    /// the version this build reads (so it must be upcast first).
+    fn written_before_latest<'e>(
+        env: &'e crate::envelope::Envelope,
+        registry: &tongban_schemas::registry::Registry,
+    ) -> Option<(&'e str, u32)> {
+        tongban_schemas::registry::parse_schema_ref(&env.schema).filter(|(subject, version)| {
+            registry
+                .latest(subject)
+                .is_some_and(|latest| *version < latest)
+        })
+    }
+
+    fn upcast(
+        env: &crate::envelope::Envelope,
+        registry: &tongban_schemas::registry::Registry,
+        subject: &str,
+        version: u32,
+        data: Value,
+    ) -> Result<Event, EventDecodeError> {
+        let (_, data) =
+            registry
+                .upcast(subject, version, data)
+                .map_err(|e| EventDecodeError::Data {
+                    type_name: env.kind.clone(),
+                    reason: format!("upcasting from version {version}: {e}"),
+                })?;
+        Event::decode_owned(&env.kind, data)
     }
 }
 

@@ -666,6 +666,47 @@ fn only_parties_act_and_each_only_in_its_role() {
 }
 
 #[test]
+fn an_event_decoded_from_data_it_owns_equals_one_decoded_by_reference() {
+    let key = crate::envelope::GatewayKey::from_seed([5; 32]);
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..12 {
+        for envelope in crate::sample::lifecycle(i, &key).expect("sample") {
+            let by_reference = Event::from_envelope(&envelope).expect("decode");
+            let mut taken = envelope.clone();
+            assert_eq!(Event::take_from_envelope(&mut taken), Ok(by_reference));
+            // The data moved into the event; the rest of the envelope is untouched.
+            assert!(taken.data.is_null());
+            taken.data = envelope.data.clone();
+            assert_eq!(taken, envelope);
+            seen.insert(envelope.kind);
+        }
+    }
+    assert!(
+        seen.contains("application.submitted") && seen.len() > 5,
+        "{seen:?}"
+    );
+    // A submission without its applicant or form is refused either way, naming the field.
+    let event = Event::Submitted(submitted(Mode::Online));
+    for field in ["applicant", "form"] {
+        let mut data = event.data();
+        data.as_object_mut().expect("object").remove(field);
+        let by_reference = Event::decode(event.type_name(), &data);
+        let owned = Event::decode_owned(event.type_name(), data);
+        assert_eq!(owned, by_reference);
+        match owned {
+            Err(EventDecodeError::Data { reason, .. }) => {
+                assert!(reason.contains(field), "{reason}")
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+    assert!(matches!(
+        Event::decode_owned("application.submitted", json!(["not", "an", "object"])),
+        Err(EventDecodeError::Data { .. })
+    ));
+}
+
+#[test]
 fn events_round_trip_through_their_wire_form() {
     let g = given(vec![submit(Mode::Proxy), (GD, forward())]);
     let (event, _) = g.when(ZJ, request_supplement()).expect("legal");

@@ -67,13 +67,13 @@ impl Projector {
                             // Nothing readable below the head (positions that are not events).
                             checkpoint = target;
                         }
-                        Ok(events) => {
+                        Ok(mut events) => {
                             timed.reads.record_duration(reading.elapsed());
                             let store = store.clone();
                             let cal = Arc::clone(&cal);
                             let applying = std::time::Instant::now();
                             let result =
-                                tokio::task::spawn_blocking(move || store.apply(&events, &cal))
+                                tokio::task::spawn_blocking(move || store.apply(&mut events, &cal))
                                     .await;
                             match result {
                                 Ok(Ok(pos)) => {

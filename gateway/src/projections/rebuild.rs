@@ -92,7 +92,8 @@ pub async fn fill<L: EventLog>(
         done += batch.len() as u64;
         let (store, cal) = (store.clone(), std::sync::Arc::clone(&cal));
         applying = Some(tokio::task::spawn_blocking(move || {
-            (store.apply(&batch, &cal), batch)
+            let mut batch = batch;
+            (store.apply(&mut batch, &cal), batch)
         }));
     }
     store.persist()?;

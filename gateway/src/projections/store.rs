@@ -378,7 +378,11 @@ impl ProjectionStore {
     /// projector every run that long (a stall's backlog) started and ended OS threads, each
     /// starting its allocator caches afresh (under mimalloc, a heap abandoned at its exit;
     /// docs/performance.md, round 12).
-    pub fn apply(&self, events: &[Positioned], cal: &Calendar) -> Result<u64, ProjectionError> {
+    ///
+    /// Each event's `data` is taken as it is folded (left `null`): a submission's applicant and
+    /// form move into the view, or are dropped when the view leaves them in the log, instead of
+    /// being copied. Callers pass events they have no further use for but their positions.
+    pub fn apply(&self, events: &mut [Positioned], cal: &Calendar) -> Result<u64, ProjectionError> {
         let Some(last) = events.last().map(|p| p.position) else {
             return self.checkpoint();
         };
@@ -423,7 +427,11 @@ impl ProjectionStore {
 
     /// Folds a run of events (in position order) and encodes the resulting writes: views, inbox
     /// lines (old ones removed), outbox lines; and notes which regions' feeds each event goes to.
-    fn encode(&self, events: &[Positioned], cal: &Calendar) -> Result<Encoded, ProjectionError> {
+    fn encode(
+        &self,
+        events: &mut [Positioned],
+        cal: &Calendar,
+    ) -> Result<Encoded, ProjectionError> {
         let mut views: HashMap<String, Option<ApplicationView>> = HashMap::new();
         // The regions each application awaited before this run, whose inbox lines may go.
         let mut awaited_before: HashMap<String, Vec<String>> = HashMap::new();
@@ -453,7 +461,7 @@ impl ProjectionStore {
             if slot.as_ref().is_some_and(|v| v.state.seq >= p.event.seq) {
                 continue;
             }
-            let mut next = ApplicationView::fold(slot.take(), &p.event, cal)?;
+            let mut next = ApplicationView::fold_taking(slot.take(), &mut p.event, cal)?;
             if p.event.seq == 1 && self.submissions == Submissions::InLog {
                 next.leave_submission_at(p.position);
             }
@@ -686,12 +694,14 @@ mod tests {
         let serial = ProjectionStore::open(b.path()).expect("open");
         // Two large runs, split mid-way so some applications continue across runs.
         let mid = events.len() / 2;
-        batched.apply(&events[..mid], &cal).expect("apply");
-        batched.apply(&events[mid..], &cal).expect("apply");
+        batched
+            .apply(&mut events[..mid].to_vec(), &cal)
+            .expect("apply");
+        batched
+            .apply(&mut events[mid..].to_vec(), &cal)
+            .expect("apply");
         for e in &events {
-            serial
-                .apply(std::slice::from_ref(e), &cal)
-                .expect("apply one");
+            serial.apply(&mut [e.clone()], &cal).expect("apply one");
         }
         assert_eq!(batched.checkpoint().expect("cp"), events.len() as u64);
         let (pv, pi, po) = dump(&batched);
@@ -722,7 +732,7 @@ mod tests {
         let store = ProjectionStore::open(dir.path())
             .expect("open")
             .with_submissions(Submissions::InLog);
-        store.apply(&events, &cal).expect("apply");
+        store.apply(&mut events.clone(), &cal).expect("apply");
         for submitted in events.iter().filter(|p| p.event.seq == 1) {
             let app = &submitted.event.app;
             let stored = store.apps.get(app.as_bytes()).expect("get").expect("view");
@@ -777,7 +787,9 @@ mod tests {
         let events = interleaved(2);
         let dir = TempDir::new("proj-full");
         let store = ProjectionStore::open(dir.path()).expect("open");
-        store.apply(&events, &Calendar::weekdays()).expect("apply");
+        store
+            .apply(&mut events.clone(), &Calendar::weekdays())
+            .expect("apply");
         for p in events.iter().filter(|p| p.event.seq == 1) {
             let view = store.get(&p.event.app).expect("get").expect("view");
             assert_eq!(view.submission, None);
@@ -809,7 +821,9 @@ mod tests {
         let dir = TempDir::new("proj-feed-list");
         let store = ProjectionStore::open(dir.path()).expect("open");
         let mid = events.len() / 2;
-        store.apply(&events[..mid], &cal).expect("apply");
+        store
+            .apply(&mut events[..mid].to_vec(), &cal)
+            .expect("apply");
         // As a store written before the bitmaps: the window as the list of its positions.
         let key = feed_key("440000", 0);
         let list: Vec<u8> = (1..=mid as u64).flat_map(|p| p.to_be_bytes()).collect();
@@ -818,7 +832,9 @@ mod tests {
             store.feed("440000", 0, 100).expect("feed"),
             (1..=mid as u64).collect::<Vec<_>>()
         );
-        store.apply(&events[mid..], &cal).expect("apply");
+        store
+            .apply(&mut events[mid..].to_vec(), &cal)
+            .expect("apply");
         let stored = store.feed.get(&key).expect("get").expect("window");
         assert_eq!(stored.len(), 33);
         let all: Vec<u64> = (1..=events.len() as u64).collect();
@@ -840,7 +856,7 @@ mod tests {
         let cal = Calendar::weekdays();
         {
             let store = ProjectionStore::open(dir.path()).expect("open");
-            store.apply(&interleaved(2), &cal).expect("apply");
+            store.apply(&mut interleaved(2), &cal).expect("apply");
             // As a store written before the layout marker existed.
             store.meta.remove("layout").expect("remove");
             store.persist().expect("persist");

@@ -72,7 +72,29 @@ impl ApplicationView {
         env: &Envelope,
         cal: &Calendar,
     ) -> Result<ApplicationView, FoldError> {
-        let event = Event::from_envelope(env).map_err(|source| FoldError::Decode {
+        let event = Event::from_envelope(env);
+        ApplicationView::fold_event(previous, env, event, cal)
+    }
+
+    /// [`ApplicationView::fold`] of an event the caller no longer needs whole: its `data` is taken
+    /// (left `null`), and a submission's applicant, form and materials move into the view
+    /// instead of being copied out of it. The projection store folds every event this way.
+    pub fn fold_taking(
+        previous: Option<ApplicationView>,
+        env: &mut Envelope,
+        cal: &Calendar,
+    ) -> Result<ApplicationView, FoldError> {
+        let event = Event::take_from_envelope(env);
+        ApplicationView::fold_event(previous, env, event, cal)
+    }
+
+    fn fold_event(
+        previous: Option<ApplicationView>,
+        env: &Envelope,
+        event: Result<Event, EventDecodeError>,
+        cal: &Calendar,
+    ) -> Result<ApplicationView, FoldError> {
+        let event = event.map_err(|source| FoldError::Decode {
             app: env.app.clone(),
             seq: env.seq,
             source,
