@@ -76,6 +76,24 @@ macro_rules! lifecycle {
                 v.unwrap_or(Value::Null)
             }
 
+            /// [`Event::data`] of an event the caller gives up: a submission's applicant and
+            /// form move into the data instead of being copied.
+            pub fn into_data(self) -> Value {
+                match self {
+                    Event::Submitted(mut s) => {
+                        let applicant = std::mem::take(&mut s.applicant);
+                        let form = std::mem::take(&mut s.form);
+                        let mut data = serde_json::to_value(&s).unwrap_or(Value::Null);
+                        if let Value::Object(map) = &mut data {
+                            map.insert("applicant".to_string(), applicant);
+                            map.insert("form".to_string(), form);
+                        }
+                        data
+                    }
+                    other => other.data(),
+                }
+            }
+
             /// Decodes an envelope's `type` and `data`.
             pub fn decode(type_name: &str, data: &Value) -> Result<Event, EventDecodeError> {
                 let err = |e: serde_json::Error| EventDecodeError::Data { type_name: type_name.to_string(), reason: e.to_string() };

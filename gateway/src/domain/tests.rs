@@ -666,12 +666,14 @@ fn only_parties_act_and_each_only_in_its_role() {
 }
 
 #[test]
-fn an_event_decoded_from_data_it_owns_equals_one_decoded_by_reference() {
+fn an_event_decoded_from_or_written_into_data_it_owns_equals_one_by_reference() {
     let key = crate::envelope::GatewayKey::from_seed([5; 32]);
     let mut seen = std::collections::BTreeSet::new();
     for i in 0..12 {
         for envelope in crate::sample::lifecycle(i, &key).expect("sample") {
             let by_reference = Event::from_envelope(&envelope).expect("decode");
+            assert_eq!(by_reference.data(), envelope.data);
+            assert_eq!(by_reference.clone().into_data(), envelope.data);
             let mut taken = envelope.clone();
             assert_eq!(Event::take_from_envelope(&mut taken), Ok(by_reference));
             // The data moved into the event; the rest of the envelope is untouched.

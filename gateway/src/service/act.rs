@@ -72,7 +72,14 @@ impl<L: EventLog> Gateway<L> {
                 });
             }
             let event = domain::decide(Some(&state), &region, command.clone())?;
-            let envelope = self.seal(Some(last), app, &event, principal, &region)?;
+            let envelope = self.seal(
+                Some(last),
+                app,
+                event.type_name(),
+                event.data(),
+                principal,
+                &region,
+            )?;
             match self.commit(envelope.clone(), signed).await {
                 Ok(_) => {
                     let next = Application::apply_from(Some(state), app, &region, &event);

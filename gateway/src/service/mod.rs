@@ -91,18 +91,21 @@ impl<L: EventLog> Gateway<L> {
     /// Checks the payload against its registered schema, then seals the next event of an
     /// application. Nothing the registry would reject ever reaches the log: other parties verify
     /// and replay these payloads against the published schemas.
+    ///
+    /// Takes the event as its type and `data` (from [`crate::domain::Event::data`], or
+    /// [`crate::domain::Event::into_data`] where the event is not needed after).
     fn seal(
         &self,
         previous: Option<&Envelope>,
         app: &str,
-        event: &crate::domain::Event,
+        kind: &str,
+        data: serde_json::Value,
         principal: &crate::auth::Principal,
         region: &str,
     ) -> Result<Envelope, ServiceError> {
-        let data = event.data();
-        let schema = payload::check(event.type_name(), &data)?;
+        let schema = payload::check(kind, &data)?;
         let content = crate::envelope::Content {
-            kind: event.type_name().to_string(),
+            kind: kind.to_string(),
             schema,
             region: region.to_string(),
             actor: principal.actor(),

@@ -142,34 +142,48 @@ impl<L: EventLog> Gateway<L> {
             Some(key) => crate::ids::app_id_for_key(&region, key),
             None => crate::ids::new_v7(),
         };
-        // Append first: a new key (nearly every submission) then costs no read of the log. Only
-        // when the application already exists (a retry, or a reused key) does the append conflict,
-        // and the earlier submission is looked up and compared.
+        // Append first: a new key (nearly every submission) then costs no read of the log. The
+        // event's data moves into the envelope (the applicant and form are not copied): a
+        // submission is appended once, and a conflict is answered from the log, not by sealing
+        // it again.
+        let sealed = self.seal(
+            None,
+            &app,
+            event.type_name(),
+            event.into_data(),
+            principal,
+            &region,
+        )?;
+        match self.commit(sealed, signed).await {
+            Ok(_) => Ok(SubmitOutcome {
+                id: app,
+                status: "submitted".into(),
+                seq: 1,
+                created: true,
+            }),
+            Err(ServiceError::Log(LogError::Conflict { .. })) if idempotency_key.is_some() => {
+                self.answer_existing(&app, &digest, idempotency_key).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// After a first event conflicted: the application exists (a retry of this submission, a
+    /// concurrent one with the same key that won, or the key reused for another body), and its
+    /// submission says which. A seq-1 append conflicts only with an event already there, so
+    /// nothing is appended again; a JetStream replica that does not show that event yet is asked
+    /// again after a short wait, at most [`MAX_RETRIES`] times.
+    async fn answer_existing(
+        &self,
+        app: &str,
+        digest: &str,
+        key: Option<&str>,
+    ) -> Result<SubmitOutcome, ServiceError> {
         for attempt in 0..MAX_RETRIES {
-            if attempt > 0
-                && idempotency_key.is_some()
-                && let Some(existing) = self
-                    .existing_submission(&app, &digest, idempotency_key)
-                    .await?
-            {
+            if let Some(existing) = self.existing_submission(app, digest, key).await? {
                 return Ok(existing);
             }
-            let sealed = self.seal(None, &app, &event, principal, &region)?;
-            match self.commit(sealed, signed).await {
-                Ok(_) => {
-                    return Ok(SubmitOutcome {
-                        id: app,
-                        status: "submitted".into(),
-                        seq: 1,
-                        created: true,
-                    });
-                }
-                // A concurrent retry with the same key won: answer with its application.
-                Err(ServiceError::Log(LogError::Conflict { .. })) if idempotency_key.is_some() => {
-                    continue;
-                }
-                Err(e) => return Err(e),
-            }
+            tokio::time::sleep(std::time::Duration::from_millis(2 << attempt)).await;
         }
         Err(ServiceError::Contended)
     }

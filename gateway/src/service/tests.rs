@@ -230,3 +230,53 @@ async fn a_write_answers_before_its_projection_and_the_next_read_still_sees_it()
     assert_eq!(view.state.status.as_str(), forwarded.status);
     assert_eq!(view.state.seq, 2);
 }
+
+/// Submissions racing with one Idempotency-Key: one appends, every other one conflicts and is
+/// answered from the log with the same application; a different body under that key is refused.
+#[tokio::test]
+async fn concurrent_submissions_with_one_key_make_one_application() {
+    let dir = TempDir::new("service-same-key");
+    let opened = open_embedded(&DataDir(dir.path().to_path_buf())).expect("open");
+    let gw = std::sync::Arc::new(opened.gateway);
+    let example = matters::get("social-security-card")
+        .expect("matter")
+        .example();
+    let origin = region(example["origin"].as_str().expect("origin"));
+    let request: SubmitRequest = serde_json::from_value(example).expect("request");
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let (gw, origin, request) = (gw.clone(), origin.clone(), request.clone());
+            tokio::spawn(async move { gw.submit(&origin, request, Some("race-1")).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.expect("task").expect("submit"));
+    }
+    assert_eq!(outcomes.iter().filter(|o| o.created).count(), 1);
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o.id == outcomes[0].id && o.seq == 1)
+    );
+    let events = gw.log.read(&outcomes[0].id).await.expect("read");
+    assert_eq!(events.len(), 1);
+    // The stored submission holds the applicant and form whole.
+    assert_eq!(
+        events[0].data["applicant"],
+        serde_json::to_value(&request.applicant).expect("applicant")
+    );
+    assert_eq!(
+        events[0].data["form"],
+        serde_json::to_value(&request.form).expect("form")
+    );
+
+    let mut other = request.clone();
+    assert!(!other.materials.is_empty(), "the example lists materials");
+    other.materials.clear();
+    let reused = gw.submit(&origin, other, Some("race-1")).await;
+    assert!(
+        matches!(reused, Err(ServiceError::IdempotencyKeyReused { .. })),
+        "{reused:?}"
+    );
+}
