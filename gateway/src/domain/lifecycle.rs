@@ -124,27 +124,13 @@ macro_rules! lifecycle {
     };
 }
 
-/// A submission's payload, decoded from `data` it owns. The applicant and the form are free-form
-/// trees and the bulk of the event: they move into the payload whole, and only the small fields
-/// go through serde. (Deserializing a `Value` field rebuilds its maps node by node, even from an
-/// owned tree.) A payload without them is refused as [`Event::decode`] refuses it.
-fn submitted_owned(mut data: Value) -> Result<ev::Submitted, serde_json::Error> {
-    use serde::Deserialize as _;
-    let (applicant, form) = match &mut data {
-        Value::Object(map) => (
-            map.get_mut("applicant").map(Value::take),
-            map.get_mut("form").map(Value::take),
-        ),
-        _ => (None, None),
-    };
-    let mut submitted = ev::Submitted::deserialize(data)?;
-    if let Some(applicant) = applicant {
-        submitted.applicant = applicant;
-    }
-    if let Some(form) = form {
-        submitted.form = form;
-    }
-    Ok(submitted)
+/// A submission's payload, decoded from `data` it owns, its applicant and form moved in whole
+/// ([`super::moved`]).
+fn submitted_owned(data: Value) -> Result<ev::Submitted, serde_json::Error> {
+    super::moved::with_applicant_and_form_moved(data, |s: &mut ev::Submitted, applicant, form| {
+        s.applicant = applicant;
+        s.form = form;
+    })
 }
 
 lifecycle! {

@@ -9,6 +9,7 @@ pub mod deadlines;
 pub mod decide;
 pub mod error;
 pub mod lifecycle;
+pub mod moved;
 pub mod status;
 
 pub use application::{Application, Role};

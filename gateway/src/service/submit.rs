@@ -73,9 +73,15 @@ pub fn prepare(
     let (request, checked): (SubmitRequest, bool) = match intake.into() {
         Intake::Unchecked(request) => (request, false),
         Intake::Checked(body) => {
-            let request = serde_json::from_value(body.into_value()).map_err(|e| {
-                ServiceError::Invalid(vec![Violation::new("", "shape", e.to_string())])
-            })?;
+            // The applicant and form move into the request whole (`domain::moved`).
+            let request = domain::moved::with_applicant_and_form_moved(
+                body.into_value(),
+                |r: &mut SubmitRequest, applicant, form| {
+                    r.applicant = applicant;
+                    r.form = form;
+                },
+            )
+            .map_err(|e| ServiceError::Invalid(vec![Violation::new("", "shape", e.to_string())]))?;
             (request, true)
         }
     };
