@@ -215,21 +215,10 @@ impl<'a> Scanner<'a> {
         let start = self.pos + 1;
         let mut i = start;
         // Eight bytes at a time while none of them is a quote, a backslash or a control
-        // character (the usual SWAR tests: no false alarm when no such byte is present).
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const HIGH: u64 = 0x8080_8080_8080_8080;
-        while let Some(chunk) = b.get(i..i + 8) {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            let w = u64::from_le_bytes(word);
-            let quote = w ^ (ONES * u64::from(b'"'));
-            let backslash = w ^ (ONES * u64::from(b'\\'));
-            let special = (quote.wrapping_sub(ONES) & !quote)
-                | (backslash.wrapping_sub(ONES) & !backslash)
-                | (w.wrapping_sub(ONES * 0x20) & !w);
-            if special & HIGH != 0 {
-                // The lowest flagged byte is a true match (a false one only follows a true one).
-                i += (special & HIGH).trailing_zeros() as usize / 8;
+        // character.
+        while let Some(word) = b.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+            if let Some(k) = tongban_schemas::json_text::first_to_escape(word) {
+                i += k;
                 break;
             }
             i += 8;

@@ -8,6 +8,7 @@ mod error;
 pub mod event_schemas;
 pub mod events;
 pub mod ids;
+pub mod json_text;
 pub mod mask;
 pub mod matters;
 pub mod mode;

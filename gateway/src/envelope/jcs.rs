@@ -9,6 +9,7 @@ mod typed;
 
 use serde_json::Value;
 use std::cmp::Ordering;
+use tongban_schemas::json_text::first_to_escape;
 
 pub use typed::{Error as CanonicalError, canonical};
 
@@ -60,8 +61,8 @@ fn utf16_cmp(a: &str, b: &str) -> Ordering {
 /// need no escape (everything but `"`, `\\` and controls, all ASCII, so a byte scan of UTF-8 finds
 /// them) are copied whole: this runs over every character the hashes cover, and pushing one
 /// `char` at a time was 6% of a submission's instructions (docs/performance.md). The scan looks
-/// at eight bytes at a time ([`needs_escape`]): most of what is written (names, addresses,
-/// hashes, dates) has nothing to escape.
+/// at eight bytes at a time (`tongban_schemas::json_text`, shared with the adapters' scanner):
+/// most of what is written (names, addresses, hashes, dates) has nothing to escape.
 pub(crate) fn write_string(s: &str, out: &mut String) {
     out.reserve(s.len() + 2);
     out.push('"');
@@ -72,10 +73,19 @@ pub(crate) fn write_string(s: &str, out: &mut String) {
         if let Some(word) = bytes
             .get(i..i + 8)
             .and_then(|w| <[u8; 8]>::try_from(w).ok())
-            && !needs_escape(u64::from_le_bytes(word))
         {
-            i += 8;
-            continue;
+            match first_to_escape(word) {
+                None => {
+                    i += 8;
+                    continue;
+                }
+                // Go straight to the byte to escape (an ASCII byte, so a character boundary).
+                Some(k) if k > 0 => {
+                    i += k;
+                    continue;
+                }
+                Some(_) => {}
+            }
         }
         let escape = match b {
             b'"' => "\\\"",
@@ -102,19 +112,6 @@ pub(crate) fn write_string(s: &str, out: &mut String) {
     }
     out.push_str(&s[run..]);
     out.push('"');
-}
-
-/// Whether any of the eight bytes in `word` is a control (below 0x20), `"` or `\\`: the bytes
-/// [`write_string`] escapes. Exact, with no false positives (the "has less" and "has zero" bit
-/// tricks, whose yes/no answer is exact for the whole word).
-fn needs_escape(word: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
-    let has_control = word.wrapping_sub(ONES * 0x20) & !word & HIGH != 0;
-    has_control
-        || has_zero(word ^ (ONES * u64::from(b'"')))
-        || has_zero(word ^ (ONES * u64::from(b'\\')))
 }
 
 /// Integers up to 2^53 are exact doubles and print as themselves; anything else goes through the
@@ -239,30 +236,6 @@ mod tests {
         }
         want.push('"');
         assert_eq!(canonicalize(&json!(text)), want);
-    }
-
-    /// The eight-byte test against a byte-by-byte one: every byte value at every place in a word
-    /// of otherwise plain bytes, and words of mixed bytes.
-    #[test]
-    fn the_word_test_finds_exactly_the_bytes_to_escape() {
-        let by_byte = |w: [u8; 8]| w.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
-        for fill in [b'a', 0x20, 0x7f, 0x80, 0xe6, 0xff, b'"' + 1, b'\\' + 1] {
-            for place in 0..8 {
-                for b in 0..=255u8 {
-                    let mut w = [fill; 8];
-                    w[place] = b;
-                    assert_eq!(needs_escape(u64::from_le_bytes(w)), by_byte(w), "{w:?}");
-                }
-            }
-        }
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        for _ in 0..200_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let w = x.to_le_bytes();
-            assert_eq!(needs_escape(x), by_byte(w), "{w:?}");
-        }
     }
 
     /// Strings written through the word scan equal serde_json's escaping (the same rules as
