@@ -113,7 +113,8 @@ macro_rules! lifecycle {
                 let err = |e: serde_json::Error| EventDecodeError::Data { type_name: type_name.to_string(), reason: e.to_string() };
                 use serde::Deserialize as _;
                 if type_name == ev::Submitted::TYPE {
-                    return submitted_owned(data).map(Event::Submitted).map_err(err);
+                    // Applicant and form moved in whole (`super::moved`).
+                    return super::moved::with_applicant_and_form_moved(data).map(Event::Submitted).map_err(err);
                 }
                 $(if type_name == ev::$payload::TYPE {
                     return ev::$payload::deserialize(data).map(Event::$variant).map_err(err);
@@ -122,15 +123,6 @@ macro_rules! lifecycle {
             }
         }
     };
-}
-
-/// A submission's payload, decoded from `data` it owns, its applicant and form moved in whole
-/// ([`super::moved`]).
-fn submitted_owned(data: Value) -> Result<ev::Submitted, serde_json::Error> {
-    super::moved::with_applicant_and_form_moved(data, |s: &mut ev::Submitted, applicant, form| {
-        s.applicant = applicant;
-        s.form = form;
-    })
 }
 
 lifecycle! {

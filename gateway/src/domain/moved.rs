@@ -8,13 +8,35 @@
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tongban_schemas::events::Submitted;
+use tongban_schemas::matters::Submission;
 
-/// Decodes `T` from `data`, moving its `applicant` and `form` members into it through `put`
-/// instead of rebuilding them. A body without either member, or that is not an object, is
-/// refused as decoding it directly would refuse it, with the same error.
-pub fn with_applicant_and_form_moved<T: DeserializeOwned>(
+/// A submission type whose applicant and form are free-form JSON trees.
+pub trait ApplicantAndForm {
+    fn put(&mut self, applicant: Value, form: Value);
+}
+
+/// A stored submission event's payload.
+impl ApplicantAndForm for Submitted {
+    fn put(&mut self, applicant: Value, form: Value) {
+        self.applicant = applicant;
+        self.form = form;
+    }
+}
+
+/// A canonical submission request, its applicant and form not yet typed by a matter.
+impl ApplicantAndForm for Submission<Value, Value> {
+    fn put(&mut self, applicant: Value, form: Value) {
+        self.applicant = applicant;
+        self.form = form;
+    }
+}
+
+/// Decodes `T` from `data`, moving its `applicant` and `form` members into it instead of
+/// rebuilding them. A body without either member, or that is not an object, is refused as
+/// decoding it directly would refuse it, with the same error.
+pub fn with_applicant_and_form_moved<T: DeserializeOwned + ApplicantAndForm>(
     mut data: Value,
-    put: impl FnOnce(&mut T, Value, Value),
 ) -> Result<T, serde_json::Error> {
     let (applicant, form) = match &mut data {
         // `take` leaves `null` behind, which any `Value` field accepts.
@@ -26,7 +48,7 @@ pub fn with_applicant_and_form_moved<T: DeserializeOwned>(
     };
     let mut decoded = T::deserialize(data)?;
     if let (Some(applicant), Some(form)) = (applicant, form) {
-        put(&mut decoded, applicant, form);
+        decoded.put(applicant, form);
     }
     Ok(decoded)
 }
@@ -36,19 +58,14 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    type Request = tongban_schemas::matters::Submission<Value, Value>;
-
-    fn put(r: &mut Request, applicant: Value, form: Value) {
-        r.applicant = applicant;
-        r.form = form;
-    }
+    type Request = Submission<Value, Value>;
 
     #[test]
     fn moved_or_rebuilt_the_request_is_the_same() {
         for matter in tongban_schemas::matters::all() {
             let example = matter.example();
             let rebuilt: Request = serde_json::from_value(example.clone()).expect("example");
-            let moved: Request = with_applicant_and_form_moved(example, put).expect("moved");
+            let moved: Request = with_applicant_and_form_moved(example).expect("moved");
             assert_eq!(moved, rebuilt, "{}", matter.code);
         }
     }
@@ -62,8 +79,7 @@ mod tests {
         unknown["extra"] = json!(1);
         for body in [without_form, unknown, json!([1, 2]), json!(null)] {
             let direct = serde_json::from_value::<Request>(body.clone()).map_err(|e| e.to_string());
-            let moved =
-                with_applicant_and_form_moved::<Request>(body, put).map_err(|e| e.to_string());
+            let moved = with_applicant_and_form_moved::<Request>(body).map_err(|e| e.to_string());
             assert!(direct.is_err());
             assert_eq!(moved.map(|_| ()), direct.map(|_| ()));
         }

@@ -74,14 +74,11 @@ pub fn prepare(
         Intake::Unchecked(request) => (request, false),
         Intake::Checked(body) => {
             // The applicant and form move into the request whole (`domain::moved`).
-            let request = domain::moved::with_applicant_and_form_moved(
-                body.into_value(),
-                |r: &mut SubmitRequest, applicant, form| {
-                    r.applicant = applicant;
-                    r.form = form;
-                },
-            )
-            .map_err(|e| ServiceError::Invalid(vec![Violation::new("", "shape", e.to_string())]))?;
+            let request =
+                domain::moved::with_applicant_and_form_moved::<SubmitRequest>(body.into_value())
+                    .map_err(|e| {
+                        ServiceError::Invalid(vec![Violation::new("", "shape", e.to_string())])
+                    })?;
             (request, true)
         }
     };
