@@ -314,11 +314,12 @@ fn sealed_events() -> Vec<Envelope> {
 #[test]
 fn event_decoding_never_panics() {
     let events = sealed_events();
-    let line = |e: &Envelope| String::from_utf8(e.to_json()).expect("utf-8");
+    let line = |e: &Envelope| String::from_utf8(e.to_json().expect("encode")).expect("utf-8");
     let chain = format!("{}\n{}", line(&events[0]), line(&events[1]));
     // The genuine chain decodes and verifies in full.
     assert_eq!(fuzzing::events(chain.as_bytes()), 2);
-    let mut overflow: Value = serde_json::from_slice(&events[0].to_json()).expect("json");
+    let mut overflow: Value =
+        serde_json::from_slice(&events[0].to_json().expect("encode")).expect("json");
     overflow["seq"] = json!(u64::MAX);
     let seeds = vec![
         line(&events[0]).into_bytes(),

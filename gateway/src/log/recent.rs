@@ -30,6 +30,11 @@ use crate::log::Positioned;
 /// leaves only the events of the batch it has not taken yet.
 pub const CAPACITY: usize = 1024;
 
+/// The most stored bytes remembered, whatever the count: events may be up to a request's size
+/// (1 MiB), and 1,024 of those would be a gigabyte held for a stalled projector. Beyond it the
+/// oldest are forgotten, and the projector reads them from the store.
+pub const CAPACITY_BYTES: usize = 16 << 20;
+
 /// How long the follower lets [`Recent::wait_for`] wait for one of this gateway's own acks.
 /// Acks arrive in stream order and are handed to their publishers at once, but each publisher is
 /// its own task, so with publishes pipelined the ack for `p` can be processed (and move the head)
@@ -40,29 +45,61 @@ pub const OWN_ACK_PATIENCE: std::time::Duration = std::time::Duration::from_mill
 
 #[derive(Default)]
 pub struct Recent {
-    by_position: Mutex<BTreeMap<u64, Envelope>>,
+    held: Mutex<Held>,
     /// Woken by every [`Recent::remember`].
     remembered: tokio::sync::Notify,
 }
 
+/// The remembered events by position, each with its stored size, and the sizes' sum.
+#[derive(Default)]
+struct Held {
+    by_position: BTreeMap<u64, (Envelope, usize)>,
+    bytes: usize,
+}
+
+impl Held {
+    fn remove(&mut self, position: u64) -> Option<Envelope> {
+        let (event, size) = self.by_position.remove(&position)?;
+        self.bytes -= size;
+        Some(event)
+    }
+
+    /// Forgets every event before `position`, returning them to be freed outside the lock.
+    fn forget_before(&mut self, position: u64) -> BTreeMap<u64, (Envelope, usize)> {
+        let newer = self.by_position.split_off(&position);
+        let behind = std::mem::replace(&mut self.by_position, newer);
+        self.bytes -= behind.values().map(|(_, size)| size).sum::<usize>();
+        behind
+    }
+}
+
 impl Recent {
-    /// Remembers the event made durable at `position`, forgetting the oldest beyond
-    /// [`CAPACITY`].
-    pub fn remember(&self, position: u64, event: Envelope) {
-        self.remember_all([(position, event)]);
+    /// Remembers the event made durable at `position`, stored as `bytes` bytes, forgetting the
+    /// oldest beyond [`CAPACITY`] events or [`CAPACITY_BYTES`].
+    pub fn remember(&self, position: u64, event: Envelope, bytes: usize) {
+        self.remember_all([(position, event, bytes)]);
     }
 
     /// [`Recent::remember`] for a whole group commit, under one lock and one wake.
-    pub fn remember_all(&self, events: impl IntoIterator<Item = (u64, Envelope)>) {
-        let Ok(mut map) = self.by_position.lock() else {
+    pub fn remember_all(&self, events: impl IntoIterator<Item = (u64, Envelope, usize)>) {
+        let Ok(mut held) = self.held.lock() else {
             return;
         };
-        map.extend(events);
-        let mut forgotten = Vec::new();
-        while map.len() > CAPACITY {
-            forgotten.extend(map.pop_first());
+        for (position, event, size) in events {
+            held.bytes += size;
+            if let Some((_, replaced)) = held.by_position.insert(position, (event, size)) {
+                held.bytes -= replaced;
+            }
         }
-        drop(map);
+        let mut forgotten = Vec::new();
+        while held.by_position.len() > CAPACITY || held.bytes > CAPACITY_BYTES {
+            let Some((_, (event, size))) = held.by_position.pop_first() else {
+                break;
+            };
+            held.bytes -= size;
+            forgotten.push(event);
+        }
+        drop(held);
         // Freed outside the lock, so a follower taking a run never waits for it.
         drop(forgotten);
         self.remembered.notify_waiters();
@@ -97,9 +134,9 @@ impl Recent {
 
     /// Whether the event at `position` is remembered (and not taken yet).
     pub fn holds(&self, position: u64) -> bool {
-        self.by_position
+        self.held
             .lock()
-            .is_ok_and(|map| map.contains_key(&position))
+            .is_ok_and(|held| held.by_position.contains_key(&position))
     }
 
     /// Takes the remembered events at `from`, `from + 1`, … without a gap, up to `until`
@@ -113,19 +150,18 @@ impl Recent {
             return None;
         }
         let until = until.min(from.saturating_add(max as u64 - 1));
-        let mut map = self.by_position.lock().ok()?;
-        let newer = map.split_off(&from);
-        let behind = std::mem::replace(&mut *map, newer);
+        let mut held = self.held.lock().ok()?;
+        let behind = held.forget_before(from);
         let mut out = Vec::new();
         let mut position = from;
         while position <= until {
-            let Some(event) = map.remove(&position) else {
+            let Some(event) = held.remove(position) else {
                 break;
             };
             out.push(Positioned { position, event });
             position += 1;
         }
-        drop(map);
+        drop(held);
         drop(behind);
         (!out.is_empty()).then_some(out)
     }
@@ -140,7 +176,7 @@ mod tests {
     fn remembered(positions: impl IntoIterator<Item = u64>) -> Recent {
         let recent = Recent::default();
         for p in positions {
-            recent.remember(p, conformance::event("app", 1, ""));
+            recent.remember(p, conformance::event("app", 1, ""), 1_000);
         }
         recent
     }
@@ -166,7 +202,7 @@ mod tests {
         let recent = Recent::default();
         let first = conformance::event("app-a", 1, "");
         let second = conformance::event("app-b", 1, "");
-        recent.remember_all([(1, first.clone()), (2, second.clone())]);
+        recent.remember_all([(1, first.clone(), 1_000), (2, second.clone(), 1_000)]);
         let run = recent.take(1, 2, 10).expect("both remembered");
         assert_eq!(
             run[0],
@@ -210,7 +246,7 @@ mod tests {
         let late = std::sync::Arc::clone(&recent);
         let remembering = tokio::spawn(async move {
             tokio::task::yield_now().await;
-            late.remember(6, conformance::event("app", 1, ""));
+            late.remember(6, conformance::event("app", 1, ""), 1_000);
         });
         // A generous bound, so a slow machine cannot fail the test: the wake is what is tested,
         // and without it the wait would run to the bound.
@@ -253,5 +289,29 @@ mod tests {
         assert_eq!(positions(recent.take(10, 11, 10)), None);
         assert_eq!(positions(recent.take(11, 11, 1)), Some(vec![11]));
         assert_eq!(positions(recent.take(last, last, 1)), Some(vec![last]));
+    }
+
+    #[test]
+    fn large_events_are_kept_to_the_byte_budget() {
+        let recent = Recent::default();
+        let big = CAPACITY_BYTES / 4;
+        for p in 1..=6 {
+            recent.remember(p, conformance::event("app", 1, ""), big);
+        }
+        // Four fit in the budget; the two oldest went, whatever the count allows.
+        assert!(!recent.holds(1) && !recent.holds(2));
+        assert!((3..=6).all(|p| recent.holds(p)));
+        // What is taken or skipped leaves the budget: four more fit again.
+        assert_eq!(positions(recent.take(5, 6, 10)), Some(vec![5, 6]));
+        assert!(
+            !recent.holds(3) && !recent.holds(4),
+            "skipped ones are forgotten"
+        );
+        for p in 7..=10 {
+            recent.remember(p, conformance::event("app", 1, ""), big);
+        }
+        assert!((7..=10).all(|p| recent.holds(p)));
+        recent.remember(11, conformance::event("app", 1, ""), big);
+        assert!(!recent.holds(7) && recent.holds(8) && recent.holds(11));
     }
 }

@@ -457,8 +457,12 @@ impl EventLog for JetStreamLog {
                 .await;
         }
         let last_position = last.map_or(0, |l| l.position);
+        let payload = event.to_json().map_err(|e| {
+            LogError::Storage(format!("event {} could not be encoded: {e}", event.id))
+        })?;
+        let size = payload.len();
         let message = PublishMessage::build()
-            .payload(event.to_json().into())
+            .payload(payload.into())
             .message_id(&event.id)
             .expected_last_subject_sequence(last_position);
         self.connected()?;
@@ -480,7 +484,7 @@ impl EventLog for JetStreamLog {
             Ok(Ok(ack)) => {
                 self.inner.ack_micros.record_duration(publishing.elapsed());
                 // Before the head moves, so a follower woken by it finds the event here.
-                self.inner.recent.remember(ack.sequence, event);
+                self.inner.recent.remember(ack.sequence, event, size);
                 self.bump_head(ack.sequence);
                 self.inner
                     .appends

@@ -186,7 +186,7 @@ async fn following_answers_own_appends_from_memory_and_the_rest_from_the_server(
     // memory and read_all (what replay and verification use) from the stream.
     let mut marked = written[0].clone();
     marked.actor = "remembered".into();
-    ours.inner.recent.remember(1, marked.clone());
+    ours.inner.recent.remember(1, marked.clone(), 1_000);
     let followed = ours.follow(1, 100).await.expect("follow");
     assert_eq!(positions(&followed), vec![1, 2]);
     assert_eq!(followed[0].event, marked);

@@ -4,7 +4,8 @@
 //! Group commit: a single writer thread takes every append waiting in its queue, checks each against
 //! the application's last seq, writes them as one batch and fsyncs once for all of them, so
 //! concurrent writers share the cost of a sync. Being the only writer also makes the concurrency
-//! check race-free.
+//! check race-free. The writer, the bound on its queue and how a conflict inside one group is
+//! answered are in [`writer`].
 //!
 //! Visibility: readers see only positions up to the durable head, so an event whose fsync failed is
 //! never observed. After a storage failure the log refuses all further writes (fail-stop) rather
@@ -15,26 +16,19 @@
 //! - `apps`:   app id, 0x00, seq (u64 BE) → position (u64 BE)
 //! - `heads`:  app id → last seq (u64 BE)
 
-use std::collections::HashMap;
+mod writer;
+
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
-use fjall::{Database, Keyspace, PersistMode};
+use fjall::{Database, Keyspace};
 use tokio::sync::{oneshot, watch};
 
 use super::{EventLog, LogError, Positioned};
 use crate::envelope::Envelope;
-
-/// How many queued appends one group commit takes at most.
-const MAX_GROUP: usize = 4096;
-
-struct Request {
-    event: Envelope,
-    bytes: Vec<u8>,
-    expected_seq: u64,
-    reply: oneshot::Sender<Result<u64, LogError>>,
-}
+use writer::Request;
+pub use writer::{QUEUE_BYTES, WRITER_PATIENCE};
 
 struct Stores {
     db: Database,
@@ -60,6 +54,56 @@ struct Stores {
     sync_micros: crate::metrics::Histogram,
     /// The latest durable events, which the projector follows without reading them back.
     recent: super::recent::Recent,
+    /// Bytes of appends queued for the writer and not taken yet (bounded by [`QUEUE_BYTES`]).
+    queued_bytes: AtomicUsize,
+}
+
+impl Stores {
+    /// Opens (or creates) the stores in `dir`, durable up to the last event they hold.
+    fn open(dir: &Path) -> Result<Stores, LogError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| LogError::Storage(format!("{}: {e}", dir.display())))?;
+        let db = crate::fjall_tuning::log_database(dir)
+            .open()
+            .map_err(storage)?;
+        use crate::fjall_tuning::{BULK_MEMTABLE_BYTES, Memtables, SMALL_MEMTABLE_BYTES, Values};
+        let mut memtables = Memtables::default();
+        let mut open = |name, budget| {
+            memtables
+                .keyspace(&db, name, budget, Values::Plain)
+                .map_err(storage)
+        };
+        let events = open("events", BULK_MEMTABLE_BYTES)?;
+        let apps = open("apps", SMALL_MEMTABLE_BYTES)?;
+        let heads = open("heads", SMALL_MEMTABLE_BYTES)?;
+        let last = match events.last_key_value() {
+            Some(guard) => {
+                let key = guard.key().map_err(storage)?;
+                be_u64(&key).ok_or_else(|| LogError::Corrupt {
+                    position: 0,
+                    reason: "bad position key".into(),
+                })?
+            }
+            None => 0,
+        };
+        Ok(Stores {
+            db,
+            events,
+            apps,
+            heads,
+            memtables,
+            durable: AtomicU64::new(last),
+            failed: Mutex::new(None),
+            fail_writes: std::sync::atomic::AtomicBool::new(false),
+            fsyncs_before_failure: AtomicU64::new(u64::MAX),
+            syncs: AtomicU64::new(0),
+            synced_events: AtomicU64::new(0),
+            batch_sizes: crate::metrics::Histogram::new(&crate::metrics::BATCH_BOUNDS),
+            sync_micros: crate::metrics::Histogram::new(&crate::metrics::STORAGE_BOUNDS_US),
+            recent: super::recent::Recent::default(),
+            queued_bytes: AtomicUsize::new(0),
+        })
+    }
 }
 
 /// How well group commit is doing: events made durable per fsync.
@@ -93,55 +137,16 @@ fn be_u64(bytes: &[u8]) -> Option<u64> {
 }
 
 impl EmbeddedLog {
-    /// Opens (or creates) the log in `dir`.
+    /// Opens (or creates) the log in `dir`, and starts its writer.
     pub fn open(dir: &Path) -> Result<EmbeddedLog, LogError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| LogError::Storage(format!("{}: {e}", dir.display())))?;
-        let db = crate::fjall_tuning::log_database(dir)
-            .open()
-            .map_err(storage)?;
-        use crate::fjall_tuning::{BULK_MEMTABLE_BYTES, Memtables, SMALL_MEMTABLE_BYTES, Values};
-        let mut memtables = Memtables::default();
-        let mut open = |name, budget| {
-            memtables
-                .keyspace(&db, name, budget, Values::Plain)
-                .map_err(storage)
-        };
-        let events = open("events", BULK_MEMTABLE_BYTES)?;
-        let apps = open("apps", SMALL_MEMTABLE_BYTES)?;
-        let heads = open("heads", SMALL_MEMTABLE_BYTES)?;
-        let last = match events.last_key_value() {
-            Some(guard) => {
-                let key = guard.key().map_err(storage)?;
-                be_u64(&key).ok_or_else(|| LogError::Corrupt {
-                    position: 0,
-                    reason: "bad position key".into(),
-                })?
-            }
-            None => 0,
-        };
-        let stores = Arc::new(Stores {
-            db,
-            events,
-            apps,
-            heads,
-            memtables,
-            durable: AtomicU64::new(last),
-            failed: Mutex::new(None),
-            fail_writes: std::sync::atomic::AtomicBool::new(false),
-            fsyncs_before_failure: AtomicU64::new(u64::MAX),
-            syncs: AtomicU64::new(0),
-            synced_events: AtomicU64::new(0),
-            batch_sizes: crate::metrics::Histogram::new(&crate::metrics::BATCH_BOUNDS),
-            sync_micros: crate::metrics::Histogram::new(&crate::metrics::STORAGE_BOUNDS_US),
-            recent: super::recent::Recent::default(),
-        });
+        let stores = Arc::new(Stores::open(dir)?);
+        let last = stores.durable.load(Ordering::Acquire);
         let (head_tx, head) = watch::channel(last);
         let (queue, rx) = mpsc::channel();
         let writer = Arc::clone(&stores);
         std::thread::Builder::new()
             .name("tongban-log-writer".into())
-            .spawn(move || write_loop(&writer, rx, head_tx, last))
+            .spawn(move || writer::write_loop(&writer, rx, head_tx, last))
             .map_err(|e| LogError::Storage(format!("cannot start the log writer: {e}")))?;
         Ok(EmbeddedLog {
             stores,
@@ -275,18 +280,31 @@ impl EventLog for EmbeddedLog {
                 seq: event.seq,
             });
         }
-        let bytes = event.to_json();
+        let bytes = event.to_json().map_err(|e| {
+            LogError::Storage(format!("event {} could not be encoded: {e}", event.id))
+        })?;
+        writer::reserve(&self.stores, bytes.len())?;
+        let size = bytes.len();
         let (reply, rx) = oneshot::channel();
-        self.queue
-            .send(Request {
-                event,
-                bytes,
-                expected_seq,
-                reply,
-            })
-            .map_err(|_| LogError::Unavailable("the log writer has stopped".into()))?;
-        rx.await
-            .map_err(|_| LogError::Unavailable("the log writer has stopped".into()))?
+        if let Err(refused) = self.queue.send(Request {
+            event,
+            bytes,
+            expected_seq,
+            reply,
+        }) {
+            drop(refused);
+            self.stores.queued_bytes.fetch_sub(size, Ordering::AcqRel);
+            return Err(LogError::Unavailable("the log writer has stopped".into()));
+        }
+        match tokio::time::timeout(WRITER_PATIENCE, rx).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(_)) => Err(LogError::Unavailable("the log writer has stopped".into())),
+            Err(_) => Err(LogError::Storage(format!(
+                "the log writer did not answer within {} s; the append was not acknowledged \
+                 and may still land",
+                WRITER_PATIENCE.as_secs()
+            ))),
+        }
     }
 
     async fn read(&self, app: &str) -> Result<Vec<Envelope>, LogError> {
@@ -349,155 +367,15 @@ impl EventLog for EmbeddedLog {
     }
 }
 
-/// The single writer: takes everything queued, checks, writes one batch, fsyncs once, replies.
-fn write_loop(
-    s: &Stores,
-    rx: mpsc::Receiver<Request>,
-    head: watch::Sender<u64>,
-    mut position: u64,
-) {
-    while let Ok(first) = rx.recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match rx.try_recv() {
-                Ok(r) => group.push(r),
-                Err(_) => break,
-            }
-        }
-        if let Some(reason) = s
-            .failed
-            .lock()
-            .map(|f| f.clone())
-            .unwrap_or_else(|p| p.into_inner().clone())
-        {
-            for r in group {
-                let _ = r.reply.send(Err(LogError::Unavailable(format!(
-                    "writes stopped after a storage failure: {reason}"
-                ))));
-            }
-            continue;
-        }
-        let mut batch = s.db.batch();
-        let mut seqs: HashMap<String, u64> = HashMap::new();
-        let mut accepted = Vec::with_capacity(group.len());
-        for r in group {
-            let app = r.event.app.clone();
-            let current = match seqs.get(&app) {
-                Some(seq) => Ok(*seq),
-                None => last_seq(s, &app),
-            };
-            let current = match current {
-                Ok(c) => c,
-                Err(e) => {
-                    let _ = r.reply.send(Err(e));
-                    continue;
-                }
-            };
-            if current != r.expected_seq {
-                let answer = retry_or_conflict(s, &r, current);
-                let _ = r.reply.send(answer);
-                continue;
-            }
-            position += 1;
-            batch.insert(&s.events, position.to_be_bytes(), r.bytes);
-            batch.insert(&s.apps, app_key(&app, r.event.seq), position.to_be_bytes());
-            batch.insert(&s.heads, app.as_bytes(), r.event.seq.to_be_bytes());
-            seqs.insert(app, r.event.seq);
-            accepted.push((r.reply, position, r.event));
-        }
-        if accepted.is_empty() {
-            continue;
-        }
-        // The batch is written before the injected failure, as a real failed fsync leaves it in
-        // memory: what keeps it unobserved is the durable head, not its absence.
-        let syncing = std::time::Instant::now();
-        let result = batch.commit().map_err(|e| e.to_string()).and_then(|()| {
-            if injected_failure(s) {
-                Err("injected fsync failure (test hook)".to_string())
-            } else {
-                s.db.persist(PersistMode::SyncAll)
-                    .map_err(|e| e.to_string())
-            }
-        });
-        match result {
-            Ok(()) => {
-                s.syncs.fetch_add(1, Ordering::Relaxed);
-                s.synced_events
-                    .fetch_add(accepted.len() as u64, Ordering::Relaxed);
-                s.batch_sizes.record(accepted.len() as u64);
-                s.sync_micros.record_duration(syncing.elapsed());
-                let (replies, durable): (Vec<_>, Vec<_>) = accepted
-                    .into_iter()
-                    .map(|(reply, pos, event)| ((reply, pos), (pos, event)))
-                    .unzip();
-                s.recent.remember_all(durable);
-                s.durable.store(position, Ordering::Release);
-                head.send_replace(position);
-                for (reply, pos) in replies {
-                    let _ = reply.send(Ok(pos));
-                }
-                // After the answers: a rotation is the next group's cost, not this one's.
-                s.memtables.seal_full();
-            }
-            Err(reason) => {
-                tracing::error!(%reason, "event log write failed; refusing further writes");
-                if let Ok(mut f) = s.failed.lock() {
-                    *f = Some(reason.clone());
-                }
-                for (reply, _, _) in accepted {
-                    let _ = reply.send(Err(LogError::Storage(reason.clone())));
-                }
-            }
-        }
-    }
-}
-
-/// Whether a test hook says this fsync fails (and counts down the armed countdown).
-fn injected_failure(s: &Stores) -> bool {
-    if s.fail_writes.load(Ordering::SeqCst) {
-        return true;
-    }
-    match s.fsyncs_before_failure.load(Ordering::SeqCst) {
-        u64::MAX => false,
-        0 => true,
-        n => {
-            s.fsyncs_before_failure.store(n - 1, Ordering::SeqCst);
-            false
-        }
-    }
-}
-
+/// The last seq of `app` in the store (0: none). A head that is not eight bytes is corruption,
+/// not "no events": read as 0 it would let a second seq 1 overwrite the first.
 fn last_seq(s: &Stores, app: &str) -> Result<u64, LogError> {
-    Ok(s.heads
-        .get(app.as_bytes())
-        .map_err(storage)?
-        .and_then(|v| be_u64(&v))
-        .unwrap_or(0))
-}
-
-/// A stale expectation is a retry of an append that already landed when the event at the next
-/// seq has the same id; then the answer is that event's position.
-fn retry_or_conflict(s: &Stores, r: &Request, current: u64) -> Result<u64, LogError> {
-    let conflict = LogError::Conflict {
-        app: r.event.app.clone(),
-        expected: r.expected_seq,
-        actual: current,
-    };
-    if current <= r.expected_seq {
-        return Err(conflict);
-    }
-    let stored = s
-        .apps
-        .get(app_key(&r.event.app, r.event.seq))
-        .map_err(storage)?
-        .and_then(|v| be_u64(&v));
-    let Some(position) = stored else {
-        return Err(conflict);
-    };
-    let bytes = s.events.get(position.to_be_bytes()).map_err(storage)?;
-    match bytes.map(|b| Envelope::from_json(&b)) {
-        Some(Ok(e)) if e.id == r.event.id => Ok(position),
-        _ => Err(conflict),
+    match s.heads.get(app.as_bytes()).map_err(storage)? {
+        None => Ok(0),
+        Some(v) => be_u64(&v).ok_or_else(|| LogError::Corrupt {
+            position: 0,
+            reason: format!("the head of application {app} is {} bytes, not 8", v.len()),
+        }),
     }
 }
 
