@@ -14,6 +14,8 @@
 use crate::violation::escape_token;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::cell::Cell;
+use std::rc::Rc;
 
 /// Compatibility policy of a subject.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -140,6 +142,10 @@ pub enum Rule {
     ConstraintChanged,
     /// A branch of the writer's `anyOf`/`oneOf` that no reader branch accepts.
     BranchNotAccepted,
+    /// The schemas need more comparisons than the check makes ([`MAX_STEPS`]) or nest deeper
+    /// than it follows: `$ref`s that loop back, or branches multiplied through references.
+    /// Nothing is shown compatible then.
+    TooComplex,
 }
 
 /// One place where data valid for the writer may be rejected by the reader.
@@ -164,13 +170,27 @@ pub struct Finding {
 
 /// Everything the `reader` may reject of what the `writer` allows.
 pub fn compare(reader: &Value, writer: &Value, open: OpenObjects) -> Vec<Finding> {
+    let steps = Rc::new(Cell::new(0));
     let mut ctx = Ctx {
         rroot: reader,
         wroot: writer,
         open,
         out: Vec::new(),
+        steps: Rc::clone(&steps),
     };
     ctx.walk(reader, writer, "", 0);
+    if steps.get() > MAX_STEPS {
+        // Cut short: what was found is partial, and what was not looked at may break.
+        ctx.out.push(Finding {
+            path: "/".into(),
+            rule: Rule::TooComplex,
+            reason: format!(
+                "comparing these schemas takes more than {MAX_STEPS} steps or goes deeper than \
+                 {MAX_DEPTH} levels ($ref cycles, or branches multiplied through references): \
+                 compatibility cannot be shown"
+            ),
+        });
+    }
     ctx.out
 }
 
@@ -186,11 +206,23 @@ pub fn forward(candidate: &Value, old: &Value, open: OpenObjects) -> Vec<Finding
 
 const MAX_DEPTH: usize = 64;
 
+/// How many schema nodes one comparison may visit. Nesting is bounded by [`MAX_DEPTH`], but a
+/// `$ref` can lead back into a union (`{"anyOf": [{"$ref": "#"}, {"$ref": "#"}]}`) and each level
+/// multiplies the branches: without a count, one request to the public compatibility check
+/// could keep a core busy for ever (or, through [`Ctx::values`], overflow the stack). The
+/// largest real schema here (a matter's submission) takes a few thousand.
+pub const MAX_STEPS: usize = 200_000;
+
+/// How deep [`Ctx::values`] follows unions of fixed values.
+const MAX_VALUE_DEPTH: usize = 16;
+
 struct Ctx<'a> {
     rroot: &'a Value,
     wroot: &'a Value,
     open: OpenObjects,
     out: Vec<Finding>,
+    /// Nodes visited by this comparison, shared with the contexts that try a reader's branches.
+    steps: Rc<Cell<usize>>,
 }
 
 enum Additional<'a> {
@@ -279,8 +311,19 @@ impl<'a> Ctx<'a> {
         self.out.push(Finding { path, rule, reason });
     }
 
+    /// Counts one visited node; false once the comparison has used up [`MAX_STEPS`].
+    fn step(&self) -> bool {
+        let n = self.steps.get() + 1;
+        self.steps.set(n);
+        n <= MAX_STEPS
+    }
+
     /// The fixed values a schema allows (`enum`, `const`, or a `oneOf`/`anyOf` of them), if any.
-    fn values(&self, root: &'a Value, s: &'a Value) -> Option<Vec<Value>> {
+    /// `None` too for unions nested deeper than [`MAX_VALUE_DEPTH`] (a `$ref` cycle among them).
+    fn values(&self, root: &'a Value, s: &'a Value, depth: usize) -> Option<Vec<Value>> {
+        if depth > MAX_VALUE_DEPTH || !self.step() {
+            return None;
+        }
         if let Some(e) = s.get("enum").and_then(Value::as_array) {
             return Some(e.clone());
         }
@@ -291,7 +334,7 @@ impl<'a> Ctx<'a> {
             if let Some(branches) = s.get(key).and_then(Value::as_array) {
                 let mut all = Vec::new();
                 for b in branches {
-                    all.extend(self.values(root, resolve(root, b))?);
+                    all.extend(self.values(root, resolve(root, b), depth + 1)?);
                 }
                 return (!branches.is_empty()).then_some(all);
             }
@@ -301,6 +344,10 @@ impl<'a> Ctx<'a> {
 
     fn walk(&mut self, r: &'a Value, w: &'a Value, path: &str, depth: usize) {
         if depth > MAX_DEPTH {
+            // Deeper than any real schema nests: a `$ref` cycle. Not compatible by default.
+            self.steps.set(MAX_STEPS + 1);
+        }
+        if !self.step() {
             return;
         }
         let r = resolve(self.rroot, r);
@@ -320,8 +367,8 @@ impl<'a> Ctx<'a> {
         let w: &Value = if w == &TRUE { &EMPTY_OBJECT } else { w };
 
         // Fixed values first: they describe the whole schema.
-        let rv = self.values(self.rroot, r);
-        let wv = self.values(self.wroot, w);
+        let rv = self.values(self.rroot, r, 0);
+        let wv = self.values(self.wroot, w, 0);
         match (&rv, &wv) {
             (Some(rv), Some(wv)) => {
                 for v in wv.iter().filter(|v| !rv.contains(v)) {
@@ -376,6 +423,7 @@ impl<'a> Ctx<'a> {
                         wroot: self.wroot,
                         open: self.open,
                         out: Vec::new(),
+                        steps: Rc::clone(&self.steps),
                     };
                     sub.walk(b, w, path, depth + 1);
                     if sub.out.is_empty() {

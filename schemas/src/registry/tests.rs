@@ -795,3 +795,52 @@ fn compatible_versions_upcast_by_identity() {
     assert!(d.backward.is_empty());
     assert_eq!(d.forward.len(), 1);
 }
+
+/// A `$ref` back into a union, on either side, and a union multiplied through references: each
+/// comparison ends (no stack overflow, no endless work) and refuses to call them compatible.
+#[test]
+fn schemas_that_loop_or_multiply_through_refs_are_too_complex_not_endless() {
+    let strict = OpenObjects::Strict;
+    let looped = json!({"anyOf": [{"$ref": "#"}]});
+    let twice = json!({"anyOf": [{"$ref": "#"}, {"$ref": "#"}]});
+    // 2^40 paths through forty definitions, each a union of two references to the next.
+    let mut defs = serde_json::Map::new();
+    for i in 0..40 {
+        let next = format!("#/$defs/d{}", i + 1);
+        defs.insert(
+            format!("d{i}"),
+            json!({"anyOf": [{"$ref": next}, {"$ref": next}]}),
+        );
+    }
+    defs.insert("d40".into(), json!({"type": "string"}));
+    let multiplied = json!({"$defs": defs, "$ref": "#/$defs/d0"});
+    let plain = json!({"type": "string"});
+    let number = json!({"type": "number"});
+    // A reader's union stops at the first branch that reads the writer's data: no blow-up.
+    assert_eq!(rules(&multiplied, &plain, strict), vec![]);
+    for (reader, writer) in [
+        (&looped, &plain),
+        (&plain, &looped),
+        (&twice, &twice),
+        (&multiplied, &number),
+        (&plain, &multiplied),
+        (&multiplied, &multiplied),
+    ] {
+        let started = std::time::Instant::now();
+        let found = rules(reader, writer, strict);
+        assert!(
+            found.contains(&Rule::TooComplex),
+            "{reader} against {writer}: {found:?}"
+        );
+        // Generous: the bound is what is tested, and without it these run for ever.
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+    // The bound leaves real schemas alone: every matter against itself in both directions.
+    let reg = Registry::builtin();
+    for summary in reg.subjects() {
+        let latest = reg
+            .schema(&summary.subject, VersionRef::Latest)
+            .expect("latest");
+        assert_eq!(rules(latest, latest, strict), vec![], "{}", summary.subject);
+    }
+}
