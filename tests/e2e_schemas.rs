@@ -176,6 +176,23 @@ fn candidates_are_checked_without_being_registered() {
     );
     let r = anon.post("/v1/schemas/matter.nothing/compatibility", &current);
     problem(&r, 404);
+
+    // A schema whose `$ref` leads back into its own union: an answer (not compatible, too
+    // complex), and the gateway still serves. This one request used to overflow the stack.
+    let looped = json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "anyOf": [{"$ref": "#"}, {"$ref": "#"}]});
+    let r = anon.post("/v1/schemas/matter.hukou-transfer/compatibility", &looped);
+    assert_eq!(r.status, 200);
+    let verdict = r.json();
+    assert_eq!(verdict["compatible"], false, "{verdict}");
+    assert!(
+        verdict["incompatibilities"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|i| i["rule"] == "too-complex"),
+        "{verdict}"
+    );
+    assert_eq!(anon.get("/healthz").status, 200);
 }
 
 #[test]
