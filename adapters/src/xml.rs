@@ -17,6 +17,11 @@ use crate::local::Local;
 /// Deeper nesting than this is refused (real forms are three or four levels deep).
 pub const MAX_DEPTH: usize = 64;
 
+/// Attributes one element may carry. Provincial forms put their fields in elements and a code or
+/// two in attributes; the bound keeps the check for a repeated attribute (linear per attribute)
+/// from turning quadratic on a start tag with tens of thousands of them.
+pub const MAX_ATTRIBUTES: usize = 64;
+
 /// Why a document could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("XML line {line}, column {column}: {message}")]
@@ -167,6 +172,11 @@ impl<'a> Reader<'a> {
             }
             if self.eat(">") {
                 break;
+            }
+            if attrs.len() == MAX_ATTRIBUTES {
+                return Err(self.err(format!(
+                    "element <{name}> has more than {MAX_ATTRIBUTES} attributes"
+                )));
             }
             let key = self.name()?;
             self.skip_ws();
@@ -541,6 +551,32 @@ mod tests {
         }
         let deep = format!("{}{}", "<a>".repeat(100), "</a>".repeat(100));
         assert!(parse(&deep).unwrap_err().message.contains("deeper"));
+        assert!(
+            parse("<R a=\"1\" b=\"2\" a=\"3\"/>")
+                .unwrap_err()
+                .message
+                .contains("attribute a given twice")
+        );
+    }
+
+    #[test]
+    fn a_start_tag_with_too_many_attributes_is_refused_by_count() {
+        let tag = |n: usize| {
+            let attrs: String = (0..n).map(|i| format!(" a{i}=\"\"")).collect();
+            format!("<R{attrs}/>")
+        };
+        let most = parse(&tag(MAX_ATTRIBUTES)).expect("as many as allowed");
+        assert_eq!(
+            most.content.as_object().map(|o| o.len()),
+            Some(MAX_ATTRIBUTES)
+        );
+        // Tens of thousands used to take seconds (each checked against all before it).
+        let err = parse(&tag(80_000)).unwrap_err();
+        assert!(
+            err.message
+                .contains(&format!("<R> has more than {MAX_ATTRIBUTES} attributes")),
+            "{err:?}"
+        );
     }
 
     #[test]
