@@ -16,7 +16,9 @@ pub enum Mask {
     Phone,
     /// Other personal data (addresses, dates of birth, accounts): first and last character only.
     Other,
-    /// Codes and constants: shown as sent.
+    /// Codes and constants: a short code is shown as sent (what an adapter's author needs to
+    /// see); anything else as [`Mask::Other`], since a value that is not the expected code may be
+    /// anything a clerk typed into the field, an ID number or a name included.
     Public,
 }
 
@@ -60,16 +62,18 @@ impl Mask {
             Mask::Name => mask::name(s),
             Mask::Phone => mask::phone(s),
             Mask::Other => mask::other(s),
-            Mask::Public => {
-                // Codes are short; anything long here is not a code, so it is cut, not echoed.
-                let mut out: String = s.chars().take(40).collect();
-                if s.chars().nth(40).is_some() {
-                    out.push('…');
-                }
-                out
-            }
+            Mask::Public if looks_like_a_code(s) => s.to_string(),
+            Mask::Public => mask::other(s),
         }
     }
+}
+
+/// Up to 8 ASCII letters, digits, `-`, `_` or `.`: the shape of the codes in the code tables and
+/// of region codes, and not of a phone (11 digits), an ID number (15 or 18) or a name in 汉字.
+fn looks_like_a_code(s: &str) -> bool {
+    (1..=8).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// One problem with a local form (or, among warnings, one doubt that does not reject it).
@@ -140,6 +144,16 @@ mod tests {
         assert_eq!(Mask::for_canonical("/applicant/name"), Mask::Name);
         assert_eq!(Mask::for_canonical("/applicant/birth_date"), Mask::Other);
         assert_eq!(Mask::for_canonical("/applicant/sex"), Mask::Public);
-        assert_eq!(Mask::Public.apply(&"9".repeat(100)).chars().count(), 41);
+        // A public field's value is shown only while it looks like a code: an ID number, a phone
+        // or a name typed into a code field is masked, and nothing long is echoed.
+        assert_eq!(Mask::Public.apply("440000"), "440000");
+        assert_eq!(Mask::Public.apply("M"), "M");
+        assert_eq!(
+            Mask::Public.apply("810000199408230021"),
+            "8****************1"
+        );
+        assert_eq!(Mask::Public.apply("13812345678"), "1*********8");
+        assert_eq!(Mask::Public.apply("张三"), "张*");
+        assert!(Mask::Public.apply(&"9".repeat(900_000)).chars().count() <= 20);
     }
 }

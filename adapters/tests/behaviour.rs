@@ -102,6 +102,33 @@ fn every_problem_at_once_in_the_callers_words_with_personal_data_masked() {
     assert!(!all.contains(&id[..17]), "an ID number in clear: {all}");
     assert!(!all.contains("何静"), "a name in clear: {all}");
     assert!(!all.contains("85551234"), "a phone in clear: {all}");
+    // A short code that is not in the table is shown as sent, for the adapter's author.
+    let sex = r.problems.iter().find(|p| p.field == "SQR_XB_DM").unwrap();
+    assert_eq!(sex.value.as_deref(), Some("M"));
+}
+
+/// A clerk's ID number, phone or name typed into a code field: refused as not a code, and
+/// neither the message nor the shown value carries it in clear.
+#[test]
+fn personal_data_in_a_code_field_is_masked_like_any_other() {
+    let a = adapter("510000", "criminal-record-certificate");
+    let local = golden_json("510000", "criminal-record-certificate.local.json");
+    let id = local["SQR_GMSFHM"].as_str().unwrap().to_string();
+    for typed in [id.clone(), "13812345678".to_string(), "何静".to_string()] {
+        let mut form = local.clone();
+        form["SQR_XB_DM"] = json!(typed);
+        let r = a.inbound(&form).expect_err("not a code");
+        let p = r.problems.iter().find(|p| p.field == "SQR_XB_DM").unwrap();
+        assert_eq!(p.rule, "code");
+        let all = serde_json::to_string(&r).unwrap();
+        let clear: String = typed.chars().take(6).collect();
+        assert!(!all.contains(&clear), "{typed} in clear: {all}");
+        assert!(
+            p.message.contains("sex-"),
+            "the table is named: {}",
+            p.message
+        );
+    }
 }
 
 fn p_id(id: &str) -> String {

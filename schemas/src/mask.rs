@@ -21,6 +21,10 @@ pub fn other(s: &str) -> String {
     keep_ends(s, 1, 1)
 }
 
+/// The most stars one masked value shows: past it the rest is cut (`…`), so a long value does not
+/// become a long line of stars (nor tell its exact length).
+pub const MAX_STARS: usize = 16;
+
 fn keep_ends(s: &str, head: usize, tail: usize) -> String {
     let chars: Vec<char> = s.chars().collect();
     let n = chars.len();
@@ -35,7 +39,11 @@ fn keep_ends(s: &str, head: usize, tail: usize) -> String {
         return out;
     }
     let mut out: String = chars[..head].iter().collect();
-    out.extend(std::iter::repeat_n('*', n - head - tail));
+    let hidden = n - head - tail;
+    out.extend(std::iter::repeat_n('*', hidden.min(MAX_STARS)));
+    if hidden > MAX_STARS {
+        out.push('…');
+    }
     out.extend(&chars[n - tail..]);
     out
 }
@@ -52,5 +60,12 @@ mod tests {
         assert_eq!(name("欧阳娜娜"), "欧***");
         assert_eq!(name("王"), "王*");
         assert_eq!(other(""), "");
+        // However long, a few dozen characters at most.
+        let long = other(&"x".repeat(200_000));
+        assert_eq!(long, format!("x{}…x", "*".repeat(MAX_STARS)));
+        assert_eq!(
+            id_number(&"1".repeat(40)),
+            format!("1111{}…1111", "*".repeat(MAX_STARS))
+        );
     }
 }

@@ -154,8 +154,10 @@ impl Transform {
                 table.to_canonical(s.trim()).cloned().ok_or_else(|| {
                     Failure::new(
                         "code",
+                        // Not the value itself: it is shown, masked, beside the message.
                         format!(
-                            "代码 {s:?} 不在代码表 {} 中 (expected one of: {})",
+                            "不是代码表 {} 中的代码 (not a code of table {}; expected one of: {})",
+                            table.name,
                             table.name,
                             table.expected()
                         ),
