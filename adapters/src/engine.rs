@@ -24,6 +24,8 @@ use crate::transform::{Transform, text};
 pub const MAX_ITEMS: usize = 500;
 /// At most this many unknown local fields are reported, so a garbage form gets a bounded answer.
 const MAX_UNKNOWN: usize = 50;
+/// At most this many exceeded limits are reported, as the gateway does for a JSON body.
+const MAX_LIMITS: usize = 20;
 
 /// The message of every "required" problem.
 const REQUIRED: &str = "缺少必填字段 (required field is missing)";
@@ -727,6 +729,14 @@ impl Adapter {
                     _ => run.warnings.push(p),
                 }
             }
+        }
+        // The limits every submission is held to, however it arrives (a string's length, the
+        // number of materials), in the province's field names.
+        let (exceeded, _) = tongban_schemas::limits::exceeded(&out, MAX_LIMITS);
+        for v in exceeded {
+            let p = self.traced(&v, &out);
+            run.problems.push(p);
+            run.failed.push(v.pointer);
         }
         // The canonical schema last: what it finds is traced back to the local field.
         let (report, checked) = self.matter.check_owned(out);

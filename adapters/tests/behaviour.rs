@@ -131,6 +131,50 @@ fn personal_data_in_a_code_field_is_masked_like_any_other() {
     }
 }
 
+/// The limits a JSON body is held to hold for a local form as well, in the province's names:
+/// more than 100 materials (the adapter reads up to 500 list items) and a string over 64 KiB.
+#[test]
+fn local_forms_are_held_to_the_submission_limits_in_their_own_field_names() {
+    use tongban_schemas::limits::{MAX_MATERIALS, MAX_STRING_BYTES};
+    let a = adapter("510000", "criminal-record-certificate");
+    let mut local = golden_json("510000", "criminal-record-certificate.local.json");
+    let one = local["CLXX"][0].clone();
+    local["CLXX"] = json!(
+        (0..=MAX_MATERIALS)
+            .map(|i| {
+                let mut m = one.clone();
+                m["SXH"] = json!((i + 1).to_string());
+                m
+            })
+            .collect::<Vec<_>>()
+    );
+    local["SQR_QHNXXDZ"] = json!("长".repeat(MAX_STRING_BYTES / 3 + 1));
+    let r = a.inbound(&local).expect_err("over the limits");
+    let by_field: Vec<(&str, &str)> = r
+        .problems
+        .iter()
+        .map(|p| (p.pointer.as_str(), p.rule.as_str()))
+        .collect();
+    assert!(
+        by_field.contains(&("/CLXX", "max-materials")),
+        "{by_field:?}"
+    );
+    assert!(
+        by_field.contains(&("/SQR_QHNXXDZ", "max-string-length")),
+        "{by_field:?}"
+    );
+    // At the limit it is taken.
+    let mut local = golden_json("510000", "criminal-record-certificate.local.json");
+    local["CLXX"] = json!(vec![one; MAX_MATERIALS]);
+    let ok = a.inbound(&local);
+    assert!(
+        ok.as_ref()
+            .err()
+            .is_none_or(|r| !r.problems.iter().any(|p| p.rule == "max-materials")),
+        "{ok:?}"
+    );
+}
+
 fn p_id(id: &str) -> String {
     format!("{}0", &id[..17])
 }

@@ -9,6 +9,7 @@ pub mod event_schemas;
 pub mod events;
 pub mod ids;
 pub mod json_text;
+pub mod limits;
 pub mod mask;
 pub mod matters;
 pub mod mode;

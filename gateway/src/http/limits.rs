@@ -20,12 +20,7 @@ use super::problem::Problem;
 /// recursion limit.
 pub const MAX_DEPTH: usize = 32;
 
-/// The longest string (value or member name) accepted, in UTF-8 bytes. Generous: free-text notes
-/// and reasons fit many times over, while one string cannot take a whole body's budget unnoticed.
-pub const MAX_STRING_BYTES: usize = 64 * 1024;
-
-/// The most materials (申请材料 / 补正材料) one submission or supplement may list.
-pub const MAX_MATERIALS: usize = 100;
+pub use tongban_schemas::limits::{MAX_MATERIALS, MAX_STRING_BYTES};
 
 /// How many limit violations one problem reports at most (the rest are counted in `detail`).
 const MAX_REPORTED: usize = 20;
@@ -88,13 +83,12 @@ pub fn check_depth(text: &str) -> Result<(), Problem> {
     Ok(())
 }
 
-/// Refuses over-long strings and over-long materials lists, every one at its pointer.
+/// Refuses over-long strings and over-long materials lists, every one at its pointer
+/// ([`tongban_schemas::limits`], which adapters apply to the forms they translate too).
 ///
-/// Recursion here is bounded by [`MAX_DEPTH`], which [`check_depth`] enforced before parsing.
+/// Recursion there is bounded by [`MAX_DEPTH`], which [`check_depth`] enforced before parsing.
 pub fn check_value(value: &Value) -> Result<(), Problem> {
-    let mut found = Vec::new();
-    let mut count = 0usize;
-    walk(value, &mut String::new(), &mut found, &mut count);
+    let (found, count) = tongban_schemas::limits::exceeded(value, MAX_REPORTED);
     if count == 0 {
         return Ok(());
     }
@@ -105,74 +99,6 @@ pub fn check_value(value: &Value) -> Result<(), Problem> {
         format!("the body exceeds {count} limit(s)"),
     )
     .with_errors(found))
-}
-
-fn report(found: &mut Vec<Violation>, count: &mut usize, pointer: &str, rule: &str, msg: String) {
-    *count += 1;
-    if found.len() < MAX_REPORTED {
-        found.push(Violation::new(pointer, rule, msg));
-    }
-}
-
-fn too_long(found: &mut Vec<Violation>, count: &mut usize, pointer: &str, s: &str, what: &str) {
-    if s.len() > MAX_STRING_BYTES {
-        report(
-            found,
-            count,
-            pointer,
-            "max-string-length",
-            format!(
-                "{what} is {} bytes long; at most {MAX_STRING_BYTES} bytes are accepted",
-                s.len()
-            ),
-        );
-    }
-}
-
-fn walk(value: &Value, pointer: &mut String, found: &mut Vec<Violation>, count: &mut usize) {
-    match value {
-        Value::String(s) => too_long(found, count, pointer, s, "the string"),
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&i.to_string());
-                walk(item, pointer, found, count);
-                pointer.truncate(len);
-            }
-        }
-        Value::Object(members) => {
-            for (key, item) in members {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&escape_token(key));
-                too_long(found, count, pointer, key, "the member name");
-                if key == "materials"
-                    && let Value::Array(list) = item
-                    && list.len() > MAX_MATERIALS
-                {
-                    report(
-                        found,
-                        count,
-                        pointer,
-                        "max-materials",
-                        format!(
-                            "{} materials listed; at most {MAX_MATERIALS} are accepted",
-                            list.len()
-                        ),
-                    );
-                }
-                walk(item, pointer, found, count);
-                pointer.truncate(len);
-            }
-        }
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
-    }
-}
-
-/// Escapes one reference token of a JSON pointer (RFC 6901).
-fn escape_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
 }
 
 #[cfg(test)]

@@ -1,0 +1,135 @@
+//! Limits on what one submission may hold, whichever way it arrives: as canonical JSON through
+//! the API, or as a province's local form through its adapter. The gateway checks them on the
+//! body it parsed; an adapter on the canonical form it built, and reports each in the province's
+//! own field names. Together with the transport's body limit they bound what one accepted event
+//! costs afterwards (validation, hashing, projections, every later read of it).
+
+use serde_json::Value;
+
+use crate::violation::{Violation, escape_token};
+
+/// The longest string (value or member name) accepted, in UTF-8 bytes. Generous: free-text notes
+/// and reasons fit many times over, while one string cannot take a whole body's budget unnoticed.
+pub const MAX_STRING_BYTES: usize = 64 * 1024;
+
+/// The most materials (申请材料 / 补正材料) one submission or supplement may list.
+pub const MAX_MATERIALS: usize = 100;
+
+/// What `value` exceeds: every string or member name longer than [`MAX_STRING_BYTES`] and every
+/// `materials` list longer than [`MAX_MATERIALS`], each at its JSON pointer. Returns the first
+/// `max_reported` of them and how many there are in all.
+pub fn exceeded(value: &Value, max_reported: usize) -> (Vec<Violation>, usize) {
+    let mut found = Found {
+        list: Vec::new(),
+        count: 0,
+        max_reported,
+    };
+    walk(value, &mut String::new(), &mut found);
+    (found.list, found.count)
+}
+
+struct Found {
+    list: Vec<Violation>,
+    count: usize,
+    max_reported: usize,
+}
+
+impl Found {
+    fn report(&mut self, pointer: &str, rule: &str, message: String) {
+        self.count += 1;
+        if self.list.len() < self.max_reported {
+            self.list.push(Violation::new(pointer, rule, message));
+        }
+    }
+
+    fn too_long(&mut self, pointer: &str, s: &str, what: &str) {
+        if s.len() > MAX_STRING_BYTES {
+            self.report(
+                pointer,
+                "max-string-length",
+                format!(
+                    "最长 {MAX_STRING_BYTES} 字节 ({what} is {} bytes long; at most \
+                     {MAX_STRING_BYTES} bytes are accepted)",
+                    s.len()
+                ),
+            );
+        }
+    }
+}
+
+/// Recursion bounded by the caller: the gateway refuses bodies nested deeper than 32 levels
+/// before parsing them, and an adapter's canonical form nests as deep as its spec.
+fn walk(value: &Value, pointer: &mut String, found: &mut Found) {
+    match value {
+        Value::String(s) => found.too_long(pointer, s, "the string"),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&i.to_string());
+                walk(item, pointer, found);
+                pointer.truncate(len);
+            }
+        }
+        Value::Object(members) => {
+            for (key, item) in members {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&escape_token(key));
+                found.too_long(pointer, key, "the member name");
+                if key == "materials"
+                    && let Value::Array(list) = item
+                    && list.len() > MAX_MATERIALS
+                {
+                    found.report(
+                        pointer,
+                        "max-materials",
+                        format!(
+                            "材料最多 {MAX_MATERIALS} 项 ({} materials listed; at most \
+                             {MAX_MATERIALS} are accepted)",
+                            list.len()
+                        ),
+                    );
+                }
+                walk(item, pointer, found);
+                pointer.truncate(len);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn long_strings_long_names_and_many_materials_are_found_at_their_pointers() {
+        let long = "长".repeat(MAX_STRING_BYTES / 3 + 1);
+        let materials: Vec<Value> = (0..=MAX_MATERIALS).map(|i| json!({"n": i})).collect();
+        let body = json!({
+            "form": {"note": long, "a/b": "short"},
+            "materials": materials,
+            long.clone(): 1,
+        });
+        let (found, count) = exceeded(&body, 10);
+        let at: Vec<(&str, &str)> = found
+            .iter()
+            .map(|v| (v.pointer.as_str(), v.rule.as_str()))
+            .collect();
+        assert_eq!(count, 3, "{at:?}");
+        assert!(at.contains(&("/form/note", "max-string-length")));
+        assert!(at.contains(&("/materials", "max-materials")));
+        assert!(
+            at.iter()
+                .any(|(p, r)| p.len() > 1000 && *r == "max-string-length"),
+            "the long member name at its own pointer"
+        );
+        // Counted in full, reported up to the bound.
+        let (found, count) = exceeded(&body, 1);
+        assert_eq!((found.len(), count), (1, 3));
+        let fine = json!({"form": {"note": "ok"}, "materials": [json!({}); MAX_MATERIALS]});
+        assert_eq!(exceeded(&fine, 10), (vec![], 0));
+    }
+}
