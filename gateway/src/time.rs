@@ -60,7 +60,9 @@ impl Timestamp {
     /// (`Sun, 06 Nov 1994 08:49:37 GMT`), the form every HTTP client library writes.
     pub fn parse_http_date(s: &str) -> Option<Timestamp> {
         let b = s.as_bytes();
-        if b.len() != 29 || &s[3..5] != ", " || &s[25..] != " GMT" {
+        // ASCII first: every index below is then a character boundary (a header value that is
+        // not visible ASCII never gets here, but this is a public function).
+        if b.len() != 29 || !s.is_ascii() || &s[3..5] != ", " || &s[25..] != " GMT" {
             return None;
         }
         if b[7] != b' ' || b[11] != b' ' || b[16] != b' ' || b[19] != b':' || b[22] != b':' {
@@ -279,6 +281,11 @@ mod tests {
             Timestamp::parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"),
             None
         );
+        // 29 bytes with a multi-byte character where a slice falls: refused, not a panic.
+        for odd in ["Su中06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:中GMT"] {
+            assert_eq!(odd.len(), 29);
+            assert_eq!(Timestamp::parse_http_date(odd), None);
+        }
     }
 
     #[test]
