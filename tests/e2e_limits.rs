@@ -245,6 +245,19 @@ fn every_input_limit_answers_a_precise_problem_and_appends_nothing() {
     );
     refused(&r, 422, "invalid");
 
+    // A query parameter or a path segment that does not fit: problem+json naming it, not
+    // axum's plain text.
+    let region = example["origin"].as_str().expect("origin");
+    for path in [
+        format!("/v1/regions/{region}/inbox?limit=abc"),
+        format!("/v1/regions/{region}/inbox?limit=99999999999999999999999"),
+    ] {
+        let p = refused(&origin.get(&path), 400, "bad-request");
+        assert!(has_error(&p, "query:limit", "query"), "{path}: {p}");
+    }
+    let p = refused(&origin.get("/v1/applications/%FF%FE"), 400, "bad-request");
+    assert!(has_error(&p, "path:id", "utf-8"), "{p}");
+
     // Nothing of the above reached the log; the gateway still takes a valid write.
     assert_eq!(log_position(&anon), before);
     let r = origin.post(&format!("/v1/applications/{id}/forward"), &json!({}));

@@ -282,7 +282,10 @@ mod tests {
             None
         );
         // 29 bytes with a multi-byte character where a slice falls: refused, not a panic.
-        for odd in ["Su中06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:中GMT"] {
+        for odd in [
+            "Su中06 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:中GMT",
+        ] {
             assert_eq!(odd.len(), 29);
             assert_eq!(Timestamp::parse_http_date(odd), None);
         }

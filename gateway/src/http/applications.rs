@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::auth::Caller;
 use super::body;
+use super::extract::{Path, Query};
 use super::problem::Problem;
 use super::signed::{self, Exempt};
 use crate::domain::Action;
@@ -185,7 +186,7 @@ pub async fn get<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
     Path(id): Path<String>,
-    axum::extract::Query(q): axum::extract::Query<ViewQuery>,
+    Query(q): Query<ViewQuery>,
 ) -> Result<Response, Problem> {
     check_id(&id)?;
     let view = s.gateway.application(&principal, &id).await?;

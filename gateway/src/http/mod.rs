@@ -11,6 +11,7 @@ pub mod actions;
 pub mod applications;
 pub mod auth;
 pub mod body;
+pub mod extract;
 pub mod forms;
 pub mod guard;
 pub mod limits;
@@ -30,7 +31,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, Method};
 use axum::routing::{MethodRouter, on};
 
@@ -38,6 +39,7 @@ use crate::auth::RegionBook;
 use crate::domain::Action;
 use crate::log::EventLog;
 use crate::service::Gateway;
+use extract::Path;
 
 /// Shared state of every handler.
 pub struct AppState<L: EventLog> {

@@ -8,13 +8,14 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use super::AppState;
 use super::auth::Caller;
+use super::extract::{Path, Query};
 use super::problem::Problem;
 use crate::domain::calendar::Calendar;
 use crate::envelope::{Envelope, PublicKey};

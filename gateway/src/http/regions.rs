@@ -1,12 +1,13 @@
 //! `/v1/regions…`: the participating regions and each region's inbox and outbox.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::auth::Caller;
+use super::extract::{Path, Query};
 use super::problem::Problem;
 use crate::log::EventLog;
 
