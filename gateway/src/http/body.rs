@@ -116,6 +116,32 @@ fn syntax_reason(e: &serde_json::Error) -> String {
     }
 }
 
+/// Writes every number with no fraction (`102400.0`, `5e3`) as the integer it is. JSON Schema's
+/// `integer` takes them (a number is an integer by value, not by how it is written), and the
+/// schema check above passed them; serde's integer fields would refuse them as floats, with a
+/// message naming no field. Only numbers a double holds exactly (below 2^53) are rewritten; the
+/// stored form does not change, as the hash's canonical JSON (RFC 8785) writes them as integers
+/// too. Recursion is bounded by the nesting limit checked before parsing.
+fn whole_numbers_as_integers(value: &mut Value) {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64())
+                && f.fract() == 0.0
+                && f.abs() < EXACT
+            {
+                // Exact: a whole number below 2^53 converts without rounding.
+                #[allow(clippy::cast_possible_truncation)]
+                let whole = f as i64;
+                *value = Value::from(whole);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(members) => members.values_mut().for_each(whole_numbers_as_integers),
+        Value::Null | Value::Bool(_) | Value::String(_) => {}
+    }
+}
+
 /// Checks `value` against `T`'s JSON Schema (all problems, with pointers), then builds `T`.
 pub fn typed<T: DeserializeOwned + JsonSchema + 'static>(value: Value) -> Result<T, Problem> {
     let report = validator::<T>()?.check(&value, "");
@@ -126,10 +152,45 @@ pub fn typed<T: DeserializeOwned + JsonSchema + 'static>(value: Value) -> Result
             report.violations,
         ));
     }
+    let mut value = value;
+    whole_numbers_as_integers(&mut value);
     serde_json::from_value(value).map_err(|e| {
         Problem::unprocessable(
             "the body does not fit",
             vec![Violation::new("", "shape", e.to_string())],
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    #[derive(Debug, PartialEq, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    struct Sized {
+        size: u64,
+        offsets: Vec<i64>,
+        ratio: f64,
+    }
+
+    #[test]
+    fn whole_numbers_written_with_a_fraction_are_integers() {
+        let value = json!({"size": 102400.0, "offsets": [-3.0, 5e3, 7], "ratio": 2.0});
+        assert_eq!(
+            typed::<Sized>(value).expect("integers by value"),
+            Sized {
+                size: 102_400,
+                offsets: vec![-3, 5000, 7],
+                ratio: 2.0
+            }
+        );
+        // A fraction is still refused by the schema, at its pointer.
+        let p = typed::<Sized>(json!({"size": 1.5, "offsets": [], "ratio": 0.5}))
+            .expect_err("not an integer");
+        assert_eq!(p.status, 422);
+        assert_eq!(p.errors[0].pointer, "/size");
+    }
 }
