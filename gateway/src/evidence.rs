@@ -86,7 +86,7 @@ impl EvidenceStore {
                     .map(Some)
                     .map_err(|e| EvidenceError::Corrupt {
                         id: id.to_string(),
-                        reason: e.to_string(),
+                        reason: tongban_schemas::mask::serde_error(&e),
                     })
             }
             None => Ok(None),

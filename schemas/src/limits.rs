@@ -129,7 +129,7 @@ mod tests {
         // Counted in full, reported up to the bound.
         let (found, count) = exceeded(&body, 1);
         assert_eq!((found.len(), count), (1, 3));
-        let fine = json!({"form": {"note": "ok"}, "materials": [json!({}); MAX_MATERIALS]});
+        let fine = json!({"form": {"note": "ok"}, "materials": vec![json!({}); MAX_MATERIALS]});
         assert_eq!(exceeded(&fine, 10), (vec![], 0));
     }
 }

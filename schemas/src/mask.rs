@@ -21,6 +21,41 @@ pub fn other(s: &str) -> String {
     keep_ends(s, 1, 1)
 }
 
+/// A serde error's message with the content of every quoted string masked ([`other`]).
+/// serde quotes the value it could not take (`invalid type: string "张三", expected u64`), and
+/// a stored event that fails to decode (a corrupted or tampered log) is logged with its reason:
+/// the reason keeps its shape and position, never the personal data it quoted.
+pub fn serde_error(e: &impl std::fmt::Display) -> String {
+    let text = e.to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c != '"' {
+            continue;
+        }
+        let mut quoted = String::new();
+        let mut escaped = false;
+        let mut closed = false;
+        for q in chars.by_ref() {
+            if escaped {
+                escaped = false;
+            } else if q == '\\' {
+                escaped = true;
+            } else if q == '"' {
+                closed = true;
+                break;
+            }
+            quoted.push(q);
+        }
+        out.push_str(&other(&quoted));
+        if closed {
+            out.push('"');
+        }
+    }
+    out
+}
+
 /// The most stars one masked value shows: past it the rest is cut (`…`), so a long value does not
 /// become a long line of stars (nor tell its exact length).
 pub const MAX_STARS: usize = 16;
@@ -60,6 +95,18 @@ mod tests {
         assert_eq!(name("欧阳娜娜"), "欧***");
         assert_eq!(name("王"), "王*");
         assert_eq!(other(""), "");
+        // What serde quotes is masked; the rest of its message stays.
+        let e = serde_json::from_str::<u64>("\"11010519491231002X\"").unwrap_err();
+        let shown = serde_error(&e);
+        assert!(
+            shown.starts_with("invalid type: string \"1") && shown.contains("expected u64"),
+            "{shown}"
+        );
+        assert!(!shown.contains("0519491231"), "{shown}");
+        assert_eq!(
+            serde_error(&"a \"x\\\"yz\" b \"unclosed"),
+            "a \"x***z\" b \"u******d"
+        );
         // However long, a few dozen characters at most.
         let long = other(&"x".repeat(200_000));
         assert_eq!(long, format!("x{}…x", "*".repeat(MAX_STARS)));

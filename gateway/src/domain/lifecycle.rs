@@ -96,7 +96,7 @@ macro_rules! lifecycle {
 
             /// Decodes an envelope's `type` and `data`.
             pub fn decode(type_name: &str, data: &Value) -> Result<Event, EventDecodeError> {
-                let err = |e: serde_json::Error| EventDecodeError::Data { type_name: type_name.to_string(), reason: e.to_string() };
+                let err = |e: serde_json::Error| EventDecodeError::Data { type_name: type_name.to_string(), reason: tongban_schemas::mask::serde_error(&e) };
                 // Deserialize from the borrowed value: no copy of the payload.
                 use serde::Deserialize as _;
                 if type_name == ev::Submitted::TYPE {
@@ -110,7 +110,7 @@ macro_rules! lifecycle {
 
             /// [`Event::decode`] of `data` the caller gives up: moved into the event, not copied.
             pub fn decode_owned(type_name: &str, data: Value) -> Result<Event, EventDecodeError> {
-                let err = |e: serde_json::Error| EventDecodeError::Data { type_name: type_name.to_string(), reason: e.to_string() };
+                let err = |e: serde_json::Error| EventDecodeError::Data { type_name: type_name.to_string(), reason: tongban_schemas::mask::serde_error(&e) };
                 use serde::Deserialize as _;
                 if type_name == ev::Submitted::TYPE {
                     // Applicant and form moved in whole (`super::moved`).

@@ -270,7 +270,7 @@ impl ProjectionStore {
                     .map(Some)
                     .map_err(|e| ProjectionError::Corrupt {
                         key: app.to_string(),
-                        reason: e.to_string(),
+                        reason: tongban_schemas::mask::serde_error(&e),
                     })
             }
             None => Ok(None),
@@ -286,7 +286,7 @@ impl ProjectionStore {
             out.push(
                 serde_json::from_slice(&value).map_err(|e| ProjectionError::Corrupt {
                     key: region.to_string(),
-                    reason: e.to_string(),
+                    reason: tongban_schemas::mask::serde_error(&e),
                 })?,
             );
         }
@@ -544,7 +544,7 @@ impl ProjectionStore {
             let key = String::from_utf8_lossy(&k).into_owned();
             let view = serde_json::from_slice(&v).map_err(|e| ProjectionError::Corrupt {
                 key: key.clone(),
-                reason: e.to_string(),
+                reason: tongban_schemas::mask::serde_error(&e),
             })?;
             out.push((key, view));
         }

@@ -220,7 +220,7 @@ impl EmbeddedLog {
             })?;
         Envelope::from_json(&bytes).map_err(|e| LogError::Corrupt {
             position,
-            reason: e.to_string(),
+            reason: tongban_schemas::mask::serde_error(&e),
         })
     }
 
@@ -261,7 +261,7 @@ impl EmbeddedLog {
             })?;
             let event = Envelope::from_json(&value).map_err(|e| LogError::Corrupt {
                 position,
-                reason: e.to_string(),
+                reason: tongban_schemas::mask::serde_error(&e),
             })?;
             out.push(Positioned { position, event });
             if out.len() >= max {

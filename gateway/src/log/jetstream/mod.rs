@@ -330,7 +330,7 @@ impl JetStreamLog {
                 Ok(Ok(m)) => {
                     let event = Envelope::from_json(&m.payload).map_err(|e| LogError::Corrupt {
                         position: seq,
-                        reason: e.to_string(),
+                        reason: tongban_schemas::mask::serde_error(&e),
                     })?;
                     results.insert(seq, Some(event));
                 }
@@ -372,7 +372,7 @@ fn valid_token(app: &str) -> bool {
 fn parsed(position: u64, payload: &[u8]) -> Result<Last, LogError> {
     let event = Envelope::from_json(payload).map_err(|e| LogError::Corrupt {
         position,
-        reason: e.to_string(),
+        reason: tongban_schemas::mask::serde_error(&e),
     })?;
     Ok(Last {
         seq: event.seq,
