@@ -23,29 +23,50 @@ pub fn exceeded(value: &Value, max_reported: usize) -> (Vec<Violation>, usize) {
         list: Vec::new(),
         count: 0,
         max_reported,
+        path: Vec::new(),
     };
-    walk(value, &mut String::new(), &mut found);
+    walk(value, &mut found);
     (found.list, found.count)
 }
 
-struct Found {
+/// One step of the path to where the walk is: spelled out only for a violation, so a body
+/// within its limits (nearly every one) costs no allocation per member.
+enum Step<'a> {
+    Member(&'a str),
+    Item(usize),
+}
+
+struct Found<'a> {
     list: Vec<Violation>,
     count: usize,
     max_reported: usize,
+    path: Vec<Step<'a>>,
 }
 
-impl Found {
-    fn report(&mut self, pointer: &str, rule: &str, message: String) {
+impl Found<'_> {
+    fn pointer(&self) -> String {
+        let mut out = String::new();
+        for step in &self.path {
+            out.push('/');
+            match step {
+                Step::Member(name) => out.push_str(&escape_token(name)),
+                Step::Item(i) => out.push_str(&i.to_string()),
+            }
+        }
+        out
+    }
+
+    fn report(&mut self, rule: &str, message: String) {
         self.count += 1;
         if self.list.len() < self.max_reported {
+            let pointer = self.pointer();
             self.list.push(Violation::new(pointer, rule, message));
         }
     }
 
-    fn too_long(&mut self, pointer: &str, s: &str, what: &str) {
+    fn too_long(&mut self, s: &str, what: &str) {
         if s.len() > MAX_STRING_BYTES {
             self.report(
-                pointer,
                 "max-string-length",
                 format!(
                     "最长 {MAX_STRING_BYTES} 字节 ({what} is {} bytes long; at most \
@@ -59,30 +80,25 @@ impl Found {
 
 /// Recursion bounded by the caller: the gateway refuses bodies nested deeper than 32 levels
 /// before parsing them, and an adapter's canonical form nests as deep as its spec.
-fn walk(value: &Value, pointer: &mut String, found: &mut Found) {
+fn walk<'a>(value: &'a Value, found: &mut Found<'a>) {
     match value {
-        Value::String(s) => found.too_long(pointer, s, "the string"),
+        Value::String(s) => found.too_long(s, "the string"),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&i.to_string());
-                walk(item, pointer, found);
-                pointer.truncate(len);
+                found.path.push(Step::Item(i));
+                walk(item, found);
+                found.path.pop();
             }
         }
         Value::Object(members) => {
             for (key, item) in members {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&escape_token(key));
-                found.too_long(pointer, key, "the member name");
+                found.path.push(Step::Member(key));
+                found.too_long(key, "the member name");
                 if key == "materials"
                     && let Value::Array(list) = item
                     && list.len() > MAX_MATERIALS
                 {
                     found.report(
-                        pointer,
                         "max-materials",
                         format!(
                             "材料最多 {MAX_MATERIALS} 项 ({} materials listed; at most \
@@ -91,8 +107,8 @@ fn walk(value: &Value, pointer: &mut String, found: &mut Found) {
                         ),
                     );
                 }
-                walk(item, pointer, found);
-                pointer.truncate(len);
+                walk(item, found);
+                found.path.pop();
             }
         }
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
