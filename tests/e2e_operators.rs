@@ -52,12 +52,43 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
     common::register_regions(&data);
     let mut gw = Gateway::start(&data, false);
     let id = proxy_application(&gw, &data);
+    let served = gw.client(None).get("/v1/keys").json()["keys"][0]["public_key_hex"]
+        .as_str()
+        .expect("public key")
+        .to_string();
     assert_eq!(gw.terminate().code(), Some(0));
 
-    // verify: the whole log is intact.
+    // verify: the whole log is intact, and the output says which key proved it.
     let (code, out, _) = tongban(&["verify"], &data);
     assert_eq!(code, 0, "{out}");
     assert!(out.starts_with("intact:"), "{out}");
+    assert!(
+        out.contains("gateway.key") && out.contains(&served),
+        "{out}"
+    );
+    // Against the key as an auditor recorded it, whatever the directory holds: a directory
+    // whose key was swapped fails on its own key and passes on the recorded one.
+    let key_file = data.join("gateway.key");
+    let original = std::fs::read(&key_file).expect("key");
+    std::fs::write(&key_file, "07".repeat(32)).expect("swap the key");
+    let (code, out, _) = tongban(&["verify"], &data);
+    assert_eq!(code, 1, "{out}");
+    let other = out
+        .rsplit("--public-key ")
+        .next()
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the note names the directory's key")
+        .to_string();
+    assert_ne!(other, served);
+    let (code, out, _) = tongban(&["verify", "--public-key", &served], &data);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("given with --public-key"), "{out}");
+    std::fs::write(&key_file, original).expect("restore the key");
+    let (code, out, _) = tongban(&["verify", "--public-key", &other], &data);
+    assert_eq!(code, 1, "another key breaks every signature: {out}");
+    let (code, _, err) = tongban(&["verify", "--public-key", "abc"], &data);
+    assert_eq!(code, 2);
+    assert!(err.contains("--public-key"), "{err}");
 
     // replay: the full timeline, and the state as of seq 3.
     let (code, out, err) = tongban(&["replay", &id, "--format", "json"], &data);

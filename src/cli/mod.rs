@@ -39,11 +39,13 @@ usage:
                                                      require the region to sign its POST requests
   tongban regions key <code> --remove [--data DIR]   stop requiring signatures
   tongban regions list [--data DIR]
-  tongban verify [--app ID] [--data DIR] [--nats URL [--nats-creds FILE]]
-      recheck every hash chain and signature (in the JetStream stream with --nats)
-  tongban replay <app-id> [--at RFC3339|--seq N] [--format text|json|html] [--data DIR]
+  tongban verify [--app ID] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
+      recheck every hash chain and signature (in the JetStream stream with --nats) against the
+      gateway's public key as you hold it (GET /v1/keys), or else the one in DIR
+  tongban replay <app-id> [--at RFC3339|--seq N] [--format text|json|html] [--public-key HEX] [--data DIR]
       one application's timeline: who did what, when, the state and deadlines after each event
-  tongban dispute <app-id> [--out FILE] [--data DIR]  the evidence report (HTML) for a dispute
+  tongban dispute <app-id> [--out FILE] [--public-key HEX] [--data DIR]
+      the evidence report (HTML) for a dispute
   tongban rebuild [--data DIR] [--nats URL [--nats-creds FILE]]
       drop and rebuild every projection in DIR from the log (the stream with --nats); the gateway
       on DIR must be stopped, even with --nats (DIR's projections are what is rebuilt)

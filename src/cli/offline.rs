@@ -21,10 +21,12 @@ pub fn data_dir(args: &mut Args) -> DataDir {
     ))
 }
 
-/// Where the events come from.
+/// Where the events come from, and the key they are checked against.
 pub struct Source {
     pub dir: DataDir,
     pub nats: Option<JetStreamConfig>,
+    /// `--public-key HEX`: the gateway's public key as the checker holds it.
+    pub public_key: Option<String>,
 }
 
 impl Source {
@@ -38,7 +40,12 @@ impl Source {
             config.create_stream = false;
             config
         });
-        Source { dir, nats }
+        let public_key = args.value("public-key");
+        Source {
+            dir,
+            nats,
+            public_key,
+        }
     }
 
     pub async fn open(&self) -> Result<AnyLog, CliError> {
@@ -48,7 +55,18 @@ impl Source {
         })
     }
 
+    /// The key to check signatures with: `--public-key` when given, else the one derived from
+    /// the directory's `gateway.key`.
     pub fn key(&self) -> Result<PublicKey, CliError> {
+        if let Some(hex) = &self.public_key {
+            return PublicKey::from_hex(hex.trim()).ok_or_else(|| {
+                CliError(format!(
+                    "--public-key: expected the 64 hex digits of an Ed25519 public key \
+                     (as GET /v1/keys serves it), got {} characters",
+                    hex.trim().len()
+                ))
+            });
+        }
         if !self.dir.key().exists() {
             return Err(CliError(format!(
                 "{} holds no gateway key (gateway.key)",
@@ -56,6 +74,22 @@ impl Source {
             )));
         }
         Ok(GatewayKey::load_or_create(&self.dir.key())?.public())
+    }
+
+    /// Which key the signatures were checked against, and why that matters: a key taken from
+    /// the directory being checked proves nothing against someone who could rewrite that
+    /// directory, since they could replace the key with it.
+    pub fn key_note(&self, key: &PublicKey) -> String {
+        match &self.public_key {
+            Some(_) => format!("key {} (given with --public-key)", key.kid()),
+            None => format!(
+                "key {} from {}: whoever could rewrite this log could replace that file too; \
+                 to check against a key you hold, pass --public-key {}",
+                key.kid(),
+                self.dir.key().display(),
+                key.to_hex()
+            ),
+        }
     }
 
     pub fn calendar(&self) -> Result<Calendar, CliError> {

@@ -1,5 +1,8 @@
-//! `tongban verify [--app ID] [--data DIR] [--nats URL [--nats-creds FILE]]`: recheck every hash
-//! chain and signature, in the embedded log or in the JetStream stream.
+//! `tongban verify [--app ID] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]`:
+//! recheck every hash chain and signature, in the embedded log or in the JetStream stream,
+//! against the gateway public key the checker holds (`--public-key`) or, failing that, the one
+//! in the data directory, which the output then says proves nothing against whoever could
+//! rewrite that directory.
 
 use std::process::ExitCode;
 
@@ -22,6 +25,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         Ok::<_, CliError>(check(&log, app.as_deref(), &key).await?)
     })?;
     println!("{}", report.summary());
+    println!("{}", source.key_note(&key));
     for b in &report.broken {
         println!("BROKEN {b}");
     }

@@ -3,7 +3,7 @@
 //! The secret seed lives in `<data>/gateway.key` (hex, mode 0600) so signatures stay verifiable
 //! with the same public key across restarts; the public key is served at `GET /v1/keys`.
 
-use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
@@ -85,9 +85,15 @@ impl GatewayKey {
 pub struct PublicKey(VerifyingKey);
 
 impl PublicKey {
+    /// A key from 64 hex digits; `None` for anything else, and for a weak key (a point of small
+    /// order, such as the identity), under which one forged signature verifies for every
+    /// message: registered by mistake or on purpose, it would make signing meaningless.
     pub fn from_hex(s: &str) -> Option<PublicKey> {
         let bytes: [u8; 32] = hex::decode(s)?.try_into().ok()?;
-        VerifyingKey::from_bytes(&bytes).ok().map(PublicKey)
+        VerifyingKey::from_bytes(&bytes)
+            .ok()
+            .filter(|k| !k.is_weak())
+            .map(PublicKey)
     }
 
     pub fn to_hex(&self) -> String {
@@ -117,7 +123,10 @@ impl PublicKey {
         let Ok(sig) = ed25519_dalek::Signature::from_slice(&bytes) else {
             return false;
         };
-        self.0.verify(message, &sig).is_ok()
+        // Strict: also refuses a signature whose R is of small order, which the lenient check
+        // takes (RFC 8032 leaves that to the verifier; the stricter choice never refuses a
+        // signature an honest signer makes).
+        self.0.verify_strict(message, &sig).is_ok()
     }
 }
 
@@ -144,6 +153,23 @@ mod tests {
         assert!(k2.public().verify_hash(&hash, &sig));
         assert!(!k2.public().verify_hash(&"cd".repeat(32), &sig));
         assert!(PublicKey::from_hex(&k1.public().to_hex()).is_some());
+    }
+
+    /// The identity point as a key: the signature (R = identity, S = 0) would verify for
+    /// every message under the lenient check. Refused as a key; and a signature with a
+    /// small-order R is refused by the strict check under any key.
+    #[test]
+    fn weak_keys_are_refused_and_small_order_signatures_do_not_verify() {
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        assert!(PublicKey::from_hex(&hex::encode(&identity)).is_none());
+        let forged = format!("{}{}", hex::encode(&identity), "00".repeat(32));
+        let weak = PublicKey(VerifyingKey::from_bytes(&identity).expect("a point"));
+        assert!(!weak.verify_bytes(b"any message", &forged));
+        let honest = GatewayKey::from_seed([9; 32]);
+        assert!(!honest.public().verify_bytes(b"any message", &forged));
+        let sig = honest.sign_bytes(b"any message");
+        assert!(honest.public().verify_bytes(b"any message", &sig));
     }
 
     #[test]
