@@ -95,6 +95,7 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
     assert_eq!(code, 0, "{err}");
     let t: Value = serde_json::from_str(&out).expect("json timeline");
     assert_eq!(t["status"], json!("delivered"));
+    assert_eq!(t["verification"]["intact"], json!(true), "{t}");
     let steps = t["steps"].as_array().expect("steps");
     assert_eq!(steps.len(), 8);
     assert_eq!(steps[2]["type"], json!("application.supplement-requested"));
@@ -204,6 +205,17 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
     let (code, out, _) = tongban(&["verify"], &data);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("BROKEN") && out.contains(&id), "{out}");
+    // replay still shows what the log says, with the break beside it, and exits 1.
+    let (code, out, _) = tongban(&["replay", &id], &data);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("verification: BROKEN") && out.contains("BROKEN application"),
+        "{out}"
+    );
+    let (code, out, _) = tongban(&["replay", &id, "--format", "json"], &data);
+    assert_eq!(code, 1);
+    let t: Value = serde_json::from_str(&out).expect("json timeline");
+    assert_eq!(t["verification"]["intact"], json!(false), "{t}");
     let (code, html, _) = tongban(&["dispute", &id], &data);
     assert_eq!(code, 1);
     assert!(

@@ -1,5 +1,6 @@
 //! `tongban replay <app-id> [--at RFC3339 | --seq N] [--format text|json|html] [--data DIR] [--nats URL]`:
-//! one application's timeline and its state as of a point, straight from the log.
+//! one application's timeline and its state as of a point, straight from the log, with the
+//! verdict of its chain's verification (exit 1 when it is broken).
 
 use std::process::ExitCode;
 
@@ -42,10 +43,39 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         point,
         Timestamp::now(),
     )?;
+    // A timeline from a log that does not verify is still shown (it is what the log says), but
+    // never without saying so: the verdict goes with it in every format, and the exit code is 1.
+    let verification = &evidence.verification;
+    let broken: Vec<String> = verification.broken.iter().map(|b| b.to_string()).collect();
     match format.as_str() {
-        "json" => println!("{}", serde_json::to_string_pretty(&t)?),
+        "json" => {
+            let mut value = serde_json::to_value(&t)?;
+            if let serde_json::Value::Object(m) = &mut value {
+                m.insert(
+                    "verification".into(),
+                    serde_json::json!({
+                        "intact": broken.is_empty(),
+                        "summary": verification.summary(),
+                        "broken": broken,
+                        "key": source.key_note(&evidence.key),
+                    }),
+                );
+            }
+            println!("{}", serde_json::to_string_pretty(&value)?);
+        }
         "html" => println!("{}", evidence.report(&t)),
-        _ => print!("{}", tongban_replay::text::render(&t)),
+        _ => {
+            print!("{}", tongban_replay::text::render(&t));
+            println!("verification: {}", verification.summary());
+            println!("{}", source.key_note(&evidence.key));
+            for b in &broken {
+                println!("BROKEN {b}");
+            }
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if broken.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
