@@ -74,7 +74,8 @@ pub struct IssuedToken {
 }
 
 struct Loaded {
-    modified: Option<SystemTime>,
+    /// The file's version when it was read (`None`: there was no file).
+    version: Option<Version>,
     /// token hash → principal
     index: BTreeMap<String, Principal>,
     file: BookFile,
@@ -87,6 +88,27 @@ pub struct RegionBook {
 
 fn hash_token(token: &str) -> String {
     crate::hex::encode(&Sha256::digest(token.as_bytes()))
+}
+
+/// Which file the book was read from: the modification time alone would miss two writes within
+/// one tick of a coarse clock; a rename (how `tongban regions` writes) changes the inode, an
+/// edit in place most often the length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Version {
+    modified: Option<SystemTime>,
+    len: u64,
+    inode: u64,
+}
+
+impl Version {
+    fn of(m: &std::fs::Metadata) -> Version {
+        use std::os::unix::fs::MetadataExt;
+        Version {
+            modified: m.modified().ok(),
+            len: m.len(),
+            inode: m.ino(),
+        }
+    }
 }
 
 fn is_region_code(code: &str) -> bool {
@@ -135,7 +157,7 @@ impl RegionBook {
         let book = RegionBook {
             path: path.to_path_buf(),
             loaded: RwLock::new(Loaded {
-                modified: None,
+                version: None,
                 index: BTreeMap::new(),
                 file: BookFile::default(),
             }),
@@ -151,31 +173,35 @@ impl RegionBook {
         }
     }
 
-    fn read_file(&self) -> Result<(Option<SystemTime>, BookFile), RegionBookError> {
-        match std::fs::read(&self.path) {
-            Ok(bytes) => {
-                let modified = std::fs::metadata(&self.path)
-                    .and_then(|m| m.modified())
-                    .ok();
-                let file =
-                    serde_json::from_slice(&bytes).map_err(|e| RegionBookError::Malformed {
-                        path: self.path.display().to_string(),
-                        reason: e.to_string(),
-                    })?;
-                Ok((modified, file))
+    /// The file's content and the version it was read at, both from one open handle: a
+    /// version taken from the path after reading could be a newer file's (renamed in between by
+    /// `tongban regions`), and then that newer file would never be read.
+    fn read_file(&self) -> Result<(Option<Version>, BookFile), RegionBookError> {
+        use std::io::Read;
+        let mut f = match std::fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((None, BookFile::default()));
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((None, BookFile::default())),
-            Err(e) => Err(self.io(e)),
-        }
+            Err(e) => return Err(self.io(e)),
+        };
+        let version = f.metadata().map(|m| Version::of(&m)).map_err(|e| self.io(e))?;
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).map_err(|e| self.io(e))?;
+        let file = serde_json::from_slice(&bytes).map_err(|e| RegionBookError::Malformed {
+            path: self.path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok((Some(version), file))
     }
 
     /// Re-reads the file.
     pub fn reload(&self) -> Result<(), RegionBookError> {
-        let (modified, file) = self.read_file()?;
+        let (version, file) = self.read_file()?;
         let index = build_index(&file);
         if let Ok(mut l) = self.loaded.write() {
             *l = Loaded {
-                modified,
+                version,
                 index,
                 file,
             };
@@ -184,13 +210,11 @@ impl RegionBook {
     }
 
     fn reload_if_changed(&self) {
-        let current = std::fs::metadata(&self.path)
-            .and_then(|m| m.modified())
-            .ok();
+        let current = std::fs::metadata(&self.path).ok().map(|m| Version::of(&m));
         let stale = self
             .loaded
             .read()
-            .map(|l| l.modified != current)
+            .map(|l| l.version != current)
             .unwrap_or(true);
         if stale && let Err(e) = self.reload() {
             tracing::warn!(error = %e, "keeping the previous region book");
@@ -386,6 +410,31 @@ mod tests {
             book.revoke("nope"),
             Err(RegionBookError::UnknownToken(_))
         ));
+    }
+
+    /// A revocation written with the same modification time as the book it replaces (a rename
+    /// within one tick of a coarse clock, or between the gateway's read and its stat) is still
+    /// seen: the book tells files apart by inode and length too.
+    #[test]
+    fn a_revocation_with_the_old_modification_time_is_still_seen() {
+        let dir = TempDir::new("book-same-mtime");
+        let path = dir.path().join("regions.json");
+        let book = RegionBook::open(&path).expect("open");
+        let gd = book.add_region("440000", "广东省").expect("add");
+        assert!(book.authenticate(&gd.secret).is_some());
+        let before = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .expect("mtime");
+        RegionBook::open(&path)
+            .expect("the CLI's handle")
+            .revoke(&gd.id)
+            .expect("revoke");
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(before))
+            .expect("set the old mtime");
+        assert_eq!(book.authenticate(&gd.secret), None);
     }
 
     #[test]
