@@ -206,6 +206,18 @@ fn signed_requests_over_http() {
     let r = post(&shanghai, path, &headers, &idem, &body);
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["id"], id.as_str());
+    // The same signed request under a fresh key, or under none, is a replay: the key is not
+    // signed, and would otherwise make a new application per key from one captured signature.
+    let r = post(
+        &shanghai,
+        path,
+        &headers,
+        &[("Idempotency-Key", "signed-2")],
+        &body,
+    );
+    assert_eq!(problem_type(&r), "signature-replayed");
+    let r = post(&shanghai, path, &headers, &[], &body);
+    assert_eq!(problem_type(&r), "signature-replayed");
 
     // A signed action; the same signature again is refused as a replay.
     let forward = format!("/v1/applications/{id}/forward");

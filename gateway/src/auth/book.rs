@@ -185,7 +185,10 @@ impl RegionBook {
             }
             Err(e) => return Err(self.io(e)),
         };
-        let version = f.metadata().map(|m| Version::of(&m)).map_err(|e| self.io(e))?;
+        let version = f
+            .metadata()
+            .map(|m| Version::of(&m))
+            .map_err(|e| self.io(e))?;
         let mut bytes = Vec::new();
         f.read_to_end(&mut bytes).map_err(|e| self.io(e))?;
         let file = serde_json::from_slice(&bytes).map_err(|e| RegionBookError::Malformed {

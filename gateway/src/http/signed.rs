@@ -16,9 +16,9 @@ use crate::time::Timestamp;
 pub enum Exempt {
     /// Every signature is single-use.
     Never,
-    /// A submission with an `Idempotency-Key` may be repeated as is: the key already makes the
-    /// repetition name the same application and append nothing, so a client retrying after a lost
-    /// answer gets that answer.
+    /// A submission with an `Idempotency-Key` may be repeated as is, under the same key: the key
+    /// makes the repetition name the same application and append nothing, so a client retrying
+    /// after a lost answer gets that answer. Under another key (or none) it is a replay.
     WithIdempotencyKey,
 }
 
@@ -63,9 +63,11 @@ pub fn check<L: EventLog>(
         body,
     };
     let verified = signature::verify(region, &key, parts, now).map_err(|e| refuse(&e))?;
-    let repeatable =
-        exempt == Exempt::WithIdempotencyKey && headers.contains_key("idempotency-key");
-    if !repeatable && !s.replay.first_use(&verified.sig, now) {
+    let key = match exempt {
+        Exempt::WithIdempotencyKey => text("idempotency-key"),
+        Exempt::Never => None,
+    };
+    if !s.replay.use_under_key(&verified.sig, key, now) {
         return Err(refuse(&SignatureError::Replayed));
     }
     Ok(Some(verified))
