@@ -257,6 +257,20 @@ fn signed_requests_over_http() {
     );
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
 
+    // Moving the region's feed cursor: unsigned 401, signed 200.
+    let ack_path = format!("/v1/regions/{SIGNED_REGION}/feed/ack");
+    let ack = json!({"position": 1}).to_string().into_bytes();
+    let r = post(&shanghai, &ack_path, &[], &[], &ack);
+    assert_eq!(problem_type(&r), "signature-missing");
+    let r = post(
+        &shanghai,
+        &ack_path,
+        &sign(&key, &ack_path, &rfc3339(0), &ack),
+        &[],
+        &ack,
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+
     // The evidence comes back beside the events, and verifies with the public key alone.
     let answer = guangdong
         .get(&format!("/v1/applications/{id}/events"))

@@ -141,14 +141,25 @@ pub struct Ack {
 
 /// `POST /v1/regions/{region}/feed/ack`: the region has processed everything up to `position`.
 /// The cursor only moves forward and is fsynced before the answer.
+/// A region that signs its requests signs this one too: moving the cursor hides work from the
+/// region's own adapter, which a stolen token alone must not be able to do.
 pub async fn ack<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
     Path(region): Path<String>,
+    uri: axum::http::Uri,
     headers: axum::http::HeaderMap,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, Problem> {
     own_region(&principal, &region, true)?;
+    super::signed::check(
+        &s,
+        &principal,
+        &uri,
+        &headers,
+        &bytes,
+        super::signed::Exempt::Never,
+    )?;
     let ack: Ack = super::body::typed(super::body::json_value(&headers, &bytes)?)?;
     s.gateway.caught_up().await;
     let projected = s.gateway.projector.applied();
