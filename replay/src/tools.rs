@@ -22,7 +22,10 @@ impl OperatorTools for ReplayTools {
         names: &BTreeMap<String, String>,
         cal: &Calendar,
     ) -> String {
-        let verification = verify::verify_events(events, key);
+        // The page is asked for by id and its events read by it; the log's read checks they are
+        // that application's.
+        let app = events.first().map_or("", |e| e.app.as_str());
+        let verification = verify::verify_events(app, events, key);
         match timeline::build(events, cal, Point::Now, Timestamp::now()) {
             Ok(t) => crate::html::render(&t, events, &verification, &key.to_hex(), names),
             Err(e) => format!(

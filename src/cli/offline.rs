@@ -134,7 +134,7 @@ pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
     if events.is_empty() {
         return Err(CliError(format!("no application {app} in the log")));
     }
-    let verification = verify::verify_events(&events, &key);
+    let verification = verify::verify_events(app, &events, &key);
     Ok(Evidence {
         events,
         calendar,

@@ -58,6 +58,12 @@ pub enum ChainError {
     Signature,
     #[error("event belongs to application {found}, expected {expected}")]
     WrongApp { expected: String, found: String },
+    /// Sealed and signed, yet not readable as its type says: the gateway could not have sealed
+    /// it so, or its stored bytes were rewritten without changing their canonical form (an
+    /// integer written as `102400.0`, which the hash does not tell apart). Either way the log
+    /// cannot be replayed past it.
+    #[error("the event does not read as its type: {0}")]
+    Undecodable(String),
 }
 
 /// What the author of an event decides; its place in the chain (`id`, `seq`, `prev_hash`) and

@@ -203,7 +203,21 @@ impl EmbeddedLog {
             if position > durable {
                 break;
             }
-            out.push(self.get(position)?);
+            // The index is not what is signed: an edited index must not pass another
+            // application's chain, or a chain with a hole, off as this one.
+            let event = self.get(position)?;
+            let seq = out.len() as u64 + 1;
+            if event.app != app || event.seq != seq {
+                return Err(LogError::Corrupt {
+                    position,
+                    reason: format!(
+                        "the index gives this position as seq {seq} of application {app}; the \
+                         event there is seq {} of application {}",
+                        event.seq, event.app
+                    ),
+                });
+            }
+            out.push(event);
         }
         Ok(out)
     }
@@ -466,6 +480,30 @@ mod tests {
             log.follow(n - 9, 100).await.expect("follow"),
             all[(n - 10) as usize..].to_vec()
         );
+    }
+
+    /// The index maps (application, seq) to positions and is not signed: an entry pointing at
+    /// another application's event is corruption, not that event passed off as this one's.
+    #[tokio::test]
+    async fn an_index_entry_pointing_at_another_applications_event_is_corruption() {
+        let dir = TempDir::new("embedded-index");
+        let log = EmbeddedLog::open(dir.path()).expect("open");
+        let a = "0190f0c4-0000-7000-8000-00000000000d";
+        let b = "0190f0c4-0000-7000-8000-00000000000e";
+        conformance::append_chain(&log, a, 1).await;
+        log.stores
+            .heads
+            .insert(b.as_bytes(), 1u64.to_be_bytes())
+            .expect("head");
+        log.stores
+            .apps
+            .insert(app_key(b, 1), 1u64.to_be_bytes())
+            .expect("index");
+        assert!(matches!(
+            log.read(b).await,
+            Err(LogError::Corrupt { position: 1, reason }) if reason.contains(a)
+        ));
+        assert_eq!(log.read(a).await.expect("read").len(), 1);
     }
 
     #[tokio::test]
