@@ -209,6 +209,15 @@ impl From<ServiceError> for Problem {
                 p.retry_after = Some(5);
                 p
             }
+            ServiceError::Log(LogError::TooLarge(reason)) => Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "The event is too large for the event log",
+                format!(
+                    "{reason}; nothing was stored: send a smaller form (fewer or shorter \
+                     fields), since a retry fails the same way"
+                ),
+            ),
             ServiceError::Log(_)
             | ServiceError::Evidence(_)
             | ServiceError::Projection(_)

@@ -46,6 +46,10 @@ pub enum LogError {
     /// The write may not be durable: it was not acknowledged.
     #[error("event log storage failed: {0}")]
     Storage(String),
+    /// The sealed event is larger than the backend takes in one record (a NATS server's
+    /// `max_payload`): never stored, and a retry fails the same way.
+    #[error("the event is too large for the event log: {0}")]
+    TooLarge(String),
     #[error("stored event at position {position} is unreadable: {reason}")]
     Corrupt { position: u64, reason: String },
 }

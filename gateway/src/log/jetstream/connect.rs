@@ -220,6 +220,17 @@ pub fn unsafe_settings(expected: &stream::Config, actual: &stream::Config) -> Ve
     if actual.mirror.is_some() {
         problems.push("the stream is a mirror".into());
     }
+    if actual.no_ack {
+        problems.push("no_ack is on (no publish would be acknowledged)".into());
+    }
+    if actual.sources.as_ref().is_some_and(|s| !s.is_empty()) || actual.subject_transform.is_some()
+    {
+        problems.push(
+            "sources or a subject transform would put messages on the subjects that no gateway \
+             published"
+                .into(),
+        );
+    }
     problems
 }
 
@@ -310,5 +321,8 @@ mod tests {
         loose.deny_delete = false;
         loose.max_age = Duration::from_secs(3600);
         assert_eq!(unsafe_settings(&c, &loose).len(), 2);
+        let mut silent = c.clone();
+        silent.no_ack = true;
+        assert!(unsafe_settings(&c, &silent)[0].contains("no_ack"));
     }
 }

@@ -195,11 +195,38 @@ impl JetStreamLog {
         }
     }
 
+    /// Refuses an event stored on another application's subject. Only the gateway's publishes
+    /// carry the concurrency check and the event id; anything else with publish rights on the
+    /// subjects (a misconfigured client) could put any application's event anywhere, and passing
+    /// it on would project it as that application's.
+    fn on_its_subject(
+        &self,
+        position: u64,
+        subject: &str,
+        event: &Envelope,
+    ) -> Result<(), LogError> {
+        if self.subject(&event.app).as_deref() == Some(subject) {
+            return Ok(());
+        }
+        Err(LogError::Corrupt {
+            position,
+            reason: format!(
+                "the message on subject {subject} holds an event of application {}: only the \
+                 gateways may publish on the stream's subjects",
+                event.app
+            ),
+        })
+    }
+
     /// The subject's last message, from the stream leader (`None`: no events yet).
     async fn last_on(&self, subject: &str) -> Result<Option<Last>, LogError> {
         let request = self.inner.stream.get_last_raw_message_by_subject(subject);
         match tokio::time::timeout(self.inner.op_timeout, request).await {
-            Ok(Ok(m)) => parsed(m.sequence, &m.payload).map(Some),
+            Ok(Ok(m)) => {
+                let last = parsed(m.sequence, &m.payload)?;
+                self.on_its_subject(m.sequence, subject, &last.event)?;
+                Ok(Some(last))
+            }
             Ok(Err(e))
                 if e.kind()
                     == async_nats::jetstream::stream::LastRawMessageErrorKind::NoMessageFound =>
@@ -294,12 +321,21 @@ impl JetStreamLog {
             return Ok(Vec::new());
         }
         let end = last.min(from.saturating_add(max as u64 - 1));
-        Ok(self
-            .fetch(from..=end)
+        // The stream refuses deletes and purges and keeps every message (connect.rs), so it has
+        // no holes: no message at a position at or below the last means the server that
+        // answered is behind (a new leader still applying what was committed). Passing over it
+        // would leave a permanent gap in the projections; asking again later does not.
+        self.fetch(from..=end)
             .await?
             .into_iter()
-            .filter_map(|(position, event)| event.map(|event| Positioned { position, event }))
-            .collect())
+            .map(|(position, event)| match event {
+                Some(event) => Ok(Positioned { position, event }),
+                None => Err(LogError::Unavailable(format!(
+                    "the stream's server has no message at position {position}, below its last \
+                     {last}: it is catching up; reading again later"
+                ))),
+            })
+            .collect()
     }
 
     /// The messages at `sequences`, keeping `READ_WINDOW` requests in flight; `None` where a
@@ -332,6 +368,7 @@ impl JetStreamLog {
                         position: seq,
                         reason: tongban_schemas::mask::serde_error(&e),
                     })?;
+                    self.on_its_subject(seq, &m.subject, &event)?;
                     results.insert(seq, Some(event));
                 }
                 Ok(Err(e)) if e.kind() == RawMessageErrorKind::NoMessageFound => {
@@ -475,12 +512,40 @@ impl EventLog for JetStreamLog {
         .await
         {
             Ok(Ok(ack)) => ack,
+            // Permanent: the client checks the size against the server's `max_payload` before
+            // sending, so nothing reached the stream, and a retry fails alike (not a 503).
+            Ok(Err(e)) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
+                return Err(LogError::TooLarge(format!(
+                    "{size} bytes sealed, over the NATS servers' max_payload ({e})"
+                )));
+            }
             Ok(Err(e)) => return Err(LogError::Unavailable(format!("publishing: {e}"))),
             Err(_) => return Err(self.timed_out("publishing")),
         };
         // From here the message may have reached the server: a failure is "not acknowledged",
         // not "not recorded". A retry with the same event id settles it either way.
         match tokio::time::timeout(self.inner.op_timeout, ack.into_future()).await {
+            Ok(Ok(ack)) if ack.duplicate => {
+                // The server already holds a message with this event id (the dedupe window): it
+                // is this event only if what is stored there is this event, at its seq.
+                self.inner.ack_micros.record_duration(publishing.elapsed());
+                let stored = self.read_at(&[ack.sequence]).await?;
+                match stored.first() {
+                    Some(p)
+                        if p.event.id == event.id
+                            && p.event.app == event.app
+                            && p.event.seq == event.seq =>
+                    {
+                        self.bump_head(ack.sequence);
+                        Ok(ack.sequence)
+                    }
+                    _ => Err(LogError::Conflict {
+                        app: event.app.clone(),
+                        expected: expected_seq,
+                        actual: self.last_on(&subject).await?.map_or(0, |l| l.seq),
+                    }),
+                }
+            }
             Ok(Ok(ack)) => {
                 self.inner.ack_micros.record_duration(publishing.elapsed());
                 // Before the head moves, so a follower woken by it finds the event here.

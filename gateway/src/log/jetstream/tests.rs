@@ -213,3 +213,65 @@ async fn following_answers_own_appends_from_memory_and_the_rest_from_the_server(
     assert_eq!(followed[0].event, their_first[0]);
     assert_eq!(followed, ours.read_all(4, 100).await.expect("read all"));
 }
+
+/// A message some other client published onto an application's subject (no concurrency check,
+/// no event id): reads refuse it as corruption rather than pass another application's event off
+/// as this one's, or project it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_on_another_applications_subject_is_corruption() {
+    let server = NatsServer::start();
+    let log = open(&server).await;
+    let a = crate::ids::new_v7();
+    conformance::append_chain(&log, &a, 1).await;
+    let stray = conformance::event(&crate::ids::new_v7(), 1, "");
+    let subject = log.subject(&a).expect("subject");
+    log.inner
+        .js
+        .publish(subject, stray.to_json().expect("encode").into())
+        .await
+        .expect("publish")
+        .await
+        .expect("stored");
+    assert!(matches!(
+        log.read_all(1, 10).await,
+        Err(LogError::Corrupt { position: 2, reason }) if reason.contains(&stray.app)
+    ));
+    let next = conformance::event(&a, 2, "");
+    assert!(matches!(
+        log.append(next, 1).await,
+        Err(LogError::Corrupt { position: 2, .. })
+    ));
+}
+
+/// An ack that says "duplicate" names where the server already holds a message with this event
+/// id; it is this append's only if the event stored there is this one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_ack_for_another_event_is_a_conflict_not_its_position() {
+    let server = NatsServer::start();
+    let log = open(&server).await;
+    let first = conformance::append_chain(&log, &crate::ids::new_v7(), 1).await;
+    // Another application's first event under the same event id.
+    let mut reused = conformance::event(&crate::ids::new_v7(), 1, "");
+    reused.id = first[0].id.clone();
+    assert!(matches!(
+        log.append(reused.clone(), 0).await,
+        Err(LogError::Conflict { .. })
+    ));
+    assert!(log.read(&reused.app).await.expect("read").is_empty());
+    // The very same event again (a retry) is told its position.
+    assert_eq!(log.append(first[0].clone(), 0).await, Ok(1));
+}
+
+/// An event over the servers' max_payload is refused as too large (413), not as a passing
+/// outage to retry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_over_the_servers_max_payload_is_too_large_not_unavailable() {
+    let server = NatsServer::start();
+    let log = open(&server).await;
+    let mut big = conformance::event(&crate::ids::new_v7(), 1, "");
+    big.data = serde_json::json!({"note": "x".repeat(1 << 20)});
+    assert!(matches!(
+        log.append(big, 0).await,
+        Err(LogError::TooLarge(reason)) if reason.contains("max_payload")
+    ));
+}
