@@ -54,6 +54,21 @@ pub enum LogError {
     Corrupt { position: u64, reason: String },
 }
 
+/// The bytes to store for `event`, appended after `expected_seq`: what every backend checks
+/// first. Refused when the event does not follow its own expectation, or cannot be encoded (an
+/// error rather than an empty record, which would stop every reader of the log there).
+pub(crate) fn stored_form(event: &Envelope, expected_seq: u64) -> Result<Vec<u8>, LogError> {
+    if event.seq != expected_seq.saturating_add(1) {
+        return Err(LogError::BadSeq {
+            expected: expected_seq,
+            seq: event.seq,
+        });
+    }
+    event
+        .to_json()
+        .map_err(|e| LogError::Storage(format!("event {} could not be encoded: {e}", event.id)))
+}
+
 /// What a backend counts about its writes, for `/metrics`. Fields a backend cannot know are `None`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogStats {

@@ -288,15 +288,7 @@ impl EmbeddedLog {
 
 impl EventLog for EmbeddedLog {
     async fn append(&self, event: Envelope, expected_seq: u64) -> Result<u64, LogError> {
-        if event.seq != expected_seq + 1 {
-            return Err(LogError::BadSeq {
-                expected: expected_seq,
-                seq: event.seq,
-            });
-        }
-        let bytes = event.to_json().map_err(|e| {
-            LogError::Storage(format!("event {} could not be encoded: {e}", event.id))
-        })?;
+        let bytes = super::stored_form(&event, expected_seq)?;
         writer::reserve(&self.stores, bytes.len())?;
         let size = bytes.len();
         let (reply, rx) = oneshot::channel();

@@ -470,12 +470,7 @@ fn is_wrong_last_sequence(e: &jetstream::context::PublishError) -> bool {
 
 impl EventLog for JetStreamLog {
     async fn append(&self, event: Envelope, expected_seq: u64) -> Result<u64, LogError> {
-        if event.seq != expected_seq + 1 {
-            return Err(LogError::BadSeq {
-                expected: expected_seq,
-                seq: event.seq,
-            });
-        }
+        let payload = crate::log::stored_form(&event, expected_seq)?;
         let subject = self.subject(&event.app).ok_or_else(|| LogError::Corrupt {
             position: 0,
             reason: "application id is not usable as a subject token".into(),
@@ -494,9 +489,6 @@ impl EventLog for JetStreamLog {
                 .await;
         }
         let last_position = last.map_or(0, |l| l.position);
-        let payload = event.to_json().map_err(|e| {
-            LogError::Storage(format!("event {} could not be encoded: {e}", event.id))
-        })?;
         let size = payload.len();
         let message = PublishMessage::build()
             .payload(payload.into())
