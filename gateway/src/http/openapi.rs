@@ -179,7 +179,10 @@ fn operation(route: &Route) -> Value {
     }
     if route.auth {
         op.insert("security".into(), json!([{"bearer": []}]));
-        let signed = matches!(route.op, Op::Submit | Op::LocalForm | Op::Act(_));
+        let signed = matches!(
+            route.op,
+            Op::Submit | Op::LocalForm | Op::Act(_) | Op::FeedAck
+        );
         responses.insert(
             "401".into(),
             problem_response(if signed {
@@ -203,11 +206,28 @@ fn operation(route: &Route) -> Value {
             .or_insert_with(|| problem_response("Malformed body: not UTF-8, not JSON (line and column given), or nested deeper than the limit"));
         responses.insert(
             "413".into(),
-            problem_response("The body exceeds the size limit"),
+            problem_response(
+                "The body exceeds the size limit, or (on JetStream) the sealed event exceeds the \
+                 NATS servers' max_payload; a retry fails alike",
+            ),
         );
         responses
             .entry("415")
             .or_insert_with(|| problem_response("Wrong content type"));
+    }
+    if route.path.contains('{') {
+        const MISFIT: &str = "a path segment or query parameter that does not fit (named \
+                              `path:<name>` or `query:<name>` in `errors`)";
+        match responses.get("400").and_then(|r| r["description"].as_str()) {
+            Some(body) => {
+                let both = format!("{body}; or {MISFIT}");
+                responses.insert("400".into(), problem_response(&both));
+            }
+            None => {
+                let only = format!("A{}", &MISFIT[1..]);
+                responses.insert("400".into(), problem_response(&only));
+            }
+        }
     }
     responses.insert(
         "431".into(),
