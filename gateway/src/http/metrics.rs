@@ -43,13 +43,14 @@ pub async fn track(
     response
 }
 
-/// The matched route's template, carried from the route layer out to [`track`].
+/// The matched route's template, carried from the route layer out to [`track`] (axum's own,
+/// shared: no copy per request).
 #[derive(Debug, Clone)]
-struct RouteTemplate(String);
+struct RouteTemplate(MatchedPath);
 
 /// Route layer: runs after routing, when the template is known, and puts it on the response.
 pub async fn tag(matched: Option<MatchedPath>, request: Request, next: Next) -> Response {
-    let template = matched.map(|m| RouteTemplate(m.as_str().to_string()));
+    let template = matched.map(RouteTemplate);
     let mut response = next.run(request).await;
     if let Some(t) = template {
         response.extensions_mut().insert(t);

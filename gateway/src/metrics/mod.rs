@@ -59,7 +59,8 @@ impl RouteMetrics {
 #[derive(Debug)]
 pub struct HttpMetrics {
     routes: Vec<RouteMetrics>,
-    index: HashMap<(String, String), usize>,
+    /// Template → (method, slot): looked up by `&str`, so counting a request allocates nothing.
+    index: HashMap<String, Vec<(String, usize)>>,
 }
 
 /// Template of requests that matched no route.
@@ -73,22 +74,33 @@ impl HttpMetrics {
             index: HashMap::new(),
         };
         for (method, template) in routes.into_iter().chain([("ANY", UNMATCHED)]) {
-            let key = (method.to_string(), template.to_string());
-            if out.index.contains_key(&key) {
+            if out.slot(method, template).is_some() {
                 continue;
             }
-            out.index.insert(key, out.routes.len());
+            let slot = out.routes.len();
+            out.index
+                .entry(template.to_string())
+                .or_default()
+                .push((method.to_string(), slot));
             out.routes.push(RouteMetrics::new(method, template));
         }
         out
     }
 
+    fn slot(&self, method: &str, template: &str) -> Option<usize> {
+        self.index
+            .get(template)?
+            .iter()
+            .find(|(m, _)| m == method)
+            .map(|(_, slot)| *slot)
+    }
+
     /// Counts one answered request. An unknown `(method, template)` counts as unmatched.
     pub fn record(&self, method: &str, template: Option<&str>, status: u16, took: Duration) {
         let slot = template
-            .and_then(|t| self.index.get(&(method.to_string(), t.to_string())))
-            .or_else(|| self.index.get(&("ANY".to_string(), UNMATCHED.to_string())))
-            .and_then(|i| self.routes.get(*i));
+            .and_then(|t| self.slot(method, t))
+            .or_else(|| self.slot("ANY", UNMATCHED))
+            .and_then(|i| self.routes.get(i));
         if let Some(route) = slot {
             let class = usize::from(status / 100).clamp(1, CLASSES) - 1;
             if let Some(c) = route.by_class.get(class) {
