@@ -40,6 +40,12 @@ fn encoding(label: &str) -> Result<&'static Encoding, Rejection> {
     }
 }
 
+/// Whether both labels name the GB family (GBK and its superset GB 18030 read GBK text alike).
+fn both_gb(a: &str, b: &str) -> Result<bool, Rejection> {
+    let gb = |e: &'static Encoding| e == encoding_rs::GBK || e == encoding_rs::GB18030;
+    Ok(gb(encoding(a)?) && gb(encoding(b)?))
+}
+
 /// The text of `bytes`; valid UTF-8 is borrowed, not copied.
 fn decode<'b>(bytes: &'b [u8], label: &str) -> Result<Cow<'b, str>, Rejection> {
     let enc = encoding(label)?;
@@ -85,9 +91,24 @@ impl Adapter {
         match self.format {
             Format::Json => decode(bytes, declared.unwrap_or("UTF-8")),
             Format::Xml => {
+                let in_document = xml::declared_encoding(bytes);
+                if let (Some(header), Some(document)) = (declared, in_document.as_deref())
+                    && encoding(header)? != encoding(document)?
+                    && !both_gb(header, document)?
+                {
+                    // UTF-8 bytes of Chinese text are often valid GBK too: decoding with the wrong
+                    // one of two disagreeing labels garbles every name without an error.
+                    return Err(Rejection::one(form_problem(
+                        "charset",
+                        format!(
+                            "Content-Type 的字符集 {header} 与 XML 声明的 {document} 不一致 \
+                             (the Content-Type charset and the XML declaration disagree)"
+                        ),
+                    )));
+                }
                 let label = declared
                     .map(str::to_string)
-                    .or_else(|| xml::declared_encoding(bytes))
+                    .or(in_document)
                     .unwrap_or_else(|| "UTF-8".into());
                 decode(bytes, &label)
             }

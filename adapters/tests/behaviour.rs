@@ -288,11 +288,38 @@ fn xml_charsets_follow_the_content_type_then_the_declaration() {
             .canonical,
         want
     );
-    // GBK bytes declared as UTF-8 are refused, not mangled.
+    // GBK bytes declared as UTF-8 are refused, not mangled: by the disagreement with their own
+    // declaration, or, without one, as bytes that are not UTF-8.
     let r = a
         .translate(&gbk, Some("application/xml; charset=UTF-8"))
         .unwrap_err();
+    assert_eq!(r.problems[0].rule, "charset");
+    let undeclared = encoding_rs::GBK
+        .encode(
+            &encoding_rs::GBK
+                .decode(&gbk)
+                .0
+                .replace(" encoding=\"GBK\"", ""),
+        )
+        .0
+        .into_owned();
+    let r = a
+        .translate(&undeclared, Some("application/xml; charset=UTF-8"))
+        .unwrap_err();
     assert_eq!(r.problems[0].rule, "encoding");
+    // UTF-8 text labelled GBK by the Content-Type: its bytes may well decode as GBK, into
+    // other characters; the disagreement with the declaration refuses it instead.
+    let r = a
+        .translate(text.as_bytes(), Some("application/xml; charset=GBK"))
+        .unwrap_err();
+    assert_eq!(r.problems[0].rule, "charset");
+    // GB 18030 and GBK read GBK text alike: no disagreement.
+    assert_eq!(
+        a.translate(&gbk, Some("application/xml; charset=GB18030"))
+            .unwrap()
+            .canonical,
+        want
+    );
     let r = a
         .translate(&gbk, Some("application/xml; charset=ISO-8859-1"))
         .unwrap_err();
