@@ -620,19 +620,18 @@ impl<'a> Ctx<'a> {
             }
         }
         let wreq = required(w);
+        // A `default` does not help: JSON Schema validation never fills one in, so data
+        // written without the property fails the reader whatever its default (and events
+        // upcast by identity would stop reading). Such a change needs an upcaster.
         for name in required(r).into_iter().filter(|n| !wreq.contains(n)) {
-            let has_default = rp
-                .get(name)
-                .map(|s| resolve(self.rroot, s))
-                .is_some_and(|s| s.get("default").is_some())
-                || rp.get(name).is_some_and(|s| s.get("default").is_some());
-            if !has_default {
-                self.push(
-                    &format!("{path}/{}", escape_token(name)),
-                    Rule::RequiredAdded,
-                    format!("property {name} is newly required and has no default"),
-                );
-            }
+            self.push(
+                &format!("{path}/{}", escape_token(name)),
+                Rule::RequiredAdded,
+                format!(
+                    "property {name} is newly required: data written without it no longer \
+                     validates (a default is not filled in; register an upcaster that adds it)"
+                ),
+            );
         }
         match (&radd, &wadd) {
             (Additional::Closed, Additional::Open) => self.push(

@@ -330,6 +330,7 @@ fn compatibility_table() {
             Some(RequiredAdded),
         ),
         (
+            // Validation never fills a default in: old data without `b` fails the new reader.
             "newly required with default",
             obj(
                 json!({"a": {"type": "string"}, "b": {"type": "string"}}),
@@ -341,7 +342,7 @@ fn compatibility_table() {
                 &["a", "b"],
                 true,
             ),
-            None,
+            Some(RequiredAdded),
         ),
         (
             "required dropped",
