@@ -110,9 +110,25 @@ pub(super) fn route_rules(body: &Value, report: &mut Report) {
     let Some(handlers) = body.get("handlers").and_then(Value::as_array) else {
         return;
     };
+    // Regions are named by their 6-digit codes, as the region book and every inbox know them:
+    // a 12-digit statistical code (which the division check accepts) would name the same
+    // region under another spelling, pass the checks below, and reach no inbox.
+    let six = |pointer: String, code: &str, report: &mut Report| {
+        if code.len() != 6 {
+            report.violations.push(Violation::new(
+                pointer,
+                "region-code",
+                "应为地区的 6 位行政区划代码 (a region's 6-digit division code, e.g. 440000)",
+            ));
+        }
+    };
+    if let Some(o) = origin {
+        six("/origin".into(), o, report);
+    }
     let codes: Vec<Option<&str>> = handlers.iter().map(Value::as_str).collect();
     for (i, code) in codes.iter().enumerate() {
         let Some(code) = code else { continue };
+        six(format!("/handlers/{i}"), code, report);
         if Some(*code) == origin {
             report.violations.push(Violation::new(
                 format!("/handlers/{i}"),

@@ -179,6 +179,21 @@ fn route_rules() {
         r.violations.iter().any(|v| v.rule == "origin-is-handler"),
         "{r:?}"
     );
+    // A region under its 12-digit statistical spelling is the same region: refused, not let
+    // through as a handler beside itself or as the origin's own.
+    let origin = ex["origin"].as_str().expect("origin").to_string();
+    for handlers in [
+        json!([format!("{origin}000000")]),
+        json!(["330000", "330000000000"]),
+    ] {
+        let mut twelve = ex.clone();
+        twelve["handlers"] = handlers;
+        let r = m.check_submission(&twelve);
+        assert!(
+            r.violations.iter().any(|v| v.rule == "region-code"),
+            "{r:?}"
+        );
+    }
     ex["mode"] = json!("online");
     let r = m.check_submission(&ex);
     assert!(r.violations.iter().any(|v| v.pointer == "/mode"), "{r:?}");
