@@ -1385,6 +1385,27 @@ impl Adapter {
                             let mut full = local.tokens().to_vec();
                             full.extend(p.tokens().iter().cloned());
                             let text = format!("/{}", full.join("/"));
+                            // A value holding the separator would read back as two items, and
+                            // pair every later item of this column with the wrong item of the
+                            // others: refused, as a value the local form cannot carry.
+                            if let Some(i) = texts.iter().position(|t| t.contains(sep.as_str())) {
+                                problems.push(LocalProblem {
+                                    pointer: format!("{}{text}", lp),
+                                    field: p.leaf().to_string(),
+                                    label: f.label.clone(),
+                                    canonical: format!("{}/{i}", canonical.under(cp)),
+                                    rule: "separator-in-value".into(),
+                                    message: format!(
+                                        "第 {} 项含有分隔符 {sep:?}，本地区的表单无法表示 \
+                                         (item {} holds the list separator {sep:?}, which this \
+                                         region's form cannot carry)",
+                                        i + 1,
+                                        i + 1
+                                    ),
+                                    value: Some(f.mask.apply(&texts[i])),
+                                });
+                                continue;
+                            }
                             if let Some(target) = Path::parse(&text) {
                                 target.set(out, Value::String(texts.join(sep)));
                             }

@@ -175,6 +175,25 @@ fn local_forms_are_held_to_the_submission_limits_in_their_own_field_names() {
     );
 }
 
+/// A material name holding the separator of a province's joined list (`FJMC` = names joined by
+/// `;`) cannot be written into that form: it would read back as one more name than ids, each
+/// later name paired with the wrong file. Refused, naming the item.
+#[test]
+fn a_value_holding_a_joined_lists_separator_is_refused_outbound() {
+    let a = adapter("340000", "medical-filing");
+    let mut canonical = golden_json("340000", "medical-filing.canonical.json");
+    assert!(a.outbound(&canonical).is_ok());
+    canonical["materials"][0]["name"] = json!("居民身份证;正反面");
+    let r = a.outbound(&canonical).expect_err("cannot be joined");
+    let p = r
+        .problems
+        .iter()
+        .find(|p| p.rule == "separator-in-value")
+        .unwrap_or_else(|| panic!("{:?}", r.problems));
+    assert_eq!(p.canonical, "/materials/0");
+    assert!(p.message.contains("第 1 项"), "{}", p.message);
+}
+
 fn p_id(id: &str) -> String {
     format!("{}0", &id[..17])
 }

@@ -164,8 +164,11 @@ impl Transform {
                     )
                 })
             }
+            // Empty pieces are dropped: systems often end a list with its separator
+            // (`310000;`), and an empty piece names nothing.
             Transform::List(sep) => Ok(Value::Array(
                 text::split(&into_text(v)?, sep)
+                    .filter(|p| !p.trim().is_empty())
                     .map(|p| Value::String(p.to_string()))
                     .collect(),
             )),
@@ -222,11 +225,25 @@ impl Transform {
                     )
                 }),
             Transform::List(sep) => match &v {
-                Value::Array(items) => items
-                    .iter()
-                    .map(text_of)
-                    .collect::<Result<Vec<String>, Failure>>()
-                    .map(|parts| Value::String(parts.join(sep))),
+                Value::Array(items) => {
+                    let parts = items
+                        .iter()
+                        .map(text_of)
+                        .collect::<Result<Vec<String>, Failure>>()?;
+                    // A part holding the separator would read back as two.
+                    if let Some(i) = parts.iter().position(|p| p.contains(sep.as_str())) {
+                        return Err(Failure::new(
+                            "separator-in-value",
+                            format!(
+                                "第 {} 项含有分隔符 {sep:?}，本地区的表单无法表示 (item {} holds \
+                                 the list separator)",
+                                i + 1,
+                                i + 1
+                            ),
+                        ));
+                    }
+                    Ok(Value::String(parts.join(sep)))
+                }
                 _ => Err(Failure::new("type", "规范值应为数组 (canonical array)")),
             },
             Transform::Integer(form) => match (&v, form) {
@@ -259,6 +276,23 @@ mod tests {
             t.outbound(json!("11010519491231002X")).unwrap(),
             json!("11010519491231002X")
         );
+    }
+
+    #[test]
+    fn lists_drop_empty_pieces_and_refuse_a_part_holding_the_separator() {
+        let t = Transform::List(";".into());
+        assert_eq!(t.inbound(json!("310000;")).unwrap(), json!(["310000"]));
+        assert_eq!(
+            t.inbound(json!("310000;;330000")).unwrap(),
+            json!(["310000", "330000"])
+        );
+        assert_eq!(
+            t.outbound(json!(["310000", "330000"])).unwrap(),
+            json!("310000;330000")
+        );
+        let e = t.outbound(json!(["a", "b;c"])).unwrap_err();
+        assert_eq!(e.rule, "separator-in-value");
+        assert!(e.message.contains("第 2 项"), "{}", e.message);
     }
 
     #[test]
