@@ -311,6 +311,31 @@ impl<'a> Ctx<'a> {
         self.out.push(Finding { path, rule, reason });
     }
 
+    /// Those of the writer's fixed `values` that the reader's schema `r` refuses (its `$ref`s
+    /// resolved against the reader's document); `None` when `r` cannot be compiled alone.
+    fn refused_by_reader(&self, r: &Value, values: &[Value]) -> Option<Vec<Value>> {
+        let Value::Object(sub) = r else {
+            return None;
+        };
+        let mut document = sub.clone();
+        for defs in ["$defs", "definitions"] {
+            if let Some(d) = self.rroot.get(defs) {
+                document.entry(defs).or_insert_with(|| d.clone());
+            }
+        }
+        if let Some(dialect) = self.rroot.get("$schema") {
+            document.entry("$schema").or_insert_with(|| dialect.clone());
+        }
+        let compiled = crate::validation::CompiledSchema::compile(&Value::Object(document)).ok()?;
+        Some(
+            values
+                .iter()
+                .filter(|v| !compiled.is_valid(v))
+                .cloned()
+                .collect(),
+        )
+    }
+
     /// Counts one visited node; false once the comparison has used up [`MAX_STEPS`].
     fn step(&self) -> bool {
         let n = self.steps.get() + 1;
@@ -396,6 +421,18 @@ impl<'a> Ctx<'a> {
                             path,
                             Rule::TypeNarrowed,
                             format!("value {} has a type the reader rejects", short(v)),
+                        );
+                    }
+                }
+                // The writer's values are few and known: each one goes through the reader's
+                // schema itself, so a pattern, a length, a range or an identifier check the
+                // reader adds is judged on them rather than passed over.
+                if let Some(refused) = self.refused_by_reader(r, wv) {
+                    for v in refused {
+                        self.push(
+                            path,
+                            Rule::ConstraintChanged,
+                            format!("value {} is refused by the reader", short(&v)),
                         );
                     }
                 }

@@ -845,3 +845,36 @@ fn schemas_that_loop_or_multiply_through_refs_are_too_complex_not_endless() {
         assert_eq!(rules(latest, latest, strict), vec![], "{}", summary.subject);
     }
 }
+
+/// A writer that fixes its values against a reader that constrains them: every value goes
+/// through the reader's own schema.
+#[test]
+fn fixed_writer_values_are_judged_by_the_readers_constraints() {
+    let strict = OpenObjects::Strict;
+    let writer = json!({"type": "string", "enum": ["window", "post", "online"]});
+    let reader = json!({"type": "string", "maxLength": 4, "pattern": "^post$"});
+    let found = compatibility::compare(&reader, &writer, strict);
+    let refused: Vec<&str> = found
+        .iter()
+        .filter(|f| f.rule == Rule::ConstraintChanged)
+        .map(|f| f.reason.as_str())
+        .collect();
+    assert_eq!(refused.len(), 2, "{found:?}");
+    assert!(
+        refused.iter().any(|r| r.contains("window"))
+            && refused.iter().any(|r| r.contains("online"))
+    );
+    // Through a reference, too.
+    let reader = json!({"$defs": {"Channel": {"type": "string", "minLength": 5}}, "$ref": "#/$defs/Channel"});
+    let found = compatibility::compare(&reader, &writer, strict);
+    assert_eq!(
+        found
+            .iter()
+            .filter(|f| f.rule == Rule::ConstraintChanged)
+            .count(),
+        1,
+        "only post is shorter than 5: {found:?}"
+    );
+    // A reader that takes every value: nothing to report.
+    assert_eq!(rules(&json!({"type": "string"}), &writer, strict), vec![]);
+}
