@@ -99,6 +99,11 @@ pub struct Deadline {
 }
 
 impl Deadline {
+    /// Whether the due date is behind `day` (a running clock that has run out).
+    fn lapsed_by(&self, day: CivilDate) -> bool {
+        CivilDate::parse(&self.due).is_some_and(|due| day > due)
+    }
+
     /// Met/missed/cancelled/paused as stored; running becomes overdue once `now`'s China date is
     /// past the due date.
     pub fn situation(&self, now: Timestamp) -> Situation {
@@ -151,10 +156,15 @@ impl Deadlines {
             Event::NotAccept(_) | Event::RequestSupplement(_) => {
                 self.close(DeadlineKind::Acceptance, at)
             }
+            // A deadline already passed stays passed: a suspension or an extension after it
+            // does not stop or move a clock that has run out (an extension is for a decision
+            // that cannot be made within the limit, so it comes before the limit is reached).
+            // Without this, suspending and resuming, or extending, turned a missed decision
+            // into a met one.
             Event::Suspend(_) => {
                 if let Some(d) = self
                     .open_mut(DeadlineKind::Decision)
-                    .filter(|d| d.state == DeadlineState::Running)
+                    .filter(|d| d.state == DeadlineState::Running && !d.lapsed_by(day))
                 {
                     let start = CivilDate::parse(&d.stretch_start).unwrap_or(day);
                     d.used_days += cal.working_days_between(start, day);
@@ -174,7 +184,10 @@ impl Deadlines {
                 }
             }
             Event::ExtendDeadline(_) => {
-                if let Some(d) = self.open_mut(DeadlineKind::Decision) {
+                if let Some(d) = self
+                    .open_mut(DeadlineKind::Decision)
+                    .filter(|d| !(d.state == DeadlineState::Running && d.lapsed_by(day)))
+                {
                     d.limit_days += limits.extension_days;
                     if d.state == DeadlineState::Running {
                         let start = CivilDate::parse(&d.stretch_start).unwrap_or(day);

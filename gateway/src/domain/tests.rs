@@ -800,6 +800,65 @@ fn deadlines_follow_the_statutory_clock() {
     );
 }
 
+/// A decision deadline that has already run out stays missed: suspending and resuming after it,
+/// or extending after it, neither stops nor moves a clock that has run out.
+#[test]
+fn a_lapsed_decision_deadline_is_not_laundered_by_suspension_or_extension() {
+    let limits = matters::TimeLimits {
+        acceptance_days: 5,
+        decision_days: 20,
+        extension_days: 10,
+        issue_days: 10,
+    };
+    let cal = calendar::Calendar::weekdays();
+    let decided = |late: Vec<(&str, Command, &str)>| {
+        let mut steps: Vec<(&str, Command, &str)> = vec![
+            (
+                GD,
+                Command::Submit(submitted(Mode::Proxy)),
+                "2026-11-02T01:00:00Z",
+            ),
+            (GD, forward(), "2026-11-02T02:00:00Z"),
+            (ZJ, accept(), "2026-11-02T03:00:00Z"), // Monday: decision due 11-30
+        ];
+        steps.extend(late);
+        steps.push((ZJ, approve(), "2026-12-08T03:00:00Z"));
+        let (mut state, mut deadlines) = (None, Deadlines::default());
+        for (region, cmd, when) in steps {
+            let event = decide(state.as_ref(), region, cmd).expect("legal");
+            let app = Application::apply_from(state, "app-1", region, &event);
+            deadlines.apply(&app, &event, at(when), &limits, &cal);
+            state = Some(app);
+        }
+        deadlines.0[1].clone()
+    };
+    let plain = decided(vec![]);
+    assert_eq!(
+        (plain.due.as_str(), plain.state),
+        ("2026-11-30", DeadlineState::Missed)
+    );
+    for late in [
+        vec![
+            (ZJ, suspend(), "2026-12-07T03:00:00Z"),
+            (ZJ, resume(), "2026-12-08T02:00:00Z"),
+        ],
+        vec![(ZJ, extend(), "2026-12-07T03:00:00Z")],
+    ] {
+        let d = decided(late);
+        assert_eq!(
+            (d.due.as_str(), d.state),
+            ("2026-11-30", DeadlineState::Missed),
+            "{d:?}"
+        );
+    }
+    // Before the limit, both still do what they are for.
+    let d = decided(vec![(ZJ, extend(), "2026-11-27T03:00:00Z")]);
+    assert_eq!(
+        (d.due.as_str(), d.state),
+        ("2026-12-14", DeadlineState::Met)
+    );
+}
+
 #[test]
 fn withdrawal_cancels_running_deadlines() {
     let limits = matters::TimeLimits {
