@@ -44,6 +44,9 @@ pub enum Category {
     TimestampsDisagree,
     /// The record itself cannot be read.
     InvalidRecord,
+    /// An event in the log that this build cannot read: every application it belongs to may
+    /// show an earlier status in the log side of this report than it has.
+    UndecodableEvent,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -118,6 +121,57 @@ fn rank(s: Status) -> u8 {
     }
 }
 
+/// The cells of one CSV line (RFC 4180): a cell in double quotes may hold commas, and `""`
+/// inside it is one quote, as spreadsheets export them.
+fn csv_cells(line: &str) -> Vec<String> {
+    let mut cells = Vec::new();
+    let mut cell = String::new();
+    let mut chars = line.trim_end_matches(['\r', '\n']).chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cell.push('"');
+                chars.next();
+            }
+            '"' if quoted => quoted = false,
+            '"' if cell.trim().is_empty() => {
+                cell.clear();
+                quoted = true;
+            }
+            ',' if !quoted => cells.push(std::mem::take(&mut cell)),
+            other => cell.push(other),
+        }
+    }
+    cells.push(cell);
+    cells
+}
+
+/// A province's time: RFC 3339, or a local time without an offset as provincial systems export
+/// them (`2026-11-03 10:00:00`, `2026-11-03T10:00:00`), read as Beijing time; `+0800` is taken
+/// for `+08:00`.
+fn province_time(s: &str) -> Option<Timestamp> {
+    let s = s.trim();
+    if let Some(t) = Timestamp::parse_rfc3339(s) {
+        return Some(t);
+    }
+    let mut t = s.to_string();
+    if t.len() > 10 && t.as_bytes()[10] == b' ' {
+        t.replace_range(10..11, "T");
+    }
+    let time = t.get(11..).unwrap_or("");
+    let has_offset = time.ends_with('Z') || time.contains('+') || time.contains('-');
+    if !has_offset {
+        t.push_str("+08:00");
+    } else if let Some(sign) = t.len().checked_sub(5).filter(|&i| i > 11)
+        && matches!(t.as_bytes().get(sign), Some(b'+' | b'-'))
+        && t[sign + 1..].bytes().all(|b| b.is_ascii_digit())
+    {
+        t.insert(sign + 3, ':');
+    }
+    Timestamp::parse_rfc3339(&t)
+}
+
 fn parse_status(s: &str) -> Option<Status> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
 }
@@ -127,6 +181,8 @@ fn parse_status(s: &str) -> Option<Status> {
 pub struct LogIndex {
     region: String,
     apps: HashMap<String, LogSide>,
+    /// Events that did not read, as (application, seq, why): reported, never skipped silently.
+    undecodable: Vec<(String, u64, String)>,
 }
 
 impl LogIndex {
@@ -134,13 +190,19 @@ impl LogIndex {
         LogIndex {
             region: region.to_string(),
             apps: HashMap::new(),
+            undecodable: Vec::new(),
         }
     }
 
     /// Feeds one event (any application; others' are skipped once known not to involve the region).
     pub fn add(&mut self, e: &Envelope) {
-        let Ok(event) = Event::from_envelope(e) else {
-            return;
+        let event = match Event::from_envelope(e) {
+            Ok(event) => event,
+            Err(why) => {
+                self.undecodable
+                    .push((e.app.clone(), e.seq, why.to_string()));
+                return;
+            }
         };
         let at = Timestamp::parse_rfc3339(&e.at).unwrap_or(Timestamp(0));
         if let Event::Submitted(s) = &event {
@@ -166,7 +228,11 @@ impl LogIndex {
         if let Event::Accept(a) = &event {
             side.reference = a.reference.clone();
         }
-        side.entered.push((side.state.status, at));
+        // Only a change of status enters one: an extension or a note leaves the time the
+        // status was reached where it was.
+        if side.entered.last().map(|(s, _)| *s) != Some(side.state.status) {
+            side.entered.push((side.state.status, at));
+        }
     }
 
     /// Compares with the province's records (with their line numbers).
@@ -243,7 +309,7 @@ impl LogIndex {
                     .rev()
                     .find(|(s, _)| *s == log_status)
                     .map(|(_, t)| *t);
-                match (reached, Timestamp::parse_rfc3339(&record.updated_at)) {
+                match (reached, province_time(&record.updated_at)) {
                     (Some(log_t), Some(p_t)) if (log_t.0 - p_t.0).abs() > tolerance_ms => {
                         d.category = Category::TimestampsDisagree;
                         d.detail = format!(
@@ -255,7 +321,11 @@ impl LogIndex {
                     }
                     (_, None) => {
                         d.category = Category::InvalidRecord;
-                        d.detail = format!("updated_at {:?} is not RFC 3339", record.updated_at);
+                        d.detail = format!(
+                            "updated_at {:?} is neither RFC 3339 nor a Beijing local time \
+                             (2026-11-03 10:00:00)",
+                            record.updated_at
+                        );
                         report.discrepancies.push(d);
                     }
                     _ => report.agreeing += 1,
@@ -285,6 +355,20 @@ impl LogIndex {
             .filter(|s| !seen.contains(&s.state.id))
             .collect();
         missing.sort_by(|a, b| a.state.id.cmp(&b.state.id));
+        for (app, seq, why) in &self.undecodable {
+            report.discrepancies.push(Discrepancy {
+                category: Category::UndecodableEvent,
+                app: Some(app.clone()),
+                serial: None,
+                line: None,
+                log_status: None,
+                province_status: None,
+                detail: format!(
+                    "seq {seq} does not read ({why}); the log side of this report stops before \
+                     it for this application"
+                ),
+            });
+        }
         for side in missing {
             report.discrepancies.push(Discrepancy {
                 category: Category::MissingAtProvince,
@@ -312,8 +396,10 @@ impl LogIndex {
 }
 
 /// Parses a province's export: JSON Lines, or CSV with a header naming `app` and/or `serial`,
-/// `status` and `updated_at` (any order; simple CSV: no quoted commas).
+/// `status` and `updated_at` (any order; cells may be quoted).
 pub fn parse_records(text: &str) -> Vec<(usize, Result<ProvinceRecord, String>)> {
+    // Exports saved by Windows tools often start with a byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     if first.trim_start().starts_with('{') {
         return text
@@ -336,19 +422,19 @@ pub fn parse_records(text: &str) -> Vec<(usize, Result<ProvinceRecord, String>)>
     let Some((_, header)) = lines.next() else {
         return Vec::new();
     };
-    let columns: Vec<String> = header
-        .split(',')
-        .map(|c| c.trim().trim_start_matches('\u{feff}').to_lowercase())
+    let columns: Vec<String> = csv_cells(header)
+        .iter()
+        .map(|c| c.trim().to_lowercase())
         .collect();
     let col = |name: &str| columns.iter().position(|c| c == name);
     let (app, serial, status, updated) =
         (col("app"), col("serial"), col("status"), col("updated_at"));
     lines
         .map(|(i, l)| {
-            let cells: Vec<&str> = l.split(',').map(str::trim).collect();
+            let cells = csv_cells(l);
             let get = |c: Option<usize>| {
                 c.and_then(|c| cells.get(c))
-                    .map(|s| s.to_string())
+                    .map(|s| s.trim().to_string())
                     .filter(|s| !s.is_empty())
             };
             let record = match (get(status), get(updated)) {
@@ -551,5 +637,78 @@ mod tests {
             assert!(report.agrees(), "{region}: {report:#?}");
             assert_eq!(report.agreeing, 1);
         }
+    }
+
+    /// How provinces really export: a byte order mark, quoted cells with CRLF, Beijing local
+    /// times without an offset, `+0800`. Each reads as the same agreeing record.
+    #[test]
+    fn real_exports_read_bom_quotes_and_local_times() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        let index_for = || {
+            let mut i = LogIndex::new(ZJ);
+            for e in &a {
+                i.add(e);
+            }
+            i
+        };
+        for text in [
+            "\u{feff}{\"serial\":\"ZJ-SL-1\",\"status\":\"accepted\",\"updated_at\":\"2026-11-03T02:00:00Z\"}\n".to_string(),
+            "\"serial\",\"status\",\"updated_at\"\r\n\"ZJ-SL-1\",\"accepted\",\"2026-11-03 10:00:00\"\r\n".to_string(),
+            "serial,status,updated_at\nZJ-SL-1,accepted,2026-11-03T10:00:00+0800\n".to_string(),
+        ] {
+            let report = index_for().reconcile(parse_records(&text), 1000);
+            assert!(report.agrees(), "{text:?}: {report:#?}");
+            assert_eq!(report.agreeing, 1, "{text:?}");
+        }
+        assert_eq!(
+            csv_cells("\"a, b\",\"say \"\"hi\"\"\",c"),
+            ["a, b", "say \"hi\"", "c"]
+        );
+    }
+
+    /// An extension changes no status: the time the province reached "accepted" still matches.
+    /// An event this build cannot read is reported, not skipped.
+    #[test]
+    fn extensions_leave_the_status_time_and_unreadable_events_are_reported() {
+        let mut a = to_accepted("GD-1", "ZJ-SL-1");
+        let key = GatewayKey::from_seed([5; 32]);
+        let extended = tongban_gateway::envelope::Envelope::sealed_after(
+            a.last(),
+            &a[0].app,
+            tongban_gateway::envelope::Content {
+                kind: "application.deadline-extended".into(),
+                schema: "application.deadline-extended/1".into(),
+                region: ZJ.into(),
+                actor: format!("{ZJ}/t"),
+                at: "2026-11-20T02:00:00Z".into(),
+                data: json!({"reason": "需要实地核查"}),
+            },
+            &key,
+        );
+        a.push(extended);
+        let mut index = LogIndex::new(ZJ);
+        for e in &a {
+            index.add(e);
+        }
+        let text = "serial,status,updated_at\nZJ-SL-1,accepted,2026-11-03T02:00:00Z\n";
+        let report = index.reconcile(parse_records(text), 1000);
+        assert!(report.agrees(), "{report:#?}");
+
+        let mut broken = to_accepted("GD-2", "ZJ-SL-2");
+        broken[1].data = json!({"materials_checked": "yes"});
+        let mut index = LogIndex::new(ZJ);
+        for e in &broken {
+            index.add(e);
+        }
+        let report = index.reconcile(Vec::new(), 1000);
+        assert!(
+            report
+                .discrepancies
+                .iter()
+                .any(|d| d.category == Category::UndecodableEvent
+                    && d.app.as_deref() == Some(broken[1].app.as_str())
+                    && d.detail.contains("seq 2")),
+            "{report:#?}"
+        );
     }
 }
