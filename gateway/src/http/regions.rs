@@ -14,6 +14,8 @@ use crate::log::EventLog;
 #[derive(Debug, Deserialize)]
 pub struct Paging {
     pub limit: Option<usize>,
+    /// The last application id of the previous page (its `next`).
+    pub after: Option<String>,
 }
 
 const DEFAULT_LIMIT: usize = 100;
@@ -47,11 +49,12 @@ pub async fn inbox<L: EventLog>(
     Path(region): Path<String>,
     Query(paging): Query<Paging>,
 ) -> Result<Json<Value>, Problem> {
+    let limit = limit(&paging)?;
     let items = s
         .gateway
-        .inbox(&principal, &region, limit(&paging)?)
+        .inbox(&principal, &region, paging.after.as_deref(), limit)
         .await?;
-    Ok(Json(json!({"region": region, "items": items})))
+    Ok(Json(page(&region, items, limit)))
 }
 
 pub async fn outbox<L: EventLog>(
@@ -60,11 +63,12 @@ pub async fn outbox<L: EventLog>(
     Path(region): Path<String>,
     Query(paging): Query<Paging>,
 ) -> Result<Json<Value>, Problem> {
+    let limit = limit(&paging)?;
     let items = s
         .gateway
-        .outbox(&principal, &region, limit(&paging)?)
+        .outbox(&principal, &region, paging.after.as_deref(), limit)
         .await?;
-    Ok(Json(json!({"region": region, "items": items})))
+    Ok(Json(page(&region, items, limit)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,6 +76,14 @@ pub struct FeedQuery {
     /// Log position to read after; default: the region's acknowledged cursor.
     pub after: Option<u64>,
     pub limit: Option<usize>,
+}
+
+/// A page of a box, with `next` (the `after` of the following page) when the page is full.
+fn page(region: &str, items: Vec<crate::projections::BoxEntry>, limit: usize) -> Value {
+    let next = (items.len() == limit)
+        .then(|| items.last().map(|i| i.app.clone()))
+        .flatten();
+    json!({"region": region, "items": items, "next": next})
 }
 
 fn own_region(
@@ -102,7 +114,10 @@ pub async fn feed<L: EventLog>(
     Query(q): Query<FeedQuery>,
 ) -> Result<Json<Value>, Problem> {
     own_region(&principal, &region, false)?;
-    let limit = limit(&Paging { limit: q.limit })?;
+    let limit = limit(&Paging {
+        limit: q.limit,
+        after: None,
+    })?;
     s.gateway.caught_up().await;
     let acked = s
         .gateway

@@ -74,26 +74,30 @@ impl<L: EventLog> Gateway<L> {
         Ok(out)
     }
 
+    /// A page of the region's inbox: up to `limit` lines after application `after`.
     pub async fn inbox(
         &self,
         principal: &Principal,
         region: &str,
+        after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<BoxEntry>, ServiceError> {
         Self::may_see_region(principal, region)?;
         self.caught_up().await;
-        Ok(self.store.inbox(region, limit)?)
+        Ok(self.store.inbox_after(region, after, limit)?)
     }
 
+    /// A page of the region's outbox: up to `limit` lines after application `after`.
     pub async fn outbox(
         &self,
         principal: &Principal,
         region: &str,
+        after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<BoxEntry>, ServiceError> {
         Self::may_see_region(principal, region)?;
         self.caught_up().await;
-        Ok(self.store.outbox(region, limit)?)
+        Ok(self.store.outbox_after(region, after, limit)?)
     }
 
     fn may_see_region(principal: &Principal, region: &str) -> Result<(), ServiceError> {

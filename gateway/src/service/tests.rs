@@ -195,7 +195,10 @@ async fn a_write_answers_before_its_projection_and_the_next_read_still_sees_it()
     assert_eq!(gw.projector.applied(), 0, "projected before the answer");
     assert!(gw.store.get(&submitted.id).expect("get").is_none());
 
-    let outbox = gw.outbox(&origin, &origin_code, 10).await.expect("outbox");
+    let outbox = gw
+        .outbox(&origin, &origin_code, None, 10)
+        .await
+        .expect("outbox");
     assert_eq!(
         outbox.iter().map(|e| e.app.as_str()).collect::<Vec<_>>(),
         vec![submitted.id.as_str()],
