@@ -733,14 +733,20 @@ fn at(s: &str) -> Timestamp {
     Timestamp::parse_rfc3339(s).expect("time")
 }
 
-#[test]
-fn deadlines_follow_the_statutory_clock() {
-    let limits = matters::TimeLimits {
+/// The statutory clock the deadline tests run: 5 days to accept, 20 to decide (+10 once), 10
+/// to issue.
+fn statutory_limits() -> matters::TimeLimits {
+    matters::TimeLimits {
         acceptance_days: 5,
         decision_days: 20,
         extension_days: 10,
         issue_days: 10,
-    };
+    }
+}
+
+#[test]
+fn deadlines_follow_the_statutory_clock() {
+    let limits = statutory_limits();
     let cal = calendar::Calendar::weekdays();
     let steps: Vec<(&str, Command, &str)> = vec![
         (
@@ -804,12 +810,7 @@ fn deadlines_follow_the_statutory_clock() {
 /// or extending after it, neither stops nor moves a clock that has run out.
 #[test]
 fn a_lapsed_decision_deadline_is_not_laundered_by_suspension_or_extension() {
-    let limits = matters::TimeLimits {
-        acceptance_days: 5,
-        decision_days: 20,
-        extension_days: 10,
-        issue_days: 10,
-    };
+    let limits = statutory_limits();
     let cal = calendar::Calendar::weekdays();
     let decided = |late: Vec<(&str, Command, &str)>| {
         let mut steps: Vec<(&str, Command, &str)> = vec![
@@ -861,12 +862,7 @@ fn a_lapsed_decision_deadline_is_not_laundered_by_suspension_or_extension() {
 
 #[test]
 fn withdrawal_cancels_running_deadlines() {
-    let limits = matters::TimeLimits {
-        acceptance_days: 5,
-        decision_days: 20,
-        extension_days: 10,
-        issue_days: 10,
-    };
+    let limits = statutory_limits();
     let cal = calendar::Calendar::weekdays();
     let mut state = None;
     let mut deadlines = Deadlines::default();
