@@ -121,6 +121,30 @@ fn rank(s: Status) -> u8 {
     }
 }
 
+/// The text of a province's export file: in `encoding` when named (UTF-8, GBK or GB 18030), else
+/// UTF-8 when the bytes are valid UTF-8, else GB 18030 (which reads GBK too), as many provincial
+/// systems still export. Malformed bytes are an error, never replaced.
+pub fn export_text(bytes: &[u8], encoding: Option<&str>) -> Result<String, String> {
+    use encoding_rs::{Encoding, GB18030, GBK, UTF_8};
+    let chosen = match encoding {
+        Some(label) => match Encoding::for_label(label.trim().as_bytes()) {
+            Some(e) if e == UTF_8 || e == GBK || e == GB18030 => e,
+            _ => return Err(format!("encoding {label:?}: use UTF-8, GBK or GB18030")),
+        },
+        None if std::str::from_utf8(bytes).is_ok() => UTF_8,
+        None => GB18030,
+    };
+    let body = if chosen == UTF_8 {
+        bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+    } else {
+        bytes
+    };
+    chosen
+        .decode_without_bom_handling_and_without_replacement(body)
+        .map(|text| text.into_owned())
+        .ok_or_else(|| format!("the file is not valid {}", chosen.name()))
+}
+
 /// The cells of one CSV line (RFC 4180): a cell in double quotes may hold commas, and `""`
 /// inside it is one quote, as spreadsheets export them.
 fn csv_cells(line: &str) -> Vec<String> {
@@ -710,5 +734,18 @@ mod tests {
                     && d.detail.contains("seq 2")),
             "{report:#?}"
         );
+    }
+
+    /// A GBK export reads as the same records as its UTF-8 copy; malformed bytes are refused.
+    #[test]
+    fn gbk_exports_are_read_and_broken_bytes_refused() {
+        let text = "serial,status,updated_at\n浙受-1,accepted,2026-11-03T02:00:00Z\n";
+        let gbk = encoding_rs::GBK.encode(text).0.into_owned();
+        assert!(std::str::from_utf8(&gbk).is_err());
+        assert_eq!(export_text(&gbk, None).as_deref(), Ok(text));
+        assert_eq!(export_text(&gbk, Some("GBK")).as_deref(), Ok(text));
+        assert_eq!(export_text(text.as_bytes(), None).as_deref(), Ok(text));
+        assert!(export_text(&[0x81, 0x20], Some("gbk")).is_err());
+        assert!(export_text(b"x", Some("latin1")).is_err());
     }
 }

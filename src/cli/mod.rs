@@ -49,7 +49,7 @@ usage:
   tongban rebuild [--data DIR] [--nats URL [--nats-creds FILE]]
       drop and rebuild every projection in DIR from the log (the stream with --nats); the gateway
       on DIR must be stopped, even with --nats (DIR's projections are what is rebuilt)
-  tongban reconcile --region <code> --records <file> [--tolerance-seconds N] [--format text|json] [--data DIR]
+  tongban reconcile --region <code> --records <file> [--encoding utf-8|gbk|gb18030] [--tolerance-seconds N] [--format text|json] [--data DIR]
       compare a province's own records (JSONL or CSV: app or serial, status, updated_at) with the log
   tongban adapt --region <code> --matter <code> [--reverse] [--charset GBK] [--specs DIR] < file
       translate a province's local form (JSON or XML) to the canonical body, or back with --reverse;

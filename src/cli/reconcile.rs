@@ -1,11 +1,12 @@
-//! `tongban reconcile --region <code> --records <file> [--tolerance-seconds N] [--format text|json]
-//! [--data DIR | --nats URL]`: compare a province's own export (JSONL or CSV) with the log. Exit code 0 when they
-//! agree, 1 when there are discrepancies.
+//! `tongban reconcile --region <code> --records <file> [--encoding utf-8|gbk|gb18030]
+//! [--tolerance-seconds N] [--format text|json] [--data DIR | --nats URL]`: compare a province's
+//! own export (JSONL or CSV; UTF-8, or GBK / GB 18030 when it is not UTF-8) with the log. Exit
+//! code 0 when they agree, 1 when there are discrepancies.
 
 use std::process::ExitCode;
 
 use tongban_gateway::log::EventLog;
-use tongban_replay::reconcile::{LogIndex, parse_records};
+use tongban_replay::reconcile::{LogIndex, export_text, parse_records};
 
 use super::progress::Progress;
 use super::{Args, CliError, offline};
@@ -25,9 +26,11 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         None => 300,
     };
     let format = args.value("format").unwrap_or_else(|| "text".into());
+    let encoding = args.value("encoding");
     args.finish()?;
-    let text =
-        std::fs::read_to_string(&records).map_err(|e| CliError(format!("{records}: {e}")))?;
+    let bytes = std::fs::read(&records).map_err(|e| CliError(format!("{records}: {e}")))?;
+    let text = export_text(&bytes, encoding.as_deref())
+        .map_err(|e| CliError(format!("{records}: {e}")))?;
     let parsed = parse_records(&text);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
