@@ -509,14 +509,14 @@ fn dump(dir: &std::path::Path) -> Dump {
         .iter()
         .map(|r| {
             let mut lines: Vec<String> = store
-                .inbox(r, 1000)
+                .inbox(r, None, 1000)
                 .expect("inbox")
                 .iter()
                 .map(|e| format!("in {e:?}"))
                 .collect();
             lines.extend(
                 store
-                    .outbox(r, 1000)
+                    .outbox(r, None, 1000)
                     .expect("outbox")
                     .iter()
                     .map(|e| format!("out {e:?}")),

@@ -309,12 +309,8 @@ impl ProjectionStore {
         Ok(out)
     }
 
-    pub fn inbox(&self, region: &str, limit: usize) -> Result<Vec<BoxEntry>, ProjectionError> {
-        Self::list(&self.inbox, region, None, limit)
-    }
-
-    /// [`ProjectionStore::inbox`] from after application `after`: the next page.
-    pub fn inbox_after(
+    /// A page of the region's inbox: up to `limit` lines after application `after`.
+    pub fn inbox(
         &self,
         region: &str,
         after: Option<&str>,
@@ -394,12 +390,8 @@ impl ProjectionStore {
         Ok(position)
     }
 
-    pub fn outbox(&self, region: &str, limit: usize) -> Result<Vec<BoxEntry>, ProjectionError> {
-        Self::list(&self.outbox, region, None, limit)
-    }
-
-    /// [`ProjectionStore::outbox`] from after application `after`: the next page.
-    pub fn outbox_after(
+    /// A page of the region's outbox: up to `limit` lines after application `after`.
+    pub fn outbox(
         &self,
         region: &str,
         after: Option<&str>,
@@ -713,11 +705,11 @@ mod tests {
             store.all_views().expect("views"),
             ["440000", "330000"]
                 .iter()
-                .flat_map(|r| store.inbox(r, 10_000).expect("inbox"))
+                .flat_map(|r| store.inbox(r, None, 10_000).expect("inbox"))
                 .collect(),
             ["440000", "330000"]
                 .iter()
-                .flat_map(|r| store.outbox(r, 10_000).expect("outbox"))
+                .flat_map(|r| store.outbox(r, None, 10_000).expect("outbox"))
                 .collect(),
         )
     }
@@ -772,17 +764,20 @@ mod tests {
             .apply(&mut events.clone(), &Calendar::weekdays())
             .expect("apply");
         for (region, whole) in [
-            ("330000", store.inbox("330000", 1000).expect("inbox")),
-            ("440000", store.outbox("440000", 1000).expect("outbox")),
+            ("330000", store.inbox("330000", None, 1000).expect("inbox")),
+            (
+                "440000",
+                store.outbox("440000", None, 1000).expect("outbox"),
+            ),
         ] {
             assert_eq!(whole.len(), 25, "{region}");
             let mut paged = Vec::new();
             let mut after: Option<String> = None;
             loop {
                 let page = if region == "330000" {
-                    store.inbox_after(region, after.as_deref(), 7)
+                    store.inbox(region, after.as_deref(), 7)
                 } else {
-                    store.outbox_after(region, after.as_deref(), 7)
+                    store.outbox(region, after.as_deref(), 7)
                 }
                 .expect("page");
                 let Some(last) = page.last() else { break };
@@ -792,12 +787,7 @@ mod tests {
             assert_eq!(paged, whole, "{region}");
         }
         // Another region's lines never leak into a page.
-        assert!(
-            store
-                .inbox_after("33000", None, 10)
-                .expect("inbox")
-                .is_empty()
-        );
+        assert!(store.inbox("33000", None, 10).expect("inbox").is_empty());
     }
 
     #[test]

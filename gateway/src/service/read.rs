@@ -84,7 +84,7 @@ impl<L: EventLog> Gateway<L> {
     ) -> Result<Vec<BoxEntry>, ServiceError> {
         Self::may_see_region(principal, region)?;
         self.caught_up().await;
-        Ok(self.store.inbox_after(region, after, limit)?)
+        Ok(self.store.inbox(region, after, limit)?)
     }
 
     /// A page of the region's outbox: up to `limit` lines after application `after`.
@@ -97,7 +97,7 @@ impl<L: EventLog> Gateway<L> {
     ) -> Result<Vec<BoxEntry>, ServiceError> {
         Self::may_see_region(principal, region)?;
         self.caught_up().await;
-        Ok(self.store.outbox_after(region, after, limit)?)
+        Ok(self.store.outbox(region, after, limit)?)
     }
 
     fn may_see_region(principal: &Principal, region: &str) -> Result<(), ServiceError> {
