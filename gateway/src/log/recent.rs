@@ -58,6 +58,19 @@ struct Held {
 }
 
 impl Held {
+    fn insert(&mut self, position: u64, event: Envelope, size: usize) {
+        self.bytes += size;
+        if let Some((_, replaced)) = self.by_position.insert(position, (event, size)) {
+            self.bytes -= replaced;
+        }
+    }
+
+    fn pop_oldest(&mut self) -> Option<Envelope> {
+        let (_, (event, size)) = self.by_position.pop_first()?;
+        self.bytes -= size;
+        Some(event)
+    }
+
     fn remove(&mut self, position: u64) -> Option<Envelope> {
         let (event, size) = self.by_position.remove(&position)?;
         self.bytes -= size;
@@ -86,17 +99,13 @@ impl Recent {
             return;
         };
         for (position, event, size) in events {
-            held.bytes += size;
-            if let Some((_, replaced)) = held.by_position.insert(position, (event, size)) {
-                held.bytes -= replaced;
-            }
+            held.insert(position, event, size);
         }
         let mut forgotten = Vec::new();
         while held.by_position.len() > CAPACITY || held.bytes > CAPACITY_BYTES {
-            let Some((_, (event, size))) = held.by_position.pop_first() else {
+            let Some(event) = held.pop_oldest() else {
                 break;
             };
-            held.bytes -= size;
             forgotten.push(event);
         }
         drop(held);

@@ -289,16 +289,16 @@ impl EmbeddedLog {
 impl EventLog for EmbeddedLog {
     async fn append(&self, event: Envelope, expected_seq: u64) -> Result<u64, LogError> {
         let bytes = super::stored_form(&event, expected_seq)?;
-        writer::reserve(&self.stores, bytes.len())?;
         let size = bytes.len();
+        writer::reserve(&self.stores, size)?;
         let (reply, rx) = oneshot::channel();
-        if let Err(refused) = self.queue.send(Request {
+        let request = Request {
             event,
             bytes,
             expected_seq,
             reply,
-        }) {
-            drop(refused);
+        };
+        if self.queue.send(request).is_err() {
             self.stores.queued_bytes.fetch_sub(size, Ordering::AcqRel);
             return Err(LogError::Unavailable("the log writer has stopped".into()));
         }
