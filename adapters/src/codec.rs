@@ -25,19 +25,57 @@ pub fn charset_of(content_type: &str) -> Option<&str> {
     })
 }
 
-/// The encodings accepted for local forms.
-fn encoding(label: &str) -> Result<&'static Encoding, Rejection> {
+/// Why bytes could not be read as text in a province's charset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CharsetError {
+    /// The label names none of UTF-8, GBK and GB 18030.
+    Unsupported(String),
+    /// The bytes are not valid in the named encoding (its name).
+    Malformed(&'static str),
+}
+
+/// The encodings provinces' systems write (local forms, record exports): UTF-8, GBK, GB 18030.
+pub fn accepted_encoding(label: &str) -> Result<&'static Encoding, CharsetError> {
     match Encoding::for_label(label.trim().as_bytes()) {
         Some(e)
             if e == encoding_rs::UTF_8 || e == encoding_rs::GBK || e == encoding_rs::GB18030 =>
         {
             Ok(e)
         }
-        _ => Err(Rejection::one(form_problem(
+        _ => Err(CharsetError::Unsupported(label.to_string())),
+    }
+}
+
+/// The text of `bytes` in the charset `label` names, strictly: a UTF-8 byte order mark is
+/// dropped, malformed bytes are an error, never replaced; valid UTF-8 is borrowed, not copied.
+pub fn decode_strict<'b>(bytes: &'b [u8], label: &str) -> Result<Cow<'b, str>, CharsetError> {
+    let enc = accepted_encoding(label)?;
+    let body = if enc == encoding_rs::UTF_8 {
+        bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+    } else {
+        bytes
+    };
+    enc.decode_without_bom_handling_and_without_replacement(body)
+        .ok_or(CharsetError::Malformed(enc.name()))
+}
+
+/// A charset problem with a local form, in the caller's words.
+fn charset_problem(e: CharsetError) -> Rejection {
+    Rejection::one(match e {
+        CharsetError::Unsupported(label) => form_problem(
             "charset",
             format!("不支持的字符集 {label:?}；请使用 UTF-8、GB18030 或 GBK (unsupported charset)"),
-        ))),
-    }
+        ),
+        CharsetError::Malformed(name) => form_problem(
+            "encoding",
+            format!("正文不是有效的 {name} 编码 (the body is not valid {name})"),
+        ),
+    })
+}
+
+/// The encodings accepted for local forms.
+fn encoding(label: &str) -> Result<&'static Encoding, Rejection> {
+    accepted_encoding(label).map_err(charset_problem)
 }
 
 /// Whether both labels name the GB family (GBK and its superset GB 18030 read GBK text alike).
@@ -46,25 +84,9 @@ fn both_gb(a: &str, b: &str) -> Result<bool, Rejection> {
     Ok(gb(encoding(a)?) && gb(encoding(b)?))
 }
 
-/// The text of `bytes`; valid UTF-8 is borrowed, not copied.
+/// The text of `bytes` ([`decode_strict`]), refused in the caller's words.
 fn decode<'b>(bytes: &'b [u8], label: &str) -> Result<Cow<'b, str>, Rejection> {
-    let enc = encoding(label)?;
-    let body = if enc == encoding_rs::UTF_8 {
-        bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
-    } else {
-        bytes
-    };
-    enc.decode_without_bom_handling_and_without_replacement(body)
-        .ok_or_else(|| {
-            Rejection::one(form_problem(
-                "encoding",
-                format!(
-                    "正文不是有效的 {} 编码 (the body is not valid {})",
-                    enc.name(),
-                    enc.name()
-                ),
-            ))
-        })
+    decode_strict(bytes, label).map_err(charset_problem)
 }
 
 impl Adapter {

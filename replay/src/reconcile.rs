@@ -125,24 +125,20 @@ fn rank(s: Status) -> u8 {
 /// UTF-8 when the bytes are valid UTF-8, else GB 18030 (which reads GBK too), as many provincial
 /// systems still export. Malformed bytes are an error, never replaced.
 pub fn export_text(bytes: &[u8], encoding: Option<&str>) -> Result<String, String> {
-    use encoding_rs::{Encoding, GB18030, GBK, UTF_8};
-    let chosen = match encoding {
-        Some(label) => match Encoding::for_label(label.trim().as_bytes()) {
-            Some(e) if e == UTF_8 || e == GBK || e == GB18030 => e,
-            _ => return Err(format!("encoding {label:?}: use UTF-8, GBK or GB18030")),
-        },
-        None if std::str::from_utf8(bytes).is_ok() => UTF_8,
-        None => GB18030,
-    };
-    let body = if chosen == UTF_8 {
-        bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+    use tongban_adapters::codec::{CharsetError, decode_strict};
+    let label = encoding.unwrap_or(if std::str::from_utf8(bytes).is_ok() {
+        "UTF-8"
     } else {
-        bytes
-    };
-    chosen
-        .decode_without_bom_handling_and_without_replacement(body)
+        "GB18030"
+    });
+    decode_strict(bytes, label)
         .map(|text| text.into_owned())
-        .ok_or_else(|| format!("the file is not valid {}", chosen.name()))
+        .map_err(|e| match e {
+            CharsetError::Unsupported(label) => {
+                format!("encoding {label:?}: use UTF-8, GBK or GB18030")
+            }
+            CharsetError::Malformed(name) => format!("the file is not valid {name}"),
+        })
 }
 
 /// The cells of one CSV line (RFC 4180): a cell in double quotes may hold commas, and `""`
