@@ -18,7 +18,7 @@ use crate::local::Local;
 use crate::pointer::Path;
 use crate::problem::{LocalProblem, Mask};
 use crate::spec::{Format, UnknownFields, XmlSpec};
-use crate::transform::{Transform, text};
+use crate::transform::{self, Transform, text};
 
 /// More items than this in one local list is refused (no real form has thousands of materials).
 pub const MAX_ITEMS: usize = 500;
@@ -1385,23 +1385,14 @@ impl Adapter {
                             let mut full = local.tokens().to_vec();
                             full.extend(p.tokens().iter().cloned());
                             let text = format!("/{}", full.join("/"));
-                            // A value holding the separator would read back as two items, and
-                            // pair every later item of this column with the wrong item of the
-                            // others: refused, as a value the local form cannot carry.
-                            if let Some(i) = texts.iter().position(|t| t.contains(sep.as_str())) {
+                            if let Some((i, refused)) = transform::holding_separator(&texts, sep) {
                                 problems.push(LocalProblem {
                                     pointer: format!("{}{text}", lp),
                                     field: p.leaf().to_string(),
                                     label: f.label.clone(),
                                     canonical: format!("{}/{i}", canonical.under(cp)),
-                                    rule: "separator-in-value".into(),
-                                    message: format!(
-                                        "第 {} 项含有分隔符 {sep:?}，本地区的表单无法表示 \
-                                         (item {} holds the list separator {sep:?}, which this \
-                                         region's form cannot carry)",
-                                        i + 1,
-                                        i + 1
-                                    ),
+                                    rule: refused.rule.into(),
+                                    message: refused.message,
                                     value: Some(f.mask.apply(&texts[i])),
                                 });
                                 continue;

@@ -31,6 +31,25 @@ impl Failure {
     }
 }
 
+/// The first of `parts` to be joined by `sep` that holds `sep` itself, with its refusal: read
+/// back, it would be two items, and in a joined list every later item would pair with the
+/// wrong item of the other columns.
+pub(crate) fn holding_separator(parts: &[impl AsRef<str>], sep: &str) -> Option<(usize, Failure)> {
+    let i = parts.iter().position(|p| p.as_ref().contains(sep))?;
+    Some((
+        i,
+        Failure::new(
+            "separator-in-value",
+            format!(
+                "第 {} 项含有分隔符 {sep:?}，本地区的表单无法表示 (item {} holds the list \
+                 separator {sep:?}, which this region's form cannot carry)",
+                i + 1,
+                i + 1
+            ),
+        ),
+    ))
+}
+
 /// How an integer is written locally.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IntegerForm {
@@ -230,17 +249,8 @@ impl Transform {
                         .iter()
                         .map(text_of)
                         .collect::<Result<Vec<String>, Failure>>()?;
-                    // A part holding the separator would read back as two.
-                    if let Some(i) = parts.iter().position(|p| p.contains(sep.as_str())) {
-                        return Err(Failure::new(
-                            "separator-in-value",
-                            format!(
-                                "第 {} 项含有分隔符 {sep:?}，本地区的表单无法表示 (item {} holds \
-                                 the list separator)",
-                                i + 1,
-                                i + 1
-                            ),
-                        ));
+                    if let Some((_, refused)) = holding_separator(&parts, sep) {
+                        return Err(refused);
                     }
                     Ok(Value::String(parts.join(sep)))
                 }
