@@ -218,18 +218,13 @@ fn operation(route: &Route) -> Value {
             .or_insert_with(|| problem_response("Wrong content type"));
     }
     if route.path.contains('{') {
-        const MISFIT: &str = "a path segment or query parameter that does not fit (named \
+        const MISFIT: &str = "path segment or query parameter that does not fit (named \
                               `path:<name>` or `query:<name>` in `errors`)";
-        match responses.get("400").and_then(|r| r["description"].as_str()) {
-            Some(body) => {
-                let both = format!("{body}; or {MISFIT}");
-                responses.insert("400".into(), problem_response(&both));
-            }
-            None => {
-                let only = format!("A{}", &MISFIT[1..]);
-                responses.insert("400".into(), problem_response(&only));
-            }
-        }
+        let description = match responses.get("400").and_then(|r| r["description"].as_str()) {
+            Some(body) => format!("{body}; or a {MISFIT}"),
+            None => format!("A {MISFIT}"),
+        };
+        responses.insert("400".into(), problem_response(&description));
     }
     responses.insert(
         "431".into(),
