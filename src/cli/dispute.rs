@@ -29,9 +29,5 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         }
         None => println!("{html}"),
     }
-    Ok(if evidence.verification.broken.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(offline::verdict(&evidence.verification))
 }

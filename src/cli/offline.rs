@@ -97,6 +97,16 @@ impl Source {
     }
 }
 
+/// How a command that checked a chain exits: 1 when any link is broken, as `verify`, `replay`
+/// and `dispute` all do.
+pub fn verdict(report: &Report) -> std::process::ExitCode {
+    if report.broken.is_empty() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::from(1)
+    }
+}
+
 pub struct Evidence {
     pub events: Vec<Envelope>,
     pub calendar: Calendar,

@@ -73,9 +73,5 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             }
         }
     }
-    Ok(if broken.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(offline::verdict(verification))
 }

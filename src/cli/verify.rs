@@ -29,11 +29,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     for b in &report.broken {
         println!("BROKEN {b}");
     }
-    Ok(if report.broken.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(super::offline::verdict(&report))
 }
 
 async fn check<L: EventLog>(
