@@ -30,7 +30,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         .enable_all()
         .build()?;
     let started = std::time::Instant::now();
-    let n = runtime.block_on(async {
+    let (n, held) = runtime.block_on(async {
         let log = source.open().await?;
         let log_source = match &log {
             AnyLog::Embedded(_) => "embedded".to_string(),
@@ -44,11 +44,19 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         let mut bar = Progress::new("rebuilding projections");
         let out = fill(&log, &store, &cal, |done, head| bar.update(done, head)).await;
         bar.finish();
-        Ok::<_, CliError>(out?)
+        let n = out?;
+        Ok::<_, CliError>((n, store.held_count()?))
     })?;
     println!(
         "rebuilt projections from {n} events in {:.2}s",
         started.elapsed().as_secs_f64()
     );
+    if held > 0 {
+        // The rebuild went on past them; each is listed by GET /v1/projections/held.
+        println!(
+            "{held} application(s) held at an event this build does not fold: their views stop \
+             before it (GET /v1/projections/held lists them, with the event and the reason)"
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

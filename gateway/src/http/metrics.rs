@@ -204,6 +204,17 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
         t.family(name, "gauge", help);
         t.sample(name, &[("backend", backend)], value);
     }
+    // Read from the store's own count: one point read. An unreadable count is left out rather
+    // than shown as 0.
+    if let Ok(held) = s.gateway.store.held_count() {
+        let name = "tongban_projection_held_applications";
+        t.family(
+            name,
+            "gauge",
+            "Applications whose view is held at an event that does not fold (GET /v1/projections/held).",
+        );
+        t.sample(name, &[("backend", backend)], held);
+    }
     let projector = &s.gateway.projector;
     for (name, help, snapshot) in [
         (

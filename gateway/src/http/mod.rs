@@ -96,6 +96,7 @@ pub enum Op {
     Reconcile,
     Feed,
     FeedAck,
+    Held,
 }
 
 /// One route of the API.
@@ -290,6 +291,13 @@ pub fn routes() -> Vec<Route> {
         ),
         r(
             Method::GET,
+            "/v1/projections/held",
+            Op::Held,
+            true,
+            "Operators: applications whose view is held at an event that does not fold (?after=, ?limit=)",
+        ),
+        r(
+            Method::GET,
             "/ui/applications/{id}",
             Op::DisputePage,
             true,
@@ -337,6 +345,7 @@ fn method_router<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
         Op::Reconcile => on(filter, operator::reconcile::<L>),
         Op::Feed => on(filter, regions::feed::<L>),
         Op::FeedAck => on(filter, regions::ack::<L>),
+        Op::Held => on(filter, operator::held::<L>),
     }
 }
 

@@ -82,6 +82,15 @@ fn operation(route: &Route) -> Value {
                 problem_response("Illegal transition, or stale expected_seq"),
             );
             responses.insert("422".into(), problem_response("Invalid body"));
+            responses.insert("503".into(), problem_response("Nothing was appended: the event log cannot take writes (`log-unavailable`, with `Retry-After`), the application changed too often while deciding (`contended`), or its history holds an event this gateway cannot read (`unreadable-history`)"));
+        }
+        Op::Held => {
+            params.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));
+            params.push(json!({"name": "after", "in": "query", "required": false, "description": "the previous page's `next`: held applications after that id", "schema": {"type": "string"}}));
+            responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
+                "type": "object", "properties": {"count": {"type": "integer", "description": "how many applications are held in all"},
+                "items": {"type": "array", "items": schema_of::<crate::projections::Held>()},
+                "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"}}}))}));
         }
         Op::Inbox | Op::Outbox => {
             params.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));
@@ -166,6 +175,7 @@ fn operation(route: &Route) -> Value {
                 "406".into(),
                 problem_response("view=local, but the region has no adapter for the matter"),
             );
+            responses.insert("503".into(), problem_response("The application's view is held at an event that does not fold (`application-held`; `held` names the event, its position and the reason)"));
         }
         Op::Metrics => {
             responses.insert("200".into(), json!({"description": "Prometheus text exposition format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}));

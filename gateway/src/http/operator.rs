@@ -90,6 +90,43 @@ pub struct ReconcileQuery {
     pub tolerance_seconds: Option<i64>,
 }
 
+fn operators_only(principal: &crate::auth::Principal, detail: &str) -> Result<(), Problem> {
+    match principal.is_operator() {
+        true => Ok(()),
+        false => Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Operators only",
+            detail,
+        )),
+    }
+}
+
+/// `GET /v1/projections/held`: the applications whose view is held at an event that does not
+/// fold ([`crate::projections::held`]), a page at a time, with how many there are in all.
+pub async fn held<L: EventLog>(
+    State(s): State<AppState<L>>,
+    Caller(principal): Caller,
+    Query(paging): Query<super::regions::Paging>,
+) -> Result<axum::Json<serde_json::Value>, Problem> {
+    operators_only(&principal, "the held applications are listed for operators")?;
+    s.gateway.caught_up().await;
+    let limit = super::regions::limit(&paging)?;
+    let store = &s.gateway.store;
+    let items = store
+        .held_list(paging.after.as_deref(), limit)
+        .map_err(crate::service::ServiceError::from)?;
+    let count = store
+        .held_count()
+        .map_err(crate::service::ServiceError::from)?;
+    let next = (items.len() == limit)
+        .then(|| items.last().map(|h| h.app.clone()))
+        .flatten();
+    Ok(axum::Json(
+        serde_json::json!({"count": count, "items": items, "next": next}),
+    ))
+}
+
 /// `POST /v1/regions/{region}/reconcile`: operators send a province's export (CSV or JSON Lines)
 /// and get the discrepancy report.
 pub async fn reconcile<L: EventLog>(
@@ -100,14 +137,7 @@ pub async fn reconcile<L: EventLog>(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    if !principal.is_operator() {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Operators only",
-            "reconciliation is for operators",
-        ));
-    }
+    operators_only(&principal, "reconciliation is for operators")?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -27,6 +27,9 @@ pub struct Problem {
     /// For 409s on an application: its current seq.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_seq: Option<u64>,
+    /// For an application whose projection is held: at which event, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held: Option<crate::projections::Held>,
     #[serde(skip)]
     pub retry_after: Option<u64>,
 }
@@ -53,6 +56,7 @@ impl Problem {
             errors: Vec::new(),
             state: None,
             current_seq: None,
+            held: None,
             retry_after: None,
         }
     }
@@ -169,6 +173,32 @@ impl From<ServiceError> for Problem {
                 Problem::bad_request(&pointer, "request", message)
             }
             ServiceError::NotFound(_) => Problem::not_found(detail),
+            ServiceError::Held(held) => {
+                let mut p = Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "application-held",
+                    "This application's view is held at an event that does not fold",
+                    detail,
+                );
+                p.held = Some(*held);
+                p
+            }
+            ServiceError::Fold(
+                crate::projections::FoldError::Decode { .. }
+                | crate::projections::FoldError::Time { .. },
+            ) => {
+                tracing::error!(error = %detail, "an application's history does not fold");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unreadable-history",
+                    "The application's history holds an event this gateway cannot read",
+                    format!(
+                        "{detail}; nothing was appended: its events are in the log \
+                         (GET /v1/applications/{{id}}/events), and it can be acted on again \
+                         once the gateway reads them"
+                    ),
+                )
+            }
             ServiceError::Forbidden(_) => {
                 Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", detail)
             }

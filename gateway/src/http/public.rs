@@ -17,6 +17,8 @@ pub async fn healthz<L: EventLog>(State(s): State<AppState<L>>) -> Json<Value> {
         "log_position": head,
         "projection_position": applied,
         "projection_lag": head.saturating_sub(applied),
+        // Applications whose view is held at an event that does not fold (`/v1/projections/held`).
+        "projection_held": s.gateway.store.held_count().ok(),
         // For tools on the same machine that watch the process (`tongban load --soak`).
         "pid": std::process::id(),
     }))

@@ -21,7 +21,7 @@ pub struct Paging {
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
 
-fn limit(p: &Paging) -> Result<usize, Problem> {
+pub(super) fn limit(p: &Paging) -> Result<usize, Problem> {
     match p.limit {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),

@@ -1,11 +1,13 @@
 //! Projections: read models derived from the log, always rebuildable from it.
 
 pub mod feed;
+pub mod held;
 pub mod projector;
 pub mod rebuild;
 pub mod store;
 pub mod view;
 
+pub use held::Held;
 pub use projector::Projector;
 pub use store::{BoxEntry, ProjectionError, ProjectionStore, Submissions};
 pub use view::{ApplicationView, FoldError};

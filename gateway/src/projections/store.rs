@@ -11,8 +11,11 @@
 //!   events that concern the region, as a bitmap ([`super::feed`]). The events themselves stay in
 //!   the log; a window's content does not depend on how events were batched, so a rebuild writes
 //!   the very bytes the live projection wrote.
+//! - `held`:   app id → [`Held`] JSON: applications whose projection is held at an event that does
+//!   not fold ([`super::held`])
 //! - `meta`:   `checkpoint` → last applied log position (u64 BE); `layout` → [`LAYOUT`] (u64 BE);
-//!   `cursor/<region>` → the region's acknowledged feed position (u64 BE)
+//!   `cursor/<region>` → the region's acknowledged feed position (u64 BE); `held` → how many
+//!   applications are held (u64 BE)
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -21,6 +24,7 @@ use fjall::{Database, Keyspace, PersistMode};
 use serde::{Deserialize, Serialize};
 
 use super::feed;
+use super::held::Held;
 use super::view::{ApplicationView, FoldError};
 use crate::domain::calendar::Calendar;
 use crate::log::Positioned;
@@ -62,6 +66,10 @@ pub struct BoxEntry {
     /// The earliest running deadline's due date, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due: Option<String>,
+    /// The application's projection is held at an event that does not fold: this line is as of
+    /// its last view that did (`GET /v1/applications/{id}` says where and why).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -69,6 +77,7 @@ enum Ks {
     Apps,
     Inbox,
     Outbox,
+    Held,
 }
 
 /// One write of a projection batch.
@@ -114,6 +123,24 @@ fn be_u64(bytes: Option<fjall::Slice>) -> Option<u64> {
 struct Encoded {
     ops: Vec<Op>,
     feed: HashMap<String, Vec<u64>>,
+    /// Applications this run holds, for the count and the gateway's log once committed.
+    newly_held: Vec<Held>,
+}
+
+/// Notes `position` in the feed of every party of `state`.
+fn note_feed(
+    feed: &mut HashMap<String, Vec<u64>>,
+    state: &crate::domain::Application,
+    position: u64,
+) {
+    for region in std::iter::once(&state.origin).chain(state.handlers.iter()) {
+        match feed.get_mut(region.as_str()) {
+            Some(positions) => positions.push(position),
+            None => {
+                feed.insert(region.clone(), vec![position]);
+            }
+        }
+    }
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ProjectionError> {
@@ -152,6 +179,7 @@ pub struct ProjectionStore {
     inbox: Keyspace,
     outbox: Keyspace,
     feed: Keyspace,
+    held: Keyspace,
     meta: Keyspace,
     /// The keyspaces and their memtable budgets: sealed after each write, counted for `memory`.
     memtables: crate::fjall_tuning::Memtables,
@@ -231,12 +259,14 @@ impl ProjectionStore {
         let inbox = open("inbox", SMALL, Values::Compressed)?;
         let outbox = open("outbox", SMALL, Values::Compressed)?;
         let feed = open("feed", BULK, Values::Plain)?;
+        let held = open("held", SMALL, Values::Plain)?;
         let meta = open("meta", SMALL, Values::Plain)?;
         Ok(ProjectionStore {
             apps,
             inbox,
             outbox,
             feed,
+            held,
             meta,
             memtables,
             db,
@@ -279,6 +309,50 @@ impl ProjectionStore {
             }
             None => Ok(None),
         }
+    }
+
+    /// Why and where the application's projection is held, if it is ([`super::held`]).
+    pub fn held(&self, app: &str) -> Result<Option<Held>, ProjectionError> {
+        match self.held.get(app.as_bytes()).map_err(storage)? {
+            Some(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|e| ProjectionError::Corrupt {
+                        key: format!("held {app}"),
+                        reason: tongban_schemas::mask::serde_error(&e),
+                    })
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Up to `limit` held applications in id order, after application `after` when given.
+    pub fn held_list(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Held>, ProjectionError> {
+        use std::ops::Bound;
+        let start = match after {
+            Some(app) => Bound::Excluded(app.as_bytes().to_vec()),
+            None => Bound::Unbounded,
+        };
+        let mut out = Vec::new();
+        for guard in self.held.range((start, Bound::Unbounded)).take(limit) {
+            let (key, value) = guard.into_inner().map_err(storage)?;
+            out.push(
+                serde_json::from_slice(&value).map_err(|e| ProjectionError::Corrupt {
+                    key: format!("held {}", String::from_utf8_lossy(&key)),
+                    reason: tongban_schemas::mask::serde_error(&e),
+                })?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// How many applications are held.
+    pub fn held_count(&self) -> Result<u64, ProjectionError> {
+        Ok(be_u64(self.meta.get("held").map_err(storage)?).unwrap_or(0))
     }
 
     /// Up to `limit` lines of the region's box, in application id order, after application
@@ -441,9 +515,23 @@ impl ProjectionStore {
                 batch.insert(&self.feed, key, bytes);
             }
         }
+        if !encoded.newly_held.is_empty() {
+            let count = self.held_count()? + encoded.newly_held.len() as u64;
+            batch.insert(&self.meta, "held", count.to_be_bytes());
+        }
         batch.insert(&self.meta, "checkpoint", last.to_be_bytes());
         batch.commit().map_err(storage)?;
         self.memtables.seal_full();
+        for h in &encoded.newly_held {
+            tracing::error!(
+                app = %h.app,
+                position = h.position,
+                seq = h.seq,
+                event_type = %h.kind,
+                reason = %h.reason,
+                "an event does not fold: its application's projection is held there, the others go on"
+            );
+        }
         Ok(last)
     }
 
@@ -452,6 +540,7 @@ impl ProjectionStore {
             Ks::Apps => &self.apps,
             Ks::Inbox => &self.inbox,
             Ks::Outbox => &self.outbox,
+            Ks::Held => &self.held,
         }
     }
 
@@ -465,6 +554,8 @@ impl ProjectionStore {
         let mut views: HashMap<String, Option<ApplicationView>> = HashMap::new();
         // The regions each application awaited before this run, whose inbox lines may go.
         let mut awaited_before: HashMap<String, Vec<String>> = HashMap::new();
+        // The held applications of this run: held before it (looked up with their view) or by it.
+        let mut held: HashMap<String, Held> = HashMap::new();
         let mut out = Encoded::default();
         for p in events {
             let app = &p.event.app;
@@ -481,6 +572,11 @@ impl ProjectionStore {
                         v.state.awaiting().into_iter().map(|(r, _)| r).collect(),
                     );
                 }
+                if p.event.seq != 1
+                    && let Some(h) = self.held(app)?
+                {
+                    held.insert(app.clone(), h);
+                }
                 views.insert(app.clone(), current);
             }
             // The application's slot, taken for the fold and filled again (no key copied).
@@ -491,20 +587,33 @@ impl ProjectionStore {
             if slot.as_ref().is_some_and(|v| v.state.seq >= p.event.seq) {
                 continue;
             }
-            let mut next = ApplicationView::fold_taking(slot.take(), &mut p.event, cal)?;
+            // Every party's feed gets the event's log position, held or not: the event is in
+            // the log for the regions to read, whatever this build makes of it.
+            if let Some(h) = held.get_mut(app) {
+                h.hold_later(p.position);
+                if let Some(view) = slot {
+                    note_feed(&mut out.feed, &view.state, p.position);
+                }
+                continue;
+            }
+            if let Err(e) = ApplicationView::fold_taking_into(slot, &mut p.event, cal) {
+                let parties = slot.as_ref().map_or_else(Vec::new, |v| {
+                    note_feed(&mut out.feed, &v.state, p.position);
+                    std::iter::once(&v.state.origin)
+                        .chain(v.state.handlers.iter())
+                        .cloned()
+                        .collect()
+                });
+                let h = Held::at(p, e.to_string(), parties);
+                out.newly_held.push(h.clone());
+                held.insert(h.app.clone(), h);
+                continue;
+            }
+            let Some(next) = slot.as_mut() else { continue };
             if p.event.seq == 1 && self.submissions == Submissions::InLog {
                 next.leave_submission_at(p.position);
             }
-            // Every party's feed gets the event's log position.
-            for region in std::iter::once(&next.state.origin).chain(next.state.handlers.iter()) {
-                match out.feed.get_mut(region.as_str()) {
-                    Some(positions) => positions.push(p.position),
-                    None => {
-                        out.feed.insert(region.clone(), vec![p.position]);
-                    }
-                }
-            }
-            *slot = Some(next);
+            note_feed(&mut out.feed, &next.state, p.position);
         }
         out.ops.reserve(views.len() * 3);
         for (app, view) in &views {
@@ -530,6 +639,7 @@ impl ProjectionStore {
                 awaiting: actions,
                 updated_at: view.updated_at.clone(),
                 due: due.clone(),
+                held: held.contains_key(app),
             };
             let mut per_region: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
             for (region, action) in &awaiting {
@@ -557,6 +667,10 @@ impl ProjectionStore {
                     json(&entry(waiting_on))?,
                 ));
             }
+        }
+        for (app, h) in &held {
+            out.ops
+                .push(Op::Insert(Ks::Held, app.as_bytes().to_vec(), json(h)?));
         }
         Ok(out)
     }
@@ -688,6 +802,7 @@ mod tests {
             ("inbox", &store.inbox),
             ("outbox", &store.outbox),
             ("feed", &store.feed),
+            ("held", &store.held),
             ("meta", &store.meta),
         ] {
             for guard in ks.iter() {
@@ -940,5 +1055,95 @@ mod tests {
                 .expect("cursors")
                 .is_empty()
         );
+    }
+
+    /// An event from a build that knows more (a type this one does not know) stops nothing but
+    /// its own application: that one's view stays at the seq before it, held, with its later
+    /// events; the other applications, the checkpoint and the feeds go on.
+    #[test]
+    fn an_event_that_does_not_fold_holds_its_application_and_the_others_go_on() {
+        // Given three applications, the first (A) followed in the log by an event of a type this
+        // build does not know, at its seq 2 (position 4), then by its acceptance (position 7).
+        let mut events = interleaved(3);
+        let (a, b, c) = (
+            events[0].event.app.clone(),
+            events[1].event.app.clone(),
+            events[2].event.app.clone(),
+        );
+        assert_eq!(
+            (events[3].event.app.as_str(), events[3].event.seq),
+            (a.as_str(), 2)
+        );
+        events[3].event.kind = "application.transferred".into();
+        let cal = Calendar::weekdays();
+        let dir = TempDir::new("proj-held");
+        let store = ProjectionStore::open(dir.path()).expect("open");
+
+        // When they are applied in two runs, the second holding A's later event.
+        store.apply(&mut events[..5].to_vec(), &cal).expect("run 1");
+        store.apply(&mut events[5..].to_vec(), &cal).expect("run 2");
+
+        // Then A stops at its submission and is held there; B and C are whole.
+        assert_eq!(store.checkpoint().expect("cp"), 8);
+        let seq = |app: &str| store.get(app).expect("get").expect("view").state.seq;
+        assert_eq!((seq(&a), seq(&b), seq(&c)), (1, 2, 3));
+        let held = store.held(&a).expect("held").expect("A is held");
+        assert_eq!(
+            (
+                held.position,
+                held.seq,
+                held.kind.as_str(),
+                held.later_events,
+                held.last_position
+            ),
+            (4, 2, "application.transferred", 1, 7)
+        );
+        assert!(
+            held.reason.contains("unknown event type"),
+            "{}",
+            held.reason
+        );
+        assert_eq!(held.parties, ["440000", "330000"]);
+        assert!(store.held(&b).expect("held").is_none());
+        assert_eq!(store.held_count().expect("count"), 1);
+        assert_eq!(store.held_list(None, 10).expect("list"), vec![held.clone()]);
+        assert!(store.held_list(Some(&a), 10).expect("after A").is_empty());
+        // A's line in its origin's outbox says so; the others' do not.
+        let outbox = store.outbox("440000", None, 10).expect("outbox");
+        let flagged: Vec<(&str, bool)> = outbox.iter().map(|e| (e.app.as_str(), e.held)).collect();
+        assert!(flagged.contains(&(a.as_str(), true)), "{flagged:?}");
+        assert!(flagged.contains(&(b.as_str(), false)), "{flagged:?}");
+        // The held events are still in their parties' feeds: they are in the log to be read.
+        let feed = store.feed("330000", 0, 100).expect("feed");
+        assert_eq!(feed, (1..=8).collect::<Vec<u64>>());
+
+        // And a run applied again (a crash before the next checkpoint) counts nothing twice,
+        // nor does a reopened store forget.
+        store.apply(&mut events[5..].to_vec(), &cal).expect("again");
+        drop(store);
+        let store = ProjectionStore::open(dir.path()).expect("reopen");
+        assert_eq!(store.held(&a).expect("held"), Some(held));
+        assert_eq!(store.held_count().expect("count"), 1);
+    }
+
+    /// A submission that does not fold leaves no view: the application is held with no parties,
+    /// and its later events are held with it.
+    #[test]
+    fn a_submission_that_does_not_fold_is_held_without_a_view() {
+        let mut events = interleaved(2);
+        let b = events[1].event.app.clone();
+        events[1].event.data["mode"] = serde_json::json!("by-carrier-pigeon");
+        let dir = TempDir::new("proj-held-submission");
+        let store = ProjectionStore::open(dir.path()).expect("open");
+        store
+            .apply(&mut events.clone(), &Calendar::weekdays())
+            .expect("apply");
+        assert!(store.get(&b).expect("get").is_none());
+        let held = store.held(&b).expect("held").expect("B is held");
+        assert_eq!((held.position, held.seq, held.later_events), (2, 1, 1));
+        assert!(held.parties.is_empty());
+        assert!(held.reason.contains("malformed data"), "{}", held.reason);
+        // Nothing of B reaches a feed, since nothing says whose it is.
+        assert_eq!(store.feed("330000", 0, 10).expect("feed"), vec![1, 3, 5]);
     }
 }

@@ -76,16 +76,22 @@ impl ApplicationView {
         ApplicationView::fold_event(previous, env, event, cal)
     }
 
-    /// [`ApplicationView::fold`] of an event the caller no longer needs whole: its `data` is taken
-    /// (left `null`), and a submission's applicant, form and materials move into the view
-    /// instead of being copied out of it. The projection store folds every event this way.
-    pub fn fold_taking(
-        previous: Option<ApplicationView>,
+    /// [`ApplicationView::fold`] of an event the caller no longer needs whole, into `slot` (None
+    /// before the first event): its `data` is taken (left `null`), and a submission's applicant,
+    /// form and materials move into the view instead of being copied out of it. The projection
+    /// store folds every event this way.
+    ///
+    /// An event that does not fold leaves `slot` as it was, so the store can keep the last view
+    /// that folded and hold the application there (`super::held`).
+    pub fn fold_taking_into(
+        slot: &mut Option<ApplicationView>,
         env: &mut Envelope,
         cal: &Calendar,
-    ) -> Result<ApplicationView, FoldError> {
+    ) -> Result<(), FoldError> {
         let event = Event::take_from_envelope(env);
-        ApplicationView::fold_event(previous, env, event, cal)
+        let (event, at) = ApplicationView::readable(env, event)?;
+        *slot = Some(ApplicationView::fold_read(slot.take(), env, event, at, cal));
+        Ok(())
     }
 
     fn fold_event(
@@ -94,6 +100,16 @@ impl ApplicationView {
         event: Result<Event, EventDecodeError>,
         cal: &Calendar,
     ) -> Result<ApplicationView, FoldError> {
+        let (event, at) = ApplicationView::readable(env, event)?;
+        Ok(ApplicationView::fold_read(previous, env, event, at, cal))
+    }
+
+    /// The event and its time, or why the envelope does not fold: everything that can fail, done
+    /// before the previous view is touched.
+    fn readable(
+        env: &Envelope,
+        event: Result<Event, EventDecodeError>,
+    ) -> Result<(Event, Timestamp), FoldError> {
         let event = event.map_err(|source| FoldError::Decode {
             app: env.app.clone(),
             seq: env.seq,
@@ -104,6 +120,16 @@ impl ApplicationView {
             seq: env.seq,
             at: env.at.clone(),
         })?;
+        Ok((event, at))
+    }
+
+    fn fold_read(
+        previous: Option<ApplicationView>,
+        env: &Envelope,
+        event: Event,
+        at: Timestamp,
+        cal: &Calendar,
+    ) -> ApplicationView {
         // The previous state moves into the fold and the submission's parts into the view:
         // nothing of the view is copied.
         let mut view = match previous {
@@ -140,7 +166,7 @@ impl ApplicationView {
             Event::Supplement(s) => view.materials.extend(s.materials),
             _ => {}
         }
-        Ok(view)
+        view
     }
 
     /// Leaves the applicant, form and materials in the log: the view keeps `position`, where the

@@ -54,8 +54,18 @@ impl<L: EventLog> Gateway<L> {
             let Some(last) = events.last() else {
                 return Err(ServiceError::NotFound(app.to_string()));
             };
-            let state = fold(app, &events)?;
-            // Refuse non-parties before revealing anything about the application's state.
+            // Refuse non-parties before revealing anything about the application's state, even
+            // that its history does not fold.
+            let state = fold(app, &events).map_err(|e| {
+                match fold_readable(&events).is_some_and(|s| s.is_party(&region)) {
+                    true => e,
+                    false => domain::DomainError::NotAParty {
+                        app: app.to_string(),
+                        region: region.clone(),
+                    }
+                    .into(),
+                }
+            })?;
             if !state.is_party(&region) {
                 return Err(domain::DomainError::NotAParty {
                     app: app.to_string(),
@@ -117,4 +127,17 @@ pub(super) fn fold(app: &str, events: &[Envelope]) -> Result<Application, Servic
         state = Some(Application::apply_from(state, app, &e.region, &event));
     }
     state.ok_or_else(|| ServiceError::NotFound(app.to_string()))
+}
+
+/// The aggregate state as of the last event before the first that does not read (None when the
+/// first does not): who the parties are, for reading a history this build cannot fold whole.
+pub(super) fn fold_readable(events: &[Envelope]) -> Option<Application> {
+    let mut state = None;
+    for e in events {
+        let Ok(event) = Event::from_envelope(e) else {
+            break;
+        };
+        state = Some(Application::apply_from(state, &e.app, &e.region, &event));
+    }
+    state
 }

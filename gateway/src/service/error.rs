@@ -28,6 +28,15 @@ pub enum ServiceError {
     BadRequest { pointer: String, message: String },
     #[error("no application {0}")]
     NotFound(String),
+    /// The application's projection is held at an event that does not fold
+    /// ([`crate::projections::held`]).
+    #[error(
+        "application {}'s view is held before seq {}: that event (log position {}, type {}) does \
+         not fold: {}; its events are in the log (GET /v1/applications/{}/events), and a rebuild \
+         by a gateway that reads it (`tongban rebuild`) folds it again",
+        .0.app, .0.seq, .0.position, .0.kind, .0.reason, .0.app
+    )]
+    Held(Box<crate::projections::Held>),
     #[error("{0}")]
     Forbidden(String),
     #[error("expected_seq is {expected} but the application is at seq {actual}")]

@@ -167,6 +167,9 @@ impl<L: EventLog> Gateway<L> {
     /// projection has not caught up with it yet.
     async fn view(&self, app: &str) -> Result<Option<ApplicationView>, ServiceError> {
         self.caught_up().await;
+        if let Some(held) = self.store.held(app)? {
+            return Err(ServiceError::Held(Box::new(held)));
+        }
         if let Some(mut v) = self.store.get(app)? {
             // Over a local log the store leaves the submission's content in the log
             // (`Submissions::InLog`): read it back from the submission event.

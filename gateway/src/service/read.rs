@@ -27,10 +27,23 @@ impl<L: EventLog> Gateway<L> {
         principal: &Principal,
         app: &str,
     ) -> Result<ApplicationView, ServiceError> {
-        let view = self
-            .view(app)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(app.to_string()))?;
+        let view = match self.view(app).await {
+            Ok(view) => view.ok_or_else(|| ServiceError::NotFound(app.to_string()))?,
+            // Where it is held is for its parties (as of its last view) and operators only.
+            Err(ServiceError::Held(held)) => {
+                return Err(match principal.region() {
+                    Some(region) if !held.is_party(region) => {
+                        crate::domain::DomainError::NotAParty {
+                            app: app.to_string(),
+                            region: region.to_string(),
+                        }
+                        .into()
+                    }
+                    _ => ServiceError::Held(held),
+                });
+            }
+            Err(e) => return Err(e),
+        };
         Self::may_read(principal, &view)?;
         Ok(view)
     }
@@ -45,7 +58,10 @@ impl<L: EventLog> Gateway<L> {
             return Err(ServiceError::NotFound(app.to_string()));
         }
         if let Some(region) = principal.region() {
-            let state = super::act::fold(app, &events)?;
+            // The parties as of the last event that folds: a party reads every event, those this
+            // build cannot fold too (which is how it finds out what they are).
+            let state = super::act::fold_readable(&events)
+                .ok_or_else(|| ServiceError::NotFound(app.to_string()))?;
             if !state.is_party(region) {
                 return Err(crate::domain::DomainError::NotAParty {
                     app: app.to_string(),
