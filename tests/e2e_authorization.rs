@@ -155,6 +155,8 @@ fn table() -> Vec<Row> {
 fn expected_refusal(who: Who) -> u16 {
     match who {
         Who::NoToken | Who::Revoked => 401,
+        // A region that is no party hears what it would hear of an id that does not exist.
+        Who::Stranger => 404,
         _ => 403,
     }
 }

@@ -110,9 +110,9 @@ fn an_event_this_build_does_not_fold_holds_its_application_and_the_others_go_on(
     let detail = r.json()["detail"].as_str().unwrap_or_default().to_string();
     assert!(detail.contains("held before seq 3"), "{detail}");
     assert!(detail.contains("unknown event type"), "{detail}");
-    // A region that is no party learns nothing more than about any application it may not read.
+    // A region that is no party learns nothing: as for any id that does not exist.
     let r = outsider.get(&format!("/v1/applications/{a}"));
-    assert_eq!(r.status, 403, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.status, 404, "{}", String::from_utf8_lossy(&r.body));
     assert!(r.json().get("held").is_none());
     // The parties still read every event of A, the one this build cannot fold too.
     let r = origin.get(&format!("/v1/applications/{a}/events"));

@@ -214,9 +214,33 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
     assert!(!inbox(&lead, &lead_code).contains(&id));
     expect_problem(lead.get(&format!("/v1/regions/{origin_code}/inbox")), 403);
 
-    expect_problem(act(&stranger, &id, "forward", json!({})), 403);
-    expect_problem(stranger.get(&format!("/v1/applications/{id}")), 403);
-    expect_problem(stranger.get(&format!("/v1/applications/{id}/events")), 403);
+    // A region that is no party hears, byte for byte, what it hears of an id that does not
+    // exist: nothing tells it that the application is there.
+    let missing = tongban_gateway::ids::new_v7();
+    for (hidden, unknown) in [
+        (
+            act(&stranger, &id, "forward", json!({})),
+            act(&stranger, &missing, "forward", json!({})),
+        ),
+        (
+            stranger.get(&format!("/v1/applications/{id}")),
+            stranger.get(&format!("/v1/applications/{missing}")),
+        ),
+        (
+            stranger.get(&format!("/v1/applications/{id}/events")),
+            stranger.get(&format!("/v1/applications/{missing}/events")),
+        ),
+    ] {
+        assert_eq!(unknown.status, 404);
+        let hidden_body = String::from_utf8_lossy(&hidden.body).replace(&id, &missing);
+        assert_eq!(
+            (hidden.status, hidden_body),
+            (
+                unknown.status,
+                String::from_utf8_lossy(&unknown.body).into_owned()
+            )
+        );
+    }
     let p = expect_problem(act(&lead, &id, "accept", json!({})), 409);
     assert_eq!(p["state"], json!("submitted"));
     ok(act(

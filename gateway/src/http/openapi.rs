@@ -205,11 +205,20 @@ fn operation(route: &Route) -> Value {
         );
         responses.insert(
             "403".into(),
-            problem_response("The region is not a party, or not in the needed role"),
+            problem_response("The region may not do this: not in the needed role, or not its own region's resource"),
         );
         responses.insert(
             "429".into(),
             problem_response("The token's rate limit is exceeded; wait `Retry-After` seconds"),
+        );
+    }
+    if route.path.starts_with("/v1/applications/{id}") {
+        responses.insert(
+            "404".into(),
+            problem_response(
+                "No such application, or the region is not a party to it (both answer alike, so \
+                 that an id reveals nothing to a region that may not read it)",
+            ),
         );
     }
     if route.method == axum::http::Method::POST {
