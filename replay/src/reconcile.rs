@@ -4,7 +4,9 @@
 //! serial number), the status in the canonical vocabulary, and when it last changed. A serial
 //! number resolves to an application two ways: as the origin's `Idempotency-Key` (the id derives
 //! from it, see `tongban_gateway::ids`), or as the handler's 受理编号 (`reference` of
-//! `application.accepted`).
+//! `application.accepted`). Handlers number independently, so two of them may give the same
+//! number: a serial that names more than one application is reported (`ambiguous-serial`), unless
+//! exactly one of them is the region's own (its Idempotency-Key, or its own 受理编号).
 //!
 //! The log side streams through every event once, keeping a small record per application the
 //! region takes part in, so memory grows with applications, not events.
@@ -44,6 +46,9 @@ pub enum Category {
     TimestampsDisagree,
     /// The record itself cannot be read.
     InvalidRecord,
+    /// The record's serial names more than one application in the log (handlers number their
+    /// 受理编号 independently), none of them the region's own: it is matched to none.
+    AmbiguousSerial,
     /// An event in the log that this build cannot read: every application it belongs to may
     /// show an earlier status in the log side of this report than it has.
     UndecodableEvent,
@@ -103,7 +108,8 @@ struct LogSide {
     state: Application,
     /// When each status was (last) entered.
     entered: Vec<(Status, Timestamp)>,
-    reference: Option<String>,
+    /// The 受理编号 the accepting handler gave, and that handler.
+    reference: Option<(String, String)>,
     idempotency_key: Option<String>,
 }
 
@@ -246,7 +252,7 @@ impl LogIndex {
         };
         side.state = Application::apply_from(Some(side.state.clone()), &e.app, &e.region, &event);
         if let Event::Accept(a) = &event {
-            side.reference = a.reference.clone();
+            side.reference = a.reference.clone().map(|r| (r, e.region.clone()));
         }
         // Only a change of status enters one: an extension or a note leaves the time the
         // status was reached where it was.
@@ -267,11 +273,16 @@ impl LogIndex {
             log_applications: self.apps.len(),
             ..Default::default()
         };
-        let by_reference: HashMap<&str, &str> = self
-            .apps
-            .iter()
-            .filter_map(|(id, s)| s.reference.as_deref().map(|r| (r, id.as_str())))
-            .collect();
+        // Each 受理编号 → the applications that carry it, and whether this region gave it.
+        let mut by_reference: HashMap<&str, Vec<(&str, bool)>> = HashMap::new();
+        for (id, side) in &self.apps {
+            if let Some((number, handler)) = &side.reference {
+                by_reference
+                    .entry(number.as_str())
+                    .or_default()
+                    .push((id.as_str(), *handler == self.region));
+            }
+        }
         let mut seen: std::collections::HashSet<String> = Default::default();
         for (line, record) in records {
             let record = match record {
@@ -289,15 +300,32 @@ impl LogIndex {
                     continue;
                 }
             };
-            let app_id = record.app.clone().or_else(|| {
-                let serial = record.serial.as_deref()?;
-                let derived = tongban_gateway::ids::app_id_for_key(&self.region, serial);
-                if self.apps.contains_key(&derived) {
-                    Some(derived)
-                } else {
-                    by_reference.get(serial).map(|s| s.to_string())
-                }
-            });
+            let app_id = match (&record.app, &record.serial) {
+                (Some(app), _) => Some(app.clone()),
+                (None, Some(serial)) => match self.resolve(serial, &by_reference) {
+                    Ok(app) => app,
+                    Err(candidates) => {
+                        report.discrepancies.push(Discrepancy {
+                            category: Category::AmbiguousSerial,
+                            app: None,
+                            serial: Some(serial.clone()),
+                            line: Some(line),
+                            log_status: None,
+                            province_status: Some(record.status.clone()),
+                            detail: format!(
+                                "serial {serial:?} names {} applications in the log ({}), and not \
+                                 exactly one of them by {}'s own numbering: give the record its \
+                                 app id",
+                                candidates.len(),
+                                candidates.join(", "),
+                                self.region
+                            ),
+                        });
+                        continue;
+                    }
+                },
+                (None, None) => None,
+            };
             let mut d = Discrepancy {
                 category: Category::MissingInLog,
                 app: app_id.clone(),
@@ -397,7 +425,7 @@ impl LogIndex {
                     .idempotency_key
                     .clone()
                     .filter(|_| side.state.origin == self.region)
-                    .or(side.reference.clone()),
+                    .or(side.reference.as_ref().map(|(number, _)| number.clone())),
                 line: None,
                 log_status: Some(side.state.status.as_str().to_string()),
                 province_status: None,
@@ -412,6 +440,42 @@ impl LogIndex {
             *report.counts.entry(key).or_default() += 1;
         }
         report
+    }
+}
+
+impl LogIndex {
+    /// The application a serial names: the one whose Idempotency-Key it is (this region's, as
+    /// origin), or the one whose 受理编号 it is. When it names several, the one that is the
+    /// region's own, if exactly one is; otherwise `Err` with every candidate, in id order.
+    fn resolve(
+        &self,
+        serial: &str,
+        by_reference: &HashMap<&str, Vec<(&str, bool)>>,
+    ) -> Result<Option<String>, Vec<String>> {
+        let derived = tongban_gateway::ids::app_id_for_key(&self.region, serial);
+        let mut candidates: Vec<(&str, bool)> = Vec::new();
+        if self.apps.contains_key(&derived) {
+            candidates.push((derived.as_str(), true));
+        }
+        for &(app, own) in by_reference.get(serial).into_iter().flatten() {
+            if !candidates.iter().any(|(c, _)| *c == app) {
+                candidates.push((app, own));
+            }
+        }
+        let own: Vec<&str> = candidates
+            .iter()
+            .filter(|(_, own)| *own)
+            .map(|(app, _)| *app)
+            .collect();
+        match (candidates.as_slice(), own.as_slice()) {
+            ([], _) => Ok(None),
+            ([(only, _)], _) | (_, [only]) => Ok(Some(only.to_string())),
+            _ => {
+                let mut all: Vec<String> = candidates.iter().map(|(a, _)| a.to_string()).collect();
+                all.sort();
+                Err(all)
+            }
+        }
     }
 }
 
@@ -515,6 +579,10 @@ mod tests {
     }
 
     fn submit(key: &str) -> Command {
+        submit_to(key, ZJ)
+    }
+
+    fn submit_to(key: &str, handler: &str) -> Command {
         let matter = tongban_schemas::matters::all()
             .iter()
             .find(|m| m.modes.contains(&tongban_schemas::Mode::Proxy))
@@ -523,7 +591,7 @@ mod tests {
             matter: matter.code.into(),
             mode: tongban_schemas::Mode::Proxy,
             origin: GD.into(),
-            handlers: vec![ZJ.into()],
+            handlers: vec![handler.into()],
             applicant: json!({}),
             form: json!({}),
             materials: vec![],
@@ -533,17 +601,21 @@ mod tests {
     }
 
     fn to_accepted(key: &str, reference: &str) -> Vec<Envelope> {
+        accepted_by(key, ZJ, reference)
+    }
+
+    fn accepted_by(key: &str, handler: &str, reference: &str) -> Vec<Envelope> {
         history(
             key,
             vec![
-                (GD, submit(key), "2026-11-02T01:00:00Z"),
+                (GD, submit_to(key, handler), "2026-11-02T01:00:00Z"),
                 (
                     GD,
                     Command::Forward(ev::Forwarded::default()),
                     "2026-11-02T02:00:00Z",
                 ),
                 (
-                    ZJ,
+                    handler,
                     Command::Accept(ev::Accepted {
                         reference: Some(reference.into()),
                     }),
@@ -633,6 +705,84 @@ mod tests {
             "{}",
             report.summary()
         );
+    }
+
+    /// Zhejiang and Anhui both numbered an application of Guangdong's `SL-0001`. Guangdong's
+    /// record with that serial matches neither, and says why; Zhejiang's own numbering is
+    /// unambiguous to Zhejiang even where it took part in the other as origin.
+    #[test]
+    fn a_serial_two_handlers_both_gave_is_ambiguous_unless_one_is_the_regions_own() {
+        const AH: &str = "340000";
+        let zj = accepted_by("GD-1", ZJ, "SL-0001");
+        let ah = accepted_by("GD-2", AH, "SL-0001");
+        let mut index = LogIndex::new(GD);
+        for e in zj.iter().chain(&ah) {
+            index.add(e);
+        }
+        let report = index.reconcile(
+            parse_records(
+                "serial,status,updated_at
+SL-0001,accepted,2026-11-03T02:00:00Z
+",
+            ),
+            1000,
+        );
+        let ambiguous: Vec<&Discrepancy> = report
+            .discrepancies
+            .iter()
+            .filter(|d| d.category == Category::AmbiguousSerial)
+            .collect();
+        assert_eq!(ambiguous.len(), 1, "{report:#?}");
+        assert_eq!(ambiguous[0].line, Some(2));
+        let mut apps = [zj[0].app.clone(), ah[0].app.clone()];
+        apps.sort();
+        assert!(
+            ambiguous[0].detail.contains(&apps.join(", ")),
+            "{}",
+            ambiguous[0].detail
+        );
+        assert_eq!(report.agreeing, 0);
+
+        // Zhejiang handled the first and is the origin of a third, which Anhui numbered
+        // SL-0001 too: to Zhejiang, SL-0001 is its own 受理编号, so the record matches the first.
+        let Command::Submit(mut from_zj) = submit_to("ZJ-1", AH) else {
+            panic!("a submission")
+        };
+        from_zj.origin = ZJ.into();
+        let third = history(
+            "ZJ-1",
+            vec![
+                (ZJ, Command::Submit(from_zj), "2026-11-02T01:00:00Z"),
+                (
+                    ZJ,
+                    Command::Forward(ev::Forwarded::default()),
+                    "2026-11-02T02:00:00Z",
+                ),
+                (
+                    AH,
+                    Command::Accept(ev::Accepted {
+                        reference: Some("SL-0001".into()),
+                    }),
+                    "2026-11-03T02:00:00Z",
+                ),
+            ],
+        );
+        let mut index = LogIndex::new(ZJ);
+        for e in zj.iter().chain(&ah).chain(&third) {
+            index.add(e);
+        }
+        let report = index.reconcile(
+            parse_records("serial,status,updated_at\nSL-0001,accepted,2026-11-03T02:00:00Z\n"),
+            1000,
+        );
+        assert_eq!(report.agreeing, 1, "{report:#?}");
+        // The third, which the record did not match, is Zhejiang's and missing from its records.
+        let missing: Vec<Option<&str>> = report
+            .discrepancies
+            .iter()
+            .map(|d| d.app.as_deref())
+            .collect();
+        assert_eq!(missing, [Some(third[0].app.as_str())], "{report:#?}");
     }
 
     #[test]
