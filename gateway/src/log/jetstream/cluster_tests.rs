@@ -635,3 +635,33 @@ async fn a_fresh_replicated_stream_takes_its_first_append_at_once() {
         }
     }
 }
+
+/// A gateway that starts while its cluster has no quorum (two of three nodes down, or not yet
+/// up) waits for it: JetStream answers nothing or "temporarily unavailable" (10008), and a fresh
+/// cluster refuses to place a replicated stream until it has seen its peers (10005); the log
+/// opens once a second node is back, rather than failing at the first refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_opened_before_its_cluster_has_a_quorum_waits_for_it() {
+    let mut cluster = NatsCluster::start();
+    cluster.kill9(1);
+    cluster.kill9(2);
+    let mut config = cluster_config(&cluster, Some(0));
+    config.stream = "WAITS".into();
+    config.subject_prefix = "waits.app".into();
+    let opening = tokio::spawn(async move { JetStreamLog::open(&config).await });
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    if opening.is_finished() {
+        let outcome = opening.await.expect("task").map(|_| "opened");
+        panic!("with two nodes of three down: {outcome:?}");
+    }
+    tokio::task::block_in_place(|| cluster.restart(1));
+    let log = match opening.await.expect("task") {
+        Ok(log) => log,
+        Err(e) => panic!(
+            "open once the cluster has a quorum: {e}\n{}",
+            cluster.logs()
+        ),
+    };
+    let info = stream_info(&log).await.expect("stream info");
+    assert_eq!(info.config.num_replicas, 3);
+}

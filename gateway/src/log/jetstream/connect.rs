@@ -234,11 +234,69 @@ pub fn unsafe_settings(expected: &stream::Config, actual: &stream::Config) -> Ve
     problems
 }
 
+/// How long [`ensure_stream`] waits for a cluster that is still forming.
+const FORMING_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Whether a JetStream API error means a cluster still forming: its servers answer before they
+/// have elected a meta leader or seen each other, and until then refuse to place a replicated
+/// stream (`no suitable peers for placement, peer offline`, 10005), refuse to answer (10008), or
+/// let the request time out (the server is connected, so it is JetStream that has not answered).
+fn forming(code: jetstream::ErrorCode) -> bool {
+    use jetstream::ErrorCode as C;
+    [
+        C::CLUSTER_NO_PEERS,
+        C::CLUSTER_NOT_AVAILABLE,
+        C::CLUSTER_INCOMPLETE,
+        C::CLUSTER_NOT_LEADER,
+    ]
+    .contains(&code)
+}
+
 /// Creates the stream, or checks that the existing one is fit. Never changes an existing stream.
+///
+/// Waits up to [`FORMING_PATIENCE`] for a cluster that is still forming (a gateway started with
+/// its servers, a cluster restarted), rather than failing at the first refusal; any other error,
+/// or a cluster that does not form in time, is reported as it is.
 pub async fn ensure_stream(
     js: &jetstream::Context,
     config: &JetStreamConfig,
 ) -> Result<stream::Stream, SetupError> {
+    let deadline = std::time::Instant::now() + FORMING_PATIENCE;
+    let mut warned = false;
+    loop {
+        match ensure_stream_once(js, config).await {
+            Err(Attempt::Forming(reason)) if std::time::Instant::now() < deadline => {
+                if !warned {
+                    tracing::warn!(%reason, "the NATS cluster is not ready for the stream yet; waiting");
+                    warned = true;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+            Err(Attempt::Forming(reason)) => return Err(SetupError::JetStream(reason)),
+            Err(Attempt::Failed(e)) => return Err(e),
+            Ok(stream) => return Ok(stream),
+        }
+    }
+}
+
+/// One try of [`ensure_stream`].
+enum Attempt {
+    /// The cluster is still forming ([`forming`]); worth another try.
+    Forming(String),
+    Failed(SetupError),
+}
+
+impl From<SetupError> for Attempt {
+    fn from(e: SetupError) -> Attempt {
+        Attempt::Failed(e)
+    }
+}
+
+async fn ensure_stream_once(
+    js: &jetstream::Context,
+    config: &JetStreamConfig,
+) -> Result<stream::Stream, Attempt> {
+    use jetstream::context::{CreateStreamErrorKind, GetStreamErrorKind};
     let expected = stream_config(config);
     match js.get_stream(&config.stream).await {
         Ok(mut existing) => {
@@ -251,20 +309,34 @@ pub async fn ensure_stream(
                 return Err(SetupError::UnsafeStream {
                     stream: config.stream.clone(),
                     problems: problems.join("; "),
-                });
+                }
+                .into());
             }
             Ok(existing)
         }
         Err(e) if is_not_found(&e) && !config.create_stream => Err(SetupError::NoStream {
             stream: config.stream.clone(),
-        }),
+        }
+        .into()),
         Err(e) if is_not_found(&e) => {
             tracing::info!(stream = %config.stream, replicas = expected.num_replicas, "creating the event stream");
             js.create_stream(expected)
                 .await
-                .map_err(|e| SetupError::JetStream(e.to_string()))
+                .map_err(|e| match e.kind() {
+                    CreateStreamErrorKind::JetStream(j) if forming(j.error_code()) => {
+                        Attempt::Forming(e.to_string())
+                    }
+                    CreateStreamErrorKind::TimedOut => Attempt::Forming(e.to_string()),
+                    _ => SetupError::JetStream(e.to_string()).into(),
+                })
         }
-        Err(e) => Err(SetupError::JetStream(e.to_string())),
+        Err(e) => Err(match e.kind() {
+            GetStreamErrorKind::JetStream(j) if forming(j.error_code()) => {
+                Attempt::Forming(e.to_string())
+            }
+            GetStreamErrorKind::Request => Attempt::Forming(e.to_string()),
+            _ => SetupError::JetStream(e.to_string()).into(),
+        }),
     }
 }
 
