@@ -1,12 +1,13 @@
-//! Rate limiting per region token, end to end with a low limit: the bucket's burst passes, the
-//! next request is 429 problem+json with `Retry-After`, other tokens and operators are unaffected,
-//! and after waiting as told the token is admitted again.
+//! Rate limiting per region, end to end with a low limit: the bucket's burst passes, the next
+//! request is 429 problem+json with `Retry-After`, the region's other token is refused alike,
+//! other regions and operators are unaffected, and after waiting as told the region is admitted
+//! again.
 
 mod common;
 
 use std::time::Duration;
 
-use common::{Gateway, TempDir, register_regions};
+use common::{Gateway, TempDir, register_regions, tongban_on};
 use serde_json::json;
 
 #[test]
@@ -14,6 +15,8 @@ fn a_region_token_over_its_rate_gets_429_with_retry_after() {
     let tmp = TempDir::new("rate-limit");
     let data = tmp.0.join("data");
     let tokens = register_regions(&data);
+    // Shanghai's second token, as while it rotates them.
+    let second = tongban_on(&data, &["regions", "token", "310000"]);
     // Half a request per second, bursts of 3: refills are slow enough not to race the test.
     let gw = Gateway::start_with(&data, false, &["--rate-limit", "0.5:3"]);
     let shanghai = gw.client(Some(&tokens["310000"]));
@@ -37,8 +40,11 @@ fn a_region_token_over_its_rate_gets_429_with_retry_after() {
     // Writes are limited the same way, before their body is even looked at.
     let r = shanghai.post("/v1/applications", &json!({}));
     assert_eq!(r.status, 429);
+    // Shanghai's other token draws on the same allowance: a second token is not a second one.
+    let r = gw.client(Some(&second)).get("/v1/regions/310000/inbox");
+    assert_eq!(r.status, 429, "{}", String::from_utf8_lossy(&r.body));
 
-    // Another region's token has its own bucket; operators are exempt.
+    // Another region has its own bucket; operators are exempt.
     for _ in 0..3 {
         assert_eq!(guangdong.get("/v1/regions/440000/inbox").status, 200);
     }

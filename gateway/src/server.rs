@@ -242,7 +242,7 @@ pub async fn open_jetstream(
 const SHUTDOWN_PROJECTION_WAIT: Duration = Duration::from_secs(5);
 
 /// Serves until a shutdown signal. `on_ready` gets the bound address (port 0 picks a free one).
-/// Every region token's requests are limited to `rate_limit` (`None`: unlimited).
+/// Every region's requests (all its tokens together) are limited to `rate_limit` (`None`: unlimited).
 pub async fn serve<L: EventLog>(
     gateway: Arc<Gateway<L>>,
     book: Arc<RegionBook>,

@@ -3,7 +3,7 @@
 //!
 //! Local-form adapters are the builtin specs plus, when given, a directory of spec files
 //! (`--adapters DIR`, else `<data>/adapters/` if it exists): a province added with files only.
-//! `--rate-limit` bounds each region token's requests (token bucket; default 200/s, bursts of
+//! `--rate-limit` bounds each region's requests, all its tokens together (token bucket; default 200/s, bursts of
 //! 1000; operators exempt); over it the API answers 429 with `Retry-After`.
 //!
 //! With `--nats` the event log is a JetStream stream shared by every gateway pointed at it; the

@@ -354,7 +354,7 @@ pub fn router<L: EventLog>(gateway: Arc<Gateway<L>>, book: Arc<RegionBook>) -> R
     router_with(gateway, book, Some(rate::RateLimit::DEFAULT))
 }
 
-/// The router; every region token's requests are limited to `rate_limit` (`None`: unlimited).
+/// The router; every region's requests (all its tokens together) are limited to `rate_limit` (`None`: unlimited).
 pub fn router_with<L: EventLog>(
     gateway: Arc<Gateway<L>>,
     book: Arc<RegionBook>,

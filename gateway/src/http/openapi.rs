@@ -209,7 +209,7 @@ fn operation(route: &Route) -> Value {
         );
         responses.insert(
             "429".into(),
-            problem_response("The token's rate limit is exceeded; wait `Retry-After` seconds"),
+            problem_response("The region's rate limit (all its tokens together) is exceeded; wait `Retry-After` seconds"),
         );
     }
     if route.path.starts_with("/v1/applications/{id}") {

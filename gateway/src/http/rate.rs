@@ -1,11 +1,13 @@
-//! Rate limiting per region token: one token bucket per authenticated token.
+//! Rate limiting per region: one token bucket per region, shared by all of its tokens.
 //!
-//! Why per token, not per address: regions reach the gateway through their own platforms and
-//! often through shared proxies, so the token is the only identity that means "this province's
-//! system". A runaway or compromised platform can then exhaust only its own allowance, not the
-//! log's write capacity for everyone else. Buckets exist only for authenticated tokens, so their
-//! number is bounded by the region book; unauthenticated traffic is refused with 401 before it
-//! costs anything and is left to the TLS-terminating proxy in front.
+//! Why per region, not per address: regions reach the gateway through their own platforms and
+//! often through shared proxies, so the authenticated region is the only identity that means
+//! "this province's system". A runaway or compromised platform can then exhaust only its own
+//! allowance, not the log's write capacity for everyone else. Not per token: a region holds
+//! several while it rotates them (and one per adapter instance), and each would otherwise bring a
+//! whole allowance of its own. Buckets exist only for authenticated regions, so their number is
+//! bounded by the region book; unauthenticated traffic is refused with 401 before it costs
+//! anything and is left to the TLS-terminating proxy in front.
 //!
 //! Operators are exempt: they are few, named in the region book, and their heavy reads
 //! (reconciliation, evidence pages) must not be throttled during an incident.
@@ -19,7 +21,7 @@ use axum::http::StatusCode;
 use super::problem::Problem;
 use crate::auth::Principal;
 
-/// Requests per second and burst size of every region token's bucket.
+/// Requests per second and burst size of every region's bucket.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateLimit {
     /// Sustained requests per second.
@@ -72,7 +74,7 @@ struct Bucket {
     last: Instant,
 }
 
-/// The buckets of every region token; `None` limit means unlimited.
+/// The buckets of every region; `None` limit means unlimited.
 #[derive(Debug)]
 pub struct RateLimiter {
     limit: Option<RateLimit>,
@@ -113,17 +115,18 @@ impl RateLimiter {
     /// Admits `principal`'s request or refuses it with 429 and `Retry-After` (whole seconds,
     /// rounded up, so a client that waits that long is admitted).
     pub fn admit(&self, principal: &Principal) -> Result<(), Problem> {
-        let Principal::Region { token_id, .. } = principal else {
+        let Principal::Region { code, .. } = principal else {
             return Ok(());
         };
-        self.take(token_id, Instant::now()).map_err(|wait| {
+        self.take(code, Instant::now()).map_err(|wait| {
             let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
             let mut p = Problem::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate-limited",
                 "Too many requests",
                 format!(
-                    "this token's request rate is limited to {}/s (bursts of {}); retry after {secs} s",
+                    "region {code}'s request rate (all its tokens together) is limited to {}/s \
+                     (bursts of {}); retry after {secs} s",
                     self.limit.map_or(0.0, |l| l.per_second),
                     self.limit.map_or(0.0, |l| l.burst)
                 ),
@@ -172,7 +175,7 @@ mod tests {
         }
         let wait = limiter.take("a", t0).expect_err("empty");
         assert!((wait.as_secs_f64() - 0.5).abs() < 1e-9, "{wait:?}");
-        // Another token has its own bucket.
+        // Another region has its own bucket.
         assert!(limiter.take("b", t0).is_ok());
         assert!(limiter.take("a", t0 + Duration::from_millis(500)).is_ok());
         assert!(limiter.take("a", t0 + Duration::from_millis(500)).is_err());
@@ -182,6 +185,32 @@ mod tests {
             assert!(limiter.take("a", later).is_ok());
         }
         assert!(limiter.take("a", later).is_err());
+    }
+
+    /// A region's second token (one being rotated in) draws on the same allowance.
+    #[test]
+    fn every_token_of_a_region_shares_its_bucket() {
+        let limiter = RateLimiter::new(Some(RateLimit {
+            per_second: 1.0,
+            burst: 2.0,
+        }));
+        let token = |code: &str, id: &str| Principal::Region {
+            code: code.into(),
+            token_id: id.into(),
+        };
+        assert!(limiter.admit(&token("310000", "old")).is_ok());
+        assert!(limiter.admit(&token("310000", "new")).is_ok());
+        let refused = limiter
+            .admit(&token("310000", "new"))
+            .expect_err("the region's burst is spent");
+        assert_eq!(refused.status, 429);
+        assert!(
+            refused.detail.contains("region 310000"),
+            "{}",
+            refused.detail
+        );
+        assert!(limiter.admit(&token("310000", "old")).is_err());
+        assert!(limiter.admit(&token("440000", "gd")).is_ok());
     }
 
     #[test]
