@@ -372,3 +372,36 @@ fn outbound_names_the_local_field_when_a_value_has_no_local_code() {
     assert_eq!(r.problems[0].pointer, "/applicant/gender");
     assert_eq!(r.problems[0].rule, "code-outbound");
 }
+
+/// 材料格式 travels: Sichuan's scans (`jpg`) arrive as JPEG materials and go back out as `jpg`;
+/// upper case is read; a format no table knows is refused at the caller's own field.
+#[test]
+fn material_formats_travel_both_ways_and_unknown_ones_are_named() {
+    let a = adapter("510000", "hukou-transfer");
+    let mut local = golden_json("510000", "hukou-transfer.local.json");
+    local["CLXX"][0]["CLGS"] = json!("jpg");
+    local["CLXX"][1]["CLGS"] = json!("OFD");
+    let t = a.inbound(&local).unwrap();
+    let formats: Vec<&Value> = t.canonical["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["format"])
+        .collect();
+    assert_eq!(formats[..2], [&json!("jpeg"), &json!("ofd")]);
+    let back = a.outbound(&t.canonical).unwrap();
+    assert_eq!(
+        (&back["CLXX"][0]["CLGS"], &back["CLXX"][1]["CLGS"]),
+        (&json!("jpg"), &json!("ofd"))
+    );
+
+    local["CLXX"][0]["CLGS"] = json!("exe");
+    let r = a.inbound(&local).unwrap_err();
+    assert_eq!(r.problems.len(), 1, "{r}");
+    let p = &r.problems[0];
+    assert_eq!(
+        (p.pointer.as_str(), p.field.as_str(), p.canonical.as_str()),
+        ("/CLXX/0/CLGS", "CLGS", "/materials/0/format")
+    );
+    assert_eq!(p.label.as_deref(), Some("材料格式"));
+}

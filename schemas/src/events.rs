@@ -12,19 +12,19 @@ use serde::{Deserialize, Serialize};
 
 /// Every event type's subject name and the version written today.
 pub const EVENT_TYPES: [(&str, u32); 15] = [
-    (Submitted::TYPE, 1),
+    (Submitted::TYPE, 2),
     (Forwarded::TYPE, 1),
     (Accepted::TYPE, 1),
     (NotAccepted::TYPE, 1),
     (SupplementRequested::TYPE, 1),
-    (Supplemented::TYPE, 1),
+    (Supplemented::TYPE, 2),
     (Suspended::TYPE, 1),
     (Resumed::TYPE, 1),
     (DeadlineExtended::TYPE, 1),
     (PartCompleted::TYPE, 1),
     (Approved::TYPE, 1),
     (Denied::TYPE, 1),
-    (ResultIssued::TYPE, 1),
+    (ResultIssued::TYPE, 2),
     (Delivered::TYPE, 1),
     (Withdrawn::TYPE, 1),
 ];

@@ -18,4 +18,25 @@ pub struct MaterialRef {
     pub sha256: String,
     /// 文件大小 (bytes)
     pub size: u64,
+    /// 材料格式: the file's format, where the submitting system says it (版式文件 OFD, PDF, or a
+    /// scan). Absent in materials referred to before it was recorded (matter schemas version 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<MaterialFormat>,
+}
+
+/// 材料格式: the formats provincial systems exchange materials in. OFD is the national standard
+/// for electronic documents (GB/T 33190); scans arrive as JPEG, PNG or TIFF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MaterialFormat {
+    /// PDF
+    Pdf,
+    /// OFD 版式文档 (GB/T 33190)
+    Ofd,
+    /// JPEG image
+    Jpeg,
+    /// PNG image
+    Png,
+    /// TIFF image
+    Tiff,
 }

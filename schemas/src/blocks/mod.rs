@@ -9,7 +9,7 @@ pub mod scalars;
 
 pub use address::Address;
 pub use applicant::{Applicant, ApplicantKind, PersonApplicant};
-pub use material::MaterialRef;
+pub use material::{MaterialFormat, MaterialRef};
 pub use organisation::{Organisation, OrganisationRef};
 pub use person::Person;
 pub use scalars::{CalendarDate, DivisionCode, PhoneNumber};

@@ -93,7 +93,7 @@ pub(super) const MATTER: Matter = Matter {
     limits: TimeLimits::STATUTORY,
     materials: MATERIALS,
     applicant_kinds: &[ApplicantKind::Person, ApplicantKind::Organisation],
-    version: 1,
+    version: 2,
     example_route: (Mode::Proxy, "330000", &["440000"]),
     example_applicant: applicant,
     example_form: form,

@@ -91,7 +91,7 @@ pub(super) const MATTER: Matter = Matter {
     limits: TimeLimits::STATUTORY,
     materials: MATERIALS,
     applicant_kinds: &[ApplicantKind::Person],
-    version: 1,
+    version: 2,
     example_route: (Mode::Joint, "440000", &["330000", "340000"]),
     example_applicant: applicant,
     example_form: form,

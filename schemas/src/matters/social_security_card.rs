@@ -72,7 +72,7 @@ pub(super) const MATTER: Matter = Matter {
     limits: TimeLimits::STATUTORY,
     materials: MATERIALS,
     applicant_kinds: &[ApplicantKind::Person],
-    version: 1,
+    version: 2,
     example_route: (Mode::Proxy, "310000", &["440000"]),
     example_applicant: applicant,
     example_form: form,
