@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 /// Every event type's subject name and the version written today.
 pub const EVENT_TYPES: [(&str, u32); 15] = [
-    (Submitted::TYPE, 1),
+    // 2: `matter_version` (which version of the matter's schema the form was checked against).
+    (Submitted::TYPE, 2),
     (Forwarded::TYPE, 1),
     (Accepted::TYPE, 1),
     (NotAccepted::TYPE, 1),
@@ -35,6 +36,12 @@ pub const EVENT_TYPES: [(&str, u32); 15] = [
 pub struct Submitted {
     /// 事项编码 (canonical matter code)
     pub matter: String,
+    /// 事项表单版本: the version of `matter.<matter>` the applicant and form were validated against;
+    /// readers upcast them from it to the matter's latest version. Absent before version 2 of
+    /// this event, when every matter was at version 1: it reads as 1.
+    #[serde(default = "first_version")]
+    #[schemars(range(min = 1))]
+    pub matter_version: u32,
     /// 办理模式
     pub mode: Mode,
     /// 收件地 region code (GB/T 2260)
@@ -53,6 +60,11 @@ pub struct Submitted {
     pub idempotency_key: Option<String>,
     /// SHA-256 of the canonical request, so a reused Idempotency-Key with another body is caught
     pub request_digest: String,
+}
+
+/// The version a field that came with a later version reads as in data written before it.
+fn first_version() -> u32 {
+    1
 }
 
 /// 转交办理地: the origin forwards the application (in proxy mode after checking identity and materials).
