@@ -4,8 +4,10 @@ pub mod feed;
 pub mod projector;
 pub mod rebuild;
 pub mod store;
+pub mod upcast;
 pub mod view;
 
 pub use projector::Projector;
 pub use store::{BoxEntry, ProjectionError, ProjectionStore, Submissions};
+pub use upcast::FormUpcastError;
 pub use view::{ApplicationView, FoldError};

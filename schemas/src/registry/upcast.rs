@@ -6,7 +6,8 @@ use crate::SchemaError;
 use serde_json::Value;
 
 /// Turns data of version `n` into data of version `n + 1`. A plain function, so registries stay
-/// `Send + Sync` and every step is reviewable code.
+/// `Send + Sync` and every step is reviewable code. Its error message reaches logs and problem
+/// documents: name the field, never its value (readers mask quoted values, but cannot find others).
 pub type Upcaster = fn(Value) -> Result<Value, String>;
 
 pub(super) fn run(
