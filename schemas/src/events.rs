@@ -39,7 +39,7 @@ pub struct Submitted {
     /// 事项表单版本: the version of `matter.<matter>` the applicant and form were validated against;
     /// readers upcast them from it to the matter's latest version. Absent before version 2 of
     /// this event, when every matter was at version 1: it reads as 1.
-    #[serde(default = "first_version")]
+    #[serde(default = "unrecorded_matter_version")]
     #[schemars(range(min = 1))]
     pub matter_version: u32,
     /// 办理模式
@@ -62,8 +62,10 @@ pub struct Submitted {
     pub request_digest: String,
 }
 
-/// The version a field that came with a later version reads as in data written before it.
-fn first_version() -> u32 {
+/// The matter version of a form recorded before submissions recorded one (before version 2 of
+/// `application.submitted`): every matter was at version 1 then. Also the default of whatever
+/// keeps a submission's form with its version (the gateway's projected view).
+pub fn unrecorded_matter_version() -> u32 {
     1
 }
 

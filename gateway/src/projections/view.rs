@@ -42,7 +42,7 @@ pub struct ApplicationView {
     /// ([`ApplicationView::upcast_form`]). A view keeps the version because it may be stored and
     /// read again after a build with a newer matter version lands. Views stored before the
     /// version was recorded read as 1, as do the submissions they were folded from.
-    #[serde(default = "first_matter_version")]
+    #[serde(default = "tongban_schemas::events::unrecorded_matter_version")]
     pub matter_version: u32,
     /// The submission's materials, then each supplement's. In a view read from the projection
     /// store, only the supplements' until [`ApplicationView::fill_submission`].
@@ -53,10 +53,6 @@ pub struct ApplicationView {
     /// them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submission: Option<u64>,
-}
-
-fn first_matter_version() -> u32 {
-    1
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -134,7 +130,7 @@ impl ApplicationView {
                 last_hash: String::new(),
                 applicant: serde_json::Value::Null,
                 form: serde_json::Value::Null,
-                matter_version: first_matter_version(),
+                matter_version: tongban_schemas::events::unrecorded_matter_version(),
                 materials: Vec::new(),
                 deadlines: Deadlines::default(),
                 submission: None,

@@ -255,3 +255,24 @@ async fn a_form_that_does_not_upcast_is_a_typed_error_without_personal_data() {
     }
     assert!(shown.contains(&app) && shown.contains("matter.social-security-card/1"));
 }
+
+#[tokio::test]
+async fn a_view_stored_before_the_version_was_recorded_reads_as_version_1() {
+    // Given a view as an earlier build stored it, without `matter_version`
+    let dir = TempDir::new("form-version-stored");
+    let gw = gateway(&dir, Registry::builtin());
+    let app = submit(&gw).await;
+    let view = gw
+        .application(&region(&origin()), &app)
+        .await
+        .expect("view");
+    let mut stored = serde_json::to_value(&view).expect("json");
+    stored
+        .as_object_mut()
+        .expect("object")
+        .remove("matter_version");
+    // When it is read back
+    let read: crate::projections::ApplicationView = serde_json::from_value(stored).expect("reads");
+    // Then its form counts as matter version 1
+    assert_eq!(read.matter_version, 1);
+}
