@@ -589,6 +589,7 @@ mod tests {
             .expect("proxy matter");
         Command::Submit(ev::Submitted {
             matter: matter.code.into(),
+            matter_version: matter.version,
             mode: tongban_schemas::Mode::Proxy,
             origin: GD.into(),
             handlers: vec![handler.into()],

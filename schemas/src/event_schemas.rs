@@ -39,11 +39,13 @@ fn parts(subject: &str) -> Option<(u32, schemars::Schema, Value)> {
     let material = json!({ "name": "补充材料：劳动合同", "kind": "labour-contract", "sha256": format!("{:064x}", 0x5eed_u64), "size": 204_800 });
     let (schema, example) = match subject {
         Submitted::TYPE => {
-            let body = crate::matters::get("hukou-transfer")
-                .map(|m| m.example())
-                .unwrap_or(Value::Null);
-            let mut ex = body;
+            let matter = crate::matters::get("hukou-transfer");
+            let mut ex = matter.map(|m| m.example()).unwrap_or(Value::Null);
             if let Some(o) = ex.as_object_mut() {
+                o.insert(
+                    "matter_version".into(),
+                    json!(matter.map_or(1, |m| m.version)),
+                );
                 o.insert("idempotency_key".into(), json!("gd-2024-000123"));
                 o.insert("request_digest".into(), json!(digest));
             }

@@ -12,11 +12,14 @@ use serde::{Deserialize, Serialize};
 
 /// Every event type's subject name and the version written today.
 pub const EVENT_TYPES: [(&str, u32); 15] = [
+    // 2: `matter_version` (which version of the matter's schema the form was checked against),
+    // and the materials' `format`.
     (Submitted::TYPE, 2),
     (Forwarded::TYPE, 1),
     (Accepted::TYPE, 1),
     (NotAccepted::TYPE, 1),
     (SupplementRequested::TYPE, 1),
+    // 2: the materials' `format`.
     (Supplemented::TYPE, 2),
     (Suspended::TYPE, 1),
     (Resumed::TYPE, 1),
@@ -24,6 +27,7 @@ pub const EVENT_TYPES: [(&str, u32); 15] = [
     (PartCompleted::TYPE, 1),
     (Approved::TYPE, 1),
     (Denied::TYPE, 1),
+    // 2: the document's `format`.
     (ResultIssued::TYPE, 2),
     (Delivered::TYPE, 1),
     (Withdrawn::TYPE, 1),
@@ -35,6 +39,12 @@ pub const EVENT_TYPES: [(&str, u32); 15] = [
 pub struct Submitted {
     /// 事项编码 (canonical matter code)
     pub matter: String,
+    /// 事项表单版本: the version of `matter.<matter>` the applicant and form were validated against;
+    /// readers upcast them from it to the matter's latest version. Absent before version 2 of
+    /// this event, when every matter was at version 1: it reads as 1.
+    #[serde(default = "unrecorded_matter_version")]
+    #[schemars(range(min = 1))]
+    pub matter_version: u32,
     /// 办理模式
     pub mode: Mode,
     /// 收件地 region code (GB/T 2260)
@@ -53,6 +63,13 @@ pub struct Submitted {
     pub idempotency_key: Option<String>,
     /// SHA-256 of the canonical request, so a reused Idempotency-Key with another body is caught
     pub request_digest: String,
+}
+
+/// The matter version of a form recorded before submissions recorded one (before version 2 of
+/// `application.submitted`): every matter was at version 1 then. Also the default of whatever
+/// keeps a submission's form with its version (the gateway's projected view).
+pub fn unrecorded_matter_version() -> u32 {
+    1
 }
 
 /// 转交办理地: the origin forwards the application (in proxy mode after checking identity and materials).

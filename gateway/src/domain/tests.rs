@@ -28,6 +28,7 @@ fn submitted(mode: Mode) -> ev::Submitted {
     };
     ev::Submitted {
         matter: matter_for(mode).to_string(),
+        matter_version: 1,
         mode,
         origin: GD.to_string(),
         handlers,

@@ -172,6 +172,9 @@ pub fn render(view: &ApplicationView) -> Value {
         "deadlines": deadlines,
         "applicant": view.applicant,
         "form": view.form,
+        // The version of `matter.<matter>` the applicant and form are in (the latest, once read
+        // through the gateway: see `projections::upcast`).
+        "matter_version": view.matter_version,
         "materials": view.materials,
     })
 }

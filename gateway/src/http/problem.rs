@@ -254,6 +254,16 @@ impl From<ServiceError> for Problem {
                      fields), since a retry fails the same way"
                 ),
             ),
+            ServiceError::FormUpcast(_) => {
+                // Names the application, matter and versions only: no personal data.
+                tracing::error!(error = %detail, "stored form does not upcast");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "form-upcast-failed",
+                    "The application's form cannot be read under the current matter schema",
+                    detail,
+                )
+            }
             ServiceError::Log(_)
             | ServiceError::Evidence(_)
             | ServiceError::Projection(_)

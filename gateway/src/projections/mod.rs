@@ -5,9 +5,11 @@ pub mod held;
 pub mod projector;
 pub mod rebuild;
 pub mod store;
+pub mod upcast;
 pub mod view;
 
 pub use held::Held;
 pub use projector::Projector;
 pub use store::{BoxEntry, ProjectionError, ProjectionStore, Submissions};
+pub use upcast::FormUpcastError;
 pub use view::{ApplicationView, FoldError};

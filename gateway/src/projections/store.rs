@@ -718,6 +718,7 @@ mod tests {
             let app = crate::ids::new_v7();
             let submit = ev::Submitted {
                 matter: tongban_schemas::matters::all()[0].code.into(),
+                matter_version: 1,
                 mode: Mode::Proxy,
                 origin: "440000".into(),
                 handlers: vec!["330000".into()],

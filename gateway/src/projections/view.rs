@@ -9,6 +9,10 @@
 //! in the submission event. The store's view names that event's log position instead
 //! ([`ApplicationView::submission`]), and a read fills them in from there
 //! ([`ApplicationView::fill_submission`]).
+//!
+//! Either way the view holds the applicant and form as the submission recorded them, under the
+//! matter version it was validated against; a read hands them out in the latest version's shape
+//! ([`ApplicationView::upcast_form`], in `super::upcast`).
 
 use serde::{Deserialize, Serialize};
 use tongban_schemas::blocks::material::MaterialRef;
@@ -33,6 +37,13 @@ pub struct ApplicationView {
     pub applicant: serde_json::Value,
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub form: serde_json::Value,
+    /// The version of the matter's schema `applicant` and `form` are in: the one the submission
+    /// was validated against, as the view folds it, and the latest once a read has upcast them
+    /// ([`ApplicationView::upcast_form`]). A view keeps the version because it may be stored and
+    /// read again after a build with a newer matter version lands. Views stored before the
+    /// version was recorded read as 1, as do the submissions they were folded from.
+    #[serde(default = "tongban_schemas::events::unrecorded_matter_version")]
+    pub matter_version: u32,
     /// The submission's materials, then each supplement's. In a view read from the projection
     /// store, only the supplements' until [`ApplicationView::fill_submission`].
     pub materials: Vec<MaterialRef>,
@@ -145,6 +156,7 @@ impl ApplicationView {
                 last_hash: String::new(),
                 applicant: serde_json::Value::Null,
                 form: serde_json::Value::Null,
+                matter_version: tongban_schemas::events::unrecorded_matter_version(),
                 materials: Vec::new(),
                 deadlines: Deadlines::default(),
                 submission: None,
@@ -161,6 +173,7 @@ impl ApplicationView {
                 view.submitted_at = env.at.clone();
                 view.applicant = s.applicant;
                 view.form = s.form;
+                view.matter_version = s.matter_version;
                 view.materials = s.materials;
             }
             Event::Supplement(s) => view.materials.extend(s.materials),
@@ -200,6 +213,7 @@ impl ApplicationView {
             Ok(Event::Submitted(s)) => {
                 self.applicant = s.applicant;
                 self.form = s.form;
+                self.matter_version = s.matter_version;
                 self.materials.splice(0..0, s.materials);
                 Ok(())
             }

@@ -4,8 +4,8 @@ use tongban_schemas::Violation;
 
 use crate::domain::DomainError;
 use crate::log::LogError;
-use crate::projections::ProjectionError;
 use crate::projections::view::FoldError;
+use crate::projections::{FormUpcastError, ProjectionError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -53,6 +53,9 @@ pub enum ServiceError {
     Projection(#[from] ProjectionError),
     #[error(transparent)]
     Fold(#[from] FoldError),
+    /// A submission's form does not upcast to the latest version of its matter's schema.
+    #[error(transparent)]
+    FormUpcast(#[from] FormUpcastError),
     /// The region's request evidence could not be stored; nothing was appended.
     #[error(transparent)]
     Evidence(#[from] crate::evidence::EvidenceError),

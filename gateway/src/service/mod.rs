@@ -44,6 +44,9 @@ pub struct Gateway<L: EventLog> {
     /// Where the regions' verified request signatures are kept (`None`: nothing signed is
     /// accepted, see [`Gateway::commit`]). `tongban serve` always sets it.
     pub evidence: Option<EvidenceStore>,
+    /// The registry a read upcasts submission forms through to their matter's latest version
+    /// ([`Gateway::application`]): the built-in one; tests set their own.
+    pub registry: &'static tongban_schemas::registry::Registry,
     /// The highest log position this gateway has acknowledged to a writer: what a read waits for
     /// the projections to reach (see [`Gateway::caught_up`]).
     acknowledged: Arc<AtomicU64>,
@@ -84,6 +87,7 @@ impl<L: EventLog> Gateway<L> {
             projector,
             calendar,
             evidence: None,
+            registry: tongban_schemas::registry::Registry::builtin(),
             acknowledged: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -193,5 +197,7 @@ impl<L: EventLog> Gateway<L> {
     }
 }
 
+#[cfg(test)]
+mod form_tests;
 #[cfg(test)]
 mod tests;

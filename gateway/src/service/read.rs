@@ -22,6 +22,9 @@ impl<L: EventLog> Gateway<L> {
         }
     }
 
+    /// The application as its parties and operators read it: its applicant and form in the
+    /// latest shape of its matter's schema (`projections::upcast`), whichever version the
+    /// submission recorded.
     pub async fn application(
         &self,
         principal: &Principal,
@@ -45,7 +48,7 @@ impl<L: EventLog> Gateway<L> {
             Err(e) => return Err(e),
         };
         Self::may_read(principal, &view)?;
-        Ok(view)
+        Ok(view.upcast_form(self.registry)?)
     }
 
     pub async fn events(

@@ -70,18 +70,24 @@ pub fn prepare(
     if let Some(key) = idempotency_key {
         check_key(key)?;
     }
-    let (request, checked): (SubmitRequest, bool) = match intake.into() {
-        Intake::Unchecked(request) => (request, false),
+    // A checked body names the matter whose schema it passed.
+    let (request, checked): (SubmitRequest, Option<&'static matters::Matter>) = match intake.into()
+    {
+        Intake::Unchecked(request) => (request, None),
         Intake::Checked(body) => {
+            let matter = body.matter();
             // The applicant and form move into the request whole (`domain::moved`).
             let request =
                 domain::moved::with_applicant_and_form_moved::<SubmitRequest>(body.into_value())
                     .map_err(|e| {
                         ServiceError::Invalid(vec![Violation::new("", "shape", e.to_string())])
                     })?;
-            (request, true)
+            (request, Some(matter))
         }
     };
+    // The schema the applicant and form are (or were) checked against, whose version the event
+    // records. An unknown matter is refused by `decide` below, so its 0 is never written.
+    let matter = checked.or_else(|| matters::get(&request.matter));
     // Written straight from the typed request: byte for byte what its `Value` copy's canonical
     // form was, without the copy (jcs::canonical's tests hold the two equal).
     let digest = {
@@ -91,6 +97,7 @@ pub fn prepare(
     };
     let submitted = ev::Submitted {
         matter: request.matter,
+        matter_version: matter.map_or(0, |m| m.version),
         mode: request.mode,
         origin: request.origin.0,
         handlers: request.handlers.into_iter().map(|h| h.0).collect(),
@@ -103,8 +110,8 @@ pub fn prepare(
     // Structural rules first (matter, mode, regions), then the matter's own schema.
     let event = domain::decide(None, region, Command::Submit(submitted))?;
     if let Event::Submitted(s) = &event
-        && !checked
-        && let Some(matter) = matters::get(&s.matter)
+        && checked.is_none()
+        && let Some(matter) = matter
     {
         matter
             .validate(&s.applicant, &s.form)

@@ -96,6 +96,10 @@ pub struct SchemaVersion {
     pub version: u32,
     pub schema: Value,
     compiled: OnceLock<Result<CompiledSchema, SchemaError>>,
+    /// Whether this version reads the previous version's data as it is (backward compatible
+    /// under the subject's config): worked out once, since every event or form read from an
+    /// older version asks ([`upcast`]).
+    reads_previous: OnceLock<bool>,
 }
 
 impl std::fmt::Debug for SchemaVersion {
@@ -112,6 +116,7 @@ impl SchemaVersion {
             version,
             schema,
             compiled: OnceLock::new(),
+            reads_previous: OnceLock::new(),
         }
     }
 
@@ -158,7 +163,12 @@ impl Registry {
 
     /// Sets a subject's policy (creating the subject, without versions, if it is new).
     pub fn set_config(&mut self, subject: &str, config: SubjectConfig) {
-        self.subjects.entry(subject.to_string()).or_default().config = config;
+        let s = self.subjects.entry(subject.to_string()).or_default();
+        s.config = config;
+        // Compatibility depends on the config: work it out again.
+        for v in &mut s.versions {
+            v.reads_previous = OnceLock::new();
+        }
     }
 
     pub fn config(&self, subject: &str) -> Option<SubjectConfig> {
@@ -291,7 +301,8 @@ impl Registry {
 
     /// Brings `data` written under `subject/version` up to the latest version through the chain of
     /// upcasters (a step without one is the identity, allowed only where the newer version reads the
-    /// older's data unchanged). Returns the latest version and the upcast data, validated under it.
+    /// older's data unchanged). Returns the latest version and the upcast data, validated under it
+    /// when an upcaster changed it (a chain of identity steps keeps valid data valid).
     pub fn upcast(
         &self,
         subject: &str,

@@ -904,3 +904,28 @@ fn every_published_version_reads_into_the_latest() {
     // have two versions.
     assert!(checked >= 15 + 3 + 2 * 8, "only {checked} examples");
 }
+
+/// Version 2 of `application.submitted` added `matter_version`: submissions written under
+/// version 1 read under it unchanged (no upcaster needed) and as matter version 1.
+#[test]
+fn submissions_written_under_version_1_read_as_matter_version_1() {
+    use crate::events::Submitted;
+    let reg = Registry::builtin();
+    // Given a version 1 submission, which has no `matter_version`
+    let v1 = reg.schema(Submitted::TYPE, VersionRef::Number(1)).unwrap()["examples"][0].clone();
+    assert!(v1.get("matter_version").is_none());
+    assert_eq!(reg.latest(Submitted::TYPE), Some(2));
+    // When it is upcast to the version written today and decoded
+    let (version, upcast) = reg.upcast(Submitted::TYPE, 1, v1.clone()).unwrap();
+    // Then it is unchanged, valid under version 2, and reads as matter version 1
+    assert_eq!((version, &upcast), (2, &v1));
+    let decoded: Submitted = serde_json::from_value(upcast).unwrap();
+    assert_eq!(decoded.matter_version, 1);
+    // while version 2 data carries the version it was validated against
+    let v2 = reg.schema(Submitted::TYPE, VersionRef::Number(2)).unwrap();
+    let current: Submitted = serde_json::from_value(v2["examples"][0].clone()).unwrap();
+    assert_eq!(
+        current.matter_version,
+        crate::matters::get(&current.matter).unwrap().version
+    );
+}

@@ -6,7 +6,8 @@ use crate::SchemaError;
 use serde_json::Value;
 
 /// Turns data of version `n` into data of version `n + 1`. A plain function, so registries stay
-/// `Send + Sync` and every step is reviewable code.
+/// `Send + Sync` and every step is reviewable code. Its error message reaches logs and problem
+/// documents: name the field, never its value (readers mask quoted values, but cannot find others).
 pub type Upcaster = fn(Value) -> Result<Value, String>;
 
 pub(super) fn run(
@@ -28,6 +29,7 @@ pub(super) fn run(
         return Err(unknown());
     }
     let mut data = data;
+    let mut changed = false;
     for from in version..latest {
         match s.upcasters.get(&from) {
             Some(step) => {
@@ -36,16 +38,22 @@ pub(super) fn run(
                     from,
                     message,
                 })?;
+                changed = true;
             }
             None => {
                 // Identity only where the next version reads this one's data as it is.
                 let old = reg
                     .schema(subject, VersionRef::Number(from))
                     .ok_or_else(unknown)?;
-                let new = reg
-                    .schema(subject, VersionRef::Number(from + 1))
+                let new = s
+                    .versions
+                    .iter()
+                    .find(|v| v.version == from + 1)
                     .ok_or_else(unknown)?;
-                if !compatibility::backward(new, old, s.config.open_objects).is_empty() {
+                let reads = *new.reads_previous.get_or_init(|| {
+                    compatibility::backward(&new.schema, old, s.config.open_objects).is_empty()
+                });
+                if !reads {
                     return Err(SchemaError::MissingUpcaster {
                         subject: subject.to_string(),
                         from,
@@ -53,6 +61,11 @@ pub(super) fn run(
                 }
             }
         }
+    }
+    // Steps that are all the identity keep data as valid as it was: each version reads the one
+    // before it. Only what an upcaster made is checked again.
+    if !changed {
+        return Ok((latest, data));
     }
     let report = reg.validate(subject, VersionRef::Number(latest), &data)?;
     if let Some(v) = report.violations.first() {
