@@ -37,7 +37,8 @@ fn the_registry_reads_as_json_without_a_token() {
         .find(|s| s["subject"] == "matter.hukou-transfer")
         .expect("hukou subject");
     assert_eq!(hukou["kind"], "matter");
-    assert_eq!(hukou["latest"], 1);
+    // Version 2 added the materials' format.
+    assert_eq!(hukou["latest"], 2);
     assert_eq!(hukou["compatibility"], "BACKWARD");
     assert!(hukou["title"].as_str().is_some_and(|t| !t.is_empty()));
     let accepted = subjects
@@ -51,7 +52,7 @@ fn the_registry_reads_as_json_without_a_token() {
         .json();
     assert_eq!(
         versions,
-        json!({"subject": "matter.hukou-transfer", "versions": [1], "latest": 1})
+        json!({"subject": "matter.hukou-transfer", "versions": [1, 2], "latest": 2})
     );
 
     for version in ["1", "latest"] {
