@@ -67,7 +67,13 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             }
         }
     } else {
-        let content_type = charset.map(|c| format!("{}; charset={c}", adapter.content_type()));
+        // The format's media type with the charset given, in place of the spec's own: an XML
+        // spec's content type names its charset already, and the first one named is the one read.
+        let content_type = charset.map(|c| {
+            let spec = adapter.content_type();
+            let essence = spec.split(';').next().unwrap_or_default().trim();
+            format!("{essence}; charset={c}")
+        });
         match adapter.translate(&input, content_type.as_deref()) {
             Ok(t) => {
                 for w in &t.warnings {

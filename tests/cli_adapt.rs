@@ -1,0 +1,60 @@
+//! `tongban adapt`: a region's local form translated on the command line, in the charset the
+//! caller names.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tongban");
+
+fn golden(file: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("adapters/regions/310000/golden")
+        .join(file);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Shanghai's spec reads GBK; a file re-saved as UTF-8 (without the declaration) is read as
+/// UTF-8 when `--charset UTF-8` says so: 顾雪 stays 顾雪, not 椤鹃洩.
+#[test]
+fn the_charset_given_is_the_one_read() {
+    let gbk = golden("social-security-card.local.xml");
+    let text = tongban_adapters::codec::decode_strict(&gbk, "GBK").expect("GBK golden");
+    let utf8: String = text
+        .lines()
+        .filter(|l| !l.starts_with("<?xml"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut child = Command::new(BIN)
+        .args([
+            "adapt",
+            "--region",
+            "310000",
+            "--matter",
+            "social-security-card",
+            "--charset",
+            "UTF-8",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tongban adapt");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(utf8.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("output");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).expect("canonical JSON");
+    let want: serde_json::Value =
+        serde_json::from_slice(&golden("social-security-card.canonical.json")).expect("golden");
+    assert_eq!(got, want);
+    assert_eq!(got["applicant"]["name"], "顾雪");
+}
