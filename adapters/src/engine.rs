@@ -26,6 +26,9 @@ pub const MAX_ITEMS: usize = 500;
 const MAX_UNKNOWN: usize = 50;
 /// At most this many exceeded limits are reported, as the gateway does for a JSON body.
 const MAX_LIMITS: usize = 20;
+/// At most this many problems are reported for one form, the last of them saying how many more
+/// there were: a form of a megabyte can hold a hundred thousand wrong values.
+pub const MAX_PROBLEMS: usize = 100;
 
 /// The message of every "required" problem.
 const REQUIRED: &str = "缺少必填字段 (required field is missing)";
@@ -587,6 +590,26 @@ struct Run {
     failed: Vec<String>,
 }
 
+impl Run {
+    /// The rejection of this run: its problems, at most [`MAX_PROBLEMS`] of them.
+    fn rejection(mut self) -> Rejection {
+        if self.problems.len() > MAX_PROBLEMS {
+            let more = self.problems.len() - (MAX_PROBLEMS - 1);
+            self.problems.truncate(MAX_PROBLEMS - 1);
+            self.problems.push(form_problem(
+                "too-many-problems",
+                format!(
+                    "另有 {more} 个问题未列出 ({more} more problems not listed; fix these first)"
+                ),
+            ));
+        }
+        Rejection {
+            problems: self.problems,
+            warnings: self.warnings,
+        }
+    }
+}
+
 /// Text of a local value for messages (containers are described, never dumped).
 fn shown(v: &Value) -> String {
     match v {
@@ -733,10 +756,14 @@ impl Adapter {
         // The limits every submission is held to, however it arrives (a string's length, the
         // number of materials), in the province's field names.
         let (exceeded, _) = tongban_schemas::limits::exceeded(&out, MAX_LIMITS);
-        for v in exceeded {
-            let p = self.traced(&v, &out);
-            run.problems.push(p);
-            run.failed.push(v.pointer);
+        if !exceeded.is_empty() {
+            // Past a limit, the schema's checks would only cost more (one finding per item of a
+            // list that is too long): the limits are the answer.
+            for v in exceeded {
+                let p = self.traced(&v, &out);
+                run.problems.push(p);
+            }
+            return Err(run.rejection());
         }
         // The canonical schema last: what it finds is traced back to the local field.
         let (report, checked) = self.matter.check_owned(out);
@@ -768,10 +795,7 @@ impl Adapter {
                 warnings: run.warnings,
                 matching: run.matching,
             }),
-            _ => Err(Rejection {
-                problems: run.problems,
-                warnings: run.warnings,
-            }),
+            _ => Err(run.rejection()),
         }
     }
 

@@ -405,3 +405,48 @@ fn material_formats_travel_both_ways_and_unknown_ones_are_named() {
     );
     assert_eq!(p.label.as_deref(), Some("材料格式"));
 }
+
+/// A 办理地 list of thousands is refused at the caller's field by the handlers limit, without
+/// the schema's checks per code; a form with very many wrong values gets a bounded answer that
+/// says how many more there were.
+#[test]
+fn long_lists_and_many_problems_get_a_bounded_answer() {
+    let a = adapter("340000", "pension-transfer");
+    let mut local = golden_json("340000", "pension-transfer.local.json");
+    let codes: Vec<String> = (0..20_000).map(|i| format!("{}", 310_000 + i)).collect();
+    local["BLD"] = json!(codes.join(";"));
+    let started = std::time::Instant::now();
+    let r = a.inbound(&local).unwrap_err();
+    assert_eq!(r.problems.len(), 1, "{r}");
+    assert_eq!(
+        (r.problems[0].pointer.as_str(), r.problems[0].rule.as_str()),
+        ("/BLD", "max-handlers")
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+
+    // 60 attachments, each with a digest and a size that do not read: 120 problems.
+    let mut local = golden_json("340000", "pension-transfer.local.json");
+    let n = 60;
+    for (field, value) in [
+        ("FJID", "not-a-digest"),
+        ("FJMC", "附件"),
+        ("FJLX", "id-card"),
+        ("FJDX", "big"),
+    ] {
+        local[field] = json!(vec![value; n].join(";"));
+    }
+    let r = a.inbound(&local).unwrap_err();
+    assert_eq!(
+        r.problems.len(),
+        tongban_adapters::engine::MAX_PROBLEMS,
+        "{r}"
+    );
+    let last = r.problems.last().unwrap();
+    assert_eq!(last.rule, "too-many-problems");
+    let listed = tongban_adapters::engine::MAX_PROBLEMS - 1;
+    assert!(
+        last.message.contains(&format!("{} more", 2 * n - listed)),
+        "{}",
+        last.message
+    );
+}

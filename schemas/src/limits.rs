@@ -15,9 +15,18 @@ pub const MAX_STRING_BYTES: usize = 64 * 1024;
 /// The most materials (申请材料 / 补正材料) one submission or supplement may list.
 pub const MAX_MATERIALS: usize = 100;
 
-/// What `value` exceeds: every string or member name longer than [`MAX_STRING_BYTES`] and every
-/// `materials` list longer than [`MAX_MATERIALS`], each at its JSON pointer. Returns the first
-/// `max_reported` of them and how many there are in all.
+/// The most handlers (办理地) one application may name: every provincial-level division once.
+/// Each is checked, and against every other, so a list of thousands would cost the checks dearly.
+pub const MAX_HANDLERS: usize = 34;
+
+/// The most items any other list may hold (family members, investors, …): far beyond any form,
+/// and it bounds how many findings one list can produce.
+pub const MAX_ITEMS: usize = 1000;
+
+/// What `value` exceeds: every string or member name longer than [`MAX_STRING_BYTES`], every
+/// `materials` list longer than [`MAX_MATERIALS`], every `handlers` list longer than
+/// [`MAX_HANDLERS`] and every other list longer than [`MAX_ITEMS`], each at its JSON pointer.
+/// Returns the first `max_reported` of them and how many there are in all.
 pub fn exceeded(value: &Value, max_reported: usize) -> (Vec<Violation>, usize) {
     let mut found = Found {
         list: Vec::new(),
@@ -64,6 +73,22 @@ impl Found<'_> {
         }
     }
 
+    /// Reports a list of `len` items under member `key` (empty for a list in a list) that is
+    /// longer than its kind of list may be.
+    fn too_many(&mut self, len: usize, key: &str) {
+        let (max, rule, what) = match key {
+            "materials" => (MAX_MATERIALS, "max-materials", "材料"),
+            "handlers" => (MAX_HANDLERS, "max-handlers", "办理地"),
+            _ => (MAX_ITEMS, "max-items", "列表"),
+        };
+        if len > max {
+            self.report(
+                rule,
+                format!("{what}最多 {max} 项 ({len} listed; at most {max} are accepted)"),
+            );
+        }
+    }
+
     fn too_long(&mut self, s: &str, what: &str) {
         if s.len() > MAX_STRING_BYTES {
             self.report(
@@ -86,6 +111,9 @@ fn walk<'a>(value: &'a Value, found: &mut Found<'a>) {
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 found.path.push(Step::Item(i));
+                if let Value::Array(inner) = item {
+                    found.too_many(inner.len(), "");
+                }
                 walk(item, found);
                 found.path.pop();
             }
@@ -94,18 +122,8 @@ fn walk<'a>(value: &'a Value, found: &mut Found<'a>) {
             for (key, item) in members {
                 found.path.push(Step::Member(key));
                 found.too_long(key, "the member name");
-                if key == "materials"
-                    && let Value::Array(list) = item
-                    && list.len() > MAX_MATERIALS
-                {
-                    found.report(
-                        "max-materials",
-                        format!(
-                            "材料最多 {MAX_MATERIALS} 项 ({} materials listed; at most \
-                             {MAX_MATERIALS} are accepted)",
-                            list.len()
-                        ),
-                    );
+                if let Value::Array(list) = item {
+                    found.too_many(list.len(), key);
                 }
                 walk(item, found);
                 found.path.pop();
@@ -147,5 +165,33 @@ mod tests {
         assert_eq!((found.len(), count), (1, 3));
         let fine = json!({"form": {"note": "ok"}, "materials": vec![json!({}); MAX_MATERIALS]});
         assert_eq!(exceeded(&fine, 10), (vec![], 0));
+    }
+
+    #[test]
+    fn long_handler_lists_and_long_lists_of_anything_are_found() {
+        let handlers: Vec<Value> = (0..=MAX_HANDLERS)
+            .map(|i| json!(format!("{i:06}")))
+            .collect();
+        let members: Vec<Value> = (0..=MAX_ITEMS).map(|i| json!({"n": i})).collect();
+        let nested = vec![json!(vec![0; MAX_ITEMS + 1])];
+        let within = vec![json!("310000"); MAX_HANDLERS];
+        let body = json!({
+            "handlers": handlers,
+            "form": {"members": members, "grid": nested, "handlers": within},
+        });
+        let (found, count) = exceeded(&body, 10);
+        let at: Vec<(&str, &str)> = found
+            .iter()
+            .map(|v| (v.pointer.as_str(), v.rule.as_str()))
+            .collect();
+        assert_eq!(
+            at,
+            [
+                ("/form/grid/0", "max-items"),
+                ("/form/members", "max-items"),
+                ("/handlers", "max-handlers"),
+            ]
+        );
+        assert_eq!(count, 3);
     }
 }

@@ -125,18 +125,20 @@ pub(super) fn route_rules(body: &Value, report: &mut Report) {
     if let Some(o) = origin {
         six("/origin".into(), o, report);
     }
-    let codes: Vec<Option<&str>> = handlers.iter().map(Value::as_str).collect();
-    for (i, code) in codes.iter().enumerate() {
+    // Each code once: a set, so a long list (refused by the limits, but checked here when a
+    // caller does not apply them) costs linear time, not quadratic.
+    let mut seen = std::collections::HashSet::new();
+    for (i, code) in handlers.iter().map(Value::as_str).enumerate() {
         let Some(code) = code else { continue };
         six(format!("/handlers/{i}"), code, report);
-        if Some(*code) == origin {
+        if Some(code) == origin {
             report.violations.push(Violation::new(
                 format!("/handlers/{i}"),
                 "origin-is-handler",
                 "收件地不能同时为办理地 (the origin is not a handler in a cross-region application)",
             ));
         }
-        if codes[..i].contains(&Some(*code)) {
+        if !seen.insert(code) {
             report.violations.push(Violation::new(
                 format!("/handlers/{i}"),
                 "duplicate-handler",
