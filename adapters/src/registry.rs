@@ -146,10 +146,23 @@ impl Registry {
         let mut count = 0;
         let by_region = group(files);
         for (region, region_files) in by_region {
-            let mut region_tables = tables.clone();
-            if let Some(f) = region_files
+            // A builtin region's own code tables and fragments stay available to specs added for
+            // it, which then override one matter's spec without copying the whole directory; the
+            // added files' own take precedence.
+            let prefix = format!("{region}/");
+            let builtin_region: Vec<SourceFile> = builtin::FILES
                 .iter()
-                .find(|f| f.path.ends_with("/codes.json"))
+                .filter(|(p, _)| p.starts_with(&prefix))
+                .map(|(p, t)| SourceFile {
+                    path: (*p).to_string(),
+                    text: (*t).to_string(),
+                })
+                .collect();
+            let mut region_tables = tables.clone();
+            for f in builtin_region
+                .iter()
+                .chain(region_files.iter().copied())
+                .filter(|f| f.path.ends_with("/codes.json"))
             {
                 let file: TablesFile =
                     serde_json::from_str(&f.text).map_err(|e| syntax(&f.path, e))?;
@@ -158,7 +171,7 @@ impl Registry {
                 }
             }
             let mut fragments: BTreeMap<String, Fragment> = BTreeMap::new();
-            for f in &region_files {
+            for f in builtin_region.iter().chain(region_files.iter().copied()) {
                 let name = f.path.rsplit('/').next().unwrap_or("");
                 if let Some(stem) = name.strip_suffix(".json").filter(|s| s.starts_with('_')) {
                     let frag: Fragment =

@@ -140,3 +140,37 @@ fn broken_specs_are_refused_with_file_and_field_named() {
         assert!(err.contains(expected), "{expected:?} not in {err:?}");
     }
 }
+
+/// Overriding one builtin matter needs only its file: the builtin region's fragments
+/// (`_route`, `_person`) stay available to it, and the override is what is served.
+#[test]
+fn one_builtin_matter_is_overridden_by_its_file_alone() {
+    let tmp = TempDir::new("override");
+    let builtin = Path::new(env!("CARGO_MANIFEST_DIR")).join("regions/440000/medical-filing.json");
+    let mut spec: Value = serde_json::from_slice(&std::fs::read(builtin).unwrap()).unwrap();
+    spec["title"] = json!("广东 医保备案 (本地覆盖)");
+    std::fs::create_dir_all(tmp.0.join("440000")).unwrap();
+    std::fs::write(
+        tmp.0.join("440000/medical-filing.json"),
+        serde_json::to_vec(&spec).unwrap(),
+    )
+    .unwrap();
+    let registry = Registry::with_dir(&tmp.0).unwrap_or_else(|e| panic!("{e}"));
+    let a = registry
+        .get("440000", "medical-filing")
+        .expect("overridden");
+    assert!(
+        a.source.starts_with(&tmp.0.display().to_string()),
+        "{}",
+        a.source
+    );
+    // It still translates the region's golden form, through the builtin fragments.
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("regions/440000/golden");
+    let local = std::fs::read(golden.join("medical-filing.local.json")).unwrap();
+    let want: Value = serde_json::from_slice(
+        &std::fs::read(golden.join("medical-filing.canonical.json")).unwrap(),
+    )
+    .unwrap();
+    let t = a.translate(&local, None).unwrap_or_else(|r| panic!("{r}"));
+    assert_eq!(*t.canonical, want);
+}
