@@ -635,9 +635,12 @@ fn shown_local(v: &Local<'_>) -> String {
 }
 
 /// Whether a local value reads as the constant `c` (compared as shown, without copying texts).
+/// Text is compared trimmed, as every other local value is read: pretty-printed XML puts the
+/// indentation inside an element's text.
 fn shows_as(v: &Local<'_>, c: &Value) -> bool {
     match (v, c) {
-        (Local::Text(a), Value::String(b)) => a == b,
+        (Local::Text(a), Value::String(b)) => text::trim(a) == b,
+        (Local::Text(a), _) => text::trim(a) == shown(c),
         _ => shown_local(v) == shown(c),
     }
 }
@@ -1019,7 +1022,7 @@ impl Adapter {
                         "",
                         "const",
                         &msg,
-                        Some(shown_local(v)),
+                        Some(text::trim(&shown_local(v)).to_string()),
                     ));
                 } else if f.required && v.is_none() {
                     run.problems
@@ -1142,7 +1145,16 @@ impl Adapter {
                         };
                         columns.push((p, parts));
                     }
-                    let n = columns.iter().map(|(_, c)| c.len()).max().unwrap_or(0);
+                    let mut n = columns.iter().map(|(_, c)| c.len()).max().unwrap_or(0);
+                    // Trailing items that are empty in every column are no items: systems often
+                    // end each joined column with its separator (`a;b;`), as they do single lists.
+                    while n > 0
+                        && columns.iter().all(|(_, c)| {
+                            c.get(n - 1).is_none_or(|part| text::trim(part).is_empty())
+                        })
+                    {
+                        n -= 1;
+                    }
                     if n == 0 {
                         self.missing(run, f, local, at, at.canonical(canonical));
                         return;

@@ -450,3 +450,44 @@ fn long_lists_and_many_problems_get_a_bounded_answer() {
         last.message
     );
 }
+
+/// Anhui's joined attachment columns ending in their separator (`a;b;c;`) hold three
+/// attachments, not a fourth empty one.
+#[test]
+fn joined_columns_ending_in_their_separator_hold_no_extra_item() {
+    let a = adapter("340000", "pension-transfer");
+    let golden = golden_json("340000", "pension-transfer.local.json");
+    let want = a.inbound(&golden).unwrap().canonical;
+    let mut local = golden.clone();
+    for field in ["FJID", "FJMC", "FJLX", "FJDX"] {
+        local[field] = json!(format!("{};", golden[field].as_str().unwrap()));
+    }
+    let t = a.inbound(&local).unwrap();
+    assert_eq!(t.canonical, want);
+    // An item empty in the middle is still one, and named.
+    local["FJMC"] = json!("居民身份证;;基本养老保险关系转移接续申请表");
+    let r = a.inbound(&local).unwrap_err();
+    assert_eq!(r.problems.len(), 1, "{r}");
+    assert_eq!(r.problems[0].pointer, "/FJMC");
+}
+
+/// Pretty-printed XML indents an element's text: a fixed field (证件类型 `10`) written so
+/// still reads as its constant, as every other field's text is read trimmed.
+#[test]
+fn a_fixed_field_reads_trimmed_like_every_other() {
+    let a = adapter("310000", "social-security-card");
+    let golden = golden_local("310000", "social-security-card.local.xml");
+    let want = golden_json("310000", "social-security-card.canonical.json");
+    let needle = b"<ZJLX>10</ZJLX>";
+    let at = golden
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("ZJLX in the golden");
+    let mut pretty = golden[..at].to_vec();
+    pretty.extend_from_slice(b"<ZJLX>\n      10\n    </ZJLX>");
+    pretty.extend_from_slice(&golden[at + needle.len()..]);
+    let t = a
+        .translate(&pretty, Some("application/xml; charset=GBK"))
+        .unwrap();
+    assert_eq!(*t.canonical, want);
+}
