@@ -154,6 +154,24 @@ fn every_input_limit_answers_a_precise_problem_and_appends_nothing() {
     let r = origin.post("/v1/applications", &long_key);
     refused(&r, 422, "limit-exceeded");
 
+    // A control character (which no XML system can be sent) and a long 办理地 list.
+    let mut control = example.clone();
+    control["form"]["note"] = json!("第一行\u{1}");
+    let p = refused(
+        &origin.post("/v1/applications", &control),
+        422,
+        "limit-exceeded",
+    );
+    assert!(has_error(&p, "/form/note", "control-character"), "{p}");
+    let mut handlers = example.clone();
+    handlers["handlers"] = json!(vec!["110000"; 35]);
+    let p = refused(
+        &origin.post("/v1/applications", &handlers),
+        422,
+        "limit-exceeded",
+    );
+    assert!(has_error(&p, "/handlers", "max-handlers"), "{p}");
+
     // Number of materials: on a submission and on an action.
     let material = json!({"kind": "photo", "name": "照片"});
     let mut many = example.clone();

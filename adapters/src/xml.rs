@@ -236,6 +236,12 @@ impl<'a> Reader<'a> {
                         self.until("-->", "comment")?;
                     } else if self.eat("<![CDATA[") {
                         let cdata = self.until("]]>", "CDATA section")?;
+                        if let Some((_, c)) = tongban_schemas::limits::control_character(cdata) {
+                            return Err(self.err(format!(
+                                "control character U+{:04X} is not allowed in XML",
+                                u32::from(c)
+                            )));
+                        }
                         append(&mut text, Cow::Borrowed(cdata));
                     } else {
                         return Err(self.err("declarations are not accepted inside elements"));
@@ -343,6 +349,19 @@ fn finish<'a>(
 }
 
 fn unescape(raw: &str) -> Result<Cow<'_, str>, String> {
+    let text = unescape_references(raw)?;
+    // XML 1.0 allows no C0 control but tab, line feed and carriage return, raw or as a
+    // reference: a document holding one is not well-formed.
+    match tongban_schemas::limits::control_character(&text) {
+        Some((_, c)) => Err(format!(
+            "control character U+{:04X} is not allowed in XML",
+            u32::from(c)
+        )),
+        None => Ok(text),
+    }
+}
+
+fn unescape_references(raw: &str) -> Result<Cow<'_, str>, String> {
     // Element texts are short: a plain loop beats setting up memchr.
     if !raw.bytes().any(|b| b == b'&') {
         return Ok(Cow::Borrowed(raw));
@@ -546,6 +565,10 @@ mod tests {
             "<R a=1/>",
             "<1R/>",
             "<R>&#0;</R>",
+            "<R>&#1;</R>",
+            "<R>a\u{1}b</R>",
+            "<R a=\"&#x1F;\"/>",
+            "<R><![CDATA[a\u{1}b]]></R>",
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }

@@ -491,3 +491,22 @@ fn a_fixed_field_reads_trimmed_like_every_other() {
         .unwrap();
     assert_eq!(*t.canonical, want);
 }
+
+/// A control character in a form's text is refused at the province's own field: no system can
+/// be sent it as XML.
+#[test]
+fn a_control_character_is_refused_at_the_local_field() {
+    let a = adapter("440000", "social-security-card");
+    let mut local = golden_json("440000", "social-security-card.local.json");
+    let detail = local["applicant"]["address"]["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    local["applicant"]["address"]["detail"] = json!(format!("{detail}\u{1}"));
+    let r = a.inbound(&local).unwrap_err();
+    assert_eq!(r.problems.len(), 1, "{r}");
+    assert_eq!(
+        (r.problems[0].pointer.as_str(), r.problems[0].rule.as_str()),
+        ("/applicant/address/detail", "control-character")
+    );
+}

@@ -23,7 +23,17 @@ pub const MAX_HANDLERS: usize = 34;
 /// and it bounds how many findings one list can produce.
 pub const MAX_ITEMS: usize = 1000;
 
-/// What `value` exceeds: every string or member name longer than [`MAX_STRING_BYTES`], every
+/// The first control character of `s` that no form may hold, with its byte offset: C0 controls
+/// but tab, line feed and carriage return. XML 1.0 cannot carry them at all (a region whose
+/// system speaks XML would get a document no parser reads), and no form field means one.
+pub fn control_character(s: &str) -> Option<(usize, char)> {
+    s.bytes()
+        .position(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+        .map(|at| (at, char::from(s.as_bytes()[at])))
+}
+
+/// What `value` exceeds: every string or member name longer than [`MAX_STRING_BYTES`] or holding
+/// a [`control_character`], every
 /// `materials` list longer than [`MAX_MATERIALS`], every `handlers` list longer than
 /// [`MAX_HANDLERS`] and every other list longer than [`MAX_ITEMS`], each at its JSON pointer.
 /// Returns the first `max_reported` of them and how many there are in all.
@@ -90,6 +100,16 @@ impl Found<'_> {
     }
 
     fn too_long(&mut self, s: &str, what: &str) {
+        if let Some((at, c)) = control_character(s) {
+            self.report(
+                "control-character",
+                format!(
+                    "不能含控制字符 ({what} holds control character U+{:04X} at byte {at}; only \
+                     tab, line feed and carriage return are accepted)",
+                    u32::from(c)
+                ),
+            );
+        }
         if s.len() > MAX_STRING_BYTES {
             self.report(
                 "max-string-length",
@@ -193,5 +213,32 @@ mod tests {
             ]
         );
         assert_eq!(count, 3);
+    }
+
+    #[test]
+    fn control_characters_are_found_but_tab_and_line_breaks_are_not() {
+        let body = json!({
+            "form": {"note": "第一行\r\n\t第二行", "detail": "天河路\u{1}385号"},
+            "k\u{1b}": 1,
+        });
+        let (found, count) = exceeded(&body, 10);
+        let at: Vec<(&str, &str)> = found
+            .iter()
+            .map(|v| (v.pointer.as_str(), v.rule.as_str()))
+            .collect();
+        assert_eq!(
+            at,
+            [
+                ("/form/detail", "control-character"),
+                ("/k\u{1b}", "control-character")
+            ]
+        );
+        assert_eq!(count, 2);
+        assert!(
+            found[0].message.contains("U+0001 at byte 9"),
+            "{}",
+            found[0].message
+        );
+        assert_eq!(control_character("a\tb\nc\rd"), None);
     }
 }
