@@ -367,12 +367,13 @@ fn compile_transform(cx: &Context<'_>, who: &str, t: &Value) -> Result<Transform
             "trim" => Transform::Trim,
             "halfwidth" => Transform::Halfwidth,
             "upper" => Transform::Upper,
+            "lower" => Transform::Lower,
             "id-number" => Transform::IdNumber,
             "division12" => Transform::Division12,
             "text" => Transform::Text,
             other => {
                 return Err(bad(format!(
-                    "unknown transform {other:?} (trim, halfwidth, upper, id-number, division12, text, or an object: date, codes, integer, list)"
+                    "unknown transform {other:?} (trim, halfwidth, upper, lower, id-number, division12, text, or an object: date, codes, integer, list)"
                 )));
             }
         }),

@@ -510,3 +510,18 @@ fn a_control_character_is_refused_at_the_local_field() {
         ("/applicant/address/detail", "control-character")
     );
 }
+
+/// Material digests printed in upper case (as many Java systems print hex) read as the
+/// canonical lower case.
+#[test]
+fn upper_case_digests_read_as_lower_case() {
+    let a = adapter("440000", "social-security-card");
+    let golden = golden_json("440000", "social-security-card.local.json");
+    let want = a.inbound(&golden).unwrap().canonical;
+    let mut local = golden.clone();
+    for m in local["attachments"].as_array_mut().unwrap() {
+        let upper = m["fileHash"].as_str().unwrap().to_ascii_uppercase();
+        m["fileHash"] = json!(upper);
+    }
+    assert_eq!(a.inbound(&local).unwrap().canonical, want);
+}

@@ -68,6 +68,8 @@ pub enum Transform {
     Halfwidth,
     /// ASCII upper case (`x` check characters, credit codes). Inbound only.
     Upper,
+    /// ASCII lower case (hex digests, which systems print in either case). Inbound only.
+    Lower,
     /// A 公民身份号码 normalised: 15-digit legacy numbers upgraded to 18, `x` → `X`. Numbers that
     /// do not parse are passed on unchanged for the check to report. Inbound only.
     IdNumber,
@@ -134,6 +136,11 @@ impl Transform {
             Transform::Upper => {
                 let mut s = into_text(v)?;
                 s.make_ascii_uppercase();
+                Ok(Value::String(s))
+            }
+            Transform::Lower => {
+                let mut s = into_text(v)?;
+                s.make_ascii_lowercase();
                 Ok(Value::String(s))
             }
             Transform::Text => Ok(Value::String(into_text(v)?)),
@@ -212,6 +219,7 @@ impl Transform {
             Transform::Trim
             | Transform::Halfwidth
             | Transform::Upper
+            | Transform::Lower
             | Transform::IdNumber
             | Transform::Text => Ok(v),
             Transform::Division12 => {
