@@ -24,6 +24,13 @@ pub fn first_to_escape(word: [u8; 8]) -> Option<usize> {
     (flagged != 0).then(|| flagged.trailing_zeros() as usize / 8)
 }
 
+/// Whether `word` holds a control character (a byte below 0x20): the same "has byte less than"
+/// test, alone.
+pub fn has_control(word: [u8; 8]) -> bool {
+    let w = u64::from_le_bytes(word);
+    w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
