@@ -131,6 +131,26 @@ fn an_event_this_build_does_not_fold_holds_its_application_and_the_others_go_on(
             "application.transferred"
         ]
     );
+    // Its evidence page still verifies the chain, shows every event, and says which one this
+    // build cannot read.
+    let r = origin.get(&format!("/ui/applications/{a}"));
+    assert_eq!(r.status, 200);
+    let page = String::from_utf8_lossy(&r.body).into_owned();
+    // (the verification reads every event as its type too, so it names the same one)
+    assert!(page.contains("id=\"verdict\">发现 1 处断裂"), "{page}");
+    assert!(
+        page.contains("id=\"unreadable\">第 3 号事件无法解读"),
+        "{page}"
+    );
+    let events = origin.get(&format!("/v1/applications/{a}/events")).json();
+    for e in events["events"].as_array().expect("events") {
+        let hash = e["hash"].as_str().expect("hash");
+        assert!(
+            page.contains(hash),
+            "event {} missing from the page",
+            e["seq"]
+        );
+    }
     // Acting on A is refused, and nothing is appended.
     let r = lead.post(&format!("/v1/applications/{a}/accept"), &json!({}));
     assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));

@@ -92,17 +92,45 @@ fn deadline_rows(out: &mut String, ds: &[DeadlineAt], names: &BTreeMap<String, S
     }
 }
 
-/// Renders the report. `names` maps region codes to names where known; `public_key_hex` is the
-/// key the signatures were checked against.
+/// The evidence page of one application as of now: [`render`] of its timeline as far as its
+/// events fold ([`crate::timeline::build_readable`]). The verification, the key and every raw
+/// event are on it whatever this build makes of the events.
+pub fn evidence_page(
+    events: &[Envelope],
+    cal: &tongban_gateway::domain::calendar::Calendar,
+    verification: &Report,
+    public_key_hex: &str,
+    names: &BTreeMap<String, String>,
+) -> String {
+    let (t, unreadable) =
+        crate::timeline::build_readable(events, cal, tongban_gateway::time::Timestamp::now());
+    render(
+        t.as_ref(),
+        unreadable.as_ref(),
+        events,
+        verification,
+        public_key_hex,
+        names,
+    )
+}
+
+/// Renders the report: the timeline `t` (None when not even the first event folds), and, when
+/// the events stop folding, where and why. `names` maps region codes to names where known;
+/// `public_key_hex` is the key the signatures were checked against.
 pub fn render(
-    t: &Timeline,
+    t: Option<&Timeline>,
+    unreadable: Option<&crate::timeline::Unreadable>,
     events: &[Envelope],
     verification: &Report,
     public_key_hex: &str,
     names: &BTreeMap<String, String>,
 ) -> String {
     let mut out = String::new();
-    let title = format!("跨省通办申请证据报告 · {}", t.app);
+    let app = t.map_or_else(
+        || events.first().map_or("", |e| e.app.as_str()),
+        |t| t.app.as_str(),
+    );
+    let title = format!("跨省通办申请证据报告 · {app}");
     let _ = write!(
         out,
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{}</title>\
@@ -117,6 +145,23 @@ dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font
         escape(&title)
     );
     let _ = write!(out, "<h1>{}</h1>", escape(&title));
+    if let Some(u) = unreadable {
+        let _ = write!(
+            out,
+            "<p class=\"broken\" id=\"unreadable\">第 {} 号事件无法解读：{}。以下状态与期限止于其前一事件；证据链校验与全部原始事件不受影响，见下文。</p>",
+            u.seq,
+            escape(&u.reason)
+        );
+    }
+    let Some(t) = t else {
+        out.push_str("<h2>基本信息</h2><dl><dt>申请编号</dt><dd class=\"hash\">");
+        out.push_str(&escape(app));
+        let _ = write!(out, "</dd><dt>事件数</dt><dd>{}</dd></dl>", events.len());
+        verdict(&mut out, verification, public_key_hex);
+        event_rows(&mut out, events, &[], names);
+        raw_events(&mut out, app, events);
+        return out;
+    };
     let _ = write!(
         out,
         "<h2>基本信息</h2><dl><dt>申请编号</dt><dd class=\"hash\">{}</dd><dt>事项</dt><dd>{}</dd><dt>办理模式</dt><dd>{}</dd>\
@@ -137,8 +182,27 @@ dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font
         escape(&beijing(&t.as_of)),
         escape(status_zh(&t.status)),
         escape(&t.status),
-        t.steps.len(),
+        events.len(),
     );
+    verdict(&mut out, verification, public_key_hex);
+    out.push_str(
+        "<h2>法定期限</h2><table><tr><th>期限</th><th>责任地区</th><th>起算</th><th>到期日</th><th>时限</th><th>结果</th><th>办结时间</th></tr>",
+    );
+    deadline_rows(&mut out, &t.deadlines, names);
+    out.push_str("</table>");
+    // A timeline to a point in time shows the events up to it; one that stopped folding, every
+    // event.
+    let shown = match unreadable {
+        Some(_) => events,
+        None => &events[..t.steps.len().min(events.len())],
+    };
+    event_rows(&mut out, shown, &t.steps, names);
+    raw_events(&mut out, &t.app, events);
+    out
+}
+
+/// The verification verdict and the key it was checked against.
+fn verdict(out: &mut String, verification: &Report, public_key_hex: &str) {
     out.push_str("<h2>证据链校验</h2>");
     if verification.broken.is_empty() {
         let _ = write!(
@@ -162,26 +226,34 @@ dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font
         "<p>网关公钥（Ed25519）：<span class=\"hash\">{}</span>。每个事件的哈希是去掉 hash 与 sig 字段后按 RFC 8785 规范化的 JSON 的 SHA-256；签名针对哈希字符串。</p>",
         escape(public_key_hex)
     );
-    out.push_str(
-        "<h2>法定期限</h2><table><tr><th>期限</th><th>责任地区</th><th>起算</th><th>到期日</th><th>时限</th><th>结果</th><th>办结时间</th></tr>",
-    );
-    deadline_rows(&mut out, &t.deadlines, names);
-    out.push_str("</table>");
+}
+
+/// One row per event, with its hash, previous hash and signature: what the timeline made of it
+/// where it got that far (`steps`, in seq order from the first event), the envelope alone after.
+fn event_rows(
+    out: &mut String,
+    events: &[Envelope],
+    steps: &[crate::timeline::Step],
+    names: &BTreeMap<String, String>,
+) {
     out.push_str(
         "<h2>事件经过</h2><table><tr><th>序号</th><th>时间（北京时间）</th><th>地区</th><th>操作人</th><th>事件</th><th>办理后状态</th><th>哈希 / 上一哈希 / 签名</th></tr>",
     );
-    for (s, e) in t.steps.iter().zip(events) {
+    for (i, e) in events.iter().enumerate() {
+        let after = steps
+            .get(i)
+            .map_or("无法解读", |s| status_zh(&s.status_after));
         let _ = write!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}<br><small>{}</small></td><td>{}</td>\
 <td class=\"hash\">{}<br>← {}<br>✎ {}</td></tr>",
-            s.seq,
-            escape(&beijing(&s.at)),
-            region(names, &s.region),
-            escape(&s.actor),
-            escape(event_title_zh(&s.kind)),
-            escape(&s.kind),
-            escape(status_zh(&s.status_after)),
+            e.seq,
+            escape(&beijing(&e.at)),
+            region(names, &e.region),
+            escape(&e.actor),
+            escape(event_title_zh(&e.kind)),
+            escape(&e.kind),
+            escape(after),
             escape(&e.hash),
             if e.prev_hash.is_empty() {
                 "（首个事件）".to_string()
@@ -192,12 +264,16 @@ dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font
         );
     }
     out.push_str("</table>");
+}
+
+/// The raw events, to download and to read, and the page's end.
+fn raw_events(out: &mut String, app: &str, events: &[Envelope]) {
     let raw = serde_json::to_string_pretty(events).unwrap_or_default();
     let _ = write!(
         out,
         "<h2>原始事件</h2><p><a id=\"download\" download=\"{}-events.json\" href=\"data:application/json;charset=utf-8,{}\">下载原始事件（JSON）</a></p>\
 <details><summary>查看原始事件</summary><pre>{}</pre></details>",
-        escape(&t.app),
+        escape(app),
         percent_encode(&raw),
         escape(&raw)
     );
@@ -206,5 +282,4 @@ dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font
         "<p><small>报告生成于 {}（北京时间）· tongban</small></p></body></html>",
         escape(&beijing(&Timestamp::now().to_rfc3339()))
     );
-    out
 }

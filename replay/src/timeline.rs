@@ -157,6 +157,44 @@ pub fn build(
     })
 }
 
+/// Where a history stops folding: the first event this build cannot read, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub seq: u64,
+    pub reason: String,
+}
+
+/// The timeline as of now, as far as the events fold: all of them, or those before the first
+/// that does not (which is then returned too). No timeline when not even the first folds.
+///
+/// For the evidence page, which must show the chain's verification and every raw event whatever
+/// this build makes of them: a party needs that page most when an event does not read.
+pub fn build_readable(
+    events: &[Envelope],
+    cal: &Calendar,
+    now: Timestamp,
+) -> (Option<Timeline>, Option<Unreadable>) {
+    let failed = match build(events, cal, Point::Now, now) {
+        Ok(t) => return (Some(t), None),
+        Err(TimelineError::Fold(e)) => e,
+        Err(e) => {
+            let seq = events.first().map_or(0, |e| e.seq);
+            let reason = e.to_string();
+            return (None, Some(Unreadable { seq, reason }));
+        }
+    };
+    let seq = match &failed {
+        FoldError::Decode { seq, .. } | FoldError::Time { seq, .. } => *seq,
+        FoldError::Submission { .. } => events.first().map_or(0, |e| e.seq),
+    };
+    let before = seq
+        .checked_sub(1)
+        .filter(|s| *s > 0)
+        .and_then(|s| build(events, cal, Point::Seq(s), now).ok());
+    let reason = failed.to_string();
+    (before, Some(Unreadable { seq, reason }))
+}
+
 /// 中文 names of event types, for people.
 pub fn event_title_zh(kind: &str) -> &'static str {
     match kind.strip_prefix("application.").unwrap_or(kind) {

@@ -6,10 +6,8 @@ use std::collections::BTreeMap;
 use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::envelope::{Envelope, PublicKey};
 use tongban_gateway::http::operator::{OperatorTools, ReconcileSession};
-use tongban_gateway::time::Timestamp;
 
 use crate::reconcile::{LogIndex, parse_records};
-use crate::timeline::{self, Point};
 use crate::verify;
 
 pub struct ReplayTools;
@@ -26,13 +24,7 @@ impl OperatorTools for ReplayTools {
         // that application's.
         let app = events.first().map_or("", |e| e.app.as_str());
         let verification = verify::verify_events(app, events, key);
-        match timeline::build(events, cal, Point::Now, Timestamp::now()) {
-            Ok(t) => crate::html::render(&t, events, &verification, &key.to_hex(), names),
-            Err(e) => format!(
-                "<!DOCTYPE html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>证据报告</title><p>无法重建时间线：{}</p></html>",
-                crate::html::escape(&e.to_string())
-            ),
-        }
+        crate::html::evidence_page(events, cal, &verification, &key.to_hex(), names)
     }
 
     fn reconcile(&self, region: &str) -> Box<dyn ReconcileSession> {

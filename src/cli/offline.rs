@@ -116,9 +116,22 @@ pub struct Evidence {
 }
 
 impl Evidence {
+    /// The evidence page as of now, as far as the events fold.
+    pub fn page(&self) -> String {
+        tongban_replay::html::evidence_page(
+            &self.events,
+            &self.calendar,
+            &self.verification,
+            &self.key.to_hex(),
+            &self.names,
+        )
+    }
+
+    /// The evidence page of the timeline `t` (to a point in time).
     pub fn report(&self, t: &Timeline) -> String {
         tongban_replay::html::render(
-            t,
+            Some(t),
+            None,
             &self.events,
             &self.verification,
             &self.key.to_hex(),
