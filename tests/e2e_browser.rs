@@ -219,6 +219,16 @@ fn dispute_page_renders_in_headless_chromium() {
         r.header("content-type")
             .is_some_and(|c| c.starts_with("text/html"))
     );
+    // It holds personal data: no cache keeps it; and it runs nothing, is framed by nothing.
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    assert!(
+        r.header("content-security-policy").is_some_and(
+            |p| p.starts_with("default-src 'none'") && p.contains("frame-ancestors 'none'")
+        ),
+        "{:?}",
+        r.header("content-security-policy")
+    );
     assert_eq!(
         gw.client(None)
             .get(&format!("/ui/applications/{app}"))

@@ -204,6 +204,16 @@ fn registry_pages_search_escape_and_link_to_json() {
     let r = anon.get("/registry");
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    // A page allows its own inline style and forms, nothing else; it is public, so cacheable.
+    assert!(
+        r.header("content-security-policy")
+            .is_some_and(|p| p.contains("default-src 'none'") && p.contains("form-action 'self'")),
+        "{:?}",
+        r.header("content-security-policy")
+    );
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
+    assert_eq!(r.header("cache-control"), None);
     let html = String::from_utf8(r.body).expect("utf-8");
     assert!(html.contains("<meta charset=\"utf-8\">"));
     assert!(html.contains("户口迁移") && html.contains("application.accepted"));

@@ -14,6 +14,7 @@ pub mod body;
 pub mod extract;
 pub mod forms;
 pub mod guard;
+pub mod headers;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
@@ -405,6 +406,7 @@ pub fn router_with<L: EventLog>(
         })
         .layer(DefaultBodyLimit::max(body::MAX_BODY))
         .layer(axum::middleware::from_fn(guard::guard))
+        .layer(axum::middleware::from_fn(headers::secure))
         .layer(axum::middleware::from_fn_with_state(
             http_metrics,
             metrics::track,

@@ -1,0 +1,48 @@
+//! Headers every response carries, set in one layer so no route can forget them.
+//!
+//! - `X-Content-Type-Options: nosniff` on everything: a JSON answer holding a form's text is never
+//!   read as HTML by a browser that guesses.
+//! - `Cache-Control: no-store` on every answer to a request with a token: applications, events,
+//!   inboxes, feeds and evidence pages hold personal data, which no shared or browser cache keeps.
+//! - On HTML pages (the registry, the evidence page): a Content-Security-Policy that allows their
+//!   inline style and their own forms and nothing else (no script, no framing, no other origin),
+//!   and no `Referer` sent from them. Their escaping is what keeps injected markup inert; these
+//!   make a missed escape harmless too.
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+const HTML_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
+                           base-uri 'none'; frame-ancestors 'none'";
+
+pub async fn secure(req: Request, next: Next) -> Response {
+    let authenticated = req.headers().contains_key(header::AUTHORIZATION);
+    let mut res = next.run(req).await;
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let headers = res.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if authenticated && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if html {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(HTML_POLICY),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+    }
+    res
+}
