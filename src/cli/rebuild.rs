@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use tongban_gateway::log::AnyLog;
 use tongban_gateway::projections::Submissions;
-use tongban_gateway::projections::rebuild::{clear, fill};
+use tongban_gateway::projections::rebuild::{Cursors, clear, fill};
 use tongban_gateway::server::{load_calendar, rebind_log_source};
 
 use super::progress::Progress;
@@ -36,7 +36,22 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             AnyLog::Embedded(_) => "embedded".to_string(),
             AnyLog::JetStream(l) => l.source(),
         };
-        let store = clear(&dir.projections())?.with_submissions(Submissions::for_log(&log));
+        // The regions' feed cursors are positions in the log the projections followed: kept
+        // for that same log, dropped for another (every region then reads its feed again).
+        let before = std::fs::read_to_string(dir.log_source()).ok();
+        let same_log = before.as_deref().is_none_or(|b| b.trim() == log_source);
+        let cursors = if same_log {
+            Cursors::Keep
+        } else {
+            eprintln!(
+                "the projections followed {}, now {log_source}: the regions' feed cursors are \
+                 dropped, and each region's feed starts again from the beginning",
+                before.as_deref().unwrap_or_default().trim()
+            );
+            Cursors::Drop
+        };
+        let store =
+            clear(&dir.projections(), cursors)?.with_submissions(Submissions::for_log(&log));
         // From here the projections follow this log, whether or not they followed it before
         // (a stream recreated under the same name is another log). Bound before anything is
         // written, so that an interrupted rebuild leaves projections bound to the log they hold.

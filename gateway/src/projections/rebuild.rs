@@ -31,16 +31,31 @@ pub async fn rebuild<L: EventLog>(
     cal: &Calendar,
     progress: impl FnMut(u64, u64),
 ) -> Result<(ProjectionStore, u64), RebuildError> {
-    let store = clear(dir)?.with_submissions(Submissions::for_log(log));
+    let store = clear(dir, Cursors::Keep)?.with_submissions(Submissions::for_log(log));
     let n = fill(log, &store, cal, progress).await?;
     Ok((store, n))
 }
 
+/// What a rebuild does with the regions' feed cursors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cursors {
+    /// Kept: the same log as before, so a position means the same event. ([`fill`] then moves
+    /// any cursor past the rebuilt log's end back to it.)
+    Keep,
+    /// Dropped: another log, whose positions name other events; every region reads its feed
+    /// from the start again (its consumer knows events by id).
+    Drop,
+}
+
 /// Drops the projections in `dir` and returns an empty store in their place, holding only the
-/// regions' feed cursors (their own progress, not derived from the log).
-pub fn clear(dir: &Path) -> Result<ProjectionStore, RebuildError> {
+/// regions' feed cursors (their own progress, not derived from the log) when `cursors` keeps
+/// them.
+pub fn clear(dir: &Path, cursors: Cursors) -> Result<ProjectionStore, RebuildError> {
     let cursors = if dir.exists() {
-        let cursors = ProjectionStore::open_any_layout(dir)?.feed_cursors()?;
+        let cursors = match cursors {
+            Cursors::Keep => ProjectionStore::open_any_layout(dir)?.feed_cursors()?,
+            Cursors::Drop => Vec::new(),
+        };
         std::fs::remove_dir_all(dir).map_err(|source| RebuildError::Remove {
             path: dir.display().to_string(),
             source,
@@ -97,5 +112,53 @@ pub async fn fill<L: EventLog>(
         }));
     }
     store.persist()?;
+    // A cursor past the end of this log (one restored from a backup that ends before it) would
+    // make the region skip the events appended next, at positions it already acknowledged.
+    let end = store.checkpoint()?;
+    for (region, position) in store.clamp_feed_cursors(end)? {
+        tracing::warn!(
+            region = %region,
+            acknowledged = position,
+            log_end = end,
+            "a feed cursor was past the end of the rebuilt log; moved back to it"
+        );
+    }
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::TempDir;
+
+    /// The regions' cursors survive a rebuild from the same log, moved back to its end where
+    /// they were past it (a log restored from a backup), and are dropped for another log.
+    #[test]
+    fn cursors_are_kept_for_the_same_log_within_its_end_and_dropped_for_another() {
+        let dir = TempDir::new("rebuild-cursors");
+        let path = dir.path().join("projections");
+        let store = ProjectionStore::open(&path).expect("open");
+        store.ack_feed("310000", 82).expect("ack");
+        store.ack_feed("440000", 10).expect("ack");
+        drop(store);
+
+        // The same log, which now ends at 22.
+        let store = clear(&path, Cursors::Keep).expect("clear");
+        assert_eq!(store.feed_cursor("310000").expect("cursor"), 82);
+        assert_eq!(
+            store.clamp_feed_cursors(22).expect("clamp"),
+            [("310000".to_string(), 82)]
+        );
+        assert_eq!(store.feed_cursor("310000").expect("cursor"), 22);
+        assert_eq!(store.feed_cursor("440000").expect("cursor"), 10);
+        // Moved back for good: a new store reads it so.
+        drop(store);
+        let store = ProjectionStore::open(&path).expect("reopen");
+        assert_eq!(store.feed_cursor("310000").expect("cursor"), 22);
+        drop(store);
+
+        // Another log: every cursor starts again.
+        let store = clear(&path, Cursors::Drop).expect("clear");
+        assert_eq!(store.feed_cursors().expect("cursors"), []);
+    }
 }

@@ -445,6 +445,27 @@ impl ProjectionStore {
         Ok(out)
     }
 
+    /// Moves every region's cursor that is past `head` back to it, durably, and returns those
+    /// regions with the cursor each had: after a rebuild from a log that ends before them (a log
+    /// restored from a backup), a cursor past the end would skip the next events appended there.
+    pub fn clamp_feed_cursors(&self, head: u64) -> Result<Vec<(String, u64)>, ProjectionError> {
+        let _one_at_a_time = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
+        let past: Vec<(String, u64)> = self
+            .feed_cursors()?
+            .into_iter()
+            .filter(|(_, position)| *position > head)
+            .collect();
+        for (region, _) in &past {
+            self.meta
+                .insert(format!("cursor/{region}").as_bytes(), head.to_be_bytes())
+                .map_err(storage)?;
+        }
+        if !past.is_empty() {
+            self.db.persist(PersistMode::SyncAll).map_err(storage)?;
+        }
+        Ok(past)
+    }
+
     /// Moves the region's cursor forward (never back) and makes it durable.
     pub fn ack_feed(&self, region: &str, position: u64) -> Result<u64, ProjectionError> {
         // A poisoned lock only means another ack panicked; the cursor on disk is still whole.
