@@ -214,6 +214,13 @@ fn registry_pages_search_escape_and_link_to_json() {
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
     assert_eq!(r.header("cache-control"), None);
+    // A subject path that is not UTF-8 gets a page too, not a line of plain text.
+    let unreadable = anon.get("/registry/%FF");
+    assert_eq!(unreadable.status, 404);
+    assert_eq!(
+        unreadable.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
     let html = String::from_utf8(r.body).expect("utf-8");
     assert!(html.contains("<meta charset=\"utf-8\">"));
     assert!(html.contains("户口迁移") && html.contains("application.accepted"));

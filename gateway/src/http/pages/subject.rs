@@ -203,9 +203,13 @@ fn versions_section(
 }
 
 pub async fn page(
-    Path(subject): Path<String>,
+    subject: Result<Path<String>, axum::extract::rejection::PathRejection>,
     query: Result<Query<BTreeMap<String, String>>, QueryRejection>,
 ) -> Page {
+    // A page answers a page, also for a path that does not read (not UTF-8).
+    let Ok(Path(subject)) = subject else {
+        return Page::not_found("没有这个主题 / no schema subject by that name");
+    };
     let params = match query_params(query) {
         Ok(p) => p,
         Err(page) => return page,
