@@ -54,6 +54,15 @@ fn too_large() -> Problem {
 /// body without one (chunked) is cut off by the router's body limit while it is read; that
 /// rejection is axum's plain text, which is turned into the same problem here.
 pub async fn guard(req: Request, next: Next) -> Response {
+    // The response headers every answer carries are set here too: one layer for both, since each
+    // layer costs every request a boxed future (docs/performance.md, "Round 18").
+    let authenticated = req.headers().contains_key(header::AUTHORIZATION);
+    let mut response = guarded(req, next).await;
+    super::headers::apply(authenticated, &mut response);
+    response
+}
+
+async fn guarded(req: Request, next: Next) -> Response {
     let head = head_size(&req);
     if head > MAX_HEAD_BYTES {
         return Problem::new(

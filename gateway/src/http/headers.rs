@@ -1,4 +1,5 @@
-//! Headers every response carries, set in one layer so no route can forget them.
+//! Headers every response carries, set by the transport guard's layer (`super::guard`) so no
+//! route can forget them.
 //!
 //! - `X-Content-Type-Options: nosniff` on everything: a JSON answer holding a form's text is never
 //!   read as HTML by a browser that guesses.
@@ -9,17 +10,14 @@
 //!   and no `Referer` sent from them. Their escaping is what keeps injected markup inert; these
 //!   make a missed escape harmless too.
 
-use axum::extract::Request;
 use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
 use axum::response::Response;
 
 const HTML_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
                            base-uri 'none'; frame-ancestors 'none'";
 
-pub async fn secure(req: Request, next: Next) -> Response {
-    let authenticated = req.headers().contains_key(header::AUTHORIZATION);
-    let mut res = next.run(req).await;
+/// Sets them on `res`, the answer to a request that did (`authenticated`) or did not carry a token.
+pub fn apply(authenticated: bool, res: &mut Response) {
     let html = res
         .headers()
         .get(header::CONTENT_TYPE)
@@ -44,5 +42,4 @@ pub async fn secure(req: Request, next: Next) -> Response {
             HeaderValue::from_static("no-referrer"),
         );
     }
-    res
 }

@@ -406,7 +406,6 @@ pub fn router_with<L: EventLog>(
         })
         .layer(DefaultBodyLimit::max(body::MAX_BODY))
         .layer(axum::middleware::from_fn(guard::guard))
-        .layer(axum::middleware::from_fn(headers::secure))
         .layer(axum::middleware::from_fn_with_state(
             http_metrics,
             metrics::track,
