@@ -176,6 +176,14 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// Each finding as (pointer, rule).
+    fn pointers_and_rules(found: &[Violation]) -> Vec<(&str, &str)> {
+        found
+            .iter()
+            .map(|v| (v.pointer.as_str(), v.rule.as_str()))
+            .collect()
+    }
+
     #[test]
     fn long_strings_long_names_and_many_materials_are_found_at_their_pointers() {
         let long = "长".repeat(MAX_STRING_BYTES / 3 + 1);
@@ -186,10 +194,7 @@ mod tests {
             long.clone(): 1,
         });
         let (found, count) = exceeded(&body, 10);
-        let at: Vec<(&str, &str)> = found
-            .iter()
-            .map(|v| (v.pointer.as_str(), v.rule.as_str()))
-            .collect();
+        let at = pointers_and_rules(&found);
         assert_eq!(count, 3, "{at:?}");
         assert!(at.contains(&("/form/note", "max-string-length")));
         assert!(at.contains(&("/materials", "max-materials")));
@@ -218,10 +223,7 @@ mod tests {
             "form": {"members": members, "grid": nested, "handlers": within},
         });
         let (found, count) = exceeded(&body, 10);
-        let at: Vec<(&str, &str)> = found
-            .iter()
-            .map(|v| (v.pointer.as_str(), v.rule.as_str()))
-            .collect();
+        let at = pointers_and_rules(&found);
         assert_eq!(
             at,
             [
@@ -240,10 +242,7 @@ mod tests {
             "k\u{1b}": 1,
         });
         let (found, count) = exceeded(&body, 10);
-        let at: Vec<(&str, &str)> = found
-            .iter()
-            .map(|v| (v.pointer.as_str(), v.rule.as_str()))
-            .collect();
+        let at = pointers_and_rules(&found);
         assert_eq!(
             at,
             [
