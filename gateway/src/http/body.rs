@@ -122,22 +122,51 @@ fn syntax_reason(e: &serde_json::Error) -> String {
 /// message naming no field. Only numbers a double holds exactly (below 2^53) are rewritten; the
 /// stored form does not change, as the hash's canonical JSON (RFC 8785) writes them as integers
 /// too. Recursion is bounded by the nesting limit checked before parsing.
-fn whole_numbers_as_integers(value: &mut Value) {
+///
+/// Returns the pointer of the first whole number it left as it was because a double does not
+/// hold it exactly (JSON integers beyond 2^64, which the parser could only read as doubles): if
+/// serde then refuses the body, that is the field to name.
+fn whole_numbers_as_integers(value: &mut Value) -> Option<String> {
+    let mut first_inexact = None;
+    integers_at(value, &mut String::new(), &mut first_inexact);
+    first_inexact
+}
+
+fn integers_at(value: &mut Value, pointer: &mut String, first_inexact: &mut Option<String>) {
+    use std::fmt::Write as _;
     const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
     match value {
         Value::Number(n) => {
             if let Some(f) = n.as_f64().filter(|_| n.is_f64())
                 && f.fract() == 0.0
-                && f.abs() < EXACT
             {
-                // Exact: a whole number below 2^53 converts without rounding.
-                #[allow(clippy::cast_possible_truncation)]
-                let whole = f as i64;
-                *value = Value::from(whole);
+                if f.abs() < EXACT {
+                    // Exact: a whole number below 2^53 converts without rounding.
+                    #[allow(clippy::cast_possible_truncation)]
+                    let whole = f as i64;
+                    *value = Value::from(whole);
+                } else if first_inexact.is_none() {
+                    *first_inexact = Some(pointer.clone());
+                }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
-        Value::Object(members) => members.values_mut().for_each(whole_numbers_as_integers),
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                let len = pointer.len();
+                let _ = write!(pointer, "/{i}");
+                integers_at(item, pointer, first_inexact);
+                pointer.truncate(len);
+            }
+        }
+        Value::Object(members) => {
+            for (key, item) in members.iter_mut() {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&tongban_schemas::escape_token(key));
+                integers_at(item, pointer, first_inexact);
+                pointer.truncate(len);
+            }
+        }
         Value::Null | Value::Bool(_) | Value::String(_) => {}
     }
 }
@@ -153,12 +182,22 @@ pub fn typed<T: DeserializeOwned + JsonSchema + 'static>(value: Value) -> Result
         ));
     }
     let mut value = value;
-    whole_numbers_as_integers(&mut value);
-    serde_json::from_value(value).map_err(|e| {
-        Problem::unprocessable(
+    let inexact = whole_numbers_as_integers(&mut value);
+    serde_json::from_value(value).map_err(|e| match inexact {
+        // Most likely what serde refused: name the field, not "floating point".
+        Some(pointer) => Problem::unprocessable(
+            format!("the number at {pointer} is out of range"),
+            vec![Violation::new(
+                pointer,
+                "range",
+                "a whole number this large cannot be taken: integers go up to \
+                 18446744073709551615",
+            )],
+        ),
+        None => Problem::unprocessable(
             "the body does not fit",
             vec![Violation::new("", "shape", e.to_string())],
-        )
+        ),
     })
 }
 
@@ -192,5 +231,16 @@ mod tests {
             .expect_err("not an integer");
         assert_eq!(p.status, 422);
         assert_eq!(p.errors[0].pointer, "/size");
+        // An integer beyond 2^64 (read as a double) is named, at its pointer, as out of range.
+        let value: Value = serde_json::from_str(
+            r#"{"size": 1, "offsets": [1, 18446744073709551616], "ratio": 1}"#,
+        )
+        .expect("json");
+        let p = typed::<Sized>(value).expect_err("out of range");
+        assert_eq!(p.status, 422);
+        assert_eq!(
+            (p.errors[0].pointer.as_str(), p.errors[0].rule.as_str()),
+            ("/offsets/1", "range")
+        );
     }
 }
