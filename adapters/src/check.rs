@@ -58,6 +58,23 @@ impl Check {
 
     pub const NAMES: &'static str = "gb11643, gb32100, gb2260, sex, ethnicity, phone, date";
 
+    /// The one spelling of a value this check accepts in two: a 12-digit statistical division
+    /// code of a county or above (`440100000000`) is its GB/T 2260 code (`440100`). So one
+    /// region is spelled one way in the canonical record, and a 6-digit field never receives 12
+    /// digits. Codes of towns and below keep their 12 digits (their first six count).
+    pub fn normalise(self, value: Value) -> Value {
+        match (self, &value) {
+            (Check::Gb2260, Value::String(s))
+                if s.len() == 12
+                    && s.ends_with("000000")
+                    && s.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                Value::String(s[..6].to_string())
+            }
+            _ => value,
+        }
+    }
+
     /// The finding for `value` (a canonical value), if any. Non-text values are left to the
     /// canonical schema's type check.
     pub fn run(self, value: &Value) -> Option<Finding> {

@@ -979,6 +979,9 @@ impl Adapter {
                         }
                     }
                 }
+                if let Some(c) = check {
+                    v = c.normalise(v);
+                }
                 if let Some(finding) = check.and_then(|c| c.run(&v)) {
                     let cpath = at.canonical(canonical);
                     let p = self.problem(
@@ -1324,12 +1327,19 @@ impl Adapter {
                 local,
                 canonical,
                 transforms,
+                check,
                 ..
             } => {
                 let Some(v) = canonical.get(src).filter(|v| !v.is_null()) else {
                     return;
                 };
-                let mut v = v.clone();
+                // A canonical record may hold a 12-digit code sent through the API; the field
+                // gets the one spelling (which `division12` then writes as 12 digits where the
+                // region's system wants them).
+                let mut v = match check {
+                    Some(c) => c.normalise(v.clone()),
+                    None => v.clone(),
+                };
                 for t in transforms.iter().rev() {
                     match t.outbound(v.clone()) {
                         Ok(next) => v = next,

@@ -525,3 +525,24 @@ fn upper_case_digests_read_as_lower_case() {
     }
     assert_eq!(a.inbound(&local).unwrap().canonical, want);
 }
+
+/// A 12-digit statistical code of a county or above is its 6-digit GB/T 2260 code: read so
+/// inbound, and written so into a 6-digit field even when the canonical record holds 12 digits.
+#[test]
+fn twelve_digit_division_codes_take_their_six_digit_spelling() {
+    let gd = adapter("440000", "medical-filing");
+    let mut local = golden_json("440000", "medical-filing.local.json");
+    local["formData"]["insuredArea"] = json!("440300000000");
+    let t = gd.inbound(&local).unwrap();
+    assert_eq!(t.canonical["form"]["insured_region"], "440300");
+
+    let ah = adapter("340000", "medical-filing");
+    let mut canonical = golden_json("340000", "medical-filing.canonical.json");
+    canonical["form"]["insured_region"] = json!("440300000000");
+    let out = ah.outbound(&canonical).unwrap();
+    assert_eq!(out["AAB301_CB"], "440300");
+    // A town's code keeps its twelve digits: its first six count, the rest is not lost.
+    local["formData"]["insuredArea"] = json!("440306001000");
+    let t = gd.inbound(&local).unwrap();
+    assert_eq!(t.canonical["form"]["insured_region"], "440306001000");
+}
