@@ -50,25 +50,59 @@ pub enum Cursors {
 /// Drops the projections in `dir` and returns an empty store in their place, holding only the
 /// regions' feed cursors (their own progress, not derived from the log) when `cursors` keeps
 /// them.
+///
+/// The cursors are written to a file beside `dir` ([`saved_cursors`]) before the projections
+/// are removed, and that file is removed once the new store holds them: a clear interrupted in
+/// between (killed, power lost) finds them there the next time, instead of losing every region's
+/// progress.
 pub fn clear(dir: &Path, cursors: Cursors) -> Result<ProjectionStore, RebuildError> {
-    let cursors = if dir.exists() {
-        let cursors = match cursors {
-            Cursors::Keep => ProjectionStore::open_any_layout(dir)?.feed_cursors()?,
-            Cursors::Drop => Vec::new(),
-        };
+    let saved = saved_cursors(dir);
+    let io = |source: std::io::Error| RebuildError::Remove {
+        path: saved.display().to_string(),
+        source,
+    };
+    let kept: Vec<(String, u64)> = match cursors {
+        Cursors::Drop => Vec::new(),
+        // Left by a clear that was interrupted: what the projections held then.
+        Cursors::Keep if saved.exists() => {
+            let text = std::fs::read(&saved).map_err(io)?;
+            serde_json::from_slice(&text).map_err(|e| ProjectionError::Corrupt {
+                key: saved.display().to_string(),
+                reason: tongban_schemas::mask::serde_error(&e),
+            })?
+        }
+        Cursors::Keep if dir.exists() => {
+            let cursors = ProjectionStore::open_any_layout(dir)?.feed_cursors()?;
+            let bytes = serde_json::to_vec(&cursors)
+                .map_err(|e| ProjectionError::Storage(e.to_string()))?;
+            crate::fsutil::write_atomically(&saved, &bytes).map_err(io)?;
+            cursors
+        }
+        Cursors::Keep => Vec::new(),
+    };
+    if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(|source| RebuildError::Remove {
             path: dir.display().to_string(),
             source,
         })?;
-        cursors
-    } else {
-        Vec::new()
-    };
+    }
     let store = ProjectionStore::open(dir)?;
-    for (region, position) in cursors {
+    for (region, position) in kept {
         store.ack_feed(&region, position)?;
     }
+    // Every cursor is durable in the new store (each ack is fsynced): the copy can go.
+    match std::fs::remove_file(&saved) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+        _ => {}
+    }
     Ok(store)
+}
+
+/// Where [`clear`] keeps the cursors while it replaces the projections in `dir`.
+pub fn saved_cursors(dir: &Path) -> std::path::PathBuf {
+    let mut name = dir.file_name().unwrap_or_default().to_os_string();
+    name.push(".cursors.json");
+    dir.with_file_name(name)
 }
 
 /// Folds every event of `log` into `store` (empty, from [`clear`]) and makes the result durable.
@@ -160,5 +194,29 @@ mod tests {
         // Another log: every cursor starts again.
         let store = clear(&path, Cursors::Drop).expect("clear");
         assert_eq!(store.feed_cursors().expect("cursors"), []);
+    }
+
+    /// A clear interrupted after it removed the projections (the state it leaves: their cursors
+    /// saved beside them, the directory gone) gives them back the next time.
+    #[test]
+    fn an_interrupted_clear_loses_no_cursor() {
+        let dir = TempDir::new("rebuild-interrupted");
+        let path = dir.path().join("projections");
+        std::fs::write(
+            saved_cursors(&path),
+            serde_json::to_vec(&[("310000", 82u64)]).expect("json"),
+        )
+        .expect("saved");
+        let store = clear(&path, Cursors::Keep).expect("clear");
+        assert_eq!(store.feed_cursor("310000").expect("cursor"), 82);
+        assert!(
+            !saved_cursors(&path).exists(),
+            "the copy is removed once held"
+        );
+        // And a completed clear leaves no copy behind.
+        drop(store);
+        let store = clear(&path, Cursors::Keep).expect("clear again");
+        assert_eq!(store.feed_cursor("310000").expect("cursor"), 82);
+        assert!(!saved_cursors(&path).exists());
     }
 }
