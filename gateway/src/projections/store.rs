@@ -127,6 +127,14 @@ struct Encoded {
     newly_held: Vec<Held>,
 }
 
+/// The regions party to an application: its origin, then its handlers.
+fn parties_of(origin: &str, handlers: &[String]) -> Vec<String> {
+    std::iter::once(origin)
+        .chain(handlers.iter().map(String::as_str))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Notes `position` in the feed of every party of `state`.
 fn note_feed(
     feed: &mut HashMap<String, Vec<u64>>,
@@ -618,13 +626,27 @@ impl ProjectionStore {
                 continue;
             }
             if let Err(e) = ApplicationView::fold_taking_into(slot, &mut p.event, cal) {
-                let parties = slot.as_ref().map_or_else(Vec::new, |v| {
-                    note_feed(&mut out.feed, &v.state, p.position);
-                    std::iter::once(&v.state.origin)
-                        .chain(v.state.handlers.iter())
-                        .cloned()
-                        .collect()
-                });
+                // Held already, when this run is applied again (after a crash before its
+                // checkpoint, or from a submission, whose record is not looked up ahead): the
+                // record stands, and counts once.
+                if let Some(mut before) = self.held(&p.event.app)? {
+                    before.hold_later(p.position);
+                    held.insert(before.app.clone(), before);
+                    continue;
+                }
+                let parties = match slot.as_ref() {
+                    Some(v) => {
+                        note_feed(&mut out.feed, &v.state, p.position);
+                        parties_of(&v.state.origin, &v.state.handlers)
+                    }
+                    // A submission refused for its time alone still says whose it is.
+                    None => match crate::domain::Event::from_envelope(&p.event) {
+                        Ok(crate::domain::Event::Submitted(s)) => {
+                            parties_of(&s.origin, &s.handlers)
+                        }
+                        _ => Vec::new(),
+                    },
+                };
                 let h = Held::at(p, e.to_string(), parties);
                 out.newly_held.push(h.clone());
                 held.insert(h.app.clone(), h);
@@ -1167,5 +1189,38 @@ mod tests {
         assert!(held.reason.contains("malformed data"), "{}", held.reason);
         // Nothing of B reaches a feed, since nothing says whose it is.
         assert_eq!(store.feed("330000", 0, 10).expect("feed"), vec![1, 3, 5]);
+    }
+
+    /// A run applied again from the submission of an application held later (at its seq 2), or
+    /// held at its submission, counts it once: the count and the list agree.
+    #[test]
+    fn a_run_applied_again_from_a_submission_counts_a_held_application_once() {
+        let cal = Calendar::weekdays();
+        let mut events = interleaved(3);
+        events[3].event.kind = "application.transferred".into();
+        let dir = TempDir::new("proj-held-again");
+        let store = ProjectionStore::open(dir.path()).expect("open");
+        store.apply(&mut events.clone(), &cal).expect("run");
+        store.apply(&mut events.clone(), &cal).expect("again");
+        assert_eq!(store.held_list(None, 100).expect("list").len(), 1);
+        assert_eq!(store.held_count().expect("count"), 1);
+        assert_eq!(
+            store
+                .held(&events[0].event.app)
+                .expect("held")
+                .map(|h| h.later_events),
+            Some(1)
+        );
+
+        let mut events = interleaved(2);
+        events[1].event.data["mode"] = serde_json::json!("by-carrier-pigeon");
+        let dir = TempDir::new("proj-held-again-1");
+        let store = ProjectionStore::open(dir.path()).expect("open");
+        store.apply(&mut events.clone(), &cal).expect("apply");
+        store
+            .apply(&mut events[1..2].to_vec(), &cal)
+            .expect("again");
+        assert_eq!(store.held_list(None, 100).expect("list").len(), 1);
+        assert_eq!(store.held_count().expect("count"), 1);
     }
 }

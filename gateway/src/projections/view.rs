@@ -99,10 +99,23 @@ impl ApplicationView {
         env: &mut Envelope,
         cal: &Calendar,
     ) -> Result<(), FoldError> {
+        // The time first: an event refused for it keeps its data, for the caller to read whose
+        // it is.
+        let at = ApplicationView::time_of(env)?;
         let event = Event::take_from_envelope(env);
-        let (event, at) = ApplicationView::readable(env, event)?;
+        let event = ApplicationView::decoded(env, event)?;
         *slot = Some(ApplicationView::fold_read(slot.take(), env, event, at, cal));
         Ok(())
+    }
+
+    /// Whether `env` folds, as the projections fold it: its time reads as RFC 3339 and its data
+    /// as its type. The paths that fold a history from the log (acting on an application, who
+    /// may read its events) judge it by this too, so an application held by the projections is
+    /// one those paths cannot fold either.
+    pub fn readable(env: &Envelope) -> Result<(Event, Timestamp), FoldError> {
+        let at = ApplicationView::time_of(env)?;
+        let event = ApplicationView::decoded(env, Event::from_envelope(env))?;
+        Ok((event, at))
     }
 
     fn fold_event(
@@ -111,27 +124,28 @@ impl ApplicationView {
         event: Result<Event, EventDecodeError>,
         cal: &Calendar,
     ) -> Result<ApplicationView, FoldError> {
-        let (event, at) = ApplicationView::readable(env, event)?;
+        let at = ApplicationView::time_of(env)?;
+        let event = ApplicationView::decoded(env, event)?;
         Ok(ApplicationView::fold_read(previous, env, event, at, cal))
     }
 
-    /// The event and its time, or why the envelope does not fold: everything that can fail, done
-    /// before the previous view is touched.
-    fn readable(
-        env: &Envelope,
-        event: Result<Event, EventDecodeError>,
-    ) -> Result<(Event, Timestamp), FoldError> {
-        let event = event.map_err(|source| FoldError::Decode {
-            app: env.app.clone(),
-            seq: env.seq,
-            source,
-        })?;
-        let at = Timestamp::parse_rfc3339(&env.at).ok_or_else(|| FoldError::Time {
+    /// When `env` happened, or why that does not read. Checked before anything of a view is
+    /// touched, like [`ApplicationView::decoded`].
+    fn time_of(env: &Envelope) -> Result<Timestamp, FoldError> {
+        Timestamp::parse_rfc3339(&env.at).ok_or_else(|| FoldError::Time {
             app: env.app.clone(),
             seq: env.seq,
             at: env.at.clone(),
-        })?;
-        Ok((event, at))
+        })
+    }
+
+    /// The decoded event, or why `env`'s data does not read as its type.
+    fn decoded(env: &Envelope, event: Result<Event, EventDecodeError>) -> Result<Event, FoldError> {
+        event.map_err(|source| FoldError::Decode {
+            app: env.app.clone(),
+            seq: env.seq,
+            source,
+        })
     }
 
     fn fold_read(

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::{Gateway, MAX_RETRIES, ServiceError};
 use crate::auth::Principal;
-use crate::domain::{self, Application, Command, Event};
+use crate::domain::{self, Application, Command};
 use crate::envelope::Envelope;
 use crate::log::{EventLog, LogError};
 
@@ -56,16 +56,17 @@ impl<L: EventLog> Gateway<L> {
             };
             // Refuse non-parties before revealing anything about the application's state, even
             // that its history does not fold.
-            let state = fold(app, &events).map_err(|e| {
-                match fold_readable(&events).is_some_and(|s| s.is_party(&region)) {
-                    true => e,
-                    false => domain::DomainError::NotAParty {
+            let state = match fold(app, &events) {
+                Ok(state) => state,
+                Err(e) if self.party_to_history(app, &events, &region).await? => return Err(e),
+                Err(_) => {
+                    return Err(domain::DomainError::NotAParty {
                         app: app.to_string(),
-                        region: region.clone(),
+                        region,
                     }
-                    .into(),
+                    .into());
                 }
-            })?;
+            };
             if !state.is_party(&region) {
                 return Err(domain::DomainError::NotAParty {
                     app: app.to_string(),
@@ -117,13 +118,8 @@ impl<L: EventLog> Gateway<L> {
 pub(super) fn fold(app: &str, events: &[Envelope]) -> Result<Application, ServiceError> {
     let mut state = None;
     for e in events {
-        let event = Event::from_envelope(e).map_err(|source| {
-            crate::projections::view::FoldError::Decode {
-                app: app.to_string(),
-                seq: e.seq,
-                source,
-            }
-        })?;
+        // Judged as the projections judge it, so what they hold cannot be acted on.
+        let (event, _) = crate::projections::ApplicationView::readable(e)?;
         state = Some(Application::apply_from(state, app, &e.region, &event));
     }
     state.ok_or_else(|| ServiceError::NotFound(app.to_string()))
@@ -134,7 +130,7 @@ pub(super) fn fold(app: &str, events: &[Envelope]) -> Result<Application, Servic
 pub(super) fn fold_readable(events: &[Envelope]) -> Option<Application> {
     let mut state = None;
     for e in events {
-        let Ok(event) = Event::from_envelope(e) else {
+        let Ok((event, _)) = crate::projections::ApplicationView::readable(e) else {
             break;
         };
         state = Some(Application::apply_from(state, &e.app, &e.region, &event));

@@ -200,4 +200,6 @@ impl<L: EventLog> Gateway<L> {
 #[cfg(test)]
 mod form_tests;
 #[cfg(test)]
+mod held_tests;
+#[cfg(test)]
 mod tests;

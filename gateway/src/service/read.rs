@@ -45,10 +45,44 @@ impl<L: EventLog> Gateway<L> {
                     _ => ServiceError::Held(held),
                 });
             }
+            // Folded from the log (the projections behind) and not foldable: who may hear so is
+            // judged from the events that do fold, as for acting on it.
+            Err(ServiceError::Fold(e)) => {
+                if let Some(region) = principal.region() {
+                    let events = self.log.read(app).await?;
+                    if !self.party_to_history(app, &events, region).await? {
+                        return Err(crate::domain::DomainError::NotAParty {
+                            app: app.to_string(),
+                            region: region.to_string(),
+                        }
+                        .into());
+                    }
+                }
+                return Err(ServiceError::Fold(e));
+            }
             Err(e) => return Err(e),
         };
         Self::may_read(principal, &view)?;
         Ok(view.upcast_form(self.registry)?)
+    }
+
+    /// Whether `region` is party to the application of `events`, a history that may not fold
+    /// whole: as of its last event that does, or, when not even its submission does, as the
+    /// projections recorded when they held it (from the submission, where it decodes).
+    pub(super) async fn party_to_history(
+        &self,
+        app: &str,
+        events: &[Envelope],
+        region: &str,
+    ) -> Result<bool, ServiceError> {
+        Ok(match super::act::fold_readable(events) {
+            Some(state) => state.is_party(region),
+            None => {
+                // The record is the projector's: let it reach these events first.
+                self.caught_up().await;
+                self.store.held(app)?.is_some_and(|h| h.is_party(region))
+            }
+        })
     }
 
     pub async fn events(
@@ -63,9 +97,7 @@ impl<L: EventLog> Gateway<L> {
         if let Some(region) = principal.region() {
             // The parties as of the last event that folds: a party reads every event, those this
             // build cannot fold too (which is how it finds out what they are).
-            let state = super::act::fold_readable(&events)
-                .ok_or_else(|| ServiceError::NotFound(app.to_string()))?;
-            if !state.is_party(region) {
+            if !self.party_to_history(app, &events, region).await? {
                 return Err(crate::domain::DomainError::NotAParty {
                     app: app.to_string(),
                     region: region.to_string(),
