@@ -238,7 +238,7 @@ impl<'a> Reader<'a> {
                         let cdata = self.until("]]>", "CDATA section")?;
                         if let Some((_, c)) = tongban_schemas::limits::control_character(cdata) {
                             return Err(self.err(format!(
-                                "control character U+{:04X} is not allowed in XML",
+                                "character U+{:04X} is not allowed in XML",
                                 u32::from(c)
                             )));
                         }
@@ -350,11 +350,11 @@ fn finish<'a>(
 
 fn unescape(raw: &str) -> Result<Cow<'_, str>, String> {
     let text = unescape_references(raw)?;
-    // XML 1.0 allows no C0 control but tab, line feed and carriage return, raw or as a
-    // reference: a document holding one is not well-formed.
+    // XML 1.0 allows no C0 control but tab, line feed and carriage return, and neither U+FFFE
+    // nor U+FFFF, raw or as a reference: a document holding one is not well-formed.
     match tongban_schemas::limits::control_character(&text) {
         Some((_, c)) => Err(format!(
-            "control character U+{:04X} is not allowed in XML",
+            "character U+{:04X} is not allowed in XML",
             u32::from(c)
         )),
         None => Ok(text),
@@ -569,6 +569,8 @@ mod tests {
             "<R>a\u{1}b</R>",
             "<R a=\"&#x1F;\"/>",
             "<R><![CDATA[a\u{1}b]]></R>",
+            "<R>a&#xFFFF;b</R>",
+            "<R>a\u{FFFE}b</R>",
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }

@@ -24,6 +24,12 @@ pub fn first_to_escape(word: [u8; 8]) -> Option<usize> {
     (flagged != 0).then(|| flagged.trailing_zeros() as usize / 8)
 }
 
+/// Whether `word` holds the byte `byte`: the "has zero byte" test on the word XORed with it.
+pub fn has_byte(word: [u8; 8], byte: u8) -> bool {
+    let w = u64::from_le_bytes(word) ^ (ONES * u64::from(byte));
+    w.wrapping_sub(ONES) & !w & HIGH != 0
+}
+
 /// Whether `word` holds a control character (a byte below 0x20): the same "has byte less than"
 /// test, alone.
 pub fn has_control(word: [u8; 8]) -> bool {

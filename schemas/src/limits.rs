@@ -23,31 +23,36 @@ pub const MAX_HANDLERS: usize = 34;
 /// and it bounds how many findings one list can produce.
 pub const MAX_ITEMS: usize = 1000;
 
-/// The first control character of `s` that no form may hold, with its byte offset: C0 controls
-/// but tab, line feed and carriage return. XML 1.0 cannot carry them at all (a region whose
-/// system speaks XML would get a document no parser reads), and no form field means one.
+/// The first character of `s` that no form may hold, with its byte offset: C0 controls but tab,
+/// line feed and carriage return, and the noncharacters U+FFFE and U+FFFF. XML 1.0 cannot carry
+/// any of them (a region whose system speaks XML would get a document no parser reads), and no
+/// form field means one.
 ///
 /// Every string of every submission goes through here: eight bytes are tested at once, and only
-/// a word holding some control character (a line break, most often) byte by byte.
+/// a word holding a control character (a line break, most often) or the byte 0xEF (which starts
+/// U+F000 to U+FFFF, full-width punctuation among them) byte by byte.
 pub fn control_character(s: &str) -> Option<(usize, char)> {
     let bytes = s.as_bytes();
-    let refused = |b: u8| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r');
-    let mut words = bytes.chunks_exact(8);
+    let refused_at = |i: usize| match bytes[i] {
+        b if b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r') => Some((i, char::from(b))),
+        0xEF if bytes.get(i + 1) == Some(&0xBF) => match bytes.get(i + 2) {
+            Some(0xBE) => Some((i, '\u{FFFE}')),
+            Some(0xBF) => Some((i, '\u{FFFF}')),
+            _ => None,
+        },
+        _ => None,
+    };
     let mut at = 0;
-    for word in words.by_ref() {
+    for word in bytes.chunks_exact(8) {
         if let Ok(w) = <[u8; 8]>::try_from(word)
-            && crate::json_text::has_control(w)
-            && let Some(i) = w.iter().position(|&b| refused(b))
+            && (crate::json_text::has_control(w) || crate::json_text::has_byte(w, 0xEF))
+            && let Some(found) = (at..at + 8).find_map(refused_at)
         {
-            return Some((at + i, char::from(w[i])));
+            return Some(found);
         }
         at += 8;
     }
-    words
-        .remainder()
-        .iter()
-        .position(|&b| refused(b))
-        .map(|i| (at + i, char::from(bytes[at + i])))
+    (at..bytes.len()).find_map(refused_at)
 }
 
 /// What `value` exceeds: every string or member name longer than [`MAX_STRING_BYTES`] or holding
@@ -122,8 +127,9 @@ impl Found<'_> {
             self.report(
                 "control-character",
                 format!(
-                    "不能含控制字符 ({what} holds control character U+{:04X} at byte {at}; only \
-                     tab, line feed and carriage return are accepted)",
+                    "不能含控制字符或非字符 ({what} holds U+{:04X} at byte {at}, which XML cannot \
+                     carry; of the control characters only tab, line feed and carriage return \
+                     are accepted)",
                     u32::from(c)
                 ),
             );
@@ -257,6 +263,14 @@ mod tests {
             found[0].message
         );
         assert_eq!(control_character("a\tb\nc\rd"), None);
+        // The noncharacters XML refuses too, wherever they fall; full-width punctuation (also
+        // starting with 0xEF) is text.
+        assert_eq!(
+            control_character("南京东路\u{FFFF}100号"),
+            Some((12, '\u{FFFF}'))
+        );
+        assert_eq!(control_character("\u{FFFE}"), Some((0, '\u{FFFE}')));
+        assert_eq!(control_character("１２３，（南京东路）ＡＢ"), None);
         // Found wherever it is, in a word of eight or in the bytes after the last one.
         for len in 1..40 {
             for place in 0..len {
