@@ -182,7 +182,11 @@ dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font
         escape(&beijing(&t.as_of)),
         escape(status_zh(&t.status)),
         escape(&t.status),
-        events.len(),
+        // To a point in time, the events up to it; where they stop folding, every event.
+        match unreadable {
+            Some(_) => events.len(),
+            None => t.steps.len(),
+        },
     );
     verdict(&mut out, verification, public_key_hex);
     out.push_str(
@@ -282,4 +286,39 @@ fn raw_events(out: &mut String, app: &str, events: &[Envelope]) {
         "<p><small>报告生成于 {}（北京时间）· tongban</small></p></body></html>",
         escape(&beijing(&Timestamp::now().to_rfc3339()))
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use tongban_gateway::domain::calendar::Calendar;
+    use tongban_gateway::envelope::GatewayKey;
+    use tongban_gateway::time::Timestamp;
+
+    use crate::timeline::{self, Point};
+
+    /// A report to a point in time counts and lists the events up to it, not the whole log.
+    #[test]
+    fn a_report_to_a_point_counts_the_events_up_to_it() {
+        let events = crate::reconcile::tests::to_accepted("GD-9", "SL-9");
+        assert_eq!(events.len(), 3);
+        let t = timeline::build(
+            &events,
+            &Calendar::weekdays(),
+            Point::Seq(1),
+            Timestamp::now(),
+        )
+        .expect("timeline");
+        let key = GatewayKey::from_seed([5; 32]).public();
+        let verification = crate::verify::verify_events(&events[0].app, &events, &key);
+        let html = super::render(
+            Some(&t),
+            None,
+            &events,
+            &verification,
+            "k",
+            &Default::default(),
+        );
+        assert_eq!(html.matches("<tr><td>").count(), 1);
+        assert!(html.contains("<dt>事件数</dt><dd>1</dd>"), "{html}");
+    }
 }

@@ -541,7 +541,7 @@ pub fn parse_records(text: &str) -> Vec<(usize, Result<ProvinceRecord, String>)>
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
     use tongban_gateway::domain::{Command, decide};
@@ -601,7 +601,9 @@ mod tests {
         })
     }
 
-    fn to_accepted(key: &str, reference: &str) -> Vec<Envelope> {
+    /// Submitted by Guangdong, forwarded, accepted by Zhejiang under `reference`: a fixture the
+    /// other modules' tests use too.
+    pub(crate) fn to_accepted(key: &str, reference: &str) -> Vec<Envelope> {
         accepted_by(key, ZJ, reference)
     }
 
