@@ -17,22 +17,7 @@ use crate::projections::FormUpcastError;
 use crate::server::{DataDir, open_embedded};
 use crate::testutil::TempDir;
 
-const MATTER: &str = "social-security-card";
-
-fn region(code: &str) -> Principal {
-    Principal::Region {
-        code: code.to_string(),
-        token_id: "t0".into(),
-    }
-}
-
-fn example() -> Value {
-    matters::get(MATTER).expect("matter").example()
-}
-
-fn origin() -> String {
-    example()["origin"].as_str().expect("origin").to_string()
-}
+use super::fixtures::{MATTER, example, origin_code as origin, region};
 
 /// A gateway over a fresh embedded log that upcasts forms through `registry`.
 fn gateway(dir: &TempDir, registry: &'static Registry) -> Gateway<EmbeddedLog> {

@@ -15,20 +15,8 @@ use crate::log::{EmbeddedLog, EventLog};
 use crate::server::{DataDir, open_embedded};
 use crate::testutil::TempDir;
 
-const MATTER: &str = "social-security-card";
+use super::fixtures::{example, origin_code, region};
 
-fn region(code: &str) -> Principal {
-    Principal::Region {
-        code: code.to_string(),
-        token_id: "t0".into(),
-    }
-}
-fn example() -> Value {
-    matters::get(MATTER).expect("matter").example()
-}
-fn origin_code() -> String {
-    example()["origin"].as_str().unwrap().to_string()
-}
 fn lead_code() -> String {
     example()["handlers"][0].as_str().unwrap().to_string()
 }

@@ -198,6 +198,8 @@ impl<L: EventLog> Gateway<L> {
 }
 
 #[cfg(test)]
+mod fixtures;
+#[cfg(test)]
 mod form_tests;
 #[cfg(test)]
 mod held_tests;

@@ -10,12 +10,7 @@ use crate::log::EventLog;
 use crate::server::{DataDir, open_embedded};
 use crate::testutil::TempDir;
 
-fn region(code: &str) -> Principal {
-    Principal::Region {
-        code: code.to_string(),
-        token_id: "t0".into(),
-    }
-}
+use super::fixtures::region;
 
 #[tokio::test]
 async fn an_invalid_event_payload_never_reaches_the_log() {

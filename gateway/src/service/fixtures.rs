@@ -1,0 +1,27 @@
+//! What the service's tests share: a region's principal and a matter's example submission.
+
+use serde_json::Value;
+use tongban_schemas::matters;
+
+use crate::auth::Principal;
+
+/// The matter the tests submit.
+pub const MATTER: &str = "social-security-card";
+
+/// A region's principal, acting through token `t0`.
+pub fn region(code: &str) -> Principal {
+    Principal::Region {
+        code: code.to_string(),
+        token_id: "t0".into(),
+    }
+}
+
+/// [`MATTER`]'s example submission.
+pub fn example() -> Value {
+    matters::get(MATTER).expect("matter").example()
+}
+
+/// The example's origin region.
+pub fn origin_code() -> String {
+    example()["origin"].as_str().expect("origin").to_string()
+}
