@@ -9,7 +9,6 @@ use tongban_schemas::matters;
 use tongban_schemas::registry::{Compatibility, Registry, SubjectConfig, Upcaster, VersionRef};
 
 use super::{Gateway, ServiceError, SubmitRequest, prepare_submission};
-use crate::auth::Principal;
 use crate::domain::Event;
 use crate::envelope::{Content, Envelope};
 use crate::log::{EmbeddedLog, EventLog};

@@ -5,10 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tongban_schemas::matters;
 
 use super::{Gateway, SubmitRequest};
-use crate::auth::Principal;
 use crate::domain::Command;
 use crate::envelope::{Content, Envelope, GatewayKey};
 use crate::log::{EmbeddedLog, EventLog};

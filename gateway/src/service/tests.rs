@@ -4,7 +4,6 @@ use tongban_schemas::events::{Forwarded, NotAccepted};
 use tongban_schemas::matters;
 
 use super::{ServiceError, SubmitRequest};
-use crate::auth::Principal;
 use crate::domain::Command;
 use crate::log::EventLog;
 use crate::server::{DataDir, open_embedded};
