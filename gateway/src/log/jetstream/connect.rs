@@ -334,10 +334,20 @@ async fn ensure_stream_once(
             GetStreamErrorKind::JetStream(j) if forming(j.error_code()) => {
                 Attempt::Forming(e.to_string())
             }
-            GetStreamErrorKind::Request => Attempt::Forming(e.to_string()),
+            // A request that timed out; not one that found no JetStream to answer at all (a
+            // server without it), which waiting does not mend.
+            GetStreamErrorKind::Request if timed_out(&e) => Attempt::Forming(e.to_string()),
             _ => SetupError::JetStream(e.to_string()).into(),
         }),
     }
+}
+
+/// Whether a JetStream API request failed by timing out.
+fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    use jetstream::context::{RequestError, RequestErrorKind};
+    e.source()
+        .and_then(|s| s.downcast_ref::<RequestError>())
+        .is_some_and(|r| r.kind() == RequestErrorKind::TimedOut)
 }
 
 fn is_not_found(e: &jetstream::context::GetStreamError) -> bool {
@@ -351,6 +361,20 @@ fn is_not_found(e: &jetstream::context::GetStreamError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stream request that timed out is a cluster still forming, worth waiting for; one that
+    /// found no JetStream at all is not.
+    #[test]
+    fn only_a_timed_out_request_counts_as_a_forming_cluster() {
+        use jetstream::context::{
+            GetStreamError, GetStreamErrorKind, RequestError, RequestErrorKind,
+        };
+        let failed = |kind| {
+            GetStreamError::with_source(GetStreamErrorKind::Request, RequestError::new(kind))
+        };
+        assert!(timed_out(&failed(RequestErrorKind::TimedOut)));
+        assert!(!timed_out(&failed(RequestErrorKind::NoResponders)));
+    }
 
     #[test]
     fn versions_below_2_10_are_refused() {
