@@ -63,22 +63,33 @@ pub fn clear(dir: &Path, cursors: Cursors) -> Result<ProjectionStore, RebuildErr
     };
     let kept: Vec<(String, u64)> = match cursors {
         Cursors::Drop => Vec::new(),
-        // Left by a clear that was interrupted: what the projections held then.
-        Cursors::Keep if saved.exists() => {
-            let text = std::fs::read(&saved).map_err(io)?;
-            serde_json::from_slice(&text).map_err(|e| ProjectionError::Corrupt {
-                key: saved.display().to_string(),
-                reason: tongban_schemas::mask::serde_error(&e),
-            })?
-        }
-        Cursors::Keep if dir.exists() => {
-            let cursors = ProjectionStore::open_any_layout(dir)?.feed_cursors()?;
-            let bytes = serde_json::to_vec(&cursors)
-                .map_err(|e| ProjectionError::Storage(e.to_string()))?;
+        Cursors::Keep => {
+            // Left by a clear that was interrupted: what the projections held then.
+            let mut kept: std::collections::BTreeMap<String, u64> = if saved.exists() {
+                let text = std::fs::read(&saved).map_err(io)?;
+                let saved: Vec<(String, u64)> =
+                    serde_json::from_slice(&text).map_err(|e| ProjectionError::Corrupt {
+                        key: saved.display().to_string(),
+                        reason: tongban_schemas::mask::serde_error(&e),
+                    })?;
+                saved.into_iter().collect()
+            } else {
+                Default::default()
+            };
+            // And what the projections hold now, if they are still there (a gateway may have
+            // run on them since): each region's furthest of the two.
+            if dir.exists() {
+                for (region, position) in ProjectionStore::open_any_layout(dir)?.feed_cursors()? {
+                    let at = kept.entry(region).or_default();
+                    *at = (*at).max(position);
+                }
+            }
+            let kept: Vec<(String, u64)> = kept.into_iter().collect();
+            let bytes =
+                serde_json::to_vec(&kept).map_err(|e| ProjectionError::Storage(e.to_string()))?;
             crate::fsutil::write_atomically(&saved, &bytes).map_err(io)?;
-            cursors
+            kept
         }
-        Cursors::Keep => Vec::new(),
     };
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(|source| RebuildError::Remove {
@@ -218,5 +229,18 @@ mod tests {
         let store = clear(&path, Cursors::Keep).expect("clear again");
         assert_eq!(store.feed_cursor("310000").expect("cursor"), 82);
         assert!(!saved_cursors(&path).exists());
+
+        // Interrupted before the projections went, and a gateway ran on them since: each
+        // region's furthest cursor of the two is kept.
+        store.ack_feed("310000", 90).expect("ack");
+        drop(store);
+        std::fs::write(
+            saved_cursors(&path),
+            serde_json::to_vec(&[("310000", 82u64), ("440000", 7u64)]).expect("json"),
+        )
+        .expect("saved");
+        let store = clear(&path, Cursors::Keep).expect("clear");
+        assert_eq!(store.feed_cursor("310000").expect("cursor"), 90);
+        assert_eq!(store.feed_cursor("440000").expect("cursor"), 7);
     }
 }
