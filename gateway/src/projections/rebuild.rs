@@ -68,10 +68,7 @@ pub fn clear(dir: &Path, cursors: Cursors) -> Result<ProjectionStore, RebuildErr
             let mut kept: std::collections::BTreeMap<String, u64> = if saved.exists() {
                 let text = std::fs::read(&saved).map_err(io)?;
                 let saved: Vec<(String, u64)> =
-                    serde_json::from_slice(&text).map_err(|e| ProjectionError::Corrupt {
-                        key: saved.display().to_string(),
-                        reason: tongban_schemas::mask::serde_error(&e),
-                    })?;
+                    super::store::decode(&text, || saved.display().to_string())?;
                 saved.into_iter().collect()
             } else {
                 Default::default()

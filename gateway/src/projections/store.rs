@@ -151,6 +151,17 @@ fn note_feed(
     }
 }
 
+/// A stored JSON value read back. `key` names it in the error, which quotes nothing of it.
+pub(super) fn decode<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    key: impl FnOnce() -> String,
+) -> Result<T, ProjectionError> {
+    serde_json::from_slice(bytes).map_err(|e| ProjectionError::Corrupt {
+        key: key(),
+        reason: tongban_schemas::mask::serde_error(&e),
+    })
+}
+
 fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ProjectionError> {
     serde_json::to_vec(value).map_err(|e| ProjectionError::Storage(e.to_string()))
 }
@@ -306,32 +317,20 @@ impl ProjectionStore {
     }
 
     pub fn get(&self, app: &str) -> Result<Option<ApplicationView>, ProjectionError> {
-        match self.apps.get(app.as_bytes()).map_err(storage)? {
-            Some(bytes) => {
-                serde_json::from_slice(&bytes)
-                    .map(Some)
-                    .map_err(|e| ProjectionError::Corrupt {
-                        key: app.to_string(),
-                        reason: tongban_schemas::mask::serde_error(&e),
-                    })
-            }
-            None => Ok(None),
-        }
+        self.apps
+            .get(app.as_bytes())
+            .map_err(storage)?
+            .map(|bytes| decode(&bytes, || app.to_string()))
+            .transpose()
     }
 
     /// Why and where the application's projection is held, if it is ([`super::held`]).
     pub fn held(&self, app: &str) -> Result<Option<Held>, ProjectionError> {
-        match self.held.get(app.as_bytes()).map_err(storage)? {
-            Some(bytes) => {
-                serde_json::from_slice(&bytes)
-                    .map(Some)
-                    .map_err(|e| ProjectionError::Corrupt {
-                        key: format!("held {app}"),
-                        reason: tongban_schemas::mask::serde_error(&e),
-                    })
-            }
-            None => Ok(None),
-        }
+        self.held
+            .get(app.as_bytes())
+            .map_err(storage)?
+            .map(|bytes| decode(&bytes, || format!("held {app}")))
+            .transpose()
     }
 
     /// Up to `limit` held applications in id order, after application `after` when given.
@@ -348,12 +347,9 @@ impl ProjectionStore {
         let mut out = Vec::new();
         for guard in self.held.range((start, Bound::Unbounded)).take(limit) {
             let (key, value) = guard.into_inner().map_err(storage)?;
-            out.push(
-                serde_json::from_slice(&value).map_err(|e| ProjectionError::Corrupt {
-                    key: format!("held {}", String::from_utf8_lossy(&key)),
-                    reason: tongban_schemas::mask::serde_error(&e),
-                })?,
-            );
+            out.push(decode(&value, || {
+                format!("held {}", String::from_utf8_lossy(&key))
+            })?);
         }
         Ok(out)
     }
@@ -381,12 +377,7 @@ impl ProjectionStore {
         let mut out = Vec::new();
         for guard in ks.range((start, Bound::Excluded(end))).take(limit) {
             let value = guard.value().map_err(storage)?;
-            out.push(
-                serde_json::from_slice(&value).map_err(|e| ProjectionError::Corrupt {
-                    key: region.to_string(),
-                    reason: tongban_schemas::mask::serde_error(&e),
-                })?,
-            );
+            out.push(decode(&value, || region.to_string())?);
         }
         Ok(out)
     }
@@ -729,10 +720,7 @@ impl ProjectionStore {
         for guard in self.apps.iter() {
             let (k, v) = guard.into_inner().map_err(storage)?;
             let key = String::from_utf8_lossy(&k).into_owned();
-            let view = serde_json::from_slice(&v).map_err(|e| ProjectionError::Corrupt {
-                key: key.clone(),
-                reason: tongban_schemas::mask::serde_error(&e),
-            })?;
+            let view = decode(&v, || key.clone())?;
             out.push((key, view));
         }
         Ok(out)
