@@ -7,6 +7,7 @@ use crate::auth::Principal;
 use crate::domain::{self, Application, Command};
 use crate::envelope::Envelope;
 use crate::log::{EventLog, LogError};
+use crate::projections::FoldError;
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ActOutcome {
@@ -54,26 +55,23 @@ impl<L: EventLog> Gateway<L> {
             let Some(last) = events.last() else {
                 return Err(ServiceError::NotFound(app.to_string()));
             };
+            let (state, unreadable) = fold_history(&events);
             // Refuse non-parties before revealing anything about the application's state, even
             // that its history does not fold.
-            let state = match fold(app, &events) {
-                Ok(state) => state,
-                Err(e) if self.party_to_history(app, &events, &region).await? => return Err(e),
-                Err(_) => {
-                    return Err(domain::DomainError::NotAParty {
-                        app: app.to_string(),
-                        region,
-                    }
-                    .into());
-                }
-            };
-            if !state.is_party(&region) {
+            if !self.party_to_history(app, state.as_ref(), &region).await? {
                 return Err(domain::DomainError::NotAParty {
                     app: app.to_string(),
                     region,
                 }
                 .into());
             }
+            // Judged as the projections judge it, so what they hold cannot be acted on.
+            if let Some(e) = unreadable {
+                return Err(e.into());
+            }
+            let Some(state) = state else {
+                return Err(ServiceError::NotFound(app.to_string()));
+            };
             if let Some(expected) = expected_seq
                 && expected != state.seq
             {
@@ -114,26 +112,19 @@ impl<L: EventLog> Gateway<L> {
     }
 }
 
-/// The aggregate state from the application's events.
-pub(super) fn fold(app: &str, events: &[Envelope]) -> Result<Application, ServiceError> {
+/// The aggregate state from the application's events as far as they fold, as the projections
+/// judge them ([`crate::projections::ApplicationView::readable`]), and why the first that does
+/// not fold does not (then the state is as of the event before it; None when not even the first
+/// folds). One pass serves both who the parties are and whether the history can be acted on.
+pub(super) fn fold_history(events: &[Envelope]) -> (Option<Application>, Option<FoldError>) {
     let mut state = None;
     for e in events {
-        // Judged as the projections judge it, so what they hold cannot be acted on.
-        let (event, _) = crate::projections::ApplicationView::readable(e)?;
-        state = Some(Application::apply_from(state, app, &e.region, &event));
+        match crate::projections::ApplicationView::readable(e) {
+            Ok((event, _)) => {
+                state = Some(Application::apply_from(state, &e.app, &e.region, &event));
+            }
+            Err(unreadable) => return (state, Some(unreadable)),
+        }
     }
-    state.ok_or_else(|| ServiceError::NotFound(app.to_string()))
-}
-
-/// The aggregate state as of the last event before the first that does not read (None when the
-/// first does not): who the parties are, for reading a history this build cannot fold whole.
-pub(super) fn fold_readable(events: &[Envelope]) -> Option<Application> {
-    let mut state = None;
-    for e in events {
-        let Ok((event, _)) = crate::projections::ApplicationView::readable(e) else {
-            break;
-        };
-        state = Some(Application::apply_from(state, &e.app, &e.region, &event));
-    }
-    state
+    (state, None)
 }

@@ -50,7 +50,8 @@ impl<L: EventLog> Gateway<L> {
             Err(ServiceError::Fold(e)) => {
                 if let Some(region) = principal.region() {
                     let events = self.log.read(app).await?;
-                    if !self.party_to_history(app, &events, region).await? {
+                    let (state, _) = super::act::fold_history(&events);
+                    if !self.party_to_history(app, state.as_ref(), region).await? {
                         return Err(crate::domain::DomainError::NotAParty {
                             app: app.to_string(),
                             region: region.to_string(),
@@ -66,16 +67,17 @@ impl<L: EventLog> Gateway<L> {
         Ok(view.upcast_form(self.registry)?)
     }
 
-    /// Whether `region` is party to the application of `events`, a history that may not fold
-    /// whole: as of its last event that does, or, when not even its submission does, as the
-    /// projections recorded when they held it (from the submission, where it decodes).
+    /// Whether `region` is party to application `app`, whose history may not fold whole:
+    /// as of `state`, its last event that does ([`super::act::fold_history`]), or, when not even
+    /// its submission does, as the projections recorded when they held it (from the submission,
+    /// where it decodes).
     pub(super) async fn party_to_history(
         &self,
         app: &str,
-        events: &[Envelope],
+        state: Option<&crate::domain::Application>,
         region: &str,
     ) -> Result<bool, ServiceError> {
-        Ok(match super::act::fold_readable(events) {
+        Ok(match state {
             Some(state) => state.is_party(region),
             None => {
                 // The record is the projector's: let it reach these events first.
@@ -97,7 +99,8 @@ impl<L: EventLog> Gateway<L> {
         if let Some(region) = principal.region() {
             // The parties as of the last event that folds: a party reads every event, those this
             // build cannot fold too (which is how it finds out what they are).
-            if !self.party_to_history(app, &events, region).await? {
+            let (state, _) = super::act::fold_history(&events);
+            if !self.party_to_history(app, state.as_ref(), region).await? {
                 return Err(crate::domain::DomainError::NotAParty {
                     app: app.to_string(),
                     region: region.to_string(),
