@@ -119,9 +119,7 @@ pub async fn held<L: EventLog>(
     let count = store
         .held_count()
         .map_err(crate::service::ServiceError::from)?;
-    let next = (items.len() == limit)
-        .then(|| items.last().map(|h| h.app.clone()))
-        .flatten();
+    let next = super::regions::next_after(&items, limit, |h| &h.app);
     Ok(axum::Json(
         serde_json::json!({"count": count, "items": items, "next": next}),
     ))

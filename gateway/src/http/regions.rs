@@ -80,10 +80,16 @@ pub struct FeedQuery {
 
 /// A page of a box, with `next` (the `after` of the following page) when the page is full.
 fn page(region: &str, items: Vec<crate::projections::BoxEntry>, limit: usize) -> Value {
-    let next = (items.len() == limit)
-        .then(|| items.last().map(|i| i.app.clone()))
-        .flatten();
+    let next = next_after(&items, limit, |i| &i.app);
     json!({"region": region, "items": items, "next": next})
+}
+
+/// The `next` of a page of `limit` lines paged by application id: the last line's id when the
+/// page is full (there may be more), none when it is not.
+pub(super) fn next_after<T>(items: &[T], limit: usize, app: impl Fn(&T) -> &str) -> Option<String> {
+    (items.len() == limit)
+        .then(|| items.last().map(|i| app(i).to_string()))
+        .flatten()
 }
 
 fn own_region(
