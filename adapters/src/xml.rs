@@ -236,12 +236,7 @@ impl<'a> Reader<'a> {
                         self.until("-->", "comment")?;
                     } else if self.eat("<![CDATA[") {
                         let cdata = self.until("]]>", "CDATA section")?;
-                        if let Some((_, c)) = tongban_schemas::limits::control_character(cdata) {
-                            return Err(self.err(format!(
-                                "character U+{:04X} is not allowed in XML",
-                                u32::from(c)
-                            )));
-                        }
+                        xml_characters(cdata).map_err(|m| self.err(m))?;
                         append(&mut text, Cow::Borrowed(cdata));
                     } else {
                         return Err(self.err("declarations are not accepted inside elements"));
@@ -350,14 +345,19 @@ fn finish<'a>(
 
 fn unescape(raw: &str) -> Result<Cow<'_, str>, String> {
     let text = unescape_references(raw)?;
-    // XML 1.0 allows no C0 control but tab, line feed and carriage return, and neither U+FFFE
-    // nor U+FFFF, raw or as a reference: a document holding one is not well-formed.
-    match tongban_schemas::limits::control_character(&text) {
+    xml_characters(&text)?;
+    Ok(text)
+}
+
+/// XML 1.0 allows no C0 control but tab, line feed and carriage return, and neither U+FFFE nor
+/// U+FFFF, raw, as a reference or in CDATA: a document holding one is not well-formed.
+fn xml_characters(text: &str) -> Result<(), String> {
+    match tongban_schemas::limits::control_character(text) {
         Some((_, c)) => Err(format!(
             "character U+{:04X} is not allowed in XML",
             u32::from(c)
         )),
-        None => Ok(text),
+        None => Ok(()),
     }
 }
 
