@@ -162,6 +162,12 @@ dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font
         raw_events(&mut out, app, events);
         return out;
     };
+    // A timeline to a point in time shows the events up to it; one that stopped folding, every
+    // event.
+    let shown = match unreadable {
+        Some(_) => events,
+        None => &events[..t.steps.len().min(events.len())],
+    };
     let _ = write!(
         out,
         "<h2>基本信息</h2><dl><dt>申请编号</dt><dd class=\"hash\">{}</dd><dt>事项</dt><dd>{}</dd><dt>办理模式</dt><dd>{}</dd>\
@@ -182,11 +188,7 @@ dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font
         escape(&beijing(&t.as_of)),
         escape(status_zh(&t.status)),
         escape(&t.status),
-        // To a point in time, the events up to it; where they stop folding, every event.
-        match unreadable {
-            Some(_) => events.len(),
-            None => t.steps.len(),
-        },
+        shown.len(),
     );
     verdict(&mut out, verification, public_key_hex);
     out.push_str(
@@ -194,12 +196,6 @@ dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font
     );
     deadline_rows(&mut out, &t.deadlines, names);
     out.push_str("</table>");
-    // A timeline to a point in time shows the events up to it; one that stopped folding, every
-    // event.
-    let shown = match unreadable {
-        Some(_) => events,
-        None => &events[..t.steps.len().min(events.len())],
-    };
     event_rows(&mut out, shown, &t.steps, names);
     raw_events(&mut out, &t.app, events);
     out
