@@ -95,10 +95,8 @@ pub fn clear(dir: &Path, cursors: Cursors) -> Result<ProjectionStore, RebuildErr
         })?;
     }
     let store = ProjectionStore::open(dir)?;
-    for (region, position) in kept {
-        store.ack_feed(&region, position)?;
-    }
-    // Every cursor is durable in the new store (each ack is fsynced): the copy can go.
+    store.restore_feed_cursors(&kept)?;
+    // Every cursor is durable in the new store (written with an fsync): the copy can go.
     match std::fs::remove_file(&saved) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
         _ => {}

@@ -454,15 +454,37 @@ impl ProjectionStore {
             .into_iter()
             .filter(|(_, position)| *position > head)
             .collect();
-        for (region, _) in &past {
-            self.meta
-                .insert(format!("cursor/{region}").as_bytes(), head.to_be_bytes())
-                .map_err(storage)?;
-        }
-        if !past.is_empty() {
-            self.db.persist(PersistMode::SyncAll).map_err(storage)?;
-        }
+        self.write_feed_cursors(past.iter().map(|(region, _)| (region.as_str(), head)))?;
         Ok(past)
+    }
+
+    /// Sets each region's cursor to exactly its position (forward or back), with one fsync for
+    /// all: for cursors carried over a rebuild ([`super::rebuild::clear`]).
+    pub fn restore_feed_cursors(&self, cursors: &[(String, u64)]) -> Result<(), ProjectionError> {
+        let _one_at_a_time = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
+        self.write_feed_cursors(cursors.iter().map(|(region, at)| (region.as_str(), *at)))
+    }
+
+    /// Writes the cursors and makes them durable (the caller holds the cursor lock).
+    fn write_feed_cursors<'r>(
+        &self,
+        cursors: impl Iterator<Item = (&'r str, u64)>,
+    ) -> Result<(), ProjectionError> {
+        let mut any = false;
+        for (region, position) in cursors {
+            self.meta
+                .insert(
+                    format!("cursor/{region}").as_bytes(),
+                    position.to_be_bytes(),
+                )
+                .map_err(storage)?;
+            any = true;
+        }
+        if any {
+            self.db.persist(PersistMode::SyncAll).map_err(storage)?;
+            self.memtables.seal_full();
+        }
+        Ok(())
     }
 
     /// Moves the region's cursor forward (never back) and makes it durable.
@@ -473,14 +495,7 @@ impl ProjectionStore {
         if position <= current {
             return Ok(current);
         }
-        self.meta
-            .insert(
-                format!("cursor/{region}").as_bytes(),
-                position.to_be_bytes(),
-            )
-            .map_err(storage)?;
-        self.db.persist(PersistMode::SyncAll).map_err(storage)?;
-        self.memtables.seal_full();
+        self.write_feed_cursors(std::iter::once((region, position)))?;
         Ok(position)
     }
 
