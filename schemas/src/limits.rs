@@ -56,10 +56,10 @@ pub fn control_character(s: &str) -> Option<(usize, char)> {
 }
 
 /// What `value` exceeds: every string or member name longer than [`MAX_STRING_BYTES`] or holding
-/// a [`control_character`], every
-/// `materials` list longer than [`MAX_MATERIALS`], every `handlers` list longer than
-/// [`MAX_HANDLERS`] and every other list longer than [`MAX_ITEMS`], each at its JSON pointer.
-/// Returns the first `max_reported` of them and how many there are in all.
+/// a [`control_character`], every `materials` list longer than [`MAX_MATERIALS`], every
+/// `handlers` list longer than [`MAX_HANDLERS`] and every other list longer than [`MAX_ITEMS`],
+/// each at its JSON pointer. Returns the first `max_reported` of them and how many there are in
+/// all.
 pub fn exceeded(value: &Value, max_reported: usize) -> (Vec<Violation>, usize) {
     let mut found = Found {
         list: Vec::new(),
@@ -122,7 +122,9 @@ impl Found<'_> {
         }
     }
 
-    fn too_long(&mut self, s: &str, what: &str) {
+    /// Reports a string (`what`: a value or a member name) that is too long or holds a character
+    /// no form may hold.
+    fn string(&mut self, s: &str, what: &str) {
         if let Some((at, c)) = control_character(s) {
             self.report(
                 "control-character",
@@ -151,7 +153,7 @@ impl Found<'_> {
 /// before parsing them, and an adapter's canonical form nests as deep as its spec.
 fn walk<'a>(value: &'a Value, found: &mut Found<'a>) {
     match value {
-        Value::String(s) => found.too_long(s, "the string"),
+        Value::String(s) => found.string(s, "the string"),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 found.path.push(Step::Item(i));
@@ -165,7 +167,7 @@ fn walk<'a>(value: &'a Value, found: &mut Found<'a>) {
         Value::Object(members) => {
             for (key, item) in members {
                 found.path.push(Step::Member(key));
-                found.too_long(key, "the member name");
+                found.string(key, "the member name");
                 if let Value::Array(list) = item {
                     found.too_many(list.len(), key);
                 }
