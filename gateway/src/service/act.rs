@@ -59,11 +59,7 @@ impl<L: EventLog> Gateway<L> {
             // Refuse non-parties before revealing anything about the application's state, even
             // that its history does not fold.
             if !self.party_to_history(app, state.as_ref(), &region).await? {
-                return Err(domain::DomainError::NotAParty {
-                    app: app.to_string(),
-                    region,
-                }
-                .into());
+                return Err(super::error::not_a_party(app, &region));
             }
             // Judged as the projections judge it, so what they hold cannot be acted on.
             if let Some(e) = unreadable {

@@ -7,6 +7,14 @@ use crate::log::LogError;
 use crate::projections::view::FoldError;
 use crate::projections::{FormUpcastError, ProjectionError};
 
+/// `region` is no party to application `app`: answered as an unknown id is (`http::problem`).
+pub(super) fn not_a_party(app: &str, region: &str) -> ServiceError {
+    ServiceError::Domain(DomainError::NotAParty {
+        app: app.to_string(),
+        region: region.to_string(),
+    })
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error(transparent)]

@@ -1,6 +1,7 @@
 //! Authorised reads: an application and its events are visible to its parties and to operators,
 //! an inbox to its own region and to operators.
 
+use super::error::not_a_party;
 use super::{Gateway, ServiceError};
 use crate::auth::Principal;
 use crate::auth::RequestSignature;
@@ -13,12 +14,7 @@ impl<L: EventLog> Gateway<L> {
         match principal.region() {
             None => Ok(()),
             Some(region) if view.state.is_party(region) => Ok(()),
-            Some(region) => Err(ServiceError::Domain(
-                crate::domain::DomainError::NotAParty {
-                    app: view.state.id.clone(),
-                    region: region.to_string(),
-                },
-            )),
+            Some(region) => Err(not_a_party(&view.state.id, region)),
         }
     }
 
@@ -35,13 +31,7 @@ impl<L: EventLog> Gateway<L> {
             // Where it is held is for its parties (as of its last view) and operators only.
             Err(ServiceError::Held(held)) => {
                 return Err(match principal.region() {
-                    Some(region) if !held.is_party(region) => {
-                        crate::domain::DomainError::NotAParty {
-                            app: app.to_string(),
-                            region: region.to_string(),
-                        }
-                        .into()
-                    }
+                    Some(region) if !held.is_party(region) => not_a_party(app, region),
                     _ => ServiceError::Held(held),
                 });
             }
@@ -52,11 +42,7 @@ impl<L: EventLog> Gateway<L> {
                     let events = self.log.read(app).await?;
                     let (state, _) = super::act::fold_history(&events);
                     if !self.party_to_history(app, state.as_ref(), region).await? {
-                        return Err(crate::domain::DomainError::NotAParty {
-                            app: app.to_string(),
-                            region: region.to_string(),
-                        }
-                        .into());
+                        return Err(not_a_party(app, region));
                     }
                 }
                 return Err(ServiceError::Fold(e));
@@ -101,11 +87,7 @@ impl<L: EventLog> Gateway<L> {
             // build cannot fold too (which is how it finds out what they are).
             let (state, _) = super::act::fold_history(&events);
             if !self.party_to_history(app, state.as_ref(), region).await? {
-                return Err(crate::domain::DomainError::NotAParty {
-                    app: app.to_string(),
-                    region: region.to_string(),
-                }
-                .into());
+                return Err(not_a_party(app, region));
             }
         }
         Ok(events)
