@@ -201,6 +201,52 @@ fn two_gateways_on_one_stream_serve_the_same_applications() {
         std::thread::sleep(Duration::from_millis(100));
     }
 
+    // The region's feed cursor is one for the stream: acknowledged through A, B's feed reads on
+    // after it (an adapter behind a load balancer reaches either).
+    let page_a = via_a.get(&format!("/v1/regions/{origin_code}/feed")).json();
+    let positions: Vec<u64> = page_a["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["position"].as_u64().expect("position"))
+        .collect();
+    assert!(positions.len() >= 3, "{page_a}");
+    let first = positions[0];
+    let acked = via_a.post(
+        &format!("/v1/regions/{origin_code}/feed/ack"),
+        &json!({"position": first}),
+    );
+    assert_eq!(
+        acked.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&acked.body)
+    );
+    let page_b = via_b.get(&format!("/v1/regions/{origin_code}/feed")).json();
+    assert_eq!(page_b["acked"], json!(first), "{page_b}");
+    let after: Vec<u64> = page_b["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["position"].as_u64().expect("position"))
+        .collect();
+    assert_eq!(after, positions[1..].to_vec());
+    // Acknowledged through B, and never back through A.
+    let last = *positions.last().expect("last");
+    let acked = via_b.post(
+        &format!("/v1/regions/{origin_code}/feed/ack"),
+        &json!({"position": last}),
+    );
+    assert_eq!(acked.json()["acked"], json!(last));
+    let behind = via_a.post(
+        &format!("/v1/regions/{origin_code}/feed/ack"),
+        &json!({"position": first}),
+    );
+    assert_eq!(behind.json()["acked"], json!(last));
+    let page_a = via_a.get(&format!("/v1/regions/{origin_code}/feed")).json();
+    assert_eq!(page_a["acked"], json!(last));
+    assert_eq!(page_a["events"], json!([]), "{page_a}");
+
     // Both gateways sign with the shared key: every chain in the stream verifies.
     let out = std::process::Command::new(common::BIN)
         .args(["verify", "--nats", &nats.url(), "--data"])

@@ -234,7 +234,42 @@ pub async fn open_jetstream(
     create_dir(dir)?;
     let log = JetStreamLog::open(config).await?;
     bind_log_source(dir, &log.source())?;
-    open_on(dir, log)
+    let opened = open_on(dir, log)?;
+    share_cursors(&opened).await?;
+    Ok(opened)
+}
+
+/// Readies the regions' shared feed cursors ([`crate::log::SharedCursors`]) at start. Cursors this
+/// gateway kept in its projections, from before the cursors were shared, are merged in: a cursor
+/// only moves forward, so the furthest any gateway had wins. Then a cursor past the stream's end
+/// (a stream restored from a backup that ends before it) is moved back to the end, as a rebuild
+/// does on the embedded log, so that the region does not skip the events appended next.
+async fn share_cursors(opened: &Opened<JetStreamLog>) -> Result<(), ServeError> {
+    let log = &opened.gateway.log;
+    let Some(shared) = log.shared_cursors() else {
+        return Ok(());
+    };
+    let mut local = opened.gateway.store.feed_cursors()?;
+    local.retain(|(region, _)| crate::domain::is_region_code(region));
+    for (region, position) in &local {
+        shared.advance(region, *position).await?;
+    }
+    let mut regions: Vec<String> = opened.book.snapshot().regions.into_keys().collect();
+    regions.extend(local.into_iter().map(|(region, _)| region));
+    regions.sort();
+    regions.dedup();
+    for (region, position) in shared
+        .clamp(regions, async || log.last_sequence().await)
+        .await?
+    {
+        tracing::warn!(
+            %region,
+            acknowledged = position,
+            bucket = shared.bucket(),
+            "a feed cursor was past the end of the stream; moved back to it"
+        );
+    }
+    Ok(())
 }
 
 /// How long a clean shutdown waits for the projections to take the events acknowledged before it.
@@ -340,5 +375,40 @@ mod tests {
             Err(ServeError::OtherLog { .. })
         ));
         bind_log_source(&dir, "embedded").expect("embedded");
+    }
+
+    /// A gateway that kept its regions' cursors in its projections (from before they were shared)
+    /// hands them to the stream's bucket at its next start, each moved back to the stream's end
+    /// where it was past it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cursors_kept_in_the_projections_move_to_the_shared_bucket_at_start() {
+        let server = crate::testnats::NatsServer::start();
+        let tmp = TempDir::new("share-cursors");
+        let dir = DataDir(tmp.path().to_path_buf());
+        let config = JetStreamConfig::new(server.url());
+        {
+            let log = JetStreamLog::open(&config).await.expect("open");
+            crate::log::conformance::append_chain(&log, &crate::ids::new_v7(), 4).await;
+            let store = ProjectionStore::open(&dir.projections()).expect("projections");
+            store.ack_feed("330000", 2).expect("ack");
+            store.ack_feed("440000", 60).expect("ack");
+        }
+        let opened = open_jetstream(&dir, &config).await.expect("serve");
+        let shared = opened.gateway.log.shared_cursors().expect("shared");
+        assert_eq!(shared.get("330000").await.expect("get"), 2);
+        assert_eq!(
+            shared.get("440000").await.expect("get"),
+            4,
+            "clamped to the end"
+        );
+        // What the feed and its acknowledgement now go through.
+        assert_eq!(opened.gateway.feed_cursor("330000").await.expect("get"), 2);
+        assert_eq!(opened.gateway.ack_feed("330000", 3).await.expect("ack"), 3);
+        assert_eq!(shared.get("330000").await.expect("get"), 3);
+        assert_eq!(
+            opened.gateway.store.feed_cursor("330000").expect("local"),
+            2,
+            "the projections' copy is no longer written"
+        );
     }
 }

@@ -111,10 +111,6 @@ impl Version {
     }
 }
 
-fn is_region_code(code: &str) -> bool {
-    code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) && !code.starts_with('0')
-}
-
 fn mint(now: &str) -> (IssuedToken, TokenEntry) {
     let secret = format!("tb_{}", crate::random::hex(32));
     let id = crate::random::hex(4);
@@ -267,7 +263,7 @@ impl RegionBook {
 
     /// Registers a region (or renames it) and issues it a new token.
     pub fn add_region(&self, code: &str, name: &str) -> Result<IssuedToken, RegionBookError> {
-        if !is_region_code(code) {
+        if !crate::domain::is_region_code(code) {
             return Err(RegionBookError::BadCode(code.to_string()));
         }
         if name.trim().is_empty() {

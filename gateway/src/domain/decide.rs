@@ -176,7 +176,9 @@ fn unreachable_submit(app: &Application) -> Result<(), DomainError> {
     })
 }
 
-fn is_region_code(s: &str) -> bool {
+/// Whether `s` has the form of a region's code: six digits (GB/T 2260), not starting with 0. Only
+/// such a code names a region anywhere: in events, in the region book, as a feed cursor's key.
+pub fn is_region_code(s: &str) -> bool {
     s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) && !s.starts_with('0')
 }
 

@@ -125,11 +125,7 @@ pub async fn feed<L: EventLog>(
         after: None,
     })?;
     s.gateway.caught_up().await;
-    let acked = s
-        .gateway
-        .store
-        .feed_cursor(&region)
-        .map_err(crate::service::ServiceError::from)?;
+    let acked = s.gateway.feed_cursor(&region).await?;
     let after = q.after.unwrap_or(acked);
     let positions = s
         .gateway
@@ -161,7 +157,9 @@ pub struct Ack {
 }
 
 /// `POST /v1/regions/{region}/feed/ack`: the region has processed everything up to `position`.
-/// The cursor only moves forward and is fsynced before the answer.
+/// The cursor only moves forward and is durable before the answer: fsynced in the projections, or on
+/// JetStream stored in the stream's bucket, where every gateway of the stream reads the same one
+/// ([`crate::log::SharedCursors`]).
 /// A region that signs its requests signs this one too: moving the cursor hides work from the
 /// region's own adapter, which a stolen token alone must not be able to do.
 pub async fn ack<L: EventLog>(
@@ -183,11 +181,11 @@ pub async fn ack<L: EventLog>(
     )?;
     let ack: Ack = super::body::typed(super::body::json_value(&headers, &bytes)?)?;
     s.gateway.caught_up().await;
-    let projected = s.gateway.projector.applied();
-    if ack.position > projected {
+    let ackable = s.gateway.ackable();
+    if ack.position > ackable {
         return Err(Problem::unprocessable(
             format!(
-                "position {} is beyond the feed (last {projected})",
+                "position {} is beyond the feed (last {ackable})",
                 ack.position
             ),
             vec![tongban_schemas::Violation::new(
@@ -197,10 +195,6 @@ pub async fn ack<L: EventLog>(
             )],
         ));
     }
-    let acked = s
-        .gateway
-        .store
-        .ack_feed(&region, ack.position)
-        .map_err(crate::service::ServiceError::from)?;
+    let acked = s.gateway.ack_feed(&region, ack.position).await?;
     Ok(Json(json!({"region": region, "acked": acked})))
 }

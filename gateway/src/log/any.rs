@@ -68,6 +68,13 @@ impl EventLog for AnyLog {
         }
     }
 
+    fn shared_cursors(&self) -> Option<&super::SharedCursors> {
+        match self {
+            AnyLog::Embedded(l) => l.shared_cursors(),
+            AnyLog::JetStream(l) => l.shared_cursors(),
+        }
+    }
+
     fn stats(&self) -> LogStats {
         match self {
             AnyLog::Embedded(l) => l.stats(),

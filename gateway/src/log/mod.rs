@@ -18,7 +18,7 @@ use crate::envelope::Envelope;
 
 pub use any::AnyLog;
 pub use embedded::EmbeddedLog;
-pub use jetstream::{JetStreamConfig, JetStreamLog};
+pub use jetstream::{JetStreamConfig, JetStreamLog, SharedCursors};
 
 /// An event and its position in the whole log.
 #[derive(Debug, Clone, PartialEq)]
@@ -147,5 +147,13 @@ pub trait EventLog: Send + Sync + 'static {
     /// Write counters for `/metrics`; a backend that keeps none reports zeros.
     fn stats(&self) -> LogStats {
         LogStats::default()
+    }
+
+    /// Where the regions' feed cursors live when several gateways share this log (JetStream:
+    /// a key-value bucket beside the stream), so that a region acknowledging through one gateway
+    /// reads on from there through any. `None`: one gateway owns the log, and keeps the cursors
+    /// in its projections.
+    fn shared_cursors(&self) -> Option<&SharedCursors> {
+        None
     }
 }

@@ -10,6 +10,7 @@
 
 mod act;
 mod error;
+mod feed;
 mod payload;
 mod read;
 mod submit;

@@ -20,8 +20,10 @@
 //! disconnected fails at once, so the API answers 503 promptly. The client reconnects by itself.
 
 mod connect;
+mod cursors;
 mod head;
 use super::recent;
+pub use cursors::{SharedCursors, bucket_name as cursor_bucket_name};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -83,6 +85,10 @@ impl Drop for InFlight<'_> {
 pub struct JetStreamLog {
     inner: Arc<Inner>,
     head: watch::Receiver<u64>,
+    /// The regions' feed cursors, shared by every gateway of the stream; opened by a gateway
+    /// that serves (`create_stream`), not by the read-only tools.
+    /// (Boxed: the bucket's handle holds its stream's whole description, kilobytes.)
+    cursors: Option<Box<SharedCursors>>,
 }
 
 /// The last message of an application's subject.
@@ -133,14 +139,40 @@ impl JetStreamLog {
             ack_micros: crate::metrics::Histogram::new(&crate::metrics::STORAGE_BOUNDS_US),
             recent: recent::Recent::default(),
         });
+        let cursors = if config.create_stream {
+            Some(Box::new(
+                // As many replicas as the stream has, whichever gateway created it.
+                SharedCursors::open(
+                    &inner.js,
+                    &config.stream,
+                    info.config.num_replicas,
+                    config.op_timeout,
+                )
+                .await?,
+            ))
+        } else {
+            None
+        };
         head::spawn(Arc::downgrade(&inner), config.head_poll);
         tracing::info!(stream = %config.stream, head = last, server = %inner.client.server_info().version, "JetStream event log open");
-        Ok(JetStreamLog { inner, head })
+        Ok(JetStreamLog {
+            inner,
+            head,
+            cursors,
+        })
     }
 
     /// The server's version as it announced itself.
     pub fn server_version(&self) -> String {
         self.inner.client.server_info().version
+    }
+
+    /// The stream's last sequence as the server has it now (not the head this gateway has seen).
+    pub async fn last_sequence(&self) -> Result<u64, LogError> {
+        let info = self
+            .bounded("reading the stream state", self.inner.stream.get_info())
+            .await?;
+        Ok(info.state.last_sequence)
     }
 
     /// Which log this is, for binding projections to it (see `server::bind_log_source`).
@@ -633,6 +665,10 @@ impl EventLog for JetStreamLog {
 
     fn backend(&self) -> &'static str {
         "jetstream"
+    }
+
+    fn shared_cursors(&self) -> Option<&SharedCursors> {
+        self.cursors.as_deref()
     }
 
     fn stats(&self) -> crate::log::LogStats {

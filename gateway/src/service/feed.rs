@@ -1,0 +1,39 @@
+//! A region's feed cursor: where it lives depends on who owns the log.
+//!
+//! The embedded log has one gateway, which keeps the cursors in its projections (fsynced with
+//! them, carried over a rebuild). A JetStream stream is shared by several gateways, and an
+//! adapter may reach any of them, so there the cursors live beside the stream
+//! ([`crate::log::SharedCursors`]) and every gateway reads and moves the same one.
+
+use super::{Gateway, ServiceError};
+use crate::log::EventLog;
+
+impl<L: EventLog> Gateway<L> {
+    /// The position up to which `region` has acknowledged its feed (0: nothing yet).
+    pub async fn feed_cursor(&self, region: &str) -> Result<u64, ServiceError> {
+        Ok(match self.log.shared_cursors() {
+            Some(shared) => shared.get(region).await?,
+            None => self.store.feed_cursor(region)?,
+        })
+    }
+
+    /// Moves `region`'s cursor forward to `position` (never back) and returns the cursor; it is
+    /// durable when this returns.
+    pub async fn ack_feed(&self, region: &str, position: u64) -> Result<u64, ServiceError> {
+        Ok(match self.log.shared_cursors() {
+            Some(shared) => shared.advance(region, position).await?,
+            None => self.store.ack_feed(region, position)?,
+        })
+    }
+
+    /// The furthest position a region may acknowledge through this gateway: what its feed here
+    /// has shown, or, where the cursor is shared, what another gateway's feed may have shown,
+    /// up to the log's head as this gateway knows it.
+    pub fn ackable(&self) -> u64 {
+        let projected = self.projector.applied();
+        match self.log.shared_cursors() {
+            Some(_) => projected.max(*self.log.head().borrow()),
+            None => projected,
+        }
+    }
+}
