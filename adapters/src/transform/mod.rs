@@ -190,11 +190,15 @@ impl Transform {
                     )
                 })
             }
-            // Empty pieces are dropped: systems often end a list with its separator
-            // (`310000;`), and an empty piece names nothing.
+            // Each piece is trimmed as every other value is (`text::trim`: the ideographic space
+            // and a stray byte-order mark too), and empty pieces are dropped: systems often end a
+            // list with its separator (`310000;`) or space it (`310000; 330000`), and an empty
+            // piece names nothing. Joined columns drop their empty trailing items by the same
+            // rule.
             Transform::List(sep) => Ok(Value::Array(
                 text::split(&into_text(v)?, sep)
-                    .filter(|p| !p.trim().is_empty())
+                    .map(text::trim)
+                    .filter(|p| !p.is_empty())
                     .map(|p| Value::String(p.to_string()))
                     .collect(),
             )),
@@ -302,6 +306,11 @@ mod tests {
         assert_eq!(t.inbound(json!("310000;")).unwrap(), json!(["310000"]));
         assert_eq!(
             t.inbound(json!("310000;;330000")).unwrap(),
+            json!(["310000", "330000"])
+        );
+        // Pieces are trimmed as single values are: spaces, ideographic spaces, a byte-order mark.
+        assert_eq!(
+            t.inbound(json!("310000; \u{3000}330000 ;\u{FEFF};")).unwrap(),
             json!(["310000", "330000"])
         );
         assert_eq!(
