@@ -546,3 +546,26 @@ fn twelve_digit_division_codes_take_their_six_digit_spelling() {
     let t = gd.inbound(&local).unwrap();
     assert_eq!(t.canonical["form"]["insured_region"], "440306001000");
 }
+
+/// A name joined by a 间隔号 goes out whole in Chongqing's surname field, not cut after its first
+/// character as a Han name is, and comes back in as the same name.
+#[test]
+fn a_name_with_an_interpunct_travels_whole() {
+    let a = adapter("500000", "criminal-record-certificate");
+    let mut canonical = golden_json("500000", "criminal-record-certificate.canonical.json");
+    let out = a.outbound(&canonical).unwrap_or_else(|r| panic!("{r}"));
+    assert_ne!(
+        out["txnBodyCom"]["sqrMing"],
+        json!(""),
+        "a Han name is split"
+    );
+    canonical["applicant"]["name"] = json!("阿依古丽·买买提");
+    let out = a.outbound(&canonical).unwrap_or_else(|r| panic!("{r}"));
+    assert_eq!(out["txnBodyCom"]["sqrXing"], json!("阿依古丽·买买提"));
+    assert_eq!(out["txnBodyCom"]["sqrMing"], json!(""));
+    let back = a.inbound(&out).unwrap_or_else(|r| panic!("{r}"));
+    assert_eq!(
+        back.canonical["applicant"]["name"],
+        json!("阿依古丽·买买提")
+    );
+}

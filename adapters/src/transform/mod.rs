@@ -310,7 +310,8 @@ mod tests {
         );
         // Pieces are trimmed as single values are: spaces, ideographic spaces, a byte-order mark.
         assert_eq!(
-            t.inbound(json!("310000; \u{3000}330000 ;\u{FEFF};")).unwrap(),
+            t.inbound(json!("310000; \u{3000}330000 ;\u{FEFF};"))
+                .unwrap(),
             json!(["310000", "330000"])
         );
         assert_eq!(

@@ -64,8 +64,21 @@ pub const COMPOUND_SURNAMES: &[&str] = &[
     "夏侯", "轩辕", "令狐", "端木", "独孤", "南宫", "西门", "呼延", "歐陽", "諸葛", "司馬",
 ];
 
+/// The 间隔号 (interpunct) that joins the parts of a name transcribed from another language
+/// (阿依古丽·买买提, 马克·吐温), as it is found typed: U+00B7, and its look-alikes U+2022, U+2027,
+/// U+30FB and U+FF65.
+const INTERPUNCTS: [char; 5] = ['\u{00B7}', '\u{2022}', '\u{2027}', '\u{30FB}', '\u{FF65}'];
+
 /// Splits a full name into (surname, given name).
+///
+/// A name with a 间隔号 is not a Han surname followed by a given name: which of its parts a
+/// province files as the surname differs by nationality and by system (a Uyghur name's second
+/// part is the father's name). Such a name is sent whole as the surname, with an empty given
+/// name, rather than cut after its first character; joined again inbound it is the same name.
 pub fn split_name(name: &str) -> (&str, &str) {
+    if name.contains(INTERPUNCTS) {
+        return (name, "");
+    }
     if let Some(s) = COMPOUND_SURNAMES.iter().find(|s| name.starts_with(**s))
         && name.len() > s.len()
     {
@@ -106,6 +119,8 @@ mod tests {
         assert_eq!(split_name("李明"), ("李", "明"));
         assert_eq!(split_name("陳嘉欣"), ("陳", "嘉欣"));
         assert_eq!(split_name("王"), ("王", ""));
+        assert_eq!(split_name("阿依古丽·买买提"), ("阿依古丽·买买提", ""));
+        assert_eq!(split_name("马克・吐温"), ("马克・吐温", ""));
         assert_eq!(split_name(""), ("", ""));
     }
 }
