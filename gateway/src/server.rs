@@ -235,33 +235,54 @@ pub async fn open_jetstream(
     let log = JetStreamLog::open(config).await?;
     bind_log_source(dir, &log.source())?;
     let opened = open_on(dir, log)?;
-    share_cursors(&opened).await?;
+    if let Err(e) = share_cursors(&opened.gateway, &opened.book).await {
+        tracing::warn!(error = %e, "the feed cursors are not ready; trying again in the background");
+        let (gateway, book) = (Arc::clone(&opened.gateway), Arc::clone(&opened.book));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(CURSORS_RETRY).await;
+                match share_cursors(&gateway, &book).await {
+                    Ok(()) => break,
+                    Err(e) => tracing::warn!(error = %e, "the feed cursors are still not ready"),
+                }
+            }
+        });
+    }
     Ok(opened)
 }
 
-/// Readies the regions' shared feed cursors ([`crate::log::SharedCursors`]) at start. Cursors this
-/// gateway kept in its projections, from before the cursors were shared, are merged in: a cursor
-/// only moves forward, so the furthest any gateway had wins. Then a cursor past the stream's end
-/// (a stream restored from a backup that ends before it) is moved back to the end, as a rebuild
-/// does on the embedded log, so that the region does not skip the events appended next.
-async fn share_cursors(opened: &Opened<JetStreamLog>) -> Result<(), ServeError> {
-    let log = &opened.gateway.log;
-    let Some(shared) = log.shared_cursors() else {
+/// How often a gateway that could not ready the shared feed cursors at start tries again.
+const CURSORS_RETRY: Duration = Duration::from_secs(5);
+
+/// Readies the regions' shared feed cursors ([`crate::log::SharedCursors`]) at start.
+///
+/// Cursors this gateway kept in its projections, from before the cursors were shared, are handed
+/// over once: merged in (a cursor only moves forward, so the furthest any gateway had wins), then
+/// removed from the projections, so that a later start cannot move a cursor forward again after
+/// it was moved back on purpose. Then a cursor past the stream's end (a stream restored from a
+/// backup that ends before it) is moved back to the end, as a rebuild does on the embedded log,
+/// so that the region does not skip the events appended next.
+///
+/// Until this succeeds, the feed reads and acknowledgements go to the bucket as always; what is
+/// not done yet is the hand-over of old cursors and the clamp.
+async fn share_cursors(
+    gateway: &Gateway<JetStreamLog>,
+    book: &RegionBook,
+) -> Result<(), ServeError> {
+    let Some(shared) = gateway.log.shared_cursors() else {
         return Ok(());
     };
-    let mut local = opened.gateway.store.feed_cursors()?;
+    let mut local = gateway.store.feed_cursors()?;
     local.retain(|(region, _)| crate::domain::is_region_code(region));
     for (region, position) in &local {
         shared.advance(region, *position).await?;
     }
-    let mut regions: Vec<String> = opened.book.snapshot().regions.into_keys().collect();
-    regions.extend(local.into_iter().map(|(region, _)| region));
+    let mut regions: Vec<String> = book.snapshot().regions.into_keys().collect();
+    regions.extend(local.iter().map(|(region, _)| region.clone()));
     regions.sort();
     regions.dedup();
-    for (region, position) in shared
-        .clamp(regions, async || log.last_sequence().await)
-        .await?
-    {
+    gateway.store.forget_feed_cursors()?;
+    for (region, position) in shared.clamp(regions).await? {
         tracing::warn!(
             %region,
             acknowledged = position,
@@ -406,9 +427,21 @@ mod tests {
         assert_eq!(opened.gateway.ack_feed("330000", 3).await.expect("ack"), 3);
         assert_eq!(shared.get("330000").await.expect("get"), 3);
         assert_eq!(
-            opened.gateway.store.feed_cursor("330000").expect("local"),
-            2,
-            "the projections' copy is no longer written"
+            opened.gateway.store.feed_cursors().expect("local"),
+            [],
+            "handed over once, then forgotten"
         );
+        // Moved back on purpose (an operator making a region read again): what a later start
+        // does with the cursors leaves it there.
+        let client = async_nats::connect(server.url()).await.expect("connect");
+        let kv = async_nats::jetstream::new(client)
+            .get_key_value("TONGBAN_cursors")
+            .await
+            .expect("bucket");
+        kv.put("330000", "1".into()).await.expect("put");
+        share_cursors(&opened.gateway, &opened.book)
+            .await
+            .expect("start again");
+        assert_eq!(opened.gateway.feed_cursor("330000").await.expect("get"), 1);
     }
 }

@@ -181,7 +181,7 @@ pub async fn ack<L: EventLog>(
     )?;
     let ack: Ack = super::body::typed(super::body::json_value(&headers, &bytes)?)?;
     s.gateway.caught_up().await;
-    let ackable = s.gateway.ackable();
+    let ackable = s.gateway.ackable(ack.position).await?;
     if ack.position > ackable {
         return Err(Problem::unprocessable(
             format!(

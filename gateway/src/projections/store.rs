@@ -487,6 +487,25 @@ impl ProjectionStore {
         Ok(())
     }
 
+    /// Removes every region's cursor, durably: for a gateway whose cursors have moved to where
+    /// every gateway of its log reads them ([`crate::log::SharedCursors`]), so that these copies
+    /// are never taken for current again.
+    pub fn forget_feed_cursors(&self) -> Result<(), ProjectionError> {
+        let _one_at_a_time = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
+        let regions = self.feed_cursors()?;
+        if regions.is_empty() {
+            return Ok(());
+        }
+        for (region, _) in &regions {
+            self.meta
+                .remove(format!("cursor/{region}").as_bytes())
+                .map_err(storage)?;
+        }
+        self.db.persist(PersistMode::SyncAll).map_err(storage)?;
+        self.memtables.seal_full();
+        Ok(())
+    }
+
     /// Moves the region's cursor forward (never back) and makes it durable.
     pub fn ack_feed(&self, region: &str, position: u64) -> Result<u64, ProjectionError> {
         // A poisoned lock only means another ack panicked; the cursor on disk is still whole.

@@ -26,14 +26,20 @@ impl<L: EventLog> Gateway<L> {
         })
     }
 
-    /// The furthest position a region may acknowledge through this gateway: what its feed here
-    /// has shown, or, where the cursor is shared, what another gateway's feed may have shown,
-    /// up to the log's head as this gateway knows it.
-    pub fn ackable(&self) -> u64 {
+    /// The furthest position a region may acknowledge through this gateway, for an
+    /// acknowledgement of `position`: what its feed here has shown, or, where the cursor is
+    /// shared, what any gateway's feed may have shown: the stream's end, asked of the server only
+    /// when `position` is beyond the head this gateway has seen (its poll of other gateways'
+    /// writes trails them by up to 100 ms).
+    pub async fn ackable(&self, position: u64) -> Result<u64, ServiceError> {
         let projected = self.projector.applied();
-        match self.log.shared_cursors() {
-            Some(_) => projected.max(*self.log.head().borrow()),
-            None => projected,
+        let Some(shared) = self.log.shared_cursors() else {
+            return Ok(projected);
+        };
+        let known = projected.max(*self.log.head().borrow());
+        if position <= known {
+            return Ok(known);
         }
+        Ok(known.max(shared.log_end().await?))
     }
 }

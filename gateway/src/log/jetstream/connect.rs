@@ -235,7 +235,7 @@ pub fn unsafe_settings(expected: &stream::Config, actual: &stream::Config) -> Ve
 }
 
 /// How long [`ensure_stream`] waits for a cluster that is still forming.
-const FORMING_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+pub(super) const FORMING_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Whether a JetStream API error means a cluster still forming: its servers answer before they
 /// have elected a meta leader or seen each other, and until then refuse to place a replicated
@@ -340,6 +340,27 @@ async fn ensure_stream_once(
             _ => SetupError::JetStream(e.to_string()).into(),
         }),
     }
+}
+
+/// Whether an error from setting up something on the server (the stream, the cursors' bucket)
+/// means a cluster still forming ([`forming`], or a request that timed out), looking through the
+/// error's sources.
+pub(super) fn still_forming(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(e) = next {
+        if let Some(j) = e.downcast_ref::<jetstream::Error>()
+            && forming(j.error_code())
+        {
+            return true;
+        }
+        if e.downcast_ref::<jetstream::context::RequestError>()
+            .is_some_and(|r| r.kind() == jetstream::context::RequestErrorKind::TimedOut)
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 /// Whether a JetStream API request failed by timing out.

@@ -11,20 +11,35 @@
 //! `nats kv get`). Stored on the server like the events, replicated like them, and as durable
 //! as the server's `sync_interval` makes every JetStream write.
 //!
-//! A cursor only moves forward. Two gateways acknowledging at once for one region compare and
-//! set on the key's revision (`Nats-Expected-Last-Subject-Sequence`), and the loser reads the
-//! winner's position and tries again only while its own is further.
+//! - A cursor only moves forward. Two gateways acknowledging at once compare and set on the
+//!   key's revision (`Nats-Expected-Last-Subject-Sequence`); the loser reads the winner's
+//!   position and tries again only while its own is further.
+//! - Reads go to the bucket's stream leader, never a replica's direct get, which may answer
+//!   from before the last write (as the event log's reads do).
+//! - The bucket names the stream it belongs to (the key [`SOURCE_KEY`]): positions are that
+//!   stream's sequences, so when the stream was deleted and made again under its name, the
+//!   cursors name other events and are dropped, as a rebuild from another log drops them on the
+//!   embedded log.
 
-use async_nats::jetstream::{self, kv};
+use std::time::Duration;
+
+use async_nats::connection::State;
+use async_nats::jetstream::{self, kv, stream};
 
 use super::SetupError;
+use super::connect::{FORMING_PATIENCE, still_forming};
 use crate::domain::is_region_code;
 use crate::log::LogError;
 
-/// How many times an acknowledgement retries after losing a compare-and-set to another gateway
+/// How many times an acknowledgement tries after losing a compare-and-set to another gateway
 /// before it reports the log unavailable. Each loss means someone else moved the cursor, so a
-/// run of them is as many concurrent acknowledgements for one region: a handful at most.
-const RACES: usize = 16;
+/// run of them is as many concurrent acknowledgements for one region; between tries it waits a
+/// few random milliseconds so that the racers spread out.
+const RACES: usize = 64;
+
+/// The key holding which stream the cursors are positions of (not a region code, so never a
+/// region's cursor).
+pub const SOURCE_KEY: &str = "log-source";
 
 /// The bucket holding the cursors of the regions that read from `stream`. Bucket names take
 /// letters, digits, `_` and `-`; any other character of the stream's name becomes `_`.
@@ -45,60 +60,104 @@ pub fn bucket_name(stream: &str) -> String {
 /// The regions' feed cursors in the stream's key-value bucket.
 #[derive(Clone)]
 pub struct SharedCursors {
+    client: async_nats::Client,
     store: kv::Store,
+    /// The event stream, whose end bounds every cursor.
+    events: stream::Stream,
     bucket: String,
-    op_timeout: std::time::Duration,
+    op_timeout: Duration,
 }
 
-/// A cursor as stored: its position and the key's revision to compare and set against (0: no
-/// cursor yet).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A key as stored: its value and the revision to compare and set against (0: never written).
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Stored {
+    /// `None`: no value (never written, deleted or purged).
+    value: Option<String>,
+    revision: u64,
+}
+
+/// A cursor as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cursor {
     position: u64,
     revision: u64,
 }
 
 impl SharedCursors {
-    /// Opens the bucket, creating it (with the stream's replicas) when it is missing.
+    /// Opens the bucket of the stream `events`, creating it (with the stream's replicas) when it
+    /// is missing, and drops its cursors if they were another stream's (`source` names this
+    /// one: `jetstream:<name>:<created>`). Waits up to the stream's own patience for a cluster
+    /// that is still forming.
     pub async fn open(
+        client: async_nats::Client,
         js: &jetstream::Context,
-        stream: &str,
-        replicas: usize,
-        op_timeout: std::time::Duration,
+        events: stream::Stream,
+        source: &str,
+        op_timeout: Duration,
     ) -> Result<SharedCursors, SetupError> {
-        let bucket = bucket_name(stream);
-        let store = match js.get_key_value(bucket.clone()).await {
-            Ok(store) => store,
-            Err(_) => {
-                let config = kv::Config {
-                    bucket: bucket.clone(),
-                    description: format!(
-                        "tongban: each region's acknowledged feed position in stream {stream}"
-                    ),
-                    history: 1,
-                    storage: jetstream::stream::StorageType::File,
-                    num_replicas: replicas.max(1),
-                    ..Default::default()
-                };
-                match js.create_key_value(config).await {
-                    Ok(store) => {
-                        tracing::info!(%bucket, "created the feed cursors' bucket");
-                        store
-                    }
-                    // Another gateway created it in between.
-                    Err(created) => js.get_key_value(bucket.clone()).await.map_err(|_| {
-                        SetupError::JetStream(format!(
-                            "cannot create the feed cursors' bucket {bucket}: {created}"
-                        ))
-                    })?,
+        let name = events.cached_info().config.name.clone();
+        let replicas = events.cached_info().config.num_replicas;
+        let bucket = bucket_name(&name);
+        let deadline = std::time::Instant::now() + FORMING_PATIENCE;
+        let store = loop {
+            match open_bucket(js, &bucket, &name, replicas).await {
+                Ok(store) => break store,
+                Err(e) if still_forming(&*e) && std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => {
+                    return Err(SetupError::JetStream(format!(
+                        "cannot open the feed cursors' bucket {bucket}: {e} (a gateway needs \
+                         the rights to create and use it: $JS.API.INFO, $JS.API.STREAM.*.KV_{bucket}, \
+                         $JS.API.STREAM.MSG.GET.KV_{bucket}, $KV.{bucket}.>)"
+                    )));
                 }
             }
         };
-        Ok(SharedCursors {
+        let cursors = SharedCursors {
+            client,
             store,
+            events,
             bucket,
             op_timeout,
-        })
+        };
+        cursors
+            .bind(source)
+            .await
+            .map_err(|e| SetupError::JetStream(e.to_string()))?;
+        Ok(cursors)
+    }
+
+    /// Makes sure the bucket's cursors are positions of the stream `source` names.
+    async fn bind(&self, source: &str) -> Result<(), LogError> {
+        for _ in 0..RACES {
+            let stored = self.stored(SOURCE_KEY).await?;
+            match stored.value.as_deref() {
+                Some(s) if s == source => return Ok(()),
+                Some(other) => {
+                    tracing::warn!(
+                        bucket = %self.bucket,
+                        was = other,
+                        now = source,
+                        "the feed cursors were positions of another stream of this name; dropped, \
+                         so every region reads its feed from the start"
+                    );
+                    self.bounded("dropping the cursors of another stream", async {
+                        self.store.stream.purge().await
+                    })
+                    .await?;
+                }
+                None => {
+                    if self.set(SOURCE_KEY, source, stored.revision).await? {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        Err(self.unavailable(
+            "naming the stream of the feed cursors",
+            format!("the key kept changing under {RACES} tries"),
+        ))
     }
 
     /// The bucket's name, for logs and documentation.
@@ -110,11 +169,20 @@ impl SharedCursors {
         LogError::Unavailable(format!("{what} in bucket {}: {e}", self.bucket))
     }
 
+    /// Fails at once while the client knows the connection is down, as the log's appends do.
+    fn connected(&self, what: &str) -> Result<(), LogError> {
+        match self.client.connection_state() {
+            State::Connected => Ok(()),
+            state => Err(self.unavailable(what, format!("NATS connection is {state:?}"))),
+        }
+    }
+
     async fn bounded<T, E: std::fmt::Display>(
         &self,
         what: &str,
         f: impl Future<Output = Result<T, E>>,
     ) -> Result<T, LogError> {
+        self.connected(what)?;
         match tokio::time::timeout(self.op_timeout, f).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(self.unavailable(what, e)),
@@ -125,40 +193,58 @@ impl SharedCursors {
         }
     }
 
-    async fn stored(&self, region: &str) -> Result<Stored, LogError> {
-        let entry = self
-            .bounded("reading a feed cursor", self.store.entry(region))
-            .await?;
-        match entry {
-            Some(e) if e.operation == kv::Operation::Put => {
-                let position = std::str::from_utf8(&e.value)
-                    .ok()
-                    .and_then(|t| t.parse::<u64>().ok())
-                    .ok_or_else(|| {
-                        self.unavailable(
-                            "reading a feed cursor",
-                            format!(
-                                "region {region}'s cursor is not a position ({} bytes)",
-                                e.value.len()
-                            ),
-                        )
-                    })?;
-                Ok(Stored {
-                    position,
-                    revision: e.revision,
-                })
+    /// A key's last message, read from the bucket's stream leader.
+    async fn stored(&self, key: &str) -> Result<Stored, LogError> {
+        use jetstream::stream::LastRawMessageErrorKind;
+        let subject = format!("{}{key}", self.store.prefix);
+        let what = "reading a feed cursor";
+        self.connected(what)?;
+        let read = self.store.stream.get_last_raw_message_by_subject(&subject);
+        let message = match tokio::time::timeout(self.op_timeout, read).await {
+            Ok(Ok(m)) => m,
+            Ok(Err(e)) if e.kind() == LastRawMessageErrorKind::NoMessageFound => {
+                return Ok(Stored {
+                    value: None,
+                    revision: 0,
+                });
             }
-            // Deleted or purged by hand: no cursor, yet the key's revision is what a write
-            // must expect.
-            Some(e) => Ok(Stored {
-                position: 0,
-                revision: e.revision,
-            }),
-            None => Ok(Stored {
-                position: 0,
-                revision: 0,
-            }),
-        }
+            Ok(Err(e)) => return Err(self.unavailable(what, e)),
+            Err(_) => {
+                return Err(self.unavailable(
+                    what,
+                    format!("no answer from NATS within {:?}", self.op_timeout),
+                ));
+            }
+        };
+        // A delete or purge leaves a marker: no value, but its revision is what a write expects.
+        let removed = message.headers.get("KV-Operation").is_some();
+        let value = (!removed).then(|| String::from_utf8_lossy(&message.payload).into_owned());
+        Ok(Stored {
+            value,
+            revision: message.sequence,
+        })
+    }
+
+    async fn cursor(&self, region: &str) -> Result<Cursor, LogError> {
+        let stored = self.stored(region).await?;
+        let position = match stored.value.as_deref().map(str::parse::<u64>) {
+            Some(Ok(position)) => position,
+            None => 0,
+            // Written by hand, not by a gateway: read as no cursor, which the next
+            // acknowledgement overwrites, rather than stop every read of the feed.
+            Some(Err(_)) => {
+                tracing::warn!(
+                    %region,
+                    bucket = %self.bucket,
+                    "a feed cursor is not a position; read as none until the region acknowledges"
+                );
+                0
+            }
+        };
+        Ok(Cursor {
+            position,
+            revision: stored.revision,
+        })
     }
 
     /// The position up to which `region` has acknowledged its feed (0: nothing yet).
@@ -166,29 +252,22 @@ impl SharedCursors {
         if !is_region_code(region) {
             return Ok(0);
         }
-        Ok(self.stored(region).await?.position)
+        Ok(self.cursor(region).await?.position)
     }
 
-    /// Writes `position` if the key is still at `revision`; false when another gateway wrote it
+    /// Writes `value` if the key is still at `revision`; false when another gateway wrote it
     /// first.
-    async fn set(&self, region: &str, position: u64, revision: u64) -> Result<bool, LogError> {
-        let write = self
-            .store
-            .update(region, position.to_string().into(), revision);
+    async fn set(&self, key: &str, value: &str, revision: u64) -> Result<bool, LogError> {
+        let what = "writing a feed cursor";
+        self.connected(what)?;
+        let write = self.store.update(key, value.to_string().into(), revision);
         match tokio::time::timeout(self.op_timeout, write).await {
             Ok(Ok(_)) => Ok(true),
-            Ok(Err(e)) => {
-                // Lost the race (however the server words it: 10071, or 10164 from clustered
-                // servers, which the client reports as another error): the key moved on.
-                let now = self.stored(region).await?;
-                if now.revision != revision {
-                    Ok(false)
-                } else {
-                    Err(self.unavailable("writing a feed cursor", e))
-                }
-            }
+            // Lost the race, however the server words it (10071; 10164 from clustered servers).
+            Ok(Err(e)) if super::is_wrong_last_sequence(&e) => Ok(false),
+            Ok(Err(e)) => Err(self.unavailable(what, e)),
             Err(_) => Err(self.unavailable(
-                "writing a feed cursor",
+                what,
                 format!("no answer from NATS within {:?}", self.op_timeout),
             )),
         }
@@ -204,13 +283,19 @@ impl SharedCursors {
             ));
         }
         for _ in 0..RACES {
-            let now = self.stored(region).await?;
+            let now = self.cursor(region).await?;
             if position <= now.position {
                 return Ok(now.position);
             }
-            if self.set(region, position, now.revision).await? {
+            if self
+                .set(region, &position.to_string(), now.revision)
+                .await?
+            {
                 return Ok(position);
             }
+            let mut jitter = [0u8; 1];
+            crate::random::fill(&mut jitter);
+            tokio::time::sleep(Duration::from_micros(500 + u64::from(jitter[0]) * 30)).await;
         }
         Err(self.unavailable(
             "writing a feed cursor",
@@ -218,31 +303,74 @@ impl SharedCursors {
         ))
     }
 
-    /// Moves the cursor of each of `regions` that is past `end` (the stream's last sequence, read after the cursors) back to
-    /// it, and returns those regions with the cursor each had. A cursor can only be past the end
-    /// of a stream restored from a backup that ends before it; left there, the region would skip
-    /// the events appended next, at positions it had acknowledged. A cursor moved by another
-    /// gateway in between is left to that gateway.
+    /// The event stream's last sequence as its leader has it now: the furthest any region can
+    /// have seen.
+    pub async fn log_end(&self) -> Result<u64, LogError> {
+        let info = self
+            .bounded("reading the stream state", self.events.get_info())
+            .await?;
+        Ok(info.state.last_sequence)
+    }
+
+    /// Moves the cursor of each of `regions` that is past the stream's end back to it, and
+    /// returns those regions with the cursor each had. A cursor can only be past the end of a
+    /// stream restored from a backup that ends before it; left there, the region would skip the
+    /// events appended next, at positions it had acknowledged. A cursor moved by another gateway
+    /// in between is left to that gateway.
     pub async fn clamp(
         &self,
         regions: impl IntoIterator<Item = String>,
-        end: impl AsyncFnOnce() -> Result<u64, LogError>,
     ) -> Result<Vec<(String, u64)>, LogError> {
         let mut read = Vec::new();
         for region in regions.into_iter().filter(|r| is_region_code(r)) {
-            let stored = self.stored(&region).await?;
-            read.push((region, stored));
+            let cursor = self.cursor(&region).await?;
+            read.push((region, cursor));
         }
         // Read after the cursors: every cursor read was at most the stream's end when it was
         // written, and the end only grows, so a cursor past this end is past every end.
-        let end = end().await?;
+        let end = self.log_end().await?;
         let mut moved = Vec::new();
-        for (region, stored) in read {
-            if stored.position > end && self.set(&region, end, stored.revision).await? {
-                moved.push((region, stored.position));
+        for (region, cursor) in read {
+            if cursor.position > end && self.set(&region, &end.to_string(), cursor.revision).await?
+            {
+                moved.push((region, cursor.position));
             }
         }
         Ok(moved)
+    }
+}
+
+/// Gets the bucket, or creates it: its stream's replicas, file storage, the last value only.
+async fn open_bucket(
+    js: &jetstream::Context,
+    bucket: &str,
+    stream: &str,
+    replicas: usize,
+) -> Result<kv::Store, Box<dyn std::error::Error + Send + Sync>> {
+    if let Ok(store) = js.get_key_value(bucket).await {
+        return Ok(store);
+    }
+    let config = kv::Config {
+        bucket: bucket.to_string(),
+        description: format!(
+            "tongban: each region's acknowledged feed position in stream {stream}"
+        ),
+        history: 1,
+        storage: stream::StorageType::File,
+        num_replicas: replicas.max(1),
+        ..Default::default()
+    };
+    match js.create_key_value(config).await {
+        Ok(store) => {
+            tracing::info!(%bucket, replicas, "created the feed cursors' bucket");
+            Ok(store)
+        }
+        // Another gateway created it in between, or creating failed: the bucket is there to get
+        // or the creation's own error says why.
+        Err(created) => match js.get_key_value(bucket).await {
+            Ok(store) => Ok(store),
+            Err(_) => Err(Box::new(created)),
+        },
     }
 }
 
@@ -312,20 +440,109 @@ mod tests {
         let log = gateway(&server).await;
         let app = crate::ids::new_v7();
         conformance::append_chain(&log, &app, 3).await;
-        let end = log.last_sequence().await.expect("end");
-        assert_eq!(end, 3);
         let c = cursors(&log);
+        assert_eq!(c.log_end().await.expect("end"), 3);
         c.advance("330000", 2).await.expect("ack");
         c.advance("440000", 90).await.expect("ack");
         let regions = ["330000", "440000", "510000"].map(String::from);
-        let moved = c
-            .clamp(regions, async || log.last_sequence().await)
-            .await
-            .expect("clamp");
+        let moved = c.clamp(regions).await.expect("clamp");
         assert_eq!(moved, vec![("440000".to_string(), 90)]);
         assert_eq!(c.get("440000").await.expect("get"), 3);
         assert_eq!(c.get("330000").await.expect("get"), 2);
         assert_eq!(c.get("510000").await.expect("get"), 0, "no cursor is made");
+    }
+
+    /// On a cluster a lost race can come back as 10164 while the winner is still being
+    /// replicated: it must count as lost and be tried again, never answered as a failure.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn racing_acknowledgements_on_a_three_node_cluster_all_succeed() {
+        let cluster = crate::testnats::NatsCluster::start();
+        let mut gateways = Vec::new();
+        for i in 0..3 {
+            let mut c = JetStreamConfig::new(cluster.node(i).url());
+            c.replicas = 3;
+            c.op_timeout = std::time::Duration::from_secs(5);
+            gateways.push(
+                JetStreamLog::open(&c)
+                    .await
+                    .unwrap_or_else(|e| panic!("open on node {i}: {e}\n{}", cluster.logs())),
+            );
+        }
+        let all: Vec<SharedCursors> = gateways.iter().map(|g| cursors(g).clone()).collect();
+        let mut next = 1u64;
+        for round in 0..20 {
+            let mut racers = Vec::new();
+            for (i, c) in all.iter().enumerate() {
+                let c = c.clone();
+                let asked = next + i as u64;
+                racers.push(tokio::spawn(async move {
+                    (asked, c.advance("330000", asked).await)
+                }));
+            }
+            next += all.len() as u64;
+            for r in racers {
+                let (asked, answer) = r.await.expect("racer");
+                let answer =
+                    answer.unwrap_or_else(|e| panic!("round {round}, ack of {asked}: {e}"));
+                assert!(answer >= asked, "asked {asked}, answered {answer}");
+            }
+            // Read through any node, the cursor is the furthest acknowledged (reads go to the
+            // leader, not a replica that may not have the last write yet).
+            for c in &all {
+                assert_eq!(
+                    c.get("330000").await.expect("get"),
+                    next - 1,
+                    "round {round}"
+                );
+            }
+        }
+    }
+
+    /// Positions are one stream's: a stream deleted and made again under its name starts its
+    /// sequences over, so the cursors of the old one are dropped, not read as the new one's.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_cursors_of_a_stream_made_again_under_its_name_are_dropped() {
+        let server = NatsServer::start();
+        let first = gateway(&server).await;
+        cursors(&first).advance("330000", 40).await.expect("ack");
+        drop(first);
+        let again = gateway(&server).await;
+        assert_eq!(
+            cursors(&again).get("330000").await.expect("get"),
+            40,
+            "same stream"
+        );
+        drop(again);
+        let client = async_nats::connect(server.url()).await.expect("connect");
+        let js = jetstream::new(client);
+        js.delete_stream("TONGBAN")
+            .await
+            .expect("delete the stream");
+        let remade = gateway(&server).await;
+        assert_eq!(cursors(&remade).get("330000").await.expect("get"), 0);
+        cursors(&remade).advance("330000", 2).await.expect("ack");
+        let another = gateway(&server).await;
+        assert_eq!(cursors(&another).get("330000").await.expect("get"), 2);
+    }
+
+    /// A value a gateway did not write reads as no cursor, and the next acknowledgement
+    /// overwrites it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cursor_written_by_hand_that_is_no_position_reads_as_none() {
+        let server = NatsServer::start();
+        let log = gateway(&server).await;
+        let client = async_nats::connect(server.url()).await.expect("connect");
+        let kv = jetstream::new(client)
+            .get_key_value("TONGBAN_cursors")
+            .await
+            .expect("bucket");
+        kv.put("330000", "banana".into()).await.expect("put");
+        let c = cursors(&log);
+        assert_eq!(c.get("330000").await.expect("get"), 0);
+        assert_eq!(c.advance("330000", 5).await.expect("ack"), 5);
+        kv.delete("330000").await.expect("delete");
+        assert_eq!(c.get("330000").await.expect("get"), 0, "deleted: none");
+        assert_eq!(c.advance("330000", 3).await.expect("ack"), 3);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

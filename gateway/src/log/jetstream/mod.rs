@@ -141,11 +141,11 @@ impl JetStreamLog {
         });
         let cursors = if config.create_stream {
             Some(Box::new(
-                // As many replicas as the stream has, whichever gateway created it.
                 SharedCursors::open(
+                    inner.client.clone(),
                     &inner.js,
-                    &config.stream,
-                    info.config.num_replicas,
+                    inner.stream.clone(),
+                    &inner.source,
                     config.op_timeout,
                 )
                 .await?,
@@ -165,14 +165,6 @@ impl JetStreamLog {
     /// The server's version as it announced itself.
     pub fn server_version(&self) -> String {
         self.inner.client.server_info().version
-    }
-
-    /// The stream's last sequence as the server has it now (not the head this gateway has seen).
-    pub async fn last_sequence(&self) -> Result<u64, LogError> {
-        let info = self
-            .bounded("reading the stream state", self.inner.stream.get_info())
-            .await?;
-        Ok(info.state.last_sequence)
     }
 
     /// Which log this is, for binding projections to it (see `server::bind_log_source`).
@@ -485,19 +477,33 @@ async fn wait_routable(js: &jetstream::Context, prefix: &str, limit: Duration) -
     }
 }
 
-/// Wrong-last-sequence, however the server spells it: 10071, or 10164 from recent clustered
-/// servers (which the client reports as `Other`).
-fn is_wrong_last_sequence(e: &jetstream::context::PublishError) -> bool {
-    if e.kind() == PublishErrorKind::WrongLastSequence {
-        return true;
-    }
-    std::error::Error::source(e)
-        .and_then(|s| s.downcast_ref::<jetstream::Error>())
-        .is_some_and(|j| {
+/// Wrong-last-sequence, however the server spells it and whichever client call reports it: 10071,
+/// or 10164 from recent clustered servers (which the client reports as `Other`), on a publish or
+/// on a key-value update (the client's `WrongLastRevision`). Looks through the error's sources.
+fn is_wrong_last_sequence(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(e) = next {
+        if let Some(p) = e.downcast_ref::<jetstream::context::PublishError>()
+            && p.kind() == PublishErrorKind::WrongLastSequence
+        {
+            return true;
+        }
+        if let Some(u) = e.downcast_ref::<jetstream::kv::UpdateError>()
+            && u.kind() == jetstream::kv::UpdateErrorKind::WrongLastRevision
+        {
+            return true;
+        }
+        if let Some(j) = e.downcast_ref::<jetstream::Error>() {
             let code = j.error_code();
-            code == ErrorCode::STREAM_WRONG_LAST_SEQUENCE
+            if code == ErrorCode::STREAM_WRONG_LAST_SEQUENCE
                 || code == ErrorCode::STREAM_WRONG_LAST_SEQUENCE_CONSTANT
-        })
+            {
+                return true;
+            }
+        }
+        next = e.source();
+    }
+    false
 }
 
 impl EventLog for JetStreamLog {
