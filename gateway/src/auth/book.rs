@@ -239,6 +239,14 @@ impl RegionBook {
             .unwrap_or_default()
     }
 
+    /// Whether `code` is a region of this federation (registered in the book).
+    pub fn has_region(&self, code: &str) -> bool {
+        self.loaded
+            .read()
+            .map(|l| l.file.regions.contains_key(code))
+            .unwrap_or(false)
+    }
+
     pub fn region_name(&self, code: &str) -> Option<String> {
         self.loaded
             .read()

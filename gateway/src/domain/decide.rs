@@ -202,7 +202,7 @@ fn check_submission(
     }
     if !is_region_code(&s.origin) {
         return Err(DomainError::BadRegionCode {
-            field: "/origin",
+            field: "/origin".into(),
             value: s.origin.clone(),
         });
     }
@@ -226,17 +226,21 @@ fn check_submission(
     for (i, h) in s.handlers.iter().enumerate() {
         if !is_region_code(h) {
             return Err(DomainError::BadRegionCode {
-                field: "/handlers",
+                field: format!("/handlers/{i}"),
                 value: h.clone(),
             });
         }
         if *h == s.origin {
             return Err(DomainError::OriginIsHandler {
                 origin: s.origin.clone(),
+                index: i,
             });
         }
         if s.handlers[..i].contains(h) {
-            return Err(DomainError::DuplicateHandler { region: h.clone() });
+            return Err(DomainError::DuplicateHandler {
+                region: h.clone(),
+                index: i,
+            });
         }
     }
     Ok(())

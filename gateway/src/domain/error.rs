@@ -64,11 +64,11 @@ pub enum DomainError {
     #[error(
         "handlers must not include the origin {origin}: a cross-region application crosses regions"
     )]
-    OriginIsHandler { origin: String },
+    OriginIsHandler { origin: String, index: usize },
     #[error("handlers lists region {region} twice")]
-    DuplicateHandler { region: String },
+    DuplicateHandler { region: String, index: usize },
     #[error("{field} {value:?} is not a 6-digit GB/T 2260 region code")]
-    BadRegionCode { field: &'static str, value: String },
+    BadRegionCode { field: String, value: String },
     #[error("{field} must not be empty")]
     Empty { field: &'static str },
 }
@@ -95,17 +95,20 @@ impl DomainError {
         }
     }
 
-    /// The body field an invalid command got wrong, as a JSON pointer, where there is one.
-    pub fn pointer(&self) -> Option<&'static str> {
+    /// The body field an invalid command got wrong, as a JSON pointer, where there is one: the
+    /// handler itself (`/handlers/1`) where one handler is wrong.
+    pub fn pointer(&self) -> Option<String> {
         use DomainError::*;
         match self {
-            UnknownMatter { .. } => Some("/matter"),
-            ModeNotAllowed { .. } => Some("/mode"),
-            HandlerCount { .. } | OriginIsHandler { .. } | DuplicateHandler { .. } => {
-                Some("/handlers")
+            UnknownMatter { .. } => Some("/matter".into()),
+            ModeNotAllowed { .. } => Some("/mode".into()),
+            HandlerCount { .. } => Some("/handlers".into()),
+            OriginIsHandler { index, .. } | DuplicateHandler { index, .. } => {
+                Some(format!("/handlers/{index}"))
             }
-            OriginNotSubmitter { .. } => Some("/origin"),
-            BadRegionCode { field, .. } | Empty { field } => Some(field),
+            OriginNotSubmitter { .. } => Some("/origin".into()),
+            BadRegionCode { field, .. } => Some(field.clone()),
+            Empty { field } => Some((*field).into()),
             _ => None,
         }
     }

@@ -173,7 +173,7 @@ fn submit_refusals_name_the_field() {
             got: 2
         }
     );
-    assert_eq!(err.pointer(), Some("/handlers"));
+    assert_eq!(err.pointer().as_deref(), Some("/handlers"));
     assert_eq!(err.kind(), ErrorKind::Invalid);
 
     let mut s = submitted(Mode::Joint);
@@ -187,25 +187,39 @@ fn submit_refusals_name_the_field() {
     s.handlers = vec![GD.into()];
     assert_eq!(
         g.when(GD, Command::Submit(s)).map(|_| ()),
-        Err(DomainError::OriginIsHandler { origin: GD.into() })
+        Err(DomainError::OriginIsHandler {
+            origin: GD.into(),
+            index: 0
+        })
     );
 
     let mut s = submitted(Mode::Joint);
     s.handlers = vec![ZJ.into(), ZJ.into()];
+    let err = g
+        .when(GD, Command::Submit(s))
+        .map(|_| ())
+        .expect_err("twice");
     assert_eq!(
-        g.when(GD, Command::Submit(s)).map(|_| ()),
-        Err(DomainError::DuplicateHandler { region: ZJ.into() })
+        err,
+        DomainError::DuplicateHandler {
+            region: ZJ.into(),
+            index: 1
+        }
+    );
+    assert_eq!(
+        err.pointer().as_deref(),
+        Some("/handlers/1"),
+        "the item itself"
     );
 
-    let mut s = submitted(Mode::Proxy);
-    s.handlers = vec!["33000".into()];
-    assert!(matches!(
-        g.when(GD, Command::Submit(s)),
-        Err(DomainError::BadRegionCode {
-            field: "/handlers",
-            ..
-        })
-    ));
+    let mut s = submitted(Mode::Joint);
+    s.handlers = vec![ZJ.into(), "33000".into()];
+    let err = g
+        .when(GD, Command::Submit(s))
+        .map(|_| ())
+        .expect_err("bad code");
+    assert!(matches!(err, DomainError::BadRegionCode { .. }), "{err}");
+    assert_eq!(err.pointer().as_deref(), Some("/handlers/1"));
 
     let mut s = submitted(Mode::Proxy);
     s.matter = "no-such-matter".into();
@@ -232,7 +246,7 @@ fn submit_refuses_a_mode_the_matter_does_not_allow() {
         .map(|_| ())
         .expect_err("mode not allowed");
     assert!(matches!(err, DomainError::ModeNotAllowed { .. }), "{err}");
-    assert_eq!(err.pointer(), Some("/mode"));
+    assert_eq!(err.pointer().as_deref(), Some("/mode"));
 }
 
 #[test]

@@ -148,10 +148,10 @@ impl From<DomainError> for Problem {
                 detail,
             ),
             ErrorKind::Invalid => {
-                let pointer = e.pointer().unwrap_or("");
+                let pointer = e.pointer().unwrap_or_default();
                 Problem::unprocessable(
                     detail.clone(),
-                    vec![Violation::new(pointer, "domain", detail)],
+                    vec![Violation::new(&pointer, "domain", detail)],
                 )
             }
         };

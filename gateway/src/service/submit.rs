@@ -25,6 +25,21 @@ pub enum Intake {
     Checked(CheckedSubmission),
 }
 
+impl Intake {
+    /// The handlers the submission names, as written (unchecked).
+    pub fn handlers(&self) -> Vec<&str> {
+        match self {
+            Intake::Unchecked(request) => request.handlers.iter().map(|h| h.0.as_str()).collect(),
+            Intake::Checked(body) => body["handlers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(serde_json::Value::as_str)
+                .collect(),
+        }
+    }
+}
+
 impl From<SubmitRequest> for Intake {
     fn from(request: SubmitRequest) -> Intake {
         Intake::Unchecked(request)
