@@ -26,7 +26,37 @@ fn every_documented_operation_is_routed() {
         .expect("demo application")
         .to_string();
 
+    // Every reference inside the document resolves in it (a client generator follows them).
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    assert!(refs.len() > 20, "only {} references", refs.len());
+    for r in &refs {
+        if let Some(pointer) = r.strip_prefix('#') {
+            assert!(doc.pointer(pointer).is_some(), "unresolvable $ref {r}");
+        }
+    }
+    assert!(
+        !doc.to_string().contains("\"$defs\""),
+        "definitions belong in components/schemas"
+    );
+
     let paths = doc["paths"].as_object().expect("paths");
+    // Every path template's parameters are declared on each of its operations.
+    for (path, ops) in paths {
+        let templated: Vec<&str> = path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+            .collect();
+        for (method, op) in ops.as_object().expect("operations") {
+            for name in &templated {
+                let declared = op["parameters"].as_array().is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| p["in"] == json!("path") && p["name"] == json!(name))
+                });
+                assert!(declared, "{method} {path} does not declare {{{name}}}");
+            }
+        }
+    }
     let mut operations = 0;
     for (path, ops) in paths {
         for (method, op) in ops.as_object().expect("operations") {
@@ -36,6 +66,7 @@ fn every_documented_operation_is_routed() {
                 "{method} {path} has no responses"
             );
             let concrete = path
+                .replace("{matter}", "hukou-transfer")
                 .replace("{id}", &app)
                 .replace("{region}", "330000")
                 .replace("{subject}", "matter.hukou-transfer")
@@ -73,4 +104,17 @@ fn every_documented_operation_is_routed() {
         .expect("request");
     assert_eq!(r.status, 405);
     assert_eq!(r.header("content-type"), Some("application/problem+json"));
+}
+
+fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get("$ref") {
+                out.push(r.clone());
+            }
+            m.values().for_each(|c| collect_refs(c, out));
+        }
+        Value::Array(items) => items.iter().for_each(|i| collect_refs(i, out)),
+        _ => {}
+    }
 }

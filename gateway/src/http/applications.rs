@@ -111,7 +111,7 @@ fn unknown_handlers(
         .filter(|(_, h)| crate::domain::is_region_code(h) && !book.has_region(h))
         .map(|(i, h)| {
             tongban_schemas::Violation::new(
-                &format!("/handlers/{i}"),
+                format!("/handlers/{i}"),
                 "unknown-region",
                 format!(
                     "{h} is not a region of this federation: no platform there could accept the \

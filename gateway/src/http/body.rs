@@ -64,10 +64,13 @@ pub fn intake(content_type: Option<&str>, bytes: &[u8]) -> Result<Value, Problem
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    if bytes.is_empty() && content_type.is_empty() {
+    let json = essence == "application/json" || essence.ends_with("+json");
+    // No body is an empty object, with or without a JSON content type: many HTTP clients send
+    // `Content-Type: application/json` on every POST, an action without fields among them.
+    if bytes.is_empty() && (content_type.is_empty() || json) {
         return Ok(Value::Object(Default::default()));
     }
-    if essence != "application/json" && !essence.ends_with("+json") {
+    if !json {
         return Err(Problem::new(
             axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
@@ -213,6 +216,25 @@ mod tests {
         size: u64,
         offsets: Vec<i64>,
         ratio: f64,
+    }
+
+    #[test]
+    fn no_body_is_an_empty_object_whatever_json_type_it_is_labelled() {
+        for content_type in [
+            None,
+            Some("application/json"),
+            Some("application/json; charset=utf-8"),
+        ] {
+            assert_eq!(
+                intake(content_type, b"").expect("empty"),
+                json!({}),
+                "{content_type:?}"
+            );
+        }
+        let p = intake(Some("text/plain"), b"").expect_err("not JSON");
+        assert_eq!(p.status, 415);
+        let p = intake(Some("application/json"), b" ").expect_err("a space is no JSON");
+        assert_eq!(p.status, 400);
     }
 
     #[test]

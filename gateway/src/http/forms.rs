@@ -47,12 +47,9 @@ fn adapter_for(
     matter: &str,
 ) -> Result<&'static Adapter, Problem> {
     if principal.region() != Some(region) {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Not allowed for this region",
-            format!("only region {region}'s own tokens submit its local forms"),
-        ));
+        return Err(Problem::forbidden(format!(
+            "only region {region}'s own tokens submit its local forms"
+        )));
     }
     let registry = registry()?;
     registry
@@ -257,7 +254,7 @@ pub fn local_view(principal: &Principal, view: &ApplicationView) -> Result<Respo
             Ok(problem_json(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &json!({
-                    "type": "urn:tongban:problem:no-local-form",
+                    "type": "urn:tongban:problem:local-form-unwritable",
                     "title": "The application cannot be written in this region's local form",
                     "status": 422,
                     "detail": format!("{} value(s) have no local equivalent in region {region}'s {matter} form", problems.len()),

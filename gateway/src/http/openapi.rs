@@ -32,9 +32,12 @@ fn operation(route: &Route) -> Value {
     op.insert("summary".into(), json!(route.summary));
     op.insert("operationId".into(), json!(operation_id(route)));
     let mut params = Vec::new();
-    for name in ["id", "region", "subject", "version"] {
+    for name in ["id", "region", "matter", "subject", "version"] {
         if route.path.contains(&format!("{{{name}}}")) {
             let description = match name {
+                "id" => "the application id (a lowercase UUID)",
+                "region" => "a region's 6-digit GB/T 2260 code, see /v1/regions",
+                "matter" => "a matter's code, see /v1/matters",
                 "subject" => "`matter.<code>` or `application.<event>`, see /v1/schemas",
                 "version" => "a version number (1, 2 …) or `latest`",
                 _ => "",
@@ -59,9 +62,13 @@ fn operation(route: &Route) -> Value {
             responses.insert(
                 "422".into(),
                 problem_response(
-                    "Invalid application; `errors` lists every problem at its JSON pointer",
+                    "Invalid application; `errors` lists every problem at its JSON pointer \
+                     (a handler that is no region of the federation: rule `unknown-region`); or \
+                     the Idempotency-Key was already used by this region for a different request \
+                     (`idempotency-key-reused`)",
                 ),
             );
+            responses.insert("503".into(), problem_response(SUBMIT_UNAVAILABLE));
         }
         Op::Act(action) => {
             let mut body = actions::schema(action);
@@ -72,14 +79,17 @@ fn operation(route: &Route) -> Value {
                         "description": "The seq the caller last saw; 409 if the application has moved on"}));
                 }
             }
+            // A body is needed where the action's schema requires a field; otherwise `{}` or
+            // nothing at all will do.
+            let required = body["required"].as_array().is_some_and(|r| !r.is_empty());
             op.insert(
                 "requestBody".into(),
-                json!({"required": false, "content": json_content(body)}),
+                json!({"required": required, "content": json_content(body)}),
             );
             responses.insert("200".into(), json!({"description": "The event was appended", "content": json_content(schema_of::<crate::service::ActOutcome>())}));
             responses.insert(
                 "409".into(),
-                problem_response("Illegal transition, or stale expected_seq"),
+                problem_response("Illegal transition (`illegal-transition`), or stale expected_seq (`stale-seq`); both carry the application's `state` and `current_seq`, so the caller can decide again without another read"),
             );
             responses.insert("422".into(), problem_response("Invalid body"));
             responses.insert("503".into(), problem_response("Nothing was appended: the event log cannot take writes (`log-unavailable`, with `Retry-After`), the application changed too often while deciding (`contended`), or its history holds an event this gateway cannot read (`unreadable-history`)"));
@@ -153,8 +163,13 @@ fn operation(route: &Route) -> Value {
                 "description": "The region's local form in its own dialect: JSON, or XML in the charset named by Content-Type (GBK, GB18030, UTF-8)",
                 "content": {"application/json": {"schema": {"type": "object"}}, "application/xml": {"schema": {"type": "string"}}}}));
             if route.op == Op::LocalForm {
-                params.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string"}}));
-                responses.insert("201".into(), json!({"description": "Submitted", "content": json_content(schema_of::<crate::service::SubmitOutcome>())}));
+                params.push(json!({"name": "Idempotency-Key", "in": "header", "required": false,
+                    "description": "Retries with the same key from the same region return the original application (200) instead of creating another.",
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 255}}));
+                let outcome = with_warnings(schema_of::<crate::service::SubmitOutcome>());
+                responses.insert("201".into(), json!({"description": "Submitted; `warnings` lists what the adapter accepted with a remark", "content": json_content(outcome.clone())}));
+                responses.insert("200".into(), json!({"description": "The earlier submission with this Idempotency-Key", "content": json_content(outcome)}));
+                responses.insert("503".into(), problem_response(SUBMIT_UNAVAILABLE));
             } else {
                 responses.insert("200".into(), json!({"description": "The canonical body, warnings and the simplified-character matching copy", "content": json_content(json!({"type": "object", "properties": {"canonical": {"type": "object"}, "warnings": {"type": "array"}, "matching": {"type": "object"}}}))}));
             }
@@ -166,21 +181,65 @@ fn operation(route: &Route) -> Value {
                 "415".into(),
                 problem_response("Not sent in the adapter's format"),
             );
-            responses.insert("422".into(), problem_response("The local form is refused; `errors` names each problem by the region's own field (pointer, field, label), the canonical path, the rule and the masked value"));
+            responses.insert("422".into(), problem_response("The local form is refused; `errors` names each problem by the region's own field (pointer, field, label), the canonical path, the rule and the masked value; or, when submitting, the translated application is refused as a canonical submission would be"));
         }
         Op::Get => {
             params.push(json!({"name": "view", "in": "query", "required": false, "description": "canonical (default) or local: the application in the calling region's own form (406 when the region has no adapter for the matter)", "schema": {"type": "string", "enum": ["canonical", "local"]}}));
             responses.insert("200".into(), json!({"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}, "application/xml": {"schema": {"type": "string"}}}}));
             responses.insert(
                 "406".into(),
-                problem_response("view=local, but the region has no adapter for the matter"),
+                problem_response("view=local, but the region has no adapter for the matter, or the caller is an operator (`no-local-form`)"),
+            );
+            responses.insert(
+                "422".into(),
+                problem_response("view=local, but the application cannot be written in the region's form (`local-form-unwritable`; `errors` names the fields)"),
             );
             responses.insert("503".into(), problem_response("The application's view is held at an event that does not fold (`application-held`; `held` names the event, its position and the reason)"));
         }
         Op::Metrics => {
             responses.insert("200".into(), json!({"description": "Prometheus text exposition format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}));
         }
+        Op::Feed => {
+            params.push(json!({"name": "after", "in": "query", "required": false, "description": "the log position to read after (default: the region's acknowledged cursor)", "schema": {"type": "integer", "minimum": 0}}));
+            params.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));
+            responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
+                "type": "object", "properties": {
+                    "region": {"type": "string"},
+                    "after": {"type": "integer", "description": "the position this page reads after"},
+                    "acked": {"type": "integer", "description": "the region's acknowledged cursor"},
+                    "next": {"type": "integer", "description": "the last position on this page (`after` when empty): acknowledge it once processed, or pass it as `after`"},
+                    "events": {"type": "array", "items": {"type": "object", "properties": {"position": {"type": "integer"}, "event": schema_of::<crate::envelope::Envelope>()}}}}}))}));
+            responses.insert("503".into(), problem_response(LOG_UNREADABLE));
+        }
+        Op::FeedAck => {
+            op.insert("requestBody".into(), json!({"required": true, "content": json_content(schema_of::<super::regions::Ack>())}));
+            responses.insert("200".into(), json!({"description": "The cursor as it now is (never moved back)", "content": json_content(json!({
+                "type": "object", "properties": {"region": {"type": "string"}, "acked": {"type": "integer"}}}))}));
+            responses.insert(
+                "422".into(),
+                problem_response("The position is beyond the feed"),
+            );
+            responses.insert(
+                "503".into(),
+                problem_response(
+                    "The cursor could not be stored (on JetStream: the server is out of reach)",
+                ),
+            );
+        }
+        Op::Reconcile => {
+            params.push(json!({"name": "tolerance_seconds", "in": "query", "required": false, "description": "how far the province's timestamps may differ from the log's before they are reported (0 to 30 days; default 300)", "schema": {"type": "integer", "minimum": 0, "maximum": 2592000}}));
+            op.insert("requestBody".into(), json!({"required": true,
+                "description": "The province's own records: CSV with a header line, or JSON Lines (docs/operators.md, \"Reconciliation\")",
+                "content": {"text/csv": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}}}}));
+            responses.insert("200".into(), json!({"description": "The discrepancy report", "content": {"application/json": {"schema": {"type": "object"}}}}));
+            responses.insert(
+                "422".into(),
+                problem_response("A record line that cannot be read; `errors` names the line"),
+            );
+            responses.insert("503".into(), problem_response(LOG_UNREADABLE));
+        }
         Op::Events => {
+            responses.insert("503".into(), problem_response(LOG_UNREADABLE));
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
                 "type": "object", "properties": {"app": {"type": "string"}, "events": {"type": "array", "items": schema_of::<crate::envelope::Envelope>()},
                 "request_signatures": {"type": "object", "description": "Event id → the signing region's verified request signature (docs/signed-requests.md), for events appended by signed requests; outside the envelopes, which stay the fixed hash-chained contract", "additionalProperties": schema_of::<crate::auth::RequestSignature>()}}}))}));
@@ -256,6 +315,101 @@ fn operation(route: &Route) -> Value {
     Value::Object(op)
 }
 
+/// Why a submission may answer 503: nothing was appended, and a retry with the same
+/// Idempotency-Key is safe.
+const SUBMIT_UNAVAILABLE: &str = "Nothing was acknowledged: the event log cannot take writes \
+    (`log-unavailable`, with `Retry-After`), or the application changed too often while deciding \
+    (`contended`); retry with the same Idempotency-Key, which can never make a second application";
+
+/// Why a read that needs the log itself may answer 503.
+const LOG_UNREADABLE: &str = "The event log cannot be read now (`log-unavailable`, with \
+    `Retry-After`); the projections' reads still answer";
+
+/// A submission outcome's schema with the adapter's `warnings` beside it.
+fn with_warnings(mut outcome: Value) -> Value {
+    if let Some(Value::Object(props)) = outcome.get_mut("properties") {
+        props.insert(
+            "warnings".into(),
+            json!({"type": "array", "description": "what the adapter accepted with a remark: each with the region's own field, the rule and a message", "items": {"type": "object"}}),
+        );
+    }
+    outcome
+}
+
+/// Moves every schema's `$defs` into `components/schemas` and points its `$ref`s there: a
+/// schemars document refers to its definitions as `#/$defs/<Name>` from its own root, which
+/// inside an OpenAPI document resolves against the document's root and finds nothing. A name
+/// two schemas define differently gets a numbered suffix in the second.
+fn lift_definitions(doc: &mut Value) {
+    let mut lifted: Map<String, Value> = Map::new();
+    if let Some(paths) = doc.get_mut("paths") {
+        lift_in(paths, &mut lifted);
+    }
+    if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+        for schema in schemas.values_mut() {
+            lift_in(schema, &mut lifted);
+        }
+        for (name, schema) in lifted {
+            schemas.entry(name).or_insert(schema);
+        }
+    }
+}
+
+fn lift_in(v: &mut Value, lifted: &mut Map<String, Value>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::Object(defs)) = m.remove("$defs") {
+                // This schema's own names, and what each becomes among the components.
+                let mut renamed: Map<String, Value> = Map::new();
+                let mut defs: Vec<(String, Value)> = defs.into_iter().collect();
+                for (name, def) in &defs {
+                    let mut target = name.clone();
+                    let mut n = 2;
+                    while lifted.get(&target).is_some_and(|existing| existing != def) {
+                        target = format!("{name}{n}");
+                        n += 1;
+                    }
+                    renamed.insert(name.clone(), Value::String(target));
+                }
+                for (_, def) in defs.iter_mut() {
+                    rewrite_refs(def, &renamed);
+                    lift_in(def, lifted);
+                }
+                for (name, def) in defs {
+                    if let Some(Value::String(target)) = renamed.get(&name) {
+                        lifted.entry(target.clone()).or_insert(def);
+                    }
+                }
+                for child in m.values_mut() {
+                    rewrite_refs(child, &renamed);
+                }
+            }
+            for child in m.values_mut() {
+                lift_in(child, lifted);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| lift_in(i, lifted)),
+        _ => {}
+    }
+}
+
+/// Points `#/$defs/<Name>` at `#/components/schemas/<renamed Name>` throughout `v`.
+fn rewrite_refs(v: &mut Value, renamed: &Map<String, Value>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get_mut("$ref")
+                && let Some(name) = r.strip_prefix("#/$defs/")
+                && let Some(Value::String(target)) = renamed.get(name)
+            {
+                *r = format!("#/components/schemas/{target}");
+            }
+            m.values_mut().for_each(|c| rewrite_refs(c, renamed));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| rewrite_refs(i, renamed)),
+        _ => {}
+    }
+}
+
 fn operation_id(route: &Route) -> String {
     match route.op {
         Op::Act(a) => format!("act_{}", a.as_str().replace('-', "_")),
@@ -277,7 +431,7 @@ pub fn document(routes: &[Route]) -> Value {
             m.insert(route.method.as_str().to_lowercase(), operation(route));
         }
     }
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "tongban federation gateway",
@@ -289,5 +443,7 @@ pub fn document(routes: &[Route]) -> Value {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {"Problem": schema_of::<super::problem::Problem>()}
         }
-    })
+    });
+    lift_definitions(&mut doc);
+    doc
 }

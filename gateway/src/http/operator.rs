@@ -93,12 +93,7 @@ pub struct ReconcileQuery {
 fn operators_only(principal: &crate::auth::Principal, detail: &str) -> Result<(), Problem> {
     match principal.is_operator() {
         true => Ok(()),
-        false => Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Operators only",
-            detail,
-        )),
+        false => Err(Problem::forbidden(detail)),
     }
 }
 

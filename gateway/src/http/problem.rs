@@ -90,6 +90,17 @@ impl Problem {
         .with_errors(vec![Violation::new(pointer, rule, detail)])
     }
 
+    /// 403 `forbidden`, with one title whatever the reason (RFC 9457: a problem type has one
+    /// title); the detail says what this caller may not do.
+    pub fn forbidden(detail: impl Into<String>) -> Problem {
+        Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Not allowed for this caller",
+            detail,
+        )
+    }
+
     pub fn unprocessable(detail: impl Into<String>, errors: Vec<Violation>) -> Problem {
         Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -135,12 +146,7 @@ impl From<DomainError> for Problem {
         }
         let detail = e.to_string();
         let mut p = match e.kind() {
-            ErrorKind::Forbidden => Problem::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "Not allowed for this region",
-                detail,
-            ),
+            ErrorKind::Forbidden => Problem::forbidden(detail),
             ErrorKind::Conflict => Problem::new(
                 StatusCode::CONFLICT,
                 "illegal-transition",
@@ -205,9 +211,7 @@ impl From<ServiceError> for Problem {
                     ),
                 )
             }
-            ServiceError::Forbidden(_) => {
-                Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", detail)
-            }
+            ServiceError::Forbidden(_) => Problem::forbidden(detail),
             ServiceError::StaleSeq { actual, .. } => {
                 let mut p = Problem::new(
                     StatusCode::CONFLICT,

@@ -100,12 +100,9 @@ fn own_region(
     match principal.region() {
         Some(own) if own == region => Ok(()),
         None if !write => Ok(()),
-        _ => Err(Problem::new(
-            axum::http::StatusCode::FORBIDDEN,
-            "forbidden",
-            "Not this region's feed",
-            format!("only region {region} reads and acknowledges its feed (operators may read it)"),
-        )),
+        _ => Err(Problem::forbidden(format!(
+            "only region {region} reads and acknowledges its feed (operators may read it)"
+        ))),
     }
 }
 
