@@ -243,6 +243,7 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
     }
     let p = expect_problem(act(&lead, &id, "accept", json!({})), 409);
     assert_eq!(p["state"], json!("submitted"));
+    assert_eq!(p["current_seq"], json!(1), "both halves of the state: {p}");
     ok(act(
         &origin,
         &id,
@@ -288,6 +289,7 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
     // Stale expected_seq.
     let p = expect_problem(act(&lead, &id, "accept", json!({"expected_seq": 2})), 409);
     assert_eq!(p["current_seq"], json!(4));
+    assert_eq!(p["state"], json!("supplemented"), "{p}");
     ok(act(
         &lead,
         &id,

@@ -173,6 +173,12 @@ impl From<ServiceError> for Problem {
         let detail = e.to_string();
         match e {
             ServiceError::Domain(d) => d.into(),
+            ServiceError::Refused { error, status, seq } => {
+                let mut p = Problem::from(error);
+                p.state = Some(status.as_str().to_string());
+                p.current_seq = Some(seq);
+                p
+            }
             ServiceError::Invalid(errors) => Problem::unprocessable(detail, errors),
             ServiceError::InvalidEvent { violations, .. } => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -212,7 +218,7 @@ impl From<ServiceError> for Problem {
                 )
             }
             ServiceError::Forbidden(_) => Problem::forbidden(detail),
-            ServiceError::StaleSeq { actual, .. } => {
+            ServiceError::StaleSeq { actual, status, .. } => {
                 let mut p = Problem::new(
                     StatusCode::CONFLICT,
                     "stale-seq",
@@ -220,6 +226,7 @@ impl From<ServiceError> for Problem {
                     detail,
                 );
                 p.current_seq = Some(actual);
+                p.state = Some(status.as_str().to_string());
                 p
             }
             ServiceError::IdempotencyKeyReused { .. } => Problem::new(

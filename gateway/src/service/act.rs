@@ -74,9 +74,19 @@ impl<L: EventLog> Gateway<L> {
                 return Err(ServiceError::StaleSeq {
                     expected,
                     actual: state.seq,
+                    status: state.status,
                 });
             }
-            let event = domain::decide(Some(&state), &region, command.clone())?;
+            let event = domain::decide(Some(&state), &region, command.clone()).map_err(
+                |error| match error.kind() {
+                    domain::ErrorKind::Conflict => ServiceError::Refused {
+                        error,
+                        status: state.status,
+                        seq: state.seq,
+                    },
+                    _ => error.into(),
+                },
+            )?;
             let envelope = self.seal(
                 Some(last),
                 app,
@@ -95,12 +105,9 @@ impl<L: EventLog> Gateway<L> {
                         event: envelope,
                     });
                 }
-                Err(ServiceError::Log(LogError::Conflict { actual, .. })) => {
-                    if let Some(expected) = expected_seq {
-                        return Err(ServiceError::StaleSeq { expected, actual });
-                    }
-                    continue;
-                }
+                // Another writer appended first: decide again on what is there now. With
+                // expected_seq the next pass answers stale-seq, with the state that won.
+                Err(ServiceError::Log(LogError::Conflict { .. })) => continue,
                 Err(e) => return Err(e),
             }
         }

@@ -48,7 +48,21 @@ pub enum ServiceError {
     #[error("{0}")]
     Forbidden(String),
     #[error("expected_seq is {expected} but the application is at seq {actual}")]
-    StaleSeq { expected: u64, actual: u64 },
+    StaleSeq {
+        expected: u64,
+        actual: u64,
+        /// The application's status at `actual`.
+        status: crate::domain::Status,
+    },
+    /// A command the application's state does not allow (a domain conflict such as an illegal
+    /// transition), with that state's status and seq, so that the caller can decide again
+    /// without reading the application first.
+    #[error("{error}")]
+    Refused {
+        error: DomainError,
+        status: crate::domain::Status,
+        seq: u64,
+    },
     #[error(
         "Idempotency-Key {key:?} was already used by this region for a different request (application {app})"
     )]
