@@ -121,11 +121,18 @@ impl SharedCursors {
             bucket,
             op_timeout,
         };
-        cursors
-            .bind(source)
-            .await
-            .map_err(|e| SetupError::JetStream(e.to_string()))?;
-        Ok(cursors)
+        // A bucket just made on a cluster takes writes only once its stream's subjects are
+        // routed to it from this server ("no stream found for given subject" until then), as the
+        // event stream does (`wait_routable`); binding is idempotent, so it is tried again.
+        loop {
+            match cursors.bind(source).await {
+                Ok(()) => return Ok(cursors),
+                Err(_) if std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => return Err(SetupError::JetStream(e.to_string())),
+            }
+        }
     }
 
     /// Makes sure the bucket's cursors are positions of the stream `source` names.
