@@ -290,6 +290,19 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
     let p = expect_problem(act(&lead, &id, "accept", json!({"expected_seq": 2})), 409);
     assert_eq!(p["current_seq"], json!(4));
     assert_eq!(p["state"], json!("supplemented"), "{p}");
+    // A whole number is read however it is written, as everywhere else in a body.
+    let p = expect_problem(act(&lead, &id, "accept", json!({"expected_seq": 2.0})), 409);
+    assert_eq!(p["current_seq"], json!(4));
+    // An id in capitals is told apart from an unknown one, revealing nothing.
+    let p = expect_problem(
+        lead.get(&format!("/v1/applications/{}", id.to_uppercase())),
+        400,
+    );
+    assert!(
+        p["errors"][0]["rule"] == json!("uuid-lowercase")
+            && p["detail"].as_str().is_some_and(|d| d.contains(&id)),
+        "{p}"
+    );
     ok(act(
         &lead,
         &id,

@@ -22,6 +22,17 @@ use crate::time::Timestamp;
 fn check_id(id: &str) -> Result<(), Problem> {
     if crate::ids::is_valid(id) {
         Ok(())
+    } else if crate::ids::is_valid(&id.to_ascii_lowercase()) {
+        // A UUID in capitals (some platforms print them so) names nothing here, and saying so
+        // reveals nothing: every id is a lowercase UUID.
+        Err(Problem::bad_request(
+            "path:id",
+            "uuid-lowercase",
+            format!(
+                "application ids are lowercase UUIDs: {}",
+                id.to_ascii_lowercase()
+            ),
+        ))
     } else {
         Err(Problem::not_found(format!("no application {id:?}")))
     }
@@ -55,10 +66,11 @@ pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Probl
         .get("idempotency-key")
         .map(|v| {
             v.to_str().map_err(|_| {
+                // The rule every refused key gets (`ServiceError::BadRequest`).
                 Problem::bad_request(
                     "header:Idempotency-Key",
-                    "ascii",
-                    "Idempotency-Key must be visible ASCII",
+                    "request",
+                    "Idempotency-Key must be 1 to 255 visible ASCII characters",
                 )
             })
         })
@@ -153,7 +165,7 @@ pub async fn act<L: EventLog>(
     };
     let expected_seq = match map.remove("expected_seq") {
         None | Some(Value::Null) => None,
-        Some(v) => Some(v.as_u64().ok_or_else(|| {
+        Some(v) => Some(body::non_negative_whole(&v).ok_or_else(|| {
             Problem::unprocessable(
                 "expected_seq must be a non-negative integer",
                 vec![tongban_schemas::Violation::new(

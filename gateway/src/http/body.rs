@@ -135,9 +135,26 @@ fn whole_numbers_as_integers(value: &mut Value) -> Option<String> {
     first_inexact
 }
 
+/// Doubles hold whole numbers exactly below this (2^53).
+const EXACT: f64 = 9_007_199_254_740_992.0;
+
+/// A non-negative whole number however it is written (`4`, `4.0`, `4e0`), as [`typed`] reads
+/// integers; for the members taken out of a body before its schema check (`expected_seq`).
+pub fn non_negative_whole(v: &Value) -> Option<u64> {
+    v.as_u64().or_else(|| {
+        v.as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < EXACT)
+            // Exact: a whole number below 2^53 converts without rounding.
+            .map(|f| {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let whole = f as u64;
+                whole
+            })
+    })
+}
+
 fn integers_at(value: &mut Value, pointer: &mut String, first_inexact: &mut Option<String>) {
     use std::fmt::Write as _;
-    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
     match value {
         Value::Number(n) => {
             if let Some(f) = n.as_f64().filter(|_| n.is_f64())
@@ -235,6 +252,16 @@ mod tests {
         assert_eq!(p.status, 415);
         let p = intake(Some("application/json"), b" ").expect_err("a space is no JSON");
         assert_eq!(p.status, 400);
+    }
+
+    #[test]
+    fn a_sequence_number_is_read_however_a_whole_number_is_written() {
+        for v in [json!(4), json!(4.0), json!(4e0)] {
+            assert_eq!(non_negative_whole(&v), Some(4), "{v}");
+        }
+        for v in [json!(-1), json!(4.5), json!("4"), json!(1e300)] {
+            assert_eq!(non_negative_whole(&v), None, "{v}");
+        }
     }
 
     #[test]
