@@ -89,6 +89,10 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
     let (code, _, err) = tongban(&["verify", "--public-key", "abc"], &data);
     assert_eq!(code, 2);
     assert!(err.contains("--public-key"), "{err}");
+    // An application the log does not hold: nothing checked, no passing verdict.
+    let (code, out, err) = tongban(&["verify", "--app", "no-such-application"], &data);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("no application no-such-application"), "{err}");
 
     // replay: the full timeline, and the state as of seq 3.
     let (code, out, err) = tongban(&["replay", &id, "--format", "json"], &data);
@@ -222,6 +226,77 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
         html.contains("发现 1 处断裂"),
         "the report must show the break"
     );
+
+    // remove the application's fifth event: its chain shows the gap in seq, and the whole-log
+    // check names the position no event is at any more.
+    let removed = remove(&data.join("log"), &id, 5);
+    let (code, out, _) = tongban(&["verify"], &data);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "BROKEN log position {removed} holds no event: removed from the log"
+        )),
+        "{out}"
+    );
+}
+
+/// Deletes the application's event at `seq` from the stored log, as an attacker with disk access
+/// would; returns its position.
+fn remove(log_dir: &std::path::Path, app: &str, seq: u64) -> u64 {
+    let db = fjall::Database::builder(log_dir).open().expect("open log");
+    let events = db
+        .keyspace("events", fjall::KeyspaceCreateOptions::default)
+        .expect("events");
+    let mut target = None;
+    for guard in events.iter() {
+        let (k, v) = guard.into_inner().expect("kv");
+        let e: Value = serde_json::from_slice(&v).expect("event json");
+        if e["app"] == json!(app) && e["seq"] == json!(seq) {
+            target = Some(k.to_vec());
+        }
+    }
+    let key = target.expect("the event");
+    events.remove(key.clone()).expect("remove");
+    db.persist(fjall::PersistMode::SyncAll).expect("persist");
+    u64::from_be_bytes(key.as_slice().try_into().expect("an eight-byte position"))
+}
+
+/// Given a data directory that does not exist (a typo), when any offline tool is pointed at it,
+/// then it refuses with exit 2, says the directory holds no log, and creates nothing there.
+#[test]
+fn offline_tools_refuse_a_directory_without_a_log_and_create_none() {
+    let dir = TempDir::new("nolog");
+    let typo = dir.0.join("typo");
+    let records = dir.0.join("records.csv");
+    std::fs::write(
+        &records,
+        "app,status,updated_at
+",
+    )
+    .expect("write");
+    let key = "11".repeat(32);
+    for args in [
+        vec!["verify", "--public-key", key.as_str()],
+        vec!["verify", "--app", "x", "--public-key", key.as_str()],
+        vec!["replay", "x", "--public-key", key.as_str()],
+        vec!["dispute", "x", "--public-key", key.as_str()],
+        vec![
+            "reconcile",
+            "--region",
+            "440000",
+            "--records",
+            records.to_str().expect("path"),
+        ],
+        vec!["rebuild"],
+    ] {
+        let (code, out, err) = tongban(&args, &typo);
+        assert_eq!(code, 2, "{args:?}: {out}");
+        assert!(
+            err.contains("holds no embedded event log"),
+            "{args:?}: {err}"
+        );
+        assert!(!typo.exists(), "{args:?} created {}", typo.display());
+    }
 }
 
 /// The first published example of a matter in `mode`, and clients for its origin and handlers.

@@ -1,8 +1,14 @@
 //! Chain verification: every application's events are consecutive, each links to its
 //! predecessor's hash, each hash recomputes from the canonical envelope, and each signature
-//! verifies under the gateway key, and each payload reads as its type (what a replay needs).
+//! verifies under the gateway key; over the whole log, the log's positions run without a gap from
+//! 1 (a gap is a removed event); and each payload reads as its type (what a replay needs), which
+//! is reported apart, since an event a newer gateway wrote may be sound yet unreadable here.
 //! Streams the log in position order, keeping one small record per application (never the
 //! events), so memory does not grow with the log's length.
+//!
+//! What no hash chain shows: the removal of the newest events of the log as a whole (its last
+//! positions), which leaves a shorter log that is intact in every respect. Only a count or head
+//! recorded elsewhere beforehand (a province's own records, a `verify` output kept) tells.
 
 use std::collections::HashMap;
 
@@ -29,31 +35,158 @@ impl std::fmt::Display for BrokenLink {
     }
 }
 
+/// Log positions that hold no event though later ones do (or the log's head says they should):
+/// events removed from the log. Inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gap {
+    pub first: u64,
+    pub last: u64,
+}
+
+impl std::fmt::Display for Gap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.first == self.last {
+            write!(f, "log position {} holds no event", self.first)?;
+        } else {
+            write!(
+                f,
+                "log positions {}-{} hold no event ({} events)",
+                self.first,
+                self.last,
+                self.last - self.first + 1
+            )?;
+        }
+        write!(f, ": removed from the log")
+    }
+}
+
+/// An event whose chain link is sound but whose payload this build cannot read as its type (a
+/// newer gateway's event, or bytes rewritten without changing their canonical form): not a
+/// broken link, yet a replay of its application stops before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub app: String,
+    pub seq: u64,
+    pub position: Option<u64>,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "application {} seq {}", self.app, self.seq)?;
+        if let Some(p) = self.position {
+            write!(f, " (log position {p})")?;
+        }
+        write!(f, ": unreadable by this build: {}", self.reason)
+    }
+}
+
+/// What a verification found, worst first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// A broken link or a removed event.
+    Broken,
+    /// Every link sound, but some events this build cannot read.
+    Unreadable,
+    /// Nothing to check: no events at all.
+    Empty,
+    /// Every event checked, every link sound, every event readable.
+    Intact,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
     pub events: u64,
     pub applications: u64,
     pub broken: Vec<BrokenLink>,
+    /// Runs of removed positions (whole-log verification only).
+    pub missing: Vec<Gap>,
+    pub unreadable: Vec<Unreadable>,
 }
 
 impl Report {
-    pub fn summary(&self) -> String {
-        let verdict = if self.broken.is_empty() {
-            "intact"
+    pub fn verdict(&self) -> Verdict {
+        if !self.broken.is_empty() || !self.missing.is_empty() {
+            Verdict::Broken
+        } else if !self.unreadable.is_empty() {
+            Verdict::Unreadable
+        } else if self.events == 0 {
+            Verdict::Empty
         } else {
-            "BROKEN"
+            Verdict::Intact
+        }
+    }
+
+    /// No broken link and no removed event (unreadable events aside).
+    pub fn chain_intact(&self) -> bool {
+        self.broken.is_empty() && self.missing.is_empty()
+    }
+
+    /// One line per finding: `BROKEN …` for broken links and removed events, `UNREADABLE …`
+    /// for events this build cannot read.
+    pub fn findings(&self) -> Vec<String> {
+        let broken = self.broken.iter().map(|b| format!("BROKEN {b}"));
+        let missing = self.missing.iter().map(|g| format!("BROKEN {g}"));
+        let unreadable = self.unreadable.iter().map(|u| format!("UNREADABLE {u}"));
+        broken.chain(missing).chain(unreadable).collect()
+    }
+
+    pub fn summary(&self) -> String {
+        let verdict = match self.verdict() {
+            Verdict::Empty => {
+                return "EMPTY: the log holds no events; nothing was checked".to_string();
+            }
+            Verdict::Intact => "intact",
+            Verdict::Unreadable => "UNREADABLE",
+            Verdict::Broken => "BROKEN",
         };
-        format!(
+        let mut s = format!(
             "{verdict}: {} events in {} applications checked, {} broken link(s)",
             self.events,
             self.applications,
             self.broken.len()
-        )
+        );
+        if !self.missing.is_empty() {
+            let removed: u64 = self.missing.iter().map(|g| g.last - g.first + 1).sum();
+            s.push_str(&format!(", {removed} removed event(s)"));
+        }
+        if !self.unreadable.is_empty() {
+            s.push_str(&format!(
+                ", {} event(s) unreadable by this build",
+                self.unreadable.len()
+            ));
+            if self.chain_intact() {
+                s.push_str(" (their chain is intact; a newer tongban reads them)");
+            }
+        }
+        s
+    }
+}
+
+/// Checks one event after its application's `previous` (seq, hash) into `report`.
+fn check(report: &mut Report, e: &Envelope, position: Option<u64>, linked: Result<(), ChainError>) {
+    match linked {
+        Err(error) => report.broken.push(BrokenLink {
+            app: e.app.clone(),
+            seq: e.seq,
+            position,
+            error,
+        }),
+        Ok(()) => {
+            if let Err(reason) = Event::from_envelope(e) {
+                report.unreadable.push(Unreadable {
+                    app: e.app.clone(),
+                    seq: e.seq,
+                    position,
+                    reason: reason.to_string(),
+                });
+            }
+        }
     }
 }
 
 /// Verifies one application's events in seq order: each one `app`'s, chained, sealed, signed
-/// under `key` and readable as its type.
+/// under `key`, and readable as its type.
 pub fn verify_events(app: &str, events: &[Envelope], key: &PublicKey) -> Report {
     let mut report = Report {
         applications: u64::from(!events.is_empty()),
@@ -62,32 +195,18 @@ pub fn verify_events(app: &str, events: &[Envelope], key: &PublicKey) -> Report 
     let mut previous: Option<&Envelope> = None;
     for e in events {
         report.events += 1;
-        let checked = if e.app != app {
+        let linked = if e.app != app {
             Err(ChainError::WrongApp {
                 expected: app.to_string(),
                 found: e.app.clone(),
             })
         } else {
-            e.verify_link(previous, key).and_then(|()| readable(e))
+            e.verify_link(previous, key)
         };
-        if let Err(error) = checked {
-            report.broken.push(BrokenLink {
-                app: e.app.clone(),
-                seq: e.seq,
-                position: None,
-                error,
-            });
-        }
+        check(&mut report, e, None, linked);
         previous = Some(e);
     }
     report
-}
-
-/// Whether the event's payload reads as its type says, as a replay will read it.
-fn readable(e: &Envelope) -> Result<(), ChainError> {
-    Event::from_envelope(e)
-        .map(drop)
-        .map_err(|err| ChainError::Undecodable(err.to_string()))
 }
 
 pub async fn verify_app<L: EventLog>(
@@ -105,6 +224,10 @@ struct Tail {
 }
 
 /// Verifies the whole log, streaming; `progress(events checked, log head)` after each batch.
+/// Besides every chain, the log's positions must run from 1 to its head without a gap (both
+/// backends number them so: a JetStream stream that refuses deletes, the embedded log one by
+/// one), so an event removed from the middle of the log is found even where it was the last of
+/// its application.
 pub async fn verify_all<L: EventLog>(
     log: &L,
     key: &PublicKey,
@@ -116,23 +239,29 @@ pub async fn verify_all<L: EventLog>(
     let mut from = 1;
     loop {
         let batch = log.read_all(from, 4096).await?;
-        let Some(last) = batch.last() else { break };
-        from = last.position + 1;
+        if batch.is_empty() {
+            break;
+        }
         for p in batch {
+            if p.position > from {
+                report.missing.push(Gap {
+                    first: from,
+                    last: p.position - 1,
+                });
+            }
+            from = p.position + 1;
             report.events += 1;
             let e = &p.event;
             let previous = tails.get(&e.app).map(|t| (t.seq, t.hash.as_str()));
             if previous.is_none() {
                 report.applications += 1;
             }
-            if let Err(error) = e.verify_after(previous, key).and_then(|()| readable(e)) {
-                report.broken.push(BrokenLink {
-                    app: e.app.clone(),
-                    seq: e.seq,
-                    position: Some(p.position),
-                    error,
-                });
-            }
+            check(
+                &mut report,
+                e,
+                Some(p.position),
+                e.verify_after(previous, key),
+            );
             tails.insert(
                 e.app.clone(),
                 Tail {
@@ -142,6 +271,14 @@ pub async fn verify_all<L: EventLog>(
             );
         }
         progress(report.events, head);
+    }
+    // The head said events were there when the check began: positions up to it that none was
+    // read at were removed too.
+    if head >= from {
+        report.missing.push(Gap {
+            first: from,
+            last: head,
+        });
     }
     Ok(report)
 }
@@ -182,15 +319,159 @@ mod tests {
         );
     }
 
-    /// Sealed and signed over a payload that does not read as its type: the chain is sound, the
-    /// log cannot be replayed past it, and verification says so.
+    /// Given an event sealed and signed over a payload that does not read as its type, when it
+    /// is verified, then the chain is intact and the event is unreadable by this build, not a
+    /// broken link: a replay cannot pass it, and verification says so in its own words.
     #[test]
-    fn a_signed_event_that_does_not_read_as_its_type_is_a_broken_link() {
+    fn a_signed_event_that_does_not_read_as_its_type_is_unreadable_not_broken() {
         let odd = forwarded("app-a", json!({"materials_checked": "yes"}));
         let r = verify_events("app-a", &[odd], &key().public());
+        assert_eq!(r.broken, vec![], "{r:?}");
+        assert_eq!(r.unreadable.len(), 1, "{r:?}");
+        assert_eq!(r.verdict(), Verdict::Unreadable);
+        assert!(r.chain_intact());
+        let summary = r.summary();
         assert!(
-            matches!(r.broken[0].error, ChainError::Undecodable(_)),
-            "{r:?}"
+            summary.starts_with("UNREADABLE:")
+                && summary.contains("0 broken link(s)")
+                && summary.contains("1 event(s) unreadable by this build"),
+            "{summary}"
         );
+        assert_eq!(r.findings().len(), 1);
+        assert!(r.findings()[0].starts_with("UNREADABLE application app-a seq 1"));
+    }
+
+    /// Given no events, the report says nothing was checked rather than intact.
+    #[test]
+    fn nothing_checked_is_empty_not_intact() {
+        let r = verify_events("app-a", &[], &key().public());
+        assert_eq!(r.verdict(), Verdict::Empty);
+        assert!(r.summary().starts_with("EMPTY:"), "{}", r.summary());
+    }
+
+    /// A log of fixed positions, as a store from which some were removed.
+    struct Fixed {
+        events: Vec<tongban_gateway::log::Positioned>,
+        head: tokio::sync::watch::Receiver<u64>,
+    }
+
+    impl Fixed {
+        /// `events` at `positions`, the head at `head`.
+        fn new(events: &[Envelope], positions: &[u64], head: u64) -> Fixed {
+            let (_tx, rx) = tokio::sync::watch::channel(head);
+            Fixed {
+                events: events
+                    .iter()
+                    .zip(positions)
+                    .map(|(e, &position)| tongban_gateway::log::Positioned {
+                        position,
+                        event: e.clone(),
+                    })
+                    .collect(),
+                head: rx,
+            }
+        }
+    }
+
+    impl EventLog for Fixed {
+        async fn append(&self, _: Envelope, _: u64) -> Result<u64, LogError> {
+            Err(LogError::Unavailable("read-only".into()))
+        }
+        async fn read(&self, app: &str) -> Result<Vec<Envelope>, LogError> {
+            Ok(self
+                .events
+                .iter()
+                .filter(|p| p.event.app == app)
+                .map(|p| p.event.clone())
+                .collect())
+        }
+        async fn read_all(
+            &self,
+            from: u64,
+            max: usize,
+        ) -> Result<Vec<tongban_gateway::log::Positioned>, LogError> {
+            Ok(self
+                .events
+                .iter()
+                .filter(|p| p.position >= from)
+                .take(max)
+                .cloned()
+                .collect())
+        }
+        async fn read_at(
+            &self,
+            _: &[u64],
+        ) -> Result<Vec<tongban_gateway::log::Positioned>, LogError> {
+            Err(LogError::Unavailable("not needed".into()))
+        }
+        fn head(&self) -> tokio::sync::watch::Receiver<u64> {
+            self.head.clone()
+        }
+        fn backend(&self) -> &'static str {
+            "fixed"
+        }
+    }
+
+    /// Four applications' first events, each its own intact chain.
+    fn four() -> Vec<Envelope> {
+        ["a", "b", "c", "d"]
+            .iter()
+            .map(|app| forwarded(app, json!({"materials_checked": true})))
+            .collect()
+    }
+
+    fn verify_fixed(log: &Fixed) -> Report {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(verify_all(log, &key().public(), |_, _| {}))
+            .expect("verified")
+    }
+
+    /// Given a log whose positions run 1..=4 up to its head, when it is verified, then it is
+    /// intact.
+    #[test]
+    fn a_log_without_gaps_is_intact() {
+        let r = verify_fixed(&Fixed::new(&four(), &[1, 2, 3, 4], 4));
+        assert_eq!(r.verdict(), Verdict::Intact, "{r:?}");
+        assert_eq!(
+            r.summary(),
+            "intact: 4 events in 4 applications checked, 0 broken link(s)"
+        );
+    }
+
+    /// Given a log from which position 2 (the only event of its application, so no chain shows
+    /// it) and the positions 5-6 below the head were removed, when it is verified, then it is
+    /// broken and names each run of missing positions.
+    #[test]
+    fn removed_events_are_gaps_in_the_positions() {
+        let r = verify_fixed(&Fixed::new(&four(), &[1, 3, 4, 7], 8));
+        assert_eq!(r.broken, vec![]);
+        assert_eq!(
+            r.missing,
+            vec![
+                Gap { first: 2, last: 2 },
+                Gap { first: 5, last: 6 },
+                Gap { first: 8, last: 8 },
+            ]
+        );
+        assert_eq!(r.verdict(), Verdict::Broken);
+        assert!(
+            r.summary().contains("4 removed event(s)"),
+            "{}",
+            r.summary()
+        );
+        let findings = r.findings();
+        assert_eq!(
+            findings[1],
+            "BROKEN log positions 5-6 hold no event (2 events): removed from the log"
+        );
+    }
+
+    /// Given an empty log, when it is verified, then it says nothing was checked.
+    #[test]
+    fn an_empty_log_is_empty_not_intact() {
+        let r = verify_fixed(&Fixed::new(&[], &[], 0));
+        assert_eq!(r.verdict(), Verdict::Empty);
     }
 }

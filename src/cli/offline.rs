@@ -11,7 +11,7 @@ use tongban_gateway::envelope::{Envelope, GatewayKey, PublicKey};
 use tongban_gateway::log::{AnyLog, EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog};
 use tongban_gateway::server::{DataDir, load_calendar};
 use tongban_replay::timeline::Timeline;
-use tongban_replay::verify::{self, Report};
+use tongban_replay::verify::{self, Report, Verdict};
 
 use super::{Args, CliError};
 
@@ -48,7 +48,24 @@ impl Source {
         }
     }
 
+    /// Refuses a data directory without an embedded log when no `--nats` is given: opening the
+    /// embedded log creates it, and a log made just now holds nothing to check, replay or
+    /// compare, which would pass for an empty log that verified. Checked before anything opens.
+    pub fn require_log(&self) -> Result<(), CliError> {
+        if self.nats.is_none() && !self.dir.log().is_dir() {
+            return Err(CliError(format!(
+                "{} holds no embedded event log (log/): check --data, or for a JetStream log \
+                 pass --nats URL",
+                self.dir.0.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The log, never created: an embedded log must already be there ([`Source::require_log`]),
+    /// and a JetStream stream is opened without creating it.
     pub async fn open(&self) -> Result<AnyLog, CliError> {
+        self.require_log()?;
         Ok(match &self.nats {
             Some(config) => AnyLog::JetStream(JetStreamLog::open(config).await?),
             None => AnyLog::Embedded(EmbeddedLog::open(&self.dir.log())?),
@@ -97,13 +114,15 @@ impl Source {
     }
 }
 
-/// How a command that checked a chain exits: 1 when any link is broken, as `verify`, `replay`
-/// and `dispute` all do.
+/// How a command that checked a chain exits, as `verify`, `replay` and `dispute` all do: 1 when
+/// a link is broken or an event was removed; 3 when every link is sound but some event is
+/// unreadable by this build (a newer tongban reads it); 0 otherwise. (2 is a usage error or a
+/// log that could not be read.)
 pub fn verdict(report: &Report) -> std::process::ExitCode {
-    if report.broken.is_empty() {
-        std::process::ExitCode::SUCCESS
-    } else {
-        std::process::ExitCode::from(1)
+    match report.verdict() {
+        Verdict::Broken => std::process::ExitCode::from(1),
+        Verdict::Unreadable => std::process::ExitCode::from(3),
+        Verdict::Intact | Verdict::Empty => std::process::ExitCode::SUCCESS,
     }
 }
 
@@ -141,6 +160,7 @@ impl Evidence {
 }
 
 pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
+    source.require_log()?;
     let key = source.key()?;
     let calendar = source.calendar()?;
     let names = RegionBook::open(&source.dir.regions())?

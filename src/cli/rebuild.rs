@@ -19,12 +19,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     args.finish()?;
     // Opening the embedded log creates it: rebuilding from a log that was never there would
     // silently replace the projections with empty ones.
-    if source.nats.is_none() && !dir.log().exists() {
-        return Err(CliError(format!(
-            "{} holds no embedded event log (log/); for a JetStream log pass --nats URL",
-            dir.0.display()
-        )));
-    }
+    source.require_log()?;
     let cal = load_calendar(&dir.holidays())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

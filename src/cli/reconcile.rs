@@ -28,6 +28,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let format = args.value("format").unwrap_or_else(|| "text".into());
     let encoding = args.value("encoding");
     args.finish()?;
+    source.require_log()?;
     let bytes = std::fs::read(&records).map_err(|e| CliError(format!("{records}: {e}")))?;
     let text = export_text(&bytes, encoding.as_deref())
         .map_err(|e| CliError(format!("{records}: {e}")))?;

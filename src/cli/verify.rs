@@ -3,6 +3,10 @@
 //! against the gateway public key the checker holds (`--public-key`) or, failing that, the one
 //! in the data directory, which the output then says proves nothing against whoever could
 //! rewrite that directory.
+//!
+//! Exit 0 intact (or an empty log, with a warning), 1 a broken link or a removed event, 3 every
+//! link sound but some event unreadable by this build, 2 nothing checked (no such log, no such
+//! application, a usage error).
 
 use std::process::ExitCode;
 
@@ -16,6 +20,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let source = super::offline::Source::from_args(&mut args);
     let app = args.value("app");
     args.finish()?;
+    source.require_log()?;
     let key = source.key()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -24,10 +29,22 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         let log = source.open().await?;
         Ok::<_, CliError>(check(&log, app.as_deref(), &key).await?)
     })?;
+    if let Some(app) = &app
+        && report.events == 0
+    {
+        // Nothing was checked: no passing verdict, as replay and dispute refuse it too.
+        return Err(CliError(format!("no application {app} in the log")));
+    }
     println!("{}", report.summary());
     println!("{}", source.key_note(&key));
-    for b in &report.broken {
-        println!("BROKEN {b}");
+    for finding in report.findings() {
+        println!("{finding}");
+    }
+    if report.verdict() == verify::Verdict::Empty {
+        eprintln!(
+            "warning: the log holds no events, so nothing was checked; if it should hold some, \
+             check --data or --nats"
+        );
     }
     Ok(super::offline::verdict(&report))
 }

@@ -78,7 +78,11 @@ pub async fn run(work: &Path, events: u64) -> Result<ReplayFigures, CliError> {
         .await
         .map_err(|e| CliError(format!("verify: {e}")))?;
     let verify_secs = started.elapsed().as_secs_f64();
-    if !report.broken.is_empty() || report.events != total || read != total || rebuilt != total {
+    if report.verdict() != tongban_replay::verify::Verdict::Intact
+        || report.events != total
+        || read != total
+        || rebuilt != total
+    {
         return Err(CliError(format!(
             "replay stage: wrote {total} events but read {read}, rebuilt {rebuilt}, verified {} with {} broken links",
             report.events,
