@@ -127,16 +127,33 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
         out.contains("application.delivered") && out.contains("state as of"),
         "{out}"
     );
+    // No holidays.json in this directory: the deadlines count weekdays only, and it says so.
+    assert!(
+        out.contains("calendar: weekdays only (no holidays.json)"),
+        "{out}"
+    );
+    assert_eq!(
+        t["calendar"],
+        json!("calendar: weekdays only (no holidays.json)")
+    );
     let (code, _, err) = tongban(&["replay", &id, "--at", "yesterday"], &data);
     assert_ne!(code, 0);
     assert!(err.contains("--at"), "{err}");
 
-    // dispute: an evidence page in Chinese with the verdict and the raw events.
-    let (code, html, _) = tongban(&["dispute", &id], &data);
+    // dispute: an evidence page in Chinese with the verdict and the raw events, which says, as
+    // verify does, which key proved it and where that key came from.
+    let (code, html, err) = tongban(&["dispute", &id], &data);
     assert_eq!(code, 0);
+    assert!(
+        err.contains("gateway.key") && err.contains(&served),
+        "{err}"
+    );
     for needle in [
         "证据链校验",
         "完整",
+        "公钥来源",
+        "gateway.key",
+        "calendar: weekdays only (no holidays.json)",
         "法定期限",
         "补正告知",
         "送达",

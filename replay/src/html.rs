@@ -11,7 +11,46 @@ use tongban_gateway::envelope::Envelope;
 use tongban_gateway::time::Timestamp;
 
 use crate::timeline::{DeadlineAt, Timeline, event_title_zh};
-use crate::verify::Report;
+use crate::verify::{Report, Verdict};
+
+/// Which calendar the deadlines were computed with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CalendarSource {
+    /// The holidays and make-up working days of this file.
+    Holidays(String),
+    /// No holidays file: every Monday to Friday counts as a working day, holidays included.
+    WeekdaysOnly,
+}
+
+impl CalendarSource {
+    /// `calendar: …`, as the text and JSON outputs say it.
+    pub fn note(&self) -> String {
+        match self {
+            CalendarSource::Holidays(path) => format!("calendar: {path}"),
+            CalendarSource::WeekdaysOnly => "calendar: weekdays only (no holidays.json)".into(),
+        }
+    }
+
+    fn note_zh(&self) -> String {
+        match self {
+            CalendarSource::Holidays(path) => {
+                format!("工作日历：{}（含法定节假日与调休）", escape(path))
+            }
+            CalendarSource::WeekdaysOnly => "工作日历：仅按周一至周五计算，未计入法定节假日与调休\
+                 （calendar: weekdays only (no holidays.json)），以下期限可能偏早。"
+                .into(),
+        }
+    }
+}
+
+/// Where the page's key and calendar came from, where the caller knows (the offline commands);
+/// what is not known is not stated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Provenance {
+    /// Which key the signatures were checked against and where it came from.
+    pub key: Option<String>,
+    pub calendar: Option<CalendarSource>,
+}
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -101,6 +140,7 @@ pub fn evidence_page(
     verification: &Report,
     public_key_hex: &str,
     names: &BTreeMap<String, String>,
+    provenance: &Provenance,
 ) -> String {
     let (t, unreadable) =
         crate::timeline::build_readable(events, cal, tongban_gateway::time::Timestamp::now());
@@ -111,12 +151,14 @@ pub fn evidence_page(
         verification,
         public_key_hex,
         names,
+        provenance,
     )
 }
 
 /// Renders the report: the timeline `t` (None when not even the first event folds), and, when
 /// the events stop folding, where and why. `names` maps region codes to names where known;
-/// `public_key_hex` is the key the signatures were checked against.
+/// `public_key_hex` is the key the signatures were checked against, `provenance` where it and the
+/// calendar came from.
 pub fn render(
     t: Option<&Timeline>,
     unreadable: Option<&crate::timeline::Unreadable>,
@@ -124,6 +166,7 @@ pub fn render(
     verification: &Report,
     public_key_hex: &str,
     names: &BTreeMap<String, String>,
+    provenance: &Provenance,
 ) -> String {
     let mut out = String::new();
     let app = t.map_or_else(
@@ -157,7 +200,7 @@ dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font
         out.push_str("<h2>基本信息</h2><dl><dt>申请编号</dt><dd class=\"hash\">");
         out.push_str(&escape(app));
         let _ = write!(out, "</dd><dt>事件数</dt><dd>{}</dd></dl>", events.len());
-        verdict(&mut out, verification, public_key_hex);
+        verdict(&mut out, verification, public_key_hex, provenance);
         event_rows(&mut out, events, &[], names);
         raw_events(&mut out, app, events);
         return out;
@@ -190,9 +233,17 @@ dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font
         escape(&t.status),
         shown.len(),
     );
-    verdict(&mut out, verification, public_key_hex);
+    verdict(&mut out, verification, public_key_hex, provenance);
+    out.push_str("<h2>法定期限</h2>");
+    if let Some(calendar) = &provenance.calendar {
+        let class = match calendar {
+            CalendarSource::WeekdaysOnly => " class=\"broken\"",
+            CalendarSource::Holidays(_) => "",
+        };
+        let _ = write!(out, "<p id=\"calendar\"{class}>{}</p>", calendar.note_zh());
+    }
     out.push_str(
-        "<h2>法定期限</h2><table><tr><th>期限</th><th>责任地区</th><th>起算</th><th>到期日</th><th>时限</th><th>结果</th><th>办结时间</th></tr>",
+        "<table><tr><th>期限</th><th>责任地区</th><th>起算</th><th>到期日</th><th>时限</th><th>结果</th><th>办结时间</th></tr>",
     );
     deadline_rows(&mut out, &t.deadlines, names);
     out.push_str("</table>");
@@ -201,23 +252,49 @@ dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font
     out
 }
 
-/// The verification verdict and the key it was checked against.
-fn verdict(out: &mut String, verification: &Report, public_key_hex: &str) {
+/// The verification verdict, the events this build cannot read (apart from the breaks: their
+/// chain may be sound), and the key it was checked against.
+fn verdict(out: &mut String, verification: &Report, public_key_hex: &str, provenance: &Provenance) {
     out.push_str("<h2>证据链校验</h2>");
-    if verification.broken.is_empty() {
+    match verification.verdict() {
+        Verdict::Broken => {
+            let _ = write!(
+                out,
+                "<p class=\"broken\" id=\"verdict\">发现 {} 处断裂：</p><ul>",
+                verification.broken.len() + verification.missing.len()
+            );
+            for b in &verification.broken {
+                let _ = write!(out, "<li>{}</li>", escape(&b.to_string()));
+            }
+            for g in &verification.missing {
+                let _ = write!(out, "<li>{}</li>", escape(&g.to_string()));
+            }
+            out.push_str("</ul>");
+        }
+        Verdict::Unreadable => {
+            let _ = write!(
+                out,
+                "<p class=\"ok\" id=\"verdict\">完整：{} 个事件的哈希链与网关签名全部校验通过（其中 {} 个事件本版本无法解读，见下）。</p>",
+                verification.events,
+                verification.unreadable.len()
+            );
+        }
+        Verdict::Intact | Verdict::Empty => {
+            let _ = write!(
+                out,
+                "<p class=\"ok\" id=\"verdict\">完整：{} 个事件的哈希链与网关签名全部校验通过。</p>",
+                verification.events
+            );
+        }
+    }
+    if !verification.unreadable.is_empty() {
         let _ = write!(
             out,
-            "<p class=\"ok\" id=\"verdict\">完整：{} 个事件的哈希链与网关签名全部校验通过。</p>",
-            verification.events
+            "<p class=\"broken\" id=\"unreadable-events\">{} 个事件本版本无法解读（unreadable by this build，并非断裂；请用更新版本的 tongban 查看）：</p><ul>",
+            verification.unreadable.len()
         );
-    } else {
-        let _ = write!(
-            out,
-            "<p class=\"broken\" id=\"verdict\">发现 {} 处断裂：</p><ul>",
-            verification.broken.len()
-        );
-        for b in &verification.broken {
-            let _ = write!(out, "<li>{}</li>", escape(&b.to_string()));
+        for u in &verification.unreadable {
+            let _ = write!(out, "<li>{}</li>", escape(&u.to_string()));
         }
         out.push_str("</ul>");
     }
@@ -226,6 +303,9 @@ fn verdict(out: &mut String, verification: &Report, public_key_hex: &str) {
         "<p>网关公钥（Ed25519）：<span class=\"hash\">{}</span>。每个事件的哈希是去掉 hash 与 sig 字段后按 RFC 8785 规范化的 JSON 的 SHA-256；签名针对哈希字符串。</p>",
         escape(public_key_hex)
     );
+    if let Some(note) = &provenance.key {
+        let _ = write!(out, "<p id=\"key-source\">公钥来源：{}</p>", escape(note));
+    }
 }
 
 /// One row per event, with its hash, previous hash and signature: what the timeline made of it
@@ -313,8 +393,84 @@ mod tests {
             &verification,
             "k",
             &Default::default(),
+            &Default::default(),
         );
         assert_eq!(html.matches("<tr><td>").count(), 1);
         assert!(html.contains("<dt>事件数</dt><dd>1</dd>"), "{html}");
+    }
+
+    /// Given an application whose second event is sealed and signed but does not read as its
+    /// type, when its evidence page is made, then the page calls the chain intact and names the
+    /// event as unreadable by this build, never as a break.
+    #[test]
+    fn an_unreadable_event_is_not_called_a_break() {
+        let mut events = crate::reconcile::tests::to_accepted("GD-9", "SL-9");
+        events.truncate(1);
+        let key = GatewayKey::from_seed([5; 32]);
+        let odd = tongban_gateway::envelope::Envelope::sealed_after(
+            events.last(),
+            &events[0].app,
+            tongban_gateway::envelope::Content {
+                kind: "application.forwarded".into(),
+                schema: "application.forwarded/1".into(),
+                region: "440000".into(),
+                actor: "440000/t".into(),
+                at: "2026-11-02T02:00:00Z".into(),
+                data: serde_json::json!({"materials_checked": "yes"}),
+            },
+            &key,
+        );
+        events.push(odd);
+        let verification = crate::verify::verify_events(&events[0].app, &events, &key.public());
+        let html = super::evidence_page(
+            &events,
+            &Calendar::weekdays(),
+            &verification,
+            "k",
+            &Default::default(),
+            &Default::default(),
+        );
+        assert!(!html.contains("处断裂"), "{html}");
+        assert!(html.contains("id=\"unreadable-events\""), "{html}");
+        assert!(html.contains("unreadable by this build"), "{html}");
+        assert!(html.contains("完整：2 个事件"), "{html}");
+    }
+
+    /// Given the offline tools' knowledge of where the key and the calendar came from, when the
+    /// page is made, then it states both, and a weekdays-only calendar as such.
+    #[test]
+    fn the_page_says_where_its_key_and_calendar_came_from() {
+        let events = crate::reconcile::tests::to_accepted("GD-9", "SL-9");
+        let key = GatewayKey::from_seed([5; 32]).public();
+        let verification = crate::verify::verify_events(&events[0].app, &events, &key);
+        let provenance = super::Provenance {
+            key: Some("key k1 from /srv/tongban/gateway.key: pass --public-key".into()),
+            calendar: Some(super::CalendarSource::WeekdaysOnly),
+        };
+        let html = super::evidence_page(
+            &events,
+            &Calendar::weekdays(),
+            &verification,
+            "k",
+            &Default::default(),
+            &provenance,
+        );
+        assert!(
+            html.contains("公钥来源：key k1 from /srv/tongban/gateway.key"),
+            "{html}"
+        );
+        assert!(
+            html.contains("calendar: weekdays only (no holidays.json)"),
+            "{html}"
+        );
+        let without = super::evidence_page(
+            &events,
+            &Calendar::weekdays(),
+            &verification,
+            "k",
+            &Default::default(),
+            &Default::default(),
+        );
+        assert!(!without.contains("公钥来源") && !without.contains("工作日历"));
     }
 }

@@ -24,7 +24,14 @@ impl OperatorTools for ReplayTools {
         // that application's.
         let app = events.first().map_or("", |e| e.app.as_str());
         let verification = verify::verify_events(app, events, key);
-        crate::html::evidence_page(events, cal, &verification, &key.to_hex(), names)
+        crate::html::evidence_page(
+            events,
+            cal,
+            &verification,
+            &key.to_hex(),
+            names,
+            &crate::html::Provenance::default(),
+        )
     }
 
     fn reconcile(&self, region: &str) -> Box<dyn ReconcileSession> {

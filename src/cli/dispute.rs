@@ -15,6 +15,11 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     // The page as far as the events fold: an event this build cannot read is named on it, and
     // the verification and every raw event are shown all the same.
     let html = evidence.page();
+    // Which key proved the page, as verify and replay say it; the page says it too.
+    eprintln!("{}", source.key_note(&evidence.key));
+    if let Some(calendar) = &evidence.provenance.calendar {
+        eprintln!("{}", calendar.note());
+    }
     match out {
         Some(path) => {
             std::fs::write(&path, html)?;

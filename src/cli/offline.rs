@@ -10,6 +10,7 @@ use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::envelope::{Envelope, GatewayKey, PublicKey};
 use tongban_gateway::log::{AnyLog, EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog};
 use tongban_gateway::server::{DataDir, load_calendar};
+use tongban_replay::html::{CalendarSource, Provenance};
 use tongban_replay::timeline::Timeline;
 use tongban_replay::verify::{self, Report, Verdict};
 
@@ -109,8 +110,16 @@ impl Source {
         }
     }
 
-    pub fn calendar(&self) -> Result<Calendar, CliError> {
-        Ok(load_calendar(&self.dir.holidays())?)
+    /// The holiday calendar of the data directory, and which it was: without `holidays.json`
+    /// deadlines count every weekday, holidays included, and the outputs say so.
+    pub fn calendar(&self) -> Result<(Calendar, CalendarSource), CliError> {
+        let path = self.dir.holidays();
+        let source = if path.exists() {
+            CalendarSource::Holidays(path.display().to_string())
+        } else {
+            CalendarSource::WeekdaysOnly
+        };
+        Ok((load_calendar(&path)?, source))
     }
 }
 
@@ -132,6 +141,8 @@ pub struct Evidence {
     pub key: PublicKey,
     pub verification: Report,
     pub names: BTreeMap<String, String>,
+    /// Where the key and the calendar came from, as every output states it.
+    pub provenance: Provenance,
 }
 
 impl Evidence {
@@ -143,6 +154,7 @@ impl Evidence {
             &self.verification,
             &self.key.to_hex(),
             &self.names,
+            &self.provenance,
         )
     }
 
@@ -155,6 +167,7 @@ impl Evidence {
             &self.verification,
             &self.key.to_hex(),
             &self.names,
+            &self.provenance,
         )
     }
 }
@@ -162,7 +175,7 @@ impl Evidence {
 pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
     source.require_log()?;
     let key = source.key()?;
-    let calendar = source.calendar()?;
+    let (calendar, calendar_source) = source.calendar()?;
     let names = RegionBook::open(&source.dir.regions())?
         .snapshot()
         .regions
@@ -178,11 +191,16 @@ pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
         return Err(CliError(format!("no application {app} in the log")));
     }
     let verification = verify::verify_events(app, &events, &key);
+    let provenance = Provenance {
+        key: Some(source.key_note(&key)),
+        calendar: Some(calendar_source),
+    };
     Ok(Evidence {
         events,
         calendar,
         key,
         verification,
         names,
+        provenance,
     })
 }

@@ -47,6 +47,17 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     // never without saying so: the verdict goes with it in every format, and the exit code is 1.
     let verification = &evidence.verification;
     let broken: Vec<String> = verification.broken.iter().map(|b| b.to_string()).collect();
+    let unreadable: Vec<String> = verification
+        .unreadable
+        .iter()
+        .map(|u| u.to_string())
+        .collect();
+    let calendar = evidence
+        .provenance
+        .calendar
+        .as_ref()
+        .map(|c| c.note())
+        .unwrap_or_default();
     match format.as_str() {
         "json" => {
             let mut value = serde_json::to_value(&t)?;
@@ -54,22 +65,25 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 m.insert(
                     "verification".into(),
                     serde_json::json!({
-                        "intact": broken.is_empty(),
+                        "intact": verification.chain_intact(),
                         "summary": verification.summary(),
                         "broken": broken,
+                        "unreadable": unreadable,
                         "key": source.key_note(&evidence.key),
                     }),
                 );
+                m.insert("calendar".into(), serde_json::Value::String(calendar));
             }
             println!("{}", serde_json::to_string_pretty(&value)?);
         }
         "html" => println!("{}", evidence.report(&t)),
         _ => {
             print!("{}", tongban_replay::text::render(&t));
+            println!("{calendar}");
             println!("verification: {}", verification.summary());
             println!("{}", source.key_note(&evidence.key));
-            for b in &broken {
-                println!("BROKEN {b}");
+            for finding in verification.findings() {
+                println!("{finding}");
             }
         }
     }
