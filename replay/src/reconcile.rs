@@ -38,9 +38,10 @@ pub enum Category {
     MissingAtProvince,
     /// The province still shows an earlier status the log has moved past.
     ProvinceBehind,
-    /// The province shows a later status than the log has (steps never reported).
+    /// The province shows a status the lifecycle leads to from the log's (steps never reported).
     ProvinceAhead,
-    /// Statuses disagree and neither is an earlier stage of the other.
+    /// The statuses contradict each other: the log never passed through the province's, and the
+    /// lifecycle does not lead from the log's to it.
     StatusDiffers,
     /// Same status, but the times it was reached differ beyond the tolerance.
     TimestampsDisagree,
@@ -113,18 +114,45 @@ struct LogSide {
     idempotency_key: Option<String>,
 }
 
-/// Stage order used to tell "behind" from "ahead".
-fn rank(s: Status) -> u8 {
+/// The statuses one event can lead to from `s`, as the domain's `decide` allows them
+/// (`tongban_gateway::domain::decide`): a supplement is requested at most once, so a supplemented
+/// application never returns to supplement-requested; a resumption returns to where the
+/// suspension began (accepted or part-completed).
+fn next(s: Status) -> &'static [Status] {
+    use Status::*;
     match s {
-        Status::Submitted => 1,
-        Status::Forwarded => 2,
-        Status::SupplementRequested => 3,
-        Status::Supplemented => 4,
-        Status::Accepted | Status::Suspended | Status::PartCompleted => 5,
-        Status::Approved | Status::Denied => 6,
-        Status::ResultIssued => 7,
-        Status::Delivered | Status::NotAccepted | Status::Withdrawn => 8,
+        Submitted => &[Forwarded, Withdrawn],
+        Forwarded => &[Accepted, NotAccepted, SupplementRequested, Withdrawn],
+        SupplementRequested => &[Supplemented, NotAccepted, Withdrawn],
+        Supplemented => &[Accepted, NotAccepted, Withdrawn],
+        Accepted => &[Suspended, PartCompleted, Approved, Denied, Withdrawn],
+        PartCompleted => &[Suspended, Approved, Denied, Withdrawn],
+        Suspended => &[Accepted, PartCompleted, Withdrawn],
+        Approved => &[ResultIssued],
+        Denied => &[Delivered],
+        ResultIssued => &[Delivered],
+        NotAccepted | Delivered | Withdrawn => &[],
     }
+}
+
+/// Whether the lifecycle leads from `from` to `to` in one or more steps: only then can a
+/// province showing `to` be ahead of a log at `from` (steps it never reported); otherwise the two
+/// contradict each other.
+fn reachable(from: Status, to: Status) -> bool {
+    let mut seen = vec![from];
+    let mut frontier = vec![from];
+    while let Some(s) = frontier.pop() {
+        for &n in next(s) {
+            if n == to {
+                return true;
+            }
+            if !seen.contains(&n) {
+                seen.push(n);
+                frontier.push(n);
+            }
+        }
+    }
+    false
 }
 
 /// The text of a province's export file: in `encoding` when named (UTF-8, GBK or GB 18030), else
@@ -386,7 +414,7 @@ impl LogIndex {
                 d.detail = format!(
                     "the province still shows {province_status}; the log has moved on to {log_status}"
                 );
-            } else if !log_status.is_final() && rank(province_status) > rank(log_status) {
+            } else if reachable(log_status, province_status) {
                 d.category = Category::ProvinceAhead;
                 d.detail = format!(
                     "the province shows {province_status}, later than the log's {log_status}: steps not reported"
@@ -626,6 +654,112 @@ pub(crate) mod tests {
                 ),
             ],
         )
+    }
+
+    /// Given a log status and a province status, when they are compared, then the province is
+    /// ahead only where the lifecycle leads from the log's status to the province's; a status it
+    /// cannot lead to is a contradiction.
+    #[test]
+    fn ahead_only_where_the_lifecycle_leads() {
+        use Status::*;
+        for (log, province) in [
+            (Forwarded, Accepted),
+            (Forwarded, Supplemented),
+            (Accepted, Approved),
+            (Accepted, Delivered),
+            (PartCompleted, Denied),
+            (Suspended, Approved),
+            (Submitted, Withdrawn),
+            (Approved, Delivered),
+        ] {
+            assert!(reachable(log, province), "{log} -> {province}");
+        }
+        for (log, province) in [
+            (Accepted, NotAccepted),
+            (Approved, Withdrawn),
+            (Denied, ResultIssued),
+            (Denied, Approved),
+            (Supplemented, SupplementRequested),
+            (Approved, Denied),
+            (Withdrawn, Forwarded),
+            (Delivered, Submitted),
+            (ResultIssued, Withdrawn),
+        ] {
+            assert!(!reachable(log, province), "{log} -> {province}");
+        }
+    }
+
+    /// The review's cases end to end: log accepted vs province not-accepted, log approved vs
+    /// province withdrawn, log denied vs province result-issued are conflicts, not the province
+    /// being ahead.
+    #[test]
+    fn contradictions_are_status_differs_not_province_ahead() {
+        let accepted = to_accepted("GD-1", "ZJ-SL-1");
+        let mut approved = to_accepted("GD-2", "ZJ-SL-2");
+        let mut denied = to_accepted("GD-3", "ZJ-SL-3");
+        for (events, cmd) in [
+            (&mut approved, Command::Approve(ev::Approved::default())),
+            (&mut denied, Command::Deny(ev::Denied::default())),
+        ] {
+            let mut state = None;
+            for e in events.iter() {
+                let event = Event::from_envelope(e).expect("readable");
+                state = Some(Application::apply_from(state, &e.app, &e.region, &event));
+            }
+            let event = decide(state.as_ref(), ZJ, cmd).expect("legal");
+            let app = events[0].app.clone();
+            let next = Envelope::sealed_after(
+                events.last(),
+                &app,
+                tongban_gateway::envelope::Content {
+                    kind: event.type_name().into(),
+                    schema: format!("{}/1", event.type_name()),
+                    region: ZJ.into(),
+                    actor: format!("{ZJ}/t"),
+                    at: "2026-11-10T02:00:00Z".into(),
+                    data: event.data(),
+                },
+                &GatewayKey::from_seed([5; 32]),
+            );
+            events.push(next);
+        }
+        let mut index = LogIndex::new(ZJ);
+        for e in accepted.iter().chain(&approved).chain(&denied) {
+            index.add(e);
+        }
+        let csv = "serial,status,updated_at\n\
+                   ZJ-SL-1,not-accepted,2026-11-10T02:00:00Z\n\
+                   ZJ-SL-2,withdrawn,2026-11-10T02:00:00Z\n\
+                   ZJ-SL-3,result-issued,2026-11-10T02:00:00Z\n";
+        let report = index.reconcile(parse_records(csv), 1000);
+        let got: Vec<(Category, Option<&str>, Option<&str>)> = report
+            .discrepancies
+            .iter()
+            .map(|d| {
+                (
+                    d.category,
+                    d.log_status.as_deref(),
+                    d.province_status.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    Category::StatusDiffers,
+                    Some("accepted"),
+                    Some("not-accepted")
+                ),
+                (Category::StatusDiffers, Some("approved"), Some("withdrawn")),
+                (
+                    Category::StatusDiffers,
+                    Some("denied"),
+                    Some("result-issued")
+                ),
+            ],
+            "{report:#?}"
+        );
     }
 
     #[test]
