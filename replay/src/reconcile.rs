@@ -50,8 +50,8 @@ pub enum Category {
     /// The record's serial names more than one application in the log (handlers number their
     /// 受理编号 independently), none of them the region's own: it is matched to none.
     AmbiguousSerial,
-    /// An event in the log that this build cannot read: every application it belongs to may
-    /// show an earlier status in the log side of this report than it has.
+    /// An event of one of the region's applications that this build cannot read: the log side
+    /// of that application stops before it, so it may show an earlier status than it has.
     UndecodableEvent,
 }
 
@@ -112,6 +112,9 @@ struct LogSide {
     /// The 受理编号 the accepting handler gave, and that handler.
     reference: Option<(String, String)>,
     idempotency_key: Option<String>,
+    /// The seq of the first event this build could not read: the side stops before it, since
+    /// what follows cannot be applied without it.
+    stopped_at: Option<u64>,
 }
 
 /// The statuses one event can lead to from `s`, as the domain's `decide` allows them
@@ -235,8 +238,24 @@ fn parse_status(s: &str) -> Option<Status> {
 pub struct LogIndex {
     region: String,
     apps: HashMap<String, LogSide>,
-    /// Events that did not read, as (application, seq, why): reported, never skipped silently.
+    /// Events of the region's applications that did not read, as (application, seq, why):
+    /// reported, never skipped silently. Other regions' are none of this report's business.
     undecodable: Vec<(String, u64, String)>,
+}
+
+/// Whether an application's first event, unreadable as a submission, still names `region` as its
+/// origin or a handler in its raw data, or names no parties that can be read at all (then it may
+/// be the region's, and is reported rather than passed over).
+fn submission_may_involve(e: &Envelope, region: &str) -> bool {
+    let origin = e.data.get("origin").and_then(|o| o.as_str());
+    let handlers = e.data.get("handlers").and_then(|h| h.as_array());
+    match (origin, handlers) {
+        (None, None) => true,
+        (origin, handlers) => {
+            origin == Some(region)
+                || handlers.is_some_and(|hs| hs.iter().any(|h| h.as_str() == Some(region)))
+        }
+    }
 }
 
 impl LogIndex {
@@ -250,11 +269,27 @@ impl LogIndex {
 
     /// Feeds one event (any application; others' are skipped once known not to involve the region).
     pub fn add(&mut self, e: &Envelope) {
+        if self
+            .apps
+            .get(&e.app)
+            .is_some_and(|side| side.stopped_at.is_some())
+        {
+            return;
+        }
         let event = match Event::from_envelope(e) {
             Ok(event) => event,
             Err(why) => {
-                self.undecodable
-                    .push((e.app.clone(), e.seq, why.to_string()));
+                let ours = match self.apps.get_mut(&e.app) {
+                    Some(side) => {
+                        side.stopped_at = Some(e.seq);
+                        true
+                    }
+                    None => e.seq == 1 && submission_may_involve(e, &self.region),
+                };
+                if ours {
+                    self.undecodable
+                        .push((e.app.clone(), e.seq, why.to_string()));
+                }
                 return;
             }
         };
@@ -271,6 +306,7 @@ impl LogIndex {
                     state,
                     reference: None,
                     idempotency_key: s.idempotency_key.clone(),
+                    stopped_at: None,
                 },
             );
             return;
@@ -432,17 +468,27 @@ impl LogIndex {
             .collect();
         missing.sort_by(|a, b| a.state.id.cmp(&b.state.id));
         for (app, seq, why) in &self.undecodable {
+            let side = self.apps.get(app);
+            let detail = match side {
+                Some(side) => format!(
+                    "seq {seq} is unreadable by this build ({why}): the log status in this report \
+                     ({}) is as of the event before it, and no later event of this application is \
+                     counted",
+                    side.state.status
+                ),
+                None => format!(
+                    "its submission (seq {seq}) is unreadable by this build ({why}): the log side \
+                     of this report holds nothing of this application"
+                ),
+            };
             report.discrepancies.push(Discrepancy {
                 category: Category::UndecodableEvent,
                 app: Some(app.clone()),
                 serial: None,
                 line: None,
-                log_status: None,
+                log_status: side.map(|s| s.state.status.as_str().to_string()),
                 province_status: None,
-                detail: format!(
-                    "seq {seq} does not read ({why}); the log side of this report stops before \
-                     it for this application"
-                ),
+                detail,
             });
         }
         for side in missing {
@@ -1015,6 +1061,54 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 .any(|d| d.category == Category::UndecodableEvent
                     && d.app.as_deref() == Some(broken[1].app.as_str())
                     && d.detail.contains("seq 2")),
+            "{report:#?}"
+        );
+    }
+
+    /// Given unreadable events of an application between two other regions and of one of the
+    /// region's own, when the region reconciles, then only its own is reported, and its log side
+    /// stops before the unreadable event.
+    #[test]
+    fn only_the_regions_unreadable_events_are_reported_and_its_side_stops_there() {
+        const AH: &str = "340000";
+        const SH: &str = "310000";
+        // Anhui's application, handled by Shanghai, unreadable at its submission and later.
+        let mut theirs = accepted_by("AH-1", SH, "SH-1");
+        for e in &mut theirs {
+            e.app = "ah-app".into();
+        }
+        theirs[0].data["origin"] = json!(AH);
+        theirs[0].data["matter"] = json!(42);
+        theirs[1].data = json!({"materials_checked": "yes"});
+        // Guangdong's own, unreadable at its forwarding, then accepted.
+        let mut ours = to_accepted("GD-1", "ZJ-SL-1");
+        ours[1].data = json!({"materials_checked": "yes"});
+        let mut index = LogIndex::new(GD);
+        for e in theirs.iter().chain(&ours) {
+            index.add(e);
+        }
+        let report = index.reconcile(Vec::new(), 1000);
+        let undecodable: Vec<&Discrepancy> = report
+            .discrepancies
+            .iter()
+            .filter(|d| d.category == Category::UndecodableEvent)
+            .collect();
+        assert_eq!(undecodable.len(), 1, "{report:#?}");
+        assert_eq!(undecodable[0].app.as_deref(), Some(ours[0].app.as_str()));
+        // The accepted after the unreadable forwarding is not applied to a state without it.
+        assert_eq!(undecodable[0].log_status.as_deref(), Some("submitted"));
+        assert!(
+            undecodable[0]
+                .detail
+                .contains("seq 2 is unreadable by this build"),
+            "{}",
+            undecodable[0].detail
+        );
+        assert!(
+            !report
+                .discrepancies
+                .iter()
+                .any(|d| d.app.as_deref() == Some("ah-app")),
             "{report:#?}"
         );
     }
