@@ -136,6 +136,9 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
         t["calendar"],
         json!("calendar: weekdays only (no holidays.json)")
     );
+    let (code, _, err) = tongban(&["replay", &id, "--seq", "9"], &data);
+    assert_eq!(code, 2);
+    assert!(err.contains("has 8 event(s), seq 1 to 8"), "{err}");
     let (code, _, err) = tongban(&["replay", &id, "--at", "yesterday"], &data);
     assert_ne!(code, 0);
     assert!(err.contains("--at"), "{err}");

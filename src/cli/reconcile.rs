@@ -16,13 +16,12 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let region = args
         .value("region")
         .ok_or_else(|| CliError("--region <code> is required".into()))?;
+    check_region(&region)?;
     let records = args
         .value("records")
         .ok_or_else(|| CliError("--records <file> is required".into()))?;
-    let tolerance: i64 = match args.value("tolerance-seconds") {
-        Some(s) => s
-            .parse()
-            .map_err(|_| CliError(format!("--tolerance-seconds {s:?} is not a number")))?,
+    let tolerance = match args.value("tolerance-seconds") {
+        Some(s) => tolerance_seconds(&s)?,
         None => 300,
     };
     let format = args.value("format").unwrap_or_else(|| "text".into());
@@ -73,4 +72,54 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The most `--tolerance-seconds` takes: 30 days, as `GET /v1/regions/{region}/reconcile` does.
+const MAX_TOLERANCE_SECONDS: i64 = 86_400 * 30;
+
+/// `--tolerance-seconds`: a whole number of seconds from 0 to 30 days.
+fn tolerance_seconds(s: &str) -> Result<i64, CliError> {
+    match s.trim().parse::<i64>() {
+        Ok(n) if (0..=MAX_TOLERANCE_SECONDS).contains(&n) => Ok(n),
+        _ => Err(CliError(format!(
+            "--tolerance-seconds {s:?}: expected a whole number of seconds from 0 to \
+             {MAX_TOLERANCE_SECONDS} (30 days)"
+        ))),
+    }
+}
+
+/// `--region`: a region's code (six digits, GB/T 2260), as events name regions; anything else
+/// would match no application and report every record as missing from the log.
+fn check_region(region: &str) -> Result<(), CliError> {
+    if tongban_gateway::domain::is_region_code(region) {
+        Ok(())
+    } else {
+        Err(CliError(format!(
+            "--region {region:?} is not a region code: six digits (GB/T 2260) such as 440000"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tolerance_is_a_whole_number_of_seconds_up_to_thirty_days() {
+        assert_eq!(tolerance_seconds("0").ok(), Some(0));
+        assert_eq!(tolerance_seconds("2592000").ok(), Some(2_592_000));
+        for bad in ["-1", "2592001", "9223372036854775807", "5m", ""] {
+            let err = tolerance_seconds(bad).expect_err(bad);
+            assert!(err.0.contains("0 to 2592000"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_region_is_a_region_code() {
+        assert!(check_region("440000").is_ok());
+        for bad in ["guangdong", "44000", "044000", "4400000"] {
+            let err = check_region(bad).expect_err(bad);
+            assert!(err.0.contains("not a region code"), "{bad}: {err}");
+        }
+    }
 }

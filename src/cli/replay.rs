@@ -37,6 +37,16 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     }
     args.finish()?;
     let evidence = offline::load(&source, &app)?;
+    let last = evidence.events.last().map_or(0, |e| e.seq);
+    if let Point::Seq(n) = point
+        && n > last
+    {
+        // Not the state at seq n: there is none yet, and showing the last one under that name
+        // would say the application went no further by then.
+        return Err(CliError(format!(
+            "--seq {n}: application {app} has {last} event(s), seq 1 to {last}"
+        )));
+    }
     let t = timeline::build(
         &evidence.events,
         &evidence.calendar,
