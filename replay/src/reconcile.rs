@@ -117,47 +117,6 @@ struct LogSide {
     stopped_at: Option<u64>,
 }
 
-/// The statuses one event can lead to from `s`, as the domain's `decide` allows them
-/// (`tongban_gateway::domain::decide`): a supplement is requested at most once, so a supplemented
-/// application never returns to supplement-requested; a resumption returns to where the
-/// suspension began (accepted or part-completed).
-fn next(s: Status) -> &'static [Status] {
-    use Status::*;
-    match s {
-        Submitted => &[Forwarded, Withdrawn],
-        Forwarded => &[Accepted, NotAccepted, SupplementRequested, Withdrawn],
-        SupplementRequested => &[Supplemented, NotAccepted, Withdrawn],
-        Supplemented => &[Accepted, NotAccepted, Withdrawn],
-        Accepted => &[Suspended, PartCompleted, Approved, Denied, Withdrawn],
-        PartCompleted => &[Suspended, Approved, Denied, Withdrawn],
-        Suspended => &[Accepted, PartCompleted, Withdrawn],
-        Approved => &[ResultIssued],
-        Denied => &[Delivered],
-        ResultIssued => &[Delivered],
-        NotAccepted | Delivered | Withdrawn => &[],
-    }
-}
-
-/// Whether the lifecycle leads from `from` to `to` in one or more steps: only then can a
-/// province showing `to` be ahead of a log at `from` (steps it never reported); otherwise the two
-/// contradict each other.
-fn reachable(from: Status, to: Status) -> bool {
-    let mut seen = vec![from];
-    let mut frontier = vec![from];
-    while let Some(s) = frontier.pop() {
-        for &n in next(s) {
-            if n == to {
-                return true;
-            }
-            if !seen.contains(&n) {
-                seen.push(n);
-                frontier.push(n);
-            }
-        }
-    }
-    false
-}
-
 /// The text of a province's export file: in `encoding` when named (UTF-8, GBK or GB 18030), else
 /// UTF-8 when the bytes are valid UTF-8, else GB 18030 (which reads GBK too), as many provincial
 /// systems still export. Malformed bytes are an error, never replaced.
@@ -450,7 +409,7 @@ impl LogIndex {
                 d.detail = format!(
                     "the province still shows {province_status}; the log has moved on to {log_status}"
                 );
-            } else if reachable(log_status, province_status) {
+            } else if log_status.leads_to(province_status) {
                 d.category = Category::ProvinceAhead;
                 d.detail = format!(
                     "the province shows {province_status}, later than the log's {log_status}: steps not reported"
@@ -718,7 +677,7 @@ pub(crate) mod tests {
             (Submitted, Withdrawn),
             (Approved, Delivered),
         ] {
-            assert!(reachable(log, province), "{log} -> {province}");
+            assert!(log.leads_to(province), "{log} -> {province}");
         }
         for (log, province) in [
             (Accepted, NotAccepted),
@@ -731,7 +690,7 @@ pub(crate) mod tests {
             (Delivered, Submitted),
             (ResultIssued, Withdrawn),
         ] {
-            assert!(!reachable(log, province), "{log} -> {province}");
+            assert!(!log.leads_to(province), "{log} -> {province}");
         }
     }
 

@@ -35,6 +35,49 @@ pub enum Status {
 }
 
 impl Status {
+    /// The statuses one event can lead to from this one, as [`super::decide`] allows them (the
+    /// domain tests explore every reachable state and hold the two equal): a supplement is
+    /// requested at most once, so a supplemented application never returns to
+    /// supplement-requested; a resumption returns to where the suspension began (accepted or
+    /// part-completed); a deadline extension and a part completed that is not the first keep the
+    /// status (not listed).
+    pub fn successors(self) -> &'static [Status] {
+        use Status::*;
+        match self {
+            Submitted => &[Forwarded, Withdrawn],
+            Forwarded => &[Accepted, NotAccepted, SupplementRequested, Withdrawn],
+            SupplementRequested => &[Supplemented, NotAccepted, Withdrawn],
+            Supplemented => &[Accepted, NotAccepted, Withdrawn],
+            Accepted => &[Suspended, PartCompleted, Approved, Denied, Withdrawn],
+            PartCompleted => &[Suspended, Approved, Denied, Withdrawn],
+            Suspended => &[Accepted, PartCompleted, Withdrawn],
+            Approved => &[ResultIssued],
+            Denied => &[Delivered],
+            ResultIssued => &[Delivered],
+            NotAccepted | Delivered | Withdrawn => &[],
+        }
+    }
+
+    /// Whether the lifecycle leads from this status to `to` in one or more events: only then can
+    /// a province's own record showing `to` be ahead of a log at this status (steps it never
+    /// reported) rather than contradict it.
+    pub fn leads_to(self, to: Status) -> bool {
+        let mut seen = vec![self];
+        let mut frontier = vec![self];
+        while let Some(s) = frontier.pop() {
+            for &n in s.successors() {
+                if n == to {
+                    return true;
+                }
+                if !seen.contains(&n) {
+                    seen.push(n);
+                    frontier.push(n);
+                }
+            }
+        }
+        false
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Submitted => "submitted",

@@ -957,3 +957,108 @@ fn events_written_under_an_old_version_are_upcast_on_read() {
         }))
     );
 }
+
+// ---- the transition table -----------------------------------------------------------------
+
+/// A legal-looking command for every action (whether it is allowed is `decide`'s to say).
+fn command(action: Action) -> Command {
+    match action {
+        Action::Forward => forward(),
+        Action::Accept => accept(),
+        Action::NotAccept => Command::NotAccept(ev::NotAccepted {
+            reason: "材料不全".into(),
+        }),
+        Action::RequestSupplement => request_supplement(),
+        Action::Supplement => supplement(),
+        Action::Suspend => suspend(),
+        Action::Resume => resume(),
+        Action::ExtendDeadline => extend(),
+        Action::CompletePart => complete_part(),
+        Action::Approve => approve(),
+        Action::Deny => deny(),
+        Action::IssueResult => issue(),
+        Action::Deliver => deliver(),
+        Action::Withdraw => withdraw(),
+    }
+}
+
+/// Given every state the lifecycle reaches in every mode, when every party sends every action,
+/// then the status changes `decide` allows are exactly `Status::successors` (which reconciliation
+/// reads to tell a province ahead of the log from one contradicting it).
+#[test]
+fn the_transition_table_is_what_decide_allows() {
+    let mut allowed: Vec<(Status, Status)> = Vec::new();
+    for mode in [Mode::Online, Mode::Proxy, Mode::Joint] {
+        let mut seen: Vec<String> = Vec::new();
+        let mut frontier = vec![given(vec![submit(mode)]).state.expect("submitted")];
+        while let Some(state) = frontier.pop() {
+            // A state is what decides what may follow: everything but its seq, which suspend
+            // and resume would raise for ever.
+            let key = format!(
+                "{:?}",
+                Application {
+                    seq: 0,
+                    ..state.clone()
+                }
+            );
+            if seen.contains(&key) {
+                continue;
+            }
+            seen.push(key);
+            assert!(seen.len() < 500, "the exploration does not end");
+            for region in [GD, ZJ, AH] {
+                for action in Action::ALL {
+                    let Ok(event) = decide(Some(&state), region, command(*action)) else {
+                        continue;
+                    };
+                    let next =
+                        Application::apply_from(Some(state.clone()), "app-1", region, &event);
+                    if next.status != state.status
+                        && !allowed.contains(&(state.status, next.status))
+                    {
+                        allowed.push((state.status, next.status));
+                    }
+                    frontier.push(next);
+                }
+            }
+        }
+    }
+    let mut table: Vec<(Status, Status)> = Vec::new();
+    for (from, _) in &allowed {
+        for to in from.successors() {
+            if !table.contains(&(*from, *to)) {
+                table.push((*from, *to));
+            }
+        }
+    }
+    for (from, to) in &allowed {
+        assert!(
+            from.successors().contains(to),
+            "decide allows {from} → {to}; the table lacks it"
+        );
+    }
+    for (from, to) in &table {
+        assert!(
+            allowed.contains(&(*from, *to)),
+            "the table claims {from} → {to}; decide never allows it"
+        );
+    }
+    // Every status with successors was reached.
+    for s in [
+        Status::Submitted,
+        Status::Forwarded,
+        Status::SupplementRequested,
+        Status::Supplemented,
+        Status::Accepted,
+        Status::Suspended,
+        Status::PartCompleted,
+        Status::Approved,
+        Status::Denied,
+        Status::ResultIssued,
+    ] {
+        assert!(allowed.iter().any(|(from, _)| *from == s), "{s} never left");
+    }
+    assert!(Status::Forwarded.leads_to(Status::Delivered));
+    assert!(!Status::Accepted.leads_to(Status::NotAccepted));
+    assert!(!Status::Denied.leads_to(Status::ResultIssued));
+}
