@@ -358,6 +358,12 @@ pub(super) fn still_forming(e: &(dyn std::error::Error + 'static)) -> bool {
         {
             return true;
         }
+        // Creating a key-value bucket reports its timeout as its own kind, with no source.
+        if e.downcast_ref::<jetstream::context::CreateKeyValueError>()
+            .is_some_and(|c| c.kind() == jetstream::context::CreateKeyValueErrorKind::TimedOut)
+        {
+            return true;
+        }
         next = e.source();
     }
     false
@@ -395,6 +401,19 @@ mod tests {
         };
         assert!(timed_out(&failed(RequestErrorKind::TimedOut)));
         assert!(!timed_out(&failed(RequestErrorKind::NoResponders)));
+    }
+
+    /// What the cursors' bucket setup waits out: a bucket creation that timed out (its own error
+    /// kind, no source), or a request that did; not a creation the server refused.
+    #[test]
+    fn a_bucket_creation_that_timed_out_counts_as_a_forming_cluster() {
+        use jetstream::context::{CreateKeyValueError, CreateKeyValueErrorKind};
+        assert!(still_forming(&CreateKeyValueError::new(
+            CreateKeyValueErrorKind::TimedOut
+        )));
+        assert!(!still_forming(&CreateKeyValueError::new(
+            CreateKeyValueErrorKind::BucketCreate
+        )));
     }
 
     #[test]
