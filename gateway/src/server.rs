@@ -189,6 +189,7 @@ fn open_on<L: EventLog>(dir: &DataDir, log: L) -> Result<Opened<L>, ServeError> 
     let mut gateway =
         Gateway::start_with_projector_delay(Arc::new(log), key, store, calendar, delay);
     gateway.evidence = Some(evidence);
+    gateway.regions = Some(Arc::clone(&book));
     let gateway = Arc::new(gateway);
     Ok(Opened { gateway, book })
 }

@@ -93,8 +93,6 @@ pub(super) async fn submitted<L: EventLog>(
     ),
     Problem,
 > {
-    let request = request.into();
-    unknown_handlers(&s.book, &request)?;
     let outcome = s
         .gateway
         .submit_signed(principal, request, key, signed)
@@ -106,39 +104,6 @@ pub(super) async fn submitted<L: EventLog>(
     };
     let location = format!("/v1/applications/{}", outcome.id);
     Ok((status, [(axum::http::header::LOCATION, location)], outcome))
-}
-
-/// Refuses a submission naming a handler that is no region of this federation (not in the
-/// region book): well formed, such a code (a city's `330100` for the province's `330000`, a
-/// province not yet connected) would make an application nobody can accept, its deadlines
-/// running. Codes that are not region codes at all are the domain's to refuse.
-fn unknown_handlers(
-    book: &crate::auth::RegionBook,
-    request: &crate::service::Intake,
-) -> Result<(), Problem> {
-    let unknown: Vec<tongban_schemas::Violation> = request
-        .handlers()
-        .into_iter()
-        .enumerate()
-        .filter(|(_, h)| crate::domain::is_region_code(h) && !book.has_region(h))
-        .map(|(i, h)| {
-            tongban_schemas::Violation::new(
-                format!("/handlers/{i}"),
-                "unknown-region",
-                format!(
-                    "{h} is not a region of this federation: no platform there could accept the \
-                     application (see GET /v1/regions)"
-                ),
-            )
-        })
-        .collect();
-    if unknown.is_empty() {
-        return Ok(());
-    }
-    Err(Problem::unprocessable(
-        "the application names a handler that is not a region of this federation",
-        unknown,
-    ))
 }
 
 pub async fn act<L: EventLog>(

@@ -45,6 +45,10 @@ pub struct Gateway<L: EventLog> {
     /// Where the regions' verified request signatures are kept (`None`: nothing signed is
     /// accepted, see [`Gateway::commit`]). `tongban serve` always sets it.
     pub evidence: Option<EvidenceStore>,
+    /// The federation's regions (`tongban serve` sets the region book): a submission naming a
+    /// handler outside it is refused, since no platform there could accept it. `None` (tests
+    /// that wire a gateway without a book) checks only that handlers are region codes.
+    pub regions: Option<Arc<crate::auth::RegionBook>>,
     /// The registry a read upcasts submission forms through to their matter's latest version
     /// ([`Gateway::application`]): the built-in one; tests set their own.
     pub registry: &'static tongban_schemas::registry::Registry,
@@ -88,6 +92,7 @@ impl<L: EventLog> Gateway<L> {
             projector,
             calendar,
             evidence: None,
+            regions: None,
             registry: tongban_schemas::registry::Registry::builtin(),
             acknowledged: Arc::new(AtomicU64::new(0)),
         }

@@ -25,21 +25,6 @@ pub enum Intake {
     Checked(CheckedSubmission),
 }
 
-impl Intake {
-    /// The handlers the submission names, as written (unchecked).
-    pub fn handlers(&self) -> Vec<&str> {
-        match self {
-            Intake::Unchecked(request) => request.handlers.iter().map(|h| h.0.as_str()).collect(),
-            Intake::Checked(body) => body["handlers"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(serde_json::Value::as_str)
-                .collect(),
-        }
-    }
-}
-
 impl From<SubmitRequest> for Intake {
     fn from(request: SubmitRequest) -> Intake {
         Intake::Unchecked(request)
@@ -163,6 +148,7 @@ impl<L: EventLog> Gateway<L> {
             })?
             .to_string();
         let (event, digest) = prepare(&region, request, idempotency_key)?;
+        self.known_handlers(&event)?;
         let app = match idempotency_key {
             Some(key) => crate::ids::app_id_for_key(&region, key),
             None => crate::ids::new_v7(),
@@ -190,6 +176,37 @@ impl<L: EventLog> Gateway<L> {
                 self.answer_existing(&app, &digest, idempotency_key).await
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// Refuses a submission naming a handler that is no region of the federation (not in the
+    /// region book), every such handler at its item: well formed (the domain checked that), such
+    /// a code (a city's `330100` for the province's `330000`, a province not yet connected)
+    /// would make an application nobody can accept, its deadlines running.
+    fn known_handlers(&self, event: &Event) -> Result<(), ServiceError> {
+        let (Some(book), Event::Submitted(s)) = (&self.regions, event) else {
+            return Ok(());
+        };
+        let unknown: Vec<Violation> = s
+            .handlers
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| !book.has_region(h))
+            .map(|(i, h)| {
+                Violation::new(
+                    format!("/handlers/{i}"),
+                    "unknown-region",
+                    format!(
+                        "{h} is not a region of this federation: no platform there could accept \
+                         the application (see GET /v1/regions)"
+                    ),
+                )
+            })
+            .collect();
+        if unknown.is_empty() {
+            Ok(())
+        } else {
+            Err(ServiceError::Invalid(unknown))
         }
     }
 

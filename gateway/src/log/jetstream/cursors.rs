@@ -42,19 +42,21 @@ const RACES: usize = 64;
 pub const SOURCE_KEY: &str = "log-source";
 
 /// The bucket holding the cursors of the regions that read from `stream`. Bucket names take
-/// letters, digits, `_` and `-`; any other character of the stream's name becomes `_`.
+/// letters, digits, `_` and `-`; any other character of the stream's name is written as `_u`
+/// and its code point in hex, so that two streams' names never give one bucket (`通办` and
+/// `办理` would both be `__` if each character became `_`).
 pub fn bucket_name(stream: &str) -> String {
-    let clean: String = stream
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("{clean}_cursors")
+    use std::fmt::Write as _;
+    let mut name = String::with_capacity(stream.len() + 8);
+    for c in stream.chars() {
+        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+            name.push(c);
+        } else {
+            let _ = write!(name, "_u{:x}", u32::from(c));
+        }
+    }
+    name.push_str("_cursors");
+    name
 }
 
 /// The regions' feed cursors in the stream's key-value bucket.
@@ -580,7 +582,8 @@ mod tests {
     #[test]
     fn a_bucket_is_named_for_its_stream_in_the_characters_buckets_take() {
         assert_eq!(bucket_name("TONGBAN"), "TONGBAN_cursors");
-        assert_eq!(bucket_name("tb-prod.v2"), "tb-prod_v2_cursors");
-        assert_eq!(bucket_name("通办"), "___cursors");
+        assert_eq!(bucket_name("tb-prod+v2"), "tb-prod_u2bv2_cursors");
+        assert_eq!(bucket_name("通办"), "_u901a_u529e_cursors");
+        assert_ne!(bucket_name("通办"), bucket_name("办理"));
     }
 }
