@@ -25,3 +25,14 @@ pub fn example() -> Value {
 pub fn origin_code() -> String {
     example()["origin"].as_str().expect("origin").to_string()
 }
+
+/// A gateway opened on `dir` as `tongban serve` opens one, its region book holding the demo
+/// regions (every region the tests act as), so that handlers are checked against it.
+pub fn opened(dir: &crate::testutil::TempDir) -> crate::server::Opened {
+    let opened = crate::server::open_embedded(&crate::server::DataDir(dir.path().to_path_buf()))
+        .expect("open");
+    for (code, name) in crate::demo::REGIONS {
+        opened.book.add_region(code, name).expect("region");
+    }
+    opened
+}

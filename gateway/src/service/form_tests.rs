@@ -13,14 +13,13 @@ use crate::domain::Event;
 use crate::envelope::{Content, Envelope};
 use crate::log::{EmbeddedLog, EventLog};
 use crate::projections::FormUpcastError;
-use crate::server::{DataDir, open_embedded};
 use crate::testutil::TempDir;
 
 use super::fixtures::{MATTER, example, origin_code as origin, region};
 
 /// A gateway over a fresh embedded log that upcasts forms through `registry`.
 fn gateway(dir: &TempDir, registry: &'static Registry) -> Gateway<EmbeddedLog> {
-    let opened = open_embedded(&DataDir(dir.path().to_path_buf())).expect("open");
+    let opened = super::fixtures::opened(dir);
     let Ok(mut gw) = Arc::try_unwrap(opened.gateway) else {
         panic!("the gateway is not shared yet");
     };

@@ -10,7 +10,6 @@ use super::{Gateway, SubmitRequest};
 use crate::domain::Command;
 use crate::envelope::{Content, Envelope, GatewayKey};
 use crate::log::{EmbeddedLog, EventLog};
-use crate::server::{DataDir, open_embedded};
 use crate::testutil::TempDir;
 
 use super::fixtures::{example, origin_code, region};
@@ -65,7 +64,7 @@ async fn append_raw<L: EventLog>(
 }
 
 fn gateway(dir: &TempDir) -> Gateway<EmbeddedLog> {
-    let opened = open_embedded(&DataDir(dir.path().to_path_buf())).expect("open");
+    let opened = super::fixtures::opened(dir);
     let Ok(gw) = Arc::try_unwrap(opened.gateway) else {
         panic!("shared")
     };

@@ -6,7 +6,6 @@ use tongban_schemas::matters;
 use super::{ServiceError, SubmitRequest};
 use crate::domain::Command;
 use crate::log::EventLog;
-use crate::server::{DataDir, open_embedded};
 use crate::testutil::TempDir;
 
 use super::fixtures::region;
@@ -14,7 +13,7 @@ use super::fixtures::region;
 #[tokio::test]
 async fn an_invalid_event_payload_never_reaches_the_log() {
     let dir = TempDir::new("service-payload");
-    let opened = open_embedded(&DataDir(dir.path().to_path_buf())).expect("open");
+    let opened = super::fixtures::opened(&dir);
     let gw = &opened.gateway;
     let example = matters::get("social-security-card")
         .expect("matter")
@@ -233,7 +232,7 @@ async fn a_write_answers_before_its_projection_and_the_next_read_still_sees_it()
 #[tokio::test]
 async fn concurrent_submissions_with_one_key_make_one_application() {
     let dir = TempDir::new("service-same-key");
-    let opened = open_embedded(&DataDir(dir.path().to_path_buf())).expect("open");
+    let opened = super::fixtures::opened(&dir);
     let gw = std::sync::Arc::new(opened.gateway);
     let example = matters::get("social-security-card")
         .expect("matter")
