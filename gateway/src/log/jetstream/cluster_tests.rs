@@ -40,6 +40,12 @@ use crate::testnats::NatsCluster;
 /// Log connections writing at once (each is one client connection, like one gateway): one per
 /// node, given only that node's URL (so whichever node leads, one writer loses its server and
 /// must fail over to servers it learnt from the cluster), and one given every URL.
+/// The tests that start a three-node cluster take turns: two clusters at once on two cores
+/// slow each other's elections and catch-ups past the patience the tests give them (a node
+/// restarted while another cluster replicates took more than 27 s to be placed again).
+pub(super) static ONE_CLUSTER_AT_A_TIME: std::sync::LazyLock<tokio::sync::Mutex<()>> =
+    std::sync::LazyLock::new(|| tokio::sync::Mutex::new(()));
+
 const WRITERS: usize = 4;
 /// Concurrent lanes per writer, each on its own applications.
 const LANES: usize = 4;
@@ -399,6 +405,7 @@ async fn read_replica(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_stream_leader_under_load_loses_and_duplicates_nothing() {
+    let _turn = ONE_CLUSTER_AT_A_TIME.lock().await;
     let started = Instant::now();
     let mut cluster = NatsCluster::start();
     let cluster_up = started.elapsed();
@@ -615,6 +622,7 @@ async fn killing_the_stream_leader_under_load_loses_and_duplicates_nothing() {
 /// this pins down every time is that the probe leaves the log untouched.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_replicated_stream_takes_its_first_append_at_once() {
+    let _turn = ONE_CLUSTER_AT_A_TIME.lock().await;
     let cluster = NatsCluster::start();
     for round in 0..6 {
         let mut config = cluster_config(&cluster, Some(round % 3));
@@ -642,6 +650,7 @@ async fn a_fresh_replicated_stream_takes_its_first_append_at_once() {
 /// opens once a second node is back, rather than failing at the first refusal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_log_opened_before_its_cluster_has_a_quorum_waits_for_it() {
+    let _turn = ONE_CLUSTER_AT_A_TIME.lock().await;
     let mut cluster = NatsCluster::start();
     cluster.kill9(1);
     cluster.kill9(2);

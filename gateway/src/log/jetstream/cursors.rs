@@ -465,6 +465,9 @@ mod tests {
     /// replicated: it must count as lost and be tried again, never answered as a failure.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn racing_acknowledgements_on_a_three_node_cluster_all_succeed() {
+        let _turn = super::super::cluster_tests::ONE_CLUSTER_AT_A_TIME
+            .lock()
+            .await;
         let cluster = crate::testnats::NatsCluster::start();
         let mut gateways = Vec::new();
         for i in 0..3 {
