@@ -40,6 +40,21 @@ fn every_documented_operation_is_routed() {
         "definitions belong in components/schemas"
     );
 
+    // What a read answers is what the document says it answers: the application, validated
+    // against the 200 schema of GET /v1/applications/{id}, resolved inside the document.
+    let mut rooted = doc.clone();
+    rooted["$ref"] = json!(
+        "#/paths/~1v1~1applications~1%7Bid%7D/get/responses/200/content/application~1json/schema"
+    );
+    let read_schema =
+        tongban_schemas::validation::CompiledSchema::compile(&rooted).expect("compiles");
+    let read = operator.get(&format!("/v1/applications/{app}")).json();
+    let report = read_schema.check(&read, "");
+    assert!(report.is_ok(), "{report:?}\n{read}");
+    let mut wrong = read.clone();
+    wrong["seq"] = json!("three");
+    assert!(!read_schema.is_valid(&wrong), "the schema checks something");
+
     let paths = doc["paths"].as_object().expect("paths");
     // Every path template's parameters are declared on each of its operations.
     for (path, ops) in paths {

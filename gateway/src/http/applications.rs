@@ -149,46 +149,100 @@ pub async fn act<L: EventLog>(
     Ok(Json(outcome).into_response())
 }
 
+/// An application as its parties and operators read it (`GET /v1/applications/{id}`): its
+/// state, who must act next, its statutory deadlines judged as of the answer, and the submission
+/// in the canonical shape of its matter's latest version. Typed so that the OpenAPI document
+/// describes exactly what is sent.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct ApplicationRead<'a> {
+    pub id: &'a str,
+    /// The matter's code (`GET /v1/matters`).
+    pub matter: &'a str,
+    pub mode: tongban_schemas::Mode,
+    /// 收件地: the region that submitted.
+    pub origin: &'a str,
+    /// 办理地: the first is the lead handler.
+    pub handlers: &'a [String],
+    pub status: crate::domain::Status,
+    /// How many events the application has: pass it as `expected_seq` when acting on what
+    /// was read.
+    pub seq: u64,
+    /// The last event's hash (the chain's head).
+    pub last_hash: &'a str,
+    pub submitted_at: &'a str,
+    pub updated_at: &'a str,
+    /// Handlers (joint mode) whose part is done, in completion order.
+    pub parts_completed: &'a [String],
+    /// Who must act next, and how.
+    pub awaiting: Vec<Awaiting>,
+    pub deadlines: Vec<DeadlineRead<'a>>,
+    pub applicant: &'a Value,
+    pub form: &'a Value,
+    /// The version of `matter.<matter>` the applicant and form are in: the latest, as reads
+    /// upcast them (`projections::upcast`).
+    pub matter_version: u32,
+    pub materials: &'a [tongban_schemas::blocks::material::MaterialRef],
+}
+
+/// A region that must act next, and the action.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct Awaiting {
+    pub region: String,
+    pub action: &'static str,
+}
+
+/// A statutory deadline, with how it stands at the moment of the answer.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct DeadlineRead<'a> {
+    #[serde(flatten)]
+    pub deadline: &'a crate::domain::deadlines::Deadline,
+    pub situation: crate::domain::deadlines::Situation,
+}
+
+impl<'a> ApplicationRead<'a> {
+    /// `view` as read at `now`.
+    pub fn of(view: &'a ApplicationView, now: Timestamp) -> ApplicationRead<'a> {
+        ApplicationRead {
+            id: &view.state.id,
+            matter: &view.state.matter,
+            mode: view.state.mode,
+            origin: &view.state.origin,
+            handlers: &view.state.handlers,
+            status: view.state.status,
+            seq: view.state.seq,
+            last_hash: &view.last_hash,
+            submitted_at: &view.submitted_at,
+            updated_at: &view.updated_at,
+            parts_completed: &view.state.parts_completed,
+            awaiting: view
+                .state
+                .awaiting()
+                .into_iter()
+                .map(|(region, action)| Awaiting {
+                    region,
+                    action: action.as_str(),
+                })
+                .collect(),
+            deadlines: view
+                .deadlines
+                .0
+                .iter()
+                .map(|deadline| DeadlineRead {
+                    deadline,
+                    situation: deadline.situation(now),
+                })
+                .collect(),
+            applicant: &view.applicant,
+            form: &view.form,
+            matter_version: view.matter_version,
+            materials: &view.materials,
+        }
+    }
+}
+
 /// The application as its parties and operators see it, deadlines judged as of now.
 pub fn render(view: &ApplicationView) -> Value {
-    let now = Timestamp::now();
-    let deadlines: Vec<Value> = view
-        .deadlines
-        .0
-        .iter()
-        .map(|d| {
-            let mut v = serde_json::to_value(d).unwrap_or_default();
-            v["situation"] = serde_json::to_value(d.situation(now)).unwrap_or_default();
-            v
-        })
-        .collect();
-    let awaiting: Vec<Value> = view
-        .state
-        .awaiting()
-        .into_iter()
-        .map(|(region, action)| json!({"region": region, "action": action.as_str()}))
-        .collect();
-    json!({
-        "id": view.state.id,
-        "matter": view.state.matter,
-        "mode": view.state.mode,
-        "origin": view.state.origin,
-        "handlers": view.state.handlers,
-        "status": view.state.status,
-        "seq": view.state.seq,
-        "last_hash": view.last_hash,
-        "submitted_at": view.submitted_at,
-        "updated_at": view.updated_at,
-        "parts_completed": view.state.parts_completed,
-        "awaiting": awaiting,
-        "deadlines": deadlines,
-        "applicant": view.applicant,
-        "form": view.form,
-        // The version of `matter.<matter>` the applicant and form are in (the latest, once read
-        // through the gateway: see `projections::upcast`).
-        "matter_version": view.matter_version,
-        "materials": view.materials,
-    })
+    serde_json::to_value(ApplicationRead::of(view, Timestamp::now())).unwrap_or_default()
 }
 
 /// `?view=local` asks for the calling region's own form (see [`super::forms::local_view`]).
