@@ -215,6 +215,16 @@ fn dispute_page_renders_in_headless_chromium() {
 
     let r = operator.get(&format!("/ui/applications/{app}"));
     assert_eq!(r.status, 200);
+    // It says whose key proved the chain (the gateway's own) and how to check without it, and
+    // which calendar counted the deadlines (the demo gateway has no holidays.json).
+    let page = String::from_utf8_lossy(&r.body);
+    assert!(
+        page.contains("the serving gateway")
+            && page.contains("own key")
+            && page.contains("--public-key"),
+        "the key's source"
+    );
+    assert!(page.contains("weekdays only"), "the calendar");
     assert!(
         r.header("content-type")
             .is_some_and(|c| c.starts_with("text/html"))

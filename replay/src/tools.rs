@@ -24,13 +24,27 @@ impl OperatorTools for ReplayTools {
         // that application's.
         let app = events.first().map_or("", |e| e.app.as_str());
         let verification = verify::verify_events(app, events, key);
+        // Served by the gateway whose key it is: the page says so, since a chain checked with
+        // the key of the party that may have forged it proves only that it is consistent.
+        let provenance = crate::html::Provenance {
+            key: Some(
+                "the serving gateway's own key: to check the chain without trusting this gateway, \
+                 run `tongban verify --public-key <hex>` with a key recorded beforehand"
+                    .into(),
+            ),
+            calendar: Some(if cal.is_weekdays_only() {
+                crate::html::CalendarSource::WeekdaysOnly
+            } else {
+                crate::html::CalendarSource::Holidays("the gateway's holidays.json".into())
+            }),
+        };
         crate::html::evidence_page(
             events,
             cal,
             &verification,
             &key.to_hex(),
             names,
-            &crate::html::Provenance::default(),
+            &provenance,
         )
     }
 

@@ -35,6 +35,12 @@ impl Calendar {
         Calendar::default()
     }
 
+    /// Whether this calendar knows no holiday and no make-up working day: every Monday to
+    /// Friday counts, 国庆 and 春节 included. Pages that judge deadlines say so.
+    pub fn is_weekdays_only(&self) -> bool {
+        self.holidays.is_empty() && self.workdays.is_empty()
+    }
+
     pub fn from_json(text: &str) -> Result<Calendar, CalendarError> {
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -105,6 +111,14 @@ mod tests {
 
     fn d(s: &str) -> CivilDate {
         CivilDate::parse(s).expect("date")
+    }
+
+    #[test]
+    fn a_calendar_without_holidays_or_workdays_is_weekdays_only() {
+        assert!(Calendar::weekdays().is_weekdays_only());
+        let cal = Calendar::from_json(r#"{"holidays": ["2026-10-01"], "workdays": []}"#)
+            .expect("calendar");
+        assert!(!cal.is_weekdays_only());
     }
 
     #[test]
