@@ -346,27 +346,15 @@ async fn ensure_stream_once(
 /// means a cluster still forming ([`forming`], or a request that timed out), looking through the
 /// error's sources.
 pub(super) fn still_forming(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut next = Some(e);
-    while let Some(e) = next {
-        if let Some(j) = e.downcast_ref::<jetstream::Error>()
-            && forming(j.error_code())
-        {
-            return true;
-        }
-        if e.downcast_ref::<jetstream::context::RequestError>()
-            .is_some_and(|r| r.kind() == jetstream::context::RequestErrorKind::TimedOut)
-        {
-            return true;
-        }
-        // Creating a key-value bucket reports its timeout as its own kind, with no source.
-        if e.downcast_ref::<jetstream::context::CreateKeyValueError>()
-            .is_some_and(|c| c.kind() == jetstream::context::CreateKeyValueErrorKind::TimedOut)
-        {
-            return true;
-        }
-        next = e.source();
-    }
-    false
+    std::iter::successors(Some(e), |e| e.source()).any(|e| {
+        e.downcast_ref::<jetstream::Error>()
+            .is_some_and(|j| forming(j.error_code()))
+            || e.downcast_ref::<jetstream::context::RequestError>()
+                .is_some_and(|r| r.kind() == jetstream::context::RequestErrorKind::TimedOut)
+            // Creating a key-value bucket reports its timeout as its own kind, with no source.
+            || e.downcast_ref::<jetstream::context::CreateKeyValueError>()
+                .is_some_and(|c| c.kind() == jetstream::context::CreateKeyValueErrorKind::TimedOut)
+    })
 }
 
 /// Whether a JetStream API request failed by timing out.

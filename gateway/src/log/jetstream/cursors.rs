@@ -186,20 +186,32 @@ impl SharedCursors {
         }
     }
 
+    /// `f` within the operation timeout, failing at once while disconnected. The outer error is
+    /// the connection's or the timeout's; the inner result is `f`'s own, for callers that tell
+    /// some of its errors apart (no message yet, a lost race).
+    async fn timed<T, E>(
+        &self,
+        what: &str,
+        f: impl Future<Output = Result<T, E>>,
+    ) -> Result<Result<T, E>, LogError> {
+        self.connected(what)?;
+        tokio::time::timeout(self.op_timeout, f).await.map_err(|_| {
+            self.unavailable(
+                what,
+                format!("no answer from NATS within {:?}", self.op_timeout),
+            )
+        })
+    }
+
+    /// [`SharedCursors::timed`], with every error of `f` reported as unavailable.
     async fn bounded<T, E: std::fmt::Display>(
         &self,
         what: &str,
         f: impl Future<Output = Result<T, E>>,
     ) -> Result<T, LogError> {
-        self.connected(what)?;
-        match tokio::time::timeout(self.op_timeout, f).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(self.unavailable(what, e)),
-            Err(_) => Err(self.unavailable(
-                what,
-                format!("no answer from NATS within {:?}", self.op_timeout),
-            )),
-        }
+        self.timed(what, f)
+            .await?
+            .map_err(|e| self.unavailable(what, e))
     }
 
     /// A key's last message, read from the bucket's stream leader.
@@ -207,23 +219,16 @@ impl SharedCursors {
         use jetstream::stream::LastRawMessageErrorKind;
         let subject = format!("{}{key}", self.store.prefix);
         let what = "reading a feed cursor";
-        self.connected(what)?;
         let read = self.store.stream.get_last_raw_message_by_subject(&subject);
-        let message = match tokio::time::timeout(self.op_timeout, read).await {
-            Ok(Ok(m)) => m,
-            Ok(Err(e)) if e.kind() == LastRawMessageErrorKind::NoMessageFound => {
+        let message = match self.timed(what, read).await? {
+            Ok(m) => m,
+            Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => {
                 return Ok(Stored {
                     value: None,
                     revision: 0,
                 });
             }
-            Ok(Err(e)) => return Err(self.unavailable(what, e)),
-            Err(_) => {
-                return Err(self.unavailable(
-                    what,
-                    format!("no answer from NATS within {:?}", self.op_timeout),
-                ));
-            }
+            Err(e) => return Err(self.unavailable(what, e)),
         };
         // A delete or purge leaves a marker: no value, but its revision is what a write expects.
         let removed = message.headers.get("KV-Operation").is_some();
@@ -268,17 +273,12 @@ impl SharedCursors {
     /// first.
     async fn set(&self, key: &str, value: &str, revision: u64) -> Result<bool, LogError> {
         let what = "writing a feed cursor";
-        self.connected(what)?;
         let write = self.store.update(key, value.to_string().into(), revision);
-        match tokio::time::timeout(self.op_timeout, write).await {
-            Ok(Ok(_)) => Ok(true),
+        match self.timed(what, write).await? {
+            Ok(_) => Ok(true),
             // Lost the race, however the server words it (10071; 10164 from clustered servers).
-            Ok(Err(e)) if super::is_wrong_last_sequence(&e) => Ok(false),
-            Ok(Err(e)) => Err(self.unavailable(what, e)),
-            Err(_) => Err(self.unavailable(
-                what,
-                format!("no answer from NATS within {:?}", self.op_timeout),
-            )),
+            Err(e) if super::is_wrong_last_sequence(&e) => Ok(false),
+            Err(e) => Err(self.unavailable(what, e)),
         }
     }
 

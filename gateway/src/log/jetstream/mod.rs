@@ -481,29 +481,17 @@ async fn wait_routable(js: &jetstream::Context, prefix: &str, limit: Duration) -
 /// or 10164 from recent clustered servers (which the client reports as `Other`), on a publish or
 /// on a key-value update (the client's `WrongLastRevision`). Looks through the error's sources.
 fn is_wrong_last_sequence(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut next = Some(e);
-    while let Some(e) = next {
-        if let Some(p) = e.downcast_ref::<jetstream::context::PublishError>()
-            && p.kind() == PublishErrorKind::WrongLastSequence
-        {
-            return true;
-        }
-        if let Some(u) = e.downcast_ref::<jetstream::kv::UpdateError>()
-            && u.kind() == jetstream::kv::UpdateErrorKind::WrongLastRevision
-        {
-            return true;
-        }
-        if let Some(j) = e.downcast_ref::<jetstream::Error>() {
-            let code = j.error_code();
-            if code == ErrorCode::STREAM_WRONG_LAST_SEQUENCE
-                || code == ErrorCode::STREAM_WRONG_LAST_SEQUENCE_CONSTANT
-            {
-                return true;
-            }
-        }
-        next = e.source();
-    }
-    false
+    std::iter::successors(Some(e), |e| e.source()).any(|e| {
+        e.downcast_ref::<jetstream::context::PublishError>()
+            .is_some_and(|p| p.kind() == PublishErrorKind::WrongLastSequence)
+            || e.downcast_ref::<jetstream::kv::UpdateError>()
+                .is_some_and(|u| u.kind() == jetstream::kv::UpdateErrorKind::WrongLastRevision)
+            || e.downcast_ref::<jetstream::Error>().is_some_and(|j| {
+                let code = j.error_code();
+                code == ErrorCode::STREAM_WRONG_LAST_SEQUENCE
+                    || code == ErrorCode::STREAM_WRONG_LAST_SEQUENCE_CONSTANT
+            })
+    })
 }
 
 impl EventLog for JetStreamLog {
