@@ -25,12 +25,23 @@ pub struct BrokenLink {
     pub error: ChainError,
 }
 
+/// `application A seq N (log position P)`: where a finding is, as every finding line starts.
+fn write_place(
+    f: &mut std::fmt::Formatter<'_>,
+    app: &str,
+    seq: u64,
+    position: Option<u64>,
+) -> std::fmt::Result {
+    write!(f, "application {app} seq {seq}")?;
+    if let Some(p) = position {
+        write!(f, " (log position {p})")?;
+    }
+    Ok(())
+}
+
 impl std::fmt::Display for BrokenLink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "application {} seq {}", self.app, self.seq)?;
-        if let Some(p) = self.position {
-            write!(f, " (log position {p})")?;
-        }
+        write_place(f, &self.app, self.seq, self.position)?;
         write!(f, ": {}", self.error)
     }
 }
@@ -73,10 +84,7 @@ pub struct Unreadable {
 
 impl std::fmt::Display for Unreadable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "application {} seq {}", self.app, self.seq)?;
-        if let Some(p) = self.position {
-            write!(f, " (log position {p})")?;
-        }
+        write_place(f, &self.app, self.seq, self.position)?;
         write!(f, ": unreadable by this build: {}", self.reason)
     }
 }
