@@ -374,3 +374,95 @@ fn a_gateway_on_a_three_node_cluster_rides_out_losing_the_stream_leader() {
     );
     assert!(!stdout.contains("BROKEN"), "{stdout}");
 }
+
+/// An auditor's `verify` on a stream with a message removed: NATS refuses deletes on the
+/// gateway's stream and never lets a stream loosen, but a stream can be tightened after the
+/// fact (an operator who made it by hand, loose, and fixed it when the gateway refused it), and
+/// a server can lose messages. Here the stream is rebuilt by hand from the gateway's own messages,
+/// loose, one mid-chain event deleted, then tightened: the gateway's reader would otherwise take
+/// the hole for a server catching up and `verify` would exit 2 ("nothing checked"), where the
+/// auditor must be told an event was removed.
+#[test]
+fn verify_on_jetstream_reports_a_removed_message_as_a_gap() {
+    use async_nats::jetstream;
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-removed");
+    let data = dir.0.join("data");
+    let gw = start_on_nats(&data, true, &nats);
+    let anon = gw.client(None);
+    let (body, origin) = example(&anon);
+    let origin = gw.client(Some(&tokens(&data)[&origin]));
+    let id = success(&submit(&origin, "removed-1", &body))["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let forwarded = origin.post(
+        &format!("/v1/applications/{id}/forward"),
+        &json!({"expected_seq": 1}),
+    );
+    success(&forwarded);
+    drop(gw);
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let removed = runtime.block_on(async {
+        let js = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
+        let mut stream = js.get_stream("TONGBAN").await.expect("stream");
+        let mut config = stream.info().await.expect("info").config.clone();
+        let last = stream.info().await.expect("info").state.last_sequence;
+        let mut messages = Vec::new();
+        for seq in 1..=last {
+            let m = stream.get_raw_message(seq).await.expect("message");
+            messages.push((m.subject.to_string(), m.payload));
+        }
+        // The submission of `id` (its seq 1, followed by its seq 2) is the one removed.
+        let target = messages
+            .iter()
+            .position(|(subject, payload)| {
+                subject.ends_with(&id)
+                    && serde_json::from_slice::<Value>(payload).expect("envelope")["seq"]
+                        == json!(1)
+            })
+            .expect("the submission's message") as u64
+            + 1;
+        js.delete_stream("TONGBAN")
+            .await
+            .expect("delete the stream");
+        (config.deny_delete, config.deny_purge) = (false, false);
+        let rebuilt = js.create_stream(config.clone()).await.expect("loose copy");
+        for (subject, payload) in messages {
+            js.publish(subject, payload)
+                .await
+                .expect("publish")
+                .await
+                .expect("ack");
+        }
+        assert!(rebuilt.delete_message(target).await.expect("delete"));
+        (config.deny_delete, config.deny_purge) = (true, true);
+        js.update_stream(config).await.expect("tighten");
+        target
+    });
+
+    let out = std::process::Command::new(common::BIN)
+        .args(["verify", "--nats", &nats.url(), "--data"])
+        .arg(&data)
+        .output()
+        .expect("tongban verify");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!(
+            "log position {removed} holds no event: removed from the log"
+        )),
+        "{stdout}"
+    );
+    // Its application's chain now starts at seq 2: that link is broken too.
+    assert!(
+        stdout.contains(&format!("BROKEN application {id} seq 2")),
+        "{stdout}"
+    );
+}

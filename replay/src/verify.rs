@@ -235,7 +235,8 @@ struct Tail {
 /// Besides every chain, the log's positions must run from 1 to its head without a gap (both
 /// backends number them so: a JetStream stream that refuses deletes, the embedded log one by
 /// one), so an event removed from the middle of the log is found even where it was the last of
-/// its application.
+/// its application. (A JetStream reader passes over the messages its server lists as removed,
+/// so they arrive here as gaps too.)
 pub async fn verify_all<L: EventLog>(
     log: &L,
     key: &PublicKey,

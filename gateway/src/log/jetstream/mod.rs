@@ -4,7 +4,9 @@
 //! (`tongban.app.<app id>`), so the server keeps each application's order and the per-subject
 //! concurrency check replaces the embedded log's single writer. A message is the envelope JSON;
 //! its `Nats-Msg-Id` is the event id, so a retried publish inside the duplicate window is stored
-//! once. A position is the stream sequence (strictly increasing; no deletes, so contiguous).
+//! once. A position is the stream sequence (strictly increasing; the stream refuses deletes, so
+//! contiguous, except where a stream tightened later or a server lost messages: readers pass over
+//! what the server lists as removed, and verification reports it as a gap).
 //!
 //! Concurrency: our `expected_seq` counts events per application, while JetStream's
 //! `Nats-Expected-Last-Subject-Sequence` wants the *stream* sequence of the subject's last message.
@@ -333,23 +335,31 @@ impl JetStreamLog {
     }
 
     async fn read_all_inner(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
-        let from = from.max(1);
         if max == 0 {
             return Ok(Vec::new());
         }
         let info = self
             .bounded("reading the stream state", self.inner.stream.get_info())
             .await?;
-        let last = info.state.last_sequence;
+        let state = &info.state;
+        let last = state.last_sequence;
+        // Positions below the stream's first hold nothing any more: removed (a purge before the
+        // stream refused purges). Not asked for one by one.
+        let from = from.max(1).max(state.first_sequence);
         if from > last {
             return Ok(Vec::new());
         }
-        let end = last.min(from.saturating_add(max as u64 - 1));
-        // The stream refuses deletes and purges and keeps every message (connect.rs), so it has
-        // no holes: no message at a position at or below the last means the server that
-        // answered is behind (a new leader still applying what was committed). Passing over it
-        // would leave a permanent gap in the projections; asking again later does not.
-        self.fetch(from..=end)
+        // Messages the server lists as deleted are gone for good: passed over as gaps, not
+        // asked for (verification reports them; the projections go on past them).
+        let removed = self.removed(state.deleted_count.unwrap_or(0)).await?;
+        let wanted: Vec<u64> = (from..=last)
+            .filter(|p| removed.binary_search(p).is_err())
+            .take(max)
+            .collect();
+        // Any other position with no message means the server that answered is behind (a new
+        // leader still applying what was committed). Passing over it would leave a permanent gap
+        // in the projections; asking again later does not.
+        self.fetch(wanted)
             .await?
             .into_iter()
             .map(|(position, event)| match event {
@@ -360,6 +370,24 @@ impl JetStreamLog {
                 ))),
             })
             .collect()
+    }
+
+    /// The stream sequences the server lists as deleted, ascending: messages removed from inside
+    /// the stream (before it refused deletes, or lost by a server), which are holes for good.
+    /// `count` is the number the stream's state gave; none are asked for when it is 0.
+    async fn removed(&self, count: u64) -> Result<Vec<u64>, LogError> {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let detailed = self
+            .bounded(
+                "reading the stream's deleted messages",
+                self.inner.stream.info_builder().with_deleted(true).fetch(),
+            )
+            .await?;
+        let mut removed = detailed.info.state.deleted.clone().unwrap_or_default();
+        removed.sort_unstable();
+        Ok(removed)
     }
 
     /// The messages at `sequences`, keeping `READ_WINDOW` requests in flight; `None` where a

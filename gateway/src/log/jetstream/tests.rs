@@ -275,3 +275,54 @@ async fn an_event_over_the_servers_max_payload_is_too_large_not_unavailable() {
         Err(LogError::TooLarge(reason)) if reason.contains("max_payload")
     ));
 }
+
+/// A stream that allowed deletes and purges once and refuses them now (NATS lets a stream be
+/// tightened, never loosened), with messages removed before that: the gateway accepts it, and a
+/// reader passes over what the server lists as removed instead of waiting for it forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_removed_before_the_stream_refused_it_are_passed_over_as_gaps() {
+    let server = NatsServer::start();
+    let config = config(&server);
+    let js = jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+    let mut loose = connect::stream_config(&config);
+    (loose.deny_delete, loose.deny_purge) = (false, false);
+    let stream = js.create_stream(loose.clone()).await.expect("loose stream");
+    // Eight events of one application, published as the gateway would.
+    let app = crate::ids::new_v7();
+    let mut prev = String::new();
+    for seq in 1..=8 {
+        let e = conformance::event(&app, seq, &prev);
+        prev = e.hash.clone();
+        let payload = e.to_json().expect("json");
+        js.publish(format!("{}.{app}", config.subject_prefix), payload.into())
+            .await
+            .expect("publish")
+            .await
+            .expect("ack");
+    }
+    // 1–2 purged, 5 deleted; then the stream is made as strict as the gateway wants it.
+    stream.purge().sequence(3).await.expect("purge");
+    assert!(stream.delete_message(5).await.expect("delete"));
+    (loose.deny_delete, loose.deny_purge) = (true, true);
+    js.update_stream(loose).await.expect("tighten");
+
+    let log = open(&server).await;
+    let positions = |batch: &[Positioned]| batch.iter().map(|p| p.position).collect::<Vec<_>>();
+    let all = log
+        .read_all(1, 100)
+        .await
+        .expect("read past the removed messages");
+    assert_eq!(positions(&all), vec![3, 4, 6, 7, 8]);
+    assert_eq!(all[1].event.seq, 4);
+    // Windows count events, not positions, and start anywhere.
+    assert_eq!(
+        positions(&log.read_all(4, 2).await.expect("read")),
+        vec![4, 6]
+    );
+    assert_eq!(positions(&log.read_all(5, 1).await.expect("read")), vec![6]);
+    assert_eq!(
+        positions(&log.follow(2, 100).await.expect("follow")),
+        vec![3, 4, 6, 7, 8]
+    );
+    assert_eq!(*log.head().borrow(), 8);
+}
