@@ -137,6 +137,12 @@ fn temp_dir(label: &str) -> PathBuf {
 impl NatsServer {
     /// Starts a fresh server with an empty store and waits until it accepts clients.
     pub fn start() -> NatsServer {
+        NatsServer::start_with_config("")
+    }
+
+    /// [`NatsServer::start`] with `extra` appended to its configuration file (e.g. an
+    /// `authorization` block), kept across restarts.
+    pub fn start_with_config(extra: &str) -> NatsServer {
         let (bin, version) = server_binary();
         let port = free_port();
         let mut server = NatsServer {
@@ -149,6 +155,11 @@ impl NatsServer {
             version,
         };
         server.write_config();
+        if !extra.is_empty() {
+            let path = server.config_path();
+            let written = std::fs::read_to_string(&path).expect("read nats.conf");
+            std::fs::write(&path, format!("{written}{extra}\n")).expect("write nats.conf");
+        }
         server.launch();
         server
     }

@@ -23,11 +23,11 @@ pub async fn run(
     config.stream = "BENCH".into();
     config.subject_prefix = "bench.app".into();
     config.replicas = replicas;
-    let client = connect(&config)
+    let (client, denied) = connect(&config)
         .await
         .map_err(|e| CliError(format!("raw JetStream: {e}")))?;
     let js = async_nats::jetstream::new(client);
-    ensure_stream(&js, &config)
+    ensure_stream(&js, &config, &denied)
         .await
         .map_err(|e| CliError(format!("raw JetStream stream: {e}")))?;
     ready(&js).await?;

@@ -68,6 +68,13 @@ pub enum SetupError {
     },
     #[error("cannot connect to NATS at {url}: {reason}")]
     Connect { url: String, reason: String },
+    #[error("--nats: {0}")]
+    Url(String),
+    #[error(
+        "NATS refused this gateway's user: {violation}. A gateway needs the NATS permissions \
+         listed in docs/operations.md (\"NATS permissions\")"
+    )]
+    Denied { violation: String },
     #[error(
         "nats-server {version} is too old: tongban needs {}.{} or newer. 2.9.x lets several \
          concurrent appends win the per-subject concurrency check in clusters (nats-server #4320) \
@@ -111,8 +118,13 @@ pub fn check_version(version: &str) -> Result<(), SetupError> {
 }
 
 /// Connects, logging connection changes (never message contents). Reconnects forever, at most a
-/// second apart, so the gateway recovers by itself when NATS comes back.
-pub async fn connect(config: &JetStreamConfig) -> Result<async_nats::Client, SetupError> {
+/// second apart, so the gateway recovers by itself when NATS comes back. A user and password (or
+/// a token) in the URLs are the connection's credentials; they are never printed. The returned
+/// [`Denied`] holds the last permissions violation the server reported.
+pub async fn connect(config: &JetStreamConfig) -> Result<(async_nats::Client, Denied), SetupError> {
+    let denied = Denied::default();
+    let heard = denied.clone();
+    let (urls, auth) = split_credentials(&config.url)?;
     let mut options = async_nats::ConnectOptions::new()
         .name("tongban-gateway")
         .connection_timeout(config.op_timeout)
@@ -121,15 +133,34 @@ pub async fn connect(config: &JetStreamConfig) -> Result<async_nats::Client, Set
         .reconnect_delay_callback(|attempts| {
             Duration::from_millis((attempts as u64).saturating_mul(100).min(1000))
         })
-        .event_callback(|event| async move {
-            match event {
-                async_nats::Event::Connected => tracing::info!("connected to NATS"),
-                async_nats::Event::Disconnected => {
-                    tracing::warn!("disconnected from NATS; writes answer 503 until it is back")
+        .event_callback(move |event| {
+            let heard = heard.clone();
+            async move {
+                match event {
+                    async_nats::Event::Connected => tracing::info!("connected to NATS"),
+                    async_nats::Event::Disconnected => {
+                        tracing::warn!("disconnected from NATS; writes answer 503 until it is back")
+                    }
+                    async_nats::Event::ServerError(async_nats::ServerError::Other(message))
+                        if is_permissions_violation(&message) =>
+                    {
+                        tracing::error!(
+                            violation = %message,
+                            "NATS refused a request for lack of a permission; the request times out (503). The rights a gateway needs are in docs/operations.md"
+                        );
+                        heard.record(message);
+                    }
+                    other => tracing::info!(event = %other, "NATS connection event"),
                 }
-                other => tracing::info!(event = %other, "NATS connection event"),
             }
         });
+    match auth {
+        Some(UrlAuth::UserPassword(user, password)) => {
+            options = options.user_and_password(user, password);
+        }
+        Some(UrlAuth::Token(token)) => options = options.token(token),
+        None => {}
+    }
     if let Some(path) = &config.creds {
         options = options
             .credentials_file(path)
@@ -140,14 +171,115 @@ pub async fn connect(config: &JetStreamConfig) -> Result<async_nats::Client, Set
             })?;
     }
     let client = options
-        .connect(server_urls(&config.url))
+        .connect(urls.iter().map(String::as_str).collect::<Vec<_>>())
         .await
         .map_err(|e| SetupError::Connect {
-            url: config.url.clone(),
+            url: urls.join(","),
             reason: e.to_string(),
         })?;
     check_version(&client.server_info().version)?;
-    Ok(client)
+    Ok((client, denied))
+}
+
+/// The last permissions violation the server reported on a connection (`-ERR 'Permissions
+/// Violation for Publish to "…"'`). The server answers a denied request with that error alone,
+/// so the request itself only times out; setup looks here to stop at once with the reason
+/// instead of waiting for a cluster that seems to be forming.
+#[derive(Debug, Clone, Default)]
+pub struct Denied(std::sync::Arc<std::sync::Mutex<Option<String>>>);
+
+impl Denied {
+    fn record(&self, violation: String) {
+        if let Ok(mut last) = self.0.lock() {
+            *last = Some(violation);
+        }
+    }
+
+    /// The violation reported since the last call, if any.
+    pub fn take(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|mut last| last.take())
+    }
+
+    /// Turns a setup failure into [`SetupError::Denied`] when the server reported a violation
+    /// meanwhile (the failure is then the request it refused, timing out).
+    pub(super) fn explain(&self) -> Option<SetupError> {
+        self.take()
+            .map(|violation| SetupError::Denied { violation })
+    }
+}
+
+fn is_permissions_violation(message: &str) -> bool {
+    message
+        .to_ascii_lowercase()
+        .contains("permissions violation")
+}
+
+/// Credentials written into `--nats` URLs.
+#[derive(Debug, PartialEq, Eq)]
+enum UrlAuth {
+    UserPassword(String, String),
+    Token(String),
+}
+
+/// Takes `user:password@` (or `token@`) out of every URL: the client library reads no
+/// credentials from a URL, and an address printed in a message must not carry them. Every URL
+/// of a cluster names the same credentials, or none.
+fn split_credentials(urls: &str) -> Result<(Vec<String>, Option<UrlAuth>), SetupError> {
+    let mut found: Option<UrlAuth> = None;
+    let mut plain = Vec::new();
+    for url in server_urls(urls) {
+        let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+        let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let Some(at) = rest[..host_end].rfind('@') else {
+            plain.push(url.to_string());
+            continue;
+        };
+        let auth = match rest[..at].split_once(':') {
+            Some((user, password)) => {
+                UrlAuth::UserPassword(percent_decoded(user)?, percent_decoded(password)?)
+            }
+            None => UrlAuth::Token(percent_decoded(&rest[..at])?),
+        };
+        if found.as_ref().is_some_and(|f| *f != auth) {
+            return Err(SetupError::Url(
+                "the URLs name different credentials; a gateway connects as one user".into(),
+            ));
+        }
+        found = Some(auth);
+        let host = &rest[at + 1..];
+        plain.push(if scheme.is_empty() {
+            host.to_string()
+        } else {
+            format!("{scheme}://{host}")
+        });
+    }
+    Ok((plain, found))
+}
+
+/// `%40` → `@` and the like, as a URL's user and password are written.
+fn percent_decoded(text: &str) -> Result<String, SetupError> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let byte = text
+                .get(i + 1..i + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                .ok_or_else(|| {
+                    SetupError::Url(
+                        "a % in the user or password is not followed by two hex digits".into(),
+                    )
+                })?;
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out)
+        .map_err(|_| SetupError::Url("the user or password is not UTF-8 once decoded".into()))
 }
 
 /// The servers named by `--nats`: one URL, or a cluster's URLs separated by commas. The client
@@ -256,15 +388,23 @@ fn forming(code: jetstream::ErrorCode) -> bool {
 ///
 /// Waits up to [`FORMING_PATIENCE`] for a cluster that is still forming (a gateway started with
 /// its servers, a cluster restarted), rather than failing at the first refusal; any other error,
-/// or a cluster that does not form in time, is reported as it is.
+/// or a cluster that does not form in time, is reported as it is. A request the server refused
+/// for lack of a permission ([`Denied`]) stops the wait at once, with the violation.
 pub async fn ensure_stream(
     js: &jetstream::Context,
     config: &JetStreamConfig,
+    denied: &Denied,
 ) -> Result<stream::Stream, SetupError> {
     let deadline = std::time::Instant::now() + FORMING_PATIENCE;
     let mut warned = false;
     loop {
-        match ensure_stream_once(js, config).await {
+        let attempt = ensure_stream_once(js, config).await;
+        if attempt.is_err()
+            && let Some(refused) = denied.explain()
+        {
+            return Err(refused);
+        }
+        match attempt {
             Err(Attempt::Forming(reason)) if std::time::Instant::now() < deadline => {
                 if !warned {
                     tracing::warn!(%reason, "the NATS cluster is not ready for the stream yet; waiting");
@@ -402,6 +542,31 @@ mod tests {
         assert!(!still_forming(&CreateKeyValueError::new(
             CreateKeyValueErrorKind::BucketCreate
         )));
+    }
+
+    #[test]
+    fn credentials_are_taken_out_of_the_urls() {
+        let (urls, auth) =
+            split_credentials("nats://gw:p%40ss@a:4222, nats://gw:p%40ss@b:4222").expect("ok");
+        assert_eq!(urls, vec!["nats://a:4222", "nats://b:4222"]);
+        assert_eq!(
+            auth,
+            Some(UrlAuth::UserPassword("gw".into(), "p@ss".into()))
+        );
+        let (urls, auth) = split_credentials("s3cr3t@127.0.0.1:4222").expect("ok");
+        assert_eq!(urls, vec!["127.0.0.1:4222"]);
+        assert_eq!(auth, Some(UrlAuth::Token("s3cr3t".into())));
+        let (urls, auth) = split_credentials("nats://a:4222").expect("ok");
+        assert_eq!((urls, auth), (vec!["nats://a:4222".to_string()], None));
+        // Two users, or a broken escape: refused without echoing either.
+        for bad in ["nats://x:1@a,nats://y:2@b", "nats://gw:%zz@a"] {
+            let e = split_credentials(bad).expect_err(bad).to_string();
+            assert!(e.starts_with("--nats: "), "{e}");
+            assert!(
+                !e.contains("gw") && !e.contains("x:1") && !e.contains("zz"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -27,7 +27,7 @@ use async_nats::connection::State;
 use async_nats::jetstream::{self, kv, stream};
 
 use super::SetupError;
-use super::connect::{FORMING_PATIENCE, still_forming};
+use super::connect::{Denied, FORMING_PATIENCE, still_forming};
 use crate::domain::is_region_code;
 use crate::log::LogError;
 
@@ -96,13 +96,20 @@ impl SharedCursors {
         events: stream::Stream,
         source: &str,
         op_timeout: Duration,
+        denied: &Denied,
     ) -> Result<SharedCursors, SetupError> {
         let name = events.cached_info().config.name.clone();
         let replicas = events.cached_info().config.num_replicas;
         let bucket = bucket_name(&name);
         let deadline = std::time::Instant::now() + FORMING_PATIENCE;
         let store = loop {
-            match open_bucket(js, &bucket, &name, replicas).await {
+            let opened = open_bucket(js, &bucket, &name, replicas).await;
+            if opened.is_err()
+                && let Some(refused) = denied.explain()
+            {
+                return Err(refused);
+            }
+            match opened {
                 Ok(store) => break store,
                 Err(e) if still_forming(&*e) && std::time::Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(250)).await;
@@ -110,8 +117,8 @@ impl SharedCursors {
                 Err(e) => {
                     return Err(SetupError::JetStream(format!(
                         "cannot open the feed cursors' bucket {bucket}: {e} (a gateway needs \
-                         the rights to create and use it: $JS.API.INFO, $JS.API.STREAM.*.KV_{bucket}, \
-                         $JS.API.STREAM.MSG.GET.KV_{bucket}, $KV.{bucket}.>)"
+                         the rights to create and use it: docs/operations.md, \"NATS \
+                         permissions\")"
                     )));
                 }
             }
@@ -127,7 +134,13 @@ impl SharedCursors {
         // routed to it from this server ("no stream found for given subject" until then), as the
         // event stream does (`wait_routable`); binding is idempotent, so it is tried again.
         loop {
-            match cursors.bind(source).await {
+            let bound = cursors.bind(source).await;
+            if bound.is_err()
+                && let Some(refused) = denied.explain()
+            {
+                return Err(refused);
+            }
+            match bound {
                 Ok(()) => return Ok(cursors),
                 Err(_) if std::time::Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(250)).await;

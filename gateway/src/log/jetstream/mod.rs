@@ -41,7 +41,7 @@ use super::{EventLog, LogError, Positioned};
 use crate::envelope::Envelope;
 
 pub use connect::{
-    DUPLICATE_WINDOW, JetStreamConfig, MIN_SERVER, SetupError, check_version, connect,
+    DUPLICATE_WINDOW, Denied, JetStreamConfig, MIN_SERVER, SetupError, check_version, connect,
     ensure_stream, parse_version,
 };
 
@@ -106,11 +106,11 @@ impl JetStreamLog {
     /// Connects, checks the server version, creates or verifies the stream and starts following
     /// its head. Needs a tokio runtime.
     pub async fn open(config: &JetStreamConfig) -> Result<JetStreamLog, SetupError> {
-        let client = connect::connect(config).await?;
+        let (client, denied) = connect::connect(config).await?;
         let js = jetstream::ContextBuilder::new()
             .timeout(config.op_timeout)
             .build(client.clone());
-        let stream = connect::ensure_stream(&js, config).await?;
+        let stream = connect::ensure_stream(&js, config, &denied).await?;
         if !wait_routable(&js, &config.subject_prefix, ROUTABLE_WITHIN).await {
             tracing::warn!(
                 stream = %config.stream,
@@ -149,6 +149,7 @@ impl JetStreamLog {
                     inner.stream.clone(),
                     &inner.source,
                     config.op_timeout,
+                    &denied,
                 )
                 .await?,
             ))

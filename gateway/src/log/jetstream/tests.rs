@@ -326,3 +326,160 @@ async fn messages_removed_before_the_stream_refused_it_are_passed_over_as_gaps()
     );
     assert_eq!(*log.head().borrow(), 8);
 }
+
+/// The `authorization` block of docs/operations.md ("NATS permissions"), with test passwords,
+/// and an administrator for what the test does behind the gateway's back.
+fn documented_permissions() -> String {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/operations.md"),
+    )
+    .expect("docs/operations.md");
+    let section = &doc[doc
+        .find("## NATS permissions")
+        .expect("the permissions section")..];
+    let block = section
+        .split("```")
+        .nth(1)
+        .expect("the section's configuration block")
+        .trim();
+    assert!(block.starts_with("authorization {"), "{block}");
+    block
+        .replace("$TONGBAN_GATEWAY_PASSWORD", "gateway-secret")
+        .replace("$TONGBAN_READER_PASSWORD", "reader-secret")
+        .replacen(
+            "users = [",
+            "users = [\n    { user: admin, password: admin },",
+            1,
+        )
+}
+
+fn as_user(server: &NatsServer, user: &str, password: &str) -> JetStreamConfig {
+    let mut c = config(server);
+    c.url = format!("nats://{user}:{password}@127.0.0.1:{}", server.port());
+    c
+}
+
+/// What docs/operations.md tells operators to grant is enough: the gateway's user creates the
+/// stream and the cursors' bucket, appends, reads, moves cursors, and drops the cursors of a
+/// stream made again; the readers' user reads (as `verify` and `replay` do) and cannot append.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_nats_permissions_are_enough_and_no_more() {
+    let server = NatsServer::start_with_config(&documented_permissions());
+    let gateway = as_user(&server, "tongban-gateway", "gateway-secret");
+    let log = JetStreamLog::open(&gateway)
+        .await
+        .expect("the gateway opens");
+    let app = crate::ids::new_v7();
+    let written = conformance::append_chain(&log, &app, 2).await;
+    assert_eq!(log.read(&app).await.expect("read"), written);
+    assert_eq!(log.read_all(1, 10).await.expect("read all").len(), 2);
+    let cursors = log.shared_cursors().expect("cursors on JetStream");
+    assert_eq!(cursors.advance("440000", 2).await.expect("ack"), 2);
+    assert_eq!(cursors.get("440000").await.expect("cursor"), 2);
+    drop(log);
+
+    let mut reading = as_user(&server, "tongban-reader", "reader-secret");
+    reading.create_stream = false;
+    let reader = JetStreamLog::open(&reading)
+        .await
+        .expect("the reader opens");
+    assert_eq!(reader.read(&app).await.expect("read"), written);
+    assert_eq!(reader.read_all(1, 10).await.expect("read all").len(), 2);
+    let refused = reader
+        .append(conformance::event(&app, 3, &written[1].hash), 2)
+        .await;
+    // The server drops the publish: the append is not acknowledged.
+    assert!(
+        matches!(
+            refused,
+            Err(LogError::Storage(_) | LogError::Unavailable(_))
+        ),
+        "{refused:?}"
+    );
+    drop(reader);
+
+    // The stream deleted and made again (by an administrator): the gateway's next start drops
+    // the old stream's cursors, which takes the purge right on the bucket.
+    let admin = jetstream::new(
+        async_nats::ConnectOptions::with_user_and_password("admin".into(), "admin".into())
+            .connect(server.url())
+            .await
+            .expect("admin"),
+    );
+    admin
+        .delete_stream("TONGBAN")
+        .await
+        .expect("delete the stream");
+    let log = JetStreamLog::open(&gateway)
+        .await
+        .expect("the gateway opens again");
+    let cursors = log.shared_cursors().expect("cursors");
+    assert_eq!(cursors.get("440000").await.expect("cursor"), 0, "dropped");
+    // Nothing else that either did needed more: the one violation is the reader's publish.
+    let violations: Vec<String> = server
+        .log()
+        .lines()
+        .filter(|l| l.contains("Violation"))
+        .map(str::to_string)
+        .collect();
+    assert!(
+        violations
+            .iter()
+            .all(|l| l.contains("user:tongban-reader") && l.contains("\"tongban.app.")),
+        "{violations:#?}"
+    );
+    assert!(
+        !violations.is_empty(),
+        "the reader's append was refused by the server"
+    );
+}
+
+/// A gateway whose user lacks the cursors' rights stops at once, naming the subject the server
+/// refused, instead of waiting out the 30 s it gives a cluster that is still forming.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_without_a_permission_stops_at_once_naming_it() {
+    let without_cursors = documented_permissions()
+        .lines()
+        .filter(|l| !l.contains("KV_TONGBAN_cursors") && !l.contains("$KV."))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let server = NatsServer::start_with_config(&without_cursors);
+    let started = Instant::now();
+    let refused = JetStreamLog::open(&as_user(&server, "tongban-gateway", "gateway-secret"))
+        .await
+        .err()
+        .expect("refused");
+    let message = refused.to_string();
+    assert!(matches!(refused, SetupError::Denied { .. }), "{message}");
+    assert!(message.contains("KV_TONGBAN_cursors"), "{message}");
+    assert!(message.contains("docs/operations.md"), "{message}");
+    assert!(
+        started.elapsed() < connect::FORMING_PATIENCE / 2,
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+/// A password in the URL is used to log in and never shown: a wrong one is refused with the
+/// address as it is, without the credentials.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_in_the_url_log_in_and_are_never_shown() {
+    let server = NatsServer::start_with_config(&documented_permissions());
+    let wrong = as_user(&server, "tongban-gateway", "not-the-secret");
+    let refused = JetStreamLog::open(&wrong).await.err().expect("refused");
+    let message = refused.to_string();
+    assert!(matches!(refused, SetupError::Connect { .. }), "{message}");
+    assert!(
+        message.contains(&format!("nats://127.0.0.1:{}", server.port())),
+        "{message}"
+    );
+    assert!(
+        !message.contains("not-the-secret") && !message.contains("tongban-gateway"),
+        "{message}"
+    );
+    // Percent-encoded, as a URL's password is written.
+    let encoded = format!("nats://admin:%61dmin@127.0.0.1:{}", server.port());
+    let mut admin = JetStreamConfig::new(encoded);
+    admin.op_timeout = Duration::from_secs(1);
+    JetStreamLog::open(&admin).await.expect("admin, decoded");
+}
