@@ -32,7 +32,7 @@ usage:
       the event log is the JetStream stream TONGBAN on nats-server >= 2.10 (created with N
       replicas, default 1, if missing); DIR keeps projections, the signing key and regions.
       URL may carry the NATS user (nats://user:password@host:4222); the rights it needs are in
-      docs/operations.md, "NATS permissions"
+      docs/operations.md, section NATS permissions
   tongban regions add <code> <name> [--data DIR]     register a region; prints its new token once
   tongban regions token <code> [--data DIR]          issue another token for a region (rotation)
   tongban regions operator [--data DIR]              issue an operator token
