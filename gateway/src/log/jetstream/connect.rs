@@ -150,6 +150,11 @@ pub async fn connect(config: &JetStreamConfig) -> Result<(async_nats::Client, De
                         );
                         heard.record(message);
                     }
+                    async_nats::Event::ServerError(
+                        async_nats::ServerError::AuthorizationViolation,
+                    ) => tracing::error!(
+                        "NATS refused this gateway's credentials: check the user in --nats or the --nats-creds file"
+                    ),
                     other => tracing::info!(event = %other, "NATS connection event"),
                 }
             }
