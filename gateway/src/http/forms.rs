@@ -139,8 +139,22 @@ fn problem_json(status: StatusCode, body: &Value) -> Response {
     res
 }
 
+/// Translates the local form with the gateway's own checks of the canonical body beside the
+/// matter's schema (a handler that is no region of the federation), so that the dry run and the
+/// submission refuse the same forms, every problem in the province's own field names.
+fn translated<L: EventLog>(
+    s: &AppState<L>,
+    adapter: &Adapter,
+    bytes: &[u8],
+    content_type: Option<&str>,
+) -> Result<tongban_adapters::Translation, Rejection> {
+    adapter.translate_with(bytes, content_type, &|body| {
+        s.gateway.unknown_handlers(body)
+    })
+}
+
 pub async fn translate<L: EventLog>(
-    State(_): State<AppState<L>>,
+    State(s): State<AppState<L>>,
     Caller(principal): Caller,
     Path((region, matter)): Path<(String, String)>,
     headers: HeaderMap,
@@ -148,15 +162,17 @@ pub async fn translate<L: EventLog>(
 ) -> Result<Response, Problem> {
     let adapter = adapter_for(&principal, &region, &matter)?;
     let content_type = check_media_type(adapter, &headers)?;
-    Ok(match adapter.translate(&bytes, content_type.as_deref()) {
-        Ok(t) => Json(json!({
-            "canonical": t.canonical,
-            "warnings": t.warnings,
-            "matching": t.matching,
-        }))
-        .into_response(),
-        Err(r) => rejected(adapter, &r),
-    })
+    Ok(
+        match translated(&s, adapter, &bytes, content_type.as_deref()) {
+            Ok(t) => Json(json!({
+                "canonical": t.canonical,
+                "warnings": t.warnings,
+                "matching": t.matching,
+            }))
+            .into_response(),
+            Err(r) => rejected(adapter, &r),
+        },
+    )
 }
 
 pub async fn submit<L: EventLog>(
@@ -178,7 +194,7 @@ pub async fn submit<L: EventLog>(
     let adapter = adapter_for(&principal, &region, &matter)?;
     let key = super::applications::idempotency_key(&headers)?;
     let content_type = check_media_type(adapter, &headers)?;
-    let translation = match adapter.translate(&bytes, content_type.as_deref()) {
+    let translation = match translated(&s, adapter, &bytes, content_type.as_deref()) {
         Ok(t) => t,
         Err(r) => return Ok(rejected(adapter, &r)),
     };
