@@ -40,12 +40,15 @@ fn registry() -> Result<&'static tongban_adapters::Registry, Problem> {
     })
 }
 
-/// The calling region's adapter for `matter`, after checking the caller is `region`.
-fn adapter_for(
+/// The calling region's adapter for `matter`, after checking that `region` is a region of the
+/// federation and the caller is that region.
+fn adapter_for<L: EventLog>(
+    s: &AppState<L>,
     principal: &Principal,
     region: &str,
     matter: &str,
 ) -> Result<&'static Adapter, Problem> {
+    super::regions::known(s, region)?;
     if principal.region() != Some(region) {
         return Err(Problem::forbidden(format!(
             "only region {region}'s own tokens submit its local forms"
@@ -160,7 +163,7 @@ pub async fn translate<L: EventLog>(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<Response, Problem> {
-    let adapter = adapter_for(&principal, &region, &matter)?;
+    let adapter = adapter_for(&s, &principal, &region, &matter)?;
     let content_type = check_media_type(adapter, &headers)?;
     Ok(
         match translated(&s, adapter, &bytes, content_type.as_deref()) {
@@ -191,7 +194,7 @@ pub async fn submit<L: EventLog>(
         &bytes,
         super::signed::Exempt::WithIdempotencyKey,
     )?;
-    let adapter = adapter_for(&principal, &region, &matter)?;
+    let adapter = adapter_for(&s, &principal, &region, &matter)?;
     let key = super::applications::idempotency_key(&headers)?;
     let content_type = check_media_type(adapter, &headers)?;
     let translation = match translated(&s, adapter, &bytes, content_type.as_deref()) {

@@ -264,12 +264,24 @@ fn operation(route: &Route) -> Value {
         );
         responses.insert(
             "403".into(),
-            problem_response("The region may not do this: not in the needed role, or not its own region's resource"),
+            problem_response(
+                "The region may not do this: not in the needed role, or another region's resource",
+            ),
         );
         responses.insert(
             "429".into(),
             problem_response("The region's rate limit (all its tokens together) is exceeded; wait `Retry-After` seconds"),
         );
+    }
+    if route.path.starts_with("/v1/regions/{region}") {
+        // Asked after authentication: the regions are listed at GET /v1/regions.
+        const NO_REGION: &str =
+            "there is no such region in this federation (`unknown-region`; see GET /v1/regions)";
+        let description = match responses.get("404").and_then(|r| r["description"].as_str()) {
+            Some(other) => format!("{other}; or {NO_REGION}"),
+            None => format!("No such region: {NO_REGION}"),
+        };
+        responses.insert("404".into(), problem_response(&description));
     }
     if route.path.starts_with("/v1/applications/{id}") {
         responses.insert(
