@@ -181,7 +181,19 @@ fn operation(route: &Route) -> Value {
                 "415".into(),
                 problem_response("Not sent in the adapter's format"),
             );
-            responses.insert("422".into(), problem_response("The local form is refused; `errors` names each problem by the region's own field (pointer, field, label), the canonical path, the rule and the masked value; or, when submitting, the translated application is refused as a canonical submission would be"));
+            // A form that does not even parse is a problem of the local form (422, in the
+            // adapter's words), not a malformed request (400): for an adapter team it is one more
+            // thing its form got wrong, reported like the others.
+            responses.insert("422".into(), problem_response("The local form is refused (`invalid-local-form`): `errors` names each problem by the region's own field (pointer, field, label), the canonical path, the rule and the masked value, a handler that is no region of the federation (`unknown-region`) included. A form that is not JSON or XML at all (`json-syntax`, `xml-syntax`), not in its charset (`encoding`, `charset`), under the wrong root (`xml-root`) or too large for the adapter (`too-large`) is refused here too, with one error naming the rule"));
+            if route.op == Op::LocalForm {
+                responses.insert(
+                    "400".into(),
+                    problem_response(
+                        "An Idempotency-Key that is not 1 to 255 visible ASCII characters \
+                         (a malformed form is a 422)",
+                    ),
+                );
+            }
         }
         Op::Get => {
             params.push(json!({"name": "view", "in": "query", "required": false, "description": "canonical (default) or local: the application in the calling region's own form (406 when the region has no adapter for the matter)", "schema": {"type": "string", "enum": ["canonical", "local"]}}));
@@ -195,6 +207,10 @@ fn operation(route: &Route) -> Value {
                 problem_response("view=local, but the application cannot be written in the region's form (`local-form-unwritable`; `errors` names the fields)"),
             );
             responses.insert("503".into(), problem_response("The application's view is held at an event that does not fold (`application-held`; `held` names the event, its position and the reason)"));
+        }
+        Op::DisputePage => {
+            responses.insert("200".into(), json!({"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}));
+            responses.insert("503".into(), problem_response(LOG_UNREADABLE));
         }
         Op::Metrics => {
             responses.insert("200".into(), json!({"description": "Prometheus text exposition format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}));
@@ -283,7 +299,7 @@ fn operation(route: &Route) -> Value {
         };
         responses.insert("404".into(), problem_response(&description));
     }
-    if route.path.starts_with("/v1/applications/{id}") {
+    if route.path.starts_with("/v1/applications/{id}") || route.op == Op::DisputePage {
         responses.insert(
             "404".into(),
             problem_response(
@@ -292,10 +308,14 @@ fn operation(route: &Route) -> Value {
             ),
         );
     }
-    if route.method == axum::http::Method::POST {
+    // A local form's body is the adapter's to read: it answers 422 where JSON bodies get 400.
+    let local_form = matches!(route.op, Op::LocalForm | Op::Translate);
+    if route.method == axum::http::Method::POST && !local_form {
         responses
             .entry("400")
             .or_insert_with(|| problem_response("Malformed body: not UTF-8, not JSON (line and column given), or nested deeper than the limit"));
+    }
+    if route.method == axum::http::Method::POST {
         responses.insert(
             "413".into(),
             problem_response(
