@@ -171,3 +171,95 @@ fn a_region_resumes_its_feed_after_a_restart_without_gaps_or_repeats() {
     );
     assert_eq!(r.status, 422);
 }
+
+/// A region route naming no region of the federation (a code mistyped, `44000`) is answered 404
+/// saying so, to an authenticated caller, whoever it is; a real other region's route stays 403.
+/// The request is still authenticated first and counted against the caller's rate limit.
+#[test]
+fn a_mistyped_region_is_not_found_and_another_region_still_forbidden() {
+    let dir = TempDir::new("feed-unknown-region");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let client = |gw: &Gateway, code: &str| gw.client(Some(&tokens[code]));
+    let gd = client(&gw, "440000");
+    let operator = gw.client(Some(&tokens["operator"]));
+    let not_found = |r: common::Response, what: &str| {
+        assert_eq!(
+            r.status,
+            404,
+            "{what}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let p = r.json();
+        assert_eq!(
+            p["type"], "urn:tongban:problem:unknown-region",
+            "{what}: {p}"
+        );
+        let detail = p["detail"].as_str().unwrap_or("");
+        assert!(
+            detail.contains("\"44000\"") && detail.contains("GET /v1/regions"),
+            "{what}: {p}"
+        );
+    };
+    not_found(gd.get("/v1/regions/44000/feed"), "feed");
+    not_found(
+        gd.post("/v1/regions/44000/feed/ack", &json!({"position": 1})),
+        "ack",
+    );
+    not_found(gd.get("/v1/regions/44000/inbox"), "inbox");
+    not_found(gd.get("/v1/regions/44000/outbox"), "outbox");
+    let form = example(&gw.client(None), "medical-filing");
+    not_found(
+        gd.post("/v1/regions/44000/forms/medical-filing", &form),
+        "forms",
+    );
+    not_found(
+        gd.post("/v1/regions/44000/translate/medical-filing", &form),
+        "translate",
+    );
+    not_found(operator.get("/v1/regions/44000/feed"), "operator's feed");
+    not_found(
+        operator
+            .send(
+                "POST",
+                "/v1/regions/44000/reconcile",
+                &[("Content-Type", "text/csv")],
+                Some(b"app,status\n"),
+            )
+            .expect("reconcile"),
+        "reconcile",
+    );
+    // A real other region: still 403, on every region route.
+    assert_eq!(gd.get(&format!("/v1/regions/{ZJ}/feed")).status, 403);
+    assert_eq!(
+        gd.post(
+            &format!("/v1/regions/{ZJ}/feed/ack"),
+            &json!({"position": 1})
+        )
+        .status,
+        403
+    );
+    assert_eq!(gd.get(&format!("/v1/regions/{ZJ}/inbox")).status, 403);
+    assert_eq!(
+        gd.post(&format!("/v1/regions/{ZJ}/forms/medical-filing"), &form)
+            .status,
+        403
+    );
+    // Without a valid token, nothing is said about regions at all.
+    assert_eq!(gw.client(None).get("/v1/regions/44000/feed").status, 401);
+    assert_eq!(
+        gw.client(Some("not-a-token"))
+            .get("/v1/regions/44000/feed")
+            .status,
+        401
+    );
+    drop(gw);
+
+    // The 404s are counted against the caller's rate limit like any other request.
+    let gw = Gateway::start_with(&data, false, &["--rate-limit", "0.01:2"]);
+    let gd = client(&gw, "440000");
+    assert_eq!(gd.get("/v1/regions/44000/feed").status, 404);
+    assert_eq!(gd.get("/v1/regions/44000/feed").status, 404);
+    assert_eq!(gd.get("/v1/regions/44000/feed").status, 429);
+}

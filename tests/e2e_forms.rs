@@ -157,3 +157,182 @@ fn local_forms_in_and_out_over_http() {
     ];
     common::assert_absent_from(&gw.stderr_log, &personal);
 }
+
+/// The `errors` of a problem as (pointer, rule) pairs, in the order the answer lists them.
+fn pointers_and_rules(p: &Value) -> Vec<(String, String)> {
+    p["errors"]
+        .as_array()
+        .map(|es| {
+            es.iter()
+                .map(|e| {
+                    (
+                        e["pointer"].as_str().unwrap_or("").to_string(),
+                        e["rule"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_handler_the_federation_lacks_is_a_local_form_problem_on_submit_and_dry_run() {
+    let dir = TempDir::new("forms-unknown-region");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let guangdong = gw.client(Some(&tokens["440000"]));
+    let outbox = || guangdong.get("/v1/regions/440000/outbox").json()["items"].clone();
+    let before = outbox();
+    let mut form: Value =
+        serde_json::from_slice(&golden("440000", "medical-filing.local.json")).unwrap();
+    // 620000 (甘肃省) is a valid GB/T 2260 code, but no region of the demo federation.
+    assert!(
+        !guangdong.get("/v1/regions").json()["regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "620000")
+    );
+    form["targetRegion"] = json!("620000");
+    for route in [
+        "/v1/regions/440000/forms/medical-filing",
+        "/v1/regions/440000/translate/medical-filing",
+    ] {
+        let r = guangdong.post_with(route, &[("Idempotency-Key", "gd-unknown-1")], &form);
+        assert_eq!(
+            r.status,
+            422,
+            "{route}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let p = r.json();
+        assert_eq!(p["type"], "urn:tongban:problem:invalid-local-form", "{p}");
+        assert_eq!(p["errors"].as_array().map(Vec::len), Some(1), "{p}");
+        let e = &p["errors"][0];
+        assert_eq!(e["pointer"], "/targetRegion", "{p}");
+        assert_eq!(e["field"], "targetRegion", "{p}");
+        assert_eq!(e["label"], "办理地区划 (多个以 ; 分隔)", "{p}");
+        assert_eq!(e["canonical"], "/handlers/0", "{p}");
+        assert_eq!(e["rule"], "unknown-region", "{p}");
+        assert_eq!(e["value"], "620000", "{p}");
+    }
+    // Alongside a problem of the applicant, both in one answer, in a stable order.
+    form["applicant"]["gender"] = json!("Q");
+    let first = guangdong
+        .post("/v1/regions/440000/forms/medical-filing", &form)
+        .json();
+    let found = pointers_and_rules(&first);
+    assert!(
+        found.contains(&("/applicant/gender".into(), "code".into())),
+        "{first}"
+    );
+    assert!(
+        found.contains(&("/targetRegion".into(), "unknown-region".into())),
+        "{first}"
+    );
+    let again = guangdong
+        .post("/v1/regions/440000/translate/medical-filing", &form)
+        .json();
+    assert_eq!(pointers_and_rules(&again), found);
+    // A code that is no GB/T 2260 code at all is that, not also "no region of the federation".
+    form["applicant"]["gender"] = json!("F");
+    form["targetRegion"] = json!("999999");
+    let p = guangdong
+        .post("/v1/regions/440000/forms/medical-filing", &form)
+        .json();
+    assert_eq!(
+        pointers_and_rules(&p),
+        vec![("/targetRegion".to_string(), "gb2260-unknown".to_string())],
+        "{p}"
+    );
+    // Nothing was submitted.
+    assert_eq!(outbox(), before);
+}
+
+#[test]
+fn every_problem_of_a_canonical_body_in_one_answer() {
+    let dir = TempDir::new("forms-every-problem");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let shanghai = gw.client(Some(&tokens["310000"]));
+    let outbox = || shanghai.get("/v1/regions/310000/outbox").json()["items"].clone();
+    let before = outbox();
+    let matters = gw.client(None).get("/v1/matters").json();
+    let example = matters["matters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["code"] == "social-security-card")
+        .unwrap()["example"]
+        .clone();
+
+    // A handler that is no GB/T 2260 code and a sex that is no GB/T 2261.1 code: both at once.
+    let mut body = example.clone();
+    body["handlers"] = json!(["999999"]);
+    body["applicant"]["sex"] = json!("7");
+    let r = shanghai.post("/v1/applications", &body);
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    let p = r.json();
+    assert_eq!(p["type"], "urn:tongban:problem:invalid", "{p}");
+    let found = pointers_and_rules(&p);
+    assert!(
+        found.contains(&("/handlers/0".into(), "gb2260-unknown".into())),
+        "{p}"
+    );
+    assert!(found.iter().any(|(ptr, _)| ptr == "/applicant/sex"), "{p}");
+    // Not also reported as no region of the federation (a consequence of the same code).
+    assert_eq!(
+        found.iter().filter(|(ptr, _)| ptr == "/handlers/0").count(),
+        1,
+        "{p}"
+    );
+    // The same body, the same answer in the same order.
+    let again = shanghai.post("/v1/applications", &body).json();
+    assert_eq!(pointers_and_rules(&again), found);
+
+    // A well-formed handler the federation lacks, with a missing ID number.
+    let mut body = example.clone();
+    body["handlers"] = json!(["620000"]);
+    body["applicant"]
+        .as_object_mut()
+        .unwrap()
+        .remove("id_number");
+    let p = shanghai.post("/v1/applications", &body).json();
+    let found = pointers_and_rules(&p);
+    assert!(
+        found.contains(&("/handlers/0".into(), "unknown-region".into())),
+        "{p}"
+    );
+    assert!(
+        found.contains(&("/applicant/id_number".into(), "required".into())),
+        "{p}"
+    );
+
+    // `handlers` misspelt `handler` no longer hides the missing ID number.
+    let mut body = example.clone();
+    let handlers = body.as_object_mut().unwrap().remove("handlers").unwrap();
+    body["handler"] = handlers;
+    body["applicant"]
+        .as_object_mut()
+        .unwrap()
+        .remove("id_number");
+    let p = shanghai.post("/v1/applications", &body).json();
+    let found = pointers_and_rules(&p);
+    assert!(found.iter().any(|(ptr, _)| ptr == "/handler"), "{p}");
+    for want in [
+        ("/handlers", "required"),
+        ("/applicant/id_number", "required"),
+    ] {
+        assert!(
+            found.contains(&(want.0.into(), want.1.into())),
+            "{want:?} in {p}"
+        );
+    }
+    // Nothing was submitted.
+    assert_eq!(outbox(), before);
+    // And the example itself still goes through.
+    let r = shanghai.post("/v1/applications", &example);
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+}

@@ -133,3 +133,122 @@ fn collect_refs(v: &Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+/// Checks a real answer against the document: its status is listed for the operation, and its
+/// content type is one the listed response names.
+fn documented(doc: &Value, method: &str, template: &str, r: &common::Response) {
+    let op = &doc["paths"][template][method];
+    assert!(op.is_object(), "{method} {template} is not documented");
+    let status = r.status.to_string();
+    let response = &op["responses"][&status];
+    assert!(
+        response.is_object(),
+        "{method} {template} answered {status}, which the document does not list: {}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let essence = r
+        .header("content-type")
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    assert!(
+        response["content"].get(&essence).is_some(),
+        "{method} {template} answered {status} as {essence}, the document says {}",
+        response["content"]
+    );
+}
+
+#[test]
+fn what_the_document_lists_is_what_is_answered() {
+    let dir = TempDir::new("openapi-answers");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let doc = gw.client(None).get("/openapi.json").json();
+    let gd = gw.client(Some(&tokens["440000"]));
+
+    // A local form that is not JSON: a problem of the local form (422 `json-syntax`), on submit
+    // and dry run, and the document says so (its 400 does not claim malformed bodies).
+    for (template, path) in [
+        (
+            "/v1/regions/{region}/forms/{matter}",
+            "/v1/regions/440000/forms/medical-filing",
+        ),
+        (
+            "/v1/regions/{region}/translate/{matter}",
+            "/v1/regions/440000/translate/medical-filing",
+        ),
+    ] {
+        let r = gd
+            .send("POST", path, &[], Some(b"{\"SXBM\": "))
+            .expect("POST");
+        assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+        let p = r.json();
+        assert_eq!(p["type"], "urn:tongban:problem:invalid-local-form", "{p}");
+        assert_eq!(p["errors"][0]["rule"], "json-syntax", "{p}");
+        documented(&doc, "post", template, &r);
+        let responses = &doc["paths"][template]["post"]["responses"];
+        assert!(
+            responses["422"]["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("json-syntax")),
+            "{template}: {}",
+            responses["422"]
+        );
+        let bad_request = responses["400"]["description"].as_str().unwrap_or("");
+        assert!(
+            !bad_request.contains("not JSON"),
+            "{template} lists malformed JSON under 400: {bad_request}"
+        );
+    }
+    // The canonical route does answer 400 for malformed JSON, as documented.
+    let r = gd
+        .send("POST", "/v1/applications", &[], Some(b"{\"matter\": "))
+        .expect("POST");
+    assert_eq!(r.status, 400);
+    documented(&doc, "post", "/v1/applications", &r);
+
+    // The evidence page: HTML to a party, 404 (problem+json) to a region that is no party.
+    let inbox = gw
+        .client(Some(&tokens["330000"]))
+        .get("/v1/regions/330000/inbox")
+        .json();
+    let app = inbox["items"][0]["app"].as_str().expect("demo application");
+    let read = gw
+        .client(Some(&tokens["330000"]))
+        .get(&format!("/v1/applications/{app}"))
+        .json();
+    let mut parties = vec![read["origin"].clone()];
+    parties.extend(
+        read["handlers"]
+            .as_array()
+            .expect("handlers")
+            .iter()
+            .cloned(),
+    );
+    let outsider = ["440000", "330000", "340000", "310000", "510000", "500000"]
+        .into_iter()
+        .find(|c| !parties.contains(&json!(c)))
+        .expect("a region that is no party");
+    let page = format!("/ui/applications/{app}");
+    let r = gw.client(Some(&tokens["330000"])).get(&page);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    documented(&doc, "get", "/ui/applications/{id}", &r);
+    assert!(
+        doc["paths"]["/ui/applications/{id}"]["get"]["responses"]["200"]["content"]
+            .get("application/json")
+            .is_none()
+    );
+    let r = gw.client(Some(&tokens[outsider])).get(&page);
+    assert_eq!(r.status, 404, "{}", String::from_utf8_lossy(&r.body));
+    documented(&doc, "get", "/ui/applications/{id}", &r);
+
+    // A region route naming no region of the federation.
+    let r = gd.get("/v1/regions/44000/feed");
+    assert_eq!(r.status, 404);
+    documented(&doc, "get", "/v1/regions/{region}/feed", &r);
+}

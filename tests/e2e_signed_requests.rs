@@ -257,6 +257,17 @@ fn signed_requests_over_http() {
     );
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
 
+    // A mistyped region on a signed route is still refused unsigned first (401): the signature
+    // rule holds whatever the path names.
+    let r = post(
+        &shanghai,
+        "/v1/regions/31000/forms/social-security-card",
+        &[],
+        &xml,
+        &form,
+    );
+    assert_eq!(problem_type(&r), "signature-missing");
+
     // Moving the region's feed cursor: unsigned 401, signed 200.
     let ack_path = format!("/v1/regions/{SIGNED_REGION}/feed/ack");
     let ack = json!({"position": 1}).to_string().into_bytes();

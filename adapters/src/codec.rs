@@ -173,8 +173,19 @@ impl Adapter {
         bytes: &[u8],
         content_type: Option<&str>,
     ) -> Result<Translation, Rejection> {
+        self.translate_with(bytes, content_type, &|_| Vec::new())
+    }
+
+    /// [`Adapter::translate`] with the caller's own checks of the canonical body (see
+    /// [`Adapter::inbound_local_with`]).
+    pub fn translate_with(
+        &self,
+        bytes: &[u8],
+        content_type: Option<&str>,
+        extra: &dyn Fn(&Value) -> Vec<tongban_schemas::Violation>,
+    ) -> Result<Translation, Rejection> {
         let text = self.text_of(bytes, content_type)?;
-        self.inbound_local(&self.parse_text(&text)?)
+        self.inbound_local_with(&self.parse_text(&text)?, extra)
     }
 
     /// The content type this region's forms are written in (`application/xml; charset=GBK`).

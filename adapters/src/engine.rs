@@ -9,8 +9,8 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
-use tongban_schemas::Matter;
 use tongban_schemas::matters::CheckedSubmission;
+use tongban_schemas::{Matter, covers};
 
 use crate::check::Check;
 use crate::hanzi;
@@ -712,6 +712,19 @@ impl Adapter {
 
     /// [`Adapter::inbound`] on a form read straight from its bytes (see [`crate::codec`]).
     pub fn inbound_local(&self, local: &Local<'_>) -> Result<Translation, Rejection> {
+        self.inbound_local_with(local, &|_| Vec::new())
+    }
+
+    /// [`Adapter::inbound_local`] with the caller's own checks of the canonical body (the
+    /// gateway's: a handler that is no region of the federation), run beside the matter's schema
+    /// so that what they find is reported with everything else, traced back to the province's
+    /// field like any other finding. A finding at a pointer (or below one) that already failed is
+    /// a consequence and is left out.
+    pub fn inbound_local_with(
+        &self,
+        local: &Local<'_>,
+        extra: &dyn Fn(&Value) -> Vec<tongban_schemas::Violation>,
+    ) -> Result<Translation, Rejection> {
         if !local.is_record() {
             return Err(Rejection::one(form_problem(
                 "type",
@@ -774,8 +787,21 @@ impl Adapter {
             Ok(c) => c,
             Err(v) => v,
         };
+        let mut found: Vec<String> = Vec::new();
         for v in report.violations {
             if !run.failed.iter().any(|f| covers(f, &v.pointer)) {
+                let p = self.traced(&v, out);
+                run.problems.push(p);
+            }
+            found.push(v.pointer);
+        }
+        for v in extra(out) {
+            if !run
+                .failed
+                .iter()
+                .chain(&found)
+                .any(|f| covers(f, &v.pointer))
+            {
                 let p = self.traced(&v, out);
                 run.problems.push(p);
             }
@@ -1471,10 +1497,4 @@ fn item_paths(fields: &[Field]) -> Vec<&Path> {
         }
     }
     out
-}
-
-/// Whether canonical path `failed` is `pointer` or one of its ancestors.
-fn covers(failed: &str, pointer: &str) -> bool {
-    pointer == failed
-        || (pointer.starts_with(failed) && pointer.as_bytes().get(failed.len()) == Some(&b'/'))
 }

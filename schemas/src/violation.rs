@@ -62,3 +62,23 @@ impl Report {
 pub fn escape_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
+
+/// Whether a problem at `pointer` is a consequence of one already found at `found` (the same
+/// pointer or one of its ancestors), so that it is not reported a second time: a handler whose
+/// code is no GB/T 2260 code is not also reported as no region of the federation.
+pub fn covers(found: &str, pointer: &str) -> bool {
+    pointer == found
+        || (pointer.starts_with(found) && pointer.as_bytes().get(found.len()) == Some(&b'/'))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_pointer_is_covered_by_itself_and_its_ancestors_only() {
+        assert!(super::covers("/handlers/0", "/handlers/0"));
+        assert!(super::covers("/handlers", "/handlers/0"));
+        assert!(super::covers("", "/handlers/0"));
+        assert!(!super::covers("/handlers/1", "/handlers/10"));
+        assert!(!super::covers("/handlers/0", "/handlers"));
+    }
+}

@@ -16,7 +16,7 @@ use super::signed::{self, Exempt};
 use crate::domain::Action;
 use crate::log::EventLog;
 use crate::projections::ApplicationView;
-use crate::service::SubmitRequest;
+use crate::service::{Intake, SubmitRequest};
 use crate::time::Timestamp;
 
 fn check_id(id: &str) -> Result<(), Problem> {
@@ -54,10 +54,52 @@ pub async fn submit<L: EventLog>(
         Exempt::WithIdempotencyKey,
     )?;
     let key = idempotency_key(&headers)?;
-    let request: SubmitRequest = body::typed(body::json_value(&headers, &bytes)?)?;
+    let intake = screened(&s, body::json_value(&headers, &bytes)?)?;
     let (status, location, outcome) =
-        submitted(&s, &principal, request, key, signed.as_ref()).await?;
+        submitted(&s, &principal, intake, key, signed.as_ref()).await?;
     Ok((status, location, Json(outcome)).into_response())
+}
+
+/// Every problem of a canonical body in one answer: its matter's whole schema (the top-level
+/// fields, the mode and route rules, the applicant and the form together) and the handlers that
+/// are no region of the federation, a finding under one already made left out. Checked one field
+/// group after another, a wrong handler would hide a wrong applicant until it was fixed. A body
+/// that passes goes on as checked (the gate does not check it again); one whose `matter` names
+/// no matter has no schema for its applicant and form, and gets the shape check and then the
+/// gate's `unknown matter`.
+fn screened<L: EventLog>(s: &AppState<L>, mut value: Value) -> Result<Intake, Problem> {
+    let Some(matter) = value
+        .get("matter")
+        .and_then(Value::as_str)
+        .and_then(tongban_schemas::matters::get)
+    else {
+        return Ok(Intake::Unchecked(body::typed::<SubmitRequest>(value)?));
+    };
+    if body::whole_numbers_as_integers(&mut value).is_some() {
+        // A whole number beyond 2^64: the shape check names it (`range`).
+        return Ok(Intake::Unchecked(body::typed::<SubmitRequest>(value)?));
+    }
+    let (report, checked) = matter.check_owned(value);
+    let body: &Value = match &checked {
+        Ok(c) => c,
+        Err(v) => v,
+    };
+    let mut errors = report.violations;
+    for v in s.gateway.unknown_handlers(body) {
+        if !errors
+            .iter()
+            .any(|f| tongban_schemas::covers(&f.pointer, &v.pointer))
+        {
+            errors.push(v);
+        }
+    }
+    match checked {
+        Ok(c) if errors.is_empty() => Ok(Intake::Checked(c)),
+        _ => Err(Problem::unprocessable(
+            format!("the body has {} problem(s)", errors.len()),
+            errors,
+        )),
+    }
 }
 
 /// The `Idempotency-Key` header, if sent (the service checks its rules).

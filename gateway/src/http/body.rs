@@ -129,7 +129,7 @@ fn syntax_reason(e: &serde_json::Error) -> String {
 /// Returns the pointer of the first whole number it left as it was because a double does not
 /// hold it exactly (JSON integers beyond 2^64, which the parser could only read as doubles): if
 /// serde then refuses the body, that is the field to name.
-fn whole_numbers_as_integers(value: &mut Value) -> Option<String> {
+pub(super) fn whole_numbers_as_integers(value: &mut Value) -> Option<String> {
     let mut first_inexact = None;
     integers_at(value, &mut String::new(), &mut first_inexact);
     first_inexact

@@ -40,12 +40,15 @@ fn registry() -> Result<&'static tongban_adapters::Registry, Problem> {
     })
 }
 
-/// The calling region's adapter for `matter`, after checking the caller is `region`.
-fn adapter_for(
+/// The calling region's adapter for `matter`, after checking that `region` is a region of the
+/// federation and the caller is that region.
+fn adapter_for<L: EventLog>(
+    s: &AppState<L>,
     principal: &Principal,
     region: &str,
     matter: &str,
 ) -> Result<&'static Adapter, Problem> {
+    super::regions::known(s, region)?;
     if principal.region() != Some(region) {
         return Err(Problem::forbidden(format!(
             "only region {region}'s own tokens submit its local forms"
@@ -139,24 +142,40 @@ fn problem_json(status: StatusCode, body: &Value) -> Response {
     res
 }
 
+/// Translates the local form with the gateway's own checks of the canonical body beside the
+/// matter's schema (a handler that is no region of the federation), so that the dry run and the
+/// submission refuse the same forms, every problem in the province's own field names.
+fn translated<L: EventLog>(
+    s: &AppState<L>,
+    adapter: &Adapter,
+    bytes: &[u8],
+    content_type: Option<&str>,
+) -> Result<tongban_adapters::Translation, Rejection> {
+    adapter.translate_with(bytes, content_type, &|body| {
+        s.gateway.unknown_handlers(body)
+    })
+}
+
 pub async fn translate<L: EventLog>(
-    State(_): State<AppState<L>>,
+    State(s): State<AppState<L>>,
     Caller(principal): Caller,
     Path((region, matter)): Path<(String, String)>,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<Response, Problem> {
-    let adapter = adapter_for(&principal, &region, &matter)?;
+    let adapter = adapter_for(&s, &principal, &region, &matter)?;
     let content_type = check_media_type(adapter, &headers)?;
-    Ok(match adapter.translate(&bytes, content_type.as_deref()) {
-        Ok(t) => Json(json!({
-            "canonical": t.canonical,
-            "warnings": t.warnings,
-            "matching": t.matching,
-        }))
-        .into_response(),
-        Err(r) => rejected(adapter, &r),
-    })
+    Ok(
+        match translated(&s, adapter, &bytes, content_type.as_deref()) {
+            Ok(t) => Json(json!({
+                "canonical": t.canonical,
+                "warnings": t.warnings,
+                "matching": t.matching,
+            }))
+            .into_response(),
+            Err(r) => rejected(adapter, &r),
+        },
+    )
 }
 
 pub async fn submit<L: EventLog>(
@@ -175,10 +194,10 @@ pub async fn submit<L: EventLog>(
         &bytes,
         super::signed::Exempt::WithIdempotencyKey,
     )?;
-    let adapter = adapter_for(&principal, &region, &matter)?;
+    let adapter = adapter_for(&s, &principal, &region, &matter)?;
     let key = super::applications::idempotency_key(&headers)?;
     let content_type = check_media_type(adapter, &headers)?;
-    let translation = match adapter.translate(&bytes, content_type.as_deref()) {
+    let translation = match translated(&s, adapter, &bytes, content_type.as_deref()) {
         Ok(t) => t,
         Err(r) => return Ok(rejected(adapter, &r)),
     };

@@ -181,7 +181,19 @@ fn operation(route: &Route) -> Value {
                 "415".into(),
                 problem_response("Not sent in the adapter's format"),
             );
-            responses.insert("422".into(), problem_response("The local form is refused; `errors` names each problem by the region's own field (pointer, field, label), the canonical path, the rule and the masked value; or, when submitting, the translated application is refused as a canonical submission would be"));
+            // A form that does not even parse is a problem of the local form (422, in the
+            // adapter's words), not a malformed request (400): for an adapter team it is one more
+            // thing its form got wrong, reported like the others.
+            responses.insert("422".into(), problem_response("The local form is refused (`invalid-local-form`): `errors` names each problem by the region's own field (pointer, field, label), the canonical path, the rule and the masked value, a handler that is no region of the federation (`unknown-region`) included. A form that is not JSON or XML at all (`json-syntax`, `xml-syntax`), not in its charset (`encoding`, `charset`), under the wrong root (`xml-root`) or too large for the adapter (`too-large`) is refused here too, with one error naming the rule"));
+            if route.op == Op::LocalForm {
+                responses.insert(
+                    "400".into(),
+                    problem_response(
+                        "An Idempotency-Key that is not 1 to 255 visible ASCII characters \
+                         (a malformed form is a 422)",
+                    ),
+                );
+            }
         }
         Op::Get => {
             params.push(json!({"name": "view", "in": "query", "required": false, "description": "canonical (default) or local: the application in the calling region's own form (406 when the region has no adapter for the matter)", "schema": {"type": "string", "enum": ["canonical", "local"]}}));
@@ -195,6 +207,10 @@ fn operation(route: &Route) -> Value {
                 problem_response("view=local, but the application cannot be written in the region's form (`local-form-unwritable`; `errors` names the fields)"),
             );
             responses.insert("503".into(), problem_response("The application's view is held at an event that does not fold (`application-held`; `held` names the event, its position and the reason)"));
+        }
+        Op::DisputePage => {
+            responses.insert("200".into(), json!({"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}));
+            responses.insert("503".into(), problem_response(LOG_UNREADABLE));
         }
         Op::Metrics => {
             responses.insert("200".into(), json!({"description": "Prometheus text exposition format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}));
@@ -264,14 +280,26 @@ fn operation(route: &Route) -> Value {
         );
         responses.insert(
             "403".into(),
-            problem_response("The region may not do this: not in the needed role, or not its own region's resource"),
+            problem_response(
+                "The region may not do this: not in the needed role, or another region's resource",
+            ),
         );
         responses.insert(
             "429".into(),
             problem_response("The region's rate limit (all its tokens together) is exceeded; wait `Retry-After` seconds"),
         );
     }
-    if route.path.starts_with("/v1/applications/{id}") {
+    if route.path.starts_with("/v1/regions/{region}") {
+        // Asked after authentication: the regions are listed at GET /v1/regions.
+        const NO_REGION: &str =
+            "there is no such region in this federation (`unknown-region`; see GET /v1/regions)";
+        let description = match responses.get("404").and_then(|r| r["description"].as_str()) {
+            Some(other) => format!("{other}; or {NO_REGION}"),
+            None => format!("No such region: {NO_REGION}"),
+        };
+        responses.insert("404".into(), problem_response(&description));
+    }
+    if route.path.starts_with("/v1/applications/{id}") || route.op == Op::DisputePage {
         responses.insert(
             "404".into(),
             problem_response(
@@ -280,10 +308,14 @@ fn operation(route: &Route) -> Value {
             ),
         );
     }
-    if route.method == axum::http::Method::POST {
+    // A local form's body is the adapter's to read: it answers 422 where JSON bodies get 400.
+    let local_form = matches!(route.op, Op::LocalForm | Op::Translate);
+    if route.method == axum::http::Method::POST && !local_form {
         responses
             .entry("400")
             .or_insert_with(|| problem_response("Malformed body: not UTF-8, not JSON (line and column given), or nested deeper than the limit"));
+    }
+    if route.method == axum::http::Method::POST {
         responses.insert(
             "413".into(),
             problem_response(
@@ -356,41 +388,70 @@ fn lift_definitions(doc: &mut Value) {
 }
 
 fn lift_in(v: &mut Value, lifted: &mut Map<String, Value>) {
-    match v {
-        Value::Object(m) => {
-            if let Some(Value::Object(defs)) = m.remove("$defs") {
-                // This schema's own names, and what each becomes among the components.
-                let mut renamed: Map<String, Value> = Map::new();
-                let mut defs: Vec<(String, Value)> = defs.into_iter().collect();
-                for (name, def) in &defs {
-                    let mut target = name.clone();
-                    let mut n = 2;
-                    while lifted.get(&target).is_some_and(|existing| existing != def) {
-                        target = format!("{name}{n}");
-                        n += 1;
-                    }
-                    renamed.insert(name.clone(), Value::String(target));
-                }
-                for (_, def) in defs.iter_mut() {
-                    rewrite_refs(def, &renamed);
-                    lift_in(def, lifted);
-                }
-                for (name, def) in defs {
-                    if let Some(Value::String(target)) = renamed.get(&name) {
-                        lifted.entry(target.clone()).or_insert(def);
-                    }
-                }
-                for child in m.values_mut() {
-                    rewrite_refs(child, &renamed);
-                }
-            }
-            for child in m.values_mut() {
-                lift_in(child, lifted);
+    let defs = match v {
+        Value::Object(m) => m.remove("$defs"),
+        _ => None,
+    };
+    if let Some(Value::Object(defs)) = defs {
+        let mut defs: Vec<(String, Value)> = defs.into_iter().collect();
+        let renamed = targets(&defs, lifted);
+        for (_, def) in defs.iter_mut() {
+            rewrite_refs(def, &renamed);
+            lift_in(def, lifted);
+        }
+        for (name, def) in defs {
+            if let Some(Value::String(target)) = renamed.get(&name) {
+                lifted.entry(target.clone()).or_insert(def);
             }
         }
+        // The schema itself too: its root may be a `$ref` to one of its definitions.
+        rewrite_refs(v, &renamed);
+    }
+    match v {
+        Value::Object(m) => m.values_mut().for_each(|c| lift_in(c, lifted)),
         Value::Array(items) => items.iter_mut().for_each(|i| lift_in(i, lifted)),
         _ => {}
     }
+}
+
+/// What each of a schema's own definitions becomes among the components: its own name when that
+/// is free or holds the very same definition, else the first free numbered name (`Address2`).
+/// A definition is compared as it will be stored, its `$ref`s already pointing at the
+/// components (the stored ones were rewritten so): compared as written (`#/$defs/Phone`), any
+/// definition holding a reference would differ from its stored twin and be copied again. Whether
+/// a definition matches depends on what the ones it refers to became, so the choice is repeated
+/// until it no longer changes (a few rounds: a rename only ever moves a referring definition on
+/// to a numbered name, bounded by the number of definitions).
+fn targets(defs: &[(String, Value)], lifted: &Map<String, Value>) -> Map<String, Value> {
+    let mut renamed: Map<String, Value> = defs
+        .iter()
+        .map(|(name, _)| (name.clone(), Value::String(name.clone())))
+        .collect();
+    for _ in 0..=defs.len() {
+        let mut next: Map<String, Value> = Map::new();
+        for (name, def) in defs {
+            let mut stored = def.clone();
+            rewrite_refs(&mut stored, &renamed);
+            let mut target = name.clone();
+            let mut n = 2;
+            while lifted
+                .get(&target)
+                .is_some_and(|existing| *existing != stored)
+                || next
+                    .values()
+                    .any(|taken| taken.as_str() == Some(target.as_str()))
+            {
+                target = format!("{name}{n}");
+                n += 1;
+            }
+            next.insert(name.clone(), Value::String(target));
+        }
+        if next == renamed {
+            break;
+        }
+        renamed = next;
+    }
+    renamed
 }
 
 /// Points `#/$defs/<Name>` at `#/components/schemas/<renamed Name>` throughout `v`.
@@ -446,4 +507,120 @@ pub fn document(routes: &[Route]) -> Value {
     });
     lift_definitions(&mut doc);
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Component names that are a base name with a number appended (`Address2`).
+    fn numbered(doc: &Value) -> Vec<String> {
+        let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+        schemas
+            .keys()
+            .filter(|k| {
+                let base = k.trim_end_matches(|c: char| c.is_ascii_digit());
+                base.len() < k.len() && schemas.contains_key(base)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// A document whose two operations' schemas each define `Address` (and the `Phone` it
+    /// refers to) as given.
+    fn two_schemas(first: &Value, second: &Value) -> Value {
+        let schema = |address: &Value| {
+            json!({"$ref": "#/$defs/Address", "$defs": {
+                "Address": address,
+                "Phone": {"type": "string", "pattern": "^1[0-9]{10}$"}}})
+        };
+        let mut doc = json!({
+            "paths": {
+                "/a": {"get": {"responses": {"200": {"content": {"application/json": {"schema": schema(first)}}}}}},
+                "/b": {"get": {"responses": {"200": {"content": {"application/json": {"schema": schema(second)}}}}}}
+            },
+            "components": {"schemas": {}}
+        });
+        lift_definitions(&mut doc);
+        doc
+    }
+
+    fn schema_ref(doc: &Value, path: &str) -> Value {
+        doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+            ["$ref"]
+            .clone()
+    }
+
+    #[test]
+    fn identical_definitions_holding_references_are_lifted_once() {
+        let address = json!({"type": "object", "properties": {
+            "detail": {"type": "string"}, "phone": {"$ref": "#/$defs/Phone"}}});
+        let doc = two_schemas(&address, &address);
+        let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+        let names: Vec<&String> = schemas.keys().collect();
+        assert_eq!(names, ["Address", "Phone"], "{doc}");
+        assert_eq!(
+            schemas["Address"]["properties"]["phone"]["$ref"],
+            "#/components/schemas/Phone"
+        );
+        for path in ["/a", "/b"] {
+            assert_eq!(schema_ref(&doc, path), "#/components/schemas/Address");
+        }
+    }
+
+    #[test]
+    fn different_definitions_of_one_name_are_both_kept() {
+        let address = json!({"type": "object", "properties": {
+            "detail": {"type": "string"}, "phone": {"$ref": "#/$defs/Phone"}}});
+        let other = json!({"type": "object", "properties": {
+            "line": {"type": "string"}, "phone": {"$ref": "#/$defs/Phone"}}});
+        let doc = two_schemas(&address, &other);
+        let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+        let names: Vec<&String> = schemas.keys().collect();
+        assert_eq!(names, ["Address", "Address2", "Phone"], "{doc}");
+        assert!(schemas["Address2"]["properties"]["line"].is_object());
+        assert_eq!(schema_ref(&doc, "/a"), "#/components/schemas/Address");
+        assert_eq!(schema_ref(&doc, "/b"), "#/components/schemas/Address2");
+        assert_eq!(
+            schemas["Address2"]["properties"]["phone"]["$ref"],
+            "#/components/schemas/Phone"
+        );
+    }
+
+    /// A definition referring to one that had to be renamed differs from its stored twin (its
+    /// reference points elsewhere), so it is renamed too, and the references stay consistent.
+    #[test]
+    fn a_rename_carries_over_to_the_definitions_that_refer_to_it() {
+        let address = json!({"type": "object", "properties": {"phone": {"$ref": "#/$defs/Phone"}}});
+        let mut doc = json!({
+            "paths": {
+                "/a": {"get": {"responses": {"200": {"content": {"application/json": {"schema":
+                    {"$ref": "#/$defs/Address", "$defs": {"Address": address, "Phone": {"type": "string"}}}}}}}}},
+                "/b": {"get": {"responses": {"200": {"content": {"application/json": {"schema":
+                    {"$ref": "#/$defs/Address", "$defs": {"Address": address, "Phone": {"type": "integer"}}}}}}}}}
+            },
+            "components": {"schemas": {}}
+        });
+        lift_definitions(&mut doc);
+        let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+        let names: Vec<&String> = schemas.keys().collect();
+        assert_eq!(names, ["Address", "Address2", "Phone", "Phone2"], "{doc}");
+        assert_eq!(
+            schemas["Address2"]["properties"]["phone"]["$ref"],
+            "#/components/schemas/Phone2"
+        );
+        assert_eq!(schema_ref(&doc, "/b"), "#/components/schemas/Address2");
+    }
+
+    /// The served document holds each definition once: no numbered copy of an identical one.
+    #[test]
+    fn the_served_document_has_no_duplicate_definitions() {
+        let doc = document(&super::super::routes());
+        let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+        for name in numbered(&doc) {
+            let base = name.trim_end_matches(|c: char| c.is_ascii_digit());
+            assert_ne!(schemas[base], schemas[&name], "{name} copies {base}");
+        }
+        assert!(numbered(&doc).is_empty(), "{:?}", numbered(&doc));
+    }
 }

@@ -131,6 +131,7 @@ pub async fn reconcile<L: EventLog>(
     body: Bytes,
 ) -> Result<Response, Problem> {
     operators_only(&principal, "reconciliation is for operators")?;
+    super::regions::known(&s, &region)?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

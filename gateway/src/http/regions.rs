@@ -49,6 +49,7 @@ pub async fn inbox<L: EventLog>(
     Path(region): Path<String>,
     Query(paging): Query<Paging>,
 ) -> Result<Json<Value>, Problem> {
+    known(&s, &region)?;
     let limit = limit(&paging)?;
     let items = s
         .gateway
@@ -63,6 +64,7 @@ pub async fn outbox<L: EventLog>(
     Path(region): Path<String>,
     Query(paging): Query<Paging>,
 ) -> Result<Json<Value>, Problem> {
+    known(&s, &region)?;
     let limit = limit(&paging)?;
     let items = s
         .gateway
@@ -92,6 +94,27 @@ pub(super) fn next_after<T>(items: &[T], limit: usize, app: impl Fn(&T) -> &str)
         .flatten()
 }
 
+/// Every `/v1/regions/{region}/…` route first asks that `region` is a region of this federation
+/// (after authentication, which also admitted the request under the caller's rate limit): a
+/// mistyped code (`44000`) is answered 404 as what it is, not 403 as if another region's data
+/// were being refused. The regions are no secret to a caller (`GET /v1/regions` lists them), so
+/// the answer reveals nothing; a real other region still gets its 403.
+pub(super) fn known<L: EventLog>(s: &AppState<L>, region: &str) -> Result<(), Problem> {
+    if s.book.has_region(region) {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "unknown-region",
+            "No such region",
+            format!(
+                "there is no region {region:?} in this federation; its regions are listed at \
+                 GET /v1/regions"
+            ),
+        ))
+    }
+}
+
 fn own_region(
     principal: &crate::auth::Principal,
     region: &str,
@@ -116,6 +139,7 @@ pub async fn feed<L: EventLog>(
     Path(region): Path<String>,
     Query(q): Query<FeedQuery>,
 ) -> Result<Json<Value>, Problem> {
+    known(&s, &region)?;
     own_region(&principal, &region, false)?;
     let limit = limit(&Paging {
         limit: q.limit,
@@ -167,6 +191,7 @@ pub async fn ack<L: EventLog>(
     headers: axum::http::HeaderMap,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, Problem> {
+    known(&s, &region)?;
     own_region(&principal, &region, true)?;
     super::signed::check(
         &s,

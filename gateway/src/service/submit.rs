@@ -184,14 +184,39 @@ impl<L: EventLog> Gateway<L> {
     /// a code (a city's `330100` for the province's `330000`, a province not yet connected)
     /// would make an application nobody can accept, its deadlines running.
     fn known_handlers(&self, event: &Event) -> Result<(), ServiceError> {
-        let (Some(book), Event::Submitted(s)) = (&self.regions, event) else {
+        let Event::Submitted(s) = event else {
             return Ok(());
         };
-        let unknown: Vec<Violation> = s
-            .handlers
-            .iter()
+        let unknown = self.unknown_among(s.handlers.iter().map(String::as_str));
+        if unknown.is_empty() {
+            Ok(())
+        } else {
+            Err(ServiceError::Invalid(unknown))
+        }
+    }
+
+    /// The handlers of a canonical submission body (checked or not) that are well-formed region
+    /// codes but no region of the federation, each at its item (`/handlers/0`, rule
+    /// `unknown-region`). The body checks run this beside the matter's schema so that one answer
+    /// lists it with every other problem: the canonical route's, and the adapters' (which trace
+    /// it back to the province's own field). A malformed code is left to the schema's finding.
+    pub fn unknown_handlers(&self, body: &serde_json::Value) -> Vec<Violation> {
+        let handlers = body
+            .get("handlers")
+            .and_then(serde_json::Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        self.unknown_among(handlers.iter().map(|h| h.as_str().unwrap_or_default()))
+    }
+
+    /// Every handler of `handlers` that is a region code not in the region book, at its index.
+    fn unknown_among<'a>(&self, handlers: impl Iterator<Item = &'a str>) -> Vec<Violation> {
+        let Some(book) = &self.regions else {
+            return Vec::new();
+        };
+        handlers
             .enumerate()
-            .filter(|(_, h)| !book.has_region(h))
+            .filter(|(_, h)| domain::is_region_code(h) && !book.has_region(h))
             .map(|(i, h)| {
                 Violation::new(
                     format!("/handlers/{i}"),
@@ -202,12 +227,7 @@ impl<L: EventLog> Gateway<L> {
                     ),
                 )
             })
-            .collect();
-        if unknown.is_empty() {
-            Ok(())
-        } else {
-            Err(ServiceError::Invalid(unknown))
-        }
+            .collect()
     }
 
     /// After a first event conflicted: the application exists (a retry of this submission, a
