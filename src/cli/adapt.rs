@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use tongban_adapters::Registry;
+use tongban_adapters::codec::CharsetSource;
 
 use super::output::outln;
 use super::{Args, CliError};
@@ -67,14 +68,12 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             }
         }
     } else {
-        // The format's media type with the charset given, in place of the spec's own: an XML
-        // spec's content type names its charset already, and the first one named is the one read.
-        let content_type = charset.map(|c| {
-            let spec = adapter.content_type();
-            let essence = spec.split(';').next().unwrap_or_default().trim();
-            format!("{essence}; charset={c}")
+        // The charset given, in place of the spec's own, named as the option it came from.
+        let source = charset.as_deref().map(|label| CharsetSource::Option {
+            option: "--charset",
+            label,
         });
-        match adapter.translate(&input, content_type.as_deref()) {
+        match adapter.translate_in(&input, source) {
             Ok(t) => {
                 for w in &t.warnings {
                     eprintln!("warning: {w}");
