@@ -58,3 +58,37 @@ fn the_charset_given_is_the_one_read() {
     assert_eq!(got, want);
     assert_eq!(got["applicant"]["name"], "顾雪");
 }
+
+/// The XML file declares GBK and `--charset UTF-8` says otherwise: refused (exit 1) in the
+/// command line's terms, naming --charset, never a Content-Type the user did not write.
+#[test]
+fn a_charset_that_disagrees_with_the_declaration_names_the_option() {
+    let gbk = golden("social-security-card.local.xml");
+    let mut child = Command::new(BIN)
+        .args([
+            "adapt",
+            "--region",
+            "310000",
+            "--matter",
+            "social-security-card",
+            "--charset",
+            "UTF-8",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tongban adapt");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&gbk)
+        .expect("write");
+    let out = child.wait_with_output().expect("output");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("--charset 给出的字符集 UTF-8"), "{err}");
+    assert!(err.contains("GBK"), "{err}");
+    assert!(!err.contains("Content-Type"), "{err}");
+}

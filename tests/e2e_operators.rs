@@ -690,6 +690,55 @@ fn the_independent_audit_script_agrees() {
     );
     assert!(text.starts_with("OK: 8 events"), "{text}");
 
+    // In any order: the chain is checked in seq order, not in the file's.
+    let mut doc: Value = serde_json::from_slice(&events.body).expect("json");
+    let reversed: Vec<Value> = doc["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .rev()
+        .cloned()
+        .collect();
+    doc["events"] = json!(reversed);
+    let backwards = dir.0.join("reversed.json");
+    std::fs::write(&backwards, doc.to_string()).expect("write");
+    let out = run(&backwards);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.starts_with("OK: 8 events of 1 applications"), "{text}");
+
+    // A region's feed page, its items {position, event}, as an adapter team keeps it; and the
+    // same page twice over as JSON Lines (a feed is delivered at least once): each event counts
+    // once.
+    let view = operator.get(&format!("/v1/applications/{id}")).json();
+    let origin = view["origin"].as_str().expect("origin").to_string();
+    let feed = gw
+        .client(Some(&tokens[&origin]))
+        .get(&format!("/v1/regions/{origin}/feed?after=0&limit=1000"));
+    assert_eq!(feed.status, 200, "{}", String::from_utf8_lossy(&feed.body));
+    let page = dir.0.join("feed.json");
+    std::fs::write(&page, &feed.body).expect("write");
+    let out = run(&page);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.starts_with("OK: 8 events of 1 applications"), "{text}");
+    let items = feed.json()["events"].as_array().expect("items").clone();
+    let lines: String = items
+        .iter()
+        .chain(items.iter().rev())
+        .map(|i| format!("{i}\n"))
+        .collect();
+    let twice = dir.0.join("feed-twice.jsonl");
+    std::fs::write(&twice, lines).expect("write");
+    let out = run(&twice);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.starts_with("OK: 8 events of 1 applications"), "{text}");
+
     let mut doc: Value = serde_json::from_slice(&events.body).expect("json");
     doc["events"][4]["actor"] = json!("440000/someone-else");
     let tampered = dir.0.join("tampered.json");

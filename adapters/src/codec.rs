@@ -25,6 +25,41 @@ pub fn charset_of(content_type: &str) -> Option<&str> {
     })
 }
 
+/// Who named the charset of a local form. A disagreement with the XML declaration is told in the
+/// caller's own terms: an HTTP client set a Content-Type header, a command-line user an option,
+/// and an error about a header the user never wrote would send them looking for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CharsetSource<'a> {
+    /// A Content-Type value (`application/xml; charset=GBK`): its `charset` parameter, if any.
+    ContentType(&'a str),
+    /// A charset label given on its own with the named option (`--charset GBK`).
+    Option { option: &'a str, label: &'a str },
+}
+
+impl<'a> CharsetSource<'a> {
+    /// The charset label it names, if any.
+    fn label(self) -> Option<&'a str> {
+        match self {
+            CharsetSource::ContentType(ct) => charset_of(ct),
+            CharsetSource::Option { label, .. } => Some(label),
+        }
+    }
+
+    /// The problem when its charset and the XML declaration's disagree.
+    fn disagreement(self, header: &str, document: &str) -> String {
+        match self {
+            CharsetSource::ContentType(_) => format!(
+                "Content-Type 的字符集 {header} 与 XML 声明的 {document} 不一致 \
+                 (the Content-Type charset and the XML declaration disagree)"
+            ),
+            CharsetSource::Option { option, .. } => format!(
+                "{option} 给出的字符集 {header} 与 XML 声明的 {document} 不一致 \
+                 (the charset given with {option} and the XML declaration disagree)"
+            ),
+        }
+    }
+}
+
 /// Why bytes could not be read as text in a province's charset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CharsetError {
@@ -93,7 +128,7 @@ impl Adapter {
     /// Reads a local form from bytes. `content_type` (e.g. `application/xml; charset=GBK`) names
     /// the charset; XML without one falls back to its declaration, then UTF-8.
     pub fn read_local(&self, bytes: &[u8], content_type: Option<&str>) -> Result<Value, Rejection> {
-        let text = self.text_of(bytes, content_type)?;
+        let text = self.text_of(bytes, content_type.map(CharsetSource::ContentType))?;
         Ok(self.parse_text(&text)?.to_value())
     }
 
@@ -101,7 +136,7 @@ impl Adapter {
     fn text_of<'b>(
         &self,
         bytes: &'b [u8],
-        content_type: Option<&str>,
+        source: Option<CharsetSource<'_>>,
     ) -> Result<Cow<'b, str>, Rejection> {
         if bytes.len() > MAX_FORM_BYTES {
             return Err(Rejection::one(form_problem(
@@ -109,12 +144,13 @@ impl Adapter {
                 format!("本地表单超过 {MAX_FORM_BYTES} 字节 (form too large)"),
             )));
         }
-        let declared = content_type.and_then(charset_of);
+        let declared = source.and_then(CharsetSource::label);
         match self.format {
             Format::Json => decode(bytes, declared.unwrap_or("UTF-8")),
             Format::Xml => {
                 let in_document = xml::declared_encoding(bytes);
-                if let (Some(header), Some(document)) = (declared, in_document.as_deref())
+                if let (Some(source), Some(header), Some(document)) =
+                    (source, declared, in_document.as_deref())
                     && encoding(header)? != encoding(document)?
                     && !both_gb(header, document)?
                 {
@@ -122,10 +158,7 @@ impl Adapter {
                     // one of two disagreeing labels garbles every name without an error.
                     return Err(Rejection::one(form_problem(
                         "charset",
-                        format!(
-                            "Content-Type 的字符集 {header} 与 XML 声明的 {document} 不一致 \
-                             (the Content-Type charset and the XML declaration disagree)"
-                        ),
+                        source.disagreement(header, document),
                     )));
                 }
                 let label = declared
@@ -184,8 +217,19 @@ impl Adapter {
         content_type: Option<&str>,
         extra: &dyn Fn(&Value) -> Vec<tongban_schemas::Violation>,
     ) -> Result<Translation, Rejection> {
-        let text = self.text_of(bytes, content_type)?;
+        let text = self.text_of(bytes, content_type.map(CharsetSource::ContentType))?;
         self.inbound_local_with(&self.parse_text(&text)?, extra)
+    }
+
+    /// [`Adapter::translate`] with the charset named by `source`: a Content-Type, or a label
+    /// given with a command-line option, which problems then name instead of a header.
+    pub fn translate_in(
+        &self,
+        bytes: &[u8],
+        source: Option<CharsetSource<'_>>,
+    ) -> Result<Translation, Rejection> {
+        let text = self.text_of(bytes, source)?;
+        self.inbound_local(&self.parse_text(&text)?)
     }
 
     /// The content type this region's forms are written in (`application/xml; charset=GBK`).

@@ -313,6 +313,30 @@ fn xml_charsets_follow_the_content_type_then_the_declaration() {
         .translate(&gbk, Some("application/xml; charset=UTF-8"))
         .unwrap_err();
     assert_eq!(r.problems[0].rule, "charset");
+    assert!(
+        r.problems[0]
+            .message
+            .contains("Content-Type 的字符集 UTF-8"),
+        "{r}"
+    );
+    // The same disagreement, the charset given with a command-line option: named as that.
+    let r = a
+        .translate_in(
+            &gbk,
+            Some(tongban_adapters::codec::CharsetSource::Option {
+                option: "--charset",
+                label: "UTF-8",
+            }),
+        )
+        .unwrap_err();
+    assert_eq!(r.problems[0].rule, "charset");
+    assert!(
+        r.problems[0]
+            .message
+            .contains("--charset 给出的字符集 UTF-8")
+            && !r.problems[0].message.contains("Content-Type"),
+        "{r}"
+    );
     let undeclared = encoding_rs::GBK
         .encode(
             &encoding_rs::GBK

@@ -116,7 +116,12 @@ fn deadline_rows(out: &mut String, ds: &[DeadlineAt], names: &BTreeMap<String, S
         let _ = write!(
             out,
             "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} 个工作日</td><td>{}</td><td>{}</td></tr>",
-            escape(d.kind.title_zh()),
+            // The round tells apart two clocks of one kind (a supplement starts the acceptance
+            // clock again), which may start in the same second and share a due date.
+            match d.round {
+                Some(n) => format!("{}（第 {n} 次计时）", escape(d.kind.title_zh())),
+                None => escape(d.kind.title_zh()),
+            },
             region(names, &d.responsible),
             escape(&beijing(&d.started_at)),
             escape(&d.due),
@@ -397,6 +402,39 @@ mod tests {
         );
         assert_eq!(html.matches("<tr><td>").count(), 1);
         assert!(html.contains("<dt>事件数</dt><dd>1</dd>"), "{html}");
+    }
+
+    /// Given a supplement requested and supplied in the same second, when the evidence page is
+    /// made, then its two acceptance rows say which clock each is, instead of two identical rows.
+    #[test]
+    fn two_clocks_of_one_kind_are_told_apart() {
+        let events = crate::reconcile::tests::supplemented("GD-7");
+        let key = GatewayKey::from_seed([5; 32]).public();
+        let verification = crate::verify::verify_events(&events[0].app, &events, &key);
+        let html = super::evidence_page(
+            &events,
+            &Calendar::weekdays(),
+            &verification,
+            "k",
+            &Default::default(),
+            &Default::default(),
+        );
+        let table = html
+            .split("<h2>法定期限</h2>")
+            .nth(1)
+            .and_then(|rest| rest.split("</table>").next())
+            .expect("the deadlines table");
+        let rows: Vec<&str> = table.split("<tr class=").skip(1).collect();
+        assert_eq!(rows.len(), 2, "{table}");
+        assert_ne!(rows[0], rows[1], "{table}");
+        assert!(
+            rows[0].contains("受理期限（5个工作日）（第 1 次计时）"),
+            "{table}"
+        );
+        assert!(
+            rows[1].contains("受理期限（5个工作日）（第 2 次计时）"),
+            "{table}"
+        );
     }
 
     /// Given an application whose second event is sealed and signed but does not read as its

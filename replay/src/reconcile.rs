@@ -640,6 +640,35 @@ pub(crate) mod tests {
         accepted_by(key, ZJ, reference)
     }
 
+    /// Submitted by Guangdong, forwarded, a supplement requested by Zhejiang and supplied in the
+    /// same second: two acceptance clocks for Zhejiang, both met, each due the same day.
+    pub(crate) fn supplemented(key: &str) -> Vec<Envelope> {
+        history(
+            key,
+            vec![
+                (GD, submit_to(key, ZJ), "2026-11-02T01:00:00Z"),
+                (
+                    GD,
+                    Command::Forward(ev::Forwarded::default()),
+                    "2026-11-02T02:00:00Z",
+                ),
+                (
+                    ZJ,
+                    Command::RequestSupplement(ev::SupplementRequested {
+                        items: vec!["照片".into()],
+                        note: None,
+                    }),
+                    "2026-11-02T03:00:00Z",
+                ),
+                (
+                    GD,
+                    Command::Supplement(ev::Supplemented::default()),
+                    "2026-11-02T03:00:00Z",
+                ),
+            ],
+        )
+    }
+
     fn accepted_by(key: &str, handler: &str, reference: &str) -> Vec<Envelope> {
         history(
             key,

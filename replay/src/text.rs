@@ -18,7 +18,13 @@ fn deadlines_line(ds: &[DeadlineAt]) -> String {
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default();
-            format!("{kind} {sit} (due {}, {})", d.due, d.responsible)
+            // The round and the start tell apart two clocks of one kind (a supplement starts
+            // the acceptance clock again), which may share the due date and the result.
+            let round = d.round.map(|n| format!(" round {n}")).unwrap_or_default();
+            format!(
+                "{kind}{round} {sit} (started {}, due {}, {})",
+                d.started_at, d.due, d.responsible
+            )
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -61,4 +67,43 @@ pub fn render(t: &Timeline) -> String {
         deadlines_line(&t.deadlines)
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use tongban_gateway::domain::calendar::Calendar;
+    use tongban_gateway::time::Timestamp;
+
+    use crate::timeline::{self, Point};
+
+    /// Given a supplement requested and supplied, when the timeline is printed, then the two
+    /// acceptance clocks read as two (round 1, round 2, each with its start), not as one line
+    /// twice.
+    #[test]
+    fn two_clocks_of_one_kind_are_told_apart() {
+        let events = crate::reconcile::tests::supplemented("GD-7");
+        let now = Timestamp::parse_rfc3339("2026-11-02T04:00:00Z").expect("time");
+        let t = timeline::build(&events, &Calendar::weekdays(), Point::Now, now).expect("timeline");
+        let text = super::render(&t);
+        let last = text
+            .lines()
+            .find(|l| l.starts_with("deadlines as of"))
+            .expect("deadlines line");
+        let parts: Vec<&str> = last
+            .split_once(": ")
+            .map(|(_, rest)| rest.split("; ").collect())
+            .unwrap_or_default();
+        assert_eq!(parts.len(), 2, "{last}");
+        assert_ne!(parts[0], parts[1], "{last}");
+        assert!(
+            parts[0].starts_with("acceptance round 1 met (started 2026-11-02T02:00:00")
+                && parts[1].starts_with("acceptance round 2 running (started 2026-11-02T03:00:00"),
+            "{last}"
+        );
+        // The only clock of its kind has no round.
+        let first = crate::reconcile::tests::to_accepted("GD-8", "SL-8");
+        let t = timeline::build(&first, &Calendar::weekdays(), Point::Now, Timestamp::now())
+            .expect("timeline");
+        assert!(!super::render(&t).contains(" round "));
+    }
 }

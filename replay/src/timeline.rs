@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use tongban_gateway::domain::calendar::Calendar;
-use tongban_gateway::domain::deadlines::{DeadlineKind, Situation};
+use tongban_gateway::domain::deadlines::{Deadline, DeadlineKind, Situation};
 use tongban_gateway::envelope::Envelope;
 use tongban_gateway::projections::ApplicationView;
 use tongban_gateway::projections::view::FoldError;
@@ -32,6 +32,11 @@ pub struct DeadlineAt {
     pub situation: Situation,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<String>,
+    /// Which clock of its kind for its region this is (1, 2, …), when there is more than one: a
+    /// supplement request closes the acceptance clock and the supplement starts another, and the
+    /// two may share a due date and a result. `None` for the only one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub round: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -65,17 +70,24 @@ pub struct Timeline {
 }
 
 fn deadlines_at(view: &ApplicationView, when: Timestamp) -> Vec<DeadlineAt> {
-    view.deadlines
-        .0
-        .iter()
-        .map(|d| DeadlineAt {
-            kind: d.kind,
-            responsible: d.responsible.clone(),
-            started_at: d.started_at.clone(),
-            due: d.due.clone(),
-            limit_days: d.limit_days,
-            situation: d.situation(when),
-            closed_at: d.closed_at.clone(),
+    let all = &view.deadlines.0;
+    let same = |a: &Deadline, b: &Deadline| a.kind == b.kind && a.responsible == b.responsible;
+    all.iter()
+        .enumerate()
+        .map(|(i, d)| {
+            // Clocks are kept in the order they started: the round is the count up to this one.
+            let before = all[..i].iter().filter(|o| same(o, d)).count();
+            let total = all.iter().filter(|o| same(o, d)).count();
+            DeadlineAt {
+                kind: d.kind,
+                responsible: d.responsible.clone(),
+                started_at: d.started_at.clone(),
+                due: d.due.clone(),
+                limit_days: d.limit_days,
+                situation: d.situation(when),
+                closed_at: d.closed_at.clone(),
+                round: (total > 1).then(|| u32::try_from(before + 1).unwrap_or(u32::MAX)),
+            }
         })
         .collect()
 }

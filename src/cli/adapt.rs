@@ -2,12 +2,14 @@
 //! (or, with `--reverse`, a canonical body to the local form), through the same adapters the
 //! gateway uses. Offline: needs no data directory and no running gateway.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
 
 use tongban_adapters::Registry;
+use tongban_adapters::codec::CharsetSource;
 
+use super::output::outln;
 use super::{Args, CliError};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
@@ -20,13 +22,13 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     if list {
         args.finish()?;
         for a in registry.all() {
-            println!(
+            outln!(
                 "{}\t{}\t{}\t{}",
                 a.region,
                 a.matter.code,
                 a.content_type(),
                 a.title.as_deref().unwrap_or("")
-            );
+            )?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -52,13 +54,12 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     })?;
     let mut input = Vec::new();
     std::io::stdin().read_to_end(&mut input)?;
-    let mut out = std::io::stdout().lock();
     if reverse {
         let canonical: serde_json::Value = serde_json::from_slice(&input)
             .map_err(|e| CliError(format!("stdin is not canonical JSON: {e}")))?;
         match adapter.render(&canonical) {
             Ok(bytes) => {
-                out.write_all(&bytes)?;
+                super::output::bytes(&bytes)?;
                 Ok(ExitCode::SUCCESS)
             }
             Err(rejection) => {
@@ -67,14 +68,12 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             }
         }
     } else {
-        // The format's media type with the charset given, in place of the spec's own: an XML
-        // spec's content type names its charset already, and the first one named is the one read.
-        let content_type = charset.map(|c| {
-            let spec = adapter.content_type();
-            let essence = spec.split(';').next().unwrap_or_default().trim();
-            format!("{essence}; charset={c}")
+        // The charset given, in place of the spec's own, named as the option it came from.
+        let source = charset.as_deref().map(|label| CharsetSource::Option {
+            option: "--charset",
+            label,
         });
-        match adapter.translate(&input, content_type.as_deref()) {
+        match adapter.translate_in(&input, source) {
             Ok(t) => {
                 for w in &t.warnings {
                     eprintln!("warning: {w}");
@@ -86,7 +85,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 }
                 let mut text = serde_json::to_string_pretty(&t.canonical)?;
                 text.push('\n');
-                out.write_all(text.as_bytes())?;
+                super::output::bytes(text.as_bytes())?;
                 Ok(ExitCode::SUCCESS)
             }
             Err(rejection) => {

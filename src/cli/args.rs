@@ -18,7 +18,10 @@ impl Args {
         let mut args = Args::default();
         let mut it = raw.into_iter();
         while let Some(a) = it.next() {
-            if let Some(name) = a.strip_prefix("--") {
+            if a == "-h" {
+                // The one short option: `-h` as every command line tool takes it, for `--help`.
+                args.options.insert("help".into(), None);
+            } else if let Some(name) = a.strip_prefix("--") {
                 if let Some((k, v)) = name.split_once('=') {
                     args.options.insert(k.to_string(), Some(v.to_string()));
                 } else if FLAGS.contains(&name) {

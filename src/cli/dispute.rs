@@ -4,11 +4,12 @@
 
 use std::process::ExitCode;
 
+use super::output::outln;
 use super::{Args, CliError, offline};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let app = args.required_positional("app-id")?;
-    let source = offline::Source::from_args(&mut args);
+    let source = offline::Source::from_args(&mut args)?;
     let out = args.value("out");
     args.finish()?;
     let evidence = offline::load(&source, &app)?;
@@ -25,7 +26,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             std::fs::write(&path, html)?;
             eprintln!("wrote {path}");
         }
-        None => println!("{html}"),
+        None => outln!("{html}")?,
     }
     Ok(offline::verdict(&evidence.verification))
 }

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::output::{out, outln};
 use super::{Args, CliError};
 use client::Client;
 use scenario::{Plan, Worker};
@@ -92,9 +93,9 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         every,
     ))?;
     if json_out {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print!("{}", render(&report));
+        out!("{}", render(&report))?;
     }
     let failed = report["unexpected_total"].as_u64().unwrap_or(1) > 0
         || report["requests"].as_u64().unwrap_or(0) == 0;

@@ -6,6 +6,7 @@ mod bench;
 mod dispute;
 mod load;
 mod offline;
+mod output;
 mod progress;
 mod rebuild;
 mod reconcile;
@@ -18,16 +19,19 @@ mod verify;
 use std::process::ExitCode;
 
 pub use args::Args;
+use output::out;
 
 pub const USAGE: &str = "\
 tongban — federation gateway for 跨省通办
 
 usage:
-  tongban serve [--data DIR] [--listen ADDR] [--demo]
+  tongban serve [--data DIR] [--listen ADDR] [--demo] [--rate-limit N[:BURST]|off]
       run the gateway (embedded log in DIR, default ./tongban-data; --demo: ./tongban-demo with
       six provinces, tokens in DIR/demo-tokens.json and sample applications)
       --adapters SPECDIR: local-form adapter specs besides the builtin ones (default DIR/adapters
       when it exists); see docs/adapters.md
+      --rate-limit: each region's requests per second, all its tokens together (default 200,
+      bursts of 1000; operators exempt); off for `tongban load`
   tongban serve --nats URL [--nats-creds FILE] [--nats-replicas N] [--data DIR] [--listen ADDR]
       the event log is the JetStream stream TONGBAN on nats-server >= 2.10 (created with N
       replicas, default 1, if missing); DIR keeps projections, the signing key and regions.
@@ -98,10 +102,20 @@ impl<E: std::error::Error> From<E> for CliError {
 
 pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
     let mut args = Args::parse(raw)?;
+    let help = args.flag("help");
     let Some(command) = args.next_positional() else {
-        print!("{USAGE}");
-        return Ok(ExitCode::from(2));
+        out!("{USAGE}")?;
+        // Asked for (`tongban --help`), the usage is the answer; without a command, a mistake.
+        return Ok(ExitCode::from(if help { 0 } else { 2 }));
     };
+    if help && !matches!(command.as_str(), "help" | "--help" | "-h") {
+        // Before the command reads anything: `regions --help` must not create a region book,
+        // nor `serve --help` start a gateway.
+        let usage = usage_of(&command)
+            .ok_or_else(|| CliError(format!("unknown command {command:?}\n\n{USAGE}")))?;
+        out!("{usage}")?;
+        return Ok(ExitCode::SUCCESS);
+    }
     match command.as_str() {
         "serve" => serve::run(args),
         "regions" => regions::run(args),
@@ -115,11 +129,46 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
         "load" => load::run(args),
         "bench" => bench::run(args),
         "help" | "--help" | "-h" => {
-            print!("{USAGE}");
+            out!("{USAGE}")?;
             Ok(ExitCode::SUCCESS)
         }
         other => Err(CliError(format!("unknown command {other:?}\n\n{USAGE}"))),
     }
+}
+
+/// The part of [`USAGE`] about `command` (`tongban verify --help`): the entries that begin
+/// `tongban <command>`, each with its indented lines, and the note on reading the log offline for
+/// the commands it names, so that one text stays the only description of the commands. `None`
+/// for a command the usage does not name.
+fn usage_of(command: &str) -> Option<String> {
+    let (_, body) = USAGE.split_once("usage:\n")?;
+    // Entries start at an indent of two; their continuation lines are indented further.
+    let mut entries: Vec<String> = Vec::new();
+    for line in body.lines() {
+        match entries.last_mut() {
+            Some(entry) if line.starts_with("   ") => {
+                entry.push('\n');
+                entry.push_str(line);
+            }
+            _ => entries.push(line.to_string()),
+        }
+    }
+    let own = format!("  tongban {command} ");
+    let named = |entry: &str| {
+        let first = entry.lines().next().unwrap_or_default();
+        first.starts_with(&own)
+            || first.trim_end() == own.trim_end()
+            || (first.starts_with("  (") && first.contains(command))
+    };
+    let mine: Vec<&str> = entries
+        .iter()
+        .map(String::as_str)
+        .filter(|e| named(e))
+        .collect();
+    if mine.is_empty() {
+        return None;
+    }
+    Some(format!("usage:\n{}\n", mine.join("\n")))
 }
 
 /// What is logged without `RUST_LOG`: the gateway's own `info`, and only fjall's warnings and

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use tongban_gateway::auth::RegionBook;
 use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::envelope::{Envelope, GatewayKey, PublicKey};
-use tongban_gateway::log::{AnyLog, EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog};
+use tongban_gateway::log::{
+    AnyLog, EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog, LogError,
+};
 use tongban_gateway::server::{DataDir, load_calendar};
 use tongban_replay::html::{CalendarSource, Provenance};
 use tongban_replay::timeline::Timeline;
@@ -27,12 +29,13 @@ pub struct Source {
     pub dir: DataDir,
     pub nats: Option<JetStreamConfig>,
     /// `--public-key HEX`: the gateway's public key as the checker holds it.
-    pub public_key: Option<String>,
+    pub public_key: Option<PublicKey>,
 }
 
 impl Source {
-    /// `--data DIR` and optionally `--nats URL [--nats-creds FILE]`.
-    pub fn from_args(args: &mut Args) -> Source {
+    /// `--data DIR`, optionally `--nats URL [--nats-creds FILE]` and `--public-key HEX`, which
+    /// is checked here, before anything is opened: a mistyped key is a usage error.
+    pub fn from_args(args: &mut Args) -> Result<Source, CliError> {
         let dir = data_dir(args);
         let nats = args.value("nats").map(|url| {
             let mut config = JetStreamConfig::new(url);
@@ -41,12 +44,15 @@ impl Source {
             config.create_stream = false;
             config
         });
-        let public_key = args.value("public-key");
-        Source {
+        let public_key = args
+            .value("public-key")
+            .map(|hex| parse_public_key(&hex))
+            .transpose()?;
+        Ok(Source {
             dir,
             nats,
             public_key,
-        }
+        })
     }
 
     /// Refuses a data directory without an embedded log when no `--nats` is given: opening the
@@ -69,21 +75,25 @@ impl Source {
         self.require_log()?;
         Ok(match &self.nats {
             Some(config) => AnyLog::JetStream(JetStreamLog::open(config).await?),
-            None => AnyLog::Embedded(EmbeddedLog::open(&self.dir.log())?),
+            None => AnyLog::Embedded(EmbeddedLog::open(&self.dir.log()).map_err(|e| match e {
+                // The one place every offline tool opens the embedded log: say what holds it
+                // and what to do, in the tools' own terms.
+                LogError::InUse { .. } => CliError(format!(
+                    "{} is in use by a running gateway (its embedded log is locked while it \
+                     serves): stop that gateway first, or, when the log is a JetStream stream, \
+                     read it with --nats URL",
+                    self.dir.0.display()
+                )),
+                e => e.into(),
+            })?),
         })
     }
 
     /// The key to check signatures with: `--public-key` when given, else the one derived from
     /// the directory's `gateway.key`.
     pub fn key(&self) -> Result<PublicKey, CliError> {
-        if let Some(hex) = &self.public_key {
-            return PublicKey::from_hex(hex.trim()).ok_or_else(|| {
-                CliError(format!(
-                    "--public-key: expected the 64 hex digits of an Ed25519 public key \
-                     (as GET /v1/keys serves it), got {} characters",
-                    hex.trim().len()
-                ))
-            });
+        if let Some(key) = &self.public_key {
+            return Ok(*key);
         }
         if !self.dir.key().exists() {
             return Err(CliError(format!(
@@ -121,6 +131,39 @@ impl Source {
         };
         Ok((load_calendar(&path)?, source))
     }
+}
+
+/// `--public-key HEX`, with an error that says which of three things is wrong: the length, a
+/// character that is not a hex digit (and where), or 64 hex digits that are no Ed25519 public key
+/// (not a point of the curve, or a weak one), which is most likely a typo in a copied key.
+pub fn parse_public_key(text: &str) -> Result<PublicKey, CliError> {
+    const SERVED: &str = "as GET /v1/keys serves it in public_key_hex";
+    let hex = text.trim();
+    if let Some((i, c)) = hex
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !c.is_ascii_hexdigit())
+    {
+        return Err(CliError(format!(
+            "--public-key: character {} is {c:?}, not a hex digit (0-9, a-f); expected the 64 \
+             hex digits of the gateway's Ed25519 public key, {SERVED}",
+            i + 1
+        )));
+    }
+    if hex.len() != 64 {
+        return Err(CliError(format!(
+            "--public-key: {} hex digits; an Ed25519 public key has 64, {SERVED}",
+            hex.len()
+        )));
+    }
+    PublicKey::from_hex(hex).ok_or_else(|| {
+        CliError(
+            "--public-key: 64 hex digits, but not a valid Ed25519 public key (no point of the \
+             curve, or a weak one): most likely a typo; compare it with public_key_hex from \
+             GET /v1/keys"
+                .into(),
+        )
+    })
 }
 
 /// How a command that checked a chain exits, as `verify`, `replay` and `dispute` all do: 1 when

@@ -10,11 +10,12 @@ use tongban_gateway::projections::Submissions;
 use tongban_gateway::projections::rebuild::{Cursors, clear, fill};
 use tongban_gateway::server::{load_calendar, rebind_log_source};
 
+use super::output::outln;
 use super::progress::Progress;
 use super::{Args, CliError};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
-    let source = super::offline::Source::from_args(&mut args);
+    let source = super::offline::Source::from_args(&mut args)?;
     let dir = source.dir.clone();
     args.finish()?;
     // Opening the embedded log creates it: rebuilding from a log that was never there would
@@ -57,16 +58,16 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         let n = out?;
         Ok::<_, CliError>((n, store.held_count()?))
     })?;
-    println!(
+    outln!(
         "rebuilt projections from {n} events in {:.2}s",
         started.elapsed().as_secs_f64()
-    );
+    )?;
     if held > 0 {
         // The rebuild went on past them; each is listed by GET /v1/projections/held.
-        println!(
+        outln!(
             "{held} application(s) held at an event this build does not fold: their views stop \
              before it (GET /v1/projections/held lists them, with the event and the reason)"
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,11 +8,12 @@ use std::process::ExitCode;
 use tongban_gateway::log::EventLog;
 use tongban_replay::reconcile::{LogIndex, export_text, parse_records};
 
+use super::output::outln;
 use super::progress::Progress;
 use super::{Args, CliError, offline};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
-    let source = offline::Source::from_args(&mut args);
+    let source = offline::Source::from_args(&mut args)?;
     let region = args
         .value("region")
         .ok_or_else(|| CliError("--region <code> is required".into()))?;
@@ -57,13 +58,13 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     })?;
     let report = index.reconcile(parsed, tolerance * 1000);
     match format.as_str() {
-        "json" => println!("{}", serde_json::to_string_pretty(&report)?),
+        "json" => outln!("{}", serde_json::to_string_pretty(&report)?)?,
         _ => {
-            println!("{}", report.summary());
+            outln!("{}", report.summary())?;
             for d in &report.discrepancies {
                 let line = d.line.map(|l| format!("line {l}: ")).unwrap_or_default();
                 let id = d.app.as_deref().or(d.serial.as_deref()).unwrap_or("-");
-                println!("{line}{id}: {}", d.detail);
+                outln!("{line}{id}: {}", d.detail)?;
             }
         }
     }

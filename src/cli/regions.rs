@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use tongban_gateway::auth::RegionBook;
 use tongban_gateway::server::DataDir;
 
+use super::output::outln;
 use super::{Args, CliError};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
@@ -25,20 +26,20 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 "region {code} {name}: token id {} (shown once; store it now)",
                 t.id
             );
-            println!("{}", t.secret);
+            outln!("{}", t.secret)?;
         }
         "token" => {
             let code = args.required_positional("code")?;
             args.finish()?;
             let t = book.issue_token(&code)?;
             eprintln!("region {code}: new token id {} (shown once)", t.id);
-            println!("{}", t.secret);
+            outln!("{}", t.secret)?;
         }
         "operator" => {
             args.finish()?;
             let t = book.issue_operator_token()?;
             eprintln!("operator token id {} (shown once)", t.id);
-            println!("{}", t.secret);
+            outln!("{}", t.secret)?;
         }
         "revoke" => {
             let id = args.required_positional("token-id")?;
@@ -78,7 +79,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                     Some(k) => format!("\tsigning key: {k}"),
                     None => String::new(),
                 };
-                println!("{code}\t{}\ttokens: {}{signing}", r.name, active.join(","));
+                outln!("{code}\t{}\ttokens: {}{signing}", r.name, active.join(","))?;
             }
             let ops: Vec<&str> = snapshot
                 .operators
@@ -86,7 +87,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 .filter(|t| t.revoked.is_none())
                 .map(|t| t.id.as_str())
                 .collect();
-            println!("operator\t\ttokens: {}", ops.join(","));
+            outln!("operator\t\ttokens: {}", ops.join(","))?;
         }
         other => return Err(CliError(format!("unknown regions command {other:?}"))),
     }

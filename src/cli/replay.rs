@@ -7,11 +7,12 @@ use std::process::ExitCode;
 use tongban_gateway::time::Timestamp;
 use tongban_replay::timeline::{self, Point};
 
+use super::output::{out, outln};
 use super::{Args, CliError, offline};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let app = args.required_positional("app-id")?;
-    let source = offline::Source::from_args(&mut args);
+    let source = offline::Source::from_args(&mut args)?;
     let point = match (args.value("at"), args.value("seq")) {
         (Some(_), Some(_)) => return Err(CliError("give --at or --seq, not both".into())),
         (Some(at), None) => Point::At(
@@ -84,16 +85,16 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 );
                 m.insert("calendar".into(), serde_json::Value::String(calendar));
             }
-            println!("{}", serde_json::to_string_pretty(&value)?);
+            outln!("{}", serde_json::to_string_pretty(&value)?)?;
         }
-        "html" => println!("{}", evidence.report(&t)),
+        "html" => outln!("{}", evidence.report(&t))?,
         _ => {
-            print!("{}", tongban_replay::text::render(&t));
-            println!("{calendar}");
-            println!("verification: {}", verification.summary());
-            println!("{}", source.key_note(&evidence.key));
+            out!("{}", tongban_replay::text::render(&t))?;
+            outln!("{calendar}")?;
+            outln!("verification: {}", verification.summary())?;
+            outln!("{}", source.key_note(&evidence.key))?;
             for finding in verification.findings() {
-                println!("{finding}");
+                outln!("{finding}")?;
             }
         }
     }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use tongban_schemas::registry::{Registry, VersionRef};
 
+use super::output::outln;
 use super::{Args, CliError};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
@@ -20,7 +21,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default();
-                println!("{}\t{kind}\tv{}\t{}", s.subject, s.latest, s.title);
+                outln!("{}\t{kind}\tv{}\t{}", s.subject, s.latest, s.title)?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -29,7 +30,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             let version = args.value("version").unwrap_or_else(|| "latest".into());
             args.finish()?;
             let doc = document(reg, &subject, &version)?;
-            println!("{}", serde_json::to_string_pretty(doc)?);
+            outln!("{}", serde_json::to_string_pretty(doc)?)?;
             Ok(ExitCode::SUCCESS)
         }
         "check" => {
@@ -88,18 +89,18 @@ fn check(reg: &Registry, subject: &str, file: &str) -> Result<ExitCode, CliError
         .check(subject, &candidate)
         .map_err(|e| CliError(format!("{file}: {e}")))?;
     if found.is_empty() {
-        println!(
+        outln!(
             "{file}: compatible with {subject} under {}",
             policy.as_str()
-        );
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "{file}: {} incompatibilit{} with {subject} under {}:",
         found.len(),
         if found.len() == 1 { "y" } else { "ies" },
         policy.as_str()
-    );
+    )?;
     for i in &found {
         let rule = serde_json::to_value(i.rule)
             .ok()
@@ -110,10 +111,11 @@ fn check(reg: &Registry, subject: &str, file: &str) -> Result<ExitCode, CliError
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
         let path = if i.path.is_empty() { "/" } else { &i.path };
-        println!(
+        outln!(
             "  {path}  [{rule}, {direction} against v{}]  {}",
-            i.against_version, i.reason
-        );
+            i.against_version,
+            i.reason
+        )?;
     }
     Ok(ExitCode::from(1))
 }

@@ -19,6 +19,7 @@ use tongban_gateway::http::rate::RateLimit;
 use tongban_gateway::log::{EventLog, JetStreamConfig};
 use tongban_gateway::server::{self, DataDir, Opened};
 
+use super::output::outln;
 use super::{Args, CliError};
 
 /// Threads for blocking work: the embedded log's reads (every action reads its application's
@@ -114,24 +115,31 @@ async fn run_gateway<L: EventLog>(
     let backend = opened.gateway.log.backend();
     let dir_shown = dir.0.display().to_string();
     server::serve(opened.gateway, opened.book, listen, rate_limit, |addr| {
-        println!("tongban listening on http://{addr} (data: {dir_shown}, log: {backend})");
-        if demo_mode {
-            print_demo_help(addr, &tokens_file);
+        let announced =
+            outln!("tongban listening on http://{addr} (data: {dir_shown}, log: {backend})")
+                .and_then(|()| match demo_mode {
+                    true => print_demo_help(addr, &tokens_file),
+                    false => Ok(()),
+                });
+        // The address is for whoever started the gateway; a stdout that cannot take it must
+        // not stop the gateway from serving (a closed pipe is dropped quietly by `outln!`).
+        if let Err(e) = announced {
+            tracing::warn!(error = %e, "could not print the listening address");
         }
     })
     .await?;
     Ok(())
 }
 
-fn print_demo_help(addr: SocketAddr, tokens_file: &std::path::Path) {
+fn print_demo_help(addr: SocketAddr, tokens_file: &std::path::Path) -> Result<(), CliError> {
     let t = tokens_file.display();
-    println!(
+    outln!(
         "\nTry it (tokens are in {t}):\n\
          \x20 GD=$(python3 -c 'import json;print(json.load(open(\"{t}\"))[\"440000\"])')\n\
          \x20 curl -s http://{addr}/v1/matters | python3 -m json.tool | head -40\n\
          \x20 curl -s -H \"Authorization: Bearer $GD\" http://{addr}/v1/regions/440000/inbox\n\
          See README.md for a walk-through from submission to delivery."
-    );
+    )
 }
 
 /// Compiles the builtin adapter specs plus the directory's, once, before serving: a broken spec

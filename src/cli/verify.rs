@@ -13,11 +13,12 @@ use std::process::ExitCode;
 use tongban_gateway::log::{EventLog, LogError};
 use tongban_replay::verify;
 
+use super::output::outln;
 use super::progress::Progress;
 use super::{Args, CliError};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
-    let source = super::offline::Source::from_args(&mut args);
+    let source = super::offline::Source::from_args(&mut args)?;
     let app = args.value("app");
     args.finish()?;
     source.require_log()?;
@@ -35,10 +36,10 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         // Nothing was checked: no passing verdict, as replay and dispute refuse it too.
         return Err(CliError(format!("no application {app} in the log")));
     }
-    println!("{}", report.summary());
-    println!("{}", source.key_note(&key));
+    outln!("{}", report.summary())?;
+    outln!("{}", source.key_note(&key))?;
     for finding in report.findings() {
-        println!("{finding}");
+        outln!("{finding}")?;
     }
     if report.verdict() == verify::Verdict::Empty {
         eprintln!(

@@ -52,6 +52,11 @@ pub enum LogError {
     TooLarge(String),
     #[error("stored event at position {position} is unreadable: {reason}")]
     Corrupt { position: u64, reason: String },
+    /// The embedded log's directory is locked by another process (fjall allows one at a
+    /// time): a gateway serving on it, or another tool. A variant of its own so that each
+    /// caller can say what to do in its own terms, without reading the message.
+    #[error("{dir} is in use by another process (is a gateway running on this data directory?)")]
+    InUse { dir: String },
 }
 
 /// The bytes to store for `event`, appended after `expected_seq`: what every backend checks

@@ -37,6 +37,7 @@ use std::time::Duration;
 use tongban_gateway::envelope::GatewayKey;
 use tongban_gateway::sample::lifecycle;
 
+use super::output::{out, outln};
 use super::{Args, CliError};
 use report::Report;
 
@@ -107,9 +108,9 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let _ = std::fs::remove_dir_all(&settings.work);
     let report = result?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report.json())?);
+        outln!("{}", serde_json::to_string_pretty(&report.json())?)?;
     } else {
-        print!("{}", report.text());
+        out!("{}", report.text())?;
     }
     Ok(if report.failures.is_empty() {
         ExitCode::SUCCESS

@@ -65,7 +65,12 @@ impl Stores {
             .map_err(|e| LogError::Storage(format!("{}: {e}", dir.display())))?;
         let db = crate::fjall_tuning::log_database(dir)
             .open()
-            .map_err(storage)?;
+            .map_err(|e| match e {
+                fjall::Error::Locked => LogError::InUse {
+                    dir: dir.display().to_string(),
+                },
+                e => storage(e),
+            })?;
         use crate::fjall_tuning::{BULK_MEMTABLE_BYTES, Memtables, SMALL_MEMTABLE_BYTES, Values};
         let mut memtables = Memtables::default();
         let mut open = |name, budget| {
@@ -496,6 +501,21 @@ mod tests {
             Err(LogError::Corrupt { position: 1, reason }) if reason.contains(a)
         ));
         assert_eq!(log.read(a).await.expect("read").len(), 1);
+    }
+
+    /// A second opener of a directory in use (a tool while the gateway serves) is told so by an
+    /// error of its own kind, which the offline tools turn into advice.
+    #[tokio::test]
+    async fn a_directory_in_use_is_refused_as_in_use() {
+        let dir = TempDir::new("embedded-in-use");
+        let _first = EmbeddedLog::open(dir.path()).expect("open");
+        match EmbeddedLog::open(dir.path()) {
+            Err(LogError::InUse { dir: shown }) => {
+                assert_eq!(shown, dir.path().display().to_string());
+            }
+            Err(e) => panic!("expected InUse, got {e}"),
+            Ok(_) => panic!("a second open of a locked log succeeded"),
+        }
     }
 
     #[tokio::test]

@@ -1,0 +1,251 @@
+//! The command line itself, run as the built binary: every command's `--help`, a stdout closed
+//! by its reader (`tongban verify | head`), a data directory held by a running gateway, and the
+//! `--public-key` errors.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::{BIN, Gateway, TempDir};
+
+/// Runs the binary with its stdout a pipe whose reading end is closed before it starts: every
+/// write it makes to stdout fails with a broken pipe, as under `| head -0`.
+fn with_stdout_closed(args: &[&str]) -> Output {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn tongban");
+    child.wait_with_output().expect("wait")
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run tongban")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A data directory whose log holds one submitted application, written by the real gateway;
+/// returns the gateway still running, the application's id and the served public key.
+fn one_application(data: &Path) -> (Gateway, String, String) {
+    let tokens = common::register_regions(data);
+    let gw = Gateway::start(data, false);
+    let matters = gw.client(None).get("/v1/matters").json();
+    let body = matters["matters"][0]["example"].clone();
+    let origin = body["origin"].as_str().expect("origin").to_string();
+    let r = gw
+        .client(Some(&tokens[&origin]))
+        .post("/v1/applications", &body);
+    assert_eq!(r.status, 201, "{}", text(&r.body));
+    let id = r.json()["id"].as_str().expect("id").to_string();
+    let key = gw.client(None).get("/v1/keys").json()["keys"][0]["public_key_hex"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    (gw, id, key)
+}
+
+/// A valid Ed25519 public key that is not the gateway's: every signature fails under it.
+fn another_key() -> String {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]).verifying_key();
+    key.as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Given a reader that closes the pipe before reading (`tongban verify | head`), when any command
+/// that prints runs into it, then it stops quietly, with no panic, and exits with the code its
+/// verdict has: verify with another key 1 (broken), reconcile with a discrepancy 1, others 0.
+#[test]
+fn every_command_stops_quietly_on_a_closed_stdout() {
+    let dir = TempDir::new("cli-pipe");
+    let data = dir.0.join("data");
+    let (mut gw, id, key) = one_application(&data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let records = dir.0.join("records.csv");
+    std::fs::write(
+        &records,
+        format!("app,status,updated_at\n{id},delivered,2026-11-02T01:00:00Z\n"),
+    )
+    .expect("records");
+    let other = another_key();
+    let d = data.to_str().expect("path");
+    let r = records.to_str().expect("path");
+    let cases: Vec<(Vec<&str>, i32)> = vec![
+        (vec!["verify", "--data", d, "--public-key", &other], 1),
+        (vec!["verify", "--data", d, "--public-key", &key], 0),
+        (vec!["replay", &id, "--data", d], 0),
+        (vec!["replay", &id, "--data", d, "--format", "json"], 0),
+        (vec!["replay", &id, "--data", d, "--public-key", &other], 1),
+        (vec!["dispute", &id, "--data", d], 0),
+        (
+            vec![
+                "reconcile",
+                "--region",
+                "440000",
+                "--records",
+                r,
+                "--data",
+                d,
+            ],
+            1,
+        ),
+        (vec!["regions", "list", "--data", d], 0),
+        (vec!["schemas", "list"], 0),
+        (vec!["schemas", "show", "application.submitted"], 0),
+        (vec!["adapt", "--list"], 0),
+        (vec!["verify", "--help"], 0),
+        (vec!["--help"], 0),
+    ];
+    for (args, code) in cases {
+        let out = with_stdout_closed(&args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// Given a gateway serving on a data directory, when the offline tools are pointed at the same
+/// directory, then each says that a running gateway holds it and what to do (stop it, or read a
+/// JetStream log with --nats), exit 2; once the gateway stops they read it.
+#[test]
+fn offline_tools_name_a_directory_held_by_a_running_gateway() {
+    let dir = TempDir::new("cli-in-use");
+    let data = dir.0.join("data");
+    let (mut gw, id, _) = one_application(&data);
+    let d = data.to_str().expect("path");
+    for args in [
+        vec!["verify", "--data", d],
+        vec!["replay", id.as_str(), "--data", d],
+        vec!["dispute", id.as_str(), "--data", d],
+    ] {
+        let out = run(&args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("{d} is in use by a running gateway"))
+                && err.contains("stop that gateway")
+                && err.contains("--nats"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("FjallError"), "{args:?}: {err}");
+    }
+    assert_eq!(gw.terminate().code(), Some(0));
+    let out = run(&["verify", "--data", d]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+/// `--public-key` names what is wrong: the length, the first character that is no hex digit and
+/// where it is, or 64 hex digits that are no Ed25519 public key. Checked before any directory
+/// is opened (none is created).
+#[test]
+fn a_wrong_public_key_is_named_for_what_is_wrong() {
+    let dir = TempDir::new("cli-key");
+    let missing = dir.0.join("missing");
+    let d = missing.to_str().expect("path");
+    let digits = "0123456789abcdef".repeat(4);
+    let not_hex = format!("{}z{}", &digits[..9], &digits[10..]);
+    // y = 2 decodes to no point of the curve (ed25519-dalek refuses it); all zeros is a point
+    // of small order, which tongban refuses as weak.
+    let mut point = [0u8; 32];
+    point[0] = 2;
+    assert!(
+        ed25519_dalek::VerifyingKey::from_bytes(&point).is_err(),
+        "the fixture must be no point of the curve"
+    );
+    let off_curve: String = point.iter().map(|b| format!("{b:02x}")).collect();
+    let cases = [
+        ("abc", "3 hex digits; an Ed25519 public key has 64"),
+        (&digits[..62], "62 hex digits; an Ed25519 public key has 64"),
+        (not_hex.as_str(), "character 10 is 'z', not a hex digit"),
+        (
+            off_curve.as_str(),
+            "64 hex digits, but not a valid Ed25519 public key",
+        ),
+        (
+            &"00".repeat(32),
+            "64 hex digits, but not a valid Ed25519 public key",
+        ),
+    ];
+    for (key, want) in cases {
+        for command in [
+            vec!["verify", "--public-key", key, "--data", d],
+            vec!["replay", "x", "--public-key", key, "--data", d],
+        ] {
+            let out = run(&command);
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{command:?}: {err}");
+            assert!(err.contains(want), "{key}: want {want:?} in {err}");
+            assert!(!err.contains("got 64 characters"), "{err}");
+            assert!(!missing.exists(), "{command:?} created {d}");
+        }
+    }
+}
+
+/// Every command takes `--help` and `-h`: its usage, exit 0, and nothing done (no gateway
+/// started, no region book created).
+#[test]
+fn every_command_answers_help_with_its_usage() {
+    let dir = TempDir::new("cli-help");
+    let data = dir.0.join("data");
+    let d = data.to_str().expect("path");
+    for command in [
+        "serve",
+        "regions",
+        "verify",
+        "replay",
+        "dispute",
+        "rebuild",
+        "reconcile",
+        "adapt",
+        "load",
+        "bench",
+        "schemas",
+    ] {
+        for flag in ["--help", "-h"] {
+            let out = run(&[command, flag, "--data", d]);
+            let stdout = text(&out.stdout);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{command} {flag}: {}",
+                text(&out.stderr)
+            );
+            assert!(stdout.starts_with("usage:\n"), "{command}: {stdout}");
+            assert!(
+                stdout.contains(&format!("  tongban {command} ")),
+                "{command}: {stdout}"
+            );
+            assert!(!data.exists(), "{command} {flag} created {d}");
+        }
+    }
+    // The offline tools' help says how they read the log, and serve's names the rate limit.
+    let verify = text(&run(&["verify", "--help"]).stdout);
+    assert!(verify.contains("stop the gateway first"), "{verify}");
+    let serve = text(&run(&["serve", "-h"]).stdout);
+    assert!(serve.contains("--rate-limit"), "{serve}");
+    let top = run(&["--help"]);
+    assert_eq!(top.status.code(), Some(0));
+    let top = text(&top.stdout);
+    let serve_line = top
+        .lines()
+        .find(|l| l.starts_with("  tongban serve ["))
+        .expect("the serve line");
+    assert!(serve_line.contains("--rate-limit"), "{serve_line}");
+    // A command that does not exist is still a usage error.
+    let out = run(&["frobnicate", "--help"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown command \"frobnicate\""));
+}
