@@ -205,11 +205,17 @@ impl Denied {
         self.0.lock().ok().and_then(|mut last| last.take())
     }
 
-    /// Turns a setup failure into [`SetupError::Denied`] when the server reported a violation
-    /// meanwhile (the failure is then the request it refused, timing out).
-    pub(super) fn explain(&self) -> Option<SetupError> {
-        self.take()
-            .map(|violation| SetupError::Denied { violation })
+    /// Runs one setup step. A violation the server reports meanwhile is its failure, whatever
+    /// the step made of it (a refused request only times out, which a step may take for a
+    /// cluster still forming, or for a stream that is there): setup needs every right it uses.
+    /// One reported before the step is forgotten first, so it is not blamed on this one.
+    pub(super) async fn attempt<T>(&self, step: impl Future<Output = T>) -> Result<T, SetupError> {
+        self.take();
+        let done = step.await;
+        match self.take() {
+            Some(violation) => Err(SetupError::Denied { violation }),
+            None => Ok(done),
+        }
     }
 }
 
@@ -228,14 +234,17 @@ enum UrlAuth {
 
 /// Takes `user:password@` (or `token@`) out of every URL: the client library reads no
 /// credentials from a URL, and an address printed in a message must not carry them. Every URL
-/// of a cluster names the same credentials, or none.
+/// of a cluster names the same credentials, or none. A `,` in a password must be written `%2C`
+/// (URLs are separated by commas); `%` as `%25`.
 fn split_credentials(urls: &str) -> Result<(Vec<String>, Option<UrlAuth>), SetupError> {
     let mut found: Option<UrlAuth> = None;
     let mut plain = Vec::new();
     for url in server_urls(urls) {
         let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-        let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let Some(at) = rest[..host_end].rfind('@') else {
+        // A server address has no path, so everything up to the last `@` is the user part, even
+        // where a password holds an unescaped `/`, `?`, `#` or `@` (cut at the first of those,
+        // such a password would be kept in the address and printed with it).
+        let Some(at) = rest.rfind('@') else {
             plain.push(url.to_string());
             continue;
         };
@@ -403,13 +412,7 @@ pub async fn ensure_stream(
     let deadline = std::time::Instant::now() + FORMING_PATIENCE;
     let mut warned = false;
     loop {
-        let attempt = ensure_stream_once(js, config).await;
-        if attempt.is_err()
-            && let Some(refused) = denied.explain()
-        {
-            return Err(refused);
-        }
-        match attempt {
+        match denied.attempt(ensure_stream_once(js, config)).await? {
             Err(Attempt::Forming(reason)) if std::time::Instant::now() < deadline => {
                 if !warned {
                     tracing::warn!(%reason, "the NATS cluster is not ready for the stream yet; waiting");
@@ -558,6 +561,12 @@ mod tests {
             auth,
             Some(UrlAuth::UserPassword("gw".into(), "p@ss".into()))
         );
+        // Characters a URL would escape, written as they are: still all taken out.
+        for raw in ["se/cret", "se#cret", "se?cr@et"] {
+            let (urls, auth) = split_credentials(&format!("nats://gw:{raw}@h:4222")).expect(raw);
+            assert_eq!(urls, vec!["nats://h:4222"], "{raw}");
+            assert_eq!(auth, Some(UrlAuth::UserPassword("gw".into(), raw.into())));
+        }
         let (urls, auth) = split_credentials("s3cr3t@127.0.0.1:4222").expect("ok");
         assert_eq!(urls, vec!["127.0.0.1:4222"]);
         assert_eq!(auth, Some(UrlAuth::Token("s3cr3t".into())));

@@ -103,13 +103,10 @@ impl SharedCursors {
         let bucket = bucket_name(&name);
         let deadline = std::time::Instant::now() + FORMING_PATIENCE;
         let store = loop {
-            let opened = open_bucket(js, &bucket, &name, replicas).await;
-            if opened.is_err()
-                && let Some(refused) = denied.explain()
+            match denied
+                .attempt(open_bucket(js, &bucket, &name, replicas))
+                .await?
             {
-                return Err(refused);
-            }
-            match opened {
                 Ok(store) => break store,
                 Err(e) if still_forming(&*e) && std::time::Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(250)).await;
@@ -134,13 +131,7 @@ impl SharedCursors {
         // routed to it from this server ("no stream found for given subject" until then), as the
         // event stream does (`wait_routable`); binding is idempotent, so it is tried again.
         loop {
-            let bound = cursors.bind(source).await;
-            if bound.is_err()
-                && let Some(refused) = denied.explain()
-            {
-                return Err(refused);
-            }
-            match bound {
+            match denied.attempt(cursors.bind(source)).await? {
                 Ok(()) => return Ok(cursors),
                 Err(_) if std::time::Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(250)).await;

@@ -111,7 +111,13 @@ impl JetStreamLog {
             .timeout(config.op_timeout)
             .build(client.clone());
         let stream = connect::ensure_stream(&js, config, &denied).await?;
-        if !wait_routable(&js, &config.subject_prefix, ROUTABLE_WITHIN).await {
+        // Only a gateway publishes; the read-only tools (no `create_stream`) neither need the
+        // probe nor have the right to send it.
+        if config.create_stream
+            && !denied
+                .attempt(wait_routable(&js, &config.subject_prefix, ROUTABLE_WITHIN))
+                .await?
+        {
             tracing::warn!(
                 stream = %config.stream,
                 "the stream takes no publishes from this server yet; appends answer unavailable until it does"

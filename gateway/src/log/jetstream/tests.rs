@@ -415,49 +415,65 @@ async fn the_documented_nats_permissions_are_enough_and_no_more() {
         .expect("the gateway opens again");
     let cursors = log.shared_cursors().expect("cursors");
     assert_eq!(cursors.get("440000").await.expect("cursor"), 0, "dropped");
-    // Nothing else that either did needed more: the one violation is the reader's publish.
+    // Nothing else that either did needed more: the one violation is the reader's append, on
+    // its application's subject (the reader sends no probe).
     let violations: Vec<String> = server
         .log()
         .lines()
         .filter(|l| l.contains("Violation"))
         .map(str::to_string)
         .collect();
+    assert_eq!(violations.len(), 1, "{violations:#?}");
     assert!(
-        violations
-            .iter()
-            .all(|l| l.contains("user:tongban-reader") && l.contains("\"tongban.app.")),
+        violations[0].contains("user:tongban-reader")
+            && violations[0].contains(&format!("\"tongban.app.{app}\"")),
         "{violations:#?}"
-    );
-    assert!(
-        !violations.is_empty(),
-        "the reader's append was refused by the server"
     );
 }
 
-/// A gateway whose user lacks the cursors' rights stops at once, naming the subject the server
-/// refused, instead of waiting out the 30 s it gives a cluster that is still forming.
+/// A gateway whose user lacks a right stops at once, naming the subject the server refused,
+/// instead of waiting out the 30 s it gives a cluster that is still forming, or starting and
+/// answering every append with 503: the cursors' rights, or publishing on the log's subjects
+/// (which setup's probe publish finds).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gateway_without_a_permission_stops_at_once_naming_it() {
-    let without_cursors = documented_permissions()
-        .lines()
-        .filter(|l| !l.contains("KV_TONGBAN_cursors") && !l.contains("$KV."))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let server = NatsServer::start_with_config(&without_cursors);
-    let started = Instant::now();
-    let refused = JetStreamLog::open(&as_user(&server, "tongban-gateway", "gateway-secret"))
-        .await
-        .err()
-        .expect("refused");
-    let message = refused.to_string();
-    assert!(matches!(refused, SetupError::Denied { .. }), "{message}");
-    assert!(message.contains("KV_TONGBAN_cursors"), "{message}");
-    assert!(message.contains("docs/operations.md"), "{message}");
-    assert!(
-        started.elapsed() < connect::FORMING_PATIENCE / 2,
-        "took {:?}",
-        started.elapsed()
-    );
+    let cases: [(&dyn Fn(&str) -> bool, &str); 2] = [
+        (
+            &|l: &str| l.contains("KV_TONGBAN_cursors") || l.contains("$KV."),
+            "KV_TONGBAN_cursors",
+        ),
+        (
+            &|l: &str| l.trim() == "\"tongban.app.>\",",
+            "tongban.app._probe",
+        ),
+    ];
+    for (left_out, named) in cases {
+        let config = documented_permissions()
+            .lines()
+            .filter(|l| !left_out(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_ne!(
+            config,
+            documented_permissions(),
+            "{named}: nothing left out"
+        );
+        let server = NatsServer::start_with_config(&config);
+        let started = Instant::now();
+        let refused = JetStreamLog::open(&as_user(&server, "tongban-gateway", "gateway-secret"))
+            .await
+            .err()
+            .expect("refused");
+        let message = refused.to_string();
+        assert!(matches!(refused, SetupError::Denied { .. }), "{message}");
+        assert!(message.contains(named), "{message}");
+        assert!(message.contains("docs/operations.md"), "{message}");
+        assert!(
+            started.elapsed() < connect::FORMING_PATIENCE / 2,
+            "{named}: took {:?}",
+            started.elapsed()
+        );
+    }
 }
 
 /// A password in the URL is used to log in and never shown: a wrong one is refused with the
