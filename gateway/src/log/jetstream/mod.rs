@@ -33,7 +33,7 @@ use std::time::Duration;
 use async_nats::connection::State;
 use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::message::PublishMessage;
-use async_nats::jetstream::stream::{RawMessageErrorKind, Stream};
+use async_nats::jetstream::stream::{self, RawMessageErrorKind, Stream};
 use async_nats::jetstream::{self, ErrorCode};
 use tokio::sync::watch;
 
@@ -64,6 +64,12 @@ struct Inner {
     ack_micros: crate::metrics::Histogram,
     /// This gateway's latest acknowledged appends, for [`EventLog::follow`].
     recent: recent::Recent,
+    /// The stream settings the log needs, to check again when the stream turns out to have
+    /// holes (a limit added after the gateway opened it removes events).
+    expected: stream::Config,
+    /// The sequences the server lists as deleted, by the deleted count they were read at: asked
+    /// for again only when the count changes, not at every read (the list can be long).
+    removed: std::sync::Mutex<Option<(u64, Arc<Vec<u64>>)>>,
 }
 
 /// Counts a publish as in flight until dropped, whichever way the append ends.
@@ -146,6 +152,8 @@ impl JetStreamLog {
             in_flight: std::sync::atomic::AtomicU64::new(0),
             ack_micros: crate::metrics::Histogram::new(&crate::metrics::STORAGE_BOUNDS_US),
             recent: recent::Recent::default(),
+            expected: connect::stream_config(config),
+            removed: std::sync::Mutex::new(None),
         });
         let cursors = if config.create_stream {
             Some(Box::new(
@@ -350,19 +358,44 @@ impl JetStreamLog {
             .await?;
         let state = &info.state;
         let last = state.last_sequence;
-        // Positions below the stream's first hold nothing any more: removed (a purge before the
-        // stream refused purges). Not asked for one by one.
-        let from = from.max(1).max(state.first_sequence);
+        let deleted = state.deleted_count.unwrap_or(0);
+        let asked = from.max(1);
+        // Positions below the stream's first hold nothing any more (a purge before the stream
+        // refused purges): passed over, not asked for one by one.
+        let from = asked.max(state.first_sequence);
         if from > last {
             return Ok(Vec::new());
         }
-        // Messages the server lists as deleted are gone for good: passed over as gaps, not
-        // asked for (verification reports them; the projections go on past them).
-        let removed = self.removed(state.deleted_count.unwrap_or(0)).await?;
+        // Messages the server lists as deleted are gone for good: passed over as gaps, not asked
+        // for (verification reports them; the projections go on past them).
+        let removed = self.removed(deleted).await?;
         let wanted: Vec<u64> = (from..=last)
             .filter(|p| removed.binary_search(p).is_err())
             .take(max)
             .collect();
+        // Up to the last position read, or the stream's last when nothing is left to read.
+        let to = wanted.last().copied().unwrap_or(last);
+        let passed_over = (from - asked) + (to - from + 1).saturating_sub(wanted.len() as u64);
+        if passed_over > 0 {
+            // Holes the stream's own settings made since the gateway opened it (a limit added:
+            // max_age, max_msgs_per_subject…) are not a past to pass over but a loss going on.
+            let problems = connect::unsafe_settings(&self.inner.expected, &info.config);
+            if !problems.is_empty() {
+                return Err(LogError::Unavailable(format!(
+                    "stream {} now removes events ({}): not passing over the {passed_over} \
+                     position(s) it removed from {asked} on; restore its settings \
+                     (docs/operations.md, \"The stream\")",
+                    info.config.name,
+                    problems.join("; ")
+                )));
+            }
+            tracing::warn!(
+                from = asked,
+                to,
+                passed_over,
+                "passing over log positions the stream lists as removed (verify reports them)"
+            );
+        }
         // Any other position with no message means the server that answered is behind (a new
         // leader still applying what was committed). Passing over it would leave a permanent gap
         // in the projections; asking again later does not.
@@ -381,10 +414,19 @@ impl JetStreamLog {
 
     /// The stream sequences the server lists as deleted, ascending: messages removed from inside
     /// the stream (before it refused deletes, or lost by a server), which are holes for good.
-    /// `count` is the number the stream's state gave; none are asked for when it is 0.
-    async fn removed(&self, count: u64) -> Result<Vec<u64>, LogError> {
+    /// `count` is the number the stream's state gave; none are asked for when it is 0, and the
+    /// list read at the same count before is used again.
+    async fn removed(&self, count: u64) -> Result<Arc<Vec<u64>>, LogError> {
         if count == 0 {
-            return Ok(Vec::new());
+            return Ok(Arc::default());
+        }
+        let cached = |slot: &Option<(u64, Arc<Vec<u64>>)>| {
+            slot.as_ref()
+                .filter(|(at, _)| *at == count)
+                .map(|(_, list)| Arc::clone(list))
+        };
+        if let Some(list) = self.inner.removed.lock().ok().and_then(|s| cached(&s)) {
+            return Ok(list);
         }
         let detailed = self
             .bounded(
@@ -392,9 +434,13 @@ impl JetStreamLog {
                 self.inner.stream.info_builder().with_deleted(true).fetch(),
             )
             .await?;
-        let mut removed = detailed.info.state.deleted.clone().unwrap_or_default();
-        removed.sort_unstable();
-        Ok(removed)
+        let mut list = detailed.info.state.deleted.clone().unwrap_or_default();
+        list.sort_unstable();
+        let list = Arc::new(list);
+        if let Ok(mut slot) = self.inner.removed.lock() {
+            *slot = Some((count, Arc::clone(&list)));
+        }
+        Ok(list)
     }
 
     /// The messages at `sequences`, keeping `READ_WINDOW` requests in flight; `None` where a

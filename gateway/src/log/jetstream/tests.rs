@@ -437,13 +437,15 @@ async fn the_documented_nats_permissions_are_enough_and_no_more() {
 /// (which setup's probe publish finds).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gateway_without_a_permission_stops_at_once_naming_it() {
-    let cases: [(&dyn Fn(&str) -> bool, &str); 2] = [
+    // Which lines of the block to leave out, and the subject the refusal then names.
+    type LeftOut = fn(&str) -> bool;
+    let cases: [(LeftOut, &str); 2] = [
         (
-            &|l: &str| l.contains("KV_TONGBAN_cursors") || l.contains("$KV."),
+            |l: &str| l.contains("KV_TONGBAN_cursors") || l.contains("$KV."),
             "KV_TONGBAN_cursors",
         ),
         (
-            &|l: &str| l.trim() == "\"tongban.app.>\",",
+            |l: &str| l.trim() == "\"tongban.app.>\",",
             "tongban.app._probe",
         ),
     ];
@@ -498,4 +500,29 @@ async fn credentials_in_the_url_log_in_and_are_never_shown() {
     let mut admin = JetStreamConfig::new(encoded);
     admin.op_timeout = Duration::from_secs(1);
     JetStreamLog::open(&admin).await.expect("admin, decoded");
+}
+
+/// A limit added to the stream after the gateway opened it (NATS takes `max_msgs_per_subject`
+/// on a stream that refuses deletes) removes events as it goes: that is a loss going on, not a
+/// past to pass over, so the reader stops there saying so instead of reading past the holes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_limit_added_later_stops_the_reader_instead_of_being_passed_over() {
+    let server = NatsServer::start();
+    let log = open(&server).await;
+    let (a, b) = (crate::ids::new_v7(), crate::ids::new_v7());
+    conformance::append_chain(&log, &a, 2).await;
+    conformance::append_chain(&log, &b, 1).await;
+    assert_eq!(log.read_all(1, 10).await.expect("whole").len(), 3);
+    let js = jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+    let mut stream = js.get_stream("TONGBAN").await.expect("stream");
+    let mut limited = stream.info().await.expect("info").config.clone();
+    limited.max_messages_per_subject = 1;
+    js.update_stream(limited)
+        .await
+        .expect("a limit is accepted");
+    let refused = log.read_all(1, 10).await.expect_err("holes a limit made");
+    let message = refused.to_string();
+    assert!(matches!(refused, LogError::Unavailable(_)), "{message}");
+    assert!(message.contains("now removes events"), "{message}");
+    assert!(message.contains("max_msgs_per_subject"), "{message}");
 }
