@@ -1,6 +1,6 @@
 //! The command line itself, run as the built binary: every command's `--help`, a stdout closed
-//! by its reader (`tongban verify | head`), a data directory held by a running gateway, and the
-//! `--public-key` errors.
+//! by its reader (`tongban verify | head`, and under a command that issues a token), a data
+//! directory held by a running gateway, and the `--public-key` errors.
 
 mod common;
 
@@ -115,6 +115,82 @@ fn every_command_stops_quietly_on_a_closed_stdout() {
             "{args:?}: {err}"
         );
     }
+}
+
+/// The token id a failed token command names on stderr (`token <id> was issued but …`).
+fn issued_id(stderr: &str) -> String {
+    stderr
+        .split("token ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("no token id in {stderr:?}"))
+        .to_string()
+}
+
+/// The book's entry for the token `id`, wherever it is (a region's or the operators').
+fn book_entry(data: &Path, id: &str) -> serde_json::Value {
+    let book: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("regions.json")).expect("book"))
+            .expect("book json");
+    let regions = book["regions"].as_object().expect("regions");
+    regions
+        .values()
+        .flat_map(|r| r["tokens"].as_array().expect("tokens"))
+        .chain(book["operators"].as_array().expect("operators"))
+        .find(|t| t["id"] == id)
+        .unwrap_or_else(|| panic!("no token {id} in {book}"))
+        .clone()
+}
+
+/// Given a reader that closes the pipe before reading, when a command that issues a token
+/// (`regions add`, `regions token`, `regions operator`) cannot show its secret, then it fails
+/// (exit 2) saying the token was issued but not shown, naming its id and not the secret, and the
+/// token is revoked in the book, so no live token is left that nobody holds.
+#[test]
+fn token_commands_fail_and_revoke_the_token_on_a_closed_stdout() {
+    let dir = TempDir::new("cli-pipe-token");
+    let data = dir.0.join("data");
+    let d = data.to_str().expect("path");
+    let ok = run(&["regions", "add", "330000", "浙江省", "--data", d]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    let kept = text(&ok.stdout).trim().to_string();
+    for args in [
+        vec!["regions", "add", "440000", "广东省", "--data", d],
+        vec!["regions", "token", "330000", "--data", d],
+        vec!["regions", "operator", "--data", d],
+    ] {
+        let out = with_stdout_closed(&args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("was issued but could not be shown") && err.contains("revoked"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            !err.contains("tb_") && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+        let id = issued_id(&err);
+        let entry = book_entry(&data, &id);
+        assert!(entry["revoked"].is_string(), "{args:?}: {entry}");
+    }
+    // Only the token that was shown is live: the region's first, and no operator's.
+    let list = run(&["regions", "list", "--data", d]);
+    let listed = text(&list.stdout);
+    let live = |line: &str| {
+        let prefix = format!("{line}\t");
+        listed
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .and_then(|l| l.split("tokens: ").nth(1))
+            .map(|t| t.split('\t').next().unwrap_or("").to_string())
+            .unwrap_or_else(|| panic!("no {line} in {listed}"))
+    };
+    assert_eq!(live("440000"), "", "{listed}");
+    assert_eq!(live("operator"), "", "{listed}");
+    let zhejiang = live("330000");
+    assert_eq!(zhejiang.split(',').count(), 1, "{listed}");
+    assert!(kept.starts_with("tb_"), "{kept}");
 }
 
 /// Given a gateway serving on a data directory, when the offline tools are pointed at the same

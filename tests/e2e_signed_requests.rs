@@ -257,20 +257,29 @@ fn signed_requests_over_http() {
     );
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
 
-    // A mistyped region on a signed route is still refused unsigned first (401): the signature
-    // rule holds whatever the path names.
-    let r = post(
-        &shanghai,
-        "/v1/regions/31000/forms/social-security-card",
-        &[],
-        &xml,
-        &form,
-    );
-    assert_eq!(problem_type(&r), "signature-missing");
+    // A mistyped region on a signed route is still refused unsigned first (401), on the form
+    // route and on the feed's ack alike: the signature rule holds whatever the path names.
+    let ack = json!({"position": 1}).to_string().into_bytes();
+    for (path, headers, body) in [
+        (
+            "/v1/regions/31000/forms/social-security-card",
+            &xml[..],
+            &form[..],
+        ),
+        ("/v1/regions/31000/feed/ack", &[][..], &ack[..]),
+    ] {
+        let r = post(&shanghai, path, &[], headers, body);
+        assert_eq!(
+            r.status,
+            401,
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert_eq!(problem_type(&r), "signature-missing", "{path}");
+    }
 
     // Moving the region's feed cursor: unsigned 401, signed 200.
     let ack_path = format!("/v1/regions/{SIGNED_REGION}/feed/ack");
-    let ack = json!({"position": 1}).to_string().into_bytes();
     let r = post(&shanghai, &ack_path, &[], &[], &ack);
     assert_eq!(problem_type(&r), "signature-missing");
     let r = post(

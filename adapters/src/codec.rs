@@ -206,7 +206,9 @@ impl Adapter {
         bytes: &[u8],
         content_type: Option<&str>,
     ) -> Result<Translation, Rejection> {
-        self.translate_with(bytes, content_type, &|_| Vec::new())
+        self.translate_from(bytes, content_type.map(CharsetSource::ContentType), &|_| {
+            Vec::new()
+        })
     }
 
     /// [`Adapter::translate`] with the caller's own checks of the canonical body (see
@@ -217,8 +219,7 @@ impl Adapter {
         content_type: Option<&str>,
         extra: &dyn Fn(&Value) -> Vec<tongban_schemas::Violation>,
     ) -> Result<Translation, Rejection> {
-        let text = self.text_of(bytes, content_type.map(CharsetSource::ContentType))?;
-        self.inbound_local_with(&self.parse_text(&text)?, extra)
+        self.translate_from(bytes, content_type.map(CharsetSource::ContentType), extra)
     }
 
     /// [`Adapter::translate`] with the charset named by `source`: a Content-Type, or a label
@@ -228,8 +229,21 @@ impl Adapter {
         bytes: &[u8],
         source: Option<CharsetSource<'_>>,
     ) -> Result<Translation, Rejection> {
+        self.translate_from(bytes, source, &|_| Vec::new())
+    }
+
+    /// What every `translate*` does, once: decode under the charset `source` names, parse, and
+    /// translate with the caller's `extra` checks. The public forms above only choose how the
+    /// charset is named and whether there are extra checks, so that a fix to the reading path
+    /// reaches the gateway's form route and `tongban adapt` alike.
+    fn translate_from(
+        &self,
+        bytes: &[u8],
+        source: Option<CharsetSource<'_>>,
+        extra: &dyn Fn(&Value) -> Vec<tongban_schemas::Violation>,
+    ) -> Result<Translation, Rejection> {
         let text = self.text_of(bytes, source)?;
-        self.inbound_local(&self.parse_text(&text)?)
+        self.inbound_local_with(&self.parse_text(&text)?, extra)
     }
 
     /// The content type this region's forms are written in (`application/xml; charset=GBK`).

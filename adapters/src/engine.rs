@@ -795,16 +795,15 @@ impl Adapter {
             }
             found.push(v.pointer);
         }
-        for v in extra(out) {
-            if !run
-                .failed
-                .iter()
-                .chain(&found)
-                .any(|f| covers(f, &v.pointer))
-            {
-                let p = self.traced(&v, out);
-                run.problems.push(p);
-            }
+        let covered: Vec<&str> = run
+            .failed
+            .iter()
+            .chain(&found)
+            .map(String::as_str)
+            .collect();
+        for v in tongban_schemas::uncovered(&covered, extra(out)) {
+            let p = self.traced(&v, out);
+            run.problems.push(p);
         }
         for w in report.warnings {
             let p = self.traced(&w, out);

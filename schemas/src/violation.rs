@@ -71,6 +71,17 @@ pub fn covers(found: &str, pointer: &str) -> bool {
         || (pointer.starts_with(found) && pointer.as_bytes().get(found.len()) == Some(&b'/'))
 }
 
+/// The findings of a check run beside the schema (the gateway's handlers that are no region of
+/// the federation) that are not a consequence of one already found at a pointer of `found` (see
+/// [`covers`]). Written once because two routes ask it: the canonical body route and the adapters'
+/// local form route, which must report the same problems for the same body.
+pub fn uncovered(found: &[&str], extra: Vec<Violation>) -> Vec<Violation> {
+    extra
+        .into_iter()
+        .filter(|v| !found.iter().any(|f| covers(f, &v.pointer)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -80,5 +91,17 @@ mod tests {
         assert!(super::covers("", "/handlers/0"));
         assert!(!super::covers("/handlers/1", "/handlers/10"));
         assert!(!super::covers("/handlers/0", "/handlers"));
+    }
+
+    #[test]
+    fn only_findings_no_earlier_one_covers_are_added() {
+        let v = |p: &str| super::Violation::new(p, "unknown-region", "no such region");
+        let extra = vec![v("/handlers/0"), v("/handlers/1"), v("/handlers/10")];
+        let kept = super::uncovered(&["/handlers/1", "/applicant"], extra);
+        assert_eq!(kept, vec![v("/handlers/0"), v("/handlers/10")]);
+        assert_eq!(
+            super::uncovered(&["/handlers"], vec![v("/handlers/0")]),
+            vec![]
+        );
     }
 }

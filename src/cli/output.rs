@@ -6,6 +6,9 @@
 //! broken pipe on, output is dropped quietly and the command goes on to exit with the code its
 //! verdict has (verify 1 for a broken chain, 0 for an intact one), which a pipeline may test.
 //! Any other write error (a full disk under `> file`) is an error of the command, as ever.
+//!
+//! Output that is the command's whole point and exists nowhere else (a token's secret, shown
+//! once) goes through [`strict`] instead: there a closed stdout is the command's failure.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,6 +32,26 @@ pub fn bytes(bytes: &[u8]) -> Result<(), CliError> {
         }
         Err(e) => Err(CliError(format!("cannot write to stdout: {e}"))),
     }
+}
+
+/// Writes `bytes` to stdout and flushes them, where losing them loses something that exists
+/// nowhere else (a token's secret, of which the book keeps only a hash): any failure to write,
+/// a closed pipe included, is an error for the caller to act on, never dropped quietly.
+pub fn strict(bytes: &[u8]) -> Result<(), CliError> {
+    if CLOSED.load(Ordering::Relaxed) {
+        return Err(CliError("stdout is closed".into()));
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                CLOSED.store(true, Ordering::Relaxed);
+                CliError("stdout is closed: its reader has gone".into())
+            } else {
+                CliError(format!("cannot write to stdout: {e}"))
+            }
+        })
 }
 
 /// Writes formatted text to stdout: what [`out!`] and [`outln!`] expand to.

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use tongban_gateway::auth::RegionBook;
+use tongban_gateway::auth::{IssuedToken, RegionBook};
 use tongban_gateway::server::DataDir;
 
 use super::output::outln;
@@ -22,24 +22,24 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             let name = args.required_positional("name")?;
             args.finish()?;
             let t = book.add_region(&code, &name)?;
+            show_once(&book, &dir, &t)?;
             eprintln!(
                 "region {code} {name}: token id {} (shown once; store it now)",
                 t.id
             );
-            outln!("{}", t.secret)?;
         }
         "token" => {
             let code = args.required_positional("code")?;
             args.finish()?;
             let t = book.issue_token(&code)?;
+            show_once(&book, &dir, &t)?;
             eprintln!("region {code}: new token id {} (shown once)", t.id);
-            outln!("{}", t.secret)?;
         }
         "operator" => {
             args.finish()?;
             let t = book.issue_operator_token()?;
+            show_once(&book, &dir, &t)?;
             eprintln!("operator token id {} (shown once)", t.id);
-            outln!("{}", t.secret)?;
         }
         "revoke" => {
             let id = args.required_positional("token-id")?;
@@ -92,4 +92,28 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         other => return Err(CliError(format!("unknown regions command {other:?}"))),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a newly issued token's secret, which exists nowhere else (the book keeps its hash). If
+/// stdout cannot take it (a closed pipe, a full disk), the token is revoked here before the
+/// command fails: a live token that nobody holds, possibly an operator's, is only a risk, its
+/// secret cannot be recovered, and revoking is the book's ordinary operation, so the person loses
+/// nothing but has to run the command again. Should the revocation fail too, the error names the
+/// token id (never the secret) and the command that revokes it.
+fn show_once(book: &RegionBook, dir: &DataDir, t: &IssuedToken) -> Result<(), CliError> {
+    let Err(e) = super::output::strict(format!("{}\n", t.secret).as_bytes()) else {
+        return Ok(());
+    };
+    let id = &t.id;
+    match book.revoke(id) {
+        Ok(()) => Err(CliError(format!(
+            "token {id} was issued but could not be shown ({e}), so it has been revoked; run \
+             the command again with a stdout that can take the token"
+        ))),
+        Err(revoke) => Err(CliError(format!(
+            "token {id} was issued but could not be shown ({e}), and revoking it failed \
+             ({revoke}): revoke it with `tongban regions revoke {id} --data {}`",
+            dir.0.display()
+        ))),
+    }
 }

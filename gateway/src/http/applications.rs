@@ -85,14 +85,9 @@ fn screened<L: EventLog>(s: &AppState<L>, mut value: Value) -> Result<Intake, Pr
         Err(v) => v,
     };
     let mut errors = report.violations;
-    for v in s.gateway.unknown_handlers(body) {
-        if !errors
-            .iter()
-            .any(|f| tongban_schemas::covers(&f.pointer, &v.pointer))
-        {
-            errors.push(v);
-        }
-    }
+    let found: Vec<&str> = errors.iter().map(|v| v.pointer.as_str()).collect();
+    let unknown = tongban_schemas::uncovered(&found, s.gateway.unknown_handlers(body));
+    errors.extend(unknown);
     match checked {
         Ok(c) if errors.is_empty() => Ok(Intake::Checked(c)),
         _ => Err(Problem::unprocessable(

@@ -182,7 +182,10 @@ pub struct Ack {
 /// JetStream stored in the stream's bucket, where every gateway of the stream reads the same one
 /// ([`crate::log::SharedCursors`]).
 /// A region that signs its requests signs this one too: moving the cursor hides work from the
-/// region's own adapter, which a stolen token alone must not be able to do.
+/// region's own adapter, which a stolen token alone must not be able to do. The signature is
+/// checked first, before the path's region, as on the form route: an unsigned request from a
+/// signing region is refused 401 whatever region the path names, so the answer to a request the
+/// signature rule refuses never depends on what else is wrong with it.
 pub async fn ack<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
@@ -191,8 +194,6 @@ pub async fn ack<L: EventLog>(
     headers: axum::http::HeaderMap,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, Problem> {
-    known(&s, &region)?;
-    own_region(&principal, &region, true)?;
     super::signed::check(
         &s,
         &principal,
@@ -201,6 +202,8 @@ pub async fn ack<L: EventLog>(
         &bytes,
         super::signed::Exempt::Never,
     )?;
+    known(&s, &region)?;
+    own_region(&principal, &region, true)?;
     let ack: Ack = super::body::typed(super::body::json_value(&headers, &bytes)?)?;
     s.gateway.caught_up().await;
     let ackable = s.gateway.ackable(ack.position).await?;
