@@ -36,7 +36,9 @@ pub enum ServeError {
     JetStream(#[from] SetupError),
     #[error(
         "the projections in {dir} were built from the event log {built_from:?}, not {now:?}; \
-         use another data directory for this log (projections are rebuilt from the log)"
+         with the gateway stopped, `tongban rebuild` (with the same --nats) rebuilds them from \
+         this log and binds them to it, or use another data directory for this log (its \
+         projections are built from the log at start)"
     )]
     OtherLog {
         dir: String,
@@ -233,8 +235,9 @@ pub async fn open_jetstream(
     config: &JetStreamConfig,
 ) -> Result<Opened<JetStreamLog>, ServeError> {
     create_dir(dir)?;
-    let log = JetStreamLog::open(config).await?;
-    bind_log_source(dir, &log.source())?;
+    // The projections' log is checked before the cursors' bucket is bound to the stream (which
+    // drops another stream's cursors): a start that is refused changes nothing.
+    let log = JetStreamLog::open_checked(config, |source| bind_log_source(dir, source)).await?;
     let opened = open_on(dir, log)?;
     if let Err(e) = share_cursors(&opened.gateway, &opened.book).await {
         tracing::warn!(error = %e, "the feed cursors are not ready; trying again in the background");
@@ -444,5 +447,39 @@ mod tests {
             .await
             .expect("start again");
         assert_eq!(opened.gateway.feed_cursor("330000").await.expect("get"), 1);
+    }
+
+    /// A start refused because the projections were built from another stream of this name (a
+    /// stream deleted and made again; a snapshot restored) changes nothing: the bucket's cursors
+    /// are still there for whoever decides what to do with them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_start_refused_for_another_log_leaves_the_feed_cursors_alone() {
+        let server = crate::testnats::NatsServer::start();
+        let tmp = TempDir::new("refused-cursors");
+        let dir = DataDir(tmp.path().to_path_buf());
+        let config = JetStreamConfig::new(server.url());
+        {
+            let opened = open_jetstream(&dir, &config).await.expect("serve");
+            crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 3)
+                .await;
+            assert_eq!(opened.gateway.ack_feed("330000", 2).await.expect("ack"), 2);
+        }
+        let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("nats"));
+        let mut stream = js.get_stream("TONGBAN").await.expect("stream");
+        let stream_config = stream.info().await.expect("info").config.clone();
+        js.delete_stream("TONGBAN").await.expect("delete");
+        js.create_stream(stream_config).await.expect("made again");
+
+        let refused = open_jetstream(&dir, &config).await.err().expect("refused");
+        let message = refused.to_string();
+        assert!(matches!(refused, ServeError::OtherLog { .. }), "{message}");
+        assert!(message.contains("tongban rebuild"), "{message}");
+        let kv = js.get_key_value("TONGBAN_cursors").await.expect("bucket");
+        let kept = kv
+            .get("330000")
+            .await
+            .expect("get")
+            .expect("the cursor is still there");
+        assert_eq!(&kept[..], b"2");
     }
 }

@@ -40,8 +40,9 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             Cursors::Keep
         } else {
             eprintln!(
-                "the projections followed {}, now {log_source}: the regions' feed cursors are \
-                 dropped, and each region's feed starts again from the beginning",
+                "the projections followed {}, now {log_source}: the regions' feed cursors of \
+                 the old log are dropped (on JetStream by the first gateway to start on this \
+                 stream, from its bucket), and each region's feed starts again from the beginning",
                 before.as_deref().unwrap_or_default().trim()
             );
             Cursors::Drop

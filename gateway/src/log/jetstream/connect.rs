@@ -324,6 +324,25 @@ pub fn stream_config(config: &JetStreamConfig) -> stream::Config {
     }
 }
 
+/// The settings by which the stream itself removes events as it goes (empty: none): a
+/// retention other than limits, or a limit. What a reader checks again when it finds holes.
+pub fn removes_events(actual: &stream::Config) -> Vec<String> {
+    let mut problems = Vec::new();
+    if actual.retention != stream::RetentionPolicy::Limits {
+        problems.push("retention is not limits (events would be removed when consumed)".into());
+    }
+    if actual.max_messages > 0
+        || actual.max_bytes > 0
+        || actual.max_messages_per_subject > 0
+        || !actual.max_age.is_zero()
+    {
+        problems.push(
+            "a limit (max_msgs, max_bytes, max_msgs_per_subject, max_age) would drop events".into(),
+        );
+    }
+    problems
+}
+
 /// Lists what makes an existing stream unfit to hold the log (empty: fit).
 pub fn unsafe_settings(expected: &stream::Config, actual: &stream::Config) -> Vec<String> {
     let mut problems = Vec::new();
@@ -336,23 +355,12 @@ pub fn unsafe_settings(expected: &stream::Config, actual: &stream::Config) -> Ve
     if actual.storage != stream::StorageType::File {
         problems.push("storage is not file".into());
     }
-    if actual.retention != stream::RetentionPolicy::Limits {
-        problems.push("retention is not limits (events would be removed when consumed)".into());
-    }
+    problems.extend(removes_events(actual));
     if !actual.deny_delete {
         problems.push("deny_delete is off".into());
     }
     if !actual.deny_purge {
         problems.push("deny_purge is off".into());
-    }
-    if actual.max_messages > 0
-        || actual.max_bytes > 0
-        || actual.max_messages_per_subject > 0
-        || !actual.max_age.is_zero()
-    {
-        problems.push(
-            "a limit (max_msgs, max_bytes, max_msgs_per_subject, max_age) would drop events".into(),
-        );
     }
     if actual.duplicate_window < expected.duplicate_window {
         problems.push(format!(
@@ -453,14 +461,25 @@ async fn ensure_stream_once(
                 .await
                 .map_err(|e| SetupError::JetStream(e.to_string()))?;
             let problems = unsafe_settings(&expected, &info.config);
-            if !problems.is_empty() {
-                return Err(SetupError::UnsafeStream {
-                    stream: config.stream.clone(),
-                    problems: problems.join("; "),
-                }
-                .into());
+            if problems.is_empty() {
+                return Ok(existing);
             }
-            Ok(existing)
+            if !config.create_stream {
+                // The read-only tools read what is there: a mirror near a province, a copy, a
+                // stream set up by hand. Every setting refused for a gateway is about taking
+                // writes or keeping events; what a stream lost, verification reports.
+                tracing::warn!(
+                    stream = %config.stream,
+                    problems = %problems.join("; "),
+                    "reading a stream whose settings a gateway would refuse (a mirror or a copy?)"
+                );
+                return Ok(existing);
+            }
+            Err(SetupError::UnsafeStream {
+                stream: config.stream.clone(),
+                problems: problems.join("; "),
+            }
+            .into())
         }
         Err(e) if is_not_found(&e) && !config.create_stream => Err(SetupError::NoStream {
             stream: config.stream.clone(),

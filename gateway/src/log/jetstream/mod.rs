@@ -33,7 +33,7 @@ use std::time::Duration;
 use async_nats::connection::State;
 use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::message::PublishMessage;
-use async_nats::jetstream::stream::{self, RawMessageErrorKind, Stream};
+use async_nats::jetstream::stream::{RawMessageErrorKind, Stream};
 use async_nats::jetstream::{self, ErrorCode};
 use tokio::sync::watch;
 
@@ -64,9 +64,6 @@ struct Inner {
     ack_micros: crate::metrics::Histogram,
     /// This gateway's latest acknowledged appends, for [`EventLog::follow`].
     recent: recent::Recent,
-    /// The stream settings the log needs, to check again when the stream turns out to have
-    /// holes (a limit added after the gateway opened it removes events).
-    expected: stream::Config,
     /// The sequences the server lists as deleted, by the deleted count they were read at: asked
     /// for again only when the count changes, not at every read (the list can be long).
     removed: std::sync::Mutex<Option<(u64, Arc<Vec<u64>>)>>,
@@ -112,6 +109,18 @@ impl JetStreamLog {
     /// Connects, checks the server version, creates or verifies the stream and starts following
     /// its head. Needs a tokio runtime.
     pub async fn open(config: &JetStreamConfig) -> Result<JetStreamLog, SetupError> {
+        Self::open_checked(config, |_| Ok(())).await
+    }
+
+    /// [`JetStreamLog::open`], with `check` given the stream's identity ([`JetStreamLog::source`])
+    /// before the feed cursors' bucket is bound to it. Binding drops the cursors of another
+    /// stream of this name, which cannot be undone: a gateway that is about to refuse this
+    /// stream (its projections were built from another) must refuse before that, or a failed
+    /// start would have wiped every region's cursor.
+    pub async fn open_checked<E: From<SetupError>>(
+        config: &JetStreamConfig,
+        check: impl FnOnce(&str) -> Result<(), E>,
+    ) -> Result<JetStreamLog, E> {
         let (client, denied) = connect::connect(config).await?;
         let js = jetstream::ContextBuilder::new()
             .timeout(config.op_timeout)
@@ -139,6 +148,7 @@ impl JetStreamLog {
             config.stream,
             info.created.unix_timestamp_nanos()
         );
+        check(&source)?;
         let (tx, head) = watch::channel(last);
         let inner = Arc::new(Inner {
             client,
@@ -152,7 +162,6 @@ impl JetStreamLog {
             in_flight: std::sync::atomic::AtomicU64::new(0),
             ack_micros: crate::metrics::Histogram::new(&crate::metrics::STORAGE_BOUNDS_US),
             recent: recent::Recent::default(),
-            expected: connect::stream_config(config),
             removed: std::sync::Mutex::new(None),
         });
         let cursors = if config.create_stream {
@@ -379,7 +388,7 @@ impl JetStreamLog {
         if passed_over > 0 {
             // Holes the stream's own settings made since the gateway opened it (a limit added:
             // max_age, max_msgs_per_subject…) are not a past to pass over but a loss going on.
-            let problems = connect::unsafe_settings(&self.inner.expected, &info.config);
+            let problems = connect::removes_events(&info.config);
             if !problems.is_empty() {
                 return Err(LogError::Unavailable(format!(
                     "stream {} now removes events ({}): not passing over the {passed_over} \

@@ -526,3 +526,62 @@ async fn a_limit_added_later_stops_the_reader_instead_of_being_passed_over() {
     assert!(message.contains("now removes events"), "{message}");
     assert!(message.contains("max_msgs_per_subject"), "{message}");
 }
+
+/// A mirror of the log (a read copy near a province, an auditor's own): the read-only tools read
+/// it as it is, though a gateway refuses to serve from it (it takes no publishes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_read_only_tools_read_a_mirror_that_a_gateway_refuses() {
+    let server = NatsServer::start();
+    let config = config(&server);
+    let js = jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+    // The federation's stream, here under another name, and its mirror named as the tools expect.
+    let mut upstream = connect::stream_config(&config);
+    upstream.name = "UPSTREAM".into();
+    js.create_stream(upstream).await.expect("upstream");
+    let app = crate::ids::new_v7();
+    let mut prev = String::new();
+    let mut written = Vec::new();
+    for seq in 1..=3 {
+        let e = conformance::event(&app, seq, &prev);
+        prev = e.hash.clone();
+        js.publish(
+            format!("{}.{app}", config.subject_prefix),
+            e.to_json().expect("json").into(),
+        )
+        .await
+        .expect("publish")
+        .await
+        .expect("ack");
+        written.push(e);
+    }
+    js.create_stream(jetstream::stream::Config {
+        name: config.stream.clone(),
+        mirror: Some(jetstream::stream::Source {
+            name: "UPSTREAM".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+    .await
+    .expect("mirror");
+
+    let refused = JetStreamLog::open(&config)
+        .await
+        .err()
+        .expect("a gateway refuses");
+    assert!(
+        matches!(refused, SetupError::UnsafeStream { .. }),
+        "{refused}"
+    );
+    let mut reading = config.clone();
+    reading.create_stream = false;
+    let reader = JetStreamLog::open(&reading)
+        .await
+        .expect("a reader reads it");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while reader.read_all(1, 10).await.expect("read").len() < 3 {
+        assert!(Instant::now() < deadline, "the mirror did not catch up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(reader.read(&app).await.expect("by subject"), written);
+}
