@@ -36,6 +36,8 @@ pub struct NatsServer {
     cluster: Option<ClusterPorts>,
     /// The server's version, e.g. `2.15.1`.
     pub version: String,
+    /// Whether JetStream is on (always, but for the test of a server without it).
+    jetstream: bool,
 }
 
 /// A cluster member's own ports besides the client port.
@@ -153,6 +155,7 @@ impl NatsServer {
             name: format!("tongban_test_{port}"),
             cluster: None,
             version,
+            jetstream: true,
         };
         server.write_config();
         if !extra.is_empty() {
@@ -160,6 +163,29 @@ impl NatsServer {
             let written = std::fs::read_to_string(&path).expect("read nats.conf");
             std::fs::write(&path, format!("{written}{extra}\n")).expect("write nats.conf");
         }
+        server.launch();
+        server
+    }
+
+    /// A server without JetStream (a plain NATS server a gateway might be pointed at).
+    pub fn start_without_jetstream() -> NatsServer {
+        let (bin, version) = server_binary();
+        let port = free_port();
+        let mut server = NatsServer {
+            child: None,
+            bin,
+            port,
+            dir: temp_dir("plain"),
+            name: format!("tongban_test_{port}"),
+            cluster: None,
+            version,
+            jetstream: false,
+        };
+        std::fs::write(
+            server.config_path(),
+            format!("server_name: {}\nlisten: 127.0.0.1:{port}\n", server.name),
+        )
+        .expect("write nats.conf");
         server.launch();
         server
     }
@@ -223,8 +249,11 @@ impl NatsServer {
     }
 
     fn spawn(&mut self) {
-        let child = Command::new(&self.bin)
-            .arg("-js")
+        let mut command = Command::new(&self.bin);
+        if self.jetstream {
+            command.arg("-js");
+        }
+        let child = command
             .arg("-c")
             .arg(self.config_path())
             .arg("-l")
@@ -346,6 +375,7 @@ impl NatsCluster {
                     http_port: http[i],
                 }),
                 version: version.clone(),
+                jetstream: true,
             })
             .collect();
         for node in &mut nodes {

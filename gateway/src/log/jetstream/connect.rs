@@ -452,7 +452,7 @@ async fn ensure_stream_once(
     js: &jetstream::Context,
     config: &JetStreamConfig,
 ) -> Result<stream::Stream, Attempt> {
-    use jetstream::context::{CreateStreamErrorKind, GetStreamErrorKind};
+    use jetstream::context::{CreateStreamErrorKind, GetStreamErrorKind, RequestErrorKind};
     let expected = stream_config(config);
     match js.get_stream(&config.stream).await {
         Ok(mut existing) => {
@@ -462,6 +462,17 @@ async fn ensure_stream_once(
                 .map_err(|e| SetupError::JetStream(e.to_string()))?;
             let problems = unsafe_settings(&expected, &info.config);
             if problems.is_empty() {
+                if config.create_stream && expected.num_replicas > info.config.num_replicas {
+                    // `--nats-replicas` applies when the stream is created; an existing stream
+                    // keeps its own, and an operator who forgot the flag at the first start
+                    // would otherwise never learn it.
+                    tracing::warn!(
+                        stream = %config.stream,
+                        replicas = info.config.num_replicas,
+                        asked = expected.num_replicas,
+                        "the stream exists with fewer replicas than asked for; it keeps its own (change it on the servers)"
+                    );
+                }
                 return Ok(existing);
             }
             if !config.create_stream {
@@ -503,7 +514,19 @@ async fn ensure_stream_once(
             }
             // A request that timed out; not one that found no JetStream to answer at all (a
             // server without it), which waiting does not mend.
-            GetStreamErrorKind::Request if timed_out(&e) => Attempt::Forming(e.to_string()),
+            GetStreamErrorKind::Request if request_failed(&e, RequestErrorKind::TimedOut) => {
+                Attempt::Forming(e.to_string())
+            }
+            GetStreamErrorKind::Request if request_failed(&e, RequestErrorKind::NoResponders) => {
+                SetupError::JetStream(
+                    "nothing answers JetStream requests on this server: JetStream is not enabled \
+                     (start nats-server with -js, or a jetstream { store_dir …, sync_interval: \
+                     always } block; docs/operations.md, \"nats-server\"), or this user's \
+                     account has none"
+                        .into(),
+                )
+                .into()
+            }
             _ => SetupError::JetStream(e.to_string()).into(),
         }),
     }
@@ -524,12 +547,14 @@ pub(super) fn still_forming(e: &(dyn std::error::Error + 'static)) -> bool {
     })
 }
 
-/// Whether a JetStream API request failed by timing out.
-fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
-    use jetstream::context::{RequestError, RequestErrorKind};
+/// Whether a JetStream API request failed in this way (timed out; found no responder).
+fn request_failed(
+    e: &(dyn std::error::Error + 'static),
+    kind: jetstream::context::RequestErrorKind,
+) -> bool {
     e.source()
-        .and_then(|s| s.downcast_ref::<RequestError>())
-        .is_some_and(|r| r.kind() == RequestErrorKind::TimedOut)
+        .and_then(|s| s.downcast_ref::<jetstream::context::RequestError>())
+        .is_some_and(|r| r.kind() == kind)
 }
 
 fn is_not_found(e: &jetstream::context::GetStreamError) -> bool {
@@ -554,8 +579,14 @@ mod tests {
         let failed = |kind| {
             GetStreamError::with_source(GetStreamErrorKind::Request, RequestError::new(kind))
         };
-        assert!(timed_out(&failed(RequestErrorKind::TimedOut)));
-        assert!(!timed_out(&failed(RequestErrorKind::NoResponders)));
+        assert!(request_failed(
+            &failed(RequestErrorKind::TimedOut),
+            RequestErrorKind::TimedOut
+        ));
+        assert!(!request_failed(
+            &failed(RequestErrorKind::NoResponders),
+            RequestErrorKind::TimedOut
+        ));
     }
 
     /// What the cursors' bucket setup waits out: a bucket creation that timed out (its own error

@@ -180,7 +180,7 @@ impl JetStreamLog {
             None
         };
         head::spawn(Arc::downgrade(&inner), config.head_poll);
-        tracing::info!(stream = %config.stream, head = last, server = %inner.client.server_info().version, "JetStream event log open");
+        tracing::info!(stream = %config.stream, replicas = inner.stream.cached_info().config.num_replicas, head = last, server = %inner.client.server_info().version, "JetStream event log open");
         Ok(JetStreamLog {
             inner,
             head,

@@ -585,3 +585,23 @@ async fn the_read_only_tools_read_a_mirror_that_a_gateway_refuses() {
     }
     assert_eq!(reader.read(&app).await.expect("by subject"), written);
 }
+
+/// A server without JetStream (pointed at by mistake, or started without `-js`) is named as
+/// that, at once, instead of "requested JetStream resource does not exist".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_without_jetstream_is_named_as_such() {
+    let server = NatsServer::start_without_jetstream();
+    let started = Instant::now();
+    let refused = JetStreamLog::open(&config(&server))
+        .await
+        .err()
+        .expect("refused");
+    let message = refused.to_string();
+    assert!(message.contains("JetStream is not enabled"), "{message}");
+    assert!(message.contains("-js"), "{message}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
