@@ -466,3 +466,61 @@ fn verify_on_jetstream_reports_a_removed_message_as_a_gap() {
         "{stdout}"
     );
 }
+
+/// The problem's detail, which says what happened to the request.
+fn detail(r: &common::Response) -> String {
+    assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.json()["type"],
+        json!("urn:tongban:problem:log-unavailable")
+    );
+    assert!(r.header("retry-after").is_some());
+    r.json()["detail"].as_str().expect("detail").to_string()
+}
+
+#[test]
+fn a_nats_outage_tells_reads_and_writes_what_happened_to_them() {
+    let mut nats = NatsServer::start();
+    let dir = TempDir::new("nats-outage-words");
+    let data = dir.0.join("data");
+    let gw = start_on_nats(&data, true, &nats);
+    let anon = gw.client(None);
+    let (body, origin_code) = example(&anon);
+    let origin = gw.client(Some(&tokens(&data)[&origin_code]));
+    let first = success(&submit(&origin, "words-1", &body));
+    let id = first["id"].as_str().expect("id").to_string();
+
+    nats.stop();
+    // A read of the log itself: the client sees the closed connection within moments.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let read = loop {
+        let r = origin.get(&format!("/v1/applications/{id}/events"));
+        if r.status != 200 || Instant::now() > deadline {
+            break r;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let said = detail(&read);
+    assert!(said.contains("cannot be reached"), "{said}");
+    assert!(said.contains("nothing was changed"), "{said}");
+    assert!(!said.contains("write"), "a read told of a write: {said}");
+    let feed = origin.get(&format!("/v1/regions/{origin_code}/feed"));
+    let said = detail(&feed);
+    assert!(said.contains("nothing was changed"), "{said}");
+    assert!(!said.contains("write"), "a read told of a write: {said}");
+
+    // A write refused before it was sent (the client knows it is disconnected): nothing landed.
+    let refused = submit(&origin, "words-2", &body);
+    let said = detail(&refused);
+    assert!(said.contains("nothing was written"), "{said}");
+    assert!(!said.contains("may or may not"), "{said}");
+    nats.restart();
+    // Nothing had landed: the retry makes the application now.
+    let second = submit_until_accepted(&origin, "words-2", &body);
+    assert_eq!(
+        second.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&second.body)
+    );
+}

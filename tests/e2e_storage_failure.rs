@@ -10,7 +10,8 @@ use std::process::Command;
 use common::{BIN, Gateway, Response, TempDir, register_regions};
 use serde_json::{Value, json};
 
-fn unavailable(r: &Response) {
+/// Asserts a 503 `log-unavailable` and returns its detail, which says what became of the write.
+fn unavailable(r: &Response) -> String {
     assert_eq!(
         r.status,
         503,
@@ -24,6 +25,7 @@ fn unavailable(r: &Response) {
         json!("urn:tongban:problem:log-unavailable")
     );
     assert!(r.header("retry-after").is_some());
+    r.json()["detail"].as_str().expect("detail").to_string()
 }
 
 fn ids(list: &Value) -> Vec<String> {
@@ -56,11 +58,42 @@ fn a_failed_fsync_answers_503_hides_the_write_and_keeps_reads() {
     let r = origin.post(&format!("/v1/applications/{a}/forward"), &json!({}));
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 
-    // The third fsync fails: 503, and every write after it too (fail-stop).
-    unavailable(&origin.post_with("/v1/applications", &[("Idempotency-Key", "b")], &example));
-    unavailable(&lead.post(&format!("/v1/applications/{a}/accept"), &json!({})));
-    unavailable(&origin.post_with("/v1/applications", &[("Idempotency-Key", "b")], &example));
-    unavailable(&origin.post("/v1/applications", &example));
+    let health = anon.get("/healthz").json();
+    assert_eq!(health["status"], json!("ok"), "{health}");
+    assert_eq!(health["log_available"], json!(true), "{health}");
+    let metrics = String::from_utf8_lossy(&anon.get("/metrics").body).to_string();
+    assert!(
+        metrics.contains("tongban_log_available{backend=\"embedded\"} 1"),
+        "{metrics}"
+    );
+
+    // The third fsync fails: 503, and every write after it too (fail-stop). The failed write
+    // was written and not acknowledged; those after it were refused before being written.
+    let said =
+        unavailable(&origin.post_with("/v1/applications", &[("Idempotency-Key", "b")], &example));
+    assert!(said.contains("may or may not have landed"), "{said}");
+    for refused in [
+        lead.post(&format!("/v1/applications/{a}/accept"), &json!({})),
+        origin.post_with("/v1/applications", &[("Idempotency-Key", "b")], &example),
+        origin.post("/v1/applications", &example),
+    ] {
+        let said = unavailable(&refused);
+        assert!(said.contains("nothing was written"), "{said}");
+        assert!(!said.contains("may or may not"), "{said}");
+    }
+
+    // The outage shows where an operator looks, and /healthz still answers 200 (reads are
+    // served: a load balancer must not pull the gateway).
+    let health = anon.get("/healthz");
+    assert_eq!(health.status, 200);
+    let health = health.json();
+    assert_eq!(health["status"], json!("degraded"), "{health}");
+    assert_eq!(health["log_available"], json!(false), "{health}");
+    let metrics = String::from_utf8_lossy(&anon.get("/metrics").body).to_string();
+    assert!(
+        metrics.contains("tongban_log_available{backend=\"embedded\"} 0"),
+        "{metrics}"
+    );
 
     // Nothing unacknowledged is visible; reads are served as before.
     let health = anon.get("/healthz").json();

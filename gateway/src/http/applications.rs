@@ -295,7 +295,11 @@ pub async fn get<L: EventLog>(
     Query(q): Query<ViewQuery>,
 ) -> Result<Response, Problem> {
     check_id(&id)?;
-    let view = s.gateway.application(&principal, &id).await?;
+    let view = s
+        .gateway
+        .application(&principal, &id)
+        .await
+        .map_err(Problem::reading)?;
     match q.view.as_deref() {
         None | Some("canonical") => Ok(Json(render(&view)).into_response()),
         Some("local") => super::forms::local_view(&principal, &view),
@@ -313,7 +317,11 @@ pub async fn events<L: EventLog>(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
     check_id(&id)?;
-    let events = s.gateway.events(&principal, &id).await?;
+    let events = s
+        .gateway
+        .events(&principal, &id)
+        .await
+        .map_err(Problem::reading)?;
     // Outside the envelopes: the hash-chained contract stays exactly as it is, and the evidence
     // verifies on its own with the signing region's public key (docs/signed-requests.md).
     let request_signatures = s.gateway.request_evidence(&events)?;

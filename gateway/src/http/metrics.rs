@@ -182,6 +182,18 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
             }
         }
     }
+    let name = "tongban_log_available";
+    t.family(
+        name,
+        "gauge",
+        "1 while the event log can take writes, 0 while it cannot (NATS unreachable, or the \
+         embedded log stopped after a storage failure); /healthz says the same.",
+    );
+    t.sample(
+        name,
+        &[("backend", backend)],
+        u64::from(s.gateway.log.available()),
+    );
     let head = *s.gateway.log.head().borrow();
     let applied = s.gateway.projector.applied();
     for (name, help, value) in [

@@ -92,7 +92,7 @@ fn operation(route: &Route) -> Value {
                 problem_response("Illegal transition (`illegal-transition`), or stale expected_seq (`stale-seq`); both carry the application's `state` and `current_seq`, so the caller can decide again without another read"),
             );
             responses.insert("422".into(), problem_response("Invalid body"));
-            responses.insert("503".into(), problem_response("Nothing was appended: the event log cannot take writes (`log-unavailable`, with `Retry-After`), the application changed too often while deciding (`contended`), or its history holds an event this gateway cannot read (`unreadable-history`)"));
+            responses.insert("503".into(), problem_response("Not acknowledged: the event log cannot be reached, so nothing was appended, or it did not acknowledge the write, which may have landed (`log-unavailable`, with `Retry-After`; the detail says which: re-read the application before repeating the action), the application changed too often while deciding (`contended`), or its history holds an event this gateway cannot read (`unreadable-history`)"));
         }
         Op::Held => {
             params.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));
@@ -206,7 +206,7 @@ fn operation(route: &Route) -> Value {
                 "422".into(),
                 problem_response("view=local, but the application cannot be written in the region's form (`local-form-unwritable`; `errors` names the fields)"),
             );
-            responses.insert("503".into(), problem_response("The application's view is held at an event that does not fold (`application-held`; `held` names the event, its position and the reason)"));
+            responses.insert("503".into(), problem_response("The application's view is held at an event that does not fold (`application-held`; `held` names the event, its position and the reason), or the event log cannot be read now (`log-unavailable`, with `Retry-After`)"));
         }
         Op::DisputePage => {
             responses.insert("200".into(), json!({"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}));
@@ -238,7 +238,9 @@ fn operation(route: &Route) -> Value {
             responses.insert(
                 "503".into(),
                 problem_response(
-                    "The cursor could not be stored (on JetStream: the server is out of reach)",
+                    "The acknowledgement was not confirmed: the event log cannot be reached \
+                     (`log-unavailable`, with `Retry-After`); send it again (the cursor only \
+                     moves forward)",
                 ),
             );
         }
@@ -347,11 +349,12 @@ fn operation(route: &Route) -> Value {
     Value::Object(op)
 }
 
-/// Why a submission may answer 503: nothing was appended, and a retry with the same
+/// Why a submission may answer 503: whether or not the write landed, a retry with the same
 /// Idempotency-Key is safe.
-const SUBMIT_UNAVAILABLE: &str = "Nothing was acknowledged: the event log cannot take writes \
-    (`log-unavailable`, with `Retry-After`), or the application changed too often while deciding \
-    (`contended`); retry with the same Idempotency-Key, which can never make a second application";
+const SUBMIT_UNAVAILABLE: &str = "Nothing was acknowledged: the event log cannot be reached, so \
+    nothing was written, or it did not acknowledge the write, which may have landed \
+    (`log-unavailable`, with `Retry-After`; the detail says which), or the application changed \
+    too often while deciding (`contended`); retry with the same Idempotency-Key, which can never make a second application";
 
 /// Why a read that needs the log itself may answer 503.
 const LOG_UNREADABLE: &str = "The event log cannot be read now (`log-unavailable`, with \

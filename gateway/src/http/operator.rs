@@ -68,7 +68,11 @@ pub async fn dispute_page<L: EventLog>(
         return Err(Problem::not_found(format!("no application {id:?}")));
     }
     let tools = tools()?;
-    let events = s.gateway.events(&principal, &id).await?;
+    let events = s
+        .gateway
+        .events(&principal, &id)
+        .await
+        .map_err(Problem::reading)?;
     let names = s
         .book
         .snapshot()
@@ -181,7 +185,7 @@ pub async fn reconcile<L: EventLog>(
             .log
             .read_all(from, 4096)
             .await
-            .map_err(crate::service::ServiceError::from)?;
+            .map_err(|e| Problem::reading(e.into()))?;
         let Some(last) = batch.last() else { break };
         from = last.position + 1;
         for p in &batch {

@@ -112,6 +112,89 @@ impl Problem {
     }
 }
 
+/// What a request asked of the event log. A failure of the log means something different to the
+/// caller of each: whether its write may have landed, and what repeating the request does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogUse {
+    /// Appending an event: a submission or an action (the default of `From<ServiceError>`).
+    Append,
+    /// Reading events or the stream's state; nothing is written.
+    Read,
+    /// Moving a region's feed cursor, which only ever moves forward, so repeating it is harmless.
+    Acknowledge,
+}
+
+impl Problem {
+    /// `e` for a request that only reads the event log (its events, a feed): a log that cannot be
+    /// reached is answered as such, not as a write that may have landed.
+    pub fn reading(e: ServiceError) -> Problem {
+        Problem::during(e, LogUse::Read)
+    }
+
+    /// `e` for a feed acknowledgement (`POST …/feed/ack`).
+    pub fn acknowledging(e: ServiceError) -> Problem {
+        Problem::during(e, LogUse::Acknowledge)
+    }
+
+    fn during(e: ServiceError, what: LogUse) -> Problem {
+        match e {
+            ServiceError::Log(e @ (LogError::Unavailable(_) | LogError::Storage(_))) => {
+                Problem::log_failure(&e, what)
+            }
+            e => Problem::from(e),
+        }
+    }
+
+    /// 503 `log-unavailable` (with `Retry-After`) for a log that failed `what`. One type and one
+    /// title for every case, as clients already branch on it; the detail says what happened to
+    /// the request, which is what the caller decides on: [`LogError::Unavailable`] means nothing
+    /// was sent (the client knew it was disconnected, or the request never left it), so nothing
+    /// was written; [`LogError::Storage`] on an append means the write was sent and not
+    /// acknowledged, so it may have landed.
+    fn log_failure(e: &LogError, what: LogUse) -> Problem {
+        let unacknowledged = matches!(e, LogError::Storage(_));
+        let (failed, detail) = match (what, unacknowledged) {
+            (LogUse::Append, false) => (
+                "event log cannot take writes: an append was refused before it was sent",
+                "the event log cannot be reached or is not taking writes now, so nothing was \
+                 written: repeat the request as it is after Retry-After (a submission with its \
+                 same Idempotency-Key)",
+            ),
+            (LogUse::Append, true) => (
+                "event log did not acknowledge an append that was sent",
+                "the write was sent to the event log and not acknowledged: it may or may not have \
+                 landed. Retry a submission with the same Idempotency-Key (safe either way), and \
+                 re-read an application before repeating an action",
+            ),
+            (LogUse::Read, false) => (
+                "event log unreachable: a read failed",
+                "the event log cannot be reached now, so it could not be read; nothing was \
+                 changed: try again after Retry-After",
+            ),
+            (LogUse::Read, true) => (
+                "event log storage failed a read",
+                "the event log could not read its storage now; nothing was changed: try again \
+                 after Retry-After",
+            ),
+            (LogUse::Acknowledge, _) => (
+                "event log unreachable: a feed acknowledgement was not confirmed",
+                "the event log cannot be reached now, so the acknowledgement was not confirmed: \
+                 send it again after Retry-After (harmless: the cursor only moves forward)",
+            ),
+        };
+        // The error names the operation and the backend's reason, never an event's content.
+        tracing::error!(error = %e, "{failed}");
+        let mut p = Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "log-unavailable",
+            "The event log is unavailable",
+            detail,
+        );
+        p.retry_after = Some(5);
+        p
+    }
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -245,16 +328,8 @@ impl From<ServiceError> for Problem {
                 p.retry_after = Some(1);
                 p
             }
-            ServiceError::Log(LogError::Unavailable(_) | LogError::Storage(_)) => {
-                tracing::error!(error = %detail, "event log cannot take writes");
-                let mut p = Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "log-unavailable",
-                    "The event log cannot take writes now",
-                    "the event log did not acknowledge the write; it may or may not have landed: retry a submission with the same Idempotency-Key (safe), and re-read an application before repeating an action",
-                );
-                p.retry_after = Some(5);
-                p
+            ServiceError::Log(e @ (LogError::Unavailable(_) | LogError::Storage(_))) => {
+                Problem::log_failure(&e, LogUse::Append)
             }
             ServiceError::Log(LogError::TooLarge(reason)) => Problem::new(
                 StatusCode::PAYLOAD_TOO_LARGE,

@@ -8,12 +8,20 @@ use tongban_schemas::matters;
 use super::AppState;
 use crate::log::EventLog;
 
+/// `GET /healthz`. `status` is `degraded` while the event log cannot take writes
+/// (`log_available: false`), and the answer stays HTTP 200: the projections still serve every
+/// read of applications and boxes then, and a load balancer that pulled gateways on a non-2xx
+/// would pull all of them at once during a NATS outage, turning lost writes into lost reads too.
+/// Alert on `log_available` (or `tongban_log_available` in `/metrics`) instead.
 pub async fn healthz<L: EventLog>(State(s): State<AppState<L>>) -> Json<Value> {
     let head = *s.gateway.log.head().borrow();
     let applied = s.gateway.projector.applied();
+    let available = s.gateway.log.available();
     Json(json!({
-        "status": "ok",
+        "status": if available { "ok" } else { "degraded" },
         "backend": s.gateway.log.backend(),
+        // Whether the event log can take writes now (`EventLog::available`).
+        "log_available": available,
         "log_position": head,
         "projection_position": applied,
         "projection_lag": head.saturating_sub(applied),

@@ -146,7 +146,11 @@ pub async fn feed<L: EventLog>(
         after: None,
     })?;
     s.gateway.caught_up().await;
-    let acked = s.gateway.feed_cursor(&region).await?;
+    let acked = s
+        .gateway
+        .feed_cursor(&region)
+        .await
+        .map_err(Problem::reading)?;
     let after = q.after.unwrap_or(acked);
     let positions = s
         .gateway
@@ -159,7 +163,7 @@ pub async fn feed<L: EventLog>(
         .log
         .read_at(&positions)
         .await
-        .map_err(crate::service::ServiceError::from)?;
+        .map_err(|e| Problem::reading(e.into()))?;
     let next = items.last().map(|p| p.position).unwrap_or(after);
     let events: Vec<Value> = items
         .into_iter()
@@ -206,7 +210,11 @@ pub async fn ack<L: EventLog>(
     own_region(&principal, &region, true)?;
     let ack: Ack = super::body::typed(super::body::json_value(&headers, &bytes)?)?;
     s.gateway.caught_up().await;
-    let ackable = s.gateway.ackable(ack.position).await?;
+    let ackable = s
+        .gateway
+        .ackable(ack.position)
+        .await
+        .map_err(Problem::acknowledging)?;
     if ack.position > ackable {
         return Err(Problem::unprocessable(
             format!(
@@ -220,6 +228,10 @@ pub async fn ack<L: EventLog>(
             )],
         ));
     }
-    let acked = s.gateway.ack_feed(&region, ack.position).await?;
+    let acked = s
+        .gateway
+        .ack_feed(&region, ack.position)
+        .await
+        .map_err(Problem::acknowledging)?;
     Ok(Json(json!({"region": region, "acked": acked})))
 }

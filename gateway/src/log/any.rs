@@ -75,6 +75,13 @@ impl EventLog for AnyLog {
         }
     }
 
+    fn available(&self) -> bool {
+        match self {
+            AnyLog::Embedded(l) => l.available(),
+            AnyLog::JetStream(l) => l.available(),
+        }
+    }
+
     fn stats(&self) -> LogStats {
         match self {
             AnyLog::Embedded(l) => l.stats(),

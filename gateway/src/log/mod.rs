@@ -149,6 +149,15 @@ pub trait EventLog: Send + Sync + 'static {
         false
     }
 
+    /// Whether the log can take writes now, as far as this process knows without asking it: for
+    /// `/healthz` (`log_available`) and `/metrics` (`tongban_log_available`), so that an outage
+    /// is seen before the 503s it causes are. Cheap and never waits: both endpoints are polled.
+    /// A backend that cannot tell answers `true`, as before this existed: its failures still
+    /// answer 503 each, and no health check is failed on a guess.
+    fn available(&self) -> bool {
+        true
+    }
+
     /// Write counters for `/metrics`; a backend that keeps none reports zeros.
     fn stats(&self) -> LogStats {
         LogStats::default()

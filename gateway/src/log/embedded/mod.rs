@@ -359,6 +359,12 @@ impl EventLog for EmbeddedLog {
         "embedded"
     }
 
+    /// Unavailable once a write has failed: the log stops taking writes for good (fail-stop),
+    /// until the gateway is restarted on a healthy disk.
+    fn available(&self) -> bool {
+        writer::failure(&self.stores).is_none()
+    }
+
     fn is_local(&self) -> bool {
         true
     }

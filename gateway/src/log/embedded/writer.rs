@@ -189,7 +189,7 @@ pub(super) fn commit_group(
 }
 
 /// Why writes stopped, once a write failed.
-fn failure(s: &Stores) -> Option<String> {
+pub(super) fn failure(s: &Stores) -> Option<String> {
     s.failed
         .lock()
         .map(|f| f.clone())
