@@ -514,6 +514,16 @@ fn a_nats_outage_tells_reads_and_writes_what_happened_to_them() {
     let said = detail(&refused);
     assert!(said.contains("nothing was written"), "{said}");
     assert!(!said.contains("may or may not"), "{said}");
+    // What a monitor sees meanwhile: still 200 (the projections serve reads), but degraded.
+    let (status, seen) = health(&anon);
+    assert_eq!(status, 200);
+    assert_eq!(seen["log_available"], json!(false), "{seen}");
+    assert_eq!(seen["status"], json!("degraded"), "{seen}");
+    let metrics = String::from_utf8_lossy(&anon.get("/metrics").body).to_string();
+    assert!(
+        metrics.contains("tongban_log_available{backend=\"jetstream\"} 0"),
+        "{metrics}"
+    );
     nats.restart();
     // Nothing had landed: the retry makes the application now.
     let second = submit_until_accepted(&origin, "words-2", &body);
@@ -523,4 +533,12 @@ fn a_nats_outage_tells_reads_and_writes_what_happened_to_them() {
         "{}",
         String::from_utf8_lossy(&second.body)
     );
+    let (_, seen) = health(&anon);
+    assert_eq!(seen["log_available"], json!(true), "{seen}");
+    assert_eq!(seen["status"], json!("ok"), "{seen}");
+}
+
+fn health(c: &Client) -> (u16, Value) {
+    let r = c.get("/healthz");
+    (r.status, r.json())
 }

@@ -751,6 +751,14 @@ impl EventLog for JetStreamLog {
         "jetstream"
     }
 
+    /// Whether the client holds a connection to a server now: appends and reads fail at once
+    /// otherwise ([`JetStreamLog::connected`]), so this is what decides whether the log can take
+    /// writes. It does not see a connected server that cannot reach the stream (no leader, a
+    /// leaf link down); those still answer 503 request by request.
+    fn available(&self) -> bool {
+        self.inner.client.connection_state() == State::Connected
+    }
+
     fn shared_cursors(&self) -> Option<&SharedCursors> {
         self.cursors.as_deref()
     }
