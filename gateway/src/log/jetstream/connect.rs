@@ -544,6 +544,17 @@ pub(super) fn still_forming(e: &(dyn std::error::Error + 'static)) -> bool {
             // Creating a key-value bucket reports its timeout as its own kind, with no source.
             || e.downcast_ref::<jetstream::context::CreateKeyValueError>()
                 .is_some_and(|c| c.kind() == jetstream::context::CreateKeyValueErrorKind::TimedOut)
+            // Creating a bucket creates its stream, and holds that creation's error as its
+            // source, with the server's refusal inside its kind rather than as a source of its
+            // own: an R3 bucket on a cluster still forming is refused placement (10005) there.
+            || e.downcast_ref::<jetstream::context::CreateStreamError>()
+                .is_some_and(|c| match c.kind() {
+                    jetstream::context::CreateStreamErrorKind::JetStream(j) => {
+                        forming(j.error_code())
+                    }
+                    jetstream::context::CreateStreamErrorKind::TimedOut => true,
+                    _ => false,
+                })
     })
 }
 
@@ -600,6 +611,24 @@ mod tests {
         assert!(!still_forming(&CreateKeyValueError::new(
             CreateKeyValueErrorKind::BucketCreate
         )));
+        // A bucket's stream refused placement on a cluster still forming (seen on an R3 cluster
+        // started with two nodes down), and one refused for good.
+        let refused = |err_code: u64| {
+            let server: jetstream::Error = serde_json::from_value(serde_json::json!({
+                "code": 500,
+                "err_code": err_code,
+                "description": "refused"
+            }))
+            .expect("a JetStream API error");
+            CreateKeyValueError::with_source(
+                CreateKeyValueErrorKind::BucketCreate,
+                jetstream::context::CreateStreamError::new(
+                    jetstream::context::CreateStreamErrorKind::JetStream(server),
+                ),
+            )
+        };
+        assert!(still_forming(&refused(10005)));
+        assert!(!still_forming(&refused(10058)));
     }
 
     #[test]
