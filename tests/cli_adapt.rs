@@ -16,15 +16,8 @@ fn golden(file: &str) -> Vec<u8> {
 
 /// Shanghai's spec reads GBK; a file re-saved as UTF-8 (without the declaration) is read as
 /// UTF-8 when `--charset UTF-8` says so: 顾雪 stays 顾雪, not 椤鹃洩.
-#[test]
-fn the_charset_given_is_the_one_read() {
-    let gbk = golden("social-security-card.local.xml");
-    let text = tongban_adapters::codec::decode_strict(&gbk, "GBK").expect("GBK golden");
-    let utf8: String = text
-        .lines()
-        .filter(|l| !l.starts_with("<?xml"))
-        .collect::<Vec<_>>()
-        .join("\n");
+/// `tongban adapt` of Shanghai's social-security-card form with `--charset UTF-8`, fed `input`.
+fn adapt_as_utf8(input: &[u8]) -> std::process::Output {
     let mut child = Command::new(BIN)
         .args([
             "adapt",
@@ -44,9 +37,21 @@ fn the_charset_given_is_the_one_read() {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(utf8.as_bytes())
+        .write_all(input)
         .expect("write");
-    let out = child.wait_with_output().expect("output");
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn the_charset_given_is_the_one_read() {
+    let gbk = golden("social-security-card.local.xml");
+    let text = tongban_adapters::codec::decode_strict(&gbk, "GBK").expect("GBK golden");
+    let utf8: String = text
+        .lines()
+        .filter(|l| !l.starts_with("<?xml"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let out = adapt_as_utf8(utf8.as_bytes());
     assert!(
         out.status.success(),
         "{}",
@@ -64,28 +69,7 @@ fn the_charset_given_is_the_one_read() {
 #[test]
 fn a_charset_that_disagrees_with_the_declaration_names_the_option() {
     let gbk = golden("social-security-card.local.xml");
-    let mut child = Command::new(BIN)
-        .args([
-            "adapt",
-            "--region",
-            "310000",
-            "--matter",
-            "social-security-card",
-            "--charset",
-            "UTF-8",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("tongban adapt");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(&gbk)
-        .expect("write");
-    let out = child.wait_with_output().expect("output");
+    let out = adapt_as_utf8(&gbk);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("--charset 给出的字符集 UTF-8"), "{err}");

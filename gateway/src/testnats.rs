@@ -145,18 +145,7 @@ impl NatsServer {
     /// [`NatsServer::start`] with `extra` appended to its configuration file (e.g. an
     /// `authorization` block), kept across restarts.
     pub fn start_with_config(extra: &str) -> NatsServer {
-        let (bin, version) = server_binary();
-        let port = free_port();
-        let mut server = NatsServer {
-            child: None,
-            bin,
-            port,
-            dir: temp_dir("single"),
-            name: format!("tongban_test_{port}"),
-            cluster: None,
-            version,
-            jetstream: true,
-        };
+        let mut server = NatsServer::single("single", true);
         server.write_config();
         if !extra.is_empty() {
             let path = server.config_path();
@@ -169,25 +158,33 @@ impl NatsServer {
 
     /// A server without JetStream (a plain NATS server a gateway might be pointed at).
     pub fn start_without_jetstream() -> NatsServer {
-        let (bin, version) = server_binary();
-        let port = free_port();
-        let mut server = NatsServer {
-            child: None,
-            bin,
-            port,
-            dir: temp_dir("plain"),
-            name: format!("tongban_test_{port}"),
-            cluster: None,
-            version,
-            jetstream: false,
-        };
+        let mut server = NatsServer::single("plain", false);
         std::fs::write(
             server.config_path(),
-            format!("server_name: {}\nlisten: 127.0.0.1:{port}\n", server.name),
+            format!(
+                "server_name: {}\nlisten: 127.0.0.1:{}\n",
+                server.name, server.port
+            ),
         )
         .expect("write nats.conf");
         server.launch();
         server
+    }
+
+    /// A server of its own (no cluster) on a free port, not started yet.
+    fn single(label: &str, jetstream: bool) -> NatsServer {
+        let (bin, version) = server_binary();
+        let port = free_port();
+        NatsServer {
+            child: None,
+            bin,
+            port,
+            dir: temp_dir(label),
+            name: format!("tongban_test_{port}"),
+            cluster: None,
+            version,
+            jetstream,
+        }
     }
 
     /// The server's `server_name`.
