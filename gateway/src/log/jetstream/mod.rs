@@ -45,6 +45,12 @@ pub use connect::{
     ensure_stream, parse_version,
 };
 
+/// How often, and how far apart, an append reads the subject's last message again while the
+/// answer is behind what the log already told it (`last_at_least`): 0.5 s in all, which a leader
+/// elected a moment ago needs to apply what was committed before it.
+const CATCH_UP_TRIES: usize = 10;
+const CATCH_UP_PAUSE: Duration = Duration::from_millis(50);
+
 /// How many single-message reads `read_all` keeps in flight.
 const READ_WINDOW: usize = 64;
 
@@ -286,6 +292,25 @@ impl JetStreamLog {
             Ok(Err(e)) => Err(LogError::Unavailable(format!("reading the log: {e}"))),
             Err(_) => Err(self.timed_out("reading the log")),
         }
+    }
+
+    /// [`JetStreamLog::last_on`], asked again a few times while it answers with fewer than
+    /// `seq` events on the subject. The caller knows of `seq` from the log itself (its own read
+    /// or acknowledged append, or the leader's refusal of a publish), so an answer behind it is
+    /// a stream leader just elected and still applying what was committed, not the application's
+    /// state: taken at its word it would be a false conflict. What is still behind after
+    /// [`CATCH_UP_TRIES`] is answered as it is (a caller's expectation really ahead of the log
+    /// is a conflict).
+    async fn last_at_least(&self, subject: &str, seq: u64) -> Result<Option<Last>, LogError> {
+        let mut last = self.last_on(subject).await?;
+        for _ in 1..CATCH_UP_TRIES {
+            if last.as_ref().map_or(0, |l| l.seq) >= seq {
+                break;
+            }
+            tokio::time::sleep(CATCH_UP_PAUSE).await;
+            last = self.last_on(subject).await?;
+        }
+        Ok(last)
     }
 
     fn timed_out(&self, what: &str) -> LogError {
@@ -597,7 +622,7 @@ impl EventLog for JetStreamLog {
         let last = if expected_seq == 0 {
             None
         } else {
-            self.last_on(&subject).await?
+            self.last_at_least(&subject, expected_seq).await?
         };
         if last.as_ref().map_or(0, |l| l.seq) != expected_seq {
             return self
@@ -665,7 +690,8 @@ impl EventLog for JetStreamLog {
                 Ok(ack.sequence)
             }
             Ok(Err(e)) if is_wrong_last_sequence(&e) => {
-                let last = self.last_on(&subject).await?;
+                // The leader found a later message on the subject than the one expected.
+                let last = self.last_at_least(&subject, expected_seq + 1).await?;
                 self.retry_or_conflict(&event, &subject, expected_seq, last)
                     .await
             }
