@@ -54,6 +54,13 @@ pub struct Gap {
     pub last: u64,
 }
 
+impl Gap {
+    /// How many events were removed: the positions the gap spans.
+    pub fn events(&self) -> u64 {
+        self.last - self.first + 1
+    }
+}
+
 impl std::fmt::Display for Gap {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.first == self.last {
@@ -64,7 +71,7 @@ impl std::fmt::Display for Gap {
                 "log positions {}-{} hold no event ({} events)",
                 self.first,
                 self.last,
-                self.last - self.first + 1
+                self.events()
             )?;
         }
         write!(f, ": removed from the log")
@@ -155,7 +162,7 @@ impl Report {
             self.broken.len()
         );
         if !self.missing.is_empty() {
-            let removed: u64 = self.missing.iter().map(|g| g.last - g.first + 1).sum();
+            let removed: u64 = self.missing.iter().map(Gap::events).sum();
             s.push_str(&format!(", {removed} removed event(s)"));
         }
         if !self.unreadable.is_empty() {

@@ -18,40 +18,37 @@ use super::CliError;
 /// Set once stdout's reader has gone; nothing is written after that.
 static CLOSED: AtomicBool = AtomicBool::new(false);
 
-/// Writes `bytes` to stdout and flushes them, so a closed pipe is seen here and not at exit.
-pub fn bytes(bytes: &[u8]) -> Result<(), CliError> {
+/// Writes `bytes` to stdout and flushes them, so a closed pipe is seen here and not at exit;
+/// a closed pipe is remembered ([`CLOSED`]) and reported as `Ok(false)`.
+fn write(bytes: &[u8]) -> Result<bool, CliError> {
     if CLOSED.load(Ordering::Relaxed) {
-        return Ok(());
+        return Ok(false);
     }
     let mut out = std::io::stdout().lock();
     match out.write_all(bytes).and_then(|()| out.flush()) {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             CLOSED.store(true, Ordering::Relaxed);
-            Ok(())
+            Ok(false)
         }
         Err(e) => Err(CliError(format!("cannot write to stdout: {e}"))),
     }
+}
+
+/// Writes `bytes` to stdout; once its reader has gone, drops them quietly.
+pub fn bytes(bytes: &[u8]) -> Result<(), CliError> {
+    write(bytes).map(|_| ())
 }
 
 /// Writes `bytes` to stdout and flushes them, where losing them loses something that exists
 /// nowhere else (a token's secret, of which the book keeps only a hash): any failure to write,
 /// a closed pipe included, is an error for the caller to act on, never dropped quietly.
 pub fn strict(bytes: &[u8]) -> Result<(), CliError> {
-    if CLOSED.load(Ordering::Relaxed) {
-        return Err(CliError("stdout is closed".into()));
+    if write(bytes)? {
+        Ok(())
+    } else {
+        Err(CliError("stdout is closed: its reader has gone".into()))
     }
-    let mut out = std::io::stdout().lock();
-    out.write_all(bytes)
-        .and_then(|()| out.flush())
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                CLOSED.store(true, Ordering::Relaxed);
-                CliError("stdout is closed: its reader has gone".into())
-            } else {
-                CliError(format!("cannot write to stdout: {e}"))
-            }
-        })
 }
 
 /// Writes formatted text to stdout: what [`out!`] and [`outln!`] expand to.

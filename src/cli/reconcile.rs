@@ -76,7 +76,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
 }
 
 /// The most `--tolerance-seconds` takes: 30 days, as `GET /v1/regions/{region}/reconcile` does.
-const MAX_TOLERANCE_SECONDS: i64 = 86_400 * 30;
+use tongban_gateway::http::operator::MAX_TOLERANCE_SECONDS;
 
 /// `--tolerance-seconds`: a whole number of seconds from 0 to 30 days.
 fn tolerance_seconds(s: &str) -> Result<i64, CliError> {

@@ -21,6 +21,10 @@ use crate::domain::calendar::Calendar;
 use crate::envelope::{Envelope, PublicKey};
 use crate::log::EventLog;
 
+/// The widest clock difference a reconciliation tolerates (`tolerance_seconds`, and the
+/// command line's `--tolerance-seconds`): 30 days.
+pub const MAX_TOLERANCE_SECONDS: i64 = 86_400 * 30;
+
 /// Incremental reconciliation: fed every event of the log, then the province's records.
 pub trait ReconcileSession: Send {
     fn add(&mut self, event: &Envelope);
@@ -170,7 +174,7 @@ pub async fn reconcile<L: EventLog>(
         )
     })?;
     let tolerance = q.tolerance_seconds.unwrap_or(300);
-    if !(0..=86_400 * 30).contains(&tolerance) {
+    if !(0..=MAX_TOLERANCE_SECONDS).contains(&tolerance) {
         return Err(Problem::bad_request(
             "query:tolerance_seconds",
             "range",

@@ -201,7 +201,7 @@ impl Denied {
     }
 
     /// The violation reported since the last call, if any.
-    pub fn take(&self) -> Option<String> {
+    fn take(&self) -> Option<String> {
         self.0.lock().ok().and_then(|mut last| last.take())
     }
 
