@@ -143,13 +143,18 @@ const EXACT: f64 = 9_007_199_254_740_992.0;
 pub fn non_negative_whole(v: &Value) -> Option<u64> {
     v.as_u64().or_else(|| {
         v.as_f64()
-            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < EXACT)
-            // Exact: a whole number below 2^53 converts without rounding.
-            .map(|f| {
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                let whole = f as u64;
-                whole
-            })
+            .and_then(exact_whole)
+            .and_then(|i| u64::try_from(i).ok())
+    })
+}
+
+/// `f` as an integer, when it is a whole number a double holds exactly (below 2^53).
+fn exact_whole(f: f64) -> Option<i64> {
+    (f.fract() == 0.0 && f.abs() < EXACT).then(|| {
+        // Exact: a whole number below 2^53 converts without rounding.
+        #[allow(clippy::cast_possible_truncation)]
+        let whole = f as i64;
+        whole
     })
 }
 
@@ -160,13 +165,10 @@ fn integers_at(value: &mut Value, pointer: &mut String, first_inexact: &mut Opti
             if let Some(f) = n.as_f64().filter(|_| n.is_f64())
                 && f.fract() == 0.0
             {
-                if f.abs() < EXACT {
-                    // Exact: a whole number below 2^53 converts without rounding.
-                    #[allow(clippy::cast_possible_truncation)]
-                    let whole = f as i64;
-                    *value = Value::from(whole);
-                } else if first_inexact.is_none() {
-                    *first_inexact = Some(pointer.clone());
+                match exact_whole(f) {
+                    Some(whole) => *value = Value::from(whole),
+                    None if first_inexact.is_none() => *first_inexact = Some(pointer.clone()),
+                    None => {}
                 }
             }
         }

@@ -782,7 +782,7 @@ impl EventLog for JetStreamLog {
     /// writes. It does not see a connected server that cannot reach the stream (no leader, a
     /// leaf link down); those still answer 503 request by request.
     fn available(&self) -> bool {
-        self.inner.client.connection_state() == State::Connected
+        self.connected().is_ok()
     }
 
     fn shared_cursors(&self) -> Option<&SharedCursors> {
