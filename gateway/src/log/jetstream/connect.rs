@@ -279,6 +279,8 @@ fn percent_decoded(text: &str) -> Result<String, SetupError> {
         if bytes[i] == b'%' {
             let byte = text
                 .get(i + 1..i + 3)
+                // Two hex digits, not what `from_str_radix` also takes (`+1`).
+                .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
                 .and_then(|hex| u8::from_str_radix(hex, 16).ok())
                 .ok_or_else(|| {
                     SetupError::Url(
@@ -652,7 +654,11 @@ mod tests {
         let (urls, auth) = split_credentials("nats://a:4222").expect("ok");
         assert_eq!((urls, auth), (vec!["nats://a:4222".to_string()], None));
         // Two users, or a broken escape: refused without echoing either.
-        for bad in ["nats://x:1@a,nats://y:2@b", "nats://gw:%zz@a"] {
+        for bad in [
+            "nats://x:1@a,nats://y:2@b",
+            "nats://gw:%zz@a",
+            "nats://gw:%+1@a",
+        ] {
             let e = split_credentials(bad).expect_err(bad).to_string();
             assert!(e.starts_with("--nats: "), "{e}");
             assert!(
