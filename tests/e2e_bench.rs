@@ -47,7 +47,16 @@ fn every_stage_measures_and_every_goal_is_judged() {
     let dir = TempDir::new("bench");
     let report = bench(
         &dir,
-        &["--clients", "4", "--apps", "300", "--events", "600"],
+        &[
+            "--clients",
+            "4",
+            "--apps",
+            "300",
+            "--events",
+            "600",
+            "--depth",
+            "12",
+        ],
     );
     let stages = stage_keys(&report);
     for want in [
@@ -138,6 +147,38 @@ fn every_stage_measures_and_every_goal_is_judged() {
         );
         assert!(c["disk_bytes"].as_u64().unwrap() > 0, "{c}");
     }
+
+    // Shape: one leg per form size, growing with its investors, then the applications taken
+    // to 10 and then --depth events, every action answered with the next seq.
+    let legs = |key: &str| -> Vec<&Value> {
+        report["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["stage"] == key)
+            .collect()
+    };
+    let forms = legs("shape-form");
+    assert_eq!(forms.len(), 4, "{forms:?}");
+    for (leg, investors) in forms.iter().zip(["2", "16", "128", "1000"]) {
+        let label = leg["label"].as_str().unwrap();
+        assert!(
+            label.starts_with(&format!("form with {investors} investors")),
+            "{label}"
+        );
+        assert!(leg["server_cpu_us_per_op"].as_f64().unwrap() > 0.0, "{leg}");
+    }
+    let events = legs("shape-events");
+    assert_eq!(events.len(), 2, "{events:?}");
+    // Four clients, each application from 3 to 10 events, then from 10 to 12.
+    assert_eq!(events[0]["ops"], 4 * 7, "{}", events[0]);
+    assert_eq!(events[1]["ops"], 4 * 2, "{}", events[1]);
+    assert!(
+        events[1]["label"]
+            .as_str()
+            .unwrap()
+            .contains("10 → 12 events")
+    );
 
     // Replay over the requested log: every pass counted every event.
     let replay = &report["replay"];

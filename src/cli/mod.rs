@@ -70,11 +70,13 @@ usage:
       gateway and report throughput, latency p50/p90/p99/max per operation and errors by status;
       --soak also samples the gateway's RSS and says whether it stayed flat. Run the gateway with
       --rate-limit off, or the 200/s per region default turns it into a rate-limit test
-  tongban bench [--only fjall,postgres,jetstream,http,embedded,growth,replay] [--duration SECS]
-      [--clients N] [--apps N] [--events N] [--work DIR] [--format text|json]
+  tongban bench [--only fjall,postgres,jetstream,http,embedded,growth,shape,replay]
+      [--duration SECS] [--clients N] [--apps N] [--depth N] [--events N] [--work DIR]
+      [--format text|json]
       measure side by side: raw fjall and JetStream (R1, R3) appends, the PostgreSQL peer, tongban
       end to end over HTTP on each backend, p99 at half peak, RSS as stored applications grow to
-      --apps (default 1,000,000), replay/rebuild vs raw read over --events; ratios against the
+      --apps (default 1,000,000), cost by form size and by events per application (up to --depth,
+      default 1,000), replay/rebuild vs raw read over --events; ratios against the
       goals (scripts/bench installs nats-server and PostgreSQL and runs it on a release build);
       `embedded` is the embedded-log part of `http` alone (peak and half peak)
   tongban schemas list                               every schema subject with kind, latest version, title

@@ -207,6 +207,14 @@ impl GatewayProcess {
         }
     }
 
+    /// The demo token of `region`.
+    pub fn token(&self, region: &str) -> Result<String, CliError> {
+        self.tokens
+            .get(region)
+            .cloned()
+            .ok_or_else(|| CliError(format!("no demo token for region {region}")))
+    }
+
     /// Bytes the gateway's data directory holds (log, projections, evidence) right now.
     pub fn disk_bytes(&self) -> u64 {
         crate::cli::bench::dir_bytes(&self.dir.join("data"))
@@ -217,12 +225,7 @@ impl GatewayProcess {
     pub fn submitter(&self, clients: usize, run: &str) -> Result<Submitter, CliError> {
         let mut tokens = Vec::with_capacity(FORMS.len());
         for f in FORMS {
-            tokens.push(
-                self.tokens
-                    .get(f.region)
-                    .cloned()
-                    .ok_or_else(|| CliError(format!("no demo token for region {}", f.region)))?,
-            );
+            tokens.push(self.token(f.region)?);
         }
         Ok(Submitter {
             connections: (0..clients)

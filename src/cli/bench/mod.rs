@@ -1,5 +1,5 @@
 //! `tongban bench [--only STAGES] [--duration SECS] [--clients N] [--apps N] [--events N]
-//! [--work DIR] [--format text|json]`
+//! [--depth N] [--work DIR] [--format text|json]`
 //!
 //! Data goes to a fresh directory under `--work` (default: the system temp dir; it must be a real
 //! disk, not tmpfs, or fsync is free), removed when the run ends.
@@ -25,6 +25,7 @@ mod raw_fjall;
 mod raw_jetstream;
 mod replay;
 mod report;
+mod shape;
 
 #[path = "../../../gateway/src/testnats.rs"]
 mod testnats;
@@ -51,6 +52,7 @@ const STAGES: &[&str] = &[
     "http",
     "embedded",
     "growth",
+    "shape",
     "replay",
 ];
 
@@ -59,6 +61,8 @@ pub struct Settings {
     pub clients: usize,
     pub apps: u64,
     pub events: u64,
+    /// Events per application at the end of the shape stage's deepest leg.
+    pub depth: u64,
     pub work: PathBuf,
 }
 
@@ -89,6 +93,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             .unwrap_or(16),
         apps: number(args.value("apps"), "apps", 1_000_000)?.max(100),
         events: number(args.value("events"), "events", 1_000_000)?.max(6),
+        depth: number(args.value("depth"), "depth", 1_000)?.clamp(4, 100_000),
         // A fresh directory of its own under --work, removed afterwards (never --work itself).
         work: args
             .value("work")
@@ -294,6 +299,17 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
         })
         .await?;
         report.growth = points;
+    }
+    if on("shape") {
+        say("cost by form size, then by events per application");
+        let gw = gateway::GatewayProcess::start(&s.work, "gateway-shape", None).await?;
+        let leg = (s.duration / 2).max(Duration::from_secs(1));
+        for l in shape::form_sizes(&gw, s.clients, leg, &format!("{run}s")).await? {
+            report.row("shape-form", &l.label, l.m);
+        }
+        for l in shape::events_per_application(&gw, s.clients, s.depth, &format!("{run}d")).await? {
+            report.row("shape-events", &l.label, l.m);
+        }
     }
     if on("replay") {
         say(&format!(

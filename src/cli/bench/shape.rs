@@ -1,0 +1,271 @@
+//! How a request's cost grows with the shape of what is stored, rather than with how much:
+//! with the size of a submission's form, and with the number of events its application already
+//! holds. The growth stage answers the third question (the number of applications).
+//!
+//! - **Form size**: canonical submissions (`POST /v1/applications`) of the business-registration
+//!   matter whose investor list (股东, the one list of a form that grows with the applicant) holds
+//!   2 to 1,000 entries, from about 2 KB to a few hundred KB of JSON, each size closed loop from
+//!   every client in turn. Per size: throughput, latency and the gateway's CPU per submission,
+//!   so what one more kilobyte costs can be read off.
+//! - **Events per application**: each client takes one application through submission, forward
+//!   and acceptance, then suspends and resumes it (特别程序, the one pair the lifecycle allows
+//!   any number of times) until it holds 10 events, then 100, then `depth`. Each leg is measured
+//!   apart, all clients at the same depth, with the gateway's CPU counted until it has gone idle
+//!   after the leg: what an action costs on an application with that many events behind it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use super::gateway::GatewayProcess;
+use super::measure::{Measured, closed_loop};
+use crate::cli::CliError;
+use crate::cli::load::client::Client;
+
+/// Investor counts for the form-size legs: the example's two, then about 8× each step, up to
+/// the most items one list may hold.
+pub const INVESTORS: [usize; 4] = [2, 16, 128, tongban_schemas::limits::MAX_ITEMS];
+
+/// Events per application at the end of each leg of the events stage (the last is `depth`).
+const DEPTHS: [u64; 2] = [10, 100];
+
+/// One measured leg of the stage.
+pub struct Leg {
+    pub label: String,
+    pub m: Measured,
+}
+
+/// The business-registration example with `investors` investors, routed from the first demo
+/// region to the second, and its JSON size.
+fn registration(investors: usize, origin: &str, handler: &str) -> Result<Vec<u8>, CliError> {
+    let matter = tongban_schemas::matters::get("business-registration")
+        .ok_or_else(|| CliError("no business-registration matter".into()))?;
+    let mut body = matter.example();
+    let first = body["form"]["investors"][0].clone();
+    let capital = 10_000 * investors as u64;
+    body["form"]["registered_capital_yuan"] = json!(capital);
+    body["form"]["investors"] = Value::Array(
+        (0..investors)
+            .map(|_| {
+                let mut i = first.clone();
+                i["subscribed_capital_yuan"] = json!(10_000);
+                i
+            })
+            .collect(),
+    );
+    body["mode"] = json!("online");
+    body["origin"] = json!(origin);
+    body["handlers"] = json!([handler]);
+    Ok(serde_json::to_vec(&body)?)
+}
+
+/// The form-size legs: `duration` each, closed loop from `clients` connections.
+pub async fn form_sizes(
+    gw: &GatewayProcess,
+    clients: usize,
+    duration: Duration,
+    run: &str,
+) -> Result<Vec<Leg>, CliError> {
+    let (origin, handler) = (DEMO_ORIGIN, DEMO_HANDLER);
+    let token = Arc::new(gw.token(origin)?);
+    let mut legs = Vec::new();
+    for investors in INVESTORS {
+        let body = Arc::new(registration(investors, origin, handler)?);
+        let connections: Arc<Vec<Mutex<Client>>> = Arc::new(
+            (0..clients)
+                .map(|_| Mutex::new(Client::new(&gw.addr)))
+                .collect(),
+        );
+        let (token, body2, run) = (Arc::clone(&token), Arc::clone(&body), run.to_string());
+        let op = move |c: usize, n: u64| {
+            let (token, body, connections) = (
+                Arc::clone(&token),
+                Arc::clone(&body2),
+                Arc::clone(&connections),
+            );
+            let key = format!("shape-{run}-{investors}-{c}-{n}");
+            async move {
+                let mut conn = connections[c].lock().await;
+                expect(
+                    conn.send(
+                        "POST",
+                        "/v1/applications",
+                        Some(&token),
+                        &[("Idempotency-Key", &key)],
+                        Some(&body),
+                    )
+                    .await,
+                    201,
+                    "POST /v1/applications",
+                )
+                .map(|_| ())
+                .map_err(|e| e.0)
+            }
+        };
+        gw.settle(Duration::from_secs(30)).await?;
+        let m = gw.charged(closed_loop(clients, duration, op)).await?;
+        legs.push(Leg {
+            label: format!(
+                "form with {investors} investors ({:.1} KB), canonical submit",
+                body.len() as f64 / 1000.0
+            ),
+            m,
+        });
+    }
+    Ok(legs)
+}
+
+/// The demo regions the stage's applications run between (`serve --demo`'s first two).
+const DEMO_ORIGIN: &str = "440000";
+const DEMO_HANDLER: &str = "330000";
+
+/// The events-per-application legs: every client's application taken to 10, 100 and `depth`
+/// events, each leg measured apart.
+pub async fn events_per_application(
+    gw: &GatewayProcess,
+    clients: usize,
+    depth: u64,
+    run: &str,
+) -> Result<Vec<Leg>, CliError> {
+    let origin_token = gw.token(DEMO_ORIGIN)?;
+    let lead_token = gw.token(DEMO_HANDLER)?;
+    let matter = tongban_schemas::matters::get("medical-filing")
+        .ok_or_else(|| CliError("no medical-filing matter".into()))?;
+    let mut body = matter.example();
+    body["mode"] = json!("online");
+    body["origin"] = json!(DEMO_ORIGIN);
+    body["handlers"] = json!([DEMO_HANDLER]);
+    let body = serde_json::to_vec(&body)?;
+
+    // Each client's application, submitted, forwarded and accepted: three events.
+    let mut apps = Vec::with_capacity(clients);
+    let mut conn = Client::new(&gw.addr);
+    for c in 0..clients {
+        let key = format!("depth-{run}-{c}");
+        let created = expect(
+            conn.send(
+                "POST",
+                "/v1/applications",
+                Some(&origin_token),
+                &[("Idempotency-Key", &key)],
+                Some(&body),
+            )
+            .await,
+            201,
+            "POST /v1/applications",
+        )?;
+        let id = created["id"]
+            .as_str()
+            .ok_or_else(|| CliError("a submission answered without an id".into()))?
+            .to_string();
+        act(&mut conn, &origin_token, &id, "forward", &json!({})).await?;
+        act(&mut conn, &lead_token, &id, "accept", &json!({})).await?;
+        apps.push(id);
+    }
+
+    let mut legs = Vec::new();
+    let mut from = 3;
+    let ends: Vec<u64> = DEPTHS
+        .into_iter()
+        .filter(|d| *d < depth)
+        .chain([depth])
+        .filter(|d| *d > from)
+        .collect();
+    for to in ends {
+        gw.settle(Duration::from_secs(30)).await?;
+        let cpu_before = gw.cpu_secs()?;
+        let started = Instant::now();
+        let mut tasks = Vec::with_capacity(clients);
+        for id in &apps {
+            let (id, addr, token) = (id.clone(), gw.addr.clone(), lead_token.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut conn = Client::new(&addr);
+                let (mut lat, mut errors) = (Vec::new(), Vec::new());
+                // The application holds `seq` events; an odd count after acceptance is suspended.
+                for seq in from..to {
+                    let (action, body) = if (seq - 3) % 2 == 0 {
+                        (
+                            "suspend",
+                            json!({"kind": "expert-review", "reason": "组织专家评审"}),
+                        )
+                    } else {
+                        ("resume", json!({}))
+                    };
+                    let t = Instant::now();
+                    match act(&mut conn, &token, &id, action, &body).await {
+                        Ok(answer) if answer["seq"] == json!(seq + 1) => {
+                            lat.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX))
+                        }
+                        Ok(answer) => errors.push(format!(
+                            "{action} on {id} answered seq {} where {} was due",
+                            answer["seq"],
+                            seq + 1
+                        )),
+                        Err(e) => {
+                            errors.push(e.0);
+                            break;
+                        }
+                    }
+                }
+                (lat, errors)
+            }));
+        }
+        let (mut lat, mut errors) = (Vec::new(), Vec::new());
+        for t in tasks {
+            let (l, e) = t
+                .await
+                .map_err(|e| CliError(format!("a bench client failed: {e}")))?;
+            lat.extend(l);
+            errors.extend(e);
+        }
+        let secs = started.elapsed().as_secs_f64();
+        // The projections' work for these actions is part of their cost.
+        gw.settle(Duration::from_secs(30)).await?;
+        let mut m = Measured::from_parts(lat, errors, secs);
+        m.server_cpu_secs = Some(gw.cpu_secs()? - cpu_before);
+        legs.push(Leg {
+            label: format!("suspend/resume, application at {from} → {to} events"),
+            m,
+        });
+        from = to;
+    }
+    Ok(legs)
+}
+
+/// One lifecycle action; its answer's JSON, or why it was not `200 OK`.
+async fn act(
+    conn: &mut Client,
+    token: &str,
+    id: &str,
+    action: &str,
+    body: &Value,
+) -> Result<Value, CliError> {
+    let path = format!("/v1/applications/{id}/{action}");
+    let bytes = serde_json::to_vec(body)?;
+    expect(
+        conn.send("POST", &path, Some(token), &[], Some(&bytes))
+            .await,
+        200,
+        &format!("POST {path}"),
+    )
+}
+
+/// The answer's JSON body when its status is `status`; otherwise an error naming the request
+/// and the start of what came back.
+fn expect(
+    answer: Result<crate::cli::load::client::Answer, crate::cli::load::client::ClientError>,
+    status: u16,
+    what: &str,
+) -> Result<Value, CliError> {
+    let answer = answer.map_err(|e| CliError(format!("{what}: {e}")))?;
+    if answer.status != status {
+        return Err(CliError(format!(
+            "{what}: {} {}",
+            answer.status,
+            String::from_utf8_lossy(&answer.body[..answer.body.len().min(300)])
+        )));
+    }
+    Ok(serde_json::from_slice(&answer.body).unwrap_or(Value::Null))
+}
