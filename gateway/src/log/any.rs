@@ -26,6 +26,13 @@ impl EventLog for AnyLog {
         }
     }
 
+    async fn last(&self, app: &str) -> Result<Option<Envelope>, LogError> {
+        match self {
+            AnyLog::Embedded(l) => l.last(app).await,
+            AnyLog::JetStream(l) => l.last(app).await,
+        }
+    }
+
     async fn read_all(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
         match self {
             AnyLog::Embedded(l) => l.read_all(from, max).await,

@@ -52,6 +52,7 @@ pub async fn run_all<L: EventLog>(log: &L) {
     read_all_is_ordered_and_resumable(log).await;
     follow_reads_what_read_all_reads(log).await;
     read_at_reads_given_positions(log).await;
+    last_is_the_last_read(log).await;
     subscribers_see_the_head_move(log).await;
     concurrent_appends_have_one_winner(log).await;
 }
@@ -68,6 +69,29 @@ pub async fn appends_and_reads_in_seq_order<L: EventLog>(log: &L) {
             .expect("read unknown")
             .is_empty()
     );
+}
+
+/// `last` answers what the last of `read` is, as the application grows, and nothing for an
+/// application without events.
+pub async fn last_is_the_last_read<L: EventLog>(log: &L) {
+    let app = fresh_app();
+    assert_eq!(log.last(&app).await.expect("last of none"), None);
+    let mut written = Vec::new();
+    for seq in 1..=3 {
+        let prev = written
+            .last()
+            .map(|e: &Envelope| e.hash.clone())
+            .unwrap_or_default();
+        let e = event(&app, seq, &prev);
+        log.append(e.clone(), seq - 1).await.expect("append");
+        written.push(e);
+        let last = log.last(&app).await.expect("last");
+        assert_eq!(last.as_ref(), written.last(), "after seq {seq}");
+        assert_eq!(last, log.read(&app).await.expect("read").pop());
+    }
+    // Another application's events do not show.
+    append_chain(log, &fresh_app(), 2).await;
+    assert_eq!(log.last(&app).await.expect("last").as_ref(), written.last());
 }
 
 pub async fn stale_expectations_conflict<L: EventLog>(log: &L) {

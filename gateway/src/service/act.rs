@@ -51,11 +51,26 @@ impl<L: EventLog> Gateway<L> {
             })?
             .to_string();
         for _ in 0..MAX_RETRIES {
-            let events = self.log.read(app).await?;
-            let Some(last) = events.last() else {
+            let Some(mut last) = self.log.last(app).await? else {
                 return Err(ServiceError::NotFound(app.to_string()));
             };
-            let (state, unreadable) = fold_history(&events);
+            let (state, unreadable) = match self.states.get(app, last.seq, &last.hash) {
+                Some(state) => (Some(state), None),
+                None => {
+                    let mut events = self.log.read(app).await?;
+                    let folded = fold_history(&events);
+                    // What was read may have moved on since `last`: decide after what was folded.
+                    match events.pop() {
+                        Some(e) => last = e,
+                        None => return Err(ServiceError::NotFound(app.to_string())),
+                    }
+                    if let (Some(state), None) = &folded {
+                        self.states.put(app, last.seq, &last.hash, state.clone());
+                    }
+                    folded
+                }
+            };
+            let last = &last;
             // Refuse non-parties before revealing anything about the application's state, even
             // that its history does not fold.
             if !self.party_to_history(app, state.as_ref(), &region).await? {
@@ -98,6 +113,8 @@ impl<L: EventLog> Gateway<L> {
             match self.commit(envelope.clone(), signed).await {
                 Ok(_) => {
                     let next = Application::apply_from(Some(state), app, &region, &event);
+                    self.states
+                        .put(app, envelope.seq, &envelope.hash, next.clone());
                     return Ok(ActOutcome {
                         id: app.to_string(),
                         status: next.status.as_str().to_string(),

@@ -13,6 +13,7 @@ mod error;
 mod feed;
 mod payload;
 mod read;
+pub mod states;
 mod submit;
 
 use std::sync::Arc;
@@ -55,6 +56,9 @@ pub struct Gateway<L: EventLog> {
     /// The highest log position this gateway has acknowledged to a writer: what a read waits for
     /// the projections to reach (see [`Gateway::caught_up`]).
     acknowledged: Arc<AtomicU64>,
+    /// The states of the applications acted on lately, each good while the log's last event
+    /// for it is the one it was folded up to ([`states`]).
+    states: states::States,
 }
 
 impl<L: EventLog> Gateway<L> {
@@ -95,6 +99,7 @@ impl<L: EventLog> Gateway<L> {
             regions: None,
             registry: tongban_schemas::registry::Registry::builtin(),
             acknowledged: Arc::new(AtomicU64::new(0)),
+            states: states::States::default(),
         }
     }
 

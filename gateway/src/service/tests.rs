@@ -276,3 +276,91 @@ async fn concurrent_submissions_with_one_key_make_one_application() {
         "{reused:?}"
     );
 }
+
+/// An action decides on the state it remembers only while that is still the log's: a second
+/// gateway on the same log (as gateways sharing one JetStream stream are) moves the application
+/// on, and the first, which remembers it as accepted, decides on what the log now holds.
+#[tokio::test]
+async fn a_remembered_state_gives_way_to_another_writers_events() {
+    use std::sync::Arc;
+    use tongban_schemas::events::{Accepted, Resumed, Suspended, SuspensionKind};
+
+    let dir = TempDir::new("service-states");
+    let log = Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
+    let key = || {
+        crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key")).expect("key")
+    };
+    let gateway = |name: &str| {
+        super::Gateway::start(
+            Arc::clone(&log),
+            key(),
+            crate::projections::ProjectionStore::open(&dir.path().join(name)).expect("projections"),
+            crate::domain::calendar::Calendar::weekdays(),
+        )
+    };
+    let (first, second) = (gateway("p1"), gateway("p2"));
+    let example = matters::get("social-security-card")
+        .expect("matter")
+        .example();
+    let origin = example["origin"].as_str().expect("origin").to_string();
+    let lead = example["handlers"][0]
+        .as_str()
+        .expect("handler")
+        .to_string();
+    let request: SubmitRequest = serde_json::from_value(example).expect("request");
+    let app = first
+        .submit(&region(&origin), request, None)
+        .await
+        .expect("submit")
+        .id;
+    async fn act(
+        gw: &super::Gateway<crate::log::EmbeddedLog>,
+        who: &str,
+        app: &str,
+        command: Command,
+    ) -> Result<super::ActOutcome, ServiceError> {
+        gw.act(&region(who), app, command, None).await
+    }
+    act(
+        &first,
+        &origin,
+        &app,
+        Command::Forward(Forwarded::default()),
+    )
+    .await
+    .expect("forward");
+    act(&first, &lead, &app, Command::Accept(Accepted::default()))
+        .await
+        .expect("accept");
+
+    // The second gateway suspends it; the first remembers it as accepted at seq 3.
+    let suspend = || {
+        Command::Suspend(Suspended {
+            kind: SuspensionKind::ExpertReview,
+            reason: "组织专家评审".into(),
+        })
+    };
+    let suspended = act(&second, &lead, &app, suspend()).await.expect("suspend");
+    assert_eq!((suspended.seq, suspended.status.as_str()), (4, "suspended"));
+
+    // Suspending again through the first is refused on the log's state, not allowed on the
+    // remembered one; resuming through it goes on from the second gateway's event.
+    let refused = act(&first, &lead, &app, suspend())
+        .await
+        .expect_err("already suspended");
+    assert!(
+        matches!(refused, ServiceError::Refused { seq: 4, .. }),
+        "{refused:?}"
+    );
+    let resumed = act(&first, &lead, &app, Command::Resume(Resumed::default()))
+        .await
+        .expect("resume");
+    assert_eq!((resumed.seq, resumed.status.as_str()), (5, "accepted"));
+    let events = log.read(&app).await.expect("read");
+    assert_eq!(events.len(), 5);
+    assert_eq!(
+        events[4].prev_hash, events[3].hash,
+        "chained after the other's event"
+    );
+    assert_eq!(resumed.event, events[4]);
+}

@@ -227,6 +227,41 @@ impl EmbeddedLog {
         Ok(out)
     }
 
+    /// The application's last durable event: its head, the index entry at that seq, the event
+    /// there. A head whose event is not durable yet (written in a group whose fsync is under
+    /// way) is not an answer: then the events are read as [`EmbeddedLog::read_sync`] reads
+    /// them, up to the durable head.
+    fn last_sync(&self, app: &str) -> Result<Option<Envelope>, LogError> {
+        let s = &self.stores;
+        let seq = last_seq(s, app)?;
+        if seq == 0 {
+            return Ok(None);
+        }
+        let indexed = s.apps.get(app_key(app, seq)).map_err(storage)?;
+        let position = indexed
+            .as_deref()
+            .and_then(be_u64)
+            .ok_or_else(|| LogError::Corrupt {
+                position: 0,
+                reason: format!("the index has no position for seq {seq} of application {app}"),
+            })?;
+        if position > s.durable.load(Ordering::Acquire) {
+            return Ok(self.read_sync(app)?.pop());
+        }
+        let event = self.get(position)?;
+        if event.app != app || event.seq != seq {
+            return Err(LogError::Corrupt {
+                position,
+                reason: format!(
+                    "the index gives this position as seq {seq} of application {app}; the event \
+                     there is seq {} of application {}",
+                    event.seq, event.app
+                ),
+            });
+        }
+        Ok(Some(event))
+    }
+
     fn get(&self, position: u64) -> Result<Envelope, LogError> {
         let bytes = self
             .stores
@@ -322,6 +357,14 @@ impl EventLog for EmbeddedLog {
         let this = self.clone();
         let app = app.to_string();
         tokio::task::spawn_blocking(move || this.read_sync(&app))
+            .await
+            .map_err(|e| LogError::Unavailable(e.to_string()))?
+    }
+
+    async fn last(&self, app: &str) -> Result<Option<Envelope>, LogError> {
+        let this = self.clone();
+        let app = app.to_string();
+        tokio::task::spawn_blocking(move || this.last_sync(&app))
             .await
             .map_err(|e| LogError::Unavailable(e.to_string()))?
     }

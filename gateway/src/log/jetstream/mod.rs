@@ -721,6 +721,23 @@ impl EventLog for JetStreamLog {
             .collect())
     }
 
+    /// One request for the subject's last message, where [`EventLog::read`] makes one per
+    /// event.
+    async fn last(&self, app: &str) -> Result<Option<Envelope>, LogError> {
+        let Some(subject) = self.subject(app) else {
+            return Ok(None);
+        };
+        self.connected()?;
+        match self.last_on(&subject).await? {
+            Some(last) if last.event.app != app => Err(LogError::Corrupt {
+                position: last.position,
+                reason: "the last event on an application's subject is another application's"
+                    .into(),
+            }),
+            last => Ok(last.map(|l| l.event)),
+        }
+    }
+
     async fn read_all(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
         self.connected()?;
         self.read_all_inner(from, max).await
