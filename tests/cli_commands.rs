@@ -315,6 +315,12 @@ fn every_command_answers_help_with_its_usage() {
     let top = run(&["--help"]);
     assert_eq!(top.status.code(), Some(0));
     let top = text(&top.stdout);
+    // The whole usage, however it is asked for.
+    for asked in [&["-h"][..], &["help"], &["help", "--help"]] {
+        let out = run(asked);
+        assert_eq!(out.status.code(), Some(0), "{asked:?}");
+        assert_eq!(text(&out.stdout), top, "{asked:?}");
+    }
     let serve_line = top
         .lines()
         .find(|l| l.starts_with("  tongban serve ["))

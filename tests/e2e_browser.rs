@@ -197,14 +197,7 @@ fn dispute_page_renders_in_headless_chromium() {
     let tokens = common::tokens(&data);
     let operator = gw.client(Some(&tokens["operator"]));
     // A demo application that has come some way: from an inbox, the one with the most events.
-    let inbox = gw
-        .client(Some(&tokens["330000"]))
-        .get("/v1/regions/330000/inbox")
-        .json();
-    let app = inbox["items"][0]["app"]
-        .as_str()
-        .expect("demo application")
-        .to_string();
+    let app = common::demo_application(&gw, &tokens);
     let events = operator
         .get(&format!("/v1/applications/{app}/events"))
         .json()["events"]

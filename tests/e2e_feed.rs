@@ -5,21 +5,10 @@
 
 mod common;
 
-use common::{Client, Gateway, TempDir};
-use serde_json::{Value, json};
+use common::{Client, Gateway, TempDir, matter_example};
+use serde_json::json;
 
 const ZJ: &str = "330000";
-
-fn example(anon: &Client, code: &str) -> Value {
-    let matters = anon.get("/v1/matters").json();
-    matters["matters"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|m| m["code"] == json!(code))
-        .expect("matter")["example"]
-        .clone()
-}
 
 /// Reads one page after the cursor, "processes" it (records positions), acknowledges it.
 fn consume_page(zj: &Client, seen: &mut Vec<(u64, String, u64)>) -> usize {
@@ -50,8 +39,8 @@ fn a_region_resumes_its_feed_after_a_restart_without_gaps_or_repeats() {
     let tokens = common::register_regions(&data);
     let mut gw = Gateway::start(&data, false);
     let anon = gw.client(None);
-    let hukou = example(&anon, "hukou-transfer"); // 440000 → 330000, 340000 (joint)
-    let pension = example(&anon, "pension-transfer"); // 340000 → 310000: not Zhejiang's
+    let hukou = matter_example(&anon, "hukou-transfer"); // 440000 → 330000, 340000 (joint)
+    let pension = matter_example(&anon, "pension-transfer"); // 340000 → 310000: not Zhejiang's
     assert!(
         hukou["handlers"]
             .as_array()
@@ -209,7 +198,7 @@ fn a_mistyped_region_is_not_found_and_another_region_still_forbidden() {
     );
     not_found(gd.get("/v1/regions/44000/inbox"), "inbox");
     not_found(gd.get("/v1/regions/44000/outbox"), "outbox");
-    let form = example(&gw.client(None), "medical-filing");
+    let form = matter_example(&gw.client(None), "medical-filing");
     not_found(
         gd.post("/v1/regions/44000/forms/medical-filing", &form),
         "forms",

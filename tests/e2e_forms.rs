@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Gateway, TempDir, tokens};
+use common::{Gateway, TempDir, matter_example, tokens};
 use serde_json::{Value, json};
 
 fn golden(region: &str, file: &str) -> Vec<u8> {
@@ -259,14 +259,7 @@ fn every_problem_of_a_canonical_body_in_one_answer() {
     let shanghai = gw.client(Some(&tokens["310000"]));
     let outbox = || shanghai.get("/v1/regions/310000/outbox").json()["items"].clone();
     let before = outbox();
-    let matters = gw.client(None).get("/v1/matters").json();
-    let example = matters["matters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["code"] == "social-security-card")
-        .unwrap()["example"]
-        .clone();
+    let example = matter_example(&gw.client(None), "social-security-card");
 
     // A handler that is no GB/T 2260 code and a sex that is no GB/T 2261.1 code: both at once.
     let mut body = example.clone();

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use common::{Client, Gateway, TempDir, tokens};
+use common::{Client, Gateway, TempDir, created_id, success, tokens};
 use serde_json::{Value, json};
 use tongban_gateway::envelope::{Envelope, PublicKey};
 
@@ -87,16 +87,6 @@ fn unrelated(body: &Value) -> String {
 
 fn act(c: &Client, id: &str, action: &str, body: Value) -> common::Response {
     c.post(&format!("/v1/applications/{id}/{action}"), &body)
-}
-
-fn ok(r: common::Response) -> Value {
-    assert!(
-        r.status == 200 || r.status == 201,
-        "expected success, got {} {}",
-        r.status,
-        String::from_utf8_lossy(&r.body)
-    );
-    r.json()
 }
 
 fn expect_problem(r: common::Response, status: u16) -> Value {
@@ -244,7 +234,7 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
     let p = expect_problem(act(&lead, &id, "accept", json!({})), 409);
     assert_eq!(p["state"], json!("submitted"));
     assert_eq!(p["current_seq"], json!(1), "both halves of the state: {p}");
-    ok(act(
+    success(&act(
         &origin,
         &id,
         "forward",
@@ -279,13 +269,13 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
         pointers.contains(&"/items") && pointers.contains(&"/colour"),
         "{p}"
     );
-    ok(act(
+    success(&act(
         &lead,
         &id,
         "request-supplement",
         json!({"items": ["户口簿首页复印件"]}),
     ));
-    ok(act(&origin, &id, "supplement", json!({"note": "已补齐"})));
+    success(&act(&origin, &id, "supplement", json!({"note": "已补齐"})));
     // Stale expected_seq.
     let p = expect_problem(act(&lead, &id, "accept", json!({"expected_seq": 2})), 409);
     assert_eq!(p["current_seq"], json!(4));
@@ -303,34 +293,34 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
             && p["detail"].as_str().is_some_and(|d| d.contains(&id)),
         "{p}"
     );
-    ok(act(
+    success(&act(
         &lead,
         &id,
         "accept",
         json!({"expected_seq": 4, "reference": "SL-0001"}),
     ));
-    ok(act(
+    success(&act(
         &lead,
         &id,
         "suspend",
         json!({"kind": "expert-review", "reason": "专家评审"}),
     ));
     expect_problem(act(&lead, &id, "approve", json!({})), 409);
-    ok(act(&lead, &id, "resume", json!({})));
-    ok(act(
+    success(&act(&lead, &id, "resume", json!({})));
+    success(&act(
         &lead,
         &id,
         "approve",
         json!({"decision_number": "JD-0001"}),
     ));
     expect_problem(act(&origin, &id, "withdraw", json!({})), 409); // only before the decision
-    ok(act(
+    success(&act(
         &lead,
         &id,
         "issue-result",
         json!({"licence": {"kind": "电子证照", "number": "ZZ-0001"}}),
     ));
-    let done = ok(act(&origin, &id, "deliver", json!({"channel": "window"})));
+    let done = success(&act(&origin, &id, "deliver", json!({"channel": "window"})));
     assert_eq!(done["status"], json!("delivered"));
     let view = origin.get(&format!("/v1/applications/{id}")).json();
     assert_eq!(
@@ -364,13 +354,10 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
     let body = submission(&anon, "online");
     let origin = world.as_region(body["origin"].as_str().expect("origin"));
     let lead = world.as_region(body["handlers"][0].as_str().expect("handler"));
-    let id = ok(origin.post("/v1/applications", &body))["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    ok(act(&origin, &id, "forward", json!({})));
-    ok(act(&lead, &id, "accept", json!({})));
-    ok(act(
+    let id = created_id(&origin.post("/v1/applications", &body));
+    success(&act(&origin, &id, "forward", json!({})));
+    success(&act(&lead, &id, "accept", json!({})));
+    success(&act(
         &lead,
         &id,
         "extend-deadline",
@@ -380,10 +367,10 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
         act(&lead, &id, "extend-deadline", json!({"reason": "again"})),
         409,
     );
-    ok(act(&lead, &id, "approve", json!({})));
-    ok(act(&lead, &id, "issue-result", json!({})));
+    success(&act(&lead, &id, "approve", json!({})));
+    success(&act(&lead, &id, "issue-result", json!({})));
     assert_eq!(
-        ok(act(&lead, &id, "deliver", json!({"channel": "online"})))["status"],
+        success(&act(&lead, &id, "deliver", json!({"channel": "online"})))["status"],
         json!("delivered")
     );
     assert_eq!(assert_chain(&lead, &id, &key).len(), 7);
@@ -394,13 +381,10 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
     let origin = world.as_region(body["origin"].as_str().expect("origin"));
     let lead = world.as_region(body["handlers"][0].as_str().expect("lead"));
     let second = world.as_region(body["handlers"][1].as_str().expect("second handler"));
-    let id = ok(origin.post("/v1/applications", &body))["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    ok(act(&origin, &id, "forward", json!({})));
+    let id = created_id(&origin.post("/v1/applications", &body));
+    success(&act(&origin, &id, "forward", json!({})));
     expect_problem(act(&second, &id, "accept", json!({})), 403); // only the lead accepts
-    ok(act(&lead, &id, "accept", json!({})));
+    success(&act(&lead, &id, "accept", json!({})));
     let p = expect_problem(act(&lead, &id, "approve", json!({})), 409);
     assert!(
         p["detail"]
@@ -408,13 +392,13 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
             .is_some_and(|d| d.contains("outstanding")),
         "{p}"
     );
-    ok(act(&second, &id, "complete-part", json!({"part": "迁出"})));
+    success(&act(&second, &id, "complete-part", json!({"part": "迁出"})));
     expect_problem(act(&second, &id, "complete-part", json!({})), 409);
-    ok(act(&lead, &id, "complete-part", json!({"part": "迁入"})));
-    ok(act(&lead, &id, "approve", json!({})));
-    ok(act(&lead, &id, "issue-result", json!({})));
+    success(&act(&lead, &id, "complete-part", json!({"part": "迁入"})));
+    success(&act(&lead, &id, "approve", json!({})));
+    success(&act(&lead, &id, "issue-result", json!({})));
     assert_eq!(
-        ok(act(
+        success(&act(
             &lead,
             &id,
             "deliver",
@@ -429,14 +413,11 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
     let body = submission(&anon, "proxy");
     let origin = world.as_region(body["origin"].as_str().expect("origin"));
     let lead = world.as_region(body["handlers"][0].as_str().expect("handler"));
-    let id = ok(origin.post("/v1/applications", &body))["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    ok(act(&origin, &id, "forward", json!({})));
-    ok(act(&lead, &id, "accept", json!({})));
+    let id = created_id(&origin.post("/v1/applications", &body));
+    success(&act(&origin, &id, "forward", json!({})));
+    success(&act(&lead, &id, "accept", json!({})));
     assert_eq!(
-        ok(act(
+        success(&act(
             &origin,
             &id,
             "withdraw",

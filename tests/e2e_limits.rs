@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Client, Gateway, Response, TempDir, register_regions};
+use common::{Client, Gateway, Response, TempDir, created_id, register_regions};
 use serde_json::{Value, json};
 
 /// Limits the gateway promises (kept in step with `gateway/src/http/{body,limits,guard}.rs`).
@@ -79,13 +79,7 @@ fn every_input_limit_answers_a_precise_problem_and_appends_nothing() {
 
     // One real application, so actions have something to refer to.
     let created = origin.post("/v1/applications", &example);
-    assert_eq!(
-        created.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&created.body)
-    );
-    let id = created.json()["id"].as_str().expect("id").to_string();
+    let id = created_id(&created);
     let before = log_position(&anon);
     assert_eq!(before, 1);
     let submit = |body: &[u8], headers: &[(&str, &str)]| {

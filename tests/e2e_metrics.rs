@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Gateway, TempDir, tokens};
+use common::{Gateway, TempDir, created_id, tokens};
 use serde_json::{Value, json};
 
 /// The value of the sample `name{labels}` (labels exactly as rendered), if present.
@@ -43,13 +43,7 @@ fn metrics_move_with_traffic_and_never_label_ids() {
     body["mode"] = json!("online");
     let origin = gw.client(Some(&toks[body["origin"].as_str().expect("origin")]));
     let created = origin.post("/v1/applications", &body);
-    assert_eq!(
-        created.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&created.body)
-    );
-    let id = created.json()["id"].as_str().expect("id").to_string();
+    let id = created_id(&created);
     assert_eq!(
         origin
             .post(&format!("/v1/applications/{id}/forward"), &json!({}))

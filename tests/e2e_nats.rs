@@ -11,7 +11,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::nats::{NatsCluster, NatsServer};
-use common::{Client, Gateway, TempDir, tokens};
+use common::{Client, Gateway, TempDir, created_id, log_unavailable, success, tokens};
 use serde_json::{Value, json};
 
 /// The first published matter example: a valid canonical submission and its origin region.
@@ -40,18 +40,30 @@ fn submit_until_accepted(c: &Client, key: &str, body: &Value) -> common::Respons
     }
 }
 
-fn success(r: &common::Response) -> Value {
-    assert!(
-        r.status == 200 || r.status == 201,
-        "expected success, got {} {}",
-        r.status,
-        String::from_utf8_lossy(&r.body)
-    );
-    r.json()
-}
-
 fn start_on_nats(data: &std::path::Path, demo: bool, nats: &NatsServer) -> Gateway {
     Gateway::start_with(data, demo, &["--nats", &nats.url()])
+}
+
+/// Runs `tongban <args> --nats <urls> --data <data>`: an operator's command on the stream.
+fn on_stream(urls: &str, data: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(common::BIN)
+        .args(args)
+        .args(["--nats", urls, "--data"])
+        .arg(data)
+        .output()
+        .expect("tongban")
+}
+
+/// `tongban verify` on the stream finds every chain intact.
+fn assert_stream_verifies(urls: &str, data: &std::path::Path) {
+    let out = on_stream(urls, data, &["verify"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains("BROKEN"), "{stdout}");
 }
 
 #[test]
@@ -65,13 +77,7 @@ fn a_nats_outage_answers_503_keeps_reads_and_heals_without_restart() {
     let origin = gw.client(Some(&tokens(&data)[&origin]));
 
     let first = submit(&origin, "outage-1", &body);
-    assert_eq!(
-        first.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&first.body)
-    );
-    let id = first.json()["id"].as_str().expect("id").to_string();
+    let id = created_id(&first);
     assert_eq!(origin.get(&format!("/v1/applications/{id}")).status, 200);
 
     nats.stop();
@@ -138,13 +144,7 @@ fn two_gateways_on_one_stream_serve_the_same_applications() {
 
     // The same key through either gateway names one application.
     let first = submit(&via_a, "shared-1", &body);
-    assert_eq!(
-        first.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&first.body)
-    );
-    let id = first.json()["id"].as_str().expect("id").to_string();
+    let id = created_id(&first);
     let again = submit(&via_b, "shared-1", &body);
     assert_eq!(
         again.status,
@@ -248,27 +248,11 @@ fn two_gateways_on_one_stream_serve_the_same_applications() {
     assert_eq!(page_a["events"], json!([]), "{page_a}");
 
     // Both gateways sign with the shared key: every chain in the stream verifies.
-    let out = std::process::Command::new(common::BIN)
-        .args(["verify", "--nats", &nats.url(), "--data"])
-        .arg(&data_b)
-        .output()
-        .expect("tongban verify");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!stdout.contains("BROKEN"), "{stdout}");
+    assert_stream_verifies(&nats.url(), &data_b);
 
     // The operators' commands read the stream directly, with the gateways still running.
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(common::BIN)
-            .args(args)
-            .args(["--nats", &nats.url(), "--data"])
-            .arg(&data_b)
-            .output()
-            .expect("tongban");
+        let out = on_stream(&nats.url(), &data_b, args);
         (
             out.status.code(),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -361,18 +345,7 @@ fn a_gateway_on_a_three_node_cluster_rides_out_losing_the_stream_leader() {
             "{events}"
         );
     }
-    let out = std::process::Command::new(common::BIN)
-        .args(["verify", "--nats", &urls, "--data"])
-        .arg(&data)
-        .output()
-        .expect("tongban verify");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!stdout.contains("BROKEN"), "{stdout}");
+    assert_stream_verifies(&urls, &data);
 }
 
 /// An auditor's `verify` on a stream with a message removed: NATS refuses deletes on the
@@ -442,11 +415,7 @@ fn verify_on_jetstream_reports_a_removed_message_as_a_gap() {
         target
     });
 
-    let out = std::process::Command::new(common::BIN)
-        .args(["verify", "--nats", &nats.url(), "--data"])
-        .arg(&data)
-        .output()
-        .expect("tongban verify");
+    let out = on_stream(&nats.url(), &data, &["verify"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
@@ -465,17 +434,6 @@ fn verify_on_jetstream_reports_a_removed_message_as_a_gap() {
         stdout.contains(&format!("BROKEN application {id} seq 2")),
         "{stdout}"
     );
-}
-
-/// The problem's detail, which says what happened to the request.
-fn detail(r: &common::Response) -> String {
-    assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(
-        r.json()["type"],
-        json!("urn:tongban:problem:log-unavailable")
-    );
-    assert!(r.header("retry-after").is_some());
-    r.json()["detail"].as_str().expect("detail").to_string()
 }
 
 #[test]
@@ -500,18 +458,18 @@ fn a_nats_outage_tells_reads_and_writes_what_happened_to_them() {
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    let said = detail(&read);
+    let said = log_unavailable(&read);
     assert!(said.contains("cannot be reached"), "{said}");
     assert!(said.contains("nothing was changed"), "{said}");
     assert!(!said.contains("write"), "a read told of a write: {said}");
     let feed = origin.get(&format!("/v1/regions/{origin_code}/feed"));
-    let said = detail(&feed);
+    let said = log_unavailable(&feed);
     assert!(said.contains("nothing was changed"), "{said}");
     assert!(!said.contains("write"), "a read told of a write: {said}");
 
     // A write refused before it was sent (the client knows it is disconnected): nothing landed.
     let refused = submit(&origin, "words-2", &body);
-    let said = detail(&refused);
+    let said = log_unavailable(&refused);
     assert!(said.contains("nothing was written"), "{said}");
     assert!(!said.contains("may or may not"), "{said}");
     // What a monitor sees meanwhile: still 200 (the projections serve reads), but degraded.

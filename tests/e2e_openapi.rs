@@ -17,14 +17,7 @@ fn every_documented_operation_is_routed() {
     assert_eq!(doc["openapi"], json!("3.1.0"));
     let operator = gw.client(Some(&tokens["operator"]));
     // A real application id from the demo data.
-    let inbox = gw
-        .client(Some(&tokens["330000"]))
-        .get("/v1/regions/330000/inbox")
-        .json();
-    let app = inbox["items"][0]["app"]
-        .as_str()
-        .expect("demo application")
-        .to_string();
+    let app = common::demo_application(&gw, &tokens);
 
     // Every reference inside the document resolves in it (a client generator follows them).
     let mut refs = Vec::new();

@@ -7,26 +7,8 @@ mod common;
 
 use std::process::Command;
 
-use common::{BIN, Gateway, Response, TempDir, register_regions};
+use common::{BIN, Gateway, TempDir, log_unavailable, register_regions};
 use serde_json::{Value, json};
-
-/// Asserts a 503 `log-unavailable` and returns its detail, which says what became of the write.
-fn unavailable(r: &Response) -> String {
-    assert_eq!(
-        r.status,
-        503,
-        "expected 503, got {}: {}",
-        r.status,
-        String::from_utf8_lossy(&r.body)
-    );
-    assert_eq!(r.header("content-type"), Some("application/problem+json"));
-    assert_eq!(
-        r.json()["type"],
-        json!("urn:tongban:problem:log-unavailable")
-    );
-    assert!(r.header("retry-after").is_some());
-    r.json()["detail"].as_str().expect("detail").to_string()
-}
 
 fn ids(list: &Value) -> Vec<String> {
     let items = list["items"]
@@ -69,15 +51,18 @@ fn a_failed_fsync_answers_503_hides_the_write_and_keeps_reads() {
 
     // The third fsync fails: 503, and every write after it too (fail-stop). The failed write
     // was written and not acknowledged; those after it were refused before being written.
-    let said =
-        unavailable(&origin.post_with("/v1/applications", &[("Idempotency-Key", "b")], &example));
+    let said = log_unavailable(&origin.post_with(
+        "/v1/applications",
+        &[("Idempotency-Key", "b")],
+        &example,
+    ));
     assert!(said.contains("may or may not have landed"), "{said}");
     for refused in [
         lead.post(&format!("/v1/applications/{a}/accept"), &json!({})),
         origin.post_with("/v1/applications", &[("Idempotency-Key", "b")], &example),
         origin.post("/v1/applications", &example),
     ] {
-        let said = unavailable(&refused);
+        let said = log_unavailable(&refused);
         assert!(said.contains("nothing was written"), "{said}");
         assert!(!said.contains("may or may not"), "{said}");
     }

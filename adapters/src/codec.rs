@@ -211,32 +211,13 @@ impl Adapter {
         })
     }
 
-    /// [`Adapter::translate`] with the caller's own checks of the canonical body (see
-    /// [`Adapter::inbound_local_with`]).
-    pub fn translate_with(
-        &self,
-        bytes: &[u8],
-        content_type: Option<&str>,
-        extra: &dyn Fn(&Value) -> Vec<tongban_schemas::Violation>,
-    ) -> Result<Translation, Rejection> {
-        self.translate_from(bytes, content_type.map(CharsetSource::ContentType), extra)
-    }
-
-    /// [`Adapter::translate`] with the charset named by `source`: a Content-Type, or a label
-    /// given with a command-line option, which problems then name instead of a header.
-    pub fn translate_in(
-        &self,
-        bytes: &[u8],
-        source: Option<CharsetSource<'_>>,
-    ) -> Result<Translation, Rejection> {
-        self.translate_from(bytes, source, &|_| Vec::new())
-    }
-
-    /// What every `translate*` does, once: decode under the charset `source` names, parse, and
-    /// translate with the caller's `extra` checks. The public forms above only choose how the
-    /// charset is named and whether there are extra checks, so that a fix to the reading path
-    /// reaches the gateway's form route and `tongban adapt` alike.
-    fn translate_from(
+    /// [`Adapter::translate`] with its two choices made by the caller: who names the charset
+    /// (`source`: a Content-Type, or a label given with a command-line option, which problems
+    /// then name instead of a header), and the caller's own checks of the canonical body
+    /// (`extra`, see [`Adapter::inbound_local_with`]; `&|_| Vec::new()` for none). Every reading
+    /// of a form goes through here, so that a fix to the reading path reaches the gateway's form
+    /// route and `tongban adapt` alike.
+    pub fn translate_from(
         &self,
         bytes: &[u8],
         source: Option<CharsetSource<'_>>,

@@ -321,12 +321,13 @@ fn xml_charsets_follow_the_content_type_then_the_declaration() {
     );
     // The same disagreement, the charset given with a command-line option: named as that.
     let r = a
-        .translate_in(
+        .translate_from(
             &gbk,
             Some(tongban_adapters::codec::CharsetSource::Option {
                 option: "--charset",
                 label: "UTF-8",
             }),
+            &|_| Vec::new(),
         )
         .unwrap_err();
     assert_eq!(r.problems[0].rule, "charset");

@@ -3,13 +3,14 @@
 //! by the real domain core and sealed and signed exactly as the gateway seals.
 //!
 //! Shared by `tongban bench` and `cargo bench --bench replay`, so that every figure in
-//! docs/performance.md is measured on the same events.
+//! docs/performance.md is measured on the same events; and [`sealed`], the making of a history
+//! from commands, by the tests of this crate and of replay too.
 
 use std::sync::Arc;
 
 use tongban_schemas::{Mode, events as ev, matters};
 
-use crate::domain::{Application, Command, decide};
+use crate::domain::{Application, Command, DomainError, decide};
 use crate::envelope::{Content, Envelope, GatewayKey};
 use crate::log::{EventLog, LogError};
 
@@ -81,28 +82,45 @@ pub fn commands(i: usize) -> Result<Vec<(String, Command)>, SampleError> {
 /// The sealed events of application number `i` under a fresh application id, in seq order.
 pub fn lifecycle(i: usize, key: &GatewayKey) -> Result<Vec<Envelope>, SampleError> {
     let app = crate::ids::new_v7();
+    let steps = commands(i)?
+        .into_iter()
+        .map(|(region, cmd)| (region, cmd, crate::time::Timestamp::now().to_rfc3339()));
+    sealed(&app, steps, "bench", key).map_err(|e| SampleError {
+        index: i,
+        reason: e.to_string(),
+    })
+}
+
+/// The events of `app` from `steps` (acting region, command, time): each command decided by the
+/// domain core on the state the ones before it made, then sealed, chained and signed as the
+/// gateway seals, with the actor `<region>/<actor>`. One way to make a history, so that every
+/// test and benchmark holds events the gateway itself could have written.
+pub fn sealed<R: AsRef<str>>(
+    app: &str,
+    steps: impl IntoIterator<Item = (R, Command, String)>,
+    actor: &str,
+    key: &GatewayKey,
+) -> Result<Vec<Envelope>, DomainError> {
     let mut state = None;
     let mut out: Vec<Envelope> = Vec::new();
-    for (region, cmd) in commands(i)? {
-        let event = decide(state.as_ref(), &region, cmd).map_err(|e| SampleError {
-            index: i,
-            reason: e.to_string(),
-        })?;
-        let sealed = Envelope::sealed_after(
+    for (region, cmd, at) in steps {
+        let region = region.as_ref();
+        let event = decide(state.as_ref(), region, cmd)?;
+        let envelope = Envelope::sealed_after(
             out.last(),
-            &app,
+            app,
             Content {
                 kind: event.type_name().into(),
                 schema: format!("{}/1", event.type_name()),
-                region: region.clone(),
-                actor: format!("{region}/bench"),
-                at: crate::time::Timestamp::now().to_rfc3339(),
+                region: region.into(),
+                actor: format!("{region}/{actor}"),
+                at,
                 data: event.data(),
             },
             key,
         );
-        state = Some(Application::apply_from(state, &app, &region, &event));
-        out.push(sealed);
+        state = Some(Application::apply_from(state, app, region, &event));
+        out.push(envelope);
     }
     Ok(out)
 }

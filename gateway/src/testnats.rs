@@ -8,7 +8,8 @@
 //! pinned version). A missing or too old binary FAILS the test with instructions: the JetStream
 //! backend must never pass by being skipped.
 //!
-//! Every server gets `jetstream { sync_interval: always }`, the only setting under which an
+//! Every server (but the one a test starts without JetStream) gets
+//! `jetstream { sync_interval: always }`, the only setting under which an
 //! acknowledged write survives power loss, so tests run the configuration we ask operators to run.
 #![allow(dead_code)]
 
@@ -146,12 +147,7 @@ impl NatsServer {
     /// `authorization` block), kept across restarts.
     pub fn start_with_config(extra: &str) -> NatsServer {
         let mut server = NatsServer::single("single", true);
-        server.write_config();
-        if !extra.is_empty() {
-            let path = server.config_path();
-            let written = std::fs::read_to_string(&path).expect("read nats.conf");
-            std::fs::write(&path, format!("{written}{extra}\n")).expect("write nats.conf");
-        }
+        server.write_config(extra);
         server.launch();
         server
     }
@@ -159,14 +155,7 @@ impl NatsServer {
     /// A server without JetStream (a plain NATS server a gateway might be pointed at).
     pub fn start_without_jetstream() -> NatsServer {
         let mut server = NatsServer::single("plain", false);
-        std::fs::write(
-            server.config_path(),
-            format!(
-                "server_name: {}\nlisten: 127.0.0.1:{}\n",
-                server.name, server.port
-            ),
-        )
-        .expect("write nats.conf");
+        server.write_config("");
         server.launch();
         server
     }
@@ -213,15 +202,22 @@ impl NatsServer {
         self.dir.join("nats.log")
     }
 
-    fn write_config(&self) {
+    /// Writes the server's one configuration file: its name and port, JetStream unless this is
+    /// the server without it, the cluster block for a cluster member, then `extra`. The file alone
+    /// says whether JetStream is on (no `-js` flag beside it), so what a test's server runs is
+    /// all in one place.
+    fn write_config(&self, extra: &str) {
         let mut config = format!(
-            "server_name: {name}\n\
-             listen: 127.0.0.1:{port}\n\
-             jetstream {{\n  store_dir: {store:?}\n  sync_interval: always\n}}\n",
+            "server_name: {name}\nlisten: 127.0.0.1:{port}\n",
             name = self.name,
             port = self.port,
-            store = self.store_dir().display().to_string(),
         );
+        if self.jetstream {
+            config.push_str(&format!(
+                "jetstream {{\n  store_dir: {store:?}\n  sync_interval: always\n}}\n",
+                store = self.store_dir().display().to_string(),
+            ));
+        }
         if let Some(c) = &self.cluster {
             let routes: Vec<String> = c
                 .peers
@@ -237,6 +233,10 @@ impl NatsServer {
                 routes = routes.join(", "),
             ));
         }
+        if !extra.is_empty() {
+            config.push_str(extra);
+            config.push('\n');
+        }
         std::fs::write(self.config_path(), config).expect("write nats.conf");
     }
 
@@ -246,11 +246,7 @@ impl NatsServer {
     }
 
     fn spawn(&mut self) {
-        let mut command = Command::new(&self.bin);
-        if self.jetstream {
-            command.arg("-js");
-        }
-        let child = command
+        let child = Command::new(&self.bin)
             .arg("-c")
             .arg(self.config_path())
             .arg("-l")
@@ -376,7 +372,7 @@ impl NatsCluster {
             })
             .collect();
         for node in &mut nodes {
-            node.write_config();
+            node.write_config("");
             node.spawn();
         }
         let mut cluster = NatsCluster { nodes };

@@ -377,6 +377,24 @@ mod tests {
 
     use crate::timeline::{self, Point};
 
+    /// The evidence page of `events` verified under `key`, on a weekdays-only calendar, with no
+    /// region names.
+    fn page(
+        events: &[tongban_gateway::envelope::Envelope],
+        key: &tongban_gateway::envelope::PublicKey,
+        provenance: &super::Provenance,
+    ) -> String {
+        let verification = crate::verify::verify_events(&events[0].app, events, key);
+        super::evidence_page(
+            events,
+            &Calendar::weekdays(),
+            &verification,
+            "k",
+            &Default::default(),
+            provenance,
+        )
+    }
+
     /// A report to a point in time counts and lists the events up to it, not the whole log.
     #[test]
     fn a_report_to_a_point_counts_the_events_up_to_it() {
@@ -410,15 +428,7 @@ mod tests {
     fn two_clocks_of_one_kind_are_told_apart() {
         let events = crate::reconcile::tests::supplemented("GD-7");
         let key = GatewayKey::from_seed([5; 32]).public();
-        let verification = crate::verify::verify_events(&events[0].app, &events, &key);
-        let html = super::evidence_page(
-            &events,
-            &Calendar::weekdays(),
-            &verification,
-            "k",
-            &Default::default(),
-            &Default::default(),
-        );
+        let html = page(&events, &key, &Default::default());
         let table = html
             .split("<h2>法定期限</h2>")
             .nth(1)
@@ -459,15 +469,7 @@ mod tests {
             &key,
         );
         events.push(odd);
-        let verification = crate::verify::verify_events(&events[0].app, &events, &key.public());
-        let html = super::evidence_page(
-            &events,
-            &Calendar::weekdays(),
-            &verification,
-            "k",
-            &Default::default(),
-            &Default::default(),
-        );
+        let html = page(&events, &key.public(), &Default::default());
         assert!(!html.contains("处断裂"), "{html}");
         assert!(html.contains("id=\"unreadable-events\""), "{html}");
         assert!(html.contains("unreadable by this build"), "{html}");
@@ -480,19 +482,11 @@ mod tests {
     fn the_page_says_where_its_key_and_calendar_came_from() {
         let events = crate::reconcile::tests::to_accepted("GD-9", "SL-9");
         let key = GatewayKey::from_seed([5; 32]).public();
-        let verification = crate::verify::verify_events(&events[0].app, &events, &key);
         let provenance = super::Provenance {
             key: Some("key k1 from /srv/tongban/gateway.key: pass --public-key".into()),
             calendar: Some(super::CalendarSource::WeekdaysOnly),
         };
-        let html = super::evidence_page(
-            &events,
-            &Calendar::weekdays(),
-            &verification,
-            "k",
-            &Default::default(),
-            &provenance,
-        );
+        let html = page(&events, &key, &provenance);
         assert!(
             html.contains("公钥来源：key k1 from /srv/tongban/gateway.key"),
             "{html}"
@@ -501,14 +495,7 @@ mod tests {
             html.contains("calendar: weekdays only (no holidays.json)"),
             "{html}"
         );
-        let without = super::evidence_page(
-            &events,
-            &Calendar::weekdays(),
-            &verification,
-            "k",
-            &Default::default(),
-            &Default::default(),
-        );
+        let without = page(&events, &key, &Default::default());
         assert!(!without.contains("公钥来源") && !without.contains("工作日历"));
     }
 }

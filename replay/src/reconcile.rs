@@ -587,28 +587,11 @@ pub(crate) mod tests {
     /// A sealed history from (region, command, time) steps.
     fn history(app_key: &str, steps: Vec<(&str, Command, &str)>) -> Vec<Envelope> {
         let app = tongban_gateway::ids::app_id_for_key(GD, app_key);
-        let key = GatewayKey::from_seed([5; 32]);
-        let mut state = None;
-        let mut out: Vec<Envelope> = Vec::new();
-        for (region, cmd, at) in steps {
-            let event = decide(state.as_ref(), region, cmd).expect("legal");
-            let e = tongban_gateway::envelope::Envelope::sealed_after(
-                out.last(),
-                &app,
-                tongban_gateway::envelope::Content {
-                    kind: event.type_name().into(),
-                    schema: format!("{}/1", event.type_name()),
-                    region: region.into(),
-                    actor: format!("{region}/t"),
-                    at: at.into(),
-                    data: event.data(),
-                },
-                &key,
-            );
-            state = Some(Application::apply_from(state, &app, region, &event));
-            out.push(e);
-        }
-        out
+        let steps = steps
+            .into_iter()
+            .map(|(region, cmd, at)| (region, cmd, at.to_string()));
+        tongban_gateway::sample::sealed(&app, steps, "t", &GatewayKey::from_seed([5; 32]))
+            .expect("legal")
     }
 
     fn submit(key: &str) -> Command {

@@ -73,7 +73,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             option: "--charset",
             label,
         });
-        match adapter.translate_in(&input, source) {
+        match adapter.translate_from(&input, source, &|_| Vec::new()) {
             Ok(t) => {
                 for w in &t.warnings {
                     eprintln!("warning: {w}");

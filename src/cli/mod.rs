@@ -110,7 +110,8 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
         // Asked for (`tongban --help`), the usage is the answer; without a command, a mistake.
         return Ok(ExitCode::from(if help { 0 } else { 2 }));
     };
-    if help && !matches!(command.as_str(), "help" | "--help" | "-h") {
+    // `--help` and `-h` are never a command here: `Args::parse` makes both the `help` flag.
+    if help && command != "help" {
         // Before the command reads anything: `regions --help` must not create a region book,
         // nor `serve --help` start a gateway.
         let usage = usage_of(&command)
@@ -130,7 +131,7 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
         "schemas" => schemas::run(args),
         "load" => load::run(args),
         "bench" => bench::run(args),
-        "help" | "--help" | "-h" => {
+        "help" => {
             out!("{USAGE}")?;
             Ok(ExitCode::SUCCESS)
         }

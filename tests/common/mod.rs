@@ -333,14 +333,7 @@ pub fn tongban_on(data: &Path, args: &[&str]) -> String {
 pub fn register_regions(data: &Path) -> BTreeMap<String, String> {
     let mut tokens = BTreeMap::new();
     let run = |args: &[&str]| tongban_on(data, args);
-    for (code, name) in [
-        ("440000", "广东省"),
-        ("330000", "浙江省"),
-        ("340000", "安徽省"),
-        ("310000", "上海市"),
-        ("510000", "四川省"),
-        ("500000", "重庆市"),
-    ] {
+    for (code, name) in tongban_gateway::demo::REGIONS {
         tokens.insert(code.to_string(), run(&["regions", "add", code, name]));
     }
     tokens.insert("operator".to_string(), run(&["regions", "operator"]));
@@ -396,4 +389,64 @@ pub fn assert_absent_from(path: &Path, values: &[String]) {
             path.display()
         );
     }
+}
+
+/// The body of a successful answer (200 or 201), failing with the status and body otherwise.
+pub fn success(r: &Response) -> Value {
+    assert!(
+        r.status == 200 || r.status == 201,
+        "expected success, got {} {}",
+        r.status,
+        String::from_utf8_lossy(&r.body)
+    );
+    r.json()
+}
+
+/// The id of the application a submission created, failing unless it answered 201.
+pub fn created_id(r: &Response) -> String {
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    r.json()["id"].as_str().expect("id").to_string()
+}
+
+/// The `detail` of a 503 `log-unavailable` problem (with `Retry-After`), which says what became
+/// of the request; fails on any other answer.
+pub fn log_unavailable(r: &Response) -> String {
+    assert_eq!(
+        r.status,
+        503,
+        "expected 503, got {}: {}",
+        r.status,
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    assert_eq!(
+        r.json()["type"],
+        serde_json::json!("urn:tongban:problem:log-unavailable")
+    );
+    assert!(r.header("retry-after").is_some());
+    r.json()["detail"].as_str().expect("detail").to_string()
+}
+
+/// The published example (a valid canonical submission) of the matter `code`.
+pub fn matter_example(c: &Client, code: &str) -> Value {
+    let matters = c.get("/v1/matters").json();
+    matters["matters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["code"] == serde_json::json!(code))
+        .unwrap_or_else(|| panic!("no matter {code}"))["example"]
+        .clone()
+}
+
+/// A demo application (`--demo`) that has come some way: the first in 浙江's inbox.
+pub fn demo_application(gw: &Gateway, tokens: &BTreeMap<String, String>) -> String {
+    let inbox = gw
+        .client(Some(&tokens["330000"]))
+        .get("/v1/regions/330000/inbox")
+        .json();
+    inbox["items"][0]["app"]
+        .as_str()
+        .expect("demo application")
+        .to_string()
 }

@@ -18,6 +18,7 @@ use super::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use tongban_adapters::codec::CharsetSource;
 use tongban_adapters::{Adapter, LocalProblem, Rejection};
 
 use super::AppState;
@@ -151,9 +152,11 @@ fn translated<L: EventLog>(
     bytes: &[u8],
     content_type: Option<&str>,
 ) -> Result<tongban_adapters::Translation, Rejection> {
-    adapter.translate_with(bytes, content_type, &|body| {
-        s.gateway.unknown_handlers(body)
-    })
+    adapter.translate_from(
+        bytes,
+        content_type.map(CharsetSource::ContentType),
+        &|body| s.gateway.unknown_handlers(body),
+    )
 }
 
 pub async fn translate<L: EventLog>(

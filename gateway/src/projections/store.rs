@@ -764,7 +764,7 @@ impl ProjectionStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Application, Command, decide};
+    use crate::domain::Command;
     use crate::envelope::{Envelope, GatewayKey};
     use crate::testutil::TempDir;
     use tongban_schemas::{Mode, events as ev};
@@ -815,27 +815,10 @@ mod tests {
                     }),
                 ));
             }
-            let mut state = None;
-            let mut out: Vec<Envelope> = Vec::new();
-            for (region, cmd) in steps {
-                let event = decide(state.as_ref(), region, cmd).expect("legal");
-                let e = crate::envelope::Envelope::sealed_after(
-                    out.last(),
-                    &app,
-                    crate::envelope::Content {
-                        kind: event.type_name().into(),
-                        schema: format!("{}/1", event.type_name()),
-                        region: region.into(),
-                        actor: format!("{region}/t"),
-                        at: "2026-11-02T03:00:00.000Z".into(),
-                        data: event.data(),
-                    },
-                    &key,
-                );
-                state = Some(Application::apply_from(state, &app, region, &event));
-                out.push(e);
-            }
-            histories.push(out);
+            let steps = steps
+                .into_iter()
+                .map(|(region, cmd)| (region, cmd, "2026-11-02T03:00:00.000Z".to_string()));
+            histories.push(crate::sample::sealed(&app, steps, "t", &key).expect("legal"));
         }
         // Round-robin, as concurrent writers interleave in the log.
         let mut log = Vec::new();

@@ -190,21 +190,20 @@ impl SharedCursors {
         }
     }
 
-    /// `f` within the operation timeout, failing at once while disconnected. The outer error is
-    /// the connection's or the timeout's; the inner result is `f`'s own, for callers that tell
-    /// some of its errors apart (no message yet, a lost race).
+    /// `f` within the operation timeout ([`super::within`]), failing at once while disconnected.
+    /// The outer error is the connection's or the timeout's; the inner result is `f`'s own, for
+    /// callers that tell some of its errors apart (no message yet, a lost race). The connection
+    /// is checked here, before every request, because the cursors' operations have no check of
+    /// their own (the log's `timed` leaves it to the log's operations, which check once each).
     async fn timed<T, E>(
         &self,
         what: &str,
         f: impl Future<Output = Result<T, E>>,
     ) -> Result<Result<T, E>, LogError> {
         self.connected(what)?;
-        tokio::time::timeout(self.op_timeout, f).await.map_err(|_| {
-            self.unavailable(
-                what,
-                format!("no answer from NATS within {:?}", self.op_timeout),
-            )
-        })
+        super::within(self.op_timeout, f)
+            .await
+            .map_err(|no| self.unavailable(what, no))
     }
 
     /// [`SharedCursors::timed`], with every error of `f` reported as unavailable.

@@ -219,19 +219,29 @@ impl JetStreamLog {
         }
     }
 
+    /// `f` within the operation timeout ([`within`]), the timeout reported as unavailable; the
+    /// inner result is `f`'s own, for callers that tell some of its errors apart. Unlike the feed
+    /// cursors' `timed`, it does not check the connection first: the log's operations do that
+    /// once each ([`JetStreamLog::connected`]), before their first request, not before each one.
+    async fn timed<T, E>(
+        &self,
+        what: &str,
+        f: impl Future<Output = Result<T, E>>,
+    ) -> Result<Result<T, E>, LogError> {
+        within(self.inner.op_timeout, f)
+            .await
+            .map_err(|no| LogError::Unavailable(format!("{what}: {no}")))
+    }
+
+    /// [`JetStreamLog::timed`], with every error of `f` reported as unavailable.
     async fn bounded<T, E: std::fmt::Display>(
         &self,
         what: &str,
         f: impl Future<Output = Result<T, E>>,
     ) -> Result<T, LogError> {
-        match tokio::time::timeout(self.inner.op_timeout, f).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(LogError::Unavailable(format!("{what}: {e}"))),
-            Err(_) => Err(LogError::Unavailable(format!(
-                "{what}: no answer from NATS within {:?}",
-                self.inner.op_timeout
-            ))),
-        }
+        self.timed(what, f)
+            .await?
+            .map_err(|e| LogError::Unavailable(format!("{what}: {e}")))
     }
 
     /// The subject's message at or after stream sequence `from`, if any.
@@ -243,11 +253,10 @@ impl JetStreamLog {
             .sequence(from)
             .next_by_subject(subject.to_string())
             .send();
-        match tokio::time::timeout(self.inner.op_timeout, request).await {
-            Ok(Ok(m)) => parsed(m.sequence, &m.payload).map(Some),
-            Ok(Err(e)) if e.kind() == RawMessageErrorKind::NoMessageFound => Ok(None),
-            Ok(Err(e)) => Err(LogError::Unavailable(format!("reading the log: {e}"))),
-            Err(_) => Err(self.timed_out("reading the log")),
+        match self.timed("reading the log", request).await? {
+            Ok(m) => parsed(m.sequence, &m.payload).map(Some),
+            Err(e) if e.kind() == RawMessageErrorKind::NoMessageFound => Ok(None),
+            Err(e) => Err(LogError::Unavailable(format!("reading the log: {e}"))),
         }
     }
 
@@ -277,20 +286,19 @@ impl JetStreamLog {
     /// The subject's last message, from the stream leader (`None`: no events yet).
     async fn last_on(&self, subject: &str) -> Result<Option<Last>, LogError> {
         let request = self.inner.stream.get_last_raw_message_by_subject(subject);
-        match tokio::time::timeout(self.inner.op_timeout, request).await {
-            Ok(Ok(m)) => {
+        match self.timed("reading the log", request).await? {
+            Ok(m) => {
                 let last = parsed(m.sequence, &m.payload)?;
                 self.on_its_subject(m.sequence, subject, &last.event)?;
                 Ok(Some(last))
             }
-            Ok(Err(e))
+            Err(e)
                 if e.kind()
                     == async_nats::jetstream::stream::LastRawMessageErrorKind::NoMessageFound =>
             {
                 Ok(None)
             }
-            Ok(Err(e)) => Err(LogError::Unavailable(format!("reading the log: {e}"))),
-            Err(_) => Err(self.timed_out("reading the log")),
+            Err(e) => Err(LogError::Unavailable(format!("reading the log: {e}"))),
         }
     }
 
@@ -311,13 +319,6 @@ impl JetStreamLog {
             last = self.last_on(subject).await?;
         }
         Ok(last)
-    }
-
-    fn timed_out(&self, what: &str) -> LogError {
-        LogError::Unavailable(format!(
-            "{what}: no answer from NATS within {:?}",
-            self.inner.op_timeout
-        ))
     }
 
     /// Every event on a subject with its position, in order.
@@ -493,7 +494,7 @@ impl JetStreamLog {
                 let stream = self.inner.stream.clone();
                 let timeout = self.inner.op_timeout;
                 tasks.spawn(async move {
-                    let r = tokio::time::timeout(timeout, stream.get_raw_message(seq)).await;
+                    let r = within(timeout, stream.get_raw_message(seq)).await;
                     (seq, r)
                 });
             }
@@ -516,11 +517,23 @@ impl JetStreamLog {
                 Ok(Err(e)) => {
                     return Err(LogError::Unavailable(format!("reading the log: {e}")));
                 }
-                Err(_) => return Err(self.timed_out("reading the log")),
+                Err(no) => return Err(LogError::Unavailable(format!("reading the log: {no}"))),
             }
         }
         Ok(results.into_iter().collect())
     }
+}
+
+/// `f` within `limit`. The outer error is the timeout, worded once for the log and the feed
+/// cursors; the inner result is `f`'s own, for callers that tell some of its errors apart (no
+/// message yet, a lost race, a wrong last sequence).
+async fn within<T, E>(
+    limit: Duration,
+    f: impl Future<Output = Result<T, E>>,
+) -> Result<Result<T, E>, String> {
+    tokio::time::timeout(limit, f)
+        .await
+        .map_err(|_| format!("no answer from NATS within {limit:?}"))
 }
 
 /// Moves the head forward only (appends acknowledge out of order when pipelined).
@@ -638,25 +651,21 @@ impl EventLog for JetStreamLog {
         self.connected()?;
         let _in_flight = InFlight::start(&self.inner.in_flight);
         let publishing = std::time::Instant::now();
-        let ack = match tokio::time::timeout(
-            self.inner.op_timeout,
-            self.inner.js.send_publish(subject.clone(), message),
-        )
-        .await
-        {
-            Ok(Ok(ack)) => ack,
+        let publish = self.inner.js.send_publish(subject.clone(), message);
+        let ack = match self.timed("publishing", publish).await? {
+            Ok(ack) => ack,
             // Permanent: the client checks the size against the server's `max_payload` before
             // sending, so nothing reached the stream, and a retry fails alike (not a 503).
-            Ok(Err(e)) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
+            Err(e) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
                 return Err(LogError::TooLarge(format!(
                     "{size} bytes sealed, over the NATS servers' max_payload ({e})"
                 )));
             }
-            Ok(Err(e)) => return Err(LogError::Unavailable(format!("publishing: {e}"))),
-            Err(_) => return Err(self.timed_out("publishing")),
+            Err(e) => return Err(LogError::Unavailable(format!("publishing: {e}"))),
         };
         // From here the message may have reached the server: a failure is "not acknowledged",
-        // not "not recorded". A retry with the same event id settles it either way.
+        // not "not recorded". A retry with the same event id settles it either way. So no
+        // [`JetStreamLog::timed`] here: its timeout would be "unavailable", this one is storage.
         match tokio::time::timeout(self.inner.op_timeout, ack.into_future()).await {
             Ok(Ok(ack)) if ack.duplicate => {
                 // The server already holds a message with this event id (the dedupe window): it

@@ -330,6 +330,12 @@ async fn messages_removed_before_the_stream_refused_it_are_passed_over_as_gaps()
 /// The `authorization` block of docs/operations.md ("NATS permissions"), with test passwords,
 /// and an administrator for what the test does behind the gateway's back.
 fn documented_permissions() -> String {
+    documented_permissions_with("gateway-secret")
+}
+
+/// [`documented_permissions`] with `gateway_password` written in place of the gateway user's
+/// `$TONGBAN_GATEWAY_PASSWORD` (a password, or a quoted bcrypt hash).
+fn documented_permissions_with(gateway_password: &str) -> String {
     let doc = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/operations.md"),
     )
@@ -344,7 +350,7 @@ fn documented_permissions() -> String {
         .trim();
     assert!(block.starts_with("authorization {"), "{block}");
     block
-        .replace("$TONGBAN_GATEWAY_PASSWORD", "gateway-secret")
+        .replace("$TONGBAN_GATEWAY_PASSWORD", gateway_password)
         .replace("$TONGBAN_READER_PASSWORD", "reader-secret")
         .replacen(
             "users = [",
@@ -500,6 +506,41 @@ async fn credentials_in_the_url_log_in_and_are_never_shown() {
     let mut admin = JetStreamConfig::new(encoded);
     admin.op_timeout = Duration::from_secs(1);
     JetStreamLog::open(&admin).await.expect("admin, decoded");
+}
+
+/// bcrypt of "gateway-secret" at cost 11, made once with Python's `bcrypt` package:
+/// `bcrypt.hashpw(b"gateway-secret", bcrypt.gensalt(rounds=11, prefix=b"2a"))`.
+const GATEWAY_SECRET_BCRYPT: &str = "$2a$11$KPhE.s40u4GiMSzB.himzeQ6TqE0/F4ouKQzPkAP41h9LHNRMXfha";
+
+/// What docs/operations.md offers in place of a password from the environment: a bcrypt hash,
+/// quoted, in the server's configuration. The gateway logs in with the plain password in its URL
+/// (as `--nats` carries it) and works; a wrong password, or the hash itself, is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bcrypt_hash_for_the_password_lets_the_gateway_in_with_the_plain_one() {
+    let server = NatsServer::start_with_config(&documented_permissions_with(&format!(
+        "\"{GATEWAY_SECRET_BCRYPT}\""
+    )));
+    let log = JetStreamLog::open(&as_user(&server, "tongban-gateway", "gateway-secret"))
+        .await
+        .expect("the gateway logs in with the plain password");
+    let app = crate::ids::new_v7();
+    let written = conformance::append_chain(&log, &app, 2).await;
+    assert_eq!(log.read(&app).await.expect("read"), written);
+    drop(log);
+    // The hash percent-encoded as a URL's password ($ and / are not plain there).
+    let hash_as_password = GATEWAY_SECRET_BCRYPT
+        .replace('$', "%24")
+        .replace('/', "%2F");
+    for password in ["not-the-secret", hash_as_password.as_str()] {
+        let refused = JetStreamLog::open(&as_user(&server, "tongban-gateway", password))
+            .await
+            .err()
+            .expect("refused");
+        assert!(
+            matches!(refused, SetupError::Connect { .. }),
+            "{password}: {refused}"
+        );
+    }
 }
 
 /// A limit added to the stream after the gateway opened it (NATS takes `max_msgs_per_subject`
