@@ -21,4 +21,4 @@ pub mod xorshift;
 pub use error::SchemaError;
 pub use matters::Matter;
 pub use mode::Mode;
-pub use violation::{Report, Violation, covers, escape_token, uncovered};
+pub use violation::{Report, Step, Violation, covers, escape_token, pointer, uncovered};

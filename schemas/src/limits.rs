@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::violation::{Violation, escape_token};
+use crate::violation::{Step, Violation, pointer};
 
 /// The longest string (value or member name) accepted, in UTF-8 bytes. Generous: free-text notes
 /// and reasons fit many times over, while one string cannot take a whole body's budget unnoticed.
@@ -71,13 +71,6 @@ pub fn exceeded(value: &Value, max_reported: usize) -> (Vec<Violation>, usize) {
     (found.list, found.count)
 }
 
-/// One step of the path to where the walk is: spelled out only for a violation, so a body
-/// within its limits (nearly every one) costs no allocation per member.
-enum Step<'a> {
-    Member(&'a str),
-    Item(usize),
-}
-
 struct Found<'a> {
     list: Vec<Violation>,
     count: usize,
@@ -86,22 +79,10 @@ struct Found<'a> {
 }
 
 impl Found<'_> {
-    fn pointer(&self) -> String {
-        let mut out = String::new();
-        for step in &self.path {
-            out.push('/');
-            match step {
-                Step::Member(name) => out.push_str(&escape_token(name)),
-                Step::Item(i) => out.push_str(&i.to_string()),
-            }
-        }
-        out
-    }
-
     fn report(&mut self, rule: &str, message: String) {
         self.count += 1;
         if self.list.len() < self.max_reported {
-            let pointer = self.pointer();
+            let pointer = pointer(&self.path);
             self.list.push(Violation::new(pointer, rule, message));
         }
     }

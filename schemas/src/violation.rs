@@ -63,6 +63,27 @@ pub fn escape_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
+/// One step of the path to where a walk through a JSON value is, kept borrowed: a walk spells
+/// the pointer out ([`pointer`]) only where it finds something, so a value with nothing to
+/// report (nearly every one) costs no allocation per member.
+pub enum Step<'a> {
+    Member(&'a str),
+    Item(usize),
+}
+
+/// The JSON pointer (RFC 6901) a walk's `path` leads to.
+pub fn pointer(path: &[Step<'_>]) -> String {
+    let mut out = String::new();
+    for step in path {
+        out.push('/');
+        match step {
+            Step::Member(name) => out.push_str(&escape_token(name)),
+            Step::Item(i) => out.push_str(&i.to_string()),
+        }
+    }
+    out
+}
+
 /// Whether a problem at `pointer` is a consequence of one already found at `found` (the same
 /// pointer or one of its ancestors), so that it is not reported a second time: a handler whose
 /// code is no GB/T 2260 code is not also reported as no region of the federation.

@@ -9,8 +9,8 @@ use axum::http::{HeaderMap, header};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use tongban_schemas::Violation;
 use tongban_schemas::validation::CompiledSchema;
+use tongban_schemas::{Step, Violation, pointer};
 
 use super::limits;
 use super::problem::Problem;
@@ -131,7 +131,7 @@ fn syntax_reason(e: &serde_json::Error) -> String {
 /// serde then refuses the body, that is the field to name.
 pub(super) fn whole_numbers_as_integers(value: &mut Value) -> Option<String> {
     let mut first_inexact = None;
-    integers_at(value, &mut String::new(), &mut first_inexact);
+    integers_at(value, &mut Vec::new(), &mut first_inexact);
     first_inexact
 }
 
@@ -158,8 +158,14 @@ fn exact_whole(f: f64) -> Option<i64> {
     })
 }
 
-fn integers_at(value: &mut Value, pointer: &mut String, first_inexact: &mut Option<String>) {
-    use std::fmt::Write as _;
+/// The path is kept as borrowed steps and spelled out only for the first inexact number: this
+/// walk visits every member of every body, and a pointer built per member was a tenth of the
+/// CPU of a large one (docs/performance.md, "Round 21").
+fn integers_at<'a>(
+    value: &'a mut Value,
+    path: &mut Vec<Step<'a>>,
+    first_inexact: &mut Option<String>,
+) {
     match value {
         Value::Number(n) => {
             if let Some(f) = n.as_f64().filter(|_| n.is_f64())
@@ -167,26 +173,23 @@ fn integers_at(value: &mut Value, pointer: &mut String, first_inexact: &mut Opti
             {
                 match exact_whole(f) {
                     Some(whole) => *value = Value::from(whole),
-                    None if first_inexact.is_none() => *first_inexact = Some(pointer.clone()),
+                    None if first_inexact.is_none() => *first_inexact = Some(pointer(path)),
                     None => {}
                 }
             }
         }
         Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                let len = pointer.len();
-                let _ = write!(pointer, "/{i}");
-                integers_at(item, pointer, first_inexact);
-                pointer.truncate(len);
+                path.push(Step::Item(i));
+                integers_at(item, path, first_inexact);
+                path.pop();
             }
         }
         Value::Object(members) => {
             for (key, item) in members.iter_mut() {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&tongban_schemas::escape_token(key));
-                integers_at(item, pointer, first_inexact);
-                pointer.truncate(len);
+                path.push(Step::Member(key));
+                integers_at(item, path, first_inexact);
+                path.pop();
             }
         }
         Value::Null | Value::Bool(_) | Value::String(_) => {}
