@@ -169,16 +169,17 @@ fn every_stage_measures_and_every_goal_is_judged() {
         assert!(leg["server_cpu_us_per_op"].as_f64().unwrap() > 0.0, "{leg}");
     }
     let events = legs("shape-events");
-    assert_eq!(events.len(), 2, "{events:?}");
-    // Four clients, each application from 3 to 10 events, then from 10 to 12.
-    assert_eq!(events[0]["ops"], 4 * 7, "{}", events[0]);
-    assert_eq!(events[1]["ops"], 4 * 2, "{}", events[1]);
-    assert!(
-        events[1]["label"]
-            .as_str()
-            .unwrap()
-            .contains("10 → 12 events")
-    );
+    assert_eq!(events.len(), 4, "{events:?}");
+    // On each backend, four clients, each application from 3 to 10 events, then from 10 to 12.
+    for (pair, backend) in events.chunks(2).zip(["embedded", "JetStream R1"]) {
+        assert_eq!(pair[0]["ops"], 4 * 7, "{}", pair[0]);
+        assert_eq!(pair[1]["ops"], 4 * 2, "{}", pair[1]);
+        let label = pair[1]["label"].as_str().unwrap();
+        assert!(
+            label.contains(backend) && label.contains("10 → 12 events"),
+            "{label}"
+        );
+    }
 
     // Replay over the requested log: every pass counted every event.
     let replay = &report["replay"];

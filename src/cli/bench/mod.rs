@@ -307,7 +307,22 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
         for l in shape::form_sizes(&gw, s.clients, leg, &format!("{run}s")).await? {
             report.row("shape-form", &l.label, l.m);
         }
-        for l in shape::events_per_application(&gw, s.clients, s.depth, &format!("{run}d")).await? {
+        let depth_run = format!("{run}d");
+        let legs =
+            shape::events_per_application(&gw, "embedded", s.clients, s.depth, &depth_run).await?;
+        for l in legs {
+            report.row("shape-events", &l.label, l.m);
+        }
+        drop(gw);
+        say("cost by events per application, JetStream R1");
+        let nats = start_nats(1)?;
+        let gw =
+            gateway::GatewayProcess::start(&s.work, "gateway-shape-r1", Some((&nats.urls(), 1)))
+                .await?;
+        let legs =
+            shape::events_per_application(&gw, "JetStream R1", s.clients, s.depth, &depth_run)
+                .await?;
+        for l in legs {
             report.row("shape-events", &l.label, l.m);
         }
     }

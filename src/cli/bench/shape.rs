@@ -12,6 +12,8 @@
 //!   any number of times) until it holds 10 events, then 100, then `depth`. Each leg is measured
 //!   apart, all clients at the same depth, with the gateway's CPU counted until it has gone idle
 //!   after the leg: what an action costs on an application with that many events behind it.
+//!   On the embedded log, then on JetStream (one server), where every event an action reads is
+//!   a request to the server.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -122,9 +124,10 @@ const DEMO_ORIGIN: &str = "440000";
 const DEMO_HANDLER: &str = "330000";
 
 /// The events-per-application legs: every client's application taken to 10, 100 and `depth`
-/// events, each leg measured apart.
+/// events, each leg measured apart, on the gateway's `backend` (named in the labels).
 pub async fn events_per_application(
     gw: &GatewayProcess,
+    backend: &str,
     clients: usize,
     depth: u64,
     run: &str,
@@ -226,7 +229,7 @@ pub async fn events_per_application(
         let mut m = Measured::from_parts(lat, errors, secs);
         m.server_cpu_secs = Some(gw.cpu_secs()? - cpu_before);
         legs.push(Leg {
-            label: format!("suspend/resume, application at {from} → {to} events"),
+            label: format!("suspend/resume, {backend}, application at {from} → {to} events"),
             m,
         });
         from = to;
