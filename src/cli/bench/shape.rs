@@ -90,20 +90,10 @@ pub async fn form_sizes(
             let key = format!("shape-{run}-{investors}-{c}-{n}");
             async move {
                 let mut conn = connections[c].lock().await;
-                expect(
-                    conn.send(
-                        "POST",
-                        "/v1/applications",
-                        Some(&token),
-                        &[("Idempotency-Key", &key)],
-                        Some(&body),
-                    )
-                    .await,
-                    201,
-                    "POST /v1/applications",
-                )
-                .map(|_| ())
-                .map_err(|e| e.0)
+                submit(&mut conn, &token, &key, &body)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.0)
             }
         };
         gw.settle(Duration::from_secs(30)).await?;
@@ -147,18 +137,7 @@ pub async fn events_per_application(
     let mut conn = Client::new(&gw.addr);
     for c in 0..clients {
         let key = format!("depth-{run}-{c}");
-        let created = expect(
-            conn.send(
-                "POST",
-                "/v1/applications",
-                Some(&origin_token),
-                &[("Idempotency-Key", &key)],
-                Some(&body),
-            )
-            .await,
-            201,
-            "POST /v1/applications",
-        )?;
+        let created = submit(&mut conn, &origin_token, &key, &body).await?;
         let id = created["id"]
             .as_str()
             .ok_or_else(|| CliError("a submission answered without an id".into()))?
@@ -235,6 +214,22 @@ pub async fn events_per_application(
         from = to;
     }
     Ok(legs)
+}
+
+/// One canonical submission under `key`; its answer's JSON, or why it was not `201 Created`.
+async fn submit(conn: &mut Client, token: &str, key: &str, body: &[u8]) -> Result<Value, CliError> {
+    expect(
+        conn.send(
+            "POST",
+            "/v1/applications",
+            Some(token),
+            &[("Idempotency-Key", key)],
+            Some(body),
+        )
+        .await,
+        201,
+        "POST /v1/applications",
+    )
 }
 
 /// One lifecycle action; its answer's JSON, or why it was not `200 OK`.

@@ -262,6 +262,18 @@ impl EmbeddedLog {
         Ok(Some(event))
     }
 
+    /// Runs a read of fjall on tokio's blocking pool: a read may wait on the disk, which must not
+    /// hold up the runtime's workers.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&EmbeddedLog) -> Result<T, LogError> + Send + 'static,
+    ) -> Result<T, LogError> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || read(&this))
+            .await
+            .map_err(|e| LogError::Unavailable(e.to_string()))?
+    }
+
     fn get(&self, position: u64) -> Result<Envelope, LogError> {
         let bytes = self
             .stores
@@ -354,26 +366,17 @@ impl EventLog for EmbeddedLog {
     }
 
     async fn read(&self, app: &str) -> Result<Vec<Envelope>, LogError> {
-        let this = self.clone();
         let app = app.to_string();
-        tokio::task::spawn_blocking(move || this.read_sync(&app))
-            .await
-            .map_err(|e| LogError::Unavailable(e.to_string()))?
+        self.blocking(move |log| log.read_sync(&app)).await
     }
 
     async fn last(&self, app: &str) -> Result<Option<Envelope>, LogError> {
-        let this = self.clone();
         let app = app.to_string();
-        tokio::task::spawn_blocking(move || this.last_sync(&app))
-            .await
-            .map_err(|e| LogError::Unavailable(e.to_string()))?
+        self.blocking(move |log| log.last_sync(&app)).await
     }
 
     async fn read_all(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || this.read_all_sync(from, max))
-            .await
-            .map_err(|e| LogError::Unavailable(e.to_string()))?
+        self.blocking(move |log| log.read_all_sync(from, max)).await
     }
 
     /// From the writer's latest durable events, as far as they run from `from`; from fjall when
@@ -387,11 +390,8 @@ impl EventLog for EmbeddedLog {
     }
 
     async fn read_at(&self, positions: &[u64]) -> Result<Vec<Positioned>, LogError> {
-        let this = self.clone();
         let positions = positions.to_vec();
-        tokio::task::spawn_blocking(move || this.read_at_sync(&positions))
-            .await
-            .map_err(|e| LogError::Unavailable(e.to_string()))?
+        self.blocking(move |log| log.read_at_sync(&positions)).await
     }
 
     fn head(&self) -> watch::Receiver<u64> {
