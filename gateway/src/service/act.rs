@@ -51,23 +51,30 @@ impl<L: EventLog> Gateway<L> {
             })?
             .to_string();
         for _ in 0..MAX_RETRIES {
-            let Some(mut last) = self.log.last(app).await? else {
-                return Err(ServiceError::NotFound(app.to_string()));
+            // A remembered state, if the log's last event is still the one it was folded up to
+            // (the last event is read only when there is a state to check it against).
+            let remembered = match self.states.contains(app) {
+                true => match self.log.last(app).await? {
+                    Some(last) => self
+                        .states
+                        .get(app, last.seq, &last.hash)
+                        .map(|state| (state, last)),
+                    None => return Err(ServiceError::NotFound(app.to_string())),
+                },
+                false => None,
             };
-            let (state, unreadable) = match self.states.get(app, last.seq, &last.hash) {
-                Some(state) => (Some(state), None),
+            let ((state, unreadable), last) = match remembered {
+                Some((state, last)) => ((Some(state), None), last),
                 None => {
                     let mut events = self.log.read(app).await?;
                     let folded = fold_history(&events);
-                    // What was read may have moved on since `last`: decide after what was folded.
-                    match events.pop() {
-                        Some(e) => last = e,
-                        None => return Err(ServiceError::NotFound(app.to_string())),
-                    }
+                    let Some(last) = events.pop() else {
+                        return Err(ServiceError::NotFound(app.to_string()));
+                    };
                     if let (Some(state), None) = &folded {
                         self.states.put(app, last.seq, &last.hash, state.clone());
                     }
-                    folded
+                    (folded, last)
                 }
             };
             let last = &last;

@@ -61,6 +61,13 @@ impl States {
         state
     }
 
+    /// Whether a state of `app` is remembered, at whatever event: only then is the log's last
+    /// event worth reading to check it against.
+    pub fn contains(&self, app: &str) -> bool {
+        let g = self.generations.lock().unwrap_or_else(|p| p.into_inner());
+        g.young.contains_key(app) || g.old.contains_key(app)
+    }
+
     /// Remembers `state`, folded up to the event `seq` whose hash is `hash`.
     pub fn put(&self, app: &str, seq: u64, hash: &str, state: Application) {
         let mut g = self.generations.lock().unwrap_or_else(|p| p.into_inner());
@@ -119,6 +126,7 @@ mod tests {
         let states = States::default();
         states.put("a", 3, "h3", state("a", 3));
         assert_eq!(states.get("a", 3, "h3").map(|s| s.seq), Some(3));
+        assert!(states.contains("a") && !states.contains("b"));
         // Another writer's event 4, or another event 3 (a log that is not the one folded).
         assert!(states.get("a", 4, "h4").is_none());
         assert!(states.get("a", 3, "other").is_none());

@@ -364,3 +364,114 @@ async fn a_remembered_state_gives_way_to_another_writers_events() {
     );
     assert_eq!(resumed.event, events[4]);
 }
+
+/// A stream given a limit after the gateway opened it (NATS accepts `max_msgs_per_subject` on a
+/// stream that refuses deletes) removes events as new ones arrive. An action on a remembered
+/// state reads no history that would show the loss, so the log itself refuses appends while the
+/// stream's settings remove events, and takes them again once they are restored. (Found by a
+/// review: without the refusal the gateway that acted last went on acknowledging actions, each
+/// one making the stream drop the application's previous event.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_event_is_appended_while_the_stream_removes_events() {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    use tongban_schemas::events::Accepted;
+
+    let server = crate::testnats::NatsServer::start();
+    let mut config = crate::log::JetStreamConfig::new(server.url());
+    config.op_timeout = Duration::from_secs(1);
+    config.head_poll = Duration::from_millis(50);
+    let log = Arc::new(
+        crate::log::JetStreamLog::open(&config)
+            .await
+            .expect("open JetStream"),
+    );
+    let dir = TempDir::new("service-states-js");
+    let key =
+        crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key")).expect("key");
+    let gw = super::Gateway::start(
+        Arc::clone(&log),
+        key,
+        crate::projections::ProjectionStore::open(&dir.path().join("p")).expect("projections"),
+        crate::domain::calendar::Calendar::weekdays(),
+    );
+    let example = matters::get("social-security-card")
+        .expect("matter")
+        .example();
+    let origin = example["origin"].as_str().expect("origin").to_string();
+    let lead = example["handlers"][0]
+        .as_str()
+        .expect("handler")
+        .to_string();
+    let request = || -> SubmitRequest { serde_json::from_value(example.clone()).expect("request") };
+    let app = gw
+        .submit(&region(&origin), request(), None)
+        .await
+        .expect("submit")
+        .id;
+    // The gateway remembers the application as forwarded, at seq 2.
+    gw.act(
+        &region(&origin),
+        &app,
+        Command::Forward(Forwarded::default()),
+        None,
+    )
+    .await
+    .expect("forward");
+
+    // The stream keeps only the last two events of each subject from now on: the application's
+    // next event would push its submission out.
+    let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+    let mut stream = js.get_stream(&config.stream).await.expect("stream");
+    let kept = stream.info().await.expect("info").config.clone();
+    let mut limited = kept.clone();
+    limited.max_messages_per_subject = 2;
+    js.update_stream(limited)
+        .await
+        .expect("a limit is accepted");
+    let until = |want: bool| {
+        let log = Arc::clone(&log);
+        async move {
+            let started = Instant::now();
+            while log.available() != want {
+                assert!(
+                    started.elapsed() < Duration::from_secs(5),
+                    "the log's availability did not become {want}"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    until(false).await;
+
+    let refused = gw
+        .act(
+            &region(&lead),
+            &app,
+            Command::Accept(Accepted::default()),
+            None,
+        )
+        .await
+        .expect_err("acknowledged on a stream that removes events");
+    assert!(
+        refused.to_string().contains("now removes events"),
+        "{refused}"
+    );
+    let refused = gw
+        .submit(&region(&origin), request(), Some("another"))
+        .await
+        .expect_err("a submission too");
+    assert!(
+        refused.to_string().contains("now removes events"),
+        "{refused}"
+    );
+    let events = log.read(&app).await.expect("read");
+    assert_eq!(events.len(), 2, "nothing appended, nothing removed");
+
+    // Settings restored: appends are taken again.
+    js.update_stream(kept).await.expect("the limit is lifted");
+    until(true).await;
+    gw.submit(&region(&origin), request(), Some("after"))
+        .await
+        .expect("submit once the stream keeps its events");
+}

@@ -4,6 +4,10 @@
 //! asking the stream leader for its state every `poll`. Polling, rather than a push consumer, keeps
 //! working unchanged across disconnects and leader changes (each poll is a fresh request) and costs
 //! one small request per interval per gateway. The task stops when the log is dropped.
+//!
+//! The same answer carries the stream's settings: a limit or retention set on it after the
+//! gateway opened it (NATS accepts them on a stream that refuses deletes) makes it remove events,
+//! and the log refuses appends until the settings are restored ([`Inner::discarding`]).
 
 use std::sync::Weak;
 use std::time::Duration;
@@ -27,6 +31,7 @@ pub(super) fn spawn(inner: Weak<Inner>, poll: Duration) {
                 Ok(Ok(info)) => {
                     warned = false;
                     advance(&inner.head, info.state.last_sequence);
+                    note_removal(&inner, &info.config);
                 }
                 Ok(Err(e)) if !warned => {
                     warned = true;
@@ -40,4 +45,25 @@ pub(super) fn spawn(inner: Weak<Inner>, poll: Duration) {
             }
         }
     });
+}
+
+/// Records whether `config` makes the stream remove events, saying so in the log once each time
+/// it starts or stops.
+fn note_removal(inner: &Inner, config: &async_nats::jetstream::stream::Config) {
+    let problems = super::connect::removes_events(config);
+    let now = (!problems.is_empty()).then(|| problems.join("; "));
+    let mut discarding = inner.discarding.lock().unwrap_or_else(|p| p.into_inner());
+    match (&*discarding, &now) {
+        (None, Some(why)) => tracing::error!(
+            stream = %config.name,
+            reason = %why,
+            "the stream now removes events by its own settings; appends are refused until they are restored"
+        ),
+        (Some(_), None) => tracing::warn!(
+            stream = %config.name,
+            "the stream keeps its events again; appends are taken"
+        ),
+        _ => {}
+    }
+    *discarding = now;
 }

@@ -73,6 +73,10 @@ struct Inner {
     /// The sequences the server lists as deleted, by the deleted count they were read at: asked
     /// for again only when the count changes, not at every read (the list can be long).
     removed: std::sync::Mutex<Option<(u64, Arc<Vec<u64>>)>>,
+    /// Why the stream now removes events by its own settings (a limit or retention set after
+    /// the gateway opened it), as the head poller last saw them; `None` while it keeps them all.
+    /// Appends are refused meanwhile: an event acknowledged into such a stream would be lost.
+    discarding: std::sync::Mutex<Option<String>>,
 }
 
 /// Counts a publish as in flight until dropped, whichever way the append ends.
@@ -169,6 +173,7 @@ impl JetStreamLog {
             ack_micros: crate::metrics::Histogram::new(&crate::metrics::STORAGE_BOUNDS_US),
             recent: recent::Recent::default(),
             removed: std::sync::Mutex::new(None),
+            discarding: std::sync::Mutex::new(None),
         });
         let cursors = if config.create_stream {
             Some(Box::new(
@@ -215,6 +220,26 @@ impl JetStreamLog {
             State::Connected => Ok(()),
             state => Err(LogError::Unavailable(format!(
                 "NATS connection is {state:?}"
+            ))),
+        }
+    }
+
+    /// Refuses writes while the stream removes events by its own settings ([`Inner::discarding`]):
+    /// they would be acknowledged and later dropped. Readers stop there too (`read_all`); an
+    /// action on a remembered state ([`crate::service::states`]) reads no history, so without
+    /// this it would go on appending while the history under it is removed.
+    fn keeping_events(&self) -> Result<(), LogError> {
+        let discarding = self
+            .inner
+            .discarding
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match discarding.as_deref() {
+            None => Ok(()),
+            Some(why) => Err(LogError::Unavailable(format!(
+                "stream {} now removes events ({why}): no event is appended until its settings \
+                 are restored (docs/operations.md, \"The stream\")",
+                self.inner.stream.cached_info().config.name
             ))),
         }
     }
@@ -630,6 +655,7 @@ impl EventLog for JetStreamLog {
             reason: "application id is not usable as a subject token".into(),
         })?;
         self.connected()?;
+        self.keeping_events()?;
         // A first event needs no read: "expected last subject sequence 0" means the subject must
         // be empty, and the server refuses the publish otherwise (then we look, below).
         let last = if expected_seq == 0 {
@@ -808,7 +834,7 @@ impl EventLog for JetStreamLog {
     /// writes. It does not see a connected server that cannot reach the stream (no leader, a
     /// leaf link down); those still answer 503 request by request.
     fn available(&self) -> bool {
-        self.connected().is_ok()
+        self.connected().is_ok() && self.keeping_events().is_ok()
     }
 
     fn shared_cursors(&self) -> Option<&SharedCursors> {
