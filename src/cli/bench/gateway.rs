@@ -168,14 +168,22 @@ impl GatewayProcess {
         Ok(started.elapsed())
     }
 
-    /// Runs `stage` and charges the gateway's CPU time over it to the measurement.
+    /// Runs `stage` and charges the gateway's CPU time over it to the measurement, from `warm`
+    /// into it: a closed-loop stage counts its operations only after its warm-up
+    /// ([`super::measure::warm_up`]), so its CPU is read from then too. (Until round 21 it was
+    /// read from the start, which overstated the CPU per operation by the warm-up's share: a
+    /// tenth in a 10 s stage.)
     pub async fn charged<F: std::future::Future<Output = Measured>>(
         &self,
+        warm: Duration,
         stage: F,
     ) -> Result<Measured, CliError> {
-        let before = self.cpu_secs()?;
-        let mut m = stage.await;
-        m.server_cpu_secs = Some(self.cpu_secs()? - before);
+        let at_warm = async {
+            tokio::time::sleep(warm).await;
+            self.cpu_secs()
+        };
+        let (mut m, before) = tokio::join!(stage, at_warm);
+        m.server_cpu_secs = Some(self.cpu_secs()? - before?);
         Ok(m)
     }
 
@@ -197,12 +205,18 @@ impl GatewayProcess {
         };
         match rate {
             None => {
-                self.charged(super::measure::closed_loop(clients, duration, op))
-                    .await
+                self.charged(
+                    super::measure::warm_up(duration),
+                    super::measure::closed_loop(clients, duration, op),
+                )
+                .await
             }
             Some(rate) => {
-                self.charged(super::measure::open_loop(clients, rate, duration, op))
-                    .await
+                self.charged(
+                    Duration::ZERO,
+                    super::measure::open_loop(clients, rate, duration, op),
+                )
+                .await
             }
         }
     }

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use super::gateway::GatewayProcess;
-use super::measure::{Measured, closed_loop};
+use super::measure::{Measured, closed_loop, warm_up};
 use crate::cli::CliError;
 use crate::cli::load::client::Client;
 
@@ -97,7 +97,9 @@ pub async fn form_sizes(
             }
         };
         gw.settle(Duration::from_secs(30)).await?;
-        let m = gw.charged(closed_loop(clients, duration, op)).await?;
+        let m = gw
+            .charged(warm_up(duration), closed_loop(clients, duration, op))
+            .await?;
         legs.push(Leg {
             label: format!(
                 "form with {investors} investors ({:.1} KB), canonical submit",
