@@ -1,4 +1,5 @@
-//! What the service's tests share: a region's principal and a matter's example submission.
+//! What the service's tests share: a region's principal, a matter's example submission and a
+//! gateway on a log of the test's choosing.
 
 use serde_json::Value;
 use tongban_schemas::matters;
@@ -24,6 +25,35 @@ pub fn example() -> Value {
 /// The example's origin region.
 pub fn origin_code() -> String {
     example()["origin"].as_str().expect("origin").to_string()
+}
+
+/// The example's lead handler.
+pub fn lead_code() -> String {
+    example()["handlers"][0]
+        .as_str()
+        .expect("handler")
+        .to_string()
+}
+
+/// The example as a submission request.
+pub fn request() -> crate::service::SubmitRequest {
+    serde_json::from_value(example()).expect("request")
+}
+
+/// A gateway on `log`, with the key in `dir` and its own projections in `dir/<projections>`: as
+/// many gateways on one log as a test opens with different names (gateways sharing a stream).
+pub fn gateway_on<L: crate::log::EventLog>(
+    log: &std::sync::Arc<L>,
+    dir: &crate::testutil::TempDir,
+    projections: &str,
+) -> crate::service::Gateway<L> {
+    crate::service::Gateway::start(
+        std::sync::Arc::clone(log),
+        crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key")).expect("key"),
+        crate::projections::ProjectionStore::open(&dir.path().join(projections))
+            .expect("projections"),
+        crate::domain::calendar::Calendar::weekdays(),
+    )
 }
 
 /// A gateway opened on `dir` as `tongban serve` opens one, its region book holding the demo

@@ -8,24 +8,16 @@ use crate::domain::Command;
 use crate::log::EventLog;
 use crate::testutil::TempDir;
 
-use super::fixtures::region;
+use super::fixtures::{gateway_on, lead_code, origin_code, region, request};
 
 #[tokio::test]
 async fn an_invalid_event_payload_never_reaches_the_log() {
     let dir = TempDir::new("service-payload");
     let opened = super::fixtures::opened(&dir);
     let gw = &opened.gateway;
-    let example = matters::get("social-security-card")
-        .expect("matter")
-        .example();
-    let origin = example["origin"].as_str().expect("origin").to_string();
-    let handler = example["handlers"][0]
-        .as_str()
-        .expect("handler")
-        .to_string();
-    let request: SubmitRequest = serde_json::from_value(example).expect("request");
+    let (origin, handler) = (origin_code(), lead_code());
     let submitted = gw
-        .submit(&region(&origin), request, None)
+        .submit(&region(&origin), request(), None)
         .await
         .expect("submit");
     let app = submitted.id;
@@ -287,29 +279,10 @@ async fn a_remembered_state_gives_way_to_another_writers_events() {
 
     let dir = TempDir::new("service-states");
     let log = Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
-    let key = || {
-        crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key")).expect("key")
-    };
-    let gateway = |name: &str| {
-        super::Gateway::start(
-            Arc::clone(&log),
-            key(),
-            crate::projections::ProjectionStore::open(&dir.path().join(name)).expect("projections"),
-            crate::domain::calendar::Calendar::weekdays(),
-        )
-    };
-    let (first, second) = (gateway("p1"), gateway("p2"));
-    let example = matters::get("social-security-card")
-        .expect("matter")
-        .example();
-    let origin = example["origin"].as_str().expect("origin").to_string();
-    let lead = example["handlers"][0]
-        .as_str()
-        .expect("handler")
-        .to_string();
-    let request: SubmitRequest = serde_json::from_value(example).expect("request");
+    let (first, second) = (gateway_on(&log, &dir, "p1"), gateway_on(&log, &dir, "p2"));
+    let (origin, lead) = (origin_code(), lead_code());
     let app = first
-        .submit(&region(&origin), request, None)
+        .submit(&region(&origin), request(), None)
         .await
         .expect("submit")
         .id;
@@ -387,23 +360,8 @@ async fn no_event_is_appended_while_the_stream_removes_events() {
             .expect("open JetStream"),
     );
     let dir = TempDir::new("service-states-js");
-    let key =
-        crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key")).expect("key");
-    let gw = super::Gateway::start(
-        Arc::clone(&log),
-        key,
-        crate::projections::ProjectionStore::open(&dir.path().join("p")).expect("projections"),
-        crate::domain::calendar::Calendar::weekdays(),
-    );
-    let example = matters::get("social-security-card")
-        .expect("matter")
-        .example();
-    let origin = example["origin"].as_str().expect("origin").to_string();
-    let lead = example["handlers"][0]
-        .as_str()
-        .expect("handler")
-        .to_string();
-    let request = || -> SubmitRequest { serde_json::from_value(example.clone()).expect("request") };
+    let gw = gateway_on(&log, &dir, "p");
+    let (origin, lead) = (origin_code(), lead_code());
     let app = gw
         .submit(&region(&origin), request(), None)
         .await
