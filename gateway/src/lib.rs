@@ -14,6 +14,7 @@ pub mod evidence;
 pub mod fjall_tuning;
 pub mod fsutil;
 pub mod fuzzing;
+pub mod generations;
 pub mod hex;
 pub mod http;
 pub mod ids;

@@ -78,6 +78,14 @@ pub struct Content {
     pub data: Value,
 }
 
+/// Where an application's chain ends: the seq and hash of its last event, all that the next
+/// event is sealed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tip<'a> {
+    pub seq: u64,
+    pub hash: &'a str,
+}
+
 impl Envelope {
     /// The sealed event that follows `previous` (None: the application's first) in `app`.
     pub fn sealed_after(
@@ -86,17 +94,36 @@ impl Envelope {
         content: Content,
         key: &GatewayKey,
     ) -> Envelope {
+        Envelope::sealed_on(previous.map(Envelope::tip), app, content, key)
+    }
+
+    /// The end of the chain this event makes.
+    pub fn tip(&self) -> Tip<'_> {
+        Tip {
+            seq: self.seq,
+            hash: &self.hash,
+        }
+    }
+
+    /// The sealed event that follows the chain ending at `tip` (None: the application's first)
+    /// in `app`.
+    pub fn sealed_on(
+        tip: Option<Tip<'_>>,
+        app: &str,
+        content: Content,
+        key: &GatewayKey,
+    ) -> Envelope {
         let mut envelope = Envelope {
             id: crate::ids::new_v7(),
             app: app.to_string(),
-            seq: previous.map(|p| p.seq).unwrap_or(0) + 1,
+            seq: tip.map(|p| p.seq).unwrap_or(0) + 1,
             kind: content.kind,
             schema: content.schema,
             region: content.region,
             actor: content.actor,
             at: content.at,
             data: content.data,
-            prev_hash: previous.map(|p| p.hash.clone()).unwrap_or_default(),
+            prev_hash: tip.map(|p| p.hash.to_string()).unwrap_or_default(),
             hash: String::new(),
             sig: String::new(),
         };

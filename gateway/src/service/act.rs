@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::{Gateway, MAX_RETRIES, ServiceError};
 use crate::auth::Principal;
 use crate::domain::{self, Application, Command};
-use crate::envelope::Envelope;
+use crate::envelope::{Envelope, Tip};
 use crate::log::{EventLog, LogError};
 use crate::projections::FoldError;
 
@@ -50,67 +50,30 @@ impl<L: EventLog> Gateway<L> {
                 )
             })?
             .to_string();
+        // The first pass may decide on the state remembered from this gateway's last action
+        // on the application, without reading the log: what it decides is appended only if no
+        // event came in between (the append's concurrency check), and a refusal is not answered
+        // before it is checked against the log.
+        let mut trust_memory = true;
         for _ in 0..MAX_RETRIES {
-            // A remembered state, if the log's last event is still the one it was folded up to
-            // (the last event is read only when there is a state to check it against).
-            let remembered = match self.states.contains(app) {
-                true => match self.log.last(app).await? {
-                    Some(last) => self
-                        .states
-                        .get(app, last.seq, &last.hash)
-                        .map(|state| (state, last)),
-                    None => return Err(ServiceError::NotFound(app.to_string())),
-                },
-                false => None,
-            };
-            let ((state, unreadable), last) = match remembered {
-                Some((state, last)) => ((Some(state), None), last),
-                None => {
-                    let mut events = self.log.read(app).await?;
-                    let folded = fold_history(&events);
-                    let Some(last) = events.pop() else {
-                        return Err(ServiceError::NotFound(app.to_string()));
-                    };
-                    if let (Some(state), None) = &folded {
-                        self.states.put(app, last.seq, &last.hash, state.clone());
-                    }
-                    (folded, last)
-                }
-            };
-            let last = &last;
-            // Refuse non-parties before revealing anything about the application's state, even
-            // that its history does not fold.
-            if !self.party_to_history(app, state.as_ref(), &region).await? {
-                return Err(super::error::not_a_party(app, &region));
-            }
-            // Judged as the projections judge it, so what they hold cannot be acted on.
-            if let Some(e) = unreadable {
-                return Err(e.into());
-            }
-            let Some(state) = state else {
-                return Err(ServiceError::NotFound(app.to_string()));
-            };
-            if let Some(expected) = expected_seq
-                && expected != state.seq
+            let loaded = self.load(app, trust_memory).await?;
+            trust_memory = false;
+            let checked = loaded.checked;
+            let (state, event, tip) = match self
+                .decide(app, &region, &command, expected_seq, loaded)
+                .await
             {
-                return Err(ServiceError::StaleSeq {
-                    expected,
-                    actual: state.seq,
-                    status: state.status,
-                });
-            }
-            let event = domain::decide(Some(&state), &region, command.clone()).map_err(
-                |error| match error.kind() {
-                    domain::ErrorKind::Conflict => ServiceError::Refused {
-                        error,
-                        status: state.status,
-                        seq: state.seq,
-                    },
-                    _ => error.into(),
-                },
-            )?;
+                Ok(decided) => decided,
+                // Decided on a remembered state: the refusal may be that state's, not the
+                // log's. Nothing was written; decide again on what the log holds.
+                Err(_) if !checked => continue,
+                Err(e) => return Err(e),
+            };
             let envelope = self.seal(
-                Some(last),
+                Some(Tip {
+                    seq: tip.0,
+                    hash: &tip.1,
+                }),
                 app,
                 event.type_name(),
                 event.data(),
@@ -137,6 +100,115 @@ impl<L: EventLog> Gateway<L> {
         }
         Err(ServiceError::Contended)
     }
+
+    /// The application as an action decides on it: the state remembered for it when
+    /// `trust_memory` (unchecked), else the remembered one if the log's last event is the one it
+    /// was folded up to, else folded from the whole history.
+    async fn load(&self, app: &str, trust_memory: bool) -> Result<Loaded, ServiceError> {
+        if trust_memory && let Some(r) = self.states.latest(app) {
+            return Ok(Loaded {
+                state: Some(r.state),
+                unreadable: None,
+                seq: r.seq,
+                hash: r.hash,
+                checked: false,
+            });
+        }
+        // The last event is read only when there is a state to check it against.
+        if self.states.contains(app) {
+            let Some(last) = self.log.last(app).await? else {
+                return Err(ServiceError::NotFound(app.to_string()));
+            };
+            if let Some(state) = self.states.get(app, last.seq, &last.hash) {
+                return Ok(Loaded {
+                    state: Some(state),
+                    unreadable: None,
+                    seq: last.seq,
+                    hash: last.hash,
+                    checked: true,
+                });
+            }
+        }
+        let mut events = self.log.read(app).await?;
+        let (state, unreadable) = fold_history(&events);
+        let Some(last) = events.pop() else {
+            return Err(ServiceError::NotFound(app.to_string()));
+        };
+        if let (Some(state), None) = (&state, &unreadable) {
+            self.states.put(app, last.seq, &last.hash, state.clone());
+        }
+        Ok(Loaded {
+            state,
+            unreadable,
+            seq: last.seq,
+            hash: last.hash,
+            checked: true,
+        })
+    }
+
+    /// Decides `command` on `loaded`: the state it applies to, the event, and the seq and hash
+    /// of the last event it follows.
+    async fn decide(
+        &self,
+        app: &str,
+        region: &str,
+        command: &Command,
+        expected_seq: Option<u64>,
+        loaded: Loaded,
+    ) -> Result<(Application, domain::Event, (u64, String)), ServiceError> {
+        let Loaded {
+            state,
+            unreadable,
+            seq,
+            hash,
+            ..
+        } = loaded;
+        // Refuse non-parties before revealing anything about the application's state, even
+        // that its history does not fold.
+        if !self.party_to_history(app, state.as_ref(), region).await? {
+            return Err(super::error::not_a_party(app, region));
+        }
+        // Judged as the projections judge it, so what they hold cannot be acted on.
+        if let Some(e) = unreadable {
+            return Err(e.into());
+        }
+        let Some(state) = state else {
+            return Err(ServiceError::NotFound(app.to_string()));
+        };
+        if let Some(expected) = expected_seq
+            && expected != state.seq
+        {
+            return Err(ServiceError::StaleSeq {
+                expected,
+                actual: state.seq,
+                status: state.status,
+            });
+        }
+        let event = domain::decide(Some(&state), region, command.clone()).map_err(|error| {
+            match error.kind() {
+                domain::ErrorKind::Conflict => ServiceError::Refused {
+                    error,
+                    status: state.status,
+                    seq: state.seq,
+                },
+                _ => error.into(),
+            }
+        })?;
+        Ok((state, event, (seq, hash)))
+    }
+}
+
+/// The application as one pass of an action decides on it.
+struct Loaded {
+    /// The state as far as the history folds (None: not even its first event).
+    state: Option<Application>,
+    /// Why the history does not fold past `state`.
+    unreadable: Option<FoldError>,
+    /// The seq and hash of the last event: what the new one is sealed on.
+    seq: u64,
+    hash: String,
+    /// Whether it was checked against the log (false: a remembered state taken on trust).
+    checked: bool,
 }
 
 /// The aggregate state from the application's events as far as they fold, as the projections

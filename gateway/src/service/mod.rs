@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use crate::auth::RequestSignature;
 use crate::domain::calendar::Calendar;
-use crate::envelope::{Envelope, GatewayKey};
+use crate::envelope::{Envelope, GatewayKey, Tip};
 use crate::evidence::{EvidenceError, EvidenceStore};
 use crate::log::EventLog;
 use crate::projections::{ApplicationView, ProjectionStore, Projector};
@@ -112,7 +112,7 @@ impl<L: EventLog> Gateway<L> {
     /// [`crate::domain::Event::into_data`] where the event is not needed after).
     fn seal(
         &self,
-        previous: Option<&Envelope>,
+        previous: Option<Tip<'_>>,
         app: &str,
         kind: &str,
         data: serde_json::Value,
@@ -128,7 +128,7 @@ impl<L: EventLog> Gateway<L> {
             at: crate::time::Timestamp::now().to_rfc3339(),
             data,
         };
-        Ok(Envelope::sealed_after(previous, app, content, &self.key))
+        Ok(Envelope::sealed_on(previous, app, content, &self.key))
     }
 
     /// Appends a sealed event with the concurrency check and answers its log position once it is

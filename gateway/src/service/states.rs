@@ -12,90 +12,71 @@
 //! included, misses and folds from the log as before: a wrong state cannot be served, only a
 //! remembered one not used.
 //!
-//! Bounded: two generations of at most [`GENERATION`] entries each. Entries are added to the
-//! young one; when it is full the old one is dropped and the young one becomes old, and an old
-//! entry used again moves back to the young one. So what was acted on lately stays, memory
-//! does not grow with the number of applications (a few hundred bytes per entry, at most
-//! 2 × [`GENERATION`] entries), and no clock or list is kept per entry.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+//! An action may also decide on a remembered state without reading the log first
+//! ([`States::latest`]): the append's own concurrency check then refuses it if another event
+//! came in between, and the action decides again from the log. Only what can be appended is
+//! answered that way; a refusal decided on a remembered state is checked against the log
+//! before it is given ([`crate::service::act`]).
+//!
+//! Bounded ([`Generations`]): at most 2 × [`GENERATION`] entries of a few hundred bytes each,
+//! kept for the applications acted on lately.
 
 use crate::domain::Application;
+use crate::generations::Generations;
 
 /// Entries per generation.
 pub const GENERATION: usize = 2048;
 
 /// A state and the last event it was folded up to.
 #[derive(Clone)]
-struct Entry {
-    seq: u64,
-    hash: String,
-    state: Application,
+pub struct Remembered {
+    pub seq: u64,
+    pub hash: String,
+    pub state: Application,
 }
 
-#[derive(Default)]
-struct Generations {
-    young: HashMap<String, Entry>,
-    old: HashMap<String, Entry>,
-}
-
-#[derive(Default)]
 pub struct States {
-    generations: Mutex<Generations>,
+    entries: Generations<Remembered>,
+}
+
+impl Default for States {
+    fn default() -> States {
+        States {
+            entries: Generations::new(GENERATION),
+        }
+    }
 }
 
 impl States {
     /// The state of `app` folded up to its event `seq` whose hash is `hash`, if remembered.
     pub fn get(&self, app: &str, seq: u64, hash: &str) -> Option<Application> {
-        let mut g = self.generations.lock().unwrap_or_else(|p| p.into_inner());
-        let fits = |e: &Entry| e.seq == seq && e.hash == hash;
-        if let Some(e) = g.young.get(app) {
-            return fits(e).then(|| e.state.clone());
-        }
-        let e = g.old.remove(app)?;
-        let state = fits(&e).then(|| e.state.clone());
-        if state.is_some() {
-            g.insert(app.to_string(), e);
-        }
-        state
+        self.entries
+            .get(app, |e| e.seq == seq && e.hash == hash)
+            .map(|e| e.state)
+    }
+
+    /// The latest state remembered of `app`, whatever the log holds now: what an action may
+    /// decide on before reading the log, as long as the append checks it.
+    pub fn latest(&self, app: &str) -> Option<Remembered> {
+        self.entries.get(app, |_| true)
     }
 
     /// Whether a state of `app` is remembered, at whatever event: only then is the log's last
     /// event worth reading to check it against.
     pub fn contains(&self, app: &str) -> bool {
-        let g = self.generations.lock().unwrap_or_else(|p| p.into_inner());
-        g.young.contains_key(app) || g.old.contains_key(app)
+        self.entries.contains(app)
     }
 
     /// Remembers `state`, folded up to the event `seq` whose hash is `hash`.
     pub fn put(&self, app: &str, seq: u64, hash: &str, state: Application) {
-        let mut g = self.generations.lock().unwrap_or_else(|p| p.into_inner());
-        g.old.remove(app);
-        g.insert(
-            app.to_string(),
-            Entry {
-                seq,
-                hash: hash.to_string(),
-                state,
-            },
-        );
+        let hash = hash.to_string();
+        self.entries.put(app, Remembered { seq, hash, state });
     }
 
     /// How many states are remembered (for tests).
     #[cfg(test)]
     fn len(&self) -> usize {
-        let g = self.generations.lock().unwrap_or_else(|p| p.into_inner());
-        g.young.len() + g.old.len()
-    }
-}
-
-impl Generations {
-    fn insert(&mut self, app: String, entry: Entry) {
-        if self.young.len() >= GENERATION && !self.young.contains_key(&app) {
-            self.old = std::mem::take(&mut self.young);
-        }
-        self.young.insert(app, entry);
+        self.entries.len()
     }
 }
 
@@ -131,31 +112,17 @@ mod tests {
         assert!(states.get("a", 4, "h4").is_none());
         assert!(states.get("a", 3, "other").is_none());
         assert!(states.get("b", 3, "h3").is_none());
+        // The latest one, whatever the log holds: for an action the append will check.
+        let latest = states.latest("a").expect("remembered");
+        assert_eq!(
+            (latest.seq, latest.hash.as_str(), latest.state.seq),
+            (3, "h3", 3)
+        );
+        assert!(states.latest("b").is_none());
         // Moving on replaces it.
         states.put("a", 4, "h4", state("a", 4));
         assert!(states.get("a", 3, "h3").is_none());
         assert_eq!(states.get("a", 4, "h4").map(|s| s.seq), Some(4));
         assert_eq!(states.len(), 1);
-    }
-
-    #[test]
-    fn memory_is_bounded_and_what_is_used_again_stays() {
-        let states = States::default();
-        let app = |i: usize| format!("app-{i}");
-        for i in 0..GENERATION {
-            states.put(&app(i), 1, "h", state(&app(i), 1));
-        }
-        // The first one is used again while the next generation fills: it moves along.
-        for i in GENERATION..3 * GENERATION {
-            states.put(&app(i), 1, "h", state(&app(i), 1));
-            if i % 100 == 0 {
-                assert!(states.get(&app(0), 1, "h").is_some(), "lost at {i}");
-            }
-            assert!(states.len() <= 2 * GENERATION);
-        }
-        assert!(states.get(&app(0), 1, "h").is_some());
-        // One not used since two generations ago is gone.
-        assert!(states.get(&app(1), 1, "h").is_none());
-        assert!(states.get(&app(3 * GENERATION - 1), 1, "h").is_some());
     }
 }

@@ -338,6 +338,73 @@ async fn a_remembered_state_gives_way_to_another_writers_events() {
     assert_eq!(resumed.event, events[4]);
 }
 
+/// An action may decide on the state this gateway remembers without reading the log first, but
+/// a refusal decided so is checked against the log before it is answered: here the remembered
+/// state (accepted, seq 3) refuses a resumption and the stale expected seq 4 that the log
+/// (suspended by another gateway, seq 4) allows.
+#[tokio::test]
+async fn a_refusal_decided_on_a_remembered_state_is_checked_against_the_log() {
+    use std::sync::Arc;
+    use tongban_schemas::events::{Accepted, Resumed, Suspended, SuspensionKind};
+
+    let dir = TempDir::new("service-states-refusal");
+    let log = Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
+    let (first, second) = (gateway_on(&log, &dir, "p1"), gateway_on(&log, &dir, "p2"));
+    let (origin, lead) = (region(&origin_code()), region(&lead_code()));
+    let app = first
+        .submit(&origin, request(), None)
+        .await
+        .expect("submit")
+        .id;
+    first
+        .act(&origin, &app, Command::Forward(Forwarded::default()), None)
+        .await
+        .expect("forward");
+    first
+        .act(&lead, &app, Command::Accept(Accepted::default()), None)
+        .await
+        .expect("accept");
+    let suspend = Command::Suspend(Suspended {
+        kind: SuspensionKind::ExpertReview,
+        reason: "组织专家评审".into(),
+    });
+    second
+        .act(&lead, &app, suspend, Some(3))
+        .await
+        .expect("suspend");
+
+    let resumed = first
+        .act(&lead, &app, Command::Resume(Resumed::default()), Some(4))
+        .await
+        .expect("resumed on the log's state");
+    assert_eq!((resumed.seq, resumed.status.as_str()), (5, "accepted"));
+    // A refusal that holds on the log is still answered, with the log's seq.
+    let refused = first
+        .act(&lead, &app, Command::Resume(Resumed::default()), None)
+        .await
+        .expect_err("not suspended");
+    assert!(
+        matches!(refused, ServiceError::Refused { seq: 5, .. }),
+        "{refused:?}"
+    );
+    let stale = second
+        .act(&lead, &app, Command::Resume(Resumed::default()), Some(4))
+        .await
+        .expect_err("stale");
+    assert!(
+        matches!(
+            stale,
+            ServiceError::StaleSeq {
+                expected: 4,
+                actual: 5,
+                ..
+            }
+        ),
+        "{stale:?}"
+    );
+    assert_eq!(log.read(&app).await.expect("read").len(), 5);
+}
+
 /// A stream given a limit after the gateway opened it (NATS accepts `max_msgs_per_subject` on a
 /// stream that refuses deletes) removes events as new ones arrive. An action on a remembered
 /// state reads no history that would show the loss, so the log itself refuses appends while the
