@@ -107,7 +107,7 @@ fn free_port() -> u16 {
 }
 
 /// `n` distinct free loopback ports (the OS may hand out a just-released port twice).
-fn free_ports(n: usize) -> Vec<u16> {
+pub fn free_ports(n: usize) -> Vec<u16> {
     let mut ports: Vec<u16> = Vec::with_capacity(n);
     let deadline = Instant::now() + Duration::from_secs(5);
     while ports.len() < n {
@@ -500,7 +500,7 @@ fn tail(text: &str, lines: usize) -> String {
 }
 
 /// A minimal HTTP/1.0 GET on loopback: `(status, body)`.
-fn http_get(port: u16, path: &str) -> Result<(u16, String), String> {
+pub fn http_get(port: u16, path: &str) -> Result<(u16, String), String> {
     use std::io::Write;
     let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));

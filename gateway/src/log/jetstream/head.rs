@@ -30,6 +30,7 @@ pub(super) fn spawn(inner: Weak<Inner>, poll: Duration) {
             match tokio::time::timeout(inner.op_timeout, inner.stream.get_info()).await {
                 Ok(Ok(info)) => {
                     warned = false;
+                    note_replacement(&inner, &info);
                     advance(&inner.head, info.state.last_sequence);
                     note_removal(&inner, &info.config);
                 }
@@ -45,6 +46,24 @@ pub(super) fn spawn(inner: Weak<Inner>, poll: Duration) {
             }
         }
     });
+}
+
+/// Stops appends for good once the stream answering is not the one the log opened (deleted and
+/// created again under its name): this gateway's projections, and the subject positions it
+/// remembers, are the old stream's. A restart then asks for `tongban rebuild` (the projections'
+/// log source differs).
+pub(super) fn note_replacement(inner: &Inner, info: &async_nats::jetstream::stream::Info) {
+    let created = info.created.unix_timestamp_nanos();
+    if created == inner.created || inner.replaced.get().is_some() {
+        return;
+    }
+    let why = format!(
+        "stream {} was deleted and created again since this gateway opened it: no event is \
+         appended to it or read from it; restart the gateway (docs/operations.md, \"The stream\")",
+        info.config.name
+    );
+    tracing::error!(stream = %info.config.name, "the stream was replaced; appends and reads are refused");
+    let _ = inner.replaced.set(why);
 }
 
 /// Records whether `config` makes the stream remove events, saying so in the log once each time

@@ -77,7 +77,31 @@ struct Inner {
     /// the gateway opened it), as the head poller last saw them; `None` while it keeps them all.
     /// Appends are refused meanwhile: an event acknowledged into such a stream would be lost.
     discarding: std::sync::Mutex<Option<String>>,
+    /// When the stream this log opened was created: the head poller compares each answer's
+    /// with it, and a stream deleted and created again under the same name is not appended to
+    /// ([`Inner::replaced`]).
+    created: i128,
+    /// Why appends stop for good: the stream was replaced after this gateway opened it. Its
+    /// projections, and the positions in [`Inner::tips`], are the old stream's.
+    replaced: std::sync::OnceLock<String>,
+    /// Where each subject's last message was when this gateway last saw it (its own append or a
+    /// read of the subject's last message): what the next append's concurrency check names,
+    /// without asking the server first. A stale one costs only a refused publish, after which
+    /// the subject is read as before.
+    tips: crate::generations::Generations<SubjectTip>,
 }
+
+/// The last message of a subject as this gateway last saw it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct SubjectTip {
+    /// Its event's seq.
+    seq: u64,
+    /// Its stream sequence.
+    position: u64,
+}
+
+/// Subjects per generation of [`Inner::tips`]: a few dozen bytes each.
+const TIPS: usize = 4096;
 
 /// Counts a publish as in flight until dropped, whichever way the append ends.
 struct InFlight<'a>(&'a std::sync::atomic::AtomicU64);
@@ -113,6 +137,15 @@ struct Last {
     /// Its stream sequence (our position).
     position: u64,
     event: Envelope,
+}
+
+impl Last {
+    fn tip(&self) -> SubjectTip {
+        SubjectTip {
+            seq: self.seq,
+            position: self.position,
+        }
+    }
 }
 
 impl JetStreamLog {
@@ -174,6 +207,9 @@ impl JetStreamLog {
             recent: recent::Recent::default(),
             removed: std::sync::Mutex::new(None),
             discarding: std::sync::Mutex::new(None),
+            created: info.created.unix_timestamp_nanos(),
+            replaced: std::sync::OnceLock::new(),
+            tips: crate::generations::Generations::new(TIPS),
         });
         let cursors = if config.create_stream {
             Some(Box::new(
@@ -229,6 +265,9 @@ impl JetStreamLog {
     /// action on a remembered state ([`crate::service::states`]) reads no history, so without
     /// this it would go on appending while the history under it is removed.
     fn keeping_events(&self) -> Result<(), LogError> {
+        if let Some(why) = self.inner.replaced.get() {
+            return Err(LogError::Unavailable(why.clone()));
+        }
         let discarding = self
             .inner
             .discarding
@@ -315,6 +354,7 @@ impl JetStreamLog {
             Ok(m) => {
                 let last = parsed(m.sequence, &m.payload)?;
                 self.on_its_subject(m.sequence, subject, &last.event)?;
+                self.inner.tips.put(subject, last.tip());
                 Ok(Some(last))
             }
             Err(e)
@@ -416,6 +456,11 @@ impl JetStreamLog {
         let info = self
             .bounded("reading the stream state", self.inner.stream.get_info())
             .await?;
+        // Another stream's positions are not this log's: not read into its projections.
+        head::note_replacement(&self.inner, &info);
+        if let Some(why) = self.inner.replaced.get() {
+            return Err(LogError::Unavailable(why.clone()));
+        }
         let state = &info.state;
         let last = state.last_sequence;
         let deleted = state.deleted_count.unwrap_or(0);
@@ -657,18 +702,23 @@ impl EventLog for JetStreamLog {
         self.connected()?;
         self.keeping_events()?;
         // A first event needs no read: "expected last subject sequence 0" means the subject must
-        // be empty, and the server refuses the publish otherwise (then we look, below).
-        let last = if expected_seq == 0 {
-            None
-        } else {
-            self.last_at_least(&subject, expected_seq).await?
+        // be empty, and the server refuses the publish otherwise (then we look, below). Nor does
+        // one whose expected seq is where this gateway last saw the subject end: the server
+        // refuses the publish if another message came since.
+        let known = || self.inner.tips.get(&subject, |t| t.seq == expected_seq);
+        let last_position = match expected_seq {
+            0 => 0,
+            _ if let Some(tip) = known() => tip.position,
+            _ => {
+                let last = self.last_at_least(&subject, expected_seq).await?;
+                if last.as_ref().map_or(0, |l| l.seq) != expected_seq {
+                    return self
+                        .retry_or_conflict(&event, &subject, expected_seq, last)
+                        .await;
+                }
+                last.map_or(0, |l| l.position)
+            }
         };
-        if last.as_ref().map_or(0, |l| l.seq) != expected_seq {
-            return self
-                .retry_or_conflict(&event, &subject, expected_seq, last)
-                .await;
-        }
-        let last_position = last.map_or(0, |l| l.position);
         let size = payload.len();
         let message = PublishMessage::build()
             .payload(payload.into())
@@ -716,6 +766,11 @@ impl EventLog for JetStreamLog {
             }
             Ok(Ok(ack)) => {
                 self.inner.ack_micros.record_duration(publishing.elapsed());
+                let tip = SubjectTip {
+                    seq: event.seq,
+                    position: ack.sequence,
+                };
+                self.inner.tips.put(&subject, tip);
                 // Before the head moves, so a follower woken by it finds the event here.
                 self.inner.recent.remember(ack.sequence, event, size);
                 self.bump_head(ack.sequence);

@@ -646,3 +646,104 @@ async fn a_server_without_jetstream_is_named_as_such() {
         started.elapsed()
     );
 }
+
+/// An append after this gateway's own last one on the subject names that message in its
+/// concurrency check without asking the server where the subject ends (the publish is the one
+/// message the server receives); when another gateway appended in between, the server refuses
+/// it and the append is a conflict, after which the subject is read again and the next append
+/// lands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_append_after_our_own_asks_nothing_and_a_stale_one_is_a_conflict() {
+    let monitoring = crate::testnats::free_ports(1)[0];
+    let server = NatsServer::start_with_config(&format!("http: \"127.0.0.1:{monitoring}\"\n"));
+    // Messages the server received from clients, from its monitoring endpoint.
+    let received = || {
+        let (status, body) = crate::testnats::http_get(monitoring, "/varz").expect("varz");
+        assert_eq!(status, 200, "{body}");
+        let varz: serde_json::Value = serde_json::from_str(&body).expect("varz is JSON");
+        varz["in_msgs"].as_u64().expect("in_msgs")
+    };
+    // No head polling: it would send requests of its own.
+    let mut quiet = config(&server);
+    quiet.head_poll = Duration::from_secs(3600);
+    let opened = || async { JetStreamLog::open(&quiet).await.expect("open") };
+    let (ours, theirs) = (opened().await, opened().await);
+    let app = crate::ids::new_v7();
+    let written = conformance::append_chain(&ours, &app, 2).await;
+    let before = received();
+    let third = conformance::event(&app, 3, &written[1].hash);
+    ours.append(third.clone(), 2).await.expect("third");
+    assert_eq!(
+        received() - before,
+        1,
+        "the append sent the server more than the event"
+    );
+
+    // Another gateway appends seq 4; ours still has the subject ending at 3.
+    let four = conformance::event(&app, 4, &third.hash);
+    theirs.append(four.clone(), 3).await.expect("theirs");
+    let stale = conformance::event(&app, 4, &third.hash);
+    assert!(
+        matches!(
+            ours.append(stale, 3).await,
+            Err(LogError::Conflict { actual: 4, .. })
+        ),
+        "the server refused the stale position"
+    );
+    let five = conformance::event(&app, 5, &four.hash);
+    ours.append(five, 4)
+        .await
+        .expect("after reading the subject again");
+    let events = ours.read(&app).await.expect("read");
+    assert_eq!(events.len(), 5);
+    assert_eq!(events[3], four);
+}
+
+/// A stream deleted and created again under its name is another log: the gateway that opened
+/// the first one appends nothing to it and reads nothing from it, and says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_created_again_under_its_name_is_not_appended_to() {
+    let server = NatsServer::start();
+    let log = open(&server).await;
+    let app = crate::ids::new_v7();
+    let written = conformance::append_chain(&log, &app, 2).await;
+    let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+    let name = config(&server).stream;
+    let kept = js
+        .get_stream(&name)
+        .await
+        .expect("stream")
+        .info()
+        .await
+        .expect("info")
+        .config
+        .clone();
+    js.delete_stream(&name).await.expect("deleted");
+    js.create_stream(kept).await.expect("created again");
+    let started = Instant::now();
+    while log.available() {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "still available on the new stream"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let next = conformance::event(&app, 3, &written[1].hash);
+    let refused = log
+        .append(next, 2)
+        .await
+        .expect_err("appended to another stream");
+    assert!(
+        refused.to_string().contains("deleted and created again"),
+        "{refused}"
+    );
+    let first = conformance::event(&crate::ids::new_v7(), 1, "");
+    assert!(log.append(first, 0).await.is_err());
+    let read = log.read_all(1, 10).await.expect_err("read another stream");
+    assert!(
+        read.to_string().contains("deleted and created again"),
+        "{read}"
+    );
+    let fresh = open(&server).await;
+    assert!(fresh.read(&app).await.expect("read").is_empty());
+}
