@@ -250,6 +250,61 @@ fn a_handler_the_federation_lacks_is_a_local_form_problem_on_submit_and_dry_run(
     assert_eq!(outbox(), before);
 }
 
+/// The gateway's check that the origin is the submitting region refuses a local form at the
+/// province's own field, as every other finding is, not at the canonical path (`/origin`) the
+/// province never wrote; the dry run says the same, and nothing is submitted. What the adapter's
+/// own rules already found (a handler that is the origin) is not said twice.
+#[test]
+fn an_origin_the_domain_refuses_is_a_local_form_problem() {
+    let dir = TempDir::new("forms-domain");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let guangdong = gw.client(Some(&tokens["440000"]));
+    let outbox = || guangdong.get("/v1/regions/440000/outbox").json()["items"].clone();
+    let before = outbox();
+    let golden: Value =
+        serde_json::from_slice(&golden("440000", "medical-filing.local.json")).unwrap();
+    // 310000 (上海市) is a region of the federation, but not the one submitting.
+    let mut elsewhere = golden.clone();
+    elsewhere["sourceRegion"] = json!("310000");
+    let mut to_itself = golden.clone();
+    to_itself["targetRegion"] = json!("440000");
+    for route in [
+        "/v1/regions/440000/forms/medical-filing",
+        "/v1/regions/440000/translate/medical-filing",
+    ] {
+        let r = guangdong.post(route, &elsewhere);
+        let p = r.json();
+        assert_eq!(r.status, 422, "{route}: {p}");
+        assert_eq!(p["type"], "urn:tongban:problem:invalid-local-form", "{p}");
+        assert_eq!(p["errors"].as_array().map(Vec::len), Some(1), "{p}");
+        let e = &p["errors"][0];
+        assert_eq!(e["pointer"], "/sourceRegion", "{p}");
+        assert_eq!(e["field"], "sourceRegion", "{p}");
+        assert_eq!(e["label"], "收件地区划", "{p}");
+        assert_eq!(e["canonical"], "/origin", "{p}");
+        assert_eq!(e["rule"], "domain", "{p}");
+        assert_eq!(e["value"], "310000", "{p}");
+        let message = e["message"].as_str().unwrap_or("");
+        assert!(
+            message.contains("must be the submitting region 440000"),
+            "{p}"
+        );
+
+        let p = guangdong.post(route, &to_itself).json();
+        assert_eq!(
+            pointers_and_rules(&p),
+            vec![("/targetRegion".to_string(), "origin-is-handler".to_string())],
+            "{p}"
+        );
+    }
+    assert_eq!(outbox(), before, "nothing was submitted");
+    // The golden form itself still goes through.
+    let r = guangdong.post("/v1/regions/440000/forms/medical-filing", &golden);
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+}
+
 #[test]
 fn every_problem_of_a_canonical_body_in_one_answer() {
     let dir = TempDir::new("forms-every-problem");

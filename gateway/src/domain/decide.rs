@@ -186,59 +186,72 @@ fn check_submission(
     region: &str,
     s: &tongban_schemas::events::Submitted,
 ) -> Result<(), DomainError> {
-    if s.matter.is_empty() {
+    check_parties(region, &s.matter, s.mode, &s.origin, &s.handlers)
+}
+
+/// The checks of a submission's matter, mode, origin and handlers, submitted by `region`: the
+/// first that fails. Also run by the local-form route on the adapter's canonical body, so that
+/// what fails is reported at the province's own field.
+pub fn check_parties<H: AsRef<str>>(
+    region: &str,
+    matter: &str,
+    mode: Mode,
+    origin: &str,
+    handlers: &[H],
+) -> Result<(), DomainError> {
+    if matter.is_empty() {
         return Err(DomainError::Empty { field: "/matter" });
     }
-    let matter = matters::get(&s.matter).ok_or_else(|| DomainError::UnknownMatter {
-        matter: s.matter.clone(),
+    let spec = matters::get(matter).ok_or_else(|| DomainError::UnknownMatter {
+        matter: matter.to_string(),
     })?;
-    if !matter.modes.contains(&s.mode) {
-        let allowed: Vec<&str> = matter.modes.iter().map(|m| m.as_str()).collect();
+    if !spec.modes.contains(&mode) {
+        let allowed: Vec<&str> = spec.modes.iter().map(|m| m.as_str()).collect();
         return Err(DomainError::ModeNotAllowed {
-            matter: s.matter.clone(),
-            mode: s.mode.as_str(),
+            matter: matter.to_string(),
+            mode: mode.as_str(),
             allowed: allowed.join(", "),
         });
     }
-    if !is_region_code(&s.origin) {
+    if !is_region_code(origin) {
         return Err(DomainError::BadRegionCode {
             field: "/origin".into(),
-            value: s.origin.clone(),
+            value: origin.to_string(),
         });
     }
-    if s.origin != region {
+    if origin != region {
         return Err(DomainError::OriginNotSubmitter {
-            origin: s.origin.clone(),
+            origin: origin.to_string(),
             region: region.to_string(),
         });
     }
-    let (ok, expected) = match s.mode {
-        Mode::Online | Mode::Proxy => (s.handlers.len() == 1, "exactly 1"),
-        Mode::Joint => (s.handlers.len() >= 2, "at least 2"),
+    let (ok, expected) = match mode {
+        Mode::Online | Mode::Proxy => (handlers.len() == 1, "exactly 1"),
+        Mode::Joint => (handlers.len() >= 2, "at least 2"),
     };
     if !ok {
         return Err(DomainError::HandlerCount {
-            mode: s.mode.as_str(),
+            mode: mode.as_str(),
             expected,
-            got: s.handlers.len(),
+            got: handlers.len(),
         });
     }
-    for (i, h) in s.handlers.iter().enumerate() {
+    for (i, h) in handlers.iter().map(AsRef::as_ref).enumerate() {
         if !is_region_code(h) {
             return Err(DomainError::BadRegionCode {
                 field: format!("/handlers/{i}"),
-                value: h.clone(),
+                value: h.to_string(),
             });
         }
-        if *h == s.origin {
+        if h == origin {
             return Err(DomainError::OriginIsHandler {
-                origin: s.origin.clone(),
+                origin: origin.to_string(),
                 index: i,
             });
         }
-        if s.handlers[..i].contains(h) {
+        if handlers[..i].iter().any(|x| x.as_ref() == h) {
             return Err(DomainError::DuplicateHandler {
-                region: h.clone(),
+                region: h.to_string(),
                 index: i,
             });
         }

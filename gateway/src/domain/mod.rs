@@ -13,7 +13,7 @@ pub mod moved;
 pub mod status;
 
 pub use application::{Application, Role};
-pub use decide::{decide, is_region_code};
+pub use decide::{check_parties, decide, is_region_code};
 pub use error::{DomainError, ErrorKind};
 pub use lifecycle::{Action, Command, Event, EventDecodeError};
 pub use status::Status;

@@ -144,7 +144,8 @@ fn problem_json(status: StatusCode, body: &Value) -> Response {
 }
 
 /// Translates the local form with the gateway's own checks of the canonical body beside the
-/// matter's schema (a handler that is no region of the federation), so that the dry run and the
+/// matter's schema (a handler that is no region of the federation, an origin that is not the
+/// caller: [`crate::service::Gateway::local_form_problems`]), so that the dry run and the
 /// submission refuse the same forms, every problem in the province's own field names.
 fn translated<L: EventLog>(
     s: &AppState<L>,
@@ -155,7 +156,7 @@ fn translated<L: EventLog>(
     adapter.translate_from(
         bytes,
         content_type.map(CharsetSource::ContentType),
-        &|body| s.gateway.unknown_handlers(body),
+        &|body| s.gateway.local_form_problems(&adapter.region, body),
     )
 }
 

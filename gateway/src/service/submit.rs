@@ -209,6 +209,31 @@ impl<L: EventLog> Gateway<L> {
         self.unknown_among(handlers.iter().map(|h| h.as_str().unwrap_or_default()))
     }
 
+    /// What the gateway refuses in a canonical submission body that `region` submits through
+    /// its adapter, beside the matter's schema: an unknown handler
+    /// ([`Gateway::unknown_handlers`]) and the first failing check of the matter, mode, origin
+    /// and handlers ([`domain::check_parties`], rule `domain`), such as an origin field naming
+    /// another region. The adapter traces each back to the province's own field, so a local form
+    /// is never refused at a canonical path the province does not know. What the schema finds
+    /// (a missing or mistyped field) is left to it.
+    pub fn local_form_problems(&self, region: &str, body: &serde_json::Value) -> Vec<Violation> {
+        let mut problems = self.unknown_handlers(body);
+        let text = |name: &str| body.get(name).and_then(serde_json::Value::as_str);
+        let handlers: Option<Vec<&str>> = body
+            .get("handlers")
+            .and_then(serde_json::Value::as_array)
+            .and_then(|hs| hs.iter().map(serde_json::Value::as_str).collect());
+        let mode = text("mode").and_then(tongban_schemas::Mode::parse);
+        if let (Some(matter), Some(mode), Some(origin), Some(handlers)) =
+            (text("matter"), mode, text("origin"), handlers)
+            && let Err(e) = domain::check_parties(region, matter, mode, origin, &handlers)
+        {
+            let pointer = e.pointer().unwrap_or_default();
+            problems.push(Violation::new(pointer, "domain", e.to_string()));
+        }
+        problems
+    }
+
     /// Every handler of `handlers` that is a region code not in the region book, at its index.
     fn unknown_among<'a>(&self, handlers: impl Iterator<Item = &'a str>) -> Vec<Violation> {
         let Some(book) = &self.regions else {
