@@ -33,6 +33,18 @@ impl EventLog for AnyLog {
         }
     }
 
+    async fn read_after(
+        &self,
+        app: &str,
+        seq: u64,
+        position: u64,
+    ) -> Result<Vec<Envelope>, LogError> {
+        match self {
+            AnyLog::Embedded(l) => l.read_after(app, seq, position).await,
+            AnyLog::JetStream(l) => l.read_after(app, seq, position).await,
+        }
+    }
+
     async fn read_all(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
         match self {
             AnyLog::Embedded(l) => l.read_all(from, max).await,

@@ -53,6 +53,7 @@ pub async fn run_all<L: EventLog>(log: &L) {
     follow_reads_what_read_all_reads(log).await;
     read_at_reads_given_positions(log).await;
     last_is_the_last_read(log).await;
+    read_after_reads_the_rest_of_read(log).await;
     subscribers_see_the_head_move(log).await;
     concurrent_appends_have_one_winner(log).await;
 }
@@ -92,6 +93,49 @@ pub async fn last_is_the_last_read<L: EventLog>(log: &L) {
     // Another application's events do not show.
     append_chain(log, &fresh_app(), 2).await;
     assert_eq!(log.last(&app).await.expect("last").as_ref(), written.last());
+}
+
+/// `read_after` answers the events of `read` after a seq, whatever position it is told event
+/// seq is at: the right one, another event's, none.
+pub async fn read_after_reads_the_rest_of_read<L: EventLog>(log: &L) {
+    let (app, other) = (fresh_app(), fresh_app());
+    let mut written: Vec<Envelope> = Vec::new();
+    let mut positions = vec![0];
+    let mut elsewhere = Vec::new();
+    for seq in 1..=4 {
+        let prev = written.last().map(|e| e.hash.clone()).unwrap_or_default();
+        let e = event(&app, seq, &prev);
+        positions.push(log.append(e.clone(), seq - 1).await.expect("append"));
+        written.push(e);
+        // Another application's event between each two of this one's.
+        let o = event(
+            &other,
+            seq,
+            elsewhere.last().map_or("", |e: &Envelope| &e.hash),
+        );
+        log.append(o.clone(), seq - 1).await.expect("append other");
+        elsewhere.push(o);
+    }
+    assert_eq!(log.read(&app).await.expect("read"), written);
+    for seq in 0..=4u64 {
+        let rest = &written[seq as usize..];
+        let right = positions[seq as usize];
+        for (hint, what) in [
+            (right, "its position"),
+            (0, "none"),
+            (right + 1, "a wrong one"),
+        ] {
+            let after = log.read_after(&app, seq, hint).await.expect("read_after");
+            assert_eq!(after, rest, "after seq {seq}, told {what} ({hint})");
+        }
+    }
+    assert!(log.read_after(&app, 9, 0).await.expect("past").is_empty());
+    assert!(
+        log.read_after(&fresh_app(), 0, 0)
+            .await
+            .expect("none")
+            .is_empty()
+    );
 }
 
 pub async fn stale_expectations_conflict<L: EventLog>(log: &L) {

@@ -117,6 +117,26 @@ pub trait EventLog: Send + Sync + 'static {
         async move { Ok(self.read(app).await?.pop()) }
     }
 
+    /// The application's events after its seq `seq`, in seq order (`seq` 0: all of them): what
+    /// an action reads to bring a state remembered as of event `seq` up to date when another
+    /// writer moved the application on ([`crate::service::states`]), without the events before
+    /// it. `position` is where event `seq` is in the log when the caller knows it (0: it does
+    /// not): a backend without an index by seq (JetStream) starts reading there. It is checked,
+    /// not trusted; a wrong one costs a whole read. The default reads every event.
+    fn read_after(
+        &self,
+        app: &str,
+        seq: u64,
+        position: u64,
+    ) -> impl Future<Output = Result<Vec<Envelope>, LogError>> + Send {
+        let _ = position;
+        async move {
+            let mut all = self.read(app).await?;
+            let keep = usize::try_from(seq).map_or(all.len(), |s| s.min(all.len()));
+            Ok(all.split_off(keep))
+        }
+    }
+
     /// Up to `max` events at positions `>= from`, in position order.
     fn read_all(
         &self,

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::states::Remembered;
 use super::{Gateway, MAX_RETRIES, ServiceError};
 use crate::auth::Principal;
 use crate::domain::{self, Application, Command};
@@ -81,10 +82,15 @@ impl<L: EventLog> Gateway<L> {
                 &region,
             )?;
             match self.commit(envelope.clone(), signed).await {
-                Ok(_) => {
+                Ok(position) => {
                     let next = Application::apply_from(Some(state), app, &region, &event);
-                    self.states
-                        .put(app, envelope.seq, &envelope.hash, next.clone());
+                    let remembered = Remembered {
+                        seq: envelope.seq,
+                        hash: envelope.hash.clone(),
+                        position,
+                        state: next.clone(),
+                    };
+                    self.states.put(app, remembered);
                     return Ok(ActOutcome {
                         id: app.to_string(),
                         status: next.status.as_str().to_string(),
@@ -102,10 +108,12 @@ impl<L: EventLog> Gateway<L> {
     }
 
     /// The application as an action decides on it: the state remembered for it when
-    /// `trust_memory` (unchecked), else the remembered one if the log's last event is the one it
-    /// was folded up to, else folded from the whole history.
+    /// `trust_memory` (unchecked); else the remembered one checked against the log's last event,
+    /// and brought up to date with the events appended since if there are any; else folded from
+    /// the whole history ([`super::states`]).
     async fn load(&self, app: &str, trust_memory: bool) -> Result<Loaded, ServiceError> {
-        if trust_memory && let Some(r) = self.states.latest(app) {
+        let remembered = self.states.latest(app);
+        if let Some(r) = remembered.clone().filter(|_| trust_memory) {
             return Ok(Loaded {
                 state: Some(r.state),
                 unreadable: None,
@@ -115,18 +123,22 @@ impl<L: EventLog> Gateway<L> {
             });
         }
         // The last event is read only when there is a state to check it against.
-        if self.states.contains(app) {
+        if let Some(r) = remembered {
             let Some(last) = self.log.last(app).await? else {
                 return Err(ServiceError::NotFound(app.to_string()));
             };
-            if let Some(state) = self.states.get(app, last.seq, &last.hash) {
-                return Ok(Loaded {
-                    state: Some(state),
-                    unreadable: None,
-                    seq: last.seq,
-                    hash: last.hash,
-                    checked: true,
-                });
+            if last.seq == r.seq && last.hash == r.hash {
+                return Ok(Loaded::checked(r.state, last.seq, last.hash));
+            }
+            if last.seq > r.seq {
+                let since = self.log.read_after(app, r.seq, r.position).await?;
+                if let Some(up_to_date) = brought_up_to_date(app, r, &since) {
+                    self.states.put(app, up_to_date.clone());
+                    let Remembered {
+                        state, seq, hash, ..
+                    } = up_to_date;
+                    return Ok(Loaded::checked(state, seq, hash));
+                }
             }
         }
         let mut events = self.log.read(app).await?;
@@ -135,7 +147,13 @@ impl<L: EventLog> Gateway<L> {
             return Err(ServiceError::NotFound(app.to_string()));
         };
         if let (Some(state), None) = (&state, &unreadable) {
-            self.states.put(app, last.seq, &last.hash, state.clone());
+            let remembered = Remembered {
+                seq: last.seq,
+                hash: last.hash.clone(),
+                position: 0,
+                state: state.clone(),
+            };
+            self.states.put(app, remembered);
         }
         Ok(Loaded {
             state,
@@ -211,6 +229,31 @@ struct Loaded {
     checked: bool,
 }
 
+/// `remembered` with the events appended after it folded on, if they follow it (the first
+/// one's `prev_hash` is its hash, their seqs run on from it) and each folds; `None` otherwise,
+/// and the whole history is read instead (which also says why an event does not fold).
+fn brought_up_to_date(app: &str, remembered: Remembered, since: &[Envelope]) -> Option<Remembered> {
+    let first = since.first()?;
+    if first.prev_hash != remembered.hash {
+        return None;
+    }
+    let Remembered { seq, mut state, .. } = remembered;
+    for (e, expected) in since.iter().zip(seq + 1..) {
+        if e.seq != expected || e.app != app {
+            return None;
+        }
+        let (event, _) = crate::projections::ApplicationView::readable(e).ok()?;
+        state = Application::apply_from(Some(state), &e.app, &e.region, &event);
+    }
+    let last = since.last()?;
+    Some(Remembered {
+        seq: last.seq,
+        hash: last.hash.clone(),
+        position: 0,
+        state,
+    })
+}
+
 /// The aggregate state from the application's events as far as they fold, as the projections
 /// judge them ([`crate::projections::ApplicationView::readable`]), and why the first that does
 /// not fold does not (then the state is as of the event before it; None when not even the first
@@ -226,4 +269,17 @@ pub(super) fn fold_history(events: &[Envelope]) -> (Option<Application>, Option<
         }
     }
     (state, None)
+}
+
+impl Loaded {
+    /// A state that folds, checked against the log, as of the event `seq` whose hash is `hash`.
+    fn checked(state: Application, seq: u64, hash: String) -> Loaded {
+        Loaded {
+            state: Some(state),
+            unreadable: None,
+            seq,
+            hash,
+            checked: true,
+        }
+    }
 }

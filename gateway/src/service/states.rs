@@ -1,22 +1,27 @@
 //! The aggregate states of the applications this gateway acted on lately, so that the next
-//! action on one of them folds nothing.
+//! action on one of them folds nothing, or only what other writers appended since.
 //!
 //! An action needs the application's state to decide on (who the parties are, what status it
 //! is in). Folding it from the whole history costs a read and a decode of every event the
 //! application holds, once per action: on an application with many events (each suspension
 //! and resumption of a long procedure is two) that grows with its length, and on JetStream each
-//! event read is a request to the server. A state remembered here is used only while the log's
-//! last event for the application is still the one it was folded up to (same seq, same hash:
-//! the chain makes that the same history), which the log answers with one read
-//! ([`crate::log::EventLog::last`]). Anything else, another gateway's append on a shared stream
-//! included, misses and folds from the log as before: a wrong state cannot be served, only a
-//! remembered one not used.
+//! event read is a request to the server. So an action uses a state remembered here in one of
+//! three ways ([`crate::service::act`]):
 //!
-//! An action may also decide on a remembered state without reading the log first
-//! ([`States::latest`]): the append's own concurrency check then refuses it if another event
-//! came in between, and the action decides again from the log. Only what can be appended is
-//! answered that way; a refusal decided on a remembered state is checked against the log
-//! before it is given ([`crate::service::act`]).
+//! - **On trust, first.** It decides on the remembered state without reading the log. The
+//!   append's own concurrency check refuses the event if another one came in between; then the
+//!   action decides again, checked. Only what is appended is answered that way: a refusal
+//!   decided on a remembered state is checked before it is given.
+//! - **Checked.** It reads the log's last event ([`crate::log::EventLog::last`]): if it is the
+//!   one the state was folded up to (same seq, same hash: the chain makes that the same
+//!   history), the state is the log's.
+//! - **Brought up to date.** If other writers (another gateway on a shared stream) appended
+//!   since, it reads only their events ([`crate::log::EventLog::read_after`], told where the
+//!   remembered event is in the log when this gateway appended it) and folds them onto the
+//!   state, the first one's `prev_hash` naming the remembered event.
+//!
+//! Anything else folds the whole history: a wrong state cannot be served, only a remembered one
+//! not used.
 //!
 //! Bounded ([`Generations`]): at most 2 × [`GENERATION`] entries of a few hundred bytes each,
 //! kept for the applications acted on lately.
@@ -32,6 +37,8 @@ pub const GENERATION: usize = 2048;
 pub struct Remembered {
     pub seq: u64,
     pub hash: String,
+    /// Where that event is in the log, when known (this gateway appended it); 0 otherwise.
+    pub position: u64,
     pub state: Application,
 }
 
@@ -48,29 +55,14 @@ impl Default for States {
 }
 
 impl States {
-    /// The state of `app` folded up to its event `seq` whose hash is `hash`, if remembered.
-    pub fn get(&self, app: &str, seq: u64, hash: &str) -> Option<Application> {
-        self.entries
-            .get(app, |e| e.seq == seq && e.hash == hash)
-            .map(|e| e.state)
-    }
-
-    /// The latest state remembered of `app`, whatever the log holds now: what an action may
-    /// decide on before reading the log, as long as the append checks it.
+    /// The latest state remembered of `app`, whatever the log holds now.
     pub fn latest(&self, app: &str) -> Option<Remembered> {
         self.entries.get(app, |_| true)
     }
 
-    /// Whether a state of `app` is remembered, at whatever event: only then is the log's last
-    /// event worth reading to check it against.
-    pub fn contains(&self, app: &str) -> bool {
-        self.entries.contains(app)
-    }
-
-    /// Remembers `state`, folded up to the event `seq` whose hash is `hash`.
-    pub fn put(&self, app: &str, seq: u64, hash: &str, state: Application) {
-        let hash = hash.to_string();
-        self.entries.put(app, Remembered { seq, hash, state });
+    /// Remembers a state of `app`.
+    pub fn put(&self, app: &str, remembered: Remembered) {
+        self.entries.put(app, remembered);
     }
 
     /// How many states are remembered (for tests).
@@ -102,27 +94,33 @@ mod tests {
         }
     }
 
+    fn remembered(app: &str, seq: u64, hash: &str) -> Remembered {
+        Remembered {
+            seq,
+            hash: hash.into(),
+            position: seq * 10,
+            state: state(app, seq),
+        }
+    }
+
     #[test]
-    fn a_state_serves_only_the_event_it_was_folded_up_to() {
+    fn the_latest_state_is_remembered_per_application() {
         let states = States::default();
-        states.put("a", 3, "h3", state("a", 3));
-        assert_eq!(states.get("a", 3, "h3").map(|s| s.seq), Some(3));
-        assert!(states.contains("a") && !states.contains("b"));
-        // Another writer's event 4, or another event 3 (a log that is not the one folded).
-        assert!(states.get("a", 4, "h4").is_none());
-        assert!(states.get("a", 3, "other").is_none());
-        assert!(states.get("b", 3, "h3").is_none());
-        // The latest one, whatever the log holds: for an action the append will check.
+        states.put("a", remembered("a", 3, "h3"));
         let latest = states.latest("a").expect("remembered");
         assert_eq!(
-            (latest.seq, latest.hash.as_str(), latest.state.seq),
-            (3, "h3", 3)
+            (
+                latest.seq,
+                latest.hash.as_str(),
+                latest.position,
+                latest.state.seq
+            ),
+            (3, "h3", 30, 3)
         );
         assert!(states.latest("b").is_none());
         // Moving on replaces it.
-        states.put("a", 4, "h4", state("a", 4));
-        assert!(states.get("a", 3, "h3").is_none());
-        assert_eq!(states.get("a", 4, "h4").map(|s| s.seq), Some(4));
+        states.put("a", remembered("a", 4, "h4"));
+        assert_eq!(states.latest("a").map(|r| r.seq), Some(4));
         assert_eq!(states.len(), 1);
     }
 }

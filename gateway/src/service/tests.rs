@@ -500,3 +500,110 @@ async fn no_event_is_appended_while_the_stream_removes_events() {
         .await
         .expect("submit once the stream keeps its events");
 }
+
+/// Two gateways on one JetStream stream, acting in turn on one application, as behind a load
+/// balancer: when the other gateway moved the application on, an action reads only the events
+/// appended since its own last one (a few requests), not the whole history (one request per
+/// event), and decides on the state they make.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_after_another_gateways_reads_only_the_events_since() {
+    use std::sync::Arc;
+    use std::time::Duration;
+    use tongban_schemas::events::{Accepted, Resumed, Suspended, SuspensionKind};
+
+    let monitoring = crate::testnats::free_ports(1)[0];
+    let server = crate::testnats::NatsServer::start_with_config(&format!(
+        "http: \"127.0.0.1:{monitoring}\"\n"
+    ));
+    // Messages the server received from clients, from its monitoring endpoint.
+    let received = || {
+        let (_, body) = crate::testnats::http_get(monitoring, "/varz").expect("varz");
+        let varz: serde_json::Value = serde_json::from_str(&body).expect("varz is JSON");
+        varz["in_msgs"].as_u64().expect("in_msgs")
+    };
+    let mut config = crate::log::JetStreamConfig::new(server.url());
+    config.op_timeout = Duration::from_secs(2);
+    // No head polling: its requests would be counted too.
+    config.head_poll = Duration::from_secs(3600);
+    let open = || async {
+        Arc::new(
+            crate::log::JetStreamLog::open(&config)
+                .await
+                .expect("open JetStream"),
+        )
+    };
+    let (ours, theirs) = (open().await, open().await);
+    let dir = TempDir::new("service-catch-up");
+    let (first, second) = (
+        gateway_on(&ours, &dir, "p1"),
+        gateway_on(&theirs, &dir, "p2"),
+    );
+    let (origin, lead) = (region(&origin_code()), region(&lead_code()));
+    let suspend = || {
+        Command::Suspend(Suspended {
+            kind: SuspensionKind::ExpertReview,
+            reason: "组织专家评审".into(),
+        })
+    };
+    let resume = || Command::Resume(Resumed::default());
+    let app = first
+        .submit(&origin, request(), None)
+        .await
+        .expect("submit")
+        .id;
+    first
+        .act(&origin, &app, Command::Forward(Forwarded::default()), None)
+        .await
+        .expect("forward");
+    first
+        .act(&lead, &app, Command::Accept(Accepted::default()), None)
+        .await
+        .expect("accept");
+    for _ in 0..20 {
+        first
+            .act(&lead, &app, suspend(), None)
+            .await
+            .expect("suspend");
+        first
+            .act(&lead, &app, resume(), None)
+            .await
+            .expect("resume");
+    }
+    // 43 events; the second gateway adds two.
+    second
+        .act(&lead, &app, suspend(), Some(43))
+        .await
+        .expect("theirs");
+    second
+        .act(&lead, &app, resume(), Some(44))
+        .await
+        .expect("theirs");
+
+    // Both projectors done with what they have seen (the second one read the whole stream).
+    for gw in [&first, &second] {
+        gw.projected_within(Duration::from_secs(5))
+            .await
+            .expect("projected");
+    }
+    let before = received();
+    let done = first.act(&lead, &app, suspend(), None).await.expect("ours");
+    let asked = received() - before;
+    assert_eq!((done.seq, done.status.as_str()), (46, "suspended"));
+    assert!(
+        asked < 20,
+        "{asked} messages to the server for one action on 45 events"
+    );
+    let events = ours.read(&app).await.expect("read");
+    assert_eq!(events.len(), 46);
+    assert_eq!(events[45].prev_hash, events[44].hash);
+    // A refusal is still decided on the log's state: the second gateway resumed it, so a
+    // second suspend through the first is refused only after the first's own one.
+    let refused = first
+        .act(&lead, &app, suspend(), None)
+        .await
+        .expect_err("suspended");
+    assert!(
+        matches!(refused, ServiceError::Refused { seq: 46, .. }),
+        "{refused:?}"
+    );
+}

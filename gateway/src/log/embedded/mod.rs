@@ -187,6 +187,12 @@ impl EmbeddedLog {
     }
 
     fn read_sync(&self, app: &str) -> Result<Vec<Envelope>, LogError> {
+        self.read_after_sync(app, 0)
+    }
+
+    /// The application's durable events after its seq `after`, in order: a range of its index
+    /// from `after + 1` (0: the whole application).
+    fn read_after_sync(&self, app: &str, after: u64) -> Result<Vec<Envelope>, LogError> {
         let s = &self.stores;
         // Most reads of an application with no events are the idempotency check of a new
         // submission: a point lookup in `heads` (bloom-filtered, written in the same batch as the
@@ -196,10 +202,11 @@ impl EmbeddedLog {
             return Ok(Vec::new());
         }
         let durable = s.durable.load(Ordering::Acquire);
-        let mut prefix = app.as_bytes().to_vec();
-        prefix.push(0);
-        let mut out = Vec::new();
-        for guard in s.apps.prefix(&prefix) {
+        let mut out: Vec<Envelope> = Vec::new();
+        let index = s
+            .apps
+            .range(app_key(app, after.saturating_add(1))..=app_key(app, u64::MAX));
+        for guard in index {
             let value = guard.value().map_err(storage)?;
             let position = be_u64(&value).ok_or_else(|| LogError::Corrupt {
                 position: 0,
@@ -211,7 +218,7 @@ impl EmbeddedLog {
             // The index is not what is signed: an edited index must not pass another
             // application's chain, or a chain with a hole, off as this one.
             let event = self.get(position)?;
-            let seq = out.len() as u64 + 1;
+            let seq = after + out.len() as u64 + 1;
             if event.app != app || event.seq != seq {
                 return Err(LogError::Corrupt {
                     position,
@@ -373,6 +380,18 @@ impl EventLog for EmbeddedLog {
     async fn last(&self, app: &str) -> Result<Option<Envelope>, LogError> {
         let app = app.to_string();
         self.blocking(move |log| log.last_sync(&app)).await
+    }
+
+    /// A range of the index from `seq + 1`: no position needed.
+    async fn read_after(
+        &self,
+        app: &str,
+        seq: u64,
+        _position: u64,
+    ) -> Result<Vec<Envelope>, LogError> {
+        let app = app.to_string();
+        self.blocking(move |log| log.read_after_sync(&app, seq))
+            .await
     }
 
     async fn read_all(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {

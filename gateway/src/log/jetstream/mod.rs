@@ -388,10 +388,21 @@ impl JetStreamLog {
 
     /// Every event on a subject with its position, in order.
     async fn read_positioned(&self, app: &str, subject: &str) -> Result<Vec<Last>, LogError> {
+        self.read_positioned_from(app, subject, 1, 0).await
+    }
+
+    /// The events on a subject from stream position `from` on, with their positions, in order;
+    /// the first is expected to be the application's seq `after + 1`.
+    async fn read_positioned_from(
+        &self,
+        app: &str,
+        subject: &str,
+        mut from: u64,
+        after: u64,
+    ) -> Result<Vec<Last>, LogError> {
         let mut out: Vec<Last> = Vec::new();
-        let mut from = 1;
         while let Some(m) = self.next_on(subject, from).await? {
-            let expected = out.last().map_or(1, |l| l.seq.saturating_add(1));
+            let expected = out.last().map_or(after, |l| l.seq).saturating_add(1);
             if m.event.app != app || m.event.seq != expected {
                 return Err(LogError::Corrupt {
                     position: m.position,
@@ -408,13 +419,16 @@ impl JetStreamLog {
     }
 
     /// After a stale expectation: success if the event at `event.seq` is this very event (a
-    /// retry that already landed), a conflict otherwise.
+    /// retry that already landed), a conflict otherwise. `after` is where the event at
+    /// `expected_seq` is in the stream when known (0 for none): then the event at `event.seq`
+    /// is the subject's next message after it, one request, not a read of the whole history.
     async fn retry_or_conflict(
         &self,
         event: &Envelope,
         subject: &str,
         expected_seq: u64,
         last: Option<Last>,
+        after: Option<u64>,
     ) -> Result<u64, LogError> {
         let actual = last.as_ref().map_or(0, |l| l.seq);
         let conflict = LogError::Conflict {
@@ -430,6 +444,10 @@ impl JetStreamLog {
         }
         let stored = if last.seq == event.seq {
             Some(last)
+        } else if let Some(after) = after {
+            self.next_on(subject, after + 1)
+                .await?
+                .filter(|l| l.seq == event.seq && l.event.app == event.app)
         } else {
             self.read_positioned(&event.app, subject)
                 .await?
@@ -713,7 +731,7 @@ impl EventLog for JetStreamLog {
                 let last = self.last_at_least(&subject, expected_seq).await?;
                 if last.as_ref().map_or(0, |l| l.seq) != expected_seq {
                     return self
-                        .retry_or_conflict(&event, &subject, expected_seq, last)
+                        .retry_or_conflict(&event, &subject, expected_seq, last, None)
                         .await;
                 }
                 last.map_or(0, |l| l.position)
@@ -782,7 +800,8 @@ impl EventLog for JetStreamLog {
             Ok(Err(e)) if is_wrong_last_sequence(&e) => {
                 // The leader found a later message on the subject than the one expected.
                 let last = self.last_at_least(&subject, expected_seq + 1).await?;
-                self.retry_or_conflict(&event, &subject, expected_seq, last)
+                let after = Some(last_position);
+                self.retry_or_conflict(&event, &subject, expected_seq, last, after)
                     .await
             }
             Ok(Err(e)) => match e.kind() {
@@ -809,6 +828,36 @@ impl EventLog for JetStreamLog {
             .into_iter()
             .map(|l| l.event)
             .collect())
+    }
+
+    /// From the message at `position` when it is event `seq` of the application (one request
+    /// per event after it); otherwise every event is read.
+    async fn read_after(
+        &self,
+        app: &str,
+        seq: u64,
+        position: u64,
+    ) -> Result<Vec<Envelope>, LogError> {
+        let Some(subject) = self.subject(app) else {
+            return Ok(Vec::new());
+        };
+        self.connected()?;
+        let found = match position {
+            0 => None,
+            _ => self.next_on(&subject, position).await?,
+        };
+        let events = match found {
+            Some(at) if at.position == position && at.seq == seq && at.event.app == app => {
+                self.read_positioned_from(app, &subject, position + 1, seq)
+                    .await?
+            }
+            _ => {
+                let mut all = self.read_positioned(app, &subject).await?;
+                let keep = usize::try_from(seq).map_or(all.len(), |s| s.min(all.len()));
+                all.split_off(keep)
+            }
+        };
+        Ok(events.into_iter().map(|l| l.event).collect())
     }
 
     /// One request for the subject's last message, where [`EventLog::read`] makes one per
