@@ -1,6 +1,7 @@
-//! Runs commands: load the application from the log (its last event, and the state remembered
-//! as of that event, [`states`]; the whole history when none is), decide, seal the event, append
-//! it with the concurrency check, and answer once it is durable. Also the authorised reads, which first wait
+//! Runs commands: load the application (the state remembered of it, [`states`], checked by the
+//! append or against the log's last event and brought up to date; the whole history when none
+//! is), decide, seal the event, append it with the concurrency check, and answer once it is
+//! durable. Also the authorised reads, which first wait
 //! until the projections hold every write acknowledged before them (read-your-writes).
 //!
 //! Why the wait sits on the read and not on the write: commands decide from the log, never from
