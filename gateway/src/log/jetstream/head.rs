@@ -48,7 +48,7 @@ pub(super) fn spawn(inner: Weak<Inner>, poll: Duration) {
     });
 }
 
-/// Stops appends for good once the stream answering is not the one the log opened (deleted and
+/// Stops appends and reads for good once the stream answering is not the one the log opened (deleted and
 /// created again under its name): this gateway's projections, and the subject positions it
 /// remembers, are the old stream's. A restart then asks for `tongban rebuild` (the projections'
 /// log source differs).

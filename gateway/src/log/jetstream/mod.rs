@@ -81,8 +81,9 @@ struct Inner {
     /// with it, and a stream deleted and created again under the same name is not appended to
     /// ([`Inner::replaced`]).
     created: i128,
-    /// Why appends stop for good: the stream was replaced after this gateway opened it. Its
-    /// projections, and the positions in [`Inner::tips`], are the old stream's.
+    /// Why appends and reads stop for good: the stream was replaced after this gateway opened
+    /// it ([`JetStreamLog::same_stream`]). Its projections, and the positions in
+    /// [`Inner::tips`], are the old stream's.
     replaced: std::sync::OnceLock<String>,
     /// Where each subject's last message was when this gateway last saw it (its own append or a
     /// read of the subject's last message): what the next append's concurrency check names,
@@ -265,9 +266,7 @@ impl JetStreamLog {
     /// action on a remembered state ([`crate::service::states`]) reads no history, so without
     /// this it would go on appending while the history under it is removed.
     fn keeping_events(&self) -> Result<(), LogError> {
-        if let Some(why) = self.inner.replaced.get() {
-            return Err(LogError::Unavailable(why.clone()));
-        }
+        self.same_stream()?;
         let discarding = self
             .inner
             .discarding
@@ -280,6 +279,16 @@ impl JetStreamLog {
                  are restored (docs/operations.md, \"The stream\")",
                 self.inner.stream.cached_info().config.name
             ))),
+        }
+    }
+
+    /// Refuses appends and reads once the stream was replaced ([`Inner::replaced`]): what the
+    /// new stream holds under an application's subject is not what this gateway's projections
+    /// hold of it (an application it holds would read as one with no events).
+    fn same_stream(&self) -> Result<(), LogError> {
+        match self.inner.replaced.get() {
+            Some(why) => Err(LogError::Unavailable(why.clone())),
+            None => Ok(()),
         }
     }
 
@@ -476,9 +485,7 @@ impl JetStreamLog {
             .await?;
         // Another stream's positions are not this log's: not read into its projections.
         head::note_replacement(&self.inner, &info);
-        if let Some(why) = self.inner.replaced.get() {
-            return Err(LogError::Unavailable(why.clone()));
-        }
+        self.same_stream()?;
         let state = &info.state;
         let last = state.last_sequence;
         let deleted = state.deleted_count.unwrap_or(0);
@@ -822,6 +829,7 @@ impl EventLog for JetStreamLog {
             return Ok(Vec::new());
         };
         self.connected()?;
+        self.same_stream()?;
         Ok(self
             .read_positioned(app, &subject)
             .await?
@@ -867,6 +875,7 @@ impl EventLog for JetStreamLog {
             return Ok(None);
         };
         self.connected()?;
+        self.same_stream()?;
         match self.last_on(&subject).await? {
             Some(last) if last.event.app != app => Err(LogError::Corrupt {
                 position: last.position,
@@ -912,6 +921,7 @@ impl EventLog for JetStreamLog {
 
     async fn read_at(&self, positions: &[u64]) -> Result<Vec<Positioned>, LogError> {
         self.connected()?;
+        self.same_stream()?;
         self.fetch(positions.iter().copied())
             .await?
             .into_iter()

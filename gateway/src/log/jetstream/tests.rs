@@ -747,3 +747,42 @@ async fn a_stream_created_again_under_its_name_is_not_appended_to() {
     let fresh = open(&server).await;
     assert!(fresh.read(&app).await.expect("read").is_empty());
 }
+
+/// Reads of a gateway that saw its stream replaced are refused like its appends: the new
+/// stream's subjects are not the applications its projections hold, so reading one of them
+/// would answer "no such application" (404) for an application the gateway holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_stream_is_not_read_from_by_application_either() {
+    let server = NatsServer::start();
+    let log = open(&server).await;
+    let app = crate::ids::new_v7();
+    conformance::append_chain(&log, &app, 2).await;
+    let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+    let name = config(&server).stream;
+    let kept = js
+        .get_stream(&name)
+        .await
+        .expect("stream")
+        .info()
+        .await
+        .expect("info")
+        .config
+        .clone();
+    js.delete_stream(&name).await.expect("deleted");
+    js.create_stream(kept).await.expect("created again");
+    let started = Instant::now();
+    while log.available() {
+        assert!(started.elapsed() < Duration::from_secs(5), "not noticed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let replaced = |r: Result<String, LogError>| match r {
+        Err(e) => e.to_string().contains("deleted and created again"),
+        Ok(_) => false,
+    };
+    let read = log.read(&app).await.map(|e| format!("{e:?}"));
+    assert!(replaced(read.clone()), "read: {read:?}");
+    let last = log.last(&app).await.map(|e| format!("{e:?}"));
+    assert!(replaced(last.clone()), "last: {last:?}");
+    let at = log.read_at(&[1]).await.map(|e| format!("{e:?}"));
+    assert!(replaced(at.clone()), "read_at: {at:?}");
+}
