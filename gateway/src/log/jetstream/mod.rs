@@ -93,12 +93,14 @@ struct Inner {
 }
 
 /// The last message of a subject as this gateway last saw it.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 struct SubjectTip {
     /// Its event's seq.
     seq: u64,
     /// Its stream sequence.
     position: u64,
+    /// Its event's hash: an append names this message only for an event chained onto it.
+    hash: String,
 }
 
 /// Subjects per generation of [`Inner::tips`]: a few dozen bytes each.
@@ -145,6 +147,7 @@ impl Last {
         SubjectTip {
             seq: self.seq,
             position: self.position,
+            hash: self.event.hash.clone(),
         }
     }
 }
@@ -730,7 +733,8 @@ impl EventLog for JetStreamLog {
         // be empty, and the server refuses the publish otherwise (then we look, below). Nor does
         // one whose expected seq is where this gateway last saw the subject end: the server
         // refuses the publish if another message came since.
-        let known = || self.inner.tips.get(&subject, |t| t.seq == expected_seq);
+        let follows = |t: &SubjectTip| t.seq == expected_seq && t.hash == event.prev_hash;
+        let known = || self.inner.tips.get(&subject, follows);
         let last_position = match expected_seq {
             0 => 0,
             _ if let Some(tip) = known() => tip.position,
@@ -740,6 +744,16 @@ impl EventLog for JetStreamLog {
                     return self
                         .retry_or_conflict(&event, &subject, expected_seq, last, None)
                         .await;
+                }
+                // The event at the expected seq is not the one this event is chained onto:
+                // another history than the caller's (a stream that lost acknowledged events
+                // and took others at their seqs). Decide again on what is there.
+                if let Some(l) = last.as_ref().filter(|l| l.event.hash != event.prev_hash) {
+                    return Err(LogError::Conflict {
+                        app: event.app.clone(),
+                        expected: expected_seq,
+                        actual: l.seq,
+                    });
                 }
                 last.map_or(0, |l| l.position)
             }
@@ -794,6 +808,7 @@ impl EventLog for JetStreamLog {
                 let tip = SubjectTip {
                     seq: event.seq,
                     position: ack.sequence,
+                    hash: event.hash.clone(),
                 };
                 self.inner.tips.put(&subject, tip);
                 // Before the head moves, so a follower woken by it finds the event here.
@@ -850,6 +865,7 @@ impl EventLog for JetStreamLog {
             return Ok(Vec::new());
         };
         self.connected()?;
+        self.same_stream()?;
         let found = match position {
             0 => None,
             _ => self.next_on(&subject, position).await?,

@@ -786,3 +786,28 @@ async fn a_replaced_stream_is_not_read_from_by_application_either() {
     let at = log.read_at(&[1]).await.map(|e| format!("{e:?}"));
     assert!(replaced(at.clone()), "read_at: {at:?}");
 }
+
+/// An event is appended only onto the event it names as its previous one: at the expected seq
+/// the subject holds another event (as in a stream that lost acknowledged events and took others
+/// at their seqs), so the append is a conflict, whether this gateway remembers where the
+/// subject ends or reads it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_chained_onto_another_history_is_a_conflict() {
+    let server = NatsServer::start();
+    let (ours, fresh) = (open(&server).await, open(&server).await);
+    let app = crate::ids::new_v7();
+    let written = conformance::append_chain(&ours, &app, 2).await;
+    for log in [&ours, &fresh] {
+        let elsewhere = conformance::event(&app, 3, &written[0].hash);
+        assert!(
+            matches!(
+                log.append(elsewhere, 2).await,
+                Err(LogError::Conflict { actual: 2, .. })
+            ),
+            "appended onto an event it does not follow"
+        );
+    }
+    let next = conformance::event(&app, 3, &written[1].hash);
+    fresh.append(next, 2).await.expect("chained onto the last");
+    assert_eq!(ours.read(&app).await.expect("read").len(), 3);
+}
