@@ -35,6 +35,8 @@ use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::stream::{RawMessageErrorKind, Stream};
 use async_nats::jetstream::{self, ErrorCode};
+// The `bytes` crate's buffer, as async-nats takes a payload (re-exported by axum).
+use axum::body::Bytes;
 use tokio::sync::watch;
 
 use super::{EventLog, LogError, Positioned};
@@ -131,6 +133,16 @@ pub struct JetStreamLog {
     /// that serves (`create_stream`), not by the read-only tools.
     /// (Boxed: the bucket's handle holds its stream's whole description, kilobytes.)
     cursors: Option<Box<SharedCursors>>,
+}
+
+/// How the server answered one publish of an append.
+enum Published {
+    /// Stored at this position.
+    Acked(u64),
+    /// A message with the event's id is already stored, at this position.
+    Duplicate(u64),
+    /// Refused: the position named is not the subject's last message on the leader.
+    NotLast,
 }
 
 /// The last message of an application's subject.
@@ -475,6 +487,54 @@ impl JetStreamLog {
         }
     }
 
+    /// One publish of `event` onto `subject`, naming `last_position` as the subject's last
+    /// message (0: none), and how the server answered it.
+    async fn publish(
+        &self,
+        subject: &str,
+        event: &Envelope,
+        payload: Bytes,
+        last_position: u64,
+    ) -> Result<Published, LogError> {
+        let size = payload.len();
+        let message = PublishMessage::build()
+            .payload(payload)
+            .message_id(&event.id)
+            .expected_last_subject_sequence(last_position);
+        self.connected()?;
+        let _in_flight = InFlight::start(&self.inner.in_flight);
+        let publish = self.inner.js.send_publish(subject.to_string(), message);
+        let ack = match self.timed("publishing", publish).await? {
+            Ok(ack) => ack,
+            // Permanent: the client checks the size against the server's `max_payload` before
+            // sending, so nothing reached the stream, and a retry fails alike (not a 503).
+            Err(e) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
+                return Err(LogError::TooLarge(format!(
+                    "{size} bytes sealed, over the NATS servers' max_payload ({e})"
+                )));
+            }
+            Err(e) => return Err(LogError::Unavailable(format!("publishing: {e}"))),
+        };
+        // From here the message may have reached the server: a failure is "not acknowledged",
+        // not "not recorded". A retry with the same event id settles it either way. So no
+        // [`JetStreamLog::timed`] here: its timeout would be "unavailable", this one is storage.
+        match tokio::time::timeout(self.inner.op_timeout, ack.into_future()).await {
+            Ok(Ok(ack)) if ack.duplicate => Ok(Published::Duplicate(ack.sequence)),
+            Ok(Ok(ack)) => Ok(Published::Acked(ack.sequence)),
+            Ok(Err(e)) if is_wrong_last_sequence(&e) => Ok(Published::NotLast),
+            Ok(Err(e)) => match e.kind() {
+                PublishErrorKind::StreamNotFound => Err(LogError::Unavailable(format!(
+                    "no stream answers for the application's subject: {e}"
+                ))),
+                _ => Err(LogError::Storage(format!("publish not acknowledged: {e}"))),
+            },
+            Err(_) => Err(LogError::Storage(format!(
+                "publish not acknowledged within {:?}",
+                self.inner.op_timeout
+            ))),
+        }
+    }
+
     fn bump_head(&self, position: u64) {
         advance(&self.inner.head, position);
     }
@@ -759,84 +819,79 @@ impl EventLog for JetStreamLog {
             }
         };
         let size = payload.len();
-        let message = PublishMessage::build()
-            .payload(payload.into())
-            .message_id(&event.id)
-            .expected_last_subject_sequence(last_position);
-        self.connected()?;
-        let _in_flight = InFlight::start(&self.inner.in_flight);
-        let publishing = std::time::Instant::now();
-        let publish = self.inner.js.send_publish(subject.clone(), message);
-        let ack = match self.timed("publishing", publish).await? {
-            Ok(ack) => ack,
-            // Permanent: the client checks the size against the server's `max_payload` before
-            // sending, so nothing reached the stream, and a retry fails alike (not a 503).
-            Err(e) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
-                return Err(LogError::TooLarge(format!(
-                    "{size} bytes sealed, over the NATS servers' max_payload ({e})"
-                )));
-            }
-            Err(e) => return Err(LogError::Unavailable(format!("publishing: {e}"))),
-        };
-        // From here the message may have reached the server: a failure is "not acknowledged",
-        // not "not recorded". A retry with the same event id settles it either way. So no
-        // [`JetStreamLog::timed`] here: its timeout would be "unavailable", this one is storage.
-        match tokio::time::timeout(self.inner.op_timeout, ack.into_future()).await {
-            Ok(Ok(ack)) if ack.duplicate => {
-                // The server already holds a message with this event id (the dedupe window): it
-                // is this event only if what is stored there is this event, at its seq.
-                self.inner.ack_micros.record_duration(publishing.elapsed());
-                let stored = self.read_at(&[ack.sequence]).await?;
-                match stored.first() {
-                    Some(p)
-                        if p.event.id == event.id
-                            && p.event.app == event.app
-                            && p.event.seq == event.seq =>
-                    {
-                        self.bump_head(ack.sequence);
-                        Ok(ack.sequence)
-                    }
-                    _ => Err(LogError::Conflict {
-                        app: event.app.clone(),
-                        expected: expected_seq,
-                        actual: self.last_on(&subject).await?.map_or(0, |l| l.seq),
-                    }),
+        let payload = Bytes::from(payload);
+        let mut last_position = last_position;
+        // A refusal names no reason but "not the last message": another writer's message came
+        // first, or the leader answering was elected a moment ago and has not applied the
+        // message this append names yet. So once, the subject is read again (waiting for the
+        // leader to show at least the expected seq) and, if it still ends where this append
+        // expects, the event is published again naming what the leader now shows.
+        for again in [true, false] {
+            let publishing = std::time::Instant::now();
+            let acked = self
+                .publish(&subject, &event, payload.clone(), last_position)
+                .await?;
+            match acked {
+                Published::Acked(position) => {
+                    self.inner.ack_micros.record_duration(publishing.elapsed());
+                    let tip = SubjectTip {
+                        seq: event.seq,
+                        position,
+                        hash: event.hash.clone(),
+                    };
+                    self.inner.tips.put(&subject, tip);
+                    // Before the head moves, so a follower woken by it finds the event here.
+                    self.inner.recent.remember(position, event, size);
+                    self.bump_head(position);
+                    self.inner
+                        .appends
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return Ok(position);
                 }
+                Published::Duplicate(position) => {
+                    // The server already holds a message with this event id (the dedupe
+                    // window): it is this event only if what is stored there is this event, at
+                    // its seq.
+                    self.inner.ack_micros.record_duration(publishing.elapsed());
+                    let stored = self.read_at(&[position]).await?;
+                    return match stored.first() {
+                        Some(p)
+                            if p.event.id == event.id
+                                && p.event.app == event.app
+                                && p.event.seq == event.seq =>
+                        {
+                            self.bump_head(position);
+                            Ok(position)
+                        }
+                        _ => Err(LogError::Conflict {
+                            app: event.app.clone(),
+                            expected: expected_seq,
+                            actual: self.last_on(&subject).await?.map_or(0, |l| l.seq),
+                        }),
+                    };
+                }
+                Published::NotLast if again => {
+                    let last = self.last_at_least(&subject, expected_seq).await?;
+                    match last {
+                        Some(l) if l.seq == expected_seq && l.event.hash == event.prev_hash => {
+                            last_position = l.position;
+                        }
+                        last => {
+                            let after = Some(last_position);
+                            return self
+                                .retry_or_conflict(&event, &subject, expected_seq, last, after)
+                                .await;
+                        }
+                    }
+                }
+                Published::NotLast => break,
             }
-            Ok(Ok(ack)) => {
-                self.inner.ack_micros.record_duration(publishing.elapsed());
-                let tip = SubjectTip {
-                    seq: event.seq,
-                    position: ack.sequence,
-                    hash: event.hash.clone(),
-                };
-                self.inner.tips.put(&subject, tip);
-                // Before the head moves, so a follower woken by it finds the event here.
-                self.inner.recent.remember(ack.sequence, event, size);
-                self.bump_head(ack.sequence);
-                self.inner
-                    .appends
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                Ok(ack.sequence)
-            }
-            Ok(Err(e)) if is_wrong_last_sequence(&e) => {
-                // The leader found a later message on the subject than the one expected.
-                let last = self.last_at_least(&subject, expected_seq + 1).await?;
-                let after = Some(last_position);
-                self.retry_or_conflict(&event, &subject, expected_seq, last, after)
-                    .await
-            }
-            Ok(Err(e)) => match e.kind() {
-                PublishErrorKind::StreamNotFound => Err(LogError::Unavailable(format!(
-                    "no stream answers for the application's subject: {e}"
-                ))),
-                _ => Err(LogError::Storage(format!("publish not acknowledged: {e}"))),
-            },
-            Err(_) => Err(LogError::Storage(format!(
-                "publish not acknowledged within {:?}",
-                self.inner.op_timeout
-            ))),
         }
+        // Refused twice: the leader holds a later message on the subject than the one expected.
+        let last = self.last_at_least(&subject, expected_seq + 1).await?;
+        let after = Some(last_position);
+        self.retry_or_conflict(&event, &subject, expected_seq, last, after)
+            .await
     }
 
     async fn read(&self, app: &str) -> Result<Vec<Envelope>, LogError> {
