@@ -107,7 +107,7 @@ fn free_port() -> u16 {
 }
 
 /// `n` distinct free loopback ports (the OS may hand out a just-released port twice).
-pub fn free_ports(n: usize) -> Vec<u16> {
+fn free_ports(n: usize) -> Vec<u16> {
     let mut ports: Vec<u16> = Vec::with_capacity(n);
     let deadline = Instant::now() + Duration::from_secs(5);
     while ports.len() < n {
@@ -150,6 +150,21 @@ impl NatsServer {
         server.write_config(extra);
         server.launch();
         server
+    }
+
+    /// [`NatsServer::start`] with its HTTP monitoring on a port of its own, and a counter of
+    /// the messages it has received from clients (`in_msgs` of `/varz`): what a test reads to
+    /// see how many requests an operation made.
+    pub fn start_counting() -> (NatsServer, impl Fn() -> u64) {
+        let monitoring = free_ports(1)[0];
+        let server = NatsServer::start_with_config(&format!("http: \"127.0.0.1:{monitoring}\"\n"));
+        let received = move || {
+            let (status, body) = http_get(monitoring, "/varz").expect("varz");
+            assert_eq!(status, 200, "{body}");
+            let varz: serde_json::Value = serde_json::from_str(&body).expect("varz is JSON");
+            varz["in_msgs"].as_u64().expect("in_msgs")
+        };
+        (server, received)
     }
 
     /// A server without JetStream (a plain NATS server a gateway might be pointed at).
@@ -500,7 +515,7 @@ fn tail(text: &str, lines: usize) -> String {
 }
 
 /// A minimal HTTP/1.0 GET on loopback: `(status, body)`.
-pub fn http_get(port: u16, path: &str) -> Result<(u16, String), String> {
+fn http_get(port: u16, path: &str) -> Result<(u16, String), String> {
     use std::io::Write;
     let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));

@@ -112,7 +112,10 @@ impl<L: EventLog> Gateway<L> {
     /// and brought up to date with the events appended since if there are any; else folded from
     /// the whole history ([`super::states`]).
     async fn load(&self, app: &str, trust_memory: bool) -> Result<Loaded, ServiceError> {
-        let remembered = self.states.latest(app);
+        let remembered = match self.states.latest(app) {
+            Some(r) => Some(r),
+            None => self.projected(app),
+        };
         if let Some(r) = remembered.clone().filter(|_| trust_memory) {
             return Ok(Loaded {
                 state: Some(r.state),
@@ -161,6 +164,22 @@ impl<L: EventLog> Gateway<L> {
             seq: last.seq,
             hash: last.hash,
             checked: true,
+        })
+    }
+
+    /// The state the projections hold of `app`, as a remembered one: what an action on an
+    /// application this gateway has not acted on lately (since a restart, or acted on through
+    /// another gateway) starts from instead of the whole history. The view's state is folded by
+    /// the same rule as an action's, event by event, up to its `last_hash`; it is used as any
+    /// remembered state is, on trust only where the append checks it, and otherwise checked
+    /// against the log's last event. None when there is no view (or it does not read).
+    fn projected(&self, app: &str) -> Option<Remembered> {
+        let view = self.store.get(app).ok().flatten()?;
+        Some(Remembered {
+            seq: view.state.seq,
+            hash: view.last_hash,
+            position: 0,
+            state: view.state,
         })
     }
 

@@ -20,8 +20,10 @@
 //!   remembered event is in the log when this gateway appended it) and folds them onto the
 //!   state, the first one's `prev_hash` naming the remembered event.
 //!
-//! Anything else folds the whole history: a wrong state cannot be served, only a remembered one
-//! not used.
+//! An application this gateway has not acted on lately (since a restart, or only through other
+//! gateways) starts from the state its projections hold (`Gateway::projected`), used the same
+//! three ways. Anything else folds the whole history: a wrong state cannot be served, only a
+//! remembered one not used.
 //!
 //! Bounded ([`Generations`]): at most 2 × [`GENERATION`] entries of a few hundred bytes each,
 //! kept for the applications acted on lately.

@@ -511,16 +511,7 @@ async fn an_action_after_another_gateways_reads_only_the_events_since() {
     use std::time::Duration;
     use tongban_schemas::events::{Accepted, Resumed, Suspended, SuspensionKind};
 
-    let monitoring = crate::testnats::free_ports(1)[0];
-    let server = crate::testnats::NatsServer::start_with_config(&format!(
-        "http: \"127.0.0.1:{monitoring}\"\n"
-    ));
-    // Messages the server received from clients, from its monitoring endpoint.
-    let received = || {
-        let (_, body) = crate::testnats::http_get(monitoring, "/varz").expect("varz");
-        let varz: serde_json::Value = serde_json::from_str(&body).expect("varz is JSON");
-        varz["in_msgs"].as_u64().expect("in_msgs")
-    };
+    let (server, received) = crate::testnats::NatsServer::start_counting();
     let mut config = crate::log::JetStreamConfig::new(server.url());
     config.op_timeout = Duration::from_secs(2);
     // No head polling: its requests would be counted too.
@@ -606,4 +597,20 @@ async fn an_action_after_another_gateways_reads_only_the_events_since() {
         matches!(refused, ServiceError::Refused { seq: 46, .. }),
         "{refused:?}"
     );
+
+    // A third gateway, which never acted on the application (as after a restart), starts from
+    // the state its projections hold, checked by the append, not from the whole history.
+    let mut polled = config.clone();
+    polled.head_poll = Duration::from_millis(50);
+    let third_log = Arc::new(crate::log::JetStreamLog::open(&polled).await.expect("open"));
+    let third = gateway_on(&third_log, &dir, "p3");
+    third
+        .projected_within(Duration::from_secs(5))
+        .await
+        .expect("projected");
+    let before = received();
+    let resumed = third.act(&lead, &app, resume(), None).await.expect("third");
+    let asked = received() - before;
+    assert_eq!((resumed.seq, resumed.status.as_str()), (47, "accepted"));
+    assert!(asked < 15, "{asked} messages for one action on 46 events");
 }

@@ -654,15 +654,7 @@ async fn a_server_without_jetstream_is_named_as_such() {
 /// lands.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_append_after_our_own_asks_nothing_and_a_stale_one_is_a_conflict() {
-    let monitoring = crate::testnats::free_ports(1)[0];
-    let server = NatsServer::start_with_config(&format!("http: \"127.0.0.1:{monitoring}\"\n"));
-    // Messages the server received from clients, from its monitoring endpoint.
-    let received = || {
-        let (status, body) = crate::testnats::http_get(monitoring, "/varz").expect("varz");
-        assert_eq!(status, 200, "{body}");
-        let varz: serde_json::Value = serde_json::from_str(&body).expect("varz is JSON");
-        varz["in_msgs"].as_u64().expect("in_msgs")
-    };
+    let (server, received) = NatsServer::start_counting();
     // No head polling: it would send requests of its own.
     let mut quiet = config(&server);
     quiet.head_poll = Duration::from_secs(3600);
