@@ -108,15 +108,20 @@ impl<L: EventLog> Gateway<L> {
     }
 
     /// The application as an action decides on it: the state remembered for it when
-    /// `trust_memory` (unchecked); else the remembered one checked against the log's last event,
+    /// `trust_memory` (unchecked); else the remembered one, or the projections' view of it,
+    /// checked against the log's last event,
     /// and brought up to date with the events appended since if there are any; else folded from
     /// the whole history ([`super::states`]).
     async fn load(&self, app: &str, trust_memory: bool) -> Result<Loaded, ServiceError> {
-        let remembered = match self.states.latest(app) {
-            Some(r) => Some(r),
-            None => self.projected(app),
+        // Only a state this gateway remembers (of its own append, or checked against the log)
+        // is taken on trust. A view was folded by whichever build ran the projector, and on the
+        // embedded log the append checks the seq, not the hash: a view is checked against the
+        // log's last event before it is decided on.
+        let (remembered, trusted) = match self.states.latest(app) {
+            Some(r) => (Some(r), trust_memory),
+            None => (self.projected(app), false),
         };
-        if let Some(r) = remembered.clone().filter(|_| trust_memory) {
+        if let Some(r) = remembered.clone().filter(|_| trusted) {
             return Ok(Loaded {
                 state: Some(r.state),
                 unreadable: None,
@@ -134,7 +139,12 @@ impl<L: EventLog> Gateway<L> {
                 return Ok(Loaded::checked(r.state, last.seq, last.hash));
             }
             if last.seq > r.seq {
-                let since = self.log.read_after(app, r.seq, r.position).await?;
+                // One event since (the common case: another gateway's action): it was just read.
+                let since = if last.seq == r.seq + 1 {
+                    vec![last]
+                } else {
+                    self.log.read_after(app, r.seq, r.position).await?
+                };
                 if let Some(up_to_date) = brought_up_to_date(app, r, &since) {
                     self.states.put(app, up_to_date.clone());
                     let Remembered {
@@ -170,9 +180,9 @@ impl<L: EventLog> Gateway<L> {
     /// The state the projections hold of `app`, as a remembered one: what an action on an
     /// application this gateway has not acted on lately (since a restart, or acted on through
     /// another gateway) starts from instead of the whole history. The view's state is folded by
-    /// the same rule as an action's, event by event, up to its `last_hash`; it is used as any
-    /// remembered state is, on trust only where the append checks it, and otherwise checked
-    /// against the log's last event. None when there is no view (or it does not read).
+    /// the same rule as an action's, event by event, up to its `last_hash`; it is checked against
+    /// the log's last event (same seq and hash) before it is decided on, and brought up to date
+    /// like a remembered state. None when there is no view (or it does not read).
     fn projected(&self, app: &str) -> Option<Remembered> {
         let view = self.store.get(app).ok().flatten()?;
         Some(Remembered {

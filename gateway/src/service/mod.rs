@@ -1,11 +1,11 @@
 //! Runs commands: load the application (the state remembered of it, [`states`], checked by the
-//! append or against the log's last event and brought up to date; the whole history when none
-//! is), decide, seal the event, append it with the concurrency check, and answer once it is
+//! append or against the log's last event and brought up to date; else the projections' view of
+//! it, checked against the log's last event; the whole history when neither holds it), decide, seal the event, append it with the concurrency check, and answer once it is
 //! durable. Also the authorised reads, which first wait
 //! until the projections hold every write acknowledged before them (read-your-writes).
 //!
-//! Why the wait sits on the read and not on the write: commands decide from the log, never from
-//! the projections, so a writer has nothing to wait for once its event is durable. Waiting for
+//! Why the wait sits on the read and not on the write: commands decide on what the log holds
+//! (a view of the projections only once the log's last event is the one it was folded up to), so a writer has nothing to wait for once its event is durable. Waiting for
 //! the projection at the write put a second storage step (the projection batch, with its own
 //! stalls) on every submission's path; at the read, it costs only when a read overtakes the
 //! projector, which is rare and brief.

@@ -599,7 +599,8 @@ async fn an_action_after_another_gateways_reads_only_the_events_since() {
     );
 
     // A third gateway, which never acted on the application (as after a restart), starts from
-    // the state its projections hold, checked by the append, not from the whole history.
+    // the state its projections hold, checked against the last message, not from the whole
+    // history.
     let mut polled = config.clone();
     polled.head_poll = Duration::from_millis(50);
     let third_log = Arc::new(crate::log::JetStreamLog::open(&polled).await.expect("open"));
@@ -613,4 +614,93 @@ async fn an_action_after_another_gateways_reads_only_the_events_since() {
     let asked = received() - before;
     assert_eq!((resumed.seq, resumed.status.as_str()), (47, "accepted"));
     assert!(asked < 15, "{asked} messages for one action on 46 events");
+}
+
+/// An action on an application this gateway has not acted on starts from the state its
+/// projections hold, but only once the log's last event is the one the view was folded up to:
+/// here the view (rebuilt from another log holding the same application id, as after restoring
+/// the log and the projections from different backups) says accepted at seq 3, and the log says
+/// not accepted at seq 3. Decided on the view, a suspension would be appended onto an event the
+/// log does not hold (the embedded append checks the seq only), breaking the chain.
+#[tokio::test]
+async fn a_view_is_not_decided_on_until_the_log_holds_the_event_it_was_folded_to() {
+    use std::sync::Arc;
+    use tongban_schemas::events::{Accepted, Suspended, SuspensionKind};
+
+    let dir = TempDir::new("service-projected");
+    let (origin, lead) = (region(&origin_code()), region(&lead_code()));
+    let key = Some("same-key");
+    let other = Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("other")).expect("log"));
+    let elsewhere = gateway_on(&other, &dir, "elsewhere");
+    let app = elsewhere
+        .submit(&origin, request(), key)
+        .await
+        .expect("submit")
+        .id;
+    let forward = || Command::Forward(Forwarded::default());
+    elsewhere
+        .act(&origin, &app, forward(), None)
+        .await
+        .expect("forward");
+    elsewhere
+        .act(&lead, &app, Command::Accept(Accepted::default()), None)
+        .await
+        .expect("accept");
+    let (store, _) = crate::projections::rebuild::rebuild(
+        other.as_ref(),
+        &dir.path().join("view"),
+        &crate::domain::calendar::Calendar::weekdays(),
+        |_, _| {},
+    )
+    .await
+    .expect("rebuild");
+    assert_eq!(
+        store
+            .get(&app)
+            .expect("view")
+            .expect("held")
+            .state
+            .status
+            .as_str(),
+        "accepted"
+    );
+    drop(store);
+
+    let log = Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
+    let here = gateway_on(&log, &dir, "here");
+    let same = here
+        .submit(&origin, request(), key)
+        .await
+        .expect("submit")
+        .id;
+    assert_eq!(same, app, "the id derives from the region and the key");
+    here.act(&origin, &app, forward(), None)
+        .await
+        .expect("forward");
+    here.act(
+        &lead,
+        &app,
+        Command::NotAccept(NotAccepted {
+            reason: "材料不齐全".into(),
+        }),
+        None,
+    )
+    .await
+    .expect("not accepted");
+
+    let restored = gateway_on(&log, &dir, "view");
+    let suspend = Command::Suspend(Suspended {
+        kind: SuspensionKind::ExpertReview,
+        reason: "组织专家评审".into(),
+    });
+    let refused = restored
+        .act(&lead, &app, suspend, None)
+        .await
+        .expect_err("not accepted: nothing to suspend");
+    assert!(
+        matches!(refused, ServiceError::Refused { seq: 3, .. }),
+        "{refused:?}"
+    );
+    let events = log.read(&app).await.expect("read");
+    assert_eq!(events.len(), 3, "nothing appended onto the view's history");
 }

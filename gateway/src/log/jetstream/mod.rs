@@ -871,7 +871,9 @@ impl EventLog for JetStreamLog {
                     };
                 }
                 Published::NotLast if again => {
-                    let last = self.last_at_least(&subject, expected_seq).await?;
+                    // A refusal of a first event (expected 0) is never a lagging leader's: one
+                    // behind accepts it. Waiting for at least one message then finds the winner.
+                    let last = self.last_at_least(&subject, expected_seq.max(1)).await?;
                     match last {
                         Some(l) if l.seq == expected_seq && l.event.hash == event.prev_hash => {
                             last_position = l.position;
