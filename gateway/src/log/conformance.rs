@@ -48,6 +48,7 @@ pub async fn run_all<L: EventLog>(log: &L) {
     appends_and_reads_in_seq_order(log).await;
     stale_expectations_conflict(log).await;
     events_must_follow_their_expectation(log).await;
+    events_must_be_chained_onto_the_last(log).await;
     retried_appends_are_not_duplicated(log).await;
     read_all_is_ordered_and_resumable(log).await;
     follow_reads_what_read_all_reads(log).await;
@@ -172,6 +173,39 @@ pub async fn events_must_follow_their_expectation<L: EventLog>(log: &L) {
         })
     );
     assert!(log.read(&app).await.expect("read").is_empty());
+}
+
+/// An event at the right seq whose `prev_hash` is not the last event's hash was decided on
+/// another history (a state that is not the log's): a conflict, so the caller decides again,
+/// never an appended break in the chain that verification would find later. Also within one
+/// group commit on the embedded log (the third and fourth appends below race).
+pub async fn events_must_be_chained_onto_the_last<L: EventLog>(log: &L) {
+    let app = fresh_app();
+    let written = append_chain(log, &app, 2).await;
+    let elsewhere = event(&app, 3, &written[0].hash);
+    assert!(
+        matches!(
+            log.append(elsewhere, 2).await,
+            Err(LogError::Conflict {
+                expected: 2,
+                actual: 2,
+                ..
+            })
+        ),
+        "appended onto an event it does not follow"
+    );
+    let third = event(&app, 3, &written[1].hash);
+    let rival = event(&app, 4, &written[1].hash);
+    let (third_appended, rival_appended) =
+        tokio::join!(log.append(third.clone(), 2), log.append(rival, 3));
+    third_appended.expect("chained onto the last");
+    assert!(
+        matches!(rival_appended, Err(LogError::Conflict { .. })),
+        "{rival_appended:?}"
+    );
+    let read = log.read(&app).await.expect("read");
+    assert_eq!(read.len(), 3);
+    assert_eq!(read[2], third);
 }
 
 pub async fn retried_appends_are_not_duplicated<L: EventLog>(log: &L) {

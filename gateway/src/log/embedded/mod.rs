@@ -591,9 +591,9 @@ mod tests {
         let dir = TempDir::new("embedded-fail");
         let log = EmbeddedLog::open(dir.path()).expect("open");
         let app = "0190f0c4-0000-7000-8000-00000000000b";
-        conformance::append_chain(&log, app, 1).await;
+        let written = conformance::append_chain(&log, app, 1).await;
         log.inject_write_failure();
-        let next = conformance::event(app, 2, "");
+        let next = conformance::event(app, 2, &written[0].hash);
         assert!(matches!(
             log.append(next.clone(), 1).await,
             Err(LogError::Storage(_))
@@ -615,8 +615,8 @@ mod tests {
         let log = EmbeddedLog::open(dir.path()).expect("open");
         log.fail_fsync_after(2);
         let app = "0190f0c4-0000-7000-8000-00000000000c";
-        conformance::append_chain(&log, app, 2).await;
-        let third = conformance::event(app, 3, "");
+        let written = conformance::append_chain(&log, app, 2).await;
+        let third = conformance::event(app, 3, &written[1].hash);
         assert!(matches!(
             log.append(third.clone(), 2).await,
             Err(LogError::Storage(_))

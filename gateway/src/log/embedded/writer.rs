@@ -96,25 +96,39 @@ pub(super) fn commit_group(
         return position;
     }
     let mut batch = s.db.batch();
-    let mut seqs: HashMap<String, u64> = HashMap::new();
+    // Each application's last seq and hash as this group leaves it.
+    let mut tips: HashMap<String, (u64, String)> = HashMap::new();
     let mut accepted = Vec::with_capacity(group.len());
     // Appends that lost to an append of this same group, with the seq they lost to: answered once
     // that one's fsync has returned.
     let mut lost_in_group = Vec::new();
     for r in group {
         let app = r.event.app.clone();
-        let (current, in_group) = match seqs.get(&app) {
-            Some(seq) => (Ok(*seq), true),
-            None => (last_seq(s, &app), false),
-        };
-        let current = match current {
+        let known = tips.get(&app).map(|(seq, hash)| (*seq, hash.as_str()));
+        let in_group = known.is_some();
+        let current = match known.map_or_else(|| last_seq(s, &app), |(seq, _)| Ok(seq)) {
             Ok(c) => c,
             Err(e) => {
                 let _ = r.reply.send(Err(e));
                 continue;
             }
         };
-        if current != r.expected_seq {
+        // The seq is right but the event is chained onto another one than the application's
+        // last (decided on a state that is not the log's): a conflict, never a broken chain.
+        let chained = if current != r.expected_seq || current == 0 {
+            true
+        } else if let Some((_, hash)) = known {
+            hash == r.event.prev_hash
+        } else {
+            match last_hash(s, &app, current) {
+                Ok(hash) => hash == r.event.prev_hash,
+                Err(e) => {
+                    let _ = r.reply.send(Err(e));
+                    continue;
+                }
+            }
+        };
+        if current != r.expected_seq || !chained {
             if in_group {
                 lost_in_group.push((r, current));
             } else {
@@ -128,7 +142,7 @@ pub(super) fn commit_group(
         batch.insert(&s.events, position.to_be_bytes(), r.bytes);
         batch.insert(&s.apps, app_key(&app, r.event.seq), position.to_be_bytes());
         batch.insert(&s.heads, app.as_bytes(), r.event.seq.to_be_bytes());
-        seqs.insert(app, r.event.seq);
+        tips.insert(app, (r.event.seq, r.event.hash.clone()));
         accepted.push((r.reply, position, r.event, size));
     }
     if accepted.is_empty() {
@@ -215,6 +229,44 @@ fn injected_failure(s: &Stores) -> bool {
     }
 }
 
+/// The hash of `app`'s event `seq` (its last), read from the store: what the next event's
+/// `prev_hash` must name. Only the hash is decoded.
+fn last_hash(s: &Stores, app: &str, seq: u64) -> Result<String, LogError> {
+    #[derive(serde::Deserialize)]
+    struct Sealed {
+        hash: String,
+    }
+    let corrupt = |reason: String| LogError::Corrupt {
+        position: 0,
+        reason,
+    };
+    let position = s
+        .apps
+        .get(app_key(app, seq))
+        .map_err(storage)?
+        .and_then(|v| be_u64(&v))
+        .ok_or_else(|| {
+            corrupt(format!(
+                "application {app} has no index entry for its last seq {seq}"
+            ))
+        })?;
+    let bytes = s
+        .events
+        .get(position.to_be_bytes())
+        .map_err(storage)?
+        .ok_or_else(|| {
+            corrupt(format!(
+                "no event at position {position}, which the index names"
+            ))
+        })?;
+    serde_json::from_slice::<Sealed>(&bytes)
+        .map(|sealed| sealed.hash)
+        .map_err(|e| LogError::Corrupt {
+            position,
+            reason: tongban_schemas::mask::serde_error(&e),
+        })
+}
+
 /// A stale expectation is a retry of an append that already landed when the event at the next
 /// seq has the same id; then the answer is that event's position.
 fn retry_or_conflict(s: &Stores, r: &Request, current: u64) -> Result<u64, LogError> {
@@ -272,6 +324,43 @@ mod tests {
     fn answer(mut rx: Answer) -> Result<u64, LogError> {
         rx.try_recv()
             .expect("answered by the time the group is done")
+    }
+
+    /// Within one group the next event must name the hash of the one accepted before it in the
+    /// group, as across groups it must name the stored one's.
+    #[test]
+    fn an_event_in_a_group_is_chained_onto_the_one_accepted_before_it() {
+        let (_dir, s, head) = stores("writer-chain");
+        let app = crate::ids::new_v7();
+        let first = conformance::event(&app, 1, "");
+        let (a, a_rx) = request(first.clone(), 0);
+        assert_eq!(commit_group(&s, vec![a], 0, &head), 1);
+        let second = conformance::event(&app, 2, &first.hash);
+        let third = conformance::event(&app, 3, &second.hash);
+        let astray = conformance::event(&app, 4, &second.hash);
+        let (b, b_rx) = request(second, 1);
+        let (c, c_rx) = request(third, 2);
+        let (d, d_rx) = request(astray, 3);
+        assert_eq!(commit_group(&s, vec![b, c, d], 1, &head), 3);
+        assert_eq!(
+            [answer(a_rx), answer(b_rx), answer(c_rx)],
+            [Ok(1), Ok(2), Ok(3)]
+        );
+        assert!(
+            matches!(
+                answer(d_rx),
+                Err(LogError::Conflict {
+                    expected: 3,
+                    actual: 3,
+                    ..
+                })
+            ),
+            "chained onto the second, not the third"
+        );
+        let onto_stored = conformance::event(&app, 4, &first.hash);
+        let (e, e_rx) = request(onto_stored, 3);
+        assert_eq!(commit_group(&s, vec![e], 3, &head), 3);
+        assert!(matches!(answer(e_rx), Err(LogError::Conflict { .. })));
     }
 
     #[test]
