@@ -114,9 +114,9 @@ impl<L: EventLog> Gateway<L> {
     /// the whole history ([`super::states`]).
     async fn load(&self, app: &str, trust_memory: bool) -> Result<Loaded, ServiceError> {
         // Only a state this gateway remembers (of its own append, or checked against the log)
-        // is taken on trust. A view was folded by whichever build ran the projector, and on the
-        // embedded log the append checks the seq, not the hash: a view is checked against the
-        // log's last event before it is decided on.
+        // is taken on trust. A view is the projector's, kept on disk across restarts, backups
+        // and builds: it is checked against the log's last event before it is decided on (the
+        // append's check of seq and hash would refuse a wrong one too; this is not left to it).
         let (remembered, trusted) = match self.states.latest(app) {
             Some(r) => (Some(r), trust_memory),
             None => (self.projected(app), false),

@@ -22,9 +22,9 @@
 //!
 //! An application this gateway has not acted on lately (since a restart, or only through other
 //! gateways) starts from the state its projections hold (`Gateway::projected`), checked and
-//! brought up to date the same way but never taken on trust: a view was folded by whichever
-//! build ran the projector, and the embedded log's append checks the seq, not the hash. Anything
-//! else folds the whole history: a wrong state cannot be served, only a remembered one not used.
+//! brought up to date the same way but never taken on trust: a view is the projector's, kept on
+//! disk across restarts, backups and builds. Anything else folds the whole history: a wrong
+//! state cannot be served, only a remembered one not used.
 //!
 //! Bounded ([`Generations`]): at most 2 × [`GENERATION`] entries of a few hundred bytes each,
 //! kept for the applications acted on lately.

@@ -620,8 +620,9 @@ async fn an_action_after_another_gateways_reads_only_the_events_since() {
 /// projections hold, but only once the log's last event is the one the view was folded up to:
 /// here the view (rebuilt from another log holding the same application id, as after restoring
 /// the log and the projections from different backups) says accepted at seq 3, and the log says
-/// not accepted at seq 3. Decided on the view, a suspension would be appended onto an event the
-/// log does not hold (the embedded append checks the seq only), breaking the chain.
+/// not accepted at seq 3. Decided on the view, a suspension would be chained onto an event the
+/// log does not hold (which the append refuses since the embedded log checks the hash too: both
+/// the check of the view and the append's stand between a wrong view and the log).
 #[tokio::test]
 async fn a_view_is_not_decided_on_until_the_log_holds_the_event_it_was_folded_to() {
     use std::sync::Arc;
