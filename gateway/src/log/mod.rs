@@ -96,7 +96,9 @@ pub struct LogStats {
 
 /// An append-only, per-application ordered, durable log of sealed events.
 pub trait EventLog: Send + Sync + 'static {
-    /// Appends `event` if its application's last seq is `expected_seq` (0: no events yet).
+    /// Appends `event` if its application's last seq is `expected_seq` (0: no events yet) and
+    /// its `prev_hash` names that last event's hash (else a conflict: an event decided on another
+    /// history is never appended as a break in the chain).
     /// Resolves only once the event is durable; returns its position. Appending an event whose id
     /// is already stored at that seq returns the stored position (a retry, not a conflict).
     fn append(
