@@ -580,8 +580,10 @@ async fn an_action_after_another_gateways_reads_only_the_events_since() {
     let done = first.act(&lead, &app, suspend(), None).await.expect("ours");
     let asked = received() - before;
     assert_eq!((done.seq, done.status.as_str()), (46, "suspended"));
+    // 10 when this was written (the refused publish, the last message, the events since, the
+    // publish again); 55 when the whole history was read.
     assert!(
-        asked < 20,
+        asked <= 12,
         "{asked} messages to the server for one action on 45 events"
     );
     let events = ours.read(&app).await.expect("read");
@@ -613,7 +615,9 @@ async fn an_action_after_another_gateways_reads_only_the_events_since() {
     let resumed = third.act(&lead, &app, resume(), None).await.expect("third");
     let asked = received() - before;
     assert_eq!((resumed.seq, resumed.status.as_str()), (47, "accepted"));
-    assert!(asked < 15, "{asked} messages for one action on 46 events");
+    // 2 here (the last message, the publish), and the third gateway's head polls if one
+    // falls in between; 50 when the whole history was read.
+    assert!(asked <= 4, "{asked} messages for one action on 46 events");
 }
 
 /// An action on an application this gateway has not acted on starts from the state its
