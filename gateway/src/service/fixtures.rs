@@ -66,3 +66,24 @@ pub fn opened(dir: &crate::testutil::TempDir) -> crate::server::Opened {
     }
     opened
 }
+
+/// Submits the example through `gw`, forwards it and accepts it as its lead handler: an
+/// application at seq 3, ready for the actions of a procedure (suspend, resume…). Its id.
+pub async fn accepted<L: crate::log::EventLog>(gw: &crate::service::Gateway<L>) -> String {
+    use crate::domain::Command;
+    use tongban_schemas::events::{Accepted, Forwarded};
+
+    let (origin, lead) = (region(&origin_code()), region(&lead_code()));
+    let app = gw
+        .submit(&origin, request(), None)
+        .await
+        .expect("submit")
+        .id;
+    gw.act(&origin, &app, Command::Forward(Forwarded::default()), None)
+        .await
+        .expect("forward");
+    gw.act(&lead, &app, Command::Accept(Accepted::default()), None)
+        .await
+        .expect("accept");
+    app
+}

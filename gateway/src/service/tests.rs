@@ -275,17 +275,13 @@ async fn concurrent_submissions_with_one_key_make_one_application() {
 #[tokio::test]
 async fn a_remembered_state_gives_way_to_another_writers_events() {
     use std::sync::Arc;
-    use tongban_schemas::events::{Accepted, Resumed, Suspended, SuspensionKind};
+    use tongban_schemas::events::{Resumed, Suspended, SuspensionKind};
 
     let dir = TempDir::new("service-states");
     let log = Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
     let (first, second) = (gateway_on(&log, &dir, "p1"), gateway_on(&log, &dir, "p2"));
-    let (origin, lead) = (origin_code(), lead_code());
-    let app = first
-        .submit(&region(&origin), request(), None)
-        .await
-        .expect("submit")
-        .id;
+    let lead = lead_code();
+    let app = super::fixtures::accepted(&first).await;
     async fn act(
         gw: &super::Gateway<crate::log::EmbeddedLog>,
         who: &str,
@@ -294,17 +290,6 @@ async fn a_remembered_state_gives_way_to_another_writers_events() {
     ) -> Result<super::ActOutcome, ServiceError> {
         gw.act(&region(who), app, command, None).await
     }
-    act(
-        &first,
-        &origin,
-        &app,
-        Command::Forward(Forwarded::default()),
-    )
-    .await
-    .expect("forward");
-    act(&first, &lead, &app, Command::Accept(Accepted::default()))
-        .await
-        .expect("accept");
 
     // The second gateway suspends it; the first remembers it as accepted at seq 3.
     let suspend = || {
@@ -345,25 +330,13 @@ async fn a_remembered_state_gives_way_to_another_writers_events() {
 #[tokio::test]
 async fn a_refusal_decided_on_a_remembered_state_is_checked_against_the_log() {
     use std::sync::Arc;
-    use tongban_schemas::events::{Accepted, Resumed, Suspended, SuspensionKind};
+    use tongban_schemas::events::{Resumed, Suspended, SuspensionKind};
 
     let dir = TempDir::new("service-states-refusal");
     let log = Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
     let (first, second) = (gateway_on(&log, &dir, "p1"), gateway_on(&log, &dir, "p2"));
-    let (origin, lead) = (region(&origin_code()), region(&lead_code()));
-    let app = first
-        .submit(&origin, request(), None)
-        .await
-        .expect("submit")
-        .id;
-    first
-        .act(&origin, &app, Command::Forward(Forwarded::default()), None)
-        .await
-        .expect("forward");
-    first
-        .act(&lead, &app, Command::Accept(Accepted::default()), None)
-        .await
-        .expect("accept");
+    let lead = region(&lead_code());
+    let app = super::fixtures::accepted(&first).await;
     let suspend = Command::Suspend(Suspended {
         kind: SuspensionKind::ExpertReview,
         reason: "组织专家评审".into(),
@@ -509,7 +482,7 @@ async fn no_event_is_appended_while_the_stream_removes_events() {
 async fn an_action_after_another_gateways_reads_only_the_events_since() {
     use std::sync::Arc;
     use std::time::Duration;
-    use tongban_schemas::events::{Accepted, Resumed, Suspended, SuspensionKind};
+    use tongban_schemas::events::{Resumed, Suspended, SuspensionKind};
 
     let (server, received) = crate::testnats::NatsServer::start_counting();
     let mut config = crate::log::JetStreamConfig::new(server.url());
@@ -529,7 +502,7 @@ async fn an_action_after_another_gateways_reads_only_the_events_since() {
         gateway_on(&ours, &dir, "p1"),
         gateway_on(&theirs, &dir, "p2"),
     );
-    let (origin, lead) = (region(&origin_code()), region(&lead_code()));
+    let lead = region(&lead_code());
     let suspend = || {
         Command::Suspend(Suspended {
             kind: SuspensionKind::ExpertReview,
@@ -537,19 +510,7 @@ async fn an_action_after_another_gateways_reads_only_the_events_since() {
         })
     };
     let resume = || Command::Resume(Resumed::default());
-    let app = first
-        .submit(&origin, request(), None)
-        .await
-        .expect("submit")
-        .id;
-    first
-        .act(&origin, &app, Command::Forward(Forwarded::default()), None)
-        .await
-        .expect("forward");
-    first
-        .act(&lead, &app, Command::Accept(Accepted::default()), None)
-        .await
-        .expect("accept");
+    let app = super::fixtures::accepted(&first).await;
     for _ in 0..20 {
         first
             .act(&lead, &app, suspend(), None)

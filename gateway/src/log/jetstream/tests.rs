@@ -691,16 +691,11 @@ async fn an_append_after_our_own_asks_nothing_and_a_stale_one_is_a_conflict() {
     assert_eq!(events[3], four);
 }
 
-/// A stream deleted and created again under its name is another log: the gateway that opened
-/// the first one appends nothing to it and reads nothing from it, and says why.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stream_created_again_under_its_name_is_not_appended_to() {
-    let server = NatsServer::start();
-    let log = open(&server).await;
-    let app = crate::ids::new_v7();
-    let written = conformance::append_chain(&log, &app, 2).await;
+/// Deletes the log's stream and creates it again with the same settings (a new creation time,
+/// empty subjects), and waits until `log` has noticed.
+async fn replace_stream(server: &NatsServer, log: &JetStreamLog) {
     let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
-    let name = config(&server).stream;
+    let name = config(server).stream;
     let kept = js
         .get_stream(&name)
         .await
@@ -720,6 +715,17 @@ async fn a_stream_created_again_under_its_name_is_not_appended_to() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A stream deleted and created again under its name is another log: the gateway that opened
+/// the first one appends nothing to it and reads nothing from it, and says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_created_again_under_its_name_is_not_appended_to() {
+    let server = NatsServer::start();
+    let log = open(&server).await;
+    let app = crate::ids::new_v7();
+    let written = conformance::append_chain(&log, &app, 2).await;
+    replace_stream(&server, &log).await;
     let next = conformance::event(&app, 3, &written[1].hash);
     let refused = log
         .append(next, 2)
@@ -749,24 +755,7 @@ async fn a_replaced_stream_is_not_read_from_by_application_either() {
     let log = open(&server).await;
     let app = crate::ids::new_v7();
     conformance::append_chain(&log, &app, 2).await;
-    let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
-    let name = config(&server).stream;
-    let kept = js
-        .get_stream(&name)
-        .await
-        .expect("stream")
-        .info()
-        .await
-        .expect("info")
-        .config
-        .clone();
-    js.delete_stream(&name).await.expect("deleted");
-    js.create_stream(kept).await.expect("created again");
-    let started = Instant::now();
-    while log.available() {
-        assert!(started.elapsed() < Duration::from_secs(5), "not noticed");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    replace_stream(&server, &log).await;
     let replaced = |r: Result<String, LogError>| match r {
         Err(e) => e.to_string().contains("deleted and created again"),
         Ok(_) => false,
