@@ -169,14 +169,21 @@ fn every_stage_measures_and_every_goal_is_judged() {
         assert!(leg["server_cpu_us_per_op"].as_f64().unwrap() > 0.0, "{leg}");
     }
     let events = legs("shape-events");
-    assert_eq!(events.len(), 4, "{events:?}");
-    // On each backend, four clients, each application from 3 to 10 events, then from 10 to 12.
-    for (pair, backend) in events.chunks(2).zip(["embedded", "JetStream R1"]) {
-        assert_eq!(pair[0]["ops"], 4 * 7, "{}", pair[0]);
-        assert_eq!(pair[1]["ops"], 4 * 2, "{}", pair[1]);
-        let label = pair[1]["label"].as_str().unwrap();
+    assert_eq!(events.len(), 6, "{events:?}");
+    // On each backend, four clients, each application from 3 to 10 events, then from 10 to 12,
+    // then its whole history (12 events, every answer checked) read back ten times.
+    for (legs, backend) in events.chunks(3).zip(["embedded", "JetStream R1"]) {
+        assert_eq!(legs[0]["ops"], 4 * 7, "{}", legs[0]);
+        assert_eq!(legs[1]["ops"], 4 * 2, "{}", legs[1]);
+        let label = legs[1]["label"].as_str().unwrap();
         assert!(
             label.contains(backend) && label.contains("10 → 12 events"),
+            "{label}"
+        );
+        assert_eq!(legs[2]["ops"], 4 * 10, "{}", legs[2]);
+        let label = legs[2]["label"].as_str().unwrap();
+        assert!(
+            label.contains("whole history read") && label.contains(backend),
             "{label}"
         );
     }

@@ -141,6 +141,13 @@ pub async fn connect(config: &JetStreamConfig) -> Result<(async_nats::Client, De
                     async_nats::Event::Disconnected => {
                         tracing::warn!("disconnected from NATS; writes answer 503 until it is back")
                     }
+                    // Batched reads are optional: without the right, histories are read one
+                    // event per request (batch.rs), which is no failure of setup.
+                    async_nats::Event::ServerError(async_nats::ServerError::Other(message))
+                        if is_permissions_violation(&message) && message.contains(".DIRECT.GET.") =>
+                    {
+                        heard.refuse_batches();
+                    }
                     async_nats::Event::ServerError(async_nats::ServerError::Other(message))
                         if is_permissions_violation(&message) =>
                     {
@@ -190,19 +197,34 @@ pub async fn connect(config: &JetStreamConfig) -> Result<(async_nats::Client, De
 /// Violation for Publish to "…"'`). The server answers a denied request with that error alone,
 /// so the request itself only times out; setup looks here to stop at once with the reason
 /// instead of waiting for a cluster that seems to be forming.
+/// A refused batched direct get is kept apart ([`Denied::batches_refused`]): that right is
+/// optional.
 #[derive(Debug, Clone, Default)]
-pub struct Denied(std::sync::Arc<std::sync::Mutex<Option<String>>>);
+pub struct Denied {
+    last: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+    batches: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
 
 impl Denied {
     fn record(&self, violation: String) {
-        if let Ok(mut last) = self.0.lock() {
+        if let Ok(mut last) = self.last.lock() {
             *last = Some(violation);
         }
     }
 
     /// The violation reported since the last call, if any.
     fn take(&self) -> Option<String> {
-        self.0.lock().ok().and_then(|mut last| last.take())
+        self.last.lock().ok().and_then(|mut last| last.take())
+    }
+
+    fn refuse_batches(&self) {
+        self.batches
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the server refused a batched direct get of this user (`$JS.API.DIRECT.GET.…`).
+    pub(super) fn batches_refused(&self) -> bool {
+        self.batches.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Runs one setup step. A violation the server reports meanwhile is its failure, whatever

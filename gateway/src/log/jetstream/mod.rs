@@ -21,6 +21,7 @@
 //! Outages: every request is bounded by `op_timeout`, and a write while the client knows it is
 //! disconnected fails at once, so the API answers 503 promptly. The client reconnects by itself.
 
+mod batch;
 mod connect;
 mod cursors;
 mod head;
@@ -92,6 +93,11 @@ struct Inner {
     /// without asking the server first. A stale one costs only a refused publish, after which
     /// the subject is read as before.
     tips: crate::generations::Generations<SubjectTip>,
+    /// Whether an application's history is read in batches ([`batch`]): the server answers
+    /// them and this user may ask. Turned off for good by a batch that fails.
+    batched: std::sync::atomic::AtomicBool,
+    /// Whether the stream has replicas, any of which may answer a batch from behind the leader.
+    replicated: bool,
 }
 
 /// The last message of a subject as this gateway last saw it.
@@ -208,6 +214,8 @@ impl JetStreamLog {
             info.created.unix_timestamp_nanos()
         );
         check(&source)?;
+        let batched =
+            batch::answered(&client, &config.stream, &config.subject_prefix, &denied).await;
         let (tx, head) = watch::channel(last);
         let inner = Arc::new(Inner {
             client,
@@ -226,6 +234,8 @@ impl JetStreamLog {
             created: info.created.unix_timestamp_nanos(),
             replaced: std::sync::OnceLock::new(),
             tips: crate::generations::Generations::new(TIPS),
+            batched: std::sync::atomic::AtomicBool::new(batched),
+            replicated: info.config.num_replicas > 1,
         });
         let cursors = if config.create_stream {
             Some(Box::new(
@@ -416,7 +426,9 @@ impl JetStreamLog {
     }
 
     /// The events on a subject from stream position `from` on, with their positions, in order;
-    /// the first is expected to be the application's seq `after + 1`.
+    /// the first is expected to be the application's seq `after + 1`. In batches where the
+    /// server answers them ([`batch`]), and on a replicated stream checked against the leader's
+    /// last message; one request per event from where that leaves off.
     async fn read_positioned_from(
         &self,
         app: &str,
@@ -425,17 +437,57 @@ impl JetStreamLog {
         after: u64,
     ) -> Result<Vec<Last>, LogError> {
         let mut out: Vec<Last> = Vec::new();
-        while let Some(m) = self.next_on(subject, from).await? {
-            let expected = out.last().map_or(after, |l| l.seq).saturating_add(1);
-            if m.event.app != app || m.event.seq != expected {
-                return Err(LogError::Corrupt {
-                    position: m.position,
-                    reason: format!(
-                        "event on an application's subject has seq {} (expected {expected}) or another application",
-                        m.event.seq
-                    ),
-                });
+        while self
+            .inner
+            .batched
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            let name = &self.inner.stream.cached_info().config.name;
+            let patience = self.inner.op_timeout;
+            let asked = batch::read(
+                &self.inner.client,
+                name,
+                subject,
+                from,
+                batch::BATCH,
+                patience,
+            );
+            let batch = match asked.await {
+                Ok(batch) => batch,
+                Err(reason) => {
+                    tracing::warn!(
+                        %reason,
+                        "batched reads of an application's history failed; reading one event per request from now on"
+                    );
+                    self.inner
+                        .batched
+                        .store(false, std::sync::atomic::Ordering::Relaxed);
+                    break;
+                }
+            };
+            for (position, payload) in batch.messages {
+                let m = parsed(position, &payload)?;
+                follows(&out, &m, app, after)?;
+                from = position + 1;
+                out.push(m);
             }
+            if batch.more {
+                continue;
+            }
+            if !self.inner.replicated {
+                return Ok(out);
+            }
+            // The replica that answered may be behind the leader: done only if the leader's last
+            // message is the last one read.
+            let read_to = out.last().map(|l| l.position);
+            match self.last_on(subject).await? {
+                None if read_to.is_none() => return Ok(out),
+                Some(last) if Some(last.position) == read_to => return Ok(out),
+                _ => break,
+            }
+        }
+        while let Some(m) = self.next_on(subject, from).await? {
+            follows(&out, &m, app, after)?;
             from = m.position + 1;
             out.push(m);
         }
@@ -714,6 +766,23 @@ fn valid_token(app: &str) -> bool {
         && app
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Refuses `m` as the next event of `app` after `read` (the events read so far, the first of
+/// them expected at seq `after + 1`): another application's event, or a seq out of order, on an
+/// application's subject is corruption.
+fn follows(read: &[Last], m: &Last, app: &str, after: u64) -> Result<(), LogError> {
+    let expected = read.last().map_or(after, |l| l.seq).saturating_add(1);
+    if m.event.app != app || m.event.seq != expected {
+        return Err(LogError::Corrupt {
+            position: m.position,
+            reason: format!(
+                "event on an application's subject has seq {} (expected {expected}) or another application",
+                m.event.seq
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn parsed(position: u64, payload: &[u8]) -> Result<Last, LogError> {

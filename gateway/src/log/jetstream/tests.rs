@@ -792,3 +792,71 @@ async fn an_event_chained_onto_another_history_is_a_conflict() {
     fresh.append(next, 2).await.expect("chained onto the last");
     assert_eq!(ours.read(&app).await.expect("read").len(), 3);
 }
+
+/// An application's whole history is read in batches of direct gets, not one request per event:
+/// a few messages to the server for 40 events, where walking the subject took 41 (one per event
+/// and the one that finds no more). The same read from a later position (`read_after`) too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_history_is_read_in_a_few_requests() {
+    let (server, received) = NatsServer::start_counting();
+    let mut c = config(&server);
+    // No head polling: its requests would be counted too.
+    c.head_poll = Duration::from_secs(3600);
+    let log = JetStreamLog::open(&c).await.expect("open");
+    let app = crate::ids::new_v7();
+    // Another application's events in between, so the batch must skip them.
+    let other = crate::ids::new_v7();
+    let mut written: Vec<Envelope> = Vec::new();
+    let mut others: Vec<Envelope> = Vec::new();
+    for seq in 1..=40u64 {
+        for (app, chain) in [(&app, &mut written), (&other, &mut others)] {
+            let prev = chain.last().map(|e| e.hash.clone()).unwrap_or_default();
+            let e = conformance::event(app, seq, &prev);
+            log.append(e.clone(), seq - 1).await.expect("append");
+            chain.push(e);
+        }
+    }
+    let before = received();
+    let read = log.read(&app).await.expect("read");
+    let asked = received() - before;
+    assert_eq!(read, written);
+    assert!(asked <= 3, "{asked} messages to read 40 events");
+    let before = received();
+    let tail = log.read_after(&app, 30, 0).await.expect("read after");
+    assert_eq!(tail, written[30..].to_vec());
+    assert!(received() - before <= 3, "read_after");
+}
+
+/// The batch right (`$JS.API.DIRECT.GET.<stream>`) is optional: a user without it opens the log
+/// at once (the refusal is not a failure of setup) and reads whole histories one event per
+/// request; the log asks once, at open, not at every read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_batch_right_histories_are_read_one_event_per_request() {
+    let config = documented_permissions()
+        .lines()
+        .filter(|l| !l.contains("DIRECT.GET"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(config, documented_permissions(), "nothing left out");
+    let server = NatsServer::start_with_config(&config);
+    let started = Instant::now();
+    let log = JetStreamLog::open(&as_user(&server, "tongban-gateway", "gateway-secret"))
+        .await
+        .expect("the gateway opens without the batch right");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    let app = crate::ids::new_v7();
+    let written = conformance::append_chain(&log, &app, 5).await;
+    for _ in 0..3 {
+        assert_eq!(log.read(&app).await.expect("read"), written);
+    }
+    let refusals = server
+        .log()
+        .lines()
+        .filter(|l| l.contains("Violation") && l.contains("DIRECT.GET"))
+        .count();
+    assert_eq!(refusals, 1, "{}", server.log());
+}
