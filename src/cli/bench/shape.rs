@@ -198,14 +198,7 @@ pub async fn events_per_application(
                 (lat, errors)
             }));
         }
-        let (mut lat, mut errors) = (Vec::new(), Vec::new());
-        for t in tasks {
-            let (l, e) = t
-                .await
-                .map_err(|e| CliError(format!("a bench client failed: {e}")))?;
-            lat.extend(l);
-            errors.extend(e);
-        }
+        let (lat, errors) = gathered(tasks).await?;
         let secs = started.elapsed().as_secs_f64();
         // The projections' work for these actions is part of their cost.
         gw.settle(Duration::from_secs(30)).await?;
@@ -265,14 +258,7 @@ async fn read_histories(
             (lat, errors)
         }));
     }
-    let (mut lat, mut errors) = (Vec::new(), Vec::new());
-    for t in tasks {
-        let (l, e) = t
-            .await
-            .map_err(|e| CliError(format!("a bench client failed: {e}")))?;
-        lat.extend(l);
-        errors.extend(e);
-    }
+    let (lat, errors) = gathered(tasks).await?;
     let secs = started.elapsed().as_secs_f64();
     let mut m = Measured::from_parts(lat, errors, secs);
     m.server_cpu_secs = Some(gw.cpu_secs()? - cpu_before);
@@ -280,6 +266,21 @@ async fn read_histories(
         label: format!("whole history read, {backend}, application at {events} events"),
         m,
     })
+}
+
+/// What each bench client measured (latencies in µs, errors), all together.
+async fn gathered(
+    clients: Vec<tokio::task::JoinHandle<(Vec<u64>, Vec<String>)>>,
+) -> Result<(Vec<u64>, Vec<String>), CliError> {
+    let (mut lat, mut errors) = (Vec::new(), Vec::new());
+    for client in clients {
+        let (l, e) = client
+            .await
+            .map_err(|e| CliError(format!("a bench client failed: {e}")))?;
+        lat.extend(l);
+        errors.extend(e);
+    }
+    Ok((lat, errors))
 }
 
 /// One canonical submission under `key`; its answer's JSON, or why it was not `201 Created`.
