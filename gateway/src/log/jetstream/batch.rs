@@ -8,10 +8,11 @@
 //! a long procedure's history takes seconds. A batch answers up to [`BATCH`] messages to one
 //! request, then an end-of-batch status (204, with how many matching messages remain).
 //!
-//! Direct gets may be answered by any replica of the stream, and a replica can lag behind the
-//! leader. So a batch is only a fast start: on a replicated stream the caller asks the leader
-//! for the subject's last message afterwards and reads on one request per message from where the
-//! batches ended, if they ended before it ([`super::JetStreamLog::read_positioned_from`]).
+//! Direct gets may be answered by any replica of the stream, or by a mirror set to answer them,
+//! and either can lag behind the leader. So a batch is only a fast start: the caller asks the
+//! leader for the subject's last message afterwards and reads on one request per message from
+//! where the batches ended, if they ended before it
+//! ([`super::JetStreamLog::read_positioned_from`]).
 //!
 //! The right to send it is `$JS.API.DIRECT.GET.<stream>` (docs/operations.md, "NATS
 //! permissions"). Without it, or on a server that does not answer batches, a log reads as
@@ -23,8 +24,17 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 
-/// Messages asked for per batch request.
+/// Messages asked for per batch request (a few in the tests, so that they read across batches).
+#[cfg(not(test))]
 pub const BATCH: usize = 256;
+#[cfg(test)]
+pub const BATCH: usize = 16;
+
+/// Bytes asked for at most per batch request (the server sends at least one message). The
+/// server pushes a batch without flow control, and a client more than its `max_pending`
+/// (64 MiB by default) behind is closed as a slow consumer: with events of up to 1 MiB, 256 of
+/// them unbounded could cost the gateway its connection, its appends in flight with it.
+const BATCH_BYTES: usize = 4 << 20;
 
 /// How long the probe at open waits for an answer.
 const PROBE_PATIENCE: Duration = Duration::from_secs(2);
@@ -39,9 +49,26 @@ pub struct Batch {
     pub more: bool,
 }
 
+/// Why a batch could not be read.
+#[derive(Debug)]
+pub struct Failed {
+    pub reason: String,
+    /// The server refused it for what it is (a status other than "no responders" or a
+    /// timeout): asking again will not help.
+    pub lasting: bool,
+}
+
+impl Failed {
+    fn passing(reason: impl Into<String>) -> Failed {
+        Failed {
+            reason: reason.into(),
+            lasting: false,
+        }
+    }
+}
+
 /// Asks for up to `max` messages on `subject` from stream sequence `from` on, waiting at most
-/// `patience` for each part of the answer. `Err` with why no batch could be read (no answer in
-/// time, a status other than "not found" or "end of batch").
+/// `patience` for the whole answer.
 pub async fn read(
     client: &async_nats::Client,
     stream: &str,
@@ -49,13 +76,19 @@ pub async fn read(
     from: u64,
     max: usize,
     patience: Duration,
-) -> Result<Batch, String> {
+) -> Result<Batch, Failed> {
     let inbox = client.new_inbox();
     let mut answers = client
         .subscribe(inbox.clone())
         .await
-        .map_err(|e| format!("subscribing to the answer: {e}"))?;
-    let request = serde_json::json!({"seq": from, "next_by_subj": subject, "batch": max});
+        .map_err(|e| Failed::passing(format!("subscribing to the answer: {e}")))?;
+    let request = serde_json::json!({
+        "seq": from,
+        "next_by_subj": subject,
+        "batch": max,
+        "max_bytes": BATCH_BYTES,
+    });
+    let deadline = tokio::time::Instant::now() + patience;
     let read = async {
         client
             .publish_with_reply(
@@ -64,14 +97,16 @@ pub async fn read(
                 Bytes::from(request.to_string()),
             )
             .await
-            .map_err(|e| format!("asking for a batch: {e}"))?;
+            .map_err(|e| Failed::passing(format!("asking for a batch: {e}")))?;
         let mut messages = Vec::new();
         loop {
             let next = poll_fn(|cx| futures_core::Stream::poll_next(Pin::new(&mut answers), cx));
-            let message = tokio::time::timeout(patience, next)
+            let message = tokio::time::timeout_at(deadline, next)
                 .await
-                .map_err(|_| format!("no answer to a batch within {patience:?}"))?
-                .ok_or("the answer's subscription closed")?;
+                .map_err(|_| {
+                    Failed::passing(format!("no whole answer to a batch within {patience:?}"))
+                })?
+                .ok_or_else(|| Failed::passing("the answer's subscription closed"))?;
             let header = |name: &str| {
                 message
                     .headers
@@ -95,15 +130,22 @@ pub async fn read(
                     });
                 }
                 Some(other) => {
-                    return Err(format!(
-                        "a batch was answered {other} {}",
-                        message.description.as_deref().unwrap_or("")
-                    ));
+                    return Err(Failed {
+                        reason: format!(
+                            "a batch was answered {other} {}",
+                            message.description.as_deref().unwrap_or("")
+                        ),
+                        // No replica subscribed yet (a stream just created, a leader election).
+                        lasting: other != 503,
+                    });
                 }
                 None => {
                     let position = header("Nats-Sequence")
                         .and_then(|s| s.parse::<u64>().ok())
-                        .ok_or("a batch's message names no sequence")?;
+                        .ok_or_else(|| Failed {
+                            reason: "a batch's message names no sequence".into(),
+                            lasting: true,
+                        })?;
                     let batched = header("Nats-Num-Pending").is_some();
                     messages.push((position, message.payload));
                     // A server that does not batch answers one message, without the count.
@@ -172,7 +214,7 @@ pub async fn probe(
                 return match answer {
                     Ok(batch) if batch.messages.is_empty() && !batch.more => Ok(()),
                     Ok(_) => Err("the server did not answer as a batch".into()),
-                    Err(e) => Err(e),
+                    Err(failed) => Err(failed.reason),
                 };
             }
             _ = tokio::time::sleep(Duration::from_millis(20)) => {

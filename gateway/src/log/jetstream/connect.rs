@@ -124,6 +124,7 @@ pub fn check_version(version: &str) -> Result<(), SetupError> {
 pub async fn connect(config: &JetStreamConfig) -> Result<(async_nats::Client, Denied), SetupError> {
     let denied = Denied::default();
     let heard = denied.clone();
+    let direct_get = format!("\"$JS.API.DIRECT.GET.{}\"", config.stream);
     let (urls, auth) = split_credentials(&config.url)?;
     let mut options = async_nats::ConnectOptions::new()
         .name("tongban-gateway")
@@ -135,6 +136,7 @@ pub async fn connect(config: &JetStreamConfig) -> Result<(async_nats::Client, De
         })
         .event_callback(move |event| {
             let heard = heard.clone();
+            let direct_get = direct_get.clone();
             async move {
                 match event {
                     async_nats::Event::Connected => tracing::info!("connected to NATS"),
@@ -144,8 +146,12 @@ pub async fn connect(config: &JetStreamConfig) -> Result<(async_nats::Client, De
                     // Batched reads are optional: without the right, histories are read one
                     // event per request (batch.rs), which is no failure of setup.
                     async_nats::Event::ServerError(async_nats::ServerError::Other(message))
-                        if is_permissions_violation(&message) && message.contains(".DIRECT.GET.") =>
+                        if is_permissions_violation(&message) && message.contains(&direct_get) =>
                     {
+                        tracing::warn!(
+                            violation = %message,
+                            "NATS refused this user batched reads of the stream; an application's history is read one event per request"
+                        );
                         heard.refuse_batches();
                     }
                     async_nats::Event::ServerError(async_nats::ServerError::Other(message))

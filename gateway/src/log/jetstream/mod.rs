@@ -96,8 +96,8 @@ struct Inner {
     /// Whether an application's history is read in batches ([`batch`]): the server answers
     /// them and this user may ask. Turned off for good by a batch that fails.
     batched: std::sync::atomic::AtomicBool,
-    /// Whether the stream has replicas, any of which may answer a batch from behind the leader.
-    replicated: bool,
+    /// Whether the server refused this user a batch ([`batch`]: the right is optional).
+    denied: connect::Denied,
 }
 
 /// The last message of a subject as this gateway last saw it.
@@ -235,7 +235,7 @@ impl JetStreamLog {
             replaced: std::sync::OnceLock::new(),
             tips: crate::generations::Generations::new(TIPS),
             batched: std::sync::atomic::AtomicBool::new(batched),
-            replicated: info.config.num_replicas > 1,
+            denied: denied.clone(),
         });
         let cursors = if config.create_stream {
             Some(Box::new(
@@ -427,8 +427,9 @@ impl JetStreamLog {
 
     /// The events on a subject from stream position `from` on, with their positions, in order;
     /// the first is expected to be the application's seq `after + 1`. In batches where the
-    /// server answers them ([`batch`]), and on a replicated stream checked against the leader's
-    /// last message; one request per event from where that leaves off.
+    /// server answers them ([`batch`]), checked against the leader's last message (whoever
+    /// answered a batch may be behind it); one request per event, to the leader, from where
+    /// that leaves off.
     async fn read_positioned_from(
         &self,
         app: &str,
@@ -454,35 +455,58 @@ impl JetStreamLog {
             );
             let batch = match asked.await {
                 Ok(batch) => batch,
-                Err(reason) => {
+                Err(failed) => {
+                    // Refused by the server for good (the right was taken away, a server that
+                    // does not batch): off until a restart probes again. Anything else (a
+                    // timeout, a reconnect, no replica subscribed yet) only sends this read on
+                    // one event per request.
+                    let lasting = failed.lasting || self.inner.denied.batches_refused();
                     tracing::warn!(
-                        %reason,
-                        "batched reads of an application's history failed; reading one event per request from now on"
+                        reason = %failed.reason,
+                        lasting,
+                        "a batched read of an application's history failed; reading on one event per request"
                     );
-                    self.inner
-                        .batched
-                        .store(false, std::sync::atomic::Ordering::Relaxed);
+                    if lasting {
+                        self.inner
+                            .batched
+                            .store(false, std::sync::atomic::Ordering::Relaxed);
+                    }
                     break;
                 }
             };
+            let progressed = !batch.messages.is_empty();
+            let mut doubtful = false;
             for (position, payload) in batch.messages {
-                let m = parsed(position, &payload)?;
-                follows(&out, &m, app, after)?;
-                from = position + 1;
-                out.push(m);
+                // What the leader holds is the log; a message that does not read or follow,
+                // from whoever answered the batch, is asked of the leader, which says whether
+                // it is corrupt.
+                match parsed(position, &payload) {
+                    Ok(m) if follows(&out, &m, app, after).is_ok() => {
+                        from = position + 1;
+                        out.push(m);
+                    }
+                    _ => {
+                        doubtful = true;
+                        break;
+                    }
+                }
+            }
+            if doubtful || (batch.more && !progressed) {
+                break;
             }
             if batch.more {
                 continue;
             }
-            if !self.inner.replicated {
-                return Ok(out);
-            }
-            // The replica that answered may be behind the leader: done only if the leader's last
-            // message is the last one read.
-            let read_to = out.last().map(|l| l.position);
+            // Whoever answered may be behind the leader (a replica, a mirror that answers direct
+            // gets): done only if the leader's last message is the last one read. A leader
+            // behind the batch (elected a moment ago, still applying what was committed) or one
+            // that names another event there is read on from, message by message.
+            let read_to = out.last().map(|l| (l.position, l.event.hash.as_str()));
             match self.last_on(subject).await? {
                 None if read_to.is_none() => return Ok(out),
-                Some(last) if Some(last.position) == read_to => return Ok(out),
+                Some(last) if Some((last.position, last.event.hash.as_str())) == read_to => {
+                    return Ok(out);
+                }
                 _ => break,
             }
         }
