@@ -541,10 +541,11 @@ async fn an_action_after_another_gateways_reads_only_the_events_since() {
     let done = first.act(&lead, &app, suspend(), None).await.expect("ours");
     let asked = received() - before;
     assert_eq!((done.seq, done.status.as_str()), (46, "suspended"));
-    // 7 when this was written (the refused publish, the last message, one batch of the events
-    // since, the publish again); 55 when the whole history was read one event per request.
+    // 7–10 when this was written (the refused publish, the last message, a batch of the events
+    // since and the leader's last, the publish again; the rest varies with timing); 55 when the
+    // whole history was read one event per request.
     assert!(
-        asked <= 9,
+        asked <= 12,
         "{asked} messages to the server for one action on 45 events"
     );
     let events = ours.read(&app).await.expect("read");
