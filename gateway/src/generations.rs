@@ -46,12 +46,6 @@ impl<V: Clone> Generations<V> {
         Some(v)
     }
 
-    /// Whether `key` holds anything.
-    pub fn contains(&self, key: &str) -> bool {
-        let m = self.lock();
-        m.young.contains_key(key) || m.old.contains_key(key)
-    }
-
     /// Sets `key` to `value`.
     pub fn put(&self, key: &str, value: V) {
         let mut m = self.lock();
@@ -62,13 +56,6 @@ impl<V: Clone> Generations<V> {
                 m.insert(self.size, key.to_string(), value);
             }
         }
-    }
-
-    /// Forgets `key`.
-    pub fn remove(&self, key: &str) {
-        let mut m = self.lock();
-        m.young.remove(key);
-        m.old.remove(key);
     }
 
     /// How many entries are held.
@@ -107,12 +94,11 @@ mod tests {
         g.put("a", 3);
         assert_eq!(g.get("a", |v| *v == 3), Some(3));
         assert_eq!(g.get("a", |v| *v == 4), None);
-        assert!(g.contains("a") && !g.contains("b"));
+        assert!(g.get("b", |_| true).is_none());
         g.put("a", 4);
         assert_eq!(g.get("a", |_| true), Some(4));
         assert_eq!(g.len(), 1);
-        g.remove("a");
-        assert!(g.is_empty() && g.get("a", |_| true).is_none());
+        assert!(!g.is_empty());
     }
 
     #[test]

@@ -121,17 +121,14 @@ impl<L: EventLog> Gateway<L> {
             Some(r) => (Some(r), trust_memory),
             None => (self.projected(app), false),
         };
-        if let Some(r) = remembered.clone().filter(|_| trusted) {
-            return Ok(Loaded {
-                state: Some(r.state),
-                unreadable: None,
-                seq: r.seq,
-                hash: r.hash,
-                checked: false,
-            });
-        }
-        // The last event is read only when there is a state to check it against.
         if let Some(r) = remembered {
+            if trusted {
+                return Ok(Loaded {
+                    checked: false,
+                    ..Loaded::checked(r.state, r.seq, r.hash)
+                });
+            }
+            // The last event is read only when there is a state to check it against.
             let Some(last) = self.log.last(app).await? else {
                 return Err(ServiceError::NotFound(app.to_string()));
             };

@@ -141,6 +141,16 @@ fn be_u64(bytes: &[u8]) -> Option<u64> {
     bytes.try_into().ok().map(u64::from_be_bytes)
 }
 
+/// Where `app`'s event `seq` is in the log, as the index says (None: no entry, or not a
+/// position).
+fn indexed(s: &Stores, app: &str, seq: u64) -> Result<Option<u64>, LogError> {
+    Ok(s.apps
+        .get(app_key(app, seq))
+        .map_err(storage)?
+        .as_deref()
+        .and_then(be_u64))
+}
+
 impl EmbeddedLog {
     /// Opens (or creates) the log in `dir`, and starts its writer.
     pub fn open(dir: &Path) -> Result<EmbeddedLog, LogError> {
@@ -244,14 +254,10 @@ impl EmbeddedLog {
         if seq == 0 {
             return Ok(None);
         }
-        let indexed = s.apps.get(app_key(app, seq)).map_err(storage)?;
-        let position = indexed
-            .as_deref()
-            .and_then(be_u64)
-            .ok_or_else(|| LogError::Corrupt {
-                position: 0,
-                reason: format!("the index has no position for seq {seq} of application {app}"),
-            })?;
+        let position = indexed(s, app, seq)?.ok_or_else(|| LogError::Corrupt {
+            position: 0,
+            reason: format!("the index has no position for seq {seq} of application {app}"),
+        })?;
         if position > s.durable.load(Ordering::Acquire) {
             return Ok(self.read_sync(app)?.pop());
         }

@@ -20,7 +20,7 @@ use std::sync::mpsc;
 use fjall::PersistMode;
 use tokio::sync::{oneshot, watch};
 
-use super::{Stores, app_key, be_u64, last_seq, storage};
+use super::{Stores, app_key, indexed, last_seq, storage};
 use crate::envelope::Envelope;
 use crate::log::LogError;
 
@@ -240,16 +240,11 @@ fn last_hash(s: &Stores, app: &str, seq: u64) -> Result<String, LogError> {
         position: 0,
         reason,
     };
-    let position = s
-        .apps
-        .get(app_key(app, seq))
-        .map_err(storage)?
-        .and_then(|v| be_u64(&v))
-        .ok_or_else(|| {
-            corrupt(format!(
-                "application {app} has no index entry for its last seq {seq}"
-            ))
-        })?;
+    let position = indexed(s, app, seq)?.ok_or_else(|| {
+        corrupt(format!(
+            "application {app} has no index entry for its last seq {seq}"
+        ))
+    })?;
     let bytes = s
         .events
         .get(position.to_be_bytes())
@@ -278,12 +273,7 @@ fn retry_or_conflict(s: &Stores, r: &Request, current: u64) -> Result<u64, LogEr
     if current <= r.expected_seq {
         return Err(conflict);
     }
-    let stored = s
-        .apps
-        .get(app_key(&r.event.app, r.event.seq))
-        .map_err(storage)?
-        .and_then(|v| be_u64(&v));
-    let Some(position) = stored else {
+    let Some(position) = indexed(s, &r.event.app, r.event.seq)? else {
         return Err(conflict);
     };
     let bytes = s.events.get(position.to_be_bytes()).map_err(storage)?;

@@ -886,8 +886,8 @@ impl EventLog for JetStreamLog {
         // be empty, and the server refuses the publish otherwise (then we look, below). Nor does
         // one whose expected seq is where this gateway last saw the subject end: the server
         // refuses the publish if another message came since.
-        let follows = |t: &SubjectTip| t.seq == expected_seq && t.hash == event.prev_hash;
-        let known = || self.inner.tips.get(&subject, follows);
+        let chained = |t: &SubjectTip| t.seq == expected_seq && t.hash == event.prev_hash;
+        let known = || self.inner.tips.get(&subject, chained);
         let last_position = match expected_seq {
             0 => 0,
             _ if let Some(tip) = known() => tip.position,
