@@ -34,6 +34,13 @@ impl std::fmt::Display for Role {
     }
 }
 
+/// The version of the rules [`Application::apply_from`] folds events by. A state folded once is
+/// kept outside this build (the projections' views, on disk across upgrades and rollbacks), and
+/// an action may start from it instead of folding the whole history again; it may only when the
+/// state was folded by these rules. Raise it with any change to what a fold makes of an event
+/// (`tests::the_fold_rules_are_pinned` fails until it is raised).
+pub const FOLD_RULES: u32 = 1;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Application {
     pub id: String,

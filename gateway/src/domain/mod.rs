@@ -12,7 +12,7 @@ pub mod lifecycle;
 pub mod moved;
 pub mod status;
 
-pub use application::{Application, Role};
+pub use application::{Application, FOLD_RULES, Role};
 pub use decide::{check_parties, decide, is_region_code};
 pub use error::{DomainError, ErrorKind};
 pub use lifecycle::{Action, Command, Event, EventDecodeError};

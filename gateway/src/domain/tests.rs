@@ -1062,3 +1062,91 @@ fn the_transition_table_is_what_decide_allows() {
     assert!(!Status::Accepted.leads_to(Status::NotAccepted));
     assert!(!Status::Denied.leads_to(Status::ResultIssued));
 }
+
+// ---- the fold rules ------------------------------------------------------------------------
+
+/// The digest of what [`Application::apply_from`] makes of histories that take every action, in
+/// every mode, for each version of the fold rules. A state folded once outlives its build (the
+/// projections' views), and an action starts from it only when its rules are this build's.
+const PINNED_FOLDS: &[(u32, &str)] = &[(
+    1,
+    "9bfd6737dfb384135ce6ab8255e06dcda5d2d961329fdceea4132ae6eab5a94f",
+)];
+
+#[test]
+fn the_fold_rules_are_pinned() {
+    use sha2::{Digest, Sha256};
+    let histories: Vec<Vec<(&str, Command)>> = vec![
+        vec![
+            submit(Mode::Proxy),
+            (GD, forward()),
+            (ZJ, request_supplement()),
+            (GD, supplement()),
+            (ZJ, accept()),
+            (ZJ, suspend()),
+            (ZJ, resume()),
+            (ZJ, extend()),
+            (ZJ, approve()),
+            (ZJ, issue()),
+            (GD, deliver()),
+        ],
+        vec![
+            submit(Mode::Joint),
+            (GD, forward()),
+            (ZJ, accept()),
+            (AH, complete_part()),
+            (ZJ, suspend()),
+            (ZJ, resume()),
+            (ZJ, complete_part()),
+            (ZJ, deny()),
+            (ZJ, deliver()),
+        ],
+        vec![
+            submit(Mode::Online),
+            (GD, forward()),
+            (ZJ, accept()),
+            (GD, withdraw()),
+        ],
+        vec![
+            submit(Mode::Proxy),
+            (GD, forward()),
+            (
+                ZJ,
+                Command::NotAccept(ev::NotAccepted {
+                    reason: "不属于受理范围".into(),
+                }),
+            ),
+        ],
+    ];
+    let mut digest = Sha256::new();
+    for history in histories {
+        let mut state = None;
+        for (region, cmd) in history {
+            let event = decide(state.as_ref(), region, cmd).expect("history must be legal");
+            let next = Application::apply_from(state, "app-1", region, &event);
+            digest.update(serde_json::to_vec(&next).expect("state serializes"));
+            digest.update(b"\n");
+            state = Some(next);
+        }
+    }
+    let folded = crate::hex::encode(&digest.finalize());
+    let pinned = PINNED_FOLDS
+        .iter()
+        .find(|(rules, _)| *rules == FOLD_RULES)
+        .map(|(_, d)| *d);
+    assert_eq!(
+        pinned,
+        Some(folded.as_str()),
+        "what a fold makes of events changed: raise FOLD_RULES (domain/application.rs) and pin \
+         ({}, \"{folded}\") here beside the earlier versions' digests",
+        FOLD_RULES + 1
+    );
+    let mut digests: Vec<_> = PINNED_FOLDS.iter().map(|(_, d)| *d).collect();
+    digests.sort_unstable();
+    digests.dedup();
+    assert_eq!(
+        digests.len(),
+        PINNED_FOLDS.len(),
+        "two rule versions fold alike"
+    );
+}

@@ -324,6 +324,15 @@ impl ProjectionStore {
             .transpose()
     }
 
+    /// Writes `view` as the stored view of `app`, as an earlier build or another log would have
+    /// left it: for tests of what reads it.
+    #[cfg(test)]
+    pub fn put_view(&self, app: &str, view: &ApplicationView) -> Result<(), ProjectionError> {
+        self.apps
+            .insert(app.as_bytes(), json(view)?)
+            .map_err(storage)
+    }
+
     /// Why and where the application's projection is held, if it is ([`super::held`]).
     pub fn held(&self, app: &str) -> Result<Option<Held>, ProjectionError> {
         self.held
@@ -678,6 +687,7 @@ impl ProjectionStore {
                 continue;
             }
             let Some(next) = slot.as_mut() else { continue };
+            next.position = Some(p.position);
             if p.event.seq == 1 && self.submissions == Submissions::InLog {
                 next.leave_submission_at(p.position);
             }
@@ -952,6 +962,57 @@ mod tests {
         }
         // Another region's lines never leak into a page.
         assert!(store.inbox("33000", None, 10).expect("inbox").is_empty());
+    }
+
+    /// A view names the log position of the last event folded in (where an action that starts
+    /// from it reads on from) and the fold rules its state was folded by, from its first event:
+    /// a view folded partly by other rules (an earlier build's, rules unknown: 0) stays unknown.
+    #[test]
+    fn a_view_names_its_last_position_and_the_rules_it_was_folded_by() {
+        let events = interleaved_with_supplements(4, 1);
+        let cal = Calendar::weekdays();
+        let dir = TempDir::new("proj-position");
+        let store = ProjectionStore::open(dir.path()).expect("open");
+        let (first, rest) = events.split_at(events.len() / 2);
+        store.apply(&mut first.to_vec(), &cal).expect("apply");
+        let last_of = |upto: &[Positioned], app: &str| {
+            upto.iter()
+                .rev()
+                .find(|p| p.event.app == app)
+                .map(|p| p.position)
+        };
+        let apps: Vec<String> = events
+            .iter()
+            .filter(|p| p.event.seq == 1)
+            .map(|p| p.event.app.clone())
+            .collect();
+        for app in &apps {
+            let Some(view) = store.get(app).expect("get") else {
+                continue;
+            };
+            assert_eq!(view.position, last_of(first, app), "{app}");
+            assert_eq!(view.rules, crate::domain::FOLD_RULES);
+        }
+        // One view as an earlier build stored it: no rules recorded.
+        let tampered = &rest.first().expect("events after the split").event.app;
+        let mut old = store
+            .get(tampered)
+            .expect("get")
+            .expect("folded before the split");
+        old.rules = 0;
+        old.position = None;
+        store.put_view(tampered, &old).expect("write");
+        store.apply(&mut rest.to_vec(), &cal).expect("apply");
+        for app in &apps {
+            let view = store.get(app).expect("get").expect("view");
+            assert_eq!(view.position, last_of(&events, app), "{app}");
+            let rules = if app == tampered {
+                0
+            } else {
+                crate::domain::FOLD_RULES
+            };
+            assert_eq!(view.rules, rules, "{app}");
+        }
     }
 
     #[test]

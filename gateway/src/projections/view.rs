@@ -20,7 +20,7 @@ use tongban_schemas::matters;
 
 use crate::domain::calendar::Calendar;
 use crate::domain::deadlines::Deadlines;
-use crate::domain::{Application, Event, EventDecodeError};
+use crate::domain::{Application, Event, EventDecodeError, FOLD_RULES};
 use crate::envelope::Envelope;
 use crate::time::Timestamp;
 
@@ -53,6 +53,18 @@ pub struct ApplicationView {
     /// them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submission: Option<u64>,
+    /// The log position of the last event folded in (the one `last_hash` names), as the
+    /// projection store folded it; None in a view folded from events read without their
+    /// positions, and in those stored by earlier versions. An action that starts from the view
+    /// reads only the events after it from there ([`crate::log::EventLog::read_after`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<u64>,
+    /// The [`FOLD_RULES`] `state` was folded by, event by event from the first; 0 when not
+    /// known (stored by an earlier version, or folded partly by a build with other rules). An
+    /// action decides on a view's state only when they are this build's: a view is kept across
+    /// upgrades and rollbacks, and a state folded by other rules is another state.
+    #[serde(default)]
+    pub rules: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -161,6 +173,9 @@ impl ApplicationView {
             Some(mut v) => {
                 let before = v.state;
                 v.state = Application::apply_from(Some(before), &env.app, &env.region, &event);
+                if v.rules != FOLD_RULES {
+                    v.rules = 0;
+                }
                 v
             }
             None => ApplicationView {
@@ -174,8 +189,12 @@ impl ApplicationView {
                 materials: Vec::new(),
                 deadlines: Deadlines::default(),
                 submission: None,
+                position: None,
+                rules: FOLD_RULES,
             },
         };
+        // The caller that knows where `env` is in the log says so (the projection store).
+        view.position = None;
         view.updated_at = env.at.clone();
         view.last_hash = env.hash.clone();
         if let Some(matter) = matters::get(&view.state.matter) {

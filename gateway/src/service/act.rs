@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::states::Remembered;
 use super::{Gateway, MAX_RETRIES, ServiceError};
 use crate::auth::Principal;
-use crate::domain::{self, Application, Command};
+use crate::domain::{self, Application, Command, FOLD_RULES};
 use crate::envelope::{Envelope, Tip};
 use crate::log::{EventLog, LogError};
 use crate::projections::FoldError;
@@ -179,13 +179,18 @@ impl<L: EventLog> Gateway<L> {
     /// another gateway) starts from instead of the whole history. The view's state is folded by
     /// the same rule as an action's, event by event, up to its `last_hash`; it is checked against
     /// the log's last event (same seq and hash) before it is decided on, and brought up to date
-    /// like a remembered state. None when there is no view (or it does not read).
-    fn projected(&self, app: &str) -> Option<Remembered> {
+    /// like a remembered state, from the view's log position. None when there is no view, it
+    /// does not read, or its state was not folded by this build's rules ([`FOLD_RULES`]: a view
+    /// outlives the build that folded it).
+    pub(super) fn projected(&self, app: &str) -> Option<Remembered> {
         let view = self.store.get(app).ok().flatten()?;
+        if view.rules != FOLD_RULES {
+            return None;
+        }
         Some(Remembered {
             seq: view.state.seq,
             hash: view.last_hash,
-            position: 0,
+            position: view.position.unwrap_or(0),
             state: view.state,
         })
     }

@@ -580,6 +580,56 @@ async fn an_action_after_another_gateways_reads_only_the_events_since() {
     // 2 here (the last message, the publish), and the third gateway's head polls if one
     // falls in between; 50 when the whole history was read.
     assert!(asked <= 4, "{asked} messages for one action on 46 events");
+
+    // A fourth gateway's view, two events behind the log: the action reads on from the view's
+    // log position, not the subject from its start. (The view is rebuilt, and the gateway's
+    // projector waits a minute before each read, so that only the action's requests are
+    // counted; the gateway does not poll the head either.)
+    for _ in 0..10 {
+        first.act(&lead, &app, suspend(), None).await.expect("ours");
+        first.act(&lead, &app, resume(), None).await.expect("ours");
+    }
+    let fourth_log = Arc::new(crate::log::JetStreamLog::open(&config).await.expect("open"));
+    let calendar = crate::domain::calendar::Calendar::weekdays();
+    let (store, _) = crate::projections::rebuild::rebuild(
+        fourth_log.as_ref(),
+        &dir.path().join("p4"),
+        &calendar,
+        |_, _| {},
+    )
+    .await
+    .expect("rebuild");
+    let behind = store.get(&app).expect("get").expect("view");
+    assert_eq!(behind.state.seq, 67);
+    let fourth = super::Gateway::start_with_projector_delay(
+        Arc::clone(&fourth_log),
+        crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key")).expect("key"),
+        store,
+        calendar,
+        Duration::from_secs(60),
+    );
+    first.act(&lead, &app, suspend(), None).await.expect("ours");
+    first.act(&lead, &app, resume(), None).await.expect("ours");
+    // The third gateway, which polls the head, has read them before the count starts.
+    let head = *ours.head().borrow();
+    assert!(
+        third.projector.wait_for(head, Duration::from_secs(5)).await,
+        "the third gateway's projections reach {head}"
+    );
+    let before = received();
+    let done = fourth
+        .act(&lead, &app, suspend(), None)
+        .await
+        .expect("fourth");
+    let asked = received() - before;
+    assert_eq!((done.seq, done.status.as_str()), (70, "suspended"));
+    // 5 (the last message; the view's event, the batch after it and the leader's last; the
+    // publish), and the third gateway's head poll if one falls in between; 8 when the view
+    // named no position (the subject's 69 events in five test-sized batches, and the rest).
+    assert!(
+        asked <= 6,
+        "{asked} messages for one action two events past a view"
+    );
 }
 
 /// An action on an application this gateway has not acted on starts from the state its
@@ -670,4 +720,69 @@ async fn a_view_is_not_decided_on_until_the_log_holds_the_event_it_was_folded_to
     );
     let events = log.read(&app).await.expect("read");
     assert_eq!(events.len(), 3, "nothing appended onto the view's history");
+}
+
+/// An action starts from the projections' view only when its state was folded by this build's
+/// rules: a view outlives the build that folded it (an upgrade, a rollback with the same
+/// store), and a state folded by other rules is another state. Such a view is passed over (the
+/// whole history is folded) until a rebuild folds it again; the projector keeps it marked as
+/// folded by unknown rules as it folds later events onto it.
+#[tokio::test]
+async fn a_view_folded_by_other_rules_is_not_started_from() {
+    use std::sync::Arc;
+    use std::time::Duration;
+    use tongban_schemas::events::{Resumed, Suspended, SuspensionKind};
+
+    let dir = TempDir::new("service-rules");
+    let log = Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
+    let mut gw = gateway_on(&log, &dir, "view");
+    let lead = region(&lead_code());
+    let app = super::fixtures::accepted(&gw).await;
+    gw.projected_within(Duration::from_secs(5))
+        .await
+        .expect("projected");
+    // As after a restart: nothing remembered.
+    gw.states = super::states::States::default();
+    let view = gw.store.get(&app).expect("get").expect("view");
+    let started = gw
+        .projected(&app)
+        .expect("a view folded by this build is started from");
+    assert_eq!(
+        (started.seq, started.position),
+        (3, view.position.expect("a position"))
+    );
+    assert!(started.position > 0);
+
+    let mut earlier = view.clone();
+    earlier.rules = 0;
+    gw.store.put_view(&app, &earlier).expect("put");
+    assert!(
+        gw.projected(&app).is_none(),
+        "a view of unknown rules is started from"
+    );
+    let suspended = gw
+        .act(
+            &lead,
+            &app,
+            Command::Suspend(Suspended {
+                kind: SuspensionKind::ExpertReview,
+                reason: "组织专家评审".into(),
+            }),
+            None,
+        )
+        .await
+        .expect("decided on the whole history");
+    assert_eq!(suspended.seq, 4);
+    gw.projected_within(Duration::from_secs(5))
+        .await
+        .expect("projected");
+    gw.states = super::states::States::default();
+    let folded_on = gw.store.get(&app).expect("get").expect("view");
+    assert_eq!((folded_on.state.seq, folded_on.rules), (4, 0));
+    assert!(gw.projected(&app).is_none());
+    let resumed = gw
+        .act(&lead, &app, Command::Resume(Resumed::default()), None)
+        .await
+        .expect("resume");
+    assert_eq!((resumed.seq, resumed.status.as_str()), (5, "accepted"));
 }
