@@ -103,11 +103,22 @@ async fn run_gateway<L: EventLog>(
     if demo_mode {
         if opened.book.snapshot().regions.is_empty() {
             let tokens = demo::create_regions(&opened.book, &tokens_file)?;
-            let n = demo::seed(&opened.gateway, &opened.book, &tokens).await?;
-            eprintln!(
-                "demo: created {} regions, an operator and {n} sample applications",
-                tokens.len() - 1
-            );
+            // Sample applications go into an empty log only: a second gateway on a shared
+            // stream finds the first one's there (and its actions would be refused).
+            let held = *opened.gateway.log.head().borrow();
+            if held == 0 {
+                let n = demo::seed(&opened.gateway, &opened.book, &tokens).await?;
+                eprintln!(
+                    "demo: created {} regions, an operator and {n} sample applications",
+                    tokens.len() - 1
+                );
+            } else {
+                eprintln!(
+                    "demo: created {} regions and an operator; the log already holds events \
+                     (up to position {held}), so no sample applications were added",
+                    tokens.len() - 1
+                );
+            }
         } else {
             eprintln!("demo: reusing {}", dir.0.display());
         }

@@ -308,7 +308,7 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
             report.row("shape-form", &l.label, l.m);
         }
         let depth_run = format!("{run}d");
-        let legs =
+        let (legs, _) =
             shape::events_per_application(&gw, "embedded", s.clients, s.depth, &depth_run).await?;
         for l in legs {
             report.row("shape-events", &l.label, l.m);
@@ -319,12 +319,19 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
         let gw =
             gateway::GatewayProcess::start(&s.work, "gateway-shape-r1", Some((&nats.urls(), 1)))
                 .await?;
-        let legs =
+        let (legs, deep) =
             shape::events_per_application(&gw, "JetStream R1", s.clients, s.depth, &depth_run)
                 .await?;
         for l in legs {
             report.row("shape-events", &l.label, l.m);
         }
+        say("two gateways on one stream, acting in turn");
+        let other =
+            gateway::GatewayProcess::start(&s.work, "gateway-shape-r1-b", Some((&nats.urls(), 1)))
+                .await?;
+        let actions = shape::IN_TURN.min(s.depth);
+        let l = shape::two_gateways([&gw, &other], "JetStream R1", &deep, actions).await?;
+        report.row("shape-events", &l.label, l.m);
     }
     if on("replay") {
         say(&format!(

@@ -125,7 +125,7 @@ pub async fn events_per_application(
     clients: usize,
     depth: u64,
     run: &str,
-) -> Result<Vec<Leg>, CliError> {
+) -> Result<(Vec<Leg>, Deep), CliError> {
     let origin_token = gw.token(DEMO_ORIGIN)?;
     let lead_token = gw.token(DEMO_HANDLER)?;
     let matter = tongban_schemas::matters::get("medical-filing")
@@ -211,7 +211,93 @@ pub async fn events_per_application(
         from = to;
     }
     legs.push(read_histories(gw, backend, &apps, &lead_token, from).await?);
-    Ok(legs)
+    Ok((legs, Deep { apps, events: from }))
+}
+
+/// The applications the events legs took to their depth, one per client, for a leg that goes
+/// on with them.
+pub struct Deep {
+    pub apps: Vec<String>,
+    /// Events each application holds (an odd count after acceptance: suspended).
+    pub events: u64,
+}
+
+/// Actions per client in the two-gateway leg.
+pub const IN_TURN: u64 = 100;
+
+/// Two gateways on one stream, as behind a load balancer that spreads one adapter's requests:
+/// each client acts on its application through one gateway and then the other, `actions`
+/// times, so every action finds its application moved on by the other gateway's last one and
+/// reads that event from the log before deciding (`service::act`: the last event, folded onto
+/// the state remembered). Both gateways' CPU is counted, each until it has gone idle after the
+/// leg (each one's projections follow the other's events too).
+pub async fn two_gateways(
+    gateways: [&GatewayProcess; 2],
+    backend: &str,
+    deep: &Deep,
+    actions: u64,
+) -> Result<Leg, CliError> {
+    let lead = [
+        gateways[0].token(DEMO_HANDLER)?,
+        gateways[1].token(DEMO_HANDLER)?,
+    ];
+    let addrs = [gateways[0].addr.clone(), gateways[1].addr.clone()];
+    for gw in gateways {
+        gw.settle(Duration::from_secs(30)).await?;
+    }
+    let cpu_before = [gateways[0].cpu_secs()?, gateways[1].cpu_secs()?];
+    let (from, to) = (deep.events, deep.events + actions);
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(deep.apps.len());
+    for id in &deep.apps {
+        let (id, addrs, lead) = (id.clone(), addrs.clone(), lead.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut conns = [Client::new(&addrs[0]), Client::new(&addrs[1])];
+            let (mut lat, mut errors) = (Vec::new(), Vec::new());
+            for seq in from..to {
+                let (action, body) = if (seq - 3) % 2 == 0 {
+                    (
+                        "suspend",
+                        json!({"kind": "expert-review", "reason": "组织专家评审"}),
+                    )
+                } else {
+                    ("resume", json!({}))
+                };
+                let through = usize::from(seq % 2 == 1);
+                let t = Instant::now();
+                match act(&mut conns[through], &lead[through], &id, action, &body).await {
+                    Ok(answer) if answer["seq"] == json!(seq + 1) => {
+                        lat.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX))
+                    }
+                    Ok(answer) => errors.push(format!(
+                        "{action} on {id} answered seq {} where {} was due",
+                        answer["seq"],
+                        seq + 1
+                    )),
+                    Err(e) => {
+                        errors.push(e.0);
+                        break;
+                    }
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let (lat, errors) = gathered(tasks).await?;
+    let secs = started.elapsed().as_secs_f64();
+    let mut cpu = 0.0;
+    for (gw, before) in gateways.into_iter().zip(cpu_before) {
+        gw.settle(Duration::from_secs(30)).await?;
+        cpu += gw.cpu_secs()? - before;
+    }
+    let mut m = Measured::from_parts(lat, errors, secs);
+    m.server_cpu_secs = Some(cpu);
+    Ok(Leg {
+        label: format!(
+            "suspend/resume, {backend}, two gateways in turn, application at {from} → {to} events"
+        ),
+        m,
+    })
 }
 
 /// Reads of its application's history per client in the history leg.
