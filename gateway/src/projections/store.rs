@@ -1069,7 +1069,11 @@ mod tests {
                 .expect("view");
             assert_eq!(folded.applicant["name"], view.applicant["name"]);
             assert_eq!(folded.materials.len(), 1 + usize::from(supplemented));
+            // What only the store knows: where the submission and the last event are.
+            let last = events.iter().rev().find(|p| p.event.app == *app);
+            assert_eq!(view.position, last.map(|p| p.position));
             folded.submission = view.submission;
+            folded.position = view.position;
             assert_eq!(view, folded);
         }
     }
