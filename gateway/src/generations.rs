@@ -58,6 +58,33 @@ impl<V: Clone> Generations<V> {
         }
     }
 
+    /// Whether `key` has a value `fits` accepts; nothing is moved or copied.
+    pub fn holds(&self, key: &str, fits: impl Fn(&V) -> bool) -> bool {
+        let m = self.lock();
+        m.young
+            .get(key)
+            .or_else(|| m.old.get(key))
+            .is_some_and(fits)
+    }
+
+    /// Changes the value of `key`, if it has one, in place (in whichever generation it is: a
+    /// change is not a use).
+    pub fn update(&self, key: &str, change: impl FnOnce(&mut V)) {
+        let mut m = self.lock();
+        let Maps { young, old } = &mut *m;
+        if let Some(v) = young.get_mut(key).or_else(|| old.get_mut(key)) {
+            change(v);
+        }
+    }
+
+    /// Drops every entry.
+    #[cfg(test)]
+    pub fn clear(&self) {
+        let mut m = self.lock();
+        m.young.clear();
+        m.old.clear();
+    }
+
     /// How many entries are held.
     pub fn len(&self) -> usize {
         let m = self.lock();

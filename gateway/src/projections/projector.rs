@@ -9,10 +9,15 @@ use tokio::sync::watch;
 
 use super::store::ProjectionStore;
 use crate::domain::calendar::Calendar;
-use crate::log::EventLog;
+use crate::log::{EventLog, Positioned};
 use crate::metrics::{Histogram, STORAGE_BOUNDS_US, Snapshot};
 
 const BATCH: usize = 1024;
+
+/// Told of every run of events the projector reads, before it folds them: how the service
+/// keeps the states it remembers up to date with other gateways' events on a shared stream
+/// (`crate::service::states`).
+pub type Seen = Arc<dyn Fn(&[Positioned]) + Send + Sync>;
 
 #[derive(Clone)]
 pub struct Projector {
@@ -34,16 +39,17 @@ impl Projector {
         store: ProjectionStore,
         cal: Arc<Calendar>,
     ) -> Projector {
-        Projector::spawn_delayed(log, store, cal, Duration::ZERO)
+        Projector::spawn_delayed(log, store, cal, Duration::ZERO, None)
     }
 
     /// Like [`Projector::spawn`], waiting `delay` before applying each batch (a test hook; see
-    /// `Gateway::start_with_projector_delay`).
+    /// `Gateway::start_with_projector_delay`), and telling `seen` of each run of events read.
     pub fn spawn_delayed<L: EventLog>(
         log: Arc<L>,
         store: ProjectionStore,
         cal: Arc<Calendar>,
         delay: Duration,
+        seen: Option<Seen>,
     ) -> Projector {
         let start = store.checkpoint().unwrap_or(0);
         let (tx, applied) = watch::channel(start);
@@ -69,6 +75,9 @@ impl Projector {
                         }
                         Ok(mut events) => {
                             timed.reads.record_duration(reading.elapsed());
+                            if let Some(seen) = &seen {
+                                seen(&events);
+                            }
                             let store = store.clone();
                             let cal = Arc::clone(&cal);
                             let applying = std::time::Instant::now();

@@ -59,8 +59,9 @@ pub struct Gateway<L: EventLog> {
     /// the projections to reach (see [`Gateway::caught_up`]).
     acknowledged: Arc<AtomicU64>,
     /// The states of the applications acted on lately, each good while the log's last event
-    /// for it is the one it was folded up to ([`states`]).
-    states: states::States,
+    /// for it is the one it was folded up to ([`states`]); the projector folds other gateways'
+    /// events onto them as it reads them.
+    states: Arc<states::States>,
 }
 
 impl<L: EventLog> Gateway<L> {
@@ -85,11 +86,19 @@ impl<L: EventLog> Gateway<L> {
         delay: Duration,
     ) -> Gateway<L> {
         let calendar = Arc::new(calendar);
+        let states = Arc::new(states::States::default());
+        let following = Arc::clone(&states);
+        let seen: crate::projections::projector::Seen = Arc::new(move |events| {
+            for p in events {
+                following.follow(&p.event, p.position);
+            }
+        });
         let projector = Projector::spawn_delayed(
             Arc::clone(&log),
             store.clone(),
             Arc::clone(&calendar),
             delay,
+            Some(seen),
         );
         Gateway {
             log,
@@ -101,7 +110,7 @@ impl<L: EventLog> Gateway<L> {
             regions: None,
             registry: tongban_schemas::registry::Registry::builtin(),
             acknowledged: Arc::new(AtomicU64::new(0)),
-            states: states::States::default(),
+            states,
         }
     }
 

@@ -20,6 +20,11 @@
 //!   remembered event is in the log when this gateway appended it) and folds them onto the
 //!   state, the first one's `prev_hash` naming the remembered event.
 //!
+//! - **Followed.** The projector reads every event of the log, other gateways' too, and folds
+//!   each onto the state remembered of its application when it is the next one
+//!   ([`States::follow`]), so an action after another gateway's, once the projector has read
+//!   it, is decided on trust and appended with one request.
+//!
 //! An application this gateway has not acted on lately (since a restart, or only through other
 //! gateways) starts from the state its projections hold (`Gateway::projected`), checked and
 //! brought up to date the same way but never taken on trust: a view is the projector's, kept on
@@ -30,6 +35,7 @@
 //! kept for the applications acted on lately.
 
 use crate::domain::Application;
+use crate::envelope::Envelope;
 use crate::generations::Generations;
 
 /// Entries per generation.
@@ -66,6 +72,45 @@ impl States {
     /// Remembers a state of `app`.
     pub fn put(&self, app: &str, remembered: Remembered) {
         self.entries.put(app, remembered);
+    }
+
+    /// Folds `event`, read from the log at `position`, onto the state remembered of its
+    /// application when it is the next event after it (its seq, and its `prev_hash` naming the
+    /// remembered event): another gateway's action on a shared stream, as the projector reads
+    /// it. The next action here then decides on it straight away and appends with one request,
+    /// where the remembered state would have been refused by the append and the event read
+    /// again. Anything else is left as it is: a state not remembered, one already past the
+    /// event (this gateway's own), an event that does not fold.
+    pub fn follow(&self, event: &Envelope, position: u64) {
+        let next = |r: &Remembered| {
+            r.seq + 1 == event.seq && r.hash == event.prev_hash && r.state.id == event.app
+        };
+        if !self.entries.holds(&event.app, next) {
+            return;
+        }
+        let Ok((decoded, _)) = crate::projections::ApplicationView::readable(event) else {
+            return;
+        };
+        self.entries.update(&event.app, |r| {
+            // An action here may have moved it on meanwhile.
+            if next(r) {
+                r.state = Application::apply_from(
+                    Some(r.state.clone()),
+                    &event.app,
+                    &event.region,
+                    &decoded,
+                );
+                r.seq = event.seq;
+                r.hash.clone_from(&event.hash);
+                r.position = position;
+            }
+        });
+    }
+
+    /// Forgets every state, as a restart does.
+    #[cfg(test)]
+    pub fn forget(&self) {
+        self.entries.clear();
     }
 
     /// How many states are remembered (for tests).

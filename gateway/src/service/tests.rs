@@ -735,14 +735,14 @@ async fn a_view_folded_by_other_rules_is_not_started_from() {
 
     let dir = TempDir::new("service-rules");
     let log = Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
-    let mut gw = gateway_on(&log, &dir, "view");
+    let gw = gateway_on(&log, &dir, "view");
     let lead = region(&lead_code());
     let app = super::fixtures::accepted(&gw).await;
     gw.projected_within(Duration::from_secs(5))
         .await
         .expect("projected");
     // As after a restart: nothing remembered.
-    gw.states = super::states::States::default();
+    gw.states.forget();
     let view = gw.store.get(&app).expect("get").expect("view");
     let started = gw
         .projected(&app)
@@ -776,7 +776,7 @@ async fn a_view_folded_by_other_rules_is_not_started_from() {
     gw.projected_within(Duration::from_secs(5))
         .await
         .expect("projected");
-    gw.states = super::states::States::default();
+    gw.states.forget();
     let folded_on = gw.store.get(&app).expect("get").expect("view");
     assert_eq!((folded_on.state.seq, folded_on.rules), (4, 0));
     assert!(gw.projected(&app).is_none());
@@ -785,4 +785,69 @@ async fn a_view_folded_by_other_rules_is_not_started_from() {
         .await
         .expect("resume");
     assert_eq!((resumed.seq, resumed.status.as_str()), (5, "accepted"));
+}
+
+/// Two gateways on one stream: once this gateway's projector has read the other gateway's
+/// action on an application it remembers, its next action there decides on the state that
+/// action made and appends with one request (the publish), where the remembered state alone
+/// would be refused by the append and the event read again (three requests).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_gateways_action_seen_by_the_projector_is_decided_on_at_once() {
+    use std::sync::Arc;
+    use std::time::Duration;
+    use tongban_schemas::events::{Resumed, Suspended, SuspensionKind};
+
+    let (server, received) = crate::testnats::NatsServer::start_counting();
+    let mut config = crate::log::JetStreamConfig::new(server.url());
+    config.op_timeout = Duration::from_secs(2);
+    // No head polling: its requests would be counted too. A gateway's projector reads the
+    // other's events when its own appends move its head past them.
+    config.head_poll = Duration::from_secs(3600);
+    let open = || async {
+        Arc::new(
+            crate::log::JetStreamLog::open(&config)
+                .await
+                .expect("open JetStream"),
+        )
+    };
+    let (ours, theirs) = (open().await, open().await);
+    let dir = TempDir::new("service-follow");
+    let (first, second) = (
+        gateway_on(&ours, &dir, "p1"),
+        gateway_on(&theirs, &dir, "p2"),
+    );
+    let lead = region(&lead_code());
+    let suspend = || {
+        Command::Suspend(Suspended {
+            kind: SuspensionKind::ExpertReview,
+            reason: "组织专家评审".into(),
+        })
+    };
+    let resume = || Command::Resume(Resumed::default());
+    let app = super::fixtures::accepted(&first).await;
+    // The second gateway acts (and remembers the application at seq 4), then the first.
+    second
+        .act(&lead, &app, suspend(), None)
+        .await
+        .expect("theirs");
+    first.act(&lead, &app, resume(), None).await.expect("ours");
+    // The second gateway's own appends on another application move its head past the first
+    // gateway's event: its projector reads it.
+    let other = super::fixtures::accepted(&second).await;
+    second
+        .projected_within(Duration::from_secs(5))
+        .await
+        .expect("projected");
+    let before = received();
+    let done = second
+        .act(&lead, &app, suspend(), None)
+        .await
+        .expect("theirs again");
+    let asked = received() - before;
+    assert_eq!((done.seq, done.status.as_str()), (6, "suspended"));
+    assert_eq!(asked, 1, "{asked} messages to the server for the action");
+    let events = ours.read(&app).await.expect("read");
+    assert_eq!(events.len(), 6);
+    assert_eq!(events[5].prev_hash, events[4].hash);
+    assert_eq!(ours.read(&other).await.expect("read").len(), 3);
 }

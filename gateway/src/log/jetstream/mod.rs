@@ -1082,7 +1082,25 @@ impl EventLog for JetStreamLog {
                 return Ok(run);
             }
         }
-        self.read_all_inner(from, max).await
+        let read = self.read_all_inner(from, max).await?;
+        // Other gateways' events: where a subject this gateway appended to last ends now, so
+        // that its next append there names it without asking (only tips already known move, on
+        // to the event chained onto them; nothing is added).
+        for p in &read {
+            let Some(subject) = self.subject(&p.event.app) else {
+                continue;
+            };
+            self.inner.tips.update(&subject, |tip| {
+                if tip.seq + 1 == p.event.seq && tip.hash == p.event.prev_hash {
+                    *tip = SubjectTip {
+                        seq: p.event.seq,
+                        position: p.position,
+                        hash: p.event.hash.clone(),
+                    };
+                }
+            });
+        }
+        Ok(read)
     }
 
     async fn read_at(&self, positions: &[u64]) -> Result<Vec<Positioned>, LogError> {
