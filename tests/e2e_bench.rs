@@ -169,7 +169,7 @@ fn every_stage_measures_and_every_goal_is_judged() {
         assert!(leg["server_cpu_us_per_op"].as_f64().unwrap() > 0.0, "{leg}");
     }
     let events = legs("shape-events");
-    assert_eq!(events.len(), 7, "{events:?}");
+    assert_eq!(events.len(), 8, "{events:?}");
     // On each backend, four clients, each application from 3 to 10 events, then from 10 to 12,
     // then its whole history (12 events, every answer checked) read back ten times.
     for (legs, backend) in events[..6].chunks(3).zip(["embedded", "JetStream R1"]) {
@@ -189,19 +189,23 @@ fn every_stage_measures_and_every_goal_is_judged() {
     }
     // Then, through a second gateway on the same stream, each application moved on 12 more
     // times (--depth bounds the leg), every other action through the other gateway, each
-    // answered with the next seq; both gateways' CPU counted.
-    let in_turn = events[6];
-    assert_eq!(in_turn["ops"], 4 * 12, "{in_turn}");
-    assert_eq!(in_turn["errors"], 0, "{in_turn}");
-    let label = in_turn["label"].as_str().unwrap();
-    assert!(
-        label.contains("two gateways in turn") && label.contains("12 → 24 events"),
-        "{label}"
-    );
-    assert!(
-        in_turn["server_cpu_us_per_op"].as_f64().unwrap() > 0.0,
-        "{in_turn}"
-    );
+    // answered with the next seq; both gateways' CPU counted. Then 12 more, 200 ms apart.
+    for (in_turn, (spaced, events)) in events[6..].iter().zip([
+        ("in turn,", "12 → 24 events"),
+        ("in turn 200 ms apart", "24 → 36 events"),
+    ]) {
+        assert_eq!(in_turn["ops"], 4 * 12, "{in_turn}");
+        assert_eq!(in_turn["errors"], 0, "{in_turn}");
+        let label = in_turn["label"].as_str().unwrap();
+        assert!(
+            label.contains(&format!("two gateways {spaced}")) && label.contains(events),
+            "{label}"
+        );
+        assert!(
+            in_turn["server_cpu_us_per_op"].as_f64().unwrap() > 0.0,
+            "{in_turn}"
+        );
+    }
 
     // Replay over the requested log: every pass counted every event.
     let replay = &report["replay"];

@@ -319,7 +319,7 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
         let gw =
             gateway::GatewayProcess::start(&s.work, "gateway-shape-r1", Some((&nats.urls(), 1)))
                 .await?;
-        let (legs, deep) =
+        let (legs, mut deep) =
             shape::events_per_application(&gw, "JetStream R1", s.clients, s.depth, &depth_run)
                 .await?;
         for l in legs {
@@ -329,8 +329,12 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
         let other =
             gateway::GatewayProcess::start(&s.work, "gateway-shape-r1-b", Some((&nats.urls(), 1)))
                 .await?;
+        let pair = [&gw, &other];
         let actions = shape::IN_TURN.min(s.depth);
-        let l = shape::two_gateways([&gw, &other], "JetStream R1", &deep, actions).await?;
+        let l = shape::two_gateways(pair, "JetStream R1", &mut deep, actions, None).await?;
+        report.row("shape-events", &l.label, l.m);
+        let (actions, pause) = (shape::IN_TURN_SPACED.min(s.depth), Some(shape::SPACED));
+        let l = shape::two_gateways(pair, "JetStream R1", &mut deep, actions, pause).await?;
         report.row("shape-events", &l.label, l.m);
     }
     if on("replay") {

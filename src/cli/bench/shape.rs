@@ -222,20 +222,30 @@ pub struct Deep {
     pub events: u64,
 }
 
-/// Actions per client in the two-gateway leg.
+/// Actions per client in the two-gateway legs: one after the other, then spaced.
 pub const IN_TURN: u64 = 100;
+pub const IN_TURN_SPACED: u64 = 20;
+
+/// The pause before each action of the spaced two-gateway leg: longer than a gateway's head
+/// poll (100 ms), so each gateway's projector has read the other's last action, as between the
+/// steps of a real procedure, which are minutes or days apart.
+pub const SPACED: Duration = Duration::from_millis(200);
 
 /// Two gateways on one stream, as behind a load balancer that spreads one adapter's requests:
 /// each client acts on its application through one gateway and then the other, `actions`
-/// times, so every action finds its application moved on by the other gateway's last one and
-/// reads that event from the log before deciding (`service::act`: the last event, folded onto
-/// the state remembered). Both gateways' CPU is counted, each until it has gone idle after the
-/// leg (each one's projections follow the other's events too).
+/// times, so every action finds its application moved on by the other gateway's last one.
+/// With no `pause`, each action follows the other at once and mostly reads that event from the
+/// log before deciding (`service::act`: the last event, folded onto the state remembered);
+/// with a pause longer than the head poll, the gateway's projector has read it already and
+/// folded it onto that state (`service::states`), so the action is one publish. Both gateways'
+/// CPU is counted, each until it has gone idle after the leg (each one's projections follow
+/// the other's events too). `deep.events` is moved on by `actions`.
 pub async fn two_gateways(
     gateways: [&GatewayProcess; 2],
     backend: &str,
-    deep: &Deep,
+    deep: &mut Deep,
     actions: u64,
+    pause: Option<Duration>,
 ) -> Result<Leg, CliError> {
     let lead = [
         gateways[0].token(DEMO_HANDLER)?,
@@ -263,6 +273,9 @@ pub async fn two_gateways(
                 } else {
                     ("resume", json!({}))
                 };
+                if let Some(pause) = pause {
+                    tokio::time::sleep(pause).await;
+                }
                 let through = usize::from(seq % 2 == 1);
                 let t = Instant::now();
                 match act(&mut conns[through], &lead[through], &id, action, &body).await {
@@ -292,9 +305,12 @@ pub async fn two_gateways(
     }
     let mut m = Measured::from_parts(lat, errors, secs);
     m.server_cpu_secs = Some(cpu);
+    deep.events = to;
+    let spaced = pause.map_or(String::new(), |p| format!(" {} ms apart", p.as_millis()));
     Ok(Leg {
         label: format!(
-            "suspend/resume, {backend}, two gateways in turn, application at {from} → {to} events"
+            "suspend/resume, {backend}, two gateways in turn{spaced}, application at {from} → \
+             {to} events"
         ),
         m,
     })
