@@ -39,14 +39,23 @@ const BATCH_BYTES: usize = 4 << 20;
 /// How long the probe at open waits for an answer.
 const PROBE_PATIENCE: Duration = Duration::from_secs(2);
 
-/// One subject's messages from a batch, and whether the batch said more remain.
+/// The messages of a batch, and whether the batch said more remain.
 pub struct Batch {
-    /// Stream sequence and payload of each message, in order.
-    pub messages: Vec<(u64, Bytes)>,
+    /// Each message, in stream order.
+    pub messages: Vec<Batched>,
     /// Whether messages on the subject remain after these (the end-of-batch status says how
     /// many; a server that answered one message without a batch's headers says nothing, and
     /// the caller reads on from there).
     pub more: bool,
+}
+
+/// One message of a batch.
+pub struct Batched {
+    /// Its stream sequence.
+    pub position: u64,
+    /// The subject it was stored on (`Nats-Subject`; empty when the server did not say).
+    pub subject: String,
+    pub payload: Bytes,
 }
 
 /// Why a batch could not be read.
@@ -67,8 +76,9 @@ impl Failed {
     }
 }
 
-/// Asks for up to `max` messages on `subject` from stream sequence `from` on, waiting at most
-/// `patience` for the whole answer.
+/// Asks for up to `max` messages on `subject` (which may be a wildcard: `>` for every message
+/// of the stream) from stream sequence `from` on, waiting at most `patience` for the whole
+/// answer.
 pub async fn read(
     client: &async_nats::Client,
     stream: &str,
@@ -147,7 +157,11 @@ pub async fn read(
                             lasting: true,
                         })?;
                     let batched = header("Nats-Num-Pending").is_some();
-                    messages.push((position, message.payload));
+                    messages.push(Batched {
+                        position,
+                        subject: header("Nats-Subject").unwrap_or_default(),
+                        payload: message.payload,
+                    });
                     // A server that does not batch answers one message, without the count.
                     if !batched {
                         return Ok(Batch {

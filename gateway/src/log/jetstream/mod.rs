@@ -456,33 +456,19 @@ impl JetStreamLog {
             let batch = match asked.await {
                 Ok(batch) => batch,
                 Err(failed) => {
-                    // Refused by the server for good (the right was taken away, a server that
-                    // does not batch): off until a restart probes again. Anything else (a
-                    // timeout, a reconnect, no replica subscribed yet) only sends this read on
-                    // one event per request.
-                    let lasting = failed.lasting || self.inner.denied.batches_refused();
-                    tracing::warn!(
-                        reason = %failed.reason,
-                        lasting,
-                        "a batched read of an application's history failed; reading on one event per request"
-                    );
-                    if lasting {
-                        self.inner
-                            .batched
-                            .store(false, std::sync::atomic::Ordering::Relaxed);
-                    }
+                    self.batch_failed(&failed, "a batched read of an application's history");
                     break;
                 }
             };
             let progressed = !batch.messages.is_empty();
             let mut doubtful = false;
-            for (position, payload) in batch.messages {
+            for batched in batch.messages {
                 // What the leader holds is the log; a message that does not read or follow,
                 // from whoever answered the batch, is asked of the leader, which says whether
                 // it is corrupt.
-                match parsed(position, &payload) {
+                match parsed(batched.position, &batched.payload) {
                     Ok(m) if follows(&out, &m, app, after).is_ok() => {
-                        from = position + 1;
+                        from = batched.position + 1;
                         out.push(m);
                     }
                     _ => {
@@ -665,11 +651,13 @@ impl JetStreamLog {
                 "passing over log positions the stream lists as removed (verify reports them)"
             );
         }
+        // In batches first, as far as they answer what is wanted; the rest from the leader.
+        let mut read = self.read_batched(&wanted).await;
+        let fetched = self.fetch(wanted.into_iter().skip(read.len())).await?;
         // Any other position with no message means the server that answered is behind (a new
         // leader still applying what was committed). Passing over it would leave a permanent gap
         // in the projections; asking again later does not.
-        self.fetch(wanted)
-            .await?
+        let rest: Result<Vec<Positioned>, LogError> = fetched
             .into_iter()
             .map(|(position, event)| match event {
                 Some(event) => Ok(Positioned { position, event }),
@@ -678,7 +666,86 @@ impl JetStreamLog {
                      {last}: it is catching up; reading again later"
                 ))),
             })
-            .collect()
+            .collect();
+        read.extend(rest?);
+        Ok(read)
+    }
+
+    /// The events at the first of `wanted` (ascending stream positions, all at most the
+    /// stream's last as its leader said) and on, in batches of the stream's messages
+    /// ([`batch`], every subject), as far as the batches answer them in order: a replica or a
+    /// mirror that answered from behind ends early, and a message that does not read as an
+    /// event on its application's subject, or is not the position wanted next, stops them. The
+    /// caller reads the rest from the leader, one request per message, which says whether a
+    /// message is corrupt. Empty when batches are off.
+    async fn read_batched(&self, wanted: &[u64]) -> Vec<Positioned> {
+        let mut out: Vec<Positioned> = Vec::with_capacity(wanted.len());
+        let name = &self.inner.stream.cached_info().config.name;
+        while out.len() < wanted.len()
+            && self
+                .inner
+                .batched
+                .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            let from = wanted[out.len()];
+            let max = (wanted.len() - out.len()).min(batch::BATCH);
+            let asked = batch::read(
+                &self.inner.client,
+                name,
+                ">",
+                from,
+                max,
+                self.inner.op_timeout,
+            );
+            let batch = match asked.await {
+                Ok(batch) => batch,
+                Err(failed) => {
+                    self.batch_failed(&failed, "a batched read of the stream");
+                    break;
+                }
+            };
+            let before = out.len();
+            for m in batch.messages {
+                if wanted.get(out.len()) != Some(&m.position) {
+                    break;
+                }
+                let event = match Envelope::from_json(&m.payload) {
+                    Ok(event) if self.on_its_subject(m.position, &m.subject, &event).is_ok() => {
+                        event
+                    }
+                    _ => break,
+                };
+                out.push(Positioned {
+                    position: m.position,
+                    event,
+                });
+            }
+            let took = out.len() - before;
+            if took == 0 || took < max && !batch.more {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Logs a failed batch, and turns batches off when the failure will not pass
+    /// ([`batch::Failed::lasting`]); otherwise only the read at hand goes on one message per
+    /// request.
+    fn batch_failed(&self, failed: &batch::Failed, what: &str) {
+        // Refused for good: the right was taken away, or a server that does not batch; off
+        // until a restart probes again. Passing: a timeout, a reconnect, no replica subscribed
+        // yet.
+        let lasting = failed.lasting || self.inner.denied.batches_refused();
+        tracing::warn!(
+            reason = %failed.reason,
+            lasting,
+            "{what} failed; reading on one message per request"
+        );
+        if lasting {
+            self.inner
+                .batched
+                .store(false, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     /// The stream sequences the server lists as deleted, ascending: messages removed from inside

@@ -826,6 +826,29 @@ async fn a_whole_history_is_read_in_a_few_requests() {
     let tail = log.read_after(&app, 30, 0).await.expect("read after");
     assert_eq!(tail, written[30..].to_vec());
     assert!(received() - before <= 4, "read_after");
+
+    // The whole stream, as the projector of another gateway, a rebuild or `verify` read it:
+    // the stream's state, then batches of every subject (five of the tests' 16 for 80 events),
+    // where it took a request per event.
+    let interleaved: Vec<Envelope> = written
+        .iter()
+        .zip(&others)
+        .flat_map(|(a, b)| [a.clone(), b.clone()])
+        .collect();
+    let before = received();
+    let all = log.read_all(1, 1000).await.expect("read all");
+    let asked = received() - before;
+    let positions: Vec<u64> = all.iter().map(|p| p.position).collect();
+    assert_eq!(positions, (1..=80).collect::<Vec<u64>>());
+    let events: Vec<Envelope> = all.into_iter().map(|p| p.event).collect();
+    assert_eq!(events, interleaved);
+    assert!(asked <= 7, "{asked} messages to read 80 events");
+    // A part of it, bounded by max.
+    let before = received();
+    let part = log.read_all(41, 20).await.expect("read part");
+    assert!(received() - before <= 4, "a part");
+    let events: Vec<Envelope> = part.into_iter().map(|p| p.event).collect();
+    assert_eq!(events, interleaved[40..60].to_vec());
 }
 
 /// The batch right (`$JS.API.DIRECT.GET.<stream>`) is optional: a user without it opens the log
@@ -852,6 +875,9 @@ async fn without_the_batch_right_histories_are_read_one_event_per_request() {
     );
     let app = crate::ids::new_v7();
     let written = conformance::append_chain(&log, &app, 5).await;
+    let all = log.read_all(1, 100).await.expect("read all");
+    let events: Vec<Envelope> = all.into_iter().map(|p| p.event).collect();
+    assert_eq!(events, written, "the stream read one message per request");
     for _ in 0..3 {
         let reading = Instant::now();
         assert_eq!(log.read(&app).await.expect("read"), written);
