@@ -14,6 +14,11 @@
 //! where the batches ended, if they ended before it
 //! ([`super::JetStreamLog::read_positioned_from`]).
 //!
+//! A run of the whole stream ([`super::JetStreamLog`]'s `read_all`: the projector reading other
+//! gateways' events, rebuilds, verification) is read the same way, with `>` as the subject:
+//! what the batches answer in order, up to the positions the leader's stream state names; the
+//! rest from the leader.
+//!
 //! The right to send it is `$JS.API.DIRECT.GET.<stream>` (docs/operations.md, "NATS
 //! permissions"). Without it, or on a server that does not answer batches, a log reads as
 //! before, one request per event; it finds out once, when it opens ([`probe`]).
