@@ -38,7 +38,9 @@ impl std::fmt::Display for Role {
 /// kept outside this build (the projections' views, on disk across upgrades and rollbacks), and
 /// an action may start from it instead of folding the whole history again; it may only when the
 /// state was folded by these rules. Raise it with any change to what a fold makes of an event
-/// (`tests::the_fold_rules_are_pinned` fails until it is raised).
+/// (`tests::the_fold_rules_are_pinned` fails until it is raised), and with any change to how an
+/// event's data is read or upcast that reaches the state (which the pinned digest does not
+/// see).
 pub const FOLD_RULES: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

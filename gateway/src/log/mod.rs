@@ -149,7 +149,9 @@ pub trait EventLog: Send + Sync + 'static {
     /// [`EventLog::read_all`] for a reader following the head (the projector), which reads back
     /// each event just after it lands: a backend may answer from the events this process itself
     /// just appended instead of reading them back from its store. Every other reader uses
-    /// `read_all`, so replay, verification and reconciliation always see what the backend holds.
+    /// `read_all`, so verification, reconciliation and rebuilds always see what the backend
+    /// holds (on JetStream, what the stream's replicas answer in batches, and the leader the
+    /// rest).
     fn follow(
         &self,
         from: u64,

@@ -89,8 +89,9 @@ struct Inner {
     /// [`Inner::tips`], are the old stream's.
     replaced: std::sync::OnceLock<String>,
     /// Where each subject's last message was when this gateway last saw it (its own append or a
-    /// read of the subject's last message): what the next append's concurrency check names,
-    /// without asking the server first. A stale one costs only a refused publish, after which
+    /// read of the subject's last message from the leader, also when the projector has read
+    /// another gateway's event there): what the next append's concurrency check names, without
+    /// asking the server first. A stale one costs only a refused publish, after which
     /// the subject is read as before.
     tips: crate::generations::Generations<SubjectTip>,
     /// Whether an application's history is read in batches ([`batch`]): the server answers
@@ -597,6 +598,40 @@ impl JetStreamLog {
         }
     }
 
+    /// Other gateways' events, as the projector reads them: for each subject whose last
+    /// message this gateway knows at an earlier position, its last message is asked of the
+    /// leader (a few in flight), so that this gateway's next append there names it without
+    /// asking first, in the background rather than on an action's path. From the leader, not
+    /// from the events read: those may come from a replica's batch, and a tip is what the
+    /// server's concurrency check is told the subject's last message is. Best effort: a read
+    /// that fails leaves the tip as it was (the append asks then).
+    async fn refresh_tips(&self, read: &[Positioned]) {
+        let mut behind: Vec<String> = Vec::new();
+        for p in read {
+            let Some(subject) = self.subject(&p.event.app) else {
+                continue;
+            };
+            if !behind.contains(&subject)
+                && self
+                    .inner
+                    .tips
+                    .holds(&subject, |tip| tip.position < p.position)
+            {
+                behind.push(subject);
+            }
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for subject in behind {
+            while tasks.len() >= READ_WINDOW {
+                let _ = tasks.join_next().await;
+            }
+            let log = self.clone();
+            // `last_on` keeps what the leader answers as the subject's tip.
+            tasks.spawn(async move { log.last_on(&subject).await.map(|_| ()) });
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+
     fn bump_head(&self, position: u64) {
         advance(&self.inner.head, position);
     }
@@ -651,23 +686,33 @@ impl JetStreamLog {
                 "passing over log positions the stream lists as removed (verify reports them)"
             );
         }
-        // In batches first, as far as they answer what is wanted; the rest from the leader.
-        let mut read = self.read_batched(&wanted).await;
-        let fetched = self.fetch(wanted.into_iter().skip(read.len())).await?;
-        // Any other position with no message means the server that answered is behind (a new
-        // leader still applying what was committed). Passing over it would leave a permanent gap
-        // in the projections; asking again later does not.
-        let rest: Result<Vec<Positioned>, LogError> = fetched
-            .into_iter()
-            .map(|(position, event)| match event {
-                Some(event) => Ok(Positioned { position, event }),
-                None => Err(LogError::Unavailable(format!(
-                    "the stream's server has no message at position {position}, below its last \
-                     {last}: it is catching up; reading again later"
-                ))),
-            })
-            .collect();
-        read.extend(rest?);
+        // In batches as far as they answer what is wanted in order; then a window from the
+        // leader (all the rest when batches are off), and batches again from there: a replica
+        // behind costs one window, not the rest of the run.
+        let mut read: Vec<Positioned> = Vec::with_capacity(wanted.len());
+        while read.len() < wanted.len() {
+            read.extend(self.read_batched(&wanted[read.len()..]).await);
+            let batching = self
+                .inner
+                .batched
+                .load(std::sync::atomic::Ordering::Relaxed);
+            let window = if batching { READ_WINDOW } else { usize::MAX };
+            let fetched = self
+                .fetch(wanted[read.len()..].iter().copied().take(window))
+                .await?;
+            // Any other position with no message means the server that answered is behind (a
+            // new leader still applying what was committed). Passing over it would leave a
+            // permanent gap in the projections; asking again later does not.
+            for (position, event) in fetched {
+                let Some(event) = event else {
+                    return Err(LogError::Unavailable(format!(
+                        "the stream's server has no message at position {position}, below its \
+                         last {last}: it is catching up; reading again later"
+                    )));
+                };
+                read.push(Positioned { position, event });
+            }
+        }
         Ok(read)
     }
 
@@ -1150,23 +1195,7 @@ impl EventLog for JetStreamLog {
             }
         }
         let read = self.read_all_inner(from, max).await?;
-        // Other gateways' events: where a subject this gateway appended to last ends now, so
-        // that its next append there names it without asking (only tips already known move, on
-        // to the event chained onto them; nothing is added).
-        for p in &read {
-            let Some(subject) = self.subject(&p.event.app) else {
-                continue;
-            };
-            self.inner.tips.update(&subject, |tip| {
-                if tip.seq + 1 == p.event.seq && tip.hash == p.event.prev_hash {
-                    *tip = SubjectTip {
-                        seq: p.event.seq,
-                        position: p.position,
-                        hash: p.event.hash.clone(),
-                    };
-                }
-            });
-        }
+        self.refresh_tips(&read).await;
         Ok(read)
     }
 
