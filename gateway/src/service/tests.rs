@@ -474,6 +474,57 @@ async fn no_event_is_appended_while_the_stream_removes_events() {
         .expect("submit once the stream keeps its events");
 }
 
+/// Two gateways on one JetStream stream, as behind a load balancer, on a server that counts the
+/// messages it receives (`received`). No head polling: its requests would be counted too; a
+/// gateway's projector reads the other's events when its own appends move its head past them.
+struct OneStream<R> {
+    server: crate::testnats::NatsServer,
+    received: R,
+    config: crate::log::JetStreamConfig,
+    logs: [std::sync::Arc<crate::log::JetStreamLog>; 2],
+    gateways: [super::Gateway<crate::log::JetStreamLog>; 2],
+}
+
+async fn one_stream(dir: &TempDir) -> OneStream<impl Fn() -> u64> {
+    use std::time::Duration;
+    let (server, received) = crate::testnats::NatsServer::start_counting();
+    let mut config = crate::log::JetStreamConfig::new(server.url());
+    config.op_timeout = Duration::from_secs(2);
+    config.head_poll = Duration::from_secs(3600);
+    let open = || async {
+        std::sync::Arc::new(
+            crate::log::JetStreamLog::open(&config)
+                .await
+                .expect("open JetStream"),
+        )
+    };
+    let logs = [open().await, open().await];
+    let gateways = [
+        gateway_on(&logs[0], dir, "p1"),
+        gateway_on(&logs[1], dir, "p2"),
+    ];
+    OneStream {
+        server,
+        received,
+        config,
+        logs,
+        gateways,
+    }
+}
+
+/// A suspension for expert review (特别程序), and the resumption that ends it: the one pair the
+/// lifecycle allows any number of times.
+fn suspend() -> Command {
+    Command::Suspend(tongban_schemas::events::Suspended {
+        kind: tongban_schemas::events::SuspensionKind::ExpertReview,
+        reason: "组织专家评审".into(),
+    })
+}
+
+fn resume() -> Command {
+    Command::Resume(tongban_schemas::events::Resumed::default())
+}
+
 /// Two gateways on one JetStream stream, acting in turn on one application, as behind a load
 /// balancer: when the other gateway moved the application on, an action reads only the events
 /// appended since its own last one (a few requests), not the whole history (one request per
@@ -482,34 +533,16 @@ async fn no_event_is_appended_while_the_stream_removes_events() {
 async fn an_action_after_another_gateways_reads_only_the_events_since() {
     use std::sync::Arc;
     use std::time::Duration;
-    use tongban_schemas::events::{Resumed, Suspended, SuspensionKind};
 
-    let (server, received) = crate::testnats::NatsServer::start_counting();
-    let mut config = crate::log::JetStreamConfig::new(server.url());
-    config.op_timeout = Duration::from_secs(2);
-    // No head polling: its requests would be counted too.
-    config.head_poll = Duration::from_secs(3600);
-    let open = || async {
-        Arc::new(
-            crate::log::JetStreamLog::open(&config)
-                .await
-                .expect("open JetStream"),
-        )
-    };
-    let (ours, theirs) = (open().await, open().await);
     let dir = TempDir::new("service-catch-up");
-    let (first, second) = (
-        gateway_on(&ours, &dir, "p1"),
-        gateway_on(&theirs, &dir, "p2"),
-    );
+    let OneStream {
+        server: _server,
+        received,
+        config,
+        logs: [ours, _],
+        gateways: [first, second],
+    } = one_stream(&dir).await;
     let lead = region(&lead_code());
-    let suspend = || {
-        Command::Suspend(Suspended {
-            kind: SuspensionKind::ExpertReview,
-            reason: "组织专家评审".into(),
-        })
-    };
-    let resume = || Command::Resume(Resumed::default());
     let app = super::fixtures::accepted(&first).await;
     for _ in 0..20 {
         first
@@ -793,37 +826,17 @@ async fn a_view_folded_by_other_rules_is_not_started_from() {
 /// would be refused by the append and the event read again (three requests).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_gateways_action_seen_by_the_projector_is_decided_on_at_once() {
-    use std::sync::Arc;
     use std::time::Duration;
-    use tongban_schemas::events::{Resumed, Suspended, SuspensionKind};
 
-    let (server, received) = crate::testnats::NatsServer::start_counting();
-    let mut config = crate::log::JetStreamConfig::new(server.url());
-    config.op_timeout = Duration::from_secs(2);
-    // No head polling: its requests would be counted too. A gateway's projector reads the
-    // other's events when its own appends move its head past them.
-    config.head_poll = Duration::from_secs(3600);
-    let open = || async {
-        Arc::new(
-            crate::log::JetStreamLog::open(&config)
-                .await
-                .expect("open JetStream"),
-        )
-    };
-    let (ours, theirs) = (open().await, open().await);
     let dir = TempDir::new("service-follow");
-    let (first, second) = (
-        gateway_on(&ours, &dir, "p1"),
-        gateway_on(&theirs, &dir, "p2"),
-    );
+    let OneStream {
+        server: _server,
+        received,
+        logs: [ours, _],
+        gateways: [first, second],
+        ..
+    } = one_stream(&dir).await;
     let lead = region(&lead_code());
-    let suspend = || {
-        Command::Suspend(Suspended {
-            kind: SuspensionKind::ExpertReview,
-            reason: "组织专家评审".into(),
-        })
-    };
-    let resume = || Command::Resume(Resumed::default());
     let app = super::fixtures::accepted(&first).await;
     // The second gateway acts (and remembers the application at seq 4), then the first.
     second

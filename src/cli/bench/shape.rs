@@ -169,30 +169,9 @@ pub async fn events_per_application(
             tasks.push(tokio::spawn(async move {
                 let mut conn = Client::new(&addr);
                 let (mut lat, mut errors) = (Vec::new(), Vec::new());
-                // The application holds `seq` events; an odd count after acceptance is suspended.
                 for seq in from..to {
-                    let (action, body) = if (seq - 3) % 2 == 0 {
-                        (
-                            "suspend",
-                            json!({"kind": "expert-review", "reason": "组织专家评审"}),
-                        )
-                    } else {
-                        ("resume", json!({}))
-                    };
-                    let t = Instant::now();
-                    match act(&mut conn, &token, &id, action, &body).await {
-                        Ok(answer) if answer["seq"] == json!(seq + 1) => {
-                            lat.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX))
-                        }
-                        Ok(answer) => errors.push(format!(
-                            "{action} on {id} answered seq {} where {} was due",
-                            answer["seq"],
-                            seq + 1
-                        )),
-                        Err(e) => {
-                            errors.push(e.0);
-                            break;
-                        }
+                    if !step(&mut conn, &token, &id, seq, &mut lat, &mut errors).await {
+                        break;
                     }
                 }
                 (lat, errors)
@@ -265,32 +244,13 @@ pub async fn two_gateways(
             let mut conns = [Client::new(&addrs[0]), Client::new(&addrs[1])];
             let (mut lat, mut errors) = (Vec::new(), Vec::new());
             for seq in from..to {
-                let (action, body) = if (seq - 3) % 2 == 0 {
-                    (
-                        "suspend",
-                        json!({"kind": "expert-review", "reason": "组织专家评审"}),
-                    )
-                } else {
-                    ("resume", json!({}))
-                };
                 if let Some(pause) = pause {
                     tokio::time::sleep(pause).await;
                 }
                 let through = usize::from(seq % 2 == 1);
-                let t = Instant::now();
-                match act(&mut conns[through], &lead[through], &id, action, &body).await {
-                    Ok(answer) if answer["seq"] == json!(seq + 1) => {
-                        lat.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX))
-                    }
-                    Ok(answer) => errors.push(format!(
-                        "{action} on {id} answered seq {} where {} was due",
-                        answer["seq"],
-                        seq + 1
-                    )),
-                    Err(e) => {
-                        errors.push(e.0);
-                        break;
-                    }
+                let conn = &mut conns[through];
+                if !step(conn, &lead[through], &id, seq, &mut lat, &mut errors).await {
+                    break;
                 }
             }
             (lat, errors)
@@ -368,6 +328,43 @@ async fn read_histories(
         label: format!("whole history read, {backend}, application at {events} events"),
         m,
     })
+}
+
+/// Suspends or resumes application `id`, which holds `seq` events (an odd count after
+/// acceptance is suspended), expecting `seq + 1` back: its latency in µs goes to `lat`, or what
+/// went wrong to `errors`. False when the client cannot go on (the request failed).
+async fn step(
+    conn: &mut Client,
+    token: &str,
+    id: &str,
+    seq: u64,
+    lat: &mut Vec<u64>,
+    errors: &mut Vec<String>,
+) -> bool {
+    let (action, body) = if (seq - 3).is_multiple_of(2) {
+        (
+            "suspend",
+            json!({"kind": "expert-review", "reason": "组织专家评审"}),
+        )
+    } else {
+        ("resume", json!({}))
+    };
+    let t = Instant::now();
+    match act(conn, token, id, action, &body).await {
+        Ok(answer) if answer["seq"] == json!(seq + 1) => {
+            lat.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX));
+        }
+        Ok(answer) => errors.push(format!(
+            "{action} on {id} answered seq {} where {} was due",
+            answer["seq"],
+            seq + 1
+        )),
+        Err(e) => {
+            errors.push(e.0);
+            return false;
+        }
+    }
+    true
 }
 
 /// What each bench client measured (latencies in µs, errors), all together.
