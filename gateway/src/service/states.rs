@@ -151,6 +151,63 @@ mod tests {
         }
     }
 
+    /// Given a state remembered at seq 3, when the projector reads events of the log, then
+    /// only the next one, chained onto the remembered event, is folded on (with its position);
+    /// nothing is added for an application not remembered.
+    #[test]
+    fn the_next_event_read_from_the_log_is_folded_onto_the_state_remembered() {
+        let key = crate::envelope::GatewayKey::from_seed([3; 32]);
+        let history = |app: &str| {
+            let steps = crate::sample::commands(0)
+                .expect("commands")
+                .into_iter()
+                .map(|(region, command)| (region, command, "2026-11-02T03:00:00.000Z".into()));
+            crate::sample::sealed(app, steps, "clerk", &key).expect("sealed")
+        };
+        let events = history("app-follow");
+        let folded = |upto: usize| {
+            let mut state = None;
+            for e in &events[..upto] {
+                let (event, _) =
+                    crate::projections::ApplicationView::readable(e).expect("readable");
+                state = Some(Application::apply_from(state, &e.app, &e.region, &event));
+            }
+            state.expect("a state")
+        };
+        let states = States::default();
+        let at_3 = Remembered {
+            seq: 3,
+            hash: events[2].hash.clone(),
+            position: 30,
+            state: folded(3),
+        };
+        states.put("app-follow", at_3);
+        let seq = || states.latest("app-follow").map(|r| r.seq);
+
+        states.follow(&events[4], 50);
+        assert_eq!(seq(), Some(3), "not the next event");
+        let mut forked = events[3].clone();
+        forked.prev_hash = "00".repeat(32);
+        states.follow(&forked, 40);
+        assert_eq!(seq(), Some(3), "the next seq, chained onto another event");
+
+        states.follow(&events[3], 40);
+        let r = states.latest("app-follow").expect("remembered");
+        assert_eq!(
+            (r.seq, r.position, r.hash.as_str()),
+            (4, 40, events[3].hash.as_str())
+        );
+        assert_eq!(r.state, folded(4));
+        // Already past it: nothing changes.
+        states.follow(&events[3], 40);
+        assert_eq!(seq(), Some(4));
+
+        let other = history("app-other");
+        states.follow(&other[0], 1);
+        assert!(states.latest("app-other").is_none());
+        assert_eq!(states.len(), 1);
+    }
+
     #[test]
     fn the_latest_state_is_remembered_per_application() {
         let states = States::default();
