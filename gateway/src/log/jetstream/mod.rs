@@ -54,6 +54,10 @@ pub use connect::{
 const CATCH_UP_TRIES: usize = 10;
 const CATCH_UP_PAUSE: Duration = Duration::from_millis(50);
 
+/// How long the projector waits for the leader's answers about the subjects other gateways
+/// moved on ([`JetStreamLog::refresh_tips`]) before it goes on without them.
+const TIP_REFRESH_PATIENCE: Duration = Duration::from_millis(250);
+
 /// How many single-message reads `read_all` keeps in flight.
 const READ_WINDOW: usize = 64;
 
@@ -620,16 +624,24 @@ impl JetStreamLog {
                 behind.push(subject);
             }
         }
-        let mut tasks = tokio::task::JoinSet::new();
-        for subject in behind {
-            while tasks.len() >= READ_WINDOW {
-                let _ = tasks.join_next().await;
-            }
-            let log = self.clone();
-            // `last_on` keeps what the leader answers as the subject's tip.
-            tasks.spawn(async move { log.last_on(&subject).await.map(|_| ()) });
+        if behind.is_empty() {
+            return;
         }
-        while tasks.join_next().await.is_some() {}
+        let refresh = async {
+            let mut tasks = tokio::task::JoinSet::new();
+            for subject in behind {
+                while tasks.len() >= READ_WINDOW {
+                    let _ = tasks.join_next().await;
+                }
+                let log = self.clone();
+                // `last_on` keeps what the leader answers as the subject's tip.
+                tasks.spawn(async move { log.last_on(&subject).await.map(|_| ()) });
+            }
+            while tasks.join_next().await.is_some() {}
+        };
+        // The projector waits for it, so a slow server must not hold the projections back
+        // long: what is not answered by then is dropped (the tasks with the set).
+        let _ = tokio::time::timeout(TIP_REFRESH_PATIENCE, refresh).await;
     }
 
     fn bump_head(&self, position: u64) {
