@@ -142,7 +142,9 @@ impl<L: EventLog> Gateway<L> {
                 } else {
                     self.log.read_after(app, r.seq, r.position).await?
                 };
-                if let Some(up_to_date) = brought_up_to_date(app, r, &since) {
+                // Otherwise (they do not follow it, or one does not fold) the whole history
+                // is read, which also says why an event does not fold.
+                if let Some(up_to_date) = r.followed_by(app, &since) {
                     self.states.put(app, up_to_date.clone());
                     let Remembered {
                         state, seq, hash, ..
@@ -258,31 +260,6 @@ struct Loaded {
     hash: String,
     /// Whether it was checked against the log (false: a remembered state taken on trust).
     checked: bool,
-}
-
-/// `remembered` with the events appended after it folded on, if they follow it (the first
-/// one's `prev_hash` is its hash, their seqs run on from it) and each folds; `None` otherwise,
-/// and the whole history is read instead (which also says why an event does not fold).
-fn brought_up_to_date(app: &str, remembered: Remembered, since: &[Envelope]) -> Option<Remembered> {
-    let first = since.first()?;
-    if first.prev_hash != remembered.hash {
-        return None;
-    }
-    let Remembered { seq, mut state, .. } = remembered;
-    for (e, expected) in since.iter().zip(seq + 1..) {
-        if e.seq != expected || e.app != app {
-            return None;
-        }
-        let (event, _) = crate::projections::ApplicationView::readable(e).ok()?;
-        state = Application::apply_from(Some(state), &e.app, &e.region, &event);
-    }
-    let last = since.last()?;
-    Some(Remembered {
-        seq: last.seq,
-        hash: last.hash.clone(),
-        position: 0,
-        state,
-    })
 }
 
 /// The aggregate state from the application's events as far as they fold, as the projections

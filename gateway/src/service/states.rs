@@ -51,6 +51,33 @@ pub struct Remembered {
     pub state: Application,
 }
 
+impl Remembered {
+    /// This state with `since`, the events appended after it, folded on, if they follow it (the
+    /// first one's `prev_hash` is its hash, their seqs run on from it, all of `app`) and each
+    /// folds; `None` otherwise. Where the last of them is in the log is not known here (0).
+    pub fn followed_by(self, app: &str, since: &[Envelope]) -> Option<Remembered> {
+        let first = since.first()?;
+        if first.prev_hash != self.hash {
+            return None;
+        }
+        let Remembered { seq, mut state, .. } = self;
+        for (e, expected) in since.iter().zip(seq + 1..) {
+            if e.seq != expected || e.app != app {
+                return None;
+            }
+            let (event, _) = crate::projections::ApplicationView::readable(e).ok()?;
+            state = Application::apply_from(Some(state), &e.app, &e.region, &event);
+        }
+        let last = since.last()?;
+        Some(Remembered {
+            seq: last.seq,
+            hash: last.hash.clone(),
+            position: 0,
+            state,
+        })
+    }
+}
+
 pub struct States {
     entries: Generations<Remembered>,
 }
@@ -82,27 +109,22 @@ impl States {
     /// again. Anything else is left as it is: a state not remembered, one already past the
     /// event (this gateway's own), an event that does not fold.
     pub fn follow(&self, event: &Envelope, position: u64) {
-        let next = |r: &Remembered| {
-            r.seq + 1 == event.seq && r.hash == event.prev_hash && r.state.id == event.app
-        };
+        // Checked first without copying anything: most events read are not the next one of a
+        // state remembered here (this gateway's own are already folded in).
+        let next = |r: &Remembered| r.seq + 1 == event.seq && r.hash == event.prev_hash;
         if !self.entries.holds(&event.app, next) {
             return;
         }
-        let Ok((decoded, _)) = crate::projections::ApplicationView::readable(event) else {
-            return;
-        };
         self.entries.update(&event.app, |r| {
-            // An action here may have moved it on meanwhile.
-            if next(r) {
-                r.state = Application::apply_from(
-                    Some(r.state.clone()),
-                    &event.app,
-                    &event.region,
-                    &decoded,
-                );
-                r.seq = event.seq;
-                r.hash.clone_from(&event.hash);
-                r.position = position;
+            // Another action here may have moved it on meanwhile; `followed_by` checks again.
+            if let Some(followed) = r
+                .clone()
+                .followed_by(&r.state.id, std::slice::from_ref(event))
+            {
+                *r = Remembered {
+                    position,
+                    ..followed
+                };
             }
         });
     }
@@ -166,12 +188,8 @@ mod tests {
         };
         let events = history("app-follow");
         let folded = |upto: usize| {
-            let mut state = None;
-            for e in &events[..upto] {
-                let (event, _) =
-                    crate::projections::ApplicationView::readable(e).expect("readable");
-                state = Some(Application::apply_from(state, &e.app, &e.region, &event));
-            }
+            let (state, unreadable) = super::super::act::fold_history(&events[..upto]);
+            assert!(unreadable.is_none());
             state.expect("a state")
         };
         let states = States::default();

@@ -823,7 +823,8 @@ async fn a_view_folded_by_other_rules_is_not_started_from() {
 /// Two gateways on one stream: once this gateway's projector has read the other gateway's
 /// action on an application it remembers, its next action there decides on the state that
 /// action made and appends with one request (the publish), where the remembered state alone
-/// would be refused by the append and the event read again (three requests).
+/// is decided on again after reading the subject's last message (two requests here, where it
+/// refuses the action; four where it would allow it and the publish is refused first).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_gateways_action_seen_by_the_projector_is_decided_on_at_once() {
     use std::time::Duration;

@@ -443,11 +443,7 @@ impl JetStreamLog {
         after: u64,
     ) -> Result<Vec<Last>, LogError> {
         let mut out: Vec<Last> = Vec::new();
-        while self
-            .inner
-            .batched
-            .load(std::sync::atomic::Ordering::Relaxed)
-        {
+        while self.batching() {
             let name = &self.inner.stream.cached_info().config.name;
             let patience = self.inner.op_timeout;
             let asked = batch::read(
@@ -704,10 +700,7 @@ impl JetStreamLog {
         let mut read: Vec<Positioned> = Vec::with_capacity(wanted.len());
         while read.len() < wanted.len() {
             read.extend(self.read_batched(&wanted[read.len()..]).await);
-            let batching = self
-                .inner
-                .batched
-                .load(std::sync::atomic::Ordering::Relaxed);
+            let batching = self.batching();
             let window = if batching { READ_WINDOW } else { usize::MAX };
             let fetched = self
                 .fetch(wanted[read.len()..].iter().copied().take(window))
@@ -738,12 +731,7 @@ impl JetStreamLog {
     async fn read_batched(&self, wanted: &[u64]) -> Vec<Positioned> {
         let mut out: Vec<Positioned> = Vec::with_capacity(wanted.len());
         let name = &self.inner.stream.cached_info().config.name;
-        while out.len() < wanted.len()
-            && self
-                .inner
-                .batched
-                .load(std::sync::atomic::Ordering::Relaxed)
-        {
+        while out.len() < wanted.len() && self.batching() {
             let from = wanted[out.len()];
             let max = (wanted.len() - out.len()).min(batch::BATCH);
             let asked = batch::read(
@@ -783,6 +771,13 @@ impl JetStreamLog {
             }
         }
         out
+    }
+
+    /// Whether histories and runs of the stream are read in batches now ([`Inner::batched`]).
+    fn batching(&self) -> bool {
+        self.inner
+            .batched
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Logs a failed batch, and turns batches off when the failure will not pass
