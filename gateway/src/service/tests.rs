@@ -490,7 +490,10 @@ async fn one_stream(dir: &TempDir) -> OneStream<impl Fn() -> u64> {
     let (server, received) = crate::testnats::NatsServer::start_counting();
     let mut config = crate::log::JetStreamConfig::new(server.url());
     config.op_timeout = Duration::from_secs(2);
+    // Neither polled nor pushed: the tests count every request to the server, and say when
+    // a gateway sees the other's events.
     config.head_poll = Duration::from_secs(3600);
+    config.head_pushed = false;
     let open = || async {
         std::sync::Arc::new(
             crate::log::JetStreamLog::open(&config)
@@ -864,4 +867,54 @@ async fn another_gateways_action_seen_by_the_projector_is_decided_on_at_once() {
     assert_eq!(events.len(), 6);
     assert_eq!(events[5].prev_hash, events[4].hash);
     assert_eq!(ours.read(&other).await.expect("read").len(), 3);
+}
+
+/// A submission acknowledged through one gateway is in the origin's outbox read through another
+/// gateway of the stream a moment later, as behind a load balancer: the stream's consumer pushes
+/// the other gateway's head on, and the read waits for its projections to reach the head. With
+/// the poll at an hour here, only the push moves it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submission_through_one_gateway_is_read_through_another() {
+    use std::time::{Duration, Instant};
+
+    let dir = TempDir::new("service-pushed");
+    let server = crate::testnats::NatsServer::start();
+    let mut config = crate::log::JetStreamConfig::new(server.url());
+    config.op_timeout = Duration::from_secs(2);
+    config.head_poll = Duration::from_secs(3600);
+    let open = || async {
+        std::sync::Arc::new(
+            crate::log::JetStreamLog::open(&config)
+                .await
+                .expect("open JetStream"),
+        )
+    };
+    let (ours, theirs) = (open().await, open().await);
+    let (writer, reader) = (
+        gateway_on(&theirs, &dir, "p1"),
+        gateway_on(&ours, &dir, "p2"),
+    );
+    let origin = region(&origin_code());
+    for round in 1..=3 {
+        let app = writer
+            .submit(&origin, request(), None)
+            .await
+            .expect("submit")
+            .id;
+        let waited = Instant::now();
+        loop {
+            let outbox = reader
+                .outbox(&origin, &origin_code(), None, 100)
+                .await
+                .expect("outbox");
+            if outbox.iter().any(|line| line.app == app) {
+                break;
+            }
+            assert!(
+                waited.elapsed() < Duration::from_secs(5),
+                "round {round}: not in the other gateway's outbox"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
 }

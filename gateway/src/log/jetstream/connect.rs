@@ -35,6 +35,11 @@ pub struct JetStreamConfig {
     /// How often the head follower asks for the stream's last sequence (to see other gateways'
     /// writes; our own appends move the head at once).
     pub head_poll: Duration,
+    /// Whether the stream's server also pushes this gateway the headers of every message it
+    /// stores (a consumer of the stream, [`super::head`]), so the head moves within a round trip
+    /// of another gateway's append instead of at the next poll. Gateways only: the read-only
+    /// tools (`create_stream` off) never listen.
+    pub head_pushed: bool,
     /// Create the stream when it is missing (`serve`); read-only tools (`verify`) say no.
     pub create_stream: bool,
 }
@@ -49,6 +54,7 @@ impl JetStreamConfig {
             replicas: 1,
             op_timeout: Duration::from_secs(3),
             head_poll: Duration::from_millis(100),
+            head_pushed: true,
             create_stream: true,
         }
     }
@@ -125,6 +131,7 @@ pub async fn connect(config: &JetStreamConfig) -> Result<(async_nats::Client, De
     let denied = Denied::default();
     let heard = denied.clone();
     let direct_get = format!("\"$JS.API.DIRECT.GET.{}\"", config.stream);
+    let consumer_create = format!("\"$JS.API.CONSUMER.CREATE.{}\"", config.stream);
     let (urls, auth) = split_credentials(&config.url)?;
     let mut options = async_nats::ConnectOptions::new()
         .name("tongban-gateway")
@@ -137,6 +144,7 @@ pub async fn connect(config: &JetStreamConfig) -> Result<(async_nats::Client, De
         .event_callback(move |event| {
             let heard = heard.clone();
             let direct_get = direct_get.clone();
+            let consumer_create = consumer_create.clone();
             async move {
                 match event {
                     async_nats::Event::Connected => tracing::info!("connected to NATS"),
@@ -153,6 +161,18 @@ pub async fn connect(config: &JetStreamConfig) -> Result<(async_nats::Client, De
                             "NATS refused this user batched reads of the stream; an application's history is read one event per request"
                         );
                         heard.refuse_batches();
+                    }
+                    // So is the head's push (head.rs): without it, the poll alone follows the
+                    // other gateways' appends.
+                    async_nats::Event::ServerError(async_nats::ServerError::Other(message))
+                        if is_permissions_violation(&message)
+                            && message.contains(&consumer_create) =>
+                    {
+                        tracing::warn!(
+                            violation = %message,
+                            "NATS refused this user a consumer of the stream; other gateways' appends are seen by the poll alone"
+                        );
+                        heard.refuse_consumer();
                     }
                     async_nats::Event::ServerError(async_nats::ServerError::Other(message))
                         if is_permissions_violation(&message) =>
@@ -203,12 +223,13 @@ pub async fn connect(config: &JetStreamConfig) -> Result<(async_nats::Client, De
 /// Violation for Publish to "…"'`). The server answers a denied request with that error alone,
 /// so the request itself only times out; setup looks here to stop at once with the reason
 /// instead of waiting for a cluster that seems to be forming.
-/// A refused batched direct get is kept apart ([`Denied::batches_refused`]): that right is
-/// optional.
+/// A refused batched direct get ([`Denied::batches_refused`]) and a refused consumer
+/// ([`Denied::consumer_refused`]) are kept apart: those rights are optional.
 #[derive(Debug, Clone, Default)]
 pub struct Denied {
     last: std::sync::Arc<std::sync::Mutex<Option<String>>>,
     batches: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    consumer: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Denied {
@@ -231,6 +252,16 @@ impl Denied {
     /// Whether the server refused a batched direct get of this user (`$JS.API.DIRECT.GET.…`).
     pub(super) fn batches_refused(&self) -> bool {
         self.batches.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn refuse_consumer(&self) {
+        self.consumer
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the server refused this user the stream's consumer (`$JS.API.CONSUMER.CREATE.…`).
+    pub(super) fn consumer_refused(&self) -> bool {
+        self.consumer.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Runs one setup step. A violation the server reports meanwhile is its failure, whatever

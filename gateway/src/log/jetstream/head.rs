@@ -1,20 +1,142 @@
 //! Follows the stream's last sequence so projections see every gateway's writes, not only ours.
 //!
-//! Our own appends move the head as soon as they are acknowledged; this task catches the rest by
-//! asking the stream leader for its state every `poll`. Polling, rather than a push consumer, keeps
-//! working unchanged across disconnects and leader changes (each poll is a fresh request) and costs
-//! one small request per interval per gateway. The task stops when the log is dropped.
+//! Our own appends move the head as soon as they are acknowledged. Two tasks catch the rest:
+//! - [`listen`]: a consumer of the stream pushes this gateway the headers (never the payload) of
+//!   each message the stream stores, so the head moves within a round trip of another gateway's
+//!   append. A read through one gateway then waits for a write acknowledged through another a
+//!   moment before (`Gateway::caught_up` waits for the head), where the poll alone let it miss
+//!   that write for up to the poll's interval; and the projector folds the other gateway's event
+//!   onto the state this one remembers before its next action, which then is one publish.
+//! - [`spawn`]: asks the stream leader for its state every `poll`. It is what the push cannot
+//!   be: a fresh request each time, right across disconnects, leader changes and a consumer the
+//!   server lost or this user may not create; and the answer carries the stream's settings
+//!   (below). One small request per interval per gateway.
+//!
+//! Both stop when the log is dropped.
 //!
 //! The same answer carries the stream's settings: a limit or retention set on it after the
 //! gateway opened it (NATS accepts them on a stream that refuses deletes) makes it remove events,
 //! and the log refuses appends until the settings are restored ([`Inner::discarding`]).
 
+use std::future::poll_fn;
+use std::pin::Pin;
 use std::sync::Weak;
 use std::time::Duration;
 
 use async_nats::connection::State;
+use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, push};
 
+use super::connect::Denied;
 use super::{Inner, advance};
+
+/// How often the server tells the consumer it is there when the stream is quiet; two missed
+/// tell [`listen`] that the consumer is gone (a restarted server, a lost leader), and it asks
+/// for a new one.
+#[cfg(not(test))]
+const HEARTBEAT: Duration = Duration::from_secs(5);
+#[cfg(test)]
+const HEARTBEAT: Duration = Duration::from_millis(500);
+
+/// How long the server keeps the consumer after this gateway stopped listening (it stopped, or
+/// lost its connection for good). Ephemeral: nothing to clean up by hand.
+const INACTIVE: Duration = Duration::from_secs(30);
+
+/// How long [`listen`] waits before asking again for a consumer the server did not give.
+const RETRY: Duration = Duration::from_secs(1);
+
+/// How often [`listen`] looks whether the log was dropped while no message came.
+const LIVENESS: Duration = Duration::from_secs(1);
+
+/// Moves the head to each message the stream stores, as its server pushes them: an ephemeral
+/// consumer of every subject, headers only, delivering from the position after the head this
+/// gateway knows, acknowledging none. A consumer lost (missed heartbeats) or never made is asked for
+/// again; nothing is lost meanwhile that matters, as any later message, or the poll, names a
+/// position past it. Stops for good when the server refuses this user the right (the poll
+/// follows alone; docs/operations.md, "NATS permissions").
+pub(super) fn listen(inner: Weak<Inner>, denied: Denied) {
+    tokio::spawn(async move {
+        let mut warned = false;
+        loop {
+            let Some(strong) = inner.upgrade() else {
+                return;
+            };
+            if strong.client.connection_state() == State::Connected {
+                match consume(&strong).await {
+                    Ok(messages) => {
+                        drop(strong);
+                        warned = false;
+                        match follow(&inner, messages).await {
+                            Some(why) => {
+                                tracing::info!(reason = %why, "the stream's consumer ended; asking for another")
+                            }
+                            None => return,
+                        }
+                    }
+                    Err(_) if denied.consumer_refused() => return,
+                    Err(e) if !warned => {
+                        warned = true;
+                        tracing::warn!(error = %e, "no consumer of the stream; other gateways' appends are seen at the poll until there is one");
+                    }
+                    Err(_) => {}
+                }
+            } else {
+                drop(strong);
+            }
+            tokio::time::sleep(RETRY).await;
+        }
+    });
+}
+
+/// Asks the server for the consumer and subscribes to what it delivers.
+async fn consume(inner: &Inner) -> Result<push::Messages, String> {
+    let head = *inner.head.borrow();
+    let consumer = inner
+        .stream
+        .create_consumer(push::Config {
+            deliver_subject: inner.client.new_inbox(),
+            description: Some("tongban gateway: the stream's head".into()),
+            // From the position after the head this gateway knows: nothing stored between
+            // what it last saw and the consumer's making is passed over.
+            deliver_policy: DeliverPolicy::ByStartSequence {
+                start_sequence: head + 1,
+            },
+            ack_policy: AckPolicy::None,
+            headers_only: true,
+            idle_heartbeat: HEARTBEAT,
+            inactive_threshold: INACTIVE,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    consumer.messages().await.map_err(|e| e.to_string())
+}
+
+/// Advances the head to each delivered message's stream sequence until the consumer ends (why)
+/// or the log is dropped (`None`).
+async fn follow(inner: &Weak<Inner>, mut messages: push::Messages) -> Option<String> {
+    // One timer for the whole run, not one per message.
+    let mut liveness = tokio::time::interval(LIVENESS);
+    loop {
+        let next = poll_fn(|cx| futures_core::Stream::poll_next(Pin::new(&mut messages), cx));
+        tokio::select! {
+            biased;
+            next = next => {
+                let inner = inner.upgrade()?;
+                match next {
+                    Some(Ok(message)) => match message.info() {
+                        Ok(info) => advance(&inner.head, info.stream_sequence),
+                        Err(e) => return Some(format!("a delivery without its position: {e}")),
+                    },
+                    Some(Err(e)) => return Some(e.to_string()),
+                    None => return Some("the subscription closed".into()),
+                }
+            }
+            _ = liveness.tick() => {
+                inner.upgrade()?;
+            }
+        }
+    }
+}
 
 pub(super) fn spawn(inner: Weak<Inner>, poll: Duration) {
     tokio::spawn(async move {

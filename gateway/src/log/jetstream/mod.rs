@@ -258,6 +258,9 @@ impl JetStreamLog {
             None
         };
         head::spawn(Arc::downgrade(&inner), config.head_poll);
+        if config.create_stream && config.head_pushed {
+            head::listen(Arc::downgrade(&inner), denied);
+        }
         tracing::info!(stream = %config.stream, replicas = inner.stream.cached_info().config.num_replicas, head = last, server = %inner.client.server_info().version, "JetStream event log open");
         Ok(JetStreamLog {
             inner,

@@ -26,6 +26,80 @@ async fn passes_the_conformance_suite() {
     conformance::run_all(&log).await;
 }
 
+/// Another gateway's appends move the head within a round trip: the stream's consumer pushes
+/// their positions (the poll, at an hour here, cannot be what moves it). Appends made before
+/// the consumer exists are delivered too: it starts after the head the log knew.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_gateways_appends_are_pushed_to_the_head() {
+    let server = NatsServer::start();
+    let mut c = config(&server);
+    c.head_poll = Duration::from_secs(3600);
+    let ours = JetStreamLog::open(&c).await.expect("open");
+    let theirs = JetStreamLog::open(&c).await.expect("open");
+    let mut head = ours.head();
+    for (round, count) in [(1, 2), (2, 3)] {
+        let app = crate::ids::new_v7();
+        conformance::append_chain(&theirs, &app, count).await;
+        let last = *theirs.head().borrow();
+        let seen = tokio::time::timeout(Duration::from_secs(5), head.wait_for(|h| *h >= last))
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "round {round}: the head stayed at {}",
+                    *ours.head().borrow()
+                )
+            })
+            .map(|h| *h)
+            .expect("head");
+        assert_eq!(seen, last, "round {round}");
+    }
+    assert_eq!(*ours.head().borrow(), 5);
+}
+
+/// A consumer the server lost (deleted by hand here, as a restarted server or a failed node
+/// loses an ephemeral one) is noticed by its missing heartbeats and asked for again, from the
+/// head the log knew: appends made meanwhile are pushed too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_consumer_is_asked_for_again() {
+    let server = NatsServer::start();
+    let mut c = config(&server);
+    c.head_poll = Duration::from_secs(3600);
+    let ours = JetStreamLog::open(&c).await.expect("open");
+    c.head_pushed = false;
+    let theirs = JetStreamLog::open(&c).await.expect("open");
+    let admin = jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+    let mut stream = admin.get_stream("TONGBAN").await.expect("stream");
+    let consumers =
+        async |stream: &mut Stream| stream.info().await.expect("info").state.consumer_count;
+    let waited = Instant::now();
+    while consumers(&mut stream).await == 0 {
+        assert!(
+            waited.elapsed() < Duration::from_secs(5),
+            "no consumer made"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(consumers(&mut stream).await, 1, "one consumer: ours");
+    let mut names = stream.consumer_names();
+    let name = std::future::poll_fn(|cx| {
+        futures_core::Stream::poll_next(std::pin::Pin::new(&mut names), cx)
+    })
+    .await
+    .expect("a name")
+    .expect("a name");
+    stream.delete_consumer(&name).await.expect("delete");
+    assert_eq!(consumers(&mut stream).await, 0);
+
+    let app = crate::ids::new_v7();
+    conformance::append_chain(&theirs, &app, 2).await;
+    let mut head = ours.head();
+    tokio::time::timeout(Duration::from_secs(10), head.wait_for(|h| *h >= 2))
+        .await
+        .expect("the head is pushed on by a new consumer")
+        .expect("head");
+    assert_eq!(consumers(&mut stream).await, 1, "made again");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_head_follows_other_gateways_writes() {
     let server = NatsServer::start();
@@ -655,9 +729,10 @@ async fn a_server_without_jetstream_is_named_as_such() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_append_after_our_own_asks_nothing_and_a_stale_one_is_a_conflict() {
     let (server, received) = NatsServer::start_counting();
-    // No head polling: it would send requests of its own.
+    // No head polling, no consumer of the stream: they would send requests of their own.
     let mut quiet = config(&server);
     quiet.head_poll = Duration::from_secs(3600);
+    quiet.head_pushed = false;
     let opened = || async { JetStreamLog::open(&quiet).await.expect("open") };
     let (ours, theirs) = (opened().await, opened().await);
     let app = crate::ids::new_v7();
@@ -801,8 +876,9 @@ async fn an_event_chained_onto_another_history_is_a_conflict() {
 async fn a_whole_history_is_read_in_a_few_requests() {
     let (server, received) = NatsServer::start_counting();
     let mut c = config(&server);
-    // No head polling: its requests would be counted too.
+    // No head polling, no consumer of the stream: their requests would be counted too.
     c.head_poll = Duration::from_secs(3600);
+    c.head_pushed = false;
     let log = JetStreamLog::open(&c).await.expect("open");
     let app = crate::ids::new_v7();
     // Another application's events in between, so the batch must skip them.
@@ -893,4 +969,44 @@ async fn without_the_batch_right_histories_are_read_one_event_per_request() {
         .filter(|l| l.contains("Violation") && l.contains("DIRECT.GET"))
         .count();
     assert_eq!(refusals, 1, "{}", server.log());
+}
+
+/// The consumer right (`$JS.API.CONSUMER.CREATE.<stream>`) is optional too: a user without it
+/// opens the log at once, appends, and follows other gateways' appends by the poll alone. The
+/// refusal is asked for once, not again every second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_consumer_right_the_poll_follows_the_head() {
+    let config = documented_permissions()
+        .lines()
+        .filter(|l| !l.contains("CONSUMER.CREATE"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(config, documented_permissions(), "nothing left out");
+    let server = NatsServer::start_with_config(&config);
+    let user = as_user(&server, "tongban-gateway", "gateway-secret");
+    let started = Instant::now();
+    let ours = JetStreamLog::open(&user)
+        .await
+        .expect("the gateway opens without the consumer right");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    let theirs = JetStreamLog::open(&user).await.expect("open");
+    let app = crate::ids::new_v7();
+    conformance::append_chain(&theirs, &app, 3).await;
+    let mut head = ours.head();
+    tokio::time::timeout(Duration::from_secs(5), head.wait_for(|h| *h >= 3))
+        .await
+        .expect("the poll moves the head")
+        .expect("head");
+    // Long enough for a listener that kept asking to have asked again.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let refusals = server
+        .log()
+        .lines()
+        .filter(|l| l.contains("Violation") && l.contains("CONSUMER.CREATE"))
+        .count();
+    assert_eq!(refusals, 2, "one per gateway: {}", server.log());
 }
