@@ -169,7 +169,7 @@ fn every_stage_measures_and_every_goal_is_judged() {
         assert!(leg["server_cpu_us_per_op"].as_f64().unwrap() > 0.0, "{leg}");
     }
     let events = legs("shape-events");
-    assert_eq!(events.len(), 8, "{events:?}");
+    assert_eq!(events.len(), 9, "{events:?}");
     // On each backend, four clients, each application from 3 to 10 events, then from 10 to 12,
     // then its whole history (12 events, every answer checked) read back ten times.
     for (legs, backend) in events[..6].chunks(3).zip(["embedded", "JetStream R1"]) {
@@ -190,7 +190,7 @@ fn every_stage_measures_and_every_goal_is_judged() {
     // Then, through a second gateway on the same stream, each application moved on 12 more
     // times (--depth bounds the leg), every other action through the other gateway, each
     // answered with the next seq; both gateways' CPU counted. Then 12 more, 200 ms apart.
-    for (in_turn, (spaced, events)) in events[6..].iter().zip([
+    for (in_turn, (spaced, events)) in events[6..8].iter().zip([
         ("in turn,", "12 → 24 events"),
         ("in turn 200 ms apart", "24 → 36 events"),
     ]) {
@@ -206,6 +206,17 @@ fn every_stage_measures_and_every_goal_is_judged() {
             "{in_turn}"
         );
     }
+    // Then 12 more, each read back through the other gateway until the read shows it: every
+    // action shown (no error), one figure per action.
+    let across = &events[8];
+    assert_eq!(across["ops"], 4 * 12, "{across}");
+    assert_eq!(across["errors"], 0, "{across}");
+    let label = across["label"].as_str().unwrap();
+    assert!(
+        label.contains("time until a read through the other shows it")
+            && label.contains("36 → 48 events"),
+        "{label}"
+    );
 
     // Replay over the requested log: every pass counted every event.
     let replay = &report["replay"];

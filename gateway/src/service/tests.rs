@@ -869,10 +869,11 @@ async fn another_gateways_action_seen_by_the_projector_is_decided_on_at_once() {
     assert_eq!(ours.read(&other).await.expect("read").len(), 3);
 }
 
-/// A submission acknowledged through one gateway is in the origin's outbox read through another
-/// gateway of the stream a moment later, as behind a load balancer: the stream's consumer pushes
-/// the other gateway's head on, and the read waits for its projections to reach the head. With
-/// the poll at an hour here, only the push moves it.
+/// A submission acknowledged through one gateway shows in the origin's outbox read through
+/// another gateway of the stream, as behind a load balancer: the stream's consumer pushes the
+/// other gateway's head on, and the read waits for its projections to reach the head. With the
+/// poll at an hour here, only the push moves it (how soon is the bench's figure: `tongban bench
+/// --only shape`, the read-across leg).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_submission_through_one_gateway_is_read_through_another() {
     use std::time::{Duration, Instant};

@@ -336,6 +336,9 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
         let (actions, pause) = (shape::IN_TURN_SPACED.min(s.depth), Some(shape::SPACED));
         let l = shape::two_gateways(pair, "JetStream R1", &mut deep, actions, pause).await?;
         report.row("shape-events", &l.label, l.m);
+        let actions = shape::READ_ACROSS.min(s.depth);
+        let l = shape::read_across(pair, "JetStream R1", &mut deep, actions).await?;
+        report.row("shape-events", &l.label, l.m);
     }
     if on("replay") {
         say(&format!(

@@ -276,6 +276,103 @@ pub async fn two_gateways(
     })
 }
 
+/// Actions per client in the leg that reads each one back through the other gateway.
+pub const READ_ACROSS: u64 = 20;
+
+/// How long the read-across leg waits between reads that do not show the action yet: the
+/// figure's resolution, without 16 clients spinning on the reading gateway.
+const REREAD: Duration = Duration::from_millis(1);
+
+/// How long an action may take to show through the other gateway before the leg counts it
+/// as an error.
+const SHOWN_WITHIN: Duration = Duration::from_secs(2);
+
+/// Two gateways on one stream, as a load balancer sends an adapter's write to one and its next
+/// read to the other: each client acts on its application through one gateway, then reads the
+/// application through the other (`GET /v1/applications/{id}`) until the answer holds that
+/// action, every [`REREAD`]. The figures are the times from the action's answer to the first
+/// read that shows it: how long a gateway takes to see another's write. A gateway sees it when
+/// its head reaches the event's position (pushed by the stream's consumer, or at its 100 ms
+/// poll), since a read waits for the projections to reach the head. Each action goes through
+/// the other gateway than the last, `actions` times; `deep.events` is moved on by `actions`.
+pub async fn read_across(
+    gateways: [&GatewayProcess; 2],
+    backend: &str,
+    deep: &mut Deep,
+    actions: u64,
+) -> Result<Leg, CliError> {
+    let lead = [
+        gateways[0].token(DEMO_HANDLER)?,
+        gateways[1].token(DEMO_HANDLER)?,
+    ];
+    let addrs = [gateways[0].addr.clone(), gateways[1].addr.clone()];
+    for gw in gateways {
+        gw.settle(Duration::from_secs(30)).await?;
+    }
+    let cpu_before = [gateways[0].cpu_secs()?, gateways[1].cpu_secs()?];
+    let (from, to) = (deep.events, deep.events + actions);
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(deep.apps.len());
+    for id in &deep.apps {
+        let (id, addrs, lead) = (id.clone(), addrs.clone(), lead.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut conns = [Client::new(&addrs[0]), Client::new(&addrs[1])];
+            let (mut lat, mut errors) = (Vec::new(), Vec::new());
+            let path = format!("/v1/applications/{id}");
+            for seq in from..to {
+                let through = usize::from(seq % 2 == 1);
+                let (mut acted, mut unused) = (Vec::new(), Vec::new());
+                if !step(&mut conns[through], &lead[through], &id, seq, &mut acted, &mut unused).await {
+                    errors.extend(unused);
+                    break;
+                }
+                errors.extend(unused);
+                let (other, t) = (1 - through, Instant::now());
+                loop {
+                    let answer = conns[other].send("GET", &path, Some(&lead[other]), &[], None).await;
+                    match expect(answer, 200, &format!("GET {path}")) {
+                        Ok(view) if view["seq"] == json!(seq + 1) => {
+                            lat.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX));
+                            break;
+                        }
+                        Ok(_) if t.elapsed() < SHOWN_WITHIN => tokio::time::sleep(REREAD).await,
+                        Ok(view) => {
+                            errors.push(format!(
+                                "GET {path} through the other gateway still at seq {} {SHOWN_WITHIN:?} after seq {} was answered",
+                                view["seq"],
+                                seq + 1
+                            ));
+                            break;
+                        }
+                        Err(e) => {
+                            errors.push(e.0);
+                            break;
+                        }
+                    }
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let (lat, errors) = gathered(tasks).await?;
+    let secs = started.elapsed().as_secs_f64();
+    let mut cpu = 0.0;
+    for (gw, before) in gateways.into_iter().zip(cpu_before) {
+        gw.settle(Duration::from_secs(30)).await?;
+        cpu += gw.cpu_secs()? - before;
+    }
+    let mut m = Measured::from_parts(lat, errors, secs);
+    m.server_cpu_secs = Some(cpu);
+    deep.events = to;
+    Ok(Leg {
+        label: format!(
+            "action through one gateway, time until a read through the other shows it, \
+             {backend}, application at {from} → {to} events"
+        ),
+        m,
+    })
+}
+
 /// Reads of its application's history per client in the history leg.
 pub const HISTORY_READS: usize = 10;
 

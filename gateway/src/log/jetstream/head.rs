@@ -35,7 +35,7 @@ use super::{Inner, advance};
 #[cfg(not(test))]
 const HEARTBEAT: Duration = Duration::from_secs(5);
 #[cfg(test)]
-const HEARTBEAT: Duration = Duration::from_millis(500);
+const HEARTBEAT: Duration = Duration::from_secs(1);
 
 /// How long the server keeps the consumer after this gateway stopped listening (it stopped, or
 /// lost its connection for good). Ephemeral: nothing to clean up by hand.
@@ -62,10 +62,10 @@ pub(super) fn listen(inner: Weak<Inner>, denied: Denied) {
             };
             if strong.client.connection_state() == State::Connected {
                 match consume(&strong).await {
-                    Ok(messages) => {
+                    Ok((name, messages)) => {
                         drop(strong);
                         warned = false;
-                        match follow(&inner, messages).await {
+                        match follow(&inner, &name, messages).await {
                             Some(why) => {
                                 tracing::info!(reason = %why, "the stream's consumer ended; asking for another")
                             }
@@ -87,8 +87,9 @@ pub(super) fn listen(inner: Weak<Inner>, denied: Denied) {
     });
 }
 
-/// Asks the server for the consumer and subscribes to what it delivers.
-async fn consume(inner: &Inner) -> Result<push::Messages, String> {
+/// Asks the server for the consumer and subscribes to what it delivers: its name, and the
+/// deliveries.
+async fn consume(inner: &Inner) -> Result<(String, push::Messages), String> {
     let head = *inner.head.borrow();
     let consumer = inner
         .stream
@@ -108,12 +109,16 @@ async fn consume(inner: &Inner) -> Result<push::Messages, String> {
         })
         .await
         .map_err(|e| e.to_string())?;
-    consumer.messages().await.map_err(|e| e.to_string())
+    let name = consumer.cached_info().name.clone();
+    let messages = consumer.messages().await.map_err(|e| e.to_string())?;
+    Ok((name, messages))
 }
 
 /// Advances the head to each delivered message's stream sequence until the consumer ends (why)
-/// or the log is dropped (`None`).
-async fn follow(inner: &Weak<Inner>, mut messages: push::Messages) -> Option<String> {
+/// or the log is dropped (`None`). Only deliveries that name this stream and this consumer
+/// count: the head never moves back, so a position published to the inbox by anything else
+/// would hold the projections waiting for an event that is not there.
+async fn follow(inner: &Weak<Inner>, name: &str, mut messages: push::Messages) -> Option<String> {
     // One timer for the whole run, not one per message.
     let mut liveness = tokio::time::interval(LIVENESS);
     loop {
@@ -124,7 +129,13 @@ async fn follow(inner: &Weak<Inner>, mut messages: push::Messages) -> Option<Str
                 let inner = inner.upgrade()?;
                 match next {
                     Some(Ok(message)) => match message.info() {
-                        Ok(info) => advance(&inner.head, info.stream_sequence),
+                        Ok(info)
+                            if info.consumer == name
+                                && info.stream == inner.stream.cached_info().config.name =>
+                        {
+                            advance(&inner.head, info.stream_sequence)
+                        }
+                        Ok(_) => tracing::warn!("a delivery to the head's consumer names another stream or consumer; passed over"),
                         Err(e) => return Some(format!("a delivery without its position: {e}")),
                     },
                     Some(Err(e)) => return Some(e.to_string()),

@@ -651,6 +651,9 @@ impl JetStreamLog {
         if max == 0 {
             return Ok(Vec::new());
         }
+        // Positions this gateway knows to be stored before it asks: a leader whose state ends
+        // below them is behind (elected a moment ago, still applying what was committed).
+        let known = *self.head.borrow();
         let info = self
             .bounded("reading the stream state", self.inner.stream.get_info())
             .await?;
@@ -664,8 +667,19 @@ impl JetStreamLog {
         // Positions below the stream's first hold nothing any more (a purge before the stream
         // refused purges): passed over, not asked for one by one.
         let from = asked.max(state.first_sequence);
+        // An empty answer tells the projector that nothing below the head is an event, and it
+        // moves past them: from a leader behind, that would pass over events for good.
+        let behind = || {
+            LogError::Unavailable(format!(
+                "the stream's leader names {last} as its last position, below {known} which                  this gateway saw stored: it is catching up; reading again later"
+            ))
+        };
         if from > last {
-            return Ok(Vec::new());
+            return if asked <= known && last < known {
+                Err(behind())
+            } else {
+                Ok(Vec::new())
+            };
         }
         // Messages the server lists as deleted are gone for good: passed over as gaps, not asked
         // for (verification reports them; the projections go on past them).
@@ -674,6 +688,9 @@ impl JetStreamLog {
             .filter(|p| removed.binary_search(p).is_err())
             .take(max)
             .collect();
+        if wanted.is_empty() && last < known {
+            return Err(behind());
+        }
         // Up to the last position read, or the stream's last when nothing is left to read.
         let to = wanted.last().copied().unwrap_or(last);
         let passed_over = (from - asked) + (to - from + 1).saturating_sub(wanted.len() as u64);

@@ -26,9 +26,8 @@ async fn passes_the_conformance_suite() {
     conformance::run_all(&log).await;
 }
 
-/// Another gateway's appends move the head within a round trip: the stream's consumer pushes
-/// their positions (the poll, at an hour here, cannot be what moves it). Appends made before
-/// the consumer exists are delivered too: it starts after the head the log knew.
+/// Another gateway's appends move the head: the stream's consumer pushes their positions (the
+/// poll, at an hour here, cannot be what moves it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_gateways_appends_are_pushed_to_the_head() {
     let server = NatsServer::start();
@@ -56,6 +55,38 @@ async fn another_gateways_appends_are_pushed_to_the_head() {
     assert_eq!(*ours.head().borrow(), 5);
 }
 
+/// A head past what the stream's leader names as its last position (a position pushed from a
+/// replica ahead of a leader elected a moment ago and still applying) is not read as "nothing
+/// there": the projector would move past those positions for good. The read answers
+/// unavailable, and reads them once the leader has them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_behind_the_head_is_not_read_as_nothing_there() {
+    let server = NatsServer::start();
+    let mut c = config(&server);
+    c.head_poll = Duration::from_secs(3600);
+    c.head_pushed = false;
+    let log = JetStreamLog::open(&c).await.expect("open");
+    let app = crate::ids::new_v7();
+    let mut written = conformance::append_chain(&log, &app, 2).await;
+    // Positions 3 and 4 known stored (as a replica ahead pushes them), not on the leader yet.
+    log.bump_head(4);
+    let early = log.read_all(3, 10).await;
+    assert!(
+        matches!(&early, Err(LogError::Unavailable(why)) if why.contains("catching up")),
+        "{early:?}"
+    );
+    // Once the leader holds them, they are read.
+    for seq in 3..=4u64 {
+        let prev = written.last().expect("written").hash.clone();
+        let event = conformance::event(&app, seq, &prev);
+        log.append(event.clone(), seq - 1).await.expect("append");
+        written.push(event);
+    }
+    let read = log.read_all(3, 10).await.expect("read");
+    let events: Vec<Envelope> = read.into_iter().map(|p| p.event).collect();
+    assert_eq!(events, written[2..].to_vec());
+}
+
 /// A consumer the server lost (deleted by hand here, as a restarted server or a failed node
 /// loses an ephemeral one) is noticed by its missing heartbeats and asked for again, from the
 /// head the log knew: appends made meanwhile are pushed too.
@@ -79,16 +110,20 @@ async fn a_lost_consumer_is_asked_for_again() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(consumers(&mut stream).await, 1, "one consumer: ours");
+    // Ours (one, or more if a stalled runtime made it miss a heartbeat already): all deleted.
     let mut names = stream.consumer_names();
-    let name = std::future::poll_fn(|cx| {
+    let mut deleted = Vec::new();
+    while let Some(name) = std::future::poll_fn(|cx| {
         futures_core::Stream::poll_next(std::pin::Pin::new(&mut names), cx)
     })
     .await
-    .expect("a name")
-    .expect("a name");
-    stream.delete_consumer(&name).await.expect("delete");
-    assert_eq!(consumers(&mut stream).await, 0);
+    {
+        deleted.push(name.expect("a name"));
+    }
+    for name in &deleted {
+        stream.delete_consumer(name).await.expect("delete");
+    }
+    assert!(!deleted.is_empty());
 
     let app = crate::ids::new_v7();
     conformance::append_chain(&theirs, &app, 2).await;
@@ -97,7 +132,7 @@ async fn a_lost_consumer_is_asked_for_again() {
         .await
         .expect("the head is pushed on by a new consumer")
         .expect("head");
-    assert_eq!(consumers(&mut stream).await, 1, "made again");
+    assert!(consumers(&mut stream).await >= 1, "made again");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1001,8 +1036,9 @@ async fn without_the_consumer_right_the_poll_follows_the_head() {
         .await
         .expect("the poll moves the head")
         .expect("head");
-    // Long enough for a listener that kept asking to have asked again.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Long enough for a listener that kept asking to have asked again (each ask waits out the
+    // 1 s request timeout, then 1 s before the next).
+    tokio::time::sleep(Duration::from_secs(4)).await;
     let refusals = server
         .log()
         .lines()
