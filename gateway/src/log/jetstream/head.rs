@@ -44,6 +44,13 @@ const INACTIVE: Duration = Duration::from_secs(30);
 /// How long [`listen`] waits before asking again for a consumer the server did not give.
 const RETRY: Duration = Duration::from_secs(1);
 
+/// How long a pushed position waits before it moves the head, gathering the positions pushed
+/// meanwhile. This gateway's own appends are pushed too: their acknowledgements, which come
+/// about as soon and move the head themselves once the event is in memory for the projector
+/// (`recent`), are let in first, so the projector does not go to the server for our own
+/// events. And a run of other gateways' events is read in one pass.
+const SETTLE: Duration = Duration::from_millis(2);
+
 /// How often [`listen`] looks whether the log was dropped while no message came.
 const LIVENESS: Duration = Duration::from_secs(1);
 
@@ -119,12 +126,21 @@ async fn consume(inner: &Inner) -> Result<(String, push::Messages), String> {
 /// count: the head never moves back, so a position published to the inbox by anything else
 /// would hold the projections waiting for an event that is not there.
 async fn follow(inner: &Weak<Inner>, name: &str, mut messages: push::Messages) -> Option<String> {
-    // One timer for the whole run, not one per message.
+    // One timer for the whole run, and one for each run of pushes, not one per message.
     let mut liveness = tokio::time::interval(LIVENESS);
+    let settle = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(settle);
+    let mut pushed: Option<u64> = None;
     loop {
         let next = poll_fn(|cx| futures_core::Stream::poll_next(Pin::new(&mut messages), cx));
         tokio::select! {
             biased;
+            _ = &mut settle, if pushed.is_some() => {
+                let inner = inner.upgrade()?;
+                if let Some(position) = pushed.take() {
+                    advance(&inner.head, position);
+                }
+            }
             next = next => {
                 let inner = inner.upgrade()?;
                 match next {
@@ -133,7 +149,10 @@ async fn follow(inner: &Weak<Inner>, name: &str, mut messages: push::Messages) -
                             if info.consumer == name
                                 && info.stream == inner.stream.cached_info().config.name =>
                         {
-                            advance(&inner.head, info.stream_sequence)
+                            if pushed.is_none() {
+                                settle.as_mut().reset(tokio::time::Instant::now() + SETTLE);
+                            }
+                            pushed = pushed.max(Some(info.stream_sequence));
                         }
                         Ok(_) => tracing::warn!("a delivery to the head's consumer names another stream or consumer; passed over"),
                         Err(e) => return Some(format!("a delivery without its position: {e}")),
