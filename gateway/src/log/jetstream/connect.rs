@@ -36,7 +36,7 @@ pub struct JetStreamConfig {
     /// writes; our own appends move the head at once).
     pub head_poll: Duration,
     /// Whether the stream's server also pushes this gateway the headers of every message it
-    /// stores (a consumer of the stream, [`super::head`]), so the head moves within a round trip
+    /// stores (a consumer of the stream, [`super::head`]), so the head moves within milliseconds
     /// of another gateway's append instead of at the next poll. Gateways only: the read-only
     /// tools (`create_stream` off) never listen.
     pub head_pushed: bool,

@@ -2,7 +2,7 @@
 //!
 //! Our own appends move the head as soon as they are acknowledged. Two tasks catch the rest:
 //! - [`listen`]: a consumer of the stream pushes this gateway the headers (never the payload) of
-//!   each message the stream stores, so the head moves within a round trip of another gateway's
+//!   each message the stream stores, so the head moves within milliseconds of another gateway's
 //!   append. A read through one gateway then waits for a write acknowledged through another a
 //!   moment before (`Gateway::caught_up` waits for the head), where the poll alone let it miss
 //!   that write for up to the poll's interval; and the projector folds the other gateway's event
