@@ -132,6 +132,7 @@ pub async fn connect(config: &JetStreamConfig) -> Result<(async_nats::Client, De
     let heard = denied.clone();
     let direct_get = format!("\"$JS.API.DIRECT.GET.{}\"", config.stream);
     let consumer_create = format!("\"$JS.API.CONSUMER.CREATE.{}\"", config.stream);
+    let slow = Every::new(SLOW_CONSUMER_SAID);
     let (urls, auth) = split_credentials(&config.url)?;
     let mut options = async_nats::ConnectOptions::new()
         .name("tongban-gateway")
@@ -145,6 +146,7 @@ pub async fn connect(config: &JetStreamConfig) -> Result<(async_nats::Client, De
             let heard = heard.clone();
             let direct_get = direct_get.clone();
             let consumer_create = consumer_create.clone();
+            let slow = slow.clone();
             async move {
                 match event {
                     async_nats::Event::Connected => tracing::info!("connected to NATS"),
@@ -188,6 +190,12 @@ pub async fn connect(config: &JetStreamConfig) -> Result<(async_nats::Client, De
                     ) => tracing::error!(
                         "NATS refused this gateway's credentials: check the user in --nats or the --nats-creds file"
                     ),
+                    // One event per message dropped: said once per interval, not per message.
+                    async_nats::Event::SlowConsumer(sid) if slow.due() => tracing::warn!(
+                        subscription = sid,
+                        "a subscription of this gateway fell behind and the client dropped messages for it (a batch read, or the head's push, which the poll makes up for)"
+                    ),
+                    async_nats::Event::SlowConsumer(_) => {}
                     other => tracing::info!(event = %other, "NATS connection event"),
                 }
             }
@@ -217,6 +225,37 @@ pub async fn connect(config: &JetStreamConfig) -> Result<(async_nats::Client, De
         })?;
     check_version(&client.server_info().version)?;
     Ok((client, denied))
+}
+
+/// How often a client dropping messages for a slow subscription is said in the log at most.
+const SLOW_CONSUMER_SAID: Duration = Duration::from_secs(10);
+
+/// Says whether something said at most once per interval is due now (and, if so, marks it said).
+#[derive(Clone)]
+struct Every {
+    interval: Duration,
+    last: std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+}
+
+impl Every {
+    fn new(interval: Duration) -> Every {
+        Every {
+            interval,
+            last: std::sync::Arc::default(),
+        }
+    }
+
+    fn due(&self) -> bool {
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        let now = std::time::Instant::now();
+        match *last {
+            Some(said) if now.duration_since(said) < self.interval => false,
+            _ => {
+                *last = Some(now);
+                true
+            }
+        }
+    }
 }
 
 /// The last permissions violation the server reported on a connection (`-ERR 'Permissions
@@ -639,6 +678,17 @@ fn is_not_found(e: &jetstream::context::GetStreamError) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn what_is_said_once_per_interval_is_said_once_within_it() {
+        let every = super::Every::new(super::Duration::from_millis(200));
+        assert!(every.due());
+        assert!(!every.due());
+        assert!(!every.clone().due(), "clones share the mark");
+        std::thread::sleep(super::Duration::from_millis(250));
+        assert!(every.due());
+        assert!(!every.due());
+    }
+
     use super::*;
 
     /// A stream request that timed out is a cluster still forming, worth waiting for; one that
