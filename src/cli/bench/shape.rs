@@ -226,36 +226,80 @@ pub async fn two_gateways(
     actions: u64,
     pause: Option<Duration>,
 ) -> Result<Leg, CliError> {
+    let (m, from, to) = on_both(gateways, deep, actions, move |mut c| async move {
+        let (mut lat, mut errors) = (Vec::new(), Vec::new());
+        for seq in c.seqs.clone() {
+            if let Some(pause) = pause {
+                tokio::time::sleep(pause).await;
+            }
+            let through = usize::from(seq % 2 == 1);
+            let conn = &mut c.conns[through];
+            if !step(conn, &c.lead[through], &c.id, seq, &mut lat, &mut errors).await {
+                break;
+            }
+        }
+        (lat, errors)
+    })
+    .await?;
+    let spaced = pause.map_or(String::new(), |p| format!(" {} ms apart", p.as_millis()));
+    Ok(Leg {
+        label: format!(
+            "suspend/resume, {backend}, two gateways in turn{spaced}, application at {from} → \
+             {to} events"
+        ),
+        m,
+    })
+}
+
+/// One client of a two-gateway leg: its application, a connection to each gateway and the lead
+/// handler's token for each, and the seqs its actions start from.
+struct PairClient {
+    id: String,
+    conns: [Client; 2],
+    lead: [String; 2],
+    seqs: std::ops::Range<u64>,
+}
+
+/// What the two-gateway legs share: each application of `deep` gets a client running `client`
+/// for its next `actions` seqs, all at once; both gateways' CPU is counted, each until it has
+/// gone idle after the leg (each one's projections follow the other's events too). The
+/// clients' figures, and the events the applications held before and after; `deep.events` is
+/// moved on by `actions`.
+async fn on_both<F, Fut>(
+    gateways: [&GatewayProcess; 2],
+    deep: &mut Deep,
+    actions: u64,
+    client: F,
+) -> Result<(Measured, u64, u64), CliError>
+where
+    F: Fn(PairClient) -> Fut,
+    Fut: std::future::Future<Output = (Vec<u64>, Vec<String>)> + Send + 'static,
+{
     let lead = [
         gateways[0].token(DEMO_HANDLER)?,
         gateways[1].token(DEMO_HANDLER)?,
     ];
-    let addrs = [gateways[0].addr.clone(), gateways[1].addr.clone()];
     for gw in gateways {
         gw.settle(Duration::from_secs(30)).await?;
     }
     let cpu_before = [gateways[0].cpu_secs()?, gateways[1].cpu_secs()?];
     let (from, to) = (deep.events, deep.events + actions);
     let started = Instant::now();
-    let mut tasks = Vec::with_capacity(deep.apps.len());
-    for id in &deep.apps {
-        let (id, addrs, lead) = (id.clone(), addrs.clone(), lead.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut conns = [Client::new(&addrs[0]), Client::new(&addrs[1])];
-            let (mut lat, mut errors) = (Vec::new(), Vec::new());
-            for seq in from..to {
-                if let Some(pause) = pause {
-                    tokio::time::sleep(pause).await;
-                }
-                let through = usize::from(seq % 2 == 1);
-                let conn = &mut conns[through];
-                if !step(conn, &lead[through], &id, seq, &mut lat, &mut errors).await {
-                    break;
-                }
-            }
-            (lat, errors)
-        }));
-    }
+    let tasks = deep
+        .apps
+        .iter()
+        .map(|id| {
+            tokio::spawn(client(PairClient {
+                id: id.clone(),
+                conns: [
+                    Client::new(&gateways[0].addr),
+                    Client::new(&gateways[1].addr),
+                ],
+                lead: lead.clone(),
+                seqs: from..to,
+            }))
+        })
+        .collect();
     let (lat, errors) = gathered(tasks).await?;
     let secs = started.elapsed().as_secs_f64();
     let mut cpu = 0.0;
@@ -266,14 +310,7 @@ pub async fn two_gateways(
     let mut m = Measured::from_parts(lat, errors, secs);
     m.server_cpu_secs = Some(cpu);
     deep.events = to;
-    let spaced = pause.map_or(String::new(), |p| format!(" {} ms apart", p.as_millis()));
-    Ok(Leg {
-        label: format!(
-            "suspend/resume, {backend}, two gateways in turn{spaced}, application at {from} → \
-             {to} events"
-        ),
-        m,
-    })
+    Ok((m, from, to))
 }
 
 /// Actions per client in the leg that reads each one back through the other gateway.
@@ -301,69 +338,47 @@ pub async fn read_across(
     deep: &mut Deep,
     actions: u64,
 ) -> Result<Leg, CliError> {
-    let lead = [
-        gateways[0].token(DEMO_HANDLER)?,
-        gateways[1].token(DEMO_HANDLER)?,
-    ];
-    let addrs = [gateways[0].addr.clone(), gateways[1].addr.clone()];
-    for gw in gateways {
-        gw.settle(Duration::from_secs(30)).await?;
-    }
-    let cpu_before = [gateways[0].cpu_secs()?, gateways[1].cpu_secs()?];
-    let (from, to) = (deep.events, deep.events + actions);
-    let started = Instant::now();
-    let mut tasks = Vec::with_capacity(deep.apps.len());
-    for id in &deep.apps {
-        let (id, addrs, lead) = (id.clone(), addrs.clone(), lead.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut conns = [Client::new(&addrs[0]), Client::new(&addrs[1])];
-            let (mut lat, mut errors) = (Vec::new(), Vec::new());
-            let path = format!("/v1/applications/{id}");
-            for seq in from..to {
-                let through = usize::from(seq % 2 == 1);
-                let (mut acted, mut unused) = (Vec::new(), Vec::new());
-                if !step(&mut conns[through], &lead[through], &id, seq, &mut acted, &mut unused).await {
-                    errors.extend(unused);
-                    break;
-                }
-                errors.extend(unused);
-                let (other, t) = (1 - through, Instant::now());
-                loop {
-                    let answer = conns[other].send("GET", &path, Some(&lead[other]), &[], None).await;
-                    match expect(answer, 200, &format!("GET {path}")) {
-                        Ok(view) if view["seq"] == json!(seq + 1) => {
-                            lat.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX));
-                            break;
-                        }
-                        Ok(_) if t.elapsed() < SHOWN_WITHIN => tokio::time::sleep(REREAD).await,
-                        Ok(view) => {
-                            errors.push(format!(
-                                "GET {path} through the other gateway still at seq {} {SHOWN_WITHIN:?} after seq {} was answered",
-                                view["seq"],
-                                seq + 1
-                            ));
-                            break;
-                        }
-                        Err(e) => {
-                            errors.push(e.0);
-                            break;
-                        }
+    let (m, from, to) = on_both(gateways, deep, actions, |mut c| async move {
+        let (mut lat, mut errors) = (Vec::new(), Vec::new());
+        let path = format!("/v1/applications/{}", c.id);
+        for seq in c.seqs.clone() {
+            let through = usize::from(seq % 2 == 1);
+            // Only the read's time counts: the action's latency is not kept.
+            let mut acted = Vec::new();
+            let conn = &mut c.conns[through];
+            if !step(conn, &c.lead[through], &c.id, seq, &mut acted, &mut errors).await {
+                break;
+            }
+            let (other, t) = (1 - through, Instant::now());
+            loop {
+                let answer = c.conns[other]
+                    .send("GET", &path, Some(&c.lead[other]), &[], None)
+                    .await;
+                match expect(answer, 200, &format!("GET {path}")) {
+                    Ok(view) if view["seq"] == json!(seq + 1) => {
+                        lat.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX));
+                        break;
+                    }
+                    Ok(_) if t.elapsed() < SHOWN_WITHIN => tokio::time::sleep(REREAD).await,
+                    Ok(view) => {
+                        errors.push(format!(
+                            "GET {path} through the other gateway still at seq {} \
+                             {SHOWN_WITHIN:?} after seq {} was answered",
+                            view["seq"],
+                            seq + 1
+                        ));
+                        break;
+                    }
+                    Err(e) => {
+                        errors.push(e.0);
+                        break;
                     }
                 }
             }
-            (lat, errors)
-        }));
-    }
-    let (lat, errors) = gathered(tasks).await?;
-    let secs = started.elapsed().as_secs_f64();
-    let mut cpu = 0.0;
-    for (gw, before) in gateways.into_iter().zip(cpu_before) {
-        gw.settle(Duration::from_secs(30)).await?;
-        cpu += gw.cpu_secs()? - before;
-    }
-    let mut m = Measured::from_parts(lat, errors, secs);
-    m.server_cpu_secs = Some(cpu);
-    deep.events = to;
+        }
+        (lat, errors)
+    })
+    .await?;
     Ok(Leg {
         label: format!(
             "action through one gateway, time until a read through the other shows it, \
