@@ -165,6 +165,20 @@ fn two_gateways_on_one_stream_serve_the_same_applications() {
     let (here, there) = (success(&here), success(&there));
     assert_eq!(here["id"], there["id"]);
 
+    // Both are pushed the stream's positions (what /metrics says once the consumer is made).
+    for gw in [&a, &b] {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let metrics =
+                String::from_utf8_lossy(&gw.client(None).get("/metrics").body).to_string();
+            if metrics.contains("tongban_log_head_pushed{backend=\"jetstream\"} 1") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{metrics}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     // B's projections (its region outbox is only projected, never read from the log) follow
     // A's writes: another process's appends on the shared stream.
     let deadline = Instant::now() + Duration::from_secs(10);

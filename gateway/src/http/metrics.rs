@@ -145,6 +145,18 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
             n,
         );
     }
+    if let Some(pushed) = stats.pushed {
+        t.family(
+            "tongban_log_head_pushed",
+            "gauge",
+            "1 while the stream's server pushes this gateway where each event is stored, 0 while only the poll follows other gateways' appends.",
+        );
+        t.sample(
+            "tongban_log_head_pushed",
+            &[("backend", backend)],
+            u64::from(pushed),
+        );
+    }
     let stores = [
         ("log", stats.memory),
         ("projections", Some(s.gateway.store.memory())),

@@ -89,6 +89,10 @@ pub struct LogStats {
     pub ack_micros: Option<crate::metrics::Snapshot>,
     /// Appends published and not yet acknowledged by the server.
     pub in_flight: Option<u64>,
+    /// Whether the stream's server pushes this gateway where each event is stored now
+    /// (JetStream: its consumer follows); the poll alone follows other gateways' appends
+    /// otherwise.
+    pub pushed: Option<bool>,
     /// What the log's own store holds in memory (the embedded log; JetStream keeps it in the
     /// server).
     pub memory: Option<crate::fjall_tuning::StoreMemory>,

@@ -444,6 +444,7 @@ impl EventLog for EmbeddedLog {
             sync_micros: Some(self.stores.sync_micros.snapshot()),
             ack_micros: None,
             in_flight: None,
+            pushed: None,
             memory: Some(crate::fjall_tuning::StoreMemory::of(
                 &self.stores.db,
                 &self.stores.memtables,

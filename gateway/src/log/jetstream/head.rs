@@ -21,6 +21,7 @@
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::Weak;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use async_nats::connection::State;
@@ -70,9 +71,14 @@ pub(super) fn listen(inner: Weak<Inner>, denied: Denied) {
             if strong.client.connection_state() == State::Connected {
                 match consume(&strong).await {
                     Ok((name, messages)) => {
+                        strong.pushed.store(true, Ordering::Relaxed);
                         drop(strong);
                         warned = false;
-                        match follow(&inner, &name, messages).await {
+                        let ended = follow(&inner, &name, messages).await;
+                        if let Some(inner) = inner.upgrade() {
+                            inner.pushed.store(false, Ordering::Relaxed);
+                        }
+                        match ended {
                             Some(why) => {
                                 tracing::info!(reason = %why, "the stream's consumer ended; asking for another")
                             }

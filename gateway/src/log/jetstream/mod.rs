@@ -70,6 +70,8 @@ struct Inner {
     head: watch::Sender<u64>,
     /// `jetstream:<stream>:<created, unix ns>`: names this very stream, not just its name.
     source: String,
+    /// Whether the head's consumer follows now ([`head::listen`]), for `/metrics`.
+    pushed: std::sync::atomic::AtomicBool,
     /// Acknowledged appends, and publishes awaiting their ack, for `/metrics`.
     appends: std::sync::atomic::AtomicU64,
     in_flight: std::sync::atomic::AtomicU64,
@@ -230,6 +232,7 @@ impl JetStreamLog {
             op_timeout: config.op_timeout,
             head: tx,
             source,
+            pushed: std::sync::atomic::AtomicBool::new(false),
             appends: std::sync::atomic::AtomicU64::new(0),
             in_flight: std::sync::atomic::AtomicU64::new(0),
             ack_micros: crate::metrics::Histogram::new(&crate::metrics::STORAGE_BOUNDS_US),
@@ -1270,6 +1273,7 @@ impl EventLog for JetStreamLog {
             sync_micros: None,
             ack_micros: Some(self.inner.ack_micros.snapshot()),
             in_flight: Some(self.inner.in_flight.load(Ordering::Relaxed)),
+            pushed: Some(self.inner.pushed.load(Ordering::Relaxed)),
             memory: None,
         }
     }

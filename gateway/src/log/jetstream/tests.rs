@@ -53,6 +53,7 @@ async fn another_gateways_appends_are_pushed_to_the_head() {
         assert_eq!(seen, last, "round {round}");
     }
     assert_eq!(*ours.head().borrow(), 5);
+    assert_eq!(ours.stats().pushed, Some(true), "for /metrics");
 }
 
 /// A head past what the stream's leader names as its last position (a position pushed from a
@@ -1045,4 +1046,5 @@ async fn without_the_consumer_right_the_poll_follows_the_head() {
         .filter(|l| l.contains("Violation") && l.contains("CONSUMER.CREATE"))
         .count();
     assert_eq!(refusals, 2, "one per gateway: {}", server.log());
+    assert_eq!(ours.stats().pushed, Some(false), "for /metrics");
 }
