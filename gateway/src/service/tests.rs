@@ -475,8 +475,9 @@ async fn no_event_is_appended_while_the_stream_removes_events() {
 }
 
 /// Two gateways on one JetStream stream, as behind a load balancer, on a server that counts the
-/// messages it receives (`received`). No head polling: its requests would be counted too; a
-/// gateway's projector reads the other's events when its own appends move its head past them.
+/// messages it receives (`received`). No head polling: its requests would be counted too. With
+/// `pushed` off, no consumer of the stream either, and a gateway's projector reads the other's
+/// events when its own appends move its head past them; with it on, as soon as they are pushed.
 struct OneStream<R> {
     server: crate::testnats::NatsServer,
     received: R,
@@ -485,15 +486,13 @@ struct OneStream<R> {
     gateways: [super::Gateway<crate::log::JetStreamLog>; 2],
 }
 
-async fn one_stream(dir: &TempDir) -> OneStream<impl Fn() -> u64> {
+async fn one_stream(dir: &TempDir, pushed: bool) -> OneStream<impl Fn() -> u64> {
     use std::time::Duration;
     let (server, received) = crate::testnats::NatsServer::start_counting();
     let mut config = crate::log::JetStreamConfig::new(server.url());
     config.op_timeout = Duration::from_secs(2);
-    // Neither polled nor pushed: the tests count every request to the server, and say when
-    // a gateway sees the other's events.
     config.head_poll = Duration::from_secs(3600);
-    config.head_pushed = false;
+    config.head_pushed = pushed;
     let open = || async {
         std::sync::Arc::new(
             crate::log::JetStreamLog::open(&config)
@@ -544,7 +543,7 @@ async fn an_action_after_another_gateways_reads_only_the_events_since() {
         config,
         logs: [ours, _],
         gateways: [first, second],
-    } = one_stream(&dir).await;
+    } = one_stream(&dir, false).await;
     let lead = region(&lead_code());
     let app = super::fixtures::accepted(&first).await;
     for _ in 0..20 {
@@ -839,7 +838,7 @@ async fn another_gateways_action_seen_by_the_projector_is_decided_on_at_once() {
         logs: [ours, _],
         gateways: [first, second],
         ..
-    } = one_stream(&dir).await;
+    } = one_stream(&dir, false).await;
     let lead = region(&lead_code());
     let app = super::fixtures::accepted(&first).await;
     // The second gateway acts (and remembers the application at seq 4), then the first.
@@ -879,22 +878,11 @@ async fn a_submission_through_one_gateway_is_read_through_another() {
     use std::time::{Duration, Instant};
 
     let dir = TempDir::new("service-pushed");
-    let server = crate::testnats::NatsServer::start();
-    let mut config = crate::log::JetStreamConfig::new(server.url());
-    config.op_timeout = Duration::from_secs(2);
-    config.head_poll = Duration::from_secs(3600);
-    let open = || async {
-        std::sync::Arc::new(
-            crate::log::JetStreamLog::open(&config)
-                .await
-                .expect("open JetStream"),
-        )
-    };
-    let (ours, theirs) = (open().await, open().await);
-    let (writer, reader) = (
-        gateway_on(&theirs, &dir, "p1"),
-        gateway_on(&ours, &dir, "p2"),
-    );
+    let OneStream {
+        server: _server,
+        gateways: [writer, reader],
+        ..
+    } = one_stream(&dir, true).await;
     let origin = region(&origin_code());
     for round in 1..=3 {
         let app = writer

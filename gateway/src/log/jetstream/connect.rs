@@ -678,18 +678,18 @@ fn is_not_found(e: &jetstream::context::GetStreamError) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn what_is_said_once_per_interval_is_said_once_within_it() {
-        let every = super::Every::new(super::Duration::from_millis(200));
+        let every = Every::new(Duration::from_millis(200));
         assert!(every.due());
         assert!(!every.due());
         assert!(!every.clone().due(), "clones share the mark");
-        std::thread::sleep(super::Duration::from_millis(250));
+        std::thread::sleep(Duration::from_millis(250));
         assert!(every.due());
         assert!(!every.due());
     }
-
-    use super::*;
 
     /// A stream request that timed out is a cluster still forming, worth waiting for; one that
     /// found no JetStream at all is not.

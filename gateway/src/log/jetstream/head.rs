@@ -68,32 +68,35 @@ pub(super) fn listen(inner: Weak<Inner>, denied: Denied) {
             let Some(strong) = inner.upgrade() else {
                 return;
             };
-            if strong.client.connection_state() == State::Connected {
-                match consume(&strong).await {
-                    Ok((name, messages)) => {
-                        strong.pushed.store(true, Ordering::Relaxed);
-                        drop(strong);
-                        warned = false;
-                        let ended = follow(&inner, &name, messages).await;
-                        if let Some(inner) = inner.upgrade() {
-                            inner.pushed.store(false, Ordering::Relaxed);
-                        }
-                        match ended {
-                            Some(why) => {
-                                tracing::info!(reason = %why, "the stream's consumer ended; asking for another")
-                            }
-                            None => return,
-                        }
+            let made = match strong.client.connection_state() {
+                State::Connected => Some(consume(&strong).await),
+                _ => None,
+            };
+            strong
+                .pushed
+                .store(matches!(made, Some(Ok(_))), Ordering::Relaxed);
+            // Not held while following or waiting: the log may be dropped meanwhile.
+            drop(strong);
+            match made {
+                Some(Ok((name, messages))) => {
+                    warned = false;
+                    let ended = follow(&inner, &name, messages).await;
+                    if let Some(inner) = inner.upgrade() {
+                        inner.pushed.store(false, Ordering::Relaxed);
                     }
-                    Err(_) if denied.consumer_refused() => return,
-                    Err(e) if !warned => {
-                        warned = true;
-                        tracing::warn!(error = %e, "no consumer of the stream; other gateways' appends are seen at the poll until there is one");
+                    match ended {
+                        Some(why) => {
+                            tracing::info!(reason = %why, "the stream's consumer ended; asking for another")
+                        }
+                        None => return,
                     }
-                    Err(_) => {}
                 }
-            } else {
-                drop(strong);
+                Some(Err(_)) if denied.consumer_refused() => return,
+                Some(Err(e)) if !warned => {
+                    warned = true;
+                    tracing::warn!(error = %e, "no consumer of the stream; other gateways' appends are seen at the poll until there is one");
+                }
+                _ => {}
             }
             tokio::time::sleep(RETRY).await;
         }

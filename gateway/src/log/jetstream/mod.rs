@@ -674,7 +674,8 @@ impl JetStreamLog {
         // moves past them: from a leader behind, that would pass over events for good.
         let behind = || {
             LogError::Unavailable(format!(
-                "the stream's leader names {last} as its last position, below {known} which                  this gateway saw stored: it is catching up; reading again later"
+                "the stream's leader names {last} as its last position, below {known} which \
+                 this gateway saw stored: it is catching up; reading again later"
             ))
         };
         if from > last {

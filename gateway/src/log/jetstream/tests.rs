@@ -469,6 +469,32 @@ fn documented_permissions_with(gateway_password: &str) -> String {
         )
 }
 
+/// [`documented_permissions`] without the lines `left_out` picks, which must be some.
+fn documented_permissions_without(left_out: impl Fn(&str) -> bool, what: &str) -> String {
+    let config = documented_permissions()
+        .lines()
+        .filter(|l| !left_out(l))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(config, documented_permissions(), "{what}: nothing left out");
+    config
+}
+
+/// Opens the log as the gateway's user of `server`, which must take well under the time setup
+/// gives a cluster still forming: a right left out is optional, not a failure of setup.
+async fn gateway_opens_at_once(server: &NatsServer, without: &str) -> JetStreamLog {
+    let started = Instant::now();
+    let log = JetStreamLog::open(&as_user(server, "tongban-gateway", "gateway-secret"))
+        .await
+        .unwrap_or_else(|e| panic!("the gateway opens without the {without} right: {e}"));
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    log
+}
+
 fn as_user(server: &NatsServer, user: &str, password: &str) -> JetStreamConfig {
     let mut c = config(server);
     c.url = format!("nats://{user}:{password}@127.0.0.1:{}", server.port());
@@ -566,16 +592,7 @@ async fn a_gateway_without_a_permission_stops_at_once_naming_it() {
         ),
     ];
     for (left_out, named) in cases {
-        let config = documented_permissions()
-            .lines()
-            .filter(|l| !left_out(l))
-            .collect::<Vec<_>>()
-            .join("\n");
-        assert_ne!(
-            config,
-            documented_permissions(),
-            "{named}: nothing left out"
-        );
+        let config = documented_permissions_without(left_out, named);
         let server = NatsServer::start_with_config(&config);
         let started = Instant::now();
         let refused = JetStreamLog::open(&as_user(&server, "tongban-gateway", "gateway-secret"))
@@ -969,22 +986,9 @@ async fn a_whole_history_is_read_in_a_few_requests() {
 /// request timeout, 1 s here, for an answer the server never sends).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_batch_right_histories_are_read_one_event_per_request() {
-    let config = documented_permissions()
-        .lines()
-        .filter(|l| !l.contains("DIRECT.GET"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    assert_ne!(config, documented_permissions(), "nothing left out");
+    let config = documented_permissions_without(|l| l.contains("DIRECT.GET"), "batch");
     let server = NatsServer::start_with_config(&config);
-    let started = Instant::now();
-    let log = JetStreamLog::open(&as_user(&server, "tongban-gateway", "gateway-secret"))
-        .await
-        .expect("the gateway opens without the batch right");
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        started.elapsed()
-    );
+    let log = gateway_opens_at_once(&server, "batch").await;
     let app = crate::ids::new_v7();
     let written = conformance::append_chain(&log, &app, 5).await;
     let all = log.read_all(1, 100).await.expect("read all");
@@ -1012,24 +1016,10 @@ async fn without_the_batch_right_histories_are_read_one_event_per_request() {
 /// refusal is asked for once, not again every second.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_consumer_right_the_poll_follows_the_head() {
-    let config = documented_permissions()
-        .lines()
-        .filter(|l| !l.contains("CONSUMER.CREATE"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    assert_ne!(config, documented_permissions(), "nothing left out");
+    let config = documented_permissions_without(|l| l.contains("CONSUMER.CREATE"), "consumer");
     let server = NatsServer::start_with_config(&config);
-    let user = as_user(&server, "tongban-gateway", "gateway-secret");
-    let started = Instant::now();
-    let ours = JetStreamLog::open(&user)
-        .await
-        .expect("the gateway opens without the consumer right");
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        started.elapsed()
-    );
-    let theirs = JetStreamLog::open(&user).await.expect("open");
+    let ours = gateway_opens_at_once(&server, "consumer").await;
+    let theirs = gateway_opens_at_once(&server, "consumer").await;
     let app = crate::ids::new_v7();
     conformance::append_chain(&theirs, &app, 3).await;
     let mut head = ours.head();
