@@ -252,3 +252,111 @@ fn a_mistyped_region_is_not_found_and_another_region_still_forbidden() {
     assert_eq!(gd.get("/v1/regions/44000/feed").status, 404);
     assert_eq!(gd.get("/v1/regions/44000/feed").status, 429);
 }
+
+/// Every write answers the log position of its event (`X-Tongban-Position`: the one the feed
+/// shows it at), and any authenticated request may name a position it must reflect
+/// (`X-Tongban-Read-After`), or `latest`. On the embedded log, a position beyond the log's end
+/// was never answered here and is refused at once, naming the header, as is anything that is no
+/// position; a write naming one appends nothing. A request without a valid token is refused
+/// for that first.
+#[test]
+fn a_write_answers_its_position_and_a_request_may_name_one() {
+    let dir = TempDir::new("feed-positions");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let gd = gw.client(Some(&tokens["440000"]));
+    let zj = gw.client(Some(&tokens[ZJ]));
+    let hukou = matter_example(&gw.client(None), "hukou-transfer");
+    let position = |r: &common::Response| -> u64 {
+        r.header("x-tongban-position")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no position: {:?}", r.header("x-tongban-position")))
+    };
+    let feed = |c: &Client| -> Vec<(u64, String, u64)> {
+        let page = c.get(&format!("/v1/regions/{ZJ}/feed")).json();
+        page["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .map(|e| {
+                (
+                    e["position"].as_u64().expect("position"),
+                    e["event"]["app"].as_str().expect("app").to_string(),
+                    e["event"]["seq"].as_u64().expect("seq"),
+                )
+            })
+            .collect()
+    };
+
+    let submitted = gd.post_with("/v1/applications", &[("Idempotency-Key", "pos-1")], &hukou);
+    let id = common::created_id(&submitted);
+    let first = position(&submitted);
+    let repeated = gd.post_with("/v1/applications", &[("Idempotency-Key", "pos-1")], &hukou);
+    assert_eq!(repeated.status, 200);
+    assert!(position(&repeated) >= first);
+    let forwarded = gd.post(
+        &format!("/v1/applications/{id}/forward"),
+        &json!({"materials_checked": true}),
+    );
+    assert_eq!(common::success(&forwarded)["status"], "forwarded");
+    let second = position(&forwarded);
+    assert!(second > first);
+    assert_eq!(
+        feed(&zj),
+        vec![(first, id.clone(), 1), (second, id.clone(), 2)]
+    );
+
+    let read = |c: &Client, after: &str| {
+        c.send(
+            "GET",
+            &format!("/v1/applications/{id}"),
+            &[("X-Tongban-Read-After", after)],
+            None,
+        )
+        .expect("GET")
+    };
+    for after in [second.to_string(), "0".into(), "latest".into()] {
+        let r = read(&zj, &after);
+        assert_eq!(
+            r.status,
+            200,
+            "{after}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert_eq!(r.json()["status"], "forwarded");
+    }
+    let refused = |r: common::Response, rule: &str| {
+        assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+        let p = r.json();
+        assert_eq!(
+            p["errors"][0]["pointer"], "header:X-Tongban-Read-After",
+            "{p}"
+        );
+        assert_eq!(p["errors"][0]["rule"], rule, "{p}");
+        p
+    };
+    let beyond = refused(read(&zj, &(second + 1).to_string()), "beyond-log");
+    assert!(
+        beyond["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&format!("ends at {second}"))),
+        "{beyond}"
+    );
+    for bad in ["-1", "soon", "1.5"] {
+        refused(read(&zj, bad), "position");
+    }
+    // A write naming a position beyond the log: refused before anything is appended.
+    let accept = zj
+        .send(
+            "POST",
+            &format!("/v1/applications/{id}/accept"),
+            &[("X-Tongban-Read-After", &(second + 5).to_string())],
+            Some(b"{}"),
+        )
+        .expect("POST");
+    refused(accept, "beyond-log");
+    assert_eq!(feed(&zj).len(), 2, "nothing appended");
+    // No token: refused for that, whatever the header says.
+    assert_eq!(read(&gw.client(None), "soon").status, 401);
+}

@@ -52,8 +52,20 @@ fn local_forms_in_and_out_over_http() {
         .unwrap();
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let id = r.json()["id"].as_str().unwrap().to_string();
+    // Its log position, which a read through any gateway may name to be sure to see it.
+    let position = r
+        .header("x-tongban-position")
+        .expect("position")
+        .to_string();
+    assert!(position.parse::<u64>().is_ok_and(|p| p > 0), "{position}");
     let canonical = as_region("440000")
-        .get(&format!("/v1/applications/{id}"))
+        .send(
+            "GET",
+            &format!("/v1/applications/{id}"),
+            &[("X-Tongban-Read-After", &position)],
+            None,
+        )
+        .unwrap()
         .json();
     assert_eq!(canonical["applicant"], want["applicant"]);
     assert_eq!(canonical["status"], "submitted");

@@ -180,40 +180,40 @@ fn two_gateways_on_one_stream_serve_the_same_applications() {
     }
 
     // B's projections (its region outbox is only projected, never read from the log) follow
-    // A's writes: another process's appends on the shared stream.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let outbox = via_b.get(&format!("/v1/regions/{origin_code}/outbox"));
-        assert_eq!(outbox.status, 200);
-        if String::from_utf8_lossy(&outbox.body).contains(&id) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "B's projections never saw A's application"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    // A's writes: another process's appends on the shared stream. A read naming the position
+    // A's write answered shows it the first time, whatever B has heard of it.
+    let written = |r: &common::Response| -> String {
+        r.header("x-tongban-position")
+            .expect("position")
+            .to_string()
+    };
+    let after = |c: &Client, path: &str, position: &str| {
+        c.send("GET", path, &[("X-Tongban-Read-After", position)], None)
+            .expect("GET")
+    };
+    let outbox = after(
+        &via_b,
+        &format!("/v1/regions/{origin_code}/outbox"),
+        &written(&first),
+    );
+    assert_eq!(outbox.status, 200);
+    assert!(
+        String::from_utf8_lossy(&outbox.body).contains(&id),
+        "B's outbox, read after A's write, lacks it"
+    );
 
-    // An action through B shows in A's projection.
+    // An action through B shows in A's projection, read after it.
     let forwarded = via_b.post(
         &format!("/v1/applications/{id}/forward"),
         &json!({"materials_checked": true}),
     );
-    let forwarded = success(&forwarded);
-    assert_eq!(forwarded["status"], json!("forwarded"));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let view = via_a.get(&format!("/v1/applications/{id}")).json();
-        if view["status"] == json!("forwarded") {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "A's projection never showed B's write: {view}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let position = written(&forwarded);
+    assert_eq!(success(&forwarded)["status"], json!("forwarded"));
+    let view = after(&via_a, &format!("/v1/applications/{id}"), &position).json();
+    assert_eq!(view["status"], json!("forwarded"), "{view}");
+    // `latest`: whatever the stream holds when the read arrives.
+    let view = after(&via_a, &format!("/v1/applications/{id}"), "latest").json();
+    assert_eq!(view["status"], json!("forwarded"), "{view}");
 
     // The region's feed cursor is one for the stream: acknowledged through A, B's feed reads on
     // after it (an adapter behind a load balancer reaches either).
@@ -225,6 +225,8 @@ fn two_gateways_on_one_stream_serve_the_same_applications() {
         .map(|e| e["position"].as_u64().expect("position"))
         .collect();
     assert!(positions.len() >= 3, "{page_a}");
+    let forwarded_at: u64 = position.parse().expect("a position");
+    assert!(positions.contains(&forwarded_at), "{position}: {page_a}");
     let first = positions[0];
     let acked = via_a.post(
         &format!("/v1/regions/{origin_code}/feed/ack"),

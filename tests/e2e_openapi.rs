@@ -244,4 +244,42 @@ fn what_the_document_lists_is_what_is_answered() {
     let r = gd.get("/v1/regions/44000/feed");
     assert_eq!(r.status, 404);
     documented(&doc, "get", "/v1/regions/{region}/feed", &r);
+
+    // A read naming a position beyond the log, or none at all; and where writes say theirs.
+    for after in ["999999999", "soon"] {
+        let r = gw
+            .client(Some(&tokens["330000"]))
+            .send(
+                "GET",
+                "/v1/regions/330000/inbox",
+                &[("X-Tongban-Read-After", after)],
+                None,
+            )
+            .expect("GET");
+        assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+        documented(&doc, "get", "/v1/regions/{region}/inbox", &r);
+    }
+    for (method, template) in [
+        ("get", "/v1/applications/{id}"),
+        ("get", "/v1/regions/{region}/feed"),
+        ("post", "/v1/applications/{id}/accept"),
+    ] {
+        let params = doc["paths"][template][method]["parameters"].to_string();
+        assert!(
+            params.contains("X-Tongban-Read-After"),
+            "{template}: {params}"
+        );
+    }
+    for (template, code) in [
+        ("/v1/applications", "201"),
+        ("/v1/applications", "200"),
+        ("/v1/applications/{id}/accept", "200"),
+        ("/v1/regions/{region}/forms/{matter}", "201"),
+    ] {
+        let answer = &doc["paths"][template]["post"]["responses"][code];
+        assert!(
+            answer["headers"]["X-Tongban-Position"].is_object(),
+            "{template} {code}: {answer}"
+        );
+    }
 }

@@ -55,9 +55,9 @@ pub async fn submit<L: EventLog>(
     )?;
     let key = idempotency_key(&headers)?;
     let intake = screened(&s, body::json_value(&headers, &bytes)?)?;
-    let (status, location, outcome) =
+    let (status, headers, outcome) =
         submitted(&s, &principal, intake, key, signed.as_ref()).await?;
-    Ok((status, location, Json(outcome)).into_response())
+    Ok((status, headers, Json(outcome)).into_response())
 }
 
 /// Every problem of a canonical body in one answer: its matter's whole schema (the top-level
@@ -115,7 +115,8 @@ pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Probl
 }
 
 /// Submits, and says how to answer: 201 with the new application's location, or 200 when an
-/// earlier submission with the same key is returned. Shared by canonical and local-form submits.
+/// earlier submission with the same key is returned, with the log position
+/// (`X-Tongban-Position`). Shared by canonical and local-form submits.
 pub(super) async fn submitted<L: EventLog>(
     s: &AppState<L>,
     principal: &crate::auth::Principal,
@@ -125,7 +126,7 @@ pub(super) async fn submitted<L: EventLog>(
 ) -> Result<
     (
         StatusCode,
-        [(axum::http::HeaderName, String); 1],
+        [(axum::http::HeaderName, String); 2],
         crate::service::SubmitOutcome,
     ),
     Problem,
@@ -140,7 +141,11 @@ pub(super) async fn submitted<L: EventLog>(
         StatusCode::OK
     };
     let location = format!("/v1/applications/{}", outcome.id);
-    Ok((status, [(axum::http::header::LOCATION, location)], outcome))
+    let headers = [
+        (axum::http::header::LOCATION, location),
+        super::read_after::position(outcome.position),
+    ];
+    Ok((status, headers, outcome))
 }
 
 pub async fn act<L: EventLog>(
@@ -183,7 +188,11 @@ pub async fn act<L: EventLog>(
         .gateway
         .act_signed(&principal, &id, command, expected_seq, signed.as_ref())
         .await?;
-    Ok(Json(outcome).into_response())
+    Ok((
+        [super::read_after::position(outcome.position)],
+        Json(outcome),
+    )
+        .into_response())
 }
 
 /// An application as its parties and operators read it (`GET /v1/applications/{id}`): its

@@ -1,5 +1,7 @@
 //! The `Authorization: Bearer <token>` extractor; it also admits the request under the token's
-//! rate limit, since the token is what the limit is kept for.
+//! rate limit, since the token is what the limit is kept for, and then waits for the log
+//! position the request names (`X-Tongban-Read-After`, [`super::read_after`]), so that every
+//! authenticated route honours it.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -38,6 +40,7 @@ impl<L: EventLog> FromRequestParts<AppState<L>> for Caller {
             .ok_or_else(|| Problem::unauthorized("the token is unknown or revoked"))?;
         state.limiter.admit(&principal)?;
         tracing::Span::current().record("actor", principal.actor());
+        super::read_after::wait(state, &parts.headers).await?;
         Ok(Caller(principal))
     }
 }

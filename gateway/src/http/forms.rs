@@ -206,7 +206,7 @@ pub async fn submit<L: EventLog>(
         Err(r) => return Ok(rejected(adapter, &r)),
     };
     // The adapter checked the canonical body in full; the gate takes it without a second check.
-    let (status, location, outcome) =
+    let (status, headers, outcome) =
         super::applications::submitted(&s, &principal, translation.canonical, key, signed.as_ref())
             .await?;
     let mut body = serde_json::to_value(&outcome).unwrap_or_default();
@@ -216,7 +216,7 @@ pub async fn submit<L: EventLog>(
             serde_json::to_value(&translation.warnings).unwrap_or_default(),
         );
     }
-    Ok((status, location, Json(body)).into_response())
+    Ok((status, headers, Json(body)).into_response())
 }
 
 /// The canonical submission of an application, as its adapters read it.

@@ -23,6 +23,7 @@ pub mod pages;
 pub mod problem;
 pub mod public;
 pub mod rate;
+pub mod read_after;
 pub mod regions;
 pub mod schemas;
 pub mod signed;

@@ -338,6 +338,18 @@ fn operation(route: &Route) -> Value {
         };
         responses.insert("400".into(), problem_response(&description));
     }
+    if route.auth {
+        read_after(&mut params, &mut responses);
+    }
+    if matches!(route.op, Op::Submit | Op::LocalForm | Op::Act(_)) {
+        for code in ["200", "201"] {
+            if let Some(Value::Object(answer)) = responses.get_mut(code) {
+                answer.insert("headers".into(), json!({"X-Tongban-Position": {
+                    "description": "The log position of the event (of a repeated submission, a position at or after it): send it as X-Tongban-Read-After to read through any gateway what this write did",
+                    "schema": {"type": "integer", "minimum": 1}}}));
+            }
+        }
+    }
     responses.insert(
         "431".into(),
         problem_response("The request line and header fields exceed the size limit"),
@@ -347,6 +359,29 @@ fn operation(route: &Route) -> Value {
     }
     op.insert("responses".into(), Value::Object(responses));
     Value::Object(op)
+}
+
+/// `X-Tongban-Read-After`, which every authenticated route honours ([`super::read_after`]), and
+/// the answers it adds: 400 for no position or one beyond the embedded log, 503 when not reached
+/// in time.
+fn read_after(params: &mut Vec<Value>, responses: &mut Map<String, Value>) {
+    params.push(json!({"name": "X-Tongban-Read-After", "in": "header", "required": false,
+        "description": "A log position a write answered (X-Tongban-Position), or `latest`: the request is answered only once this gateway holds every event up to it (up to where the log ends when the request arrives), whichever gateway took the write",
+        "schema": {"type": "string", "pattern": "^([0-9]+|[Ll][Aa][Tt][Ee][Ss][Tt])$"}}));
+    const BAD: &str = "an X-Tongban-Read-After that is no position (`position`), or beyond the \
+                       end of the embedded log (`beyond-log`)";
+    let bad = match responses.get("400").and_then(|r| r["description"].as_str()) {
+        Some(body) => format!("{body}; or {BAD}"),
+        None => format!("Malformed request: {BAD}"),
+    };
+    responses.insert("400".into(), problem_response(&bad));
+    const LATE: &str = "the position X-Tongban-Read-After names is not reached in time \
+                        (`not-caught-up`, with `Retry-After`)";
+    let late = match responses.get("503").and_then(|r| r["description"].as_str()) {
+        Some(before) => format!("{before}; or {LATE}"),
+        None => format!("Not answered: {LATE}"),
+    };
+    responses.insert("503".into(), problem_response(&late));
 }
 
 /// Why a submission may answer 503: whether or not the write landed, a retry with the same

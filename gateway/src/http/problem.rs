@@ -273,6 +273,19 @@ impl From<ServiceError> for Problem {
             ServiceError::BadRequest { pointer, message } => {
                 Problem::bad_request(&pointer, "request", message)
             }
+            ServiceError::BeyondLog { .. } => {
+                Problem::bad_request(super::read_after::HEADER_POINTER, "beyond-log", detail)
+            }
+            ServiceError::NotCaughtUp { .. } => {
+                let mut p = Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "not-caught-up",
+                    "This gateway has not reached the position the request names",
+                    detail,
+                );
+                p.retry_after = Some(1);
+                p
+            }
             ServiceError::NotFound(_) => Problem::not_found(detail),
             ServiceError::Held(held) => {
                 let mut p = Problem::new(

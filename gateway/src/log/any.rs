@@ -73,6 +73,13 @@ impl EventLog for AnyLog {
         }
     }
 
+    async fn refresh_head(&self) -> Result<u64, LogError> {
+        match self {
+            AnyLog::Embedded(l) => l.refresh_head().await,
+            AnyLog::JetStream(l) => l.refresh_head().await,
+        }
+    }
+
     fn backend(&self) -> &'static str {
         match self {
             AnyLog::Embedded(l) => l.backend(),

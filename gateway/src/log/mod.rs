@@ -175,6 +175,15 @@ pub trait EventLog: Send + Sync + 'static {
     /// writers, where the backend is shared). Projections subscribe to this.
     fn head(&self) -> watch::Receiver<u64>;
 
+    /// Asks the log where it ends now, moves [`EventLog::head`] there and answers it: for a
+    /// read that must see a write acknowledged through another gateway (`X-Tongban-Read-After`)
+    /// before this gateway's head has heard of it. A log only this process writes knows its
+    /// head already, and asks nothing.
+    fn refresh_head(&self) -> impl Future<Output = Result<u64, LogError>> + Send {
+        let head = *self.head().borrow();
+        std::future::ready(Ok(head))
+    }
+
     /// A short name for logs and metrics (`embedded`, `jetstream`).
     fn backend(&self) -> &'static str;
 

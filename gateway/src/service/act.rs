@@ -17,6 +17,9 @@ pub struct ActOutcome {
     pub seq: u64,
     /// The sealed event that was appended.
     pub event: Envelope,
+    /// Its log position: answered as `X-Tongban-Position`.
+    #[serde(skip)]
+    pub position: u64,
 }
 
 impl<L: EventLog> Gateway<L> {
@@ -96,6 +99,7 @@ impl<L: EventLog> Gateway<L> {
                         status: next.status.as_str().to_string(),
                         seq: envelope.seq,
                         event: envelope,
+                        position,
                     });
                 }
                 // Another writer appended first: decide again on what is there now. With

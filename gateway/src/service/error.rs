@@ -69,6 +69,21 @@ pub enum ServiceError {
     IdempotencyKeyReused { key: String, app: String },
     #[error("the application changed while deciding, too often; try again")]
     Contended,
+    /// A read naming a log position (`X-Tongban-Read-After`) that this gateway's projections
+    /// did not reach in time: the write is acknowledged, and this gateway has not seen it yet.
+    #[error(
+        "X-Tongban-Read-After names log position {wanted}, and this gateway's projections hold \
+         events up to {reached}: not reached in time; retry after Retry-After (through any \
+         gateway). A position no gateway on this log answered is never reached"
+    )]
+    NotCaughtUp { wanted: u64, reached: u64 },
+    /// A read naming a log position (`X-Tongban-Read-After`) beyond the end of a log only this
+    /// gateway writes: no write here answered it.
+    #[error(
+        "X-Tongban-Read-After names log position {wanted}, but this gateway's log ends at \
+         {end}: no write here answered it (a position from another deployment, or mistyped)"
+    )]
+    BeyondLog { wanted: u64, end: u64 },
     #[error(transparent)]
     Log(#[from] LogError),
     #[error(transparent)]

@@ -29,17 +29,17 @@ impl<L: EventLog> Gateway<L> {
     /// The furthest position a region may acknowledge through this gateway, for an
     /// acknowledgement of `position`: what its feed here has shown, or, where the cursor is
     /// shared, what any gateway's feed may have shown: the stream's end, asked of the server only
-    /// when `position` is beyond the head this gateway has seen (its poll of other gateways'
-    /// writes trails them by up to 100 ms).
+    /// when `position` is beyond the head this gateway has seen (it hears of other gateways'
+    /// writes a moment after them: [`crate::log::EventLog::refresh_head`]).
     pub async fn ackable(&self, position: u64) -> Result<u64, ServiceError> {
         let projected = self.projector.applied();
-        let Some(shared) = self.log.shared_cursors() else {
+        if self.log.shared_cursors().is_none() {
             return Ok(projected);
-        };
+        }
         let known = projected.max(*self.log.head().borrow());
         if position <= known {
             return Ok(known);
         }
-        Ok(known.max(shared.log_end().await?))
+        Ok(known.max(self.log.refresh_head().await?))
     }
 }

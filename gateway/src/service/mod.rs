@@ -14,6 +14,7 @@ mod act;
 mod error;
 mod feed;
 mod payload;
+mod reach;
 mod read;
 pub mod states;
 mod submit;
@@ -31,6 +32,7 @@ use crate::projections::{ApplicationView, ProjectionStore, Projector};
 
 pub use act::ActOutcome;
 pub use error::ServiceError;
+pub use reach::ReadAfter;
 pub use submit::{Intake, SubmitOutcome, SubmitRequest, prepare as prepare_submission};
 
 /// How long a read waits for the projections to catch up with the writes acknowledged before it
@@ -180,13 +182,19 @@ impl<L: EventLog> Gateway<L> {
     /// Waits at most `patience` until the projections hold every event acknowledged before this
     /// call (see [`Gateway::caught_up`]); `Err` with the log position they did not reach.
     pub async fn projected_within(&self, patience: Duration) -> Result<(), u64> {
-        let head = *self.log.head().borrow();
-        let target = head.max(self.acknowledged.load(Ordering::Acquire));
+        let target = self.known_end();
         if self.projector.applied() >= target || self.projector.wait_for(target, patience).await {
             Ok(())
         } else {
             Err(target)
         }
+    }
+
+    /// The furthest position this gateway knows to be stored without asking the log: the head
+    /// it has seen and its own acknowledged appends.
+    fn known_end(&self) -> u64 {
+        let head = *self.log.head().borrow();
+        head.max(self.acknowledged.load(Ordering::Acquire))
     }
 
     /// The view of an application: from the projection, or folded from the log when the
@@ -225,5 +233,7 @@ mod fixtures;
 mod form_tests;
 #[cfg(test)]
 mod held_tests;
+#[cfg(test)]
+mod reach_tests;
 #[cfg(test)]
 mod tests;

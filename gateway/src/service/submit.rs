@@ -45,6 +45,10 @@ pub struct SubmitOutcome {
     /// False when an earlier submission with the same Idempotency-Key was returned.
     #[serde(skip)]
     pub created: bool,
+    /// The log position of the submission event (of a repeated submission, a position at or
+    /// after it): answered as `X-Tongban-Position`.
+    #[serde(skip)]
+    pub position: u64,
 }
 
 /// Idempotency keys: 1–255 visible ASCII characters (they end up inside hashed ids only).
@@ -166,11 +170,12 @@ impl<L: EventLog> Gateway<L> {
             &region,
         )?;
         match self.commit(sealed, signed).await {
-            Ok(_) => Ok(SubmitOutcome {
+            Ok(position) => Ok(SubmitOutcome {
                 id: app,
                 status: "submitted".into(),
                 seq: 1,
                 created: true,
+                position,
             }),
             Err(ServiceError::Log(LogError::Conflict { .. })) if idempotency_key.is_some() => {
                 self.answer_existing(&app, &digest, idempotency_key).await
@@ -296,6 +301,9 @@ impl<L: EventLog> Gateway<L> {
                 app: app.to_string(),
             });
         }
+        // The events read are stored at or before where the log ends now (asked after the read:
+        // written through another gateway, they may be beyond the head this one has seen).
+        let position = self.log.refresh_head().await?;
         let view = crate::projections::ApplicationView::from_events(&events, &self.calendar)?;
         let status = view
             .map(|v| v.state.status.as_str().to_string())
@@ -305,6 +313,7 @@ impl<L: EventLog> Gateway<L> {
             status,
             seq: events.last().map(|e| e.seq).unwrap_or(1),
             created: false,
+            position,
         }))
     }
 }

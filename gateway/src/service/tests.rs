@@ -478,15 +478,15 @@ async fn no_event_is_appended_while_the_stream_removes_events() {
 /// messages it receives (`received`). No head polling: its requests would be counted too. With
 /// `pushed` off, no consumer of the stream either, and a gateway's projector reads the other's
 /// events when its own appends move its head past them; with it on, as soon as they are pushed.
-struct OneStream<R> {
-    server: crate::testnats::NatsServer,
-    received: R,
-    config: crate::log::JetStreamConfig,
-    logs: [std::sync::Arc<crate::log::JetStreamLog>; 2],
-    gateways: [super::Gateway<crate::log::JetStreamLog>; 2],
+pub(super) struct OneStream<R> {
+    pub(super) server: crate::testnats::NatsServer,
+    pub(super) received: R,
+    pub(super) config: crate::log::JetStreamConfig,
+    pub(super) logs: [std::sync::Arc<crate::log::JetStreamLog>; 2],
+    pub(super) gateways: [super::Gateway<crate::log::JetStreamLog>; 2],
 }
 
-async fn one_stream(dir: &TempDir, pushed: bool) -> OneStream<impl Fn() -> u64> {
+pub(super) async fn one_stream(dir: &TempDir, pushed: bool) -> OneStream<impl Fn() -> u64> {
     use std::time::Duration;
     let (server, received) = crate::testnats::NatsServer::start_counting();
     let mut config = crate::log::JetStreamConfig::new(server.url());

@@ -1250,6 +1250,20 @@ impl EventLog for JetStreamLog {
         self.head.clone()
     }
 
+    /// The stream leader's last position: what every gateway on the stream has had
+    /// acknowledged, unless the leader was elected a moment ago and is still applying what was
+    /// committed (a caller waiting for a position asks again).
+    async fn refresh_head(&self) -> Result<u64, LogError> {
+        self.connected()?;
+        let info = self
+            .bounded("reading the stream state", self.inner.stream.get_info())
+            .await?;
+        head::note_replacement(&self.inner, &info);
+        self.same_stream()?;
+        self.bump_head(info.state.last_sequence);
+        Ok(*self.head.borrow())
+    }
+
     fn backend(&self) -> &'static str {
         "jetstream"
     }

@@ -1,0 +1,110 @@
+//! `X-Tongban-Position` and `X-Tongban-Read-After`: read-your-writes through any gateway.
+//!
+//! Every write answers the log position of the event it appended (`X-Tongban-Position`; a
+//! repeated submission, a position at or after the original's). A request carrying that
+//! position as `X-Tongban-Read-After` is answered only once the gateway it reaches holds every
+//! event up to it, whichever gateway took the write; `latest` asks for every event the log holds
+//! when the request arrives (one request to the log). See [`crate::service::ReadAfter`].
+//!
+//! Checked with the caller's token ([`super::auth::Caller`]), so every authenticated route
+//! honours it and no handler can forget it; a request without the header costs a lookup.
+
+use axum::http::{HeaderMap, HeaderName};
+
+use super::AppState;
+use super::problem::Problem;
+use crate::log::EventLog;
+use crate::service::ReadAfter;
+
+/// The request header naming what the answer must reflect.
+pub const READ_AFTER: HeaderName = HeaderName::from_static("x-tongban-read-after");
+/// The response header of a write: the log position of its event.
+pub const POSITION: HeaderName = HeaderName::from_static("x-tongban-position");
+/// How a refusal names the request header (the caller's own spelling).
+pub const HEADER_POINTER: &str = "header:X-Tongban-Read-After";
+
+/// The `X-Tongban-Position` header of a write's answer.
+pub fn position(position: u64) -> (HeaderName, String) {
+    (POSITION, position.to_string())
+}
+
+/// What `X-Tongban-Read-After` asks for, if sent.
+pub fn parse(headers: &HeaderMap) -> Result<Option<ReadAfter>, Problem> {
+    let Some(value) = headers.get(&READ_AFTER) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or_default().trim();
+    if text.eq_ignore_ascii_case("latest") {
+        return Ok(Some(ReadAfter::Latest));
+    }
+    match text.parse::<u64>() {
+        Ok(position) if text.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(Some(ReadAfter::Position(position)))
+        }
+        _ => Err(Problem::bad_request(
+            HEADER_POINTER,
+            "position",
+            format!(
+                "X-Tongban-Read-After must be a log position (a whole number from 0 to {}, as a \
+                 write's X-Tongban-Position answered it) or `latest`",
+                u64::MAX
+            ),
+        )),
+    }
+}
+
+/// Waits, when the request names a position, until the gateway's projections hold it.
+pub async fn wait<L: EventLog>(state: &AppState<L>, headers: &HeaderMap) -> Result<(), Problem> {
+    let Some(after) = parse(headers)? else {
+        return Ok(());
+    };
+    state
+        .gateway
+        .reach(after)
+        .await
+        .map(|_| ())
+        .map_err(Problem::reading)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn with(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            READ_AFTER,
+            HeaderValue::from_str(value).expect("a header value"),
+        );
+        headers
+    }
+
+    #[test]
+    fn a_position_or_latest_is_read() {
+        assert_eq!(parse(&HeaderMap::new()).expect("none"), None);
+        assert_eq!(
+            parse(&with("42")).expect("a position"),
+            Some(ReadAfter::Position(42))
+        );
+        assert_eq!(
+            parse(&with(" 7 ")).expect("spaces around"),
+            Some(ReadAfter::Position(7))
+        );
+        assert_eq!(
+            parse(&with("LATEST")).expect("latest"),
+            Some(ReadAfter::Latest)
+        );
+    }
+
+    #[test]
+    fn anything_else_is_refused_naming_the_header() {
+        for bad in ["", "-1", "+3", "4.0", "1e3", "18446744073709551616", "soon"] {
+            let problem = parse(&with(bad)).expect_err(bad);
+            let body = serde_json::to_value(&problem).expect("json");
+            assert_eq!(body["status"], 400, "{bad:?}: {body}");
+            assert_eq!(body["errors"][0]["pointer"], HEADER_POINTER, "{bad:?}");
+            assert_eq!(body["errors"][0]["rule"], "position", "{bad:?}");
+        }
+    }
+}

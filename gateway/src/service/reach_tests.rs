@@ -1,0 +1,165 @@
+//! Reads after a position (`X-Tongban-Read-After`): on a log another gateway writes too, and on
+//! the embedded log only this gateway writes.
+
+use std::time::{Duration, Instant};
+
+use tongban_schemas::events::Forwarded;
+
+use super::fixtures::{origin_code, region, request};
+use super::tests::{OneStream, one_stream};
+use super::{Gateway, ReadAfter, ServiceError};
+use crate::domain::Command;
+use crate::log::EventLog;
+use crate::testutil::TempDir;
+
+async fn in_outbox<L: EventLog>(gw: &Gateway<L>, app: &str) -> bool {
+    gw.outbox(&region(&origin_code()), &origin_code(), None, 100)
+        .await
+        .expect("outbox")
+        .iter()
+        .any(|line| line.app == app)
+}
+
+/// What the log holds at `position`: its application and seq.
+async fn stored_at<L: EventLog>(gw: &Gateway<L>, position: u64) -> (String, u64) {
+    let found = gw.log.read_at(&[position]).await.expect("read");
+    let event = &found.first().expect("an event there").event;
+    (event.app.clone(), event.seq)
+}
+
+/// Two gateways on one stream, the second told of the first's appends by nothing (no push, the
+/// poll at an hour), as a gateway whose consumer is lost: a read naming the position a write
+/// answered waits until the second holds it, asking the stream where it ends; `latest` does so
+/// for whatever the stream holds; a position the stream never reaches is refused once the
+/// patience is spent. Without the wait, each read here answers from before the write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_after_a_position_sees_another_gateways_write() {
+    let dir = TempDir::new("service-read-after");
+    let OneStream {
+        server: _server,
+        gateways: [writer, reader],
+        ..
+    } = one_stream(&dir, false).await;
+    let origin = region(&origin_code());
+
+    let submitted = writer
+        .submit(&origin, request(), None)
+        .await
+        .expect("submit");
+    let app = submitted.id.clone();
+    assert_eq!(
+        stored_at(&writer, submitted.position).await,
+        (app.clone(), 1)
+    );
+    assert!(!in_outbox(&reader, &app).await, "nothing told the reader");
+    let reached = reader
+        .reach(ReadAfter::Position(submitted.position))
+        .await
+        .expect("read after the submission");
+    assert!(reached >= submitted.position);
+    assert!(in_outbox(&reader, &app).await);
+
+    // The reader's view is at seq 1 now; the writer forwards it.
+    let forwarded = writer
+        .act(&origin, &app, Command::Forward(Forwarded::default()), None)
+        .await
+        .expect("forward");
+    assert_eq!(
+        stored_at(&writer, forwarded.position).await,
+        (app.clone(), 2)
+    );
+    let stale = reader.application(&origin, &app).await.expect("read");
+    assert_eq!(stale.state.seq, 1, "nothing told the reader");
+    reader
+        .reach(ReadAfter::Latest)
+        .await
+        .expect("read after the latest");
+    let read = reader.application(&origin, &app).await.expect("read");
+    assert_eq!(
+        (read.state.seq, read.state.status.as_str()),
+        (2, "forwarded")
+    );
+
+    // A position beyond the stream: another stream's, or a leader still applying what it
+    // committed. It is asked again until the patience is spent, then refused for a retry.
+    let beyond = forwarded.position + 100;
+    let asked = Instant::now();
+    let refused = reader
+        .reach(ReadAfter::Position(beyond))
+        .await
+        .expect_err("never reached");
+    assert!(asked.elapsed() >= Duration::from_millis(1500));
+    match refused {
+        ServiceError::NotCaughtUp { wanted, reached } => {
+            assert_eq!(wanted, beyond);
+            assert!(reached >= forwarded.position, "{reached}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A repeated submission answers a position at or after the original's, read through either
+/// gateway: the other gateway found the original in the log without having heard of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_submission_answers_a_position_its_original_is_at_or_before() {
+    let dir = TempDir::new("service-read-after-repeat");
+    let OneStream {
+        server: _server,
+        gateways: [writer, other],
+        ..
+    } = one_stream(&dir, false).await;
+    let origin = region(&origin_code());
+    let first = writer
+        .submit(&origin, request(), Some("repeat-1"))
+        .await
+        .expect("submit");
+    let again = other
+        .submit(&origin, request(), Some("repeat-1"))
+        .await
+        .expect("repeat");
+    assert_eq!(
+        (again.id.as_str(), again.created),
+        (first.id.as_str(), false)
+    );
+    assert!(again.position >= first.position, "{again:?} {first:?}");
+    other
+        .reach(ReadAfter::Position(again.position))
+        .await
+        .expect("read after");
+    assert!(in_outbox(&other, &first.id).await);
+}
+
+/// On the embedded log the gateway knows where its log ends: a position beyond it was never
+/// answered here, and is refused at once, not waited for.
+#[tokio::test]
+async fn on_the_embedded_log_a_position_beyond_its_end_is_refused_at_once() {
+    let dir = TempDir::new("service-read-after-embedded");
+    let opened = super::fixtures::opened(&dir);
+    let gw = &opened.gateway;
+    let origin = region(&origin_code());
+    let submitted = gw.submit(&origin, request(), None).await.expect("submit");
+    assert_eq!(
+        stored_at(gw, submitted.position).await,
+        (submitted.id.clone(), 1)
+    );
+    for after in [
+        ReadAfter::Position(0),
+        ReadAfter::Position(submitted.position),
+        ReadAfter::Latest,
+    ] {
+        let reached = gw.reach(after).await.expect("reached");
+        assert!(reached >= submitted.position, "{after:?}: {reached}");
+    }
+    let asked = Instant::now();
+    let refused = gw
+        .reach(ReadAfter::Position(submitted.position + 1))
+        .await
+        .expect_err("beyond");
+    assert!(asked.elapsed() < Duration::from_secs(1));
+    match refused {
+        ServiceError::BeyondLog { wanted, end } => {
+            assert_eq!((wanted, end), (submitted.position + 1, submitted.position));
+        }
+        other => panic!("{other:?}"),
+    }
+}
