@@ -169,7 +169,7 @@ fn every_stage_measures_and_every_goal_is_judged() {
         assert!(leg["server_cpu_us_per_op"].as_f64().unwrap() > 0.0, "{leg}");
     }
     let events = legs("shape-events");
-    assert_eq!(events.len(), 9, "{events:?}");
+    assert_eq!(events.len(), 10, "{events:?}");
     // On each backend, four clients, each application from 3 to 10 events, then from 10 to 12,
     // then its whole history (12 events, every answer checked) read back ten times.
     for (legs, backend) in events[..6].chunks(3).zip(["embedded", "JetStream R1"]) {
@@ -215,6 +215,17 @@ fn every_stage_measures_and_every_goal_is_judged() {
     assert!(
         label.contains("time until a read through the other shows it")
             && label.contains("36 → 48 events"),
+        "{label}"
+    );
+    // Then 12 more, each read once through the other gateway naming the action's position:
+    // every read shows its action (no error).
+    let after = &events[9];
+    assert_eq!(after["ops"], 4 * 12, "{after}");
+    assert_eq!(after["errors"], 0, "{after}");
+    let label = after["label"].as_str().unwrap();
+    assert!(
+        label.contains("a read through the other naming its position")
+            && label.contains("48 → 60 events"),
         "{label}"
     );
 

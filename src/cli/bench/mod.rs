@@ -339,6 +339,9 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
         let actions = shape::READ_ACROSS.min(s.depth);
         let l = shape::read_across(pair, "JetStream R1", &mut deep, actions).await?;
         report.row("shape-events", &l.label, l.m);
+        let actions = shape::READ_AFTER.min(s.depth);
+        let l = shape::read_after(pair, "JetStream R1", &mut deep, actions).await?;
+        report.row("shape-events", &l.label, l.m);
     }
     if on("replay") {
         say(&format!(

@@ -170,7 +170,10 @@ pub async fn events_per_application(
                 let mut conn = Client::new(&addr);
                 let (mut lat, mut errors) = (Vec::new(), Vec::new());
                 for seq in from..to {
-                    if !step(&mut conn, &token, &id, seq, &mut lat, &mut errors).await {
+                    if step(&mut conn, &token, &id, seq, &mut lat, &mut errors)
+                        .await
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -234,7 +237,10 @@ pub async fn two_gateways(
             }
             let through = usize::from(seq % 2 == 1);
             let conn = &mut c.conns[through];
-            if !step(conn, &c.lead[through], &c.id, seq, &mut lat, &mut errors).await {
+            if step(conn, &c.lead[through], &c.id, seq, &mut lat, &mut errors)
+                .await
+                .is_err()
+            {
                 break;
             }
         }
@@ -346,7 +352,10 @@ pub async fn read_across(
             // Only the read's time counts: the action's latency is not kept.
             let mut acted = Vec::new();
             let conn = &mut c.conns[through];
-            if !step(conn, &c.lead[through], &c.id, seq, &mut acted, &mut errors).await {
+            if step(conn, &c.lead[through], &c.id, seq, &mut acted, &mut errors)
+                .await
+                .is_err()
+            {
                 break;
             }
             let (other, t) = (1 - through, Instant::now());
@@ -382,6 +391,76 @@ pub async fn read_across(
     Ok(Leg {
         label: format!(
             "action through one gateway, time until a read through the other shows it, \
+             {backend}, application at {from} → {to} events"
+        ),
+        m,
+    })
+}
+
+/// Actions per client in the leg that reads each one through the other gateway naming it.
+pub const READ_AFTER: u64 = 20;
+
+/// The read-across leg as an adapter that must see its write does it: the read through the
+/// other gateway names the action's log position (`X-Tongban-Read-After`, from the action's
+/// `X-Tongban-Position`) and is sent once. Every read must show the action; the figures are
+/// those reads' latencies, the wait for the other gateway to reach the position included (it
+/// asks the stream where it ends when it has not heard of the position yet).
+pub async fn read_after(
+    gateways: [&GatewayProcess; 2],
+    backend: &str,
+    deep: &mut Deep,
+    actions: u64,
+) -> Result<Leg, CliError> {
+    let (m, from, to) = on_both(gateways, deep, actions, |mut c| async move {
+        let (mut lat, mut errors) = (Vec::new(), Vec::new());
+        let path = format!("/v1/applications/{}", c.id);
+        for seq in c.seqs.clone() {
+            let through = usize::from(seq % 2 == 1);
+            let mut acted = Vec::new();
+            let conn = &mut c.conns[through];
+            let position = match step(conn, &c.lead[through], &c.id, seq, &mut acted, &mut errors)
+                .await
+            {
+                Ok(Some(position)) => position.to_string(),
+                Ok(None) => {
+                    errors.push(format!("an action on {} answered no position", c.id));
+                    break;
+                }
+                Err(()) => break,
+            };
+            let other = 1 - through;
+            let t = Instant::now();
+            let answer = c.conns[other]
+                .send(
+                    "GET",
+                    &path,
+                    Some(&c.lead[other]),
+                    &[("X-Tongban-Read-After", &position)],
+                    None,
+                )
+                .await;
+            match expect(answer, 200, &format!("GET {path}")) {
+                Ok(view) if view["seq"] == json!(seq + 1) => {
+                    lat.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX));
+                }
+                Ok(view) => errors.push(format!(
+                    "GET {path} after position {position} through the other gateway answered \
+                     seq {} where {} was due",
+                    view["seq"],
+                    seq + 1
+                )),
+                Err(e) => {
+                    errors.push(e.0);
+                    break;
+                }
+            }
+        }
+        (lat, errors)
+    })
+    .await?;
+    Ok(Leg {
+        label: format!(
+            "action through one gateway, a read through the other naming its position, \
              {backend}, application at {from} → {to} events"
         ),
         m,
@@ -444,7 +523,8 @@ async fn read_histories(
 
 /// Suspends or resumes application `id`, which holds `seq` events (an odd count after
 /// acceptance is suspended), expecting `seq + 1` back: its latency in µs goes to `lat`, or what
-/// went wrong to `errors`. False when the client cannot go on (the request failed).
+/// went wrong to `errors`. The event's log position (`X-Tongban-Position`) when it was answered
+/// with `seq + 1`; `Err` when the client cannot go on (the request failed).
 async fn step(
     conn: &mut Client,
     token: &str,
@@ -452,7 +532,7 @@ async fn step(
     seq: u64,
     lat: &mut Vec<u64>,
     errors: &mut Vec<String>,
-) -> bool {
+) -> Result<Option<u64>, ()> {
     let (action, body) = if (seq - 3).is_multiple_of(2) {
         (
             "suspend",
@@ -463,20 +543,23 @@ async fn step(
     };
     let t = Instant::now();
     match act(conn, token, id, action, &body).await {
-        Ok(answer) if answer["seq"] == json!(seq + 1) => {
+        Ok((answer, position)) if answer["seq"] == json!(seq + 1) => {
             lat.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX));
+            Ok(position)
         }
-        Ok(answer) => errors.push(format!(
-            "{action} on {id} answered seq {} where {} was due",
-            answer["seq"],
-            seq + 1
-        )),
+        Ok((answer, _)) => {
+            errors.push(format!(
+                "{action} on {id} answered seq {} where {} was due",
+                answer["seq"],
+                seq + 1
+            ));
+            Ok(None)
+        }
         Err(e) => {
             errors.push(e.0);
-            return false;
+            Err(())
         }
     }
-    true
 }
 
 /// What each bench client measured (latencies in µs, errors), all together.
@@ -510,22 +593,24 @@ async fn submit(conn: &mut Client, token: &str, key: &str, body: &[u8]) -> Resul
     )
 }
 
-/// One lifecycle action; its answer's JSON, or why it was not `200 OK`.
+/// One lifecycle action; its answer's JSON and the event's log position, or why it was not
+/// `200 OK`.
 async fn act(
     conn: &mut Client,
     token: &str,
     id: &str,
     action: &str,
     body: &Value,
-) -> Result<Value, CliError> {
+) -> Result<(Value, Option<u64>), CliError> {
     let path = format!("/v1/applications/{id}/{action}");
     let bytes = serde_json::to_vec(body)?;
-    expect(
+    let answer = answered(
         conn.send("POST", &path, Some(token), &[], Some(&bytes))
             .await,
         200,
         &format!("POST {path}"),
-    )
+    )?;
+    Ok((json_of(&answer), answer.position))
 }
 
 /// The answer's JSON body when its status is `status`; otherwise an error naming the request
@@ -535,6 +620,15 @@ fn expect(
     status: u16,
     what: &str,
 ) -> Result<Value, CliError> {
+    answered(answer, status, what).map(|a| json_of(&a))
+}
+
+/// The answer when its status is `status` ([`expect`], keeping the headers read).
+fn answered(
+    answer: Result<crate::cli::load::client::Answer, crate::cli::load::client::ClientError>,
+    status: u16,
+    what: &str,
+) -> Result<crate::cli::load::client::Answer, CliError> {
     let answer = answer.map_err(|e| CliError(format!("{what}: {e}")))?;
     if answer.status != status {
         return Err(CliError(format!(
@@ -543,5 +637,9 @@ fn expect(
             String::from_utf8_lossy(&answer.body[..answer.body.len().min(300)])
         )));
     }
-    Ok(serde_json::from_slice(&answer.body).unwrap_or(Value::Null))
+    Ok(answer)
+}
+
+fn json_of(answer: &crate::cli::load::client::Answer) -> Value {
+    serde_json::from_slice(&answer.body).unwrap_or(Value::Null)
 }

@@ -38,11 +38,12 @@ impl From<std::io::Error> for ClientError {
     }
 }
 
-/// An answer: status and body.
+/// An answer: status, body, and the log position a write answered (`X-Tongban-Position`).
 #[derive(Debug)]
 pub struct Answer {
     pub status: u16,
     pub body: Vec<u8>,
+    pub position: Option<u64>,
 }
 
 pub struct Client {
@@ -131,6 +132,7 @@ impl Client {
         let mut length: Option<usize> = None;
         let mut chunked = false;
         let mut close = false;
+        let mut position = None;
         loop {
             line.clear();
             if conn.read_line(&mut line).await? == 0 {
@@ -150,6 +152,8 @@ impl Client {
                 chunked = v.eq_ignore_ascii_case("chunked");
             } else if k.eq_ignore_ascii_case("connection") {
                 close = v.eq_ignore_ascii_case("close");
+            } else if k.eq_ignore_ascii_case("x-tongban-position") {
+                position = v.parse().ok();
             }
         }
         let body = if chunked {
@@ -167,7 +171,11 @@ impl Client {
         if close {
             self.conn = None;
         }
-        Ok(Answer { status, body })
+        Ok(Answer {
+            status,
+            body,
+            position,
+        })
     }
 }
 
