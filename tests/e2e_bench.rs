@@ -65,6 +65,8 @@ fn every_stage_measures_and_every_goal_is_judged() {
         "tongban-embedded",
         "tongban-embedded-half",
         "raw-fjall-half",
+        "paired-raw-fjall",
+        "paired-tongban",
         "raw-jetstream-r1",
         "tongban-jetstream-r1",
         "raw-jetstream-r3",
@@ -244,6 +246,22 @@ fn every_stage_measures_and_every_goal_is_judged() {
         .map(|g| g["goal"].as_str().unwrap())
         .collect();
     assert_eq!(goals.len(), 7, "{goals:?}");
+    // The embedded ratio from three pairs of alternating windows, each pair measured.
+    assert_eq!(
+        stages.iter().filter(|s| **s == "paired-raw-fjall").count(),
+        3
+    );
+    assert_eq!(stages.iter().filter(|s| **s == "paired-tongban").count(), 3);
+    let embedded = report["goals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["goal"] == "embedded: tongban / raw fjall")
+        .unwrap();
+    assert!(
+        embedded["value"].as_str().unwrap().contains("(pairs "),
+        "{embedded}"
+    );
     assert!(goals.iter().any(|g| g.contains("PostgreSQL")));
     assert!(goals.iter().any(|g| g.contains("half of peak")));
     assert!(goals.iter().any(|g| g.contains("RSS")));

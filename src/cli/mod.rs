@@ -70,7 +70,7 @@ usage:
       gateway and report throughput, latency p50/p90/p99/max per operation and errors by status;
       --soak also samples the gateway's RSS and says whether it stayed flat. Run the gateway with
       --rate-limit off, or the 200/s per region default turns it into a rate-limit test
-  tongban bench [--only fjall,postgres,jetstream,http,embedded,growth,shape,replay]
+  tongban bench [--only fjall,postgres,jetstream,http,embedded,paired,growth,shape,replay]
       [--duration SECS] [--clients N] [--apps N] [--depth N] [--events N] [--work DIR]
       [--format text|json]
       measure side by side: raw fjall and JetStream (R1, R3) appends, the PostgreSQL peer, tongban

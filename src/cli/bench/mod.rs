@@ -44,17 +44,24 @@ use report::Report;
 
 /// The stages `--only` picks from. `http` is tongban end to end on every backend; `embedded` is
 /// its embedded-log part alone (peak, half peak and raw fjall at that rate), for working on that path without starting
-/// NATS clusters.
+/// NATS clusters; `paired` is the embedded gateway and raw fjall in alternating windows
+/// ([`PAIRS`]), for their ratio on a disk whose pace moves within a minute.
 const STAGES: &[&str] = &[
     "fjall",
     "postgres",
     "jetstream",
     "http",
     "embedded",
+    "paired",
     "growth",
     "shape",
     "replay",
 ];
+
+/// Pairs of windows in the `paired` stage: raw fjall and the embedded gateway one after the
+/// other, the order swapped every pair, so that a disk whose pace moves between the stages (by a
+/// factor of 2.7 within a minute on these machines) moves both sides of a pair alike.
+const PAIRS: usize = 3;
 
 pub struct Settings {
     pub duration: Duration,
@@ -227,6 +234,10 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
             );
         }
     }
+    if on("paired") {
+        say("the embedded gateway and raw fjall in alternating windows");
+        paired(s, &payloads, &mut report, &run).await?;
+    }
     if on("jetstream") || on("http") {
         for replicas in [1usize, 3] {
             let nats = start_nats(replicas)?;
@@ -352,6 +363,41 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
     }
     report.judge();
     Ok(report)
+}
+
+/// [`PAIRS`] pairs of closed-loop windows of half the stage duration (at least a second): raw
+/// fjall appends into a fresh directory, and local-form submissions to one embedded gateway,
+/// the gateway idle before each window so that its projections and compactions of the last one
+/// do not slow the next. Rows `paired-raw-fjall` and `paired-tongban`, in pair order; the goal
+/// takes the median of the pairs' ratios ([`report::Report::judge`]).
+async fn paired(
+    s: &Settings,
+    payloads: &Arc<Vec<Vec<u8>>>,
+    report: &mut Report,
+    run: &str,
+) -> Result<(), CliError> {
+    let gw = gateway::GatewayProcess::start(&s.work, "gateway-paired", None).await?;
+    let window = (s.duration / 2).max(Duration::from_secs(1));
+    for pair in 0..PAIRS {
+        let raw_first = pair % 2 == 0;
+        for raw in [raw_first, !raw_first] {
+            gw.settle(Duration::from_secs(60)).await?;
+            if raw {
+                let dir = s.work.join(format!("fjall-paired-{pair}"));
+                let m = raw_fjall::run(&dir, Arc::clone(payloads), s.clients, window, None).await?;
+                let _ = std::fs::remove_dir_all(&dir);
+                let label = format!("pair {}: raw fjall append", pair + 1);
+                report.row("paired-raw-fjall", &label, m);
+            } else {
+                let m = gw
+                    .submit_forms(s.clients, window, None, &format!("{run}w{pair}"))
+                    .await?;
+                let label = format!("pair {}: tongban HTTP form submit, embedded", pair + 1);
+                report.row("paired-tongban", &label, m);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A nats-server (R1) or a three-node cluster (R3) from the test harness, started on a thread so

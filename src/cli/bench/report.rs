@@ -34,6 +34,18 @@ pub struct Report {
     pub failures: Vec<String>,
 }
 
+/// The median of `values` (the mean of the middle two of an even count); `None` when empty.
+fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
+}
+
 /// Stored applications' growth under which memory still counts as flat: the RSS at the largest
 /// checkpoint within this fraction of the RSS at the first.
 const FLAT_RSS: f64 = 0.10;
@@ -108,6 +120,24 @@ impl Report {
         self.rows.iter().find(|r| r.key == key).map(|r| &r.m)
     }
 
+    /// Every row under `key`, in the order measured.
+    fn all(&self, key: &str) -> Vec<&Measured> {
+        self.rows
+            .iter()
+            .filter(|r| r.key == key)
+            .map(|r| &r.m)
+            .collect()
+    }
+
+    /// The ratio of each pair of the `paired` stage (tongban / raw fjall), in pair order.
+    fn paired_ratios(&self) -> Vec<f64> {
+        self.all("paired-tongban")
+            .into_iter()
+            .zip(self.all("paired-raw-fjall"))
+            .map(|(ours, raw)| ours.per_sec() / raw.per_sec().max(1e-9))
+            .collect()
+    }
+
     /// Works out every goal whose figures were measured.
     pub fn judge(&mut self) {
         let mut goals = Vec::new();
@@ -128,15 +158,37 @@ impl Report {
                 "JetStream R3: tongban / raw JetStream",
             ),
         ] {
-            if let (Some(a), Some(b)) = (self.get(ours), self.get(raw)) {
-                let r = a.per_sec() / b.per_sec().max(1e-9);
-                goals.push(Goal {
-                    name: name.into(),
-                    value: format!("{:.0}%", r * 100.0),
-                    target: ">= 50%".into(),
-                    met: r >= 0.5,
-                });
-            }
+            let whole = match (self.get(ours), self.get(raw)) {
+                (Some(a), Some(b)) => Some(a.per_sec() / b.per_sec().max(1e-9)),
+                _ => None,
+            };
+            // On the embedded log, the alternating windows' median where they ran: the whole
+            // stages ran a minute or more apart, and this disk's pace moves within one.
+            let paired = if ours == "tongban-embedded" {
+                self.paired_ratios()
+            } else {
+                Vec::new()
+            };
+            let percent = |r: f64| format!("{:.0}%", r * 100.0);
+            let (r, value) = match (median(&paired), whole) {
+                (Some(m), whole) => {
+                    let each: Vec<String> =
+                        paired.iter().map(|r| format!("{:.0}", r * 100.0)).collect();
+                    let also = whole.map_or(String::new(), |w| format!("; stages {}", percent(w)));
+                    (
+                        m,
+                        format!("{} (pairs {}%{also})", percent(m), each.join("/")),
+                    )
+                }
+                (None, Some(w)) => (w, percent(w)),
+                (None, None) => continue,
+            };
+            goals.push(Goal {
+                name: name.into(),
+                value,
+                target: ">= 50%".into(),
+                met: r >= 0.5,
+            });
         }
         if let (Some(a), Some(b)) = (self.get("tongban-embedded"), self.get("postgres")) {
             let r = a.per_sec() / b.per_sec().max(1e-9);
@@ -335,4 +387,56 @@ fn filesystem_of(dir: &std::path::Path) -> String {
         .max()
         .map(|(_, kind)| kind)
         .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// `per_sec` operations in one second.
+    fn rate(per_sec: u64) -> Measured {
+        Measured::from_parts(vec![1_000; per_sec as usize], Vec::new(), 1.0)
+    }
+
+    fn report() -> Report {
+        let settings = Settings {
+            duration: Duration::from_secs(1),
+            clients: 1,
+            apps: 1,
+            events: 1,
+            depth: 1,
+            work: std::env::temp_dir(),
+        };
+        Report::new(&settings, &[vec![0; 10]])
+    }
+
+    #[test]
+    fn the_embedded_goal_is_judged_on_the_median_pair_where_pairs_ran() {
+        let mut r = report();
+        r.row("raw-fjall", "raw", rate(1000));
+        r.row("tongban-embedded", "ours", rate(200));
+        for (raw, ours) in [(1000, 300), (400, 240), (600, 330)] {
+            r.row("paired-raw-fjall", "raw", rate(raw));
+            r.row("paired-tongban", "ours", rate(ours));
+        }
+        r.judge();
+        let goal = &r.goals[0];
+        assert_eq!(goal.name, "embedded: tongban / raw fjall");
+        assert_eq!(goal.value, "55% (pairs 30/60/55%; stages 20%)");
+        assert!(goal.met);
+
+        let mut r = report();
+        r.row("raw-fjall", "raw", rate(1000));
+        r.row("tongban-embedded", "ours", rate(600));
+        r.judge();
+        assert_eq!((r.goals[0].value.as_str(), r.goals[0].met), ("60%", true));
+    }
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
+    }
 }

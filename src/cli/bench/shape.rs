@@ -418,16 +418,15 @@ pub async fn read_after(
             let through = usize::from(seq % 2 == 1);
             let mut acted = Vec::new();
             let conn = &mut c.conns[through];
-            let position = match step(conn, &c.lead[through], &c.id, seq, &mut acted, &mut errors)
-                .await
-            {
-                Ok(Some(position)) => position.to_string(),
-                Ok(None) => {
-                    errors.push(format!("an action on {} answered no position", c.id));
-                    break;
-                }
-                Err(()) => break,
-            };
+            let position =
+                match step(conn, &c.lead[through], &c.id, seq, &mut acted, &mut errors).await {
+                    Ok(Some(position)) => position.to_string(),
+                    Ok(None) => {
+                        errors.push(format!("an action on {} answered no position", c.id));
+                        break;
+                    }
+                    Err(()) => break,
+                };
             let other = 1 - through;
             let t = Instant::now();
             let answer = c.conns[other]
