@@ -426,6 +426,12 @@ mod tests {
         fn backend(&self) -> &'static str {
             "fixed"
         }
+        async fn refresh_head(&self) -> Result<u64, LogError> {
+            Ok(*self.head.borrow())
+        }
+        async fn last_position(&self, _: &str) -> Result<Option<u64>, LogError> {
+            Err(LogError::Unavailable("not needed".into()))
+        }
     }
 
     /// Four applications' first events, each its own intact chain.

@@ -367,16 +367,18 @@ fn operation(route: &Route) -> Value {
 fn read_after(params: &mut Vec<Value>, responses: &mut Map<String, Value>) {
     params.push(json!({"name": "X-Tongban-Read-After", "in": "header", "required": false,
         "description": "A log position a write answered (X-Tongban-Position), or `latest`: the request is answered only once this gateway holds every event up to it (up to where the log ends when the request arrives), whichever gateway took the write",
-        "schema": {"type": "string", "pattern": "^([0-9]+|[Ll][Aa][Tt][Ee][Ss][Tt])$"}}));
-    const BAD: &str = "an X-Tongban-Read-After that is no position (`position`), or beyond the \
-                       end of the embedded log (`beyond-log`)";
+        "schema": {"type": "string", "maxLength": 20, "pattern": "^([0-9]{1,20}|[Ll][Aa][Tt][Ee][Ss][Tt])$"}}));
+    const BAD: &str = "an X-Tongban-Read-After that is no position from 0 to 2^64 - 1 \
+                       (`position`), sent more than once (`once`), or beyond the end of the \
+                       embedded log (`beyond-log`)";
     let bad = match responses.get("400").and_then(|r| r["description"].as_str()) {
         Some(body) => format!("{body}; or {BAD}"),
         None => format!("Malformed request: {BAD}"),
     };
     responses.insert("400".into(), problem_response(&bad));
     const LATE: &str = "the position X-Tongban-Read-After names is not reached in time \
-                        (`not-caught-up`, with `Retry-After`)";
+                        (`not-caught-up`, with `Retry-After`), or the log could not be asked \
+                        where it ends (`log-unavailable`)";
     let late = match responses.get("503").and_then(|r| r["description"].as_str()) {
         Some(before) => format!("{before}; or {LATE}"),
         None => format!("Not answered: {LATE}"),

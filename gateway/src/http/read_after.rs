@@ -30,9 +30,18 @@ pub fn position(position: u64) -> (HeaderName, String) {
 
 /// What `X-Tongban-Read-After` asks for, if sent.
 pub fn parse(headers: &HeaderMap) -> Result<Option<ReadAfter>, Problem> {
-    let Some(value) = headers.get(&READ_AFTER) else {
+    let mut values = headers.get_all(&READ_AFTER).iter();
+    let Some(value) = values.next() else {
         return Ok(None);
     };
+    if values.next().is_some() {
+        return Err(Problem::bad_request(
+            HEADER_POINTER,
+            "once",
+            "X-Tongban-Read-After is sent more than once: send one position (the highest a \
+             write answered)",
+        ));
+    }
     let text = value.to_str().unwrap_or_default().trim();
     if text.eq_ignore_ascii_case("latest") {
         return Ok(Some(ReadAfter::Latest));
@@ -95,6 +104,14 @@ mod tests {
             parse(&with("LATEST")).expect("latest"),
             Some(ReadAfter::Latest)
         );
+    }
+
+    #[test]
+    fn two_values_are_refused() {
+        let mut headers = with("3");
+        headers.append(READ_AFTER, HeaderValue::from_static("5"));
+        let body = serde_json::to_value(parse(&headers).expect_err("two")).expect("json");
+        assert_eq!(body["errors"][0]["rule"], "once", "{body}");
     }
 
     #[test]

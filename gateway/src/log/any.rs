@@ -80,6 +80,13 @@ impl EventLog for AnyLog {
         }
     }
 
+    async fn last_position(&self, app: &str) -> Result<Option<u64>, LogError> {
+        match self {
+            AnyLog::Embedded(l) => l.last_position(app).await,
+            AnyLog::JetStream(l) => l.last_position(app).await,
+        }
+    }
+
     fn backend(&self) -> &'static str {
         match self {
             AnyLog::Embedded(l) => l.backend(),

@@ -349,7 +349,7 @@ pub async fn concurrent_appends_have_one_winner<L: EventLog>(log: &L) {
 }
 
 /// Polls all futures concurrently (a tiny `join_all`, to avoid a dependency for tests).
-async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+pub async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
     let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
     let mut results: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {

@@ -178,11 +178,17 @@ pub trait EventLog: Send + Sync + 'static {
     /// Asks the log where it ends now, moves [`EventLog::head`] there and answers it: for a
     /// read that must see a write acknowledged through another gateway (`X-Tongban-Read-After`)
     /// before this gateway's head has heard of it. A log only this process writes knows its
-    /// head already, and asks nothing.
-    fn refresh_head(&self) -> impl Future<Output = Result<u64, LogError>> + Send {
-        let head = *self.head().borrow();
-        std::future::ready(Ok(head))
-    }
+    /// head already, and asks nothing. No default: a shared backend that answered its head
+    /// would lose read-your-writes across gateways without a sound.
+    fn refresh_head(&self) -> impl Future<Output = Result<u64, LogError>> + Send;
+
+    /// Where the application's last event is in the log (`None`: it has none, as far as the
+    /// log's answer goes): a position at or after every event of it, for a repeated submission
+    /// to answer (`X-Tongban-Position`). A log only this process writes answers its head.
+    fn last_position(
+        &self,
+        app: &str,
+    ) -> impl Future<Output = Result<Option<u64>, LogError>> + Send;
 
     /// A short name for logs and metrics (`embedded`, `jetstream`).
     fn backend(&self) -> &'static str;

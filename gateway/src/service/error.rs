@@ -72,11 +72,12 @@ pub enum ServiceError {
     /// A read naming a log position (`X-Tongban-Read-After`) that this gateway's projections
     /// did not reach in time: the write is acknowledged, and this gateway has not seen it yet.
     #[error(
-        "X-Tongban-Read-After names log position {wanted}, and this gateway's projections hold \
-         events up to {reached}: not reached in time; retry after Retry-After (through any \
-         gateway). A position no gateway on this log answered is never reached"
+        "X-Tongban-Read-After names log position {wanted}; the log ends at {end} as far as this \
+         gateway has heard, and its projections hold events up to {reached}: not reached in \
+         time; retry after Retry-After (through any gateway). A position far beyond the log's \
+         end was answered by no gateway of this log and is never reached: drop it"
     )]
-    NotCaughtUp { wanted: u64, reached: u64 },
+    NotCaughtUp { wanted: u64, end: u64, reached: u64 },
     /// A read naming a log position (`X-Tongban-Read-After`) beyond the end of a log only this
     /// gateway writes: no write here answered it.
     #[error(

@@ -15,13 +15,22 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{Gateway, ServiceError};
-use crate::log::EventLog;
+use crate::log::{EventLog, LogError};
 
 /// How long a read waits for the position it names before it is refused (503, retry).
 const PATIENCE: Duration = Duration::from_secs(2);
-/// How often a shared log is asked again for a position beyond the end its leader names (a
-/// leader elected a moment ago may still be applying what was committed).
-const ASK_AGAIN: Duration = Duration::from_millis(20);
+/// How long a read waits for this gateway's head to reach a position beyond the end the
+/// stream's leader named (pushed by the stream's consumer, or the poll) before it asks the
+/// leader again, each: a leader elected a moment ago may still be applying what was committed.
+/// A handful of requests per read at most, shared with every read waiting at the same time
+/// ([`crate::log::EventLog::refresh_head`]).
+const ASK_AGAIN: [Duration; 5] = [
+    Duration::from_millis(25),
+    Duration::from_millis(75),
+    Duration::from_millis(200),
+    Duration::from_millis(500),
+    Duration::from_millis(1000),
+];
 
 /// What a read must have seen before it is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,9 +42,8 @@ pub enum ReadAfter {
 }
 
 impl<L: EventLog> Gateway<L> {
-    /// Waits until the projections hold every event `after` names, and every event this gateway
-    /// knows to be stored (as every read waits), and answers the position they hold then: at
-    /// least the one named.
+    /// Waits until the projections hold every event `after` names, and answers the position
+    /// they hold then: at least the one named.
     ///
     /// Refused, with nothing read, when the position is beyond the end of a log only this
     /// gateway writes (it was never written here: another deployment's, or mistyped;
@@ -47,38 +55,68 @@ impl<L: EventLog> Gateway<L> {
         let wanted = match after {
             ReadAfter::Position(position) => position,
             ReadAfter::Latest => {
-                end = end.max(self.log.refresh_head().await?);
+                end = end.max(self.ask_end(deadline).await?);
                 end
             }
         };
         if wanted > end {
-            end = end.max(self.log.refresh_head().await?);
+            end = end.max(self.ask_end(deadline).await?);
         }
         if wanted > end && self.log.is_local() {
             return Err(ServiceError::BeyondLog { wanted, end });
         }
-        while wanted > end {
-            if Instant::now() + ASK_AGAIN >= deadline {
-                return Err(ServiceError::NotCaughtUp {
-                    wanted,
-                    reached: self.projector.applied(),
-                });
+        let mut head = self.log.head();
+        for pause in ASK_AGAIN {
+            if wanted <= end {
+                break;
             }
-            tokio::time::sleep(ASK_AGAIN).await;
-            end = end.max(self.log.refresh_head().await?);
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let heard = tokio::time::timeout(pause.min(remaining), head.wait_for(|h| *h >= wanted));
+            if let Ok(Ok(moved)) = heard.await {
+                end = end.max(*moved);
+                break;
+            }
+            match self.ask_end(deadline).await {
+                Ok(asked) => end = end.max(asked),
+                Err(_) if Instant::now() >= deadline => break,
+                Err(e) => return Err(e),
+            }
         }
-        // And what every read waits for ([`Gateway::caught_up`]): the answer then says what
-        // the read that follows reflects.
-        let target = wanted.max(self.known_end());
+        if wanted > end {
+            return Err(ServiceError::NotCaughtUp {
+                wanted,
+                end,
+                reached: self.projector.applied(),
+            });
+        }
+        // Only the position named: what else this gateway knows of, the read that follows waits
+        // for itself (`Gateway::caught_up`).
         let patience = deadline.saturating_duration_since(Instant::now());
-        if self.projector.applied() < target {
-            self.projector.wait_for(target, patience).await;
+        if self.projector.applied() < wanted {
+            self.projector.wait_for(wanted, patience).await;
         }
         let reached = self.projector.applied();
         if reached >= wanted {
             Ok(reached)
         } else {
-            Err(ServiceError::NotCaughtUp { wanted, reached })
+            Err(ServiceError::NotCaughtUp {
+                wanted,
+                end,
+                reached,
+            })
+        }
+    }
+
+    /// Where the log ends, asked of it ([`crate::log::EventLog::refresh_head`]), the answer
+    /// awaited until `deadline` at most (then the log is unavailable to this read).
+    async fn ask_end(&self, deadline: Instant) -> Result<u64, ServiceError> {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(remaining, self.log.refresh_head()).await {
+            Ok(answer) => Ok(answer?),
+            Err(_) => Err(LogError::Unavailable(format!(
+                "asking the log where it ends: no answer within {PATIENCE:?}"
+            ))
+            .into()),
         }
     }
 }

@@ -10,6 +10,7 @@ use super::tests::{OneStream, one_stream};
 use super::{Gateway, ReadAfter, ServiceError};
 use crate::domain::Command;
 use crate::log::EventLog;
+use crate::log::conformance::futures_join_all;
 use crate::testutil::TempDir;
 
 async fn in_outbox<L: EventLog>(gw: &Gateway<L>, app: &str) -> bool {
@@ -37,6 +38,7 @@ async fn a_read_after_a_position_sees_another_gateways_write() {
     let dir = TempDir::new("service-read-after");
     let OneStream {
         server: _server,
+        received,
         gateways: [writer, reader],
         ..
     } = one_stream(&dir, false).await;
@@ -81,17 +83,42 @@ async fn a_read_after_a_position_sees_another_gateways_write() {
     );
 
     // A position beyond the stream: another stream's, or a leader still applying what it
-    // committed. It is asked again until the patience is spent, then refused for a retry.
+    // committed. It is asked again until the patience is spent, then refused for a retry; a
+    // handful of requests to the stream for it, however many reads wait at once (one request
+    // at a time, shared).
     let beyond = forwarded.position + 100;
     let asked = Instant::now();
+    let before = received();
     let refused = reader
         .reach(ReadAfter::Position(beyond))
         .await
         .expect_err("never reached");
     assert!(asked.elapsed() >= Duration::from_millis(1500));
+    let one = received() - before;
+    assert!((2..=8).contains(&one), "{one} messages for one read");
+    let before = received();
+    let reads: Vec<_> = (0..50)
+        .map(|_| reader.reach(ReadAfter::Position(beyond)))
+        .collect();
+    for read in futures_join_all(reads).await {
+        assert!(
+            matches!(read, Err(ServiceError::NotCaughtUp { .. })),
+            "{read:?}"
+        );
+    }
+    let fifty = received() - before;
+    // 18 when this was written (each round of asks shared, two requests a round at most).
+    assert!(
+        fifty <= 4 * one,
+        "{fifty} messages for 50 reads at once, {one} for one"
+    );
     match refused {
-        ServiceError::NotCaughtUp { wanted, reached } => {
-            assert_eq!(wanted, beyond);
+        ServiceError::NotCaughtUp {
+            wanted,
+            end,
+            reached,
+        } => {
+            assert_eq!((wanted, end), (beyond, forwarded.position));
             assert!(reached >= forwarded.position, "{reached}");
         }
         other => panic!("{other:?}"),
@@ -142,11 +169,10 @@ async fn on_the_embedded_log_a_position_beyond_its_end_is_refused_at_once() {
         stored_at(gw, submitted.position).await,
         (submitted.id.clone(), 1)
     );
-    for after in [
-        ReadAfter::Position(0),
-        ReadAfter::Position(submitted.position),
-        ReadAfter::Latest,
-    ] {
+    gw.reach(ReadAfter::Position(0))
+        .await
+        .expect("nothing to wait for");
+    for after in [ReadAfter::Position(submitted.position), ReadAfter::Latest] {
         let reached = gw.reach(after).await.expect("reached");
         assert!(reached >= submitted.position, "{after:?}: {reached}");
     }

@@ -301,9 +301,12 @@ impl<L: EventLog> Gateway<L> {
                 app: app.to_string(),
             });
         }
-        // The events read are stored at or before where the log ends now (asked after the read:
-        // written through another gateway, they may be beyond the head this one has seen).
-        let position = self.log.refresh_head().await?;
+        // Where its last event is, asked of the log: written through another gateway, it may be
+        // beyond the head this one has seen. A log that does not show it yet (a stream leader
+        // elected a moment ago) is asked again, as for the events.
+        let Some(position) = self.log.last_position(app).await? else {
+            return Ok(None);
+        };
         let view = crate::projections::ApplicationView::from_events(&events, &self.calendar)?;
         let status = view
             .map(|v| v.state.status.as_str().to_string())

@@ -105,6 +105,10 @@ struct Inner {
     batched: std::sync::atomic::AtomicBool,
     /// Whether the server refused this user a batch ([`batch`]: the right is optional).
     denied: connect::Denied,
+    /// [`EventLog::refresh_head`]'s requests for the stream's state, one at a time: how many
+    /// began, and (held while one is on its way) the last one.
+    refreshes_begun: std::sync::atomic::AtomicU64,
+    refreshing: tokio::sync::Mutex<Refreshed>,
 }
 
 /// The last message of a subject as this gateway last saw it.
@@ -116,6 +120,17 @@ struct SubjectTip {
     position: u64,
     /// Its event's hash: an append names this message only for an event chained onto it.
     hash: String,
+}
+
+/// The least time between two of [`EventLog::refresh_head`]'s requests for the stream's state.
+const REFRESH_SPACING: Duration = Duration::from_millis(2);
+
+/// The last of [`EventLog::refresh_head`]'s requests: when it began, and whether it was
+/// answered.
+#[derive(Default)]
+struct Refreshed {
+    began: Option<std::time::Instant>,
+    ok: bool,
 }
 
 /// Subjects per generation of [`Inner::tips`]: a few dozen bytes each.
@@ -244,6 +259,8 @@ impl JetStreamLog {
             tips: crate::generations::Generations::new(TIPS),
             batched: std::sync::atomic::AtomicBool::new(batched),
             denied: denied.clone(),
+            refreshes_begun: std::sync::atomic::AtomicU64::new(0),
+            refreshing: tokio::sync::Mutex::new(Refreshed::default()),
         });
         let cursors = if config.create_stream {
             Some(Box::new(
@@ -1253,15 +1270,47 @@ impl EventLog for JetStreamLog {
     /// The stream leader's last position: what every gateway on the stream has had
     /// acknowledged, unless the leader was elected a moment ago and is still applying what was
     /// committed (a caller waiting for a position asks again).
+    ///
+    /// One request at a time, shared: a caller that arrives while one is on its way waits for
+    /// it and for the next, which began after it arrived, and takes that one's answer; and one
+    /// begins [`REFRESH_SPACING`] after the last at the soonest. So clients asking on every
+    /// request (`X-Tongban-Read-After: latest`, or a position beyond the end) cost the stream
+    /// at most 500 requests a second from this gateway, however many they are.
     async fn refresh_head(&self) -> Result<u64, LogError> {
+        use std::sync::atomic::Ordering;
         self.connected()?;
-        let info = self
+        let arrived = self.inner.refreshes_begun.load(Ordering::Acquire);
+        let mut last = self.inner.refreshing.lock().await;
+        let begun = self.inner.refreshes_begun.load(Ordering::Acquire);
+        if begun > arrived && last.ok {
+            return Ok(*self.head.borrow());
+        }
+        if let Some(began) = last.began {
+            tokio::time::sleep_until((began + REFRESH_SPACING).into()).await;
+        }
+        self.inner
+            .refreshes_begun
+            .store(begun + 1, Ordering::Release);
+        last.began = Some(std::time::Instant::now());
+        let asked = self
             .bounded("reading the stream state", self.inner.stream.get_info())
-            .await?;
+            .await;
+        last.ok = asked.is_ok();
+        let info = asked?;
         head::note_replacement(&self.inner, &info);
         self.same_stream()?;
         self.bump_head(info.state.last_sequence);
         Ok(*self.head.borrow())
+    }
+
+    /// The subject's last message, from the leader: its own position, not the head's.
+    async fn last_position(&self, app: &str) -> Result<Option<u64>, LogError> {
+        let Some(subject) = self.subject(app) else {
+            return Ok(None);
+        };
+        self.connected()?;
+        self.same_stream()?;
+        Ok(self.last_on(&subject).await?.map(|last| last.position))
     }
 
     fn backend(&self) -> &'static str {
