@@ -44,12 +44,22 @@ fn metrics_move_with_traffic_and_never_label_ids() {
     let origin = gw.client(Some(&toks[body["origin"].as_str().expect("origin")]));
     let created = origin.post("/v1/applications", &body);
     let id = created_id(&created);
-    assert_eq!(
+    let forwarded = origin.post(&format!("/v1/applications/{id}/forward"), &json!({}));
+    assert_eq!(forwarded.status, 200);
+    let position = forwarded
+        .header("x-tongban-position")
+        .expect("a write answers its position")
+        .to_string();
+    // Reads naming a position: one reached, one beyond the log.
+    let events = format!("/v1/applications/{id}/events");
+    let after = |at: &str| {
         origin
-            .post(&format!("/v1/applications/{id}/forward"), &json!({}))
-            .status,
-        200
-    );
+            .send("GET", &events, &[("X-Tongban-Read-After", at)], None)
+            .expect("an answer")
+            .status
+    };
+    assert_eq!(after(&position), 200);
+    assert_eq!(after("999999999"), 400);
     for _ in 0..3 {
         assert_eq!(origin.get(&format!("/v1/applications/{id}")).status, 200);
     }
@@ -138,6 +148,29 @@ fn metrics_move_with_traffic_and_never_label_ids() {
             "tongban_projection_apply_duration_seconds_bucket{backend=\"embedded\",le=\"+Inf\"}"
         ),
         Some(applies(&after))
+    );
+    let read_after = |outcome: &str| {
+        sample(
+            &after,
+            &format!("tongban_read_after_total{{backend=\"embedded\",outcome=\"{outcome}\"}}"),
+        )
+    };
+    assert_eq!(
+        [
+            read_after("reached"),
+            read_after("beyond-log"),
+            read_after("not-caught-up")
+        ],
+        [Some(1.0), Some(1.0), Some(0.0)],
+        "{after}"
+    );
+    assert_eq!(
+        embedded(&after, "tongban_read_after_wait_seconds_count"),
+        2.0
+    );
+    assert!(
+        !after.contains("tongban_log_end_asked_total"),
+        "the embedded log is never asked where it ends: it is here"
     );
     let head = sample(&after, "tongban_log_head_position{backend=\"embedded\"}").expect("head");
     let lag = sample(

@@ -157,6 +157,42 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
             u64::from(pushed),
         );
     }
+    if let Some(n) = stats.end_asked {
+        t.family(
+            "tongban_log_end_asked_total",
+            "counter",
+            "Requests that asked the log where it ends, for reads naming a position this gateway \
+             had not heard of or `latest`, and feed acknowledgements beyond it (one request serves \
+             every caller waiting at the time).",
+        );
+        t.sample("tongban_log_end_asked_total", &[("backend", backend)], n);
+    }
+    let reach = &s.gateway.reach_stats;
+    t.family(
+        "tongban_read_after_total",
+        "counter",
+        "Requests that named a log position to read after (X-Tongban-Read-After), by outcome: \
+         reached, or refused as beyond-log, not-caught-up or log-unavailable.",
+    );
+    for (outcome, n) in reach.outcomes() {
+        t.sample(
+            "tongban_read_after_total",
+            &[("backend", backend), ("outcome", outcome)],
+            n,
+        );
+    }
+    t.family(
+        "tongban_read_after_wait_seconds",
+        "histogram",
+        "Time a request naming a log position waited for it, before its handler ran (or it was \
+         refused).",
+    );
+    t.histogram(
+        "tongban_read_after_wait_seconds",
+        &[("backend", backend)],
+        &reach.waited(),
+        1e6,
+    );
     let stores = [
         ("log", stats.memory),
         ("projections", Some(s.gateway.store.memory())),

@@ -93,6 +93,11 @@ pub struct LogStats {
     /// (JetStream: its consumer follows); the poll alone follows other gateways' appends
     /// otherwise.
     pub pushed: Option<bool>,
+    /// Requests that asked the log where it ends ([`EventLog::refresh_head`]): for a read naming
+    /// a position this gateway had not heard of, or `latest`, or a feed acknowledgement beyond
+    /// it. JetStream: the stream's info from its leader, shared by the callers waiting at the
+    /// same time.
+    pub end_asked: Option<u64>,
     /// What the log's own store holds in memory (the embedded log; JetStream keeps it in the
     /// server).
     pub memory: Option<crate::fjall_tuning::StoreMemory>,

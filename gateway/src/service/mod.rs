@@ -32,7 +32,7 @@ use crate::projections::{ApplicationView, ProjectionStore, Projector};
 
 pub use act::ActOutcome;
 pub use error::ServiceError;
-pub use reach::ReadAfter;
+pub use reach::{ReachStats, ReadAfter};
 pub use submit::{Intake, SubmitOutcome, SubmitRequest, prepare as prepare_submission};
 
 /// How long a read waits for the projections to catch up with the writes acknowledged before it
@@ -64,6 +64,8 @@ pub struct Gateway<L: EventLog> {
     /// for it is the one it was folded up to ([`states`]); the projector folds other gateways'
     /// events onto them as it reads them.
     states: Arc<states::States>,
+    /// How the reads naming a position fared ([`Gateway::reach`]), for `GET /metrics`.
+    pub reach_stats: Arc<reach::ReachStats>,
 }
 
 impl<L: EventLog> Gateway<L> {
@@ -113,6 +115,7 @@ impl<L: EventLog> Gateway<L> {
             registry: tongban_schemas::registry::Registry::builtin(),
             acknowledged: Arc::new(AtomicU64::new(0)),
             states,
+            reach_stats: Arc::default(),
         }
     }
 

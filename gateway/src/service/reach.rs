@@ -10,12 +10,14 @@
 //! asks for `latest`: everything the log had acknowledged to anyone when the read came, at the
 //! cost of one request to the log.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::{Gateway, ServiceError};
 use crate::log::{EventLog, LogError};
+use crate::metrics::{Histogram, LATENCY_BOUNDS_US, Snapshot};
 
 /// How long a read waits for the position it names before it is refused (503, retry).
 const PATIENCE: Duration = Duration::from_secs(2);
@@ -41,6 +43,57 @@ pub enum ReadAfter {
     Latest,
 }
 
+/// How the reads that named a position fared (`GET /metrics`): an operator sees whether adapters
+/// use the header, how long it holds reads, and whether a gateway falls behind its stream.
+#[derive(Debug)]
+pub struct ReachStats {
+    reached: AtomicU64,
+    beyond_log: AtomicU64,
+    not_caught_up: AtomicU64,
+    unavailable: AtomicU64,
+    /// Time from the read's arrival to its answer (or refusal), every outcome.
+    waited: Histogram,
+}
+
+impl Default for ReachStats {
+    fn default() -> ReachStats {
+        ReachStats {
+            reached: AtomicU64::new(0),
+            beyond_log: AtomicU64::new(0),
+            not_caught_up: AtomicU64::new(0),
+            unavailable: AtomicU64::new(0),
+            waited: Histogram::new(&LATENCY_BOUNDS_US),
+        }
+    }
+}
+
+impl ReachStats {
+    fn record(&self, outcome: &Result<u64, ServiceError>, took: Duration) {
+        let counter = match outcome {
+            Ok(_) => &self.reached,
+            Err(ServiceError::BeyondLog { .. }) => &self.beyond_log,
+            Err(ServiceError::NotCaughtUp { .. }) => &self.not_caught_up,
+            Err(_) => &self.unavailable,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.waited.record_duration(took);
+    }
+
+    /// `(outcome, reads)`, every outcome, in the words of the refusals' rules.
+    pub fn outcomes(&self) -> [(&'static str, u64); 4] {
+        [
+            ("reached", self.reached.load(Ordering::Relaxed)),
+            ("beyond-log", self.beyond_log.load(Ordering::Relaxed)),
+            ("not-caught-up", self.not_caught_up.load(Ordering::Relaxed)),
+            ("log-unavailable", self.unavailable.load(Ordering::Relaxed)),
+        ]
+    }
+
+    pub fn waited(&self) -> Snapshot {
+        self.waited.snapshot()
+    }
+}
+
 impl<L: EventLog> Gateway<L> {
     /// Waits until the projections hold every event `after` names, and answers the position
     /// they hold then: at least the one named.
@@ -50,6 +103,13 @@ impl<L: EventLog> Gateway<L> {
     /// [`ServiceError::BeyondLog`]), and when it is not reached within [`PATIENCE`]
     /// ([`ServiceError::NotCaughtUp`]: a retry may find it).
     pub async fn reach(&self, after: ReadAfter) -> Result<u64, ServiceError> {
+        let arrived = Instant::now();
+        let outcome = self.reach_unrecorded(after).await;
+        self.reach_stats.record(&outcome, arrived.elapsed());
+        outcome
+    }
+
+    async fn reach_unrecorded(&self, after: ReadAfter) -> Result<u64, ServiceError> {
         let deadline = Instant::now() + PATIENCE;
         let mut end = self.known_end();
         let wanted = match after {

@@ -123,6 +123,35 @@ async fn a_read_after_a_position_sees_another_gateways_write() {
         }
         other => panic!("{other:?}"),
     }
+
+    // What /metrics shows of it: every read by its outcome, each timed, and the asks of the
+    // stream (shared, so fewer than the reads that waited on them).
+    let outcomes = reader.reach_stats.outcomes();
+    assert_eq!(
+        outcomes,
+        [
+            ("reached", 2),
+            ("beyond-log", 0),
+            ("not-caught-up", 51),
+            ("log-unavailable", 0)
+        ]
+    );
+    let waited = reader.reach_stats.waited();
+    assert_eq!(waited.count, 53);
+    assert!(waited.sum >= 51 * 1_500_000, "{} µs", waited.sum);
+    let asked = reader
+        .log
+        .stats()
+        .end_asked
+        .expect("JetStream counts its asks");
+    // One ask for the submission, one for `latest`, and the beyond-end reads' asks, each one
+    // request among the messages counted for them.
+    assert!((4..=2 + one + fifty).contains(&asked), "{asked} asks");
+    assert_eq!(
+        writer.log.stats().end_asked,
+        Some(0),
+        "the writer never asked"
+    );
 }
 
 /// A repeated submission answers a position at or after the original's, read through either

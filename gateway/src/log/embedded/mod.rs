@@ -455,6 +455,7 @@ impl EventLog for EmbeddedLog {
             ack_micros: None,
             in_flight: None,
             pushed: None,
+            end_asked: None,
             memory: Some(crate::fjall_tuning::StoreMemory::of(
                 &self.stores.db,
                 &self.stores.memtables,

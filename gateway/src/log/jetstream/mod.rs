@@ -1338,6 +1338,7 @@ impl EventLog for JetStreamLog {
             ack_micros: Some(self.inner.ack_micros.snapshot()),
             in_flight: Some(self.inner.in_flight.load(Ordering::Relaxed)),
             pushed: Some(self.inner.pushed.load(Ordering::Relaxed)),
+            end_asked: Some(self.inner.refreshes_begun.load(Ordering::Relaxed)),
             memory: None,
         }
     }
