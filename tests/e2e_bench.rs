@@ -230,6 +230,17 @@ fn every_stage_measures_and_every_goal_is_judged() {
             && label.contains("48 → 60 events"),
         "{label}"
     );
+    // Each gateway's /metrics counted the reads it was sent (every other action's), each timed,
+    // none refused.
+    let reaching = after["read_after"]
+        .as_array()
+        .expect("both gateways' reads");
+    assert_eq!(reaching.len(), 2, "{after}");
+    for gateway in reaching {
+        assert_eq!(gateway["waits"]["count"], 4 * 6, "{gateway}");
+        assert_eq!(gateway["refused"], 0, "{gateway}");
+        assert!(gateway["end_asked"].as_u64().is_some(), "{gateway}");
+    }
 
     // Replay over the requested log: every pass counted every event.
     let replay = &report["replay"];

@@ -114,7 +114,7 @@ impl GatewayProcess {
     }
 
     /// The gateway's `/metrics` text.
-    async fn metrics(&self) -> Result<String, CliError> {
+    pub async fn metrics(&self) -> Result<String, CliError> {
         let answer = Client::new(&self.addr)
             .send("GET", "/metrics", None, &[], None)
             .await

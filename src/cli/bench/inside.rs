@@ -158,6 +158,59 @@ impl Inside {
     }
 }
 
+/// What one gateway's `/metrics` say of the reads that named a log position over a leg
+/// (`X-Tongban-Read-After`): how long they waited for it, how many were refused, and how often
+/// the gateway asked the stream where it ends for them (when the push had not told it yet).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reaching {
+    pub gateway: &'static str,
+    pub waits: Spread,
+    pub refused: u64,
+    pub asks: u64,
+}
+
+impl Reaching {
+    /// The change between two scrapes of the gateway's `/metrics`.
+    pub fn between(gateway: &'static str, before: &str, after: &str) -> Reaching {
+        let name = "tongban_read_after_wait_seconds";
+        let refused = |text: &str| {
+            counter(text, "tongban_read_after_total", "outcome=")
+                - counter(text, "tongban_read_after_total", "outcome=\"reached\"")
+        };
+        Reaching {
+            gateway,
+            waits: Spread::of(
+                &buckets(before, name, ""),
+                &buckets(after, name, ""),
+                sum(after, name, "") - sum(before, name, ""),
+            ),
+            refused: refused(after).saturating_sub(refused(before)),
+            asks: gauge_total(after, "tongban_log_end_asked_total")
+                .saturating_sub(gauge_total(before, "tongban_log_end_asked_total")),
+        }
+    }
+
+    pub fn text(&self) -> String {
+        format!(
+            "  inside gateway {}: reads naming a position {}; {} refused; asked the stream \
+             where it ends {} times\n",
+            self.gateway,
+            self.waits.text(),
+            self.refused,
+            self.asks
+        )
+    }
+
+    pub fn json(&self) -> Value {
+        json!({
+            "gateway": self.gateway,
+            "waits": self.waits.json(),
+            "refused": self.refused,
+            "end_asked": self.asks,
+        })
+    }
+}
+
 fn ms(bound: Option<f64>) -> String {
     bound.map_or_else(
         || "past the last bucket".to_string(),
@@ -246,6 +299,14 @@ fn samples<'a>(
 /// The total of gauge `name` over all its series (every store's, say), 0 if absent.
 pub fn gauge_total(text: &str, name: &str) -> u64 {
     samples(text, name, "")
+        .filter_map(|(_, value)| value.parse::<f64>().ok())
+        .map(|v| v.max(0.0) as u64)
+        .sum()
+}
+
+/// The total of counter `name` over its series whose labels contain `label`, 0 if absent.
+fn counter(text: &str, name: &str, label: &str) -> u64 {
+    samples(text, name, label)
         .filter_map(|(_, value)| value.parse::<f64>().ok())
         .map(|v| v.max(0.0) as u64)
         .sum()
@@ -354,6 +415,53 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    /// A gateway's read-after series: `reached` and `refused` reads, waits summing to `secs`
+    /// with `fast` of them within 1 ms, and `asks` of the stream.
+    fn reads(reached: u64, refused: u64, fast: u64, secs: f64, asks: u64) -> String {
+        let all = reached + refused;
+        format!(
+            "tongban_log_end_asked_total{{backend=\"jetstream\"}} {asks}\n\
+             tongban_read_after_total{{backend=\"jetstream\",outcome=\"reached\"}} {reached}\n\
+             tongban_read_after_total{{backend=\"jetstream\",outcome=\"beyond-log\"}} 0\n\
+             tongban_read_after_total{{backend=\"jetstream\",outcome=\"not-caught-up\"}} {refused}\n\
+             tongban_read_after_wait_seconds_bucket{{backend=\"jetstream\",le=\"0.001\"}} {fast}\n\
+             tongban_read_after_wait_seconds_bucket{{backend=\"jetstream\",le=\"0.0025\"}} {all}\n\
+             tongban_read_after_wait_seconds_bucket{{backend=\"jetstream\",le=\"+Inf\"}} {all}\n\
+             tongban_read_after_wait_seconds_sum{{backend=\"jetstream\"}} {secs}\n"
+        )
+    }
+
+    #[test]
+    fn reads_naming_a_position_are_counted_over_the_leg() {
+        let before = reads(5, 1, 5, 0.002, 3);
+        let after = reads(105, 2, 95, 0.102, 13);
+        let r = Reaching::between("b", &before, &after);
+        assert_eq!(
+            (
+                r.waits.count,
+                r.refused,
+                r.asks,
+                r.waits.p99_ms,
+                r.waits.max_ms
+            ),
+            (101, 1, 10, Some(2.5), Some(2.5))
+        );
+        assert!((r.waits.mean_ms - 100.0 / 101.0).abs() < 1e-9, "{r:?}");
+        assert!(
+            r.text()
+                .contains("inside gateway b: reads naming a position 101: mean 1.0 ms"),
+            "{}",
+            r.text()
+        );
+        assert!(
+            r.text()
+                .contains("1 refused; asked the stream where it ends 10 times")
+        );
+        // A gateway older than these series: nothing counted, nothing invented.
+        let none = Reaching::between("a", "", "");
+        assert_eq!((none.waits.count, none.refused, none.asks), (0, 0, 0));
     }
 
     #[test]

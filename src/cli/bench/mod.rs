@@ -351,8 +351,15 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
         let l = shape::read_across(pair, "JetStream R1", &mut deep, actions).await?;
         report.row("shape-events", &l.label, l.m);
         let actions = shape::READ_AFTER.min(s.depth);
+        let before = [gw.metrics().await?, other.metrics().await?];
         let l = shape::read_after(pair, "JetStream R1", &mut deep, actions).await?;
-        report.row("shape-events", &l.label, l.m);
+        let after = [gw.metrics().await?, other.metrics().await?];
+        let reaching = ["a", "b"]
+            .into_iter()
+            .zip(before.iter().zip(&after))
+            .map(|(name, (b, a))| inside::Reaching::between(name, b, a))
+            .collect();
+        report.row_reaching("shape-events", &l.label, l.m, reaching);
     }
     if on("replay") {
         say(&format!(

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::Settings;
 use super::gateway::Checkpoint;
-use super::inside::Inside;
+use super::inside::{Inside, Reaching};
 use super::measure::Measured;
 use super::replay::ReplayFigures;
 
@@ -14,6 +14,8 @@ pub struct Row {
     pub m: Measured,
     /// The gateway's own figures over the stage, where they were scraped.
     pub inside: Option<Inside>,
+    /// Each gateway's reads that named a position over the stage (the read-after leg).
+    pub reaching: Vec<Reaching>,
 }
 
 /// One performance goal, measured.
@@ -105,6 +107,7 @@ impl Report {
             label: label.to_string(),
             m,
             inside: None,
+            reaching: Vec::new(),
         });
     }
 
@@ -113,6 +116,20 @@ impl Report {
         self.row(key, label, m);
         if let Some(row) = self.rows.last_mut() {
             row.inside = Some(inside);
+        }
+    }
+
+    /// [`Report::row`], with what each gateway says of the reads that named a position.
+    pub fn row_reaching(
+        &mut self,
+        key: &'static str,
+        label: &str,
+        m: Measured,
+        reaching: Vec<Reaching>,
+    ) {
+        self.row(key, label, m);
+        if let Some(row) = self.rows.last_mut() {
+            row.reaching = reaching;
         }
     }
 
@@ -246,6 +263,9 @@ impl Report {
                 if let Some(inside) = &r.inside {
                     v["inside_gateway"] = inside.json();
                 }
+                if !r.reaching.is_empty() {
+                    v["read_after"] = r.reaching.iter().map(Reaching::json).collect();
+                }
                 v
             }).collect::<Vec<_>>(),
             "growth": self.growth.iter().map(|c| json!({
@@ -298,6 +318,9 @@ impl Report {
             ));
             if let Some(inside) = &r.inside {
                 out.push_str(&inside.text());
+            }
+            for reaching in &r.reaching {
+                out.push_str(&reaching.text());
             }
         }
         if !self.growth.is_empty() {
