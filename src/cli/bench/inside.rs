@@ -340,16 +340,27 @@ fn buckets(text: &str, name: &str, label: &str) -> Vec<(f64, u64)> {
 mod tests {
     use super::*;
 
+    /// Histogram `name` of `backend` as `/metrics` renders it: cumulative `(le, count)` buckets
+    /// and a sum of `secs`.
+    fn histogram(name: &str, backend: &str, buckets: &[(&str, u64)], secs: f64) -> String {
+        let mut out = format!("# TYPE {name} histogram\n");
+        for (le, n) in buckets {
+            out.push_str(&format!(
+                "{name}_bucket{{backend=\"{backend}\",le=\"{le}\"}} {n}\n"
+            ));
+        }
+        out + &format!("{name}_sum{{backend=\"{backend}\"}} {secs}\n")
+    }
+
     /// A scrape with these cumulative counts and a sum of `secs`.
     fn scrape(counts: [u64; 4], secs: f64) -> String {
         let [a, b, c, inf] = counts;
-        format!(
-            "# TYPE tongban_log_sync_duration_seconds histogram\n\
-             tongban_log_sync_duration_seconds_bucket{{backend=\"embedded\",le=\"0.001\"}} {a}\n\
-             tongban_log_sync_duration_seconds_bucket{{backend=\"embedded\",le=\"0.01\"}} {b}\n\
-             tongban_log_sync_duration_seconds_bucket{{backend=\"embedded\",le=\"0.05\"}} {c}\n\
-             tongban_log_sync_duration_seconds_bucket{{backend=\"embedded\",le=\"+Inf\"}} {inf}\n\
-             tongban_log_sync_duration_seconds_sum{{backend=\"embedded\"}} {secs}\n"
+        let buckets = [("0.001", a), ("0.01", b), ("0.05", c), ("+Inf", inf)];
+        histogram(
+            "tongban_log_sync_duration_seconds",
+            "embedded",
+            &buckets,
+            secs,
         )
     }
 
@@ -425,11 +436,12 @@ mod tests {
             "tongban_log_end_asked_total{{backend=\"jetstream\"}} {asks}\n\
              tongban_read_after_total{{backend=\"jetstream\",outcome=\"reached\"}} {reached}\n\
              tongban_read_after_total{{backend=\"jetstream\",outcome=\"beyond-log\"}} 0\n\
-             tongban_read_after_total{{backend=\"jetstream\",outcome=\"not-caught-up\"}} {refused}\n\
-             tongban_read_after_wait_seconds_bucket{{backend=\"jetstream\",le=\"0.001\"}} {fast}\n\
-             tongban_read_after_wait_seconds_bucket{{backend=\"jetstream\",le=\"0.0025\"}} {all}\n\
-             tongban_read_after_wait_seconds_bucket{{backend=\"jetstream\",le=\"+Inf\"}} {all}\n\
-             tongban_read_after_wait_seconds_sum{{backend=\"jetstream\"}} {secs}\n"
+             tongban_read_after_total{{backend=\"jetstream\",outcome=\"not-caught-up\"}} {refused}\n"
+        ) + &histogram(
+            "tongban_read_after_wait_seconds",
+            "jetstream",
+            &[("0.001", fast), ("0.0025", all), ("+Inf", all)],
+            secs,
         )
     }
 
