@@ -52,14 +52,14 @@ fn metrics_move_with_traffic_and_never_label_ids() {
         .to_string();
     // Reads naming a position: one reached, one beyond the log.
     let events = format!("/v1/applications/{id}/events");
-    let after = |at: &str| {
+    let read_status = |at: &str| {
         origin
             .send("GET", &events, &[("X-Tongban-Read-After", at)], None)
             .expect("an answer")
             .status
     };
-    assert_eq!(after(&position), 200);
-    assert_eq!(after("999999999"), 400);
+    assert_eq!(read_status(&position), 200);
+    assert_eq!(read_status("999999999"), 400);
     for _ in 0..3 {
         assert_eq!(origin.get(&format!("/v1/applications/{id}")).status, 200);
     }

@@ -1,7 +1,7 @@
 //! `GET /metrics` (Prometheus text) and the layer that times every routed request.
 //!
 //! Public, like `/healthz`: it holds no personal data, no ids and no tokens (labels are route
-//! templates, methods, status classes and the backend name), and Prometheus scrapers are simplest
+//! templates, methods, status classes, the backend and store names and read-after outcomes), and Prometheus scrapers are simplest
 //! without a bearer token. Deployments that consider traffic volumes sensitive restrict the path
 //! in the proxy in front.
 
@@ -171,8 +171,9 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
     t.family(
         "tongban_read_after_total",
         "counter",
-        "Requests that named a log position to read after (X-Tongban-Read-After), by outcome: \
-         reached, or refused as beyond-log, not-caught-up or log-unavailable.",
+        "Requests that named a log position (or latest) to read after (X-Tongban-Read-After), \
+         by outcome: reached, refused as beyond-log, not-caught-up or log-unavailable, or \
+         abandoned by the caller mid-wait. A header refused as malformed is not counted.",
     );
     for (outcome, n) in reach.outcomes() {
         t.sample(
@@ -184,8 +185,8 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
     t.family(
         "tongban_read_after_wait_seconds",
         "histogram",
-        "Time a request naming a log position waited for it, before its handler ran (or it was \
-         refused).",
+        "Time a request naming a log position waited for it before its handler ran, or until \
+         it was refused or abandoned (a not-caught-up refusal waits 2 s).",
     );
     t.histogram(
         "tongban_read_after_wait_seconds",

@@ -47,50 +47,115 @@ pub enum ReadAfter {
 /// use the header, how long it holds reads, and whether a gateway falls behind its stream.
 #[derive(Debug)]
 pub struct ReachStats {
-    reached: AtomicU64,
-    beyond_log: AtomicU64,
-    not_caught_up: AtomicU64,
-    unavailable: AtomicU64,
-    /// Time from the read's arrival to its answer (or refusal), every outcome.
+    /// Reads by [`Outcome`], in its order.
+    outcomes: [AtomicU64; OUTCOMES.len()],
+    /// Time from the start of the wait until the position was reached, the read refused or
+    /// abandoned, every outcome.
     waited: Histogram,
+}
+
+/// How a read naming a position ended.
+#[derive(Debug, Clone, Copy)]
+enum Outcome {
+    Reached,
+    BeyondLog,
+    NotCaughtUp,
+    LogUnavailable,
+    /// The caller went away (or the gateway stopped) while the read waited.
+    Abandoned,
+}
+
+/// Each [`Outcome`] as `/metrics` labels it: the refusals' own rules.
+const OUTCOMES: [&str; 5] = [
+    "reached",
+    "beyond-log",
+    "not-caught-up",
+    "log-unavailable",
+    "abandoned",
+];
+
+/// Why a read naming a position is refused: exactly what [`Gateway::reach`] can answer, so
+/// that each is counted under its own outcome.
+enum Refusal {
+    BeyondLog { wanted: u64, end: u64 },
+    NotCaughtUp { wanted: u64, end: u64, reached: u64 },
+    Log(LogError),
+}
+
+impl From<LogError> for Refusal {
+    fn from(e: LogError) -> Refusal {
+        Refusal::Log(e)
+    }
+}
+
+impl From<Refusal> for ServiceError {
+    fn from(r: Refusal) -> ServiceError {
+        match r {
+            Refusal::BeyondLog { wanted, end } => ServiceError::BeyondLog { wanted, end },
+            Refusal::NotCaughtUp {
+                wanted,
+                end,
+                reached,
+            } => ServiceError::NotCaughtUp {
+                wanted,
+                end,
+                reached,
+            },
+            Refusal::Log(e) => ServiceError::Log(e),
+        }
+    }
 }
 
 impl Default for ReachStats {
     fn default() -> ReachStats {
         ReachStats {
-            reached: AtomicU64::new(0),
-            beyond_log: AtomicU64::new(0),
-            not_caught_up: AtomicU64::new(0),
-            unavailable: AtomicU64::new(0),
+            outcomes: Default::default(),
             waited: Histogram::new(&LATENCY_BOUNDS_US),
         }
     }
 }
 
 impl ReachStats {
-    fn record(&self, outcome: &Result<u64, ServiceError>, took: Duration) {
-        let counter = match outcome {
-            Ok(_) => &self.reached,
-            Err(ServiceError::BeyondLog { .. }) => &self.beyond_log,
-            Err(ServiceError::NotCaughtUp { .. }) => &self.not_caught_up,
-            Err(_) => &self.unavailable,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+    fn record(&self, outcome: Outcome, took: Duration) {
+        if let Some(counter) = self.outcomes.get(outcome as usize) {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
         self.waited.record_duration(took);
     }
 
-    /// `(outcome, reads)`, every outcome, in the words of the refusals' rules.
-    pub fn outcomes(&self) -> [(&'static str, u64); 4] {
-        [
-            ("reached", self.reached.load(Ordering::Relaxed)),
-            ("beyond-log", self.beyond_log.load(Ordering::Relaxed)),
-            ("not-caught-up", self.not_caught_up.load(Ordering::Relaxed)),
-            ("log-unavailable", self.unavailable.load(Ordering::Relaxed)),
-        ]
+    /// `(outcome, reads)`, every outcome.
+    pub fn outcomes(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        OUTCOMES
+            .iter()
+            .zip(&self.outcomes)
+            .map(|(name, n)| (*name, n.load(Ordering::Relaxed)))
     }
 
     pub fn waited(&self) -> Snapshot {
         self.waited.snapshot()
+    }
+}
+
+/// Counts a read as abandoned unless it is recorded with its outcome first: the future of a
+/// read whose caller went away is dropped mid-wait, and those are the slow ones.
+struct Recording<'a> {
+    stats: &'a ReachStats,
+    began: Instant,
+    done: bool,
+}
+
+impl Recording<'_> {
+    fn finish(mut self, outcome: Outcome) {
+        self.done = true;
+        self.stats.record(outcome, self.began.elapsed());
+    }
+}
+
+impl Drop for Recording<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.stats.record(Outcome::Abandoned, self.began.elapsed());
+        }
     }
 }
 
@@ -103,13 +168,22 @@ impl<L: EventLog> Gateway<L> {
     /// [`ServiceError::BeyondLog`]), and when it is not reached within [`PATIENCE`]
     /// ([`ServiceError::NotCaughtUp`]: a retry may find it).
     pub async fn reach(&self, after: ReadAfter) -> Result<u64, ServiceError> {
-        let arrived = Instant::now();
-        let outcome = self.reach_unrecorded(after).await;
-        self.reach_stats.record(&outcome, arrived.elapsed());
-        outcome
+        let recording = Recording {
+            stats: &self.reach_stats,
+            began: Instant::now(),
+            done: false,
+        };
+        let answer = self.reach_unrecorded(after).await;
+        recording.finish(match &answer {
+            Ok(_) => Outcome::Reached,
+            Err(Refusal::BeyondLog { .. }) => Outcome::BeyondLog,
+            Err(Refusal::NotCaughtUp { .. }) => Outcome::NotCaughtUp,
+            Err(Refusal::Log(_)) => Outcome::LogUnavailable,
+        });
+        Ok(answer?)
     }
 
-    async fn reach_unrecorded(&self, after: ReadAfter) -> Result<u64, ServiceError> {
+    async fn reach_unrecorded(&self, after: ReadAfter) -> Result<u64, Refusal> {
         let deadline = Instant::now() + PATIENCE;
         let mut end = self.known_end();
         let wanted = match after {
@@ -123,7 +197,7 @@ impl<L: EventLog> Gateway<L> {
             end = end.max(self.ask_end(deadline).await?);
         }
         if wanted > end && self.log.is_local() {
-            return Err(ServiceError::BeyondLog { wanted, end });
+            return Err(Refusal::BeyondLog { wanted, end });
         }
         let mut head = self.log.head();
         for pause in ASK_AGAIN {
@@ -139,11 +213,11 @@ impl<L: EventLog> Gateway<L> {
             match self.ask_end(deadline).await {
                 Ok(asked) => end = end.max(asked),
                 Err(_) if Instant::now() >= deadline => break,
-                Err(e) => return Err(e),
+                Err(e) => return Err(Refusal::Log(e)),
             }
         }
         if wanted > end {
-            return Err(ServiceError::NotCaughtUp {
+            return Err(Refusal::NotCaughtUp {
                 wanted,
                 end,
                 reached: self.projector.applied(),
@@ -159,7 +233,7 @@ impl<L: EventLog> Gateway<L> {
         if reached >= wanted {
             Ok(reached)
         } else {
-            Err(ServiceError::NotCaughtUp {
+            Err(Refusal::NotCaughtUp {
                 wanted,
                 end,
                 reached,
@@ -169,14 +243,13 @@ impl<L: EventLog> Gateway<L> {
 
     /// Where the log ends, asked of it ([`crate::log::EventLog::refresh_head`]), the answer
     /// awaited until `deadline` at most (then the log is unavailable to this read).
-    async fn ask_end(&self, deadline: Instant) -> Result<u64, ServiceError> {
+    async fn ask_end(&self, deadline: Instant) -> Result<u64, LogError> {
         let remaining = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(remaining, self.log.refresh_head()).await {
-            Ok(answer) => Ok(answer?),
+            Ok(answer) => answer,
             Err(_) => Err(LogError::Unavailable(format!(
                 "asking the log where it ends: no answer within {PATIENCE:?}"
-            ))
-            .into()),
+            ))),
         }
     }
 }

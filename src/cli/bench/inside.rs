@@ -159,13 +159,17 @@ impl Inside {
 }
 
 /// What one gateway's `/metrics` say of the reads that named a log position over a leg
-/// (`X-Tongban-Read-After`): how long they waited for it, how many were refused, and how often
-/// the gateway asked the stream where it ends for them (when the push had not told it yet).
+/// (`X-Tongban-Read-After`): how long they waited for it, how many did not reach it (refused or
+/// abandoned), and how often the gateway asked the stream where it ends for them (when the
+/// push had not told it yet).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reaching {
+    /// Which gateway of the leg: the `first` or the `second` started.
     pub gateway: &'static str,
+    /// Whether its `/metrics` has the series at all (a gateway older than them does not).
+    pub reported: bool,
     pub waits: Spread,
-    pub refused: u64,
+    pub not_reached: u64,
     pub asks: u64,
 }
 
@@ -173,39 +177,50 @@ impl Reaching {
     /// The change between two scrapes of the gateway's `/metrics`.
     pub fn between(gateway: &'static str, before: &str, after: &str) -> Reaching {
         let name = "tongban_read_after_wait_seconds";
-        let refused = |text: &str| {
+        let not_reached = |text: &str| {
             counter(text, "tongban_read_after_total", "outcome=")
                 - counter(text, "tongban_read_after_total", "outcome=\"reached\"")
         };
+        let asks = |text: &str| counter(text, "tongban_log_end_asked_total", "");
         Reaching {
             gateway,
+            reported: after.contains("tongban_read_after_total{"),
             waits: Spread::of(
                 &buckets(before, name, ""),
                 &buckets(after, name, ""),
                 sum(after, name, "") - sum(before, name, ""),
             ),
-            refused: refused(after).saturating_sub(refused(before)),
-            asks: gauge_total(after, "tongban_log_end_asked_total")
-                .saturating_sub(gauge_total(before, "tongban_log_end_asked_total")),
+            not_reached: not_reached(after).saturating_sub(not_reached(before)),
+            asks: asks(after).saturating_sub(asks(before)),
         }
     }
 
     pub fn text(&self) -> String {
+        if !self.reported {
+            return format!(
+                "  inside the {} gateway: reads naming a position not reported\n",
+                self.gateway
+            );
+        }
         format!(
-            "  inside gateway {}: reads naming a position {}; {} refused; asked the stream \
-             where it ends {} times\n",
+            "  inside the {} gateway: reads naming a position {}; {} not reached; asked the \
+             stream where it ends {} times\n",
             self.gateway,
             self.waits.text(),
-            self.refused,
+            self.not_reached,
             self.asks
         )
     }
 
     pub fn json(&self) -> Value {
+        if !self.reported {
+            return json!({ "gateway": self.gateway, "reported": false });
+        }
         json!({
             "gateway": self.gateway,
+            "reported": true,
             "waits": self.waits.json(),
-            "refused": self.refused,
+            "not_reached": self.not_reached,
             "end_asked": self.asks,
         })
     }
@@ -449,11 +464,11 @@ mod tests {
     fn reads_naming_a_position_are_counted_over_the_leg() {
         let before = reads(5, 1, 5, 0.002, 3);
         let after = reads(105, 2, 95, 0.102, 13);
-        let r = Reaching::between("b", &before, &after);
+        let r = Reaching::between("second", &before, &after);
         assert_eq!(
             (
                 r.waits.count,
-                r.refused,
+                r.not_reached,
                 r.asks,
                 r.waits.p99_ms,
                 r.waits.max_ms
@@ -461,19 +476,23 @@ mod tests {
             (101, 1, 10, Some(2.5), Some(2.5))
         );
         assert!((r.waits.mean_ms - 100.0 / 101.0).abs() < 1e-9, "{r:?}");
+        let text = r.text();
         assert!(
-            r.text()
-                .contains("inside gateway b: reads naming a position 101: mean 1.0 ms"),
-            "{}",
-            r.text()
+            text.contains("inside the second gateway: reads naming a position 101: mean 1.0 ms"),
+            "{text}"
         );
         assert!(
-            r.text()
-                .contains("1 refused; asked the stream where it ends 10 times")
+            text.contains("1 not reached; asked the stream where it ends 10 times"),
+            "{text}"
         );
-        // A gateway older than these series: nothing counted, nothing invented.
-        let none = Reaching::between("a", "", "");
-        assert_eq!((none.waits.count, none.refused, none.asks), (0, 0, 0));
+        // A gateway older than these series: said so, no figure invented.
+        let none = Reaching::between("first", "", "");
+        assert!(!none.reported);
+        assert_eq!(
+            none.text(),
+            "  inside the first gateway: reads naming a position not reported\n"
+        );
+        assert_eq!(none.json()["reported"], false);
     }
 
     #[test]

@@ -354,7 +354,7 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
         let before = [gw.metrics().await?, other.metrics().await?];
         let l = shape::read_after(pair, "JetStream R1", &mut deep, actions).await?;
         let after = [gw.metrics().await?, other.metrics().await?];
-        let reaching = ["a", "b"]
+        let reaching = ["first", "second"]
             .into_iter()
             .zip(before.iter().zip(&after))
             .map(|(name, (b, a))| inside::Reaching::between(name, b, a))
