@@ -1,9 +1,9 @@
 //! `GET /metrics` (Prometheus text) and the layer that times every routed request.
 //!
 //! Public, like `/healthz`: it holds no personal data, no ids and no tokens (labels are route
-//! templates, methods, status classes, the backend and store names and read-after outcomes), and Prometheus scrapers are simplest
-//! without a bearer token. Deployments that consider traffic volumes sensitive restrict the path
-//! in the proxy in front.
+//! templates, methods, status classes, the backend and store names and read-after outcomes),
+//! and Prometheus scrapers are simplest without a bearer token. Deployments that consider
+//! traffic volumes sensitive restrict the path in the proxy in front.
 
 use std::sync::Arc;
 use std::time::Instant;

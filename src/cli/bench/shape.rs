@@ -235,12 +235,7 @@ pub async fn two_gateways(
             if let Some(pause) = pause {
                 tokio::time::sleep(pause).await;
             }
-            let through = usize::from(seq % 2 == 1);
-            let conn = &mut c.conns[through];
-            if step(conn, &c.lead[through], &c.id, seq, &mut lat, &mut errors)
-                .await
-                .is_err()
-            {
+            if c.act_in_turn(seq, &mut lat, &mut errors).await.1.is_err() {
                 break;
             }
         }
@@ -264,6 +259,23 @@ struct PairClient {
     conns: [Client; 2],
     lead: [String; 2],
     seqs: std::ops::Range<u64>,
+}
+
+impl PairClient {
+    /// The action that takes the application from `seq` to `seq + 1` ([`step`]), through the
+    /// first gateway at even seqs and the second at odd ones: which one took it, and
+    /// [`step`]'s answer.
+    async fn act_in_turn(
+        &mut self,
+        seq: u64,
+        lat: &mut Vec<u64>,
+        errors: &mut Vec<String>,
+    ) -> (usize, Result<Option<u64>, ()>) {
+        let through = usize::from(seq % 2 == 1);
+        let conn = &mut self.conns[through];
+        let answer = step(conn, &self.lead[through], &self.id, seq, lat, errors).await;
+        (through, answer)
+    }
 }
 
 /// What the two-gateway legs share: each application of `deep` gets a client running `client`
@@ -348,14 +360,9 @@ pub async fn read_across(
         let (mut lat, mut errors) = (Vec::new(), Vec::new());
         let path = format!("/v1/applications/{}", c.id);
         for seq in c.seqs.clone() {
-            let through = usize::from(seq % 2 == 1);
             // Only the read's time counts: the action's latency is not kept.
-            let mut acted = Vec::new();
-            let conn = &mut c.conns[through];
-            if step(conn, &c.lead[through], &c.id, seq, &mut acted, &mut errors)
-                .await
-                .is_err()
-            {
+            let (through, acted) = c.act_in_turn(seq, &mut Vec::new(), &mut errors).await;
+            if acted.is_err() {
                 break;
             }
             let (other, t) = (1 - through, Instant::now());
@@ -415,18 +422,15 @@ pub async fn read_after(
         let (mut lat, mut errors) = (Vec::new(), Vec::new());
         let path = format!("/v1/applications/{}", c.id);
         for seq in c.seqs.clone() {
-            let through = usize::from(seq % 2 == 1);
-            let mut acted = Vec::new();
-            let conn = &mut c.conns[through];
-            let position =
-                match step(conn, &c.lead[through], &c.id, seq, &mut acted, &mut errors).await {
-                    Ok(Some(position)) => position.to_string(),
-                    Ok(None) => {
-                        errors.push(format!("an action on {} answered no position", c.id));
-                        break;
-                    }
-                    Err(()) => break,
-                };
+            let (through, acted) = c.act_in_turn(seq, &mut Vec::new(), &mut errors).await;
+            let position = match acted {
+                Ok(Some(position)) => position.to_string(),
+                Ok(None) => {
+                    errors.push(format!("an action on {} answered no position", c.id));
+                    break;
+                }
+                Err(()) => break,
+            };
             let other = 1 - through;
             let t = Instant::now();
             let answer = c.conns[other]

@@ -316,8 +316,9 @@ impl SharedCursors {
     }
 
     /// The event stream's last sequence as its leader has it now: the furthest any region can
-    /// have seen.
-    pub async fn log_end(&self) -> Result<u64, LogError> {
+    /// have seen ([`SharedCursors::clamp`]; reads ask through
+    /// [`crate::log::EventLog::refresh_head`], which shares one request among its callers).
+    async fn log_end(&self) -> Result<u64, LogError> {
         let info = self
             .bounded("reading the stream state", self.events.get_info())
             .await?;
