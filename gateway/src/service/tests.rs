@@ -823,8 +823,9 @@ async fn a_view_folded_by_other_rules_is_not_started_from() {
 }
 
 /// Two gateways on one stream: once this gateway's projector has read the other gateway's
-/// action on an application it remembers, its next action there decides on the state that
-/// action made and appends with one request (the publish), where the remembered state alone
+/// action on an application it remembers (and the log's worker has asked for the subject's last
+/// message), its next action there decides on the state that action made and appends with one
+/// request (the publish), where the remembered state alone
 /// is decided on again after reading the subject's last message (two requests here, where it
 /// refuses the action; four where it would allow it and the publish is refused first).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -835,7 +836,7 @@ async fn another_gateways_action_seen_by_the_projector_is_decided_on_at_once() {
     let OneStream {
         server: _server,
         received,
-        logs: [ours, _],
+        logs: [ours, theirs],
         gateways: [first, second],
         ..
     } = one_stream(&dir, false).await;
@@ -854,6 +855,11 @@ async fn another_gateways_action_seen_by_the_projector_is_decided_on_at_once() {
         .projected_within(Duration::from_secs(5))
         .await
         .expect("projected");
+    // The projector named the application's subject without waiting for its tip: the log's
+    // worker asks for it in the background.
+    tokio::time::timeout(Duration::from_secs(5), theirs.tips_settled())
+        .await
+        .expect("the tip asked for");
     let before = received();
     let done = second
         .act(&lead, &app, suspend(), None)

@@ -25,6 +25,7 @@ mod batch;
 mod connect;
 mod cursors;
 mod head;
+mod tips;
 use super::recent;
 pub use cursors::{SharedCursors, bucket_name as cursor_bucket_name};
 
@@ -53,10 +54,6 @@ pub use connect::{
 /// elected a moment ago needs to apply what was committed before it.
 const CATCH_UP_TRIES: usize = 10;
 const CATCH_UP_PAUSE: Duration = Duration::from_millis(50);
-
-/// How long the projector waits for the leader's answers about the subjects other gateways
-/// moved on ([`JetStreamLog::refresh_tips`]) before it goes on without them.
-const TIP_REFRESH_PATIENCE: Duration = Duration::from_millis(250);
 
 /// How many single-message reads `read_all` keeps in flight.
 const READ_WINDOW: usize = 64;
@@ -100,6 +97,9 @@ struct Inner {
     /// asking the server first. A stale one costs only a refused publish, after which
     /// the subject is read as before.
     tips: crate::generations::Generations<SubjectTip>,
+    /// Subjects other gateways moved on, as the projector read them: their tips are asked for
+    /// in the background ([`tips`]).
+    tip_refresh: tips::TipRefresh,
     /// Whether an application's history is read in batches ([`batch`]): the server answers
     /// them and this user may ask. Turned off for good by a batch that fails.
     batched: std::sync::atomic::AtomicBool,
@@ -239,6 +239,7 @@ impl JetStreamLog {
         let batched =
             batch::answered(&client, &config.stream, &config.subject_prefix, &denied).await;
         let (tx, head) = watch::channel(last);
+        let (tip_refresh, tips_queued) = tips::TipRefresh::new();
         let inner = Arc::new(Inner {
             client,
             js,
@@ -257,6 +258,7 @@ impl JetStreamLog {
             created: info.created.unix_timestamp_nanos(),
             replaced: std::sync::OnceLock::new(),
             tips: crate::generations::Generations::new(TIPS),
+            tip_refresh,
             batched: std::sync::atomic::AtomicBool::new(batched),
             denied: denied.clone(),
             refreshes_begun: std::sync::atomic::AtomicU64::new(0),
@@ -278,6 +280,7 @@ impl JetStreamLog {
             None
         };
         head::spawn(Arc::downgrade(&inner), config.head_poll);
+        tips::spawn(Arc::downgrade(&inner), tips_queued);
         if config.create_stream && config.head_pushed {
             head::listen(Arc::downgrade(&inner), denied);
         }
@@ -287,6 +290,23 @@ impl JetStreamLog {
             head,
             cursors,
         })
+    }
+
+    /// A handle on `inner` for its background workers: without the feed cursors, which only
+    /// serving handles hold.
+    fn sharing(inner: Arc<Inner>) -> JetStreamLog {
+        let head = inner.head.subscribe();
+        JetStreamLog {
+            inner,
+            head,
+            cursors: None,
+        }
+    }
+
+    /// Waits until the tips the projector named so far have been asked for ([`tips`]).
+    #[cfg(test)]
+    pub(crate) async fn tips_settled(&self) {
+        self.inner.tip_refresh.settled().await;
     }
 
     /// The server's version as it announced itself.
@@ -411,12 +431,20 @@ impl JetStreamLog {
 
     /// The subject's last message, from the stream leader (`None`: no events yet).
     async fn last_on(&self, subject: &str) -> Result<Option<Last>, LogError> {
+        let last = self.last_message(subject).await?;
+        if let Some(last) = &last {
+            self.inner.tips.put(subject, last.tip());
+        }
+        Ok(last)
+    }
+
+    /// [`JetStreamLog::last_on`] without keeping what it answers as the subject's tip.
+    async fn last_message(&self, subject: &str) -> Result<Option<Last>, LogError> {
         let request = self.inner.stream.get_last_raw_message_by_subject(subject);
         match self.timed("reading the log", request).await? {
             Ok(m) => {
                 let last = parsed(m.sequence, &m.payload)?;
                 self.on_its_subject(m.sequence, subject, &last.event)?;
-                self.inner.tips.put(subject, last.tip());
                 Ok(Some(last))
             }
             Err(e)
@@ -621,14 +649,13 @@ impl JetStreamLog {
         }
     }
 
-    /// Other gateways' events, as the projector reads them: for each subject whose last
-    /// message this gateway knows at an earlier position, its last message is asked of the
-    /// leader (a few in flight), so that this gateway's next append there names it without
-    /// asking first, in the background rather than on an action's path. From the leader, not
-    /// from the events read: those may come from a replica's batch, and a tip is what the
-    /// server's concurrency check is told the subject's last message is. Best effort: a read
-    /// that fails leaves the tip as it was (the append asks then).
-    async fn refresh_tips(&self, read: &[Positioned]) {
+    /// Other gateways' events, as the projector reads them: each subject whose last message
+    /// this gateway knows at an earlier position is named to the background worker ([`tips`]),
+    /// which asks the leader for it, so that this gateway's next append there names it without
+    /// asking first. From the leader, not from the events read: those may come from a replica's
+    /// batch, and a tip is what the server's concurrency check is told the subject's last
+    /// message is. The projector does not wait for the answers.
+    fn name_stale_tips(&self, read: &[Positioned]) {
         let mut behind: Vec<String> = Vec::new();
         for p in read {
             let Some(subject) = self.subject(&p.event.app) else {
@@ -643,24 +670,7 @@ impl JetStreamLog {
                 behind.push(subject);
             }
         }
-        if behind.is_empty() {
-            return;
-        }
-        let refresh = async {
-            let mut tasks = tokio::task::JoinSet::new();
-            for subject in behind {
-                while tasks.len() >= READ_WINDOW {
-                    let _ = tasks.join_next().await;
-                }
-                let log = self.clone();
-                // `last_on` keeps what the leader answers as the subject's tip.
-                tasks.spawn(async move { log.last_on(&subject).await.map(|_| ()) });
-            }
-            while tasks.join_next().await.is_some() {}
-        };
-        // The projector waits for it, so a slow server must not hold the projections back
-        // long: what is not answered by then is dropped (the tasks with the set).
-        let _ = tokio::time::timeout(TIP_REFRESH_PATIENCE, refresh).await;
+        self.inner.tip_refresh.ask(behind);
     }
 
     fn bump_head(&self, position: u64) {
@@ -1243,7 +1253,7 @@ impl EventLog for JetStreamLog {
             }
         }
         let read = self.read_all_inner(from, max).await?;
-        self.refresh_tips(&read).await;
+        self.name_stale_tips(&read);
         Ok(read)
     }
 
