@@ -240,6 +240,11 @@ fn every_stage_measures_and_every_goal_is_judged() {
         assert_eq!(gateway["waits"]["count"], 4 * 6, "{gateway}");
         assert_eq!(gateway["not_reached"], 0, "{gateway}");
         assert!(gateway["end_asked"].as_u64().is_some(), "{gateway}");
+        // Its projector read the other gateway's actions from the stream during the leg.
+        assert!(
+            gateway["projection_reads"]["count"].as_u64() > Some(0),
+            "{gateway}"
+        );
     }
 
     // Replay over the requested log: every pass counted every event.

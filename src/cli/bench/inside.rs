@@ -161,7 +161,9 @@ impl Inside {
 /// What one gateway's `/metrics` say of the reads that named a log position over a leg
 /// (`X-Tongban-Read-After`): how long they waited for it, how many did not reach it (refused or
 /// abandoned), and how often the gateway asked the stream where it ends for them (when the
-/// push had not told it yet).
+/// push had not told it yet); beside them, its projector's batches over the leg, which a read
+/// naming another gateway's write waits for: the read of that gateway's events from the stream,
+/// and their folding into the projections.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reaching {
     /// Which gateway of the leg: the `first` or the `second` started.
@@ -171,6 +173,8 @@ pub struct Reaching {
     pub waits: Spread,
     pub not_reached: u64,
     pub asks: u64,
+    pub reads: Spread,
+    pub applies: Spread,
 }
 
 impl Reaching {
@@ -182,16 +186,21 @@ impl Reaching {
                 - counter(text, "tongban_read_after_total", "outcome=\"reached\"")
         };
         let asks = |text: &str| counter(text, "tongban_log_end_asked_total", "");
-        Reaching {
-            gateway,
-            reported: after.contains("tongban_read_after_total{"),
-            waits: Spread::of(
+        let spread = |name: &str| {
+            Spread::of(
                 &buckets(before, name, ""),
                 &buckets(after, name, ""),
                 sum(after, name, "") - sum(before, name, ""),
-            ),
+            )
+        };
+        Reaching {
+            gateway,
+            reported: after.contains("tongban_read_after_total{"),
+            waits: spread(name),
             not_reached: not_reached(after).saturating_sub(not_reached(before)),
             asks: asks(after).saturating_sub(asks(before)),
+            reads: spread("tongban_projection_read_duration_seconds"),
+            applies: spread("tongban_projection_apply_duration_seconds"),
         }
     }
 
@@ -204,11 +213,14 @@ impl Reaching {
         }
         format!(
             "  inside the {} gateway: reads naming a position {}; {} not reached; asked the \
-             stream where it ends {} times\n",
+             stream where it ends {} times\n    its projector, same leg: batches read {}; \
+             applied {}\n",
             self.gateway,
             self.waits.text(),
             self.not_reached,
-            self.asks
+            self.asks,
+            self.reads.text(),
+            self.applies.text()
         )
     }
 
@@ -222,6 +234,8 @@ impl Reaching {
             "waits": self.waits.json(),
             "not_reached": self.not_reached,
             "end_asked": self.asks,
+            "projection_reads": self.reads.json(),
+            "projection_batches": self.applies.json(),
         })
     }
 }
@@ -462,9 +476,28 @@ mod tests {
 
     #[test]
     fn reads_naming_a_position_are_counted_over_the_leg() {
-        let before = reads(5, 1, 5, 0.002, 3);
-        let after = reads(105, 2, 95, 0.102, 13);
+        // The projector's batches: 10 read over the leg within 1 ms (10 ms in all), 10 applied
+        // within 2.5 ms (20 ms in all).
+        let projector = |n: u64, read_secs: f64, apply_secs: f64| {
+            histogram(
+                "tongban_projection_read_duration_seconds",
+                "jetstream",
+                &[("0.001", n), ("+Inf", n)],
+                read_secs,
+            ) + &histogram(
+                "tongban_projection_apply_duration_seconds",
+                "jetstream",
+                &[("0.001", 0), ("0.0025", n), ("+Inf", n)],
+                apply_secs,
+            )
+        };
+        let before = reads(5, 1, 5, 0.002, 3) + &projector(2, 0.002, 0.004);
+        let after = reads(105, 2, 95, 0.102, 13) + &projector(12, 0.012, 0.024);
         let r = Reaching::between("second", &before, &after);
+        assert_eq!((r.reads.count, r.reads.p99_ms), (10, Some(1.0)));
+        assert_eq!((r.applies.count, r.applies.p99_ms), (10, Some(2.5)));
+        assert!((r.reads.mean_ms - 1.0).abs() < 1e-9, "{r:?}");
+        assert!((r.applies.mean_ms - 2.0).abs() < 1e-9, "{r:?}");
         assert_eq!(
             (
                 r.waits.count,
@@ -485,6 +518,12 @@ mod tests {
             text.contains("1 not reached; asked the stream where it ends 10 times"),
             "{text}"
         );
+        assert!(
+            text.contains("its projector, same leg: batches read 10: mean 1.0 ms")
+                && text.contains("; applied 10: mean 2.0 ms"),
+            "{text}"
+        );
+        assert_eq!(r.json()["projection_batches"]["count"], 10);
         // A gateway older than these series: said so, no figure invented.
         let none = Reaching::between("first", "", "");
         assert!(!none.reported);
