@@ -8,7 +8,9 @@
 //! read from fjall and a JSON decode per event, about 5% of the gateway's CPU (docs/performance.md,
 //! "Round 8"). The events this process appended itself are already here, exactly as written: the
 //! JetStream server stored those bytes at the sequence its ack named, and the embedded log's
-//! writer remembers each event once its group commit is durable.
+//! writer remembers each event once its group commit is durable. On JetStream, other gateways'
+//! events come here too, as the stream's consumer pushes them (`jetstream::head`): the bytes the
+//! server stored, which the projector would otherwise ask the server for again.
 //!
 //! Each event is handed over once, moved out rather than copied: the projector is the one reader
 //! here and never asks for a position twice, except after a failed batch, which then reads the
@@ -55,6 +57,8 @@ pub struct Recent {
 struct Held {
     by_position: BTreeMap<u64, (Envelope, usize)>,
     bytes: usize,
+    /// The position after the last one taken: the follower is past everything before it.
+    taken_to: u64,
 }
 
 impl Held {
@@ -141,6 +145,14 @@ impl Recent {
         }
     }
 
+    /// Whether an event at `position` is still wanted here: neither remembered nor already
+    /// taken past. A pushed copy of an event is only decoded then.
+    pub fn wants(&self, position: u64) -> bool {
+        self.held.lock().is_ok_and(|held| {
+            position >= held.taken_to && !held.by_position.contains_key(&position)
+        })
+    }
+
     /// Whether the event at `position` is remembered (and not taken yet).
     pub fn holds(&self, position: u64) -> bool {
         self.held
@@ -170,6 +182,7 @@ impl Recent {
             out.push(Positioned { position, event });
             position += 1;
         }
+        held.taken_to = held.taken_to.max(position);
         drop(held);
         drop(behind);
         (!out.is_empty()).then_some(out)
@@ -192,6 +205,22 @@ mod tests {
 
     fn positions(run: Option<Vec<Positioned>>) -> Option<Vec<u64>> {
         run.map(|r| r.into_iter().map(|p| p.position).collect())
+    }
+
+    /// A pushed copy is wanted only where the follower has not been and nothing is held.
+    #[test]
+    fn only_positions_neither_held_nor_taken_past_are_wanted() {
+        let recent = remembered(5..=8);
+        assert!(recent.wants(1), "nothing taken yet");
+        assert_eq!(positions(recent.take(5, 6, 10)), Some(vec![5, 6]));
+        assert!(!recent.wants(4), "the follower is past it");
+        assert!(!recent.wants(6), "taken");
+        assert!(!recent.wants(7), "held");
+        assert!(recent.wants(9));
+        // A follower asking from further on (the store answered the rest) is past those too.
+        assert_eq!(recent.take(20, 30, 10), None);
+        assert!(!recent.wants(9));
+        assert!(recent.wants(20));
     }
 
     #[test]

@@ -1,12 +1,15 @@
 //! Follows the stream's last sequence so projections see every gateway's writes, not only ours.
 //!
 //! Our own appends move the head as soon as they are acknowledged. Two tasks catch the rest:
-//! - [`listen`]: a consumer of the stream pushes this gateway the headers (never the payload) of
-//!   each message the stream stores, so the head moves within milliseconds of another gateway's
-//!   append. A read through one gateway then waits for a write acknowledged through another a
-//!   moment before (`Gateway::caught_up` waits for the head), where the poll alone let it miss
-//!   that write for up to the poll's interval; and the projector folds the other gateway's event
-//!   onto the state this one remembers before its next action, which then is one publish.
+//! - [`listen`]: a consumer of the stream pushes this gateway each message the stream stores, so
+//!   the head moves within milliseconds of another gateway's append. A read through one gateway
+//!   then waits for a write acknowledged through another a moment before (`Gateway::caught_up`
+//!   waits for the head), where the poll alone let it miss that write for up to the poll's
+//!   interval; and the projector folds the other gateway's event onto the state this one
+//!   remembers before its next action, which then is one publish. The pushed event is kept for
+//!   the projector (`recent`), which then does not ask the server for it: that read (the
+//!   stream's state, then the messages) was most of the wait of a read naming another gateway's
+//!   write (docs/performance.md, "Round 26").
 //! - [`spawn`]: asks the stream leader for its state every `poll`. It is what the push cannot
 //!   be: a fresh request each time, right across disconnects, leader changes and a consumer the
 //!   server lost or this user may not create; and the answer carries the stream's settings
@@ -29,6 +32,7 @@ use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, push};
 
 use super::connect::Denied;
 use super::{Inner, advance};
+use crate::envelope::Envelope;
 
 /// How often the server tells the consumer it is there when the stream is quiet; two missed
 /// tell [`listen`] that the consumer is gone (a restarted server, a lost leader), and it asks
@@ -56,8 +60,8 @@ const SETTLE: Duration = Duration::from_millis(2);
 const LIVENESS: Duration = Duration::from_secs(1);
 
 /// Moves the head to each message the stream stores, as its server pushes them: an ephemeral
-/// consumer of every subject, headers only, delivering from the position after the head this
-/// gateway knows, acknowledging none. A consumer lost (missed heartbeats) or never made is asked for
+/// consumer of every subject, delivering from the position after the head this gateway knows,
+/// acknowledging none; each event pushed is kept for the projector ([`keep`]). A consumer lost (missed heartbeats) or never made is asked for
 /// again; nothing is lost meanwhile that matters, as any later message, or the poll, names a
 /// position past it. Stops for good when the server refuses this user the right (the poll
 /// follows alone; docs/operations.md, "NATS permissions").
@@ -118,7 +122,6 @@ async fn consume(inner: &Inner) -> Result<(String, push::Messages), String> {
                 start_sequence: head + 1,
             },
             ack_policy: AckPolicy::None,
-            headers_only: true,
             idle_heartbeat: HEARTBEAT,
             inactive_threshold: INACTIVE,
             ..Default::default()
@@ -158,6 +161,7 @@ async fn follow(inner: &Weak<Inner>, name: &str, mut messages: push::Messages) -
                             if info.consumer == name
                                 && info.stream == inner.stream.cached_info().config.name =>
                         {
+                            keep(&inner, info.stream_sequence, &message);
                             if pushed.is_none() {
                                 settle.as_mut().reset(tokio::time::Instant::now() + SETTLE);
                             }
@@ -174,6 +178,24 @@ async fn follow(inner: &Weak<Inner>, name: &str, mut messages: push::Messages) -
                 inner.upgrade()?;
             }
         }
+    }
+}
+
+/// Keeps the event pushed at `position` for the projector (`recent`), unless it is there already
+/// (this gateway's own append, whose ack came first) or the projector is past it. Only an event
+/// that decodes and is on its own application's subject is kept; anything else is left for the
+/// projector to read from the stream, which says what is wrong with it.
+fn keep(inner: &Inner, position: u64, message: &async_nats::jetstream::Message) {
+    if !inner.recent.wants(position) {
+        return;
+    }
+    let Ok(event) = Envelope::from_json(&message.payload) else {
+        return;
+    };
+    if inner.subject_of(&event.app).as_deref() == Some(message.subject.as_str()) {
+        inner
+            .recent
+            .remember(position, event, message.payload.len());
     }
 }
 

@@ -111,6 +111,13 @@ struct Inner {
     refreshing: tokio::sync::Mutex<Refreshed>,
 }
 
+impl Inner {
+    /// The subject of application `app`'s events (`None`: not an id usable as a subject token).
+    fn subject_of(&self, app: &str) -> Option<String> {
+        valid_token(app).then(|| format!("{}.{app}", self.prefix))
+    }
+}
+
 /// The last message of a subject as this gateway last saw it.
 #[derive(Clone, PartialEq, Eq)]
 struct SubjectTip {
@@ -320,7 +327,7 @@ impl JetStreamLog {
     }
 
     fn subject(&self, app: &str) -> Option<String> {
-        valid_token(app).then(|| format!("{}.{app}", self.inner.prefix))
+        self.inner.subject_of(app)
     }
 
     /// Fails at once while the client knows the connection is down, so nothing is queued for a
@@ -1249,6 +1256,8 @@ impl EventLog for JetStreamLog {
         {
             let head = *self.head.borrow();
             if let Some(run) = self.inner.recent.take(from, head, max) {
+                // Other gateways' events among them were pushed by the stream's consumer.
+                self.name_stale_tips(&run);
                 return Ok(run);
             }
         }

@@ -56,6 +56,62 @@ async fn another_gateways_appends_are_pushed_to_the_head() {
     assert_eq!(ours.stats().pushed, Some(true), "for /metrics");
 }
 
+/// Another gateway's events, as the stream's consumer pushed them, are followed from memory: the
+/// projector asks the server nothing for them, and gets what the server stored. A message that
+/// is not an event on its own application's subject is not kept: following it asks the server,
+/// which says it is corrupt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_gateways_pushed_events_are_followed_without_asking_the_server() {
+    let (server, received) = NatsServer::start_counting();
+    let mut c = config(&server);
+    c.head_poll = Duration::from_secs(3600);
+    let ours = JetStreamLog::open(&c).await.expect("open");
+    let theirs = JetStreamLog::open(&c).await.expect("open");
+    let app = crate::ids::new_v7();
+    let written = conformance::append_chain(&theirs, &app, 3).await;
+    let mut head = ours.head();
+    let reached = |head: &mut watch::Receiver<u64>, position: u64| {
+        let mut head = head.clone();
+        async move {
+            tokio::time::timeout(Duration::from_secs(5), head.wait_for(|h| *h >= position))
+                .await
+                .expect("pushed")
+                .map(|_| ())
+                .expect("head");
+        }
+    };
+    reached(&mut head, 3).await;
+    let before = received();
+    let followed = ours.follow(1, 100).await.expect("follow");
+    let asked = received() - before;
+    assert_eq!(
+        asked, 0,
+        "{asked} messages to the server to follow pushed events"
+    );
+    let events: Vec<Envelope> = followed.iter().map(|p| p.event.clone()).collect();
+    assert_eq!(events, written);
+    assert_eq!(followed, ours.read_all(1, 100).await.expect("read all"));
+
+    // Another application's event on this application's subject, published by some other
+    // client: not kept, so following reads it from the server and refuses it.
+    let stray = conformance::event(&crate::ids::new_v7(), 1, "");
+    let subject = ours.subject(&app).expect("subject");
+    theirs
+        .inner
+        .js
+        .publish(subject, stray.to_json().expect("encode").into())
+        .await
+        .expect("publish")
+        .await
+        .expect("stored");
+    reached(&mut head, 4).await;
+    assert!(!ours.inner.recent.holds(4));
+    assert!(matches!(
+        ours.follow(4, 100).await,
+        Err(LogError::Corrupt { position: 4, .. })
+    ));
+}
+
 /// A head past what the stream's leader names as its last position (a position pushed from a
 /// replica ahead of a leader elected a moment ago and still applying) is not read as "nothing
 /// there": the projector would move past those positions for good. The read answers
@@ -285,7 +341,11 @@ fn wrong_last_sequence_is_recognised_by_kind_and_by_error_code() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn following_answers_own_appends_from_memory_and_the_rest_from_the_server() {
     let server = NatsServer::start();
-    let ours = open(&server).await;
+    // Without the stream's consumer, which would push the other gateway's events into memory
+    // too (`another_gateways_pushed_events_are_followed_without_asking_the_server`).
+    let mut c = config(&server);
+    c.head_pushed = false;
+    let ours = JetStreamLog::open(&c).await.expect("open");
     let theirs = open(&server).await;
     let app = crate::ids::new_v7();
     let written = conformance::append_chain(&ours, &app, 2).await;

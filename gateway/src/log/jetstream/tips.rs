@@ -126,3 +126,40 @@ async fn ask(log: &JetStreamLog, subjects: Vec<String>) {
     }
     while tasks.join_next().await.is_some() {}
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The projector never waits on the queue: past [`QUEUED`] lists the rest are dropped, and
+    /// counted as finished, so waiting for the queue to settle does not wait for them.
+    #[tokio::test]
+    async fn a_full_queue_drops_what_comes_next_without_waiting() {
+        let (refresh, mut taken) = TipRefresh::new();
+        refresh.ask(Vec::new());
+        assert_eq!(refresh.queued.load(Ordering::Acquire), 0, "nothing to ask");
+        for i in 0..QUEUED + 3 {
+            refresh.ask(vec![format!("tongban.app.{i}")]);
+        }
+        assert_eq!(
+            *refresh.finished.borrow(),
+            3,
+            "the three past the queue's size"
+        );
+        let mut lists = 0;
+        while let Ok(list) = taken.try_recv() {
+            assert_eq!(list, vec![format!("tongban.app.{lists}")]);
+            lists += 1;
+        }
+        assert_eq!(lists, QUEUED);
+        let settled = tokio::time::timeout(std::time::Duration::from_millis(50), refresh.settled());
+        assert!(
+            settled.await.is_err(),
+            "settled before the lists were asked"
+        );
+        refresh.finish(lists as u64);
+        tokio::time::timeout(std::time::Duration::from_secs(1), refresh.settled())
+            .await
+            .expect("settled once every queued list is finished");
+    }
+}
