@@ -56,6 +56,11 @@ const RETRY: Duration = Duration::from_secs(1);
 /// events. And a run of other gateways' events is read in one pass.
 const SETTLE: Duration = Duration::from_millis(2);
 
+/// How long the projector waits for the consumer to deliver an event whose position it already
+/// knows (an own ack or a read asking where the stream ends moved the head first) before it
+/// reads the event from the server instead: about what that read would take on a busy machine.
+pub(super) const PUSH_PATIENCE: Duration = Duration::from_millis(2);
+
 /// How often [`listen`] looks whether the log was dropped while no message came.
 const LIVENESS: Duration = Duration::from_secs(1);
 
@@ -122,6 +127,10 @@ async fn consume(inner: &Inner) -> Result<(String, push::Messages), String> {
                 start_sequence: head + 1,
             },
             ack_policy: AckPolicy::None,
+            // Whole messages now (kept for the projector): the server waits for this gateway
+            // to take what it sent before it sends more, so a stalled gateway does not buffer
+            // the stream in its memory (the poll moves the head meanwhile).
+            flow_control: true,
             idle_heartbeat: HEARTBEAT,
             inactive_threshold: INACTIVE,
             ..Default::default()
@@ -162,6 +171,9 @@ async fn follow(inner: &Weak<Inner>, name: &str, mut messages: push::Messages) -
                                 && info.stream == inner.stream.cached_info().config.name =>
                         {
                             keep(&inner, info.stream_sequence, &message);
+                            inner
+                                .pushed_to
+                                .fetch_max(info.stream_sequence, Ordering::Relaxed);
                             if pushed.is_none() {
                                 settle.as_mut().reset(tokio::time::Instant::now() + SETTLE);
                             }

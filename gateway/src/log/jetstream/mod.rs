@@ -69,6 +69,9 @@ struct Inner {
     source: String,
     /// Whether the head's consumer follows now ([`head::listen`]), for `/metrics`.
     pushed: std::sync::atomic::AtomicBool,
+    /// The last position that consumer delivered: a later one's event is on its way to
+    /// [`Inner::recent`] while the consumer follows.
+    pushed_to: std::sync::atomic::AtomicU64,
     /// Acknowledged appends, and publishes awaiting their ack, for `/metrics`.
     appends: std::sync::atomic::AtomicU64,
     in_flight: std::sync::atomic::AtomicU64,
@@ -256,6 +259,7 @@ impl JetStreamLog {
             head: tx,
             source,
             pushed: std::sync::atomic::AtomicBool::new(false),
+            pushed_to: std::sync::atomic::AtomicU64::new(0),
             appends: std::sync::atomic::AtomicU64::new(0),
             in_flight: std::sync::atomic::AtomicU64::new(0),
             ack_micros: crate::metrics::Histogram::new(&crate::metrics::STORAGE_BOUNDS_US),
@@ -1234,26 +1238,27 @@ impl EventLog for JetStreamLog {
         self.read_all_inner(from, max).await
     }
 
-    /// From this gateway's own latest appends, as far as they run without a gap from `from`; from
-    /// the server when `from` is not one of them. A `from` missing while some of our publishes
-    /// await their acks is most likely one of those, its ack processed just after a later one's:
-    /// that is waited for briefly ([`recent::OWN_ACK_PATIENCE`]) rather than read from the server.
+    /// From this gateway's own latest appends and the events the stream's consumer pushed
+    /// ([`head`]), as far as they run without a gap from `from`; from the server when `from` is
+    /// not one of them. A `from` missing while some of our publishes await their acks is most
+    /// likely one of those, its ack processed just after a later one's; one missing while the
+    /// consumer follows and has not delivered that far yet is most likely on its way (the head
+    /// moved first, by an ack or by a read asking where the stream ends). Either is waited for
+    /// briefly ([`recent::OWN_ACK_PATIENCE`], [`head::PUSH_PATIENCE`]) rather than read from the
+    /// server.
     async fn follow(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
+        use std::sync::atomic::Ordering::Relaxed;
         self.connected()?;
         let from = from.max(1);
-        let own_pending = || {
-            self.inner
-                .in_flight
-                .load(std::sync::atomic::Ordering::Relaxed)
-                > 0
+        let pushing =
+            || self.inner.pushed.load(Relaxed) && self.inner.pushed_to.load(Relaxed) < from;
+        let coming = || self.inner.in_flight.load(Relaxed) > 0 || pushing();
+        let patience = if pushing() {
+            head::PUSH_PATIENCE
+        } else {
+            recent::OWN_ACK_PATIENCE
         };
-        if from <= *self.head.borrow()
-            && self
-                .inner
-                .recent
-                .wait_for(from, own_pending, recent::OWN_ACK_PATIENCE)
-                .await
-        {
+        if from <= *self.head.borrow() && self.inner.recent.wait_for(from, coming, patience).await {
             let head = *self.head.borrow();
             if let Some(run) = self.inner.recent.take(from, head, max) {
                 // Other gateways' events among them were pushed by the stream's consumer.
