@@ -153,6 +153,18 @@ impl Recent {
         })
     }
 
+    /// The follower has everything before `position` (read from the store): what is held
+    /// before it is forgotten, and a pushed copy of it is no longer wanted.
+    pub fn passed(&self, position: u64) {
+        let Ok(mut held) = self.held.lock() else {
+            return;
+        };
+        held.taken_to = held.taken_to.max(position);
+        let behind = held.forget_before(position);
+        drop(held);
+        drop(behind);
+    }
+
     /// Whether the event at `position` is remembered (and not taken yet).
     pub fn holds(&self, position: u64) -> bool {
         self.held
@@ -221,6 +233,13 @@ mod tests {
         assert_eq!(recent.take(20, 30, 10), None);
         assert!(!recent.wants(9));
         assert!(recent.wants(20));
+        // One that read on from the store says how far it got: nothing before is wanted or
+        // held.
+        recent.remember(21, conformance::event("app", 1, ""), 1_000);
+        recent.passed(25);
+        assert!(!recent.wants(21) && !recent.holds(21));
+        assert!(!recent.wants(24));
+        assert!(recent.wants(25));
     }
 
     #[test]

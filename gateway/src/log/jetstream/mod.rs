@@ -1267,6 +1267,10 @@ impl EventLog for JetStreamLog {
             }
         }
         let read = self.read_all_inner(from, max).await?;
+        if let Some(last) = read.last() {
+            // Their pushed copies, arriving after this read, are not decoded and kept.
+            self.inner.recent.passed(last.position + 1);
+        }
         self.name_stale_tips(&read);
         Ok(read)
     }
