@@ -13,6 +13,21 @@ fn config(server: &NatsServer) -> JetStreamConfig {
     c
 }
 
+/// Publishes another application's first event onto `app`'s subject, as a client other than
+/// the gateways could (no concurrency check, no event id), and answers it.
+async fn publish_stray(log: &JetStreamLog, app: &str) -> Envelope {
+    let stray = conformance::event(&crate::ids::new_v7(), 1, "");
+    let subject = log.subject(app).expect("subject");
+    log.inner
+        .js
+        .publish(subject, stray.to_json().expect("encode").into())
+        .await
+        .expect("publish")
+        .await
+        .expect("stored");
+    stray
+}
+
 async fn open(server: &NatsServer) -> JetStreamLog {
     JetStreamLog::open(&config(server))
         .await
@@ -94,16 +109,7 @@ async fn another_gateways_pushed_events_are_followed_without_asking_the_server()
 
     // Another application's event on this application's subject, published by some other
     // client: not kept, so following reads it from the server and refuses it.
-    let stray = conformance::event(&crate::ids::new_v7(), 1, "");
-    let subject = ours.subject(&app).expect("subject");
-    theirs
-        .inner
-        .js
-        .publish(subject, stray.to_json().expect("encode").into())
-        .await
-        .expect("publish")
-        .await
-        .expect("stored");
+    publish_stray(&theirs, &app).await;
     reached(&mut head, 4).await;
     assert!(!ours.inner.recent.holds(4));
     assert!(matches!(
@@ -393,15 +399,7 @@ async fn an_event_on_another_applications_subject_is_corruption() {
     let log = open(&server).await;
     let a = crate::ids::new_v7();
     conformance::append_chain(&log, &a, 1).await;
-    let stray = conformance::event(&crate::ids::new_v7(), 1, "");
-    let subject = log.subject(&a).expect("subject");
-    log.inner
-        .js
-        .publish(subject, stray.to_json().expect("encode").into())
-        .await
-        .expect("publish")
-        .await
-        .expect("stored");
+    let stray = publish_stray(&log, &a).await;
     assert!(matches!(
         log.read_all(1, 10).await,
         Err(LogError::Corrupt { position: 2, reason }) if reason.contains(&stray.app)
