@@ -240,7 +240,8 @@ fn every_stage_measures_and_every_goal_is_judged() {
         assert_eq!(gateway["waits"]["count"], 4 * 6, "{gateway}");
         assert_eq!(gateway["not_reached"], 0, "{gateway}");
         assert!(gateway["end_asked"].as_u64().is_some(), "{gateway}");
-        // Its projector read the other gateway's actions from the stream during the leg.
+        // Its projector took batches during the leg: the other gateway's actions, pushed by the
+        // stream's consumer (or read from the stream when the push had not brought them).
         assert!(
             gateway["projection_reads"]["count"].as_u64() > Some(0),
             "{gateway}"

@@ -46,6 +46,11 @@ const HEARTBEAT: Duration = Duration::from_secs(1);
 /// lost its connection for good). Ephemeral: nothing to clean up by hand.
 const INACTIVE: Duration = Duration::from_secs(30);
 
+/// How long the consumer may leave a position this gateway knows is stored undelivered before
+/// [`listen`] asks for another: heartbeats alone do not tell a consumer stalled by a lost
+/// flow-control reply, as the server goes on sending them.
+const STALL: Duration = Duration::from_secs(2 * HEARTBEAT.as_secs());
+
 /// How long [`listen`] waits before asking again for a consumer the server did not give.
 const RETRY: Duration = Duration::from_secs(1);
 
@@ -127,9 +132,10 @@ async fn consume(inner: &Inner) -> Result<(String, push::Messages), String> {
                 start_sequence: head + 1,
             },
             ack_policy: AckPolicy::None,
-            // Whole messages now (kept for the projector): the server waits for this gateway
-            // to take what it sent before it sends more, so a stalled gateway does not buffer
-            // the stream in its memory (the poll moves the head meanwhile).
+            // Whole messages now (kept for the projector): the server stops sending once this
+            // gateway leaves its flow-control window (a few MiB) unanswered, so a stalled
+            // gateway does not buffer the stream in its memory (the poll moves the head
+            // meanwhile). A reply lost leaves the consumer stalled: [`Progress`] notices.
             flow_control: true,
             idle_heartbeat: HEARTBEAT,
             inactive_threshold: INACTIVE,
@@ -139,11 +145,13 @@ async fn consume(inner: &Inner) -> Result<(String, push::Messages), String> {
         .map_err(|e| e.to_string())?;
     let name = consumer.cached_info().name.clone();
     let messages = consumer.messages().await.map_err(|e| e.to_string())?;
+    // It starts after the head: what is before counts as delivered.
+    inner.pushed_to.fetch_max(head, Ordering::Relaxed);
     Ok((name, messages))
 }
 
-/// Advances the head to each delivered message's stream sequence until the consumer ends (why)
-/// or the log is dropped (`None`). Only deliveries that name this stream and this consumer
+/// Advances the head to each delivered message's stream sequence until the consumer ends (why:
+/// also when it stalls, [`Progress`]) or the log is dropped (`None`). Only deliveries that name this stream and this consumer
 /// count: the head never moves back, so a position published to the inbox by anything else
 /// would hold the projections waiting for an event that is not there.
 async fn follow(inner: &Weak<Inner>, name: &str, mut messages: push::Messages) -> Option<String> {
@@ -152,6 +160,7 @@ async fn follow(inner: &Weak<Inner>, name: &str, mut messages: push::Messages) -
     let settle = tokio::time::sleep(Duration::ZERO);
     tokio::pin!(settle);
     let mut pushed: Option<u64> = None;
+    let mut progress = Progress::default();
     loop {
         let next = poll_fn(|cx| futures_core::Stream::poll_next(Pin::new(&mut messages), cx));
         tokio::select! {
@@ -187,7 +196,15 @@ async fn follow(inner: &Weak<Inner>, name: &str, mut messages: push::Messages) -
                 }
             }
             _ = liveness.tick() => {
-                inner.upgrade()?;
+                let inner = inner.upgrade()?;
+                let head = *inner.head.borrow();
+                let delivered = inner.pushed_to.load(Ordering::Relaxed);
+                if progress.stalled(head, delivered, tokio::time::Instant::now()) {
+                    return Some(format!(
+                        "the consumer delivered nothing up to position {head} for {STALL:?} \
+                         (last delivered {delivered})"
+                    ));
+                }
             }
         }
     }
@@ -198,7 +215,8 @@ async fn follow(inner: &Weak<Inner>, name: &str, mut messages: push::Messages) -
 /// that decodes and is on its own application's subject is kept; anything else is left for the
 /// projector to read from the stream, which says what is wrong with it.
 fn keep(inner: &Inner, position: u64, message: &async_nats::jetstream::Message) {
-    if !inner.recent.wants(position) {
+    // A stream created again under the same name is not this log's (`Inner::replaced`).
+    if inner.replaced.get().is_some() || !inner.recent.wants(position) {
         return;
     }
     let Ok(event) = Envelope::from_json(&message.payload) else {
@@ -208,6 +226,29 @@ fn keep(inner: &Inner, position: u64, message: &async_nats::jetstream::Message) 
         inner
             .recent
             .remember(position, event, message.payload.len());
+    }
+}
+
+/// Whether the consumer still delivers: a head this gateway knew (by its own acks or the poll)
+/// must be delivered within [`STALL`]. Each position waited for is the head when the wait
+/// began, so a busy stream, whose head is always a little ahead of the deliveries, is not a
+/// stall.
+#[derive(Default)]
+struct Progress {
+    behind: Option<(tokio::time::Instant, u64)>,
+}
+
+impl Progress {
+    fn stalled(&mut self, head: u64, delivered: u64, now: tokio::time::Instant) -> bool {
+        match self.behind {
+            Some((_, wanted)) if delivered >= wanted => self.behind = None,
+            Some((since, _)) if now.duration_since(since) >= STALL => return true,
+            _ => {}
+        }
+        if self.behind.is_none() && head > delivered {
+            self.behind = Some((now, head));
+        }
+        false
     }
 }
 
@@ -280,4 +321,34 @@ fn note_removal(inner: &Inner, config: &async_nats::jetstream::stream::Config) {
         _ => {}
     }
     *discarding = now;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Given a consumer behind the head, when it delivers up to where the head was within
+    /// [`STALL`], then it is not stalled, however far the head has moved on meanwhile; when it
+    /// does not, it is.
+    #[test]
+    fn a_consumer_is_stalled_only_when_it_leaves_a_known_head_undelivered() {
+        let start = tokio::time::Instant::now();
+        let at = |secs: f64| start + Duration::from_secs_f64(secs);
+        let mut busy = Progress::default();
+        // A busy stream: the head a little ahead at every tick, each delivered by the next.
+        for tick in 0..60u64 {
+            let (head, delivered) = (100 + tick * 10 + 5, 100 + tick * 10);
+            assert!(
+                !busy.stalled(head, delivered, at(tick as f64)),
+                "tick {tick}"
+            );
+        }
+        let mut quiet = Progress::default();
+        assert!(!quiet.stalled(7, 7, at(0.0)));
+        assert!(!quiet.stalled(7, 7, at(100.0)), "nothing to deliver");
+        let mut stuck = Progress::default();
+        assert!(!stuck.stalled(12, 7, at(0.0)));
+        assert!(!stuck.stalled(20, 11, at(STALL.as_secs_f64() - 0.5)));
+        assert!(stuck.stalled(20, 11, at(STALL.as_secs_f64())));
+    }
 }

@@ -1249,6 +1249,8 @@ impl EventLog for JetStreamLog {
     async fn follow(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
         use std::sync::atomic::Ordering::Relaxed;
         self.connected()?;
+        // Not even from memory: what the consumer pushed may be the new stream's.
+        self.same_stream()?;
         let from = from.max(1);
         let pushing =
             || self.inner.pushed.load(Relaxed) && self.inner.pushed_to.load(Relaxed) < from;

@@ -81,6 +81,8 @@ async fn another_gateways_pushed_events_are_followed_without_asking_the_server()
     let mut c = config(&server);
     c.head_poll = Duration::from_secs(3600);
     let ours = JetStreamLog::open(&c).await.expect("open");
+    // Without a consumer of its own, whose making could fall inside the count below.
+    c.head_pushed = false;
     let theirs = JetStreamLog::open(&c).await.expect("open");
     let app = crate::ids::new_v7();
     let written = conformance::append_chain(&theirs, &app, 3).await;
@@ -927,6 +929,20 @@ async fn a_stream_created_again_under_its_name_is_not_appended_to() {
     assert!(
         read.to_string().contains("deleted and created again"),
         "{read}"
+    );
+    // Nor followed from memory: an event at a position past the old head, as a consumer made
+    // again on the new stream would push it.
+    log.inner
+        .recent
+        .remember(3, conformance::event(&crate::ids::new_v7(), 1, ""), 1_000);
+    log.bump_head(3);
+    let followed = log
+        .follow(3, 10)
+        .await
+        .expect_err("followed another stream");
+    assert!(
+        followed.to_string().contains("deleted and created again"),
+        "{followed}"
     );
     let fresh = open(&server).await;
     assert!(fresh.read(&app).await.expect("read").is_empty());
