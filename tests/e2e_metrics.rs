@@ -172,6 +172,11 @@ fn metrics_move_with_traffic_and_never_label_ids() {
         !after.contains("tongban_log_end_asked_total"),
         "the embedded log is never asked where it ends: it is here"
     );
+    assert!(
+        !after.contains("tongban_log_pushed_kept_total")
+            && !after.contains("tongban_log_followed_from_stream_total"),
+        "nothing is pushed to the embedded log"
+    );
     let head = sample(&after, "tongban_log_head_position{backend=\"embedded\"}").expect("head");
     let lag = sample(
         &after,

@@ -202,6 +202,18 @@ fn two_gateways_on_one_stream_serve_the_same_applications() {
         "B's outbox, read after A's write, lacks it"
     );
 
+    // Each gateway says how it followed the other's events: kept from the push, or read from
+    // the stream (which of the two depends on timing; both are counted).
+    for gw in [&a, &b] {
+        let metrics = String::from_utf8_lossy(&gw.client(None).get("/metrics").body).to_string();
+        for series in [
+            "tongban_log_pushed_kept_total{backend=\"jetstream\"}",
+            "tongban_log_followed_from_stream_total{backend=\"jetstream\"}",
+        ] {
+            assert!(metrics.contains(series), "{series}: {metrics}");
+        }
+    }
+
     // An action through B shows in A's projection, read after it.
     let forwarded = via_b.post(
         &format!("/v1/applications/{id}/forward"),

@@ -167,6 +167,24 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
         );
         t.sample("tongban_log_end_asked_total", &[("backend", backend)], n);
     }
+    for (name, help, n) in [
+        (
+            "tongban_log_pushed_kept_total",
+            "Other gateways' events the stream's consumer pushed, kept for the projector, which \
+             did not ask the server for them.",
+            stats.pushed_kept,
+        ),
+        (
+            "tongban_log_followed_from_stream_total",
+            "Events the projector read from the stream because the push had not brought them.",
+            stats.followed_from_stream,
+        ),
+    ] {
+        if let Some(n) = n {
+            t.family(name, "counter", help);
+            t.sample(name, &[("backend", backend)], n);
+        }
+    }
     let reach = &s.gateway.reach_stats;
     t.family(
         "tongban_read_after_total",

@@ -98,6 +98,12 @@ pub struct LogStats {
     /// it. JetStream: the stream's info from its leader, shared by the callers waiting at the
     /// same time.
     pub end_asked: Option<u64>,
+    /// Other gateways' events the stream's consumer pushed and this gateway kept for its
+    /// projector (JetStream), which then did not ask the server for them.
+    pub pushed_kept: Option<u64>,
+    /// Events the projector read from the server because they were not in memory (JetStream):
+    /// low while the push brings the other gateways' events.
+    pub followed_from_stream: Option<u64>,
     /// What the log's own store holds in memory (the embedded log; JetStream keeps it in the
     /// server).
     pub memory: Option<crate::fjall_tuning::StoreMemory>,

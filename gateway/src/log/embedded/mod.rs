@@ -456,6 +456,8 @@ impl EventLog for EmbeddedLog {
             in_flight: None,
             pushed: None,
             end_asked: None,
+            pushed_kept: None,
+            followed_from_stream: None,
             memory: Some(crate::fjall_tuning::StoreMemory::of(
                 &self.stores.db,
                 &self.stores.memtables,

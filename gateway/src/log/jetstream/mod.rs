@@ -72,6 +72,10 @@ struct Inner {
     /// The last position that consumer delivered: a later one's event is on its way to
     /// [`Inner::recent`] while the consumer follows.
     pushed_to: std::sync::atomic::AtomicU64,
+    /// Events kept from the push ([`head`]) and events the projector read from the server
+    /// instead, for `/metrics`.
+    pushed_kept: std::sync::atomic::AtomicU64,
+    followed_from_stream: std::sync::atomic::AtomicU64,
     /// Acknowledged appends, and publishes awaiting their ack, for `/metrics`.
     appends: std::sync::atomic::AtomicU64,
     in_flight: std::sync::atomic::AtomicU64,
@@ -260,6 +264,8 @@ impl JetStreamLog {
             source,
             pushed: std::sync::atomic::AtomicBool::new(false),
             pushed_to: std::sync::atomic::AtomicU64::new(0),
+            pushed_kept: std::sync::atomic::AtomicU64::new(0),
+            followed_from_stream: std::sync::atomic::AtomicU64::new(0),
             appends: std::sync::atomic::AtomicU64::new(0),
             in_flight: std::sync::atomic::AtomicU64::new(0),
             ack_micros: crate::metrics::Histogram::new(&crate::metrics::STORAGE_BOUNDS_US),
@@ -1269,6 +1275,9 @@ impl EventLog for JetStreamLog {
             }
         }
         let read = self.read_all_inner(from, max).await?;
+        self.inner
+            .followed_from_stream
+            .fetch_add(read.len() as u64, Relaxed);
         if let Some(last) = read.last() {
             // Their pushed copies, arriving after this read, are not decoded and kept.
             self.inner.recent.passed(last.position + 1);
@@ -1369,6 +1378,8 @@ impl EventLog for JetStreamLog {
             in_flight: Some(self.inner.in_flight.load(Ordering::Relaxed)),
             pushed: Some(self.inner.pushed.load(Ordering::Relaxed)),
             end_asked: Some(self.inner.refreshes_begun.load(Ordering::Relaxed)),
+            pushed_kept: Some(self.inner.pushed_kept.load(Ordering::Relaxed)),
+            followed_from_stream: Some(self.inner.followed_from_stream.load(Ordering::Relaxed)),
             memory: None,
         }
     }

@@ -105,6 +105,11 @@ async fn another_gateways_pushed_events_are_followed_without_asking_the_server()
         asked, 0,
         "{asked} messages to the server to follow pushed events"
     );
+    let stats = ours.stats();
+    assert_eq!(
+        (stats.pushed_kept, stats.followed_from_stream),
+        (Some(3), Some(0))
+    );
     let events: Vec<Envelope> = followed.iter().map(|p| p.event.clone()).collect();
     assert_eq!(events, written);
     assert_eq!(followed, ours.read_all(1, 100).await.expect("read all"));
