@@ -99,13 +99,7 @@ pub struct Spread {
 impl Inside {
     /// The change between two scrapes of `/metrics` taken before and after a stage.
     pub fn between(before: &str, after: &str) -> Inside {
-        let spread = |name: &str, label: &str| {
-            Spread::of(
-                &buckets(before, name, label),
-                &buckets(after, name, label),
-                sum(after, name, label) - sum(before, name, label),
-            )
-        };
+        let spread = |name: &str, label: &str| Spread::between(before, after, name, label);
         Inside {
             requests: spread("tongban_http_request_duration_seconds", FORMS_ROUTE),
             syncs: spread("tongban_log_sync_duration_seconds", ""),
@@ -182,17 +176,11 @@ impl Reaching {
     pub fn between(gateway: &'static str, before: &str, after: &str) -> Reaching {
         let name = "tongban_read_after_wait_seconds";
         let not_reached = |text: &str| {
-            counter(text, "tongban_read_after_total", "outcome=")
-                - counter(text, "tongban_read_after_total", "outcome=\"reached\"")
+            total(text, "tongban_read_after_total", "outcome=")
+                - total(text, "tongban_read_after_total", "outcome=\"reached\"")
         };
-        let asks = |text: &str| counter(text, "tongban_log_end_asked_total", "");
-        let spread = |name: &str| {
-            Spread::of(
-                &buckets(before, name, ""),
-                &buckets(after, name, ""),
-                sum(after, name, "") - sum(before, name, ""),
-            )
-        };
+        let asks = |text: &str| total(text, "tongban_log_end_asked_total", "");
+        let spread = |name: &str| Spread::between(before, after, name, "");
         Reaching {
             gateway,
             reported: after.contains("tongban_read_after_total{"),
@@ -248,6 +236,16 @@ fn ms(bound: Option<f64>) -> String {
 }
 
 impl Spread {
+    /// Histogram `name`'s change (its first series whose labels contain `label`) between two
+    /// scrapes of `/metrics`.
+    fn between(before: &str, after: &str, name: &str, label: &str) -> Spread {
+        Spread::of(
+            &buckets(before, name, label),
+            &buckets(after, name, label),
+            sum(after, name, label) - sum(before, name, label),
+        )
+    }
+
     /// From cumulative `(upper bound in seconds, count)` pairs before and after (`+Inf` is the
     /// bound `f64::INFINITY`), and the seconds the histogram's sum grew by in between.
     fn of(before: &[(f64, u64)], after: &[(f64, u64)], took_secs: f64) -> Spread {
@@ -327,14 +325,12 @@ fn samples<'a>(
 
 /// The total of gauge `name` over all its series (every store's, say), 0 if absent.
 pub fn gauge_total(text: &str, name: &str) -> u64 {
-    samples(text, name, "")
-        .filter_map(|(_, value)| value.parse::<f64>().ok())
-        .map(|v| v.max(0.0) as u64)
-        .sum()
+    total(text, name, "")
 }
 
-/// The total of counter `name` over its series whose labels contain `label`, 0 if absent.
-fn counter(text: &str, name: &str, label: &str) -> u64 {
+/// The total of counter or gauge `name` over its series whose labels contain `label`, 0 if
+/// absent.
+fn total(text: &str, name: &str, label: &str) -> u64 {
     samples(text, name, label)
         .filter_map(|(_, value)| value.parse::<f64>().ok())
         .map(|v| v.max(0.0) as u64)

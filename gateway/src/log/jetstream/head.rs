@@ -222,7 +222,10 @@ fn keep(inner: &Inner, position: u64, message: &async_nats::jetstream::Message) 
     let Ok(event) = Envelope::from_json(&message.payload) else {
         return;
     };
-    if inner.subject_of(&event.app).as_deref() == Some(message.subject.as_str()) {
+    if inner
+        .on_its_subject(position, &message.subject, &event)
+        .is_ok()
+    {
         inner
             .recent
             .remember(position, event, message.payload.len());

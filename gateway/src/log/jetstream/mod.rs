@@ -123,6 +123,29 @@ impl Inner {
     fn subject_of(&self, app: &str) -> Option<String> {
         valid_token(app).then(|| format!("{}.{app}", self.prefix))
     }
+
+    /// Refuses an event stored on another application's subject. Only the gateway's publishes
+    /// carry the concurrency check and the event id; anything else with publish rights on the
+    /// subjects (a misconfigured client) could put any application's event anywhere, and passing
+    /// it on would project it as that application's.
+    fn on_its_subject(
+        &self,
+        position: u64,
+        subject: &str,
+        event: &Envelope,
+    ) -> Result<(), LogError> {
+        if self.subject_of(&event.app).as_deref() == Some(subject) {
+            return Ok(());
+        }
+        Err(LogError::Corrupt {
+            position,
+            reason: format!(
+                "the message on subject {subject} holds an event of application {}: only the \
+                 gateways may publish on the stream's subjects",
+                event.app
+            ),
+        })
+    }
 }
 
 /// The last message of a subject as this gateway last saw it.
@@ -423,29 +446,6 @@ impl JetStreamLog {
         }
     }
 
-    /// Refuses an event stored on another application's subject. Only the gateway's publishes
-    /// carry the concurrency check and the event id; anything else with publish rights on the
-    /// subjects (a misconfigured client) could put any application's event anywhere, and passing
-    /// it on would project it as that application's.
-    fn on_its_subject(
-        &self,
-        position: u64,
-        subject: &str,
-        event: &Envelope,
-    ) -> Result<(), LogError> {
-        if self.subject(&event.app).as_deref() == Some(subject) {
-            return Ok(());
-        }
-        Err(LogError::Corrupt {
-            position,
-            reason: format!(
-                "the message on subject {subject} holds an event of application {}: only the \
-                 gateways may publish on the stream's subjects",
-                event.app
-            ),
-        })
-    }
-
     /// The subject's last message, from the stream leader (`None`: no events yet).
     async fn last_on(&self, subject: &str) -> Result<Option<Last>, LogError> {
         let last = self.last_message(subject).await?;
@@ -461,7 +461,8 @@ impl JetStreamLog {
         match self.timed("reading the log", request).await? {
             Ok(m) => {
                 let last = parsed(m.sequence, &m.payload)?;
-                self.on_its_subject(m.sequence, subject, &last.event)?;
+                self.inner
+                    .on_its_subject(m.sequence, subject, &last.event)?;
                 Ok(Some(last))
             }
             Err(e)
@@ -823,7 +824,12 @@ impl JetStreamLog {
                     break;
                 }
                 let event = match Envelope::from_json(&m.payload) {
-                    Ok(event) if self.on_its_subject(m.position, &m.subject, &event).is_ok() => {
+                    Ok(event)
+                        if self
+                            .inner
+                            .on_its_subject(m.position, &m.subject, &event)
+                            .is_ok() =>
+                    {
                         event
                     }
                     _ => break,
@@ -929,7 +935,7 @@ impl JetStreamLog {
                         position: seq,
                         reason: tongban_schemas::mask::serde_error(&e),
                     })?;
-                    self.on_its_subject(seq, &m.subject, &event)?;
+                    self.inner.on_its_subject(seq, &m.subject, &event)?;
                     results.insert(seq, Some(event));
                 }
                 Ok(Err(e)) if e.kind() == RawMessageErrorKind::NoMessageFound => {
