@@ -30,4 +30,6 @@ pub mod time;
 #[cfg(test)]
 pub mod testnats;
 #[cfg(test)]
+pub mod testproxy;
+#[cfg(test)]
 mod testutil;

@@ -205,6 +205,64 @@ async fn a_lost_consumer_is_asked_for_again() {
     assert!(consumers(&mut stream).await >= 1, "made again");
 }
 
+/// A consumer stalled by a lost flow-control reply is made again. The server stops pushing once
+/// this gateway leaves its flow-control window unanswered, and goes on sending heartbeats, so
+/// only the positions this gateway knows are stored (its poll here) and never delivered tell.
+/// The replies are lost on the wire, by a proxy between this gateway and a real server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_stalled_by_a_lost_flow_control_reply_is_made_again() {
+    let server = NatsServer::start();
+    let proxy = crate::testproxy::DroppingProxy::start(server.port(), |subject| {
+        subject.starts_with("$JS.FC.")
+    });
+    let mut c = config(&server);
+    c.url = proxy.url();
+    c.head_poll = Duration::from_millis(200);
+    let ours = JetStreamLog::open(&c).await.expect("open");
+    let mut c = config(&server);
+    c.head_pushed = false;
+    let theirs = JetStreamLog::open(&c).await.expect("open");
+
+    // Past the server's flow-control window: 8 MiB in events of 64 KiB.
+    let key = crate::envelope::keys::GatewayKey::from_seed([3; 32]);
+    let mut last = 0;
+    for _ in 0..128 {
+        let mut event = conformance::event(&crate::ids::new_v7(), 1, "");
+        event.data = serde_json::json!({ "note": "x".repeat(64 * 1024) });
+        event.seal(&key);
+        last = theirs.append(event, 0).await.expect("append");
+    }
+    let delivered = || {
+        ours.inner
+            .pushed_to
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let waited = Instant::now();
+    while delivered() < last {
+        assert!(
+            waited.elapsed() < Duration::from_secs(20),
+            "the consumer delivered up to {} of {last}, {} flow-control replies dropped",
+            delivered(),
+            proxy.dropped()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        proxy.dropped() >= 1,
+        "the stream never asked for flow control"
+    );
+
+    // The consumer made again pushes what comes next, kept for the projector.
+    let app = crate::ids::new_v7();
+    conformance::append_chain(&theirs, &app, 1).await;
+    let mut head = ours.head();
+    tokio::time::timeout(Duration::from_secs(5), head.wait_for(|h| *h > last))
+        .await
+        .expect("pushed by the new consumer")
+        .expect("head");
+    assert!(ours.inner.recent.holds(last + 1));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_head_follows_other_gateways_writes() {
     let server = NatsServer::start();
