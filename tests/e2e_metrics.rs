@@ -174,7 +174,8 @@ fn metrics_move_with_traffic_and_never_label_ids() {
     );
     assert!(
         !after.contains("tongban_log_pushed_kept_total")
-            && !after.contains("tongban_log_followed_from_stream_total"),
+            && !after.contains("tongban_log_followed_from_stream_total")
+            && !after.contains("tongban_log_consumers_remade_total"),
         "nothing is pushed to the embedded log"
     );
     let head = sample(&after, "tongban_log_head_position{backend=\"embedded\"}").expect("head");

@@ -209,6 +209,8 @@ fn two_gateways_on_one_stream_serve_the_same_applications() {
         for series in [
             "tongban_log_pushed_kept_total{backend=\"jetstream\"}",
             "tongban_log_followed_from_stream_total{backend=\"jetstream\"}",
+            "tongban_log_consumers_remade_total{backend=\"jetstream\",cause=\"stalled\"}",
+            "tongban_log_consumers_remade_total{backend=\"jetstream\",cause=\"lost\"}",
         ] {
             assert!(metrics.contains(series), "{series}: {metrics}");
         }

@@ -185,6 +185,19 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
             t.sample(name, &[("backend", backend)], n);
         }
     }
+    if let Some(remade) = stats.consumers_remade {
+        let name = "tongban_log_consumers_remade_total";
+        t.family(
+            name,
+            "counter",
+            "Times the stream's consumer was given up and asked for again, by cause: stalled (it \
+             left a position known stored undelivered: a flow-control reply lost) or lost (the \
+             server stopped sending to it: missed heartbeats, a closed subscription).",
+        );
+        for (cause, n) in [("stalled", remade.stalled), ("lost", remade.lost)] {
+            t.sample(name, &[("backend", backend), ("cause", cause)], n);
+        }
+    }
     let reach = &s.gateway.reach_stats;
     t.family(
         "tongban_read_after_total",

@@ -104,9 +104,20 @@ pub struct LogStats {
     /// Events the projector read from the server because they were not in memory (JetStream):
     /// low while the push brings the other gateways' events.
     pub followed_from_stream: Option<u64>,
+    /// Times the stream's consumer was given up and asked for again (JetStream): `stalled`, it
+    /// left a position known stored undelivered (a flow-control reply lost); `lost`, the
+    /// server stopped sending to it (missed heartbeats, a closed subscription, an error).
+    pub consumers_remade: Option<ConsumersRemade>,
     /// What the log's own store holds in memory (the embedded log; JetStream keeps it in the
     /// server).
     pub memory: Option<crate::fjall_tuning::StoreMemory>,
+}
+
+/// Why the stream's consumer was asked for again, counted ([`LogStats::consumers_remade`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConsumersRemade {
+    pub stalled: u64,
+    pub lost: u64,
 }
 
 /// An append-only, per-application ordered, durable log of sealed events.

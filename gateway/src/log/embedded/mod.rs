@@ -458,6 +458,7 @@ impl EventLog for EmbeddedLog {
             end_asked: None,
             pushed_kept: None,
             followed_from_stream: None,
+            consumers_remade: None,
             memory: Some(crate::fjall_tuning::StoreMemory::of(
                 &self.stores.db,
                 &self.stores.memtables,

@@ -98,11 +98,21 @@ pub(super) fn listen(inner: Weak<Inner>, denied: Denied) {
                     if let Some(inner) = inner.upgrade() {
                         inner.pushed.store(false, Ordering::Relaxed);
                     }
+                    let Some(ended) = ended else { return };
+                    if let Some(inner) = inner.upgrade() {
+                        let count = match ended {
+                            Ended::Stalled(_) => &inner.consumers_stalled,
+                            Ended::Lost(_) => &inner.consumers_lost,
+                        };
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }
                     match ended {
-                        Some(why) => {
+                        Ended::Stalled(why) => {
+                            tracing::warn!(reason = %why, "the stream's consumer stalled; asking for another")
+                        }
+                        Ended::Lost(why) => {
                             tracing::info!(reason = %why, "the stream's consumer ended; asking for another")
                         }
-                        None => return,
                     }
                 }
                 Some(Err(_)) if denied.consumer_refused() => return,
@@ -150,11 +160,20 @@ async fn consume(inner: &Inner) -> Result<(String, push::Messages), String> {
     Ok((name, messages))
 }
 
+/// Why a consumer was given up: each is counted for `/metrics`
+/// (`tongban_log_consumers_remade_total`).
+enum Ended {
+    /// It left a position known stored undelivered ([`Progress`]): a flow-control reply lost.
+    Stalled(String),
+    /// The server stopped sending to it: missed heartbeats, a closed subscription, an error.
+    Lost(String),
+}
+
 /// Advances the head to each delivered message's stream sequence until the consumer ends (why:
 /// also when it stalls, [`Progress`]) or the log is dropped (`None`). Only deliveries that name this stream and this consumer
 /// count: the head never moves back, so a position published to the inbox by anything else
 /// would hold the projections waiting for an event that is not there.
-async fn follow(inner: &Weak<Inner>, name: &str, mut messages: push::Messages) -> Option<String> {
+async fn follow(inner: &Weak<Inner>, name: &str, mut messages: push::Messages) -> Option<Ended> {
     // One timer for the whole run, and one for each run of pushes, not one per message.
     let mut liveness = tokio::time::interval(LIVENESS);
     let settle = tokio::time::sleep(Duration::ZERO);
@@ -189,10 +208,10 @@ async fn follow(inner: &Weak<Inner>, name: &str, mut messages: push::Messages) -
                             pushed = pushed.max(Some(info.stream_sequence));
                         }
                         Ok(_) => tracing::warn!("a delivery to the head's consumer names another stream or consumer; passed over"),
-                        Err(e) => return Some(format!("a delivery without its position: {e}")),
+                        Err(e) => return Some(Ended::Lost(format!("a delivery without its position: {e}"))),
                     },
-                    Some(Err(e)) => return Some(e.to_string()),
-                    None => return Some("the subscription closed".into()),
+                    Some(Err(e)) => return Some(Ended::Lost(e.to_string())),
+                    None => return Some(Ended::Lost("the subscription closed".into())),
                 }
             }
             _ = liveness.tick() => {
@@ -200,10 +219,10 @@ async fn follow(inner: &Weak<Inner>, name: &str, mut messages: push::Messages) -
                 let head = *inner.head.borrow();
                 let delivered = inner.pushed_to.load(Ordering::Relaxed);
                 if progress.stalled(head, delivered, tokio::time::Instant::now()) {
-                    return Some(format!(
+                    return Some(Ended::Stalled(format!(
                         "the consumer delivered nothing up to position {head} for {STALL:?} \
                          (last delivered {delivered})"
-                    ));
+                    )));
                 }
             }
         }

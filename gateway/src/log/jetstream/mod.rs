@@ -76,6 +76,9 @@ struct Inner {
     /// instead, for `/metrics`.
     pushed_kept: std::sync::atomic::AtomicU64,
     followed_from_stream: std::sync::atomic::AtomicU64,
+    /// Consumers of the stream given up and asked for again ([`head`]), for `/metrics`.
+    consumers_stalled: std::sync::atomic::AtomicU64,
+    consumers_lost: std::sync::atomic::AtomicU64,
     /// Acknowledged appends, and publishes awaiting their ack, for `/metrics`.
     appends: std::sync::atomic::AtomicU64,
     in_flight: std::sync::atomic::AtomicU64,
@@ -289,6 +292,8 @@ impl JetStreamLog {
             pushed_to: std::sync::atomic::AtomicU64::new(0),
             pushed_kept: std::sync::atomic::AtomicU64::new(0),
             followed_from_stream: std::sync::atomic::AtomicU64::new(0),
+            consumers_stalled: std::sync::atomic::AtomicU64::new(0),
+            consumers_lost: std::sync::atomic::AtomicU64::new(0),
             appends: std::sync::atomic::AtomicU64::new(0),
             in_flight: std::sync::atomic::AtomicU64::new(0),
             ack_micros: crate::metrics::Histogram::new(&crate::metrics::STORAGE_BOUNDS_US),
@@ -1386,6 +1391,10 @@ impl EventLog for JetStreamLog {
             end_asked: Some(self.inner.refreshes_begun.load(Ordering::Relaxed)),
             pushed_kept: Some(self.inner.pushed_kept.load(Ordering::Relaxed)),
             followed_from_stream: Some(self.inner.followed_from_stream.load(Ordering::Relaxed)),
+            consumers_remade: Some(crate::log::ConsumersRemade {
+                stalled: self.inner.consumers_stalled.load(Ordering::Relaxed),
+                lost: self.inner.consumers_lost.load(Ordering::Relaxed),
+            }),
             memory: None,
         }
     }

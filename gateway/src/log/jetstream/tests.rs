@@ -203,6 +203,8 @@ async fn a_lost_consumer_is_asked_for_again() {
         .expect("the head is pushed on by a new consumer")
         .expect("head");
     assert!(consumers(&mut stream).await >= 1, "made again");
+    let remade = ours.stats().consumers_remade.expect("counted");
+    assert!(remade.lost >= 1, "{remade:?}");
 }
 
 /// A consumer stalled by a lost flow-control reply is made again. The server stops pushing once
@@ -251,6 +253,8 @@ async fn a_consumer_stalled_by_a_lost_flow_control_reply_is_made_again() {
         proxy.dropped() >= 1,
         "the stream never asked for flow control"
     );
+    let remade = ours.stats().consumers_remade.expect("counted");
+    assert!(remade.stalled >= 1, "{remade:?}");
 
     // The consumer made again pushes what comes next, kept for the projector.
     let app = crate::ids::new_v7();
