@@ -564,6 +564,84 @@ async fn messages_removed_before_the_stream_refused_it_are_passed_over_as_gaps()
     assert_eq!(*log.head().borrow(), 8);
 }
 
+/// A copy of the stream behind it that answers direct gets does not shorten a read: what its
+/// batches lack is read from the stream's leader, for an application's history and for a run of
+/// the whole stream. The copy is a mirror set to answer the stream's direct gets, with events
+/// removed from it at an application's end and inside another's history (as a replica still
+/// applying them lacks them), and the stream's own direct gets are off, so that every batch
+/// comes from the copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_from_a_copy_behind_the_stream_are_completed_from_its_leader() {
+    let server = NatsServer::start();
+    let mut c = config(&server);
+    c.head_pushed = false;
+    let writer = JetStreamLog::open(&c).await.expect("open");
+    let (app, other) = (crate::ids::new_v7(), crate::ids::new_v7());
+    // 1–40 the application's, 41–45 another's, 46–50 the application's again.
+    let mut written = conformance::append_chain(&writer, &app, 40).await;
+    let others = conformance::append_chain(&writer, &other, 5).await;
+    let mut by_position: Vec<Envelope> = written.clone();
+    by_position.extend(others.iter().cloned());
+    for seq in 41..=45u64 {
+        let prev = written.last().expect("written").hash.clone();
+        let event = conformance::event(&app, seq, &prev);
+        writer.append(event.clone(), seq - 1).await.expect("append");
+        written.push(event.clone());
+        by_position.push(event);
+    }
+
+    let admin = jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+    let copy = admin
+        .create_stream(jetstream::stream::Config {
+            name: "TONGBAN_COPY".into(),
+            mirror: Some(jetstream::stream::Source {
+                name: c.stream.clone(),
+                ..Default::default()
+            }),
+            mirror_direct: true,
+            ..Default::default()
+        })
+        .await
+        .expect("mirror");
+    let waited = Instant::now();
+    loop {
+        let mut copy = admin.get_stream("TONGBAN_COPY").await.expect("mirror");
+        if copy.info().await.expect("info").state.last_sequence == 50 {
+            break;
+        }
+        assert!(
+            waited.elapsed() < Duration::from_secs(10),
+            "the mirror did not catch up"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The other application's second and third events (a gap inside its history and inside
+    // the run of the stream), and the application's last four (its history's end).
+    for position in [42, 43, 47, 48, 49, 50] {
+        assert!(copy.delete_message(position).await.expect("delete"));
+    }
+    let mut own = admin.get_stream(&c.stream).await.expect("stream");
+    let mut settings = own.info().await.expect("info").config.clone();
+    settings.allow_direct = false;
+    admin
+        .update_stream(settings)
+        .await
+        .expect("direct gets off");
+
+    let reader = JetStreamLog::open(&c).await.expect("open");
+    assert!(reader.batching(), "the copy answers batches");
+    for (app, written) in [(&app, &written), (&other, &others)] {
+        let read = reader.read(app).await.expect("read");
+        assert_eq!(read.len(), written.len());
+        assert_eq!(&read, written);
+    }
+    let all = reader.read_all(1, 100).await.expect("read all");
+    let positions: Vec<u64> = all.iter().map(|p| p.position).collect();
+    assert_eq!(positions, (1..=50).collect::<Vec<u64>>());
+    let events: Vec<Envelope> = all.into_iter().map(|p| p.event).collect();
+    assert_eq!(events, by_position);
+}
+
 /// The `authorization` block of docs/operations.md ("NATS permissions"), with test passwords,
 /// and an administrator for what the test does behind the gateway's back.
 fn documented_permissions() -> String {
