@@ -5,6 +5,7 @@ mod args;
 mod bench;
 mod dispute;
 mod load;
+mod log_copy;
 mod offline;
 mod output;
 mod progress;

@@ -30,6 +30,9 @@ pub struct Source {
     pub nats: Option<JetStreamConfig>,
     /// `--public-key HEX`: the gateway's public key as the checker holds it.
     pub public_key: Option<PublicKey>,
+    /// The copy of the embedded log that is read ([`super::log_copy`]), kept until the command
+    /// ends.
+    copy: std::sync::Mutex<Option<super::log_copy::LogCopy>>,
 }
 
 impl Source {
@@ -52,6 +55,7 @@ impl Source {
             dir,
             nats,
             public_key,
+            copy: std::sync::Mutex::new(None),
         })
     }
 
@@ -69,24 +73,37 @@ impl Source {
         Ok(())
     }
 
-    /// The log, never created: an embedded log must already be there ([`Source::require_log`]),
-    /// and a JetStream stream is opened without creating it.
+    /// The log, never created and never changed: an embedded log must already be there
+    /// ([`Source::require_log`]) and is read from a copy ([`super::log_copy`]); a JetStream
+    /// stream is opened without creating it.
     pub async fn open(&self) -> Result<AnyLog, CliError> {
         self.require_log()?;
-        Ok(match &self.nats {
-            Some(config) => AnyLog::JetStream(JetStreamLog::open(config).await?),
-            None => AnyLog::Embedded(EmbeddedLog::open(&self.dir.log()).map_err(|e| match e {
-                // The one place every offline tool opens the embedded log: say what holds it
-                // and what to do, in the tools' own terms.
-                LogError::InUse { .. } => CliError(format!(
-                    "{} is in use by a running gateway (its embedded log is locked while it \
-                     serves): stop that gateway first, or, when the log is a JetStream stream, \
-                     read it with --nats URL",
-                    self.dir.0.display()
-                )),
-                e => e.into(),
-            })?),
-        })
+        if let Some(config) = &self.nats {
+            return Ok(AnyLog::JetStream(JetStreamLog::open(config).await?));
+        }
+        // The one place every offline tool opens the embedded log: say what holds it and what
+        // to do, in the tools' own terms.
+        let in_use = || {
+            CliError(format!(
+                "{} is in use by a running gateway (its embedded log is locked while it \
+                 serves): stop that gateway first, or, when the log is a JetStream stream, \
+                 read it with --nats URL",
+                self.dir.0.display()
+            ))
+        };
+        let copy = super::log_copy::LogCopy::of(&self.dir.log(), in_use)?;
+        let log = EmbeddedLog::open(&copy.log()).map_err(|e| match e {
+            // The copy's messages name the copy; the operator knows the directory.
+            LogError::Storage(why) => CliError(why.replace(
+                &copy.log().display().to_string(),
+                &self.dir.log().display().to_string(),
+            )),
+            e => e.into(),
+        })?;
+        if let Ok(mut slot) = self.copy.lock() {
+            *slot = Some(copy);
+        }
+        Ok(AnyLog::Embedded(log))
     }
 
     /// The key to check signatures with: `--public-key` when given, else the one derived from

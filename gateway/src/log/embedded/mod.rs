@@ -16,6 +16,7 @@
 //! - `apps`:   app id, 0x00, seq (u64 BE) → position (u64 BE)
 //! - `heads`:  app id → last seq (u64 BE)
 
+pub mod journal;
 mod writer;
 
 use std::path::Path;
@@ -63,12 +64,30 @@ impl Stores {
     fn open(dir: &Path) -> Result<Stores, LogError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| LogError::Storage(format!("{}: {e}", dir.display())))?;
+        // Before fjall's recovery, which would cut a damaged journal short without a word.
+        match journal::damage(dir) {
+            Ok(None) => {}
+            Ok(Some(damage)) => return Err(LogError::Storage(damage.to_string())),
+            Err(e) => {
+                return Err(LogError::Storage(format!(
+                    "reading the journal in {}: {e}",
+                    dir.display()
+                )));
+            }
+        }
         let db = crate::fjall_tuning::log_database(dir)
             .open()
             .map_err(|e| match e {
                 fjall::Error::Locked => LogError::InUse {
                     dir: dir.display().to_string(),
                 },
+                fjall::Error::JournalRecovery(why) => LogError::Storage(format!(
+                    "the log's journal in {} fails its checksum ({why:?}): bytes of a group \
+                     commit changed after they were written (a failing disk, or a change made \
+                     outside tongban). Nothing was opened; keep a copy of the directory as it \
+                     is, and restore the log from a backup (docs/operations.md, \"Backups\")",
+                    dir.display()
+                )),
                 e => storage(e),
             })?;
         use crate::fjall_tuning::{BULK_MEMTABLE_BYTES, Memtables, SMALL_MEMTABLE_BYTES, Values};

@@ -1,0 +1,256 @@
+//! Tells a torn journal tail from a damaged journal, before fjall opens the log.
+//!
+//! fjall's recovery reads each journal file batch by batch and, at the first bytes that do not
+//! read as the next entry of a batch, cuts the file there and goes on without a word: right for
+//! the one group commit a crash interrupted (it was never fsynced, so never acknowledged), wrong
+//! for a byte damaged in the middle of the file, after which every whole batch, each one an
+//! acknowledged group commit, would be cut off for good. An auditor's `tongban verify` then
+//! reported the shortened log as intact.
+//!
+//! A crash leaves at most one batch unfinished, and an unfinished batch has no end marker. So
+//! any end marker after the point where the batches stop reading means whole batches were
+//! written after it: the journal is damaged, and the log is not opened.
+//!
+//! The framing read here is fjall 3's journal format (fjall's `journal/entry.rs`): a batch is
+//! a start entry (tag 1, item count u32, seqno u64), that many items (tag 2) or clears (tag 4),
+//! and an end entry (tag 3, checksum u64, the magic bytes `FJL\x03`). Only the framing is read,
+//! not the checksums (a bad checksum fjall reports itself, as an error); and more leniently than
+//! fjall, so that the point found here is never before fjall's.
+
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+/// fjall's journal magic, which ends every end-of-batch entry.
+const MAGIC: [u8; 4] = [b'F', b'J', b'L', 3];
+const START: u8 = 1;
+const ITEM: u8 = 2;
+const END: u8 = 3;
+const CLEAR: u8 = 4;
+/// An end entry: tag, checksum, magic.
+const END_LEN: usize = 1 + 8 + MAGIC.len();
+
+/// Whole batches found after the point where a journal file stops reading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    pub file: PathBuf,
+    /// Where the batches stop reading (bytes from the file's start).
+    pub readable_to: u64,
+    /// End-of-batch entries after that point: whole group commits that would be cut off.
+    pub batches_after: u64,
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the log's journal {} does not read from byte {} on, yet {} whole group commit(s) \
+             follow that point: the file was damaged or changed outside tongban, and opening \
+             the log would cut acknowledged events off for good. Nothing was opened or \
+             changed; keep a copy of the directory as it is, and restore the log from a backup \
+             (docs/operations.md, \"Backups\")",
+            self.file.display(),
+            self.readable_to,
+            self.batches_after
+        )
+    }
+}
+
+/// The first damaged journal file of the log in `dir` (files `*.jnl`, in name order), if any.
+pub fn damage(dir: &Path) -> std::io::Result<Option<Damage>> {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("jnl")))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    files.sort();
+    for file in files {
+        let mut reader = BufReader::with_capacity(1 << 20, std::fs::File::open(&file)?);
+        let readable_to = whole_batches(&mut reader)?;
+        // From there again: the entry that did not read may be a damaged length, which sent
+        // the reading past whole batches.
+        reader.seek(SeekFrom::Start(readable_to))?;
+        let batches_after = ends_in(&mut reader)?;
+        if batches_after > 0 {
+            return Ok(Some(Damage {
+                file,
+                readable_to,
+                batches_after,
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// Reads whole batches from the start; answers where the last one ends. Stops (leaving the
+/// reader past that point) at the first byte that is not the next entry of a batch.
+fn whole_batches(reader: &mut impl Read) -> std::io::Result<u64> {
+    let (mut at, mut last_end) = (0u64, 0u64);
+    // Entries still due in the open batch (`None`: between batches).
+    let mut due: Option<u32> = None;
+    loop {
+        let Some(tag) = read_array::<1>(reader, &mut at)? else {
+            return Ok(last_end);
+        };
+        match (tag[0], due) {
+            (START, None) => {
+                let Some(head) = read_array::<12>(reader, &mut at)? else {
+                    return Ok(last_end);
+                };
+                due = Some(u32::from_le_bytes([head[0], head[1], head[2], head[3]]));
+            }
+            (ITEM, Some(n)) if n > 0 => {
+                // value type, compression, keyspace, key length, value length, stored length.
+                let Some(head) = read_array::<20>(reader, &mut at)? else {
+                    return Ok(last_end);
+                };
+                let key = u64::from(u16::from_le_bytes([head[10], head[11]]));
+                let stored =
+                    u64::from(u32::from_le_bytes([head[16], head[17], head[18], head[19]]));
+                if !skip(reader, key + stored, &mut at)? {
+                    return Ok(last_end);
+                }
+                due = Some(n - 1);
+            }
+            (CLEAR, Some(n)) if n > 0 => {
+                if read_array::<8>(reader, &mut at)?.is_none() {
+                    return Ok(last_end);
+                }
+                due = Some(n - 1);
+            }
+            (END, Some(0)) => {
+                let Some(tail) = read_array::<12>(reader, &mut at)? else {
+                    return Ok(last_end);
+                };
+                if tail[8..] != MAGIC {
+                    return Ok(last_end);
+                }
+                due = None;
+                last_end = at;
+            }
+            _ => return Ok(last_end),
+        }
+    }
+}
+
+/// How many end-of-batch entries the rest of `reader` holds: an end tag, eight checksum bytes,
+/// the magic.
+fn ends_in(reader: &mut impl Read) -> std::io::Result<u64> {
+    let mut window: Vec<u8> = Vec::with_capacity(1 << 16);
+    let mut chunk = vec![0u8; 1 << 16];
+    let mut found = 0u64;
+    loop {
+        let n = reader.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(found);
+        }
+        window.extend_from_slice(&chunk[..n]);
+        let mut i = 0;
+        while i + END_LEN <= window.len() {
+            if window[i] == END && window[i + 9..i + END_LEN] == MAGIC {
+                found += 1;
+                i += END_LEN;
+            } else {
+                i += 1;
+            }
+        }
+        // Keep what could still begin an entry that ends in the next chunk.
+        window.drain(..i);
+    }
+}
+
+fn read_array<const N: usize>(
+    reader: &mut impl Read,
+    at: &mut u64,
+) -> std::io::Result<Option<[u8; N]>> {
+    let mut buf = [0u8; N];
+    match reader.read_exact(&mut buf) {
+        Ok(()) => {
+            *at += N as u64;
+            Ok(Some(buf))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Skips `n` bytes; false when the file ends first.
+fn skip(reader: &mut impl Read, n: u64, at: &mut u64) -> std::io::Result<bool> {
+    let skipped = std::io::copy(&mut reader.take(n), &mut std::io::sink())?;
+    *at += skipped;
+    Ok(skipped == n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::EventLog;
+    use crate::log::conformance;
+    use crate::log::embedded::EmbeddedLog;
+    use crate::testutil::TempDir;
+
+    /// A log of three group commits (one event each), closed cleanly; its journal's bytes.
+    async fn three_commits(dir: &Path) -> (PathBuf, Vec<u8>) {
+        let log = EmbeddedLog::open(dir).expect("open");
+        for _ in 0..3 {
+            conformance::append_chain(&log, &crate::ids::new_v7(), 1).await;
+        }
+        drop(log);
+        let journal = dir.join("0.jnl");
+        let bytes = std::fs::read(&journal).expect("journal");
+        (journal, bytes)
+    }
+
+    /// Where each batch starts: the byte after each end entry, and 0.
+    fn batch_starts(bytes: &[u8]) -> Vec<usize> {
+        let mut starts = vec![0];
+        for i in 0..bytes.len().saturating_sub(END_LEN) {
+            if bytes[i] == END && bytes[i + 9..i + END_LEN] == MAGIC {
+                starts.push(i + END_LEN);
+            }
+        }
+        starts
+    }
+
+    #[tokio::test]
+    async fn a_clean_journal_and_a_torn_last_batch_are_not_damage() {
+        let dir = TempDir::new("journal-clean");
+        let (journal, bytes) = three_commits(dir.path()).await;
+        assert_eq!(damage(dir.path()).expect("scan"), None);
+        // A crash during a fourth group commit: its start and half an item, never acknowledged.
+        let starts = batch_starts(&bytes);
+        let (second, third) = (starts[1], starts[2]);
+        let end = *starts.last().expect("ends");
+        let mut torn = bytes[..end].to_vec();
+        torn.extend_from_slice(&bytes[second..second + (third - second) / 2]);
+        std::fs::write(&journal, &torn).expect("write");
+        assert_eq!(damage(dir.path()).expect("scan"), None);
+        let log = EmbeddedLog::open(dir.path()).expect("a torn tail opens");
+        assert_eq!(log.read_all(1, 10).await.expect("read").len(), 3);
+    }
+
+    #[tokio::test]
+    async fn whole_batches_after_a_damaged_byte_refuse_the_open_and_change_nothing() {
+        let dir = TempDir::new("journal-damaged");
+        let (journal, mut bytes) = three_commits(dir.path()).await;
+        let starts = batch_starts(&bytes);
+        // The second batch's start tag, which no checksum covers.
+        bytes[starts[1]] = 9;
+        std::fs::write(&journal, &bytes).expect("write");
+        let found = damage(dir.path()).expect("scan").expect("damage");
+        assert_eq!(found.readable_to, starts[1] as u64);
+        assert_eq!(found.batches_after, 2);
+        let refused = EmbeddedLog::open(dir.path()).err().expect("refused");
+        assert!(
+            refused.to_string().contains("does not read from byte"),
+            "{refused}"
+        );
+        assert_eq!(
+            std::fs::read(&journal).expect("journal"),
+            bytes,
+            "left as it was"
+        );
+    }
+}
