@@ -117,6 +117,66 @@ fn every_command_stops_quietly_on_a_closed_stdout() {
     }
 }
 
+/// Every file below `dir`, with its bytes, by path.
+fn files_below(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("dir") {
+            let p = entry.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).expect("below").display().to_string();
+                out.push((rel, std::fs::read(&p).expect("file")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The offline tools read the log without changing a byte of the data directory (fjall would
+/// trim its journal and remove old version files on an open in place), leave no copy behind, and
+/// the dispute page, which holds the applicant's personal data, is written readable by its owner
+/// only.
+#[test]
+fn the_offline_tools_leave_the_directory_as_they_found_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("cli-read-only");
+    let data = dir.0.join("data");
+    let (mut gw, id, key) = one_application(&data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let before = files_below(&data);
+    let beside = |d: &Path| std::fs::read_dir(d).expect("dir").count();
+    let siblings = beside(&dir.0);
+    let d = data.to_str().expect("path");
+    let page = dir.0.join("pages").join("dispute.html");
+    let p = page.to_str().expect("path");
+    for args in [
+        vec!["verify", "--data", d, "--public-key", &key],
+        vec!["verify", "--app", &id, "--data", d, "--public-key", &key],
+        vec!["replay", &id, "--data", d],
+        vec!["dispute", &id, "--data", d, "--out", p],
+    ] {
+        let out = run(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    assert!(files_below(&data) == before, "the data directory changed");
+    assert_eq!(
+        beside(&dir.0),
+        siblings + 1,
+        "a copy left beside it (pages/ is the one new)"
+    );
+    let mode = std::fs::metadata(&page).expect("page").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+}
+
 /// The token id a failed token command names on stderr (`token <id> was issued but …`).
 fn issued_id(stderr: &str) -> String {
     stderr

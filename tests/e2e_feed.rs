@@ -159,6 +159,26 @@ fn a_region_resumes_its_feed_after_a_restart_without_gaps_or_repeats() {
         &json!({"position": 999_999}),
     );
     assert_eq!(r.status, 422);
+    // Nor is a read after a position the feed never showed answered as "nothing yet": its `next`
+    // would pass over every event up to it.
+    let last = *positions.last().expect("read");
+    let r = zj.get(&format!("/v1/regions/{ZJ}/feed?after=13612345678"));
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    let problem = r.json();
+    assert_eq!(
+        problem["errors"][0]["pointer"],
+        json!("query:after"),
+        "{problem}"
+    );
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("beyond the feed")),
+        "{problem}"
+    );
+    let r = zj.get(&format!("/v1/regions/{ZJ}/feed?after={last}"));
+    assert_eq!(r.status, 200, "the feed's end itself reads, empty");
+    assert_eq!(r.json()["next"], json!(last));
 }
 
 /// A region route naming no region of the federation (a code mistyped, `44000`) is answered 404

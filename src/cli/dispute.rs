@@ -23,8 +23,13 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     }
     match out {
         Some(path) => {
-            std::fs::write(&path, html)?;
-            eprintln!("wrote {path}");
+            // Owner-only: the page holds the applicant's name, ID number and phone.
+            tongban_gateway::fsutil::write_private_atomically(
+                std::path::Path::new(&path),
+                html.as_bytes(),
+            )
+            .map_err(|e| CliError(format!("writing {path}: {e}")))?;
+            eprintln!("wrote {path} (readable by its owner only: it holds personal data)");
         }
         None => outln!("{html}")?,
     }

@@ -25,6 +25,16 @@ pub enum RegionBookError {
     Malformed { path: String, reason: String },
     #[error("region code {0:?} is not a 6-digit GB/T 2260 code")]
     BadCode(String),
+    #[error(
+        "region code {0} is not in the GB/T 2260 code table that submissions are checked \
+         against: no application could name it as a party"
+    )]
+    UnknownCode(String),
+    #[error(
+        "region {code} is registered already (as {name}); for another token of it run \
+         `tongban regions token {code}`"
+    )]
+    AlreadyRegistered { code: String, name: String },
     #[error("region name must not be empty")]
     EmptyName,
     #[error("region {0} is not registered; add it with `tongban regions add {0} <name>`")]
@@ -274,22 +284,30 @@ impl RegionBook {
         if !crate::domain::is_region_code(code) {
             return Err(RegionBookError::BadCode(code.to_string()));
         }
+        if !tongban_schemas::ids::gb2260::is_known(code) {
+            return Err(RegionBookError::UnknownCode(code.to_string()));
+        }
         if name.trim().is_empty() {
             return Err(RegionBookError::EmptyName);
         }
         let now = Timestamp::now().to_rfc3339();
         self.update(|file| {
-            let (issued, entry) = mint(&now);
-            let region = file
-                .regions
-                .entry(code.to_string())
-                .or_insert_with(|| RegionEntry {
-                    name: name.to_string(),
-                    tokens: vec![],
-                    signing_key: None,
+            // Adding it again would rename it and issue a token without a word.
+            if let Some(known) = file.regions.get(code) {
+                return Err(RegionBookError::AlreadyRegistered {
+                    code: code.to_string(),
+                    name: known.name.clone(),
                 });
-            region.name = name.trim().to_string();
-            region.tokens.push(entry);
+            }
+            let (issued, entry) = mint(&now);
+            file.regions.insert(
+                code.to_string(),
+                RegionEntry {
+                    name: name.trim().to_string(),
+                    tokens: vec![entry],
+                    signing_key: None,
+                },
+            );
             Ok(issued)
         })
     }
@@ -478,9 +496,20 @@ mod tests {
             Err(RegionBookError::BadCode(_))
         ));
         assert!(matches!(
+            book.add_region("999999", "火星"),
+            Err(RegionBookError::UnknownCode(_))
+        ));
+        assert!(matches!(
             book.add_region("440000", " "),
             Err(RegionBookError::EmptyName)
         ));
+        book.add_region("440000", "广东省").expect("add");
+        let again = book.add_region("440000", "广东");
+        assert!(
+            matches!(&again, Err(RegionBookError::AlreadyRegistered { name, .. }) if name == "广东省"),
+            "{again:?}"
+        );
+        assert_eq!(book.region_name("440000").as_deref(), Some("广东省"));
         assert!(matches!(
             book.issue_token("350000"),
             Err(RegionBookError::UnknownRegion(_))

@@ -225,6 +225,13 @@ fn operation(route: &Route) -> Value {
                     "acked": {"type": "integer", "description": "the region's acknowledged cursor"},
                     "next": {"type": "integer", "description": "the last position on this page (`after` when empty): acknowledge it once processed, or pass it as `after`"},
                     "events": {"type": "array", "items": {"type": "object", "properties": {"position": {"type": "integer"}, "event": schema_of::<crate::envelope::Envelope>()}}}}}))}));
+            responses.insert(
+                "422".into(),
+                problem_response(
+                    "`after` is beyond the feed (`query:after`, rule `range`): a position the \
+                     feed never showed",
+                ),
+            );
             responses.insert("503".into(), problem_response(LOG_UNREADABLE));
         }
         Op::FeedAck => {

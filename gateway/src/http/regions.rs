@@ -152,6 +152,20 @@ pub async fn feed<L: EventLog>(
         .await
         .map_err(Problem::reading)?;
     let after = q.after.unwrap_or(acked);
+    // A cursor past the feed's end (another deployment's, mistyped) read as "nothing yet" would
+    // come back as `next`, and an adapter following it would pass over every event up to it.
+    let last = s.gateway.ackable(after).await.map_err(Problem::reading)?;
+    if after > last {
+        return Err(Problem::unprocessable(
+            format!("after {after} is beyond the feed (last {last})"),
+            vec![tongban_schemas::Violation::new(
+                "query:after",
+                "range",
+                "read after a position the feed has shown (a `next` it answered), or leave \
+                 after out to read from the region's acknowledged cursor",
+            )],
+        ));
+    }
     let positions = s
         .gateway
         .store
