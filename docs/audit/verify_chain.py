@@ -6,10 +6,13 @@ Usage:
 
 EVENTS_FILE is what `GET /v1/applications/{id}/events` returns ({"events": [...]}), a feed page of
 `GET /v1/regions/{region}/feed` (its items {"position", "event"} are unwrapped), a JSON array of
-either, or JSON Lines (one event or feed item per line). Events may come in any order and any mix
-of applications: they are grouped by application and checked in seq order; an event given twice
-(a feed is delivered at least once, pages may overlap) counts once. The public key is
-`public_key_hex` from `GET /v1/keys`. Needs Python 3.8+ and the `cryptography` package for Ed25519.
+either, JSON Lines (one event, feed item or answer per line), or answers saved one after another
+(`cat page-*.json > pages.json`). Events may come in any order and any mix of applications: they
+are grouped by application and checked in seq order; an event given twice (a feed is delivered at
+least once, pages may overlap) counts once. The public key is `public_key_hex` from
+`GET /v1/keys`, as you recorded it before the dispute (a key fetched at check time from the gateway
+under audit proves nothing against whoever could rewrite its log and its key file).
+Needs Python 3.8+ and the `cryptography` package for Ed25519.
 
 For every application, in seq order, it checks:
   1. seq counts 1, 2, 3 ...
@@ -17,15 +20,42 @@ For every application, in seq order, it checks:
   3. hash == lowercase hex SHA-256 of the RFC 8785 (JCS) canonical JSON of the event without
      "hash" and "sig"
   4. sig is a valid Ed25519 signature (lowercase hex) by the gateway key over the ASCII bytes of hash
-Exit code 0 when every chain is intact, 1 otherwise.
+
+A feed page is a window of the log: read with after=N, an application's events in it may start
+after seq 1. Such a chain is checked from its first event given, and a PARTIAL line names the
+application and the seq it starts at: the link to the event before is not checked. For the whole
+chain, give every page of the region's feed from after=0 in one file (pages saved one after
+another). Events from the events API, or given bare, are the whole chain and must start at seq 1.
+A gap inside what is given is always BROKEN.
+
+Exit codes:
+  0  every chain given is intact (PARTIAL lines, if any, say where a chain was checked from)
+  1  some chain is broken: one BROKEN line per problem, then a BROKEN summary
+  2  nothing was checked: the file holds no events (EMPTY), the file or --key cannot be used
+     (one line on stderr naming the problem), or a usage error
 """
 import argparse
 import hashlib
 import json
+import re
 import sys
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+try:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+except ImportError:
+    sys.exit("verify_chain.py: needs the Python package `cryptography` (pip install cryptography)")
+
+# What every event carries for the chain to be checked, and what each must be.
+CHAIN_FIELDS = ("app", "seq", "prev_hash", "hash", "sig")
+# JCS writes integers as JavaScript numbers: exact only up to 2^53.
+SAFE_INTEGER = 2**53
+# Between JSON documents (JSON Lines, or answers saved one after another).
+WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+class Unusable(Exception):
+    """The input or the key cannot be used: nothing is checked. The message is one line."""
 
 
 def jcs(value):
@@ -37,7 +67,7 @@ def jcs(value):
     if value is False:
         return "false"
     if isinstance(value, int):
-        if abs(value) > 2**53:
+        if abs(value) > SAFE_INTEGER:
             raise ValueError("integer beyond 2^53: use a full JCS library")
         return str(value)
     if isinstance(value, float):
@@ -54,42 +84,202 @@ def jcs(value):
     raise ValueError(f"unexpected JSON value {value!r}")
 
 
+def plural(n, word):
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def describe(value):
+    """A JSON value in a few words, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 20 else value[:20] + "…"
+        return f"the string {json.dumps(shown, ensure_ascii=False)}"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
+def decoder():
+    """A JSON decoder that refuses duplicate member names, NaN and Infinity (no event has them)."""
+
+    def members(pairs):
+        obj = {}
+        for name, value in pairs:
+            if name in obj:
+                raise Unusable(f"member {json.dumps(name, ensure_ascii=False)} given twice in one object")
+            obj[name] = value
+        return obj
+
+    def constant(name):
+        raise Unusable(f"{name} is not JSON")
+
+    return json.JSONDecoder(object_pairs_hook=members, parse_constant=constant)
+
+
+def documents(path):
+    """The file's JSON documents, each with where it is: one document, JSON Lines, or answers saved
+    one after another (cat page-*.json)."""
+    try:
+        raw = open(path, "rb").read()
+    except OSError as e:
+        raise Unusable(f"{path}: {e.strerror}")
+    try:
+        text = raw.decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError as e:
+        raise Unusable(f"{path}: not UTF-8 (byte {e.start})")
+    json_decoder = decoder()
+    found = []
+    at = 0
+    while True:
+        at = WHITESPACE.match(text, at).end()
+        if at == len(text):
+            break
+        line = text.count("\n", 0, at) + 1
+        try:
+            value, at = json_decoder.raw_decode(text, at)
+        except json.JSONDecodeError as e:
+            raise Unusable(f"{path}: not JSON: {e.msg} at line {e.lineno} column {e.colno}")
+        except Unusable as e:
+            raise Unusable(f"{path}: the document from line {line}: {e}")
+        except RecursionError:
+            raise Unusable(f"{path}: the document from line {line} is nested too deeply")
+        found.append((value, line))
+    if len(found) == 1:
+        return [(found[0][0], path)]
+    return [(value, f"{path} line {line}") for value, line in found]
+
+
+def is_problem(doc):
+    """An RFC 9457 problem+json answer (a 401, 403 or 404 saved instead of events)."""
+    return "app" not in doc and isinstance(doc.get("type"), str) and "status" in doc and "title" in doc
+
+
+def unwrap(value, place, inner, out):
+    """Appends (event, where, windowed) for every event in value; windowed: it came in a feed item.
+    place is the file (and line), inner the path inside its document (events[3].event)."""
+    where = f"{place}: {inner}" if inner else place
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, list):
+                raise Unusable(f"{place}: {inner}[{i}]: a list inside a list, not an event")
+            unwrap(item, place, f"{inner}[{i}]", out)
+        return
+    if not isinstance(value, dict):
+        raise Unusable(f"{where}: {describe(value)}, not an event, an events answer or a feed page")
+    if is_problem(value):
+        raise Unusable(
+            f"{where}: an error answer (problem+json) saved instead of events: {value.get('status')} "
+            f"{value.get('title')}: {value.get('detail', value['type'])}"
+        )
+    if "events" in value and "seq" not in value:
+        # The events API answer {"app", "events"} or a feed page {"region", "after", "events" …}.
+        if not isinstance(value["events"], list):
+            raise Unusable(f"{where}: \"events\" is {describe(value['events'])}, not a list")
+        unwrap(value["events"], place, f"{inner}.events" if inner else "events", out)
+        return
+    if "event" in value and "app" not in value:
+        # A feed item {"position": n, "event": {...}}: the event is what is chained and signed.
+        if not isinstance(value["event"], dict):
+            raise Unusable(f"{where}: \"event\" is {describe(value['event'])}, not an event")
+        out.append((value["event"], f"{where}.event" if inner else f"{where}: event", True))
+        return
+    if not any(name in value for name in CHAIN_FIELDS):
+        names = ", ".join(json.dumps(k, ensure_ascii=False) for k in list(value)[:6]) or "none"
+        raise Unusable(f"{where}: not an event, an events answer or a feed page (its members: {names})")
+    out.append((value, where, False))
+
+
+def unfit(value, pointer=""):
+    """The first thing in an event this script's canonical JSON cannot write exactly, or None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, float):
+        return f"a floating-point number ({value}) at {pointer or '/'}"
+    if isinstance(value, int):
+        if abs(value) > SAFE_INTEGER:
+            return f"an integer beyond 2^53 at {pointer or '/'}"
+        return None
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"a lone surrogate (not Unicode text) at {pointer or '/'}"
+        return None
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            found = unfit(v, f"{pointer}/{i}")
+            if found:
+                return found
+        return None
+    for k, v in value.items():
+        found = unfit(k, f"{pointer}/{k}") or unfit(v, f"{pointer}/{k}")
+        if found:
+            return found
+    return None
+
+
+def check_shape(e, where):
+    """Refuses an event this script cannot check, naming what is wrong."""
+    for name in CHAIN_FIELDS:
+        if name not in e:
+            raise Unusable(f"{where}: the event has no \"{name}\" (every event has app, seq, prev_hash, hash and sig)")
+    seq = e["seq"]
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        raise Unusable(f"{where}: \"seq\" is {describe(seq)}; expected a whole number from 1")
+    for name in ("app", "prev_hash", "hash", "sig"):
+        if not isinstance(e[name], str):
+            raise Unusable(f"{where}: \"{name}\" is {describe(e[name])}; expected a string")
+    found = unfit(e)
+    if found:
+        raise Unusable(
+            f"{where} (application {e['app']} seq {seq}): {found}; tongban events hold none, "
+            "and this script's canonical JSON does not cover them: use a full RFC 8785 library"
+        )
+
+
 def load(path):
-    """Every event in the file, feed items unwrapped, in file order."""
-    text = open(path, encoding="utf-8").read()
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        items = json.loads(text)
-    elif stripped.startswith("{") and "\n{" not in stripped.strip():
-        doc = json.loads(text)
-        items = doc["events"] if "events" in doc else [doc]
-    else:
-        items = [json.loads(line) for line in text.splitlines() if line.strip()]
-    # A feed item is {"position": n, "event": {...}}; the event is what is chained and signed.
-    return [i["event"] if "event" in i and "app" not in i else i for i in items]
+    """Every event in the file, feed items unwrapped, in file order, with where it is and whether
+    it came in a feed item; the file's kind, for the message when it holds none."""
+    entries = []
+    docs = documents(path)
+    for doc, place in docs:
+        unwrap(doc, place, "", entries)
+    for e, where, _ in entries:
+        check_shape(e, where)
+    feed_page = len(docs) == 1 and isinstance(docs[0][0], dict) and "next" in docs[0][0]
+    return entries, (docs[0][0] if feed_page else None)
 
 
-def by_application(events):
-    """app -> its events in seq order; an event given more than once, identical, counts once."""
+def by_application(entries):
+    """app -> (its events in seq order, whether any came whole: not in a feed item).
+    An event given more than once, identical, counts once."""
     apps = {}
     seen = set()
-    for e in events:
+    for e, _, windowed in entries:
         # The whole content, not the id: a second copy that differs is checked, not dropped.
         whole = json.dumps(e, sort_keys=True, ensure_ascii=False)
+        chain, from_whole = apps.get(e["app"], ([], False))
+        apps[e["app"]] = (chain, from_whole or not windowed)
         if whole in seen:
             continue
         seen.add(whole)
-        apps.setdefault(e["app"], []).append(e)
-    for chain in apps.values():
+        chain.append(e)
+    for chain, _ in apps.values():
         chain.sort(key=lambda e: e["seq"])
     return apps
 
 
 def problems_of(e, prev_seq, prev_hash, key):
+    """prev_hash None: the event before is not given (a feed page read from after=N)."""
     problems = []
     if e["seq"] != prev_seq + 1:
         problems.append(f"seq {e['seq']} after {prev_seq}")
-    if e["prev_hash"] != prev_hash:
+    if prev_hash is not None and e["prev_hash"] != prev_hash:
         problems.append("prev_hash does not match the previous event's hash")
     unsigned = {k: v for k, v in e.items() if k not in ("hash", "sig")}
     recomputed = hashlib.sha256(jcs(unsigned).encode("utf-8")).hexdigest()
@@ -98,32 +288,92 @@ def problems_of(e, prev_seq, prev_hash, key):
     try:
         key.verify(bytes.fromhex(e["sig"]), e["hash"].encode("ascii"))
     except (InvalidSignature, ValueError):
-        problems.append("signature does not verify under the gateway key")
+        problems.append("signature does not verify under the given key")
     return problems
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--key", required=True, help="gateway public key, hex")
-    parser.add_argument("events")
-    args = parser.parse_args()
-    key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(args.key))
-    apps = by_application(load(args.events))
+def public_key(text):
+    t = text.strip()
+    try:
+        raw = bytes.fromhex(t)
+    except ValueError:
+        raise Unusable(
+            f"--key {t[:20]!r} is not hex: give public_key_hex from GET /v1/keys (64 hex digits), as recorded"
+        )
+    if len(raw) != 32:
+        raise Unusable(
+            f"--key is {plural(len(raw), 'byte')}; an Ed25519 public key is 32 (64 hex digits: public_key_hex from GET /v1/keys)"
+        )
+    try:
+        return Ed25519PublicKey.from_public_bytes(raw)
+    except ValueError as e:
+        raise Unusable(f"--key is not an Ed25519 public key: {e}")
+
+
+def check(path, key_hex):
+    key = public_key(key_hex)
+    entries, feed_page = load(path)
+    if not entries:
+        kind = f" (a feed page: nothing after position {feed_page.get('after')})" if feed_page else ""
+        print(f"EMPTY: {path} holds no events{kind}; nothing was checked")
+        return 2
+    apps = by_application(entries)
     broken = 0
     count = 0
-    for app, chain in apps.items():
-        prev_seq, prev_hash = 0, ""
+    unsigned = 0
+    partial = 0
+    for app, (chain, whole) in apps.items():
+        first = chain[0]["seq"]
+        if first > 1 and not whole:
+            # Only in feed items: a window of the log that starts after the chain does.
+            print(
+                f"PARTIAL {app}: starts at seq {first} in this input; its link to seq {first - 1} "
+                "is not checked (for the whole chain, give the feed's pages from after=0)"
+            )
+            partial += 1
+            prev_seq, prev_hash = first - 1, None
+        else:
+            prev_seq, prev_hash = 0, ""
         for e in chain:
             count += 1
             for p in problems_of(e, prev_seq, prev_hash, key):
                 print(f"BROKEN {app} seq {e['seq']}: {p}")
                 broken += 1
+                unsigned += p.startswith("signature")
             prev_seq, prev_hash = e["seq"], e["hash"]
     if broken:
-        print(f"BROKEN: {broken} problem(s) in {count} events of {len(apps)} applications")
+        print(
+            f"BROKEN: {plural(broken, 'problem')} in {plural(count, 'event')} "
+            f"of {plural(len(apps), 'application')}"
+        )
+        if unsigned == count > 1:
+            print(
+                f"No event's signature verifies under the key {key_hex.strip()}: "
+                "is it the gateway's key as recorded from GET /v1/keys?"
+            )
         return 1
+    if partial:
+        print(
+            f"OK: {plural(count, 'event')} of {plural(len(apps), 'application')}, every link given "
+            f"intact; {partial} of them {'starts' if partial == 1 else 'start'} after seq 1, "
+            "the link before not checked (PARTIAL above)"
+        )
+        return 0
+    # The suite (tests/e2e_operators.rs) reads this line as it is.
     print(f"OK: {count} events of {len(apps)} applications, every chain intact")
     return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--key", required=True, help="gateway public key, hex (public_key_hex, as recorded)")
+    parser.add_argument("events")
+    args = parser.parse_args()
+    try:
+        return check(args.events, args.key)
+    except Unusable as e:
+        print(f"verify_chain.py: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
