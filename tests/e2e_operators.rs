@@ -691,7 +691,7 @@ fn the_independent_audit_script_agrees() {
     let backwards = dir.0.join("reversed.json");
     std::fs::write(&backwards, doc.to_string()).expect("write");
     let text = passes(&backwards);
-    assert!(text.starts_with("OK: 8 events of 1 applications"), "{text}");
+    assert!(text.starts_with("OK: 8 events of 1 application,"), "{text}");
 
     // A region's feed page, its items {position, event}, as an adapter team keeps it; and the
     // same page twice over as JSON Lines (a feed is delivered at least once): each event counts
@@ -705,7 +705,7 @@ fn the_independent_audit_script_agrees() {
     let page = dir.0.join("feed.json");
     std::fs::write(&page, &feed.body).expect("write");
     let text = passes(&page);
-    assert!(text.starts_with("OK: 8 events of 1 applications"), "{text}");
+    assert!(text.starts_with("OK: 8 events of 1 application,"), "{text}");
     let items = feed.json()["events"].as_array().expect("items").clone();
     let lines: String = items
         .iter()
@@ -715,7 +715,7 @@ fn the_independent_audit_script_agrees() {
     let twice = dir.0.join("feed-twice.jsonl");
     std::fs::write(&twice, lines).expect("write");
     let text = passes(&twice);
-    assert!(text.starts_with("OK: 8 events of 1 applications"), "{text}");
+    assert!(text.starts_with("OK: 8 events of 1 application,"), "{text}");
 
     let mut doc: Value = serde_json::from_slice(&events.body).expect("json");
     doc["events"][4]["actor"] = json!("440000/someone-else");

@@ -360,7 +360,7 @@ def check(path, key_hex):
         )
         return 0
     # The suite (tests/e2e_operators.rs) reads this line as it is.
-    print(f"OK: {count} events of {len(apps)} applications, every chain intact")
+    print(f"OK: {plural(count, 'event')} of {plural(len(apps), 'application')}, every chain intact")
     return 0
 
 

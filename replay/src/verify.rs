@@ -155,10 +155,11 @@ impl Report {
             Verdict::Unreadable => "UNREADABLE",
             Verdict::Broken => "BROKEN",
         };
+        let count = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
         let mut s = format!(
-            "{verdict}: {} events in {} applications checked, {} broken link(s)",
-            self.events,
-            self.applications,
+            "{verdict}: {} in {} checked, {} broken link(s)",
+            count(self.events, "event"),
+            count(self.applications, "application"),
             self.broken.len()
         );
         if !self.missing.is_empty() {
