@@ -132,3 +132,105 @@ fn acknowledged_events_are_projected_after_a_crash_before_their_projection() {
         vec![a]
     );
 }
+
+/// Copies the tree `from` to `to`.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// A log that ends before the position its projections were applied up to (restored from a
+/// backup older than the projections, or cut short) is refused at start, naming both positions:
+/// a gateway started on it would append new events at positions the projections count as seen,
+/// and never project them. `tongban rebuild` makes the projections agree with the log, and the
+/// gateway starts again.
+#[test]
+fn a_log_that_ends_before_its_projections_is_refused_at_start() {
+    let tmp = TempDir::new("log-behind");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let submit = |gw: &Gateway, key: &str| {
+        let anon = gw.client(None);
+        let example = anon.get("/v1/matters").json()["matters"][0]["example"].clone();
+        let origin = example["origin"].as_str().expect("origin").to_string();
+        let r = gw.client(Some(&tokens[&origin])).post_with(
+            "/v1/applications",
+            &[("Idempotency-Key", key)],
+            &example,
+        );
+        assert_eq!(r.status, 201);
+        r.json()["id"].as_str().expect("id").to_string()
+    };
+    let mut gw = Gateway::start(&data, false);
+    let first = submit(&gw, "first");
+    assert!(gw.terminate().success());
+    let older = tmp.0.join("older-log");
+    copy_tree(&data.join("log"), &older);
+    let mut gw = Gateway::start(&data, false);
+    submit(&gw, "second");
+    assert!(
+        gw.terminate().success(),
+        "a clean stop projects both (checkpoint 2)"
+    );
+
+    std::fs::remove_dir_all(data.join("log")).expect("rm");
+    std::fs::rename(&older, data.join("log")).expect("restore the older log");
+    // A gateway that started anyway is stopped after a while, and the test fails.
+    let mut serve = std::process::Command::new(common::BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tongban serve");
+    let waited = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = serve.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if waited.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = serve.kill();
+            let _ = serve.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    if let Some(mut pipe) = serve.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut pipe, &mut err);
+    }
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(2),
+        "started anyway: {err}"
+    );
+    assert!(
+        err.contains("applied up to log position 2") && err.contains("ends at 1"),
+        "{err}"
+    );
+
+    let rebuilt = std::process::Command::new(common::BIN)
+        .args(["rebuild", "--data"])
+        .arg(&data)
+        .output()
+        .expect("tongban rebuild");
+    assert!(
+        rebuilt.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rebuilt.stderr)
+    );
+    let gw = Gateway::start(&data, false);
+    let operator = gw.client(Some(&tokens["operator"]));
+    assert_eq!(
+        operator.get(&format!("/v1/applications/{first}")).status,
+        200
+    );
+}

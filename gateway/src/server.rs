@@ -45,6 +45,17 @@ pub enum ServeError {
         built_from: String,
         now: String,
     },
+    #[error(
+        "the projections in {dir} were applied up to log position {applied}, but the event log \
+         ends at {end}: the log lost its last events (a damaged log, or one restored from an \
+         older backup than the projections). Nothing was started: a gateway would append new \
+         events at positions the projections count as seen, and never project them. Restore the \
+         log from a backup that holds position {applied} (docs/operations.md, \"Backups\"); if \
+         those events are gone for good, `tongban rebuild` (with the gateway stopped) rebuilds \
+         the projections from the log as it is, and `tongban reconcile` against each province's \
+         records finds what was lost"
+    )]
+    LogBehindProjections { dir: String, applied: u64, end: u64 },
     #[error(transparent)]
     Projection(#[from] ProjectionError),
     #[error(transparent)]
@@ -169,6 +180,16 @@ fn open_on<L: EventLog>(dir: &DataDir, log: L) -> Result<Opened<L>, ServeError> 
     let key = GatewayKey::load_or_create(&dir.key())?;
     let store =
         ProjectionStore::open(&dir.projections())?.with_submissions(Submissions::for_log(&log));
+    // Projections are only ever applied from events already durable in the log, so a checkpoint
+    // past the log's end means the log lost events since.
+    let (applied, end) = (store.checkpoint()?, *log.head().borrow());
+    if applied > end {
+        return Err(ServeError::LogBehindProjections {
+            dir: dir.projections().display().to_string(),
+            applied,
+            end,
+        });
+    }
     let calendar = load_calendar(&dir.holidays())?;
     let book = Arc::new(RegionBook::open(&dir.regions())?);
     let delay = match std::env::var_os(PROJECTOR_DELAY_ENV) {
