@@ -96,6 +96,24 @@ impl std::fmt::Display for Unreadable {
     }
 }
 
+/// A log position whose stored bytes are not an event at all (whole-log verification only):
+/// written over, or damaged. Counted as broken, and the check goes on past it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Garbled {
+    pub position: u64,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Garbled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "log position {} holds bytes that are not an event: {}",
+            self.position, self.reason
+        )
+    }
+}
+
 /// What a verification found, worst first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -116,12 +134,14 @@ pub struct Report {
     pub broken: Vec<BrokenLink>,
     /// Runs of removed positions (whole-log verification only).
     pub missing: Vec<Gap>,
+    /// Positions holding something that is not an event (whole-log verification only).
+    pub garbled: Vec<Garbled>,
     pub unreadable: Vec<Unreadable>,
 }
 
 impl Report {
     pub fn verdict(&self) -> Verdict {
-        if !self.broken.is_empty() || !self.missing.is_empty() {
+        if !self.chain_intact() {
             Verdict::Broken
         } else if !self.unreadable.is_empty() {
             Verdict::Unreadable
@@ -134,7 +154,7 @@ impl Report {
 
     /// No broken link and no removed event (unreadable events aside).
     pub fn chain_intact(&self) -> bool {
-        self.broken.is_empty() && self.missing.is_empty()
+        self.broken.is_empty() && self.missing.is_empty() && self.garbled.is_empty()
     }
 
     /// One line per finding: `BROKEN …` for broken links and removed events, `UNREADABLE …`
@@ -142,8 +162,13 @@ impl Report {
     pub fn findings(&self) -> Vec<String> {
         let broken = self.broken.iter().map(|b| format!("BROKEN {b}"));
         let missing = self.missing.iter().map(|g| format!("BROKEN {g}"));
+        let garbled = self.garbled.iter().map(|g| format!("BROKEN {g}"));
         let unreadable = self.unreadable.iter().map(|u| format!("UNREADABLE {u}"));
-        broken.chain(missing).chain(unreadable).collect()
+        broken
+            .chain(missing)
+            .chain(garbled)
+            .chain(unreadable)
+            .collect()
     }
 
     pub fn summary(&self) -> String {
@@ -165,6 +190,12 @@ impl Report {
         if !self.missing.is_empty() {
             let removed: u64 = self.missing.iter().map(Gap::events).sum();
             s.push_str(&format!(", {removed} removed event(s)"));
+        }
+        if !self.garbled.is_empty() {
+            s.push_str(&format!(
+                ", {} position(s) holding no event",
+                self.garbled.len()
+            ));
         }
         if !self.unreadable.is_empty() {
             s.push_str(&format!(
@@ -255,38 +286,37 @@ pub async fn verify_all<L: EventLog>(
     let mut tails: HashMap<String, Tail> = HashMap::new();
     let mut from = 1;
     loop {
-        let batch = log.read_all(from, 4096).await?;
+        let batch = match log.read_all(from, 4096).await {
+            Ok(batch) => batch,
+            // A position that holds no event's bytes: what is before it is read one event at a
+            // time, the position is reported, and the check goes on after it, so one damaged
+            // event neither stops the check nor hides the rest of the log.
+            Err(LogError::Corrupt { position, reason }) if position >= from => {
+                loop {
+                    match log.read_all(from, 1).await {
+                        Ok(one) if one.first().is_some_and(|p| p.position < position) => {
+                            take(&mut report, &mut tails, &mut from, one, key);
+                        }
+                        Ok(_) | Err(LogError::Corrupt { .. }) => break,
+                        Err(e) => return Err(e),
+                    }
+                }
+                if position > from {
+                    report.missing.push(Gap {
+                        first: from,
+                        last: position - 1,
+                    });
+                }
+                report.garbled.push(Garbled { position, reason });
+                from = position + 1;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         if batch.is_empty() {
             break;
         }
-        for p in batch {
-            if p.position > from {
-                report.missing.push(Gap {
-                    first: from,
-                    last: p.position - 1,
-                });
-            }
-            from = p.position + 1;
-            report.events += 1;
-            let e = &p.event;
-            let previous = tails.get(&e.app).map(|t| (t.seq, t.hash.as_str()));
-            if previous.is_none() {
-                report.applications += 1;
-            }
-            check(
-                &mut report,
-                e,
-                Some(p.position),
-                e.verify_after(previous, key),
-            );
-            tails.insert(
-                e.app.clone(),
-                Tail {
-                    seq: e.seq,
-                    hash: e.hash.clone(),
-                },
-            );
-        }
+        take(&mut report, &mut tails, &mut from, batch, key);
         progress(report.events, head);
     }
     // The head said events were there when the check began: positions up to it that none was
@@ -298,6 +328,40 @@ pub async fn verify_all<L: EventLog>(
         });
     }
     Ok(report)
+}
+
+/// Checks a run of the log read from `from` on, each event against its application's last one
+/// so far; moves `from` past it, a skipped position counted as removed.
+fn take(
+    report: &mut Report,
+    tails: &mut HashMap<String, Tail>,
+    from: &mut u64,
+    run: Vec<tongban_gateway::log::Positioned>,
+    key: &PublicKey,
+) {
+    for p in run {
+        if p.position > *from {
+            report.missing.push(Gap {
+                first: *from,
+                last: p.position - 1,
+            });
+        }
+        *from = p.position + 1;
+        report.events += 1;
+        let e = &p.event;
+        let previous = tails.get(&e.app).map(|t| (t.seq, t.hash.as_str()));
+        if previous.is_none() {
+            report.applications += 1;
+        }
+        check(report, e, Some(p.position), e.verify_after(previous, key));
+        tails.insert(
+            e.app.clone(),
+            Tail {
+                seq: e.seq,
+                hash: e.hash.clone(),
+            },
+        );
+    }
 }
 
 #[cfg(test)]
@@ -370,6 +434,8 @@ mod tests {
     struct Fixed {
         events: Vec<tongban_gateway::log::Positioned>,
         head: tokio::sync::watch::Receiver<u64>,
+        /// Positions whose bytes are no event: a read reaching one fails, as the embedded log's.
+        garbled: Vec<u64>,
     }
 
     impl Fixed {
@@ -386,6 +452,7 @@ mod tests {
                     })
                     .collect(),
                 head: rx,
+                garbled: Vec::new(),
             }
         }
     }
@@ -407,13 +474,21 @@ mod tests {
             from: u64,
             max: usize,
         ) -> Result<Vec<tongban_gateway::log::Positioned>, LogError> {
-            Ok(self
+            let run: Vec<tongban_gateway::log::Positioned> = self
                 .events
                 .iter()
                 .filter(|p| p.position >= from)
                 .take(max)
                 .cloned()
-                .collect())
+                .collect();
+            let last = run.last().map_or(u64::MAX, |p| p.position);
+            match self.garbled.iter().find(|&&g| g >= from && g <= last) {
+                Some(&position) => Err(LogError::Corrupt {
+                    position,
+                    reason: "expected value at line 1 column 1".into(),
+                }),
+                None => Ok(run),
+            }
         }
         async fn read_at(
             &self,
@@ -488,6 +563,38 @@ mod tests {
         assert_eq!(
             findings[1],
             "BROKEN log positions 5-6 hold no event (2 events): removed from the log"
+        );
+    }
+
+    /// Given a log whose position 2 holds bytes that are no event, when it is verified, then that
+    /// position is reported broken and every other event is still checked (it used to stop the
+    /// whole check with "unreadable", checking nothing after it).
+    #[test]
+    fn a_position_holding_no_event_is_broken_and_the_rest_is_checked() {
+        let mut log = Fixed::new(&four(), &[1, 2, 3, 4], 4);
+        log.events.remove(1);
+        log.garbled = vec![2];
+        let r = verify_fixed(&log);
+        assert_eq!(r.events, 3);
+        assert_eq!(r.missing, vec![]);
+        assert_eq!(
+            r.garbled,
+            vec![Garbled {
+                position: 2,
+                reason: "expected value at line 1 column 1".into()
+            }]
+        );
+        assert_eq!(r.verdict(), Verdict::Broken);
+        assert!(
+            r.summary().ends_with(", 1 position(s) holding no event"),
+            "{}",
+            r.summary()
+        );
+        assert_eq!(
+            r.findings(),
+            vec![
+                "BROKEN log position 2 holds bytes that are not an event: expected value at line 1 column 1"
+            ]
         );
     }
 

@@ -8,6 +8,11 @@ use super::CliError;
 pub struct Args {
     positionals: std::collections::VecDeque<String>,
     options: BTreeMap<String, Option<String>>,
+    /// An option given last with no value after it: a known option missing its value, or an
+    /// unknown one, which [`Args::finish`] tells apart by whether the command asked for it.
+    valueless: Option<String>,
+    /// The options the command asked for.
+    asked: std::collections::BTreeSet<String>,
 }
 
 /// Options that take no value.
@@ -27,10 +32,12 @@ impl Args {
                 } else if FLAGS.contains(&name) {
                     args.options.insert(name.to_string(), None);
                 } else {
-                    let value = it
-                        .next()
-                        .ok_or_else(|| CliError(format!("--{name} needs a value")))?;
-                    args.options.insert(name.to_string(), Some(value));
+                    match it.next() {
+                        Some(value) => {
+                            args.options.insert(name.to_string(), Some(value));
+                        }
+                        None => args.valueless = Some(name.to_string()),
+                    }
                 }
             } else {
                 args.positionals.push_back(a);
@@ -49,10 +56,12 @@ impl Args {
     }
 
     pub fn flag(&mut self, name: &str) -> bool {
+        self.asked.insert(name.to_string());
         self.options.remove(name).is_some()
     }
 
     pub fn value(&mut self, name: &str) -> Option<String> {
+        self.asked.insert(name.to_string());
         self.options.remove(name).flatten()
     }
 
@@ -64,6 +73,41 @@ impl Args {
         if let Some(k) = self.options.keys().next() {
             return Err(CliError(format!("unknown option --{k}")));
         }
-        Ok(())
+        match self.valueless {
+            Some(k) if self.asked.contains(&k) => Err(CliError(format!("--{k} needs a value"))),
+            Some(k) => Err(CliError(format!("unknown option --{k}"))),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(raw: &[&str]) -> Args {
+        Args::parse(raw.iter().map(|s| s.to_string()).collect()).expect("parse")
+    }
+
+    /// An option given last with nothing after it is named for what it is: a known option
+    /// missing its value, or an unknown option (it was called one "needing a value").
+    #[test]
+    fn an_option_given_last_without_a_value_is_missing_its_value_or_unknown() {
+        let mut known = parsed(&["--data"]);
+        assert_eq!(known.value("data"), None);
+        assert_eq!(
+            known.finish().err().map(|e| e.0),
+            Some("--data needs a value".into())
+        );
+        let mut unknown = parsed(&["--data", "d", "--bogus"]);
+        assert_eq!(unknown.value("data").as_deref(), Some("d"));
+        assert_eq!(
+            unknown.finish().err().map(|e| e.0),
+            Some("unknown option --bogus".into())
+        );
+        let mut fine = parsed(&["x", "--out", "f.html"]);
+        assert_eq!(fine.next_positional().as_deref(), Some("x"));
+        assert_eq!(fine.value("out").as_deref(), Some("f.html"));
+        assert!(fine.finish().is_ok());
     }
 }

@@ -363,6 +363,21 @@ impl From<ServiceError> for Problem {
                     detail,
                 )
             }
+            ServiceError::Log(LogError::Corrupt { position, reason }) => {
+                // The reason names positions, ids and seqs, and masks values: no personal data.
+                tracing::error!(position, reason = %reason, "a stored event cannot be read");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "log-corrupt",
+                    "The event log holds a damaged event",
+                    format!(
+                        "the stored event at log position {position} cannot be read as it should \
+                         ({reason}): the log was damaged or changed outside tongban; the \
+                         gateway's operators find every such position with `tongban verify` \
+                         (docs/operators.md)"
+                    ),
+                )
+            }
             ServiceError::Log(_)
             | ServiceError::Evidence(_)
             | ServiceError::Projection(_)
@@ -377,5 +392,24 @@ impl From<ServiceError> for Problem {
                 )
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stored event that cannot be read is answered as what it is, with its position, not as
+    /// an anonymous internal error (the parties could not tell a damaged log from a bug).
+    #[test]
+    fn a_damaged_stored_event_is_named_with_its_position() {
+        let p = Problem::reading(ServiceError::Log(LogError::Corrupt {
+            position: 27,
+            reason: "the index gives this position as seq 4".into(),
+        }));
+        assert_eq!(p.status, 500);
+        assert_eq!(p.kind, "urn:tongban:problem:log-corrupt");
+        assert!(p.detail.contains("log position 27"), "{}", p.detail);
+        assert!(p.detail.contains("tongban verify"), "{}", p.detail);
     }
 }
