@@ -174,3 +174,75 @@ fn one_builtin_matter_is_overridden_by_its_file_alone() {
     let t = a.translate(&local, None).unwrap_or_else(|r| panic!("{r}"));
     assert_eq!(*t.canonical, want);
 }
+
+/// Shanghai's golden form with one material record (XML: one `<CL>`, read as a list of one)
+/// holding an element the spec does not know, and one more under `<YWXX>`.
+fn shanghai_form_with_unknown_elements() -> Vec<u8> {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("regions/310000/golden/social-security-card.local.xml");
+    let bytes = std::fs::read(golden).unwrap();
+    let (text, _, _) = encoding_rs::GBK.decode(&bytes);
+    let second = text
+        .find("<CL>\n      <SXH>2</SXH>")
+        .expect("a second record");
+    let end = text[second..].find("</CL>").unwrap() + second + "</CL>".len();
+    let text = format!("{}{}", &text[..second], &text[end..])
+        .replace("<CLDX>102400</CLDX>", "<CLDX>102400</CLDX><YS>3</YS>")
+        .replace("</YWXX>", "<BZ>备注</BZ></YWXX>");
+    assert_eq!(text.matches("<CL>").count(), 1);
+    encoding_rs::GBK.encode(&text).0.into_owned()
+}
+
+/// Under `"unknown_fields": "reject"` an unknown field refuses the form, and its message says
+/// so (not "已忽略", ignored, as the warning under `warn` does); an unknown element inside the
+/// one record of an XML list has the item's index in its pointer, like the known fields'.
+#[test]
+fn unknown_fields_say_whether_they_refuse_and_keep_a_list_items_index() {
+    let form = shanghai_form_with_unknown_elements();
+    let want = ["/CLXX/CL/0/YS", "/YWXX/BZ"];
+
+    let warned = Registry::builtin()
+        .unwrap()
+        .get("310000", "social-security-card")
+        .unwrap()
+        .translate(&form, None)
+        .unwrap_or_else(|r| panic!("{r}"));
+    let pointers: Vec<&str> = warned.warnings.iter().map(|w| w.pointer.as_str()).collect();
+    assert_eq!(pointers, want);
+    assert!(warned.warnings.iter().all(|w| w.message.contains("已忽略")));
+
+    let builtin =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("regions/310000/social-security-card.json");
+    let mut spec: Value = serde_json::from_slice(&std::fs::read(builtin).unwrap()).unwrap();
+    spec["unknown_fields"] = json!("reject");
+    let tmp = TempDir::new("reject");
+    std::fs::create_dir_all(tmp.0.join("310000")).unwrap();
+    std::fs::write(
+        tmp.0.join("310000/social-security-card.json"),
+        serde_json::to_vec(&spec).unwrap(),
+    )
+    .unwrap();
+    let registry = Registry::with_dir(&tmp.0).unwrap_or_else(|e| panic!("{e}"));
+    let refused = registry
+        .get("310000", "social-security-card")
+        .unwrap()
+        .translate(&form, None)
+        .expect_err("unknown fields refuse the form");
+    let got: Vec<(&str, &str)> = refused
+        .problems
+        .iter()
+        .map(|p| (p.pointer.as_str(), p.rule.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [(want[0], "unknown-field"), (want[1], "unknown-field")]
+    );
+    for p in &refused.problems {
+        assert!(!p.message.contains("忽略"), "{}", p.message);
+        assert!(
+            p.message.contains("拒收") && p.message.contains("refused"),
+            "{}",
+            p.message
+        );
+    }
+}
