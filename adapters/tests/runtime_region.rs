@@ -112,6 +112,19 @@ fn broken_specs_are_refused_with_file_and_field_named() {
             base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "dd-MM"}]}"#),
             "bad date layout",
         ),
+        // These compile, but read no real date: every form would be refused (`mm` is minutes).
+        (
+            base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyymmdd"}]}"#),
+            "field /a: bad date layout \"yyyymmdd\": it has a day but no month",
+        ),
+        (
+            base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyyDDmm"}]}"#),
+            "field /a: bad date layout \"yyyyDDmm\": it has a time of day but not a whole date",
+        ),
+        (
+            base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyyMM"}]}"#),
+            "field /a: date layouts \"yyyyMM\" and \"yyyy-MM-dd\" do not match",
+        ),
         (base(r#"{"local": "a", "canonical": "/b"}"#), "not a path"),
         (
             base(r#"{"local": "/a", "canonical": "/b", "check": "gb9999"}"#),
