@@ -277,7 +277,15 @@ impl Known {
                         item.unknown(x, Some(&here), out);
                     }
                 }
-                Local::Record(_) => item.unknown(v, at, out),
+                // XML: one element where a list may repeat it is item 0, as the list reads it
+                // (`/FJLB/FJ/0/YS`, like the known fields' problems).
+                Local::Record(_) => {
+                    let here = At {
+                        parent: at,
+                        step: Step::Index(0),
+                    };
+                    item.unknown(v, Some(&here), out);
+                }
                 _ => {}
             }
             return;
@@ -752,6 +760,14 @@ impl Adapter {
                 .or_insert_with(|| Value::from(self.region.as_str()));
         }
         if report {
+            // The same finding refuses the form under `reject` and is only a warning under
+            // `warn`: the message says which, so a refused form never reads "ignored".
+            let message = match self.unknown {
+                UnknownFields::Reject => {
+                    "本地区规格中没有此字段，表单被拒收 (field not in this region's spec: the form is refused)"
+                }
+                _ => "本地区规格中没有此字段，已忽略 (field not in this region's spec)",
+            };
             for pointer in unknown {
                 let p = LocalProblem {
                     field: pointer.rsplit('/').next().unwrap_or("").to_string(),
@@ -759,8 +775,7 @@ impl Adapter {
                     label: None,
                     canonical: String::new(),
                     rule: "unknown-field".into(),
-                    message: "本地区规格中没有此字段，已忽略 (field not in this region's spec)"
-                        .into(),
+                    message: message.into(),
                     value: None,
                 };
                 match self.unknown {

@@ -8,6 +8,7 @@
 #![deny(unsafe_code)]
 
 mod builtin;
+mod canonical;
 pub mod check;
 pub mod codec;
 pub mod engine;

@@ -295,6 +295,7 @@ fn compile(
         fragment: &lookup,
     };
     let fields = spec::compile_fields(&cx, &spec.fields, "", "", 0)?;
+    crate::canonical::check(&f.path, matter, &fields)?;
     Ok(Adapter::new(
         spec.region,
         matter,

@@ -395,12 +395,27 @@ fn compile_transform(cx: &Context<'_>, who: &str, t: &Value) -> Result<Transform
                                     .into(),
                             )),
                         };
-                    Ok(Transform::Date {
-                        local: Layout::compile(local)
-                            .ok_or_else(|| bad(format!("bad date layout {local:?}")))?,
-                        canonical: Layout::compile(canonical)
-                            .ok_or_else(|| bad(format!("bad date layout {canonical:?}")))?,
-                    })
+                    let local = Layout::compile(local)
+                        .ok_or_else(|| bad(format!("bad date layout {local:?}")))?;
+                    let canonical = Layout::compile(canonical)
+                        .ok_or_else(|| bad(format!("bad date layout {canonical:?}")))?;
+                    // Both compile, yet would refuse every real date: said here, not per form.
+                    for l in [&local, &canonical] {
+                        if let Some(why) = l.not_a_date() {
+                            return Err(bad(format!("bad date layout {:?}: {why}", l.as_str())));
+                        }
+                    }
+                    if local.carries() != canonical.carries() {
+                        return Err(bad(format!(
+                            "date layouts {:?} and {:?} do not match: the local one carries {}, \
+                             the canonical one {} (a value read in one cannot be written in the other)",
+                            local.as_str(),
+                            canonical.as_str(),
+                            local.carries(),
+                            canonical.carries()
+                        )));
+                    }
+                    Ok(Transform::Date { local, canonical })
                 }
                 "codes" => match arg {
                     Value::String(name) => cx

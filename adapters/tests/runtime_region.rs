@@ -1,7 +1,9 @@
 //! The worked example of `docs/adapters.md`: a seventh region, 620000 甘肃, defined only by
 //! files (`adapters/examples/620000/`), copied into a temporary directory, loaded at run time and
 //! passing its golden round trip — no Rust code involved. Also: a broken spec fails loading with
-//! its file and field named.
+//! its file and field named, including mistakes only the matter's canonical schema shows (a path
+//! not in it, a required member nothing maps, two fields writing one member, a constant it
+//! refuses), and what unknown fields say under `reject`.
 
 use std::path::{Path, PathBuf};
 
@@ -112,6 +114,19 @@ fn broken_specs_are_refused_with_file_and_field_named() {
             base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "dd-MM"}]}"#),
             "bad date layout",
         ),
+        // These compile, but read no real date: every form would be refused (`mm` is minutes).
+        (
+            base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyymmdd"}]}"#),
+            "field /a: bad date layout \"yyyymmdd\": it has a day but no month",
+        ),
+        (
+            base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyyDDmm"}]}"#),
+            "field /a: bad date layout \"yyyyDDmm\": it has a time of day but not a whole date",
+        ),
+        (
+            base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyyMM"}]}"#),
+            "field /a: date layouts \"yyyyMM\" and \"yyyy-MM-dd\" do not match",
+        ),
         (base(r#"{"local": "a", "canonical": "/b"}"#), "not a path"),
         (
             base(r#"{"local": "/a", "canonical": "/b", "check": "gb9999"}"#),
@@ -173,4 +188,386 @@ fn one_builtin_matter_is_overridden_by_its_file_alone() {
     .unwrap();
     let t = a.translate(&local, None).unwrap_or_else(|r| panic!("{r}"));
     assert_eq!(*t.canonical, want);
+}
+
+/// The worked example's spec with `mutate` applied, loaded from a directory of its own (with the
+/// example's code tables).
+fn load_example_with(mutate: impl FnOnce(&mut Value)) -> Result<Registry, SpecError> {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/620000");
+    let mut spec: Value =
+        serde_json::from_slice(&std::fs::read(example.join("medical-filing.json")).unwrap())
+            .unwrap();
+    mutate(&mut spec);
+    let tmp = TempDir::new("mutated");
+    std::fs::create_dir_all(tmp.0.join("620000")).unwrap();
+    std::fs::copy(example.join("codes.json"), tmp.0.join("620000/codes.json")).unwrap();
+    std::fs::write(
+        tmp.0.join("620000/medical-filing.json"),
+        serde_json::to_vec(&spec).unwrap(),
+    )
+    .unwrap();
+    Registry::with_dir(&tmp.0)
+}
+
+/// The example's field whose `local` (or, for a constant, `canonical`) is `name`.
+fn field<'v>(spec: &'v mut Value, name: &str) -> &'v mut Value {
+    spec["fields"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|f| f["local"] == name || (f.get("local").is_none() && f["canonical"] == name))
+        .unwrap_or_else(|| panic!("no field {name}"))
+}
+
+fn item_fields(spec: &mut Value) -> &mut Vec<Value> {
+    field(spec, "/fj")["list"]["item"].as_array_mut().unwrap()
+}
+
+fn push(spec: &mut Value, f: Value) {
+    spec["fields"].as_array_mut().unwrap().push(f);
+}
+
+fn remove(spec: &mut Value, name: &str) {
+    spec["fields"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|f| f["local"] != name);
+}
+
+/// Spec mistakes that compile field by field but would refuse every form at run time (each
+/// canonical body failing the matter's schema, reported as if the province's data were wrong)
+/// stop the load instead, naming the file, the spec field and the rule.
+#[test]
+fn spec_mistakes_against_the_canonical_schema_stop_the_load() {
+    type Mutation = Box<dyn FnOnce(&mut Value)>;
+    let cases: Vec<(&str, Mutation, Vec<&str>)> = vec![
+        (
+            "a typo in a canonical path",
+            Box::new(|s| field(s, "/sqr/xm")["canonical"] = json!("/applicant/nmae")),
+            vec![
+                "field /sqr/xm",
+                "canonical /applicant/nmae is not in the canonical schema of medical-filing",
+                "/applicant has no member \"nmae\"",
+                "name",
+            ],
+        ),
+        (
+            "a typo in an object on the way",
+            Box::new(|s| field(s, "/ywxx/cbd")["canonical"] = json!("/from/insured_region")),
+            vec!["field /ywxx/cbd", "the body has no member \"from\"", "form"],
+        ),
+        (
+            "a typo in a list item's path",
+            Box::new(|s| item_fields(s)[2]["canonical"] = json!("/sha265")),
+            vec![
+                "field /fj/*/zy",
+                "canonical /materials/*/sha265 is not in the canonical schema",
+                "sha256",
+            ],
+        ),
+        (
+            "a member inside a text",
+            Box::new(|s| field(s, "/sqr/xm")["canonical"] = json!("/applicant/name/given")),
+            vec![
+                "field /sqr/xm",
+                "/applicant/name has no member \"given\" (it has no members)",
+            ],
+        ),
+        (
+            "a list where the schema has no array",
+            Box::new(|s| field(s, "/fj")["canonical"] = json!("/form")),
+            vec!["field /fj", "canonical /form is not a list"],
+        ),
+        (
+            "a required member nothing maps",
+            Box::new(|s| remove(s, "/ywxx/xz")),
+            vec![
+                "requires /form/insurance_type",
+                "no field maps it and no const sets it",
+            ],
+        ),
+        (
+            "a required member of each list item nothing maps",
+            Box::new(|s| {
+                item_fields(s).remove(2);
+            }),
+            vec!["field /fj", "requires /materials/*/sha256 of each item"],
+        ),
+        (
+            "two fields writing one member",
+            Box::new(|s| {
+                push(
+                    s,
+                    json!({"local": "/ywxx/jyd2", "canonical": "/form/treatment_region"}),
+                )
+            }),
+            vec![
+                "field /ywxx/jyd2",
+                "canonical /form/treatment_region is written by field /ywxx/jyd too",
+            ],
+        ),
+        (
+            "a field writing over what another writes inside",
+            Box::new(|s| push(s, json!({"local": "/sqr", "canonical": "/applicant"}))),
+            vec![
+                "field /sqr",
+                "canonical /applicant would overwrite /applicant/kind, which field /applicant/kind writes",
+            ],
+        ),
+        (
+            "a constant and a field writing one member",
+            Box::new(|s| {
+                let fields = s["fields"].as_array_mut().unwrap();
+                fields.insert(
+                    0,
+                    json!({"canonical": "/form/phone", "const": "13800138000"}),
+                );
+            }),
+            vec![
+                "field /ywxx/lxdh",
+                "canonical /form/phone is written by field /form/phone too",
+            ],
+        ),
+        (
+            "a field writing inside what another writes whole",
+            Box::new(|s| {
+                let fields = s["fields"].as_array_mut().unwrap();
+                fields.insert(0, json!({"local": "/sqr", "canonical": "/applicant"}));
+            }),
+            vec![
+                "field /applicant/kind",
+                "canonical /applicant/kind is inside /applicant, which field /sqr writes whole",
+            ],
+        ),
+        (
+            "a constant the schema refuses (a code)",
+            Box::new(|s| field(s, "/applicant/kind")["const"] = json!("people")),
+            vec![
+                "field /applicant/kind",
+                "const \"people\" is not valid at /applicant/kind",
+                "one of \"person\"",
+            ],
+        ),
+        (
+            "a constant the schema refuses (a pattern)",
+            Box::new(|s| push(s, json!({"canonical": "/origin", "const": "62000"}))),
+            vec![
+                "field /origin",
+                "const \"62000\" is not valid at /origin",
+                "does not match",
+            ],
+        ),
+        (
+            "a constant in a list item the schema refuses",
+            Box::new(|s| {
+                item_fields(s).push(json!({"canonical": "/format", "const": "docx"}));
+            }),
+            vec![
+                "field /materials/*/format",
+                "const \"docx\" is not valid",
+                "\"pdf\"",
+            ],
+        ),
+        (
+            "a field writing the matter",
+            Box::new(|s| {
+                push(
+                    s,
+                    json!({"canonical": "/matter", "const": "medical-filing"}),
+                )
+            }),
+            vec!["field /matter", "set from the spec's \"matter\""],
+        ),
+        (
+            "a canonical date layout the schema refuses",
+            Box::new(|s| {
+                field(s, "/ywxx/ksrq")["transforms"] =
+                    json!([{"date": ["yyyy/MM/dd", "yyyyMMdd"]}]);
+            }),
+            vec![
+                "field /ywxx/ksrq",
+                "the canonical date layout \"yyyyMMdd\" writes \"20240301\"",
+                "refuses at /form/start_date",
+            ],
+        ),
+    ];
+    for (what, mutate, expected) in cases {
+        let err = load_example_with(mutate)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: loaded"))
+            .to_string();
+        assert!(err.contains("620000/medical-filing.json"), "{what}: {err}");
+        for e in expected {
+            assert!(err.contains(e), "{what}: {e:?} not in {err:?}");
+        }
+    }
+}
+
+/// What the load checks must leave alone: members the schema does not require, constants it
+/// accepts, a layout of a year and month for a year and month.
+#[test]
+fn legitimate_specs_still_load() {
+    type Mutation = Box<dyn FnOnce(&mut Value)>;
+    let cases: Vec<(&str, Mutation)> = vec![
+        ("as it is", Box::new(|_| {})),
+        (
+            "optional members left out",
+            Box::new(|s| {
+                remove(s, "/sqr/csrq");
+                remove(s, "/sqr/sjhm");
+            }),
+        ),
+        ("no materials at all", Box::new(|s| remove(s, "/fj"))),
+        (
+            "constants the schema accepts",
+            Box::new(|s| {
+                push(s, json!({"canonical": "/origin", "const": "620000"}));
+                item_fields(s).push(json!({"canonical": "/format", "const": "pdf"}));
+            }),
+        ),
+        (
+            "a date with a time of day, and a 中文 layout",
+            Box::new(|s| {
+                field(s, "/sqr/csrq")["transforms"] = json!([{"date": "yyyy-MM-dd HH:mm:ss"}]);
+                field(s, "/ywxx/ksrq")["transforms"] = json!([{"date": "yyyy年M月d日"}]);
+            }),
+        ),
+    ];
+    for (what, mutate) in cases {
+        if let Err(e) = load_example_with(mutate) {
+            panic!("{what}: {e}");
+        }
+    }
+}
+
+/// A union's required members are only required for certain when a constant fixes its branch:
+/// Guangdong's investors are persons or organisations by a local code, so a person's ID number
+/// may be left unmapped, but a name (which both need) may not.
+#[test]
+fn a_union_whose_kind_is_mapped_requires_only_what_every_kind_needs() {
+    let load = |drop: &str| {
+        let builtin =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("regions/440000/business-registration.json");
+        let mut spec: Value = serde_json::from_slice(&std::fs::read(builtin).unwrap()).unwrap();
+        field(&mut spec, "/formData/investors")["list"]["item"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|f| f["local"] != drop);
+        let tmp = TempDir::new("union");
+        std::fs::create_dir_all(tmp.0.join("440000")).unwrap();
+        std::fs::write(
+            tmp.0.join("440000/business-registration.json"),
+            serde_json::to_vec(&spec).unwrap(),
+        )
+        .unwrap();
+        Registry::with_dir(&tmp.0)
+    };
+    load("/certNo").unwrap_or_else(|e| panic!("an ID number only persons need: {e}"));
+    let err = load("/invName")
+        .expect_err("a name every investor needs")
+        .to_string();
+    assert!(err.contains("440000/business-registration.json"), "{err}");
+    assert!(err.contains("field /formData/investors"), "{err}");
+    assert!(
+        err.contains("requires /form/investors/*/party/name of each item"),
+        "{err}"
+    );
+
+    // With the applicant fixed as a person, an organisation's member is not in the schema.
+    let builtin =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("regions/440000/business-registration.json");
+    let mut spec: Value = serde_json::from_slice(&std::fs::read(builtin).unwrap()).unwrap();
+    push(
+        &mut spec,
+        json!({"local": "/uniscid", "canonical": "/applicant/credit_code"}),
+    );
+    let tmp = TempDir::new("union-kind");
+    std::fs::create_dir_all(tmp.0.join("440000")).unwrap();
+    std::fs::write(
+        tmp.0.join("440000/business-registration.json"),
+        serde_json::to_vec(&spec).unwrap(),
+    )
+    .unwrap();
+    let err = Registry::with_dir(&tmp.0)
+        .expect_err("credit code of a person")
+        .to_string();
+    assert!(err.contains("field /uniscid"), "{err}");
+    assert!(
+        err.contains(
+            "not in the canonical schema of business-registration for /applicant/kind \"person\""
+        ),
+        "{err}"
+    );
+}
+
+/// Shanghai's golden form with one material record (XML: one `<CL>`, read as a list of one)
+/// holding an element the spec does not know, and one more under `<YWXX>`.
+fn shanghai_form_with_unknown_elements() -> Vec<u8> {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("regions/310000/golden/social-security-card.local.xml");
+    let bytes = std::fs::read(golden).unwrap();
+    let (text, _, _) = encoding_rs::GBK.decode(&bytes);
+    let second = text
+        .find("<CL>\n      <SXH>2</SXH>")
+        .expect("a second record");
+    let end = text[second..].find("</CL>").unwrap() + second + "</CL>".len();
+    let text = format!("{}{}", &text[..second], &text[end..])
+        .replace("<CLDX>102400</CLDX>", "<CLDX>102400</CLDX><YS>3</YS>")
+        .replace("</YWXX>", "<BZ>备注</BZ></YWXX>");
+    assert_eq!(text.matches("<CL>").count(), 1);
+    encoding_rs::GBK.encode(&text).0.into_owned()
+}
+
+/// Under `"unknown_fields": "reject"` an unknown field refuses the form, and its message says
+/// so (not "已忽略", ignored, as the warning under `warn` does); an unknown element inside the
+/// one record of an XML list has the item's index in its pointer, like the known fields'.
+#[test]
+fn unknown_fields_say_whether_they_refuse_and_keep_a_list_items_index() {
+    let form = shanghai_form_with_unknown_elements();
+    let want = ["/CLXX/CL/0/YS", "/YWXX/BZ"];
+
+    let warned = Registry::builtin()
+        .unwrap()
+        .get("310000", "social-security-card")
+        .unwrap()
+        .translate(&form, None)
+        .unwrap_or_else(|r| panic!("{r}"));
+    let pointers: Vec<&str> = warned.warnings.iter().map(|w| w.pointer.as_str()).collect();
+    assert_eq!(pointers, want);
+    assert!(warned.warnings.iter().all(|w| w.message.contains("已忽略")));
+
+    let builtin =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("regions/310000/social-security-card.json");
+    let mut spec: Value = serde_json::from_slice(&std::fs::read(builtin).unwrap()).unwrap();
+    spec["unknown_fields"] = json!("reject");
+    let tmp = TempDir::new("reject");
+    std::fs::create_dir_all(tmp.0.join("310000")).unwrap();
+    std::fs::write(
+        tmp.0.join("310000/social-security-card.json"),
+        serde_json::to_vec(&spec).unwrap(),
+    )
+    .unwrap();
+    let registry = Registry::with_dir(&tmp.0).unwrap_or_else(|e| panic!("{e}"));
+    let refused = registry
+        .get("310000", "social-security-card")
+        .unwrap()
+        .translate(&form, None)
+        .expect_err("unknown fields refuse the form");
+    let got: Vec<(&str, &str)> = refused
+        .problems
+        .iter()
+        .map(|p| (p.pointer.as_str(), p.rule.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [(want[0], "unknown-field"), (want[1], "unknown-field")]
+    );
+    for p in &refused.problems {
+        assert!(!p.message.contains("忽略"), "{}", p.message);
+        assert!(
+            p.message.contains("拒收") && p.message.contains("refused"),
+            "{}",
+            p.message
+        );
+    }
 }

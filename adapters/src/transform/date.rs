@@ -107,6 +107,46 @@ impl Layout {
         &self.text
     }
 
+    /// Why this layout cannot be a date's, if it cannot: a day without a month, or a time of day
+    /// without a whole date. Such a layout compiles (it names a year) but reads no real date, so
+    /// every form would be refused with `date-format`; the common slip is `yyyymmdd`, where `mm`
+    /// is minutes. A year and month (`yyyyMM`) or a year alone is a layout of its own.
+    pub fn not_a_date(&self) -> Option<&'static str> {
+        let (month, day) = self.date_parts();
+        let time = self
+            .tokens
+            .iter()
+            .any(|t| matches!(t, Token::Hour | Token::Minute | Token::Second));
+        if day && !month {
+            Some("it has a day but no month (the month is MM or M; lower-case mm is minutes)")
+        } else if time && !(month && day) {
+            Some(
+                "it has a time of day but not a whole date: yyyy, MM (or M) and dd (or d) \
+                 (lower-case mm is minutes)",
+            )
+        } else {
+            None
+        }
+    }
+
+    /// Which parts of a date the layout carries, in words: `a whole date`, `a year and month` or
+    /// `a year`. The local and canonical layouts of a field must carry the same (one direction
+    /// would otherwise fail on every value: `yyyyMM` read has no day for `yyyy-MM-dd` to write).
+    pub fn carries(&self) -> &'static str {
+        match self.date_parts() {
+            (true, true) => "a whole date",
+            (true, false) => "a year and month",
+            _ => "a year",
+        }
+    }
+
+    /// Whether the layout has a month and a day.
+    fn date_parts(&self) -> (bool, bool) {
+        let month = self.tokens.iter().any(|t| matches!(t, Token::Month { .. }));
+        let day = self.tokens.iter().any(|t| matches!(t, Token::Day { .. }));
+        (month, day)
+    }
+
     /// Reads `s` in this layout. Year, month and day (where present) must form a real date.
     pub fn parse(&self, s: &str) -> Option<Parts> {
         let mut b = s.chars().peekable();
@@ -241,6 +281,30 @@ mod tests {
             convert("yyyyMM", "yyyy-MM", "200107").as_deref(),
             Some("2001-07")
         );
+    }
+
+    #[test]
+    fn layouts_that_read_no_date_are_told_apart() {
+        let why = |l: &str| Layout::compile(l).and_then(|l| l.not_a_date());
+        for ok in [
+            "yyyyMMdd",
+            "yyyy年M月d日",
+            "yyyy-MM-dd HH:mm:ss",
+            "yyyyMM",
+            "yyyy",
+        ] {
+            assert_eq!(why(ok), None, "{ok}");
+        }
+        // `mm` is minutes: a day with no month, or a time of day with no whole date.
+        assert!(why("yyyymmdd").is_some_and(|w| w.contains("no month")));
+        assert!(why("yyyyddmm").is_some_and(|w| w.contains("no month")));
+        assert!(why("yyyyDDmm").is_some_and(|w| w.contains("not a whole date")));
+        assert!(why("yyyy-MM HH:mm").is_some_and(|w| w.contains("not a whole date")));
+        let carries = |l: &str| Layout::compile(l).map(|l| l.carries());
+        assert_eq!(carries("yyyy年M月d日"), Some("a whole date"));
+        assert_eq!(carries("yyyy-MM-dd HH:mm:ss"), Some("a whole date"));
+        assert_eq!(carries("yyyyMM"), Some("a year and month"));
+        assert_eq!(carries("yyyy"), Some("a year"));
     }
 
     #[test]
