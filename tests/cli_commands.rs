@@ -168,6 +168,14 @@ fn the_offline_tools_leave_the_directory_as_they_found_it() {
         );
     }
     assert!(files_below(&data) == before, "the data directory changed");
+    // Another key: every signature fails and nothing else, which verify tells apart.
+    let out = run(&["verify", "--data", d, "--public-key", &another_key()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("note: no event's signature verifies under key"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(
         beside(&dir.0),
         siblings + 1,

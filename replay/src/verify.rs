@@ -152,6 +152,18 @@ impl Report {
         }
     }
 
+    /// Whether every event checked failed its signature and nothing else: the mark of a key that
+    /// is not the one the log was signed with, rather than of tampering (which leaves the other
+    /// events' signatures sound).
+    pub fn no_signature_verifies(&self) -> bool {
+        self.events > 0
+            && self.broken.len() as u64 == self.events
+            && self
+                .broken
+                .iter()
+                .all(|b| matches!(b.error, ChainError::Signature))
+    }
+
     /// No broken link and no removed event (unreadable events aside).
     pub fn chain_intact(&self) -> bool {
         self.broken.is_empty() && self.missing.is_empty() && self.garbled.is_empty()
@@ -596,6 +608,27 @@ mod tests {
                 "BROKEN log position 2 holds bytes that are not an event: expected value at line 1 column 1"
             ]
         );
+    }
+
+    /// Given an intact log, when it is checked against another key, then every signature fails
+    /// and nothing else: told apart from tampering, which leaves other signatures sound.
+    #[test]
+    fn a_wrong_key_is_told_from_tampering() {
+        let log = Fixed::new(&four(), &[1, 2, 3, 4], 4);
+        let other = GatewayKey::from_seed([8; 32]).public();
+        let r = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(verify_all(&log, &other, |_, _| {}))
+            .expect("verified");
+        assert_eq!(r.broken.len(), 4);
+        assert!(r.no_signature_verifies());
+        assert!(!verify_fixed(&log).no_signature_verifies());
+        let mut tampered = four();
+        tampered[0].actor = "440000/forged".into();
+        let r = verify_fixed(&Fixed::new(&tampered, &[1, 2, 3, 4], 4));
+        assert_eq!(r.verdict(), Verdict::Broken);
+        assert!(!r.no_signature_verifies());
     }
 
     /// Given an empty log, when it is verified, then it says nothing was checked.

@@ -41,6 +41,14 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     for finding in report.findings() {
         outln!("{finding}")?;
     }
+    if report.no_signature_verifies() {
+        eprintln!(
+            "note: no event's signature verifies under key {}, while every hash and link is \
+             sound: unless the whole log was re-signed, this is not the key the log was signed \
+             with; compare it with public_key_hex from GET /v1/keys as you recorded it",
+            key.kid()
+        );
+    }
     if report.verdict() == verify::Verdict::Empty {
         eprintln!(
             "warning: the log holds no events, so nothing was checked; if it should hold some, \
