@@ -524,6 +524,34 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
     );
     common::assert_absent_from(&gw.stderr_log, &personal);
     common::assert_absent_from(&stderr_first_run, &personal);
+    // Each refused write left a line naming who, where and why: the accept before forwarding
+    // (409), the origin's accept (403), the anonymous submission (401).
+    let first_run = std::fs::read_to_string(&stderr_first_run).expect("log");
+    let refused: Vec<&str> = first_run
+        .lines()
+        .filter(|l| l.contains("refused"))
+        .collect();
+    assert!(
+        refused
+            .iter()
+            .any(|l| l.contains("/v1/applications/{id}/accept")
+                && l.contains("status=409")
+                && l.contains(&format!("actor=\"{lead_code}/"))
+                && l.contains("problem=")),
+        "{refused:#?}"
+    );
+    assert!(
+        refused
+            .iter()
+            .any(|l| l.contains("status=403") && l.contains(&format!("actor=\"{origin_code}/"))),
+        "{refused:#?}"
+    );
+    assert!(
+        refused
+            .iter()
+            .any(|l| l.contains("status=401") && l.contains("actor=\"-\"")),
+        "{refused:#?}"
+    );
 
     // An offline verifier over the data dir agrees.
     let out = std::process::Command::new(common::BIN)

@@ -38,8 +38,10 @@ impl<L: EventLog> FromRequestParts<AppState<L>> for Caller {
             .book
             .authenticate(token)
             .ok_or_else(|| Problem::unauthorized("the token is unknown or revoked"))?;
+        if let Some(who) = parts.extensions.get::<super::refusals::Who>() {
+            who.set(principal.actor());
+        }
         state.limiter.admit(&principal)?;
-        tracing::Span::current().record("actor", principal.actor());
         super::read_after::wait(state, &parts.headers).await?;
         Ok(Caller(principal))
     }

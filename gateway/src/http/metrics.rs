@@ -22,14 +22,18 @@ use crate::metrics::text::{self, Text};
 /// under the route template [`tag`] left on the response, or `unmatched`.
 pub async fn track(
     State(metrics): State<Arc<HttpMetrics>>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
+    let uri = request.uri().clone();
+    let who = super::refusals::Who::default();
+    request.extensions_mut().insert(who.clone());
     let response = next.run(request).await;
     let elapsed = started.elapsed();
     let template = response.extensions().get::<RouteTemplate>();
+    super::refusals::log(&method, uri.path(), template.map(|t| &t.0), &who, &response);
     metrics.record(
         if template.is_some() {
             method.as_str()

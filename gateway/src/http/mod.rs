@@ -24,6 +24,7 @@ pub mod problem;
 pub mod public;
 pub mod rate;
 pub mod read_after;
+pub mod refusals;
 pub mod regions;
 pub mod schemas;
 pub mod signed;

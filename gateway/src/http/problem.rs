@@ -215,6 +215,13 @@ impl IntoResponse for Problem {
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);
         }
+        // For the refusal's log line (`super::refusals`): the type, never the detail.
+        let slug = self
+            .kind
+            .strip_prefix("urn:tongban:problem:")
+            .unwrap_or(&self.kind);
+        res.extensions_mut()
+            .insert(super::refusals::Refused(slug.to_string()));
         res
     }
 }

@@ -247,5 +247,13 @@ pub async fn ack<L: EventLog>(
         .ack_feed(&region, ack.position)
         .await
         .map_err(Problem::acknowledging)?;
+    // When a region said it had processed its feed: evidence in a "we never received it".
+    tracing::info!(
+        region,
+        position = ack.position,
+        acked,
+        actor = principal.actor(),
+        "feed acknowledged"
+    );
     Ok(Json(json!({"region": region, "acked": acked})))
 }

@@ -1,0 +1,107 @@
+//! One log line for every write the gateway refused: who asked, on which route and application,
+//! and why (the problem type), so that an operator can answer "the gateway refused our accept
+//! on the 5th" or "we tried to approve first" from the gateway's log. The event log holds only
+//! what was appended; a refusal leaves no event.
+//!
+//! No personal data: the actor is `<region>/<token id>`, the route its template, the application
+//! its id (only when the path segment is one, since anything can be typed into a path), the
+//! reason the problem type, never its detail.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::MatchedPath;
+use axum::http::{Method, Response};
+
+/// Who a request was authenticated as, filled in by the `Caller` extractor for [`log`].
+#[derive(Debug, Clone, Default)]
+pub struct Who(Arc<Mutex<Option<String>>>);
+
+impl Who {
+    pub fn set(&self, actor: String) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(actor);
+        }
+    }
+
+    fn get(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|slot| slot.clone())
+    }
+}
+
+/// The problem type a refusal was answered with, left on the response by `Problem`.
+#[derive(Debug, Clone)]
+pub struct Refused(pub String);
+
+/// Logs `response` to a write (any method but GET and HEAD) when it is a refusal (4xx) on a
+/// route: `refused` with the method, route template, status, problem type, actor and
+/// application.
+pub fn log<B>(
+    method: &Method,
+    path: &str,
+    template: Option<&MatchedPath>,
+    who: &Who,
+    response: &Response<B>,
+) {
+    let status = response.status();
+    if matches!(*method, Method::GET | Method::HEAD) || !status.is_client_error() {
+        return;
+    }
+    let Some(template) = template else { return };
+    let problem = response
+        .extensions()
+        .get::<Refused>()
+        .map_or("-", |r| r.0.as_str());
+    let app = application(template.as_str(), path);
+    tracing::info!(
+        method = %method,
+        route = template.as_str(),
+        status = status.as_u16(),
+        problem,
+        actor = who.get().as_deref().unwrap_or("-"),
+        app = app.unwrap_or("-"),
+        "refused"
+    );
+}
+
+/// The `{id}` segment of `path` under `template`, when it is an application id (a UUID's 36
+/// characters of hex digits and dashes): anything else may be whatever a caller typed.
+fn application<'a>(template: &str, path: &'a str) -> Option<&'a str> {
+    let at = template.split('/').position(|s| s == "{id}")?;
+    let segment = path.split('/').nth(at)?;
+    let uuid = segment.len() == 36
+        && segment.bytes().enumerate().all(|(i, b)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                b == b'-'
+            } else {
+                b.is_ascii_hexdigit()
+            }
+        });
+    uuid.then_some(segment)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::application;
+
+    #[test]
+    fn only_an_application_id_in_its_place_is_named() {
+        let id = "0192f3a4-5b6c-7d8e-9f01-23456789abcd";
+        let path = format!("/v1/applications/{id}/accept");
+        assert_eq!(application("/v1/applications/{id}/accept", &path), Some(id));
+        // An ID number typed where the id goes is not logged.
+        assert_eq!(
+            application(
+                "/v1/applications/{id}/accept",
+                "/v1/applications/110101199003077777/accept"
+            ),
+            None
+        );
+        assert_eq!(
+            application(
+                "/v1/regions/{region}/feed/ack",
+                "/v1/regions/440000/feed/ack"
+            ),
+            None
+        );
+    }
+}
