@@ -10,7 +10,7 @@
 use std::sync::{Arc, Mutex};
 
 use axum::extract::MatchedPath;
-use axum::http::{Method, Response};
+use axum::http::{Method, Response, StatusCode};
 
 /// Who a request was authenticated as, filled in by the `Caller` extractor for [`log`].
 #[derive(Debug, Clone, Default)]
@@ -34,7 +34,8 @@ pub struct Refused(pub String);
 
 /// Logs `response` to a write (any method but GET and HEAD) when it is a refusal (4xx) on a
 /// route: `refused` with the method, route template, status, problem type, actor and
-/// application.
+/// application. Not 429: a client over its rate limit would flood the log with one line per
+/// retry; those are counted in `/metrics`.
 pub fn log<B>(
     method: &Method,
     path: &str,
@@ -43,7 +44,10 @@ pub fn log<B>(
     response: &Response<B>,
 ) {
     let status = response.status();
-    if matches!(*method, Method::GET | Method::HEAD) || !status.is_client_error() {
+    if matches!(*method, Method::GET | Method::HEAD)
+        || !status.is_client_error()
+        || status == StatusCode::TOO_MANY_REQUESTS
+    {
         return;
     }
     let Some(template) = template else { return };
