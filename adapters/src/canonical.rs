@@ -19,6 +19,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
+use tongban_schemas::registry::nodes;
 use tongban_schemas::validation::CompiledSchema;
 use tongban_schemas::{Matter, escape_token};
 
@@ -346,19 +347,8 @@ struct Schema<'a> {
 }
 
 impl<'a> Schema<'a> {
-    fn resolve(&self, mut s: &'a Value) -> &'a Value {
-        for _ in 0..MAX_DEPTH {
-            match s
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix('#'))
-                .and_then(|p| self.root.pointer(p))
-            {
-                Some(t) => s = t,
-                None => break,
-            }
-        }
-        s
+    fn resolve(&self, s: &'a Value) -> &'a Value {
+        nodes::resolve(self.root, s)
     }
 
     /// The schemas a value at `at` may meet: `s` with `$ref`s followed and `oneOf`/`anyOf`
@@ -516,11 +506,7 @@ impl<'a> Schema<'a> {
         if depth > MAX_DEPTH {
             return;
         }
-        let required: Vec<&str> = node
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|r| r.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
+        let required = nodes::required(node);
         for (name, schema) in props {
             at.push(Step::Member(name));
             let req = required.contains(&name.as_str());

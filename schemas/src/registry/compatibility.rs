@@ -17,6 +17,8 @@ use serde_json::{Map, Value};
 use std::cell::Cell;
 use std::rc::Rc;
 
+use super::nodes::required;
+
 /// Compatibility policy of a subject.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -283,13 +285,6 @@ fn additional(s: &Value) -> Additional<'_> {
         }
     }
     Additional::Open
-}
-
-fn required(s: &Value) -> Vec<&str> {
-    s.get("required")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default()
 }
 
 fn short(v: &Value) -> String {

@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::nodes::{required, resolve};
+
 /// One row of a field table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Field {
@@ -42,21 +44,6 @@ pub fn table(doc: &Value) -> Vec<Field> {
     let mut out = Vec::new();
     walk_object(doc, doc, "", example, None, &mut out, 0);
     out
-}
-
-fn resolve<'a>(root: &'a Value, mut s: &'a Value) -> &'a Value {
-    for _ in 0..32 {
-        match s
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|p| root.pointer(p))
-        {
-            Some(t) => s = t,
-            None => break,
-        }
-    }
-    s
 }
 
 /// `anyOf: [X, {type: null}]` → X (an optional value); other schemas unchanged.
@@ -153,11 +140,7 @@ fn walk_object(
     let Some(props) = s.get("properties").and_then(Value::as_object) else {
         return;
     };
-    let required: Vec<&str> = s
-        .get("required")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let required = required(s);
     for (name, raw) in props {
         let p = format!("{path}/{}", crate::violation::escape_token(name));
         let target = unwrap_nullable(root, raw);

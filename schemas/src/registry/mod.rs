@@ -10,6 +10,7 @@ mod builtin;
 pub mod compatibility;
 pub mod diff;
 pub mod fields;
+pub mod nodes;
 pub mod upcast;
 
 pub use builtin::{checked_in, current_documents};
