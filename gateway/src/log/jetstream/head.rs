@@ -95,22 +95,17 @@ pub(super) fn listen(inner: Weak<Inner>, denied: Denied) {
                 Some(Ok((name, messages))) => {
                     warned = false;
                     let ended = follow(&inner, &name, messages).await;
-                    if let Some(inner) = inner.upgrade() {
-                        inner.pushed.store(false, Ordering::Relaxed);
-                    }
-                    let Some(ended) = ended else { return };
-                    if let Some(inner) = inner.upgrade() {
-                        let count = match ended {
-                            Ended::Stalled(_) => &inner.consumers_stalled,
-                            Ended::Lost(_) => &inner.consumers_lost,
-                        };
-                        count.fetch_add(1, Ordering::Relaxed);
-                    }
+                    let (Some(ended), Some(strong)) = (ended, inner.upgrade()) else {
+                        return;
+                    };
+                    strong.pushed.store(false, Ordering::Relaxed);
                     match ended {
                         Ended::Stalled(why) => {
+                            strong.consumers_stalled.fetch_add(1, Ordering::Relaxed);
                             tracing::warn!(reason = %why, "the stream's consumer stalled; asking for another")
                         }
                         Ended::Lost(why) => {
+                            strong.consumers_lost.fetch_add(1, Ordering::Relaxed);
                             tracing::info!(reason = %why, "the stream's consumer ended; asking for another")
                         }
                     }
@@ -170,9 +165,10 @@ enum Ended {
 }
 
 /// Advances the head to each delivered message's stream sequence until the consumer ends (why:
-/// also when it stalls, [`Progress`]) or the log is dropped (`None`). Only deliveries that name this stream and this consumer
-/// count: the head never moves back, so a position published to the inbox by anything else
-/// would hold the projections waiting for an event that is not there.
+/// also when it stalls, [`Progress`]) or the log is dropped (`None`). Only deliveries that name
+/// this stream and this consumer count: the head never moves back, so a position published to
+/// the inbox by anything else would hold the projections waiting for an event that is not
+/// there.
 async fn follow(inner: &Weak<Inner>, name: &str, mut messages: push::Messages) -> Option<Ended> {
     // One timer for the whole run, and one for each run of pushes, not one per message.
     let mut liveness = tokio::time::interval(LIVENESS);
