@@ -156,14 +156,13 @@ pub async fn feed<L: EventLog>(
     // come back as `next`, and an adapter following it would pass over every event up to it.
     let last = s.gateway.ackable(after).await.map_err(Problem::reading)?;
     if after > last {
-        return Err(Problem::unprocessable(
-            format!("after {after} is beyond the feed (last {last})"),
-            vec![tongban_schemas::Violation::new(
-                "query:after",
-                "range",
-                "read after a position the feed has shown (a `next` it answered), or leave \
-                 after out to read from the region's acknowledged cursor",
-            )],
+        return Err(beyond_feed(
+            "after",
+            after,
+            last,
+            "query:after",
+            "read after a position the feed has shown (a `next` it answered), or leave after \
+             out to read from the region's acknowledged cursor",
         ));
     }
     let positions = s
@@ -230,16 +229,12 @@ pub async fn ack<L: EventLog>(
         .await
         .map_err(Problem::acknowledging)?;
     if ack.position > ackable {
-        return Err(Problem::unprocessable(
-            format!(
-                "position {} is beyond the feed (last {ackable})",
-                ack.position
-            ),
-            vec![tongban_schemas::Violation::new(
-                "/position",
-                "range",
-                "acknowledge only positions the feed has shown",
-            )],
+        return Err(beyond_feed(
+            "position",
+            ack.position,
+            ackable,
+            "/position",
+            "acknowledge only positions the feed has shown",
         ));
     }
     let acked = s
@@ -256,4 +251,13 @@ pub async fn ack<L: EventLog>(
         "feed acknowledged"
     );
     Ok(Json(json!({"region": region, "acked": acked})))
+}
+
+/// 422 for a position past what the region's feed has shown (`last`), named as the caller sent
+/// it: a read after it, or an acknowledgement of it, would pass over every event up to it.
+fn beyond_feed(what: &str, position: u64, last: u64, pointer: &str, rule: &str) -> Problem {
+    Problem::unprocessable(
+        format!("{what} {position} is beyond the feed (last {last})"),
+        vec![tongban_schemas::Violation::new(pointer, "range", rule)],
+    )
 }
