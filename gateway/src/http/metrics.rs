@@ -28,12 +28,20 @@ pub async fn track(
     let started = Instant::now();
     let method = request.method().clone();
     let uri = request.uri().clone();
-    let who = super::refusals::Who::default();
-    request.extensions_mut().insert(who.clone());
+    let who = super::refusals::Who::for_request(&method);
+    if let Some(who) = &who {
+        request.extensions_mut().insert(who.clone());
+    }
     let response = next.run(request).await;
     let elapsed = started.elapsed();
     let template = response.extensions().get::<RouteTemplate>();
-    super::refusals::log(&method, uri.path(), template.map(|t| &t.0), &who, &response);
+    super::refusals::log(
+        &method,
+        uri.path(),
+        template.map(|t| &t.0),
+        who.as_ref(),
+        &response,
+    );
     metrics.record(
         if template.is_some() {
             method.as_str()

@@ -7,25 +7,29 @@
 //! its id (only when the path segment is one, since anything can be typed into a path), the
 //! reason the problem type, never its detail.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::MatchedPath;
 use axum::http::{Method, Response, StatusCode};
 
-/// Who a request was authenticated as, filled in by the `Caller` extractor for [`log`].
+/// Who a write was authenticated as, filled in by the `Caller` extractor for [`log`]; only
+/// writes carry one ([`for_request`]).
 #[derive(Debug, Clone, Default)]
-pub struct Who(Arc<Mutex<Option<String>>>);
+pub struct Who(Arc<OnceLock<String>>);
 
 impl Who {
     pub fn set(&self, actor: String) {
-        if let Ok(mut slot) = self.0.lock() {
-            *slot = Some(actor);
-        }
+        let _ = self.0.set(actor);
     }
 
-    fn get(&self) -> Option<String> {
-        self.0.lock().ok().and_then(|slot| slot.clone())
+    /// A slot for the request's actor when its answer may be logged: writes only.
+    pub fn for_request(method: &Method) -> Option<Who> {
+        (!is_read(method)).then(Who::default)
     }
+}
+
+fn is_read(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD)
 }
 
 /// The problem type a refusal was answered with, left on the response by `Problem`.
@@ -40,14 +44,11 @@ pub fn log<B>(
     method: &Method,
     path: &str,
     template: Option<&MatchedPath>,
-    who: &Who,
+    who: Option<&Who>,
     response: &Response<B>,
 ) {
     let status = response.status();
-    if matches!(*method, Method::GET | Method::HEAD)
-        || !status.is_client_error()
-        || status == StatusCode::TOO_MANY_REQUESTS
-    {
+    if is_read(method) || !status.is_client_error() || status == StatusCode::TOO_MANY_REQUESTS {
         return;
     }
     let Some(template) = template else { return };
@@ -61,7 +62,7 @@ pub fn log<B>(
         route = template.as_str(),
         status = status.as_u16(),
         problem,
-        actor = who.get().as_deref().unwrap_or("-"),
+        actor = who.and_then(|w| w.0.get()).map_or("-", String::as_str),
         app = app.unwrap_or("-"),
         "refused"
     );
