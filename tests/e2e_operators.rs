@@ -240,6 +240,136 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
         )),
         "{out}"
     );
+    // The application's own tools show the removal too, rather than refusing to read past the
+    // index entry that still names the empty position.
+    let stray = format!(
+        "BROKEN the log's index places application {id} seq 5 at log position {removed}, which \
+         holds no event"
+    );
+    for args in [
+        vec!["verify", "--app", &id],
+        vec!["replay", &id],
+        vec!["dispute", &id],
+    ] {
+        let (code, out, err) = tongban(&args, &data);
+        assert_eq!(code, 1, "{args:?}: {out}{err}");
+        let shown = if args[0] == "dispute" {
+            stray.replace("'", "&#39;").replace("BROKEN ", "")
+        } else {
+            stray.clone()
+        };
+        assert!(out.contains(&shown), "{args:?}: {out}");
+        assert!(
+            out.contains("seq 6 follows seq 4") || args[0] == "dispute",
+            "{out}"
+        );
+    }
+}
+
+/// Given a log whose index (which every read of one application goes through) was edited apart
+/// from the events, when it is checked, then the whole-log and the application's checks name the
+/// disagreement as broken, and replay and dispute show the history the events hold.
+#[test]
+fn an_edited_index_is_found_by_every_check() {
+    let dir = TempDir::new("index");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let id = proxy_application(&gw, &data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let (code, out, _) = tongban(&["verify"], &data);
+    assert_eq!(code, 0, "an untouched index agrees: {out}");
+
+    // The entry for seq 7 pointed at seq 6's event: a reader would be shown seq 6 twice.
+    let pristine = dir.0.join("pristine");
+    copy_dir(&data, &pristine);
+    let (p6, p7) = {
+        let (db, apps) = index(&data.join("log"));
+        let p6 = position(&apps, &id, 6);
+        let p7 = position(&apps, &id, 7);
+        apps.insert(index_key(&id, 7), p6.to_be_bytes())
+            .expect("edit the index");
+        db.persist(fjall::PersistMode::SyncAll).expect("persist");
+        (p6, p7)
+    };
+    let finding = format!(
+        "BROKEN application {id} seq 7 (log position {p7}): the log's index places this seq at \
+         log position {p6} instead"
+    );
+    for args in [
+        vec!["verify"],
+        vec!["verify", "--app", &id],
+        vec!["replay", &id],
+    ] {
+        let (code, out, err) = tongban(&args, &data);
+        assert_eq!(code, 1, "{args:?}: {out}{err}");
+        assert!(out.contains(&finding), "{args:?}: {out}");
+    }
+    let (code, html, _) = tongban(&["dispute", &id], &data);
+    assert_eq!(code, 1);
+    assert!(html.contains("发现 1 处断裂"), "{html}");
+    // The page shows the history the events hold: all eight, to delivery.
+    assert!(html.contains("application.delivered"), "{html}");
+
+    // A valid copy of the last event slipped in at a new position, the index untouched: the
+    // application's own check finds it as the whole-log check does.
+    std::fs::remove_dir_all(&data).expect("remove");
+    copy_dir(&pristine, &data);
+    let copy_at = {
+        let db = fjall::Database::builder(data.join("log"))
+            .open()
+            .expect("open log");
+        let events = db
+            .keyspace("events", fjall::KeyspaceCreateOptions::default)
+            .expect("events");
+        let (last, bytes) = events
+            .last_key_value()
+            .expect("an event")
+            .into_inner()
+            .expect("kv");
+        let last = u64::from_be_bytes(last.as_ref().try_into().expect("eight bytes"));
+        events
+            .insert((last + 1).to_be_bytes(), bytes.to_vec())
+            .expect("insert the copy");
+        db.persist(fjall::PersistMode::SyncAll).expect("persist");
+        last + 1
+    };
+    for args in [vec!["verify"], vec!["verify", "--app", &id]] {
+        let (code, out, _) = tongban(&args, &data);
+        assert_eq!(code, 1, "{args:?}: {out}");
+        assert!(
+            out.contains(&format!(
+                "BROKEN application {id} seq 8 (log position {copy_at}): the log's index \
+                 places this seq at log position"
+            )) && out.contains("seq 8 follows seq 8"),
+            "{args:?}: {out}"
+        );
+    }
+}
+
+/// The embedded log's index by application (`apps`), opened beside its database.
+fn index(log_dir: &std::path::Path) -> (fjall::Database, fjall::Keyspace) {
+    let db = fjall::Database::builder(log_dir).open().expect("open log");
+    let apps = db
+        .keyspace("apps", fjall::KeyspaceCreateOptions::default)
+        .expect("apps");
+    (db, apps)
+}
+
+/// An index key: the application id, a zero byte, the seq.
+fn index_key(app: &str, seq: u64) -> Vec<u8> {
+    let mut k = app.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn position(apps: &fjall::Keyspace, app: &str, seq: u64) -> u64 {
+    let v = apps
+        .get(index_key(app, seq))
+        .expect("read")
+        .expect("an entry");
+    u64::from_be_bytes(v.as_ref().try_into().expect("eight bytes"))
 }
 
 /// Deletes the application's event at `seq` from the stored log, as an attacker with disk access

@@ -266,13 +266,16 @@ fn verdict(out: &mut String, verification: &Report, public_key_hex: &str, proven
             let _ = write!(
                 out,
                 "<p class=\"broken\" id=\"verdict\">发现 {} 处断裂：</p><ul>",
-                verification.broken.len() + verification.missing.len()
+                verification.broken.len() + verification.missing.len() + verification.index.len()
             );
             for b in &verification.broken {
                 let _ = write!(out, "<li>{}</li>", escape(&b.to_string()));
             }
             for g in &verification.missing {
                 let _ = write!(out, "<li>{}</li>", escape(&g.to_string()));
+            }
+            for i in &verification.index {
+                let _ = write!(out, "<li>{}</li>", escape(&i.to_string()));
             }
             out.push_str("</ul>");
         }

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use tongban_gateway::domain::lifecycle::Event;
 use tongban_gateway::envelope::{ChainError, Envelope, PublicKey};
+use tongban_gateway::log::index::{AppIndex, Head, Stray};
 use tongban_gateway::log::{EventLog, LogError};
 
 /// One broken link.
@@ -114,6 +115,76 @@ impl std::fmt::Display for Garbled {
     }
 }
 
+/// Where the log's index (the embedded log's (application, seq) → position entries and
+/// per-application heads, which every read of one application goes through) disagrees with the
+/// events. Counted as broken: a reader of the application is shown another history than the log
+/// holds, and no signature covers the index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexFinding {
+    /// An event that is not where the index places its (application, seq).
+    Unindexed {
+        app: String,
+        seq: u64,
+        position: u64,
+        /// Where the index places it instead (`None`: no entry).
+        indexed: Option<u64>,
+    },
+    /// An entry whose position does not hold the event it names.
+    Stray(Stray),
+    /// An application's head that is not its last event's seq.
+    Head {
+        app: String,
+        /// `None`: the index has no head for it.
+        head: Option<Head>,
+        /// The application's last seq in the log (0: no events).
+        last: u64,
+    },
+}
+
+impl std::fmt::Display for IndexFinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IndexFinding::Unindexed {
+                app,
+                seq,
+                position,
+                indexed,
+            } => {
+                write_place(f, app, *seq, Some(*position))?;
+                match indexed {
+                    Some(q) => write!(
+                        f,
+                        ": the log's index places this seq at log position {q} instead"
+                    ),
+                    None => write!(f, ": the log's index has no entry for it"),
+                }
+            }
+            IndexFinding::Stray(s) => write!(
+                f,
+                "the log's index places application {} seq {} at log position {}, which {}",
+                s.app, s.seq, s.position, s.holds
+            ),
+            IndexFinding::Head { app, head, last } => {
+                match head {
+                    None => write!(f, "the log's index has no head for application {app}")?,
+                    Some(Head::Seq(h)) => write!(
+                        f,
+                        "the log's index gives application {app} seq {h} as its last"
+                    )?,
+                    Some(Head::Malformed(n)) => write!(
+                        f,
+                        "the log's index holds {n} bytes as application {app}'s last seq, not 8"
+                    )?,
+                }
+                match last {
+                    0 => write!(f, "; the log holds no event of it"),
+                    n => write!(f, "; its last event in the log is seq {n}"),
+                }
+            }
+        }
+    }
+}
+
 /// What a verification found, worst first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -136,6 +207,8 @@ pub struct Report {
     pub missing: Vec<Gap>,
     /// Positions holding something that is not an event (whole-log verification only).
     pub garbled: Vec<Garbled>,
+    /// Where the log's own index disagrees with the events (a log that keeps one).
+    pub index: Vec<IndexFinding>,
     pub unreadable: Vec<Unreadable>,
 }
 
@@ -166,7 +239,10 @@ impl Report {
 
     /// No broken link and no removed event (unreadable events aside).
     pub fn chain_intact(&self) -> bool {
-        self.broken.is_empty() && self.missing.is_empty() && self.garbled.is_empty()
+        self.broken.is_empty()
+            && self.missing.is_empty()
+            && self.garbled.is_empty()
+            && self.index.is_empty()
     }
 
     /// One line per finding: `BROKEN …` for broken links and removed events, `UNREADABLE …`
@@ -175,10 +251,12 @@ impl Report {
         let broken = self.broken.iter().map(|b| format!("BROKEN {b}"));
         let missing = self.missing.iter().map(|g| format!("BROKEN {g}"));
         let garbled = self.garbled.iter().map(|g| format!("BROKEN {g}"));
+        let index = self.index.iter().map(|i| format!("BROKEN {i}"));
         let unreadable = self.unreadable.iter().map(|u| format!("UNREADABLE {u}"));
         broken
             .chain(missing)
             .chain(garbled)
+            .chain(index)
             .chain(unreadable)
             .collect()
     }
@@ -207,6 +285,12 @@ impl Report {
             s.push_str(&format!(
                 ", {} position(s) holding no event",
                 self.garbled.len()
+            ));
+        }
+        if !self.index.is_empty() {
+            s.push_str(&format!(
+                ", {} disagreement(s) of the log's index with its events",
+                self.index.len()
             ));
         }
         if !self.unreadable.is_empty() {
@@ -268,18 +352,61 @@ pub fn verify_events(app: &str, events: &[Envelope], key: &PublicKey) -> Report 
     report
 }
 
+/// One application's events and their verification, as `replay` and `dispute` read them: by the
+/// log's read of one application, which is quick. Where that read fails because the log's own
+/// index disagrees with the events (or points at a position holding no event), the application
+/// is read from the events themselves ([`scan_app`]) and each disagreement is reported as broken:
+/// the evidence of tampering is shown, not refused.
+pub async fn read_app<L: EventLog>(
+    log: &L,
+    app: &str,
+    key: &PublicKey,
+) -> Result<(Vec<Envelope>, Report), LogError> {
+    match log.read(app).await {
+        Ok(events) => {
+            let report = verify_events(app, &events, key);
+            Ok((events, report))
+        }
+        Err(LogError::Corrupt { .. }) if log.index().is_some() => scan_app(log, app, key).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// `verify --app`: where the log keeps an index, the application's events are found by reading
+/// the whole log ([`scan_app`]), so that an event of it the index does not point to (a copy
+/// slipped in) is found, as the whole-log check finds it; else as [`read_app`] reads them.
 pub async fn verify_app<L: EventLog>(
     log: &L,
     app: &str,
     key: &PublicKey,
 ) -> Result<Report, LogError> {
+    if log.index().is_some() {
+        return Ok(scan_app(log, app, key).await?.1);
+    }
     Ok(verify_events(app, &log.read(app).await?, key))
+}
+
+/// The events of `app` found by reading the whole log, in position order, verified as one chain
+/// and against the log's index: what an application's history is by the signed events alone,
+/// whatever the index says. Positions of other applications, removed or unreadable, are the
+/// whole-log check's to report; an index entry of `app` that points at one is reported here.
+pub async fn scan_app<L: EventLog>(
+    log: &L,
+    app: &str,
+    key: &PublicKey,
+) -> Result<(Vec<Envelope>, Report), LogError> {
+    let scan = Scan::new(log, key, Some(app)).run(log, |_, _| {}).await?;
+    let mut report = scan.report;
+    report.applications = u64::from(report.events > 0);
+    Ok((scan.kept, report))
 }
 
 /// What is remembered of an application's last event while streaming.
 struct Tail {
     seq: u64,
     hash: String,
+    /// Whether the index's head for the application was seen.
+    headed: bool,
 }
 
 /// Verifies the whole log, streaming; `progress(events checked, log head)` after each batch.
@@ -287,92 +414,193 @@ struct Tail {
 /// backends number them so: a JetStream stream that refuses deletes, the embedded log one by
 /// one), so an event removed from the middle of the log is found even where it was the last of
 /// its application. (A JetStream reader passes over the messages its server lists as removed,
-/// so they arrive here as gaps too.)
+/// so they arrive here as gaps too.) Where the log keeps an index, every event must be where it
+/// places it, and every entry and head must agree with the events.
 pub async fn verify_all<L: EventLog>(
     log: &L,
     key: &PublicKey,
-    mut progress: impl FnMut(u64, u64),
+    progress: impl FnMut(u64, u64),
 ) -> Result<Report, LogError> {
-    let head = *log.head().borrow();
-    let mut report = Report::default();
-    let mut tails: HashMap<String, Tail> = HashMap::new();
-    let mut from = 1;
-    loop {
-        let batch = match log.read_all(from, 4096).await {
-            Ok(batch) => batch,
-            // A position that holds no event's bytes: what is before it is read one event at a
-            // time, the position is reported, and the check goes on after it, so one damaged
-            // event neither stops the check nor hides the rest of the log.
-            Err(LogError::Corrupt { position, reason }) if position >= from => {
-                loop {
-                    match log.read_all(from, 1).await {
-                        Ok(one) if one.first().is_some_and(|p| p.position < position) => {
-                            take(&mut report, &mut tails, &mut from, one, key);
-                        }
-                        Ok(_) | Err(LogError::Corrupt { .. }) => break,
-                        Err(e) => return Err(e),
-                    }
-                }
-                if position > from {
-                    report.missing.push(Gap {
-                        first: from,
-                        last: position - 1,
-                    });
-                }
-                report.garbled.push(Garbled { position, reason });
-                from = position + 1;
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        if batch.is_empty() {
-            break;
-        }
-        take(&mut report, &mut tails, &mut from, batch, key);
-        progress(report.events, head);
-    }
-    // The head said events were there when the check began: positions up to it that none was
-    // read at were removed too.
-    if head >= from {
-        report.missing.push(Gap {
-            first: from,
-            last: head,
-        });
-    }
-    Ok(report)
+    Ok(Scan::new(log, key, None).run(log, progress).await?.report)
 }
 
-/// Checks a run of the log read from `from` on, each event against its application's last one
-/// so far; moves `from` past it, a skipped position counted as removed.
-fn take(
-    report: &mut Report,
-    tails: &mut HashMap<String, Tail>,
-    from: &mut u64,
-    run: Vec<tongban_gateway::log::Positioned>,
-    key: &PublicKey,
-) {
-    for p in run {
-        if p.position > *from {
-            report.missing.push(Gap {
-                first: *from,
-                last: p.position - 1,
+/// One pass over the log in position order: the whole log, or one application's events in it.
+struct Scan<'a> {
+    key: &'a PublicKey,
+    /// Only this application's events are checked (and kept).
+    only: Option<&'a str>,
+    index: Option<&'a dyn AppIndex>,
+    report: Report,
+    tails: HashMap<String, Tail>,
+    /// The next position to read.
+    from: u64,
+    /// Events found where the index places them.
+    indexed: u64,
+    /// The application's events, when only one is checked.
+    kept: Vec<Envelope>,
+}
+
+impl<'a> Scan<'a> {
+    fn new<L: EventLog>(log: &'a L, key: &'a PublicKey, only: Option<&'a str>) -> Scan<'a> {
+        Scan {
+            key,
+            only,
+            index: log.index(),
+            report: Report::default(),
+            tails: HashMap::new(),
+            from: 1,
+            indexed: 0,
+            kept: Vec::new(),
+        }
+    }
+
+    async fn run<L: EventLog>(
+        mut self,
+        log: &L,
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<Scan<'a>, LogError> {
+        let head = *log.head().borrow();
+        loop {
+            let batch = match log.read_all(self.from, 4096).await {
+                Ok(batch) => batch,
+                // A position that holds no event's bytes: what is before it is read one event
+                // at a time, the position is reported, and the check goes on after it, so one
+                // damaged event neither stops the check nor hides the rest of the log.
+                Err(LogError::Corrupt { position, reason }) if position >= self.from => {
+                    loop {
+                        match log.read_all(self.from, 1).await {
+                            Ok(one) if one.first().is_some_and(|p| p.position < position) => {
+                                self.take(one)?;
+                            }
+                            Ok(_) | Err(LogError::Corrupt { .. }) => break,
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    self.gap(position);
+                    if self.only.is_none() {
+                        self.report.garbled.push(Garbled { position, reason });
+                    }
+                    self.from = position + 1;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            if batch.is_empty() {
+                break;
+            }
+            self.take(batch)?;
+            progress(self.report.events, head);
+        }
+        // The head said events were there when the check began: positions up to it that none
+        // was read at were removed too.
+        self.gap(head + 1);
+        self.check_index()?;
+        Ok(self)
+    }
+
+    /// Positions from the next one to read up to `next` (exclusive) hold no event: removed
+    /// (reported by the whole-log check only).
+    fn gap(&mut self, next: u64) {
+        if next > self.from && self.only.is_none() {
+            self.report.missing.push(Gap {
+                first: self.from,
+                last: next - 1,
             });
         }
-        *from = p.position + 1;
-        report.events += 1;
-        let e = &p.event;
-        let previous = tails.get(&e.app).map(|t| (t.seq, t.hash.as_str()));
-        if previous.is_none() {
-            report.applications += 1;
+    }
+
+    /// Checks a run of the log, each event against its application's last one so far, and
+    /// against the index; moves past it, a skipped position counted as removed.
+    fn take(&mut self, run: Vec<tongban_gateway::log::Positioned>) -> Result<(), LogError> {
+        for p in run {
+            self.gap(p.position);
+            self.from = p.position + 1;
+            let e = p.event;
+            if self.only.is_some_and(|app| app != e.app) {
+                continue;
+            }
+            let report = &mut self.report;
+            report.events += 1;
+            let previous = self.tails.get(&e.app).map(|t| (t.seq, t.hash.as_str()));
+            if previous.is_none() {
+                report.applications += 1;
+            }
+            check(
+                report,
+                &e,
+                Some(p.position),
+                e.verify_after(previous, self.key),
+            );
+            if let Some(index) = self.index {
+                match index.position(&e.app, e.seq)? {
+                    Some(q) if q == p.position => self.indexed += 1,
+                    indexed => report.index.push(IndexFinding::Unindexed {
+                        app: e.app.clone(),
+                        seq: e.seq,
+                        position: p.position,
+                        indexed,
+                    }),
+                }
+            }
+            self.tails.insert(
+                e.app.clone(),
+                Tail {
+                    seq: e.seq,
+                    hash: e.hash.clone(),
+                    headed: false,
+                },
+            );
+            if self.only.is_some() {
+                self.kept.push(e);
+            }
         }
-        check(report, e, Some(p.position), e.verify_after(previous, key));
-        tails.insert(
-            e.app.clone(),
-            Tail {
-                seq: e.seq,
-                hash: e.hash.clone(),
-            },
+        Ok(())
+    }
+
+    /// After the events: the index's entries that point at no such event, and its heads
+    /// against each application's last event.
+    fn check_index(&mut self) -> Result<(), LogError> {
+        let Some(index) = self.index else {
+            return Ok(());
+        };
+        let report = &mut self.report;
+        // Every event found where the index places it accounts for one entry; only when there
+        // are more entries is each read.
+        if index.entries(self.only)? != self.indexed {
+            for stray in index.strays(self.only)? {
+                // An event found elsewhere than its entry already says where the entry points.
+                let said = report.index.iter().any(|f| {
+                    matches!(f, IndexFinding::Unindexed { app, seq, indexed, .. }
+                        if *app == stray.app && *seq == stray.seq && *indexed == Some(stray.position))
+                });
+                if !said {
+                    report.index.push(IndexFinding::Stray(stray));
+                }
+            }
+        }
+        let tails = &mut self.tails;
+        let mut heads = Vec::new();
+        index.for_each_head(self.only, &mut |app, head| match tails.get_mut(app) {
+            Some(t) => {
+                t.headed = true;
+                if head != Head::Seq(t.seq) {
+                    heads.push((app.to_string(), Some(head), t.seq));
+                }
+            }
+            None => heads.push((app.to_string(), Some(head), 0)),
+        })?;
+        for (app, t) in tails.iter() {
+            if !t.headed {
+                heads.push((app.clone(), None, t.seq));
+            }
+        }
+        heads.sort_by(|a, b| (&a.0, a.2).cmp(&(&b.0, b.2)));
+        report.index.extend(
+            heads
+                .into_iter()
+                .map(|(app, head, last)| IndexFinding::Head { app, head, last }),
         );
+        Ok(())
     }
 }
 
@@ -380,7 +608,9 @@ fn take(
 mod tests {
     use super::*;
     use serde_json::{Value, json};
+    use std::collections::BTreeMap;
     use tongban_gateway::envelope::{Content, GatewayKey};
+    use tongban_gateway::log::index::Holds;
 
     fn key() -> GatewayKey {
         GatewayKey::from_seed([3; 32])
@@ -388,15 +618,18 @@ mod tests {
 
     /// A first event of `app`, sealed and signed over `data` as a forwarding.
     fn forwarded(app: &str, data: Value) -> Envelope {
-        let content = Content {
+        Envelope::sealed_after(None, app, content(data), &key())
+    }
+
+    fn content(data: Value) -> Content {
+        Content {
             kind: "application.forwarded".into(),
             schema: "application.forwarded/1".into(),
             region: "440000".into(),
             actor: "440000/t".into(),
             at: "2026-11-02T01:00:00Z".into(),
             data,
-        };
-        Envelope::sealed_after(None, app, content, &key())
+        }
     }
 
     #[test]
@@ -442,12 +675,68 @@ mod tests {
         assert!(r.summary().starts_with("EMPTY:"), "{}", r.summary());
     }
 
+    /// An index's entries: (app, seq) → position.
+    type Entries = BTreeMap<(String, u64), u64>;
+
     /// A log of fixed positions, as a store from which some were removed.
     struct Fixed {
         events: Vec<tongban_gateway::log::Positioned>,
         head: tokio::sync::watch::Receiver<u64>,
         /// Positions whose bytes are no event: a read reaching one fails, as the embedded log's.
         garbled: Vec<u64>,
+        /// An index by application, as the embedded log keeps: (app, seq) → position, and
+        /// each application's head.
+        index: Option<(Entries, BTreeMap<String, u64>)>,
+    }
+
+    impl AppIndex for Fixed {
+        fn position(&self, app: &str, seq: u64) -> Result<Option<u64>, LogError> {
+            let (entries, _) = self.index.as_ref().expect("an index");
+            Ok(entries.get(&(app.to_string(), seq)).copied())
+        }
+        fn entries(&self, app: Option<&str>) -> Result<u64, LogError> {
+            let (entries, _) = self.index.as_ref().expect("an index");
+            Ok(entries
+                .keys()
+                .filter(|(a, _)| app.is_none_or(|app| app == a))
+                .count() as u64)
+        }
+        fn strays(&self, app: Option<&str>) -> Result<Vec<Stray>, LogError> {
+            let (entries, _) = self.index.as_ref().expect("an index");
+            Ok(entries
+                .iter()
+                .filter(|((a, _), _)| app.is_none_or(|app| app == a))
+                .filter_map(|((a, seq), &position)| {
+                    let holds = match self.events.iter().find(|p| p.position == position) {
+                        None => Holds::Nothing,
+                        Some(p) if p.event.app == *a && p.event.seq == *seq => return None,
+                        Some(p) => Holds::Event {
+                            app: p.event.app.clone(),
+                            seq: p.event.seq,
+                        },
+                    };
+                    Some(Stray {
+                        app: a.clone(),
+                        seq: *seq,
+                        position,
+                        holds,
+                    })
+                })
+                .collect())
+        }
+        fn for_each_head(
+            &self,
+            app: Option<&str>,
+            each: &mut dyn FnMut(&str, Head),
+        ) -> Result<(), LogError> {
+            let (_, heads) = self.index.as_ref().expect("an index");
+            for (a, &seq) in heads {
+                if app.is_none_or(|app| app == a) {
+                    each(a, Head::Seq(seq));
+                }
+            }
+            Ok(())
+        }
     }
 
     impl Fixed {
@@ -465,7 +754,28 @@ mod tests {
                     .collect(),
                 head: rx,
                 garbled: Vec::new(),
+                index: None,
             }
+        }
+
+        /// With an index that agrees with the events.
+        fn indexed(mut self) -> Fixed {
+            let entries = self
+                .events
+                .iter()
+                .map(|p| ((p.event.app.clone(), p.event.seq), p.position))
+                .collect();
+            let heads = self
+                .events
+                .iter()
+                .map(|p| (p.event.app.clone(), p.event.seq))
+                .collect();
+            self.index = Some((entries, heads));
+            self
+        }
+
+        fn index_entries(&mut self) -> &mut Entries {
+            &mut self.index.as_mut().expect("an index").0
         }
     }
 
@@ -513,6 +823,9 @@ mod tests {
         }
         fn backend(&self) -> &'static str {
             "fixed"
+        }
+        fn index(&self) -> Option<&dyn AppIndex> {
+            self.index.as_ref().map(|_| self as &dyn AppIndex)
         }
         async fn refresh_head(&self) -> Result<u64, LogError> {
             Ok(*self.head.borrow())
@@ -636,5 +949,122 @@ mod tests {
     fn an_empty_log_is_empty_not_intact() {
         let r = verify_fixed(&Fixed::new(&[], &[], 0));
         assert_eq!(r.verdict(), Verdict::Empty);
+    }
+
+    /// One application's chain of three events at positions 1-3, another's one event at 4.
+    fn chain() -> Fixed {
+        let k = key();
+        let first = forwarded("app-a", json!({"materials_checked": true}));
+        let more = || content(json!({"materials_checked": true}));
+        let second = Envelope::sealed_after(Some(&first), "app-a", more(), &k);
+        let third = Envelope::sealed_after(Some(&second), "app-a", more(), &k);
+        let other = forwarded("app-b", json!({"materials_checked": true}));
+        Fixed::new(&[first, second, third, other], &[1, 2, 3, 4], 4).indexed()
+    }
+
+    fn scan(log: &Fixed) -> (Vec<Envelope>, Report) {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(scan_app(log, "app-a", &key().public()))
+            .expect("scanned")
+    }
+
+    /// Given a log whose index agrees with its events, when it is verified whole and by
+    /// application, then both are intact and the scan finds the application's events alone.
+    #[test]
+    fn an_index_that_agrees_is_intact() {
+        let log = chain();
+        assert_eq!(verify_fixed(&log).verdict(), Verdict::Intact);
+        let (events, r) = scan(&log);
+        assert_eq!(r.verdict(), Verdict::Intact, "{r:?}");
+        assert_eq!((r.events, r.applications), (3, 1));
+        assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    }
+
+    /// Given an index entry pointed at the application's previous event (the chain itself
+    /// intact), when the log is verified, then the whole-log and the per-application checks both
+    /// name it once, as broken.
+    #[test]
+    fn an_entry_pointing_at_another_event_is_broken() {
+        let mut log = chain();
+        log.index_entries().insert(("app-a".into(), 3), 2);
+        let whole = verify_fixed(&log);
+        let (_, one) = scan(&log);
+        for r in [&whole, &one] {
+            assert_eq!(r.broken, vec![]);
+            assert_eq!(r.verdict(), Verdict::Broken);
+            assert_eq!(
+                r.findings(),
+                vec![
+                    "BROKEN application app-a seq 3 (log position 3): the log's index places \
+                     this seq at log position 2 instead"
+                ]
+            );
+            assert!(
+                r.summary()
+                    .ends_with(", 1 disagreement(s) of the log's index with its events"),
+                "{}",
+                r.summary()
+            );
+        }
+    }
+
+    /// Given an index entry left behind for an event that was removed, and a head that names a
+    /// seq the application does not have, when the log is verified, then each is named.
+    #[test]
+    fn an_entry_at_an_empty_position_and_a_wrong_head_are_broken() {
+        let mut log = chain();
+        log.events.retain(|p| p.position != 3);
+        log.events.push(tongban_gateway::log::Positioned {
+            position: 5,
+            event: log.events[0].event.clone(),
+        });
+        log.index_entries().remove(&("app-a".into(), 1));
+        let (_, r) = scan(&log);
+        assert_eq!(
+            r.index,
+            vec![
+                IndexFinding::Unindexed {
+                    app: "app-a".into(),
+                    seq: 1,
+                    position: 1,
+                    indexed: None
+                },
+                IndexFinding::Unindexed {
+                    app: "app-a".into(),
+                    seq: 1,
+                    position: 5,
+                    indexed: None
+                },
+                IndexFinding::Stray(Stray {
+                    app: "app-a".into(),
+                    seq: 3,
+                    position: 3,
+                    holds: Holds::Nothing
+                }),
+                IndexFinding::Head {
+                    app: "app-a".into(),
+                    head: Some(Head::Seq(3)),
+                    last: 1
+                },
+            ],
+            "{r:?}"
+        );
+        let findings = r.findings();
+        assert!(
+            findings.contains(
+                &"BROKEN the log's index places application app-a seq 3 at log \
+                 position 3, which holds no event"
+                    .to_string()
+            ) && findings.contains(
+                &"BROKEN the log's index gives application app-a seq 3 as its last; its \
+                      last event in the log is seq 1"
+                    .to_string()
+            ),
+            "{findings:?}"
+        );
+        // The copy at position 5 repeats seq 1: a broken link as well.
+        assert_eq!(r.broken.len(), 1, "{r:?}");
     }
 }

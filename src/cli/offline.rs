@@ -8,9 +8,7 @@ use std::path::PathBuf;
 use tongban_gateway::auth::RegionBook;
 use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::envelope::{Envelope, GatewayKey, PublicKey};
-use tongban_gateway::log::{
-    AnyLog, EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog, LogError,
-};
+use tongban_gateway::log::{AnyLog, EmbeddedLog, JetStreamConfig, JetStreamLog, LogError};
 use tongban_gateway::server::{DataDir, load_calendar};
 use tongban_replay::html::{CalendarSource, Provenance};
 use tongban_replay::timeline::Timeline;
@@ -245,12 +243,12 @@ pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let events =
-        runtime.block_on(async { Ok::<_, CliError>(source.open().await?.read(app).await?) })?;
+    let (events, verification) = runtime.block_on(async {
+        Ok::<_, CliError>(verify::read_app(&source.open().await?, app, &key).await?)
+    })?;
     if events.is_empty() {
         return Err(CliError(format!("no application {app} in the log")));
     }
-    let verification = verify::verify_events(app, &events, &key);
     let provenance = Provenance {
         key: Some(source.key_note(&key)),
         calendar: Some(calendar_source),

@@ -57,7 +57,13 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     // A timeline from a log that does not verify is still shown (it is what the log says), but
     // never without saying so: the verdict goes with it in every format, and the exit code is 1.
     let verification = &evidence.verification;
-    let broken: Vec<String> = verification.broken.iter().map(|b| b.to_string()).collect();
+    // Every break: links, and where the log's index disagrees with the events.
+    let broken: Vec<String> = verification
+        .broken
+        .iter()
+        .map(|b| b.to_string())
+        .chain(verification.index.iter().map(|i| i.to_string()))
+        .collect();
     let unreadable: Vec<String> = verification
         .unreadable
         .iter()

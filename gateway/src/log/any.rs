@@ -115,6 +115,13 @@ impl EventLog for AnyLog {
         }
     }
 
+    fn index(&self) -> Option<&dyn super::index::AppIndex> {
+        match self {
+            AnyLog::Embedded(l) => l.index(),
+            AnyLog::JetStream(l) => l.index(),
+        }
+    }
+
     fn stats(&self) -> LogStats {
         match self {
             AnyLog::Embedded(l) => l.stats(),

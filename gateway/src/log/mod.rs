@@ -7,6 +7,7 @@ pub mod any;
 #[cfg(test)]
 pub mod conformance;
 pub mod embedded;
+pub mod index;
 pub mod jetstream;
 mod recent;
 
@@ -242,6 +243,13 @@ pub trait EventLog: Send + Sync + 'static {
     /// reads on from there through any. `None`: one gateway owns the log, and keeps the cursors
     /// in its projections.
     fn shared_cursors(&self) -> Option<&SharedCursors> {
+        None
+    }
+
+    /// The log's own index by application, where it keeps one apart from the events (the
+    /// embedded log), for verification to check against them ([`index`]). `None`: an
+    /// application's events are read from the events themselves (JetStream).
+    fn index(&self) -> Option<&dyn index::AppIndex> {
         None
     }
 }

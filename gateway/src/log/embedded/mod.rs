@@ -16,6 +16,7 @@
 //! - `apps`:   app id, 0x00, seq (u64 BE) → position (u64 BE)
 //! - `heads`:  app id → last seq (u64 BE)
 
+mod index;
 pub mod journal;
 mod writer;
 
@@ -460,6 +461,10 @@ impl EventLog for EmbeddedLog {
     /// until the gateway is restarted on a healthy disk.
     fn available(&self) -> bool {
         writer::failure(&self.stores).is_none()
+    }
+
+    fn index(&self) -> Option<&dyn crate::log::index::AppIndex> {
+        Some(self)
     }
 
     fn is_local(&self) -> bool {
