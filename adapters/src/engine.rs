@@ -356,13 +356,17 @@ struct Mapping {
     local: String,
     label: Option<String>,
     mask: Mask,
-    joined: bool,
+    /// The separator of the joined list the field is in (its items say `第 n 项`).
+    joined: Option<String>,
+    /// The canonical value is the local one transformed (a value field): a finding shows the
+    /// local value, as the province sent it. Otherwise (a name's parts, a split) the canonical.
+    sent: bool,
 }
 
 fn mapping(
     cp: &[String],
     lp: &str,
-    joined: bool,
+    joined: Option<&str>,
     canonical: &Path,
     local: &Path,
     f: &Field,
@@ -374,11 +378,18 @@ fn mapping(
         local: local.under(lp),
         label: f.label.clone(),
         mask: f.mask,
-        joined,
+        joined: joined.map(str::to_string),
+        sent: matches!(f.kind, Kind::Value { .. }),
     }
 }
 
-fn mappings(fields: &[Field], cp: &[String], lp: &str, joined: bool, out: &mut Vec<Mapping>) {
+fn mappings(
+    fields: &[Field],
+    cp: &[String],
+    lp: &str,
+    joined: Option<&str>,
+    out: &mut Vec<Mapping>,
+) {
     for f in fields {
         match &f.kind {
             Kind::Value {
@@ -406,7 +417,7 @@ fn mappings(fields: &[Field], cp: &[String], lp: &str, joined: bool, out: &mut V
                     None => format!("{}/*", local.under(lp)),
                     Some(_) => local.under(lp),
                 };
-                mappings(item, &c, &inner_lp, j.is_some() || joined, out);
+                mappings(item, &c, &inner_lp, j.as_deref().or(joined), out);
             }
             Kind::LocalConst { .. } | Kind::CanonicalConst { .. } | Kind::Index { .. } => {}
         }
@@ -630,6 +641,29 @@ fn shown(v: &Value) -> String {
     }
 }
 
+/// The value the province sent at `pointer` (a pointer into its form, list indices included), as
+/// text for a problem: trimmed as every local value is read; `None` for a container or nothing.
+/// In a joined list (`separator`, item number) the item's part of the joined text.
+fn sent_at(form: &Local<'_>, pointer: &str, joined: Option<(&str, usize)>) -> Option<String> {
+    let mut cur = form;
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        cur = match cur {
+            Local::List(items) => items.get(token.parse::<usize>().ok()?)?,
+            // XML: one element where a list may repeat it is item 0.
+            Local::Record(_) if token == "0" && cur.get("0").is_none() => cur,
+            Local::Record(_) => cur.get(&token)?,
+            _ => return None,
+        };
+    }
+    let text = match (cur, joined) {
+        (Local::List(_) | Local::Record(_) | Local::Null, _) => return None,
+        (Local::Text(s), Some((sep, i))) => text::split(s, sep).nth(i)?.to_string(),
+        (other, _) => shown_local(other),
+    };
+    Some(text::trim(&text).to_string())
+}
+
 /// [`shown`] for a value of the local form.
 fn shown_local(v: &Local<'_>) -> String {
     match v {
@@ -689,7 +723,7 @@ impl Adapter {
             })
             .collect();
         let mut maps = Vec::new();
-        mappings(&fields, &[], "", false, &mut maps);
+        mappings(&fields, &[], "", None, &mut maps);
         // Longest canonical template first, so the most specific field wins.
         maps.sort_by_key(|m| std::cmp::Reverse(m.canonical.len()));
         Adapter {
@@ -791,7 +825,7 @@ impl Adapter {
             // Past a limit, the schema's checks would only cost more (one finding per item of a
             // list that is too long): the limits are the answer.
             for v in exceeded {
-                let p = self.traced(&v, &out);
+                let p = self.traced(&v, &out, local);
                 run.problems.push(p);
             }
             return Err(run.rejection());
@@ -805,7 +839,7 @@ impl Adapter {
         let mut found: Vec<String> = Vec::new();
         for v in report.violations {
             if !run.failed.iter().any(|f| covers(f, &v.pointer)) {
-                let p = self.traced(&v, out);
+                let p = self.traced(&v, out, local);
                 run.problems.push(p);
             }
             found.push(v.pointer);
@@ -817,11 +851,11 @@ impl Adapter {
             .map(String::as_str)
             .collect();
         for v in tongban_schemas::uncovered(&covered, extra(out)) {
-            let p = self.traced(&v, out);
+            let p = self.traced(&v, out, local);
             run.problems.push(p);
         }
         for w in report.warnings {
-            let p = self.traced(&w, out);
+            let p = self.traced(&w, out, local);
             if !run
                 .warnings
                 .iter()
@@ -843,7 +877,12 @@ impl Adapter {
     }
 
     /// A canonical finding, in the local field's words.
-    fn traced(&self, v: &tongban_schemas::Violation, canonical: &Value) -> LocalProblem {
+    fn traced(
+        &self,
+        v: &tongban_schemas::Violation,
+        canonical: &Value,
+        form: &Local<'_>,
+    ) -> LocalProblem {
         let tokens: Vec<&str> = if v.pointer.is_empty() {
             Vec::new()
         } else {
@@ -882,14 +921,18 @@ impl Adapter {
                     }
                     local.push_str(part);
                 }
-                let message = if m.joined {
-                    let n = indices
-                        .first()
-                        .and_then(|i| i.parse::<usize>().ok())
-                        .unwrap_or(0);
-                    format!("第 {} 项：{}", n + 1, v.message)
+                // The item of a joined list: the last index (the list's own).
+                let item = indices.last().and_then(|i| i.parse::<usize>().ok());
+                let message = match (&m.joined, item) {
+                    (Some(_), n) => format!("第 {} 项：{}", n.unwrap_or(0) + 1, v.message),
+                    (None, _) => v.message.clone(),
+                };
+                // What the province sent, when the canonical value came from it; the canonical
+                // value when it did not (a default, a name joined from its parts).
+                let sent = if m.sent && value.is_some() {
+                    sent_at(form, &local, m.joined.as_deref().zip(item))
                 } else {
-                    v.message.clone()
+                    None
                 };
                 LocalProblem {
                     field: local.rsplit('/').next().unwrap_or("").to_string(),
@@ -898,7 +941,7 @@ impl Adapter {
                     canonical: v.pointer.clone(),
                     rule: v.rule.clone(),
                     message,
-                    value: value.map(|x| m.mask.apply(&shown(x))),
+                    value: sent.or_else(|| value.map(shown)).map(|x| m.mask.apply(&x)),
                 }
             }
             None => LocalProblem {

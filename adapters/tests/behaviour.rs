@@ -594,3 +594,57 @@ fn a_name_with_an_interpunct_travels_whole() {
         json!("阿依古丽·买买提")
     );
 }
+
+/// The canonical schema's findings come back in the province's words: the value it sent (its
+/// code `3`, not the canonical `joint`; `2EE47AF2` before `lower`), one finding per field, none
+/// that only follows from another, and messages in the crate's bilingual style.
+#[test]
+fn schema_findings_show_what_the_province_sent() {
+    let a = adapter("340000", "unemployment-registration");
+    let golden = golden_json("340000", "unemployment-registration.local.json");
+    let problems = |change: &dyn Fn(&mut Value)| {
+        let mut local = golden.clone();
+        change(&mut local);
+        a.inbound(&local).expect_err("must be refused").problems
+    };
+    // 多地联办 for a matter that allows online and proxy: the mode alone, not also the two
+    // handlers joint mode would need.
+    let p = problems(&|l| l["BLMS"] = json!("3"));
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert_eq!(
+        (p[0].pointer.as_str(), p[0].rule.as_str()),
+        ("/BLMS", "enum")
+    );
+    assert_eq!(p[0].value.as_deref(), Some("3"));
+    assert!(p[0].message.starts_with("取值不在允许范围内"), "{p:#?}");
+    // The digest as sent, upper case, in the item's words.
+    let p = problems(&|l| {
+        let fjid = l["FJID"].as_str().unwrap().to_string();
+        let rest = fjid.split_once(';').unwrap().1;
+        l["FJID"] = json!(format!("{rest}; 2EE47AF2 "));
+    });
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert_eq!(p[0].pointer, "/FJID");
+    assert_eq!(p[0].canonical, "/materials/1/sha256");
+    assert_eq!(p[0].value.as_deref(), Some("2EE47AF2"));
+    assert!(
+        p[0].message
+            .starts_with("第 2 项：格式不符：应为 64 位小写十六进制数字"),
+        "{p:#?}"
+    );
+    // A five-digit handler: the specific rule only, not also the generic pattern.
+    let p = problems(&|l| l["BLD"] = json!("44000"));
+    let rules: Vec<(&str, &str)> = p
+        .iter()
+        .map(|x| (x.pointer.as_str(), x.rule.as_str()))
+        .collect();
+    assert_eq!(rules, vec![("/BLD", "region-code")], "{p:#?}");
+    // A number where text is wanted, in words, not the validator's.
+    let p = problems(&|l| l["AAB004"] = json!(12345));
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert_eq!(p[0].pointer, "/AAB004");
+    assert_eq!(
+        p[0].message,
+        "应为文本，收到整数 (expected text, got an integer)"
+    );
+}
