@@ -607,6 +607,8 @@ struct Run {
     matching: BTreeMap<String, String>,
     /// Canonical paths whose field already failed: the schema's findings there are not repeated.
     failed: Vec<String>,
+    /// Local pointers already reported as the wrong shape (reported once for all fields below).
+    misshapen: Vec<String>,
 }
 
 impl Run {
@@ -662,6 +664,43 @@ fn sent_at(form: &Local<'_>, pointer: &str, joined: Option<(&str, usize)>) -> Op
         (other, _) => shown_local(other),
     };
     Some(text::trim(&text).to_string())
+}
+
+/// [`shown_local`] for a problem's value: nothing for a container (never `[…]` masked to `[**`).
+fn sent(v: &Local<'_>) -> Option<String> {
+    match v {
+        Local::List(_) | Local::Record(_) => None,
+        other => Some(shown_local(other)),
+    }
+}
+
+/// The first member on the way to `path` (below `at`) that is present but not a record, as its
+/// pointer, its name and its value: the field below it cannot be read, and is not missing.
+fn misshapen<'v, 'l, 'p>(
+    path: &'p Path,
+    at: &Pos<'_>,
+    src: &'v Local<'l>,
+) -> Option<(String, &'p str, &'v Local<'l>)> {
+    let tokens = path.tokens();
+    let mut cur = src;
+    for (i, t) in tokens
+        .iter()
+        .enumerate()
+        .take(tokens.len().saturating_sub(1))
+    {
+        match present(cur.get(t))? {
+            next @ Local::Record(_) => cur = next,
+            other => {
+                let mut pointer = String::new();
+                at.write_local(&mut pointer);
+                for s in &tokens[..=i] {
+                    Step::Name(s).write(&mut pointer);
+                }
+                return Some((pointer, t.as_str(), other));
+            }
+        }
+    }
+    None
 }
 
 /// [`shown`] for a value of the local form.
@@ -838,7 +877,13 @@ impl Adapter {
         };
         let mut found: Vec<String> = Vec::new();
         for v in report.violations {
-            if !run.failed.iter().any(|f| covers(f, &v.pointer)) {
+            // A finding at or below a field that failed follows from it; so does a member the
+            // schema misses above one (nothing was written there because the field failed).
+            let follows = run
+                .failed
+                .iter()
+                .any(|f| covers(f, &v.pointer) || (v.rule == "required" && covers(&v.pointer, f)));
+            if !follows {
                 let p = self.traced(&v, out, local);
                 run.problems.push(p);
             }
@@ -1003,10 +1048,82 @@ impl Adapter {
         run.failed.push(cpath);
     }
 
-    /// A missing field: a problem only where the spec says the field is required.
-    fn missing(&self, run: &mut Run, f: &Field, local: &Path, at: &Pos<'_>, cpath: String) {
+    /// A missing field: a problem only where the spec says the field is required — unless it is
+    /// not missing at all but below something of the wrong shape (`"zrdw": "某公司"` where
+    /// `zrdw` holds `dwmc`; a body wrapped in a list; an XML element sent twice). That is said
+    /// once, at the misshapen member, and the fields below it are not also "missing".
+    #[allow(clippy::too_many_arguments)]
+    fn missing(
+        &self,
+        run: &mut Run,
+        f: &Field,
+        local: &Path,
+        at: &Pos<'_>,
+        cpath: String,
+        src: &Local<'_>,
+    ) {
+        if let Some((pointer, name, found)) = misshapen(local, at, src) {
+            if !run.misshapen.contains(&pointer) {
+                let (rule, message) = self.not_a_record(found);
+                run.problems.push(LocalProblem {
+                    field: name.to_string(),
+                    pointer: pointer.clone(),
+                    label: None,
+                    canonical: String::new(),
+                    rule: rule.into(),
+                    message: message.into(),
+                    value: None,
+                });
+                run.misshapen.push(pointer);
+            }
+            run.failed.push(cpath);
+            return;
+        }
         if f.required {
             self.reject(run, f, local, at, cpath, "required", REQUIRED, None);
+        }
+    }
+
+    /// Why a present value where the spec expects a record (members below it) is not one, in
+    /// the words of the form's own format.
+    fn not_a_record(&self, found: &Local<'_>) -> (&'static str, &'static str) {
+        match (self.format, found) {
+            (Format::Xml, Local::List(_)) => ("repeated-element", "元素重复 (element repeated)"),
+            (Format::Xml, _) => (
+                "type",
+                "应含子元素，收到文本 (expected child elements, got text)",
+            ),
+            (_, Local::Number(_)) => (
+                "type",
+                "应为对象，收到数字 (expected an object, got a number)",
+            ),
+            (_, Local::Bool(_)) => (
+                "type",
+                "应为对象，收到布尔值 (expected an object, got a boolean)",
+            ),
+            (_, Local::List(_)) => (
+                "type",
+                "应为对象，收到列表 (expected an object, got a list)",
+            ),
+            _ => ("type", "应为对象，收到文本 (expected an object, got text)"),
+        }
+    }
+
+    /// Why an XML element where the spec expects text is not text: sent twice, or with
+    /// attributes (the province's XML has no lists or objects to speak of).
+    fn not_xml_text(&self, found: &Local<'_>) -> Option<(&'static str, &'static str)> {
+        match (self.format, found) {
+            (Format::Xml, Local::List(_)) => {
+                Some(("repeated-element", "元素重复 (element repeated)"))
+            }
+            (Format::Xml, Local::Record(m)) if m.iter().any(|(k, _)| k.starts_with('@')) => {
+                Some(("attributes", "不接受属性 (attributes not allowed)"))
+            }
+            (Format::Xml, Local::Record(_)) => Some((
+                "type",
+                "应为文本，收到子元素 (expected text, got child elements)",
+            )),
+            _ => None,
         }
     }
 
@@ -1038,7 +1155,7 @@ impl Adapter {
                     (Some(v), _) => v,
                     (None, Some(d)) => d,
                     (None, None) => {
-                        self.missing(run, f, local, at, at.canonical(canonical));
+                        self.missing(run, f, local, at, at.canonical(canonical), src);
                         return;
                     }
                 };
@@ -1048,16 +1165,11 @@ impl Adapter {
                         Ok(next) => v = next,
                         Err(e) => {
                             let cpath = at.canonical(canonical);
-                            self.reject(
-                                run,
-                                f,
-                                local,
-                                at,
-                                cpath,
-                                e.rule,
-                                &e.message,
-                                Some(shown_local(original)),
-                            );
+                            let (rule, message) = match self.not_xml_text(original) {
+                                Some(said) if e.rule == "type" => said,
+                                _ => (e.rule, e.message.as_str()),
+                            };
+                            self.reject(run, f, local, at, cpath, rule, message, sent(original));
                             return;
                         }
                     }
@@ -1074,7 +1186,7 @@ impl Adapter {
                         &cpath,
                         finding.rule,
                         &finding.message,
-                        Some(shown(&v)),
+                        sent(original).or_else(|| Some(shown(&v))),
                     );
                     if finding.warning {
                         run.warnings.push(p);
@@ -1094,7 +1206,10 @@ impl Adapter {
             }
             Kind::LocalConst { local, value } => {
                 let v = present(find(found, 0, local, src));
-                if let Some(v) = v
+                if let Some((rule, message)) = v.and_then(|v| self.not_xml_text(v)) {
+                    run.problems
+                        .push(self.problem(f, local, at, "", rule, message, None));
+                } else if let Some(v) = v
                     && !shows_as(v, value)
                 {
                     let msg = format!(
@@ -1108,7 +1223,7 @@ impl Adapter {
                         "",
                         "const",
                         &msg,
-                        Some(text::trim(&shown_local(v)).to_string()),
+                        sent(v).map(|t| text::trim(&t).to_string()),
                     ));
                 } else if f.required && v.is_none() {
                     run.problems
@@ -1125,20 +1240,14 @@ impl Adapter {
             } => {
                 let cpath = parts.first().map(|p| at.canonical(p)).unwrap_or_default();
                 let Some(v) = present(find(found, 0, local, src)) else {
-                    self.missing(run, f, local, at, cpath);
+                    self.missing(run, f, local, at, cpath, src);
                     return;
                 };
                 let Some(s) = v.as_str() else {
-                    self.reject(
-                        run,
-                        f,
-                        local,
-                        at,
-                        cpath,
-                        "type",
-                        "应为文本 (expected text)",
-                        Some(shown_local(v)),
-                    );
+                    let (rule, message) = self
+                        .not_xml_text(v)
+                        .unwrap_or(("type", "应为文本 (expected text)"));
+                    self.reject(run, f, local, at, cpath, rule, message, sent(v));
                     return;
                 };
                 let pieces: Vec<&str> = s.splitn(parts.len(), separator.as_str()).collect();
@@ -1177,7 +1286,7 @@ impl Adapter {
                 let a = present(find(found, 0, surname, src));
                 let b = present(find(found, 1, given, src));
                 if a.is_none() && b.is_none() {
-                    self.missing(run, f, surname, at, at.canonical(canonical));
+                    self.missing(run, f, surname, at, at.canonical(canonical), src);
                     return;
                 }
                 let (Some(a), b) = (a, b) else {
@@ -1242,7 +1351,7 @@ impl Adapter {
                         n -= 1;
                     }
                     if n == 0 {
-                        self.missing(run, f, local, at, at.canonical(canonical));
+                        self.missing(run, f, local, at, at.canonical(canonical), src);
                         return;
                     }
                     if n > MAX_ITEMS {
@@ -1292,7 +1401,7 @@ impl Adapter {
         let v = present(find(found, 0, local, src));
         let items: Vec<&Local<'_>> = match v {
             None => {
-                self.missing(run, f, local, at, at.canonical(canonical));
+                self.missing(run, f, local, at, at.canonical(canonical), src);
                 return;
             }
             Some(Local::List(a)) => a.iter().collect(),

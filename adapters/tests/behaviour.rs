@@ -648,3 +648,106 @@ fn schema_findings_show_what_the_province_sent() {
         "应为文本，收到整数 (expected text, got an integer)"
     );
 }
+
+/// A wrong structure is said where it is, once, and not as "missing" fields below it: a text or
+/// a list where the spec expects an object, an XML element sent twice or with attributes, a JSON
+/// member given twice.
+#[test]
+fn a_wrong_structure_is_named_where_it_is_not_reported_missing() {
+    let a = adapter("330000", "hukou-transfer");
+    let golden = golden_json("330000", "hukou-transfer.local.json");
+    let refused = |local: &Value| a.inbound(local).expect_err("must be refused").problems;
+    for (wrong, message) in [
+        (
+            json!("西湖区文三路 200 号"),
+            "应为对象，收到文本 (expected an object, got text)",
+        ),
+        (
+            json!([golden["业务信息"]["迁入地址"].clone()]),
+            "应为对象，收到列表 (expected an object, got a list)",
+        ),
+    ] {
+        let mut local = golden.clone();
+        local["业务信息"]["迁入地址"] = wrong;
+        let p = refused(&local);
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert_eq!(p[0].pointer, "/业务信息/迁入地址");
+        assert_eq!(
+            (p[0].rule.as_str(), p[0].message.as_str()),
+            ("type", message)
+        );
+        assert_eq!(p[0].value, None);
+    }
+    // The whole body in a list: one problem, no "no local field maps to it".
+    let mut local = golden.clone();
+    local["业务信息"] = json!([golden["业务信息"].clone()]);
+    let p = refused(&local);
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert_eq!(p[0].pointer, "/业务信息");
+
+    // JSON: a member given twice is refused by name, not read as its last value.
+    let text = String::from_utf8(golden_local("330000", "hukou-transfer.local.json")).unwrap();
+    let twice = text.replacen("{", "{\"业务信息\": {},", 1);
+    let r = a
+        .translate(twice.as_bytes(), Some("application/json"))
+        .expect_err("refused");
+    assert_eq!(r.problems.len(), 1, "{r:#?}");
+    assert_eq!(r.problems[0].rule, "duplicate-member");
+    assert_eq!(r.problems[0].field, "业务信息");
+    assert!(r.problems[0].message.starts_with("字段 业务信息 重复出现"));
+
+    // XML: an element twice, an attribute, a record where text is wanted.
+    let x = adapter("310000", "criminal-record-certificate");
+    let xml = String::from_utf8(
+        encoding_rs::GB18030
+            .decode(&golden_local(
+                "310000",
+                "criminal-record-certificate.local.xml",
+            ))
+            .0
+            .into_owned()
+            .into_bytes(),
+    )
+    .unwrap()
+    .replace("encoding=\"GB18030\"", "encoding=\"UTF-8\"");
+    for (from, to, pointer, rule, message) in [
+        (
+            "<ZJHM>31010419990909071X</ZJHM>",
+            "<ZJHM>31010419990909071X</ZJHM><ZJHM>31010419990909071X</ZJHM>",
+            "/SQRXX/ZJHM",
+            "repeated-element",
+            "元素重复 (element repeated)",
+        ),
+        (
+            "<SQRXM>",
+            "<SQRXM lang=\"zh\">",
+            "/SQRXX/SQRXM",
+            "attributes",
+            "不接受属性 (attributes not allowed)",
+        ),
+        (
+            "<SQRXX>",
+            "<SQRXX><SQRXM>x</SQRXM></SQRXX><SQRXX>",
+            "/SQRXX",
+            "repeated-element",
+            "元素重复 (element repeated)",
+        ),
+    ] {
+        let form = xml.replacen(from, to, 1);
+        let r = x
+            .translate(form.as_bytes(), Some("application/xml; charset=UTF-8"))
+            .expect_err("refused");
+        let p = &r.problems;
+        assert_eq!(p.len(), 1, "{to}: {p:#?}");
+        assert_eq!(
+            (
+                p[0].pointer.as_str(),
+                p[0].rule.as_str(),
+                p[0].message.as_str()
+            ),
+            (pointer, rule, message),
+            "{to}"
+        );
+        assert_eq!(p[0].value, None, "{to}");
+    }
+}
