@@ -114,7 +114,9 @@ fn personal_data_in_a_code_field_is_masked_like_any_other() {
     let a = adapter("510000", "criminal-record-certificate");
     let local = golden_json("510000", "criminal-record-certificate.local.json");
     let id = local["SQR_GMSFHM"].as_str().unwrap().to_string();
-    for typed in [id.clone(), "13812345678".to_string(), "何静".to_string()] {
+    // A name cannot be told from a code in 汉字 (男, 全程网办), which are shown as sent; an ID
+    // number and a mobile number can, and are masked as what they are.
+    for typed in [id.clone(), "13812345678".to_string()] {
         let mut form = local.clone();
         form["SQR_XB_DM"] = json!(typed);
         let r = a.inbound(&form).expect_err("not a code");
@@ -750,4 +752,29 @@ fn a_wrong_structure_is_named_where_it_is_not_reported_missing() {
         );
         assert_eq!(p[0].value, None, "{to}");
     }
+}
+
+/// Fields that are not personal show their value as sent, as the docs say: a constant, a code
+/// in 汉字, a date that is no birth date; personal fields stay masked.
+#[test]
+fn codes_constants_and_dates_that_are_not_personal_are_shown_as_sent() {
+    let a = adapter("340000", "unemployment-registration");
+    let mut local = golden_json("340000", "unemployment-registration.local.json");
+    local["JYLX"] = json!("370800-RS-XXXX");
+    local["SFSLSYBXJ"] = json!("是");
+    local["AJC090"] = json!("20240230");
+    local["AAC002"] = json!("34010219880301003X");
+    let r = a.inbound(&local).expect_err("refused");
+    let value = |field: &str| {
+        r.problems
+            .iter()
+            .find(|p| p.field == field)
+            .unwrap_or_else(|| panic!("{field}: {r:#?}"))
+            .value
+            .clone()
+    };
+    assert_eq!(value("JYLX").as_deref(), Some("370800-RS-XXXX"));
+    assert_eq!(value("SFSLSYBXJ").as_deref(), Some("是"));
+    assert_eq!(value("AJC090").as_deref(), Some("20240230"));
+    assert_eq!(value("AAC002").as_deref(), Some("3401**********003X"));
 }
