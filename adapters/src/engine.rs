@@ -424,6 +424,87 @@ fn mappings(
     }
 }
 
+/// One row of an adapter's field table: which local field maps to which canonical path, for a
+/// province that writes its form (or reads another's) without the spec file at hand.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldRow {
+    /// The local pointer; `*` stands for any item of a list (`/CLXX/CL/*/CLMC`). The columns of
+    /// a joined list are the joined texts themselves (`/FJMC`).
+    pub local: String,
+    /// The canonical pointer, `*` for any item (`/materials/*/name`); empty for a local constant
+    /// and a list item's order number, which have none.
+    pub canonical: String,
+    pub label: Option<String>,
+    pub required: bool,
+    /// `value`, `const` (a local constant), `canonical-const`, `split`, `surname`, `given-name`,
+    /// `list`, `joined-list` or `index`.
+    pub kind: &'static str,
+    /// The fixed value of a constant.
+    pub value: Option<Value>,
+}
+
+fn field_rows(fields: &[Field], lp: &str, cp: &str, out: &mut Vec<FieldRow>) {
+    for f in fields {
+        let mut row =
+            |local: String, canonical: String, kind: &'static str, value: Option<Value>| {
+                out.push(FieldRow {
+                    local,
+                    canonical,
+                    label: f.label.clone(),
+                    required: f.required,
+                    kind,
+                    value,
+                })
+            };
+        match &f.kind {
+            Kind::Value {
+                local, canonical, ..
+            } => row(local.under(lp), canonical.under(cp), "value", None),
+            Kind::LocalConst { local, value } => {
+                row(local.under(lp), String::new(), "const", Some(value.clone()))
+            }
+            Kind::CanonicalConst { canonical, value } => row(
+                String::new(),
+                canonical.under(cp),
+                "canonical-const",
+                Some(value.clone()),
+            ),
+            Kind::Split { local, parts, .. } => {
+                for p in parts {
+                    row(local.under(lp), p.under(cp), "split", None);
+                }
+            }
+            Kind::Name {
+                surname,
+                given,
+                canonical,
+            } => {
+                row(surname.under(lp), canonical.under(cp), "surname", None);
+                row(given.under(lp), canonical.under(cp), "given-name", None);
+            }
+            Kind::Index { local, .. } => row(local.under(lp), String::new(), "index", None),
+            Kind::List {
+                local,
+                canonical,
+                joined,
+                item,
+            } => {
+                let kind = if joined.is_some() {
+                    "joined-list"
+                } else {
+                    "list"
+                };
+                row(local.under(lp), canonical.under(cp), kind, None);
+                let inner_lp = match joined {
+                    None => format!("{}/*", local.under(lp)),
+                    Some(_) => local.under(lp),
+                };
+                field_rows(item, &inner_lp, &format!("{}/*", canonical.under(cp)), out);
+            }
+        }
+    }
+}
+
 /// A successful inbound translation.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Translation {
@@ -778,6 +859,23 @@ impl Adapter {
             mappings: maps,
             nodes,
             field_nodes,
+        }
+    }
+
+    /// The field table, in spec order: every local field and the canonical path it maps to.
+    pub fn field_table(&self) -> Vec<FieldRow> {
+        let mut out = Vec::new();
+        field_rows(&self.fields, "", "", &mut out);
+        out
+    }
+
+    /// What the adapter does with local fields its spec does not know: `warn`, `reject` or
+    /// `ignore`.
+    pub fn unknown_fields(&self) -> &'static str {
+        match self.unknown {
+            UnknownFields::Warn => "warn",
+            UnknownFields::Reject => "reject",
+            UnknownFields::Ignore => "ignore",
         }
     }
 

@@ -29,7 +29,7 @@ use crate::log::EventLog;
 use crate::projections::ApplicationView;
 
 /// The installed adapter specs; that they do not compile is the gateway's fault (500), logged.
-fn registry() -> Result<&'static tongban_adapters::Registry, Problem> {
+pub(super) fn registry() -> Result<&'static tongban_adapters::Registry, Problem> {
     crate::adapters::registry().map_err(|e| {
         tracing::error!(error = %e, "adapter specs do not compile");
         Problem::new(

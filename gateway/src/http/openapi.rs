@@ -109,6 +109,18 @@ fn operation(route: &Route) -> Value {
                 "type": "object", "properties": {"region": {"type": "string"}, "items": {"type": "array", "items": schema_of::<crate::projections::BoxEntry>()},
                 "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"}}}))}));
         }
+        Op::Adapters => {
+            params.push(json!({"name": "region", "in": "query", "required": false, "description": "only this region's adapters", "schema": {"type": "string"}}));
+            params.push(json!({"name": "matter", "in": "query", "required": false, "description": "only the adapters of this matter", "schema": {"type": "string"}}));
+            responses.insert("200".into(), json!({"description": "OK", "content": json_content(schema_of::<super::adapters::AdapterList>())}));
+        }
+        Op::AdapterDetail => {
+            responses.insert("200".into(), json!({"description": "OK", "content": json_content(schema_of::<super::adapters::AdapterDetail>())}));
+            responses.insert(
+                "404".into(),
+                problem_response("The region has no adapter for the matter"),
+            );
+        }
         Op::Schemas => {
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(schema_of::<super::schemas::SubjectList>())}));
         }
