@@ -79,6 +79,7 @@ fn local_forms_in_and_out_over_http() {
     );
     assert_eq!(r.header("x-tongban-status"), Some("submitted"));
     assert_eq!(r.body, form, "the local view equals the form sent");
+    assert_eq!(r.header("x-tongban-unmapped"), None, "nothing left out");
     let r = as_region("440000").get(&format!("/v1/applications/{id}?view=local"));
     assert_eq!(r.status, 200);
     let gd = r.json();
@@ -86,6 +87,8 @@ fn local_forms_in_and_out_over_http() {
     assert_eq!(gd["sourceRegion"], "310000");
     assert_eq!(gd["applicant"]["name"], "顾雪");
     assert_eq!(gd["formData"]["applyType"], "1");
+    // 广东's form has no place for a material's format: the view says so, by path only.
+    assert_eq!(r.header("x-tongban-unmapped"), Some("/materials/*/format"));
 
     // A party whose region has no adapter for the matter: 406, saying so.
     let hukou = golden("330000", "hukou-transfer.local.json");

@@ -505,6 +505,46 @@ fn field_rows(fields: &[Field], lp: &str, cp: &str, out: &mut Vec<FieldRow>) {
     }
 }
 
+/// [`Adapter::unmapped`] below `path` (its tokens, list indices as `*`).
+fn unmapped_in(
+    v: &Value,
+    path: &mut Vec<String>,
+    templates: &[Vec<String>],
+    out: &mut Vec<String>,
+) {
+    let covered = |path: &[String]| {
+        templates
+            .iter()
+            .any(|t| t.len() <= path.len() && t.iter().zip(path).all(|(a, b)| a == b))
+    };
+    if covered(path) {
+        return;
+    }
+    match v {
+        Value::Null => {}
+        Value::Object(m) => {
+            for (k, x) in m {
+                path.push(k.clone());
+                unmapped_in(x, path, templates, out);
+                path.pop();
+            }
+        }
+        Value::Array(items) => {
+            path.push("*".into());
+            for x in items {
+                unmapped_in(x, path, templates, out);
+            }
+            path.pop();
+        }
+        _ => {
+            let text: String = path.iter().map(|t| format!("/{t}")).collect();
+            if !out.contains(&text) {
+                out.push(text);
+            }
+        }
+    }
+}
+
 /// A successful inbound translation.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Translation {
@@ -866,6 +906,32 @@ impl Adapter {
     pub fn field_table(&self) -> Vec<FieldRow> {
         let mut out = Vec::new();
         field_rows(&self.fields, "", "", &mut out);
+        out
+    }
+
+    /// The canonical paths holding values that the local form has no field for (`*` for any list
+    /// item; each once, in the body's order): what [`Adapter::outbound`] leaves out, so that a
+    /// reader of the local view can be told that something is missing — never what. `matter`
+    /// is implied by the adapter, as is an `origin` that is its own region.
+    pub fn unmapped(&self, canonical: &Value) -> Vec<String> {
+        let templates: Vec<Vec<String>> = self
+            .field_table()
+            .into_iter()
+            .filter(|r| {
+                matches!(
+                    r.kind,
+                    "value" | "split" | "surname" | "given-name" | "canonical-const"
+                )
+            })
+            .map(|r| r.canonical.split('/').skip(1).map(str::to_string).collect())
+            .collect();
+        let mut out = Vec::new();
+        let mut path = Vec::new();
+        unmapped_in(canonical, &mut path, &templates, &mut out);
+        out.retain(|p| {
+            p != "/matter"
+                && !(p == "/origin" && canonical["origin"].as_str() == Some(self.region.as_str()))
+        });
         out
     }
 

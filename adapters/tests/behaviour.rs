@@ -778,3 +778,23 @@ fn codes_constants_and_dates_that_are_not_personal_are_shown_as_sent() {
     assert_eq!(value("AJC090").as_deref(), Some("20240230"));
     assert_eq!(value("AAC002").as_deref(), Some("3401**********003X"));
 }
+
+/// What a local form has no field for is named by canonical path (never by value): nothing for a
+/// region's own golden body, the material format for a region whose form has no place for it.
+#[test]
+fn the_canonical_paths_a_local_form_leaves_out_are_named() {
+    let reg = Registry::builtin().unwrap();
+    for a in reg.all() {
+        let own = golden_json(&a.region, &format!("{}.canonical.json", a.matter.code));
+        assert_eq!(a.unmapped(&own), Vec::<String>::new(), "{}", a.source);
+    }
+    let gd = adapter("440000", "social-security-card");
+    let mut sh = golden_json("310000", "social-security-card.canonical.json");
+    assert_eq!(gd.unmapped(&sh), ["/materials/*/format"]);
+    sh["applicant"]["ethnicity"] = Value::Null;
+    sh["form"]["unheard_of"] = json!({"deep": [1, 2]});
+    assert_eq!(
+        gd.unmapped(&sh),
+        ["/form/unheard_of/deep/*", "/materials/*/format"]
+    );
+}

@@ -270,6 +270,14 @@ pub fn local_view(principal: &Principal, view: &ApplicationView) -> Result<Respo
             if let Ok(v) = HeaderValue::from_str(&view.state.seq.to_string()) {
                 headers.insert("x-tongban-seq", v);
             }
+            // What the local form has no field for is left out of it: said, by canonical path
+            // only (never a value), so a reader knows the form is not the whole application.
+            let unmapped = adapter.unmapped(&canonical);
+            if !unmapped.is_empty()
+                && let Ok(v) = HeaderValue::from_str(&unmapped.join(", "))
+            {
+                headers.insert("x-tongban-unmapped", v);
+            }
             Ok(res)
         }
         Err(r) => {

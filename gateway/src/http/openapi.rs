@@ -209,7 +209,7 @@ fn operation(route: &Route) -> Value {
         }
         Op::Get => {
             params.push(json!({"name": "view", "in": "query", "required": false, "description": "canonical (default) or local: the application in the calling region's own form (406 when the region has no adapter for the matter)", "schema": {"type": "string", "enum": ["canonical", "local"]}}));
-            responses.insert("200".into(), json!({"description": "The application (with ?view=local: the calling region's own form, JSON or XML, status and seq in X-Tongban-Status / X-Tongban-Seq)", "content": {"application/json": {"schema": schema_of::<super::applications::ApplicationRead<'static>>()}, "application/xml": {"schema": {"type": "string"}}}}));
+            responses.insert("200".into(), json!({"description": "The application (with ?view=local: the calling region's own form, JSON or XML, status and seq in X-Tongban-Status / X-Tongban-Seq; the canonical paths its form has no field for, `*` for any item, in X-Tongban-Unmapped, comma-separated, never their values)", "content": {"application/json": {"schema": schema_of::<super::applications::ApplicationRead<'static>>()}, "application/xml": {"schema": {"type": "string"}}}}));
             responses.insert(
                 "406".into(),
                 problem_response("view=local, but the region has no adapter for the matter, or the caller is an operator (`no-local-form`)"),
