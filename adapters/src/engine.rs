@@ -361,6 +361,9 @@ struct Mapping {
     /// The canonical value is the local one transformed (a value field): a finding shows the
     /// local value, as the province sent it. Otherwise (a name's parts, a split) the canonical.
     sent: bool,
+    /// A value field's transforms, to say the canonical values a finding allows in the
+    /// province's own codes.
+    transforms: Vec<Transform>,
 }
 
 fn mapping(
@@ -380,6 +383,10 @@ fn mapping(
         mask: f.mask,
         joined: joined.map(str::to_string),
         sent: matches!(f.kind, Kind::Value { .. }),
+        transforms: match &f.kind {
+            Kind::Value { transforms, .. } => transforms.clone(),
+            _ => Vec::new(),
+        },
     }
 }
 
@@ -1132,9 +1139,12 @@ impl Adapter {
                 }
                 // The item of a joined list: the last index (the list's own).
                 let item = indices.last().and_then(|i| i.parse::<usize>().ok());
+                let said = self
+                    .in_local_codes(v, m)
+                    .unwrap_or_else(|| v.message.clone());
                 let message = match (&m.joined, item) {
-                    (Some(_), n) => format!("第 {} 项：{}", n.unwrap_or(0) + 1, v.message),
-                    (None, _) => v.message.clone(),
+                    (Some(_), n) => format!("第 {} 项：{said}", n.unwrap_or(0) + 1),
+                    (None, _) => said,
                 };
                 // What the province sent, when the canonical value came from it; the canonical
                 // value when it did not (a default, a name joined from its parts).
@@ -1166,6 +1176,33 @@ impl Adapter {
                 value: value.map(|x| Mask::for_canonical(&v.pointer).apply(&shown(x))),
             },
         }
+    }
+
+    /// A mode the matter does not allow, said with the modes it does allow in the province's own
+    /// codes (`1`, `2` of `mode-123`), which is what the province can send instead: the schema
+    /// can only name the canonical `online` and `proxy`. `None` when a mode has no local code.
+    fn in_local_codes(&self, v: &tongban_schemas::Violation, m: &Mapping) -> Option<String> {
+        if v.pointer != "/mode" || v.rule != "enum" || m.transforms.is_empty() {
+            return None;
+        }
+        let mut codes = Vec::new();
+        for mode in self.matter.modes {
+            let mut x = Value::from(mode.as_str());
+            for t in m.transforms.iter().rev() {
+                x = t.outbound(x).ok()?;
+            }
+            let code = shown(&x);
+            codes.push(if code == mode.title_zh() {
+                code
+            } else {
+                format!("{code} ({})", mode.title_zh())
+            });
+        }
+        Some(format!(
+            "本事项不受理此办理模式，应为 {} 之一 (the matter does not allow this mode; one of {})",
+            codes.join("、"),
+            codes.join(", ")
+        ))
     }
 
     #[allow(clippy::too_many_arguments)]

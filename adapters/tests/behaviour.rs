@@ -618,7 +618,12 @@ fn schema_findings_show_what_the_province_sent() {
         ("/BLMS", "enum")
     );
     assert_eq!(p[0].value.as_deref(), Some("3"));
-    assert!(p[0].message.starts_with("取值不在允许范围内"), "{p:#?}");
+    // The modes the matter allows, in the province's own codes.
+    assert!(
+        p[0].message
+            .starts_with("本事项不受理此办理模式，应为 1 (全程网办)、2 (异地代收代办) 之一"),
+        "{p:#?}"
+    );
     // The digest as sent, upper case, in the item's words.
     let p = problems(&|l| {
         let fjid = l["FJID"].as_str().unwrap().to_string();
