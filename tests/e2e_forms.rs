@@ -79,6 +79,7 @@ fn local_forms_in_and_out_over_http() {
     );
     assert_eq!(r.header("x-tongban-status"), Some("submitted"));
     assert_eq!(r.body, form, "the local view equals the form sent");
+    assert_eq!(r.header("x-tongban-unmapped"), None, "nothing left out");
     let r = as_region("440000").get(&format!("/v1/applications/{id}?view=local"));
     assert_eq!(r.status, 200);
     let gd = r.json();
@@ -86,6 +87,8 @@ fn local_forms_in_and_out_over_http() {
     assert_eq!(gd["sourceRegion"], "310000");
     assert_eq!(gd["applicant"]["name"], "顾雪");
     assert_eq!(gd["formData"]["applyType"], "1");
+    // 广东's form has no place for a material's format: the view says so, by path only.
+    assert_eq!(r.header("x-tongban-unmapped"), Some("/materials/*/format"));
 
     // A party whose region has no adapter for the matter: 406, saying so.
     let hukou = golden("330000", "hukou-transfer.local.json");
@@ -395,4 +398,77 @@ fn every_problem_of_a_canonical_body_in_one_answer() {
     // And the example itself still goes through.
     let r = shanghai.post("/v1/applications", &example);
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+}
+
+/// The adapters as JSON, without a token like the matters and schemas: which region reads which
+/// matter in what form, and each one's field table; the registry's adapter table links there.
+#[test]
+fn adapters_are_listed_as_json_with_their_field_tables() {
+    let dir = TempDir::new("adapters-json");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let anon = gw.client(None);
+
+    let all = anon.get("/v1/adapters");
+    assert_eq!(all.status, 200, "{}", String::from_utf8_lossy(&all.body));
+    let all = all.json();
+    let sh = all["adapters"]
+        .as_array()
+        .expect("adapters")
+        .iter()
+        .find(|a| a["region"] == "310000" && a["matter"] == "criminal-record-certificate")
+        .expect("310000 criminal-record-certificate")
+        .clone();
+    assert_eq!(sh["format"], "xml");
+    assert_eq!(sh["root"], "APPROVEDATAINFO");
+    assert_eq!(sh["region_name"], "上海市");
+    assert_eq!(
+        sh["href"],
+        "/v1/adapters/310000/criminal-record-certificate"
+    );
+
+    let medical = anon.get("/v1/adapters?matter=medical-filing").json();
+    let regions: Vec<&str> = medical["adapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["region"].as_str().unwrap())
+        .collect();
+    assert_eq!(regions, ["330000", "340000", "440000"]);
+
+    let one = anon.get(sh["href"].as_str().unwrap());
+    assert_eq!(one.status, 200);
+    let one = one.json();
+    assert_eq!(one["content_type"], sh["content_type"]);
+    let fields = one["fields"].as_array().expect("fields");
+    let row = |local: &str| {
+        fields
+            .iter()
+            .find(|f| f["local"] == local)
+            .unwrap_or_else(|| panic!("{local} in {fields:#?}"))
+    };
+    assert_eq!(row("/SQRXX/ZJHM")["canonical"], "/applicant/id_number");
+    assert_eq!(row("/CLXX/CL/*/CLMC")["canonical"], "/materials/*/name");
+    assert_eq!(row("/SXBM")["kind"], "const");
+
+    let none = anon.get("/v1/adapters/310000/hukou-transfer");
+    assert_eq!(none.status, 404);
+    assert!(
+        none.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("criminal-record-certificate"),
+        "names what the region has"
+    );
+
+    // The registry's HTML table links each adapter's JSON, which answers.
+    let page = anon.get("/registry/matter.medical-filing");
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(
+        html.contains("href=\"/v1/adapters/440000/medical-filing\""),
+        "{html}"
+    );
+    assert!(html.contains("href=\"/v1/adapters?matter=medical-filing\""));
+    let doc = anon.get("/openapi.json").json();
+    assert!(doc["paths"]["/v1/adapters/{region}/{matter}"]["get"].is_object());
 }

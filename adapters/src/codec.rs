@@ -174,10 +174,26 @@ impl Adapter {
     fn parse_text<'t>(&self, text: &'t str) -> Result<Local<'t>, Rejection> {
         match self.format {
             Format::Json => crate::local::from_json(text).map_err(|e| {
-                Rejection::one(form_problem(
-                    "json-syntax",
-                    format!("本地表单不是有效的 JSON (not valid JSON: {e})"),
-                ))
+                Rejection::one(match crate::local::duplicate_name(&e) {
+                    // Which of two values was meant is the province's to say, not ours.
+                    Some(name) => {
+                        let mut p = form_problem(
+                            "duplicate-member",
+                            format!(
+                                "字段 {name} 重复出现 (member {name:?} given twice; \
+                                 line {}, column {})",
+                                e.line(),
+                                e.column()
+                            ),
+                        );
+                        p.field = name;
+                        p
+                    }
+                    None => form_problem(
+                        "json-syntax",
+                        format!("本地表单不是有效的 JSON (not valid JSON: {e})"),
+                    ),
+                })
             }),
             Format::Xml => {
                 let (doc_root, content) = xml::parse_local(text).map_err(|e| {

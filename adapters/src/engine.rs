@@ -356,13 +356,20 @@ struct Mapping {
     local: String,
     label: Option<String>,
     mask: Mask,
-    joined: bool,
+    /// The separator of the joined list the field is in (its items say `第 n 项`).
+    joined: Option<String>,
+    /// The canonical value is the local one transformed (a value field): a finding shows the
+    /// local value, as the province sent it. Otherwise (a name's parts, a split) the canonical.
+    sent: bool,
+    /// A value field's transforms, to say the canonical values a finding allows in the
+    /// province's own codes.
+    transforms: Vec<Transform>,
 }
 
 fn mapping(
     cp: &[String],
     lp: &str,
-    joined: bool,
+    joined: Option<&str>,
     canonical: &Path,
     local: &Path,
     f: &Field,
@@ -374,11 +381,22 @@ fn mapping(
         local: local.under(lp),
         label: f.label.clone(),
         mask: f.mask,
-        joined,
+        joined: joined.map(str::to_string),
+        sent: matches!(f.kind, Kind::Value { .. }),
+        transforms: match &f.kind {
+            Kind::Value { transforms, .. } => transforms.clone(),
+            _ => Vec::new(),
+        },
     }
 }
 
-fn mappings(fields: &[Field], cp: &[String], lp: &str, joined: bool, out: &mut Vec<Mapping>) {
+fn mappings(
+    fields: &[Field],
+    cp: &[String],
+    lp: &str,
+    joined: Option<&str>,
+    out: &mut Vec<Mapping>,
+) {
     for f in fields {
         match &f.kind {
             Kind::Value {
@@ -406,9 +424,130 @@ fn mappings(fields: &[Field], cp: &[String], lp: &str, joined: bool, out: &mut V
                     None => format!("{}/*", local.under(lp)),
                     Some(_) => local.under(lp),
                 };
-                mappings(item, &c, &inner_lp, j.is_some() || joined, out);
+                mappings(item, &c, &inner_lp, j.as_deref().or(joined), out);
             }
             Kind::LocalConst { .. } | Kind::CanonicalConst { .. } | Kind::Index { .. } => {}
+        }
+    }
+}
+
+/// One row of an adapter's field table: which local field maps to which canonical path, for a
+/// province that writes its form (or reads another's) without the spec file at hand.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldRow {
+    /// The local pointer; `*` stands for any item of a list (`/CLXX/CL/*/CLMC`). The columns of
+    /// a joined list are the joined texts themselves (`/FJMC`).
+    pub local: String,
+    /// The canonical pointer, `*` for any item (`/materials/*/name`); empty for a local constant
+    /// and a list item's order number, which have none.
+    pub canonical: String,
+    pub label: Option<String>,
+    pub required: bool,
+    /// `value`, `const` (a local constant), `canonical-const`, `split`, `surname`, `given-name`,
+    /// `list`, `joined-list` or `index`.
+    pub kind: &'static str,
+    /// The fixed value of a constant.
+    pub value: Option<Value>,
+}
+
+fn field_rows(fields: &[Field], lp: &str, cp: &str, out: &mut Vec<FieldRow>) {
+    for f in fields {
+        let mut row =
+            |local: String, canonical: String, kind: &'static str, value: Option<Value>| {
+                out.push(FieldRow {
+                    local,
+                    canonical,
+                    label: f.label.clone(),
+                    required: f.required,
+                    kind,
+                    value,
+                })
+            };
+        match &f.kind {
+            Kind::Value {
+                local, canonical, ..
+            } => row(local.under(lp), canonical.under(cp), "value", None),
+            Kind::LocalConst { local, value } => {
+                row(local.under(lp), String::new(), "const", Some(value.clone()))
+            }
+            Kind::CanonicalConst { canonical, value } => row(
+                String::new(),
+                canonical.under(cp),
+                "canonical-const",
+                Some(value.clone()),
+            ),
+            Kind::Split { local, parts, .. } => {
+                for p in parts {
+                    row(local.under(lp), p.under(cp), "split", None);
+                }
+            }
+            Kind::Name {
+                surname,
+                given,
+                canonical,
+            } => {
+                row(surname.under(lp), canonical.under(cp), "surname", None);
+                row(given.under(lp), canonical.under(cp), "given-name", None);
+            }
+            Kind::Index { local, .. } => row(local.under(lp), String::new(), "index", None),
+            Kind::List {
+                local,
+                canonical,
+                joined,
+                item,
+            } => {
+                let kind = if joined.is_some() {
+                    "joined-list"
+                } else {
+                    "list"
+                };
+                row(local.under(lp), canonical.under(cp), kind, None);
+                let inner_lp = match joined {
+                    None => format!("{}/*", local.under(lp)),
+                    Some(_) => local.under(lp),
+                };
+                field_rows(item, &inner_lp, &format!("{}/*", canonical.under(cp)), out);
+            }
+        }
+    }
+}
+
+/// [`Adapter::unmapped`] below `path` (its tokens, list indices as `*`).
+fn unmapped_in(
+    v: &Value,
+    path: &mut Vec<String>,
+    templates: &[Vec<String>],
+    out: &mut Vec<String>,
+) {
+    let covered = |path: &[String]| {
+        templates
+            .iter()
+            .any(|t| t.len() <= path.len() && t.iter().zip(path).all(|(a, b)| a == b))
+    };
+    if covered(path) {
+        return;
+    }
+    match v {
+        Value::Null => {}
+        Value::Object(m) => {
+            for (k, x) in m {
+                path.push(k.clone());
+                unmapped_in(x, path, templates, out);
+                path.pop();
+            }
+        }
+        Value::Array(items) => {
+            path.push("*".into());
+            for x in items {
+                unmapped_in(x, path, templates, out);
+            }
+            path.pop();
+        }
+        _ => {
+            let text: String = path.iter().map(|t| format!("/{t}")).collect();
+            if !out.contains(&text) {
+                out.push(text);
+            }
         }
     }
 }
@@ -596,6 +735,8 @@ struct Run {
     matching: BTreeMap<String, String>,
     /// Canonical paths whose field already failed: the schema's findings there are not repeated.
     failed: Vec<String>,
+    /// Local pointers already reported as the wrong shape (reported once for all fields below).
+    misshapen: Vec<String>,
 }
 
 impl Run {
@@ -628,6 +769,66 @@ fn shown(v: &Value) -> String {
         Value::Array(_) => "[…]".into(),
         Value::Object(_) => "{…}".into(),
     }
+}
+
+/// The value the province sent at `pointer` (a pointer into its form, list indices included), as
+/// text for a problem: trimmed as every local value is read; `None` for a container or nothing.
+/// In a joined list (`separator`, item number) the item's part of the joined text.
+fn sent_at(form: &Local<'_>, pointer: &str, joined: Option<(&str, usize)>) -> Option<String> {
+    let mut cur = form;
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        cur = match cur {
+            Local::List(items) => items.get(token.parse::<usize>().ok()?)?,
+            // XML: one element where a list may repeat it is item 0.
+            Local::Record(_) if token == "0" && cur.get("0").is_none() => cur,
+            Local::Record(_) => cur.get(&token)?,
+            _ => return None,
+        };
+    }
+    let text = match (cur, joined) {
+        (Local::List(_) | Local::Record(_) | Local::Null, _) => return None,
+        (Local::Text(s), Some((sep, i))) => text::split(s, sep).nth(i)?.to_string(),
+        (other, _) => shown_local(other),
+    };
+    Some(text::trim(&text).to_string())
+}
+
+/// [`shown_local`] for a problem's value: nothing for a container (never `[…]` masked to `[**`).
+fn sent(v: &Local<'_>) -> Option<String> {
+    match v {
+        Local::List(_) | Local::Record(_) => None,
+        other => Some(shown_local(other)),
+    }
+}
+
+/// The first member on the way to `path` (below `at`) that is present but not a record, as its
+/// pointer, its name and its value: the field below it cannot be read, and is not missing.
+fn misshapen<'v, 'l, 'p>(
+    path: &'p Path,
+    at: &Pos<'_>,
+    src: &'v Local<'l>,
+) -> Option<(String, &'p str, &'v Local<'l>)> {
+    let tokens = path.tokens();
+    let mut cur = src;
+    for (i, t) in tokens
+        .iter()
+        .enumerate()
+        .take(tokens.len().saturating_sub(1))
+    {
+        match present(cur.get(t))? {
+            next @ Local::Record(_) => cur = next,
+            other => {
+                let mut pointer = String::new();
+                at.write_local(&mut pointer);
+                for s in &tokens[..=i] {
+                    Step::Name(s).write(&mut pointer);
+                }
+                return Some((pointer, t.as_str(), other));
+            }
+        }
+    }
+    None
 }
 
 /// [`shown`] for a value of the local form.
@@ -689,7 +890,7 @@ impl Adapter {
             })
             .collect();
         let mut maps = Vec::new();
-        mappings(&fields, &[], "", false, &mut maps);
+        mappings(&fields, &[], "", None, &mut maps);
         // Longest canonical template first, so the most specific field wins.
         maps.sort_by_key(|m| std::cmp::Reverse(m.canonical.len()));
         Adapter {
@@ -705,6 +906,49 @@ impl Adapter {
             mappings: maps,
             nodes,
             field_nodes,
+        }
+    }
+
+    /// The field table, in spec order: every local field and the canonical path it maps to.
+    pub fn field_table(&self) -> Vec<FieldRow> {
+        let mut out = Vec::new();
+        field_rows(&self.fields, "", "", &mut out);
+        out
+    }
+
+    /// The canonical paths holding values that the local form has no field for (`*` for any list
+    /// item; each once, in the body's order): what [`Adapter::outbound`] leaves out, so that a
+    /// reader of the local view can be told that something is missing — never what. `matter`
+    /// is implied by the adapter, as is an `origin` that is its own region.
+    pub fn unmapped(&self, canonical: &Value) -> Vec<String> {
+        let templates: Vec<Vec<String>> = self
+            .field_table()
+            .into_iter()
+            .filter(|r| {
+                matches!(
+                    r.kind,
+                    "value" | "split" | "surname" | "given-name" | "canonical-const"
+                )
+            })
+            .map(|r| r.canonical.split('/').skip(1).map(str::to_string).collect())
+            .collect();
+        let mut out = Vec::new();
+        let mut path = Vec::new();
+        unmapped_in(canonical, &mut path, &templates, &mut out);
+        out.retain(|p| {
+            p != "/matter"
+                && !(p == "/origin" && canonical["origin"].as_str() == Some(self.region.as_str()))
+        });
+        out
+    }
+
+    /// What the adapter does with local fields its spec does not know: `warn`, `reject` or
+    /// `ignore`.
+    pub fn unknown_fields(&self) -> &'static str {
+        match self.unknown {
+            UnknownFields::Warn => "warn",
+            UnknownFields::Reject => "reject",
+            UnknownFields::Ignore => "ignore",
         }
     }
 
@@ -791,7 +1035,7 @@ impl Adapter {
             // Past a limit, the schema's checks would only cost more (one finding per item of a
             // list that is too long): the limits are the answer.
             for v in exceeded {
-                let p = self.traced(&v, &out);
+                let p = self.traced(&v, &out, local);
                 run.problems.push(p);
             }
             return Err(run.rejection());
@@ -804,8 +1048,14 @@ impl Adapter {
         };
         let mut found: Vec<String> = Vec::new();
         for v in report.violations {
-            if !run.failed.iter().any(|f| covers(f, &v.pointer)) {
-                let p = self.traced(&v, out);
+            // A finding at or below a field that failed follows from it; so does a member the
+            // schema misses above one (nothing was written there because the field failed).
+            let follows = run
+                .failed
+                .iter()
+                .any(|f| covers(f, &v.pointer) || (v.rule == "required" && covers(&v.pointer, f)));
+            if !follows {
+                let p = self.traced(&v, out, local);
                 run.problems.push(p);
             }
             found.push(v.pointer);
@@ -817,11 +1067,11 @@ impl Adapter {
             .map(String::as_str)
             .collect();
         for v in tongban_schemas::uncovered(&covered, extra(out)) {
-            let p = self.traced(&v, out);
+            let p = self.traced(&v, out, local);
             run.problems.push(p);
         }
         for w in report.warnings {
-            let p = self.traced(&w, out);
+            let p = self.traced(&w, out, local);
             if !run
                 .warnings
                 .iter()
@@ -843,7 +1093,12 @@ impl Adapter {
     }
 
     /// A canonical finding, in the local field's words.
-    fn traced(&self, v: &tongban_schemas::Violation, canonical: &Value) -> LocalProblem {
+    fn traced(
+        &self,
+        v: &tongban_schemas::Violation,
+        canonical: &Value,
+        form: &Local<'_>,
+    ) -> LocalProblem {
         let tokens: Vec<&str> = if v.pointer.is_empty() {
             Vec::new()
         } else {
@@ -882,14 +1137,21 @@ impl Adapter {
                     }
                     local.push_str(part);
                 }
-                let message = if m.joined {
-                    let n = indices
-                        .first()
-                        .and_then(|i| i.parse::<usize>().ok())
-                        .unwrap_or(0);
-                    format!("第 {} 项：{}", n + 1, v.message)
+                // The item of a joined list: the last index (the list's own).
+                let item = indices.last().and_then(|i| i.parse::<usize>().ok());
+                let said = self
+                    .in_local_codes(v, m)
+                    .unwrap_or_else(|| v.message.clone());
+                let message = match (&m.joined, item) {
+                    (Some(_), n) => format!("第 {} 项：{said}", n.unwrap_or(0) + 1),
+                    (None, _) => said,
+                };
+                // What the province sent, when the canonical value came from it; the canonical
+                // value when it did not (a default, a name joined from its parts).
+                let sent = if m.sent && value.is_some() {
+                    sent_at(form, &local, m.joined.as_deref().zip(item))
                 } else {
-                    v.message.clone()
+                    None
                 };
                 LocalProblem {
                     field: local.rsplit('/').next().unwrap_or("").to_string(),
@@ -898,7 +1160,7 @@ impl Adapter {
                     canonical: v.pointer.clone(),
                     rule: v.rule.clone(),
                     message,
-                    value: value.map(|x| m.mask.apply(&shown(x))),
+                    value: sent.or_else(|| value.map(shown)).map(|x| m.mask.apply(&x)),
                 }
             }
             None => LocalProblem {
@@ -914,6 +1176,33 @@ impl Adapter {
                 value: value.map(|x| Mask::for_canonical(&v.pointer).apply(&shown(x))),
             },
         }
+    }
+
+    /// A mode the matter does not allow, said with the modes it does allow in the province's own
+    /// codes (`1`, `2` of `mode-123`), which is what the province can send instead: the schema
+    /// can only name the canonical `online` and `proxy`. `None` when a mode has no local code.
+    fn in_local_codes(&self, v: &tongban_schemas::Violation, m: &Mapping) -> Option<String> {
+        if v.pointer != "/mode" || v.rule != "enum" || m.transforms.is_empty() {
+            return None;
+        }
+        let mut codes = Vec::new();
+        for mode in self.matter.modes {
+            let mut x = Value::from(mode.as_str());
+            for t in m.transforms.iter().rev() {
+                x = t.outbound(x).ok()?;
+            }
+            let code = shown(&x);
+            codes.push(if code == mode.title_zh() {
+                code
+            } else {
+                format!("{code} ({})", mode.title_zh())
+            });
+        }
+        Some(format!(
+            "本事项不受理此办理模式，应为 {} 之一 (the matter does not allow this mode; one of {})",
+            codes.join("、"),
+            codes.join(", ")
+        ))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -960,10 +1249,82 @@ impl Adapter {
         run.failed.push(cpath);
     }
 
-    /// A missing field: a problem only where the spec says the field is required.
-    fn missing(&self, run: &mut Run, f: &Field, local: &Path, at: &Pos<'_>, cpath: String) {
+    /// A missing field: a problem only where the spec says the field is required — unless it is
+    /// not missing at all but below something of the wrong shape (`"zrdw": "某公司"` where
+    /// `zrdw` holds `dwmc`; a body wrapped in a list; an XML element sent twice). That is said
+    /// once, at the misshapen member, and the fields below it are not also "missing".
+    #[allow(clippy::too_many_arguments)]
+    fn missing(
+        &self,
+        run: &mut Run,
+        f: &Field,
+        local: &Path,
+        at: &Pos<'_>,
+        cpath: String,
+        src: &Local<'_>,
+    ) {
+        if let Some((pointer, name, found)) = misshapen(local, at, src) {
+            if !run.misshapen.contains(&pointer) {
+                let (rule, message) = self.not_a_record(found);
+                run.problems.push(LocalProblem {
+                    field: name.to_string(),
+                    pointer: pointer.clone(),
+                    label: None,
+                    canonical: String::new(),
+                    rule: rule.into(),
+                    message: message.into(),
+                    value: None,
+                });
+                run.misshapen.push(pointer);
+            }
+            run.failed.push(cpath);
+            return;
+        }
         if f.required {
             self.reject(run, f, local, at, cpath, "required", REQUIRED, None);
+        }
+    }
+
+    /// Why a present value where the spec expects a record (members below it) is not one, in
+    /// the words of the form's own format.
+    fn not_a_record(&self, found: &Local<'_>) -> (&'static str, &'static str) {
+        match (self.format, found) {
+            (Format::Xml, Local::List(_)) => ("repeated-element", "元素重复 (element repeated)"),
+            (Format::Xml, _) => (
+                "type",
+                "应含子元素，收到文本 (expected child elements, got text)",
+            ),
+            (_, Local::Number(_)) => (
+                "type",
+                "应为对象，收到数字 (expected an object, got a number)",
+            ),
+            (_, Local::Bool(_)) => (
+                "type",
+                "应为对象，收到布尔值 (expected an object, got a boolean)",
+            ),
+            (_, Local::List(_)) => (
+                "type",
+                "应为对象，收到列表 (expected an object, got a list)",
+            ),
+            _ => ("type", "应为对象，收到文本 (expected an object, got text)"),
+        }
+    }
+
+    /// Why an XML element where the spec expects text is not text: sent twice, or with
+    /// attributes (the province's XML has no lists or objects to speak of).
+    fn not_xml_text(&self, found: &Local<'_>) -> Option<(&'static str, &'static str)> {
+        match (self.format, found) {
+            (Format::Xml, Local::List(_)) => {
+                Some(("repeated-element", "元素重复 (element repeated)"))
+            }
+            (Format::Xml, Local::Record(m)) if m.iter().any(|(k, _)| k.starts_with('@')) => {
+                Some(("attributes", "不接受属性 (attributes not allowed)"))
+            }
+            (Format::Xml, Local::Record(_)) => Some((
+                "type",
+                "应为文本，收到子元素 (expected text, got child elements)",
+            )),
+            _ => None,
         }
     }
 
@@ -995,7 +1356,7 @@ impl Adapter {
                     (Some(v), _) => v,
                     (None, Some(d)) => d,
                     (None, None) => {
-                        self.missing(run, f, local, at, at.canonical(canonical));
+                        self.missing(run, f, local, at, at.canonical(canonical), src);
                         return;
                     }
                 };
@@ -1005,16 +1366,11 @@ impl Adapter {
                         Ok(next) => v = next,
                         Err(e) => {
                             let cpath = at.canonical(canonical);
-                            self.reject(
-                                run,
-                                f,
-                                local,
-                                at,
-                                cpath,
-                                e.rule,
-                                &e.message,
-                                Some(shown_local(original)),
-                            );
+                            let (rule, message) = match self.not_xml_text(original) {
+                                Some(said) if e.rule == "type" => said,
+                                _ => (e.rule, e.message.as_str()),
+                            };
+                            self.reject(run, f, local, at, cpath, rule, message, sent(original));
                             return;
                         }
                     }
@@ -1031,7 +1387,7 @@ impl Adapter {
                         &cpath,
                         finding.rule,
                         &finding.message,
-                        Some(shown(&v)),
+                        sent(original).or_else(|| Some(shown(&v))),
                     );
                     if finding.warning {
                         run.warnings.push(p);
@@ -1051,7 +1407,10 @@ impl Adapter {
             }
             Kind::LocalConst { local, value } => {
                 let v = present(find(found, 0, local, src));
-                if let Some(v) = v
+                if let Some((rule, message)) = v.and_then(|v| self.not_xml_text(v)) {
+                    run.problems
+                        .push(self.problem(f, local, at, "", rule, message, None));
+                } else if let Some(v) = v
                     && !shows_as(v, value)
                 {
                     let msg = format!(
@@ -1065,7 +1424,7 @@ impl Adapter {
                         "",
                         "const",
                         &msg,
-                        Some(text::trim(&shown_local(v)).to_string()),
+                        sent(v).map(|t| text::trim(&t).to_string()),
                     ));
                 } else if f.required && v.is_none() {
                     run.problems
@@ -1082,20 +1441,14 @@ impl Adapter {
             } => {
                 let cpath = parts.first().map(|p| at.canonical(p)).unwrap_or_default();
                 let Some(v) = present(find(found, 0, local, src)) else {
-                    self.missing(run, f, local, at, cpath);
+                    self.missing(run, f, local, at, cpath, src);
                     return;
                 };
                 let Some(s) = v.as_str() else {
-                    self.reject(
-                        run,
-                        f,
-                        local,
-                        at,
-                        cpath,
-                        "type",
-                        "应为文本 (expected text)",
-                        Some(shown_local(v)),
-                    );
+                    let (rule, message) = self
+                        .not_xml_text(v)
+                        .unwrap_or(("type", "应为文本 (expected text)"));
+                    self.reject(run, f, local, at, cpath, rule, message, sent(v));
                     return;
                 };
                 let pieces: Vec<&str> = s.splitn(parts.len(), separator.as_str()).collect();
@@ -1134,7 +1487,7 @@ impl Adapter {
                 let a = present(find(found, 0, surname, src));
                 let b = present(find(found, 1, given, src));
                 if a.is_none() && b.is_none() {
-                    self.missing(run, f, surname, at, at.canonical(canonical));
+                    self.missing(run, f, surname, at, at.canonical(canonical), src);
                     return;
                 }
                 let (Some(a), b) = (a, b) else {
@@ -1199,7 +1552,7 @@ impl Adapter {
                         n -= 1;
                     }
                     if n == 0 {
-                        self.missing(run, f, local, at, at.canonical(canonical));
+                        self.missing(run, f, local, at, at.canonical(canonical), src);
                         return;
                     }
                     if n > MAX_ITEMS {
@@ -1249,7 +1602,7 @@ impl Adapter {
         let v = present(find(found, 0, local, src));
         let items: Vec<&Local<'_>> = match v {
             None => {
-                self.missing(run, f, local, at, at.canonical(canonical));
+                self.missing(run, f, local, at, at.canonical(canonical), src);
                 return;
             }
             Some(Local::List(a)) => a.iter().collect(),

@@ -7,8 +7,8 @@
 //! are owned), and a record is one sorted vector instead of a tree of map nodes. It is only ever
 //! read: the canonical body is still a `Value`.
 //!
-//! Records behave exactly like `serde_json`'s maps: members sorted by name, and a name given twice
-//! keeps its last value.
+//! Records behave like `serde_json`'s maps (members sorted by name), except that JSON text with a
+//! name given twice in one object is refused rather than read as its last value.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -150,7 +150,37 @@ impl<'a> Local<'a> {
     }
 }
 
-/// Reads a JSON text. Forms as provinces send them — texts without escapes, integers — are read by
+/// A record read from JSON: a member name given twice is refused, naming it (the error of
+/// [`duplicate_name`]) — a province's form that says two things of one field is not guessed at,
+/// as an XML element sent twice is not.
+fn unique_record<'a>(
+    mut members: Vec<(Cow<'a, str>, Local<'a>)>,
+) -> Result<Local<'a>, Cow<'a, str>> {
+    // Stable, so the first of two equal names is the one named.
+    members.sort_by(|a, b| a.0.cmp(&b.0));
+    if let Some(i) = members.windows(2).position(|w| w[0].0 == w[1].0) {
+        return Err(members.swap_remove(i).0);
+    }
+    Ok(Local::Record(members))
+}
+
+/// What a duplicate member's error says before the name (see [`duplicate_name`]).
+const DUPLICATE: &str = "duplicate member ";
+
+/// The member name a [`from_json`] error refuses as given twice, if that is what it is.
+pub fn duplicate_name(e: &serde_json::Error) -> Option<String> {
+    if e.classify() != serde_json::error::Category::Data {
+        return None;
+    }
+    let text = e.to_string();
+    let message = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(m, _)| m);
+    serde_json::from_str(message.strip_prefix(DUPLICATE)?).ok()
+}
+
+/// Reads a JSON text; a member name given twice in one object is an error ([`duplicate_name`]).
+/// Forms as provinces send them — texts without escapes, integers — are read by
 /// a small scanner that only accepts what it is sure of; anything else (escapes, fractions,
 /// exponents, very deep nesting, any syntax error) is read by `serde_json`, so the tree and every
 /// error message are exactly `serde_json`'s.
@@ -294,7 +324,7 @@ impl<'a> Scanner<'a> {
         self.ws();
         if self.peek()? == b'}' {
             self.pos += 1;
-            return Some(Local::record(members));
+            return Some(Local::Record(members));
         }
         loop {
             self.ws();
@@ -314,7 +344,8 @@ impl<'a> Scanner<'a> {
                 b',' => self.pos += 1,
                 b'}' => {
                     self.pos += 1;
-                    return Some(Local::record(members));
+                    // A name given twice is left to serde_json, which refuses it with position.
+                    return unique_record(members).ok();
                 }
                 _ => return None,
             }
@@ -392,7 +423,10 @@ impl<'de> Visitor<'de> for LocalVisitor {
         while let Some(k) = map.next_key_seed(Name)? {
             members.push((k, map.next_value()?));
         }
-        Ok(Local::record(members))
+        unique_record(members).map_err(|name| {
+            let quoted = serde_json::to_string(name.as_ref()).unwrap_or_default();
+            de::Error::custom(format!("{DUPLICATE}{quoted}"))
+        })
     }
 }
 
@@ -436,7 +470,6 @@ mod tests {
     fn reads_json_like_serde_json() {
         for text in [
             r#"{"b": 1, "a": [true, null, 1.5, -2, "x\"y"], "c": {"d": "中文"}}"#,
-            r#"{"k": 1, "k": 2, "a": 0, "k": 3}"#,
             r#"[1e400]"#,
             r#""\u00e9""#,
             r#"{}"#,
@@ -574,6 +607,24 @@ mod tests {
         );
         let golden = include_str!("../regions/330000/golden/hukou-transfer.local.json");
         assert!((Scanner { s: golden, pos: 0 }).document().is_some());
+    }
+
+    #[test]
+    fn a_member_given_twice_is_refused_by_name() {
+        for text in [
+            r#"{"k": 1, "a": 0, "k": 2}"#,
+            r#"{"k":1,"k":2}"#,
+            r#"{"x": {"名\u79f0": 1, "名称": 2}}"#,
+        ] {
+            let e = from_json(text).expect_err(text);
+            let name = duplicate_name(&e);
+            assert!(
+                name.as_deref() == Some("k") || name.as_deref() == Some("名称"),
+                "{text}: {e}"
+            );
+        }
+        assert_eq!(duplicate_name(&from_json("{").unwrap_err()), None);
+        assert!(from_json(r#"{"k": {"k": 1}}"#).is_ok());
     }
 
     #[test]

@@ -16,9 +16,9 @@ pub enum Mask {
     Phone,
     /// Other personal data (addresses, dates of birth, accounts): first and last character only.
     Other,
-    /// Codes and constants: a short code is shown as sent (what an adapter's author needs to
-    /// see); anything else as [`Mask::Other`], since a value that is not the expected code may be
-    /// anything a clerk typed into the field, an ID number or a name included.
+    /// Codes, constants and other fields that are not personal (a 失业日期, a 区划代码): shown as
+    /// sent (what an adapter's author needs to see), except what has the shape of an ID number
+    /// or a mobile number — a clerk may type one into any field — and a value too long to echo.
     Public,
 }
 
@@ -45,13 +45,42 @@ impl Mask {
             }
             "name" | "householder_name" | "proposed_name" => Mask::Name,
             "phone" => Mask::Phone,
-            "matter" | "mode" | "origin" | "handlers" | "kind" | "sex" | "ethnicity"
-            | "insurance_type" | "filing_type" | "reason" | "purpose" | "application_type"
-            | "delivery" | "entity_type" | "from_scheme" | "to_scheme" | "electronic"
-            | "insured_region" | "treatment_region" | "from_region" | "to_region"
-            | "issuing_region" | "household_region" | "division" | "size" | "sha256" => {
-                Mask::Public
-            }
+            "matter"
+            | "mode"
+            | "origin"
+            | "handlers"
+            | "kind"
+            | "sex"
+            | "ethnicity"
+            | "insurance_type"
+            | "filing_type"
+            | "reason"
+            | "purpose"
+            | "application_type"
+            | "delivery"
+            | "entity_type"
+            | "from_scheme"
+            | "to_scheme"
+            | "electronic"
+            | "insured_region"
+            | "treatment_region"
+            | "from_region"
+            | "to_region"
+            | "issuing_region"
+            | "household_region"
+            | "division"
+            | "size"
+            | "sha256"
+            | "format"
+            | "start_date"
+            | "end_date"
+            | "unemployed_since"
+            | "insured_since"
+            | "claim_benefit"
+            | "registered_capital_yuan"
+            | "subscribed_capital_yuan"
+            | "relationship"
+            | "relationship_to_householder" => Mask::Public,
             _ => Mask::Other,
         }
     }
@@ -62,18 +91,32 @@ impl Mask {
             Mask::Name => mask::name(s),
             Mask::Phone => mask::phone(s),
             Mask::Other => mask::other(s),
-            Mask::Public if looks_like_a_code(s) => s.to_string(),
-            Mask::Public => mask::other(s),
+            Mask::Public if looks_like_an_id_number(s) => mask::id_number(s),
+            Mask::Public if looks_like_a_mobile(s) => mask::phone(s),
+            Mask::Public if s.chars().count() > MAX_SHOWN => mask::other(s),
+            Mask::Public => s.to_string(),
         }
     }
 }
 
-/// Up to 8 ASCII letters, digits, `-`, `_` or `.`: the shape of the codes in the code tables and
-/// of region codes, and not of a phone (11 digits), an ID number (15 or 18) or a name in 汉字.
-fn looks_like_a_code(s: &str) -> bool {
-    (1..=8).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+/// A value not personal is shown up to this many characters (a constant such as
+/// `370800-RS-XXXX`, a date such as `2024年2月30日`, a code in 汉字 such as 全程网办).
+const MAX_SHOWN: usize = 32;
+
+/// 15 digits, or 17 and a check character: a 公民身份号码 typed where it does not belong.
+fn looks_like_an_id_number(s: &str) -> bool {
+    let b = s.trim().as_bytes();
+    match b.len() {
+        15 => b.iter().all(u8::is_ascii_digit),
+        18 => b[..17].iter().all(u8::is_ascii_digit) && matches!(b[17], b'0'..=b'9' | b'X' | b'x'),
+        _ => false,
+    }
+}
+
+/// 11 digits from 1: a mobile number typed where it does not belong.
+fn looks_like_a_mobile(s: &str) -> bool {
+    let b = s.trim().as_bytes();
+    b.len() == 11 && b[0] == b'1' && b.iter().all(u8::is_ascii_digit)
 }
 
 /// One problem with a local form (or, among warnings, one doubt that does not reject it).
@@ -144,16 +187,26 @@ mod tests {
         assert_eq!(Mask::for_canonical("/applicant/name"), Mask::Name);
         assert_eq!(Mask::for_canonical("/applicant/birth_date"), Mask::Other);
         assert_eq!(Mask::for_canonical("/applicant/sex"), Mask::Public);
-        // A public field's value is shown only while it looks like a code: an ID number, a phone
-        // or a name typed into a code field is masked, and nothing long is echoed.
-        assert_eq!(Mask::Public.apply("440000"), "440000");
-        assert_eq!(Mask::Public.apply("M"), "M");
+        // A value that is not personal is shown as sent — codes in 汉字, long constants, 12-digit
+        // division codes, dates — but an ID number or a mobile number typed into such a field is
+        // masked as one, and nothing long is echoed.
+        for clear in [
+            "440000",
+            "M",
+            "是",
+            "全程网办",
+            "370800-RS-XXXX",
+            "330000000000",
+            "2024年2月30日",
+        ] {
+            assert_eq!(Mask::Public.apply(clear), clear);
+        }
         assert_eq!(
             Mask::Public.apply("810000199408230021"),
-            "8****************1"
+            "8100**********0021"
         );
-        assert_eq!(Mask::Public.apply("13812345678"), "1*********8");
-        assert_eq!(Mask::Public.apply("张三"), "张*");
+        assert_eq!(Mask::Public.apply("13812345678"), "138****5678");
         assert!(Mask::Public.apply(&"9".repeat(900_000)).chars().count() <= 20);
+        assert_eq!(Mask::for_canonical("/form/unemployed_since"), Mask::Public);
     }
 }

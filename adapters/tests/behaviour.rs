@@ -114,7 +114,9 @@ fn personal_data_in_a_code_field_is_masked_like_any_other() {
     let a = adapter("510000", "criminal-record-certificate");
     let local = golden_json("510000", "criminal-record-certificate.local.json");
     let id = local["SQR_GMSFHM"].as_str().unwrap().to_string();
-    for typed in [id.clone(), "13812345678".to_string(), "何静".to_string()] {
+    // A name cannot be told from a code in 汉字 (男, 全程网办), which are shown as sent; an ID
+    // number and a mobile number can, and are masked as what they are.
+    for typed in [id.clone(), "13812345678".to_string()] {
         let mut form = local.clone();
         form["SQR_XB_DM"] = json!(typed);
         let r = a.inbound(&form).expect_err("not a code");
@@ -592,5 +594,212 @@ fn a_name_with_an_interpunct_travels_whole() {
     assert_eq!(
         back.canonical["applicant"]["name"],
         json!("阿依古丽·买买提")
+    );
+}
+
+/// The canonical schema's findings come back in the province's words: the value it sent (its
+/// code `3`, not the canonical `joint`; `2EE47AF2` before `lower`), one finding per field, none
+/// that only follows from another, and messages in the crate's bilingual style.
+#[test]
+fn schema_findings_show_what_the_province_sent() {
+    let a = adapter("340000", "unemployment-registration");
+    let golden = golden_json("340000", "unemployment-registration.local.json");
+    let problems = |change: &dyn Fn(&mut Value)| {
+        let mut local = golden.clone();
+        change(&mut local);
+        a.inbound(&local).expect_err("must be refused").problems
+    };
+    // 多地联办 for a matter that allows online and proxy: the mode alone, not also the two
+    // handlers joint mode would need.
+    let p = problems(&|l| l["BLMS"] = json!("3"));
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert_eq!(
+        (p[0].pointer.as_str(), p[0].rule.as_str()),
+        ("/BLMS", "enum")
+    );
+    assert_eq!(p[0].value.as_deref(), Some("3"));
+    // The modes the matter allows, in the province's own codes.
+    assert!(
+        p[0].message
+            .starts_with("本事项不受理此办理模式，应为 1 (全程网办)、2 (异地代收代办) 之一"),
+        "{p:#?}"
+    );
+    // The digest as sent, upper case, in the item's words.
+    let p = problems(&|l| {
+        let fjid = l["FJID"].as_str().unwrap().to_string();
+        let rest = fjid.split_once(';').unwrap().1;
+        l["FJID"] = json!(format!("{rest}; 2EE47AF2 "));
+    });
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert_eq!(p[0].pointer, "/FJID");
+    assert_eq!(p[0].canonical, "/materials/1/sha256");
+    assert_eq!(p[0].value.as_deref(), Some("2EE47AF2"));
+    assert!(
+        p[0].message
+            .starts_with("第 2 项：格式不符：应为 64 位小写十六进制数字"),
+        "{p:#?}"
+    );
+    // A five-digit handler: the specific rule only, not also the generic pattern.
+    let p = problems(&|l| l["BLD"] = json!("44000"));
+    let rules: Vec<(&str, &str)> = p
+        .iter()
+        .map(|x| (x.pointer.as_str(), x.rule.as_str()))
+        .collect();
+    assert_eq!(rules, vec![("/BLD", "region-code")], "{p:#?}");
+    // A number where text is wanted, in words, not the validator's.
+    let p = problems(&|l| l["AAB004"] = json!(12345));
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert_eq!(p[0].pointer, "/AAB004");
+    assert_eq!(
+        p[0].message,
+        "应为文本，收到整数 (expected text, got an integer)"
+    );
+}
+
+/// A wrong structure is said where it is, once, and not as "missing" fields below it: a text or
+/// a list where the spec expects an object, an XML element sent twice or with attributes, a JSON
+/// member given twice.
+#[test]
+fn a_wrong_structure_is_named_where_it_is_not_reported_missing() {
+    let a = adapter("330000", "hukou-transfer");
+    let golden = golden_json("330000", "hukou-transfer.local.json");
+    let refused = |local: &Value| a.inbound(local).expect_err("must be refused").problems;
+    for (wrong, message) in [
+        (
+            json!("西湖区文三路 200 号"),
+            "应为对象，收到文本 (expected an object, got text)",
+        ),
+        (
+            json!([golden["业务信息"]["迁入地址"].clone()]),
+            "应为对象，收到列表 (expected an object, got a list)",
+        ),
+    ] {
+        let mut local = golden.clone();
+        local["业务信息"]["迁入地址"] = wrong;
+        let p = refused(&local);
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert_eq!(p[0].pointer, "/业务信息/迁入地址");
+        assert_eq!(
+            (p[0].rule.as_str(), p[0].message.as_str()),
+            ("type", message)
+        );
+        assert_eq!(p[0].value, None);
+    }
+    // The whole body in a list: one problem, no "no local field maps to it".
+    let mut local = golden.clone();
+    local["业务信息"] = json!([golden["业务信息"].clone()]);
+    let p = refused(&local);
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert_eq!(p[0].pointer, "/业务信息");
+
+    // JSON: a member given twice is refused by name, not read as its last value.
+    let text = String::from_utf8(golden_local("330000", "hukou-transfer.local.json")).unwrap();
+    let twice = text.replacen("{", "{\"业务信息\": {},", 1);
+    let r = a
+        .translate(twice.as_bytes(), Some("application/json"))
+        .expect_err("refused");
+    assert_eq!(r.problems.len(), 1, "{r:#?}");
+    assert_eq!(r.problems[0].rule, "duplicate-member");
+    assert_eq!(r.problems[0].field, "业务信息");
+    assert!(r.problems[0].message.starts_with("字段 业务信息 重复出现"));
+
+    // XML: an element twice, an attribute, a record where text is wanted.
+    let x = adapter("310000", "criminal-record-certificate");
+    let xml = String::from_utf8(
+        encoding_rs::GB18030
+            .decode(&golden_local(
+                "310000",
+                "criminal-record-certificate.local.xml",
+            ))
+            .0
+            .into_owned()
+            .into_bytes(),
+    )
+    .unwrap()
+    .replace("encoding=\"GB18030\"", "encoding=\"UTF-8\"");
+    for (from, to, pointer, rule, message) in [
+        (
+            "<ZJHM>31010419990909071X</ZJHM>",
+            "<ZJHM>31010419990909071X</ZJHM><ZJHM>31010419990909071X</ZJHM>",
+            "/SQRXX/ZJHM",
+            "repeated-element",
+            "元素重复 (element repeated)",
+        ),
+        (
+            "<SQRXM>",
+            "<SQRXM lang=\"zh\">",
+            "/SQRXX/SQRXM",
+            "attributes",
+            "不接受属性 (attributes not allowed)",
+        ),
+        (
+            "<SQRXX>",
+            "<SQRXX><SQRXM>x</SQRXM></SQRXX><SQRXX>",
+            "/SQRXX",
+            "repeated-element",
+            "元素重复 (element repeated)",
+        ),
+    ] {
+        let form = xml.replacen(from, to, 1);
+        let r = x
+            .translate(form.as_bytes(), Some("application/xml; charset=UTF-8"))
+            .expect_err("refused");
+        let p = &r.problems;
+        assert_eq!(p.len(), 1, "{to}: {p:#?}");
+        assert_eq!(
+            (
+                p[0].pointer.as_str(),
+                p[0].rule.as_str(),
+                p[0].message.as_str()
+            ),
+            (pointer, rule, message),
+            "{to}"
+        );
+        assert_eq!(p[0].value, None, "{to}");
+    }
+}
+
+/// Fields that are not personal show their value as sent, as the docs say: a constant, a code
+/// in 汉字, a date that is no birth date; personal fields stay masked.
+#[test]
+fn codes_constants_and_dates_that_are_not_personal_are_shown_as_sent() {
+    let a = adapter("340000", "unemployment-registration");
+    let mut local = golden_json("340000", "unemployment-registration.local.json");
+    local["JYLX"] = json!("370800-RS-XXXX");
+    local["SFSLSYBXJ"] = json!("是");
+    local["AJC090"] = json!("20240230");
+    local["AAC002"] = json!("34010219880301003X");
+    let r = a.inbound(&local).expect_err("refused");
+    let value = |field: &str| {
+        r.problems
+            .iter()
+            .find(|p| p.field == field)
+            .unwrap_or_else(|| panic!("{field}: {r:#?}"))
+            .value
+            .clone()
+    };
+    assert_eq!(value("JYLX").as_deref(), Some("370800-RS-XXXX"));
+    assert_eq!(value("SFSLSYBXJ").as_deref(), Some("是"));
+    assert_eq!(value("AJC090").as_deref(), Some("20240230"));
+    assert_eq!(value("AAC002").as_deref(), Some("3401**********003X"));
+}
+
+/// What a local form has no field for is named by canonical path (never by value): nothing for a
+/// region's own golden body, the material format for a region whose form has no place for it.
+#[test]
+fn the_canonical_paths_a_local_form_leaves_out_are_named() {
+    let reg = Registry::builtin().unwrap();
+    for a in reg.all() {
+        let own = golden_json(&a.region, &format!("{}.canonical.json", a.matter.code));
+        assert_eq!(a.unmapped(&own), Vec::<String>::new(), "{}", a.source);
+    }
+    let gd = adapter("440000", "social-security-card");
+    let mut sh = golden_json("310000", "social-security-card.canonical.json");
+    assert_eq!(gd.unmapped(&sh), ["/materials/*/format"]);
+    sh["applicant"]["ethnicity"] = Value::Null;
+    sh["form"]["unheard_of"] = json!({"deep": [1, 2]});
+    assert_eq!(
+        gd.unmapped(&sh),
+        ["/form/unheard_of/deep/*", "/materials/*/format"]
     );
 }

@@ -354,7 +354,7 @@ fn spec_mistakes_against_the_canonical_schema_stop_the_load() {
             vec![
                 "field /origin",
                 "const \"62000\" is not valid at /origin",
-                "does not match",
+                "格式不符：应为 6 位或 12 位数字的行政区划代码",
             ],
         ),
         (

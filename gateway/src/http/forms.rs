@@ -29,7 +29,7 @@ use crate::log::EventLog;
 use crate::projections::ApplicationView;
 
 /// The installed adapter specs; that they do not compile is the gateway's fault (500), logged.
-fn registry() -> Result<&'static tongban_adapters::Registry, Problem> {
+pub(super) fn registry() -> Result<&'static tongban_adapters::Registry, Problem> {
     crate::adapters::registry().map_err(|e| {
         tracing::error!(error = %e, "adapter specs do not compile");
         Problem::new(
@@ -269,6 +269,14 @@ pub fn local_view(principal: &Principal, view: &ApplicationView) -> Result<Respo
             }
             if let Ok(v) = HeaderValue::from_str(&view.state.seq.to_string()) {
                 headers.insert("x-tongban-seq", v);
+            }
+            // What the local form has no field for is left out of it: said, by canonical path
+            // only (never a value), so a reader knows the form is not the whole application.
+            let unmapped = adapter.unmapped(&canonical);
+            if !unmapped.is_empty()
+                && let Ok(v) = HeaderValue::from_str(&unmapped.join(", "))
+            {
+                headers.insert("x-tongban-unmapped", v);
             }
             Ok(res)
         }

@@ -8,6 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod actions;
+pub mod adapters;
 pub mod applications;
 pub mod auth;
 pub mod body;
@@ -79,6 +80,8 @@ pub enum Op {
     Metrics,
     OpenApi,
     Matters,
+    Adapters,
+    AdapterDetail,
     Keys,
     Schemas,
     SchemaVersions,
@@ -150,6 +153,20 @@ pub fn routes() -> Vec<Route> {
             Op::Matters,
             false,
             "The matters (事项) with modes, limits and a complete example submission",
+        ),
+        r(
+            Method::GET,
+            "/v1/adapters",
+            Op::Adapters,
+            false,
+            "The regions' adapters: region, matter, title, content type and charset of each local form (?region=, ?matter=)",
+        ),
+        r(
+            Method::GET,
+            "/v1/adapters/{region}/{matter}",
+            Op::AdapterDetail,
+            false,
+            "One region's adapter with its field table: each local field (pointer), the canonical path it maps to, its label and whether it is required",
         ),
         r(
             Method::GET,
@@ -318,6 +335,8 @@ fn method_router<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
         Op::Metrics => on(filter, metrics::serve::<L>),
         Op::OpenApi => on(filter, openapi::serve::<L>),
         Op::Matters => on(filter, public::matters_list::<L>),
+        Op::Adapters => on(filter, adapters::list::<L>),
+        Op::AdapterDetail => on(filter, adapters::one::<L>),
         Op::Keys => on(filter, public::keys::<L>),
         Op::Schemas => on(filter, schemas::list::<L>),
         Op::SchemaVersions => on(filter, schemas::versions::<L>),

@@ -109,6 +109,18 @@ fn operation(route: &Route) -> Value {
                 "type": "object", "properties": {"region": {"type": "string"}, "items": {"type": "array", "items": schema_of::<crate::projections::BoxEntry>()},
                 "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"}}}))}));
         }
+        Op::Adapters => {
+            params.push(json!({"name": "region", "in": "query", "required": false, "description": "only this region's adapters", "schema": {"type": "string"}}));
+            params.push(json!({"name": "matter", "in": "query", "required": false, "description": "only the adapters of this matter", "schema": {"type": "string"}}));
+            responses.insert("200".into(), json!({"description": "OK", "content": json_content(schema_of::<super::adapters::AdapterList>())}));
+        }
+        Op::AdapterDetail => {
+            responses.insert("200".into(), json!({"description": "OK", "content": json_content(schema_of::<super::adapters::AdapterDetail>())}));
+            responses.insert(
+                "404".into(),
+                problem_response("The region has no adapter for the matter"),
+            );
+        }
         Op::Schemas => {
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(schema_of::<super::schemas::SubjectList>())}));
         }
@@ -184,7 +196,7 @@ fn operation(route: &Route) -> Value {
             // A form that does not even parse is a problem of the local form (422, in the
             // adapter's words), not a malformed request (400): for an adapter team it is one more
             // thing its form got wrong, reported like the others.
-            responses.insert("422".into(), problem_response("The local form is refused (`invalid-local-form`): `errors` names each problem by the region's own field (pointer, field, label), the canonical path, the rule and the masked value, a handler that is no region of the federation (`unknown-region`) and an origin that is not the caller (`domain`) included. A form that is not JSON or XML at all (`json-syntax`, `xml-syntax`), not in its charset (`encoding`, `charset`), under the wrong root (`xml-root`) or too large for the adapter (`too-large`) is refused here too, with one error naming the rule"));
+            responses.insert("422".into(), problem_response("The local form is refused (`invalid-local-form`): `errors` names each problem by the region's own field (pointer, field, label), the canonical path, the rule and the masked value, a handler that is no region of the federation (`unknown-region`) and an origin that is not the caller (`domain`) included. A form that is not JSON or XML at all (`json-syntax`, `xml-syntax`), not in its charset (`encoding`, `charset`), under the wrong root (`xml-root`), or with a member given twice (`duplicate-member`) is refused here too, with one error naming the rule. A body over 1 MiB is 413 `payload-too-large`, as for every route"));
             if route.op == Op::LocalForm {
                 responses.insert(
                     "400".into(),
@@ -197,7 +209,7 @@ fn operation(route: &Route) -> Value {
         }
         Op::Get => {
             params.push(json!({"name": "view", "in": "query", "required": false, "description": "canonical (default) or local: the application in the calling region's own form (406 when the region has no adapter for the matter)", "schema": {"type": "string", "enum": ["canonical", "local"]}}));
-            responses.insert("200".into(), json!({"description": "The application (with ?view=local: the calling region's own form, JSON or XML, status and seq in X-Tongban-Status / X-Tongban-Seq)", "content": {"application/json": {"schema": schema_of::<super::applications::ApplicationRead<'static>>()}, "application/xml": {"schema": {"type": "string"}}}}));
+            responses.insert("200".into(), json!({"description": "The application (with ?view=local: the calling region's own form, JSON or XML, status and seq in X-Tongban-Status / X-Tongban-Seq; the canonical paths its form has no field for, `*` for any item, in X-Tongban-Unmapped, comma-separated, never their values)", "content": {"application/json": {"schema": schema_of::<super::applications::ApplicationRead<'static>>()}, "application/xml": {"schema": {"type": "string"}}}}));
             responses.insert(
                 "406".into(),
                 problem_response("view=local, but the region has no adapter for the matter, or the caller is an operator (`no-local-form`)"),

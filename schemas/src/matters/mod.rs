@@ -175,6 +175,7 @@ impl Matter {
             },
         };
         submission::route_rules(body, &mut report);
+        report.violations = submission::without_followers(body, report.violations);
         report
     }
 }

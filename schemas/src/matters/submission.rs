@@ -148,6 +148,43 @@ pub(super) fn route_rules(body: &Value, report: &mut Report) {
     }
 }
 
+/// The findings of a whole body without those that only follow from another, so a caller reads
+/// one answer per field and never two that contradict each other: at a pointer with a specific
+/// finding (a tongban rule: `region-code`, `gb11643-checksum` …) the generic JSON Schema ones
+/// about the same text (`pattern`, `min-length`, `max-length`, `format`) are left out — `44000`
+/// is "a region's 6-digit code", not also "6 or 12 digits"; and with a mode the matter does not
+/// allow, the handler count that mode would need (`min-items`/`max-items` at `/handlers`) says
+/// nothing (an empty list still breaks the rule every mode shares).
+pub(super) fn without_followers(body: &Value, violations: Vec<Violation>) -> Vec<Violation> {
+    const GENERIC: [&str; 4] = ["pattern", "min-length", "max-length", "format"];
+    let specific = |v: &Violation| !GENERIC.contains(&v.rule.as_str());
+    let some_handlers = body
+        .get("handlers")
+        .and_then(Value::as_array)
+        .is_some_and(|h| !h.is_empty());
+    let mode_refused = some_handlers && violations.iter().any(|v| v.pointer == "/mode");
+    let keep: Vec<bool> = violations
+        .iter()
+        .map(|v| {
+            if mode_refused
+                && v.pointer == "/handlers"
+                && matches!(v.rule.as_str(), "min-items" | "max-items")
+            {
+                return false;
+            }
+            specific(v)
+                || !violations
+                    .iter()
+                    .any(|w| w.pointer == v.pointer && specific(w))
+        })
+        .collect();
+    violations
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(v, k)| k.then_some(v))
+        .collect()
+}
+
 /// Example materials: one entry per required material, with a made-up digest.
 pub(super) fn example_materials(m: &[super::MaterialRequirement]) -> Value {
     Value::Array(

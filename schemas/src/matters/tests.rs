@@ -213,3 +213,62 @@ fn invalid_dates_are_rejected() {
         "{errs:#?}"
     );
 }
+
+/// One answer per field: no generic finding beside a specific one at the same pointer, no handler
+/// count for a mode the matter does not allow, and the validator's findings in the crate's words.
+#[test]
+fn findings_that_follow_from_another_are_left_out() {
+    let m = get("unemployment-registration").expect("matter");
+    let ex = m.example();
+    let mut five = ex.clone();
+    five["handlers"] = json!(["44000"]);
+    let r = m.check_submission(&five);
+    let at: Vec<&str> = r
+        .violations
+        .iter()
+        .filter(|v| v.pointer == "/handlers/0")
+        .map(|v| v.rule.as_str())
+        .collect();
+    assert_eq!(at, vec!["region-code"], "{r:?}");
+    let mut joint = ex.clone();
+    joint["mode"] = json!("joint");
+    let r = m.check_submission(&joint);
+    let rules: Vec<(&str, &str)> = r
+        .violations
+        .iter()
+        .map(|v| (v.pointer.as_str(), v.rule.as_str()))
+        .collect();
+    assert_eq!(rules, vec![("/mode", "enum")], "{r:?}");
+    assert!(
+        r.violations[0].message.starts_with("取值不在允许范围内"),
+        "{r:?}"
+    );
+    // An empty list breaks the rule every mode shares, whatever the mode.
+    joint["handlers"] = json!([]);
+    let r = m.check_submission(&joint);
+    assert!(
+        r.violations
+            .iter()
+            .any(|v| v.pointer == "/handlers" && v.rule == "min-items"),
+        "{r:?}"
+    );
+    let mut typed = ex.clone();
+    typed["materials"][0]["sha256"] = json!("2ee47af2");
+    typed["form"]["job_intention"] = json!(12345);
+    let r = m.check_submission(&typed);
+    let message = |p: &str| {
+        r.violations
+            .iter()
+            .find(|v| v.pointer == p)
+            .map(|v| v.message.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        message("/materials/0/sha256"),
+        "格式不符：应为 64 位小写十六进制数字 (SHA-256 摘要) (expected 64 lower-case hex digits, a SHA-256 digest)"
+    );
+    assert_eq!(
+        message("/form/job_intention"),
+        "应为文本，收到整数 (expected text, got an integer)"
+    );
+}

@@ -5,7 +5,7 @@
 use super::keyword::SEP;
 use crate::violation::{Report, Violation, escape_token};
 use jsonschema::ValidationError;
-use jsonschema::error::ValidationErrorKind;
+use jsonschema::error::{TypeKind, ValidationErrorKind};
 
 /// Converts every error into a violation or warning, pointers prefixed with `prefix`.
 pub fn to_report<'a>(errors: impl Iterator<Item = ValidationError<'a>>, prefix: &str) -> Report {
@@ -61,7 +61,8 @@ fn collect(e: &ValidationError<'_>, prefix: &str, out: &mut Report) {
                     path,
                     "enum",
                     format!(
-                        "value is not one of [{}] (取值不在代码表中)",
+                        "取值不在代码表中，应为 {} 之一 (value is not one of {})",
+                        allowed.join("、"),
                         allowed.join(", ")
                     ),
                 ));
@@ -88,12 +89,159 @@ fn collect(e: &ValidationError<'_>, prefix: &str, out: &mut Report) {
                 )),
             }
         }
-        other => out.violations.push(Violation::new(
-            path,
-            rule_name(other.keyword()),
-            e.masked().to_string(),
-        )),
+        other => out
+            .violations
+            .push(Violation::new(path, rule_name(other.keyword()), message(e))),
     }
+}
+
+/// A JSON Schema finding in the words of the crate's other messages (中文 first, English in
+/// parentheses), naming the rule rather than quoting the validator: a province reads these in
+/// its own field's name, and `value does not match "^[0-9a-f]{64}$"` tells a clerk little. No
+/// message quotes the value (problems show it masked beside the message).
+fn message(e: &ValidationError<'_>) -> String {
+    match e.kind() {
+        ValidationErrorKind::Type { kind } => {
+            // `null` beside a type is how an optional member is written, not what it asks for.
+            let expected: Vec<jsonschema::JsonType> = match kind {
+                TypeKind::Single(t) => vec![*t],
+                TypeKind::Multiple(set) => set
+                    .iter()
+                    .filter(|t| *t != jsonschema::JsonType::Null)
+                    .collect(),
+            };
+            let zh: Vec<&str> = expected.iter().map(|t| type_zh(*t)).collect();
+            let en: Vec<&str> = expected.iter().map(|t| type_en(*t)).collect();
+            let got = instance_type(e.instance());
+            format!(
+                "应为{}，收到{} (expected {}, got {})",
+                zh.join("或"),
+                type_zh(got),
+                en.join(" or "),
+                type_en(got)
+            )
+        }
+        ValidationErrorKind::Pattern { pattern } => match plain_pattern(pattern) {
+            Some((zh, en)) => format!("格式不符：应为{zh} (expected {en})"),
+            None => format!("格式不符：应匹配 {pattern} (does not match the pattern {pattern})"),
+        },
+        ValidationErrorKind::MinItems { limit } => {
+            format!("至少 {limit} 项 (at least {limit} item(s))")
+        }
+        ValidationErrorKind::MaxItems { limit } => {
+            format!("最多 {limit} 项 (at most {limit} item(s))")
+        }
+        ValidationErrorKind::MinLength { limit } => {
+            format!("至少 {limit} 个字符 (at least {limit} character(s))")
+        }
+        ValidationErrorKind::MaxLength { limit } => {
+            format!("最多 {limit} 个字符 (at most {limit} character(s))")
+        }
+        ValidationErrorKind::Enum { options } => {
+            let allowed: Vec<String> = match options.as_array() {
+                Some(a) => a.iter().map(ToString::to_string).collect(),
+                None => vec![options.to_string()],
+            };
+            format!(
+                "取值不在允许范围内，应为 {} 之一 (value is not one of {})",
+                allowed.join("、"),
+                allowed.join(", ")
+            )
+        }
+        ValidationErrorKind::Constant { expected_value } => {
+            format!("应为 {expected_value} (must be {expected_value})")
+        }
+        ValidationErrorKind::Minimum { limit } => {
+            format!("不得小于 {limit} (must be at least {limit})")
+        }
+        ValidationErrorKind::ExclusiveMinimum { limit } => {
+            format!("应大于 {limit} (must be greater than {limit})")
+        }
+        ValidationErrorKind::Maximum { limit } => {
+            format!("不得大于 {limit} (must be at most {limit})")
+        }
+        ValidationErrorKind::ExclusiveMaximum { limit } => {
+            format!("应小于 {limit} (must be less than {limit})")
+        }
+        ValidationErrorKind::Format { format } => {
+            format!("格式不符：应为 {format} (not a valid {format})")
+        }
+        ValidationErrorKind::UniqueItems => "列表项不得重复 (items must be unique)".into(),
+        _ => e.masked().to_string(),
+    }
+}
+
+fn instance_type(v: &serde_json::Value) -> jsonschema::JsonType {
+    use jsonschema::JsonType;
+    match v {
+        serde_json::Value::Null => JsonType::Null,
+        serde_json::Value::Bool(_) => JsonType::Boolean,
+        serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => JsonType::Integer,
+        serde_json::Value::Number(_) => JsonType::Number,
+        serde_json::Value::String(_) => JsonType::String,
+        serde_json::Value::Array(_) => JsonType::Array,
+        serde_json::Value::Object(_) => JsonType::Object,
+    }
+}
+
+fn type_zh(t: jsonschema::JsonType) -> &'static str {
+    use jsonschema::JsonType;
+    match t {
+        JsonType::Null => " null",
+        JsonType::Boolean => "布尔值",
+        JsonType::Integer => "整数",
+        JsonType::Number => "数字",
+        JsonType::String => "文本",
+        JsonType::Array => "列表",
+        JsonType::Object => "对象",
+    }
+}
+
+fn type_en(t: jsonschema::JsonType) -> &'static str {
+    use jsonschema::JsonType;
+    match t {
+        JsonType::Null => "null",
+        JsonType::Boolean => "a boolean",
+        JsonType::Integer => "an integer",
+        JsonType::Number => "a number",
+        JsonType::String => "text",
+        JsonType::Array => "a list",
+        JsonType::Object => "an object",
+    }
+}
+
+/// What the published schemas' patterns mean, said plainly (中文, English); others are quoted.
+fn plain_pattern(pattern: &str) -> Option<(&'static str, &'static str)> {
+    Some(match pattern {
+        "^[0-9a-f]{64}$" => (
+            " 64 位小写十六进制数字 (SHA-256 摘要)",
+            "64 lower-case hex digits, a SHA-256 digest",
+        ),
+        "^([0-9]{6}|[0-9]{12})$" => (
+            " 6 位或 12 位数字的行政区划代码",
+            "a 6- or 12-digit division code",
+        ),
+        "^[0-9A-Za-z]{6,30}$" => (" 6 至 30 位字母或数字", "6 to 30 letters or digits"),
+        "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" => (" yyyy-MM-dd 形式的日期", "a date as yyyy-MM-dd"),
+        "^[0-9]{4}-(0[1-9]|1[0-2])$" => (" yyyy-MM 形式的年月", "a month as yyyy-MM"),
+        "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$" => (
+            " 18 位统一社会信用代码",
+            "an 18-character unified social credit code",
+        ),
+        "^([0-9]{17}[0-9Xx]|[0-9]{15})$" => (
+            " 18 位 (或旧 15 位) 公民身份号码",
+            "an 18-digit (or old 15-digit) resident ID number",
+        ),
+        "^(0[1-9]|[1-4][0-9]|5[0-6]|97|98)$" => (
+            " GB/T 3304 民族代码 (01–56、97、98)",
+            "a GB/T 3304 ethnicity code (01-56, 97, 98)",
+        ),
+        crate::ids::phone::PATTERN => (
+            "手机号码或固定电话号码",
+            "a mobile or fixed-line phone number",
+        ),
+        _ => return None,
+    })
 }
 
 /// A `oneOf` of documented constants (how schemars writes an enum whose variants have docs): the

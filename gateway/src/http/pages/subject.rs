@@ -114,14 +114,19 @@ fn adapters_section(m: &Matter) -> String {
         out.push_str("<p class=\"none\" id=\"no-adapters\">尚无适配器 / no adapters yet</p>\n");
         return out;
     }
-    out.push_str("<table id=\"adapter-table\"><thead><tr><th>地区 region</th><th>名称 name</th><th>本地表单 local form</th><th>规范版本 canonical version</th></tr></thead><tbody>\n");
+    out.push_str(&format!(
+        "<p class=\"json\"><a id=\"adapters-json\" href=\"/v1/adapters?matter={}\">JSON</a></p>\n",
+        escape(m.code)
+    ));
+    out.push_str("<table id=\"adapter-table\"><thead><tr><th>地区 region</th><th>名称 name</th><th>本地表单 local form</th><th>规范版本 canonical version</th><th>字段表 fields</th></tr></thead><tbody>\n");
     for a in adapters {
         out.push_str(&format!(
-            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td><a href=\"{}\">JSON</a></td></tr>\n",
             escape(&a.region),
             escape(&a.region_name),
             escape(&a.local_form),
-            a.canonical_version
+            a.canonical_version,
+            escape(&crate::http::adapters::href(&a.region, m.code))
         ));
     }
     out.push_str("</tbody></table>\n");
