@@ -89,19 +89,19 @@ impl Check {
                 Err(e) => error(e.rule(), format!("公民身份号码无效：{e}")),
             },
             Check::Gb32100 => match gb32100::CreditCode::parse(s) {
-                Ok(c) if c.checksum_ok() => None,
-                Ok(_) => Some(Finding {
-                    rule: "gb32100-checksum",
-                    message: "统一社会信用代码校验位不符 (部分早期代码如此，仅作提示) (check character does not match; accepted)".into(),
+                Ok(c) => c.doubt().map(|doubt| Finding {
+                    rule: doubt.rule(),
+                    message: format!("统一社会信用代码：{doubt}"),
                     warning: true,
                 }),
                 Err(e) => error(e.rule(), format!("统一社会信用代码无效：{e}")),
             },
             Check::Gb2260 => match gb2260::normalise(s) {
                 None => error("gb2260-format", "行政区划代码应为 6 位或 12 位数字"),
-                Some(_) if !gb2260::is_known(s) => {
-                    error("gb2260-unknown", "行政区划代码不存在 (GB/T 2260, historical codes included)")
-                }
+                Some(_) if !gb2260::is_known(s) => error(
+                    "gb2260-unknown",
+                    "行政区划代码不存在 (GB/T 2260, historical codes included)",
+                ),
                 Some(_) => None,
             },
             Check::Sex => match gb2261::Sex::from_code(s) {

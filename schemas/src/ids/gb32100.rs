@@ -72,6 +72,67 @@ impl CreditCode {
     pub fn division(&self) -> &str {
         &self.code[2..8]
     }
+
+    /// What looks wrong in a code of the right shape, worst first: a registration authority the
+    /// standard has no code for, a division code that is in no GB/T 2260 table (historical codes
+    /// included; `100000` is the national level, which central registrations carry), a check
+    /// character that does not match. Each is a doubt for the caller to report as a warning,
+    /// never a refusal: the authorities' tables have grown since 2015, and some early codes fail
+    /// their check character yet are real and in use.
+    pub fn doubt(&self) -> Option<Doubt> {
+        if !AUTHORITIES.contains(self.authority()) {
+            Some(Doubt::Authority(self.authority()))
+        } else if self.division() != "100000" && !super::gb2260::is_known(self.division()) {
+            Some(Doubt::Division(self.division().to_string()))
+        } else if !self.checksum_ok {
+            Some(Doubt::Checksum)
+        } else {
+            None
+        }
+    }
+}
+
+/// 登记管理部门码 in GB 32100-2015 and its amendments: 1 机构编制, 2 外交, 3 司法行政, 4 文化,
+/// 5 民政, 6 旅游, 7 宗教, 8 工会, 9 工商 (市场监管), A 中央军委改革和编制办公室, N 农业, Y 其他.
+pub const AUTHORITIES: &str = "123456789ANY";
+
+/// Why a code of the right shape is doubtful ([`CreditCode::doubt`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Doubt {
+    Authority(char),
+    Division(String),
+    Checksum,
+}
+
+impl Doubt {
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Doubt::Authority(_) => "gb32100-authority",
+            Doubt::Division(_) => "gb32100-division-unknown",
+            Doubt::Checksum => "gb32100-checksum",
+        }
+    }
+}
+
+impl std::fmt::Display for Doubt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Doubt::Authority(c) => write!(
+                f,
+                "登记管理部门码 {c} 不在 GB 32100 代码表中，仅作提示 (registration authority code \
+                 unknown; accepted)"
+            ),
+            Doubt::Division(d) => write!(
+                f,
+                "登记管理机关行政区划码 {d} 不在 GB/T 2260 代码表 (含历史代码) 中，仅作提示 \
+                 (division code unknown; accepted)"
+            ),
+            Doubt::Checksum => write!(
+                f,
+                "校验码不符，部分早期代码如此，仅作提示 (check character does not match; accepted)"
+            ),
+        }
+    }
 }
 
 fn value_of(c: u8) -> Option<u32> {
@@ -110,6 +171,34 @@ mod tests {
         assert_eq!(
             CreditCode::parse("91110000600037341l").unwrap().as_str(),
             "91110000600037341L"
+        );
+    }
+
+    /// Given codes of the right shape, the doubts are the authority, then the division, then
+    /// the check character; a central registration's national division is no doubt.
+    #[test]
+    fn doubts_worst_first() {
+        let doubt = |s: &str| CreditCode::parse(s).unwrap().doubt();
+        assert_eq!(doubt("91110000600037341L"), None);
+        assert_eq!(doubt("91110000600037341M"), Some(Doubt::Checksum));
+        let with_check = |first17: &str| {
+            format!(
+                "{first17}{}",
+                check_char(first17.as_bytes()).unwrap() as char
+            )
+        };
+        assert_eq!(doubt(&with_check("11100000000013127")), None);
+        assert_eq!(
+            doubt(&with_check("91999999600037341")),
+            Some(Doubt::Division("999999".into()))
+        );
+        assert_eq!(
+            doubt(&with_check("01110000600037341")),
+            Some(Doubt::Authority('0'))
+        );
+        assert_eq!(
+            doubt("01999999600037341M").map(|d| d.rule()),
+            Some("gb32100-authority")
         );
     }
 

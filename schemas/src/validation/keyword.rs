@@ -224,16 +224,15 @@ fn division(s: &str) -> Option<Finding> {
 
 fn credit_code(s: &str) -> Option<Finding> {
     let code = gb32100::CreditCode::parse(s).ok()?;
-    (!code.checksum_ok()).then(|| {
-        warning(
-            "gb32100-checksum",
-            "",
-            format!(
-                "统一社会信用代码 {} 校验码不符 (GB 32100)；部分早期赋码不符合校验规则，仅作提示",
-                mask::other(code.as_str())
-            ),
-        )
-    })
+    let doubt = code.doubt()?;
+    Some(warning(
+        doubt.rule(),
+        "",
+        format!(
+            "统一社会信用代码 {} (GB 32100)：{doubt}",
+            mask::other(code.as_str())
+        ),
+    ))
 }
 
 fn date(s: &str) -> Option<Finding> {
