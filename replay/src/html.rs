@@ -188,7 +188,7 @@ h1{{font-size:1.5em}}h2{{font-size:1.15em;margin-top:1.6em;border-bottom:1px sol
 table{{border-collapse:collapse;width:100%;font-size:.9em}}td,th{{border:1px solid #ccc;padding:.35em .5em;text-align:left;vertical-align:top}}\
 th{{background:#f3f3f3}}tr.bad td{{background:#fde8e8}}tr.good td{{background:#eaf6ea}}\
 .hash{{font-family:monospace;font-size:.8em;word-break:break-all}}.ok{{color:#16632b;font-weight:bold}}.broken{{color:#a00;font-weight:bold}}\
-dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font-weight:bold}}pre{{background:#f7f7f7;padding:1em;overflow:auto;font-size:.8em}}\
+ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font-weight:bold}}pre{{background:#f7f7f7;padding:1em;overflow:auto;font-size:.8em}}\
 </style></head><body>",
         escape(&title)
     );
@@ -328,9 +328,21 @@ fn event_rows(
         let after = steps
             .get(i)
             .map_or("无法解读", |s| status_zh(&s.status_after));
+        // What was asked or done: the 补正 items, a reason, the licence.
+        let details = match steps.get(i) {
+            Some(s) if !s.details.is_empty() => {
+                let items: String = s
+                    .details
+                    .iter()
+                    .map(|d| format!("<li>{}：{}</li>", escape(d.label_zh), escape(&d.text_zh())))
+                    .collect();
+                format!("<ul class=\"details\">{items}</ul>")
+            }
+            _ => String::new(),
+        };
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}<br><small>{}</small></td><td>{}</td>\
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}<br><small>{}</small>{}</td><td>{}</td>\
 <td class=\"hash\">{}<br>← {}<br>✎ {}</td></tr>",
             e.seq,
             escape(&beijing(&e.at)),
@@ -338,6 +350,7 @@ fn event_rows(
             escape(&e.actor),
             escape(event_title_zh(&e.kind)),
             escape(&e.kind),
+            details,
             escape(after),
             escape(&e.hash),
             if e.prev_hash.is_empty() {
@@ -444,6 +457,24 @@ mod tests {
         assert!(
             rows[1].contains("受理期限（5个工作日）（第 2 次计时）"),
             "{table}"
+        );
+    }
+
+    /// Given a supplement request, when the evidence page is made, then its event row names what
+    /// was asked for, in Chinese.
+    #[test]
+    fn the_event_table_shows_what_was_asked() {
+        let events = crate::reconcile::tests::supplemented("GD-7");
+        let key = GatewayKey::from_seed([5; 32]).public();
+        let html = page(&events, &key, &Default::default());
+        let row = html
+            .split("<tr><td>3</td>")
+            .nth(1)
+            .and_then(|rest| rest.split("</tr>").next())
+            .expect("the row of seq 3");
+        assert!(
+            row.contains("<ul class=\"details\"><li>需补正的材料或事项：照片</li></ul>"),
+            "{row}"
         );
     }
 

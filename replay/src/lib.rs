@@ -3,6 +3,7 @@
 //! gateway.
 #![deny(unsafe_code)]
 
+pub mod details;
 pub mod html;
 pub mod reconcile;
 pub mod text;

@@ -581,11 +581,11 @@ pub(crate) mod tests {
     use tongban_gateway::envelope::GatewayKey;
     use tongban_schemas::events as ev;
 
-    const GD: &str = "440000";
-    const ZJ: &str = "330000";
+    pub(crate) const GD: &str = "440000";
+    pub(crate) const ZJ: &str = "330000";
 
     /// A sealed history from (region, command, time) steps.
-    fn history(app_key: &str, steps: Vec<(&str, Command, &str)>) -> Vec<Envelope> {
+    pub(crate) fn history(app_key: &str, steps: Vec<(&str, Command, &str)>) -> Vec<Envelope> {
         let app = tongban_gateway::ids::app_id_for_key(GD, app_key);
         let steps = steps
             .into_iter()
@@ -598,7 +598,7 @@ pub(crate) mod tests {
         submit_to(key, ZJ)
     }
 
-    fn submit_to(key: &str, handler: &str) -> Command {
+    pub(crate) fn submit_to(key: &str, handler: &str) -> Command {
         let matter = tongban_schemas::matters::all()
             .iter()
             .find(|m| m.modes.contains(&tongban_schemas::Mode::Proxy))

@@ -58,6 +58,15 @@ pub fn render(t: &Timeline) -> String {
             s.status_after,
             deadlines_line(&s.deadlines)
         );
+        // What was asked or done, under its event: `items: 照片、户口簿; note: …`.
+        if !s.details.is_empty() {
+            let facts: Vec<String> = s
+                .details
+                .iter()
+                .map(|d| format!("{}: {}", d.field, d.text()))
+                .collect();
+            let _ = writeln!(out, "      {}", facts.join("; "));
+        }
     }
     let _ = writeln!(out, "state as of {}: {}", t.as_of, t.status);
     let _ = writeln!(
@@ -100,6 +109,8 @@ mod tests {
                 && parts[1].starts_with("acceptance round 2 running (started 2026-11-02T03:00:00"),
             "{last}"
         );
+        // What was asked for is under its event.
+        assert!(text.contains("\n      items: 照片\n"), "{text}");
         // The only clock of its kind has no round.
         let first = crate::reconcile::tests::to_accepted("GD-8", "SL-8");
         let t = timeline::build(&first, &Calendar::weekdays(), Point::Now, Timestamp::now())

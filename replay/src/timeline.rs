@@ -49,6 +49,9 @@ pub struct Step {
     pub actor: String,
     pub status_after: String,
     pub deadlines: Vec<DeadlineAt>,
+    /// What the event asked for or recorded ([`crate::details`]): the 补正 items, a reason, the
+    /// licence issued.
+    pub details: Vec<crate::details::Detail>,
     pub hash: String,
 }
 
@@ -135,6 +138,7 @@ pub fn build(
             actor: e.actor.clone(),
             status_after: next.state.status.as_str().to_string(),
             deadlines: deadlines_at(&next, when),
+            details: crate::details::of(e),
             hash: e.hash.clone(),
         });
         view = Some(next);
