@@ -154,9 +154,9 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
     for needle in [
         "证据链校验",
         "完整",
-        "公钥来源",
+        "公钥来源：公钥",
         "gateway.key",
-        "calendar: weekdays only (no holidays.json)",
+        "工作日历：仅按周一至周五计算",
         "法定期限",
         "补正告知",
         "送达",

@@ -10,47 +10,9 @@ use tongban_gateway::domain::Status;
 use tongban_gateway::envelope::Envelope;
 use tongban_gateway::time::Timestamp;
 
+pub use crate::provenance::{CalendarSource, KeyOrigin, KeySource, Provenance};
 use crate::timeline::{DeadlineAt, Timeline, event_title_zh};
 use crate::verify::{Report, Verdict};
-
-/// Which calendar the deadlines were computed with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CalendarSource {
-    /// The holidays and make-up working days of this file.
-    Holidays(String),
-    /// No holidays file: every Monday to Friday counts as a working day, holidays included.
-    WeekdaysOnly,
-}
-
-impl CalendarSource {
-    /// `calendar: …`, as the text and JSON outputs say it.
-    pub fn note(&self) -> String {
-        match self {
-            CalendarSource::Holidays(path) => format!("calendar: {path}"),
-            CalendarSource::WeekdaysOnly => "calendar: weekdays only (no holidays.json)".into(),
-        }
-    }
-
-    fn note_zh(&self) -> String {
-        match self {
-            CalendarSource::Holidays(path) => {
-                format!("工作日历：{}（含法定节假日与调休）", escape(path))
-            }
-            CalendarSource::WeekdaysOnly => "工作日历：仅按周一至周五计算，未计入法定节假日与调休\
-                 （calendar: weekdays only (no holidays.json)），以下期限可能偏早。"
-                .into(),
-        }
-    }
-}
-
-/// Where the page's key and calendar came from, where the caller knows (the offline commands);
-/// what is not known is not stated.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Provenance {
-    /// Which key the signatures were checked against and where it came from.
-    pub key: Option<String>,
-    pub calendar: Option<CalendarSource>,
-}
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -81,14 +43,64 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
-/// An RFC 3339 UTC time as Beijing time, `YYYY-MM-DD HH:MM:SS`.
+/// An RFC 3339 UTC time as Beijing time to the millisecond, `YYYY-MM-DD HH:MM:SS.mmm`: events
+/// of one second (a forward and a supplement request sent together) stay apart, and in order.
+/// The page's headings say 北京时间.
 pub fn beijing(rfc3339: &str) -> String {
     match Timestamp::parse_rfc3339(rfc3339) {
         Some(t) => {
             let shifted = Timestamp(t.0 + 8 * 3_600_000).to_rfc3339();
-            format!("{} {}", &shifted[..10], &shifted[11..19])
+            match (shifted.get(..10), shifted.get(11..23)) {
+                (Some(date), Some(time)) => format!("{date} {time}"),
+                _ => shifted,
+            }
         }
         None => rfc3339.to_string(),
+    }
+}
+
+/// `申请 A 第 N 号事件（日志位置 P）`: where a finding is.
+fn place_zh(app: &str, seq: u64, position: Option<u64>) -> String {
+    match position {
+        Some(p) => format!("申请 {app} 第 {seq} 号事件（日志位置 {p}）"),
+        None => format!("申请 {app} 第 {seq} 号事件"),
+    }
+}
+
+/// A broken link, in the page's words (the command line's are English).
+fn broken_zh(b: &crate::verify::BrokenLink) -> String {
+    use tongban_gateway::envelope::ChainError;
+    let why = match &b.error {
+        ChainError::SeqGap { previous, found } => format!(
+            "序号 {found} 紧接在序号 {previous} 之后，应为 {}（中间的事件缺失或序号被改动）",
+            previous.saturating_add(1)
+        ),
+        ChainError::PrevHash { expected, found } => {
+            format!("上一哈希（prev_hash）为 {found}，应为前一事件的哈希 {expected}")
+        }
+        ChainError::Hash { expected, found } => {
+            format!("记录的哈希为 {found}，按事件内容重新计算为 {expected}：内容已被改动")
+        }
+        ChainError::Signature => "签名无法用网关公钥验证".into(),
+        ChainError::WrongApp { expected, found } => {
+            format!("该事件属于申请 {found}，不属于申请 {expected}")
+        }
+        ChainError::Undecodable(reason) => format!("事件内容不符合其类型（{reason}）"),
+    };
+    format!("{}：{why}", place_zh(&b.app, b.seq, b.position))
+}
+
+/// Removed log positions, in the page's words.
+fn gap_zh(g: &crate::verify::Gap) -> String {
+    if g.first == g.last {
+        format!("日志位置 {} 没有事件：已从日志中删除", g.first)
+    } else {
+        format!(
+            "日志位置 {}–{} 没有事件（{} 个）：已从日志中删除",
+            g.first,
+            g.last,
+            g.events()
+        )
     }
 }
 
@@ -219,7 +231,7 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
     let _ = write!(
         out,
         "<h2>基本信息</h2><dl><dt>申请编号</dt><dd class=\"hash\">{}</dd><dt>事项</dt><dd>{}</dd><dt>办理模式</dt><dd>{}</dd>\
-<dt>收件地</dt><dd>{}</dd><dt>办理地</dt><dd>{}</dd><dt>状态（截至 {}）</dt><dd>{}（{}）</dd><dt>事件数</dt><dd>{}</dd></dl>",
+<dt>收件地</dt><dd>{}</dd><dt>办理地</dt><dd>{}</dd><dt>状态（截至北京时间 {}）</dt><dd>{}（{}）</dd><dt>事件数</dt><dd>{}</dd></dl>",
         escape(&t.app),
         escape(&t.matter),
         escape(
@@ -245,10 +257,14 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
             CalendarSource::WeekdaysOnly => " class=\"broken\"",
             CalendarSource::Holidays(_) => "",
         };
-        let _ = write!(out, "<p id=\"calendar\"{class}>{}</p>", calendar.note_zh());
+        let _ = write!(
+            out,
+            "<p id=\"calendar\"{class}>{}</p>",
+            escape(&calendar.note_zh())
+        );
     }
     out.push_str(
-        "<table><tr><th>期限</th><th>责任地区</th><th>起算</th><th>到期日</th><th>时限</th><th>结果</th><th>办结时间</th></tr>",
+        "<table><tr><th>期限</th><th>责任地区</th><th>起算（北京时间）</th><th>到期日</th><th>时限</th><th>结果</th><th>办结时间（北京时间）</th></tr>",
     );
     deadline_rows(&mut out, &t.deadlines, names);
     out.push_str("</table>");
@@ -269,10 +285,10 @@ fn verdict(out: &mut String, verification: &Report, public_key_hex: &str, proven
                 verification.broken.len() + verification.missing.len()
             );
             for b in &verification.broken {
-                let _ = write!(out, "<li>{}</li>", escape(&b.to_string()));
+                let _ = write!(out, "<li>{}</li>", escape(&broken_zh(b)));
             }
             for g in &verification.missing {
-                let _ = write!(out, "<li>{}</li>", escape(&g.to_string()));
+                let _ = write!(out, "<li>{}</li>", escape(&gap_zh(g)));
             }
             out.push_str("</ul>");
         }
@@ -295,11 +311,16 @@ fn verdict(out: &mut String, verification: &Report, public_key_hex: &str, proven
     if !verification.unreadable.is_empty() {
         let _ = write!(
             out,
-            "<p class=\"broken\" id=\"unreadable-events\">{} 个事件本版本无法解读（unreadable by this build，并非断裂；请用更新版本的 tongban 查看）：</p><ul>",
+            "<p class=\"broken\" id=\"unreadable-events\">{} 个事件本版本无法解读（并非断裂；请用更新版本的 tongban 查看）：</p><ul>",
             verification.unreadable.len()
         );
         for u in &verification.unreadable {
-            let _ = write!(out, "<li>{}</li>", escape(&u.to_string()));
+            let _ = write!(
+                out,
+                "<li>{}：本版本无法解读（{}）</li>",
+                escape(&place_zh(&u.app, u.seq, u.position)),
+                escape(&u.reason)
+            );
         }
         out.push_str("</ul>");
     }
@@ -309,7 +330,11 @@ fn verdict(out: &mut String, verification: &Report, public_key_hex: &str, proven
         escape(public_key_hex)
     );
     if let Some(note) = &provenance.key {
-        let _ = write!(out, "<p id=\"key-source\">公钥来源：{}</p>", escape(note));
+        let _ = write!(
+            out,
+            "<p id=\"key-source\">公钥来源：{}</p>",
+            escape(&note.note_zh())
+        );
     }
 }
 
@@ -408,6 +433,79 @@ mod tests {
         )
     }
 
+    /// The page's own words are Chinese: once the parts that are data (ids, hashes, keys, paths,
+    /// event type codes, raw events) are taken out, no English word of three letters or more is
+    /// left.
+    fn assert_chinese(html: &str) {
+        let body = html
+            .split("<body>")
+            .nth(1)
+            .and_then(|b| b.split("<h2>原始事件</h2>").next())
+            .expect("the page's body");
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in body.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    text.push(' ');
+                }
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        // Data shown as it is: commands and options, file names, JSON field names, codes.
+        let data = |w: &str| {
+            w.contains('/')
+                || w.contains('.')
+                || w.contains('_')
+                || w.contains('-')
+                || w.chars().any(|c| c.is_ascii_digit())
+                || [
+                    "tongban", "verify", "Ed25519", "RFC", "JSON", "SHA", "hash", "sig",
+                ]
+                .contains(&w)
+                // A status code, shown beside its Chinese name.
+                || serde_json::from_value::<tongban_gateway::domain::Status>(w.into()).is_ok()
+        };
+        let english: Vec<&str> = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || "/._-".contains(c)))
+            .filter(|w| w.len() >= 3 && w.chars().any(|c| c.is_ascii_alphabetic()))
+            .filter(|w| !data(w))
+            .collect();
+        assert!(
+            english.is_empty(),
+            "English on the page: {english:?}\n{text}"
+        );
+    }
+
+    /// Given a broken link and two events in one second, when the page is made, then the break
+    /// is told in Chinese and the two times differ (to the millisecond, Beijing time).
+    #[test]
+    fn breaks_and_times_read_in_chinese() {
+        let mut events = crate::reconcile::tests::supplemented("GD-7");
+        let key = GatewayKey::from_seed([5; 32]).public();
+        // Two events 400 ms apart in one second.
+        let t = Timestamp::parse_rfc3339(&events[1].at).expect("at");
+        assert_eq!(
+            super::beijing(&Timestamp(t.0 + 433).to_rfc3339()),
+            "2026-11-02 10:00:00.433"
+        );
+        events[2].data = serde_json::json!({"items": ["另一份材料"]});
+        let html = page(&events, &key, &Default::default());
+        assert!(
+            html.contains(&format!(
+                "申请 {} 第 3 号事件：记录的哈希为 {}，按事件内容重新计算为",
+                events[0].app, events[2].hash
+            )),
+            "{html}"
+        );
+        assert!(!html.contains("recomputed"), "{html}");
+        assert!(html.contains("<td>2026-11-02 10:00:00.000</td>"), "{html}");
+        assert_chinese(&html);
+    }
+
     /// A report to a point in time counts and lists the events up to it, not the whole log.
     #[test]
     fn a_report_to_a_point_counts_the_events_up_to_it() {
@@ -503,7 +601,8 @@ mod tests {
         let html = page(&events, &key.public(), &Default::default());
         assert!(!html.contains("处断裂"), "{html}");
         assert!(html.contains("id=\"unreadable-events\""), "{html}");
-        assert!(html.contains("unreadable by this build"), "{html}");
+        assert!(html.contains("本版本无法解读（"), "{html}");
+        assert!(!html.contains("unreadable by this build"), "{html}");
         assert!(html.contains("完整：2 个事件"), "{html}");
     }
 
@@ -514,18 +613,19 @@ mod tests {
         let events = crate::reconcile::tests::to_accepted("GD-9", "SL-9");
         let key = GatewayKey::from_seed([5; 32]).public();
         let provenance = super::Provenance {
-            key: Some("key k1 from /srv/tongban/gateway.key: pass --public-key".into()),
+            key: Some(super::KeySource {
+                kid: "k1".into(),
+                origin: super::KeyOrigin::DataDir("/srv/tongban/gateway.key".into()),
+            }),
             calendar: Some(super::CalendarSource::WeekdaysOnly),
         };
         let html = page(&events, &key, &provenance);
         assert!(
-            html.contains("公钥来源：key k1 from /srv/tongban/gateway.key"),
+            html.contains("公钥来源：公钥 k1，读取自被核对的数据目录 /srv/tongban/gateway.key"),
             "{html}"
         );
-        assert!(
-            html.contains("calendar: weekdays only (no holidays.json)"),
-            "{html}"
-        );
+        assert!(html.contains("工作日历：仅按周一至周五计算"), "{html}");
+        assert_chinese(&html);
         let without = page(&events, &key, &Default::default());
         assert!(!without.contains("公钥来源") && !without.contains("工作日历"));
     }

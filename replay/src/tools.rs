@@ -27,11 +27,10 @@ impl OperatorTools for ReplayTools {
         // Served by the gateway whose key it is: the page says so, since a chain checked with
         // the key of the party that may have forged it proves only that it is consistent.
         let provenance = crate::html::Provenance {
-            key: Some(
-                "the serving gateway's own key: to check the chain without trusting this gateway, \
-                 run `tongban verify --public-key <hex>` with a key recorded beforehand"
-                    .into(),
-            ),
+            key: Some(crate::provenance::KeySource {
+                kid: key.kid(),
+                origin: crate::provenance::KeyOrigin::ServingGateway,
+            }),
             calendar: Some(if cal.is_weekdays_only() {
                 crate::html::CalendarSource::WeekdaysOnly
             } else {

@@ -12,7 +12,7 @@ use tongban_gateway::log::{
     AnyLog, EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog, LogError,
 };
 use tongban_gateway::server::{DataDir, load_calendar};
-use tongban_replay::html::{CalendarSource, Provenance};
+use tongban_replay::provenance::{CalendarSource, KeyOrigin, KeySource, Provenance};
 use tongban_replay::timeline::Timeline;
 use tongban_replay::verify::{self, Report, Verdict};
 
@@ -137,6 +137,17 @@ impl Source {
         }
     }
 
+    /// [`Source::key_note`] as the dispute page states it.
+    pub fn key_source(&self, key: &PublicKey) -> KeySource {
+        KeySource {
+            kid: key.kid(),
+            origin: match &self.public_key {
+                Some(_) => KeyOrigin::Given,
+                None => KeyOrigin::DataDir(self.dir.key().display().to_string()),
+            },
+        }
+    }
+
     /// The holiday calendar of the data directory, and which it was: without `holidays.json`
     /// deadlines count every weekday, holidays included, and the outputs say so.
     pub fn calendar(&self) -> Result<(Calendar, CalendarSource), CliError> {
@@ -252,7 +263,7 @@ pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
     }
     let verification = verify::verify_events(app, &events, &key);
     let provenance = Provenance {
-        key: Some(source.key_note(&key)),
+        key: Some(source.key_source(&key)),
         calendar: Some(calendar_source),
     };
     Ok(Evidence {
