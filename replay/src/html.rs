@@ -117,6 +117,27 @@ fn region(names: &BTreeMap<String, String>, code: &str) -> String {
     }
 }
 
+/// The clock's suspensions: each from and to (北京时间), and the working days used before the
+/// last one; "—" for a clock never paused.
+fn pauses_zh(d: &DeadlineAt) -> String {
+    if d.pauses.is_empty() {
+        return "—".into();
+    }
+    let each: Vec<String> = d
+        .pauses
+        .iter()
+        .map(|p| match &p.to {
+            Some(to) => format!("{} 至 {}", beijing(&p.from), beijing(to)),
+            None => format!("{} 起暂停中", beijing(&p.from)),
+        })
+        .collect();
+    format!(
+        "{}；暂停前累计已用 {} 个工作日",
+        each.join("；"),
+        d.used_days
+    )
+}
+
 fn deadline_rows(out: &mut String, ds: &[DeadlineAt], names: &BTreeMap<String, String>) {
     for d in ds {
         let class = match d.situation {
@@ -127,7 +148,7 @@ fn deadline_rows(out: &mut String, ds: &[DeadlineAt], names: &BTreeMap<String, S
         };
         let _ = write!(
             out,
-            "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} 个工作日</td><td>{}</td><td>{}</td></tr>",
+            "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} 个工作日</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             // The round tells apart two clocks of one kind (a supplement starts the acceptance
             // clock again), which may start in the same second and share a due date.
             match d.round {
@@ -136,8 +157,13 @@ fn deadline_rows(out: &mut String, ds: &[DeadlineAt], names: &BTreeMap<String, S
             },
             region(names, &d.responsible),
             escape(&beijing(&d.started_at)),
-            escape(&d.due),
+            // A paused clock has no due date yet: the one it would have if it ran again now.
+            match d.paused_since {
+                Some(_) => format!("{}（暂停中：若此时恢复计时）", escape(&d.due)),
+                None => escape(&d.due),
+            },
             d.limit_days,
+            escape(&pauses_zh(d)),
             escape(d.situation.title_zh()),
             d.closed_at
                 .as_deref()
@@ -264,7 +290,7 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
         );
     }
     out.push_str(
-        "<table><tr><th>期限</th><th>责任地区</th><th>起算（北京时间）</th><th>到期日</th><th>时限</th><th>结果</th><th>办结时间（北京时间）</th></tr>",
+        "<table><tr><th>期限</th><th>责任地区</th><th>起算（北京时间）</th><th>到期日</th><th>时限</th><th>暂停（特别程序，北京时间）</th><th>结果</th><th>办结时间（北京时间）</th></tr>",
     );
     deadline_rows(&mut out, &t.deadlines, names);
     out.push_str("</table>");
@@ -574,6 +600,57 @@ mod tests {
             row.contains("<ul class=\"details\"><li>需补正的材料或事项：照片</li></ul>"),
             "{row}"
         );
+    }
+
+    /// Given a decision clock suspended and resumed, when the page is made at each point, then
+    /// its row shows the pause (from, to, days used) and, while paused, the due date as it would
+    /// be if the clock ran again then, marked as such.
+    #[test]
+    fn the_deadline_table_shows_the_suspension() {
+        let events = crate::reconcile::tests::suspended("GD-5");
+        let key = GatewayKey::from_seed([5; 32]).public();
+        let verification = crate::verify::verify_events(&events[0].app, &events, &key);
+        let row_at = |point| {
+            let t = timeline::build(&events, &Calendar::weekdays(), point, Timestamp::now())
+                .expect("timeline");
+            let html = super::render(
+                Some(&t),
+                None,
+                &events,
+                &verification,
+                "k",
+                &Default::default(),
+                &Default::default(),
+            );
+            html.split("<td>审查决定期限</td>")
+                .nth(1)
+                .and_then(|r| r.split("</tr>").next())
+                .expect("the decision row")
+                .to_string()
+        };
+        // Suspended Tue 11-10 (3 days used of 20); as of Mon 11-16, resumed then it would run
+        // 17 working days to 12-09.
+        let paused = row_at(Point::At(
+            Timestamp::parse_rfc3339("2026-11-16T01:00:00Z")
+                .expect("at")
+                .0,
+        ));
+        assert!(
+            paused.contains("<td>2026-12-09（暂停中：若此时恢复计时）</td>"),
+            "{paused}"
+        );
+        assert!(
+            paused.contains("2026-11-10 11:00:00.000 起暂停中；暂停前累计已用 3 个工作日"),
+            "{paused}"
+        );
+        let resumed = row_at(Point::Now);
+        assert!(
+            resumed.contains(
+                "2026-11-10 11:00:00.000 至 2026-11-20 11:00:00.000；暂停前累计已用 3 个工作日"
+            ),
+            "{resumed}"
+        );
+        assert!(resumed.contains("<td>2026-12-15</td>"), "{resumed}");
     }
 
     /// Given an application whose second event is sealed and signed but does not read as its

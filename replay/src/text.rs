@@ -21,9 +21,26 @@ fn deadlines_line(ds: &[DeadlineAt]) -> String {
             // The round and the start tell apart two clocks of one kind (a supplement starts
             // the acceptance clock again), which may share the due date and the result.
             let round = d.round.map(|n| format!(" round {n}")).unwrap_or_default();
+            // A paused clock has no due date yet: what it would be if it ran again now, and
+            // since when it is paused. Past pauses stay on the line.
+            let due = match &d.paused_since {
+                Some(since) => format!(
+                    "paused since {since}, {} of {} days used, due {} if resumed now",
+                    d.used_days, d.limit_days, d.due
+                ),
+                None => format!("due {}", d.due),
+            };
+            let pauses: String = d
+                .pauses
+                .iter()
+                .filter_map(|p| {
+                    p.to.as_ref()
+                        .map(|to| format!(", paused {} to {to}", p.from))
+                })
+                .collect();
             format!(
-                "{kind}{round} {sit} (started {}, due {}, {})",
-                d.started_at, d.due, d.responsible
+                "{kind}{round} {sit} (started {}, {due}{pauses}, {})",
+                d.started_at, d.responsible
             )
         })
         .collect::<Vec<_>>()
@@ -84,6 +101,39 @@ mod tests {
     use tongban_gateway::time::Timestamp;
 
     use crate::timeline::{self, Point};
+
+    /// Given a decision clock suspended, when the timeline is printed as of the pause, then the
+    /// decision shows as paused since the suspension with the days used and the due date if it
+    /// ran again then, not the date from before the pause; once resumed, the pause is listed.
+    #[test]
+    fn a_paused_clock_shows_the_pause_not_a_stale_due_date() {
+        let events = crate::reconcile::tests::suspended("GD-5");
+        let at = Timestamp::parse_rfc3339("2026-11-16T01:00:00Z").expect("at");
+        let t =
+            timeline::build(&events, &Calendar::weekdays(), Point::At(at.0), at).expect("timeline");
+        let text = super::render(&t);
+        let last = text
+            .lines()
+            .find(|l| l.starts_with("deadlines as of"))
+            .expect("deadlines line");
+        assert!(
+            last.contains(
+                "decision paused (started 2026-11-05T03:00:00.000Z, paused since \
+                 2026-11-10T03:00:00.000Z, 3 of 20 days used, due 2026-12-09 if resumed now, 330000)"
+            ),
+            "{last}"
+        );
+        assert!(!last.contains("due 2026-12-03"), "{last}");
+        let t = timeline::build(&events, &Calendar::weekdays(), Point::Now, at).expect("timeline");
+        let json = serde_json::to_value(&t).expect("json");
+        let decision = &json["deadlines"][1];
+        assert_eq!(decision["due"], "2026-12-15", "{decision}");
+        assert!(decision.get("paused_since").is_none(), "{decision}");
+        assert_eq!(
+            decision["pauses"],
+            serde_json::json!([{"from": "2026-11-10T03:00:00.000Z", "to": "2026-11-20T03:00:00.000Z"}])
+        );
+    }
 
     /// Given a supplement requested and supplied, when the timeline is printed, then the two
     /// acceptance clocks read as two (round 1, round 2, each with its start), not as one line

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use tongban_gateway::domain::calendar::Calendar;
-use tongban_gateway::domain::deadlines::{Deadline, DeadlineKind, Situation};
+use tongban_gateway::domain::deadlines::{Deadline, DeadlineKind, Pause, Situation};
 use tongban_gateway::envelope::Envelope;
 use tongban_gateway::projections::ApplicationView;
 use tongban_gateway::projections::view::FoldError;
@@ -27,9 +27,20 @@ pub struct DeadlineAt {
     pub kind: DeadlineKind,
     pub responsible: String,
     pub started_at: String,
+    /// The last day to act (Beijing date). While paused: the day the clock would run out if it
+    /// resumed at the moment judged ([`Deadline::due_at`]), since the date before the pause no
+    /// longer binds.
     pub due: String,
     pub limit_days: u32,
+    /// Working days used before the current running stretch: before the pause, while paused.
+    pub used_days: u32,
     pub situation: Situation,
+    /// While paused: when the suspension began.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paused_since: Option<String>,
+    /// The clock's suspensions so far, oldest first (an open one has no `to`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pauses: Vec<Pause>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<String>,
     /// Which clock of its kind for its region this is (1, 2, …), when there is more than one: a
@@ -72,7 +83,7 @@ pub struct Timeline {
     pub deadlines: Vec<DeadlineAt>,
 }
 
-fn deadlines_at(view: &ApplicationView, when: Timestamp) -> Vec<DeadlineAt> {
+fn deadlines_at(view: &ApplicationView, when: Timestamp, cal: &Calendar) -> Vec<DeadlineAt> {
     let all = &view.deadlines.0;
     let same = |a: &Deadline, b: &Deadline| a.kind == b.kind && a.responsible == b.responsible;
     all.iter()
@@ -85,9 +96,12 @@ fn deadlines_at(view: &ApplicationView, when: Timestamp) -> Vec<DeadlineAt> {
                 kind: d.kind,
                 responsible: d.responsible.clone(),
                 started_at: d.started_at.clone(),
-                due: d.due.clone(),
+                due: d.due_at(when, cal),
                 limit_days: d.limit_days,
+                used_days: d.used_days,
                 situation: d.situation(when),
+                paused_since: d.paused_since().map(str::to_string),
+                pauses: d.pauses.clone(),
                 closed_at: d.closed_at.clone(),
                 round: (total > 1).then(|| u32::try_from(before + 1).unwrap_or(u32::MAX)),
             }
@@ -137,7 +151,7 @@ pub fn build(
             region: e.region.clone(),
             actor: e.actor.clone(),
             status_after: next.state.status.as_str().to_string(),
-            deadlines: deadlines_at(&next, when),
+            deadlines: deadlines_at(&next, when, cal),
             details: crate::details::of(e),
             hash: e.hash.clone(),
         });
@@ -168,7 +182,7 @@ pub fn build(
         point,
         as_of: as_of.to_rfc3339(),
         status: view.state.status.as_str().to_string(),
-        deadlines: deadlines_at(&view, as_of),
+        deadlines: deadlines_at(&view, as_of, cal),
         steps,
     })
 }
