@@ -134,7 +134,13 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
     );
     assert_eq!(
         t["calendar"],
-        json!("calendar: weekdays only (no holidays.json)")
+        json!({"source": "weekdays-only", "covered_through": null})
+    );
+    assert_eq!(t["verification"]["key"]["source"], json!("data-dir"), "{t}");
+    assert_eq!(
+        t["verification"]["key"]["id"].as_str().map(str::len),
+        Some(16),
+        "{t}"
     );
     let (code, _, err) = tongban(&["replay", &id, "--seq", "9"], &data);
     assert_eq!(code, 2);
@@ -156,7 +162,7 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
         "完整",
         "公钥来源：公钥",
         "gateway.key",
-        "工作日历：仅按周一至周五计算",
+        "工作日历：数据目录中没有 holidays.json，仅按周一至周五计算",
         "法定期限",
         "补正告知",
         "送达",
@@ -774,4 +780,53 @@ fn reconcile_over_http_for_operators() {
     );
     let r = operator.post(&path, &json!({"app": id}));
     assert_eq!(r.status, 415);
+}
+
+/// Given a `holidays.json` whose last listed year (2020) is before every deadline, when the
+/// gateway starts and an application is forwarded, then the start log warns once naming 2020,
+/// the API's deadline says `calendar_covers: false`, the served page marks the deadline, and
+/// replay's JSON gives the calendar as fields (its file and the year it covers through).
+#[test]
+fn a_calendar_behind_the_deadlines_is_said_wherever_they_are_shown() {
+    let dir = TempDir::new("calendar-gap");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    std::fs::write(
+        data.join("holidays.json"),
+        r#"{"holidays": ["2020-10-01"]}"#,
+    )
+    .expect("write holidays.json");
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let id = application(&origin, &body, &[(&origin, "forward", json!({}))]);
+    let view = origin.get(&format!("/v1/applications/{id}")).json();
+    assert_eq!(
+        view["deadlines"][0]["calendar_covers"],
+        json!(false),
+        "{view}"
+    );
+    let r = handlers[0].get(&format!("/ui/applications/{id}"));
+    assert_eq!(r.status, 200);
+    let page = String::from_utf8_lossy(&r.body).into_owned();
+    assert!(
+        page.contains("含 2020 年及以前的法定节假日与调休"),
+        "{page}"
+    );
+    assert!(page.contains("超出工作日历所列年份"), "{page}");
+    assert_eq!(gw.terminate().code(), Some(0));
+    let log = std::fs::read_to_string(&gw.stderr_log).expect("gateway log");
+    assert_eq!(
+        log.matches("holidays.json lists dates through 2020 only")
+            .count(),
+        1,
+        "{log}"
+    );
+    let (code, out, err) = tongban(&["replay", &id, "--format", "json"], &data);
+    assert_eq!(code, 0, "{err}");
+    let t: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        t["calendar"],
+        json!({"source": data.join("holidays.json").display().to_string(), "covered_through": 2020})
+    );
+    assert_eq!(t["deadlines"][0]["calendar_covers"], json!(false), "{t}");
 }

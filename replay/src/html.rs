@@ -10,7 +10,7 @@ use tongban_gateway::domain::Status;
 use tongban_gateway::envelope::Envelope;
 use tongban_gateway::time::Timestamp;
 
-pub use crate::provenance::{CalendarSource, KeyOrigin, KeySource, Provenance};
+pub use crate::provenance::{CalendarSource, KeyOrigin, KeySource, NoDates, Provenance};
 use crate::timeline::{DeadlineAt, Timeline, event_title_zh};
 use crate::verify::{Report, Verdict};
 
@@ -138,7 +138,12 @@ fn pauses_zh(d: &DeadlineAt) -> String {
     )
 }
 
-fn deadline_rows(out: &mut String, ds: &[DeadlineAt], names: &BTreeMap<String, String>) {
+fn deadline_rows(
+    out: &mut String,
+    ds: &[DeadlineAt],
+    names: &BTreeMap<String, String>,
+    mark_uncovered: bool,
+) {
     for d in ds {
         let class = match d.situation {
             tongban_gateway::domain::deadlines::Situation::Missed
@@ -158,9 +163,15 @@ fn deadline_rows(out: &mut String, ds: &[DeadlineAt], names: &BTreeMap<String, S
             region(names, &d.responsible),
             escape(&beijing(&d.started_at)),
             // A paused clock has no due date yet: the one it would have if it ran again now.
-            match d.paused_since {
-                Some(_) => format!("{}（暂停中：若此时恢复计时）", escape(&d.due)),
-                None => escape(&d.due),
+            {
+                let mut due = escape(&d.due);
+                if d.paused_since.is_some() {
+                    due.push_str("（暂停中：若此时恢复计时）");
+                }
+                if mark_uncovered && !d.calendar_covers {
+                    due.push_str("（超出工作日历所列年份：仅按周一至周五计算，可能偏早）");
+                }
+                due
             },
             d.limit_days,
             escape(&pauses_zh(d)),
@@ -280,8 +291,8 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
     out.push_str("<h2>法定期限</h2>");
     if let Some(calendar) = &provenance.calendar {
         let class = match calendar {
-            CalendarSource::WeekdaysOnly => " class=\"broken\"",
-            CalendarSource::Holidays(_) => "",
+            CalendarSource::WeekdaysOnly(_) => " class=\"broken\"",
+            CalendarSource::Holidays { .. } => "",
         };
         let _ = write!(
             out,
@@ -292,7 +303,10 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
     out.push_str(
         "<table><tr><th>期限</th><th>责任地区</th><th>起算（北京时间）</th><th>到期日</th><th>时限</th><th>暂停（特别程序，北京时间）</th><th>结果</th><th>办结时间（北京时间）</th></tr>",
     );
-    deadline_rows(&mut out, &t.deadlines, names);
+    // Past the calendar's last year a deadline is marked; with no calendar at all the note
+    // above says it of every one.
+    let mark_uncovered = !matches!(provenance.calendar, Some(CalendarSource::WeekdaysOnly(_)));
+    deadline_rows(&mut out, &t.deadlines, names, mark_uncovered);
     out.push_str("</table>");
     event_rows(&mut out, shown, &t.steps, names);
     raw_events(&mut out, &t.app, events);
@@ -636,7 +650,7 @@ mod tests {
                 .0,
         ));
         assert!(
-            paused.contains("<td>2026-12-09（暂停中：若此时恢复计时）</td>"),
+            paused.contains("<td>2026-12-09（暂停中：若此时恢复计时）"),
             "{paused}"
         );
         assert!(
@@ -650,7 +664,7 @@ mod tests {
             ),
             "{resumed}"
         );
-        assert!(resumed.contains("<td>2026-12-15</td>"), "{resumed}");
+        assert!(resumed.contains("<td>2026-12-15"), "{resumed}");
     }
 
     /// Given an application whose second event is sealed and signed but does not read as its
@@ -694,16 +708,39 @@ mod tests {
                 kid: "k1".into(),
                 origin: super::KeyOrigin::DataDir("/srv/tongban/gateway.key".into()),
             }),
-            calendar: Some(super::CalendarSource::WeekdaysOnly),
+            calendar: Some(super::CalendarSource::WeekdaysOnly(super::NoDates::NoFile)),
         };
         let html = page(&events, &key, &provenance);
         assert!(
             html.contains("公钥来源：公钥 k1，读取自被核对的数据目录 /srv/tongban/gateway.key"),
             "{html}"
         );
-        assert!(html.contains("工作日历：仅按周一至周五计算"), "{html}");
+        assert!(
+            html.contains("工作日历：数据目录中没有 holidays.json，仅按周一至周五计算"),
+            "{html}"
+        );
+        // The note says it of every deadline; the rows do not repeat it.
+        assert!(!html.contains("超出工作日历所列年份"), "{html}");
+        assert_chinese(&html);
+        // A calendar whose last year is before the deadlines: its rows say so.
+        let listed = super::Provenance {
+            calendar: Some(super::CalendarSource::Holidays {
+                path: "holidays.json".into(),
+                through: 2025,
+            }),
+            ..provenance
+        };
+        let html = page(&events, &key, &listed);
+        assert!(
+            html.contains("含 2025 年及以前的法定节假日与调休"),
+            "{html}"
+        );
+        assert!(
+            html.contains("（超出工作日历所列年份：仅按周一至周五计算，可能偏早）"),
+            "{html}"
+        );
         assert_chinese(&html);
         let without = page(&events, &key, &Default::default());
-        assert!(!without.contains("公钥来源") && !without.contains("工作日历"));
+        assert!(!without.contains("公钥来源") && !without.contains("id=\"calendar\""));
     }
 }

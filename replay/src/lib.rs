@@ -5,6 +5,7 @@
 
 pub mod details;
 pub mod html;
+pub mod json;
 pub mod provenance;
 pub mod reconcile;
 pub mod text;

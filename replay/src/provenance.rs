@@ -2,6 +2,9 @@
 //! every output states it: a chain checked with a key read from the directory under check proves
 //! only that it is consistent, and deadlines counted without holidays may show as due too early.
 
+use serde_json::{Value, json};
+use tongban_gateway::domain::calendar::Calendar;
+
 /// Where the key came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyOrigin {
@@ -22,6 +25,18 @@ pub struct KeySource {
 }
 
 impl KeySource {
+    /// As JSON outputs give it: the key's `id`, its `source` (`public-key-option`, `data-dir`
+    /// or `serving-gateway`) and, for a key read from a directory, its `path`.
+    pub fn to_json(&self) -> Value {
+        match &self.origin {
+            KeyOrigin::Given => json!({"id": self.kid, "source": "public-key-option"}),
+            KeyOrigin::DataDir(path) => {
+                json!({"id": self.kid, "source": "data-dir", "path": path})
+            }
+            KeyOrigin::ServingGateway => json!({"id": self.kid, "source": "serving-gateway"}),
+        }
+    }
+
     /// The page's sentence: where the key came from and, unless the checker gave it, how to
     /// check without trusting it.
     pub fn note_zh(&self) -> String {
@@ -42,33 +57,96 @@ impl KeySource {
     }
 }
 
+/// Why a calendar counts Monday to Friday alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoDates {
+    /// The data directory has no `holidays.json`.
+    NoFile,
+    /// This `holidays.json` lists no date (`{}`).
+    EmptyFile(String),
+    /// The calendar lists no date; whether a file is there is not known (the gateway's page).
+    Unknown,
+}
+
 /// Which calendar the deadlines were computed with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CalendarSource {
-    /// The holidays and make-up working days of this file.
-    Holidays(String),
-    /// No holidays file: every Monday to Friday counts as a working day, holidays included.
-    WeekdaysOnly,
+    /// The holidays and make-up working days of this file, which lists dates up to the end of
+    /// the year `through`: later dates count Monday to Friday alone.
+    Holidays { path: String, through: i64 },
+    /// No dates: every Monday to Friday counts as a working day, holidays included.
+    WeekdaysOnly(NoDates),
 }
 
 impl CalendarSource {
-    /// `calendar: …`, as the text and JSON outputs say it.
+    /// The source of `cal`, read from the file named `path`; `exists` says whether that file is
+    /// there, where the caller knows.
+    pub fn of(cal: &Calendar, path: &str, exists: Option<bool>) -> CalendarSource {
+        match cal.covered_through() {
+            Some(through) => CalendarSource::Holidays {
+                path: path.to_string(),
+                through,
+            },
+            None => CalendarSource::WeekdaysOnly(match exists {
+                Some(true) => NoDates::EmptyFile(path.to_string()),
+                Some(false) => NoDates::NoFile,
+                None => NoDates::Unknown,
+            }),
+        }
+    }
+
+    /// `calendar: …`, as the text output says it.
     pub fn note(&self) -> String {
         match self {
-            CalendarSource::Holidays(path) => format!("calendar: {path}"),
-            CalendarSource::WeekdaysOnly => "calendar: weekdays only (no holidays.json)".into(),
+            CalendarSource::Holidays { path, through } => format!(
+                "calendar: {path} (dates through {through}; later dates count Monday to Friday)"
+            ),
+            CalendarSource::WeekdaysOnly(NoDates::NoFile) => {
+                "calendar: weekdays only (no holidays.json)".into()
+            }
+            CalendarSource::WeekdaysOnly(NoDates::EmptyFile(path)) => {
+                format!("calendar: weekdays only ({path} lists no dates)")
+            }
+            CalendarSource::WeekdaysOnly(NoDates::Unknown) => {
+                "calendar: weekdays only (no holidays or 调休 days listed)".into()
+            }
+        }
+    }
+
+    /// As JSON outputs give it: `source` (the file, or `weekdays-only`), `covered_through` (the
+    /// last year it lists dates of, or null), and for a file that lists no date, `file`.
+    pub fn to_json(&self) -> Value {
+        match self {
+            CalendarSource::Holidays { path, through } => {
+                json!({"source": path, "covered_through": through})
+            }
+            CalendarSource::WeekdaysOnly(why) => {
+                let mut v = json!({"source": "weekdays-only", "covered_through": null});
+                if let NoDates::EmptyFile(path) = why {
+                    v["file"] = json!(path);
+                }
+                v
+            }
         }
     }
 
     /// The page's sentence (plain text; the page escapes it).
     pub fn note_zh(&self) -> String {
+        const EARLY: &str = "仅按周一至周五计算，未计入法定节假日与调休，以下期限可能偏早。";
         match self {
-            CalendarSource::Holidays(path) => {
-                format!("工作日历：{path}（含法定节假日与调休）")
+            CalendarSource::Holidays { path, through } => format!(
+                "工作日历：{path}（含 {through} 年及以前的法定节假日与调休；{through} 年以后的日期仅按周一至周五计算，\
+                 到期日落在其后的期限已标明）。"
+            ),
+            CalendarSource::WeekdaysOnly(NoDates::NoFile) => {
+                format!("工作日历：数据目录中没有 holidays.json，{EARLY}")
             }
-            CalendarSource::WeekdaysOnly => "工作日历：仅按周一至周五计算，未计入法定节假日与调休\
-                 （数据目录中没有 holidays.json），以下期限可能偏早。"
-                .into(),
+            CalendarSource::WeekdaysOnly(NoDates::EmptyFile(path)) => {
+                format!("工作日历：{path} 未列出任何日期，{EARLY}")
+            }
+            CalendarSource::WeekdaysOnly(NoDates::Unknown) => {
+                format!("工作日历：未列出任何节假日或调休日期，{EARLY}")
+            }
         }
     }
 }
@@ -79,4 +157,65 @@ impl CalendarSource {
 pub struct Provenance {
     pub key: Option<KeySource>,
     pub calendar: Option<CalendarSource>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use tongban_gateway::domain::calendar::Calendar;
+
+    use super::{CalendarSource, KeyOrigin, KeySource, NoDates};
+
+    /// Given a holidays.json that lists no date, when its source is stated, then it is
+    /// weekdays only in every form, never "含法定节假日与调休"; a file with dates names its
+    /// last year, and JSON gives fields, not a sentence.
+    #[test]
+    fn a_calendar_is_named_for_what_it_lists() {
+        let empty = CalendarSource::of(
+            &Calendar::from_json("{}").expect("cal"),
+            "d/holidays.json",
+            Some(true),
+        );
+        assert_eq!(
+            empty,
+            CalendarSource::WeekdaysOnly(NoDates::EmptyFile("d/holidays.json".into()))
+        );
+        assert!(!empty.note_zh().contains("含"), "{}", empty.note_zh());
+        assert!(
+            empty
+                .note_zh()
+                .contains("未列出任何日期，仅按周一至周五计算")
+        );
+        assert_eq!(
+            empty.note(),
+            "calendar: weekdays only (d/holidays.json lists no dates)"
+        );
+        assert_eq!(
+            empty.to_json(),
+            json!({"source": "weekdays-only", "covered_through": null, "file": "d/holidays.json"})
+        );
+        let none = CalendarSource::of(&Calendar::weekdays(), "d/holidays.json", Some(false));
+        assert_eq!(
+            none.to_json(),
+            json!({"source": "weekdays-only", "covered_through": null})
+        );
+        let listed = Calendar::from_json(r#"{"holidays": ["2026-10-01"]}"#).expect("cal");
+        let file = CalendarSource::of(&listed, "d/holidays.json", Some(true));
+        assert_eq!(
+            file.to_json(),
+            json!({"source": "d/holidays.json", "covered_through": 2026})
+        );
+        assert!(
+            file.note_zh()
+                .contains("含 2026 年及以前的法定节假日与调休")
+        );
+        let key = KeySource {
+            kid: "ab12".into(),
+            origin: KeyOrigin::DataDir("d/gateway.key".into()),
+        };
+        assert_eq!(
+            key.to_json(),
+            json!({"id": "ab12", "source": "data-dir", "path": "d/gateway.key"})
+        );
+    }
 }

@@ -38,8 +38,13 @@ fn deadlines_line(ds: &[DeadlineAt]) -> String {
                         .map(|to| format!(", paused {} to {to}", p.from))
                 })
                 .collect();
+            // Counted past the calendar's last year (or with none): weekdays alone.
+            let covers = match d.calendar_covers {
+                true => "",
+                false => ", past the calendar: Monday to Friday",
+            };
             format!(
-                "{kind}{round} {sit} (started {}, {due}{pauses}, {})",
+                "{kind}{round} {sit} (started {}, {due}{pauses}, {}{covers})",
                 d.started_at, d.responsible
             )
         })
@@ -119,7 +124,8 @@ mod tests {
         assert!(
             last.contains(
                 "decision paused (started 2026-11-05T03:00:00.000Z, paused since \
-                 2026-11-10T03:00:00.000Z, 3 of 20 days used, due 2026-12-09 if resumed now, 330000)"
+                 2026-11-10T03:00:00.000Z, 3 of 20 days used, due 2026-12-09 if resumed now, 330000, \
+                 past the calendar: Monday to Friday)"
             ),
             "{last}"
         );
@@ -132,6 +138,33 @@ mod tests {
         assert_eq!(
             decision["pauses"],
             serde_json::json!([{"from": "2026-11-10T03:00:00.000Z", "to": "2026-11-20T03:00:00.000Z"}])
+        );
+    }
+
+    /// Given a calendar listing 2026 only and a decision due in 2027, when the timeline is
+    /// printed, then that deadline says it was counted past the calendar, and one due within
+    /// 2026 does not.
+    #[test]
+    fn a_deadline_past_the_calendar_says_so() {
+        let events = crate::reconcile::tests::suspended("GD-5");
+        let cal = Calendar::from_json(r#"{"holidays": ["2026-10-01"]}"#).expect("calendar");
+        // As of the pause on 2026-12-20: resumed then, 17 working days run into 2027.
+        let at = Timestamp::parse_rfc3339("2026-12-20T01:00:00Z").expect("at");
+        let t = timeline::build(&events[..4], &cal, Point::Now, at).expect("timeline");
+        let decision = &t.deadlines[1];
+        assert!(decision.due.starts_with("2027-"), "{decision:?}");
+        assert!(!decision.calendar_covers);
+        assert!(t.deadlines[0].calendar_covers, "{:?}", t.deadlines[0]);
+        let text = super::render(&t);
+        let last = text
+            .lines()
+            .find(|l| l.starts_with("deadlines as of"))
+            .expect("deadlines line");
+        let parts: Vec<&str> = last.split("; ").collect();
+        assert!(!parts[0].contains("past the calendar"), "{last}");
+        assert!(
+            parts[1].contains("past the calendar: Monday to Friday"),
+            "{last}"
         );
     }
 

@@ -41,6 +41,9 @@ pub struct DeadlineAt {
     /// The clock's suspensions so far, oldest first (an open one has no `to`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pauses: Vec<Pause>,
+    /// Whether the calendar lists dates for the year `due` falls in ([`Calendar::covers`]);
+    /// false: counted Monday to Friday alone, and perhaps due too early.
+    pub calendar_covers: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<String>,
     /// Which clock of its kind for its region this is (1, 2, …), when there is more than one: a
@@ -102,6 +105,7 @@ fn deadlines_at(view: &ApplicationView, when: Timestamp, cal: &Calendar) -> Vec<
                 situation: d.situation(when),
                 paused_since: d.paused_since().map(str::to_string),
                 pauses: d.pauses.clone(),
+                calendar_covers: d.calendar_covers(when, cal),
                 closed_at: d.closed_at.clone(),
                 round: (total > 1).then(|| u32::try_from(before + 1).unwrap_or(u32::MAX)),
             }

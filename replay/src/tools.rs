@@ -31,11 +31,12 @@ impl OperatorTools for ReplayTools {
                 kid: key.kid(),
                 origin: crate::provenance::KeyOrigin::ServingGateway,
             }),
-            calendar: Some(if cal.is_weekdays_only() {
-                crate::html::CalendarSource::WeekdaysOnly
-            } else {
-                crate::html::CalendarSource::Holidays("the gateway's holidays.json".into())
-            }),
+            // The page does not know whether the file is there, only what it lists.
+            calendar: Some(crate::provenance::CalendarSource::of(
+                cal,
+                "holidays.json",
+                None,
+            )),
         };
         crate::html::evidence_page(
             events,

@@ -148,16 +148,15 @@ impl Source {
         }
     }
 
-    /// The holiday calendar of the data directory, and which it was: without `holidays.json`
-    /// deadlines count every weekday, holidays included, and the outputs say so.
+    /// The holiday calendar of the data directory, and which it was: without `holidays.json`, or
+    /// with one that lists no date, deadlines count every weekday, holidays included, and the
+    /// outputs say so; with one, they say the last year it lists.
     pub fn calendar(&self) -> Result<(Calendar, CalendarSource), CliError> {
         let path = self.dir.holidays();
-        let source = if path.exists() {
-            CalendarSource::Holidays(path.display().to_string())
-        } else {
-            CalendarSource::WeekdaysOnly
-        };
-        Ok((load_calendar(&path)?, source))
+        let calendar = load_calendar(&path)?;
+        let source =
+            CalendarSource::of(&calendar, &path.display().to_string(), Some(path.exists()));
+        Ok((calendar, source))
     }
 }
 

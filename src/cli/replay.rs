@@ -57,40 +57,17 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     // A timeline from a log that does not verify is still shown (it is what the log says), but
     // never without saying so: the verdict goes with it in every format, and the exit code is 1.
     let verification = &evidence.verification;
-    let broken: Vec<String> = verification.broken.iter().map(|b| b.to_string()).collect();
-    let unreadable: Vec<String> = verification
-        .unreadable
-        .iter()
-        .map(|u| u.to_string())
-        .collect();
-    let calendar = evidence
-        .provenance
-        .calendar
-        .as_ref()
-        .map(|c| c.note())
-        .unwrap_or_default();
     match format.as_str() {
         "json" => {
-            let mut value = serde_json::to_value(&t)?;
-            if let serde_json::Value::Object(m) = &mut value {
-                m.insert(
-                    "verification".into(),
-                    serde_json::json!({
-                        "intact": verification.chain_intact(),
-                        "summary": verification.summary(),
-                        "broken": broken,
-                        "unreadable": unreadable,
-                        "key": source.key_note(&evidence.key),
-                    }),
-                );
-                m.insert("calendar".into(), serde_json::Value::String(calendar));
-            }
+            let value = tongban_replay::json::document(&t, verification, &evidence.provenance);
             outln!("{}", serde_json::to_string_pretty(&value)?)?;
         }
         "html" => outln!("{}", evidence.report(&t))?,
         _ => {
             out!("{}", tongban_replay::text::render(&t))?;
-            outln!("{calendar}")?;
+            if let Some(calendar) = &evidence.provenance.calendar {
+                outln!("{}", calendar.note())?;
+            }
             outln!("verification: {}", verification.summary())?;
             outln!("{}", source.key_note(&evidence.key))?;
             for finding in verification.findings() {

@@ -168,6 +168,12 @@ impl Deadline {
         }
     }
 
+    /// Whether the calendar covers the due date shown at `now` ([`Calendar::covers`]): when it
+    /// does not, the deadline was counted by the weekday alone past the calendar's last year.
+    pub fn calendar_covers(&self, now: Timestamp, cal: &Calendar) -> bool {
+        CivilDate::parse(&self.due_at(now, cal)).is_some_and(|due| cal.covers(due))
+    }
+
     /// Ends an open suspension at `at` (the clock resumed, or closed while paused).
     fn end_pause(&mut self, at: Timestamp) {
         if let Some(p) = self.pauses.last_mut().filter(|p| p.to.is_none()) {

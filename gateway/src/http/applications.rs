@@ -249,6 +249,10 @@ pub struct DeadlineRead {
     /// While paused: when the suspension began (RFC 3339). Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paused_since: Option<String>,
+    /// Whether the gateway's holiday calendar (`holidays.json`) lists dates for the year `due`
+    /// falls in. False: counted Monday to Friday without that year's holidays and 调休, so it
+    /// may be due earlier than the law says (always false without a calendar).
+    pub calendar_covers: bool,
 }
 
 impl DeadlineRead {
@@ -263,6 +267,7 @@ impl DeadlineRead {
         DeadlineRead {
             situation: deadline.situation(now),
             paused_since: deadline.paused_since().map(str::to_string),
+            calendar_covers: deadline.calendar_covers(now, cal),
             deadline: shown,
         }
     }
