@@ -21,6 +21,93 @@ pub enum Point {
     At(i64),
 }
 
+/// Why a point asked for (`at` / `seq`, from the command line or a query) names no state of the
+/// application: the field is named by the caller, in its own terms (`--at`, `?at=`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PointError {
+    #[error("give at or seq, not both")]
+    Both,
+    #[error("{0:?} is not an RFC 3339 time such as 2026-11-23T08:00:00+08:00")]
+    BadAt(String),
+    #[error("{0:?} is not a whole number")]
+    BadSeq(String),
+    #[error("0: events count from seq 1")]
+    SeqZero,
+    #[error("{seq}: application {app} has {last} event(s), seq 1 to {last}")]
+    SeqPast { seq: u64, app: String, last: u64 },
+    #[error("{at} is before application {app}'s first event, at {first}")]
+    BeforeFirst {
+        at: String,
+        app: String,
+        first: String,
+    },
+}
+
+impl PointError {
+    /// Which of the two was wrong (`at`, `seq`; `at` and `seq` together: `seq`, the second).
+    pub fn field(&self) -> &'static str {
+        match self {
+            PointError::BadAt(_) | PointError::BeforeFirst { .. } => "at",
+            _ => "seq",
+        }
+    }
+
+    /// The rule broken, as problem `errors` name rules.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            PointError::Both => "exclusive",
+            PointError::BadAt(_) => "format",
+            PointError::BadSeq(_) => "type",
+            PointError::SeqZero | PointError::SeqPast { .. } | PointError::BeforeFirst { .. } => {
+                "range"
+            }
+        }
+    }
+}
+
+impl Point {
+    /// The point `at` (RFC 3339) or `seq` name, or now when neither is given.
+    pub fn parse(at: Option<&str>, seq: Option<&str>) -> Result<Point, PointError> {
+        match (at, seq) {
+            (Some(_), Some(_)) => Err(PointError::Both),
+            (Some(at), None) => Timestamp::parse_rfc3339(at)
+                .map(|t| Point::At(t.0))
+                .ok_or_else(|| PointError::BadAt(at.to_string())),
+            (None, Some(seq)) => match seq.trim().parse::<u64>() {
+                Ok(0) => Err(PointError::SeqZero),
+                Ok(n) => Ok(Point::Seq(n)),
+                Err(_) => Err(PointError::BadSeq(seq.to_string())),
+            },
+            (None, None) => Ok(Point::Now),
+        }
+    }
+
+    /// Refuses a point that names no state of `events` (one application, in seq order): a seq
+    /// past the last, which has no state yet (showing the last under that name would say the
+    /// application went no further by then), or a time before the first event.
+    pub fn check(self, events: &[Envelope]) -> Result<Point, PointError> {
+        let (Some(first), Some(last)) = (events.first(), events.last()) else {
+            return Ok(self);
+        };
+        match self {
+            Point::Seq(0) => Err(PointError::SeqZero),
+            Point::Seq(n) if n > last.seq => Err(PointError::SeqPast {
+                seq: n,
+                app: first.app.clone(),
+                last: last.seq,
+            }),
+            Point::At(ms) if Timestamp::parse_rfc3339(&first.at).is_some_and(|t| ms < t.0) => {
+                Err(PointError::BeforeFirst {
+                    at: Timestamp(ms).to_rfc3339(),
+                    app: first.app.clone(),
+                    first: first.at.clone(),
+                })
+            }
+            point => Ok(point),
+        }
+    }
+}
+
 /// A deadline as it stood at some moment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeadlineAt {

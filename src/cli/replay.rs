@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use tongban_gateway::time::Timestamp;
-use tongban_replay::timeline::{self, Point};
+use tongban_replay::timeline::{self, Point, PointError};
 
 use super::output::{out, outln};
 use super::{Args, CliError, offline};
@@ -13,23 +13,13 @@ use super::{Args, CliError, offline};
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let app = args.required_positional("app-id")?;
     let source = offline::Source::from_args(&mut args)?;
-    let point = match (args.value("at"), args.value("seq")) {
-        (Some(_), Some(_)) => return Err(CliError("give --at or --seq, not both".into())),
-        (Some(at), None) => Point::At(
-            Timestamp::parse_rfc3339(&at)
-                .ok_or_else(|| {
-                    CliError(format!(
-                        "--at {at:?} is not an RFC 3339 time such as 2026-11-23T08:00:00+08:00"
-                    ))
-                })?
-                .0,
-        ),
-        (None, Some(seq)) => Point::Seq(
-            seq.parse()
-                .map_err(|_| CliError(format!("--seq {seq:?} is not a number")))?,
-        ),
-        (None, None) => Point::Now,
+    // The same rules as `?at=` / `?seq=` over HTTP, in the command line's terms.
+    let refused = |e: PointError| match e {
+        PointError::Both => CliError("give --at or --seq, not both".into()),
+        e => CliError(format!("--{} {e}", e.field())),
     };
+    let point =
+        Point::parse(args.value("at").as_deref(), args.value("seq").as_deref()).map_err(refused)?;
     let format = args.value("format").unwrap_or_else(|| "text".into());
     if !["text", "json", "html"].contains(&format.as_str()) {
         return Err(CliError(format!(
@@ -38,16 +28,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     }
     args.finish()?;
     let evidence = offline::load(&source, &app)?;
-    let last = evidence.events.last().map_or(0, |e| e.seq);
-    if let Point::Seq(n) = point
-        && n > last
-    {
-        // Not the state at seq n: there is none yet, and showing the last one under that name
-        // would say the application went no further by then.
-        return Err(CliError(format!(
-            "--seq {n}: application {app} has {last} event(s), seq 1 to {last}"
-        )));
-    }
+    let point = point.check(&evidence.events).map_err(refused)?;
     let t = timeline::build(
         &evidence.events,
         &evidence.calendar,

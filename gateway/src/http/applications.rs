@@ -19,7 +19,7 @@ use crate::projections::ApplicationView;
 use crate::service::{Intake, SubmitRequest};
 use crate::time::Timestamp;
 
-fn check_id(id: &str) -> Result<(), Problem> {
+pub(super) fn check_id(id: &str) -> Result<(), Problem> {
     if crate::ids::is_valid(id) {
         Ok(())
     } else if crate::ids::is_valid(&id.to_ascii_lowercase()) {
