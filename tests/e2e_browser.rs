@@ -212,12 +212,10 @@ fn dispute_page_renders_in_headless_chromium() {
     // which calendar counted the deadlines (the demo gateway has no holidays.json).
     let page = String::from_utf8_lossy(&r.body);
     assert!(
-        page.contains("the serving gateway")
-            && page.contains("own key")
-            && page.contains("--public-key"),
+        page.contains("提供本页面的网关自己的公钥") && page.contains("--public-key"),
         "the key's source"
     );
-    assert!(page.contains("weekdays only"), "the calendar");
+    assert!(page.contains("仅按周一至周五计算"), "the calendar");
     assert!(
         r.header("content-type")
             .is_some_and(|c| c.starts_with("text/html"))

@@ -306,7 +306,24 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
         json!({"kind": "expert-review", "reason": "专家评审"}),
     ));
     expect_problem(act(&lead, &id, "approve", json!({})), 409);
+    // While suspended, the decision deadline says since when it is paused, and its pause is
+    // open; `due` is the date it would fall on if it resumed today.
+    let decision = |view: &Value| {
+        view["deadlines"]
+            .as_array()
+            .and_then(|ds| ds.iter().find(|d| d["kind"] == json!("decision")))
+            .cloned()
+            .unwrap_or_else(|| panic!("no decision deadline: {view}"))
+    };
+    let paused = decision(&origin.get(&format!("/v1/applications/{id}")).json());
+    assert_eq!(paused["situation"], json!("paused"), "{paused}");
+    let since = paused["paused_since"].as_str().expect("paused_since");
+    assert_eq!(paused["pauses"], json!([{"from": since}]), "{paused}");
+    assert!(paused["due"].is_string(), "{paused}");
     success(&act(&lead, &id, "resume", json!({})));
+    let resumed = decision(&origin.get(&format!("/v1/applications/{id}")).json());
+    assert!(resumed.get("paused_since").is_none(), "{resumed}");
+    assert!(resumed["pauses"][0]["to"].is_string(), "{resumed}");
     success(&act(
         &lead,
         &id,

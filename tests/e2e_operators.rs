@@ -134,7 +134,13 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
     );
     assert_eq!(
         t["calendar"],
-        json!("calendar: weekdays only (no holidays.json)")
+        json!({"source": "weekdays-only", "covered_through": null})
+    );
+    assert_eq!(t["verification"]["key"]["source"], json!("data-dir"), "{t}");
+    assert_eq!(
+        t["verification"]["key"]["id"].as_str().map(str::len),
+        Some(16),
+        "{t}"
     );
     let (code, _, err) = tongban(&["replay", &id, "--seq", "9"], &data);
     assert_eq!(code, 2);
@@ -154,9 +160,9 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
     for needle in [
         "证据链校验",
         "完整",
-        "公钥来源",
+        "公钥来源：公钥",
         "gateway.key",
-        "calendar: weekdays only (no holidays.json)",
+        "工作日历：数据目录中没有 holidays.json，仅按周一至周五计算",
         "法定期限",
         "补正告知",
         "送达",
@@ -254,7 +260,7 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
         let (code, out, err) = tongban(&args, &data);
         assert_eq!(code, 1, "{args:?}: {out}{err}");
         let shown = if args[0] == "dispute" {
-            stray.replace("'", "&#39;").replace("BROKEN ", "")
+            format!("日志索引把申请 {id} 第 5 号事件指向日志位置 {removed}，该位置没有事件")
         } else {
             stray.clone()
         };
@@ -904,4 +910,181 @@ fn reconcile_over_http_for_operators() {
     );
     let r = operator.post(&path, &json!({"app": id}));
     assert_eq!(r.status, 415);
+}
+
+/// Given a `holidays.json` whose last listed year (2020) is before every deadline, when the
+/// gateway starts and an application is forwarded, then the start log warns once naming 2020,
+/// the API's deadline says `calendar_covers: false`, the served page marks the deadline, and
+/// replay's JSON gives the calendar as fields (its file and the year it covers through).
+#[test]
+fn a_calendar_behind_the_deadlines_is_said_wherever_they_are_shown() {
+    let dir = TempDir::new("calendar-gap");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    std::fs::write(
+        data.join("holidays.json"),
+        r#"{"holidays": ["2020-10-01"]}"#,
+    )
+    .expect("write holidays.json");
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let id = application(&origin, &body, &[(&origin, "forward", json!({}))]);
+    let view = origin.get(&format!("/v1/applications/{id}")).json();
+    assert_eq!(
+        view["deadlines"][0]["calendar_covers"],
+        json!(false),
+        "{view}"
+    );
+    let r = handlers[0].get(&format!("/ui/applications/{id}"));
+    assert_eq!(r.status, 200);
+    let page = String::from_utf8_lossy(&r.body).into_owned();
+    assert!(
+        page.contains("含 2020 年及以前的法定节假日与调休"),
+        "{page}"
+    );
+    assert!(page.contains("超出工作日历所列年份"), "{page}");
+    assert_eq!(gw.terminate().code(), Some(0));
+    let log = std::fs::read_to_string(&gw.stderr_log).expect("gateway log");
+    assert_eq!(
+        log.matches("holidays.json lists dates through 2020 only")
+            .count(),
+        1,
+        "{log}"
+    );
+    let (code, out, err) = tongban(&["replay", &id, "--format", "json"], &data);
+    assert_eq!(code, 0, "{err}");
+    let t: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        t["calendar"],
+        json!({"source": data.join("holidays.json").display().to_string(), "covered_through": 2020})
+    );
+    assert_eq!(t["deadlines"][0]["calendar_covers"], json!(false), "{t}");
+}
+
+/// Given an application served by a running gateway, when an operator or a party asks
+/// `GET /v1/applications/{id}/replay` and the dispute page with `?seq=` or `?at=`, then the
+/// state, steps and deadlines are those `tongban replay --seq/--at` gives once the gateway is
+/// stopped; a bad point is a 422 naming the parameter (and the range); a non-party gets 404, no
+/// token 401.
+#[test]
+fn as_of_over_http_is_what_replay_gives() {
+    let dir = TempDir::new("as-of-http");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let id = proxy_application(&gw, &data);
+    let op = gw.client(Some(&tokens["operator"]));
+    let replay = |c: &Client, query: &str| c.get(&format!("/v1/applications/{id}/replay{query}"));
+
+    let now = replay(&op, "").json();
+    assert_eq!(now["status"], json!("delivered"), "{now}");
+    assert_eq!(now["verification"]["intact"], json!(true), "{now}");
+    assert_eq!(
+        now["verification"]["key"]["source"],
+        json!("serving-gateway")
+    );
+    let at3 = now["steps"][2]["at"].as_str().expect("at").to_string();
+    let at_seq3 = replay(&op, "?seq=3").json();
+    assert_eq!(
+        at_seq3["status"],
+        json!("supplement-requested"),
+        "{at_seq3}"
+    );
+    assert_eq!(at_seq3["steps"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        at_seq3["steps"][2]["details"],
+        json!([{"field": "items", "value": ["照片"]}])
+    );
+    // A party reads it too, with `at` in Beijing time (the `+` sent encoded).
+    let beijing = tongban_gateway::time::Timestamp::parse_rfc3339(&at3).expect("at");
+    let local = tongban_gateway::time::Timestamp(beijing.0 + 8 * 3_600_000)
+        .to_rfc3339()
+        .replace('Z', "+08:00");
+    let origin = gw.client(Some(&tokens[now["origin"].as_str().expect("origin")]));
+    let party = replay(&origin, &format!("?at={}", local.replace('+', "%2B")));
+    let party_status = party.status;
+    let at_time = party.json();
+    assert_eq!(party_status, 200, "{at_time}");
+    assert_eq!(
+        at_time["status"],
+        json!("supplement-requested"),
+        "{at_time}"
+    );
+
+    // Points that name no state: 422, naming the parameter and, for seq, the range.
+    for (query, param, rule, says) in [
+        ("?seq=0", "query:seq", "range", "seq 0"),
+        ("?seq=9", "query:seq", "range", "seq 1 to 8"),
+        ("?seq=three", "query:seq", "type", "\"three\""),
+        ("?at=yesterday", "query:at", "format", "RFC 3339"),
+        ("?at=2000-01-01T00:00:00Z", "query:at", "range", "before"),
+        (
+            "?at=2026-11-10T00:00:00Z&seq=2",
+            "query:seq",
+            "exclusive",
+            "not both",
+        ),
+    ] {
+        for path in [
+            format!("/v1/applications/{id}/replay{query}"),
+            format!("/ui/applications/{id}{query}"),
+        ] {
+            let r = op.get(&path);
+            assert_eq!(
+                r.status,
+                422,
+                "{path}: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+            let p = r.json();
+            assert_eq!(p["errors"][0]["pointer"], json!(param), "{path}: {p}");
+            assert_eq!(p["errors"][0]["rule"], json!(rule), "{path}: {p}");
+            assert!(
+                p["detail"].as_str().is_some_and(|d| d.contains(says)),
+                "{path}: {p}"
+            );
+        }
+    }
+    // The page to a point shows the events up to it.
+    let r = op.get(&format!("/ui/applications/{id}?seq=3"));
+    assert_eq!(r.status, 200);
+    let page = String::from_utf8_lossy(&r.body).into_owned();
+    assert!(page.contains("<dt>事件数</dt><dd>3</dd>"), "{page}");
+    // Access as for the events: no token 401, a region no party to it 404.
+    assert_eq!(
+        gw.client(None)
+            .get(&format!("/v1/applications/{id}/replay"))
+            .status,
+        401
+    );
+    let outsider = tokens
+        .keys()
+        .filter(|c| c.as_str() != "operator")
+        .find(|c| {
+            now["origin"] != json!(c)
+                && !now["handlers"]
+                    .as_array()
+                    .is_some_and(|h| h.contains(&json!(c)))
+        })
+        .expect("a region no party to the application");
+    assert_eq!(
+        replay(&gw.client(Some(&tokens[outsider])), "?seq=1").status,
+        404
+    );
+    assert_eq!(gw.terminate().code(), Some(0));
+
+    // The same as the command line, once the gateway is stopped.
+    for (http, args) in [
+        (&at_seq3, vec!["--seq", "3"]),
+        (&at_time, vec!["--at", local.as_str()]),
+    ] {
+        let mut argv = vec!["replay", id.as_str(), "--format", "json"];
+        argv.extend(args.iter().copied());
+        let (code, out, err) = tongban(&argv, &data);
+        assert_eq!(code, 0, "{err}");
+        let cli: Value = serde_json::from_str(&out).expect("json");
+        for field in ["status", "as_of", "steps", "deadlines", "point", "calendar"] {
+            assert_eq!(http[field], cli[field], "{args:?}: {field}");
+        }
+    }
 }

@@ -25,6 +25,7 @@ use crate::log::jetstream::SetupError;
 use crate::log::{EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog, LogError};
 use crate::projections::{ProjectionError, ProjectionStore, Submissions};
 use crate::service::Gateway;
+use crate::time::Timestamp;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -162,6 +163,27 @@ pub fn load_calendar(path: &Path) -> Result<Calendar, ServeError> {
     }
 }
 
+/// Says at start what the calendar does not cover, once: a `holidays.json` that lists no date
+/// (deadlines count Monday to Friday, as without the file), or one whose last listed year is
+/// before the current one (deadlines running into this year count its holidays as working
+/// days). Returns the warning, for tests.
+fn warn_of_calendar_gaps(calendar: &Calendar, file: bool, now: Timestamp) -> Option<String> {
+    let year = now.china_date().ymd().0;
+    let warning = match calendar.covered_through() {
+        None if file => "holidays.json lists no dates: deadlines count Monday to Friday, public \
+             holidays included; add the State Council's holidays and 调休 days"
+            .to_string(),
+        Some(last) if last < year => format!(
+            "holidays.json lists dates through {last} only: deadlines due after {last} count \
+             Monday to Friday, public holidays included; add the State Council's dates for \
+             {year}, then restart and run `tongban rebuild`"
+        ),
+        _ => return None,
+    };
+    tracing::warn!("{warning}");
+    Some(warning)
+}
+
 /// A gateway opened from a data directory, on the embedded log unless said otherwise.
 pub struct Opened<L: EventLog = EmbeddedLog> {
     pub gateway: Arc<Gateway<L>>,
@@ -191,6 +213,7 @@ fn open_on<L: EventLog>(dir: &DataDir, log: L) -> Result<Opened<L>, ServeError> 
         });
     }
     let calendar = load_calendar(&dir.holidays())?;
+    warn_of_calendar_gaps(&calendar, dir.holidays().exists(), Timestamp::now());
     let book = Arc::new(RegionBook::open(&dir.regions())?);
     let delay = match std::env::var_os(PROJECTOR_DELAY_ENV) {
         Some(text) => {
@@ -393,6 +416,31 @@ async fn shutdown_signal() {
 mod tests {
     use super::*;
     use crate::testutil::TempDir;
+
+    /// Given a calendar whose last year is behind the current one, or a file listing no date,
+    /// when the gateway starts, then it warns once naming the last year (or the empty file);
+    /// a calendar of this year, or no file at all, draws no warning.
+    #[test]
+    fn a_calendar_behind_the_year_or_listing_nothing_is_warned_of() {
+        let now = Timestamp::parse_rfc3339("2027-03-01T00:00:00Z").expect("now");
+        let cal = |text: &str| Calendar::from_json(text).expect("calendar");
+        let old = warn_of_calendar_gaps(&cal(r#"{"holidays":["2026-10-01"]}"#), true, now)
+            .expect("a warning");
+        assert!(
+            old.contains("through 2026 only") && old.contains("2027"),
+            "{old}"
+        );
+        let empty = warn_of_calendar_gaps(&cal("{}"), true, now).expect("a warning");
+        assert!(empty.contains("lists no dates"), "{empty}");
+        assert_eq!(
+            warn_of_calendar_gaps(&cal(r#"{"workdays":["2027-02-07"]}"#), true, now),
+            None
+        );
+        assert_eq!(
+            warn_of_calendar_gaps(&Calendar::weekdays(), false, now),
+            None
+        );
+    }
 
     #[test]
     fn projections_stay_with_the_log_they_were_built_from() {

@@ -10,47 +10,9 @@ use tongban_gateway::domain::Status;
 use tongban_gateway::envelope::Envelope;
 use tongban_gateway::time::Timestamp;
 
+pub use crate::provenance::{CalendarSource, KeyOrigin, KeySource, NoDates, Provenance};
 use crate::timeline::{DeadlineAt, Timeline, event_title_zh};
 use crate::verify::{Report, Verdict};
-
-/// Which calendar the deadlines were computed with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CalendarSource {
-    /// The holidays and make-up working days of this file.
-    Holidays(String),
-    /// No holidays file: every Monday to Friday counts as a working day, holidays included.
-    WeekdaysOnly,
-}
-
-impl CalendarSource {
-    /// `calendar: …`, as the text and JSON outputs say it.
-    pub fn note(&self) -> String {
-        match self {
-            CalendarSource::Holidays(path) => format!("calendar: {path}"),
-            CalendarSource::WeekdaysOnly => "calendar: weekdays only (no holidays.json)".into(),
-        }
-    }
-
-    fn note_zh(&self) -> String {
-        match self {
-            CalendarSource::Holidays(path) => {
-                format!("工作日历：{}（含法定节假日与调休）", escape(path))
-            }
-            CalendarSource::WeekdaysOnly => "工作日历：仅按周一至周五计算，未计入法定节假日与调休\
-                 （calendar: weekdays only (no holidays.json)），以下期限可能偏早。"
-                .into(),
-        }
-    }
-}
-
-/// Where the page's key and calendar came from, where the caller knows (the offline commands);
-/// what is not known is not stated.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Provenance {
-    /// Which key the signatures were checked against and where it came from.
-    pub key: Option<String>,
-    pub calendar: Option<CalendarSource>,
-}
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -81,14 +43,107 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
-/// An RFC 3339 UTC time as Beijing time, `YYYY-MM-DD HH:MM:SS`.
+/// An RFC 3339 UTC time as Beijing time to the millisecond, `YYYY-MM-DD HH:MM:SS.mmm`: events
+/// of one second (a forward and a supplement request sent together) stay apart, and in order.
+/// The page's headings say 北京时间.
 pub fn beijing(rfc3339: &str) -> String {
     match Timestamp::parse_rfc3339(rfc3339) {
         Some(t) => {
             let shifted = Timestamp(t.0 + 8 * 3_600_000).to_rfc3339();
-            format!("{} {}", &shifted[..10], &shifted[11..19])
+            match (shifted.get(..10), shifted.get(11..23)) {
+                (Some(date), Some(time)) => format!("{date} {time}"),
+                _ => shifted,
+            }
         }
         None => rfc3339.to_string(),
+    }
+}
+
+/// `申请 A 第 N 号事件（日志位置 P）`: where a finding is.
+fn place_zh(app: &str, seq: u64, position: Option<u64>) -> String {
+    match position {
+        Some(p) => format!("申请 {app} 第 {seq} 号事件（日志位置 {p}）"),
+        None => format!("申请 {app} 第 {seq} 号事件"),
+    }
+}
+
+/// A broken link, in the page's words (the command line's are English).
+fn broken_zh(b: &crate::verify::BrokenLink) -> String {
+    use tongban_gateway::envelope::ChainError;
+    let why = match &b.error {
+        ChainError::SeqGap { previous, found } => format!(
+            "序号 {found} 紧接在序号 {previous} 之后，应为 {}（中间的事件缺失或序号被改动）",
+            previous.saturating_add(1)
+        ),
+        ChainError::PrevHash { expected, found } => {
+            format!("上一哈希（prev_hash）为 {found}，应为前一事件的哈希 {expected}")
+        }
+        ChainError::Hash { expected, found } => {
+            format!("记录的哈希为 {found}，按事件内容重新计算为 {expected}：内容已被改动")
+        }
+        ChainError::Signature => "签名无法用网关公钥验证".into(),
+        ChainError::WrongApp { expected, found } => {
+            format!("该事件属于申请 {found}，不属于申请 {expected}")
+        }
+        ChainError::Undecodable(reason) => format!("事件内容不符合其类型（{reason}）"),
+    };
+    format!("{}：{why}", place_zh(&b.app, b.seq, b.position))
+}
+
+/// A disagreement of the log's index with the events, in the page's words.
+fn index_zh(i: &crate::verify::IndexFinding) -> String {
+    use crate::verify::IndexFinding;
+    use tongban_gateway::log::index::{Head, Holds};
+    match i {
+        IndexFinding::Unindexed {
+            app,
+            seq,
+            position,
+            indexed,
+        } => {
+            let place = place_zh(app, *seq, Some(*position));
+            match indexed {
+                Some(q) => format!("{place}：日志索引却把该序号指向日志位置 {q}"),
+                None => format!("{place}：日志索引中没有该事件"),
+            }
+        }
+        IndexFinding::Stray(s) => {
+            let holds = match &s.holds {
+                Holds::Nothing => "没有事件".to_string(),
+                Holds::NotAnEvent(why) => format!("不是事件（{why}）"),
+                Holds::Event { app, seq } => format!("是申请 {app} 第 {seq} 号事件"),
+            };
+            format!(
+                "日志索引把申请 {} 第 {} 号事件指向日志位置 {}，该位置{holds}",
+                s.app, s.seq, s.position
+            )
+        }
+        IndexFinding::Head { app, head, last } => {
+            let head = match head {
+                None => "没有记录".to_string(),
+                Some(Head::Seq(h)) => format!("记为第 {h} 号"),
+                Some(Head::Malformed(n)) => format!("是 {n} 字节，不是序号"),
+            };
+            let last = match last {
+                0 => "日志中没有该申请的事件".to_string(),
+                n => format!("日志中最后一个事件是第 {n} 号"),
+            };
+            format!("日志索引中申请 {app} 的最后序号{head}，而{last}")
+        }
+    }
+}
+
+/// Removed log positions, in the page's words.
+fn gap_zh(g: &crate::verify::Gap) -> String {
+    if g.first == g.last {
+        format!("日志位置 {} 没有事件：已从日志中删除", g.first)
+    } else {
+        format!(
+            "日志位置 {}–{} 没有事件（{} 个）：已从日志中删除",
+            g.first,
+            g.last,
+            g.events()
+        )
     }
 }
 
@@ -105,7 +160,33 @@ fn region(names: &BTreeMap<String, String>, code: &str) -> String {
     }
 }
 
-fn deadline_rows(out: &mut String, ds: &[DeadlineAt], names: &BTreeMap<String, String>) {
+/// The clock's suspensions: each from and to (北京时间), and the working days used before the
+/// last one; "—" for a clock never paused.
+fn pauses_zh(d: &DeadlineAt) -> String {
+    if d.pauses.is_empty() {
+        return "—".into();
+    }
+    let each: Vec<String> = d
+        .pauses
+        .iter()
+        .map(|p| match &p.to {
+            Some(to) => format!("{} 至 {}", beijing(&p.from), beijing(to)),
+            None => format!("{} 起暂停中", beijing(&p.from)),
+        })
+        .collect();
+    format!(
+        "{}；暂停前累计已用 {} 个工作日",
+        each.join("；"),
+        d.used_days
+    )
+}
+
+fn deadline_rows(
+    out: &mut String,
+    ds: &[DeadlineAt],
+    names: &BTreeMap<String, String>,
+    mark_uncovered: bool,
+) {
     for d in ds {
         let class = match d.situation {
             tongban_gateway::domain::deadlines::Situation::Missed
@@ -115,7 +196,7 @@ fn deadline_rows(out: &mut String, ds: &[DeadlineAt], names: &BTreeMap<String, S
         };
         let _ = write!(
             out,
-            "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} 个工作日</td><td>{}</td><td>{}</td></tr>",
+            "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} 个工作日</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             // The round tells apart two clocks of one kind (a supplement starts the acceptance
             // clock again), which may start in the same second and share a due date.
             match d.round {
@@ -124,8 +205,19 @@ fn deadline_rows(out: &mut String, ds: &[DeadlineAt], names: &BTreeMap<String, S
             },
             region(names, &d.responsible),
             escape(&beijing(&d.started_at)),
-            escape(&d.due),
+            // A paused clock has no due date yet: the one it would have if it ran again now.
+            {
+                let mut due = escape(&d.due);
+                if d.paused_since.is_some() {
+                    due.push_str("（暂停中：若此时恢复计时）");
+                }
+                if mark_uncovered && !d.calendar_covers {
+                    due.push_str("（超出工作日历所列年份：仅按周一至周五计算，可能偏早）");
+                }
+                due
+            },
             d.limit_days,
+            escape(&pauses_zh(d)),
             escape(d.situation.title_zh()),
             d.closed_at
                 .as_deref()
@@ -188,7 +280,7 @@ h1{{font-size:1.5em}}h2{{font-size:1.15em;margin-top:1.6em;border-bottom:1px sol
 table{{border-collapse:collapse;width:100%;font-size:.9em}}td,th{{border:1px solid #ccc;padding:.35em .5em;text-align:left;vertical-align:top}}\
 th{{background:#f3f3f3}}tr.bad td{{background:#fde8e8}}tr.good td{{background:#eaf6ea}}\
 .hash{{font-family:monospace;font-size:.8em;word-break:break-all}}.ok{{color:#16632b;font-weight:bold}}.broken{{color:#a00;font-weight:bold}}\
-dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font-weight:bold}}pre{{background:#f7f7f7;padding:1em;overflow:auto;font-size:.8em}}\
+ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font-weight:bold}}pre{{background:#f7f7f7;padding:1em;overflow:auto;font-size:.8em}}\
 </style></head><body>",
         escape(&title)
     );
@@ -219,7 +311,7 @@ dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font
     let _ = write!(
         out,
         "<h2>基本信息</h2><dl><dt>申请编号</dt><dd class=\"hash\">{}</dd><dt>事项</dt><dd>{}</dd><dt>办理模式</dt><dd>{}</dd>\
-<dt>收件地</dt><dd>{}</dd><dt>办理地</dt><dd>{}</dd><dt>状态（截至 {}）</dt><dd>{}（{}）</dd><dt>事件数</dt><dd>{}</dd></dl>",
+<dt>收件地</dt><dd>{}</dd><dt>办理地</dt><dd>{}</dd><dt>状态（截至北京时间 {}）</dt><dd>{}（{}）</dd><dt>事件数</dt><dd>{}</dd></dl>",
         escape(&t.app),
         escape(&t.matter),
         escape(
@@ -242,15 +334,22 @@ dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font
     out.push_str("<h2>法定期限</h2>");
     if let Some(calendar) = &provenance.calendar {
         let class = match calendar {
-            CalendarSource::WeekdaysOnly => " class=\"broken\"",
-            CalendarSource::Holidays(_) => "",
+            CalendarSource::WeekdaysOnly(_) => " class=\"broken\"",
+            CalendarSource::Holidays { .. } => "",
         };
-        let _ = write!(out, "<p id=\"calendar\"{class}>{}</p>", calendar.note_zh());
+        let _ = write!(
+            out,
+            "<p id=\"calendar\"{class}>{}</p>",
+            escape(&calendar.note_zh())
+        );
     }
     out.push_str(
-        "<table><tr><th>期限</th><th>责任地区</th><th>起算</th><th>到期日</th><th>时限</th><th>结果</th><th>办结时间</th></tr>",
+        "<table><tr><th>期限</th><th>责任地区</th><th>起算（北京时间）</th><th>到期日</th><th>时限</th><th>暂停（特别程序，北京时间）</th><th>结果</th><th>办结时间（北京时间）</th></tr>",
     );
-    deadline_rows(&mut out, &t.deadlines, names);
+    // Past the calendar's last year a deadline is marked; with no calendar at all the note
+    // above says it of every one.
+    let mark_uncovered = !matches!(provenance.calendar, Some(CalendarSource::WeekdaysOnly(_)));
+    deadline_rows(&mut out, &t.deadlines, names, mark_uncovered);
     out.push_str("</table>");
     event_rows(&mut out, shown, &t.steps, names);
     raw_events(&mut out, &t.app, events);
@@ -269,13 +368,13 @@ fn verdict(out: &mut String, verification: &Report, public_key_hex: &str, proven
                 verification.broken.len() + verification.missing.len() + verification.index.len()
             );
             for b in &verification.broken {
-                let _ = write!(out, "<li>{}</li>", escape(&b.to_string()));
+                let _ = write!(out, "<li>{}</li>", escape(&broken_zh(b)));
             }
             for g in &verification.missing {
-                let _ = write!(out, "<li>{}</li>", escape(&g.to_string()));
+                let _ = write!(out, "<li>{}</li>", escape(&gap_zh(g)));
             }
             for i in &verification.index {
-                let _ = write!(out, "<li>{}</li>", escape(&i.to_string()));
+                let _ = write!(out, "<li>{}</li>", escape(&index_zh(i)));
             }
             out.push_str("</ul>");
         }
@@ -298,11 +397,16 @@ fn verdict(out: &mut String, verification: &Report, public_key_hex: &str, proven
     if !verification.unreadable.is_empty() {
         let _ = write!(
             out,
-            "<p class=\"broken\" id=\"unreadable-events\">{} 个事件本版本无法解读（unreadable by this build，并非断裂；请用更新版本的 tongban 查看）：</p><ul>",
+            "<p class=\"broken\" id=\"unreadable-events\">{} 个事件本版本无法解读（并非断裂；请用更新版本的 tongban 查看）：</p><ul>",
             verification.unreadable.len()
         );
         for u in &verification.unreadable {
-            let _ = write!(out, "<li>{}</li>", escape(&u.to_string()));
+            let _ = write!(
+                out,
+                "<li>{}：本版本无法解读（{}）</li>",
+                escape(&place_zh(&u.app, u.seq, u.position)),
+                escape(&u.reason)
+            );
         }
         out.push_str("</ul>");
     }
@@ -312,7 +416,11 @@ fn verdict(out: &mut String, verification: &Report, public_key_hex: &str, proven
         escape(public_key_hex)
     );
     if let Some(note) = &provenance.key {
-        let _ = write!(out, "<p id=\"key-source\">公钥来源：{}</p>", escape(note));
+        let _ = write!(
+            out,
+            "<p id=\"key-source\">公钥来源：{}</p>",
+            escape(&note.note_zh())
+        );
     }
 }
 
@@ -331,9 +439,21 @@ fn event_rows(
         let after = steps
             .get(i)
             .map_or("无法解读", |s| status_zh(&s.status_after));
+        // What was asked or done: the 补正 items, a reason, the licence.
+        let details = match steps.get(i) {
+            Some(s) if !s.details.is_empty() => {
+                let items: String = s
+                    .details
+                    .iter()
+                    .map(|d| format!("<li>{}：{}</li>", escape(d.label_zh), escape(&d.text_zh())))
+                    .collect();
+                format!("<ul class=\"details\">{items}</ul>")
+            }
+            _ => String::new(),
+        };
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}<br><small>{}</small></td><td>{}</td>\
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}<br><small>{}</small>{}</td><td>{}</td>\
 <td class=\"hash\">{}<br>← {}<br>✎ {}</td></tr>",
             e.seq,
             escape(&beijing(&e.at)),
@@ -341,6 +461,7 @@ fn event_rows(
             escape(&e.actor),
             escape(event_title_zh(&e.kind)),
             escape(&e.kind),
+            details,
             escape(after),
             escape(&e.hash),
             if e.prev_hash.is_empty() {
@@ -398,6 +519,79 @@ mod tests {
         )
     }
 
+    /// The page's own words are Chinese: once the parts that are data (ids, hashes, keys, paths,
+    /// event type codes, raw events) are taken out, no English word of three letters or more is
+    /// left.
+    fn assert_chinese(html: &str) {
+        let body = html
+            .split("<body>")
+            .nth(1)
+            .and_then(|b| b.split("<h2>原始事件</h2>").next())
+            .expect("the page's body");
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in body.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    text.push(' ');
+                }
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        // Data shown as it is: commands and options, file names, JSON field names, codes.
+        let data = |w: &str| {
+            w.contains('/')
+                || w.contains('.')
+                || w.contains('_')
+                || w.contains('-')
+                || w.chars().any(|c| c.is_ascii_digit())
+                || [
+                    "tongban", "verify", "Ed25519", "RFC", "JSON", "SHA", "hash", "sig",
+                ]
+                .contains(&w)
+                // A status code, shown beside its Chinese name.
+                || serde_json::from_value::<tongban_gateway::domain::Status>(w.into()).is_ok()
+        };
+        let english: Vec<&str> = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || "/._-".contains(c)))
+            .filter(|w| w.len() >= 3 && w.chars().any(|c| c.is_ascii_alphabetic()))
+            .filter(|w| !data(w))
+            .collect();
+        assert!(
+            english.is_empty(),
+            "English on the page: {english:?}\n{text}"
+        );
+    }
+
+    /// Given a broken link and two events in one second, when the page is made, then the break
+    /// is told in Chinese and the two times differ (to the millisecond, Beijing time).
+    #[test]
+    fn breaks_and_times_read_in_chinese() {
+        let mut events = crate::reconcile::tests::supplemented("GD-7");
+        let key = GatewayKey::from_seed([5; 32]).public();
+        // Two events 400 ms apart in one second.
+        let t = Timestamp::parse_rfc3339(&events[1].at).expect("at");
+        assert_eq!(
+            super::beijing(&Timestamp(t.0 + 433).to_rfc3339()),
+            "2026-11-02 10:00:00.433"
+        );
+        events[2].data = serde_json::json!({"items": ["另一份材料"]});
+        let html = page(&events, &key, &Default::default());
+        assert!(
+            html.contains(&format!(
+                "申请 {} 第 3 号事件：记录的哈希为 {}，按事件内容重新计算为",
+                events[0].app, events[2].hash
+            )),
+            "{html}"
+        );
+        assert!(!html.contains("recomputed"), "{html}");
+        assert!(html.contains("<td>2026-11-02 10:00:00.000</td>"), "{html}");
+        assert_chinese(&html);
+    }
+
     /// A report to a point in time counts and lists the events up to it, not the whole log.
     #[test]
     fn a_report_to_a_point_counts_the_events_up_to_it() {
@@ -450,6 +644,75 @@ mod tests {
         );
     }
 
+    /// Given a supplement request, when the evidence page is made, then its event row names what
+    /// was asked for, in Chinese.
+    #[test]
+    fn the_event_table_shows_what_was_asked() {
+        let events = crate::reconcile::tests::supplemented("GD-7");
+        let key = GatewayKey::from_seed([5; 32]).public();
+        let html = page(&events, &key, &Default::default());
+        let row = html
+            .split("<tr><td>3</td>")
+            .nth(1)
+            .and_then(|rest| rest.split("</tr>").next())
+            .expect("the row of seq 3");
+        assert!(
+            row.contains("<ul class=\"details\"><li>需补正的材料或事项：照片</li></ul>"),
+            "{row}"
+        );
+    }
+
+    /// Given a decision clock suspended and resumed, when the page is made at each point, then
+    /// its row shows the pause (from, to, days used) and, while paused, the due date as it would
+    /// be if the clock ran again then, marked as such.
+    #[test]
+    fn the_deadline_table_shows_the_suspension() {
+        let events = crate::reconcile::tests::suspended("GD-5");
+        let key = GatewayKey::from_seed([5; 32]).public();
+        let verification = crate::verify::verify_events(&events[0].app, &events, &key);
+        let row_at = |point| {
+            let t = timeline::build(&events, &Calendar::weekdays(), point, Timestamp::now())
+                .expect("timeline");
+            let html = super::render(
+                Some(&t),
+                None,
+                &events,
+                &verification,
+                "k",
+                &Default::default(),
+                &Default::default(),
+            );
+            html.split("<td>审查决定期限</td>")
+                .nth(1)
+                .and_then(|r| r.split("</tr>").next())
+                .expect("the decision row")
+                .to_string()
+        };
+        // Suspended Tue 11-10 (3 days used of 20); as of Mon 11-16, resumed then it would run
+        // 17 working days to 12-09.
+        let paused = row_at(Point::At(
+            Timestamp::parse_rfc3339("2026-11-16T01:00:00Z")
+                .expect("at")
+                .0,
+        ));
+        assert!(
+            paused.contains("<td>2026-12-09（暂停中：若此时恢复计时）"),
+            "{paused}"
+        );
+        assert!(
+            paused.contains("2026-11-10 11:00:00.000 起暂停中；暂停前累计已用 3 个工作日"),
+            "{paused}"
+        );
+        let resumed = row_at(Point::Now);
+        assert!(
+            resumed.contains(
+                "2026-11-10 11:00:00.000 至 2026-11-20 11:00:00.000；暂停前累计已用 3 个工作日"
+            ),
+            "{resumed}"
+        );
+        assert!(resumed.contains("<td>2026-12-15"), "{resumed}");
+    }
+
     /// Given an application whose second event is sealed and signed but does not read as its
     /// type, when its evidence page is made, then the page calls the chain intact and names the
     /// event as unreadable by this build, never as a break.
@@ -475,7 +738,8 @@ mod tests {
         let html = page(&events, &key.public(), &Default::default());
         assert!(!html.contains("处断裂"), "{html}");
         assert!(html.contains("id=\"unreadable-events\""), "{html}");
-        assert!(html.contains("unreadable by this build"), "{html}");
+        assert!(html.contains("本版本无法解读（"), "{html}");
+        assert!(!html.contains("unreadable by this build"), "{html}");
         assert!(html.contains("完整：2 个事件"), "{html}");
     }
 
@@ -486,19 +750,43 @@ mod tests {
         let events = crate::reconcile::tests::to_accepted("GD-9", "SL-9");
         let key = GatewayKey::from_seed([5; 32]).public();
         let provenance = super::Provenance {
-            key: Some("key k1 from /srv/tongban/gateway.key: pass --public-key".into()),
-            calendar: Some(super::CalendarSource::WeekdaysOnly),
+            key: Some(super::KeySource {
+                kid: "k1".into(),
+                origin: super::KeyOrigin::DataDir("/srv/tongban/gateway.key".into()),
+            }),
+            calendar: Some(super::CalendarSource::WeekdaysOnly(super::NoDates::NoFile)),
         };
         let html = page(&events, &key, &provenance);
         assert!(
-            html.contains("公钥来源：key k1 from /srv/tongban/gateway.key"),
+            html.contains("公钥来源：公钥 k1，读取自被核对的数据目录 /srv/tongban/gateway.key"),
             "{html}"
         );
         assert!(
-            html.contains("calendar: weekdays only (no holidays.json)"),
+            html.contains("工作日历：数据目录中没有 holidays.json，仅按周一至周五计算"),
             "{html}"
         );
+        // The note says it of every deadline; the rows do not repeat it.
+        assert!(!html.contains("超出工作日历所列年份"), "{html}");
+        assert_chinese(&html);
+        // A calendar whose last year is before the deadlines: its rows say so.
+        let listed = super::Provenance {
+            calendar: Some(super::CalendarSource::Holidays {
+                path: "holidays.json".into(),
+                through: 2025,
+            }),
+            ..provenance
+        };
+        let html = page(&events, &key, &listed);
+        assert!(
+            html.contains("含 2025 年及以前的法定节假日与调休"),
+            "{html}"
+        );
+        assert!(
+            html.contains("（超出工作日历所列年份：仅按周一至周五计算，可能偏早）"),
+            "{html}"
+        );
+        assert_chinese(&html);
         let without = page(&events, &key, &Default::default());
-        assert!(!without.contains("公钥来源") && !without.contains("工作日历"));
+        assert!(!without.contains("公钥来源") && !without.contains("id=\"calendar\""));
     }
 }

@@ -3,7 +3,10 @@
 //! gateway.
 #![deny(unsafe_code)]
 
+pub mod details;
 pub mod html;
+pub mod json;
+pub mod provenance;
 pub mod reconcile;
 pub mod text;
 pub mod timeline;

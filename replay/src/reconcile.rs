@@ -581,11 +581,11 @@ pub(crate) mod tests {
     use tongban_gateway::envelope::GatewayKey;
     use tongban_schemas::events as ev;
 
-    const GD: &str = "440000";
-    const ZJ: &str = "330000";
+    pub(crate) const GD: &str = "440000";
+    pub(crate) const ZJ: &str = "330000";
 
     /// A sealed history from (region, command, time) steps.
-    fn history(app_key: &str, steps: Vec<(&str, Command, &str)>) -> Vec<Envelope> {
+    pub(crate) fn history(app_key: &str, steps: Vec<(&str, Command, &str)>) -> Vec<Envelope> {
         let app = tongban_gateway::ids::app_id_for_key(GD, app_key);
         let steps = steps
             .into_iter()
@@ -598,7 +598,7 @@ pub(crate) mod tests {
         submit_to(key, ZJ)
     }
 
-    fn submit_to(key: &str, handler: &str) -> Command {
+    pub(crate) fn submit_to(key: &str, handler: &str) -> Command {
         let matter = tongban_schemas::matters::all()
             .iter()
             .find(|m| m.modes.contains(&tongban_schemas::Mode::Proxy))
@@ -647,6 +647,40 @@ pub(crate) mod tests {
                     GD,
                     Command::Supplement(ev::Supplemented::default()),
                     "2026-11-02T03:00:00Z",
+                ),
+            ],
+        )
+    }
+
+    /// Accepted by Zhejiang on Thursday 2026-11-05 (decision due 12-03 on weekdays), suspended on
+    /// Tuesday 11-10 with 3 working days used, resumed on Friday 11-20 (due 12-15).
+    pub(crate) fn suspended(key: &str) -> Vec<Envelope> {
+        history(
+            key,
+            vec![
+                (GD, submit_to(key, ZJ), "2026-11-02T01:00:00Z"),
+                (
+                    GD,
+                    Command::Forward(ev::Forwarded::default()),
+                    "2026-11-02T02:00:00Z",
+                ),
+                (
+                    ZJ,
+                    Command::Accept(ev::Accepted::default()),
+                    "2026-11-05T03:00:00Z",
+                ),
+                (
+                    ZJ,
+                    Command::Suspend(ev::Suspended {
+                        kind: ev::SuspensionKind::ExpertReview,
+                        reason: "专家评审".into(),
+                    }),
+                    "2026-11-10T03:00:00Z",
+                ),
+                (
+                    ZJ,
+                    Command::Resume(ev::Resumed::default()),
+                    "2026-11-20T03:00:00Z",
                 ),
             ],
         )

@@ -21,9 +21,31 @@ fn deadlines_line(ds: &[DeadlineAt]) -> String {
             // The round and the start tell apart two clocks of one kind (a supplement starts
             // the acceptance clock again), which may share the due date and the result.
             let round = d.round.map(|n| format!(" round {n}")).unwrap_or_default();
+            // A paused clock has no due date yet: what it would be if it ran again now, and
+            // since when it is paused. Past pauses stay on the line.
+            let due = match &d.paused_since {
+                Some(since) => format!(
+                    "paused since {since}, {} of {} days used, due {} if resumed now",
+                    d.used_days, d.limit_days, d.due
+                ),
+                None => format!("due {}", d.due),
+            };
+            let pauses: String = d
+                .pauses
+                .iter()
+                .filter_map(|p| {
+                    p.to.as_ref()
+                        .map(|to| format!(", paused {} to {to}", p.from))
+                })
+                .collect();
+            // Counted past the calendar's last year (or with none): weekdays alone.
+            let covers = match d.calendar_covers {
+                true => "",
+                false => ", past the calendar: Monday to Friday",
+            };
             format!(
-                "{kind}{round} {sit} (started {}, due {}, {})",
-                d.started_at, d.due, d.responsible
+                "{kind}{round} {sit} (started {}, {due}{pauses}, {}{covers})",
+                d.started_at, d.responsible
             )
         })
         .collect::<Vec<_>>()
@@ -58,6 +80,15 @@ pub fn render(t: &Timeline) -> String {
             s.status_after,
             deadlines_line(&s.deadlines)
         );
+        // What was asked or done, under its event: `items: 照片、户口簿; note: …`.
+        if !s.details.is_empty() {
+            let facts: Vec<String> = s
+                .details
+                .iter()
+                .map(|d| format!("{}: {}", d.field, d.text()))
+                .collect();
+            let _ = writeln!(out, "      {}", facts.join("; "));
+        }
     }
     let _ = writeln!(out, "state as of {}: {}", t.as_of, t.status);
     let _ = writeln!(
@@ -75,6 +106,67 @@ mod tests {
     use tongban_gateway::time::Timestamp;
 
     use crate::timeline::{self, Point};
+
+    /// Given a decision clock suspended, when the timeline is printed as of the pause, then the
+    /// decision shows as paused since the suspension with the days used and the due date if it
+    /// ran again then, not the date from before the pause; once resumed, the pause is listed.
+    #[test]
+    fn a_paused_clock_shows_the_pause_not_a_stale_due_date() {
+        let events = crate::reconcile::tests::suspended("GD-5");
+        let at = Timestamp::parse_rfc3339("2026-11-16T01:00:00Z").expect("at");
+        let t =
+            timeline::build(&events, &Calendar::weekdays(), Point::At(at.0), at).expect("timeline");
+        let text = super::render(&t);
+        let last = text
+            .lines()
+            .find(|l| l.starts_with("deadlines as of"))
+            .expect("deadlines line");
+        assert!(
+            last.contains(
+                "decision paused (started 2026-11-05T03:00:00.000Z, paused since \
+                 2026-11-10T03:00:00.000Z, 3 of 20 days used, due 2026-12-09 if resumed now, 330000, \
+                 past the calendar: Monday to Friday)"
+            ),
+            "{last}"
+        );
+        assert!(!last.contains("due 2026-12-03"), "{last}");
+        let t = timeline::build(&events, &Calendar::weekdays(), Point::Now, at).expect("timeline");
+        let json = serde_json::to_value(&t).expect("json");
+        let decision = &json["deadlines"][1];
+        assert_eq!(decision["due"], "2026-12-15", "{decision}");
+        assert!(decision.get("paused_since").is_none(), "{decision}");
+        assert_eq!(
+            decision["pauses"],
+            serde_json::json!([{"from": "2026-11-10T03:00:00.000Z", "to": "2026-11-20T03:00:00.000Z"}])
+        );
+    }
+
+    /// Given a calendar listing 2026 only and a decision due in 2027, when the timeline is
+    /// printed, then that deadline says it was counted past the calendar, and one due within
+    /// 2026 does not.
+    #[test]
+    fn a_deadline_past_the_calendar_says_so() {
+        let events = crate::reconcile::tests::suspended("GD-5");
+        let cal = Calendar::from_json(r#"{"holidays": ["2026-10-01"]}"#).expect("calendar");
+        // As of the pause on 2026-12-20: resumed then, 17 working days run into 2027.
+        let at = Timestamp::parse_rfc3339("2026-12-20T01:00:00Z").expect("at");
+        let t = timeline::build(&events[..4], &cal, Point::Now, at).expect("timeline");
+        let decision = &t.deadlines[1];
+        assert!(decision.due.starts_with("2027-"), "{decision:?}");
+        assert!(!decision.calendar_covers);
+        assert!(t.deadlines[0].calendar_covers, "{:?}", t.deadlines[0]);
+        let text = super::render(&t);
+        let last = text
+            .lines()
+            .find(|l| l.starts_with("deadlines as of"))
+            .expect("deadlines line");
+        let parts: Vec<&str> = last.split("; ").collect();
+        assert!(!parts[0].contains("past the calendar"), "{last}");
+        assert!(
+            parts[1].contains("past the calendar: Monday to Friday"),
+            "{last}"
+        );
+    }
 
     /// Given a supplement requested and supplied, when the timeline is printed, then the two
     /// acceptance clocks read as two (round 1, round 2, each with its start), not as one line
@@ -100,6 +192,8 @@ mod tests {
                 && parts[1].starts_with("acceptance round 2 running (started 2026-11-02T03:00:00"),
             "{last}"
         );
+        // What was asked for is under its event.
+        assert!(text.contains("\n      items: 照片\n"), "{text}");
         // The only clock of its kind has no round.
         let first = crate::reconcile::tests::to_accepted("GD-8", "SL-8");
         let t = timeline::build(&first, &Calendar::weekdays(), Point::Now, Timestamp::now())

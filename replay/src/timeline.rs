@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use tongban_gateway::domain::calendar::Calendar;
-use tongban_gateway::domain::deadlines::{Deadline, DeadlineKind, Situation};
+use tongban_gateway::domain::deadlines::{Deadline, DeadlineKind, Pause, Situation};
 use tongban_gateway::envelope::Envelope;
 use tongban_gateway::projections::ApplicationView;
 use tongban_gateway::projections::view::FoldError;
@@ -21,15 +21,116 @@ pub enum Point {
     At(i64),
 }
 
+/// Why a point asked for (`at` / `seq`, from the command line or a query) names no state of the
+/// application: the field is named by the caller, in its own terms (`--at`, `?at=`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PointError {
+    #[error("give at or seq, not both")]
+    Both,
+    #[error("{0:?} is not an RFC 3339 time such as 2026-11-23T08:00:00+08:00")]
+    BadAt(String),
+    #[error("{0:?} is not a whole number")]
+    BadSeq(String),
+    #[error("0: events count from seq 1")]
+    SeqZero,
+    #[error("{seq}: application {app} has {last} event(s), seq 1 to {last}")]
+    SeqPast { seq: u64, app: String, last: u64 },
+    #[error("{at} is before application {app}'s first event, at {first}")]
+    BeforeFirst {
+        at: String,
+        app: String,
+        first: String,
+    },
+}
+
+impl PointError {
+    /// Which of the two was wrong (`at`, `seq`; `at` and `seq` together: `seq`, the second).
+    pub fn field(&self) -> &'static str {
+        match self {
+            PointError::BadAt(_) | PointError::BeforeFirst { .. } => "at",
+            _ => "seq",
+        }
+    }
+
+    /// The rule broken, as problem `errors` name rules.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            PointError::Both => "exclusive",
+            PointError::BadAt(_) => "format",
+            PointError::BadSeq(_) => "type",
+            PointError::SeqZero | PointError::SeqPast { .. } | PointError::BeforeFirst { .. } => {
+                "range"
+            }
+        }
+    }
+}
+
+impl Point {
+    /// The point `at` (RFC 3339) or `seq` name, or now when neither is given.
+    pub fn parse(at: Option<&str>, seq: Option<&str>) -> Result<Point, PointError> {
+        match (at, seq) {
+            (Some(_), Some(_)) => Err(PointError::Both),
+            (Some(at), None) => Timestamp::parse_rfc3339(at)
+                .map(|t| Point::At(t.0))
+                .ok_or_else(|| PointError::BadAt(at.to_string())),
+            (None, Some(seq)) => match seq.trim().parse::<u64>() {
+                Ok(0) => Err(PointError::SeqZero),
+                Ok(n) => Ok(Point::Seq(n)),
+                Err(_) => Err(PointError::BadSeq(seq.to_string())),
+            },
+            (None, None) => Ok(Point::Now),
+        }
+    }
+
+    /// Refuses a point that names no state of `events` (one application, in seq order): a seq
+    /// past the last, which has no state yet (showing the last under that name would say the
+    /// application went no further by then), or a time before the first event.
+    pub fn check(self, events: &[Envelope]) -> Result<Point, PointError> {
+        let (Some(first), Some(last)) = (events.first(), events.last()) else {
+            return Ok(self);
+        };
+        match self {
+            Point::Seq(0) => Err(PointError::SeqZero),
+            Point::Seq(n) if n > last.seq => Err(PointError::SeqPast {
+                seq: n,
+                app: first.app.clone(),
+                last: last.seq,
+            }),
+            Point::At(ms) if Timestamp::parse_rfc3339(&first.at).is_some_and(|t| ms < t.0) => {
+                Err(PointError::BeforeFirst {
+                    at: Timestamp(ms).to_rfc3339(),
+                    app: first.app.clone(),
+                    first: first.at.clone(),
+                })
+            }
+            point => Ok(point),
+        }
+    }
+}
+
 /// A deadline as it stood at some moment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeadlineAt {
     pub kind: DeadlineKind,
     pub responsible: String,
     pub started_at: String,
+    /// The last day to act (Beijing date). While paused: the day the clock would run out if it
+    /// resumed at the moment judged ([`Deadline::due_at`]), since the date before the pause no
+    /// longer binds.
     pub due: String,
     pub limit_days: u32,
+    /// Working days used before the current running stretch: before the pause, while paused.
+    pub used_days: u32,
     pub situation: Situation,
+    /// While paused: when the suspension began.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paused_since: Option<String>,
+    /// The clock's suspensions so far, oldest first (an open one has no `to`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pauses: Vec<Pause>,
+    /// Whether the calendar lists dates for the year `due` falls in ([`Calendar::covers`]);
+    /// false: counted Monday to Friday alone, and perhaps due too early.
+    pub calendar_covers: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<String>,
     /// Which clock of its kind for its region this is (1, 2, …), when there is more than one: a
@@ -49,6 +150,9 @@ pub struct Step {
     pub actor: String,
     pub status_after: String,
     pub deadlines: Vec<DeadlineAt>,
+    /// What the event asked for or recorded ([`crate::details`]): the 补正 items, a reason, the
+    /// licence issued.
+    pub details: Vec<crate::details::Detail>,
     pub hash: String,
 }
 
@@ -69,7 +173,7 @@ pub struct Timeline {
     pub deadlines: Vec<DeadlineAt>,
 }
 
-fn deadlines_at(view: &ApplicationView, when: Timestamp) -> Vec<DeadlineAt> {
+fn deadlines_at(view: &ApplicationView, when: Timestamp, cal: &Calendar) -> Vec<DeadlineAt> {
     let all = &view.deadlines.0;
     let same = |a: &Deadline, b: &Deadline| a.kind == b.kind && a.responsible == b.responsible;
     all.iter()
@@ -82,9 +186,13 @@ fn deadlines_at(view: &ApplicationView, when: Timestamp) -> Vec<DeadlineAt> {
                 kind: d.kind,
                 responsible: d.responsible.clone(),
                 started_at: d.started_at.clone(),
-                due: d.due.clone(),
+                due: d.due_at(when, cal),
                 limit_days: d.limit_days,
+                used_days: d.used_days,
                 situation: d.situation(when),
+                paused_since: d.paused_since().map(str::to_string),
+                pauses: d.pauses.clone(),
+                calendar_covers: d.calendar_covers(when, cal),
                 closed_at: d.closed_at.clone(),
                 round: (total > 1).then(|| u32::try_from(before + 1).unwrap_or(u32::MAX)),
             }
@@ -134,7 +242,8 @@ pub fn build(
             region: e.region.clone(),
             actor: e.actor.clone(),
             status_after: next.state.status.as_str().to_string(),
-            deadlines: deadlines_at(&next, when),
+            deadlines: deadlines_at(&next, when, cal),
+            details: crate::details::of(e),
             hash: e.hash.clone(),
         });
         view = Some(next);
@@ -164,7 +273,7 @@ pub fn build(
         point,
         as_of: as_of.to_rfc3339(),
         status: view.state.status.as_str().to_string(),
-        deadlines: deadlines_at(&view, as_of),
+        deadlines: deadlines_at(&view, as_of, cal),
         steps,
     })
 }

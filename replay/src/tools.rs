@@ -1,16 +1,65 @@
 //! The operator tools the gateway serves over HTTP (`/ui/applications/{id}`,
-//! `/v1/regions/{region}/reconcile`), installed by the binary at start.
+//! `/v1/applications/{id}/replay`, `/v1/regions/{region}/reconcile`), installed by the binary at
+//! start: the same timeline, checks of `at` / `seq` and JSON as `tongban replay`.
 
 use std::collections::BTreeMap;
 
 use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::envelope::{Envelope, PublicKey};
-use tongban_gateway::http::operator::{OperatorTools, ReconcileSession};
+use tongban_gateway::http::operator::{AsOf, AsOfRefusal, OperatorTools, ReconcileSession};
+use tongban_gateway::time::Timestamp;
+
+use crate::provenance::{CalendarSource, KeyOrigin, KeySource, Provenance};
+use crate::timeline::{Point, PointError, TimelineError};
 
 use crate::reconcile::{LogIndex, parse_records};
 use crate::verify;
 
 pub struct ReplayTools;
+
+/// The provenance of what the serving gateway shows: its own key, and its calendar (whether a
+/// file is there is not known here, only what the calendar lists).
+fn served(key: &PublicKey, cal: &Calendar) -> Provenance {
+    Provenance {
+        // Served by the gateway whose key it is: the page says so, since a chain checked with
+        // the key of the party that may have forged it proves only that it is consistent.
+        key: Some(KeySource {
+            kid: key.kid(),
+            origin: KeyOrigin::ServingGateway,
+        }),
+        calendar: Some(CalendarSource::of(cal, "holidays.json", None)),
+    }
+}
+
+/// The point `as_of` names, checked against the events, as `tongban replay` checks it.
+fn point(events: &[Envelope], as_of: &AsOf) -> Result<Point, AsOfRefusal> {
+    Point::parse(as_of.at.as_deref(), as_of.seq.as_deref())
+        .and_then(|p| p.check(events))
+        .map_err(|e| AsOfRefusal::Query {
+            param: e.field(),
+            rule: e.rule(),
+            detail: match e {
+                PointError::Both => e.to_string(),
+                e => format!("{} {e}", e.field()),
+            },
+        })
+}
+
+/// The timeline of `events` to `point`.
+fn timeline_to(
+    events: &[Envelope],
+    cal: &Calendar,
+    point: Point,
+) -> Result<crate::timeline::Timeline, AsOfRefusal> {
+    crate::timeline::build(events, cal, point, Timestamp::now()).map_err(|e| match e {
+        TimelineError::Fold(e) => AsOfRefusal::Unreadable(e.to_string()),
+        e => AsOfRefusal::Query {
+            param: "at",
+            rule: "range",
+            detail: e.to_string(),
+        },
+    })
+}
 
 impl OperatorTools for ReplayTools {
     fn dispute_page(
@@ -19,33 +68,47 @@ impl OperatorTools for ReplayTools {
         key: &PublicKey,
         names: &BTreeMap<String, String>,
         cal: &Calendar,
-    ) -> String {
+        as_of: &AsOf,
+    ) -> Result<String, AsOfRefusal> {
         // The page is asked for by id and its events read by it; the log's read checks they are
         // that application's.
         let app = events.first().map_or("", |e| e.app.as_str());
         let verification = verify::verify_events(app, events, key);
-        // Served by the gateway whose key it is: the page says so, since a chain checked with
-        // the key of the party that may have forged it proves only that it is consistent.
-        let provenance = crate::html::Provenance {
-            key: Some(
-                "the serving gateway's own key: to check the chain without trusting this gateway, \
-                 run `tongban verify --public-key <hex>` with a key recorded beforehand"
-                    .into(),
-            ),
-            calendar: Some(if cal.is_weekdays_only() {
-                crate::html::CalendarSource::WeekdaysOnly
-            } else {
-                crate::html::CalendarSource::Holidays("the gateway's holidays.json".into())
-            }),
-        };
-        crate::html::evidence_page(
-            events,
-            cal,
-            &verification,
-            &key.to_hex(),
-            names,
-            &provenance,
-        )
+        let provenance = served(key, cal);
+        match point(events, as_of)? {
+            // As of now: as far as the events fold, every raw event shown whatever this build
+            // makes of them.
+            Point::Now => Ok(crate::html::evidence_page(
+                events,
+                cal,
+                &verification,
+                &key.to_hex(),
+                names,
+                &provenance,
+            )),
+            p => Ok(crate::html::render(
+                Some(&timeline_to(events, cal, p)?),
+                None,
+                events,
+                &verification,
+                &key.to_hex(),
+                names,
+                &provenance,
+            )),
+        }
+    }
+
+    fn replay(
+        &self,
+        events: &[Envelope],
+        key: &PublicKey,
+        cal: &Calendar,
+        as_of: &AsOf,
+    ) -> Result<serde_json::Value, AsOfRefusal> {
+        let app = events.first().map_or("", |e| e.app.as_str());
+        let verification = verify::verify_events(app, events, key);
+        let t = timeline_to(events, cal, point(events, as_of)?)?;
+        Ok(crate::json::document(&t, &verification, &served(key, cal)))
     }
 
     fn reconcile(&self, region: &str) -> Box<dyn ReconcileSession> {

@@ -10,7 +10,7 @@ use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::envelope::{Envelope, GatewayKey, PublicKey};
 use tongban_gateway::log::{AnyLog, EmbeddedLog, JetStreamConfig, JetStreamLog, LogError};
 use tongban_gateway::server::{DataDir, load_calendar};
-use tongban_replay::html::{CalendarSource, Provenance};
+use tongban_replay::provenance::{CalendarSource, KeyOrigin, KeySource, Provenance};
 use tongban_replay::timeline::Timeline;
 use tongban_replay::verify::{self, Report, Verdict};
 
@@ -135,16 +135,26 @@ impl Source {
         }
     }
 
-    /// The holiday calendar of the data directory, and which it was: without `holidays.json`
-    /// deadlines count every weekday, holidays included, and the outputs say so.
+    /// [`Source::key_note`] as the dispute page states it.
+    pub fn key_source(&self, key: &PublicKey) -> KeySource {
+        KeySource {
+            kid: key.kid(),
+            origin: match &self.public_key {
+                Some(_) => KeyOrigin::Given,
+                None => KeyOrigin::DataDir(self.dir.key().display().to_string()),
+            },
+        }
+    }
+
+    /// The holiday calendar of the data directory, and which it was: without `holidays.json`, or
+    /// with one that lists no date, deadlines count every weekday, holidays included, and the
+    /// outputs say so; with one, they say the last year it lists.
     pub fn calendar(&self) -> Result<(Calendar, CalendarSource), CliError> {
         let path = self.dir.holidays();
-        let source = if path.exists() {
-            CalendarSource::Holidays(path.display().to_string())
-        } else {
-            CalendarSource::WeekdaysOnly
-        };
-        Ok((load_calendar(&path)?, source))
+        let calendar = load_calendar(&path)?;
+        let source =
+            CalendarSource::of(&calendar, &path.display().to_string(), Some(path.exists()));
+        Ok((calendar, source))
     }
 }
 
@@ -250,7 +260,7 @@ pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
         return Err(CliError(format!("no application {app} in the log")));
     }
     let provenance = Provenance {
-        key: Some(source.key_note(&key)),
+        key: Some(source.key_source(&key)),
         calendar: Some(calendar_source),
     };
     Ok(Evidence {

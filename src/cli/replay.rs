@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use tongban_gateway::time::Timestamp;
-use tongban_replay::timeline::{self, Point};
+use tongban_replay::timeline::{self, Point, PointError};
 
 use super::output::{out, outln};
 use super::{Args, CliError, offline};
@@ -13,23 +13,13 @@ use super::{Args, CliError, offline};
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let app = args.required_positional("app-id")?;
     let source = offline::Source::from_args(&mut args)?;
-    let point = match (args.value("at"), args.value("seq")) {
-        (Some(_), Some(_)) => return Err(CliError("give --at or --seq, not both".into())),
-        (Some(at), None) => Point::At(
-            Timestamp::parse_rfc3339(&at)
-                .ok_or_else(|| {
-                    CliError(format!(
-                        "--at {at:?} is not an RFC 3339 time such as 2026-11-23T08:00:00+08:00"
-                    ))
-                })?
-                .0,
-        ),
-        (None, Some(seq)) => Point::Seq(
-            seq.parse()
-                .map_err(|_| CliError(format!("--seq {seq:?} is not a number")))?,
-        ),
-        (None, None) => Point::Now,
+    // The same rules as `?at=` / `?seq=` over HTTP, in the command line's terms.
+    let refused = |e: PointError| match e {
+        PointError::Both => CliError("give --at or --seq, not both".into()),
+        e => CliError(format!("--{} {e}", e.field())),
     };
+    let point =
+        Point::parse(args.value("at").as_deref(), args.value("seq").as_deref()).map_err(refused)?;
     let format = args.value("format").unwrap_or_else(|| "text".into());
     if !["text", "json", "html"].contains(&format.as_str()) {
         return Err(CliError(format!(
@@ -38,16 +28,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     }
     args.finish()?;
     let evidence = offline::load(&source, &app)?;
-    let last = evidence.events.last().map_or(0, |e| e.seq);
-    if let Point::Seq(n) = point
-        && n > last
-    {
-        // Not the state at seq n: there is none yet, and showing the last one under that name
-        // would say the application went no further by then.
-        return Err(CliError(format!(
-            "--seq {n}: application {app} has {last} event(s), seq 1 to {last}"
-        )));
-    }
+    let point = point.check(&evidence.events).map_err(refused)?;
     let t = timeline::build(
         &evidence.events,
         &evidence.calendar,
@@ -57,46 +38,17 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     // A timeline from a log that does not verify is still shown (it is what the log says), but
     // never without saying so: the verdict goes with it in every format, and the exit code is 1.
     let verification = &evidence.verification;
-    // Every break: links, and where the log's index disagrees with the events.
-    let broken: Vec<String> = verification
-        .broken
-        .iter()
-        .map(|b| b.to_string())
-        .chain(verification.index.iter().map(|i| i.to_string()))
-        .collect();
-    let unreadable: Vec<String> = verification
-        .unreadable
-        .iter()
-        .map(|u| u.to_string())
-        .collect();
-    let calendar = evidence
-        .provenance
-        .calendar
-        .as_ref()
-        .map(|c| c.note())
-        .unwrap_or_default();
     match format.as_str() {
         "json" => {
-            let mut value = serde_json::to_value(&t)?;
-            if let serde_json::Value::Object(m) = &mut value {
-                m.insert(
-                    "verification".into(),
-                    serde_json::json!({
-                        "intact": verification.chain_intact(),
-                        "summary": verification.summary(),
-                        "broken": broken,
-                        "unreadable": unreadable,
-                        "key": source.key_note(&evidence.key),
-                    }),
-                );
-                m.insert("calendar".into(), serde_json::Value::String(calendar));
-            }
+            let value = tongban_replay::json::document(&t, verification, &evidence.provenance);
             outln!("{}", serde_json::to_string_pretty(&value)?)?;
         }
         "html" => outln!("{}", evidence.report(&t))?,
         _ => {
             out!("{}", tongban_replay::text::render(&t))?;
-            outln!("{calendar}")?;
+            if let Some(calendar) = &evidence.provenance.calendar {
+                outln!("{}", calendar.note())?;
+            }
             outln!("verification: {}", verification.summary())?;
             outln!("{}", source.key_note(&evidence.key))?;
             for finding in verification.findings() {

@@ -41,6 +41,20 @@ impl Calendar {
         self.holidays.is_empty() && self.workdays.is_empty()
     }
 
+    /// The last year the calendar lists any date of (holiday or 调休 working day): the State
+    /// Council publishes each year's dates late in the year before, so a year after it is
+    /// counted by the weekday alone. None for a weekdays-only calendar, which covers no year.
+    pub fn covered_through(&self) -> Option<i64> {
+        let last = |set: &BTreeSet<CivilDate>| set.last().map(|d| d.ymd().0);
+        last(&self.holidays).max(last(&self.workdays))
+    }
+
+    /// Whether `day` falls in a year the calendar covers ([`Calendar::covered_through`]): a
+    /// deadline due after it was counted without that year's holidays and may be due early.
+    pub fn covers(&self, day: CivilDate) -> bool {
+        self.covered_through().is_some_and(|y| day.ymd().0 <= y)
+    }
+
     pub fn from_json(text: &str) -> Result<Calendar, CalendarError> {
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -119,6 +133,22 @@ mod tests {
         let cal = Calendar::from_json(r#"{"holidays": ["2026-10-01"], "workdays": []}"#)
             .expect("calendar");
         assert!(!cal.is_weekdays_only());
+    }
+
+    /// Given a calendar listing 2026's dates, when a date is asked about, then 2026 and earlier
+    /// are covered and 2027 is not; a weekdays-only calendar covers nothing.
+    #[test]
+    fn the_calendar_covers_through_its_last_listed_year() {
+        let cal =
+            Calendar::from_json(r#"{"holidays": ["2026-10-01"], "workdays": ["2026-09-27"]}"#)
+                .expect("calendar");
+        assert_eq!(cal.covered_through(), Some(2026));
+        assert!(cal.covers(d("2026-12-31")) && cal.covers(d("2025-03-01")));
+        assert!(!cal.covers(d("2027-01-01")));
+        let empty = Calendar::from_json("{}").expect("calendar");
+        assert!(empty.is_weekdays_only());
+        assert_eq!(empty.covered_through(), None);
+        assert!(!empty.covers(d("2026-10-01")));
     }
 
     #[test]

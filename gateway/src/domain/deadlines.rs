@@ -78,6 +78,16 @@ impl Situation {
     }
 }
 
+/// One suspension of a clock (特别程序, 行政许可法 Art. 45).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Pause {
+    /// When the clock stopped (RFC 3339).
+    pub from: String,
+    /// When it ran again, or the deadline closed; absent while it is paused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Deadline {
     pub kind: DeadlineKind,
@@ -92,10 +102,16 @@ pub struct Deadline {
     /// Where the current running stretch began (China date).
     pub stretch_start: String,
     /// The last day (China date, inclusive) to act, while running; the due date when it closed.
+    /// While paused, as stored: the due date before the pause, which no longer binds (readers
+    /// are shown [`Deadline::due_at`]).
     pub due: String,
     pub state: DeadlineState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<String>,
+    /// The clock's suspensions, oldest first. Absent from views stored before they were
+    /// recorded, until `tongban rebuild`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pauses: Vec<Pause>,
 }
 
 impl Deadline {
@@ -121,6 +137,48 @@ impl Deadline {
 
     fn open(&self) -> bool {
         matches!(self.state, DeadlineState::Running | DeadlineState::Paused)
+    }
+
+    /// When the current suspension began, while the clock is paused (and the pause was
+    /// recorded: see [`Deadline::pauses`]).
+    pub fn paused_since(&self) -> Option<&str> {
+        match self.state {
+            DeadlineState::Paused => self
+                .pauses
+                .last()
+                .filter(|p| p.to.is_none())
+                .map(|p| p.from.as_str()),
+            _ => None,
+        }
+    }
+
+    /// The day the clock runs out if it runs again on `day`: the working days left after `day`.
+    fn due_if_resumed(&self, day: CivilDate, cal: &Calendar) -> CivilDate {
+        cal.add_working_days(day, self.limit_days.saturating_sub(self.used_days))
+    }
+
+    /// The due date a reader is shown at `now`: while paused, the date the clock would run out
+    /// if it resumed on `now`'s (Beijing) date, which moves on with each working day of the
+    /// pause; otherwise the stored one. The stored date of a paused clock is from before the
+    /// pause and binds no one.
+    pub fn due_at(&self, now: Timestamp, cal: &Calendar) -> String {
+        match self.state {
+            DeadlineState::Paused => self.due_if_resumed(now.china_date(), cal).to_string(),
+            _ => self.due.clone(),
+        }
+    }
+
+    /// Whether the calendar covers the due date shown at `now` ([`Calendar::covers`]): when it
+    /// does not, the deadline was counted by the weekday alone past the calendar's last year.
+    pub fn calendar_covers(&self, now: Timestamp, cal: &Calendar) -> bool {
+        CivilDate::parse(&self.due_at(now, cal)).is_some_and(|due| cal.covers(due))
+    }
+
+    /// Ends an open suspension at `at` (the clock resumed, or closed while paused).
+    fn end_pause(&mut self, at: Timestamp) {
+        if let Some(p) = self.pauses.last_mut().filter(|p| p.to.is_none()) {
+            p.to = Some(at.to_rfc3339());
+        }
     }
 }
 
@@ -169,6 +227,10 @@ impl Deadlines {
                     let start = CivilDate::parse(&d.stretch_start).unwrap_or(day);
                     d.used_days += cal.working_days_between(start, day);
                     d.state = DeadlineState::Paused;
+                    d.pauses.push(Pause {
+                        from: at.to_rfc3339(),
+                        to: None,
+                    });
                 }
             }
             Event::Resume(_) => {
@@ -177,10 +239,9 @@ impl Deadlines {
                     .filter(|d| d.state == DeadlineState::Paused)
                 {
                     d.stretch_start = day.to_string();
-                    d.due = cal
-                        .add_working_days(day, d.limit_days.saturating_sub(d.used_days))
-                        .to_string();
+                    d.due = d.due_if_resumed(day, cal).to_string();
                     d.state = DeadlineState::Running;
+                    d.end_pause(at);
                 }
             }
             Event::ExtendDeadline(_) => {
@@ -207,6 +268,7 @@ impl Deadlines {
                 for d in self.0.iter_mut().filter(|d| d.open()) {
                     d.state = DeadlineState::Cancelled;
                     d.closed_at = Some(at.to_rfc3339());
+                    d.end_pause(at);
                 }
             }
             Event::Submitted(_) | Event::CompletePart(_) | Event::Deliver(_) => {}
@@ -236,6 +298,7 @@ impl Deadlines {
             due: cal.add_working_days(day, limit).to_string(),
             state: DeadlineState::Running,
             closed_at: None,
+            pauses: Vec::new(),
         });
     }
 
@@ -248,6 +311,7 @@ impl Deadlines {
                 DeadlineState::Missed
             };
             d.closed_at = Some(at.to_rfc3339());
+            d.end_pause(at);
         }
     }
 }

@@ -810,7 +810,35 @@ fn deadlines_follow_the_statutory_clock() {
         snapshots[3].0[1].situation(at("2027-01-30T00:00:00Z")),
         Situation::Paused
     );
+    // While paused, the stored due date is the one from before the pause; a reader is shown
+    // the date it would fall on if the clock resumed that day, and when the pause began.
+    let paused = &snapshots[3].0[1];
+    assert_eq!(paused.due, "2026-12-03");
+    assert_eq!(paused.paused_since(), Some("2026-11-10T03:00:00.000Z"));
+    // Resumed Friday 11-20 (as it will be): 17 working days left → 12-15.
+    assert_eq!(
+        paused.due_at(at("2026-11-20T01:00:00Z"), &cal),
+        "2026-12-15"
+    );
+    assert_eq!(
+        paused.due_at(at("2026-11-23T01:00:00Z"), &cal),
+        "2026-12-16"
+    );
     assert_eq!(snapshots[4].0[1].due, "2026-12-15");
+    // Resumed: the pause has its end, nothing is paused now, and the due date is the stored one.
+    let resumed = &snapshots[4].0[1];
+    assert_eq!(resumed.paused_since(), None);
+    assert_eq!(
+        resumed.pauses,
+        [deadlines::Pause {
+            from: "2026-11-10T03:00:00.000Z".into(),
+            to: Some("2026-11-20T03:00:00.000Z".into()),
+        }]
+    );
+    assert_eq!(
+        resumed.due_at(at("2026-11-23T01:00:00Z"), &cal),
+        "2026-12-15"
+    );
     assert_eq!(snapshots[5].0[1].due, "2026-12-29");
     let decision = &snapshots[6].0[1];
     assert_eq!(decision.state, DeadlineState::Missed);

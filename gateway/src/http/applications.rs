@@ -19,7 +19,7 @@ use crate::projections::ApplicationView;
 use crate::service::{Intake, SubmitRequest};
 use crate::time::Timestamp;
 
-fn check_id(id: &str) -> Result<(), Problem> {
+pub(super) fn check_id(id: &str) -> Result<(), Problem> {
     if crate::ids::is_valid(id) {
         Ok(())
     } else if crate::ids::is_valid(&id.to_ascii_lowercase()) {
@@ -221,7 +221,7 @@ pub struct ApplicationRead<'a> {
     pub parts_completed: &'a [String],
     /// Who must act next, and how.
     pub awaiting: Vec<Awaiting>,
-    pub deadlines: Vec<DeadlineRead<'a>>,
+    pub deadlines: Vec<DeadlineRead>,
     pub applicant: &'a Value,
     pub form: &'a Value,
     /// The version of `matter.<matter>` the applicant and form are in: the latest, as reads
@@ -237,17 +237,49 @@ pub struct Awaiting {
     pub action: &'static str,
 }
 
-/// A statutory deadline, with how it stands at the moment of the answer.
+/// A statutory deadline, with how it stands at the moment of the answer. While the clock is
+/// paused (`situation` `paused`), `due` is the date it would run out on if it resumed today
+/// ([`crate::domain::deadlines::Deadline::due_at`]), and `paused_since` says since when it is
+/// paused.
 #[derive(serde::Serialize, schemars::JsonSchema)]
-pub struct DeadlineRead<'a> {
+pub struct DeadlineRead {
     #[serde(flatten)]
-    pub deadline: &'a crate::domain::deadlines::Deadline,
+    pub deadline: crate::domain::deadlines::Deadline,
     pub situation: crate::domain::deadlines::Situation,
+    /// While paused: when the suspension began (RFC 3339). Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paused_since: Option<String>,
+    /// Whether the gateway's holiday calendar (`holidays.json`) lists dates for the year `due`
+    /// falls in. False: counted Monday to Friday without that year's holidays and 调休, so it
+    /// may be due earlier than the law says (always false without a calendar).
+    pub calendar_covers: bool,
+}
+
+impl DeadlineRead {
+    /// `deadline` as it stands at `now`, counted with `cal`.
+    pub fn of(
+        deadline: &crate::domain::deadlines::Deadline,
+        now: Timestamp,
+        cal: &crate::domain::calendar::Calendar,
+    ) -> DeadlineRead {
+        let mut shown = deadline.clone();
+        shown.due = deadline.due_at(now, cal);
+        DeadlineRead {
+            situation: deadline.situation(now),
+            paused_since: deadline.paused_since().map(str::to_string),
+            calendar_covers: deadline.calendar_covers(now, cal),
+            deadline: shown,
+        }
+    }
 }
 
 impl<'a> ApplicationRead<'a> {
-    /// `view` as read at `now`.
-    pub fn of(view: &'a ApplicationView, now: Timestamp) -> ApplicationRead<'a> {
+    /// `view` as read at `now`, its deadlines counted with `cal`.
+    pub fn of(
+        view: &'a ApplicationView,
+        now: Timestamp,
+        cal: &crate::domain::calendar::Calendar,
+    ) -> ApplicationRead<'a> {
         ApplicationRead {
             id: &view.state.id,
             matter: &view.state.matter,
@@ -273,10 +305,7 @@ impl<'a> ApplicationRead<'a> {
                 .deadlines
                 .0
                 .iter()
-                .map(|deadline| DeadlineRead {
-                    deadline,
-                    situation: deadline.situation(now),
-                })
+                .map(|deadline| DeadlineRead::of(deadline, now, cal))
                 .collect(),
             applicant: &view.applicant,
             form: &view.form,
@@ -286,9 +315,9 @@ impl<'a> ApplicationRead<'a> {
     }
 }
 
-/// The application as its parties and operators see it, deadlines judged as of now.
-pub fn render(view: &ApplicationView) -> Value {
-    serde_json::to_value(ApplicationRead::of(view, Timestamp::now())).unwrap_or_default()
+/// The application as its parties and operators see it, deadlines judged as of now with `cal`.
+pub fn render(view: &ApplicationView, cal: &crate::domain::calendar::Calendar) -> Value {
+    serde_json::to_value(ApplicationRead::of(view, Timestamp::now(), cal)).unwrap_or_default()
 }
 
 /// `?view=local` asks for the calling region's own form (see [`super::forms::local_view`]).
@@ -310,7 +339,7 @@ pub async fn get<L: EventLog>(
         .await
         .map_err(Problem::reading)?;
     match q.view.as_deref() {
-        None | Some("canonical") => Ok(Json(render(&view)).into_response()),
+        None | Some("canonical") => Ok(Json(render(&view, &s.gateway.calendar)).into_response()),
         Some("local") => super::forms::local_view(&principal, &view),
         Some(other) => Err(Problem::bad_request(
             "query:view",

@@ -94,6 +94,7 @@ pub enum Op {
     Translate,
     Get,
     Events,
+    Replay,
     Act(Action),
     Regions,
     Inbox,
@@ -252,6 +253,13 @@ pub fn routes() -> Vec<Route> {
             true,
             "The application's sealed events, hash-chained and signed",
         ),
+        r(
+            Method::GET,
+            "/v1/applications/{id}/replay",
+            Op::Replay,
+            true,
+            "The application's timeline, state and deadlines as of now, a moment (?at=) or an event (?seq=), with the chain's verification (parties and operators; as `tongban replay --format json`)",
+        ),
     ];
     for action in Action::ALL {
         out.push(r(
@@ -321,7 +329,7 @@ pub fn routes() -> Vec<Route> {
             "/ui/applications/{id}",
             Op::DisputePage,
             true,
-            "Web page: the evidence report of one application (chain, verification, deadlines, raw events) (HTML)",
+            "Web page: the evidence report of one application (chain, verification, deadlines, raw events), as of now, a moment (?at=) or an event (?seq=) (HTML)",
         ),
     ]);
     out
@@ -349,6 +357,7 @@ fn method_router<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
         Op::Translate => on(filter, forms::translate::<L>),
         Op::Get => on(filter, applications::get::<L>),
         Op::Events => on(filter, applications::events::<L>),
+        Op::Replay => on(filter, operator::replay::<L>),
         Op::Act(action) => on(
             filter,
             move |State(s): State<AppState<L>>,

@@ -221,8 +221,14 @@ fn operation(route: &Route) -> Value {
             responses.insert("503".into(), problem_response("The application's view is held at an event that does not fold (`application-held`; `held` names the event, its position and the reason), or the event log cannot be read now (`log-unavailable`, with `Retry-After`)"));
         }
         Op::DisputePage => {
+            as_of(&mut params, &mut responses);
             responses.insert("200".into(), json!({"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}));
-            responses.insert("503".into(), problem_response(LOG_UNREADABLE));
+            responses.insert("503".into(), problem_response(LOG_UNREADABLE_OR_HISTORY));
+        }
+        Op::Replay => {
+            as_of(&mut params, &mut responses);
+            responses.insert("200".into(), json!({"description": "The timeline to the point (`steps`: each event with who acted, when, the status after it, every deadline then and what it asked for or recorded in `details`), the `status` and `deadlines` as of `as_of`, `verification` of the whole chain (`intact`, `summary`, `broken`, `unreadable`, `key`: `{id, source: serving-gateway}`) and `calendar` (`source`: the file or `weekdays-only`, `covered_through`)", "content": json_content(json!({"type": "object", "required": ["app", "status", "as_of", "steps", "deadlines", "verification", "calendar"]}))}));
+            responses.insert("503".into(), problem_response(LOG_UNREADABLE_OR_HISTORY));
         }
         Op::Metrics => {
             responses.insert("200".into(), json!({"description": "Prometheus text exposition format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}));
@@ -380,6 +386,25 @@ fn operation(route: &Route) -> Value {
     Value::Object(op)
 }
 
+/// `?at=` / `?seq=` of the replayed views, and their 422.
+fn as_of(params: &mut Vec<Value>, responses: &mut Map<String, Value>) {
+    params.push(json!({"name": "at", "in": "query", "required": false,
+        "description": "as of this moment (RFC 3339, e.g. 2026-11-10T18:00:00+08:00): the events at or before it, deadlines judged then; not with `seq`",
+        "schema": {"type": "string"}}));
+    params.push(json!({"name": "seq", "in": "query", "required": false,
+        "description": "as of this event (1 to the application's last seq), deadlines judged at its time; not with `at`",
+        "schema": {"type": "integer", "minimum": 1}}));
+    responses.insert(
+        "422".into(),
+        problem_response(
+            "The point names no state of the application (`errors` names `query:at` or \
+             `query:seq`): `at` not RFC 3339 (rule `format`) or before the first event \
+             (`range`); `seq` not a whole number (`type`), 0 or past the last event (`range`, \
+             the detail names the range); both given (`exclusive`)",
+        ),
+    );
+}
+
 /// `X-Tongban-Read-After`, which every authenticated route honours ([`super::read_after`]), and
 /// the answers it adds: 400 for no position or one beyond the embedded log, 503 when not reached
 /// in time.
@@ -415,6 +440,12 @@ const SUBMIT_UNAVAILABLE: &str = "Nothing was acknowledged: the event log cannot
 /// Why a read that needs the log itself may answer 503.
 const LOG_UNREADABLE: &str = "The event log cannot be read now (`log-unavailable`, with \
     `Retry-After`); the projections' reads still answer";
+
+/// [`LOG_UNREADABLE`], or an event up to the point asked for that this build cannot read.
+const LOG_UNREADABLE_OR_HISTORY: &str = "The event log cannot be read now \
+    (`log-unavailable`, with `Retry-After`), or an event up to the point asked for does not read \
+    in this build (`unreadable-history`; the page as of now, or GET /v1/applications/{id}/events, \
+    still shows every event)";
 
 /// A submission outcome's schema with the adapter's `warnings` beside it.
 fn with_warnings(mut outcome: Value) -> Value {

@@ -32,15 +32,72 @@ pub trait ReconcileSession: Send {
     fn finish(self: Box<Self>, records: &str, tolerance_ms: i64) -> (bool, serde_json::Value);
 }
 
+/// `?at=<RFC 3339>` or `?seq=<n>`: the state as of a moment or an event, as `tongban replay
+/// --at / --seq` gives it; neither: as of now. Kept as text so that the replay's own rules name
+/// what is wrong with it.
+#[derive(Debug, Default, Deserialize)]
+pub struct AsOf {
+    pub at: Option<String>,
+    pub seq: Option<String>,
+}
+
+/// Why a replay to a point was not given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AsOfRefusal {
+    /// The point names no state of the application: which parameter, the rule, and why.
+    Query {
+        param: &'static str,
+        rule: &'static str,
+        detail: String,
+    },
+    /// An event up to the point does not read in this build.
+    Unreadable(String),
+}
+
+impl From<AsOfRefusal> for Problem {
+    fn from(refusal: AsOfRefusal) -> Problem {
+        match refusal {
+            AsOfRefusal::Query {
+                param,
+                rule,
+                detail,
+            } => Problem::unprocessable(
+                detail.clone(),
+                vec![tongban_schemas::Violation::new(
+                    format!("query:{param}"),
+                    rule,
+                    detail,
+                )],
+            ),
+            AsOfRefusal::Unreadable(detail) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unreadable-history",
+                "Unreadable history",
+                detail,
+            ),
+        }
+    }
+}
+
 pub trait OperatorTools: Send + Sync + 'static {
-    /// The evidence page (HTML) for one application's events.
+    /// The evidence page (HTML) for one application's events, as of `as_of`.
     fn dispute_page(
         &self,
         events: &[Envelope],
         key: &PublicKey,
         names: &BTreeMap<String, String>,
         cal: &Calendar,
-    ) -> String;
+        as_of: &AsOf,
+    ) -> Result<String, AsOfRefusal>;
+    /// The timeline as of `as_of` with its verification, key and calendar (JSON), as
+    /// `tongban replay --format json` prints it.
+    fn replay(
+        &self,
+        events: &[Envelope],
+        key: &PublicKey,
+        cal: &Calendar,
+        as_of: &AsOf,
+    ) -> Result<serde_json::Value, AsOfRefusal>;
     fn reconcile(&self, region: &str) -> Box<dyn ReconcileSession>;
 }
 
@@ -62,11 +119,13 @@ fn tools() -> Result<&'static Arc<dyn OperatorTools>, Problem> {
     })
 }
 
-/// `GET /ui/applications/{id}`: the evidence page, for the application's parties and operators.
+/// `GET /ui/applications/{id}[?at=|?seq=]`: the evidence page, for the application's parties
+/// and operators, as of now or of the point asked for.
 pub async fn dispute_page<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
     Path(id): Path<String>,
+    Query(as_of): Query<AsOf>,
 ) -> Result<Response, Problem> {
     if !crate::ids::is_valid(&id) {
         return Err(Problem::not_found(format!("no application {id:?}")));
@@ -89,8 +148,34 @@ pub async fn dispute_page<L: EventLog>(
         &s.gateway.key.public(),
         &names,
         &s.gateway.calendar,
-    );
+        &as_of,
+    )?;
     Ok(Html(page).into_response())
+}
+
+/// `GET /v1/applications/{id}/replay[?at=|?seq=]`: the timeline and the state and deadlines as
+/// of the point, as `tongban replay --format json` gives them, for the application's parties
+/// and operators (as its events are), without stopping the gateway.
+pub async fn replay<L: EventLog>(
+    State(s): State<AppState<L>>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+    Query(as_of): Query<AsOf>,
+) -> Result<Response, Problem> {
+    super::applications::check_id(&id)?;
+    let tools = tools()?;
+    let events = s
+        .gateway
+        .events(&principal, &id)
+        .await
+        .map_err(Problem::reading)?;
+    let value = tools.replay(
+        &events,
+        &s.gateway.key.public(),
+        &s.gateway.calendar,
+        &as_of,
+    )?;
+    Ok(axum::Json(value).into_response())
 }
 
 #[derive(Debug, Deserialize)]

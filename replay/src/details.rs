@@ -1,0 +1,211 @@
+//! What each event asked for or recorded, from its payload: the 补正 items requested, the
+//! reasons for a refusal, a suspension or a withdrawal, the licence issued. In a "what did you
+//! ask for" dispute these are the facts in question, so the timeline carries them beside who
+//! acted and when, in every output (text, JSON, the dispute page).
+//!
+//! The submission's applicant and form are left out: they are the application, not something
+//! done to it, and stay in the raw events.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use tongban_gateway::domain::lifecycle::Event;
+use tongban_gateway::envelope::Envelope;
+use tongban_schemas::blocks::material::MaterialRef;
+use tongban_schemas::events::{DeliveryChannel, SuspensionKind};
+
+/// One fact of an event's payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Detail {
+    /// The payload's own name for it (`items`, `reason`, `licence.number` …), as the event
+    /// contract spells it.
+    pub field: &'static str,
+    /// Its value as the payload has it: a string, a boolean, or a list of strings (materials are
+    /// named by their `name`).
+    pub value: Value,
+    /// The field's name in Chinese, for the dispute page.
+    #[serde(skip)]
+    pub label_zh: &'static str,
+    /// The value in Chinese where the payload holds a code (a suspension's kind, a delivery
+    /// channel, a yes/no); the page shows it instead of the code.
+    #[serde(skip)]
+    pub value_zh: Option<&'static str>,
+}
+
+impl Detail {
+    fn new(field: &'static str, label_zh: &'static str, value: Value) -> Detail {
+        Detail {
+            field,
+            value,
+            label_zh,
+            value_zh: None,
+        }
+    }
+
+    /// The value as one line of text: list items joined with `、`.
+    pub fn text(&self) -> String {
+        match &self.value {
+            Value::String(s) => s.clone(),
+            Value::Array(items) => items
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join("、"),
+            other => other.to_string(),
+        }
+    }
+
+    /// The value for a Chinese reader.
+    pub fn text_zh(&self) -> String {
+        match (self.value_zh, &self.value) {
+            (Some(zh), _) => zh.to_string(),
+            (None, Value::Bool(b)) => if *b { "是" } else { "否" }.to_string(),
+            _ => self.text(),
+        }
+    }
+}
+
+/// An optional string of the payload, when present.
+fn opt(out: &mut Vec<Detail>, field: &'static str, label: &'static str, value: &Option<String>) {
+    if let Some(v) = value {
+        out.push(Detail::new(field, label, json!(v)));
+    }
+}
+
+fn names(materials: &[MaterialRef]) -> Value {
+    json!(
+        materials
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>()
+    )
+}
+
+fn suspension_zh(kind: SuspensionKind) -> &'static str {
+    match kind {
+        SuspensionKind::Hearing => "听证",
+        SuspensionKind::Inspection => "检验、检测、检疫",
+        SuspensionKind::ExpertReview => "鉴定、专家评审",
+        SuspensionKind::Other => "其他特别程序",
+    }
+}
+
+fn channel_zh(channel: DeliveryChannel) -> &'static str {
+    match channel {
+        DeliveryChannel::Window => "窗口领取",
+        DeliveryChannel::Post => "邮寄",
+        DeliveryChannel::Online => "网上送达",
+    }
+}
+
+/// The facts of `event`'s payload, in the payload's order; empty where it records none (an
+/// accept without a 受理编号) or does not read as its type (the timeline says so apart).
+pub fn of(event: &Envelope) -> Vec<Detail> {
+    let Ok(decoded) = Event::from_envelope(event) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    match &decoded {
+        Event::Submitted(p) => {
+            opt(
+                &mut out,
+                "idempotency_key",
+                "收件地申请编号（Idempotency-Key）",
+                &p.idempotency_key,
+            );
+            if !p.materials.is_empty() {
+                out.push(Detail::new("materials", "申请材料", names(&p.materials)));
+            }
+        }
+        Event::Forward(p) => {
+            out.push(Detail::new(
+                "materials_checked",
+                "已核验身份与材料",
+                json!(p.materials_checked),
+            ));
+            opt(&mut out, "note", "备注", &p.note);
+        }
+        Event::Accept(p) => opt(&mut out, "reference", "受理编号", &p.reference),
+        Event::NotAccept(p) => out.push(Detail::new("reason", "不予受理理由", json!(p.reason))),
+        Event::RequestSupplement(p) => {
+            out.push(Detail::new("items", "需补正的材料或事项", json!(p.items)));
+            opt(&mut out, "note", "说明", &p.note);
+        }
+        Event::Supplement(p) => {
+            out.push(Detail::new("materials", "补正材料", names(&p.materials)));
+            opt(&mut out, "note", "说明", &p.note);
+        }
+        Event::Suspend(p) => {
+            let mut kind = Detail::new("kind", "特别程序种类", json!(p.kind));
+            kind.value_zh = Some(suspension_zh(p.kind));
+            out.push(kind);
+            out.push(Detail::new("reason", "理由", json!(p.reason)));
+        }
+        Event::Resume(p) => opt(&mut out, "note", "说明", &p.note),
+        Event::ExtendDeadline(p) => out.push(Detail::new("reason", "延长理由", json!(p.reason))),
+        Event::CompletePart(p) => {
+            opt(&mut out, "part", "所办环节", &p.part);
+            opt(&mut out, "note", "说明", &p.note);
+        }
+        Event::Approve(p) => opt(
+            &mut out,
+            "decision_number",
+            "决定文书编号",
+            &p.decision_number,
+        ),
+        Event::Deny(p) => {
+            out.push(Detail::new("reason", "不予许可理由", json!(p.reason)));
+            opt(
+                &mut out,
+                "decision_number",
+                "决定文书编号",
+                &p.decision_number,
+            );
+        }
+        Event::IssueResult(p) => {
+            if let Some(l) = &p.licence {
+                out.push(Detail::new("licence.kind", "证照类型代码", json!(l.kind)));
+                out.push(Detail::new("licence.number", "证照编号", json!(l.number)));
+            }
+            if let Some(d) = &p.document {
+                out.push(Detail::new("document", "结果文书", json!(d.name)));
+            }
+        }
+        Event::Deliver(p) => {
+            let mut channel = Detail::new("channel", "送达方式", json!(p.channel));
+            channel.value_zh = Some(channel_zh(p.channel));
+            out.push(channel);
+            opt(&mut out, "tracking", "快递单号", &p.tracking);
+        }
+        Event::Withdraw(p) => opt(&mut out, "reason", "撤回理由", &p.reason),
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    /// Given a supplement request with two items and a note, when its details are read, then
+    /// both items and the note are there under the payload's own names.
+    #[test]
+    fn a_supplement_request_names_what_was_asked() {
+        let events = crate::reconcile::tests::supplemented("GD-7");
+        let asked = super::of(&events[2]);
+        assert_eq!(asked.len(), 1, "{asked:?}");
+        assert_eq!(asked[0].field, "items");
+        assert_eq!(asked[0].value, json!(["照片"]));
+        assert_eq!(asked[0].text_zh(), "照片");
+        // As replay's JSON carries it: the field and the value, no Chinese labels.
+        assert_eq!(
+            serde_json::to_value(&asked[0]).expect("json"),
+            json!({"field": "items", "value": ["照片"]})
+        );
+        // A forward records whether the window checked the materials.
+        let forwarded = super::of(&events[1]);
+        assert_eq!(forwarded[0].field, "materials_checked");
+        assert_eq!(forwarded[0].text_zh(), "否");
+    }
+}
