@@ -38,14 +38,19 @@ usage:
       replicas, default 1, if missing); DIR keeps projections, the signing key and regions.
       URL may carry the NATS user (nats://user:password@host:4222); the rights it needs are in
       docs/operations.md, section NATS permissions
-  tongban regions add <code> <name> [--data DIR]     register a region; prints its new token once
-  tongban regions token <code> [--data DIR]          issue another token for a region (rotation)
-  tongban regions operator [--data DIR]              issue an operator token
-  tongban regions revoke <token-id> [--data DIR]     revoke a token
+  tongban regions add <code> <name> [--label TEXT] [--data DIR]
+                                                     register a region; prints its new token once
+  tongban regions token <code> [--label TEXT] [--data DIR]
+                                                     issue another token for a region (rotation)
+  tongban regions operator [--label TEXT] [--data DIR]
+                                                     issue an operator token
+      --label: what the token is for (window system, adapter), shown by `regions list`
+  tongban regions revoke <token-id> [--data DIR]     revoke a token (exit 1: it was revoked already)
   tongban regions key <code> <ed25519-public-key-hex> [--data DIR]
                                                      require the region to sign its POST requests
   tongban regions key <code> --remove [--data DIR]   stop requiring signatures
   tongban regions list [--data DIR]
+      every region and its tokens, revoked ones too: id, kind, created and revoked (UTC), label
   tongban verify [--app ID] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
       recheck every hash chain and signature (in the JetStream stream with --nats) against the
       gateway's public key as you hold it (GET /v1/keys), or else the one in DIR
