@@ -33,6 +33,7 @@ use crate::projections::{ApplicationView, ProjectionStore, Projector};
 pub use act::ActOutcome;
 pub use error::ServiceError;
 pub use reach::{ReachStats, ReadAfter};
+pub use read::SerialMatches;
 pub use submit::{Intake, SubmitOutcome, SubmitRequest, prepare as prepare_submission};
 
 /// How long a read waits for the projections to catch up with the writes acknowledged before it
