@@ -515,3 +515,66 @@ fn every_command_answers_help_with_its_usage() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("unknown command \"frobnicate\""));
 }
+
+/// The command line's own refusals name what they refuse: `dispute --out` into a directory that
+/// does not exist names the path and creates nothing; an option given twice is refused naming
+/// it; `serve` on an address in use fails before it creates the data directory; and `serve`
+/// with no region registered says how to register one.
+#[test]
+fn cli_refusals_name_the_path_the_option_and_the_address() {
+    let dir = TempDir::new("cli-refusals");
+    let missing = dir.0.join("missing");
+    let out_file = missing.join("x.html");
+    let out = run(&[
+        "dispute",
+        "0192aaaa-0000-7000-8000-000000000001",
+        "--data",
+        dir.0.to_str().expect("path"),
+        "--out",
+        out_file.to_str().expect("path"),
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("--out {}", out_file.display()))
+            && err.contains(&format!(
+                "the directory {} does not exist",
+                missing.display()
+            )),
+        "{err}"
+    );
+    assert!(!missing.exists());
+
+    let out = run(&["replay", "x", "--seq", "2", "--seq", "3"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--seq is given more than once"), "{err}");
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let data = dir.0.join("x2");
+    let out = run(&[
+        "serve",
+        "--listen",
+        &addr,
+        "--data",
+        data.to_str().expect("path"),
+    ]);
+    let err = text(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains(&format!("listening on {addr}")), "{err}");
+    assert!(!data.exists(), "serve created {}", data.display());
+    drop(taken);
+
+    let mut gw = Gateway::start(&data, false);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let log = std::fs::read_to_string(&gw.stderr_log).expect("log");
+    assert!(
+        log.contains("no region is registered")
+            && log.contains(&format!(
+                "tongban regions add <code> <name> --data {}",
+                data.display()
+            )),
+        "{log}"
+    );
+}

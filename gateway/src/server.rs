@@ -322,21 +322,28 @@ async fn share_cursors(
 /// A projector that needs longer continues from its checkpoint at the next start.
 const SHUTDOWN_PROJECTION_WAIT: Duration = Duration::from_secs(5);
 
-/// Serves until a shutdown signal. `on_ready` gets the bound address (port 0 picks a free one).
-/// Every region's requests (all its tokens together) are limited to `rate_limit` (`None`: unlimited).
-pub async fn serve<L: EventLog>(
-    gateway: Arc<Gateway<L>>,
-    book: Arc<RegionBook>,
-    listen: SocketAddr,
-    rate_limit: Option<crate::http::rate::RateLimit>,
-    on_ready: impl FnOnce(SocketAddr),
-) -> Result<(), ServeError> {
-    let listener = tokio::net::TcpListener::bind(listen)
+/// Binds the address to serve on. `tongban serve` binds before it opens (or creates) the data
+/// directory, so that an address in use fails the start before a key, log or projections are
+/// made for a gateway that never runs.
+pub async fn bind(listen: SocketAddr) -> Result<tokio::net::TcpListener, ServeError> {
+    tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| ServeError::Io {
             what: format!("listening on {listen}"),
             source,
-        })?;
+        })
+}
+
+/// Serves on `listener` ([`bind`]) until a shutdown signal. `on_ready` gets the bound address
+/// (port 0 picks a free one). Every region's requests (all its tokens together) are limited to
+/// `rate_limit` (`None`: unlimited).
+pub async fn serve<L: EventLog>(
+    gateway: Arc<Gateway<L>>,
+    book: Arc<RegionBook>,
+    listener: tokio::net::TcpListener,
+    rate_limit: Option<crate::http::rate::RateLimit>,
+    on_ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
     let local = listener.local_addr().map_err(|source| ServeError::Io {
         what: "local address".into(),
         source,
