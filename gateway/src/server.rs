@@ -350,9 +350,10 @@ pub async fn serve<L: EventLog>(
     })?;
     let app = crate::http::router_with(Arc::clone(&gateway), book, rate_limit);
     tracing::info!(%local, backend = gateway.log.backend(), "serving");
+    let shutdown = shutdown_signal();
     on_ready(local);
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await
         .map_err(|source| ServeError::Io {
             what: "serving HTTP".into(),
@@ -375,24 +376,39 @@ pub async fn serve<L: EventLog>(
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// The shutdown signals (SIGTERM, Ctrl-C), listened for from the call on: the handlers are
+/// installed here, not when the future is first polled, so a SIGTERM that comes as soon as the
+/// gateway announces its address (a supervisor, a test) stops it cleanly instead of killing it
+/// by the default action.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (term, int) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = wait(term) => {},
+                _ = wait(int) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

@@ -12,9 +12,6 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let source = offline::Source::from_args(&mut args)?;
     let out = args.value("out");
     args.finish()?;
-    if let Some(path) = &out {
-        check_out_dir(path)?;
-    }
     let evidence = offline::load(&source, &app)?;
     // The page as far as the events fold: an event this build cannot read is named on it, and
     // the verification and every raw event are shown all the same.
@@ -37,27 +34,4 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         None => outln!("{html}")?,
     }
     Ok(offline::verdict(&evidence.verification))
-}
-
-/// Refuses an `--out` whose directory does not exist, before anything is read: a mistyped path
-/// must not create directories (the page holds personal data), nor fail after the work with an
-/// error that names no path.
-fn check_out_dir(path: &str) -> Result<(), CliError> {
-    let file = std::path::Path::new(path);
-    let dir = file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    if file.is_dir() {
-        return Err(CliError(format!(
-            "--out {path} is a directory: name the file to write"
-        )));
-    }
-    if !dir.is_dir() {
-        return Err(CliError(format!(
-            "--out {path}: the directory {} does not exist (it is not created)",
-            dir.display()
-        )));
-    }
-    Ok(())
 }
