@@ -467,6 +467,7 @@ fn every_command_answers_help_with_its_usage() {
         "verify",
         "replay",
         "dispute",
+        "find",
         "rebuild",
         "reconcile",
         "adapt",

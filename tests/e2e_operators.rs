@@ -920,6 +920,33 @@ fn a_provinces_serial_finds_its_applications() {
     );
 
     assert_eq!(gw.terminate().code(), Some(0));
+    // Offline, from the log: `tongban find` names the same applications.
+    let (code, out, err) = tongban(&["find", "--serial", "YS-2026-0001"], &data);
+    assert_eq!(code, 0, "{err}");
+    let mut lines: Vec<&str> = out.lines().collect();
+    lines.sort();
+    let mut expected = vec![
+        format!("{a}\t{origin_code}\tidempotency-key"),
+        format!("{b}\t{lead_code}\treference"),
+    ];
+    expected.sort();
+    assert_eq!(lines, expected);
+    let (code, out, _) = tongban(
+        &["find", "--serial", "YS-2026-0001", "--region", &lead_code],
+        &data,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), format!("{b}\t{lead_code}\treference"));
+    let (code, out, err) = tongban(&["find", "--serial", "SL-0002"], &data);
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    assert!(
+        err.contains("no application in the log has the serial"),
+        "{err}"
+    );
+    let (code, _, err) = tongban(&["find"], &data);
+    assert_eq!(code, 2);
+    assert!(err.contains("--serial is required"), "{err}");
+
     let mut gw = Gateway::start(&data, false);
     check(&gw);
     assert_eq!(gw.terminate().code(), Some(0));

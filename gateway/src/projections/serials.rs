@@ -28,11 +28,16 @@ pub enum SerialKind {
 }
 
 impl SerialKind {
-    fn as_bytes(self) -> &'static [u8] {
+    /// As the API names it (`given_as`).
+    pub fn as_str(self) -> &'static str {
         match self {
-            SerialKind::IdempotencyKey => b"idempotency-key",
-            SerialKind::Reference => b"reference",
+            SerialKind::IdempotencyKey => "idempotency-key",
+            SerialKind::Reference => "reference",
         }
+    }
+
+    fn as_bytes(self) -> &'static [u8] {
+        self.as_str().as_bytes()
     }
 
     fn from_bytes(bytes: &[u8]) -> Option<SerialKind> {
@@ -55,8 +60,9 @@ pub struct SerialHit {
 }
 
 /// The serial an event gives its application, if any: the submission's `Idempotency-Key`, or
-/// the 受理编号 of an acceptance. Read before the event is folded (the fold takes its data).
-pub(super) fn of_event(e: &Envelope) -> Option<(SerialKind, String)> {
+/// the 受理编号 of an acceptance. Read before the event is folded (the fold takes its data); also
+/// what `tongban find` looks for in the log.
+pub fn of_event(e: &Envelope) -> Option<(SerialKind, String)> {
     let (kind, field) = match e.kind.as_str() {
         "application.submitted" => (SerialKind::IdempotencyKey, "idempotency_key"),
         "application.accepted" => (SerialKind::Reference, "reference"),
