@@ -290,6 +290,7 @@ fn offline_tools_refuse_a_directory_without_a_log_and_create_none() {
             records.to_str().expect("path"),
         ],
         vec!["rebuild"],
+        vec!["find", "--serial", "YS-2026-0001"],
     ] {
         let (code, out, err) = tongban(&args, &typo);
         assert_eq!(code, 2, "{args:?}: {out}");
