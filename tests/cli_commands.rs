@@ -245,20 +245,136 @@ fn token_commands_fail_and_revoke_the_token_on_a_closed_stdout() {
     // Only the token that was shown is live: the region's first, and no operator's.
     let list = run(&["regions", "list", "--data", d]);
     let listed = text(&list.stdout);
-    let live = |line: &str| {
-        let prefix = format!("{line}\t");
-        listed
-            .lines()
-            .find(|l| l.starts_with(&prefix))
-            .and_then(|l| l.split("tokens: ").nth(1))
-            .map(|t| t.split('\t').next().unwrap_or("").to_string())
-            .unwrap_or_else(|| panic!("no {line} in {listed}"))
+    let live = |section: &str| -> Vec<String> {
+        listed_tokens(&listed, section)
+            .into_iter()
+            .filter(|t| t.contains("\tactive"))
+            .collect()
     };
-    assert_eq!(live("440000"), "", "{listed}");
-    assert_eq!(live("operator"), "", "{listed}");
-    let zhejiang = live("330000");
-    assert_eq!(zhejiang.split(',').count(), 1, "{listed}");
+    assert_eq!(live("440000"), Vec::<String>::new(), "{listed}");
+    assert_eq!(live("operator"), Vec::<String>::new(), "{listed}");
+    assert_eq!(live("330000").len(), 1, "{listed}");
     assert!(kept.starts_with("tb_"), "{kept}");
+}
+
+/// The token lines `regions list` prints under the section that begins with `section` (a region
+/// code, or `operator`).
+fn listed_tokens(listed: &str, section: &str) -> Vec<String> {
+    listed
+        .lines()
+        .skip_while(|l| l.split('\t').next() != Some(section))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Given tokens issued with and without `--label`, one of them revoked, when the operator lists
+/// the book, then every token is there, the revoked one too, with its kind, when it was made and
+/// revoked (RFC 3339, UTC) and its label; revoking it again exits 1 saying when it was revoked and
+/// changes nothing; an unknown id exits 2; `list` on a directory without a region book is an
+/// error (exit 2) that names the directory and creates nothing.
+#[test]
+fn regions_list_shows_every_token_with_its_times_kind_and_label() {
+    let dir = TempDir::new("cli-regions-list");
+    let data = dir.0.join("data");
+    let d = data.to_str().expect("path");
+    let issue = |args: &[&str]| {
+        let out = run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        let err = text(&out.stderr);
+        err.split("token id ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .unwrap_or_else(|| panic!("no token id in {err:?}"))
+            .to_string()
+    };
+    let first = issue(&["regions", "add", "440000", "广东省", "--data", d]);
+    let window = issue(&[
+        "regions",
+        "token",
+        "440000",
+        "--label",
+        "窗口系统 window",
+        "--data",
+        d,
+    ]);
+    let op = issue(&["regions", "operator", "--label", "duty", "--data", d]);
+    let out = run(&["regions", "revoke", &first, "--data", d]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let book_before = std::fs::read(data.join("regions.json")).expect("book");
+
+    let out = run(&["regions", "revoke", &first, "--data", d]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let revoked_at = book_entry(&data, &first)["revoked"]
+        .as_str()
+        .expect("revoked")
+        .to_string();
+    assert!(
+        err.contains(&format!(
+            "token {first} was revoked already, at {revoked_at}"
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(data.join("regions.json")).expect("book"),
+        book_before
+    );
+    let out = run(&["regions", "revoke", "ffffffff", "--data", d]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+
+    let out = run(&["regions", "token", "440000", "--label", "a\tb", "--data", d]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("token label"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let list = run(&["regions", "list", "--data", d]);
+    assert_eq!(list.status.code(), Some(0), "{}", text(&list.stderr));
+    let listed = text(&list.stdout);
+    let gd = listed_tokens(&listed, "440000");
+    assert_eq!(gd.len(), 2, "{listed}");
+    let created = book_entry(&data, &first)["created"]
+        .as_str()
+        .expect("created")
+        .to_string();
+    assert!(created.ends_with('Z'), "{created}");
+    assert_eq!(
+        gd[0],
+        format!("  {first}\tregion\tcreated {created}\trevoked {revoked_at}"),
+        "{listed}"
+    );
+    assert!(
+        gd[1].starts_with(&format!("  {window}\tregion\tcreated 20"))
+            && gd[1].ends_with("\tactive\tlabel: 窗口系统 window"),
+        "{listed}"
+    );
+    let ops = listed_tokens(&listed, "operator");
+    assert_eq!(ops.len(), 1, "{listed}");
+    assert!(
+        ops[0].starts_with(&format!("  {op}\toperator\tcreated "))
+            && ops[0].ends_with("\tactive\tlabel: duty"),
+        "{listed}"
+    );
+
+    let missing = dir.0.join("nonexist");
+    let out = run(&["regions", "list", "--data", missing.to_str().expect("path")]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("{} holds no region book", missing.display())),
+        "{err}"
+    );
+    assert!(text(&out.stdout).is_empty());
+    assert!(!missing.exists());
 }
 
 /// Given a gateway serving on a data directory, when the offline tools are pointed at the same
@@ -351,6 +467,7 @@ fn every_command_answers_help_with_its_usage() {
         "verify",
         "replay",
         "dispute",
+        "find",
         "rebuild",
         "reconcile",
         "adapt",
@@ -398,4 +515,66 @@ fn every_command_answers_help_with_its_usage() {
     let out = run(&["frobnicate", "--help"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("unknown command \"frobnicate\""));
+}
+
+/// The command line's own refusals name what they refuse: a `dispute --out` that cannot be
+/// written names the path; an option given twice is refused naming it; `serve` on an address in
+/// use fails before it creates the data directory; and `serve` with no region registered says
+/// how to register one.
+#[test]
+fn cli_refusals_name_the_path_the_option_and_the_address() {
+    let dir = TempDir::new("cli-refusals");
+    let (mut gw, id, _) = one_application(&dir.0.join("data"));
+    assert_eq!(gw.terminate().code(), Some(0));
+    // A file where the page's directory would be: no directory can be made there.
+    let blocker = dir.0.join("not-a-dir");
+    std::fs::write(&blocker, b"").expect("file");
+    let out_file = blocker.join("x.html");
+    let out = run(&[
+        "dispute",
+        &id,
+        "--data",
+        dir.0.join("data").to_str().expect("path"),
+        "--out",
+        out_file.to_str().expect("path"),
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("writing {}: ", out_file.display())),
+        "{err}"
+    );
+
+    let out = run(&["replay", "x", "--seq", "2", "--seq", "3"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--seq is given more than once"), "{err}");
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let data = dir.0.join("x2");
+    let out = run(&[
+        "serve",
+        "--listen",
+        &addr,
+        "--data",
+        data.to_str().expect("path"),
+    ]);
+    let err = text(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains(&format!("listening on {addr}")), "{err}");
+    assert!(!data.exists(), "serve created {}", data.display());
+    drop(taken);
+
+    let mut gw = Gateway::start(&data, false);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let log = std::fs::read_to_string(&gw.stderr_log).expect("log");
+    assert!(
+        log.contains("no region is registered")
+            && log.contains(&format!(
+                "tongban regions add <code> <name> --data {}",
+                data.display()
+            )),
+        "{log}"
+    );
 }

@@ -321,3 +321,74 @@ fn every_action_for_every_caller() {
         401
     );
 }
+
+/// The rule SECURITY.md states for handlers, pinned: every handler named in the submission is a
+/// party from the submission on, before the origin forwards it and even when the origin
+/// withdraws it unforwarded. It reads the application (with the applicant) and its events, and
+/// its feed carries `application.submitted` and the withdrawal; its inbox never lists it, as
+/// nothing awaited the handler. A region named nowhere reads nothing.
+#[test]
+fn handlers_are_parties_from_the_submission_even_if_never_forwarded() {
+    let dir = TempDir::new("authz-unforwarded");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let matters = gw.client(None).get("/v1/matters").json();
+    let body = matters["matters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["example"]["mode"] == json!("proxy"))
+        .expect("a proxy example")["example"]
+        .clone();
+    let origin_code = body["origin"].as_str().expect("origin").to_string();
+    let lead_code = body["handlers"][0].as_str().expect("lead").to_string();
+    let stranger_code = ["440000", "330000", "340000", "310000", "510000", "500000"]
+        .into_iter()
+        .find(|r| {
+            *r != origin_code
+                && !body["handlers"]
+                    .as_array()
+                    .is_some_and(|h| h.contains(&json!(r)))
+        })
+        .expect("stranger");
+    let origin = gw.client(Some(&tokens[&origin_code]));
+    let lead = gw.client(Some(&tokens[&lead_code]));
+    let stranger = gw.client(Some(&tokens[stranger_code]));
+    let id = created_id(&origin.post("/v1/applications", &body));
+    let r = origin.post(
+        &format!("/v1/applications/{id}/withdraw"),
+        &body_for("withdraw"),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+
+    let view = lead.get(&format!("/v1/applications/{id}"));
+    assert_eq!(view.status, 200);
+    assert_eq!(view.json()["status"], json!("withdrawn"));
+    assert_eq!(view.json()["applicant"], body["applicant"]);
+    assert_eq!(
+        lead.get(&format!("/v1/applications/{id}/events")).status,
+        200
+    );
+    let feed = lead
+        .get(&format!("/v1/regions/{lead_code}/feed?after=0"))
+        .json();
+    let kinds: Vec<&str> = feed["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["event"]["app"] == json!(id))
+        .filter_map(|e| e["event"]["type"].as_str())
+        .collect();
+    assert_eq!(kinds, ["application.submitted", "application.withdrawn"]);
+    let inbox = lead.get(&format!("/v1/regions/{lead_code}/inbox")).json();
+    assert!(
+        !inbox["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|i| i["app"] == json!(id)),
+        "{inbox}"
+    );
+    assert_eq!(stranger.get(&format!("/v1/applications/{id}")).status, 404);
+}

@@ -426,6 +426,7 @@ fn offline_tools_refuse_a_directory_without_a_log_and_create_none() {
             records.to_str().expect("path"),
         ],
         vec!["rebuild"],
+        vec!["find", "--serial", "YS-2026-0001"],
     ] {
         let (code, out, err) = tongban(&args, &typo);
         assert_eq!(code, 2, "{args:?}: {out}");
@@ -1087,4 +1088,185 @@ fn as_of_over_http_is_what_replay_gives() {
             assert_eq!(http[field], cli[field], "{args:?}: {field}");
         }
     }
+}
+
+/// Given two applications, A submitted with Idempotency-Key `YS-2026-0001` and accepted as
+/// `SL-0001`, and B whose handler gave the 受理编号 `YS-2026-0001`, when an operator asks
+/// `GET /v1/applications?serial=`, then each serial names its applications with who gave it and
+/// as what (`?region=` narrows to one region's numbering), with no personal data; a region sees
+/// only those it is a party to; a missing or empty serial and a bad region are 422s naming the
+/// parameter; and the answers survive a restart and `tongban rebuild`.
+#[test]
+fn a_provinces_serial_finds_its_applications() {
+    let dir = TempDir::new("find-serial");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let tokens = tokens(&data);
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let origin_code = body["origin"].as_str().expect("origin").to_string();
+    let lead_code = body["handlers"][0].as_str().expect("lead").to_string();
+    let lead = &handlers[0];
+    let r = origin.post_with(
+        "/v1/applications",
+        &[("Idempotency-Key", "YS-2026-0001")],
+        &body,
+    );
+    let a = common::created_id(&r);
+    let b = application(&origin, &body, &[]);
+    for (id, reference) in [(&a, "SL-0001"), (&b, "YS-2026-0001")] {
+        for (c, action, payload) in [
+            (&origin, "forward", json!({"materials_checked": true})),
+            (lead, "accept", json!({"reference": reference})),
+        ] {
+            let r = c.post(&format!("/v1/applications/{id}/{action}"), &payload);
+            assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        }
+    }
+    let outsider = tongban_gateway::demo::REGIONS
+        .iter()
+        .map(|(code, _)| *code)
+        .find(|r| {
+            *r != origin_code
+                && !body["handlers"]
+                    .as_array()
+                    .is_some_and(|h| h.contains(&json!(r)))
+        })
+        .expect("a region that is no party");
+    let personal = common::personal_values(&gw.client(None).get("/v1/matters").json());
+
+    let check = |gw: &Gateway| {
+        let operator = gw.client(Some(&tokens["operator"]));
+        let found = |c: &Client, query: &str| -> Vec<(String, String, String)> {
+            let r = c.get(&format!("/v1/applications?{query}"));
+            assert_eq!(
+                r.status,
+                200,
+                "{query}: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+            let text = String::from_utf8_lossy(&r.body).into_owned();
+            for v in &personal {
+                assert!(!text.contains(v.as_str()), "{v:?} in {text}");
+            }
+            let doc = r.json();
+            assert!(doc.get("indexed_after").is_none(), "{doc}");
+            doc["applications"]
+                .as_array()
+                .expect("applications")
+                .iter()
+                .map(|m| {
+                    assert_eq!(m["status"], json!("accepted"), "{m}");
+                    assert_eq!(m["origin"], json!(origin_code), "{m}");
+                    assert!(
+                        m["submitted_at"].is_string() && m["handlers"].is_array(),
+                        "{m}"
+                    );
+                    assert!(
+                        m.get("applicant").is_none() && m.get("form").is_none(),
+                        "{m}"
+                    );
+                    (
+                        m["id"].as_str().expect("id").to_string(),
+                        m["given_by"].as_str().expect("given_by").to_string(),
+                        m["given_as"].as_str().expect("given_as").to_string(),
+                    )
+                })
+                .collect()
+        };
+        let mut both = found(&operator, "serial=YS-2026-0001");
+        both.sort();
+        let mut expected = vec![
+            (
+                a.clone(),
+                origin_code.clone(),
+                "idempotency-key".to_string(),
+            ),
+            (b.clone(), lead_code.clone(), "reference".to_string()),
+        ];
+        expected.sort();
+        assert_eq!(both, expected);
+        assert_eq!(
+            found(
+                &operator,
+                &format!("serial=YS-2026-0001&region={origin_code}")
+            ),
+            vec![(
+                a.clone(),
+                origin_code.clone(),
+                "idempotency-key".to_string()
+            )]
+        );
+        assert_eq!(
+            found(&operator, "serial=SL-0001"),
+            vec![(a.clone(), lead_code.clone(), "reference".to_string())]
+        );
+        assert_eq!(found(&operator, "serial=SL-0002"), vec![]);
+        let party = gw.client(Some(&tokens[&origin_code]));
+        assert_eq!(found(&party, "serial=YS-2026-0001").len(), 2);
+        let stranger = gw.client(Some(&tokens[outsider]));
+        assert_eq!(found(&stranger, "serial=YS-2026-0001"), vec![]);
+    };
+    check(&gw);
+
+    let operator = gw.client(Some(&tokens["operator"]));
+    for (query, pointer) in [
+        ("", "query:serial"),
+        ("serial=", "query:serial"),
+        ("serial=%20%20", "query:serial"),
+        ("serial=SL-0001&region=44000", "query:region"),
+        ("serial=SL-0001&region=999999", "query:region"),
+    ] {
+        let r = operator.get(&format!("/v1/applications?{query}"));
+        assert_eq!(
+            r.status,
+            422,
+            "{query}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert_eq!(r.json()["errors"][0]["pointer"], json!(pointer), "{query}");
+    }
+    assert_eq!(
+        gw.client(None)
+            .get("/v1/applications?serial=SL-0001")
+            .status,
+        401
+    );
+
+    assert_eq!(gw.terminate().code(), Some(0));
+    // Offline, from the log: `tongban find` names the same applications.
+    let (code, out, err) = tongban(&["find", "--serial", "YS-2026-0001"], &data);
+    assert_eq!(code, 0, "{err}");
+    let mut lines: Vec<&str> = out.lines().collect();
+    lines.sort();
+    let mut expected = vec![
+        format!("{a}\t{origin_code}\tidempotency-key"),
+        format!("{b}\t{lead_code}\treference"),
+    ];
+    expected.sort();
+    assert_eq!(lines, expected);
+    let (code, out, _) = tongban(
+        &["find", "--serial", "YS-2026-0001", "--region", &lead_code],
+        &data,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), format!("{b}\t{lead_code}\treference"));
+    let (code, out, err) = tongban(&["find", "--serial", "SL-0002"], &data);
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    assert!(
+        err.contains("no application in the log has the serial"),
+        "{err}"
+    );
+    let (code, _, err) = tongban(&["find"], &data);
+    assert_eq!(code, 2);
+    assert!(err.contains("--serial is required"), "{err}");
+
+    let mut gw = Gateway::start(&data, false);
+    check(&gw);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let (code, _, err) = tongban(&["rebuild"], &data);
+    assert_eq!(code, 0, "{err}");
+    let mut gw = Gateway::start(&data, false);
+    check(&gw);
+    assert_eq!(gw.terminate().code(), Some(0));
 }

@@ -66,6 +66,38 @@ fn a_failed_fsync_answers_503_hides_the_write_and_keeps_reads() {
         assert!(said.contains("nothing was written"), "{said}");
         assert!(!said.contains("may or may not"), "{said}");
     }
+    // The operator's ERROR lines name what to check: the application, the event type and the
+    // region of each append, no content.
+    let b = tongban_gateway::ids::app_id_for_key(&origin_code, "b");
+    let log = std::fs::read_to_string(&gw.stderr_log).expect("gateway log");
+    let line = |what: &str, app: &str, event: &str, region: &str| {
+        log.lines()
+            .find(|l| {
+                l.contains("ERROR")
+                    && l.contains(what)
+                    && l.contains(&format!("app={app}"))
+                    && l.contains(&format!("event={event}"))
+                    && l.contains(&format!("region={region}"))
+            })
+            .unwrap_or_else(|| panic!("no {what:?} line for {app} {event} {region} in:\n{log}"))
+            .to_string()
+    };
+    line(
+        "did not acknowledge an append that was sent",
+        &b,
+        "application.submitted",
+        &origin_code,
+    );
+    line(
+        "an append was refused before it was sent",
+        &a,
+        "application.accepted",
+        &lead_code,
+    );
+    common::assert_absent_from(
+        &gw.stderr_log,
+        &common::personal_values(&anon.get("/v1/matters").json()),
+    );
 
     // The outage shows where an operator looks, and /healthz still answers 200 (reads are
     // served: a load balancer must not pull the gateway).

@@ -42,9 +42,15 @@ pub fn create_regions(
 ) -> Result<BTreeMap<String, String>, DemoError> {
     let mut tokens = BTreeMap::new();
     for (code, name) in REGIONS {
-        tokens.insert(code.to_string(), book.add_region(code, name)?.secret);
+        tokens.insert(
+            code.to_string(),
+            book.add_region(code, name, Some("demo"))?.secret,
+        );
     }
-    tokens.insert("operator".to_string(), book.issue_operator_token()?.secret);
+    tokens.insert(
+        "operator".to_string(),
+        book.issue_operator_token(Some("demo"))?.secret,
+    );
     let text = serde_json::to_vec_pretty(&tokens).unwrap_or_default();
     crate::fsutil::write_private_atomically(tokens_file, &text).map_err(|source| {
         DemoError::Io {

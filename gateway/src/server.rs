@@ -345,30 +345,38 @@ async fn share_cursors(
 /// A projector that needs longer continues from its checkpoint at the next start.
 const SHUTDOWN_PROJECTION_WAIT: Duration = Duration::from_secs(5);
 
-/// Serves until a shutdown signal. `on_ready` gets the bound address (port 0 picks a free one).
-/// Every region's requests (all its tokens together) are limited to `rate_limit` (`None`: unlimited).
-pub async fn serve<L: EventLog>(
-    gateway: Arc<Gateway<L>>,
-    book: Arc<RegionBook>,
-    listen: SocketAddr,
-    rate_limit: Option<crate::http::rate::RateLimit>,
-    on_ready: impl FnOnce(SocketAddr),
-) -> Result<(), ServeError> {
-    let listener = tokio::net::TcpListener::bind(listen)
+/// Binds the address to serve on. `tongban serve` binds before it opens (or creates) the data
+/// directory, so that an address in use fails the start before a key, log or projections are
+/// made for a gateway that never runs.
+pub async fn bind(listen: SocketAddr) -> Result<tokio::net::TcpListener, ServeError> {
+    tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| ServeError::Io {
             what: format!("listening on {listen}"),
             source,
-        })?;
+        })
+}
+
+/// Serves on `listener` ([`bind`]) until a shutdown signal. `on_ready` gets the bound address
+/// (port 0 picks a free one). Every region's requests (all its tokens together) are limited to
+/// `rate_limit` (`None`: unlimited).
+pub async fn serve<L: EventLog>(
+    gateway: Arc<Gateway<L>>,
+    book: Arc<RegionBook>,
+    listener: tokio::net::TcpListener,
+    rate_limit: Option<crate::http::rate::RateLimit>,
+    on_ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
     let local = listener.local_addr().map_err(|source| ServeError::Io {
         what: "local address".into(),
         source,
     })?;
     let app = crate::http::router_with(Arc::clone(&gateway), book, rate_limit);
     tracing::info!(%local, backend = gateway.log.backend(), "serving");
+    let shutdown = shutdown_signal();
     on_ready(local);
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await
         .map_err(|source| ServeError::Io {
             what: "serving HTTP".into(),
@@ -391,24 +399,39 @@ pub async fn serve<L: EventLog>(
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// The shutdown signals (SIGTERM, Ctrl-C), listened for from the call on: the handlers are
+/// installed here, not when the future is first polled, so a SIGTERM that comes as soon as the
+/// gateway announces its address (a supervisor, a test) stops it cleanly instead of killing it
+/// by the default action.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (term, int) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = wait(term) => {},
+                _ = wait(int) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

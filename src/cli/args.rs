@@ -28,14 +28,12 @@ impl Args {
                 args.options.insert("help".into(), None);
             } else if let Some(name) = a.strip_prefix("--") {
                 if let Some((k, v)) = name.split_once('=') {
-                    args.options.insert(k.to_string(), Some(v.to_string()));
+                    args.set(k, v.to_string())?;
                 } else if FLAGS.contains(&name) {
                     args.options.insert(name.to_string(), None);
                 } else {
                     match it.next() {
-                        Some(value) => {
-                            args.options.insert(name.to_string(), Some(value));
-                        }
+                        Some(value) => args.set(name, value)?,
                         None => args.valueless = Some(name.to_string()),
                     }
                 }
@@ -44,6 +42,18 @@ impl Args {
             }
         }
         Ok(args)
+    }
+
+    /// Every option takes one value: given twice (`--seq 2 --seq 3`), which one was meant is
+    /// the caller's to say, so it is refused rather than the last silently taken.
+    fn set(&mut self, name: &str, value: String) -> Result<(), CliError> {
+        if self.options.contains_key(name) {
+            return Err(CliError(format!(
+                "--{name} is given more than once: give it once"
+            )));
+        }
+        self.options.insert(name.to_string(), Some(value));
+        Ok(())
     }
 
     pub fn next_positional(&mut self) -> Option<String> {
@@ -105,6 +115,23 @@ mod tests {
             unknown.finish().err().map(|e| e.0),
             Some("unknown option --bogus".into())
         );
+        for twice in [
+            &["r", "--seq", "2", "--seq", "3"][..],
+            &["r", "--seq=2", "--seq", "3"],
+            &["r", "--data", "a", "--data=b"],
+        ] {
+            let raw = twice.iter().map(|s| s.to_string()).collect();
+            let name = if twice.contains(&"--data") {
+                "data"
+            } else {
+                "seq"
+            };
+            assert_eq!(
+                Args::parse(raw).err().map(|e| e.0),
+                Some(format!("--{name} is given more than once: give it once")),
+                "{twice:?}"
+            );
+        }
         let mut fine = parsed(&["x", "--out", "f.html"]);
         assert_eq!(fine.next_positional().as_deref(), Some("x"));
         assert_eq!(fine.value("out").as_deref(), Some("f.html"));

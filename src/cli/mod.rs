@@ -4,6 +4,7 @@ mod adapt;
 mod args;
 mod bench;
 mod dispute;
+mod find;
 mod load;
 mod log_copy;
 mod offline;
@@ -38,14 +39,19 @@ usage:
       replicas, default 1, if missing); DIR keeps projections, the signing key and regions.
       URL may carry the NATS user (nats://user:password@host:4222); the rights it needs are in
       docs/operations.md, section NATS permissions
-  tongban regions add <code> <name> [--data DIR]     register a region; prints its new token once
-  tongban regions token <code> [--data DIR]          issue another token for a region (rotation)
-  tongban regions operator [--data DIR]              issue an operator token
-  tongban regions revoke <token-id> [--data DIR]     revoke a token
+  tongban regions add <code> <name> [--label TEXT] [--data DIR]
+                                                     register a region; prints its new token once
+  tongban regions token <code> [--label TEXT] [--data DIR]
+                                                     issue another token for a region (rotation)
+  tongban regions operator [--label TEXT] [--data DIR]
+                                                     issue an operator token
+      --label: what the token is for (window system, adapter), shown by `regions list`
+  tongban regions revoke <token-id> [--data DIR]     revoke a token (exit 1: it was revoked already)
   tongban regions key <code> <ed25519-public-key-hex> [--data DIR]
                                                      require the region to sign its POST requests
   tongban regions key <code> --remove [--data DIR]   stop requiring signatures
   tongban regions list [--data DIR]
+      every region and its tokens, revoked ones too: id, kind, created and revoked (UTC), label
   tongban verify [--app ID] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
       recheck every hash chain and signature (in the JetStream stream with --nats) against the
       gateway's public key as you hold it (GET /v1/keys), or else the one in DIR
@@ -53,6 +59,9 @@ usage:
       one application's timeline: who did what, when, the state and deadlines after each event
   tongban dispute <app-id> [--out FILE] [--public-key HEX] [--data DIR]
       the evidence report (HTML) for a dispute
+  tongban find --serial <serial> [--region <code>] [--data DIR]
+      the applications a province's own serial names (the origin's Idempotency-Key, a handler's
+      受理编号): one line each, app id, the region that gave it, as what; exit 1 when none
   tongban rebuild [--data DIR] [--nats URL [--nats-creds FILE]]
       drop and rebuild every projection in DIR from the log (the stream with --nats); the gateway
       on DIR must be stopped, even with --nats (DIR's projections are what is rebuilt)
@@ -62,7 +71,7 @@ usage:
       translate a province's local form (JSON or XML) to the canonical body, or back with --reverse;
       problems are listed in the province's own field names (exit 1)
   tongban adapt --list [--specs DIR]                 the adapters: region, matter, content type
-  (verify, replay, dispute, rebuild and reconcile read the log directly, without a gateway: with --data DIR
+  (verify, replay, dispute, find, rebuild and reconcile read the log directly, without a gateway: with --data DIR
    the embedded log (stop the gateway first; the directory is locked while it runs), or with
    --nats URL [--nats-creds FILE] the JetStream stream; DIR still supplies the key and region names)
   tongban load --tokens FILE [--url http://127.0.0.1:8080] [--duration SECS] [--concurrency N]
@@ -126,6 +135,7 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
         "verify" => verify::run(args),
         "replay" => replay::run(args),
         "dispute" => dispute::run(args),
+        "find" => find::run(args),
         "rebuild" => rebuild::run(args),
         "reconcile" => reconcile::run(args),
         "adapt" => adapt::run(args),

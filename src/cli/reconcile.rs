@@ -91,7 +91,7 @@ fn tolerance_seconds(s: &str) -> Result<i64, CliError> {
 
 /// `--region`: a region's code (six digits, GB/T 2260), as events name regions; anything else
 /// would match no application and report every record as missing from the log.
-fn check_region(region: &str) -> Result<(), CliError> {
+pub(super) fn check_region(region: &str) -> Result<(), CliError> {
     if tongban_gateway::domain::is_region_code(region) {
         Ok(())
     } else {

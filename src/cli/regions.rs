@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use tongban_gateway::auth::{IssuedToken, RegionBook};
+use tongban_gateway::auth::book::TokenEntry;
+use tongban_gateway::auth::{IssuedToken, RegionBook, Revocation};
 use tongban_gateway::server::DataDir;
 
 use super::output::outln;
@@ -15,13 +16,23 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let dir = DataDir(PathBuf::from(
         args.value("data").unwrap_or_else(|| "tongban-data".into()),
     ));
+    if sub == "list" && !dir.regions().is_file() {
+        // Like the operator tools: a mistyped --data is an error, not an empty federation.
+        return Err(CliError(format!(
+            "{} holds no region book (regions.json): check --data, or register a region with \
+             `tongban regions add <code> <name> --data {}`",
+            dir.0.display(),
+            dir.0.display()
+        )));
+    }
     let book = RegionBook::open(&dir.regions())?;
     match sub.as_str() {
         "add" => {
             let code = args.required_positional("code")?;
             let name = args.required_positional("name")?;
+            let label = args.value("label");
             args.finish()?;
-            let t = book.add_region(&code, &name)?;
+            let t = book.add_region(&code, &name, label.as_deref())?;
             show_once(&book, &dir, &t)?;
             eprintln!(
                 "region {code} {name}: token id {} (shown once; store it now)",
@@ -30,22 +41,31 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         }
         "token" => {
             let code = args.required_positional("code")?;
+            let label = args.value("label");
             args.finish()?;
-            let t = book.issue_token(&code)?;
+            let t = book.issue_token(&code, label.as_deref())?;
             show_once(&book, &dir, &t)?;
             eprintln!("region {code}: new token id {} (shown once)", t.id);
         }
         "operator" => {
+            let label = args.value("label");
             args.finish()?;
-            let t = book.issue_operator_token()?;
+            let t = book.issue_operator_token(label.as_deref())?;
             show_once(&book, &dir, &t)?;
             eprintln!("operator token id {} (shown once)", t.id);
         }
         "revoke" => {
             let id = args.required_positional("token-id")?;
             args.finish()?;
-            book.revoke(&id)?;
-            eprintln!("revoked token {id}");
+            match book.revoke(&id)? {
+                Revocation::Revoked => eprintln!("revoked token {id}"),
+                Revocation::AlreadyRevoked { at } => {
+                    // Exit 1: nothing changed. A script tells "revoked now" (0) from "was
+                    // revoked before" (1) from an error such as an unknown id (2).
+                    eprintln!("token {id} was revoked already, at {at}; nothing changed");
+                    return Ok(ExitCode::from(1));
+                }
+            }
         }
         "key" => {
             let code = args.required_positional("code")?;
@@ -69,29 +89,41 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             args.finish()?;
             let snapshot = book.snapshot();
             for (code, r) in &snapshot.regions {
-                let active: Vec<&str> = r
-                    .tokens
-                    .iter()
-                    .filter(|t| t.revoked.is_none())
-                    .map(|t| t.id.as_str())
-                    .collect();
                 let signing = match &r.signing_key {
                     Some(k) => format!("\tsigning key: {k}"),
                     None => String::new(),
                 };
-                outln!("{code}\t{}\ttokens: {}{signing}", r.name, active.join(","))?;
+                outln!("{code}\t{}{signing}", r.name)?;
+                for t in &r.tokens {
+                    outln!("{}", token_line(t, "region"))?;
+                }
             }
-            let ops: Vec<&str> = snapshot
-                .operators
-                .iter()
-                .filter(|t| t.revoked.is_none())
-                .map(|t| t.id.as_str())
-                .collect();
-            outln!("operator\t\ttokens: {}", ops.join(","))?;
+            outln!("operator")?;
+            for t in &snapshot.operators {
+                outln!("{}", token_line(t, "operator"))?;
+            }
         }
         other => return Err(CliError(format!("unknown regions command {other:?}"))),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One token of `regions list`, indented under its region (or `operator`): its id (as events name
+/// the actor, `440000/<id>`), its kind, when it was made and revoked (RFC 3339, UTC; `active`
+/// while it acts), and its label. Revoked tokens stay listed: the log still names them.
+fn token_line(t: &TokenEntry, kind: &str) -> String {
+    let revoked = match &t.revoked {
+        Some(at) => format!("revoked {at}"),
+        None => "active".to_string(),
+    };
+    let label = match &t.label {
+        Some(l) => format!("\tlabel: {l}"),
+        None => String::new(),
+    };
+    format!(
+        "  {}\t{kind}\tcreated {}\t{revoked}{label}",
+        t.id, t.created
+    )
 }
 
 /// Prints a newly issued token's secret, which exists nowhere else (the book keeps its hash). If
@@ -106,7 +138,7 @@ fn show_once(book: &RegionBook, dir: &DataDir, t: &IssuedToken) -> Result<(), Cl
     };
     let id = &t.id;
     match book.revoke(id) {
-        Ok(()) => Err(CliError(format!(
+        Ok(_) => Err(CliError(format!(
             "token {id} was issued but could not be shown ({e}), so it has been revoked; run \
              the command again with a stdout that can take the token"
         ))),

@@ -78,14 +78,17 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         .thread_keep_alive(Duration::from_secs(60))
         .build()?;
     runtime.block_on(async move {
+        // First: an address in use must fail the start before the data directory, its key and
+        // its log are created.
+        let listener = server::bind(listen).await?;
         match nats {
             Some(config) => {
                 let opened = server::open_jetstream(&dir, &config).await?;
-                run_gateway(opened, &dir, demo_mode, listen, rate_limit).await
+                run_gateway(opened, &dir, demo_mode, listener, rate_limit).await
             }
             None => {
                 let opened = server::open_embedded(&dir)?;
-                run_gateway(opened, &dir, demo_mode, listen, rate_limit).await
+                run_gateway(opened, &dir, demo_mode, listener, rate_limit).await
             }
         }
     })?;
@@ -96,7 +99,7 @@ async fn run_gateway<L: EventLog>(
     opened: Opened<L>,
     dir: &DataDir,
     demo_mode: bool,
-    listen: SocketAddr,
+    listener: tokio::net::TcpListener,
     rate_limit: Option<RateLimit>,
 ) -> Result<(), CliError> {
     let tokens_file = dir.0.join("demo-tokens.json");
@@ -123,9 +126,16 @@ async fn run_gateway<L: EventLog>(
             eprintln!("demo: reusing {}", dir.0.display());
         }
     }
+    if opened.book.snapshot().regions.is_empty() {
+        tracing::warn!(
+            "no region is registered, so no region can call this gateway: register each with \
+             `tongban regions add <code> <name> --data {}` (it takes effect without a restart)",
+            dir.0.display()
+        );
+    }
     let backend = opened.gateway.log.backend();
     let dir_shown = dir.0.display().to_string();
-    server::serve(opened.gateway, opened.book, listen, rate_limit, |addr| {
+    server::serve(opened.gateway, opened.book, listener, rate_limit, |addr| {
         let announced =
             outln!("tongban listening on http://{addr} (data: {dir_shown}, log: {backend})")
                 .and_then(|()| match demo_mode {

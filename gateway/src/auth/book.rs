@@ -41,6 +41,8 @@ pub enum RegionBookError {
     UnknownRegion(String),
     #[error("no token with id {0}")]
     UnknownToken(String),
+    #[error("token label {0}")]
+    BadLabel(&'static str),
     #[error("{0:?} is not an Ed25519 public key (64 hex digits, a valid curve point)")]
     BadSigningKey(String),
 }
@@ -74,6 +76,43 @@ pub struct TokenEntry {
     pub created: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked: Option<String>,
+    /// What the operator said the token is for ("window system", "adapter"), so that an actor
+    /// named by token id in the log can be told apart. Books written before labels have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+/// What [`RegionBook::revoke`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    /// The token acted until now and no longer does.
+    Revoked,
+    /// It had been revoked already, at this time (RFC 3339, UTC); the book is unchanged.
+    AlreadyRevoked { at: String },
+}
+
+/// The longest label kept, in characters: a note, not a document.
+const LABEL_MAX_CHARS: usize = 64;
+
+/// A label as stored: trimmed, one line of printable text (it is shown in a tab-separated
+/// listing), not empty, at most [`LABEL_MAX_CHARS`] characters.
+fn checked_label(label: Option<&str>) -> Result<Option<String>, RegionBookError> {
+    let Some(label) = label else {
+        return Ok(None);
+    };
+    let label = label.trim();
+    if label.is_empty() {
+        return Err(RegionBookError::BadLabel("must not be empty"));
+    }
+    if label.chars().any(char::is_control) {
+        return Err(RegionBookError::BadLabel(
+            "must be one line without tabs or other control characters",
+        ));
+    }
+    if label.chars().count() > LABEL_MAX_CHARS {
+        return Err(RegionBookError::BadLabel("must be at most 64 characters"));
+    }
+    Ok(Some(label.to_string()))
 }
 
 /// A newly minted token: the secret is shown once, then only its hash is kept.
@@ -121,7 +160,7 @@ impl Version {
     }
 }
 
-fn mint(now: &str) -> (IssuedToken, TokenEntry) {
+fn mint(now: &str, label: Option<String>) -> (IssuedToken, TokenEntry) {
     let secret = format!("tb_{}", crate::random::hex(32));
     let id = crate::random::hex(4);
     let entry = TokenEntry {
@@ -129,6 +168,7 @@ fn mint(now: &str) -> (IssuedToken, TokenEntry) {
         sha256: hash_token(&secret),
         created: now.to_string(),
         revoked: None,
+        label,
     };
     (IssuedToken { id, secret }, entry)
 }
@@ -279,8 +319,13 @@ impl RegionBook {
         Ok(out)
     }
 
-    /// Registers a region (or renames it) and issues it a new token.
-    pub fn add_region(&self, code: &str, name: &str) -> Result<IssuedToken, RegionBookError> {
+    /// Registers a region and issues it a first token, labelled `label` if given.
+    pub fn add_region(
+        &self,
+        code: &str,
+        name: &str,
+        label: Option<&str>,
+    ) -> Result<IssuedToken, RegionBookError> {
         if !crate::domain::is_region_code(code) {
             return Err(RegionBookError::BadCode(code.to_string()));
         }
@@ -290,6 +335,7 @@ impl RegionBook {
         if name.trim().is_empty() {
             return Err(RegionBookError::EmptyName);
         }
+        let label = checked_label(label)?;
         let now = Timestamp::now().to_rfc3339();
         self.update(|file| {
             // Adding it again would rename it and issue a token without a word.
@@ -299,7 +345,7 @@ impl RegionBook {
                     name: known.name.clone(),
                 });
             }
-            let (issued, entry) = mint(&now);
+            let (issued, entry) = mint(&now, label);
             file.regions.insert(
                 code.to_string(),
                 RegionEntry {
@@ -313,23 +359,32 @@ impl RegionBook {
     }
 
     /// Issues another token for a registered region (rotation: issue, switch, revoke the old).
-    pub fn issue_token(&self, code: &str) -> Result<IssuedToken, RegionBookError> {
+    pub fn issue_token(
+        &self,
+        code: &str,
+        label: Option<&str>,
+    ) -> Result<IssuedToken, RegionBookError> {
+        let label = checked_label(label)?;
         let now = Timestamp::now().to_rfc3339();
         self.update(|file| {
             let region = file
                 .regions
                 .get_mut(code)
                 .ok_or_else(|| RegionBookError::UnknownRegion(code.to_string()))?;
-            let (issued, entry) = mint(&now);
+            let (issued, entry) = mint(&now, label);
             region.tokens.push(entry);
             Ok(issued)
         })
     }
 
-    pub fn issue_operator_token(&self) -> Result<IssuedToken, RegionBookError> {
+    pub fn issue_operator_token(
+        &self,
+        label: Option<&str>,
+    ) -> Result<IssuedToken, RegionBookError> {
+        let label = checked_label(label)?;
         let now = Timestamp::now().to_rfc3339();
         self.update(|file| {
-            let (issued, entry) = mint(&now);
+            let (issued, entry) = mint(&now, label);
             file.operators.push(entry);
             Ok(issued)
         })
@@ -370,8 +425,27 @@ impl RegionBook {
         })
     }
 
-    /// Revokes a token by id, wherever it is.
-    pub fn revoke(&self, token_id: &str) -> Result<(), RegionBookError> {
+    /// Revokes a token by id, wherever it is. A token revoked already keeps its first
+    /// revocation time and the file is not rewritten: the answer says when it was revoked.
+    pub fn revoke(&self, token_id: &str) -> Result<Revocation, RegionBookError> {
+        let (_, file) = self.read_file()?;
+        let mut matching = file
+            .regions
+            .values()
+            .flat_map(|r| r.tokens.iter())
+            .chain(file.operators.iter())
+            .filter(|t| t.id == token_id)
+            .peekable();
+        if matching.peek().is_none() {
+            return Err(RegionBookError::UnknownToken(token_id.to_string()));
+        }
+        if let Some(at) = matching
+            .map(|t| t.revoked.clone())
+            .collect::<Option<Vec<String>>>()
+            .and_then(|times| times.into_iter().min())
+        {
+            return Ok(Revocation::AlreadyRevoked { at });
+        }
         let now = Timestamp::now().to_rfc3339();
         self.update(|file| {
             let all = file
@@ -385,7 +459,7 @@ impl RegionBook {
                 found = true;
             }
             if found {
-                Ok(())
+                Ok(Revocation::Revoked)
             } else {
                 Err(RegionBookError::UnknownToken(token_id.to_string()))
             }
@@ -403,8 +477,8 @@ mod tests {
         let dir = TempDir::new("book");
         let path = dir.path().join("regions.json");
         let book = RegionBook::open(&path).expect("open");
-        let gd = book.add_region("440000", "广东省").expect("add");
-        let op = book.issue_operator_token().expect("operator");
+        let gd = book.add_region("440000", "广东省", None).expect("add");
+        let op = book.issue_operator_token(None).expect("operator");
         assert_eq!(
             book.authenticate(&gd.secret),
             Some(Principal::Region {
@@ -426,7 +500,7 @@ mod tests {
 
         // Another process (the CLI) adds a token: this book sees it without a restart.
         let other = RegionBook::open(&path).expect("second handle");
-        let zj = other.add_region("330000", "浙江省").expect("add");
+        let zj = other.add_region("330000", "浙江省", None).expect("add");
         assert!(book.authenticate(&zj.secret).is_some());
 
         other.revoke(&gd.id).expect("revoke");
@@ -445,7 +519,7 @@ mod tests {
         let dir = TempDir::new("book-same-mtime");
         let path = dir.path().join("regions.json");
         let book = RegionBook::open(&path).expect("open");
-        let gd = book.add_region("440000", "广东省").expect("add");
+        let gd = book.add_region("440000", "广东省", None).expect("add");
         assert!(book.authenticate(&gd.secret).is_some());
         let before = std::fs::metadata(&path)
             .and_then(|m| m.modified())
@@ -462,11 +536,58 @@ mod tests {
         assert_eq!(book.authenticate(&gd.secret), None);
     }
 
+    /// Labels are kept with the token and checked; a book written before labels existed (no
+    /// `label` member) still reads, and a token without one is written without the member.
+    /// Revoking twice keeps the first time and says so, without rewriting the book.
+    #[test]
+    fn labels_are_kept_and_a_second_revocation_says_when_the_first_was() {
+        let dir = TempDir::new("book-label");
+        let path = dir.path().join("regions.json");
+        std::fs::write(
+            &path,
+            r#"{"regions":{"440000":{"name":"广东省","tokens":[{"id":"0a0b0c0d","sha256":"00","created":"2026-01-01T00:00:00.000Z"}]}},"operators":[]}"#,
+        )
+        .expect("an old book");
+        let book = RegionBook::open(&path).expect("open an old book");
+        let t = book
+            .issue_token("440000", Some("  window system "))
+            .expect("labelled");
+        let op = book.issue_operator_token(None).expect("operator");
+        let file = book.snapshot();
+        let tokens = &file.regions["440000"].tokens;
+        assert_eq!(tokens[0].label, None);
+        assert_eq!(tokens[1].id, t.id);
+        assert_eq!(tokens[1].label.as_deref(), Some("window system"));
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(text.matches("\"label\"").count(), 1, "{text}");
+        assert!(!text.contains(&op.secret));
+        for bad in ["", " ", "a\tb", "two\nlines", &"长".repeat(65)] {
+            assert!(
+                matches!(
+                    book.issue_token("440000", Some(bad)),
+                    Err(RegionBookError::BadLabel(_))
+                ),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(book.revoke(&t.id).expect("revoke"), Revocation::Revoked);
+        let first = book.snapshot().regions["440000"].tokens[1]
+            .revoked
+            .clone()
+            .expect("revoked");
+        let before = std::fs::read(&path).expect("read");
+        assert_eq!(
+            book.revoke(&t.id).expect("again"),
+            Revocation::AlreadyRevoked { at: first }
+        );
+        assert_eq!(std::fs::read(&path).expect("read"), before);
+    }
+
     #[test]
     fn signing_keys_are_registered_validated_and_removed() {
         let dir = TempDir::new("book-key");
         let book = RegionBook::open(&dir.path().join("regions.json")).expect("open");
-        book.add_region("440000", "广东省").expect("add");
+        book.add_region("440000", "广东省", None).expect("add");
         let public = crate::envelope::GatewayKey::from_seed([7; 32]).public();
         assert!(book.signing_key("440000").is_none());
         book.set_signing_key("440000", Some(&public.to_hex()))
@@ -492,26 +613,26 @@ mod tests {
         let dir = TempDir::new("book-bad");
         let book = RegionBook::open(&dir.path().join("regions.json")).expect("open");
         assert!(matches!(
-            book.add_region("44000", "x"),
+            book.add_region("44000", "x", None),
             Err(RegionBookError::BadCode(_))
         ));
         assert!(matches!(
-            book.add_region("999999", "火星"),
+            book.add_region("999999", "火星", None),
             Err(RegionBookError::UnknownCode(_))
         ));
         assert!(matches!(
-            book.add_region("440000", " "),
+            book.add_region("440000", " ", None),
             Err(RegionBookError::EmptyName)
         ));
-        book.add_region("440000", "广东省").expect("add");
-        let again = book.add_region("440000", "广东");
+        book.add_region("440000", "广东省", None).expect("add");
+        let again = book.add_region("440000", "广东", None);
         assert!(
             matches!(&again, Err(RegionBookError::AlreadyRegistered { name, .. }) if name == "广东省"),
             "{again:?}"
         );
         assert_eq!(book.region_name("440000").as_deref(), Some("广东省"));
         assert!(matches!(
-            book.issue_token("350000"),
+            book.issue_token("350000", None),
             Err(RegionBookError::UnknownRegion(_))
         ));
     }

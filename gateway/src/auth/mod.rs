@@ -9,7 +9,7 @@ pub mod principal;
 pub mod replay;
 pub mod signature;
 
-pub use book::{IssuedToken, RegionBook, RegionBookError};
+pub use book::{IssuedToken, RegionBook, RegionBookError, Revocation};
 pub use principal::Principal;
 pub use replay::ReplayCache;
 pub use signature::{RequestSignature, SignatureError};

@@ -13,6 +13,7 @@ pub mod applications;
 pub mod auth;
 pub mod body;
 pub mod extract;
+pub mod find;
 pub mod forms;
 pub mod guard;
 pub mod headers;
@@ -93,6 +94,7 @@ pub enum Op {
     LocalForm,
     Translate,
     Get,
+    Find,
     Events,
     Replay,
     Act(Action),
@@ -241,6 +243,13 @@ pub fn routes() -> Vec<Route> {
         ),
         r(
             Method::GET,
+            "/v1/applications",
+            Op::Find,
+            true,
+            "The applications a province's own serial names (?serial=, ?region=): its Idempotency-Key as origin or its 受理编号 as handler; operators see all, a region those it is a party to",
+        ),
+        r(
+            Method::GET,
             "/v1/applications/{id}",
             Op::Get,
             true,
@@ -356,6 +365,7 @@ fn method_router<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
         Op::LocalForm => on(filter, forms::submit::<L>),
         Op::Translate => on(filter, forms::translate::<L>),
         Op::Get => on(filter, applications::get::<L>),
+        Op::Find => on(filter, find::by_serial::<L>),
         Op::Events => on(filter, applications::events::<L>),
         Op::Replay => on(filter, operator::replay::<L>),
         Op::Act(action) => on(

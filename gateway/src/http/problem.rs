@@ -7,7 +7,7 @@ use tongban_schemas::Violation;
 
 use crate::domain::{DomainError, ErrorKind};
 use crate::log::LogError;
-use crate::service::ServiceError;
+use crate::service::{FailedAppend, ServiceError};
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Problem {
@@ -139,7 +139,7 @@ impl Problem {
     fn during(e: ServiceError, what: LogUse) -> Problem {
         match e {
             ServiceError::Log(e @ (LogError::Unavailable(_) | LogError::Storage(_))) => {
-                Problem::log_failure(&e, what)
+                Problem::log_failure(&e, what, None)
             }
             e => Problem::from(e),
         }
@@ -151,7 +151,10 @@ impl Problem {
     /// was sent (the client knew it was disconnected, or the request never left it), so nothing
     /// was written; [`LogError::Storage`] on an append means the write was sent and not
     /// acknowledged, so it may have landed.
-    fn log_failure(e: &LogError, what: LogUse) -> Problem {
+    ///
+    /// `append` names the append that failed, for the log line: an operator checks that
+    /// application (did the event land?) without its content appearing anywhere.
+    fn log_failure(e: &LogError, what: LogUse, append: Option<&FailedAppend>) -> Problem {
         let unacknowledged = matches!(e, LogError::Storage(_));
         let (failed, detail) = match (what, unacknowledged) {
             (LogUse::Append, false) => (
@@ -182,8 +185,19 @@ impl Problem {
                  send it again after Retry-After (harmless: the cursor only moves forward)",
             ),
         };
-        // The error names the operation and the backend's reason, never an event's content.
-        tracing::error!(error = %e, "{failed}");
+        // The error names the operation, the backend's reason and the application, event type
+        // and region of an append, never an event's content.
+        match append {
+            Some(a) => tracing::error!(
+                error = %e,
+                app = %a.app,
+                seq = a.seq,
+                event = %a.event,
+                region = %a.region,
+                "{failed}"
+            ),
+            None => tracing::error!(error = %e, "{failed}"),
+        }
         let mut p = Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "log-unavailable",
@@ -348,8 +362,9 @@ impl From<ServiceError> for Problem {
                 p.retry_after = Some(1);
                 p
             }
+            ServiceError::Append(a) => Problem::log_failure(&a.error, LogUse::Append, Some(&a)),
             ServiceError::Log(e @ (LogError::Unavailable(_) | LogError::Storage(_))) => {
-                Problem::log_failure(&e, LogUse::Append)
+                Problem::log_failure(&e, LogUse::Append, None)
             }
             ServiceError::Log(LogError::TooLarge(reason)) => Problem::new(
                 StatusCode::PAYLOAD_TOO_LARGE,

@@ -4,12 +4,14 @@ pub mod feed;
 pub mod held;
 pub mod projector;
 pub mod rebuild;
+pub mod serials;
 pub mod store;
 pub mod upcast;
 pub mod view;
 
 pub use held::Held;
 pub use projector::Projector;
+pub use serials::{SerialHit, SerialKind};
 pub use store::{BoxEntry, ProjectionError, ProjectionStore, Submissions};
 pub use upcast::FormUpcastError;
 pub use view::{ApplicationView, FoldError};

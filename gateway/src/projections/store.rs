@@ -13,9 +13,13 @@
 //!   the very bytes the live projection wrote.
 //! - `held`:   app id → [`Held`] JSON: applications whose projection is held at an event that does
 //!   not fold ([`super::held`])
+//! - `serials`: hash of a province's serial, 0x00, region, 0x00, app id → as what the region gave
+//!   it ([`super::serials`])
 //! - `meta`:   `checkpoint` → last applied log position (u64 BE); `layout` → [`LAYOUT`] (u64 BE);
 //!   `cursor/<region>` → the region's acknowledged feed position (u64 BE); `held` → how many
-//!   applications are held (u64 BE)
+//!   applications are held (u64 BE); `serials-from` → the log position after which every serial
+//!   is indexed (u64 BE: 0 for a store that indexed from the start, else the checkpoint of a
+//!   store made before the index, where a rebuild indexes the earlier ones)
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -25,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use super::feed;
 use super::held::Held;
+use super::serials::{self, SerialHit};
 use super::view::{ApplicationView, FoldError};
 use crate::domain::calendar::Calendar;
 use crate::log::Positioned;
@@ -78,6 +83,7 @@ enum Ks {
     Inbox,
     Outbox,
     Held,
+    Serials,
 }
 
 /// One write of a projection batch.
@@ -199,6 +205,7 @@ pub struct ProjectionStore {
     outbox: Keyspace,
     feed: Keyspace,
     held: Keyspace,
+    serials: Keyspace,
     meta: Keyspace,
     /// The keyspaces and their memtable budgets: sealed after each write, counted for `memory`.
     memtables: crate::fjall_tuning::Memtables,
@@ -222,12 +229,26 @@ impl ProjectionStore {
     pub fn open(dir: &Path) -> Result<ProjectionStore, ProjectionError> {
         let store = ProjectionStore::open_any_layout(dir)?;
         match be_u64(store.meta.get("layout").map_err(storage)?) {
-            Some(LAYOUT) => {}
+            Some(LAYOUT) => {
+                // A store from before the serial index: it indexes from where it stands.
+                if store.meta.get("serials-from").map_err(storage)?.is_none() {
+                    let from = store.checkpoint()?;
+                    store
+                        .meta
+                        .insert("serials-from", from.to_be_bytes())
+                        .map_err(storage)?;
+                    store.persist()?;
+                }
+            }
             // Nothing projected yet: a new store.
             None if store.checkpoint()? == 0 => {
                 store
                     .meta
                     .insert("layout", LAYOUT.to_be_bytes())
+                    .map_err(storage)?;
+                store
+                    .meta
+                    .insert("serials-from", 0u64.to_be_bytes())
                     .map_err(storage)?;
                 store.persist()?;
             }
@@ -279,6 +300,7 @@ impl ProjectionStore {
         let outbox = open("outbox", SMALL, Values::Compressed)?;
         let feed = open("feed", BULK, Values::Plain)?;
         let held = open("held", SMALL, Values::Plain)?;
+        let serials = open("serials", SMALL, Values::Plain)?;
         let meta = open("meta", SMALL, Values::Plain)?;
         Ok(ProjectionStore {
             apps,
@@ -286,6 +308,7 @@ impl ProjectionStore {
             outbox,
             feed,
             held,
+            serials,
             meta,
             memtables,
             db,
@@ -361,6 +384,23 @@ impl ProjectionStore {
             })?);
         }
         Ok(out)
+    }
+
+    /// The applications a province's serial names, as the region that gave it and as what
+    /// ([`super::serials`]), in region and id order.
+    pub fn by_serial(&self, serial: &str) -> Result<Vec<SerialHit>, ProjectionError> {
+        let mut out = Vec::new();
+        for guard in self.serials.prefix(serials::prefix(serial)) {
+            let (key, value) = guard.into_inner().map_err(storage)?;
+            out.extend(serials::hit(&key, &value));
+        }
+        Ok(out)
+    }
+
+    /// The log position after which every serial is indexed: 0 when all are, else where a store
+    /// made before the index started it (a rebuild indexes the earlier ones).
+    pub fn serials_indexed_from(&self) -> Result<u64, ProjectionError> {
+        Ok(be_u64(self.meta.get("serials-from").map_err(storage)?).unwrap_or(0))
     }
 
     /// How many applications are held.
@@ -604,6 +644,7 @@ impl ProjectionStore {
             Ks::Inbox => &self.inbox,
             Ks::Outbox => &self.outbox,
             Ks::Held => &self.held,
+            Ks::Serials => &self.serials,
         }
     }
 
@@ -659,6 +700,7 @@ impl ProjectionStore {
                 }
                 continue;
             }
+            let serial = serials::of_event(&p.event);
             if let Err(e) = ApplicationView::fold_taking_into(slot, &mut p.event, cal) {
                 // Held already, when this run is applied again (after a crash before its
                 // checkpoint, or from a submission, whose record is not looked up ahead): the
@@ -687,6 +729,10 @@ impl ProjectionStore {
                 continue;
             }
             let Some(next) = slot.as_mut() else { continue };
+            if let Some((kind, serial)) = serial {
+                let (key, value) = serials::entry(&serial, &p.event.region, &p.event.app, kind);
+                out.ops.push(Op::Insert(Ks::Serials, key, value));
+            }
             next.position = Some(p.position);
             if p.event.seq == 1 && self.submissions == Submissions::InLog {
                 next.leave_submission_at(p.position);
@@ -1144,6 +1190,25 @@ mod tests {
             }
             other => panic!("expected corruption, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_store_made_before_the_serial_index_says_where_it_starts() {
+        let dir = TempDir::new("proj-serials-from");
+        let cal = Calendar::weekdays();
+        let checkpoint = {
+            let store = ProjectionStore::open(dir.path()).expect("open");
+            assert_eq!(store.serials_indexed_from().expect("from"), 0);
+            let at = store.apply(&mut interleaved(2), &cal).expect("apply");
+            assert_eq!(store.serials_indexed_from().expect("from"), 0);
+            // As a store written before the serial index existed.
+            store.meta.remove("serials-from").expect("remove");
+            store.persist().expect("persist");
+            at
+        };
+        assert!(checkpoint > 0);
+        let store = ProjectionStore::open(dir.path()).expect("reopen");
+        assert_eq!(store.serials_indexed_from().expect("from"), checkpoint);
     }
 
     #[test]

@@ -15,8 +15,23 @@ pub(super) fn not_a_party(app: &str, region: &str) -> ServiceError {
     })
 }
 
+/// An append the event log failed: not taken (unreachable, fail-stopped), or sent and not
+/// acknowledged. Carries what the append was for, so that the operator's log line names the
+/// application, its event type and region (never the event's content).
+#[derive(Debug)]
+pub struct FailedAppend {
+    pub app: String,
+    pub seq: u64,
+    pub event: String,
+    pub region: String,
+    /// [`LogError::Unavailable`] or [`LogError::Storage`].
+    pub error: LogError,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
+    #[error("{}", .0.error)]
+    Append(Box<FailedAppend>),
     #[error(transparent)]
     Domain(#[from] DomainError),
     #[error("the application has {} problem(s)", .0.len())]

@@ -62,7 +62,7 @@ pub fn opened(dir: &crate::testutil::TempDir) -> crate::server::Opened {
     let opened = crate::server::open_embedded(&crate::server::DataDir(dir.path().to_path_buf()))
         .expect("open");
     for (code, name) in crate::demo::REGIONS {
-        opened.book.add_region(code, name).expect("region");
+        opened.book.add_region(code, name, None).expect("region");
     }
     opened
 }

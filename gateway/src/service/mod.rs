@@ -27,12 +27,13 @@ use crate::auth::RequestSignature;
 use crate::domain::calendar::Calendar;
 use crate::envelope::{Envelope, GatewayKey, Tip};
 use crate::evidence::{EvidenceError, EvidenceStore};
-use crate::log::EventLog;
+use crate::log::{EventLog, LogError};
 use crate::projections::{ApplicationView, ProjectionStore, Projector};
 
 pub use act::ActOutcome;
-pub use error::ServiceError;
+pub use error::{FailedAppend, ServiceError};
 pub use reach::{ReachStats, ReadAfter};
+pub use read::SerialMatches;
 pub use submit::{Intake, SubmitOutcome, SubmitRequest, prepare as prepare_submission};
 
 /// How long a read waits for the projections to catch up with the writes acknowledged before it
@@ -165,7 +166,19 @@ impl<L: EventLog> Gateway<L> {
         let app = envelope.app.clone();
         let kind = envelope.kind.clone();
         let region = envelope.region.clone();
-        let position = self.log.append(envelope, seq - 1).await?;
+        let position = match self.log.append(envelope, seq - 1).await {
+            Ok(position) => position,
+            Err(error @ (LogError::Unavailable(_) | LogError::Storage(_))) => {
+                return Err(ServiceError::Append(Box::new(FailedAppend {
+                    app,
+                    seq,
+                    event: kind,
+                    region,
+                    error,
+                })));
+            }
+            Err(e) => return Err(e.into()),
+        };
         self.acknowledged.fetch_max(position, Ordering::AcqRel);
         tracing::info!(app, seq, event = kind, region, position, "appended");
         Ok(position)

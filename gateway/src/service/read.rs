@@ -7,7 +7,15 @@ use crate::auth::Principal;
 use crate::auth::RequestSignature;
 use crate::envelope::Envelope;
 use crate::log::EventLog;
-use crate::projections::{ApplicationView, BoxEntry};
+use crate::projections::{ApplicationView, BoxEntry, SerialHit};
+
+/// What a serial names ([`Gateway::by_serial`]).
+pub struct SerialMatches {
+    /// Each application the caller may read, with the region that gave the serial and as what.
+    pub found: Vec<(ApplicationView, SerialHit)>,
+    /// The log position after which every serial is indexed (0: all are).
+    pub indexed_from: u64,
+}
 
 impl<L: EventLog> Gateway<L> {
     fn may_read(principal: &Principal, view: &ApplicationView) -> Result<(), ServiceError> {
@@ -108,6 +116,40 @@ impl<L: EventLog> Gateway<L> {
             }
         }
         Ok(out)
+    }
+
+    /// The applications a province's serial names (its Idempotency-Key as origin, its 受理编号
+    /// as handler), given by `region` when named: every one for an operator, those it may read
+    /// for a region. Serials are not secret, so a region learns nothing from an empty answer.
+    pub async fn by_serial(
+        &self,
+        principal: &Principal,
+        serial: &str,
+        region: Option<&str>,
+    ) -> Result<SerialMatches, ServiceError> {
+        self.caught_up().await;
+        let mut found: Vec<(ApplicationView, SerialHit)> = Vec::new();
+        for hit in self.store.by_serial(serial)? {
+            if region.is_some_and(|r| r != hit.region) {
+                continue;
+            }
+            // Named twice (its origin's key and its handler's number alike): once.
+            if found.iter().any(|(v, _)| v.state.id == hit.app) {
+                continue;
+            }
+            // An application held at its very submission has no view to answer with
+            // (operators find it at GET /v1/projections/held).
+            let Some(view) = self.store.get(&hit.app)? else {
+                continue;
+            };
+            if Self::may_read(principal, &view).is_ok() {
+                found.push((view, hit));
+            }
+        }
+        Ok(SerialMatches {
+            found,
+            indexed_from: self.store.serials_indexed_from()?,
+        })
     }
 
     /// A page of the region's inbox: up to `limit` lines after application `after`.

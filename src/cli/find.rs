@@ -1,0 +1,77 @@
+//! `tongban find --serial S [--region R] [--data DIR | --nats URL]`: the applications a province's
+//! own serial names, read from the log without a gateway (as replay and reconcile read it): the
+//! origin's `Idempotency-Key` of a submission, or a handler's 受理编号 (`reference` of an
+//! acceptance), the same serials `GET /v1/applications?serial=` answers from the projections.
+//! Prints one line per application, `<app id>\t<region that gave it>\t<idempotency-key|reference>`
+//! (ids and codes only); exit 1 when the serial names none.
+
+use std::process::ExitCode;
+
+use tongban_gateway::log::EventLog;
+use tongban_gateway::projections::serials;
+
+use super::output::outln;
+use super::progress::Progress;
+use super::{Args, CliError, offline};
+
+pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
+    let source = offline::Source::from_args(&mut args)?;
+    let serial = args.value("serial").unwrap_or_default();
+    let serial = serial.trim().to_string();
+    if serial.is_empty() {
+        return Err(CliError(
+            "--serial is required: the province's Idempotency-Key or 受理编号 of the application"
+                .into(),
+        ));
+    }
+    let region = args.value("region");
+    if let Some(r) = &region {
+        super::reconcile::check_region(r)?;
+    }
+    args.finish()?;
+    source.require_log()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let found = runtime.block_on(async {
+        let log = source.open().await?;
+        let head = *log.head().borrow();
+        let mut found: Vec<(String, String, &'static str)> = Vec::new();
+        let mut bar = Progress::new("reading the log");
+        let mut from = 1;
+        let mut done = 0;
+        loop {
+            let batch = log.read_all(from, 4096).await?;
+            let Some(last) = batch.last() else { break };
+            from = last.position + 1;
+            done += batch.len() as u64;
+            for p in &batch {
+                let e = &p.event;
+                if let Some((kind, given)) = serials::of_event(e)
+                    && given == serial
+                    && region.as_ref().is_none_or(|r| *r == e.region)
+                    && !found.iter().any(|(app, _, _)| *app == e.app)
+                {
+                    found.push((e.app.clone(), e.region.clone(), kind.as_str()));
+                }
+            }
+            bar.update(done, head);
+        }
+        bar.finish();
+        Ok::<_, CliError>(found)
+    })?;
+    for (app, given_by, given_as) in &found {
+        outln!("{app}\t{given_by}\t{given_as}")?;
+    }
+    if found.is_empty() {
+        eprintln!(
+            "no application in the log has the serial {serial:?}{}",
+            region
+                .as_ref()
+                .map(|r| format!(" from region {r}"))
+                .unwrap_or_default()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
