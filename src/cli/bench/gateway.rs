@@ -561,10 +561,16 @@ pub async fn grow(
             segment_start = Instant::now();
             continue;
         }
-        if tasks.iter().all(|t| t.is_finished()) && now < next {
-            return Err(CliError(format!(
-                "growth stage: clients stopped at {now} of {next} applications"
-            )));
+        // Counted again once every client is seen finished: the last one may have finished its
+        // submission between the count above and this look.
+        if tasks.iter().all(|t| t.is_finished()) {
+            let now = done.load(Ordering::Relaxed);
+            if now < next {
+                return Err(CliError(format!(
+                    "growth stage: clients stopped at {now} of {next} applications"
+                )));
+            }
+            continue;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
