@@ -7,11 +7,9 @@
 
 use std::process::ExitCode;
 
-use tongban_gateway::log::EventLog;
 use tongban_gateway::projections::serials;
 
 use super::output::outln;
-use super::progress::Progress;
 use super::{Args, CliError, offline};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
@@ -34,30 +32,18 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         .enable_all()
         .build()?;
     let found = runtime.block_on(async {
-        let log = source.open().await?;
-        let head = *log.head().borrow();
         let mut found: Vec<(String, String, &'static str)> = Vec::new();
-        let mut bar = Progress::new("reading the log");
-        let mut from = 1;
-        let mut done = 0;
-        loop {
-            let batch = log.read_all(from, 4096).await?;
-            let Some(last) = batch.last() else { break };
-            from = last.position + 1;
-            done += batch.len() as u64;
-            for p in &batch {
-                let e = &p.event;
-                if let Some((kind, given)) = serials::of_event(e)
-                    && given == serial
-                    && region.as_ref().is_none_or(|r| *r == e.region)
-                    && !found.iter().any(|(app, _, _)| *app == e.app)
-                {
-                    found.push((e.app.clone(), e.region.clone(), kind.as_str()));
-                }
+        offline::each_event(&source.open().await?, |p| {
+            let e = &p.event;
+            if let Some((kind, given)) = serials::of_event(e)
+                && given == serial
+                && region.as_ref().is_none_or(|r| *r == e.region)
+                && !found.iter().any(|(app, _, _)| *app == e.app)
+            {
+                found.push((e.app.clone(), e.region.clone(), kind.as_str()));
             }
-            bar.update(done, head);
-        }
-        bar.finish();
+        })
+        .await?;
         Ok::<_, CliError>(found)
     })?;
     for (app, given_by, given_as) in &found {

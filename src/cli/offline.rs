@@ -158,6 +158,29 @@ impl Source {
     }
 }
 
+/// Reads the whole log in position order, in batches, calling `each` on every event, with a
+/// progress bar on a terminal: what `find` and `reconcile` do with the gateway stopped.
+pub async fn each_event(
+    log: &AnyLog,
+    mut each: impl FnMut(&tongban_gateway::log::Positioned),
+) -> Result<(), CliError> {
+    use tongban_gateway::log::EventLog;
+    let head = *log.head().borrow();
+    let mut bar = super::progress::Progress::new("reading the log");
+    let mut from = 1;
+    let mut done = 0;
+    loop {
+        let batch = log.read_all(from, 4096).await?;
+        let Some(last) = batch.last() else { break };
+        from = last.position + 1;
+        done += batch.len() as u64;
+        batch.iter().for_each(&mut each);
+        bar.update(done, head);
+    }
+    bar.finish();
+    Ok(())
+}
+
 /// `--public-key HEX`, with an error that says which of three things is wrong: the length, a
 /// character that is not a hex digit (and where), or 64 hex digits that are no Ed25519 public key
 /// (not a point of the curve, or a weak one), which is most likely a typo in a copied key.

@@ -5,11 +5,9 @@
 
 use std::process::ExitCode;
 
-use tongban_gateway::log::EventLog;
 use tongban_replay::reconcile::{LogIndex, export_text, parse_records};
 
 use super::output::outln;
-use super::progress::Progress;
 use super::{Args, CliError, offline};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
@@ -37,23 +35,8 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         .enable_all()
         .build()?;
     let index = runtime.block_on(async {
-        let log = source.open().await?;
-        let head = *log.head().borrow();
         let mut index = LogIndex::new(&region);
-        let mut bar = Progress::new("reading the log");
-        let mut from = 1;
-        let mut done = 0;
-        loop {
-            let batch = log.read_all(from, 4096).await?;
-            let Some(last) = batch.last() else { break };
-            from = last.position + 1;
-            done += batch.len() as u64;
-            for p in &batch {
-                index.add(&p.event);
-            }
-            bar.update(done, head);
-        }
-        bar.finish();
+        super::offline::each_event(&source.open().await?, |p| index.add(&p.event)).await?;
         Ok::<_, CliError>(index)
     })?;
     let report = index.reconcile(parsed, tolerance * 1000);
