@@ -106,7 +106,7 @@ fn operation(route: &Route) -> Value {
             params.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));
             params.push(json!({"name": "after", "in": "query", "required": false, "description": "the previous page's `next`: lines after that application id", "schema": {"type": "string"}}));
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
-                "type": "object", "properties": {"region": {"type": "string"}, "items": {"type": "array", "items": schema_of::<crate::projections::BoxEntry>()},
+                "type": "object", "properties": {"region": {"type": "string"}, "items": {"type": "array", "items": schema_of::<super::regions::BoxLine>()},
                 "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"}}}))}));
         }
         Op::Adapters => {
