@@ -195,3 +195,131 @@ fn inbox_lines_and_deadlines_say_whether_a_running_clock_is_overdue() {
         ]
     );
 }
+
+/// The overdue list as `(app, kind, due, days_overdue)`, checking each line holds nothing else
+/// than it should.
+fn overdue_list(c: &Client, query: &str) -> (Vec<(String, String, String, i64)>, Value) {
+    let page = ok(c, &format!("/v1/deadlines/overdue{query}"));
+    let items = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| {
+            let keys: Vec<&String> = i.as_object().expect("an object").keys().collect();
+            assert_eq!(
+                keys,
+                [
+                    "app",
+                    "days_overdue",
+                    "due",
+                    "kind",
+                    "matter",
+                    "responsible"
+                ],
+                "{i}"
+            );
+            (
+                i["app"].as_str().expect("app").to_string(),
+                i["kind"].as_str().expect("kind").to_string(),
+                i["due"].as_str().expect("due").to_string(),
+                i["days_overdue"].as_i64().expect("days"),
+            )
+        })
+        .collect();
+    (items, page)
+}
+
+fn days_since(due: &str) -> i64 {
+    let today = tongban_gateway::time::Timestamp::now().china_date();
+    today.0
+        - tongban_gateway::time::CivilDate::parse(due)
+            .expect("date")
+            .0
+}
+
+#[test]
+fn the_overdue_list_names_each_late_clock_for_operators_and_its_responsible_region() {
+    let tmp = TempDir::new("overdue-list");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let apps = write_histories(&data);
+    let mut gw = Gateway::start(&data, false);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let lead = gw.client(Some(&tokens[&apps.lead]));
+    let origin = gw.client(Some(&tokens[&apps.origin]));
+    assert_ne!(apps.origin, apps.lead);
+
+    // Oldest due first; the paused, the fresh and the finished ones are not late.
+    let expected = vec![
+        (
+            apps.late_acceptance.clone(),
+            "acceptance".to_string(),
+            "2026-11-09".to_string(),
+            days_since("2026-11-09"),
+        ),
+        (
+            apps.late_decision.clone(),
+            "decision".to_string(),
+            "2026-11-30".to_string(),
+            days_since("2026-11-30"),
+        ),
+    ];
+    let (items, page) = overdue_list(&operator, "");
+    assert_eq!(items, expected);
+    assert_eq!(page["next"], Value::Null);
+    let today = tongban_gateway::time::Timestamp::now()
+        .china_date()
+        .to_string();
+    assert_eq!(page["as_of"], json!(today));
+    assert_eq!(page["items"][0]["responsible"], json!(apps.lead));
+    let matter = tongban_gateway::sample::commands(0).expect("commands");
+    let tongban_gateway::domain::Command::Submit(submitted) = &matter[0].1 else {
+        panic!("a submission first")
+    };
+    assert_eq!(page["items"][0]["matter"], json!(submitted.matter));
+    // No personal data in the answer.
+    let text = page.to_string();
+    let anon = gw.client(None);
+    for value in common::personal_values(&anon.get("/v1/matters").json()) {
+        assert!(!text.contains(&value), "{value} in {text}");
+    }
+    // The responsible region sees its clocks; the origin, responsible for none, sees none.
+    assert_eq!(overdue_list(&lead, "").0, expected);
+    assert!(overdue_list(&origin, "").0.is_empty());
+    // A page at a time.
+    let (first, page) = overdue_list(&operator, "?limit=1");
+    assert_eq!(first, expected[..1]);
+    let next = page["next"].as_str().expect("next").to_string();
+    let (second, page) = overdue_list(&operator, &format!("?limit=1&after={next}"));
+    assert_eq!(second, expected[1..]);
+    let next = page["next"].as_str().expect("next").to_string();
+    assert!(
+        overdue_list(&operator, &format!("?limit=1&after={next}"))
+            .0
+            .is_empty()
+    );
+    let r = operator.get("/v1/deadlines/overdue?after=yesterday");
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["errors"][0]["pointer"], json!("query:after"));
+    assert_eq!(gw.client(None).get("/v1/deadlines/overdue").status, 401);
+
+    // Accepted late: the acceptance clock closes (missed) and the decision clock that starts is
+    // not due yet.
+    let r = lead.post(
+        &format!("/v1/applications/{}/accept", apps.late_acceptance),
+        &json!({}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(overdue_list(&operator, "").0, expected[1..]);
+
+    // The same after a restart, and after the projections are rebuilt from the log.
+    assert!(gw.terminate().success());
+    let mut gw = Gateway::start(&data, false);
+    let operator = gw.client(Some(&tokens["operator"]));
+    assert_eq!(overdue_list(&operator, "").0, expected[1..]);
+    assert!(gw.terminate().success());
+    common::tongban_on(&data, &["rebuild"]);
+    let gw = Gateway::start(&data, false);
+    let operator = gw.client(Some(&tokens["operator"]));
+    assert_eq!(overdue_list(&operator, "").0, expected[1..]);
+}
