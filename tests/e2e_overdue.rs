@@ -286,6 +286,22 @@ fn the_overdue_list_names_each_late_clock_for_operators_and_its_responsible_regi
     // The responsible region sees its clocks; the origin, responsible for none, sees none.
     assert_eq!(overdue_list(&lead, "").0, expected);
     assert!(overdue_list(&origin, "").0.is_empty());
+    // The gauge counts them by kind.
+    let gauge = |anon: &Client| -> Vec<String> {
+        let text = String::from_utf8_lossy(&anon.get("/metrics").body).to_string();
+        text.lines()
+            .filter(|l| l.starts_with("tongban_deadlines_overdue{"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        gauge(&anon),
+        [
+            "tongban_deadlines_overdue{kind=\"acceptance\"} 1",
+            "tongban_deadlines_overdue{kind=\"decision\"} 1",
+            "tongban_deadlines_overdue{kind=\"issue\"} 0",
+        ]
+    );
     // A page at a time.
     let (first, page) = overdue_list(&operator, "?limit=1");
     assert_eq!(first, expected[..1]);
@@ -311,6 +327,13 @@ fn the_overdue_list_names_each_late_clock_for_operators_and_its_responsible_regi
     );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(overdue_list(&operator, "").0, expected[1..]);
+    assert_eq!(
+        gauge(&anon)[..2],
+        [
+            "tongban_deadlines_overdue{kind=\"acceptance\"} 0",
+            "tongban_deadlines_overdue{kind=\"decision\"} 1",
+        ]
+    );
 
     // The same after a restart, and after the projections are rebuilt from the log.
     assert!(gw.terminate().success());
