@@ -497,6 +497,31 @@ fn a_nats_outage_tells_reads_and_writes_what_happened_to_them() {
     assert!(said.contains("nothing was changed"), "{said}");
     assert!(!said.contains("write"), "a read told of a write: {said}");
 
+    // An action whose read of the application fails (the state this gateway remembers refuses
+    // it, so the log is read before deciding): told nothing was written, and the operator's
+    // line says a read failed, naming the application, the event type and the region.
+    let lead_code = body["handlers"][0].as_str().expect("lead").to_string();
+    let lead = gw.client(Some(&tokens(&data)[&lead_code]));
+    let refused = lead.post(&format!("/v1/applications/{id}/approve"), &json!({}));
+    let said = log_unavailable(&refused);
+    assert!(said.contains("nothing was written"), "{said}");
+    let log = std::fs::read_to_string(&gw.stderr_log).expect("gateway log");
+    let read_line = log.lines().find(|l| {
+        l.contains("ERROR")
+            && l.contains("a read an append needed failed, so nothing was appended")
+            && l.contains(&format!("app={id}"))
+            && l.contains("event=application.approved")
+            && l.contains(&format!("region={lead_code}"))
+    });
+    assert!(
+        read_line.is_some(),
+        "no line for the failed read in:\n{log}"
+    );
+    assert!(
+        !log.contains("an append was refused before it was sent"),
+        "{log}"
+    );
+
     // A write refused before it was sent (the client knows it is disconnected): nothing landed.
     let refused = submit(&origin, "words-2", &body);
     let said = log_unavailable(&refused);

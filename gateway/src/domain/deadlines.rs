@@ -114,20 +114,31 @@ pub struct Deadline {
     pub pauses: Vec<Pause>,
 }
 
+/// Whether a running clock due on `due` (a China date, inclusive: `YYYY-MM-DD`) has run out on
+/// `day` (a Beijing date): once `day` is past it. The one judgement of "overdue", for a
+/// deadline's [`Deadline::situation`], an inbox line's `overdue` and the projections' index of
+/// running clocks alike. A due date that does not read is never overdue.
+pub fn overdue_on(due: &str, day: CivilDate) -> bool {
+    CivilDate::parse(due).is_some_and(|due| day > due)
+}
+
+/// [`overdue_on`] the Beijing date of `now`.
+pub fn overdue_at(due: &str, now: Timestamp) -> bool {
+    overdue_on(due, now.china_date())
+}
+
 impl Deadline {
     /// Whether the due date is behind `day` (a running clock that has run out).
     fn lapsed_by(&self, day: CivilDate) -> bool {
-        CivilDate::parse(&self.due).is_some_and(|due| day > due)
+        overdue_on(&self.due, day)
     }
 
     /// Met/missed/cancelled/paused as stored; running becomes overdue once `now`'s China date is
     /// past the due date.
     pub fn situation(&self, now: Timestamp) -> Situation {
         match self.state {
-            DeadlineState::Running => match CivilDate::parse(&self.due) {
-                Some(due) if now.china_date() > due => Situation::Overdue,
-                _ => Situation::Running,
-            },
+            DeadlineState::Running if overdue_at(&self.due, now) => Situation::Overdue,
+            DeadlineState::Running => Situation::Running,
             DeadlineState::Paused => Situation::Paused,
             DeadlineState::Met => Situation::Met,
             DeadlineState::Missed => Situation::Missed,

@@ -800,6 +800,19 @@ fn deadlines_follow_the_statutory_clock() {
         acceptance.situation(at("2026-11-09T16:00:00Z")),
         Situation::Overdue
     );
+    // The same judgement for a due date alone (an inbox line's): at 00:00 Beijing time.
+    assert!(!super::deadlines::overdue_at(
+        "2026-11-09",
+        at("2026-11-09T15:59:00Z")
+    ));
+    assert!(super::deadlines::overdue_at(
+        "2026-11-09",
+        at("2026-11-09T16:00:00Z")
+    ));
+    assert!(!super::deadlines::overdue_at(
+        "11/09/2026",
+        at("2027-01-01T00:00:00Z")
+    ));
     assert_eq!(snapshots[2].0[0].state, DeadlineState::Met);
     assert_eq!(snapshots[2].0[1].due, "2026-12-03");
     assert_eq!(

@@ -246,6 +246,10 @@ pub struct DeadlineRead {
     #[serde(flatten)]
     pub deadline: crate::domain::deadlines::Deadline,
     pub situation: crate::domain::deadlines::Situation,
+    /// Whether the clock is running and its due date is past, at the moment of the answer
+    /// (`situation` `overdue`): the same judgement as an inbox line's `overdue`. A paused clock
+    /// is not overdue.
+    pub overdue: bool,
     /// While paused: when the suspension began (RFC 3339). Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paused_since: Option<String>,
@@ -264,8 +268,10 @@ impl DeadlineRead {
     ) -> DeadlineRead {
         let mut shown = deadline.clone();
         shown.due = deadline.due_at(now, cal);
+        let situation = deadline.situation(now);
         DeadlineRead {
-            situation: deadline.situation(now),
+            situation,
+            overdue: situation == crate::domain::deadlines::Situation::Overdue,
             paused_since: deadline.paused_since().map(str::to_string),
             calendar_covers: deadline.calendar_covers(now, cal),
             deadline: shown,

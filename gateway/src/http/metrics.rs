@@ -319,6 +319,27 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
         );
         t.sample(name, &[("backend", backend)], held);
     }
+    // Counted from the index of running clocks at scrape time: its keys due before today only.
+    if let Ok(counts) = s
+        .gateway
+        .store
+        .overdue_counts(crate::time::Timestamp::now().china_date())
+    {
+        let name = "tongban_deadlines_overdue";
+        t.family(
+            name,
+            "gauge",
+            "Running statutory clocks past their due date, by the Beijing date of the scrape, per \
+             kind (GET /v1/deadlines/overdue lists them).",
+        );
+        for (kind, n) in counts {
+            t.sample(
+                name,
+                &[("kind", crate::projections::running::kind_str(kind))],
+                n,
+            );
+        }
+    }
     let projector = &s.gateway.projector;
     for (name, help, snapshot) in [
         (

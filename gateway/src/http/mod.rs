@@ -12,6 +12,7 @@ pub mod adapters;
 pub mod applications;
 pub mod auth;
 pub mod body;
+pub mod deadlines;
 pub mod extract;
 pub mod find;
 pub mod forms;
@@ -106,6 +107,7 @@ pub enum Op {
     Feed,
     FeedAck,
     Held,
+    Overdue,
 }
 
 /// One route of the API.
@@ -335,6 +337,13 @@ pub fn routes() -> Vec<Route> {
         ),
         r(
             Method::GET,
+            "/v1/deadlines/overdue",
+            Op::Overdue,
+            true,
+            "Running statutory clocks past their due date (Beijing date), oldest due first (?after=, ?limit=): application, matter, kind, responsible region, due date, days overdue; operators see all, a region those it must act on",
+        ),
+        r(
+            Method::GET,
             "/ui/applications/{id}",
             Op::DisputePage,
             true,
@@ -387,6 +396,7 @@ fn method_router<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
         Op::Feed => on(filter, regions::feed::<L>),
         Op::FeedAck => on(filter, regions::ack::<L>),
         Op::Held => on(filter, operator::held::<L>),
+        Op::Overdue => on(filter, deadlines::overdue::<L>),
     }
 }
 

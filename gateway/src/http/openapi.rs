@@ -102,11 +102,23 @@ fn operation(route: &Route) -> Value {
                 "items": {"type": "array", "items": schema_of::<crate::projections::Held>()},
                 "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"}}}))}));
         }
+        Op::Overdue => {
+            params.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));
+            params.push(json!({"name": "after", "in": "query", "required": false, "description": "the previous page's `next` (`due/app/kind`): clocks after that one", "schema": {"type": "string"}}));
+            responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
+                "type": "object", "properties": {"as_of": {"type": "string", "description": "the Beijing date the clocks are judged on: each was due before it"},
+                "items": {"type": "array", "items": schema_of::<crate::projections::OverdueClock>()},
+                "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"}}}))}));
+            responses.insert(
+                "400".into(),
+                problem_response("`after` is not a page's `next`, or `limit` is out of range"),
+            );
+        }
         Op::Inbox | Op::Outbox => {
             params.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));
             params.push(json!({"name": "after", "in": "query", "required": false, "description": "the previous page's `next`: lines after that application id", "schema": {"type": "string"}}));
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
-                "type": "object", "properties": {"region": {"type": "string"}, "items": {"type": "array", "items": schema_of::<crate::projections::BoxEntry>()},
+                "type": "object", "properties": {"region": {"type": "string"}, "items": {"type": "array", "items": schema_of::<super::regions::BoxLine>()},
                 "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"}}}))}));
         }
         Op::Adapters => {

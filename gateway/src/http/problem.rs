@@ -7,7 +7,7 @@ use tongban_schemas::Violation;
 
 use crate::domain::{DomainError, ErrorKind};
 use crate::log::LogError;
-use crate::service::{FailedAppend, ServiceError};
+use crate::service::ServiceError;
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Problem {
@@ -144,7 +144,18 @@ impl Problem {
             e => Problem::from(e),
         }
     }
+}
 
+/// What a failed use of the log was for, for its log line: the application, event type and
+/// region of the append it was (or was to be), and the seq of an append. Never any content.
+struct LogContext<'a> {
+    app: &'a str,
+    seq: Option<u64>,
+    event: &'a str,
+    region: &'a str,
+}
+
+impl Problem {
     /// 503 `log-unavailable` (with `Retry-After`) for a log that failed `what`. One type and one
     /// title for every case, as clients already branch on it; the detail says what happened to
     /// the request, which is what the caller decides on: [`LogError::Unavailable`] means nothing
@@ -152,10 +163,12 @@ impl Problem {
     /// was written; [`LogError::Storage`] on an append means the write was sent and not
     /// acknowledged, so it may have landed.
     ///
-    /// `append` names the append that failed, for the log line: an operator checks that
-    /// application (did the event land?) without its content appearing anywhere.
-    fn log_failure(e: &LogError, what: LogUse, append: Option<&FailedAppend>) -> Problem {
+    /// `context` names the append that failed, or that a failed read was for, for the log line:
+    /// an operator checks that application (did the event land?) without its content appearing
+    /// anywhere.
+    fn log_failure(e: &LogError, what: LogUse, context: Option<LogContext<'_>>) -> Problem {
         let unacknowledged = matches!(e, LogError::Storage(_));
+        let for_append = context.is_some();
         let (failed, detail) = match (what, unacknowledged) {
             (LogUse::Append, false) => (
                 "event log cannot take writes: an append was refused before it was sent",
@@ -168,6 +181,16 @@ impl Problem {
                 "the write was sent to the event log and not acknowledged: it may or may not have \
                  landed. Retry a submission with the same Idempotency-Key (safe either way), and \
                  re-read an application before repeating an action",
+            ),
+            (LogUse::Read, false) if for_append => (
+                "event log unreachable: a read an append needed failed, so nothing was appended",
+                "the event log cannot be reached now, so it could not be read; nothing was \
+                 written: repeat the request as it is after Retry-After",
+            ),
+            (LogUse::Read, true) if for_append => (
+                "event log storage failed a read an append needed, so nothing was appended",
+                "the event log could not read its storage now; nothing was written: repeat the \
+                 request as it is after Retry-After",
             ),
             (LogUse::Read, false) => (
                 "event log unreachable: a read failed",
@@ -187,13 +210,27 @@ impl Problem {
         };
         // The error names the operation, the backend's reason and the application, event type
         // and region of an append, never an event's content.
-        match append {
-            Some(a) => tracing::error!(
+        match context {
+            Some(LogContext {
+                app,
+                seq: Some(seq),
+                event,
+                region,
+            }) => tracing::error!(
                 error = %e,
-                app = %a.app,
-                seq = a.seq,
-                event = %a.event,
-                region = %a.region,
+                app = %app,
+                seq,
+                event = %event,
+                region = %region,
+                "{failed}"
+            ),
+            Some(LogContext {
+                app, event, region, ..
+            }) => tracing::error!(
+                error = %e,
+                app = %app,
+                event = %event,
+                region = %region,
                 "{failed}"
             ),
             None => tracing::error!(error = %e, "{failed}"),
@@ -362,7 +399,26 @@ impl From<ServiceError> for Problem {
                 p.retry_after = Some(1);
                 p
             }
-            ServiceError::Append(a) => Problem::log_failure(&a.error, LogUse::Append, Some(&a)),
+            ServiceError::Append(a) => Problem::log_failure(
+                &a.error,
+                LogUse::Append,
+                Some(LogContext {
+                    app: &a.app,
+                    seq: Some(a.seq),
+                    event: &a.event,
+                    region: &a.region,
+                }),
+            ),
+            ServiceError::Read(r) => Problem::log_failure(
+                &r.error,
+                LogUse::Read,
+                Some(LogContext {
+                    app: &r.app,
+                    seq: None,
+                    event: &r.event,
+                    region: &r.region,
+                }),
+            ),
             ServiceError::Log(e @ (LogError::Unavailable(_) | LogError::Storage(_))) => {
                 Problem::log_failure(&e, LogUse::Append, None)
             }

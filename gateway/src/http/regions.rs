@@ -80,9 +80,34 @@ pub struct FeedQuery {
     pub limit: Option<usize>,
 }
 
+/// A line of a box as answered: the stored line, and whether its clock has run out at the
+/// moment of the answer (judged on each read, never stored: it changes with the date, not with
+/// an event).
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct BoxLine {
+    #[serde(flatten)]
+    pub entry: crate::projections::BoxEntry,
+    /// Whether `due` (the earliest running clock's last day) is past, by the Beijing date of the
+    /// answer. A paused clock is not running, so it makes no line overdue; false without `due`.
+    pub overdue: bool,
+}
+
+impl BoxLine {
+    /// `entry` as it stands at `now`.
+    pub fn of(entry: crate::projections::BoxEntry, now: crate::time::Timestamp) -> BoxLine {
+        let overdue = entry
+            .due
+            .as_deref()
+            .is_some_and(|due| crate::domain::deadlines::overdue_at(due, now));
+        BoxLine { entry, overdue }
+    }
+}
+
 /// A page of a box, with `next` (the `after` of the following page) when the page is full.
 fn page(region: &str, items: Vec<crate::projections::BoxEntry>, limit: usize) -> Value {
     let next = next_after(&items, limit, |i| &i.app);
+    let now = crate::time::Timestamp::now();
+    let items: Vec<BoxLine> = items.into_iter().map(|e| BoxLine::of(e, now)).collect();
     json!({"region": region, "items": items, "next": next})
 }
 

@@ -4,6 +4,7 @@ pub mod feed;
 pub mod held;
 pub mod projector;
 pub mod rebuild;
+pub mod running;
 pub mod serials;
 pub mod store;
 pub mod upcast;
@@ -11,6 +12,7 @@ pub mod view;
 
 pub use held::Held;
 pub use projector::Projector;
+pub use running::OverdueClock;
 pub use serials::{SerialHit, SerialKind};
 pub use store::{BoxEntry, ProjectionError, ProjectionStore, Submissions};
 pub use upcast::FormUpcastError;

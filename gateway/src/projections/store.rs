@@ -15,11 +15,15 @@
 //!   not fold ([`super::held`])
 //! - `serials`: hash of a province's serial, 0x00, region, 0x00, app id → as what the region gave
 //!   it ([`super::serials`])
+//! - `running`: due date, 0x00, app id, 0x00, deadline kind → the matter and responsible region of
+//!   each running clock ([`super::running`]), for the overdue list and gauge
 //! - `meta`:   `checkpoint` → last applied log position (u64 BE); `layout` → [`LAYOUT`] (u64 BE);
 //!   `cursor/<region>` → the region's acknowledged feed position (u64 BE); `held` → how many
 //!   applications are held (u64 BE); `serials-from` → the log position after which every serial
 //!   is indexed (u64 BE: 0 for a store that indexed from the start, else the checkpoint of a
-//!   store made before the index, where a rebuild indexes the earlier ones)
+//!   store made before the index, where a rebuild indexes the earlier ones); `running-indexed` →
+//!   present once every view's running clocks are in `running` (a store made before that index
+//!   fills it from its views when first opened by a build that has it)
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -29,6 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use super::feed;
 use super::held::Held;
+use super::running::{self, OverdueClock};
 use super::serials::{self, SerialHit};
 use super::view::{ApplicationView, FoldError};
 use crate::domain::calendar::Calendar;
@@ -84,6 +89,7 @@ enum Ks {
     Outbox,
     Held,
     Serials,
+    Running,
 }
 
 /// One write of a projection batch.
@@ -206,6 +212,7 @@ pub struct ProjectionStore {
     feed: Keyspace,
     held: Keyspace,
     serials: Keyspace,
+    running: Keyspace,
     meta: Keyspace,
     /// The keyspaces and their memtable budgets: sealed after each write, counted for `memory`.
     memtables: crate::fjall_tuning::Memtables,
@@ -239,6 +246,16 @@ impl ProjectionStore {
                         .map_err(storage)?;
                     store.persist()?;
                 }
+                // A store from before the index of running clocks: filled from its views, which
+                // hold every clock (unlike serials, which only the log holds).
+                if store
+                    .meta
+                    .get("running-indexed")
+                    .map_err(storage)?
+                    .is_none()
+                {
+                    store.index_running_clocks()?;
+                }
             }
             // Nothing projected yet: a new store.
             None if store.checkpoint()? == 0 => {
@@ -249,6 +266,10 @@ impl ProjectionStore {
                 store
                     .meta
                     .insert("serials-from", 0u64.to_be_bytes())
+                    .map_err(storage)?;
+                store
+                    .meta
+                    .insert("running-indexed", 1u64.to_be_bytes())
                     .map_err(storage)?;
                 store.persist()?;
             }
@@ -301,6 +322,7 @@ impl ProjectionStore {
         let feed = open("feed", BULK, Values::Plain)?;
         let held = open("held", SMALL, Values::Plain)?;
         let serials = open("serials", SMALL, Values::Plain)?;
+        let running = open("running", SMALL, Values::Plain)?;
         let meta = open("meta", SMALL, Values::Plain)?;
         Ok(ProjectionStore {
             apps,
@@ -309,6 +331,7 @@ impl ProjectionStore {
             feed,
             held,
             serials,
+            running,
             meta,
             memtables,
             db,
@@ -354,6 +377,118 @@ impl ProjectionStore {
         self.apps
             .insert(app.as_bytes(), json(view)?)
             .map_err(storage)
+    }
+
+    /// Puts every view's running clocks in the `running` index and marks it whole: once, for a
+    /// store made before the index. Written in batches; the mark comes last, so an interrupted
+    /// fill is done again (its entries are the same) the next time the store is opened.
+    fn index_running_clocks(&self) -> Result<(), ProjectionError> {
+        const BATCH: usize = 10_000;
+        let (mut batch, mut pending, mut clocks, mut unread) = (self.db.batch(), 0, 0u64, 0u64);
+        for guard in self.apps.iter() {
+            let (key, value) = guard.into_inner().map_err(storage)?;
+            let view: ApplicationView =
+                match decode(&value, || String::from_utf8_lossy(&key).into_owned()) {
+                    Ok(view) => view,
+                    // Read as unreadable when asked for; its clocks cannot be indexed.
+                    Err(_) => {
+                        unread += 1;
+                        continue;
+                    }
+                };
+            for (k, clock) in running::entries(&view) {
+                batch.insert(&self.running, k, json(&clock)?);
+                pending += 1;
+                clocks += 1;
+            }
+            if pending >= BATCH {
+                batch.commit().map_err(storage)?;
+                (batch, pending) = (self.db.batch(), 0);
+            }
+        }
+        batch.insert(&self.meta, "running-indexed", 1u64.to_be_bytes());
+        batch.commit().map_err(storage)?;
+        self.persist()?;
+        self.memtables.seal_full();
+        tracing::info!(
+            clocks,
+            unreadable_views = unread,
+            "indexed the running clocks of a store made before that index"
+        );
+        Ok(())
+    }
+
+    /// The running clocks whose due date is before `today` (overdue on it, by
+    /// [`crate::domain::deadlines::overdue_on`]), oldest due first: up to `limit`, after the
+    /// index key `after` ([`running::cursor_key`]) when given, only those `responsible` must act
+    /// on when given. Reads only the entries due before `today` (those of other regions too).
+    pub fn overdue(
+        &self,
+        today: crate::time::CivilDate,
+        responsible: Option<&str>,
+        after: Option<Vec<u8>>,
+        limit: usize,
+    ) -> Result<Vec<OverdueClock>, ProjectionError> {
+        use std::ops::Bound;
+        let start = match after {
+            Some(key) => Bound::Excluded(key),
+            None => Bound::Unbounded,
+        };
+        let end = Bound::Excluded(today.to_string().into_bytes());
+        let mut out = Vec::new();
+        for guard in self.running.range((start, end)) {
+            if out.len() >= limit {
+                break;
+            }
+            let (key, value) = guard.into_inner().map_err(storage)?;
+            let Some((due, app, kind)) = running::parts(&key) else {
+                continue;
+            };
+            if !crate::domain::deadlines::overdue_on(due, today) {
+                continue;
+            }
+            let clock: running::Clock = decode(&value, || format!("running {due} {app}"))?;
+            if responsible.is_some_and(|r| r != clock.responsible) {
+                continue;
+            }
+            let days_overdue = crate::time::CivilDate::parse(due)
+                .map(|d| today.0 - d.0)
+                .unwrap_or_default();
+            out.push(OverdueClock {
+                app: app.to_string(),
+                matter: clock.matter,
+                kind,
+                responsible: clock.responsible,
+                due: due.to_string(),
+                days_overdue,
+            });
+        }
+        Ok(out)
+    }
+
+    /// How many running clocks of each kind are overdue on `today`: a read of the index's keys
+    /// due before it, for the `tongban_deadlines_overdue` gauge.
+    pub fn overdue_counts(
+        &self,
+        today: crate::time::CivilDate,
+    ) -> Result<Vec<(crate::domain::deadlines::DeadlineKind, u64)>, ProjectionError> {
+        use crate::domain::deadlines::DeadlineKind;
+        let mut counts = [
+            (DeadlineKind::Acceptance, 0u64),
+            (DeadlineKind::Decision, 0),
+            (DeadlineKind::Issue, 0),
+        ];
+        let end = today.to_string().into_bytes();
+        for guard in self.running.range(..end) {
+            let key = guard.key().map_err(storage)?;
+            if let Some((due, _, kind)) = running::parts(&key)
+                && crate::domain::deadlines::overdue_on(due, today)
+                && let Some(slot) = counts.iter_mut().find(|(k, _)| *k == kind)
+            {
+                slot.1 += 1;
+            }
+        }
+        Ok(counts.to_vec())
     }
 
     /// Why and where the application's projection is held, if it is ([`super::held`]).
@@ -645,6 +780,7 @@ impl ProjectionStore {
             Ks::Outbox => &self.outbox,
             Ks::Held => &self.held,
             Ks::Serials => &self.serials,
+            Ks::Running => &self.running,
         }
     }
 
@@ -658,6 +794,8 @@ impl ProjectionStore {
         let mut views: HashMap<String, Option<ApplicationView>> = HashMap::new();
         // The regions each application awaited before this run, whose inbox lines may go.
         let mut awaited_before: HashMap<String, Vec<String>> = HashMap::new();
+        // The running clocks each application had before this run, whose index entries may go.
+        let mut running_before: HashMap<String, Vec<Vec<u8>>> = HashMap::new();
         // The held applications of this run: held before it (looked up with their view) or by it.
         let mut held: HashMap<String, Held> = HashMap::new();
         let mut out = Encoded::default();
@@ -674,6 +812,10 @@ impl ProjectionStore {
                     awaited_before.insert(
                         app.clone(),
                         v.state.awaiting().into_iter().map(|(r, _)| r).collect(),
+                    );
+                    running_before.insert(
+                        app.clone(),
+                        running::entries(v).into_iter().map(|(k, _)| k).collect(),
                     );
                 }
                 if p.event.seq != 1
@@ -747,6 +889,16 @@ impl ProjectionStore {
             }
             out.ops
                 .push(Op::Insert(Ks::Apps, app.as_bytes().to_vec(), json(view)?));
+            // Only entries that went are removed: those that stay are written again as they were.
+            let clocks = running::entries(view);
+            for old in running_before.get(app).into_iter().flatten() {
+                if !clocks.iter().any(|(k, _)| k == old) {
+                    out.ops.push(Op::Remove(Ks::Running, old.clone()));
+                }
+            }
+            for (k, clock) in clocks {
+                out.ops.push(Op::Insert(Ks::Running, k, json(&clock)?));
+            }
             let due = view
                 .deadlines
                 .0
@@ -908,6 +1060,7 @@ mod tests {
             ("outbox", &store.outbox),
             ("feed", &store.feed),
             ("held", &store.held),
+            ("running", &store.running),
             ("meta", &store.meta),
         ] {
             for guard in ks.iter() {
@@ -1209,6 +1362,161 @@ mod tests {
         assert!(checkpoint > 0);
         let store = ProjectionStore::open(dir.path()).expect("reopen");
         assert_eq!(store.serials_indexed_from().expect("from"), checkpoint);
+    }
+
+    fn day(s: &str) -> crate::time::CivilDate {
+        crate::time::CivilDate::parse(s).expect("a date")
+    }
+
+    /// The running clocks of the store, as the index answers for `today`.
+    fn overdue_on(store: &ProjectionStore, today: &str) -> Vec<(String, &'static str, String)> {
+        store
+            .overdue(day(today), None, None, 10_000)
+            .expect("overdue")
+            .into_iter()
+            .map(|c| (c.app, running::kind_str(c.kind), c.due))
+            .collect()
+    }
+
+    #[test]
+    fn the_index_of_running_clocks_follows_the_views_and_answers_those_overdue() {
+        // Forwarded on 2026-11-02 (acceptance due 11-09) or accepted then (decision due 11-30).
+        let events = interleaved(6);
+        let cal = Calendar::weekdays();
+        let dir = TempDir::new("proj-running");
+        let store = ProjectionStore::open(dir.path()).expect("open");
+        let mid = events.len() / 2;
+        store
+            .apply(&mut events[..mid].to_vec(), &cal)
+            .expect("apply");
+        store
+            .apply(&mut events[mid..].to_vec(), &cal)
+            .expect("apply");
+        let accepted: Vec<String> = events
+            .iter()
+            .filter(|p| p.event.kind == "application.accepted")
+            .map(|p| p.event.app.clone())
+            .collect();
+        assert_eq!(accepted.len(), 3);
+        // Nothing is overdue on its due date, only after it.
+        assert!(overdue_on(&store, "2026-11-09").is_empty());
+        let late = overdue_on(&store, "2026-11-10");
+        assert_eq!(late.len(), 3, "{late:?}");
+        assert!(late.iter().all(|(app, kind, due)| !accepted.contains(app)
+            && *kind == "acceptance"
+            && due == "2026-11-09"));
+        // The acceptance clocks closed on acceptance: only their decision clocks are in it.
+        let all = overdue_on(&store, "2026-12-01");
+        assert_eq!(all.len(), 6, "{all:?}");
+        let decisions: Vec<&String> = all
+            .iter()
+            .filter(|(_, kind, due)| *kind == "decision" && due == "2026-11-30")
+            .map(|(app, _, _)| app)
+            .collect();
+        assert_eq!(decisions.len(), 3);
+        assert!(decisions.iter().all(|app| accepted.contains(app)));
+        // The responsible region's, and the other's (none); how many of each kind.
+        let clocks = store.overdue(day("2026-12-01"), Some("330000"), None, 100);
+        assert_eq!(clocks.expect("330000").len(), 6);
+        let clocks = store.overdue(day("2026-12-01"), Some("440000"), None, 100);
+        assert!(clocks.expect("440000").is_empty());
+        assert_eq!(
+            store.overdue_counts(day("2026-12-01")).expect("counts"),
+            [
+                (crate::domain::deadlines::DeadlineKind::Acceptance, 3),
+                (crate::domain::deadlines::DeadlineKind::Decision, 3),
+                (crate::domain::deadlines::DeadlineKind::Issue, 0)
+            ]
+        );
+        // Pages of two, each after the last one's cursor, visit every clock once, in order.
+        let mut paged = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store
+                .overdue(day("2026-12-01"), None, after.take(), 2)
+                .expect("page");
+            let Some(last) = page.last() else { break };
+            after = Some(running::cursor_key(&last.cursor()).expect("cursor"));
+            paged.extend(
+                page.into_iter()
+                    .map(|c| (c.app, running::kind_str(c.kind), c.due)),
+            );
+        }
+        assert_eq!(paged, all);
+
+        // An acceptance: its clock leaves the index, a decision clock comes.
+        let app = &late[0].0;
+        let history: Vec<Envelope> = events
+            .iter()
+            .filter(|p| p.event.app == *app)
+            .map(|p| p.event.clone())
+            .collect();
+        let key = GatewayKey::from_seed([8; 32]);
+        let state = ApplicationView::from_events(&history, &cal)
+            .expect("fold")
+            .expect("view")
+            .state;
+        let decided = crate::domain::decide(
+            Some(&state),
+            "330000",
+            Command::Accept(ev::Accepted::default()),
+        )
+        .expect("legal");
+        let accept = Envelope::sealed_after(
+            history.last(),
+            app,
+            crate::envelope::Content {
+                kind: decided.type_name().into(),
+                schema: format!("{}/1", decided.type_name()),
+                region: "330000".into(),
+                actor: "330000/t".into(),
+                at: "2026-12-02T03:00:00.000Z".into(),
+                data: decided.data(),
+            },
+            &key,
+        );
+        store
+            .apply(
+                &mut [Positioned {
+                    position: events.len() as u64 + 1,
+                    event: accept,
+                }],
+                &cal,
+            )
+            .expect("apply");
+        let after_accept = overdue_on(&store, "2026-12-03");
+        assert_eq!(after_accept.len(), 5, "{after_accept:?}");
+        assert!(!after_accept.iter().any(|(a, _, _)| a == app));
+        let future = overdue_on(&store, "2027-06-01");
+        assert!(
+            future
+                .iter()
+                .any(|(a, kind, _)| a == app && *kind == "decision")
+        );
+    }
+
+    #[test]
+    fn a_store_made_before_the_index_of_running_clocks_fills_it_from_its_views() {
+        let dir = TempDir::new("proj-running-from");
+        let cal = Calendar::weekdays();
+        let before = {
+            let store = ProjectionStore::open(dir.path()).expect("open");
+            store.apply(&mut interleaved(4), &cal).expect("apply");
+            let before = raw(&store);
+            // As a store written before the index existed.
+            for guard in store.running.iter() {
+                let key = guard.key().expect("key");
+                store.running.remove(key).expect("remove");
+            }
+            store.meta.remove("running-indexed").expect("remove");
+            store.persist().expect("persist");
+            assert!(overdue_on(&store, "2026-12-01").is_empty());
+            before
+        };
+        let store = ProjectionStore::open(dir.path()).expect("reopen");
+        assert_eq!(overdue_on(&store, "2026-12-01").len(), 4);
+        // The very store a build with the index would have written.
+        assert_eq!(raw(&store), before);
     }
 
     #[test]

@@ -59,8 +59,12 @@ impl<L: EventLog> Gateway<L> {
         // event came in between (the append's concurrency check), and a refusal is not answered
         // before it is checked against the log.
         let mut trust_memory = true;
+        let event_type = command.action().map_or("", |a| a.event_type());
         for _ in 0..MAX_RETRIES {
-            let loaded = self.load(app, trust_memory).await?;
+            let loaded = self
+                .load(app, trust_memory)
+                .await
+                .map_err(|e| e.reading_for(app, event_type, &region))?;
             trust_memory = false;
             let checked = loaded.checked;
             let (state, event, tip) = match self

@@ -15,6 +15,24 @@ pub(super) fn not_a_party(app: &str, region: &str) -> ServiceError {
     })
 }
 
+impl ServiceError {
+    /// `self`, when it is the log failing a read (unreachable, storage), as the read the append
+    /// of `event` by `region` to `app` needed ([`FailedRead`]); any other error as it is.
+    pub(super) fn reading_for(self, app: &str, event: &str, region: &str) -> ServiceError {
+        match self {
+            ServiceError::Log(error @ (LogError::Unavailable(_) | LogError::Storage(_))) => {
+                ServiceError::Read(Box::new(FailedRead {
+                    app: app.to_string(),
+                    event: event.to_string(),
+                    region: region.to_string(),
+                    error,
+                }))
+            }
+            e => e,
+        }
+    }
+}
+
 /// An append the event log failed: not taken (unreachable, fail-stopped), or sent and not
 /// acknowledged. Carries what the append was for, so that the operator's log line names the
 /// application, its event type and region (never the event's content).
@@ -28,10 +46,25 @@ pub struct FailedAppend {
     pub error: LogError,
 }
 
+/// A read of the event log that an append needed first (an action reading the application's
+/// history, a retried submission reading the one its key made), which the log failed: nothing was
+/// appended. Carries what the append was to be, so that the operator's log line names the
+/// application, the event type and the region (never any content), and says it was a read.
+#[derive(Debug)]
+pub struct FailedRead {
+    pub app: String,
+    pub event: String,
+    pub region: String,
+    /// [`LogError::Unavailable`] or [`LogError::Storage`].
+    pub error: LogError,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error("{}", .0.error)]
     Append(Box<FailedAppend>),
+    #[error("{}", .0.error)]
+    Read(Box<FailedRead>),
     #[error(transparent)]
     Domain(#[from] DomainError),
     #[error("the application has {} problem(s)", .0.len())]

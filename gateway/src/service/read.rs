@@ -178,6 +178,23 @@ impl<L: EventLog> Gateway<L> {
         Ok(self.store.outbox(region, after, limit)?)
     }
 
+    /// A page of the running clocks whose due date is past, by the Beijing date of `now`, oldest
+    /// due first: every one for an operator, those a region is responsible for for a region.
+    /// Read from the projections' index of running clocks ([`crate::projections::running`]),
+    /// which holds no personal data; after the index key `after` when given.
+    pub async fn overdue(
+        &self,
+        principal: &Principal,
+        now: crate::time::Timestamp,
+        after: Option<Vec<u8>>,
+        limit: usize,
+    ) -> Result<Vec<crate::projections::OverdueClock>, ServiceError> {
+        self.caught_up().await;
+        Ok(self
+            .store
+            .overdue(now.china_date(), principal.region(), after, limit)?)
+    }
+
     fn may_see_region(principal: &Principal, region: &str) -> Result<(), ServiceError> {
         match principal.region() {
             Some(own) if own != region => Err(ServiceError::Forbidden(format!(

@@ -177,9 +177,10 @@ impl<L: EventLog> Gateway<L> {
                 created: true,
                 position,
             }),
-            Err(ServiceError::Log(LogError::Conflict { .. })) if idempotency_key.is_some() => {
-                self.answer_existing(&app, &digest, idempotency_key).await
-            }
+            Err(ServiceError::Log(LogError::Conflict { .. })) if idempotency_key.is_some() => self
+                .answer_existing(&app, &digest, idempotency_key)
+                .await
+                .map_err(|e| e.reading_for(&app, "application.submitted", &region)),
             Err(e) => Err(e),
         }
     }
