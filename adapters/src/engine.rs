@@ -1178,31 +1178,47 @@ impl Adapter {
         }
     }
 
-    /// A mode the matter does not allow, said with the modes it does allow in the province's own
-    /// codes (`1`, `2` of `mode-123`), which is what the province can send instead: the schema
-    /// can only name the canonical `online` and `proxy`. `None` when a mode has no local code.
+    /// An `enum` or `const` finding at a field read through a code table, said with the values
+    /// the schema allows in the province's own codes (`1`, `2` of `mode-123`), which is what it
+    /// can send instead: the schema can only name the canonical `online` and `proxy`. A mode the
+    /// matter does not allow says so, each code with the mode's name. `None` when the field has
+    /// no code table or an allowed value has no local code (the canonical message stands).
     fn in_local_codes(&self, v: &tongban_schemas::Violation, m: &Mapping) -> Option<String> {
-        if v.pointer != "/mode" || v.rule != "enum" || m.transforms.is_empty() {
+        let coded = m
+            .transforms
+            .iter()
+            .any(|t| matches!(t, Transform::Codes(_)));
+        if v.allowed.is_empty() || !coded || !matches!(v.rule.as_str(), "enum" | "const") {
             return None;
         }
-        let mut codes = Vec::new();
-        for mode in self.matter.modes {
-            let mut x = Value::from(mode.as_str());
+        let mode = v.pointer == "/mode";
+        let mut codes = Vec::with_capacity(v.allowed.len());
+        for allowed in &v.allowed {
+            let mut x = allowed.clone();
+            // A finding is at one value: a joined list's item, not the list.
             for t in m.transforms.iter().rev() {
-                x = t.outbound(x).ok()?;
+                if !matches!(t, Transform::List(_)) {
+                    x = t.outbound(x).ok()?;
+                }
             }
             let code = shown(&x);
-            codes.push(if code == mode.title_zh() {
-                code
-            } else {
-                format!("{code} ({})", mode.title_zh())
+            let title = allowed
+                .as_str()
+                .and_then(tongban_schemas::Mode::parse)
+                .filter(|t| mode && t.title_zh() != code);
+            codes.push(match title {
+                Some(t) => format!("{code} ({})", t.title_zh()),
+                None => code,
             });
         }
-        Some(format!(
-            "本事项不受理此办理模式，应为 {} 之一 (the matter does not allow this mode; one of {})",
-            codes.join("、"),
-            codes.join(", ")
-        ))
+        let (zh, en) = (codes.join("、"), codes.join(", "));
+        Some(match (mode, codes.len()) {
+            (true, _) => format!(
+                "本事项不受理此办理模式，应为 {zh} 之一 (the matter does not allow this mode; one of {en})"
+            ),
+            (false, 1) => format!("应为 {zh} (must be {en})"),
+            (false, _) => format!("取值不在允许范围内，应为 {zh} 之一 (value is not one of {en})"),
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
