@@ -735,8 +735,9 @@ struct Run {
     matching: BTreeMap<String, String>,
     /// Canonical paths whose field already failed: the schema's findings there are not repeated.
     failed: Vec<String>,
-    /// Local pointers already reported as the wrong shape (reported once for all fields below).
-    misshapen: Vec<String>,
+    /// Local pointers already reported as the wrong shape (reported once for all fields below),
+    /// each with its problem's index in `problems`.
+    misshapen: Vec<(String, usize)>,
 }
 
 impl Run {
@@ -829,6 +830,25 @@ fn misshapen<'v, 'l, 'p>(
         }
     }
     None
+}
+
+/// The object a canonical member is in (`/form/move_in_address` of
+/// `/form/move_in_address/division`; the empty root pointer for a top-level member).
+fn parent(pointer: &str) -> &str {
+    pointer.rsplit_once('/').map_or("", |(up, _)| up)
+}
+
+/// The innermost object holding both canonical objects `a` and `b` (pointers), whole tokens
+/// only: `/form` of `/form/move_in_address` and `/form/move_out_address`.
+fn shared<'a>(a: &'a str, b: &str) -> &'a str {
+    let mut end = 0;
+    let (mut ta, mut tb) = (a.split('/').skip(1), b.split('/').skip(1));
+    loop {
+        match (ta.next(), tb.next()) {
+            (Some(x), Some(y)) if x == y => end += 1 + x.len(),
+            _ => return &a[..end],
+        }
+    }
 }
 
 /// [`shown`] for a value of the local form.
@@ -1280,18 +1300,28 @@ impl Adapter {
         src: &Local<'_>,
     ) {
         if let Some((pointer, name, found)) = misshapen(local, at, src) {
-            if !run.misshapen.contains(&pointer) {
-                let (rule, message) = self.not_a_record(found);
-                run.problems.push(LocalProblem {
-                    field: name.to_string(),
-                    pointer: pointer.clone(),
-                    label: None,
-                    canonical: String::new(),
-                    rule: rule.into(),
-                    message: message.into(),
-                    value: None,
-                });
-                run.misshapen.push(pointer);
+            // Its canonical is the object that holds what the fields below it write, narrowed
+            // to what they share as each of them comes by.
+            let holder = parent(&cpath);
+            match run.misshapen.iter().find(|(p, _)| *p == pointer) {
+                Some((_, i)) => {
+                    if let Some(p) = run.problems.get_mut(*i) {
+                        p.canonical = shared(&p.canonical, holder).to_string();
+                    }
+                }
+                None => {
+                    let (rule, message) = self.not_a_record(found);
+                    run.misshapen.push((pointer.clone(), run.problems.len()));
+                    run.problems.push(LocalProblem {
+                        field: name.to_string(),
+                        pointer,
+                        label: None,
+                        canonical: holder.to_string(),
+                        rule: rule.into(),
+                        message: message.into(),
+                        value: None,
+                    });
+                }
             }
             run.failed.push(cpath);
             return;
