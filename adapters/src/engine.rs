@@ -735,8 +735,9 @@ struct Run {
     matching: BTreeMap<String, String>,
     /// Canonical paths whose field already failed: the schema's findings there are not repeated.
     failed: Vec<String>,
-    /// Local pointers already reported as the wrong shape (reported once for all fields below).
-    misshapen: Vec<String>,
+    /// Local pointers already reported as the wrong shape (reported once for all fields below),
+    /// each with its problem's index in `problems`.
+    misshapen: Vec<(String, usize)>,
 }
 
 impl Run {
@@ -829,6 +830,25 @@ fn misshapen<'v, 'l, 'p>(
         }
     }
     None
+}
+
+/// The object a canonical member is in (`/form/move_in_address` of
+/// `/form/move_in_address/division`; the empty root pointer for a top-level member).
+fn parent(pointer: &str) -> &str {
+    pointer.rsplit_once('/').map_or("", |(up, _)| up)
+}
+
+/// The innermost object holding both canonical objects `a` and `b` (pointers), whole tokens
+/// only: `/form` of `/form/move_in_address` and `/form/move_out_address`.
+fn shared<'a>(a: &'a str, b: &str) -> &'a str {
+    let mut end = 0;
+    let (mut ta, mut tb) = (a.split('/').skip(1), b.split('/').skip(1));
+    loop {
+        match (ta.next(), tb.next()) {
+            (Some(x), Some(y)) if x == y => end += 1 + x.len(),
+            _ => return &a[..end],
+        }
+    }
 }
 
 /// [`shown`] for a value of the local form.
@@ -1178,31 +1198,47 @@ impl Adapter {
         }
     }
 
-    /// A mode the matter does not allow, said with the modes it does allow in the province's own
-    /// codes (`1`, `2` of `mode-123`), which is what the province can send instead: the schema
-    /// can only name the canonical `online` and `proxy`. `None` when a mode has no local code.
+    /// An `enum` or `const` finding at a field read through a code table, said with the values
+    /// the schema allows in the province's own codes (`1`, `2` of `mode-123`), which is what it
+    /// can send instead: the schema can only name the canonical `online` and `proxy`. A mode the
+    /// matter does not allow says so, each code with the mode's name. `None` when the field has
+    /// no code table or an allowed value has no local code (the canonical message stands).
     fn in_local_codes(&self, v: &tongban_schemas::Violation, m: &Mapping) -> Option<String> {
-        if v.pointer != "/mode" || v.rule != "enum" || m.transforms.is_empty() {
+        let coded = m
+            .transforms
+            .iter()
+            .any(|t| matches!(t, Transform::Codes(_)));
+        if v.allowed.is_empty() || !coded || !matches!(v.rule.as_str(), "enum" | "const") {
             return None;
         }
-        let mut codes = Vec::new();
-        for mode in self.matter.modes {
-            let mut x = Value::from(mode.as_str());
+        let mode = v.pointer == "/mode";
+        let mut codes = Vec::with_capacity(v.allowed.len());
+        for allowed in &v.allowed {
+            let mut x = allowed.clone();
+            // A finding is at one value: a joined list's item, not the list.
             for t in m.transforms.iter().rev() {
-                x = t.outbound(x).ok()?;
+                if !matches!(t, Transform::List(_)) {
+                    x = t.outbound(x).ok()?;
+                }
             }
             let code = shown(&x);
-            codes.push(if code == mode.title_zh() {
-                code
-            } else {
-                format!("{code} ({})", mode.title_zh())
+            let title = allowed
+                .as_str()
+                .and_then(tongban_schemas::Mode::parse)
+                .filter(|t| mode && t.title_zh() != code);
+            codes.push(match title {
+                Some(t) => format!("{code} ({})", t.title_zh()),
+                None => code,
             });
         }
-        Some(format!(
-            "本事项不受理此办理模式，应为 {} 之一 (the matter does not allow this mode; one of {})",
-            codes.join("、"),
-            codes.join(", ")
-        ))
+        let (zh, en) = (codes.join("、"), codes.join(", "));
+        Some(match (mode, codes.len()) {
+            (true, _) => format!(
+                "本事项不受理此办理模式，应为 {zh} 之一 (the matter does not allow this mode; one of {en})"
+            ),
+            (false, 1) => format!("应为 {zh} (must be {en})"),
+            (false, _) => format!("取值不在允许范围内，应为 {zh} 之一 (value is not one of {en})"),
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1264,18 +1300,28 @@ impl Adapter {
         src: &Local<'_>,
     ) {
         if let Some((pointer, name, found)) = misshapen(local, at, src) {
-            if !run.misshapen.contains(&pointer) {
-                let (rule, message) = self.not_a_record(found);
-                run.problems.push(LocalProblem {
-                    field: name.to_string(),
-                    pointer: pointer.clone(),
-                    label: None,
-                    canonical: String::new(),
-                    rule: rule.into(),
-                    message: message.into(),
-                    value: None,
-                });
-                run.misshapen.push(pointer);
+            // Its canonical is the object that holds what the fields below it write, narrowed
+            // to what they share as each of them comes by.
+            let holder = parent(&cpath);
+            match run.misshapen.iter().find(|(p, _)| *p == pointer) {
+                Some((_, i)) => {
+                    if let Some(p) = run.problems.get_mut(*i) {
+                        p.canonical = shared(&p.canonical, holder).to_string();
+                    }
+                }
+                None => {
+                    let (rule, message) = self.not_a_record(found);
+                    run.misshapen.push((pointer.clone(), run.problems.len()));
+                    run.problems.push(LocalProblem {
+                        field: name.to_string(),
+                        pointer,
+                        label: None,
+                        canonical: holder.to_string(),
+                        rule: rule.into(),
+                        message: message.into(),
+                        value: None,
+                    });
+                }
             }
             run.failed.push(cpath);
             return;

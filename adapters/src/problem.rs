@@ -130,7 +130,8 @@ pub struct LocalProblem {
     /// The field's 中文 name from the spec, when it gives one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
-    /// The canonical path the field maps to, e.g. `/applicant/id_number` (empty when none).
+    /// The canonical path the field maps to, e.g. `/applicant/id_number`; for a member of the
+    /// wrong structure, the canonical object the fields below it write into (empty when none).
     pub canonical: String,
     /// Machine rule name: `required`, `date-format`, `code`, `gb11643-checksum`, …
     pub rule: String,

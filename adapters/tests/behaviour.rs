@@ -679,6 +679,8 @@ fn a_wrong_structure_is_named_where_it_is_not_reported_missing() {
         let p = refused(&local);
         assert_eq!(p.len(), 1, "{p:#?}");
         assert_eq!(p[0].pointer, "/业务信息/迁入地址");
+        // The canonical object its fields write into.
+        assert_eq!(p[0].canonical, "/form/move_in_address");
         assert_eq!(
             (p[0].rule.as_str(), p[0].message.as_str()),
             ("type", message)
@@ -691,6 +693,7 @@ fn a_wrong_structure_is_named_where_it_is_not_reported_missing() {
     let p = refused(&local);
     assert_eq!(p.len(), 1, "{p:#?}");
     assert_eq!(p[0].pointer, "/业务信息");
+    assert_eq!(p[0].canonical, "/form", "what its fields write share /form");
 
     // JSON: a member given twice is refused by name, not read as its last value.
     let text = String::from_utf8(golden_local("330000", "hukou-transfer.local.json")).unwrap();
@@ -717,13 +720,14 @@ fn a_wrong_structure_is_named_where_it_is_not_reported_missing() {
     )
     .unwrap()
     .replace("encoding=\"GB18030\"", "encoding=\"UTF-8\"");
-    for (from, to, pointer, rule, message) in [
+    for (from, to, pointer, rule, message, canonical) in [
         (
             "<ZJHM>31010419990909071X</ZJHM>",
             "<ZJHM>31010419990909071X</ZJHM><ZJHM>31010419990909071X</ZJHM>",
             "/SQRXX/ZJHM",
             "repeated-element",
             "元素重复 (element repeated)",
+            "/applicant/id_number",
         ),
         (
             "<SQRXM>",
@@ -731,6 +735,7 @@ fn a_wrong_structure_is_named_where_it_is_not_reported_missing() {
             "/SQRXX/SQRXM",
             "attributes",
             "不接受属性 (attributes not allowed)",
+            "/applicant/name",
         ),
         (
             "<SQRXX>",
@@ -738,6 +743,7 @@ fn a_wrong_structure_is_named_where_it_is_not_reported_missing() {
             "/SQRXX",
             "repeated-element",
             "元素重复 (element repeated)",
+            "/applicant",
         ),
     ] {
         let form = xml.replacen(from, to, 1);
@@ -755,6 +761,7 @@ fn a_wrong_structure_is_named_where_it_is_not_reported_missing() {
             (pointer, rule, message),
             "{to}"
         );
+        assert_eq!(p[0].canonical, canonical, "{to}");
         assert_eq!(p[0].value, None, "{to}");
     }
 }

@@ -571,3 +571,62 @@ fn unknown_fields_say_whether_they_refuse_and_keep_a_list_items_index() {
         );
     }
 }
+
+/// A code in the region's table whose canonical value the schema refuses (a table wider than the
+/// matter, or than the canonical code list) is refused with the values the schema allows in the
+/// region's own codes, the codes it can send instead: not the canonical `employee`, `resident`.
+/// The same for a member with one allowed value and for a mode the matter does not allow.
+#[test]
+fn a_refused_code_is_answered_with_the_allowed_values_in_the_regions_codes() {
+    let registry = load_example_with(|s| {
+        field(s, "/ywxx/xz")["transforms"] = json!([{"codes": {"pairs": [
+            ["职工", "employee"], ["居民", "resident"], ["商业", "commercial"]
+        ]}}]);
+        let fields = s["fields"].as_array_mut().unwrap();
+        fields.retain(|f| f["canonical"] != "/applicant/kind");
+        fields.push(
+            json!({"local": "/sqr/lx", "canonical": "/applicant/kind", "label": "申请人类型",
+            "transforms": [{"codes": {"pairs": [["个人", "person"], ["单位", "organisation"]]}}],
+            "default": "个人"}),
+        );
+    })
+    .expect("the spec loads");
+    let a = registry.get("620000", "medical-filing").expect("loaded");
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/620000/golden");
+    let sent: Value =
+        serde_json::from_slice(&std::fs::read(golden.join("medical-filing.local.json")).unwrap())
+            .unwrap();
+    let refused = |change: &dyn Fn(&mut Value)| {
+        let mut bad = sent.clone();
+        change(&mut bad);
+        let r = a.inbound(&bad).unwrap_err();
+        assert_eq!(r.problems.len(), 1, "{r}");
+        r.problems.into_iter().next().unwrap()
+    };
+
+    let p = refused(&|l| l["ywxx"]["xz"] = json!("商业"));
+    assert_eq!(
+        (p.pointer.as_str(), p.canonical.as_str(), p.rule.as_str()),
+        ("/ywxx/xz", "/form/insurance_type", "enum")
+    );
+    assert_eq!(p.value.as_deref(), Some("商业"));
+    assert!(
+        p.message
+            .starts_with("取值不在允许范围内，应为 职工、居民 之一"),
+        "{p:?}"
+    );
+    assert!(!p.message.contains("employee"), "{p:?}");
+
+    let p = refused(&|l| l["sqr"]["lx"] = json!("单位"));
+    assert_eq!((p.pointer.as_str(), p.rule.as_str()), ("/sqr/lx", "enum"));
+    assert_eq!(p.message, "应为 个人 (must be 个人)", "{p:?}");
+
+    let p = refused(&|l| l["blms"] = json!("多地联办"));
+    assert_eq!((p.pointer.as_str(), p.rule.as_str()), ("/blms", "enum"));
+    // mode-zh's codes are the modes' names: said once.
+    assert!(
+        p.message
+            .starts_with("本事项不受理此办理模式，应为 全程网办、异地代收代办 之一"),
+        "{p:?}"
+    );
+}

@@ -137,6 +137,28 @@ fn temp_dir(label: &str) -> PathBuf {
     dir
 }
 
+/// The messages a server counted from its clients, read from its HTTP monitoring.
+pub struct Received {
+    monitoring: u16,
+}
+
+impl Received {
+    /// The messages received so far on connection `client` (`in_msgs` of `/connz?cid=`, the id
+    /// the server gave the client: `JetStreamLog::client_id`). Counted by connection, not
+    /// server-wide (`/varz`): the other clients of a test's server (another gateway's projector
+    /// reading what it was told of, its tip refreshes, its head polls) send requests whenever
+    /// their tasks run, and under load some of those fall inside any count.
+    pub fn sent_by(&self, client: u64) -> u64 {
+        let (status, body) =
+            http_get(self.monitoring, &format!("/connz?cid={client}")).expect("connz");
+        assert_eq!(status, 200, "{body}");
+        let connz: serde_json::Value = serde_json::from_str(&body).expect("connz is JSON");
+        let connections = connz["connections"].as_array().expect("connections");
+        assert_eq!(connections.len(), 1, "connection {client}: {body}");
+        connections[0]["in_msgs"].as_u64().expect("in_msgs")
+    }
+}
+
 impl NatsServer {
     /// Starts a fresh server with an empty store and waits until it accepts clients.
     pub fn start() -> NatsServer {
@@ -153,18 +175,12 @@ impl NatsServer {
     }
 
     /// [`NatsServer::start`] with its HTTP monitoring on a port of its own, and a counter of
-    /// the messages it has received from clients (`in_msgs` of `/varz`): what a test reads to
-    /// see how many requests an operation made.
-    pub fn start_counting() -> (NatsServer, impl Fn() -> u64) {
+    /// the messages it has received from each client connection: what a test reads to see how
+    /// many requests an operation made.
+    pub fn start_counting() -> (NatsServer, Received) {
         let monitoring = free_ports(1)[0];
         let server = NatsServer::start_with_config(&format!("http: \"127.0.0.1:{monitoring}\"\n"));
-        let received = move || {
-            let (status, body) = http_get(monitoring, "/varz").expect("varz");
-            assert_eq!(status, 200, "{body}");
-            let varz: serde_json::Value = serde_json::from_str(&body).expect("varz is JSON");
-            varz["in_msgs"].as_u64().expect("in_msgs")
-        };
-        (server, received)
+        (server, Received { monitoring })
     }
 
     /// A server without JetStream (a plain NATS server a gateway might be pointed at).

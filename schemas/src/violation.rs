@@ -13,6 +13,11 @@ pub struct Violation {
     /// For people. Never contains the offending personal value in clear: identifiers, phones and names
     /// are masked (e.g. `1101**********002X`), because violations end up in logs and problem documents.
     pub message: String,
+    /// For an `enum` or `const` finding, the canonical values the rule allows, which the message
+    /// names: a caller that maps its own codes onto them (the adapters' code tables) says them in
+    /// those codes instead. Not part of the problem document (the message says them).
+    #[serde(skip)]
+    pub allowed: Vec<serde_json::Value>,
 }
 
 impl Violation {
@@ -25,7 +30,14 @@ impl Violation {
             pointer: pointer.into(),
             rule: rule.into(),
             message: message.into(),
+            allowed: Vec::new(),
         }
+    }
+
+    /// The violation, with the canonical values its rule allows ([`Violation::allowed`]).
+    pub fn allowing(mut self, allowed: Vec<serde_json::Value>) -> Self {
+        self.allowed = allowed;
+        self
     }
 }
 

@@ -80,6 +80,37 @@ fn all_problems_are_collected_with_pointers_and_masked_messages() {
     assert!(has("/applicant/phone", "pattern"), "{errs:#?}");
     assert!(has("/applicant/name", "required"), "{errs:#?}");
     assert!(has("/form/reason", "enum"), "{errs:#?}");
+    // Documented constants (a `oneOf`) and a plain `enum` both carry the values they allow.
+    for at in ["/applicant/sex", "/form/reason"] {
+        let v = errs.iter().find(|v| v.pointer == at).expect("found");
+        assert!(v.allowed.len() > 1, "{v:?}");
+        assert!(
+            v.allowed.iter().all(|a| v.message.contains(&a.to_string())),
+            "{v:?}"
+        );
+    }
+    assert!(
+        errs.iter()
+            .filter(|v| v.rule != "enum")
+            .all(|v| v.allowed.is_empty())
+    );
+    // A `kind` no branch of a tagged `oneOf` takes: the kinds they take, in words.
+    let (mut other, form) = example_parts(get("medical-filing").unwrap());
+    other["kind"] = json!("organisation");
+    let kind_errs = get("medical-filing")
+        .unwrap()
+        .validate(&other, &form)
+        .unwrap_err();
+    let v = kind_errs
+        .iter()
+        .find(|v| v.pointer == "/applicant/kind")
+        .expect("kind");
+    assert_eq!(v.rule, "enum");
+    assert_eq!(v.allowed, vec![json!("person")]);
+    assert!(
+        v.message.starts_with("取值不在允许范围内，应为 \"person\""),
+        "{v:?}"
+    );
     assert!(
         has("/form/move_in_address/division", "gb2260-unknown"),
         "{errs:#?}"
@@ -243,6 +274,10 @@ fn findings_that_follow_from_another_are_left_out() {
         r.violations[0].message.starts_with("取值不在允许范围内"),
         "{r:?}"
     );
+    // The modes the matter allows, as values, for a caller that says them in its own codes.
+    let allowed: Vec<String> = m.modes.iter().map(|x| x.as_str().to_string()).collect();
+    assert_eq!(r.violations[0].allowed, allowed, "{r:?}");
+    assert!(allowed.len() < 3, "the matter refuses a mode: {allowed:?}");
     // An empty list breaks the rule every mode shares, whatever the mode.
     joint["handlers"] = json!([]);
     let r = m.check_submission(&joint);

@@ -57,15 +57,19 @@ fn collect(e: &ValidationError<'_>, prefix: &str, out: &mut Report) {
         }
         ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
             if let Some(allowed) = const_alternatives(context, e.instance_path().as_str()) {
-                out.violations.push(Violation::new(
-                    path,
-                    "enum",
-                    format!(
-                        "取值不在代码表中，应为 {} 之一 (value is not one of {})",
-                        allowed.join("、"),
-                        allowed.join(", ")
-                    ),
-                ));
+                let said: Vec<String> = allowed.iter().map(ToString::to_string).collect();
+                out.violations.push(
+                    Violation::new(
+                        path,
+                        "enum",
+                        format!(
+                            "取值不在代码表中，应为 {} 之一 (value is not one of {})",
+                            said.join("、"),
+                            said.join(", ")
+                        ),
+                    )
+                    .allowing(allowed),
+                );
                 return;
             }
             match pick_branch(context, e.instance_path().as_str()) {
@@ -74,24 +78,43 @@ fn collect(e: &ValidationError<'_>, prefix: &str, out: &mut Report) {
                         collect(inner, prefix, out);
                     }
                 }
-                None => out.violations.push(Violation::new(
-                    if has_kind_mismatch(context, e.instance_path().as_str()) {
-                        format!("{path}/kind")
+                None if has_kind_mismatch(context, e.instance_path().as_str()) => {
+                    // No branch takes the `kind` sent: the kinds the branches take.
+                    let kinds = kind_alternatives(context, e.instance_path().as_str());
+                    let said: Vec<String> = kinds.iter().map(ToString::to_string).collect();
+                    let message = if said.is_empty() {
+                        e.masked().to_string()
                     } else {
-                        path
-                    },
-                    if has_kind_mismatch(context, e.instance_path().as_str()) {
-                        "enum"
-                    } else {
-                        "one-of"
-                    },
-                    e.masked().to_string(),
-                )),
+                        format!(
+                            "取值不在允许范围内，应为 {} 之一 (value is not one of {})",
+                            said.join("、"),
+                            said.join(", ")
+                        )
+                    };
+                    out.violations.push(
+                        Violation::new(format!("{path}/kind"), "enum", message).allowing(kinds),
+                    );
+                }
+                None => out
+                    .violations
+                    .push(Violation::new(path, "one-of", e.masked().to_string())),
             }
         }
-        other => out
-            .violations
-            .push(Violation::new(path, rule_name(other.keyword()), message(e))),
+        other => out.violations.push(
+            Violation::new(path, rule_name(other.keyword()), message(e)).allowing(allowed(e)),
+        ),
+    }
+}
+
+/// The values an `enum` or `const` finding allows ([`Violation::allowed`]); none for the others.
+fn allowed(e: &ValidationError<'_>) -> Vec<serde_json::Value> {
+    match e.kind() {
+        ValidationErrorKind::Enum { options } => match options.as_array() {
+            Some(a) => a.clone(),
+            None => vec![options.as_ref().clone()],
+        },
+        ValidationErrorKind::Constant { expected_value } => vec![expected_value.as_ref().clone()],
+        _ => Vec::new(),
     }
 }
 
@@ -246,19 +269,22 @@ fn plain_pattern(pattern: &str) -> Option<(&'static str, &'static str)> {
 
 /// A `oneOf` of documented constants (how schemars writes an enum whose variants have docs): the
 /// allowed values, so the violation reads like an `enum` one.
-fn const_alternatives(context: &[Vec<ValidationError<'static>>], at: &str) -> Option<Vec<String>> {
+fn const_alternatives(
+    context: &[Vec<ValidationError<'static>>],
+    at: &str,
+) -> Option<Vec<serde_json::Value>> {
     context
         .iter()
         .map(|branch| match branch.as_slice() {
             [only] if only.instance_path().as_str() == at => match only.kind() {
                 ValidationErrorKind::Constant { expected_value } => {
-                    Some(expected_value.to_string())
+                    Some(expected_value.as_ref().clone())
                 }
                 _ => None,
             },
             _ => None,
         })
-        .collect::<Option<Vec<String>>>()
+        .collect::<Option<Vec<serde_json::Value>>>()
         .filter(|v| !v.is_empty())
 }
 
@@ -283,6 +309,25 @@ fn discriminates(e: &ValidationError<'_>, at: &str) -> bool {
         ValidationErrorKind::Required { property } => p == at && property.as_str() == Some("kind"),
         _ => false,
     }
+}
+
+/// The `kind` tags the branches of a tagged `oneOf` take, in order, once each.
+fn kind_alternatives(
+    context: &[Vec<ValidationError<'static>>],
+    at: &str,
+) -> Vec<serde_json::Value> {
+    let kind = format!("{at}/kind");
+    let mut out: Vec<serde_json::Value> = Vec::new();
+    for e in context.iter().flatten() {
+        if e.instance_path().as_str() == kind {
+            for v in allowed(e) {
+                if !out.contains(&v) {
+                    out.push(v);
+                }
+            }
+        }
+    }
+    out
 }
 
 fn has_kind_mismatch(context: &[Vec<ValidationError<'static>>], at: &str) -> bool {

@@ -354,6 +354,13 @@ impl JetStreamLog {
         self.inner.tip_refresh.settled().await;
     }
 
+    /// The id the server gave this log's connection, by which it counts what the connection
+    /// sent (`testnats::Received::sent_by`).
+    #[cfg(test)]
+    pub(crate) fn client_id(&self) -> u64 {
+        self.inner.client.server_info().client_id
+    }
+
     /// The server's version as it announced itself.
     pub fn server_version(&self) -> String {
         self.inner.client.server_info().version
