@@ -353,6 +353,73 @@ fn an_edited_index_is_found_by_every_check() {
     }
 }
 
+/// Given a log whose index hides some of an application's events from a read through it (an
+/// entry moved past the log's end, the last entries removed, the head moved back), when the
+/// application is replayed or disputed, then the history the events hold is shown, to delivery,
+/// with the disagreement as a break (exit 1), never the first events as the whole history.
+#[test]
+fn an_index_that_hides_events_is_not_shown_as_a_shorter_history() {
+    let dir = TempDir::new("index-hides");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let id = proxy_application(&gw, &data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let pristine = dir.0.join("pristine");
+    copy_dir(&data, &pristine);
+
+    type Edit = fn(&fjall::Keyspace, &fjall::Keyspace, &str);
+    let edits: [(&str, Edit, &str); 3] = [
+        (
+            "seq 5 moved past the log's end",
+            |apps, _, id| {
+                apps.insert(index_key(id, 5), 999u64.to_be_bytes())
+                    .expect("edit");
+            },
+            "seq 5 (log position",
+        ),
+        (
+            "entries of seq 7 and 8 removed",
+            |apps, _, id| {
+                apps.remove(index_key(id, 7)).expect("remove");
+                apps.remove(index_key(id, 8)).expect("remove");
+            },
+            "seq 7 (log position",
+        ),
+        (
+            "head moved back to seq 6",
+            |_, heads, id| {
+                heads
+                    .insert(id.as_bytes(), 6u64.to_be_bytes())
+                    .expect("edit");
+            },
+            "seq 6 as its last",
+        ),
+    ];
+    for (what, edit, finding) in edits {
+        std::fs::remove_dir_all(&data).expect("remove");
+        copy_dir(&pristine, &data);
+        {
+            let (db, apps) = index(&data.join("log"));
+            let heads = db
+                .keyspace("heads", fjall::KeyspaceCreateOptions::default)
+                .expect("heads");
+            edit(&apps, &heads, &id);
+            db.persist(fjall::PersistMode::SyncAll).expect("persist");
+        }
+        let (code, out, err) = tongban(&["replay", &id, "--format", "json"], &data);
+        assert_eq!(code, 1, "{what}: {out}{err}");
+        let t: Value = serde_json::from_str(&out).expect("json timeline");
+        assert_eq!(t["status"], json!("delivered"), "{what}: {t}");
+        assert_eq!(t["steps"].as_array().map(Vec::len), Some(8), "{what}");
+        let broken = t["verification"]["broken"].to_string();
+        assert!(broken.contains(finding), "{what}: {broken}");
+        let (code, html, _) = tongban(&["dispute", &id], &data);
+        assert_eq!(code, 1, "{what}");
+        assert!(html.contains("application.delivered"), "{what}");
+    }
+}
+
 /// The embedded log's index by application (`apps`), opened beside its database.
 fn index(log_dir: &std::path::Path) -> (fjall::Database, fjall::Keyspace) {
     let db = fjall::Database::builder(log_dir).open().expect("open log");
