@@ -148,6 +148,13 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
     let (code, _, err) = tongban(&["replay", &id, "--at", "yesterday"], &data);
     assert_ne!(code, 0);
     assert!(err.contains("--at"), "{err}");
+    // A moment yet to come names no state: the log cannot tell what will have happened by then.
+    let (code, _, err) = tongban(&["replay", &id, "--at", "2999-01-01T00:00:00Z"], &data);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--at 2999-01-01T00:00:00.000Z is after now"),
+        "{err}"
+    );
 
     // dispute: an evidence page in Chinese with the verdict and the raw events, which says, as
     // verify does, which key proved it and where that key came from.
@@ -1086,6 +1093,9 @@ fn as_of_over_http_is_what_replay_gives() {
         ("?seq=three", "query:seq", "type", "\"three\""),
         ("?at=yesterday", "query:at", "format", "RFC 3339"),
         ("?at=2000-01-01T00:00:00Z", "query:at", "range", "before"),
+        ("?at=2999-01-01T00:00:00Z", "query:at", "range", "after now"),
+        // The `+` of an offset sent as is reads as a space: the answer says how to send it.
+        ("?at=2026-11-10T08:00:00+08:00", "query:at", "format", "%2B"),
         (
             "?at=2026-11-10T00:00:00Z&seq=2",
             "query:seq",
