@@ -1337,6 +1337,16 @@ fn a_provinces_serial_finds_its_applications() {
     let (code, _, err) = tongban(&["find"], &data);
     assert_eq!(code, 2);
     assert!(err.contains("--serial is required"), "{err}");
+    // A region of no federation is refused, as `?region=` is over HTTP, not an empty answer.
+    let (code, _, err) = tongban(
+        &["find", "--serial", "YS-2026-0001", "--region", "990000"],
+        &data,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--region 990000 is no region of this federation"),
+        "{err}"
+    );
 
     let mut gw = Gateway::start(&data, false);
     check(&gw);
