@@ -255,7 +255,8 @@ impl EmbeddedLog {
                 return Err(LogError::Corrupt {
                     position: beyond,
                     reason: format!(
-                        "the index places seq {seq} of application {app} at this position, past                          the log's end ({durable}), yet a later seq of it within the log"
+                        "the index places seq {seq} of application {app} at this position, past \
+                         the log's end ({durable}), yet a later seq of it within the log"
                     ),
                 });
             }
@@ -648,7 +649,13 @@ mod tests {
                 position: 99,
                 reason,
             }) => {
-                assert!(reason.contains("seq 2") && reason.contains(a), "{reason}");
+                assert_eq!(
+                    reason,
+                    format!(
+                        "the index places seq 2 of application {a} at this position, past the \
+                         log's end (3), yet a later seq of it within the log"
+                    )
+                );
             }
             other => panic!("expected corruption at 99, got {other:?}"),
         }
