@@ -148,6 +148,13 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
     let (code, _, err) = tongban(&["replay", &id, "--at", "yesterday"], &data);
     assert_ne!(code, 0);
     assert!(err.contains("--at"), "{err}");
+    // A moment yet to come names no state: the log cannot tell what will have happened by then.
+    let (code, _, err) = tongban(&["replay", &id, "--at", "2999-01-01T00:00:00Z"], &data);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--at 2999-01-01T00:00:00.000Z is after now"),
+        "{err}"
+    );
 
     // dispute: an evidence page in Chinese with the verdict and the raw events, which says, as
     // verify does, which key proved it and where that key came from.
@@ -350,6 +357,73 @@ fn an_edited_index_is_found_by_every_check() {
             )) && out.contains("seq 8 follows seq 8"),
             "{args:?}: {out}"
         );
+    }
+}
+
+/// Given a log whose index hides some of an application's events from a read through it (an
+/// entry moved past the log's end, the last entries removed, the head moved back), when the
+/// application is replayed or disputed, then the history the events hold is shown, to delivery,
+/// with the disagreement as a break (exit 1), never the first events as the whole history.
+#[test]
+fn an_index_that_hides_events_is_not_shown_as_a_shorter_history() {
+    let dir = TempDir::new("index-hides");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let id = proxy_application(&gw, &data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let pristine = dir.0.join("pristine");
+    copy_dir(&data, &pristine);
+
+    type Edit = fn(&fjall::Keyspace, &fjall::Keyspace, &str);
+    let edits: [(&str, Edit, &str); 3] = [
+        (
+            "seq 5 moved past the log's end",
+            |apps, _, id| {
+                apps.insert(index_key(id, 5), 999u64.to_be_bytes())
+                    .expect("edit");
+            },
+            "seq 5 (log position",
+        ),
+        (
+            "entries of seq 7 and 8 removed",
+            |apps, _, id| {
+                apps.remove(index_key(id, 7)).expect("remove");
+                apps.remove(index_key(id, 8)).expect("remove");
+            },
+            "seq 7 (log position",
+        ),
+        (
+            "head moved back to seq 6",
+            |_, heads, id| {
+                heads
+                    .insert(id.as_bytes(), 6u64.to_be_bytes())
+                    .expect("edit");
+            },
+            "seq 6 as its last",
+        ),
+    ];
+    for (what, edit, finding) in edits {
+        std::fs::remove_dir_all(&data).expect("remove");
+        copy_dir(&pristine, &data);
+        {
+            let (db, apps) = index(&data.join("log"));
+            let heads = db
+                .keyspace("heads", fjall::KeyspaceCreateOptions::default)
+                .expect("heads");
+            edit(&apps, &heads, &id);
+            db.persist(fjall::PersistMode::SyncAll).expect("persist");
+        }
+        let (code, out, err) = tongban(&["replay", &id, "--format", "json"], &data);
+        assert_eq!(code, 1, "{what}: {out}{err}");
+        let t: Value = serde_json::from_str(&out).expect("json timeline");
+        assert_eq!(t["status"], json!("delivered"), "{what}: {t}");
+        assert_eq!(t["steps"].as_array().map(Vec::len), Some(8), "{what}");
+        let broken = t["verification"]["broken"].to_string();
+        assert!(broken.contains(finding), "{what}: {broken}");
+        let (code, html, _) = tongban(&["dispute", &id], &data);
+        assert_eq!(code, 1, "{what}");
+        assert!(html.contains("application.delivered"), "{what}");
     }
 }
 
@@ -1019,6 +1093,9 @@ fn as_of_over_http_is_what_replay_gives() {
         ("?seq=three", "query:seq", "type", "\"three\""),
         ("?at=yesterday", "query:at", "format", "RFC 3339"),
         ("?at=2000-01-01T00:00:00Z", "query:at", "range", "before"),
+        ("?at=2999-01-01T00:00:00Z", "query:at", "range", "after now"),
+        // The `+` of an offset sent as is reads as a space: the answer says how to send it.
+        ("?at=2026-11-10T08:00:00+08:00", "query:at", "format", "%2B"),
         (
             "?at=2026-11-10T00:00:00Z&seq=2",
             "query:seq",
@@ -1260,6 +1337,16 @@ fn a_provinces_serial_finds_its_applications() {
     let (code, _, err) = tongban(&["find"], &data);
     assert_eq!(code, 2);
     assert!(err.contains("--serial is required"), "{err}");
+    // A region of no federation is refused, as `?region=` is over HTTP, not an empty answer.
+    let (code, _, err) = tongban(
+        &["find", "--serial", "YS-2026-0001", "--region", "990000"],
+        &data,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--region 990000 is no region of this federation"),
+        "{err}"
+    );
 
     let mut gw = Gateway::start(&data, false);
     check(&gw);

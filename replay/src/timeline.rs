@@ -41,13 +41,19 @@ pub enum PointError {
         app: String,
         first: String,
     },
+    /// A moment yet to come: the log holds what happened up to now only, so a state "as of" a
+    /// later moment would be a forecast shown as evidence (events may still come before it).
+    #[error("{at} is after now ({now}): the log tells no state yet to come")]
+    Future { at: String, now: String },
 }
 
 impl PointError {
     /// Which of the two was wrong (`at`, `seq`; `at` and `seq` together: `seq`, the second).
     pub fn field(&self) -> &'static str {
         match self {
-            PointError::BadAt(_) | PointError::BeforeFirst { .. } => "at",
+            PointError::BadAt(_) | PointError::BeforeFirst { .. } | PointError::Future { .. } => {
+                "at"
+            }
             _ => "seq",
         }
     }
@@ -58,9 +64,10 @@ impl PointError {
             PointError::Both => "exclusive",
             PointError::BadAt(_) => "format",
             PointError::BadSeq(_) => "type",
-            PointError::SeqZero | PointError::SeqPast { .. } | PointError::BeforeFirst { .. } => {
-                "range"
-            }
+            PointError::SeqZero
+            | PointError::SeqPast { .. }
+            | PointError::BeforeFirst { .. }
+            | PointError::Future { .. } => "range",
         }
     }
 }
@@ -82,14 +89,19 @@ impl Point {
         }
     }
 
-    /// Refuses a point that names no state of `events` (one application, in seq order): a seq
-    /// past the last, which has no state yet (showing the last under that name would say the
-    /// application went no further by then), or a time before the first event.
-    pub fn check(self, events: &[Envelope]) -> Result<Point, PointError> {
+    /// Refuses a point that names no state of `events` (one application, in seq order) as of
+    /// `now`: a seq past the last, which has no state yet (showing the last under that name would
+    /// say the application went no further by then), a time before the first event, or a time
+    /// after `now`.
+    pub fn check(self, events: &[Envelope], now: Timestamp) -> Result<Point, PointError> {
         let (Some(first), Some(last)) = (events.first(), events.last()) else {
             return Ok(self);
         };
         match self {
+            Point::At(ms) if ms > now.0 => Err(PointError::Future {
+                at: Timestamp(ms).to_rfc3339(),
+                now: now.to_rfc3339(),
+            }),
             Point::Seq(0) => Err(PointError::SeqZero),
             Point::Seq(n) if n > last.seq => Err(PointError::SeqPast {
                 seq: n,
@@ -335,5 +347,48 @@ pub fn event_title_zh(kind: &str) -> &'static str {
         "delivered" => "送达",
         "withdrawn" => "撤回申请",
         _ => "未知事件",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tongban_gateway::envelope::{Content, GatewayKey};
+
+    fn one_event(at: &str) -> Vec<Envelope> {
+        let content = Content {
+            kind: "application.forwarded".into(),
+            schema: "application.forwarded/1".into(),
+            region: "440000".into(),
+            actor: "440000/0000000a".into(),
+            at: at.into(),
+            data: serde_json::json!({"materials_checked": true}),
+        };
+        vec![Envelope::sealed_after(
+            None,
+            "app-a",
+            content,
+            &GatewayKey::from_seed([3; 32]),
+        )]
+    }
+
+    /// Given an application's events and a moment after now, when the point is checked, then it
+    /// is refused as out of range, naming both times; now itself and the first event's moment
+    /// are points.
+    #[test]
+    fn a_moment_yet_to_come_names_no_state() {
+        let events = one_event("2026-11-02T01:00:00.000Z");
+        let now = Timestamp::parse_rfc3339("2026-11-10T00:00:00Z").expect("now");
+        let later = Point::parse(Some("2026-11-10T08:00:01+08:00"), None).expect("parses");
+        let e = later.check(&events, now).expect_err("a later moment");
+        assert_eq!((e.field(), e.rule()), ("at", "range"));
+        assert_eq!(
+            e.to_string(),
+            "2026-11-10T00:00:01.000Z is after now (2026-11-10T00:00:00.000Z): the log tells no \
+             state yet to come"
+        );
+        assert_eq!(Point::At(now.0).check(&events, now), Ok(Point::At(now.0)));
+        let first = Timestamp::parse_rfc3339("2026-11-02T01:00:00Z").expect("first");
+        assert!(Point::At(first.0).check(&events, now).is_ok());
     }
 }

@@ -34,12 +34,16 @@ fn served(key: &PublicKey, cal: &Calendar) -> Provenance {
 /// The point `as_of` names, checked against the events, as `tongban replay` checks it.
 fn point(events: &[Envelope], as_of: &AsOf) -> Result<Point, AsOfRefusal> {
     Point::parse(as_of.at.as_deref(), as_of.seq.as_deref())
-        .and_then(|p| p.check(events))
+        .and_then(|p| p.check(events, Timestamp::now()))
         .map_err(|e| AsOfRefusal::Query {
             param: e.field(),
             rule: e.rule(),
             detail: match e {
                 PointError::Both => e.to_string(),
+                // A `+` sent as is in a query string reads as a space: the offset's sign is lost.
+                PointError::BadAt(ref at) if at.contains(' ') => format!(
+                    "at {e} (a + in a query string reads as a space: send the offset's + as %2B)"
+                ),
                 e => format!("{} {e}", e.field()),
             },
         })

@@ -28,7 +28,9 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     }
     args.finish()?;
     let evidence = offline::load(&source, &app)?;
-    let point = point.check(&evidence.events).map_err(refused)?;
+    let point = point
+        .check(&evidence.events, Timestamp::now())
+        .map_err(refused)?;
     let t = timeline::build(
         &evidence.events,
         &evidence.calendar,

@@ -27,6 +27,16 @@ pub enum CalendarError {
         index: usize,
         value: String,
     },
+    /// A day listed as both: which one was meant cannot be told, and either reading moves
+    /// deadlines by a day.
+    #[error(
+        "holiday calendar: {value} is in both holidays[{holiday}] and workdays[{workday}]; a day is a holiday or a 调休 working day, not both"
+    )]
+    Both {
+        value: String,
+        holiday: usize,
+        workday: usize,
+    },
 }
 
 impl Calendar {
@@ -64,8 +74,15 @@ impl Calendar {
             #[serde(default)]
             workdays: Vec<String>,
         }
-        let file: File =
+        let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| CalendarError::Shape(e.to_string()))?;
+        // serde reads a struct from an array too (`[]`, `[["2026-10-01"]]`): only the object
+        // documented is a calendar.
+        if !value.is_object() {
+            return Err(CalendarError::Shape("the file holds no JSON object".into()));
+        }
+        let file: File =
+            serde_json::from_value(value).map_err(|e| CalendarError::Shape(e.to_string()))?;
         let parse =
             |field: &'static str, list: &[String]| -> Result<BTreeSet<CivilDate>, CalendarError> {
                 list.iter()
@@ -79,10 +96,22 @@ impl Calendar {
                     })
                     .collect()
             };
-        Ok(Calendar {
-            holidays: parse("holidays", &file.holidays)?,
-            workdays: parse("workdays", &file.workdays)?,
-        })
+        let holidays = parse("holidays", &file.holidays)?;
+        let workdays = parse("workdays", &file.workdays)?;
+        if let Some(both) = holidays.intersection(&workdays).next() {
+            let at = |list: &[String]| {
+                list.iter()
+                    .position(|v| CivilDate::parse(v).as_ref() == Some(both))
+                    .unwrap_or_default()
+            };
+            let holiday = at(&file.holidays);
+            return Err(CalendarError::Both {
+                value: file.holidays.get(holiday).cloned().unwrap_or_default(),
+                holiday,
+                workday: at(&file.workdays),
+            });
+        }
+        Ok(Calendar { holidays, workdays })
     }
 
     pub fn is_working_day(&self, d: CivilDate) -> bool {
@@ -122,6 +151,28 @@ impl Calendar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Given a file that lists one day as both a holiday and a 调休 working day, or that is not
+    /// the documented object, when it is read, then it is refused, naming the day and both
+    /// places, or the shape.
+    #[test]
+    fn a_day_in_both_lists_and_a_file_that_is_no_object_are_refused() {
+        let e = Calendar::from_json(
+            r#"{"holidays": ["2026-10-01", "2026-10-02"], "workdays": ["2026-09-27", "2026-10-02"]}"#,
+        )
+        .expect_err("both");
+        assert_eq!(
+            e.to_string(),
+            "holiday calendar: 2026-10-02 is in both holidays[1] and workdays[1]; a day is a \
+             holiday or a 调休 working day, not both"
+        );
+        for text in ["[]", r#"[["2026-10-01"], []]"#] {
+            assert!(
+                matches!(Calendar::from_json(text), Err(CalendarError::Shape(_))),
+                "{text}"
+            );
+        }
+    }
 
     fn d(s: &str) -> CivilDate {
         CivilDate::parse(s).expect("date")

@@ -410,7 +410,7 @@ fn operation(route: &Route) -> Value {
 /// `?at=` / `?seq=` of the replayed views, and their 422.
 fn as_of(params: &mut Vec<Value>, responses: &mut Map<String, Value>) {
     params.push(json!({"name": "at", "in": "query", "required": false,
-        "description": "as of this moment (RFC 3339, e.g. 2026-11-10T18:00:00+08:00): the events at or before it, deadlines judged then; not with `seq`",
+        "description": "as of this moment (RFC 3339, e.g. 2026-11-10T18:00:00%2B08:00: the offset's + encoded), not after now: the events at or before it, deadlines judged then; not with `seq`",
         "schema": {"type": "string"}}));
     params.push(json!({"name": "seq", "in": "query", "required": false,
         "description": "as of this event (1 to the application's last seq), deadlines judged at its time; not with `at`",
@@ -419,8 +419,8 @@ fn as_of(params: &mut Vec<Value>, responses: &mut Map<String, Value>) {
         "422".into(),
         problem_response(
             "The point names no state of the application (`errors` names `query:at` or \
-             `query:seq`): `at` not RFC 3339 (rule `format`) or before the first event \
-             (`range`); `seq` not a whole number (`type`), 0 or past the last event (`range`, \
+             `query:seq`): `at` not RFC 3339 (rule `format`) or before the first event or \
+             after now (`range`); `seq` not a whole number (`type`), 0 or past the last event (`range`, \
              the detail names the range); both given (`exclusive`)",
         ),
     );

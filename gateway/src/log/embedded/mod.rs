@@ -233,6 +233,11 @@ impl EmbeddedLog {
         }
         let durable = s.durable.load(Ordering::Acquire);
         let mut out: Vec<Envelope> = Vec::new();
+        // The first entry past the durable end of the log, if any: an append whose group commit
+        // is under way, so it and every later seq are not answered yet. Only such a run ends the
+        // index; an entry within the log after one is an edited index, which would otherwise
+        // cut the history short at the entry it moved.
+        let mut pending: Option<(u64, u64)> = None;
         let index = s
             .apps
             .range(app_key(app, after.saturating_add(1))..=app_key(app, u64::MAX));
@@ -243,7 +248,17 @@ impl EmbeddedLog {
                 reason: "bad index".into(),
             })?;
             if position > durable {
-                break;
+                pending.get_or_insert((after + out.len() as u64 + 1, position));
+                continue;
+            }
+            if let Some((seq, beyond)) = pending {
+                return Err(LogError::Corrupt {
+                    position: beyond,
+                    reason: format!(
+                        "the index places seq {seq} of application {app} at this position, past \
+                         the log's end ({durable}), yet a later seq of it within the log"
+                    ),
+                });
             }
             // The index is not what is signed: an edited index must not pass another
             // application's chain, or a chain with a hole, off as this one.
@@ -614,6 +629,46 @@ mod tests {
             Err(LogError::Corrupt { position: 1, reason }) if reason.contains(a)
         ));
         assert_eq!(log.read(a).await.expect("read").len(), 1);
+    }
+
+    /// An index entry moved past the log's end is not an append under way when a later seq of the
+    /// application is within the log: the read is refused as corruption, not cut short there
+    /// (which would show the application's first events as its whole history).
+    #[tokio::test]
+    async fn an_index_entry_moved_past_the_end_is_corruption_not_the_end() {
+        let dir = TempDir::new("embedded-index-beyond");
+        let log = EmbeddedLog::open(dir.path()).expect("open");
+        let a = "0190f0c4-0000-7000-8000-00000000000f";
+        conformance::append_chain(&log, a, 3).await;
+        log.stores
+            .apps
+            .insert(app_key(a, 2), 99u64.to_be_bytes())
+            .expect("index");
+        match log.read(a).await {
+            Err(LogError::Corrupt {
+                position: 99,
+                reason,
+            }) => {
+                assert_eq!(
+                    reason,
+                    format!(
+                        "the index places seq 2 of application {a} at this position, past the \
+                         log's end (3), yet a later seq of it within the log"
+                    )
+                );
+            }
+            other => panic!("expected corruption at 99, got {other:?}"),
+        }
+        // The last entry past the end is what an append under way looks like: read up to it.
+        log.stores
+            .apps
+            .insert(app_key(a, 2), 2u64.to_be_bytes())
+            .expect("index");
+        log.stores
+            .apps
+            .insert(app_key(a, 3), 99u64.to_be_bytes())
+            .expect("index");
+        assert_eq!(log.read(a).await.expect("read").len(), 2);
     }
 
     /// A second opener of a directory in use (a tool while the gateway serves) is told so by an
