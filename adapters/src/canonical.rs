@@ -2,17 +2,20 @@
 //!
 //! Field by field a spec can compile and still be broken as a whole: a typo in a canonical path
 //! (`/form/residnce/division`), a member the schema requires that no field writes, two fields
-//! writing one member, a constant the schema refuses. Each of these would otherwise surface on
-//! every form of the province, as a 422 that reads as if the province's data were wrong
-//! (`required /form/residence/division`), so the province debugs its data rather than the spec.
-//! Here they stop the load instead, with the spec file and field named, like an unknown
+//! writing one member, a constant or a code table's value the schema refuses. Each of these would
+//! otherwise surface on every form of the province, as a 422 that reads as if the province's data
+//! were wrong (`required /form/residence/division`), so the province debugs its data rather than
+//! the spec. Here they stop the load instead, with the spec file and field named, like an unknown
 //! transform does:
 //! - every canonical path a field writes is in the matter's schema (list items below the list),
 //!   and a list writes what the schema has as an array;
 //! - no two fields write the same member, or one inside a member another writes whole (the later
 //!   would overwrite the earlier, and problems would name the wrong field);
 //! - a canonical `const` is a value the schema accepts there, and so is what a date field's
-//!   canonical layout writes;
+//!   canonical layout writes, and each canonical value a field's code table gives (per field,
+//!   against that field's member: a table many specs share is refused only where it is mapped
+//!   onto a member that refuses one of its values, and no other matter takes; see
+//!   [`Schema::codes`]);
 //! - every member the schema requires is written, as far as that is certain (see
 //!   [`Schema::member`]).
 
@@ -21,12 +24,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 use tongban_schemas::registry::nodes;
 use tongban_schemas::validation::CompiledSchema;
-use tongban_schemas::{Matter, escape_token};
+use tongban_schemas::{Matter, escape_token, matters};
 
+use crate::check::Check;
 use crate::engine::{Field, Kind};
 use crate::error::SpecError;
+use crate::transform::Transform;
 use crate::transform::date::Parts;
-use crate::transform::{Layout, Transform};
 
 /// Deeper than any matter's schema: a bound on following `$ref`s and unions, not a limit a real
 /// schema meets.
@@ -65,9 +69,9 @@ struct Write<'a> {
 }
 
 enum What<'a> {
-    /// The member's whole value: a value field (with its canonical date layout when a date is
-    /// its last transform), a split's part, a name.
-    Value(Option<&'a Layout>),
+    /// The member's whole value: a value field (its transforms and check, which say what it can
+    /// write), a split's part, a name (none).
+    Value(&'a [Transform], Option<Check>),
     /// A canonical constant.
     Const(&'a Value),
     /// An array, whose items the list's own fields write.
@@ -99,18 +103,15 @@ fn collect<'a>(
                 local: l,
                 canonical,
                 transforms,
+                check,
                 ..
             } => {
-                let date = match transforms.last() {
-                    Some(Transform::Date { canonical, .. }) => Some(canonical),
-                    _ => None,
-                };
                 let path = at(canonical);
                 out.push(Write {
                     field: named(l, &path),
                     path,
                     scope,
-                    what: What::Value(date),
+                    what: What::Value(transforms, *check),
                 });
             }
             Kind::CanonicalConst { canonical, value } => {
@@ -131,7 +132,7 @@ fn collect<'a>(
                         field: named(l, &path),
                         path,
                         scope,
-                        what: What::Value(None),
+                        what: What::Value(&[], None),
                     });
                 }
             }
@@ -141,7 +142,7 @@ fn collect<'a>(
                 path: at(canonical),
                 scope,
                 field: format!("{local}{surname}"),
-                what: What::Value(None),
+                what: What::Value(&[], None),
             }),
             Kind::List {
                 local: l,
@@ -231,7 +232,10 @@ pub(crate) fn check(
                     )
                 })?;
             }
-            What::Value(Some(layout)) => {
+            What::Value(transforms, check) => {
+                schema
+                    .codes(&w.path, &nodes, transforms, *check)
+                    .map_err(|m| field_error(w, m))?;
                 // Any real date written in the canonical layout: a layout the schema refuses
                 // (`yyyyMMdd` for a `yyyy-MM-dd` date) refuses every value.
                 let sample = Parts {
@@ -242,7 +246,11 @@ pub(crate) fn check(
                     minute: Some(30),
                     second: Some(0),
                 };
-                if let Some(written) = layout.format(&sample) {
+                if let Some(Transform::Date {
+                    canonical: layout, ..
+                }) = transforms.last()
+                    && let Some(written) = layout.format(&sample)
+                {
                     schema
                         .accepts(&nodes, &Value::String(written.clone()))
                         .map_err(|why| {
@@ -291,7 +299,7 @@ pub(crate) fn check(
             path: vec![Step::Member(member)],
             scope: 0,
             field: String::new(),
-            what: What::Value(None),
+            what: What::Value(&[], None),
         });
     }
     let mut missing = BTreeSet::new();
@@ -487,6 +495,71 @@ impl<'a> Schema<'a> {
                 format!("one of {}", list.join(", "))
             }
         })
+    }
+
+    /// Whether every code of each code table among a value field's `transforms` writes a value
+    /// `nodes` (the member at `path`) accept: one that it refuses would refuse every form with
+    /// that code, as if the province's data were wrong. The table's value goes through the
+    /// transforms after the table and the field's check, as a form's would. A value another
+    /// matter's schema accepts at the same member is left to each form: it is that matter's
+    /// code, which this one does not take (a 办理模式 it does not offer, from a table a region's
+    /// matters share), and a form with it is refused saying so in the region's own codes.
+    fn codes(
+        &self,
+        path: &[Step<'_>],
+        nodes: &[&'a Value],
+        transforms: &[Transform],
+        check: Option<Check>,
+    ) -> Result<(), String> {
+        for (i, t) in transforms.iter().enumerate() {
+            let Transform::Codes(table) = t else {
+                continue;
+            };
+            for (local, canonical) in table.inbound_pairs() {
+                // A value a later transform cannot take is refused by it on every form, with the
+                // table's code named; nothing is certain here.
+                let Some(written) = transforms[i + 1..]
+                    .iter()
+                    .try_fold(canonical.clone(), |v, t| t.inbound(v).ok())
+                else {
+                    continue;
+                };
+                let written = match check {
+                    Some(c) => c.normalise(written),
+                    None => written,
+                };
+                let Err(why) = self.accepts(nodes, &written) else {
+                    continue;
+                };
+                if self.accepted_by_another_matter(path, &written) {
+                    continue;
+                }
+                return Err(format!(
+                    "code table {} maps {local:?} to {canonical}, which the canonical schema of {} refuses at {}: {why}; every form with that code would be refused",
+                    table.name,
+                    self.matter,
+                    text(path)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the schema of a matter other than this one accepts `v` at `path`.
+    fn accepted_by_another_matter(&self, path: &[Step<'_>], v: &Value) -> bool {
+        matters::all()
+            .iter()
+            .filter(|m| m.code != self.matter)
+            .any(|m| {
+                let other = Schema {
+                    root: m.schema(),
+                    matter: m.code,
+                    kinds: self.kinds.clone(),
+                };
+                other
+                    .nodes_at(path)
+                    .is_ok_and(|nodes| other.accepts(&nodes, v).is_ok())
+            })
     }
 
     /// Collects into `out` the members an object `node` at `at` requires that no write gives:

@@ -31,6 +31,9 @@ pub struct Table {
     outbound: Vec<(Value, String)>,
     /// The local codes in order, for "expected one of …" messages.
     locals: Vec<String>,
+    /// Every local code read inbound (pairs, then aliases), once each in spec order: for the
+    /// load check of what the table writes ([`Table::inbound_pairs`]).
+    read: Vec<String>,
 }
 
 impl Table {
@@ -38,7 +41,11 @@ impl Table {
         let mut inbound = HashMap::new();
         let mut outbound: Vec<(Value, String)> = Vec::new();
         let mut locals = Vec::new();
+        let mut read = Vec::new();
         for (local, canonical) in &spec.pairs {
+            if !inbound.contains_key(local) {
+                read.push(local.clone());
+            }
             inbound
                 .entry(local.clone())
                 .or_insert_with(|| canonical.clone());
@@ -48,6 +55,9 @@ impl Table {
             locals.push(local.clone());
         }
         for (local, canonical) in &spec.aliases {
+            if !inbound.contains_key(local) {
+                read.push(local.clone());
+            }
             inbound
                 .entry(local.clone())
                 .or_insert_with(|| canonical.clone());
@@ -57,7 +67,16 @@ impl Table {
             inbound,
             outbound,
             locals,
+            read,
         }
+    }
+
+    /// Each local code read inbound with the canonical value it gives, in spec order (pairs, then
+    /// aliases; a code named twice only as it is read).
+    pub fn inbound_pairs(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.read
+            .iter()
+            .filter_map(|l| self.inbound.get(l).map(|c| (l.as_str(), c)))
     }
 
     /// The canonical value for a local code (aliases included).
@@ -139,6 +158,16 @@ mod tests {
         assert_eq!(t.to_local(&json!("2")), Some("F"));
         assert_eq!(t.to_local(&json!("9")), None);
         assert_eq!(t.expected(), "M, F");
+        let read: Vec<(&str, &Value)> = t.inbound_pairs().collect();
+        assert_eq!(
+            read,
+            [
+                ("M", &json!("1")),
+                ("F", &json!("2")),
+                ("男", &json!("1")),
+                ("女", &json!("2"))
+            ]
+        );
     }
 
     #[test]
