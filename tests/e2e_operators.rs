@@ -1085,6 +1085,14 @@ fn as_of_over_http_is_what_replay_gives() {
         json!("supplement-requested"),
         "{at_time}"
     );
+    // The point as asked: a moment in RFC 3339 UTC, like `as_of` and the steps' `at`; a seq.
+    assert_eq!(
+        at_time["point"],
+        json!({"kind": "at", "value": beijing.to_rfc3339()}),
+        "{at_time}"
+    );
+    assert_eq!(at_time["point"]["value"], at_time["as_of"]);
+    assert_eq!(at_seq3["point"], json!({"kind": "seq", "value": 3}));
 
     // Points that name no state: 422, naming the parameter and, for seq, the range.
     for (query, param, rule, says) in [

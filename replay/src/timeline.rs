@@ -9,9 +9,9 @@ use tongban_gateway::projections::ApplicationView;
 use tongban_gateway::projections::view::FoldError;
 use tongban_gateway::time::Timestamp;
 
-/// Where to stop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "kind", content = "value")]
+/// Where to stop. In JSON `{"kind": "now"}`, `{"kind": "seq", "value": 3}` or `{"kind": "at",
+/// "value": "2026-11-10T00:00:00.000Z"}` (see [`PointJson`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Point {
     /// Everything, judged as of now.
     Now,
@@ -19,6 +19,27 @@ pub enum Point {
     Seq(u64),
     /// Everything that happened at or before this instant (milliseconds since the epoch).
     At(i64),
+}
+
+/// [`Point`] as the JSON of a timeline says it: a moment in RFC 3339 UTC with milliseconds, as
+/// `as_of` and every step's `at` are, not milliseconds since the epoch.
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "value")]
+enum PointJson {
+    Now,
+    Seq(u64),
+    At(String),
+}
+
+impl Serialize for Point {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Point::Now => PointJson::Now,
+            Point::Seq(n) => PointJson::Seq(n),
+            Point::At(ms) => PointJson::At(Timestamp(ms).to_rfc3339()),
+        }
+        .serialize(s)
+    }
 }
 
 /// Why a point asked for (`at` / `seq`, from the command line or a query) names no state of the
@@ -370,6 +391,31 @@ mod tests {
             content,
             &GatewayKey::from_seed([3; 32]),
         )]
+    }
+
+    /// A point in a timeline's JSON: a moment in RFC 3339 UTC with milliseconds, as `as_of` is
+    /// (asked for in Beijing time), a seq as a number.
+    #[test]
+    fn a_point_in_json_is_a_time_like_the_others() {
+        let events = one_event("2026-11-02T01:00:00.000Z");
+        let now = Timestamp::parse_rfc3339("2026-11-10T00:00:00Z").expect("now");
+        let at = Point::parse(Some("2026-11-02T09:30:00.25+08:00"), None).expect("parses");
+        let t = build(&events, &Calendar::weekdays(), at, now).expect("timeline");
+        let json = serde_json::to_value(&t).expect("json");
+        assert_eq!(
+            json["point"],
+            serde_json::json!({"kind": "at", "value": "2026-11-02T01:30:00.250Z"})
+        );
+        assert_eq!(json["point"]["value"], json["as_of"]);
+        let seq = build(&events, &Calendar::weekdays(), Point::Seq(1), now).expect("timeline");
+        assert_eq!(
+            serde_json::to_value(&seq).expect("json")["point"],
+            serde_json::json!({"kind": "seq", "value": 1})
+        );
+        assert_eq!(
+            serde_json::to_value(Point::Now).expect("json"),
+            serde_json::json!({"kind": "now"})
+        );
     }
 
     /// Given an application's events and a moment after now, when the point is checked, then it
