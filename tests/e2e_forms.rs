@@ -162,6 +162,16 @@ fn local_forms_in_and_out_over_http() {
     let text = String::from_utf8_lossy(&r.body).to_string();
     assert!(!text.contains(&id_number[..17]));
 
+    // The refusal's log line says why, as every refused write's does: the problem type.
+    let log = std::fs::read_to_string(&gw.stderr_log).expect("log");
+    assert!(
+        log.lines().any(|l| l.contains("refused")
+            && l.contains("/v1/regions/{region}/forms/{matter}")
+            && l.contains("status=422")
+            && l.contains("problem=\"invalid-local-form\"")),
+        "{log}"
+    );
+
     // Nothing personal reached the gateway's log.
     let personal = vec![
         id_number.clone(),
