@@ -445,6 +445,22 @@ fn adapters_are_listed_as_json_with_their_field_tables() {
         .map(|a| a["region"].as_str().unwrap())
         .collect();
     assert_eq!(regions, ["330000", "340000", "440000"]);
+    // A mistyped filter is said, not answered with an empty list; a region without adapters
+    // has none.
+    for (query, pointer, rule) in [
+        ("region=44000", "query:region", "gb2260-format"),
+        ("matter=medical-filling", "query:matter", "unknown-matter"),
+    ] {
+        let r = anon.get(&format!("/v1/adapters?{query}"));
+        assert_eq!(r.status, 400, "{query}");
+        let errors = &r.json()["errors"][0];
+        assert_eq!(
+            (&errors["pointer"], &errors["rule"]),
+            (&json!(pointer), &json!(rule))
+        );
+    }
+    let r = anon.get("/v1/adapters?region=620000");
+    assert_eq!((r.status, r.json()), (200, json!({"adapters": []})));
 
     let one = anon.get(sh["href"].as_str().unwrap());
     assert_eq!(one.status, 200);

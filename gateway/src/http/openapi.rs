@@ -122,9 +122,13 @@ fn operation(route: &Route) -> Value {
                 "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"}}}))}));
         }
         Op::Adapters => {
-            params.push(json!({"name": "region", "in": "query", "required": false, "description": "only this region's adapters", "schema": {"type": "string"}}));
-            params.push(json!({"name": "matter", "in": "query", "required": false, "description": "only the adapters of this matter", "schema": {"type": "string"}}));
+            params.push(json!({"name": "region", "in": "query", "required": false, "description": "only this region's adapters (6-digit GB/T 2260 code; empty list when it has none)", "schema": {"type": "string", "pattern": "^[1-9][0-9]{5}$"}}));
+            params.push(json!({"name": "matter", "in": "query", "required": false, "description": "only the adapters of this matter (a code of /v1/matters)", "schema": {"type": "string"}}));
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(schema_of::<super::adapters::AdapterList>())}));
+            responses.insert(
+                "400".into(),
+                problem_response("`region` no 6-digit code (`query:region`, rule `gb2260-format`), `matter` no matter's code (`query:matter`, rule `unknown-matter`), or a parameter given twice (`query`)"),
+            );
         }
         Op::AdapterDetail => {
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(schema_of::<super::adapters::AdapterDetail>())}));
