@@ -488,6 +488,11 @@ fn field_rows(fields: &[Field], lp: &str, cp: &str, out: &mut Vec<FieldRow>) {
             } => {
                 row(surname.under(lp), canonical.under(cp), "surname", None);
                 row(given.under(lp), canonical.under(cp), "given-name", None);
+                // Only the surname is required: a given name may be missing or empty (the
+                // surname alone is the name; a name joined by a 间隔号 goes out whole in it).
+                if let Some(given) = out.last_mut() {
+                    given.required = false;
+                }
             }
             Kind::Index { local, .. } => row(local.under(lp), String::new(), "index", None),
             Kind::List {

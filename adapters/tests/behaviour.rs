@@ -318,6 +318,33 @@ fn name_parts_that_are_not_text_are_refused_at_their_field() {
     }
 }
 
+/// The field table says what is required as the translation holds it: of a required name in
+/// two parts, the surname; a form without a given name is taken (the surname is the name).
+#[test]
+fn the_field_table_requires_the_surname_of_a_name_in_two_parts_not_the_given_name() {
+    let a = adapter("500000", "criminal-record-certificate");
+    let table = a.field_table();
+    let required = |local: &str| {
+        table
+            .iter()
+            .find(|r| r.local == local)
+            .unwrap_or_else(|| panic!("{local}"))
+            .required
+    };
+    assert!(required("/txnBodyCom/sqrXing"));
+    assert!(!required("/txnBodyCom/sqrMing"));
+    let mut local = golden_json("500000", "criminal-record-certificate.local.json");
+    local["txnBodyCom"]
+        .as_object_mut()
+        .unwrap()
+        .remove("sqrMing");
+    let t = a.inbound(&local).expect("taken without a given name");
+    assert_eq!(
+        t.canonical["applicant"]["name"],
+        local["txnBodyCom"]["sqrXing"]
+    );
+}
+
 #[test]
 fn unknown_fields_warn_and_missing_ones_are_named() {
     let a = adapter("440000", "social-security-card");
