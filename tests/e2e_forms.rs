@@ -162,6 +162,16 @@ fn local_forms_in_and_out_over_http() {
     let text = String::from_utf8_lossy(&r.body).to_string();
     assert!(!text.contains(&id_number[..17]));
 
+    // The refusal's log line says why, as every refused write's does: the problem type.
+    let log = std::fs::read_to_string(&gw.stderr_log).expect("log");
+    assert!(
+        log.lines().any(|l| l.contains("refused")
+            && l.contains("/v1/regions/{region}/forms/{matter}")
+            && l.contains("status=422")
+            && l.contains("problem=\"invalid-local-form\"")),
+        "{log}"
+    );
+
     // Nothing personal reached the gateway's log.
     let personal = vec![
         id_number.clone(),
@@ -435,6 +445,22 @@ fn adapters_are_listed_as_json_with_their_field_tables() {
         .map(|a| a["region"].as_str().unwrap())
         .collect();
     assert_eq!(regions, ["330000", "340000", "440000"]);
+    // A mistyped filter is said, not answered with an empty list; a region without adapters
+    // has none.
+    for (query, pointer, rule) in [
+        ("region=44000", "query:region", "gb2260-format"),
+        ("matter=medical-filling", "query:matter", "unknown-matter"),
+    ] {
+        let r = anon.get(&format!("/v1/adapters?{query}"));
+        assert_eq!(r.status, 400, "{query}");
+        let errors = &r.json()["errors"][0];
+        assert_eq!(
+            (&errors["pointer"], &errors["rule"]),
+            (&json!(pointer), &json!(rule))
+        );
+    }
+    let r = anon.get("/v1/adapters?region=620000");
+    assert_eq!((r.status, r.json()), (200, json!({"adapters": []})));
 
     let one = anon.get(sh["href"].as_str().unwrap());
     assert_eq!(one.status, 200);

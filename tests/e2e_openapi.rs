@@ -282,4 +282,9 @@ fn what_the_document_lists_is_what_is_answered() {
             "{template} {code}: {answer}"
         );
     }
+    // What ?view=local says beside the local form is declared as headers, for client generators.
+    let read = &doc["paths"]["/v1/applications/{id}"]["get"]["responses"]["200"]["headers"];
+    for header in ["X-Tongban-Status", "X-Tongban-Seq", "X-Tongban-Unmapped"] {
+        assert!(read[header].is_object(), "{header}: {read}");
+    }
 }

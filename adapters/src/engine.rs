@@ -488,6 +488,11 @@ fn field_rows(fields: &[Field], lp: &str, cp: &str, out: &mut Vec<FieldRow>) {
             } => {
                 row(surname.under(lp), canonical.under(cp), "surname", None);
                 row(given.under(lp), canonical.under(cp), "given-name", None);
+                // Only the surname is required: a given name may be missing or empty (the
+                // surname alone is the name; a name joined by a 间隔号 goes out whole in it).
+                if let Some(given) = out.last_mut() {
+                    given.required = false;
+                }
             }
             Kind::Index { local, .. } => row(local.under(lp), String::new(), "index", None),
             Kind::List {
@@ -1356,6 +1361,24 @@ impl Adapter {
         }
     }
 
+    /// Why a present value where the spec expects text is not text, in the words of the form's
+    /// own format; `None` for text.
+    fn not_text(&self, found: &Local<'_>) -> Option<(&'static str, &'static str)> {
+        if let Some(said) = self.not_xml_text(found) {
+            return Some(said);
+        }
+        match found {
+            Local::Text(_) | Local::Null => None,
+            Local::Number(_) => Some(("type", "应为文本，收到数字 (expected text, got a number)")),
+            Local::Bool(_) => Some((
+                "type",
+                "应为文本，收到布尔值 (expected text, got a boolean)",
+            )),
+            Local::List(_) => Some(("type", "应为文本，收到列表 (expected text, got a list)")),
+            Local::Record(_) => Some(("type", "应为文本，收到对象 (expected text, got an object)")),
+        }
+    }
+
     /// Why an XML element where the spec expects text is not text: sent twice, or with
     /// attributes (the province's XML has no lists or objects to speak of).
     fn not_xml_text(&self, found: &Local<'_>) -> Option<(&'static str, &'static str)> {
@@ -1492,7 +1515,7 @@ impl Adapter {
                 };
                 let Some(s) = v.as_str() else {
                     let (rule, message) = self
-                        .not_xml_text(v)
+                        .not_text(v)
                         .unwrap_or(("type", "应为文本 (expected text)"));
                     self.reject(run, f, local, at, cpath, rule, message, sent(v));
                     return;
@@ -1550,6 +1573,21 @@ impl Adapter {
                     );
                     return;
                 };
+                // Each part is text: a surname sent twice (XML) or as a list or number (JSON)
+                // is refused at its own field, never joined into the name as `[…]` or `5`.
+                let mut wrong = false;
+                for (part, v) in [(surname, Some(a)), (given, b)] {
+                    if let Some(v) = v
+                        && let Some((rule, message)) = self.not_text(v)
+                    {
+                        let cpath = at.canonical(canonical);
+                        self.reject(run, f, part, at, cpath, rule, message, sent(v));
+                        wrong = true;
+                    }
+                }
+                if wrong {
+                    return;
+                }
                 let full = format!(
                     "{}{}",
                     text::trim(&shown_local(a)),

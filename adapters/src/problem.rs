@@ -93,7 +93,9 @@ impl Mask {
             Mask::Other => mask::other(s),
             Mask::Public if looks_like_an_id_number(s) => mask::id_number(s),
             Mask::Public if looks_like_a_mobile(s) => mask::phone(s),
-            Mask::Public if s.chars().count() > MAX_SHOWN => mask::other(s),
+            Mask::Public if s.chars().count() > MAX_SHOWN || holds_a_personal_number(s) => {
+                mask::other(s)
+            }
             Mask::Public => s.to_string(),
         }
     }
@@ -117,6 +119,56 @@ fn looks_like_an_id_number(s: &str) -> bool {
 fn looks_like_a_mobile(s: &str) -> bool {
     let b = s.trim().as_bytes();
     b.len() == 11 && b[0] == b'1' && b.iter().all(u8::is_ascii_digit)
+}
+
+/// Whether `s` holds an ID number or a mobile number however it was typed: inside other text
+/// (`身份证420106…`), in full-width digits (`１３８…`), grouped by spaces or dashes
+/// (`138 1234 5678`), after `+86`. A run of digits — full-width ones read as ASCII, a space or
+/// dash between two digits skipped — of 15 or 18 digits, 17 and an `X`, 11 from `1`, or 13 from
+/// `861`. A 12-digit division code or a date is none of these.
+fn holds_a_personal_number(s: &str) -> bool {
+    let chars: Vec<char> = s.chars().map(halfwidth).collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let mut run = String::new();
+        while i < chars.len() {
+            let c = chars[i];
+            let joins = matches!(c, ' ' | '-')
+                && !run.is_empty()
+                && chars.get(i + 1).is_some_and(char::is_ascii_digit);
+            if c.is_ascii_digit() {
+                run.push(c);
+            } else if !joins {
+                break;
+            }
+            i += 1;
+        }
+        let x = chars.get(i).is_some_and(|c| matches!(c, 'X' | 'x'));
+        let personal = match run.len() {
+            15 | 18 => true,
+            17 => x,
+            11 => run.starts_with('1'),
+            13 => run.starts_with("861"),
+            _ => false,
+        };
+        if personal {
+            return true;
+        }
+    }
+    false
+}
+
+/// A full-width digit, letter or space as its ASCII one (a clerk's IME types them).
+fn halfwidth(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '\u{3000}' => ' ',
+        _ => c,
+    }
 }
 
 /// One problem with a local form (or, among warnings, one doubt that does not reject it).
@@ -209,5 +261,40 @@ mod tests {
         assert_eq!(Mask::Public.apply("13812345678"), "138****5678");
         assert!(Mask::Public.apply(&"9".repeat(900_000)).chars().count() <= 20);
         assert_eq!(Mask::for_canonical("/form/unemployed_since"), Mask::Public);
+        // However a clerk typed them, an ID number or a mobile number in a field that is not
+        // personal is not echoed: inside other text, in full-width digits, grouped, after +86.
+        for typed in [
+            "身份证420106199003070024",
+            "ID 42010619900307002X",
+            "４２０１０６１９９００３０７００２４",
+            "420106 19900307 0024",
+            "420106-1990-0307-0024",
+            "139 8300 1234",
+            "139-8300-1234",
+            "+8613983001234",
+            "１３９８３００１２３４",
+            "电话13983001234",
+        ] {
+            let shown = Mask::Public.apply(typed);
+            assert!(
+                !shown.contains("1990") && !shown.contains("8300"),
+                "{typed} → {shown}"
+            );
+            assert!(
+                !shown.contains("１９９０") && !shown.contains("８３００"),
+                "{typed} → {shown}"
+            );
+        }
+        // Codes, constants, division codes and dates with digits stay as sent.
+        for clear in [
+            "11440000MB2C9237XG4440115001000",
+            "440000;330000",
+            "2024-01-15",
+            "２０２４年３月１日",
+            "420100000000",
+            "1234567890",
+        ] {
+            assert_eq!(Mask::Public.apply(clear), clear);
+        }
     }
 }

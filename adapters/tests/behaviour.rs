@@ -116,7 +116,22 @@ fn personal_data_in_a_code_field_is_masked_like_any_other() {
     let id = local["SQR_GMSFHM"].as_str().unwrap().to_string();
     // A name cannot be told from a code in 汉字 (男, 全程网办), which are shown as sent; an ID
     // number and a mobile number can, and are masked as what they are.
-    for typed in [id.clone(), "13812345678".to_string()] {
+    let grouped = format!("{} {} {}", &id[..6], &id[6..14], &id[14..]);
+    let full_width: String = id
+        .chars()
+        .map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap())
+        .collect();
+    for typed in [
+        id.clone(),
+        "13812345678".to_string(),
+        // However it was typed: inside text, grouped, full-width, after +86.
+        format!("身份证{id}"),
+        grouped,
+        full_width,
+        "138 1234 5678".to_string(),
+        "+8613812345678".to_string(),
+        "１３８１２３４５６７８".to_string(),
+    ] {
         let mut form = local.clone();
         form["SQR_XB_DM"] = json!(typed);
         let r = a.inbound(&form).expect_err("not a code");
@@ -125,6 +140,8 @@ fn personal_data_in_a_code_field_is_masked_like_any_other() {
         let all = serde_json::to_string(&r).unwrap();
         let clear: String = typed.chars().take(6).collect();
         assert!(!all.contains(&clear), "{typed} in clear: {all}");
+        let middle: String = typed.chars().skip(4).take(6).collect();
+        assert!(!all.contains(&middle), "{typed} in clear: {all}");
         assert!(
             p.message.contains("sex-"),
             "the table is named: {}",
@@ -261,6 +278,71 @@ fn traditional_names_are_kept_with_a_simplified_copy_for_matching() {
     let t = a.inbound(&local).unwrap();
     assert_eq!(t.canonical["applicant"]["name"], "馬丽");
     assert_eq!(t.matching["/applicant/name"], "马丽");
+}
+
+/// A surname or given name that is no text (a list, a number, an object) is refused at its own
+/// field, never joined into the stored name as `[…]斌` or `5斌`.
+#[test]
+fn name_parts_that_are_not_text_are_refused_at_their_field() {
+    let a = adapter("500000", "criminal-record-certificate");
+    let golden = golden_json("500000", "criminal-record-certificate.local.json");
+    for (field, sent, message, shown) in [
+        (
+            "sqrXing",
+            json!(["罗", "司马"]),
+            "应为文本，收到列表 (expected text, got a list)",
+            None,
+        ),
+        (
+            "sqrXing",
+            json!(5),
+            "应为文本，收到数字 (expected text, got a number)",
+            Some("5*"),
+        ),
+        (
+            "sqrMing",
+            json!({"a": "丽"}),
+            "应为文本，收到对象 (expected text, got an object)",
+            None,
+        ),
+    ] {
+        let mut local = golden.clone();
+        local["txnBodyCom"][field] = sent;
+        let r = a.inbound(&local).expect_err("refused");
+        assert_eq!(r.problems.len(), 1, "{r}");
+        let p = &r.problems[0];
+        assert_eq!(p.pointer, format!("/txnBodyCom/{field}"));
+        assert_eq!((p.rule.as_str(), p.message.as_str()), ("type", message));
+        assert_eq!(p.canonical, "/applicant/name");
+        assert_eq!(p.value.as_deref(), shown);
+    }
+}
+
+/// The field table says what is required as the translation holds it: of a required name in
+/// two parts, the surname; a form without a given name is taken (the surname is the name).
+#[test]
+fn the_field_table_requires_the_surname_of_a_name_in_two_parts_not_the_given_name() {
+    let a = adapter("500000", "criminal-record-certificate");
+    let table = a.field_table();
+    let required = |local: &str| {
+        table
+            .iter()
+            .find(|r| r.local == local)
+            .unwrap_or_else(|| panic!("{local}"))
+            .required
+    };
+    assert!(required("/txnBodyCom/sqrXing"));
+    assert!(!required("/txnBodyCom/sqrMing"));
+    let mut local = golden_json("500000", "criminal-record-certificate.local.json");
+    local["txnBodyCom"]
+        .as_object_mut()
+        .unwrap()
+        .remove("sqrMing");
+    let t = a.inbound(&local).expect("taken without a given name");
+    assert_eq!(
+        t.canonical["applicant"]["name"],
+        local["txnBodyCom"]["sqrXing"]
+    );
 }
 
 #[test]

@@ -117,6 +117,26 @@ pub async fn list<L: EventLog>(
     State(_): State<AppState<L>>,
     Query(filter): Query<Filter>,
 ) -> Result<Json<AdapterList>, Problem> {
+    // A mistyped filter (`44000`, `medical-filling`) is said, not answered with an empty list
+    // that reads as "no adapters".
+    if let Some(r) = filter.region.as_deref()
+        && !crate::domain::is_region_code(r)
+    {
+        return Err(Problem::bad_request(
+            "query:region",
+            "gb2260-format",
+            format!("region must be a 6-digit GB/T 2260 code, got {r:?}"),
+        ));
+    }
+    if let Some(m) = filter.matter.as_deref()
+        && tongban_schemas::matters::get(m).is_none()
+    {
+        return Err(Problem::bad_request(
+            "query:matter",
+            "unknown-matter",
+            format!("no matter {m:?}; the matters are listed at /v1/matters"),
+        ));
+    }
     let adapters = super::forms::registry()?
         .all()
         .filter(|a| filter.region.as_deref().is_none_or(|r| a.region == r))

@@ -131,7 +131,11 @@ fn rejected(adapter: &Adapter, rejection: &Rejection) -> Response {
         "errors": rejection.problems,
         "warnings": rejection.warnings,
     });
-    problem_json(StatusCode::UNPROCESSABLE_ENTITY, &problem)
+    let mut res = problem_json(StatusCode::UNPROCESSABLE_ENTITY, &problem);
+    // For the refusal's log line (`super::refusals`), as `Problem` leaves it: the type only.
+    res.extensions_mut()
+        .insert(super::refusals::Refused("invalid-local-form".into()));
+    res
 }
 
 fn problem_json(status: StatusCode, body: &Value) -> Response {

@@ -122,9 +122,13 @@ fn operation(route: &Route) -> Value {
                 "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"}}}))}));
         }
         Op::Adapters => {
-            params.push(json!({"name": "region", "in": "query", "required": false, "description": "only this region's adapters", "schema": {"type": "string"}}));
-            params.push(json!({"name": "matter", "in": "query", "required": false, "description": "only the adapters of this matter", "schema": {"type": "string"}}));
+            params.push(json!({"name": "region", "in": "query", "required": false, "description": "only this region's adapters (6-digit GB/T 2260 code; empty list when it has none)", "schema": {"type": "string", "pattern": "^[1-9][0-9]{5}$"}}));
+            params.push(json!({"name": "matter", "in": "query", "required": false, "description": "only the adapters of this matter (a code of /v1/matters)", "schema": {"type": "string"}}));
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(schema_of::<super::adapters::AdapterList>())}));
+            responses.insert(
+                "400".into(),
+                problem_response("`region` no 6-digit code (`query:region`, rule `gb2260-format`), `matter` no matter's code (`query:matter`, rule `unknown-matter`), or a parameter given twice (`query`)"),
+            );
         }
         Op::AdapterDetail => {
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(schema_of::<super::adapters::AdapterDetail>())}));
@@ -221,7 +225,12 @@ fn operation(route: &Route) -> Value {
         }
         Op::Get => {
             params.push(json!({"name": "view", "in": "query", "required": false, "description": "canonical (default) or local: the application in the calling region's own form (406 when the region has no adapter for the matter)", "schema": {"type": "string", "enum": ["canonical", "local"]}}));
-            responses.insert("200".into(), json!({"description": "The application (with ?view=local: the calling region's own form, JSON or XML, status and seq in X-Tongban-Status / X-Tongban-Seq; the canonical paths its form has no field for, `*` for any item, in X-Tongban-Unmapped, comma-separated, never their values)", "content": {"application/json": {"schema": schema_of::<super::applications::ApplicationRead<'static>>()}, "application/xml": {"schema": {"type": "string"}}}}));
+            responses.insert("200".into(), json!({"description": "The application (with ?view=local: the calling region's own form, JSON or XML, status and seq in X-Tongban-Status / X-Tongban-Seq; the canonical paths its form has no field for, `*` for any item, in X-Tongban-Unmapped, comma-separated, never their values)", "content": {"application/json": {"schema": schema_of::<super::applications::ApplicationRead<'static>>()}, "application/xml": {"schema": {"type": "string"}}},
+                "headers": {
+                    "X-Tongban-Status": {"description": "with ?view=local: the application's status (the local form carries none)", "schema": {"type": "string"}},
+                    "X-Tongban-Seq": {"description": "with ?view=local: the seq of its last event, for `expected_seq`", "schema": {"type": "integer", "minimum": 1}},
+                    "X-Tongban-Unmapped": {"description": "with ?view=local, when the local form has no field for some values: their canonical paths, `*` for any list item, comma-separated (`/applicant/ethnicity, /materials/*/format`); never values; absent when nothing was left out", "schema": {"type": "string"}}
+                }}));
             responses.insert(
                 "406".into(),
                 problem_response("view=local, but the region has no adapter for the matter, or the caller is an operator (`no-local-form`)"),
