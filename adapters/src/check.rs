@@ -86,7 +86,7 @@ impl Check {
                     "gb11643-form",
                     "身份号码应为 18 位 (大写 X)；请在规范化后提交 (not in 18-character form)",
                 ),
-                Err(e) => error(e.rule(), format!("公民身份号码无效：{e}")),
+                Err(e) => error(e.rule(), format!("公民身份号码无效：{}", e.zh())),
             },
             Check::Gb32100 => match gb32100::CreditCode::parse(s) {
                 Ok(c) => c.doubt().map(|doubt| Finding {
@@ -94,7 +94,7 @@ impl Check {
                     message: format!("统一社会信用代码：{doubt}"),
                     warning: true,
                 }),
-                Err(e) => error(e.rule(), format!("统一社会信用代码无效：{e}")),
+                Err(e) => error(e.rule(), format!("统一社会信用代码无效：{}", e.zh())),
             },
             Check::Gb2260 => match gb2260::normalise(s) {
                 None => error("gb2260-format", "行政区划代码应为 6 位或 12 位数字"),
@@ -141,6 +141,23 @@ mod tests {
                 .unwrap()
                 .rule,
             "gb11643-checksum"
+        );
+        // Their messages in the problems' style: Chinese first, the English in parentheses.
+        let bad = Check::Gb32100.run(&json!("91110000600037341I")).unwrap();
+        assert_eq!(bad.rule, "gb32100-characters");
+        assert!(
+            bad.message
+                .starts_with("统一社会信用代码无效：第 18 位不在代码字符集中")
+                && bad
+                    .message
+                    .ends_with("(character 18 is outside the code alphabet)"),
+            "{}",
+            bad.message
+        );
+        let bad = Check::Gb11643.run(&json!("11010519491231002")).unwrap();
+        assert_eq!(
+            bad.message,
+            "公民身份号码无效：应为 18 位，或 15 位旧号 (18 characters, or 15 digits)"
         );
         let warn = Check::Gb32100.run(&json!("91110000600037341M")).unwrap();
         assert!(warn.warning);

@@ -196,7 +196,12 @@ pub struct LocalProblem {
 
 impl std::fmt::Display for LocalProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.pointer)?;
+        // A problem of the whole form (its syntax, its root) has the empty pointer: said so, not
+        // left as a line starting with a space.
+        match self.pointer.as_str() {
+            "" => write!(f, "(the whole form)")?,
+            pointer => write!(f, "{pointer}")?,
+        }
         if let Some(l) = &self.label {
             write!(f, " ({l})")?;
         }
@@ -228,6 +233,24 @@ impl LocalProblem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Given a problem of the whole form (empty pointer) and one of a field, when printed (as
+    /// `tongban adapt` prints them), then each line starts with where it is.
+    #[test]
+    fn a_whole_form_problem_says_so() {
+        let mut p = LocalProblem {
+            pointer: String::new(),
+            field: String::new(),
+            label: None,
+            canonical: String::new(),
+            rule: "xml-syntax".into(),
+            message: "标签未闭合".into(),
+            value: None,
+        };
+        assert_eq!(p.to_string(), "(the whole form) [xml-syntax]: 标签未闭合");
+        p.pointer = "/YWXX/SQRXM".into();
+        assert_eq!(p.to_string(), "/YWXX/SQRXM [xml-syntax]: 标签未闭合");
+    }
 
     #[test]
     fn masks_by_kind() {

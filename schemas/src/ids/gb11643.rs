@@ -30,6 +30,21 @@ impl Gb11643Error {
             Gb11643Error::Checksum => "gb11643-checksum",
         }
     }
+
+    /// What is wrong, as the problems say it: Chinese first, the English in parentheses (one
+    /// wording for the canonical check and the adapters').
+    pub fn zh(&self) -> &'static str {
+        match self {
+            Gb11643Error::Length => "应为 18 位，或 15 位旧号 (18 characters, or 15 digits)",
+            Gb11643Error::Characters => "应为数字，末位可为 X (digits with an optional final X)",
+            Gb11643Error::BirthDate => {
+                "出生日期不是有效日期 (birth date inside the number is not a real date)"
+            }
+            Gb11643Error::Checksum => {
+                "校验码错误 (check character does not match, ISO 7064 MOD 11-2)"
+            }
+        }
+    }
 }
 
 /// A checked 18-character 公民身份号码 (upper-case `X`).

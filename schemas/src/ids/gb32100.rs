@@ -27,6 +27,20 @@ impl Gb32100Error {
             Gb32100Error::Division => "gb32100-division",
         }
     }
+
+    /// What is wrong, as the problems say it: Chinese first, the English in parentheses.
+    pub fn zh(&self) -> String {
+        match self {
+            Gb32100Error::Length => "应为 18 位 (18 characters)".into(),
+            Gb32100Error::Character { position } => format!(
+                "第 {position} 位不在代码字符集中：数字及除 I、O、S、V、Z 外的大写字母 \
+                 (character {position} is outside the code alphabet)"
+            ),
+            Gb32100Error::Division => {
+                "第 3–8 位为行政区划码，应为数字 (characters 3 to 8 are a division code)".into()
+            }
+        }
+    }
 }
 
 /// A 统一社会信用代码 of the right shape; `checksum_ok` tells whether its check character matches.

@@ -4,7 +4,7 @@
 
 use crate::ids::date::Date;
 use crate::ids::gb2261::Sex;
-use crate::ids::gb11643::{Gb11643Error, ResidentId};
+use crate::ids::gb11643::ResidentId;
 use crate::ids::{gb2260, gb32100};
 use crate::mask;
 use jsonschema::paths::Location;
@@ -145,19 +145,10 @@ fn person(obj: &Map<String, Value>) -> Vec<Finding> {
     let id = match ResidentId::parse(raw) {
         Ok(id) => id,
         Err(e) => {
-            let what = match e {
-                Gb11643Error::Checksum => {
-                    "校验码错误 (check character does not match, ISO 7064 MOD 11-2)"
-                }
-                Gb11643Error::BirthDate => {
-                    "出生日期不是有效日期 (birth date inside the number is not a real date)"
-                }
-                _ => "格式错误 (malformed)",
-            };
             out.push(error(
                 e.rule(),
                 "/id_number",
-                format!("公民身份号码 {} 无效：{what}", masked()),
+                format!("公民身份号码 {} 无效：{}", masked(), e.zh()),
             ));
             return out;
         }
