@@ -476,6 +476,12 @@ fn adapters_are_listed_as_json_with_their_field_tables() {
     assert_eq!(row("/SQRXX/ZJHM")["canonical"], "/applicant/id_number");
     assert_eq!(row("/CLXX/CL/*/CLMC")["canonical"], "/materials/*/name");
     assert_eq!(row("/SXBM")["kind"], "const");
+    // A field read through a code table lists its codes, so another province can read them.
+    assert_eq!(
+        row("/BLMS")["codes"][0],
+        json!({"local": "1", "canonical": "online"})
+    );
+    assert!(row("/SQRXX/ZJHM").get("codes").is_none());
 
     let none = anon.get("/v1/adapters/310000/hukou-transfer");
     assert_eq!(none.status, 404);

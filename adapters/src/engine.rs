@@ -448,6 +448,18 @@ pub struct FieldRow {
     pub kind: &'static str,
     /// The fixed value of a constant.
     pub value: Option<Value>,
+    /// A field read through a code table: each local code with the canonical value it gives,
+    /// in the table's order (aliases included), so another province can read the codes this one
+    /// sends without the spec file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codes: Option<Vec<CodeRow>>,
+}
+
+/// One code of a field's table ([`FieldRow::codes`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CodeRow {
+    pub local: String,
+    pub canonical: Value,
 }
 
 fn field_rows(fields: &[Field], lp: &str, cp: &str, out: &mut Vec<FieldRow>) {
@@ -461,12 +473,33 @@ fn field_rows(fields: &[Field], lp: &str, cp: &str, out: &mut Vec<FieldRow>) {
                     required: f.required,
                     kind,
                     value,
+                    codes: None,
                 })
             };
         match &f.kind {
             Kind::Value {
-                local, canonical, ..
-            } => row(local.under(lp), canonical.under(cp), "value", None),
+                local,
+                canonical,
+                transforms,
+                ..
+            } => {
+                row(local.under(lp), canonical.under(cp), "value", None);
+                let table = transforms.iter().find_map(|t| match t {
+                    Transform::Codes(table) => Some(table),
+                    _ => None,
+                });
+                if let (Some(table), Some(last)) = (table, out.last_mut()) {
+                    last.codes = Some(
+                        table
+                            .inbound_pairs()
+                            .map(|(local, canonical)| CodeRow {
+                                local: local.to_string(),
+                                canonical: canonical.clone(),
+                            })
+                            .collect(),
+                    );
+                }
+            }
             Kind::LocalConst { local, value } => {
                 row(local.under(lp), String::new(), "const", Some(value.clone()))
             }

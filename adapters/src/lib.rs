@@ -22,7 +22,7 @@ pub mod spec;
 pub mod transform;
 pub mod xml;
 
-pub use engine::{Adapter, FieldRow, Rejection, Translation};
+pub use engine::{Adapter, CodeRow, FieldRow, Rejection, Translation};
 pub use error::SpecError;
 pub use problem::{LocalProblem, Mask};
 pub use registry::Registry;

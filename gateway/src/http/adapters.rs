@@ -76,6 +76,19 @@ pub struct FieldItem {
     /// The fixed value of a constant.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<serde_json::Value>,
+    /// A field read through a code table: each local code and the canonical value it gives
+    /// (aliases included), in the table's order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codes: Option<Vec<CodeItem>>,
+}
+
+/// One code of a field's table.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CodeItem {
+    /// As the province sends it.
+    pub local: String,
+    /// What it stands for in the canonical schema.
+    pub canonical: serde_json::Value,
 }
 
 /// `?region=` and `?matter=` narrow the list.
@@ -172,6 +185,15 @@ pub async fn one<L: EventLog>(
             required: r.required,
             kind: r.kind.into(),
             value: r.value,
+            codes: r.codes.map(|codes| {
+                codes
+                    .into_iter()
+                    .map(|c| CodeItem {
+                        local: c.local,
+                        canonical: c.canonical,
+                    })
+                    .collect()
+            }),
         })
         .collect();
     Ok(Json(AdapterDetail {
