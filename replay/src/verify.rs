@@ -379,8 +379,8 @@ pub async fn read_app<L: EventLog>(
 }
 
 /// Whether `events`, read through the index, are all the index holds of `app`: its head is the
-/// last one's seq (none when there are none) and it has one entry per event. Two point reads and
-/// a scan of the application's own entries.
+/// last one's seq (none when there are none) and it has one entry per event. One point read (the
+/// head) and a scan of the application's own entries.
 fn index_covers(index: &dyn AppIndex, app: &str, events: &[Envelope]) -> Result<bool, LogError> {
     let mut head = None;
     index.for_each_head(Some(app), &mut |_, h| head = Some(h))?;
