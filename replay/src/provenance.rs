@@ -37,8 +37,28 @@ impl KeySource {
         }
     }
 
-    /// The page's sentence: where the key came from and, unless the checker gave it, how to
-    /// check without trusting it.
+    /// The text outputs' line: where the key came from and, unless the checker gave it, how to
+    /// check without trusting it. The way out names no key: the key in hand is the one under
+    /// doubt, and only one recorded before (from `GET /v1/keys`) proves anything.
+    pub fn note(&self) -> String {
+        const CHECK: &str = "to check without trusting it, pass --public-key <hex> with the \
+             gateway's public key as recorded before (GET /v1/keys)";
+        match &self.origin {
+            KeyOrigin::Given => format!("key {} (given with --public-key)", self.kid),
+            KeyOrigin::DataDir(path) => format!(
+                "key {} from {path}: whoever could rewrite this log could replace that file too; \
+                 {CHECK}",
+                self.kid
+            ),
+            KeyOrigin::ServingGateway => format!(
+                "key {}, the serving gateway's own: it proves only that the chain is consistent; \
+                 {CHECK}",
+                self.kid
+            ),
+        }
+    }
+
+    /// [`KeySource::note`] as the page states it.
     pub fn note_zh(&self) -> String {
         const CHECK: &str = "如需不依赖它核对，请用事先记录的网关公钥运行 \
              tongban verify --public-key <公钥十六进制>。";
@@ -217,5 +237,20 @@ mod tests {
             key.to_json(),
             json!({"id": "ab12", "source": "data-dir", "path": "d/gateway.key"})
         );
+        // A key read from the directory under check is named as under doubt, in both
+        // languages, with the way to check against one recorded before.
+        let (en, zh) = (key.note(), key.note_zh());
+        assert!(en.starts_with("key ab12 from d/gateway.key:"), "{en}");
+        assert!(en.contains("--public-key <hex>"), "{en}");
+        assert!(
+            zh.contains("d/gateway.key") && zh.contains("--public-key"),
+            "{zh}"
+        );
+        let given = KeySource {
+            kid: "ab12".into(),
+            origin: KeyOrigin::Given,
+        };
+        assert_eq!(given.note(), "key ab12 (given with --public-key)");
+        assert!(!given.note_zh().contains("如需不依赖它核对"));
     }
 }

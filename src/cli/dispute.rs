@@ -17,7 +17,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     // the verification and every raw event are shown all the same.
     let html = evidence.page();
     // Which key proved the page, as verify and replay say it; the page says it too.
-    eprintln!("{}", source.key_note(&evidence.key));
+    eprintln!("{}", source.key_source(&evidence.key).note());
     if let Some(calendar) = &evidence.provenance.calendar {
         eprintln!("{}", calendar.note());
     }

@@ -121,21 +121,7 @@ impl Source {
 
     /// Which key the signatures were checked against, and why that matters: a key taken from
     /// the directory being checked proves nothing against someone who could rewrite that
-    /// directory, since they could replace the key with it.
-    pub fn key_note(&self, key: &PublicKey) -> String {
-        match &self.public_key {
-            Some(_) => format!("key {} (given with --public-key)", key.kid()),
-            None => format!(
-                "key {} from {}: whoever could rewrite this log could replace that file too; \
-                 to check against a key you hold, pass --public-key {}",
-                key.kid(),
-                self.dir.key().display(),
-                key.to_hex()
-            ),
-        }
-    }
-
-    /// [`Source::key_note`] as the dispute page states it.
+    /// directory, since they could replace the key with it ([`KeySource::note`] says so).
     pub fn key_source(&self, key: &PublicKey) -> KeySource {
         KeySource {
             kid: key.kid(),

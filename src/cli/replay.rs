@@ -52,7 +52,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 outln!("{}", calendar.note())?;
             }
             outln!("verification: {}", verification.summary())?;
-            outln!("{}", source.key_note(&evidence.key))?;
+            outln!("{}", source.key_source(&evidence.key).note())?;
             for finding in verification.findings() {
                 outln!("{finding}")?;
             }

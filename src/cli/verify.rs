@@ -37,7 +37,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         return Err(CliError(format!("no application {app} in the log")));
     }
     outln!("{}", report.summary())?;
-    outln!("{}", source.key_note(&key))?;
+    outln!("{}", source.key_source(&key).note())?;
     for finding in report.findings() {
         outln!("{finding}")?;
     }
