@@ -734,7 +734,8 @@ fn serve_refused(data: &std::path::Path, url: &str) -> String {
 
 /// Keeps a copy of the live projections, runs `tongban rebuild` with `args` (the log to rebuild
 /// from), and checks it read `events` events and rebuilt exactly what the live gateway had
-/// projected: every view, inbox and outbox line, each region's feed and the checkpoint.
+/// projected: every view, inbox and outbox line, each region's feed, every running clock in the
+/// index of all regions and in each region's, and the checkpoint.
 fn assert_rebuild_equals_live(
     scratch: &std::path::Path,
     data: &std::path::Path,
@@ -779,6 +780,9 @@ struct Dump {
     boxes: Vec<(String, Vec<String>)>,
     /// Each region's feed: the log positions of its applications' events.
     feeds: Vec<(String, Vec<u64>)>,
+    /// Every running clock, as the index of all regions holds it ("" first) and as each
+    /// region's order holds it: read as overdue on a day after every due date, so every entry.
+    running: Vec<(String, Vec<String>)>,
     checkpoint: u64,
 }
 
@@ -816,10 +820,24 @@ fn dump(dir: &std::path::Path) -> Dump {
         .iter()
         .map(|r| (r.to_string(), store.feed(r, 0, 100_000).expect("feed")))
         .collect();
+    let end_of_time = tongban_gateway::time::CivilDate::parse("9999-12-31").expect("a date");
+    let running = std::iter::once(None)
+        .chain(REGIONS.iter().map(|r| Some(*r)))
+        .map(|region| {
+            let clocks = store
+                .overdue(end_of_time, region, None, 100_000)
+                .expect("running clocks")
+                .iter()
+                .map(|c| format!("{c:?}"))
+                .collect();
+            (region.unwrap_or_default().to_string(), clocks)
+        })
+        .collect();
     Dump {
         views,
         boxes,
         feeds,
+        running,
         checkpoint: store.checkpoint().expect("checkpoint"),
     }
 }
