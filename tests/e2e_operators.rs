@@ -621,7 +621,8 @@ fn rebuild_from_a_jetstream_stream_equals_the_live_projections() {
     assert!(err.contains("--nats"), "{err}");
     assert!(!data.join("log").exists());
 
-    assert_rebuild_equals_live(&dir.0, &data, &["--nats", &url], events);
+    let live = assert_rebuild_equals_live(&dir.0, &data, &["--nats", &url], events);
+    assert!(live.running_clocks("") > 0, "no running clock to compare");
 
     // The gateway serves from the rebuilt projections and keeps projecting new events.
     let gw = Gateway::start_with(&data, false, &["--nats", &url]);
@@ -741,12 +742,20 @@ fn assert_rebuild_equals_live(
     data: &std::path::Path,
     args: &[&str],
     events: u64,
-) {
+) -> Dump {
     let live = scratch.join("live-projections");
     let _ = std::fs::remove_dir_all(&live);
     copy_dir(&data.join("projections"), &live);
     let before = dump(&live);
     assert_eq!(before.checkpoint, events, "the live projection is behind");
+    // Each running clock is in one region's order.
+    assert_eq!(
+        REGIONS
+            .iter()
+            .map(|r| before.running_clocks(r))
+            .sum::<usize>(),
+        before.running_clocks("")
+    );
     let mut argv = vec!["rebuild"];
     argv.extend_from_slice(args);
     let (code, out, err) = tongban(&argv, data);
@@ -756,6 +765,7 @@ fn assert_rebuild_equals_live(
         "{out}"
     );
     assert_eq!(before, dump(&data.join("projections")));
+    before
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
@@ -784,6 +794,16 @@ struct Dump {
     /// region's order holds it: read as overdue on a day after every due date, so every entry.
     running: Vec<(String, Vec<String>)>,
     checkpoint: u64,
+}
+
+impl Dump {
+    /// How many running clocks the index holds: of every region for `""`, else of `region`.
+    fn running_clocks(&self, region: &str) -> usize {
+        self.running
+            .iter()
+            .find(|(r, _)| r == region)
+            .map_or(0, |(_, clocks)| clocks.len())
+    }
 }
 
 const REGIONS: [&str; 6] = ["440000", "330000", "340000", "310000", "510000", "500000"];

@@ -368,6 +368,11 @@ fn the_overdue_list_names_each_late_clock_for_operators_and_its_responsible_regi
     let gw = Gateway::start(&data, false);
     let operator = gw.client(Some(&tokens["operator"]));
     assert_eq!(overdue_list(&operator, "").0, expected[1..]);
+    // The region's own order of the index is rebuilt too.
+    let lead = gw.client(Some(&tokens[&apps.lead]));
+    assert_eq!(overdue_list(&lead, "").0, expected[1..]);
+    let origin = gw.client(Some(&tokens[&apps.origin]));
+    assert!(overdue_list(&origin, "").0.is_empty());
 }
 
 /// Two regions' overdue lists over real HTTP: each region's token lists exactly the operator's
@@ -505,7 +510,13 @@ fn each_regions_overdue_list_is_its_own_page_by_page_among_two_regions() {
         kinds.sort_unstable();
         assert_eq!(
             kinds,
-            ["acceptance", "acceptance", "acceptance", "acceptance", "decision"],
+            [
+                "acceptance",
+                "acceptance",
+                "acceptance",
+                "acceptance",
+                "decision"
+            ],
             "{region}"
         );
     }

@@ -192,7 +192,10 @@ mod tests {
         // falls inside it, even one that starts with the same digits.
         let in_region = by_region("330000", &early);
         assert!(in_region.starts_with(&region_prefix("330000")));
-        assert_eq!(parts(&in_region[region_prefix("330000").len()..]), parts(&early));
+        assert_eq!(
+            parts(&in_region[region_prefix("330000").len()..]),
+            parts(&early)
+        );
         assert!(by_region("330000", &early) < by_region("330000", &late));
         let mut end = region_prefix("330000");
         end.extend_from_slice(b"2026-11-10");

@@ -977,8 +977,11 @@ impl ProjectionStore {
             }
             for entry in clocks {
                 let value = json(&entry.clock)?;
-                out.ops
-                    .push(Op::Insert(Ks::RunningByRegion, entry.by_region, value.clone()));
+                out.ops.push(Op::Insert(
+                    Ks::RunningByRegion,
+                    entry.by_region,
+                    value.clone(),
+                ));
                 out.ops.push(Op::Insert(Ks::Running, entry.key, value));
             }
             let due = view
@@ -1594,7 +1597,10 @@ mod tests {
                 }
             }
             store.meta.remove("running-indexed").expect("remove");
-            store.meta.remove("running-by-region-indexed").expect("remove");
+            store
+                .meta
+                .remove("running-by-region-indexed")
+                .expect("remove");
             store.persist().expect("persist");
             assert!(overdue_on(&store, "2026-12-01").is_empty());
             before
@@ -1625,7 +1631,10 @@ mod tests {
                 let key = guard.key().expect("key");
                 store.running_by_region.remove(key).expect("remove");
             }
-            store.meta.remove("running-by-region-indexed").expect("remove");
+            store
+                .meta
+                .remove("running-by-region-indexed")
+                .expect("remove");
             // A view the fill must not need: the index alone says each clock's region.
             store.apps.insert("unreadable", b"{").expect("insert");
             store.persist().expect("persist");
@@ -1657,10 +1666,12 @@ mod tests {
             0 => {}
             1 => chosen.push(accept),
             2 | 3 => {
-                chosen.push(by_lead(Command::RequestSupplement(ev::SupplementRequested {
-                    items: vec!["户口簿首页".into()],
-                    note: None,
-                })));
+                chosen.push(by_lead(Command::RequestSupplement(
+                    ev::SupplementRequested {
+                        items: vec!["户口簿首页".into()],
+                        note: None,
+                    },
+                )));
                 if i % 10 == 3 {
                     chosen.push((
                         origin.clone(),
@@ -1765,7 +1776,9 @@ mod tests {
                 loop {
                     let page = read(last.as_ref(), 2);
                     assert!(page.len() <= 2);
-                    let Some(end) = page.last().cloned() else { break };
+                    let Some(end) = page.last().cloned() else {
+                        break;
+                    };
                     paged.extend(page);
                     last = Some(end);
                 }
@@ -1795,7 +1808,10 @@ mod tests {
     fn a_regions_overdue_list_is_the_filtered_list_of_all_through_every_transition() {
         let events = mixed(40);
         let cal = Calendar::weekdays();
-        let (a, b) = (TempDir::new("proj-overdue-live"), TempDir::new("proj-overdue-rebuilt"));
+        let (a, b) = (
+            TempDir::new("proj-overdue-live"),
+            TempDir::new("proj-overdue-rebuilt"),
+        );
         let live = ProjectionStore::open(a.path()).expect("open");
         // Runs of seven, so later events meet views and index entries stored by earlier runs.
         for run in events.chunks(7) {
@@ -1809,12 +1825,17 @@ mod tests {
         // The mix is what it says: clocks overdue for several regions, of every kind; the
         // paused and closed ones in neither order; the one a supplement restarted, under its
         // lead; none for an origin awaiting its own supplement.
-        let all = live.overdue(day("2027-06-01"), None, None, 10_000).expect("all");
+        let all = live
+            .overdue(day("2027-06-01"), None, None, 10_000)
+            .expect("all");
         let regions: std::collections::BTreeSet<&str> =
             all.iter().map(|c| c.responsible.as_str()).collect();
         assert!(regions.len() >= 4, "{regions:?}");
         for kind in ["acceptance", "decision", "issue"] {
-            assert!(all.iter().any(|c| running::kind_str(c.kind) == kind), "{kind}");
+            assert!(
+                all.iter().any(|c| running::kind_str(c.kind) == kind),
+                "{kind}"
+            );
         }
         let app_of = |n: usize| -> String {
             events
