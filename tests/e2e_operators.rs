@@ -623,7 +623,8 @@ fn rebuild_from_a_jetstream_stream_equals_the_live_projections() {
     assert!(err.contains("--nats"), "{err}");
     assert!(!data.join("log").exists());
 
-    assert_rebuild_equals_live(&dir.0, &data, &["--nats", &url], events);
+    let live = assert_rebuild_equals_live(&dir.0, &data, &["--nats", &url], events);
+    assert!(live.running_clocks("") > 0, "no running clock to compare");
 
     // The gateway serves from the rebuilt projections and keeps projecting new events.
     let gw = Gateway::start_with(&data, false, &["--nats", &url]);
@@ -736,18 +737,27 @@ fn serve_refused(data: &std::path::Path, url: &str) -> String {
 
 /// Keeps a copy of the live projections, runs `tongban rebuild` with `args` (the log to rebuild
 /// from), and checks it read `events` events and rebuilt exactly what the live gateway had
-/// projected: every view, inbox and outbox line, each region's feed and the checkpoint.
+/// projected: every view, inbox and outbox line, each region's feed, every running clock in the
+/// index of all regions and in each region's, and the checkpoint.
 fn assert_rebuild_equals_live(
     scratch: &std::path::Path,
     data: &std::path::Path,
     args: &[&str],
     events: u64,
-) {
+) -> Dump {
     let live = scratch.join("live-projections");
     let _ = std::fs::remove_dir_all(&live);
     copy_dir(&data.join("projections"), &live);
     let before = dump(&live);
     assert_eq!(before.checkpoint, events, "the live projection is behind");
+    // Each running clock is in one region's order.
+    assert_eq!(
+        REGIONS
+            .iter()
+            .map(|r| before.running_clocks(r))
+            .sum::<usize>(),
+        before.running_clocks("")
+    );
     let mut argv = vec!["rebuild"];
     argv.extend_from_slice(args);
     let (code, out, err) = tongban(&argv, data);
@@ -757,6 +767,7 @@ fn assert_rebuild_equals_live(
         "{out}"
     );
     assert_eq!(before, dump(&data.join("projections")));
+    before
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
@@ -781,7 +792,20 @@ struct Dump {
     boxes: Vec<(String, Vec<String>)>,
     /// Each region's feed: the log positions of its applications' events.
     feeds: Vec<(String, Vec<u64>)>,
+    /// Every running clock, as the index of all regions holds it ("" first) and as each
+    /// region's order holds it: read as overdue on a day after every due date, so every entry.
+    running: Vec<(String, Vec<String>)>,
     checkpoint: u64,
+}
+
+impl Dump {
+    /// How many running clocks the index holds: of every region for `""`, else of `region`.
+    fn running_clocks(&self, region: &str) -> usize {
+        self.running
+            .iter()
+            .find(|(r, _)| r == region)
+            .map_or(0, |(_, clocks)| clocks.len())
+    }
 }
 
 const REGIONS: [&str; 6] = ["440000", "330000", "340000", "310000", "510000", "500000"];
@@ -818,10 +842,24 @@ fn dump(dir: &std::path::Path) -> Dump {
         .iter()
         .map(|r| (r.to_string(), store.feed(r, 0, 100_000).expect("feed")))
         .collect();
+    let end_of_time = tongban_gateway::time::CivilDate::parse("9999-12-31").expect("a date");
+    let running = std::iter::once(None)
+        .chain(REGIONS.iter().map(|r| Some(*r)))
+        .map(|region| {
+            let clocks = store
+                .overdue(end_of_time, region, None, 100_000)
+                .expect("running clocks")
+                .iter()
+                .map(|c| format!("{c:?}"))
+                .collect();
+            (region.unwrap_or_default().to_string(), clocks)
+        })
+        .collect();
     Dump {
         views,
         boxes,
         feeds,
+        running,
         checkpoint: store.checkpoint().expect("checkpoint"),
     }
 }

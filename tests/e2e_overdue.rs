@@ -29,6 +29,52 @@ struct Apps {
     lead: String,
 }
 
+/// Sample application `i`'s history under a new id (its matter's route:
+/// [`tongban_gateway::sample::commands`]): its first `n` steps, then `extra`, one step at each
+/// of `times`, sealed with `key` as the gateway would have sealed them then.
+fn history(
+    key: &GatewayKey,
+    i: usize,
+    n: usize,
+    extra: Vec<(String, Command)>,
+    times: &[&str],
+) -> (String, Vec<tongban_gateway::envelope::Envelope>) {
+    let steps = tongban_gateway::sample::commands(i).expect("sample commands");
+    let app = tongban_gateway::ids::new_v7();
+    let chosen = steps.into_iter().take(n).chain(extra);
+    let timed = chosen
+        .zip(times.iter().map(|t| t.to_string()))
+        .map(|((region, cmd), at)| (region, cmd, at));
+    let events = tongban_gateway::sample::sealed(&app, timed, "overdue", key).expect("legal");
+    assert_eq!(events.len(), times.len());
+    (app, events)
+}
+
+/// Appends the histories to `data`'s log, while no gateway runs.
+fn append_all(data: &std::path::Path, all: &[(String, Vec<tongban_gateway::envelope::Envelope>)]) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let log = EmbeddedLog::open(&data.join("log")).expect("open the log");
+        for (_, events) in all {
+            for e in events {
+                log.append(e.clone(), e.seq - 1).await.expect("append");
+            }
+        }
+    });
+}
+
+fn suspend() -> Command {
+    Command::Suspend(ev::Suspended {
+        kind: ev::SuspensionKind::ExpertReview,
+        reason: "专家评审".into(),
+    })
+}
+
+const NOV2: &str = "2026-11-02T03:00:00.000Z";
+
 /// Writes the histories into `data`'s log, while no gateway runs.
 fn write_histories(data: &std::path::Path) -> Apps {
     let key = GatewayKey::load_or_create(&data.join("gateway.key")).expect("key");
@@ -36,44 +82,21 @@ fn write_histories(data: &std::path::Path) -> Apps {
     let origin = steps[0].0.clone();
     let lead = steps[2].0.clone();
     let now = tongban_gateway::time::Timestamp::now().to_rfc3339();
-    let history = |n: usize, extra: Option<(String, Command)>, times: &[&str]| {
-        let app = tongban_gateway::ids::new_v7();
-        let chosen = steps.iter().take(n).cloned().chain(extra);
-        let timed = chosen
-            .zip(times.iter().map(|t| t.to_string()))
-            .map(|((region, cmd), at)| (region, cmd, at));
-        let events = tongban_gateway::sample::sealed(&app, timed, "overdue", &key).expect("legal");
-        assert_eq!(events.len(), times.len());
-        (app, events)
-    };
-    let nov2 = "2026-11-02T03:00:00.000Z";
-    let suspend = Command::Suspend(ev::Suspended {
-        kind: ev::SuspensionKind::ExpertReview,
-        reason: "专家评审".into(),
-    });
+    let nov2 = NOV2;
     let all = [
-        history(2, None, &[nov2, nov2]),
-        history(3, None, &[nov2, nov2, nov2]),
+        history(&key, 0, 2, vec![], &[nov2, nov2]),
+        history(&key, 0, 3, vec![], &[nov2, nov2, nov2]),
         history(
+            &key,
+            0,
             3,
-            Some((lead.clone(), suspend)),
+            vec![(lead.clone(), suspend())],
             &[nov2, nov2, nov2, "2026-11-03T03:00:00.000Z"],
         ),
-        history(2, None, &[&now, &now]),
-        history(6, None, &[nov2, nov2, nov2, nov2, nov2, nov2]),
+        history(&key, 0, 2, vec![], &[&now, &now]),
+        history(&key, 0, 6, vec![], &[nov2, nov2, nov2, nov2, nov2, nov2]),
     ];
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let log = EmbeddedLog::open(&data.join("log")).expect("open the log");
-        for (_, events) in &all {
-            for e in events {
-                log.append(e.clone(), e.seq - 1).await.expect("append");
-            }
-        }
-    });
+    append_all(data, &all);
     let ids: Vec<String> = all.iter().map(|(app, _)| app.clone()).collect();
     Apps {
         late_acceptance: ids[0].clone(),
@@ -345,4 +368,180 @@ fn the_overdue_list_names_each_late_clock_for_operators_and_its_responsible_regi
     let gw = Gateway::start(&data, false);
     let operator = gw.client(Some(&tokens["operator"]));
     assert_eq!(overdue_list(&operator, "").0, expected[1..]);
+    // The region's own order of the index is rebuilt too.
+    let lead = gw.client(Some(&tokens[&apps.lead]));
+    assert_eq!(overdue_list(&lead, "").0, expected[1..]);
+    let origin = gw.client(Some(&tokens[&apps.origin]));
+    assert!(overdue_list(&origin, "").0.is_empty());
+}
+
+/// Two regions' overdue lists over real HTTP: each region's token lists exactly the operator's
+/// list filtered to the clocks it is responsible for (each region is the other's origin for
+/// some of them), page by page through `next`, and a transition one region makes moves only
+/// its own list; the same after a restart. Each region's list is read from its own order of the
+/// index of running clocks (docs/operators.md, "Overdue clocks").
+#[test]
+fn each_regions_overdue_list_is_its_own_page_by_page_among_two_regions() {
+    let tmp = TempDir::new("overdue-two-regions");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let key = GatewayKey::load_or_create(&data.join("gateway.key")).expect("key");
+    // Sample 0 (medical filing) goes from 440000 to 330000, sample 5 (business registration)
+    // from 330000 to 440000: each region the lead of one and the origin of the other.
+    let leads = |i: usize| {
+        let steps = tongban_gateway::sample::commands(i).expect("sample commands");
+        (steps[0].0.clone(), steps[2].0.clone())
+    };
+    let (a, b) = (leads(0).1, leads(5).1);
+    assert_eq!((leads(0).0, leads(5).0), (b.clone(), a.clone()));
+    let day = |d: u32| format!("2026-11-{d:02}T03:00:00.000Z");
+    let supplement_request = |lead: &str| {
+        (
+            lead.to_string(),
+            Command::RequestSupplement(ev::SupplementRequested {
+                items: vec!["户口簿首页".into()],
+                note: None,
+            }),
+        )
+    };
+    let mut all = Vec::new();
+    for (i, lead) in [(0, &a), (5, &b)] {
+        let origin = leads(i).0;
+        // Left at acceptance, forwarded on different days.
+        for d in [2, 3, 4] {
+            all.push(history(&key, i, 2, vec![], &[&day(d), &day(d)]));
+        }
+        // Accepted: a late decision.
+        all.push(history(&key, i, 3, vec![], &[NOV2, NOV2, NOV2]));
+        // Suspended: paused, not listed.
+        all.push(history(
+            &key,
+            i,
+            3,
+            vec![(lead.clone(), suspend())],
+            &[NOV2, NOV2, NOV2, &day(3)],
+        ));
+        // Asked for a supplement: the turn is the origin's, and no clock runs.
+        all.push(history(
+            &key,
+            i,
+            2,
+            vec![supplement_request(lead)],
+            &[NOV2, NOV2, &day(3)],
+        ));
+        // Given one: a new acceptance clock, the lead's again.
+        all.push(history(
+            &key,
+            i,
+            2,
+            vec![
+                supplement_request(lead),
+                (
+                    origin,
+                    Command::Supplement(ev::Supplemented {
+                        materials: vec![
+                            serde_json::from_value(json!({
+                                "name": "户口簿首页", "kind": "id-card",
+                                "sha256": "ab".repeat(32), "size": 1024
+                            }))
+                            .expect("a material"),
+                        ],
+                        note: None,
+                    }),
+                ),
+            ],
+            &[NOV2, NOV2, &day(3), &day(5)],
+        ));
+    }
+    append_all(&data, &all);
+    let mut gw = Gateway::start(&data, false);
+
+    // The operator's whole list, as `(app, kind, due, days)` with each line's region.
+    let whole = |gw: &Gateway| -> Vec<((String, String, String, i64), String)> {
+        let operator = gw.client(Some(&tokens["operator"]));
+        let (items, page) = overdue_list(&operator, "?limit=1000");
+        assert_eq!(page["next"], Value::Null);
+        let regions = page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["responsible"].as_str().expect("responsible").to_string());
+        items.into_iter().zip(regions).collect()
+    };
+    // A region's list, a page of `limit` at a time through `next`.
+    let paged = |gw: &Gateway, region: &str, limit: usize| {
+        let client = gw.client(Some(&tokens[region]));
+        let mut out = Vec::new();
+        let mut query = format!("?limit={limit}");
+        loop {
+            let (items, page) = overdue_list(&client, &query);
+            assert!(items.len() <= limit);
+            out.extend(items);
+            match page["next"].as_str() {
+                Some(next) => query = format!("?limit={limit}&after={next}"),
+                None => break,
+            }
+        }
+        out
+    };
+    let check = |gw: &Gateway| {
+        let whole = whole(gw);
+        for region in [&a, &b] {
+            let own: Vec<(String, String, String, i64)> = whole
+                .iter()
+                .filter(|(_, r)| r == region)
+                .map(|(c, _)| c.clone())
+                .collect();
+            for limit in [1, 2, 1000] {
+                assert_eq!(paged(gw, region, limit), own, "{region}, pages of {limit}");
+            }
+        }
+        whole
+    };
+    let before = check(&gw);
+    // Each region: three late acceptances, the supplemented one's new acceptance, a late
+    // decision; nothing paused or at the origin's turn.
+    for region in [&a, &b] {
+        let mut kinds: Vec<&str> = before
+            .iter()
+            .filter(|(_, r)| r == region)
+            .map(|((_, kind, _, _), _)| kind.as_str())
+            .collect();
+        kinds.sort_unstable();
+        assert_eq!(
+            kinds,
+            [
+                "acceptance",
+                "acceptance",
+                "acceptance",
+                "acceptance",
+                "decision"
+            ],
+            "{region}"
+        );
+    }
+    assert_eq!(before.len(), 10);
+    // A region party to none of them lists none.
+    let other = gw.client(Some(&tokens[&leads(1).0]));
+    assert!(overdue_list(&other, "").0.is_empty());
+
+    // Region a accepts its oldest late application: that clock leaves a's list (its decision
+    // clock is not due yet); b's list is as it was.
+    let at = before
+        .iter()
+        .position(|((_, kind, _, _), r)| kind == "acceptance" && *r == a)
+        .expect("a late acceptance of a's");
+    let first = before[at].0.0.clone();
+    let r = gw
+        .client(Some(&tokens[&a]))
+        .post(&format!("/v1/applications/{first}/accept"), &json!({}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let mut expected = before.clone();
+    expected.remove(at);
+    assert_eq!(check(&gw), expected);
+
+    // The same after a restart.
+    assert!(gw.terminate().success());
+    let gw = Gateway::start(&data, false);
+    assert_eq!(check(&gw), expected);
 }

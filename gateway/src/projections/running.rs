@@ -8,6 +8,20 @@
 //! [`Clock`] JSON (the matter and the responsible region). The projections keep it as they fold
 //! events, in the same batch as the views, so the clocks due before a day are one range read.
 //! Ids, codes and dates only: no personal data.
+//!
+//! Each entry is kept a second time under its responsible region: the region, 0x00, then the
+//! entry's key ([`by_region`]), with the same value. A region's list (a region's token) reads
+//! only its own clocks due before a day, one range read of that prefix, instead of every
+//! region's overdue clocks filtered: its cost follows that region's backlog, not the
+//! federation's.
+//!
+//! Which region must act on a clock is the `responsible` of its deadline: the lead handler, set
+//! when the clock starts and never changed while it runs. A supplement request (补正告知) moves
+//! the turn to the origin by closing the acceptance clock, not by handing it over (the origin
+//! has no statutory clock on its supplement); the supplement starts a new acceptance clock for
+//! the lead. A suspension takes a clock out of both orders, a resumption puts it back under its
+//! new due date, and a closure removes it. The projections still compare each view's entries
+//! in both orders before and after each run, so an entry whose region changed would move too.
 
 use serde::{Deserialize, Serialize};
 
@@ -73,6 +87,22 @@ pub(super) fn key(due: &str, app: &str, kind: DeadlineKind) -> Vec<u8> {
     k
 }
 
+/// The key of `key`'s entry (as [`key`] makes it) in the order of region `responsible`: the
+/// region, 0x00, then `key`. The index of a region's clocks sorts as the index of all does.
+pub(super) fn by_region(responsible: &str, key: &[u8]) -> Vec<u8> {
+    let mut k = region_prefix(responsible);
+    k.extend_from_slice(key);
+    k
+}
+
+/// What every key of region `responsible`'s clocks starts with.
+pub(super) fn region_prefix(responsible: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(responsible.len() + 1 + 40);
+    k.extend_from_slice(responsible.as_bytes());
+    k.push(0);
+    k
+}
+
 /// The key a page's `next` names (`due/app/kind`), or why it is not one.
 pub fn cursor_key(cursor: &str) -> Result<Vec<u8>, String> {
     let mut parts = cursor.splitn(3, '/');
@@ -102,20 +132,32 @@ pub(super) fn parts(key: &[u8]) -> Option<(&str, &str, DeadlineKind)> {
     Some((due, app, kind_of(&rest[split + 1..])?))
 }
 
+/// One running clock as the index holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Entry {
+    /// Its key in the order of all clocks ([`key`]).
+    pub key: Vec<u8>,
+    /// Its key in the order of its responsible region's ([`by_region`]).
+    pub by_region: Vec<u8>,
+    pub clock: Clock,
+}
+
 /// The entries of `view`'s running clocks.
-pub(super) fn entries(view: &ApplicationView) -> Vec<(Vec<u8>, Clock)> {
+pub(super) fn entries(view: &ApplicationView) -> Vec<Entry> {
     view.deadlines
         .0
         .iter()
         .filter(|d| d.state == DeadlineState::Running)
         .map(|d| {
-            (
-                key(&d.due, &view.state.id, d.kind),
-                Clock {
+            let key = key(&d.due, &view.state.id, d.kind);
+            Entry {
+                by_region: by_region(&d.responsible, &key),
+                key,
+                clock: Clock {
                     matter: view.state.matter.clone(),
                     responsible: d.responsible.clone(),
                 },
-            )
+            }
         })
         .collect()
 }
@@ -145,7 +187,23 @@ mod tests {
             due: "2026-11-09".into(),
             days_overdue: 1,
         };
-        assert_eq!(cursor_key(&clock.cursor()), Ok(early));
+        assert_eq!(cursor_key(&clock.cursor()), Ok(early.clone()));
+        // A region's order is the same order within its prefix, and no other region's key
+        // falls inside it, even one that starts with the same digits.
+        let in_region = by_region("330000", &early);
+        assert!(in_region.starts_with(&region_prefix("330000")));
+        assert_eq!(
+            parts(&in_region[region_prefix("330000").len()..]),
+            parts(&early)
+        );
+        assert!(by_region("330000", &early) < by_region("330000", &late));
+        let mut end = region_prefix("330000");
+        end.extend_from_slice(b"2026-11-10");
+        assert!(in_region < end);
+        for other in ["3300001", "33000", "340000"] {
+            let k = by_region(other, &early);
+            assert!(!(region_prefix("330000") <= k && k < end), "{other}");
+        }
         for bad in [
             "2026-11-09",
             "2026-13-09/x/decision",

@@ -17,13 +17,18 @@
 //!   it ([`super::serials`])
 //! - `running`: due date, 0x00, app id, 0x00, deadline kind → the matter and responsible region of
 //!   each running clock ([`super::running`]), for the overdue list and gauge
+//! - `running-by-region`: responsible region, 0x00, then a `running` key → the same value: each
+//!   region's running clocks by due date, for a region's overdue list
 //! - `meta`:   `checkpoint` → last applied log position (u64 BE); `layout` → [`LAYOUT`] (u64 BE);
 //!   `cursor/<region>` → the region's acknowledged feed position (u64 BE); `held` → how many
 //!   applications are held (u64 BE); `serials-from` → the log position after which every serial
 //!   is indexed (u64 BE: 0 for a store that indexed from the start, else the checkpoint of a
 //!   store made before the index, where a rebuild indexes the earlier ones); `running-indexed` →
 //!   present once every view's running clocks are in `running` (a store made before that index
-//!   fills it from its views when first opened by a build that has it)
+//!   fills it from its views when first opened by a build that has it);
+//!   `running-by-region-indexed` → present once every entry of `running` is in
+//!   `running-by-region` too (a store made before that order fills it from `running` when first
+//!   opened by a build that has it)
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -90,6 +95,7 @@ enum Ks {
     Held,
     Serials,
     Running,
+    RunningByRegion,
 }
 
 /// One write of a projection batch.
@@ -213,6 +219,7 @@ pub struct ProjectionStore {
     held: Keyspace,
     serials: Keyspace,
     running: Keyspace,
+    running_by_region: Keyspace,
     meta: Keyspace,
     /// The keyspaces and their memtable budgets: sealed after each write, counted for `memory`.
     memtables: crate::fjall_tuning::Memtables,
@@ -255,6 +262,15 @@ impl ProjectionStore {
                     .is_none()
                 {
                     store.index_running_clocks()?;
+                } else if store
+                    .meta
+                    .get("running-by-region-indexed")
+                    .map_err(storage)?
+                    .is_none()
+                {
+                    // A store from before the regions' order of that index: filled from the
+                    // index itself, which holds each clock's region.
+                    store.index_running_clocks_by_region()?;
                 }
             }
             // Nothing projected yet: a new store.
@@ -270,6 +286,10 @@ impl ProjectionStore {
                 store
                     .meta
                     .insert("running-indexed", 1u64.to_be_bytes())
+                    .map_err(storage)?;
+                store
+                    .meta
+                    .insert("running-by-region-indexed", 1u64.to_be_bytes())
                     .map_err(storage)?;
                 store.persist()?;
             }
@@ -323,6 +343,7 @@ impl ProjectionStore {
         let held = open("held", SMALL, Values::Plain)?;
         let serials = open("serials", SMALL, Values::Plain)?;
         let running = open("running", SMALL, Values::Plain)?;
+        let running_by_region = open("running-by-region", SMALL, Values::Plain)?;
         let meta = open("meta", SMALL, Values::Plain)?;
         Ok(ProjectionStore {
             apps,
@@ -332,6 +353,7 @@ impl ProjectionStore {
             held,
             serials,
             running,
+            running_by_region,
             meta,
             memtables,
             db,
@@ -379,9 +401,10 @@ impl ProjectionStore {
             .map_err(storage)
     }
 
-    /// Puts every view's running clocks in the `running` index and marks it whole: once, for a
-    /// store made before the index. Written in batches; the mark comes last, so an interrupted
-    /// fill is done again (its entries are the same) the next time the store is opened.
+    /// Puts every view's running clocks in the `running` index, in both its orders, and marks
+    /// them whole: once, for a store made before the index. Written in batches; the marks come
+    /// last, so an interrupted fill is done again (its entries are the same) the next time the
+    /// store is opened.
     fn index_running_clocks(&self) -> Result<(), ProjectionError> {
         const BATCH: usize = 10_000;
         let (mut batch, mut pending, mut clocks, mut unread) = (self.db.batch(), 0, 0u64, 0u64);
@@ -396,9 +419,11 @@ impl ProjectionStore {
                         continue;
                     }
                 };
-            for (k, clock) in running::entries(&view) {
-                batch.insert(&self.running, k, json(&clock)?);
-                pending += 1;
+            for entry in running::entries(&view) {
+                let value = json(&entry.clock)?;
+                batch.insert(&self.running_by_region, entry.by_region, value.clone());
+                batch.insert(&self.running, entry.key, value);
+                pending += 2;
                 clocks += 1;
             }
             if pending >= BATCH {
@@ -407,6 +432,7 @@ impl ProjectionStore {
             }
         }
         batch.insert(&self.meta, "running-indexed", 1u64.to_be_bytes());
+        batch.insert(&self.meta, "running-by-region-indexed", 1u64.to_be_bytes());
         batch.commit().map_err(storage)?;
         self.persist()?;
         self.memtables.seal_full();
@@ -418,10 +444,53 @@ impl ProjectionStore {
         Ok(())
     }
 
+    /// Puts every entry of the `running` index in its responsible region's order too and marks
+    /// that order whole: once, for a store made before it (which has the index by due date).
+    /// Reads the index, not the views: as many entries as clocks run. Written in batches, the
+    /// mark last, as [`Self::index_running_clocks`].
+    fn index_running_clocks_by_region(&self) -> Result<(), ProjectionError> {
+        const BATCH: usize = 10_000;
+        let (mut batch, mut pending, mut clocks, mut unread) = (self.db.batch(), 0, 0u64, 0u64);
+        for guard in self.running.iter() {
+            let (key, value) = guard.into_inner().map_err(storage)?;
+            let clock: running::Clock = match decode(&value, String::new) {
+                Ok(clock) => clock,
+                // Read as unreadable when listed for an operator; no region to put it under.
+                Err(_) => {
+                    unread += 1;
+                    continue;
+                }
+            };
+            batch.insert(
+                &self.running_by_region,
+                running::by_region(&clock.responsible, &key),
+                value,
+            );
+            pending += 1;
+            clocks += 1;
+            if pending >= BATCH {
+                batch.commit().map_err(storage)?;
+                (batch, pending) = (self.db.batch(), 0);
+            }
+        }
+        batch.insert(&self.meta, "running-by-region-indexed", 1u64.to_be_bytes());
+        batch.commit().map_err(storage)?;
+        self.persist()?;
+        self.memtables.seal_full();
+        tracing::info!(
+            clocks,
+            unreadable_entries = unread,
+            "indexed the running clocks by region for a store made before that order"
+        );
+        Ok(())
+    }
+
     /// The running clocks whose due date is before `today` (overdue on it, by
     /// [`crate::domain::deadlines::overdue_on`]), oldest due first: up to `limit`, after the
     /// index key `after` ([`running::cursor_key`]) when given, only those `responsible` must act
-    /// on when given. Reads only the entries due before `today` (those of other regions too).
+    /// on when given. Reads only the entries due before `today`: of every region for all, of
+    /// `responsible`'s order of the index alone for one region (its own overdue clocks and the
+    /// page, however many other regions have).
     pub fn overdue(
         &self,
         today: crate::time::CivilDate,
@@ -430,18 +499,24 @@ impl ProjectionStore {
         limit: usize,
     ) -> Result<Vec<OverdueClock>, ProjectionError> {
         use std::ops::Bound;
-        let start = match after {
-            Some(key) => Bound::Excluded(key),
-            None => Bound::Unbounded,
+        // The order read, and what each of its keys starts with before the due date.
+        let (ks, prefix) = match responsible {
+            Some(region) => (&self.running_by_region, running::region_prefix(region)),
+            None => (&self.running, Vec::new()),
         };
-        let end = Bound::Excluded(today.to_string().into_bytes());
+        let prefixed = |key: &[u8]| [prefix.as_slice(), key].concat();
+        let start = match after {
+            Some(key) => Bound::Excluded(prefixed(&key)),
+            None => Bound::Included(prefix.clone()),
+        };
+        let end = Bound::Excluded(prefixed(today.to_string().as_bytes()));
         let mut out = Vec::new();
-        for guard in self.running.range((start, end)) {
+        for guard in ks.range((start, end)) {
             if out.len() >= limit {
                 break;
             }
             let (key, value) = guard.into_inner().map_err(storage)?;
-            let Some((due, app, kind)) = running::parts(&key) else {
+            let Some((due, app, kind)) = key.get(prefix.len()..).and_then(running::parts) else {
                 continue;
             };
             if !crate::domain::deadlines::overdue_on(due, today) {
@@ -781,6 +856,7 @@ impl ProjectionStore {
             Ks::Held => &self.held,
             Ks::Serials => &self.serials,
             Ks::Running => &self.running,
+            Ks::RunningByRegion => &self.running_by_region,
         }
     }
 
@@ -795,7 +871,7 @@ impl ProjectionStore {
         // The regions each application awaited before this run, whose inbox lines may go.
         let mut awaited_before: HashMap<String, Vec<String>> = HashMap::new();
         // The running clocks each application had before this run, whose index entries may go.
-        let mut running_before: HashMap<String, Vec<Vec<u8>>> = HashMap::new();
+        let mut running_before: HashMap<String, Vec<running::Entry>> = HashMap::new();
         // The held applications of this run: held before it (looked up with their view) or by it.
         let mut held: HashMap<String, Held> = HashMap::new();
         let mut out = Encoded::default();
@@ -813,10 +889,7 @@ impl ProjectionStore {
                         app.clone(),
                         v.state.awaiting().into_iter().map(|(r, _)| r).collect(),
                     );
-                    running_before.insert(
-                        app.clone(),
-                        running::entries(v).into_iter().map(|(k, _)| k).collect(),
-                    );
+                    running_before.insert(app.clone(), running::entries(v));
                 }
                 if p.event.seq != 1
                     && let Some(h) = self.held(app)?
@@ -889,15 +962,27 @@ impl ProjectionStore {
             }
             out.ops
                 .push(Op::Insert(Ks::Apps, app.as_bytes().to_vec(), json(view)?));
-            // Only entries that went are removed: those that stay are written again as they were.
+            // Only entries that went are removed, from each order: those that stay are written
+            // again as they were. A clock that started, resumed under a new due date or closed
+            // changes its key in both; one whose region changed would change it in the
+            // regions' order alone.
             let clocks = running::entries(view);
-            for old in running_before.get(app).into_iter().flatten() {
-                if !clocks.iter().any(|(k, _)| k == old) {
-                    out.ops.push(Op::Remove(Ks::Running, old.clone()));
+            for old in running_before.remove(app).into_iter().flatten() {
+                if !clocks.iter().any(|e| e.key == old.key) {
+                    out.ops.push(Op::Remove(Ks::Running, old.key));
+                }
+                if !clocks.iter().any(|e| e.by_region == old.by_region) {
+                    out.ops.push(Op::Remove(Ks::RunningByRegion, old.by_region));
                 }
             }
-            for (k, clock) in clocks {
-                out.ops.push(Op::Insert(Ks::Running, k, json(&clock)?));
+            for entry in clocks {
+                let value = json(&entry.clock)?;
+                out.ops.push(Op::Insert(
+                    Ks::RunningByRegion,
+                    entry.by_region,
+                    value.clone(),
+                ));
+                out.ops.push(Op::Insert(Ks::Running, entry.key, value));
             }
             let due = view
                 .deadlines
@@ -1061,6 +1146,7 @@ mod tests {
             ("feed", &store.feed),
             ("held", &store.held),
             ("running", &store.running),
+            ("running-by-region", &store.running_by_region),
             ("meta", &store.meta),
         ] {
             for guard in ks.iter() {
@@ -1503,20 +1589,281 @@ mod tests {
             let store = ProjectionStore::open(dir.path()).expect("open");
             store.apply(&mut interleaved(4), &cal).expect("apply");
             let before = raw(&store);
-            // As a store written before the index existed.
-            for guard in store.running.iter() {
-                let key = guard.key().expect("key");
-                store.running.remove(key).expect("remove");
+            // As a store written before the index existed (in either order).
+            for ks in [&store.running, &store.running_by_region] {
+                for guard in ks.iter() {
+                    let key = guard.key().expect("key");
+                    ks.remove(key).expect("remove");
+                }
             }
             store.meta.remove("running-indexed").expect("remove");
+            store
+                .meta
+                .remove("running-by-region-indexed")
+                .expect("remove");
             store.persist().expect("persist");
             assert!(overdue_on(&store, "2026-12-01").is_empty());
             before
         };
         let store = ProjectionStore::open(dir.path()).expect("reopen");
         assert_eq!(overdue_on(&store, "2026-12-01").len(), 4);
+        let region = store.overdue(day("2026-12-01"), Some("330000"), None, 100);
+        assert_eq!(region.expect("330000").len(), 4);
         // The very store a build with the index would have written.
         assert_eq!(raw(&store), before);
+    }
+
+    /// A store made after the index by due date but before its regions' order: filled from the
+    /// index (not the views) when first opened, into the very entries a live store writes.
+    #[test]
+    fn a_store_made_before_the_regions_order_of_the_index_fills_it_from_the_index() {
+        let dir = TempDir::new("proj-running-by-region-from");
+        let cal = Calendar::weekdays();
+        let events = mixed(20);
+        let before = {
+            let store = ProjectionStore::open(dir.path()).expect("open");
+            store.apply(&mut events.clone(), &cal).expect("apply");
+            let before = raw(&store);
+            let entries = |name| before.iter().filter(|(ks, _, _)| *ks == name).count();
+            assert!(entries("running-by-region") > 0);
+            assert_eq!(entries("running-by-region"), entries("running"));
+            for guard in store.running_by_region.iter() {
+                let key = guard.key().expect("key");
+                store.running_by_region.remove(key).expect("remove");
+            }
+            store
+                .meta
+                .remove("running-by-region-indexed")
+                .expect("remove");
+            // A view the fill must not need: the index alone says each clock's region.
+            store.apps.insert("unreadable", b"{").expect("insert");
+            store.persist().expect("persist");
+            before
+        };
+        let store = ProjectionStore::open(dir.path()).expect("reopen");
+        store.apps.remove("unreadable").expect("remove");
+        assert_eq!(raw(&store), before);
+        assert_region_reads_as_the_filter(&store, "the filled store");
+    }
+
+    /// Application number `i`'s steps in one of ten courses, each step a day after the one
+    /// before from a start that moves with `i`, so due dates spread over weeks: left at
+    /// acceptance, accepted, asked for a supplement (the turn at the origin, no clock), given
+    /// one (a new acceptance clock), suspended (paused), suspended and resumed (a new due date),
+    /// extended, approved (the issue clock), withdrawn, denied. Routes as the matters' examples
+    /// ([`crate::sample::commands`]): six regions as origins and as lead handlers.
+    fn mixed_history(i: usize, key: &GatewayKey) -> Vec<Envelope> {
+        let steps = crate::sample::commands(i).expect("sample commands");
+        let (origin, lead) = (steps[0].0.clone(), steps[2].0.clone());
+        let mut chosen: Vec<(String, Command)> = steps[..2].to_vec();
+        let by_lead = |cmd| (lead.clone(), cmd);
+        let accept = by_lead(steps[2].1.clone());
+        let suspend = by_lead(Command::Suspend(ev::Suspended {
+            kind: ev::SuspensionKind::ExpertReview,
+            reason: "专家评审".into(),
+        }));
+        match i % 10 {
+            0 => {}
+            1 => chosen.push(accept),
+            2 | 3 => {
+                chosen.push(by_lead(Command::RequestSupplement(
+                    ev::SupplementRequested {
+                        items: vec!["户口簿首页".into()],
+                        note: None,
+                    },
+                )));
+                if i % 10 == 3 {
+                    chosen.push((
+                        origin.clone(),
+                        Command::Supplement(ev::Supplemented {
+                            materials: vec![material(&format!("supplement {i}"))],
+                            note: None,
+                        }),
+                    ));
+                }
+            }
+            4 => chosen.extend([accept, suspend]),
+            5 => chosen.extend([
+                accept,
+                suspend,
+                by_lead(Command::Resume(ev::Resumed { note: None })),
+            ]),
+            6 => chosen.extend([
+                accept,
+                by_lead(Command::ExtendDeadline(ev::DeadlineExtended {
+                    reason: "情况复杂".into(),
+                })),
+            ]),
+            7 => chosen.extend([accept, steps[3].clone()]),
+            8 => chosen.extend([
+                accept,
+                (
+                    origin.clone(),
+                    Command::Withdraw(ev::Withdrawn { reason: None }),
+                ),
+            ]),
+            _ => chosen.extend([
+                accept,
+                by_lead(Command::Deny(ev::Denied {
+                    reason: "不符合条件".into(),
+                    decision_number: None,
+                })),
+            ]),
+        }
+        let start = day("2026-11-02").add_days((i * 3 % 23) as i64);
+        let timed = chosen.into_iter().enumerate().map(|(step, (region, cmd))| {
+            let at = format!("{}T03:00:00.000Z", start.add_days(step as i64 * 4));
+            (region, cmd, at)
+        });
+        crate::sample::sealed(&crate::ids::new_v7(), timed, "t", key).expect("legal")
+    }
+
+    /// `apps` applications of [`mixed_history`], interleaved round-robin as in the log.
+    fn mixed(apps: usize) -> Vec<Positioned> {
+        let key = GatewayKey::from_seed([8; 32]);
+        let histories: Vec<Vec<Envelope>> = (0..apps).map(|i| mixed_history(i, &key)).collect();
+        let mut log = Vec::new();
+        let longest = histories.iter().map(Vec::len).max().unwrap_or(0);
+        for step in 0..longest {
+            for e in histories.iter().filter_map(|h| h.get(step)) {
+                log.push(Positioned {
+                    position: log.len() as u64 + 1,
+                    event: e.clone(),
+                });
+            }
+        }
+        log
+    }
+
+    /// The days the region reads are compared on: before any clock is due, while they fall due
+    /// one after another, and once every running one is.
+    const READ_DAYS: [&str; 6] = [
+        "2026-11-05",
+        "2026-11-20",
+        "2026-12-01",
+        "2026-12-15",
+        "2027-01-10",
+        "2027-06-01",
+    ];
+
+    /// Each region's read of `store` (its order of the index) returns exactly what the read of
+    /// every region filtered by `responsible` returns (how a region's list was made before that
+    /// order): whole, a page at a time, and after every clock's cursor.
+    fn assert_region_reads_as_the_filter(store: &ProjectionStore, what: &str) {
+        let regions: Vec<&str> = crate::demo::REGIONS.iter().map(|(code, _)| *code).collect();
+        for today in READ_DAYS.map(day) {
+            let all = store.overdue(today, None, None, 10_000).expect("all");
+            let place = |c: &OverdueClock| running::cursor_key(&c.cursor()).expect("cursor");
+            let filtered = |region: &str, after: Option<&OverdueClock>| -> Vec<OverdueClock> {
+                all.iter()
+                    .filter(|c| c.responsible == region)
+                    .filter(|c| after.is_none_or(|a| place(c) > place(a)))
+                    .cloned()
+                    .collect()
+            };
+            for region in regions.iter().copied().chain(["330001", "33000"]) {
+                let read = |after: Option<&OverdueClock>, limit| {
+                    let after = after.map(place);
+                    store
+                        .overdue(today, Some(region), after, limit)
+                        .expect("region")
+                };
+                let whole = read(None, 10_000);
+                assert_eq!(whole, filtered(region, None), "{what}: {region} on {today}");
+                // Pages of two, each after the one before's last clock.
+                let mut paged = Vec::new();
+                let mut last: Option<OverdueClock> = None;
+                loop {
+                    let page = read(last.as_ref(), 2);
+                    assert!(page.len() <= 2);
+                    let Some(end) = page.last().cloned() else {
+                        break;
+                    };
+                    paged.extend(page);
+                    last = Some(end);
+                }
+                assert_eq!(paged, whole, "{what}: {region} on {today}, in pages");
+                // After any clock's cursor, another region's too (a cursor names a place in
+                // the order of all, which each region's order keeps).
+                for after in &all {
+                    assert_eq!(
+                        read(Some(after), 3),
+                        filtered(region, Some(after))
+                            .into_iter()
+                            .take(3)
+                            .collect::<Vec<_>>(),
+                        "{what}: {region} on {today} after {}",
+                        after.cursor()
+                    );
+                }
+            }
+        }
+    }
+
+    /// A region's overdue list, read from its own order of the index, is the list of every
+    /// region filtered by the clock's responsible region, after every run of a live projection
+    /// that starts, pauses, resumes, extends and closes clocks in six regions; and a store
+    /// rebuilt from the same events in one run holds the very same index, key for key.
+    #[test]
+    fn a_regions_overdue_list_is_the_filtered_list_of_all_through_every_transition() {
+        let events = mixed(40);
+        let cal = Calendar::weekdays();
+        let (a, b) = (
+            TempDir::new("proj-overdue-live"),
+            TempDir::new("proj-overdue-rebuilt"),
+        );
+        let live = ProjectionStore::open(a.path()).expect("open");
+        // Runs of seven, so later events meet views and index entries stored by earlier runs.
+        for run in events.chunks(7) {
+            live.apply(&mut run.to_vec(), &cal).expect("apply");
+            assert_region_reads_as_the_filter(&live, "live");
+        }
+        let rebuilt = ProjectionStore::open(b.path()).expect("open");
+        rebuilt.apply(&mut events.clone(), &cal).expect("apply");
+        assert_eq!(raw(&rebuilt), raw(&live));
+
+        // The mix is what it says: clocks overdue for several regions, of every kind; the
+        // paused and closed ones in neither order; the one a supplement restarted, under its
+        // lead; none for an origin awaiting its own supplement.
+        let all = live
+            .overdue(day("2027-06-01"), None, None, 10_000)
+            .expect("all");
+        let regions: std::collections::BTreeSet<&str> =
+            all.iter().map(|c| c.responsible.as_str()).collect();
+        assert!(regions.len() >= 4, "{regions:?}");
+        for kind in ["acceptance", "decision", "issue"] {
+            assert!(
+                all.iter().any(|c| running::kind_str(c.kind) == kind),
+                "{kind}"
+            );
+        }
+        let app_of = |n: usize| -> String {
+            events
+                .iter()
+                .filter(|p| p.event.seq == 1)
+                .nth(n)
+                .map(|p| p.event.app.clone())
+                .expect("an application")
+        };
+        let clocks_of = |app: &str| -> Vec<(&'static str, String)> {
+            all.iter()
+                .filter(|c| c.app == app)
+                .map(|c| (running::kind_str(c.kind), c.responsible.clone()))
+                .collect()
+        };
+        let lead_of = |n: usize| crate::sample::commands(n).expect("commands")[2].0.clone();
+        for n in 0..40 {
+            let expected: Vec<(&'static str, String)> = match n % 10 {
+                0 | 3 => vec![("acceptance", lead_of(n))],
+                1 | 5 | 6 => vec![("decision", lead_of(n))],
+                7 => vec![("issue", lead_of(n))],
+                _ => vec![],
+            };
+            assert_eq!(clocks_of(&app_of(n)), expected, "application {n}");
+        }
+        let entries = |name| raw(&live).iter().filter(|(ks, _, _)| *ks == name).count();
+        assert_eq!(entries("running-by-region"), entries("running"));
+        assert_eq!(entries("running"), all.len());
     }
 
     #[test]
