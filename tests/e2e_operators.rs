@@ -429,6 +429,232 @@ fn an_index_that_hides_events_is_not_shown_as_a_shorter_history() {
     }
 }
 
+/// Given a log whose index contradicts itself or its events for one application (its head past
+/// its entries, behind them, or missing; an entry missing in the middle; an entry pointing at
+/// another application's event), when a gateway serves on it, then every route that reads that
+/// application's history (its events, its replay, its dispute page) answers 500 `log-corrupt`
+/// naming the application and what disagreed, with one ERROR line each and no personal data; an
+/// action whose check of the last event goes through the disagreement is refused and appends
+/// nothing; the other application is served as before, and so is the undamaged log.
+#[test]
+fn a_gateway_serves_no_history_its_index_contradicts() {
+    let dir = TempDir::new("index-served");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let forward = (&origin, "forward", json!({"materials_checked": true}));
+    let accept = (&handlers[0], "accept", json!({}));
+    // Three events, and a next action (approve) the lead may take.
+    let id = application(&origin, &body, &[forward.clone(), accept]);
+    let other = application(&origin, &body, &[forward]);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let pristine = dir.0.join("pristine");
+    copy_dir(&data, &pristine);
+    let (other_at, end) = {
+        let (db, apps) = index(&data.join("log"));
+        let events = db
+            .keyspace("events", fjall::KeyspaceCreateOptions::default)
+            .expect("events");
+        let (last, _) = events
+            .last_key_value()
+            .expect("an event")
+            .into_inner()
+            .expect("kv");
+        let end = u64::from_be_bytes(last.as_ref().try_into().expect("eight bytes"));
+        (position(&apps, &other, 1), end)
+    };
+
+    type Edit = Box<dyn Fn(&fjall::Keyspace, &fjall::Keyspace)>;
+    let head = |seq: u64| -> Edit {
+        let id = id.clone();
+        Box::new(move |_, heads| {
+            heads
+                .insert(id.as_bytes(), seq.to_be_bytes())
+                .expect("edit the head")
+        })
+    };
+    // What each edit is, what a read of the history is refused with, and what the action's
+    // check of the last event is (`None`: not tried).
+    let behind = "its head gives seq 2 as the last, yet it places seq 3 within the log";
+    let headless = "it has no head (last seq) for the application, yet places seq 1 within the log";
+    let elsewhere = format!(
+        "it places seq 3 at log position {other_at}, which holds seq 1 of application {other}"
+    );
+    let edits: Vec<(&str, Edit, String, Option<String>)> = vec![
+        (
+            "head past the entries",
+            head(5),
+            "its head gives seq 5 as the last, yet its entries end at seq 3".into(),
+            Some("its head gives seq 5 as the last, yet it has no entry for seq 5".into()),
+        ),
+        (
+            "head moved back",
+            head(2),
+            behind.into(),
+            Some(behind.into()),
+        ),
+        (
+            "head removed",
+            Box::new({
+                let id = id.clone();
+                move |_, heads| heads.remove(id.as_bytes()).expect("remove the head")
+            }),
+            headless.into(),
+            Some(headless.into()),
+        ),
+        (
+            "last entry pointing at another application's event",
+            Box::new({
+                let id = id.clone();
+                move |apps, _| {
+                    apps.insert(index_key(&id, 3), other_at.to_be_bytes())
+                        .expect("edit the entry")
+                }
+            }),
+            elsewhere.clone(),
+            Some(elsewhere),
+        ),
+        // The last event alone does not go through it: an action decides on the projections'
+        // state and the last event, both as the events hold them, and is not tried here.
+        (
+            "entry missing in the middle",
+            Box::new({
+                let id = id.clone();
+                move |apps, _| apps.remove(index_key(&id, 2)).expect("remove the entry")
+            }),
+            "it has no entry for seq 2, yet one for seq 3".into(),
+            None,
+        ),
+    ];
+    let routes = [
+        format!("/v1/applications/{id}/events"),
+        format!("/v1/applications/{id}/replay"),
+        format!("/ui/applications/{id}"),
+    ];
+    for (what, edit, said, act) in &edits {
+        std::fs::remove_dir_all(&data).expect("remove");
+        copy_dir(&pristine, &data);
+        {
+            let (db, apps) = index(&data.join("log"));
+            let heads = db
+                .keyspace("heads", fjall::KeyspaceCreateOptions::default)
+                .expect("heads");
+            edit(&apps, &heads);
+            db.persist(fjall::PersistMode::SyncAll).expect("persist");
+        }
+        let mut gw = Gateway::start(&data, false);
+        let origin = gw.client(Some(
+            &tokens(&data)[body["origin"].as_str().expect("origin")],
+        ));
+        let lead = gw.client(Some(
+            &tokens(&data)[body["handlers"][0].as_str().expect("lead")],
+        ));
+        let mut refused = 0;
+        for route in &routes {
+            let r = origin.get(route);
+            assert_eq!(
+                r.status,
+                500,
+                "{what}: {route}: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+            let p = r.json();
+            assert_eq!(
+                p["type"],
+                json!("urn:tongban:problem:log-corrupt"),
+                "{what}: {p}"
+            );
+            let detail = p["detail"].as_str().expect("detail");
+            assert!(
+                detail.contains(&format!("index of application {id} does not agree"))
+                    && detail.contains(said.as_str()),
+                "{what}: {route}: {detail}"
+            );
+            refused += 1;
+        }
+        if let Some(checked) = act {
+            let r = lead.post(&format!("/v1/applications/{id}/approve"), &json!({}));
+            assert_eq!(
+                r.status,
+                500,
+                "{what}: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+            let p = r.json();
+            assert_eq!(
+                p["type"],
+                json!("urn:tongban:problem:log-corrupt"),
+                "{what}"
+            );
+            let detail = p["detail"].as_str().expect("detail");
+            assert!(detail.contains(checked.as_str()), "{what}: {detail}");
+            refused += 1;
+        }
+        // The other application is served as before.
+        let r = origin.get(&format!("/v1/applications/{other}/events"));
+        assert_eq!(r.status, 200, "{what}");
+        assert_eq!(
+            r.json()["events"].as_array().map(Vec::len),
+            Some(2),
+            "{what}"
+        );
+        assert_eq!(gw.terminate().code(), Some(0));
+        let log = std::fs::read_to_string(&gw.stderr_log).expect("gateway log");
+        let errors: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("ERROR") && l.contains(&format!("app={id}")))
+            .collect();
+        assert_eq!(errors.len(), refused, "{what}: {log}");
+        let named = |l: &&str| {
+            l.contains(said.as_str()) || act.as_ref().is_some_and(|a| l.contains(a.as_str()))
+        };
+        assert!(errors.iter().all(named), "{what}: {errors:?}");
+        common::assert_absent_from(&gw.stderr_log, &common::personal_values(&body));
+        // Nothing was appended: the log ends where it did.
+        let db = fjall::Database::builder(data.join("log"))
+            .open()
+            .expect("open log");
+        let events = db
+            .keyspace("events", fjall::KeyspaceCreateOptions::default)
+            .expect("events");
+        let (last, _) = events
+            .last_key_value()
+            .expect("an event")
+            .into_inner()
+            .expect("kv");
+        assert_eq!(
+            last.as_ref(),
+            end.to_be_bytes(),
+            "{what}: an event was appended"
+        );
+    }
+
+    // The undamaged log serves every route, and the action is taken.
+    std::fs::remove_dir_all(&data).expect("remove");
+    copy_dir(&pristine, &data);
+    let gw = Gateway::start(&data, false);
+    let origin = gw.client(Some(
+        &tokens(&data)[body["origin"].as_str().expect("origin")],
+    ));
+    for route in &routes {
+        let r = origin.get(route);
+        assert_eq!(
+            r.status,
+            200,
+            "{route}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    let events = origin.get(&routes[0]).json();
+    assert_eq!(events["events"].as_array().map(Vec::len), Some(3));
+    let lead = gw.client(Some(
+        &tokens(&data)[body["handlers"][0].as_str().expect("lead")],
+    ));
+    let r = lead.post(&format!("/v1/applications/{id}/approve"), &json!({}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}
+
 /// The embedded log's index by application (`apps`), opened beside its database.
 fn index(log_dir: &std::path::Path) -> (fjall::Database, fjall::Keyspace) {
     let db = fjall::Database::builder(log_dir).open().expect("open log");

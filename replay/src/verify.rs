@@ -353,11 +353,11 @@ pub fn verify_events(app: &str, events: &[Envelope], key: &PublicKey) -> Report 
 }
 
 /// One application's events and their verification, as `replay` and `dispute` read them: by the
-/// log's read of one application, which is quick. Where that read fails because the log's own
-/// index disagrees with the events (or points at a position holding no event), or where what it
-/// read is not all the index holds of the application (its head names another last seq, or it
-/// has more entries than the read followed: an entry past the log's end stops the read there),
-/// the application is read from the events themselves ([`scan_app`]) and each disagreement is
+/// log's read of one application, which is quick. Where the log refuses that read because its
+/// own index disagrees with the events (or points at a position holding no event), or with
+/// itself (its head names another last seq than the entries the read followed:
+/// [`tongban_gateway::log::index::agrees`], the check the gateway's reads make too), the
+/// application is read from the events themselves ([`scan_app`]) and each disagreement is
 /// reported as broken: the evidence of tampering is shown, not refused, and a history cut short
 /// by the index is never shown as the whole one.
 pub async fn read_app<L: EventLog>(
@@ -366,31 +366,15 @@ pub async fn read_app<L: EventLog>(
     key: &PublicKey,
 ) -> Result<(Vec<Envelope>, Report), LogError> {
     match log.read(app).await {
-        Ok(events) => match log.index() {
-            Some(index) if !index_covers(index, app, &events)? => scan_app(log, app, key).await,
-            _ => {
-                let report = verify_events(app, &events, key);
-                Ok((events, report))
-            }
-        },
-        Err(LogError::Corrupt { .. }) if log.index().is_some() => scan_app(log, app, key).await,
+        Ok(events) => {
+            let report = verify_events(app, &events, key);
+            Ok((events, report))
+        }
+        Err(LogError::Corrupt { .. } | LogError::Index(_)) if log.index().is_some() => {
+            scan_app(log, app, key).await
+        }
         Err(e) => Err(e),
     }
-}
-
-/// Whether `events`, read through the index, are all the index holds of `app`: its head is the
-/// last one's seq (none when there are none) and it has one entry per event. One point read (the
-/// head) and a scan of the application's own entries.
-fn index_covers(index: &dyn AppIndex, app: &str, events: &[Envelope]) -> Result<bool, LogError> {
-    let mut head = None;
-    index.for_each_head(Some(app), &mut |_, h| head = Some(h))?;
-    let last = events.last().map(|e| e.seq);
-    let head_agrees = match (head, last) {
-        (None, None) => true,
-        (Some(Head::Seq(h)), Some(l)) => h == l,
-        _ => false,
-    };
-    Ok(head_agrees && index.entries(Some(app))? == events.len() as u64)
 }
 
 /// `verify --app`: where the log keeps an index, the application's events are found by reading

@@ -456,6 +456,24 @@ impl From<ServiceError> for Problem {
                     ),
                 )
             }
+            ServiceError::Log(LogError::Index(d)) => {
+                // Names the application (an id), seqs and positions: no personal data.
+                tracing::error!(app = %d.app, disagreement = %d.what,
+                    "the log's index contradicts a read of one application; refused");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "log-corrupt",
+                    "The event log holds a damaged event",
+                    format!(
+                        "the event log's index of application {} does not agree with itself or \
+                         its events ({}): the log was damaged or changed outside tongban, so \
+                         its history is neither served nor decided on; the gateway's operators \
+                         find every such disagreement with `tongban verify --app {}` \
+                         (docs/operators.md)",
+                        d.app, d.what, d.app
+                    ),
+                )
+            }
             ServiceError::Log(_)
             | ServiceError::Evidence(_)
             | ServiceError::Projection(_)
@@ -489,5 +507,38 @@ mod tests {
         assert_eq!(p.kind, "urn:tongban:problem:log-corrupt");
         assert!(p.detail.contains("log position 27"), "{}", p.detail);
         assert!(p.detail.contains("tongban verify"), "{}", p.detail);
+    }
+
+    /// A read the log's own index contradicts is the same problem, naming the application and
+    /// what disagreed rather than a position that cannot be read.
+    #[test]
+    fn an_index_that_disagrees_is_named_with_the_application() {
+        use crate::log::index::{Disagreement, Disagrees};
+        let p = Problem::reading(ServiceError::Log(
+            Disagreement {
+                app: "0190f0c4-0000-7000-8000-00000000000a".into(),
+                what: Disagrees::Missing {
+                    seq: 3,
+                    next: Some(4),
+                },
+            }
+            .into(),
+        ));
+        assert_eq!(p.status, 500);
+        assert_eq!(p.kind, "urn:tongban:problem:log-corrupt");
+        assert!(
+            p.detail.contains(
+                "application 0190f0c4-0000-7000-8000-00000000000a does not agree with itself or \
+                 its events (it has no entry for seq 3, yet one for seq 4)"
+            ),
+            "{}",
+            p.detail
+        );
+        assert!(
+            p.detail
+                .contains("tongban verify --app 0190f0c4-0000-7000-8000-00000000000a"),
+            "{}",
+            p.detail
+        );
     }
 }

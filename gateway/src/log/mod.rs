@@ -53,6 +53,10 @@ pub enum LogError {
     TooLarge(String),
     #[error("stored event at position {position} is unreadable: {reason}")]
     Corrupt { position: u64, reason: String },
+    /// A read of one application that the log's own index contradicts (the embedded log's):
+    /// refused, not answered as a shorter or another history ([`index::agrees`]).
+    #[error(transparent)]
+    Index(Box<index::Disagreement>),
     /// The embedded log's directory is locked by another process (fjall allows one at a
     /// time): a gateway serving on it, or another tool. A variant of its own so that each
     /// caller can say what to do in its own terms, without reading the message.

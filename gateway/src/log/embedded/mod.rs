@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use fjall::{Database, Keyspace};
 use tokio::sync::{oneshot, watch};
 
+use super::index::{Disagreement, Disagrees, Holds, agrees};
 use super::{EventLog, LogError, Positioned};
 use crate::envelope::Envelope;
 use writer::Request;
@@ -157,6 +158,13 @@ fn app_key(app: &str, seq: u64) -> Vec<u8> {
     k
 }
 
+/// The seq of an index key of `app` (`None`: not `app`, a zero byte and eight bytes).
+fn entry_seq(app: &str, key: &[u8]) -> Option<u64> {
+    key.strip_prefix(app.as_bytes())?
+        .strip_prefix(&[0])
+        .and_then(be_u64)
+}
+
 fn be_u64(bytes: &[u8]) -> Option<u64> {
     bytes.try_into().ok().map(u64::from_be_bytes)
 }
@@ -221,91 +229,138 @@ impl EmbeddedLog {
     }
 
     /// The application's durable events after its seq `after`, in order: a range of its index
-    /// from `after + 1` (0: the whole application).
+    /// from `after + 1` (0: the whole application), checked against the index's head as it goes
+    /// ([`agrees`]): an index that contradicts itself is refused, never answered as a
+    /// shorter or another history.
     fn read_after_sync(&self, app: &str, after: u64) -> Result<Vec<Envelope>, LogError> {
         let s = &self.stores;
+        // The log's end before the head: an entry within that end was written, with its head,
+        // before the head is read, so only an append that is not durable yet can show entries
+        // past the head.
+        let durable = s.durable.load(Ordering::Acquire);
         // Most reads of an application with no events are the idempotency check of a new
-        // submission: a point lookup in `heads` (bloom-filtered, written in the same batch as the
-        // index) answers it, where a prefix scan visits every table of the index and grows slower
-        // as the log grows.
-        if last_seq(s, app)? == 0 {
+        // submission: point lookups in `heads` and of the entry the read would start at
+        // (bloom-filtered, written in the same batch as the index) answer it, where a prefix scan
+        // visits every table of the index and grows slower as the log grows.
+        let head = last_seq(s, app)?;
+        if head == 0 {
+            let first = after.saturating_add(1);
+            if indexed(s, app, first)?.is_some_and(|p| p <= durable) {
+                agrees(app, 0, first, first)?;
+            }
             return Ok(Vec::new());
         }
-        let durable = s.durable.load(Ordering::Acquire);
         let mut out: Vec<Envelope> = Vec::new();
         // The first entry past the durable end of the log, if any: an append whose group commit
         // is under way, so it and every later seq are not answered yet. Only such a run ends the
         // index; an entry within the log after one is an edited index, which would otherwise
         // cut the history short at the entry it moved.
         let mut pending: Option<(u64, u64)> = None;
+        // The last seq the index has an entry for, as far as the range has gone.
+        let mut entries = after;
+        let disagrees = |what| Disagreement {
+            app: app.to_string(),
+            what,
+        };
         let index = s
             .apps
             .range(app_key(app, after.saturating_add(1))..=app_key(app, u64::MAX));
         for guard in index {
-            let value = guard.value().map_err(storage)?;
-            let position = be_u64(&value).ok_or_else(|| LogError::Corrupt {
-                position: 0,
-                reason: "bad index".into(),
-            })?;
+            let (key, value) = guard.into_inner().map_err(storage)?;
+            let seq = entries + 1;
+            let position = match (entry_seq(app, &key), be_u64(&value)) {
+                (Some(found), Some(position)) if found == seq => position,
+                (Some(found), Some(_)) if found > seq => {
+                    return Err(disagrees(Disagrees::Missing {
+                        seq,
+                        next: Some(found),
+                    })
+                    .into());
+                }
+                _ => {
+                    return Err(disagrees(Disagrees::Malformed {
+                        after: entries,
+                        bytes: value.len(),
+                    })
+                    .into());
+                }
+            };
+            entries = seq;
             if position > durable {
-                pending.get_or_insert((after + out.len() as u64 + 1, position));
+                pending.get_or_insert((seq, position));
                 continue;
             }
             if let Some((seq, beyond)) = pending {
-                return Err(LogError::Corrupt {
+                return Err(disagrees(Disagrees::PastEnd {
+                    seq,
                     position: beyond,
-                    reason: format!(
-                        "the index places seq {seq} of application {app} at this position, past \
-                         the log's end ({durable}), yet a later seq of it within the log"
-                    ),
-                });
+                    end: durable,
+                })
+                .into());
             }
             // The index is not what is signed: an edited index must not pass another
             // application's chain, or a chain with a hole, off as this one.
             let event = self.get(position)?;
-            let seq = after + out.len() as u64 + 1;
             if event.app != app || event.seq != seq {
-                return Err(LogError::Corrupt {
+                return Err(disagrees(Disagrees::Points {
+                    seq,
                     position,
-                    reason: format!(
-                        "the index gives this position as seq {seq} of application {app}; the \
-                         event there is seq {} of application {}",
-                        event.seq, event.app
-                    ),
-                });
+                    holds: Holds::Event {
+                        app: event.app,
+                        seq: event.seq,
+                    },
+                })
+                .into());
             }
             out.push(event);
         }
+        // Nothing read: nothing to hold against the head but the entries (a caller's `after`
+        // past the head is its own).
+        let read = out.last().map_or(after.min(head), |e| e.seq);
+        agrees(app, head, read, entries)?;
         Ok(out)
     }
 
     /// The application's last durable event: its head, the index entry at that seq, the event
-    /// there. A head whose event is not durable yet (written in a group whose fsync is under
-    /// way) is not an answer: then the events are read as [`EmbeddedLog::read_sync`] reads
-    /// them, up to the durable head.
+    /// there, and that the index has no entry after it within the log (one more point lookup,
+    /// bloom-filtered: a head moved back would otherwise have an action decide on an earlier
+    /// event as the last, and its append overwrite the next seq's entry). A head whose event is
+    /// not durable yet (written in a group whose fsync is under way) is not an answer: then the
+    /// events are read as [`EmbeddedLog::read_sync`] reads them, up to the durable head.
     fn last_sync(&self, app: &str) -> Result<Option<Envelope>, LogError> {
         let s = &self.stores;
+        // The log's end before the head, as for a read ([`EmbeddedLog::read_after_sync`]).
+        let durable = s.durable.load(Ordering::Acquire);
         let seq = last_seq(s, app)?;
+        let next = indexed(s, app, seq.saturating_add(1))?;
+        // An entry after the head within the log: the head is behind the index.
+        let within = next.is_some_and(|p| p <= durable);
+        let read = if within { seq + 1 } else { seq };
+        agrees(app, seq, read, seq + u64::from(next.is_some()))?;
         if seq == 0 {
             return Ok(None);
         }
-        let position = indexed(s, app, seq)?.ok_or_else(|| LogError::Corrupt {
-            position: 0,
-            reason: format!("the index has no position for seq {seq} of application {app}"),
+        let position = indexed(s, app, seq)?.ok_or_else(|| Disagreement {
+            app: app.to_string(),
+            what: Disagrees::Missing { seq, next: None },
         })?;
-        if position > s.durable.load(Ordering::Acquire) {
+        if position > durable {
             return Ok(self.read_sync(app)?.pop());
         }
         let event = self.get(position)?;
         if event.app != app || event.seq != seq {
-            return Err(LogError::Corrupt {
-                position,
-                reason: format!(
-                    "the index gives this position as seq {seq} of application {app}; the event \
-                     there is seq {} of application {}",
-                    event.seq, event.app
-                ),
-            });
+            return Err(Disagreement {
+                app: app.to_string(),
+                what: Disagrees::Points {
+                    seq,
+                    position,
+                    holds: Holds::Event {
+                        app: event.app,
+                        seq: event.seq,
+                    },
+                },
+            }
+            .into());
         }
         Ok(Some(event))
     }
@@ -511,9 +566,12 @@ impl EventLog for EmbeddedLog {
 fn last_seq(s: &Stores, app: &str) -> Result<u64, LogError> {
     match s.heads.get(app.as_bytes()).map_err(storage)? {
         None => Ok(0),
-        Some(v) => be_u64(&v).ok_or_else(|| LogError::Corrupt {
-            position: 0,
-            reason: format!("the head of application {app} is {} bytes, not 8", v.len()),
+        Some(v) => be_u64(&v).ok_or_else(|| {
+            Disagreement {
+                app: app.to_string(),
+                what: Disagrees::MalformedHead(v.len()),
+            }
+            .into()
         }),
     }
 }
@@ -607,10 +665,26 @@ mod tests {
         );
     }
 
+    /// What a read of `app`'s history and of its last event each answer, as the disagreement
+    /// each refuses them with (`None`: it answered).
+    async fn refusals(log: &EmbeddedLog, app: &str) -> (Option<Disagrees>, Option<Disagrees>) {
+        let disagreement = |e: LogError| match e {
+            LogError::Index(d) => {
+                assert_eq!(d.app, app, "{d}");
+                d.what
+            }
+            other => panic!("expected a disagreement of the index, got {other:?}"),
+        };
+        (
+            log.read(app).await.err().map(disagreement),
+            log.last(app).await.err().map(disagreement),
+        )
+    }
+
     /// The index maps (application, seq) to positions and is not signed: an entry pointing at
-    /// another application's event is corruption, not that event passed off as this one's.
+    /// another application's event is a disagreement, not that event passed off as this one's.
     #[tokio::test]
-    async fn an_index_entry_pointing_at_another_applications_event_is_corruption() {
+    async fn an_index_entry_pointing_at_another_applications_event_is_refused() {
         let dir = TempDir::new("embedded-index");
         let log = EmbeddedLog::open(dir.path()).expect("open");
         let a = "0190f0c4-0000-7000-8000-00000000000d";
@@ -624,16 +698,24 @@ mod tests {
             .apps
             .insert(app_key(b, 1), 1u64.to_be_bytes())
             .expect("index");
-        assert!(matches!(
-            log.read(b).await,
-            Err(LogError::Corrupt { position: 1, reason }) if reason.contains(a)
-        ));
+        let points = Disagrees::Points {
+            seq: 1,
+            position: 1,
+            holds: Holds::Event {
+                app: a.into(),
+                seq: 1,
+            },
+        };
+        assert_eq!(
+            refusals(&log, b).await,
+            (Some(points.clone()), Some(points))
+        );
         assert_eq!(log.read(a).await.expect("read").len(), 1);
     }
 
     /// An index entry moved past the log's end is not an append under way when a later seq of the
-    /// application is within the log: the read is refused as corruption, not cut short there
-    /// (which would show the application's first events as its whole history).
+    /// application is within the log: the read is refused, not cut short there (which would show
+    /// the application's first events as its whole history).
     #[tokio::test]
     async fn an_index_entry_moved_past_the_end_is_corruption_not_the_end() {
         let dir = TempDir::new("embedded-index-beyond");
@@ -645,21 +727,18 @@ mod tests {
             .insert(app_key(a, 2), 99u64.to_be_bytes())
             .expect("index");
         match log.read(a).await {
-            Err(LogError::Corrupt {
-                position: 99,
-                reason,
-            }) => {
-                assert_eq!(
-                    reason,
-                    format!(
-                        "the index places seq 2 of application {a} at this position, past the \
-                         log's end (3), yet a later seq of it within the log"
-                    )
-                );
-            }
-            other => panic!("expected corruption at 99, got {other:?}"),
+            Err(e @ LogError::Index(_)) => assert_eq!(
+                e.to_string(),
+                format!(
+                    "the log's index of application {a} disagrees with its events: it places \
+                     seq 2 at log position 99, past the log's end (3), yet a later seq within \
+                     the log"
+                )
+            ),
+            other => panic!("expected a disagreement, got {other:?}"),
         }
-        // The last entry past the end is what an append under way looks like: read up to it.
+        // The last entry past the end is what an append under way looks like (its head written
+        // with it): read up to it.
         log.stores
             .apps
             .insert(app_key(a, 2), 2u64.to_be_bytes())
@@ -669,6 +748,73 @@ mod tests {
             .insert(app_key(a, 3), 99u64.to_be_bytes())
             .expect("index");
         assert_eq!(log.read(a).await.expect("read").len(), 2);
+        assert_eq!(log.last(a).await.expect("last").map(|e| e.seq), Some(2));
+    }
+
+    /// Every way the index's head and entries can contradict each other refuses both a read of
+    /// the history and of the last event (what an action checks before it decides), naming what
+    /// disagreed, where each used to answer a shorter or an earlier history: the head past the
+    /// entries, behind them, missing, an entry missing in the middle (the last event alone does
+    /// not go through it, and answers).
+    #[tokio::test]
+    async fn a_read_the_index_head_contradicts_is_refused() {
+        let dir = TempDir::new("embedded-index-head");
+        let log = EmbeddedLog::open(dir.path()).expect("open");
+        let a = "0190f0c4-0000-7000-8000-000000000010";
+        conformance::append_chain(&log, a, 5).await;
+        let head = |seq: Option<u64>| match seq {
+            Some(seq) => log.stores.heads.insert(a.as_bytes(), seq.to_be_bytes()),
+            None => log.stores.heads.remove(a.as_bytes()),
+        };
+        assert_eq!(refusals(&log, a).await, (None, None), "an untouched index");
+
+        head(Some(7)).expect("head ahead");
+        let ahead = Disagrees::Head {
+            head: 7,
+            read: 5,
+            entries: 5,
+        };
+        let no_entry = Disagrees::Missing { seq: 7, next: None };
+        assert_eq!(refusals(&log, a).await, (Some(ahead), Some(no_entry)));
+
+        head(Some(3)).expect("head behind");
+        let behind = |read| Disagrees::Head {
+            head: 3,
+            read,
+            entries: if read == 4 { 4 } else { 5 },
+        };
+        assert_eq!(refusals(&log, a).await, (Some(behind(5)), Some(behind(4))));
+        assert!(
+            matches!(log.read_after(a, 2, 0).await, Err(LogError::Index(_))),
+            "an action's catch-up read too"
+        );
+
+        head(None).expect("head removed");
+        let headless = Disagrees::Head {
+            head: 0,
+            read: 1,
+            entries: 1,
+        };
+        assert_eq!(
+            refusals(&log, a).await,
+            (Some(headless.clone()), Some(headless))
+        );
+
+        head(Some(5)).expect("head restored");
+        log.stores
+            .apps
+            .remove(app_key(a, 3))
+            .expect("entry removed");
+        let hole = Disagrees::Missing {
+            seq: 3,
+            next: Some(4),
+        };
+        assert_eq!(refusals(&log, a).await, (Some(hole), None));
+        log.stores
+            .apps
+            .insert(app_key(a, 3), 3u64.to_be_bytes())
+            .expect("entry restored");
+        assert_eq!(log.read(a).await.expect("read").len(), 5);
     }
 
     /// A second opener of a directory in use (a tool while the gateway serves) is told so by an
