@@ -1207,6 +1207,156 @@ fn the_independent_audit_script_agrees() {
     );
 }
 
+/// Given a real gateway's events answers and the key recorded from `GET /v1/keys`, when an
+/// insider hands the auditor a doctored copy, then the independent script alone (no tongban code)
+/// refuses it with a line saying what is wrong: a weak key put in the published key's place (under
+/// which one made-up signature verifies for every event), another application's chain served as
+/// this one's, a `sig` rewritten in capitals; and, which the chain alone cannot show but the
+/// events kept earlier (`--earlier`) do, the latest events cut off, or the history rewritten and
+/// sealed again under an insider's key published in the gateway's place. A material size beyond 2^53, which
+/// the schemas take, is hashed as RFC 8785 writes it, so such an event checks too.
+#[test]
+fn the_audit_script_catches_what_an_insider_would_do() {
+    let dir = TempDir::new("audit-insider");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let id = proxy_application(&gw, &data);
+    // A second application, one of whose materials is 2^60 + 1 bytes: beyond 2^53 a canonical
+    // writer goes through the double, 1152921504606847000.
+    let (mut body, origin, _) = parties(&gw, &data, "proxy");
+    body["materials"][0]["size"] = json!((1u64 << 60) + 1);
+    let other = application(&origin, &body, &[]);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let key = operator.get("/v1/keys").json()["keys"][0]["public_key_hex"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let answer = |app: &str| {
+        let r = operator.get(&format!("/v1/applications/{app}/events"));
+        assert_eq!(r.status, 200);
+        serde_json::from_slice::<Value>(&r.body).expect("json")
+    };
+    let (events, others) = (answer(&id), answer(&other));
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/audit/verify_chain.py");
+    // Writes `doc` and runs the script on it: exit code, stdout, stderr.
+    let run = |name: &str, doc: &Value, key: &str, options: &[&str]| {
+        let file = dir.0.join(name);
+        std::fs::write(&file, doc.to_string()).expect("write");
+        let out = Command::new("python3")
+            .arg(script)
+            .arg("--key")
+            .arg(key)
+            .args(options)
+            .arg(&file)
+            .output()
+            .expect("python3");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    let (code, text, _) = run("others.json", &others, &key, &["--app", &other]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.starts_with("OK: 1 event of 1 application"), "{text}");
+
+    // The identity point as the key, every sig the one that verifies under it for any message.
+    let mut forged = events.clone();
+    forged["events"][4]["data"] = json!({"note": "（伪造）"});
+    let weak = format!("01{}", "00".repeat(31));
+    for e in forged["events"].as_array_mut().expect("events") {
+        e["sig"] = json!(format!("01{}", "00".repeat(63)));
+    }
+    let (code, text, err) = run("forged.json", &forged, &weak, &[]);
+    assert_eq!(code, Some(2), "{text}{err}");
+    assert!(err.contains("--key is a weak Ed25519 key"), "{err}");
+
+    // Another application's chain, served as this one's: whole and intact, yet not its.
+    let mut swapped = others.clone();
+    swapped["app"] = json!(id);
+    let (code, text, _) = run("swapped.json", &swapped, &key, &[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(&format!(
+            "1 event of application {other} (seq 1; the first at"
+        )) && text.contains(&format!("in the events answer for application {id}")),
+        "{text}"
+    );
+    let (code, text, _) = run("others-as-id.json", &others, &key, &["--app", &id]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains(&format!("not of {id} (--app)")), "{text}");
+
+    // The signature rewritten in capitals: the same bytes to a lenient hex reader.
+    let mut capitals = events.clone();
+    let sig = capitals["events"][5]["sig"]
+        .as_str()
+        .expect("sig")
+        .to_uppercase();
+    capitals["events"][5]["sig"] = json!(sig);
+    let (code, text, _) = run("capitals.json", &capitals, &key, &[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("seq 6: sig is not 128 lowercase hex"),
+        "{text}"
+    );
+
+    // The last two events cut off: intact on its own; against the answer kept before, found.
+    let mut cut = events.clone();
+    cut["events"].as_array_mut().expect("events").truncate(6);
+    let (code, text, _) = run("cut.json", &cut, &key, &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("give --earlier FILE"), "{text}");
+    std::fs::write(dir.0.join("kept.json"), events.to_string()).expect("write");
+    let kept = dir.0.join("kept.json").display().to_string();
+    let (code, text, _) = run("cut.json", &cut, &key, &["--earlier", &kept]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(&format!("BROKEN {id} seq 7: in {kept}"))
+            && text.contains("it now ends at seq 6: removed since"),
+        "{text}"
+    );
+    let (code, text, _) = run("whole.json", &events, &key, &["--earlier", &kept]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains(&format!("still there, unchanged: 8 events of {kept}")),
+        "{text}"
+    );
+
+    // The history rewritten from seq 3 on and every event sealed again under an insider's key,
+    // published in the gateway's place: intact under that key; the copy kept earlier tells.
+    use tongban_gateway::envelope::{Envelope, GatewayKey};
+    let insider = GatewayKey::from_seed([5; 32]);
+    let mut previous: Option<Envelope> = None;
+    let mut rewritten = Vec::new();
+    for e in events["events"].as_array().expect("events") {
+        let mut e: Envelope = serde_json::from_value(e.clone()).expect("an envelope");
+        if e.seq == 3 {
+            e.data = json!({"items": ["（改写）"]});
+        }
+        e.prev_hash = previous
+            .as_ref()
+            .map(|p| p.hash.clone())
+            .unwrap_or_default();
+        e.seal(&insider);
+        rewritten.push(serde_json::to_value(&e).expect("json"));
+        previous = Some(e);
+    }
+    let resealed = json!({"app": id, "events": rewritten});
+    let theirs = insider.public().to_hex();
+    let (code, text, _) = run("resealed.json", &resealed, &theirs, &[]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text, _) = run("resealed.json", &resealed, &theirs, &["--earlier", &kept]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(&format!("BROKEN {id} seq 3: its hash is"))
+            && text.contains("rewritten since")
+            && text.contains("BROKEN: 6 problems"),
+        "{text}"
+    );
+}
+
 /// Reconciliation over HTTP, for operators only.
 #[test]
 fn reconcile_over_http_for_operators() {

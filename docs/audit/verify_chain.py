@@ -2,7 +2,7 @@
 """Recheck tongban event chains without tongban.
 
 Usage:
-    python3 verify_chain.py --key <gateway public key hex> EVENTS_FILE
+    python3 verify_chain.py --key <gateway public key hex> [--app ID] [--earlier FILE]... EVENTS_FILE
 
 EVENTS_FILE is what `GET /v1/applications/{id}/events` returns ({"events": [...]}), a feed page of
 `GET /v1/regions/{region}/feed` (its items {"position", "event"} are unwrapped), a JSON array of
@@ -12,14 +12,25 @@ are grouped by application and checked in seq order; an event given twice (a fee
 least once, pages may overlap) counts once. The public key is `public_key_hex` from
 `GET /v1/keys`, as you recorded it before the dispute (a key fetched at check time from the gateway
 under audit proves nothing against whoever could rewrite its log and its key file).
+A weak key (a point of small order, the identity among them), under which one made-up signature
+verifies for every event, is refused (exit 2): no gateway makes one.
 Needs Python 3.8+ and the `cryptography` package for Ed25519.
 
 For every application, in seq order, it checks:
   1. seq counts 1, 2, 3 ...
   2. prev_hash equals the previous event's hash ("" for seq 1)
   3. hash == lowercase hex SHA-256 of the RFC 8785 (JCS) canonical JSON of the event without
-     "hash" and "sig"
-  4. sig is a valid Ed25519 signature (lowercase hex) by the gateway key over the ASCII bytes of hash
+     "hash" and "sig" (integers beyond 2^53 written as JCS writes them, through the double)
+  4. sig is 128 lowercase hex digits, an Ed25519 signature by the gateway key over the ASCII bytes
+     of hash
+and, over the input:
+  5. every event of an events answer ({"app", "events"}) is of the application it names, and with
+     --app ID every event is of ID and ID's chain is there: another application's intact chain
+     served as this one's is BROKEN
+  6. with --earlier FILE (events, answers or feed pages kept before, from any earlier check or an
+     action's answer; may be repeated): every event in FILE (of ID only, with --app) is still in
+     EVENTS_FILE with the same hash. This is what finds an application's latest events removed,
+     which leaves a shorter chain intact in every link: the chain alone cannot show it.
 
 A feed page is a window of the log: read with after=N, an application's events in it may start
 after seq 1. Such a chain is checked from its first event given, and a PARTIAL line names the
@@ -52,6 +63,8 @@ CHAIN_FIELDS = ("app", "seq", "prev_hash", "hash", "sig")
 SAFE_INTEGER = 2**53
 # Between JSON documents (JSON Lines, or answers saved one after another).
 WHITESPACE = re.compile(r"[ \t\n\r]*")
+# sig as the gateway writes it: 64 bytes, lowercase hex.
+SIGNATURE = re.compile(r"[0-9a-f]{128}")
 
 
 class Unusable(Exception):
@@ -67,9 +80,7 @@ def jcs(value):
     if value is False:
         return "false"
     if isinstance(value, int):
-        if abs(value) > SAFE_INTEGER:
-            raise ValueError("integer beyond 2^53: use a full JCS library")
-        return str(value)
+        return integer(value)
     if isinstance(value, float):
         raise ValueError("floating-point number: use a full JCS library")
     if isinstance(value, str):
@@ -82,6 +93,21 @@ def jcs(value):
         items = sorted(value.items(), key=lambda kv: kv[0].encode("utf-16-be"))
         return "{" + ",".join(jcs(k) + ":" + jcs(v) for k, v in items) + "}"
     raise ValueError(f"unexpected JSON value {value!r}")
+
+
+def integer(n):
+    """An integer as JCS writes it: exactly up to 2^53, beyond that as ECMAScript writes the double
+    nearest to it (the gateway's schemas bound no size: a material's `size` may be 2^60)."""
+    if abs(n) <= SAFE_INTEGER:
+        return str(n)
+    # repr gives the shortest digits that round-trip, as ECMAScript's Number::toString does.
+    mantissa, _, exponent = repr(abs(float(n))).replace("e+", "e").partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = (whole + fraction.rstrip("0")).lstrip("0")
+    point = len(whole) + int(exponent or 0)  # digits before the decimal point
+    if point > 21:
+        raise ValueError("integer of more than 21 digits: use a full JCS library")
+    return ("-" if n < 0 else "") + digits + "0" * (point - len(digits))
 
 
 def plural(n, word):
@@ -159,15 +185,16 @@ def is_problem(doc):
     return "app" not in doc and isinstance(doc.get("type"), str) and "status" in doc and "title" in doc
 
 
-def unwrap(value, place, inner, out):
-    """Appends (event, where, windowed) for every event in value; windowed: it came in a feed item.
-    place is the file (and line), inner the path inside its document (events[3].event)."""
+def unwrap(value, place, inner, out, answer_app=None):
+    """Appends (event, where, windowed, answer_app) for every event in value; windowed: it came in
+    a feed item; answer_app: the application the events answer it came in is for (None: not in
+    one). place is the file (and line), inner the path inside its document (events[3].event)."""
     where = f"{place}: {inner}" if inner else place
     if isinstance(value, list):
         for i, item in enumerate(value):
             if isinstance(item, list):
                 raise Unusable(f"{place}: {inner}[{i}]: a list inside a list, not an event")
-            unwrap(item, place, f"{inner}[{i}]", out)
+            unwrap(item, place, f"{inner}[{i}]", out, answer_app)
         return
     if not isinstance(value, dict):
         raise Unusable(f"{where}: {describe(value)}, not an event, an events answer or a feed page")
@@ -180,18 +207,20 @@ def unwrap(value, place, inner, out):
         # The events API answer {"app", "events"} or a feed page {"region", "after", "events" …}.
         if not isinstance(value["events"], list):
             raise Unusable(f"{where}: \"events\" is {describe(value['events'])}, not a list")
-        unwrap(value["events"], place, f"{inner}.events" if inner else "events", out)
+        # The events API answer names the application it is for: every event in it must be its.
+        answer = value.get("app") if isinstance(value.get("app"), str) else None
+        unwrap(value["events"], place, f"{inner}.events" if inner else "events", out, answer)
         return
     if "event" in value and "app" not in value:
         # A feed item {"position": n, "event": {...}}: the event is what is chained and signed.
         if not isinstance(value["event"], dict):
             raise Unusable(f"{where}: \"event\" is {describe(value['event'])}, not an event")
-        out.append((value["event"], f"{where}.event" if inner else f"{where}: event", True))
+        out.append((value["event"], f"{where}.event" if inner else f"{where}: event", True, None))
         return
     if not any(name in value for name in CHAIN_FIELDS):
         names = ", ".join(json.dumps(k, ensure_ascii=False) for k in list(value)[:6]) or "none"
         raise Unusable(f"{where}: not an event, an events answer or a feed page (its members: {names})")
-    out.append((value, where, False))
+    out.append((value, where, False, answer_app))
 
 
 def unfit(value, pointer=""):
@@ -201,8 +230,8 @@ def unfit(value, pointer=""):
     if isinstance(value, float):
         return f"a floating-point number ({value}) at {pointer or '/'}"
     if isinstance(value, int):
-        if abs(value) > SAFE_INTEGER:
-            return f"an integer beyond 2^53 at {pointer or '/'}"
+        if abs(value) >= 10**21:
+            return f"an integer of more than 21 digits at {pointer or '/'}"
         return None
     if isinstance(value, str):
         try:
@@ -249,7 +278,7 @@ def load(path):
     docs = documents(path)
     for doc, place in docs:
         unwrap(doc, place, "", entries)
-    for e, where, _ in entries:
+    for e, where, _, _ in entries:
         check_shape(e, where)
     feed_page = len(docs) == 1 and isinstance(docs[0][0], dict) and "next" in docs[0][0]
     return entries, (docs[0][0] if feed_page else None)
@@ -260,7 +289,7 @@ def by_application(entries):
     An event given more than once, identical, counts once."""
     apps = {}
     seen = set()
-    for e, _, windowed in entries:
+    for e, _, windowed, _ in entries:
         # The whole content, not the id: a second copy that differs is checked, not dropped.
         whole = json.dumps(e, sort_keys=True, ensure_ascii=False)
         chain, from_whole = apps.get(e["app"], ([], False))
@@ -285,11 +314,45 @@ def problems_of(e, prev_seq, prev_hash, key):
     recomputed = hashlib.sha256(jcs(unsigned).encode("utf-8")).hexdigest()
     if recomputed != e["hash"]:
         problems.append(f"hash {e['hash']} but the content hashes to {recomputed}")
+    if not SIGNATURE.fullmatch(e["sig"]):
+        # bytes.fromhex would take capitals and spaces: a sig rewritten so is a changed event.
+        problems.append("sig is not 128 lowercase hex digits, as the gateway writes it")
+        return problems
     try:
         key.verify(bytes.fromhex(e["sig"]), e["hash"].encode("ascii"))
     except (InvalidSignature, ValueError):
-        problems.append("signature does not verify under the given key")
+        problems.append(
+            "signature does not verify under the given key: signed with another key, or hash or "
+            "sig changed after signing"
+        )
     return problems
+
+
+# Ed25519's field prime and curve constant, to tell a weak key (see small_order).
+FIELD = 2**255 - 19
+CURVE_D = (-121665 * pow(121666, FIELD - 2, FIELD)) % FIELD
+
+
+def small_order(raw):
+    """Whether 32 bytes encode a point of small order (the identity among them): under such a key
+    one made-up signature verifies for every message, and the `cryptography` package takes it.
+    tongban refuses these keys too. The point times 8 is the identity exactly for these."""
+    y = (int.from_bytes(raw, "little") & ((1 << 255) - 1)) % FIELD
+    xx = (y * y - 1) * pow(CURVE_D * y * y + 1, FIELD - 2, FIELD) % FIELD
+    x = pow(xx, (FIELD + 3) // 8, FIELD)
+    if x * x % FIELD != xx:
+        x = x * pow(2, (FIELD - 1) // 4, FIELD) % FIELD
+    if x * x % FIELD != xx:
+        return False  # no point at all: from_public_bytes or verify refuses it
+    for _ in range(3):
+        # Doubling on the twisted Edwards curve -x^2 + y^2 = 1 + d x^2 y^2 (complete formulas).
+        xy = x * y % FIELD
+        t = CURVE_D * xy * xy % FIELD
+        x, y = (
+            2 * xy * pow(1 + t, FIELD - 2, FIELD) % FIELD,
+            (y * y + x * x) * pow(1 - t, FIELD - 2, FIELD) % FIELD,
+        )
+    return x == 0 and y == 1
 
 
 def public_key(text):
@@ -304,13 +367,73 @@ def public_key(text):
         raise Unusable(
             f"--key is {plural(len(raw), 'byte')}; an Ed25519 public key is 32 (64 hex digits: public_key_hex from GET /v1/keys)"
         )
+    if small_order(raw):
+        raise Unusable(
+            "--key is a weak Ed25519 key (a point of small order): one made-up signature verifies "
+            "for every event under it, so it proves nothing. It is not a key the gateway makes: "
+            "use the key you recorded from GET /v1/keys, and ask who gave you this one"
+        )
     try:
         return Ed25519PublicKey.from_public_bytes(raw)
     except ValueError as e:
         raise Unusable(f"--key is not an Ed25519 public key: {e}")
 
 
-def check(path, key_hex):
+def strangers(entries, only_app):
+    """One line per application whose events are not where they claim to be: in the events answer
+    for another application, or (with --app) of another application than the one asked about."""
+    found = {}  # (the application expected, the one found, why) -> [(seq, where)]
+    for e, where, _, answer_app in entries:
+        if answer_app is not None and e["app"] != answer_app:
+            why = f"in the events answer for application {answer_app}: that answer is not its chain"
+            found.setdefault((answer_app, e["app"], why), []).append((e["seq"], where))
+        elif only_app is not None and e["app"] != only_app:
+            why = f"not of {only_app} (--app)"
+            found.setdefault((only_app, e["app"], why), []).append((e["seq"], where))
+    lines = []
+    for (expected, app, why), given in found.items():
+        seqs = ", ".join(str(seq) for seq in sorted({seq for seq, _ in given}))
+        lines.append(
+            f"BROKEN {expected}: {plural(len(given), 'event')} of application {app} (seq {seqs}; "
+            f"the first at {given[0][1]}), {why}"
+        )
+    return lines
+
+
+def since(earlier_path, apps, only_app):
+    """One line per event of the earlier file that this input no longer holds as it was: removed
+    (the chain cut short, or the application gone) or rewritten. An event before where a feed
+    window starts is not looked for."""
+    entries, _ = load(earlier_path)
+    lines = []
+    kept = 0
+    seen = set()
+    for e, where, _, _ in entries:
+        app, seq = e["app"], e["seq"]
+        if (only_app is not None and app != only_app) or (app, seq, e["hash"]) in seen:
+            continue
+        seen.add((app, seq, e["hash"]))
+        chain, whole = apps.get(app, ([], True))
+        now = [n for n in chain if n["seq"] == seq]
+        if chain and not whole and seq < chain[0]["seq"]:
+            continue
+        if not now:
+            last = f"it now ends at seq {chain[-1]['seq']}" if chain else "no event of it is given now"
+            lines.append(
+                f"BROKEN {app} seq {seq}: in {where} (hash {e['hash']}) but not in this input; "
+                f"{last}: removed since, the chain cut short"
+            )
+        elif all(n["hash"] != e["hash"] for n in now):
+            lines.append(
+                f"BROKEN {app} seq {seq}: its hash is {now[0]['hash']} now but was {e['hash']} in "
+                f"{where}: rewritten since"
+            )
+        else:
+            kept += 1
+    return lines, kept
+
+
+def check(path, key_hex, only_app=None, earlier=()):
     key = public_key(key_hex)
     entries, feed_page = load(path)
     if not entries:
@@ -322,6 +445,12 @@ def check(path, key_hex):
     count = 0
     unsigned = 0
     partial = 0
+    for line in strangers(entries, only_app):
+        print(line)
+        broken += 1
+    if only_app is not None and only_app not in apps:
+        print(f"BROKEN {only_app}: no event of this application in {path} (--app)")
+        broken += 1
     for app, (chain, whole) in apps.items():
         first = chain[0]["seq"]
         if first > 1 and not whole:
@@ -341,6 +470,13 @@ def check(path, key_hex):
                 broken += 1
                 unsigned += p.startswith("signature")
             prev_seq, prev_hash = e["seq"], e["hash"]
+    kept = []
+    for earlier_path in earlier:
+        lines, n = since(earlier_path, apps, only_app)
+        for line in lines:
+            print(line)
+        broken += len(lines)
+        kept.append(f"{plural(n, 'event')} of {earlier_path}")
     if broken:
         print(
             f"BROKEN: {plural(broken, 'problem')} in {plural(count, 'event')} "
@@ -352,25 +488,43 @@ def check(path, key_hex):
                 "is it the gateway's key as recorded from GET /v1/keys?"
             )
         return 1
+    still = f"; still there, unchanged: {', '.join(kept)}" if kept else ""
     if partial:
         print(
             f"OK: {plural(count, 'event')} of {plural(len(apps), 'application')}, every link given "
             f"intact; {partial} of them {'starts' if partial == 1 else 'start'} after seq 1, "
-            "the link before not checked (PARTIAL above)"
+            f"the link before not checked (PARTIAL above){still}"
         )
         return 0
     # The suite (tests/e2e_operators.rs) reads this line as it is.
-    print(f"OK: {plural(count, 'event')} of {plural(len(apps), 'application')}, every chain intact")
+    print(f"OK: {plural(count, 'event')} of {plural(len(apps), 'application')}, every chain intact{still}")
+    if not earlier:
+        # What the chains alone cannot show, said where it is easy to miss.
+        print(
+            "(An application's latest events removed leave a shorter chain that is intact: "
+            "give --earlier FILE, events or answers kept before, to find them.)"
+        )
     return 0
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--key", required=True, help="gateway public key, hex (public_key_hex, as recorded)")
+    parser.add_argument(
+        "--app", help="the application asked about: its chain must be in EVENTS_FILE, and no other"
+    )
+    parser.add_argument(
+        "--earlier",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="events kept before (an events answer, feed pages, action answers): each must still be "
+        "in EVENTS_FILE, unchanged; may be given more than once",
+    )
     parser.add_argument("events")
     args = parser.parse_args()
     try:
-        return check(args.events, args.key)
+        return check(args.events, args.key, args.app, args.earlier)
     except Unusable as e:
         print(f"verify_chain.py: {e}", file=sys.stderr)
         return 2

@@ -110,9 +110,12 @@ impl PublicKey {
         serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": hex::base64url(self.0.as_bytes()), "kid": self.kid()})
     }
 
-    /// Checks a hex signature over the ASCII bytes of a hex hash.
+    /// Checks an event's `sig` over the ASCII bytes of its hex hash. The contract writes `sig` in
+    /// lowercase hex and nothing hashes it: a `sig` rewritten in capitals is a changed event,
+    /// refused here as docs/audit/verify_chain.py refuses it.
     pub fn verify_hash(&self, hash_hex: &str, sig_hex: &str) -> bool {
-        self.verify_bytes(hash_hex.as_bytes(), sig_hex)
+        !sig_hex.bytes().any(|b| b.is_ascii_uppercase())
+            && self.verify_bytes(hash_hex.as_bytes(), sig_hex)
     }
 
     /// Checks a hex Ed25519 signature over arbitrary bytes (a region's signed request).
@@ -152,6 +155,8 @@ mod tests {
         assert_eq!(sig.len(), 128);
         assert!(k2.public().verify_hash(&hash, &sig));
         assert!(!k2.public().verify_hash(&"cd".repeat(32), &sig));
+        // The same signature in capitals: the same bytes, but not the event as it was written.
+        assert!(!k2.public().verify_hash(&hash, &sig.to_uppercase()));
         assert!(PublicKey::from_hex(&k1.public().to_hex()).is_some());
     }
 
