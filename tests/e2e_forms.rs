@@ -330,6 +330,92 @@ fn an_origin_the_domain_refuses_is_a_local_form_problem() {
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
 }
 
+/// The form's rules across fields (a filing that ends before it starts, a 跨省 filing treated in
+/// the insured province) refuse a canonical body at its fields and a province's local form at the
+/// province's own field, with the rule's stable code; nothing is submitted. The rules are listed
+/// with the matter, on `GET /v1/matters` and on its registry page.
+#[test]
+fn a_forms_rule_across_fields_names_the_field_canonical_and_local() {
+    let dir = TempDir::new("forms-rules");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let guangdong = gw.client(Some(&tokens["440000"]));
+    let outbox = || guangdong.get("/v1/regions/440000/outbox").json()["items"].clone();
+    let before = outbox();
+    let example = matter_example(&gw.client(None), "medical-filing");
+    assert_eq!(example["origin"], "440000");
+
+    // Canonical: both rules broken, both fields named in one answer.
+    let mut body = example.clone();
+    body["form"]["end_date"] = json!("2024-02-29");
+    body["form"]["treatment_region"] = json!("330200");
+    let r = guangdong.post("/v1/applications", &body);
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    let p = r.json();
+    assert_eq!(p["type"], "urn:tongban:problem:invalid", "{p}");
+    assert_eq!(
+        pointers_and_rules(&p),
+        vec![
+            ("/form/end_date".to_string(), "end-before-start".to_string()),
+            ("/form/treatment_region".to_string(), "same-province".to_string()),
+        ],
+        "{p}"
+    );
+    let message = p["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(message.contains("备案结束日期早于备案开始日期"), "{p}");
+    assert!(!message.contains("2024"), "the roles, not the values: {p}");
+
+    // Local: 广东's own form, refused at its own field, on submit and on the dry run.
+    let mut local: Value =
+        serde_json::from_slice(&golden("440000", "medical-filing.local.json")).unwrap();
+    local["formData"]["endDate"] = json!("2024-02-01");
+    for route in [
+        "/v1/regions/440000/forms/medical-filing",
+        "/v1/regions/440000/translate/medical-filing",
+    ] {
+        let r = guangdong.post(route, &local);
+        let p = r.json();
+        assert_eq!(r.status, 422, "{route}: {p}");
+        assert_eq!(p["type"], "urn:tongban:problem:invalid-local-form", "{p}");
+        assert_eq!(p["errors"].as_array().map(Vec::len), Some(1), "{p}");
+        let e = &p["errors"][0];
+        assert_eq!(e["pointer"], "/formData/endDate", "{p}");
+        assert_eq!(e["field"], "endDate", "{p}");
+        assert_eq!(e["label"], "备案结束日期", "{p}");
+        assert_eq!(e["canonical"], "/form/end_date", "{p}");
+        assert_eq!(e["rule"], "end-before-start", "{p}");
+    }
+    assert_eq!(outbox(), before, "nothing was submitted");
+
+    // The rules, listed with the matter for a province's team to read.
+    let anon = gw.client(None);
+    let matters = anon.get("/v1/matters").json();
+    let medical = matters["matters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["code"] == "medical-filing")
+        .expect("medical-filing");
+    let codes: Vec<&str> = medical["rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["end-before-start", "same-province"], "{medical}");
+    assert_eq!(medical["rules"][0]["pointer"], "/form/end_date");
+    let page = anon.get("/registry/matter.medical-filing");
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(html.contains("id=\"rule-table\""), "{html}");
+    assert!(html.contains("<code>end-before-start</code>"), "{html}");
+
+    // The example itself still goes through.
+    let r = guangdong.post("/v1/applications", &example);
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+}
+
 #[test]
 fn every_problem_of_a_canonical_body_in_one_answer() {
     let dir = TempDir::new("forms-every-problem");

@@ -244,6 +244,56 @@ fn canonical_findings_are_traced_back_to_local_fields() {
     assert_eq!(p.rule, "pattern");
 }
 
+/// The form's rules across fields (the canonical `form_rules`) refuse a local form at the
+/// province's own field, with its label, the canonical field and the rule's stable code.
+#[test]
+fn a_form_rule_across_fields_is_refused_at_the_provinces_field() {
+    // Given 广东's filing that ends before it starts
+    let a = adapter("440000", "medical-filing");
+    let mut local = golden_json("440000", "medical-filing.local.json");
+    local["formData"]["endDate"] = json!("2024-02-01");
+    // When it is translated, then the problem is at endDate, said as a rule, not a date format
+    let r = a.inbound(&local).expect_err("refused");
+    let found: Vec<(&str, &str, &str, Option<&str>)> = r
+        .problems
+        .iter()
+        .map(|p| {
+            (
+                p.pointer.as_str(),
+                p.canonical.as_str(),
+                p.rule.as_str(),
+                p.label.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            "/formData/endDate",
+            "/form/end_date",
+            "end-before-start",
+            Some("备案结束日期")
+        )]
+    );
+    assert_eq!(r.problems[0].field, "endDate");
+    assert!(r.problems[0].message.contains("早于"), "{}", r.problems[0].message);
+
+    // Given 四川's hukou transfer moving within 四川 (12-digit codes, as 四川 writes them)
+    let a = adapter("510000", "hukou-transfer");
+    let mut local = golden_json("510000", "hukou-transfer.local.json");
+    local["QRD_SSXQDM"] = json!("510107000000");
+    let r = a.inbound(&local).expect_err("refused");
+    let p = &r.problems[..];
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert_eq!(
+        (p[0].field.as_str(), p[0].canonical.as_str(), p[0].rule.as_str()),
+        ("QRD_SSXQDM", "/form/move_in_address/division", "same-province")
+    );
+    assert_eq!(p[0].label.as_deref(), Some("迁入地所属辖区"));
+    // The value shown is what 四川 sent
+    assert_eq!(p[0].value.as_deref(), Some("510107000000"));
+}
+
 #[test]
 fn a_credit_code_failing_its_check_character_is_only_a_warning() {
     let a = adapter("500000", "housing-fund-transfer");

@@ -197,7 +197,8 @@ fn random_name(rng: &mut Rng) -> String {
     (0..n).map(|_| *rng.pick(CHARS)).collect()
 }
 
-/// A random real date, yyyy-MM-dd.
+/// A random real date, yyyy-MM-dd, before 2010: as a start date, before every golden filing's
+/// end date (the form rule `end-before-start`).
 fn random_date(rng: &mut Rng) -> String {
     let y = 1950 + rng.below(60);
     let m = 1 + rng.below(12);

@@ -63,7 +63,11 @@ fn operation(route: &Route) -> Value {
                 "422".into(),
                 problem_response(
                     "Invalid application; `errors` lists every problem at its JSON pointer \
-                     (a handler that is no region of the federation: rule `unknown-region`); or \
+                     (a handler that is no region of the federation: rule `unknown-region`; a \
+                     rule across the form's fields at the field it is about, with the codes the \
+                     matter lists under `rules` in /v1/matters: `end-before-start`, \
+                     `same-province`, `required-when`, `accompanying-is-applicant`, \
+                     `duplicate-accompanying`, `capital-mismatch`); or \
                      the Idempotency-Key was already used by this region for a different request \
                      (`idempotency-key-reused`)",
                 ),
@@ -212,7 +216,7 @@ fn operation(route: &Route) -> Value {
             // A form that does not even parse is a problem of the local form (422, in the
             // adapter's words), not a malformed request (400): for an adapter team it is one more
             // thing its form got wrong, reported like the others.
-            responses.insert("422".into(), problem_response("The local form is refused (`invalid-local-form`): `errors` names each problem by the region's own field (pointer, field, label), the canonical path, the rule and the masked value, a handler that is no region of the federation (`unknown-region`) and an origin that is not the caller (`domain`) included. A form that is not JSON or XML at all (`json-syntax`, `xml-syntax`), not in its charset (`encoding`, `charset`), under the wrong root (`xml-root`), or with a member given twice (`duplicate-member`) is refused here too, with one error naming the rule. A body over 1 MiB is 413 `payload-too-large`, as for every route"));
+            responses.insert("422".into(), problem_response("The local form is refused (`invalid-local-form`): `errors` names each problem by the region's own field (pointer, field, label), the canonical path, the rule and the masked value, a handler that is no region of the federation (`unknown-region`), an origin that is not the caller (`domain`) and a rule across the form's fields (`end-before-start`, `same-province` … as the matter lists under `rules` in /v1/matters) included. A form that is not JSON or XML at all (`json-syntax`, `xml-syntax`), not in its charset (`encoding`, `charset`), under the wrong root (`xml-root`), or with a member given twice (`duplicate-member`) is refused here too, with one error naming the rule. A body over 1 MiB is 413 `payload-too-large`, as for every route"));
             if route.op == Op::LocalForm {
                 responses.insert(
                     "400".into(),

@@ -49,6 +49,9 @@ pub async fn matters_list<L: EventLog>(State(_): State<AppState<L>>) -> Json<Val
                     "unit": "working-days",
                 },
                 "materials": m.materials.iter().map(|r| json!({"kind": r.kind, "name_zh": r.name_zh, "required": r.required})).collect::<Vec<_>>(),
+                // The rules across the form's fields its schema cannot say, each with the field a
+                // refusal names and its stable code.
+                "rules": m.rules(),
                 "example": m.example(),
             })
         })

@@ -15,8 +15,8 @@ use serde_json::Value;
 use super::Matter;
 use crate::violation::Report;
 
-/// A canonical submission body with no violations under its matter's full schema and route rules
-/// (warnings are allowed: they do not reject). Read it through `Deref`; take it apart with
+/// A canonical submission body with no violations under its matter's full schema, route rules and
+/// form rules ([`Matter::rules`]) (warnings are allowed: they do not reject). Read it through `Deref`; take it apart with
 /// [`CheckedSubmission::into_value`].
 #[derive(Debug, Clone)]
 pub struct CheckedSubmission {

@@ -4,6 +4,7 @@
 mod business_registration;
 mod checked;
 mod criminal_record_certificate;
+pub mod form_rules;
 mod housing_fund_transfer;
 mod hukou_transfer;
 mod medical_filing;
@@ -15,6 +16,7 @@ mod unemployment_registration;
 pub use business_registration::BusinessRegistrationForm;
 pub use checked::CheckedSubmission;
 pub use criminal_record_certificate::CriminalRecordCertificateForm;
+pub use form_rules::FormRule;
 pub use housing_fund_transfer::HousingFundTransferForm;
 pub use hukou_transfer::HukouTransferForm;
 pub use medical_filing::MedicalFilingForm;
@@ -123,6 +125,19 @@ impl Matter {
         crate::registry::fields::table(self.schema())
     }
 
+    /// The rules across the form's fields that JSON Schema cannot say ([`form_rules`]), which
+    /// [`Matter::check`] and [`Matter::check_submission`] apply after the schema.
+    pub fn rules(&self) -> &'static [FormRule] {
+        form_rules::of(self.code)
+    }
+
+    /// Adds the violations of the form's rules to a report of the schema's findings (a rule
+    /// reading a field the schema already found wrong is silent).
+    fn apply_rules(&self, applicant: &Value, form: &Value, report: &mut Report) {
+        let broken = form_rules::check(self.code, applicant, form, &report.violations);
+        report.violations.extend(broken);
+    }
+
     fn index(&self) -> usize {
         MATTERS
             .iter()
@@ -130,8 +145,8 @@ impl Matter {
             .unwrap_or(0)
     }
 
-    /// Validate the canonical applicant and form of a submission. Collects all problems; pointers start
-    /// with `/applicant` or `/form`. Warnings (e.g. a 统一社会信用代码 with a failing check character)
+    /// Validate the canonical applicant and form of a submission: the schema, then the form's
+    /// rules ([`Matter::rules`]). Collects all problems; pointers start with `/applicant` or `/form`. Warnings (e.g. a 统一社会信用代码 with a failing check character)
     /// do not reject: read them with [`Matter::check`].
     pub fn validate(&self, applicant: &Value, form: &Value) -> Result<(), Vec<Violation>> {
         self.check(applicant, form).into_result()
@@ -145,7 +160,7 @@ impl Matter {
                 .map(|m| CompiledSchema::compile(&submission::content_schema(m.schema())))
                 .collect()
         });
-        match &compiled[self.index()] {
+        let mut report = match &compiled[self.index()] {
             Ok(c) => c.check(
                 &serde_json::json!({ "applicant": applicant, "form": form }),
                 "",
@@ -154,12 +169,15 @@ impl Matter {
                 violations: vec![validation::internal(&e.to_string())],
                 warnings: vec![],
             },
-        }
+        };
+        self.apply_rules(applicant, form, &mut report);
+        report
     }
 
     /// Validate a whole submission body: the matter's schema (including mode rules: `joint` needs at
-    /// least two handlers, `online`/`proxy` exactly one) plus the rules JSON Schema cannot say (the
-    /// origin is not among the handlers, no handler twice).
+    /// least two handlers, `online`/`proxy` exactly one) plus the rules JSON Schema cannot say: the
+    /// route's (the origin is not among the handlers, no handler twice) and the form's
+    /// ([`Matter::rules`]: an end date not before the start date …).
     pub fn check_submission(&self, body: &Value) -> Report {
         let compiled = FULL.get_or_init(|| {
             MATTERS
@@ -175,6 +193,11 @@ impl Matter {
             },
         };
         submission::route_rules(body, &mut report);
+        self.apply_rules(
+            body.get("applicant").unwrap_or(&Value::Null),
+            body.get("form").unwrap_or(&Value::Null),
+            &mut report,
+        );
         report.violations = submission::without_followers(body, report.violations);
         report
     }

@@ -102,6 +102,31 @@ fn matter_section(m: &Matter) -> String {
         }
         out.push_str("</tbody></table>\n");
     }
+    out.push_str(&rules_section(m));
+    out
+}
+
+/// The form's rules across fields, so a province's team reads what a refusal's code means and
+/// which field it names without reading the code.
+fn rules_section(m: &Matter) -> String {
+    let mut out = String::from(
+        "<h2 id=\"rules\">表单规则 <span class=\"en\">Rules across fields</span></h2>\n",
+    );
+    let rules = m.rules();
+    if rules.is_empty() {
+        out.push_str("<p class=\"none\">无 / none</p>\n");
+        return out;
+    }
+    out.push_str("<table id=\"rule-table\"><thead><tr><th>规则 rule</th><th>字段 field</th><th>要求 requirement</th></tr></thead><tbody>\n");
+    for r in rules {
+        out.push_str(&format!(
+            "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>\n",
+            escape(r.code),
+            escape(r.pointer),
+            escape(r.rule_zh)
+        ));
+    }
+    out.push_str("</tbody></table>\n");
     out
 }
 
