@@ -270,6 +270,20 @@ fn field_table_of_a_matter() {
     assert!(sex.values.iter().any(|(v, d)| v == "1" && d.contains("男")));
     let division = f("/form/move_in_address/division");
     assert_eq!(division.format.as_deref(), Some("gb2260"));
+    // A field titled in its own words, not its shared type's (every date is a 日期).
+    let fields_mf = reg
+        .fields("matter.medical-filing", VersionRef::Latest)
+        .unwrap();
+    let title = |p: &str| {
+        fields_mf
+            .iter()
+            .find(|f| f.path == p)
+            .map(|f| f.title.clone())
+            .unwrap_or_else(|| panic!("{p} missing"))
+    };
+    assert_eq!(title("/form/start_date"), "备案开始日期");
+    assert_eq!(title("/form/end_date"), "备案结束日期");
+    assert_eq!(title("/form/insured_region"), "参保地");
     let member = f("/form/accompanying/*/person/name");
     assert!(member.required);
     assert!(!f("/form/householder_name").required);
