@@ -170,6 +170,24 @@ fn registry_pages_render_in_headless_chromium() {
     // Adapters from the adapters crate: 浙江 and 四川 have hukou-transfer specs.
     assert!(dom.contains("adapter-table") && dom.contains("浙江省") && dom.contains("四川省"));
 
+    // The diff between two versions, as a maintainer or a province reads it: each
+    // incompatibility's rule in Chinese beside its machine name, and whom it affects.
+    let dom = dump_dom(
+        &shots,
+        "diff",
+        &format!("{base}/registry/matter.hukou-transfer?from=1&to=2"),
+    );
+    assert!(dom.contains("向前不兼容：旧版本会拒收新版本的数据"), "diff heading");
+    assert!(dom.contains("<th>影响 affects</th>"), "affects column");
+    assert!(
+        dom.contains("封闭对象不再接受该字段<br><code>property-removed-from-closed-object</code>"),
+        "the rule's Chinese label"
+    );
+    assert!(
+        dom.contains("仍按版本 1 校验的各方"),
+        "whom the forward incompatibility hurts"
+    );
+
     // Screenshots: right size, valid PNG, and clearly more than a blank page.
     let (_, blank) = screenshot(&shots, "blank", "about:blank");
     for (name, url) in [

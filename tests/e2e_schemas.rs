@@ -126,6 +126,14 @@ fn candidates_are_checked_without_being_registered() {
     for i in found {
         assert!(i["rule"].is_string() && i["reason"].is_string(), "{i}");
         assert_eq!(i["against_version"], 1);
+        // Whom it hurts: data stored under version 1, which an upcaster must bring along.
+        let affects = i["affects"].as_str().expect("affects");
+        assert!(
+            affects.contains("已按版本 1 存储的数据")
+                && affects.contains("data already stored under version 1")
+                && affects.contains("upcaster"),
+            "{i}"
+        );
     }
     // Nothing was registered.
     let versions = anon.get("/v1/schemas/application.denied/versions").json();
@@ -267,4 +275,74 @@ fn registry_pages_search_escape_and_link_to_json() {
     let r = anon.get("/registry/matter.hukou-transfer?from=1&to=9");
     assert_eq!(r.status, 404);
     assert!(String::from_utf8_lossy(&r.body).contains("no version"));
+}
+
+/// A machine that keeps the registry's documents (a province's validator, an adapter generator)
+/// revalidates instead of downloading again: every JSON answer carries an ETag, a matching
+/// `If-None-Match` gets a bodiless 304, a numbered version is cacheable as immutable, and
+/// `latest` says which numbered document it is.
+#[test]
+fn registry_documents_carry_cache_validators() {
+    let (dir, gw) = start();
+    let anon = gw.client(None);
+    let get_if = |path: &str, etag: &str| {
+        anon.send("GET", path, &[("If-None-Match", etag)], None)
+            .expect("GET")
+    };
+    for path in [
+        "/v1/schemas",
+        "/v1/schemas/matter.hukou-transfer/versions",
+        "/v1/schemas/matter.hukou-transfer/versions/1",
+        "/v1/schemas/matter.hukou-transfer/versions/latest",
+    ] {
+        let first = anon.get(path);
+        assert_eq!(first.status, 200, "{path}");
+        let etag = first.header("etag").expect("etag").to_string();
+        assert!(etag.starts_with('"') && etag.ends_with('"'), "{path}: {etag}");
+        // Same document, same tag; the tag names it.
+        assert_eq!(anon.get(path).header("etag"), Some(etag.as_str()), "{path}");
+        let again = get_if(path, &etag);
+        assert_eq!(again.status, 304, "{path}");
+        assert!(again.body.is_empty(), "{path}");
+        assert_eq!(again.header("etag"), Some(etag.as_str()), "{path}");
+        // A list of tags and a weak comparison both match; another tag does not.
+        assert_eq!(get_if(path, &format!("\"x\", W/{etag}")).status, 304, "{path}");
+        let other = get_if(path, "\"not-this-one\"");
+        assert_eq!(other.status, 200, "{path}");
+        assert_eq!(other.body, first.body, "{path}");
+    }
+    let v1 = anon.get("/v1/schemas/matter.hukou-transfer/versions/1");
+    assert_eq!(v1.header("content-type"), Some("application/schema+json"));
+    assert_eq!(
+        v1.header("cache-control"),
+        Some("public, max-age=86400, immutable")
+    );
+    assert_ne!(
+        v1.header("etag"),
+        anon.get("/v1/schemas/matter.hukou-transfer/versions/2")
+            .header("etag")
+    );
+    let latest = anon.get("/v1/schemas/matter.hukou-transfer/versions/latest");
+    assert_eq!(latest.header("cache-control"), Some("public, no-cache"));
+    let location = latest.header("content-location").expect("content-location");
+    let numbered = anon.get(location);
+    assert_eq!(numbered.status, 200);
+    assert_eq!(numbered.body, latest.body);
+    assert_eq!(numbered.header("etag"), latest.header("etag"));
+    // The document's $id names the version Content-Location serves.
+    let version = location.rsplit('/').next().expect("version");
+    assert_eq!(
+        latest.json()["$id"],
+        format!("urn:tongban:schema:matter.hukou-transfer:{version}")
+    );
+    // With a token the answer is the same public document, still cacheable (no personal data).
+    let tokens = common::tokens(&dir.0.join("data"));
+    let token = tokens.values().next().expect("a demo token");
+    let authed = gw
+        .client(Some(token))
+        .get("/v1/schemas/matter.hukou-transfer/versions/1");
+    assert_eq!(
+        authed.header("cache-control"),
+        Some("public, max-age=86400, immutable")
+    );
 }

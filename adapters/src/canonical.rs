@@ -200,6 +200,7 @@ pub(crate) fn check(
     let schema = Schema {
         root: matter.schema(),
         matter: matter.code,
+        version: matter.version,
         kinds,
     };
     for (i, w) in writes.iter().enumerate() {
@@ -350,6 +351,9 @@ pub(crate) fn check(
 struct Schema<'a> {
     root: &'a Value,
     matter: &'static str,
+    /// The matter's current version, named where a path is missing: a spec written for an
+    /// earlier version fails on a renamed field, and its author needs to know where to look.
+    version: u32,
     /// A union's path (`/applicant`) → the `kind` a canonical constant fixes for it.
     kinds: BTreeMap<String, &'a str>,
 }
@@ -441,8 +445,17 @@ impl<'a> Schema<'a> {
                 self.kinds.get(&p).map(|k| format!(" for {p}/kind {k:?}"))
             })
             .collect();
+        let changes = match self.version {
+            0 | 1 => String::new(),
+            v => format!(
+                " (the schema is version {v}; what changed since version {}: /registry/matter.{}?from={}&to={v})",
+                v - 1,
+                self.matter,
+                v - 1
+            ),
+        };
         format!(
-            "canonical {} is not in the canonical schema of {}{}: {parent} has {step}{has}",
+            "canonical {} is not in the canonical schema of {}{}: {parent} has {step}{has}{changes}",
             text(path),
             self.matter,
             narrowed.concat()
@@ -554,6 +567,7 @@ impl<'a> Schema<'a> {
                 let other = Schema {
                     root: m.schema(),
                     matter: m.code,
+                    version: m.version,
                     kinds: self.kinds.clone(),
                 };
                 other

@@ -16,7 +16,9 @@ pub enum SchemaError {
     /// Version 0 stands for `latest` of a subject without versions.
     #[error("subject {subject} has no version {version}")]
     UnknownVersion { subject: String, version: u32 },
-    #[error("{} incompatibilities with subject {subject}", incompatibilities.len())]
+    #[error("{} incompatibilit{} with subject {subject}: {}", incompatibilities.len(),
+        if incompatibilities.len() == 1 { "y" } else { "ies" },
+        incompatibilities.iter().map(|i| format!("{i} ({})", i.affects())).collect::<Vec<_>>().join("; "))]
     Incompatible {
         subject: String,
         incompatibilities: Vec<Incompatibility>,

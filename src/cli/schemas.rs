@@ -102,20 +102,7 @@ fn check(reg: &Registry, subject: &str, file: &str) -> Result<ExitCode, CliError
         policy.as_str()
     )?;
     for i in &found {
-        let rule = serde_json::to_value(i.rule)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let direction = serde_json::to_value(i.direction)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let path = if i.path.is_empty() { "/" } else { &i.path };
-        outln!(
-            "  {path}  [{rule}, {direction} against v{}]  {}",
-            i.against_version,
-            i.reason
-        )?;
+        outln!("  {i}\n    affects: {}", i.affects())?;
     }
     Ok(ExitCode::from(1))
 }

@@ -142,15 +142,18 @@ fn operation(route: &Route) -> Value {
             );
         }
         Op::Schemas => {
-            responses.insert("200".into(), json!({"description": "OK", "content": json_content(schema_of::<super::schemas::SubjectList>())}));
+            cache_validated(&mut params, &mut responses);
+            responses.insert("200".into(), json!({"description": "OK", "headers": cache_headers(false), "content": json_content(schema_of::<super::schemas::SubjectList>())}));
         }
         Op::SchemaVersions => {
-            responses.insert("200".into(), json!({"description": "OK", "content": json_content(schema_of::<super::schemas::VersionList>())}));
+            cache_validated(&mut params, &mut responses);
+            responses.insert("200".into(), json!({"description": "OK", "headers": cache_headers(false), "content": json_content(schema_of::<super::schemas::VersionList>())}));
             responses.insert("404".into(), problem_response("Unknown subject"));
         }
         Op::SchemaDocument => {
+            cache_validated(&mut params, &mut responses);
             let meta = json!({"$ref": "https://json-schema.org/draft/2020-12/schema"});
-            responses.insert("200".into(), json!({"description": "The JSON Schema document", "content": {"application/schema+json": {"schema": meta}}}));
+            responses.insert("200".into(), json!({"description": "The JSON Schema document. A numbered version is `Cache-Control: public, max-age=86400, immutable`; `latest` is `public, no-cache` and names the numbered document in `Content-Location`", "headers": cache_headers(true), "content": {"application/schema+json": {"schema": meta}}}));
             responses.insert("404".into(), problem_response("Unknown subject or version"));
         }
         Op::SchemaCompatibility => {
@@ -606,6 +609,28 @@ fn operation_id(route: &Route) -> String {
         Op::RegistrySubjectPage => "registry_subject_page".into(),
         other => format!("{other:?}").to_lowercase(),
     }
+}
+
+/// The registry's JSON reads are revalidated with an ETag: `If-None-Match` in, 304 out.
+fn cache_validated(params: &mut Vec<Value>, responses: &mut Map<String, Value>) {
+    params.push(json!({"name": "If-None-Match", "in": "header", "required": false,
+        "description": "an ETag this answer carried before: 304 without a body while it still names the answer",
+        "schema": {"type": "string"}}));
+    responses.insert(
+        "304".into(),
+        json!({"description": "Not modified: the ETag in If-None-Match still names the answer", "headers": cache_headers(false)}),
+    );
+}
+
+fn cache_headers(location: bool) -> Value {
+    let mut h = json!({
+        "ETag": {"description": "strong validator of the body (its SHA-256)", "schema": {"type": "string"}},
+        "Cache-Control": {"description": "`public, no-cache` for listings and `latest`, `public, max-age=86400, immutable` for a numbered version", "schema": {"type": "string"}}
+    });
+    if location {
+        h["Content-Location"] = json!({"description": "for `latest`: the numbered version's URL (`/v1/schemas/{subject}/versions/{n}`), which the document's `$id` `urn:tongban:schema:{subject}:{n}` names", "schema": {"type": "string"}});
+    }
+    h
 }
 
 pub fn document(routes: &[Route]) -> Value {

@@ -2,7 +2,7 @@
 //! validate and replay payloads, so none of them needs a token.
 
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 
 use super::extract::Path;
@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use schemars::JsonSchema;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use tongban_schemas::registry::{Incompatibility, Registry, SchemaVersion, VersionRef};
 use tongban_schemas::{SchemaError, Violation};
 
@@ -87,6 +88,9 @@ pub struct IncompatibilityItem {
     /// `backward` (the candidate reading old data) or `forward` (old versions reading new data).
     pub direction: String,
     pub against_version: u32,
+    /// Who the change hurts and what to do (中文 / English): for `backward`, data stored under
+    /// `against_version` (needs an upcaster); for `forward`, parties validating against it.
+    pub affects: String,
 }
 
 impl From<&Incompatibility> for IncompatibilityItem {
@@ -97,6 +101,7 @@ impl From<&Incompatibility> for IncompatibilityItem {
             reason: i.reason.clone(),
             direction: wire(&i.direction),
             against_version: i.against_version,
+            affects: i.affects(),
         }
     }
 }
@@ -122,7 +127,69 @@ pub fn lookup(subject: &str, version: &str) -> Result<&'static SchemaVersion, Pr
         })
 }
 
-pub async fn list<L: EventLog>(State(_): State<AppState<L>>) -> Json<SubjectList> {
+/// A numbered version never changes once published (`schemas/json/` is frozen; a test holds it),
+/// so caches may keep it for a day without asking again.
+const PUBLISHED: &str = "public, max-age=86400, immutable";
+/// Listings and `latest` change when a gateway with a new version is deployed: caches keep them
+/// but ask again each time, which the ETag makes a 304 without a body.
+const REVALIDATE: &str = "public, no-cache";
+
+/// Serves `value` as JSON of `content_type` with a strong ETag (the body's SHA-256) and
+/// `cache_control`, or a bodiless 304 when the request's `If-None-Match` already names that ETag,
+/// so an adapter that polls the registry, or a validator that caches its documents, downloads
+/// a document again only when it changed.
+pub(super) fn cached_json<T: Serialize>(
+    request: &HeaderMap,
+    value: &T,
+    content_type: &'static str,
+    cache_control: &'static str,
+) -> Response {
+    let body = match serde_json::to_vec(value) {
+        Ok(body) => body,
+        Err(e) => {
+            return Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                format!("serialising the answer: {e}"),
+            )
+            .into_response();
+        }
+    };
+    let etag = format!(
+        "\"{}\"",
+        crate::hex::encode(&Sha256::digest(&body)[..16])
+    );
+    let matches = request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == "*" || t == etag);
+    let mut res = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut res = Response::new(Body::from(body));
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        res
+    };
+    let headers = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, v);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
+    res
+}
+
+pub async fn list<L: EventLog>(
+    State(_): State<AppState<L>>,
+    request: HeaderMap,
+) -> Response {
     let subjects = registry()
         .subjects()
         .into_iter()
@@ -136,35 +203,54 @@ pub async fn list<L: EventLog>(State(_): State<AppState<L>>) -> Json<SubjectList
             versions: s.versions,
         })
         .collect();
-    Json(SubjectList { subjects })
+    cached_json(
+        &request,
+        &SubjectList { subjects },
+        "application/json",
+        REVALIDATE,
+    )
 }
 
 pub async fn versions<L: EventLog>(
     State(_): State<AppState<L>>,
     Path(subject): Path<String>,
-) -> Result<Json<VersionList>, Problem> {
+    request: HeaderMap,
+) -> Result<Response, Problem> {
     let versions = registry()
         .versions(&subject)
         .ok_or_else(|| unknown_subject(&subject))?;
-    Ok(Json(VersionList {
+    let list = VersionList {
         latest: versions.last().copied().unwrap_or(1),
         subject,
         versions,
-    }))
+    };
+    Ok(cached_json(&request, &list, "application/json", REVALIDATE))
 }
 
-/// The JSON Schema document itself, as `application/schema+json`.
+/// The JSON Schema document itself, as `application/schema+json`. `latest` names the version it
+/// is in `Content-Location` (the numbered URL, which caches keep), since a document's `$id`
+/// (`urn:tongban:schema:<subject>:<n>`) is a name, not an address.
 pub async fn document<L: EventLog>(
     State(_): State<AppState<L>>,
     Path((subject, version)): Path<(String, String)>,
+    request: HeaderMap,
 ) -> Result<Response, Problem> {
     let found = lookup(&subject, &version)?;
-    let mut res = Json(&found.schema).into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/schema+json"),
-    );
+    let latest = VersionRef::parse(&version) == Some(VersionRef::Latest);
+    let cache = if latest { REVALIDATE } else { PUBLISHED };
+    let mut res = cached_json(&request, &found.schema, "application/schema+json", cache);
+    if latest
+        && let Ok(v) = HeaderValue::from_str(&document_href(&subject, found.version))
+    {
+        res.headers_mut().insert(header::CONTENT_LOCATION, v);
+    }
     Ok(res)
+}
+
+/// Where version `version` of `subject` is served: what `urn:tongban:schema:<subject>:<version>`
+/// resolves to on a gateway.
+pub fn document_href(subject: &str, version: u32) -> String {
+    format!("/v1/schemas/{subject}/versions/{version}")
 }
 
 /// Judges a candidate document under the subject's policy without registering it.

@@ -162,6 +162,67 @@ pub struct Incompatibility {
     pub against_version: u32,
 }
 
+impl Rule {
+    /// The rule in Chinese, for the registry's pages (the wire name stays the machine's key).
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Rule::TypeNarrowed => "类型收窄",
+            Rule::EnumValueRemoved => "取值被删除",
+            Rule::ValuesRestricted => "限定为固定取值",
+            Rule::PropertyAddedToOpenObject => "开放对象新增字段",
+            Rule::PropertyRemovedFromClosedObject => "封闭对象不再接受该字段",
+            Rule::ObjectClosed => "对象被封闭",
+            Rule::RequiredAdded => "新增必填字段",
+            Rule::RangeNarrowed => "取值范围收窄",
+            Rule::PatternChanged => "格式 (pattern) 新增或变更",
+            Rule::CheckAdded => "校验规则新增或变更",
+            Rule::ConstraintChanged => "组合或条件约束变更",
+            Rule::BranchNotAccepted => "可选结构不再被接受",
+            Rule::TooComplex => "过于复杂，无法判定",
+        }
+    }
+}
+
+impl Incompatibility {
+    /// Who is hurt if the version is published anyway, and what to do about it: the reader a
+    /// maintainer must think of for this direction, in Chinese and English.
+    pub fn affects(&self) -> String {
+        let v = self.against_version;
+        match self.direction {
+            Direction::Backward => format!(
+                "已按版本 {v} 存储的数据 (日志中的事件、已提交的表单) 在新版本下无法原样读取 / data \
+                 already stored under version {v} (events in the log, submitted forms) would not \
+                 read under the new version: register an upcaster from version {v} \
+                 (schemas/README.md)"
+            ),
+            Direction::Forward => format!(
+                "仍按版本 {v} 校验的各方 (其他省份的系统、按版本 {v} 编写的适配) 会拒收按新版本写出的数据 \
+                 / parties still validating against version {v} (other provinces' systems, \
+                 adapters written against it) would refuse data written under the new version: \
+                 no upcaster helps them; make the change compatible or agree it with them first"
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for Incompatibility {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = if self.path.is_empty() { "/" } else { &self.path };
+        let wire = |v: serde_json::Result<Value>| match v {
+            Ok(Value::String(s)) => s,
+            _ => String::new(),
+        };
+        write!(
+            f,
+            "{path} [{}, {} against v{}]: {}",
+            wire(serde_json::to_value(self.rule)),
+            wire(serde_json::to_value(self.direction)),
+            self.against_version,
+            self.reason
+        )
+    }
+}
+
 /// A finding before it is tied to a direction and version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {

@@ -145,7 +145,10 @@ fn walk_object(
         let p = format!("{path}/{}", crate::violation::escape_token(name));
         let target = unwrap_nullable(root, raw);
         let description = text(raw, "description").or_else(|| text(target, "description"));
+        // The field's own words before its type's: `/form/end_date` is 备案结束日期, not the
+        // 日期 every date field shares through `$ref`.
         let title = text(raw, "title")
+            .or_else(|| text(raw, "description").as_deref().map(first_phrase))
             .or_else(|| text(target, "title"))
             .or_else(|| description.as_deref().map(first_phrase))
             .unwrap_or_else(|| name.clone());

@@ -13,7 +13,7 @@ pub mod fields;
 pub mod nodes;
 pub mod upcast;
 
-pub use builtin::{checked_in, current_documents};
+pub use builtin::{checked_in, current_documents, upcasters};
 pub use compatibility::{Compatibility, Direction, Incompatibility, OpenObjects, Rule};
 pub use diff::{FieldChange, SchemaDiff};
 pub use fields::Field;
@@ -272,13 +272,27 @@ impl Registry {
 
     /// Registers `candidate` as the next version of `subject` if it passes [`Registry::check`];
     /// returns the new version number. Registering a document equal to the latest returns the latest.
+    ///
+    /// A change stored data cannot be read under as it is (a rename, a restructured field, a new
+    /// required member) is registered by first registering the upcaster from the latest version
+    /// ([`Registry::register_upcaster`]): the upcaster then answers for the backward direction, so
+    /// backward incompatibilities are not refusals, but the upcaster must turn every example of
+    /// the latest version into data the candidate accepts. Forward incompatibilities (a policy of
+    /// FORWARD or FULL: readers still on an older version) are refused all the same, since no
+    /// upcaster runs in another party's validator.
     pub fn register(&mut self, subject: &str, candidate: Value) -> Result<u32, SchemaError> {
         if let Some(latest) = self.subjects.get(subject).and_then(|s| s.versions.last())
             && latest.schema == candidate
         {
             return Ok(latest.version);
         }
-        let found = self.check(subject, &candidate)?;
+        let mut found = self.check(subject, &candidate)?;
+        if let Some((from, step, examples)) = self.step_from_latest(subject) {
+            found.retain(|i| i.direction != Direction::Backward);
+            if found.is_empty() {
+                upcast::check_step(subject, from, step, &examples, &candidate)?;
+            }
+        }
         if !found.is_empty() {
             return Err(SchemaError::Incompatible {
                 subject: subject.to_string(),
@@ -298,6 +312,26 @@ impl Registry {
             .or_default()
             .upcasters
             .insert(from, upcaster);
+    }
+
+    /// The upcaster registered for `subject` from version `from`, if any.
+    pub fn upcaster(&self, subject: &str, from: u32) -> Option<Upcaster> {
+        self.subjects.get(subject)?.upcasters.get(&from).copied()
+    }
+
+    /// The latest version of `subject`, the upcaster registered from it (to a version not yet
+    /// registered) and that version's examples.
+    fn step_from_latest(&self, subject: &str) -> Option<(u32, Upcaster, Vec<Value>)> {
+        let s = self.subjects.get(subject)?;
+        let latest = s.versions.last()?;
+        let step = *s.upcasters.get(&latest.version)?;
+        let examples = latest
+            .schema
+            .get("examples")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        Some((latest.version, step, examples))
     }
 
     /// Brings `data` written under `subject/version` up to the latest version through the chain of

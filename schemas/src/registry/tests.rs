@@ -80,6 +80,9 @@ fn published_schemas_pass_meta_validation_and_examples_validate() {
     }
 }
 
+/// Every published version registers, in order, under its subject's policy with the upcasters of
+/// `builtin::UPCASTERS`: a new version that stored data cannot be read under fails here, naming
+/// each incompatibility and who it hurts, until its upcaster is listed.
 #[test]
 fn builtin_history_obeys_each_subject_policy() {
     let reg = Registry::builtin();
@@ -87,13 +90,116 @@ fn builtin_history_obeys_each_subject_policy() {
         let mut replay = Registry::new();
         replay.set_config(&s.subject, s.config);
         for v in &s.versions {
+            if let Some(step) = reg.upcaster(&s.subject, *v - 1) {
+                replay.register_upcaster(&s.subject, *v - 1, step);
+            }
             let doc = reg
                 .schema(&s.subject, VersionRef::Number(*v))
                 .unwrap()
                 .clone();
-            assert_eq!(replay.register(&s.subject, doc), Ok(*v), "{}", s.subject);
+            if let Err(e) = replay.register(&s.subject, doc) {
+                panic!(
+                    "{}/{v} cannot be published after version {}: {e}\n\
+                     A change stored data cannot be read under needs an upcaster from version {} \
+                     in schemas/src/registry/builtin.rs (UPCASTERS); see schemas/README.md.",
+                    s.subject,
+                    v - 1,
+                    v - 1
+                );
+            }
+        }
+        assert_eq!(replay.versions(&s.subject), Some(s.versions.clone()));
+    }
+    for (subject, from, _) in upcasters() {
+        assert!(
+            reg.latest(subject).is_some_and(|latest| latest > *from),
+            "UPCASTERS lists {subject} from version {from}, which is not an older version of it"
+        );
+    }
+}
+
+/// The maintainer's path for a breaking change (a field renamed): refused under BACKWARD, naming
+/// the fields and whom the change hurts; registered once the upcaster from the latest version is;
+/// refused again, naming the example, when the upcaster does not produce what the new version
+/// accepts; and stored data of every older version then reads as the new version.
+#[test]
+fn a_rename_is_published_with_its_upcaster() {
+    let subject = "matter.medical-filing";
+    let mut reg = Registry::with_builtin();
+    let latest = reg.latest(subject).unwrap();
+    let mut next = reg.schema(subject, VersionRef::Latest).unwrap().clone();
+    let form = &mut next["$defs"]["MedicalFilingForm"];
+    let phone = form["properties"]["phone"].take();
+    form["properties"].as_object_mut().unwrap().remove("phone");
+    form["properties"]["contact_phone"] = phone;
+    for r in form["required"].as_array_mut().unwrap() {
+        if r == "phone" {
+            *r = json!("contact_phone");
         }
     }
+    let mut examples = next["examples"].take();
+    for ex in examples.as_array_mut().unwrap() {
+        let p = ex["form"].as_object_mut().unwrap().remove("phone").unwrap();
+        ex["form"]["contact_phone"] = p;
+    }
+    next["examples"] = examples;
+
+    let err = reg.register(subject, next.clone()).unwrap_err().to_string();
+    for part in [
+        "/form/phone",
+        "/form/contact_phone",
+        "required-added",
+        &format!("data already stored under version {latest}"),
+        "register an upcaster",
+    ] {
+        assert!(err.contains(part), "{part:?} missing from: {err}");
+    }
+
+    fn rename(mut data: Value) -> Result<Value, String> {
+        let form = data
+            .get_mut("form")
+            .and_then(Value::as_object_mut)
+            .ok_or("form is not an object")?;
+        let phone = form.remove("phone").ok_or("form has no phone")?;
+        form.insert("contact_phone".into(), phone);
+        Ok(data)
+    }
+    fn forgets(data: Value) -> Result<Value, String> {
+        Ok(data)
+    }
+    reg.register_upcaster(subject, latest, forgets);
+    let err = reg.register(subject, next.clone()).unwrap_err().to_string();
+    assert!(
+        err.contains("examples/0") && err.contains("contact_phone"),
+        "{err}"
+    );
+    reg.register_upcaster(subject, latest, rename);
+    assert_eq!(reg.register(subject, next), Ok(latest + 1));
+
+    let stored = reg.schema(subject, VersionRef::Number(1)).unwrap()["examples"][0].clone();
+    let (version, data) = reg.upcast(subject, 1, stored).unwrap();
+    assert_eq!(version, latest + 1);
+    assert_eq!(data["form"]["contact_phone"], json!("13812345678"));
+    assert!(data["form"].get("phone").is_none());
+
+    // Under FULL the forward direction is not the upcaster's to answer: still refused, saying so.
+    let mut full = Registry::with_builtin();
+    full.set_config(
+        subject,
+        SubjectConfig {
+            compatibility: Compatibility::Full,
+            ..SubjectConfig::default()
+        },
+    );
+    full.register_upcaster(subject, latest, rename);
+    let mut added = full.schema(subject, VersionRef::Latest).unwrap().clone();
+    added["$defs"]["MedicalFilingForm"]["properties"]["hospital"] =
+        json!({"type": "string", "description": "就医医院"});
+    let err = full.register(subject, added).unwrap_err().to_string();
+    assert!(
+        err.contains("/form/hospital") && err.contains("other provinces' systems"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -164,6 +270,20 @@ fn field_table_of_a_matter() {
     assert!(sex.values.iter().any(|(v, d)| v == "1" && d.contains("男")));
     let division = f("/form/move_in_address/division");
     assert_eq!(division.format.as_deref(), Some("gb2260"));
+    // A field titled in its own words, not its shared type's (every date is a 日期).
+    let fields_mf = reg
+        .fields("matter.medical-filing", VersionRef::Latest)
+        .unwrap();
+    let title = |p: &str| {
+        fields_mf
+            .iter()
+            .find(|f| f.path == p)
+            .map(|f| f.title.clone())
+            .unwrap_or_else(|| panic!("{p} missing"))
+    };
+    assert_eq!(title("/form/start_date"), "备案开始日期");
+    assert_eq!(title("/form/end_date"), "备案结束日期");
+    assert_eq!(title("/form/insured_region"), "参保地");
     let member = f("/form/accompanying/*/person/name");
     assert!(member.required);
     assert!(!f("/form/householder_name").required);

@@ -3,6 +3,7 @@
 
 use super::{Registry, VersionRef, compatibility};
 use crate::SchemaError;
+use crate::validation::CompiledSchema;
 use serde_json::Value;
 
 /// Turns data of version `n` into data of version `n + 1`. A plain function, so registries stay
@@ -76,4 +77,35 @@ pub(super) fn run(
         });
     }
     Ok((latest, data))
+}
+
+/// Before `candidate` is registered as version `from + 1` on the strength of the upcaster `step`:
+/// `step` turns each of version `from`'s examples into data `candidate` accepts. The error names
+/// the example and the first violation, so the maintainer knows which to fix, the upcaster or the
+/// candidate.
+pub(super) fn check_step(
+    subject: &str,
+    from: u32,
+    step: Upcaster,
+    examples: &[Value],
+    candidate: &Value,
+) -> Result<(), SchemaError> {
+    let compiled = CompiledSchema::compile(candidate)?;
+    for (i, example) in examples.iter().enumerate() {
+        let upcast = step(example.clone()).map_err(|message| SchemaError::Upcast {
+            subject: subject.to_string(),
+            from,
+            message: format!("on version {from}'s examples/{i}: {message}"),
+        })?;
+        if let Some(v) = compiled.check(&upcast, "").violations.first() {
+            return Err(SchemaError::Upcast {
+                subject: subject.to_string(),
+                from,
+                message: format!(
+                    "version {from}'s examples/{i}, upcast, is not valid under the new version: {v}"
+                ),
+            });
+        }
+    }
+    Ok(())
 }

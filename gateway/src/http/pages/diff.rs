@@ -13,20 +13,24 @@ fn incompatibilities(heading: &str, items: &[Incompatibility]) -> String {
             escape(heading)
         );
     }
+    // The rule in Chinese beside its machine name, and who the change hurts: a maintainer reading
+    // the page decides from it whether the version needs an upcaster or an agreement.
     let rows: String = items
         .iter()
-        .map(IncompatibilityItem::from)
         .map(|i| {
+            let item = IncompatibilityItem::from(i);
             format!(
-                "<tr><td class=\"path\"><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>\n",
-                escape(&i.path),
-                escape(&i.rule),
-                escape(&i.reason)
+                "<tr><td class=\"path\"><code>{}</code></td><td>{}<br><code>{}</code></td><td>{}</td><td class=\"affects\">{}</td></tr>\n",
+                escape(&item.path),
+                escape(i.rule.label_zh()),
+                escape(&item.rule),
+                escape(&item.reason),
+                escape(&item.affects)
             )
         })
         .collect();
     format!(
-        "<h3>{}</h3>\n<table class=\"incompatibilities\"><thead><tr><th>路径 path</th><th>规则 rule</th><th>原因 reason</th></tr></thead><tbody>\n{rows}</tbody></table>\n",
+        "<h3>{}</h3>\n<table class=\"incompatibilities\"><thead><tr><th>路径 path</th><th>规则 rule</th><th>原因 reason</th><th>影响 affects</th></tr></thead><tbody>\n{rows}</tbody></table>\n",
         escape(heading)
     )
 }
@@ -78,11 +82,11 @@ pub fn render(d: &SchemaDiff) -> String {
         out.push_str("</tbody></table>\n");
     }
     out.push_str(&incompatibilities(
-        "向后不兼容 / backward: the newer version cannot read",
+        "向后不兼容：新版本无法原样读取旧版本的数据 / backward: the newer version cannot read",
         &d.backward,
     ));
     out.push_str(&incompatibilities(
-        "向前不兼容 / forward: the older version cannot read",
+        "向前不兼容：旧版本会拒收新版本的数据 / forward: the older version cannot read",
         &d.forward,
     ));
     out
