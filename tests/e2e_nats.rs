@@ -555,3 +555,81 @@ fn health(c: &Client) -> (u16, Value) {
     let r = c.get("/healthz");
     (r.status, r.json())
 }
+
+/// Each gateway of a stream reads the region book in its own data directory: a token issued or
+/// revoked with `tongban regions … --data A` holds on the gateway serving from A only, until
+/// `regions.json` is copied to the others (docs/operations.md, "Several gateways on one
+/// stream"). `regions` says so after every change to a directory that follows a stream.
+#[test]
+fn a_region_book_change_holds_on_other_gateways_of_the_stream_once_copied() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-book");
+    let (data_a, data_b) = (dir.0.join("a"), dir.0.join("b"));
+    std::fs::create_dir_all(&data_a).expect("data a");
+    common::tongban_on(&data_a, &["regions", "add", "440000", "广东省"]);
+    let a = start_on_nats(&data_a, false, &nats);
+    std::fs::create_dir_all(&data_b).expect("data b");
+    let copy_book = || {
+        std::fs::copy(data_a.join("regions.json"), data_b.join("regions.json")).expect("copy")
+    };
+    std::fs::copy(data_a.join("gateway.key"), data_b.join("gateway.key")).expect("key");
+    copy_book();
+    let b = start_on_nats(&data_b, false, &nats);
+
+    let regions = |args: &[&str]| {
+        let out = std::process::Command::new(common::BIN)
+            .arg("regions")
+            .args(args)
+            .arg("--data")
+            .arg(&data_a)
+            .output()
+            .expect("tongban regions");
+        assert!(out.status.success(), "{out:?}");
+        (
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (token, said) = regions(&["token", "440000"]);
+    assert!(said.contains("copy") && said.contains("regions.json"), "{said}");
+    let inbox = |gw: &Gateway| {
+        gw.client(Some(&token))
+            .get("/v1/regions/440000/inbox")
+            .status
+    };
+    // The book is read at once where it changed, and only there.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while inbox(&a) != 200 {
+        assert!(Instant::now() < deadline, "A never took the new token");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(inbox(&b), 401, "B knows only its own copy of the book");
+    copy_book();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while inbox(&b) != 200 {
+        assert!(Instant::now() < deadline, "B never took the copied book");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let id = regions(&["list"])
+        .0
+        .lines()
+        .filter(|l| l.contains("\tregion\t"))
+        .map(|l| l.split_whitespace().next().expect("id").to_string())
+        .next_back()
+        .expect("the newest token");
+    let (_, said) = regions(&["revoke", &id]);
+    assert!(said.contains("still works there"), "{said}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while inbox(&a) != 401 {
+        assert!(Instant::now() < deadline, "A never took the revocation");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(inbox(&b), 200, "revoked on A only: B still takes it");
+    copy_book();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while inbox(&b) != 401 {
+        assert!(Instant::now() < deadline, "B never took the revocation");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -36,15 +36,55 @@ pub enum ServeError {
     #[error("NATS JetStream: {0}")]
     JetStream(#[from] SetupError),
     #[error(
-        "the projections in {dir} were built from the event log {built_from:?}, not {now:?}; \
-         with the gateway stopped, `tongban rebuild` (with the same --nats) rebuilds them from \
-         this log and binds them to it, or use another data directory for this log (its \
-         projections are built from the log at start)"
+        "the projections in {dir} were built from {}, not from {}, which --nats names: first \
+         check that --nats names the federation's servers (a mistyped URL reaches another \
+         server's stream). If this is the right log (a stream restored from a snapshot, or made \
+         again), `tongban rebuild` with the same --nats and the gateway stopped rebuilds the \
+         projections from it and binds them to it; or use another data directory for this log \
+         (its projections are built from the log at start)",
+        describe_log_source(built_from),
+        describe_log_source(now)
     )]
     OtherLog {
         dir: String,
         built_from: String,
         now: String,
+    },
+    #[error(
+        "{setup}. The projections in {dir} follow {}, so this gateway does not make a new \
+         stream there (it would be another log, empty): a gateway creates the stream only on \
+         its first start. A stream deleted on the right servers is restored from a backup \
+         (docs/operations.md, \"Backups\"); to start a new log, use a new data directory",
+        describe_log_source(follows)
+    )]
+    StreamMissing {
+        setup: SetupError,
+        dir: String,
+        follows: String,
+    },
+    #[error(
+        "{dir} holds no gateway.key, and the stream {stream} already holds events signed by \
+         its gateways' key: copy gateway.key from the data directory of a gateway of this stream \
+         into {dir} and start again (docs/operations.md, \"Several gateways on one stream\"). \
+         Nothing was started and no key was made: events signed by a new key would never verify \
+         under the stream's, and the stream cannot drop them"
+    )]
+    NoKeyForStream { dir: String, stream: String },
+    #[error(
+        "the events of the stream {stream} (positions {first} and {last}) do not verify under \
+         {path} (key id {kid}): every gateway of one stream signs with the same key. Copy \
+         gateway.key from the data directory of a gateway of this stream (its GET /v1/keys \
+         shows the key id) into {dir} and start again. Nothing was started. If this is the \
+         stream's key, the events were altered: `tongban verify --nats URL --public-key HEX` \
+         names them"
+    )]
+    NotTheStreamsKey {
+        stream: String,
+        path: String,
+        dir: String,
+        kid: String,
+        first: u64,
+        last: u64,
     },
     #[error(
         "the projections in {dir} were applied up to log position {applied}, but the event log \
@@ -279,9 +319,31 @@ pub async fn open_jetstream(
     config: &JetStreamConfig,
 ) -> Result<Opened<JetStreamLog>, ServeError> {
     create_dir(dir)?;
+    // A data directory that follows a stream already is never given a new one: a missing stream
+    // there is a wrong --nats (or a stream deleted), not a first start.
+    let follows = match std::fs::read_to_string(dir.log_source()) {
+        Ok(text) if text.trim().starts_with("jetstream:") => Some(text.trim().to_string()),
+        _ => None,
+    };
+    let mut config = config.clone();
+    config.create_missing = follows.is_none();
     // The projections' log is checked before the cursors' bucket is bound to the stream (which
     // drops another stream's cursors): a start that is refused changes nothing.
-    let log = JetStreamLog::open_checked(config, |source| bind_log_source(dir, source)).await?;
+    let log = match JetStreamLog::open_checked(&config, |source| bind_log_source(dir, source)).await
+    {
+        Err(ServeError::JetStream(setup @ SetupError::NoStream { .. })) => {
+            return Err(match follows {
+                Some(follows) => ServeError::StreamMissing {
+                    setup,
+                    dir: dir.0.display().to_string(),
+                    follows,
+                },
+                None => ServeError::JetStream(setup),
+            });
+        }
+        other => other?,
+    };
+    check_stream_key(dir, &log, &config.stream).await?;
     let opened = open_on(dir, log)?;
     if let Err(e) = share_cursors(&opened.gateway, &opened.book).await {
         tracing::warn!(error = %e, "the feed cursors are not ready; trying again in the background");
@@ -297,6 +359,72 @@ pub async fn open_jetstream(
         });
     }
     Ok(opened)
+}
+
+/// Refuses to serve a stream whose events this data directory's key did not sign. Every gateway
+/// of one stream must sign with the same key (docs/operations.md): a gateway given a fresh data
+/// directory would otherwise make a key of its own and append events that verify under no other
+/// gateway's key, breaking every chain it touches for good (the stream refuses deletes). So when
+/// the stream holds events, a missing `gateway.key` is not made, and an existing one must verify
+/// the stream's first event or its last (either, so that one altered event does not stop every
+/// gateway: `tongban verify` reports it).
+async fn check_stream_key(
+    dir: &DataDir,
+    log: &JetStreamLog,
+    stream: &str,
+) -> Result<(), ServeError> {
+    let head = *log.head().borrow();
+    if head == 0 {
+        return Ok(());
+    }
+    if !dir.key().exists() {
+        return Err(ServeError::NoKeyForStream {
+            dir: dir.0.display().to_string(),
+            stream: stream.to_string(),
+        });
+    }
+    let key = GatewayKey::load_or_create(&dir.key())?.public();
+    let mut checked = Vec::new();
+    for from in [1, head] {
+        // A position that does not read as an event (a message published by something else)
+        // proves nothing either way; the projector and `verify` report it.
+        let Ok(events) = log.read_all(from, 1).await else {
+            continue;
+        };
+        if let Some(first) = events.first() {
+            if key.verify_hash(&first.event.hash, &first.event.sig) {
+                return Ok(());
+            }
+            checked.push(first.position);
+        }
+    }
+    match (checked.first(), checked.last()) {
+        (Some(&first), Some(&last)) => Err(ServeError::NotTheStreamsKey {
+            stream: stream.to_string(),
+            path: dir.key().display().to_string(),
+            dir: dir.0.display().to_string(),
+            kid: key.kid(),
+            first,
+            last,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A log's identity as `DIR/log-source` records it, for people: `jetstream:<stream>:<created>`
+/// with its creation time in RFC 3339 (the nanoseconds since 1970 say nothing to a reader).
+pub fn describe_log_source(source: &str) -> String {
+    match source.strip_prefix("jetstream:").and_then(|rest| rest.rsplit_once(':')) {
+        Some((stream, created)) => match created.parse::<i128>() {
+            Ok(nanos) => format!(
+                "the stream {stream} created {} ({source})",
+                Timestamp((nanos / 1_000_000) as i64).to_rfc3339()
+            ),
+            Err(_) => format!("the stream {stream} ({source})"),
+        },
+        None if source == "embedded" => "the embedded log (DIR/log)".to_string(),
+        None => format!("{source:?}"),
+    }
 }
 
 /// How often a gateway that could not ready the shared feed cursors at start tries again.
@@ -503,6 +631,7 @@ mod tests {
         let tmp = TempDir::new("share-cursors");
         let dir = DataDir(tmp.path().to_path_buf());
         let config = JetStreamConfig::new(server.url());
+        write_key(&dir, [3; 32]);
         {
             let log = JetStreamLog::open(&config).await.expect("open");
             crate::log::conformance::append_chain(&log, &crate::ids::new_v7(), 4).await;
@@ -573,5 +702,107 @@ mod tests {
             .expect("get")
             .expect("the cursor is still there");
         assert_eq!(&kept[..], b"2");
+    }
+
+    /// Writes a gateway key from `seed` into the data directory, as copying one there does
+    /// (`conformance::event` signs with seed 3).
+    fn write_key(dir: &DataDir, seed: [u8; 32]) {
+        std::fs::create_dir_all(&dir.0).expect("dir");
+        std::fs::write(dir.key(), crate::hex::encode(&seed)).expect("key");
+    }
+
+    /// A gateway joining a stream that holds events signs with the stream's key or does not
+    /// start: without a key of its own it makes none (docs/operations.md, "Several gateways on
+    /// one stream"), and with another key it names it. One event signed by another key does not
+    /// stop a gateway whose key signed the stream's first event.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_gateway_joining_a_stream_signs_with_the_streams_key_or_does_not_start() {
+        let server = crate::testnats::NatsServer::start();
+        let tmp = TempDir::new("stream-key");
+        let config = JetStreamConfig::new(server.url());
+        let first = DataDir(tmp.path().join("first"));
+        write_key(&first, [3; 32]);
+        {
+            let opened = open_jetstream(&first, &config).await.expect("empty stream");
+            crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 2)
+                .await;
+        }
+
+        let fresh = DataDir(tmp.path().join("fresh"));
+        let refused = open_jetstream(&fresh, &config).await.err().expect("refused");
+        let message = refused.to_string();
+        assert!(
+            matches!(refused, ServeError::NoKeyForStream { .. }),
+            "{message}"
+        );
+        assert!(message.contains("copy gateway.key"), "{message}");
+        assert!(!fresh.key().exists(), "no key made: {message}");
+
+        let other = DataDir(tmp.path().join("other"));
+        write_key(&other, [4; 32]);
+        let refused = open_jetstream(&other, &config).await.err().expect("refused");
+        let message = refused.to_string();
+        let kid = GatewayKey::from_seed([4; 32]).public().kid();
+        assert!(
+            matches!(
+                refused,
+                ServeError::NotTheStreamsKey {
+                    first: 1,
+                    last: 2,
+                    ..
+                }
+            ),
+            "{message}"
+        );
+        assert!(message.contains(&kid), "{message}");
+        assert!(message.contains("copy gateway.key"), "{message}");
+
+        // The stream's key copied in: it starts.
+        write_key(&other, [3; 32]);
+        open_jetstream(&other, &config).await.expect("the stream's key");
+
+        // An event signed by another key as the stream's last: the first still proves the key.
+        let log = JetStreamLog::open(&config).await.expect("open");
+        let mut foreign = crate::log::conformance::event(&crate::ids::new_v7(), 1, "");
+        foreign.seal(&GatewayKey::from_seed([4; 32]));
+        log.append(foreign, 0).await.expect("append");
+        open_jetstream(&first, &config)
+            .await
+            .expect("first event verifies");
+    }
+
+    /// A data directory that follows a stream is never given a new one on a server that has
+    /// none (a mistyped --nats): the start is refused naming the URL, and that server is left
+    /// without a stream, instead of holding a new empty log the directory then refuses.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_gateway_that_follows_a_stream_makes_none_on_other_servers() {
+        let (right, wrong) = (
+            crate::testnats::NatsServer::start(),
+            crate::testnats::NatsServer::start(),
+        );
+        let tmp = TempDir::new("wrong-nats");
+        let dir = DataDir(tmp.path().to_path_buf());
+        drop(
+            open_jetstream(&dir, &JetStreamConfig::new(right.url()))
+                .await
+                .expect("first start"),
+        );
+        let refused = open_jetstream(&dir, &JetStreamConfig::new(wrong.url()))
+            .await
+            .err()
+            .expect("refused");
+        let message = refused.to_string();
+        assert!(
+            matches!(refused, ServeError::StreamMissing { .. }),
+            "{message}"
+        );
+        assert!(message.contains(&wrong.url()), "{message}");
+        assert!(message.contains("the stream TONGBAN created 20"), "{message}");
+        let js = async_nats::jetstream::new(async_nats::connect(wrong.url()).await.expect("nats"));
+        assert!(js.get_stream("TONGBAN").await.is_err(), "no stream made");
+        // Its own servers still serve it.
+        open_jetstream(&dir, &JetStreamConfig::new(right.url()))
+            .await
+            .expect("right servers");
     }
 }

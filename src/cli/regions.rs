@@ -105,7 +105,29 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         }
         other => return Err(CliError(format!("unknown regions command {other:?}"))),
     }
+    if sub != "list" {
+        remind_of_the_other_gateways(&dir);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each gateway reads the region book in its own data directory: on a stream shared by several
+/// gateways, a change made in one directory (a token revoked above all) holds on the gateway
+/// serving from it only, until `regions.json` is copied to the others. Said after every change
+/// to a directory that follows a stream, where forgetting it leaves a revoked token working.
+fn remind_of_the_other_gateways(dir: &DataDir) {
+    let follows = std::fs::read_to_string(dir.log_source()).unwrap_or_default();
+    if follows.trim().starts_with("jetstream:") {
+        eprintln!(
+            "note: {} follows a JetStream stream, which other gateways may serve too: this \
+             change holds only on the gateway serving from {}. Copy {} to the data directory \
+             of every other gateway of the stream (each takes it at once); until then a token \
+             revoked here still works there, and a new token or region is refused there (401)",
+            dir.0.display(),
+            dir.0.display(),
+            dir.regions().display()
+        );
+    }
 }
 
 /// One token of `regions list`, indented under its region (or `operator`): its id (as events name

@@ -42,6 +42,11 @@ pub struct JetStreamConfig {
     pub head_pushed: bool,
     /// Create the stream when it is missing (`serve`); read-only tools (`verify`) say no.
     pub create_stream: bool,
+    /// With `create_stream`, whether a missing stream is made. A gateway whose data directory
+    /// already follows a stream says no: there, a missing stream is a `--nats` naming the wrong
+    /// servers (or a stream deleted), and a new empty stream made on them would be another log,
+    /// which the gateway would then refuse anyway, leaving the stream behind.
+    pub create_missing: bool,
 }
 
 impl JetStreamConfig {
@@ -56,6 +61,7 @@ impl JetStreamConfig {
             head_poll: Duration::from_millis(100),
             head_pushed: true,
             create_stream: true,
+            create_missing: true,
         }
     }
 }
@@ -93,8 +99,11 @@ pub enum SetupError {
     UnknownVersion { version: String },
     #[error("JetStream request failed: {0}")]
     JetStream(String),
-    #[error("there is no stream {stream} on this NATS server")]
-    NoStream { stream: String },
+    #[error(
+        "there is no stream {stream} on {urls}: check that --nats names the servers of the \
+         federation's stream"
+    )]
+    NoStream { stream: String, urls: String },
     #[error("stream {stream} exists with settings unsafe for an event log: {problems}")]
     UnsafeStream { stream: String, problems: String },
 }
@@ -592,10 +601,13 @@ async fn ensure_stream_once(
             }
             .into())
         }
-        Err(e) if is_not_found(&e) && !config.create_stream => Err(SetupError::NoStream {
-            stream: config.stream.clone(),
+        Err(e) if is_not_found(&e) && !(config.create_stream && config.create_missing) => {
+            Err(SetupError::NoStream {
+                stream: config.stream.clone(),
+                urls: split_credentials(&config.url)?.0.join(","),
+            }
+            .into())
         }
-        .into()),
         Err(e) if is_not_found(&e) => {
             tracing::info!(stream = %config.stream, replicas = expected.num_replicas, "creating the event stream");
             js.create_stream(expected)
