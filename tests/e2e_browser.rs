@@ -177,7 +177,10 @@ fn registry_pages_render_in_headless_chromium() {
         "diff",
         &format!("{base}/registry/matter.hukou-transfer?from=1&to=2"),
     );
-    assert!(dom.contains("向前不兼容：旧版本会拒收新版本的数据"), "diff heading");
+    assert!(
+        dom.contains("向前不兼容：旧版本会拒收新版本的数据"),
+        "diff heading"
+    );
     assert!(dom.contains("<th>影响 affects</th>"), "affects column");
     assert!(
         dom.contains("封闭对象不再接受该字段<br><code>property-removed-from-closed-object</code>"),

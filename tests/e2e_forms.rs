@@ -358,7 +358,10 @@ fn a_forms_rule_across_fields_names_the_field_canonical_and_local() {
         pointers_and_rules(&p),
         vec![
             ("/form/end_date".to_string(), "end-before-start".to_string()),
-            ("/form/treatment_region".to_string(), "same-province".to_string()),
+            (
+                "/form/treatment_region".to_string(),
+                "same-province".to_string()
+            ),
         ],
         "{p}"
     );

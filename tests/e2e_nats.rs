@@ -569,9 +569,8 @@ fn a_region_book_change_holds_on_other_gateways_of_the_stream_once_copied() {
     common::tongban_on(&data_a, &["regions", "add", "440000", "广东省"]);
     let a = start_on_nats(&data_a, false, &nats);
     std::fs::create_dir_all(&data_b).expect("data b");
-    let copy_book = || {
-        std::fs::copy(data_a.join("regions.json"), data_b.join("regions.json")).expect("copy")
-    };
+    let copy_book =
+        || std::fs::copy(data_a.join("regions.json"), data_b.join("regions.json")).expect("copy");
     std::fs::copy(data_a.join("gateway.key"), data_b.join("gateway.key")).expect("key");
     copy_book();
     let b = start_on_nats(&data_b, false, &nats);
@@ -591,7 +590,10 @@ fn a_region_book_change_holds_on_other_gateways_of_the_stream_once_copied() {
         )
     };
     let (token, said) = regions(&["token", "440000"]);
-    assert!(said.contains("copy") && said.contains("regions.json"), "{said}");
+    assert!(
+        said.contains("copy") && said.contains("regions.json"),
+        "{said}"
+    );
     let inbox = |gw: &Gateway| {
         gw.client(Some(&token))
             .get("/v1/regions/440000/inbox")

@@ -298,7 +298,10 @@ fn registry_documents_carry_cache_validators() {
         let first = anon.get(path);
         assert_eq!(first.status, 200, "{path}");
         let etag = first.header("etag").expect("etag").to_string();
-        assert!(etag.starts_with('"') && etag.ends_with('"'), "{path}: {etag}");
+        assert!(
+            etag.starts_with('"') && etag.ends_with('"'),
+            "{path}: {etag}"
+        );
         // Same document, same tag; the tag names it.
         assert_eq!(anon.get(path).header("etag"), Some(etag.as_str()), "{path}");
         let again = get_if(path, &etag);
@@ -306,7 +309,11 @@ fn registry_documents_carry_cache_validators() {
         assert!(again.body.is_empty(), "{path}");
         assert_eq!(again.header("etag"), Some(etag.as_str()), "{path}");
         // A list of tags and a weak comparison both match; another tag does not.
-        assert_eq!(get_if(path, &format!("\"x\", W/{etag}")).status, 304, "{path}");
+        assert_eq!(
+            get_if(path, &format!("\"x\", W/{etag}")).status,
+            304,
+            "{path}"
+        );
         let other = get_if(path, "\"not-this-one\"");
         assert_eq!(other.status, 200, "{path}");
         assert_eq!(other.body, first.body, "{path}");

@@ -276,7 +276,11 @@ fn a_form_rule_across_fields_is_refused_at_the_provinces_field() {
         )]
     );
     assert_eq!(r.problems[0].field, "endDate");
-    assert!(r.problems[0].message.contains("早于"), "{}", r.problems[0].message);
+    assert!(
+        r.problems[0].message.contains("早于"),
+        "{}",
+        r.problems[0].message
+    );
 
     // Given 四川's hukou transfer moving within 四川 (12-digit codes, as 四川 writes them)
     let a = adapter("510000", "hukou-transfer");
@@ -286,8 +290,16 @@ fn a_form_rule_across_fields_is_refused_at_the_provinces_field() {
     let p = &r.problems[..];
     assert_eq!(p.len(), 1, "{p:#?}");
     assert_eq!(
-        (p[0].field.as_str(), p[0].canonical.as_str(), p[0].rule.as_str()),
-        ("QRD_SSXQDM", "/form/move_in_address/division", "same-province")
+        (
+            p[0].field.as_str(),
+            p[0].canonical.as_str(),
+            p[0].rule.as_str()
+        ),
+        (
+            "QRD_SSXQDM",
+            "/form/move_in_address/division",
+            "same-province"
+        )
     );
     assert_eq!(p[0].label.as_deref(), Some("迁入地所属辖区"));
     // The value shown is what 四川 sent

@@ -414,7 +414,10 @@ async fn check_stream_key(
 /// A log's identity as `DIR/log-source` records it, for people: `jetstream:<stream>:<created>`
 /// with its creation time in RFC 3339 (the nanoseconds since 1970 say nothing to a reader).
 pub fn describe_log_source(source: &str) -> String {
-    match source.strip_prefix("jetstream:").and_then(|rest| rest.rsplit_once(':')) {
+    match source
+        .strip_prefix("jetstream:")
+        .and_then(|rest| rest.rsplit_once(':'))
+    {
         Some((stream, created)) => match created.parse::<i128>() {
             Ok(nanos) => format!(
                 "the stream {stream} created {} ({source})",
@@ -729,7 +732,10 @@ mod tests {
         }
 
         let fresh = DataDir(tmp.path().join("fresh"));
-        let refused = open_jetstream(&fresh, &config).await.err().expect("refused");
+        let refused = open_jetstream(&fresh, &config)
+            .await
+            .err()
+            .expect("refused");
         let message = refused.to_string();
         assert!(
             matches!(refused, ServeError::NoKeyForStream { .. }),
@@ -740,7 +746,10 @@ mod tests {
 
         let other = DataDir(tmp.path().join("other"));
         write_key(&other, [4; 32]);
-        let refused = open_jetstream(&other, &config).await.err().expect("refused");
+        let refused = open_jetstream(&other, &config)
+            .await
+            .err()
+            .expect("refused");
         let message = refused.to_string();
         let kid = GatewayKey::from_seed([4; 32]).public().kid();
         assert!(
@@ -759,7 +768,9 @@ mod tests {
 
         // The stream's key copied in: it starts.
         write_key(&other, [3; 32]);
-        open_jetstream(&other, &config).await.expect("the stream's key");
+        open_jetstream(&other, &config)
+            .await
+            .expect("the stream's key");
 
         // An event signed by another key as the stream's last: the first still proves the key.
         let log = JetStreamLog::open(&config).await.expect("open");
@@ -797,7 +808,10 @@ mod tests {
             "{message}"
         );
         assert!(message.contains(&wrong.url()), "{message}");
-        assert!(message.contains("the stream TONGBAN created 20"), "{message}");
+        assert!(
+            message.contains("the stream TONGBAN created 20"),
+            "{message}"
+        );
         let js = async_nats::jetstream::new(async_nats::connect(wrong.url()).await.expect("nats"));
         assert!(js.get_stream("TONGBAN").await.is_err(), "no stream made");
         // Its own servers still serve it.

@@ -156,10 +156,7 @@ pub(super) fn cached_json<T: Serialize>(
             .into_response();
         }
     };
-    let etag = format!(
-        "\"{}\"",
-        crate::hex::encode(&Sha256::digest(&body)[..16])
-    );
+    let etag = format!("\"{}\"", crate::hex::encode(&Sha256::digest(&body)[..16]));
     let matches = request
         .get_all(header::IF_NONE_MATCH)
         .iter()
@@ -186,10 +183,7 @@ pub(super) fn cached_json<T: Serialize>(
     res
 }
 
-pub async fn list<L: EventLog>(
-    State(_): State<AppState<L>>,
-    request: HeaderMap,
-) -> Response {
+pub async fn list<L: EventLog>(State(_): State<AppState<L>>, request: HeaderMap) -> Response {
     let subjects = registry()
         .subjects()
         .into_iter()
@@ -239,9 +233,7 @@ pub async fn document<L: EventLog>(
     let latest = VersionRef::parse(&version) == Some(VersionRef::Latest);
     let cache = if latest { REVALIDATE } else { PUBLISHED };
     let mut res = cached_json(&request, &found.schema, "application/schema+json", cache);
-    if latest
-        && let Ok(v) = HeaderValue::from_str(&document_href(&subject, found.version))
-    {
+    if latest && let Ok(v) = HeaderValue::from_str(&document_href(&subject, found.version)) {
         res.headers_mut().insert(header::CONTENT_LOCATION, v);
     }
     Ok(res)

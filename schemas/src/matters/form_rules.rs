@@ -277,13 +277,14 @@ const SAME_PROVINCE: &str = "same-province";
 const REQUIRED_WHEN: &str = "required-when";
 
 fn date(form: &Value, key: &str) -> Option<Date> {
-    form.get(key).and_then(Value::as_str).and_then(Date::parse_iso)
+    form.get(key)
+        .and_then(Value::as_str)
+        .and_then(Date::parse_iso)
 }
 
 /// The province (first two digits) of a 6- or 12-digit division code.
 fn province(code: &str) -> Option<&str> {
-    (matches!(code.len(), 6 | 12) && code.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| &code[..2])
+    (matches!(code.len(), 6 | 12) && code.bytes().all(|b| b.is_ascii_digit())).then(|| &code[..2])
 }
 
 /// A violation at `/form<to>` when the regions at `from` and `to` (pointers in the form) of a
@@ -299,11 +300,20 @@ fn one_province(form: &Value, from: &str, to: &str, message: &str) -> Vec<Violat
 }
 
 /// A violation at `/form/<field>` when `/form/<key>` is `value` and `field` is missing.
-fn required_when(form: &Value, (key, value): (&str, &str), field: &str, message: &str) -> Vec<Violation> {
+fn required_when(
+    form: &Value,
+    (key, value): (&str, &str),
+    field: &str,
+    message: &str,
+) -> Vec<Violation> {
     let applies = form.get(key).and_then(Value::as_str) == Some(value);
     let given = form.get(field).is_some_and(|v| !v.is_null());
     if applies && !given {
-        vec![Violation::new(format!("/form/{field}"), REQUIRED_WHEN, message)]
+        vec![Violation::new(
+            format!("/form/{field}"),
+            REQUIRED_WHEN,
+            message,
+        )]
     } else {
         vec![]
     }

@@ -182,7 +182,9 @@ fn an_accompanying_member_listed_twice_is_refused_at_the_second() {
 #[test]
 fn a_posted_card_without_an_address_is_refused_and_a_collected_one_passes() {
     let posted = given("social-security-card", |b| {
-        b["form"].as_object_mut().map(|f| f.remove("delivery_address"));
+        b["form"]
+            .as_object_mut()
+            .map(|f| f.remove("delivery_address"));
     });
     assert_eq!(
         when_checked(&posted),
@@ -190,7 +192,9 @@ fn a_posted_card_without_an_address_is_refused_and_a_collected_one_passes() {
     );
     let collected = given("social-security-card", |b| {
         b["form"]["delivery"] = json!("window");
-        b["form"].as_object_mut().map(|f| f.remove("delivery_address"));
+        b["form"]
+            .as_object_mut()
+            .map(|f| f.remove("delivery_address"));
     });
     assert_eq!(when_checked(&collected), vec![]);
 }
@@ -199,7 +203,9 @@ fn a_posted_card_without_an_address_is_refused_and_a_collected_one_passes() {
 fn a_certificate_for_another_purpose_needs_its_detail() {
     let body = given("criminal-record-certificate", |b| {
         b["form"]["purpose"] = json!("other");
-        b["form"].as_object_mut().map(|f| f.remove("purpose_detail"));
+        b["form"]
+            .as_object_mut()
+            .map(|f| f.remove("purpose_detail"));
     });
     assert_eq!(
         when_checked(&body),
@@ -250,7 +256,10 @@ fn the_applicant_and_form_check_applies_the_rules_too() {
         .validate(&body["applicant"], &body["form"])
         .expect_err("refused");
     assert_eq!(v.len(), 1);
-    assert_eq!((v[0].pointer.as_str(), v[0].rule.as_str()), ("/form/to_region", "same-province"));
+    assert_eq!(
+        (v[0].pointer.as_str(), v[0].rule.as_str()),
+        ("/form/to_region", "same-province")
+    );
 }
 
 #[test]

@@ -207,7 +207,11 @@ impl Incompatibility {
 
 impl std::fmt::Display for Incompatibility {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let path = if self.path.is_empty() { "/" } else { &self.path };
+        let path = if self.path.is_empty() {
+            "/"
+        } else {
+            &self.path
+        };
         let wire = |v: serde_json::Result<Value>| match v {
             Ok(Value::String(s)) => s,
             _ => String::new(),
