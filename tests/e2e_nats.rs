@@ -591,7 +591,7 @@ fn a_region_book_change_holds_on_other_gateways_of_the_stream_once_copied() {
     };
     let (token, said) = regions(&["token", "440000"]);
     assert!(
-        said.contains("copy") && said.contains("regions.json"),
+        said.contains("Copy") && said.contains("regions.json"),
         "{said}"
     );
     let inbox = |gw: &Gateway| {

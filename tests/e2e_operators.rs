@@ -911,11 +911,32 @@ fn rebuild_from_a_jetstream_stream_equals_the_live_projections() {
     assert_eq!(r.json()["status"], json!("approved"));
     drop(gw);
 
-    // Another stream (here: another server) is another log. The data directory's projections
-    // follow the first one, so the gateway refuses the second ...
+    // A --nats naming servers without the stream (a mistyped URL) is refused, and no stream is
+    // made there: the data directory follows the first stream, and made only at its first start.
     let other = NatsServer::start();
     let refusal = serve_refused(&data, &other.url());
-    assert!(refusal.contains("built from the event log"), "{refusal}");
+    assert!(
+        refusal.contains(&format!("there is no stream TONGBAN on {}", other.url())),
+        "{refusal}"
+    );
+    assert!(
+        refusal.contains("does not make a new stream there"),
+        "{refusal}"
+    );
+    // Another stream (here: one a new gateway made on another server) is another log. The data
+    // directory's projections follow the first one, so the gateway refuses the second ...
+    let elsewhere = dir.0.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).expect("dir");
+    drop(Gateway::start_with(
+        &elsewhere,
+        false,
+        &["--nats", &other.url()],
+    ));
+    let refusal = serve_refused(&data, &other.url());
+    assert!(
+        refusal.contains("were built from the stream TONGBAN created"),
+        "{refusal}"
+    );
     // ... until the projections are rebuilt from it: then they follow the second stream (empty
     // here) and the gateway starts on it, with nothing of the first stream left.
     let (code, out, err) = tongban(&["rebuild", "--nats", &other.url()], &data);
@@ -930,7 +951,10 @@ fn rebuild_from_a_jetstream_stream_equals_the_live_projections() {
     drop(gw);
     // Now the first stream is the other log.
     let refusal = serve_refused(&data, &url);
-    assert!(refusal.contains("built from the event log"), "{refusal}");
+    assert!(
+        refusal.contains("were built from the stream TONGBAN created"),
+        "{refusal}"
+    );
 }
 
 /// Runs `tongban serve --nats url` on `data`, which must refuse to start; returns its stderr.

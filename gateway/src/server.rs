@@ -723,12 +723,10 @@ mod tests {
         let server = crate::testnats::NatsServer::start();
         let tmp = TempDir::new("stream-key");
         let config = JetStreamConfig::new(server.url());
-        let first = DataDir(tmp.path().join("first"));
-        write_key(&first, [3; 32]);
+        // The stream's first gateway's events, signed with seed 3.
         {
-            let opened = open_jetstream(&first, &config).await.expect("empty stream");
-            crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 2)
-                .await;
+            let log = JetStreamLog::open(&config).await.expect("open");
+            crate::log::conformance::append_chain(&log, &crate::ids::new_v7(), 2).await;
         }
 
         let fresh = DataDir(tmp.path().join("fresh"));
@@ -764,7 +762,7 @@ mod tests {
             "{message}"
         );
         assert!(message.contains(&kid), "{message}");
-        assert!(message.contains("copy gateway.key"), "{message}");
+        assert!(message.contains("Copy gateway.key"), "{message}");
 
         // The stream's key copied in: it starts.
         write_key(&other, [3; 32]);
@@ -777,7 +775,11 @@ mod tests {
         let mut foreign = crate::log::conformance::event(&crate::ids::new_v7(), 1, "");
         foreign.seal(&GatewayKey::from_seed([4; 32]));
         log.append(foreign, 0).await.expect("append");
-        open_jetstream(&first, &config)
+        // (A data directory of its own: a gateway opened in this process keeps its projections
+        // locked until the process ends.)
+        let third = DataDir(tmp.path().join("third"));
+        write_key(&third, [3; 32]);
+        open_jetstream(&third, &config)
             .await
             .expect("first event verifies");
     }
@@ -793,11 +795,13 @@ mod tests {
         );
         let tmp = TempDir::new("wrong-nats");
         let dir = DataDir(tmp.path().to_path_buf());
-        drop(
-            open_jetstream(&dir, &JetStreamConfig::new(right.url()))
-                .await
-                .expect("first start"),
-        );
+        // The first start binds the directory to the stream it made (only the log: a gateway
+        // opened in this process would keep the projections locked until the process ends).
+        JetStreamLog::open_checked(&JetStreamConfig::new(right.url()), |source| {
+            bind_log_source(&dir, source)
+        })
+        .await
+        .expect("first start");
         let refused = open_jetstream(&dir, &JetStreamConfig::new(wrong.url()))
             .await
             .err()

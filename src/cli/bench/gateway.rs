@@ -32,9 +32,35 @@ impl GatewayProcess {
         label: &str,
         nats: Option<(&str, usize)>,
     ) -> Result<GatewayProcess, CliError> {
+        GatewayProcess::start_signing_as(work, label, nats, None).await
+    }
+
+    /// Starts another gateway on the stream `first` serves, with `first`'s `gateway.key` copied
+    /// into its data directory before its first start: every gateway of one stream signs with
+    /// the stream's key, and one without it refuses to start (docs/operations.md).
+    pub async fn start_beside(
+        work: &Path,
+        label: &str,
+        nats: (&str, usize),
+        first: &GatewayProcess,
+    ) -> Result<GatewayProcess, CliError> {
+        let key = first.dir.join("data").join("gateway.key");
+        GatewayProcess::start_signing_as(work, label, Some(nats), Some(&key)).await
+    }
+
+    async fn start_signing_as(
+        work: &Path,
+        label: &str,
+        nats: Option<(&str, usize)>,
+        key: Option<&Path>,
+    ) -> Result<GatewayProcess, CliError> {
         let dir = work.join(label);
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)?;
+        std::fs::create_dir_all(dir.join("data"))?;
+        if let Some(key) = key {
+            std::fs::copy(key, dir.join("data").join("gateway.key"))
+                .map_err(|e| CliError(format!("{}: {e}", key.display())))?;
+        }
         let addr = format!("127.0.0.1:{}", super::free_port()?);
         let exe = std::env::current_exe()?;
         let mut command = Command::new(exe);

@@ -337,9 +337,13 @@ async fn stages(s: &Settings, only: &[String]) -> Result<Report, CliError> {
             report.row("shape-events", &l.label, l.m);
         }
         say("two gateways on one stream, acting in turn");
-        let other =
-            gateway::GatewayProcess::start(&s.work, "gateway-shape-r1-b", Some((&nats.urls(), 1)))
-                .await?;
+        let other = gateway::GatewayProcess::start_beside(
+            &s.work,
+            "gateway-shape-r1-b",
+            (&nats.urls(), 1),
+            &gw,
+        )
+        .await?;
         let pair = [&gw, &other];
         let actions = shape::IN_TURN.min(s.depth);
         let l = shape::two_gateways(pair, "JetStream R1", &mut deep, actions, None).await?;
