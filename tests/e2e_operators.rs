@@ -378,7 +378,7 @@ fn an_index_that_hides_events_is_not_shown_as_a_shorter_history() {
     copy_dir(&data, &pristine);
 
     type Edit = fn(&fjall::Keyspace, &fjall::Keyspace, &str);
-    let edits: [(&str, Edit, &str); 3] = [
+    let edits: [(&str, Edit, &str); 4] = [
         (
             "seq 5 moved past the log's end",
             |apps, _, id| {
@@ -386,6 +386,16 @@ fn an_index_that_hides_events_is_not_shown_as_a_shorter_history() {
                     .expect("edit");
             },
             "seq 5 (log position",
+        ),
+        (
+            // The last entry: no later seq within the log shows it, only that no append is
+            // under way in a log the tools opened.
+            "seq 8, the last, moved past the log's end",
+            |apps, _, id| {
+                apps.insert(index_key(id, 8), 999u64.to_be_bytes())
+                    .expect("edit");
+            },
+            "seq 8 (log position",
         ),
         (
             "entries of seq 7 and 8 removed",

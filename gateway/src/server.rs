@@ -71,12 +71,16 @@ pub enum ServeError {
     )]
     NoKeyForStream { dir: String, stream: String },
     #[error(
-        "the events of the stream {stream} (positions {first} and {last}) do not verify under \
+        "the events of the stream {stream} ({}) do not verify under \
          {path} (key id {kid}): every gateway of one stream signs with the same key. Copy \
          gateway.key from the data directory of a gateway of this stream (its GET /v1/keys \
          shows the key id) into {dir} and start again. Nothing was started. If this is the \
          stream's key, the events were altered: `tongban verify --nats URL --public-key HEX` \
-         names them"
+         names them",
+        match (first, last) {
+            (f, l) if f == l => format!("position {f}"),
+            (f, l) => format!("positions {f} and {l}"),
+        }
     )]
     NotTheStreamsKey {
         stream: String,
@@ -147,31 +151,43 @@ impl DataDir {
 /// log that assigned them, so projections built from one log must never be resumed on another
 /// (the embedded log and a stream, or two streams that happen to share a name).
 pub fn bind_log_source(dir: &DataDir, source: &str) -> Result<(), ServeError> {
+    if follows_none(dir, source)? {
+        rebind_log_source(dir, source)?;
+    }
+    Ok(())
+}
+
+/// Whether the data directory's projections may follow `source`, and follow no log yet (`true`:
+/// `source` is still to be recorded, with [`rebind_log_source`]); refused when they follow
+/// another. Writes nothing, so a start refused after this check leaves the directory as it was.
+fn follows_none(dir: &DataDir, source: &str) -> Result<bool, ServeError> {
     let path = dir.log_source();
     let other = |built_from: &str| ServeError::OtherLog {
         dir: dir.0.display().to_string(),
         built_from: built_from.to_string(),
         now: source.to_string(),
     };
-    match std::fs::read_to_string(&path) {
-        Ok(existing) if existing.trim() == source => Ok(()),
-        Ok(existing) => Err(other(existing.trim())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            // Data directories from before this marker hold embedded-log projections.
-            if source != "embedded" && dir.log().exists() && dir.projections().exists() {
-                return Err(other("embedded"));
-            }
-            crate::fsutil::write_atomically(&path, format!("{source}\n").as_bytes()).map_err(
-                |source| ServeError::Io {
-                    what: path.display().to_string(),
-                    source,
-                },
-            )
-        }
+    match followed(dir) {
+        Ok(Some(existing)) if existing == source => Ok(false),
+        Ok(Some(existing)) => Err(other(&existing)),
+        Ok(None) => Ok(true),
         Err(source) => Err(ServeError::Io {
             what: path.display().to_string(),
             source,
         }),
+    }
+}
+
+/// The log the data directory's projections follow: as `DIR/log-source` records it, or
+/// `embedded` for a directory from before that marker holding an embedded log and its
+/// projections; `None` for a directory that follows no log yet.
+fn followed(dir: &DataDir) -> std::io::Result<Option<String>> {
+    match std::fs::read_to_string(dir.log_source()) {
+        Ok(existing) => Ok(Some(existing.trim().to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok((dir.log().exists() && dir.projections().exists()).then(|| "embedded".to_string()))
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -319,18 +335,27 @@ pub async fn open_jetstream(
     config: &JetStreamConfig,
 ) -> Result<Opened<JetStreamLog>, ServeError> {
     create_dir(dir)?;
-    // A data directory that follows a stream already is never given a new one: a missing stream
-    // there is a wrong --nats (or a stream deleted), not a first start.
-    let follows = match std::fs::read_to_string(dir.log_source()) {
-        Ok(text) if text.trim().starts_with("jetstream:") => Some(text.trim().to_string()),
-        _ => None,
-    };
+    // A data directory that follows a log already (a stream, or the embedded log) is never given
+    // a new stream: a missing stream there is a wrong --nats (or a stream deleted), not a first
+    // start, and a stream made there would be another log, which the start refuses anyway.
+    let follows = followed(dir).map_err(|source| ServeError::Io {
+        what: dir.log_source().display().to_string(),
+        source,
+    })?;
     let mut config = config.clone();
     config.create_missing = follows.is_none();
     // The projections' log is checked before the cursors' bucket is bound to the stream (which
-    // drops another stream's cursors): a start that is refused changes nothing.
-    let log = match JetStreamLog::open_checked(&config, |source| bind_log_source(dir, source)).await
-    {
+    // drops another stream's cursors), and recorded only once the key is checked too: a start
+    // that is refused changes nothing in the data directory.
+    let mut first_start: Option<String> = None;
+    let opening = JetStreamLog::open_checked(&config, |source| {
+        if follows_none(dir, source)? {
+            first_start = Some(source.to_string());
+        }
+        Ok::<(), ServeError>(())
+    })
+    .await;
+    let log = match opening {
         Err(ServeError::JetStream(setup @ SetupError::NoStream { .. })) => {
             return Err(match follows {
                 Some(follows) => ServeError::StreamMissing {
@@ -344,6 +369,9 @@ pub async fn open_jetstream(
         other => other?,
     };
     check_stream_key(dir, &log, &config.stream).await?;
+    if let Some(source) = first_start {
+        rebind_log_source(dir, &source)?;
+    }
     let opened = open_on(dir, log)?;
     if let Err(e) = share_cursors(&opened.gateway, &opened.book).await {
         tracing::warn!(error = %e, "the feed cursors are not ready; trying again in the background");
@@ -385,11 +413,16 @@ async fn check_stream_key(
     }
     let key = GatewayKey::load_or_create(&dir.key())?.public();
     let mut checked = Vec::new();
-    for from in [1, head] {
+    let positions: &[u64] = if head == 1 { &[1] } else { &[1, head] };
+    for &from in positions {
         // A position that does not read as an event (a message published by something else)
         // proves nothing either way; the projector and `verify` report it.
-        let Ok(events) = log.read_all(from, 1).await else {
-            continue;
+        // Any other failure to read fails the start: a key that was never checked is no key
+        // the stream's.
+        let events = match log.read_all(from, 1).await {
+            Ok(events) => events,
+            Err(LogError::Corrupt { .. }) => continue,
+            Err(e) => return Err(e.into()),
         };
         if let Some(first) = events.first() {
             if key.verify_hash(&first.event.hash, &first.event.sig) {
@@ -741,6 +774,10 @@ mod tests {
         );
         assert!(message.contains("copy gateway.key"), "{message}");
         assert!(!fresh.key().exists(), "no key made: {message}");
+        assert!(
+            !fresh.log_source().exists(),
+            "not bound to the stream: {message}"
+        );
 
         let other = DataDir(tmp.path().join("other"));
         write_key(&other, [4; 32]);
@@ -763,6 +800,9 @@ mod tests {
         );
         assert!(message.contains(&kid), "{message}");
         assert!(message.contains("Copy gateway.key"), "{message}");
+        // Refused, the directory follows no stream yet: with the right key it starts as a first
+        // start, not as another log's projections.
+        assert!(!other.log_source().exists(), "not bound to the stream");
 
         // The stream's key copied in: it starts.
         write_key(&other, [3; 32]);
@@ -822,5 +862,20 @@ mod tests {
         open_jetstream(&dir, &JetStreamConfig::new(right.url()))
             .await
             .expect("right servers");
+        // A directory of the embedded log is not a first start either: no stream is made for it.
+        let embedded = DataDir(tmp.path().join("embedded"));
+        std::fs::create_dir_all(&embedded.0).expect("dir");
+        bind_log_source(&embedded, "embedded").expect("embedded");
+        let refused = open_jetstream(&embedded, &JetStreamConfig::new(wrong.url()))
+            .await
+            .err()
+            .expect("refused");
+        let message = refused.to_string();
+        assert!(
+            matches!(refused, ServeError::StreamMissing { .. }),
+            "{message}"
+        );
+        assert!(message.contains("the embedded log"), "{message}");
+        assert!(js.get_stream("TONGBAN").await.is_err(), "no stream made");
     }
 }

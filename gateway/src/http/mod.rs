@@ -157,7 +157,7 @@ pub fn routes() -> Vec<Route> {
             "/v1/matters",
             Op::Matters,
             false,
-            "The matters (事项) with modes, limits, materials, the form's rules across fields (`rules`: code, field, requirement) and a complete example submission",
+            "The matters (事项) with modes, limits, materials, the form's rules across fields (`rules`: `code`, `pointer`, `rule_zh`) and a complete example submission",
         ),
         r(
             Method::GET,

@@ -624,7 +624,7 @@ fn cache_validated(params: &mut Vec<Value>, responses: &mut Map<String, Value>) 
 
 fn cache_headers(location: bool) -> Value {
     let mut h = json!({
-        "ETag": {"description": "strong validator of the body (its SHA-256)", "schema": {"type": "string"}},
+        "ETag": {"description": "strong validator of the body (the first 16 bytes of its SHA-256, in hex)", "schema": {"type": "string"}},
         "Cache-Control": {"description": "`public, no-cache` for listings and `latest`, `public, max-age=86400, immutable` for a numbered version", "schema": {"type": "string"}}
     });
     if location {

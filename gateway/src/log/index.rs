@@ -102,6 +102,9 @@ pub enum Disagrees {
     /// The entry for `seq` places it at `position`, past the log's end (`end`), yet a later seq
     /// is within the log: not an append under way, which only the last entries can be.
     PastEnd { seq: u64, position: u64, end: u64 },
+    /// The entry for `seq` places it at `position`, past the log's end (`end`) and past every
+    /// position an append has been given: no append is under way there.
+    Unwritten { seq: u64, position: u64, end: u64 },
     /// The entry after `after` is not an (application, seq) key, or its value is not a
     /// position (`bytes` long).
     Malformed { after: u64, bytes: usize },
@@ -149,6 +152,11 @@ impl std::fmt::Display for Disagrees {
                 f,
                 "it places seq {seq} at log position {position}, past the log's end ({end}), yet \
                  a later seq within the log"
+            ),
+            Disagrees::Unwritten { seq, position, end } => write!(
+                f,
+                "it places seq {seq} at log position {position}, past the log's end ({end}), \
+                 where no append is under way"
             ),
             Disagrees::Malformed { after, bytes } => write!(
                 f,

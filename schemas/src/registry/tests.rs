@@ -182,6 +182,21 @@ fn a_rename_is_published_with_its_upcaster() {
     assert_eq!(data["form"]["contact_phone"], json!("13812345678"));
     assert!(data["form"].get("phone").is_none());
 
+    // A latest version without examples gives the upcaster nothing to be checked on: refused,
+    // rather than any step (the forgetful one too) taken on trust.
+    let mut bare = Registry::new();
+    let mut v1 = reg
+        .schema(subject, VersionRef::Number(latest))
+        .unwrap()
+        .clone();
+    v1.as_object_mut().unwrap().remove("examples");
+    assert_eq!(bare.register(subject, v1), Ok(1));
+    bare.register_upcaster(subject, 1, forgets);
+    let mut renamed = reg.schema(subject, VersionRef::Latest).unwrap().clone();
+    renamed.as_object_mut().unwrap().remove("examples");
+    let err = bare.register(subject, renamed).unwrap_err().to_string();
+    assert!(err.contains("version 1 has no `examples`"), "{err}");
+
     // Under FULL the forward direction is not the upcaster's to answer: still refused, saying so.
     let mut full = Registry::with_builtin();
     full.set_config(

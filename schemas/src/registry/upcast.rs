@@ -90,6 +90,17 @@ pub(super) fn check_step(
     examples: &[Value],
     candidate: &Value,
 ) -> Result<(), SchemaError> {
+    // Without examples nothing would be upcast, and any step, a no-op included, would pass.
+    if examples.is_empty() {
+        return Err(SchemaError::Upcast {
+            subject: subject.to_string(),
+            from,
+            message: format!(
+                "version {from} has no `examples` to check the upcaster on: add examples to it \
+                 before publishing a version that needs one"
+            ),
+        });
+    }
     let compiled = CompiledSchema::compile(candidate)?;
     for (i, example) in examples.iter().enumerate() {
         let upcast = step(example.clone()).map_err(|message| SchemaError::Upcast {

@@ -42,6 +42,11 @@ struct Stores {
     /// `stats`.
     memtables: crate::fjall_tuning::Memtables,
     durable: AtomicU64,
+    /// The last position the writer has given an event, durable or not: set before a group's
+    /// batch is written, so an index entry past it is no append under way but an index pointing
+    /// where nothing was ever written (equal to `durable` in a log opened by the offline tools,
+    /// which write nothing).
+    written: AtomicU64,
     /// Set once a write failed; every later write is refused.
     failed: Mutex<Option<String>>,
     /// Test hook: fail the next fsyncs as a broken disk would.
@@ -119,6 +124,7 @@ impl Stores {
             heads,
             memtables,
             durable: AtomicU64::new(last),
+            written: AtomicU64::new(last),
             failed: Mutex::new(None),
             fail_writes: std::sync::atomic::AtomicBool::new(false),
             fsyncs_before_failure: AtomicU64::new(u64::MAX),
@@ -245,8 +251,11 @@ impl EmbeddedLog {
         let head = last_seq(s, app)?;
         if head == 0 {
             let first = after.saturating_add(1);
-            if indexed(s, app, first)?.is_some_and(|p| p <= durable) {
-                agrees(app, 0, first, first)?;
+            if let Some(position) = indexed(s, app, first)? {
+                s.written_up_to(app, first, position, durable)?;
+                if position <= durable {
+                    agrees(app, 0, first, first)?;
+                }
             }
             return Ok(Vec::new());
         }
@@ -287,6 +296,7 @@ impl EmbeddedLog {
             };
             entries = seq;
             if position > durable {
+                s.written_up_to(app, seq, position, durable)?;
                 pending.get_or_insert((seq, position));
                 continue;
             }
@@ -333,6 +343,9 @@ impl EmbeddedLog {
         let durable = s.durable.load(Ordering::Acquire);
         let seq = last_seq(s, app)?;
         let next = indexed(s, app, seq.saturating_add(1))?;
+        if let Some(position) = next {
+            s.written_up_to(app, seq + 1, position, durable)?;
+        }
         // An entry after the head within the log: the head is behind the index.
         let within = next.is_some_and(|p| p <= durable);
         let read = if within { seq + 1 } else { seq };
@@ -345,6 +358,7 @@ impl EmbeddedLog {
             what: Disagrees::Missing { seq, next: None },
         })?;
         if position > durable {
+            s.written_up_to(app, seq, position, durable)?;
             return Ok(self.read_sync(app)?.pop());
         }
         let event = self.get(position)?;
@@ -563,6 +577,32 @@ impl EventLog for EmbeddedLog {
 
 /// The last seq of `app` in the store (0: none). A head that is not eight bytes is corruption,
 /// not "no events": read as 0 it would let a second seq 1 overwrite the first.
+impl Stores {
+    /// Refuses an index entry (seq `seq` of `app` at `position`) past every position the writer
+    /// has given: not an append under way, whose entries lie between the durable end (`durable`)
+    /// and that mark, but an index pointing where nothing was written. Read after the entry, so
+    /// an entry of a group being written is never taken for one.
+    fn written_up_to(
+        &self,
+        app: &str,
+        seq: u64,
+        position: u64,
+        durable: u64,
+    ) -> Result<(), Disagreement> {
+        if position <= self.written.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        Err(Disagreement {
+            app: app.to_string(),
+            what: Disagrees::Unwritten {
+                seq,
+                position,
+                end: durable,
+            },
+        })
+    }
+}
+
 fn last_seq(s: &Stores, app: &str) -> Result<u64, LogError> {
     match s.heads.get(app.as_bytes()).map_err(storage)? {
         None => Ok(0),
@@ -726,19 +766,36 @@ mod tests {
             .apps
             .insert(app_key(a, 2), 99u64.to_be_bytes())
             .expect("index");
+        let disagreement = |what: &str| {
+            format!(
+                "the log's index of application {a} disagrees with its events: it places {what}"
+            )
+        };
         match log.read(a).await {
             Err(e @ LogError::Index(_)) => assert_eq!(
                 e.to_string(),
-                format!(
-                    "the log's index of application {a} disagrees with its events: it places \
-                     seq 2 at log position 99, past the log's end (3), yet a later seq within \
-                     the log"
+                disagreement(
+                    "seq 2 at log position 99, past the log's end (3), where no append is under way"
                 )
             ),
             other => panic!("expected a disagreement, got {other:?}"),
         }
-        // The last entry past the end is what an append under way looks like (its head written
-        // with it): read up to it.
+        // Even while an append has been given position 99 (its group not durable yet), a later
+        // seq within the log shows the entry was moved: an append under way is only ever last.
+        log.stores.written.store(99, Ordering::Release);
+        match log.read(a).await {
+            Err(e @ LogError::Index(_)) => assert_eq!(
+                e.to_string(),
+                disagreement(
+                    "seq 2 at log position 99, past the log's end (3), yet a later seq within the log"
+                )
+            ),
+            other => panic!("expected a disagreement, got {other:?}"),
+        }
+        log.stores.written.store(3, Ordering::Release);
+        // The last entry moved past the end, where no append was ever given a position: refused
+        // too, by a read and by the last event's (an offline tool's log, which writes nothing,
+        // would otherwise show the first two events as the whole history).
         log.stores
             .apps
             .insert(app_key(a, 2), 2u64.to_be_bytes())
@@ -747,6 +804,20 @@ mod tests {
             .apps
             .insert(app_key(a, 3), 99u64.to_be_bytes())
             .expect("index");
+        let unwritten = disagreement(
+            "seq 3 at log position 99, past the log's end (3), where no append is under way",
+        );
+        match log.read(a).await {
+            Err(e @ LogError::Index(_)) => assert_eq!(e.to_string(), unwritten),
+            other => panic!("expected a disagreement, got {other:?}"),
+        }
+        match log.last(a).await {
+            Err(e @ LogError::Index(_)) => assert_eq!(e.to_string(), unwritten),
+            other => panic!("expected a disagreement, got {other:?}"),
+        }
+        // The same entry while the writer has given position 99 to an append whose group is not
+        // durable yet (its head written with it): an append under way, read up to it.
+        log.stores.written.store(99, Ordering::Release);
         assert_eq!(log.read(a).await.expect("read").len(), 2);
         assert_eq!(log.last(a).await.expect("last").map(|e| e.seq), Some(2));
     }

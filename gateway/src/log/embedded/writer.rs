@@ -151,6 +151,9 @@ pub(super) fn commit_group(
     // The batch is written before the injected failure, as a real failed fsync leaves it in
     // memory: what keeps it unobserved is the durable head, not its absence.
     let syncing = std::time::Instant::now();
+    // Before the batch: a reader that finds one of its entries past the durable end takes it for
+    // an append under way, not an index pointing nowhere ([`Stores::written_up_to`]).
+    s.written.store(position, Ordering::Release);
     let result = batch.commit().map_err(|e| e.to_string()).and_then(|()| {
         if injected_failure(s) {
             Err("injected fsync failure (test hook)".to_string())
