@@ -129,6 +129,30 @@ fn collect_refs(v: &Value, out: &mut Vec<String>) {
 
 /// Checks a real answer against the document: its status is listed for the operation, and its
 /// content type is one the listed response names.
+/// Checks `answer` against the schema at `pointer` in the document (its `$ref`s resolved inside
+/// it), and that the schema checks something: without any of `required` the answer fails it.
+fn conforms(doc: &Value, pointer: &str, answer: &Value, required: &[&str]) {
+    let pointer = pointer.replace('{', "%7B").replace('}', "%7D");
+    assert!(
+        doc.pointer(&pointer.replace("%7B", "{").replace("%7D", "}"))
+            .is_some(),
+        "nothing documented at {pointer}"
+    );
+    let mut rooted = doc.clone();
+    rooted["$ref"] = json!(format!("#{pointer}"));
+    let schema = tongban_schemas::validation::CompiledSchema::compile(&rooted).expect("compiles");
+    let report = schema.check(answer, "");
+    assert!(report.is_ok(), "{pointer}: {report:?}\n{answer}");
+    for member in required {
+        let mut without = answer.clone();
+        without.as_object_mut().expect("object").remove(*member);
+        assert!(
+            !schema.is_valid(&without),
+            "{pointer}: the schema does not require {member}"
+        );
+    }
+}
+
 fn documented(doc: &Value, method: &str, template: &str, r: &common::Response) {
     let op = &doc["paths"][template][method];
     assert!(op.is_object(), "{method} {template} is not documented");
@@ -197,6 +221,47 @@ fn what_the_document_lists_is_what_is_answered() {
             "{template} lists malformed JSON under 400: {bad_request}"
         );
     }
+    // What an adapter team's generated client reads is in the documented shapes: a refused
+    // local form's members (`field`, `label`, `canonical`, `value`, `region`, `matter`), and
+    // each matter's rules across fields.
+    let mut form: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("adapters/regions/440000/golden/medical-filing.local.json"),
+        )
+        .expect("golden form"),
+    )
+    .expect("json");
+    form["formData"]["endDate"] = json!("2024-02-01");
+    let r = gd.post("/v1/regions/440000/forms/medical-filing", &form);
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    let refused = r.json();
+    assert_eq!(
+        refused["errors"][0]["rule"], "end-before-start",
+        "{refused}"
+    );
+    let pointer = "/paths/~1v1~1regions~1{region}~1forms~1{matter}/post/responses/422/content/application~1problem+json/schema";
+    conforms(&doc, pointer, &refused, &["region", "matter", "errors"]);
+    let item = &doc["components"]["schemas"]["LocalErrorItem"]["properties"];
+    for member in [
+        "pointer",
+        "field",
+        "label",
+        "canonical",
+        "rule",
+        "message",
+        "value",
+    ] {
+        assert!(item.get(member).is_some(), "{member} undocumented: {item}");
+    }
+    let matters = gw.client(None).get("/v1/matters").json();
+    let pointer = "/paths/~1v1~1matters/get/responses/200/content/application~1json/schema";
+    conforms(&doc, pointer, &matters, &["matters"]);
+    let rule = &doc["components"]["schemas"]["RuleItem"]["properties"];
+    for member in ["code", "pointer", "rule_zh"] {
+        assert!(rule.get(member).is_some(), "{member} undocumented: {rule}");
+    }
+
     // The canonical route does answer 400 for malformed JSON, as documented.
     let r = gd
         .send("POST", "/v1/applications", &[], Some(b"{\"matter\": "))

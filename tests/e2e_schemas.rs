@@ -104,6 +104,28 @@ fn candidates_are_checked_without_being_registered() {
     assert_eq!(verdict["compatible"], true, "{verdict}");
     assert_eq!(verdict["incompatibilities"], json!([]));
     assert_eq!(verdict["checked_against"], json!([1]));
+    assert_eq!(verdict["notices"], json!([]));
+
+    // A new optional member of a closed object: BACKWARD allows it, and says whom it hurts
+    // anyway (provinces still validating against version 1 refuse data that carries it).
+    let mut added = current.clone();
+    added["properties"]["appeal_deadline_days"] =
+        json!({"type": "integer", "description": "申请复议期限 (日)"});
+    let verdict = anon
+        .post("/v1/schemas/application.denied/compatibility", &added)
+        .json();
+    assert_eq!(verdict["compatible"], true, "{verdict}");
+    assert_eq!(verdict["incompatibilities"], json!([]));
+    let notices = verdict["notices"].as_array().expect("notices");
+    assert_eq!(notices.len(), 1, "{verdict}");
+    assert_eq!(notices[0]["path"], "/appeal_deadline_days", "{verdict}");
+    assert_eq!(notices[0]["direction"], "forward", "{verdict}");
+    assert!(
+        notices[0]["affects"]
+            .as_str()
+            .is_some_and(|a| a.contains("仍按版本 1 校验的各方")),
+        "{verdict}"
+    );
 
     // Narrowing a type and requiring an optional field: two incompatibilities, each with path and reason.
     let mut candidate = current.clone();

@@ -810,6 +810,21 @@ fn shown(v: &Value) -> String {
     }
 }
 
+/// A local pointer pattern (`/SQRY/*/XM`) with the finding's list indices put in for its `*`s,
+/// in order (`*` left where the finding has fewer).
+fn instantiate(pattern: &str, indices: &[&str]) -> String {
+    let mut idx = indices.iter();
+    let mut local = String::with_capacity(pattern.len());
+    for (i, part) in pattern.split("/*").enumerate() {
+        if i > 0 {
+            local.push('/');
+            local.push_str(idx.next().copied().unwrap_or("*"));
+        }
+        local.push_str(part);
+    }
+    local
+}
+
 /// The value the province sent at `pointer` (a pointer into its form, list indices included), as
 /// text for a problem: trimmed as every local value is read; `None` for a container or nothing.
 /// In a joined list (`separator`, item number) the item's part of the joined text.
@@ -1186,15 +1201,7 @@ impl Adapter {
             .filter(|x| !x.is_object() && !x.is_array());
         match found {
             Some(m) => {
-                let mut idx = indices.iter();
-                let mut local = String::with_capacity(m.local.len());
-                for (i, part) in m.local.split("/*").enumerate() {
-                    if i > 0 {
-                        local.push('/');
-                        local.push_str(idx.next().copied().unwrap_or("*"));
-                    }
-                    local.push_str(part);
-                }
+                let local = instantiate(&m.local, &indices);
                 // The item of a joined list: the last index (the list's own).
                 let item = indices.last().and_then(|i| i.parse::<usize>().ok());
                 let said = self
@@ -1221,19 +1228,58 @@ impl Adapter {
                     value: sent.or_else(|| value.map(shown)).map(|x| m.mask.apply(&x)),
                 }
             }
-            None => LocalProblem {
-                pointer: String::new(),
-                field: String::new(),
-                label: None,
-                canonical: v.pointer.clone(),
-                rule: v.rule.clone(),
-                message: format!(
-                    "{} (本地区规格未映射此规范字段 / no local field maps to it)",
-                    v.message
-                ),
-                value: value.map(|x| Mask::for_canonical(&v.pointer).apply(&shown(x))),
+            // A finding about a whole object (a delivery address required and missing) whose
+            // members are mapped one by one: named at the local object that holds them.
+            None => match self.holding(&normal) {
+                Some(holder) => {
+                    let local = instantiate(&holder, &indices);
+                    LocalProblem {
+                        field: local.rsplit('/').next().unwrap_or("").to_string(),
+                        pointer: local,
+                        label: None,
+                        canonical: v.pointer.clone(),
+                        rule: v.rule.clone(),
+                        message: v.message.clone(),
+                        value: None,
+                    }
+                }
+                None => LocalProblem {
+                    pointer: String::new(),
+                    field: String::new(),
+                    label: None,
+                    canonical: v.pointer.clone(),
+                    rule: v.rule.clone(),
+                    message: format!(
+                        "{} (本地区规格未映射此规范字段 / no local field maps to it)",
+                        v.message
+                    ),
+                    value: value.map(|x| Mask::for_canonical(&v.pointer).apply(&shown(x))),
+                },
             },
         }
+    }
+
+    /// The local object (a pointer pattern, `*` for list items) holding every local field mapped
+    /// below the canonical path `normal`: the deepest pointer their local pointers share, when
+    /// some are and that is not the form's root.
+    fn holding(&self, normal: &[&str]) -> Option<String> {
+        let mut beneath = self.mappings.iter().filter(|m| {
+            m.canonical.len() > normal.len() && m.canonical.iter().zip(normal).all(|(a, b)| a == b)
+        });
+        let first = beneath.next()?;
+        let mut common: Vec<&str> = first.local.split('/').collect();
+        // The field itself is no holder of itself: at most its parent.
+        common.pop();
+        for m in beneath {
+            let shared = common
+                .iter()
+                .zip(m.local.split('/'))
+                .take_while(|(a, b)| **a == *b)
+                .count();
+            common.truncate(shared.min(m.local.split('/').count() - 1));
+        }
+        // `["", "formData", "postAddress"]` for `/formData/postAddress`; `[""]` is the root.
+        (common.len() > 1).then(|| common.join("/"))
     }
 
     /// An `enum` or `const` finding at a field read through a code table, said with the values

@@ -304,6 +304,34 @@ fn a_form_rule_across_fields_is_refused_at_the_provinces_field() {
     assert_eq!(p[0].label.as_deref(), Some("迁入地所属辖区"));
     // The value shown is what 四川 sent
     assert_eq!(p[0].value.as_deref(), Some("510107000000"));
+
+    // Given 广东's card by post without the address to post it to, whose members (not the
+    // address itself) the spec maps
+    let a = adapter("440000", "social-security-card");
+    let mut local = golden_json("440000", "social-security-card.local.json");
+    local["formData"]
+        .as_object_mut()
+        .expect("formData")
+        .remove("postAddress");
+    let r = a.inbound(&local).expect_err("refused");
+    let p = &r.problems[..];
+    assert_eq!(p.len(), 1, "{p:#?}");
+    // Then it is named at the local object holding them, without saying the spec maps nothing
+    assert_eq!(
+        (
+            p[0].pointer.as_str(),
+            p[0].field.as_str(),
+            p[0].canonical.as_str(),
+            p[0].rule.as_str()
+        ),
+        (
+            "/formData/postAddress",
+            "postAddress",
+            "/form/delivery_address",
+            "required-when"
+        )
+    );
+    assert!(!p[0].message.contains("未映射"), "{}", p[0].message);
 }
 
 #[test]

@@ -88,11 +88,21 @@ fn check(reg: &Registry, subject: &str, file: &str) -> Result<ExitCode, CliError
     let found = reg
         .check(subject, &candidate)
         .map_err(|e| CliError(format!("{file}: {e}")))?;
+    let notices = reg
+        .notices(subject, &candidate)
+        .map_err(|e| CliError(format!("{file}: {e}")))?;
     if found.is_empty() {
         outln!(
             "{file}: compatible with {subject} under {}",
             policy.as_str()
         )?;
+        for i in &notices {
+            outln!(
+                "  note (not refused under {}): {i}\n    affects: {}",
+                policy.as_str(),
+                i.affects()
+            )?;
+        }
         return Ok(ExitCode::SUCCESS);
     }
     outln!(

@@ -114,6 +114,50 @@ fn check_media_type(adapter: &Adapter, headers: &HeaderMap) -> Result<Option<Str
     }
 }
 
+/// The documented shape of a local form's 422 (what [`rejected`] writes), for `openapi.json`:
+/// client generators keep the members an adapter team reads (`field`, `label`, `canonical`,
+/// `value`), which the generic problem's `errors` do not have.
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+pub struct LocalFormProblem {
+    /// `urn:tongban:problem:invalid-local-form`.
+    #[serde(rename = "type")]
+    kind: String,
+    title: String,
+    status: u16,
+    detail: String,
+    /// The region whose form it is (6-digit GB/T 2260 code).
+    region: String,
+    /// The matter's code.
+    matter: String,
+    /// Every problem, in the region's own field names.
+    errors: Vec<LocalErrorItem>,
+    /// What does not stop the form (a credit code's check character …), the same way.
+    warnings: Vec<LocalErrorItem>,
+}
+
+/// One problem of a local form (an [`tongban_adapters::LocalProblem`]).
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+pub struct LocalErrorItem {
+    /// Where in the region's form, in its own field names (`/formData/endDate`, `/SQRY/1/XM`;
+    /// for XML below the root element); empty for the whole form.
+    pointer: String,
+    /// The region's field name itself (`endDate`).
+    field: String,
+    /// The field's 中文 name from the region's spec, when it gives one.
+    label: Option<String>,
+    /// The canonical path the field maps to (`/form/end_date`).
+    canonical: String,
+    /// Stable machine rule: `required`, `date-format`, `code`, `end-before-start` … (the form's
+    /// rules across fields as `GET /v1/matters` lists them under `rules`).
+    rule: String,
+    /// For people, in Chinese with the English in parentheses; never personal data in clear.
+    message: String,
+    /// The value the region sent, masked when personal.
+    value: Option<String>,
+}
+
 /// 422 problem+json listing every local problem (a superset of the usual `errors` entries).
 fn rejected(adapter: &Adapter, rejection: &Rejection) -> Response {
     let problem = json!({

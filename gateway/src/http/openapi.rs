@@ -27,6 +27,12 @@ fn problem_response(description: &str) -> Value {
     json!({"description": description, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
 }
 
+/// A local form's 422, with its own members (`region`, `matter`, each error's `field`, `label`,
+/// `canonical`, `value`, the `warnings`).
+fn local_form_problem(description: &str) -> Value {
+    json!({"description": description, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/LocalFormProblem"}}}})
+}
+
 fn operation(route: &Route) -> Value {
     let mut op = Map::new();
     op.insert("summary".into(), json!(route.summary));
@@ -219,7 +225,7 @@ fn operation(route: &Route) -> Value {
             // A form that does not even parse is a problem of the local form (422, in the
             // adapter's words), not a malformed request (400): for an adapter team it is one more
             // thing its form got wrong, reported like the others.
-            responses.insert("422".into(), problem_response("The local form is refused (`invalid-local-form`): `errors` names each problem by the region's own field (pointer, field, label), the canonical path, the rule and the masked value, a handler that is no region of the federation (`unknown-region`), an origin that is not the caller (`domain`) and a rule across the form's fields (`end-before-start`, `same-province` … as the matter lists under `rules` in /v1/matters) included. A form that is not JSON or XML at all (`json-syntax`, `xml-syntax`), not in its charset (`encoding`, `charset`), under the wrong root (`xml-root`), or with a member given twice (`duplicate-member`) is refused here too, with one error naming the rule. A body over 1 MiB is 413 `payload-too-large`, as for every route"));
+            responses.insert("422".into(), local_form_problem("The local form is refused (`invalid-local-form`): `errors` names each problem by the region's own field (pointer, field, label), the canonical path, the rule and the masked value, a handler that is no region of the federation (`unknown-region`), an origin that is not the caller (`domain`) and a rule across the form's fields (`end-before-start`, `same-province` … as the matter lists under `rules` in /v1/matters) included. A form that is not JSON or XML at all (`json-syntax`, `xml-syntax`), not in its charset (`encoding`, `charset`), under the wrong root (`xml-root`), or with a member given twice (`duplicate-member`) is refused here too, with one error naming the rule. A body over 1 MiB is 413 `payload-too-large`, as for every route"));
             if route.op == Op::LocalForm {
                 responses.insert(
                     "400".into(),
@@ -317,6 +323,9 @@ fn operation(route: &Route) -> Value {
                 problem_response("A record line that cannot be read; `errors` names the line"),
             );
             responses.insert("503".into(), problem_response(LOG_UNREADABLE));
+        }
+        Op::Matters => {
+            responses.insert("200".into(), json!({"description": "OK", "content": json_content(schema_of::<super::public::MatterList>())}));
         }
         Op::Events => {
             responses.insert("503".into(), problem_response(LOG_UNREADABLE));
@@ -651,7 +660,10 @@ pub fn document(routes: &[Route]) -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Problem": schema_of::<super::problem::Problem>()}
+            "schemas": {
+                "Problem": schema_of::<super::problem::Problem>(),
+                "LocalFormProblem": schema_of::<super::forms::LocalFormProblem>()
+            }
         }
     });
     lift_definitions(&mut doc);

@@ -32,6 +32,63 @@ pub async fn healthz<L: EventLog>(State(s): State<AppState<L>>) -> Json<Value> {
     }))
 }
 
+/// The documented shape of `GET /v1/matters` (what [`matters_list`] writes), for `openapi.json`.
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+pub struct MatterList {
+    matters: Vec<MatterItem>,
+}
+
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct MatterItem {
+    /// The matter's code (`medical-filing` …), as submissions and `/v1/schemas` name it.
+    code: String,
+    title_zh: String,
+    title_en: String,
+    modes: Vec<tongban_schemas::Mode>,
+    /// Statutory time limits, in working days.
+    limits: MatterLimits,
+    /// The materials (申请材料) a submission lists, by `kind`.
+    materials: Vec<MaterialItem>,
+    /// The rules across the form's fields that JSON Schema cannot say: a submission breaking
+    /// one is refused at `pointer` with `code` as its rule.
+    rules: Vec<RuleItem>,
+    /// A complete valid submission body.
+    example: Value,
+}
+
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct MatterLimits {
+    acceptance_days: u32,
+    decision_days: u32,
+    extension_days: u32,
+    issue_days: u32,
+    /// `working-days`.
+    unit: String,
+}
+
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct MaterialItem {
+    kind: String,
+    name_zh: String,
+    required: bool,
+}
+
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct RuleItem {
+    /// Stable machine code, the refusal's `rule` (`end-before-start`, `same-province`,
+    /// `required-when` …).
+    code: String,
+    /// The field a refusal names: a JSON pointer from the body's root, `*` for any list item.
+    pointer: String,
+    /// What the rule requires, in Chinese with the English in parentheses.
+    rule_zh: String,
+}
+
 pub async fn matters_list<L: EventLog>(State(_): State<AppState<L>>) -> Json<Value> {
     let items: Vec<Value> = matters::all()
         .iter()

@@ -75,6 +75,12 @@ pub struct CompatibilityReport {
     /// True when registering it as the next version would be allowed.
     pub compatible: bool,
     pub incompatibilities: Vec<IncompatibilityItem>,
+    /// What the policy does not refuse but other parties would meet, for information: under
+    /// `BACKWARD`, the `forward` incompatibilities with the latest version (data written under
+    /// the candidate that provinces still validating against the latest would refuse; announce
+    /// the version to them before sending such data). Empty under the other policies, which
+    /// refuse or ignore that direction.
+    pub notices: Vec<IncompatibilityItem>,
 }
 
 /// One place where data valid under one version may be rejected by the other.
@@ -258,6 +264,9 @@ pub async fn compatibility<L: EventLog>(
         .ok_or_else(|| unknown_subject(&subject))?;
     let candidate = body::json_value(&headers, &bytes)?;
     let found = reg.check(&subject, &candidate).map_err(invalid_candidate)?;
+    let notices = reg
+        .notices(&subject, &candidate)
+        .map_err(invalid_candidate)?;
     let config = reg.config(&subject).unwrap_or_default();
     let checked_against = match config.compatibility {
         c if !c.checks_backward() && !c.checks_forward() => Vec::new(),
@@ -269,6 +278,7 @@ pub async fn compatibility<L: EventLog>(
         checked_against,
         compatible: found.is_empty(),
         incompatibilities: found.iter().map(IncompatibilityItem::from).collect(),
+        notices: notices.iter().map(IncompatibilityItem::from).collect(),
         subject,
     }))
 }

@@ -228,7 +228,39 @@ const CRIMINAL_RECORD_CERTIFICATE: &[FormRule] = &[FormRule {
 
 // ---- 市场主体登记注册 -------------------------------------------------------------------------
 
-const BUSINESS_REGISTRATION: &[FormRule] = &[FormRule {
+const BUSINESS_REGISTRATION: &[FormRule] = &[
+    FormRule {
+        code: REQUIRED_WHEN,
+        pointer: "/form/registered_capital_yuan",
+        rule_zh: "有限责任公司必须填写注册资本 (registered_capital_yuan is required for a limited company; only 个体工商户 may leave it out)",
+        reads: &["/form/entity_type", "/form/registered_capital_yuan"],
+        check: |_, form| {
+            required_when(
+                form,
+                ("entity_type", "limited-company"),
+                "registered_capital_yuan",
+                "有限责任公司缺少注册资本 (a limited company needs its registered capital)",
+            )
+        },
+    },
+    FormRule {
+        code: REQUIRED_WHEN,
+        pointer: "/form/investors",
+        rule_zh: "有限责任公司必须列出出资人 (股东) (investors must list at least one for a limited company)",
+        reads: &["/form/entity_type", "/form/investors"],
+        check: |_, form| {
+            required_when(
+                form,
+                ("entity_type", "limited-company"),
+                "investors",
+                "有限责任公司缺少出资人 (股东) (a limited company needs at least one investor)",
+            )
+        },
+    },
+    CAPITAL_MISMATCH,
+];
+
+const CAPITAL_MISMATCH: FormRule = FormRule {
     code: "capital-mismatch",
     pointer: "/form/registered_capital_yuan",
     rule_zh: "有限责任公司的注册资本等于全体出资人认缴出资额之和 (公司法 第四十七条；registered_capital_yuan is the sum of the investors' subscribed_capital_yuan for a limited company)",
@@ -268,7 +300,7 @@ const BUSINESS_REGISTRATION: &[FormRule] = &[FormRule {
              (a limited company's registered capital is the sum of its investors' subscribed capital)",
         )]
     },
-}];
+};
 
 // ---- shared ---------------------------------------------------------------------------------
 
@@ -299,7 +331,8 @@ fn one_province(form: &Value, from: &str, to: &str, message: &str) -> Vec<Violat
     }
 }
 
-/// A violation at `/form/<field>` when `/form/<key>` is `value` and `field` is missing.
+/// A violation at `/form/<field>` when `/form/<key>` is `value` and `field` is missing (absent,
+/// null, or an empty list).
 fn required_when(
     form: &Value,
     (key, value): (&str, &str),
@@ -307,7 +340,9 @@ fn required_when(
     message: &str,
 ) -> Vec<Violation> {
     let applies = form.get(key).and_then(Value::as_str) == Some(value);
-    let given = form.get(field).is_some_and(|v| !v.is_null());
+    let given = form
+        .get(field)
+        .is_some_and(|v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()));
     if applies && !given {
         vec![Violation::new(
             format!("/form/{field}"),

@@ -247,6 +247,45 @@ fn a_limited_company_whose_capital_is_not_its_investors_sum_is_refused() {
 }
 
 #[test]
+fn a_limited_company_without_its_capital_or_investors_is_refused() {
+    // Given a limited company that leaves out its registered capital
+    let body = given("business-registration", |b| {
+        b["form"]
+            .as_object_mut()
+            .expect("form")
+            .remove("registered_capital_yuan");
+    });
+    // Then the capital is required, not silently unchecked against the investors
+    assert_eq!(
+        when_checked(&body),
+        one("/form/registered_capital_yuan", "required-when")
+    );
+    // Given one that lists no investor (an empty list, or none at all)
+    for investors in [Some(json!([])), None] {
+        let body = given("business-registration", |b| {
+            let form = b["form"].as_object_mut().expect("form");
+            match &investors {
+                Some(list) => form.insert("investors".into(), list.clone()),
+                None => form.remove("investors"),
+            };
+        });
+        assert_eq!(
+            when_checked(&body),
+            one("/form/investors", "required-when"),
+            "{investors:?}"
+        );
+    }
+    // A partnership (an 出资 without a registered capital) needs neither
+    let partnership = given("business-registration", |b| {
+        b["form"]["entity_type"] = json!("partnership");
+        let form = b["form"].as_object_mut().expect("form");
+        form.remove("registered_capital_yuan");
+        form.insert("investors".into(), json!([]));
+    });
+    assert_eq!(when_checked(&partnership), vec![]);
+}
+
+#[test]
 fn the_applicant_and_form_check_applies_the_rules_too() {
     // The path that checks only `applicant` and `form` (a typed request through the library)
     let body = given("pension-transfer", |b| {

@@ -270,6 +270,38 @@ impl Registry {
         Ok(incompatibilities(s, candidate))
     }
 
+    /// What `candidate` would break that the subject's policy does not refuse, for information:
+    /// under a policy that checks only the backward direction (`BACKWARD`), the forward
+    /// incompatibilities with the latest version, i.e. data written under `candidate` that
+    /// parties still validating against the latest would refuse (a new member of a closed object).
+    /// Nothing runs in their systems to read it: the version must be announced to them first.
+    pub fn notices(
+        &self,
+        subject: &str,
+        candidate: &Value,
+    ) -> Result<Vec<Incompatibility>, SchemaError> {
+        check_document(candidate)?;
+        let Some(s) = self.subjects.get(subject) else {
+            return Ok(Vec::new());
+        };
+        let policy = s.config.compatibility;
+        let (Some(latest), false) = (s.versions.last(), policy.checks_forward()) else {
+            return Ok(Vec::new());
+        };
+        Ok(
+            compatibility::forward(candidate, &latest.schema, s.config.open_objects)
+                .into_iter()
+                .map(|f| Incompatibility {
+                    path: f.path,
+                    rule: f.rule,
+                    reason: f.reason,
+                    direction: Direction::Forward,
+                    against_version: latest.version,
+                })
+                .collect(),
+        )
+    }
+
     /// Registers `candidate` as the next version of `subject` if it passes [`Registry::check`];
     /// returns the new version number. Registering a document equal to the latest returns the latest.
     ///
