@@ -184,6 +184,17 @@ impl Rule {
 }
 
 impl Incompatibility {
+    /// A finding of the comparison in `direction` with the registered version `against_version`.
+    pub fn found(f: Finding, direction: Direction, against_version: u32) -> Incompatibility {
+        Incompatibility {
+            path: f.path,
+            rule: f.rule,
+            reason: f.reason,
+            direction,
+            against_version,
+        }
+    }
+
     /// Who is hurt if the version is published anyway, and what to do about it: the reader a
     /// maintainer must think of for this direction, in Chinese and English.
     pub fn affects(&self) -> String {

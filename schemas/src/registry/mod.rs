@@ -284,20 +284,14 @@ impl Registry {
         let Some(s) = self.subjects.get(subject) else {
             return Ok(Vec::new());
         };
-        let policy = s.config.compatibility;
-        let (Some(latest), false) = (s.versions.last(), policy.checks_forward()) else {
+        let (Some(latest), false) = (s.versions.last(), s.config.compatibility.checks_forward())
+        else {
             return Ok(Vec::new());
         };
         Ok(
             compatibility::forward(candidate, &latest.schema, s.config.open_objects)
                 .into_iter()
-                .map(|f| Incompatibility {
-                    path: f.path,
-                    rule: f.rule,
-                    reason: f.reason,
-                    direction: Direction::Forward,
-                    against_version: latest.version,
-                })
+                .map(|f| Incompatibility::found(f, Direction::Forward, latest.version))
                 .collect(),
         )
     }
@@ -446,13 +440,7 @@ fn incompatibilities(s: &Subject, candidate: &Value) -> Vec<Incompatibility> {
     let mut out = Vec::new();
     for old in against {
         let tie = |direction: Direction| {
-            move |f: compatibility::Finding| Incompatibility {
-                path: f.path,
-                rule: f.rule,
-                reason: f.reason,
-                direction,
-                against_version: old.version,
-            }
+            move |f: compatibility::Finding| Incompatibility::found(f, direction, old.version)
         };
         if policy.checks_backward() {
             out.extend(
