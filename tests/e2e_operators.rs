@@ -933,15 +933,40 @@ fn rebuild_from_a_jetstream_stream_equals_the_live_projections() {
         refusal.contains("does not make a new stream there"),
         "{refusal}"
     );
-    // Another stream (here: one a new gateway made on another server) is another log. The data
-    // directory's projections follow the first one, so the gateway refuses the second ...
-    let elsewhere = dir.0.join("elsewhere");
-    std::fs::create_dir_all(&elsewhere).expect("dir");
+    // A stream another gateway made with a key of its own: rebuilding the projections from it is
+    // refused before the rebuild, naming both keys, since the gateway would not start on it.
+    let stranger = dir.0.join("stranger");
+    std::fs::create_dir_all(&stranger).expect("dir");
     drop(Gateway::start_with(
-        &elsewhere,
+        &stranger,
         false,
         &["--nats", &other.url()],
     ));
+    let bound = std::fs::read_to_string(data.join("log-source")).expect("log-source");
+    let (code, _, err) = tongban(&["rebuild", "--nats", &other.url()], &data);
+    assert_ne!(code, 0, "{err}");
+    assert!(
+        err.contains("was made by a gateway signing with key id"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(data.join("log-source")).expect("log-source"),
+        bound,
+        "still bound to the first stream"
+    );
+    // Another stream of the federation's key (here: made on a third server by a gateway given
+    // the key, as a stream restored from a snapshot would be) is another log. The data
+    // directory's projections follow the first one, so the gateway refuses the second ...
+    let third = NatsServer::start();
+    let elsewhere = dir.0.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).expect("dir");
+    std::fs::copy(data.join("gateway.key"), elsewhere.join("gateway.key")).expect("key");
+    drop(Gateway::start_with(
+        &elsewhere,
+        false,
+        &["--nats", &third.url()],
+    ));
+    let other = third;
     let refusal = serve_refused(&data, &other.url());
     assert!(
         refusal.contains("were built from the stream TONGBAN created"),

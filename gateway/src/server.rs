@@ -19,9 +19,9 @@ use std::time::Duration;
 
 use crate::auth::{RegionBook, RegionBookError};
 use crate::domain::calendar::{Calendar, CalendarError};
-use crate::envelope::GatewayKey;
 use crate::envelope::keys::KeyError;
-use crate::log::jetstream::SetupError;
+use crate::envelope::{GatewayKey, PublicKey};
+use crate::log::jetstream::{SIGNER_METADATA, SetupError};
 use crate::log::{EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog, LogError};
 use crate::projections::{ProjectionError, ProjectionStore, Submissions};
 use crate::service::Gateway;
@@ -35,16 +35,7 @@ pub enum ServeError {
     Log(#[from] LogError),
     #[error("NATS JetStream: {0}")]
     JetStream(#[from] SetupError),
-    #[error(
-        "the projections in {dir} were built from {}, not from {}, which --nats names: first \
-         check that --nats names the federation's servers (a mistyped URL reaches another \
-         server's stream). If this is the right log (a stream restored from a snapshot, or made \
-         again), `tongban rebuild` with the same --nats and the gateway stopped rebuilds the \
-         projections from it and binds them to it; or use another data directory for this log \
-         (its projections are built from the log at start)",
-        describe_log_source(built_from),
-        describe_log_source(now)
-    )]
+    #[error("{}", other_log(dir, built_from, now))]
     OtherLog {
         dir: String,
         built_from: String,
@@ -53,9 +44,15 @@ pub enum ServeError {
     #[error(
         "{setup}. The projections in {dir} follow {}, so this gateway does not make a new \
          stream there (it would be another log, empty): a gateway creates the stream only on \
-         its first start. A stream deleted on the right servers is restored from a backup \
-         (docs/operations.md, \"Backups\"); to start a new log, use a new data directory",
-        describe_log_source(follows)
+         the first start of its data directory. {}",
+        describe_log_source(follows),
+        if follows == "embedded" {
+            "To serve the embedded log, start without --nats; its events are not moved onto a \
+             stream. To start a stream, use a new data directory"
+        } else {
+            "A stream deleted on the right servers is restored from a backup \
+             (docs/operations.md, \"Backups\"); to start a new log, use a new data directory"
+        }
     )]
     StreamMissing {
         setup: SetupError,
@@ -63,13 +60,32 @@ pub enum ServeError {
         follows: String,
     },
     #[error(
-        "{dir} holds no gateway.key, and the stream {stream} already holds events signed by \
-         its gateways' key: copy gateway.key from the data directory of a gateway of this stream \
-         into {dir} and start again (docs/operations.md, \"Several gateways on one stream\"). \
+        "{dir} holds no gateway.key, and the stream {stream} already has its gateways' key \
+         ({has}): copy gateway.key from the data directory of a gateway of this stream into \
+         {dir} and start again (docs/operations.md, \"Several gateways on one stream\"). \
          Nothing was started and no key was made: events signed by a new key would never verify \
          under the stream's, and the stream cannot drop them"
     )]
-    NoKeyForStream { dir: String, stream: String },
+    NoKeyForStream {
+        dir: String,
+        stream: String,
+        /// How the stream has its key: recorded when a gateway made it, or signing its events.
+        has: String,
+    },
+    #[error(
+        "the stream {stream} was made by a gateway signing with key id {recorded} (recorded in \
+         the stream's metadata, {SIGNER_METADATA}), but {path} is key id {kid}: every gateway of \
+         one stream signs with the same key. Copy gateway.key from the data directory of a \
+         gateway of this stream (its GET /v1/keys shows the key id) into {dir} and start again. \
+         Nothing was started"
+    )]
+    NotTheRecordedKey {
+        stream: String,
+        path: String,
+        dir: String,
+        kid: String,
+        recorded: String,
+    },
     #[error(
         "the events of the stream {stream} ({}) do not verify under \
          {path} (key id {kid}): every gateway of one stream signs with the same key. Copy \
@@ -344,6 +360,11 @@ pub async fn open_jetstream(
     })?;
     let mut config = config.clone();
     config.create_missing = follows.is_none();
+    // The directory's key, or one made for it and saved only once the stream is known to have
+    // no other: recorded in the stream if this start makes it.
+    let saved = GatewayKey::load(&dir.key())?;
+    let key = saved.clone().unwrap_or_else(GatewayKey::generate);
+    config.signer = Some(key.public().to_hex());
     // The projections' log is checked before the cursors' bucket is bound to the stream (which
     // drops another stream's cursors), and recorded only once the key is checked too: a start
     // that is refused changes nothing in the data directory.
@@ -368,7 +389,10 @@ pub async fn open_jetstream(
         }
         other => other?,
     };
-    check_stream_key(dir, &log, &config.stream).await?;
+    check_stream_key(dir, &log, &config.stream, &key, saved.is_some()).await?;
+    if saved.is_none() {
+        key.save(&dir.key())?;
+    }
     if let Some(source) = first_start {
         rebind_log_source(dir, &source)?;
     }
@@ -389,29 +413,71 @@ pub async fn open_jetstream(
     Ok(opened)
 }
 
-/// Refuses to serve a stream whose events this data directory's key did not sign. Every gateway
-/// of one stream must sign with the same key (docs/operations.md): a gateway given a fresh data
-/// directory would otherwise make a key of its own and append events that verify under no other
-/// gateway's key, breaking every chain it touches for good (the stream refuses deletes). So when
-/// the stream holds events, a missing `gateway.key` is not made, and an existing one must verify
+/// What a gateway starting on `dir` and `log` would answer about its key ([`check_stream_key`]),
+/// writing nothing: for `tongban rebuild`, so that projections rebuilt for a gateway that will
+/// not start on that stream are refused before the rebuild, not after it.
+pub async fn check_key_for_stream(dir: &DataDir, log: &JetStreamLog) -> Result<(), ServeError> {
+    let saved = GatewayKey::load(&dir.key())?;
+    let key = saved.clone().unwrap_or_else(GatewayKey::generate);
+    let source = log.source();
+    let stream = source
+        .strip_prefix("jetstream:")
+        .and_then(|rest| rest.rsplit_once(':'))
+        .map_or(source.as_str(), |(name, _)| name);
+    check_stream_key(dir, log, stream, &key, saved.is_some()).await
+}
+
+/// Refuses to serve a stream whose key is not this data directory's (`key`: the directory's, or a
+/// new one not saved yet when `saved` is false). Every gateway of one stream must sign with the
+/// same key (docs/operations.md): a gateway given a fresh data directory would otherwise make a
+/// key of its own and append events that verify under no other gateway's key, breaking every
+/// chain it touches for good (the stream refuses deletes). The stream's key is the one its maker
+/// recorded in its metadata ([`SIGNER_METADATA`]), even before any event; for a stream without
+/// that record, when it holds events, a missing `gateway.key` is not made, and an existing one must verify
 /// the stream's first event or its last (either, so that one altered event does not stop every
 /// gateway: `tongban verify` reports it).
 async fn check_stream_key(
     dir: &DataDir,
     log: &JetStreamLog,
     stream: &str,
+    key: &GatewayKey,
+    saved: bool,
 ) -> Result<(), ServeError> {
+    let key = key.public();
+    let no_key = |has: String| ServeError::NoKeyForStream {
+        dir: dir.0.display().to_string(),
+        stream: stream.to_string(),
+        has,
+    };
+    // The key the stream's maker recorded: ours when this start made the stream (with the key
+    // it has not saved yet) or when the key was copied here; else not the stream's.
+    if let Some(recorded) = log.recorded_signer() {
+        if recorded == key.to_hex() {
+            return Ok(());
+        }
+        let recorded =
+            PublicKey::from_hex(recorded).map_or_else(|| recorded.to_string(), |k| k.kid());
+        if !saved {
+            return Err(no_key(format!(
+                "key id {recorded}, recorded when a gateway made the stream"
+            )));
+        }
+        return Err(ServeError::NotTheRecordedKey {
+            stream: stream.to_string(),
+            path: dir.key().display().to_string(),
+            dir: dir.0.display().to_string(),
+            kid: key.kid(),
+            recorded,
+        });
+    }
+    // A stream made otherwise (by hand, or by a gateway from before the record): its events.
     let head = *log.head().borrow();
     if head == 0 {
         return Ok(());
     }
-    if !dir.key().exists() {
-        return Err(ServeError::NoKeyForStream {
-            dir: dir.0.display().to_string(),
-            stream: stream.to_string(),
-        });
+    if !saved {
+        return Err(no_key("its events are signed with it".to_string()));
     }
-    let key = GatewayKey::load_or_create(&dir.key())?.public();
     let mut checked = Vec::new();
     let positions: &[u64] = if head == 1 { &[1] } else { &[1, head] };
     for &from in positions {
@@ -442,6 +508,29 @@ async fn check_stream_key(
         }),
         _ => Ok(()),
     }
+}
+
+/// Why a start on `now` is refused for projections built from `built_from`, and the way out for
+/// the log the start names: `--nats` (check the URL, then rebuild) or none (the embedded log).
+fn other_log(dir: &str, built_from: &str, now: &str) -> String {
+    let (from, to) = (describe_log_source(built_from), describe_log_source(now));
+    if now == "embedded" {
+        return format!(
+            "the projections in {dir} were built from {from}, not from {to}, which a start \
+             without --nats serves: to serve the log they follow, start with its --nats. The \
+             events of the embedded log are not moved onto a stream: `tongban rebuild` without \
+             --nats (the gateway stopped) rebuilds the projections from the embedded log instead"
+        );
+    }
+    format!(
+        "the projections in {dir} were built from {from}, not from {to}, which --nats names: \
+         first check that --nats names the federation's servers (a mistyped URL reaches another \
+         server's stream). If this is the right log (a stream restored from a snapshot, or made \
+         again), `tongban rebuild` with the same --nats and the gateway stopped rebuilds the \
+         projections from it and binds them to it; or use another data directory for this log \
+         (its projections are built from the log at start). The events of an embedded log are \
+         not moved onto a stream by either"
+    )
 }
 
 /// A log's identity as `DIR/log-source` records it, for people: `jetstream:<stream>:<created>`
@@ -822,6 +911,80 @@ mod tests {
         open_jetstream(&third, &config)
             .await
             .expect("first event verifies");
+    }
+
+    /// The gateway that makes the stream records its key there, so a gateway joining the stream
+    /// before any event is in it signs with that key or does not start: without a key of its own
+    /// it makes none, and with another key it names both.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_gateway_joining_an_empty_stream_signs_with_the_key_its_maker_recorded() {
+        let server = crate::testnats::NatsServer::start();
+        let tmp = TempDir::new("stream-recorded-key");
+        let config = JetStreamConfig::new(server.url());
+        let maker = DataDir(tmp.path().join("maker"));
+        let opened = open_jetstream(&maker, &config)
+            .await
+            .expect("first gateway");
+        let made = GatewayKey::load(&maker.key())
+            .expect("load")
+            .expect("the maker saved its key");
+        assert_eq!(
+            opened.gateway.log.recorded_signer(),
+            Some(made.public().to_hex().as_str())
+        );
+        assert_eq!(*opened.gateway.log.head().borrow(), 0, "no event yet");
+
+        let fresh = DataDir(tmp.path().join("fresh"));
+        let refused = open_jetstream(&fresh, &config)
+            .await
+            .err()
+            .expect("refused");
+        let message = refused.to_string();
+        assert!(
+            matches!(refused, ServeError::NoKeyForStream { .. }),
+            "{message}"
+        );
+        assert!(message.contains(&made.public().kid()), "{message}");
+        assert!(!fresh.key().exists(), "no key made: {message}");
+        assert!(!fresh.log_source().exists(), "not bound: {message}");
+
+        let other = DataDir(tmp.path().join("other"));
+        write_key(&other, [4; 32]);
+        let refused = open_jetstream(&other, &config)
+            .await
+            .err()
+            .expect("refused");
+        let message = refused.to_string();
+        assert!(
+            matches!(refused, ServeError::NotTheRecordedKey { .. }),
+            "{message}"
+        );
+        let kid = GatewayKey::from_seed([4; 32]).public().kid();
+        assert!(
+            message.contains(&kid) && message.contains(&made.public().kid()),
+            "{message}"
+        );
+
+        // What `tongban rebuild` asks before rebuilding for a gateway: the same answers, and
+        // nothing written.
+        let log = &*opened.gateway.log;
+        assert!(matches!(
+            check_key_for_stream(&fresh, log).await,
+            Err(ServeError::NoKeyForStream { .. })
+        ));
+        assert!(matches!(
+            check_key_for_stream(&other, log).await,
+            Err(ServeError::NotTheRecordedKey { .. })
+        ));
+        assert!(!fresh.key().exists());
+        check_key_for_stream(&maker, log)
+            .await
+            .expect("the maker's key");
+
+        std::fs::copy(maker.key(), fresh.key()).expect("copy the key");
+        open_jetstream(&fresh, &config)
+            .await
+            .expect("the stream's key copied in");
     }
 
     /// A data directory that follows a stream is never given a new one on a server that has

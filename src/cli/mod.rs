@@ -55,17 +55,17 @@ usage:
   tongban verify [--app ID] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
       recheck every hash chain and signature (in the JetStream stream with --nats) against the
       gateway's public key as you hold it (GET /v1/keys), or else the one in DIR
-  tongban replay <app-id> [--at RFC3339|--seq N] [--format text|json|html] [--public-key HEX] [--data DIR]
+  tongban replay <app-id> [--at RFC3339|--seq N] [--format text|json|html] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
       one application's timeline: who did what, when, the state and deadlines after each event
-  tongban dispute <app-id> [--out FILE] [--public-key HEX] [--data DIR]
+  tongban dispute <app-id> [--out FILE] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
       the evidence report (HTML) for a dispute
-  tongban find --serial <serial> [--region <code>] [--data DIR]
+  tongban find --serial <serial> [--region <code>] [--data DIR] [--nats URL [--nats-creds FILE]]
       the applications a province's own serial names (the origin's Idempotency-Key, a handler's
       受理编号): one line each, app id, the region that gave it, as what; exit 1 when none
   tongban rebuild [--data DIR] [--nats URL [--nats-creds FILE]]
       drop and rebuild every projection in DIR from the log (the stream with --nats); the gateway
       on DIR must be stopped, even with --nats (DIR's projections are what is rebuilt)
-  tongban reconcile --region <code> --records <file> [--encoding utf-8|gbk|gb18030] [--tolerance-seconds N] [--format text|json] [--data DIR]
+  tongban reconcile --region <code> --records <file> [--encoding utf-8|gbk|gb18030] [--tolerance-seconds N] [--format text|json] [--data DIR] [--nats URL [--nats-creds FILE]]
       compare a province's own records (JSONL or CSV: app or serial, status, updated_at) with the log
   tongban adapt --region <code> --matter <code> [--reverse] [--charset GBK] [--specs DIR] < file
       translate a province's local form (JSON or XML) to the canonical body, or back with --reverse;

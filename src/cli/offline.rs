@@ -112,11 +112,15 @@ impl Source {
         }
         if !self.dir.key().exists() {
             return Err(CliError(format!(
-                "{} holds no gateway key (gateway.key)",
+                "{} holds no gateway key (gateway.key): pass --public-key HEX, the gateway's \
+                 public key as recorded before (GET /v1/keys of a gateway of this log)",
                 self.dir.0.display()
             )));
         }
-        Ok(GatewayKey::load_or_create(&self.dir.key())?.public())
+        // Loaded, never made: a key made here would check nothing.
+        GatewayKey::load(&self.dir.key())?
+            .map(|key| key.public())
+            .ok_or_else(|| CliError(format!("{} holds no gateway key", self.dir.0.display())))
     }
 
     /// Which key the signatures were checked against, and why that matters: a key taken from

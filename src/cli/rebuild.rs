@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use tongban_gateway::log::AnyLog;
 use tongban_gateway::projections::Submissions;
 use tongban_gateway::projections::rebuild::{Cursors, clear, fill};
-use tongban_gateway::server::{load_calendar, rebind_log_source};
+use tongban_gateway::server::{check_key_for_stream, load_calendar, rebind_log_source};
 
 use super::output::outln;
 use super::progress::Progress;
@@ -30,7 +30,12 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         let log = source.open().await?;
         let log_source = match &log {
             AnyLog::Embedded(_) => "embedded".to_string(),
-            AnyLog::JetStream(l) => l.source(),
+            AnyLog::JetStream(l) => {
+                // A gateway refuses a stream whose key is not the directory's: say so now,
+                // before a rebuild of the whole stream for a start that would be refused.
+                check_key_for_stream(&dir, l).await?;
+                l.source()
+            }
         };
         // The regions' feed cursors are positions in the log the projections followed: kept
         // for that same log, dropped for another (every region then reads its feed again).
@@ -39,10 +44,17 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         let cursors = if same_log {
             Cursors::Keep
         } else {
+            let kept = if log_source == "embedded" {
+                "each region's feed starts again from the beginning"
+            } else {
+                "on the stream, each region reads on from the cursor its gateways keep in the \
+                 stream's bucket (a bucket left by another stream of this name is dropped by \
+                 the first gateway to start, and those regions' feeds start again from the \
+                 beginning)"
+            };
             eprintln!(
-                "the projections followed {}, now {log_source}: the regions' feed cursors of \
-                 the old log are dropped (on JetStream by the first gateway to start on this \
-                 stream, from its bucket), and each region's feed starts again from the beginning",
+                "the projections followed {}, now {log_source}: the regions' feed cursors these \
+                 projections kept for the old log are dropped; {kept}",
                 before.as_deref().unwrap_or_default().trim()
             );
             Cursors::Drop

@@ -127,11 +127,24 @@ async fn run_gateway<L: EventLog>(
         }
     }
     if opened.book.snapshot().regions.is_empty() {
-        tracing::warn!(
-            "no region is registered, so no region can call this gateway: register each with \
-             `tongban regions add <code> <name> --data {}` (it takes effect without a restart)",
-            dir.0.display()
-        );
+        if opened.gateway.log.backend() == "jetstream" {
+            // Other gateways of the stream have their book: copying it keeps every token working
+            // on every gateway, where regions added here would be this gateway's alone.
+            tracing::warn!(
+                "no region is registered, so no region can call this gateway: copy regions.json \
+                 from the data directory of a gateway of this stream into {} (it takes effect \
+                 without a restart), or, on the stream's first gateway, register each with \
+                 `tongban regions add <code> <name> --data {}`",
+                dir.0.display(),
+                dir.0.display()
+            );
+        } else {
+            tracing::warn!(
+                "no region is registered, so no region can call this gateway: register each with \
+                 `tongban regions add <code> <name> --data {}` (it takes effect without a restart)",
+                dir.0.display()
+            );
+        }
     }
     let backend = opened.gateway.log.backend();
     let dir_shown = dir.0.display().to_string();

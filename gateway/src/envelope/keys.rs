@@ -28,10 +28,18 @@ pub struct GatewayKey {
 impl GatewayKey {
     /// Loads the key from `path`, creating it (and syncing it to disk) if absent.
     pub fn load_or_create(path: &Path) -> Result<GatewayKey, KeyError> {
-        let io = |source| KeyError::Io {
-            path: path.display().to_string(),
-            source,
-        };
+        match GatewayKey::load(path)? {
+            Some(key) => Ok(key),
+            None => {
+                let key = GatewayKey::generate();
+                key.save(path)?;
+                Ok(key)
+            }
+        }
+    }
+
+    /// Loads the key from `path` (`None`: there is no key file).
+    pub fn load(path: &Path) -> Result<Option<GatewayKey>, KeyError> {
         match std::fs::read_to_string(path) {
             Ok(text) => {
                 let bytes = hex::decode(text.trim()).filter(|b| b.len() == 32);
@@ -41,21 +49,38 @@ impl GatewayKey {
                         .ok_or_else(|| KeyError::Malformed {
                             path: path.display().to_string(),
                         })?;
-                Ok(GatewayKey {
+                Ok(Some(GatewayKey {
                     signing: SigningKey::from_bytes(&seed),
-                })
+                }))
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut seed = [0u8; 32];
-                crate::random::fill(&mut seed);
-                crate::fsutil::write_private_atomically(path, hex::encode(&seed).as_bytes())
-                    .map_err(io)?;
-                Ok(GatewayKey {
-                    signing: SigningKey::from_bytes(&seed),
-                })
-            }
-            Err(e) => Err(io(e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(KeyError::Io {
+                path: path.display().to_string(),
+                source,
+            }),
         }
+    }
+
+    /// A new random key, in memory only until [`GatewayKey::save`]d: a gateway joining a stream
+    /// writes one only once it knows the stream has no key of its own yet.
+    pub fn generate() -> GatewayKey {
+        let mut seed = [0u8; 32];
+        crate::random::fill(&mut seed);
+        GatewayKey {
+            signing: SigningKey::from_bytes(&seed),
+        }
+    }
+
+    /// Writes the key's seed to `path` (hex, mode 0600, synced to disk).
+    pub fn save(&self, path: &Path) -> Result<(), KeyError> {
+        crate::fsutil::write_private_atomically(
+            path,
+            hex::encode(&self.signing.to_bytes()).as_bytes(),
+        )
+        .map_err(|source| KeyError::Io {
+            path: path.display().to_string(),
+            source,
+        })
     }
 
     /// A key from a fixed seed, for tests and benchmarks.

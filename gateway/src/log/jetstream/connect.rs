@@ -47,7 +47,15 @@ pub struct JetStreamConfig {
     /// servers (or a stream deleted), and a new empty stream made on them would be another log,
     /// which the gateway would then refuse anyway, leaving the stream behind.
     pub create_missing: bool,
+    /// The public key (hex) of the gateway that would create the stream: recorded in a stream it
+    /// creates (its metadata, [`SIGNER_METADATA`]), so that every gateway joining the stream later,
+    /// before any event is in it too, can tell whether it signs with the stream's key.
+    pub signer: Option<String>,
 }
+
+/// The stream metadata key under which the gateway that created the stream recorded its public
+/// key (hex): the key every gateway of the stream signs with.
+pub const SIGNER_METADATA: &str = "tongban.public_key";
 
 impl JetStreamConfig {
     pub fn new(url: impl Into<String>) -> JetStreamConfig {
@@ -62,6 +70,7 @@ impl JetStreamConfig {
             head_pushed: true,
             create_stream: true,
             create_missing: true,
+            signer: None,
         }
     }
 }
@@ -346,8 +355,19 @@ enum UrlAuth {
 fn split_credentials(urls: &str) -> Result<(Vec<String>, Option<UrlAuth>), SetupError> {
     let mut found: Option<UrlAuth> = None;
     let mut plain = Vec::new();
-    for url in server_urls(urls) {
+    for (n, url) in server_urls(urls).into_iter().enumerate() {
         let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+        // Each address is checked before anything prints it: a comma written as it is inside a
+        // password splits the URL there, and the piece before it (`nats://gw:se`) would be
+        // printed as an address, the password's start as its port.
+        if !is_address(&rest[rest.rfind('@').map_or(0, |at| at + 1)..]) {
+            return Err(SetupError::Url(format!(
+                "server {} of the URL is not [nats://][user:password@]host[:port]: a comma, or \
+                 another character URLs reserve, in a user name or password is written \
+                 percent-encoded (%2C for a comma, %40 for @)",
+                n + 1
+            )));
+        }
         // A server address has no path, so everything up to the last `@` is the user part, even
         // where a password holds an unescaped `/`, `?`, `#` or `@` (cut at the first of those,
         // such a password would be kept in the address and printed with it).
@@ -375,6 +395,29 @@ fn split_credentials(urls: &str) -> Result<(Vec<String>, Option<UrlAuth>), Setup
         });
     }
     Ok((plain, found))
+}
+
+/// Whether `host` is a server's address as a URL names it after its user part: a name or an IP
+/// address (IPv6 in brackets), then an optional numeric port.
+fn is_address(host: &str) -> bool {
+    let host = host.strip_suffix('/').unwrap_or(host);
+    let (name, port) = match host.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((inside, "")) => (inside, None),
+            Some((inside, after)) => match after.strip_prefix(':') {
+                Some(port) => (inside, Some(port)),
+                None => return false,
+            },
+            None => return false,
+        },
+        None => match host.rsplit_once(':') {
+            Some((name, port)) => (name, Some(port)),
+            None => (host, None),
+        },
+    };
+    !name.is_empty()
+        && !name.contains(['/', '@', ' '])
+        && port.is_none_or(|p| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// `%40` → `@` and the like, as a URL's user and password are written.
@@ -429,6 +472,11 @@ pub fn stream_config(config: &JetStreamConfig) -> stream::Config {
         deny_delete: true,
         deny_purge: true,
         allow_direct: true,
+        metadata: config
+            .signer
+            .iter()
+            .map(|key| (SIGNER_METADATA.to_string(), key.clone()))
+            .collect(),
         ..Default::default()
     }
 }
@@ -774,16 +822,26 @@ mod tests {
         assert_eq!(auth, Some(UrlAuth::Token("s3cr3t".into())));
         let (urls, auth) = split_credentials("nats://a:4222").expect("ok");
         assert_eq!((urls, auth), (vec!["nats://a:4222".to_string()], None));
-        // Two users, or a broken escape: refused without echoing either.
+        let (urls, _) = split_credentials("nats://[::1]:4222,localhost,tls://h:4443/").expect("ok");
+        assert_eq!(
+            urls,
+            vec!["nats://[::1]:4222", "localhost", "tls://h:4443/"]
+        );
+        // Two users, a broken escape, or a comma written as it is in a password (which splits the
+        // URL inside the password): refused without echoing any of it.
         for bad in [
             "nats://x:1@a,nats://y:2@b",
             "nats://gw:%zz@a",
             "nats://gw:%+1@a",
+            "nats://gw:S3cr3t,zz@127.0.0.1:4222",
         ] {
             let e = split_credentials(bad).expect_err(bad).to_string();
             assert!(e.starts_with("--nats: "), "{e}");
             assert!(
-                !e.contains("gw") && !e.contains("x:1") && !e.contains("zz"),
+                !e.contains("gw")
+                    && !e.contains("x:1")
+                    && !e.contains("zz")
+                    && !e.contains("S3cr3t"),
                 "{e}"
             );
         }

@@ -45,8 +45,8 @@ use super::{EventLog, LogError, Positioned};
 use crate::envelope::Envelope;
 
 pub use connect::{
-    DUPLICATE_WINDOW, Denied, JetStreamConfig, MIN_SERVER, SetupError, check_version, connect,
-    ensure_stream, parse_version,
+    DUPLICATE_WINDOW, Denied, JetStreamConfig, MIN_SERVER, SIGNER_METADATA, SetupError,
+    check_version, connect, ensure_stream, parse_version,
 };
 
 /// How often, and how far apart, an append reads the subject's last message again while the
@@ -67,6 +67,9 @@ struct Inner {
     head: watch::Sender<u64>,
     /// `jetstream:<stream>:<created, unix ns>`: names this very stream, not just its name.
     source: String,
+    /// The public key (hex) the stream's creator recorded in its metadata
+    /// ([`connect::SIGNER_METADATA`]); `None` for a stream made otherwise.
+    signer: Option<String>,
     /// Whether the head's consumer follows now ([`head::listen`]), for `/metrics`.
     pushed: std::sync::atomic::AtomicBool,
     /// The last position that consumer delivered: a later one's event is on its way to
@@ -288,6 +291,7 @@ impl JetStreamLog {
             op_timeout: config.op_timeout,
             head: tx,
             source,
+            signer: info.config.metadata.get(connect::SIGNER_METADATA).cloned(),
             pushed: std::sync::atomic::AtomicBool::new(false),
             pushed_to: std::sync::atomic::AtomicU64::new(0),
             pushed_kept: std::sync::atomic::AtomicU64::new(0),
@@ -364,6 +368,11 @@ impl JetStreamLog {
     /// The server's version as it announced itself.
     pub fn server_version(&self) -> String {
         self.inner.client.server_info().version
+    }
+
+    /// The public key (hex) recorded by the gateway that created the stream, if one did.
+    pub fn recorded_signer(&self) -> Option<&str> {
+        self.inner.signer.as_deref()
     }
 
     /// Which log this is, for binding projections to it (see `server::bind_log_source`).
