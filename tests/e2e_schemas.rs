@@ -316,6 +316,11 @@ fn registry_documents_carry_cache_validators() {
         "/v1/schemas/matter.hukou-transfer/versions",
         "/v1/schemas/matter.hukou-transfer/versions/1",
         "/v1/schemas/matter.hukou-transfer/versions/latest",
+        // What an adapter team keeps beside the documents: the matters with their rules, and
+        // the adapters' field tables.
+        "/v1/matters",
+        "/v1/adapters",
+        "/v1/adapters/440000/medical-filing",
     ] {
         let first = anon.get(path);
         assert_eq!(first.status, 200, "{path}");
@@ -340,6 +345,27 @@ fn registry_documents_carry_cache_validators() {
         assert_eq!(other.status, 200, "{path}");
         assert_eq!(other.body, first.body, "{path}");
     }
+    for path in ["/v1/matters", "/v1/adapters"] {
+        let r = anon.get(path);
+        assert_eq!(
+            r.header("cache-control"),
+            Some("public, no-cache"),
+            "{path}"
+        );
+        assert_eq!(r.header("content-type"), Some("application/json"), "{path}");
+    }
+    // Each matter names the schema version its rules and limits go with.
+    let matters = anon.get("/v1/matters").json();
+    let hukou = matters["matters"]
+        .as_array()
+        .and_then(|ms| ms.iter().find(|m| m["code"] == "hukou-transfer"))
+        .cloned()
+        .expect("hukou-transfer");
+    let latest = anon
+        .get("/v1/schemas/matter.hukou-transfer/versions")
+        .json()["latest"]
+        .clone();
+    assert_eq!(hukou["version"], latest, "{hukou}");
     let v1 = anon.get("/v1/schemas/matter.hukou-transfer/versions/1");
     assert_eq!(v1.header("content-type"), Some("application/schema+json"));
     assert_eq!(

@@ -3,8 +3,9 @@
 //! and `/v1/schemas` are: a province writing its form, or reading another region's, needs no token
 //! to see how a form maps; the registry's HTML adapter table links here.
 
-use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tongban_adapters::Adapter;
@@ -13,6 +14,7 @@ use tongban_adapters::spec::Format;
 use super::AppState;
 use super::extract::{Path, Query};
 use super::problem::Problem;
+use super::schemas::{REVALIDATE, cached_json};
 use crate::log::EventLog;
 
 /// `GET /v1/adapters`.
@@ -129,7 +131,8 @@ pub fn href(region: &str, matter: &str) -> String {
 pub async fn list<L: EventLog>(
     State(_): State<AppState<L>>,
     Query(filter): Query<Filter>,
-) -> Result<Json<AdapterList>, Problem> {
+    request: HeaderMap,
+) -> Result<Response, Problem> {
     // A mistyped filter (`44000`, `medical-filling`) is said, not answered with an empty list
     // that reads as "no adapters".
     if let Some(r) = filter.region.as_deref()
@@ -156,13 +159,21 @@ pub async fn list<L: EventLog>(
         .filter(|a| filter.matter.as_deref().is_none_or(|m| a.matter.code == m))
         .map(|a| summary(a))
         .collect();
-    Ok(Json(AdapterList { adapters }))
+    // Revalidated by ETag, as the registry's documents: an adapter team that polls the list
+    // downloads it again only when a gateway with other adapters is deployed.
+    Ok(cached_json(
+        &request,
+        &AdapterList { adapters },
+        "application/json",
+        REVALIDATE,
+    ))
 }
 
 pub async fn one<L: EventLog>(
     State(_): State<AppState<L>>,
     Path((region, matter)): Path<(String, String)>,
-) -> Result<Json<AdapterDetail>, Problem> {
+    request: HeaderMap,
+) -> Result<Response, Problem> {
     let registry = super::forms::registry()?;
     let a = registry.get(&region, &matter).ok_or_else(|| {
         let theirs = registry.matters_of(&region);
@@ -196,8 +207,13 @@ pub async fn one<L: EventLog>(
             }),
         })
         .collect();
-    Ok(Json(AdapterDetail {
-        summary: summary(a),
-        fields,
-    }))
+    Ok(cached_json(
+        &request,
+        &AdapterDetail {
+            summary: summary(a),
+            fields,
+        },
+        "application/json",
+        REVALIDATE,
+    ))
 }

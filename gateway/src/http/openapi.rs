@@ -134,14 +134,16 @@ fn operation(route: &Route) -> Value {
         Op::Adapters => {
             params.push(json!({"name": "region", "in": "query", "required": false, "description": "only this region's adapters (6-digit GB/T 2260 code; empty list when it has none)", "schema": {"type": "string", "pattern": "^[1-9][0-9]{5}$"}}));
             params.push(json!({"name": "matter", "in": "query", "required": false, "description": "only the adapters of this matter (a code of /v1/matters)", "schema": {"type": "string"}}));
-            responses.insert("200".into(), json!({"description": "OK", "content": json_content(schema_of::<super::adapters::AdapterList>())}));
+            cache_validated(&mut params, &mut responses);
+            responses.insert("200".into(), json!({"description": "OK", "headers": cache_headers(false), "content": json_content(schema_of::<super::adapters::AdapterList>())}));
             responses.insert(
                 "400".into(),
                 problem_response("`region` no 6-digit code (`query:region`, rule `gb2260-format`), `matter` no matter's code (`query:matter`, rule `unknown-matter`), or a parameter given twice (`query`)"),
             );
         }
         Op::AdapterDetail => {
-            responses.insert("200".into(), json!({"description": "OK", "content": json_content(schema_of::<super::adapters::AdapterDetail>())}));
+            cache_validated(&mut params, &mut responses);
+            responses.insert("200".into(), json!({"description": "OK", "headers": cache_headers(false), "content": json_content(schema_of::<super::adapters::AdapterDetail>())}));
             responses.insert(
                 "404".into(),
                 problem_response("The region has no adapter for the matter"),
@@ -325,7 +327,8 @@ fn operation(route: &Route) -> Value {
             responses.insert("503".into(), problem_response(LOG_UNREADABLE));
         }
         Op::Matters => {
-            responses.insert("200".into(), json!({"description": "OK", "content": json_content(schema_of::<super::public::MatterList>())}));
+            cache_validated(&mut params, &mut responses);
+            responses.insert("200".into(), json!({"description": "OK", "headers": cache_headers(false), "content": json_content(schema_of::<super::public::MatterList>())}));
         }
         Op::Events => {
             responses.insert("503".into(), problem_response(LOG_UNREADABLE));

@@ -2,6 +2,8 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
 use serde_json::{Value, json};
 use tongban_schemas::matters;
 
@@ -44,6 +46,8 @@ pub struct MatterList {
 struct MatterItem {
     /// The matter's code (`medical-filing` …), as submissions and `/v1/schemas` name it.
     code: String,
+    /// The matter's current schema version (`/v1/schemas/matter.<code>/versions/<version>`).
+    version: u32,
     title_zh: String,
     title_en: String,
     modes: Vec<tongban_schemas::Mode>,
@@ -89,12 +93,16 @@ struct RuleItem {
     rule_zh: String,
 }
 
-pub async fn matters_list<L: EventLog>(State(_): State<AppState<L>>) -> Json<Value> {
+pub async fn matters_list<L: EventLog>(
+    State(_): State<AppState<L>>,
+    request: HeaderMap,
+) -> Response {
     let items: Vec<Value> = matters::all()
         .iter()
         .map(|m| {
             json!({
                 "code": m.code,
+                "version": m.version,
                 "title_zh": m.title_zh,
                 "title_en": m.title_en,
                 "modes": m.modes,
@@ -113,7 +121,14 @@ pub async fn matters_list<L: EventLog>(State(_): State<AppState<L>>) -> Json<Val
             })
         })
         .collect();
-    Json(json!({ "matters": items }))
+    // Revalidated by ETag: a team that keeps the rules and limits downloads them again only
+    // when they changed (a new matter version, a rule added).
+    super::schemas::cached_json(
+        &request,
+        &json!({ "matters": items }),
+        "application/json",
+        super::schemas::REVALIDATE,
+    )
 }
 
 pub async fn keys<L: EventLog>(State(s): State<AppState<L>>) -> Json<Value> {

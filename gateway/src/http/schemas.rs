@@ -138,7 +138,7 @@ pub fn lookup(subject: &str, version: &str) -> Result<&'static SchemaVersion, Pr
 const PUBLISHED: &str = "public, max-age=86400, immutable";
 /// Listings and `latest` change when a gateway with a new version is deployed: caches keep them
 /// but ask again each time, which the ETag makes a 304 without a body.
-const REVALIDATE: &str = "public, no-cache";
+pub(super) const REVALIDATE: &str = "public, no-cache";
 
 /// Serves `value` as JSON of `content_type` with a strong ETag (the body's SHA-256) and
 /// `cache_control`, or a bodiless 304 when the request's `If-None-Match` already names that ETag,
