@@ -157,6 +157,10 @@ impl DataDir {
     pub fn holidays(&self) -> PathBuf {
         self.0.join("holidays.json")
     }
+    /// A key made for a first start on a stream, until the stream is known to take it.
+    pub fn new_key(&self) -> PathBuf {
+        self.0.join("gateway.key.new")
+    }
     /// Which log the projections were built from (`embedded`, `jetstream:<stream>:<created>`).
     pub fn log_source(&self) -> PathBuf {
         self.0.join("log-source")
@@ -360,10 +364,22 @@ pub async fn open_jetstream(
     })?;
     let mut config = config.clone();
     config.create_missing = follows.is_none();
-    // The directory's key, or one made for it and saved only once the stream is known to have
-    // no other: recorded in the stream if this start makes it.
+    // The directory's key, or one made for it and kept aside (`gateway.key.new`) until the stream
+    // is known to have no other: recorded in the stream if this start makes it. Kept on disk
+    // before the stream can record it, so that a start interrupted between the two finds the
+    // key the stream recorded next time, instead of a stream whose key nobody holds.
     let saved = GatewayKey::load(&dir.key())?;
-    let key = saved.clone().unwrap_or_else(GatewayKey::generate);
+    let key = match &saved {
+        Some(key) => key.clone(),
+        None => match GatewayKey::load(&dir.new_key())? {
+            Some(key) => key,
+            None => {
+                let key = GatewayKey::generate();
+                key.save(&dir.new_key())?;
+                key
+            }
+        },
+    };
     config.signer = Some(key.public().to_hex());
     // The projections' log is checked before the cursors' bucket is bound to the stream (which
     // drops another stream's cursors), and recorded only once the key is checked too: a start
@@ -389,9 +405,20 @@ pub async fn open_jetstream(
         }
         other => other?,
     };
-    check_stream_key(dir, &log, &config.stream, &key, saved.is_some()).await?;
+    if let Err(refused) = check_stream_key(dir, &log, &config.stream, &key, saved.is_some()).await {
+        // Not the stream's key: nothing of it stays (the stream, if it records a key, has
+        // another).
+        if saved.is_none() {
+            let _ = std::fs::remove_file(dir.new_key());
+        }
+        return Err(refused);
+    }
     if saved.is_none() {
-        key.save(&dir.key())?;
+        // The key kept aside becomes the directory's (a rename: never two keys half-written).
+        std::fs::rename(dir.new_key(), dir.key()).map_err(|source| ServeError::Io {
+            what: dir.key().display().to_string(),
+            source,
+        })?;
     }
     if let Some(source) = first_start {
         rebind_log_source(dir, &source)?;
@@ -418,7 +445,11 @@ pub async fn open_jetstream(
 /// not start on that stream are refused before the rebuild, not after it.
 pub async fn check_key_for_stream(dir: &DataDir, log: &JetStreamLog) -> Result<(), ServeError> {
     let saved = GatewayKey::load(&dir.key())?;
-    let key = saved.clone().unwrap_or_else(GatewayKey::generate);
+    let key = match &saved {
+        Some(key) => key.clone(),
+        // One kept aside by an interrupted first start, the one the stream may have recorded.
+        None => GatewayKey::load(&dir.new_key())?.unwrap_or_else(GatewayKey::generate),
+    };
     let source = log.source();
     let stream = source
         .strip_prefix("jetstream:")
@@ -946,6 +977,7 @@ mod tests {
         );
         assert!(message.contains(&made.public().kid()), "{message}");
         assert!(!fresh.key().exists(), "no key made: {message}");
+        assert!(!fresh.new_key().exists(), "none kept aside: {message}");
         assert!(!fresh.log_source().exists(), "not bound: {message}");
 
         let other = DataDir(tmp.path().join("other"));
@@ -985,6 +1017,33 @@ mod tests {
         open_jetstream(&fresh, &config)
             .await
             .expect("the stream's key copied in");
+    }
+
+    /// A first start interrupted after the stream recorded the new key and before the key was
+    /// the directory's: the next start finds the key kept aside, the one the stream recorded.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_first_start_interrupted_after_the_stream_recorded_its_key_resumes_with_that_key() {
+        let server = crate::testnats::NatsServer::start();
+        let tmp = TempDir::new("stream-key-interrupted");
+        let dir = DataDir(tmp.path().to_path_buf());
+        let key = GatewayKey::from_seed([5; 32]);
+        key.save(&dir.new_key()).expect("kept aside");
+        let mut config = JetStreamConfig::new(server.url());
+        config.signer = Some(key.public().to_hex());
+        drop(
+            JetStreamLog::open(&config)
+                .await
+                .expect("the stream, made with the record"),
+        );
+
+        open_jetstream(&dir, &JetStreamConfig::new(server.url()))
+            .await
+            .expect("resumes");
+        let kept = GatewayKey::load(&dir.key())
+            .expect("load")
+            .expect("the key");
+        assert_eq!(kept.public().to_hex(), key.public().to_hex());
+        assert!(!dir.new_key().exists(), "kept aside no more");
     }
 
     /// A data directory that follows a stream is never given a new one on a server that has
