@@ -1263,23 +1263,33 @@ impl Adapter {
     /// below the canonical path `normal`: the deepest pointer their local pointers share, when
     /// some are and that is not the form's root.
     fn holding(&self, normal: &[&str]) -> Option<String> {
-        let mut beneath = self.mappings.iter().filter(|m| {
+        let beneath = self.mappings.iter().filter(|m| {
             m.canonical.len() > normal.len() && m.canonical.iter().zip(normal).all(|(a, b)| a == b)
         });
-        let first = beneath.next()?;
+        let beneath: Vec<&Mapping> = beneath.collect();
+        let first = beneath.first()?;
+        // One local field split into the canonical members (`czdz` into a division and a
+        // detail): that field holds them.
+        if beneath.iter().all(|m| m.local == first.local) {
+            return Some(first.local.clone());
+        }
         let mut common: Vec<&str> = first.local.split('/').collect();
-        // The field itself is no holder of itself: at most its parent.
-        common.pop();
-        for m in beneath {
+        for m in &beneath[1..] {
             let shared = common
                 .iter()
                 .zip(m.local.split('/'))
                 .take_while(|(a, b)| **a == *b)
                 .count();
-            common.truncate(shared.min(m.local.split('/').count() - 1));
+            common.truncate(shared);
         }
-        // `["", "formData", "postAddress"]` for `/formData/postAddress`; `[""]` is the root.
-        (common.len() > 1).then(|| common.join("/"))
+        // A list item is named by its list.
+        while common.last() == Some(&"*") {
+            common.pop();
+        }
+        // `["", "formData", "postAddress"]` for `/formData/postAddress`. The root (`[""]`) or a
+        // section of the whole form (`/formData`) holds too much to name the field: then the
+        // finding is said as unmapped, with the canonical path.
+        (common.len() > 2).then(|| common.join("/"))
     }
 
     /// An `enum` or `const` finding at a field read through a code table, said with the values

@@ -369,6 +369,7 @@ pub async fn open_jetstream(
     // before the stream can record it, so that a start interrupted between the two finds the
     // key the stream recorded next time, instead of a stream whose key nobody holds.
     let saved = GatewayKey::load(&dir.key())?;
+    let mut made_now = false;
     let key = match &saved {
         Some(key) => key.clone(),
         None => match GatewayKey::load(&dir.new_key())? {
@@ -376,6 +377,7 @@ pub async fn open_jetstream(
             None => {
                 let key = GatewayKey::generate();
                 key.save(&dir.new_key())?;
+                made_now = true;
                 key
             }
         },
@@ -406,9 +408,10 @@ pub async fn open_jetstream(
         other => other?,
     };
     if let Err(refused) = check_stream_key(dir, &log, &config.stream, &key, saved.is_some()).await {
-        // Not the stream's key: nothing of it stays (the stream, if it records a key, has
-        // another).
-        if saved.is_none() {
+        // Not this stream's key: a key made by this start does not stay. One kept aside by an
+        // earlier, interrupted start does: it may be the only copy of the key another stream
+        // (the right one, behind a mistyped --nats) recorded.
+        if made_now {
             let _ = std::fs::remove_file(dir.new_key());
         }
         return Err(refused);

@@ -232,7 +232,7 @@ const BUSINESS_REGISTRATION: &[FormRule] = &[
     FormRule {
         code: REQUIRED_WHEN,
         pointer: "/form/registered_capital_yuan",
-        rule_zh: "有限责任公司必须填写注册资本 (registered_capital_yuan is required for a limited company; only 个体工商户 may leave it out)",
+        rule_zh: "有限责任公司必须填写注册资本 (registered_capital_yuan is required for a limited company)",
         reads: &["/form/entity_type", "/form/registered_capital_yuan"],
         check: |_, form| {
             required_when(

@@ -284,8 +284,14 @@ impl Registry {
         let Some(s) = self.subjects.get(subject) else {
             return Ok(Vec::new());
         };
-        let (Some(latest), false) = (s.versions.last(), s.config.compatibility.checks_forward())
-        else {
+        let policy = s.config.compatibility;
+        // Only where the backward direction alone is refused: under NONE nothing is, and the
+        // forward policies refuse these already.
+        let (Some(latest), true, false) = (
+            s.versions.last(),
+            policy.checks_backward(),
+            policy.checks_forward(),
+        ) else {
             return Ok(Vec::new());
         };
         Ok(

@@ -575,8 +575,6 @@ impl EventLog for EmbeddedLog {
     }
 }
 
-/// The last seq of `app` in the store (0: none). A head that is not eight bytes is corruption,
-/// not "no events": read as 0 it would let a second seq 1 overwrite the first.
 impl Stores {
     /// Refuses an index entry (seq `seq` of `app` at `position`) past every position the writer
     /// has given: not an append under way, whose entries lie between the durable end (`durable`)
@@ -603,6 +601,8 @@ impl Stores {
     }
 }
 
+/// The last seq of `app` in the store (0: none). A head that is not eight bytes is corruption,
+/// not "no events": read as 0 it would let a second seq 1 overwrite the first.
 fn last_seq(s: &Stores, app: &str) -> Result<u64, LogError> {
     match s.heads.get(app.as_bytes()).map_err(storage)? {
         None => Ok(0),

@@ -355,6 +355,7 @@ enum UrlAuth {
 fn split_credentials(urls: &str) -> Result<(Vec<String>, Option<UrlAuth>), SetupError> {
     let mut found: Option<UrlAuth> = None;
     let mut plain = Vec::new();
+    let mut plain_pieces = 0;
     for (n, url) in server_urls(urls).into_iter().enumerate() {
         let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
         // Each address is checked before anything prints it: a comma written as it is inside a
@@ -373,6 +374,7 @@ fn split_credentials(urls: &str) -> Result<(Vec<String>, Option<UrlAuth>), Setup
         // such a password would be kept in the address and printed with it).
         let Some(at) = rest.rfind('@') else {
             plain.push(url.to_string());
+            plain_pieces += 1;
             continue;
         };
         let auth = match rest[..at].split_once(':') {
@@ -393,6 +395,17 @@ fn split_credentials(urls: &str) -> Result<(Vec<String>, Option<UrlAuth>), Setup
         } else {
             format!("{scheme}://{host}")
         });
+    }
+    // A comma inside a user name, token or password splits the URL there, and the piece before
+    // it can look like an address (`nats://s3cr3tTok`, `nats://gw:12`): the URLs of one gateway
+    // all name its one user, so a piece without one beside pieces with one is refused.
+    if found.is_some() && plain_pieces > 0 {
+        return Err(SetupError::Url(
+            "some servers of the URL name a user and others do not: name the same user in each \
+             (a comma, or another character URLs reserve, in a user name, token or password is \
+             written percent-encoded: %2C for a comma, %40 for @)"
+                .into(),
+        ));
     }
     Ok((plain, found))
 }
@@ -834,6 +847,9 @@ mod tests {
             "nats://gw:%zz@a",
             "nats://gw:%+1@a",
             "nats://gw:S3cr3t,zz@127.0.0.1:4222",
+            "nats://s3cr3tTok,en@127.0.0.1:4222",
+            "nats://gw:12,ab@127.0.0.1:4222",
+            "nats://gw:pw@a:4222,nats://b:4222",
         ] {
             let e = split_credentials(bad).expect_err(bad).to_string();
             assert!(e.starts_with("--nats: "), "{e}");
@@ -841,7 +857,9 @@ mod tests {
                 !e.contains("gw")
                     && !e.contains("x:1")
                     && !e.contains("zz")
-                    && !e.contains("S3cr3t"),
+                    && !e.contains("S3cr3t")
+                    && !e.contains("s3cr3tTok")
+                    && !e.contains(":12"),
                 "{e}"
             );
         }
