@@ -178,15 +178,27 @@ const HUKOU_TRANSFER: &[FormRule] = &[
         rule_zh: "每位随迁人员只列一次 (no id_number twice among the accompanying members)",
         reads: &["/form/accompanying"],
         check: |_, form| {
-            let mut seen = std::collections::HashSet::new();
+            // Each repeat names the member it repeats, by its place in the list (the numbers
+            // a province's form shows), never by the number itself.
+            let mut first_at = std::collections::HashMap::new();
             accompanying_ids(form)
-                .filter(|(_, id)| !seen.insert(id.clone()))
-                .map(|(i, _)| {
+                .filter_map(|(i, id)| match first_at.entry(id) {
+                    std::collections::hash_map::Entry::Occupied(first) => Some((i, *first.get())),
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(i);
+                        None
+                    }
+                })
+                .map(|(i, first): (usize, usize)| {
                     Violation::new(
                         format!("/form/accompanying/{i}/person/id_number"),
                         "duplicate-accompanying",
-                        "随迁人员重复：此公民身份号码已在前面的随迁人员中 \
-                         (an accompanying member is listed twice)",
+                        format!(
+                            "随迁人员重复：此公民身份号码与第 {} 位随迁人员相同 \
+                             (an accompanying member is listed twice: the same as member {})",
+                            first + 1,
+                            first + 1
+                        ),
                     )
                 })
                 .collect()

@@ -177,6 +177,17 @@ fn an_accompanying_member_listed_twice_is_refused_at_the_second() {
             "duplicate-accompanying"
         )
     );
+    // The message names the member it repeats by place, not by the number both carry
+    let v = matter("hukou-transfer").check_submission(&body).violations;
+    assert!(
+        v[0].message.contains("与第 1 位随迁人员相同"),
+        "{}",
+        v[0].message
+    );
+    let id = body["form"]["accompanying"][0]["person"]["id_number"]
+        .as_str()
+        .expect("id");
+    assert!(!v[0].message.contains(id), "{}", v[0].message);
 }
 
 #[test]
