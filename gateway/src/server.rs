@@ -369,6 +369,15 @@ pub async fn open_jetstream(
     // before the stream can record it, so that a start interrupted between the two finds the
     // key the stream recorded next time, instead of a stream whose key nobody holds.
     let saved = GatewayKey::load(&dir.key())?;
+    if saved.is_some() && dir.new_key().exists() {
+        // Left by a first start interrupted before a key was copied in: it may be the only copy
+        // of the key a stream made then recorded, so it is not removed here.
+        tracing::warn!(
+            path = %dir.new_key().display(),
+            "a key kept aside by an interrupted first start is still here beside gateway.key; \
+             remove it once no stream records it (docs/operations.md, \"Adding a gateway\")"
+        );
+    }
     let mut made_now = false;
     let key = match &saved {
         Some(key) => key.clone(),
