@@ -171,43 +171,41 @@ impl DataDir {
 /// log that assigned them, so projections built from one log must never be resumed on another
 /// (the embedded log and a stream, or two streams that happen to share a name).
 pub fn bind_log_source(dir: &DataDir, source: &str) -> Result<(), ServeError> {
-    if follows_none(dir, source)? {
+    if follows_none(dir, followed(dir)?.as_deref(), source)? {
         rebind_log_source(dir, source)?;
     }
     Ok(())
 }
 
-/// Whether the data directory's projections may follow `source`, and follow no log yet (`true`:
-/// `source` is still to be recorded, with [`rebind_log_source`]); refused when they follow
-/// another. Writes nothing, so a start refused after this check leaves the directory as it was.
-fn follows_none(dir: &DataDir, source: &str) -> Result<bool, ServeError> {
-    let path = dir.log_source();
-    let other = |built_from: &str| ServeError::OtherLog {
-        dir: dir.0.display().to_string(),
-        built_from: built_from.to_string(),
-        now: source.to_string(),
-    };
-    match followed(dir) {
-        Ok(Some(existing)) if existing == source => Ok(false),
-        Ok(Some(existing)) => Err(other(&existing)),
-        Ok(None) => Ok(true),
-        Err(source) => Err(ServeError::Io {
-            what: path.display().to_string(),
-            source,
+/// Whether the data directory's projections, which follow `follows` ([`followed`]), may follow
+/// `source`, and follow no log yet (`true`: `source` is still to be recorded, with
+/// [`rebind_log_source`]); refused when they follow another. Writes nothing, so a start refused
+/// after this check leaves the directory as it was.
+fn follows_none(dir: &DataDir, follows: Option<&str>, source: &str) -> Result<bool, ServeError> {
+    match follows {
+        Some(existing) if existing == source => Ok(false),
+        Some(existing) => Err(ServeError::OtherLog {
+            dir: dir.0.display().to_string(),
+            built_from: existing.to_string(),
+            now: source.to_string(),
         }),
+        None => Ok(true),
     }
 }
 
 /// The log the data directory's projections follow: as `DIR/log-source` records it, or
 /// `embedded` for a directory from before that marker holding an embedded log and its
 /// projections; `None` for a directory that follows no log yet.
-fn followed(dir: &DataDir) -> std::io::Result<Option<String>> {
+fn followed(dir: &DataDir) -> Result<Option<String>, ServeError> {
     match std::fs::read_to_string(dir.log_source()) {
         Ok(existing) => Ok(Some(existing.trim().to_string())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             Ok((dir.log().exists() && dir.projections().exists()).then(|| "embedded".to_string()))
         }
-        Err(e) => Err(e),
+        Err(source) => Err(ServeError::Io {
+            what: dir.log_source().display().to_string(),
+            source,
+        }),
     }
 }
 
@@ -358,17 +356,14 @@ pub async fn open_jetstream(
     // A data directory that follows a log already (a stream, or the embedded log) is never given
     // a new stream: a missing stream there is a wrong --nats (or a stream deleted), not a first
     // start, and a stream made there would be another log, which the start refuses anyway.
-    let follows = followed(dir).map_err(|source| ServeError::Io {
-        what: dir.log_source().display().to_string(),
-        source,
-    })?;
+    let follows = followed(dir)?;
     let mut config = config.clone();
     config.create_missing = follows.is_none();
     // The directory's key, or one made for it and kept aside (`gateway.key.new`) until the stream
     // is known to have no other: recorded in the stream if this start makes it. Kept on disk
     // before the stream can record it, so that a start interrupted between the two finds the
     // key the stream recorded next time, instead of a stream whose key nobody holds.
-    let saved = GatewayKey::load(&dir.key())?;
+    let (saved, kept_aside) = stream_key_candidate(dir)?;
     if saved.is_some() && dir.new_key().exists() {
         // Left by a first start interrupted before a key was copied in: it may be the only copy
         // of the key a stream made then recorded, so it is not removed here.
@@ -378,18 +373,15 @@ pub async fn open_jetstream(
              remove it once no stream records it (docs/operations.md, \"Adding a gateway\")"
         );
     }
-    let mut made_now = false;
-    let key = match &saved {
-        Some(key) => key.clone(),
-        None => match GatewayKey::load(&dir.new_key())? {
-            Some(key) => key,
-            None => {
-                let key = GatewayKey::generate();
-                key.save(&dir.new_key())?;
-                made_now = true;
-                key
-            }
-        },
+    let made_now = saved.is_none() && kept_aside.is_none();
+    let key = match (&saved, kept_aside) {
+        (Some(key), _) => key.clone(),
+        (None, Some(key)) => key,
+        (None, None) => {
+            let key = GatewayKey::generate();
+            key.save(&dir.new_key())?;
+            key
+        }
     };
     config.signer = Some(key.public().to_hex());
     // The projections' log is checked before the cursors' bucket is bound to the stream (which
@@ -397,7 +389,7 @@ pub async fn open_jetstream(
     // that is refused changes nothing in the data directory.
     let mut first_start: Option<String> = None;
     let opening = JetStreamLog::open_checked(&config, |source| {
-        if follows_none(dir, source)? {
+        if follows_none(dir, follows.as_deref(), source)? {
             first_start = Some(source.to_string());
         }
         Ok::<(), ServeError>(())
@@ -456,18 +448,38 @@ pub async fn open_jetstream(
 /// writing nothing: for `tongban rebuild`, so that projections rebuilt for a gateway that will
 /// not start on that stream are refused before the rebuild, not after it.
 pub async fn check_key_for_stream(dir: &DataDir, log: &JetStreamLog) -> Result<(), ServeError> {
-    let saved = GatewayKey::load(&dir.key())?;
-    let key = match &saved {
-        Some(key) => key.clone(),
-        // One kept aside by an interrupted first start, the one the stream may have recorded.
-        None => GatewayKey::load(&dir.new_key())?.unwrap_or_else(GatewayKey::generate),
+    let (saved, kept_aside) = stream_key_candidate(dir)?;
+    let key = match (&saved, kept_aside) {
+        (Some(key), _) => key.clone(),
+        (None, Some(key)) => key,
+        // What a first start would make: no key of the stream's.
+        (None, None) => GatewayKey::generate(),
     };
     let source = log.source();
-    let stream = source
+    let stream = stream_of(&source).map_or(source.as_str(), |(name, _)| name);
+    check_stream_key(dir, log, stream, &key, saved.is_some()).await
+}
+
+/// The data directory's key (`gateway.key`), and one kept aside by a first start on a stream
+/// interrupted before the stream was known to take it (`gateway.key.new`, the key that stream
+/// may have recorded), read only when there is no `gateway.key`.
+fn stream_key_candidate(
+    dir: &DataDir,
+) -> Result<(Option<GatewayKey>, Option<GatewayKey>), ServeError> {
+    let saved = GatewayKey::load(&dir.key())?;
+    let kept_aside = match saved {
+        Some(_) => None,
+        None => GatewayKey::load(&dir.new_key())?,
+    };
+    Ok((saved, kept_aside))
+}
+
+/// The stream's name and creation time (ns since 1970) of a `jetstream:<stream>:<created>`
+/// log source; `None` for another source.
+fn stream_of(source: &str) -> Option<(&str, &str)> {
+    source
         .strip_prefix("jetstream:")
         .and_then(|rest| rest.rsplit_once(':'))
-        .map_or(source.as_str(), |(name, _)| name);
-    check_stream_key(dir, log, stream, &key, saved.is_some()).await
 }
 
 /// Refuses to serve a stream whose key is not this data directory's (`key`: the directory's, or a
@@ -579,10 +591,7 @@ fn other_log(dir: &str, built_from: &str, now: &str) -> String {
 /// A log's identity as `DIR/log-source` records it, for people: `jetstream:<stream>:<created>`
 /// with its creation time in RFC 3339 (the nanoseconds since 1970 say nothing to a reader).
 pub fn describe_log_source(source: &str) -> String {
-    match source
-        .strip_prefix("jetstream:")
-        .and_then(|rest| rest.rsplit_once(':'))
-    {
+    match stream_of(source) {
         Some((stream, created)) => match created.parse::<i128>() {
             Ok(nanos) => format!(
                 "the stream {stream} created {} ({source})",
