@@ -308,21 +308,7 @@ impl EmbeddedLog {
                 })
                 .into());
             }
-            // The index is not what is signed: an edited index must not pass another
-            // application's chain, or a chain with a hole, off as this one.
-            let event = self.get(position)?;
-            if event.app != app || event.seq != seq {
-                return Err(disagrees(Disagrees::Points {
-                    seq,
-                    position,
-                    holds: Holds::Event {
-                        app: event.app,
-                        seq: event.seq,
-                    },
-                })
-                .into());
-            }
-            out.push(event);
+            out.push(self.indexed_event(app, seq, position)?);
         }
         // Nothing read: nothing to hold against the head but the entries (a caller's `after`
         // past the head is its own).
@@ -361,6 +347,13 @@ impl EmbeddedLog {
             s.written_up_to(app, seq, position, durable)?;
             return Ok(self.read_sync(app)?.pop());
         }
+        Ok(Some(self.indexed_event(app, seq, position)?))
+    }
+
+    /// The event at `position`, where the index places seq `seq` of `app`: refused as the
+    /// index's disagreement when it is another event. The index is not what is signed: an edited
+    /// index must not pass another application's event, or a chain with a hole, off as this one.
+    fn indexed_event(&self, app: &str, seq: u64, position: u64) -> Result<Envelope, LogError> {
         let event = self.get(position)?;
         if event.app != app || event.seq != seq {
             return Err(Disagreement {
@@ -376,7 +369,7 @@ impl EmbeddedLog {
             }
             .into());
         }
-        Ok(Some(event))
+        Ok(event)
     }
 
     /// Runs a read of fjall on tokio's blocking pool: a read may wait on the disk, which must not
