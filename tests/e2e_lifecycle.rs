@@ -158,6 +158,22 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
         "{p}"
     );
 
+    // Two keys on one request name two submissions: refused at the header, nothing created
+    // under either (a retry with the second key must not make a second application).
+    let p = expect_problem(
+        origin.post_with(
+            "/v1/applications",
+            &[
+                ("Idempotency-Key", "proxy-1"),
+                ("Idempotency-Key", "proxy-2"),
+            ],
+            &body,
+        ),
+        400,
+    );
+    assert_eq!(p["errors"][0]["pointer"], "header:Idempotency-Key", "{p}");
+    assert_eq!(p["errors"][0]["rule"], "once", "{p}");
+
     let first = origin.post_with("/v1/applications", &[("Idempotency-Key", "proxy-1")], &body);
     assert_eq!(
         first.status,

@@ -242,6 +242,60 @@ fn what_the_document_lists_is_what_is_answered() {
     );
     let pointer = "/paths/~1v1~1regions~1{region}~1forms~1{matter}/post/responses/422/content/application~1problem+json/schema";
     conforms(&doc, pointer, &refused, &["region", "matter", "errors"]);
+    // The other 422 of the same route: a key already used for another form is a problem of the
+    // submission, in the generic shape, and the document says that too.
+    let golden = |region: &str, matter: &str| -> Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+                format!("adapters/regions/{region}/golden/{matter}.local.json"),
+            ))
+            .expect("golden form"),
+        )
+        .expect("json")
+    };
+    let route = "/v1/regions/440000/forms/medical-filing";
+    let first = gd.post_with(
+        route,
+        &[("Idempotency-Key", "oa-reused")],
+        &golden("440000", "medical-filing"),
+    );
+    assert_eq!(
+        first.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    let mut changed = golden("440000", "medical-filing");
+    changed["applicant"]["address"]["detail"] = json!("天河路 386 號 1201 房");
+    let r = gd.post_with(route, &[("Idempotency-Key", "oa-reused")], &changed);
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    let reused = r.json();
+    assert_eq!(
+        reused["type"], "urn:tongban:problem:idempotency-key-reused",
+        "{reused}"
+    );
+    documented(&doc, "post", "/v1/regions/{region}/forms/{matter}", &r);
+    conforms(&doc, pointer, &reused, &["type", "detail"]);
+    // Problems that are not about the body's fields carry no `errors`, and the generic shape
+    // does not ask for them (a generated client decodes them).
+    let r = gd
+        .send(
+            "POST",
+            route,
+            &[("Content-Type", "text/plain")],
+            Some(b"{}"),
+        )
+        .expect("POST");
+    assert_eq!(r.status, 415, "{}", String::from_utf8_lossy(&r.body));
+    let wrong_type = r.json();
+    assert!(wrong_type.get("errors").is_none(), "{wrong_type}");
+    documented(&doc, "post", "/v1/regions/{region}/forms/{matter}", &r);
+    conforms(
+        &doc,
+        "/components/schemas/Problem",
+        &wrong_type,
+        &["type", "title", "status", "detail"],
+    );
     let item = &doc["components"]["schemas"]["LocalErrorItem"]["properties"];
     for member in [
         "pointer",

@@ -99,19 +99,27 @@ fn screened<L: EventLog>(s: &AppState<L>, mut value: Value) -> Result<Intake, Pr
 
 /// The `Idempotency-Key` header, if sent (the service checks its rules).
 pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Problem> {
-    headers
-        .get("idempotency-key")
-        .map(|v| {
-            v.to_str().map_err(|_| {
-                // The rule every refused key gets (`ServiceError::BadRequest`).
-                Problem::bad_request(
-                    "header:Idempotency-Key",
-                    "request",
-                    "Idempotency-Key must be 1 to 255 visible ASCII characters",
-                )
-            })
-        })
-        .transpose()
+    let mut values = headers.get_all("idempotency-key").iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    // Two keys name two submissions: taking either would answer a retry of the other with a
+    // new application.
+    if values.next().is_some() {
+        return Err(Problem::bad_request(
+            "header:Idempotency-Key",
+            "once",
+            "Idempotency-Key is sent more than once: send the one key of this submission",
+        ));
+    }
+    value.to_str().map(Some).map_err(|_| {
+        // The rule every refused key gets (`ServiceError::BadRequest`).
+        Problem::bad_request(
+            "header:Idempotency-Key",
+            "request",
+            "Idempotency-Key must be 1 to 255 visible ASCII characters",
+        )
+    })
 }
 
 /// Submits, and says how to answer: 201 with the new application's location, or 200 when an

@@ -33,6 +33,23 @@ fn local_form_problem(description: &str) -> Value {
     json!({"description": description, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/LocalFormProblem"}}}})
 }
 
+/// A local form submission's 422: the form refused ([`local_form_problem`]'s shape), or its
+/// Idempotency-Key already used for another request, a problem of the submission and not of the
+/// form (the generic shape, `idempotency-key-reused`).
+fn local_form_submit_problem(description: &str) -> Value {
+    // Told apart by `type`, so that exactly one shape fits each answer.
+    let shape = |schema: &str, slug: &str| {
+        json!({"allOf": [
+            {"$ref": format!("#/components/schemas/{schema}")},
+            {"properties": {"type": {"const": format!("urn:tongban:problem:{slug}")}}}
+        ]})
+    };
+    json!({"description": description, "content": {"application/problem+json": {"schema": {"oneOf": [
+        shape("LocalFormProblem", "invalid-local-form"),
+        shape("Problem", "idempotency-key-reused")
+    ]}}}})
+}
+
 fn operation(route: &Route) -> Value {
     let mut op = Map::new();
     op.insert("summary".into(), json!(route.summary));
@@ -76,6 +93,14 @@ fn operation(route: &Route) -> Value {
                      `duplicate-accompanying`, `capital-mismatch`); or \
                      the Idempotency-Key was already used by this region for a different request \
                      (`idempotency-key-reused`)",
+                ),
+            );
+            responses.insert(
+                "400".into(),
+                problem_response(
+                    "Malformed body: not UTF-8, not JSON (line and column given), or nested \
+                     deeper than the limit; or an Idempotency-Key that is not 1 to 255 visible \
+                     ASCII characters, or is sent more than once (`once`)",
                 ),
             );
             responses.insert("503".into(), problem_response(SUBMIT_UNAVAILABLE));
@@ -227,13 +252,24 @@ fn operation(route: &Route) -> Value {
             // A form that does not even parse is a problem of the local form (422, in the
             // adapter's words), not a malformed request (400): for an adapter team it is one more
             // thing its form got wrong, reported like the others.
-            responses.insert("422".into(), local_form_problem("The local form is refused (`invalid-local-form`): `errors` names each problem by the region's own field (pointer, field, label), the canonical path, the rule and the masked value, a handler that is no region of the federation (`unknown-region`), an origin that is not the caller (`domain`) and a rule across the form's fields (`end-before-start`, `same-province` … as the matter lists under `rules` in /v1/matters) included. A form that is not JSON or XML at all (`json-syntax`, `xml-syntax`), not in its charset (`encoding`, `charset`), under the wrong root (`xml-root`), or with a member given twice (`duplicate-member`) is refused here too, with one error naming the rule. A body over 1 MiB is 413 `payload-too-large`, as for every route"));
+            let refused = "The local form is refused (`invalid-local-form`): `errors` names each problem by the region's own field (pointer, field, label), the canonical path, the rule and the masked value, a handler that is no region of the federation (`unknown-region`), an origin that is not the caller (`domain`) and a rule across the form's fields (`end-before-start`, `same-province` … as the matter lists under `rules` in /v1/matters) included. A form that is not JSON or XML at all (`json-syntax`, `xml-syntax`), not in its charset (`encoding`, `charset`), under the wrong root (`xml-root`), or with a member given twice (`duplicate-member`) is refused here too, with one error naming the rule. A body over 1 MiB is 413 `payload-too-large`, as for every route";
+            responses.insert(
+                "422".into(),
+                if route.op == Op::LocalForm {
+                    local_form_submit_problem(&format!(
+                        "{refused}. Or the Idempotency-Key was already used by this region for a \
+                         different request (`idempotency-key-reused`, the generic problem shape)"
+                    ))
+                } else {
+                    local_form_problem(refused)
+                },
+            );
             if route.op == Op::LocalForm {
                 responses.insert(
                     "400".into(),
                     problem_response(
-                        "An Idempotency-Key that is not 1 to 255 visible ASCII characters \
-                         (a malformed form is a 422)",
+                        "An Idempotency-Key that is not 1 to 255 visible ASCII characters, \
+                         or sent more than once (`once`) (a malformed form is a 422)",
                     ),
                 );
             }

@@ -17,8 +17,10 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
-    /// Every problem with the request body, each at its JSON pointer.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Every problem with the request body, each at its JSON pointer; left out when the
+    /// problem is not about the body's fields (a wrong token, content type or route), so the
+    /// documented shape does not require it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(with = "Vec<ErrorItem>")]
     pub errors: Vec<Violation>,
     /// For 409s on an application: its current status.
