@@ -20,8 +20,10 @@ use crate::problem::{LocalProblem, Mask};
 use crate::spec::{Format, UnknownFields, XmlSpec};
 use crate::transform::{self, Transform, text};
 
-/// More items than this in one local list is refused (no real form has thousands of materials).
-pub const MAX_ITEMS: usize = 500;
+/// More items than this in one local list is refused: the limit a canonical body's lists are
+/// held to (`max-items`), so a list is refused through an adapter exactly when it would be on
+/// the canonical route, and before the adapter translates every item of a longer one.
+pub const MAX_ITEMS: usize = tongban_schemas::limits::MAX_ITEMS;
 /// At most this many unknown local fields are reported, so a garbage form gets a bounded answer.
 const MAX_UNKNOWN: usize = 50;
 /// At most this many exceeded limits are reported, as the gateway does for a JSON body.
@@ -1488,8 +1490,9 @@ impl Adapter {
 
     /// A list longer than [`MAX_ITEMS`].
     fn too_many(&self, run: &mut Run, f: &Field, local: &Path, at: &Pos<'_>, cpath: String) {
-        let message = format!("最多 {MAX_ITEMS} 项 (too many items)");
-        self.reject(run, f, local, at, cpath, "too-many", &message, None);
+        let message =
+            format!("列表最多 {MAX_ITEMS} 项 (a list may hold at most {MAX_ITEMS} items)");
+        self.reject(run, f, local, at, cpath, "max-items", &message, None);
     }
 
     #[allow(clippy::too_many_arguments)]

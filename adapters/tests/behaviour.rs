@@ -150,8 +150,55 @@ fn personal_data_in_a_code_field_is_masked_like_any_other() {
     }
 }
 
+/// A list is held to the canonical route's limit (1,000 items, `max-items`) through an adapter
+/// too, at the province's own field: 600 investors go through as they do canonically, 1,001 are
+/// refused at `/formData/investors`.
+#[test]
+fn a_local_list_is_held_to_the_canonical_item_limit() {
+    use tongban_schemas::limits::MAX_ITEMS;
+    let a = adapter("440000", "business-registration");
+    let with_investors = |n: usize| {
+        let mut local = golden_json("440000", "business-registration.local.json");
+        let one = local["formData"]["investors"][1].clone();
+        local["formData"]["investors"] = json!(
+            (0..n)
+                .map(|i| {
+                    let mut inv = one.clone();
+                    inv["invName"] = json!(format!("示例控股第{i}有限公司"));
+                    inv["subConAm"] = json!("1000");
+                    inv
+                })
+                .collect::<Vec<_>>()
+        );
+        local["formData"]["regCap"] = json!((n * 1000).to_string());
+        local
+    };
+    let taken = a.inbound(&with_investors(600));
+    assert!(
+        taken.is_ok(),
+        "{:?}",
+        taken
+            .err()
+            .map(|r| r.problems.into_iter().take(3).collect::<Vec<_>>())
+    );
+    let refused = a
+        .inbound(&with_investors(MAX_ITEMS + 1))
+        .expect_err("over the limit");
+    let by_field: Vec<(&str, &str)> = refused
+        .problems
+        .iter()
+        .map(|p| (p.pointer.as_str(), p.rule.as_str()))
+        .collect();
+    assert_eq!(by_field, [("/formData/investors", "max-items")]);
+    assert!(
+        refused.problems[0].message.contains("1000"),
+        "{}",
+        refused.problems[0].message
+    );
+}
+
 /// The limits a JSON body is held to hold for a local form as well, in the province's names:
-/// more than 100 materials (the adapter reads up to 500 list items) and a string over 64 KiB.
+/// more than 100 materials and a string over 64 KiB.
 #[test]
 fn local_forms_are_held_to_the_submission_limits_in_their_own_field_names() {
     use tongban_schemas::limits::{MAX_MATERIALS, MAX_STRING_BYTES};
