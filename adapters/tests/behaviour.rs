@@ -150,6 +150,39 @@ fn personal_data_in_a_code_field_is_masked_like_any_other() {
     }
 }
 
+/// A value no branch of a union takes is named for what it is: a phone sent as a number is a
+/// `type` problem at the province's field (not the validator's English "not valid under any of
+/// the schemas"), and an investor type outside the code table is one `code` problem, with no
+/// second finding on the whole investor.
+#[test]
+fn union_findings_are_in_the_provinces_words_and_said_once() {
+    let a = adapter("440000", "business-registration");
+    let mut local = golden_json("440000", "business-registration.local.json");
+    local["formData"]["investors"][0]["mobile"] = json!(13512345678u64);
+    let r = a.inbound(&local).expect_err("a number for a phone");
+    let found: Vec<(&str, &str)> = r
+        .problems
+        .iter()
+        .map(|p| (p.pointer.as_str(), p.rule.as_str()))
+        .collect();
+    assert_eq!(found, [("/formData/investors/0/mobile", "type")]);
+    assert!(
+        r.problems[0].message.starts_with("应为文本，收到整数"),
+        "{}",
+        r.problems[0].message
+    );
+
+    let mut local = golden_json("440000", "business-registration.local.json");
+    local["formData"]["investors"][0]["invType"] = json!("3");
+    let r = a.inbound(&local).expect_err("an unknown investor type");
+    let found: Vec<(&str, &str)> = r
+        .problems
+        .iter()
+        .map(|p| (p.pointer.as_str(), p.rule.as_str()))
+        .collect();
+    assert_eq!(found, [("/formData/investors/0/invType", "code")]);
+}
+
 /// A list is held to the canonical route's limit (1,000 items, `max-items`) through an adapter
 /// too, at the province's own field: 600 investors go through as they do canonically, 1,001 are
 /// refused at `/formData/investors`.

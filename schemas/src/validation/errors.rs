@@ -95,9 +95,20 @@ fn collect(e: &ValidationError<'_>, prefix: &str, out: &mut Report) {
                         Violation::new(format!("{path}/kind"), "enum", message).allowing(kinds),
                     );
                 }
-                None => out
-                    .violations
-                    .push(Violation::new(path, "one-of", e.masked().to_string())),
+                None if lacks_kind(context, e.instance_path().as_str()) => {
+                    out.violations.push(Violation::new(
+                        format!("{path}/kind"),
+                        "required",
+                        "缺少必填字段 kind (required property is missing)",
+                    ));
+                }
+                None => match type_across(context, e.instance_path().as_str(), e.instance()) {
+                    Some(v) => out.violations.push(Violation { pointer: path, ..v }),
+                    None => {
+                        out.violations
+                            .push(Violation::new(path, "one-of", e.masked().to_string()))
+                    }
+                },
             }
         }
         other => out.violations.push(
@@ -125,24 +136,7 @@ fn allowed(e: &ValidationError<'_>) -> Vec<serde_json::Value> {
 fn message(e: &ValidationError<'_>) -> String {
     match e.kind() {
         ValidationErrorKind::Type { kind } => {
-            // `null` beside a type is how an optional member is written, not what it asks for.
-            let expected: Vec<jsonschema::JsonType> = match kind {
-                TypeKind::Single(t) => vec![*t],
-                TypeKind::Multiple(set) => set
-                    .iter()
-                    .filter(|t| *t != jsonschema::JsonType::Null)
-                    .collect(),
-            };
-            let zh: Vec<&str> = expected.iter().map(|t| type_zh(*t)).collect();
-            let en: Vec<&str> = expected.iter().map(|t| type_en(*t)).collect();
-            let got = instance_type(e.instance());
-            format!(
-                "应为{}，收到{} (expected {}, got {})",
-                zh.join("或"),
-                type_zh(got),
-                en.join(" or "),
-                type_en(got)
-            )
+            type_message(&expected_types(kind), instance_type(e.instance()))
         }
         ValidationErrorKind::Pattern { pattern } => match plain_pattern(pattern) {
             Some((zh, en)) => format!("格式不符：应为{zh} (expected {en})"),
@@ -192,6 +186,71 @@ fn message(e: &ValidationError<'_>) -> String {
         ValidationErrorKind::UniqueItems => "列表项不得重复 (items must be unique)".into(),
         _ => e.masked().to_string(),
     }
+}
+
+/// The types a `type` keyword asks for. `null` beside a type is how an optional member is
+/// written, not what it asks for.
+fn expected_types(kind: &TypeKind) -> Vec<jsonschema::JsonType> {
+    match kind {
+        TypeKind::Single(t) => vec![*t],
+        TypeKind::Multiple(set) => set
+            .iter()
+            .filter(|t| *t != jsonschema::JsonType::Null)
+            .collect(),
+    }
+}
+
+fn type_message(expected: &[jsonschema::JsonType], got: jsonschema::JsonType) -> String {
+    let zh: Vec<&str> = expected.iter().map(|t| type_zh(*t)).collect();
+    let en: Vec<&str> = expected.iter().map(|t| type_en(*t)).collect();
+    format!(
+        "应为{}，收到{} (expected {}, got {})",
+        zh.join("或"),
+        type_zh(got),
+        en.join(" or "),
+        type_en(got)
+    )
+}
+
+/// When every branch of a union refuses the value's type itself (a phone sent as a number where
+/// each branch takes a string): one `type` finding naming the types the branches take, as a
+/// single `type` keyword's would.
+fn type_across(
+    context: &[Vec<ValidationError<'static>>],
+    at: &str,
+    instance: &serde_json::Value,
+) -> Option<Violation> {
+    let mut expected: Vec<jsonschema::JsonType> = Vec::new();
+    for branch in context {
+        let kind = branch.iter().find_map(|e| match e.kind() {
+            ValidationErrorKind::Type { kind } if e.instance_path().as_str() == at => Some(kind),
+            _ => None,
+        })?;
+        for t in expected_types(kind) {
+            if !expected.contains(&t) {
+                expected.push(t);
+            }
+        }
+    }
+    // A `null` branch is how an optional member is written, as beside a type.
+    if expected.len() > 1 {
+        expected.retain(|t| *t != jsonschema::JsonType::Null);
+    }
+    (!expected.is_empty())
+        .then(|| Violation::new(at, "type", type_message(&expected, instance_type(instance))))
+}
+
+/// Whether every branch of a tagged union misses the `kind` tag: no branch can be told, and the
+/// tag is what is wrong (often because a province's code for it did not translate).
+fn lacks_kind(context: &[Vec<ValidationError<'static>>], at: &str) -> bool {
+    !context.is_empty()
+        && context.iter().all(|b| {
+            b.iter().any(|e| {
+                e.instance_path().as_str() == at
+                    && matches!(e.kind(), ValidationErrorKind::Required { property }
+                        if property.as_str() == Some("kind"))
+            })
+        })
 }
 
 fn instance_type(v: &serde_json::Value) -> jsonschema::JsonType {
@@ -356,4 +415,66 @@ fn rule_name(keyword: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::CompiledSchema;
+    use serde_json::json;
+
+    fn findings(
+        schema: serde_json::Value,
+        instance: serde_json::Value,
+    ) -> Vec<(String, String, String)> {
+        let compiled = CompiledSchema::compile(&schema).expect("compiles");
+        compiled
+            .check(&instance, "")
+            .violations
+            .into_iter()
+            .map(|v| (v.pointer, v.rule, v.message))
+            .collect()
+    }
+
+    /// Given a union whose every branch takes a string, when a number is sent, then one `type`
+    /// finding in the crate's words, not the validator's "not valid under any of the schemas".
+    #[test]
+    fn a_value_of_a_type_no_branch_takes_is_a_type_finding() {
+        let schema = json!({"type": "object", "properties": {"phone": {"anyOf": [
+            {"type": "string", "pattern": "^1[3-9][0-9]{9}$"},
+            {"type": "string", "pattern": "^0[0-9]{2,3}-[0-9]{7,8}$"}
+        ]}}});
+        let found = findings(schema, json!({"phone": 13512345678u64}));
+        assert_eq!(found.len(), 1, "{found:?}");
+        let (pointer, rule, message) = &found[0];
+        assert_eq!((pointer.as_str(), rule.as_str()), ("/phone", "type"));
+        assert!(message.starts_with("应为文本，收到整数"), "{message}");
+        assert!(!message.contains("13512345678"), "{message}");
+    }
+
+    /// Given a tagged union, when the `kind` tag is missing, then `required` at the tag: the
+    /// finding a caller reports at its own field for the tag (and drops as a follow-on of a code
+    /// it could not translate there), never a bare `one-of` on the whole object.
+    #[test]
+    fn a_tagged_union_without_its_tag_is_refused_at_the_tag() {
+        let schema = json!({"type": "object", "properties": {"party": {"oneOf": [
+            {"type": "object", "required": ["kind", "name"], "properties": {"kind": {"const": "person"}, "name": {"type": "string"}}},
+            {"type": "object", "required": ["kind", "code"], "properties": {"kind": {"const": "org"}, "code": {"type": "string"}}}
+        ]}}});
+        let found = findings(schema, json!({"party": {"name": "x"}}));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].0.as_str(), found[0].1.as_str()),
+            ("/party/kind", "required")
+        );
+    }
+
+    /// A union the value fails for other reasons than its type keeps the finding that says why
+    /// (the branch it was meant for), not a `type` one.
+    #[test]
+    fn a_union_of_the_right_type_failed_otherwise_is_not_a_type_finding() {
+        let schema = json!({"anyOf": [{"type": "string", "minLength": 3}, {"type": "integer"}]});
+        let found = findings(schema, json!("ab"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].1, "min-length", "{found:?}");
+    }
 }
