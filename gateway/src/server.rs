@@ -330,6 +330,7 @@ pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
     create_dir(dir)?;
     bind_log_source(dir, "embedded")?;
     let log = EmbeddedLog::open(&dir.log())?;
+    log.check_last_event()?;
     if let Some(text) = std::env::var_os(FAIL_FSYNC_AFTER_ENV) {
         let n: u64 = text
             .to_str()

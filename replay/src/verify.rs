@@ -439,6 +439,9 @@ struct Scan<'a> {
     tails: HashMap<String, Tail>,
     /// The next position to read.
     from: u64,
+    /// Set once the largest position there is was read: nothing follows it (an event planted
+    /// there must not make the check wrap round and read the log again, for ever).
+    ended: bool,
     /// Events found where the index places them.
     indexed: u64,
     /// The application's events, when only one is checked.
@@ -454,6 +457,7 @@ impl<'a> Scan<'a> {
             report: Report::default(),
             tails: HashMap::new(),
             from: 1,
+            ended: false,
             indexed: 0,
             kept: Vec::new(),
         }
@@ -465,7 +469,7 @@ impl<'a> Scan<'a> {
         mut progress: impl FnMut(u64, u64),
     ) -> Result<Scan<'a>, LogError> {
         let head = *log.head().borrow();
-        loop {
+        while !self.ended {
             let batch = match log.read_all(self.from, 4096).await {
                 Ok(batch) => batch,
                 // A position that holds no event's bytes: what is before it is read one event
@@ -485,7 +489,7 @@ impl<'a> Scan<'a> {
                     if self.only.is_none() {
                         self.report.garbled.push(Garbled { position, reason });
                     }
-                    self.from = position + 1;
+                    self.move_past(position);
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -498,7 +502,7 @@ impl<'a> Scan<'a> {
         }
         // The head said events were there when the check began: positions up to it that none
         // was read at were removed too.
-        self.gap(head + 1);
+        self.gap(head.saturating_add(1));
         self.check_index()?;
         Ok(self)
     }
@@ -514,12 +518,20 @@ impl<'a> Scan<'a> {
         }
     }
 
+    /// The next read starts after `position`; after the largest there is, there is none.
+    fn move_past(&mut self, position: u64) {
+        match position.checked_add(1) {
+            Some(next) => self.from = next,
+            None => self.ended = true,
+        }
+    }
+
     /// Checks a run of the log, each event against its application's last one so far, and
     /// against the index; moves past it, a skipped position counted as removed.
     fn take(&mut self, run: Vec<tongban_gateway::log::Positioned>) -> Result<(), LogError> {
         for p in run {
             self.gap(p.position);
-            self.from = p.position + 1;
+            self.move_past(p.position);
             let e = p.event;
             if self.only.is_some_and(|app| app != e.app) {
                 continue;
@@ -1013,6 +1025,29 @@ mod tests {
                 r.summary()
             );
         }
+    }
+
+    /// Given an event planted at the largest position there is (no index entry), when the log
+    /// is verified whole, then the check ends (it does not wrap round and read the log again
+    /// for ever) and names the event the index does not have.
+    #[test]
+    fn an_event_planted_at_the_last_position_ends_the_check_and_is_named() {
+        let mut log = chain();
+        log.events.push(tongban_gateway::log::Positioned {
+            position: u64::MAX,
+            event: forwarded("app-c", json!({"materials_checked": true})),
+        });
+        let (_tx, head) = tokio::sync::watch::channel(u64::MAX);
+        log.head = head;
+        let r = verify_fixed(&log);
+        assert_eq!(r.events, 5, "{r:?}");
+        assert!(
+            r.index.iter().any(|f| matches!(f,
+                IndexFinding::Unindexed { app, position, indexed: None, .. }
+                    if app == "app-c" && *position == u64::MAX)),
+            "{r:?}"
+        );
+        assert_ne!(r.verdict(), Verdict::Intact);
     }
 
     /// Given an index entry left behind for an event that was removed, and a head that names a

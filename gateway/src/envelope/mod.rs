@@ -48,7 +48,10 @@ pub struct Envelope {
 /// What a broken link looks like.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChainError {
-    #[error("seq {found} follows seq {previous}; expected {}", previous + 1)]
+    #[error("seq {found} follows seq {previous}; expected {}", match previous.checked_add(1) {
+        Some(next) => next.to_string(),
+        None => "none (no seq follows the largest there is)".to_string(),
+    })]
     SeqGap { previous: u64, found: u64 },
     #[error("prev_hash is {found:?}, expected {expected:?}")]
     PrevHash { expected: String, found: String },

@@ -204,6 +204,53 @@ impl EmbeddedLog {
         })
     }
 
+    /// Checks that the log's last event is one this log's writer appended: the index names it
+    /// at its position. The writer puts every event, its index entry and its head in one atomic
+    /// batch, so a last event the index does not name was put there by something else (an event
+    /// planted past the end); appending after it would number new events from a position that
+    /// is not the log's, and one planted at the largest position would make the next append
+    /// wrap round onto acknowledged events. A gateway refuses to start on such a log; the
+    /// offline tools still open it, so that `tongban verify` can name the event.
+    pub fn check_last_event(&self) -> Result<(), LogError> {
+        #[derive(serde::Deserialize)]
+        struct Names {
+            app: String,
+            seq: u64,
+        }
+        let s = &self.stores;
+        let last = s.durable.load(Ordering::Acquire);
+        if last == 0 {
+            return Ok(());
+        }
+        let refused = |what: String| LogError::Corrupt {
+            position: last,
+            reason: format!(
+                "the log's last event, at position {last}, {what}: it was not appended by \
+                 tongban (an event added outside it). Nothing was started; keep a copy of the \
+                 directory as it is, run `tongban verify` on it, and restore the log from a \
+                 backup (docs/operations.md, \"Backups\")"
+            ),
+        };
+        let bytes = s
+            .events
+            .get(last.to_be_bytes())
+            .map_err(storage)?
+            .ok_or_else(|| refused("cannot be read".into()))?;
+        let names: Names = serde_json::from_slice(&bytes)
+            .map_err(|_| refused("does not read as an event".into()))?;
+        match indexed(s, &names.app, names.seq)? {
+            Some(position) if position == last => Ok(()),
+            Some(position) => Err(refused(format!(
+                "is not where the index puts its application's seq {} (position {position})",
+                names.seq
+            ))),
+            None => Err(refused(format!(
+                "is not in the index (its application's seq {})",
+                names.seq
+            ))),
+        }
+    }
+
     /// Makes every following fsync fail, as a full or broken disk would. For fault tests.
     pub fn inject_write_failure(&self) {
         self.stores.fail_writes.store(true, Ordering::SeqCst);
@@ -637,6 +684,50 @@ mod tests {
             written
         );
         assert_eq!(*log.head().borrow(), 3);
+    }
+
+    /// Given a log with an event planted at the largest position (by something else than its
+    /// writer: no index entry), then a gateway's start check refuses the log, naming the
+    /// position, and an append (by a tool that opens it anyway) is refused instead of wrapping
+    /// round onto position 0 and the acknowledged events after it.
+    #[tokio::test]
+    async fn an_event_planted_at_the_last_position_is_refused_and_never_wraps_round() {
+        let dir = TempDir::new("embedded-planted");
+        let app = "0190f0c4-0000-7000-8000-00000000000b";
+        let written = {
+            let log = EmbeddedLog::open(dir.path()).expect("open");
+            log.check_last_event().expect("a log its writer wrote");
+            let written = conformance::append_chain(&log, app, 2).await;
+            log.check_last_event().expect("still its writer's");
+            let planted = conformance::event(&crate::ids::new_v7(), 1, "");
+            log.stores
+                .events
+                .insert(u64::MAX.to_be_bytes(), planted.to_json().expect("json"))
+                .expect("plant");
+            log.stores
+                .db
+                .persist(fjall::PersistMode::SyncAll)
+                .expect("persist");
+            written
+        };
+        let log = EmbeddedLog::open(dir.path()).expect("the offline tools still open it");
+        assert_eq!(*log.head().borrow(), u64::MAX);
+        match log.check_last_event() {
+            Err(LogError::Corrupt { position, reason }) => {
+                assert_eq!(position, u64::MAX);
+                assert!(reason.contains("not in the index"), "{reason}");
+            }
+            other => panic!("expected the planted event refused, got {other:?}"),
+        }
+        let refused = log
+            .append(conformance::event(&crate::ids::new_v7(), 1, ""), 0)
+            .await;
+        assert!(
+            matches!(refused, Err(LogError::Corrupt { .. })),
+            "{refused:?}"
+        );
+        assert_eq!(log.read(app).await.expect("read"), written);
+        assert_eq!(*log.head().borrow(), u64::MAX);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -137,7 +137,17 @@ pub(super) fn commit_group(
             }
             continue;
         }
-        position += 1;
+        // The last position there is: nothing follows it (and wrapping round would write over
+        // acknowledged events). Only an event planted there can bring a log this far.
+        let Some(next) = position.checked_add(1) else {
+            let _ = r.reply.send(Err(LogError::Corrupt {
+                position,
+                reason: "the log's last position is the largest there is; no event can follow it"
+                    .into(),
+            }));
+            continue;
+        };
+        position = next;
         let size = r.bytes.len();
         batch.insert(&s.events, position.to_be_bytes(), r.bytes);
         batch.insert(&s.apps, app_key(&app, r.event.seq), position.to_be_bytes());
