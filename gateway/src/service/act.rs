@@ -143,6 +143,23 @@ impl<L: EventLog> Gateway<L> {
             if last.seq == r.seq && last.hash == r.hash {
                 return Ok(Loaded::checked(r.state, last.seq, last.hash));
             }
+            // The state was folded from this log's durable events (the projector's, or this
+            // gateway's own acknowledged append), so the log held the application's seq r.seq.
+            // A log that now ends before it lost acknowledged events, or had its index rolled
+            // back: deciding on what it answers would sign a second event at a seq already
+            // taken. Refused, naming the application; nothing is appended.
+            if last.seq < r.seq {
+                return Err(ServiceError::Log(LogError::Corrupt {
+                    position: r.position,
+                    reason: format!(
+                        "the log's last event of application {app} is its seq {}, but this \
+                         gateway has seen its seq {} in this log: the log lost events of the \
+                         application, or its index was altered. Nothing was appended; `tongban \
+                         verify --app {app}` names what disagrees",
+                        last.seq, r.seq
+                    ),
+                }));
+            }
             if last.seq > r.seq {
                 // One event since (the common case: another gateway's action): it was just read.
                 let since = if last.seq == r.seq + 1 {

@@ -378,6 +378,40 @@ async fn a_refusal_decided_on_a_remembered_state_is_checked_against_the_log() {
     assert_eq!(log.read(&app).await.expect("read").len(), 5);
 }
 
+/// Given an application accepted (seq 3) and its index rolled back to seq 2 (the event kept),
+/// when the gateway that has seen seq 3 is asked to accept it again (which the shorter history
+/// allows), then it is refused as a corrupt log, naming the application, and nothing is
+/// appended: deciding on the shorter history would sign a second seq 3 chained to the same
+/// seq 2. (Found by an auditor's walkthrough.)
+#[tokio::test]
+async fn an_action_on_a_log_that_ends_before_a_seen_seq_is_refused_and_appends_nothing() {
+    use std::sync::Arc;
+    use tongban_schemas::events::Accepted;
+
+    let dir = TempDir::new("service-index-rolled-back");
+    let log = Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
+    let gw = gateway_on(&log, &dir, "p1");
+    let lead = region(&lead_code());
+    let app = super::fixtures::accepted(&gw).await;
+    let end = *log.head().borrow();
+    log.roll_back_index(&app);
+    let refused = gw
+        .act(&lead, &app, Command::Accept(Accepted::default()), None)
+        .await
+        .expect_err("a log that ends before a seq seen in it");
+    match &refused {
+        ServiceError::Log(crate::log::LogError::Corrupt { reason, .. }) => {
+            assert!(reason.contains(&app), "{reason}");
+            assert!(
+                reason.contains("seq 2") && reason.contains("seq 3"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected a corrupt log, got {other:?}"),
+    }
+    assert_eq!(*log.head().borrow(), end, "nothing appended");
+}
+
 /// A stream given a limit after the gateway opened it (NATS accepts `max_msgs_per_subject` on a
 /// stream that refuses deletes) removes events as new ones arrive. An action on a remembered
 /// state reads no history that would show the loss, so the log itself refuses appends while the

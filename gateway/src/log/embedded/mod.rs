@@ -251,6 +251,18 @@ impl EmbeddedLog {
         }
     }
 
+    /// Takes `app`'s last index entry and moves its head back one seq, keeping the event: an
+    /// index rolled back outside tongban. For tests of what the gateway does with it.
+    #[cfg(test)]
+    pub(crate) fn roll_back_index(&self, app: &str) {
+        let s = &self.stores;
+        let seq = last_seq(s, app).expect("head");
+        s.apps.remove(app_key(app, seq)).expect("remove entry");
+        s.heads
+            .insert(app.as_bytes(), (seq - 1).to_be_bytes())
+            .expect("head");
+    }
+
     /// Makes every following fsync fail, as a full or broken disk would. For fault tests.
     pub fn inject_write_failure(&self) {
         self.stores.fail_writes.store(true, Ordering::SeqCst);
