@@ -245,6 +245,72 @@ fn invalid_dates_are_rejected() {
     );
 }
 
+/// A date is a year from 1900 to 2100: a placeholder year (0000, 9999) is refused at its field,
+/// the years at the ends are taken.
+#[test]
+fn dates_outside_the_years_a_form_holds_are_rejected() {
+    let m = get("unemployment-registration").unwrap();
+    let (a, mut f) = example_parts(m);
+    for (date, refused) in [
+        ("0000-01-01", true),
+        ("1899-12-31", true),
+        ("2101-01-01", true),
+        ("1900-01-01", false),
+    ] {
+        f["unemployed_since"] = json!(date);
+        let out_of_range = m.validate(&a, &f).err().is_some_and(|errs| {
+            errs.iter()
+                .any(|v| v.pointer == "/form/unemployed_since" && v.rule == "date-out-of-range")
+        });
+        assert_eq!(out_of_range, refused, "{date}");
+    }
+}
+
+/// Given an applicant whose ID number (with a right check character) says they were born after
+/// today, and a birth date after today to match, when the form is checked, then both are
+/// refused at their fields, the number masked.
+#[test]
+fn a_birth_date_after_today_is_rejected() {
+    use crate::ids::date::Date;
+    use crate::ids::gb11643::check_char;
+    let m = get("hukou-transfer").unwrap();
+    let (mut a, f) = example_parts(m);
+    let born = Date::today_in_china().year + 1;
+    let first17 = format!("110105{born}0101002");
+    let check = check_char(first17.as_bytes()).expect("check character") as char;
+    a["id_number"] = json!(format!("{first17}{check}"));
+    a["birth_date"] = json!(format!("{born}-01-01"));
+    a["sex"] = json!("2");
+    let errs = m.validate(&a, &f).unwrap_err();
+    let has = |p: &str, r: &str| errs.iter().any(|v| v.pointer == p && v.rule == r);
+    assert!(
+        has("/applicant/id_number", "gb11643-birth-date-future"),
+        "{errs:#?}"
+    );
+    assert!(
+        has("/applicant/birth_date", "birth-date-future"),
+        "{errs:#?}"
+    );
+    assert!(
+        errs.iter().all(|v| !v.message.contains(&first17)),
+        "{errs:#?}"
+    );
+    // Born today is no error.
+    let today = Date::today_in_china();
+    let first17 = format!(
+        "110105{:04}{:02}{:02}002",
+        today.year, today.month, today.day
+    );
+    let check = check_char(first17.as_bytes()).expect("check character") as char;
+    a["id_number"] = json!(format!("{first17}{check}"));
+    a["birth_date"] = json!(today.to_string());
+    let found = m.validate(&a, &f).err().unwrap_or_default();
+    assert!(
+        found.iter().all(|v| !v.rule.contains("future")),
+        "{found:#?}"
+    );
+}
+
 /// One answer per field: no generic finding beside a specific one at the same pointer, no handler
 /// count for a mode the matter does not allow, and the validator's findings in the crate's words.
 #[test]

@@ -170,12 +170,32 @@ fn person(obj: &Map<String, Value>) -> Vec<Finding> {
             format!("公民身份号码 {} 的地址码不在行政区划代码表中", masked()),
         ));
     }
-    if let (Some(given), Some(in_id)) = (
-        obj.get("birth_date")
-            .and_then(Value::as_str)
-            .and_then(Date::parse_iso),
-        id.birth_date(),
-    ) && given != in_id
+    // A person is born by the day their application is taken in: a later date is a typing
+    // error (or a made-up number) that the check character does not catch.
+    let today = Date::today_in_china();
+    if id.birth_date().is_some_and(|born| born > today) {
+        out.push(error(
+            "gb11643-birth-date-future",
+            "/id_number",
+            format!(
+                "公民身份号码 {} 中的出生日期晚于今天 (the birth date inside the number is after today)",
+                masked()
+            ),
+        ));
+    }
+    let given = obj
+        .get("birth_date")
+        .and_then(Value::as_str)
+        .and_then(Date::parse_iso);
+    if given.is_some_and(|born| born > today) {
+        out.push(error(
+            "birth-date-future",
+            "/birth_date",
+            "出生日期晚于今天 (the birth date is after today)".to_string(),
+        ));
+    }
+    if let (Some(given), Some(in_id)) = (given, id.birth_date())
+        && given != in_id
     {
         out.push(error(
             "birth-date-mismatch",
@@ -226,13 +246,33 @@ fn credit_code(s: &str) -> Option<Finding> {
     ))
 }
 
+/// The years a date on a form may fall in: no one alive was born before the first, and no
+/// filing, licence or period a province records runs past the last (a year 0000 or 9999 is a
+/// placeholder or a typing error, never a date).
+pub const DATE_YEARS: std::ops::RangeInclusive<u16> = 1900..=2100;
+
 fn date(s: &str) -> Option<Finding> {
     let shaped = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
-    (shaped && Date::parse_iso(s).is_none()).then(|| {
-        error(
+    if !shaped {
+        return None;
+    }
+    match Date::parse_iso(s) {
+        None => Some(error(
             "date-invalid",
             "",
             "不是真实存在的日期 (not a real calendar date)".to_string(),
-        )
-    })
+        )),
+        Some(d) if !DATE_YEARS.contains(&d.year) => Some(error(
+            "date-out-of-range",
+            "",
+            format!(
+                "年份应在 {} 至 {} 之间 (the year must be from {} to {})",
+                DATE_YEARS.start(),
+                DATE_YEARS.end(),
+                DATE_YEARS.start(),
+                DATE_YEARS.end()
+            ),
+        )),
+        Some(_) => None,
+    }
 }
