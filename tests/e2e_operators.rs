@@ -1416,6 +1416,107 @@ fn the_audit_script_catches_what_an_insider_would_do() {
     );
 }
 
+/// A region's feed read from after=0 holds every event of its applications from seq 1: an
+/// application's first events cut from such a page are BROKEN (not a PARTIAL window), and with
+/// `--earlier` each is named; a page read after a later position stays a window (PARTIAL).
+#[test]
+fn feed_pages_from_after_0_hold_every_chain_from_seq_1() {
+    let dir = TempDir::new("audit-feed-start");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let id = proxy_application(&gw, &data);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let key = operator.get("/v1/keys").json()["keys"][0]["public_key_hex"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let view = operator.get(&format!("/v1/applications/{id}")).json();
+    let origin = view["origin"].as_str().expect("origin").to_string();
+    let feed = |after: u64| {
+        let r = gw.client(Some(&tokens[&origin])).get(&format!(
+            "/v1/regions/{origin}/feed?after={after}&limit=1000"
+        ));
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        r.json()
+    };
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/audit/verify_chain.py");
+    // Writes `doc` and runs the script on it: exit code, stdout, stderr.
+    let run = |name: &str, doc: &Value, options: &[&str]| {
+        let file = dir.0.join(name);
+        std::fs::write(&file, doc.to_string()).expect("write");
+        let out = Command::new("python3")
+            .arg(script)
+            .arg("--key")
+            .arg(&key)
+            .args(options)
+            .arg(&file)
+            .output()
+            .expect("python3");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    let page = feed(0);
+    let (code, text, _) = run("kept.json", &page, &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.starts_with("OK: 8 events of 1 application,"), "{text}");
+    let kept = dir.0.join("kept.json").display().to_string();
+    let (code, text, _) = run("whole.json", &page, &["--earlier", &kept]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains(&format!("still there, unchanged: 8 events of {kept}")),
+        "{text}"
+    );
+
+    // Seq 1 and 2 cut from the page read from after=0: not a window starting at seq 3.
+    let mut cut = page.clone();
+    cut["events"]
+        .as_array_mut()
+        .expect("items")
+        .retain(|i| i["event"]["seq"].as_u64().expect("seq") > 2);
+    let (code, text, _) = run("cut.json", &cut, &[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(&format!("BROKEN {id} seq 3: its first event in this input"))
+            && text.contains("seq 1 to 2 missing")
+            && !text.contains("PARTIAL"),
+        "{text}"
+    );
+    let (code, text, _) = run("cut.json", &cut, &["--earlier", &kept]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(&format!("BROKEN {id} seq 1: in {kept}"))
+            && text.contains(&format!("BROKEN {id} seq 2: in {kept}"))
+            && text.contains("it now starts at seq 3: removed since")
+            && text.contains("BROKEN: 3 problems"),
+        "{text}"
+    );
+
+    // Read after seq 2's position: a window, checked from seq 3 (PARTIAL), as before.
+    let second = page["events"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["event"]["seq"] == json!(2))
+        .expect("seq 2")["position"]
+        .as_u64()
+        .expect("position");
+    let (code, text, _) = run("window.json", &feed(second), &["--earlier", &kept]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains(&format!("PARTIAL {id}: starts at seq 3"))
+            && text.contains(&format!("give region {origin}'s feed pages from after=0"))
+            && text.contains(&format!(
+                "still there, unchanged: 6 events of {kept} (2 not looked for"
+            )),
+        "{text}"
+    );
+}
+
 /// Reconciliation over HTTP, for operators only.
 #[test]
 fn reconcile_over_http_for_operators() {

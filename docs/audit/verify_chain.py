@@ -29,15 +29,23 @@ and, over the input:
      served as this one's is BROKEN
   6. with --earlier FILE (events, answers or feed pages kept before, from any earlier check or an
      action's answer; may be repeated): every event in FILE (of ID only, with --app) is still in
-     EVENTS_FILE with the same hash. This is what finds an application's latest events removed,
-     which leaves a shorter chain intact in every link: the chain alone cannot show it.
+     EVENTS_FILE with the same hash, those before the first one EVENTS_FILE holds of a chain that
+     must start at seq 1 (below) included. This is what finds an application's latest (or first)
+     events removed, which leaves a shorter chain intact in every link: the chain alone cannot
+     show it.
 
-A feed page is a window of the log: read with after=N, an application's events in it may start
-after seq 1. Such a chain is checked from its first event given, and a PARTIAL line names the
-application and the seq it starts at: the link to the event before is not checked. For the whole
-chain, give every page of the region's feed from after=0 in one file (pages saved one after
-another). Events from the events API, or given bare, are the whole chain and must start at seq 1.
-A gap inside what is given is always BROKEN.
+Events from the events API, or given bare, are the whole chain and must start at seq 1. So must
+an application's chain on a region's feed pages read from after=0 (and on the pages read after a
+position those reach, following next, with none missing between): a region is party to an
+application from its submission on, so its feed from after=0 holds every event of it from seq 1,
+and a chain there starting at seq N > 1 is BROKEN, seq 1 to N-1 missing. A feed page read with
+after=N beyond what the input's pages from after=0 reach is a window of the log: an application's
+events in it may start after seq 1. Such a chain is checked from its first event given, and a
+PARTIAL line names the application and the seq it starts at (the link to the event before is not
+checked) and the region's pages to give for the whole chain; with --earlier, the earlier events
+before where it starts are not looked for (the OK line counts them). For the whole chain, give
+every page of the region's feed from after=0 in one file (pages saved one after another). A gap
+inside what is given is always BROKEN.
 
 Exit codes:
   0  every chain given is intact (PARTIAL lines, if any, say where a chain was checked from)
@@ -185,16 +193,54 @@ def is_problem(doc):
     return "app" not in doc and isinstance(doc.get("type"), str) and "status" in doc and "title" in doc
 
 
-def unwrap(value, place, inner, out, answer_app=None):
-    """Appends (event, where, windowed, answer_app) for every event in value; windowed: it came in
-    a feed item; answer_app: the application the events answer it came in is for (None: not in
-    one). place is the file (and line), inner the path inside its document (events[3].event)."""
+class Page:
+    """Where feed items came from: a feed page (its region, the position it reads after, its
+    `next`), or none (items given loose: region and after None). from_start: the page is one of
+    its region's pages read from after=0 with none missing between (each read after a position
+    the ones before it reach), so it holds every event at the positions it covers of every
+    application of the region, from seq 1 (a region is party to an application from its
+    submission on). reach: how far the region's pages from after=0 go (None: none given)."""
+
+    def __init__(self, region, after, next_position, where):
+        self.region, self.after, self.next, self.where = region, after, next_position, where
+        self.from_start = False
+        self.reach = None
+
+
+def is_position(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def mark_from_start(pages):
+    """Marks the pages read from after=0, and those read after a position the pages from after=0
+    (and the ones marked so far) reach: an application of the region with an event on them has
+    all of its events before that one on them too."""
+    regions = {}
+    for page in pages:
+        if page.region is not None:
+            regions.setdefault(page.region, []).append(page)
+    for region_pages in regions.values():
+        reach = None
+        for page in sorted(region_pages, key=lambda page: page.after):
+            if page.after == 0 or (reach is not None and page.after <= reach):
+                page.from_start = True
+                end = page.next if is_position(page.next) else page.after
+                reach = end if reach is None else max(reach, end)
+        for page in region_pages:
+            page.reach = reach
+
+
+def unwrap(value, place, inner, out, answer_app=None, page=None):
+    """Appends (event, where, page, answer_app) for every event in value; page: the Page of the
+    feed item it came in (None: not in one); answer_app: the application the events answer it
+    came in is for (None: not in one). place is the file (and line), inner the path inside its
+    document (events[3].event)."""
     where = f"{place}: {inner}" if inner else place
     if isinstance(value, list):
         for i, item in enumerate(value):
             if isinstance(item, list):
                 raise Unusable(f"{place}: {inner}[{i}]: a list inside a list, not an event")
-            unwrap(item, place, f"{inner}[{i}]", out, answer_app)
+            unwrap(item, place, f"{inner}[{i}]", out, answer_app, page)
         return
     if not isinstance(value, dict):
         raise Unusable(f"{where}: {describe(value)}, not an event, an events answer or a feed page")
@@ -209,18 +255,24 @@ def unwrap(value, place, inner, out, answer_app=None):
             raise Unusable(f"{where}: \"events\" is {describe(value['events'])}, not a list")
         # The events API answer names the application it is for: every event in it must be its.
         answer = value.get("app") if isinstance(value.get("app"), str) else None
-        unwrap(value["events"], place, f"{inner}.events" if inner else "events", out, answer)
+        # A feed page names its region and the position it reads after.
+        if answer is None and isinstance(value.get("region"), str) and is_position(value.get("after")):
+            page = Page(value["region"], value["after"], value.get("next"), where)
+        else:
+            page = None
+        unwrap(value["events"], place, f"{inner}.events" if inner else "events", out, answer, page)
         return
     if "event" in value and "app" not in value:
         # A feed item {"position": n, "event": {...}}: the event is what is chained and signed.
         if not isinstance(value["event"], dict):
             raise Unusable(f"{where}: \"event\" is {describe(value['event'])}, not an event")
-        out.append((value["event"], f"{where}.event" if inner else f"{where}: event", True, None))
+        page = page or Page(None, None, None, where)
+        out.append((value["event"], f"{where}.event" if inner else f"{where}: event", page, None))
         return
     if not any(name in value for name in CHAIN_FIELDS):
         names = ", ".join(json.dumps(k, ensure_ascii=False) for k in list(value)[:6]) or "none"
         raise Unusable(f"{where}: not an event, an events answer or a feed page (its members: {names})")
-    out.append((value, where, False, answer_app))
+    out.append((value, where, None, answer_app))
 
 
 def unfit(value, pointer=""):
@@ -272,39 +324,84 @@ def check_shape(e, where):
 
 
 def load(path):
-    """Every event in the file, feed items unwrapped, in file order, with where it is and whether
-    it came in a feed item; the file's kind, for the message when it holds none."""
+    """Every event in the file, feed items unwrapped, in file order, with where it is and the Page
+    of the feed item it came in (None: not in one), its pages read from after=0 marked; the file's
+    kind, for the message when it holds none."""
     entries = []
     docs = documents(path)
     for doc, place in docs:
         unwrap(doc, place, "", entries)
     for e, where, _, _ in entries:
         check_shape(e, where)
+    pages = {id(page): page for _, _, page, _ in entries if page is not None}
+    mark_from_start(pages.values())
     feed_page = len(docs) == 1 and isinstance(docs[0][0], dict) and "next" in docs[0][0]
     return entries, (docs[0][0] if feed_page else None)
 
 
+class Chain:
+    """An application's events in this input, in seq order, and where they came from: whole, any
+    of them not in a feed item (an events answer, bare events); start, the first page read from
+    after=0 (see Page) any came in; windows, the other pages (or loose feed items) they came in."""
+
+    def __init__(self):
+        self.events = []
+        self.whole = False
+        self.start = None
+        self.windows = []
+
+    def from_seq_1(self):
+        """Whether this input holds the chain from its first event: it must start at seq 1."""
+        return self.whole or self.start is not None
+
+
 def by_application(entries):
-    """app -> (its events in seq order, whether any came whole: not in a feed item).
-    An event given more than once, identical, counts once."""
+    """app -> its Chain. An event given more than once, identical, counts once."""
     apps = {}
     seen = set()
-    for e, _, windowed, _ in entries:
+    for e, _, page, _ in entries:
         # The whole content, not the id: a second copy that differs is checked, not dropped.
         whole = json.dumps(e, sort_keys=True, ensure_ascii=False)
-        chain, from_whole = apps.get(e["app"], ([], False))
-        apps[e["app"]] = (chain, from_whole or not windowed)
+        chain = apps.setdefault(e["app"], Chain())
+        if page is None:
+            chain.whole = True
+        elif page.from_start:
+            chain.start = chain.start or page
+        elif all(page is not known for known in chain.windows):
+            chain.windows.append(page)
         if whole in seen:
             continue
         seen.add(whole)
-        chain.append(e)
-    for chain, _ in apps.values():
-        chain.sort(key=lambda e: e["seq"])
+        chain.events.append(e)
+    for chain in apps.values():
+        chain.events.sort(key=lambda e: e["seq"])
     return apps
 
 
+def span(first, last):
+    return f"seq {first}" if first == last else f"seq {first} to {last}"
+
+
+def window_advice(chain):
+    """What to give for a windowed chain to be checked from seq 1, for its PARTIAL line."""
+    page = next((page for page in chain.windows if page.region is not None), None)
+    if page is None:
+        return "for the whole chain, give the feed's pages from after=0"
+    if page.reach is None:
+        return (
+            f"for the whole chain, give region {page.region}'s feed pages from after=0: this input "
+            f"reads it after position {page.after}"
+        )
+    return (
+        f"for the whole chain, give every page of region {page.region}'s feed from after=0, "
+        f"following next: this input's pages of it from after=0 reach position {page.reach}, "
+        f"then one reads after {page.after}"
+    )
+
+
 def problems_of(e, prev_seq, prev_hash, key):
-    """prev_hash None: the event before is not given (a feed page read from after=N)."""
+    """prev_hash None: the event before is not given (a feed page read from after=N, or the
+    events before gone: reported already)."""
     problems = []
     if e["seq"] != prev_seq + 1:
         problems.append(f"seq {e['seq']} after {prev_seq}")
@@ -402,26 +499,40 @@ def strangers(entries, only_app):
 
 def since(earlier_path, apps, only_app):
     """One line per event of the earlier file that this input no longer holds as it was: removed
-    (the chain cut short, or the application gone) or rewritten. An event before where a feed
-    window starts is not looked for."""
+    (the chain cut short at either end or inside, or the application gone) or rewritten; the
+    count of those still there, and of those not looked for: before where a chain this input
+    holds only a window of (PARTIAL) starts. Where the input holds a chain from its first event
+    (an events answer, bare events, a region's feed pages from after=0), every event is looked
+    for, those before its first one included."""
     entries, _ = load(earlier_path)
     lines = []
     kept = 0
+    unseen = 0
     seen = set()
     for e, where, _, _ in entries:
         app, seq = e["app"], e["seq"]
         if (only_app is not None and app != only_app) or (app, seq, e["hash"]) in seen:
             continue
         seen.add((app, seq, e["hash"]))
-        chain, whole = apps.get(app, ([], True))
-        now = [n for n in chain if n["seq"] == seq]
-        if chain and not whole and seq < chain[0]["seq"]:
+        chain = apps.get(app, Chain())
+        events = chain.events
+        now = [n for n in events if n["seq"] == seq]
+        if events and not chain.from_seq_1() and seq < events[0]["seq"]:
+            unseen += 1
             continue
         if not now:
-            last = f"it now ends at seq {chain[-1]['seq']}" if chain else "no event of it is given now"
+            if not events:
+                gone = "no event of it is given now: removed since, the chain cut short"
+            elif seq < events[0]["seq"]:
+                gone = f"it now starts at seq {events[0]['seq']}: removed since, the chain's start cut off"
+            elif seq > events[-1]["seq"]:
+                gone = f"it now ends at seq {events[-1]['seq']}: removed since, the chain cut short"
+            else:
+                before = max(n["seq"] for n in events if n["seq"] < seq)
+                after = min(n["seq"] for n in events if n["seq"] > seq)
+                gone = f"it now goes from seq {before} to {after}: removed since, a gap in the chain"
             lines.append(
-                f"BROKEN {app} seq {seq}: in {where} (hash {e['hash']}) but not in this input; "
-                f"{last}: removed since, the chain cut short"
+                f"BROKEN {app} seq {seq}: in {where} (hash {e['hash']}) but not in this input; {gone}"
             )
         elif all(n["hash"] != e["hash"] for n in now):
             lines.append(
@@ -430,7 +541,7 @@ def since(earlier_path, apps, only_app):
             )
         else:
             kept += 1
-    return lines, kept
+    return lines, kept, unseen
 
 
 def check(path, key_hex, only_app=None, earlier=()):
@@ -451,19 +562,29 @@ def check(path, key_hex, only_app=None, earlier=()):
     if only_app is not None and only_app not in apps:
         print(f"BROKEN {only_app}: no event of this application in {path} (--app)")
         broken += 1
-    for app, (chain, whole) in apps.items():
-        first = chain[0]["seq"]
-        if first > 1 and not whole:
+    for app, chain in apps.items():
+        first = chain.events[0]["seq"]
+        if first > 1 and not chain.whole and chain.start is not None:
+            # On a region's feed pages from after=0, which hold every event of its applications
+            # from seq 1: the events before this one are gone.
+            print(
+                f"BROKEN {app} seq {first}: its first event in this input, though it is in region "
+                f"{chain.start.region}'s feed read from after=0 ({chain.start.where}), which holds "
+                f"every event of the region's applications from seq 1: {span(1, first - 1)} missing"
+            )
+            broken += 1
+            prev_seq, prev_hash = first - 1, None
+        elif first > 1 and not chain.whole:
             # Only in feed items: a window of the log that starts after the chain does.
             print(
                 f"PARTIAL {app}: starts at seq {first} in this input; its link to seq {first - 1} "
-                "is not checked (for the whole chain, give the feed's pages from after=0)"
+                f"is not checked ({window_advice(chain)})"
             )
             partial += 1
             prev_seq, prev_hash = first - 1, None
         else:
             prev_seq, prev_hash = 0, ""
-        for e in chain:
+        for e in chain.events:
             count += 1
             for p in problems_of(e, prev_seq, prev_hash, key):
                 print(f"BROKEN {app} seq {e['seq']}: {p}")
@@ -472,11 +593,14 @@ def check(path, key_hex, only_app=None, earlier=()):
             prev_seq, prev_hash = e["seq"], e["hash"]
     kept = []
     for earlier_path in earlier:
-        lines, n = since(earlier_path, apps, only_app)
+        lines, n, unseen = since(earlier_path, apps, only_app)
         for line in lines:
             print(line)
         broken += len(lines)
-        kept.append(f"{plural(n, 'event')} of {earlier_path}")
+        not_looked_for = (
+            f" ({unseen} not looked for: before where a PARTIAL chain starts)" if unseen else ""
+        )
+        kept.append(f"{plural(n, 'event')} of {earlier_path}{not_looked_for}")
     if broken:
         print(
             f"BROKEN: {plural(broken, 'problem')} in {plural(count, 'event')} "
