@@ -147,6 +147,9 @@ fn every_input_limit_answers_a_precise_problem_and_appends_nothing() {
     long_key["form"]["y".repeat(MAX_STRING_BYTES + 1)] = json!(1);
     let r = origin.post("/v1/applications", &long_key);
     refused(&r, 422, "limit-exceeded");
+    // Named at its pointer cut short, not echoed whole.
+    assert!(r.body.len() < 4096, "{} bytes", r.body.len());
+    assert!(!String::from_utf8_lossy(&r.body).contains(&"y".repeat(100)));
 
     // A control character (which no XML system can be sent) and a long 办理地 list.
     let mut control = example.clone();

@@ -177,6 +177,7 @@ impl Adapter {
                 Rejection::one(match crate::local::duplicate_name(&e) {
                     // Which of two values was meant is the province's to say, not ours.
                     Some(name) => {
+                        let name = tongban_schemas::mask::field_name(&name).into_owned();
                         let mut p = form_problem(
                             "duplicate-member",
                             format!(
@@ -206,7 +207,10 @@ impl Adapter {
                 if !root.is_empty() && doc_root != root {
                     return Err(Rejection::one(form_problem(
                         "xml-root",
-                        format!("根元素应为 <{root}>，收到 <{doc_root}> (wrong root element)"),
+                        format!(
+                            "根元素应为 <{root}>，收到 <{}> (wrong root element)",
+                            tongban_schemas::mask::field_name(doc_root)
+                        ),
                     )));
                 }
                 Ok(content)

@@ -1088,6 +1088,8 @@ impl Adapter {
                 _ => "本地区规格中没有此字段，已忽略 (field not in this region's spec)",
             };
             for pointer in unknown {
+                // Names the province made up: shown as [`mask::field_name`] shows them.
+                let pointer = tongban_schemas::mask::field_path(&pointer).into_owned();
                 let p = LocalProblem {
                     field: pointer.rsplit('/').next().unwrap_or("").to_string(),
                     pointer,

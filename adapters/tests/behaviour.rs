@@ -183,6 +183,30 @@ fn union_findings_are_in_the_provinces_words_and_said_once() {
     assert_eq!(found, [("/formData/investors/0/invType", "code")]);
 }
 
+/// A member name a province made up is named in problems without the personal data typed
+/// into it (a record keyed by a phone number): the digits are masked in the pointer, the field
+/// and the message alike, and the problem still says where it is.
+#[test]
+fn made_up_member_names_are_named_without_the_numbers_in_them() {
+    let a = adapter("440000", "medical-filing");
+    let mut local = golden_json("440000", "medical-filing.local.json");
+    local["formData"]["13601701234"] = json!("备注");
+    let problems: Vec<tongban_adapters::LocalProblem> = match a.inbound(&local) {
+        Ok(t) => t.warnings,
+        Err(r) => r.problems.into_iter().chain(r.warnings).collect(),
+    };
+    let named: Vec<&tongban_adapters::LocalProblem> = problems
+        .iter()
+        .filter(|p| p.rule == "unknown-field")
+        .collect();
+    assert_eq!(named.len(), 1, "{problems:?}");
+    assert_eq!(named[0].pointer, "/formData/136******34");
+    for p in &problems {
+        let text = format!("{} {} {}", p.pointer, p.field, p.message);
+        assert!(!text.contains("13601701234"), "{text}");
+    }
+}
+
 /// A list is held to the canonical route's limit (1,000 items, `max-items`) through an adapter
 /// too, at the province's own field: 600 investors go through as they do canonically, 1,001 are
 /// refused at `/formData/investors`.

@@ -56,6 +56,63 @@ pub fn serde_error(e: &impl std::fmt::Display) -> String {
     out
 }
 
+/// Longer names than this are cut in messages: a name is a field's, and no spec names a field
+/// with a paragraph.
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// A member or element name the sender made up, as a problem names it: a run of six or more
+/// digits in it is masked (a province that keys a record by an ID number or a phone has put
+/// personal data into a name), and a name past [`MAX_NAME_CHARS`] is cut. Names a spec knows are
+/// never of this kind; ordinary names come back as they are.
+pub fn field_name(s: &str) -> std::borrow::Cow<'_, str> {
+    let long_digits = {
+        let mut run = 0;
+        s.chars().any(|c| {
+            run = if c.is_ascii_digit() { run + 1 } else { 0 };
+            run >= 6
+        })
+    };
+    let long = s.chars().count() > MAX_NAME_CHARS;
+    if !long_digits && !long {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::new();
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if digits.len() >= 6 {
+            out.push_str(&keep_ends(digits, 3, 2));
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in s.chars().take(MAX_NAME_CHARS) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut digits, &mut out);
+    if long {
+        out.push('…');
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A JSON pointer made of names the sender made up, each of its steps as [`field_name`] shows it.
+pub fn field_path(pointer: &str) -> std::borrow::Cow<'_, str> {
+    if pointer
+        .split('/')
+        .all(|step| matches!(field_name(step), std::borrow::Cow::Borrowed(_)))
+    {
+        return std::borrow::Cow::Borrowed(pointer);
+    }
+    let steps: Vec<std::borrow::Cow<'_, str>> = pointer.split('/').map(field_name).collect();
+    std::borrow::Cow::Owned(steps.join("/"))
+}
+
 /// The most stars one masked value shows: past it the rest is cut (`…`), so a long value does not
 /// become a long line of stars (nor tell its exact length).
 pub const MAX_STARS: usize = 16;
@@ -86,6 +143,28 @@ fn keep_ends(s: &str, head: usize, tail: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A made-up name keeps its shape, but not an ID number or phone typed into it, nor a
+    /// paragraph's length; an ordinary name is not copied.
+    #[test]
+    fn names_hide_the_numbers_put_into_them_and_are_cut_when_long() {
+        assert!(matches!(
+            field_name("entName"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(field_name("investors2"), "investors2");
+        assert_eq!(field_name("顾雪13601701234"), "顾雪136******34");
+        assert_eq!(field_name("310105199003071234"), "310*************34");
+        let long = "a".repeat(100_000);
+        let cut = field_name(&long);
+        assert_eq!(cut.chars().count(), MAX_NAME_CHARS + 1);
+        assert!(cut.ends_with('…'));
+        assert_eq!(
+            field_path("/formData/13601701234/mobile"),
+            "/formData/136******34/mobile"
+        );
+        assert_eq!(field_path("/formData/investors/0"), "/formData/investors/0");
+    }
 
     #[test]
     fn masks() {

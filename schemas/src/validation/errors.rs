@@ -48,8 +48,10 @@ fn collect(e: &ValidationError<'_>, prefix: &str, out: &mut Report) {
         ValidationErrorKind::AdditionalProperties { unexpected }
         | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
             for name in unexpected {
+                // A name the caller made up, which may hold personal data typed into it.
+                let name = crate::mask::field_name(name);
                 out.violations.push(Violation::new(
-                    format!("{path}/{}", escape_token(name)),
+                    format!("{path}/{}", escape_token(&name)),
                     "unknown-property",
                     format!("未定义的字段 {name} (property not allowed here)"),
                 ));
