@@ -185,6 +185,57 @@ fn the_offline_tools_leave_the_directory_as_they_found_it() {
     assert_eq!(mode & 0o777, 0o600, "{mode:o}");
 }
 
+/// Given an offline tool reading its copy of the log (it holds the log's personal data), when
+/// it is interrupted (Ctrl-C, or SIGTERM from a supervisor), then the copy is removed before it
+/// exits, with the signal's status.
+#[test]
+fn an_interrupted_offline_tool_removes_its_copy_of_the_log() {
+    let dir = TempDir::new("cli-interrupted");
+    let data = dir.0.join("data");
+    let (mut gw, _, key) = one_application(&data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let d = data.to_str().expect("path");
+    let copies = || {
+        std::fs::read_dir(&dir.0)
+            .expect("dir")
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".tongban-log-copy-")
+            })
+            .count()
+    };
+    for (signal, status) in [("-INT", 130), ("-TERM", 143)] {
+        let child = Command::new(BIN)
+            .args(["verify", "--data", d, "--public-key", &key])
+            .env("TONGBAN_TEST_PAUSE_AFTER_COPY_MS", "30000")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn tongban");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while copies() == 0 {
+            assert!(std::time::Instant::now() < deadline, "no copy was made");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let killed = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        let out = child.wait_with_output().expect("wait");
+        assert_eq!(out.status.code(), Some(status), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("interrupted"),
+            "{}",
+            text(&out.stderr)
+        );
+        assert_eq!(copies(), 0, "the copy is removed after {signal}");
+    }
+}
+
 /// The token id a failed token command names on stderr (`token <id> was issued but …`).
 fn issued_id(stderr: &str) -> String {
     stderr

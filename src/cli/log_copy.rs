@@ -9,12 +9,25 @@
 //! changes once written, are hard links where the file system allows; everything else (journals,
 //! version files) is copied. It sits beside the data directory, on the same file system, or in
 //! the system's temporary directory when that is not writable, and is removed when the command
-//! ends.
+//! ends: also when it is interrupted (Ctrl-C, SIGTERM), and a copy left by a command that was
+//! killed outright is removed by the next one that copies beside it. A copy holds the log's
+//! personal data: it must not outlive the command that needed it.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use super::CliError;
+
+/// What every copy's name starts with, then the process id and a timestamp.
+const PREFIX: &str = ".tongban-log-copy-";
+
+/// The copies this process holds, for the signal handler to remove.
+static HELD: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Test hook: `TONGBAN_TEST_PAUSE_AFTER_COPY_MS=<ms>` makes an offline tool wait once its copy
+/// is made, so a test can interrupt it while the copy exists. Never set in production.
+pub const PAUSE_AFTER_COPY_ENV: &str = "TONGBAN_TEST_PAUSE_AFTER_COPY_MS";
 
 /// A copy of a log directory, removed on drop.
 pub struct LogCopy {
@@ -42,13 +55,18 @@ impl LogCopy {
             Err(_) => None,
         };
         let name = format!(
-            ".tongban-log-copy-{}-{}",
+            "{PREFIX}{}-{}",
             std::process::id(),
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_nanos())
                 .unwrap_or(0)
         );
+        remove_on_interrupt();
+        if let Some(parent) = log.parent().and_then(Path::parent) {
+            remove_orphans(parent);
+        }
+        remove_orphans(&std::env::temp_dir());
         let beside = log
             .parent()
             .and_then(Path::parent)
@@ -68,6 +86,9 @@ impl LogCopy {
                 root
             }
         };
+        if let Ok(mut held) = HELD.lock() {
+            held.push(root.clone());
+        }
         let copy = LogCopy { root };
         copy_tree(log, &copy.log(), false).map_err(|e| {
             CliError(format!(
@@ -83,6 +104,77 @@ impl LogCopy {
 impl Drop for LogCopy {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.root);
+        if let Ok(mut held) = HELD.lock() {
+            held.retain(|p| p != &self.root);
+        }
+    }
+}
+
+/// Once per process, within a tokio runtime: on Ctrl-C or SIGTERM, removes every copy this
+/// process holds, then ends it as the signal would have (exit status 130 or 143).
+fn remove_on_interrupt() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    ONCE.call_once(|| {
+        use tokio::signal::unix::{SignalKind, signal};
+        // Taken over here, before any copy exists, so that no signal between the copy and the
+        // handler's first run ends the process the default way.
+        let _entered = runtime.enter();
+        let (Ok(mut interrupt), Ok(mut terminate)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return;
+        };
+        runtime.spawn(async move {
+            let status = tokio::select! {
+                _ = interrupt.recv() => 130,
+                _ = terminate.recv() => 143,
+            };
+            let held = HELD.lock().map(|h| h.clone()).unwrap_or_default();
+            for root in held {
+                let _ = std::fs::remove_dir_all(&root);
+            }
+            eprintln!("tongban: interrupted; the copy of the log it was reading is removed");
+            std::process::exit(status);
+        });
+    });
+}
+
+/// Removes the copies in `dir` whose process is gone (killed before it could remove its own),
+/// where the system says which processes run (`/proc`).
+fn remove_orphans(dir: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// [`PAUSE_AFTER_COPY_ENV`]'s wait, when it is set.
+pub async fn test_pause() {
+    if let Some(ms) = std::env::var(PAUSE_AFTER_COPY_ENV)
+        .ok()
+        .and_then(|t| t.trim().parse::<u64>().ok())
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
 }
 
@@ -135,6 +227,26 @@ mod tests {
         let refused = LogCopy::of(&log, || CliError("in use".into()));
         assert_eq!(refused.err().map(|e| e.0), Some("in use".into()));
         drop(held);
+        let _ = std::fs::remove_dir_all(&base);
+    }
+
+    /// A copy left beside the data directory by a process that is gone (killed outright) is
+    /// removed by the next copy made there; a live process's is left alone.
+    #[test]
+    fn a_copy_whose_process_is_gone_is_removed_by_the_next_one() {
+        let base =
+            std::env::temp_dir().join(format!("tongban-log-orphan-test-{}", std::process::id()));
+        let log = base.join("data").join("log");
+        std::fs::create_dir_all(&log).expect("dirs");
+        // No process has this id (Linux's pid_max is at most 4,194,304).
+        let orphan = base.join(format!("{PREFIX}999999999-1"));
+        let live = base.join(format!("{PREFIX}{}-1", std::process::id()));
+        std::fs::create_dir_all(orphan.join("log")).expect("orphan");
+        std::fs::create_dir_all(live.join("log")).expect("live");
+        let copy = LogCopy::of(&log, || CliError("in use".into())).expect("copy");
+        assert!(!orphan.exists(), "the orphan is removed");
+        assert!(live.exists(), "a live process's copy stays");
+        drop(copy);
         let _ = std::fs::remove_dir_all(&base);
     }
 }

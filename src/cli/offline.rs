@@ -101,6 +101,7 @@ impl Source {
         if let Ok(mut slot) = self.copy.lock() {
             *slot = Some(copy);
         }
+        super::log_copy::test_pause().await;
         Ok(AnyLog::Embedded(log))
     }
 
