@@ -107,6 +107,34 @@ pub enum ServeError {
         last: u64,
     },
     #[error(
+        "{dir} holds no gateway.key, but its log holds events signed with one (up to position \
+         {last}): restore gateway.key from the backup of this data directory \
+         (docs/operations.md, \"Backups\") and start again. Nothing was started and no key was \
+         made: events signed by a new key would never verify under the log's. If the key is lost \
+         for good, the log cannot go on under it: keep this directory to verify what it holds \
+         (`tongban verify --public-key HEX`, the key GET /v1/keys served) and start a new log in a \
+         new data directory"
+    )]
+    NoKeyForLog { dir: String, last: u64 },
+    #[error(
+        "the events of the log in {dir} ({}) do not verify under {path} (key id {kid}): a \
+         gateway goes on signing with the key its log was signed with. Restore that key from \
+         the backup of this data directory (docs/operations.md, \"Backups\") and start again. \
+         Nothing was started. If this is the log's key, the events were altered: `tongban \
+         verify --data {dir} --public-key HEX` names them",
+        match (first, last) {
+            (f, l) if f == l => format!("position {f}"),
+            (f, l) => format!("positions {f} and {l}"),
+        }
+    )]
+    NotTheLogsKey {
+        dir: String,
+        path: String,
+        kid: String,
+        first: u64,
+        last: u64,
+    },
+    #[error(
         "the projections in {dir} were applied up to log position {applied}, but the event log \
          ends at {end}: the log lost its last events (a damaged log, or one restored from an \
          older backup than the projections). Nothing was started: a gateway would append new \
@@ -331,6 +359,7 @@ pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
     bind_log_source(dir, "embedded")?;
     let log = EmbeddedLog::open(&dir.log())?;
     log.check_last_event()?;
+    check_log_key(dir, &log)?;
     if let Some(text) = std::env::var_os(FAIL_FSYNC_AFTER_ENV) {
         let n: u64 = text
             .to_str()
@@ -443,6 +472,36 @@ pub async fn open_jetstream(
         });
     }
     Ok(opened)
+}
+
+/// Refuses to serve an embedded log that holds events with a key that signed none of them, as
+/// a gateway on a stream does ([`check_stream_key`]): a data directory restored without its
+/// `gateway.key` would otherwise make a new key, and one given another key would sign with it,
+/// and every event after would verify under no key the log's auditors hold. The key must
+/// verify the log's first event or its last (either, so that one altered event does not stop
+/// the gateway: `tongban verify` reports it); a missing key is not made.
+fn check_log_key(dir: &DataDir, log: &EmbeddedLog) -> Result<(), ServeError> {
+    let ends = log.ends()?;
+    let Some(&(last, _)) = ends.last() else {
+        return Ok(());
+    };
+    let Some(key) = GatewayKey::load(&dir.key())? else {
+        return Err(ServeError::NoKeyForLog {
+            dir: dir.0.display().to_string(),
+            last,
+        });
+    };
+    let key = key.public();
+    if ends.iter().any(|(_, e)| key.verify_hash(&e.hash, &e.sig)) {
+        return Ok(());
+    }
+    Err(ServeError::NotTheLogsKey {
+        dir: dir.0.display().to_string(),
+        path: dir.key().display().to_string(),
+        kid: key.kid(),
+        first: ends.first().map_or(last, |(p, _)| *p),
+        last,
+    })
 }
 
 /// What a gateway starting on `dir` and `log` would answer about its key ([`check_stream_key`]),
@@ -887,6 +946,45 @@ mod tests {
     fn write_key(dir: &DataDir, seed: [u8; 32]) {
         std::fs::create_dir_all(&dir.0).expect("dir");
         std::fs::write(dir.key(), crate::hex::encode(&seed)).expect("key");
+    }
+
+    /// Given an embedded log whose events are signed with the directory's key, when the key is
+    /// gone (a directory restored without it) or another one is in its place, then the gateway
+    /// does not start, makes no key, and names what to restore; with the key back it starts.
+    /// (Found by an auditor's walkthrough: it made a new key and signed on with it.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_embedded_log_is_served_only_with_the_key_that_signed_it() {
+        let tmp = TempDir::new("embedded-log-key");
+        let dir = DataDir(tmp.path().to_path_buf());
+        write_key(&dir, [1; 32]);
+        let original = std::fs::read(dir.key()).expect("key");
+        {
+            let log = EmbeddedLog::open(&dir.log()).expect("open");
+            let mut event = crate::log::conformance::event(&crate::ids::new_v7(), 1, "");
+            event.seal(&GatewayKey::from_seed([1; 32]));
+            log.append(event, 0).await.expect("append");
+        }
+        std::fs::remove_file(dir.key()).expect("remove the key");
+        match open_embedded(&dir) {
+            Err(e @ ServeError::NoKeyForLog { .. }) => {
+                assert!(e.to_string().contains("restore gateway.key"), "{e}");
+            }
+            Err(e) => panic!("expected NoKeyForLog, got {e}"),
+            Ok(_) => panic!("started without the log's key"),
+        }
+        assert!(!dir.key().exists(), "no key made");
+
+        write_key(&dir, [2; 32]);
+        match open_embedded(&dir) {
+            Err(e @ ServeError::NotTheLogsKey { .. }) => {
+                assert!(e.to_string().contains("position 1"), "{e}");
+            }
+            Err(e) => panic!("expected NotTheLogsKey, got {e}"),
+            Ok(_) => panic!("started with another key"),
+        }
+
+        std::fs::write(dir.key(), original).expect("restore the key");
+        open_embedded(&dir).expect("the log's key restored");
     }
 
     /// A gateway joining a stream that holds events signs with the stream's key or does not

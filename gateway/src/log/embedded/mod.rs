@@ -251,6 +251,29 @@ impl EmbeddedLog {
         }
     }
 
+    /// The log's first and last events that read as events (one when they are the same), with
+    /// their positions: what a gateway's key is checked against before it signs more.
+    pub fn ends(&self) -> Result<Vec<(u64, Envelope)>, LogError> {
+        let s = &self.stores;
+        let mut out: Vec<(u64, Envelope)> = Vec::new();
+        let first = s.events.first_key_value();
+        let last = s.events.last_key_value();
+        for guard in [first, last].into_iter().flatten() {
+            let (key, bytes) = guard.into_inner().map_err(storage)?;
+            let Some(position) = be_u64(&key) else {
+                continue;
+            };
+            if out.iter().any(|(p, _)| *p == position) {
+                continue;
+            }
+            // An event that does not read proves nothing either way; `verify` reports it.
+            if let Ok(event) = Envelope::from_json(&bytes) {
+                out.push((position, event));
+            }
+        }
+        Ok(out)
+    }
+
     /// Takes `app`'s last index entry and moves its head back one seq, keeping the event: an
     /// index rolled back outside tongban. For tests of what the gateway does with it.
     #[cfg(test)]
