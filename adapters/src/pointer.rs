@@ -25,6 +25,13 @@ impl Path {
             });
         }
         let rest = text.strip_prefix('/')?;
+        // `~` escapes only `~` (~0) and `/` (~1): any other is no pointer (RFC 6901).
+        let mut chars = rest.chars();
+        while let Some(c) = chars.next() {
+            if c == '~' && !matches!(chars.next(), Some('0' | '1')) {
+                return None;
+            }
+        }
         let tokens: Vec<String> = rest
             .split('/')
             .map(|t| t.replace("~1", "/").replace("~0", "~"))

@@ -44,6 +44,14 @@ pub struct SourceFile {
     pub text: String,
 }
 
+/// A code table of `file` that [`crate::transform::codes::TableSpec::check`] refuses.
+fn table_error(file: &str, table: &str, message: String) -> SpecError {
+    SpecError::Spec {
+        file: file.to_string(),
+        message: format!("code table {table:?}: {message}"),
+    }
+}
+
 fn syntax(file: &str, e: serde_json::Error) -> SpecError {
     SpecError::Syntax {
         file: file.to_string(),
@@ -140,6 +148,7 @@ impl Registry {
         for (path, text) in builtin_shared.into_iter().chain(shared) {
             let file: TablesFile = serde_json::from_str(&text).map_err(|e| syntax(&path, e))?;
             for (name, spec) in &file.tables {
+                spec.check().map_err(|m| table_error(&path, name, m))?;
                 tables.insert(name.clone(), Arc::new(Table::compile(name, spec)));
             }
         }
@@ -167,6 +176,7 @@ impl Registry {
                 let file: TablesFile =
                     serde_json::from_str(&f.text).map_err(|e| syntax(&f.path, e))?;
                 for (name, spec) in &file.tables {
+                    spec.check().map_err(|m| table_error(&f.path, name, m))?;
                     region_tables.insert(name.clone(), Arc::new(Table::compile(name, spec)));
                 }
             }
@@ -286,6 +296,7 @@ fn compile(
     }
     let mut all_tables = tables.clone();
     for (name, t) in &spec.tables {
+        t.check().map_err(|m| table_error(&f.path, name, m))?;
         all_tables.insert(name.clone(), Arc::new(Table::compile(name, t)));
     }
     let lookup = |name: &str| fragments.get(name).cloned();

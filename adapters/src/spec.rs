@@ -181,7 +181,10 @@ fn path(cx: &Context<'_>, who: &str, text: &str) -> Result<Path, SpecError> {
     Path::parse(text).ok_or_else(|| {
         cx.field_error(
             who,
-            format!("{text:?} is not a path like /a/b (JSON pointer)"),
+            format!(
+                "{text:?} is not a path like /a/b (JSON pointer: steps not empty, `~` only as \
+                 ~0 or ~1)"
+            ),
         )
     })
 }
@@ -251,6 +254,26 @@ fn compile_field(
     let mut transforms = Vec::new();
     for t in &s.transforms {
         transforms.push(compile_transform(cx, &who, t)?);
+    }
+    // A list or an integer is no text: a transform after one would refuse every form.
+    if let Some(i) = transforms
+        .iter()
+        .position(|t| matches!(t, Transform::List(_) | Transform::Integer(_)))
+        && i + 1 < transforms.len()
+    {
+        return Err(cx.field_error(
+            &who,
+            format!(
+                "transform {} must come last: it turns the text into {}, which the transforms \
+                 after it cannot read (put text transforms such as trim before it)",
+                s.transforms[i],
+                if matches!(transforms[i], Transform::List(_)) {
+                    "a list"
+                } else {
+                    "a number"
+                }
+            ),
+        ));
     }
     let check = s
         .check
@@ -343,6 +366,14 @@ fn compile_field(
                 "a field needs local and canonical (or const, split, name_parts, list, index)",
             ));
         };
+        // The whole form as one field's value would refuse every form.
+        if local.is_root() || canonical.is_root() {
+            return Err(cx.field_error(
+                &who,
+                "a field's local and canonical paths name a member (\"/name\"), not the whole \
+                 form (\"\")",
+            ));
+        }
         Kind::Value {
             local,
             canonical,
@@ -427,6 +458,8 @@ fn compile_transform(cx: &Context<'_>, who: &str, t: &Value) -> Result<Transform
                     Value::Object(_) => {
                         let spec: TableSpec = serde_json::from_value(arg.clone())
                             .map_err(|e| bad(format!("inline code table: {e}")))?;
+                        spec.check()
+                            .map_err(|m| bad(format!("inline code table: {m}")))?;
                         Ok(Transform::Codes(Arc::new(Table::compile(who, &spec))))
                     }
                     _ => Err(bad("codes takes a table name or an inline table".into())),

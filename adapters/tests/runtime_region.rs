@@ -148,6 +148,37 @@ fn broken_specs_are_refused_with_file_and_field_named() {
             "format xml needs",
         ),
         ("{".to_string(), "not valid spec JSON"),
+        // Mistakes that loaded once and then refused every form, or changed data on its way
+        // out (found by an adapter author's walkthrough).
+        (
+            base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"list": ";"}, "trim"]}"#),
+            "must come last",
+        ),
+        (
+            base(
+                r#"{"local": "/a", "canonical": "/b", "transforms": [{"integer": "number"}, "trim"]}"#,
+            ),
+            "must come last",
+        ),
+        (
+            base(r#"{"local": "", "canonical": "/b"}"#),
+            "not the whole form",
+        ),
+        (
+            base(r#"{"local": "/sqr/x~2m", "canonical": "/b"}"#),
+            "not a path",
+        ),
+        (
+            base(
+                r#"{"local": "/a", "canonical": "/b", "transforms": [{"codes": {"pairs": [["职工", "employee"], ["职工", "resident"]]}}]}"#,
+            ),
+            "local code \"职工\" is listed for",
+        ),
+        (
+            r#"{"region": "620000", "matter": "medical-filing", "tables": {"xz": {"pairs": [["职工", "employee"], ["职工", "resident"]]}}, "fields": []}"#
+                .to_string(),
+            "code table \"xz\"",
+        ),
     ];
     for (spec, expected) in cases {
         let err = load_one(&spec).expect_err(&spec).to_string();

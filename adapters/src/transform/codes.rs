@@ -36,6 +36,31 @@ pub struct Table {
     read: Vec<String>,
 }
 
+impl TableSpec {
+    /// Refuses a table in which one local code means two canonical values (in its pairs, or an
+    /// alias against a pair): a form's code would mean whichever came first, and a value written
+    /// back as that code would read as the other one. A spec file's mistake, said when it loads.
+    pub fn check(&self) -> Result<(), String> {
+        let mut seen: HashMap<&str, &Value> = HashMap::new();
+        for (local, canonical) in self.pairs.iter().chain(&self.aliases) {
+            match seen.get(local.as_str()) {
+                Some(&first) if first != canonical => {
+                    return Err(format!(
+                        "local code {local:?} is listed for {first} and for {canonical}: a form's \
+                         {local:?} would mean either (give each local code one canonical value; \
+                         several local codes may share one)"
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(local, canonical);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Table {
     pub fn compile(name: &str, spec: &TableSpec) -> Table {
         let mut inbound = HashMap::new();
@@ -168,6 +193,25 @@ mod tests {
                 ("女", &json!("2"))
             ]
         );
+    }
+
+    /// One local code for two canonical values is refused (a form could not say which); two
+    /// local codes for one canonical value are aliases, and a code listed twice alike is taken.
+    #[test]
+    fn a_local_code_meaning_two_values_is_refused() {
+        let spec = |v: serde_json::Value| -> TableSpec { serde_json::from_value(v).unwrap() };
+        let twice = spec(json!({"pairs": [["职工", "employee"], ["职工", "resident"]]}));
+        let why = twice.check().expect_err("ambiguous");
+        assert!(why.contains("职工") && why.contains("resident"), "{why}");
+        let alias = spec(json!({"pairs": [["1", "employee"]], "aliases": [["1", "resident"]]}));
+        assert!(alias.check().is_err());
+        let shared = spec(
+            json!({"pairs": [["1", "employee"], ["职工", "employee"]], "aliases": [["1", "employee"]]}),
+        );
+        assert_eq!(shared.check(), Ok(()));
+        for t in standard() {
+            assert!(!t.name.is_empty());
+        }
     }
 
     #[test]
