@@ -76,3 +76,82 @@ fn a_charset_that_disagrees_with_the_declaration_names_the_option() {
     assert!(err.contains("GBK"), "{err}");
     assert!(!err.contains("Content-Type"), "{err}");
 }
+
+/// `tongban adapt <args>` fed `input`.
+fn adapt(args: &[&str], input: &[u8]) -> std::process::Output {
+    let mut child = Command::new(BIN)
+        .arg("adapt")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tongban adapt");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+/// `--reverse` writes a local form only from a body the gateway would take: a body of another
+/// matter, or one missing a required field, is refused (exit 1) with each problem named, not
+/// written as a form that holds whatever happened to map; a valid body is written, and what the
+/// form has no field for is named (paths only), as a local read's X-Tongban-Unmapped says.
+#[test]
+fn reverse_writes_only_a_valid_body_of_the_adapters_matter() {
+    let canonical_of = |region: &str, matter: &str| -> serde_json::Value {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
+            "adapters/regions/{region}/golden/{matter}.canonical.json"
+        ));
+        serde_json::from_slice(&std::fs::read(&path).expect("golden")).expect("json")
+    };
+    let args = [
+        "--region",
+        "440000",
+        "--matter",
+        "medical-filing",
+        "--reverse",
+    ];
+    let valid = canonical_of("440000", "medical-filing");
+    let out = adapt(&args, valid.to_string().as_bytes());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON form");
+    assert!(written.get("formData").is_some(), "{written}");
+
+    let out = adapt(&args, b"{\"foo\": 1}");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "nothing written");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("names no matter"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let other = canonical_of("440000", "social-security-card");
+    let out = adapt(&args, other.to_string().as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("a social-security-card submission"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut missing = valid.clone();
+    missing["form"]
+        .as_object_mut()
+        .expect("form")
+        .remove("insured_region");
+    let out = adapt(&args, missing.to_string().as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "nothing written");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("/form/insured_region [required]"), "{said}");
+}

@@ -57,9 +57,42 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     if reverse {
         let canonical: serde_json::Value = serde_json::from_slice(&input)
             .map_err(|e| CliError(format!("stdin is not canonical JSON: {e}")))?;
+        // Only a body the gateway would take is written: a form made of anything else would
+        // hold whatever happened to map (or only the adapter's constants), and look valid.
+        let sent = canonical.get("matter").and_then(serde_json::Value::as_str);
+        if sent != Some(adapter.matter.code) {
+            eprintln!(
+                "the body is {}; this adapter writes {region}'s {matter} form",
+                match sent {
+                    Some(code) => format!("a {code} submission"),
+                    None => "no submission (it names no matter)".to_string(),
+                }
+            );
+            return Ok(ExitCode::from(1));
+        }
+        let report = adapter.matter.check_submission(&canonical);
+        if !report.violations.is_empty() {
+            eprintln!(
+                "the body is not a valid {matter} submission ({} problem(s)):",
+                report.violations.len()
+            );
+            for v in &report.violations {
+                eprintln!("  {} [{}]: {}", v.pointer, v.rule, v.message);
+            }
+            return Ok(ExitCode::from(1));
+        }
         match adapter.render(&canonical) {
             Ok(bytes) => {
                 super::output::bytes(&bytes)?;
+                // What the local form has no field for, as a local read's X-Tongban-Unmapped
+                // says it: paths only, never values.
+                let unmapped = adapter.unmapped(&canonical);
+                if !unmapped.is_empty() {
+                    eprintln!(
+                        "note: the {region} form has no field for {}; left out",
+                        unmapped.join(", ")
+                    );
+                }
                 Ok(ExitCode::SUCCESS)
             }
             Err(rejection) => {
