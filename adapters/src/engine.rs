@@ -610,6 +610,9 @@ pub struct Translation {
 pub struct Rejection {
     pub problems: Vec<LocalProblem>,
     pub warnings: Vec<LocalProblem>,
+    /// Problems found but not listed: the last of `problems` (`too-many-problems`) says how many.
+    #[serde(skip)]
+    pub unlisted: usize,
 }
 
 impl Rejection {
@@ -617,6 +620,17 @@ impl Rejection {
         Rejection {
             problems: vec![problem],
             warnings: Vec::new(),
+            unlisted: 0,
+        }
+    }
+
+    /// How many problems the form has: those listed and those past the list's bound (the
+    /// `too-many-problems` entry that says so is not one of them).
+    pub fn total(&self) -> usize {
+        if self.unlisted > 0 {
+            self.problems.len() - 1 + self.unlisted
+        } else {
+            self.problems.len()
         }
     }
 }
@@ -783,8 +797,10 @@ struct Run {
 impl Run {
     /// The rejection of this run: its problems, at most [`MAX_PROBLEMS`] of them.
     fn rejection(mut self) -> Rejection {
+        let mut unlisted = 0;
         if self.problems.len() > MAX_PROBLEMS {
             let more = self.problems.len() - (MAX_PROBLEMS - 1);
+            unlisted = more;
             self.problems.truncate(MAX_PROBLEMS - 1);
             self.problems.push(form_problem(
                 "too-many-problems",
@@ -796,6 +812,7 @@ impl Run {
         Rejection {
             problems: self.problems,
             warnings: self.warnings,
+            unlisted,
         }
     }
 }
@@ -1127,10 +1144,11 @@ impl Adapter {
         for v in report.violations {
             // A finding at or below a field that failed follows from it; so does a member the
             // schema misses above one (nothing was written there because the field failed).
-            let follows = run
-                .failed
-                .iter()
-                .any(|f| covers(f, &v.pointer) || (v.rule == "required" && covers(&v.pointer, f)));
+            let follows = run.failed.iter().any(|f| {
+                covers(f, &v.pointer)
+                    || (matches!(v.rule.as_str(), "required" | "required-when")
+                        && covers(&v.pointer, f))
+            });
             if !follows {
                 let p = self.traced(&v, out, local);
                 run.problems.push(p);
@@ -1784,8 +1802,10 @@ impl Adapter {
                 return;
             }
             Some(Local::List(a)) => a.iter().collect(),
-            // XML: one element where a list may repeat it.
-            Some(o @ Local::Record(_)) => vec![o],
+            // XML: one element where a list may repeat it. JSON says a list with `[…]`: an
+            // object there is a wrong structure, named where it is, not an item 0 the form
+            // does not have.
+            Some(o @ Local::Record(_)) if self.format == Format::Xml => vec![o],
             Some(other) => {
                 let cpath = at.canonical(canonical);
                 self.reject(
@@ -1869,6 +1889,7 @@ impl Adapter {
             Err(Rejection {
                 problems,
                 warnings: Vec::new(),
+                unlisted: 0,
             })
         }
     }

@@ -207,6 +207,58 @@ fn made_up_member_names_are_named_without_the_numbers_in_them() {
     }
 }
 
+/// In JSON a list is written `[…]`: one record where the spec has a list is a wrong structure,
+/// named at the list (`type`), not read as a list of one whose problems point at an item 0 the
+/// form does not have. (XML's one element for a list of one is a list of one.)
+#[test]
+fn a_json_record_where_a_list_belongs_is_a_type_problem_at_the_list() {
+    let a = adapter("440000", "business-registration");
+    let mut local = golden_json("440000", "business-registration.local.json");
+    local["formData"]["investors"] = local["formData"]["investors"][1].clone();
+    let r = a.inbound(&local).expect_err("a record for a list");
+    let found: Vec<(&str, &str)> = r
+        .problems
+        .iter()
+        .map(|p| (p.pointer.as_str(), p.rule.as_str()))
+        .collect();
+    assert!(
+        found.contains(&("/formData/investors", "type")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .all(|(p, _)| !p.starts_with("/formData/investors/0")),
+        "{found:?}"
+    );
+}
+
+/// A posting address sent as text where the form has a record is one problem at it (`type`):
+/// the missing address the rule "a card sent by post needs an address" would add follows from
+/// it and is not said again.
+#[test]
+fn a_rule_finding_that_follows_from_a_wrong_structure_is_not_repeated() {
+    let a = adapter("440000", "social-security-card");
+    let mut local = golden_json("440000", "social-security-card.local.json");
+    local["formData"]["postAddress"] = json!("广东省深圳市南山区科技园路 1 号");
+    let r = a.inbound(&local).expect_err("text for a record");
+    let found: Vec<(&str, &str)> = r
+        .problems
+        .iter()
+        .map(|p| (p.pointer.as_str(), p.rule.as_str()))
+        .collect();
+    assert!(
+        found
+            .iter()
+            .any(|(p, rule)| p.starts_with("/formData/postAddress") && *rule == "type"),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().all(|(_, rule)| *rule != "required-when"),
+        "{found:?}"
+    );
+}
+
 /// A list is held to the canonical route's limit (1,000 items, `max-items`) through an adapter
 /// too, at the province's own field: 600 investors go through as they do canonically, 1,001 are
 /// refused at `/formData/investors`.
@@ -752,6 +804,8 @@ fn long_lists_and_many_problems_get_a_bounded_answer() {
         "{}",
         last.message
     );
+    // The count a caller says ("has N problems") is every problem, not the ones listed.
+    assert_eq!(r.total(), 2 * n);
 }
 
 /// Anhui's joined attachment columns ending in their separator (`a;b;c;`) hold three

@@ -124,7 +124,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             Err(rejection) => {
                 eprintln!(
                     "the {region} form for {matter} has {} problem(s):\n{rejection}",
-                    rejection.problems.len()
+                    rejection.total()
                 );
                 for w in &rejection.warnings {
                     eprintln!("warning: {w}");

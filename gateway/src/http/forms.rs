@@ -168,7 +168,7 @@ fn rejected(adapter: &Adapter, rejection: &Rejection) -> Response {
             "the {} form for {} has {} problem(s)",
             adapter.region,
             adapter.matter.code,
-            rejection.problems.len()
+            rejection.total()
         ),
         "region": adapter.region,
         "matter": adapter.matter.code,
