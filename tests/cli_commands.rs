@@ -601,6 +601,19 @@ fn cli_refusals_name_the_path_the_option_and_the_address() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("--seq is given more than once"), "{err}");
 
+    // Credentials for a server not named: said so, not "unknown option", and the embedded log
+    // is not read in the stream's place.
+    let out = run(&[
+        "verify",
+        "--data",
+        dir.0.join("data").to_str().expect("path"),
+        "--nats-creds",
+        "/etc/tongban.creds",
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--nats-creds goes with --nats URL"), "{err}");
+
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = taken.local_addr().expect("addr").to_string();
     let data = dir.0.join("x2");

@@ -109,6 +109,25 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A processing instruction (at `<?`): skipped, but `<?xml …?>` (the target is reserved)
+    /// only as the document's first thing: a second declaration, or one after anything else, is
+    /// no well-formed XML.
+    fn instruction(&mut self) -> Result<(), XmlError> {
+        let at = self.pos;
+        self.pos += 2;
+        let target = self
+            .rest()
+            .split(|c: char| c.is_whitespace() || c == '?')
+            .next()
+            .unwrap_or("");
+        // Whitespace before it is let pass (systems that print a line first are common).
+        if target.eq_ignore_ascii_case("xml") && !self.s[..at].trim().is_empty() {
+            return Err(self.err("an XML declaration (<?xml …?>) may only open the document, once"));
+        }
+        self.until("?>", "processing instruction")?;
+        Ok(())
+    }
+
     /// Comments, processing instructions and whitespace between elements.
     fn skip_misc(&mut self) -> Result<(), XmlError> {
         loop {
@@ -116,8 +135,7 @@ impl<'a> Reader<'a> {
             if self.eat("<!--") {
                 self.until("-->", "comment")?;
             } else if self.rest().starts_with("<?") {
-                self.pos += 2;
-                self.until("?>", "processing instruction")?;
+                self.instruction()?;
             } else if self.rest().starts_with("<!DOCTYPE") || self.rest().starts_with("<!doctype") {
                 return Err(self.err("DOCTYPE declarations are not accepted"));
             } else {
@@ -242,10 +260,7 @@ impl<'a> Reader<'a> {
                         return Err(self.err("declarations are not accepted inside elements"));
                     }
                 }
-                [b'<', b'?', ..] => {
-                    self.pos += 2;
-                    self.until("?>", "processing instruction")?;
-                }
+                [b'<', b'?', ..] => self.instruction()?,
                 [b'<', ..] => {
                     let (child, v) = self.element(depth + 1)?;
                     if children.capacity() == 0 {
@@ -258,12 +273,29 @@ impl<'a> Reader<'a> {
                     // '<' is ASCII, so the byte found is a character boundary.
                     let end = rest.iter().position(|&b| b == b'<').unwrap_or(rest.len());
                     let raw = &self.rest()[..end];
-                    append(&mut text, unescape(raw).map_err(|m| self.err(m))?);
+                    // XML 1.0 §2.4: `]]>` only ends a CDATA section.
+                    if raw.contains("]]>") {
+                        return Err(self.err("']]>' in text (it only ends a CDATA section)"));
+                    }
+                    append(
+                        &mut text,
+                        line_ends(unescape(raw).map_err(|m| self.err(m))?),
+                    );
                     self.pos += end;
                 }
             }
         }
         Ok((name, finish(attrs, children, text)))
+    }
+}
+
+/// XML 1.0 §2.11: a text's line ends read as `\n`, whether written `\r\n` or a lone `\r`
+/// (a form saved on an old Mac system must not keep a line end no other system reads).
+fn line_ends(text: Cow<'_, str>) -> Cow<'_, str> {
+    if text.contains('\r') {
+        Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        text
     }
 }
 
@@ -582,6 +614,26 @@ mod tests {
                 .message
                 .contains("attribute a given twice")
         );
+    }
+
+    /// XML 1.0's rules a reader must keep: one declaration, first; `]]>` never in text; line
+    /// ends read as `\n` (a lone `\r` too).
+    #[test]
+    fn declarations_cdata_ends_and_line_ends_are_read_as_xml_says() {
+        assert!(parse("<?xml version=\"1.0\"?>\n<R><X>a</X></R>").is_ok());
+        assert!(parse("\n<?xml version=\"1.0\"?><R/>").is_ok());
+        for bad in [
+            "<?xml version=\"1.0\"?><?xml version=\"1.0\"?><R/>",
+            "<R><?xml version=\"1.0\"?></R>",
+            "<!-- c --><?xml version=\"1.0\"?><R/>",
+        ] {
+            let err = parse(bad).expect_err(bad);
+            assert!(err.message.contains("declaration"), "{bad}: {err:?}");
+        }
+        let err = parse("<R><X>a]]>b</X></R>").expect_err("]]> in text");
+        assert!(err.message.contains("]]>"), "{err:?}");
+        let doc = parse("<R><X>a\rb\r\nc</X></R>").expect("line ends");
+        assert_eq!(doc.content["X"], "a\nb\nc");
     }
 
     #[test]

@@ -38,13 +38,26 @@ impl Source {
     /// is checked here, before anything is opened: a mistyped key is a usage error.
     pub fn from_args(args: &mut Args) -> Result<Source, CliError> {
         let dir = data_dir(args);
-        let nats = args.value("nats").map(|url| {
-            let mut config = JetStreamConfig::new(url);
-            config.creds = args.value("nats-creds").map(PathBuf::from);
-            // Reading never creates or changes the stream.
-            config.create_stream = false;
-            config
-        });
+        let creds = args.value("nats-creds").map(PathBuf::from);
+        let nats = match (args.value("nats"), creds) {
+            (Some(url), creds) => {
+                let mut config = JetStreamConfig::new(url);
+                config.creds = creds;
+                // Reading never creates or changes the stream.
+                config.create_stream = false;
+                Some(config)
+            }
+            // Credentials with no server to give them to: the --nats URL was left out, and the
+            // embedded log would be read instead of the stream meant.
+            (None, Some(_)) => {
+                return Err(CliError(
+                    "--nats-creds goes with --nats URL (the credentials of that server); add \
+                     --nats, or drop --nats-creds to read the embedded log in --data"
+                        .into(),
+                ));
+            }
+            (None, None) => None,
+        };
         let public_key = args
             .value("public-key")
             .map(|hex| parse_public_key(&hex))

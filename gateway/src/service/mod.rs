@@ -224,16 +224,23 @@ impl<L: EventLog> Gateway<L> {
             // Over a local log the store leaves the submission's content in the log
             // (`Submissions::InLog`): read it back from the submission event.
             if let (Some(position), true) = (v.submission, v.applicant.is_null()) {
-                match self.log.read_at(&[position]).await?.first() {
-                    Some(found) => v.fill_submission(&found.event)?,
-                    None => {
-                        return Err(crate::projections::FoldError::Submission {
-                            app: app.to_string(),
-                            position,
-                            found: "no event".into(),
-                        }
-                        .into());
-                    }
+                // A position that holds no such submission: the log and its projections
+                // disagree (a log altered or restored apart from them), which a read reports as
+                // the log's corruption (500 `log-corrupt`, naming the application), not as an
+                // internal error.
+                let filled = match self.log.read_at(&[position]).await?.first() {
+                    Some(found) => v.fill_submission(&found.event),
+                    None => Err(crate::projections::FoldError::Submission {
+                        app: app.to_string(),
+                        position,
+                        found: "no event".into(),
+                    }),
+                };
+                if let Err(e) = filled {
+                    return Err(ServiceError::Log(crate::log::LogError::Corrupt {
+                        position,
+                        reason: e.to_string(),
+                    }));
                 }
             }
             return Ok(Some(v));

@@ -412,6 +412,39 @@ async fn an_action_on_a_log_that_ends_before_a_seen_seq_is_refused_and_appends_n
     assert_eq!(*log.head().borrow(), end, "nothing appended");
 }
 
+/// Given two submissions whose events were swapped in the log (the index untouched), when the
+/// first application is read, then the read is refused as a corrupt log at the position its
+/// view names for its submission, not as an internal error, and nothing of the other
+/// application is served in its place.
+#[tokio::test]
+async fn a_view_whose_submission_position_holds_another_event_is_a_corrupt_log() {
+    let dir = TempDir::new("service-swapped-submissions");
+    let opened = super::fixtures::opened(&dir);
+    let gw = &opened.gateway;
+    let origin = region(&origin_code());
+    let first = gw
+        .submit(&origin, request(), None)
+        .await
+        .expect("submit")
+        .id;
+    let second = gw
+        .submit(&origin, request(), Some("another"))
+        .await
+        .expect("submit");
+    assert_eq!((second.position, second.id == first), (2, false));
+    gw.application(&origin, &first)
+        .await
+        .expect("readable before");
+    gw.log.swap_events(1, 2);
+    match gw.application(&origin, &first).await {
+        Err(ServiceError::Log(crate::log::LogError::Corrupt { position, reason })) => {
+            assert_eq!(position, 1);
+            assert!(reason.contains(&second.id), "{reason}");
+        }
+        other => panic!("expected a corrupt log, got {other:?}"),
+    }
+}
+
 /// A stream given a limit after the gateway opened it (NATS accepts `max_msgs_per_subject` on a
 /// stream that refuses deletes) removes events as new ones arrive. An action on a remembered
 /// state reads no history that would show the loss, so the log itself refuses appends while the

@@ -66,6 +66,19 @@ impl AppIndex for EmbeddedLog {
                 });
                 continue;
             };
+            if position == 0 {
+                // Outside the log (positions start at 1), whatever is stored there: the scan of
+                // the log never reads it, so the entry is reported here.
+                out.push(Stray {
+                    app,
+                    seq,
+                    position,
+                    holds: Holds::NotAnEvent(
+                        "position 0, outside the log (its positions start at 1)".into(),
+                    ),
+                });
+                continue;
+            }
             let holds = match self
                 .stores
                 .events

@@ -95,14 +95,14 @@ impl Stores {
                      is, and restore the log from a backup (docs/operations.md, \"Backups\")",
                     dir.display()
                 )),
-                e => storage(e),
+                e => unopenable(dir, e),
             })?;
         use crate::fjall_tuning::{BULK_MEMTABLE_BYTES, Memtables, SMALL_MEMTABLE_BYTES, Values};
         let mut memtables = Memtables::default();
         let mut open = |name, budget| {
             memtables
                 .keyspace(&db, name, budget, Values::Plain)
-                .map_err(storage)
+                .map_err(|e| unopenable(dir, e))
         };
         let events = open("events", BULK_MEMTABLE_BYTES)?;
         let apps = open("apps", SMALL_MEMTABLE_BYTES)?;
@@ -154,6 +154,18 @@ pub struct EmbeddedLog {
 
 fn storage(e: fjall::Error) -> LogError {
     LogError::Storage(e.to_string())
+}
+
+/// A store that does not open (a version or table file cut short or changed, a keyspace's
+/// files missing), said with the directory and what to do, as a damaged journal is: fjall's own
+/// words name neither.
+fn unopenable(dir: &Path, e: fjall::Error) -> LogError {
+    LogError::Storage(format!(
+        "the event log in {} does not open ({e:?}): one of its files is damaged, cut short or was \
+         changed outside tongban. Nothing was opened; keep a copy of the directory as it is, and \
+         restore the log from a backup (docs/operations.md, \"Backups\")",
+        dir.display()
+    ))
 }
 
 fn app_key(app: &str, seq: u64) -> Vec<u8> {
@@ -284,6 +296,22 @@ impl EmbeddedLog {
         s.heads
             .insert(app.as_bytes(), (seq - 1).to_be_bytes())
             .expect("head");
+    }
+
+    /// Swaps the events at positions `a` and `b`, their index untouched: a log whose bytes were
+    /// moved outside tongban. For tests of what a read makes of it.
+    #[cfg(test)]
+    pub(crate) fn swap_events(&self, a: u64, b: u64) {
+        let s = &self.stores;
+        let at = |p: u64| {
+            s.events
+                .get(p.to_be_bytes())
+                .expect("get")
+                .expect("an event")
+        };
+        let (first, second) = (at(a), at(b));
+        s.events.insert(a.to_be_bytes(), second).expect("insert");
+        s.events.insert(b.to_be_bytes(), first).expect("insert");
     }
 
     /// Makes every following fsync fail, as a full or broken disk would. For fault tests.
@@ -467,6 +495,16 @@ impl EmbeddedLog {
     }
 
     fn get(&self, position: u64) -> Result<Envelope, LogError> {
+        // The writer numbers events from 1: an index entry naming 0 points where nothing of the
+        // log's is, whatever is stored there.
+        if position == 0 {
+            return Err(LogError::Corrupt {
+                position,
+                reason: "the index names log position 0, where the log holds no event (its \
+                         positions start at 1)"
+                    .into(),
+            });
+        }
         let bytes = self
             .stores
             .events
@@ -763,6 +801,54 @@ mod tests {
         );
         assert_eq!(log.read(app).await.expect("read"), written);
         assert_eq!(*log.head().borrow(), u64::MAX);
+    }
+
+    /// Given an application's last event moved to position 0 and its index entry pointing there
+    /// (an edit outside tongban: the writer numbers from 1), when it is read, then the read is
+    /// refused, and the index check names the entry (the scan of the log never reads position 0).
+    #[tokio::test]
+    async fn an_index_entry_naming_position_0_is_refused_and_named() {
+        let dir = TempDir::new("embedded-position-0");
+        let app = "0190f0c4-0000-7000-8000-00000000000d";
+        let log = EmbeddedLog::open(dir.path()).expect("open");
+        conformance::append_chain(&log, app, 2).await;
+        let s = &log.stores;
+        let moved = s
+            .events
+            .get(2u64.to_be_bytes())
+            .expect("get")
+            .expect("event 2");
+        s.events.insert(0u64.to_be_bytes(), moved).expect("insert");
+        s.events.remove(2u64.to_be_bytes()).expect("remove");
+        s.apps
+            .insert(app_key(app, 2), 0u64.to_be_bytes())
+            .expect("repoint");
+        let refused = log.read(app).await;
+        assert!(refused.is_err(), "{refused:?}");
+        let strays = crate::log::index::AppIndex::strays(&log, Some(app)).expect("strays");
+        assert!(
+            strays.iter().any(|st| st.position == 0 && st.seq == 2),
+            "{strays:?}"
+        );
+    }
+
+    /// Given a log whose version file was cut short, when it is opened, then it is refused
+    /// naming the directory and what to do, not with fjall's words alone.
+    #[tokio::test]
+    async fn a_damaged_store_file_is_named_with_its_directory_and_the_way_out() {
+        let dir = TempDir::new("embedded-damaged-version");
+        {
+            let log = EmbeddedLog::open(dir.path()).expect("open");
+            conformance::append_chain(&log, "0190f0c4-0000-7000-8000-00000000000c", 1).await;
+        }
+        let version = dir.path().join("version");
+        assert!(version.exists(), "fjall's version file");
+        std::fs::write(&version, b"").expect("cut the version file");
+        let refused = EmbeddedLog::open(dir.path()).err().expect("refused");
+        let said = refused.to_string();
+        assert!(said.contains("does not open"), "{said}");
+        assert!(said.contains(&dir.path().display().to_string()), "{said}");
+        assert!(said.contains("Backups"), "{said}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
