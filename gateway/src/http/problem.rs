@@ -451,10 +451,15 @@ impl From<ServiceError> for Problem {
                     "log-corrupt",
                     "The event log holds a damaged event",
                     format!(
-                        "the stored event at log position {position} cannot be read as it should \
-                         ({reason}): the log was damaged or changed outside tongban; the \
-                         gateway's operators find every such position with `tongban verify` \
-                         (docs/operators.md)"
+                        "{} cannot be read as it should ({reason}): the log was damaged or \
+                         changed outside tongban; the gateway's operators find every such \
+                         position with `tongban verify` (docs/operators.md)",
+                        // Position 0 is none: what is wrong is no one stored event.
+                        if position == 0 {
+                            "the event log".to_string()
+                        } else {
+                            format!("the stored event at log position {position}")
+                        }
                     ),
                 )
             }
