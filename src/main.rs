@@ -23,7 +23,13 @@ fn main() -> ExitCode {
         tongban_replay::tools::ReplayTools,
     ));
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match cli::run(args) {
+    let result = cli::run(args);
+    // A signal is ending the process and removing the log copy the command read: what the
+    // command made of the copy going is not its answer, the signal's exit status is.
+    while cli::log_copy::interrupted() {
+        std::thread::park();
+    }
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("tongban: {e}");

@@ -125,6 +125,31 @@ fn reverse_writes_only_a_valid_body_of_the_adapters_matter() {
     );
     let written: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON form");
     assert!(written.get("formData").is_some(), "{written}");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Shanghai's body names its materials' format, which Guangdong's form has no field for:
+    // written, and the path named (never the value).
+    let shanghai = canonical_of("310000", "social-security-card");
+    let out = adapt(
+        &[
+            "--region",
+            "440000",
+            "--matter",
+            "social-security-card",
+            "--reverse",
+        ],
+        shanghai.to_string().as_bytes(),
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("has no field for /materials/*/format"),
+        "{said}"
+    );
 
     let out = adapt(&args, b"{\"foo\": 1}");
     assert_eq!(out.status.code(), Some(1));

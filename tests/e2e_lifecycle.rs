@@ -173,6 +173,25 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
     );
     assert_eq!(p["errors"][0]["pointer"], "header:Idempotency-Key", "{p}");
     assert_eq!(p["errors"][0]["rule"], "once", "{p}");
+    // The same key repeated (a proxy copying headers) names one submission: taken, and a
+    // retry with the key once is the same application.
+    let twice = origin.post_with(
+        "/v1/applications",
+        &[
+            ("Idempotency-Key", "proxy-0"),
+            ("Idempotency-Key", "proxy-0"),
+        ],
+        &body,
+    );
+    assert_eq!(
+        twice.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&twice.body)
+    );
+    let once = origin.post_with("/v1/applications", &[("Idempotency-Key", "proxy-0")], &body);
+    assert_eq!(once.status, 200);
+    assert_eq!(once.json()["id"], twice.json()["id"]);
 
     let first = origin.post_with("/v1/applications", &[("Idempotency-Key", "proxy-1")], &body);
     assert_eq!(

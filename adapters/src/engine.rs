@@ -1802,10 +1802,9 @@ impl Adapter {
                 return;
             }
             Some(Local::List(a)) => a.iter().collect(),
-            // XML: one element where a list may repeat it. JSON says a list with `[…]`: an
-            // object there is a wrong structure, named where it is, not an item 0 the form
-            // does not have.
-            Some(o @ Local::Record(_)) if self.format == Format::Xml => vec![o],
+            // XML: one element where a list may repeat it. JSON from a converter of XML says a
+            // list of one so too, and is read alike (its problems name the item as item 0).
+            Some(o @ Local::Record(_)) => vec![o],
             Some(other) => {
                 let cpath = at.canonical(canonical);
                 self.reject(

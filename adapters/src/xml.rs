@@ -193,7 +193,8 @@ impl<'a> Reader<'a> {
             }
             if attrs.len() == MAX_ATTRIBUTES {
                 return Err(self.err(format!(
-                    "element <{name}> has more than {MAX_ATTRIBUTES} attributes"
+                    "element <{}> has more than {MAX_ATTRIBUTES} attributes",
+                    shown(name)
                 )));
             }
             let key = self.name()?;
@@ -212,7 +213,7 @@ impl<'a> Reader<'a> {
             let raw = self.until(quote, "attribute value")?;
             let value = unescape(raw).map_err(|m| self.err(m))?;
             if attrs.iter().any(|(k, _)| *k == key) {
-                return Err(self.err(format!("attribute {key} given twice")));
+                return Err(self.err(format!("attribute {} given twice", shown(key))));
             }
             attrs.push((key, value));
         }
@@ -223,7 +224,9 @@ impl<'a> Reader<'a> {
         loop {
             let rest = self.rest().as_bytes();
             match rest {
-                [] => return Err(self.err(format!("element <{name}> is not closed"))),
+                [] => {
+                    return Err(self.err(format!("element <{}> is not closed", shown(name))));
+                }
                 [b'<', b'/', after @ ..] => {
                     self.pos += 2;
                     // The usual case, `</NAME>`: what `name()` would read is the opening name.
@@ -241,7 +244,11 @@ impl<'a> Reader<'a> {
                         self.name()?
                     };
                     if close != name {
-                        return Err(self.err(format!("</{close}> closes <{name}>")));
+                        return Err(self.err(format!(
+                            "</{}> closes <{}>",
+                            shown(close),
+                            shown(name)
+                        )));
                     }
                     self.skip_ws();
                     if !self.eat(">") {
@@ -297,6 +304,12 @@ fn line_ends(text: Cow<'_, str>) -> Cow<'_, str> {
     } else {
         text
     }
+}
+
+/// A name from the document as an error shows it: the sender made it up, so a number typed
+/// into it is masked and a long one cut ([`tongban_schemas::mask::field_name`]).
+fn shown(name: &str) -> std::borrow::Cow<'_, str> {
+    tongban_schemas::mask::field_name(name)
 }
 
 /// Adds a piece of an element's text (the layout between children is pieces too).
@@ -427,7 +440,7 @@ fn unescape_references(raw: &str) -> Result<Cow<'_, str>, String> {
                 };
                 code.and_then(char::from_u32)
                     .filter(|c| *c != '\0')
-                    .ok_or_else(|| format!("unknown entity &{entity};"))?
+                    .ok_or_else(|| format!("unknown entity &{};", shown(entity)))?
             }
         };
         out.push(c);
@@ -614,6 +627,18 @@ mod tests {
                 .message
                 .contains("attribute a given twice")
         );
+    }
+
+    /// A name in an error is shown as made-up names are: a phone number typed into an element
+    /// name is not echoed, nor a name of a megabyte.
+    #[test]
+    fn names_in_errors_hide_numbers_and_are_cut() {
+        let err = parse("<SQRXX><顾雪13601701234>x</SQRXX>").expect_err("mismatched");
+        assert!(!err.message.contains("13601701234"), "{err:?}");
+        assert!(err.message.contains("顾雪136******34"), "{err:?}");
+        let long = "a".repeat(100_000);
+        let err = parse(&format!("<R><{long}>")).expect_err("not closed");
+        assert!(err.message.len() < 1000, "{} bytes", err.message.len());
     }
 
     /// XML 1.0's rules a reader must keep: one declaration, first; `]]>` never in text; line

@@ -58,7 +58,7 @@ pub struct Gap {
 impl Gap {
     /// How many events were removed: the positions the gap spans.
     pub fn events(&self) -> u64 {
-        self.last - self.first + 1
+        (self.last - self.first).saturating_add(1)
     }
 }
 
@@ -278,7 +278,13 @@ impl Report {
             self.broken.len()
         );
         if !self.missing.is_empty() {
-            let removed: u64 = self.missing.iter().map(Gap::events).sum();
+            // Saturating: a position planted near the end of the range makes a gap of nearly
+            // 2^64 positions, which is to be said, not to overflow.
+            let removed: u64 = self
+                .missing
+                .iter()
+                .map(Gap::events)
+                .fold(0, u64::saturating_add);
             s.push_str(&format!(", {removed} removed event(s)"));
         }
         if !self.garbled.is_empty() {
@@ -502,7 +508,11 @@ impl<'a> Scan<'a> {
         }
         // The head said events were there when the check began: positions up to it that none
         // was read at were removed too.
-        self.gap(head.saturating_add(1));
+        // After the largest position there is, nothing can be missing past it (and `from` was
+        // left where it was).
+        if !self.ended {
+            self.gap(head.saturating_add(1));
+        }
         self.check_index()?;
         Ok(self)
     }
@@ -1041,6 +1051,22 @@ mod tests {
         log.head = head;
         let r = verify_fixed(&log);
         assert_eq!(r.events, 5, "{r:?}");
+        // The positions between the log's end and the planted one, said once, and summed
+        // without overflowing.
+        assert_eq!(
+            r.missing,
+            vec![Gap {
+                first: 5,
+                last: u64::MAX - 1
+            }],
+            "{r:?}"
+        );
+        assert!(
+            r.summary()
+                .contains(&format!("{} removed event(s)", u64::MAX - 5)),
+            "{}",
+            r.summary()
+        );
         assert!(
             r.index.iter().any(|f| matches!(f,
                 IndexFinding::Unindexed { app, position, indexed: None, .. }

@@ -25,6 +25,20 @@ const PREFIX: &str = ".tongban-log-copy-";
 /// The copies this process holds, for the signal handler to remove.
 static HELD: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
+/// Held while a copy is being made: the signal handler waits for it, so that it never removes
+/// a copy that the copying then writes again.
+static COPYING: Mutex<()> = Mutex::new(());
+
+/// Set by the signal handler before it removes the copies: the command's own error (a copy
+/// gone from under it) is then not said, the handler ends the process ([`interrupted`]).
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether a signal is ending the process (its copies being removed): a failure the command
+/// meets now is the removal's, not the log's, and must not be reported as the log's.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// Test hook: `TONGBAN_TEST_PAUSE_AFTER_COPY_MS=<ms>` makes an offline tool wait once its copy
 /// is made, so a test can interrupt it while the copy exists. Never set in production.
 pub const PAUSE_AFTER_COPY_ENV: &str = "TONGBAN_TEST_PAUSE_AFTER_COPY_MS";
@@ -63,6 +77,9 @@ impl LogCopy {
                 .unwrap_or(0)
         );
         remove_on_interrupt();
+        let _copying = COPYING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(parent) = log.parent().and_then(Path::parent) {
             remove_orphans(parent);
         }
@@ -110,36 +127,55 @@ impl Drop for LogCopy {
     }
 }
 
-/// Once per process, within a tokio runtime: on Ctrl-C or SIGTERM, removes every copy this
-/// process holds, then ends it as the signal would have (exit status 130 or 143).
+/// Once per process: on Ctrl-C or SIGTERM, removes every copy this process holds (after a copy
+/// under way is made), then ends it as the signal would have (exit status 130 or 143). The
+/// signals are watched on a thread of their own, with a runtime of its own, so that no command's
+/// runtime ending (`replay` reads, then writes its answer) leaves them caught and unheeded.
 fn remove_on_interrupt() {
     static ONCE: std::sync::Once = std::sync::Once::new();
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        return;
-    };
     ONCE.call_once(|| {
         use tokio::signal::unix::{SignalKind, signal};
-        // Taken over here, before any copy exists, so that no signal between the copy and the
-        // handler's first run ends the process the default way.
-        let _entered = runtime.enter();
-        let (Ok(mut interrupt), Ok(mut terminate)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) else {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+        else {
             return;
         };
-        runtime.spawn(async move {
-            let status = tokio::select! {
-                _ = interrupt.recv() => 130,
-                _ = terminate.recv() => 143,
-            };
-            let held = HELD.lock().map(|h| h.clone()).unwrap_or_default();
-            for root in held {
-                let _ = std::fs::remove_dir_all(&root);
-            }
-            eprintln!("tongban: interrupted; the copy of the log it was reading is removed");
-            std::process::exit(status);
-        });
+        // Taken over here, before any copy exists, so that no signal between the copy and the
+        // watcher's first run ends the process the default way.
+        let signals = {
+            let _entered = runtime.enter();
+            (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            )
+        };
+        let (Ok(mut interrupt), Ok(mut terminate)) = signals else {
+            return;
+        };
+        let spawned = std::thread::Builder::new()
+            .name("tongban-copy-guard".into())
+            .spawn(move || {
+                let status = runtime.block_on(async {
+                    tokio::select! {
+                        _ = interrupt.recv() => 130,
+                        _ = terminate.recv() => 143,
+                    }
+                });
+                INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+                let _copying = COPYING
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let held = HELD.lock().map(|h| h.clone()).unwrap_or_default();
+                for root in held {
+                    let _ = std::fs::remove_dir_all(&root);
+                }
+                eprintln!("tongban: interrupted; the copy of the log it was reading is removed");
+                std::process::exit(status);
+            });
+        if spawned.is_err() {
+            eprintln!("tongban: cannot watch for Ctrl-C; an interrupted run may leave its copy");
+        }
     });
 }
 

@@ -6,7 +6,7 @@ mod bench;
 mod dispute;
 mod find;
 mod load;
-mod log_copy;
+pub(crate) mod log_copy;
 mod offline;
 mod output;
 mod progress;

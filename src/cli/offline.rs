@@ -70,6 +70,13 @@ impl Source {
         })
     }
 
+    /// Removes the copy of the embedded log read so far (none for a stream), once what was
+    /// needed of it is in memory.
+    pub fn release_copy(&self) {
+        let copy = self.copy.lock().ok().and_then(|mut slot| slot.take());
+        drop(copy);
+    }
+
     /// Refuses a data directory without an embedded log when no `--nats` is given: opening the
     /// embedded log creates it, and a log made just now holds nothing to check, replay or
     /// compare, which would pass for an empty log that verified. Checked before anything opens.
@@ -283,6 +290,9 @@ pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
     let (events, verification) = runtime.block_on(async {
         Ok::<_, CliError>(verify::read_app(&source.open().await?, app, &key).await?)
     })?;
+    // The events are in memory: the copy of the log (all of its personal data) goes now, not
+    // when the page or report is written.
+    source.release_copy();
     if events.is_empty() {
         return Err(CliError(format!("no application {app} in the log")));
     }

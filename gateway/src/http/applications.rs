@@ -104,12 +104,13 @@ pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Probl
         return Ok(None);
     };
     // Two keys name two submissions: taking either would answer a retry of the other with a
-    // new application.
-    if values.next().is_some() {
+    // new application. The same key repeated (a proxy that copies headers) names one.
+    if values.any(|other| other != value) {
         return Err(Problem::bad_request(
             "header:Idempotency-Key",
             "once",
-            "Idempotency-Key is sent more than once: send the one key of this submission",
+            "Idempotency-Key is sent more than once with different keys: send the one key of \
+             this submission",
         ));
     }
     value.to_str().map(Some).map_err(|_| {

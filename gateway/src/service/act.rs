@@ -145,10 +145,12 @@ impl<L: EventLog> Gateway<L> {
             }
             // The state was folded from this log's durable events (the projector's, or this
             // gateway's own acknowledged append), so the log held the application's seq r.seq.
-            // A log that now ends before it lost acknowledged events, or had its index rolled
-            // back: deciding on what it answers would sign a second event at a seq already
-            // taken. Refused, naming the application; nothing is appended.
-            if last.seq < r.seq {
+            // A log on this gateway's own disk that now ends before it lost acknowledged events,
+            // or had its index rolled back, and its own check of the append would take a second
+            // event at a seq already taken: refused, naming the application; nothing is
+            // appended. A stream may answer behind for a moment (a leader elected just now); its
+            // append's expected sequence refuses a stale decision, and the action is retried.
+            if last.seq < r.seq && self.log.is_local() {
                 return Err(ServiceError::Log(LogError::Corrupt {
                     position: r.position,
                     reason: format!(

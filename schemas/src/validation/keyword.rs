@@ -246,10 +246,11 @@ fn credit_code(s: &str) -> Option<Finding> {
     ))
 }
 
-/// The years a date on a form may fall in: no one alive was born before the first, and no
-/// filing, licence or period a province records runs past the last (a year 0000 or 9999 is a
-/// placeholder or a typing error, never a date).
-pub const DATE_YEARS: std::ops::RangeInclusive<u16> = 1900..=2100;
+/// The earliest year a date on a form may fall in: no one alive was born before it, and no
+/// filing or licence a province records starts before it, so a year 0000 is a placeholder or a
+/// typing error, never a date. No latest year: systems write an open-ended period's end as
+/// 9999-12-31 (长期).
+pub const EARLIEST_YEAR: u16 = 1900;
 
 fn date(s: &str) -> Option<Finding> {
     let shaped = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
@@ -262,16 +263,10 @@ fn date(s: &str) -> Option<Finding> {
             "",
             "不是真实存在的日期 (not a real calendar date)".to_string(),
         )),
-        Some(d) if !DATE_YEARS.contains(&d.year) => Some(error(
+        Some(d) if d.year < EARLIEST_YEAR => Some(error(
             "date-out-of-range",
             "",
-            format!(
-                "年份应在 {} 至 {} 之间 (the year must be from {} to {})",
-                DATE_YEARS.start(),
-                DATE_YEARS.end(),
-                DATE_YEARS.start(),
-                DATE_YEARS.end()
-            ),
+            format!("年份不得早于 {EARLIEST_YEAR} 年 (the year must be {EARLIEST_YEAR} or later)"),
         )),
         Some(_) => None,
     }
