@@ -145,6 +145,16 @@ pub enum ServeError {
          records finds what was lost"
     )]
     LogBehindProjections { dir: String, applied: u64, end: u64 },
+    #[error(
+        "the projections in {dir} were applied up to log position {position}, but the event at \
+         that position is not the one they applied there: the log was put back to an older copy \
+         and written to since (by another gateway), or altered. Nothing was started: this \
+         gateway would serve applications the log no longer holds and never show the ones \
+         written since. With the gateway stopped, `tongban rebuild` (the same --data and --nats) \
+         rebuilds the projections from the log as it is, and `tongban reconcile` against each \
+         province's records finds what was lost (docs/operations.md, \"Backups\")"
+    )]
+    ProjectionsOfAnotherHistory { dir: String, position: u64 },
     #[error(transparent)]
     Projection(#[from] ProjectionError),
     #[error(transparent)]
@@ -457,6 +467,7 @@ pub async fn open_jetstream(
     if let Some(source) = first_start {
         rebind_log_source(dir, &source)?;
     }
+    check_checkpoint_event(dir, &log).await?;
     let opened = open_on(dir, log)?;
     if let Err(e) = share_cursors(&opened.gateway, &opened.book).await {
         tracing::warn!(error = %e, "the feed cursors are not ready; trying again in the background");
@@ -472,6 +483,43 @@ pub async fn open_jetstream(
         });
     }
     Ok(opened)
+}
+
+/// Refuses projections applied from another history than the log's: the event at their
+/// checkpoint is not the one they applied there. A stream put back to an older copy and written
+/// to since (by another gateway) reuses positions, and a gateway whose projections are past the
+/// older copy's end but not past what was written since would start and serve what the log no
+/// longer holds, and never show what it now holds there. A store from before the checkpoint's
+/// event was recorded is not checked.
+async fn check_checkpoint_event<L: EventLog>(dir: &DataDir, log: &L) -> Result<(), ServeError> {
+    // Opened and closed again: `open_on` opens the store for the gateway.
+    let (applied, expected) = {
+        let store = ProjectionStore::open(&dir.projections())?;
+        (store.checkpoint()?, store.checkpoint_event()?)
+    };
+    let Some(expected) = expected else {
+        return Ok(());
+    };
+    // A checkpoint past the log's end is `open_on`'s to refuse, naming both.
+    if applied == 0 || applied > *log.head().borrow() {
+        return Ok(());
+    }
+    let holds = match log.read_at(&[applied]).await {
+        Ok(events) => events
+            .into_iter()
+            .next()
+            .filter(|p| p.position == applied)
+            .map(|p| p.event.id),
+        Err(LogError::Corrupt { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    if holds.as_deref() == Some(expected.as_str()) {
+        return Ok(());
+    }
+    Err(ServeError::ProjectionsOfAnotherHistory {
+        dir: dir.projections().display().to_string(),
+        position: applied,
+    })
 }
 
 /// Refuses to serve an embedded log that holds events with a key that signed none of them, as
@@ -939,6 +987,74 @@ mod tests {
             .expect("get")
             .expect("the cursor is still there");
         assert_eq!(&kept[..], b"2");
+    }
+
+    /// Given two gateways on a stream, the second's projections applied up to position 4, when
+    /// the stream is put back to a copy that ends at 2 and the first gateway (rebuilt) writes
+    /// positions 3 and 4 again, then the second does not start: its projections hold what the
+    /// log no longer holds there, and it would never show what it holds now. (Found by an
+    /// operator's walkthrough: it started, and the two gateways answered differently.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn projections_of_events_the_log_no_longer_holds_are_refused_at_start() {
+        let mut server = crate::testnats::NatsServer::start();
+        let tmp = TempDir::new("another-history");
+        let (first, second) = (
+            DataDir(tmp.path().join("first")),
+            DataDir(tmp.path().join("second")),
+        );
+        let config = JetStreamConfig::new(server.url());
+        {
+            let opened = open_jetstream(&first, &config).await.expect("first");
+            crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 2)
+                .await;
+        }
+        std::fs::create_dir_all(&second.0).expect("dir");
+        std::fs::copy(first.key(), second.key()).expect("copy the key");
+        server.stop();
+        let backup = tmp.path().join("store-at-2");
+        crate::testutil::copy_dir(&server.store_dir(), &backup);
+        server.restart();
+        {
+            let opened = open_jetstream(&second, &config).await.expect("second");
+            crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 2)
+                .await;
+            opened
+                .gateway
+                .projected_within(std::time::Duration::from_secs(10))
+                .await
+                .expect("projected up to 4");
+            assert_eq!(opened.gateway.store.checkpoint().expect("checkpoint"), 4);
+        }
+        server.stop();
+        std::fs::remove_dir_all(server.store_dir()).expect("remove the store");
+        crate::testutil::copy_dir(&backup, &server.store_dir());
+        server.restart();
+        // (A gateway opened in this process keeps its projections locked until the process
+        // ends: the second's directory as it was left is read from a copy, and a third gateway
+        // writes in the first's place.) A gateway whose projections end before the copy's end
+        // starts, and writes positions 3 and 4 again, with other events.
+        let later = DataDir(tmp.path().join("second-later"));
+        crate::testutil::copy_dir(&second.0, &later.0);
+        let third = DataDir(tmp.path().join("third"));
+        std::fs::create_dir_all(&third.0).expect("dir");
+        std::fs::copy(first.key(), third.key()).expect("copy the key");
+        {
+            let opened = open_jetstream(&third, &config).await.expect("third");
+            crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 2)
+                .await;
+        }
+        let refused = open_jetstream(&later, &config)
+            .await
+            .err()
+            .expect("refused");
+        assert!(
+            matches!(
+                refused,
+                ServeError::ProjectionsOfAnotherHistory { position: 4, .. }
+            ),
+            "{refused}"
+        );
+        assert!(refused.to_string().contains("tongban rebuild"), "{refused}");
     }
 
     /// Writes a gateway key from `seed` into the data directory, as copying one there does

@@ -19,7 +19,8 @@
 //!   each running clock ([`super::running`]), for the overdue list and gauge
 //! - `running-by-region`: responsible region, 0x00, then a `running` key → the same value: each
 //!   region's running clocks by due date, for a region's overdue list
-//! - `meta`:   `checkpoint` → last applied log position (u64 BE); `layout` → [`LAYOUT`] (u64 BE);
+//! - `meta`:   `checkpoint` → last applied log position (u64 BE); `checkpoint-event` → the id of
+//!   the event applied there (a start checks the log still holds it); `layout` → [`LAYOUT`] (u64 BE);
 //!   `cursor/<region>` → the region's acknowledged feed position (u64 BE); `held` → how many
 //!   applications are held (u64 BE); `serials-from` → the log position after which every serial
 //!   is indexed (u64 BE: 0 for a store that indexed from the start, else the checkpoint of a
@@ -382,6 +383,17 @@ impl ProjectionStore {
             .and_then(|v| <[u8; 8]>::try_from(&v[..]).ok())
             .map(u64::from_be_bytes)
             .unwrap_or(0))
+    }
+
+    /// The id of the event at the checkpoint: what the projections applied last, there (None
+    /// for a store that applied nothing yet, or from before this was recorded).
+    pub fn checkpoint_event(&self) -> Result<Option<String>, ProjectionError> {
+        Ok(self
+            .meta
+            .get("checkpoint-event")
+            .map_err(storage)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned())
+            .filter(|id| !id.is_empty()))
     }
 
     pub fn get(&self, app: &str) -> Result<Option<ApplicationView>, ProjectionError> {
@@ -803,6 +815,11 @@ impl ProjectionStore {
         let Some(last) = events.last().map(|p| p.position) else {
             return self.checkpoint();
         };
+        // Which event the checkpoint names: a start checks the log still holds it there.
+        let last_id = events
+            .last()
+            .map(|p| p.event.id.clone())
+            .unwrap_or_default();
         let encoded = self.encode(events, cal)?;
         let mut batch = self.db.batch();
         for op in encoded.ops {
@@ -833,6 +850,7 @@ impl ProjectionStore {
             batch.insert(&self.meta, "held", count.to_be_bytes());
         }
         batch.insert(&self.meta, "checkpoint", last.to_be_bytes());
+        batch.insert(&self.meta, "checkpoint-event", last_id.as_bytes());
         batch.commit().map_err(storage)?;
         self.memtables.seal_full();
         for h in &encoded.newly_held {

@@ -282,10 +282,15 @@ pub(super) fn spawn(inner: Weak<Inner>, poll: Duration) {
             if inner.client.connection_state() != State::Connected {
                 continue;
             }
+            // What this gateway had seen before asking: every position of it was in the
+            // stream before the question, so an answer that ends before it is behind (an ack
+            // that lands while the question is out is no such sign).
+            let seen = *inner.head.borrow();
             match tokio::time::timeout(inner.op_timeout, inner.stream.get_info()).await {
                 Ok(Ok(info)) => {
                     warned = false;
                     note_replacement(&inner, &info);
+                    note_rollback(&inner, &info, seen);
                     advance(&inner.head, info.state.last_sequence);
                     note_removal(&inner, &info.config);
                 }
@@ -319,6 +324,67 @@ pub(super) fn note_replacement(inner: &Inner, info: &async_nats::jetstream::stre
     );
     tracing::error!(stream = %info.config.name, "the stream was replaced; appends and reads are refused");
     let _ = inner.replaced.set(why);
+}
+
+/// How long the stream may answer an end before a position this gateway has seen before it
+/// is taken for a copy put back from before: a leader elected a moment ago answers behind for
+/// well under a second.
+pub(super) const ROLLBACK_PATIENCE: Duration = Duration::from_secs(3);
+
+/// Notes a stream that ends before a position this gateway has seen (its head): appends wait
+/// ([`super::JetStreamLog::keeping_events`]) while it catches up, and one still behind after
+/// [`ROLLBACK_PATIENCE`] was put back to an older copy (its store restored from a backup under
+/// the running servers) or lost events: its positions from there are taken again by new events,
+/// which this gateway's projections count as applied and would never project. Appends and reads
+/// then stop for good, as for a replaced stream; every gateway on it sees the same and stops, so
+/// none appends past what the others have seen either.
+pub(super) fn note_rollback(inner: &Inner, info: &async_nats::jetstream::stream::Info, seen: u64) {
+    let end = info.state.last_sequence;
+    let mut behind = inner.behind.lock().unwrap_or_else(|p| p.into_inner());
+    if end >= seen {
+        if behind.take().is_some() {
+            tracing::warn!(
+                stream = %info.config.name,
+                end,
+                "the stream caught up with what this gateway has seen; appends are taken"
+            );
+        }
+        return;
+    }
+    let now = tokio::time::Instant::now();
+    match *behind {
+        None => {
+            tracing::warn!(
+                stream = %info.config.name,
+                end,
+                seen,
+                "the stream answers that it ends before a position this gateway has seen; appends wait"
+            );
+            *behind = Some((now, seen));
+        }
+        Some((since, seen))
+            if now.duration_since(since) >= ROLLBACK_PATIENCE && inner.replaced.get().is_none() =>
+        {
+            let why = format!(
+                "stream {} ends at position {end}, before position {seen} this gateway has \
+                     seen, and has for {} s: it was put back to an older copy, or lost events. No \
+                     event is appended to it or read from it (new events would take positions \
+                     this gateway's projections count as applied). Stop every gateway on it, and \
+                     restore the stream with its events or rebuild each gateway's projections \
+                     from it as it is (docs/operations.md, \"Backups\")",
+                info.config.name,
+                ROLLBACK_PATIENCE.as_secs()
+            );
+            tracing::error!(
+                stream = %info.config.name,
+                end,
+                seen,
+                "the stream went back to an older copy; appends and reads are refused"
+            );
+            let _ = inner.replaced.set(why);
+        }
+        _ => {}
+    }
 }
 
 /// Records whether `config` makes the stream remove events, saying so in the log once each time

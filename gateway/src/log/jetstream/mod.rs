@@ -96,6 +96,11 @@ struct Inner {
     /// the gateway opened it), as the head poller last saw them; `None` while it keeps them all.
     /// Appends are refused meanwhile: an event acknowledged into such a stream would be lost.
     discarding: std::sync::Mutex<Option<String>>,
+    /// Since when, and past which position, the stream has answered that it ends before a
+    /// position this gateway has seen ([`head::note_rollback`]): appends wait meanwhile (a
+    /// leader elected a moment ago catches up), and a stream still behind after
+    /// [`head::ROLLBACK_PATIENCE`] was put back to an older copy ([`Inner::replaced`]).
+    behind: std::sync::Mutex<Option<(tokio::time::Instant, u64)>>,
     /// When the stream this log opened was created: the head poller compares each answer's
     /// with it, and a stream deleted and created again under the same name is not appended to
     /// ([`Inner::replaced`]).
@@ -304,6 +309,7 @@ impl JetStreamLog {
             recent: recent::Recent::default(),
             removed: std::sync::Mutex::new(None),
             discarding: std::sync::Mutex::new(None),
+            behind: std::sync::Mutex::new(None),
             created: info.created.unix_timestamp_nanos(),
             replaced: std::sync::OnceLock::new(),
             tips: crate::generations::Generations::new(TIPS),
@@ -401,6 +407,18 @@ impl JetStreamLog {
     /// this it would go on appending while the history under it is removed.
     fn keeping_events(&self) -> Result<(), LogError> {
         self.same_stream()?;
+        let behind = *self.inner.behind.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, seen)) = behind {
+            // Appended now, an event would take a position this gateway has seen another
+            // event at, which its projections count as applied.
+            return Err(LogError::Unavailable(format!(
+                "stream {} answers that it ends before position {seen}, which this gateway has \
+                 seen: no event is appended until it catches up (a leader elected a moment ago) \
+                 or, still behind, is taken for a copy put back from before (docs/operations.md, \
+                 \"Backups\")",
+                self.inner.stream.cached_info().config.name
+            )));
+        }
         let discarding = self
             .inner
             .discarding

@@ -1074,6 +1074,68 @@ async fn replace_stream(server: &NatsServer, log: &JetStreamLog) {
     }
 }
 
+/// Given a gateway that has seen positions 1 to 4, when the server's store is put back to a
+/// copy that ends at 2 under it (a backup restored under running gateways), then appends wait
+/// at once (a new event would take position 3, which the gateway's projections count as
+/// applied), and once the stream has stayed behind for the patience it is refused for good,
+/// saying why; nothing was appended. (Found by an operator's walkthrough: the gateways went on,
+/// serving lost applications and never projecting new ones.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_put_back_to_an_older_copy_is_not_appended_to() {
+    let mut server = NatsServer::start();
+    let log = open(&server).await;
+    let app = crate::ids::new_v7();
+    let written = conformance::append_chain(&log, &app, 2).await;
+    server.stop();
+    let backup = server.store_dir().with_extension("backup");
+    crate::testutil::copy_dir(&server.store_dir(), &backup);
+    server.restart();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let more = crate::ids::new_v7();
+    loop {
+        match log.append(conformance::event(&more, 1, ""), 0).await {
+            Ok(_) => break,
+            Err(e) => {
+                assert!(Instant::now() < deadline, "no recovery after restart: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    let third = crate::ids::new_v7();
+    log.append(conformance::event(&third, 1, ""), 0)
+        .await
+        .expect("append");
+    assert_eq!(*log.head().borrow(), 4);
+
+    server.stop();
+    std::fs::remove_dir_all(server.store_dir()).expect("remove the store");
+    crate::testutil::copy_dir(&backup, &server.store_dir());
+    server.restart();
+    let next = conformance::event(&app, 3, &written[1].hash);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let refused = loop {
+        match log.append(next.clone(), 2).await {
+            Err(e) if e.to_string().contains("put back to an older copy") => break e,
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => panic!("expected the stream refused as an older copy, got {other:?}"),
+        }
+    };
+    assert!(
+        refused.to_string().contains("before position 4"),
+        "{refused}"
+    );
+    assert!(!log.available(), "said unavailable");
+    let fresh = open(&server).await;
+    assert_eq!(
+        *fresh.head().borrow(),
+        2,
+        "nothing appended to the older copy"
+    );
+    let _ = std::fs::remove_dir_all(&backup);
+}
+
 /// A stream deleted and created again under its name is another log: the gateway that opened
 /// the first one appends nothing to it and reads nothing from it, and says why.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
