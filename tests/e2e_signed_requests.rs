@@ -364,4 +364,16 @@ fn signed_requests_over_http() {
         .get(&format!("/v1/applications/{new_id}/events"))
         .json();
     assert_eq!(answer["request_signatures"], json!({}));
+    // Removing it again changes nothing, and says so (exit 1), as revoking a revoked token does.
+    let again = std::process::Command::new(common::BIN)
+        .args(["regions", "key", SIGNED_REGION, "--remove", "--data"])
+        .arg(&data)
+        .output()
+        .expect("tongban");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("has no request signing key"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
 }

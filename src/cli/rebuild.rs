@@ -15,6 +15,9 @@ use super::progress::Progress;
 use super::{Args, CliError};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
+    // The rebuild's warnings are the operator's to read: a feed cursor moved back names the
+    // regions that had taken events the log no longer holds.
+    super::init_tracing();
     let source = super::offline::Source::from_args(&mut args)?;
     let dir = source.dir.clone();
     args.finish()?;

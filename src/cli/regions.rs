@@ -76,8 +76,13 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 Some(args.required_positional("ed25519-public-key-hex")?)
             };
             args.finish()?;
+            let had = book.signing_key(&code).is_some();
             book.set_signing_key(&code, key.as_deref())?;
-            if remove {
+            if remove && !had {
+                // Exit 1: nothing changed, as for a token revoked already.
+                eprintln!("region {code} has no request signing key; nothing changed");
+                return Ok(ExitCode::from(1));
+            } else if remove {
                 eprintln!("region {code}: request signing key removed; its token alone acts again");
             } else {
                 eprintln!(
