@@ -311,9 +311,18 @@ fn create_dir(dir: &DataDir) -> Result<(), ServeError> {
 
 /// Wires a gateway on `log` with the data directory's key, projections, calendar and regions.
 fn open_on<L: EventLog>(dir: &DataDir, log: L) -> Result<Opened<L>, ServeError> {
+    let store = ProjectionStore::open(&dir.projections())?;
+    open_with(dir, log, store)
+}
+
+/// [`open_on`] with the projections already open (the JetStream start checks them first).
+fn open_with<L: EventLog>(
+    dir: &DataDir,
+    log: L,
+    store: ProjectionStore,
+) -> Result<Opened<L>, ServeError> {
     let key = GatewayKey::load_or_create(&dir.key())?;
-    let store =
-        ProjectionStore::open(&dir.projections())?.with_submissions(Submissions::for_log(&log));
+    let store = store.with_submissions(Submissions::for_log(&log));
     // Projections are only ever applied from events already durable in the log, so a checkpoint
     // past the log's end means the log lost events since.
     let (applied, end) = (store.checkpoint()?, *log.head().borrow());
@@ -467,8 +476,9 @@ pub async fn open_jetstream(
     if let Some(source) = first_start {
         rebind_log_source(dir, &source)?;
     }
-    check_checkpoint_event(dir, &log).await?;
-    let opened = open_on(dir, log)?;
+    let store = ProjectionStore::open(&dir.projections())?;
+    check_checkpoint_event(&store, dir, &log).await?;
+    let opened = open_with(dir, log, store)?;
     if let Err(e) = share_cursors(&opened.gateway, &opened.book).await {
         tracing::warn!(error = %e, "the feed cursors are not ready; trying again in the background");
         let (gateway, book) = (Arc::clone(&opened.gateway), Arc::clone(&opened.book));
@@ -491,16 +501,21 @@ pub async fn open_jetstream(
 /// older copy's end but not past what was written since would start and serve what the log no
 /// longer holds, and never show what it now holds there. A store from before the checkpoint's
 /// event was recorded is not checked.
-async fn check_checkpoint_event<L: EventLog>(dir: &DataDir, log: &L) -> Result<(), ServeError> {
-    // Opened and closed again: `open_on` opens the store for the gateway.
-    let (applied, expected) = {
-        let store = ProjectionStore::open(&dir.projections())?;
-        (store.checkpoint()?, store.checkpoint_event()?)
-    };
-    let Some(expected) = expected else {
+async fn check_checkpoint_event<L: EventLog>(
+    store: &ProjectionStore,
+    dir: &DataDir,
+    log: &L,
+) -> Result<(), ServeError> {
+    let applied = store.checkpoint()?;
+    // Checked only where the record names the checkpoint (a build that does not record it may
+    // have moved the checkpoint on since), and a checkpoint past the log's end is `open_on`'s
+    // to refuse, naming both.
+    let Some((_, expected)) = store
+        .checkpoint_event()?
+        .filter(|(position, _)| *position == applied)
+    else {
         return Ok(());
     };
-    // A checkpoint past the log's end is `open_on`'s to refuse, naming both.
     if applied == 0 || applied > *log.head().borrow() {
         return Ok(());
     }
@@ -510,7 +525,16 @@ async fn check_checkpoint_event<L: EventLog>(dir: &DataDir, log: &L) -> Result<(
             .next()
             .filter(|p| p.position == applied)
             .map(|p| p.event.id),
-        Err(LogError::Corrupt { .. }) => None,
+        // No message there (a leader elected a moment ago, not there yet; a message the server
+        // lists as deleted): nothing proven, and the gateway starts, its head poll watching
+        // the stream.
+        Err(LogError::Corrupt { .. }) => {
+            tracing::warn!(
+                position = applied,
+                "the log answers no event at the projections' checkpoint; starting, and watching the stream"
+            );
+            return Ok(());
+        }
         Err(e) => return Err(e.into()),
     };
     if holds.as_deref() == Some(expected.as_str()) {

@@ -19,8 +19,9 @@
 //!   each running clock ([`super::running`]), for the overdue list and gauge
 //! - `running-by-region`: responsible region, 0x00, then a `running` key → the same value: each
 //!   region's running clocks by due date, for a region's overdue list
-//! - `meta`:   `checkpoint` → last applied log position (u64 BE); `checkpoint-event` → the id of
-//!   the event applied there (a start checks the log still holds it); `layout` → [`LAYOUT`] (u64 BE);
+//! - `meta`:   `checkpoint` → last applied log position (u64 BE); `checkpoint-event` → that
+//!   position (u64 BE) and the id of the event applied there (a start on a stream checks the
+//!   stream still holds it); `layout` → [`LAYOUT`] (u64 BE);
 //!   `cursor/<region>` → the region's acknowledged feed position (u64 BE); `held` → how many
 //!   applications are held (u64 BE); `serials-from` → the log position after which every serial
 //!   is indexed (u64 BE: 0 for a store that indexed from the start, else the checkpoint of a
@@ -385,15 +386,19 @@ impl ProjectionStore {
             .unwrap_or(0))
     }
 
-    /// The id of the event at the checkpoint: what the projections applied last, there (None
-    /// for a store that applied nothing yet, or from before this was recorded).
-    pub fn checkpoint_event(&self) -> Result<Option<String>, ProjectionError> {
+    /// The last event the projections applied: its position and id (None for a store that
+    /// applied nothing yet, or from before this was recorded). The position is the checkpoint,
+    /// unless a build that does not record this moved the checkpoint on since.
+    pub fn checkpoint_event(&self) -> Result<Option<(u64, String)>, ProjectionError> {
         Ok(self
             .meta
             .get("checkpoint-event")
             .map_err(storage)?
-            .map(|v| String::from_utf8_lossy(&v).into_owned())
-            .filter(|id| !id.is_empty()))
+            .and_then(|v| {
+                let position = u64::from_be_bytes(v.get(..8)?.try_into().ok()?);
+                let id = String::from_utf8_lossy(v.get(8..)?).into_owned();
+                (!id.is_empty()).then_some((position, id))
+            }))
     }
 
     pub fn get(&self, app: &str) -> Result<Option<ApplicationView>, ProjectionError> {
@@ -850,7 +855,9 @@ impl ProjectionStore {
             batch.insert(&self.meta, "held", count.to_be_bytes());
         }
         batch.insert(&self.meta, "checkpoint", last.to_be_bytes());
-        batch.insert(&self.meta, "checkpoint-event", last_id.as_bytes());
+        let mut named = last.to_be_bytes().to_vec();
+        named.extend_from_slice(last_id.as_bytes());
+        batch.insert(&self.meta, "checkpoint-event", named);
         batch.commit().map_err(storage)?;
         self.memtables.seal_full();
         for h in &encoded.newly_held {

@@ -169,6 +169,7 @@ pub async fn connect(config: &JetStreamConfig) -> Result<(async_nats::Client, De
                 match event {
                     async_nats::Event::Connected => tracing::info!("connected to NATS"),
                     async_nats::Event::Disconnected => {
+                        heard.disconnected();
                         tracing::warn!("disconnected from NATS; writes answer 503 until it is back")
                     }
                     // Batched reads are optional: without the right, histories are read one
@@ -287,9 +288,34 @@ pub struct Denied {
     last: std::sync::Arc<std::sync::Mutex<Option<String>>>,
     batches: std::sync::Arc<std::sync::atomic::AtomicBool>,
     consumer: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// How many times the connection dropped, and how many of those drops the head poll has
+    /// checked the stream's end after (asked after the drop): appends wait while a drop is
+    /// unchecked ([`super::JetStreamLog::keeping_events`]).
+    drops: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    checked: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Denied {
+    fn disconnected(&self) {
+        self.drops.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The drops so far: what a check asked now comes after.
+    pub(super) fn drops(&self) -> u64 {
+        self.drops.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Whether the connection dropped since the head poll last checked where the stream ends.
+    pub(super) fn end_unchecked(&self) -> bool {
+        self.checked.load(std::sync::atomic::Ordering::SeqCst) < self.drops()
+    }
+
+    /// The head poll has checked where the stream ends, on an answer asked after `drops` drops.
+    pub(super) fn end_checked(&self, drops: u64) {
+        self.checked
+            .fetch_max(drops, std::sync::atomic::Ordering::SeqCst);
+    }
+
     fn record(&self, violation: String) {
         if let Ok(mut last) = self.last.lock() {
             *last = Some(violation);

@@ -284,13 +284,16 @@ pub(super) fn spawn(inner: Weak<Inner>, poll: Duration) {
             }
             // What this gateway had seen before asking: every position of it was in the
             // stream before the question, so an answer that ends before it is behind (an ack
-            // that lands while the question is out is no such sign).
+            // that lands while the question is out is no such sign). And the drops of the
+            // connection before asking: the answer checks the stream after each of them.
             let seen = *inner.head.borrow();
+            let drops = inner.denied.drops();
             match tokio::time::timeout(inner.op_timeout, inner.stream.get_info()).await {
                 Ok(Ok(info)) => {
                     warned = false;
                     note_replacement(&inner, &info);
-                    note_rollback(&inner, &info, seen);
+                    check_rollback(&inner, &info, seen).await;
+                    inner.denied.end_checked(drops);
                     advance(&inner.head, info.state.last_sequence);
                     note_removal(&inner, &info.config);
                 }
@@ -326,64 +329,88 @@ pub(super) fn note_replacement(inner: &Inner, info: &async_nats::jetstream::stre
     let _ = inner.replaced.set(why);
 }
 
-/// How long the stream may answer an end before a position this gateway has seen before it
-/// is taken for a copy put back from before: a leader elected a moment ago answers behind for
-/// well under a second.
-pub(super) const ROLLBACK_PATIENCE: Duration = Duration::from_secs(3);
-
-/// Notes a stream that ends before a position this gateway has seen (its head): appends wait
-/// ([`super::JetStreamLog::keeping_events`]) while it catches up, and one still behind after
-/// [`ROLLBACK_PATIENCE`] was put back to an older copy (its store restored from a backup under
-/// the running servers) or lost events: its positions from there are taken again by new events,
-/// which this gateway's projections count as applied and would never project. Appends and reads
-/// then stop for good, as for a replaced stream; every gateway on it sees the same and stops, so
-/// none appends past what the others have seen either.
-pub(super) fn note_rollback(inner: &Inner, info: &async_nats::jetstream::stream::Info, seen: u64) {
+/// Checks the stream's answer against what this gateway has seen (`seen`, its head before
+/// asking: every position of it was in the stream before the question). A stream that ends
+/// before it is behind: appends wait ([`super::JetStreamLog::keeping_events`]) until it holds
+/// `seen` again. Behind is no proof of anything: a leader elected a moment ago, or a replica
+/// answering for a group without a leader, is behind too. The proof of a stream put back to an
+/// older copy (its store restored under the running servers) is another event where this
+/// gateway's projector took one ([`Inner::witness`]): then its positions from there were taken
+/// again by other events, which the projections count as applied and would never project, and
+/// appends and reads stop for good, as for a replaced stream. A lagging stream answers no
+/// message there, never another one.
+pub(super) async fn check_rollback(
+    inner: &Inner,
+    info: &async_nats::jetstream::stream::Info,
+    seen: u64,
+) {
     let end = info.state.last_sequence;
-    let mut behind = inner.behind.lock().unwrap_or_else(|p| p.into_inner());
-    if end >= seen {
-        if behind.take().is_some() {
-            tracing::warn!(
-                stream = %info.config.name,
-                end,
-                "the stream caught up with what this gateway has seen; appends are taken"
-            );
-        }
-        return;
+    let was_behind = inner
+        .behind
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .is_some();
+    if end < seen && !was_behind {
+        tracing::warn!(
+            stream = %info.config.name,
+            end,
+            seen,
+            "the stream answers that it ends before a position this gateway has seen; appends wait until it holds it"
+        );
+        *inner.behind.lock().unwrap_or_else(|p| p.into_inner()) = Some(seen);
     }
-    let now = tokio::time::Instant::now();
-    match *behind {
-        None => {
+    if end < seen || was_behind {
+        let witness = inner
+            .witness
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some((position, id)) = witness.filter(|(position, _)| *position <= end) {
+            let read =
+                tokio::time::timeout(inner.op_timeout, inner.stream.get_raw_message(position))
+                    .await;
+            #[derive(serde::Deserialize)]
+            struct Id {
+                id: String,
+            }
+            let held = match read {
+                Ok(Ok(message)) => serde_json::from_slice::<Id>(&message.payload)
+                    .ok()
+                    .map(|e| e.id),
+                // No answer, or no message there: nothing proven either way.
+                _ => return,
+            };
+            if held.as_deref() != Some(id.as_str()) {
+                if inner.replaced.get().is_none() {
+                    tracing::error!(
+                        stream = %info.config.name,
+                        position,
+                        "the stream holds another event where this gateway's projections took one: it was put back to an older copy; appends and reads are refused"
+                    );
+                    let _ = inner.replaced.set(format!(
+                        "stream {} holds another event at position {position} than the one this \
+                         gateway's projections took there: it was put back to an older copy and \
+                         written to since. No event is appended to it or read from it (its \
+                         projections count positions as applied that now hold other events). \
+                         Stop every gateway on it, and restore the stream with its events or \
+                         rebuild each gateway's projections from it as it is \
+                         (docs/operations.md, \"Backups\")",
+                        info.config.name
+                    ));
+                }
+                return;
+            }
+        }
+    }
+    if end >= seen && was_behind {
+        *inner.behind.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        if inner.replaced.get().is_none() {
             tracing::warn!(
                 stream = %info.config.name,
                 end,
-                seen,
-                "the stream answers that it ends before a position this gateway has seen; appends wait"
+                "the stream holds what this gateway has seen again; appends are taken"
             );
-            *behind = Some((now, seen));
         }
-        Some((since, seen))
-            if now.duration_since(since) >= ROLLBACK_PATIENCE && inner.replaced.get().is_none() =>
-        {
-            let why = format!(
-                "stream {} ends at position {end}, before position {seen} this gateway has \
-                     seen, and has for {} s: it was put back to an older copy, or lost events. No \
-                     event is appended to it or read from it (new events would take positions \
-                     this gateway's projections count as applied). Stop every gateway on it, and \
-                     restore the stream with its events or rebuild each gateway's projections \
-                     from it as it is (docs/operations.md, \"Backups\")",
-                info.config.name,
-                ROLLBACK_PATIENCE.as_secs()
-            );
-            tracing::error!(
-                stream = %info.config.name,
-                end,
-                seen,
-                "the stream went back to an older copy; appends and reads are refused"
-            );
-            let _ = inner.replaced.set(why);
-        }
-        _ => {}
     }
 }
 

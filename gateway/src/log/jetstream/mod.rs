@@ -96,11 +96,15 @@ struct Inner {
     /// the gateway opened it), as the head poller last saw them; `None` while it keeps them all.
     /// Appends are refused meanwhile: an event acknowledged into such a stream would be lost.
     discarding: std::sync::Mutex<Option<String>>,
-    /// Since when, and past which position, the stream has answered that it ends before a
-    /// position this gateway has seen ([`head::note_rollback`]): appends wait meanwhile (a
-    /// leader elected a moment ago catches up), and a stream still behind after
-    /// [`head::ROLLBACK_PATIENCE`] was put back to an older copy ([`Inner::replaced`]).
-    behind: std::sync::Mutex<Option<(tokio::time::Instant, u64)>>,
+    /// The position this gateway has seen that the stream last answered it ends before
+    /// ([`head::check_rollback`]): appends wait meanwhile, until the stream is seen to hold it
+    /// (a leader elected a moment ago, a replica catching up) or proven put back to an older
+    /// copy ([`Inner::replaced`]).
+    behind: std::sync::Mutex<Option<u64>>,
+    /// The last event this log gave its projector (position, event id): what the stream must
+    /// still hold there for the projections to be the stream's. The proof of a stream put back
+    /// to an older copy is another event at this position ([`head::check_rollback`]).
+    witness: std::sync::Mutex<Option<(u64, String)>>,
     /// When the stream this log opened was created: the head poller compares each answer's
     /// with it, and a stream deleted and created again under the same name is not appended to
     /// ([`Inner::replaced`]).
@@ -310,6 +314,7 @@ impl JetStreamLog {
             removed: std::sync::Mutex::new(None),
             discarding: std::sync::Mutex::new(None),
             behind: std::sync::Mutex::new(None),
+            witness: std::sync::Mutex::new(None),
             created: info.created.unix_timestamp_nanos(),
             replaced: std::sync::OnceLock::new(),
             tips: crate::generations::Generations::new(TIPS),
@@ -407,15 +412,24 @@ impl JetStreamLog {
     /// this it would go on appending while the history under it is removed.
     fn keeping_events(&self) -> Result<(), LogError> {
         self.same_stream()?;
+        if self.inner.denied.end_unchecked() {
+            // Reconnected: the stream answering may be an older copy put back meanwhile, so
+            // nothing is appended before the head poll has checked where it ends.
+            return Err(LogError::Unavailable(
+                "reconnected to NATS: no event is appended until the stream's end is checked \
+                 against what this gateway has seen (a moment)"
+                    .into(),
+            ));
+        }
         let behind = *self.inner.behind.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, seen)) = behind {
+        if let Some(seen) = behind {
             // Appended now, an event would take a position this gateway has seen another
             // event at, which its projections count as applied.
             return Err(LogError::Unavailable(format!(
                 "stream {} answers that it ends before position {seen}, which this gateway has \
-                 seen: no event is appended until it catches up (a leader elected a moment ago) \
-                 or, still behind, is taken for a copy put back from before (docs/operations.md, \
-                 \"Backups\")",
+                 seen: no event is appended until it holds it again (a leader elected a moment \
+                 ago, a replica catching up). If it was put back to an older copy, stop the \
+                 gateways and follow docs/operations.md, \"Backups\"",
                 self.inner.stream.cached_info().config.name
             )));
         }
@@ -431,6 +445,15 @@ impl JetStreamLog {
                  are restored (docs/operations.md, \"The stream\")",
                 self.inner.stream.cached_info().config.name
             ))),
+        }
+    }
+
+    /// Notes the last event given to the projector as the [`Inner::witness`].
+    fn took(&self, run: &[Positioned]) {
+        if let Some(last) = run.last()
+            && let Ok(mut witness) = self.inner.witness.lock()
+        {
+            *witness = Some((last.position, last.event.id.clone()));
         }
     }
 
@@ -1316,6 +1339,7 @@ impl EventLog for JetStreamLog {
             if let Some(run) = self.inner.recent.take(from, head, max) {
                 // Other gateways' events among them were pushed by the stream's consumer.
                 self.name_stale_tips(&run);
+                self.took(&run);
                 return Ok(run);
             }
         }
@@ -1328,6 +1352,7 @@ impl EventLog for JetStreamLog {
             self.inner.recent.passed(last.position + 1);
         }
         self.name_stale_tips(&read);
+        self.took(&read);
         Ok(read)
     }
 

@@ -1074,12 +1074,14 @@ async fn replace_stream(server: &NatsServer, log: &JetStreamLog) {
     }
 }
 
-/// Given a gateway that has seen positions 1 to 4, when the server's store is put back to a
-/// copy that ends at 2 under it (a backup restored under running gateways), then appends wait
-/// at once (a new event would take position 3, which the gateway's projections count as
-/// applied), and once the stream has stayed behind for the patience it is refused for good,
-/// saying why; nothing was appended. (Found by an operator's walkthrough: the gateways went on,
-/// serving lost applications and never projecting new ones.)
+/// Given a gateway whose projector took positions 1 to 4, when the server's store is put back
+/// to a copy that ends at 2 under it (a backup restored under running gateways), then it
+/// appends nothing (a new event would take position 3, which its projections count as
+/// applied): first because it reconnected, then because the stream ends before what it has
+/// seen. Behind proves nothing (a lagging replica is behind too), so it waits; when another
+/// writer puts other events at positions 3 and 4, the stream holds another event where its
+/// projector took one, and it refuses the stream for good, saying why. (Found by an operator's
+/// walkthrough: the gateways went on, serving lost applications and never projecting new ones.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_put_back_to_an_older_copy_is_not_appended_to() {
     let mut server = NatsServer::start();
@@ -1091,48 +1093,61 @@ async fn a_stream_put_back_to_an_older_copy_is_not_appended_to() {
     crate::testutil::copy_dir(&server.store_dir(), &backup);
     server.restart();
     let deadline = Instant::now() + Duration::from_secs(20);
-    let more = crate::ids::new_v7();
-    loop {
-        match log.append(conformance::event(&more, 1, ""), 0).await {
-            Ok(_) => break,
-            Err(e) => {
-                assert!(Instant::now() < deadline, "no recovery after restart: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
+    for _ in 0..2 {
+        let more = conformance::event(&crate::ids::new_v7(), 1, "");
+        loop {
+            match log.append(more.clone(), 0).await {
+                Ok(_) => break,
+                Err(e) => {
+                    assert!(Instant::now() < deadline, "no recovery after restart: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
             }
         }
     }
-    let third = crate::ids::new_v7();
-    log.append(conformance::event(&third, 1, ""), 0)
-        .await
-        .expect("append");
     assert_eq!(*log.head().borrow(), 4);
+    let taken = log.follow(1, 10).await.expect("the projector takes 1 to 4");
+    assert_eq!(taken.last().map(|p| p.position), Some(4));
 
     server.stop();
     std::fs::remove_dir_all(server.store_dir()).expect("remove the store");
     crate::testutil::copy_dir(&backup, &server.store_dir());
     server.restart();
     let next = conformance::event(&app, 3, &written[1].hash);
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // Never appended to the older copy, however soon after the reconnect it is asked.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let waiting = loop {
+        match log.append(next.clone(), 2).await {
+            Err(e) if e.to_string().contains("before position 4") => break e,
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            other => panic!("expected appends to wait for the stream, got {other:?}"),
+        }
+    };
+    assert!(matches!(waiting, LogError::Unavailable(_)), "{waiting}");
+    assert!(!log.available());
+
+    // Another writer (a gateway started on the older copy) takes positions 3 and 4 again.
+    let other = open(&server).await;
+    conformance::append_chain(&other, &crate::ids::new_v7(), 2).await;
+    assert_eq!(*other.head().borrow(), 4);
+    let deadline = Instant::now() + Duration::from_secs(10);
     let refused = loop {
         match log.append(next.clone(), 2).await {
-            Err(e) if e.to_string().contains("put back to an older copy") => break e,
+            Err(e) if e.to_string().contains("holds another event") => break e,
             Err(_) if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
             other => panic!("expected the stream refused as an older copy, got {other:?}"),
         }
     };
     assert!(
-        refused.to_string().contains("before position 4"),
+        refused.to_string().contains("another event at position 4"),
         "{refused}"
     );
-    assert!(!log.available(), "said unavailable");
-    let fresh = open(&server).await;
-    assert_eq!(
-        *fresh.head().borrow(),
-        2,
-        "nothing appended to the older copy"
-    );
+    let read = log.read_all(1, 10).await.expect_err("nor read");
+    assert!(read.to_string().contains("older copy"), "{read}");
     let _ = std::fs::remove_dir_all(&backup);
 }
 
