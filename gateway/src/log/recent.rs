@@ -165,6 +165,18 @@ impl Recent {
         drop(behind);
     }
 
+    /// Forgets every event held and not taken yet: what the stream holds there may no longer be
+    /// them (a stream put back to an older copy), so the follower reads the stream instead.
+    pub fn forget_all(&self) {
+        let Ok(mut held) = self.held.lock() else {
+            return;
+        };
+        let forgotten = std::mem::take(&mut held.by_position);
+        held.bytes = 0;
+        drop(held);
+        drop(forgotten);
+    }
+
     /// Whether the event at `position` is remembered (and not taken yet).
     pub fn holds(&self, position: u64) -> bool {
         self.held

@@ -169,7 +169,6 @@ pub async fn connect(config: &JetStreamConfig) -> Result<(async_nats::Client, De
                 match event {
                     async_nats::Event::Connected => tracing::info!("connected to NATS"),
                     async_nats::Event::Disconnected => {
-                        heard.disconnected();
                         tracing::warn!("disconnected from NATS; writes answer 503 until it is back")
                     }
                     // Batched reads are optional: without the right, histories are read one
@@ -288,32 +287,23 @@ pub struct Denied {
     last: std::sync::Arc<std::sync::Mutex<Option<String>>>,
     batches: std::sync::Arc<std::sync::atomic::AtomicBool>,
     consumer: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    /// How many times the connection dropped, and how many of those drops the head poll has
-    /// checked the stream's end after (asked after the drop): appends wait while a drop is
-    /// unchecked ([`super::JetStreamLog::keeping_events`]).
-    drops: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// How many connections (the first and every reconnect) the head poll has checked the
+    /// stream's end on (asked after the connection was made): appends and the projector wait
+    /// while the client counts more ([`super::JetStreamLog::keeping_events`]).
     checked: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Denied {
-    fn disconnected(&self) {
-        self.drops.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    /// The drops so far: what a check asked now comes after.
-    pub(super) fn drops(&self) -> u64 {
-        self.drops.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// Whether the connection dropped since the head poll last checked where the stream ends.
-    pub(super) fn end_unchecked(&self) -> bool {
-        self.checked.load(std::sync::atomic::Ordering::SeqCst) < self.drops()
-    }
-
-    /// The head poll has checked where the stream ends, on an answer asked after `drops` drops.
-    pub(super) fn end_checked(&self, drops: u64) {
+    /// The head poll has checked where the stream ends, on an answer asked once `connects`
+    /// connections were made.
+    pub(super) fn end_checked(&self, connects: u64) {
         self.checked
-            .fetch_max(drops, std::sync::atomic::Ordering::SeqCst);
+            .fetch_max(connects, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How many connections the head poll has checked the stream on.
+    pub(super) fn checked_connects(&self) -> u64 {
+        self.checked.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn record(&self, violation: String) {

@@ -29,6 +29,7 @@ use std::time::Duration;
 
 use async_nats::connection::State;
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, push};
+use async_nats::jetstream::stream::RawMessageErrorKind;
 
 use super::connect::Denied;
 use super::{Inner, advance};
@@ -287,13 +288,19 @@ pub(super) fn spawn(inner: Weak<Inner>, poll: Duration) {
             // that lands while the question is out is no such sign). And the drops of the
             // connection before asking: the answer checks the stream after each of them.
             let seen = *inner.head.borrow();
-            let drops = inner.denied.drops();
+            let connects = inner
+                .client
+                .statistics()
+                .connects
+                .load(std::sync::atomic::Ordering::SeqCst);
             match tokio::time::timeout(inner.op_timeout, inner.stream.get_info()).await {
                 Ok(Ok(info)) => {
                     warned = false;
                     note_replacement(&inner, &info);
-                    check_rollback(&inner, &info, seen).await;
-                    inner.denied.end_checked(drops);
+                    let reconnected = connects > inner.denied.checked_connects();
+                    if check_rollback(&inner, &info, seen, reconnected).await {
+                        inner.denied.end_checked(connects);
+                    }
                     advance(&inner.head, info.state.last_sequence);
                     note_removal(&inner, &info.config);
                 }
@@ -330,20 +337,27 @@ pub(super) fn note_replacement(inner: &Inner, info: &async_nats::jetstream::stre
 }
 
 /// Checks the stream's answer against what this gateway has seen (`seen`, its head before
-/// asking: every position of it was in the stream before the question). A stream that ends
-/// before it is behind: appends wait ([`super::JetStreamLog::keeping_events`]) until it holds
-/// `seen` again. Behind is no proof of anything: a leader elected a moment ago, or a replica
-/// answering for a group without a leader, is behind too. The proof of a stream put back to an
-/// older copy (its store restored under the running servers) is another event where this
-/// gateway's projector took one ([`Inner::witness`]): then its positions from there were taken
-/// again by other events, which the projections count as applied and would never project, and
-/// appends and reads stop for good, as for a replaced stream. A lagging stream answers no
-/// message there, never another one.
+/// asking: every position of it was in the stream before the question), and after a reconnect
+/// against what its projector took. Returns whether the answer was checked (false: the
+/// leader did not answer a read the check needs; the next poll checks again).
+///
+/// A stream that ends before `seen` is behind: appends and the projector wait
+/// ([`super::JetStreamLog::keeping_events`]) until it holds `seen` again. Behind is no proof of
+/// anything: a leader elected a moment ago, or a replica answering for a group without a
+/// leader, is behind too. The proof of a stream put back to an older copy (its store restored
+/// under the servers) is what it holds where this gateway's projector took its last event
+/// ([`Inner::witness`]): another event, or none though the stream ends past it. Then its
+/// positions from there were taken again or lost, its projections count them as applied, and
+/// appends and reads stop for good, as for a replaced stream. A lagging stream, whose end is
+/// before that position, proves nothing and is waited for. What memory holds of events not
+/// taken yet is forgotten whenever the stream is behind or reconnected: it may be another
+/// history's, and the stream is read instead.
 pub(super) async fn check_rollback(
     inner: &Inner,
     info: &async_nats::jetstream::stream::Info,
     seen: u64,
-) {
+    reconnected: bool,
+) -> bool {
     let end = info.state.last_sequence;
     let was_behind = inner
         .behind
@@ -355,50 +369,40 @@ pub(super) async fn check_rollback(
             stream = %info.config.name,
             end,
             seen,
-            "the stream answers that it ends before a position this gateway has seen; appends wait until it holds it"
+            "the stream answers that it ends before a position this gateway has seen; appends and projections wait until it holds it"
         );
         *inner.behind.lock().unwrap_or_else(|p| p.into_inner()) = Some(seen);
     }
-    if end < seen || was_behind {
+    if end < seen || reconnected {
+        inner.recent.forget_all();
+    }
+    if end < seen || was_behind || reconnected {
         let witness = inner
             .witness
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         if let Some((position, id)) = witness.filter(|(position, _)| *position <= end) {
-            let read =
-                tokio::time::timeout(inner.op_timeout, inner.stream.get_raw_message(position))
-                    .await;
             #[derive(serde::Deserialize)]
             struct Id {
                 id: String,
             }
-            let held = match read {
+            // The leader's answer (a direct get may come from a replica behind it).
+            let held = match tokio::time::timeout(
+                inner.op_timeout,
+                inner.stream.get_raw_message(position),
+            )
+            .await
+            {
                 Ok(Ok(message)) => serde_json::from_slice::<Id>(&message.payload)
                     .ok()
                     .map(|e| e.id),
-                // No answer, or no message there: nothing proven either way.
-                _ => return,
+                Ok(Err(e)) if e.kind() == RawMessageErrorKind::NoMessageFound => None,
+                _ => return false,
             };
             if held.as_deref() != Some(id.as_str()) {
-                if inner.replaced.get().is_none() {
-                    tracing::error!(
-                        stream = %info.config.name,
-                        position,
-                        "the stream holds another event where this gateway's projections took one: it was put back to an older copy; appends and reads are refused"
-                    );
-                    let _ = inner.replaced.set(format!(
-                        "stream {} holds another event at position {position} than the one this \
-                         gateway's projections took there: it was put back to an older copy and \
-                         written to since. No event is appended to it or read from it (its \
-                         projections count positions as applied that now hold other events). \
-                         Stop every gateway on it, and restore the stream with its events or \
-                         rebuild each gateway's projections from it as it is \
-                         (docs/operations.md, \"Backups\")",
-                        info.config.name
-                    ));
-                }
-                return;
+                refuse_rolled_back(inner, &info.config.name, position, held.is_some());
+                return true;
             }
         }
     }
@@ -408,10 +412,33 @@ pub(super) async fn check_rollback(
             tracing::warn!(
                 stream = %info.config.name,
                 end,
-                "the stream holds what this gateway has seen again; appends are taken"
+                "the stream holds what this gateway has seen again; appends and projections go on"
             );
         }
     }
+    true
+}
+
+/// Stops appends and reads for good: the stream holds another event (`other`) or none where
+/// this gateway's projector took one.
+fn refuse_rolled_back(inner: &Inner, stream: &str, position: u64, other: bool) {
+    if inner.replaced.get().is_some() {
+        return;
+    }
+    let holds = if other { "another event" } else { "no event" };
+    tracing::error!(
+        stream = %stream,
+        position,
+        "the stream holds {holds} where this gateway's projections took one: it was put back to an older copy; appends and reads are refused"
+    );
+    let _ = inner.replaced.set(format!(
+        "stream {stream} holds {holds} at position {position}, where this gateway's projections \
+         took an event: it was put back to an older copy (and written to since), or lost \
+         acknowledged events. No event is appended to it or read from it (its projections count \
+         positions as applied that do not hold what they applied). Stop every gateway on it, \
+         and restore the stream with its events or, with each gateway stopped, `tongban \
+         rebuild` its projections from the stream as it is (docs/operations.md, \"Backups\")"
+    ));
 }
 
 /// Records whether `config` makes the stream remove events, saying so in the log once each time

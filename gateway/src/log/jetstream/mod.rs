@@ -339,6 +339,15 @@ impl JetStreamLog {
         } else {
             None
         };
+        // The connections made so far were checked by the open itself (it read where the
+        // stream ends, and this gateway had seen nothing of it before).
+        inner.denied.end_checked(
+            inner
+                .client
+                .statistics()
+                .connects
+                .load(std::sync::atomic::Ordering::SeqCst),
+        );
         head::spawn(Arc::downgrade(&inner), config.head_poll);
         tips::spawn(Arc::downgrade(&inner), tips_queued);
         if config.create_stream && config.head_pushed {
@@ -412,12 +421,13 @@ impl JetStreamLog {
     /// this it would go on appending while the history under it is removed.
     fn keeping_events(&self) -> Result<(), LogError> {
         self.same_stream()?;
-        if self.inner.denied.end_unchecked() {
+        if self.end_unchecked() {
             // Reconnected: the stream answering may be an older copy put back meanwhile, so
             // nothing is appended before the head poll has checked where it ends.
             return Err(LogError::Unavailable(
-                "reconnected to NATS: no event is appended until the stream's end is checked \
-                 against what this gateway has seen (a moment)"
+                "reconnected to NATS: no event is appended until the head poll has checked the \
+                 stream against what this gateway has seen (it needs the stream's info and, \
+                 after a restore, its leader)"
                     .into(),
             ));
         }
@@ -446,6 +456,33 @@ impl JetStreamLog {
                 self.inner.stream.cached_info().config.name
             ))),
         }
+    }
+
+    /// Whether the client made a connection (a reconnect) that the head poll has not checked
+    /// the stream on yet ([`head::check_rollback`]): a stream put back to an older copy meanwhile
+    /// is only told apart by that check.
+    fn end_unchecked(&self) -> bool {
+        self.inner
+            .client
+            .statistics()
+            .connects
+            .load(std::sync::atomic::Ordering::SeqCst)
+            > self.inner.denied.checked_connects()
+    }
+
+    /// Refuses the projector new events while the stream is behind what this gateway has seen,
+    /// or not checked since a reconnect ([`head::check_rollback`]): what it would take may be an
+    /// older copy's, and its last event taken is what the check compares.
+    fn checked_stream(&self) -> Result<(), LogError> {
+        let behind = *self.inner.behind.lock().unwrap_or_else(|p| p.into_inner());
+        if behind.is_some() || self.end_unchecked() {
+            return Err(LogError::Unavailable(
+                "the stream is not yet checked against what this gateway has seen; the \
+                 projections wait"
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Notes the last event given to the projector as the [`Inner::witness`].
@@ -1325,6 +1362,7 @@ impl EventLog for JetStreamLog {
         self.connected()?;
         // Not even from memory: what the consumer pushed may be the new stream's.
         self.same_stream()?;
+        self.checked_stream()?;
         let from = from.max(1);
         let pushing =
             || self.inner.pushed.load(Relaxed) && self.inner.pushed_to.load(Relaxed) < from;

@@ -1074,23 +1074,18 @@ async fn replace_stream(server: &NatsServer, log: &JetStreamLog) {
     }
 }
 
-/// Given a gateway whose projector took positions 1 to 4, when the server's store is put back
-/// to a copy that ends at 2 under it (a backup restored under running gateways), then it
-/// appends nothing (a new event would take position 3, which its projections count as
-/// applied): first because it reconnected, then because the stream ends before what it has
-/// seen. Behind proves nothing (a lagging replica is behind too), so it waits; when another
-/// writer puts other events at positions 3 and 4, the stream holds another event where its
-/// projector took one, and it refuses the stream for good, saying why. (Found by an operator's
-/// walkthrough: the gateways went on, serving lost applications and never projecting new ones.)
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stream_put_back_to_an_older_copy_is_not_appended_to() {
-    let mut server = NatsServer::start();
-    let log = open(&server).await;
+/// A server whose stream holds positions 1 to 4, the projector of `log` having taken them all,
+/// and a copy of its store from when the stream ended at 2. Returns the copy's directory and
+/// the event that would follow the first application (seq 3 of the events at 1 and 2).
+async fn taken_to_4_with_a_copy_at_2(
+    server: &mut NatsServer,
+    log: &JetStreamLog,
+) -> (std::path::PathBuf, Envelope) {
     let app = crate::ids::new_v7();
-    let written = conformance::append_chain(&log, &app, 2).await;
+    let written = conformance::append_chain(log, &app, 2).await;
     server.stop();
-    let backup = server.store_dir().with_extension("backup");
-    crate::testutil::copy_dir(&server.store_dir(), &backup);
+    let copy = server.store_dir().with_extension("at-2");
+    crate::testutil::copy_dir(&server.store_dir(), &copy);
     server.restart();
     let deadline = Instant::now() + Duration::from_secs(20);
     for _ in 0..2 {
@@ -1108,47 +1103,129 @@ async fn a_stream_put_back_to_an_older_copy_is_not_appended_to() {
     assert_eq!(*log.head().borrow(), 4);
     let taken = log.follow(1, 10).await.expect("the projector takes 1 to 4");
     assert_eq!(taken.last().map(|p| p.position), Some(4));
+    (copy, conformance::event(&app, 3, &written[1].hash))
+}
 
+/// Puts the server's store back to `copy` (a backup restored under running gateways).
+fn put_back(server: &mut NatsServer, copy: &std::path::Path) {
     server.stop();
     std::fs::remove_dir_all(server.store_dir()).expect("remove the store");
-    crate::testutil::copy_dir(&backup, &server.store_dir());
+    crate::testutil::copy_dir(copy, &server.store_dir());
     server.restart();
-    let next = conformance::event(&app, 3, &written[1].hash);
-    // Never appended to the older copy, however soon after the reconnect it is asked.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let waiting = loop {
-        match log.append(next.clone(), 2).await {
-            Err(e) if e.to_string().contains("before position 4") => break e,
+}
+
+/// Appends `event` until `log` answers what `wanted` accepts, at most `within`; that answer.
+async fn answered(
+    log: &JetStreamLog,
+    event: &Envelope,
+    expected_seq: u64,
+    within: Duration,
+    wanted: impl Fn(&str) -> bool,
+) -> LogError {
+    let deadline = Instant::now() + within;
+    loop {
+        match log.append(event.clone(), expected_seq).await {
+            Err(e) if wanted(&e.to_string()) => return e,
             Err(_) if Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            other => panic!("expected appends to wait for the stream, got {other:?}"),
+            other => panic!("no append may land here; got {other:?}"),
         }
-    };
+    }
+}
+
+/// Given a gateway whose projector took positions 1 to 4, when the server's store is put back
+/// to a copy that ends at 2 under it, then it appends nothing (a new event would take position
+/// 3, which its projections count as applied): first because it reconnected, then because the
+/// stream ends before what it has seen. Behind proves nothing (a lagging replica is behind
+/// too), so it waits; when another writer puts other events at positions 3 and 4, the stream
+/// holds another event where its projector took one, and it refuses the stream for good,
+/// saying why. (Found by an operator's walkthrough: the gateways went on, serving lost
+/// applications and never projecting new ones.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_put_back_to_an_older_copy_is_not_appended_to() {
+    let mut server = NatsServer::start();
+    let log = open(&server).await;
+    let (copy, next) = taken_to_4_with_a_copy_at_2(&mut server, &log).await;
+    put_back(&mut server, &copy);
+    let waiting = answered(&log, &next, 2, Duration::from_secs(10), |e| {
+        e.contains("before position 4")
+    })
+    .await;
     assert!(matches!(waiting, LogError::Unavailable(_)), "{waiting}");
     assert!(!log.available());
+    assert!(log.follow(5, 10).await.is_err(), "the projector waits too");
 
     // Another writer (a gateway started on the older copy) takes positions 3 and 4 again.
     let other = open(&server).await;
     conformance::append_chain(&other, &crate::ids::new_v7(), 2).await;
-    assert_eq!(*other.head().borrow(), 4);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let refused = loop {
-        match log.append(next.clone(), 2).await {
-            Err(e) if e.to_string().contains("holds another event") => break e,
-            Err(_) if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            other => panic!("expected the stream refused as an older copy, got {other:?}"),
-        }
-    };
+    let refused = answered(&log, &next, 2, Duration::from_secs(10), |e| {
+        e.contains("holds another event")
+    })
+    .await;
     assert!(
         refused.to_string().contains("another event at position 4"),
         "{refused}"
     );
     let read = log.read_all(1, 10).await.expect_err("nor read");
     assert!(read.to_string().contains("older copy"), "{read}");
-    let _ = std::fs::remove_dir_all(&backup);
+}
+
+/// The same when the other writer goes past what the gateway has seen (positions 3 to 6), as
+/// soon as the server is back, whichever of the two reaches it first: the gateway compares
+/// what the stream holds where its projector took its last event before it appends or projects
+/// anything after a reconnect, and refuses the stream for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_written_past_what_was_seen_after_a_put_back_is_refused() {
+    let mut server = NatsServer::start();
+    let log = open(&server).await;
+    let (copy, next) = taken_to_4_with_a_copy_at_2(&mut server, &log).await;
+    put_back(&mut server, &copy);
+    let other = open(&server).await;
+    conformance::append_chain(&other, &crate::ids::new_v7(), 4).await;
+    assert_eq!(*other.head().borrow(), 6);
+    let refused = answered(&log, &next, 2, Duration::from_secs(10), |e| {
+        e.contains("holds another event")
+    })
+    .await;
+    assert!(refused.to_string().contains("position 4"), "{refused}");
+    assert!(log.follow(5, 10).await.is_err());
+}
+
+/// A stream that comes back holding what the gateway has seen (a replica that caught up; here
+/// the store put back to the copy and then to the whole again) is appended to again: behind
+/// alone never refuses a stream for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_behind_for_a_while_and_back_is_appended_to_again() {
+    let mut server = NatsServer::start();
+    let log = open(&server).await;
+    let (copy, next) = taken_to_4_with_a_copy_at_2(&mut server, &log).await;
+    server.stop();
+    let whole = server.store_dir().with_extension("whole");
+    crate::testutil::copy_dir(&server.store_dir(), &whole);
+    server.restart();
+    put_back(&mut server, &copy);
+    answered(&log, &next, 2, Duration::from_secs(10), |e| {
+        e.contains("before position 4")
+    })
+    .await;
+    put_back(&mut server, &whole);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let position = loop {
+        match log.append(next.clone(), 2).await {
+            Ok(p) => break p,
+            Err(e) => {
+                assert!(
+                    !e.to_string().contains("holds another event"),
+                    "refused for good: {e}"
+                );
+                assert!(Instant::now() < deadline, "never appended again: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    assert_eq!(position, 5);
+    assert!(log.available());
 }
 
 /// A stream deleted and created again under its name is another log: the gateway that opened
