@@ -18,28 +18,17 @@ fn golden(file: &str) -> Vec<u8> {
 /// UTF-8 when `--charset UTF-8` says so: 顾雪 stays 顾雪, not 椤鹃洩.
 /// `tongban adapt` of Shanghai's social-security-card form with `--charset UTF-8`, fed `input`.
 fn adapt_as_utf8(input: &[u8]) -> std::process::Output {
-    let mut child = Command::new(BIN)
-        .args([
-            "adapt",
+    adapt(
+        &[
             "--region",
             "310000",
             "--matter",
             "social-security-card",
             "--charset",
             "UTF-8",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("tongban adapt");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input)
-        .expect("write");
-    child.wait_with_output().expect("output")
+        ],
+        input,
+    )
 }
 
 #[test]

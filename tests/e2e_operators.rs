@@ -1318,6 +1318,33 @@ fn the_independent_audit_script_agrees() {
 /// events kept earlier (`--earlier`) do, the latest events cut off, or the history rewritten and
 /// sealed again under an insider's key published in the gateway's place. A material size beyond 2^53, which
 /// the schemas take, is hashed as RFC 8785 writes it, so such an event checks too.
+/// Writes `doc` to `file` and runs docs/audit/verify_chain.py on it with `key` and `options`:
+/// exit code, stdout, stderr.
+fn verify_chain(
+    file: &std::path::Path,
+    doc: &Value,
+    key: &str,
+    options: &[&str],
+) -> (Option<i32>, String, String) {
+    std::fs::write(file, doc.to_string()).expect("write");
+    let out = Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/audit/verify_chain.py"
+        ))
+        .arg("--key")
+        .arg(key)
+        .args(options)
+        .arg(file)
+        .output()
+        .expect("python3");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn the_audit_script_catches_what_an_insider_would_do() {
     let dir = TempDir::new("audit-insider");
@@ -1341,24 +1368,8 @@ fn the_audit_script_catches_what_an_insider_would_do() {
         serde_json::from_slice::<Value>(&r.body).expect("json")
     };
     let (events, others) = (answer(&id), answer(&other));
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/audit/verify_chain.py");
-    // Writes `doc` and runs the script on it: exit code, stdout, stderr.
     let run = |name: &str, doc: &Value, key: &str, options: &[&str]| {
-        let file = dir.0.join(name);
-        std::fs::write(&file, doc.to_string()).expect("write");
-        let out = Command::new("python3")
-            .arg(script)
-            .arg("--key")
-            .arg(key)
-            .args(options)
-            .arg(&file)
-            .output()
-            .expect("python3");
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        verify_chain(&dir.0.join(name), doc, key, options)
     };
 
     let (code, text, _) = run("others.json", &others, &key, &["--app", &other]);
@@ -1484,24 +1495,8 @@ fn feed_pages_from_after_0_hold_every_chain_from_seq_1() {
         assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
         r.json()
     };
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/audit/verify_chain.py");
-    // Writes `doc` and runs the script on it: exit code, stdout, stderr.
     let run = |name: &str, doc: &Value, options: &[&str]| {
-        let file = dir.0.join(name);
-        std::fs::write(&file, doc.to_string()).expect("write");
-        let out = Command::new("python3")
-            .arg(script)
-            .arg("--key")
-            .arg(&key)
-            .args(options)
-            .arg(&file)
-            .output()
-            .expect("python3");
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        verify_chain(&dir.0.join(name), doc, &key, options)
     };
 
     let page = feed(0);
