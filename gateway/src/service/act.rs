@@ -151,16 +151,22 @@ impl<L: EventLog> Gateway<L> {
             // appended. A stream may answer behind for a moment (a leader elected just now); its
             // append's expected sequence refuses a stale decision, and the action is retried.
             if last.seq < r.seq && self.log.is_local() {
-                return Err(ServiceError::Log(LogError::Corrupt {
-                    position: r.position,
-                    reason: format!(
-                        "the log's last event of application {app} is its seq {}, but this \
-                         gateway has seen its seq {} in this log: the log lost events of the \
-                         application, or its index was altered. Nothing was appended; `tongban \
-                         verify --app {app}` names what disagrees",
-                        last.seq, r.seq
-                    ),
-                }));
+                // The whole history first: an index that contradicts itself is refused by the
+                // read, naming what disagrees; one that agrees with itself, and ends before,
+                // is refused here.
+                let ends = self.log.read(app).await?.last().map_or(0, |e| e.seq);
+                if ends < r.seq {
+                    return Err(ServiceError::Log(LogError::Corrupt {
+                        position: r.position,
+                        reason: format!(
+                            "the log's last event of application {app} is its seq {ends}, but \
+                             this gateway has seen its seq {} in this log: the log lost events \
+                             of the application, or its index was altered. Nothing was \
+                             appended; `tongban verify --app {app}` names what disagrees",
+                            r.seq
+                        ),
+                    }));
+                }
             }
             if last.seq > r.seq {
                 // One event since (the common case: another gateway's action): it was just read.
