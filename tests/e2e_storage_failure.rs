@@ -43,6 +43,7 @@ fn a_failed_fsync_answers_503_hides_the_write_and_keeps_reads() {
     let health = anon.get("/healthz").json();
     assert_eq!(health["status"], json!("ok"), "{health}");
     assert_eq!(health["log_available"], json!(true), "{health}");
+    assert_eq!(health["log_unavailable"], json!(null), "{health}");
     let metrics = String::from_utf8_lossy(&anon.get("/metrics").body).to_string();
     assert!(
         metrics.contains("tongban_log_available{backend=\"embedded\"} 1"),
@@ -106,6 +107,18 @@ fn a_failed_fsync_answers_503_hides_the_write_and_keeps_reads() {
     let health = health.json();
     assert_eq!(health["status"], json!("degraded"), "{health}");
     assert_eq!(health["log_available"], json!(false), "{health}");
+    // Said for what it is: a failed disk waits for the operator (a restart on a healthy one).
+    assert_eq!(
+        health["log_unavailable"]["restart_required"],
+        json!(true),
+        "{health}"
+    );
+    assert!(
+        health["log_unavailable"]["why"]
+            .as_str()
+            .is_some_and(|w| w.contains("storage failure")),
+        "{health}"
+    );
     let metrics = String::from_utf8_lossy(&anon.get("/metrics").body).to_string();
     assert!(
         metrics.contains("tongban_log_available{backend=\"embedded\"} 0"),

@@ -19,11 +19,18 @@ pub async fn healthz<L: EventLog>(State(s): State<AppState<L>>) -> Json<Value> {
     let head = *s.gateway.log.head().borrow();
     let applied = s.gateway.projector.applied();
     let available = s.gateway.log.available();
+    let refusal = s.gateway.log.refusal();
     Json(json!({
         "status": if available { "ok" } else { "degraded" },
         "backend": s.gateway.log.backend(),
         // Whether the event log can take writes now (`EventLog::available`).
         "log_available": available,
+        // Why not, and whether it waits for the operator (a restart after a fix) rather than
+        // healing by itself (`EventLog::refusal`).
+        "log_unavailable": refusal.as_ref().map(|r| json!({
+            "why": r.why,
+            "restart_required": r.restart_required,
+        })),
         "log_position": head,
         "projection_position": applied,
         "projection_lag": head.saturating_sub(applied),

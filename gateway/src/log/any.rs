@@ -115,6 +115,13 @@ impl EventLog for AnyLog {
         }
     }
 
+    fn refusal(&self) -> Option<super::Refusal> {
+        match self {
+            AnyLog::Embedded(l) => l.refusal(),
+            AnyLog::JetStream(l) => l.refusal(),
+        }
+    }
+
     fn index(&self) -> Option<&dyn super::index::AppIndex> {
         match self {
             AnyLog::Embedded(l) => l.index(),

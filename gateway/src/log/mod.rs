@@ -126,6 +126,15 @@ pub struct ConsumersRemade {
 }
 
 /// An append-only, per-application ordered, durable log of sealed events.
+/// Why a log takes no writes ([`EventLog::refusal`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// What the 503s say (ids and positions, no personal data).
+    pub why: String,
+    /// Only a restart, after the operator's fix, takes writes again.
+    pub restart_required: bool,
+}
+
 pub trait EventLog: Send + Sync + 'static {
     /// Appends `event` if its application's last seq is `expected_seq` (0: no events yet) and
     /// its `prev_hash` names that last event's hash (else a conflict: an event decided on another
@@ -235,6 +244,14 @@ pub trait EventLog: Send + Sync + 'static {
     /// answer 503 each, and no health check is failed on a guess.
     fn available(&self) -> bool {
         true
+    }
+
+    /// Why the log takes no writes now, and whether only a restart (after the operator's fix)
+    /// brings them back; `None` while it takes them. For `/healthz`: an outage heals by itself,
+    /// a refusal for good (a stream replaced or put back to an older copy, a failed disk) waits
+    /// for someone, and the two must not look alike.
+    fn refusal(&self) -> Option<Refusal> {
+        None
     }
 
     /// Write counters for `/metrics`; a backend that keeps none reports zeros.

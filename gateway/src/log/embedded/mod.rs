@@ -660,6 +660,13 @@ impl EventLog for EmbeddedLog {
         writer::failure(&self.stores).is_none()
     }
 
+    fn refusal(&self) -> Option<crate::log::Refusal> {
+        writer::failure(&self.stores).map(|why| crate::log::Refusal {
+            why: format!("writes stopped after a storage failure: {why}"),
+            restart_required: true,
+        })
+    }
+
     fn index(&self) -> Option<&dyn crate::log::index::AppIndex> {
         Some(self)
     }

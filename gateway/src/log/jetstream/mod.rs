@@ -1472,6 +1472,22 @@ impl EventLog for JetStreamLog {
         self.connected().is_ok() && self.keeping_events().is_ok()
     }
 
+    fn refusal(&self) -> Option<crate::log::Refusal> {
+        if let Some(why) = self.inner.replaced.get() {
+            return Some(crate::log::Refusal {
+                why: why.clone(),
+                restart_required: true,
+            });
+        }
+        match self.connected().and_then(|()| self.keeping_events()) {
+            Ok(()) => None,
+            Err(e) => Some(crate::log::Refusal {
+                why: e.to_string(),
+                restart_required: false,
+            }),
+        }
+    }
+
     fn shared_cursors(&self) -> Option<&SharedCursors> {
         self.cursors.as_deref()
     }

@@ -1154,6 +1154,11 @@ async fn a_stream_put_back_to_an_older_copy_is_not_appended_to() {
     .await;
     assert!(matches!(waiting, LogError::Unavailable(_)), "{waiting}");
     assert!(!log.available());
+    let refusal = log.refusal().expect("waiting");
+    assert!(
+        !refusal.restart_required,
+        "behind heals by itself: {refusal:?}"
+    );
     assert!(log.follow(5, 10).await.is_err(), "the projector waits too");
 
     // Another writer (a gateway started on the older copy) takes positions 3 and 4 again.
@@ -1169,6 +1174,10 @@ async fn a_stream_put_back_to_an_older_copy_is_not_appended_to() {
     );
     let read = log.read_all(1, 10).await.expect_err("nor read");
     assert!(read.to_string().contains("older copy"), "{read}");
+    // /healthz tells this refusal, which waits for the operator, from an outage.
+    let refusal = log.refusal().expect("refused");
+    assert!(refusal.restart_required, "{refusal:?}");
+    assert!(refusal.why.contains("holds another event"), "{refusal:?}");
 }
 
 /// The same when the other writer goes past what the gateway has seen (positions 3 to 6), as
