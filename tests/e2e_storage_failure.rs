@@ -49,6 +49,10 @@ fn a_failed_fsync_answers_503_hides_the_write_and_keeps_reads() {
         metrics.contains("tongban_log_available{backend=\"embedded\"} 1"),
         "{metrics}"
     );
+    assert!(
+        metrics.contains("tongban_log_restart_required{backend=\"embedded\"} 0"),
+        "{metrics}"
+    );
 
     // The third fsync fails: 503, and every write after it too (fail-stop). The failed write
     // was written and not acknowledged; those after it were refused before being written.
@@ -122,6 +126,10 @@ fn a_failed_fsync_answers_503_hides_the_write_and_keeps_reads() {
     let metrics = String::from_utf8_lossy(&anon.get("/metrics").body).to_string();
     assert!(
         metrics.contains("tongban_log_available{backend=\"embedded\"} 0"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tongban_log_restart_required{backend=\"embedded\"} 1"),
         "{metrics}"
     );
 

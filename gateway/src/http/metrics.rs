@@ -286,6 +286,19 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
         &[("backend", backend)],
         u64::from(s.gateway.log.available()),
     );
+    let name = "tongban_log_restart_required";
+    t.family(
+        name,
+        "gauge",
+        "1 while the event log refuses writes until the gateway is restarted after the \
+         operator's fix (a stream replaced or put back to an older copy, a failed disk), 0 \
+         otherwise; /healthz says why (log_unavailable).",
+    );
+    t.sample(
+        name,
+        &[("backend", backend)],
+        u64::from(s.gateway.log.refusal().is_some_and(|r| r.restart_required)),
+    );
     let head = *s.gateway.log.head().borrow();
     let applied = s.gateway.projector.applied();
     for (name, help, value) in [
