@@ -508,7 +508,7 @@ async fn check_checkpoint_event<L: EventLog>(
 ) -> Result<(), ServeError> {
     let applied = store.checkpoint()?;
     // Checked only where the record names the checkpoint (a build that does not record it may
-    // have moved the checkpoint on since), and a checkpoint past the log's end is `open_on`'s
+    // have moved the checkpoint on since), and a checkpoint past the log's end is `open_with`'s
     // to refuse, naming both.
     let Some((_, expected)) = store
         .checkpoint_event()?

@@ -11,8 +11,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub i64);
 
-/// China Standard Time offset in milliseconds.
-const CST_OFFSET_MS: i64 = 8 * 3600 * 1000;
 const DAY_MS: i64 = 86_400_000;
 
 impl Timestamp {
@@ -26,7 +24,7 @@ impl Timestamp {
 
     /// The calendar date in China Standard Time.
     pub fn china_date(self) -> CivilDate {
-        CivilDate((self.0 + CST_OFFSET_MS).div_euclid(DAY_MS))
+        CivilDate(tongban_schemas::ids::date::china_day(self.0))
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`

@@ -103,13 +103,13 @@ pub fn field_name(s: &str) -> std::borrow::Cow<'_, str> {
 
 /// A JSON pointer made of names the sender made up, each of its steps as [`field_name`] shows it.
 pub fn field_path(pointer: &str) -> std::borrow::Cow<'_, str> {
-    if pointer
-        .split('/')
-        .all(|step| matches!(field_name(step), std::borrow::Cow::Borrowed(_)))
+    let steps: Vec<std::borrow::Cow<'_, str>> = pointer.split('/').map(field_name).collect();
+    if steps
+        .iter()
+        .all(|step| matches!(step, std::borrow::Cow::Borrowed(_)))
     {
         return std::borrow::Cow::Borrowed(pointer);
     }
-    let steps: Vec<std::borrow::Cow<'_, str>> = pointer.split('/').map(field_name).collect();
     std::borrow::Cow::Owned(steps.join("/"))
 }
 

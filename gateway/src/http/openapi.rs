@@ -97,11 +97,7 @@ fn operation(route: &Route) -> Value {
             );
             responses.insert(
                 "400".into(),
-                problem_response(
-                    "Malformed body: not UTF-8, not JSON (line and column given), or nested \
-                     deeper than the limit; or an Idempotency-Key that is not 1 to 255 visible \
-                     ASCII characters, or is sent more than once (`once`)",
-                ),
+                problem_response(&format!("{MALFORMED_BODY}; or {KEY_REFUSED}")),
             );
             responses.insert("503".into(), problem_response(SUBMIT_UNAVAILABLE));
         }
@@ -267,10 +263,10 @@ fn operation(route: &Route) -> Value {
             if route.op == Op::LocalForm {
                 responses.insert(
                     "400".into(),
-                    problem_response(
-                        "An Idempotency-Key that is not 1 to 255 visible ASCII characters, \
-                         or sent more than once (`once`) (a malformed form is a 422)",
-                    ),
+                    problem_response(&format!(
+                        "Refused before the form is read: {KEY_REFUSED} (a malformed form is a \
+                         422)"
+                    )),
                 );
             }
         }
@@ -425,7 +421,7 @@ fn operation(route: &Route) -> Value {
     if route.method == axum::http::Method::POST && !local_form {
         responses
             .entry("400")
-            .or_insert_with(|| problem_response("Malformed body: not UTF-8, not JSON (line and column given), or nested deeper than the limit"));
+            .or_insert_with(|| problem_response(MALFORMED_BODY));
     }
     if route.method == axum::http::Method::POST {
         responses.insert(
@@ -517,6 +513,14 @@ fn read_after(params: &mut Vec<Value>, responses: &mut Map<String, Value>) {
 
 /// Why a submission may answer 503: whether or not the write landed, a retry with the same
 /// Idempotency-Key is safe.
+/// A JSON body the gateway cannot read (400), on every POST but a local form's.
+const MALFORMED_BODY: &str =
+    "Malformed body: not UTF-8, not JSON (line and column given), or nested deeper than the limit";
+
+/// The submission routes' refusal of their `Idempotency-Key` header (400).
+const KEY_REFUSED: &str = "an Idempotency-Key that is not 1 to 255 visible ASCII characters, or \
+                           is sent more than once (`once`)";
+
 const SUBMIT_UNAVAILABLE: &str = "Nothing was acknowledged: the event log cannot be reached, so \
     nothing was written, or it did not acknowledge the write, which may have landed \
     (`log-unavailable`, with `Retry-After`; the detail says which), or the application changed \

@@ -817,14 +817,10 @@ impl ProjectionStore {
     /// form move into the view, or are dropped when the view leaves them in the log, instead of
     /// being copied. Callers pass events they have no further use for but their positions.
     pub fn apply(&self, events: &mut [Positioned], cal: &Calendar) -> Result<u64, ProjectionError> {
-        let Some(last) = events.last().map(|p| p.position) else {
+        // The checkpoint, and which event it names: a start checks the log still holds it there.
+        let Some((last, last_id)) = events.last().map(|p| (p.position, p.event.id.clone())) else {
             return self.checkpoint();
         };
-        // Which event the checkpoint names: a start checks the log still holds it there.
-        let last_id = events
-            .last()
-            .map(|p| p.event.id.clone())
-            .unwrap_or_default();
         let encoded = self.encode(events, cal)?;
         let mut batch = self.db.batch();
         for op in encoded.ops {

@@ -45,17 +45,14 @@ impl Date {
             digits[2].parse().ok()?,
         )
     }
-}
 
-impl Date {
-    /// Today's date in China (UTC+8, which has no daylight saving), from the system clock: what
-    /// "not after today" means for a birth date a province's window takes in.
+    /// Today's date in China, from the system clock ([`china_day`]): what "not after today"
+    /// means for a birth date a province's window takes in.
     pub fn today_in_china() -> Date {
-        let secs = std::time::SystemTime::now()
+        let ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let days = i64::try_from((secs + 8 * 3600) / 86_400).unwrap_or(i64::MAX / 2);
-        let (y, m, d) = civil_from_days(days);
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2));
+        let (y, m, d) = civil_from_days(china_day(ms));
         // Years 0 to 65535 hold every date of a running clock.
         Date {
             year: u16::try_from(y).unwrap_or(u16::MAX),
@@ -63,6 +60,17 @@ impl Date {
             day: u8::try_from(d).unwrap_or(1),
         }
     }
+}
+
+/// China Standard Time's offset from UTC, in milliseconds: UTC+8, with no daylight saving
+/// since 1991, so a fixed offset is exact for every date the forms and deadlines carry.
+const CST_OFFSET_MS: i64 = 8 * 3600 * 1000;
+const DAY_MS: i64 = 86_400_000;
+
+/// The date in China at `unix_ms` (milliseconds since 1970-01-01 UTC), as days since
+/// 1970-01-01: the one place statutory days and "today" are reckoned from a clock.
+pub fn china_day(unix_ms: i64) -> i64 {
+    (unix_ms + CST_OFFSET_MS).div_euclid(DAY_MS)
 }
 
 /// Howard Hinnant's `days_from_civil`: days since 1970-01-01 of a proleptic Gregorian date.

@@ -105,7 +105,7 @@ fn collect(e: &ValidationError<'_>, prefix: &str, out: &mut Report) {
                     ));
                 }
                 None => match type_across(context, e.instance_path().as_str(), e.instance()) {
-                    Some(v) => out.violations.push(Violation { pointer: path, ..v }),
+                    Some(message) => out.violations.push(Violation::new(path, "type", message)),
                     None => {
                         out.violations
                             .push(Violation::new(path, "one-of", e.masked().to_string()))
@@ -215,13 +215,13 @@ fn type_message(expected: &[jsonschema::JsonType], got: jsonschema::JsonType) ->
 }
 
 /// When every branch of a union refuses the value's type itself (a phone sent as a number where
-/// each branch takes a string): one `type` finding naming the types the branches take, as a
-/// single `type` keyword's would.
+/// each branch takes a string): the message of one `type` finding naming the types the branches
+/// take, as a single `type` keyword's would.
 fn type_across(
     context: &[Vec<ValidationError<'static>>],
     at: &str,
     instance: &serde_json::Value,
-) -> Option<Violation> {
+) -> Option<String> {
     let mut expected: Vec<jsonschema::JsonType> = Vec::new();
     for branch in context {
         let kind = branch.iter().find_map(|e| match e.kind() {
@@ -238,8 +238,7 @@ fn type_across(
     if expected.len() > 1 {
         expected.retain(|t| *t != jsonschema::JsonType::Null);
     }
-    (!expected.is_empty())
-        .then(|| Violation::new(at, "type", type_message(&expected, instance_type(instance))))
+    (!expected.is_empty()).then(|| type_message(&expected, instance_type(instance)))
 }
 
 /// Whether every branch of a tagged union misses the `kind` tag: no branch can be told, and the

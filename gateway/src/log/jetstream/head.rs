@@ -288,11 +288,7 @@ pub(super) fn spawn(inner: Weak<Inner>, poll: Duration) {
             // that lands while the question is out is no such sign). And the drops of the
             // connection before asking: the answer checks the stream after each of them.
             let seen = *inner.head.borrow();
-            let connects = inner
-                .client
-                .statistics()
-                .connects
-                .load(std::sync::atomic::Ordering::SeqCst);
+            let connects = inner.connects();
             match tokio::time::timeout(inner.op_timeout, inner.stream.get_info()).await {
                 Ok(Ok(info)) => {
                     warned = false;

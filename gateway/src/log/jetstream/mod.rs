@@ -134,6 +134,21 @@ struct Inner {
 }
 
 impl Inner {
+    /// How many connections the client has made, the first and every reconnect: the head
+    /// poll checks the stream after each ([`head::check_rollback`]).
+    fn connects(&self) -> u64 {
+        self.client
+            .statistics()
+            .connects
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Whether the client made a connection that the head poll has not checked the stream on
+    /// yet: a stream put back to an older copy meanwhile is only told apart by that check.
+    fn end_unchecked(&self) -> bool {
+        self.connects() > self.denied.checked_connects()
+    }
+
     /// The subject of application `app`'s events (`None`: not an id usable as a subject token).
     fn subject_of(&self, app: &str) -> Option<String> {
         valid_token(app).then(|| format!("{}.{app}", self.prefix))
@@ -341,13 +356,7 @@ impl JetStreamLog {
         };
         // The connections made so far were checked by the open itself (it read where the
         // stream ends, and this gateway had seen nothing of it before).
-        inner.denied.end_checked(
-            inner
-                .client
-                .statistics()
-                .connects
-                .load(std::sync::atomic::Ordering::SeqCst),
-        );
+        inner.denied.end_checked(inner.connects());
         head::spawn(Arc::downgrade(&inner), config.head_poll);
         tips::spawn(Arc::downgrade(&inner), tips_queued);
         if config.create_stream && config.head_pushed {
@@ -421,28 +430,7 @@ impl JetStreamLog {
     /// this it would go on appending while the history under it is removed.
     fn keeping_events(&self) -> Result<(), LogError> {
         self.same_stream()?;
-        if self.end_unchecked() {
-            // Reconnected: the stream answering may be an older copy put back meanwhile, so
-            // nothing is appended before the head poll has checked where it ends.
-            return Err(LogError::Unavailable(
-                "reconnected to NATS: no event is appended until the head poll has checked the \
-                 stream against what this gateway has seen (it needs the stream's info and, \
-                 after a restore, its leader)"
-                    .into(),
-            ));
-        }
-        let behind = *self.inner.behind.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(seen) = behind {
-            // Appended now, an event would take a position this gateway has seen another
-            // event at, which its projections count as applied.
-            return Err(LogError::Unavailable(format!(
-                "stream {} answers that it ends before position {seen}, which this gateway has \
-                 seen: no event is appended until it holds it again (a leader elected a moment \
-                 ago, a replica catching up). If it was put back to an older copy, stop the \
-                 gateways and follow docs/operations.md, \"Backups\"",
-                self.inner.stream.cached_info().config.name
-            )));
-        }
+        self.checked_stream()?;
         let discarding = self
             .inner
             .discarding
@@ -458,29 +446,29 @@ impl JetStreamLog {
         }
     }
 
-    /// Whether the client made a connection (a reconnect) that the head poll has not checked
-    /// the stream on yet ([`head::check_rollback`]): a stream put back to an older copy meanwhile
-    /// is only told apart by that check.
-    fn end_unchecked(&self) -> bool {
-        self.inner
-            .client
-            .statistics()
-            .connects
-            .load(std::sync::atomic::Ordering::SeqCst)
-            > self.inner.denied.checked_connects()
-    }
-
-    /// Refuses the projector new events while the stream is behind what this gateway has seen,
-    /// or not checked since a reconnect ([`head::check_rollback`]): what it would take may be an
-    /// older copy's, and its last event taken is what the check compares.
+    /// Refuses appends and the projector's new events while the stream is not checked since a
+    /// reconnect, or is behind what this gateway has seen ([`head::check_rollback`]): an event
+    /// appended now could take a position this gateway has seen another event at, which its
+    /// projections count as applied, and what the projector would take may be an older copy's
+    /// (its last event taken is what the check compares).
     fn checked_stream(&self) -> Result<(), LogError> {
-        let behind = *self.inner.behind.lock().unwrap_or_else(|p| p.into_inner());
-        if behind.is_some() || self.end_unchecked() {
+        if self.inner.end_unchecked() {
             return Err(LogError::Unavailable(
-                "the stream is not yet checked against what this gateway has seen; the \
-                 projections wait"
+                "reconnected to NATS: no event is appended or projected until the head poll has \
+                 checked the stream against what this gateway has seen (it needs the stream's \
+                 info and, after a restore, its leader)"
                     .into(),
             ));
+        }
+        let behind = *self.inner.behind.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(seen) = behind {
+            return Err(LogError::Unavailable(format!(
+                "stream {} answers that it ends before position {seen}, which this gateway has \
+                 seen: no event is appended or projected until it holds it again (a leader \
+                 elected a moment ago, a replica catching up). If it was put back to an older \
+                 copy, stop the gateways and follow docs/operations.md, \"Backups\"",
+                self.inner.stream.cached_info().config.name
+            )));
         }
         Ok(())
     }
