@@ -148,7 +148,8 @@ pub enum ServeError {
     #[error(
         "the projections in {dir} were applied up to log position {position}, but the event at \
          that position is not the one they applied there: the log was put back to an older copy \
-         and written to since (by another gateway), or altered. Nothing was started: this \
+         and written to since (by another gateway), replaced by another gateway's log, or \
+         altered. Nothing was started: this \
          gateway would serve applications the log no longer holds and never show the ones \
          written since. With the gateway stopped, `tongban rebuild` (the same --data and --nats) \
          rebuilds the projections from the log as it is, and `tongban reconcile` against each \
@@ -309,13 +310,8 @@ fn create_dir(dir: &DataDir) -> Result<(), ServeError> {
     })
 }
 
-/// Wires a gateway on `log` with the data directory's key, projections, calendar and regions.
-fn open_on<L: EventLog>(dir: &DataDir, log: L) -> Result<Opened<L>, ServeError> {
-    let store = ProjectionStore::open(&dir.projections())?;
-    open_with(dir, log, store)
-}
-
-/// [`open_on`] with the projections already open (the JetStream start checks them first).
+/// Wires a gateway on `log` with the data directory's key, projections (opened, and checked
+/// against the log, by the caller), calendar and regions.
 fn open_with<L: EventLog>(
     dir: &DataDir,
     log: L,
@@ -379,6 +375,13 @@ pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
     let log = EmbeddedLog::open(&dir.log())?;
     log.check_last_event()?;
     check_log_key(dir, &log)?;
+    let store = ProjectionStore::open(&dir.projections())?;
+    // Its single writer numbers the log, so projections of another history can only come
+    // from outside: a log directory copied in from another gateway's data directory (with the
+    // same key), its projections left in place.
+    if let Some((applied, expected)) = checkpoint_to_check(&store, *log.head().borrow())? {
+        judge_checkpoint(dir, applied, &expected, log.read_at_now(applied))?;
+    }
     if let Some(text) = std::env::var_os(FAIL_FSYNC_AFTER_ENV) {
         let n: u64 = text
             .to_str()
@@ -392,7 +395,7 @@ pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
         );
         log.fail_fsync_after(n);
     }
-    open_on(dir, log)
+    open_with(dir, log, store)
 }
 
 /// A gateway whose log is a JetStream stream (shared with other gateways); projections, key and
@@ -506,38 +509,56 @@ async fn check_checkpoint_event<L: EventLog>(
     dir: &DataDir,
     log: &L,
 ) -> Result<(), ServeError> {
-    let applied = store.checkpoint()?;
-    // Checked only where the record names the checkpoint (a build that does not record it may
-    // have moved the checkpoint on since), and a checkpoint past the log's end is `open_with`'s
-    // to refuse, naming both.
-    let Some((_, expected)) = store
-        .checkpoint_event()?
-        .filter(|(position, _)| *position == applied)
-    else {
+    let Some((applied, expected)) = checkpoint_to_check(store, *log.head().borrow())? else {
         return Ok(());
     };
-    if applied == 0 || applied > *log.head().borrow() {
-        return Ok(());
+    judge_checkpoint(dir, applied, &expected, log.read_at(&[applied]).await)
+}
+
+/// The projections' checkpoint and the event they applied there, when the log can be asked
+/// for it: only where the record names the checkpoint (a build that does not record it may
+/// have moved the checkpoint on since), and not past the log's end `head` (`open_with`'s to
+/// refuse, naming both).
+fn checkpoint_to_check(
+    store: &ProjectionStore,
+    head: u64,
+) -> Result<Option<(u64, String)>, ServeError> {
+    let applied = store.checkpoint()?;
+    if applied == 0 || applied > head {
+        return Ok(None);
     }
-    let holds = match log.read_at(&[applied]).await {
+    Ok(store
+        .checkpoint_event()?
+        .filter(|(position, _)| *position == applied))
+}
+
+/// [`check_checkpoint_event`]'s verdict on what the log answered at the checkpoint.
+fn judge_checkpoint(
+    dir: &DataDir,
+    applied: u64,
+    expected: &str,
+    read: Result<Vec<crate::log::Positioned>, LogError>,
+) -> Result<(), ServeError> {
+    let holds = match read {
         Ok(events) => events
             .into_iter()
             .next()
             .filter(|p| p.position == applied)
             .map(|p| p.event.id),
-        // No message there (a leader elected a moment ago, not there yet; a message the server
-        // lists as deleted): nothing proven, and the gateway starts, its head poll watching
-        // the stream.
+        // No message there, or one that does not read (a leader elected a moment ago, not there
+        // yet; a message the server lists as deleted; damaged bytes `tongban verify` names):
+        // nothing proven, and the gateway starts, its head poll watching a stream.
         Err(LogError::Corrupt { .. }) => {
             tracing::warn!(
                 position = applied,
-                "the log answers no event at the projections' checkpoint; starting, and watching the stream"
+                "the log answers no event at the projections' checkpoint; starting without \
+                 checking that the projections follow this log"
             );
             return Ok(());
         }
         Err(e) => return Err(e.into()),
     };
-    if holds.as_deref() == Some(expected.as_str()) {
+    if holds.as_deref() == Some(expected) {
         return Ok(());
     }
     Err(ServeError::ProjectionsOfAnotherHistory {
@@ -1125,6 +1146,46 @@ mod tests {
 
         std::fs::write(dir.key(), original).expect("restore the key");
         open_embedded(&dir).expect("the log's key restored");
+    }
+
+    /// Given two embedded gateways with one key, each with projections applied up to position
+    /// 2, when the second's log is copied into a copy of the first's directory, then that
+    /// gateway does not start: its projections applied other events at 2. The first's own
+    /// directory, copied as it was left, starts.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn embedded_projections_of_another_log_are_refused_at_start() {
+        let tmp = TempDir::new("embedded-another-history");
+        let [first, second, own, swapped] =
+            ["first", "second", "own", "swapped"].map(|name| DataDir(tmp.path().join(name)));
+        for dir in [&first, &second] {
+            write_key(dir, [3; 32]);
+            let opened = open_embedded(dir).expect("open");
+            crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 2)
+                .await;
+            opened
+                .gateway
+                .projected_within(std::time::Duration::from_secs(10))
+                .await
+                .expect("projected up to 2");
+            assert_eq!(opened.gateway.store.checkpoint().expect("checkpoint"), 2);
+        }
+        // (A gateway opened in this process keeps its stores locked until the process ends:
+        // the directories are started from copies.)
+        crate::testutil::copy_dir(&first.0, &own.0);
+        crate::testutil::copy_dir(&first.0, &swapped.0);
+        std::fs::remove_dir_all(swapped.log()).expect("remove the log");
+        crate::testutil::copy_dir(&second.log(), &swapped.log());
+
+        let refused = open_embedded(&swapped).err().expect("refused");
+        assert!(
+            matches!(
+                refused,
+                ServeError::ProjectionsOfAnotherHistory { position: 2, .. }
+            ),
+            "{refused}"
+        );
+        assert!(refused.to_string().contains("tongban rebuild"), "{refused}");
+        open_embedded(&own).expect("its own log");
     }
 
     /// A gateway joining a stream that holds events signs with the stream's key or does not

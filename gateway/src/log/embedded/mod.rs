@@ -263,6 +263,12 @@ impl EmbeddedLog {
         }
     }
 
+    /// The event at `position`, read on the calling thread: for checks before the gateway
+    /// starts, outside a runtime.
+    pub fn read_at_now(&self, position: u64) -> Result<Vec<Positioned>, LogError> {
+        self.read_at_sync(&[position])
+    }
+
     /// The log's first and last events that read as events (one when they are the same), with
     /// their positions: what a gateway's key is checked against before it signs more.
     pub fn ends(&self) -> Result<Vec<(u64, Envelope)>, LogError> {
