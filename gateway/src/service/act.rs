@@ -67,7 +67,7 @@ impl<L: EventLog> Gateway<L> {
                 .map_err(|e| e.reading_for(app, event_type, &region))?;
             trust_memory = false;
             let checked = loaded.checked;
-            let (state, event, tip) = match self
+            let (state, event, last) = match self
                 .decide(app, &region, &command, expected_seq, loaded)
                 .await
             {
@@ -78,10 +78,13 @@ impl<L: EventLog> Gateway<L> {
                 Err(e) => return Err(e),
             };
             let envelope = self.seal(
-                Some(Tip {
-                    seq: tip.0,
-                    hash: &tip.1,
-                }),
+                Some((
+                    Tip {
+                        seq: last.seq,
+                        hash: &last.hash,
+                    },
+                    &last.at,
+                )),
                 app,
                 event.type_name(),
                 event.data(),
@@ -96,6 +99,7 @@ impl<L: EventLog> Gateway<L> {
                         hash: envelope.hash.clone(),
                         position,
                         state: next.clone(),
+                        at: envelope.at.clone(),
                     };
                     self.states.put(app, remembered);
                     return Ok(ActOutcome {
@@ -133,7 +137,7 @@ impl<L: EventLog> Gateway<L> {
             if trusted {
                 return Ok(Loaded {
                     checked: false,
-                    ..Loaded::checked(r.state, r.seq, r.hash)
+                    ..Loaded::checked(r.state, r.seq, r.hash, r.at)
                 });
             }
             // The last event is read only when there is a state to check it against.
@@ -141,7 +145,7 @@ impl<L: EventLog> Gateway<L> {
                 return Err(ServiceError::NotFound(app.to_string()));
             };
             if last.seq == r.seq && last.hash == r.hash {
-                return Ok(Loaded::checked(r.state, last.seq, last.hash));
+                return Ok(Loaded::checked(r.state, last.seq, last.hash, last.at));
             }
             // The state was folded from this log's durable events (the projector's, or this
             // gateway's own acknowledged append), so the log held the application's seq r.seq.
@@ -180,9 +184,13 @@ impl<L: EventLog> Gateway<L> {
                 if let Some(up_to_date) = r.followed_by(app, &since) {
                     self.states.put(app, up_to_date.clone());
                     let Remembered {
-                        state, seq, hash, ..
+                        state,
+                        seq,
+                        hash,
+                        at,
+                        ..
                     } = up_to_date;
-                    return Ok(Loaded::checked(state, seq, hash));
+                    return Ok(Loaded::checked(state, seq, hash, at));
                 }
             }
         }
@@ -197,6 +205,7 @@ impl<L: EventLog> Gateway<L> {
                 hash: last.hash.clone(),
                 position: 0,
                 state: state.clone(),
+                at: last.at.clone(),
             };
             self.states.put(app, remembered);
         }
@@ -205,6 +214,7 @@ impl<L: EventLog> Gateway<L> {
             unreadable,
             seq: last.seq,
             hash: last.hash,
+            at: last.at,
             checked: true,
         })
     }
@@ -227,11 +237,12 @@ impl<L: EventLog> Gateway<L> {
             hash: view.last_hash,
             position: view.position.unwrap_or(0),
             state: view.state,
+            at: view.updated_at,
         })
     }
 
-    /// Decides `command` on `loaded`: the state it applies to, the event, and the seq and hash
-    /// of the last event it follows.
+    /// Decides `command` on `loaded`: the state it applies to, the event, and the last event it
+    /// follows.
     async fn decide(
         &self,
         app: &str,
@@ -239,12 +250,13 @@ impl<L: EventLog> Gateway<L> {
         command: &Command,
         expected_seq: Option<u64>,
         loaded: Loaded,
-    ) -> Result<(Application, domain::Event, (u64, String)), ServiceError> {
+    ) -> Result<(Application, domain::Event, Last), ServiceError> {
         let Loaded {
             state,
             unreadable,
             seq,
             hash,
+            at,
             ..
         } = loaded;
         // Refuse non-parties before revealing anything about the application's state, even
@@ -278,7 +290,7 @@ impl<L: EventLog> Gateway<L> {
                 _ => error.into(),
             }
         })?;
-        Ok((state, event, (seq, hash)))
+        Ok((state, event, Last { seq, hash, at }))
     }
 }
 
@@ -288,9 +300,11 @@ struct Loaded {
     state: Option<Application>,
     /// Why the history does not fold past `state`.
     unreadable: Option<FoldError>,
-    /// The seq and hash of the last event: what the new one is sealed on.
+    /// The seq and hash of the last event: what the new one is sealed on; and its time, which
+    /// the new one's is not before.
     seq: u64,
     hash: String,
+    at: String,
     /// Whether it was checked against the log (false: a remembered state taken on trust).
     checked: bool,
 }
@@ -314,13 +328,21 @@ pub(super) fn fold_history(events: &[Envelope]) -> (Option<Application>, Option<
 
 impl Loaded {
     /// A state that folds, checked against the log, as of the event `seq` whose hash is `hash`.
-    fn checked(state: Application, seq: u64, hash: String) -> Loaded {
+    fn checked(state: Application, seq: u64, hash: String, at: String) -> Loaded {
         Loaded {
             state: Some(state),
             unreadable: None,
             seq,
             hash,
+            at,
             checked: true,
         }
     }
+}
+
+/// The last event an action's event follows: its seq and hash (the chain) and its time.
+struct Last {
+    seq: u64,
+    hash: String,
+    at: String,
 }

@@ -111,8 +111,12 @@ pub enum ServiceError {
         status: crate::domain::Status,
         seq: u64,
     },
+    /// The key is shown as [`tongban_schemas::mask::field_name`] shows a made-up name: a
+    /// province that numbers its requests by an applicant's ID number or phone would otherwise
+    /// get it back in a message that may be logged on either side.
     #[error(
-        "Idempotency-Key {key:?} was already used by this region for a different request (application {app})"
+        "Idempotency-Key {:?} was already used by this region for a different request (application {app})",
+        tongban_schemas::mask::field_name(key)
     )]
     IdempotencyKeyReused { key: String, app: String },
     #[error("the application changed while deciding, too often; try again")]

@@ -126,9 +126,13 @@ impl<L: EventLog> Gateway<L> {
     ///
     /// Takes the event as its type and `data` (from [`crate::domain::Event::data`], or
     /// [`crate::domain::Event::into_data`] where the event is not needed after).
+    ///
+    /// `previous` is where the chain ends and when its last event happened (None: the
+    /// application's first): the event is stamped now, or at that time when this host's clock
+    /// is behind it ([`stamp_after`]).
     fn seal(
         &self,
-        previous: Option<Tip<'_>>,
+        previous: Option<(Tip<'_>, &str)>,
         app: &str,
         kind: &str,
         data: serde_json::Value,
@@ -141,10 +145,15 @@ impl<L: EventLog> Gateway<L> {
             schema,
             region: region.to_string(),
             actor: principal.actor(),
-            at: crate::time::Timestamp::now().to_rfc3339(),
+            at: stamp_after(previous.map(|(_, at)| at)).to_rfc3339(),
             data,
         };
-        Ok(Envelope::sealed_on(previous, app, content, &self.key))
+        Ok(Envelope::sealed_on(
+            previous.map(|(tip, _)| tip),
+            app,
+            content,
+            &self.key,
+        ))
     }
 
     /// Appends a sealed event with the concurrency check and answers its log position once it is
@@ -247,6 +256,37 @@ impl<L: EventLog> Gateway<L> {
         }
         let events = self.log.read(app).await?;
         Ok(ApplicationView::from_events(&events, &self.calendar)?)
+    }
+}
+
+/// How far this host's clock may be behind an application's last event before a warning says
+/// so: gateways on one stream, and the same gateway across a step of its clock, stamp events
+/// of one chain; milliseconds apart is ordinary, seconds is a clock to fix.
+const CLOCK_BEHIND_WARNING_MS: i64 = 1_000;
+
+/// The time of an event that follows one that happened at `previous` (RFC 3339): now, or
+/// `previous` itself when this host's clock is behind it. An application's events are then in
+/// time order as well as in seq order, whatever the clocks of the gateways that stamped them:
+/// an auditor answering "who did what, when" never reads a decision dated before the
+/// submission it decides, and its deadlines never start before the event that opened them.
+/// A clock a second or more behind is warned of (the stamp says when the chain allows, not
+/// when the host thought it was).
+fn stamp_after(previous: Option<&str>) -> crate::time::Timestamp {
+    let now = crate::time::Timestamp::now();
+    match previous.and_then(crate::time::Timestamp::parse_rfc3339) {
+        Some(previous) if previous.0 > now.0 => {
+            let behind_ms = previous.0 - now.0;
+            if behind_ms >= CLOCK_BEHIND_WARNING_MS {
+                tracing::warn!(
+                    behind_ms,
+                    "this host's clock is behind the last event of the application acted on; \
+                     the new event is stamped with that event's time, so the chain's times do \
+                     not run backwards. Check the host's time synchronisation (NTP)"
+                );
+            }
+            previous
+        }
+        _ => now,
     }
 }
 

@@ -49,6 +49,8 @@ pub struct Remembered {
     /// Where that event is in the log, when known (this gateway appended it); 0 otherwise.
     pub position: u64,
     pub state: Application,
+    /// When that event happened (its `at`): the next one is never stamped earlier.
+    pub at: String,
 }
 
 impl Remembered {
@@ -74,6 +76,7 @@ impl Remembered {
             hash: last.hash.clone(),
             position: 0,
             state,
+            at: last.at.clone(),
         })
     }
 }
@@ -170,6 +173,7 @@ mod tests {
             hash: hash.into(),
             position: seq * 10,
             state: state(app, seq),
+            at: String::new(),
         }
     }
 
@@ -198,6 +202,7 @@ mod tests {
             hash: events[2].hash.clone(),
             position: 30,
             state: folded(3),
+            at: events[2].at.clone(),
         };
         states.put("app-follow", at_3);
         let seq = || states.latest("app-follow").map(|r| r.seq);

@@ -1000,3 +1000,69 @@ async fn a_submission_through_one_gateway_is_read_through_another() {
         }
     }
 }
+
+/// Given a province that numbers its requests by an applicant's ID number, when it reuses one
+/// for another request, then the refusal shows the key masked, as every message shows personal
+/// data. (Found by a domain review: the key came back in full.)
+#[test]
+fn a_reused_key_is_shown_masked() {
+    let refused = ServiceError::IdempotencyKeyReused {
+        key: "330106198506122344".into(),
+        app: "app-1".into(),
+    }
+    .to_string();
+    assert!(!refused.contains("330106198506122344"), "{refused}");
+    assert!(refused.contains("330*************44"), "{refused}");
+}
+
+/// Given an application whose last event was stamped an hour ahead of this host's clock (by
+/// another gateway on the stream, or before this host's clock was stepped back), when it is
+/// acted on here, then the new event is stamped no earlier than it: the chain's times never
+/// run backwards. (Found by a domain review: a decision was dated before the forward it
+/// followed, and its deadline started before it.)
+#[tokio::test]
+async fn an_event_is_never_stamped_before_the_one_it_follows() {
+    use tongban_schemas::events::Approved;
+
+    let dir = TempDir::new("service-clock-behind");
+    let log =
+        std::sync::Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
+    let gw = gateway_on(&log, &dir, "p1");
+    let (origin, lead) = (region(&origin_code()), region(&lead_code()));
+    let app = gw
+        .submit(&origin, request(), None)
+        .await
+        .expect("submit")
+        .id;
+    gw.act(&origin, &app, Command::Forward(Forwarded::default()), None)
+        .await
+        .expect("forward");
+    let forwarded = gw
+        .log
+        .read(&app)
+        .await
+        .expect("read")
+        .pop()
+        .expect("forward");
+    let ahead = crate::time::Timestamp(crate::time::Timestamp::now().0 + 3_600_000);
+    let accepted = crate::envelope::Envelope::sealed_after(
+        Some(&forwarded),
+        &app,
+        crate::envelope::Content {
+            kind: "application.accepted".into(),
+            schema: "application.accepted/1".into(),
+            region: lead_code(),
+            actor: format!("{}/other-gateway", lead_code()),
+            at: ahead.to_rfc3339(),
+            data: serde_json::json!({}),
+        },
+        &crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key")).expect("key"),
+    );
+    log.append(accepted, 2).await.expect("append");
+
+    let approved = gw
+        .act(&lead, &app, Command::Approve(Approved::default()), None)
+        .await
+        .expect("approve");
+    assert_eq!(approved.event.at, ahead.to_rfc3339());
+}
