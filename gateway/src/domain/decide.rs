@@ -4,7 +4,12 @@
 //! - the origin submits, forwards, hands in supplements and may withdraw until the decision;
 //! - the lead handler (first of `handlers`) accepts or refuses, gives the one 补正告知, suspends and
 //!   resumes the clock, extends the decision limit once, decides and issues the result;
-//! - in joint mode every handler completes its own part, and the decision waits for all parts;
+//! - in joint mode every handler completes its own part, and approval waits for all parts; a
+//!   refusal does not: when one authority refuses its part (迁入地 refusing the move in), the lead
+//!   refuses the application, parts outstanding or not, or it would wait for parts that will
+//!   never be done, with only the origin's withdrawal to end it;
+//! - a reason, and each item of a 补正告知, is text: one of spaces alone is refused, since a
+//!   refusal must state why and the one 补正告知 must list what is missing;
 //! - the result is delivered by the origin's window or the lead handler.
 
 use tongban_schemas::{Mode, matters};
@@ -131,7 +136,11 @@ pub fn decide(
             }
             Ok(())
         }
-        Command::Approve(_) | Command::Deny(_) => {
+        Command::Deny(_) => {
+            need(LEAD, "lead handler")?;
+            in_state(DECIDING)
+        }
+        Command::Approve(_) => {
             need(LEAD, "lead handler")?;
             in_state(DECIDING)?;
             let outstanding = app.parts_outstanding();
@@ -167,7 +176,28 @@ pub fn decide(
             ])
         }
     }?;
+    if let Some(field) = blank_text(&command) {
+        return Err(DomainError::Blank { field });
+    }
     Ok(command.into_event())
+}
+
+/// The first required text of `command` that holds only whitespace, as a pointer into its body.
+/// An empty one is left to the payload's schema (`minLength`), which names it as such.
+fn blank_text(command: &Command) -> Option<String> {
+    let blank = |s: &str| !s.is_empty() && s.trim().is_empty();
+    match command {
+        Command::NotAccept(r) if blank(&r.reason) => Some("/reason".into()),
+        Command::Deny(d) if blank(&d.reason) => Some("/reason".into()),
+        Command::Suspend(s) if blank(&s.reason) => Some("/reason".into()),
+        Command::ExtendDeadline(e) if blank(&e.reason) => Some("/reason".into()),
+        Command::RequestSupplement(r) => r
+            .items
+            .iter()
+            .position(|item| blank(item))
+            .map(|i| format!("/items/{i}")),
+        _ => None,
+    }
 }
 
 fn unreachable_submit(app: &Application) -> Result<(), DomainError> {

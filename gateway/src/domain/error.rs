@@ -71,6 +71,10 @@ pub enum DomainError {
     BadRegionCode { field: String, value: String },
     #[error("{field} must not be empty")]
     Empty { field: &'static str },
+    #[error(
+        "{field} holds only spaces: write it out (a refusal states its reason; a 补正告知 lists what is missing)"
+    )]
+    Blank { field: String },
 }
 
 impl DomainError {
@@ -91,7 +95,17 @@ impl DomainError {
             | OriginIsHandler { .. }
             | DuplicateHandler { .. }
             | BadRegionCode { .. }
-            | Empty { .. } => ErrorKind::Invalid,
+            | Empty { .. }
+            | Blank { .. } => ErrorKind::Invalid,
+        }
+    }
+
+    /// The rule an invalid command broke, as a problem's errors name it: `blank` for text of
+    /// spaces alone, `domain` for the rest (the message says which).
+    pub fn rule(&self) -> &'static str {
+        match self {
+            DomainError::Blank { .. } => "blank",
+            _ => "domain",
         }
     }
 
@@ -109,6 +123,7 @@ impl DomainError {
             OriginNotSubmitter { .. } => Some("/origin".into()),
             BadRegionCode { field, .. } => Some(field.clone()),
             Empty { field } => Some((*field).into()),
+            Blank { field } => Some(field.clone()),
             _ => None,
         }
     }

@@ -300,7 +300,7 @@ impl From<DomainError> for Problem {
                 let pointer = e.pointer().unwrap_or_default();
                 Problem::unprocessable(
                     detail.clone(),
-                    vec![Violation::new(&pointer, "domain", detail)],
+                    vec![Violation::new(&pointer, e.rule(), detail)],
                 )
             }
         };

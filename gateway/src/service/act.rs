@@ -271,6 +271,14 @@ impl<L: EventLog> Gateway<L> {
         let Some(state) = state else {
             return Err(ServiceError::NotFound(app.to_string()));
         };
+        let decided = domain::decide(Some(&state), region, command.clone());
+        // A region that may never do this hears so before it hears that its view is stale: a
+        // stale-seq answer tells the caller to refresh and retry, which would only be refused.
+        if let Err(error) = &decided
+            && error.kind() == domain::ErrorKind::Forbidden
+        {
+            return Err(error.clone().into());
+        }
         if let Some(expected) = expected_seq
             && expected != state.seq
         {
@@ -280,15 +288,13 @@ impl<L: EventLog> Gateway<L> {
                 status: state.status,
             });
         }
-        let event = domain::decide(Some(&state), region, command.clone()).map_err(|error| {
-            match error.kind() {
-                domain::ErrorKind::Conflict => ServiceError::Refused {
-                    error,
-                    status: state.status,
-                    seq: state.seq,
-                },
-                _ => error.into(),
-            }
+        let event = decided.map_err(|error| match error.kind() {
+            domain::ErrorKind::Conflict => ServiceError::Refused {
+                error,
+                status: state.status,
+                seq: state.seq,
+            },
+            _ => error.into(),
         })?;
         Ok((state, event, Last { seq, hash, at }))
     }

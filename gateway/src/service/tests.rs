@@ -1066,3 +1066,41 @@ async fn an_event_is_never_stamped_before_the_one_it_follows() {
         .expect("approve");
     assert_eq!(approved.event.at, ahead.to_rfc3339());
 }
+
+/// Given a forwarded application, when its origin sends an accept (the lead handler's) naming
+/// a stale seq, then it hears that the origin may not accept, not that its view is stale: a
+/// stale-seq answer would have it refresh and retry only to be refused. (Found by a domain
+/// review.) The lead handler naming a stale seq still hears stale-seq.
+#[tokio::test]
+async fn a_region_that_may_not_act_hears_so_before_a_stale_seq() {
+    use tongban_schemas::events::Accepted;
+
+    let dir = TempDir::new("service-role-before-seq");
+    let opened = super::fixtures::opened(&dir);
+    let gw = &opened.gateway;
+    let (origin, lead) = (region(&origin_code()), region(&lead_code()));
+    let app = gw
+        .submit(&origin, request(), None)
+        .await
+        .expect("submit")
+        .id;
+    gw.act(&origin, &app, Command::Forward(Forwarded::default()), None)
+        .await
+        .expect("forward");
+    let accept = || Command::Accept(Accepted::default());
+    let refused = gw.act(&origin, &app, accept(), Some(9)).await;
+    assert!(
+        matches!(
+            refused,
+            Err(ServiceError::Domain(
+                crate::domain::DomainError::WrongRole { .. }
+            ))
+        ),
+        "{refused:?}"
+    );
+    let stale = gw.act(&lead, &app, accept(), Some(9)).await;
+    assert!(
+        matches!(stale, Err(ServiceError::StaleSeq { actual: 2, .. })),
+        "{stale:?}"
+    );
+}
