@@ -3,7 +3,10 @@
 //! - **acceptance** (Art. 32): within 5 working days of receipt the lead handler accepts, refuses or
 //!   gives the one 补正告知; a new window opens when the supplement comes back;
 //! - **decision** (Art. 42): 20 working days from acceptance, once extendable by 10; suspensions for
-//!   hearings, inspections or expert review (Art. 45) pause the clock;
+//!   hearings, inspections or expert review (Art. 45) pause the clock. An application accepted
+//!   after the acceptance window ran out was accepted on receipt by law (Art. 32: 逾期不告知的，
+//!   自收到申请材料之日起即为受理), so its decision clock starts at the receipt, not at the late
+//!   acceptance: a late acceptance does not buy the authority more days to decide;
 //! - **issue** (Art. 44): the result within 10 working days of approval.
 //!
 //! Whether a running deadline is overdue depends on "now", so that is judged when read
@@ -219,8 +222,18 @@ impl Deadlines {
                 cal,
             ),
             Event::Accept(_) => {
+                let deemed = self
+                    .open_mut(DeadlineKind::Acceptance)
+                    .filter(|d| d.state == DeadlineState::Running && d.lapsed_by(day))
+                    .and_then(|d| Timestamp::parse_rfc3339(&d.started_at));
                 self.close(DeadlineKind::Acceptance, at);
-                self.start(DeadlineKind::Decision, lead, at, limits.decision_days, cal);
+                self.start(
+                    DeadlineKind::Decision,
+                    lead,
+                    deemed.unwrap_or(at),
+                    limits.decision_days,
+                    cal,
+                );
             }
             Event::NotAccept(_) | Event::RequestSupplement(_) => {
                 self.close(DeadlineKind::Acceptance, at)

@@ -1013,6 +1013,56 @@ fn a_lapsed_decision_deadline_is_not_laundered_by_suspension_or_extension() {
     );
 }
 
+/// Given an application forwarded on Monday 11-02 (acceptance due 11-09), when the lead
+/// accepts on 11-27, after the window ran out, then the acceptance is missed and the decision
+/// clock runs from the receipt (due 11-30, 20 working days from 11-02), not from the late
+/// acceptance: by law it was accepted on receipt (Art. 32). An acceptance in time starts it at
+/// the acceptance. (Found by a domain review: the late acceptance started 20 fresh days.)
+#[test]
+fn a_late_acceptance_starts_the_decision_clock_at_the_receipt() {
+    let limits = statutory_limits();
+    let cal = calendar::Calendar::weekdays();
+    let deadlines_after = |accepted_at: &str| {
+        let (mut state, mut deadlines) = (None, Deadlines::default());
+        for (region, cmd, when) in [
+            (
+                GD,
+                Command::Submit(submitted(Mode::Proxy)),
+                "2026-11-02T01:00:00Z",
+            ),
+            (GD, forward(), "2026-11-02T02:00:00Z"),
+            (ZJ, accept(), accepted_at),
+        ] {
+            let event = decide(state.as_ref(), region, cmd).expect("legal");
+            let app = Application::apply_from(state, "app-1", region, &event);
+            deadlines.apply(&app, &event, at(when), &limits, &cal);
+            state = Some(app);
+        }
+        deadlines
+    };
+    let late = deadlines_after("2026-11-27T03:00:00Z");
+    assert_eq!(late.0[0].state, DeadlineState::Missed);
+    let decision = &late.0[1];
+    assert_eq!(
+        (
+            decision.kind,
+            decision.started_at.as_str(),
+            decision.due.as_str()
+        ),
+        (
+            DeadlineKind::Decision,
+            "2026-11-02T02:00:00.000Z",
+            "2026-11-30"
+        )
+    );
+    let in_time = deadlines_after("2026-11-05T03:00:00Z");
+    assert_eq!(in_time.0[0].state, DeadlineState::Met);
+    assert_eq!(
+        (in_time.0[1].started_at.as_str(), in_time.0[1].due.as_str()),
+        ("2026-11-05T03:00:00.000Z", "2026-12-03")
+    );
+}
+
 #[test]
 fn withdrawal_cancels_running_deadlines() {
     let limits = statutory_limits();
