@@ -62,6 +62,7 @@ fn body_for(action: &str) -> Value {
         "extend-deadline" => json!({"reason": "复杂"}),
         "deny" => json!({"reason": "不符合条件"}),
         "deliver" => json!({"channel": "post"}),
+        "forward" => json!({"materials_checked": true}),
         _ => json!({}),
     }
 }

@@ -68,8 +68,11 @@ fn a_region_resumes_its_feed_after_a_restart_without_gaps_or_repeats() {
             .expect("id")
             .to_string();
         assert_eq!(
-            gd.post(&format!("/v1/applications/{id}/forward"), &json!({}))
-                .status,
+            gd.post(
+                &format!("/v1/applications/{id}/forward"),
+                &json!({"materials_checked": true})
+            )
+            .status,
             200
         );
         let ah = client(&gw, "340000");

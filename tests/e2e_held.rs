@@ -74,7 +74,10 @@ fn an_event_this_build_does_not_fold_holds_its_application_and_the_others_go_on(
         r.json()["id"].as_str().expect("id").to_string()
     };
     let (a, b) = (submit(&origin, "a"), submit(&origin, "b"));
-    let r = origin.post(&format!("/v1/applications/{a}/forward"), &json!({}));
+    let r = origin.post(
+        &format!("/v1/applications/{a}/forward"),
+        &json!({"materials_checked": true}),
+    );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert!(gw.terminate().success());
 

@@ -244,8 +244,18 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
     let missing = tongban_gateway::ids::new_v7();
     for (hidden, unknown) in [
         (
-            act(&stranger, &id, "forward", json!({})),
-            act(&stranger, &missing, "forward", json!({})),
+            act(
+                &stranger,
+                &id,
+                "forward",
+                json!({"materials_checked": true}),
+            ),
+            act(
+                &stranger,
+                &missing,
+                "forward",
+                json!({"materials_checked": true}),
+            ),
         ),
         (
             stranger.get(&format!("/v1/applications/{id}")),
@@ -407,7 +417,12 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
     let origin = world.as_region(body["origin"].as_str().expect("origin"));
     let lead = world.as_region(body["handlers"][0].as_str().expect("handler"));
     let id = created_id(&origin.post("/v1/applications", &body));
-    success(&act(&origin, &id, "forward", json!({})));
+    success(&act(
+        &origin,
+        &id,
+        "forward",
+        json!({"materials_checked": true}),
+    ));
     success(&act(&lead, &id, "accept", json!({})));
     success(&act(
         &lead,
@@ -434,7 +449,12 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
     let lead = world.as_region(body["handlers"][0].as_str().expect("lead"));
     let second = world.as_region(body["handlers"][1].as_str().expect("second handler"));
     let id = created_id(&origin.post("/v1/applications", &body));
-    success(&act(&origin, &id, "forward", json!({})));
+    success(&act(
+        &origin,
+        &id,
+        "forward",
+        json!({"materials_checked": true}),
+    ));
     expect_problem(act(&second, &id, "accept", json!({})), 403); // only the lead accepts
     success(&act(&lead, &id, "accept", json!({})));
     let p = expect_problem(act(&lead, &id, "approve", json!({})), 409);
@@ -466,7 +486,12 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
     let origin = world.as_region(body["origin"].as_str().expect("origin"));
     let lead = world.as_region(body["handlers"][0].as_str().expect("handler"));
     let id = created_id(&origin.post("/v1/applications", &body));
-    success(&act(&origin, &id, "forward", json!({})));
+    success(&act(
+        &origin,
+        &id,
+        "forward",
+        json!({"materials_checked": true}),
+    ));
     success(&act(&lead, &id, "accept", json!({})));
     assert_eq!(
         success(&act(
@@ -483,7 +508,15 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
         operator.get(&format!("/v1/applications/{id}")).json()["status"],
         json!("withdrawn")
     );
-    expect_problem(act(&operator, &id, "forward", json!({})), 403);
+    expect_problem(
+        act(
+            &operator,
+            &id,
+            "forward",
+            json!({"materials_checked": true}),
+        ),
+        403,
+    );
     all_ids.push(id);
 
     // ---- burst of acknowledged submissions, then SIGKILL -----------------------------------

@@ -282,7 +282,10 @@ fn every_input_limit_answers_a_precise_problem_and_appends_nothing() {
 
     // Nothing of the above reached the log; the gateway still takes a valid write.
     assert_eq!(log_position(&anon), before);
-    let r = origin.post(&format!("/v1/applications/{id}/forward"), &json!({}));
+    let r = origin.post(
+        &format!("/v1/applications/{id}/forward"),
+        &json!({"materials_checked": true}),
+    );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(log_position(&anon), before + 1);
 }

@@ -44,7 +44,10 @@ fn metrics_move_with_traffic_and_never_label_ids() {
     let origin = gw.client(Some(&toks[body["origin"].as_str().expect("origin")]));
     let created = origin.post("/v1/applications", &body);
     let id = created_id(&created);
-    let forwarded = origin.post(&format!("/v1/applications/{id}/forward"), &json!({}));
+    let forwarded = origin.post(
+        &format!("/v1/applications/{id}/forward"),
+        &json!({"materials_checked": true}),
+    );
     assert_eq!(forwarded.status, 200);
     let position = forwarded
         .header("x-tongban-position")

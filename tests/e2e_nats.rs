@@ -401,7 +401,7 @@ fn verify_on_jetstream_reports_a_removed_message_as_a_gap() {
         .to_string();
     let forwarded = origin.post(
         &format!("/v1/applications/{id}/forward"),
-        &json!({"expected_seq": 1}),
+        &json!({"expected_seq": 1, "materials_checked": true}),
     );
     success(&forwarded);
     drop(gw);

@@ -1618,7 +1618,11 @@ fn a_calendar_behind_the_deadlines_is_said_wherever_they_are_shown() {
     .expect("write holidays.json");
     let mut gw = Gateway::start(&data, false);
     let (body, origin, handlers) = parties(&gw, &data, "proxy");
-    let id = application(&origin, &body, &[(&origin, "forward", json!({}))]);
+    let id = application(
+        &origin,
+        &body,
+        &[(&origin, "forward", json!({"materials_checked": true}))],
+    );
     let view = origin.get(&format!("/v1/applications/{id}")).json();
     assert_eq!(
         view["deadlines"][0]["calendar_covers"],

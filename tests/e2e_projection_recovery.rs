@@ -71,7 +71,10 @@ fn acknowledged_events_are_projected_after_a_crash_before_their_projection() {
     };
     let (a, b) = (submit("a"), submit("b"));
     let (a, b) = (a.join().expect("a"), b.join().expect("b"));
-    let r = origin.post(&format!("/v1/applications/{a}/forward"), &json!({}));
+    let r = origin.post(
+        &format!("/v1/applications/{a}/forward"),
+        &json!({"materials_checked": true}),
+    );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let h = health(&gw.client(None));
     assert_eq!(h["log_position"], json!(4), "{h}");

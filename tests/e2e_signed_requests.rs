@@ -221,7 +221,9 @@ fn signed_requests_over_http() {
 
     // A signed action; the same signature again is refused as a replay.
     let forward = format!("/v1/applications/{id}/forward");
-    let fbody = json!({"expected_seq": 1}).to_string().into_bytes();
+    let fbody = json!({"expected_seq": 1, "materials_checked": true})
+        .to_string()
+        .into_bytes();
     let fheaders = sign(&key, &forward, &rfc3339(0), &fbody);
     let r = post(&shanghai, &forward, &fheaders, &[], &fbody);
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));

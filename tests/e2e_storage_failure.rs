@@ -37,7 +37,10 @@ fn a_failed_fsync_answers_503_hides_the_write_and_keeps_reads() {
     let r = origin.post_with("/v1/applications", &[("Idempotency-Key", "a")], &example);
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let a = r.json()["id"].as_str().expect("id").to_string();
-    let r = origin.post(&format!("/v1/applications/{a}/forward"), &json!({}));
+    let r = origin.post(
+        &format!("/v1/applications/{a}/forward"),
+        &json!({"materials_checked": true}),
+    );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 
     let health = anon.get("/healthz").json();
@@ -165,7 +168,10 @@ fn a_failed_fsync_answers_503_hides_the_write_and_keeps_reads() {
     let again = origin.post_with("/v1/applications", &[("Idempotency-Key", "b")], &example);
     assert_eq!(again.status, 200);
     assert_eq!(again.json()["id"], first.json()["id"]);
-    let r = origin.post(&format!("/v1/applications/{a}/forward"), &json!({}));
+    let r = origin.post(
+        &format!("/v1/applications/{a}/forward"),
+        &json!({"materials_checked": true}),
+    );
     assert_eq!(r.status, 409, "already forwarded");
     drop(gw);
     let verify = Command::new(BIN)

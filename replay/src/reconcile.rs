@@ -632,7 +632,7 @@ pub(crate) mod tests {
                 (GD, submit_to(key, ZJ), "2026-11-02T01:00:00Z"),
                 (
                     GD,
-                    Command::Forward(ev::Forwarded::default()),
+                    Command::Forward(ev::Forwarded::checked()),
                     "2026-11-02T02:00:00Z",
                 ),
                 (
@@ -661,7 +661,7 @@ pub(crate) mod tests {
                 (GD, submit_to(key, ZJ), "2026-11-02T01:00:00Z"),
                 (
                     GD,
-                    Command::Forward(ev::Forwarded::default()),
+                    Command::Forward(ev::Forwarded::checked()),
                     "2026-11-02T02:00:00Z",
                 ),
                 (
@@ -693,7 +693,7 @@ pub(crate) mod tests {
                 (GD, submit_to(key, handler), "2026-11-02T01:00:00Z"),
                 (
                     GD,
-                    Command::Forward(ev::Forwarded::default()),
+                    Command::Forward(ev::Forwarded::checked()),
                     "2026-11-02T02:00:00Z",
                 ),
                 (
@@ -943,7 +943,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 (ZJ, Command::Submit(from_zj), "2026-11-02T01:00:00Z"),
                 (
                     ZJ,
-                    Command::Forward(ev::Forwarded::default()),
+                    Command::Forward(ev::Forwarded::checked()),
                     "2026-11-02T02:00:00Z",
                 ),
                 (

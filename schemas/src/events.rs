@@ -84,6 +84,17 @@ pub struct Forwarded {
     pub note: Option<String>,
 }
 
+impl Forwarded {
+    /// A forward after the window's check: what a proxy (异地代收代办) forward must say, and
+    /// what any forward may.
+    pub fn checked() -> Forwarded {
+        Forwarded {
+            materials_checked: true,
+            note: None,
+        }
+    }
+}
+
 /// 受理
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -1,7 +1,9 @@
 //! The decision function: given the current state, may this region do this? If so, which event.
 //!
 //! Rules (行政许可法 and 国办发〔2020〕35号):
-//! - the origin submits, forwards, hands in supplements and may withdraw until the decision;
+//! - the origin submits, forwards, hands in supplements and may withdraw until the decision; in
+//!   proxy mode (异地代收代办) its forward says that its window checked the applicant's identity
+//!   and materials (`materials_checked: true`), or it is refused;
 //! - the lead handler (first of `handlers`) accepts or refuses, gives the one 补正告知, suspends and
 //!   resumes the clock, extends the decision limit once, decides and issues the result;
 //! - in joint mode every handler completes its own part, and approval waits for all parts; a
@@ -77,9 +79,15 @@ pub fn decide(
 
     match &command {
         Command::Submit(_) => unreachable_submit(app),
-        Command::Forward(_) => {
+        Command::Forward(f) => {
             need(ORIGIN, "origin")?;
-            in_state(&[Status::Submitted])
+            in_state(&[Status::Submitted])?;
+            // 异地代收代办: the origin's window checks the applicant's identity and materials
+            // before it hands them on; the forward is the record that it did.
+            if app.mode == Mode::Proxy && !f.materials_checked {
+                return Err(DomainError::MaterialsNotChecked);
+            }
+            Ok(())
         }
         Command::Accept(_) => {
             need(LEAD, "lead handler")?;

@@ -72,6 +72,11 @@ pub enum DomainError {
     #[error("{field} must not be empty")]
     Empty { field: &'static str },
     #[error(
+        "materials_checked must be true to forward a proxy (异地代收代办) application: the origin's \
+         window checks the applicant's identity and materials before it hands them on"
+    )]
+    MaterialsNotChecked,
+    #[error(
         "{field} holds only spaces: write it out (a refusal states its reason; a 补正告知 lists what is missing)"
     )]
     Blank { field: String },
@@ -96,15 +101,18 @@ impl DomainError {
             | DuplicateHandler { .. }
             | BadRegionCode { .. }
             | Empty { .. }
-            | Blank { .. } => ErrorKind::Invalid,
+            | Blank { .. }
+            | MaterialsNotChecked => ErrorKind::Invalid,
         }
     }
 
     /// The rule an invalid command broke, as a problem's errors name it: `blank` for text of
-    /// spaces alone, `domain` for the rest (the message says which).
+    /// spaces alone, `proxy-check` for a proxy forward without the window's check, `domain` for
+    /// the rest (the message says which).
     pub fn rule(&self) -> &'static str {
         match self {
             DomainError::Blank { .. } => "blank",
+            DomainError::MaterialsNotChecked => "proxy-check",
             _ => "domain",
         }
     }
@@ -124,6 +132,7 @@ impl DomainError {
             BadRegionCode { field, .. } => Some(field.clone()),
             Empty { field } => Some((*field).into()),
             Blank { field } => Some(field.clone()),
+            MaterialsNotChecked => Some("/materials_checked".into()),
             _ => None,
         }
     }

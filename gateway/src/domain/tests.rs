@@ -390,6 +390,39 @@ fn joint_mode_refuses_without_waiting_for_the_parts() {
     }
 }
 
+/// Given a proxy (异地代收代办) application, when its origin forwards it without saying that its
+/// window checked the applicant's identity and materials, then the forward is refused at
+/// `/materials_checked` (rule `proxy-check`); with the check it is forwarded. Online and joint
+/// applications, checked by their handlers, forward either way. (Found by a domain review: the
+/// origin's duty could be skipped silently.)
+#[test]
+fn a_proxy_forward_says_the_window_checked_the_materials() {
+    let unchecked = || Command::Forward(ev::Forwarded::default());
+    let g = given(vec![submit(Mode::Proxy)]);
+    let refused = g.when(GD, unchecked()).map(|_| ()).expect_err("unchecked");
+    assert_eq!(refused, DomainError::MaterialsNotChecked);
+    assert_eq!(
+        (refused.kind(), refused.rule(), refused.pointer().as_deref()),
+        (
+            ErrorKind::Invalid,
+            "proxy-check",
+            Some("/materials_checked")
+        )
+    );
+    assert_eq!(
+        g.when(GD, forward()).map(|(_, a)| a.status),
+        Ok(Status::Forwarded)
+    );
+    for mode in [Mode::Online, Mode::Joint] {
+        let g = given(vec![submit(mode)]);
+        assert_eq!(
+            g.when(GD, unchecked()).map(|(_, a)| a.status),
+            Ok(Status::Forwarded),
+            "{mode:?}"
+        );
+    }
+}
+
 /// Given an application at each step that takes a reason or a list, when the text is spaces
 /// alone, then the command is refused at that field with the `blank` rule; an empty one is left
 /// to the payload's schema. (Found by a domain review: a refusal of "   " was recorded, and a

@@ -1109,7 +1109,7 @@ mod tests {
             };
             let mut steps = vec![
                 ("440000", Command::Submit(submit)),
-                ("440000", Command::Forward(ev::Forwarded::default())),
+                ("440000", Command::Forward(ev::Forwarded::checked())),
             ];
             if i % 2 == 0 {
                 steps.push(("330000", Command::Accept(ev::Accepted::default())));
@@ -1591,9 +1591,16 @@ mod tests {
                 &cal,
             )
             .expect("apply");
+        // Accepted after its window ran out, it was accepted on receipt (11-02) by law: its
+        // decision clock is due 11-30 and overdue at once.
         let after_accept = overdue_on(&store, "2026-12-03");
-        assert_eq!(after_accept.len(), 5, "{after_accept:?}");
-        assert!(!after_accept.iter().any(|(a, _, _)| a == app));
+        assert_eq!(after_accept.len(), 6, "{after_accept:?}");
+        let of_app: Vec<_> = after_accept.iter().filter(|(a, _, _)| a == app).collect();
+        assert_eq!(
+            of_app,
+            [&(app.clone(), "decision", "2026-11-30".to_string())],
+            "{after_accept:?}"
+        );
         let future = overdue_on(&store, "2027-06-01");
         assert!(
             future

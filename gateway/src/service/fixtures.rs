@@ -79,7 +79,7 @@ pub async fn accepted<L: crate::log::EventLog>(gw: &crate::service::Gateway<L>) 
         .await
         .expect("submit")
         .id;
-    gw.act(&origin, &app, Command::Forward(Forwarded::default()), None)
+    gw.act(&origin, &app, Command::Forward(Forwarded::checked()), None)
         .await
         .expect("forward");
     gw.act(&lead, &app, Command::Accept(Accepted::default()), None)

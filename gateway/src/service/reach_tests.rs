@@ -66,7 +66,7 @@ async fn a_read_after_a_position_sees_another_gateways_write() {
 
     // The reader's view is at seq 1 now; the writer forwards it.
     let forwarded = writer
-        .act(&origin, &app, Command::Forward(Forwarded::default()), None)
+        .act(&origin, &app, Command::Forward(Forwarded::checked()), None)
         .await
         .expect("forward");
     assert_eq!(

@@ -24,7 +24,7 @@ async fn an_invalid_event_payload_never_reaches_the_log() {
     gw.act(
         &region(&origin),
         &app,
-        Command::Forward(Forwarded::default()),
+        Command::Forward(Forwarded::checked()),
         None,
     )
     .await
@@ -196,7 +196,7 @@ async fn a_write_answers_before_its_projection_and_the_next_read_still_sees_it()
         .act(
             &origin,
             &submitted.id,
-            Command::Forward(Forwarded::default()),
+            Command::Forward(Forwarded::checked()),
             None,
         )
         .await
@@ -478,7 +478,7 @@ async fn no_event_is_appended_while_the_stream_removes_events() {
     gw.act(
         &region(&origin),
         &app,
-        Command::Forward(Forwarded::default()),
+        Command::Forward(Forwarded::checked()),
         None,
     )
     .await
@@ -775,7 +775,7 @@ async fn a_view_is_not_decided_on_until_the_log_holds_the_event_it_was_folded_to
         .await
         .expect("submit")
         .id;
-    let forward = || Command::Forward(Forwarded::default());
+    let forward = || Command::Forward(Forwarded::checked());
     elsewhere
         .act(&origin, &app, forward(), None)
         .await
@@ -1034,7 +1034,7 @@ async fn an_event_is_never_stamped_before_the_one_it_follows() {
         .await
         .expect("submit")
         .id;
-    gw.act(&origin, &app, Command::Forward(Forwarded::default()), None)
+    gw.act(&origin, &app, Command::Forward(Forwarded::checked()), None)
         .await
         .expect("forward");
     let forwarded = gw
@@ -1084,7 +1084,7 @@ async fn a_region_that_may_not_act_hears_so_before_a_stale_seq() {
         .await
         .expect("submit")
         .id;
-    gw.act(&origin, &app, Command::Forward(Forwarded::default()), None)
+    gw.act(&origin, &app, Command::Forward(Forwarded::checked()), None)
         .await
         .expect("forward");
     let accept = || Command::Accept(Accepted::default());
