@@ -342,19 +342,28 @@ fn the_overdue_list_names_each_late_clock_for_operators_and_its_responsible_regi
     assert_eq!(r.json()["errors"][0]["pointer"], json!("query:after"));
     assert_eq!(gw.client(None).get("/v1/deadlines/overdue").status, 401);
 
-    // Accepted late: the acceptance clock closes (missed) and the decision clock that starts is
-    // not due yet.
+    // Accepted late: the acceptance clock closes (missed), and the application was accepted on
+    // receipt by law (行政许可法 Art. 32): its decision clock runs from the forward on 11-02, due
+    // 11-30, overdue at once.
     let r = lead.post(
         &format!("/v1/applications/{}/accept", apps.late_acceptance),
         &json!({}),
     );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(overdue_list(&operator, "").0, expected[1..]);
+    let mut after_accept = expected[1..].to_vec();
+    after_accept.push((
+        apps.late_acceptance.clone(),
+        "decision".to_string(),
+        "2026-11-30".to_string(),
+        days_since("2026-11-30"),
+    ));
+    after_accept.sort_by(|x, y| (&x.2, &x.0).cmp(&(&y.2, &y.0)));
+    assert_eq!(overdue_list(&operator, "").0, after_accept);
     assert_eq!(
         gauge(&anon)[..2],
         [
             "tongban_deadlines_overdue{kind=\"acceptance\"} 0",
-            "tongban_deadlines_overdue{kind=\"decision\"} 1",
+            "tongban_deadlines_overdue{kind=\"decision\"} 2",
         ]
     );
 
@@ -362,15 +371,15 @@ fn the_overdue_list_names_each_late_clock_for_operators_and_its_responsible_regi
     assert!(gw.terminate().success());
     let mut gw = Gateway::start(&data, false);
     let operator = gw.client(Some(&tokens["operator"]));
-    assert_eq!(overdue_list(&operator, "").0, expected[1..]);
+    assert_eq!(overdue_list(&operator, "").0, after_accept);
     assert!(gw.terminate().success());
     common::tongban_on(&data, &["rebuild"]);
     let gw = Gateway::start(&data, false);
     let operator = gw.client(Some(&tokens["operator"]));
-    assert_eq!(overdue_list(&operator, "").0, expected[1..]);
+    assert_eq!(overdue_list(&operator, "").0, after_accept);
     // The region's own order of the index is rebuilt too.
     let lead = gw.client(Some(&tokens[&apps.lead]));
-    assert_eq!(overdue_list(&lead, "").0, expected[1..]);
+    assert_eq!(overdue_list(&lead, "").0, after_accept);
     let origin = gw.client(Some(&tokens[&apps.origin]));
     assert!(overdue_list(&origin, "").0.is_empty());
 }
@@ -525,19 +534,31 @@ fn each_regions_overdue_list_is_its_own_page_by_page_among_two_regions() {
     let other = gw.client(Some(&tokens[&leads(1).0]));
     assert!(overdue_list(&other, "").0.is_empty());
 
-    // Region a accepts its oldest late application: that clock leaves a's list (its decision
-    // clock is not due yet); b's list is as it was.
+    // Region a accepts its oldest late application (forwarded 11-02): that clock leaves a's
+    // list, and its decision clock, run from the receipt (accepted on receipt by law), comes in
+    // overdue; b's list is as it was.
     let at = before
         .iter()
         .position(|((_, kind, _, _), r)| kind == "acceptance" && *r == a)
         .expect("a late acceptance of a's");
     let first = before[at].0.0.clone();
+    assert_eq!(before[at].0.2, "2026-11-09");
     let r = gw
         .client(Some(&tokens[&a]))
         .post(&format!("/v1/applications/{first}/accept"), &json!({}));
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let mut expected = before.clone();
     expected.remove(at);
+    expected.push((
+        (
+            first.clone(),
+            "decision".to_string(),
+            "2026-11-30".to_string(),
+            days_since("2026-11-30"),
+        ),
+        a.clone(),
+    ));
+    expected.sort_by(|x, y| (&x.0.2, &x.0.0).cmp(&(&y.0.2, &y.0.0)));
     assert_eq!(check(&gw), expected);
 
     // The same after a restart.

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One problem found in a submission (or, as a warning, one doubt that does not reject it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Violation {
     /// JSON pointer from the body root, e.g. `/applicant/id_number`.
     pub pointer: String,

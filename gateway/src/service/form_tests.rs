@@ -111,7 +111,7 @@ fn a_body_an_adapter_checked_records_the_version_of_the_schema_it_passed() {
     let (report, checked) = matter.check_owned(example());
     assert!(report.violations.is_empty(), "{:?}", report.violations);
     // When the gate prepares it
-    let (event, _) =
+    let (event, _, _) =
         prepare_submission(&origin(), checked.expect("checked"), None).expect("prepared");
     // Then the event records that matter's version
     let Event::Submitted(s) = event else {

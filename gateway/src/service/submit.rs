@@ -49,6 +49,12 @@ pub struct SubmitOutcome {
     /// after it): answered as `X-Tongban-Position`.
     #[serde(skip)]
     pub position: u64,
+    /// What the checks doubt without refusing (a 15-digit ID number, a 统一社会信用代码 whose
+    /// check character fails, as some early real codes do), each at its pointer: the caller
+    /// learns of it at once, as the local-form route's caller does. Empty for a repeated
+    /// submission (the first answer had them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Violation>,
 }
 
 /// Idempotency keys: 1–255 visible ASCII characters (they end up inside hashed ids only).
@@ -64,13 +70,14 @@ fn check_key(key: &str) -> Result<(), ServiceError> {
 
 /// Everything a submission is checked against before the log is touched, without I/O: the key,
 /// the request digest, the structural rules (matter, mode, regions) and then the matter's own
-/// schema (unless the body arrives already checked). Returns the event to append and the digest.
-/// Pure, so the fuzz targets run exactly this.
+/// schema (unless the body arrives already checked). Returns the event to append, the digest and
+/// the schema's warnings (none for a checked body: its check gave them to its caller). Pure, so
+/// the fuzz targets run exactly this.
 pub fn prepare(
     region: &str,
     intake: impl Into<Intake>,
     idempotency_key: Option<&str>,
-) -> Result<(Event, String), ServiceError> {
+) -> Result<(Event, String, Vec<Violation>), ServiceError> {
     if let Some(key) = idempotency_key {
         check_key(key)?;
     }
@@ -113,15 +120,18 @@ pub fn prepare(
     };
     // Structural rules first (matter, mode, regions), then the matter's own schema.
     let event = domain::decide(None, region, Command::Submit(submitted))?;
+    let mut warnings = Vec::new();
     if let Event::Submitted(s) = &event
         && checked.is_none()
         && let Some(matter) = matter
     {
-        matter
-            .validate(&s.applicant, &s.form)
-            .map_err(ServiceError::Invalid)?;
+        let report = matter.check(&s.applicant, &s.form);
+        if !report.violations.is_empty() {
+            return Err(ServiceError::Invalid(report.violations));
+        }
+        warnings = report.warnings;
     }
-    Ok((event, digest))
+    Ok((event, digest, warnings))
 }
 
 impl<L: EventLog> Gateway<L> {
@@ -151,7 +161,7 @@ impl<L: EventLog> Gateway<L> {
                 ServiceError::Forbidden("operators read and replay; only regions submit".into())
             })?
             .to_string();
-        let (event, digest) = prepare(&region, request, idempotency_key)?;
+        let (event, digest, warnings) = prepare(&region, request, idempotency_key)?;
         self.known_handlers(&event)?;
         let app = match idempotency_key {
             Some(key) => crate::ids::app_id_for_key(&region, key),
@@ -176,6 +186,7 @@ impl<L: EventLog> Gateway<L> {
                 seq: 1,
                 created: true,
                 position,
+                warnings,
             }),
             Err(ServiceError::Log(LogError::Conflict { .. })) if idempotency_key.is_some() => self
                 .answer_existing(&app, &digest, idempotency_key)
@@ -318,6 +329,7 @@ impl<L: EventLog> Gateway<L> {
             seq: events.last().map(|e| e.seq).unwrap_or(1),
             created: false,
             position,
+            warnings: Vec::new(),
         }))
     }
 }

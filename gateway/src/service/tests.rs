@@ -128,7 +128,7 @@ fn the_request_digest_is_the_canonical_form_of_the_request_as_before() {
                 crate::envelope::jcs::canonicalize(&value).as_bytes(),
             ))
         };
-        let (_, digest) = super::prepare_submission(&origin, request, Some("k-1")).expect("ok");
+        let (_, digest, _) = super::prepare_submission(&origin, request, Some("k-1")).expect("ok");
         assert_eq!(digest, before, "{}", matter.code);
         if matter.code == "social-security-card" {
             pinned = Some(digest);
@@ -1103,4 +1103,45 @@ async fn a_region_that_may_not_act_hears_so_before_a_stale_seq() {
         matches!(stale, Err(ServiceError::StaleSeq { actual: 2, .. })),
         "{stale:?}"
     );
+}
+
+/// Given a canonical submission whose applicant has a 15-digit (legacy) ID number, when it is
+/// submitted, then it is taken and the answer carries the check's warning at the field, as the
+/// local-form route's does; a repeat of it answers without. (Found by a domain review: the
+/// canonical route dropped every warning.)
+#[tokio::test]
+async fn a_canonical_submission_hears_the_checks_warnings() {
+    let dir = TempDir::new("service-warnings");
+    let opened = super::fixtures::opened(&dir);
+    let gw = &opened.gateway;
+    let mut body = super::fixtures::example();
+    body["applicant"]["id_number"] = serde_json::json!("440106850612234");
+    // Born 1985-06-12, sequence 234: even, a woman.
+    body["applicant"]["birth_date"] = serde_json::json!("1985-06-12");
+    body["applicant"]["sex"] = serde_json::json!("2");
+    let request: SubmitRequest = serde_json::from_value(body).expect("request");
+    let origin = region(&origin_code());
+    let first = gw
+        .submit(&origin, request.clone(), Some("legacy-1"))
+        .await
+        .expect("taken");
+    assert!(first.created);
+    assert!(
+        first
+            .warnings
+            .iter()
+            .any(|w| w.pointer == "/applicant/id_number" && w.rule.starts_with("gb11643")),
+        "{:?}",
+        first.warnings
+    );
+    assert!(
+        !serde_json::to_string(&first.warnings)
+            .expect("json")
+            .contains("440106850612234")
+    );
+    let again = gw
+        .submit(&origin, request, Some("legacy-1"))
+        .await
+        .expect("repeat");
+    assert!(!again.created && again.warnings.is_empty());
 }
