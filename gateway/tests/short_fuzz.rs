@@ -280,7 +280,7 @@ fn sealed_events() -> Vec<Envelope> {
     let origin = example["origin"].as_str().unwrap_or_default().to_string();
     let request: tongban_gateway::service::SubmitRequest =
         serde_json::from_value(example).expect("example is a request");
-    let (event, _) =
+    let (event, _, _) =
         tongban_gateway::service::prepare_submission(&origin, request, None).expect("example");
     let app = "0190f0c4-0000-7000-8000-0000000000f0".to_string();
     let mut first = Envelope {
