@@ -7,7 +7,11 @@
 //!   after the acceptance window ran out was accepted on receipt by law (Art. 32: 逾期不告知的，
 //!   自收到申请材料之日起即为受理), so its decision clock starts at the receipt, not at the late
 //!   acceptance: a late acceptance does not buy the authority more days to decide;
-//! - **issue** (Art. 44): the result within 10 working days of approval.
+//! - **issue** (Art. 44): the licence issued *and delivered* (颁发、送达) within 10 working days of
+//!   approval. The clock runs on past `result-issued` until `delivered`: issued on the last day
+//!   and handed over a week later is late. From the issue on, its responsible region is the one
+//!   that delivers (the origin's window in proxy mode, the lead handler otherwise), since the
+//!   handover is then its to make.
 //!
 //! Whether a running deadline is overdue depends on "now", so that is judged when read
 //! ([`Deadline::situation`]), never stored.
@@ -28,7 +32,7 @@ pub enum DeadlineKind {
     Acceptance,
     /// 审查决定期限
     Decision,
-    /// 颁发证照期限
+    /// 颁发、送达证件期限: from approval until the result is delivered
     Issue,
 }
 
@@ -287,7 +291,18 @@ impl Deadlines {
                 self.start(DeadlineKind::Issue, lead, at, limits.issue_days, cal);
             }
             Event::Deny(_) => self.close(DeadlineKind::Decision, at),
-            Event::IssueResult(_) => self.close(DeadlineKind::Issue, at),
+            Event::IssueResult(_) => {
+                let deliverer = app
+                    .awaiting()
+                    .into_iter()
+                    .find(|(_, action)| *action == super::lifecycle::Action::Deliver)
+                    .map(|(region, _)| region);
+                if let (Some(d), Some(deliverer)) = (self.open_mut(DeadlineKind::Issue), deliverer)
+                {
+                    d.responsible = deliverer;
+                }
+            }
+            Event::Deliver(_) => self.close(DeadlineKind::Issue, at),
             Event::Withdraw(_) => {
                 for d in self.0.iter_mut().filter(|d| d.open()) {
                     d.state = DeadlineState::Cancelled;
@@ -295,7 +310,7 @@ impl Deadlines {
                     d.end_pause(at);
                 }
             }
-            Event::Submitted(_) | Event::CompletePart(_) | Event::Deliver(_) => {}
+            Event::Submitted(_) | Event::CompletePart(_) => {}
         }
     }
 

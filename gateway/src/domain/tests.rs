@@ -1096,6 +1096,63 @@ fn a_late_acceptance_starts_the_decision_clock_at_the_receipt() {
     );
 }
 
+/// Given a proxy application approved on Monday 11-02 (issue and delivery due 11-16), when the
+/// lead issues the result in time and the origin's window hands it over on 11-20, then the
+/// issue clock ran until the delivery, was the origin's from the issue on, and is missed; a
+/// handover on 11-13 meets it. (Found by a domain review: the clock closed at the issue, and a
+/// delivery weeks late left no trace.)
+#[test]
+fn the_issue_clock_runs_until_the_result_is_delivered() {
+    let limits = statutory_limits();
+    let cal = calendar::Calendar::weekdays();
+    let run = |delivered_at: &str| {
+        let (mut state, mut deadlines) = (None, Deadlines::default());
+        let mut after_issue = None;
+        for (region, cmd, when) in [
+            (
+                GD,
+                Command::Submit(submitted(Mode::Proxy)),
+                "2026-11-02T01:00:00Z",
+            ),
+            (GD, forward(), "2026-11-02T01:10:00Z"),
+            (ZJ, accept(), "2026-11-02T01:20:00Z"),
+            (ZJ, approve(), "2026-11-02T02:00:00Z"),
+            (ZJ, issue(), "2026-11-06T02:00:00Z"),
+            (GD, deliver(), delivered_at),
+        ] {
+            let event = decide(state.as_ref(), region, cmd).expect("legal");
+            let app = Application::apply_from(state, "app-1", region, &event);
+            deadlines.apply(&app, &event, at(when), &limits, &cal);
+            if matches!(event, Event::IssueResult(_)) {
+                after_issue = Some(deadlines.0[2].clone());
+            }
+            state = Some(app);
+        }
+        (after_issue.expect("issued"), deadlines.0[2].clone())
+    };
+    let (issued, late) = run("2026-11-20T02:00:00Z");
+    assert_eq!(
+        (
+            issued.kind,
+            issued.state,
+            issued.due.as_str(),
+            issued.responsible.as_str()
+        ),
+        (
+            DeadlineKind::Issue,
+            DeadlineState::Running,
+            "2026-11-16",
+            GD
+        )
+    );
+    assert_eq!(
+        (late.state, late.closed_at.as_deref()),
+        (DeadlineState::Missed, Some("2026-11-20T02:00:00.000Z"))
+    );
+    let (_, in_time) = run("2026-11-13T02:00:00Z");
+    assert_eq!(in_time.state, DeadlineState::Met);
+}
+
 #[test]
 fn withdrawal_cancels_running_deadlines() {
     let limits = statutory_limits();

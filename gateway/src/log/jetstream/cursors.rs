@@ -485,6 +485,19 @@ mod tests {
             );
         }
         let all: Vec<SharedCursors> = gateways.iter().map(|g| cursors(g).clone()).collect();
+        // A bucket made a moment ago may not be known to every node yet ("no stream found"):
+        // the race is run once each node reads it (a gateway answers 503 until then, and its
+        // caller tries again).
+        for (i, c) in all.iter().enumerate() {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while let Err(e) = c.get("330000").await {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "node {i} never read the bucket: {e}"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
         let mut next = 1u64;
         for round in 0..20 {
             let mut racers = Vec::new();
