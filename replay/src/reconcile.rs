@@ -50,6 +50,11 @@ pub enum Category {
     /// The record's serial names more than one application in the log (handlers number their
     /// 受理编号 independently), none of them the region's own: it is matched to none.
     AmbiguousSerial,
+    /// The record names an application and a serial the log does not give it: the region's own
+    /// number for it in the log (its Idempotency-Key as origin, its 受理编号 as the accepting
+    /// handler) is another, or, where the log holds none of the region's, the serial is another
+    /// application's.
+    SerialDiffers,
     /// An event of one of the region's applications that this build cannot read: the log side
     /// of that application stops before it, so it may show an earlier status than it has.
     UndecodableEvent,
@@ -190,6 +195,22 @@ fn province_time(s: &str) -> Option<Timestamp> {
 
 fn parse_status(s: &str) -> Option<Status> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+}
+
+impl LogSide {
+    /// The region's own number for this application, as the log holds it: its Idempotency-Key
+    /// when the region is the origin, its 受理编号 when it is the handler that accepted. Another
+    /// party's number (the handler's 受理编号 to the origin, or to a co-handler) is not the
+    /// region's, so it is never shown or compared as the region's serial.
+    fn own_serial(&self, region: &str) -> Option<&str> {
+        if self.state.origin == region {
+            return self.idempotency_key.as_deref();
+        }
+        match &self.reference {
+            Some((number, handler)) if handler == region => Some(number.as_str()),
+            _ => None,
+        }
+    }
 }
 
 /// Builds the log side incrementally.
@@ -367,58 +388,27 @@ impl LogIndex {
             seen.insert(side.state.id.clone());
             let log_status = side.state.status;
             d.log_status = Some(log_status.as_str().to_string());
-            let Some(province_status) = parse_status(&record.status) else {
-                d.category = Category::InvalidRecord;
-                d.detail = format!("status {:?} is not a canonical status", record.status);
-                report.discrepancies.push(d);
-                continue;
-            };
-            if province_status == log_status {
-                let reached = side
-                    .entered
-                    .iter()
-                    .rev()
-                    .find(|(s, _)| *s == log_status)
-                    .map(|(_, t)| *t);
-                match (reached, province_time(&record.updated_at)) {
-                    (Some(log_t), Some(p_t)) if (log_t.0 - p_t.0).abs() > tolerance_ms => {
-                        d.category = Category::TimestampsDisagree;
-                        d.detail = format!(
-                            "both {log_status}, reached at {} in the log but {} at the province",
-                            log_t.to_rfc3339(),
-                            p_t.to_rfc3339()
-                        );
-                        report.discrepancies.push(d);
-                    }
-                    (_, None) => {
-                        d.category = Category::InvalidRecord;
-                        d.detail = format!(
-                            "updated_at {:?} is neither RFC 3339 nor a Beijing local time \
-                             (2026-11-03 10:00:00)",
-                            record.updated_at
-                        );
-                        report.discrepancies.push(d);
-                    }
-                    _ => report.agreeing += 1,
-                }
-                continue;
+            // Every discrepancy of this record: it agrees only when there is none.
+            let mut found: Vec<Discrepancy> = Vec::new();
+            if let (Some(_), Some(serial)) = (&record.app, &record.serial)
+                && let Some(detail) = self.serial_differs(side, serial, &by_reference)
+            {
+                found.push(Discrepancy {
+                    category: Category::SerialDiffers,
+                    detail,
+                    ..d.clone()
+                });
             }
-            let earlier = side.entered.iter().any(|(s, _)| *s == province_status);
-            if earlier {
-                d.category = Category::ProvinceBehind;
-                d.detail = format!(
-                    "the province still shows {province_status}; the log has moved on to {log_status}"
-                );
-            } else if log_status.leads_to(province_status) {
-                d.category = Category::ProvinceAhead;
-                d.detail = format!(
-                    "the province shows {province_status}, later than the log's {log_status}: steps not reported"
-                );
-            } else {
-                d.category = Category::StatusDiffers;
-                d.detail = format!("the province shows {province_status}, the log {log_status}");
+            match self.compare_status(side, &record, tolerance_ms) {
+                Some((category, detail)) => found.push(Discrepancy {
+                    category,
+                    detail,
+                    ..d
+                }),
+                None if found.is_empty() => report.agreeing += 1,
+                None => {}
             }
-            report.discrepancies.push(d);
+            report.discrepancies.extend(found);
         }
         let mut missing: Vec<&LogSide> = self
             .apps
@@ -477,6 +467,110 @@ impl LogIndex {
 }
 
 impl LogIndex {
+    /// Why a record naming application `side` and `serial` disagrees with the log about its
+    /// serial, if it does: the region's own number for it in the log is another, or, where the
+    /// log holds none of the region's, `serial` is another application's.
+    fn serial_differs(
+        &self,
+        side: &LogSide,
+        serial: &str,
+        by_reference: &HashMap<&str, Vec<(&str, bool)>>,
+    ) -> Option<String> {
+        let app = side.state.id.as_str();
+        if let Some(own) = side.own_serial(&self.region) {
+            let what = if side.state.origin == self.region {
+                "Idempotency-Key"
+            } else {
+                "受理编号"
+            };
+            return (own != serial).then(|| {
+                format!(
+                    "the province numbers it {serial:?}; the log has {own:?} ({}'s {what})",
+                    self.region
+                )
+            });
+        }
+        match self.resolve(serial, by_reference) {
+            Ok(Some(other)) if other != app => Some(format!(
+                "the province numbers it {serial:?}; in the log that serial names application \
+                 {other}"
+            )),
+            Err(candidates) if !candidates.iter().any(|c| c == app) => Some(format!(
+                "the province numbers it {serial:?}; in the log that serial names applications \
+                 {}",
+                candidates.join(", ")
+            )),
+            _ => None,
+        }
+    }
+
+    /// The status comparison of one record with its application's log side: `None` when they
+    /// agree, else the category and why.
+    fn compare_status(
+        &self,
+        side: &LogSide,
+        record: &ProvinceRecord,
+        tolerance_ms: i64,
+    ) -> Option<(Category, String)> {
+        let log_status = side.state.status;
+        let Some(province_status) = parse_status(&record.status) else {
+            return Some((
+                Category::InvalidRecord,
+                format!("status {:?} is not a canonical status", record.status),
+            ));
+        };
+        if province_status == log_status {
+            let reached = side
+                .entered
+                .iter()
+                .rev()
+                .find(|(s, _)| *s == log_status)
+                .map(|(_, t)| *t);
+            return match (reached, province_time(&record.updated_at)) {
+                (Some(log_t), Some(p_t)) if (log_t.0 - p_t.0).abs() > tolerance_ms => Some((
+                    Category::TimestampsDisagree,
+                    format!(
+                        "both {log_status}, reached at {} in the log but {} at the province",
+                        log_t.to_rfc3339(),
+                        p_t.to_rfc3339()
+                    ),
+                )),
+                (_, None) => Some((
+                    Category::InvalidRecord,
+                    format!(
+                        "updated_at {:?} is neither RFC 3339 nor a Beijing local time \
+                         (2026-11-03 10:00:00)",
+                        record.updated_at
+                    ),
+                )),
+                _ => None,
+            };
+        }
+        let earlier = side.entered.iter().any(|(s, _)| *s == province_status);
+        Some(if earlier {
+            (
+                Category::ProvinceBehind,
+                format!(
+                    "the province still shows {province_status}; the log has moved on to \
+                     {log_status}"
+                ),
+            )
+        } else if log_status.leads_to(province_status) {
+            (
+                Category::ProvinceAhead,
+                format!(
+                    "the province shows {province_status}, later than the log's {log_status}: \
+                     steps not reported"
+                ),
+            )
+        } else {
+            (
+                Category::StatusDiffers,
+                format!("the province shows {province_status}, the log {log_status}"),
+            )
+        })
+    }
+
     /// The application a serial names: the one whose Idempotency-Key it is (this region's, as
     /// origin), or the one whose 受理编号 it is. When it names several, the one that is the
     /// region's own, if exactly one is; otherwise `Err` with every candidate, in id order.
@@ -971,6 +1065,102 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             .map(|d| d.app.as_deref())
             .collect();
         assert_eq!(missing, [Some(third[0].app.as_str())], "{report:#?}");
+    }
+
+    /// Given records naming both an application and a serial, when the serial is not the
+    /// region's own number for that application in the log (its Idempotency-Key as origin, its
+    /// 受理编号 as the accepting handler), or, where the log holds none of the region's, is
+    /// another application's, then `serial-differs` names both sides, the status is still
+    /// compared, and the record does not count as agreeing.
+    #[test]
+    fn a_serial_that_is_not_the_applications_is_serial_differs() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        let b = to_accepted("GD-2", "ZJ-SL-2");
+        // Forwarded to Zhejiang, not accepted yet: the log holds no 受理编号 of Zhejiang's.
+        let c = history(
+            "GD-3",
+            vec![
+                (GD, submit("GD-3"), "2026-11-02T01:00:00Z"),
+                (
+                    GD,
+                    Command::Forward(ev::Forwarded::default()),
+                    "2026-11-02T02:00:00Z",
+                ),
+            ],
+        );
+        let index_for = |region: &str| {
+            let mut index = LogIndex::new(region);
+            for e in a.iter().chain(&b).chain(&c) {
+                index.add(e);
+            }
+            index
+        };
+        let (x, y, z) = (&a[0].app, &b[0].app, &c[0].app);
+        let records = |rows: &[(&str, &str, &str)]| {
+            let mut csv = String::from("app,serial,status,updated_at\n");
+            for (app, serial, status) in rows {
+                let at = if *status == "accepted" {
+                    "2026-11-03T02:00:00Z"
+                } else {
+                    "2026-11-02T02:00:00Z"
+                };
+                csv.push_str(&format!("{app},{serial},{status},{at}\n"));
+            }
+            parse_records(&csv)
+        };
+        let report = index_for(ZJ).reconcile(
+            records(&[
+                (x, "ZJ-SL-1", "accepted"),
+                (y, "ZJ-SL-9", "accepted"),
+                (z, "ZJ-SL-1", "submitted"),
+            ]),
+            1000,
+        );
+        let got: Vec<(Category, Option<usize>)> = report
+            .discrepancies
+            .iter()
+            .map(|d| (d.category, d.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Category::SerialDiffers, Some(3)),
+                (Category::SerialDiffers, Some(4)),
+                (Category::ProvinceBehind, Some(4)),
+            ],
+            "{report:#?}"
+        );
+        assert_eq!(report.agreeing, 1, "{report:#?}");
+        assert!(
+            report.discrepancies[0]
+                .detail
+                .contains("the province numbers it \"ZJ-SL-9\"; the log has \"ZJ-SL-2\""),
+            "{}",
+            report.discrepancies[0].detail
+        );
+        assert!(
+            report.discrepancies[1].detail.contains(&format!(
+                "the province numbers it \"ZJ-SL-1\"; in the log that serial names application {x}"
+            )),
+            "{}",
+            report.discrepancies[1].detail
+        );
+        // The origin's own number is its Idempotency-Key.
+        let report = index_for(GD).reconcile(
+            records(&[
+                (x, "GD-1", "accepted"),
+                (y, "GD-9", "accepted"),
+                (z, "GD-3", "forwarded"),
+            ]),
+            1000,
+        );
+        let got: Vec<(Category, Option<usize>)> = report
+            .discrepancies
+            .iter()
+            .map(|d| (d.category, d.line))
+            .collect();
+        assert_eq!(got, [(Category::SerialDiffers, Some(3))], "{report:#?}");
+        assert_eq!(report.agreeing, 2);
     }
 
     #[test]
