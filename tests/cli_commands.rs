@@ -642,3 +642,49 @@ fn cli_refusals_name_the_path_the_option_and_the_address() {
         "{log}"
     );
 }
+
+/// Given a log with one application, when `tongban reconcile` is given a file that is no export
+/// (a JSON array, a CSV header without `updated_at`), then it exits 2 naming the file, the line
+/// and what is wrong, before reading the log.
+#[test]
+fn reconcile_refuses_what_it_cannot_read() {
+    let dir = TempDir::new("cli-reconcile");
+    let data = dir.0.join("data");
+    let (mut gw, id, _) = one_application(&data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let d = data.to_str().expect("path");
+    let records = dir.0.join("records.csv");
+    let r = records.to_str().expect("path");
+    let reconcile = |contents: &str, extra: &[&str]| {
+        std::fs::write(&records, contents).expect("records");
+        let mut args = vec![
+            "reconcile",
+            "--region",
+            "440000",
+            "--records",
+            r,
+            "--data",
+            d,
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    for (contents, want) in [
+        (
+            format!("[{{\"app\":\"{id}\"}}]"),
+            "line 1: the file is a JSON array; export JSON Lines".to_string(),
+        ),
+        (
+            format!("app,status,updated\n{id},submitted,2026-11-02 09:00:00\n"),
+            format!(
+                "tongban: {r}: line 1: the header has no column \"updated_at\" (columns read: \
+                 app, status, updated)"
+            ),
+        ),
+    ] {
+        let out = reconcile(&contents, &[]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{contents}: {err}");
+        assert!(err.contains(&want), "{contents}: want {want:?} in {err}");
+    }
+}

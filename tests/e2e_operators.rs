@@ -1600,6 +1600,28 @@ fn reconcile_over_http_for_operators() {
     );
     let r = operator.post(&path, &json!({"app": id}));
     assert_eq!(r.status, 415);
+
+    // A file that is no export is a 400 saying why, not a report of nothing.
+    for (body, why) in [
+        (
+            format!("[{{\"app\":\"{id}\"}}]"),
+            "line 1: the file is a JSON array; export JSON Lines",
+        ),
+        (
+            format!("app,status,updated\n{id},delivered,{updated}\n"),
+            "line 1: the header has no column \"updated_at\" (columns read: app, status, updated)",
+        ),
+    ] {
+        let r = post(&operator, body);
+        let problem = r.json();
+        assert_eq!(r.status, 400, "{problem}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with(why)),
+            "{problem}"
+        );
+    }
 }
 
 /// Given a `holidays.json` whose last listed year (2020) is before every deadline, when the

@@ -606,17 +606,83 @@ impl LogIndex {
     }
 }
 
+/// A province's records, each with the 1-based line it came from: the record, or why that line
+/// is not one.
+pub type Records = Vec<(usize, Result<ProvinceRecord, String>)>;
+
+/// The columns a CSV header must name, in words, for the errors that say what is missing.
+const CSV_COLUMNS: &str = "app or serial, status and updated_at";
+
+/// Why a CSV header cannot head an export, if it cannot (`line`: its line): a column it must
+/// have and lacks, saying which columns it did read, and when it is one cell holding `;` or
+/// tabs, that those separate nothing here.
+fn header_problem(line: usize, header: &str, columns: &[String]) -> Option<String> {
+    let has = |name: &str| columns.iter().any(|c| c == name);
+    let mut missing: Vec<&str> = Vec::new();
+    if !has("app") && !has("serial") {
+        missing.push("\"app\" or \"serial\"");
+    }
+    for name in ["status", "updated_at"] {
+        if !has(name) {
+            missing.push(if name == "status" {
+                "\"status\""
+            } else {
+                "\"updated_at\""
+            });
+        }
+    }
+    if missing.is_empty() {
+        return None;
+    }
+    let header = header.trim();
+    if columns.len() == 1
+        && let Some((_, name)) = [(';', "\";\""), ('\t', "tabs")]
+            .into_iter()
+            .find(|(c, _)| header.contains(*c))
+    {
+        return Some(format!(
+            "line {line}: the header is one column ({header:?}): columns are separated by \
+             commas, and this file separates them with {name}; export it as CSV with commas \
+             (the columns {CSV_COLUMNS}), or as JSON Lines"
+        ));
+    }
+    let (last, rest) = missing.split_last()?;
+    let named = if rest.is_empty() {
+        format!("column {last}")
+    } else {
+        format!("columns {} and {last}", rest.join(", "))
+    };
+    Some(format!(
+        "line {line}: the header has no {named} (columns read: {}); an export's header names \
+         the columns {CSV_COLUMNS}, in any order",
+        columns.join(", ")
+    ))
+}
+
 /// Parses a province's export: JSON Lines, or CSV with a header naming `app` and/or `serial`,
-/// `status` and `updated_at` (any order; cells may be quoted).
-pub fn parse_records(text: &str) -> Vec<(usize, Result<ProvinceRecord, String>)> {
+/// `status` and `updated_at` (any order; cells may be quoted). `Err` when the file as a whole
+/// is not an export (a JSON array, a header without the columns): every line would fail alike,
+/// and one error saying why is what the operator can act on.
+pub fn parse_records(text: &str) -> Result<Records, String> {
     // Exports saved by Windows tools often start with a byte order mark.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    if first.trim_start().starts_with('{') {
-        return text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let Some((first_index, first)) = lines.clone().next() else {
+        return Ok(Vec::new());
+    };
+    let first = first.trim_start();
+    if first.starts_with('[') {
+        return Err(format!(
+            "line {}: the file is a JSON array; export JSON Lines instead (one record per line, \
+             {{\"app\": …, \"status\": …, \"updated_at\": …}}), or CSV with a header line",
+            first_index + 1
+        ));
+    }
+    if first.starts_with('{') {
+        return Ok(lines
             .map(|(i, l)| {
                 (
                     i + 1,
@@ -624,23 +690,22 @@ pub fn parse_records(text: &str) -> Vec<(usize, Result<ProvinceRecord, String>)>
                         .map_err(|e| format!("line {}: {e}", i + 1)),
                 )
             })
-            .collect();
+            .collect());
     }
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, header)) = lines.next() else {
-        return Vec::new();
+    let Some((header_index, header)) = lines.next() else {
+        return Ok(Vec::new());
     };
     let columns: Vec<String> = csv_cells(header)
         .iter()
         .map(|c| c.trim().to_lowercase())
         .collect();
+    if let Some(problem) = header_problem(header_index + 1, header, &columns) {
+        return Err(problem);
+    }
     let col = |name: &str| columns.iter().position(|c| c == name);
     let (app, serial, status, updated) =
         (col("app"), col("serial"), col("status"), col("updated_at"));
-    lines
+    Ok(lines
         .map(|(i, l)| {
             let cells = csv_cells(l);
             let get = |c: Option<usize>| {
@@ -664,7 +729,7 @@ pub fn parse_records(text: &str) -> Vec<(usize, Result<ProvinceRecord, String>)>
             };
             (i + 1, record)
         })
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]
@@ -876,7 +941,7 @@ pub(crate) mod tests {
                    ZJ-SL-1,not-accepted,2026-11-10T02:00:00Z\n\
                    ZJ-SL-2,withdrawn,2026-11-10T02:00:00Z\n\
                    ZJ-SL-3,result-issued,2026-11-10T02:00:00Z\n";
-        let report = index.reconcile(parse_records(csv), 1000);
+        let report = index.reconcile(parse_records(csv).expect("an export"), 1000);
         let got: Vec<(Category, Option<&str>, Option<&str>)> = report
             .discrepancies
             .iter()
@@ -956,7 +1021,7 @@ pub(crate) mod tests {
              bad line\n",
             ahead[0].app
         );
-        let report = index.reconcile(parse_records(&csv), 5 * 60 * 1000);
+        let report = index.reconcile(parse_records(&csv).expect("an export"), 5 * 60 * 1000);
         let got: Vec<(Category, Option<usize>)> = report
             .discrepancies
             .iter()
@@ -1006,7 +1071,8 @@ pub(crate) mod tests {
                 "serial,status,updated_at
 SL-0001,accepted,2026-11-03T02:00:00Z
 ",
-            ),
+            )
+            .expect("an export"),
             1000,
         );
         let ambiguous: Vec<&Discrepancy> = report
@@ -1054,7 +1120,8 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             index.add(e);
         }
         let report = index.reconcile(
-            parse_records("serial,status,updated_at\nSL-0001,accepted,2026-11-03T02:00:00Z\n"),
+            parse_records("serial,status,updated_at\nSL-0001,accepted,2026-11-03T02:00:00Z\n")
+                .expect("an export"),
             1000,
         );
         assert_eq!(report.agreeing, 1, "{report:#?}");
@@ -1106,7 +1173,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 };
                 csv.push_str(&format!("{app},{serial},{status},{at}\n"));
             }
-            parse_records(&csv)
+            parse_records(&csv).expect("an export")
         };
         let report = index_for(ZJ).reconcile(
             records(&[
@@ -1163,6 +1230,49 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         assert_eq!(report.agreeing, 2);
     }
 
+    /// Given exports no line of which can be a record (a JSON array, a header without a
+    /// required column, a header separated by `;` or tabs), when they are parsed, then the file
+    /// as a whole is refused, naming the line, what is missing, the columns read and what to
+    /// export instead, rather than yielding nothing or failing every row alike.
+    #[test]
+    fn files_that_are_no_export_are_refused_as_a_whole() {
+        let refused = |text: &str| parse_records(text).expect_err(text);
+        let array =
+            refused("[{\"app\":\"a\",\"status\":\"accepted\",\"updated_at\":\"2026-11-03\"}]");
+        assert!(
+            array.starts_with("line 1: the file is a JSON array; export JSON Lines"),
+            "{array}"
+        );
+        assert_eq!(
+            refused("\n\napp,status,updated\nx,accepted,2026-11-03T02:00:00Z\n"),
+            "line 3: the header has no column \"updated_at\" (columns read: app, status, \
+             updated); an export's header names the columns app or serial, status and \
+             updated_at, in any order"
+        );
+        let neither = refused("id,state,updated_at\n");
+        assert!(
+            neither.starts_with(
+                "line 1: the header has no columns \"app\" or \"serial\" and \"status\" \
+                 (columns read: id, state, updated_at)"
+            ),
+            "{neither}"
+        );
+        for (header, named) in [
+            ("app;status;updated_at\n", "\";\""),
+            ("app\tstatus\tupdated_at\n", "tabs"),
+        ] {
+            let why = refused(header);
+            assert!(
+                why.starts_with("line 1: the header is one column")
+                    && why.contains(&format!("separates them with {named}")),
+                "{why}"
+            );
+        }
+        // A header with the columns and no rows is an export with no records.
+        assert_eq!(parse_records("serial,status,updated_at\n"), Ok(Vec::new()));
+        assert_eq!(parse_records(""), Ok(Vec::new()));
+    }
+
     #[test]
     fn agreeing_records_agree_in_both_formats() {
         let a = to_accepted("GD-1", "ZJ-SL-1");
@@ -1181,7 +1291,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             for e in &a {
                 index.add(e);
             }
-            let report = index.reconcile(parse_records(&text), 1000);
+            let report = index.reconcile(parse_records(&text).expect("an export"), 1000);
             assert!(report.agrees(), "{region}: {report:#?}");
             assert_eq!(report.agreeing, 1);
         }
@@ -1204,7 +1314,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             "\"serial\",\"status\",\"updated_at\"\r\n\"ZJ-SL-1\",\"accepted\",\"2026-11-03 10:00:00\"\r\n".to_string(),
             "serial,status,updated_at\nZJ-SL-1,accepted,2026-11-03T10:00:00+0800\n".to_string(),
         ] {
-            let report = index_for().reconcile(parse_records(&text), 1000);
+            let report = index_for().reconcile(parse_records(&text).expect("an export"), 1000);
             assert!(report.agrees(), "{text:?}: {report:#?}");
             assert_eq!(report.agreeing, 1, "{text:?}");
         }
@@ -1239,7 +1349,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             index.add(e);
         }
         let text = "serial,status,updated_at\nZJ-SL-1,accepted,2026-11-03T02:00:00Z\n";
-        let report = index.reconcile(parse_records(text), 1000);
+        let report = index.reconcile(parse_records(text).expect("an export"), 1000);
         assert!(report.agrees(), "{report:#?}");
 
         let mut broken = to_accepted("GD-2", "ZJ-SL-2");

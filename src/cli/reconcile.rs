@@ -30,7 +30,8 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let bytes = std::fs::read(&records).map_err(|e| CliError(format!("{records}: {e}")))?;
     let text = export_text(&bytes, encoding.as_deref())
         .map_err(|e| CliError(format!("{records}: {e}")))?;
-    let parsed = parse_records(&text);
+    // Before the log is read: a file that is no export is refused at once, saying why (exit 2).
+    let parsed = parse_records(&text).map_err(|e| CliError(format!("{records}: {e}")))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -25,11 +25,15 @@ use crate::log::EventLog;
 /// command line's `--tolerance-seconds`): 30 days.
 pub const MAX_TOLERANCE_SECONDS: i64 = 86_400 * 30;
 
-/// Incremental reconciliation: fed every event of the log, then the province's records.
+/// Incremental reconciliation: given the province's records, then fed every event of the log.
 pub trait ReconcileSession: Send {
+    /// Reads the province's export, before the log is read: `Err` says why the file as a whole
+    /// is not an export (a JSON array, a header without the columns), in the export's own terms
+    /// (its line, the column).
+    fn read_records(&mut self, text: &str) -> Result<(), String>;
     fn add(&mut self, event: &Envelope);
     /// Returns whether the two agree and the report as JSON.
-    fn finish(self: Box<Self>, records: &str, tolerance_ms: i64) -> (bool, serde_json::Value);
+    fn finish(self: Box<Self>, tolerance_ms: i64) -> (bool, serde_json::Value);
 }
 
 /// `?at=<RFC 3339>` or `?seq=<n>`: the state as of a moment or an event, as `tongban replay
@@ -267,6 +271,10 @@ pub async fn reconcile<L: EventLog>(
         ));
     }
     let mut session = tools()?.reconcile(&region);
+    // Before the log is read: a file that is no export is refused at once, saying why.
+    session
+        .read_records(text)
+        .map_err(|why| Problem::bad_request("", "records", why))?;
     let mut from = 1;
     loop {
         let batch = s
@@ -281,6 +289,6 @@ pub async fn reconcile<L: EventLog>(
             session.add(&p.event);
         }
     }
-    let (_, report) = session.finish(text, tolerance * 1000);
+    let (_, report) = session.finish(tolerance * 1000);
     Ok(axum::Json(report).into_response())
 }
