@@ -606,6 +606,109 @@ impl LogIndex {
     }
 }
 
+/// A record from its values as read, each trimmed, an empty one counted as absent (as a CSV
+/// cell and a JSON string alike), or why it is none. The reason names no line: the report and
+/// the command line place it.
+fn record_of(
+    app: Option<String>,
+    serial: Option<String>,
+    status: Option<String>,
+    updated_at: Option<String>,
+) -> Result<ProvinceRecord, String> {
+    let given = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let (app, serial) = (given(app), given(serial));
+    let (status, updated_at) = (given(status), given(updated_at));
+    let mut lacking: Vec<&str> = Vec::new();
+    if app.is_none() && serial.is_none() {
+        lacking.push("app or serial");
+    }
+    if status.is_none() {
+        lacking.push("status");
+    }
+    if updated_at.is_none() {
+        lacking.push("updated_at");
+    }
+    match (status, updated_at) {
+        (Some(status), Some(updated_at)) if lacking.is_empty() => Ok(ProvinceRecord {
+            app,
+            serial,
+            status,
+            updated_at,
+        }),
+        _ => Err(format!(
+            "needs {CSV_COLUMNS}; this record has no {}",
+            lacking.join(" and no ")
+        )),
+    }
+}
+
+/// A value of a JSON Lines record read as text: a string, or a number as written (serials,
+/// and `updated_at` as `20261205162458`, are often numbers in exports).
+struct Text(String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Text;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("text (a string or a number)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// One JSON Lines record as written: `status` and `updated_at` must be there (serde names the
+/// one missing, and where), `app` and `serial` may be.
+#[derive(Deserialize)]
+struct JsonRecord {
+    #[serde(default)]
+    app: Option<Text>,
+    #[serde(default)]
+    serial: Option<Text>,
+    status: Text,
+    updated_at: Text,
+}
+
+/// A JSON Lines record, or why it is none: `column N: <what serde found>`, without serde's own
+/// `at line 1 column N` (a record is one line; the report gives the file's line) and with
+/// field names in double quotes, as the other messages quote them.
+fn json_record(line: &str) -> Result<ProvinceRecord, String> {
+    match serde_json::from_str::<JsonRecord>(line) {
+        Ok(r) => record_of(
+            r.app.map(|t| t.0),
+            r.serial.map(|t| t.0),
+            Some(r.status.0),
+            Some(r.updated_at.0),
+        ),
+        Err(e) => {
+            let full = e.to_string();
+            let position = format!(" at line {} column {}", e.line(), e.column());
+            let what = full
+                .strip_suffix(&position)
+                .unwrap_or(&full)
+                .replace('`', "\"");
+            Err(match e.column() {
+                0 => what,
+                column => format!("column {column}: {what}"),
+            })
+        }
+    }
+}
+
 /// A province's records, each with the 1-based line it came from: the record, or why that line
 /// is not one.
 pub type Records = Vec<(usize, Result<ProvinceRecord, String>)>;
@@ -682,15 +785,7 @@ pub fn parse_records(text: &str) -> Result<Records, String> {
         ));
     }
     if first.starts_with('{') {
-        return Ok(lines
-            .map(|(i, l)| {
-                (
-                    i + 1,
-                    serde_json::from_str::<ProvinceRecord>(l)
-                        .map_err(|e| format!("line {}: {e}", i + 1)),
-                )
-            })
-            .collect());
+        return Ok(lines.map(|(i, l)| (i + 1, json_record(l))).collect());
     }
     let Some((header_index, header)) = lines.next() else {
         return Ok(Vec::new());
@@ -713,21 +808,10 @@ pub fn parse_records(text: &str) -> Result<Records, String> {
                     .map(|s| s.trim().to_string())
                     .filter(|s| !s.is_empty())
             };
-            let record = match (get(status), get(updated)) {
-                (Some(status), Some(updated_at)) if get(app).is_some() || get(serial).is_some() => {
-                    Ok(ProvinceRecord {
-                        app: get(app),
-                        serial: get(serial),
-                        status,
-                        updated_at,
-                    })
-                }
-                _ => Err(format!(
-                    "line {}: needs app or serial, status and updated_at",
-                    i + 1
-                )),
-            };
-            (i + 1, record)
+            (
+                i + 1,
+                record_of(get(app), get(serial), get(status), get(updated)),
+            )
         })
         .collect())
 }
@@ -1271,6 +1355,57 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         // A header with the columns and no rows is an export with no records.
         assert_eq!(parse_records("serial,status,updated_at\n"), Ok(Vec::new()));
         assert_eq!(parse_records(""), Ok(Vec::new()));
+    }
+
+    /// Given JSON Lines records with neither app nor serial (absent, or empty strings), one
+    /// without `updated_at`, and one whose values have spaces around them, when they are read,
+    /// then the first two are invalid as in CSV, the missing field is named with its column and
+    /// no second line number, and the padded one agrees.
+    #[test]
+    fn json_records_are_read_as_csv_rows_are() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        let mut index = LogIndex::new(ZJ);
+        for e in &a {
+            index.add(e);
+        }
+        let text = format!(
+            "{{\"status\":\"accepted\",\"updated_at\":\"2026-11-03T02:00:00Z\"}}\n\
+             {{\"app\":\" \",\"serial\":\"\",\"status\":\"accepted\",\"updated_at\":\"2026-11-03T02:00:00Z\"}}\n\
+             {{\"app\":\"{app}\",\"status\":\"accepted\"}}\n\
+             {{\"app\":\" {app} \",\"serial\":\"\",\"status\":\" accepted \",\"updated_at\":\" 2026-11-03T02:00:00Z\"}}\n",
+            app = a[0].app
+        );
+        let records = parse_records(&text).expect("an export");
+        assert_eq!(
+            records[0].1,
+            Err(
+                "needs app or serial, status and updated_at; this record has no app or serial"
+                    .into()
+            )
+        );
+        assert_eq!(records[1].1, records[0].1);
+        // serde finds it missing at the record's closing brace, its last column.
+        let column = format!("{{\"app\":\"{}\",\"status\":\"accepted\"}}", a[0].app).len();
+        assert_eq!(
+            records[2].1,
+            Err(format!("column {column}: missing field \"updated_at\""))
+        );
+        let report = index.reconcile(records, 1000);
+        let got: Vec<(Category, Option<usize>)> = report
+            .discrepancies
+            .iter()
+            .map(|d| (d.category, d.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Category::InvalidRecord, Some(1)),
+                (Category::InvalidRecord, Some(2)),
+                (Category::InvalidRecord, Some(3)),
+            ],
+            "{report:#?}"
+        );
+        assert_eq!(report.agreeing, 1, "{report:#?}");
     }
 
     #[test]

@@ -46,9 +46,16 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         _ => {
             outln!("{}", report.summary())?;
             for d in &report.discrepancies {
+                // `line 2: column 66: missing field "updated_at"`: a record that did not read
+                // names no application, and its reason names no line (this line does).
                 let line = d.line.map(|l| format!("line {l}: ")).unwrap_or_default();
-                let id = d.app.as_deref().or(d.serial.as_deref()).unwrap_or("-");
-                outln!("{line}{id}: {}", d.detail)?;
+                let id = d
+                    .app
+                    .as_deref()
+                    .or(d.serial.as_deref())
+                    .map(|id| format!("{id}: "))
+                    .unwrap_or_default();
+                outln!("{line}{id}{}", d.detail)?;
             }
         }
     }
