@@ -14,9 +14,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
+use tongban_adapters::transform::date::{Layout, Parts};
 use tongban_gateway::domain::{Application, Event, Status};
 use tongban_gateway::envelope::Envelope;
-use tongban_gateway::time::Timestamp;
+use tongban_gateway::time::{CivilDate, Timestamp};
 
 /// One record of the province's own view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +75,13 @@ pub struct Discrepancy {
     pub log_status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub province_status: Option<String>,
+    /// `timestamps-disagree`: when the log reached the status (RFC 3339, Beijing's offset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_at: Option<String>,
+    /// `timestamps-disagree`: when the province says it did, as RFC 3339 at Beijing's offset,
+    /// or a `full-date` (`2026-12-05`) where it wrote a date alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub province_at: Option<String>,
     pub detail: String,
 }
 
@@ -168,29 +176,141 @@ fn csv_cells(line: &str) -> Vec<String> {
     cells
 }
 
-/// A province's time: RFC 3339, or a local time without an offset as provincial systems export
-/// them (`2026-11-03 10:00:00`, `2026-11-03T10:00:00`), read as Beijing time; `+0800` is taken
-/// for `+08:00`.
-fn province_time(s: &str) -> Option<Timestamp> {
+/// When a province says its record's status was reached: an instant, or a day (its exports
+/// often carry the date alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProvinceTime {
+    At(Timestamp),
+    /// A date alone, a day in Beijing time.
+    Day(CivilDate),
+}
+
+/// China Standard Time's offset, in milliseconds: provinces' local times are Beijing time.
+const BEIJING_MS: i64 = 8 * 3_600_000;
+const DAY_MS: i64 = 86_400_000;
+
+/// The local times provinces write, read as Beijing time unless an offset follows (a month and
+/// day may be written without padding: `M` and `d` read one or two digits). Seconds may be
+/// left out.
+const LOCAL_TIMES: &[&str] = &[
+    "yyyy-M-d HH:mm:ss",
+    "yyyy-M-dTHH:mm:ss",
+    "yyyy/M/d HH:mm:ss",
+    "yyyyMMddHHmmss",
+    "yyyy年M月d日 HH:mm:ss",
+    "yyyy年M月d日HH:mm:ss",
+    "yyyy-M-d HH:mm",
+    "yyyy-M-dTHH:mm",
+    "yyyy/M/d HH:mm",
+    "yyyy年M月d日 HH:mm",
+    "yyyy年M月d日HH:mm",
+];
+
+/// Dates alone.
+const DATES: &[&str] = &["yyyy-M-d", "yyyy/M/d", "yyyyMMdd", "yyyy年M月d日"];
+
+/// The forms `updated_at` is read in, for the message that refuses one.
+const TIME_FORMS: &str = "RFC 3339 (2026-12-05T16:24:58+08:00), or Beijing time as 2026-12-05 \
+                          16:24:58, 2026/12/05 16:24:58, 2026-12-5 16:24:58, 20261205162458 or \
+                          2026年12月5日 16:24:58 (seconds may be left out; an offset such as \
+                          +08, +0800 or +08:00 may follow), or a date alone: 2026-12-05, \
+                          20261205 or 2026年12月5日";
+
+/// `s` read in the first of `layouts` that reads it, through the adapters' date layouts (one
+/// date reader for forms and exports alike).
+fn read_layouts(layouts: &[&str], s: &str) -> Option<Parts> {
+    layouts
+        .iter()
+        .filter_map(|l| Layout::compile(l))
+        .find_map(|l| l.parse(s))
+}
+
+/// The instant of a local date and time read by a layout, `offset_ms` east of UTC.
+fn instant(p: &Parts, offset_ms: i64, fraction_ms: i64) -> Option<Timestamp> {
+    let date = CivilDate::from_ymd(p.year?.into(), p.month?.into(), p.day?.into())?;
+    let (h, m, sec) = (
+        i64::from(p.hour?),
+        i64::from(p.minute?),
+        i64::from(p.second.unwrap_or(0)),
+    );
+    Some(Timestamp(
+        date.0 * DAY_MS + ((h * 60 + m) * 60 + sec) * 1000 + fraction_ms - offset_ms,
+    ))
+}
+
+/// A local date and time, with fractional seconds if written (`2026-12-05 16:24:58.0`, as
+/// databases print them), `offset_ms` east of UTC.
+fn local_time(s: &str, offset_ms: i64) -> Option<Timestamp> {
+    if let Some(p) = read_layouts(LOCAL_TIMES, s) {
+        return instant(&p, offset_ms, 0);
+    }
+    let (whole, fraction) = s.rsplit_once('.')?;
+    if fraction.is_empty() || fraction.len() > 9 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let p = read_layouts(LOCAL_TIMES, whole).filter(|p| p.second.is_some())?;
+    let ms = fraction.get(..3).unwrap_or(fraction);
+    let ms = ms.parse::<i64>().ok()? * 10i64.pow(3 - ms.len() as u32);
+    instant(&p, offset_ms, ms)
+}
+
+/// A time's trailing offset (`Z`, `+08`, `+0800`, `+08:00`, with or without a space before it):
+/// the local part and the offset east of UTC. Only a local part that is a date *and* time is
+/// taken with it (`2026-12-05` ends in `-05`, which is the day, not an offset).
+fn with_offset(s: &str) -> Option<Timestamp> {
+    if let Some(local) = s.strip_suffix(['Z', 'z']) {
+        return local_time(local.trim_end(), 0);
+    }
+    let sign_at = s.rfind(['+', '-'])?;
+    let (local, offset) = s.split_at(sign_at);
+    let digits = offset.get(1..)?.replacen(':', "", 1);
+    if !matches!(digits.len(), 2 | 4) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let hours: i64 = digits.get(..2)?.parse().ok()?;
+    let minutes: i64 = digits
+        .get(2..)
+        .filter(|m| !m.is_empty())
+        .map_or(Some(0), |m| m.parse().ok())?;
+    if hours > 23 || minutes > 59 || (offset.contains(':') && digits.len() != 4) {
+        return None;
+    }
+    let east = (hours * 60 + minutes) * 60_000;
+    local_time(
+        local.trim_end(),
+        if offset.starts_with('-') { -east } else { east },
+    )
+}
+
+/// A province's `updated_at`: RFC 3339, or one of the [`LOCAL_TIMES`] read as Beijing time
+/// unless an offset follows, or one of the [`DATES`] alone (compared by the day).
+fn province_time(s: &str) -> Option<ProvinceTime> {
     let s = s.trim();
     if let Some(t) = Timestamp::parse_rfc3339(s) {
-        return Some(t);
+        return Some(ProvinceTime::At(t));
     }
-    let mut t = s.to_string();
-    if t.len() > 10 && t.as_bytes()[10] == b' ' {
-        t.replace_range(10..11, "T");
+    if let Some(t) = local_time(s, BEIJING_MS) {
+        return Some(ProvinceTime::At(t));
     }
-    let time = t.get(11..).unwrap_or("");
-    let has_offset = time.ends_with('Z') || time.contains('+') || time.contains('-');
-    if !has_offset {
-        t.push_str("+08:00");
-    } else if let Some(sign) = t.len().checked_sub(5).filter(|&i| i > 11)
-        && matches!(t.as_bytes().get(sign), Some(b'+' | b'-'))
-        && t[sign + 1..].bytes().all(|b| b.is_ascii_digit())
-    {
-        t.insert(sign + 3, ':');
+    if let Some(p) = read_layouts(DATES, s) {
+        let day = CivilDate::from_ymd(p.year?.into(), p.month?.into(), p.day?.into())?;
+        return Some(ProvinceTime::Day(day));
     }
-    Timestamp::parse_rfc3339(&t)
+    with_offset(s).map(ProvinceTime::At)
+}
+
+/// An instant as Beijing time for people, `2026-12-05 16:24:58.000 北京时间`.
+fn beijing_text(t: Timestamp) -> String {
+    format!("{} 北京时间", crate::html::beijing(&t.to_rfc3339()))
+}
+
+/// An instant as RFC 3339 at Beijing's offset, `2026-12-05T16:24:58.000+08:00`.
+fn beijing_rfc3339(t: Timestamp) -> String {
+    let shifted = Timestamp(t.0 + BEIJING_MS).to_rfc3339();
+    match shifted.strip_suffix('Z') {
+        Some(local) => format!("{local}+08:00"),
+        None => shifted,
+    }
 }
 
 fn parse_status(s: &str) -> Option<Status> {
@@ -339,6 +459,8 @@ impl LogIndex {
                         line: Some(line),
                         log_status: None,
                         province_status: None,
+                        log_at: None,
+                        province_at: None,
                         detail: reason,
                     });
                     continue;
@@ -356,6 +478,8 @@ impl LogIndex {
                             line: Some(line),
                             log_status: None,
                             province_status: Some(record.status.clone()),
+                            log_at: None,
+                            province_at: None,
                             detail: format!(
                                 "serial {serial:?} names {} applications in the log ({}), and not \
                                  exactly one of them by {}'s own numbering: give the record its \
@@ -377,6 +501,8 @@ impl LogIndex {
                 line: Some(line),
                 log_status: None,
                 province_status: Some(record.status.clone()),
+                log_at: None,
+                province_at: None,
                 detail: String::new(),
             };
             let Some(side) = app_id.as_ref().and_then(|id| self.apps.get(id)) else {
@@ -399,12 +525,8 @@ impl LogIndex {
                     ..d.clone()
                 });
             }
-            match self.compare_status(side, &record, tolerance_ms) {
-                Some((category, detail)) => found.push(Discrepancy {
-                    category,
-                    detail,
-                    ..d
-                }),
+            match compare_status(side, &record, tolerance_ms, d) {
+                Some(status) => found.push(status),
                 None if found.is_empty() => report.agreeing += 1,
                 None => {}
             }
@@ -437,6 +559,8 @@ impl LogIndex {
                 line: None,
                 log_status: side.map(|s| s.state.status.as_str().to_string()),
                 province_status: None,
+                log_at: None,
+                province_at: None,
                 detail,
             });
         }
@@ -452,6 +576,8 @@ impl LogIndex {
                 line: None,
                 log_status: Some(side.state.status.as_str().to_string()),
                 province_status: None,
+                log_at: None,
+                province_at: None,
                 detail: "the log has this application; the province's records do not".into(),
             });
         }
@@ -463,6 +589,100 @@ impl LogIndex {
             *report.counts.entry(key).or_default() += 1;
         }
         report
+    }
+}
+
+/// The status comparison of one record with its application's log side: `None` when they
+/// agree, else `base` (the record's discrepancy so far) with the category, why, and for times
+/// that disagree both times.
+fn compare_status(
+    side: &LogSide,
+    record: &ProvinceRecord,
+    tolerance_ms: i64,
+    base: Discrepancy,
+) -> Option<Discrepancy> {
+    let found = |category: Category, detail: String| {
+        Some(Discrepancy {
+            category,
+            detail,
+            ..base.clone()
+        })
+    };
+    let log_status = side.state.status;
+    let Some(province_status) = parse_status(&record.status) else {
+        return found(
+            Category::InvalidRecord,
+            format!("status {:?} is not a canonical status", record.status),
+        );
+    };
+    if province_status == log_status {
+        let reached = side
+            .entered
+            .iter()
+            .rev()
+            .find(|(s, _)| *s == log_status)
+            .map(|(_, t)| *t);
+        let written = &record.updated_at;
+        let (Some(log_t), Some(province_t)) = (reached, province_time(written)) else {
+            return match province_time(written) {
+                None => found(
+                    Category::InvalidRecord,
+                    format!("updated_at {written:?} is not a time this reads: {TIME_FORMS}"),
+                ),
+                Some(_) => None,
+            };
+        };
+        let (agrees, province_at, at_province) = match province_t {
+            ProvinceTime::At(t) => (
+                (log_t.0 - t.0).abs() <= tolerance_ms,
+                beijing_rfc3339(t),
+                format!("at {}", beijing_text(t)),
+            ),
+            // A date alone: the day in Beijing time, widened by the tolerance each side.
+            ProvinceTime::Day(day) => (
+                (day.0 * DAY_MS - BEIJING_MS - tolerance_ms
+                    ..(day.0 + 1) * DAY_MS - BEIJING_MS + tolerance_ms)
+                    .contains(&log_t.0),
+                day.to_string(),
+                format!("on {day} (a date alone)"),
+            ),
+        };
+        if agrees {
+            return None;
+        }
+        return Some(Discrepancy {
+            category: Category::TimestampsDisagree,
+            log_at: Some(beijing_rfc3339(log_t)),
+            province_at: Some(province_at),
+            detail: format!(
+                "both {log_status}, reached at {} in the log but {at_province} at the province \
+                 (it writes {written:?})",
+                beijing_text(log_t)
+            ),
+            ..base
+        });
+    }
+    let earlier = side.entered.iter().any(|(s, _)| *s == province_status);
+    if earlier {
+        found(
+            Category::ProvinceBehind,
+            format!(
+                "the province still shows {province_status}; the log has moved on to {log_status}"
+            ),
+        )
+    } else if log_status.leads_to(province_status) {
+        found(
+            Category::ProvinceAhead,
+            format!(
+                "the province shows {province_status}, later than the log's {log_status}: steps \
+                 not reported"
+            ),
+        )
+    } else {
+        found(
+            Category::StatusDiffers,
+            format!("the province shows {province_status}, the log {log_status}"),
+        )
     }
 }
 
@@ -502,73 +722,6 @@ impl LogIndex {
             )),
             _ => None,
         }
-    }
-
-    /// The status comparison of one record with its application's log side: `None` when they
-    /// agree, else the category and why.
-    fn compare_status(
-        &self,
-        side: &LogSide,
-        record: &ProvinceRecord,
-        tolerance_ms: i64,
-    ) -> Option<(Category, String)> {
-        let log_status = side.state.status;
-        let Some(province_status) = parse_status(&record.status) else {
-            return Some((
-                Category::InvalidRecord,
-                format!("status {:?} is not a canonical status", record.status),
-            ));
-        };
-        if province_status == log_status {
-            let reached = side
-                .entered
-                .iter()
-                .rev()
-                .find(|(s, _)| *s == log_status)
-                .map(|(_, t)| *t);
-            return match (reached, province_time(&record.updated_at)) {
-                (Some(log_t), Some(p_t)) if (log_t.0 - p_t.0).abs() > tolerance_ms => Some((
-                    Category::TimestampsDisagree,
-                    format!(
-                        "both {log_status}, reached at {} in the log but {} at the province",
-                        log_t.to_rfc3339(),
-                        p_t.to_rfc3339()
-                    ),
-                )),
-                (_, None) => Some((
-                    Category::InvalidRecord,
-                    format!(
-                        "updated_at {:?} is neither RFC 3339 nor a Beijing local time \
-                         (2026-11-03 10:00:00)",
-                        record.updated_at
-                    ),
-                )),
-                _ => None,
-            };
-        }
-        let earlier = side.entered.iter().any(|(s, _)| *s == province_status);
-        Some(if earlier {
-            (
-                Category::ProvinceBehind,
-                format!(
-                    "the province still shows {province_status}; the log has moved on to \
-                     {log_status}"
-                ),
-            )
-        } else if log_status.leads_to(province_status) {
-            (
-                Category::ProvinceAhead,
-                format!(
-                    "the province shows {province_status}, later than the log's {log_status}: \
-                     steps not reported"
-                ),
-            )
-        } else {
-            (
-                Category::StatusDiffers,
-                format!("the province shows {province_status}, the log {log_status}"),
-            )
-        })
     }
 
     /// The application a serial names: the one whose Idempotency-Key it is (this region's, as
@@ -1406,6 +1559,109 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             "{report:#?}"
         );
         assert_eq!(report.agreeing, 1, "{report:#?}");
+    }
+
+    /// Given `updated_at` in the forms provincial systems write (compact, slashes, unpadded,
+    /// no seconds, `+08`, ` +0800`, 年月日, fractions, a date alone), when they are read, then
+    /// each is the instant it names in Beijing time unless an offset is given, and a date alone
+    /// is a day (`2026-12-05` is not a time at offset -05).
+    #[test]
+    fn provincial_time_forms_read_as_beijing_time() {
+        let at = |s: &str| Timestamp::parse_rfc3339(s).map(ProvinceTime::At);
+        let t = at("2026-12-05T16:24:58+08:00");
+        for written in [
+            "20261205162458",
+            "2026/12/05 16:24:58",
+            "2026-12-5 16:24:58",
+            "2026-12-05 16:24:58+08",
+            "2026-12-05 16:24:58 +0800",
+            "2026-12-05 16:24:58+08:00",
+            "2026-12-05T08:24:58Z",
+            "2026-12-05 08:24:58 Z",
+            "2026年12月5日 16:24:58",
+            "2026-12-05T16:24:58",
+            " 2026-12-05 16:24:58.0 ",
+        ] {
+            assert_eq!(province_time(written), t, "{written}");
+        }
+        assert_eq!(
+            province_time("2026-12-05 16:24"),
+            at("2026-12-05T16:24:00+08:00")
+        );
+        assert_eq!(
+            province_time("2026-12-05 16:24:58-0500"),
+            at("2026-12-05T16:24:58-05:00")
+        );
+        assert_eq!(
+            province_time("2026-12-05 16:24:58.25"),
+            at("2026-12-05T16:24:58.250+08:00")
+        );
+        let day = CivilDate::from_ymd(2026, 12, 5).map(ProvinceTime::Day);
+        for written in ["20261205", "2026-12-05", "2026/12/5", "2026年12月5日"] {
+            assert_eq!(province_time(written), day, "{written}");
+        }
+        for bad in [
+            "2026-02-30",
+            "2026-12-05 24:00:00",
+            "2026-12-05-05",
+            "05/12/2026",
+            "2026-12-05 16:24:58+25",
+            "yesterday",
+        ] {
+            assert_eq!(province_time(bad), None, "{bad}");
+        }
+    }
+
+    /// Given an application accepted at 2026-11-03 10:00:00 Beijing time, when the province
+    /// gives the date alone, then it agrees on that day (and within the tolerance of it) and
+    /// not on another; a time that disagrees shows the value as written and both times in
+    /// Beijing time, with `log_at` / `province_at` in the JSON; an unreadable one lists the forms.
+    #[test]
+    fn dates_alone_compare_by_day_and_times_show_in_beijing_time() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        let report_for = |updated_at: &str, tolerance_ms: i64| {
+            let mut index = LogIndex::new(ZJ);
+            for e in &a {
+                index.add(e);
+            }
+            let text = format!("serial,status,updated_at\nZJ-SL-1,accepted,{updated_at}\n");
+            index.reconcile(parse_records(&text).expect("an export"), tolerance_ms)
+        };
+        for agreeing in [
+            "2026-11-03",
+            "20261103",
+            "2026年11月3日",
+            "2026-11-03 10:00",
+        ] {
+            let report = report_for(agreeing, 1000);
+            assert!(report.agrees(), "{agreeing}: {report:#?}");
+        }
+        // 10:00 on the 3rd is 10 hours into the day: the 2nd agrees only with 14 hours' leeway.
+        assert!(!report_for("2026-11-02", 1000).agrees());
+        assert!(report_for("2026-11-02", 14 * 3_600_000).agrees());
+        let report = report_for("2026-11-04", 1000);
+        let d = &report.discrepancies[0];
+        assert_eq!(d.category, Category::TimestampsDisagree);
+        assert_eq!(d.log_at.as_deref(), Some("2026-11-03T10:00:00.000+08:00"));
+        assert_eq!(d.province_at.as_deref(), Some("2026-11-04"));
+        let report = report_for("20261103120000", 1000);
+        let d = &report.discrepancies[0];
+        assert_eq!(
+            d.detail,
+            "both accepted, reached at 2026-11-03 10:00:00.000 北京时间 in the log but at \
+             2026-11-03 12:00:00.000 北京时间 at the province (it writes \"20261103120000\")"
+        );
+        let json = serde_json::to_value(d).expect("json");
+        assert_eq!(json["log_at"], json!("2026-11-03T10:00:00.000+08:00"));
+        assert_eq!(json["province_at"], json!("2026-11-03T12:00:00.000+08:00"));
+        let report = report_for("03/11/2026", 1000);
+        assert_eq!(report.discrepancies[0].category, Category::InvalidRecord);
+        assert!(
+            report.discrepancies[0].detail.contains("20261205162458")
+                && report.discrepancies[0].detail.contains("2026年12月5日"),
+            "{}",
+            report.discrepancies[0].detail
+        );
     }
 
     #[test]
