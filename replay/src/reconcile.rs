@@ -130,24 +130,81 @@ struct LogSide {
     stopped_at: Option<u64>,
 }
 
+/// Where a bad byte is, for people: `line 3, column 7 (byte 0xFF)`, the column counted in
+/// characters of the line so far, as read in `encoding` (the bytes before `offset` read).
+fn byte_place(bytes: &[u8], offset: usize, encoding: &str) -> String {
+    let before = bytes.get(..offset).unwrap_or(bytes);
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let start = if line == 1 && before.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        start
+    };
+    let so_far = before.get(start..).unwrap_or_default();
+    let column = tongban_adapters::codec::decode_strict(so_far, encoding)
+        .map_or(so_far.len(), |t| t.chars().count())
+        + 1;
+    match bytes.get(offset) {
+        Some(b) => format!("line {line}, column {column} (byte 0x{b:02X})"),
+        None => format!("line {line}, column {column} (the file ends inside a character)"),
+    }
+}
+
+/// What to do with an export that is not text in an accepted encoding.
+const SAVE_AS: &str = "save it as CSV UTF-8 (in Excel: Save As, \"CSV UTF-8\")";
+
 /// The text of a province's export file: in `encoding` when named (UTF-8, GBK or GB 18030), else
 /// UTF-8 when the bytes are valid UTF-8, else GB 18030 (which reads GBK too), as many provincial
-/// systems still export. Malformed bytes are an error, never replaced.
+/// systems still export. Malformed bytes are an error, never replaced, saying where the first
+/// one is; a UTF-16 file and a spreadsheet (zip: `.xlsx`) are recognised and told what to do.
 pub fn export_text(bytes: &[u8], encoding: Option<&str>) -> Result<String, String> {
     use tongban_adapters::codec::{CharsetError, decode_strict};
-    let label = encoding.unwrap_or(if std::str::from_utf8(bytes).is_ok() {
-        "UTF-8"
-    } else {
-        "GB18030"
-    });
-    decode_strict(bytes, label)
-        .map(|text| text.into_owned())
-        .map_err(|e| match e {
-            CharsetError::Unsupported(label) => {
-                format!("encoding {label:?}: use UTF-8, GBK or GB18030")
-            }
-            CharsetError::Malformed(name) => format!("the file is not valid {name}"),
-        })
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err(format!(
+            "the file is UTF-16 (it starts with a UTF-16 byte order mark), which this does not \
+             read: {SAVE_AS}, or as GB 18030"
+        ));
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Err(format!(
+            "the file is a zip archive, such as an Excel workbook (.xlsx), not a CSV or JSON \
+             Lines text: {SAVE_AS} and give that file"
+        ));
+    }
+    let refused = |e: CharsetError| match e {
+        CharsetError::Unsupported(label) => {
+            format!("encoding {label:?}: use UTF-8, GBK or GB18030")
+        }
+        CharsetError::Malformed { encoding, offset } => format!(
+            "{}: not valid {encoding}, the encoding given; {SAVE_AS}, or give the encoding it \
+             is in",
+            byte_place(bytes, offset, encoding)
+        ),
+    };
+    if let Some(label) = encoding {
+        return decode_strict(bytes, label)
+            .map(|text| text.into_owned())
+            .map_err(refused);
+    }
+    let utf8 = match decode_strict(bytes, "UTF-8") {
+        Ok(text) => return Ok(text.into_owned()),
+        Err(CharsetError::Malformed { offset, .. }) => offset,
+        Err(e) => return Err(refused(e)),
+    };
+    match decode_strict(bytes, "GB18030") {
+        Ok(text) => Ok(text.into_owned()),
+        Err(CharsetError::Malformed { offset, .. }) => Err(format!(
+            "the file is neither UTF-8 nor GB 18030 (nor GBK): as UTF-8, {} is not valid; as \
+             GB 18030, {} is not; {SAVE_AS}, or give the encoding it is in",
+            byte_place(bytes, utf8, "UTF-8"),
+            byte_place(bytes, offset, "GB18030")
+        )),
+        Err(e) => Err(refused(e)),
+    }
 }
 
 /// The cells of one CSV line (RFC 4180): a cell in double quotes may hold commas, and `""`
@@ -1820,5 +1877,49 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         assert_eq!(export_text(text.as_bytes(), None).as_deref(), Ok(text));
         assert!(export_text(&[0x81, 0x20], Some("gbk")).is_err());
         assert!(export_text(b"x", Some("latin1")).is_err());
+    }
+
+    /// Given exports with a bad byte (named encoding, detected), a UTF-16 byte order mark and a
+    /// zip (xlsx) signature, when they are read, then the error gives the line, the column and
+    /// the byte, says when it is neither UTF-8 nor GB 18030, and what to save the file as.
+    #[test]
+    fn encoding_errors_say_where_and_what_to_do() {
+        let mut gbk = encoding_rs::GBK
+            .encode("serial,status,updated_at\n浙受-1,accepted,2026-11-03\n浙")
+            .0
+            .into_owned();
+        gbk.push(0xFF);
+        assert_eq!(
+            export_text(&gbk, Some("GBK")),
+            Err(
+                "line 3, column 2 (byte 0xFF): not valid GBK, the encoding given; save it as \
+                 CSV UTF-8 (in Excel: Save As, \"CSV UTF-8\"), or give the encoding it is in"
+                    .into()
+            )
+        );
+        let why = export_text(&gbk, None).expect_err("neither");
+        assert!(
+            why.starts_with(
+                "the file is neither UTF-8 nor GB 18030 (nor GBK): as UTF-8, line 2, column 1 \
+                 (byte 0xD5) is not valid; as GB 18030, line 3, column 2 (byte 0xFF) is not"
+            ),
+            "{why}"
+        );
+        let utf8 = b"\xEF\xBB\xBFserial,status\n\xE6\xB5\x99x\xFF".to_vec();
+        assert!(
+            export_text(&utf8, Some("utf-8"))
+                .is_err_and(|e| e.starts_with("line 2, column 3 (byte 0xFF): not valid UTF-8")),
+            "{:?}",
+            export_text(&utf8, Some("utf-8"))
+        );
+        let utf16 = [0xFF, 0xFE, b's', 0];
+        assert!(
+            export_text(&utf16, None)
+                .is_err_and(|e| e.contains("UTF-16") && e.contains("CSV UTF-8"))
+        );
+        assert!(
+            export_text(b"PK\x03\x04\x14\x00", Some("UTF-8"))
+                .is_err_and(|e| e.contains(".xlsx") && e.contains("CSV UTF-8"))
+        );
     }
 }
