@@ -12,7 +12,7 @@ use tongban_gateway::time::Timestamp;
 use crate::provenance::{CalendarSource, KeyOrigin, KeySource, Provenance};
 use crate::timeline::{Point, PointError, TimelineError};
 
-use crate::reconcile::{LogIndex, Records, parse_records};
+use crate::reconcile::{LogIndex, Records, export_text, parse_records};
 use crate::verify;
 
 pub struct ReplayTools;
@@ -129,8 +129,8 @@ struct Session {
 }
 
 impl ReconcileSession for Session {
-    fn read_records(&mut self, text: &str) -> Result<(), String> {
-        self.records = parse_records(text)?;
+    fn read_records(&mut self, body: &[u8], charset: Option<&str>) -> Result<(), String> {
+        self.records = parse_records(&export_text(body, charset)?)?;
         Ok(())
     }
 
