@@ -687,4 +687,53 @@ fn reconcile_refuses_what_it_cannot_read() {
         assert_eq!(out.status.code(), Some(2), "{contents}: {err}");
         assert!(err.contains(&want), "{contents}: want {want:?} in {err}");
     }
+    // A region of no province of this federation, and a format it does not print, are refused
+    // as `find` and `replay` refuse them.
+    let csv = format!("app,status,updated_at\n{id},submitted,2026-11-02 09:00:00\n");
+    std::fs::write(&records, &csv).expect("records");
+    for (args, want) in [
+        (
+            vec![
+                "reconcile",
+                "--region",
+                "110000",
+                "--records",
+                r,
+                "--data",
+                d,
+            ],
+            "--region 110000 is no region of this federation",
+        ),
+        (
+            vec![
+                "reconcile",
+                "--region",
+                "440000",
+                "--records",
+                r,
+                "--data",
+                d,
+                "--format",
+                "xml",
+            ],
+            "--format must be text or json, not \"xml\"",
+        ),
+    ] {
+        let out = run(&args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: want {want:?} in {err}");
+    }
+    // A record that does not read is told once by its line, with no stand-in id.
+    let out = reconcile(
+        &format!("{{\"app\":\"{id}\",\"status\":\"submitted\"}}\n"),
+        &[],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("\nline 1: column ") && stdout.contains(": missing field \"updated_at\""),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(": -:"), "{stdout}");
 }

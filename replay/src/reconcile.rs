@@ -424,6 +424,13 @@ impl LogIndex {
         }
     }
 
+    /// Whether any event read so far involves the region (an application it is a party to, or
+    /// an unreadable one that may be): an offline tool without a region book checks `--region`
+    /// with it.
+    pub fn names_region(&self) -> bool {
+        !self.apps.is_empty() || !self.undecodable.is_empty()
+    }
+
     /// Feeds one event (any application; others' are skipped once known not to involve the region).
     pub fn add(&mut self, e: &Envelope) {
         if self

@@ -5,6 +5,7 @@
 
 use std::process::ExitCode;
 
+use tongban_gateway::auth::RegionBook;
 use tongban_replay::reconcile::{LogIndex, export_text, parse_records};
 
 use super::output::outln;
@@ -24,9 +25,25 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         None => 300,
     };
     let format = args.value("format").unwrap_or_else(|| "text".into());
+    if !["text", "json"].contains(&format.as_str()) {
+        return Err(CliError(format!(
+            "--format must be text or json, not {format:?}"
+        )));
+    }
     let encoding = args.value("encoding");
     args.finish()?;
     source.require_log()?;
+    // As `find --region` and the HTTP route: a code of no region of the federation would
+    // report every record as missing from the log. The book is what `regions list` prints; an
+    // empty one (a `--nats` deployment's bare `--data`) knows no region, and the log is asked
+    // instead once read.
+    let book = RegionBook::open(&source.dir.regions())?;
+    let book_knows = !book.snapshot().regions.is_empty();
+    if book_knows && !book.has_region(&region) {
+        return Err(CliError(format!(
+            "--region {region} is no region of this federation (see `tongban regions list`)"
+        )));
+    }
     let bytes = std::fs::read(&records).map_err(|e| CliError(format!("{records}: {e}")))?;
     let text = export_text(&bytes, encoding.as_deref())
         .map_err(|e| CliError(format!("{records}: {e}")))?;
@@ -40,6 +57,13 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         super::offline::each_event(&source.open().await?, |p| index.add(&p.event)).await?;
         Ok::<_, CliError>(index)
     })?;
+    if !book_knows && !index.names_region() {
+        return Err(CliError(format!(
+            "--region {region} takes part in no application of the log, and {} lists no \
+             regions to check it against: check the code",
+            source.dir.regions().display()
+        )));
+    }
     let report = index.reconcile(parsed, tolerance * 1000);
     match format.as_str() {
         "json" => outln!("{}", serde_json::to_string_pretty(&report)?)?,
