@@ -736,4 +736,24 @@ fn reconcile_refuses_what_it_cannot_read() {
         "{stdout}"
     );
     assert!(!stdout.contains(": -:"), "{stdout}");
+    // An application the province has no record of is shown with the log's status (and the
+    // region's own serial, when the log holds one): its origin's export has no records.
+    std::fs::write(&records, "app,status,updated_at\n").expect("records");
+    let shown: Vec<String> = tongban_gateway::demo::REGIONS
+        .iter()
+        .map(|(code, _)| {
+            text(&run(&["reconcile", "--region", code, "--records", r, "--data", d]).stdout)
+        })
+        .filter(|out| out.contains(&id))
+        .collect();
+    assert!(!shown.is_empty());
+    for out in &shown {
+        assert!(
+            out.contains(&format!(
+                "{id}: the log has this application; the province's records do not (log status \
+                 submitted"
+            )),
+            "{out}"
+        );
+    }
 }

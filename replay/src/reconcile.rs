@@ -632,11 +632,9 @@ impl LogIndex {
             report.discrepancies.push(Discrepancy {
                 category: Category::MissingAtProvince,
                 app: Some(side.state.id.clone()),
-                serial: side
-                    .idempotency_key
-                    .clone()
-                    .filter(|_| side.state.origin == self.region)
-                    .or(side.reference.as_ref().map(|(number, _)| number.clone())),
+                // Only the region's own number: another party's (the handler's 受理编号 to the
+                // origin or a co-handler) is not one its records would hold.
+                serial: side.own_serial(&self.region).map(str::to_string),
                 line: None,
                 log_status: Some(side.state.status.as_str().to_string()),
                 province_status: None,
@@ -1726,6 +1724,34 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             "{}",
             report.discrepancies[0].detail
         );
+    }
+
+    /// Given an application Guangdong submitted and Zhejiang accepted under its 受理编号, when
+    /// neither province has a record of it, then each is shown only its own number as the
+    /// serial: Guangdong its Idempotency-Key, never Zhejiang's 受理编号.
+    #[test]
+    fn missing_at_province_shows_the_regions_own_serial() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        for (region, serial) in [(GD, "GD-1"), (ZJ, "ZJ-SL-1")] {
+            let mut index = LogIndex::new(region);
+            for e in &a {
+                index.add(e);
+            }
+            let report = index.reconcile(Vec::new(), 1000);
+            assert_eq!(report.discrepancies.len(), 1, "{report:#?}");
+            assert_eq!(
+                report.discrepancies[0].serial.as_deref(),
+                Some(serial),
+                "{region}"
+            );
+        }
+        // Before the acceptance, Zhejiang has no number of its own for it.
+        let mut index = LogIndex::new(ZJ);
+        for e in &a[..2] {
+            index.add(e);
+        }
+        let report = index.reconcile(Vec::new(), 1000);
+        assert_eq!(report.discrepancies[0].serial, None, "{report:#?}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use tongban_gateway::auth::RegionBook;
-use tongban_replay::reconcile::{LogIndex, export_text, parse_records};
+use tongban_replay::reconcile::{Category, LogIndex, export_text, parse_records};
 
 use super::output::outln;
 use super::{Args, CliError, offline};
@@ -79,7 +79,19 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                     .or(d.serial.as_deref())
                     .map(|id| format!("{id}: "))
                     .unwrap_or_default();
-                outln!("{line}{id}{}", d.detail)?;
+                // missing-at-province: the log's status and the region's own serial, which
+                // are what the operator looks the application up by at the province.
+                let missing = match (d.category, &d.log_status) {
+                    (Category::MissingAtProvince, Some(status)) => format!(
+                        " (log status {status}{})",
+                        d.serial
+                            .as_deref()
+                            .map(|s| format!(", serial {s}"))
+                            .unwrap_or_default()
+                    ),
+                    _ => String::new(),
+                };
+                outln!("{line}{id}{}{missing}", d.detail)?;
             }
         }
     }
