@@ -8,6 +8,14 @@
 //! number: a serial that names more than one application is reported (`ambiguous-serial`), unless
 //! exactly one of them is the region's own (its Idempotency-Key, or its own 受理编号).
 //!
+//! A region's applications are counted from when it receives them. The origin has an
+//! application from its submission. A handler, lead or co-handler, receives it when the origin
+//! forwards it, in every mode (online, proxy and joint alike: the domain's `decide` has the
+//! origin forward each submission, and the handler's inbox starts at `forwarded`); before that
+//! its case system has no intake to hold a record of it, so an application never forwarded
+//! (withdrawn at the origin, or still being checked there) is not reported missing at the
+//! handler. A handler's record of one is still compared with the log.
+//!
 //! The log side streams through every event once, keeping a small record per application the
 //! region takes part in, so memory grows with applications, not events.
 
@@ -128,6 +136,9 @@ struct LogSide {
     /// The seq of the first event this build could not read: the side stops before it, since
     /// what follows cannot be applied without it.
     stopped_at: Option<u64>,
+    /// Whether the region has received the application: the origin at its submission, a
+    /// handler once it is forwarded (see the module's doc).
+    received: bool,
 }
 
 /// Where a bad byte is, for people: `line 3, column 7 (byte 0xFF)`, the column counted in
@@ -471,6 +482,7 @@ impl LogIndex {
                     reference: None,
                     idempotency_key: s.idempotency_key.clone(),
                     stopped_at: None,
+                    received: s.origin == self.region,
                 },
             );
             return;
@@ -479,6 +491,9 @@ impl LogIndex {
             return;
         };
         side.state = Application::apply_from(Some(side.state.clone()), &e.app, &e.region, &event);
+        if matches!(event, Event::Forward(_)) {
+            side.received = true;
+        }
         if let Event::Accept(a) = &event {
             side.reference = a.reference.clone().map(|r| (r, e.region.clone()));
         }
@@ -498,7 +513,7 @@ impl LogIndex {
         let mut report = ReconcileReport {
             region: self.region.clone(),
             records: records.len(),
-            log_applications: self.apps.len(),
+            log_applications: self.apps.values().filter(|s| s.received).count(),
             ..Default::default()
         };
         // Each 受理编号 → the applications that carry it, and whether this region gave it.
@@ -599,7 +614,7 @@ impl LogIndex {
         let mut missing: Vec<&LogSide> = self
             .apps
             .values()
-            .filter(|s| !seen.contains(&s.state.id))
+            .filter(|s| s.received && !seen.contains(&s.state.id))
             .collect();
         missing.sort_by(|a, b| a.state.id.cmp(&b.state.id));
         for (app, seq, why) in &self.undecodable {
@@ -1752,6 +1767,35 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         }
         let report = index.reconcile(Vec::new(), 1000);
         assert_eq!(report.discrepancies[0].serial, None, "{report:#?}");
+    }
+
+    /// Given an application forwarded to Zhejiang and two it never received (one withdrawn at
+    /// the origin, one not yet forwarded), when Zhejiang's empty export is reconciled, then only
+    /// the forwarded one is missing at the province; Guangdong, their origin, misses all three.
+    #[test]
+    fn a_handler_has_applications_from_their_forwarding() {
+        let forwarded = to_accepted("GD-1", "ZJ-SL-1");
+        let withdrawn = history(
+            "GD-2",
+            vec![
+                (GD, submit("GD-2"), "2026-11-02T01:00:00Z"),
+                (
+                    GD,
+                    Command::Withdraw(ev::Withdrawn::default()),
+                    "2026-11-02T03:00:00Z",
+                ),
+            ],
+        );
+        let waiting = history("GD-3", vec![(GD, submit("GD-3"), "2026-11-02T01:00:00Z")]);
+        for (region, missing) in [(ZJ, 1), (GD, 3)] {
+            let mut index = LogIndex::new(region);
+            for e in forwarded.iter().chain(&withdrawn).chain(&waiting) {
+                index.add(e);
+            }
+            let report = index.reconcile(Vec::new(), 1000);
+            assert_eq!(report.discrepancies.len(), missing, "{region}: {report:#?}");
+            assert_eq!(report.log_applications, missing, "{region}");
+        }
     }
 
     #[test]
