@@ -381,6 +381,15 @@ fn beijing_rfc3339(t: Timestamp) -> String {
     }
 }
 
+/// Why a record's status is refused: it is none of the canonical names, which it lists.
+fn not_canonical(status: &str) -> String {
+    let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+    format!(
+        "status {status:?} is not a canonical status; the canonical statuses are {}",
+        names.join(", ")
+    )
+}
+
 fn parse_status(s: &str) -> Option<Status> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
 }
@@ -545,6 +554,22 @@ impl LogIndex {
                     continue;
                 }
             };
+            // A status outside the vocabulary is the record's own fault, whether or not the
+            // log has its application: said first, with the names it could have used.
+            if parse_status(&record.status).is_none() {
+                report.discrepancies.push(Discrepancy {
+                    category: Category::InvalidRecord,
+                    app: record.app.clone(),
+                    serial: record.serial.clone(),
+                    line: Some(line),
+                    log_status: None,
+                    province_status: Some(record.status.clone()),
+                    log_at: None,
+                    province_at: None,
+                    detail: not_canonical(&record.status),
+                });
+                continue;
+            }
             let app_id = match (&record.app, &record.serial) {
                 (Some(app), _) => Some(app.clone()),
                 (None, Some(serial)) => match self.resolve(serial, &by_reference) {
@@ -687,10 +712,7 @@ fn compare_status(
     };
     let log_status = side.state.status;
     let Some(province_status) = parse_status(&record.status) else {
-        return found(
-            Category::InvalidRecord,
-            format!("status {:?} is not a canonical status", record.status),
-        );
+        return found(Category::InvalidRecord, not_canonical(&record.status));
     };
     if province_status == log_status {
         let reached = side
@@ -1349,7 +1371,8 @@ pub(crate) mod tests {
                 (Category::StatusDiffers, Some(5)),
                 (Category::TimestampsDisagree, Some(6)),
                 (Category::MissingInLog, Some(7)),
-                (Category::MissingInLog, Some(8)),
+                // Not in the log, but its status is no status at all: that is said first.
+                (Category::InvalidRecord, Some(8)),
                 (Category::InvalidRecord, Some(9)),
                 (Category::MissingAtProvince, None),
             ],
@@ -1795,6 +1818,40 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             let report = index.reconcile(Vec::new(), 1000);
             assert_eq!(report.discrepancies.len(), missing, "{region}: {report:#?}");
             assert_eq!(report.log_applications, missing, "{region}");
+        }
+    }
+
+    /// Given a record with a provincial status name, of an application in the log and of one
+    /// that is not, when reconciled, then both are invalid-record (before missing-in-log),
+    /// listing the canonical statuses.
+    #[test]
+    fn a_status_not_canonical_is_invalid_and_the_canonical_ones_are_listed() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        let mut index = LogIndex::new(ZJ);
+        for e in &a {
+            index.add(e);
+        }
+        let csv = "serial,status,updated_at\n\
+                   ZJ-SL-1,已受理,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-404,已受理,2026-11-03T02:00:00Z\n";
+        let report = index.reconcile(parse_records(csv).expect("an export"), 1000);
+        let invalid: Vec<&Discrepancy> = report
+            .discrepancies
+            .iter()
+            .filter(|d| d.category == Category::InvalidRecord)
+            .collect();
+        assert_eq!(invalid.len(), 2, "{report:#?}");
+        for d in invalid {
+            assert!(
+                d.detail.starts_with(
+                    "status \"已受理\" is not a canonical status; the canonical statuses are \
+                     submitted, forwarded, supplement-requested, supplemented, accepted, \
+                     not-accepted, suspended, part-completed, approved, denied, result-issued, \
+                     delivered, withdrawn"
+                ),
+                "{}",
+                d.detail
+            );
         }
     }
 
