@@ -56,6 +56,9 @@ pub enum Category {
     TimestampsDisagree,
     /// The record itself cannot be read.
     InvalidRecord,
+    /// A second (or later) record of an application the export has a record of already: the
+    /// detail names the first one's line, which alone is compared.
+    DuplicateRecord,
     /// The record's serial names more than one application in the log (handlers number their
     /// 受理编号 independently), none of them the region's own: it is matched to none.
     AmbiguousSerial,
@@ -536,6 +539,10 @@ impl LogIndex {
             }
         }
         let mut seen: std::collections::HashSet<String> = Default::default();
+        // Each application (or, where none is found, serial) recorded, and the line of its first
+        // record; the applications whose records agree. Agreement is counted per application.
+        let mut first_line: HashMap<String, usize> = HashMap::new();
+        let mut agreeing: std::collections::HashSet<String> = Default::default();
         for (line, record) in records {
             let record = match record {
                 Ok(r) => r,
@@ -598,6 +605,32 @@ impl LogIndex {
                 },
                 (None, None) => None,
             };
+            // One record per application: a later one is reported, naming the first, and only
+            // the first is compared (the same comparison twice says nothing new, and which of
+            // two that differ is the province's view is the province's to say).
+            let key = app_id
+                .clone()
+                .or_else(|| record.serial.clone())
+                .unwrap_or_default();
+            if let Some(&first) = first_line.get(&key) {
+                agreeing.remove(&key);
+                report.discrepancies.push(Discrepancy {
+                    category: Category::DuplicateRecord,
+                    app: app_id.clone(),
+                    serial: record.serial.clone(),
+                    line: Some(line),
+                    log_status: None,
+                    province_status: Some(record.status.clone()),
+                    log_at: None,
+                    province_at: None,
+                    detail: format!(
+                        "a second record of this application: the first is on line {first}, and \
+                         only that one is compared"
+                    ),
+                });
+                continue;
+            }
+            first_line.insert(key.clone(), line);
             let mut d = Discrepancy {
                 category: Category::MissingInLog,
                 app: app_id.clone(),
@@ -631,11 +664,14 @@ impl LogIndex {
             }
             match compare_status(side, &record, tolerance_ms, d) {
                 Some(status) => found.push(status),
-                None if found.is_empty() => report.agreeing += 1,
+                None if found.is_empty() => {
+                    agreeing.insert(key);
+                }
                 None => {}
             }
             report.discrepancies.extend(found);
         }
+        report.agreeing = agreeing.len();
         let mut missing: Vec<&LogSide> = self
             .apps
             .values()
@@ -1853,6 +1889,52 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 d.detail
             );
         }
+    }
+
+    /// Given an export with an application recorded twice (once by app, once by its serial)
+    /// and another recorded twice alike, when reconciled, then each later record is
+    /// `duplicate-record` naming the first one's line, and agreement is counted per
+    /// application: one recorded twice does not agree.
+    #[test]
+    fn duplicate_records_are_reported_and_agreement_is_per_application() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        let b = to_accepted("GD-2", "ZJ-SL-2");
+        let mut index = LogIndex::new(ZJ);
+        for e in a.iter().chain(&b) {
+            index.add(e);
+        }
+        let csv = format!(
+            "app,serial,status,updated_at\n\
+             {x},,accepted,2026-11-03T02:00:00Z\n\
+             ,ZJ-SL-1,accepted,2026-11-03T02:00:00Z\n\
+             ,ZJ-SL-2,accepted,2026-11-03T02:00:00Z\n\
+             ,ZJ-SL-404,accepted,2026-11-03T02:00:00Z\n\
+             ,ZJ-SL-404,accepted,2026-11-03T02:00:00Z\n",
+            x = a[0].app
+        );
+        let report = index.reconcile(parse_records(&csv).expect("an export"), 1000);
+        let got: Vec<(Category, Option<usize>)> = report
+            .discrepancies
+            .iter()
+            .map(|d| (d.category, d.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Category::DuplicateRecord, Some(3)),
+                (Category::MissingInLog, Some(5)),
+                (Category::DuplicateRecord, Some(6)),
+            ],
+            "{report:#?}"
+        );
+        assert!(
+            report.discrepancies[0]
+                .detail
+                .contains("the first is on line 2"),
+            "{}",
+            report.discrepancies[0].detail
+        );
+        assert_eq!(report.agreeing, 1, "{report:#?}");
     }
 
     #[test]
