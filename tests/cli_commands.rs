@@ -642,3 +642,118 @@ fn cli_refusals_name_the_path_the_option_and_the_address() {
         "{log}"
     );
 }
+
+/// Given a log with one application, when `tongban reconcile` is given a file that is no export
+/// (a JSON array, a CSV header without `updated_at`), then it exits 2 naming the file, the line
+/// and what is wrong, before reading the log.
+#[test]
+fn reconcile_refuses_what_it_cannot_read() {
+    let dir = TempDir::new("cli-reconcile");
+    let data = dir.0.join("data");
+    let (mut gw, id, _) = one_application(&data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let d = data.to_str().expect("path");
+    let records = dir.0.join("records.csv");
+    let r = records.to_str().expect("path");
+    let reconcile = |contents: &str, extra: &[&str]| {
+        std::fs::write(&records, contents).expect("records");
+        let mut args = vec![
+            "reconcile",
+            "--region",
+            "440000",
+            "--records",
+            r,
+            "--data",
+            d,
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    for (contents, want) in [
+        (
+            format!("[{{\"app\":\"{id}\"}}]"),
+            "line 1: the file is a JSON array; export JSON Lines".to_string(),
+        ),
+        (
+            format!("app,status,updated\n{id},submitted,2026-11-02 09:00:00\n"),
+            format!(
+                "tongban: {r}: line 1: the header has no column \"updated_at\" (columns read: \
+                 app, status, updated)"
+            ),
+        ),
+    ] {
+        let out = reconcile(&contents, &[]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{contents}: {err}");
+        assert!(err.contains(&want), "{contents}: want {want:?} in {err}");
+    }
+    // A region of no province of this federation, and a format it does not print, are refused
+    // as `find` and `replay` refuse them.
+    let csv = format!("app,status,updated_at\n{id},submitted,2026-11-02 09:00:00\n");
+    std::fs::write(&records, &csv).expect("records");
+    for (args, want) in [
+        (
+            vec![
+                "reconcile",
+                "--region",
+                "110000",
+                "--records",
+                r,
+                "--data",
+                d,
+            ],
+            "--region 110000 is no region of this federation",
+        ),
+        (
+            vec![
+                "reconcile",
+                "--region",
+                "440000",
+                "--records",
+                r,
+                "--data",
+                d,
+                "--format",
+                "xml",
+            ],
+            "--format must be text or json, not \"xml\"",
+        ),
+    ] {
+        let out = run(&args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: want {want:?} in {err}");
+    }
+    // A record that does not read is told once by its line, with no stand-in id.
+    let out = reconcile(
+        &format!("{{\"app\":\"{id}\",\"status\":\"submitted\"}}\n"),
+        &[],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("\nline 1: column ") && stdout.contains(": missing field \"updated_at\""),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(": -:"), "{stdout}");
+    // An application the province has no record of is shown with the log's status (and the
+    // region's own serial, when the log holds one): its origin's export has no records.
+    std::fs::write(&records, "app,status,updated_at\n").expect("records");
+    let shown: Vec<String> = tongban_gateway::demo::REGIONS
+        .iter()
+        .map(|(code, _)| {
+            text(&run(&["reconcile", "--region", code, "--records", r, "--data", d]).stdout)
+        })
+        .filter(|out| out.contains(&id))
+        .collect();
+    assert!(!shown.is_empty());
+    for out in &shown {
+        assert!(
+            out.contains(&format!(
+                "{id}: the log has this application; the province's records do not (log status \
+                 submitted"
+            )),
+            "{out}"
+        );
+    }
+}

@@ -1600,6 +1600,71 @@ fn reconcile_over_http_for_operators() {
     );
     let r = operator.post(&path, &json!({"app": id}));
     assert_eq!(r.status, 415);
+
+    // A GBK export reads with `charset=GBK` and without a charset (not UTF-8: GB 18030); said
+    // to be UTF-8, it is refused where its first bad byte is.
+    let gbk = |status: &str| {
+        // 备注 and 浙江 in GBK.
+        let mut body = b"app,status,updated_at,\xB1\xB8\xD7\xA2\n".to_vec();
+        body.extend_from_slice(format!("{id},{status},{updated},").as_bytes());
+        body.extend_from_slice(b"\xD5\xE3\xBD\xAD\n");
+        body
+    };
+    for content_type in ["text/csv; charset=GBK", "text/csv"] {
+        let r = operator
+            .send(
+                "POST",
+                &path,
+                &[("Content-Type", content_type)],
+                Some(&gbk("delivered")),
+            )
+            .expect("post");
+        assert_eq!(
+            r.status,
+            200,
+            "{content_type}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert_eq!(r.json()["agreeing"], json!(1), "{content_type}");
+    }
+    let r = operator
+        .send(
+            "POST",
+            &path,
+            &[("Content-Type", "text/csv; charset=utf-8")],
+            Some(&gbk("delivered")),
+        )
+        .expect("post");
+    let problem = r.json();
+    assert_eq!(r.status, 400, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("line 1, column 23 (byte 0xB1): not valid UTF-8")),
+        "{problem}"
+    );
+
+    // A file that is no export is a 400 saying why, not a report of nothing.
+    for (body, why) in [
+        (
+            format!("[{{\"app\":\"{id}\"}}]"),
+            "line 1: the file is a JSON array; export JSON Lines",
+        ),
+        (
+            format!("app,status,updated\n{id},delivered,{updated}\n"),
+            "line 1: the header has no column \"updated_at\" (columns read: app, status, updated)",
+        ),
+    ] {
+        let r = post(&operator, body);
+        let problem = r.json();
+        assert_eq!(r.status, 400, "{problem}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with(why)),
+            "{problem}"
+        );
+    }
 }
 
 /// Given a `holidays.json` whose last listed year (2020) is before every deadline, when the

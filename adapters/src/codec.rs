@@ -65,8 +65,34 @@ impl<'a> CharsetSource<'a> {
 pub enum CharsetError {
     /// The label names none of UTF-8, GBK and GB 18030.
     Unsupported(String),
-    /// The bytes are not valid in the named encoding (its name).
-    Malformed(&'static str),
+    /// The bytes are not valid in the named encoding: its name, and the offset of the first
+    /// byte that is not (of the bytes as given, a byte order mark included), so that a message
+    /// can say where.
+    Malformed {
+        encoding: &'static str,
+        offset: usize,
+    },
+}
+
+/// The offset in `bytes` of the first byte sequence `enc` cannot decode (`bytes.len()` if
+/// none): only asked once decoding has failed, so the second pass costs nothing on valid text.
+fn first_malformed(enc: &'static Encoding, bytes: &[u8]) -> usize {
+    if enc == encoding_rs::UTF_8 {
+        return std::str::from_utf8(bytes).map_or_else(|e| e.valid_up_to(), |_| bytes.len());
+    }
+    let mut decoder = enc.new_decoder_without_bom_handling();
+    let room = decoder
+        .max_utf8_buffer_length_without_replacement(bytes.len())
+        .unwrap_or(bytes.len().saturating_mul(4));
+    let mut out = String::with_capacity(room);
+    let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut out, true);
+    match result {
+        // `read` is past the malformed sequence and the bytes read after it.
+        encoding_rs::DecoderResult::Malformed(bad, after) => {
+            read.saturating_sub(usize::from(bad) + usize::from(after))
+        }
+        _ => read,
+    }
 }
 
 /// The encodings provinces' systems write (local forms, record exports): UTF-8, GBK, GB 18030.
@@ -91,7 +117,10 @@ pub fn decode_strict<'b>(bytes: &'b [u8], label: &str) -> Result<Cow<'b, str>, C
         bytes
     };
     enc.decode_without_bom_handling_and_without_replacement(body)
-        .ok_or(CharsetError::Malformed(enc.name()))
+        .ok_or_else(|| CharsetError::Malformed {
+            encoding: enc.name(),
+            offset: bytes.len() - body.len() + first_malformed(enc, body),
+        })
 }
 
 /// A charset problem with a local form, in the caller's words.
@@ -101,7 +130,7 @@ fn charset_problem(e: CharsetError) -> Rejection {
             "charset",
             format!("不支持的字符集 {label:?}；请使用 UTF-8、GB18030 或 GBK (unsupported charset)"),
         ),
-        CharsetError::Malformed(name) => form_problem(
+        CharsetError::Malformed { encoding: name, .. } => form_problem(
             "encoding",
             format!("正文不是有效的 {name} 编码 (the body is not valid {name})"),
         ),
@@ -300,5 +329,19 @@ mod tests {
         assert!(decode(b"\xB3", "GBK").is_err());
         assert!(decode(b"\xFF\xFE", "UTF-8").is_err());
         assert!(decode(b"x", "latin1").is_err());
+    }
+
+    /// Given bytes malformed in UTF-8 (after a byte order mark) and in GBK, when they are
+    /// decoded strictly, then the error gives the offset of the first bad byte in the bytes as
+    /// given.
+    #[test]
+    fn malformed_bytes_are_located() {
+        let at = |bytes: &[u8], label: &str| match decode_strict(bytes, label) {
+            Err(CharsetError::Malformed { encoding, offset }) => Some((encoding, offset)),
+            _ => None,
+        };
+        assert_eq!(at(b"\xEF\xBB\xBFab\xFFc", "UTF-8"), Some(("UTF-8", 5)));
+        assert_eq!(at(b"\xB3\xC2x\n\xFF", "GBK"), Some(("GBK", 4)));
+        assert_eq!(at(b"\xB3\xC2\xB3", "GB18030"), Some(("gb18030", 2)));
     }
 }

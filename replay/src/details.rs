@@ -134,7 +134,11 @@ pub fn of(event: &Envelope) -> Vec<Detail> {
             opt(&mut out, "note", "说明", &p.note);
         }
         Event::Supplement(p) => {
-            out.push(Detail::new("materials", "补正材料", names(&p.materials)));
+            // As a submission's: a supplement with no materials listed has none to show, not
+            // an empty `materials: ` line.
+            if !p.materials.is_empty() {
+                out.push(Detail::new("materials", "补正材料", names(&p.materials)));
+            }
             opt(&mut out, "note", "说明", &p.note);
         }
         Event::Suspend(p) => {
@@ -203,6 +207,8 @@ mod tests {
             serde_json::to_value(&asked[0]).expect("json"),
             json!({"field": "items", "value": ["照片"]})
         );
+        // A supplement that lists no materials shows none.
+        assert_eq!(super::of(&events[3]), Vec::new());
         // A forward records whether the window checked the materials.
         let forwarded = super::of(&events[1]);
         assert_eq!(forwarded[0].field, "materials_checked");

@@ -343,14 +343,20 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
             escape(&calendar.note_zh())
         );
     }
-    out.push_str(
-        "<table><tr><th>期限</th><th>责任地区</th><th>起算（北京时间）</th><th>到期日</th><th>时限</th><th>暂停（特别程序，北京时间）</th><th>结果</th><th>办结时间（北京时间）</th></tr>",
-    );
-    // Past the calendar's last year a deadline is marked; with no calendar at all the note
-    // above says it of every one.
-    let mark_uncovered = !matches!(provenance.calendar, Some(CalendarSource::WeekdaysOnly(_)));
-    deadline_rows(&mut out, &t.deadlines, names, mark_uncovered);
-    out.push_str("</table>");
+    if t.deadlines.is_empty() {
+        // Submitted and not yet forwarded: no statutory clock runs yet, and a table of headings
+        // with no row would read as if the deadlines were lost.
+        out.push_str("<p id=\"no-deadlines\">尚无法定期限（申请转交办理地后开始计算）</p>");
+    } else {
+        out.push_str(
+            "<table><tr><th>期限</th><th>责任地区</th><th>起算（北京时间）</th><th>到期日</th><th>时限</th><th>暂停（特别程序，北京时间）</th><th>结果</th><th>办结时间（北京时间）</th></tr>",
+        );
+        // Past the calendar's last year a deadline is marked; with no calendar at all the note
+        // above says it of every one.
+        let mark_uncovered = !matches!(provenance.calendar, Some(CalendarSource::WeekdaysOnly(_)));
+        deadline_rows(&mut out, &t.deadlines, names, mark_uncovered);
+        out.push_str("</table>");
+    }
     event_rows(&mut out, shown, &t.steps, names);
     raw_events(&mut out, &t.app, events);
     out
@@ -590,6 +596,30 @@ mod tests {
         assert!(!html.contains("recomputed"), "{html}");
         assert!(html.contains("<td>2026-11-02 10:00:00.000</td>"), "{html}");
         assert_chinese(&html);
+    }
+
+    /// Given an application only submitted, when its page is made, then the deadlines say
+    /// there are none yet instead of showing an empty table; given a supplement with no
+    /// materials, then no empty 补正材料 is shown.
+    #[test]
+    fn no_deadlines_and_no_empty_materials_are_said_as_such() {
+        let key = GatewayKey::from_seed([5; 32]).public();
+        let events = crate::reconcile::tests::to_accepted("GD-9", "SL-9");
+        let html = page(&events[..1], &key, &Default::default());
+        let deadlines = html
+            .split("<h2>法定期限</h2>")
+            .nth(1)
+            .and_then(|rest| rest.split("<h2>").next())
+            .expect("the deadlines section");
+        assert!(deadlines.contains("尚无法定期限"), "{deadlines}");
+        assert!(!deadlines.contains("<table>"), "{deadlines}");
+        let html = page(
+            &crate::reconcile::tests::supplemented("GD-7"),
+            &key,
+            &Default::default(),
+        );
+        assert!(html.contains("<table>"), "{html}");
+        assert!(!html.contains("补正材料："), "{html}");
     }
 
     /// A report to a point in time counts and lists the events up to it, not the whole log.

@@ -8,15 +8,24 @@
 //! number: a serial that names more than one application is reported (`ambiguous-serial`), unless
 //! exactly one of them is the region's own (its Idempotency-Key, or its own 受理编号).
 //!
+//! A region's applications are counted from when it receives them. The origin has an
+//! application from its submission. A handler, lead or co-handler, receives it when the origin
+//! forwards it, in every mode (online, proxy and joint alike: the domain's `decide` has the
+//! origin forward each submission, and the handler's inbox starts at `forwarded`); before that
+//! its case system has no intake to hold a record of it, so an application never forwarded
+//! (withdrawn at the origin, or still being checked there) is not reported missing at the
+//! handler. A handler's record of one is still compared with the log.
+//!
 //! The log side streams through every event once, keeping a small record per application the
 //! region takes part in, so memory grows with applications, not events.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
+use tongban_adapters::transform::date::{Layout, Parts};
 use tongban_gateway::domain::{Application, Event, Status};
 use tongban_gateway::envelope::Envelope;
-use tongban_gateway::time::Timestamp;
+use tongban_gateway::time::{CivilDate, Timestamp};
 
 /// One record of the province's own view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,9 +56,17 @@ pub enum Category {
     TimestampsDisagree,
     /// The record itself cannot be read.
     InvalidRecord,
+    /// A second (or later) record of an application the export has a record of already: the
+    /// detail names the first one's line, which alone is compared.
+    DuplicateRecord,
     /// The record's serial names more than one application in the log (handlers number their
     /// 受理编号 independently), none of them the region's own: it is matched to none.
     AmbiguousSerial,
+    /// The record names an application and a serial the log does not give it: the region's own
+    /// number for it in the log (its Idempotency-Key as origin, its 受理编号 as the accepting
+    /// handler) is another, or, where the log holds none of the region's, the serial is another
+    /// application's.
+    SerialDiffers,
     /// An event of one of the region's applications that this build cannot read: the log side
     /// of that application stops before it, so it may show an earlier status than it has.
     UndecodableEvent,
@@ -69,6 +86,13 @@ pub struct Discrepancy {
     pub log_status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub province_status: Option<String>,
+    /// `timestamps-disagree`: when the log reached the status (RFC 3339, Beijing's offset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_at: Option<String>,
+    /// `timestamps-disagree`: when the province says it did, as RFC 3339 at Beijing's offset,
+    /// or a `full-date` (`2026-12-05`) where it wrote a date alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub province_at: Option<String>,
     pub detail: String,
 }
 
@@ -115,26 +139,86 @@ struct LogSide {
     /// The seq of the first event this build could not read: the side stops before it, since
     /// what follows cannot be applied without it.
     stopped_at: Option<u64>,
+    /// Whether the region has received the application: the origin at its submission, a
+    /// handler once it is forwarded (see the module's doc).
+    received: bool,
 }
+
+/// Where a bad byte is, for people: `line 3, column 7 (byte 0xFF)`, the column counted in
+/// characters of the line so far, as read in `encoding` (the bytes before `offset` read).
+fn byte_place(bytes: &[u8], offset: usize, encoding: &str) -> String {
+    let before = bytes.get(..offset).unwrap_or(bytes);
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let start = if line == 1 && before.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        start
+    };
+    let so_far = before.get(start..).unwrap_or_default();
+    let column = tongban_adapters::codec::decode_strict(so_far, encoding)
+        .map_or(so_far.len(), |t| t.chars().count())
+        + 1;
+    match bytes.get(offset) {
+        Some(b) => format!("line {line}, column {column} (byte 0x{b:02X})"),
+        None => format!("line {line}, column {column} (the file ends inside a character)"),
+    }
+}
+
+/// What to do with an export that is not text in an accepted encoding.
+const SAVE_AS: &str = "save it as CSV UTF-8 (in Excel: Save As, \"CSV UTF-8\")";
 
 /// The text of a province's export file: in `encoding` when named (UTF-8, GBK or GB 18030), else
 /// UTF-8 when the bytes are valid UTF-8, else GB 18030 (which reads GBK too), as many provincial
-/// systems still export. Malformed bytes are an error, never replaced.
+/// systems still export. Malformed bytes are an error, never replaced, saying where the first
+/// one is; a UTF-16 file and a spreadsheet (zip: `.xlsx`) are recognised and told what to do.
 pub fn export_text(bytes: &[u8], encoding: Option<&str>) -> Result<String, String> {
     use tongban_adapters::codec::{CharsetError, decode_strict};
-    let label = encoding.unwrap_or(if std::str::from_utf8(bytes).is_ok() {
-        "UTF-8"
-    } else {
-        "GB18030"
-    });
-    decode_strict(bytes, label)
-        .map(|text| text.into_owned())
-        .map_err(|e| match e {
-            CharsetError::Unsupported(label) => {
-                format!("encoding {label:?}: use UTF-8, GBK or GB18030")
-            }
-            CharsetError::Malformed(name) => format!("the file is not valid {name}"),
-        })
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err(format!(
+            "the file is UTF-16 (it starts with a UTF-16 byte order mark), which this does not \
+             read: {SAVE_AS}, or as GB 18030"
+        ));
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Err(format!(
+            "the file is a zip archive, such as an Excel workbook (.xlsx), not a CSV or JSON \
+             Lines text: {SAVE_AS} and give that file"
+        ));
+    }
+    let refused = |e: CharsetError| match e {
+        CharsetError::Unsupported(label) => {
+            format!("encoding {label:?}: use UTF-8, GBK or GB18030")
+        }
+        CharsetError::Malformed { encoding, offset } => format!(
+            "{}: not valid {encoding}, the encoding given; {SAVE_AS}, or give the encoding it \
+             is in",
+            byte_place(bytes, offset, encoding)
+        ),
+    };
+    if let Some(label) = encoding {
+        return decode_strict(bytes, label)
+            .map(|text| text.into_owned())
+            .map_err(refused);
+    }
+    let utf8 = match decode_strict(bytes, "UTF-8") {
+        Ok(text) => return Ok(text.into_owned()),
+        Err(CharsetError::Malformed { offset, .. }) => offset,
+        Err(e) => return Err(refused(e)),
+    };
+    match decode_strict(bytes, "GB18030") {
+        Ok(text) => Ok(text.into_owned()),
+        Err(CharsetError::Malformed { offset, .. }) => Err(format!(
+            "the file is neither UTF-8 nor GB 18030 (nor GBK): as UTF-8, {} is not valid; as \
+             GB 18030, {} is not; {SAVE_AS}, or give the encoding it is in",
+            byte_place(bytes, utf8, "UTF-8"),
+            byte_place(bytes, offset, "GB18030")
+        )),
+        Err(e) => Err(refused(e)),
+    }
 }
 
 /// The cells of one CSV line (RFC 4180): a cell in double quotes may hold commas, and `""`
@@ -163,33 +247,170 @@ fn csv_cells(line: &str) -> Vec<String> {
     cells
 }
 
-/// A province's time: RFC 3339, or a local time without an offset as provincial systems export
-/// them (`2026-11-03 10:00:00`, `2026-11-03T10:00:00`), read as Beijing time; `+0800` is taken
-/// for `+08:00`.
-fn province_time(s: &str) -> Option<Timestamp> {
+/// When a province says its record's status was reached: an instant, or a day (its exports
+/// often carry the date alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProvinceTime {
+    At(Timestamp),
+    /// A date alone, a day in Beijing time.
+    Day(CivilDate),
+}
+
+/// China Standard Time's offset, in milliseconds: provinces' local times are Beijing time.
+const BEIJING_MS: i64 = 8 * 3_600_000;
+const DAY_MS: i64 = 86_400_000;
+
+/// The local times provinces write, read as Beijing time unless an offset follows (a month and
+/// day may be written without padding: `M` and `d` read one or two digits). Seconds may be
+/// left out.
+const LOCAL_TIMES: &[&str] = &[
+    "yyyy-M-d HH:mm:ss",
+    "yyyy-M-dTHH:mm:ss",
+    "yyyy/M/d HH:mm:ss",
+    "yyyyMMddHHmmss",
+    "yyyy年M月d日 HH:mm:ss",
+    "yyyy年M月d日HH:mm:ss",
+    "yyyy-M-d HH:mm",
+    "yyyy-M-dTHH:mm",
+    "yyyy/M/d HH:mm",
+    "yyyy年M月d日 HH:mm",
+    "yyyy年M月d日HH:mm",
+];
+
+/// Dates alone.
+const DATES: &[&str] = &["yyyy-M-d", "yyyy/M/d", "yyyyMMdd", "yyyy年M月d日"];
+
+/// The forms `updated_at` is read in, for the message that refuses one.
+const TIME_FORMS: &str = "RFC 3339 (2026-12-05T16:24:58+08:00), or Beijing time as 2026-12-05 \
+                          16:24:58, 2026/12/05 16:24:58, 2026-12-5 16:24:58, 20261205162458 or \
+                          2026年12月5日 16:24:58 (seconds may be left out; an offset such as \
+                          +08, +0800 or +08:00 may follow), or a date alone: 2026-12-05, \
+                          20261205 or 2026年12月5日";
+
+/// `s` read in the first of `layouts` that reads it, through the adapters' date layouts (one
+/// date reader for forms and exports alike).
+fn read_layouts(layouts: &[&str], s: &str) -> Option<Parts> {
+    layouts
+        .iter()
+        .filter_map(|l| Layout::compile(l))
+        .find_map(|l| l.parse(s))
+}
+
+/// The instant of a local date and time read by a layout, `offset_ms` east of UTC.
+fn instant(p: &Parts, offset_ms: i64, fraction_ms: i64) -> Option<Timestamp> {
+    let date = CivilDate::from_ymd(p.year?.into(), p.month?.into(), p.day?.into())?;
+    let (h, m, sec) = (
+        i64::from(p.hour?),
+        i64::from(p.minute?),
+        i64::from(p.second.unwrap_or(0)),
+    );
+    Some(Timestamp(
+        date.0 * DAY_MS + ((h * 60 + m) * 60 + sec) * 1000 + fraction_ms - offset_ms,
+    ))
+}
+
+/// A local date and time, with fractional seconds if written (`2026-12-05 16:24:58.0`, as
+/// databases print them), `offset_ms` east of UTC.
+fn local_time(s: &str, offset_ms: i64) -> Option<Timestamp> {
+    if let Some(p) = read_layouts(LOCAL_TIMES, s) {
+        return instant(&p, offset_ms, 0);
+    }
+    let (whole, fraction) = s.rsplit_once('.')?;
+    if fraction.is_empty() || fraction.len() > 9 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let p = read_layouts(LOCAL_TIMES, whole).filter(|p| p.second.is_some())?;
+    let ms = fraction.get(..3).unwrap_or(fraction);
+    let ms = ms.parse::<i64>().ok()? * 10i64.pow(3 - ms.len() as u32);
+    instant(&p, offset_ms, ms)
+}
+
+/// A time's trailing offset (`Z`, `+08`, `+0800`, `+08:00`, with or without a space before it):
+/// the local part and the offset east of UTC. Only a local part that is a date *and* time is
+/// taken with it (`2026-12-05` ends in `-05`, which is the day, not an offset).
+fn with_offset(s: &str) -> Option<Timestamp> {
+    if let Some(local) = s.strip_suffix(['Z', 'z']) {
+        return local_time(local.trim_end(), 0);
+    }
+    let sign_at = s.rfind(['+', '-'])?;
+    let (local, offset) = s.split_at(sign_at);
+    let digits = offset.get(1..)?.replacen(':', "", 1);
+    if !matches!(digits.len(), 2 | 4) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let hours: i64 = digits.get(..2)?.parse().ok()?;
+    let minutes: i64 = digits
+        .get(2..)
+        .filter(|m| !m.is_empty())
+        .map_or(Some(0), |m| m.parse().ok())?;
+    if hours > 23 || minutes > 59 || (offset.contains(':') && digits.len() != 4) {
+        return None;
+    }
+    let east = (hours * 60 + minutes) * 60_000;
+    local_time(
+        local.trim_end(),
+        if offset.starts_with('-') { -east } else { east },
+    )
+}
+
+/// A province's `updated_at`: RFC 3339, or one of the [`LOCAL_TIMES`] read as Beijing time
+/// unless an offset follows, or one of the [`DATES`] alone (compared by the day).
+fn province_time(s: &str) -> Option<ProvinceTime> {
     let s = s.trim();
     if let Some(t) = Timestamp::parse_rfc3339(s) {
-        return Some(t);
+        return Some(ProvinceTime::At(t));
     }
-    let mut t = s.to_string();
-    if t.len() > 10 && t.as_bytes()[10] == b' ' {
-        t.replace_range(10..11, "T");
+    if let Some(t) = local_time(s, BEIJING_MS) {
+        return Some(ProvinceTime::At(t));
     }
-    let time = t.get(11..).unwrap_or("");
-    let has_offset = time.ends_with('Z') || time.contains('+') || time.contains('-');
-    if !has_offset {
-        t.push_str("+08:00");
-    } else if let Some(sign) = t.len().checked_sub(5).filter(|&i| i > 11)
-        && matches!(t.as_bytes().get(sign), Some(b'+' | b'-'))
-        && t[sign + 1..].bytes().all(|b| b.is_ascii_digit())
-    {
-        t.insert(sign + 3, ':');
+    if let Some(p) = read_layouts(DATES, s) {
+        let day = CivilDate::from_ymd(p.year?.into(), p.month?.into(), p.day?.into())?;
+        return Some(ProvinceTime::Day(day));
     }
-    Timestamp::parse_rfc3339(&t)
+    with_offset(s).map(ProvinceTime::At)
+}
+
+/// An instant as Beijing time for people, `2026-12-05 16:24:58.000 北京时间`.
+fn beijing_text(t: Timestamp) -> String {
+    format!("{} 北京时间", crate::html::beijing(&t.to_rfc3339()))
+}
+
+/// An instant as RFC 3339 at Beijing's offset, `2026-12-05T16:24:58.000+08:00`.
+fn beijing_rfc3339(t: Timestamp) -> String {
+    let shifted = Timestamp(t.0 + BEIJING_MS).to_rfc3339();
+    match shifted.strip_suffix('Z') {
+        Some(local) => format!("{local}+08:00"),
+        None => shifted,
+    }
+}
+
+/// Why a record's status is refused: it is none of the canonical names, which it lists.
+fn not_canonical(status: &str) -> String {
+    let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+    format!(
+        "status {status:?} is not a canonical status; the canonical statuses are {}",
+        names.join(", ")
+    )
 }
 
 fn parse_status(s: &str) -> Option<Status> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+}
+
+impl LogSide {
+    /// The region's own number for this application, as the log holds it: its Idempotency-Key
+    /// when the region is the origin, its 受理编号 when it is the handler that accepted. Another
+    /// party's number (the handler's 受理编号 to the origin, or to a co-handler) is not the
+    /// region's, so it is never shown or compared as the region's serial.
+    fn own_serial(&self, region: &str) -> Option<&str> {
+        if self.state.origin == region {
+            return self.idempotency_key.as_deref();
+        }
+        match &self.reference {
+            Some((number, handler)) if handler == region => Some(number.as_str()),
+            _ => None,
+        }
+    }
 }
 
 /// Builds the log side incrementally.
@@ -224,6 +445,13 @@ impl LogIndex {
             apps: HashMap::new(),
             undecodable: Vec::new(),
         }
+    }
+
+    /// Whether any event read so far involves the region (an application it is a party to, or
+    /// an unreadable one that may be): an offline tool without a region book checks `--region`
+    /// with it.
+    pub fn names_region(&self) -> bool {
+        !self.apps.is_empty() || !self.undecodable.is_empty()
     }
 
     /// Feeds one event (any application; others' are skipped once known not to involve the region).
@@ -266,6 +494,7 @@ impl LogIndex {
                     reference: None,
                     idempotency_key: s.idempotency_key.clone(),
                     stopped_at: None,
+                    received: s.origin == self.region,
                 },
             );
             return;
@@ -274,6 +503,9 @@ impl LogIndex {
             return;
         };
         side.state = Application::apply_from(Some(side.state.clone()), &e.app, &e.region, &event);
+        if matches!(event, Event::Forward(_)) {
+            side.received = true;
+        }
         if let Event::Accept(a) = &event {
             side.reference = a.reference.clone().map(|r| (r, e.region.clone()));
         }
@@ -293,7 +525,7 @@ impl LogIndex {
         let mut report = ReconcileReport {
             region: self.region.clone(),
             records: records.len(),
-            log_applications: self.apps.len(),
+            log_applications: self.apps.values().filter(|s| s.received).count(),
             ..Default::default()
         };
         // Each 受理编号 → the applications that carry it, and whether this region gave it.
@@ -307,6 +539,10 @@ impl LogIndex {
             }
         }
         let mut seen: std::collections::HashSet<String> = Default::default();
+        // Each application (or, where none is found, serial) recorded, and the line of its first
+        // record; the applications whose records agree. Agreement is counted per application.
+        let mut first_line: HashMap<String, usize> = HashMap::new();
+        let mut agreeing: std::collections::HashSet<String> = Default::default();
         for (line, record) in records {
             let record = match record {
                 Ok(r) => r,
@@ -318,11 +554,29 @@ impl LogIndex {
                         line: Some(line),
                         log_status: None,
                         province_status: None,
+                        log_at: None,
+                        province_at: None,
                         detail: reason,
                     });
                     continue;
                 }
             };
+            // A status outside the vocabulary is the record's own fault, whether or not the
+            // log has its application: said first, with the names it could have used.
+            if parse_status(&record.status).is_none() {
+                report.discrepancies.push(Discrepancy {
+                    category: Category::InvalidRecord,
+                    app: record.app.clone(),
+                    serial: record.serial.clone(),
+                    line: Some(line),
+                    log_status: None,
+                    province_status: Some(record.status.clone()),
+                    log_at: None,
+                    province_at: None,
+                    detail: not_canonical(&record.status),
+                });
+                continue;
+            }
             let app_id = match (&record.app, &record.serial) {
                 (Some(app), _) => Some(app.clone()),
                 (None, Some(serial)) => match self.resolve(serial, &by_reference) {
@@ -335,6 +589,8 @@ impl LogIndex {
                             line: Some(line),
                             log_status: None,
                             province_status: Some(record.status.clone()),
+                            log_at: None,
+                            province_at: None,
                             detail: format!(
                                 "serial {serial:?} names {} applications in the log ({}), and not \
                                  exactly one of them by {}'s own numbering: give the record its \
@@ -349,6 +605,32 @@ impl LogIndex {
                 },
                 (None, None) => None,
             };
+            // One record per application: a later one is reported, naming the first, and only
+            // the first is compared (the same comparison twice says nothing new, and which of
+            // two that differ is the province's view is the province's to say).
+            let key = app_id
+                .clone()
+                .or_else(|| record.serial.clone())
+                .unwrap_or_default();
+            if let Some(&first) = first_line.get(&key) {
+                agreeing.remove(&key);
+                report.discrepancies.push(Discrepancy {
+                    category: Category::DuplicateRecord,
+                    app: app_id.clone(),
+                    serial: record.serial.clone(),
+                    line: Some(line),
+                    log_status: None,
+                    province_status: Some(record.status.clone()),
+                    log_at: None,
+                    province_at: None,
+                    detail: format!(
+                        "a second record of this application: the first is on line {first}, and \
+                         only that one is compared"
+                    ),
+                });
+                continue;
+            }
+            first_line.insert(key.clone(), line);
             let mut d = Discrepancy {
                 category: Category::MissingInLog,
                 app: app_id.clone(),
@@ -356,6 +638,8 @@ impl LogIndex {
                 line: Some(line),
                 log_status: None,
                 province_status: Some(record.status.clone()),
+                log_at: None,
+                province_at: None,
                 detail: String::new(),
             };
             let Some(side) = app_id.as_ref().and_then(|id| self.apps.get(id)) else {
@@ -367,63 +651,31 @@ impl LogIndex {
             seen.insert(side.state.id.clone());
             let log_status = side.state.status;
             d.log_status = Some(log_status.as_str().to_string());
-            let Some(province_status) = parse_status(&record.status) else {
-                d.category = Category::InvalidRecord;
-                d.detail = format!("status {:?} is not a canonical status", record.status);
-                report.discrepancies.push(d);
-                continue;
-            };
-            if province_status == log_status {
-                let reached = side
-                    .entered
-                    .iter()
-                    .rev()
-                    .find(|(s, _)| *s == log_status)
-                    .map(|(_, t)| *t);
-                match (reached, province_time(&record.updated_at)) {
-                    (Some(log_t), Some(p_t)) if (log_t.0 - p_t.0).abs() > tolerance_ms => {
-                        d.category = Category::TimestampsDisagree;
-                        d.detail = format!(
-                            "both {log_status}, reached at {} in the log but {} at the province",
-                            log_t.to_rfc3339(),
-                            p_t.to_rfc3339()
-                        );
-                        report.discrepancies.push(d);
-                    }
-                    (_, None) => {
-                        d.category = Category::InvalidRecord;
-                        d.detail = format!(
-                            "updated_at {:?} is neither RFC 3339 nor a Beijing local time \
-                             (2026-11-03 10:00:00)",
-                            record.updated_at
-                        );
-                        report.discrepancies.push(d);
-                    }
-                    _ => report.agreeing += 1,
+            // Every discrepancy of this record: it agrees only when there is none.
+            let mut found: Vec<Discrepancy> = Vec::new();
+            if let (Some(_), Some(serial)) = (&record.app, &record.serial)
+                && let Some(detail) = self.serial_differs(side, serial, &by_reference)
+            {
+                found.push(Discrepancy {
+                    category: Category::SerialDiffers,
+                    detail,
+                    ..d.clone()
+                });
+            }
+            match compare_status(side, &record, tolerance_ms, d) {
+                Some(status) => found.push(status),
+                None if found.is_empty() => {
+                    agreeing.insert(key);
                 }
-                continue;
+                None => {}
             }
-            let earlier = side.entered.iter().any(|(s, _)| *s == province_status);
-            if earlier {
-                d.category = Category::ProvinceBehind;
-                d.detail = format!(
-                    "the province still shows {province_status}; the log has moved on to {log_status}"
-                );
-            } else if log_status.leads_to(province_status) {
-                d.category = Category::ProvinceAhead;
-                d.detail = format!(
-                    "the province shows {province_status}, later than the log's {log_status}: steps not reported"
-                );
-            } else {
-                d.category = Category::StatusDiffers;
-                d.detail = format!("the province shows {province_status}, the log {log_status}");
-            }
-            report.discrepancies.push(d);
+            report.discrepancies.extend(found);
         }
+        report.agreeing = agreeing.len();
         let mut missing: Vec<&LogSide> = self
             .apps
             .values()
-            .filter(|s| !seen.contains(&s.state.id))
+            .filter(|s| s.received && !seen.contains(&s.state.id))
             .collect();
         missing.sort_by(|a, b| a.state.id.cmp(&b.state.id));
         for (app, seq, why) in &self.undecodable {
@@ -447,6 +699,8 @@ impl LogIndex {
                 line: None,
                 log_status: side.map(|s| s.state.status.as_str().to_string()),
                 province_status: None,
+                log_at: None,
+                province_at: None,
                 detail,
             });
         }
@@ -454,14 +708,14 @@ impl LogIndex {
             report.discrepancies.push(Discrepancy {
                 category: Category::MissingAtProvince,
                 app: Some(side.state.id.clone()),
-                serial: side
-                    .idempotency_key
-                    .clone()
-                    .filter(|_| side.state.origin == self.region)
-                    .or(side.reference.as_ref().map(|(number, _)| number.clone())),
+                // Only the region's own number: another party's (the handler's 受理编号 to the
+                // origin or a co-handler) is not one its records would hold.
+                serial: side.own_serial(&self.region).map(str::to_string),
                 line: None,
                 log_status: Some(side.state.status.as_str().to_string()),
                 province_status: None,
+                log_at: None,
+                province_at: None,
                 detail: "the log has this application; the province's records do not".into(),
             });
         }
@@ -476,7 +730,135 @@ impl LogIndex {
     }
 }
 
+/// The status comparison of one record with its application's log side: `None` when they
+/// agree, else `base` (the record's discrepancy so far) with the category, why, and for times
+/// that disagree both times.
+fn compare_status(
+    side: &LogSide,
+    record: &ProvinceRecord,
+    tolerance_ms: i64,
+    base: Discrepancy,
+) -> Option<Discrepancy> {
+    let found = |category: Category, detail: String| {
+        Some(Discrepancy {
+            category,
+            detail,
+            ..base.clone()
+        })
+    };
+    let log_status = side.state.status;
+    let Some(province_status) = parse_status(&record.status) else {
+        return found(Category::InvalidRecord, not_canonical(&record.status));
+    };
+    if province_status == log_status {
+        let reached = side
+            .entered
+            .iter()
+            .rev()
+            .find(|(s, _)| *s == log_status)
+            .map(|(_, t)| *t);
+        let written = &record.updated_at;
+        let (Some(log_t), Some(province_t)) = (reached, province_time(written)) else {
+            return match province_time(written) {
+                None => found(
+                    Category::InvalidRecord,
+                    format!("updated_at {written:?} is not a time this reads: {TIME_FORMS}"),
+                ),
+                Some(_) => None,
+            };
+        };
+        let (agrees, province_at, at_province) = match province_t {
+            ProvinceTime::At(t) => (
+                (log_t.0 - t.0).abs() <= tolerance_ms,
+                beijing_rfc3339(t),
+                format!("at {}", beijing_text(t)),
+            ),
+            // A date alone: the day in Beijing time, widened by the tolerance each side.
+            ProvinceTime::Day(day) => (
+                (day.0 * DAY_MS - BEIJING_MS - tolerance_ms
+                    ..(day.0 + 1) * DAY_MS - BEIJING_MS + tolerance_ms)
+                    .contains(&log_t.0),
+                day.to_string(),
+                format!("on {day} (a date alone)"),
+            ),
+        };
+        if agrees {
+            return None;
+        }
+        return Some(Discrepancy {
+            category: Category::TimestampsDisagree,
+            log_at: Some(beijing_rfc3339(log_t)),
+            province_at: Some(province_at),
+            detail: format!(
+                "both {log_status}, reached at {} in the log but {at_province} at the province \
+                 (it writes {written:?})",
+                beijing_text(log_t)
+            ),
+            ..base
+        });
+    }
+    let earlier = side.entered.iter().any(|(s, _)| *s == province_status);
+    if earlier {
+        found(
+            Category::ProvinceBehind,
+            format!(
+                "the province still shows {province_status}; the log has moved on to {log_status}"
+            ),
+        )
+    } else if log_status.leads_to(province_status) {
+        found(
+            Category::ProvinceAhead,
+            format!(
+                "the province shows {province_status}, later than the log's {log_status}: steps \
+                 not reported"
+            ),
+        )
+    } else {
+        found(
+            Category::StatusDiffers,
+            format!("the province shows {province_status}, the log {log_status}"),
+        )
+    }
+}
+
 impl LogIndex {
+    /// Why a record naming application `side` and `serial` disagrees with the log about its
+    /// serial, if it does: the region's own number for it in the log is another, or, where the
+    /// log holds none of the region's, `serial` is another application's.
+    fn serial_differs(
+        &self,
+        side: &LogSide,
+        serial: &str,
+        by_reference: &HashMap<&str, Vec<(&str, bool)>>,
+    ) -> Option<String> {
+        let app = side.state.id.as_str();
+        if let Some(own) = side.own_serial(&self.region) {
+            let what = if side.state.origin == self.region {
+                "Idempotency-Key"
+            } else {
+                "受理编号"
+            };
+            return (own != serial).then(|| {
+                format!(
+                    "the province numbers it {serial:?}; the log has {own:?} ({}'s {what})",
+                    self.region
+                )
+            });
+        }
+        match self.resolve(serial, by_reference) {
+            Ok(Some(other)) if other != app => Some(format!(
+                "the province numbers it {serial:?}; in the log that serial names application \
+                 {other}"
+            )),
+            Err(candidates) if !candidates.iter().any(|c| c == app) => Some(format!(
+                "the province numbers it {serial:?}; in the log that serial names applications \
+                 {}",
+                candidates.join(", ")
+            )),
+            _ => None,
+        }
+    }
+
     /// The application a serial names: the one whose Idempotency-Key it is (this region's, as
     /// origin), or the one whose 受理编号 it is. When it names several, the one that is the
     /// region's own, if exactly one is; otherwise `Err` with every candidate, in id order.
@@ -512,41 +894,201 @@ impl LogIndex {
     }
 }
 
+/// A record from its values as read, each trimmed, an empty one counted as absent (as a CSV
+/// cell and a JSON string alike), or why it is none. The reason names no line: the report and
+/// the command line place it.
+fn record_of(
+    app: Option<String>,
+    serial: Option<String>,
+    status: Option<String>,
+    updated_at: Option<String>,
+) -> Result<ProvinceRecord, String> {
+    let given = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let (app, serial) = (given(app), given(serial));
+    let (status, updated_at) = (given(status), given(updated_at));
+    let mut lacking: Vec<&str> = Vec::new();
+    if app.is_none() && serial.is_none() {
+        lacking.push("app or serial");
+    }
+    if status.is_none() {
+        lacking.push("status");
+    }
+    if updated_at.is_none() {
+        lacking.push("updated_at");
+    }
+    match (status, updated_at) {
+        (Some(status), Some(updated_at)) if lacking.is_empty() => Ok(ProvinceRecord {
+            app,
+            serial,
+            status,
+            updated_at,
+        }),
+        _ => Err(format!(
+            "needs {CSV_COLUMNS}; this record has no {}",
+            lacking.join(" and no ")
+        )),
+    }
+}
+
+/// A value of a JSON Lines record read as text: a string, or a number as written (serials,
+/// and `updated_at` as `20261205162458`, are often numbers in exports).
+struct Text(String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Text;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("text (a string or a number)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// One JSON Lines record as written: `status` and `updated_at` must be there (serde names the
+/// one missing, and where), `app` and `serial` may be.
+#[derive(Deserialize)]
+struct JsonRecord {
+    #[serde(default)]
+    app: Option<Text>,
+    #[serde(default)]
+    serial: Option<Text>,
+    status: Text,
+    updated_at: Text,
+}
+
+/// A JSON Lines record, or why it is none: `column N: <what serde found>`, without serde's own
+/// `at line 1 column N` (a record is one line; the report gives the file's line) and with
+/// field names in double quotes, as the other messages quote them.
+fn json_record(line: &str) -> Result<ProvinceRecord, String> {
+    match serde_json::from_str::<JsonRecord>(line) {
+        Ok(r) => record_of(
+            r.app.map(|t| t.0),
+            r.serial.map(|t| t.0),
+            Some(r.status.0),
+            Some(r.updated_at.0),
+        ),
+        Err(e) => {
+            let full = e.to_string();
+            let position = format!(" at line {} column {}", e.line(), e.column());
+            let what = full
+                .strip_suffix(&position)
+                .unwrap_or(&full)
+                .replace('`', "\"");
+            Err(match e.column() {
+                0 => what,
+                column => format!("column {column}: {what}"),
+            })
+        }
+    }
+}
+
+/// A province's records, each with the 1-based line it came from: the record, or why that line
+/// is not one.
+pub type Records = Vec<(usize, Result<ProvinceRecord, String>)>;
+
+/// The columns a CSV header must name, in words, for the errors that say what is missing.
+const CSV_COLUMNS: &str = "app or serial, status and updated_at";
+
+/// Why a CSV header cannot head an export, if it cannot (`line`: its line): a column it must
+/// have and lacks, saying which columns it did read, and when it is one cell holding `;` or
+/// tabs, that those separate nothing here.
+fn header_problem(line: usize, header: &str, columns: &[String]) -> Option<String> {
+    let has = |name: &str| columns.iter().any(|c| c == name);
+    let mut missing: Vec<&str> = Vec::new();
+    if !has("app") && !has("serial") {
+        missing.push("\"app\" or \"serial\"");
+    }
+    for name in ["status", "updated_at"] {
+        if !has(name) {
+            missing.push(if name == "status" {
+                "\"status\""
+            } else {
+                "\"updated_at\""
+            });
+        }
+    }
+    if missing.is_empty() {
+        return None;
+    }
+    let header = header.trim();
+    if columns.len() == 1
+        && let Some((_, name)) = [(';', "\";\""), ('\t', "tabs")]
+            .into_iter()
+            .find(|(c, _)| header.contains(*c))
+    {
+        return Some(format!(
+            "line {line}: the header is one column ({header:?}): columns are separated by \
+             commas, and this file separates them with {name}; export it as CSV with commas \
+             (the columns {CSV_COLUMNS}), or as JSON Lines"
+        ));
+    }
+    let (last, rest) = missing.split_last()?;
+    let named = if rest.is_empty() {
+        format!("column {last}")
+    } else {
+        format!("columns {} and {last}", rest.join(", "))
+    };
+    Some(format!(
+        "line {line}: the header has no {named} (columns read: {}); an export's header names \
+         the columns {CSV_COLUMNS}, in any order",
+        columns.join(", ")
+    ))
+}
+
 /// Parses a province's export: JSON Lines, or CSV with a header naming `app` and/or `serial`,
-/// `status` and `updated_at` (any order; cells may be quoted).
-pub fn parse_records(text: &str) -> Vec<(usize, Result<ProvinceRecord, String>)> {
+/// `status` and `updated_at` (any order; cells may be quoted). `Err` when the file as a whole
+/// is not an export (a JSON array, a header without the columns): every line would fail alike,
+/// and one error saying why is what the operator can act on.
+pub fn parse_records(text: &str) -> Result<Records, String> {
     // Exports saved by Windows tools often start with a byte order mark.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    if first.trim_start().starts_with('{') {
-        return text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| {
-                (
-                    i + 1,
-                    serde_json::from_str::<ProvinceRecord>(l)
-                        .map_err(|e| format!("line {}: {e}", i + 1)),
-                )
-            })
-            .collect();
-    }
     let mut lines = text
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, header)) = lines.next() else {
-        return Vec::new();
+    let Some((first_index, first)) = lines.clone().next() else {
+        return Ok(Vec::new());
+    };
+    let first = first.trim_start();
+    if first.starts_with('[') {
+        return Err(format!(
+            "line {}: the file is a JSON array; export JSON Lines instead (one record per line, \
+             {{\"app\": …, \"status\": …, \"updated_at\": …}}), or CSV with a header line",
+            first_index + 1
+        ));
+    }
+    if first.starts_with('{') {
+        return Ok(lines.map(|(i, l)| (i + 1, json_record(l))).collect());
+    }
+    let Some((header_index, header)) = lines.next() else {
+        return Ok(Vec::new());
     };
     let columns: Vec<String> = csv_cells(header)
         .iter()
         .map(|c| c.trim().to_lowercase())
         .collect();
+    if let Some(problem) = header_problem(header_index + 1, header, &columns) {
+        return Err(problem);
+    }
     let col = |name: &str| columns.iter().position(|c| c == name);
     let (app, serial, status, updated) =
         (col("app"), col("serial"), col("status"), col("updated_at"));
-    lines
+    Ok(lines
         .map(|(i, l)| {
             let cells = csv_cells(l);
             let get = |c: Option<usize>| {
@@ -554,23 +1096,12 @@ pub fn parse_records(text: &str) -> Vec<(usize, Result<ProvinceRecord, String>)>
                     .map(|s| s.trim().to_string())
                     .filter(|s| !s.is_empty())
             };
-            let record = match (get(status), get(updated)) {
-                (Some(status), Some(updated_at)) if get(app).is_some() || get(serial).is_some() => {
-                    Ok(ProvinceRecord {
-                        app: get(app),
-                        serial: get(serial),
-                        status,
-                        updated_at,
-                    })
-                }
-                _ => Err(format!(
-                    "line {}: needs app or serial, status and updated_at",
-                    i + 1
-                )),
-            };
-            (i + 1, record)
+            (
+                i + 1,
+                record_of(get(app), get(serial), get(status), get(updated)),
+            )
         })
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]
@@ -782,7 +1313,7 @@ pub(crate) mod tests {
                    ZJ-SL-1,not-accepted,2026-11-10T02:00:00Z\n\
                    ZJ-SL-2,withdrawn,2026-11-10T02:00:00Z\n\
                    ZJ-SL-3,result-issued,2026-11-10T02:00:00Z\n";
-        let report = index.reconcile(parse_records(csv), 1000);
+        let report = index.reconcile(parse_records(csv).expect("an export"), 1000);
         let got: Vec<(Category, Option<&str>, Option<&str>)> = report
             .discrepancies
             .iter()
@@ -862,7 +1393,7 @@ pub(crate) mod tests {
              bad line\n",
             ahead[0].app
         );
-        let report = index.reconcile(parse_records(&csv), 5 * 60 * 1000);
+        let report = index.reconcile(parse_records(&csv).expect("an export"), 5 * 60 * 1000);
         let got: Vec<(Category, Option<usize>)> = report
             .discrepancies
             .iter()
@@ -876,7 +1407,8 @@ pub(crate) mod tests {
                 (Category::StatusDiffers, Some(5)),
                 (Category::TimestampsDisagree, Some(6)),
                 (Category::MissingInLog, Some(7)),
-                (Category::MissingInLog, Some(8)),
+                // Not in the log, but its status is no status at all: that is said first.
+                (Category::InvalidRecord, Some(8)),
                 (Category::InvalidRecord, Some(9)),
                 (Category::MissingAtProvince, None),
             ],
@@ -912,7 +1444,8 @@ pub(crate) mod tests {
                 "serial,status,updated_at
 SL-0001,accepted,2026-11-03T02:00:00Z
 ",
-            ),
+            )
+            .expect("an export"),
             1000,
         );
         let ambiguous: Vec<&Discrepancy> = report
@@ -960,7 +1493,8 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             index.add(e);
         }
         let report = index.reconcile(
-            parse_records("serial,status,updated_at\nSL-0001,accepted,2026-11-03T02:00:00Z\n"),
+            parse_records("serial,status,updated_at\nSL-0001,accepted,2026-11-03T02:00:00Z\n")
+                .expect("an export"),
             1000,
         );
         assert_eq!(report.agreeing, 1, "{report:#?}");
@@ -971,6 +1505,436 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             .map(|d| d.app.as_deref())
             .collect();
         assert_eq!(missing, [Some(third[0].app.as_str())], "{report:#?}");
+    }
+
+    /// Given records naming both an application and a serial, when the serial is not the
+    /// region's own number for that application in the log (its Idempotency-Key as origin, its
+    /// 受理编号 as the accepting handler), or, where the log holds none of the region's, is
+    /// another application's, then `serial-differs` names both sides, the status is still
+    /// compared, and the record does not count as agreeing.
+    #[test]
+    fn a_serial_that_is_not_the_applications_is_serial_differs() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        let b = to_accepted("GD-2", "ZJ-SL-2");
+        // Forwarded to Zhejiang, not accepted yet: the log holds no 受理编号 of Zhejiang's.
+        let c = history(
+            "GD-3",
+            vec![
+                (GD, submit("GD-3"), "2026-11-02T01:00:00Z"),
+                (
+                    GD,
+                    Command::Forward(ev::Forwarded::default()),
+                    "2026-11-02T02:00:00Z",
+                ),
+            ],
+        );
+        let index_for = |region: &str| {
+            let mut index = LogIndex::new(region);
+            for e in a.iter().chain(&b).chain(&c) {
+                index.add(e);
+            }
+            index
+        };
+        let (x, y, z) = (&a[0].app, &b[0].app, &c[0].app);
+        let records = |rows: &[(&str, &str, &str)]| {
+            let mut csv = String::from("app,serial,status,updated_at\n");
+            for (app, serial, status) in rows {
+                let at = if *status == "accepted" {
+                    "2026-11-03T02:00:00Z"
+                } else {
+                    "2026-11-02T02:00:00Z"
+                };
+                csv.push_str(&format!("{app},{serial},{status},{at}\n"));
+            }
+            parse_records(&csv).expect("an export")
+        };
+        let report = index_for(ZJ).reconcile(
+            records(&[
+                (x, "ZJ-SL-1", "accepted"),
+                (y, "ZJ-SL-9", "accepted"),
+                (z, "ZJ-SL-1", "submitted"),
+            ]),
+            1000,
+        );
+        let got: Vec<(Category, Option<usize>)> = report
+            .discrepancies
+            .iter()
+            .map(|d| (d.category, d.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Category::SerialDiffers, Some(3)),
+                (Category::SerialDiffers, Some(4)),
+                (Category::ProvinceBehind, Some(4)),
+            ],
+            "{report:#?}"
+        );
+        assert_eq!(report.agreeing, 1, "{report:#?}");
+        assert!(
+            report.discrepancies[0]
+                .detail
+                .contains("the province numbers it \"ZJ-SL-9\"; the log has \"ZJ-SL-2\""),
+            "{}",
+            report.discrepancies[0].detail
+        );
+        assert!(
+            report.discrepancies[1].detail.contains(&format!(
+                "the province numbers it \"ZJ-SL-1\"; in the log that serial names application {x}"
+            )),
+            "{}",
+            report.discrepancies[1].detail
+        );
+        // The origin's own number is its Idempotency-Key.
+        let report = index_for(GD).reconcile(
+            records(&[
+                (x, "GD-1", "accepted"),
+                (y, "GD-9", "accepted"),
+                (z, "GD-3", "forwarded"),
+            ]),
+            1000,
+        );
+        let got: Vec<(Category, Option<usize>)> = report
+            .discrepancies
+            .iter()
+            .map(|d| (d.category, d.line))
+            .collect();
+        assert_eq!(got, [(Category::SerialDiffers, Some(3))], "{report:#?}");
+        assert_eq!(report.agreeing, 2);
+    }
+
+    /// Given exports no line of which can be a record (a JSON array, a header without a
+    /// required column, a header separated by `;` or tabs), when they are parsed, then the file
+    /// as a whole is refused, naming the line, what is missing, the columns read and what to
+    /// export instead, rather than yielding nothing or failing every row alike.
+    #[test]
+    fn files_that_are_no_export_are_refused_as_a_whole() {
+        let refused = |text: &str| parse_records(text).expect_err(text);
+        let array =
+            refused("[{\"app\":\"a\",\"status\":\"accepted\",\"updated_at\":\"2026-11-03\"}]");
+        assert!(
+            array.starts_with("line 1: the file is a JSON array; export JSON Lines"),
+            "{array}"
+        );
+        assert_eq!(
+            refused("\n\napp,status,updated\nx,accepted,2026-11-03T02:00:00Z\n"),
+            "line 3: the header has no column \"updated_at\" (columns read: app, status, \
+             updated); an export's header names the columns app or serial, status and \
+             updated_at, in any order"
+        );
+        let neither = refused("id,state,updated_at\n");
+        assert!(
+            neither.starts_with(
+                "line 1: the header has no columns \"app\" or \"serial\" and \"status\" \
+                 (columns read: id, state, updated_at)"
+            ),
+            "{neither}"
+        );
+        for (header, named) in [
+            ("app;status;updated_at\n", "\";\""),
+            ("app\tstatus\tupdated_at\n", "tabs"),
+        ] {
+            let why = refused(header);
+            assert!(
+                why.starts_with("line 1: the header is one column")
+                    && why.contains(&format!("separates them with {named}")),
+                "{why}"
+            );
+        }
+        // A header with the columns and no rows is an export with no records.
+        assert_eq!(parse_records("serial,status,updated_at\n"), Ok(Vec::new()));
+        assert_eq!(parse_records(""), Ok(Vec::new()));
+    }
+
+    /// Given JSON Lines records with neither app nor serial (absent, or empty strings), one
+    /// without `updated_at`, and one whose values have spaces around them, when they are read,
+    /// then the first two are invalid as in CSV, the missing field is named with its column and
+    /// no second line number, and the padded one agrees.
+    #[test]
+    fn json_records_are_read_as_csv_rows_are() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        let mut index = LogIndex::new(ZJ);
+        for e in &a {
+            index.add(e);
+        }
+        let text = format!(
+            "{{\"status\":\"accepted\",\"updated_at\":\"2026-11-03T02:00:00Z\"}}\n\
+             {{\"app\":\" \",\"serial\":\"\",\"status\":\"accepted\",\"updated_at\":\"2026-11-03T02:00:00Z\"}}\n\
+             {{\"app\":\"{app}\",\"status\":\"accepted\"}}\n\
+             {{\"app\":\" {app} \",\"serial\":\"\",\"status\":\" accepted \",\"updated_at\":\" 2026-11-03T02:00:00Z\"}}\n",
+            app = a[0].app
+        );
+        let records = parse_records(&text).expect("an export");
+        assert_eq!(
+            records[0].1,
+            Err(
+                "needs app or serial, status and updated_at; this record has no app or serial"
+                    .into()
+            )
+        );
+        assert_eq!(records[1].1, records[0].1);
+        // serde finds it missing at the record's closing brace, its last column.
+        let column = format!("{{\"app\":\"{}\",\"status\":\"accepted\"}}", a[0].app).len();
+        assert_eq!(
+            records[2].1,
+            Err(format!("column {column}: missing field \"updated_at\""))
+        );
+        let report = index.reconcile(records, 1000);
+        let got: Vec<(Category, Option<usize>)> = report
+            .discrepancies
+            .iter()
+            .map(|d| (d.category, d.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Category::InvalidRecord, Some(1)),
+                (Category::InvalidRecord, Some(2)),
+                (Category::InvalidRecord, Some(3)),
+            ],
+            "{report:#?}"
+        );
+        assert_eq!(report.agreeing, 1, "{report:#?}");
+    }
+
+    /// Given `updated_at` in the forms provincial systems write (compact, slashes, unpadded,
+    /// no seconds, `+08`, ` +0800`, 年月日, fractions, a date alone), when they are read, then
+    /// each is the instant it names in Beijing time unless an offset is given, and a date alone
+    /// is a day (`2026-12-05` is not a time at offset -05).
+    #[test]
+    fn provincial_time_forms_read_as_beijing_time() {
+        let at = |s: &str| Timestamp::parse_rfc3339(s).map(ProvinceTime::At);
+        let t = at("2026-12-05T16:24:58+08:00");
+        for written in [
+            "20261205162458",
+            "2026/12/05 16:24:58",
+            "2026-12-5 16:24:58",
+            "2026-12-05 16:24:58+08",
+            "2026-12-05 16:24:58 +0800",
+            "2026-12-05 16:24:58+08:00",
+            "2026-12-05T08:24:58Z",
+            "2026-12-05 08:24:58 Z",
+            "2026年12月5日 16:24:58",
+            "2026-12-05T16:24:58",
+            " 2026-12-05 16:24:58.0 ",
+        ] {
+            assert_eq!(province_time(written), t, "{written}");
+        }
+        assert_eq!(
+            province_time("2026-12-05 16:24"),
+            at("2026-12-05T16:24:00+08:00")
+        );
+        assert_eq!(
+            province_time("2026-12-05 16:24:58-0500"),
+            at("2026-12-05T16:24:58-05:00")
+        );
+        assert_eq!(
+            province_time("2026-12-05 16:24:58.25"),
+            at("2026-12-05T16:24:58.250+08:00")
+        );
+        let day = CivilDate::from_ymd(2026, 12, 5).map(ProvinceTime::Day);
+        for written in ["20261205", "2026-12-05", "2026/12/5", "2026年12月5日"] {
+            assert_eq!(province_time(written), day, "{written}");
+        }
+        for bad in [
+            "2026-02-30",
+            "2026-12-05 24:00:00",
+            "2026-12-05-05",
+            "05/12/2026",
+            "2026-12-05 16:24:58+25",
+            "yesterday",
+        ] {
+            assert_eq!(province_time(bad), None, "{bad}");
+        }
+    }
+
+    /// Given an application accepted at 2026-11-03 10:00:00 Beijing time, when the province
+    /// gives the date alone, then it agrees on that day (and within the tolerance of it) and
+    /// not on another; a time that disagrees shows the value as written and both times in
+    /// Beijing time, with `log_at` / `province_at` in the JSON; an unreadable one lists the forms.
+    #[test]
+    fn dates_alone_compare_by_day_and_times_show_in_beijing_time() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        let report_for = |updated_at: &str, tolerance_ms: i64| {
+            let mut index = LogIndex::new(ZJ);
+            for e in &a {
+                index.add(e);
+            }
+            let text = format!("serial,status,updated_at\nZJ-SL-1,accepted,{updated_at}\n");
+            index.reconcile(parse_records(&text).expect("an export"), tolerance_ms)
+        };
+        for agreeing in [
+            "2026-11-03",
+            "20261103",
+            "2026年11月3日",
+            "2026-11-03 10:00",
+        ] {
+            let report = report_for(agreeing, 1000);
+            assert!(report.agrees(), "{agreeing}: {report:#?}");
+        }
+        // 10:00 on the 3rd is 10 hours into the day: the 2nd agrees only with 14 hours' leeway.
+        assert!(!report_for("2026-11-02", 1000).agrees());
+        assert!(report_for("2026-11-02", 14 * 3_600_000).agrees());
+        let report = report_for("2026-11-04", 1000);
+        let d = &report.discrepancies[0];
+        assert_eq!(d.category, Category::TimestampsDisagree);
+        assert_eq!(d.log_at.as_deref(), Some("2026-11-03T10:00:00.000+08:00"));
+        assert_eq!(d.province_at.as_deref(), Some("2026-11-04"));
+        let report = report_for("20261103120000", 1000);
+        let d = &report.discrepancies[0];
+        assert_eq!(
+            d.detail,
+            "both accepted, reached at 2026-11-03 10:00:00.000 北京时间 in the log but at \
+             2026-11-03 12:00:00.000 北京时间 at the province (it writes \"20261103120000\")"
+        );
+        let json = serde_json::to_value(d).expect("json");
+        assert_eq!(json["log_at"], json!("2026-11-03T10:00:00.000+08:00"));
+        assert_eq!(json["province_at"], json!("2026-11-03T12:00:00.000+08:00"));
+        let report = report_for("03/11/2026", 1000);
+        assert_eq!(report.discrepancies[0].category, Category::InvalidRecord);
+        assert!(
+            report.discrepancies[0].detail.contains("20261205162458")
+                && report.discrepancies[0].detail.contains("2026年12月5日"),
+            "{}",
+            report.discrepancies[0].detail
+        );
+    }
+
+    /// Given an application Guangdong submitted and Zhejiang accepted under its 受理编号, when
+    /// neither province has a record of it, then each is shown only its own number as the
+    /// serial: Guangdong its Idempotency-Key, never Zhejiang's 受理编号.
+    #[test]
+    fn missing_at_province_shows_the_regions_own_serial() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        for (region, serial) in [(GD, "GD-1"), (ZJ, "ZJ-SL-1")] {
+            let mut index = LogIndex::new(region);
+            for e in &a {
+                index.add(e);
+            }
+            let report = index.reconcile(Vec::new(), 1000);
+            assert_eq!(report.discrepancies.len(), 1, "{report:#?}");
+            assert_eq!(
+                report.discrepancies[0].serial.as_deref(),
+                Some(serial),
+                "{region}"
+            );
+        }
+        // Before the acceptance, Zhejiang has no number of its own for it.
+        let mut index = LogIndex::new(ZJ);
+        for e in &a[..2] {
+            index.add(e);
+        }
+        let report = index.reconcile(Vec::new(), 1000);
+        assert_eq!(report.discrepancies[0].serial, None, "{report:#?}");
+    }
+
+    /// Given an application forwarded to Zhejiang and two it never received (one withdrawn at
+    /// the origin, one not yet forwarded), when Zhejiang's empty export is reconciled, then only
+    /// the forwarded one is missing at the province; Guangdong, their origin, misses all three.
+    #[test]
+    fn a_handler_has_applications_from_their_forwarding() {
+        let forwarded = to_accepted("GD-1", "ZJ-SL-1");
+        let withdrawn = history(
+            "GD-2",
+            vec![
+                (GD, submit("GD-2"), "2026-11-02T01:00:00Z"),
+                (
+                    GD,
+                    Command::Withdraw(ev::Withdrawn::default()),
+                    "2026-11-02T03:00:00Z",
+                ),
+            ],
+        );
+        let waiting = history("GD-3", vec![(GD, submit("GD-3"), "2026-11-02T01:00:00Z")]);
+        for (region, missing) in [(ZJ, 1), (GD, 3)] {
+            let mut index = LogIndex::new(region);
+            for e in forwarded.iter().chain(&withdrawn).chain(&waiting) {
+                index.add(e);
+            }
+            let report = index.reconcile(Vec::new(), 1000);
+            assert_eq!(report.discrepancies.len(), missing, "{region}: {report:#?}");
+            assert_eq!(report.log_applications, missing, "{region}");
+        }
+    }
+
+    /// Given a record with a provincial status name, of an application in the log and of one
+    /// that is not, when reconciled, then both are invalid-record (before missing-in-log),
+    /// listing the canonical statuses.
+    #[test]
+    fn a_status_not_canonical_is_invalid_and_the_canonical_ones_are_listed() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        let mut index = LogIndex::new(ZJ);
+        for e in &a {
+            index.add(e);
+        }
+        let csv = "serial,status,updated_at\n\
+                   ZJ-SL-1,已受理,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-404,已受理,2026-11-03T02:00:00Z\n";
+        let report = index.reconcile(parse_records(csv).expect("an export"), 1000);
+        let invalid: Vec<&Discrepancy> = report
+            .discrepancies
+            .iter()
+            .filter(|d| d.category == Category::InvalidRecord)
+            .collect();
+        assert_eq!(invalid.len(), 2, "{report:#?}");
+        for d in invalid {
+            assert!(
+                d.detail.starts_with(
+                    "status \"已受理\" is not a canonical status; the canonical statuses are \
+                     submitted, forwarded, supplement-requested, supplemented, accepted, \
+                     not-accepted, suspended, part-completed, approved, denied, result-issued, \
+                     delivered, withdrawn"
+                ),
+                "{}",
+                d.detail
+            );
+        }
+    }
+
+    /// Given an export with an application recorded twice (once by app, once by its serial)
+    /// and another recorded twice alike, when reconciled, then each later record is
+    /// `duplicate-record` naming the first one's line, and agreement is counted per
+    /// application: one recorded twice does not agree.
+    #[test]
+    fn duplicate_records_are_reported_and_agreement_is_per_application() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        let b = to_accepted("GD-2", "ZJ-SL-2");
+        let mut index = LogIndex::new(ZJ);
+        for e in a.iter().chain(&b) {
+            index.add(e);
+        }
+        let csv = format!(
+            "app,serial,status,updated_at\n\
+             {x},,accepted,2026-11-03T02:00:00Z\n\
+             ,ZJ-SL-1,accepted,2026-11-03T02:00:00Z\n\
+             ,ZJ-SL-2,accepted,2026-11-03T02:00:00Z\n\
+             ,ZJ-SL-404,accepted,2026-11-03T02:00:00Z\n\
+             ,ZJ-SL-404,accepted,2026-11-03T02:00:00Z\n",
+            x = a[0].app
+        );
+        let report = index.reconcile(parse_records(&csv).expect("an export"), 1000);
+        let got: Vec<(Category, Option<usize>)> = report
+            .discrepancies
+            .iter()
+            .map(|d| (d.category, d.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Category::DuplicateRecord, Some(3)),
+                (Category::MissingInLog, Some(5)),
+                (Category::DuplicateRecord, Some(6)),
+            ],
+            "{report:#?}"
+        );
+        assert!(
+            report.discrepancies[0]
+                .detail
+                .contains("the first is on line 2"),
+            "{}",
+            report.discrepancies[0].detail
+        );
+        assert_eq!(report.agreeing, 1, "{report:#?}");
     }
 
     #[test]
@@ -991,7 +1955,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             for e in &a {
                 index.add(e);
             }
-            let report = index.reconcile(parse_records(&text), 1000);
+            let report = index.reconcile(parse_records(&text).expect("an export"), 1000);
             assert!(report.agrees(), "{region}: {report:#?}");
             assert_eq!(report.agreeing, 1);
         }
@@ -1014,7 +1978,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             "\"serial\",\"status\",\"updated_at\"\r\n\"ZJ-SL-1\",\"accepted\",\"2026-11-03 10:00:00\"\r\n".to_string(),
             "serial,status,updated_at\nZJ-SL-1,accepted,2026-11-03T10:00:00+0800\n".to_string(),
         ] {
-            let report = index_for().reconcile(parse_records(&text), 1000);
+            let report = index_for().reconcile(parse_records(&text).expect("an export"), 1000);
             assert!(report.agrees(), "{text:?}: {report:#?}");
             assert_eq!(report.agreeing, 1, "{text:?}");
         }
@@ -1049,7 +2013,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             index.add(e);
         }
         let text = "serial,status,updated_at\nZJ-SL-1,accepted,2026-11-03T02:00:00Z\n";
-        let report = index.reconcile(parse_records(text), 1000);
+        let report = index.reconcile(parse_records(text).expect("an export"), 1000);
         assert!(report.agrees(), "{report:#?}");
 
         let mut broken = to_accepted("GD-2", "ZJ-SL-2");
@@ -1129,5 +2093,49 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         assert_eq!(export_text(text.as_bytes(), None).as_deref(), Ok(text));
         assert!(export_text(&[0x81, 0x20], Some("gbk")).is_err());
         assert!(export_text(b"x", Some("latin1")).is_err());
+    }
+
+    /// Given exports with a bad byte (named encoding, detected), a UTF-16 byte order mark and a
+    /// zip (xlsx) signature, when they are read, then the error gives the line, the column and
+    /// the byte, says when it is neither UTF-8 nor GB 18030, and what to save the file as.
+    #[test]
+    fn encoding_errors_say_where_and_what_to_do() {
+        let mut gbk = encoding_rs::GBK
+            .encode("serial,status,updated_at\n浙受-1,accepted,2026-11-03\n浙")
+            .0
+            .into_owned();
+        gbk.push(0xFF);
+        assert_eq!(
+            export_text(&gbk, Some("GBK")),
+            Err(
+                "line 3, column 2 (byte 0xFF): not valid GBK, the encoding given; save it as \
+                 CSV UTF-8 (in Excel: Save As, \"CSV UTF-8\"), or give the encoding it is in"
+                    .into()
+            )
+        );
+        let why = export_text(&gbk, None).expect_err("neither");
+        assert!(
+            why.starts_with(
+                "the file is neither UTF-8 nor GB 18030 (nor GBK): as UTF-8, line 2, column 1 \
+                 (byte 0xD5) is not valid; as GB 18030, line 3, column 2 (byte 0xFF) is not"
+            ),
+            "{why}"
+        );
+        let utf8 = b"\xEF\xBB\xBFserial,status\n\xE6\xB5\x99x\xFF".to_vec();
+        assert!(
+            export_text(&utf8, Some("utf-8"))
+                .is_err_and(|e| e.starts_with("line 2, column 3 (byte 0xFF): not valid UTF-8")),
+            "{:?}",
+            export_text(&utf8, Some("utf-8"))
+        );
+        let utf16 = [0xFF, 0xFE, b's', 0];
+        assert!(
+            export_text(&utf16, None)
+                .is_err_and(|e| e.contains("UTF-16") && e.contains("CSV UTF-8"))
+        );
+        assert!(
+            export_text(b"PK\x03\x04\x14\x00", Some("UTF-8"))
+                .is_err_and(|e| e.contains(".xlsx") && e.contains("CSV UTF-8"))
+        );
     }
 }

@@ -12,7 +12,7 @@ use tongban_gateway::time::Timestamp;
 use crate::provenance::{CalendarSource, KeyOrigin, KeySource, Provenance};
 use crate::timeline::{Point, PointError, TimelineError};
 
-use crate::reconcile::{LogIndex, parse_records};
+use crate::reconcile::{LogIndex, Records, export_text, parse_records};
 use crate::verify;
 
 pub struct ReplayTools;
@@ -116,19 +116,30 @@ impl OperatorTools for ReplayTools {
     }
 
     fn reconcile(&self, region: &str) -> Box<dyn ReconcileSession> {
-        Box::new(Session(LogIndex::new(region)))
+        Box::new(Session {
+            index: LogIndex::new(region),
+            records: Vec::new(),
+        })
     }
 }
 
-struct Session(LogIndex);
+struct Session {
+    index: LogIndex,
+    records: Records,
+}
 
 impl ReconcileSession for Session {
-    fn add(&mut self, event: &Envelope) {
-        self.0.add(event);
+    fn read_records(&mut self, body: &[u8], charset: Option<&str>) -> Result<(), String> {
+        self.records = parse_records(&export_text(body, charset)?)?;
+        Ok(())
     }
 
-    fn finish(self: Box<Self>, records: &str, tolerance_ms: i64) -> (bool, serde_json::Value) {
-        let report = self.0.reconcile(parse_records(records), tolerance_ms);
+    fn add(&mut self, event: &Envelope) {
+        self.index.add(event);
+    }
+
+    fn finish(self: Box<Self>, tolerance_ms: i64) -> (bool, serde_json::Value) {
+        let report = self.index.reconcile(self.records, tolerance_ms);
         (
             report.agrees(),
             serde_json::to_value(&report).unwrap_or_default(),

@@ -5,7 +5,8 @@
 
 use std::process::ExitCode;
 
-use tongban_replay::reconcile::{LogIndex, export_text, parse_records};
+use tongban_gateway::auth::RegionBook;
+use tongban_replay::reconcile::{Category, LogIndex, export_text, parse_records};
 
 use super::output::outln;
 use super::{Args, CliError, offline};
@@ -24,13 +25,30 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         None => 300,
     };
     let format = args.value("format").unwrap_or_else(|| "text".into());
+    if !["text", "json"].contains(&format.as_str()) {
+        return Err(CliError(format!(
+            "--format must be text or json, not {format:?}"
+        )));
+    }
     let encoding = args.value("encoding");
     args.finish()?;
     source.require_log()?;
+    // As `find --region` and the HTTP route: a code of no region of the federation would
+    // report every record as missing from the log. The book is what `regions list` prints; an
+    // empty one (a `--nats` deployment's bare `--data`) knows no region, and the log is asked
+    // instead once read.
+    let book = RegionBook::open(&source.dir.regions())?;
+    let book_knows = !book.snapshot().regions.is_empty();
+    if book_knows && !book.has_region(&region) {
+        return Err(CliError(format!(
+            "--region {region} is no region of this federation (see `tongban regions list`)"
+        )));
+    }
     let bytes = std::fs::read(&records).map_err(|e| CliError(format!("{records}: {e}")))?;
     let text = export_text(&bytes, encoding.as_deref())
         .map_err(|e| CliError(format!("{records}: {e}")))?;
-    let parsed = parse_records(&text);
+    // Before the log is read: a file that is no export is refused at once, saying why (exit 2).
+    let parsed = parse_records(&text).map_err(|e| CliError(format!("{records}: {e}")))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -39,15 +57,41 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         super::offline::each_event(&source.open().await?, |p| index.add(&p.event)).await?;
         Ok::<_, CliError>(index)
     })?;
+    if !book_knows && !index.names_region() {
+        return Err(CliError(format!(
+            "--region {region} takes part in no application of the log, and {} lists no \
+             regions to check it against: check the code",
+            source.dir.regions().display()
+        )));
+    }
     let report = index.reconcile(parsed, tolerance * 1000);
     match format.as_str() {
         "json" => outln!("{}", serde_json::to_string_pretty(&report)?)?,
         _ => {
             outln!("{}", report.summary())?;
             for d in &report.discrepancies {
+                // `line 2: column 66: missing field "updated_at"`: a record that did not read
+                // names no application, and its reason names no line (this line does).
                 let line = d.line.map(|l| format!("line {l}: ")).unwrap_or_default();
-                let id = d.app.as_deref().or(d.serial.as_deref()).unwrap_or("-");
-                outln!("{line}{id}: {}", d.detail)?;
+                let id = d
+                    .app
+                    .as_deref()
+                    .or(d.serial.as_deref())
+                    .map(|id| format!("{id}: "))
+                    .unwrap_or_default();
+                // missing-at-province: the log's status and the region's own serial, which
+                // are what the operator looks the application up by at the province.
+                let missing = match (d.category, &d.log_status) {
+                    (Category::MissingAtProvince, Some(status)) => format!(
+                        " (log status {status}{})",
+                        d.serial
+                            .as_deref()
+                            .map(|s| format!(", serial {s}"))
+                            .unwrap_or_default()
+                    ),
+                    _ => String::new(),
+                };
+                outln!("{line}{id}{}{missing}", d.detail)?;
             }
         }
     }

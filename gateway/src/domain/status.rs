@@ -35,6 +35,23 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in lifecycle order: what a message listing the canonical names lists.
+    pub const ALL: [Status; 13] = [
+        Status::Submitted,
+        Status::Forwarded,
+        Status::SupplementRequested,
+        Status::Supplemented,
+        Status::Accepted,
+        Status::NotAccepted,
+        Status::Suspended,
+        Status::PartCompleted,
+        Status::Approved,
+        Status::Denied,
+        Status::ResultIssued,
+        Status::Delivered,
+        Status::Withdrawn,
+    ];
+
     /// The statuses one event can lead to from this one, as [`super::decide`] allows them (the
     /// domain tests explore every reachable state and hold the two equal): a supplement is
     /// requested at most once, so a supplemented application never returns to

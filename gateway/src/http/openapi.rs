@@ -349,12 +349,16 @@ fn operation(route: &Route) -> Value {
         Op::Reconcile => {
             params.push(json!({"name": "tolerance_seconds", "in": "query", "required": false, "description": "how far the province's timestamps may differ from the log's before they are reported (0 to 30 days; default 300)", "schema": {"type": "integer", "minimum": 0, "maximum": 2592000}}));
             op.insert("requestBody".into(), json!({"required": true,
-                "description": "The province's own records: CSV with a header line, or JSON Lines (docs/operators.md, \"Reconciliation\")",
+                "description": "The province's own records: CSV with a header line (app or serial, status, updated_at), or JSON Lines (docs/operators.md, \"Reconciliation over HTTP\"). In the charset the Content-Type names (`text/csv; charset=GBK`: UTF-8, GBK or GB18030); without one, UTF-8 when the bytes are UTF-8, else GB 18030. Also accepted: application/jsonl, application/json-lines, text/plain",
                 "content": {"text/csv": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}}}}));
-            responses.insert("200".into(), json!({"description": "The discrepancy report", "content": {"application/json": {"schema": {"type": "object"}}}}));
+            responses.insert("200".into(), json!({"description": "The discrepancy report (records that cannot be read are in it, as invalid-record with their line)", "content": {"application/json": {"schema": {"type": "object"}}}}));
             responses.insert(
-                "422".into(),
-                problem_response("A record line that cannot be read; `errors` names the line"),
+                "400".into(),
+                problem_response("The body is no export: bytes not in its charset (line, column and byte given), a charset other than UTF-8, GBK or GB18030, a UTF-16 or spreadsheet (xlsx) file, a JSON array, or a CSV header without the columns"),
+            );
+            responses.insert(
+                "415".into(),
+                problem_response("The body is not text/csv, JSON Lines or text/plain"),
             );
             responses.insert("503".into(), problem_response(LOG_UNREADABLE));
         }

@@ -25,11 +25,17 @@ use crate::log::EventLog;
 /// command line's `--tolerance-seconds`): 30 days.
 pub const MAX_TOLERANCE_SECONDS: i64 = 86_400 * 30;
 
-/// Incremental reconciliation: fed every event of the log, then the province's records.
+/// Incremental reconciliation: given the province's records, then fed every event of the log.
 pub trait ReconcileSession: Send {
+    /// Reads the province's export from the request body, before the log is read: decoded as
+    /// `tongban reconcile` decodes a file (the `charset` the Content-Type names, else UTF-8,
+    /// else GB 18030). `Err` says why it is not an export: bytes not in the charset (where), a
+    /// charset not accepted, a file that as a whole is no export (a JSON array, a header
+    /// without the columns), in the export's own terms (its line, the column).
+    fn read_records(&mut self, body: &[u8], charset: Option<&str>) -> Result<(), String>;
     fn add(&mut self, event: &Envelope);
     /// Returns whether the two agree and the report as JSON.
-    fn finish(self: Box<Self>, records: &str, tolerance_ms: i64) -> (bool, serde_json::Value);
+    fn finish(self: Box<Self>, tolerance_ms: i64) -> (bool, serde_json::Value);
 }
 
 /// `?at=<RFC 3339>` or `?seq=<n>`: the state as of a moment or an event, as `tongban replay
@@ -213,8 +219,9 @@ pub async fn held<L: EventLog>(
     ))
 }
 
-/// `POST /v1/regions/{region}/reconcile`: operators send a province's export (CSV or JSON Lines)
-/// and get the discrepancy report.
+/// `POST /v1/regions/{region}/reconcile`: operators send a province's export (CSV or JSON Lines,
+/// in UTF-8, GBK or GB 18030 as `charset=` says, or detected as the command line detects it) and
+/// get the discrepancy report.
 pub async fn reconcile<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
@@ -251,13 +258,6 @@ pub async fn reconcile<L: EventLog>(
             "send the province's records as text/csv or application/x-ndjson",
         ));
     }
-    let text = std::str::from_utf8(&body).map_err(|e| {
-        Problem::bad_request(
-            "",
-            "utf-8",
-            format!("the body is not valid UTF-8 (at byte {})", e.valid_up_to()),
-        )
-    })?;
     let tolerance = q.tolerance_seconds.unwrap_or(300);
     if !(0..=MAX_TOLERANCE_SECONDS).contains(&tolerance) {
         return Err(Problem::bad_request(
@@ -267,6 +267,10 @@ pub async fn reconcile<L: EventLog>(
         ));
     }
     let mut session = tools()?.reconcile(&region);
+    // Before the log is read: a file that is no export is refused at once, saying why.
+    session
+        .read_records(&body, tongban_adapters::codec::charset_of(content_type))
+        .map_err(|why| Problem::bad_request("", "records", why))?;
     let mut from = 1;
     loop {
         let batch = s
@@ -281,6 +285,6 @@ pub async fn reconcile<L: EventLog>(
             session.add(&p.event);
         }
     }
-    let (_, report) = session.finish(text, tolerance * 1000);
+    let (_, report) = session.finish(tolerance * 1000);
     Ok(axum::Json(report).into_response())
 }
