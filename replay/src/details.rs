@@ -209,9 +209,9 @@ mod tests {
         );
         // A supplement that lists no materials shows none.
         assert_eq!(super::of(&events[3]), Vec::new());
-        // A forward records whether the window checked the materials.
+        // A forward records whether the window checked the materials (a proxy forward must).
         let forwarded = super::of(&events[1]);
         assert_eq!(forwarded[0].field, "materials_checked");
-        assert_eq!(forwarded[0].text_zh(), "否");
+        assert_eq!(forwarded[0].text_zh(), "是");
     }
 }

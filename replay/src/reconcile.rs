@@ -1523,7 +1523,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 (GD, submit("GD-3"), "2026-11-02T01:00:00Z"),
                 (
                     GD,
-                    Command::Forward(ev::Forwarded::default()),
+                    Command::Forward(ev::Forwarded::checked()),
                     "2026-11-02T02:00:00Z",
                 ),
             ],
