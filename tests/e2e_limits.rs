@@ -286,3 +286,60 @@ fn every_input_limit_answers_a_precise_problem_and_appends_nothing() {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(log_position(&anon), before + 1);
 }
+
+/// Given a canonical JSON body that names one member more than once (serde would silently keep
+/// the last), when it is sent to a submission or an action, then it is refused with 400, rule
+/// `duplicate-member` at the member's JSON pointer, as the local-form route refuses it, and
+/// nothing is appended. Guards against acting on a value the client did not mean, e.g. an
+/// `expected_seq` of 1 after one of 7.
+#[test]
+fn a_member_given_twice_is_refused_at_its_pointer() {
+    let tmp = TempDir::new("duplicates");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let anon = gw.client(None);
+    let example = anon.get("/v1/matters").json()["matters"][0]["example"].clone();
+    let origin = gw.client(Some(&tokens[example["origin"].as_str().expect("origin")]));
+    let id = created_id(&origin.post("/v1/applications", &example));
+    let before = log_position(&anon);
+    let send = |path: &str, body: &str| {
+        origin
+            .send(
+                "POST",
+                path,
+                &[("Content-Type", "application/json")],
+                Some(body.as_bytes()),
+            )
+            .expect("POST")
+    };
+
+    let forward = format!("/v1/applications/{id}/forward");
+    let p = refused(
+        &send(&forward, r#"{"expected_seq":7,"expected_seq":1}"#),
+        400,
+        "bad-request",
+    );
+    assert!(has_error(&p, "/expected_seq", "duplicate-member"), "{p}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("\"expected_seq\" is given twice")),
+        "{p}"
+    );
+
+    // `mode` three times on a submission, and a member twice deep inside the form.
+    let text = example.to_string();
+    let body = text.replacen('{', r#"{"mode":"online","mode":"proxy","#, 1);
+    let p = refused(&send("/v1/applications", &body), 400, "bad-request");
+    assert!(has_error(&p, "/mode", "duplicate-member"), "{p}");
+    let body = text.replacen(r#""form":{"#, r#""form":{"note":"a","note":"b","#, 1);
+    assert_ne!(body, text, "the example has a form object");
+    let p = refused(&send("/v1/applications", &body), 400, "bad-request");
+    assert!(has_error(&p, "/form/note", "duplicate-member"), "{p}");
+
+    // The same member in two different objects is no duplicate.
+    let r = send(&forward, r#"{"expected_seq":1}"#);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(log_position(&anon), before + 1);
+}

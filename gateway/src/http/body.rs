@@ -93,20 +93,43 @@ pub fn intake(content_type: Option<&str>, bytes: &[u8]) -> Result<Value, Problem
         )
     })?;
     limits::check_depth(text)?;
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        Problem::bad_request(
-            "",
-            "json-syntax",
-            format!(
-                "the body is not valid JSON at line {} column {}: {}",
-                e.line(),
-                e.column(),
-                syntax_reason(&e)
-            ),
-        )
-    })?;
+    let value = parse(text)?;
     limits::check_value(&value)?;
     Ok(value)
+}
+
+/// JSON text as a value, refusing a member given twice in one object (400 `duplicate-member` at
+/// its pointer): serde_json would keep the last of `{"expected_seq":7,"expected_seq":1}` and act
+/// on a value the client may not have meant. Read by the local forms' reader, so one detector
+/// serves both kinds of route, in the same single pass over the text that parses it; every other
+/// error is serde_json's own, with its line and column.
+fn parse(text: &str) -> Result<Value, Problem> {
+    match tongban_adapters::local::from_json(text) {
+        Ok(local) => Ok(local.to_value()),
+        Err(e) => Err(match tongban_adapters::local::duplicate_member(&e) {
+            Some(duplicate) => Problem::bad_request(
+                &tongban_schemas::mask::field_path(&duplicate.pointer),
+                "duplicate-member",
+                format!(
+                    "member {:?} is given twice in one object (line {}, column {}); send each \
+                     member once",
+                    tongban_schemas::mask::field_name(&duplicate.name),
+                    e.line(),
+                    e.column()
+                ),
+            ),
+            None => Problem::bad_request(
+                "",
+                "json-syntax",
+                format!(
+                    "the body is not valid JSON at line {} column {}: {}",
+                    e.line(),
+                    e.column(),
+                    syntax_reason(&e)
+                ),
+            ),
+        }),
+    }
 }
 
 /// serde_json's message without its trailing position (which [`intake`] states itself) and

@@ -514,8 +514,9 @@ fn read_after(params: &mut Vec<Value>, responses: &mut Map<String, Value>) {
 /// Why a submission may answer 503: whether or not the write landed, a retry with the same
 /// Idempotency-Key is safe.
 /// A JSON body the gateway cannot read (400), on every POST but a local form's.
-const MALFORMED_BODY: &str =
-    "Malformed body: not UTF-8, not JSON (line and column given), or nested deeper than the limit";
+const MALFORMED_BODY: &str = "Malformed body: not UTF-8, not JSON (`json-syntax`, line and column given), a member given \
+     twice in one object (`duplicate-member`, at the member's JSON pointer), or nested deeper \
+     than the limit";
 
 /// The submission routes' refusal of their `Idempotency-Key` header (400).
 const KEY_REFUSED: &str = "an Idempotency-Key that is not 1 to 255 visible ASCII characters, or \
