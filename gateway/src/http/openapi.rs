@@ -272,7 +272,16 @@ fn operation(route: &Route) -> Value {
         }
         Op::Get => {
             params.push(json!({"name": "view", "in": "query", "required": false, "description": "canonical (default) or local: the application in the calling region's own form (406 when the region has no adapter for the matter)", "schema": {"type": "string", "enum": ["canonical", "local"]}}));
-            responses.insert("200".into(), json!({"description": "The application (with ?view=local: the calling region's own form, JSON or XML, status and seq in X-Tongban-Status / X-Tongban-Seq; the canonical paths its form has no field for, `*` for any item, in X-Tongban-Unmapped, comma-separated, never their values)", "content": {"application/json": {"schema": schema_of::<super::applications::ApplicationRead<'static>>()}, "application/xml": {"schema": {"type": "string"}}},
+            responses.insert("200".into(), json!({"description": "The application (with ?view=local: the calling region's own form, JSON or XML, status and seq in X-Tongban-Status / X-Tongban-Seq; the canonical paths its form has no field for, `*` for any item, in X-Tongban-Unmapped, comma-separated, never their values)", "content": {"application/json": {"schema": {"oneOf": [
+                    schema_of::<super::applications::ApplicationRead<'static>>(),
+                    // The local form is the region's adapter's, so its fields are the
+                    // adapter's (GET /v1/adapters/{region}/{matter}), not fixed here. `not`
+                    // keeps the two exclusive, as oneOf needs: a local form never carries all
+                    // of the canonical view's id, matter, status and seq.
+                    {"type": "object", "title": "LocalForm", "additionalProperties": true,
+                     "not": {"required": ["id", "matter", "status", "seq"]},
+                     "description": "with ?view=local, for a region whose adapter writes JSON: the application in the region's own form, its fields as the adapter names them (GET /v1/adapters/{region}/{matter})"}
+                ]}}, "application/xml": {"schema": {"type": "string", "description": "with ?view=local, for a region whose adapter writes XML: the local form"}}},
                 "headers": {
                     "X-Tongban-Status": {"description": "with ?view=local: the application's status (the local form carries none)", "schema": {"type": "string"}},
                     "X-Tongban-Seq": {"description": "with ?view=local: the seq of its last event, for `expected_seq`", "schema": {"type": "integer", "minimum": 1}},
