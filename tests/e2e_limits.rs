@@ -270,12 +270,15 @@ fn every_input_limit_answers_a_precise_problem_and_appends_nothing() {
     // A query parameter or a path segment that does not fit: problem+json naming it, not
     // axum's plain text.
     let region = example["origin"].as_str().expect("origin");
-    for path in [
-        format!("/v1/regions/{region}/inbox?limit=abc"),
-        format!("/v1/regions/{region}/inbox?limit=99999999999999999999999"),
+    for (path, rule) in [
+        (format!("/v1/regions/{region}/inbox?limit=abc"), "type"),
+        (
+            format!("/v1/regions/{region}/inbox?limit=99999999999999999999999"),
+            "range",
+        ),
     ] {
         let p = refused(&origin.get(&path), 400, "bad-request");
-        assert!(has_error(&p, "query:limit", "query"), "{path}: {p}");
+        assert!(has_error(&p, "query:limit", rule), "{path}: {p}");
     }
     let p = refused(&origin.get("/v1/applications/%FF%FE"), 400, "bad-request");
     assert!(has_error(&p, "path:id", "utf-8"), "{p}");
@@ -342,4 +345,108 @@ fn a_member_given_twice_is_refused_at_its_pointer() {
     let r = send(&forward, r#"{"expected_seq":1}"#);
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(log_position(&anon), before + 1);
+}
+
+/// Given query parameters that do not fit (a negative or fractional number, text, a parameter
+/// twice, a misspelt name), when a paged list or the feed is read, then each is refused with 400
+/// at `query:<name>`, with rule `type`, `range`, `once` or `unknown` and a message saying what the
+/// parameter takes, never serde's "invalid digit found in string"; a misspelt parameter is not
+/// ignored. Guards callers against a default silently answered for what they meant to ask.
+#[test]
+fn query_parameters_are_named_with_what_they_take() {
+    let tmp = TempDir::new("query");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let region = "440000";
+    let c = gw.client(Some(&tokens[region]));
+    let inbox = format!("/v1/regions/{region}/inbox");
+    let feed = format!("/v1/regions/{region}/feed");
+    for (path, pointer, rule, says) in [
+        (
+            format!("{inbox}?limit=-1"),
+            "query:limit",
+            "type",
+            "limit must be a whole number from 1 to 1000",
+        ),
+        (
+            format!("{inbox}?limit=abc"),
+            "query:limit",
+            "type",
+            "limit must be a whole number from 1 to 1000",
+        ),
+        (
+            format!("{inbox}?limit=0"),
+            "query:limit",
+            "range",
+            "limit must be a whole number from 1 to 1000, got 0",
+        ),
+        (
+            format!("{inbox}?limit=1001"),
+            "query:limit",
+            "range",
+            "got 1001",
+        ),
+        (
+            format!("{inbox}?limit=1&limit=2"),
+            "query:limit",
+            "once",
+            "limit is given more than once",
+        ),
+        (
+            format!("{inbox}?limt=1"),
+            "query:limt",
+            "unknown",
+            "unknown query parameter limt: this route takes only limit or after",
+        ),
+        (
+            format!("{feed}?after=-1"),
+            "query:after",
+            "type",
+            "after must be a whole number from 0 to 18446744073709551615",
+        ),
+        (
+            format!("{feed}?after=1.5"),
+            "query:after",
+            "type",
+            "after must be a whole number",
+        ),
+        (
+            format!("{feed}?limit=-1"),
+            "query:limit",
+            "type",
+            "limit must be a whole number from 1 to 1000",
+        ),
+        (
+            format!("{feed}?cursor=1"),
+            "query:cursor",
+            "unknown",
+            "unknown query parameter cursor",
+        ),
+        (
+            "/v1/deadlines/overdue?limit=x".to_string(),
+            "query:limit",
+            "type",
+            "limit must be a whole number",
+        ),
+    ] {
+        let p = refused(&c.get(&path), 400, "bad-request");
+        assert!(has_error(&p, pointer, rule), "{path}: {p}");
+        let detail = p["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(says), "{path}: {detail}");
+        assert!(!detail.contains("invalid digit"), "{path}: {detail}");
+    }
+    // What fits is still taken.
+    for path in [
+        format!("{inbox}?limit=1000"),
+        format!("{feed}?after=0&limit=1"),
+    ] {
+        let r = c.get(&path);
+        assert_eq!(
+            r.status,
+            200,
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
 }

@@ -337,6 +337,7 @@ pub fn render(view: &ApplicationView, cal: &crate::domain::calendar::Calendar) -
 
 /// `?view=local` asks for the calling region's own form (see [`super::forms::local_view`]).
 #[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ViewQuery {
     pub view: Option<String>,
 }

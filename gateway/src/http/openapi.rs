@@ -159,7 +159,7 @@ fn operation(route: &Route) -> Value {
             responses.insert("200".into(), json!({"description": "OK", "headers": cache_headers(false), "content": json_content(schema_of::<super::adapters::AdapterList>())}));
             responses.insert(
                 "400".into(),
-                problem_response("`region` no 6-digit code (`query:region`, rule `gb2260-format`), `matter` no matter's code (`query:matter`, rule `unknown-matter`), or a parameter given twice (`query`)"),
+                problem_response("`region` no 6-digit code (`query:region`, rule `gb2260-format`), `matter` no matter's code (`query:matter`, rule `unknown-matter`), or a query parameter given twice (`query:<name>`, rule `once`) or not taken here (rule `unknown`)"),
             );
         }
         Op::AdapterDetail => {
@@ -444,9 +444,13 @@ fn operation(route: &Route) -> Value {
             .entry("415")
             .or_insert_with(|| problem_response("Wrong content type"));
     }
-    if route.path.contains('{') {
+    let takes_query = params.iter().any(|p| p["in"] == "query");
+    if route.path.contains('{') || takes_query {
         const MISFIT: &str = "path segment or query parameter that does not fit (named \
-                              `path:<name>` or `query:<name>` in `errors`)";
+                              `path:<name>` or `query:<name>` in `errors`; a query parameter \
+                              that is no whole number where one is taken: rule `type`, one \
+                              outside its range: `range`, given twice: `once`, not taken by \
+                              the route at all: `unknown`)";
         let description = match responses.get("400").and_then(|r| r["description"].as_str()) {
             Some(body) => format!("{body}; or a {MISFIT}"),
             None => format!("A {MISFIT}"),

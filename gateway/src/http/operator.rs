@@ -36,6 +36,7 @@ pub trait ReconcileSession: Send {
 /// --at / --seq` gives it; neither: as of now. Kept as text so that the replay's own rules name
 /// what is wrong with it.
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AsOf {
     pub at: Option<String>,
     pub seq: Option<String>,
