@@ -97,7 +97,9 @@ fn operation(route: &Route) -> Value {
             );
             responses.insert(
                 "400".into(),
-                problem_response(&format!("{MALFORMED_BODY}; or {KEY_REFUSED}")),
+                problem_response(&format!(
+                    "{MALFORMED_BODY}; or, refused before the body is read, {KEY_REFUSED}"
+                )),
             );
             responses.insert("503".into(), problem_response(SUBMIT_UNAVAILABLE));
         }
