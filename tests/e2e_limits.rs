@@ -450,3 +450,54 @@ fn query_parameters_are_named_with_what_they_take() {
         );
     }
 }
+
+/// Given a canonical JSON body labelled with a charset other than UTF-8, when it is sent to a
+/// submission or an action, then it is refused with 415, saying canonical bodies are UTF-8 and
+/// where GBK/GB18030 local forms go, and nothing is appended. Guards GBK bytes read as UTF-8.
+#[test]
+fn canonical_bodies_in_another_charset_are_unsupported() {
+    let tmp = TempDir::new("charset");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let anon = gw.client(None);
+    let example = anon.get("/v1/matters").json()["matters"][0]["example"].clone();
+    let origin = gw.client(Some(&tokens[example["origin"].as_str().expect("origin")]));
+    let id = created_id(&origin.post("/v1/applications", &example));
+    let before = log_position(&anon);
+    let body = example.to_string();
+    let forward = format!("/v1/applications/{id}/forward");
+    for (path, body) in [
+        ("/v1/applications", body.as_str()),
+        (forward.as_str(), "{}"),
+    ] {
+        for charset in ["GBK", "gb18030", "\"GB2312\""] {
+            let content_type = format!("application/json; charset={charset}");
+            let r = origin
+                .send(
+                    "POST",
+                    path,
+                    &[("Content-Type", &content_type)],
+                    Some(body.as_bytes()),
+                )
+                .expect("POST");
+            let p = refused(&r, 415, "unsupported-media-type");
+            let detail = p["detail"].as_str().unwrap_or_default();
+            assert!(
+                detail.contains("UTF-8") && detail.contains("/v1/regions/{region}/forms/{matter}"),
+                "{path}: {detail}"
+            );
+        }
+    }
+    assert_eq!(log_position(&anon), before);
+    // UTF-8, named or not, is taken.
+    let r = origin
+        .send(
+            "POST",
+            &forward,
+            &[("Content-Type", "application/json; charset=utf-8")],
+            Some(b"{}"),
+        )
+        .expect("POST");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}

@@ -65,6 +65,24 @@ pub fn intake(content_type: Option<&str>, bytes: &[u8]) -> Result<Value, Problem
         .trim()
         .to_ascii_lowercase();
     let json = essence == "application/json" || essence.ends_with("+json");
+    if json && let Some(charset) = charset(content_type) {
+        let utf8 = charset.eq_ignore_ascii_case("utf-8") || charset.eq_ignore_ascii_case("utf8");
+        if !utf8 {
+            // Read as UTF-8 anyway, GBK bytes would be refused as "not valid UTF-8" or, worse,
+            // decode to other characters without an error.
+            return Err(Problem::new(
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported content type",
+                format!(
+                    "canonical JSON bodies are UTF-8 (got charset={}); a local form in GBK or \
+                     GB18030 goes to POST /v1/regions/{{region}}/forms/{{matter}}, through the \
+                     region's adapter",
+                    tongban_schemas::mask::field_name(charset)
+                ),
+            ));
+        }
+    }
     // No body is an empty object, with or without a JSON content type: many HTTP clients send
     // `Content-Type: application/json` on every POST, an action without fields among them.
     if bytes.is_empty() && (content_type.is_empty() || json) {
@@ -130,6 +148,16 @@ fn parse(text: &str) -> Result<Value, Problem> {
             ),
         }),
     }
+}
+
+/// The `charset` parameter of a content type, unquoted, if there is one.
+fn charset(content_type: &str) -> Option<&str> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"'))
+    })
 }
 
 /// serde_json's message without its trailing position (which [`intake`] states itself) and
@@ -280,6 +308,33 @@ mod tests {
         assert_eq!(p.status, 415);
         let p = intake(Some("application/json"), b" ").expect_err("a space is no JSON");
         assert_eq!(p.status, 400);
+    }
+
+    /// Given a JSON content type whose charset is not UTF-8, when a body comes with it, then it
+    /// is refused with 415 pointing GBK/GB18030 forms to the local-form route; UTF-8 however
+    /// spelt (quoted, any case, `utf8`) is taken. Guards against GBK bytes read as UTF-8.
+    #[test]
+    fn a_charset_other_than_utf8_is_unsupported() {
+        for content_type in [
+            "application/json; charset=UTF-8",
+            "application/json;charset=\"utf-8\"",
+            "application/problem+json; charset=utf8",
+        ] {
+            assert_eq!(intake(Some(content_type), b"{}").expect("UTF-8"), json!({}));
+        }
+        for content_type in [
+            "application/json; charset=GBK",
+            "application/json; charset=\"gb18030\"",
+            "application/json; charset=latin1",
+        ] {
+            let p = intake(Some(content_type), b"{}").expect_err(content_type);
+            assert_eq!(p.status, 415, "{content_type}");
+            assert!(
+                p.detail.contains("UTF-8") && p.detail.contains("/forms/"),
+                "{}",
+                p.detail
+            );
+        }
     }
 
     #[test]

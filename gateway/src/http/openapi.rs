@@ -442,9 +442,12 @@ fn operation(route: &Route) -> Value {
                  NATS servers' max_payload; a retry fails alike",
             ),
         );
-        responses
-            .entry("415")
-            .or_insert_with(|| problem_response("Wrong content type"));
+        responses.entry("415").or_insert_with(|| {
+            problem_response(
+                "Wrong content type: not JSON, or JSON in a charset other than UTF-8 (a \
+                     GBK or GB18030 local form goes to /v1/regions/{region}/forms/{matter})",
+            )
+        });
     }
     let takes_query = params.iter().any(|p| p["in"] == "query");
     if route.path.contains('{') || takes_query {
