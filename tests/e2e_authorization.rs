@@ -392,3 +392,39 @@ fn handlers_are_parties_from_the_submission_even_if_never_forwarded() {
     );
     assert_eq!(stranger.get(&format!("/v1/applications/{id}")).status, 404);
 }
+
+/// Given a valid token, when it is sent with the scheme in any case (`BEARER`, `bearer`,
+/// `Bearer`, RFC 9110 §11.1) or more than one space after it, then the caller is admitted; another
+/// scheme is still 401. Guards clients whose HTTP library upper-cases the scheme.
+#[test]
+fn the_bearer_scheme_is_case_insensitive() {
+    let dir = TempDir::new("bearer-case");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let anon = gw.client(None);
+    let token = &tokens["440000"];
+    for scheme in ["BEARER", "bearer", "Bearer", "bEaReR"] {
+        for spaces in [" ", "   "] {
+            let value = format!("{scheme}{spaces}{token}");
+            let r = anon
+                .send("GET", "/v1/regions", &[("Authorization", &value)], None)
+                .expect("GET");
+            assert_eq!(
+                r.status,
+                200,
+                "{scheme:?}: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+        }
+    }
+    let r = anon
+        .send(
+            "GET",
+            "/v1/regions",
+            &[("Authorization", &format!("Basic {token}"))],
+            None,
+        )
+        .expect("GET");
+    assert_eq!(r.status, 401);
+}
