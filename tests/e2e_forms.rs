@@ -106,6 +106,14 @@ fn local_forms_in_and_out_over_http() {
     assert_eq!(r.status, 406);
     assert_eq!(r.json()["type"], "urn:tongban:problem:no-local-form");
     assert!(r.json()["detail"].as_str().unwrap().contains("340000"));
+    // An operator has no local form either: the same problem type under the same title (RFC
+    // 9457), the detail saying why.
+    let no_adapter_title = r.json()["title"].clone();
+    let r = as_region("operator").get(&format!("/v1/applications/{hukou_id}?view=local"));
+    assert_eq!(r.status, 406);
+    assert_eq!(r.json()["type"], "urn:tongban:problem:no-local-form");
+    assert_eq!(r.json()["title"], no_adapter_title);
+    assert!(r.json()["detail"].as_str().unwrap().contains("operators"));
     let r = as_region("510000").get(&format!("/v1/applications/{hukou_id}?view=local"));
     assert_eq!(r.status, 200, "四川 has a hukou-transfer adapter");
     assert_eq!(r.json()["QYR_XM"], "李明");
