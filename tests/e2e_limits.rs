@@ -451,6 +451,59 @@ fn query_parameters_are_named_with_what_they_take() {
     }
 }
 
+/// Given an application id in capitals on the evidence page, and an `after` that is no
+/// application id on the inbox, the outbox and the held list, when they are asked for, then the
+/// page answers 400 `uuid-lowercase` naming the lowercase id, as every JSON route does (not 404),
+/// and the lists 400 at `query:after`, rule `format`, as the overdue list refuses a cursor it never
+/// gave, instead of a page that starts anywhere. Guards one id check for pages and routes.
+#[test]
+fn ids_in_pages_and_cursors_are_checked_as_on_the_json_routes() {
+    let tmp = TempDir::new("ids");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let c = gw.client(Some(&tokens["440000"]));
+    let operator = gw.client(Some(&tokens["operator"]));
+    let upper = "0195A3B2-7C4D-7E8F-9A0B-1C2D3E4F5A6B";
+    for path in [
+        format!("/ui/applications/{upper}"),
+        format!("/v1/applications/{upper}"),
+    ] {
+        let p = refused(&c.get(&path), 400, "bad-request");
+        assert!(has_error(&p, "path:id", "uuid-lowercase"), "{path}: {p}");
+        assert!(
+            p["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains(&upper.to_ascii_lowercase())),
+            "{path}: {p}"
+        );
+    }
+    let held_upper = format!("/v1/projections/held?after={upper}");
+    for (client, path) in [
+        (&c, "/v1/regions/440000/inbox?after=zzz"),
+        (&c, "/v1/regions/440000/outbox?after=-1"),
+        (&operator, "/v1/projections/held?after=nothing"),
+        (&operator, held_upper.as_str()),
+    ] {
+        let p = refused(&client.get(path), 400, "bad-request");
+        assert!(has_error(&p, "query:after", "format"), "{path}: {p}");
+    }
+    // The `next` of a page, a lowercase id, is taken.
+    let after = upper.to_ascii_lowercase();
+    for (client, path) in [
+        (&c, format!("/v1/regions/440000/inbox?after={after}")),
+        (&operator, format!("/v1/projections/held?after={after}")),
+    ] {
+        let r = client.get(&path);
+        assert_eq!(
+            r.status,
+            200,
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+}
+
 /// Given a canonical JSON body labelled with a charset other than UTF-8, when it is sent to a
 /// submission or an action, then it is refused with 415, saying canonical bodies are UTF-8 and
 /// where GBK/GB18030 local forms go, and nothing is appended. Guards GBK bytes read as UTF-8.

@@ -129,7 +129,7 @@ fn operation(route: &Route) -> Value {
         }
         Op::Held => {
             params.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));
-            params.push(json!({"name": "after", "in": "query", "required": false, "description": "the previous page's `next`: held applications after that id", "schema": {"type": "string"}}));
+            params.push(json!({"name": "after", "in": "query", "required": false, "description": "the previous page's `next`: held applications after that id (a lowercase UUID; anything else is 400 at `query:after`, rule `format`)", "schema": {"type": "string", "format": "uuid"}}));
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
                 "type": "object", "properties": {"count": {"type": "integer", "description": "how many applications are held in all"},
                 "items": {"type": "array", "items": schema_of::<crate::projections::Held>()},
@@ -149,7 +149,7 @@ fn operation(route: &Route) -> Value {
         }
         Op::Inbox | Op::Outbox => {
             params.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));
-            params.push(json!({"name": "after", "in": "query", "required": false, "description": "the previous page's `next`: lines after that application id", "schema": {"type": "string"}}));
+            params.push(json!({"name": "after", "in": "query", "required": false, "description": "the previous page's `next`: lines after that application id (a lowercase UUID; anything else is 400 at `query:after`, rule `format`)", "schema": {"type": "string", "format": "uuid"}}));
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
                 "type": "object", "properties": {"region": {"type": "string"}, "items": {"type": "array", "items": schema_of::<super::regions::BoxLine>()},
                 "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"}}}))}));

@@ -128,9 +128,7 @@ pub async fn dispute_page<L: EventLog>(
     Path(id): Path<String>,
     Query(as_of): Query<AsOf>,
 ) -> Result<Response, Problem> {
-    if !crate::ids::is_valid(&id) {
-        return Err(Problem::not_found(format!("no application {id:?}")));
-    }
+    super::applications::check_id(&id)?;
     let tools = tools()?;
     let events = s
         .gateway
@@ -203,7 +201,7 @@ pub async fn held<L: EventLog>(
     let limit = super::regions::limit(&paging)?;
     let store = &s.gateway.store;
     let items = store
-        .held_list(paging.after.as_deref(), limit)
+        .held_list(super::regions::after(&paging)?, limit)
         .map_err(crate::service::ServiceError::from)?;
     let count = store
         .held_count()

@@ -25,6 +25,21 @@ pub struct Paging {
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
 
+/// `after` of a list paged by application id: the `next` of the previous page, so a lowercase
+/// UUID. Anything else is refused at `query:after` (rule `format`), as the overdue list refuses
+/// a cursor it never gave: read as a place in the key order, it would answer a page that starts
+/// somewhere arbitrary, or an empty one, as if the list ended there.
+pub(super) fn after(p: &Paging) -> Result<Option<&str>, Problem> {
+    match p.after.as_deref() {
+        Some(after) if !crate::ids::is_valid(after) => Err(Problem::bad_request(
+            "query:after",
+            "format",
+            "after must be the `next` of the previous page: an application id (a lowercase UUID)",
+        )),
+        after => Ok(after),
+    }
+}
+
 /// `limit`: 1 to 1000, 100 when not given.
 pub(super) fn limit(p: &Paging) -> Result<usize, Problem> {
     limit_of(p.limit.as_deref())
@@ -59,7 +74,7 @@ pub async fn inbox<L: EventLog>(
     let limit = limit(&paging)?;
     let items = s
         .gateway
-        .inbox(&principal, &region, paging.after.as_deref(), limit)
+        .inbox(&principal, &region, after(&paging)?, limit)
         .await?;
     Ok(Json(page(&region, items, limit)))
 }
@@ -74,7 +89,7 @@ pub async fn outbox<L: EventLog>(
     let limit = limit(&paging)?;
     let items = s
         .gateway
-        .outbox(&principal, &region, paging.after.as_deref(), limit)
+        .outbox(&principal, &region, after(&paging)?, limit)
         .await?;
     Ok(Json(page(&region, items, limit)))
 }
