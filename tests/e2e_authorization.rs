@@ -428,3 +428,50 @@ fn the_bearer_scheme_is_case_insensitive() {
         .expect("GET");
     assert_eq!(r.status, 401);
 }
+
+/// Given a running gateway whose regions.json is then broken, when requests keep coming, then
+/// they are still served under the book read before, the broken file is warned of once (not once
+/// per request), and /healthz names it under `region_book_unreadable` until the file is fixed.
+/// Guards against a WARN line and a full re-read per request, and an operator left guessing why
+/// a new token does not work.
+#[test]
+fn a_broken_region_book_is_warned_of_once_and_shown_in_healthz() {
+    let dir = TempDir::new("book-broken");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let anon = gw.client(None);
+    let c = gw.client(Some(&tokens["440000"]));
+    assert_eq!(
+        anon.get("/healthz").json()["region_book_unreadable"],
+        Value::Null
+    );
+    let book = data.join("regions.json");
+    let good = std::fs::read(&book).expect("book");
+    std::fs::write(&book, b"{\"regions\": ").expect("break");
+    for _ in 0..5 {
+        assert_eq!(c.get("/v1/regions").status, 200);
+    }
+    let health = anon.get("/healthz").json();
+    let unreadable = &health["region_book_unreadable"];
+    assert!(
+        unreadable["why"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("not a valid region book")),
+        "{health}"
+    );
+    assert_eq!(unreadable["len"], 12, "{health}");
+    let log = std::fs::read_to_string(&gw.stderr_log).expect("log");
+    assert_eq!(
+        log.matches("keeping the previous region book").count(),
+        1,
+        "{log}"
+    );
+    // Fixed: read again, and no longer reported.
+    std::fs::write(&book, &good).expect("fix");
+    assert_eq!(c.get("/v1/regions").status, 200);
+    assert_eq!(
+        anon.get("/healthz").json()["region_book_unreadable"],
+        Value::Null
+    );
+}
