@@ -1,5 +1,6 @@
-//! The `Authorization: Bearer <token>` extractor; it also admits the request under the token's
-//! rate limit, since the token is what the limit is kept for, and then waits for the log
+//! The `Authorization: Bearer <token>` extractor; it also admits the request under its region's
+//! rate limit (one for all the region's tokens, [`super::rate`]), since only an authenticated
+//! request has a region to count it against, and then waits for the log
 //! position the request names (`X-Tongban-Read-After`, [`super::read_after`]), so that every
 //! authenticated route honours it.
 
