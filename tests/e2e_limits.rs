@@ -554,3 +554,38 @@ fn canonical_bodies_in_another_charset_are_unsupported() {
         .expect("POST");
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 }
+
+/// Given a body that starts with a UTF-8 byte order mark, when it is sent to a submission or an
+/// action, then it is read as the JSON after the mark (201, 200), not refused as "not valid JSON
+/// at line 1 column 1". Guards clients on platforms whose editors and libraries write the mark.
+#[test]
+fn a_leading_byte_order_mark_is_ignored_on_json_routes() {
+    let tmp = TempDir::new("bom");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let anon = gw.client(None);
+    let example = anon.get("/v1/matters").json()["matters"][0]["example"].clone();
+    let origin = gw.client(Some(&tokens[example["origin"].as_str().expect("origin")]));
+    let mut marked = b"\xef\xbb\xbf".to_vec();
+    marked.extend_from_slice(example.to_string().as_bytes());
+    let r = origin
+        .send(
+            "POST",
+            "/v1/applications",
+            &[("Content-Type", "application/json; charset=utf-8")],
+            Some(&marked),
+        )
+        .expect("POST");
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let id = created_id(&r);
+    let r = origin
+        .send(
+            "POST",
+            &format!("/v1/applications/{id}/forward"),
+            &[],
+            Some(b"\xef\xbb\xbf{\"expected_seq\": 1}"),
+        )
+        .expect("POST");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}

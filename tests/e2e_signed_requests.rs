@@ -442,3 +442,49 @@ fn identical_requests_signed_in_one_second_pass_with_fractional_dates() {
     assert!(detail.contains("same second"), "{detail}");
     assert!(detail.contains("fractional seconds"), "{detail}");
 }
+
+/// Given a signing region whose platform writes a UTF-8 byte order mark before its JSON, when it
+/// signs the body as sent (mark included), then the request is taken: the gateway reads the JSON
+/// after the mark, checks the digest over the bytes as sent, and keeps exactly those bytes as
+/// evidence. Guards the BOM stripping against breaking signatures.
+#[test]
+fn a_body_with_a_byte_order_mark_is_signed_as_sent() {
+    let dir = TempDir::new("signed-bom");
+    let data = dir.0.join("data");
+    let tokens = register_regions(&data);
+    let key = SigningKey::from_bytes(&[42; 32]);
+    common::tongban_on(
+        &data,
+        &[
+            "regions",
+            "key",
+            SIGNED_REGION,
+            &hex(key.verifying_key().as_bytes()),
+        ],
+    );
+    let gw = Gateway::start(&data, false);
+    let shanghai = gw.client(Some(&tokens[SIGNED_REGION]));
+    let mut body = b"\xef\xbb\xbf".to_vec();
+    body.extend_from_slice(&golden("social-security-card.canonical.json"));
+    let path = "/v1/applications";
+    let r = post(
+        &shanghai,
+        path,
+        &sign(&key, path, &rfc3339(0), &body),
+        &[],
+        &body,
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let id = r.json()["id"].as_str().expect("id").to_string();
+    let answer = shanghai
+        .get(&format!("/v1/applications/{id}/events"))
+        .json();
+    let evidence = answer["request_signatures"]
+        .as_object()
+        .expect("signatures");
+    let kept = evidence.values().next().expect("the submission's evidence");
+    assert_eq!(
+        base64url_decode(kept["body_base64url"].as_str().expect("body")),
+        body
+    );
+}

@@ -110,6 +110,10 @@ pub fn intake(content_type: Option<&str>, bytes: &[u8]) -> Result<Value, Problem
             format!("the body is not valid UTF-8 (at byte {})", e.valid_up_to()),
         )
     })?;
+    // A byte order mark, which some Windows editors and platforms put first (RFC 8259 §8.1: a
+    // parser may ignore it), is no JSON to serde. Only the text read drops it: a signature's
+    // digest is over the bytes as sent.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     limits::check_depth(text)?;
     let value = parse(text)?;
     limits::check_value(&value)?;
@@ -335,6 +339,20 @@ mod tests {
                 p.detail
             );
         }
+    }
+
+    /// Given a body starting with a UTF-8 byte order mark, when it is read, then the mark is
+    /// ignored and the JSON after it taken; a mark anywhere else is still no JSON. Guards
+    /// against "not valid JSON at line 1 column 1" for bodies from editors that write one.
+    #[test]
+    fn a_leading_byte_order_mark_is_ignored() {
+        let body = b"\xef\xbb\xbf{\"expected_seq\": 1}";
+        assert_eq!(
+            intake(Some("application/json"), body).expect("BOM stripped"),
+            json!({"expected_seq": 1})
+        );
+        let p = intake(Some("application/json"), b"{\"a\": \xef\xbb\xbf1}").expect_err("not first");
+        assert_eq!(p.status, 400);
     }
 
     #[test]
