@@ -393,3 +393,86 @@ fn handlers_are_parties_from_the_submission_even_if_never_forwarded() {
     );
     assert_eq!(stranger.get(&format!("/v1/applications/{id}")).status, 404);
 }
+
+/// Given a valid token, when it is sent with the scheme in any case (`BEARER`, `bearer`,
+/// `Bearer`, RFC 9110 §11.1) or more than one space after it, then the caller is admitted; another
+/// scheme is still 401. Guards clients whose HTTP library upper-cases the scheme.
+#[test]
+fn the_bearer_scheme_is_case_insensitive() {
+    let dir = TempDir::new("bearer-case");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let anon = gw.client(None);
+    let token = &tokens["440000"];
+    for scheme in ["BEARER", "bearer", "Bearer", "bEaReR"] {
+        for spaces in [" ", "   "] {
+            let value = format!("{scheme}{spaces}{token}");
+            let r = anon
+                .send("GET", "/v1/regions", &[("Authorization", &value)], None)
+                .expect("GET");
+            assert_eq!(
+                r.status,
+                200,
+                "{scheme:?}: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+        }
+    }
+    let r = anon
+        .send(
+            "GET",
+            "/v1/regions",
+            &[("Authorization", &format!("Basic {token}"))],
+            None,
+        )
+        .expect("GET");
+    assert_eq!(r.status, 401);
+}
+
+/// Given a running gateway whose regions.json is then broken, when requests keep coming, then
+/// they are still served under the book read before, the broken file is warned of once (not once
+/// per request), and /healthz names it under `region_book_unreadable` until the file is fixed.
+/// Guards against a WARN line and a full re-read per request, and an operator left guessing why
+/// a new token does not work.
+#[test]
+fn a_broken_region_book_is_warned_of_once_and_shown_in_healthz() {
+    let dir = TempDir::new("book-broken");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let anon = gw.client(None);
+    let c = gw.client(Some(&tokens["440000"]));
+    assert_eq!(
+        anon.get("/healthz").json()["region_book_unreadable"],
+        Value::Null
+    );
+    let book = data.join("regions.json");
+    let good = std::fs::read(&book).expect("book");
+    std::fs::write(&book, b"{\"regions\": ").expect("break");
+    for _ in 0..5 {
+        assert_eq!(c.get("/v1/regions").status, 200);
+    }
+    let health = anon.get("/healthz").json();
+    let unreadable = &health["region_book_unreadable"];
+    assert!(
+        unreadable["why"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("not a valid region book")),
+        "{health}"
+    );
+    assert_eq!(unreadable["len"], 12, "{health}");
+    let log = std::fs::read_to_string(&gw.stderr_log).expect("log");
+    assert_eq!(
+        log.matches("keeping the previous region book").count(),
+        1,
+        "{log}"
+    );
+    // Fixed: read again, and no longer reported.
+    std::fs::write(&book, &good).expect("fix");
+    assert_eq!(c.get("/v1/regions").status, 200);
+    assert_eq!(
+        anon.get("/healthz").json()["region_book_unreadable"],
+        Value::Null
+    );
+}

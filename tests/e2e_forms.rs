@@ -106,6 +106,14 @@ fn local_forms_in_and_out_over_http() {
     assert_eq!(r.status, 406);
     assert_eq!(r.json()["type"], "urn:tongban:problem:no-local-form");
     assert!(r.json()["detail"].as_str().unwrap().contains("340000"));
+    // An operator has no local form either: the same problem type under the same title (RFC
+    // 9457), the detail saying why.
+    let no_adapter_title = r.json()["title"].clone();
+    let r = as_region("operator").get(&format!("/v1/applications/{hukou_id}?view=local"));
+    assert_eq!(r.status, 406);
+    assert_eq!(r.json()["type"], "urn:tongban:problem:no-local-form");
+    assert_eq!(r.json()["title"], no_adapter_title);
+    assert!(r.json()["detail"].as_str().unwrap().contains("operators"));
     let r = as_region("510000").get(&format!("/v1/applications/{hukou_id}?view=local"));
     assert_eq!(r.status, 200, "四川 has a hukou-transfer adapter");
     assert_eq!(r.json()["QYR_XM"], "李明");
@@ -592,4 +600,52 @@ fn adapters_are_listed_as_json_with_their_field_tables() {
     assert!(html.contains("href=\"/v1/adapters?matter=medical-filing\""));
     let doc = anon.get("/openapi.json").json();
     assert!(doc["paths"]["/v1/adapters/{region}/{matter}"]["get"].is_object());
+}
+
+/// Given an `Idempotency-Key` that breaks its rule (a space in it, or 256 characters), when it
+/// comes with a local form or a canonical body, then the key is refused first (400 at
+/// `header:Idempotency-Key`, naming the rule) whatever the body holds: a form that would not even
+/// translate is not reported instead, as the OpenAPI document promises ("refused before the form
+/// is read"). Guards the order of the checks on both submit routes.
+#[test]
+fn a_bad_idempotency_key_is_refused_before_the_body_is_read() {
+    let dir = TempDir::new("forms-key");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let shanghai = gw.client(Some(&tokens["310000"]));
+    let long = "k".repeat(256);
+    for key in ["a b", long.as_str()] {
+        for (path, content_type, body) in [
+            (
+                "/v1/regions/310000/forms/social-security-card",
+                "application/xml; charset=GBK",
+                &b"<not-a-form"[..],
+            ),
+            ("/v1/applications", "application/json", &b"{oops"[..]),
+        ] {
+            let r = shanghai
+                .send(
+                    "POST",
+                    path,
+                    &[("Content-Type", content_type), ("Idempotency-Key", key)],
+                    Some(body),
+                )
+                .unwrap();
+            assert_eq!(
+                r.status,
+                400,
+                "{path}: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+            let p = r.json();
+            assert_eq!(p["errors"][0]["pointer"], "header:Idempotency-Key", "{p}");
+            assert!(
+                p["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("1 to 255 visible ASCII characters")),
+                "{p}"
+            );
+        }
+    }
 }

@@ -270,12 +270,15 @@ fn every_input_limit_answers_a_precise_problem_and_appends_nothing() {
     // A query parameter or a path segment that does not fit: problem+json naming it, not
     // axum's plain text.
     let region = example["origin"].as_str().expect("origin");
-    for path in [
-        format!("/v1/regions/{region}/inbox?limit=abc"),
-        format!("/v1/regions/{region}/inbox?limit=99999999999999999999999"),
+    for (path, rule) in [
+        (format!("/v1/regions/{region}/inbox?limit=abc"), "type"),
+        (
+            format!("/v1/regions/{region}/inbox?limit=99999999999999999999999"),
+            "range",
+        ),
     ] {
         let p = refused(&origin.get(&path), 400, "bad-request");
-        assert!(has_error(&p, "query:limit", "query"), "{path}: {p}");
+        assert!(has_error(&p, "query:limit", rule), "{path}: {p}");
     }
     let p = refused(&origin.get("/v1/applications/%FF%FE"), 400, "bad-request");
     assert!(has_error(&p, "path:id", "utf-8"), "{p}");
@@ -288,4 +291,304 @@ fn every_input_limit_answers_a_precise_problem_and_appends_nothing() {
     );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(log_position(&anon), before + 1);
+}
+
+/// Given a canonical JSON body that names one member more than once (serde would silently keep
+/// the last), when it is sent to a submission or an action, then it is refused with 400, rule
+/// `duplicate-member` at the member's JSON pointer, as the local-form route refuses it, and
+/// nothing is appended. Guards against acting on a value the client did not mean, e.g. an
+/// `expected_seq` of 1 after one of 7.
+#[test]
+fn a_member_given_twice_is_refused_at_its_pointer() {
+    let tmp = TempDir::new("duplicates");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let anon = gw.client(None);
+    let example = anon.get("/v1/matters").json()["matters"][0]["example"].clone();
+    let origin = gw.client(Some(&tokens[example["origin"].as_str().expect("origin")]));
+    let id = created_id(&origin.post("/v1/applications", &example));
+    let before = log_position(&anon);
+    let send = |path: &str, body: &str| {
+        origin
+            .send(
+                "POST",
+                path,
+                &[("Content-Type", "application/json")],
+                Some(body.as_bytes()),
+            )
+            .expect("POST")
+    };
+
+    let forward = format!("/v1/applications/{id}/forward");
+    let p = refused(
+        &send(&forward, r#"{"expected_seq":7,"expected_seq":1}"#),
+        400,
+        "bad-request",
+    );
+    assert!(has_error(&p, "/expected_seq", "duplicate-member"), "{p}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("\"expected_seq\" is given twice")),
+        "{p}"
+    );
+
+    // `mode` three times on a submission, and a member twice deep inside the form.
+    let text = example.to_string();
+    let body = text.replacen('{', r#"{"mode":"online","mode":"proxy","#, 1);
+    let p = refused(&send("/v1/applications", &body), 400, "bad-request");
+    assert!(has_error(&p, "/mode", "duplicate-member"), "{p}");
+    let body = text.replacen(r#""form":{"#, r#""form":{"note":"a","note":"b","#, 1);
+    assert_ne!(body, text, "the example has a form object");
+    let p = refused(&send("/v1/applications", &body), 400, "bad-request");
+    assert!(has_error(&p, "/form/note", "duplicate-member"), "{p}");
+
+    // The same member in two different objects is no duplicate.
+    let r = send(&forward, r#"{"expected_seq":1}"#);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(log_position(&anon), before + 1);
+}
+
+/// Given query parameters that do not fit (a negative or fractional number, text, a parameter
+/// twice, a misspelt name), when a paged list or the feed is read, then each is refused with 400
+/// at `query:<name>`, with rule `type`, `range`, `once` or `unknown` and a message saying what the
+/// parameter takes, never serde's "invalid digit found in string"; a misspelt parameter is not
+/// ignored. Guards callers against a default silently answered for what they meant to ask.
+#[test]
+fn query_parameters_are_named_with_what_they_take() {
+    let tmp = TempDir::new("query");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let region = "440000";
+    let c = gw.client(Some(&tokens[region]));
+    let inbox = format!("/v1/regions/{region}/inbox");
+    let feed = format!("/v1/regions/{region}/feed");
+    for (path, pointer, rule, says) in [
+        (
+            format!("{inbox}?limit=-1"),
+            "query:limit",
+            "type",
+            "limit must be a whole number from 1 to 1000",
+        ),
+        (
+            format!("{inbox}?limit=abc"),
+            "query:limit",
+            "type",
+            "limit must be a whole number from 1 to 1000",
+        ),
+        (
+            format!("{inbox}?limit=0"),
+            "query:limit",
+            "range",
+            "limit must be a whole number from 1 to 1000, got 0",
+        ),
+        (
+            format!("{inbox}?limit=1001"),
+            "query:limit",
+            "range",
+            "got 1001",
+        ),
+        (
+            format!("{inbox}?limit=1&limit=2"),
+            "query:limit",
+            "once",
+            "limit is given more than once",
+        ),
+        (
+            format!("{inbox}?limt=1"),
+            "query:limt",
+            "unknown",
+            "unknown query parameter limt: this route takes only limit or after",
+        ),
+        (
+            format!("{feed}?after=-1"),
+            "query:after",
+            "type",
+            "after must be a whole number from 0 to 18446744073709551615",
+        ),
+        (
+            format!("{feed}?after=1.5"),
+            "query:after",
+            "type",
+            "after must be a whole number",
+        ),
+        (
+            format!("{feed}?limit=-1"),
+            "query:limit",
+            "type",
+            "limit must be a whole number from 1 to 1000",
+        ),
+        (
+            format!("{feed}?cursor=1"),
+            "query:cursor",
+            "unknown",
+            "unknown query parameter cursor",
+        ),
+        (
+            "/v1/deadlines/overdue?limit=x".to_string(),
+            "query:limit",
+            "type",
+            "limit must be a whole number",
+        ),
+    ] {
+        let p = refused(&c.get(&path), 400, "bad-request");
+        assert!(has_error(&p, pointer, rule), "{path}: {p}");
+        let detail = p["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(says), "{path}: {detail}");
+        assert!(!detail.contains("invalid digit"), "{path}: {detail}");
+    }
+    // What fits is still taken.
+    for path in [
+        format!("{inbox}?limit=1000"),
+        format!("{feed}?after=0&limit=1"),
+    ] {
+        let r = c.get(&path);
+        assert_eq!(
+            r.status,
+            200,
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+}
+
+/// Given an application id in capitals on the evidence page, and an `after` that is no
+/// application id on the inbox, the outbox and the held list, when they are asked for, then the
+/// page answers 400 `uuid-lowercase` naming the lowercase id, as every JSON route does (not 404),
+/// and the lists 400 at `query:after`, rule `format`, as the overdue list refuses a cursor it never
+/// gave, instead of a page that starts anywhere. Guards one id check for pages and routes.
+#[test]
+fn ids_in_pages_and_cursors_are_checked_as_on_the_json_routes() {
+    let tmp = TempDir::new("ids");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let c = gw.client(Some(&tokens["440000"]));
+    let operator = gw.client(Some(&tokens["operator"]));
+    let upper = "0195A3B2-7C4D-7E8F-9A0B-1C2D3E4F5A6B";
+    for path in [
+        format!("/ui/applications/{upper}"),
+        format!("/v1/applications/{upper}"),
+    ] {
+        let p = refused(&c.get(&path), 400, "bad-request");
+        assert!(has_error(&p, "path:id", "uuid-lowercase"), "{path}: {p}");
+        assert!(
+            p["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains(&upper.to_ascii_lowercase())),
+            "{path}: {p}"
+        );
+    }
+    let held_upper = format!("/v1/projections/held?after={upper}");
+    for (client, path) in [
+        (&c, "/v1/regions/440000/inbox?after=zzz"),
+        (&c, "/v1/regions/440000/outbox?after=-1"),
+        (&operator, "/v1/projections/held?after=nothing"),
+        (&operator, held_upper.as_str()),
+    ] {
+        let p = refused(&client.get(path), 400, "bad-request");
+        assert!(has_error(&p, "query:after", "format"), "{path}: {p}");
+    }
+    // The `next` of a page, a lowercase id, is taken.
+    let after = upper.to_ascii_lowercase();
+    for (client, path) in [
+        (&c, format!("/v1/regions/440000/inbox?after={after}")),
+        (&operator, format!("/v1/projections/held?after={after}")),
+    ] {
+        let r = client.get(&path);
+        assert_eq!(
+            r.status,
+            200,
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+}
+
+/// Given a canonical JSON body labelled with a charset other than UTF-8, when it is sent to a
+/// submission or an action, then it is refused with 415, saying canonical bodies are UTF-8 and
+/// where GBK/GB18030 local forms go, and nothing is appended. Guards GBK bytes read as UTF-8.
+#[test]
+fn canonical_bodies_in_another_charset_are_unsupported() {
+    let tmp = TempDir::new("charset");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let anon = gw.client(None);
+    let example = anon.get("/v1/matters").json()["matters"][0]["example"].clone();
+    let origin = gw.client(Some(&tokens[example["origin"].as_str().expect("origin")]));
+    let id = created_id(&origin.post("/v1/applications", &example));
+    let before = log_position(&anon);
+    let body = example.to_string();
+    let forward = format!("/v1/applications/{id}/forward");
+    for (path, body) in [
+        ("/v1/applications", body.as_str()),
+        (forward.as_str(), "{}"),
+    ] {
+        for charset in ["GBK", "gb18030", "\"GB2312\""] {
+            let content_type = format!("application/json; charset={charset}");
+            let r = origin
+                .send(
+                    "POST",
+                    path,
+                    &[("Content-Type", &content_type)],
+                    Some(body.as_bytes()),
+                )
+                .expect("POST");
+            let p = refused(&r, 415, "unsupported-media-type");
+            let detail = p["detail"].as_str().unwrap_or_default();
+            assert!(
+                detail.contains("UTF-8") && detail.contains("/v1/regions/{region}/forms/{matter}"),
+                "{path}: {detail}"
+            );
+        }
+    }
+    assert_eq!(log_position(&anon), before);
+    // UTF-8, named or not, is taken.
+    let r = origin
+        .send(
+            "POST",
+            &forward,
+            &[("Content-Type", "application/json; charset=utf-8")],
+            Some(b"{}"),
+        )
+        .expect("POST");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}
+
+/// Given a body that starts with a UTF-8 byte order mark, when it is sent to a submission or an
+/// action, then it is read as the JSON after the mark (201, 200), not refused as "not valid JSON
+/// at line 1 column 1". Guards clients on platforms whose editors and libraries write the mark.
+#[test]
+fn a_leading_byte_order_mark_is_ignored_on_json_routes() {
+    let tmp = TempDir::new("bom");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let anon = gw.client(None);
+    let example = anon.get("/v1/matters").json()["matters"][0]["example"].clone();
+    let origin = gw.client(Some(&tokens[example["origin"].as_str().expect("origin")]));
+    let mut marked = b"\xef\xbb\xbf".to_vec();
+    marked.extend_from_slice(example.to_string().as_bytes());
+    let r = origin
+        .send(
+            "POST",
+            "/v1/applications",
+            &[("Content-Type", "application/json; charset=utf-8")],
+            Some(&marked),
+        )
+        .expect("POST");
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let id = created_id(&r);
+    let r = origin
+        .send(
+            "POST",
+            &format!("/v1/applications/{id}/forward"),
+            &[],
+            Some(b"\xef\xbb\xbf{\"expected_seq\": 1}"),
+        )
+        .expect("POST");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 }

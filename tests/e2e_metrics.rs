@@ -224,3 +224,37 @@ fn metrics_move_with_traffic_and_never_label_ids() {
         );
     }
 }
+
+/// Given HEAD requests to a GET route and a method a route does not take, when /metrics is
+/// read, then the HEADs count under that route's GET series (the GET handler answered them),
+/// not as `method="ANY",route="unmatched"`, while the 405 counts as unmatched (no handler ran),
+/// as docs/operations.md says. Guards health checkers' HEADs from hiding as unmatched traffic.
+#[test]
+fn head_counts_under_its_get_route_and_405_as_unmatched() {
+    let dir = TempDir::new("metrics-head");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, false);
+    let anon = gw.client(None);
+    let series = |method: &str, route: &str, class: &str| {
+        format!(
+            "tongban_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{class}\"}}"
+        )
+    };
+    let count = |series: &str| {
+        let text = String::from_utf8_lossy(&anon.get("/metrics").body).to_string();
+        sample(&text, series).unwrap_or(0.0)
+    };
+    let get = series("GET", "/healthz", "2xx");
+    let unmatched = series("ANY", "unmatched", "4xx");
+    let (get_before, unmatched_before) = (count(&get), count(&unmatched));
+    for _ in 0..2 {
+        let r = anon.send("HEAD", "/healthz", &[], None).expect("HEAD");
+        assert_eq!(r.status, 200);
+    }
+    let r = anon.send("DELETE", "/healthz", &[], None).expect("DELETE");
+    assert_eq!(r.status, 405);
+    assert_eq!(count(&get), get_before + 2.0);
+    assert_eq!(count(&unmatched), unmatched_before + 1.0);
+    let text = String::from_utf8_lossy(&anon.get("/metrics").body).to_string();
+    assert!(!text.contains("method=\"HEAD\""), "{text}");
+}

@@ -47,6 +47,30 @@ fn every_documented_operation_is_routed() {
     let mut wrong = read.clone();
     wrong["seq"] = json!("three");
     assert!(!read_schema.is_valid(&wrong), "the schema checks something");
+    // With ?view=local the same route answers the region's own form: the 200 schema takes it
+    // too (oneOf, a free-form object beside the canonical view), and a canonical view with a
+    // wrong member is still neither.
+    let zhejiang = gw.client(Some(&tokens["330000"]));
+    let inbox = zhejiang.get("/v1/regions/330000/inbox").json();
+    let local = inbox["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|item| item["app"].as_str())
+        .map(|id| zhejiang.get(&format!("/v1/applications/{id}?view=local")))
+        .find(|r| {
+            r.status == 200
+                && r.header("content-type")
+                    .is_some_and(|c| c.starts_with("application/json"))
+        })
+        .expect("a demo application 浙江 reads in its own JSON form");
+    let local = local.json();
+    assert!(
+        local.get("seq").is_none(),
+        "a local form, not the view: {local}"
+    );
+    let report = read_schema.check(&local, "");
+    assert!(report.is_ok(), "{report:?}\n{local}");
 
     let paths = doc["paths"].as_object().expect("paths");
     // Every path template's parameters are declared on each of its operations.

@@ -379,3 +379,114 @@ fn signed_requests_over_http() {
         String::from_utf8_lossy(&again.stderr)
     );
 }
+
+/// Given a region that signs, when it sends two identical submissions signed within the same
+/// second, then with fractional-second Dates (as docs/signed-requests.md's client sends them)
+/// both are taken (201, two applications), while with the same whole-second Date the second is
+/// refused as `signature-replayed` with a detail saying why (an identical request signed in the
+/// same second has an identical signature) and how to avoid it. Guards the documented client
+/// against refusals of requests it really signed afresh.
+#[test]
+fn identical_requests_signed_in_one_second_pass_with_fractional_dates() {
+    let dir = TempDir::new("signed-fraction");
+    let data = dir.0.join("data");
+    let tokens = register_regions(&data);
+    let key = SigningKey::from_bytes(&[42; 32]);
+    common::tongban_on(
+        &data,
+        &[
+            "regions",
+            "key",
+            SIGNED_REGION,
+            &hex(key.verifying_key().as_bytes()),
+        ],
+    );
+    let gw = Gateway::start(&data, false);
+    let shanghai = gw.client(Some(&tokens[SIGNED_REGION]));
+    let body = golden("social-security-card.canonical.json");
+    let path = "/v1/applications";
+
+    // One second, read once, so both Dates fall within it whatever the clock does meanwhile.
+    let second = rfc3339(0);
+    let whole = second.strip_suffix('Z').expect("UTC");
+    let mut ids = Vec::new();
+    for fraction in ["001", "002"] {
+        let date = format!("{whole}.{fraction}Z");
+        let r = post(&shanghai, path, &sign(&key, path, &date, &body), &[], &body);
+        assert_eq!(
+            r.status,
+            201,
+            "{date}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        ids.push(r.json()["id"].as_str().expect("id").to_string());
+    }
+    assert_ne!(ids[0], ids[1]);
+
+    // The same whole-second Date twice: the second signing is byte for byte the first.
+    let r = post(
+        &shanghai,
+        path,
+        &sign(&key, path, &second, &body),
+        &[],
+        &body,
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let r = post(
+        &shanghai,
+        path,
+        &sign(&key, path, &second, &body),
+        &[],
+        &body,
+    );
+    assert_eq!(problem_type(&r), "signature-replayed");
+    let detail = r.json()["detail"].as_str().expect("detail").to_string();
+    assert!(detail.contains("same second"), "{detail}");
+    assert!(detail.contains("fractional seconds"), "{detail}");
+}
+
+/// Given a signing region whose platform writes a UTF-8 byte order mark before its JSON, when it
+/// signs the body as sent (mark included), then the request is taken: the gateway reads the JSON
+/// after the mark, checks the digest over the bytes as sent, and keeps exactly those bytes as
+/// evidence. Guards the BOM stripping against breaking signatures.
+#[test]
+fn a_body_with_a_byte_order_mark_is_signed_as_sent() {
+    let dir = TempDir::new("signed-bom");
+    let data = dir.0.join("data");
+    let tokens = register_regions(&data);
+    let key = SigningKey::from_bytes(&[42; 32]);
+    common::tongban_on(
+        &data,
+        &[
+            "regions",
+            "key",
+            SIGNED_REGION,
+            &hex(key.verifying_key().as_bytes()),
+        ],
+    );
+    let gw = Gateway::start(&data, false);
+    let shanghai = gw.client(Some(&tokens[SIGNED_REGION]));
+    let mut body = b"\xef\xbb\xbf".to_vec();
+    body.extend_from_slice(&golden("social-security-card.canonical.json"));
+    let path = "/v1/applications";
+    let r = post(
+        &shanghai,
+        path,
+        &sign(&key, path, &rfc3339(0), &body),
+        &[],
+        &body,
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let id = r.json()["id"].as_str().expect("id").to_string();
+    let answer = shanghai
+        .get(&format!("/v1/applications/{id}/events"))
+        .json();
+    let evidence = answer["request_signatures"]
+        .as_object()
+        .expect("signatures");
+    let kept = evidence.values().next().expect("the submission's evidence");
+    assert_eq!(
+        base64url_decode(kept["body_base64url"].as_str().expect("body")),
+        body
+    );
+}

@@ -164,11 +164,24 @@ fn unique_record<'a>(
     Ok(Local::Record(members))
 }
 
-/// What a duplicate member's error says before the name (see [`duplicate_name`]).
+/// What a duplicate member's error says before the name (see [`duplicate_member`]).
 const DUPLICATE: &str = "duplicate member ";
+/// What it says between the name and the pointer of the object holding it.
+const IN: &str = " in ";
 
-/// The member name a [`from_json`] error refuses as given twice, if that is what it is.
-pub fn duplicate_name(e: &serde_json::Error) -> Option<String> {
+/// A member name given twice in one object, as a [`from_json`] error names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    /// The name, as sent.
+    pub name: String,
+    /// The JSON pointer (RFC 6901) of the member given twice, e.g. `/applicant/name`: where a
+    /// problem about it points.
+    pub pointer: String,
+}
+
+/// The member a [`from_json`] error refuses as given twice, if that is what it is. One detector
+/// for every JSON body the gateway reads: the local forms and the canonical JSON routes.
+pub fn duplicate_member(e: &serde_json::Error) -> Option<Duplicate> {
     if e.classify() != serde_json::error::Category::Data {
         return None;
     }
@@ -176,7 +189,56 @@ pub fn duplicate_name(e: &serde_json::Error) -> Option<String> {
     let message = text
         .rsplit_once(" at line ")
         .map_or(text.as_str(), |(m, _)| m);
-    serde_json::from_str(message.strip_prefix(DUPLICATE)?).ok()
+    let (name, parent) = parse_duplicate(message)?;
+    let pointer = format!(
+        "{parent}{}",
+        tongban_schemas::pointer(&[tongban_schemas::Step::Member(&name)])
+    );
+    Some(Duplicate { name, pointer })
+}
+
+/// The member name a [`from_json`] error refuses as given twice, if that is what it is.
+pub fn duplicate_name(e: &serde_json::Error) -> Option<String> {
+    duplicate_member(e).map(|d| d.name)
+}
+
+/// `duplicate member "<name>" in "<pointer of its object>"` as (name, pointer).
+fn parse_duplicate(message: &str) -> Option<(String, String)> {
+    let rest = message.strip_prefix(DUPLICATE)?;
+    let mut texts = serde_json::Deserializer::from_str(rest).into_iter::<String>();
+    let name = texts.next()?.ok()?;
+    let rest = rest.get(texts.byte_offset()..)?.strip_prefix(IN)?;
+    let parent = serde_json::from_str(rest).ok()?;
+    Some((name, parent))
+}
+
+/// The error of a member given twice in the object at `parent` (a JSON pointer).
+fn duplicate_error<E: de::Error>(name: &str, parent: &str) -> E {
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    E::custom(format!("{DUPLICATE}{}{IN}{}", quote(name), quote(parent)))
+}
+
+/// `e` as it leaves the value at `step` of its parent: a duplicate member's error gets the step
+/// put in front of its object's pointer, so that the outermost one names the whole path; any
+/// other error is returned as it is. Only errors take this path: reading a valid body never
+/// builds a pointer. serde_json's own errors keep their line and column, since its custom
+/// errors read them back from the message's " at line … column …".
+fn within<E: de::Error>(e: E, step: tongban_schemas::Step<'_>) -> E {
+    let text = e.to_string();
+    let (message, position) = match text.rsplit_once(" at line ") {
+        Some((m, p)) => (m, Some(p)),
+        None => (text.as_str(), None),
+    };
+    let Some((name, parent)) = parse_duplicate(message) else {
+        return e;
+    };
+    let parent = format!("{}{parent}", tongban_schemas::pointer(&[step]));
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let moved = format!("{DUPLICATE}{}{IN}{}", quote(&name), quote(&parent));
+    match position {
+        Some(p) => E::custom(format!("{moved} at line {p}")),
+        None => E::custom(moved),
+    }
 }
 
 /// Reads a JSON text; a member name given twice in one object is an error ([`duplicate_name`]).
@@ -412,7 +474,10 @@ impl<'de> Visitor<'de> for LocalVisitor {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Local<'de>, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-        while let Some(x) = seq.next_element()? {
+        while let Some(x) = seq
+            .next_element()
+            .map_err(|e| within(e, tongban_schemas::Step::Item(items.len())))?
+        {
             items.push(x);
         }
         Ok(Local::List(items))
@@ -421,12 +486,12 @@ impl<'de> Visitor<'de> for LocalVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Local<'de>, A::Error> {
         let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
         while let Some(k) = map.next_key_seed(Name)? {
-            members.push((k, map.next_value()?));
+            let v = map
+                .next_value()
+                .map_err(|e| within(e, tongban_schemas::Step::Member(&k)))?;
+            members.push((k, v));
         }
-        unique_record(members).map_err(|name| {
-            let quoted = serde_json::to_string(name.as_ref()).unwrap_or_default();
-            de::Error::custom(format!("{DUPLICATE}{quoted}"))
-        })
+        unique_record(members).map_err(|name| duplicate_error(&name, ""))
     }
 }
 
@@ -625,6 +690,30 @@ mod tests {
         }
         assert_eq!(duplicate_name(&from_json("{").unwrap_err()), None);
         assert!(from_json(r#"{"k": {"k": 1}}"#).is_ok());
+    }
+
+    /// Given a member given twice at any depth, when the text is read, then the error names the
+    /// member's JSON pointer (escaped per RFC 6901) and keeps serde_json's line and column; any
+    /// other error is serde_json's, untouched. Guards the pointer the canonical JSON routes
+    /// answer `duplicate-member` at.
+    #[test]
+    fn a_member_given_twice_is_named_at_its_pointer() {
+        for (text, pointer) in [
+            (r#"{"expected_seq":7,"expected_seq":1}"#, "/expected_seq"),
+            (r#"{"a": [0, {"b": {"m": 1, "m": 2}}]}"#, "/a/1/b/m"),
+            (r#"{"a/b": {"~": 1, "~": 2}}"#, "/a~1b/~0"),
+            (r#"[{"xA": 1, "xA": 2}]"#, "/0/xA"),
+        ] {
+            let e = from_json(text).expect_err(text);
+            let d = duplicate_member(&e).expect(text);
+            assert_eq!(d.pointer, pointer, "{text}: {e}");
+            assert!(e.line() == 1 && e.column() > 1, "{text}: {e}");
+        }
+        // A syntax error nested in objects is serde_json's own, position and all.
+        let text = r#"{"a": {"b": [1,]}}"#;
+        let ours = from_json(text).unwrap_err().to_string();
+        let theirs = serde_json::from_str::<Value>(text).unwrap_err().to_string();
+        assert_eq!(ours, theirs);
     }
 
     #[test]

@@ -52,6 +52,16 @@ pub fn app_id_for_key(region: &str, key: &str) -> String {
     format_uuid(&b)
 }
 
+/// What an `Idempotency-Key` must be, as a refusal says it.
+pub const IDEMPOTENCY_KEY_RULE: &str = "Idempotency-Key must be 1 to 255 visible ASCII characters";
+
+/// Whether `key` may be an `Idempotency-Key`: 1–255 visible ASCII characters (they end up inside
+/// hashed ids only). One rule, checked by the HTTP layer before a body is read and by the
+/// service for every other caller.
+pub fn is_valid_idempotency_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| (0x21..=0x7e).contains(&b))
+}
+
 /// Whether `s` looks like one of our ids (lowercase canonical UUID). Used to refuse odd path
 /// segments before they reach a store key or a NATS subject.
 pub fn is_valid(s: &str) -> bool {

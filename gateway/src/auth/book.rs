@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
@@ -133,6 +133,33 @@ struct Loaded {
 pub struct RegionBook {
     path: PathBuf,
     loaded: RwLock<Loaded>,
+    /// The version of the file that last failed to read, and why: a broken file is warned of
+    /// once and not re-read until it changes again (it was a WARN line and a full re-read on
+    /// every request), and `/healthz` shows it ([`RegionBook::unreadable`]).
+    failed: Mutex<Option<Failed>>,
+    /// How often the file was read, for the tests of when it is.
+    #[cfg(test)]
+    reads: std::sync::atomic::AtomicUsize,
+}
+
+/// A version of the file that could not be read.
+#[derive(Debug, Clone)]
+struct Failed {
+    version: Option<Version>,
+    why: String,
+}
+
+/// Why the region book on disk is not the one in use, as `/healthz` shows it: no path, no token
+/// hash, quoted values masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// What is wrong with the file, e.g. "not a valid region book: expected `,` or `}` at line
+    /// 3 column 5".
+    pub why: String,
+    /// The failed file's modification time (RFC 3339) and length: the version that is not
+    /// re-read until it changes.
+    pub modified: Option<String>,
+    pub len: u64,
 }
 
 fn hash_token(token: &str) -> String {
@@ -207,6 +234,9 @@ impl RegionBook {
                 index: BTreeMap::new(),
                 file: BookFile::default(),
             }),
+            failed: Mutex::new(None),
+            #[cfg(test)]
+            reads: Default::default(),
         };
         book.reload()?;
         Ok(book)
@@ -235,6 +265,9 @@ impl RegionBook {
             .metadata()
             .map(|m| Version::of(&m))
             .map_err(|e| self.io(e))?;
+        #[cfg(test)]
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut bytes = Vec::new();
         f.read_to_end(&mut bytes).map_err(|e| self.io(e))?;
         let file = serde_json::from_slice(&bytes).map_err(|e| RegionBookError::Malformed {
@@ -244,8 +277,16 @@ impl RegionBook {
         Ok((Some(version), file))
     }
 
-    /// Re-reads the file.
+    /// Re-reads the file; once read, no earlier failure stands.
     pub fn reload(&self) -> Result<(), RegionBookError> {
+        self.load()?;
+        if let Ok(mut failed) = self.failed.lock() {
+            *failed = None;
+        }
+        Ok(())
+    }
+
+    fn load(&self) -> Result<(), RegionBookError> {
         let (version, file) = self.read_file()?;
         let index = build_index(&file);
         if let Ok(mut l) = self.loaded.write() {
@@ -258,6 +299,9 @@ impl RegionBook {
         Ok(())
     }
 
+    /// Re-reads the file when its version is neither the one in use nor one that already
+    /// failed. Requests arriving meanwhile wait for the one reading (they would each read it
+    /// otherwise).
     fn reload_if_changed(&self) {
         let current = std::fs::metadata(&self.path).ok().map(|m| Version::of(&m));
         let stale = self
@@ -265,9 +309,54 @@ impl RegionBook {
             .read()
             .map(|l| l.version != current)
             .unwrap_or(true);
-        if stale && let Err(e) = self.reload() {
-            tracing::warn!(error = %e, "keeping the previous region book");
+        if !stale {
+            return;
         }
+        let Ok(mut failed) = self.failed.lock() else {
+            return;
+        };
+        if failed.as_ref().is_some_and(|f| f.version == current) {
+            return;
+        }
+        match self.load() {
+            Ok(()) => *failed = None,
+            Err(e) => {
+                tracing::warn!(
+                    error = %e,
+                    "keeping the previous region book; this version of the file is not read \
+                     again (fix it, or run `tongban regions`, which rewrites it)"
+                );
+                *failed = Some(Failed {
+                    version: current,
+                    why: match &e {
+                        RegionBookError::Malformed { reason, .. } => format!(
+                            "not a valid region book: {}",
+                            tongban_schemas::mask::serde_error(reason)
+                        ),
+                        RegionBookError::Io { source, .. } => {
+                            format!("cannot be read: {}", source.kind())
+                        }
+                        other => other.to_string(),
+                    },
+                });
+            }
+        }
+    }
+
+    /// Why the file on disk is not the book in use, while a version of it that failed to read
+    /// is there; `None` once it reads again.
+    pub fn unreadable(&self) -> Option<Unreadable> {
+        let failed = self.failed.lock().ok()?.clone()?;
+        let version = failed.version;
+        Some(Unreadable {
+            why: failed.why,
+            modified: version
+                .and_then(|v| v.modified)
+                .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                .and_then(|d| i64::try_from(d.as_millis()).ok())
+                .map(|ms| Timestamp(ms).to_rfc3339()),
+            len: version.map_or(0, |v| v.len),
+        })
     }
 
     /// The principal a bearer token acts as, if any. The file is re-read whenever it changed (one
@@ -471,6 +560,37 @@ impl RegionBook {
 mod tests {
     use super::*;
     use crate::testutil::TempDir;
+
+    /// Given a running book whose file is then broken, when requests keep authenticating, then
+    /// the broken version is read once (not on every request), the book read before stays in
+    /// use, and [`RegionBook::unreadable`] says why with the failed version, its quoted values
+    /// masked; once the file changes to a valid one it is read and the failure is gone. Guards
+    /// against a WARN line and a full re-read per request.
+    #[test]
+    fn a_broken_file_is_read_once_per_version_and_reported() {
+        let dir = TempDir::new("book-broken");
+        let path = dir.path().join("regions.json");
+        let book = RegionBook::open(&path).expect("open");
+        let gd = book.add_region("440000", "广东省", None).expect("add");
+        let good = std::fs::read(&path).expect("read");
+        std::fs::write(&path, br#"{"regions": {"440000": "secret-ish"}}"#).expect("break");
+        let reads = || book.reads.load(std::sync::atomic::Ordering::Relaxed);
+        let before = reads();
+        for _ in 0..5 {
+            assert!(book.authenticate(&gd.secret).is_some(), "the previous book");
+        }
+        assert_eq!(reads(), before + 1, "one read of the broken version");
+        let u = book.unreadable().expect("reported");
+        assert!(u.why.starts_with("not a valid region book"), "{}", u.why);
+        assert!(!u.why.contains("secret-ish"), "{}", u.why);
+        assert!(u.modified.is_some());
+        assert_eq!(u.len, 37);
+        // Fixed (another length, so another version): read again, the failure gone.
+        std::fs::write(&path, &good).expect("fix");
+        assert!(book.authenticate(&gd.secret).is_some());
+        assert_eq!(reads(), before + 2);
+        assert_eq!(book.unreadable(), None);
+    }
 
     #[test]
     fn tokens_authenticate_until_revoked_and_only_hashes_are_stored() {

@@ -70,7 +70,16 @@ pub enum SignatureError {
     DigestMismatch { sent: String, actual: String },
     #[error("the signature does not verify with region {0}'s registered public key")]
     BadSignature(String),
-    #[error("this signature was already accepted; sign each request afresh (new Date)")]
+    /// Ed25519 signatures are deterministic: the same canonical string always signs to the same
+    /// signature, so a client re-signing an identical request within one second of a seconds-only
+    /// `Date` sends a signature already seen. The message says so, and how to avoid it, rather
+    /// than leaving the client to suspect a captured request.
+    #[error(
+        "this signature was already accepted: an identical request (same method, path, body and \
+         Date) signed again has an identical signature, so with a whole-second Date two identical \
+         requests signed within the same second collide; send Date with fractional seconds \
+         (e.g. 2026-11-23T12:00:00.123Z) so that each signing differs"
+    )]
     Replayed,
 }
 
@@ -296,5 +305,42 @@ mod tests {
             ..parts
         };
         assert!(verify("440000", &public, p, now).is_ok());
+    }
+
+    /// Given two identical requests signed within the same second, when each `Date` carries
+    /// fractional seconds (as docs/signed-requests.md's client sends it), then both verify and
+    /// their signatures differ, so the replay cache keeps neither from the other. Guards the
+    /// documented way out of `signature-replayed` for clients re-signing quickly.
+    #[test]
+    fn fractional_second_dates_verify_and_sign_apart() {
+        let key = GatewayKey::from_seed([9; 32]);
+        let public = key.public();
+        let now = Timestamp::parse_rfc3339("2026-11-23T12:00:00Z").expect("now");
+        let body = br#"{"expected_seq":1}"#;
+        let digest = crate::hex::encode(&Sha256::digest(body));
+        let mut sigs = Vec::new();
+        for date in [
+            "2026-11-23T12:00:00.123Z",
+            "2026-11-23T12:00:00.123456+00:00",
+        ] {
+            let canonical = canonical_string("POST", "/x", date, &digest);
+            let header = format!("keyid=\"440000\",sig=\"{}\"", sign(&key, &canonical));
+            let parts = SignedParts {
+                method: "POST",
+                path_and_query: "/x",
+                date: Some(date),
+                digest: Some(&digest),
+                signature: Some(&header),
+                body,
+            };
+            let ok = verify("440000", &public, parts, now).expect("a fractional Date verifies");
+            assert_eq!(ok.date, date, "kept byte for byte");
+            sigs.push(ok.sig);
+        }
+        assert_ne!(sigs[0], sigs[1]);
+        // The refusal of a repeated signature says why it repeats and how to avoid it.
+        let message = SignatureError::Replayed.to_string();
+        assert!(message.contains("same second"), "{message}");
+        assert!(message.contains("fractional seconds"), "{message}");
     }
 }

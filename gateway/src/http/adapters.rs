@@ -95,6 +95,7 @@ pub struct CodeItem {
 
 /// `?region=` and `?matter=` narrow the list.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Filter {
     pub region: Option<String>,
     pub matter: Option<String>,

@@ -97,7 +97,10 @@ fn screened<L: EventLog>(s: &AppState<L>, mut value: Value) -> Result<Intake, Pr
     }
 }
 
-/// The `Idempotency-Key` header, if sent (the service checks its rules).
+/// The `Idempotency-Key` header, if sent, checked in full (sent once, 1 to 255 visible ASCII
+/// characters) before the body is read: a key that can never be taken is refused as such, not
+/// after a form was translated or a body checked only to be refused for the key. The service
+/// checks the same rule again for callers other than HTTP.
 pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Problem> {
     let mut values = headers.get_all("idempotency-key").iter();
     let Some(value) = values.next() else {
@@ -113,14 +116,15 @@ pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Probl
              this submission",
         ));
     }
-    value.to_str().map(Some).map_err(|_| {
+    match value.to_str() {
+        Ok(key) if crate::ids::is_valid_idempotency_key(key) => Ok(Some(key)),
         // The rule every refused key gets (`ServiceError::BadRequest`).
-        Problem::bad_request(
+        _ => Err(Problem::bad_request(
             "header:Idempotency-Key",
             "request",
-            "Idempotency-Key must be 1 to 255 visible ASCII characters",
-        )
-    })
+            crate::ids::IDEMPOTENCY_KEY_RULE,
+        )),
+    }
 }
 
 /// Submits, and says how to answer: 201 with the new application's location, or 200 when an
@@ -337,6 +341,7 @@ pub fn render(view: &ApplicationView, cal: &crate::domain::calendar::Calendar) -
 
 /// `?view=local` asks for the calling region's own form (see [`super::forms::local_view`]).
 #[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ViewQuery {
     pub view: Option<String>,
 }

@@ -1,5 +1,6 @@
-//! The `Authorization: Bearer <token>` extractor; it also admits the request under the token's
-//! rate limit, since the token is what the limit is kept for, and then waits for the log
+//! The `Authorization: Bearer <token>` extractor; it also admits the request under its region's
+//! rate limit (one for all the region's tokens, [`super::rate`]), since only an authenticated
+//! request has a region to count it against, and then waits for the log
 //! position the request names (`X-Tongban-Read-After`, [`super::read_after`]), so that every
 //! authenticated route honours it.
 
@@ -26,14 +27,9 @@ impl<L: EventLog> FromRequestParts<AppState<L>> for Caller {
         let text = value
             .to_str()
             .map_err(|_| Problem::unauthorized("the Authorization header is not ASCII"))?;
-        let token = text
-            .strip_prefix("Bearer ")
-            .or_else(|| text.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                Problem::unauthorized("the Authorization header must be `Bearer <token>`")
-            })?;
+        let token = bearer_token(text).ok_or_else(|| {
+            Problem::unauthorized("the Authorization header must be `Bearer <token>`")
+        })?;
         let principal = state
             .book
             .authenticate(token)
@@ -44,5 +40,37 @@ impl<L: EventLog> FromRequestParts<AppState<L>> for Caller {
         state.limiter.admit(&principal)?;
         super::read_after::wait(state, &parts.headers).await?;
         Ok(Caller(principal))
+    }
+}
+
+/// The token of `Bearer <token>`. The scheme is case-insensitive (RFC 9110 §11.1: `BEARER`,
+/// `bearer` and `Bearer` are one scheme) and one or more spaces may follow it (`1*SP`).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    /// Given the scheme in any case and any number of spaces after it, when the header is read,
+    /// then the token is found; another scheme or no token is none. Guards RFC 9110's
+    /// case-insensitive scheme.
+    #[test]
+    fn the_scheme_is_case_insensitive() {
+        for value in ["Bearer t0k", "bearer t0k", "BEARER t0k", "BeArEr   t0k"] {
+            assert_eq!(bearer_token(value), Some("t0k"), "{value}");
+        }
+        for value in [
+            "Basic t0k",
+            "Bearer",
+            "Bearer  ",
+            "Bearert0k",
+            "Bearers t0k",
+        ] {
+            assert_eq!(bearer_token(value), None, "{value}");
+        }
     }
 }

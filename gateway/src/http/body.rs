@@ -65,6 +65,24 @@ pub fn intake(content_type: Option<&str>, bytes: &[u8]) -> Result<Value, Problem
         .trim()
         .to_ascii_lowercase();
     let json = essence == "application/json" || essence.ends_with("+json");
+    if json && let Some(charset) = charset(content_type) {
+        let utf8 = charset.eq_ignore_ascii_case("utf-8") || charset.eq_ignore_ascii_case("utf8");
+        if !utf8 {
+            // Read as UTF-8 anyway, GBK bytes would be refused as "not valid UTF-8" or, worse,
+            // decode to other characters without an error.
+            return Err(Problem::new(
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported content type",
+                format!(
+                    "canonical JSON bodies are UTF-8 (got charset={}); a local form in GBK or \
+                     GB18030 goes to POST /v1/regions/{{region}}/forms/{{matter}}, through the \
+                     region's adapter",
+                    tongban_schemas::mask::field_name(charset)
+                ),
+            ));
+        }
+    }
     // No body is an empty object, with or without a JSON content type: many HTTP clients send
     // `Content-Type: application/json` on every POST, an action without fields among them.
     if bytes.is_empty() && (content_type.is_empty() || json) {
@@ -92,21 +110,58 @@ pub fn intake(content_type: Option<&str>, bytes: &[u8]) -> Result<Value, Problem
             format!("the body is not valid UTF-8 (at byte {})", e.valid_up_to()),
         )
     })?;
+    // A byte order mark, which some Windows editors and platforms put first (RFC 8259 §8.1: a
+    // parser may ignore it), is no JSON to serde. Only the text read drops it: a signature's
+    // digest is over the bytes as sent.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     limits::check_depth(text)?;
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        Problem::bad_request(
-            "",
-            "json-syntax",
-            format!(
-                "the body is not valid JSON at line {} column {}: {}",
-                e.line(),
-                e.column(),
-                syntax_reason(&e)
-            ),
-        )
-    })?;
+    let value = parse(text)?;
     limits::check_value(&value)?;
     Ok(value)
+}
+
+/// JSON text as a value, refusing a member given twice in one object (400 `duplicate-member` at
+/// its pointer): serde_json would keep the last of `{"expected_seq":7,"expected_seq":1}` and act
+/// on a value the client may not have meant. Read by the local forms' reader, so one detector
+/// serves both kinds of route, in the same single pass over the text that parses it; every other
+/// error is serde_json's own, with its line and column.
+fn parse(text: &str) -> Result<Value, Problem> {
+    match tongban_adapters::local::from_json(text) {
+        Ok(local) => Ok(local.to_value()),
+        Err(e) => Err(match tongban_adapters::local::duplicate_member(&e) {
+            Some(duplicate) => Problem::bad_request(
+                &tongban_schemas::mask::field_path(&duplicate.pointer),
+                "duplicate-member",
+                format!(
+                    "member {:?} is given twice in one object (line {}, column {}); send each \
+                     member once",
+                    tongban_schemas::mask::field_name(&duplicate.name),
+                    e.line(),
+                    e.column()
+                ),
+            ),
+            None => Problem::bad_request(
+                "",
+                "json-syntax",
+                format!(
+                    "the body is not valid JSON at line {} column {}: {}",
+                    e.line(),
+                    e.column(),
+                    syntax_reason(&e)
+                ),
+            ),
+        }),
+    }
+}
+
+/// The `charset` parameter of a content type, unquoted, if there is one.
+fn charset(content_type: &str) -> Option<&str> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"'))
+    })
 }
 
 /// serde_json's message without its trailing position (which [`intake`] states itself) and
@@ -256,6 +311,47 @@ mod tests {
         let p = intake(Some("text/plain"), b"").expect_err("not JSON");
         assert_eq!(p.status, 415);
         let p = intake(Some("application/json"), b" ").expect_err("a space is no JSON");
+        assert_eq!(p.status, 400);
+    }
+
+    /// Given a JSON content type whose charset is not UTF-8, when a body comes with it, then it
+    /// is refused with 415 pointing GBK/GB18030 forms to the local-form route; UTF-8 however
+    /// spelt (quoted, any case, `utf8`) is taken. Guards against GBK bytes read as UTF-8.
+    #[test]
+    fn a_charset_other_than_utf8_is_unsupported() {
+        for content_type in [
+            "application/json; charset=UTF-8",
+            "application/json;charset=\"utf-8\"",
+            "application/problem+json; charset=utf8",
+        ] {
+            assert_eq!(intake(Some(content_type), b"{}").expect("UTF-8"), json!({}));
+        }
+        for content_type in [
+            "application/json; charset=GBK",
+            "application/json; charset=\"gb18030\"",
+            "application/json; charset=latin1",
+        ] {
+            let p = intake(Some(content_type), b"{}").expect_err(content_type);
+            assert_eq!(p.status, 415, "{content_type}");
+            assert!(
+                p.detail.contains("UTF-8") && p.detail.contains("/forms/"),
+                "{}",
+                p.detail
+            );
+        }
+    }
+
+    /// Given a body starting with a UTF-8 byte order mark, when it is read, then the mark is
+    /// ignored and the JSON after it taken; a mark anywhere else is still no JSON. Guards
+    /// against "not valid JSON at line 1 column 1" for bodies from editors that write one.
+    #[test]
+    fn a_leading_byte_order_mark_is_ignored() {
+        let body = b"\xef\xbb\xbf{\"expected_seq\": 1}";
+        assert_eq!(
+            intake(Some("application/json"), body).expect("BOM stripped"),
+            json!({"expected_seq": 1})
+        );
+        let p = intake(Some("application/json"), b"{\"a\": \xef\xbb\xbf1}").expect_err("not first");
         assert_eq!(p.status, 400);
     }
 

@@ -47,12 +47,52 @@ where
     }
 }
 
+/// axum's rejection as a problem at `query:<name>`. Each query struct denies unknown fields, so
+/// serde names a misspelt parameter (`?limt=1` would otherwise be ignored, the default limit
+/// answered as if asked for) and one given twice; numbers are taken as text and judged by
+/// [`whole_number`], so serde's "invalid digit found in string" is not what a caller reads.
 fn query_problem(rejection: &QueryRejection) -> Problem {
     let text = rejection.body_text();
     // axum reports the parameter first ("…query string: limit: invalid digit found in string").
     let reason = text
         .strip_prefix("Failed to deserialize query string: ")
         .unwrap_or(&text);
+    // serde's own words after the parameter's name, when axum gives one (it does for an unknown
+    // parameter too: "limt: unknown field `limt`, …").
+    let why = match reason.split_once(": ") {
+        Some((name, why)) if is_parameter_name(name) => why,
+        _ => reason,
+    };
+    if let Some(rest) = why.strip_prefix("unknown field `")
+        && let Some((name, expected)) = rest.split_once('`')
+    {
+        let name = tongban_schemas::mask::field_name(name);
+        let takes = expected
+            .trim_start_matches(", ")
+            .replace("expected one of ", "")
+            .replace("expected ", "")
+            .replace('`', "");
+        let takes = match takes.as_str() {
+            "" | "there are no fields" => "no query parameters".to_string(),
+            list => format!("only {list}"),
+        };
+        return Problem::bad_request(
+            &format!("query:{name}"),
+            "unknown",
+            format!("unknown query parameter {name}: this route takes {takes}"),
+        );
+    }
+    if let Some(name) = why
+        .strip_prefix("duplicate field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        let name = tongban_schemas::mask::field_name(name);
+        return Problem::bad_request(
+            &format!("query:{name}"),
+            "once",
+            format!("query parameter {name} is given more than once: send it once"),
+        );
+    }
     let (pointer, reason) = match reason.split_once(": ") {
         Some((name, why)) if is_parameter_name(name) => (format!("query:{name}"), why),
         _ => ("query".to_string(), reason),
@@ -70,6 +110,37 @@ fn is_parameter_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The query parameter `name`, sent as `text`, as a whole number from `min` to `max`: a problem
+/// at `query:<name>` otherwise, rule `type` when it is no whole number (`abc`, `-1`, `1.5`) and
+/// `range` when it is one outside the range, both saying what is taken. Only digits are taken
+/// (no sign, no spaces), and the text is echoed only when it is a number.
+pub fn whole_number(name: &str, text: &str, min: u64, max: u64) -> Result<u64, Problem> {
+    let wanted = format!("{name} must be a whole number from {min} to {max}");
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Problem::bad_request(
+            &format!("query:{name}"),
+            "type",
+            format!("{wanted} (digits only)"),
+        ));
+    }
+    match text.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(Problem::bad_request(
+            &format!("query:{name}"),
+            "range",
+            format!("{wanted}, got {}", cut(text)),
+        )),
+    }
+}
+
+/// A number as echoed: at most 24 digits, then `…`.
+fn cut(digits: &str) -> String {
+    match digits.get(..24) {
+        Some(head) if digits.len() > 24 => format!("{head}…"),
+        _ => digits.to_string(),
+    }
 }
 
 fn path_problem(rejection: &PathRejection) -> Problem {

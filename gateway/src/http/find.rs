@@ -22,6 +22,7 @@ use crate::projections::SerialKind;
 const SERIAL_MAX_CHARS: usize = 255;
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FindQuery {
     pub serial: Option<String>,
     /// Only the serials this region gave.

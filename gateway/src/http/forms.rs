@@ -283,14 +283,22 @@ fn canonical_of(view: &ApplicationView) -> Value {
     })
 }
 
+/// 406 `no-local-form`, with one title (RFC 9457) whether the caller is an operator or its region
+/// has no adapter for the matter: the detail says which.
+fn no_local_form(detail: impl Into<String>) -> Problem {
+    Problem::new(
+        StatusCode::NOT_ACCEPTABLE,
+        "no-local-form",
+        "No local form",
+        detail,
+    )
+}
+
 /// `GET /v1/applications/{id}?view=local`: the application in the calling region's dialect, with
 /// its status and seq in headers (the local form has no place for them).
 pub fn local_view(principal: &Principal, view: &ApplicationView) -> Result<Response, Problem> {
     let Some(region) = principal.region() else {
-        return Err(Problem::new(
-            StatusCode::NOT_ACCEPTABLE,
-            "no-local-form",
-            "No local form for operators",
+        return Err(no_local_form(
             "operators have no local dialect; read the canonical view",
         ));
     };
@@ -298,14 +306,9 @@ pub fn local_view(principal: &Principal, view: &ApplicationView) -> Result<Respo
     let matter = canonical["matter"].as_str().unwrap_or("").to_string();
     let registry = registry()?;
     let Some(adapter) = registry.get(region, &matter) else {
-        return Err(Problem::new(
-            StatusCode::NOT_ACCEPTABLE,
-            "no-local-form",
-            "No local form for this matter",
-            format!(
-                "region {region} has no adapter for {matter:?}, so the application cannot be shown in its local form; read the canonical view (without ?view=local)"
-            ),
-        ));
+        return Err(no_local_form(format!(
+            "region {region} has no adapter for {matter:?}, so the application cannot be shown in its local form; read the canonical view (without ?view=local)"
+        )));
     };
     match adapter.render(&canonical) {
         Ok(bytes) => {

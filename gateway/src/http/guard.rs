@@ -39,13 +39,8 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
-fn too_large() -> Problem {
-    Problem::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload-too-large",
-        "Request body too large",
-        format!("request bodies are limited to {MAX_BODY} bytes"),
-    )
+pub(super) fn too_large() -> Problem {
+    Problem::payload_too_large(format!("request bodies are limited to {MAX_BODY} bytes"))
 }
 
 /// The middleware: 431 for an over-long head, 413 for a declared or actual over-long body.

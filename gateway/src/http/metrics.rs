@@ -34,7 +34,13 @@ pub async fn track(
     }
     let response = next.run(request).await;
     let elapsed = started.elapsed();
-    let template = response.extensions().get::<RouteTemplate>();
+    // A method the route does not take (405) reached no handler: it counts as unmatched, as a
+    // path no route has, whatever axum left on the response (one series per template and method
+    // taken, so no request adds series).
+    let template = response
+        .extensions()
+        .get::<RouteTemplate>()
+        .filter(|_| response.status() != axum::http::StatusCode::METHOD_NOT_ALLOWED);
     super::refusals::log(
         &method,
         uri.path(),

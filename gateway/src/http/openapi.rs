@@ -97,7 +97,9 @@ fn operation(route: &Route) -> Value {
             );
             responses.insert(
                 "400".into(),
-                problem_response(&format!("{MALFORMED_BODY}; or {KEY_REFUSED}")),
+                problem_response(&format!(
+                    "{MALFORMED_BODY}; or, refused before the body is read, {KEY_REFUSED}"
+                )),
             );
             responses.insert("503".into(), problem_response(SUBMIT_UNAVAILABLE));
         }
@@ -127,7 +129,7 @@ fn operation(route: &Route) -> Value {
         }
         Op::Held => {
             params.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));
-            params.push(json!({"name": "after", "in": "query", "required": false, "description": "the previous page's `next`: held applications after that id", "schema": {"type": "string"}}));
+            params.push(json!({"name": "after", "in": "query", "required": false, "description": "the previous page's `next`: held applications after that id (a lowercase UUID; anything else is 400 at `query:after`, rule `format`)", "schema": {"type": "string", "format": "uuid"}}));
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
                 "type": "object", "properties": {"count": {"type": "integer", "description": "how many applications are held in all"},
                 "items": {"type": "array", "items": schema_of::<crate::projections::Held>()},
@@ -147,7 +149,7 @@ fn operation(route: &Route) -> Value {
         }
         Op::Inbox | Op::Outbox => {
             params.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));
-            params.push(json!({"name": "after", "in": "query", "required": false, "description": "the previous page's `next`: lines after that application id", "schema": {"type": "string"}}));
+            params.push(json!({"name": "after", "in": "query", "required": false, "description": "the previous page's `next`: lines after that application id (a lowercase UUID; anything else is 400 at `query:after`, rule `format`)", "schema": {"type": "string", "format": "uuid"}}));
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
                 "type": "object", "properties": {"region": {"type": "string"}, "items": {"type": "array", "items": schema_of::<super::regions::BoxLine>()},
                 "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"}}}))}));
@@ -159,7 +161,7 @@ fn operation(route: &Route) -> Value {
             responses.insert("200".into(), json!({"description": "OK", "headers": cache_headers(false), "content": json_content(schema_of::<super::adapters::AdapterList>())}));
             responses.insert(
                 "400".into(),
-                problem_response("`region` no 6-digit code (`query:region`, rule `gb2260-format`), `matter` no matter's code (`query:matter`, rule `unknown-matter`), or a parameter given twice (`query`)"),
+                problem_response("`region` no 6-digit code (`query:region`, rule `gb2260-format`), `matter` no matter's code (`query:matter`, rule `unknown-matter`), or a query parameter given twice (`query:<name>`, rule `once`) or not taken here (rule `unknown`)"),
             );
         }
         Op::AdapterDetail => {
@@ -272,7 +274,16 @@ fn operation(route: &Route) -> Value {
         }
         Op::Get => {
             params.push(json!({"name": "view", "in": "query", "required": false, "description": "canonical (default) or local: the application in the calling region's own form (406 when the region has no adapter for the matter)", "schema": {"type": "string", "enum": ["canonical", "local"]}}));
-            responses.insert("200".into(), json!({"description": "The application (with ?view=local: the calling region's own form, JSON or XML, status and seq in X-Tongban-Status / X-Tongban-Seq; the canonical paths its form has no field for, `*` for any item, in X-Tongban-Unmapped, comma-separated, never their values)", "content": {"application/json": {"schema": schema_of::<super::applications::ApplicationRead<'static>>()}, "application/xml": {"schema": {"type": "string"}}},
+            responses.insert("200".into(), json!({"description": "The application (with ?view=local: the calling region's own form, JSON or XML, status and seq in X-Tongban-Status / X-Tongban-Seq; the canonical paths its form has no field for, `*` for any item, in X-Tongban-Unmapped, comma-separated, never their values)", "content": {"application/json": {"schema": {"oneOf": [
+                    schema_of::<super::applications::ApplicationRead<'static>>(),
+                    // The local form is the region's adapter's, so its fields are the
+                    // adapter's (GET /v1/adapters/{region}/{matter}), not fixed here. `not`
+                    // keeps the two exclusive, as oneOf needs: a local form never carries all
+                    // of the canonical view's id, matter, status and seq.
+                    {"type": "object", "title": "LocalForm", "additionalProperties": true,
+                     "not": {"required": ["id", "matter", "status", "seq"]},
+                     "description": "with ?view=local, for a region whose adapter writes JSON: the application in the region's own form, its fields as the adapter names them (GET /v1/adapters/{region}/{matter})"}
+                ]}}, "application/xml": {"schema": {"type": "string", "description": "with ?view=local, for a region whose adapter writes XML: the local form"}}},
                 "headers": {
                     "X-Tongban-Status": {"description": "with ?view=local: the application's status (the local form carries none)", "schema": {"type": "string"}},
                     "X-Tongban-Seq": {"description": "with ?view=local: the seq of its last event, for `expected_seq`", "schema": {"type": "integer", "minimum": 1}},
@@ -435,13 +446,20 @@ fn operation(route: &Route) -> Value {
                  NATS servers' max_payload; a retry fails alike",
             ),
         );
-        responses
-            .entry("415")
-            .or_insert_with(|| problem_response("Wrong content type"));
+        responses.entry("415").or_insert_with(|| {
+            problem_response(
+                "Wrong content type: not JSON, or JSON in a charset other than UTF-8 (a \
+                     GBK or GB18030 local form goes to /v1/regions/{region}/forms/{matter})",
+            )
+        });
     }
-    if route.path.contains('{') {
+    let takes_query = params.iter().any(|p| p["in"] == "query");
+    if route.path.contains('{') || takes_query {
         const MISFIT: &str = "path segment or query parameter that does not fit (named \
-                              `path:<name>` or `query:<name>` in `errors`)";
+                              `path:<name>` or `query:<name>` in `errors`; a query parameter \
+                              that is no whole number where one is taken: rule `type`, one \
+                              outside its range: `range`, given twice: `once`, not taken by \
+                              the route at all: `unknown`)";
         let description = match responses.get("400").and_then(|r| r["description"].as_str()) {
             Some(body) => format!("{body}; or a {MISFIT}"),
             None => format!("A {MISFIT}"),
@@ -518,8 +536,9 @@ fn read_after(params: &mut Vec<Value>, responses: &mut Map<String, Value>) {
 /// Why a submission may answer 503: whether or not the write landed, a retry with the same
 /// Idempotency-Key is safe.
 /// A JSON body the gateway cannot read (400), on every POST but a local form's.
-const MALFORMED_BODY: &str =
-    "Malformed body: not UTF-8, not JSON (line and column given), or nested deeper than the limit";
+const MALFORMED_BODY: &str = "Malformed body: not UTF-8, not JSON (`json-syntax`, line and column given), a member given \
+     twice in one object (`duplicate-member`, at the member's JSON pointer), or nested deeper \
+     than the limit";
 
 /// The submission routes' refusal of their `Idempotency-Key` header (400).
 const KEY_REFUSED: &str = "an Idempotency-Key that is not 1 to 255 visible ASCII characters, or \

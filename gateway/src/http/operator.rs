@@ -42,6 +42,7 @@ pub trait ReconcileSession: Send {
 /// --at / --seq` gives it; neither: as of now. Kept as text so that the replay's own rules name
 /// what is wrong with it.
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AsOf {
     pub at: Option<String>,
     pub seq: Option<String>,
@@ -133,9 +134,7 @@ pub async fn dispute_page<L: EventLog>(
     Path(id): Path<String>,
     Query(as_of): Query<AsOf>,
 ) -> Result<Response, Problem> {
-    if !crate::ids::is_valid(&id) {
-        return Err(Problem::not_found(format!("no application {id:?}")));
-    }
+    super::applications::check_id(&id)?;
     let tools = tools()?;
     let events = s
         .gateway
@@ -208,7 +207,7 @@ pub async fn held<L: EventLog>(
     let limit = super::regions::limit(&paging)?;
     let store = &s.gateway.store;
     let items = store
-        .held_list(paging.after.as_deref(), limit)
+        .held_list(super::regions::after(&paging)?, limit)
         .map_err(crate::service::ServiceError::from)?;
     let count = store
         .held_count()

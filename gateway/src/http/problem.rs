@@ -77,6 +77,17 @@ impl Problem {
         )
     }
 
+    /// 413 `payload-too-large`, with one title (RFC 9457: one per problem type) whether the body
+    /// itself is over the limit or the event it makes is over the log's: the detail says which.
+    pub fn payload_too_large(detail: impl Into<String>) -> Problem {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "Payload too large",
+            detail,
+        )
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Problem {
         Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
     }
@@ -424,15 +435,10 @@ impl From<ServiceError> for Problem {
             ServiceError::Log(e @ (LogError::Unavailable(_) | LogError::Storage(_))) => {
                 Problem::log_failure(&e, LogUse::Append, None)
             }
-            ServiceError::Log(LogError::TooLarge(reason)) => Problem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload-too-large",
-                "The event is too large for the event log",
-                format!(
-                    "{reason}; nothing was stored: send a smaller form (fewer or shorter \
-                     fields), since a retry fails the same way"
-                ),
-            ),
+            ServiceError::Log(LogError::TooLarge(reason)) => Problem::payload_too_large(format!(
+                "the event is too large for the event log: {reason}; nothing was stored: send a \
+                 smaller form (fewer or shorter fields), since a retry fails the same way"
+            )),
             ServiceError::FormUpcast(_) => {
                 // Names the application, matter and versions only: no personal data.
                 tracing::error!(error = %detail, "stored form does not upcast");
@@ -501,6 +507,22 @@ impl From<ServiceError> for Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Given the two causes of a 413 (a body over the limit, an event over the log's), when each
+    /// is answered, then both carry the one title of `payload-too-large` (RFC 9457) and differ in
+    /// the detail only. Guards clients that show the title.
+    #[test]
+    fn payload_too_large_has_one_title() {
+        let event = Problem::from(ServiceError::Log(LogError::TooLarge(
+            "1200000 bytes, the servers take 1048576".into(),
+        )));
+        let body = super::super::guard::too_large();
+        assert_eq!((event.status, body.status), (413, 413));
+        assert_eq!(event.kind, body.kind);
+        assert_eq!(event.title, body.title);
+        assert!(event.detail.contains("event log"), "{}", event.detail);
+        assert!(body.detail.contains("request bodies"), "{}", body.detail);
+    }
 
     /// A stored event that cannot be read is answered as what it is, with its position, not as
     /// an anonymous internal error (the parties could not tell a damaged log from a bug).

@@ -36,6 +36,13 @@ pub async fn healthz<L: EventLog>(State(s): State<AppState<L>>) -> Json<Value> {
         "projection_lag": head.saturating_sub(applied),
         // Applications whose view is held at an event that does not fold (`/v1/projections/held`).
         "projection_held": s.gateway.store.held_count().ok(),
+        // A regions.json that changed but does not read: the book read before it is still in
+        // use (tokens added or revoked since do not take effect) until the file is fixed.
+        "region_book_unreadable": s.book.unreadable().map(|u| json!({
+            "why": u.why,
+            "modified": u.modified,
+            "len": u.len,
+        })),
         // For tools on the same machine that watch the process (`tongban load --soak`).
         "pid": std::process::id(),
     }))

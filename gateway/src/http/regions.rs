@@ -11,9 +11,13 @@ use super::extract::{Path, Query};
 use super::problem::Problem;
 use crate::log::EventLog;
 
+/// `?limit=&after=` of a paged list. Unknown parameters are refused (a misspelt `limt` would
+/// page by the default), and `limit` is kept as text for [`limit`] to judge, so that `-1` or
+/// `abc` is answered with the range the parameter takes.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Paging {
-    pub limit: Option<usize>,
+    pub limit: Option<String>,
     /// The last application id of the previous page (its `next`).
     pub after: Option<String>,
 }
@@ -21,16 +25,33 @@ pub struct Paging {
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
 
-pub(super) fn limit(p: &Paging) -> Result<usize, Problem> {
-    match p.limit {
-        None => Ok(DEFAULT_LIMIT),
-        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        Some(n) => Err(Problem::bad_request(
-            "query:limit",
-            "range",
-            format!("limit must be 1 to {MAX_LIMIT}, got {n}"),
+/// `after` of a list paged by application id: the `next` of the previous page, so a lowercase
+/// UUID. Anything else is refused at `query:after` (rule `format`), as the overdue list refuses
+/// a cursor it never gave: read as a place in the key order, it would answer a page that starts
+/// somewhere arbitrary, or an empty one, as if the list ended there.
+pub(super) fn after(p: &Paging) -> Result<Option<&str>, Problem> {
+    match p.after.as_deref() {
+        Some(after) if !crate::ids::is_valid(after) => Err(Problem::bad_request(
+            "query:after",
+            "format",
+            "after must be the `next` of the previous page: an application id (a lowercase UUID)",
         )),
+        after => Ok(after),
     }
+}
+
+/// `limit`: 1 to 1000, 100 when not given.
+pub(super) fn limit(p: &Paging) -> Result<usize, Problem> {
+    limit_of(p.limit.as_deref())
+}
+
+fn limit_of(text: Option<&str>) -> Result<usize, Problem> {
+    let Some(text) = text else {
+        return Ok(DEFAULT_LIMIT);
+    };
+    let n = super::extract::whole_number("limit", text, 1, MAX_LIMIT as u64)?;
+    // At most MAX_LIMIT, so it fits.
+    Ok(usize::try_from(n).unwrap_or(MAX_LIMIT))
 }
 
 pub async fn list<L: EventLog>(State(s): State<AppState<L>>, Caller(_): Caller) -> Json<Value> {
@@ -53,7 +74,7 @@ pub async fn inbox<L: EventLog>(
     let limit = limit(&paging)?;
     let items = s
         .gateway
-        .inbox(&principal, &region, paging.after.as_deref(), limit)
+        .inbox(&principal, &region, after(&paging)?, limit)
         .await?;
     Ok(Json(page(&region, items, limit)))
 }
@@ -68,16 +89,19 @@ pub async fn outbox<L: EventLog>(
     let limit = limit(&paging)?;
     let items = s
         .gateway
-        .outbox(&principal, &region, paging.after.as_deref(), limit)
+        .outbox(&principal, &region, after(&paging)?, limit)
         .await?;
     Ok(Json(page(&region, items, limit)))
 }
 
+/// `?after=&limit=` of the feed; as [`Paging`], unknown parameters are refused and numbers are
+/// judged from their text.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FeedQuery {
     /// Log position to read after; default: the region's acknowledged cursor.
-    pub after: Option<u64>,
-    pub limit: Option<usize>,
+    pub after: Option<String>,
+    pub limit: Option<String>,
 }
 
 /// A line of a box as answered: the stored line, and whether its clock has run out at the
@@ -166,17 +190,19 @@ pub async fn feed<L: EventLog>(
 ) -> Result<Json<Value>, Problem> {
     known(&s, &region)?;
     own_region(&principal, &region, false)?;
-    let limit = limit(&Paging {
-        limit: q.limit,
-        after: None,
-    })?;
+    let limit = limit_of(q.limit.as_deref())?;
+    let after = q
+        .after
+        .as_deref()
+        .map(|text| super::extract::whole_number("after", text, 0, u64::MAX))
+        .transpose()?;
     s.gateway.caught_up().await;
     let acked = s
         .gateway
         .feed_cursor(&region)
         .await
         .map_err(Problem::reading)?;
-    let after = q.after.unwrap_or(acked);
+    let after = after.unwrap_or(acked);
     // A cursor past the feed's end (another deployment's, mistyped) read as "nothing yet" would
     // come back as `next`, and an adapter following it would pass over every event up to it.
     let last = s.gateway.ackable(after).await.map_err(Problem::reading)?;

@@ -95,8 +95,11 @@ impl HttpMetrics {
             .map(|(_, slot)| *slot)
     }
 
-    /// Counts one answered request. An unknown `(method, template)` counts as unmatched.
+    /// Counts one answered request. A HEAD counts under its route's GET (the router answers it
+    /// with the GET handler, headers only: the same route, not an unmatched request). An unknown
+    /// `(method, template)` counts as unmatched.
     pub fn record(&self, method: &str, template: Option<&str>, status: u16, took: Duration) {
+        let method = if method == "HEAD" { "GET" } else { method };
         let slot = template
             .and_then(|t| self.slot(method, t))
             .or_else(|| self.slot("ANY", UNMATCHED))
@@ -164,5 +167,21 @@ mod tests {
         assert_eq!(app.latency().cumulative[0], 1);
         assert_eq!(m.routes()[1].template, UNMATCHED);
         assert_eq!(m.routes()[1].latency().count, 2);
+    }
+
+    /// Given a HEAD request to a GET route, when it is counted, then it is under that route's
+    /// GET series, not `unmatched`; a HEAD of a route that has no GET is still unmatched.
+    /// Guards health checkers and link checkers that send HEAD from hiding as unmatched traffic.
+    #[test]
+    fn head_counts_under_its_get_route() {
+        let m = HttpMetrics::new([("GET", "/v1/matters"), ("POST", "/v1/applications")]);
+        let took = Duration::from_micros(10);
+        m.record("HEAD", Some("/v1/matters"), 200, took);
+        m.record("HEAD", Some("/v1/applications"), 405, took);
+        let classes = |i: usize| m.routes()[i].classes().collect::<Vec<_>>();
+        assert_eq!(classes(0), vec![("2xx".to_string(), 1)]);
+        assert_eq!(classes(1), vec![]);
+        assert_eq!(m.routes()[2].template, UNMATCHED);
+        assert_eq!(classes(2), vec![("4xx".to_string(), 1)]);
     }
 }

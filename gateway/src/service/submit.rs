@@ -57,12 +57,12 @@ pub struct SubmitOutcome {
     pub warnings: Vec<Violation>,
 }
 
-/// Idempotency keys: 1–255 visible ASCII characters (they end up inside hashed ids only).
+/// Idempotency keys: [`crate::ids::is_valid_idempotency_key`].
 fn check_key(key: &str) -> Result<(), ServiceError> {
-    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+    if !crate::ids::is_valid_idempotency_key(key) {
         return Err(ServiceError::BadRequest {
             pointer: "header:Idempotency-Key".into(),
-            message: "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
+            message: crate::ids::IDEMPOTENCY_KEY_RULE.into(),
         });
     }
     Ok(())
