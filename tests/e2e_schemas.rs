@@ -401,3 +401,99 @@ fn registry_documents_carry_cache_validators() {
         Some("public, max-age=86400, immutable")
     );
 }
+
+/// A candidate of `levels` definitions, each a union of eight references to the next, the last a
+/// string: a kilobyte that multiplies to 8^levels paths.
+fn multiplied_candidate(levels: usize) -> Value {
+    let mut defs = serde_json::Map::new();
+    for i in 0..levels {
+        let next = format!("#/$defs/L{}", i + 1);
+        let refs: Vec<Value> = (0..8).map(|_| json!({"$ref": next})).collect();
+        defs.insert(format!("L{i}"), json!({"anyOf": refs}));
+    }
+    defs.insert(format!("L{levels}"), json!({"type": "string"}));
+    json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": "#/$defs/L0", "$defs": defs})
+}
+
+/// Given the kilobyte candidate of the registry walkthrough (five `$defs` levels, each an
+/// `anyOf` of eight `$ref`s to the next), which took ~8 s of a runtime worker, stalled
+/// `/healthz` and answered 300 MB of the same notice repeated, and a smaller one within the
+/// bounds (three levels), when several are posted anonymously at once, then each is answered
+/// within seconds: the large one refused (422 `too-complex`, at the document), the small one
+/// judged with each finding once, or 503 `checks-busy` with `Retry-After` while the check slots
+/// are taken; and `/healthz` answers quickly all the while, since checks run off the runtime.
+#[test]
+fn multiplied_candidates_are_answered_quickly_and_health_stays_fast() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    let path = "/v1/schemas/matter.pension-transfer/compatibility";
+
+    let started = std::time::Instant::now();
+    let r = anon.post(path, &multiplied_candidate(5));
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    let p = problem(&r, 422);
+    assert_eq!(p["errors"][0]["rule"], "too-complex", "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "", "{p}");
+    assert!(p["detail"].as_str().unwrap_or("").contains("$ref"), "{p}");
+
+    let started = std::time::Instant::now();
+    let r = anon.post(path, &multiplied_candidate(3));
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let verdict = r.json();
+    assert_eq!(verdict["compatible"], false, "{verdict}");
+    // Every path through the unions finds the same things: each is listed once.
+    for list in ["incompatibilities", "notices"] {
+        let items = verdict[list].as_array().expect("list");
+        let mut seen = std::collections::HashSet::new();
+        for i in items {
+            assert!(
+                seen.insert((
+                    i["path"].to_string(),
+                    i["rule"].to_string(),
+                    i["reason"].to_string()
+                )),
+                "{list}: {i}"
+            );
+        }
+        assert!(items.len() <= 101, "{list}: {}", items.len());
+    }
+
+    // Six clients posting at once, for a while; health is read meanwhile.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let posters: Vec<_> = (0..6)
+        .map(|i| {
+            let client = anon.clone();
+            let stop = std::sync::Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let candidate = multiplied_candidate(if i % 2 == 0 { 5 } else { 3 });
+                let mut statuses = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let r = client.post(path, &candidate);
+                    if r.status == 503 {
+                        assert_eq!(r.header("retry-after"), Some("1"));
+                        assert_eq!(r.json()["type"], "urn:tongban:problem:checks-busy");
+                    }
+                    statuses.push(r.status);
+                }
+                statuses
+            })
+        })
+        .collect();
+    let mut slowest = std::time::Duration::ZERO;
+    for _ in 0..20 {
+        let started = std::time::Instant::now();
+        assert_eq!(anon.get("/healthz").status, 200);
+        slowest = slowest.max(started.elapsed());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for poster in posters {
+        let statuses = poster.join().expect("poster");
+        assert!(
+            statuses.iter().all(|s| [200, 422, 503].contains(s)),
+            "{statuses:?}"
+        );
+    }
+    assert!(slowest < std::time::Duration::from_secs(1), "{slowest:?}");
+}

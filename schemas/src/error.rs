@@ -11,6 +11,10 @@ pub enum SchemaError {
     /// A candidate document is not a valid draft 2020-12 schema, or its examples fail it.
     #[error("invalid schema: {0}")]
     InvalidSchema(String),
+    /// A candidate document too large to judge once its `$ref`s are written out
+    /// (`registry::MAX_EXPANDED_NODES`).
+    #[error("schema too complex: {0}")]
+    TooComplex(String),
     #[error("unknown subject {0}")]
     UnknownSubject(String),
     /// Version 0 stands for `latest` of a subject without versions.
