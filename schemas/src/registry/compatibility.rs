@@ -18,7 +18,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::nodes::{required, resolve};
+use super::nodes::{follow, required};
 use crate::validation::CompiledSchema;
 
 /// Compatibility policy of a subject.
@@ -361,6 +361,55 @@ enum Additional<'a> {
 
 static TRUE: Value = Value::Bool(true);
 
+/// Members beside a `$ref` that only annotate: anything else constrains the data too.
+const ANNOTATIONS: [&str; 15] = [
+    "$ref",
+    "$schema",
+    "$id",
+    "$anchor",
+    "$dynamicAnchor",
+    "$comment",
+    "$defs",
+    "definitions",
+    "title",
+    "description",
+    "examples",
+    "default",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+];
+
+/// Whether `s` constrains the data beside its `$ref` (an `enum`, a `pattern`, an identifier
+/// check …), not only annotates it. Extension keywords (`x-…`) annotate, but for the
+/// identifier check.
+fn constrains_beside_ref(s: &Value) -> bool {
+    s.as_object().is_some_and(|members| {
+        members.keys().any(|k| {
+            !ANNOTATIONS.contains(&k.as_str())
+                && (!k.starts_with("x-") || k == crate::blocks::CHECK_KEYWORD)
+        })
+    })
+}
+
+/// The reason for a `$ref` [`follow`] cannot follow.
+fn unfollowed(side: &str, reference: &Value) -> String {
+    format!(
+        "the {side}'s $ref {} cannot be followed (only JSON pointers into the document itself, \
+         `#/…`, percent-encoded or not, or through its own $id, are): what it allows is \
+         unknown, so compatibility cannot be proven",
+        short(reference)
+    )
+}
+
+/// The reason for a `$dynamicRef`.
+fn dynamic(side: &str) -> String {
+    format!(
+        "the {side} uses $dynamicRef, which this check does not follow: compatibility cannot \
+         be proven"
+    )
+}
+
 fn types(s: &Value) -> Option<Vec<&str>> {
     match s.get("type")? {
         Value::String(t) => Some(vec![t.as_str()]),
@@ -480,8 +529,11 @@ impl<'a> Ctx<'a> {
                 document.entry(defs).or_insert_with(|| d.clone());
             }
         }
-        if let Some(dialect) = self.rroot.get("$schema") {
-            document.entry("$schema").or_insert_with(|| dialect.clone());
+        // The document's own dialect and `$id`, so references through the `$id` resolve too.
+        for key in ["$schema", "$id"] {
+            if let Some(v) = self.rroot.get(key) {
+                document.entry(key).or_insert_with(|| v.clone());
+            }
         }
         let compiled = CompiledSchema::compile(&Value::Object(document))
             .ok()
@@ -522,7 +574,7 @@ impl<'a> Ctx<'a> {
             if let Some(branches) = s.get(key).and_then(Value::as_array) {
                 let mut all = Vec::new();
                 for b in branches {
-                    all.extend(self.values(root, resolve(root, b), depth + 1)?);
+                    all.extend(self.values_through(root, b, depth + 1)?);
                 }
                 return (!branches.is_empty()).then_some(all);
             }
@@ -530,6 +582,29 @@ impl<'a> Ctx<'a> {
         None
     }
 
+    /// The fixed values of a union's branch `s`, through its `$ref` (one step each): `None` for a
+    /// reference with constraints beside it (the values are those of both, which this does not
+    /// work out), one that cannot be followed, or a `$dynamicRef`.
+    fn values_through(&self, root: &'a Value, s: &'a Value, depth: usize) -> Option<Vec<Value>> {
+        if s.get("$dynamicRef").is_some() {
+            return None;
+        }
+        match s.get("$ref") {
+            Some(reference) if !constrains_beside_ref(s) && self.step() => {
+                let target = follow(root, reference.as_str()?)?;
+                self.values_through(root, target, depth + 1)
+            }
+            Some(_) => None,
+            None => self.values(root, s, depth),
+        }
+    }
+
+    /// Compares the reader's node `r` with the writer's `w`, following a `$ref` on either side
+    /// one step at a time (each a step of [`MAX_STEPS`]). `{"$ref": T, …beside}` means
+    /// `allOf: [T, beside]`: the reader's data must pass both, so the writer's data is compared
+    /// with each; the writer's data passes both, so the reader reading either is enough. A
+    /// reference this cannot follow ([`follow`]) and a `$dynamicRef` are findings, never "any
+    /// data": what they allow is unknown, so compatibility cannot be proven.
     fn walk(&mut self, r: &'a Value, w: &'a Value, path: &str, depth: usize) {
         if depth > MAX_DEPTH {
             // Deeper than any real schema nests: a `$ref` cycle. Not compatible by default.
@@ -538,8 +613,112 @@ impl<'a> Ctx<'a> {
         if !self.step() {
             return;
         }
-        let r = resolve(self.rroot, r);
-        let w = resolve(self.wroot, w);
+        if matches!(r, Value::Bool(true)) || matches!(w, Value::Bool(false)) {
+            return;
+        }
+        // Plain references (nothing but annotations beside them) are followed in place: a chain
+        // of them is one node, not a level deeper each.
+        let Some(r) = self.through_plain_refs(self.rroot, r, "reader", path) else {
+            return;
+        };
+        let Some(w) = self.through_plain_refs(self.wroot, w, "writer", path) else {
+            return;
+        };
+        if matches!(r, Value::Bool(true)) || matches!(w, Value::Bool(false)) {
+            return;
+        }
+        if let Some(reference) = r.get("$ref") {
+            let Some(target) = reference.as_str().and_then(|x| follow(self.rroot, x)) else {
+                self.push(
+                    path,
+                    Rule::ConstraintChanged,
+                    unfollowed("reader", reference),
+                );
+                return;
+            };
+            self.walk(target, w, path, depth + 1);
+            if constrains_beside_ref(r) {
+                self.walk_here(r, w, path, depth);
+            }
+            return;
+        }
+        if r.get("$dynamicRef").is_some() {
+            self.push(path, Rule::ConstraintChanged, dynamic("reader"));
+            return;
+        }
+        if let Some(reference) = w.get("$ref") {
+            let Some(target) = reference.as_str().and_then(|x| follow(self.wroot, x)) else {
+                self.push(
+                    path,
+                    Rule::ConstraintChanged,
+                    unfollowed("writer", reference),
+                );
+                return;
+            };
+            if !constrains_beside_ref(w) {
+                self.walk(r, target, path, depth + 1);
+                return;
+            }
+            let mut through = self.trial();
+            through.walk(r, target, path, depth + 1);
+            if through.out.is_empty() {
+                return;
+            }
+            let mut beside = self.trial();
+            beside.walk_here(r, w, path, depth);
+            if beside.out.is_empty() {
+                return;
+            }
+            self.adopt(if beside.out.len() < through.out.len() {
+                beside
+            } else {
+                through
+            });
+            return;
+        }
+        if w.get("$dynamicRef").is_some() {
+            self.push(path, Rule::ConstraintChanged, dynamic("writer"));
+            return;
+        }
+        self.walk_here(r, w, path, depth);
+    }
+
+    /// `s` with its plain `$ref`s followed (at most 32, a step each), stopping at a node that is
+    /// not a reference or has constraints beside one; `None`, with the finding made, for a
+    /// reference [`follow`] cannot follow or a chain too long (a loop of references).
+    fn through_plain_refs(
+        &mut self,
+        root: &'a Value,
+        mut s: &'a Value,
+        side: &str,
+        path: &str,
+    ) -> Option<&'a Value> {
+        for _ in 0..32 {
+            let Some(reference) = s.get("$ref") else {
+                return Some(s);
+            };
+            if constrains_beside_ref(s) {
+                return Some(s);
+            }
+            if !self.step() {
+                return None;
+            }
+            match reference.as_str().and_then(|x| follow(root, x)) {
+                Some(target) => s = target,
+                None => {
+                    self.push(path, Rule::ConstraintChanged, unfollowed(side, reference));
+                    return None;
+                }
+            }
+        }
+        // A loop of references: not compatible by default.
+        self.budget.steps.set(MAX_STEPS + 1);
+        None
+    }
+
+    /// Compares the keywords of `r` and `w` themselves, their `$ref`s aside ([`Ctx::walk`] has
+    /// followed or set them aside).
+    fn walk_here(&mut self, r: &'a Value, w: &'a Value, path: &str, depth: usize) {
         match (r, w) {
             (Value::Bool(true), _) | (_, Value::Bool(false)) => return,
             (Value::Bool(false), _) => {
@@ -590,14 +769,24 @@ impl<'a> Ctx<'a> {
                 // The writer's values are few and known: each one goes through the reader's
                 // schema itself, so a pattern, a length, a range or an identifier check the
                 // reader adds is judged on them rather than passed over.
-                if let Some(refused) = self.refused_by_reader(r, wv) {
-                    for v in refused {
-                        self.push(
-                            path,
-                            Rule::ConstraintChanged,
-                            format!("value {} is refused by the reader", short(&v)),
-                        );
+                match self.refused_by_reader(r, wv) {
+                    Some(refused) => {
+                        for v in refused {
+                            self.push(
+                                path,
+                                Rule::ConstraintChanged,
+                                format!("value {} is refused by the reader", short(&v)),
+                            );
+                        }
                     }
+                    // Not "every value passes": unknown.
+                    None => self.push(
+                        path,
+                        Rule::ConstraintChanged,
+                        "the reader's schema here does not compile on its own, so the writer's \
+                         fixed values cannot be judged by it; compatibility cannot be proven"
+                            .into(),
+                    ),
                 }
                 return;
             }
@@ -753,6 +942,10 @@ impl<'a> Ctx<'a> {
             "propertyNames",
             "contains",
             "patternProperties",
+            // Not compared item by item: the reader's tuple or its items left unevaluated by
+            // the rest constrain in ways this check does not work out.
+            "prefixItems",
+            "unevaluatedItems",
         ] {
             if let Some(rk) = r.get(k)
                 && w.get(k) != Some(rk)
@@ -852,9 +1045,15 @@ impl<'a> Ctx<'a> {
         let p = format!("{path}/*");
         match (r.get("items"), w.get("items")) {
             (Some(ri), Some(wi)) => self.walk(ri, wi, &p, depth + 1),
+            // A writer's tuple (`prefixItems`) holds items the reader's `items` must read; they
+            // are not compared one by one.
+            (Some(_), None) if w.get("prefixItems").is_some() && r.get("prefixItems") != w.get("prefixItems") => self.push(
+                path,
+                Rule::ConstraintChanged,
+                "the writer's `prefixItems` are not compared with the reader's `items`; compatibility cannot be proven".into(),
+            ),
             (Some(ri), None)
                 if types(w).is_none_or(|t| t.contains(&"array"))
-                    && w.get("prefixItems").is_none()
                     && types(r).is_some_and(|t| t.contains(&"array")) =>
             {
                 self.walk(ri, &TRUE, &p, depth + 1)

@@ -1135,3 +1135,135 @@ fn multiplied_candidates_are_refused_or_judged_cheaply() {
         assert!(list.len() <= MAX_FINDINGS + 1);
     }
 }
+
+/// The latest pension-transfer document with `origin` replaced by `origin` and the definitions
+/// `defs` added: a candidate as a maintainer would write it.
+fn pension_with_origin(origin: Value, defs: Value) -> (Value, Value) {
+    let reg = Registry::builtin();
+    let latest = reg
+        .schema("matter.pension-transfer", VersionRef::Latest)
+        .expect("latest")
+        .clone();
+    let mut candidate = latest.clone();
+    candidate["properties"]["origin"] = origin;
+    if let (Some(all), Some(more)) = (
+        candidate["$defs"].as_object_mut(),
+        defs.as_object().cloned(),
+    ) {
+        all.extend(more);
+    }
+    (candidate, latest)
+}
+
+/// Given a candidate that narrows `origin` with a keyword beside its `$ref`
+/// (`{"$ref": "#/$defs/DivisionCode", "enum": ["440000"]}`), which the check judged compatible
+/// because it followed the reference and dropped what stood beside it, when compared in both
+/// directions, then the narrowing is found (it is `allOf: [target, beside]`); and the same
+/// document compared with itself, or annotations beside a reference, find nothing.
+#[test]
+fn keywords_beside_a_ref_constrain_too() {
+    let strict = OpenObjects::Strict;
+    let (candidate, latest) = pension_with_origin(
+        json!({"$ref": "#/$defs/DivisionCode", "enum": ["440000"]}),
+        json!({}),
+    );
+    let found = compatibility::backward(&candidate, &latest, strict);
+    assert!(
+        found
+            .iter()
+            .any(|f| f.path == "/origin" && f.rule == Rule::ValuesRestricted),
+        "{found:?}"
+    );
+    // Beside a pattern or a required member, too.
+    let (candidate, _) = pension_with_origin(
+        json!({"$ref": "#/$defs/DivisionCode", "maxLength": 6}),
+        json!({}),
+    );
+    let found = compatibility::backward(&candidate, &latest, strict);
+    assert!(
+        found
+            .iter()
+            .any(|f| f.path == "/origin" && f.rule == Rule::RangeNarrowed),
+        "{found:?}"
+    );
+    // Nothing where nothing narrows: the candidate against itself (the writer's data passes
+    // both the target and the enum beside it), and a description beside a reference.
+    let (narrowed, _) = pension_with_origin(
+        json!({"$ref": "#/$defs/DivisionCode", "enum": ["440000"]}),
+        json!({}),
+    );
+    assert_eq!(rules(&narrowed, &narrowed, strict), vec![]);
+    // The writer's narrowed data is read by the wider latest.
+    assert_eq!(rules(&latest, &narrowed, strict), vec![]);
+    let (described, _) = pension_with_origin(
+        json!({"$ref": "#/$defs/DivisionCode", "description": "收件地", "$comment": "x"}),
+        json!({}),
+    );
+    assert_eq!(rules(&described, &latest, strict), vec![]);
+}
+
+/// Given candidates whose `origin` goes through references the check could not follow and so
+/// read as "any data" (judged compatible): an `$anchor`, a percent-encoded pointer, the
+/// document's own `$id`, a `$dynamicRef`; and a reader's `prefixItems` or `unevaluatedItems`,
+/// when compared with the latest, then those it can follow (percent-encoding, its own `$id`)
+/// are followed and their narrowing found, and the rest are reported as unprovable
+/// (`constraint-changed`), never passed.
+#[test]
+fn references_the_check_cannot_follow_are_reported_not_passed() {
+    let strict = OpenObjects::Strict;
+    let only_zj = json!({"Only Zj": {"const": "330000"}, "OnlyZj": {"const": "330000"}, "Zj": {"$anchor": "zj", "$dynamicAnchor": "zjd", "const": "330000"}});
+    let id = "urn:tongban:schema:matter.pension-transfer:3";
+    for (origin, rule) in [
+        (json!({"$ref": "#/$defs/Only%20Zj"}), Rule::ValuesRestricted),
+        (
+            json!({"$ref": format!("{id}#/$defs/OnlyZj")}),
+            Rule::ValuesRestricted,
+        ),
+        (json!({"$ref": "#zj"}), Rule::ConstraintChanged),
+        (
+            json!({"$ref": "urn:elsewhere#/$defs/OnlyZj"}),
+            Rule::ConstraintChanged,
+        ),
+        (json!({"$ref": "#/$defs/Nothing"}), Rule::ConstraintChanged),
+        (json!({"$dynamicRef": "#zjd"}), Rule::ConstraintChanged),
+    ] {
+        let (mut candidate, latest) = pension_with_origin(origin.clone(), only_zj.clone());
+        candidate["$id"] = json!(id);
+        let found = compatibility::backward(&candidate, &latest, strict);
+        assert!(
+            found.iter().any(|f| f.path == "/origin" && f.rule == rule),
+            "{origin}: {found:?}"
+        );
+        // Nor is the writer's unknown reference read as nothing at all.
+        let found = compatibility::forward(&candidate, &latest, strict);
+        if rule == Rule::ConstraintChanged {
+            assert!(
+                found.iter().any(|f| f.path == "/origin" && f.rule == rule),
+                "{origin} forward: {found:?}"
+            );
+        }
+    }
+    let latest = Registry::builtin()
+        .schema("matter.pension-transfer", VersionRef::Latest)
+        .expect("latest")
+        .clone();
+    for extra in [
+        json!({"prefixItems": [{"const": "330000"}]}),
+        json!({"unevaluatedItems": false}),
+    ] {
+        let mut candidate = latest.clone();
+        if let (Some(h), Some(extra)) = (
+            candidate["properties"]["handlers"].as_object_mut(),
+            extra.as_object(),
+        ) {
+            h.extend(extra.clone());
+        }
+        let found = compatibility::backward(&candidate, &latest, strict);
+        assert!(
+            found
+                .iter()
+                .any(|f| f.path == "/handlers" && f.rule == Rule::ConstraintChanged),
+            "{extra}: {found:?}"
+        );
+    }
+}
