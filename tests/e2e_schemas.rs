@@ -497,3 +497,47 @@ fn multiplied_candidates_are_answered_quickly_and_health_stays_fast() {
     }
     assert!(slowest < std::time::Duration::from_secs(1), "{slowest:?}");
 }
+
+/// Given a candidate whose examples fail in several places, which was answered with one problem
+/// at pointer "" (the first violation of the first failing example), when posted, then the 422
+/// lists every violation of every example at `/examples/<i><pointer>` with its rule.
+#[test]
+fn every_failing_example_is_named_at_its_pointer() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    let mut candidate = anon
+        .get("/v1/schemas/application.denied/versions/latest")
+        .json();
+    candidate["examples"] = json!([
+        {"reason": 3, "decision_number": "浙公户不准字〔2024〕第 0003 号"},
+        {"reason": "材料不齐", "unknown_member": true},
+        {"reason": []}
+    ]);
+    let r = anon.post("/v1/schemas/application.denied/compatibility", &candidate);
+    let p = problem(&r, 422);
+    let errors = p["errors"].as_array().expect("errors");
+    let at: Vec<(String, String)> = errors
+        .iter()
+        .map(|e| {
+            (
+                e["pointer"].as_str().unwrap_or("").to_string(),
+                e["rule"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        at.iter()
+            .any(|(p, r)| p == "/examples/0/reason" && r == "type"),
+        "{p}"
+    );
+    assert!(at.iter().any(|(p, _)| p.starts_with("/examples/1")), "{p}");
+    assert!(
+        at.iter()
+            .any(|(p, r)| p == "/examples/2/reason" && r == "type"),
+        "{p}"
+    );
+    assert!(at.iter().all(|(p, _)| p.starts_with("/examples/")), "{p}");
+    for e in errors {
+        assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{e}");
+    }
+}

@@ -361,6 +361,18 @@ fn invalid_candidate(e: SchemaError) -> Problem {
             )
             .with_errors(vec![Violation::new("", "too-complex", t.as_str())]);
         }
+        // Already one violation each, at `/examples/<i>…`.
+        SchemaError::InvalidExamples(found) => {
+            return Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-schema",
+                "The candidate's examples fail it",
+                "the candidate's examples do not validate under it: `errors` lists each \
+                 violation at /examples/<i> followed by its pointer inside the example, with \
+                 its rule",
+            )
+            .with_errors(found.clone());
+        }
         other => ("schema", other.to_string()),
     };
     let errors = text

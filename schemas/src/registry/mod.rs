@@ -432,15 +432,18 @@ pub fn check_document(doc: &Value) -> Result<(), SchemaError> {
         )));
     }
     let compiled = CompiledSchema::compile(doc)?;
+    // Every violation of every example, where it is: a maintainer fixes them all in one go.
+    let mut problems = Vec::new();
     if let Some(examples) = doc.get("examples").and_then(Value::as_array) {
         for (i, ex) in examples.iter().enumerate() {
-            let report = compiled.check(ex, "");
-            if let Some(v) = report.violations.first() {
-                return Err(SchemaError::InvalidSchema(format!(
-                    "examples/{i} is not valid: {v}"
-                )));
-            }
+            problems.extend(compiled.check(ex, &format!("/examples/{i}")).violations);
         }
+    }
+    if !problems.is_empty() {
+        return Err(SchemaError::InvalidExamples(crate::limits::capped(
+            problems,
+            "/examples",
+        )));
     }
     Ok(())
 }

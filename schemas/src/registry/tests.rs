@@ -747,8 +747,57 @@ fn candidates_must_be_valid_documents() {
     let bad_example = json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "string", "examples": [1]});
     assert!(matches!(
         reg.check("x", &bad_example),
-        Err(SchemaError::InvalidSchema(_))
+        Err(SchemaError::InvalidExamples(_))
     ));
+}
+
+/// Given a candidate whose examples fail in several places (the check answered only the first
+/// violation of the first failing example, at pointer ""), when checked, then every violation
+/// of every example is reported at `/examples/<i><pointer>` with its rule; and a flood of them
+/// is cut at `limits::MAX_PROBLEMS`, the last saying how many more.
+#[test]
+fn every_violation_of_every_example_is_reported_where_it_is() {
+    let reg = Registry::builtin();
+    let doc = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "properties": {"reason": {"type": "string", "minLength": 2}, "days": {"type": "integer"}},
+        "required": ["reason"],
+        "examples": [{"reason": "ok", "days": 1}, {"reason": "x", "days": "ten"}, {"days": 2}]
+    });
+    let Err(SchemaError::InvalidExamples(found)) = reg.check("x", &doc) else {
+        panic!("examples fail");
+    };
+    let at: Vec<(&str, &str)> = found
+        .iter()
+        .map(|v| (v.pointer.as_str(), v.rule.as_str()))
+        .collect();
+    for expected in [
+        ("/examples/1/reason", "min-length"),
+        ("/examples/1/days", "type"),
+        ("/examples/2/reason", "required"),
+    ] {
+        assert!(at.contains(&expected), "{expected:?} in {at:?}");
+    }
+    assert!(
+        !at.iter().any(|(p, _)| p.starts_with("/examples/0")),
+        "{at:?}"
+    );
+
+    let flood = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "array",
+        "items": {"type": "string"},
+        "examples": [(0..150).collect::<Vec<u32>>()]
+    });
+    let Err(SchemaError::InvalidExamples(found)) = reg.check("x", &flood) else {
+        panic!("examples fail");
+    };
+    assert_eq!(found.len(), crate::limits::MAX_PROBLEMS);
+    assert_eq!(found[0].pointer, "/examples/0/0");
+    let last = found.last().expect("last");
+    assert_eq!(last.rule, "too-many-problems");
+    assert!(last.message.contains("51 more"), "{last}");
 }
 
 #[test]
