@@ -148,6 +148,14 @@ fn registry_pages_render_in_headless_chromium() {
     );
     assert_eq!(dom.matches("<tr class=\"matter\">").count(), 1);
     assert!(dom.contains("失业登记"));
+    // Several words, as typed into the box: each is looked for, not the phrase.
+    let dom = dump_dom(
+        &shots,
+        "search-words",
+        &format!("{base}/registry?q=pension+transfer"),
+    );
+    assert_eq!(dom.matches("<tr class=\"matter\">").count(), 1);
+    assert!(dom.contains("Pension insurance transfer"));
 
     // A matter's page: title, field table rows, Chinese labels, facts, region adapters.
     let hukou = format!("{base}/registry/matter.hukou-transfer");

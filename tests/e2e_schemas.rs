@@ -267,6 +267,18 @@ fn registry_pages_search_escape_and_link_to_json() {
         assert_eq!(html.matches("<tr class=\"matter\">").count(), 1, "q={q}");
         assert!(html.contains("/registry/matter.hukou-transfer"), "q={q}");
     }
+    // Several words: each must be found, not the phrase ("Pension insurance transfer").
+    for q in [
+        "pension+transfer",
+        "transfer%20PENSION",
+        "%E5%85%BB%E8%80%81+transfer",
+    ] {
+        let html = String::from_utf8(anon.get(&format!("/registry?q={q}")).body).expect("utf-8");
+        assert_eq!(html.matches("<tr class=\"matter\">").count(), 1, "q={q}");
+        assert!(html.contains("/registry/matter.pension-transfer"), "q={q}");
+    }
+    let html = String::from_utf8(anon.get("/registry?q=pension+hukou").body).expect("utf-8");
+    assert_eq!(html.matches("<tr class=\"matter\">").count(), 0);
     // Event subjects are searched too.
     let html = String::from_utf8(anon.get("/registry?q=%E8%A1%A5%E6%AD%A3").body).expect("utf-8");
     assert!(html.contains("application.supplement-requested"));
@@ -540,4 +552,47 @@ fn every_failing_example_is_named_at_its_pointer() {
     for e in errors {
         assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{e}");
     }
+}
+
+/// Given versions in other spellings (`01`, `+1`, `1.0`, ` 1`), which were served as further
+/// immutable URLs of the same document, when asked for as JSON or on the registry page, then
+/// each is a 404 naming how a version is written, while `1` and `latest` still answer.
+#[test]
+fn versions_have_one_spelling() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    for spelled in ["01", "+1", "%2B1", "1.0", "%201", "00"] {
+        let r = anon.get(&format!(
+            "/v1/schemas/application.denied/versions/{spelled}"
+        ));
+        let detail = problem(&r, 404)["detail"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        assert!(
+            detail.contains("without leading zeros or a sign") && detail.contains("`latest`"),
+            "{spelled}: {detail}"
+        );
+        for param in ["version", "from", "to"] {
+            let r = anon.get(&format!("/registry/application.denied?{param}={spelled}"));
+            assert_eq!(r.status, 404, "{param}={spelled}");
+            assert!(
+                String::from_utf8_lossy(&r.body).contains("without leading zeros or a sign"),
+                "{param}={spelled}"
+            );
+        }
+    }
+    assert_eq!(
+        anon.get("/v1/schemas/application.denied/versions/1").status,
+        200
+    );
+    assert_eq!(
+        anon.get("/v1/schemas/application.denied/versions/latest")
+            .status,
+        200
+    );
+    assert_eq!(
+        anon.get("/registry/application.denied?version=1").status,
+        200
+    );
 }

@@ -13,7 +13,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tongban_schemas::registry::{Incompatibility, Registry, SchemaVersion, VersionRef};
+use tongban_schemas::registry::{
+    Incompatibility, Registry, SchemaVersion, VERSION_FORMS, VersionRef,
+};
 use tongban_schemas::{SchemaError, Violation};
 
 use super::AppState;
@@ -126,13 +128,17 @@ pub fn lookup(subject: &str, version: &str) -> Result<&'static SchemaVersion, Pr
     let versions = reg
         .versions(subject)
         .ok_or_else(|| unknown_subject(subject))?;
-    VersionRef::parse(version)
-        .and_then(|v| reg.get(subject, v))
-        .ok_or_else(|| {
-            Problem::not_found(format!(
-                "subject {subject} has no version {version:?}; it has {versions:?} (or `latest`)"
-            ))
-        })
+    let Some(wanted) = VersionRef::parse(version) else {
+        return Err(Problem::not_found(format!(
+            "subject {subject} has no version {version:?}: a version is written as \
+             {VERSION_FORMS}; it has {versions:?}"
+        )));
+    };
+    reg.get(subject, wanted).ok_or_else(|| {
+        Problem::not_found(format!(
+            "subject {subject} has no version {version:?}; it has {versions:?} (or `latest`)"
+        ))
+    })
 }
 
 /// A numbered version never changes once published (`schemas/json/` is frozen; a test holds it),

@@ -66,20 +66,35 @@ pub enum VersionRef {
     Number(u32),
 }
 
+/// How a version is written, for messages that refuse another spelling.
+pub const VERSION_FORMS: &str =
+    "a version number as written, without leading zeros or a sign (1, 2, …), or `latest`";
+
 impl VersionRef {
+    /// `latest` or a version number in its one spelling, `[1-9][0-9]*`: `01`, `+1` or ` 1`
+    /// would otherwise be further URLs of the same immutable document (cached apart, linked
+    /// apart), so they name nothing.
     pub fn parse(s: &str) -> Option<VersionRef> {
         if s == "latest" {
             Some(VersionRef::Latest)
         } else {
-            s.parse().ok().filter(|n| *n >= 1).map(VersionRef::Number)
+            version_number(s).map(VersionRef::Number)
         }
     }
+}
+
+/// A version number in its one spelling (see [`VersionRef::parse`]).
+fn version_number(s: &str) -> Option<u32> {
+    let b = s.as_bytes();
+    let canonical =
+        b.first().is_some_and(|c| (b'1'..=b'9').contains(c)) && b.iter().all(u8::is_ascii_digit);
+    canonical.then(|| s.parse().ok()).flatten()
 }
 
 /// Splits an envelope's `schema` field, `application.accepted/1`, into subject and version.
 pub fn parse_schema_ref(s: &str) -> Option<(&str, u32)> {
     let (subject, version) = s.rsplit_once('/')?;
-    Some((subject, version.parse().ok().filter(|v| *v >= 1)?))
+    Some((subject, version_number(version)?))
 }
 
 /// The verdict on a candidate ([`Registry::judge`]).

@@ -1316,3 +1316,32 @@ fn references_the_check_cannot_follow_are_reported_not_passed() {
         );
     }
 }
+
+/// Given a version written otherwise than `[1-9][0-9]*` or `latest`, when parsed, then it names
+/// nothing (each spelling would be another URL of one immutable document); envelopes' schema
+/// references are read the same way.
+#[test]
+fn versions_are_read_in_one_spelling() {
+    assert_eq!(VersionRef::parse("1"), Some(VersionRef::Number(1)));
+    assert_eq!(VersionRef::parse("12"), Some(VersionRef::Number(12)));
+    assert_eq!(VersionRef::parse("latest"), Some(VersionRef::Latest));
+    for other in [
+        "01",
+        "+1",
+        "-1",
+        "0",
+        " 1",
+        "1 ",
+        "1.0",
+        "",
+        "Latest",
+        "99999999999",
+    ] {
+        assert_eq!(VersionRef::parse(other), None, "{other:?}");
+    }
+    assert_eq!(
+        parse_schema_ref("application.accepted/2"),
+        Some(("application.accepted", 2))
+    );
+    assert_eq!(parse_schema_ref("application.accepted/02"), None);
+}

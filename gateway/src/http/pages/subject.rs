@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use serde_json::Value;
 use tongban_schemas::Matter;
 use tongban_schemas::matters;
-use tongban_schemas::registry::{SubjectKind, VersionRef};
+use tongban_schemas::registry::{SubjectKind, VERSION_FORMS, VersionRef};
 
 use super::{Page, diff, escape, fields, query_params, url_component};
 use crate::http::schemas::registry;
@@ -22,13 +22,22 @@ fn version_param(
     subject: &str,
     versions: &[u32],
 ) -> Result<Option<u32>, Page> {
-    let Some(raw) = params.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) else {
+    // Not trimmed: `?version=+1` arrives as " 1", another spelling of version 1.
+    let Some(raw) = params
+        .get(name)
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+    else {
         return Ok(None);
     };
     let latest = versions.last().copied().unwrap_or(1);
     match VersionRef::parse(raw) {
         Some(VersionRef::Latest) => Ok(Some(latest)),
         Some(VersionRef::Number(n)) if versions.contains(&n) => Ok(Some(n)),
+        None => Err(Page::not_found(&format!(
+            "{subject} 没有版本 {raw} / has no version {raw:?}: a version is written as \
+             {VERSION_FORMS} (versions: {versions:?})"
+        ))),
         _ => Err(Page::not_found(&format!(
             "{subject} 没有版本 {raw} / has no version {raw:?} (versions: {versions:?})"
         ))),
