@@ -174,6 +174,18 @@ fn registry_pages_render_in_headless_chromium() {
         assert!(dom.contains(label), "matter page lacks {label}");
     }
     assert!(dom.contains("<code>/applicant/id_number</code>"));
+    // The rules beyond the schema: route, identifier checks and the form's, in one table.
+    for rule in [
+        "duplicate-handler",
+        "gb11643-checksum",
+        "sex-mismatch",
+        "region-code",
+    ] {
+        assert!(
+            dom.contains(&format!("<code>{rule}</code>")),
+            "matter page lacks the rule {rule}"
+        );
+    }
     assert!(dom.contains("居民户口簿"), "required material listed");
     // Adapters from the adapters crate: 浙江 and 四川 have hukou-transfer specs.
     assert!(dom.contains("adapter-table") && dom.contains("浙江省") && dom.contains("四川省"));

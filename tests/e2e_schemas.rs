@@ -596,3 +596,61 @@ fn versions_have_one_spelling() {
         200
     );
 }
+
+/// Given a matter whose schema carries identifier checks and whose route has rules, which
+/// `/v1/matters` and the registry page's 表单规则 table did not list (only the form's rules),
+/// when a province's team reads them, then both list the route's rules, each identifier check's
+/// findings at the fields carrying it (the person check on `/applicant`) and the form's rules.
+#[test]
+fn matters_list_route_and_identity_rules_with_the_form_rules() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    let matters = anon.get("/v1/matters").json();
+    let hukou = matters["matters"]
+        .as_array()
+        .and_then(|ms| ms.iter().find(|m| m["code"] == "hukou-transfer"))
+        .cloned()
+        .expect("hukou-transfer");
+    let rules = hukou["rules"].as_array().expect("rules");
+    let has = |kind: &str, code: &str, pointer: &str| {
+        rules
+            .iter()
+            .any(|r| r["kind"] == kind && r["code"] == code && r["pointer"] == pointer)
+    };
+    assert!(has("route", "duplicate-handler", "/handlers/*"), "{hukou}");
+    assert!(has("route", "region-code", "/origin"), "{hukou}");
+    assert!(has("route", "unknown-region", "/handlers/*"), "{hukou}");
+    assert!(
+        has("identity", "gb11643-checksum", "/applicant/id_number"),
+        "{hukou}"
+    );
+    assert!(has("identity", "sex-mismatch", "/applicant/sex"), "{hukou}");
+    assert!(has("identity", "gb2260-unknown", "/origin"), "{hukou}");
+    assert!(rules.iter().any(|r| r["kind"] == "form"), "{hukou}");
+    let person = rules
+        .iter()
+        .find(|r| r["code"] == "gb11643-checksum")
+        .expect("person check");
+    assert_eq!(
+        person["check"],
+        json!({"name": "person", "on": "/applicant"})
+    );
+
+    let html = String::from_utf8(anon.get("/registry/matter.hukou-transfer").body).expect("utf-8");
+    let table = html
+        .split("id=\"rule-table\"")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .expect("rule table");
+    for text in [
+        "<code>duplicate-handler</code>",
+        "<code>gb11643-checksum</code>",
+        "<code>/applicant/id_number</code>",
+        "<code>person</code> @ <code>/applicant</code>",
+        "仅提示 warning",
+        "路由 route",
+        "表单 form",
+    ] {
+        assert!(table.contains(text), "{text} in {table}");
+    }
+}
