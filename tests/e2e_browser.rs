@@ -148,6 +148,14 @@ fn registry_pages_render_in_headless_chromium() {
     );
     assert_eq!(dom.matches("<tr class=\"matter\">").count(), 1);
     assert!(dom.contains("失业登记"));
+    // Several words, as typed into the box: each is looked for, not the phrase.
+    let dom = dump_dom(
+        &shots,
+        "search-words",
+        &format!("{base}/registry?q=pension+transfer"),
+    );
+    assert_eq!(dom.matches("<tr class=\"matter\">").count(), 1);
+    assert!(dom.contains("Pension insurance transfer"));
 
     // A matter's page: title, field table rows, Chinese labels, facts, region adapters.
     let hukou = format!("{base}/registry/matter.hukou-transfer");
@@ -166,6 +174,18 @@ fn registry_pages_render_in_headless_chromium() {
         assert!(dom.contains(label), "matter page lacks {label}");
     }
     assert!(dom.contains("<code>/applicant/id_number</code>"));
+    // The rules beyond the schema: route, identifier checks and the form's, in one table.
+    for rule in [
+        "duplicate-handler",
+        "gb11643-checksum",
+        "sex-mismatch",
+        "region-code",
+    ] {
+        assert!(
+            dom.contains(&format!("<code>{rule}</code>")),
+            "matter page lacks the rule {rule}"
+        );
+    }
     assert!(dom.contains("居民户口簿"), "required material listed");
     // Adapters from the adapters crate: 浙江 and 四川 have hukou-transfer specs.
     assert!(dom.contains("adapter-table") && dom.contains("浙江省") && dom.contains("四川省"));

@@ -408,14 +408,16 @@ fn a_forms_rule_across_fields_names_the_field_canonical_and_local() {
         .flatten()
         .find(|m| m["code"] == "medical-filing")
         .expect("medical-filing");
-    let codes: Vec<&str> = medical["rules"]
+    // The form's rules follow the route's and the identifier checks' (`kind`).
+    let form: Vec<&Value> = medical["rules"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|r| r["code"].as_str())
+        .filter(|r| r["kind"] == "form")
         .collect();
+    let codes: Vec<&str> = form.iter().filter_map(|r| r["code"].as_str()).collect();
     assert_eq!(codes, ["end-before-start", "same-province"], "{medical}");
-    assert_eq!(medical["rules"][0]["pointer"], "/form/end_date");
+    assert_eq!(form[0]["pointer"], "/form/end_date");
     let page = anon.get("/registry/matter.medical-filing");
     assert_eq!(page.status, 200);
     let html = String::from_utf8_lossy(&page.body);

@@ -267,6 +267,18 @@ fn registry_pages_search_escape_and_link_to_json() {
         assert_eq!(html.matches("<tr class=\"matter\">").count(), 1, "q={q}");
         assert!(html.contains("/registry/matter.hukou-transfer"), "q={q}");
     }
+    // Several words: each must be found, not the phrase ("Pension insurance transfer").
+    for q in [
+        "pension+transfer",
+        "transfer%20PENSION",
+        "%E5%85%BB%E8%80%81+transfer",
+    ] {
+        let html = String::from_utf8(anon.get(&format!("/registry?q={q}")).body).expect("utf-8");
+        assert_eq!(html.matches("<tr class=\"matter\">").count(), 1, "q={q}");
+        assert!(html.contains("/registry/matter.pension-transfer"), "q={q}");
+    }
+    let html = String::from_utf8(anon.get("/registry?q=pension+hukou").body).expect("utf-8");
+    assert_eq!(html.matches("<tr class=\"matter\">").count(), 0);
     // Event subjects are searched too.
     let html = String::from_utf8(anon.get("/registry?q=%E8%A1%A5%E6%AD%A3").body).expect("utf-8");
     assert!(html.contains("application.supplement-requested"));
@@ -400,4 +412,245 @@ fn registry_documents_carry_cache_validators() {
         authed.header("cache-control"),
         Some("public, max-age=86400, immutable")
     );
+}
+
+/// A candidate of `levels` definitions, each a union of eight references to the next, the last a
+/// string: a kilobyte that multiplies to 8^levels paths.
+fn multiplied_candidate(levels: usize) -> Value {
+    let mut defs = serde_json::Map::new();
+    for i in 0..levels {
+        let next = format!("#/$defs/L{}", i + 1);
+        let refs: Vec<Value> = (0..8).map(|_| json!({"$ref": next})).collect();
+        defs.insert(format!("L{i}"), json!({"anyOf": refs}));
+    }
+    defs.insert(format!("L{levels}"), json!({"type": "string"}));
+    json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": "#/$defs/L0", "$defs": defs})
+}
+
+/// Given the kilobyte candidate of the registry walkthrough (five `$defs` levels, each an
+/// `anyOf` of eight `$ref`s to the next), which took ~8 s of a runtime worker, stalled
+/// `/healthz` and answered 300 MB of the same notice repeated, and a smaller one within the
+/// bounds (three levels), when several are posted anonymously at once, then each is answered
+/// within seconds: the large one refused (422 `too-complex`, at the document), the small one
+/// judged with each finding once, or 503 `checks-busy` with `Retry-After` while the check slots
+/// are taken; and `/healthz` answers quickly all the while, since checks run off the runtime.
+#[test]
+fn multiplied_candidates_are_answered_quickly_and_health_stays_fast() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    let path = "/v1/schemas/matter.pension-transfer/compatibility";
+
+    let started = std::time::Instant::now();
+    let r = anon.post(path, &multiplied_candidate(5));
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    let p = problem(&r, 422);
+    assert_eq!(p["errors"][0]["rule"], "too-complex", "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "", "{p}");
+    assert!(p["detail"].as_str().unwrap_or("").contains("$ref"), "{p}");
+
+    let started = std::time::Instant::now();
+    let r = anon.post(path, &multiplied_candidate(3));
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let verdict = r.json();
+    assert_eq!(verdict["compatible"], false, "{verdict}");
+    // Every path through the unions finds the same things: each is listed once.
+    for list in ["incompatibilities", "notices"] {
+        let items = verdict[list].as_array().expect("list");
+        let mut seen = std::collections::HashSet::new();
+        for i in items {
+            assert!(
+                seen.insert((
+                    i["path"].to_string(),
+                    i["rule"].to_string(),
+                    i["reason"].to_string()
+                )),
+                "{list}: {i}"
+            );
+        }
+        assert!(items.len() <= 101, "{list}: {}", items.len());
+    }
+
+    // Six clients posting at once, for a while; health is read meanwhile.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let posters: Vec<_> = (0..6)
+        .map(|i| {
+            let client = anon.clone();
+            let stop = std::sync::Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let candidate = multiplied_candidate(if i % 2 == 0 { 5 } else { 3 });
+                let mut statuses = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let r = client.post(path, &candidate);
+                    if r.status == 503 {
+                        assert_eq!(r.header("retry-after"), Some("1"));
+                        assert_eq!(r.json()["type"], "urn:tongban:problem:checks-busy");
+                    }
+                    statuses.push(r.status);
+                }
+                statuses
+            })
+        })
+        .collect();
+    let mut slowest = std::time::Duration::ZERO;
+    for _ in 0..20 {
+        let started = std::time::Instant::now();
+        assert_eq!(anon.get("/healthz").status, 200);
+        slowest = slowest.max(started.elapsed());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for poster in posters {
+        let statuses = poster.join().expect("poster");
+        assert!(
+            statuses.iter().all(|s| [200, 422, 503].contains(s)),
+            "{statuses:?}"
+        );
+    }
+    assert!(slowest < std::time::Duration::from_secs(1), "{slowest:?}");
+}
+
+/// Given a candidate whose examples fail in several places, which was answered with one problem
+/// at pointer "" (the first violation of the first failing example), when posted, then the 422
+/// lists every violation of every example at `/examples/<i><pointer>` with its rule.
+#[test]
+fn every_failing_example_is_named_at_its_pointer() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    let mut candidate = anon
+        .get("/v1/schemas/application.denied/versions/latest")
+        .json();
+    candidate["examples"] = json!([
+        {"reason": 3, "decision_number": "浙公户不准字〔2024〕第 0003 号"},
+        {"reason": "材料不齐", "unknown_member": true},
+        {"reason": []}
+    ]);
+    let r = anon.post("/v1/schemas/application.denied/compatibility", &candidate);
+    let p = problem(&r, 422);
+    let errors = p["errors"].as_array().expect("errors");
+    let at: Vec<(String, String)> = errors
+        .iter()
+        .map(|e| {
+            (
+                e["pointer"].as_str().unwrap_or("").to_string(),
+                e["rule"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        at.iter()
+            .any(|(p, r)| p == "/examples/0/reason" && r == "type"),
+        "{p}"
+    );
+    assert!(at.iter().any(|(p, _)| p.starts_with("/examples/1")), "{p}");
+    assert!(
+        at.iter()
+            .any(|(p, r)| p == "/examples/2/reason" && r == "type"),
+        "{p}"
+    );
+    assert!(at.iter().all(|(p, _)| p.starts_with("/examples/")), "{p}");
+    for e in errors {
+        assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{e}");
+    }
+}
+
+/// Given versions in other spellings (`01`, `+1`, `1.0`, ` 1`), which were served as further
+/// immutable URLs of the same document, when asked for as JSON or on the registry page, then
+/// each is a 404 naming how a version is written, while `1` and `latest` still answer.
+#[test]
+fn versions_have_one_spelling() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    for spelled in ["01", "+1", "%2B1", "1.0", "%201", "00"] {
+        let r = anon.get(&format!(
+            "/v1/schemas/application.denied/versions/{spelled}"
+        ));
+        let detail = problem(&r, 404)["detail"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        assert!(
+            detail.contains("without leading zeros or a sign") && detail.contains("`latest`"),
+            "{spelled}: {detail}"
+        );
+        for param in ["version", "from", "to"] {
+            let r = anon.get(&format!("/registry/application.denied?{param}={spelled}"));
+            assert_eq!(r.status, 404, "{param}={spelled}");
+            assert!(
+                String::from_utf8_lossy(&r.body).contains("without leading zeros or a sign"),
+                "{param}={spelled}"
+            );
+        }
+    }
+    assert_eq!(
+        anon.get("/v1/schemas/application.denied/versions/1").status,
+        200
+    );
+    assert_eq!(
+        anon.get("/v1/schemas/application.denied/versions/latest")
+            .status,
+        200
+    );
+    assert_eq!(
+        anon.get("/registry/application.denied?version=1").status,
+        200
+    );
+}
+
+/// Given a matter whose schema carries identifier checks and whose route has rules, which
+/// `/v1/matters` and the registry page's 表单规则 table did not list (only the form's rules),
+/// when a province's team reads them, then both list the route's rules, each identifier check's
+/// findings at the fields carrying it (the person check on `/applicant`) and the form's rules.
+#[test]
+fn matters_list_route_and_identity_rules_with_the_form_rules() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    let matters = anon.get("/v1/matters").json();
+    let hukou = matters["matters"]
+        .as_array()
+        .and_then(|ms| ms.iter().find(|m| m["code"] == "hukou-transfer"))
+        .cloned()
+        .expect("hukou-transfer");
+    let rules = hukou["rules"].as_array().expect("rules");
+    let has = |kind: &str, code: &str, pointer: &str| {
+        rules
+            .iter()
+            .any(|r| r["kind"] == kind && r["code"] == code && r["pointer"] == pointer)
+    };
+    assert!(has("route", "duplicate-handler", "/handlers/*"), "{hukou}");
+    assert!(has("route", "region-code", "/origin"), "{hukou}");
+    assert!(has("route", "unknown-region", "/handlers/*"), "{hukou}");
+    assert!(
+        has("identity", "gb11643-checksum", "/applicant/id_number"),
+        "{hukou}"
+    );
+    assert!(has("identity", "sex-mismatch", "/applicant/sex"), "{hukou}");
+    assert!(has("identity", "gb2260-unknown", "/origin"), "{hukou}");
+    assert!(rules.iter().any(|r| r["kind"] == "form"), "{hukou}");
+    let person = rules
+        .iter()
+        .find(|r| r["code"] == "gb11643-checksum")
+        .expect("person check");
+    assert_eq!(
+        person["check"],
+        json!({"name": "person", "on": "/applicant"})
+    );
+
+    let html = String::from_utf8(anon.get("/registry/matter.hukou-transfer").body).expect("utf-8");
+    let table = html
+        .split("id=\"rule-table\"")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .expect("rule table");
+    for text in [
+        "<code>duplicate-handler</code>",
+        "<code>gb11643-checksum</code>",
+        "<code>/applicant/id_number</code>",
+        "<code>person</code> @ <code>/applicant</code>",
+        "仅提示 warning",
+        "路由 route",
+        "表单 form",
+    ] {
+        assert!(table.contains(text), "{text} in {table}");
+    }
 }

@@ -30,7 +30,7 @@ const MAX_UNKNOWN: usize = 50;
 const MAX_LIMITS: usize = 20;
 /// At most this many problems are reported for one form, the last of them saying how many more
 /// there were: a form of a megabyte can hold a hundred thousand wrong values.
-pub const MAX_PROBLEMS: usize = 100;
+pub const MAX_PROBLEMS: usize = tongban_schemas::limits::MAX_PROBLEMS;
 
 /// The message of every "required" problem.
 const REQUIRED: &str = "缺少必填字段 (required field is missing)";

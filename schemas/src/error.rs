@@ -11,6 +11,14 @@ pub enum SchemaError {
     /// A candidate document is not a valid draft 2020-12 schema, or its examples fail it.
     #[error("invalid schema: {0}")]
     InvalidSchema(String),
+    /// A candidate document's `examples` fail it: every violation of every example, at
+    /// `/examples/<i><pointer>` with its rule (at most `limits::MAX_PROBLEMS`).
+    #[error("examples fail the schema: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    InvalidExamples(Vec<crate::Violation>),
+    /// A candidate document too large to judge once its `$ref`s are written out
+    /// (`registry::MAX_EXPANDED_NODES`).
+    #[error("schema too complex: {0}")]
+    TooComplex(String),
     #[error("unknown subject {0}")]
     UnknownSubject(String),
     /// Version 0 stands for `latest` of a subject without versions.

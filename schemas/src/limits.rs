@@ -23,6 +23,25 @@ pub const MAX_HANDLERS: usize = 34;
 /// and it bounds how many findings one list can produce.
 pub const MAX_ITEMS: usize = 1000;
 
+/// The most problems one answer lists (a local form's, a candidate schema's examples'): the
+/// last of a longer list says how many more there are ([`capped`]).
+pub const MAX_PROBLEMS: usize = 100;
+
+/// `problems` cut to [`MAX_PROBLEMS`], the last then `too-many-problems` at `pointer` saying how
+/// many more were found: nobody reads past the first hundred, and the answer stays small.
+pub fn capped(mut problems: Vec<Violation>, pointer: &str) -> Vec<Violation> {
+    if problems.len() > MAX_PROBLEMS {
+        let more = problems.len() - (MAX_PROBLEMS - 1);
+        problems.truncate(MAX_PROBLEMS - 1);
+        problems.push(Violation::new(
+            pointer,
+            "too-many-problems",
+            format!("另有 {more} 个问题未列出 ({more} more problems not listed; fix these first)"),
+        ));
+    }
+    problems
+}
+
 /// The first character of `s` that no form may hold, with its byte offset: C0 controls but tab,
 /// line feed and carriage return, and the noncharacters U+FFFE and U+FFFF. XML 1.0 cannot carry
 /// any of them (a region whose system speaks XML would get a document no parser reads), and no

@@ -85,12 +85,10 @@ fn check(reg: &Registry, subject: &str, file: &str) -> Result<ExitCode, CliError
     let text = std::fs::read_to_string(file).map_err(|e| CliError(format!("{file}: {e}")))?;
     let candidate: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| CliError(format!("{file}: not JSON: {e}")))?;
-    let found = reg
-        .check(subject, &candidate)
+    let verdict = reg
+        .judge(subject, &candidate)
         .map_err(|e| CliError(format!("{file}: {e}")))?;
-    let notices = reg
-        .notices(subject, &candidate)
-        .map_err(|e| CliError(format!("{file}: {e}")))?;
+    let (found, notices) = (verdict.incompatibilities, verdict.notices);
     if found.is_empty() {
         outln!(
             "{file}: compatible with {subject} under {}",

@@ -198,7 +198,8 @@ fn operation(route: &Route) -> Value {
                 "415".into(),
                 problem_response("The body is not sent as JSON"),
             );
-            responses.insert("422".into(), problem_response("The candidate is not a valid draft 2020-12 schema, or its examples fail it; `errors` names each problem"));
+            responses.insert("422".into(), problem_response("The candidate is not a valid draft 2020-12 schema, its examples fail it (each violation at `/examples/<i>` and its pointer in the example, with its rule; at most 100), or its `$ref`s multiply it past 5,000 schema nodes (rule `too-complex`); `errors` names each problem"));
+            responses.insert("503".into(), problem_response("Two checks are running, the most the gateway runs at once (`checks-busy`, with `Retry-After`)"));
         }
         Op::RegistryPage | Op::RegistrySubjectPage => {
             let queries: &[(&str, &str)] = if route.op == Op::RegistryPage {

@@ -69,8 +69,11 @@ struct MatterItem {
     limits: MatterLimits,
     /// The materials (申请材料) a submission lists, by `kind`.
     materials: Vec<MaterialItem>,
-    /// The rules across the form's fields that JSON Schema cannot say: a submission breaking
-    /// one is refused at `pointer` with `code` as its rule.
+    /// Every rule beyond the schema's structure that a submission is held to: the route's
+    /// (`kind: route`), the identifier checks the schema carries as `x-tongban-check`, each
+    /// finding at each field (`identity`; docs/adapters.md lists them), and the rules across the
+    /// form's fields (`form`). A submission breaking one is refused (or, for a `warning`, told)
+    /// at `pointer` with `code` as its rule.
     rules: Vec<RuleItem>,
     /// A complete valid submission body.
     example: Value,
@@ -105,6 +108,22 @@ struct RuleItem {
     pointer: String,
     /// What the rule requires, in Chinese with the English in parentheses.
     rule_zh: String,
+    /// `route`, `identity` or `form`.
+    kind: String,
+    /// True for a finding reported beside an accepted submission, not a refusal.
+    warning: bool,
+    /// For `identity`: the `x-tongban-check` value and the field carrying it (`person` on
+    /// `/applicant`).
+    check: Option<CheckItem>,
+}
+
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct CheckItem {
+    /// `person`, `gb2260`, `gb32100` or `date`.
+    name: String,
+    /// The field the schema puts the check on (JSON pointer, `*` for any list item).
+    on: String,
 }
 
 pub async fn matters_list<L: EventLog>(
@@ -128,9 +147,9 @@ pub async fn matters_list<L: EventLog>(
                     "unit": "working-days",
                 },
                 "materials": m.materials.iter().map(|r| json!({"kind": r.kind, "name_zh": r.name_zh, "required": r.required})).collect::<Vec<_>>(),
-                // The rules across the form's fields its schema cannot say, each with the field a
-                // refusal names and its stable code.
-                "rules": m.rules(),
+                // Every rule beyond the schema's structure (route, identifier checks, form), each
+                // with the field a finding names and its stable code.
+                "rules": m.listed_rules(),
                 "example": m.example(),
             })
         })

@@ -11,7 +11,11 @@ use axum::response::{IntoResponse, Response};
 use schemars::JsonSchema;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use tongban_schemas::registry::{Incompatibility, Registry, SchemaVersion, VersionRef};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tongban_schemas::registry::{
+    Incompatibility, Registry, SchemaVersion, VERSION_FORMS, VersionRef,
+};
 use tongban_schemas::{SchemaError, Violation};
 
 use super::AppState;
@@ -124,13 +128,17 @@ pub fn lookup(subject: &str, version: &str) -> Result<&'static SchemaVersion, Pr
     let versions = reg
         .versions(subject)
         .ok_or_else(|| unknown_subject(subject))?;
-    VersionRef::parse(version)
-        .and_then(|v| reg.get(subject, v))
-        .ok_or_else(|| {
-            Problem::not_found(format!(
-                "subject {subject} has no version {version:?}; it has {versions:?} (or `latest`)"
-            ))
-        })
+    let Some(wanted) = VersionRef::parse(version) else {
+        return Err(Problem::not_found(format!(
+            "subject {subject} has no version {version:?}: a version is written as \
+             {VERSION_FORMS}; it has {versions:?}"
+        )));
+    };
+    reg.get(subject, wanted).ok_or_else(|| {
+        Problem::not_found(format!(
+            "subject {subject} has no version {version:?}; it has {versions:?} (or `latest`)"
+        ))
+    })
 }
 
 /// A numbered version never changes once published (`schemas/json/` is frozen; a test holds it),
@@ -251,7 +259,46 @@ pub fn document_href(subject: &str, version: u32) -> String {
     format!("/v1/schemas/{subject}/versions/{version}")
 }
 
-/// Judges a candidate document under the subject's policy without registering it.
+/// How many candidate checks run at once. A check is anonymous and pure CPU (the meta-schema,
+/// the candidate compiled, its examples validated, both directions walked): it runs on the
+/// blocking pool, never on a runtime worker that `/healthz` and every other request need, and
+/// no more than this many at a time, so a burst of checks takes at most this many cores.
+pub const CONCURRENT_CHECKS: usize = 2;
+
+/// What a check waits before asking again when [`CONCURRENT_CHECKS`] are running (seconds): one
+/// takes well under a second within the registry's bounds.
+const BUSY_RETRY_AFTER_SECS: u64 = 1;
+
+fn check_permits() -> &'static Arc<Semaphore> {
+    static PERMITS: OnceLock<Arc<Semaphore>> = OnceLock::new();
+    PERMITS.get_or_init(|| Arc::new(Semaphore::new(CONCURRENT_CHECKS)))
+}
+
+/// One of the [`CONCURRENT_CHECKS`] slots, held while a check runs, or 503 `checks-busy` with
+/// `Retry-After` when every one is taken (refused at once: a queue would only hold callers
+/// while the work piles up).
+fn check_slot() -> Result<OwnedSemaphorePermit, Problem> {
+    Arc::clone(check_permits())
+        .try_acquire_owned()
+        .map_err(|_| checks_busy())
+}
+
+fn checks_busy() -> Problem {
+    let mut p = Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "checks-busy",
+        "Compatibility checks are busy",
+        format!(
+            "{CONCURRENT_CHECKS} compatibility checks are running, the most this gateway runs at \
+             once; send the candidate again after Retry-After"
+        ),
+    );
+    p.retry_after = Some(BUSY_RETRY_AFTER_SECS);
+    p
+}
+
+/// Judges a candidate document under the subject's policy without registering it, off the
+/// runtime and behind [`CONCURRENT_CHECKS`] (503 `checks-busy` beyond them).
 pub async fn compatibility<L: EventLog>(
     State(_): State<AppState<L>>,
     Path(subject): Path<String>,
@@ -263,10 +310,24 @@ pub async fn compatibility<L: EventLog>(
         .versions(&subject)
         .ok_or_else(|| unknown_subject(&subject))?;
     let candidate = body::json_value(&headers, &bytes)?;
-    let found = reg.check(&subject, &candidate).map_err(invalid_candidate)?;
-    let notices = reg
-        .notices(&subject, &candidate)
-        .map_err(invalid_candidate)?;
+    let permit = check_slot()?;
+    let judged = subject.clone();
+    let verdict = tokio::task::spawn_blocking(move || {
+        // Held until the check ends, even if the caller has gone away meanwhile.
+        let _permit = permit;
+        reg.judge(&judged, &candidate)
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "compatibility check did not finish");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "the compatibility check did not finish",
+        )
+    })?
+    .map_err(invalid_candidate)?;
     let config = reg.config(&subject).unwrap_or_default();
     let checked_against = match config.compatibility {
         c if !c.checks_backward() && !c.checks_forward() => Vec::new(),
@@ -276,9 +337,17 @@ pub async fn compatibility<L: EventLog>(
     Ok(Json(CompatibilityReport {
         compatibility: config.compatibility.as_str().to_string(),
         checked_against,
-        compatible: found.is_empty(),
-        incompatibilities: found.iter().map(IncompatibilityItem::from).collect(),
-        notices: notices.iter().map(IncompatibilityItem::from).collect(),
+        compatible: verdict.incompatibilities.is_empty(),
+        incompatibilities: verdict
+            .incompatibilities
+            .iter()
+            .map(IncompatibilityItem::from)
+            .collect(),
+        notices: verdict
+            .notices
+            .iter()
+            .map(IncompatibilityItem::from)
+            .collect(),
         subject,
     }))
 }
@@ -288,6 +357,28 @@ fn invalid_candidate(e: SchemaError) -> Problem {
     let (rule, text) = match &e {
         SchemaError::InvalidSchema(t) => ("invalid-schema", t.clone()),
         SchemaError::Compile(t) => ("schema-compile", t.clone()),
+        // One finding about the whole document, whatever its wording.
+        SchemaError::TooComplex(t) => {
+            return Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-schema",
+                "The candidate is too complex to judge",
+                e.to_string(),
+            )
+            .with_errors(vec![Violation::new("", "too-complex", t.as_str())]);
+        }
+        // Already one violation each, at `/examples/<i>…`.
+        SchemaError::InvalidExamples(found) => {
+            return Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-schema",
+                "The candidate's examples fail it",
+                "the candidate's examples do not validate under it: `errors` lists each \
+                 violation at /examples/<i> followed by its pointer inside the example, with \
+                 its rule",
+            )
+            .with_errors(found.clone());
+        }
         other => ("schema", other.to_string()),
     };
     let errors = text
@@ -306,4 +397,25 @@ fn invalid_candidate(e: SchemaError) -> Problem {
         e.to_string(),
     )
     .with_errors(errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Given every check slot taken, when another check asks for one, then it is refused at once
+    /// with 503 `checks-busy` and `Retry-After`; once a slot is given back, the next check gets it.
+    #[test]
+    fn checks_beyond_the_slots_are_refused_with_retry_after() {
+        let held: Vec<OwnedSemaphorePermit> = (0..CONCURRENT_CHECKS)
+            .map(|_| check_slot().expect("a free slot"))
+            .collect();
+        let refused = check_slot().expect_err("every slot is taken");
+        assert_eq!(refused.status, 503);
+        assert_eq!(refused.kind, "urn:tongban:problem:checks-busy");
+        assert_eq!(refused.retry_after, Some(BUSY_RETRY_AFTER_SECS));
+        assert!(refused.detail.contains("Retry-After"), "{}", refused.detail);
+        drop(held);
+        assert!(check_slot().is_ok());
+    }
 }

@@ -104,7 +104,46 @@ pub(super) fn content_schema(doc: &Value) -> Value {
     content
 }
 
-/// Rules about the route that JSON Schema cannot express.
+/// One rule about the route (origin and handlers), as the matters' rule lists show it.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteRule {
+    pub code: &'static str,
+    pub pointer: &'static str,
+    pub rule_zh: &'static str,
+}
+
+/// The rules about the route every matter's submission is held to beyond its schema: those
+/// [`route_rules`] checks, and `unknown-region`, which the gateway checks against its region
+/// book. Listed with each matter (`/v1/matters`, the registry page).
+pub const ROUTE_RULES: [RouteRule; 5] = [
+    RouteRule {
+        code: "region-code",
+        pointer: "/origin",
+        rule_zh: "收件地为地区的 6 位行政区划代码，不用 12 位统计用区划代码 (origin is a region's 6-digit division code, not a 12-digit one)",
+    },
+    RouteRule {
+        code: "region-code",
+        pointer: "/handlers/*",
+        rule_zh: "办理地为地区的 6 位行政区划代码，不用 12 位统计用区划代码 (each handler is a region's 6-digit division code, not a 12-digit one)",
+    },
+    RouteRule {
+        code: "origin-is-handler",
+        pointer: "/handlers/*",
+        rule_zh: "收件地不同时为办理地 (the origin is not one of the handlers)",
+    },
+    RouteRule {
+        code: "duplicate-handler",
+        pointer: "/handlers/*",
+        rule_zh: "每个办理地只列一次 (no handler is named twice)",
+    },
+    RouteRule {
+        code: "unknown-region",
+        pointer: "/handlers/*",
+        rule_zh: "办理地是本联邦的地区，由网关按地区名册检查 (each handler is a region of this federation, GET /v1/regions; checked by the gateway)",
+    },
+];
+
+/// Rules about the route that JSON Schema cannot express ([`ROUTE_RULES`]).
 pub(super) fn route_rules(body: &Value, report: &mut Report) {
     let origin = body.get("origin").and_then(Value::as_str);
     let Some(handlers) = body.get("handlers").and_then(Value::as_array) else {
@@ -142,7 +181,7 @@ pub(super) fn route_rules(body: &Value, report: &mut Report) {
             report.violations.push(Violation::new(
                 format!("/handlers/{i}"),
                 "duplicate-handler",
-                "办理地重复",
+                "办理地重复：每个办理地只列一次 (this handler is already named: name each region once)",
             ));
         }
     }

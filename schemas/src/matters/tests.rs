@@ -373,3 +373,86 @@ fn findings_that_follow_from_another_are_left_out() {
         "应为文本，收到整数 (expected text, got an integer)"
     );
 }
+
+/// Given a handler named twice, when the route is checked, then `duplicate-handler` says so in
+/// Chinese and English, as every other finding does (it was 办理地重复 alone).
+#[test]
+fn a_duplicate_handler_is_told_in_both_languages() {
+    let m = get("hukou-transfer").unwrap();
+    let mut ex = m.example();
+    ex["mode"] = json!("joint");
+    ex["handlers"] = json!(["330000", "510000", "330000"]);
+    let r = m.check_submission(&ex);
+    let dup = r
+        .violations
+        .iter()
+        .find(|v| v.rule == "duplicate-handler")
+        .expect("duplicate-handler");
+    assert_eq!(dup.pointer, "/handlers/2");
+    assert!(
+        dup.message.contains("办理地重复") && dup.message.contains("name each region once"),
+        "{dup}"
+    );
+}
+
+/// Given a matter whose schema carries identifier checks (`x-tongban-check`) and whose route has
+/// rules, which `/v1/matters` and the registry page did not list (only the form's rules), when
+/// its rules are listed, then the route's rules, each identifier check's findings at every field
+/// that carries it (a person's at `/applicant/id_number` …, the check shown on `/applicant`)
+/// and the form's rules are all there, each with its code, pointer and requirement.
+#[test]
+fn every_rule_of_a_matter_is_listed() {
+    let m = get("hukou-transfer").unwrap();
+    let rules = m.listed_rules();
+    let has = |kind: RuleKind, code: &str, pointer: &str| {
+        rules
+            .iter()
+            .any(|r| r.kind == kind && r.code == code && r.pointer == pointer)
+    };
+    for (code, pointer) in [
+        ("region-code", "/origin"),
+        ("region-code", "/handlers/*"),
+        ("origin-is-handler", "/handlers/*"),
+        ("duplicate-handler", "/handlers/*"),
+        ("unknown-region", "/handlers/*"),
+    ] {
+        assert!(has(RuleKind::Route, code, pointer), "{code} {pointer}");
+    }
+    for (code, pointer) in [
+        ("gb11643-checksum", "/applicant/id_number"),
+        ("sex-mismatch", "/applicant/sex"),
+        ("birth-date-mismatch", "/applicant/birth_date"),
+        ("gb11643-checksum", "/form/accompanying/*/person/id_number"),
+        ("gb2260-unknown", "/origin"),
+        ("gb2260-unknown", "/handlers/*"),
+        ("date-invalid", "/applicant/birth_date"),
+    ] {
+        assert!(has(RuleKind::Identity, code, pointer), "{code} {pointer}");
+    }
+    let person = rules
+        .iter()
+        .find(|r| r.code == "gb11643-checksum" && r.pointer == "/applicant/id_number")
+        .and_then(|r| r.check.clone())
+        .expect("the person check");
+    assert_eq!((person.name, person.on.as_str()), ("person", "/applicant"));
+    assert!(
+        rules
+            .iter()
+            .any(|r| r.code == "gb11643-legacy" && r.warning),
+        "a legacy number is only a warning"
+    );
+    for r in m.rules() {
+        assert!(has(RuleKind::Form, r.code, r.pointer), "{}", r.code);
+    }
+    // An organisation's matter lists the credit code's checks, as warnings.
+    let business = get("business-registration").unwrap().listed_rules();
+    assert!(
+        business
+            .iter()
+            .any(|r| r.code == "gb32100-checksum" && r.warning),
+        "{business:?}"
+    );
+    for r in &rules {
+        assert!(!r.rule_zh.is_empty() && r.rule_zh.contains('('), "{r:?}");
+    }
+}

@@ -14,10 +14,12 @@
 use crate::violation::escape_token;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::nodes::required;
+use super::nodes::{follow, required};
+use crate::validation::CompiledSchema;
 
 /// Compatibility policy of a subject.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -148,6 +150,8 @@ pub enum Rule {
     /// than it follows: `$ref`s that loop back, or branches multiplied through references.
     /// Nothing is shown compatible then.
     TooComplex,
+    /// More findings than one answer lists ([`MAX_FINDINGS`]): the last one says how many more.
+    TooManyProblems,
 }
 
 /// One place where data valid for the writer may be rejected by the reader.
@@ -179,6 +183,7 @@ impl Rule {
             Rule::ConstraintChanged => "组合或条件约束变更",
             Rule::BranchNotAccepted => "可选结构不再被接受",
             Rule::TooComplex => "过于复杂，无法判定",
+            Rule::TooManyProblems => "问题过多，未全部列出",
         }
     }
 }
@@ -246,20 +251,32 @@ pub struct Finding {
     pub reason: String,
 }
 
-/// Everything the `reader` may reject of what the `writer` allows.
+/// Everything the `reader` may reject of what the `writer` allows: each finding once, at most
+/// [`MAX_FINDINGS`] of them (the last then says how many more there were).
 pub fn compare(reader: &Value, writer: &Value, open: OpenObjects) -> Vec<Finding> {
-    let steps = Rc::new(Cell::new(0));
+    compare_counted(reader, writer, open).0
+}
+
+/// [`compare`] and the steps it took, for the tests that keep [`MAX_STEPS`] well above what real
+/// schemas need.
+pub(crate) fn compare_counted(
+    reader: &Value,
+    writer: &Value,
+    open: OpenObjects,
+) -> (Vec<Finding>, usize) {
+    let budget = Rc::new(Budget::default());
     let mut ctx = Ctx {
         rroot: reader,
         wroot: writer,
         open,
         out: Vec::new(),
-        steps: Rc::clone(&steps),
+        dropped: 0,
+        budget: Rc::clone(&budget),
     };
     ctx.walk(reader, writer, "", 0);
-    if steps.get() > MAX_STEPS {
+    if budget.steps.get() > MAX_STEPS {
         // Cut short: what was found is partial, and what was not looked at may break.
-        ctx.out.push(Finding {
+        ctx.add(Finding {
             path: "/".into(),
             rule: Rule::TooComplex,
             reason: format!(
@@ -269,7 +286,18 @@ pub fn compare(reader: &Value, writer: &Value, open: OpenObjects) -> Vec<Finding
             ),
         });
     }
-    ctx.out
+    let mut out = ctx.out;
+    if ctx.dropped > 0 {
+        out.push(Finding {
+            path: "/".into(),
+            rule: Rule::TooManyProblems,
+            reason: format!(
+                "{} more incompatibilities are not listed (at most {MAX_FINDINGS} are)",
+                ctx.dropped
+            ),
+        });
+    }
+    (out, budget.steps.get())
 }
 
 /// Backward check of `candidate` against `old`: the candidate reads old data.
@@ -284,23 +312,45 @@ pub fn forward(candidate: &Value, old: &Value, open: OpenObjects) -> Vec<Finding
 
 const MAX_DEPTH: usize = 64;
 
-/// How many schema nodes one comparison may visit. Nesting is bounded by [`MAX_DEPTH`], but a
-/// `$ref` can lead back into a union (`{"anyOf": [{"$ref": "#"}, {"$ref": "#"}]}`) and each level
-/// multiplies the branches: without a count, one request to the public compatibility check
-/// could keep a core busy for ever (or, through [`Ctx::values`], overflow the stack). The
-/// largest real schema here (a matter's submission) takes a few thousand.
-pub const MAX_STEPS: usize = 200_000;
+/// How many steps one comparison may take: a schema node visited, a `$ref` followed, a branch
+/// tried, a fixed value collected, and [`COMPILE_COST`] for each reader schema compiled to judge
+/// a writer's fixed values. Nesting is bounded by [`MAX_DEPTH`], but a `$ref` can lead back into
+/// a union (`{"anyOf": [{"$ref": "#"}, {"$ref": "#"}]}`) and each level multiplies the branches:
+/// without a count, one request to the public compatibility check could keep a core busy for
+/// ever (or, through [`Ctx::values`], overflow the stack). The largest real comparison here (a
+/// matter's submission against its previous version, either direction) takes under 2,000 steps
+/// (`real_comparisons_stay_far_below_the_step_bound` holds it under a tenth of this); a
+/// kilobyte candidate of unions multiplied through references reaches the bound within
+/// milliseconds and is answered [`Rule::TooComplex`].
+pub const MAX_STEPS: usize = 20_000;
+
+/// The steps one compilation of a reader's schema counts (compiling is far dearer than a visit).
+const COMPILE_COST: usize = 200;
+
+/// How many findings one comparison lists: a union of references multiplies the same finding
+/// once per path through it, and nobody reads past the first hundred.
+pub const MAX_FINDINGS: usize = 100;
 
 /// How deep [`Ctx::values`] follows unions of fixed values.
 const MAX_VALUE_DEPTH: usize = 16;
+
+/// What the contexts of one comparison share: the steps taken, and the reader schemas compiled
+/// so far (by node: a union of references to one definition compiles it once).
+#[derive(Default)]
+struct Budget {
+    steps: Cell<usize>,
+    compiled: RefCell<HashMap<*const Value, Option<Rc<CompiledSchema>>>>,
+}
 
 struct Ctx<'a> {
     rroot: &'a Value,
     wroot: &'a Value,
     open: OpenObjects,
     out: Vec<Finding>,
-    /// Nodes visited by this comparison, shared with the contexts that try a reader's branches.
-    steps: Rc<Cell<usize>>,
+    /// Findings past [`MAX_FINDINGS`], counted instead of kept.
+    dropped: usize,
+    /// Shared with the contexts that try a reader's branches.
+    budget: Rc<Budget>,
 }
 
 enum Additional<'a> {
@@ -311,21 +361,53 @@ enum Additional<'a> {
 
 static TRUE: Value = Value::Bool(true);
 
-fn resolve<'a>(root: &'a Value, mut s: &'a Value) -> &'a Value {
-    for _ in 0..32 {
-        match s
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-        {
-            Some(ptr) => match root.pointer(ptr) {
-                Some(target) => s = target,
-                None => return s,
-            },
-            None => return s,
-        }
-    }
-    s
+/// Members beside a `$ref` that only annotate: anything else constrains the data too.
+const ANNOTATIONS: [&str; 15] = [
+    "$ref",
+    "$schema",
+    "$id",
+    "$anchor",
+    "$dynamicAnchor",
+    "$comment",
+    "$defs",
+    "definitions",
+    "title",
+    "description",
+    "examples",
+    "default",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+];
+
+/// Whether `s` constrains the data beside its `$ref` (an `enum`, a `pattern`, an identifier
+/// check …), not only annotates it. Extension keywords (`x-…`) annotate, but for the
+/// identifier check.
+fn constrains_beside_ref(s: &Value) -> bool {
+    s.as_object().is_some_and(|members| {
+        members.keys().any(|k| {
+            !ANNOTATIONS.contains(&k.as_str())
+                && (!k.starts_with("x-") || k == crate::blocks::CHECK_KEYWORD)
+        })
+    })
+}
+
+/// The reason for a `$ref` [`follow`] cannot follow.
+fn unfollowed(side: &str, reference: &Value) -> String {
+    format!(
+        "the {side}'s $ref {} cannot be followed (only JSON pointers into the document itself, \
+         `#/…`, percent-encoded or not, or through its own $id, are): what it allows is \
+         unknown, so compatibility cannot be proven",
+        short(reference)
+    )
+}
+
+/// The reason for a `$dynamicRef`.
+fn dynamic(side: &str) -> String {
+    format!(
+        "the {side} uses $dynamicRef, which this check does not follow: compatibility cannot \
+         be proven"
+    )
 }
 
 fn types(s: &Value) -> Option<Vec<&str>> {
@@ -379,25 +461,47 @@ impl<'a> Ctx<'a> {
         } else {
             path.to_string()
         };
-        self.out.push(Finding { path, rule, reason });
+        self.add(Finding { path, rule, reason });
+    }
+
+    /// Keeps a finding unless it is already there (every path through a union of references
+    /// finds the same thing again) or [`MAX_FINDINGS`] are.
+    fn add(&mut self, f: Finding) {
+        if self.out.contains(&f) {
+            return;
+        }
+        if self.out.len() >= MAX_FINDINGS {
+            self.dropped += 1;
+            return;
+        }
+        self.out.push(f);
+    }
+
+    /// A context for trying one of the reader's branches: its findings are its own until chosen.
+    fn trial(&self) -> Ctx<'a> {
+        Ctx {
+            rroot: self.rroot,
+            wroot: self.wroot,
+            open: self.open,
+            out: Vec::new(),
+            dropped: 0,
+            budget: Rc::clone(&self.budget),
+        }
+    }
+
+    /// Takes the findings of a chosen trial.
+    fn adopt(&mut self, trial: Ctx<'a>) {
+        self.dropped += trial.dropped;
+        for f in trial.out {
+            self.add(f);
+        }
     }
 
     /// Those of the writer's fixed `values` that the reader's schema `r` refuses (its `$ref`s
-    /// resolved against the reader's document); `None` when `r` cannot be compiled alone.
+    /// resolved against the reader's document); `None` when `r` cannot be compiled alone or the
+    /// comparison has no steps left for compiling it.
     fn refused_by_reader(&self, r: &Value, values: &[Value]) -> Option<Vec<Value>> {
-        let Value::Object(sub) = r else {
-            return None;
-        };
-        let mut document = sub.clone();
-        for defs in ["$defs", "definitions"] {
-            if let Some(d) = self.rroot.get(defs) {
-                document.entry(defs).or_insert_with(|| d.clone());
-            }
-        }
-        if let Some(dialect) = self.rroot.get("$schema") {
-            document.entry("$schema").or_insert_with(|| dialect.clone());
-        }
-        let compiled = crate::validation::CompiledSchema::compile(&Value::Object(document)).ok()?;
+        let compiled = self.compiled_reader(r)?;
         Some(
             values
                 .iter()
@@ -407,11 +511,50 @@ impl<'a> Ctx<'a> {
         )
     }
 
+    /// The reader's schema `r` compiled alone, once per node.
+    fn compiled_reader(&self, r: &Value) -> Option<Rc<CompiledSchema>> {
+        let key: *const Value = r;
+        if let Some(c) = self.budget.compiled.borrow().get(&key) {
+            return c.clone();
+        }
+        if !self.spend(COMPILE_COST) {
+            return None;
+        }
+        let Value::Object(sub) = r else {
+            return None;
+        };
+        let mut document = sub.clone();
+        for defs in ["$defs", "definitions"] {
+            if let Some(d) = self.rroot.get(defs) {
+                document.entry(defs).or_insert_with(|| d.clone());
+            }
+        }
+        // The document's own dialect and `$id`, so references through the `$id` resolve too.
+        for key in ["$schema", "$id"] {
+            if let Some(v) = self.rroot.get(key) {
+                document.entry(key).or_insert_with(|| v.clone());
+            }
+        }
+        let compiled = CompiledSchema::compile(&Value::Object(document))
+            .ok()
+            .map(Rc::new);
+        self.budget
+            .compiled
+            .borrow_mut()
+            .insert(key, compiled.clone());
+        compiled
+    }
+
+    /// Counts `n` steps; false once the comparison has used up [`MAX_STEPS`].
+    fn spend(&self, n: usize) -> bool {
+        let total = self.budget.steps.get().saturating_add(n);
+        self.budget.steps.set(total);
+        total <= MAX_STEPS
+    }
+
     /// Counts one visited node; false once the comparison has used up [`MAX_STEPS`].
     fn step(&self) -> bool {
-        let n = self.steps.get() + 1;
-        self.steps.set(n);
-        n <= MAX_STEPS
+        self.spend(1)
     }
 
     /// The fixed values a schema allows (`enum`, `const`, or a `oneOf`/`anyOf` of them), if any.
@@ -421,7 +564,8 @@ impl<'a> Ctx<'a> {
             return None;
         }
         if let Some(e) = s.get("enum").and_then(Value::as_array) {
-            return Some(e.clone());
+            // Each value is collected and later compared: a step each.
+            return self.spend(e.len()).then(|| e.clone());
         }
         if let Some(c) = s.get("const") {
             return Some(vec![c.clone()]);
@@ -430,7 +574,7 @@ impl<'a> Ctx<'a> {
             if let Some(branches) = s.get(key).and_then(Value::as_array) {
                 let mut all = Vec::new();
                 for b in branches {
-                    all.extend(self.values(root, resolve(root, b), depth + 1)?);
+                    all.extend(self.values_through(root, b, depth + 1)?);
                 }
                 return (!branches.is_empty()).then_some(all);
             }
@@ -438,16 +582,143 @@ impl<'a> Ctx<'a> {
         None
     }
 
+    /// The fixed values of a union's branch `s`, through its `$ref` (one step each): `None` for a
+    /// reference with constraints beside it (the values are those of both, which this does not
+    /// work out), one that cannot be followed, or a `$dynamicRef`.
+    fn values_through(&self, root: &'a Value, s: &'a Value, depth: usize) -> Option<Vec<Value>> {
+        if s.get("$dynamicRef").is_some() {
+            return None;
+        }
+        match s.get("$ref") {
+            Some(reference) if !constrains_beside_ref(s) && self.step() => {
+                let target = follow(root, reference.as_str()?)?;
+                self.values_through(root, target, depth + 1)
+            }
+            Some(_) => None,
+            None => self.values(root, s, depth),
+        }
+    }
+
+    /// Compares the reader's node `r` with the writer's `w`, following a `$ref` on either side
+    /// one step at a time (each a step of [`MAX_STEPS`]). `{"$ref": T, …beside}` means
+    /// `allOf: [T, beside]`: the reader's data must pass both, so the writer's data is compared
+    /// with each; the writer's data passes both, so the reader reading either is enough. A
+    /// reference this cannot follow ([`follow`]) and a `$dynamicRef` are findings, never "any
+    /// data": what they allow is unknown, so compatibility cannot be proven.
     fn walk(&mut self, r: &'a Value, w: &'a Value, path: &str, depth: usize) {
         if depth > MAX_DEPTH {
             // Deeper than any real schema nests: a `$ref` cycle. Not compatible by default.
-            self.steps.set(MAX_STEPS + 1);
+            self.budget.steps.set(MAX_STEPS + 1);
         }
         if !self.step() {
             return;
         }
-        let r = resolve(self.rroot, r);
-        let w = resolve(self.wroot, w);
+        if matches!(r, Value::Bool(true)) || matches!(w, Value::Bool(false)) {
+            return;
+        }
+        // Plain references (nothing but annotations beside them) are followed in place: a chain
+        // of them is one node, not a level deeper each.
+        let Some(r) = self.through_plain_refs(self.rroot, r, "reader", path) else {
+            return;
+        };
+        let Some(w) = self.through_plain_refs(self.wroot, w, "writer", path) else {
+            return;
+        };
+        if matches!(r, Value::Bool(true)) || matches!(w, Value::Bool(false)) {
+            return;
+        }
+        if let Some(reference) = r.get("$ref") {
+            let Some(target) = reference.as_str().and_then(|x| follow(self.rroot, x)) else {
+                self.push(
+                    path,
+                    Rule::ConstraintChanged,
+                    unfollowed("reader", reference),
+                );
+                return;
+            };
+            self.walk(target, w, path, depth + 1);
+            if constrains_beside_ref(r) {
+                self.walk_here(r, w, path, depth);
+            }
+            return;
+        }
+        if r.get("$dynamicRef").is_some() {
+            self.push(path, Rule::ConstraintChanged, dynamic("reader"));
+            return;
+        }
+        if let Some(reference) = w.get("$ref") {
+            let Some(target) = reference.as_str().and_then(|x| follow(self.wroot, x)) else {
+                self.push(
+                    path,
+                    Rule::ConstraintChanged,
+                    unfollowed("writer", reference),
+                );
+                return;
+            };
+            if !constrains_beside_ref(w) {
+                self.walk(r, target, path, depth + 1);
+                return;
+            }
+            let mut through = self.trial();
+            through.walk(r, target, path, depth + 1);
+            if through.out.is_empty() {
+                return;
+            }
+            let mut beside = self.trial();
+            beside.walk_here(r, w, path, depth);
+            if beside.out.is_empty() {
+                return;
+            }
+            self.adopt(if beside.out.len() < through.out.len() {
+                beside
+            } else {
+                through
+            });
+            return;
+        }
+        if w.get("$dynamicRef").is_some() {
+            self.push(path, Rule::ConstraintChanged, dynamic("writer"));
+            return;
+        }
+        self.walk_here(r, w, path, depth);
+    }
+
+    /// `s` with its plain `$ref`s followed (at most 32, a step each), stopping at a node that is
+    /// not a reference or has constraints beside one; `None`, with the finding made, for a
+    /// reference [`follow`] cannot follow or a chain too long (a loop of references).
+    fn through_plain_refs(
+        &mut self,
+        root: &'a Value,
+        mut s: &'a Value,
+        side: &str,
+        path: &str,
+    ) -> Option<&'a Value> {
+        for _ in 0..32 {
+            let Some(reference) = s.get("$ref") else {
+                return Some(s);
+            };
+            if constrains_beside_ref(s) {
+                return Some(s);
+            }
+            if !self.step() {
+                return None;
+            }
+            match reference.as_str().and_then(|x| follow(root, x)) {
+                Some(target) => s = target,
+                None => {
+                    self.push(path, Rule::ConstraintChanged, unfollowed(side, reference));
+                    return None;
+                }
+            }
+        }
+        // A loop of references: not compatible by default.
+        self.budget.steps.set(MAX_STEPS + 1);
+        None
+    }
+
+    /// Compares the keywords of `r` and `w` themselves, their `$ref`s aside ([`Ctx::walk`] has
+    /// followed or set them aside).
+    fn walk_here(&mut self, r: &'a Value, w: &'a Value, path: &str, depth: usize) {
         match (r, w) {
             (Value::Bool(true), _) | (_, Value::Bool(false)) => return,
             (Value::Bool(false), _) => {
@@ -498,14 +769,24 @@ impl<'a> Ctx<'a> {
                 // The writer's values are few and known: each one goes through the reader's
                 // schema itself, so a pattern, a length, a range or an identifier check the
                 // reader adds is judged on them rather than passed over.
-                if let Some(refused) = self.refused_by_reader(r, wv) {
-                    for v in refused {
-                        self.push(
-                            path,
-                            Rule::ConstraintChanged,
-                            format!("value {} is refused by the reader", short(&v)),
-                        );
+                match self.refused_by_reader(r, wv) {
+                    Some(refused) => {
+                        for v in refused {
+                            self.push(
+                                path,
+                                Rule::ConstraintChanged,
+                                format!("value {} is refused by the reader", short(&v)),
+                            );
+                        }
                     }
+                    // Not "every value passes": unknown.
+                    None => self.push(
+                        path,
+                        Rule::ConstraintChanged,
+                        "the reader's schema here does not compile on its own, so the writer's \
+                         fixed values cannot be judged by it; compatibility cannot be proven"
+                            .into(),
+                    ),
                 }
                 return;
             }
@@ -524,32 +805,26 @@ impl<'a> Ctx<'a> {
         // A reader union: some branch must read the writer's data.
         for key in ["anyOf", "oneOf"] {
             if let Some(branches) = r.get(key).and_then(Value::as_array) {
-                let mut best: Option<Vec<Finding>> = None;
+                let mut best: Option<Ctx<'a>> = None;
                 for b in branches {
-                    let mut sub = Ctx {
-                        rroot: self.rroot,
-                        wroot: self.wroot,
-                        open: self.open,
-                        out: Vec::new(),
-                        steps: Rc::clone(&self.steps),
-                    };
+                    let mut sub = self.trial();
                     sub.walk(b, w, path, depth + 1);
                     if sub.out.is_empty() {
                         return;
                     }
-                    if best.as_ref().is_none_or(|x| sub.out.len() < x.len()) {
-                        best = Some(sub.out);
+                    if best.as_ref().is_none_or(|x| sub.out.len() < x.out.len()) {
+                        best = Some(sub);
                     }
                 }
                 match best {
-                    Some(findings) if findings.len() == 1 => self.out.extend(findings),
-                    Some(findings) => {
+                    Some(trial) if trial.out.len() == 1 => self.adopt(trial),
+                    Some(trial) => {
                         self.push(
                             path,
                             Rule::BranchNotAccepted,
                             format!("no `{key}` branch of the reader accepts the writer's data"),
                         );
-                        self.out.extend(findings);
+                        self.adopt(trial);
                     }
                     None => self.push(
                         path,
@@ -667,6 +942,10 @@ impl<'a> Ctx<'a> {
             "propertyNames",
             "contains",
             "patternProperties",
+            // Not compared item by item: the reader's tuple or its items left unevaluated by
+            // the rest constrain in ways this check does not work out.
+            "prefixItems",
+            "unevaluatedItems",
         ] {
             if let Some(rk) = r.get(k)
                 && w.get(k) != Some(rk)
@@ -766,9 +1045,15 @@ impl<'a> Ctx<'a> {
         let p = format!("{path}/*");
         match (r.get("items"), w.get("items")) {
             (Some(ri), Some(wi)) => self.walk(ri, wi, &p, depth + 1),
+            // A writer's tuple (`prefixItems`) holds items the reader's `items` must read; they
+            // are not compared one by one.
+            (Some(_), None) if w.get("prefixItems").is_some() && r.get("prefixItems") != w.get("prefixItems") => self.push(
+                path,
+                Rule::ConstraintChanged,
+                "the writer's `prefixItems` are not compared with the reader's `items`; compatibility cannot be proven".into(),
+            ),
             (Some(ri), None)
                 if types(w).is_none_or(|t| t.contains(&"array"))
-                    && w.get("prefixItems").is_none()
                     && types(r).is_some_and(|t| t.contains(&"array")) =>
             {
                 self.walk(ri, &TRUE, &p, depth + 1)

@@ -14,7 +14,9 @@ pub mod nodes;
 pub mod upcast;
 
 pub use builtin::{checked_in, current_documents, upcasters};
-pub use compatibility::{Compatibility, Direction, Incompatibility, OpenObjects, Rule};
+pub use compatibility::{
+    Compatibility, Direction, Incompatibility, MAX_FINDINGS, MAX_STEPS, OpenObjects, Rule,
+};
 pub use diff::{FieldChange, SchemaDiff};
 pub use fields::Field;
 pub use upcast::Upcaster;
@@ -64,20 +66,45 @@ pub enum VersionRef {
     Number(u32),
 }
 
+/// How a version is written, for messages that refuse another spelling.
+pub const VERSION_FORMS: &str =
+    "a version number as written, without leading zeros or a sign (1, 2, …), or `latest`";
+
 impl VersionRef {
+    /// `latest` or a version number in its one spelling, `[1-9][0-9]*`: `01`, `+1` or ` 1`
+    /// would otherwise be further URLs of the same immutable document (cached apart, linked
+    /// apart), so they name nothing.
     pub fn parse(s: &str) -> Option<VersionRef> {
         if s == "latest" {
             Some(VersionRef::Latest)
         } else {
-            s.parse().ok().filter(|n| *n >= 1).map(VersionRef::Number)
+            version_number(s).map(VersionRef::Number)
         }
     }
+}
+
+/// A version number in its one spelling (see [`VersionRef::parse`]).
+fn version_number(s: &str) -> Option<u32> {
+    let b = s.as_bytes();
+    let canonical =
+        b.first().is_some_and(|c| (b'1'..=b'9').contains(c)) && b.iter().all(u8::is_ascii_digit);
+    canonical.then(|| s.parse().ok()).flatten()
 }
 
 /// Splits an envelope's `schema` field, `application.accepted/1`, into subject and version.
 pub fn parse_schema_ref(s: &str) -> Option<(&str, u32)> {
     let (subject, version) = s.rsplit_once('/')?;
-    Some((subject, version.parse().ok().filter(|v| *v >= 1)?))
+    Some((subject, version_number(version)?))
+}
+
+/// The verdict on a candidate ([`Registry::judge`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// What the subject's policy refuses: registering the candidate needs none of these.
+    pub incompatibilities: Vec<Incompatibility>,
+    /// What the policy does not refuse but other parties would meet: under `BACKWARD`, the
+    /// forward incompatibilities with the latest version. Empty under the other policies.
+    pub notices: Vec<Incompatibility>,
 }
 
 /// A subject in a listing.
@@ -270,36 +297,18 @@ impl Registry {
         Ok(incompatibilities(s, candidate))
     }
 
-    /// What `candidate` would break that the subject's policy does not refuse, for information:
-    /// under a policy that checks only the backward direction (`BACKWARD`), the forward
-    /// incompatibilities with the latest version, i.e. data written under `candidate` that
-    /// parties still validating against the latest would refuse (a new member of a closed object).
-    /// Nothing runs in their systems to read it: the version must be announced to them first.
-    pub fn notices(
-        &self,
-        subject: &str,
-        candidate: &Value,
-    ) -> Result<Vec<Incompatibility>, SchemaError> {
+    /// The whole verdict on a candidate, with the document checked (and compiled) once: what
+    /// [`Registry::check`] answers, and the notices (see [`Verdict::notices`]). What the HTTP
+    /// route and `tongban schemas check` both answer.
+    pub fn judge(&self, subject: &str, candidate: &Value) -> Result<Verdict, SchemaError> {
         check_document(candidate)?;
         let Some(s) = self.subjects.get(subject) else {
-            return Ok(Vec::new());
+            return Ok(Verdict::default());
         };
-        let policy = s.config.compatibility;
-        // Only where the backward direction alone is refused: under NONE nothing is, and the
-        // forward policies refuse these already.
-        let (Some(latest), true, false) = (
-            s.versions.last(),
-            policy.checks_backward(),
-            policy.checks_forward(),
-        ) else {
-            return Ok(Vec::new());
-        };
-        Ok(
-            compatibility::forward(candidate, &latest.schema, s.config.open_objects)
-                .into_iter()
-                .map(|f| Incompatibility::found(f, Direction::Forward, latest.version))
-                .collect(),
-        )
+        Ok(Verdict {
+            incompatibilities: incompatibilities(s, candidate),
+            notices: notices(s, candidate),
+        })
     }
 
     /// Registers `candidate` as the next version of `subject` if it passes [`Registry::check`];
@@ -404,8 +413,16 @@ impl Registry {
     }
 }
 
-/// A document the registry accepts: valid under its meta-schema (draft 2020-12), compilable with the
-/// identifier checks, and every `examples` entry valid under it.
+/// How many schema nodes a document may amount to with its `$ref`s written out
+/// ([`nodes::expanded_size`]). The largest published document is a few hundred
+/// (`published_documents_stay_far_below_the_size_bound` holds them under a tenth of this); a
+/// candidate past it would cost its examples' validation and the compatibility walk time
+/// exponential in its size, so it is refused before either runs.
+pub const MAX_EXPANDED_NODES: usize = 5_000;
+
+/// A document the registry accepts: valid under its meta-schema (draft 2020-12), not larger than
+/// [`MAX_EXPANDED_NODES`] with its references written out, compilable with the identifier
+/// checks, and every `examples` entry valid under it.
 pub fn check_document(doc: &Value) -> Result<(), SchemaError> {
     if doc.get("$schema").and_then(Value::as_str)
         != Some("https://json-schema.org/draft/2020-12/schema")
@@ -422,18 +439,50 @@ pub fn check_document(doc: &Value) -> Result<(), SchemaError> {
     if !problems.is_empty() {
         return Err(SchemaError::InvalidSchema(problems.join("; ")));
     }
+    if nodes::expanded_size(doc, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES {
+        return Err(SchemaError::TooComplex(format!(
+            "with its $refs written out the document has more than {MAX_EXPANDED_NODES} schema \
+             nodes (unions of references multiplying through $defs): validating its examples \
+             and checking its compatibility would take too long; flatten the unions"
+        )));
+    }
     let compiled = CompiledSchema::compile(doc)?;
+    // Every violation of every example, where it is: a maintainer fixes them all in one go.
+    let mut problems = Vec::new();
     if let Some(examples) = doc.get("examples").and_then(Value::as_array) {
         for (i, ex) in examples.iter().enumerate() {
-            let report = compiled.check(ex, "");
-            if let Some(v) = report.violations.first() {
-                return Err(SchemaError::InvalidSchema(format!(
-                    "examples/{i} is not valid: {v}"
-                )));
-            }
+            problems.extend(compiled.check(ex, &format!("/examples/{i}")).violations);
         }
     }
+    if !problems.is_empty() {
+        return Err(SchemaError::InvalidExamples(crate::limits::capped(
+            problems,
+            "/examples",
+        )));
+    }
     Ok(())
+}
+
+/// What `candidate` would break that the subject's policy does not refuse, for information:
+/// under a policy that checks only the backward direction (`BACKWARD`), the forward
+/// incompatibilities with the latest version, i.e. data written under `candidate` that parties
+/// still validating against the latest would refuse (a new member of a closed object). Nothing
+/// runs in their systems to read it: the version must be announced to them first.
+fn notices(s: &Subject, candidate: &Value) -> Vec<Incompatibility> {
+    let policy = s.config.compatibility;
+    // Only where the backward direction alone is refused: under NONE nothing is, and the
+    // forward policies refuse these already.
+    let (Some(latest), true, false) = (
+        s.versions.last(),
+        policy.checks_backward(),
+        policy.checks_forward(),
+    ) else {
+        return Vec::new();
+    };
+    compatibility::forward(candidate, &latest.schema, s.config.open_objects)
+        .into_iter()
+        .map(|f| Incompatibility::found(f, Direction::Forward, latest.version))
+        .collect()
 }
 
 fn incompatibilities(s: &Subject, candidate: &Value) -> Vec<Incompatibility> {

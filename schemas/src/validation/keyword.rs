@@ -13,6 +13,142 @@ use serde_json::{Map, Value};
 
 pub(super) const SEP: char = '\u{1f}';
 
+/// One finding an identifier check can make, as the check's documentation lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckRule {
+    /// The finding's `rule`.
+    pub code: &'static str,
+    /// Where, below the checked value: `/id_number`, `/birth_date`, `/sex` for a person, `""`
+    /// for a checked string itself.
+    pub suffix: &'static str,
+    /// A warning is reported beside an accepted submission; anything else refuses it.
+    pub warning: bool,
+    /// What the check requires (Chinese, the English in parentheses).
+    pub rule_zh: &'static str,
+}
+
+const fn refuses(code: &'static str, suffix: &'static str, rule_zh: &'static str) -> CheckRule {
+    CheckRule {
+        code,
+        suffix,
+        warning: false,
+        rule_zh,
+    }
+}
+
+const fn warns(code: &'static str, suffix: &'static str, rule_zh: &'static str) -> CheckRule {
+    CheckRule {
+        code,
+        suffix,
+        warning: true,
+        rule_zh,
+    }
+}
+
+/// Every value of `x-tongban-check` and the findings it can make, in the order this file makes
+/// them: what `/v1/matters`, the registry pages and docs/adapters.md list, so a province's team
+/// reads every rule a published schema holds, not only its JSON Schema keywords. The shape of a
+/// value (length, characters) is its `pattern`'s to report, so these apply to a value of the
+/// right shape. `every_check_finding_is_listed` holds this table to what the checks report.
+pub const CHECKS: [(&str, &[CheckRule]); 4] = [
+    (
+        "person",
+        &[
+            refuses(
+                "gb11643-birth-date",
+                "/id_number",
+                "公民身份号码中的出生日期是真实日期 (the birth date inside the ID number is a real date)",
+            ),
+            refuses(
+                "gb11643-checksum",
+                "/id_number",
+                "公民身份号码校验码正确 (the check character matches, ISO 7064 MOD 11-2)",
+            ),
+            warns(
+                "gb11643-legacy",
+                "/id_number",
+                "15 位旧号应升位为 18 位后存储，仅作提示 (a 15-digit legacy number should be stored upgraded to 18; accepted)",
+            ),
+            warns(
+                "gb11643-region-unknown",
+                "/id_number",
+                "公民身份号码的地址码在行政区划代码表中，仅作提示 (the number's region code is a known division; accepted)",
+            ),
+            refuses(
+                "gb11643-birth-date-future",
+                "/id_number",
+                "公民身份号码中的出生日期不晚于今天 (the birth date inside the number is not after today, China time)",
+            ),
+            refuses(
+                "birth-date-future",
+                "/birth_date",
+                "出生日期不晚于今天 (birth_date is not after today, China time)",
+            ),
+            refuses(
+                "birth-date-mismatch",
+                "/birth_date",
+                "出生日期与公民身份号码中的出生日期一致 (birth_date equals the birth date inside id_number)",
+            ),
+            refuses(
+                "sex-mismatch",
+                "/sex",
+                "性别 (男 1、女 2) 与公民身份号码顺序码的奇偶一致：奇数为男，偶数为女 (sex 1 or 2 agrees with the parity of id_number's sequence digits: odd male, even female)",
+            ),
+        ],
+    ),
+    (
+        "gb2260",
+        &[refuses(
+            "gb2260-unknown",
+            "",
+            "行政区划代码在 GB/T 2260 代码表中，含历史代码 (a GB/T 2260 division code, historical codes included)",
+        )],
+    ),
+    (
+        "gb32100",
+        &[
+            warns(
+                "gb32100-authority",
+                "",
+                "登记管理部门码在 GB 32100 代码表中，仅作提示 (the registration authority code is known; accepted)",
+            ),
+            warns(
+                "gb32100-division-unknown",
+                "",
+                "统一社会信用代码中的行政区划码在代码表中，仅作提示 (the code's division is known; accepted)",
+            ),
+            warns(
+                "gb32100-checksum",
+                "",
+                "校验码正确，仅作提示：部分早期赋码不符 (the check character matches; accepted, since some early real codes fail it)",
+            ),
+        ],
+    ),
+    (
+        "date",
+        &[
+            refuses(
+                "date-invalid",
+                "",
+                "YYYY-MM-DD 是真实存在的日期 (a real calendar date)",
+            ),
+            refuses(
+                "date-out-of-range",
+                "",
+                "年份不早于 1900 年 (the year is 1900 or later)",
+            ),
+        ],
+    ),
+];
+
+/// The findings the check named `check` can make (none for an unknown check).
+pub fn check_rules(check: &str) -> &'static [CheckRule] {
+    CHECKS
+        .iter()
+        .find(|(name, _)| *name == check)
+        .map_or(&[], |(_, rules)| rules)
+}
+
 #[derive(Clone, Copy)]
 enum Check {
     Person,
@@ -269,5 +405,95 @@ fn date(s: &str) -> Option<Finding> {
             format!("年份不得早于 {EARLIEST_YEAR} 年 (the year must be {EARLIEST_YEAR} or later)"),
         )),
         Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blocks::CHECK_KEYWORD;
+    use crate::validation::CompiledSchema;
+    use serde_json::json;
+
+    /// The check character GB 11643 gives the first 17 characters.
+    fn with_check(first17: &str) -> String {
+        const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+        let sum: u32 = first17
+            .bytes()
+            .zip(WEIGHTS)
+            .map(|(b, w)| u32::from(b - b'0') * w)
+            .sum();
+        let check = b"10X98765432"[(sum % 11) as usize] as char;
+        format!("{first17}{check}")
+    }
+
+    /// Given instances that make each identifier check find what it can, when checked, then every
+    /// rule found is in [`CHECKS`] for that check, at the suffix listed, with the severity listed:
+    /// the documented table (docs/adapters.md, `/v1/matters`, the registry page) cannot leave one
+    /// out or call a refusal a warning.
+    #[test]
+    fn every_check_finding_is_listed() {
+        let cases: [(&str, Vec<serde_json::Value>); 4] = [
+            (
+                "person",
+                vec![
+                    json!({"id_number": with_check("11010519491231002"), "sex": "1", "birth_date": "1950-01-01"}),
+                    json!({"id_number": with_check("11010519491231002"), "birth_date": "2999-01-01"}),
+                    json!({"id_number": with_check("11010529991231002")}),
+                    json!({"id_number": with_check("11010519491331002")}),
+                    json!({"id_number": "110105194912310021"}),
+                    json!({"id_number": "110105491231002"}),
+                    json!({"id_number": with_check("99010519491231002")}),
+                ],
+            ),
+            ("gb2260", vec![json!("990000")]),
+            (
+                "gb32100",
+                vec![json!("91110000600037341A"), json!("91110000600037341L")],
+            ),
+            ("date", vec![json!("2023-02-30"), json!("0001-01-01")]),
+        ];
+        let mut seen = Vec::new();
+        for (check, instances) in cases {
+            let compiled =
+                CompiledSchema::compile(&json!({CHECK_KEYWORD: check})).expect("compiles");
+            for instance in instances {
+                let report = compiled.check(&instance, "");
+                for (v, warning) in report
+                    .violations
+                    .iter()
+                    .map(|v| (v, false))
+                    .chain(report.warnings.iter().map(|v| (v, true)))
+                {
+                    let listed = check_rules(check)
+                        .iter()
+                        .find(|r| r.code == v.rule)
+                        .unwrap_or_else(|| panic!("{check}: {} is not listed", v.rule));
+                    assert_eq!(v.pointer, listed.suffix, "{check}: {v}");
+                    assert_eq!(warning, listed.warning, "{check}: {v}");
+                    seen.push(v.rule.clone());
+                }
+            }
+        }
+        // The instances reach most of the table: it lists what is found, not guesses.
+        for code in [
+            "gb11643-birth-date",
+            "gb11643-checksum",
+            "gb11643-legacy",
+            "gb11643-region-unknown",
+            "gb11643-birth-date-future",
+            "birth-date-future",
+            "birth-date-mismatch",
+            "sex-mismatch",
+            "gb2260-unknown",
+            "gb32100-checksum",
+            "date-invalid",
+            "date-out-of-range",
+        ] {
+            assert!(
+                seen.iter().any(|s| s == code),
+                "{code} not reached: {seen:?}"
+            );
+        }
     }
 }

@@ -6,6 +6,7 @@ mod errors;
 mod keyword;
 
 pub use errors::to_report;
+pub use keyword::{CHECKS, CheckRule, check_rules};
 
 use crate::blocks::CHECK_KEYWORD;
 use crate::violation::{Report, Violation};

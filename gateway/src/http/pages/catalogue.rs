@@ -12,9 +12,13 @@ use tongban_schemas::registry::{SubjectKind, SubjectSummary, VersionRef};
 use super::{Page, escape, query_params, subject_href};
 use crate::http::schemas::registry;
 
-/// Case-insensitive substring match of `q` against any of `texts` (an empty query matches all).
+/// Whether every whitespace-separated term of `q` (lowercase) is a substring of one of `texts`,
+/// ignoring case: `pension transfer` finds "Pension insurance transfer", as a search box is
+/// expected to, though the words are not adjacent. An empty query matches all.
 fn matches(q: &str, texts: &[&str]) -> bool {
-    q.is_empty() || texts.iter().any(|t| t.to_lowercase().contains(q))
+    let texts: Vec<String> = texts.iter().map(|t| t.to_lowercase()).collect();
+    q.split_whitespace()
+        .all(|term| texts.iter().any(|t| t.contains(term)))
 }
 
 fn description(subject: &str) -> String {

@@ -10,8 +10,8 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use serde_json::Value;
 use tongban_schemas::Matter;
-use tongban_schemas::matters;
-use tongban_schemas::registry::{SubjectKind, VersionRef};
+use tongban_schemas::matters::{self, RuleKind};
+use tongban_schemas::registry::{SubjectKind, VERSION_FORMS, VersionRef};
 
 use super::{Page, diff, escape, fields, query_params, url_component};
 use crate::http::schemas::registry;
@@ -22,13 +22,22 @@ fn version_param(
     subject: &str,
     versions: &[u32],
 ) -> Result<Option<u32>, Page> {
-    let Some(raw) = params.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) else {
+    // Not trimmed: `?version=+1` arrives as " 1", another spelling of version 1.
+    let Some(raw) = params
+        .get(name)
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+    else {
         return Ok(None);
     };
     let latest = versions.last().copied().unwrap_or(1);
     match VersionRef::parse(raw) {
         Some(VersionRef::Latest) => Ok(Some(latest)),
         Some(VersionRef::Number(n)) if versions.contains(&n) => Ok(Some(n)),
+        None => Err(Page::not_found(&format!(
+            "{subject} 没有版本 {raw} / has no version {raw:?}: a version is written as \
+             {VERSION_FORMS} (versions: {versions:?})"
+        ))),
         _ => Err(Page::not_found(&format!(
             "{subject} 没有版本 {raw} / has no version {raw:?} (versions: {versions:?})"
         ))),
@@ -106,23 +115,41 @@ fn matter_section(m: &Matter) -> String {
     out
 }
 
-/// The form's rules across fields, so a province's team reads what a refusal's code means and
-/// which field it names without reading the code.
+/// Every rule beyond the schema's structure (the route's, the identifier checks at each field
+/// that carries one, the form's across fields), so a province's team reads what a finding's code
+/// means and which field it names without reading the code.
 fn rules_section(m: &Matter) -> String {
     let mut out = String::from(
-        "<h2 id=\"rules\">表单规则 <span class=\"en\">Rules across fields</span></h2>\n",
+        "<h2 id=\"rules\">表单规则 <span class=\"en\">Rules beyond the schema: route, identifier checks, across fields</span></h2>\n",
     );
-    let rules = m.rules();
+    let rules = m.listed_rules();
     if rules.is_empty() {
         out.push_str("<p class=\"none\">无 / none</p>\n");
         return out;
     }
-    out.push_str("<table id=\"rule-table\"><thead><tr><th>规则 rule</th><th>字段 field</th><th>要求 requirement</th></tr></thead><tbody>\n");
+    out.push_str("<table id=\"rule-table\"><thead><tr><th>规则 rule</th><th>字段 field</th><th>类别 kind</th><th>要求 requirement</th></tr></thead><tbody>\n");
     for r in rules {
+        let kind = match r.kind {
+            RuleKind::Route => "路由 route".to_string(),
+            RuleKind::Form => "表单 form".to_string(),
+            RuleKind::Identity => match &r.check {
+                Some(c) => format!(
+                    "校验 check <code>{}</code> @ <code>{}</code>",
+                    escape(c.name),
+                    escape(&c.on)
+                ),
+                None => "校验 check".to_string(),
+            },
+        };
+        let severity = if r.warning {
+            " <span class=\"opt\">仅提示 warning</span>"
+        } else {
+            ""
+        };
         out.push_str(&format!(
-            "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>\n",
+            "<tr class=\"rule\"><td><code>{}</code>{severity}</td><td><code>{}</code></td><td>{kind}</td><td>{}</td></tr>\n",
             escape(r.code),
-            escape(r.pointer),
+            escape(&r.pointer),
             escape(r.rule_zh)
         ));
     }
