@@ -67,13 +67,13 @@ pub fn opened(dir: &crate::testutil::TempDir) -> crate::server::Opened {
     opened
 }
 
-/// Submits the example through `gw`, forwards it and accepts it as its lead handler: an
-/// application at seq 3, ready for the actions of a procedure (suspend, resume…). Its id.
-pub async fn accepted<L: crate::log::EventLog>(gw: &crate::service::Gateway<L>) -> String {
+/// Submits the example through `gw` and forwards it: an application at seq 2, waiting for its
+/// lead handler. Its id.
+pub async fn forwarded<L: crate::log::EventLog>(gw: &crate::service::Gateway<L>) -> String {
     use crate::domain::Command;
-    use tongban_schemas::events::{Accepted, Forwarded};
+    use tongban_schemas::events::Forwarded;
 
-    let (origin, lead) = (region(&origin_code()), region(&lead_code()));
+    let origin = region(&origin_code());
     let app = gw
         .submit(&origin, request(), None)
         .await
@@ -82,6 +82,17 @@ pub async fn accepted<L: crate::log::EventLog>(gw: &crate::service::Gateway<L>) 
     gw.act(&origin, &app, Command::Forward(Forwarded::checked()), None)
         .await
         .expect("forward");
+    app
+}
+
+/// [`forwarded`], then accepted by its lead handler: an application at seq 3, ready for the
+/// actions of a procedure (suspend, resume…). Its id.
+pub async fn accepted<L: crate::log::EventLog>(gw: &crate::service::Gateway<L>) -> String {
+    use crate::domain::Command;
+    use tongban_schemas::events::Accepted;
+
+    let lead = region(&lead_code());
+    let app = forwarded(gw).await;
     gw.act(&lead, &app, Command::Accept(Accepted::default()), None)
         .await
         .expect("accept");

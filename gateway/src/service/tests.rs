@@ -1028,15 +1028,8 @@ async fn an_event_is_never_stamped_before_the_one_it_follows() {
     let log =
         std::sync::Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
     let gw = gateway_on(&log, &dir, "p1");
-    let (origin, lead) = (region(&origin_code()), region(&lead_code()));
-    let app = gw
-        .submit(&origin, request(), None)
-        .await
-        .expect("submit")
-        .id;
-    gw.act(&origin, &app, Command::Forward(Forwarded::checked()), None)
-        .await
-        .expect("forward");
+    let lead = region(&lead_code());
+    let app = super::fixtures::forwarded(&gw).await;
     let forwarded = gw
         .log
         .read(&app)
@@ -1079,14 +1072,7 @@ async fn a_region_that_may_not_act_hears_so_before_a_stale_seq() {
     let opened = super::fixtures::opened(&dir);
     let gw = &opened.gateway;
     let (origin, lead) = (region(&origin_code()), region(&lead_code()));
-    let app = gw
-        .submit(&origin, request(), None)
-        .await
-        .expect("submit")
-        .id;
-    gw.act(&origin, &app, Command::Forward(Forwarded::checked()), None)
-        .await
-        .expect("forward");
+    let app = super::fixtures::forwarded(gw).await;
     let accept = || Command::Accept(Accepted::default());
     let refused = gw.act(&origin, &app, accept(), Some(9)).await;
     assert!(
