@@ -416,16 +416,32 @@ fn regions_list_shows_every_token_with_its_times_kind_and_label() {
         "{listed}"
     );
 
+    // A mistyped --data: the commands that need a book say so and make nothing.
     let missing = dir.0.join("nonexist");
-    let out = run(&["regions", "list", "--data", missing.to_str().expect("path")]);
+    let m = missing.to_str().expect("path");
+    for args in [
+        vec!["regions", "list", "--data", m],
+        vec!["regions", "token", "440000", "--data", m],
+        vec!["regions", "revoke", "t-1", "--data", m],
+        vec!["regions", "key", "440000", "--remove", "--data", m],
+    ] {
+        let out = run(&args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("{} holds no region book", missing.display())),
+            "{args:?}: {err}"
+        );
+        assert!(text(&out.stdout).is_empty());
+        assert!(!missing.exists(), "{args:?}");
+    }
+    // The first region starts a book, and says where, since a mistyped --data starts one too.
+    let out = run(&["regions", "add", "440000", "广东省", "--data", m]);
     let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains(&format!("{} holds no region book", missing.display())),
-        "{err}"
-    );
-    assert!(text(&out.stdout).is_empty());
-    assert!(!missing.exists());
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("started a new region book at"), "{err}");
+    let out = run(&["regions", "token", "440000", "--data", m]);
+    assert!(!text(&out.stderr).contains("started a new region book"));
 }
 
 /// Given a gateway serving on a data directory, when the offline tools are pointed at the same

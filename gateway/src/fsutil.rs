@@ -20,7 +20,7 @@ fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> 
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    {
+    let written = (|| {
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create(true).truncate(true);
         #[cfg(unix)]
@@ -28,8 +28,13 @@ fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> 
         let mut f = opts.open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        // A full or read-only disk: no half-written copy is left beside the file.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
-    std::fs::rename(&tmp, path)?;
     #[cfg(unix)]
     std::fs::File::open(dir)?.sync_all()?;
     let _ = mode;

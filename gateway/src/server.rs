@@ -137,7 +137,9 @@ pub enum ServeError {
     #[error(
         "the projections in {dir} were applied up to log position {applied}, but the event log \
          ends at {end}: the log lost its last events (a damaged log, or one restored from an \
-         older backup than the projections). Nothing was started: a gateway would append new \
+         older backup than the projections), or this is a copy of a data directory made file by \
+         file while a gateway ran (the log copied before the projections moved on: then \
+         `tongban verify` on the copy, and if its log is whole, `tongban rebuild`). Nothing was started: a gateway would append new \
          events at positions the projections count as seen, and never project them. Restore the \
          log from a backup that holds position {applied} (docs/operations.md, \"Backups\"); if \
          those events are gone for good, `tongban rebuild` (with the gateway stopped) rebuilds \

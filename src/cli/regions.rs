@@ -16,8 +16,10 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let dir = DataDir(PathBuf::from(
         args.value("data").unwrap_or_else(|| "tongban-data".into()),
     ));
-    if sub == "list" && !dir.regions().is_file() {
-        // Like the operator tools: a mistyped --data is an error, not an empty federation.
+    let new_book = !dir.regions().is_file();
+    if new_book && !matches!(sub.as_str(), "add" | "operator") {
+        // Like the operator tools: a mistyped --data is an error, not an empty federation (and
+        // these commands could not succeed on an empty book anyway).
         return Err(CliError(format!(
             "{} holds no region book (regions.json): check --data, or register a region with \
              `tongban regions add <code> <name> --data {}`",
@@ -26,6 +28,17 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         )));
     }
     let book = RegionBook::open(&dir.regions())?;
+    // A first region or operator token starts a book; said so, since a mistyped --data starts
+    // one too, and the token printed would work on no running gateway.
+    let started = || {
+        if new_book && dir.regions().is_file() {
+            eprintln!(
+                "started a new region book at {} (a new federation's: if you meant an existing \
+                 one, check --data)",
+                dir.regions().display()
+            );
+        }
+    };
     match sub.as_str() {
         "add" => {
             let code = args.required_positional("code")?;
@@ -33,6 +46,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             let label = args.value("label");
             args.finish()?;
             let t = book.add_region(&code, &name, label.as_deref())?;
+            started();
             show_once(&book, &dir, &t)?;
             eprintln!(
                 "region {code} {name}: token id {} (shown once; store it now)",
@@ -51,6 +65,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             let label = args.value("label");
             args.finish()?;
             let t = book.issue_operator_token(label.as_deref())?;
+            started();
             show_once(&book, &dir, &t)?;
             eprintln!("operator token id {} (shown once)", t.id);
         }

@@ -32,7 +32,8 @@ pub struct RateLimit {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "--rate-limit: expected <per-second>[:<burst>] with positive numbers, or `off` (got {0:?})"
+    "--rate-limit: expected <per-second>[:<burst>], a rate of at least 0.001 per second and a \
+     burst of at least 1, or `off` (got {0:?})"
 )]
 pub struct RateLimitParseError(pub String);
 
@@ -61,12 +62,19 @@ impl RateLimit {
             None => per_second.max(1.0),
         };
         let usable = |x: f64| x.is_finite() && x > 0.0;
-        if !usable(per_second) || !usable(burst) || burst < 1.0 {
+        // Below one request in about 17 minutes a limit is a refusal, and its wait overflows.
+        if !usable(per_second) || per_second < MIN_PER_SECOND || !usable(burst) || burst < 1.0 {
             return Err(err());
         }
         Ok(Some(RateLimit { per_second, burst }))
     }
 }
+
+/// The lowest rate `--rate-limit` takes: one request in about 17 minutes.
+pub const MIN_PER_SECOND: f64 = 0.001;
+
+/// The longest wait a refusal names.
+const MAX_WAIT: Duration = Duration::from_secs(86_400);
 
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
@@ -106,9 +114,11 @@ impl RateLimiter {
             bucket.tokens -= 1.0;
             Ok(())
         } else {
-            Err(Duration::from_secs_f64(
-                (1.0 - bucket.tokens) / limit.per_second,
-            ))
+            // Bounded, whatever the limit: a wait past a day is a day.
+            let wait = (1.0 - bucket.tokens) / limit.per_second;
+            Err(Duration::try_from_secs_f64(wait)
+                .unwrap_or(MAX_WAIT)
+                .min(MAX_WAIT))
         }
     }
 
@@ -158,8 +168,32 @@ mod tests {
             }))
         );
         assert_eq!(RateLimit::parse("off"), Ok(None));
-        for bad in ["", "0", "-1", "x", "5:0", "5:x", "inf", "NaN:2"] {
+        for bad in [
+            "", "0", "-1", "x", "5:0", "5:x", "inf", "NaN:2", "1e-30:1", "0.0009",
+        ] {
             assert!(RateLimit::parse(bad).is_err(), "{bad}");
+        }
+        assert!(RateLimit::parse("0.001").is_ok());
+    }
+
+    /// Given the lowest rate, or a bucket set up below it (as a limit made in code could be),
+    /// when a second request comes at once, then it is refused with a wait of at most a day,
+    /// never a panic. (Found by an operator's walkthrough: `--rate-limit 1e-30:1` made the
+    /// handler panic on the wait's overflow.)
+    #[test]
+    fn a_refusal_names_a_bounded_wait() {
+        for per_second in [MIN_PER_SECOND, 1e-30] {
+            let limiter = RateLimiter::new(Some(RateLimit {
+                per_second,
+                burst: 1.0,
+            }));
+            let now = Instant::now();
+            assert!(limiter.take("440000", now).is_ok());
+            let wait = limiter.take("440000", now).expect_err("refused");
+            assert!(
+                wait <= MAX_WAIT && wait > Duration::from_secs(900),
+                "{wait:?}"
+            );
         }
     }
 

@@ -159,7 +159,28 @@ fn storage(e: fjall::Error) -> LogError {
 /// A store that does not open (a version or table file cut short or changed, a keyspace's
 /// files missing), said with the directory and what to do, as a damaged journal is: fjall's own
 /// words name neither.
+///
+/// A directory that cannot be written (a read-only file system, no permission, a full disk) is
+/// said as such: the files are whole, and advice to restore them from a backup would have the
+/// operator replace a good log with an older one.
 fn unopenable(dir: &Path, e: fjall::Error) -> LogError {
+    if let fjall::Error::Io(io) = &e {
+        use std::io::ErrorKind::*;
+        let why = match io.kind() {
+            ReadOnlyFilesystem => Some("is on a read-only file system"),
+            PermissionDenied => Some("is not writable by this user"),
+            StorageFull | QuotaExceeded => Some("is on a full disk"),
+            _ => None,
+        };
+        if let Some(why) = why {
+            return LogError::Storage(format!(
+                "the event log in {} {why} ({io}): a gateway writes to it from the start. \
+                 Nothing was opened and nothing is damaged; make the directory writable (or free \
+                 space) and start again. `tongban verify` reads the log as it is",
+                dir.display()
+            ));
+        }
+    }
     LogError::Storage(format!(
         "the event log in {} does not open ({e:?}): one of its files is damaged, cut short or was \
          changed outside tongban. Nothing was opened; keep a copy of the directory as it is, and \
@@ -747,6 +768,42 @@ mod tests {
     use super::*;
     use crate::log::conformance;
     use crate::testutil::TempDir;
+
+    /// Given a log directory that cannot be written (read-only, no permission, full), when it
+    /// does not open, then the refusal says so and that nothing is damaged, not that its files
+    /// are and should be restored from a backup (which would replace a good log with an older
+    /// one); another I/O error still says how to proceed with a damaged log. (Found by an
+    /// operator's walkthrough, on a file system remounted read-only.)
+    #[test]
+    fn a_directory_that_cannot_be_written_is_not_called_damaged() {
+        use std::io::{Error, ErrorKind};
+        let dir = Path::new("/srv/tongban/log");
+        for (kind, said) in [
+            (ErrorKind::ReadOnlyFilesystem, "read-only file system"),
+            (ErrorKind::PermissionDenied, "not writable"),
+            (ErrorKind::StorageFull, "full disk"),
+        ] {
+            let LogError::Storage(message) = unopenable(dir, fjall::Error::Io(Error::from(kind)))
+            else {
+                panic!("a storage error");
+            };
+            assert!(message.contains(said), "{message}");
+            assert!(message.contains("nothing is damaged"), "{message}");
+            assert!(
+                !message.contains("restore the log from a backup"),
+                "{message}"
+            );
+        }
+        let LogError::Storage(damaged) =
+            unopenable(dir, fjall::Error::Io(Error::from(ErrorKind::UnexpectedEof)))
+        else {
+            panic!("a storage error");
+        };
+        assert!(
+            damaged.contains("restore the log from a backup"),
+            "{damaged}"
+        );
+    }
 
     #[tokio::test]
     async fn passes_the_conformance_suite() {
