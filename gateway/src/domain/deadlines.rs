@@ -226,9 +226,16 @@ impl Deadlines {
                 cal,
             ),
             Event::Accept(_) => {
+                // The first acceptance window that ran out: the one still open, or one a late
+                // 补正告知 closed (the notice came too late to stop the deemed acceptance).
                 let deemed = self
-                    .open_mut(DeadlineKind::Acceptance)
-                    .filter(|d| d.state == DeadlineState::Running && d.lapsed_by(day))
+                    .0
+                    .iter()
+                    .filter(|d| d.kind == DeadlineKind::Acceptance)
+                    .find(|d| {
+                        d.state == DeadlineState::Missed
+                            || (d.state == DeadlineState::Running && d.lapsed_by(day))
+                    })
                     .and_then(|d| Timestamp::parse_rfc3339(&d.started_at));
                 self.close(DeadlineKind::Acceptance, at);
                 self.start(
@@ -297,8 +304,12 @@ impl Deadlines {
                     .into_iter()
                     .find(|(_, action)| *action == super::lifecycle::Action::Deliver)
                     .map(|(region, _)| region);
-                if let (Some(d), Some(deliverer)) = (self.open_mut(DeadlineKind::Issue), deliverer)
-                {
+                // Only a clock still in time is handed on: one that ran out before the issue was
+                // the issuer's to miss, and stays so.
+                let open = self
+                    .open_mut(DeadlineKind::Issue)
+                    .filter(|d| !d.lapsed_by(day));
+                if let (Some(d), Some(deliverer)) = (open, deliverer) {
                     d.responsible = deliverer;
                 }
             }

@@ -51,6 +51,11 @@ pub fn decide(
         app: app.id.clone(),
         region: region.to_string(),
     })?;
+    // The body's own fault, whatever the state: said before a state or a stale seq is, so that
+    // the caller does not refresh and retry only to hear it then. A non-party has heard 404.
+    if let Some(field) = blank_text(&command) {
+        return Err(DomainError::Blank { field });
+    }
     let need = |allowed: &[Role], label: &'static str| -> Result<(), DomainError> {
         if allowed.contains(&role) {
             Ok(())
@@ -184,16 +189,22 @@ pub fn decide(
             ])
         }
     }?;
-    if let Some(field) = blank_text(&command) {
-        return Err(DomainError::Blank { field });
-    }
     Ok(command.into_event())
 }
 
-/// The first required text of `command` that holds only whitespace, as a pointer into its body.
-/// An empty one is left to the payload's schema (`minLength`), which names it as such.
+/// The first required text of `command` that is empty or holds only whitespace or invisible
+/// characters (zero-width spaces and joiners, a byte order mark), as a pointer into its body.
+/// The payload schemas ask `minLength` of the reasons, but not of a 补正告知's items.
 fn blank_text(command: &Command) -> Option<String> {
-    let blank = |s: &str| !s.is_empty() && s.trim().is_empty();
+    let blank = |s: &str| {
+        s.chars().all(|c| {
+            c.is_whitespace()
+                || matches!(
+                    c,
+                    '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}'
+                )
+        })
+    };
     match command {
         Command::NotAccept(r) if blank(&r.reason) => Some("/reason".into()),
         Command::Deny(d) if blank(&d.reason) => Some("/reason".into()),

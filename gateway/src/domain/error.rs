@@ -77,7 +77,7 @@ pub enum DomainError {
     )]
     MaterialsNotChecked,
     #[error(
-        "{field} holds only spaces: write it out (a refusal states its reason; a 补正告知 lists what is missing)"
+        "{field} is empty or holds only spaces: write it out (a refusal states its reason; a 补正告知 lists what is missing)"
     )]
     Blank { field: String },
 }

@@ -423,9 +423,9 @@ fn a_proxy_forward_says_the_window_checked_the_materials() {
     }
 }
 
-/// Given an application at each step that takes a reason or a list, when the text is spaces
-/// alone, then the command is refused at that field with the `blank` rule; an empty one is left
-/// to the payload's schema. (Found by a domain review: a refusal of "   " was recorded, and a
+/// Given an application at each step that takes a reason or a list, when the text is empty or
+/// spaces or invisible characters alone, then the command is refused at that field with the
+/// `blank` rule (the schemas ask no `minLength` of a 补正告知's items). (Found by a domain review: a refusal of "   " was recorded, and a
 /// 补正告知 of [""] used up the one notice.)
 #[test]
 fn a_reason_or_an_item_of_spaces_alone_is_refused() {
@@ -438,6 +438,21 @@ fn a_reason_or_an_item_of_spaces_alone_is_refused() {
                 reason: "   ".into(),
             }),
             "/reason",
+        ),
+        (
+            &forwarded,
+            Command::NotAccept(ev::NotAccepted {
+                reason: "\u{200b}".into(),
+            }),
+            "/reason",
+        ),
+        (
+            &forwarded,
+            Command::RequestSupplement(ev::SupplementRequested {
+                items: vec!["".into()],
+                note: None,
+            }),
+            "/items/0",
         ),
         (
             &forwarded,
@@ -1094,6 +1109,35 @@ fn a_late_acceptance_starts_the_decision_clock_at_the_receipt() {
         (in_time.0[1].started_at.as_str(), in_time.0[1].due.as_str()),
         ("2026-11-05T03:00:00.000Z", "2026-12-03")
     );
+    // A 补正告知 given after the window ran out (11-20), the supplement (11-23) and an acceptance
+    // in the new window (11-24): the notice came too late, so the decision clock still runs
+    // from the first receipt. (Found by a review of the rule above.)
+    let (mut state, mut deadlines) = (None, Deadlines::default());
+    for (region, cmd, when) in [
+        (
+            GD,
+            Command::Submit(submitted(Mode::Proxy)),
+            "2026-11-02T01:00:00Z",
+        ),
+        (GD, forward(), "2026-11-02T02:00:00Z"),
+        (ZJ, request_supplement(), "2026-11-20T02:00:00Z"),
+        (GD, supplement(), "2026-11-23T02:00:00Z"),
+        (ZJ, accept(), "2026-11-24T02:00:00Z"),
+    ] {
+        let event = decide(state.as_ref(), region, cmd).expect("legal");
+        let app = Application::apply_from(state, "app-1", region, &event);
+        deadlines.apply(&app, &event, at(when), &limits, &cal);
+        state = Some(app);
+    }
+    let decision = deadlines
+        .0
+        .iter()
+        .find(|d| d.kind == DeadlineKind::Decision)
+        .expect("decision clock");
+    assert_eq!(
+        (decision.started_at.as_str(), decision.due.as_str()),
+        ("2026-11-02T02:00:00.000Z", "2026-11-30")
+    );
 }
 
 /// Given a proxy application approved on Monday 11-02 (issue and delivery due 11-16), when the
@@ -1105,7 +1149,7 @@ fn a_late_acceptance_starts_the_decision_clock_at_the_receipt() {
 fn the_issue_clock_runs_until_the_result_is_delivered() {
     let limits = statutory_limits();
     let cal = calendar::Calendar::weekdays();
-    let run = |delivered_at: &str| {
+    let run = |issued_at: &str, delivered_at: &str| {
         let (mut state, mut deadlines) = (None, Deadlines::default());
         let mut after_issue = None;
         for (region, cmd, when) in [
@@ -1117,7 +1161,7 @@ fn the_issue_clock_runs_until_the_result_is_delivered() {
             (GD, forward(), "2026-11-02T01:10:00Z"),
             (ZJ, accept(), "2026-11-02T01:20:00Z"),
             (ZJ, approve(), "2026-11-02T02:00:00Z"),
-            (ZJ, issue(), "2026-11-06T02:00:00Z"),
+            (ZJ, issue(), issued_at),
             (GD, deliver(), delivered_at),
         ] {
             let event = decide(state.as_ref(), region, cmd).expect("legal");
@@ -1130,7 +1174,7 @@ fn the_issue_clock_runs_until_the_result_is_delivered() {
         }
         (after_issue.expect("issued"), deadlines.0[2].clone())
     };
-    let (issued, late) = run("2026-11-20T02:00:00Z");
+    let (issued, late) = run("2026-11-06T02:00:00Z", "2026-11-20T02:00:00Z");
     assert_eq!(
         (
             issued.kind,
@@ -1149,8 +1193,11 @@ fn the_issue_clock_runs_until_the_result_is_delivered() {
         (late.state, late.closed_at.as_deref()),
         (DeadlineState::Missed, Some("2026-11-20T02:00:00.000Z"))
     );
-    let (_, in_time) = run("2026-11-13T02:00:00Z");
+    let (_, in_time) = run("2026-11-06T02:00:00Z", "2026-11-13T02:00:00Z");
     assert_eq!(in_time.state, DeadlineState::Met);
+    // Issued after the clock ran out: the lead missed it, and it stays the lead's.
+    let (issued_late, _) = run("2026-11-20T02:00:00Z", "2026-11-20T03:00:00Z");
+    assert_eq!(issued_late.responsible, ZJ);
 }
 
 #[test]

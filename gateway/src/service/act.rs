@@ -272,10 +272,14 @@ impl<L: EventLog> Gateway<L> {
             return Err(ServiceError::NotFound(app.to_string()));
         };
         let decided = domain::decide(Some(&state), region, command.clone());
-        // A region that may never do this hears so before it hears that its view is stale: a
-        // stale-seq answer tells the caller to refresh and retry, which would only be refused.
+        // A region that may never do this, or a body that is wrong whatever the state, hears so
+        // before it hears that its view is stale: a stale-seq answer tells the caller to
+        // refresh and retry, which would only be refused.
         if let Err(error) = &decided
-            && error.kind() == domain::ErrorKind::Forbidden
+            && matches!(
+                error.kind(),
+                domain::ErrorKind::Forbidden | domain::ErrorKind::Invalid
+            )
         {
             return Err(error.clone().into());
         }

@@ -12,49 +12,46 @@ use super::fixtures::{gateway_on, lead_code, origin_code, region, request};
 
 #[tokio::test]
 async fn an_invalid_event_payload_never_reaches_the_log() {
+    use tongban_schemas::events::{Approved, LicenceRef, ResultIssued};
+
     let dir = TempDir::new("service-payload");
     let opened = super::fixtures::opened(&dir);
     let gw = &opened.gateway;
-    let (origin, handler) = (origin_code(), lead_code());
-    let submitted = gw
-        .submit(&region(&origin), request(), None)
+    let handler = region(&lead_code());
+    let app = super::fixtures::accepted(gw).await;
+    gw.act(&handler, &app, Command::Approve(Approved::default()), None)
         .await
-        .expect("submit");
-    let app = submitted.id;
-    gw.act(
-        &region(&origin),
-        &app,
-        Command::Forward(Forwarded::checked()),
-        None,
-    )
-    .await
-    .expect("forward");
+        .expect("approve");
     let before = gw.log.read(&app).await.expect("read");
-    assert_eq!(before.len(), 2);
+    assert_eq!(before.len(), 4);
     assert_eq!(before[1].schema, "application.forwarded/1");
 
-    // The domain allows 不予受理 here; its payload breaks the registered schema (minLength 1).
+    // The domain allows the issue here; its licence breaks the registered schema (minLength 1).
     let err = gw
         .act(
-            &region(&handler),
+            &handler,
             &app,
-            Command::NotAccept(NotAccepted {
-                reason: String::new(),
+            Command::IssueResult(ResultIssued {
+                licence: Some(LicenceRef {
+                    kind: String::new(),
+                    number: "SSC-1".into(),
+                }),
+                document: None,
             }),
             None,
         )
         .await
-        .expect_err("empty reason refused");
+        .expect_err("empty licence kind refused");
     match &err {
         ServiceError::InvalidEvent {
             event,
             schema,
             violations,
         } => {
-            assert_eq!(event, "application.not-accepted");
-            assert_eq!(schema, "application.not-accepted/1");
+            assert_eq!(event, "application.result-issued");
+            assert_eq!(schema, "application.result-issued/2");
             assert_eq!(violations.len(), 1, "{violations:?}");
-            assert_eq!(violations[0].pointer, "/reason");
+            assert_eq!(violations[0].pointer, "/licence/kind");
         }
         other => panic!("expected InvalidEvent, got {other:?}"),
     }
@@ -66,22 +63,26 @@ async fn an_invalid_event_payload_never_reaches_the_log() {
     assert_eq!(after, before, "nothing was appended");
     let head = *gw.log.head().borrow();
     let all = gw.log.read_all(0, 100).await.expect("read_all");
-    assert_eq!(all.len(), 2);
+    assert_eq!(all.len(), 4);
     assert_eq!(all.last().map(|p| p.position), Some(head));
 
     // A valid payload at the same point still goes through.
-    let refused = gw
+    let issued = gw
         .act(
-            &region(&handler),
+            &handler,
             &app,
-            Command::NotAccept(NotAccepted {
-                reason: "不属于本机关职权范围".into(),
+            Command::IssueResult(ResultIssued {
+                licence: Some(LicenceRef {
+                    kind: "社会保障卡".into(),
+                    number: "SSC-1".into(),
+                }),
+                document: None,
             }),
             None,
         )
         .await
-        .expect("valid not-accept");
-    assert_eq!(refused.seq, 3);
+        .expect("valid issue");
+    assert_eq!(issued.seq, 5);
 }
 
 /// A body the adapter checked in full goes through the same gate as a canonical one and comes out
