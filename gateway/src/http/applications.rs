@@ -98,7 +98,7 @@ fn screened<L: EventLog>(s: &AppState<L>, mut value: Value) -> Result<Intake, Pr
 }
 
 /// The `Idempotency-Key` header, if sent, checked in full (sent once, 1 to 255 visible ASCII
-/// characters) before the body is read: a key that can never be taken is refused as such, not
+/// characters) before the body is parsed: a key that can never be taken is refused as such, not
 /// after a form was translated or a body checked only to be refused for the key. The service
 /// checks the same rule again for callers other than HTTP.
 pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Problem> {

@@ -67,7 +67,9 @@ pub fn intake(content_type: Option<&str>, bytes: &[u8]) -> Result<Value, Problem
     let json = essence == "application/json" || essence.ends_with("+json");
     if json && let Some(charset) = charset(content_type) {
         let utf8 = charset.eq_ignore_ascii_case("utf-8") || charset.eq_ignore_ascii_case("utf8");
-        if !utf8 {
+        // Bytes of ASCII alone read the same in every charset a client labels JSON with
+        // (ISO-8859-1 from older Java clients, GBK with everything else escaped as \uXXXX).
+        if !utf8 && !charset.is_empty() && !bytes.is_ascii() {
             // Read as UTF-8 anyway, GBK bytes would be refused as "not valid UTF-8" or, worse,
             // decode to other characters without an error.
             return Err(Problem::new(

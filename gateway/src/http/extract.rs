@@ -58,11 +58,16 @@ fn query_problem(rejection: &QueryRejection) -> Problem {
         .strip_prefix("Failed to deserialize query string: ")
         .unwrap_or(&text);
     // serde's own words after the parameter's name, when axum gives one (it does for an unknown
-    // parameter too: "limt: unknown field `limt`, …").
-    let why = match reason.split_once(": ") {
-        Some((name, why)) if is_parameter_name(name) => why,
-        _ => reason,
-    };
+    // parameter too: "limt: unknown field `limt`, …"). Found wherever they are: a made-up name
+    // axum writes before them may hold anything (`张三13800138000: unknown field …`), and is
+    // never echoed unmasked.
+    let why = ["unknown field `", "duplicate field `"]
+        .iter()
+        .find_map(|words| reason.find(words).map(|at| &reason[at..]))
+        .unwrap_or(match reason.split_once(": ") {
+            Some((name, why)) if is_parameter_name(name) => why,
+            _ => reason,
+        });
     if let Some(rest) = why.strip_prefix("unknown field `")
         && let Some((name, expected)) = rest.split_once('`')
     {
@@ -97,10 +102,14 @@ fn query_problem(rejection: &QueryRejection) -> Problem {
         Some((name, why)) if is_parameter_name(name) => (format!("query:{name}"), why),
         _ => ("query".to_string(), reason),
     };
+    let reason: Vec<_> = reason
+        .split(' ')
+        .map(tongban_schemas::mask::field_name)
+        .collect();
     Problem::bad_request(
         &pointer,
         "query",
-        format!("the query string does not fit: {reason}"),
+        format!("the query string does not fit: {}", reason.join(" ")),
     )
 }
 
@@ -172,4 +181,45 @@ fn path_problem(rejection: &PathRejection) -> Problem {
         _ => ("path".to_string(), "path", failed.body_text()),
     };
     Problem::bad_request(&pointer, rule, reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(query: &str) -> Problem {
+        let uri: axum::http::Uri = format!("/v1/regions/440000/inbox?{query}")
+            .parse()
+            .expect("uri");
+        match axum::extract::Query::<super::super::regions::Paging>::try_from_uri(&uri) {
+            Ok(_) => panic!("{query} taken"),
+            Err(rejection) => query_problem(&rejection),
+        }
+    }
+
+    /// Given query parameters with made-up names (an ID number or a phone in one, non-ASCII,
+    /// dots), when they are refused, then the answer names them masked, as `unknown` at
+    /// `query:<name>`, never in clear; a known one given twice is `once`. (Found by a review:
+    /// names that do not look like parameters went out through serde's words unmasked.)
+    #[test]
+    fn made_up_parameter_names_are_refused_masked() {
+        for (query, kept) in [
+            ("%E5%BC%A0%E4%B8%8913800138000=1", "138"),
+            ("a.110105194912310020=1", "110"),
+            ("limt=1", "limt"),
+        ] {
+            let p = refused(query);
+            let text = serde_json::to_string(&p).expect("json");
+            assert!(!text.contains("13800138000"), "{text}");
+            assert!(!text.contains("110105194912310020"), "{text}");
+            assert_eq!(p.errors[0].rule, "unknown", "{text}");
+            assert!(p.errors[0].pointer.starts_with("query:"), "{text}");
+            assert!(p.errors[0].pointer.contains(kept), "{text}");
+        }
+        let p = refused("limit=1&limit=2");
+        assert_eq!(
+            (p.errors[0].pointer.as_str(), p.errors[0].rule.as_str()),
+            ("query:limit", "once")
+        );
+    }
 }

@@ -98,7 +98,7 @@ fn operation(route: &Route) -> Value {
             responses.insert(
                 "400".into(),
                 problem_response(&format!(
-                    "{MALFORMED_BODY}; or, refused before the body is read, {KEY_REFUSED}"
+                    "{MALFORMED_BODY}; or, refused before the body is parsed, {KEY_REFUSED}"
                 )),
             );
             responses.insert("503".into(), problem_response(SUBMIT_UNAVAILABLE));
@@ -267,7 +267,7 @@ fn operation(route: &Route) -> Value {
                 responses.insert(
                     "400".into(),
                     problem_response(&format!(
-                        "Refused before the form is read: {KEY_REFUSED} (a malformed form is a \
+                        "Refused before the form is parsed: {KEY_REFUSED} (a malformed form is a \
                          422)"
                     )),
                 );
@@ -449,8 +449,9 @@ fn operation(route: &Route) -> Value {
         );
         responses.entry("415").or_insert_with(|| {
             problem_response(
-                "Wrong content type: not JSON, or JSON in a charset other than UTF-8 (a \
-                     GBK or GB18030 local form goes to /v1/regions/{region}/forms/{matter})",
+                "Wrong content type: not JSON, or JSON with bytes beyond ASCII in a charset \
+                     other than UTF-8 (a GBK or GB18030 local form goes to \
+                     /v1/regions/{region}/forms/{matter})",
             )
         });
     }

@@ -183,9 +183,12 @@ pub async fn replay<L: EventLog>(
     Ok(axum::Json(value).into_response())
 }
 
+/// The reconcile route's query: as every query, unknown parameters are refused and the number
+/// is judged from its text ([`super::extract::whole_number`]).
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReconcileQuery {
-    pub tolerance_seconds: Option<i64>,
+    pub tolerance_seconds: Option<String>,
 }
 
 fn operators_only(principal: &crate::auth::Principal, detail: &str) -> Result<(), Problem> {
@@ -257,14 +260,14 @@ pub async fn reconcile<L: EventLog>(
             "send the province's records as text/csv or application/x-ndjson",
         ));
     }
-    let tolerance = q.tolerance_seconds.unwrap_or(300);
-    if !(0..=MAX_TOLERANCE_SECONDS).contains(&tolerance) {
-        return Err(Problem::bad_request(
-            "query:tolerance_seconds",
-            "range",
-            "tolerance_seconds must be 0 to 2592000",
-        ));
-    }
+    let tolerance = match q.tolerance_seconds.as_deref() {
+        None => 300,
+        Some(text) => {
+            let max = MAX_TOLERANCE_SECONDS.unsigned_abs();
+            let n = super::extract::whole_number("tolerance_seconds", text, 0, max)?;
+            i64::try_from(n).unwrap_or(MAX_TOLERANCE_SECONDS)
+        }
+    };
     let mut session = tools()?.reconcile(&region);
     // Before the log is read: a file that is no export is refused at once, saying why.
     session

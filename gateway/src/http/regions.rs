@@ -29,8 +29,10 @@ const MAX_LIMIT: usize = 1000;
 /// UUID. Anything else is refused at `query:after` (rule `format`), as the overdue list refuses
 /// a cursor it never gave: read as a place in the key order, it would answer a page that starts
 /// somewhere arbitrary, or an empty one, as if the list ended there.
+///
+/// An empty `after=` is the first page, as a loop that starts from an empty cursor sends it.
 pub(super) fn after(p: &Paging) -> Result<Option<&str>, Problem> {
-    match p.after.as_deref() {
+    match p.after.as_deref().filter(|a| !a.is_empty()) {
         Some(after) if !crate::ids::is_valid(after) => Err(Problem::bad_request(
             "query:after",
             "format",

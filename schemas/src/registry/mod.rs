@@ -23,7 +23,7 @@ pub use upcast::Upcaster;
 
 use crate::SchemaError;
 use crate::validation::CompiledSchema;
-use crate::violation::Report;
+use crate::violation::{Report, Violation};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -448,17 +448,30 @@ pub fn check_document(doc: &Value) -> Result<(), SchemaError> {
     }
     let compiled = CompiledSchema::compile(doc)?;
     // Every violation of every example, where it is: a maintainer fixes them all in one go.
+    // Read lazily up to one past what is listed: a candidate is anyone's, and its examples can
+    // hold more violations than memory (a thousand objects missing a thousand members each).
+    let limit = crate::limits::MAX_PROBLEMS;
     let mut problems = Vec::new();
     if let Some(examples) = doc.get("examples").and_then(Value::as_array) {
         for (i, ex) in examples.iter().enumerate() {
-            problems.extend(compiled.check(ex, &format!("/examples/{i}")).violations);
+            let room = limit + 1 - problems.len().min(limit + 1);
+            if room == 0 {
+                break;
+            }
+            let found = compiled.check_at_most(ex, &format!("/examples/{i}"), room);
+            problems.extend(found.violations);
         }
     }
-    if !problems.is_empty() {
-        return Err(SchemaError::InvalidExamples(crate::limits::capped(
-            problems,
+    if problems.len() > limit {
+        problems.truncate(limit - 1);
+        problems.push(Violation::new(
             "/examples",
-        )));
+            "too-many-problems",
+            "其余问题未列出 (more problems not listed; fix these first)",
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(SchemaError::InvalidExamples(problems));
     }
     Ok(())
 }

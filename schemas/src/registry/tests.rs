@@ -797,7 +797,7 @@ fn every_violation_of_every_example_is_reported_where_it_is() {
     assert_eq!(found[0].pointer, "/examples/0/0");
     let last = found.last().expect("last");
     assert_eq!(last.rule, "too-many-problems");
-    assert!(last.message.contains("51 more"), "{last}");
+    assert!(last.message.contains("more problems not listed"), "{last}");
 }
 
 #[test]

@@ -47,6 +47,17 @@ impl CompiledSchema {
         to_report(self.validator.iter_errors(instance), prefix)
     }
 
+    /// [`CompiledSchema::check`] reading at most `max` of jsonschema's errors, lazily: for
+    /// instances nobody vouches for (a candidate schema's examples), where every error would be
+    /// as many as the instance makes (a thousand objects missing a thousand members each) and
+    /// would be built in memory before any cut.
+    pub fn check_at_most(&self, instance: &Value, prefix: &str, max: usize) -> Report {
+        if self.validator.is_valid(instance) {
+            return Report::default();
+        }
+        to_report(self.validator.iter_errors(instance).take(max), prefix)
+    }
+
     pub fn is_valid(&self, instance: &Value) -> bool {
         self.check(instance, "").is_ok()
     }
