@@ -263,18 +263,19 @@ const DAY_MS: i64 = 86_400_000;
 /// The local times provinces write, read as Beijing time unless an offset follows (a month and
 /// day may be written without padding: `M` and `d` read one or two digits). Seconds may be
 /// left out.
+/// (`H`: the hour in one digit or two, as spreadsheets write `2026/12/5 9:35`.)
 const LOCAL_TIMES: &[&str] = &[
-    "yyyy-M-d HH:mm:ss",
-    "yyyy-M-dTHH:mm:ss",
-    "yyyy/M/d HH:mm:ss",
+    "yyyy-M-d H:mm:ss",
+    "yyyy-M-dTH:mm:ss",
+    "yyyy/M/d H:mm:ss",
     "yyyyMMddHHmmss",
-    "yyyy年M月d日 HH:mm:ss",
-    "yyyy年M月d日HH:mm:ss",
-    "yyyy-M-d HH:mm",
-    "yyyy-M-dTHH:mm",
-    "yyyy/M/d HH:mm",
-    "yyyy年M月d日 HH:mm",
-    "yyyy年M月d日HH:mm",
+    "yyyy年M月d日 H:mm:ss",
+    "yyyy年M月d日H:mm:ss",
+    "yyyy-M-d H:mm",
+    "yyyy-M-dTH:mm",
+    "yyyy/M/d H:mm",
+    "yyyy年M月d日 H:mm",
+    "yyyy年M月d日H:mm",
 ];
 
 /// Dates alone.
@@ -1025,7 +1026,7 @@ fn header_problem(line: usize, header: &str, columns: &[String]) -> Option<Strin
     if missing.is_empty() {
         return None;
     }
-    let header = header.trim();
+    let header = tongban_schemas::mask::field_name(header.trim());
     if columns.len() == 1
         && let Some((_, name)) = [(';', "\";\""), ('\t', "tabs")]
             .into_iter()
@@ -1037,16 +1038,36 @@ fn header_problem(line: usize, header: &str, columns: &[String]) -> Option<Strin
              (the columns {CSV_COLUMNS}), or as JSON Lines"
         ));
     }
+    // A first line naming none of the columns is no header but a record (a file exported
+    // without one): its cells are a person's data, and are not shown.
+    if !["app", "serial", "status", "updated_at"]
+        .iter()
+        .any(|name| has(name))
+    {
+        return Some(format!(
+            "line {line}: the first line names none of the columns {CSV_COLUMNS}: the file has no \
+             header line (export it with one), or its columns have other names"
+        ));
+    }
     let (last, rest) = missing.split_last()?;
     let named = if rest.is_empty() {
         format!("column {last}")
     } else {
         format!("columns {} and {last}", rest.join(", "))
     };
+    const SHOWN: usize = 12;
+    let mut read: Vec<String> = columns
+        .iter()
+        .take(SHOWN)
+        .map(|c| tongban_schemas::mask::field_name(c).into_owned())
+        .collect();
+    if columns.len() > SHOWN {
+        read.push(format!("… {} more", columns.len() - SHOWN));
+    }
     Some(format!(
         "line {line}: the header has no {named} (columns read: {}); an export's header names \
          the columns {CSV_COLUMNS}, in any order",
-        columns.join(", ")
+        read.join(", ")
     ))
 }
 
@@ -1281,7 +1302,13 @@ pub(crate) mod tests {
         let mut denied = to_accepted("GD-3", "ZJ-SL-3");
         for (events, cmd) in [
             (&mut approved, Command::Approve(ev::Approved::default())),
-            (&mut denied, Command::Deny(ev::Denied::default())),
+            (
+                &mut denied,
+                Command::Deny(ev::Denied {
+                    reason: "不符合条件".into(),
+                    decision_number: None,
+                }),
+            ),
         ] {
             let mut state = None;
             for e in events.iter() {
@@ -1622,6 +1649,21 @@ SL-0001,accepted,2026-11-03T02:00:00Z
              updated); an export's header names the columns app or serial, status and \
              updated_at, in any order"
         );
+        // No header at all: the first line is a person's record, and none of it is shown.
+        // (Found by a review: it was listed as the columns read, ID number and phone included.)
+        let headerless = refused(
+            "张三,11010519491231002X,13800138000,accepted,2026-11-03\nx,y,z,accepted,2026-11-04\n",
+        );
+        assert!(
+            headerless.starts_with("line 1: the first line names none of the columns"),
+            "{headerless}"
+        );
+        for personal in ["张三", "11010519491231002", "13800138000"] {
+            assert!(
+                !headerless.to_lowercase().contains(personal),
+                "{headerless}"
+            );
+        }
         let neither = refused("id,state,updated_at\n");
         assert!(
             neither.starts_with(
@@ -1724,6 +1766,14 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             province_time("2026-12-05 16:24"),
             at("2026-12-05T16:24:00+08:00")
         );
+        // Spreadsheets' own form, the hour in one digit. (Found by a review: refused.)
+        for written in ["2026/12/5 9:35", "2026-12-5 9:35:00", "2026/12/05 09:35"] {
+            assert_eq!(
+                province_time(written),
+                at("2026-12-05T09:35:00+08:00"),
+                "{written}"
+            );
+        }
         assert_eq!(
             province_time("2026-12-05 16:24:58-0500"),
             at("2026-12-05T16:24:58-05:00")

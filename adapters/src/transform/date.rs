@@ -17,8 +17,11 @@ enum Token {
     Day {
         padded: bool,
     },
-    /// `HH`, `mm`, `ss`: two digits, 0–23 / 0–59.
-    Hour,
+    /// `HH` (two digits) or `H` (one or two, as spreadsheets write `9:35`): 0–23. `mm`, `ss`:
+    /// two digits, 0–59.
+    Hour {
+        padded: bool,
+    },
     Minute,
     Second,
     Literal(char),
@@ -84,7 +87,8 @@ impl Layout {
                 ('M', 1) => Token::Month { padded: false },
                 ('d', 2) => Token::Day { padded: true },
                 ('d', 1) => Token::Day { padded: false },
-                ('H', 2) => Token::Hour,
+                ('H', 2) => Token::Hour { padded: true },
+                ('H', 1) => Token::Hour { padded: false },
                 ('m', 2) => Token::Minute,
                 ('s', 2) => Token::Second,
                 ('y' | 'M' | 'd' | 'H' | 'm' | 's', _) => return None,
@@ -116,7 +120,7 @@ impl Layout {
         let time = self
             .tokens
             .iter()
-            .any(|t| matches!(t, Token::Hour | Token::Minute | Token::Second));
+            .any(|t| matches!(t, Token::Hour { .. } | Token::Minute | Token::Second));
         if day && !month {
             Some("it has a day but no month (the month is MM or M; lower-case mm is minutes)")
         } else if time && !(month && day) {
@@ -165,7 +169,12 @@ impl Layout {
                 Token::Day { padded } => {
                     p.day = Some(digits(&mut b, if *padded { 2 } else { 1 }, 2)? as u8)
                 }
-                Token::Hour => p.hour = Some(bounded(digits(&mut b, 2, 2)?, 23)?),
+                Token::Hour { padded } => {
+                    p.hour = Some(bounded(
+                        digits(&mut b, if *padded { 2 } else { 1 }, 2)?,
+                        23,
+                    )?)
+                }
                 Token::Minute => p.minute = Some(bounded(digits(&mut b, 2, 2)?, 59)?),
                 Token::Second => p.second = Some(bounded(digits(&mut b, 2, 2)?, 59)?),
             }
@@ -191,7 +200,9 @@ impl Layout {
                 Token::Year => number(&mut out, p.year?.into(), 4),
                 Token::Month { padded } => number(&mut out, p.month?.into(), pad(*padded)),
                 Token::Day { padded } => number(&mut out, p.day?.into(), pad(*padded)),
-                Token::Hour => number(&mut out, p.hour.unwrap_or(0).into(), 2),
+                Token::Hour { padded } => {
+                    number(&mut out, p.hour.unwrap_or(0).into(), pad(*padded))
+                }
                 Token::Minute => number(&mut out, p.minute.unwrap_or(0).into(), 2),
                 Token::Second => number(&mut out, p.second.unwrap_or(0).into(), 2),
             }
