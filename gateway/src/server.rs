@@ -348,6 +348,22 @@ fn open_with<L: EventLog>(
         }
         None => std::time::Duration::ZERO,
     };
+    if let Some(text) = std::env::var_os(FAIL_PROJECTIONS_AFTER_ENV) {
+        let n: u64 = text
+            .to_str()
+            .and_then(|t| t.trim().parse().ok())
+            .ok_or_else(|| {
+                ServeError::TestHook(format!(
+                    "{FAIL_PROJECTIONS_AFTER_ENV}: expected a count of batches"
+                ))
+            })?;
+        tracing::warn!(
+            batches = n,
+            "test hook {FAIL_PROJECTIONS_AFTER_ENV} armed: the projection store will fail as \
+             on a full disk"
+        );
+        store.fail_applies_after(n);
+    }
     let evidence = crate::evidence::EvidenceStore::open(&dir.evidence())?;
     let mut gateway =
         Gateway::start_with_projector_delay(Arc::new(log), key, store, calendar, delay);
@@ -368,6 +384,13 @@ pub const FAIL_FSYNC_AFTER_ENV: &str = "TONGBAN_TEST_FAIL_FSYNC_AFTER";
 /// the projections, then answer from what they hold). Never set in production; a warning says
 /// it is.
 pub const PROJECTOR_DELAY_ENV: &str = "TONGBAN_TEST_PROJECTOR_DELAY_MS";
+
+/// Test hook: `TONGBAN_TEST_FAIL_PROJECTIONS_AFTER=<n>` lets the projector apply `n` batches,
+/// then makes every apply fail as fjall does once a write or flush failed on a full disk
+/// (`Poisoned`), so end-to-end tests can watch the running binary meet a projection store that
+/// does not recover (`/healthz` degraded, reads answered at once and marked stale, writes still
+/// taken). Never set in production; a warning says it is.
+pub const FAIL_PROJECTIONS_AFTER_ENV: &str = "TONGBAN_TEST_FAIL_PROJECTIONS_AFTER";
 
 pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
     create_dir(dir)?;
