@@ -211,6 +211,19 @@ fn what_the_document_lists_is_what_is_answered() {
     let doc = gw.client(None).get("/openapi.json").json();
     let gd = gw.client(Some(&tokens["440000"]));
 
+    // /healthz answers the documented shape, `projections_unavailable` included (null while
+    // the projections run), so a monitor generated from the document reads every member.
+    let health = gw.client(None).get("/healthz");
+    documented(&doc, "get", "/healthz", &health);
+    let health = health.json();
+    assert_eq!(health["projections_unavailable"], json!(null), "{health}");
+    conforms(
+        &doc,
+        "/paths/~1healthz/get/responses/200/content/application~1json/schema",
+        &health,
+        &["status", "log_position", "projection_lag"],
+    );
+
     // A local form that is not JSON: a problem of the local form (422 `json-syntax`), on submit
     // and dry run, and the document says so (its 400 does not claim malformed bodies).
     for (template, path) in [

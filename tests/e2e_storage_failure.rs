@@ -186,3 +186,160 @@ fn a_failed_fsync_answers_503_hides_the_write_and_keeps_reads() {
         String::from_utf8_lossy(&verify.stderr)
     );
 }
+
+/// Given a gateway whose projection store fails after one batch as fjall fails on a full disk
+/// (test hook `TONGBAN_TEST_FAIL_PROJECTIONS_AFTER`, warned of at start), when submissions go
+/// on, then the projections stop for good and say so: `/healthz` is `degraded` with
+/// `projections_unavailable` (`restart_required`), `/metrics` has
+/// `tongban_projections_restart_required 1`, the failure is logged at ERROR once (not every
+/// second); writes are still taken (201, the log is fine); an application read is folded from
+/// the log at once (exact, unmarked); the outbox answers at once what the projections hold,
+/// marked `X-Tongban-Stale` with their position; a read naming a later position is refused at
+/// once (503 `projections-unavailable`). After a restart the projections catch up and every
+/// write is there. (Found by an operator's walkthrough: /healthz said ok, every read waited 2 s
+/// then answered stale, and the retry was logged every second forever.)
+#[test]
+fn a_failed_projection_store_is_told_and_reads_answer_at_once() {
+    let tmp = TempDir::new("projection-failure");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let gw = Gateway::start_env(
+        &data,
+        false,
+        &[],
+        &[("TONGBAN_TEST_FAIL_PROJECTIONS_AFTER", "1")],
+    );
+    let anon = gw.client(None);
+    let example = anon.get("/v1/matters").json()["matters"][0]["example"].clone();
+    let origin_code = example["origin"].as_str().expect("origin").to_string();
+    let origin = gw.client(Some(&tokens[&origin_code]));
+    let position = |r: &common::Response| -> u64 {
+        r.header("x-tongban-position")
+            .and_then(|p| p.parse().ok())
+            .expect("X-Tongban-Position")
+    };
+
+    let r = origin.post_with("/v1/applications", &[("Idempotency-Key", "a")], &example);
+    let a = common::created_id(&r);
+    let at_a = position(&r);
+    let outbox = origin.get(&format!("/v1/regions/{origin_code}/outbox"));
+    assert_eq!(
+        ids(&outbox.json()),
+        vec![a.clone()],
+        "the first batch applies"
+    );
+    assert_eq!(outbox.header("x-tongban-stale"), None);
+    assert_eq!(
+        anon.get("/healthz").json()["projections_unavailable"],
+        json!(null)
+    );
+
+    // The second batch fails: the write itself is acknowledged.
+    let r = origin.post_with("/v1/applications", &[("Idempotency-Key", "b")], &example);
+    let b = common::created_id(&r);
+    let at_b = position(&r);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let health = loop {
+        let health = anon.get("/healthz");
+        assert_eq!(health.status, 200, "still 200: the gateway serves");
+        let health = health.json();
+        if !health["projections_unavailable"].is_null() {
+            break health;
+        }
+        assert!(std::time::Instant::now() < deadline, "never told: {health}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(health["status"], json!("degraded"), "{health}");
+    assert_eq!(health["log_available"], json!(true), "{health}");
+    assert_eq!(
+        health["projections_unavailable"]["restart_required"],
+        json!(true),
+        "{health}"
+    );
+    assert!(
+        health["projections_unavailable"]["why"]
+            .as_str()
+            .is_some_and(|w| w.contains("Poisoned")),
+        "{health}"
+    );
+    assert_eq!(health["projection_position"], json!(at_a), "{health}");
+    let metrics = String::from_utf8_lossy(&anon.get("/metrics").body).to_string();
+    assert!(
+        metrics.contains("tongban_projections_restart_required{backend=\"embedded\"} 1"),
+        "{metrics}"
+    );
+
+    // Writes go on; reads answer at once.
+    let r = origin.post_with("/v1/applications", &[("Idempotency-Key", "c")], &example);
+    let c = common::created_id(&r);
+    let began = std::time::Instant::now();
+    let view = origin.get(&format!("/v1/applications/{c}"));
+    assert_eq!(view.status, 200, "{}", String::from_utf8_lossy(&view.body));
+    assert_eq!(view.json()["status"], json!("submitted"));
+    assert_eq!(view.header("x-tongban-stale"), None, "folded from the log");
+    let outbox = origin.get(&format!("/v1/regions/{origin_code}/outbox"));
+    assert_eq!(outbox.status, 200);
+    assert_eq!(
+        ids(&outbox.json()),
+        vec![a.clone()],
+        "what the projections hold"
+    );
+    assert_eq!(
+        outbox.header("x-tongban-stale"),
+        Some(at_a.to_string().as_str())
+    );
+    let refused = origin
+        .send(
+            "GET",
+            &format!("/v1/regions/{origin_code}/outbox"),
+            &[("X-Tongban-Read-After", &at_b.to_string())],
+            None,
+        )
+        .expect("GET");
+    assert_eq!(
+        refused.status,
+        503,
+        "{}",
+        String::from_utf8_lossy(&refused.body)
+    );
+    assert_eq!(
+        refused.json()["type"],
+        json!("urn:tongban:problem:projections-unavailable")
+    );
+    assert!(refused.header("retry-after").is_some());
+    assert!(
+        began.elapsed() < std::time::Duration::from_secs(1),
+        "the reads waited {:?}",
+        began.elapsed()
+    );
+
+    // Logged once, not once a second.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let log = std::fs::read_to_string(&gw.stderr_log).expect("gateway log");
+    assert!(
+        log.contains("test hook TONGBAN_TEST_FAIL_PROJECTIONS_AFTER armed"),
+        "{log}"
+    );
+    let stopped = log
+        .lines()
+        .filter(|l| l.contains("ERROR") && l.contains("projections stopped"))
+        .count();
+    assert_eq!(stopped, 1, "{log}");
+    assert!(!log.contains("retrying"), "{log}");
+
+    // A restart (the hook gone, as a fixed disk): the projections catch up with every write.
+    let mut gw = gw;
+    assert!(gw.terminate().success());
+    let gw = Gateway::start(&data, false);
+    let origin = gw.client(Some(&tokens[&origin_code]));
+    let mut all = ids(&origin
+        .get(&format!("/v1/regions/{origin_code}/outbox"))
+        .json());
+    all.sort();
+    let mut expected = vec![a, b, c];
+    expected.sort();
+    assert_eq!(all, expected);
+    let health = gw.client(None).get("/healthz").json();
+    assert_eq!(health["status"], json!("ok"), "{health}");
+    assert_eq!(health["projections_unavailable"], json!(null), "{health}");
+}

@@ -15,6 +15,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::auth::{RegionBook, RegionBookError};
@@ -350,6 +351,22 @@ fn open_with<L: EventLog>(
         }
         None => std::time::Duration::ZERO,
     };
+    if let Some(text) = std::env::var_os(FAIL_PROJECTIONS_AFTER_ENV) {
+        let n: u64 = text
+            .to_str()
+            .and_then(|t| t.trim().parse().ok())
+            .ok_or_else(|| {
+                ServeError::TestHook(format!(
+                    "{FAIL_PROJECTIONS_AFTER_ENV}: expected a count of batches"
+                ))
+            })?;
+        tracing::warn!(
+            batches = n,
+            "test hook {FAIL_PROJECTIONS_AFTER_ENV} armed: the projection store will fail as \
+             on a full disk"
+        );
+        store.fail_applies_after(n);
+    }
     let evidence = crate::evidence::EvidenceStore::open(&dir.evidence())?;
     let mut gateway =
         Gateway::start_with_projector_delay(Arc::new(log), key, store, calendar, delay);
@@ -370,6 +387,13 @@ pub const FAIL_FSYNC_AFTER_ENV: &str = "TONGBAN_TEST_FAIL_FSYNC_AFTER";
 /// the projections, then answer from what they hold). Never set in production; a warning says
 /// it is.
 pub const PROJECTOR_DELAY_ENV: &str = "TONGBAN_TEST_PROJECTOR_DELAY_MS";
+
+/// Test hook: `TONGBAN_TEST_FAIL_PROJECTIONS_AFTER=<n>` lets the projector apply `n` batches,
+/// then makes every apply fail as fjall does once a write or flush failed on a full disk
+/// (`Poisoned`), so end-to-end tests can watch the running binary meet a projection store that
+/// does not recover (`/healthz` degraded, reads answered at once and marked stale, writes still
+/// taken). Never set in production; a warning says it is.
+pub const FAIL_PROJECTIONS_AFTER_ENV: &str = "TONGBAN_TEST_FAIL_PROJECTIONS_AFTER";
 
 pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
     create_dir(dir)?;
@@ -817,14 +841,28 @@ pub async fn bind(listen: SocketAddr) -> Result<tokio::net::TcpListener, ServeEr
         })
 }
 
+/// How long a shutdown waits by default for the requests in flight (`tongban serve
+/// --shutdown-grace`) before it closes their connections and exits.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
 /// Serves on `listener` ([`bind`]) until a shutdown signal. `on_ready` gets the bound address
 /// (port 0 picks a free one). Every region's requests (all its tokens together) are limited to
 /// `rate_limit` (`None`: unlimited).
+///
+/// At the first SIGTERM or SIGINT it stops taking connections and waits for the requests in
+/// flight, at most `grace`: a client that sends its body a byte a second would otherwise keep
+/// the process (and the lock on the data directory, so a restart fails) alive for as long as it
+/// likes. A second signal ends the wait at once. Either way the connections still open are
+/// closed with their requests unanswered, which loses nothing acknowledged: a write is answered
+/// only once its event is durable (fsynced, or stored by the stream), so an unanswered one was
+/// never acknowledged, and a retry with its Idempotency-Key is safe. The projections are then
+/// given a moment to take the last writes and flushed.
 pub async fn serve<L: EventLog>(
     gateway: Arc<Gateway<L>>,
     book: Arc<RegionBook>,
     listener: tokio::net::TcpListener,
     rate_limit: Option<crate::http::rate::RateLimit>,
+    grace: Duration,
     on_ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
     let local = listener.local_addr().map_err(|source| ServeError::Io {
@@ -833,15 +871,60 @@ pub async fn serve<L: EventLog>(
     })?;
     let app = crate::http::router_with(Arc::clone(&gateway), book, rate_limit);
     tracing::info!(%local, backend = gateway.log.backend(), "serving");
-    let shutdown = shutdown_signal();
+    let mut signals = Signals::install();
     on_ready(local);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|source| ServeError::Io {
-            what: "serving HTTP".into(),
-            source,
-        })?;
+    let open = Arc::new(AtomicUsize::new(0));
+    let listener = Counted {
+        inner: listener,
+        open: Arc::clone(&open),
+    };
+    let (begin, begun) = tokio::sync::oneshot::channel::<()>();
+    let serving = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = begun.await;
+    });
+    let mut serving = std::pin::pin!(serving.into_future());
+    let io = |source| ServeError::Io {
+        what: "serving HTTP".into(),
+        source,
+    };
+    let signal = tokio::select! {
+        result = &mut serving => {
+            result.map_err(io)?;
+            None
+        }
+        signal = signals.recv() => Some(signal),
+    };
+    if let Some(signal) = signal {
+        let _ = begin.send(());
+        tracing::info!(
+            signal,
+            connections = open.load(Ordering::Relaxed),
+            grace_seconds = grace.as_secs(),
+            "shutting down: no new connections; waiting for the requests in flight (a second \
+             signal stops waiting)"
+        );
+        tokio::select! {
+            result = &mut serving => {
+                result.map_err(io)?;
+            }
+            () = tokio::time::sleep(grace) => {
+                tracing::warn!(
+                    connections = open.load(Ordering::Relaxed),
+                    grace_seconds = grace.as_secs(),
+                    "the shutdown grace passed; closing the connections still open, their \
+                     requests unanswered (nothing unanswered was acknowledged)"
+                );
+            }
+            signal = signals.recv() => {
+                tracing::warn!(
+                    signal,
+                    connections = open.load(Ordering::Relaxed),
+                    "a second signal: closing the connections still open now, their requests \
+                     unanswered (nothing unanswered was acknowledged)"
+                );
+            }
+        }
+    }
     tracing::info!("shut down; every acknowledged event is on disk");
     // The projections follow the log after each answer, so the last writes may not be in them
     // yet. Letting the projector take them before the store is flushed leaves a cleanly stopped
@@ -859,38 +942,136 @@ pub async fn serve<L: EventLog>(
     Ok(())
 }
 
-/// The shutdown signals (SIGTERM, Ctrl-C), listened for from the call on: the handlers are
-/// installed here, not when the future is first polled, so a SIGTERM that comes as soon as the
+/// The listener, counting the connections open (for the shutdown's log lines).
+struct Counted {
+    inner: tokio::net::TcpListener,
+    open: Arc<AtomicUsize>,
+}
+
+impl axum::serve::Listener for Counted {
+    type Io = CountedIo;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (CountedIo, SocketAddr) {
+        let (io, addr) = axum::serve::Listener::accept(&mut self.inner).await;
+        self.open.fetch_add(1, Ordering::Relaxed);
+        let open = Arc::clone(&self.open);
+        (CountedIo { io, open }, addr)
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+}
+
+/// A connection, counted open until dropped.
+struct CountedIo {
+    io: tokio::net::TcpStream,
+    open: Arc<AtomicUsize>,
+}
+
+impl Drop for CountedIo {
+    fn drop(&mut self) {
+        self.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl tokio::io::AsyncRead for CountedIo {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for CountedIo {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
+
+/// The shutdown signals (SIGTERM, Ctrl-C), listened for from [`Signals::install`] on: the
+/// handlers are installed then, not when first awaited, so a SIGTERM that comes as soon as the
 /// gateway announces its address (a supervisor, a test) stops it cleanly instead of killing it
-/// by the default action.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+/// by the default action; and they stay installed, so that a second signal is heard too.
+struct Signals {
     #[cfg(unix)]
-    let (term, int) = {
-        use tokio::signal::unix::{SignalKind, signal};
-        (
-            signal(SignalKind::terminate()).ok(),
-            signal(SignalKind::interrupt()).ok(),
-        )
-    };
-    async move {
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> Signals {
         #[cfg(unix)]
         {
-            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                term: signal(SignalKind::terminate()).ok(),
+                int: signal(SignalKind::interrupt()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            Signals {}
+        }
+    }
+
+    /// The next signal's name.
+    async fn recv(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
                 match s {
-                    Some(mut s) => {
-                        s.recv().await;
+                    Some(s) => {
+                        if s.recv().await.is_none() {
+                            std::future::pending::<()>().await;
+                        }
                     }
                     None => std::future::pending::<()>().await,
                 }
-            };
+            }
             tokio::select! {
-                _ = wait(term) => {},
-                _ = wait(int) => {},
+                () = next(&mut self.term) => "SIGTERM",
+                () = next(&mut self.int) => "SIGINT",
             }
         }
         #[cfg(not(unix))]
         {
             let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
         }
     }
 }

@@ -34,6 +34,9 @@ usage:
       when it exists); see docs/adapters.md
       --rate-limit: each region's requests per second, all its tokens together (default 200,
       bursts of 1000; operators exempt); off for `tongban load`
+      --shutdown-grace SECONDS: how long SIGTERM/SIGINT waits for requests in flight before
+      closing their connections and exiting (default 30; a second signal exits at once; nothing
+      acknowledged is lost either way)
   tongban serve --nats URL [--nats-creds FILE] [--nats-replicas N] [--data DIR] [--listen ADDR]
       the event log is the JetStream stream TONGBAN on nats-server >= 2.10 (created with N
       replicas, default 1, if missing); DIR keeps projections, the signing key and regions.

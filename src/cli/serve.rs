@@ -1,10 +1,13 @@
 //! `tongban serve [--data DIR] [--listen ADDR] [--demo] [--adapters DIR]
-//! [--rate-limit <per-second>[:<burst>]|off] [--nats URL [--nats-creds FILE] [--nats-replicas N]]`
+//! [--rate-limit <per-second>[:<burst>]|off] [--shutdown-grace SECONDS]
+//! [--nats URL [--nats-creds FILE] [--nats-replicas N]]`
 //!
 //! Local-form adapters are the builtin specs plus, when given, a directory of spec files
 //! (`--adapters DIR`, else `<data>/adapters/` if it exists): a province added with files only.
 //! `--rate-limit` bounds each region's requests, all its tokens together (token bucket; default 200/s, bursts of
 //! 1000; operators exempt); over it the API answers 429 with `Retry-After`.
+//! `--shutdown-grace` bounds how long a SIGTERM or SIGINT waits for the requests in flight
+//! (default 30 s; `server::serve` says why nothing acknowledged is lost when it passes).
 //!
 //! With `--nats` the event log is a JetStream stream shared by every gateway pointed at it; the
 //! data directory still holds this gateway's projections, signing key and regions.
@@ -34,6 +37,10 @@ use super::{Args, CliError};
 /// churn them (each new thread starts its allocator caches afresh).
 const BLOCKING_THREADS: usize = 4;
 
+/// The longest `--shutdown-grace` taken: an hour. A supervisor kills a process that does not
+/// stop long before that (systemd after 90 s by default), so a longer one is a typo.
+const MAX_SHUTDOWN_GRACE_SECONDS: u64 = 3600;
+
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let demo_mode = args.flag("demo");
     let default_dir = if demo_mode {
@@ -52,6 +59,21 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let rate_limit = match args.value("rate-limit") {
         Some(text) => RateLimit::parse(&text).map_err(|e| CliError(e.to_string()))?,
         None => Some(RateLimit::DEFAULT),
+    };
+    let grace = match args.value("shutdown-grace") {
+        Some(text) => text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|s| *s <= MAX_SHUTDOWN_GRACE_SECONDS)
+            .map(Duration::from_secs)
+            .ok_or_else(|| {
+                CliError(format!(
+                    "--shutdown-grace: a whole number of seconds from 0 to \
+                     {MAX_SHUTDOWN_GRACE_SECONDS}, not {text:?}"
+                ))
+            })?,
+        None => server::SHUTDOWN_GRACE,
     };
     let nats = match args.value("nats") {
         Some(url) => {
@@ -84,14 +106,17 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         match nats {
             Some(config) => {
                 let opened = server::open_jetstream(&dir, &config).await?;
-                run_gateway(opened, &dir, demo_mode, listener, rate_limit).await
+                run_gateway(opened, &dir, demo_mode, listener, rate_limit, grace).await
             }
             None => {
                 let opened = server::open_embedded(&dir)?;
-                run_gateway(opened, &dir, demo_mode, listener, rate_limit).await
+                run_gateway(opened, &dir, demo_mode, listener, rate_limit, grace).await
             }
         }
     })?;
+    // Connections closed when the grace passed may have left a blocking read running: the
+    // process does not wait on it (nothing it does is acknowledged to anyone).
+    runtime.shutdown_timeout(Duration::from_secs(1));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -101,6 +126,7 @@ async fn run_gateway<L: EventLog>(
     demo_mode: bool,
     listener: tokio::net::TcpListener,
     rate_limit: Option<RateLimit>,
+    grace: Duration,
 ) -> Result<(), CliError> {
     let tokens_file = dir.0.join("demo-tokens.json");
     if demo_mode {
@@ -148,19 +174,26 @@ async fn run_gateway<L: EventLog>(
     }
     let backend = opened.gateway.log.backend();
     let dir_shown = dir.0.display().to_string();
-    server::serve(opened.gateway, opened.book, listener, rate_limit, |addr| {
-        let announced =
-            outln!("tongban listening on http://{addr} (data: {dir_shown}, log: {backend})")
-                .and_then(|()| match demo_mode {
-                    true => print_demo_help(addr, &tokens_file),
-                    false => Ok(()),
-                });
-        // The address is for whoever started the gateway; a stdout that cannot take it must
-        // not stop the gateway from serving (a closed pipe is dropped quietly by `outln!`).
-        if let Err(e) = announced {
-            tracing::warn!(error = %e, "could not print the listening address");
-        }
-    })
+    server::serve(
+        opened.gateway,
+        opened.book,
+        listener,
+        rate_limit,
+        grace,
+        |addr| {
+            let announced =
+                outln!("tongban listening on http://{addr} (data: {dir_shown}, log: {backend})")
+                    .and_then(|()| match demo_mode {
+                        true => print_demo_help(addr, &tokens_file),
+                        false => Ok(()),
+                    });
+            // The address is for whoever started the gateway; a stdout that cannot take it must
+            // not stop the gateway from serving (a closed pipe is dropped quietly by `outln!`).
+            if let Err(e) = announced {
+                tracing::warn!(error = %e, "could not print the listening address");
+            }
+        },
+    )
     .await?;
     Ok(())
 }

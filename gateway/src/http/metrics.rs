@@ -221,8 +221,8 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
         "tongban_read_after_total",
         "counter",
         "Requests that named a log position (or latest) to read after (X-Tongban-Read-After), \
-         by outcome: reached, refused as beyond-log, not-caught-up or log-unavailable, or \
-         abandoned by the caller mid-wait. A header refused as malformed is not counted.",
+         by outcome: reached, refused as beyond-log, not-caught-up, log-unavailable or \
+         projections-stopped, or abandoned by the caller mid-wait. A header refused as malformed is not counted.",
     );
     for (outcome, n) in reach.outcomes() {
         t.sample(
@@ -304,6 +304,20 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
         name,
         &[("backend", backend)],
         u64::from(s.gateway.log.refusal().is_some_and(|r| r.restart_required)),
+    );
+    let name = "tongban_projections_restart_required";
+    t.family(
+        name,
+        "gauge",
+        "1 while the projections are stopped because their store failed (a full or failing \
+         disk: fjall poisoned, or an I/O error) and only a restart brings them back; 0 \
+         otherwise. Writes are still taken; reads of the projections answer stale \
+         (X-Tongban-Stale). /healthz says why (projections_unavailable).",
+    );
+    t.sample(
+        name,
+        &[("backend", backend)],
+        u64::from(s.gateway.projections_stopped().is_some()),
     );
     let head = *s.gateway.log.head().borrow();
     let applied = s.gateway.projector.applied();

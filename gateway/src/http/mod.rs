@@ -31,6 +31,7 @@ pub mod refusals;
 pub mod regions;
 pub mod schemas;
 pub mod signed;
+pub mod stale;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -353,7 +354,28 @@ pub fn routes() -> Vec<Route> {
     out
 }
 
-fn method_router<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
+/// Whether a route answers from the projections alone, so that its answers are marked stale
+/// while they are stopped ([`stale`]). An application read is not: it is folded from the log then.
+pub fn reads_projections(op: Op) -> bool {
+    matches!(
+        op,
+        Op::Find | Op::Inbox | Op::Outbox | Op::Feed | Op::Overdue | Op::Held
+    )
+}
+
+fn method_router<L: EventLog>(route: &Route, state: &AppState<L>) -> MethodRouter<AppState<L>> {
+    let handler = handler_of::<L>(route);
+    if reads_projections(route.op) {
+        handler.layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            stale::mark::<L>,
+        ))
+    } else {
+        handler
+    }
+}
+
+fn handler_of<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
     let filter = axum::routing::MethodFilter::try_from(route.method.clone())
         .unwrap_or(axum::routing::MethodFilter::GET);
     match route.op {
@@ -425,7 +447,7 @@ pub fn router_with<L: EventLog>(
     }));
     let mut by_path: BTreeMap<String, MethodRouter<AppState<L>>> = BTreeMap::new();
     for route in &table {
-        let mr = method_router::<L>(route);
+        let mr = method_router::<L>(route, &state);
         let merged = match by_path.remove(&route.path) {
             Some(existing) => existing.merge(mr),
             None => mr,

@@ -322,6 +322,9 @@ fn operation(route: &Route) -> Value {
         Op::Metrics => {
             responses.insert("200".into(), json!({"description": "Prometheus text exposition format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}));
         }
+        Op::Healthz => {
+            responses.insert("200".into(), json!({"description": "Always 200 while the process serves: `status` is `degraded` while the event log takes no writes (`log_unavailable`) or the projections stopped for good (`projections_unavailable`, a restart needed); alert on those members, not on the status code", "content": json_content(schema_of::<super::public::Health>())}));
+        }
         Op::Feed => {
             params.push(json!({"name": "after", "in": "query", "required": false, "description": "the log position to read after (default: the region's acknowledged cursor)", "schema": {"type": "integer", "minimum": 0}}));
             params.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));
@@ -471,6 +474,13 @@ fn operation(route: &Route) -> Value {
     if route.auth {
         read_after(&mut params, &mut responses);
     }
+    if super::reads_projections(route.op)
+        && let Some(Value::Object(answer)) = responses.get_mut("200")
+    {
+        answer.insert("headers".into(), json!({"X-Tongban-Stale": {
+            "description": "Only while this gateway's projections are stopped (their store failed; /healthz `projections_unavailable`): the answer is drawn from them at once and holds the events up to this log position only, so a write answered with a higher X-Tongban-Position is not in it. Send X-Tongban-Read-After to be refused (503 `projections-unavailable`) instead of answered stale",
+            "schema": {"type": "integer", "minimum": 0}}}));
+    }
     if matches!(route.op, Op::Submit | Op::LocalForm | Op::Act(_)) {
         for code in ["200", "201"] {
             if let Some(Value::Object(answer)) = responses.get_mut(code) {
@@ -526,8 +536,11 @@ fn read_after(params: &mut Vec<Value>, responses: &mut Map<String, Value>) {
     };
     responses.insert("400".into(), problem_response(&bad));
     const LATE: &str = "the position X-Tongban-Read-After names is not reached in time \
-                        (`not-caught-up`, with `Retry-After`), or the log could not be asked \
-                        where it ends (`log-unavailable`)";
+                        (`not-caught-up`, with `Retry-After`), is beyond where this gateway's \
+                        projections stopped after their store failed (`projections-unavailable`, \
+                        at once, with `Retry-After`: retry through another gateway or after a \
+                        restart), or the log could not be asked where it ends \
+                        (`log-unavailable`)";
     let late = match responses.get("503").and_then(|r| r["description"].as_str()) {
         Some(before) => format!("{before}; or {LATE}"),
         None => format!("Not answered: {LATE}"),

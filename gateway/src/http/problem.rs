@@ -36,6 +36,12 @@ pub struct Problem {
     pub retry_after: Option<u64>,
 }
 
+/// `Retry-After` of a `projections-unavailable` 503, in seconds: behind a load balancer the
+/// retry reaches another gateway (whose projections run) at once; this gateway answers only
+/// after an operator restarted it, which takes minutes, so a client retrying on this one alone
+/// is not told to hammer it every second.
+const PROJECTIONS_RETRY_AFTER: u64 = 30;
+
 /// The documented shape of one entry of `errors` (a [`Violation`]).
 #[derive(schemars::JsonSchema)]
 #[allow(dead_code)]
@@ -355,6 +361,33 @@ impl From<ServiceError> for Problem {
                     detail,
                 );
                 p.retry_after = Some(1);
+                p
+            }
+            ServiceError::ProjectionsStopped { .. } => {
+                let mut p = Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "projections-unavailable",
+                    "This gateway's projections stopped and need a restart",
+                    detail,
+                );
+                // Another gateway may answer at once; this one only after a restart.
+                p.retry_after = Some(PROJECTIONS_RETRY_AFTER);
+                p
+            }
+            ServiceError::Projection(crate::projections::ProjectionError::Failed(why)) => {
+                // The store's own words (a kind and the OS error): no keys, no personal data.
+                tracing::error!(error = %why, "a request met the failed projection store");
+                let mut p = Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "projections-unavailable",
+                    "This gateway's projections stopped and need a restart",
+                    format!(
+                        "the projection store of this gateway failed ({why}) and takes no more \
+                         writes until the gateway is restarted on a healthy disk; the event log \
+                         is not affected. Retry through another gateway, or after the restart"
+                    ),
+                );
+                p.retry_after = Some(PROJECTIONS_RETRY_AFTER);
                 p
             }
             ServiceError::NotFound(_) => Problem::not_found(detail),

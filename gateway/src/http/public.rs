@@ -11,17 +11,21 @@ use super::AppState;
 use crate::log::EventLog;
 
 /// `GET /healthz`. `status` is `degraded` while the event log cannot take writes
-/// (`log_available: false`), and the answer stays HTTP 200: the projections still serve every
-/// read of applications and boxes then, and a load balancer that pulled gateways on a non-2xx
-/// would pull all of them at once during a NATS outage, turning lost writes into lost reads too.
-/// Alert on `log_available` (or `tongban_log_available` in `/metrics`) instead.
+/// (`log_available: false`) or the projections stopped for good (`projections_unavailable`), and
+/// the answer stays HTTP 200: in either case the gateway still serves (reads of the projections
+/// during a log outage; writes, and reads marked stale, while the projections are stopped), and a
+/// load balancer that pulled gateways on a non-2xx would pull all of them at once during a NATS
+/// outage, turning lost writes into lost reads too. Alert on `log_available` and
+/// `projections_unavailable` (or `tongban_log_available`, `tongban_log_restart_required` and
+/// `tongban_projections_restart_required` in `/metrics`) instead.
 pub async fn healthz<L: EventLog>(State(s): State<AppState<L>>) -> Json<Value> {
     let head = *s.gateway.log.head().borrow();
     let applied = s.gateway.projector.applied();
     let available = s.gateway.log.available();
     let refusal = s.gateway.log.refusal();
+    let stopped = s.gateway.projections_stopped();
     Json(json!({
-        "status": if available { "ok" } else { "degraded" },
+        "status": if available && stopped.is_none() { "ok" } else { "degraded" },
         "backend": s.gateway.log.backend(),
         // Whether the event log can take writes now (`EventLog::available`).
         "log_available": available,
@@ -34,6 +38,12 @@ pub async fn healthz<L: EventLog>(State(s): State<AppState<L>>) -> Json<Value> {
         "log_position": head,
         "projection_position": applied,
         "projection_lag": head.saturating_sub(applied),
+        // The projections stopped for good: their store failed (a full or failing disk), and
+        // only a restart brings them back (`projector::Stopped`).
+        "projections_unavailable": stopped.as_ref().map(|p| json!({
+            "why": p.why,
+            "restart_required": true,
+        })),
         // Applications whose view is held at an event that does not fold (`/v1/projections/held`).
         "projection_held": s.gateway.store.held_count().ok(),
         // A regions.json that changed but does not read: the book read before it is still in
@@ -46,6 +56,66 @@ pub async fn healthz<L: EventLog>(State(s): State<AppState<L>>) -> Json<Value> {
         // For tools on the same machine that watch the process (`tongban load --soak`).
         "pid": std::process::id(),
     }))
+}
+
+/// The documented shape of `GET /healthz` (what [`healthz`] writes), for `openapi.json`.
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+pub struct Health {
+    /// `ok`, or `degraded` while the event log takes no writes (`log_unavailable`) or the
+    /// projections stopped (`projections_unavailable`). The answer is HTTP 200 either way.
+    status: HealthStatus,
+    /// `embedded` or `jetstream`.
+    backend: String,
+    /// Whether the event log can take writes now.
+    log_available: bool,
+    /// Why the event log takes no writes; null while it does.
+    log_unavailable: Option<Unavailable>,
+    /// The position of the last durable event in the log.
+    log_position: u64,
+    /// The position the projections have applied up to.
+    projection_position: u64,
+    /// `log_position - projection_position`.
+    projection_lag: u64,
+    /// Why the projections stopped for good (their store failed) and that only a restart
+    /// brings them back; null while they run. Meanwhile writes are taken, an application read
+    /// is folded from the log, and the other reads of the projections answer at once marked
+    /// `X-Tongban-Stale`.
+    projections_unavailable: Option<Unavailable>,
+    /// Applications whose view is held at an event that does not fold; null when the store
+    /// cannot say.
+    projection_held: Option<u64>,
+    /// A regions.json that changed but does not read; null while it reads.
+    region_book_unreadable: Option<BookUnreadable>,
+    /// The gateway's process id.
+    pid: u32,
+}
+
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+#[serde(rename_all = "lowercase")]
+enum HealthStatus {
+    Ok,
+    Degraded,
+}
+
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct Unavailable {
+    /// What failed (ids, positions and the operating system's words; no personal data).
+    why: String,
+    /// Only a restart after the operator's fix brings it back (else it heals by itself).
+    restart_required: bool,
+}
+
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct BookUnreadable {
+    why: String,
+    /// The failed file's modification time (RFC 3339).
+    modified: Option<String>,
+    /// The failed file's length in bytes.
+    len: u64,
 }
 
 /// The documented shape of `GET /v1/matters` (what [`matters_list`] writes), for `openapi.json`.

@@ -13,6 +13,14 @@ use crate::log::{EventLog, Positioned};
 use crate::metrics::{Histogram, STORAGE_BOUNDS_US, Snapshot};
 
 const BATCH: usize = 1024;
+/// How long the projector waits before applying again after a failure it may recover from.
+const RETRY: Duration = Duration::from_secs(1);
+/// How often a failure that goes on is logged again: at its start, then at most this often,
+/// with the count of attempts, so the log says it goes on without an ERROR line every retry.
+const REPEAT_LOG: Duration = Duration::from_secs(60);
+/// How often the projections stopped for good are told again in the log (ERROR), while the
+/// gateway goes on serving: an operator who missed the first line still finds one recent.
+const REMIND: Duration = Duration::from_secs(600);
 
 /// Told of every run of events the projector reads, before it folds them: how the service
 /// keeps the states it remembers up to date with other gateways' events on a shared stream
@@ -21,8 +29,27 @@ pub type Seen = Arc<dyn Fn(&[Positioned]) + Send + Sync>;
 
 #[derive(Clone)]
 pub struct Projector {
-    applied: watch::Receiver<u64>,
+    progress: watch::Receiver<Progress>,
     timings: Arc<Timings>,
+}
+
+/// How far the projector got, and whether it stopped for good.
+#[derive(Debug, Clone, Default)]
+struct Progress {
+    applied: u64,
+    stopped: Option<Stopped>,
+}
+
+/// The projections stopped for good: their store failed in a way it does not recover from in
+/// this process ([`crate::projections::ProjectionError::Failed`]). Reads then answer at once
+/// from what the store holds (marked stale), `/healthz` says a restart is needed, and the
+/// next start catches up from the checkpoint, the log holding every acknowledged event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stopped {
+    /// What failed, as the store said it (no key or value, so no personal data).
+    pub why: String,
+    /// The log position the projections hold every event up to: what stale answers reflect.
+    pub at: u64,
 }
 
 /// How long each batch took to read from the log and to apply, in microseconds, for `/metrics`:
@@ -52,7 +79,10 @@ impl Projector {
         seen: Option<Seen>,
     ) -> Projector {
         let start = store.checkpoint().unwrap_or(0);
-        let (tx, applied) = watch::channel(start);
+        let (tx, progress) = watch::channel(Progress {
+            applied: start,
+            stopped: None,
+        });
         let timings = Arc::new(Timings {
             reads: Histogram::new(&STORAGE_BOUNDS_US),
             applies: Histogram::new(&STORAGE_BOUNDS_US),
@@ -61,6 +91,7 @@ impl Projector {
         tokio::spawn(async move {
             let mut head = log.head();
             let mut checkpoint = start;
+            let mut failing = Failing::default();
             loop {
                 let target = *head.borrow_and_update();
                 while checkpoint < target {
@@ -87,16 +118,43 @@ impl Projector {
                             match result {
                                 Ok(Ok(pos)) => {
                                     timed.applies.record_duration(applying.elapsed());
+                                    failing.recovered(checkpoint);
                                     checkpoint = pos;
                                 }
+                                Ok(Err(e)) if e.restart_required() => {
+                                    let stopped = Stopped {
+                                        why: e.to_string(),
+                                        at: checkpoint,
+                                    };
+                                    tracing::error!(
+                                        error = %e,
+                                        checkpoint,
+                                        "projections stopped: their store failed and does not \
+                                         recover without a restart. Writes are still taken (the \
+                                         event log is fine and holds them); reads answer at once \
+                                         from the projections as they are, marked stale \
+                                         (X-Tongban-Stale), and /healthz says degraded. Fix the \
+                                         disk of DIR/projections (space, permissions, errors in \
+                                         the kernel log), then restart: the projections catch \
+                                         up from their checkpoint"
+                                    );
+                                    tx.send_modify(|p| p.stopped = Some(stopped));
+                                    drop(log);
+                                    remind_stopped(head, checkpoint).await;
+                                    return;
+                                }
                                 Ok(Err(e)) => {
-                                    tracing::error!(error = %e, checkpoint, "projection failed; retrying");
-                                    tokio::time::sleep(Duration::from_secs(1)).await;
+                                    failing.failed("projection failed; retrying", &e, checkpoint);
+                                    tokio::time::sleep(RETRY).await;
                                     continue;
                                 }
                                 Err(e) => {
-                                    tracing::error!(error = %e, "projection task failed");
-                                    tokio::time::sleep(Duration::from_secs(1)).await;
+                                    failing.failed(
+                                        "projection task failed; retrying",
+                                        &e,
+                                        checkpoint,
+                                    );
+                                    tokio::time::sleep(RETRY).await;
                                     continue;
                                 }
                             }
@@ -107,18 +165,23 @@ impl Projector {
                             continue;
                         }
                     }
-                    tx.send_replace(checkpoint);
+                    tx.send_modify(|p| p.applied = checkpoint);
                 }
                 if head.changed().await.is_err() {
                     break;
                 }
             }
         });
-        Projector { applied, timings }
+        Projector { progress, timings }
     }
 
     pub fn applied(&self) -> u64 {
-        *self.applied.borrow()
+        self.progress.borrow().applied
+    }
+
+    /// Whether the projections stopped for good ([`Stopped`]), and why.
+    pub fn stopped(&self) -> Option<Stopped> {
+        self.progress.borrow().stopped.clone()
     }
 
     /// How long reading each batch from the log took so far, in microseconds.
@@ -131,12 +194,63 @@ impl Projector {
         self.timings.applies.snapshot()
     }
 
-    /// Waits until the projection has applied `position`, or `timeout` passes. Returns whether
-    /// it got there.
+    /// Waits until the projection has applied `position`, or `timeout` passes, or the
+    /// projections stop for good (nothing more will be applied: a read waits no longer). Returns
+    /// whether it got there.
     pub async fn wait_for(&self, position: u64, timeout: Duration) -> bool {
-        let mut rx = self.applied.clone();
-        tokio::time::timeout(timeout, rx.wait_for(|p| *p >= position))
-            .await
-            .is_ok_and(|r| r.is_ok())
+        let mut rx = self.progress.clone();
+        tokio::time::timeout(
+            timeout,
+            rx.wait_for(|p| p.applied >= position || p.stopped.is_some()),
+        )
+        .await
+        .is_ok_and(|r| r.is_ok_and(|p| p.applied >= position))
+    }
+}
+
+/// A failure the projector retries, logged at its start and then at most every [`REPEAT_LOG`]
+/// with the attempts since, and its end said once.
+#[derive(Default)]
+struct Failing {
+    attempts: u64,
+    logged: Option<std::time::Instant>,
+}
+
+impl Failing {
+    fn failed(&mut self, what: &str, e: &dyn std::fmt::Display, checkpoint: u64) {
+        self.attempts += 1;
+        if self.logged.is_none_or(|at| at.elapsed() >= REPEAT_LOG) {
+            tracing::error!(error = %e, checkpoint, attempts = self.attempts, "{what}");
+            self.logged = Some(std::time::Instant::now());
+        }
+    }
+
+    fn recovered(&mut self, checkpoint: u64) {
+        if self.attempts > 0 {
+            tracing::info!(
+                checkpoint,
+                attempts = self.attempts,
+                "projections apply again after failed attempts"
+            );
+            *self = Failing::default();
+        }
+    }
+}
+
+/// Says again every [`REMIND`] that the projections stopped at `at` and how far the log (its
+/// `head`) went on since, for as long as the gateway runs.
+async fn remind_stopped(head: watch::Receiver<u64>, at: u64) {
+    loop {
+        tokio::time::sleep(REMIND).await;
+        if head.has_changed().is_err() {
+            return;
+        }
+        let behind = head.borrow().saturating_sub(at);
+        tracing::error!(
+            checkpoint = at,
+            behind,
+            "projections are still stopped after their store failed; restart the gateway once \
+             the disk of DIR/projections is fixed"
+        );
     }
 }

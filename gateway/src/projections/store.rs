@@ -54,6 +54,14 @@ pub const LAYOUT: u64 = 2;
 pub enum ProjectionError {
     #[error("projection store: {0}")]
     Storage(String),
+    /// The store cannot take writes again in this process: fjall poisoned it after a failed
+    /// write or flush (its journal and memtables no longer agree with what is on disk), or its
+    /// disk answered an I/O error (full, read-only, gone). Retrying only repeats the failure, so
+    /// the projector stops for good at the first one (fail-stop, as the embedded log does) and
+    /// `/healthz` says a restart on a healthy disk is needed; the projections then catch up from
+    /// their last checkpoint, since the log holds every acknowledged event.
+    #[error("projection store failed and takes no more writes until a restart: {0}")]
+    Failed(String),
     #[error(
         "the projections in {dir} were written by another version of tongban (layout {found}, \
          this one reads {LAYOUT}); rebuild them from the log with `tongban rebuild` (the same \
@@ -66,8 +74,45 @@ pub enum ProjectionError {
     Fold(#[from] FoldError),
 }
 
+/// A fjall error as the store's error: [`ProjectionError::Failed`] for the failures the store
+/// does not recover from in this process (see there), [`ProjectionError::Storage`] otherwise.
 fn storage(e: fjall::Error) -> ProjectionError {
-    ProjectionError::Storage(e.to_string())
+    match &e {
+        fjall::Error::Poisoned
+        | fjall::Error::Unrecoverable
+        | fjall::Error::Io(_)
+        | fjall::Error::Storage(fjall::LsmError::Io(_)) => {
+            ProjectionError::Failed(describe_failure(&e))
+        }
+        _ => ProjectionError::Storage(e.to_string()),
+    }
+}
+
+/// What [`ProjectionError::Failed`] says of a fjall error: its kind and the operating system's
+/// words (`No space left on device`), never a key or value.
+fn describe_failure(e: &fjall::Error) -> String {
+    match e {
+        fjall::Error::Poisoned => "the store was poisoned by an earlier failed write or flush \
+                                   (fjall Poisoned: a full or failing disk)"
+            .to_string(),
+        fjall::Error::Io(io) => format!("I/O error of its disk: {io}"),
+        fjall::Error::Storage(inner) => format!("I/O error of its disk: {inner}"),
+        other => other.to_string(),
+    }
+}
+
+/// [`storage`], for the tests of the line between failures and errors.
+#[cfg(test)]
+pub(crate) fn storage_error(e: fjall::Error) -> ProjectionError {
+    storage(e)
+}
+
+impl ProjectionError {
+    /// Whether this is a failure the store does not recover from without a restart
+    /// ([`ProjectionError::Failed`]).
+    pub fn restart_required(&self) -> bool {
+        matches!(self, ProjectionError::Failed(_))
+    }
 }
 
 /// One line of a region's inbox or outbox. No personal data: ids, codes and states only.
@@ -229,6 +274,9 @@ pub struct ProjectionStore {
     /// Held across a cursor's read, compare and write: two acknowledgements at once (a retry, two
     /// instances of a region's adapter) could otherwise move the cursor back.
     cursor: std::sync::Arc<std::sync::Mutex<()>>,
+    /// Test hook ([`ProjectionStore::fail_applies_after`]): how many more batches apply before
+    /// every apply fails as a poisoned store does; `u64::MAX` while unarmed.
+    applies_before_failure: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 fn box_key(region: &str, app: &str) -> Vec<u8> {
@@ -361,6 +409,9 @@ impl ProjectionStore {
             db,
             submissions: Submissions::InViews,
             cursor: std::sync::Arc::new(std::sync::Mutex::new(())),
+            applies_before_failure: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(
+                u64::MAX,
+            )),
         })
     }
 
@@ -821,6 +872,9 @@ impl ProjectionStore {
         let Some((last, last_id)) = events.last().map(|p| (p.position, p.event.id.clone())) else {
             return self.checkpoint();
         };
+        if self.injected_failure() {
+            return Err(storage(fjall::Error::Poisoned));
+        }
         let encoded = self.encode(events, cal)?;
         let mut batch = self.db.batch();
         for op in encoded.ops {
@@ -1058,6 +1112,26 @@ impl ProjectionStore {
     }
 
     /// Flushes to disk; called on shutdown so a restart has less to catch up.
+    /// Test hook (`TONGBAN_TEST_FAIL_PROJECTIONS_AFTER`, `crate::server`): the next `n` batches
+    /// apply, and every one after fails as fjall fails once a write or flush failed on a full
+    /// disk (`Poisoned`), so that a test can watch the gateway meet a projection store that
+    /// cannot recover. Nothing is written by a failed apply.
+    pub fn fail_applies_after(&self, n: u64) {
+        self.applies_before_failure
+            .store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether the test hook says this apply fails (and counts the armed countdown down).
+    fn injected_failure(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        self.applies_before_failure
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| match n {
+                u64::MAX | 0 => None,
+                n => Some(n - 1),
+            })
+            .is_err_and(|n| n == 0)
+    }
+
     pub fn persist(&self) -> Result<(), ProjectionError> {
         self.db.persist(PersistMode::SyncAll).map_err(storage)
     }

@@ -137,6 +137,21 @@ pub enum ServiceError {
          {end}: no write here answered it (a position from another deployment, or mistyped)"
     )]
     BeyondLog { wanted: u64, end: u64 },
+    /// A read naming a log position (`X-Tongban-Read-After`) beyond what this gateway's
+    /// projections hold, when they stopped for good (their store failed): never reached here,
+    /// so refused at once rather than after the wait; another gateway, or this one restarted,
+    /// answers it.
+    #[error(
+        "X-Tongban-Read-After names log position {wanted}, but this gateway's projections \
+         stopped at {reached} after their store failed ({why}) and reach nothing more until the \
+         gateway is restarted: retry through another gateway, or after the restart. The write \
+         itself is durable in the log"
+    )]
+    ProjectionsStopped {
+        wanted: u64,
+        reached: u64,
+        why: String,
+    },
     #[error(transparent)]
     Log(#[from] LogError),
     #[error(transparent)]

@@ -198,10 +198,23 @@ impl<L: EventLog> Gateway<L> {
     /// previous run's not yet projected), at most [`READ_YOUR_WRITES`]. Every read of the
     /// projections goes through here, so an answered write is visible to any read that follows
     /// it.
+    ///
+    /// Projections that stopped for good ([`Gateway::projections_stopped`]) are not waited for:
+    /// nothing more will be applied, so the read answers at once from what they hold (the HTTP
+    /// layer marks such answers stale) instead of after the whole wait, every time.
     pub async fn caught_up(&self) {
-        if let Err(position) = self.projected_within(READ_YOUR_WRITES).await {
+        if let Err(position) = self.projected_within(READ_YOUR_WRITES).await
+            && self.projector.stopped().is_none()
+        {
             tracing::warn!(position, "projection lags behind an acknowledged write");
         }
+    }
+
+    /// Whether the projections stopped for good (their store failed; see
+    /// [`crate::projections::projector::Stopped`]) and are behind the log: every answer drawn
+    /// from them then holds events up to `Stopped::at` only.
+    pub fn projections_stopped(&self) -> Option<crate::projections::projector::Stopped> {
+        self.projector.stopped()
     }
 
     /// Waits at most `patience` until the projections hold every event acknowledged before this
@@ -224,8 +237,16 @@ impl<L: EventLog> Gateway<L> {
 
     /// The view of an application: from the projection, or folded from the log when the
     /// projection has not caught up with it yet.
+    ///
+    /// With the projections stopped for good behind the log, the view is folded from the log
+    /// (one read of the application's events): a province reading what it just wrote gets it
+    /// exact, not stale, while the gateway waits for its restart.
     async fn view(&self, app: &str) -> Result<Option<ApplicationView>, ServiceError> {
         self.caught_up().await;
+        if self.projector.stopped().is_some() && self.projector.applied() < self.known_end() {
+            let events = self.log.read(app).await?;
+            return Ok(ApplicationView::from_events(&events, &self.calendar)?);
+        }
         if let Some(held) = self.store.held(app)? {
             return Err(ServiceError::Held(Box::new(held)));
         }
@@ -298,5 +319,7 @@ mod form_tests;
 mod held_tests;
 #[cfg(test)]
 mod reach_tests;
+#[cfg(test)]
+mod stopped_tests;
 #[cfg(test)]
 mod tests;

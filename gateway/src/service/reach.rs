@@ -61,24 +61,39 @@ enum Outcome {
     BeyondLog,
     NotCaughtUp,
     LogUnavailable,
+    /// Beyond what the projections hold, and they stopped for good (their store failed).
+    ProjectionsStopped,
     /// The caller went away (or the gateway stopped) while the read waited.
     Abandoned,
 }
 
 /// Each [`Outcome`] as `/metrics` labels it: the refusals' own rules.
-const OUTCOMES: [&str; 5] = [
+const OUTCOMES: [&str; 6] = [
     "reached",
     "beyond-log",
     "not-caught-up",
     "log-unavailable",
+    "projections-stopped",
     "abandoned",
 ];
 
 /// Why a read naming a position is refused: exactly what [`Gateway::reach`] can answer, so
 /// that each is counted under its own outcome.
 enum Refusal {
-    BeyondLog { wanted: u64, end: u64 },
-    NotCaughtUp { wanted: u64, end: u64, reached: u64 },
+    BeyondLog {
+        wanted: u64,
+        end: u64,
+    },
+    NotCaughtUp {
+        wanted: u64,
+        end: u64,
+        reached: u64,
+    },
+    ProjectionsStopped {
+        wanted: u64,
+        reached: u64,
+        why: String,
+    },
     Log(LogError),
 }
 
@@ -100,6 +115,15 @@ impl From<Refusal> for ServiceError {
                 wanted,
                 end,
                 reached,
+            },
+            Refusal::ProjectionsStopped {
+                wanted,
+                reached,
+                why,
+            } => ServiceError::ProjectionsStopped {
+                wanted,
+                reached,
+                why,
             },
             Refusal::Log(e) => ServiceError::Log(e),
         }
@@ -178,6 +202,7 @@ impl<L: EventLog> Gateway<L> {
             Ok(_) => Outcome::Reached,
             Err(Refusal::BeyondLog { .. }) => Outcome::BeyondLog,
             Err(Refusal::NotCaughtUp { .. }) => Outcome::NotCaughtUp,
+            Err(Refusal::ProjectionsStopped { .. }) => Outcome::ProjectionsStopped,
             Err(Refusal::Log(_)) => Outcome::LogUnavailable,
         });
         Ok(answer?)
@@ -222,6 +247,17 @@ impl<L: EventLog> Gateway<L> {
                 end,
                 reached: self.projector.applied(),
             });
+        }
+        // Projections that stopped for good never get there: refused now, not after the wait.
+        if let Some(stopped) = self.projector.stopped() {
+            let reached = self.projector.applied();
+            if reached < wanted {
+                return Err(Refusal::ProjectionsStopped {
+                    wanted,
+                    reached,
+                    why: stopped.why,
+                });
+            }
         }
         // Only the position named: what else this gateway knows of, the read that follows waits
         // for itself (`Gateway::caught_up`).

@@ -156,6 +156,7 @@ async fn a_read_after_a_position_sees_another_gateways_write() {
             ("beyond-log", 0),
             ("not-caught-up", 51),
             ("log-unavailable", 0),
+            ("projections-stopped", 0),
             ("abandoned", 1),
         ]
     );
