@@ -39,6 +39,34 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
+/// How long a request body may take to arrive: 30 s, enough for the largest body (1 MiB) at
+/// 35 KB/s. `TONGBAN_TEST_BODY_TIMEOUT_MS` shortens it for end-to-end tests (warned of when
+/// first read). Never set in production.
+fn body_timeout() -> std::time::Duration {
+    static TIMEOUT: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
+    *TIMEOUT.get_or_init(|| {
+        match std::env::var(BODY_TIMEOUT_ENV)
+            .ok()
+            .and_then(|ms| ms.trim().parse().ok())
+        {
+            Some(ms) => {
+                tracing::warn!(
+                    ms,
+                    "test hook {BODY_TIMEOUT_ENV} armed: request bodies time out early"
+                );
+                std::time::Duration::from_millis(ms)
+            }
+            None => BODY_TIMEOUT,
+        }
+    })
+}
+
+/// The deadline of a request body's arrival, unless a test shortens it.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Test hook: milliseconds a request body may take instead of [`BODY_TIMEOUT`].
+pub const BODY_TIMEOUT_ENV: &str = "TONGBAN_TEST_BODY_TIMEOUT_MS";
+
 pub(super) fn too_large() -> Problem {
     Problem::payload_too_large(format!("request bodies are limited to {MAX_BODY} bytes"))
 }
@@ -68,9 +96,37 @@ async fn guarded(req: Request, next: Next) -> Response {
         )
         .into_response();
     }
-    if content_length(req.headers()).is_some_and(|n| n > MAX_BODY as u64) {
+    let declared = content_length(req.headers());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
         return too_large().into_response();
     }
+    // A body is read here, within a deadline, before any handler holds a worker for it: a
+    // client that sends one byte a second would otherwise keep its request (and a shutdown)
+    // waiting for as long as it likes. Only requests that carry one: most are GETs.
+    let carries_body =
+        declared.is_some_and(|n| n > 0) || req.headers().contains_key(header::TRANSFER_ENCODING);
+    let req = if carries_body {
+        let (parts, body) = req.into_parts();
+        match tokio::time::timeout(body_timeout(), axum::body::to_bytes(body, MAX_BODY)).await {
+            Ok(Ok(bytes)) => Request::from_parts(parts, axum::body::Body::from(bytes)),
+            // Over the limit (a chunked body), or the connection failed mid-body.
+            Ok(Err(_)) => return too_large().into_response(),
+            Err(_) => {
+                return Problem::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request-timeout",
+                    "Request body too slow",
+                    format!(
+                        "the request body did not arrive within {} s; send it at once",
+                        body_timeout().as_secs_f64()
+                    ),
+                )
+                .into_response();
+            }
+        }
+    } else {
+        req
+    };
     let response = next.run(req).await;
     let is_problem = response
         .headers()

@@ -444,6 +444,13 @@ fn operation(route: &Route) -> Value {
     }
     if route.method == axum::http::Method::POST {
         responses.insert(
+            "408".into(),
+            problem_response(
+                "The body did not arrive within 30 s of the head (`request-timeout`): send it \
+                 at once",
+            ),
+        );
+        responses.insert(
             "413".into(),
             problem_response(
                 "The body exceeds the size limit, or (on JetStream) the sealed event exceeds the \
