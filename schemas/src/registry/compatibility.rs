@@ -324,8 +324,31 @@ const MAX_DEPTH: usize = 64;
 /// milliseconds and is answered [`Rule::TooComplex`].
 pub const MAX_STEPS: usize = 20_000;
 
-/// The steps one compilation of a reader's schema counts (compiling is far dearer than a visit).
+/// The steps one compilation of a reader's schema counts (compiling is far dearer than a visit),
+/// plus one per [`DEFS_NODES_PER_STEP`] nodes of the definitions it copies in: a candidate
+/// padded with unused `$defs` would otherwise make each compilation dear at a fixed price.
 const COMPILE_COST: usize = 200;
+
+/// Nodes of the copied definitions that cost one step more per compilation.
+const DEFS_NODES_PER_STEP: usize = 10;
+
+/// The JSON nodes under `v`, counted up to `cap`.
+fn nodes_up_to(v: &Value, cap: usize) -> usize {
+    let mut count = 0;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        count += 1;
+        if count >= cap {
+            break;
+        }
+        match v {
+            Value::Object(map) => stack.extend(map.values()),
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    count
+}
 
 /// How many findings one comparison lists: a union of references multiplies the same finding
 /// once per path through it, and nobody reads past the first hundred.
@@ -340,6 +363,8 @@ const MAX_VALUE_DEPTH: usize = 16;
 struct Budget {
     steps: Cell<usize>,
     compiled: RefCell<HashMap<*const Value, Option<Rc<CompiledSchema>>>>,
+    /// What one compilation costs ([`COMPILE_COST`] and the copied definitions), once known.
+    compile_cost: Cell<Option<usize>>,
 }
 
 struct Ctx<'a> {
@@ -517,7 +542,20 @@ impl<'a> Ctx<'a> {
         if let Some(c) = self.budget.compiled.borrow().get(&key) {
             return c.clone();
         }
-        if !self.spend(COMPILE_COST) {
+        let cost = match self.budget.compile_cost.get() {
+            Some(cost) => cost,
+            None => {
+                let defs: usize = ["$defs", "definitions"]
+                    .iter()
+                    .filter_map(|d| self.rroot.get(d))
+                    .map(|d| nodes_up_to(d, MAX_STEPS * DEFS_NODES_PER_STEP))
+                    .sum();
+                let cost = COMPILE_COST + defs / DEFS_NODES_PER_STEP;
+                self.budget.compile_cost.set(Some(cost));
+                cost
+            }
+        };
+        if !self.spend(cost) {
             return None;
         }
         let Value::Object(sub) = r else {

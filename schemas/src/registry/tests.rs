@@ -1345,3 +1345,37 @@ fn versions_are_read_in_one_spelling() {
     );
     assert_eq!(parse_schema_ref("application.accepted/02"), None);
 }
+
+/// Given a reader whose union's branches each refuse the writer's fixed value by a pattern (each
+/// branch compiled to judge the value), when the reader
+/// carries a large block of unused `$defs`, then the comparison spends its bound on the
+/// compilations (each copies the definitions in) and ends `too-complex`, where the same reader
+/// without the padding is judged within the bound. (Found by a review: a fixed price per
+/// compilation let padding make each one dear.)
+#[test]
+fn compilations_cost_what_they_copy() {
+    use super::compatibility::{MAX_STEPS, compare_counted};
+    let branches: Vec<Value> = (0..50)
+        .map(|i| {
+            json!({"type": "object", "properties": {"matter": {"type": "string", "pattern": format!("^m{i}$")}}})
+        })
+        .collect();
+    let writer = json!({"type": "object", "properties": {"matter": {"const": "other"}}, "required": ["matter"]});
+    let plain = json!({"anyOf": branches});
+    let mut padded = plain.clone();
+    let padding: serde_json::Map<String, Value> = (0..2000)
+        .map(|i| (format!("pad{i}"), json!({"type": "object", "properties": {"a": {"type": "string"}, "b": {"enum": [1, 2, 3]}}})))
+        .collect();
+    padded["$defs"] = Value::Object(padding);
+    let (_, plain_steps) = compare_counted(&plain, &writer, OpenObjects::Strict);
+    assert!(plain_steps <= MAX_STEPS, "{plain_steps}");
+    let (found, padded_steps) = compare_counted(&padded, &writer, OpenObjects::Strict);
+    assert!(
+        padded_steps > plain_steps,
+        "{padded_steps} vs {plain_steps}"
+    );
+    assert!(
+        found.iter().any(|f| f.rule == Rule::TooComplex),
+        "{padded_steps} steps: {found:?}"
+    );
+}
