@@ -316,9 +316,10 @@ mod tests {
         assert_eq!(p.status, 400);
     }
 
-    /// Given a JSON content type whose charset is not UTF-8, when a body comes with it, then it
-    /// is refused with 415 pointing GBK/GB18030 forms to the local-form route; UTF-8 however
-    /// spelt (quoted, any case, `utf8`) is taken. Guards against GBK bytes read as UTF-8.
+    /// Given a JSON content type whose charset is not UTF-8, when a body with bytes beyond ASCII
+    /// comes with it, then it is refused with 415 pointing GBK/GB18030 forms to the local-form
+    /// route; a body of ASCII alone, and UTF-8 however spelt (quoted, any case, `utf8`), is
+    /// taken. Guards against GBK bytes read as UTF-8.
     #[test]
     fn a_charset_other_than_utf8_is_unsupported() {
         for content_type in [
@@ -333,13 +334,16 @@ mod tests {
             "application/json; charset=\"gb18030\"",
             "application/json; charset=latin1",
         ] {
-            let p = intake(Some(content_type), b"{}").expect_err(content_type);
+            let gbk = b"{\"note\": \"\xd2\xd1\xba\xcb\xd1\xe9\"}";
+            let p = intake(Some(content_type), gbk).expect_err(content_type);
             assert_eq!(p.status, 415, "{content_type}");
             assert!(
                 p.detail.contains("UTF-8") && p.detail.contains("/forms/"),
                 "{}",
                 p.detail
             );
+            // ASCII alone reads the same whatever the label: taken.
+            assert_eq!(intake(Some(content_type), b"{}").expect("ASCII"), json!({}));
         }
     }
 
