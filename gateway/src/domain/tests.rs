@@ -904,6 +904,22 @@ fn statutory_limits() -> matters::TimeLimits {
     }
 }
 
+/// The deadlines after each of `steps` (region, command, time) on the statutory clock and a
+/// weekday calendar, each command decided on the state the ones before it made.
+fn clocks_after_each(steps: Vec<(&str, Command, &str)>) -> Vec<Deadlines> {
+    let (limits, cal) = (statutory_limits(), calendar::Calendar::weekdays());
+    let (mut state, mut deadlines) = (None, Deadlines::default());
+    let mut after = Vec::new();
+    for (region, cmd, when) in steps {
+        let event = decide(state.as_ref(), region, cmd).expect("legal");
+        let app = Application::apply_from(state, "app-1", region, &event);
+        deadlines.apply(&app, &event, at(when), &limits, &cal);
+        after.push(deadlines.clone());
+        state = Some(app);
+    }
+    after
+}
+
 #[test]
 fn deadlines_follow_the_statutory_clock() {
     let limits = statutory_limits();
@@ -1068,11 +1084,8 @@ fn a_lapsed_decision_deadline_is_not_laundered_by_suspension_or_extension() {
 /// the acceptance. (Found by a domain review: the late acceptance started 20 fresh days.)
 #[test]
 fn a_late_acceptance_starts_the_decision_clock_at_the_receipt() {
-    let limits = statutory_limits();
-    let cal = calendar::Calendar::weekdays();
     let deadlines_after = |accepted_at: &str| {
-        let (mut state, mut deadlines) = (None, Deadlines::default());
-        for (region, cmd, when) in [
+        let mut after = clocks_after_each(vec![
             (
                 GD,
                 Command::Submit(submitted(Mode::Proxy)),
@@ -1080,13 +1093,8 @@ fn a_late_acceptance_starts_the_decision_clock_at_the_receipt() {
             ),
             (GD, forward(), "2026-11-02T02:00:00Z"),
             (ZJ, accept(), accepted_at),
-        ] {
-            let event = decide(state.as_ref(), region, cmd).expect("legal");
-            let app = Application::apply_from(state, "app-1", region, &event);
-            deadlines.apply(&app, &event, at(when), &limits, &cal);
-            state = Some(app);
-        }
-        deadlines
+        ]);
+        after.pop().expect("deadlines")
     };
     let late = deadlines_after("2026-11-27T03:00:00Z");
     assert_eq!(late.0[0].state, DeadlineState::Missed);
@@ -1112,8 +1120,7 @@ fn a_late_acceptance_starts_the_decision_clock_at_the_receipt() {
     // A 补正告知 given after the window ran out (11-20), the supplement (11-23) and an acceptance
     // in the new window (11-24): the notice came too late, so the decision clock still runs
     // from the first receipt. (Found by a review of the rule above.)
-    let (mut state, mut deadlines) = (None, Deadlines::default());
-    for (region, cmd, when) in [
+    let deadlines = clocks_after_each(vec![
         (
             GD,
             Command::Submit(submitted(Mode::Proxy)),
@@ -1123,12 +1130,9 @@ fn a_late_acceptance_starts_the_decision_clock_at_the_receipt() {
         (ZJ, request_supplement(), "2026-11-20T02:00:00Z"),
         (GD, supplement(), "2026-11-23T02:00:00Z"),
         (ZJ, accept(), "2026-11-24T02:00:00Z"),
-    ] {
-        let event = decide(state.as_ref(), region, cmd).expect("legal");
-        let app = Application::apply_from(state, "app-1", region, &event);
-        deadlines.apply(&app, &event, at(when), &limits, &cal);
-        state = Some(app);
-    }
+    ])
+    .pop()
+    .expect("deadlines");
     let decision = deadlines
         .0
         .iter()
@@ -1147,12 +1151,8 @@ fn a_late_acceptance_starts_the_decision_clock_at_the_receipt() {
 /// delivery weeks late left no trace.)
 #[test]
 fn the_issue_clock_runs_until_the_result_is_delivered() {
-    let limits = statutory_limits();
-    let cal = calendar::Calendar::weekdays();
     let run = |issued_at: &str, delivered_at: &str| {
-        let (mut state, mut deadlines) = (None, Deadlines::default());
-        let mut after_issue = None;
-        for (region, cmd, when) in [
+        let after = clocks_after_each(vec![
             (
                 GD,
                 Command::Submit(submitted(Mode::Proxy)),
@@ -1163,16 +1163,9 @@ fn the_issue_clock_runs_until_the_result_is_delivered() {
             (ZJ, approve(), "2026-11-02T02:00:00Z"),
             (ZJ, issue(), issued_at),
             (GD, deliver(), delivered_at),
-        ] {
-            let event = decide(state.as_ref(), region, cmd).expect("legal");
-            let app = Application::apply_from(state, "app-1", region, &event);
-            deadlines.apply(&app, &event, at(when), &limits, &cal);
-            if matches!(event, Event::IssueResult(_)) {
-                after_issue = Some(deadlines.0[2].clone());
-            }
-            state = Some(app);
-        }
-        (after_issue.expect("issued"), deadlines.0[2].clone())
+        ]);
+        // After the issue (step 4) and after the delivery: the issue clock is the third.
+        (after[4].0[2].clone(), after[5].0[2].clone())
     };
     let (issued, late) = run("2026-11-06T02:00:00Z", "2026-11-20T02:00:00Z");
     assert_eq!(
