@@ -495,6 +495,102 @@ impl<'de> Visitor<'de> for LocalVisitor {
     }
 }
 
+/// JSON text as a `serde_json::Value`, refusing a member given twice in one object with the
+/// error [`duplicate_member`] reads: the canonical JSON routes' reader, which takes the value
+/// whole (there is nothing to borrow for), in one pass and without [`Local`]'s tree in between.
+/// Every accepted text reads as `serde_json::from_str::<Value>` reads it.
+pub fn value_from_json(text: &str) -> Result<Value, serde_json::Error> {
+    let mut d = serde_json::Deserializer::from_str(text);
+    let value = UniqueValue.deserialize(&mut d)?;
+    d.end()?;
+    Ok(value)
+}
+
+/// [`value_from_json`]'s seed and visitor: serde_json's `Value` visitor, but a member name
+/// given twice is an error, not the last one kept.
+struct UniqueValue;
+
+impl<'de> DeserializeSeed<'de> for UniqueValue {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UniqueValue {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::Number(n.into()))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::Number(n.into()))
+    }
+
+    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(n).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_owned()))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        self.deserialize(d)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(x) = seq
+            .next_element_seed(UniqueValue)
+            .map_err(|e| within(e, tongban_schemas::Step::Item(items.len())))?
+        {
+            items.push(x);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut members = serde_json::Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            let v = map
+                .next_value_seed(UniqueValue)
+                .map_err(|e| within(e, tongban_schemas::Step::Member(&k)))?;
+            match members.entry(k) {
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(v);
+                }
+                serde_json::map::Entry::Occupied(taken) => {
+                    return Err(duplicate_error(taken.key(), ""));
+                }
+            }
+        }
+        Ok(Value::Object(members))
+    }
+}
+
 /// A member name, borrowed when the text allows (serde's own `Cow<str>` always copies).
 struct Name;
 
@@ -530,6 +626,42 @@ impl<'de> Visitor<'de> for Name {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Given JSON texts of every kind (big and negative numbers, exponents, escapes, nesting,
+    /// names out of order), when read by [`value_from_json`], then each is the value
+    /// `serde_json::from_str` reads; a member given twice, however deep, is refused naming it
+    /// and its pointer, as the local reader's detector says it.
+    #[test]
+    fn value_from_json_reads_as_serde_json_and_refuses_a_member_twice() {
+        for text in [
+            r#"{"b": 1, "a": [1.0, -0, 1e300, 18446744073709551615, 123456789012345678901]}"#,
+            r#"{"\u0061": "\u5f20\n", "x": {"y": [null, true, false, {}]}}"#,
+            "  [ ]  ",
+            r#""text""#,
+        ] {
+            let expected: Value = serde_json::from_str(text).expect(text);
+            assert_eq!(value_from_json(text).expect(text), expected, "{text}");
+        }
+        for (text, name, pointer) in [
+            (
+                r#"{"expected_seq": 7, "expected_seq": 1}"#,
+                "expected_seq",
+                "/expected_seq",
+            ),
+            (r#"{"a": [{}, {"b": 1, "\u0062": 2}]}"#, "b", "/a/1/b"),
+            (r#"{"x/y": {"~": 1, "~": 2}}"#, "~", "/x~1y/~0"),
+        ] {
+            let e = value_from_json(text).expect_err(text);
+            let d = duplicate_member(&e).expect(text);
+            assert_eq!(
+                (d.name.as_str(), d.pointer.as_str()),
+                (name, pointer),
+                "{text}"
+            );
+        }
+        assert!(value_from_json("{} x").is_err());
+        assert!(duplicate_member(&value_from_json("{").expect_err("cut")).is_none());
+    }
 
     #[test]
     fn reads_json_like_serde_json() {
