@@ -124,12 +124,12 @@ pub fn intake(content_type: Option<&str>, bytes: &[u8]) -> Result<Value, Problem
 
 /// JSON text as a value, refusing a member given twice in one object (400 `duplicate-member` at
 /// its pointer): serde_json would keep the last of `{"expected_seq":7,"expected_seq":1}` and act
-/// on a value the client may not have meant. Read in one pass straight into the value, with the
-/// local forms' detector (one for both kinds of route); every other error is serde_json's own,
-/// with its line and column.
+/// on a value the client may not have meant. Read by the local forms' reader, so one detector
+/// serves both kinds of route, in the same single pass over the text that parses it; every other
+/// error is serde_json's own, with its line and column.
 fn parse(text: &str) -> Result<Value, Problem> {
-    match tongban_adapters::local::value_from_json(text) {
-        Ok(value) => Ok(value),
+    match tongban_adapters::local::from_json(text) {
+        Ok(local) => Ok(local.to_value()),
         Err(e) => Err(match tongban_adapters::local::duplicate_member(&e) {
             Some(duplicate) => Problem::bad_request(
                 &tongban_schemas::mask::field_path(&duplicate.pointer),
