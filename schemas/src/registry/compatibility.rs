@@ -332,24 +332,6 @@ const COMPILE_COST: usize = 200;
 /// Nodes of the copied definitions that cost one step more per compilation.
 const DEFS_NODES_PER_STEP: usize = 10;
 
-/// The JSON nodes under `v`, counted up to `cap`.
-fn nodes_up_to(v: &Value, cap: usize) -> usize {
-    let mut count = 0;
-    let mut stack = vec![v];
-    while let Some(v) = stack.pop() {
-        count += 1;
-        if count >= cap {
-            break;
-        }
-        match v {
-            Value::Object(map) => stack.extend(map.values()),
-            Value::Array(items) => stack.extend(items),
-            _ => {}
-        }
-    }
-    count
-}
-
 /// How many findings one comparison lists: a union of references multiplies the same finding
 /// once per path through it, and nobody reads past the first hundred.
 pub const MAX_FINDINGS: usize = 100;
@@ -548,7 +530,7 @@ impl<'a> Ctx<'a> {
                 let defs: usize = ["$defs", "definitions"]
                     .iter()
                     .filter_map(|d| self.rroot.get(d))
-                    .map(|d| nodes_up_to(d, MAX_STEPS * DEFS_NODES_PER_STEP))
+                    .map(|d| super::nodes::json_nodes(d, MAX_STEPS * DEFS_NODES_PER_STEP))
                     .sum();
                 let cost = COMPILE_COST + defs / DEFS_NODES_PER_STEP;
                 self.budget.compile_cost.set(Some(cost));

@@ -420,6 +420,10 @@ impl Registry {
 /// exponential in its size, so it is refused before either runs.
 pub const MAX_EXPANDED_NODES: usize = 5_000;
 
+/// The largest product of a candidate's expanded size and one example's nodes whose problems
+/// are listed one by one (the builtin documents' largest is under 50,000).
+pub const MAX_EXPLAINED_WORK: usize = 200_000;
+
 /// A document the registry accepts: valid under its meta-schema (draft 2020-12), not larger than
 /// [`MAX_EXPANDED_NODES`] with its references written out, compilable with the identifier
 /// checks, and every `examples` entry valid under it.
@@ -439,7 +443,8 @@ pub fn check_document(doc: &Value) -> Result<(), SchemaError> {
     if !problems.is_empty() {
         return Err(SchemaError::InvalidSchema(problems.join("; ")));
     }
-    if nodes::expanded_size(doc, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES {
+    let size = nodes::expanded_size(doc, MAX_EXPANDED_NODES);
+    if size > MAX_EXPANDED_NODES {
         return Err(SchemaError::TooComplex(format!(
             "with its $refs written out the document has more than {MAX_EXPANDED_NODES} schema \
              nodes (unions of references multiplying through $defs): validating its examples \
@@ -450,6 +455,10 @@ pub fn check_document(doc: &Value) -> Result<(), SchemaError> {
     // Every violation of every example, where it is: a maintainer fixes them all in one go.
     // Read lazily up to one past what is listed: a candidate is anyone's, and its examples can
     // hold more violations than memory (a thousand objects missing a thousand members each).
+    // An example is explained problem by problem only while the schema's size times the
+    // example's stays small: a union's error holds every branch's errors for each item, so a
+    // few hundred branches over a thousand items would be built in memory before any cut. A
+    // larger invalid example is named without its problems.
     let limit = crate::limits::MAX_PROBLEMS;
     let mut problems = Vec::new();
     if let Some(examples) = doc.get("examples").and_then(Value::as_array) {
@@ -457,6 +466,21 @@ pub fn check_document(doc: &Value) -> Result<(), SchemaError> {
             let room = limit + 1 - problems.len().min(limit + 1);
             if room == 0 {
                 break;
+            }
+            let work = size.saturating_mul(nodes::json_nodes(ex, MAX_EXPLAINED_WORK));
+            if work > MAX_EXPLAINED_WORK {
+                if !compiled.passes(ex) {
+                    problems.push(Violation::new(
+                        format!("/examples/{i}"),
+                        "invalid-example",
+                        format!(
+                            "example {i} does not validate against the candidate; it is too \
+                             large against a schema this size for each problem to be listed: \
+                             check it with a JSON Schema validator of your own"
+                        ),
+                    ));
+                }
+                continue;
             }
             let found = compiled.check_at_most(ex, &format!("/examples/{i}"), room);
             problems.extend(found.violations);

@@ -129,6 +129,9 @@ pub fn expanded_size(root: &Value, limit: usize) -> usize {
                             .map(|s| self.schema(s))
                             .fold(0, usize::saturating_add)
                     })
+                } else if k == "required" {
+                    // Each member it names is a finding an instance can make here.
+                    v.as_array().map_or(0, Vec::len)
                 } else if NOT_SUBSCHEMAS.contains(&k) || k.starts_with("x-") {
                     0
                 } else {
@@ -154,4 +157,23 @@ pub fn expanded_size(root: &Value, limit: usize) -> usize {
         memo: std::collections::HashMap::new(),
     }
     .schema(root)
+}
+
+/// The JSON nodes of `v` (every value, members and items included), counted up to `cap`: what
+/// reading or copying it costs, as the examples check and a compilation weigh it.
+pub fn json_nodes(v: &Value, cap: usize) -> usize {
+    let mut count = 0;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        count += 1;
+        if count >= cap {
+            break;
+        }
+        match v {
+            Value::Object(map) => stack.extend(map.values()),
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    count
 }
