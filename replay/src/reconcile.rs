@@ -1035,16 +1035,17 @@ fn header_problem(line: usize, header: &str, columns: &[String]) -> Option<Strin
     if missing.is_empty() {
         return None;
     }
-    let header = tongban_schemas::mask::field_name(header.trim());
+    let header = header.trim();
     if columns.len() == 1
         && let Some((_, name)) = [(';', "\";\""), ('\t', "tabs")]
             .into_iter()
             .find(|(c, _)| header.contains(*c))
     {
+        // The line is not shown: without a header it is a person's record.
         return Some(format!(
-            "line {line}: the header is one column ({header:?}): columns are separated by \
-             commas, and this file separates them with {name}; export it as CSV with commas \
-             (the columns {CSV_COLUMNS}), or as JSON Lines"
+            "line {line}: the header is one column: columns are separated by commas, and this \
+             file separates them with {name}; export it as CSV with commas (the columns \
+             {CSV_COLUMNS}), or as JSON Lines"
         ));
     }
     // A first line naming none of the columns is no header but a record (a file exported
@@ -1068,7 +1069,17 @@ fn header_problem(line: usize, header: &str, columns: &[String]) -> Option<Strin
     let mut read: Vec<String> = columns
         .iter()
         .take(SHOWN)
-        .map(|c| tongban_schemas::mask::field_name(c).into_owned())
+        .map(|c| {
+            // A header names its columns in letters and digits; anything else in it may be a
+            // person's data (a record where a column name belongs), shown masked.
+            if c.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
+                tongban_schemas::mask::field_name(c).into_owned()
+            } else {
+                tongban_schemas::mask::other(c)
+            }
+        })
         .collect();
     if columns.len() > SHOWN {
         read.push(format!("… {} more", columns.len() - SHOWN));
@@ -1686,6 +1697,17 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 !headerless.to_lowercase().contains(personal),
                 "{headerless}"
             );
+        }
+        // Separated by tabs, or a header naming some columns beside a person's data: the
+        // name is not shown either. (Found by a verification run.)
+        for text in [
+            "张三\t11010519491231002X\t13800138000\taccepted\n",
+            "status,张三,11010519491231002X,13800138000,updated_at\n",
+        ] {
+            let why = refused(text);
+            for personal in ["张三", "11010519491231002", "13800138000"] {
+                assert!(!why.to_lowercase().contains(personal), "{why}");
+            }
         }
         let neither = refused("id,state,updated_at\n");
         assert!(

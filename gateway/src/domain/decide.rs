@@ -192,19 +192,11 @@ pub fn decide(
     Ok(command.into_event())
 }
 
-/// The first required text of `command` that is empty or holds only whitespace or invisible
-/// characters (zero-width spaces and joiners, a byte order mark), as a pointer into its body.
-/// The payload schemas ask `minLength` of the reasons, but not of a 补正告知's items.
+/// The first required text of `command` that is empty or holds only characters that show
+/// nothing ([`shows_nothing`]), as a pointer into its body. The payload schemas ask `minLength`
+/// of the reasons, but not of a 补正告知's items.
 fn blank_text(command: &Command) -> Option<String> {
-    let blank = |s: &str| {
-        s.chars().all(|c| {
-            c.is_whitespace()
-                || matches!(
-                    c,
-                    '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}'
-                )
-        })
-    };
+    let blank = |s: &str| s.chars().all(shows_nothing);
     match command {
         Command::NotAccept(r) if blank(&r.reason) => Some("/reason".into()),
         Command::Deny(d) if blank(&d.reason) => Some("/reason".into()),
@@ -217,6 +209,38 @@ fn blank_text(command: &Command) -> Option<String> {
             .map(|i| format!("/items/{i}")),
         _ => None,
     }
+}
+
+/// Whether `c` shows nothing on a page: whitespace, Unicode's default-ignorable characters (soft
+/// hyphen, zero-width spaces and joiners, direction marks, variation selectors, a byte order
+/// mark…), the Hangul fillers and the blank Braille pattern, or a combining mark with nothing
+/// to combine with (a text of marks alone).
+fn shows_nothing(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00ad}'
+                | '\u{034f}'
+                | '\u{061c}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{17b4}'
+                | '\u{17b5}'
+                | '\u{180b}'..='\u{180f}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{fe00}'..='\u{fe0f}'
+                | '\u{feff}'
+                | '\u{ffa0}'
+                | '\u{0300}'..='\u{036f}'
+                | '\u{1ab0}'..='\u{1aff}'
+                | '\u{20d0}'..='\u{20ff}'
+                | '\u{fe20}'..='\u{fe2f}'
+                | '\u{e0000}'..='\u{e0fff}'
+        )
 }
 
 fn unreachable_submit(app: &Application) -> Result<(), DomainError> {

@@ -454,6 +454,16 @@ fn a_reason_or_an_item_of_spaces_alone_is_refused() {
             }),
             "/items/0",
         ),
+        // Characters that show nothing: soft hyphen, Hangul filler, a direction mark, a
+        // combining mark alone, the blank Braille pattern. (Found by a verification run.)
+        (
+            &forwarded,
+            Command::RequestSupplement(ev::SupplementRequested {
+                items: vec!["\u{00ad}\u{3164}\u{202e}\u{0301}\u{2800}\u{180e}".into()],
+                note: None,
+            }),
+            "/items/0",
+        ),
         (
             &forwarded,
             Command::RequestSupplement(ev::SupplementRequested {
