@@ -406,7 +406,7 @@ pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
     // from outside: a log directory copied in from another gateway's data directory (with the
     // same key), its projections left in place.
     if let Some((applied, expected)) = checkpoint_to_check(&store, *log.head().borrow())? {
-        judge_checkpoint(dir, applied, &expected, log.read_at_now(applied))?;
+        judge_checkpoint(dir, applied, &expected, log.read_at_sync(&[applied]))?;
     }
     if let Some(text) = std::env::var_os(FAIL_FSYNC_AFTER_ENV) {
         let n: u64 = text

@@ -74,8 +74,8 @@ pub(super) fn too_large() -> Problem {
 /// The middleware: 431 for an over-long head, 413 for a declared or actual over-long body.
 ///
 /// A declared `Content-Length` above the limit is refused before a byte of the body is read. A
-/// body without one (chunked) is cut off by the router's body limit while it is read; that
-/// rejection is axum's plain text, which is turned into the same problem here.
+/// body without one (chunked) is cut off at the limit while this layer reads it: every body
+/// reaches the routes whole and within the limit.
 pub async fn guard(req: Request, next: Next) -> Response {
     // The response headers every answer carries are set here too: one layer for both, since each
     // layer costs every request a boxed future (docs/performance.md, "Round 18").
@@ -127,13 +127,5 @@ async fn guarded(req: Request, next: Next) -> Response {
     } else {
         req
     };
-    let response = next.run(req).await;
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_problem {
-        return too_large().into_response();
-    }
-    response
+    next.run(req).await
 }

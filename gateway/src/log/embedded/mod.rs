@@ -284,12 +284,6 @@ impl EmbeddedLog {
         }
     }
 
-    /// The event at `position`, read on the calling thread: for checks before the gateway
-    /// starts, outside a runtime.
-    pub fn read_at_now(&self, position: u64) -> Result<Vec<Positioned>, LogError> {
-        self.read_at_sync(&[position])
-    }
-
     /// The log's first and last events that read as events (one when they are the same), with
     /// their positions: what a gateway's key is checked against before it signs more.
     pub fn ends(&self) -> Result<Vec<(u64, Envelope)>, LogError> {
@@ -547,7 +541,9 @@ impl EmbeddedLog {
         })
     }
 
-    fn read_at_sync(&self, positions: &[u64]) -> Result<Vec<Positioned>, LogError> {
+    /// The events at `positions`, read on the calling thread ([`EventLog::read_at`] runs it on
+    /// a blocking thread; the start's checks, outside a runtime, call it directly).
+    pub fn read_at_sync(&self, positions: &[u64]) -> Result<Vec<Positioned>, LogError> {
         let durable = self.stores.durable.load(Ordering::Acquire);
         positions
             .iter()
