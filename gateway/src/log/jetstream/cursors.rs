@@ -505,7 +505,20 @@ mod tests {
                 let c = c.clone();
                 let asked = next + i as u64;
                 racers.push(tokio::spawn(async move {
-                    (asked, c.advance("330000", asked).await)
+                    // A node may still lose sight of the new bucket for a moment ("no stream
+                    // found"): the gateway answers 503 and its caller tries again, as here.
+                    // A lost race is never such an answer.
+                    let mut tries = 0;
+                    loop {
+                        let answer = c.advance("330000", asked).await;
+                        match &answer {
+                            Err(e) if tries < 50 && e.to_string().contains("no stream found") => {
+                                tries += 1;
+                                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                            }
+                            _ => return (asked, answer),
+                        }
+                    }
                 }));
             }
             next += all.len() as u64;
