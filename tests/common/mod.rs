@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -61,13 +62,17 @@ impl Gateway {
 
     /// Like [`Gateway::start_with`], with environment variables (e.g. a test hook).
     pub fn start_env(data: &Path, demo: bool, extra: &[&str], env: &[(&str, &str)]) -> Gateway {
+        // One log per start: a gateway started again on the same data must not find the last
+        // one's lines in its own log (a test counting ERROR lines would count both).
+        static STARTS: AtomicU64 = AtomicU64::new(0);
         let stderr_log = data.with_extension(format!(
             "stderr.{}.log",
-            Instant::now().elapsed().as_nanos()
+            STARTS.fetch_add(1, Ordering::Relaxed)
         ));
         let stderr = std::fs::OpenOptions::new()
             .create(true)
-            .append(true)
+            .write(true)
+            .truncate(true)
             .open(&stderr_log)
             .expect("stderr log");
         let mut cmd = Command::new(BIN);
