@@ -199,3 +199,85 @@ fn a_trickling_body_is_answered_408_at_its_deadline() {
     let r = gw.client(Some(&token)).post("/v1/applications", &example);
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
 }
+
+/// Given a gateway whose request heads must arrive within 500 ms (the test hook for its 30 s
+/// deadline), when one client trickles a request's header fields a few bytes at a time and
+/// another opens a connection and sends nothing, then both connections are closed soon after the
+/// deadline, unanswered, not held for as long as the clients like; only the trickled head is
+/// counted in `tongban_http_head_timeouts_total`; and a request sent at once is still answered.
+/// (Found by a walkthrough: a trickled head held its connection 75 s; a few thousand such
+/// clients would take every file descriptor the process has.)
+#[test]
+fn a_trickling_head_is_cut_off_at_its_deadline() {
+    use std::io::{ErrorKind, Read};
+    let tmp = TempDir::new("head-timeout");
+    let data = tmp.0.join("data");
+    register_regions(&data);
+    let gw = Gateway::start_env(
+        &data,
+        false,
+        &[],
+        &[("TONGBAN_TEST_HEAD_TIMEOUT_MS", "500")],
+    );
+    let began = Instant::now();
+    let idle = TcpStream::connect(&gw.addr).expect("connect");
+    let mut stream = TcpStream::connect(&gw.addr).expect("connect");
+    stream
+        .write_all(format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n", gw.addr).as_bytes())
+        .expect("send the request line");
+    // A header field every 100 ms, for up to 10 s: until the gateway closes the connection.
+    let mut closed_after = None;
+    for i in 0..100 {
+        std::thread::sleep(Duration::from_millis(100));
+        if stream
+            .write_all(format!("X-Trickle-{i}: a\r\n").as_bytes())
+            .is_err()
+        {
+            closed_after = Some(began.elapsed());
+            break;
+        }
+        stream
+            .set_read_timeout(Some(Duration::from_millis(1)))
+            .expect("timeout");
+        let mut buf = [0u8; 256];
+        match stream.read(&mut buf) {
+            Ok(0) => {
+                closed_after = Some(began.elapsed());
+                break;
+            }
+            Ok(n) => panic!(
+                "answered a head that never ended: {}",
+                String::from_utf8_lossy(&buf[..n])
+            ),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => {
+                closed_after = Some(began.elapsed());
+                break;
+            }
+        }
+    }
+    let closed_after = closed_after.expect("the trickling connection was held for 10 s");
+    assert!(closed_after < Duration::from_secs(5), "{closed_after:?}");
+    // The idle connection was closed too, without an answer.
+    let mut idle = idle;
+    idle.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut buf = [0u8; 64];
+    let n = idle.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "{}", String::from_utf8_lossy(&buf[..n]));
+    // A request sent at once is answered; the trickled head alone was counted.
+    let metrics = gw.client(None).get("/metrics");
+    assert_eq!(metrics.status, 200);
+    let text = String::from_utf8_lossy(&metrics.body).to_string();
+    assert!(
+        text.lines()
+            .any(|l| l == "tongban_http_head_timeouts_total 1"),
+        "{}",
+        text.lines()
+            .filter(|l| l.contains("head_timeouts"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let log = std::fs::read_to_string(&gw.stderr_log).expect("log");
+    assert!(log.contains("TONGBAN_TEST_HEAD_TIMEOUT_MS armed"), "{log}");
+}

@@ -7,6 +7,7 @@
 
 pub mod adapters;
 pub mod auth;
+pub mod connections;
 pub mod demo;
 pub mod domain;
 pub mod envelope;

@@ -15,7 +15,6 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::auth::{RegionBook, RegionBookError};
@@ -870,46 +869,36 @@ pub async fn serve<L: EventLog>(
         source,
     })?;
     let app = crate::http::router_with(Arc::clone(&gateway), book, rate_limit);
+    let head_timeout = crate::connections::head_timeout();
     tracing::info!(%local, backend = gateway.log.backend(), "serving");
     let mut signals = Signals::install();
     on_ready(local);
-    let open = Arc::new(AtomicUsize::new(0));
-    let listener = Counted {
-        inner: listener,
-        open: Arc::clone(&open),
-    };
+    let connections = crate::connections::Connections::new();
     let (begin, begun) = tokio::sync::oneshot::channel::<()>();
-    let serving = axum::serve(listener, app).with_graceful_shutdown(async move {
+    let accepting = connections.accept_until(listener, app, head_timeout, async move {
         let _ = begun.await;
     });
-    let mut serving = std::pin::pin!(serving.into_future());
-    let io = |source| ServeError::Io {
-        what: "serving HTTP".into(),
-        source,
-    };
+    let mut accepting = std::pin::pin!(accepting);
     let signal = tokio::select! {
-        result = &mut serving => {
-            result.map_err(io)?;
-            None
-        }
+        () = &mut accepting => None,
         signal = signals.recv() => Some(signal),
     };
     if let Some(signal) = signal {
         let _ = begin.send(());
+        // The listener closes and every connection is told to finish.
+        accepting.await;
         tracing::info!(
             signal,
-            connections = open.load(Ordering::Relaxed),
+            connections = connections.open(),
             grace_seconds = grace.as_secs(),
             "shutting down: no new connections; waiting for the requests in flight (a second \
              signal stops waiting)"
         );
         tokio::select! {
-            result = &mut serving => {
-                result.map_err(io)?;
-            }
+            () = connections.ended() => {}
             () = tokio::time::sleep(grace) => {
                 tracing::warn!(
-                    connections = open.load(Ordering::Relaxed),
+                    connections = connections.open(),
                     grace_seconds = grace.as_secs(),
                     "the shutdown grace passed; closing the connections still open, their \
                      requests unanswered (nothing unanswered was acknowledged)"
@@ -918,7 +907,7 @@ pub async fn serve<L: EventLog>(
             signal = signals.recv() => {
                 tracing::warn!(
                     signal,
-                    connections = open.load(Ordering::Relaxed),
+                    connections = connections.open(),
                     "a second signal: closing the connections still open now, their requests \
                      unanswered (nothing unanswered was acknowledged)"
                 );
@@ -940,86 +929,6 @@ pub async fn serve<L: EventLog>(
         tracing::warn!(error = %e, "could not flush projections; they will catch up at start");
     }
     Ok(())
-}
-
-/// The listener, counting the connections open (for the shutdown's log lines).
-struct Counted {
-    inner: tokio::net::TcpListener,
-    open: Arc<AtomicUsize>,
-}
-
-impl axum::serve::Listener for Counted {
-    type Io = CountedIo;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (CountedIo, SocketAddr) {
-        let (io, addr) = axum::serve::Listener::accept(&mut self.inner).await;
-        self.open.fetch_add(1, Ordering::Relaxed);
-        let open = Arc::clone(&self.open);
-        (CountedIo { io, open }, addr)
-    }
-
-    fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.inner.local_addr()
-    }
-}
-
-/// A connection, counted open until dropped.
-struct CountedIo {
-    io: tokio::net::TcpStream,
-    open: Arc<AtomicUsize>,
-}
-
-impl Drop for CountedIo {
-    fn drop(&mut self) {
-        self.open.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-impl tokio::io::AsyncRead for CountedIo {
-    fn poll_read(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
-    }
-}
-
-impl tokio::io::AsyncWrite for CountedIo {
-    fn poll_write(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
-    }
-
-    fn poll_flush(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.get_mut().io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
-    }
 }
 
 /// The shutdown signals (SIGTERM, Ctrl-C), listened for from [`Signals::install`] on: the

@@ -112,6 +112,18 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
             );
         }
     }
+    t.family(
+        "tongban_http_head_timeouts_total",
+        "counter",
+        "Connections closed because a request head (request line and header fields) did not \
+         arrive within its deadline, 30 s; an idle kept-alive connection is closed after as \
+         long, and is not counted.",
+    );
+    t.sample(
+        "tongban_http_head_timeouts_total",
+        &[],
+        crate::connections::HEAD_TIMEOUTS.load(std::sync::atomic::Ordering::Relaxed),
+    );
     let backend = s.gateway.log.backend();
     let stats = s.gateway.log.stats();
     t.family(

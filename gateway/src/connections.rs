@@ -1,0 +1,262 @@
+//! The HTTP connections: accepting them, serving each with HTTP/1.1, the deadline of a request's
+//! head, and closing them at shutdown.
+//!
+//! This is `axum::serve` with one thing it cannot do: a deadline for the request head. axum sets
+//! no timer on hyper's connection, so a client that trickles its request line and header fields a
+//! byte at a time held a connection (a task, a socket, a file descriptor) for as long as it liked:
+//! a walkthrough held one 75 s, and a few thousand such clients exhaust the process's descriptors
+//! (slowloris). Here every connection has hyper's `header_read_timeout`: the head must arrive
+//! whole within [`HEAD_TIMEOUT`] of the connection starting to wait for it (a new connection, or
+//! a kept-alive one after its last answer), or the connection is closed, unanswered. The body has
+//! its own deadline, in the transport guard (`http::guard`).
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+/// How long a request head may take to arrive: 30 s, as the body's deadline, and what nginx
+/// (`client_header_timeout`) and hyper's own default give. An idle kept-alive connection is
+/// closed after as long. `TONGBAN_TEST_HEAD_TIMEOUT_MS` shortens it for end-to-end tests (warned
+/// of when the gateway starts). Never set in production.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Test hook: milliseconds a request head may take instead of [`HEAD_TIMEOUT`].
+pub const HEAD_TIMEOUT_ENV: &str = "TONGBAN_TEST_HEAD_TIMEOUT_MS";
+
+/// Connections closed because a request head did not arrive in time (process-wide, as one gateway
+/// serves per process): `tongban_http_head_timeouts_total` in `GET /metrics`.
+pub static HEAD_TIMEOUTS: AtomicU64 = AtomicU64::new(0);
+
+/// The head deadline in force: [`HEAD_TIMEOUT`], unless the test hook shortens it.
+pub fn head_timeout() -> Duration {
+    match std::env::var(HEAD_TIMEOUT_ENV)
+        .ok()
+        .and_then(|ms| ms.trim().parse::<u64>().ok())
+    {
+        Some(ms) => {
+            tracing::warn!(
+                ms,
+                "test hook {HEAD_TIMEOUT_ENV} armed: request heads time out early"
+            );
+            Duration::from_millis(ms)
+        }
+        None => HEAD_TIMEOUT,
+    }
+}
+
+/// The connections being served, and the way to tell them to finish.
+pub struct Connections {
+    /// Connections open now (for the shutdown's log lines).
+    open: Arc<AtomicUsize>,
+    /// Set once: each connection answers the request it is on and closes.
+    finish: watch::Sender<bool>,
+    /// Every connection holds a receiver; closed once the last one has ended.
+    ended: watch::Sender<()>,
+}
+
+impl Connections {
+    pub fn new() -> Connections {
+        Connections {
+            open: Arc::new(AtomicUsize::new(0)),
+            finish: watch::channel(false).0,
+            ended: watch::channel(()).0,
+        }
+    }
+
+    /// How many connections are open.
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    /// Accepts connections on `listener` and serves `app` on each, until `stop` resolves; then
+    /// tells every open connection to finish its request and close (see [`Connections::ended`]).
+    pub async fn accept_until(
+        &self,
+        listener: TcpListener,
+        app: Router,
+        head_timeout: Duration,
+        stop: impl std::future::Future<Output = ()>,
+    ) {
+        let mut stop = std::pin::pin!(stop);
+        loop {
+            let (io, _) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        accept_failed(e).await;
+                        continue;
+                    }
+                },
+                () = &mut stop => break,
+            };
+            self.spawn(io, app.clone(), head_timeout);
+        }
+        drop(listener);
+        self.finish.send_replace(true);
+    }
+
+    /// Resolves once every connection has ended.
+    pub async fn ended(&self) {
+        self.ended.closed().await;
+    }
+
+    fn spawn(&self, io: TcpStream, app: Router, head_timeout: Duration) {
+        let open = Open::new(&self.open);
+        let mut finish = self.finish.subscribe();
+        let ended = self.ended.subscribe();
+        tokio::spawn(async move {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(TokioTimer::new())
+                .header_read_timeout(head_timeout);
+            let service = TowerToHyperService::new(app);
+            let heard = Arc::new(AtomicBool::new(false));
+            let io = Heard {
+                io,
+                heard: Arc::clone(&heard),
+            };
+            let conn = http.serve_connection(TokioIo::new(io), service);
+            let mut conn = std::pin::pin!(conn);
+            let mut finishing = false;
+            loop {
+                tokio::select! {
+                    result = conn.as_mut() => {
+                        if let Err(e) = result {
+                            ended_with(&e, heard.load(Ordering::Relaxed));
+                        }
+                        break;
+                    }
+                    // Set, or its sender gone: either way, finish.
+                    _ = finish.wait_for(|f| *f), if !finishing => {
+                        finishing = true;
+                        conn.as_mut().graceful_shutdown();
+                    }
+                }
+            }
+            drop(open);
+            drop(ended);
+        });
+    }
+}
+
+impl Default for Connections {
+    fn default() -> Connections {
+        Connections::new()
+    }
+}
+
+/// How a connection ended with an error. A head that did not arrive in time is counted when some
+/// of it had (`begun`: bytes read since the last answer); hyper's timer also closes a kept-alive
+/// connection that stayed idle as long, which is no client's fault. The rest (a client gone
+/// mid-answer, a malformed request hyper answered itself) are the clients' doing.
+fn ended_with(e: &hyper::Error, begun: bool) {
+    if e.is_timeout() {
+        if begun {
+            HEAD_TIMEOUTS.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!("a request head did not arrive in time; connection closed");
+        }
+    } else {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
+}
+
+/// An accept that failed. A connection reset before it was taken concerns that client alone;
+/// anything else (out of file descriptors) would fail again at once, so the loop waits a moment
+/// instead of spinning, as axum's does.
+async fn accept_failed(e: std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(
+        e.kind(),
+        ConnectionRefused | ConnectionAborted | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::warn!(error = %e, "accepting a connection failed; retrying in a second");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
+/// One open connection, counted until dropped.
+struct Open(Arc<AtomicUsize>);
+
+impl Open {
+    fn new(count: &Arc<AtomicUsize>) -> Open {
+        count.fetch_add(1, Ordering::Relaxed);
+        Open(Arc::clone(count))
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A connection's socket, noting whether bytes have come in since the last bytes went out: at a
+/// head's timeout, whether a request had begun or the connection was idle.
+struct Heard {
+    io: TcpStream,
+    heard: Arc<AtomicBool>,
+}
+
+impl tokio::io::AsyncRead for Heard {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.io).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.heard.store(true, Ordering::Relaxed);
+        }
+        polled
+    }
+}
+
+impl tokio::io::AsyncWrite for Heard {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.io).poll_write(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            this.heard.store(false, Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            this.heard.store(false, Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
