@@ -509,6 +509,136 @@ fn every_problem_of_a_canonical_body_in_one_answer() {
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
 }
 
+/// Given the demo federation, when a submission names a handler without jurisdiction over the
+/// form's places (a medical filing insured in Hangzhou sent to Guangdong; a joint hukou transfer
+/// whose handlers leave the place moved into without its police), then it is refused 422 with
+/// `handler-jurisdiction` at the handler (or at the place no handler governs), in the caller's own
+/// field for a local form, on the dry run alike; a handler the federation lacks is that finding
+/// alone; and nothing is submitted. The same filing sent to the insured province goes through.
+#[test]
+fn a_handler_without_jurisdiction_is_refused_at_its_field() {
+    let dir = TempDir::new("forms-jurisdiction");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let guangdong = gw.client(Some(&tokens["440000"]));
+    let outbox = || guangdong.get("/v1/regions/440000/outbox").json()["items"].clone();
+    let before = outbox();
+
+    // Canonical: insured in 330100 (杭州), handled by 310000 (上海).
+    let mut body = matter_example(&gw.client(None), "medical-filing");
+    assert_eq!(body["origin"], "440000");
+    assert_eq!(body["form"]["insured_region"], "330100");
+    body["handlers"] = json!(["310000"]);
+    let r = guangdong.post("/v1/applications", &body);
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    let p = r.json();
+    assert_eq!(
+        pointers_and_rules(&p),
+        vec![(
+            "/handlers/0".to_string(),
+            "handler-jurisdiction".to_string()
+        )],
+        "{p}"
+    );
+    // The message says who decides, in words a local form's caller reads too (no canonical
+    // field names: a province's finding names its own field).
+    let message = p["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("参保地"), "{message}");
+    assert!(!message.contains("/form/"), "{message}");
+    // The matters' listing names the places, for adapters and tools that route.
+    let matters = gw.client(None).get("/v1/matters").json();
+    let listed = |code: &str| {
+        matters["matters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|m| m["code"] == code)
+            .map(|m| m["jurisdiction"]["places"].clone())
+    };
+    assert_eq!(
+        listed("medical-filing"),
+        Some(json!(["/form/insured_region"]))
+    );
+    assert_eq!(
+        listed("hukou-transfer"),
+        Some(json!([
+            "/form/move_in_address/division",
+            "/form/move_out_address/division"
+        ]))
+    );
+    // A handler the federation lacks is that alone, not also without jurisdiction.
+    body["handlers"] = json!(["620000"]);
+    let p = guangdong.post("/v1/applications", &body).json();
+    assert_eq!(
+        pointers_and_rules(&p),
+        vec![("/handlers/0".to_string(), "unknown-region".to_string())],
+        "{p}"
+    );
+
+    // A local form: Guangdong's filing insured in 440100 sent to 330000.
+    let mut form: Value =
+        serde_json::from_slice(&golden("440000", "medical-filing.local.json")).unwrap();
+    assert_eq!(form["targetRegion"], "330000");
+    form["formData"]["insuredArea"] = json!("440100");
+    form["formData"]["treatArea"] = json!("330100");
+    for route in [
+        "/v1/regions/440000/forms/medical-filing",
+        "/v1/regions/440000/translate/medical-filing",
+    ] {
+        let r = guangdong.post(route, &form);
+        assert_eq!(
+            r.status,
+            422,
+            "{route}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let p = r.json();
+        assert_eq!(p["errors"].as_array().map(Vec::len), Some(1), "{p}");
+        let e = &p["errors"][0];
+        assert_eq!(e["pointer"], "/targetRegion", "{p}");
+        assert_eq!(e["canonical"], "/handlers/0", "{p}");
+        assert_eq!(e["rule"], "handler-jurisdiction", "{p}");
+    }
+    // A 620000 there is no region of the federation, that alone.
+    form["targetRegion"] = json!("620000");
+    let p = guangdong
+        .post("/v1/regions/440000/translate/medical-filing", &form)
+        .json();
+    assert_eq!(
+        pointers_and_rules(&p),
+        vec![("/targetRegion".to_string(), "unknown-region".to_string())],
+        "{p}"
+    );
+
+    // Joint hukou transfer from 340104 into 330106, handled by 340000 and 310000: the place
+    // moved into has no handler, and 310000 governs nothing.
+    let mut hukou = matter_example(&gw.client(None), "hukou-transfer");
+    assert_eq!(hukou["form"]["move_in_address"]["division"], "330106");
+    hukou["handlers"] = json!(["340000", "310000"]);
+    let p = guangdong.post("/v1/applications", &hukou).json();
+    assert_eq!(
+        pointers_and_rules(&p),
+        vec![
+            (
+                "/handlers/1".to_string(),
+                "handler-jurisdiction".to_string()
+            ),
+            (
+                "/form/move_in_address/division".to_string(),
+                "handler-jurisdiction".to_string()
+            ),
+        ],
+        "{p}"
+    );
+
+    // Nothing was submitted; the filing sent to the insured province goes through.
+    assert_eq!(outbox(), before);
+    body["handlers"] = json!(["330000"]);
+    let r = guangdong.post("/v1/applications", &body);
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+}
+
 /// The adapters as JSON, without a token like the matters and schemas: which region reads which
 /// matter in what form, and each one's field table; the registry's adapter table links there.
 #[test]

@@ -65,7 +65,7 @@ fn submission(anon: &Client, mode: &str) -> Value {
         _ => handlers.truncate(1),
     }
     body["handlers"] = json!(handlers);
-    body
+    common::relocated(body)
 }
 
 fn unrelated(body: &Value) -> String {

@@ -268,6 +268,9 @@ fn a_trickling_head_is_cut_off_at_its_deadline() {
     // A request sent at once is answered; the trickled head alone was counted.
     let metrics = gw.client(None).get("/metrics");
     assert_eq!(metrics.status, 200);
+    // Every answer says how long an idle kept-alive connection is kept, a little less than the
+    // deadline, so a client's pool drops it first.
+    assert_eq!(metrics.header("keep-alive"), Some("timeout=25"));
     let text = String::from_utf8_lossy(&metrics.body).to_string();
     assert!(
         text.lines()

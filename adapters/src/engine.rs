@@ -1153,7 +1153,9 @@ impl Adapter {
                 let p = self.traced(&v, out, local);
                 run.problems.push(p);
             }
-            found.push(v.pointer);
+            if tongban_schemas::covers_gateways(&v.rule) {
+                found.push(v.pointer);
+            }
         }
         let covered: Vec<&str> = run
             .failed
@@ -1161,7 +1163,10 @@ impl Adapter {
             .chain(&found)
             .map(String::as_str)
             .collect();
-        for v in tongban_schemas::uncovered(&covered, extra(out)) {
+        let extra = tongban_schemas::uncovered(&covered, extra(out));
+        run.problems
+            .retain(|p| !tongban_schemas::gives_way(&p.rule, &p.canonical, &extra));
+        for v in extra {
             let p = self.traced(&v, out, local);
             run.problems.push(p);
         }

@@ -855,9 +855,9 @@ fn upper_case_digests_read_as_lower_case() {
 fn twelve_digit_division_codes_take_their_six_digit_spelling() {
     let gd = adapter("440000", "medical-filing");
     let mut local = golden_json("440000", "medical-filing.local.json");
-    local["formData"]["insuredArea"] = json!("440300000000");
+    local["formData"]["insuredArea"] = json!("330100000000");
     let t = gd.inbound(&local).unwrap();
-    assert_eq!(t.canonical["form"]["insured_region"], "440300");
+    assert_eq!(t.canonical["form"]["insured_region"], "330100");
 
     let ah = adapter("340000", "medical-filing");
     let mut canonical = golden_json("340000", "medical-filing.canonical.json");
@@ -865,9 +865,9 @@ fn twelve_digit_division_codes_take_their_six_digit_spelling() {
     let out = ah.outbound(&canonical).unwrap();
     assert_eq!(out["AAB301_CB"], "440300");
     // A town's code keeps its twelve digits: its first six count, the rest is not lost.
-    local["formData"]["insuredArea"] = json!("440306001000");
+    local["formData"]["insuredArea"] = json!("330106001000");
     let t = gd.inbound(&local).unwrap();
-    assert_eq!(t.canonical["form"]["insured_region"], "440306001000");
+    assert_eq!(t.canonical["form"]["insured_region"], "330106001000");
 }
 
 /// A name joined by a 间隔号 goes out whole in Chongqing's surname field, not cut after its first

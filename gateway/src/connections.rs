@@ -32,7 +32,10 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 pub const HEAD_TIMEOUT_ENV: &str = "TONGBAN_TEST_HEAD_TIMEOUT_MS";
 
 /// Connections closed because a request head did not arrive in time (process-wide, as one gateway
-/// serves per process): `tongban_http_head_timeouts_total` in `GET /metrics`.
+/// serves per process): `tongban_http_head_timeouts_total` in `GET /metrics`. Approximate at the
+/// edges: a head begun in the same packet as the previous request, then left unfinished, is not
+/// counted (its answer cleared [`Heard`]); the rest of a body read after an early answer (a 401)
+/// makes a later idle close count.
 pub static HEAD_TIMEOUTS: AtomicU64 = AtomicU64::new(0);
 
 /// The head deadline in force: [`HEAD_TIMEOUT`], unless the test hook shortens it.

@@ -21,4 +21,6 @@ pub mod xorshift;
 pub use error::SchemaError;
 pub use matters::Matter;
 pub use mode::Mode;
-pub use violation::{Report, Step, Violation, covers, escape_token, pointer, uncovered};
+pub use violation::{
+    Report, Step, Violation, covers, covers_gateways, escape_token, gives_way, pointer, uncovered,
+};

@@ -115,6 +115,20 @@ pub fn uncovered(found: &[&str], extra: Vec<Violation>) -> Vec<Violation> {
         .collect()
 }
 
+/// Whether a finding of the schema's check with `rule` at `pointer` gives way to one of the
+/// gateway's (`extra`) at the same field: a handler that is no region of the federation is that,
+/// not also a region without jurisdiction over the form's places. Such a finding neither covers
+/// the gateway's ([`uncovered`]) nor is reported beside it.
+pub fn gives_way(rule: &str, pointer: &str, extra: &[Violation]) -> bool {
+    rule == crate::matters::jurisdiction::CODE && extra.iter().any(|e| e.pointer == pointer)
+}
+
+/// Whether a finding with `rule` covers the gateway's at its field ([`uncovered`]): every one
+/// but a handler's jurisdiction, which gives way to them ([`gives_way`]).
+pub fn covers_gateways(rule: &str) -> bool {
+    rule != crate::matters::jurisdiction::CODE
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

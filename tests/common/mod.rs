@@ -444,6 +444,15 @@ pub fn matter_example(c: &Client, code: &str) -> Value {
         .clone()
 }
 
+/// Moves a re-routed body's places into its route (`matters::jurisdiction::relocate`): a test
+/// that sends a matter's example to other regions keeps the handlers' jurisdiction.
+pub fn relocated(mut body: Value) -> Value {
+    let code = body["matter"].as_str().unwrap_or_default();
+    let matter = tongban_schemas::matters::get(code).unwrap_or_else(|| panic!("no matter {code}"));
+    tongban_schemas::matters::jurisdiction::relocate(&matter.jurisdiction, &mut body);
+    body
+}
+
 /// A demo application (`--demo`) that has come some way: the first in 浙江's inbox.
 pub fn demo_application(gw: &Gateway, tokens: &BTreeMap<String, String>) -> String {
     let inbox = gw

@@ -85,8 +85,13 @@ fn screened<L: EventLog>(s: &AppState<L>, mut value: Value) -> Result<Intake, Pr
         Err(v) => v,
     };
     let mut errors = report.violations;
-    let found: Vec<&str> = errors.iter().map(|v| v.pointer.as_str()).collect();
+    let found: Vec<&str> = errors
+        .iter()
+        .filter(|v| tongban_schemas::covers_gateways(&v.rule))
+        .map(|v| v.pointer.as_str())
+        .collect();
     let unknown = tongban_schemas::uncovered(&found, s.gateway.unknown_handlers(body));
+    errors.retain(|v| !tongban_schemas::gives_way(&v.rule, &v.pointer, &unknown));
     errors.extend(unknown);
     match checked {
         Ok(c) if errors.is_empty() => Ok(Intake::Checked(c)),

@@ -16,6 +16,8 @@ use axum::response::Response;
 const HTML_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
                            base-uri 'none'; frame-ancestors 'none'";
 
+const KEEP_ALIVE: header::HeaderName = header::HeaderName::from_static("keep-alive");
+
 /// Sets them on `res`, the answer to a request that did (`authenticated`) or did not carry a token.
 pub fn apply(authenticated: bool, res: &mut Response) {
     let html = res
@@ -28,6 +30,11 @@ pub fn apply(authenticated: bool, res: &mut Response) {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // A kept-alive connection left idle is closed after the head's deadline (30 s,
+    // `connections::HEAD_TIMEOUT`). Saying so lets a province's connection pool (Apache
+    // HttpClient reads it) drop it first, instead of sending a request just as it closes and
+    // failing without a retry.
+    headers.insert(KEEP_ALIVE, HeaderValue::from_static("timeout=25"));
     if authenticated && !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -145,8 +145,21 @@ struct MatterItem {
     /// form's fields (`form`). A submission breaking one is refused (or, for a `warning`, told)
     /// at `pointer` with `code` as its rule.
     rules: Vec<RuleItem>,
+    /// Which regions may handle an application (rule `handler-jurisdiction`).
+    jurisdiction: JurisdictionItem,
     /// A complete valid submission body.
     example: Value,
+}
+
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct JurisdictionItem {
+    /// Pointers to the division codes of the places whose authorities decide: each handler is
+    /// one of those regions or a city or province containing it, and a joint application has a
+    /// handler for each place.
+    places: Vec<String>,
+    /// The same, in words: Chinese with the English in parentheses.
+    rule_zh: String,
 }
 
 #[derive(schemars::JsonSchema)]
@@ -220,6 +233,10 @@ pub async fn matters_list<L: EventLog>(
                 // Every rule beyond the schema's structure (route, identifier checks, form), each
                 // with the field a finding names and its stable code.
                 "rules": m.listed_rules(),
+                "jurisdiction": {
+                    "places": m.jurisdiction.handled,
+                    "rule_zh": m.jurisdiction.rule_zh,
+                },
                 "example": m.example(),
             })
         })

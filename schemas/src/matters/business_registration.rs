@@ -2,7 +2,7 @@
 //! proprietorship or individual business with the market regulator of the place of business.
 
 use super::submission::{self, base};
-use super::{MaterialRequirement, Matter, TimeLimits};
+use super::{Jurisdiction, MaterialRequirement, Matter, TimeLimits};
 use crate::blocks::{Address, Applicant, ApplicantKind, Person};
 use crate::mode::Mode;
 use schemars::JsonSchema;
@@ -94,6 +94,13 @@ pub(super) const MATTER: Matter = Matter {
     materials: MATERIALS,
     applicant_kinds: &[ApplicantKind::Person, ApplicantKind::Organisation],
     version: 2,
+    jurisdiction: Jurisdiction {
+        handled: &["/form/registered_address/division"],
+        any_place: false,
+        elsewhere: &[],
+        rule_zh: "办理地为住所所在地，或含该地的市、省 (a handler is the region of the registered address, /form/registered_address/division, or a city or province containing it)",
+        decides_zh: "本事项由住所所在地的登记机关办理 (the registration authority of the registered address decides)",
+    },
     example_route: (Mode::Proxy, "330000", &["440000"]),
     example_applicant: applicant,
     example_form: form,

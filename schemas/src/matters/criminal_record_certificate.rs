@@ -2,7 +2,7 @@
 //! registration or residence, applied for where the applicant is now.
 
 use super::submission::{self, base};
-use super::{MaterialRequirement, Matter, TimeLimits};
+use super::{Jurisdiction, MaterialRequirement, Matter, TimeLimits};
 use crate::blocks::{ApplicantKind, DivisionCode, PersonApplicant};
 use crate::mode::Mode;
 use schemars::JsonSchema;
@@ -71,6 +71,13 @@ pub(super) const MATTER: Matter = Matter {
     materials: MATERIALS,
     applicant_kinds: &[ApplicantKind::Person],
     version: 2,
+    jurisdiction: Jurisdiction {
+        handled: &["/form/issuing_region"],
+        any_place: false,
+        elsewhere: &[],
+        rule_zh: "办理地为出具证明的地区，或含该地区的市、省 (a handler is the issuing region, /form/issuing_region, or a city or province containing it)",
+        decides_zh: "本事项由出具证明地区的公安机关办理 (the police of the issuing region decide)",
+    },
     example_route: (Mode::Online, "500000", &["510000"]),
     example_applicant: applicant,
     example_form: form,

@@ -2,7 +2,7 @@
 //! the old city's 公积金中心 to the new one's.
 
 use super::submission::{self, base};
-use super::{MaterialRequirement, Matter, TimeLimits};
+use super::{Jurisdiction, MaterialRequirement, Matter, TimeLimits};
 use crate::blocks::{ApplicantKind, DivisionCode, OrganisationRef, PersonApplicant};
 use crate::mode::Mode;
 use schemars::JsonSchema;
@@ -43,6 +43,13 @@ pub(super) const MATTER: Matter = Matter {
     materials: MATERIALS,
     applicant_kinds: &[ApplicantKind::Person],
     version: 2,
+    jurisdiction: Jurisdiction {
+        handled: &["/form/from_region", "/form/to_region"],
+        any_place: true,
+        elsewhere: &[],
+        rule_zh: "办理地为转出地或转入地，或含其一的市、省 (a handler is the region moved from, /form/from_region, or to, /form/to_region, or a city or province containing it)",
+        decides_zh: "本事项由转出地或转入地的住房公积金管理中心办理 (the authority of the region moved from or to decides)",
+    },
     example_route: (Mode::Online, "510000", &["500000"]),
     example_applicant: applicant,
     example_form: form,

@@ -2,7 +2,7 @@
 //! the 迁出地 police issue the 迁出 part, so it is the typical 多地联办 matter.
 
 use super::submission::{self, base};
-use super::{MaterialRequirement, Matter, TimeLimits};
+use super::{Jurisdiction, MaterialRequirement, Matter, TimeLimits};
 use crate::blocks::{Address, ApplicantKind, Person, PersonApplicant};
 use crate::mode::Mode;
 use schemars::JsonSchema;
@@ -92,6 +92,16 @@ pub(super) const MATTER: Matter = Matter {
     materials: MATERIALS,
     applicant_kinds: &[ApplicantKind::Person],
     version: 2,
+    jurisdiction: Jurisdiction {
+        handled: &[
+            "/form/move_in_address/division",
+            "/form/move_out_address/division",
+        ],
+        any_place: false,
+        elsewhere: &[],
+        rule_zh: "办理地为迁入地，或含迁入地的市、省；多地联办时迁入地、迁出地各有一个办理地 (a handler is the region moved into, /form/move_in_address/division, or a city or province containing it; a joint application has a handler for it and one for the region moved out of, /form/move_out_address/division)",
+        decides_zh: "本事项由迁入地公安机关办理，多地联办时由迁入地和迁出地公安机关各办一部分 (the police of the place moved into decide; in a joint application, the police of both places each handle a part)",
+    },
     example_route: (Mode::Joint, "440000", &["330000", "340000"]),
     example_applicant: applicant,
     example_form: form,

@@ -95,6 +95,19 @@ impl Matter {
             warning: false,
             check: None,
         });
+        // At each handler; in a joint application also at each place no handler governs.
+        let joint = self.modes.contains(&crate::mode::Mode::Joint);
+        let places = self.jurisdiction.handled.iter().filter(|_| joint);
+        let jurisdiction = std::iter::once("/handlers/*")
+            .chain(places.copied())
+            .map(|pointer| ListedRule {
+                code: super::jurisdiction::CODE,
+                pointer: pointer.into(),
+                rule_zh: self.jurisdiction.rule_zh,
+                kind: RuleKind::Route,
+                warning: false,
+                check: None,
+            });
         let identity = checks_in(self.schema()).into_iter().flat_map(|(on, name)| {
             let rules = check_rules(&name);
             let name = crate::validation::CHECKS
@@ -122,6 +135,10 @@ impl Matter {
             warning: false,
             check: None,
         });
-        route.chain(identity).chain(form).collect()
+        route
+            .chain(jurisdiction)
+            .chain(identity)
+            .chain(form)
+            .collect()
     }
 }

@@ -2,7 +2,7 @@
 //! treatment in another province settled directly against their home scheme.
 
 use super::submission::{self, base};
-use super::{MaterialRequirement, Matter, TimeLimits};
+use super::{Jurisdiction, MaterialRequirement, Matter, TimeLimits};
 use crate::blocks::{ApplicantKind, CalendarDate, DivisionCode, PersonApplicant, PhoneNumber};
 use crate::mode::Mode;
 use schemars::JsonSchema;
@@ -84,6 +84,13 @@ pub(super) const MATTER: Matter = Matter {
     materials: MATERIALS,
     applicant_kinds: &[ApplicantKind::Person],
     version: 2,
+    jurisdiction: Jurisdiction {
+        handled: &["/form/insured_region"],
+        any_place: false,
+        elsewhere: &["/form/treatment_region"],
+        rule_zh: "办理地为参保地，或含参保地的市、省 (a handler is the insured region, /form/insured_region, or a city or province containing it)",
+        decides_zh: "本事项由参保地的医保经办机构办理 (the insured region's authority decides)",
+    },
     example_route: (Mode::Online, "440000", &["330000"]),
     example_applicant: applicant,
     example_form: form,

@@ -7,6 +7,7 @@ mod criminal_record_certificate;
 pub mod form_rules;
 mod housing_fund_transfer;
 mod hukou_transfer;
+pub mod jurisdiction;
 mod listed;
 mod medical_filing;
 mod pension_transfer;
@@ -20,6 +21,7 @@ pub use criminal_record_certificate::CriminalRecordCertificateForm;
 pub use form_rules::FormRule;
 pub use housing_fund_transfer::HousingFundTransferForm;
 pub use hukou_transfer::HukouTransferForm;
+pub use jurisdiction::Jurisdiction;
 pub use listed::{CheckAt, ListedRule, RuleKind};
 pub use medical_filing::MedicalFilingForm;
 pub use pension_transfer::PensionTransferForm;
@@ -83,6 +85,8 @@ pub struct Matter {
     pub applicant_kinds: &'static [ApplicantKind],
     /// Version of the canonical schema written today (`matter.<code>/<version>` in the registry).
     pub version: u32,
+    /// Which regions may handle an application: those governing the places the form names.
+    pub jurisdiction: Jurisdiction,
     /// The mode, origin and handlers of [`Matter::example`].
     example_route: (Mode, &'static str, &'static [&'static str]),
     example_applicant: fn() -> Value,
@@ -114,6 +118,18 @@ impl Matter {
             "form": (self.example_form)(),
             "materials": (self.example_materials)(),
         })
+    }
+
+    /// The example routed from `origin` to `handlers` in `mode`, its places moved into that route
+    /// ([`jurisdiction::relocate`]): a valid submission for regions other than the example's
+    /// (load generators, benchmarks, tests).
+    pub fn routed(&self, mode: Mode, origin: &str, handlers: &[&str]) -> Value {
+        let mut body = self.example();
+        body["mode"] = serde_json::json!(mode);
+        body["origin"] = serde_json::json!(origin);
+        body["handlers"] = serde_json::json!(handlers);
+        jurisdiction::relocate(&self.jurisdiction, &mut body);
+        body
     }
 
     /// The published JSON Schema (draft 2020-12) of the whole submission body, built once.
@@ -178,8 +194,9 @@ impl Matter {
 
     /// Validate a whole submission body: the matter's schema (including mode rules: `joint` needs at
     /// least two handlers, `online`/`proxy` exactly one) plus the rules JSON Schema cannot say: the
-    /// route's (the origin is not among the handlers, no handler twice) and the form's
-    /// ([`Matter::rules`]: an end date not before the start date …).
+    /// route's (the origin is not among the handlers, no handler twice), the form's
+    /// ([`Matter::rules`]: an end date not before the start date …) and the handlers'
+    /// jurisdiction ([`jurisdiction::check`]: each governs a place whose authority decides).
     pub fn check_submission(&self, body: &Value) -> Report {
         let compiled = FULL.get_or_init(|| {
             MATTERS
@@ -200,6 +217,10 @@ impl Matter {
             body.get("form").unwrap_or(&Value::Null),
             &mut report,
         );
+        // After the form's rules: a place they found wrong (a move within one province) is the
+        // finding there, not also that no handler governs it.
+        let outside = jurisdiction::check(&self.jurisdiction, body, &report.violations);
+        report.violations.extend(outside);
         report.violations = submission::without_followers(body, report.violations);
         report
     }

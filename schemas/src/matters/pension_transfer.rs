@@ -2,7 +2,7 @@
 //! from the old scheme (转出地) to the new one (转入地).
 
 use super::submission::{self, base};
-use super::{MaterialRequirement, Matter, TimeLimits};
+use super::{Jurisdiction, MaterialRequirement, Matter, TimeLimits};
 use crate::blocks::{ApplicantKind, DivisionCode, OrganisationRef, PersonApplicant};
 use crate::mode::Mode;
 use schemars::JsonSchema;
@@ -74,6 +74,13 @@ pub(super) const MATTER: Matter = Matter {
     materials: MATERIALS,
     applicant_kinds: &[ApplicantKind::Person],
     version: 2,
+    jurisdiction: Jurisdiction {
+        handled: &["/form/from_region", "/form/to_region"],
+        any_place: true,
+        elsewhere: &[],
+        rule_zh: "办理地为转出地或转入地，或含其一的市、省；多地联办时两地各有一个办理地 (a handler is the region moved from, /form/from_region, or to, /form/to_region, or a city or province containing it; a joint application has a handler for each)",
+        decides_zh: "本事项由转出地或转入地的社保经办机构办理 (the authority of the region moved from or to decides)",
+    },
     example_route: (Mode::Online, "340000", &["310000"]),
     example_applicant: applicant,
     example_form: form,

@@ -2,7 +2,7 @@
 //! another province than the household registration.
 
 use super::submission::{self, base};
-use super::{MaterialRequirement, Matter, TimeLimits};
+use super::{Jurisdiction, MaterialRequirement, Matter, TimeLimits};
 use crate::blocks::{
     Address, ApplicantKind, CalendarDate, DivisionCode, OrganisationRef, PersonApplicant,
 };
@@ -78,6 +78,13 @@ pub(super) const MATTER: Matter = Matter {
     materials: MATERIALS,
     applicant_kinds: &[ApplicantKind::Person],
     version: 2,
+    jurisdiction: Jurisdiction {
+        handled: &["/form/residence/division", "/form/household_region"],
+        any_place: true,
+        elsewhere: &[],
+        rule_zh: "办理地为常住地或户籍地，或含其一的市、省 (a handler is the region of residence, /form/residence/division, or of household registration, /form/household_region, or a city or province containing it)",
+        decides_zh: "本事项由常住地或户籍地的公共就业服务机构办理 (the authority of the region of residence or of household registration decides)",
+    },
     example_route: (Mode::Online, "310000", &["330000"]),
     example_applicant: applicant,
     example_form: form,

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
+use tongban_schemas::mode::Mode;
 
 use super::gateway::GatewayProcess;
 use super::measure::{Measured, closed_loop, warm_up};
@@ -46,7 +47,7 @@ pub struct Leg {
 fn registration(investors: usize, origin: &str, handler: &str) -> Result<Vec<u8>, CliError> {
     let matter = tongban_schemas::matters::get("business-registration")
         .ok_or_else(|| CliError("no business-registration matter".into()))?;
-    let mut body = matter.example();
+    let mut body = matter.routed(Mode::Online, origin, &[handler]);
     let first = body["form"]["investors"][0].clone();
     let capital = 10_000 * investors as u64;
     body["form"]["registered_capital_yuan"] = json!(capital);
@@ -59,9 +60,6 @@ fn registration(investors: usize, origin: &str, handler: &str) -> Result<Vec<u8>
             })
             .collect(),
     );
-    body["mode"] = json!("online");
-    body["origin"] = json!(origin);
-    body["handlers"] = json!([handler]);
     Ok(serde_json::to_vec(&body)?)
 }
 
@@ -130,10 +128,7 @@ pub async fn events_per_application(
     let lead_token = gw.token(DEMO_HANDLER)?;
     let matter = tongban_schemas::matters::get("medical-filing")
         .ok_or_else(|| CliError("no medical-filing matter".into()))?;
-    let mut body = matter.example();
-    body["mode"] = json!("online");
-    body["origin"] = json!(DEMO_ORIGIN);
-    body["handlers"] = json!([DEMO_HANDLER]);
+    let body = matter.routed(Mode::Online, DEMO_ORIGIN, &[DEMO_HANDLER]);
     let body = serde_json::to_vec(&body)?;
 
     // Each client's application, submitted, forwarded and accepted: three events.

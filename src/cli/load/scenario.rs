@@ -19,6 +19,7 @@ use super::stats::Recorder;
 /// One matter: its code, modes and published example.
 #[derive(Debug, Clone)]
 pub struct Matter {
+    pub code: String,
     pub modes: Vec<String>,
     pub example: Value,
 }
@@ -301,6 +302,10 @@ impl<'a> Worker<'a> {
         } else {
             json!([code(lead)])
         };
+        // The form's places follow the route, or no handler would govern them.
+        if let Some(known) = tongban_schemas::matters::get(&m.code) {
+            tongban_schemas::matters::jurisdiction::relocate(&known.jurisdiction, &mut body);
+        }
         if large {
             let materials: Vec<Value> = (0..90)
                 .map(|i| {
@@ -327,6 +332,7 @@ pub fn matters(doc: &Value) -> Vec<Matter> {
         .into_iter()
         .flatten()
         .map(|m| Matter {
+            code: m["code"].as_str().unwrap_or_default().to_string(),
             modes: m["modes"]
                 .as_array()
                 .into_iter()
