@@ -70,32 +70,42 @@ pub fn check(j: &Jurisdiction, body: &Value, found: &[Violation]) -> Vec<Violati
         return vec![];
     };
     let handlers: Vec<&str> = handlers.iter().filter_map(Value::as_str).collect();
-    // The places the form names. An optional one left out is no place, and neither is a code
-    // no longer in use: its digits follow the boundaries of its day (510202 was Sichuan's
+    let origin = body.get("origin").and_then(Value::as_str);
+    let by_origin = |place: &str| origin.is_some_and(|o| governs(o, place));
+    // The places the form names, an optional one left out being no place. A code no longer in
+    // use is not judged: its digits follow the boundaries of its day (510202 was Sichuan's
     // before Chongqing's, and a household region copied from an ID number is often that old),
-    // so who governs it now cannot be read from them.
-    let place = |p: &'static str| {
-        let code = body.pointer(p)?.as_str()?;
-        gb2260::lookup(code)
-            .is_some_and(|d| d.is_current())
-            .then_some((p, code))
-    };
-    let places: Vec<(&str, &str)> = if handlers.len() == 1 && !j.any_place {
-        j.handled
-            .first()
-            .copied()
-            .and_then(place)
-            .into_iter()
-            .collect()
-    } else {
-        j.handled.iter().copied().filter_map(place).collect()
-    };
+    // so who governs it now cannot be read from them; a handler may be governing it.
+    let mut old = false;
+    let mut places: Vec<(&str, &str)> = Vec::new();
+    for &pointer in j.handled {
+        let Some(code) = body.pointer(pointer).and_then(Value::as_str) else {
+            continue;
+        };
+        if gb2260::lookup(code).is_some_and(|d| d.is_current()) {
+            places.push((pointer, code));
+        } else {
+            old = true;
+        }
+    }
     if handlers.is_empty() || places.is_empty() {
         return vec![];
     }
+    // Where the first place decides (a move: the police of the place moved into), the lead
+    // must govern it, unless the origin does: then its window took the application there (迁入地
+    // 一站式) and the handler is the other place's authority.
+    let first = j.handled.first().copied();
+    let lead_place = places
+        .iter()
+        .find(|(p, code)| !j.any_place && Some(*p) == first && !by_origin(code));
     let mut out = Vec::new();
     for (i, h) in handlers.iter().enumerate() {
-        if !places.iter().any(|(_, place)| governs(h, place)) {
+        let fits = match lead_place.filter(|_| i == 0) {
+            Some((_, place)) => governs(h, place),
+            // A place not judged may be the one this handler governs.
+            None => old || places.iter().any(|(_, place)| governs(h, place)),
+        };
+        if !fits {
             out.push(Violation::new(
                 format!("/handlers/{i}"),
                 CODE,
@@ -107,6 +117,9 @@ pub fn check(j: &Jurisdiction, body: &Value, found: &[Violation]) -> Vec<Violati
             ));
         }
     }
+    // In a joint application every place has its authority among the handlers, but one the
+    // origin governs: its own window took the application.
+    let places: Vec<(&str, &str)> = places.into_iter().filter(|(_, c)| !by_origin(c)).collect();
     if handlers.len() > 1 {
         for (pointer, place) in &places {
             if !handlers.iter().any(|h| governs(h, place)) {
@@ -237,9 +250,29 @@ mod tests {
     }
 
     /// Given a move from 340104 into 330106, when one handler is named, then it must be the
-    /// place moved into; a joint application has both.
+    /// place moved into, unless the origin is (the window of the place moved into took it, and
+    /// the place moved out of handles it); a joint application has both, the lead moved into.
     #[test]
     fn one_handler_of_a_move_is_the_place_moved_into() {
+        let at = |origin: &str, h: Value| {
+            json!({"origin": origin, "handlers": h, "form": {"move_in": "330106", "move_out": "340104"}})
+        };
+        assert!(check(&MOVE, &at("440000", json!(["330000"])), &[]).is_empty());
+        assert_eq!(
+            pointers(&check(&MOVE, &at("440000", json!(["340000"])), &[])),
+            ["/handlers/0"]
+        );
+        assert!(check(&MOVE, &at("330000", json!(["340000"])), &[]).is_empty());
+        assert!(check(&MOVE, &at("440000", json!(["330000", "340000"])), &[]).is_empty());
+        assert_eq!(
+            pointers(&check(&MOVE, &at("440000", json!(["340000", "330000"])), &[])),
+            ["/handlers/0"]
+        );
+    }
+
+    /// The same, without an origin in the body.
+    #[test]
+    fn a_move_without_an_origin_is_judged_by_its_handlers() {
         let body =
             |h: Value| json!({"handlers": h, "form": {"move_in": "330106", "move_out": "340104"}});
         assert!(check(&MOVE, &body(json!(["330000"])), &[]).is_empty());
@@ -247,7 +280,7 @@ mod tests {
             pointers(&check(&MOVE, &body(json!(["340000"])), &[])),
             ["/handlers/0"]
         );
-        assert!(check(&MOVE, &body(json!(["340000", "330000"])), &[]).is_empty());
+        assert!(check(&MOVE, &body(json!(["330000", "340000"])), &[]).is_empty());
     }
 
     /// Given a place named by a code no longer in use (510202, Chongqing's 渝中区 when it was
@@ -260,6 +293,17 @@ mod tests {
         assert!(check(&FILING, &body("500000"), &[]).is_empty());
         let current = json!({"handlers": ["510000"], "form": {"insured_region": "500103"}});
         assert_eq!(check(&FILING, &current, &[]).len(), 1);
+        // With two places, one old: a handler is not refused for not governing the current one.
+        let transfer = |h: Value| {
+            json!({"handlers": h, "form": {"from_region": "510202", "to_region": "340104"}})
+        };
+        assert!(check(&TRANSFER, &transfer(json!(["500000"])), &[]).is_empty());
+        assert!(check(&TRANSFER, &transfer(json!(["500000", "340000"])), &[]).is_empty());
+        // The current place still needs its handler in a joint application.
+        assert_eq!(
+            pointers(&check(&TRANSFER, &transfer(json!(["500000", "510000"])), &[])),
+            ["/form/to_region"]
+        );
     }
 
     /// Given a finding already at a place or a handler, the rule says nothing more there.
