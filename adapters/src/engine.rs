@@ -613,6 +613,12 @@ pub struct Rejection {
     /// Problems found but not listed: the last of `problems` (`too-many-problems`) says how many.
     #[serde(skip)]
     pub unlisted: usize,
+    /// The canonical body the form was translated into, when the translation was whole and only
+    /// the checks of the canonical body refused it: what the gateway recognises a retried
+    /// submission by (an earlier sending under the same Idempotency-Key, taken under other
+    /// rules). Never shown to the caller.
+    #[serde(skip)]
+    pub translated: Option<Value>,
 }
 
 impl Rejection {
@@ -621,6 +627,7 @@ impl Rejection {
             problems: vec![problem],
             warnings: Vec::new(),
             unlisted: 0,
+            translated: None,
         }
     }
 
@@ -813,6 +820,7 @@ impl Run {
             problems: self.problems,
             warnings: self.warnings,
             unlisted,
+            translated: None,
         }
     }
 }
@@ -1134,6 +1142,8 @@ impl Adapter {
             }
             return Err(run.rejection());
         }
+        // Whether every field translated: then a refusal below is the canonical body's checks'.
+        let whole = run.problems.is_empty() && run.failed.is_empty();
         // The canonical schema last: what it finds is traced back to the local field.
         let (report, checked) = self.matter.check_owned(out);
         let out: &Value = match &checked {
@@ -1188,7 +1198,16 @@ impl Adapter {
                 warnings: run.warnings,
                 matching: run.matching,
             }),
-            _ => Err(run.rejection()),
+            checked => {
+                let mut rejection = run.rejection();
+                if whole {
+                    rejection.translated = Some(match checked {
+                        Ok(canonical) => canonical.into_value(),
+                        Err(body) => body,
+                    });
+                }
+                Err(rejection)
+            }
         }
     }
 
@@ -1894,6 +1913,7 @@ impl Adapter {
                 problems,
                 warnings: Vec::new(),
                 unlisted: 0,
+                translated: None,
             })
         }
     }

@@ -38,7 +38,11 @@ impl Mask {
     /// The default for a canonical path when the spec does not say: by the canonical field's
     /// name, personal unless known to be a code. Masking too much is the safe mistake.
     pub fn for_canonical(path: &str) -> Mask {
-        let leaf = path.rsplit('/').next().unwrap_or("");
+        // A list item is its list's kind (`/handlers/0` is a handler: a region code).
+        let leaf = path
+            .rsplit('/')
+            .find(|step| step.parse::<usize>().is_err())
+            .unwrap_or("");
         match leaf {
             "id_number" | "insurance_number" | "from_account" | "to_account" | "credit_code" => {
                 Mask::IdNumber
@@ -263,6 +267,14 @@ mod tests {
         assert_eq!(Mask::for_canonical("/applicant/name"), Mask::Name);
         assert_eq!(Mask::for_canonical("/applicant/birth_date"), Mask::Other);
         assert_eq!(Mask::for_canonical("/applicant/sex"), Mask::Public);
+        // A list item is masked as its list: a handler is a region code, an accompanying
+        // member's ID number is one.
+        assert_eq!(Mask::for_canonical("/handlers/0"), Mask::Public);
+        assert_eq!(
+            Mask::for_canonical("/form/accompanying/3/person/id_number"),
+            Mask::IdNumber
+        );
+        assert_eq!(Mask::for_canonical("/materials/1"), Mask::Other);
         // A value that is not personal is shown as sent — codes in 汉字, long constants, 12-digit
         // division codes, dates — but an ID number or a mobile number typed into such a field is
         // masked as one, and nothing long is echoed.

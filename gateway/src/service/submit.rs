@@ -68,6 +68,15 @@ fn check_key(key: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
+/// The digest a submission's idempotent retry is recognised by: SHA-256 of the request's JCS
+/// form. Written straight from the typed request: byte for byte what its `Value` copy's
+/// canonical form was, without the copy (jcs::canonical's tests hold the two equal).
+fn request_digest(request: &SubmitRequest) -> Result<String, ServiceError> {
+    let canonical = jcs::canonical(request)
+        .map_err(|e| ServiceError::Invalid(vec![Violation::new("", "shape", e.to_string())]))?;
+    Ok(crate::hex::encode(&Sha256::digest(canonical.as_bytes())))
+}
+
 /// Everything a submission is checked against before the log is touched, without I/O: the key,
 /// the request digest, the structural rules (matter, mode, regions) and then the matter's own
 /// schema (unless the body arrives already checked). Returns the event to append, the digest and
@@ -101,11 +110,7 @@ pub fn prepare(
     let matter = checked.or_else(|| matters::get(&request.matter));
     // Written straight from the typed request: byte for byte what its `Value` copy's canonical
     // form was, without the copy (jcs::canonical's tests hold the two equal).
-    let digest = {
-        let canonical = jcs::canonical(&request)
-            .map_err(|e| ServiceError::Invalid(vec![Violation::new("", "shape", e.to_string())]))?;
-        crate::hex::encode(&Sha256::digest(canonical.as_bytes()))
-    };
+    let digest = request_digest(&request)?;
     let submitted = ev::Submitted {
         matter: request.matter,
         matter_version: matter.map_or(0, |m| m.version),
@@ -194,6 +199,32 @@ impl<L: EventLog> Gateway<L> {
                 .map_err(|e| e.reading_for(&app, "application.submitted", &region)),
             Err(e) => Err(e),
         }
+    }
+
+    /// The application an earlier submission of this very request under `key` created, if one
+    /// did (`None`: none did; an error: the key names another request's application). Asked
+    /// when the checks refuse a retried request: a retry after the gateway's rules changed (an
+    /// upgrade, or gateways of two versions on one stream) is answered with the application its
+    /// first sending created, as every retry is, not refused, which would have its window send
+    /// the corrected request as a second application. Only on refusal, so a new submission
+    /// still costs no read of the log.
+    pub async fn resubmission(
+        &self,
+        principal: &Principal,
+        request: &SubmitRequest,
+        key: &str,
+    ) -> Result<Option<SubmitOutcome>, ServiceError> {
+        let Some(region) = principal.region() else {
+            return Ok(None);
+        };
+        if !crate::ids::is_valid_idempotency_key(key) {
+            return Ok(None);
+        }
+        let digest = request_digest(request)?;
+        let app = crate::ids::app_id_for_key(region, key);
+        self.existing_submission(&app, &digest, Some(key))
+            .await
+            .map_err(|e| e.reading_for(&app, "application.submitted", region))
     }
 
     /// Refuses a submission naming a handler that is no region of the federation (not in the

@@ -100,19 +100,25 @@ pub fn check(j: &Jurisdiction, body: &Value, found: &[Violation]) -> Vec<Violati
         .find(|(p, code)| !j.any_place && Some(*p) == first && !by_origin(code));
     let mut out = Vec::new();
     for (i, h) in handlers.iter().enumerate() {
-        let fits = match lead_place.filter(|_| i == 0) {
+        let lead = lead_place.filter(|_| i == 0);
+        let fits = match lead {
             Some((_, place)) => governs(h, place),
             // A place not judged may be the one this handler governs.
             None => old || places.iter().any(|(_, place)| governs(h, place)),
         };
         if !fits {
+            let named: Vec<&str> = match lead {
+                Some((_, place)) => vec![place],
+                None => places.iter().map(|(_, place)| *place).collect(),
+            };
             out.push(Violation::new(
                 format!("/handlers/{i}"),
                 CODE,
                 format!(
                     "此办理地对本申请无管辖权 (this handler has no jurisdiction over the \
-                     application): {}",
-                    j.decides_zh
+                     application): {}; 表单所填地区 (the form names): {}",
+                    j.decides_zh,
+                    named_places(&named)
                 ),
             ));
         }
@@ -128,7 +134,8 @@ pub fn check(j: &Jurisdiction, body: &Value, found: &[Violation]) -> Vec<Violati
                     CODE,
                     format!(
                         "多地联办的办理地中没有此地的机关 (no handler of this joint application \
-                         governs this place): {}",
+                         governs this place, {}): {}",
+                        named_places(&[place]),
                         j.decides_zh
                     ),
                 ));
@@ -136,6 +143,19 @@ pub fn check(j: &Jurisdiction, body: &Value, found: &[Violation]) -> Vec<Violati
         }
     }
     out
+}
+
+/// Places by name and code (`广东省广州市 440100`), for a message: a division code is no personal
+/// data, and the name says which field the handler was held against.
+fn named_places(codes: &[&str]) -> String {
+    codes
+        .iter()
+        .map(|c| match gb2260::full_name(c) {
+            Some(name) => format!("{name} {c}"),
+            None => (*c).to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("、")
 }
 
 /// Moves `body`'s places into its route: the handled places into the handlers' regions (with one
@@ -234,6 +254,11 @@ mod tests {
             "{}",
             found[0].message
         );
+        assert!(
+            found[0].message.contains("浙江省杭州市 330100"),
+            "{}",
+            found[0].message
+        );
     }
 
     /// Given a transfer from 310101 to 340104, when one handler is either region it is taken;
@@ -254,9 +279,7 @@ mod tests {
     /// the place moved out of handles it); a joint application has both, the lead moved into.
     #[test]
     fn one_handler_of_a_move_is_the_place_moved_into() {
-        let at = |origin: &str, h: Value| {
-            json!({"origin": origin, "handlers": h, "form": {"move_in": "330106", "move_out": "340104"}})
-        };
+        let at = |origin: &str, h: Value| json!({"origin": origin, "handlers": h, "form": {"move_in": "330106", "move_out": "340104"}});
         assert!(check(&MOVE, &at("440000", json!(["330000"])), &[]).is_empty());
         assert_eq!(
             pointers(&check(&MOVE, &at("440000", json!(["340000"])), &[])),
@@ -265,7 +288,11 @@ mod tests {
         assert!(check(&MOVE, &at("330000", json!(["340000"])), &[]).is_empty());
         assert!(check(&MOVE, &at("440000", json!(["330000", "340000"])), &[]).is_empty());
         assert_eq!(
-            pointers(&check(&MOVE, &at("440000", json!(["340000", "330000"])), &[])),
+            pointers(&check(
+                &MOVE,
+                &at("440000", json!(["340000", "330000"])),
+                &[]
+            )),
             ["/handlers/0"]
         );
     }
@@ -294,14 +321,16 @@ mod tests {
         let current = json!({"handlers": ["510000"], "form": {"insured_region": "500103"}});
         assert_eq!(check(&FILING, &current, &[]).len(), 1);
         // With two places, one old: a handler is not refused for not governing the current one.
-        let transfer = |h: Value| {
-            json!({"handlers": h, "form": {"from_region": "510202", "to_region": "340104"}})
-        };
+        let transfer = |h: Value| json!({"handlers": h, "form": {"from_region": "510202", "to_region": "340104"}});
         assert!(check(&TRANSFER, &transfer(json!(["500000"])), &[]).is_empty());
         assert!(check(&TRANSFER, &transfer(json!(["500000", "340000"])), &[]).is_empty());
         // The current place still needs its handler in a joint application.
         assert_eq!(
-            pointers(&check(&TRANSFER, &transfer(json!(["500000", "510000"])), &[])),
+            pointers(&check(
+                &TRANSFER,
+                &transfer(json!(["500000", "510000"])),
+                &[]
+            )),
             ["/form/to_region"]
         );
     }

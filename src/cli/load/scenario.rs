@@ -176,10 +176,25 @@ impl<'a> Worker<'a> {
     async fn journey(&mut self, mode: &'static str, n: usize) -> Result<(), Stop> {
         let regions = self.plan.regions.len();
         let origin = self.rng.below(regions);
-        let lead = (origin + 1 + self.rng.below(regions - 1)) % regions;
+        // Each party in a province of its own where the federation has them: the forms' places
+        // follow the route, and a transfer or filing within one province is refused.
+        let province = |i: usize| self.plan.regions[i].0.get(..2).unwrap_or("").to_string();
+        let apart = |i: usize, from: &[usize]| {
+            i != origin && from.iter().all(|&f| province(i) != province(f))
+        };
+        let start = origin + 1 + self.rng.below(regions - 1);
+        let lead = (start..start + regions)
+            .map(|r| r % regions)
+            .find(|&r| apart(r, &[origin]))
+            .unwrap_or(start % regions);
         let second = (lead + 1..lead + regions)
             .map(|r| r % regions)
-            .find(|r| *r != origin)
+            .find(|&r| r != lead && apart(r, &[origin, lead]))
+            .or_else(|| {
+                (lead + 1..lead + regions)
+                    .map(|r| r % regions)
+                    .find(|r| *r != origin)
+            })
             .unwrap_or(lead);
         let large = self.rng.percent(5);
         let body = self.submission(mode, origin, lead, second, large)?;
