@@ -307,6 +307,7 @@ fn compile(
     };
     let fields = spec::compile_fields(&cx, &spec.fields, "", "", 0)?;
     crate::canonical::check(&f.path, matter, &fields)?;
+    crate::locals::check(&f.path, &fields)?;
     Ok(Adapter::new(
         spec.region,
         matter,

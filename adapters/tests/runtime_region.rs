@@ -712,3 +712,161 @@ fn a_refused_code_is_answered_with_the_allowed_values_in_the_regions_codes() {
         "{p:?}"
     );
 }
+
+/// A builtin region's spec for `matter`, with `mutate` applied, loaded as an override (the
+/// region's builtin fragments and tables stay available to it).
+fn load_builtin_with(
+    region: &str,
+    matter: &str,
+    mutate: impl FnOnce(&mut Value),
+) -> Result<Registry, SpecError> {
+    let builtin = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("regions")
+        .join(region)
+        .join(format!("{matter}.json"));
+    let mut spec: Value = serde_json::from_slice(&std::fs::read(builtin).unwrap()).unwrap();
+    mutate(&mut spec);
+    let tmp = TempDir::new("builtin-mutated");
+    std::fs::create_dir_all(tmp.0.join(region)).unwrap();
+    std::fs::write(
+        tmp.0.join(region).join(format!("{matter}.json")),
+        serde_json::to_vec(&spec).unwrap(),
+    )
+    .unwrap();
+    Registry::with_dir(&tmp.0)
+}
+
+/// Given a spec where two fields write one local member, or one writes inside a member another
+/// writes whole (in the spec itself, through an included fragment, among a list's items, or
+/// beside a joined list's columns), when it is loaded, then the load is refused naming the spec
+/// file, both fields and the outbound overwrite; before, such a spec loaded and the outbound
+/// (canonical → local) form was silently corrupted (the end date written over the insured
+/// region). Each case would load if the check ignored that way of overlapping.
+#[test]
+fn overlapping_local_paths_stop_the_load() {
+    type Mutation = Box<dyn FnOnce(&mut Value)>;
+    let example: Vec<(&str, Mutation, Vec<&str>)> = vec![
+        (
+            "two value fields on one local member",
+            Box::new(|s| {
+                push(
+                    s,
+                    json!({"local": "/ywxx/cbd", "canonical": "/form/end_date",
+                        "transforms": [{"date": "yyyy/MM/dd"}]}),
+                )
+            }),
+            vec![
+                "field /ywxx/cbd: local /ywxx/cbd (→ /form/end_date) is written by field \
+                 /ywxx/cbd (→ /form/insured_region) too",
+                "the later would overwrite the earlier",
+            ],
+        ),
+        (
+            "a value field on a record other fields write into",
+            Box::new(|s| {
+                let fields = s["fields"].as_array_mut().unwrap();
+                fields.insert(0, json!({"local": "/ywxx", "canonical": "/form/end_date"}));
+            }),
+            vec![
+                "field /ywxx/cbd: local /ywxx/cbd (→ /form/insured_region) is inside /ywxx, \
+                 which field /ywxx (→ /form/end_date) writes whole",
+            ],
+        ),
+        (
+            "a value field beside a local constant on the same path",
+            Box::new(|s| push(s, json!({"local": "/sxbm", "canonical": "/form/end_date"}))),
+            vec![
+                "field /sxbm",
+                "is written by field /sxbm (const \"620000-YB-001\") too",
+            ],
+        ),
+        (
+            "two items of a list on one member",
+            Box::new(|s| item_fields(s).push(json!({"local": "/mc", "canonical": "/format"}))),
+            vec![
+                "field /fj/*/mc: local /fj/*/mc (→ /format) is written by field /fj/*/mc \
+                 (→ /name) too",
+            ],
+        ),
+        (
+            "a constant holding a list",
+            Box::new(|s| push(s, json!({"local": "/fj/0", "const": "x"}))),
+            vec![
+                "field /fj/0: local /fj/0 (const \"x\") is inside /fj, which field /fj (list → /materials) writes whole",
+            ],
+        ),
+    ];
+    for (what, mutate, expected) in example {
+        let err = load_example_with(mutate)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: loaded"))
+            .to_string();
+        assert!(err.contains("620000/medical-filing.json"), "{what}: {err}");
+        for e in expected {
+            assert!(err.contains(e), "{what}: {e:?} not in {err:?}");
+        }
+    }
+
+    let builtin: Vec<(&str, &str, &str, Mutation, Vec<&str>)> = vec![
+        (
+            "a field on a member an included fragment writes (prefix applied)",
+            "310000",
+            "social-security-card",
+            Box::new(|s| push(s, json!({"local": "/SQRXX/XB", "const": "1"}))),
+            vec![
+                "310000/social-security-card.json",
+                "is written by field /SQRXX/XB (→ /applicant/sex) too",
+            ],
+        ),
+        (
+            "a field on the record of a fragment's list",
+            "310000",
+            "social-security-card",
+            Box::new(|s| push(s, json!({"local": "/CLXX", "const": "1"}))),
+            vec![
+                "local /CLXX (const \"1\") holds /CLXX/CL, which field /CLXX/CL (list → /materials) writes",
+            ],
+        ),
+        (
+            "a field on a joined list's column",
+            "340000",
+            "medical-filing",
+            Box::new(|s| push(s, json!({"local": "/FJMC", "const": "材料"}))),
+            vec![
+                "340000/medical-filing.json",
+                "is written by field /FJMC (→ /name) too",
+            ],
+        ),
+    ];
+    for (what, region, matter, mutate, expected) in builtin {
+        let err = load_builtin_with(region, matter, mutate)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: loaded"))
+            .to_string();
+        for e in expected {
+            assert!(err.contains(e), "{what}: {e:?} not in {err:?}");
+        }
+    }
+}
+
+/// Given fields whose local paths share a prefix without one holding the other (siblings in one
+/// record, XML attributes and an element's text beside its children, a list item's member named
+/// like a top-level one), when the spec is loaded, then it loads: only a path equal to or inside
+/// another's is an overlap, and a list's items are a scope of their own.
+#[test]
+fn local_paths_that_only_share_a_prefix_still_load() {
+    load_example_with(|s| {
+        push(s, json!({"local": "/zj/@lx", "const": "01"}));
+        push(
+            s,
+            json!({"local": "/zj/#text", "canonical": "/form/end_date",
+            "transforms": [{"date": "yyyy/MM/dd"}]}),
+        );
+        push(s, json!({"local": "/zj/zjhm", "const": "x"}));
+        push(
+            s,
+            json!({"local": "/mc", "const": "top-level, not the item's /mc"}),
+        );
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+}
