@@ -426,10 +426,10 @@ fn compile_transform(cx: &Context<'_>, who: &str, t: &Value) -> Result<Transform
                                     .into(),
                             )),
                         };
-                    let local = Layout::compile(local)
-                        .ok_or_else(|| bad(format!("bad date layout {local:?}")))?;
-                    let canonical = Layout::compile(canonical)
-                        .ok_or_else(|| bad(format!("bad date layout {canonical:?}")))?;
+                    let local = Layout::try_compile(local)
+                        .map_err(|e| bad(format!("bad date layout {local:?}: {e}")))?;
+                    let canonical = Layout::try_compile(canonical)
+                        .map_err(|e| bad(format!("bad date layout {canonical:?}: {e}")))?;
                     // Both compile, yet would refuse every real date: said here, not per form.
                     for l in [&local, &canonical] {
                         if let Some(why) = l.not_a_date() {

@@ -127,6 +127,17 @@ fn broken_specs_are_refused_with_file_and_field_named() {
             base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyyMM"}]}"#),
             "field /a: date layouts \"yyyyMM\" and \"yyyy-MM-dd\" do not match",
         ),
+        // A one-digit month or day touching another number: `2024111` is 2024-11-01 or
+        // 2024-01-11, and both write alike.
+        (
+            base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyyMd"}]}"#),
+            "field /a: bad date layout \"yyyyMd\": M (one or two digits) is next to yyyy with \
+             nothing between them",
+        ),
+        (
+            base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyyMMd"}]}"#),
+            "use dd (always two digits) or put a separator between them",
+        ),
         (base(r#"{"local": "a", "canonical": "/b"}"#), "not a path"),
         (
             base(r#"{"local": "/a", "canonical": "/b", "check": "gb9999"}"#),
