@@ -881,3 +881,46 @@ fn local_paths_that_only_share_a_prefix_still_load() {
     })
     .unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// Given a spec directory with a spec file at its top (`medical-filing.json` beside the region
+/// directories, not `620000/medical-filing.json`), when it is loaded, then the load is refused
+/// saying to put it under its region's directory (named from the file's `region` when it has
+/// one); before, the file was silently left unread and the region had no adapter. The shared
+/// `codes.json` at the top is still read.
+#[test]
+fn a_spec_file_at_the_top_of_the_spec_directory_is_refused() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/620000");
+    let tmp = TempDir::new("top-level");
+    std::fs::copy(
+        example.join("medical-filing.json"),
+        tmp.0.join("medical-filing.json"),
+    )
+    .unwrap();
+    let err = Registry::with_dir(&tmp.0)
+        .expect_err("a spec at the top")
+        .to_string();
+    assert!(
+        err.contains(
+            "medical-filing.json: a spec file at the top of the spec directory is not read"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("put it under its region's directory, as 620000/medical-filing.json"),
+        "{err}"
+    );
+
+    let tmp = TempDir::new("top-level-no-region");
+    std::fs::write(tmp.0.join("notes.json"), "{}").unwrap();
+    let err = Registry::with_dir(&tmp.0)
+        .expect_err("a stray file at the top")
+        .to_string();
+    assert!(
+        err.contains("as <region>/notes.json, e.g. 110000/notes.json"),
+        "{err}"
+    );
+
+    let tmp = TempDir::new("top-level-codes");
+    std::fs::write(tmp.0.join("codes.json"), r#"{"tables": {}}"#).unwrap();
+    Registry::with_dir(&tmp.0).unwrap_or_else(|e| panic!("codes.json at the top: {e}"));
+}
