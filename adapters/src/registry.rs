@@ -319,8 +319,17 @@ fn compile(
             spec.matter
         )));
     }
-    let matter = tongban_schemas::matters::get(&spec.matter)
-        .ok_or_else(|| err(format!("unknown matter {:?}", spec.matter)))?;
+    let matter = tongban_schemas::matters::get(&spec.matter).ok_or_else(|| {
+        let codes: Vec<&str> = tongban_schemas::matters::all()
+            .iter()
+            .map(|m| m.code)
+            .collect();
+        err(format!(
+            "unknown matter {:?}: the matter codes are {} (the file is named <matter>.json)",
+            spec.matter,
+            codes.join(", ")
+        ))
+    })?;
     if spec.format == spec::Format::Xml && spec.xml.is_none() {
         return Err(err(
             "format xml needs \"xml\": {\"root\": …, \"charset\": …}".into(),
@@ -342,11 +351,10 @@ fn compile(
         t.check().map_err(|m| table_error(&f.path, name, m))?;
         all_tables.insert(name.clone(), Arc::new(Table::compile(name, t)));
     }
-    let lookup = |name: &str| fragments.get(name).cloned();
     let cx = Context {
         file: &f.path,
         tables: &all_tables,
-        fragment: &lookup,
+        fragments,
     };
     let fields = spec::compile_fields(&cx, &spec.fields, "", "", 0)?;
     crate::canonical::check(&f.path, matter, &fields)?;

@@ -151,8 +151,8 @@ pub struct Context<'a> {
     pub file: &'a str,
     /// Tables by name (shared, standard and the spec's own).
     pub tables: &'a BTreeMap<String, Arc<Table>>,
-    /// Fragments of the spec's region by name.
-    pub fragment: &'a dyn Fn(&str) -> Option<Fragment>,
+    /// Fragments of the spec's region by name (`_person`).
+    pub fragments: &'a BTreeMap<String, Fragment>,
 }
 
 impl Context<'_> {
@@ -206,8 +206,21 @@ pub fn compile_fields(
     let mut out = Vec::with_capacity(specs.len());
     for s in specs {
         if let Some(name) = &s.include {
-            let fragment = (cx.fragment)(name).ok_or_else(|| {
-                cx.field_error(name, "no such fragment in this region's directory")
+            let fragment = cx.fragments.get(name).cloned().ok_or_else(|| {
+                let region = cx.file.rsplit_once('/').map_or("", |(dir, _)| dir);
+                let there = if cx.fragments.is_empty() {
+                    "it has none".to_string()
+                } else {
+                    let names: Vec<&str> = cx.fragments.keys().map(String::as_str).collect();
+                    format!("its fragments: {}", names.join(", "))
+                };
+                SpecError::Spec {
+                    file: cx.file.to_string(),
+                    message: format!(
+                        "include {name:?}: no such fragment in {region}/ ({there}; a fragment \
+                         is a file {region}/<name>.json, its name starting with _)"
+                    ),
+                }
             })?;
             let lp = join(local_prefix, s.local.as_deref().unwrap_or(""));
             let cp = join(canonical_prefix, s.canonical.as_deref().unwrap_or(""));

@@ -120,8 +120,18 @@ fn broken_specs_are_refused_with_file_and_field_named() {
             "field /a: bad date layout \"yyyymmdd\": it has a day but no month",
         ),
         (
-            base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyyDDmm"}]}"#),
-            "field /a: bad date layout \"yyyyDDmm\": it has a time of day but not a whole date",
+            base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyy-MM HH:mm"}]}"#),
+            "field /a: bad date layout \"yyyy-MM HH:mm\": it has a time of day but not a whole date",
+        ),
+        // Letters of another convention: said which, and what is meant.
+        (
+            base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "YYYY年M月D日"}]}"#),
+            "field /a: bad date layout \"YYYY年M月D日\": \"YYYY\" is no token (upper-case: the \
+             year is lower-case yyyy); the tokens are yyyy (year), MM or M (month), dd or d (day)",
+        ),
+        (
+            base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyy年M月D日"}]}"#),
+            "\"D\" is no token (upper-case: the day is lower-case dd or d)",
         ),
         (
             base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyyMM"}]}"#),
@@ -144,7 +154,10 @@ fn broken_specs_are_refused_with_file_and_field_named() {
             "unknown check",
         ),
         (base(r#"{"local": "/a"}"#), "needs local and canonical"),
-        (base(r#"{"include": "_missing"}"#), "no such fragment"),
+        (
+            base(r#"{"include": "_missing"}"#),
+            "include \"_missing\": no such fragment in 620000/ (it has none;",
+        ),
         (
             base(r#"{"local": "/a", "canonical": "/b", "typo": 1}"#),
             "unknown field",
@@ -923,4 +936,44 @@ fn a_spec_file_at_the_top_of_the_spec_directory_is_refused() {
     let tmp = TempDir::new("top-level-codes");
     std::fs::write(tmp.0.join("codes.json"), r#"{"tables": {}}"#).unwrap();
     Registry::with_dir(&tmp.0).unwrap_or_else(|e| panic!("codes.json at the top: {e}"));
+}
+
+/// Given a spec for a matter that does not exist, or one including a fragment by a mistyped
+/// name, when it is loaded, then the error explains itself: it lists the matter codes there
+/// are, or calls the mistake an include and lists the region's fragments (the builtin ones an
+/// override can use included); before, it said only `unknown matter` or `field _rout: no such
+/// fragment`, as if `_rout` were a field.
+#[test]
+fn unknown_matters_and_fragments_list_what_there_is() {
+    let tmp = TempDir::new("unknown-matter");
+    std::fs::create_dir_all(tmp.0.join("620000")).unwrap();
+    std::fs::write(
+        tmp.0.join("620000/marriage-registration.json"),
+        r#"{"region": "620000", "matter": "marriage-registration", "fields": []}"#,
+    )
+    .unwrap();
+    let err = Registry::with_dir(&tmp.0)
+        .expect_err("no such matter")
+        .to_string();
+    assert!(
+        err.starts_with("620000/marriage-registration.json: unknown matter \"marriage-registration\": the matter codes are "),
+        "{err}"
+    );
+    for m in tongban_schemas::matters::all() {
+        assert!(err.contains(m.code), "{} not in {err}", m.code);
+    }
+
+    let err = load_builtin_with("310000", "social-security-card", |s| {
+        s["fields"].as_array_mut().unwrap()[1] = json!({"include": "_rout"});
+    })
+    .expect_err("a mistyped include")
+    .to_string();
+    assert!(
+        err.contains(
+            "310000/social-security-card.json: include \"_rout\": no such fragment in 310000/ \
+             (its fragments: _person, _route;"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("field _rout"), "{err}");
 }

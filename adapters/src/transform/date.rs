@@ -85,6 +85,10 @@ pub enum LayoutError {
     /// A run of a token letter of a length that is no token (`yyyyy`, `yy`, `MMM`).
     #[error("{run:?} is no token; the tokens are {TOKENS}")]
     Run { run: String },
+    /// A letter a date layout of another convention uses (`YYYY`, `DD`, `hh`, `SS`), which is
+    /// no token here: it would be taken as a literal, and the layout read no year or no day.
+    #[error("{run:?} is no token ({why}); the tokens are {TOKENS}")]
+    Convention { run: String, why: &'static str },
     /// A one-digit token (`M`, `d`, `H`: one or two digits) next to another number with nothing
     /// between them: `yyyyMd` reads `2024111` as 2024-11-01 though it may be 2024-01-11, and
     /// writes 2024-11-01 and 2024-01-11 alike.
@@ -158,6 +162,17 @@ impl Layout {
                 ('H', 1) => Token::Hour { padded: false },
                 ('m', 2) => Token::Minute,
                 ('s', 2) => Token::Second,
+                ('Y' | 'D' | 'h' | 'S', _) => {
+                    return Err(LayoutError::Convention {
+                        run: chars[i..i + run].iter().collect(),
+                        why: match c {
+                            'Y' => "upper-case: the year is lower-case yyyy",
+                            'D' => "upper-case: the day is lower-case dd or d",
+                            'h' => "lower-case: the hour is upper-case HH or H, 0-23",
+                            _ => "upper-case: the seconds are lower-case ss",
+                        },
+                    });
+                }
                 ('y' | 'M' | 'd' | 'H' | 'm' | 's', _) => {
                     return Err(LayoutError::Run {
                         run: chars[i..i + run].iter().collect(),
@@ -399,7 +414,7 @@ mod tests {
         // `mm` is minutes: a day with no month, or a time of day with no whole date.
         assert!(why("yyyymmdd").is_some_and(|w| w.contains("no month")));
         assert!(why("yyyyddmm").is_some_and(|w| w.contains("no month")));
-        assert!(why("yyyyDDmm").is_some_and(|w| w.contains("not a whole date")));
+        assert!(why("yyyy-MM mm:ss").is_some_and(|w| w.contains("not a whole date")));
         assert!(why("yyyy-MM HH:mm").is_some_and(|w| w.contains("not a whole date")));
         let carries = |l: &str| Layout::compile(l).map(|l| l.carries());
         assert_eq!(carries("yyyy年M月d日"), Some("a whole date"));
@@ -423,6 +438,29 @@ mod tests {
         );
         assert!(Layout::compile("yyyyy").is_none());
         assert!(Layout::compile("MM-dd").is_none());
+    }
+
+    /// Given layouts written in another convention's letters (`YYYY年M月D日`, `hh`, `SS`), when
+    /// compiled, then each is refused naming the letter, the token meant and the tokens there
+    /// are; before, `Y` and `D` were taken as literals and the message said only "bad date
+    /// layout".
+    #[test]
+    fn letters_of_other_conventions_are_named() {
+        for (bad, run, meant) in [
+            ("YYYY年M月D日", "YYYY", "the year is lower-case yyyy"),
+            ("yyyy年M月D日", "D", "the day is lower-case dd or d"),
+            ("yyyyMMDD", "DD", "the day is lower-case dd or d"),
+            ("yyyy-MM-dd hh:mm", "hh", "the hour is upper-case HH or H"),
+            ("yyyy-MM-dd HH:mm:SS", "SS", "the seconds are lower-case ss"),
+        ] {
+            let e = Layout::try_compile(bad).expect_err(bad).to_string();
+            assert!(e.starts_with(&format!("{run:?} is no token")), "{bad}: {e}");
+            assert!(e.contains(meant), "{bad}: {e}");
+            assert!(
+                e.contains("the tokens are yyyy (year), MM or M (month)"),
+                "{e}"
+            );
+        }
     }
 
     /// Given layouts where a one-digit token (`M`, `d`, `H`) touches another number with no
