@@ -977,3 +977,69 @@ fn unknown_matters_and_fragments_list_what_there_is() {
     );
     assert!(!err.contains("field _rout"), "{err}");
 }
+
+/// Given a field whose last transform gives a kind of value the canonical member cannot be (no
+/// `{"list": ";"}` on the field mapped to the `/handlers` array, a list or an integer on a text
+/// member, text on an integer member of a list item), when the spec is loaded, then the load is
+/// refused naming the field, the transform and the type the member needs; before, it loaded
+/// and refused every form as if the province's data were wrong (`应为列表，收到文本`). A field
+/// with no transform passes the local value on as it came (a JSON array is an array), so it is
+/// not judged.
+#[test]
+fn a_transform_giving_what_the_canonical_member_cannot_be_stops_the_load() {
+    type Mutation = Box<dyn FnOnce(&mut Value)>;
+    let cases: Vec<(&str, Mutation, Vec<&str>)> = vec![
+        (
+            "text for an array",
+            Box::new(|s| field(s, "/bld")["transforms"] = json!(["trim"])),
+            vec![
+                "field /bld: the last transform \"trim\" gives text, but canonical /handlers is \
+                 of type array in the schema of medical-filing: every form would be refused at /handlers",
+                "ends its transforms with {\"list\": \"<separator>\"}",
+            ],
+        ),
+        (
+            "a list for a text",
+            Box::new(|s| field(s, "/ywxx/cbd")["transforms"] = json!(["trim", {"list": ";"}])),
+            vec![
+                "field /ywxx/cbd: the last transform {\"list\": \";\"} gives an array (a list of \
+                 texts), but canonical /form/insured_region is of type string",
+                "leave the list or integer transform out",
+            ],
+        ),
+        (
+            "an integer for a text",
+            Box::new(|s| field(s, "/sqr/xm")["transforms"] = json!([{"integer": "number"}])),
+            vec![
+                "field /sqr/xm: the last transform {\"integer\": \"number\"} gives an integer, but \
+                 canonical /applicant/name is of type string",
+            ],
+        ),
+        (
+            "text for an integer in a list item",
+            Box::new(|s| item_fields(s)[3]["transforms"] = json!(["trim"])),
+            vec![
+                "field /fj/*/dx: the last transform \"trim\" gives text, but canonical \
+                 /materials/*/size is of type integer",
+                "{\"integer\": \"text\"}",
+            ],
+        ),
+    ];
+    for (what, mutate, expected) in cases {
+        let err = load_example_with(mutate)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: loaded"))
+            .to_string();
+        assert!(err.contains("620000/medical-filing.json"), "{what}: {err}");
+        for e in expected {
+            assert!(err.contains(e), "{what}: {e:?} not in {err:?}");
+        }
+    }
+    load_example_with(|s| {
+        field(s, "/bld")
+            .as_object_mut()
+            .unwrap()
+            .remove("transforms");
+    })
+    .unwrap_or_else(|e| panic!("no transform: the value as sent: {e}"));
+}
