@@ -67,6 +67,8 @@ struct Write<'a> {
     /// The spec field as load errors name it: its local path (a list item's below the list's,
     /// `/attachments/*/fileName`), or for a canonical constant its canonical path.
     field: String,
+    /// Where a fragment's field is written (its file and name there), for its own errors.
+    origin: Option<&'a crate::spec::Blame>,
     what: What<'a>,
 }
 
@@ -113,6 +115,7 @@ fn collect<'a>(
                     field: named(l, &path),
                     path,
                     scope,
+                    origin: f.origin.as_ref(),
                     what: What::Value(transforms, *check),
                 });
             }
@@ -122,6 +125,7 @@ fn collect<'a>(
                     field: text(&path),
                     path,
                     scope,
+                    origin: f.origin.as_ref(),
                     what: What::Const(value),
                 });
             }
@@ -134,6 +138,7 @@ fn collect<'a>(
                         field: named(l, &path),
                         path,
                         scope,
+                        origin: f.origin.as_ref(),
                         what: What::Value(&[], None),
                     });
                 }
@@ -143,6 +148,7 @@ fn collect<'a>(
             } => out.push(Write {
                 path: at(canonical),
                 scope,
+                origin: f.origin.as_ref(),
                 field: format!("{local}{surname}"),
                 what: What::Value(&[], None),
             }),
@@ -159,6 +165,7 @@ fn collect<'a>(
                     field: named(l, &path),
                     path,
                     scope,
+                    origin: f.origin.as_ref(),
                     what: What::List,
                 });
                 *scopes += 1;
@@ -183,10 +190,13 @@ pub(crate) fn check(
 ) -> Result<(), SpecError> {
     let mut writes = Vec::new();
     collect(fields, &[], "", 0, &mut 0, &mut writes);
-    let field_error = |w: &Write<'_>, message: String| SpecError::Field {
-        file: file.to_string(),
-        field: w.field.clone(),
-        message,
+    let field_error = |w: &Write<'_>, message: String| match w.origin {
+        Some(origin) => origin.error(message),
+        None => SpecError::Field {
+            file: file.to_string(),
+            field: w.field.clone(),
+            message,
+        },
     };
     // A union (the applicant: person or organisation) whose `kind` a constant fixes has only
     // that branch's members.
@@ -305,6 +315,7 @@ pub(crate) fn check(
             path: vec![Step::Member(member)],
             scope: 0,
             field: String::new(),
+            origin: None,
             what: What::Value(&[], None),
         });
     }

@@ -180,10 +180,13 @@ pub(crate) fn check(file: &str, fields: &[Field]) -> Result<(), SpecError> {
                 w.shown, w.what, e.shown, e.field, e.what
             )
         };
-        return Err(SpecError::Field {
-            file: file.to_string(),
-            field: w.field.clone(),
-            message,
+        return Err(match &w.of.origin {
+            Some(origin) => origin.error(message),
+            None => SpecError::Field {
+                file: file.to_string(),
+                field: w.field.clone(),
+                message,
+            },
         });
     }
     Ok(())

@@ -356,7 +356,7 @@ fn compile(
         tables: &all_tables,
         fragments,
     };
-    let fields = spec::compile_fields(&cx, &spec.fields, "", "", 0)?;
+    let fields = spec::compile_fields(&cx, &spec::Scope::spec(&f.path), &spec.fields, "", "", 0)?;
     crate::canonical::check(&f.path, matter, &fields)?;
     crate::locals::check(&f.path, &fields)?;
     Ok(Adapter::new(

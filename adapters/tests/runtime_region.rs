@@ -1043,3 +1043,148 @@ fn a_transform_giving_what_the_canonical_member_cannot_be_stops_the_load() {
     })
     .unwrap_or_else(|e| panic!("no transform: the value as sent: {e}"));
 }
+
+/// The worked example's spec with `mutate` applied and `fragments` (`(name, file)`) written
+/// beside it in the region's directory.
+fn load_example_with_fragments(
+    mutate: impl FnOnce(&mut Value),
+    fragments: &[(&str, Value)],
+) -> Result<Registry, SpecError> {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/620000");
+    let mut spec: Value =
+        serde_json::from_slice(&std::fs::read(example.join("medical-filing.json")).unwrap())
+            .unwrap();
+    mutate(&mut spec);
+    let tmp = TempDir::new("fragments");
+    std::fs::create_dir_all(tmp.0.join("620000")).unwrap();
+    std::fs::copy(example.join("codes.json"), tmp.0.join("620000/codes.json")).unwrap();
+    for (name, fragment) in fragments {
+        std::fs::write(
+            tmp.0.join(format!("620000/{name}.json")),
+            serde_json::to_vec(fragment).unwrap(),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        tmp.0.join("620000/medical-filing.json"),
+        serde_json::to_vec(&spec).unwrap(),
+    )
+    .unwrap();
+    Registry::with_dir(&tmp.0)
+}
+
+/// The example with its applicant's fields (but `kind`) moved into `_person.json`, included at
+/// `local` (with `prefix`), the fragment's `/xb` given `xb` instead.
+fn person_fragment(local: &str, prefix: Option<&str>, xb: Value) -> Result<Registry, SpecError> {
+    let local = local.to_string();
+    let prefix = prefix.map(str::to_string);
+    let fragment = json!({"fields": [
+        {"local": "/xm", "canonical": "/name", "transforms": ["trim"], "required": true},
+        {"local": "/sfzh", "canonical": "/id_number", "check": "gb11643", "required": true},
+        xb,
+    ]});
+    load_example_with_fragments(
+        move |s| {
+            let fields = s["fields"].as_array_mut().unwrap();
+            fields.retain(|f| !f["local"].as_str().is_some_and(|l| l.starts_with("/sqr/")));
+            let mut include =
+                json!({"include": "_person", "local": local, "canonical": "/applicant"});
+            if let Some(p) = prefix {
+                include["prefix"] = json!(p);
+            }
+            fields.push(include);
+        },
+        &[("_person", fragment)],
+    )
+}
+
+/// Given a mistake in a field an included fragment brings in (a code table that does not
+/// exist, a canonical path not in the schema), or in a list's item, when the spec is loaded,
+/// then the error names the fragment's file and the field's path there, with the include and
+/// the field's full local path in the form (`_person.json: field /xb (included by
+/// medical-filing.json at /sqr as /sqr/xb)`), and a list's item by its path below the list
+/// (`/fj/*/dx`); before, it named the including spec and a path that is in neither file (`field
+/// /xb` of the spec, `field /dx`).
+#[test]
+fn errors_in_fragments_and_list_items_name_where_the_field_is_written() {
+    let err = person_fragment(
+        "/sqr",
+        None,
+        json!({"local": "/xb", "canonical": "/sex", "transforms": [{"codes": "nope"}]}),
+    )
+    .expect_err("no such table")
+    .to_string();
+    assert_eq!(
+        err,
+        "620000/_person.json: field /xb (included by 620000/medical-filing.json at /sqr as \
+         /sqr/xb): no code table \"nope\""
+    );
+
+    // Found by the check against the canonical schema, after compiling: named the same way.
+    let err = person_fragment(
+        "/sqr",
+        None,
+        json!({"local": "/xb", "canonical": "/sexx", "transforms": [{"codes": "sex-zh"}]}),
+    )
+    .expect_err("not in the schema")
+    .to_string();
+    assert!(
+        err.starts_with(
+            "620000/_person.json: field /xb (included by 620000/medical-filing.json at /sqr as \
+             /sqr/xb): canonical /applicant/sexx is not in the canonical schema"
+        ),
+        "{err}"
+    );
+
+    // A flat include: the prefix is said, and the path in the form has it.
+    let err = person_fragment(
+        "",
+        Some("SQR_"),
+        json!({"local": "/xb", "canonical": "/sex", "transforms": ["bogus"]}),
+    )
+    .expect_err("unknown transform")
+    .to_string();
+    assert!(
+        err.starts_with(
+            "620000/_person.json: field /xb (included by 620000/medical-filing.json with prefix \
+             \"SQR_\" as /SQR_xb): unknown transform \"bogus\""
+        ),
+        "{err}"
+    );
+
+    // A list's item in the spec itself.
+    let err = load_example_with(|s| item_fields(s)[3]["transforms"] = json!(["bogus"]))
+        .expect_err("unknown transform")
+        .to_string();
+    assert!(
+        err.starts_with("620000/medical-filing.json: field /fj/*/dx: unknown transform"),
+        "{err}"
+    );
+
+    // A list's item in a fragment.
+    let err = load_example_with_fragments(
+        |s| {
+            let fields = s["fields"].as_array_mut().unwrap();
+            let list = fields.iter().position(|f| f["local"] == "/fj").unwrap();
+            fields[list] = json!({"include": "_materials"});
+        },
+        &[(
+            "_materials",
+            json!({"fields": [{"local": "/fj", "canonical": "/materials", "list": {"item": [
+                {"local": "/mc", "canonical": "/name"},
+                {"local": "/lx", "canonical": "/kind"},
+                {"local": "/zy", "canonical": "/sha256"},
+                {"local": "/dx", "canonical": "/size", "transforms": [{"integer": "num"}]}
+            ]}}]}),
+        )],
+    )
+    .expect_err("bad integer form")
+    .to_string();
+    assert!(
+        err.starts_with(
+            "620000/_materials.json: field /fj/*/dx (included by 620000/medical-filing.json as \
+             /fj/*/dx): integer takes"
+        ),
+        "{err}"
+    );
+}
