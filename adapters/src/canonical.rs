@@ -9,6 +9,8 @@
 //! transform does:
 //! - every canonical path a field writes is in the matter's schema (list items below the list),
 //!   and a list writes what the schema has as an array;
+//! - a value field's last transform gives the type the schema has there (an array from
+//!   `{"list": …}`, an integer from `{"integer": …}`, text from the others);
 //! - no two fields write the same member, or one inside a member another writes whole (the later
 //!   would overwrite the earlier, and problems would name the wrong field);
 //! - a canonical `const` is a value the schema accepts there, and so is what a date field's
@@ -65,6 +67,8 @@ struct Write<'a> {
     /// The spec field as load errors name it: its local path (a list item's below the list's,
     /// `/attachments/*/fileName`), or for a canonical constant its canonical path.
     field: String,
+    /// Where a fragment's field is written (its file and name there), for its own errors.
+    origin: Option<&'a crate::spec::Blame>,
     what: What<'a>,
 }
 
@@ -111,6 +115,7 @@ fn collect<'a>(
                     field: named(l, &path),
                     path,
                     scope,
+                    origin: f.origin.as_ref(),
                     what: What::Value(transforms, *check),
                 });
             }
@@ -120,6 +125,7 @@ fn collect<'a>(
                     field: text(&path),
                     path,
                     scope,
+                    origin: f.origin.as_ref(),
                     what: What::Const(value),
                 });
             }
@@ -132,6 +138,7 @@ fn collect<'a>(
                         field: named(l, &path),
                         path,
                         scope,
+                        origin: f.origin.as_ref(),
                         what: What::Value(&[], None),
                     });
                 }
@@ -141,6 +148,7 @@ fn collect<'a>(
             } => out.push(Write {
                 path: at(canonical),
                 scope,
+                origin: f.origin.as_ref(),
                 field: format!("{local}{surname}"),
                 what: What::Value(&[], None),
             }),
@@ -157,6 +165,7 @@ fn collect<'a>(
                     field: named(l, &path),
                     path,
                     scope,
+                    origin: f.origin.as_ref(),
                     what: What::List,
                 });
                 *scopes += 1;
@@ -181,10 +190,13 @@ pub(crate) fn check(
 ) -> Result<(), SpecError> {
     let mut writes = Vec::new();
     collect(fields, &[], "", 0, &mut 0, &mut writes);
-    let field_error = |w: &Write<'_>, message: String| SpecError::Field {
-        file: file.to_string(),
-        field: w.field.clone(),
-        message,
+    let field_error = |w: &Write<'_>, message: String| match w.origin {
+        Some(origin) => origin.error(message),
+        None => SpecError::Field {
+            file: file.to_string(),
+            field: w.field.clone(),
+            message,
+        },
     };
     // A union (the applicant: person or organisation) whose `kind` a constant fixes has only
     // that branch's members.
@@ -234,6 +246,9 @@ pub(crate) fn check(
                 })?;
             }
             What::Value(transforms, check) => {
+                if let Some(why) = misfit(transforms, &nodes, &path, schema.matter) {
+                    return Err(field_error(w, why));
+                }
                 schema
                     .codes(&w.path, &nodes, transforms, *check)
                     .map_err(|m| field_error(w, m))?;
@@ -300,6 +315,7 @@ pub(crate) fn check(
             path: vec![Step::Member(member)],
             scope: 0,
             field: String::new(),
+            origin: None,
             what: What::Value(&[], None),
         });
     }
@@ -345,6 +361,86 @@ pub(crate) fn check(
         ));
     }
     Ok(())
+}
+
+/// The JSON type of `v` as a schema names it.
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_u64() || n.is_i64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// The JSON types a value meeting one of `nodes` may have: each node's `type`, or the types of
+/// its `const` or `enum` values; `None` when a node says nothing of its type (anything goes).
+fn types(nodes: &[&Value]) -> Option<BTreeSet<&'static str>> {
+    const NAMES: [&str; 7] = [
+        "null", "boolean", "integer", "number", "string", "array", "object",
+    ];
+    let mut out = BTreeSet::new();
+    for n in nodes {
+        if let Some(t) = n.get("type") {
+            let named: Vec<&str> = match t {
+                Value::String(one) => vec![one.as_str()],
+                Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
+                _ => return None,
+            };
+            for name in named {
+                out.insert(*NAMES.iter().find(|x| **x == name)?);
+            }
+        } else if let Some(c) = n.get("const") {
+            out.insert(json_type(c));
+        } else if let Some(e) = n.get("enum").and_then(Value::as_array) {
+            out.extend(e.iter().map(json_type));
+        } else {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// Why the value a field's last transform gives cannot be what the schema has at `path` (the
+/// member `nodes`), if it cannot: `{"list": ";"}` gives an array, `{"integer": …}` an integer,
+/// the other transforms text. Every form would otherwise be refused at that member, as if the
+/// province's data were wrong (`应为列表，收到文本`). A field with no transform passes the local
+/// value on as it came, and a code table gives its own values (held against the schema one by
+/// one, [`Schema::codes`]): neither is judged here.
+fn misfit(transforms: &[Transform], nodes: &[&Value], path: &str, matter: &str) -> Option<String> {
+    let last = transforms.last()?;
+    let (gives, fits): (&str, &[&str]) = match last {
+        Transform::Codes(_) => return None,
+        Transform::List(_) => ("an array (a list of texts)", &["array"]),
+        Transform::Integer(_) => ("an integer", &["integer", "number"]),
+        _ => ("text", &["string"]),
+    };
+    let types = types(nodes)?;
+    if fits.iter().any(|t| types.contains(t)) {
+        return None;
+    }
+    let needs: Vec<&str> = types.iter().copied().filter(|t| *t != "null").collect();
+    let hint = if needs.contains(&"array") {
+        " (a list from one local text ends its transforms with {\"list\": \"<separator>\"})"
+    } else if needs.contains(&"integer") || needs.contains(&"number") {
+        " (a number from local digits ends its transforms with {\"integer\": \"text\"} or {\"integer\": \"number\"})"
+    } else if needs.contains(&"string") {
+        " (leave the list or integer transform out: the canonical member is one text)"
+    } else {
+        ""
+    };
+    let needs = match needs.as_slice() {
+        [] => "null".to_string(),
+        many => many.join(" or "),
+    };
+    Some(format!(
+        "the last transform {} gives {gives}, but canonical {path} is of type {needs} in the \
+         schema of {matter}: every form would be refused at {path}{hint}",
+        last.spec_text()
+    ))
 }
 
 /// A matter's schema seen from a spec.

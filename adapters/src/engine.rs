@@ -39,6 +39,9 @@ const REQUIRED: &str = "缺少必填字段 (required field is missing)";
 #[derive(Debug, Clone)]
 pub struct Field {
     pub(crate) kind: Kind,
+    /// For a field a fragment brought in: the fragment's file and the field's name there, which
+    /// load errors give (the including spec has no such path).
+    pub(crate) origin: Option<crate::spec::Blame>,
     pub(crate) label: Option<String>,
     pub(crate) required: bool,
     pub(crate) mask: Mask,

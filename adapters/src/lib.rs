@@ -15,6 +15,7 @@ pub mod engine;
 pub mod error;
 pub mod hanzi;
 pub mod local;
+mod locals;
 pub mod pointer;
 pub mod problem;
 pub mod registry;

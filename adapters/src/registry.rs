@@ -7,7 +7,7 @@
 //! - `codes.json` — shared code tables `{"tables": {name: table}}`
 //! - `<region>/codes.json` — the region's own tables
 //! - `<region>/_<fragment>.json` — field fragments the region's specs `include`
-//! - `<region>/<matter>.json` — one spec per matter
+//! - `<region>/<matter>.json` — one spec per matter (a spec at the top is refused, not ignored)
 //! - `<region>/golden/…` — golden files for tests (not read here)
 
 use std::collections::BTreeMap;
@@ -103,11 +103,23 @@ impl Registry {
                 text: std::fs::read_to_string(&shared).map_err(|e| io(&shared, e))?,
             });
         }
-        let mut regions: Vec<_> = std::fs::read_dir(dir)
+        let entries: Vec<_> = std::fs::read_dir(dir)
             .map_err(|e| io(dir, e))?
             .filter_map(Result::ok)
-            .filter(|e| e.path().is_dir())
             .collect();
+        let mut stray: Vec<String> = entries
+            .iter()
+            .filter(|e| e.path().is_file())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|name| name.ends_with(".json") && name != "codes.json")
+            .collect();
+        stray.sort();
+        if let Some(name) = stray.first() {
+            let path = dir.join(name);
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            return Err(misplaced(&path.display().to_string(), name, &text));
+        }
+        let mut regions: Vec<_> = entries.into_iter().filter(|e| e.path().is_dir()).collect();
         regions.sort_by_key(|e| e.file_name());
         for region in regions {
             let region_name = region.file_name().to_string_lossy().to_string();
@@ -131,8 +143,15 @@ impl Registry {
         self.add_files(&files, &format!("{}/", dir.display()))
     }
 
-    /// Compiles a spec tree given as files; `origin` prefixes each adapter's `source`.
+    /// Compiles a spec tree given as files; `origin` prefixes each adapter's `source`. A `.json`
+    /// file at the top other than `codes.json` is refused (it would otherwise be left unread).
     pub fn add_files(&mut self, files: &[SourceFile], origin: &str) -> Result<usize, SpecError> {
+        if let Some(f) = files
+            .iter()
+            .find(|f| !f.path.contains('/') && f.path.ends_with(".json") && f.path != "codes.json")
+        {
+            return Err(misplaced(&format!("{origin}{}", f.path), &f.path, &f.text));
+        }
         let mut tables: BTreeMap<String, Arc<Table>> = BTreeMap::new();
         for t in codes::standard() {
             tables.insert(t.name.clone(), Arc::new(t));
@@ -232,6 +251,30 @@ impl Registry {
     }
 }
 
+/// A spec file `name` (at `shown`, with `text`) found at the top of a spec tree, where only
+/// `codes.json` is read: the error says where it belongs, under its region's directory.
+fn misplaced(shown: &str, name: &str, text: &str) -> SpecError {
+    #[derive(Deserialize)]
+    struct Region {
+        region: String,
+    }
+    let region = serde_json::from_str::<Region>(text)
+        .ok()
+        .map(|r| r.region)
+        .filter(|r| r.len() == 6 && r.bytes().all(|b| b.is_ascii_digit()));
+    let hint = match region {
+        Some(r) => format!("{r}/{name}"),
+        None => format!("<region>/{name}, e.g. 110000/{name}"),
+    };
+    SpecError::Spec {
+        file: shown.to_string(),
+        message: format!(
+            "a spec file at the top of the spec directory is not read (only codes.json is): put \
+             it under its region's directory, as {hint}"
+        ),
+    }
+}
+
 /// Files grouped by their region directory (top-level files and golden files left out).
 fn group(files: &[SourceFile]) -> BTreeMap<String, Vec<&SourceFile>> {
     let mut out: BTreeMap<String, Vec<&SourceFile>> = BTreeMap::new();
@@ -276,8 +319,17 @@ fn compile(
             spec.matter
         )));
     }
-    let matter = tongban_schemas::matters::get(&spec.matter)
-        .ok_or_else(|| err(format!("unknown matter {:?}", spec.matter)))?;
+    let matter = tongban_schemas::matters::get(&spec.matter).ok_or_else(|| {
+        let codes: Vec<&str> = tongban_schemas::matters::all()
+            .iter()
+            .map(|m| m.code)
+            .collect();
+        err(format!(
+            "unknown matter {:?}: the matter codes are {} (the file is named <matter>.json)",
+            spec.matter,
+            codes.join(", ")
+        ))
+    })?;
     if spec.format == spec::Format::Xml && spec.xml.is_none() {
         return Err(err(
             "format xml needs \"xml\": {\"root\": …, \"charset\": …}".into(),
@@ -299,14 +351,14 @@ fn compile(
         t.check().map_err(|m| table_error(&f.path, name, m))?;
         all_tables.insert(name.clone(), Arc::new(Table::compile(name, t)));
     }
-    let lookup = |name: &str| fragments.get(name).cloned();
     let cx = Context {
         file: &f.path,
         tables: &all_tables,
-        fragment: &lookup,
+        fragments,
     };
-    let fields = spec::compile_fields(&cx, &spec.fields, "", "", 0)?;
+    let fields = spec::compile_fields(&cx, &spec::Scope::spec(&f.path), &spec.fields, "", "", 0)?;
     crate::canonical::check(&f.path, matter, &fields)?;
+    crate::locals::check(&f.path, &fields)?;
     Ok(Adapter::new(
         spec.region,
         matter,

@@ -151,15 +151,91 @@ pub struct Context<'a> {
     pub file: &'a str,
     /// Tables by name (shared, standard and the spec's own).
     pub tables: &'a BTreeMap<String, Arc<Table>>,
-    /// Fragments of the spec's region by name.
-    pub fragment: &'a dyn Fn(&str) -> Option<Fragment>,
+    /// Fragments of the spec's region by name (`_person`).
+    pub fragments: &'a BTreeMap<String, Fragment>,
 }
 
-impl Context<'_> {
-    fn field_error(&self, field: &str, message: impl Into<String>) -> SpecError {
+/// Where field specs being compiled are written, for load errors: a field of a fragment is named
+/// in the fragment's file by its path there, with the include that brought it in and its path in
+/// the form (`310000/_person.json: field /XB (included by 310000/medical-filing.json at /SQRXX
+/// as /SQRXX/XB)`); a list's items by their path below the list (`/CLXX/*/CLLX`).
+#[derive(Debug, Clone)]
+pub(crate) struct Scope {
+    /// The file the specs are written in: the spec, or a fragment (`310000/_person.json`).
+    file: String,
+    /// Their local paths' prefix as shown within that file: a list's items are `/CLXX/*`.
+    shown: String,
+    /// The same from the form's root, include prefixes applied (`/SQR`, `/SQR/CLXX/*`).
+    full: String,
+    /// Their canonical paths' prefix as shown within the file, and from the body's root.
+    shown_canonical: String,
+    full_canonical: String,
+    /// The includes that brought the specs in, innermost first (`included by F at /SQR`).
+    via: Vec<String>,
+    /// A flat include's prefix (`QYR_`), put before the first name of the specs' local paths.
+    name_prefix: Option<String>,
+}
+
+impl Scope {
+    /// The specs of the spec file `file` itself.
+    pub(crate) fn spec(file: &str) -> Scope {
+        Scope {
+            file: file.to_string(),
+            shown: String::new(),
+            full: String::new(),
+            shown_canonical: String::new(),
+            full_canonical: String::new(),
+            via: Vec::new(),
+            name_prefix: None,
+        }
+    }
+
+    /// A local path as the specs are compiled: with the flat include's prefix.
+    fn local(&self, l: &str) -> String {
+        match &self.name_prefix {
+            Some(p) => prefixed(l, p),
+            None => l.to_string(),
+        }
+    }
+
+    /// How errors name the field `local` (as written) or else `canonical`.
+    fn blame(&self, local: Option<&str>, canonical: Option<&str>) -> Blame {
+        let (here, full) = match (local, canonical) {
+            (Some(l), _) => (
+                format!("{}{l}", self.shown),
+                format!("{}{}", self.full, self.local(l)),
+            ),
+            (None, Some(c)) => (
+                format!("{}{c}", self.shown_canonical),
+                format!("{}{c}", self.full_canonical),
+            ),
+            (None, None) => ("(unnamed)".to_string(), "(unnamed)".to_string()),
+        };
+        let field = if self.via.is_empty() {
+            here
+        } else {
+            let shown_full = if full.is_empty() { "the form" } else { &full };
+            format!("{here} ({} as {shown_full})", self.via.join(", "))
+        };
+        Blame {
+            file: self.file.clone(),
+            field,
+        }
+    }
+}
+
+/// A spec field as load errors name it: its file and its name there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Blame {
+    pub(crate) file: String,
+    pub(crate) field: String,
+}
+
+impl Blame {
+    pub(crate) fn error(&self, message: impl Into<String>) -> SpecError {
         SpecError::Field {
-            file: self.file.to_string(),
-            field: field.to_string(),
+            file: self.file.clone(),
+            field: self.field.clone(),
             message: message.into(),
         }
     }
@@ -177,21 +253,20 @@ fn prefixed(path: &str, prefix: &str) -> String {
     }
 }
 
-fn path(cx: &Context<'_>, who: &str, text: &str) -> Result<Path, SpecError> {
+fn path(blame: &Blame, text: &str) -> Result<Path, SpecError> {
     Path::parse(text).ok_or_else(|| {
-        cx.field_error(
-            who,
-            format!(
-                "{text:?} is not a path like /a/b (JSON pointer: steps not empty, `~` only as \
-                 ~0 or ~1)"
-            ),
-        )
+        blame.error(format!(
+            "{text:?} is not a path like /a/b (JSON pointer: steps not empty, `~` only as ~0 or \
+             ~1)"
+        ))
     })
 }
 
-/// Compiles a list of field specs; `local_prefix` / `canonical_prefix` come from an include.
-pub fn compile_fields(
+/// Compiles the field specs of `scope` (the spec file's, a fragment's, a list's items);
+/// `local_prefix` / `canonical_prefix` come from an include.
+pub(crate) fn compile_fields(
     cx: &Context<'_>,
+    scope: &Scope,
     specs: &[FieldSpec],
     local_prefix: &str,
     canonical_prefix: &str,
@@ -206,54 +281,118 @@ pub fn compile_fields(
     let mut out = Vec::with_capacity(specs.len());
     for s in specs {
         if let Some(name) = &s.include {
-            let fragment = (cx.fragment)(name).ok_or_else(|| {
-                cx.field_error(name, "no such fragment in this region's directory")
-            })?;
-            let lp = join(local_prefix, s.local.as_deref().unwrap_or(""));
-            let cp = join(canonical_prefix, s.canonical.as_deref().unwrap_or(""));
-            let mut fields = fragment.fields.clone();
-            if let Some(prefix) = &s.prefix {
-                for f in &mut fields {
-                    f.local = f.local.as_deref().map(|l| prefixed(l, prefix));
-                    if let Some((a, b)) = &f.name_parts {
-                        f.name_parts = Some((prefixed(a, prefix), prefixed(b, prefix)));
-                    }
+            let fragment = cx.fragments.get(name).ok_or_else(|| {
+                let region = cx.file.rsplit_once('/').map_or("", |(dir, _)| dir);
+                let there = if cx.fragments.is_empty() {
+                    "it has none".to_string()
+                } else {
+                    let names: Vec<&str> = cx.fragments.keys().map(String::as_str).collect();
+                    format!("its fragments: {}", names.join(", "))
+                };
+                let from = if scope.via.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", scope.via.join(", "))
+                };
+                SpecError::Spec {
+                    file: scope.file.clone(),
+                    message: format!(
+                        "include {name:?}{from}: no such fragment in {region}/ ({there}; a \
+                         fragment is a file {region}/<name>.json, its name starting with _)"
+                    ),
                 }
-            }
-            out.extend(compile_fields(cx, &fields, &lp, &cp, depth + 1)?);
+            })?;
+            let own_local = s
+                .local
+                .as_deref()
+                .map(|l| scope.local(l))
+                .unwrap_or_default();
+            let own_canonical = s.canonical.as_deref().unwrap_or("");
+            let lp = join(local_prefix, &own_local);
+            let cp = join(canonical_prefix, own_canonical);
+            let region = cx.file.rsplit_once('/').map_or("", |(dir, _)| dir);
+            let at = match s.local.as_deref() {
+                Some(l) if !l.is_empty() => format!(" at {}{l}", scope.shown),
+                _ if !scope.shown.is_empty() => format!(" at {}", scope.shown),
+                _ => String::new(),
+            };
+            let prefix = s
+                .prefix
+                .as_deref()
+                .map(|p| format!(" with prefix {p:?}"))
+                .unwrap_or_default();
+            let mut via = vec![format!("included by {}{at}{prefix}", scope.file)];
+            via.extend(scope.via.iter().cloned());
+            let inner = Scope {
+                file: format!("{region}/{name}.json"),
+                shown: String::new(),
+                full: format!("{}{own_local}", scope.full),
+                shown_canonical: String::new(),
+                full_canonical: format!("{}{own_canonical}", scope.full_canonical),
+                via,
+                name_prefix: s.prefix.clone(),
+            };
+            out.extend(compile_fields(
+                cx,
+                &inner,
+                &fragment.fields,
+                &lp,
+                &cp,
+                depth + 1,
+            )?);
             continue;
         }
-        out.push(compile_field(cx, s, local_prefix, canonical_prefix, depth)?);
+        out.push(compile_field(
+            cx,
+            scope,
+            s,
+            local_prefix,
+            canonical_prefix,
+            depth,
+        )?);
     }
     Ok(out)
 }
 
 fn compile_field(
     cx: &Context<'_>,
+    scope: &Scope,
     s: &FieldSpec,
     lp: &str,
     cp: &str,
     depth: usize,
 ) -> Result<Field, SpecError> {
-    let who = s
-        .local
+    let blame = scope.blame(
+        s.local
+            .as_deref()
+            .or_else(|| s.name_parts.as_ref().map(|p| p.0.as_str()))
+            .filter(|_| s.local.is_some() || s.canonical.is_none()),
+        s.canonical.as_deref(),
+    );
+    // The local paths as compiled (a flat include's prefix applied).
+    let own_local = s.local.as_deref().map(|l| scope.local(l));
+    let name_parts = s
+        .name_parts
+        .as_ref()
+        .map(|(a, b)| (scope.local(a), scope.local(b)));
+    // An inline code table's name, as before: the field's local path in its list or fragment.
+    let who = own_local
         .clone()
         .or_else(|| s.canonical.clone())
-        .or_else(|| s.name_parts.as_ref().map(|p| p.0.clone()))
+        .or_else(|| name_parts.as_ref().map(|p| p.0.clone()))
         .unwrap_or_else(|| "(unnamed)".into());
-    let local = s
-        .local
+    let local = own_local
         .as_deref()
-        .map(|l| path(cx, &who, &join(lp, l)))
+        .map(|l| path(&blame, &join(lp, l)))
         .transpose()?;
     let canonical = s
         .canonical
         .as_deref()
-        .map(|c| path(cx, &who, &join(cp, c)))
+        .map(|c| path(&blame, &join(cp, c)))
         .transpose()?;
     let mut transforms = Vec::new();
     for t in &s.transforms {
-        transforms.push(compile_transform(cx, &who, t)?);
+        transforms.push(compile_transform(cx, &blame, &who, t)?);
     }
     // A list or an integer is no text: a transform after one would refuse every form.
     if let Some(i) = transforms
@@ -261,39 +400,28 @@ fn compile_field(
         .position(|t| matches!(t, Transform::List(_) | Transform::Integer(_)))
         && i + 1 < transforms.len()
     {
-        return Err(cx.field_error(
-            &who,
-            format!(
-                "transform {} must come last: it turns the text into {}, which the transforms \
+        return Err(blame.error(format!(
+            "transform {} must come last: it turns the text into {}, which the transforms \
                  after it cannot read (put text transforms such as trim before it)",
-                s.transforms[i],
-                if matches!(transforms[i], Transform::List(_)) {
-                    "a list"
-                } else {
-                    "a number"
-                }
-            ),
-        ));
+            s.transforms[i],
+            if matches!(transforms[i], Transform::List(_)) {
+                "a list"
+            } else {
+                "a number"
+            }
+        )));
     }
     let check = s
         .check
         .as_deref()
         .map(|c| {
-            Check::parse(c).ok_or_else(|| {
-                cx.field_error(
-                    &who,
-                    format!("unknown check {c:?}; one of {}", Check::NAMES),
-                )
-            })
+            Check::parse(c)
+                .ok_or_else(|| blame.error(format!("unknown check {c:?}; one of {}", Check::NAMES)))
         })
         .transpose()?;
     let mask = match &s.personal {
-        Some(p) => Mask::parse(p).ok_or_else(|| {
-            cx.field_error(
-                &who,
-                "personal must be id-number, name, phone, other or none",
-            )
-        })?,
+        Some(p) => Mask::parse(p)
+            .ok_or_else(|| blame.error("personal must be id-number, name, phone, other or none"))?,
         None if transforms.iter().any(Transform::is_code) || s.constant.is_some() => Mask::Public,
         None => canonical
             .as_ref()
@@ -301,12 +429,41 @@ fn compile_field(
     };
     let kind = if let Some(list) = &s.list {
         let (Some(local), Some(canonical)) = (local.or_else(|| Path::parse(lp)), canonical) else {
-            return Err(cx.field_error(&who, "a list needs local and canonical"));
+            return Err(blame.error("a list needs local and canonical"));
         };
         if list.item.is_empty() {
-            return Err(cx.field_error(&who, "a list needs item fields"));
+            return Err(blame.error("a list needs item fields"));
         }
-        let item = compile_fields(cx, &list.item, "", "", depth + 1)?;
+        let shown_local = |l: &Path| {
+            let l = l.to_string();
+            l.strip_prefix(lp).map(str::to_string).unwrap_or(l)
+        };
+        let items = Scope {
+            file: scope.file.clone(),
+            shown: match (&s.local, &list.joined) {
+                (Some(l), None) => format!("{}{l}/*", scope.shown),
+                (Some(l), Some(_)) => format!("{}{l}", scope.shown),
+                (None, None) => format!("{}/*", scope.shown),
+                (None, Some(_)) => scope.shown.clone(),
+            },
+            full: match &list.joined {
+                None => format!("{}{}/*", scope.full, shown_local(&local)),
+                Some(_) => format!("{}{}", scope.full, shown_local(&local)),
+            },
+            shown_canonical: format!(
+                "{}{}/*",
+                scope.shown_canonical,
+                s.canonical.as_deref().unwrap_or("")
+            ),
+            full_canonical: format!(
+                "{}{}/*",
+                scope.full_canonical,
+                canonical.to_string().strip_prefix(cp).unwrap_or("")
+            ),
+            via: scope.via.clone(),
+            name_prefix: None,
+        };
+        let item = compile_fields(cx, &items, &list.item, "", "", depth + 1)?;
         Kind::List {
             local,
             canonical,
@@ -314,33 +471,29 @@ fn compile_field(
             item,
         }
     } else if let Some(split) = &s.split {
-        let local = local.ok_or_else(|| cx.field_error(&who, "split needs local"))?;
+        let local = local.ok_or_else(|| blame.error("split needs local"))?;
         if split.canonical.len() < 2 || split.separator.is_empty() {
-            return Err(cx.field_error(
-                &who,
-                "split needs a separator and two or more canonical paths",
-            ));
+            return Err(blame.error("split needs a separator and two or more canonical paths"));
         }
         let parts = split
             .canonical
             .iter()
-            .map(|c| path(cx, &who, &join(cp, c)))
+            .map(|c| path(&blame, &join(cp, c)))
             .collect::<Result<Vec<_>, _>>()?;
         Kind::Split {
             local,
             separator: split.separator.clone(),
             parts,
         }
-    } else if let Some((a, b)) = &s.name_parts {
-        let canonical =
-            canonical.ok_or_else(|| cx.field_error(&who, "name_parts needs canonical"))?;
+    } else if let Some((a, b)) = &name_parts {
+        let canonical = canonical.ok_or_else(|| blame.error("name_parts needs canonical"))?;
         Kind::Name {
-            surname: path(cx, &who, &join(lp, a))?,
-            given: path(cx, &who, &join(lp, b))?,
+            surname: path(&blame, &join(lp, a))?,
+            given: path(&blame, &join(lp, b))?,
             canonical,
         }
     } else if let Some(start) = s.index {
-        let local = local.ok_or_else(|| cx.field_error(&who, "index needs local"))?;
+        let local = local.ok_or_else(|| blame.error("index needs local"))?;
         Kind::Index { local, start }
     } else if let Some(value) = &s.constant {
         match (local, canonical) {
@@ -353,23 +506,20 @@ fn compile_field(
                 value: value.clone(),
             },
             _ => {
-                return Err(cx.field_error(
-                    &who,
+                return Err(blame.error(
                     "const goes with exactly one of local (written outbound, checked inbound) or canonical (set inbound)",
                 ));
             }
         }
     } else {
         let (Some(local), Some(canonical)) = (local, canonical) else {
-            return Err(cx.field_error(
-                &who,
+            return Err(blame.error(
                 "a field needs local and canonical (or const, split, name_parts, list, index)",
             ));
         };
         // The whole form as one field's value would refuse every form.
         if local.is_root() || canonical.is_root() {
-            return Err(cx.field_error(
-                &who,
+            return Err(blame.error(
                 "a field's local and canonical paths name a member (\"/name\"), not the whole \
                  form (\"\")",
             ));
@@ -384,6 +534,7 @@ fn compile_field(
     };
     Ok(Field {
         kind,
+        origin: (!scope.via.is_empty()).then_some(blame),
         label: s.label.clone(),
         required: s.required,
         mask,
@@ -391,8 +542,13 @@ fn compile_field(
     })
 }
 
-fn compile_transform(cx: &Context<'_>, who: &str, t: &Value) -> Result<Transform, SpecError> {
-    let bad = |m: String| cx.field_error(who, m);
+fn compile_transform(
+    cx: &Context<'_>,
+    blame: &Blame,
+    who: &str,
+    t: &Value,
+) -> Result<Transform, SpecError> {
+    let bad = |m: String| blame.error(m);
     match t {
         Value::String(name) => Ok(match name.as_str() {
             "trim" => Transform::Trim,
@@ -426,10 +582,10 @@ fn compile_transform(cx: &Context<'_>, who: &str, t: &Value) -> Result<Transform
                                     .into(),
                             )),
                         };
-                    let local = Layout::compile(local)
-                        .ok_or_else(|| bad(format!("bad date layout {local:?}")))?;
-                    let canonical = Layout::compile(canonical)
-                        .ok_or_else(|| bad(format!("bad date layout {canonical:?}")))?;
+                    let local = Layout::try_compile(local)
+                        .map_err(|e| bad(format!("bad date layout {local:?}: {e}")))?;
+                    let canonical = Layout::try_compile(canonical)
+                        .map_err(|e| bad(format!("bad date layout {canonical:?}: {e}")))?;
                     // Both compile, yet would refuse every real date: said here, not per form.
                     for l in [&local, &canonical] {
                         if let Some(why) = l.not_a_date() {

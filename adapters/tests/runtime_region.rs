@@ -120,12 +120,33 @@ fn broken_specs_are_refused_with_file_and_field_named() {
             "field /a: bad date layout \"yyyymmdd\": it has a day but no month",
         ),
         (
-            base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyyDDmm"}]}"#),
-            "field /a: bad date layout \"yyyyDDmm\": it has a time of day but not a whole date",
+            base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyy-MM HH:mm"}]}"#),
+            "field /a: bad date layout \"yyyy-MM HH:mm\": it has a time of day but not a whole date",
+        ),
+        // Letters of another convention: said which, and what is meant.
+        (
+            base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "YYYY年M月D日"}]}"#),
+            "field /a: bad date layout \"YYYY年M月D日\": \"YYYY\" is no token (upper-case: the \
+             year is lower-case yyyy); the tokens are yyyy (year), MM or M (month), dd or d (day)",
+        ),
+        (
+            base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyy年M月D日"}]}"#),
+            "\"D\" is no token (upper-case: the day is lower-case dd or d)",
         ),
         (
             base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyyMM"}]}"#),
             "field /a: date layouts \"yyyyMM\" and \"yyyy-MM-dd\" do not match",
+        ),
+        // A one-digit month or day touching another number: `2024111` is 2024-11-01 or
+        // 2024-01-11, and both write alike.
+        (
+            base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyyMd"}]}"#),
+            "field /a: bad date layout \"yyyyMd\": M (one or two digits) is next to yyyy with \
+             nothing between them",
+        ),
+        (
+            base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyyMMd"}]}"#),
+            "use dd (always two digits) or put a separator between them",
         ),
         (base(r#"{"local": "a", "canonical": "/b"}"#), "not a path"),
         (
@@ -133,7 +154,10 @@ fn broken_specs_are_refused_with_file_and_field_named() {
             "unknown check",
         ),
         (base(r#"{"local": "/a"}"#), "needs local and canonical"),
-        (base(r#"{"include": "_missing"}"#), "no such fragment"),
+        (
+            base(r#"{"include": "_missing"}"#),
+            "include \"_missing\": no such fragment in 620000/ (it has none;",
+        ),
         (
             base(r#"{"local": "/a", "canonical": "/b", "typo": 1}"#),
             "unknown field",
@@ -710,5 +734,457 @@ fn a_refused_code_is_answered_with_the_allowed_values_in_the_regions_codes() {
         p.message
             .starts_with("本事项不受理此办理模式，应为 全程网办、异地代收代办 之一"),
         "{p:?}"
+    );
+}
+
+/// A builtin region's spec for `matter`, with `mutate` applied, loaded as an override (the
+/// region's builtin fragments and tables stay available to it).
+fn load_builtin_with(
+    region: &str,
+    matter: &str,
+    mutate: impl FnOnce(&mut Value),
+) -> Result<Registry, SpecError> {
+    let builtin = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("regions")
+        .join(region)
+        .join(format!("{matter}.json"));
+    let mut spec: Value = serde_json::from_slice(&std::fs::read(builtin).unwrap()).unwrap();
+    mutate(&mut spec);
+    let tmp = TempDir::new("builtin-mutated");
+    std::fs::create_dir_all(tmp.0.join(region)).unwrap();
+    std::fs::write(
+        tmp.0.join(region).join(format!("{matter}.json")),
+        serde_json::to_vec(&spec).unwrap(),
+    )
+    .unwrap();
+    Registry::with_dir(&tmp.0)
+}
+
+/// Given a spec where two fields write one local member, or one writes inside a member another
+/// writes whole (in the spec itself, through an included fragment, among a list's items, or
+/// beside a joined list's columns), when it is loaded, then the load is refused naming the spec
+/// file, both fields and the outbound overwrite; before, such a spec loaded and the outbound
+/// (canonical → local) form was silently corrupted (the end date written over the insured
+/// region). Each case would load if the check ignored that way of overlapping.
+#[test]
+fn overlapping_local_paths_stop_the_load() {
+    type Mutation = Box<dyn FnOnce(&mut Value)>;
+    let example: Vec<(&str, Mutation, Vec<&str>)> = vec![
+        (
+            "two value fields on one local member",
+            Box::new(|s| {
+                push(
+                    s,
+                    json!({"local": "/ywxx/cbd", "canonical": "/form/end_date",
+                        "transforms": [{"date": "yyyy/MM/dd"}]}),
+                )
+            }),
+            vec![
+                "field /ywxx/cbd: local /ywxx/cbd (→ /form/end_date) is written by field \
+                 /ywxx/cbd (→ /form/insured_region) too",
+                "the later would overwrite the earlier",
+            ],
+        ),
+        (
+            "a value field on a record other fields write into",
+            Box::new(|s| {
+                let fields = s["fields"].as_array_mut().unwrap();
+                fields.insert(0, json!({"local": "/ywxx", "canonical": "/form/end_date"}));
+            }),
+            vec![
+                "field /ywxx/cbd: local /ywxx/cbd (→ /form/insured_region) is inside /ywxx, \
+                 which field /ywxx (→ /form/end_date) writes whole",
+            ],
+        ),
+        (
+            "a value field beside a local constant on the same path",
+            Box::new(|s| push(s, json!({"local": "/sxbm", "canonical": "/form/end_date"}))),
+            vec![
+                "field /sxbm",
+                "is written by field /sxbm (const \"620000-YB-001\") too",
+            ],
+        ),
+        (
+            "two items of a list on one member",
+            Box::new(|s| item_fields(s).push(json!({"local": "/mc", "canonical": "/format"}))),
+            vec![
+                "field /fj/*/mc: local /fj/*/mc (→ /format) is written by field /fj/*/mc \
+                 (→ /name) too",
+            ],
+        ),
+        (
+            "a constant holding a list",
+            Box::new(|s| push(s, json!({"local": "/fj/0", "const": "x"}))),
+            vec![
+                "field /fj/0: local /fj/0 (const \"x\") is inside /fj, which field /fj (list → /materials) writes whole",
+            ],
+        ),
+    ];
+    for (what, mutate, expected) in example {
+        let err = load_example_with(mutate)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: loaded"))
+            .to_string();
+        assert!(err.contains("620000/medical-filing.json"), "{what}: {err}");
+        for e in expected {
+            assert!(err.contains(e), "{what}: {e:?} not in {err:?}");
+        }
+    }
+
+    let builtin: Vec<(&str, &str, &str, Mutation, Vec<&str>)> = vec![
+        (
+            "a field on a member an included fragment writes (prefix applied)",
+            "310000",
+            "social-security-card",
+            Box::new(|s| push(s, json!({"local": "/SQRXX/XB", "const": "1"}))),
+            vec![
+                "310000/social-security-card.json",
+                "is written by field /SQRXX/XB (→ /applicant/sex) too",
+            ],
+        ),
+        (
+            "a field on the record of a fragment's list",
+            "310000",
+            "social-security-card",
+            Box::new(|s| push(s, json!({"local": "/CLXX", "const": "1"}))),
+            vec![
+                "local /CLXX (const \"1\") holds /CLXX/CL, which field /CLXX/CL (list → /materials) writes",
+            ],
+        ),
+        (
+            "a field on a joined list's column",
+            "340000",
+            "medical-filing",
+            Box::new(|s| push(s, json!({"local": "/FJMC", "const": "材料"}))),
+            vec![
+                "340000/medical-filing.json",
+                "is written by field /FJMC (→ /name) too",
+            ],
+        ),
+    ];
+    for (what, region, matter, mutate, expected) in builtin {
+        let err = load_builtin_with(region, matter, mutate)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: loaded"))
+            .to_string();
+        for e in expected {
+            assert!(err.contains(e), "{what}: {e:?} not in {err:?}");
+        }
+    }
+}
+
+/// Given fields whose local paths share a prefix without one holding the other (siblings in one
+/// record, XML attributes and an element's text beside its children, a list item's member named
+/// like a top-level one), when the spec is loaded, then it loads: only a path equal to or inside
+/// another's is an overlap, and a list's items are a scope of their own.
+#[test]
+fn local_paths_that_only_share_a_prefix_still_load() {
+    load_example_with(|s| {
+        push(s, json!({"local": "/zj/@lx", "const": "01"}));
+        push(
+            s,
+            json!({"local": "/zj/#text", "canonical": "/form/end_date",
+            "transforms": [{"date": "yyyy/MM/dd"}]}),
+        );
+        push(s, json!({"local": "/zj/zjhm", "const": "x"}));
+        push(
+            s,
+            json!({"local": "/mc", "const": "top-level, not the item's /mc"}),
+        );
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Given a spec directory with a spec file at its top (`medical-filing.json` beside the region
+/// directories, not `620000/medical-filing.json`), when it is loaded, then the load is refused
+/// saying to put it under its region's directory (named from the file's `region` when it has
+/// one); before, the file was silently left unread and the region had no adapter. The shared
+/// `codes.json` at the top is still read.
+#[test]
+fn a_spec_file_at_the_top_of_the_spec_directory_is_refused() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/620000");
+    let tmp = TempDir::new("top-level");
+    std::fs::copy(
+        example.join("medical-filing.json"),
+        tmp.0.join("medical-filing.json"),
+    )
+    .unwrap();
+    let err = Registry::with_dir(&tmp.0)
+        .expect_err("a spec at the top")
+        .to_string();
+    assert!(
+        err.contains(
+            "medical-filing.json: a spec file at the top of the spec directory is not read"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("put it under its region's directory, as 620000/medical-filing.json"),
+        "{err}"
+    );
+
+    let tmp = TempDir::new("top-level-no-region");
+    std::fs::write(tmp.0.join("notes.json"), "{}").unwrap();
+    let err = Registry::with_dir(&tmp.0)
+        .expect_err("a stray file at the top")
+        .to_string();
+    assert!(
+        err.contains("as <region>/notes.json, e.g. 110000/notes.json"),
+        "{err}"
+    );
+
+    let tmp = TempDir::new("top-level-codes");
+    std::fs::write(tmp.0.join("codes.json"), r#"{"tables": {}}"#).unwrap();
+    Registry::with_dir(&tmp.0).unwrap_or_else(|e| panic!("codes.json at the top: {e}"));
+}
+
+/// Given a spec for a matter that does not exist, or one including a fragment by a mistyped
+/// name, when it is loaded, then the error explains itself: it lists the matter codes there
+/// are, or calls the mistake an include and lists the region's fragments (the builtin ones an
+/// override can use included); before, it said only `unknown matter` or `field _rout: no such
+/// fragment`, as if `_rout` were a field.
+#[test]
+fn unknown_matters_and_fragments_list_what_there_is() {
+    let tmp = TempDir::new("unknown-matter");
+    std::fs::create_dir_all(tmp.0.join("620000")).unwrap();
+    std::fs::write(
+        tmp.0.join("620000/marriage-registration.json"),
+        r#"{"region": "620000", "matter": "marriage-registration", "fields": []}"#,
+    )
+    .unwrap();
+    let err = Registry::with_dir(&tmp.0)
+        .expect_err("no such matter")
+        .to_string();
+    assert!(
+        err.starts_with("620000/marriage-registration.json: unknown matter \"marriage-registration\": the matter codes are "),
+        "{err}"
+    );
+    for m in tongban_schemas::matters::all() {
+        assert!(err.contains(m.code), "{} not in {err}", m.code);
+    }
+
+    let err = load_builtin_with("310000", "social-security-card", |s| {
+        s["fields"].as_array_mut().unwrap()[1] = json!({"include": "_rout"});
+    })
+    .expect_err("a mistyped include")
+    .to_string();
+    assert!(
+        err.contains(
+            "310000/social-security-card.json: include \"_rout\": no such fragment in 310000/ \
+             (its fragments: _person, _route;"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("field _rout"), "{err}");
+}
+
+/// Given a field whose last transform gives a kind of value the canonical member cannot be (no
+/// `{"list": ";"}` on the field mapped to the `/handlers` array, a list or an integer on a text
+/// member, text on an integer member of a list item), when the spec is loaded, then the load is
+/// refused naming the field, the transform and the type the member needs; before, it loaded
+/// and refused every form as if the province's data were wrong (`应为列表，收到文本`). A field
+/// with no transform passes the local value on as it came (a JSON array is an array), so it is
+/// not judged.
+#[test]
+fn a_transform_giving_what_the_canonical_member_cannot_be_stops_the_load() {
+    type Mutation = Box<dyn FnOnce(&mut Value)>;
+    let cases: Vec<(&str, Mutation, Vec<&str>)> = vec![
+        (
+            "text for an array",
+            Box::new(|s| field(s, "/bld")["transforms"] = json!(["trim"])),
+            vec![
+                "field /bld: the last transform \"trim\" gives text, but canonical /handlers is \
+                 of type array in the schema of medical-filing: every form would be refused at /handlers",
+                "ends its transforms with {\"list\": \"<separator>\"}",
+            ],
+        ),
+        (
+            "a list for a text",
+            Box::new(|s| field(s, "/ywxx/cbd")["transforms"] = json!(["trim", {"list": ";"}])),
+            vec![
+                "field /ywxx/cbd: the last transform {\"list\": \";\"} gives an array (a list of \
+                 texts), but canonical /form/insured_region is of type string",
+                "leave the list or integer transform out",
+            ],
+        ),
+        (
+            "an integer for a text",
+            Box::new(|s| field(s, "/sqr/xm")["transforms"] = json!([{"integer": "number"}])),
+            vec![
+                "field /sqr/xm: the last transform {\"integer\": \"number\"} gives an integer, but \
+                 canonical /applicant/name is of type string",
+            ],
+        ),
+        (
+            "text for an integer in a list item",
+            Box::new(|s| item_fields(s)[3]["transforms"] = json!(["trim"])),
+            vec![
+                "field /fj/*/dx: the last transform \"trim\" gives text, but canonical \
+                 /materials/*/size is of type integer",
+                "{\"integer\": \"text\"}",
+            ],
+        ),
+    ];
+    for (what, mutate, expected) in cases {
+        let err = load_example_with(mutate)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: loaded"))
+            .to_string();
+        assert!(err.contains("620000/medical-filing.json"), "{what}: {err}");
+        for e in expected {
+            assert!(err.contains(e), "{what}: {e:?} not in {err:?}");
+        }
+    }
+    load_example_with(|s| {
+        field(s, "/bld")
+            .as_object_mut()
+            .unwrap()
+            .remove("transforms");
+    })
+    .unwrap_or_else(|e| panic!("no transform: the value as sent: {e}"));
+}
+
+/// The worked example's spec with `mutate` applied and `fragments` (`(name, file)`) written
+/// beside it in the region's directory.
+fn load_example_with_fragments(
+    mutate: impl FnOnce(&mut Value),
+    fragments: &[(&str, Value)],
+) -> Result<Registry, SpecError> {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/620000");
+    let mut spec: Value =
+        serde_json::from_slice(&std::fs::read(example.join("medical-filing.json")).unwrap())
+            .unwrap();
+    mutate(&mut spec);
+    let tmp = TempDir::new("fragments");
+    std::fs::create_dir_all(tmp.0.join("620000")).unwrap();
+    std::fs::copy(example.join("codes.json"), tmp.0.join("620000/codes.json")).unwrap();
+    for (name, fragment) in fragments {
+        std::fs::write(
+            tmp.0.join(format!("620000/{name}.json")),
+            serde_json::to_vec(fragment).unwrap(),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        tmp.0.join("620000/medical-filing.json"),
+        serde_json::to_vec(&spec).unwrap(),
+    )
+    .unwrap();
+    Registry::with_dir(&tmp.0)
+}
+
+/// The example with its applicant's fields (but `kind`) moved into `_person.json`, included at
+/// `local` (with `prefix`), the fragment's `/xb` given `xb` instead.
+fn person_fragment(local: &str, prefix: Option<&str>, xb: Value) -> Result<Registry, SpecError> {
+    let local = local.to_string();
+    let prefix = prefix.map(str::to_string);
+    let fragment = json!({"fields": [
+        {"local": "/xm", "canonical": "/name", "transforms": ["trim"], "required": true},
+        {"local": "/sfzh", "canonical": "/id_number", "check": "gb11643", "required": true},
+        xb,
+    ]});
+    load_example_with_fragments(
+        move |s| {
+            let fields = s["fields"].as_array_mut().unwrap();
+            fields.retain(|f| !f["local"].as_str().is_some_and(|l| l.starts_with("/sqr/")));
+            let mut include =
+                json!({"include": "_person", "local": local, "canonical": "/applicant"});
+            if let Some(p) = prefix {
+                include["prefix"] = json!(p);
+            }
+            fields.push(include);
+        },
+        &[("_person", fragment)],
+    )
+}
+
+/// Given a mistake in a field an included fragment brings in (a code table that does not
+/// exist, a canonical path not in the schema), or in a list's item, when the spec is loaded,
+/// then the error names the fragment's file and the field's path there, with the include and
+/// the field's full local path in the form (`_person.json: field /xb (included by
+/// medical-filing.json at /sqr as /sqr/xb)`), and a list's item by its path below the list
+/// (`/fj/*/dx`); before, it named the including spec and a path that is in neither file (`field
+/// /xb` of the spec, `field /dx`).
+#[test]
+fn errors_in_fragments_and_list_items_name_where_the_field_is_written() {
+    let err = person_fragment(
+        "/sqr",
+        None,
+        json!({"local": "/xb", "canonical": "/sex", "transforms": [{"codes": "nope"}]}),
+    )
+    .expect_err("no such table")
+    .to_string();
+    assert_eq!(
+        err,
+        "620000/_person.json: field /xb (included by 620000/medical-filing.json at /sqr as \
+         /sqr/xb): no code table \"nope\""
+    );
+
+    // Found by the check against the canonical schema, after compiling: named the same way.
+    let err = person_fragment(
+        "/sqr",
+        None,
+        json!({"local": "/xb", "canonical": "/sexx", "transforms": [{"codes": "sex-zh"}]}),
+    )
+    .expect_err("not in the schema")
+    .to_string();
+    assert!(
+        err.starts_with(
+            "620000/_person.json: field /xb (included by 620000/medical-filing.json at /sqr as \
+             /sqr/xb): canonical /applicant/sexx is not in the canonical schema"
+        ),
+        "{err}"
+    );
+
+    // A flat include: the prefix is said, and the path in the form has it.
+    let err = person_fragment(
+        "",
+        Some("SQR_"),
+        json!({"local": "/xb", "canonical": "/sex", "transforms": ["bogus"]}),
+    )
+    .expect_err("unknown transform")
+    .to_string();
+    assert!(
+        err.starts_with(
+            "620000/_person.json: field /xb (included by 620000/medical-filing.json with prefix \
+             \"SQR_\" as /SQR_xb): unknown transform \"bogus\""
+        ),
+        "{err}"
+    );
+
+    // A list's item in the spec itself.
+    let err = load_example_with(|s| item_fields(s)[3]["transforms"] = json!(["bogus"]))
+        .expect_err("unknown transform")
+        .to_string();
+    assert!(
+        err.starts_with("620000/medical-filing.json: field /fj/*/dx: unknown transform"),
+        "{err}"
+    );
+
+    // A list's item in a fragment.
+    let err = load_example_with_fragments(
+        |s| {
+            let fields = s["fields"].as_array_mut().unwrap();
+            let list = fields.iter().position(|f| f["local"] == "/fj").unwrap();
+            fields[list] = json!({"include": "_materials"});
+        },
+        &[(
+            "_materials",
+            json!({"fields": [{"local": "/fj", "canonical": "/materials", "list": {"item": [
+                {"local": "/mc", "canonical": "/name"},
+                {"local": "/lx", "canonical": "/kind"},
+                {"local": "/zy", "canonical": "/sha256"},
+                {"local": "/dx", "canonical": "/size", "transforms": [{"integer": "num"}]}
+            ]}}]}),
+        )],
+    )
+    .expect_err("bad integer form")
+    .to_string();
+    assert!(
+        err.starts_with(
+            "620000/_materials.json: field /fj/*/dx (included by 620000/medical-filing.json as \
+             /fj/*/dx): integer takes"
+        ),
+        "{err}"
     );
 }

@@ -72,9 +72,80 @@ pub struct Parts {
     pub second: Option<u8>,
 }
 
+/// The tokens of a layout, for messages.
+const TOKENS: &str = "yyyy (year), MM or M (month), dd or d (day), HH or H (hour, 0-23), mm \
+                      (minute), ss (second); any other character is written as it is";
+
+/// Why a layout does not compile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LayoutError {
+    /// No `yyyy`: a layout without a year cannot be a date's.
+    #[error("it has no year (yyyy); the tokens are {TOKENS}")]
+    NoYear,
+    /// A run of a token letter of a length that is no token (`yyyyy`, `yy`, `MMM`).
+    #[error("{run:?} is no token; the tokens are {TOKENS}")]
+    Run { run: String },
+    /// A letter a date layout of another convention uses (`YYYY`, `DD`, `hh`, `SS`), which is
+    /// no token here: it would be taken as a literal, and the layout read no year or no day.
+    #[error("{run:?} is no token ({why}); the tokens are {TOKENS}")]
+    Convention { run: String, why: &'static str },
+    /// A one-digit token (`M`, `d`, `H`: one or two digits) next to another number with nothing
+    /// between them: `yyyyMd` reads `2024111` as 2024-11-01 though it may be 2024-01-11, and
+    /// writes 2024-11-01 and 2024-01-11 alike.
+    #[error(
+        "{token} (one or two digits) is next to {neighbour} with nothing between them, so a date \
+         such as 2024111 reads ambiguously (2024-11-01 or 2024-01-11?): use {padded} (always two \
+         digits) or put a separator between them"
+    )]
+    Ambiguous {
+        token: &'static str,
+        neighbour: &'static str,
+        padded: &'static str,
+    },
+}
+
+impl Token {
+    /// The token as a layout writes it.
+    fn name(&self) -> &'static str {
+        match self {
+            Token::Year => "yyyy",
+            Token::Month { padded: true } => "MM",
+            Token::Month { padded: false } => "M",
+            Token::Day { padded: true } => "dd",
+            Token::Day { padded: false } => "d",
+            Token::Hour { padded: true } => "HH",
+            Token::Hour { padded: false } => "H",
+            Token::Minute => "mm",
+            Token::Second => "ss",
+            Token::Literal(_) => "",
+        }
+    }
+
+    /// For a one-digit token, its two-digit form.
+    fn unpadded(&self) -> Option<&'static str> {
+        match self {
+            Token::Month { padded: false } => Some("MM"),
+            Token::Day { padded: false } => Some("dd"),
+            Token::Hour { padded: false } => Some("HH"),
+            _ => None,
+        }
+    }
+
+    fn is_number(&self) -> bool {
+        !matches!(self, Token::Literal(_))
+    }
+}
+
 impl Layout {
-    /// Compiles a layout; `None` if it names no year (a layout without one cannot be a date).
+    /// Compiles a layout; `None` if it does not compile (see [`Layout::try_compile`]).
     pub fn compile(text: &str) -> Option<Layout> {
+        Layout::try_compile(text).ok()
+    }
+
+    /// Compiles a layout, or says why it cannot: it names no year (a layout without one cannot
+    /// be a date), a run of a token letter is no token, or a one-digit token touches another
+    /// number (which no reader could split).
+    pub fn try_compile(text: &str) -> Result<Layout, LayoutError> {
         let chars: Vec<char> = text.chars().collect();
         let mut tokens = Vec::new();
         let mut i = 0;
@@ -91,7 +162,22 @@ impl Layout {
                 ('H', 1) => Token::Hour { padded: false },
                 ('m', 2) => Token::Minute,
                 ('s', 2) => Token::Second,
-                ('y' | 'M' | 'd' | 'H' | 'm' | 's', _) => return None,
+                ('Y' | 'D' | 'h' | 'S', _) => {
+                    return Err(LayoutError::Convention {
+                        run: chars[i..i + run].iter().collect(),
+                        why: match c {
+                            'Y' => "upper-case: the year is lower-case yyyy",
+                            'D' => "upper-case: the day is lower-case dd or d",
+                            'h' => "lower-case: the hour is upper-case HH or H, 0-23",
+                            _ => "upper-case: the seconds are lower-case ss",
+                        },
+                    });
+                }
+                ('y' | 'M' | 'd' | 'H' | 'm' | 's', _) => {
+                    return Err(LayoutError::Run {
+                        run: chars[i..i + run].iter().collect(),
+                    });
+                }
                 _ => {
                     tokens.push(Token::Literal(c));
                     i += 1;
@@ -101,7 +187,26 @@ impl Layout {
             tokens.push(token);
             i += run;
         }
-        tokens.contains(&Token::Year).then(|| Layout {
+        for pair in tokens.windows(2) {
+            let [a, b] = pair else { continue };
+            if !(a.is_number() && b.is_number()) {
+                continue;
+            }
+            let (one, other) = match (a.unpadded(), b.unpadded()) {
+                (Some(_), _) => (a, b),
+                (None, Some(_)) => (b, a),
+                (None, None) => continue,
+            };
+            return Err(LayoutError::Ambiguous {
+                token: one.name(),
+                neighbour: other.name(),
+                padded: one.unpadded().unwrap_or_default(),
+            });
+        }
+        if !tokens.contains(&Token::Year) {
+            return Err(LayoutError::NoYear);
+        }
+        Ok(Layout {
             tokens,
             text: text.to_string(),
         })
@@ -309,7 +414,7 @@ mod tests {
         // `mm` is minutes: a day with no month, or a time of day with no whole date.
         assert!(why("yyyymmdd").is_some_and(|w| w.contains("no month")));
         assert!(why("yyyyddmm").is_some_and(|w| w.contains("no month")));
-        assert!(why("yyyyDDmm").is_some_and(|w| w.contains("not a whole date")));
+        assert!(why("yyyy-MM mm:ss").is_some_and(|w| w.contains("not a whole date")));
         assert!(why("yyyy-MM HH:mm").is_some_and(|w| w.contains("not a whole date")));
         let carries = |l: &str| Layout::compile(l).map(|l| l.carries());
         assert_eq!(carries("yyyy年M月d日"), Some("a whole date"));
@@ -333,5 +438,74 @@ mod tests {
         );
         assert!(Layout::compile("yyyyy").is_none());
         assert!(Layout::compile("MM-dd").is_none());
+    }
+
+    /// Given layouts written in another convention's letters (`YYYY年M月D日`, `hh`, `SS`), when
+    /// compiled, then each is refused naming the letter, the token meant and the tokens there
+    /// are; before, `Y` and `D` were taken as literals and the message said only "bad date
+    /// layout".
+    #[test]
+    fn letters_of_other_conventions_are_named() {
+        for (bad, run, meant) in [
+            ("YYYY年M月D日", "YYYY", "the year is lower-case yyyy"),
+            ("yyyy年M月D日", "D", "the day is lower-case dd or d"),
+            ("yyyyMMDD", "DD", "the day is lower-case dd or d"),
+            ("yyyy-MM-dd hh:mm", "hh", "the hour is upper-case HH or H"),
+            ("yyyy-MM-dd HH:mm:SS", "SS", "the seconds are lower-case ss"),
+        ] {
+            let e = Layout::try_compile(bad).expect_err(bad).to_string();
+            assert!(e.starts_with(&format!("{run:?} is no token")), "{bad}: {e}");
+            assert!(e.contains(meant), "{bad}: {e}");
+            assert!(
+                e.contains("the tokens are yyyy (year), MM or M (month)"),
+                "{e}"
+            );
+        }
+    }
+
+    /// Given layouts where a one-digit token (`M`, `d`, `H`) touches another number with no
+    /// literal between, when compiled, then they are refused saying to pad or separate: read,
+    /// `yyyyMd` would take `2024111` as 2024-11-01 though it may be 2024-01-11, and written,
+    /// both dates would come out alike. One-digit tokens set off by literals (`yyyy年M月d日`,
+    /// `yyyy/M/d H:mm`, `yyyy-M-dTH:mm:ss`) still compile, and still read unpadded values.
+    #[test]
+    fn one_digit_tokens_touching_another_number_are_refused() {
+        for (bad, token, neighbour, padded) in [
+            ("yyyyMd", "M", "yyyy", "MM"),
+            ("yyyyMMd", "d", "MM", "dd"),
+            ("yyyy-MMd", "d", "MM", "dd"),
+            ("yyyy-MM-dH:mm", "d", "H", "dd"),
+            ("yyyy-MM-dd Hmm", "H", "mm", "HH"),
+        ] {
+            let e = Layout::try_compile(bad).expect_err(bad);
+            assert_eq!(
+                e,
+                LayoutError::Ambiguous {
+                    token,
+                    neighbour,
+                    padded
+                },
+                "{bad}"
+            );
+            let text = e.to_string();
+            assert!(
+                text.contains("use ") && text.contains("or put a separator between them"),
+                "{text}"
+            );
+        }
+        for ok in [
+            "yyyy年M月d日",
+            "yyyy/M/d H:mm",
+            "yyyy-M-dTH:mm:ss",
+            "yyyy年M月d日H:mm",
+            "yyyyMMddHHmmss",
+            "yyyy年M月",
+        ] {
+            assert!(Layout::try_compile(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(
+            convert("yyyy/M/d H:mm", "yyyy-MM-dd HH:mm:ss", "2024/1/5 9:07").as_deref(),
+            Some("2024-01-05 09:07:00")
+        );
     }
 }

@@ -108,6 +108,29 @@ fn into_text(v: Value) -> Result<String, Failure> {
 }
 
 impl Transform {
+    /// The transform as a spec writes it (`"trim"`, `{"list": ";"}`), for load errors.
+    pub fn spec_text(&self) -> String {
+        let quoted = |s: &str| Value::String(s.to_string()).to_string();
+        match self {
+            Transform::Trim => quoted("trim"),
+            Transform::Halfwidth => quoted("halfwidth"),
+            Transform::Upper => quoted("upper"),
+            Transform::Lower => quoted("lower"),
+            Transform::IdNumber => quoted("id-number"),
+            Transform::Division12 => quoted("division12"),
+            Transform::Text => quoted("text"),
+            Transform::Date { local, canonical } => format!(
+                "{{\"date\": [{}, {}]}}",
+                quoted(local.as_str()),
+                quoted(canonical.as_str())
+            ),
+            Transform::Codes(table) => format!("{{\"codes\": {}}}", quoted(&table.name)),
+            Transform::Integer(IntegerForm::Text) => "{\"integer\": \"text\"}".into(),
+            Transform::Integer(IntegerForm::Number) => "{\"integer\": \"number\"}".into(),
+            Transform::List(sep) => format!("{{\"list\": {}}}", quoted(sep)),
+        }
+    }
+
     /// Whether values passing through this transform are codes (safe to show in messages).
     pub fn is_code(&self) -> bool {
         matches!(self, Transform::Codes(_))
