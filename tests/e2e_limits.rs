@@ -151,6 +151,17 @@ fn every_input_limit_answers_a_precise_problem_and_appends_nothing() {
     assert!(r.body.len() < 4096, "{} bytes", r.body.len());
     assert!(!String::from_utf8_lossy(&r.body).contains(&"y".repeat(100)));
 
+    // An integer beyond 2^53 − 1: JCS would sign it as the nearest double, binding no one
+    // value (2^60 + 1 and 2^60 + 23 sign alike), so the stored value could be changed unnoticed.
+    let mut huge = example.clone();
+    huge["materials"][0]["size"] = json!(1_152_921_504_606_846_977_u64);
+    let p = refused(
+        &origin.post("/v1/applications", &huge),
+        422,
+        "limit-exceeded",
+    );
+    assert!(has_error(&p, "/materials/0/size", "max-integer"), "{p}");
+
     // A control character (which no XML system can be sent) and a long 办理地 list.
     let mut control = example.clone();
     control["form"]["note"] = json!("第一行\u{1}");

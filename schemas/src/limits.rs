@@ -23,6 +23,11 @@ pub const MAX_HANDLERS: usize = 34;
 /// and it bounds how many findings one list can produce.
 pub const MAX_ITEMS: usize = 1000;
 
+/// The largest integer a submission or action may hold, 2^53 − 1 (JavaScript's
+/// `Number.MAX_SAFE_INTEGER`): every integer up to it is a distinct IEEE double, so its JCS form,
+/// which the event's signature covers, names it exactly.
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
 /// The most problems one answer lists (a local form's, a candidate schema's examples'): the
 /// last of a longer list says how many more there are ([`capped`]).
 pub const MAX_PROBLEMS: usize = 100;
@@ -124,6 +129,28 @@ impl Found<'_> {
         }
     }
 
+    /// Reports an integer beyond ±(2^53 − 1). An event is signed over its JCS form (RFC 8785),
+    /// which writes every number as an IEEE double: a larger integer is signed as the double
+    /// nearest it, so the signature would hold for every integer within a few hundred of the one
+    /// written (2^60 + 1 and 2^60 + 23 sign alike), and the stored value could be changed
+    /// unnoticed. I-JSON (RFC 7493) draws the same line.
+    fn number(&mut self, n: &serde_json::Number) {
+        let beyond = match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => u > MAX_SAFE_INTEGER,
+            (None, Some(i)) => i.unsigned_abs() > MAX_SAFE_INTEGER,
+            (None, None) => false,
+        };
+        if beyond {
+            self.report(
+                "max-integer",
+                format!(
+                    "整数不超过 ±{MAX_SAFE_INTEGER} (2^53 − 1) (an integer beyond it cannot be \
+                     signed exactly: the signed form, JCS, writes numbers as IEEE doubles)"
+                ),
+            );
+        }
+    }
+
     /// Reports a string (`what`: a value or a member name) that is too long or holds a character
     /// no form may hold.
     fn string(&mut self, s: &str, what: &str) {
@@ -177,7 +204,8 @@ fn walk<'a>(value: &'a Value, found: &mut Found<'a>) {
                 found.path.pop();
             }
         }
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        Value::Number(n) => found.number(n),
+        Value::Null | Value::Bool(_) => {}
     }
 }
 
@@ -192,6 +220,32 @@ mod tests {
             .iter()
             .map(|v| (v.pointer.as_str(), v.rule.as_str()))
             .collect()
+    }
+
+    /// Given integers at and beyond 2^53 − 1 (a material's size of 2^60 + 1, which JCS writes
+    /// as the double 2^60 and so signs alike with 2^60 + 23), when the limits are checked, then
+    /// those beyond are refused at their pointers, negative ones too, and those within and
+    /// fractions pass.
+    #[test]
+    fn integers_beyond_what_a_signature_binds_are_refused() {
+        let max = MAX_SAFE_INTEGER;
+        let body = json!({
+            "materials": [{"size": 1_152_921_504_606_846_977_u64}, {"size": max}],
+            "a": -(max as i64) - 1,
+            "b": -(max as i64),
+            "c": 1.5e300,
+            "d": max + 1,
+        });
+        let (found, count) = exceeded(&body, 10);
+        assert_eq!(
+            pointers_and_rules(&found),
+            [
+                ("/a", "max-integer"),
+                ("/d", "max-integer"),
+                ("/materials/0/size", "max-integer"),
+            ]
+        );
+        assert_eq!(count, 3);
     }
 
     #[test]
