@@ -57,6 +57,7 @@ import argparse
 import hashlib
 import json
 import re
+import os
 import sys
 
 try:
@@ -549,6 +550,10 @@ def check(path, key_hex, only_app=None, earlier=()):
     entries, feed_page = load(path)
     if not entries:
         kind = f" (a feed page: nothing after position {feed_page.get('after')})" if feed_page else ""
+        if os.path.getsize(path) == 0:
+            # `curl -f` saves nothing when the gateway answers an error (a 500 naming a corrupt
+            # log among them): an empty file is a failed download, not an empty history.
+            kind = " (the file is empty, 0 bytes: did the download fail? save the answer with curl -s --fail-with-body and read it)"
         print(f"EMPTY: {path} holds no events{kind}; nothing was checked")
         return 2
     apps = by_application(entries)
