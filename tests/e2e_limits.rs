@@ -121,6 +121,21 @@ fn every_input_limit_answers_a_precise_problem_and_appends_nothing() {
     }
     let r = origin.raw(&chunked).expect("chunked too large");
     refused(&r, 413, "payload-too-large");
+    // A chunked body that is not framed as HTTP frames it (a chunk size that is no number, a
+    // chunk without its line break) is that, a 400, not "over 1 MiB" for seven bytes.
+    for bad in ["zz\r\n{\"a\":1}\r\n0\r\n\r\n", "7\r\n{\"a\":1}XX0\r\n\r\n"] {
+        let mut malformed = head(
+            &origin,
+            "POST",
+            "/v1/applications",
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n",
+        )
+        .into_bytes();
+        malformed.extend_from_slice(bad.as_bytes());
+        let r = origin.raw(&malformed).expect("malformed chunked");
+        let p = refused(&r, 400, "bad-request");
+        assert!(has_error(&p, "body", "framing"), "{bad:?}: {p}");
+    }
 
     // Nesting depth: at the limit it reaches the schema (422 invalid); one more level is refused
     // by the limit; a hundred thousand levels are refused the same way, without recursion.
@@ -219,6 +234,12 @@ fn every_input_limit_answers_a_precise_problem_and_appends_nothing() {
             Some(example.to_string().as_bytes()),
         )
         .expect("long header on a write");
+    refused(&r, 431, "header-too-large");
+    // An absolute-form request target counts whole, its host too.
+    let host = "a".repeat(17 * 1024);
+    let r = origin
+        .raw(head(&origin, "GET", &format!("http://{host}.com/healthz"), "").as_bytes())
+        .expect("long absolute-form target");
     refused(&r, 431, "header-too-large");
     // … and hyper's own head limits (here: more than 100 fields) still answer 431.
     let fields: String = (0..120).map(|i| format!("X-F{i}: v\r\n")).collect();

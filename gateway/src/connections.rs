@@ -59,6 +59,8 @@ pub fn head_timeout() -> Duration {
 pub struct Connections {
     /// Connections open now (for the shutdown's log lines).
     open: Arc<AtomicUsize>,
+    /// Connections with a request under way: bytes have come in since their last answer.
+    busy: Arc<AtomicUsize>,
     /// Set once: each connection answers the request it is on and closes.
     finish: watch::Sender<bool>,
     /// Every connection holds a receiver; closed once the last one has ended.
@@ -69,6 +71,7 @@ impl Connections {
     pub fn new() -> Connections {
         Connections {
             open: Arc::new(AtomicUsize::new(0)),
+            busy: Arc::new(AtomicUsize::new(0)),
             finish: watch::channel(false).0,
             ended: watch::channel(()).0,
         }
@@ -77,6 +80,12 @@ impl Connections {
     /// How many connections are open.
     pub fn open(&self) -> usize {
         self.open.load(Ordering::Relaxed)
+    }
+
+    /// How many connections have a request under way (bytes in since their last answer): the
+    /// requests a shutdown waits for. An idle kept-alive connection is open, not busy.
+    pub fn busy(&self) -> usize {
+        self.busy.load(Ordering::Relaxed)
     }
 
     /// Accepts connections on `listener` and serves `app` on each, until `stop` resolves; then
@@ -113,6 +122,7 @@ impl Connections {
 
     fn spawn(&self, io: TcpStream, app: Router, head_timeout: Duration) {
         let open = Open::new(&self.open);
+        let busy = Arc::clone(&self.busy);
         let mut finish = self.finish.subscribe();
         let ended = self.ended.subscribe();
         tokio::spawn(async move {
@@ -124,6 +134,7 @@ impl Connections {
             let io = Heard {
                 io,
                 heard: Arc::clone(&heard),
+                busy,
             };
             let conn = http.serve_connection(TokioIo::new(io), service);
             let mut conn = std::pin::pin!(conn);
@@ -206,6 +217,26 @@ impl Drop for Open {
 struct Heard {
     io: TcpStream,
     heard: Arc<AtomicBool>,
+    /// [`Connections::busy`]: counted while `heard` is set.
+    busy: Arc<AtomicUsize>,
+}
+
+impl Heard {
+    fn set(&self, heard: bool) {
+        if self.heard.swap(heard, Ordering::Relaxed) != heard {
+            if heard {
+                self.busy.fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.busy.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+impl Drop for Heard {
+    fn drop(&mut self) {
+        self.set(false);
+    }
 }
 
 impl tokio::io::AsyncRead for Heard {
@@ -218,7 +249,7 @@ impl tokio::io::AsyncRead for Heard {
         let before = buf.filled().len();
         let polled = Pin::new(&mut this.io).poll_read(cx, buf);
         if buf.filled().len() > before {
-            this.heard.store(true, Ordering::Relaxed);
+            this.set(true);
         }
         polled
     }
@@ -233,7 +264,7 @@ impl tokio::io::AsyncWrite for Heard {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.io).poll_write(cx, buf);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
-            this.heard.store(false, Ordering::Relaxed);
+            this.set(false);
         }
         polled
     }
@@ -246,7 +277,7 @@ impl tokio::io::AsyncWrite for Heard {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
-            this.heard.store(false, Ordering::Relaxed);
+            this.set(false);
         }
         polled
     }

@@ -884,12 +884,15 @@ pub async fn serve<L: EventLog>(
         signal = signals.recv() => Some(signal),
     };
     if let Some(signal) = signal {
+        // Counted before the connections are told to finish: the idle ones close at once.
+        let (open, busy) = (connections.open(), connections.busy());
         let _ = begin.send(());
         // The listener closes and every connection is told to finish.
         accepting.await;
         tracing::info!(
             signal,
-            connections = connections.open(),
+            connections = open,
+            requests_in_flight = busy,
             grace_seconds = grace.as_secs(),
             "shutting down: no new connections; waiting for the requests in flight (a second \
              signal stops waiting)"
@@ -899,6 +902,7 @@ pub async fn serve<L: EventLog>(
             () = tokio::time::sleep(grace) => {
                 tracing::warn!(
                     connections = connections.open(),
+                    requests_in_flight = connections.busy(),
                     grace_seconds = grace.as_secs(),
                     "the shutdown grace passed; closing the connections still open, their \
                      requests unanswered (nothing unanswered was acknowledged)"
@@ -908,6 +912,7 @@ pub async fn serve<L: EventLog>(
                 tracing::warn!(
                     signal,
                     connections = connections.open(),
+                    requests_in_flight = connections.busy(),
                     "a second signal: closing the connections still open now, their requests \
                      unanswered (nothing unanswered was acknowledged)"
                 );

@@ -18,9 +18,13 @@ use super::problem::Problem;
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
 
 fn head_size(req: &Request) -> usize {
-    let line = req.method().as_str().len()
-        + req.uri().path_and_query().map_or(1, |p| p.as_str().len())
-        + 11;
+    // The whole request target: an absolute-form one (`GET http://host/path`) carries its
+    // scheme and authority too, which a client may make as long as a header.
+    let uri = req.uri();
+    let target = uri.path_and_query().map_or(1, |p| p.as_str().len())
+        + uri.authority().map_or(0, |a| a.as_str().len())
+        + uri.scheme_str().map_or(0, |s| s.len() + 3);
+    let line = req.method().as_str().len() + target + 11;
     let fields: usize = req
         .headers()
         .iter()
@@ -67,6 +71,27 @@ pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30)
 /// Test hook: milliseconds a request body may take instead of [`BODY_TIMEOUT`].
 pub const BODY_TIMEOUT_ENV: &str = "TONGBAN_TEST_BODY_TIMEOUT_MS";
 
+/// Why a body could not be read: over the limit (a chunked body: 413), or not a body HTTP
+/// frames (a chunk size that is no number, a chunk not followed by its line break: 400), or the
+/// connection gone mid-body (400, which nobody reads). A malformed body was answered 413,
+/// "limited to 1048576 bytes", for seven bytes.
+fn unread(e: &axum::Error) -> Problem {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(h) = err.downcast_ref::<hyper::Error>() {
+            let why = if h.is_incomplete_message() || h.is_closed() {
+                "the connection ended before the whole request body arrived"
+            } else {
+                "the request body is not framed as HTTP/1.1 frames it (a chunk size that is no \
+                 hexadecimal number, or a chunk not followed by CRLF)"
+            };
+            return Problem::bad_request("body", "framing", why);
+        }
+        source = err.source();
+    }
+    too_large()
+}
+
 pub(super) fn too_large() -> Problem {
     Problem::payload_too_large(format!("request bodies are limited to {MAX_BODY} bytes"))
 }
@@ -109,8 +134,7 @@ async fn guarded(req: Request, next: Next) -> Response {
         let (parts, body) = req.into_parts();
         match tokio::time::timeout(body_timeout(), axum::body::to_bytes(body, MAX_BODY)).await {
             Ok(Ok(bytes)) => Request::from_parts(parts, axum::body::Body::from(bytes)),
-            // Over the limit (a chunked body), or the connection failed mid-body.
-            Ok(Err(_)) => return too_large().into_response(),
+            Ok(Err(e)) => return unread(&e).into_response(),
             Err(_) => {
                 return Problem::new(
                     StatusCode::REQUEST_TIMEOUT,
