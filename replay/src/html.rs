@@ -134,8 +134,8 @@ fn index_zh(i: &crate::verify::IndexFinding) -> String {
 }
 
 /// Removed log positions, in the page's words.
-fn gap_zh(g: &crate::verify::Gap) -> String {
-    if g.first == g.last {
+fn gap_zh(g: &crate::verify::Gap, scope: Option<&str>) -> String {
+    let gap = if g.first == g.last {
         format!("日志位置 {} 没有事件：已从日志中删除", g.first)
     } else {
         format!(
@@ -144,7 +144,25 @@ fn gap_zh(g: &crate::verify::Gap) -> String {
             g.last,
             g.events()
         )
-    }
+    };
+    format!("{gap}{}", whose_zh(scope))
+}
+
+/// A position whose bytes are no event, in the page's words.
+fn garbled_zh(g: &crate::verify::Garbled, scope: Option<&str>) -> String {
+    format!(
+        "日志位置 {} 存放的内容不是事件（{}）{}",
+        g.position,
+        g.reason,
+        whose_zh(scope)
+    )
+}
+
+/// When one application was checked: an empty or unreadable position may have held its event.
+fn whose_zh(scope: Option<&str>) -> String {
+    scope.map_or_else(String::new, |app| {
+        format!("；日志无法表明原属哪个申请，可能是申请 {app} 的事件")
+    })
 }
 
 fn status_zh(s: &str) -> &'static str {
@@ -371,13 +389,20 @@ fn verdict(out: &mut String, verification: &Report, public_key_hex: &str, proven
             let _ = write!(
                 out,
                 "<p class=\"broken\" id=\"verdict\">发现 {} 处断裂：</p><ul>",
-                verification.broken.len() + verification.missing.len() + verification.index.len()
+                verification.broken.len()
+                    + verification.missing.len()
+                    + verification.garbled.len()
+                    + verification.index.len()
             );
+            let scope = verification.scope.as_deref();
             for b in &verification.broken {
                 let _ = write!(out, "<li>{}</li>", escape(&broken_zh(b)));
             }
             for g in &verification.missing {
-                let _ = write!(out, "<li>{}</li>", escape(&gap_zh(g)));
+                let _ = write!(out, "<li>{}</li>", escape(&gap_zh(g, scope)));
+            }
+            for g in &verification.garbled {
+                let _ = write!(out, "<li>{}</li>", escape(&garbled_zh(g, scope)));
             }
             for i in &verification.index {
                 let _ = write!(out, "<li>{}</li>", escape(&index_zh(i)));

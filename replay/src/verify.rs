@@ -210,9 +210,38 @@ pub struct Report {
     /// Where the log's own index disagrees with the events (a log that keeps one).
     pub index: Vec<IndexFinding>,
     pub unreadable: Vec<Unreadable>,
+    /// The application checked alone (`verify --app`, `replay`, `dispute`), where it was. A
+    /// position that holds no event, or no readable one, may have held one of its events: the
+    /// log cannot tell whose it was, so it is reported for the application too.
+    pub scope: Option<String>,
 }
 
 impl Report {
+    /// What an empty or unreadable position means when one application was checked alone:
+    /// whose event it held, the log cannot tell (empty for the whole-log check).
+    fn whose(&self, several: bool) -> String {
+        match (&self.scope, several) {
+            (None, _) => String::new(),
+            (Some(app), false) => format!(
+                "; whose event it held the log cannot tell: it may have been application {app}'s"
+            ),
+            (Some(app), true) => format!(
+                "; whose events they held the log cannot tell: they may have been application \
+                 {app}'s"
+            ),
+        }
+    }
+
+    /// A run of removed positions, as its finding says it.
+    pub fn gap_line(&self, g: &Gap) -> String {
+        format!("{g}{}", self.whose(g.first != g.last))
+    }
+
+    /// A position holding no event, as its finding says it.
+    pub fn garbled_line(&self, g: &Garbled) -> String {
+        format!("{g}{}", self.whose(false))
+    }
+
     pub fn verdict(&self) -> Verdict {
         if !self.chain_intact() {
             Verdict::Broken
@@ -249,8 +278,14 @@ impl Report {
     /// for events this build cannot read.
     pub fn findings(&self) -> Vec<String> {
         let broken = self.broken.iter().map(|b| format!("BROKEN {b}"));
-        let missing = self.missing.iter().map(|g| format!("BROKEN {g}"));
-        let garbled = self.garbled.iter().map(|g| format!("BROKEN {g}"));
+        let missing = self
+            .missing
+            .iter()
+            .map(|g| format!("BROKEN {}", self.gap_line(g)));
+        let garbled = self
+            .garbled
+            .iter()
+            .map(|g| format!("BROKEN {}", self.garbled_line(g)));
         let index = self.index.iter().map(|i| format!("BROKEN {i}"));
         let unreadable = self.unreadable.iter().map(|u| format!("UNREADABLE {u}"));
         broken
@@ -271,12 +306,16 @@ impl Report {
             Verdict::Broken => "BROKEN",
         };
         let count = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-        let mut s = format!(
-            "{verdict}: {} in {} checked, {} broken link(s)",
-            count(self.events, "event"),
-            count(self.applications, "application"),
-            self.broken.len()
-        );
+        let mut s = match (&self.scope, self.events) {
+            // Nothing of it was found, yet the log is not whole: what is missing may be it.
+            (Some(app), 0) => format!("{verdict}: no event of application {app} in the log"),
+            _ => format!(
+                "{verdict}: {} in {} checked, {} broken link(s)",
+                count(self.events, "event"),
+                count(self.applications, "application"),
+                self.broken.len()
+            ),
+        };
         if !self.missing.is_empty() {
             // Saturating: a position planted near the end of the range makes a gap of nearly
             // 2^64 positions, which is to be said, not to overflow.
@@ -339,6 +378,7 @@ fn check(report: &mut Report, e: &Envelope, position: Option<u64>, linked: Resul
 pub fn verify_events(app: &str, events: &[Envelope], key: &PublicKey) -> Report {
     let mut report = Report {
         applications: u64::from(!events.is_empty()),
+        scope: Some(app.to_string()),
         ..Report::default()
     };
     let mut previous: Option<&Envelope> = None;
@@ -358,49 +398,40 @@ pub fn verify_events(app: &str, events: &[Envelope], key: &PublicKey) -> Report 
     report
 }
 
-/// One application's events and their verification, as `replay` and `dispute` read them: by the
-/// log's read of one application, which is quick. Where the log refuses that read because its
-/// own index disagrees with the events (or points at a position holding no event), or with
-/// itself (its head names another last seq than the entries the read followed:
-/// [`tongban_gateway::log::index::agrees`], the check the gateway's reads make too), the
-/// application is read from the events themselves ([`scan_app`]) and each disagreement is
-/// reported as broken: the evidence of tampering is shown, not refused, and a history cut short
-/// by the index is never shown as the whole one.
+/// One application's events and their verification, as `verify --app`, `replay` and `dispute`
+/// read them. Where the log keeps an index (the embedded log), the application is read from the
+/// events themselves, over the whole log ([`scan_app`]), never through the index: an event of it
+/// the index does not name (a copy slipped in, its latest events hidden with the head moved back
+/// to match) is found, every disagreement of the index is reported as broken, and so is every
+/// position that holds no event or no readable one, which may have held one of its events: a
+/// history cut short is never shown as the whole one, and the three commands give one verdict.
+/// Else (JetStream) by the log's read of the application.
 pub async fn read_app<L: EventLog>(
     log: &L,
     app: &str,
     key: &PublicKey,
 ) -> Result<(Vec<Envelope>, Report), LogError> {
-    match log.read(app).await {
-        Ok(events) => {
-            let report = verify_events(app, &events, key);
-            Ok((events, report))
-        }
-        Err(LogError::Corrupt { .. } | LogError::Index(_)) if log.index().is_some() => {
-            scan_app(log, app, key).await
-        }
-        Err(e) => Err(e),
+    if log.index().is_some() {
+        return scan_app(log, app, key).await;
     }
+    let events = log.read(app).await?;
+    let report = verify_events(app, &events, key);
+    Ok((events, report))
 }
 
-/// `verify --app`: where the log keeps an index, the application's events are found by reading
-/// the whole log ([`scan_app`]), so that an event of it the index does not point to (a copy
-/// slipped in) is found, as the whole-log check finds it; else as [`read_app`] reads them.
+/// `verify --app`: [`read_app`]'s verification.
 pub async fn verify_app<L: EventLog>(
     log: &L,
     app: &str,
     key: &PublicKey,
 ) -> Result<Report, LogError> {
-    if log.index().is_some() {
-        return Ok(scan_app(log, app, key).await?.1);
-    }
-    Ok(verify_events(app, &log.read(app).await?, key))
+    Ok(read_app(log, app, key).await?.1)
 }
 
 /// The events of `app` found by reading the whole log, in position order, verified as one chain
 /// and against the log's index: what an application's history is by the signed events alone,
-/// whatever the index says. Positions of other applications, removed or unreadable, are the
-/// whole-log check's to report; an index entry of `app` that points at one is reported here.
+/// whatever the index says. Positions that hold no event, or no readable one, are reported too:
+/// whose they were the log cannot tell, and they may have been `app`'s.
 pub async fn scan_app<L: EventLog>(
     log: &L,
     app: &str,
@@ -409,6 +440,7 @@ pub async fn scan_app<L: EventLog>(
     let scan = Scan::new(log, key, Some(app)).run(log, |_, _| {}).await?;
     let mut report = scan.report;
     report.applications = u64::from(report.events > 0);
+    report.scope = Some(app.to_string());
     Ok((scan.kept, report))
 }
 
@@ -492,9 +524,7 @@ impl<'a> Scan<'a> {
                         }
                     }
                     self.gap(position);
-                    if self.only.is_none() {
-                        self.report.garbled.push(Garbled { position, reason });
-                    }
+                    self.report.garbled.push(Garbled { position, reason });
                     self.move_past(position);
                     continue;
                 }
@@ -517,10 +547,10 @@ impl<'a> Scan<'a> {
         Ok(self)
     }
 
-    /// Positions from the next one to read up to `next` (exclusive) hold no event: removed
-    /// (reported by the whole-log check only).
+    /// Positions from the next one to read up to `next` (exclusive) hold no event: removed. Also
+    /// when one application is checked: whose they were the log cannot tell.
     fn gap(&mut self, next: u64) {
-        if next > self.from && self.only.is_none() {
+        if next > self.from {
             self.report.missing.push(Gap {
                 first: self.from,
                 last: next - 1,
@@ -1132,5 +1162,94 @@ mod tests {
         );
         // The copy at position 5 repeats seq 1: a broken link as well.
         assert_eq!(r.broken.len(), 1, "{r:?}");
+    }
+
+    /// `chain()` with app-a's latest event (seq 3, log position 3) removed, its index entry
+    /// removed and its head moved back to seq 2: an index that agrees with itself and with the
+    /// events that are left.
+    fn latest_removed() -> Fixed {
+        let mut log = chain();
+        log.events.retain(|p| p.position != 3);
+        log.index_entries().remove(&("app-a".into(), 3));
+        if let Some((_, heads)) = log.index.as_mut() {
+            heads.insert("app-a".into(), 2);
+        }
+        log
+    }
+
+    /// Given a log from which an application's latest event was removed, with its index entry
+    /// and head moved back to match, when that application is checked alone (verify --app,
+    /// replay, dispute), then the empty position is broken there too, as in the whole-log check,
+    /// saying that whose event it held the log cannot tell. (It said "intact: 2 events": the gap
+    /// was left to the whole-log check, which an auditor of one application does not run.)
+    #[test]
+    fn an_application_checked_alone_reports_the_empty_positions_of_the_log() {
+        let log = latest_removed();
+        assert_eq!(verify_fixed(&log).missing, vec![Gap { first: 3, last: 3 }]);
+        let (events, r) = scan(&log);
+        assert_eq!(events.len(), 2);
+        assert_eq!(r.index, vec![], "the index agrees with what is left: {r:?}");
+        assert_eq!(r.missing, vec![Gap { first: 3, last: 3 }]);
+        assert_eq!(r.verdict(), Verdict::Broken);
+        assert_eq!(
+            r.findings(),
+            vec![
+                "BROKEN log position 3 holds no event: removed from the log; whose event it \
+                 held the log cannot tell: it may have been application app-a's"
+            ]
+        );
+        assert!(
+            r.summary().starts_with(
+                "BROKEN: 2 events in 1 application checked, 0 broken link(s), 1 removed event(s)"
+            ),
+            "{}",
+            r.summary()
+        );
+    }
+
+    /// Given a log with an empty position, when an application with no event left in it is
+    /// checked alone, then it is broken, saying no event of it is there and the positions it may
+    /// have had, rather than only "no application".
+    #[test]
+    fn an_application_with_no_events_in_a_log_with_holes_is_broken_not_absent() {
+        let log = latest_removed();
+        let r = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(read_app(&log, "app-z", &key().public()))
+            .expect("scanned")
+            .1;
+        assert_eq!(r.events, 0);
+        assert_eq!(r.verdict(), Verdict::Broken);
+        assert_eq!(
+            r.summary(),
+            "BROKEN: no event of application app-z in the log, 1 removed event(s)"
+        );
+        assert!(r.findings()[0].ends_with("it may have been application app-z's"));
+    }
+
+    /// Given a log whose position 2 holds bytes that are no event, when one application is
+    /// checked alone, then that position is broken for it too (it was dropped: only the
+    /// whole-log check reported it), and its events after it are still checked.
+    #[test]
+    fn an_application_checked_alone_reports_a_position_holding_no_event() {
+        let mut log = chain();
+        log.events.retain(|p| p.position != 4);
+        log.events.push(tongban_gateway::log::Positioned {
+            position: 5,
+            event: forwarded("app-b", json!({"materials_checked": true})),
+        });
+        log.garbled = vec![4];
+        let (events, r) = scan(&log);
+        assert_eq!(events.len(), 3);
+        assert_eq!(r.verdict(), Verdict::Broken);
+        assert_eq!(
+            r.findings(),
+            vec![
+                "BROKEN log position 4 holds bytes that are not an event: expected value at \
+                 line 1 column 1; whose event it held the log cannot tell: it may have been \
+                 application app-a's"
+            ]
+        );
     }
 }

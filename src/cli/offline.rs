@@ -294,6 +294,15 @@ pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
     // when the page or report is written.
     source.release_copy();
     if events.is_empty() {
+        if !verification.chain_intact() {
+            // What the log lost may have been this application's events: said, not hidden
+            // behind "no application".
+            return Err(CliError(format!(
+                "no event of application {app} in the log, and the log is not whole (what it \
+                 lost may have been this application's): {}",
+                verification.findings().join("; ")
+            )));
+        }
         return Err(CliError(format!("no application {app} in the log")));
     }
     let provenance = Provenance {

@@ -4,9 +4,10 @@
 //! in the data directory, which the output then says proves nothing against whoever could
 //! rewrite that directory.
 //!
-//! Exit 0 intact (or an empty log, with a warning), 1 a broken link or a removed event, 3 every
-//! link sound but some event unreadable by this build, 2 nothing checked (no such log, no such
-//! application, a usage error).
+//! Exit 0 intact (or an empty log, with a warning), 1 a broken link or a removed event (with
+//! `--app`, also a position anywhere in the log that holds no event, or no readable one: whose it
+//! was the log cannot tell), 3 every link sound but some event unreadable by this build, 2
+//! nothing checked (no such log, no such application in a whole log, a usage error).
 
 use std::process::ExitCode;
 
@@ -32,8 +33,11 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     })?;
     if let Some(app) = &app
         && report.events == 0
+        && report.chain_intact()
     {
-        // Nothing was checked: no passing verdict, as replay and dispute refuse it too.
+        // Nothing was checked: no passing verdict, as replay and dispute refuse it too. (A log
+        // that is not whole is reported below, exit 1: what it lost may have been this
+        // application's events.)
         return Err(CliError(format!("no application {app} in the log")));
     }
     outln!("{}", report.summary())?;
