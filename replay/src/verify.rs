@@ -8,7 +8,9 @@
 //!
 //! What no hash chain shows: the removal of the newest events of the log as a whole (its last
 //! positions), which leaves a shorter log that is intact in every respect. Only a count or head
-//! recorded elsewhere beforehand (a province's own records, a `verify` output kept) tells.
+//! recorded elsewhere beforehand tells: a province's own records, a `verify` output kept, or the
+//! data directory's projections, applied up to a position past the log's end ([`LostEnd`], which
+//! `verify --data` compares).
 
 use std::collections::HashMap;
 
@@ -76,6 +78,61 @@ impl std::fmt::Display for Gap {
             )?;
         }
         write!(f, ": removed from the log")
+    }
+}
+
+/// Log positions past the log's end that the data directory's projections were applied up to
+/// (their checkpoint): events the log held once and lost from its end, which no chain shows.
+/// Projections are only ever applied from events already durable in the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LostEnd {
+    /// The positions lost: from the log's end + 1 to the projections' checkpoint.
+    pub lost: Gap,
+    /// The projections' directory, as the finding names it.
+    pub projections: String,
+}
+
+impl LostEnd {
+    /// The positions after the log's end `end` up to the projections' `checkpoint` (`None`: the
+    /// checkpoint is within the log).
+    pub fn of(end: u64, checkpoint: u64, projections: &str) -> Option<LostEnd> {
+        (checkpoint > end).then(|| LostEnd {
+            lost: Gap {
+                first: end.saturating_add(1),
+                last: checkpoint,
+            },
+            projections: projections.to_string(),
+        })
+    }
+
+    /// `log position 39` or `log positions 38-39`.
+    pub fn positions(&self) -> String {
+        match (self.lost.first, self.lost.last) {
+            (f, l) if f == l => format!("log position {f}"),
+            (f, l) => format!("log positions {f}-{l}"),
+        }
+    }
+}
+
+impl std::fmt::Display for LostEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let several = self.lost.first != self.lost.last;
+        write!(
+            f,
+            "{} {} no event, yet the projections in {} were applied up to log position {}: the \
+             log lost {} (cut short, or put back to a backup older than the \
+             projections; in a copy of a data directory made file by file while a gateway ran, \
+             the log may have been copied before the projections moved on)",
+            self.positions(),
+            if several { "hold" } else { "holds" },
+            self.projections,
+            self.lost.last,
+            if several {
+                format!("its last {} events", self.lost.events())
+            } else {
+                "its last event".to_string()
+            }
+        )
     }
 }
 
@@ -209,6 +266,9 @@ pub struct Report {
     pub garbled: Vec<Garbled>,
     /// Where the log's own index disagrees with the events (a log that keeps one).
     pub index: Vec<IndexFinding>,
+    /// Positions past the log's end that the data directory's projections had applied
+    /// (`verify --data`, embedded log: set by the caller, which reads the projections).
+    pub lost_end: Option<LostEnd>,
     pub unreadable: Vec<Unreadable>,
     /// The application checked alone (`verify --app`, `replay`, `dispute`), where it was. A
     /// position that holds no event, or no readable one, may have held one of its events: the
@@ -269,6 +329,7 @@ impl Report {
     /// No broken link and no removed event (unreadable events aside).
     pub fn chain_intact(&self) -> bool {
         self.broken.is_empty()
+            && self.lost_end.is_none()
             && self.missing.is_empty()
             && self.garbled.is_empty()
             && self.index.is_empty()
@@ -288,8 +349,13 @@ impl Report {
             .map(|g| format!("BROKEN {}", self.garbled_line(g)));
         let index = self.index.iter().map(|i| format!("BROKEN {i}"));
         let unreadable = self.unreadable.iter().map(|u| format!("UNREADABLE {u}"));
+        let lost = self.lost_end.iter().map(|l| {
+            let several = l.lost.first != l.lost.last;
+            format!("BROKEN {l}{}", self.whose(several))
+        });
         broken
             .chain(missing)
+            .chain(lost)
             .chain(garbled)
             .chain(index)
             .chain(unreadable)
@@ -325,6 +391,12 @@ impl Report {
                 .map(Gap::events)
                 .fold(0, u64::saturating_add);
             s.push_str(&format!(", {removed} removed event(s)"));
+        }
+        if let Some(l) = &self.lost_end {
+            s.push_str(&format!(
+                ", {} event(s) lost from the log's end",
+                l.lost.events()
+            ));
         }
         if !self.garbled.is_empty() {
             s.push_str(&format!(
@@ -1250,6 +1322,48 @@ mod tests {
                  line 1 column 1; whose event it held the log cannot tell: it may have been \
                  application app-a's"
             ]
+        );
+    }
+
+    /// Given projections applied up to position 39 and a log that ends at 37, when the loss is
+    /// worked out, then positions 38-39 are named as lost, the report is broken and says so in
+    /// its first line; projections at or before the log's end show nothing. (`verify --data`
+    /// said "intact" after the log's last positions were cut, never looking at them.)
+    #[test]
+    fn projections_past_the_logs_end_name_the_positions_lost() {
+        assert_eq!(LostEnd::of(37, 37, "d/projections"), None);
+        assert_eq!(LostEnd::of(37, 12, "d/projections"), None);
+        let lost = LostEnd::of(37, 39, "d/projections").expect("lost");
+        assert_eq!(
+            lost.lost,
+            Gap {
+                first: 38,
+                last: 39
+            }
+        );
+        assert_eq!(lost.positions(), "log positions 38-39");
+        assert_eq!(
+            LostEnd::of(37, 38, "d").map(|l| l.positions()),
+            Some("log position 38".into())
+        );
+        let mut r = verify_fixed(&Fixed::new(&four(), &[1, 2, 3, 4], 4));
+        assert_eq!(r.verdict(), Verdict::Intact);
+        r.lost_end = Some(lost);
+        assert_eq!(r.verdict(), Verdict::Broken);
+        assert!(
+            r.summary().starts_with("BROKEN: 4 events")
+                && r.summary()
+                    .ends_with(", 2 event(s) lost from the log's end"),
+            "{}",
+            r.summary()
+        );
+        assert!(
+            r.findings()[0].starts_with(
+                "BROKEN log positions 38-39 hold no event, yet the projections in d/projections \
+                 were applied up to log position 39: the log lost its last 2 events ("
+            ),
+            "{:?}",
+            r.findings()
         );
     }
 }

@@ -125,6 +125,48 @@ impl Source {
         Ok(AnyLog::Embedded(log))
     }
 
+    /// Where the embedded log's projections in the data directory were applied up to (their
+    /// checkpoint), and their directory: what tells that the log lost events from its end,
+    /// which no chain shows. Read from a copy ([`super::log_copy`]), as the log is: opening
+    /// them writes to them. `None` on JetStream (a gateway may be applying the stream's events
+    /// while this runs), without projections, or with projections that follow another log
+    /// (`DIR/log-source`).
+    pub fn projections_checkpoint(&self) -> Result<Option<(u64, String)>, CliError> {
+        let projections = self.dir.projections();
+        if self.nats.is_some() || !projections.is_dir() {
+            return Ok(None);
+        }
+        match std::fs::read_to_string(self.dir.log_source()) {
+            Ok(source) if source.trim() != "embedded" => return Ok(None),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(CliError(format!(
+                    "{}: {e}",
+                    self.dir.log_source().display()
+                )));
+            }
+        }
+        let shown = projections.display().to_string();
+        let in_use = || {
+            CliError(format!(
+                "{shown} is in use by a running gateway: stop that gateway first"
+            ))
+        };
+        let copy = super::log_copy::LogCopy::of(&projections, in_use)?;
+        let checkpoint =
+            tongban_gateway::projections::ProjectionStore::open_any_layout(&copy.log())
+                .and_then(|store| store.checkpoint())
+                .map_err(|e| {
+                    // The copy's messages name the copy; the operator knows the directory.
+                    CliError(
+                        e.to_string()
+                            .replace(&copy.log().display().to_string(), &shown),
+                    )
+                })?;
+        Ok(Some((checkpoint, shown)))
+    }
+
     /// The key to check signatures with: `--public-key` when given, else the one derived from
     /// the directory's `gateway.key`.
     pub fn key(&self) -> Result<PublicKey, CliError> {

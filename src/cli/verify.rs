@@ -29,7 +29,22 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         .build()?;
     let report = runtime.block_on(async {
         let log = source.open().await?;
-        Ok::<_, CliError>(check(&log, app.as_deref(), &key).await?)
+        let mut report = check(&log, app.as_deref(), &key).await?;
+        // The log's end against where the projections were applied up to: the one record in
+        // the directory of events lost from the log's end, which no chain shows.
+        let end = *log.head().borrow();
+        report.lost_end = match source.projections_checkpoint() {
+            Ok(Some((checkpoint, dir))) => verify::LostEnd::of(end, checkpoint, &dir),
+            Ok(None) => None,
+            Err(e) => {
+                eprintln!(
+                    "warning: the projections' checkpoint could not be read, so the log's end \
+                     was not compared with it: {e}"
+                );
+                None
+            }
+        };
+        Ok::<_, CliError>(report)
     })?;
     if let Some(app) = &app
         && report.events == 0
