@@ -68,7 +68,7 @@ fn place_zh(app: &str, seq: u64, position: Option<u64>) -> String {
 }
 
 /// A broken link, in the page's words (the command line's are English).
-fn broken_zh(b: &crate::verify::BrokenLink) -> String {
+fn broken_zh(b: &crate::verify::BrokenLink, given_key: bool) -> String {
     use tongban_gateway::envelope::ChainError;
     let why = match &b.error {
         ChainError::SeqGap { previous, found } => format!(
@@ -81,7 +81,11 @@ fn broken_zh(b: &crate::verify::BrokenLink) -> String {
         ChainError::Hash { expected, found } => {
             format!("记录的哈希为 {found}，按事件内容重新计算为 {expected}：内容已被改动")
         }
+        ChainError::Signature if given_key => "签名无法用核对人提供的公钥验证".into(),
         ChainError::Signature => "签名无法用网关公钥验证".into(),
+        ChainError::SigFormat(form) => {
+            format!("签名（sig）不是 128 位小写十六进制数字（{form}）：事件已被改动")
+        }
         ChainError::WrongApp { expected, found } => {
             format!("该事件属于申请 {found}，不属于申请 {expected}")
         }
@@ -396,7 +400,11 @@ fn verdict(out: &mut String, verification: &Report, public_key_hex: &str, proven
             );
             let scope = verification.scope.as_deref();
             for b in &verification.broken {
-                let _ = write!(out, "<li>{}</li>", escape(&broken_zh(b)));
+                let _ = write!(
+                    out,
+                    "<li>{}</li>",
+                    escape(&broken_zh(b, verification.given_key))
+                );
             }
             for g in &verification.missing {
                 let _ = write!(out, "<li>{}</li>", escape(&gap_zh(g, scope)));

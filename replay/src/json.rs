@@ -18,7 +18,7 @@ pub fn document(t: &Timeline, verification: &Report, provenance: &Provenance) ->
         let broken: Vec<String> = verification
             .broken
             .iter()
-            .map(|b| b.to_string())
+            .map(|b| verification.broken_line(b))
             .chain(
                 verification
                     .missing

@@ -274,6 +274,9 @@ pub struct Report {
     /// position that holds no event, or no readable one, may have held one of its events: the
     /// log cannot tell whose it was, so it is reported for the application too.
     pub scope: Option<String>,
+    /// The key was given by whoever checks (`--public-key`), not the gateway's own as the log's
+    /// directory holds it: a signature that does not verify is said to fail under the given key.
+    pub given_key: bool,
 }
 
 impl Report {
@@ -289,6 +292,21 @@ impl Report {
                 "; whose events they held the log cannot tell: they may have been application \
                  {app}'s"
             ),
+        }
+    }
+
+    /// A broken link, as its finding says it: a signature that does not verify under the key
+    /// the checker gave is said so.
+    pub fn broken_line(&self, b: &BrokenLink) -> String {
+        match b.error {
+            ChainError::Signature if self.given_key => {
+                let mut place = format!("application {} seq {}", b.app, b.seq);
+                if let Some(p) = b.position {
+                    place.push_str(&format!(" (log position {p})"));
+                }
+                format!("{place}: signature does not verify under the given key")
+            }
+            _ => b.to_string(),
         }
     }
 
@@ -338,7 +356,10 @@ impl Report {
     /// One line per finding: `BROKEN …` for broken links and removed events, `UNREADABLE …`
     /// for events this build cannot read.
     pub fn findings(&self) -> Vec<String> {
-        let broken = self.broken.iter().map(|b| format!("BROKEN {b}"));
+        let broken = self
+            .broken
+            .iter()
+            .map(|b| format!("BROKEN {}", self.broken_line(b)));
         let missing = self
             .missing
             .iter()
@@ -1365,5 +1386,40 @@ mod tests {
             "{:?}",
             r.findings()
         );
+    }
+
+    /// Given an intact log checked against a key the checker gave (`--public-key`) that did not
+    /// sign it, and an event whose `sig` was rewritten in capitals, when the findings are said,
+    /// then the first names "the given key" (not "the gateway key", which reads as the key the
+    /// gateway holds), and the second a `sig` not in the contract's form, not a failed signature.
+    #[test]
+    fn a_failed_signature_names_the_given_key_and_a_malformed_sig_its_form() {
+        let log = Fixed::new(&four(), &[1, 2, 3, 4], 4);
+        let other = GatewayKey::from_seed([8; 32]).public();
+        let mut r = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(verify_all(&log, &other, |_, _| {}))
+            .expect("verified");
+        assert!(r.findings()[0].ends_with("signature does not verify under the gateway key"));
+        r.given_key = true;
+        assert_eq!(
+            r.findings()[0],
+            "BROKEN application a seq 1 (log position 1): signature does not verify under the \
+             given key"
+        );
+        let mut events = four();
+        events[1].sig = events[1].sig.to_uppercase();
+        let r = verify_fixed(&Fixed::new(&events, &[1, 2, 3, 4], 4));
+        assert_eq!(r.broken.len(), 1, "{r:?}");
+        assert!(
+            r.findings()[0].starts_with(
+                "BROKEN application b seq 1 (log position 2): sig is not 128 lowercase hex \
+                 digits: character "
+            ),
+            "{:?}",
+            r.findings()
+        );
+        assert!(!r.no_signature_verifies());
     }
 }

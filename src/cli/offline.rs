@@ -329,9 +329,10 @@ pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let (events, verification) = runtime.block_on(async {
+    let (events, mut verification) = runtime.block_on(async {
         Ok::<_, CliError>(verify::read_app(&source.open().await?, app, &key).await?)
     })?;
+    verification.given_key = source.public_key.is_some();
     // The events are in memory: the copy of the log (all of its personal data) goes now, not
     // when the page or report is written.
     source.release_copy();

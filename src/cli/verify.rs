@@ -30,6 +30,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let report = runtime.block_on(async {
         let log = source.open().await?;
         let mut report = check(&log, app.as_deref(), &key).await?;
+        report.given_key = source.public_key.is_some();
         // The log's end against where the projections were applied up to: the one record in
         // the directory of events lost from the log's end, which no chain shows.
         let end = *log.head().borrow();
