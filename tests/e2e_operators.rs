@@ -68,9 +68,14 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
         out.contains("gateway.key") && out.contains(&served_kid),
         "{out}"
     );
-    // The way out it names is a key recorded before, not the one under doubt.
+    // The way out it names is a key recorded before, not the one under doubt; the key used is
+    // named whole, as auditors record it (public_key_hex), not by its kid alone.
     assert!(out.contains("--public-key <hex>"), "{out}");
-    assert!(!out.contains(&served), "{out}");
+    assert!(!out.contains(&format!("--public-key {served}")), "{out}");
+    assert!(
+        out.contains(&format!("key {served_kid} (public_key_hex {served}) from ")),
+        "{out}"
+    );
     // Against the key as an auditor recorded it, whatever the directory holds: a directory
     // whose key was swapped fails on its own key and passes on the recorded one.
     let key_file = data.join("gateway.key");

@@ -815,6 +815,7 @@ mod tests {
         let provenance = super::Provenance {
             key: Some(super::KeySource {
                 kid: "k1".into(),
+                public_key_hex: key.to_hex(),
                 origin: super::KeyOrigin::DataDir("/srv/tongban/gateway.key".into()),
             }),
             calendar: Some(super::CalendarSource::WeekdaysOnly(super::NoDates::NoFile)),

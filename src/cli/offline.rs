@@ -190,13 +190,13 @@ impl Source {
     /// the directory being checked proves nothing against someone who could rewrite that
     /// directory, since they could replace the key with it ([`KeySource::note`] says so).
     pub fn key_source(&self, key: &PublicKey) -> KeySource {
-        KeySource {
-            kid: key.kid(),
-            origin: match &self.public_key {
+        KeySource::of(
+            key,
+            match &self.public_key {
                 Some(_) => KeyOrigin::Given,
                 None => KeyOrigin::DataDir(self.dir.key().display().to_string()),
             },
-        }
+        )
     }
 
     /// The holiday calendar of the data directory, and which it was: without `holidays.json`, or

@@ -63,10 +63,12 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     }
     if report.no_signature_verifies() {
         eprintln!(
-            "note: no event's signature verifies under key {}, while every hash and link is \
-             sound: unless the whole log was re-signed, this is not the key the log was signed \
-             with; compare it with public_key_hex from GET /v1/keys as you recorded it",
-            key.kid()
+            "note: no event's signature verifies under key {} (public_key_hex {}), while every \
+             hash and link is sound: unless the whole log was re-signed, this is not the key the \
+             log was signed with; compare it with public_key_hex from GET /v1/keys as you \
+             recorded it",
+            key.kid(),
+            key.to_hex()
         );
     }
     if report.verdict() == verify::Verdict::Empty {
