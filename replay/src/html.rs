@@ -434,16 +434,34 @@ fn verdict(out: &mut String, verification: &Report, public_key_hex: &str, proven
         }
     }
     if !verification.unreadable.is_empty() {
+        // A newer tongban reads a newer gateway's events, not stored bytes rewritten under a
+        // version this build knows: the advice goes only with the former.
+        let newer = verification.unreadable.iter().any(|u| u.known.is_none());
         let _ = write!(
             out,
-            "<p class=\"broken\" id=\"unreadable-events\">{} 个事件本版本无法解读（并非断裂；请用更新版本的 tongban 查看）：</p><ul>",
-            verification.unreadable.len()
+            "<p class=\"broken\" id=\"unreadable-events\">{} 个事件本版本无法解读（并非断裂{}）：</p><ul>",
+            verification.unreadable.len(),
+            if newer {
+                "；类型或版本未知的事件请用更新版本的 tongban 查看"
+            } else {
+                ""
+            }
         );
         for u in &verification.unreadable {
+            let why = match (&u.known, &u.field) {
+                (None, _) => "本版本无法解读".to_string(),
+                (Some(schema), None) => {
+                    format!("存储的内容不符合本版本已知的 {schema}：封存后被改写")
+                }
+                (Some(schema), Some(field)) => format!(
+                    "存储的内容不符合本版本已知的 {schema}：{field} 处应为整数，却写成带小数点或指数的形式（封存后被改写，哈希无法区分两种写法）"
+                ),
+            };
             let _ = write!(
                 out,
-                "<li>{}：本版本无法解读（{}）</li>",
+                "<li>{}：{}（{}）</li>",
                 escape(&place_zh(&u.app, u.seq, u.position)),
+                escape(&why),
                 escape(&u.reason)
             );
         }

@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use tongban_gateway::domain::lifecycle::Event;
+use tongban_gateway::domain::lifecycle::{Event, EventDecodeError};
 use tongban_gateway::envelope::{ChainError, Envelope, PublicKey};
 use tongban_gateway::log::index::{AppIndex, Head, Stray};
 use tongban_gateway::log::{EventLog, LogError};
@@ -145,12 +145,111 @@ pub struct Unreadable {
     pub seq: u64,
     pub position: Option<u64>,
     pub reason: String,
+    /// The schema version the event names (`application.submitted/1`), when this build
+    /// registers it and reads the event's type: its stored bytes do not read as that version
+    /// (rewritten after sealing), which no newer tongban mends. `None`: a type or version this
+    /// build does not know, as a newer gateway writes.
+    pub known: Option<String>,
+    /// Where the payload holds a whole number written with a fraction or an exponent
+    /// (`102400.0`) that the version does not read: the field likely rewritten, since such a
+    /// number's canonical form, and so the hash, is the integer's.
+    pub field: Option<String>,
+}
+
+impl Unreadable {
+    /// `e`'s payload, which does not read as its type for `reason`.
+    fn of(e: &Envelope, position: Option<u64>, reason: &EventDecodeError) -> Unreadable {
+        let registry = tongban_schemas::registry::Registry::builtin();
+        let known = match reason {
+            EventDecodeError::UnknownType(_) => None,
+            EventDecodeError::Data { .. } => tongban_schemas::registry::parse_schema_ref(&e.schema)
+                .filter(|(subject, version)| {
+                    registry
+                        .get(
+                            subject,
+                            tongban_schemas::registry::VersionRef::Number(*version),
+                        )
+                        .is_some()
+                })
+                .map(|_| e.schema.clone()),
+        };
+        let reason = reason.to_string();
+        let field = known
+            .as_ref()
+            .and_then(|_| whole_number_written_as_float(&e.data, &reason));
+        Unreadable {
+            app: e.app.clone(),
+            seq: e.seq,
+            position,
+            reason,
+            known,
+            field,
+        }
+    }
+}
+
+/// The JSON pointer of the number in `data` that serde refused as a float where an integer is
+/// due (`invalid type: floating point `102400.0``): the one whose written form the reason
+/// names, or else the only whole number written as a float.
+fn whole_number_written_as_float(data: &serde_json::Value, reason: &str) -> Option<String> {
+    if !reason.contains("floating point") {
+        return None;
+    }
+    fn walk(v: &serde_json::Value, at: &str, found: &mut Vec<(String, f64)>) {
+        match v {
+            serde_json::Value::Number(n) => {
+                if let Some(f) = n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0) {
+                    found.push((at.to_string(), f));
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, &format!("{at}/{i}"), found);
+                }
+            }
+            serde_json::Value::Object(members) => {
+                for (k, item) in members {
+                    let token = tongban_schemas::escape_token(k);
+                    walk(item, &format!("{at}/{token}"), found);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(data, "", &mut found);
+    // serde writes a whole float with its decimal point: `102400.0`.
+    let named = found
+        .iter()
+        .find(|(_, f)| reason.contains(&format!("`{f}.0`")) || reason.contains(&format!("`{f}`")));
+    match (named, found.as_slice()) {
+        (Some((at, _)), _) => Some(at.clone()),
+        (None, [(at, _)]) => Some(at.clone()),
+        _ => None,
+    }
 }
 
 impl std::fmt::Display for Unreadable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write_place(f, &self.app, self.seq, self.position)?;
-        write!(f, ": unreadable by this build: {}", self.reason)
+        match &self.known {
+            None => write!(f, ": unreadable by this build: {}", self.reason),
+            Some(schema) => {
+                write!(
+                    f,
+                    ": its stored bytes do not read as {schema}, which this build knows"
+                )?;
+                if let Some(field) = &self.field {
+                    write!(
+                        f,
+                        "; {field} holds a whole number written as a fraction or an exponent \
+                         where an integer is due (rewritten after sealing: the hash does not \
+                         tell the two forms apart)"
+                    )?;
+                }
+                write!(f, ": {}", self.reason)
+            }
+        }
     }
 }
 
@@ -437,7 +536,19 @@ impl Report {
                 self.unreadable.len()
             ));
             if self.chain_intact() {
-                s.push_str(" (their chain is intact; a newer tongban reads them)");
+                let known = self.unreadable.iter().filter(|u| u.known.is_some()).count();
+                s.push_str(&match (known, self.unreadable.len() - known) {
+                    (0, _) => " (their chain is intact; a newer tongban reads them)".to_string(),
+                    (_, 0) => " (their chain is intact, but their stored bytes do not read as \
+                               the schema version they name, which this build knows: rewritten \
+                               after sealing)"
+                        .to_string(),
+                    (k, n) => format!(
+                        " (their chain is intact; {k} do not read as the schema version they \
+                         name, which this build knows: rewritten after sealing; {n} of a type or \
+                         version a newer tongban reads)"
+                    ),
+                });
             }
         }
         s
@@ -455,12 +566,7 @@ fn check(report: &mut Report, e: &Envelope, position: Option<u64>, linked: Resul
         }),
         Ok(()) => {
             if let Err(reason) = Event::from_envelope(e) {
-                report.unreadable.push(Unreadable {
-                    app: e.app.clone(),
-                    seq: e.seq,
-                    position,
-                    reason: reason.to_string(),
-                });
+                report.unreadable.push(Unreadable::of(e, position, &reason));
             }
         }
     }
@@ -1421,5 +1527,71 @@ mod tests {
             r.findings()
         );
         assert!(!r.no_signature_verifies());
+    }
+
+    /// An `application.submitted/2` event sealed over `data`.
+    fn submitted(data: Value) -> Envelope {
+        let mut c = content(data);
+        c.kind = "application.submitted".into();
+        c.schema = "application.submitted/2".into();
+        Envelope::sealed_after(None, "app-a", c, &key())
+    }
+
+    /// Given an event of a type and schema version this build registers whose integer was
+    /// written as `1.0` (canonically the same number, so the hash still holds), when it is
+    /// verified, then it is unreadable, said as stored bytes that do not read as that version,
+    /// naming the field, and never as "a newer tongban reads them", which no newer build would.
+    /// And given one of a schema version this build does not know, then the "newer tongban"
+    /// wording stays.
+    #[test]
+    fn a_rewritten_number_in_a_known_version_is_not_left_to_a_newer_tongban() {
+        let data = json!({
+            "matter": "m", "matter_version": 1, "mode": "proxy", "origin": "440000",
+            "handlers": ["110000"], "applicant": {}, "form": {}, "request_digest": "d"
+        });
+        let readable = submitted(data.clone());
+        assert_eq!(
+            verify_events("app-a", &[readable], &key().public()).verdict(),
+            Verdict::Intact
+        );
+        let mut rewritten = submitted(data.clone());
+        rewritten.data["matter_version"] = json!(1.0);
+        // The canonical form, and so the hash, is the integer's.
+        assert_eq!(rewritten.compute_hash(), rewritten.hash);
+        let r = verify_events("app-a", &[rewritten], &key().public());
+        assert_eq!(r.verdict(), Verdict::Unreadable, "{r:?}");
+        assert_eq!(
+            r.unreadable[0].known.as_deref(),
+            Some("application.submitted/2")
+        );
+        assert_eq!(r.unreadable[0].field.as_deref(), Some("/matter_version"));
+        let finding = &r.findings()[0];
+        assert!(
+            finding.starts_with(
+                "UNREADABLE application app-a seq 1: its stored bytes do not read as \
+                 application.submitted/2, which this build knows; /matter_version holds a whole \
+                 number written as a fraction or an exponent where an integer is due"
+            ),
+            "{finding}"
+        );
+        assert!(!r.summary().contains("newer tongban"), "{}", r.summary());
+        assert!(
+            r.summary().contains("rewritten after sealing"),
+            "{}",
+            r.summary()
+        );
+
+        let mut c = content(json!({"materials_checked": true}));
+        c.schema = "application.forwarded/9".into();
+        c.data = json!({"materials_checked": "yes"});
+        let newer = Envelope::sealed_after(None, "app-a", c, &key());
+        let r = verify_events("app-a", &[newer], &key().public());
+        assert_eq!(r.unreadable[0].known, None, "{r:?}");
+        assert!(r.findings()[0].contains(": unreadable by this build: "));
+        assert!(
+            r.summary().contains("a newer tongban reads them"),
+            "{}",
+            r.summary()
+        );
     }
 }

@@ -269,7 +269,7 @@ pub fn parse_public_key(text: &str) -> Result<PublicKey, CliError> {
 
 /// How a command that checked a chain exits, as `verify`, `replay` and `dispute` all do: 1 when
 /// a link is broken or an event was removed; 3 when every link is sound but some event is
-/// unreadable by this build (a newer tongban reads it); 0 otherwise. (2 is a usage error or a
+/// unreadable by this build (a newer gateway's, or rewritten after sealing); 0 otherwise. (2 is a usage error or a
 /// log that could not be read.)
 pub fn verdict(report: &Report) -> std::process::ExitCode {
     match report.verdict() {
