@@ -68,9 +68,14 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
         out.contains("gateway.key") && out.contains(&served_kid),
         "{out}"
     );
-    // The way out it names is a key recorded before, not the one under doubt.
+    // The way out it names is a key recorded before, not the one under doubt; the key used is
+    // named whole, as auditors record it (public_key_hex), not by its kid alone.
     assert!(out.contains("--public-key <hex>"), "{out}");
-    assert!(!out.contains(&served), "{out}");
+    assert!(!out.contains(&format!("--public-key {served}")), "{out}");
+    assert!(
+        out.contains(&format!("key {served_kid} (public_key_hex {served}) from ")),
+        "{out}"
+    );
     // Against the key as an auditor recorded it, whatever the directory holds: a directory
     // whose key was swapped fails on its own key and passes on the recorded one.
     let key_file = data.join("gateway.key");
@@ -320,7 +325,11 @@ fn a_rebuild_says_which_feed_cursor_it_moved_back() {
 
     std::fs::remove_dir_all(data.join("log")).expect("remove the log");
     copy_dir(&older, &data.join("log"));
+    // The projections were applied past the older log's end: not dropped without saying so.
     let (code, _, err) = tongban(&["rebuild"], &data);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--accept-lost"), "{err}");
+    let (code, _, err) = tongban(&["rebuild", "--accept-lost"], &data);
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains("feed cursor was past the end of the rebuilt log") && err.contains(&region),
@@ -481,6 +490,79 @@ fn an_index_that_hides_events_is_not_shown_as_a_shorter_history() {
         assert_eq!(code, 1, "{what}");
         assert!(html.contains("application.delivered"), "{what}");
     }
+}
+
+/// Given a log from which an application's latest events (seq 7 and 8) were removed, their index
+/// entries removed and its head moved back to seq 6 (an index that agrees with what is left),
+/// and events of another application after them, when the application is checked alone
+/// (`verify --app`, `replay`, `dispute`), then each reports the empty positions as broken
+/// (exit 1), saying whose they were the log cannot tell, as the whole-log check does; and an
+/// application with no event left is not only "no application" there. (Found by an auditor's
+/// walkthrough: the three said "intact: 6 events", exit 0, while `verify` said BROKEN.)
+#[test]
+fn an_application_checked_alone_shows_the_log_positions_removed_from_its_end() {
+    let dir = TempDir::new("app-end-removed");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let id = proxy_application(&gw, &data);
+    proxy_application(&gw, &data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let log = data.join("log");
+    let p7 = remove(&log, &id, 7);
+    let p8 = remove(&log, &id, 8);
+    assert_eq!(p8, p7 + 1, "one client's events are consecutive");
+    {
+        let (db, apps) = index(&log);
+        let heads = db
+            .keyspace("heads", fjall::KeyspaceCreateOptions::default)
+            .expect("heads");
+        apps.remove(index_key(&id, 7)).expect("remove");
+        apps.remove(index_key(&id, 8)).expect("remove");
+        heads
+            .insert(id.as_bytes(), 6u64.to_be_bytes())
+            .expect("edit the head");
+        db.persist(fjall::PersistMode::SyncAll).expect("persist");
+    }
+    let gap =
+        format!("BROKEN log positions {p7}-{p8} hold no event (2 events): removed from the log");
+    let (code, out, _) = tongban(&["verify"], &data);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&gap), "{out}");
+    let whose = format!(
+        "whose events they held the log cannot tell: they may have been application {id}'s"
+    );
+    for args in [vec!["verify", "--app", &id], vec!["replay", &id]] {
+        let (code, out, err) = tongban(&args, &data);
+        assert_eq!(code, 1, "{args:?}: {out}{err}");
+        assert!(!out.contains("intact"), "{args:?}: {out}");
+        assert!(out.contains(&format!("{gap}; {whose}")), "{args:?}: {out}");
+    }
+    let (code, out, _) = tongban(&["replay", &id, "--format", "json"], &data);
+    assert_eq!(code, 1);
+    let t: Value = serde_json::from_str(&out).expect("json timeline");
+    assert_eq!(t["verification"]["intact"], json!(false), "{t}");
+    assert!(
+        t["verification"]["broken"].to_string().contains(&whose),
+        "{t}"
+    );
+    let (code, html, _) = tongban(&["dispute", &id], &data);
+    assert_eq!(code, 1);
+    assert!(
+        html.contains(&format!("日志位置 {p7}–{p8} 没有事件")) && html.contains("发现 1 处断裂"),
+        "{html}"
+    );
+    // An application the log holds no event of: the holes may have been its.
+    let (code, out, _) = tongban(&["verify", "--app", "no-such-application"], &data);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("BROKEN: no event of application no-such-application in the log")
+            && out.contains(&gap),
+        "{out}"
+    );
+    let (code, _, err) = tongban(&["replay", "no-such-application"], &data);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(&gap), "{err}");
 }
 
 /// Given a log whose index contradicts itself or its events for one application (its head past

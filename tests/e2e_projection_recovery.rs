@@ -153,8 +153,11 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
 /// A log that ends before the position its projections were applied up to (restored from a
 /// backup older than the projections, or cut short) is refused at start, naming both positions:
 /// a gateway started on it would append new events at positions the projections count as seen,
-/// and never project them. `tongban rebuild` makes the projections agree with the log, and the
-/// gateway starts again.
+/// and never project them. The refusal does not offer `tongban verify` as proof the log is whole;
+/// `verify` reports the lost position as broken (exit 1: it said "intact", never looking at the
+/// projections), and `tongban rebuild` refuses to drop the projections, the one record that the
+/// position existed, naming it, until `--accept-lost` (found by an auditor's walkthrough: the
+/// rebuild dropped them silently). Then the gateway starts again.
 #[test]
 fn a_log_that_ends_before_its_projections_is_refused_at_start() {
     let tmp = TempDir::new("log-behind");
@@ -219,17 +222,53 @@ fn a_log_that_ends_before_its_projections_is_refused_at_start() {
         err.contains("applied up to log position 2") && err.contains("ends at 1"),
         "{err}"
     );
-
-    let rebuilt = std::process::Command::new(common::BIN)
-        .args(["rebuild", "--data"])
-        .arg(&data)
-        .output()
-        .expect("tongban rebuild");
     assert!(
-        rebuilt.status.success(),
-        "{}",
-        String::from_utf8_lossy(&rebuilt.stderr)
+        !err.contains("if its log is whole") && err.contains("rebuild --accept-lost"),
+        "{err}"
     );
+
+    let tongban = |args: &[&str]| {
+        let out = std::process::Command::new(common::BIN)
+            .args(args)
+            .arg("--data")
+            .arg(&data)
+            .output()
+            .expect("tongban");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let projections = data.join("projections").display().to_string();
+    let (code, out, _) = tongban(&["verify"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.starts_with("BROKEN: 1 event in 1 application checked")
+            && out.contains("1 event(s) lost from the log's end")
+            && out.contains(&format!(
+                "BROKEN log position 2 holds no event, yet the projections in {projections} \
+                 were applied up to log position 2: the log lost its last event"
+            )),
+        "{out}"
+    );
+    let (code, out, err) = tongban(&["rebuild"]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.contains("log position 2 was lost") && err.contains("--accept-lost"),
+        "{err}"
+    );
+    // Refused, nothing dropped: the start is still refused the same way.
+    let (code, out, _) = tongban(&["verify"]);
+    assert_eq!(code, Some(1), "the projections are still there: {out}");
+    let (code, out, err) = tongban(&["rebuild", "--accept-lost"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        err.contains("log position 2 (1 event(s)) are lost"),
+        "{err}"
+    );
+    let (code, out, _) = tongban(&["verify"]);
+    assert_eq!(code, Some(0), "{out}");
     let gw = Gateway::start(&data, false);
     let operator = gw.client(Some(&tokens["operator"]));
     assert_eq!(

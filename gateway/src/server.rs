@@ -138,13 +138,16 @@ pub enum ServeError {
         "the projections in {dir} were applied up to log position {applied}, but the event log \
          ends at {end}: the log lost its last events (a damaged log, or one restored from an \
          older backup than the projections), or this is a copy of a data directory made file by \
-         file while a gateway ran (the log copied before the projections moved on: then \
-         `tongban verify` on the copy, and if its log is whole, `tongban rebuild`). Nothing was started: a gateway would append new \
-         events at positions the projections count as seen, and never project them. Restore the \
-         log from a backup that holds position {applied} (docs/operations.md, \"Backups\"); if \
-         those events are gone for good, `tongban rebuild` (with the gateway stopped) rebuilds \
-         the projections from the log as it is, and `tongban reconcile` against each province's \
-         records finds what was lost"
+         file while a gateway ran (the log copied before the projections moved on: copy the \
+         directory again with its gateway stopped). No check of the log alone shows whether \
+         the events it lost were sound: `tongban verify` names the positions lost, from the \
+         projections. Nothing was started: a gateway would append new events at positions the \
+         projections count as seen, and never project them. Restore the log from a backup that \
+         holds position {applied} (docs/operations.md, \"Backups\"); if those events are gone \
+         for good, keep a copy of {dir} (the one record that they existed) and run `tongban \
+         rebuild --accept-lost` with the gateway stopped, which rebuilds the projections from \
+         the log as it is; `tongban reconcile` against each province's records finds what was \
+         lost"
     )]
     LogBehindProjections { dir: String, applied: u64, end: u64 },
     #[error(

@@ -68,7 +68,7 @@ fn place_zh(app: &str, seq: u64, position: Option<u64>) -> String {
 }
 
 /// A broken link, in the page's words (the command line's are English).
-fn broken_zh(b: &crate::verify::BrokenLink) -> String {
+fn broken_zh(b: &crate::verify::BrokenLink, given_key: bool) -> String {
     use tongban_gateway::envelope::ChainError;
     let why = match &b.error {
         ChainError::SeqGap { previous, found } => format!(
@@ -81,7 +81,11 @@ fn broken_zh(b: &crate::verify::BrokenLink) -> String {
         ChainError::Hash { expected, found } => {
             format!("记录的哈希为 {found}，按事件内容重新计算为 {expected}：内容已被改动")
         }
+        ChainError::Signature if given_key => "签名无法用核对人提供的公钥验证".into(),
         ChainError::Signature => "签名无法用网关公钥验证".into(),
+        ChainError::SigFormat(form) => {
+            format!("签名（sig）不是 128 位小写十六进制数字（{form}）：事件已被改动")
+        }
         ChainError::WrongApp { expected, found } => {
             format!("该事件属于申请 {found}，不属于申请 {expected}")
         }
@@ -134,8 +138,8 @@ fn index_zh(i: &crate::verify::IndexFinding) -> String {
 }
 
 /// Removed log positions, in the page's words.
-fn gap_zh(g: &crate::verify::Gap) -> String {
-    if g.first == g.last {
+fn gap_zh(g: &crate::verify::Gap, scope: Option<&str>) -> String {
+    let gap = if g.first == g.last {
         format!("日志位置 {} 没有事件：已从日志中删除", g.first)
     } else {
         format!(
@@ -144,7 +148,25 @@ fn gap_zh(g: &crate::verify::Gap) -> String {
             g.last,
             g.events()
         )
-    }
+    };
+    format!("{gap}{}", whose_zh(scope))
+}
+
+/// A position whose bytes are no event, in the page's words.
+fn garbled_zh(g: &crate::verify::Garbled, scope: Option<&str>) -> String {
+    format!(
+        "日志位置 {} 存放的内容不是事件（{}）{}",
+        g.position,
+        g.reason,
+        whose_zh(scope)
+    )
+}
+
+/// When one application was checked: an empty or unreadable position may have held its event.
+fn whose_zh(scope: Option<&str>) -> String {
+    scope.map_or_else(String::new, |app| {
+        format!("；日志无法表明原属哪个申请，可能是申请 {app} 的事件")
+    })
 }
 
 fn status_zh(s: &str) -> &'static str {
@@ -371,13 +393,24 @@ fn verdict(out: &mut String, verification: &Report, public_key_hex: &str, proven
             let _ = write!(
                 out,
                 "<p class=\"broken\" id=\"verdict\">发现 {} 处断裂：</p><ul>",
-                verification.broken.len() + verification.missing.len() + verification.index.len()
+                verification.broken.len()
+                    + verification.missing.len()
+                    + verification.garbled.len()
+                    + verification.index.len()
             );
+            let scope = verification.scope.as_deref();
             for b in &verification.broken {
-                let _ = write!(out, "<li>{}</li>", escape(&broken_zh(b)));
+                let _ = write!(
+                    out,
+                    "<li>{}</li>",
+                    escape(&broken_zh(b, verification.given_key))
+                );
             }
             for g in &verification.missing {
-                let _ = write!(out, "<li>{}</li>", escape(&gap_zh(g)));
+                let _ = write!(out, "<li>{}</li>", escape(&gap_zh(g, scope)));
+            }
+            for g in &verification.garbled {
+                let _ = write!(out, "<li>{}</li>", escape(&garbled_zh(g, scope)));
             }
             for i in &verification.index {
                 let _ = write!(out, "<li>{}</li>", escape(&index_zh(i)));
@@ -401,16 +434,34 @@ fn verdict(out: &mut String, verification: &Report, public_key_hex: &str, proven
         }
     }
     if !verification.unreadable.is_empty() {
+        // A newer tongban reads a newer gateway's events, not stored bytes rewritten under a
+        // version this build knows: the advice goes only with the former.
+        let newer = verification.unreadable.iter().any(|u| u.known.is_none());
         let _ = write!(
             out,
-            "<p class=\"broken\" id=\"unreadable-events\">{} 个事件本版本无法解读（并非断裂；请用更新版本的 tongban 查看）：</p><ul>",
-            verification.unreadable.len()
+            "<p class=\"broken\" id=\"unreadable-events\">{} 个事件本版本无法解读（并非断裂{}）：</p><ul>",
+            verification.unreadable.len(),
+            if newer {
+                "；类型或版本未知的事件请用更新版本的 tongban 查看"
+            } else {
+                ""
+            }
         );
         for u in &verification.unreadable {
+            let why = match (&u.known, &u.field) {
+                (None, _) => "本版本无法解读".to_string(),
+                (Some(schema), None) => {
+                    format!("存储的内容不符合本版本已知的 {schema}：封存后被改写")
+                }
+                (Some(schema), Some(field)) => format!(
+                    "存储的内容不符合本版本已知的 {schema}：{field} 处应为整数，却写成带小数点或指数的形式（封存后被改写，哈希无法区分两种写法）"
+                ),
+            };
             let _ = write!(
                 out,
-                "<li>{}：本版本无法解读（{}）</li>",
+                "<li>{}：{}（{}）</li>",
                 escape(&place_zh(&u.app, u.seq, u.position)),
+                escape(&why),
                 escape(&u.reason)
             );
         }
@@ -782,6 +833,7 @@ mod tests {
         let provenance = super::Provenance {
             key: Some(super::KeySource {
                 kid: "k1".into(),
+                public_key_hex: key.to_hex(),
                 origin: super::KeyOrigin::DataDir("/srv/tongban/gateway.key".into()),
             }),
             calendar: Some(super::CalendarSource::WeekdaysOnly(super::NoDates::NoFile)),

@@ -13,11 +13,24 @@ use crate::verify::Report;
 pub fn document(t: &Timeline, verification: &Report, provenance: &Provenance) -> Value {
     let mut value = serde_json::to_value(t).unwrap_or_default();
     if let Value::Object(m) = &mut value {
-        // Every break: links, and where the log's index disagrees with the events.
+        // Every break: links, removed positions, positions holding no event, and where the
+        // log's index disagrees with the events.
         let broken: Vec<String> = verification
             .broken
             .iter()
-            .map(|b| b.to_string())
+            .map(|b| verification.broken_line(b))
+            .chain(
+                verification
+                    .missing
+                    .iter()
+                    .map(|g| verification.gap_line(g)),
+            )
+            .chain(
+                verification
+                    .garbled
+                    .iter()
+                    .map(|g| verification.garbled_line(g)),
+            )
             .chain(verification.index.iter().map(|i| i.to_string()))
             .collect();
         let unreadable: Vec<String> = verification

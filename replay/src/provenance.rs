@@ -19,21 +19,45 @@ pub enum KeyOrigin {
 /// Which key the signatures were checked against, and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySource {
-    /// The key's id (`kid`, as `GET /v1/keys` serves it).
+    /// The key's id (`kid`, as `GET /v1/keys` serves it): the first 16 hex digits of the
+    /// SHA-256 of the raw 32-byte public key.
     pub kid: String,
+    /// The whole public key, as `GET /v1/keys` serves it in `public_key_hex` and auditors record
+    /// it: what to compare, where the kid is only a short name for it.
+    pub public_key_hex: String,
     pub origin: KeyOrigin,
 }
 
 impl KeySource {
-    /// As JSON outputs give it: the key's `id`, its `source` (`public-key-option`, `data-dir`
-    /// or `serving-gateway`) and, for a key read from a directory, its `path`.
+    /// `key`, which came from `origin`.
+    pub fn of(key: &tongban_gateway::envelope::PublicKey, origin: KeyOrigin) -> KeySource {
+        KeySource {
+            kid: key.kid(),
+            public_key_hex: key.to_hex(),
+            origin,
+        }
+    }
+
+    /// `kid … (public_key_hex …)`: how the text outputs name the key.
+    fn named(&self) -> String {
+        format!("{} (public_key_hex {})", self.kid, self.public_key_hex)
+    }
+
+    /// As JSON outputs give it: the key's `id`, the whole key (`public_key_hex`), its `source`
+    /// (`public-key-option`, `data-dir` or `serving-gateway`) and, for a key read from a
+    /// directory, its `path`.
     pub fn to_json(&self) -> Value {
+        let (id, hex) = (&self.kid, &self.public_key_hex);
         match &self.origin {
-            KeyOrigin::Given => json!({"id": self.kid, "source": "public-key-option"}),
-            KeyOrigin::DataDir(path) => {
-                json!({"id": self.kid, "source": "data-dir", "path": path})
+            KeyOrigin::Given => {
+                json!({"id": id, "public_key_hex": hex, "source": "public-key-option"})
             }
-            KeyOrigin::ServingGateway => json!({"id": self.kid, "source": "serving-gateway"}),
+            KeyOrigin::DataDir(path) => {
+                json!({"id": id, "public_key_hex": hex, "source": "data-dir", "path": path})
+            }
+            KeyOrigin::ServingGateway => {
+                json!({"id": id, "public_key_hex": hex, "source": "serving-gateway"})
+            }
         }
     }
 
@@ -44,16 +68,19 @@ impl KeySource {
         const CHECK: &str = "to check without trusting it, pass --public-key <hex> with the \
              gateway's public key as recorded before (GET /v1/keys)";
         match &self.origin {
-            KeyOrigin::Given => format!("key {} (given with --public-key)", self.kid),
+            KeyOrigin::Given => format!(
+                "key {} (public_key_hex {}, given with --public-key)",
+                self.kid, self.public_key_hex
+            ),
             KeyOrigin::DataDir(path) => format!(
                 "key {} from {path}: whoever could rewrite this log could replace that file too; \
                  {CHECK}",
-                self.kid
+                self.named()
             ),
             KeyOrigin::ServingGateway => format!(
                 "key {}, the serving gateway's own: it proves only that the chain is consistent; \
                  {CHECK}",
-                self.kid
+                self.named()
             ),
         }
     }
@@ -231,16 +258,20 @@ mod tests {
         );
         let key = KeySource {
             kid: "ab12".into(),
+            public_key_hex: "cd34".into(),
             origin: KeyOrigin::DataDir("d/gateway.key".into()),
         };
         assert_eq!(
             key.to_json(),
-            json!({"id": "ab12", "source": "data-dir", "path": "d/gateway.key"})
+            json!({"id": "ab12", "public_key_hex": "cd34", "source": "data-dir", "path": "d/gateway.key"})
         );
         // A key read from the directory under check is named as under doubt, in both
         // languages, with the way to check against one recorded before.
         let (en, zh) = (key.note(), key.note_zh());
-        assert!(en.starts_with("key ab12 from d/gateway.key:"), "{en}");
+        assert!(
+            en.starts_with("key ab12 (public_key_hex cd34) from d/gateway.key:"),
+            "{en}"
+        );
         assert!(en.contains("--public-key <hex>"), "{en}");
         assert!(
             zh.contains("d/gateway.key") && zh.contains("--public-key"),
@@ -248,9 +279,13 @@ mod tests {
         );
         let given = KeySource {
             kid: "ab12".into(),
+            public_key_hex: "cd34".into(),
             origin: KeyOrigin::Given,
         };
-        assert_eq!(given.note(), "key ab12 (given with --public-key)");
+        assert_eq!(
+            given.note(),
+            "key ab12 (public_key_hex cd34, given with --public-key)"
+        );
         assert!(!given.note_zh().contains("如需不依赖它核对"));
     }
 }

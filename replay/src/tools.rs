@@ -23,10 +23,7 @@ fn served(key: &PublicKey, cal: &Calendar) -> Provenance {
     Provenance {
         // Served by the gateway whose key it is: the page says so, since a chain checked with
         // the key of the party that may have forged it proves only that it is consistent.
-        key: Some(KeySource {
-            kid: key.kid(),
-            origin: KeyOrigin::ServingGateway,
-        }),
+        key: Some(KeySource::of(key, KeyOrigin::ServingGateway)),
         calendar: Some(CalendarSource::of(cal, "holidays.json", None)),
     }
 }

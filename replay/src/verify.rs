@@ -8,11 +8,13 @@
 //!
 //! What no hash chain shows: the removal of the newest events of the log as a whole (its last
 //! positions), which leaves a shorter log that is intact in every respect. Only a count or head
-//! recorded elsewhere beforehand (a province's own records, a `verify` output kept) tells.
+//! recorded elsewhere beforehand tells: a province's own records, a `verify` output kept, or the
+//! data directory's projections, applied up to a position past the log's end ([`LostEnd`], which
+//! `verify --data` compares).
 
 use std::collections::HashMap;
 
-use tongban_gateway::domain::lifecycle::Event;
+use tongban_gateway::domain::lifecycle::{Event, EventDecodeError};
 use tongban_gateway::envelope::{ChainError, Envelope, PublicKey};
 use tongban_gateway::log::index::{AppIndex, Head, Stray};
 use tongban_gateway::log::{EventLog, LogError};
@@ -79,6 +81,61 @@ impl std::fmt::Display for Gap {
     }
 }
 
+/// Log positions past the log's end that the data directory's projections were applied up to
+/// (their checkpoint): events the log held once and lost from its end, which no chain shows.
+/// Projections are only ever applied from events already durable in the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LostEnd {
+    /// The positions lost: from the log's end + 1 to the projections' checkpoint.
+    pub lost: Gap,
+    /// The projections' directory, as the finding names it.
+    pub projections: String,
+}
+
+impl LostEnd {
+    /// The positions after the log's end `end` up to the projections' `checkpoint` (`None`: the
+    /// checkpoint is within the log).
+    pub fn of(end: u64, checkpoint: u64, projections: &str) -> Option<LostEnd> {
+        (checkpoint > end).then(|| LostEnd {
+            lost: Gap {
+                first: end.saturating_add(1),
+                last: checkpoint,
+            },
+            projections: projections.to_string(),
+        })
+    }
+
+    /// `log position 39` or `log positions 38-39`.
+    pub fn positions(&self) -> String {
+        match (self.lost.first, self.lost.last) {
+            (f, l) if f == l => format!("log position {f}"),
+            (f, l) => format!("log positions {f}-{l}"),
+        }
+    }
+}
+
+impl std::fmt::Display for LostEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let several = self.lost.first != self.lost.last;
+        write!(
+            f,
+            "{} {} no event, yet the projections in {} were applied up to log position {}: the \
+             log lost {} (cut short, or put back to a backup older than the \
+             projections; in a copy of a data directory made file by file while a gateway ran, \
+             the log may have been copied before the projections moved on)",
+            self.positions(),
+            if several { "hold" } else { "holds" },
+            self.projections,
+            self.lost.last,
+            if several {
+                format!("its last {} events", self.lost.events())
+            } else {
+                "its last event".to_string()
+            }
+        )
+    }
+}
+
 /// An event whose chain link is sound but whose payload this build cannot read as its type (a
 /// newer gateway's event, or bytes rewritten without changing their canonical form): not a
 /// broken link, yet a replay of its application stops before it.
@@ -88,12 +145,111 @@ pub struct Unreadable {
     pub seq: u64,
     pub position: Option<u64>,
     pub reason: String,
+    /// The schema version the event names (`application.submitted/1`), when this build
+    /// registers it and reads the event's type: its stored bytes do not read as that version
+    /// (rewritten after sealing), which no newer tongban mends. `None`: a type or version this
+    /// build does not know, as a newer gateway writes.
+    pub known: Option<String>,
+    /// Where the payload holds a whole number written with a fraction or an exponent
+    /// (`102400.0`) that the version does not read: the field likely rewritten, since such a
+    /// number's canonical form, and so the hash, is the integer's.
+    pub field: Option<String>,
+}
+
+impl Unreadable {
+    /// `e`'s payload, which does not read as its type for `reason`.
+    fn of(e: &Envelope, position: Option<u64>, reason: &EventDecodeError) -> Unreadable {
+        let registry = tongban_schemas::registry::Registry::builtin();
+        let known = match reason {
+            EventDecodeError::UnknownType(_) => None,
+            EventDecodeError::Data { .. } => tongban_schemas::registry::parse_schema_ref(&e.schema)
+                .filter(|(subject, version)| {
+                    registry
+                        .get(
+                            subject,
+                            tongban_schemas::registry::VersionRef::Number(*version),
+                        )
+                        .is_some()
+                })
+                .map(|_| e.schema.clone()),
+        };
+        let reason = reason.to_string();
+        let field = known
+            .as_ref()
+            .and_then(|_| whole_number_written_as_float(&e.data, &reason));
+        Unreadable {
+            app: e.app.clone(),
+            seq: e.seq,
+            position,
+            reason,
+            known,
+            field,
+        }
+    }
+}
+
+/// The JSON pointer of the number in `data` that serde refused as a float where an integer is
+/// due (`invalid type: floating point `102400.0``): the one whose written form the reason
+/// names, or else the only whole number written as a float.
+fn whole_number_written_as_float(data: &serde_json::Value, reason: &str) -> Option<String> {
+    if !reason.contains("floating point") {
+        return None;
+    }
+    fn walk(v: &serde_json::Value, at: &str, found: &mut Vec<(String, f64)>) {
+        match v {
+            serde_json::Value::Number(n) => {
+                if let Some(f) = n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0) {
+                    found.push((at.to_string(), f));
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, &format!("{at}/{i}"), found);
+                }
+            }
+            serde_json::Value::Object(members) => {
+                for (k, item) in members {
+                    let token = tongban_schemas::escape_token(k);
+                    walk(item, &format!("{at}/{token}"), found);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(data, "", &mut found);
+    // serde writes a whole float with its decimal point: `102400.0`.
+    let named = found
+        .iter()
+        .find(|(_, f)| reason.contains(&format!("`{f}.0`")) || reason.contains(&format!("`{f}`")));
+    match (named, found.as_slice()) {
+        (Some((at, _)), _) => Some(at.clone()),
+        (None, [(at, _)]) => Some(at.clone()),
+        _ => None,
+    }
 }
 
 impl std::fmt::Display for Unreadable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write_place(f, &self.app, self.seq, self.position)?;
-        write!(f, ": unreadable by this build: {}", self.reason)
+        match &self.known {
+            None => write!(f, ": unreadable by this build: {}", self.reason),
+            Some(schema) => {
+                write!(
+                    f,
+                    ": its stored bytes do not read as {schema}, which this build knows"
+                )?;
+                if let Some(field) = &self.field {
+                    write!(
+                        f,
+                        "; {field} holds a whole number written as a fraction or an exponent \
+                         where an integer is due (rewritten after sealing: the hash does not \
+                         tell the two forms apart)"
+                    )?;
+                }
+                write!(f, ": {}", self.reason)
+            }
+        }
     }
 }
 
@@ -209,10 +365,60 @@ pub struct Report {
     pub garbled: Vec<Garbled>,
     /// Where the log's own index disagrees with the events (a log that keeps one).
     pub index: Vec<IndexFinding>,
+    /// Positions past the log's end that the data directory's projections had applied
+    /// (`verify --data`, embedded log: set by the caller, which reads the projections).
+    pub lost_end: Option<LostEnd>,
     pub unreadable: Vec<Unreadable>,
+    /// The application checked alone (`verify --app`, `replay`, `dispute`), where it was. A
+    /// position that holds no event, or no readable one, may have held one of its events: the
+    /// log cannot tell whose it was, so it is reported for the application too.
+    pub scope: Option<String>,
+    /// The key was given by whoever checks (`--public-key`), not the gateway's own as the log's
+    /// directory holds it: a signature that does not verify is said to fail under the given key.
+    pub given_key: bool,
 }
 
 impl Report {
+    /// What an empty or unreadable position means when one application was checked alone:
+    /// whose event it held, the log cannot tell (empty for the whole-log check).
+    fn whose(&self, several: bool) -> String {
+        match (&self.scope, several) {
+            (None, _) => String::new(),
+            (Some(app), false) => format!(
+                "; whose event it held the log cannot tell: it may have been application {app}'s"
+            ),
+            (Some(app), true) => format!(
+                "; whose events they held the log cannot tell: they may have been application \
+                 {app}'s"
+            ),
+        }
+    }
+
+    /// A broken link, as its finding says it: a signature that does not verify under the key
+    /// the checker gave is said so.
+    pub fn broken_line(&self, b: &BrokenLink) -> String {
+        match b.error {
+            ChainError::Signature if self.given_key => {
+                let mut place = format!("application {} seq {}", b.app, b.seq);
+                if let Some(p) = b.position {
+                    place.push_str(&format!(" (log position {p})"));
+                }
+                format!("{place}: signature does not verify under the given key")
+            }
+            _ => b.to_string(),
+        }
+    }
+
+    /// A run of removed positions, as its finding says it.
+    pub fn gap_line(&self, g: &Gap) -> String {
+        format!("{g}{}", self.whose(g.first != g.last))
+    }
+
+    /// A position holding no event, as its finding says it.
+    pub fn garbled_line(&self, g: &Garbled) -> String {
+        format!("{g}{}", self.whose(false))
+    }
+
     pub fn verdict(&self) -> Verdict {
         if !self.chain_intact() {
             Verdict::Broken
@@ -240,6 +446,7 @@ impl Report {
     /// No broken link and no removed event (unreadable events aside).
     pub fn chain_intact(&self) -> bool {
         self.broken.is_empty()
+            && self.lost_end.is_none()
             && self.missing.is_empty()
             && self.garbled.is_empty()
             && self.index.is_empty()
@@ -248,13 +455,27 @@ impl Report {
     /// One line per finding: `BROKEN …` for broken links and removed events, `UNREADABLE …`
     /// for events this build cannot read.
     pub fn findings(&self) -> Vec<String> {
-        let broken = self.broken.iter().map(|b| format!("BROKEN {b}"));
-        let missing = self.missing.iter().map(|g| format!("BROKEN {g}"));
-        let garbled = self.garbled.iter().map(|g| format!("BROKEN {g}"));
+        let broken = self
+            .broken
+            .iter()
+            .map(|b| format!("BROKEN {}", self.broken_line(b)));
+        let missing = self
+            .missing
+            .iter()
+            .map(|g| format!("BROKEN {}", self.gap_line(g)));
+        let garbled = self
+            .garbled
+            .iter()
+            .map(|g| format!("BROKEN {}", self.garbled_line(g)));
         let index = self.index.iter().map(|i| format!("BROKEN {i}"));
         let unreadable = self.unreadable.iter().map(|u| format!("UNREADABLE {u}"));
+        let lost = self.lost_end.iter().map(|l| {
+            let several = l.lost.first != l.lost.last;
+            format!("BROKEN {l}{}", self.whose(several))
+        });
         broken
             .chain(missing)
+            .chain(lost)
             .chain(garbled)
             .chain(index)
             .chain(unreadable)
@@ -271,12 +492,16 @@ impl Report {
             Verdict::Broken => "BROKEN",
         };
         let count = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-        let mut s = format!(
-            "{verdict}: {} in {} checked, {} broken link(s)",
-            count(self.events, "event"),
-            count(self.applications, "application"),
-            self.broken.len()
-        );
+        let mut s = match (&self.scope, self.events) {
+            // Nothing of it was found, yet the log is not whole: what is missing may be it.
+            (Some(app), 0) => format!("{verdict}: no event of application {app} in the log"),
+            _ => format!(
+                "{verdict}: {} in {} checked, {} broken link(s)",
+                count(self.events, "event"),
+                count(self.applications, "application"),
+                self.broken.len()
+            ),
+        };
         if !self.missing.is_empty() {
             // Saturating: a position planted near the end of the range makes a gap of nearly
             // 2^64 positions, which is to be said, not to overflow.
@@ -286,6 +511,12 @@ impl Report {
                 .map(Gap::events)
                 .fold(0, u64::saturating_add);
             s.push_str(&format!(", {removed} removed event(s)"));
+        }
+        if let Some(l) = &self.lost_end {
+            s.push_str(&format!(
+                ", {} event(s) lost from the log's end",
+                l.lost.events()
+            ));
         }
         if !self.garbled.is_empty() {
             s.push_str(&format!(
@@ -305,7 +536,19 @@ impl Report {
                 self.unreadable.len()
             ));
             if self.chain_intact() {
-                s.push_str(" (their chain is intact; a newer tongban reads them)");
+                let known = self.unreadable.iter().filter(|u| u.known.is_some()).count();
+                s.push_str(&match (known, self.unreadable.len() - known) {
+                    (0, _) => " (their chain is intact; a newer tongban reads them)".to_string(),
+                    (_, 0) => " (their chain is intact, but their stored bytes do not read as \
+                               the schema version they name, which this build knows: rewritten \
+                               after sealing)"
+                        .to_string(),
+                    (k, n) => format!(
+                        " (their chain is intact; {k} do not read as the schema version they \
+                         name, which this build knows: rewritten after sealing; {n} of a type or \
+                         version a newer tongban reads)"
+                    ),
+                });
             }
         }
         s
@@ -323,12 +566,7 @@ fn check(report: &mut Report, e: &Envelope, position: Option<u64>, linked: Resul
         }),
         Ok(()) => {
             if let Err(reason) = Event::from_envelope(e) {
-                report.unreadable.push(Unreadable {
-                    app: e.app.clone(),
-                    seq: e.seq,
-                    position,
-                    reason: reason.to_string(),
-                });
+                report.unreadable.push(Unreadable::of(e, position, &reason));
             }
         }
     }
@@ -339,6 +577,7 @@ fn check(report: &mut Report, e: &Envelope, position: Option<u64>, linked: Resul
 pub fn verify_events(app: &str, events: &[Envelope], key: &PublicKey) -> Report {
     let mut report = Report {
         applications: u64::from(!events.is_empty()),
+        scope: Some(app.to_string()),
         ..Report::default()
     };
     let mut previous: Option<&Envelope> = None;
@@ -358,49 +597,40 @@ pub fn verify_events(app: &str, events: &[Envelope], key: &PublicKey) -> Report 
     report
 }
 
-/// One application's events and their verification, as `replay` and `dispute` read them: by the
-/// log's read of one application, which is quick. Where the log refuses that read because its
-/// own index disagrees with the events (or points at a position holding no event), or with
-/// itself (its head names another last seq than the entries the read followed:
-/// [`tongban_gateway::log::index::agrees`], the check the gateway's reads make too), the
-/// application is read from the events themselves ([`scan_app`]) and each disagreement is
-/// reported as broken: the evidence of tampering is shown, not refused, and a history cut short
-/// by the index is never shown as the whole one.
+/// One application's events and their verification, as `verify --app`, `replay` and `dispute`
+/// read them. Where the log keeps an index (the embedded log), the application is read from the
+/// events themselves, over the whole log ([`scan_app`]), never through the index: an event of it
+/// the index does not name (a copy slipped in, its latest events hidden with the head moved back
+/// to match) is found, every disagreement of the index is reported as broken, and so is every
+/// position that holds no event or no readable one, which may have held one of its events: a
+/// history cut short is never shown as the whole one, and the three commands give one verdict.
+/// Else (JetStream) by the log's read of the application.
 pub async fn read_app<L: EventLog>(
     log: &L,
     app: &str,
     key: &PublicKey,
 ) -> Result<(Vec<Envelope>, Report), LogError> {
-    match log.read(app).await {
-        Ok(events) => {
-            let report = verify_events(app, &events, key);
-            Ok((events, report))
-        }
-        Err(LogError::Corrupt { .. } | LogError::Index(_)) if log.index().is_some() => {
-            scan_app(log, app, key).await
-        }
-        Err(e) => Err(e),
+    if log.index().is_some() {
+        return scan_app(log, app, key).await;
     }
+    let events = log.read(app).await?;
+    let report = verify_events(app, &events, key);
+    Ok((events, report))
 }
 
-/// `verify --app`: where the log keeps an index, the application's events are found by reading
-/// the whole log ([`scan_app`]), so that an event of it the index does not point to (a copy
-/// slipped in) is found, as the whole-log check finds it; else as [`read_app`] reads them.
+/// `verify --app`: [`read_app`]'s verification.
 pub async fn verify_app<L: EventLog>(
     log: &L,
     app: &str,
     key: &PublicKey,
 ) -> Result<Report, LogError> {
-    if log.index().is_some() {
-        return Ok(scan_app(log, app, key).await?.1);
-    }
-    Ok(verify_events(app, &log.read(app).await?, key))
+    Ok(read_app(log, app, key).await?.1)
 }
 
 /// The events of `app` found by reading the whole log, in position order, verified as one chain
 /// and against the log's index: what an application's history is by the signed events alone,
-/// whatever the index says. Positions of other applications, removed or unreadable, are the
-/// whole-log check's to report; an index entry of `app` that points at one is reported here.
+/// whatever the index says. Positions that hold no event, or no readable one, are reported too:
+/// whose they were the log cannot tell, and they may have been `app`'s.
 pub async fn scan_app<L: EventLog>(
     log: &L,
     app: &str,
@@ -409,6 +639,7 @@ pub async fn scan_app<L: EventLog>(
     let scan = Scan::new(log, key, Some(app)).run(log, |_, _| {}).await?;
     let mut report = scan.report;
     report.applications = u64::from(report.events > 0);
+    report.scope = Some(app.to_string());
     Ok((scan.kept, report))
 }
 
@@ -492,9 +723,7 @@ impl<'a> Scan<'a> {
                         }
                     }
                     self.gap(position);
-                    if self.only.is_none() {
-                        self.report.garbled.push(Garbled { position, reason });
-                    }
+                    self.report.garbled.push(Garbled { position, reason });
                     self.move_past(position);
                     continue;
                 }
@@ -517,10 +746,10 @@ impl<'a> Scan<'a> {
         Ok(self)
     }
 
-    /// Positions from the next one to read up to `next` (exclusive) hold no event: removed
-    /// (reported by the whole-log check only).
+    /// Positions from the next one to read up to `next` (exclusive) hold no event: removed. Also
+    /// when one application is checked: whose they were the log cannot tell.
     fn gap(&mut self, next: u64) {
-        if next > self.from && self.only.is_none() {
+        if next > self.from {
             self.report.missing.push(Gap {
                 first: self.from,
                 last: next - 1,
@@ -1132,5 +1361,237 @@ mod tests {
         );
         // The copy at position 5 repeats seq 1: a broken link as well.
         assert_eq!(r.broken.len(), 1, "{r:?}");
+    }
+
+    /// `chain()` with app-a's latest event (seq 3, log position 3) removed, its index entry
+    /// removed and its head moved back to seq 2: an index that agrees with itself and with the
+    /// events that are left.
+    fn latest_removed() -> Fixed {
+        let mut log = chain();
+        log.events.retain(|p| p.position != 3);
+        log.index_entries().remove(&("app-a".into(), 3));
+        if let Some((_, heads)) = log.index.as_mut() {
+            heads.insert("app-a".into(), 2);
+        }
+        log
+    }
+
+    /// Given a log from which an application's latest event was removed, with its index entry
+    /// and head moved back to match, when that application is checked alone (verify --app,
+    /// replay, dispute), then the empty position is broken there too, as in the whole-log check,
+    /// saying that whose event it held the log cannot tell. (It said "intact: 2 events": the gap
+    /// was left to the whole-log check, which an auditor of one application does not run.)
+    #[test]
+    fn an_application_checked_alone_reports_the_empty_positions_of_the_log() {
+        let log = latest_removed();
+        assert_eq!(verify_fixed(&log).missing, vec![Gap { first: 3, last: 3 }]);
+        let (events, r) = scan(&log);
+        assert_eq!(events.len(), 2);
+        assert_eq!(r.index, vec![], "the index agrees with what is left: {r:?}");
+        assert_eq!(r.missing, vec![Gap { first: 3, last: 3 }]);
+        assert_eq!(r.verdict(), Verdict::Broken);
+        assert_eq!(
+            r.findings(),
+            vec![
+                "BROKEN log position 3 holds no event: removed from the log; whose event it \
+                 held the log cannot tell: it may have been application app-a's"
+            ]
+        );
+        assert!(
+            r.summary().starts_with(
+                "BROKEN: 2 events in 1 application checked, 0 broken link(s), 1 removed event(s)"
+            ),
+            "{}",
+            r.summary()
+        );
+    }
+
+    /// Given a log with an empty position, when an application with no event left in it is
+    /// checked alone, then it is broken, saying no event of it is there and the positions it may
+    /// have had, rather than only "no application".
+    #[test]
+    fn an_application_with_no_events_in_a_log_with_holes_is_broken_not_absent() {
+        let log = latest_removed();
+        let r = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(read_app(&log, "app-z", &key().public()))
+            .expect("scanned")
+            .1;
+        assert_eq!(r.events, 0);
+        assert_eq!(r.verdict(), Verdict::Broken);
+        assert_eq!(
+            r.summary(),
+            "BROKEN: no event of application app-z in the log, 1 removed event(s)"
+        );
+        assert!(r.findings()[0].ends_with("it may have been application app-z's"));
+    }
+
+    /// Given a log whose position 2 holds bytes that are no event, when one application is
+    /// checked alone, then that position is broken for it too (it was dropped: only the
+    /// whole-log check reported it), and its events after it are still checked.
+    #[test]
+    fn an_application_checked_alone_reports_a_position_holding_no_event() {
+        let mut log = chain();
+        log.events.retain(|p| p.position != 4);
+        log.events.push(tongban_gateway::log::Positioned {
+            position: 5,
+            event: forwarded("app-b", json!({"materials_checked": true})),
+        });
+        log.garbled = vec![4];
+        let (events, r) = scan(&log);
+        assert_eq!(events.len(), 3);
+        assert_eq!(r.verdict(), Verdict::Broken);
+        assert_eq!(
+            r.findings(),
+            vec![
+                "BROKEN log position 4 holds bytes that are not an event: expected value at \
+                 line 1 column 1; whose event it held the log cannot tell: it may have been \
+                 application app-a's"
+            ]
+        );
+    }
+
+    /// Given projections applied up to position 39 and a log that ends at 37, when the loss is
+    /// worked out, then positions 38-39 are named as lost, the report is broken and says so in
+    /// its first line; projections at or before the log's end show nothing. (`verify --data`
+    /// said "intact" after the log's last positions were cut, never looking at them.)
+    #[test]
+    fn projections_past_the_logs_end_name_the_positions_lost() {
+        assert_eq!(LostEnd::of(37, 37, "d/projections"), None);
+        assert_eq!(LostEnd::of(37, 12, "d/projections"), None);
+        let lost = LostEnd::of(37, 39, "d/projections").expect("lost");
+        assert_eq!(
+            lost.lost,
+            Gap {
+                first: 38,
+                last: 39
+            }
+        );
+        assert_eq!(lost.positions(), "log positions 38-39");
+        assert_eq!(
+            LostEnd::of(37, 38, "d").map(|l| l.positions()),
+            Some("log position 38".into())
+        );
+        let mut r = verify_fixed(&Fixed::new(&four(), &[1, 2, 3, 4], 4));
+        assert_eq!(r.verdict(), Verdict::Intact);
+        r.lost_end = Some(lost);
+        assert_eq!(r.verdict(), Verdict::Broken);
+        assert!(
+            r.summary().starts_with("BROKEN: 4 events")
+                && r.summary()
+                    .ends_with(", 2 event(s) lost from the log's end"),
+            "{}",
+            r.summary()
+        );
+        assert!(
+            r.findings()[0].starts_with(
+                "BROKEN log positions 38-39 hold no event, yet the projections in d/projections \
+                 were applied up to log position 39: the log lost its last 2 events ("
+            ),
+            "{:?}",
+            r.findings()
+        );
+    }
+
+    /// Given an intact log checked against a key the checker gave (`--public-key`) that did not
+    /// sign it, and an event whose `sig` was rewritten in capitals, when the findings are said,
+    /// then the first names "the given key" (not "the gateway key", which reads as the key the
+    /// gateway holds), and the second a `sig` not in the contract's form, not a failed signature.
+    #[test]
+    fn a_failed_signature_names_the_given_key_and_a_malformed_sig_its_form() {
+        let log = Fixed::new(&four(), &[1, 2, 3, 4], 4);
+        let other = GatewayKey::from_seed([8; 32]).public();
+        let mut r = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(verify_all(&log, &other, |_, _| {}))
+            .expect("verified");
+        assert!(r.findings()[0].ends_with("signature does not verify under the gateway key"));
+        r.given_key = true;
+        assert_eq!(
+            r.findings()[0],
+            "BROKEN application a seq 1 (log position 1): signature does not verify under the \
+             given key"
+        );
+        let mut events = four();
+        events[1].sig = events[1].sig.to_uppercase();
+        let r = verify_fixed(&Fixed::new(&events, &[1, 2, 3, 4], 4));
+        assert_eq!(r.broken.len(), 1, "{r:?}");
+        assert!(
+            r.findings()[0].starts_with(
+                "BROKEN application b seq 1 (log position 2): sig is not 128 lowercase hex \
+                 digits: character "
+            ),
+            "{:?}",
+            r.findings()
+        );
+        assert!(!r.no_signature_verifies());
+    }
+
+    /// An `application.submitted/2` event sealed over `data`.
+    fn submitted(data: Value) -> Envelope {
+        let mut c = content(data);
+        c.kind = "application.submitted".into();
+        c.schema = "application.submitted/2".into();
+        Envelope::sealed_after(None, "app-a", c, &key())
+    }
+
+    /// Given an event of a type and schema version this build registers whose integer was
+    /// written as `1.0` (canonically the same number, so the hash still holds), when it is
+    /// verified, then it is unreadable, said as stored bytes that do not read as that version,
+    /// naming the field, and never as "a newer tongban reads them", which no newer build would.
+    /// And given one of a schema version this build does not know, then the "newer tongban"
+    /// wording stays.
+    #[test]
+    fn a_rewritten_number_in_a_known_version_is_not_left_to_a_newer_tongban() {
+        let data = json!({
+            "matter": "m", "matter_version": 1, "mode": "proxy", "origin": "440000",
+            "handlers": ["110000"], "applicant": {}, "form": {}, "request_digest": "d"
+        });
+        let readable = submitted(data.clone());
+        assert_eq!(
+            verify_events("app-a", &[readable], &key().public()).verdict(),
+            Verdict::Intact
+        );
+        let mut rewritten = submitted(data.clone());
+        rewritten.data["matter_version"] = json!(1.0);
+        // The canonical form, and so the hash, is the integer's.
+        assert_eq!(rewritten.compute_hash(), rewritten.hash);
+        let r = verify_events("app-a", &[rewritten], &key().public());
+        assert_eq!(r.verdict(), Verdict::Unreadable, "{r:?}");
+        assert_eq!(
+            r.unreadable[0].known.as_deref(),
+            Some("application.submitted/2")
+        );
+        assert_eq!(r.unreadable[0].field.as_deref(), Some("/matter_version"));
+        let finding = &r.findings()[0];
+        assert!(
+            finding.starts_with(
+                "UNREADABLE application app-a seq 1: its stored bytes do not read as \
+                 application.submitted/2, which this build knows; /matter_version holds a whole \
+                 number written as a fraction or an exponent where an integer is due"
+            ),
+            "{finding}"
+        );
+        assert!(!r.summary().contains("newer tongban"), "{}", r.summary());
+        assert!(
+            r.summary().contains("rewritten after sealing"),
+            "{}",
+            r.summary()
+        );
+
+        let mut c = content(json!({"materials_checked": true}));
+        c.schema = "application.forwarded/9".into();
+        c.data = json!({"materials_checked": "yes"});
+        let newer = Envelope::sealed_after(None, "app-a", c, &key());
+        let r = verify_events("app-a", &[newer], &key().public());
+        assert_eq!(r.unreadable[0].known, None, "{r:?}");
+        assert!(r.findings()[0].contains(": unreadable by this build: "));
+        assert!(
+            r.summary().contains("a newer tongban reads them"),
+            "{}",
+            r.summary()
+        );
     }
 }

@@ -16,7 +16,15 @@ pub struct Args {
 }
 
 /// Options that take no value.
-const FLAGS: &[&str] = &["demo", "reverse", "help", "list", "remove", "soak"];
+const FLAGS: &[&str] = &[
+    "accept-lost",
+    "demo",
+    "reverse",
+    "help",
+    "list",
+    "remove",
+    "soak",
+];
 
 impl Args {
     pub fn parse(raw: Vec<String>) -> Result<Args, CliError> {

@@ -125,6 +125,48 @@ impl Source {
         Ok(AnyLog::Embedded(log))
     }
 
+    /// Where the embedded log's projections in the data directory were applied up to (their
+    /// checkpoint), and their directory: what tells that the log lost events from its end,
+    /// which no chain shows. Read from a copy ([`super::log_copy`]), as the log is: opening
+    /// them writes to them. `None` on JetStream (a gateway may be applying the stream's events
+    /// while this runs), without projections, or with projections that follow another log
+    /// (`DIR/log-source`).
+    pub fn projections_checkpoint(&self) -> Result<Option<(u64, String)>, CliError> {
+        let projections = self.dir.projections();
+        if self.nats.is_some() || !projections.is_dir() {
+            return Ok(None);
+        }
+        match std::fs::read_to_string(self.dir.log_source()) {
+            Ok(source) if source.trim() != "embedded" => return Ok(None),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(CliError(format!(
+                    "{}: {e}",
+                    self.dir.log_source().display()
+                )));
+            }
+        }
+        let shown = projections.display().to_string();
+        let in_use = || {
+            CliError(format!(
+                "{shown} is in use by a running gateway: stop that gateway first"
+            ))
+        };
+        let copy = super::log_copy::LogCopy::of(&projections, in_use)?;
+        let checkpoint =
+            tongban_gateway::projections::ProjectionStore::open_any_layout(&copy.log())
+                .and_then(|store| store.checkpoint())
+                .map_err(|e| {
+                    // The copy's messages name the copy; the operator knows the directory.
+                    CliError(
+                        e.to_string()
+                            .replace(&copy.log().display().to_string(), &shown),
+                    )
+                })?;
+        Ok(Some((checkpoint, shown)))
+    }
+
     /// The key to check signatures with: `--public-key` when given, else the one derived from
     /// the directory's `gateway.key`.
     pub fn key(&self) -> Result<PublicKey, CliError> {
@@ -148,13 +190,13 @@ impl Source {
     /// the directory being checked proves nothing against someone who could rewrite that
     /// directory, since they could replace the key with it ([`KeySource::note`] says so).
     pub fn key_source(&self, key: &PublicKey) -> KeySource {
-        KeySource {
-            kid: key.kid(),
-            origin: match &self.public_key {
+        KeySource::of(
+            key,
+            match &self.public_key {
                 Some(_) => KeyOrigin::Given,
                 None => KeyOrigin::DataDir(self.dir.key().display().to_string()),
             },
-        }
+        )
     }
 
     /// The holiday calendar of the data directory, and which it was: without `holidays.json`, or
@@ -227,7 +269,7 @@ pub fn parse_public_key(text: &str) -> Result<PublicKey, CliError> {
 
 /// How a command that checked a chain exits, as `verify`, `replay` and `dispute` all do: 1 when
 /// a link is broken or an event was removed; 3 when every link is sound but some event is
-/// unreadable by this build (a newer tongban reads it); 0 otherwise. (2 is a usage error or a
+/// unreadable by this build (a newer gateway's, or rewritten after sealing); 0 otherwise. (2 is a usage error or a
 /// log that could not be read.)
 pub fn verdict(report: &Report) -> std::process::ExitCode {
     match report.verdict() {
@@ -287,13 +329,23 @@ pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let (events, verification) = runtime.block_on(async {
+    let (events, mut verification) = runtime.block_on(async {
         Ok::<_, CliError>(verify::read_app(&source.open().await?, app, &key).await?)
     })?;
+    verification.given_key = source.public_key.is_some();
     // The events are in memory: the copy of the log (all of its personal data) goes now, not
     // when the page or report is written.
     source.release_copy();
     if events.is_empty() {
+        if !verification.chain_intact() {
+            // What the log lost may have been this application's events: said, not hidden
+            // behind "no application".
+            return Err(CliError(format!(
+                "no event of application {app} in the log, and the log is not whole (what it \
+                 lost may have been this application's): {}",
+                verification.findings().join("; ")
+            )));
+        }
         return Err(CliError(format!("no application {app} in the log")));
     }
     let provenance = Provenance {

@@ -1,14 +1,19 @@
-//! `tongban rebuild [--data DIR] [--nats URL [--nats-creds FILE]]`: drop every projection in the
-//! data directory and rebuild it from the log: the embedded log in `DIR/log`, or with `--nats` the
-//! JetStream stream. Run it with the gateway on that data directory stopped (its projections are
-//! locked while it runs).
+//! `tongban rebuild [--accept-lost] [--data DIR] [--nats URL [--nats-creds FILE]]`: drop every
+//! projection in the data directory and rebuild it from the log: the embedded log in `DIR/log`,
+//! or with `--nats` the JetStream stream. Run it with the gateway on that data directory stopped
+//! (its projections are locked while it runs).
+//!
+//! Projections of this log applied up to a position past its end are the one record left that
+//! the log lost its last events: the rebuild refuses to drop them, naming the positions lost,
+//! unless `--accept-lost` says those events are gone for good (it names them then too).
 
 use std::process::ExitCode;
 
-use tongban_gateway::log::AnyLog;
-use tongban_gateway::projections::Submissions;
+use tongban_gateway::log::{AnyLog, EventLog};
 use tongban_gateway::projections::rebuild::{Cursors, clear, fill};
+use tongban_gateway::projections::{ProjectionStore, Submissions};
 use tongban_gateway::server::{check_key_for_stream, load_calendar, rebind_log_source};
+use tongban_replay::verify::LostEnd;
 
 use super::output::outln;
 use super::progress::Progress;
@@ -20,6 +25,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     super::init_tracing();
     let source = super::offline::Source::from_args(&mut args)?;
     let dir = source.dir.clone();
+    let accept_lost = args.flag("accept-lost");
     args.finish()?;
     // Opening the embedded log creates it: rebuilding from a log that was never there would
     // silently replace the projections with empty ones.
@@ -62,6 +68,47 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             );
             Cursors::Drop
         };
+        // Projections of this log applied past its end: the log lost events they had applied,
+        // and they are the one record left of that. Not dropped unless the operator says so.
+        let projections = dir.projections();
+        if same_log && projections.is_dir() {
+            let checkpoint = ProjectionStore::open_any_layout(&projections)?.checkpoint()?;
+            let end = *log.head().borrow();
+            if let Some(lost) = LostEnd::of(end, checkpoint, &projections.display().to_string()) {
+                let positions = lost.positions();
+                if !accept_lost {
+                    return Err(CliError(format!(
+                        "the projections in {} were applied up to log position {checkpoint}, \
+                         but the log ends at {end}: {positions} {} lost from it, and these \
+                         projections are the one record left that {} existed; a rebuild would \
+                         drop them. Nothing was changed. Restore the log from a backup that \
+                         holds position {checkpoint} (docs/operations.md, \"Backups\"); if \
+                         those events are gone for good, keep a copy of {} and run `tongban \
+                         rebuild --accept-lost`",
+                        lost.projections,
+                        if lost.lost.events() == 1 {
+                            "was"
+                        } else {
+                            "were"
+                        },
+                        if lost.lost.events() == 1 {
+                            "it"
+                        } else {
+                            "they"
+                        },
+                        lost.projections,
+                    )));
+                }
+                eprintln!(
+                    "--accept-lost: the projections in {} were applied up to log position \
+                     {checkpoint}, but the log ends at {end}: {positions} ({} event(s)) are \
+                     lost from the log, and the rebuilt projections hold nothing of them; \
+                     `tongban reconcile` against each province's records finds what they held",
+                    lost.projections,
+                    lost.lost.events()
+                );
+            }
+        }
         let store =
             clear(&dir.projections(), cursors)?.with_submissions(Submissions::for_log(&log));
         // From here the projections follow this log, whether or not they followed it before

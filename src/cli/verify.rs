@@ -4,9 +4,10 @@
 //! in the data directory, which the output then says proves nothing against whoever could
 //! rewrite that directory.
 //!
-//! Exit 0 intact (or an empty log, with a warning), 1 a broken link or a removed event, 3 every
-//! link sound but some event unreadable by this build, 2 nothing checked (no such log, no such
-//! application, a usage error).
+//! Exit 0 intact (or an empty log, with a warning), 1 a broken link or a removed event (with
+//! `--app`, also a position anywhere in the log that holds no event, or no readable one: whose it
+//! was the log cannot tell), 3 every link sound but some event unreadable by this build, 2
+//! nothing checked (no such log, no such application in a whole log, a usage error).
 
 use std::process::ExitCode;
 
@@ -28,12 +29,31 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         .build()?;
     let report = runtime.block_on(async {
         let log = source.open().await?;
-        Ok::<_, CliError>(check(&log, app.as_deref(), &key).await?)
+        let mut report = check(&log, app.as_deref(), &key).await?;
+        report.given_key = source.public_key.is_some();
+        // The log's end against where the projections were applied up to: the one record in
+        // the directory of events lost from the log's end, which no chain shows.
+        let end = *log.head().borrow();
+        report.lost_end = match source.projections_checkpoint() {
+            Ok(Some((checkpoint, dir))) => verify::LostEnd::of(end, checkpoint, &dir),
+            Ok(None) => None,
+            Err(e) => {
+                eprintln!(
+                    "warning: the projections' checkpoint could not be read, so the log's end \
+                     was not compared with it: {e}"
+                );
+                None
+            }
+        };
+        Ok::<_, CliError>(report)
     })?;
     if let Some(app) = &app
         && report.events == 0
+        && report.chain_intact()
     {
-        // Nothing was checked: no passing verdict, as replay and dispute refuse it too.
+        // Nothing was checked: no passing verdict, as replay and dispute refuse it too. (A log
+        // that is not whole is reported below, exit 1: what it lost may have been this
+        // application's events.)
         return Err(CliError(format!("no application {app} in the log")));
     }
     outln!("{}", report.summary())?;
@@ -43,10 +63,12 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     }
     if report.no_signature_verifies() {
         eprintln!(
-            "note: no event's signature verifies under key {}, while every hash and link is \
-             sound: unless the whole log was re-signed, this is not the key the log was signed \
-             with; compare it with public_key_hex from GET /v1/keys as you recorded it",
-            key.kid()
+            "note: no event's signature verifies under key {} (public_key_hex {}), while every \
+             hash and link is sound: unless the whole log was re-signed, this is not the key the \
+             log was signed with; compare it with public_key_hex from GET /v1/keys as you \
+             recorded it",
+            key.kid(),
+            key.to_hex()
         );
     }
     if report.verdict() == verify::Verdict::Empty {

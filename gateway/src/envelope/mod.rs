@@ -59,6 +59,11 @@ pub enum ChainError {
     Hash { expected: String, found: String },
     #[error("signature does not verify under the gateway key")]
     Signature,
+    /// `sig` is not written as the contract writes it (128 lowercase hex digits): a changed
+    /// event, whatever the key; told apart from a signature that does not verify, which may be
+    /// the mark of another key.
+    #[error("sig is not 128 lowercase hex digits: {0}")]
+    SigFormat(SigForm),
     #[error("event belongs to application {found}, expected {expected}")]
     WrongApp { expected: String, found: String },
     /// Sealed and signed, yet not readable as its type says: the gateway could not have sealed
@@ -67,6 +72,41 @@ pub enum ChainError {
     /// cannot be replayed past it.
     #[error("the event does not read as its type: {0}")]
     Undecodable(String),
+}
+
+/// How a `sig` departs from 128 lowercase hex digits ([`ChainError::SigFormat`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigForm {
+    /// Another length than 128 (what the length is).
+    Length(usize),
+    /// Hex digits in upper case at this character (1-based).
+    UpperCase(usize),
+    /// A character that is no hex digit at this character (1-based).
+    NotHex(usize),
+}
+
+impl SigForm {
+    /// How `sig` departs from the contract's form (`None`: 128 lowercase hex digits).
+    pub fn of(sig: &str) -> Option<SigForm> {
+        let bytes = sig.as_bytes();
+        if let Some(i) = bytes.iter().position(|b| !b.is_ascii_hexdigit()) {
+            return Some(SigForm::NotHex(i + 1));
+        }
+        if let Some(i) = bytes.iter().position(|b| b.is_ascii_uppercase()) {
+            return Some(SigForm::UpperCase(i + 1));
+        }
+        (bytes.len() != 128).then_some(SigForm::Length(bytes.len()))
+    }
+}
+
+impl std::fmt::Display for SigForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SigForm::Length(n) => write!(f, "it has {n} characters"),
+            SigForm::UpperCase(i) => write!(f, "character {i} is an upper-case hex digit"),
+            SigForm::NotHex(i) => write!(f, "character {i} is not a hex digit"),
+        }
+    }
 }
 
 /// What the author of an event decides; its place in the chain (`id`, `seq`, `prev_hash`) and
@@ -240,6 +280,9 @@ impl Envelope {
                 found: self.hash.clone(),
             });
         }
+        if let Some(form) = SigForm::of(&self.sig) {
+            return Err(ChainError::SigFormat(form));
+        }
         if !key.verify_hash(&self.hash, &self.sig) {
             return Err(ChainError::Signature);
         }
@@ -321,6 +364,49 @@ mod tests {
         assert_eq!(
             e.hash,
             "a3fec3252b7622162abc472b0be1cd3d7f397e684ab47566584ecc030ffd97f2"
+        );
+    }
+
+    /// Given an event whose `sig` is rewritten in capitals, cut to 64 digits or given a
+    /// character that is no hex digit, when its link is checked, then it is said to be a `sig`
+    /// not in the contract's form, saying how, and not a signature that does not verify under
+    /// the key (which reads as the mark of another key). It was reported as the latter.
+    #[test]
+    fn a_sig_not_in_the_contracts_form_is_said_as_such() {
+        let key = GatewayKey::from_seed([9; 32]);
+        let public = key.public();
+        let mut first = sample();
+        first.seal(&key);
+        let mut second = sample();
+        second.id = "0190f0c4-0000-7000-8000-000000000002".into();
+        second.seq = 2;
+        second.prev_hash = first.hash.clone();
+        second.seal(&key);
+        let mut upper = second.clone();
+        upper.sig = upper.sig.to_uppercase();
+        assert_eq!(
+            upper.verify_link(Some(&first), &public),
+            Err(ChainError::SigFormat(SigForm::UpperCase(
+                upper
+                    .sig
+                    .find(|c: char| c.is_ascii_uppercase())
+                    .expect("a letter")
+                    + 1
+            )))
+        );
+        let mut short = second.clone();
+        short.sig.truncate(64);
+        let broken = short.verify_link(Some(&first), &public);
+        assert_eq!(broken, Err(ChainError::SigFormat(SigForm::Length(64))));
+        assert_eq!(
+            broken.map_err(|e| e.to_string()),
+            Err("sig is not 128 lowercase hex digits: it has 64 characters".to_string())
+        );
+        let mut odd = second.clone();
+        odd.sig.replace_range(0..1, "g");
+        assert_eq!(
+            odd.verify_link(Some(&first), &public),
+            Err(ChainError::SigFormat(SigForm::NotHex(1)))
         );
     }
 
