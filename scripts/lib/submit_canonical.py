@@ -27,6 +27,9 @@ first = dict(body["form"]["investors"][0], subscribed_capital_yuan=10000)
 body["form"]["investors"] = [dict(first) for _ in range(investors)]
 body["form"]["registered_capital_yuan"] = 10000 * investors
 body.update(mode="online", origin="440000", handlers=["330000"])
+# The enterprise's seat where the handler governs (rule handler-jurisdiction): the same six
+# digits' length as the example's, so the body keeps its size.
+body["form"]["registered_address"]["division"] = "330106"
 raw = json.dumps(body, ensure_ascii=False).encode()
 for i in range(count):
     headers = dict(auth, **{"Content-Type": "application/json", "Idempotency-Key": f"{label}-{i}"})
