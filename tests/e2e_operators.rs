@@ -1434,10 +1434,15 @@ fn the_audit_script_catches_what_an_insider_would_do() {
     let tokens = common::register_regions(&data);
     let gw = Gateway::start(&data, false);
     let id = proxy_application(&gw, &data);
-    // A second application, one of whose materials is 2^60 + 1 bytes: beyond 2^53 a canonical
-    // writer goes through the double, 1152921504606847000.
+    // A second application, one of whose materials is 2^53 − 1 bytes, the largest integer a
+    // body may hold: JCS writes it exactly, as the script must. One more is refused (beyond
+    // it a canonical writer goes through the double, and the signature binds no one value).
     let (mut body, origin, _) = parties(&gw, &data, "proxy");
-    body["materials"][0]["size"] = json!((1u64 << 60) + 1);
+    body["materials"][0]["size"] = json!((1u64 << 53) + 1);
+    let r = origin.post("/v1/applications", &body);
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["errors"][0]["rule"], "max-integer");
+    body["materials"][0]["size"] = json!((1u64 << 53) - 1);
     let other = application(&origin, &body, &[]);
     let operator = gw.client(Some(&tokens["operator"]));
     let key = operator.get("/v1/keys").json()["keys"][0]["public_key_hex"]

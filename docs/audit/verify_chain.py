@@ -106,7 +106,9 @@ def jcs(value):
 
 def integer(n):
     """An integer as JCS writes it: exactly up to 2^53, beyond that as ECMAScript writes the double
-    nearest to it (the gateway's schemas bound no size: a material's `size` may be 2^60)."""
+    nearest to it. The gateway refuses larger integers in requests (rule max-integer), but an
+    event written before it did may hold one: its signature then binds the double, not the
+    integer."""
     if abs(n) <= SAFE_INTEGER:
         return str(n)
     # repr gives the shortest digits that round-trip, as ECMAScript's Number::toString does.
