@@ -252,6 +252,14 @@ fn a_log_that_ends_before_its_projections_is_refused_at_start() {
             )),
         "{out}"
     );
+    // `replay` of the application still in the log gives the same verdict as `verify`: the log
+    // is not whole (what it lost may be anyone's).
+    let (code, out, err) = tongban(&["replay", &first]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(
+        out.contains("lost from the log's end") || out.contains("holds no event"),
+        "{out}"
+    );
     let (code, out, err) = tongban(&["rebuild"]);
     assert_eq!(code, Some(2), "{out}{err}");
     assert!(

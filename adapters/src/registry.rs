@@ -114,10 +114,12 @@ impl Registry {
             .filter(|name| name.ends_with(".json") && name != "codes.json")
             .collect();
         stray.sort();
-        if let Some(name) = stray.first() {
+        for name in &stray {
             let path = dir.join(name);
             let text = std::fs::read_to_string(&path).unwrap_or_default();
-            return Err(misplaced(&path.display().to_string(), name, &text));
+            if reads_as_spec(&text) {
+                return Err(misplaced(&path.display().to_string(), name, &text));
+            }
         }
         let mut regions: Vec<_> = entries.into_iter().filter(|e| e.path().is_dir()).collect();
         regions.sort_by_key(|e| e.file_name());
@@ -143,13 +145,16 @@ impl Registry {
         self.add_files(&files, &format!("{}/", dir.display()))
     }
 
-    /// Compiles a spec tree given as files; `origin` prefixes each adapter's `source`. A `.json`
-    /// file at the top other than `codes.json` is refused (it would otherwise be left unread).
+    /// Compiles a spec tree given as files; `origin` prefixes each adapter's `source`. A spec at
+    /// the top (a `.json` file other than `codes.json` that reads as one, [`reads_as_spec`]) is
+    /// refused: it would otherwise be left unread. Other files there are not the specs' business.
     pub fn add_files(&mut self, files: &[SourceFile], origin: &str) -> Result<usize, SpecError> {
-        if let Some(f) = files
-            .iter()
-            .find(|f| !f.path.contains('/') && f.path.ends_with(".json") && f.path != "codes.json")
-        {
+        if let Some(f) = files.iter().find(|f| {
+            !f.path.contains('/')
+                && f.path.ends_with(".json")
+                && f.path != "codes.json"
+                && reads_as_spec(&f.text)
+        }) {
             return Err(misplaced(&format!("{origin}{}", f.path), &f.path, &f.text));
         }
         let mut tables: BTreeMap<String, Arc<Table>> = BTreeMap::new();
@@ -369,4 +374,14 @@ fn compile(
         spec.unknown_fields,
         fields,
     ))
+}
+
+/// Whether a file's text reads as an adapter spec (an object naming its `fields`, or its `region`
+/// and `matter`): one placed at the top of a spec directory is a mistake to name, while any other
+/// JSON file there (an editor's schema, a `package.json` of the province's spec repository) is
+/// none of the loader's business.
+fn reads_as_spec(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| {
+        v.get("fields").is_some() || (v.get("region").is_some() && v.get("matter").is_some())
+    })
 }

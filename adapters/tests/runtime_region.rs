@@ -141,12 +141,12 @@ fn broken_specs_are_refused_with_file_and_field_named() {
         // 2024-01-11, and both write alike.
         (
             base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyyMd"}]}"#),
-            "field /a: bad date layout \"yyyyMd\": M (one or two digits) is next to yyyy with \
+            "field /a: bad date layout \"yyyyMd\": M (one or two digits) is next to d with \
              nothing between them",
         ),
         (
-            base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyyMMd"}]}"#),
-            "use dd (always two digits) or put a separator between them",
+            base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyyMdHH"}]}"#),
+            "use MM (always two digits) or put a separator between them",
         ),
         (base(r#"{"local": "a", "canonical": "/b"}"#), "not a path"),
         (
@@ -899,7 +899,7 @@ fn local_paths_that_only_share_a_prefix_still_load() {
 /// directories, not `620000/medical-filing.json`), when it is loaded, then the load is refused
 /// saying to put it under its region's directory (named from the file's `region` when it has
 /// one); before, the file was silently left unread and the region had no adapter. The shared
-/// `codes.json` at the top is still read.
+/// `codes.json` at the top is still read, and JSON files there that are no spec are left alone.
 #[test]
 fn a_spec_file_at_the_top_of_the_spec_directory_is_refused() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/620000");
@@ -924,14 +924,21 @@ fn a_spec_file_at_the_top_of_the_spec_directory_is_refused() {
     );
 
     let tmp = TempDir::new("top-level-no-region");
-    std::fs::write(tmp.0.join("notes.json"), "{}").unwrap();
+    std::fs::write(tmp.0.join("notes.json"), r#"{"fields": []}"#).unwrap();
     let err = Registry::with_dir(&tmp.0)
-        .expect_err("a stray file at the top")
+        .expect_err("a stray spec at the top")
         .to_string();
     assert!(
         err.contains("as <region>/notes.json, e.g. 110000/notes.json"),
         "{err}"
     );
+
+    // A JSON file that is no spec (a package.json of the province's spec repository, an
+    // editor's settings) is none of the loader's business: the directory loads.
+    let tmp = TempDir::new("top-level-other");
+    std::fs::write(tmp.0.join("package.json"), r#"{"name": "gansu-specs"}"#).unwrap();
+    std::fs::write(tmp.0.join("broken.json"), "{").unwrap();
+    Registry::with_dir(&tmp.0).unwrap_or_else(|e| panic!("other files at the top: {e}"));
 
     let tmp = TempDir::new("top-level-codes");
     std::fs::write(tmp.0.join("codes.json"), r#"{"tables": {}}"#).unwrap();

@@ -240,7 +240,7 @@ fn follows_none(dir: &DataDir, follows: Option<&str>, source: &str) -> Result<bo
 /// The log the data directory's projections follow: as `DIR/log-source` records it, or
 /// `embedded` for a directory from before that marker holding an embedded log and its
 /// projections; `None` for a directory that follows no log yet.
-fn followed(dir: &DataDir) -> Result<Option<String>, ServeError> {
+pub fn followed(dir: &DataDir) -> Result<Option<String>, ServeError> {
     match std::fs::read_to_string(dir.log_source()) {
         Ok(existing) => Ok(Some(existing.trim().to_string())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use tongban_gateway::auth::RegionBook;
 use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::envelope::{Envelope, GatewayKey, PublicKey};
-use tongban_gateway::log::{AnyLog, EmbeddedLog, JetStreamConfig, JetStreamLog, LogError};
+use tongban_gateway::log::{
+    AnyLog, EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog, LogError,
+};
 use tongban_gateway::server::{DataDir, load_calendar};
 use tongban_replay::provenance::{CalendarSource, KeyOrigin, KeySource, Provenance};
 use tongban_replay::timeline::Timeline;
@@ -267,6 +269,26 @@ pub fn parse_public_key(text: &str) -> Result<PublicKey, CliError> {
     })
 }
 
+/// Events lost from the log's end: the projections' `checkpoint`
+/// ([`Source::projections_checkpoint`], read before the log was copied) past the log's `end`. A
+/// checkpoint that could not be read is warned of, and compares nothing.
+pub fn lost_end(
+    end: u64,
+    checkpoint: Result<Option<(u64, String)>, CliError>,
+) -> Option<verify::LostEnd> {
+    match checkpoint {
+        Ok(Some((checkpoint, dir))) => verify::LostEnd::of(end, checkpoint, &dir),
+        Ok(None) => None,
+        Err(e) => {
+            eprintln!(
+                "warning: the projections' checkpoint could not be read, so the log's end was \
+                 not compared with it: {e}"
+            );
+            None
+        }
+    }
+}
+
 /// How a command that checked a chain exits, as `verify`, `replay` and `dispute` all do: 1 when
 /// a link is broken or an event was removed; 3 when every link is sound but some event is
 /// unreadable by this build (a newer gateway's, or rewritten after sealing); 0 otherwise. (2 is a usage error or a
@@ -329,8 +351,13 @@ pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    // As `verify` does, so that the three commands give one verdict on one directory.
+    let checkpoint = source.projections_checkpoint();
     let (events, mut verification) = runtime.block_on(async {
-        Ok::<_, CliError>(verify::read_app(&source.open().await?, app, &key).await?)
+        let log = source.open().await?;
+        let (events, mut verification) = verify::read_app(&log, app, &key).await?;
+        verification.lost_end = lost_end(*log.head().borrow(), checkpoint);
+        Ok::<_, CliError>((events, verification))
     })?;
     verification.given_key = source.public_key.is_some();
     // The events are in memory: the copy of the log (all of its personal data) goes now, not

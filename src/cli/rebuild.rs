@@ -48,8 +48,11 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         };
         // The regions' feed cursors are positions in the log the projections followed: kept
         // for that same log, dropped for another (every region then reads its feed again).
-        let before = std::fs::read_to_string(dir.log_source()).ok();
-        let same_log = before.as_deref().is_none_or(|b| b.trim() == log_source);
+        // Read as the gateway reads it: a directory from before the marker, with its embedded
+        // log and projections, followed the embedded log (not whatever is rebuilt from now:
+        // its checkpoint, compared with a stream's end, would claim events lost).
+        let before = tongban_gateway::server::followed(&dir).ok().flatten();
+        let same_log = before.as_deref().is_none_or(|b| b == log_source);
         let cursors = if same_log {
             Cursors::Keep
         } else {

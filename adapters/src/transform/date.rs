@@ -162,7 +162,13 @@ impl Layout {
                 ('H', 1) => Token::Hour { padded: false },
                 ('m', 2) => Token::Minute,
                 ('s', 2) => Token::Second,
-                ('Y' | 'D' | 'h' | 'S', _) => {
+                // A convention of other date libraries, not a word of the layout's own text (the
+                // `S` of a `CST` suffix): a run of two or more, or one letter standing alone.
+                ('Y' | 'D' | 'h' | 'S', _)
+                    if run > 1
+                        || !(chars.get(i + 1).is_some_and(char::is_ascii_alphabetic)
+                            || i > 0 && chars[i - 1].is_ascii_alphabetic()) =>
+                {
                     return Err(LayoutError::Convention {
                         run: chars[i..i + run].iter().collect(),
                         why: match c {
@@ -187,21 +193,21 @@ impl Layout {
             tokens.push(token);
             i += run;
         }
+        // A one-digit token is read greedily: it is ambiguous only when another number follows it
+        // at once (`yyyyMd`: is `2024111` January 11 or November 1?). One after a fixed-width
+        // token (`yyyyMMd`, `yyyyM月`) ends where the text or a literal does.
         for pair in tokens.windows(2) {
             let [a, b] = pair else { continue };
             if !(a.is_number() && b.is_number()) {
                 continue;
             }
-            let (one, other) = match (a.unpadded(), b.unpadded()) {
-                (Some(_), _) => (a, b),
-                (None, Some(_)) => (b, a),
-                (None, None) => continue,
-            };
-            return Err(LayoutError::Ambiguous {
-                token: one.name(),
-                neighbour: other.name(),
-                padded: one.unpadded().unwrap_or_default(),
-            });
+            if let Some(padded) = a.unpadded() {
+                return Err(LayoutError::Ambiguous {
+                    token: a.name(),
+                    neighbour: b.name(),
+                    padded,
+                });
+            }
         }
         if !tokens.contains(&Token::Year) {
             return Err(LayoutError::NoYear);
@@ -463,17 +469,17 @@ mod tests {
         }
     }
 
-    /// Given layouts where a one-digit token (`M`, `d`, `H`) touches another number with no
-    /// literal between, when compiled, then they are refused saying to pad or separate: read,
-    /// `yyyyMd` would take `2024111` as 2024-11-01 though it may be 2024-01-11, and written,
-    /// both dates would come out alike. One-digit tokens set off by literals (`yyyy年M月d日`,
-    /// `yyyy/M/d H:mm`, `yyyy-M-dTH:mm:ss`) still compile, and still read unpadded values.
+    /// Given layouts where a one-digit token (`M`, `d`, `H`) is followed at once by another
+    /// number, when compiled, then they are refused saying to pad or separate: read, `yyyyMd`
+    /// would take `2024111` as 2024-11-01 though it may be 2024-01-11, and written, both dates
+    /// would come out alike. One-digit tokens set off by literals (`yyyy年M月d日`, `yyyy/M/d
+    /// H:mm`, `yyyy-M-dTH:mm:ss`) or ending the text after fixed-width ones (`yyyyMMd`) still
+    /// compile, and still read unpadded values.
     #[test]
     fn one_digit_tokens_touching_another_number_are_refused() {
         for (bad, token, neighbour, padded) in [
-            ("yyyyMd", "M", "yyyy", "MM"),
-            ("yyyyMMd", "d", "MM", "dd"),
-            ("yyyy-MMd", "d", "MM", "dd"),
+            ("yyyyMd", "M", "d", "MM"),
+            ("yyyyMdd", "M", "dd", "MM"),
             ("yyyy-MM-dH:mm", "d", "H", "dd"),
             ("yyyy-MM-dd Hmm", "H", "mm", "HH"),
         ] {
@@ -500,8 +506,30 @@ mod tests {
             "yyyy年M月d日H:mm",
             "yyyyMMddHHmmss",
             "yyyy年M月",
+            "yyyyMMd",
+            "yyyy-MMd",
+            // Letters of the layout's own text are literals, not conventions of other libraries.
+            "yyyy-MM-dd HH:mm:ss CST",
         ] {
             assert!(Layout::try_compile(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(
+            convert("yyyyMMd", "yyyy-MM-dd", "2024011").as_deref(),
+            Some("2024-01-01")
+        );
+        for convention in [
+            "YYYY-MM-dd",
+            "yyyy年M月D日",
+            "yyyy-MM-dd hh:mm",
+            "yyyy-MM-dd HH:mm:SS",
+        ] {
+            assert!(
+                matches!(
+                    Layout::try_compile(convention),
+                    Err(LayoutError::Convention { .. })
+                ),
+                "{convention}"
+            );
         }
         assert_eq!(
             convert("yyyy/M/d H:mm", "yyyy-MM-dd HH:mm:ss", "2024/1/5 9:07").as_deref(),
