@@ -524,6 +524,29 @@ fn compile_field(
                  form (\"\")",
             ));
         }
+        // A default is what the form is read as without the field: it goes through the same
+        // transforms and check, so one they refuse is a mistake of the spec, said now, not
+        // reported for every form that leaves the field out as if the form had sent it.
+        if let Some(d) = &s.default {
+            let mut v = d.clone();
+            for t in &transforms {
+                v = t.inbound(v).map_err(|e| {
+                    blame.error(format!(
+                        "default {d} does not pass the field's transforms: {} ({})",
+                        e.message, e.rule
+                    ))
+                })?;
+            }
+            if let Some(c) = &check {
+                v = c.normalise(v);
+                if let Some(finding) = c.run(&v).filter(|f| !f.warning) {
+                    return Err(blame.error(format!(
+                        "default {d} fails the field's check: {} ({})",
+                        finding.message, finding.rule
+                    )));
+                }
+            }
+        }
         Kind::Value {
             local,
             canonical,

@@ -114,6 +114,20 @@ fn broken_specs_are_refused_with_file_and_field_named() {
             base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "dd-MM"}]}"#),
             "bad date layout",
         ),
+        // A default the field's own transforms or check refuse: said at load, not reported for
+        // every form that leaves the field out, as if the form had sent it.
+        (
+            base(
+                r#"{"local": "/a", "canonical": "/form/insurance_type", "default": "9", "transforms": [{"codes": {"pairs": [["1", "employee"], ["2", "resident"]]}}]}"#,
+            ),
+            "field /a: default \"9\" does not pass the field's transforms",
+        ),
+        (
+            base(
+                r#"{"local": "/a", "canonical": "/form/insured_region", "default": "999999", "check": "gb2260"}"#,
+            ),
+            "field /a: default \"999999\" fails the field's check",
+        ),
         // These compile, but read no real date: every form would be refused (`mm` is minutes).
         (
             base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyymmdd"}]}"#),
