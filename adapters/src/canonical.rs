@@ -249,6 +249,24 @@ pub(crate) fn check(
                 if let Some(why) = misfit(transforms, &nodes, &path, schema.matter) {
                     return Err(field_error(w, why));
                 }
+                // The canonical member's own check (a division code's `gb2260`): the spec's
+                // check there is the same one, or every form would be refused by the wrong one.
+                let own = nodes
+                    .iter()
+                    .find_map(|n| n.get("x-tongban-check").and_then(Value::as_str))
+                    .filter(|c| ["gb2260", "gb32100", "date"].contains(c));
+                if let (Some(own), Some(given)) = (own, check)
+                    && given.schema_name() != Some(own)
+                {
+                    return Err(field_error(
+                        w,
+                        format!(
+                            "check {} does not fit canonical {path}, which the canonical schema of {} checks as {own}: use \"check\": \"{own}\" (or none)",
+                            given.name(),
+                            schema.matter
+                        ),
+                    ));
+                }
                 schema
                     .codes(&w.path, &nodes, transforms, *check)
                     .map_err(|m| field_error(w, m))?;

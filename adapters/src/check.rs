@@ -58,6 +58,31 @@ impl Check {
 
     pub const NAMES: &'static str = "gb11643, gb32100, gb2260, sex, ethnicity, phone, date";
 
+    /// The canonical schemas' own name of this check (`x-tongban-check` on a leaf), for the
+    /// checks a canonical member carries itself: a spec's check on such a member must be that
+    /// one (a `gb2261` typed for `gb2260` would refuse every form's region as a sex code).
+    pub fn schema_name(self) -> Option<&'static str> {
+        match self {
+            Check::Gb2260 => Some("gb2260"),
+            Check::Gb32100 => Some("gb32100"),
+            Check::Date => Some("date"),
+            _ => None,
+        }
+    }
+
+    /// How the spec names this check, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::Gb11643 => "gb11643",
+            Check::Gb32100 => "gb32100",
+            Check::Gb2260 => "gb2260",
+            Check::Sex => "sex",
+            Check::Ethnicity => "ethnicity",
+            Check::Phone => "phone",
+            Check::Date => "date",
+        }
+    }
+
     /// The one spelling of a value this check accepts in two: a 12-digit statistical division
     /// code of a county or above (`440100000000`) is its GB/T 2260 code (`440100`). So one
     /// region is spelled one way in the canonical record, and a 6-digit field never receives 12

@@ -128,6 +128,14 @@ fn broken_specs_are_refused_with_file_and_field_named() {
             ),
             "field /a: default \"999999\" fails the field's check",
         ),
+        // A check that does not fit the canonical member's own (`gb2261`, the sex codes, typed
+        // for `gb2260`): every form's region would be refused as a sex code.
+        (
+            base(
+                r#"{"local": "/a", "canonical": "/form/insured_region", "check": "gb2261"}"#,
+            ),
+            "field /a: check sex does not fit canonical /form/insured_region, which the canonical schema of medical-filing checks as gb2260",
+        ),
         // These compile, but read no real date: every form would be refused (`mm` is minutes).
         (
             base(r#"{"local": "/a", "canonical": "/b", "transforms": [{"date": "yyyymmdd"}]}"#),
