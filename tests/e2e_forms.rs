@@ -599,6 +599,12 @@ fn a_handler_without_jurisdiction_is_refused_at_its_field() {
         assert_eq!(e["pointer"], "/targetRegion", "{p}");
         assert_eq!(e["canonical"], "/handlers/0", "{p}");
         assert_eq!(e["rule"], "handler-jurisdiction", "{p}");
+        // It names the province's own field for the place, in its words.
+        let message = e["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("/formData/insuredArea (参保地)") && !message.contains("/form/"),
+            "{message}"
+        );
     }
     // A 620000 there is no region of the federation, that alone.
     form["targetRegion"] = json!("620000");

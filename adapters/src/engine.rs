@@ -1214,6 +1214,39 @@ impl Adapter {
         }
     }
 
+    /// For a handler without jurisdiction: the province's own fields that name the places whose
+    /// authorities decide (`/formData/insuredArea (参保地)`), so that its team sees which field
+    /// the handler was held against, in its own words, not the canonical one's.
+    fn places_named(&self, v: &tongban_schemas::Violation) -> Option<String> {
+        if v.rule != tongban_schemas::matters::jurisdiction::CODE
+            || !v.pointer.starts_with("/handlers/")
+        {
+            return None;
+        }
+        let named: Vec<String> = self
+            .matter
+            .jurisdiction
+            .handled
+            .iter()
+            .filter_map(|place| {
+                let tokens: Vec<&str> = place.trim_start_matches('/').split('/').collect();
+                self.mappings
+                    .iter()
+                    .find(|m| {
+                        m.canonical
+                            .iter()
+                            .map(String::as_str)
+                            .eq(tokens.iter().copied())
+                    })
+                    .map(|m| match &m.label {
+                        Some(label) => format!("{} ({label})", m.local),
+                        None => m.local.clone(),
+                    })
+            })
+            .collect();
+        (!named.is_empty()).then(|| named.join(", "))
+    }
+
     /// A canonical finding, in the local field's words.
     fn traced(
         &self,
@@ -1259,6 +1292,12 @@ impl Adapter {
                 let message = match (&m.joined, item) {
                     (Some(_), n) => format!("第 {} 项：{said}", n.unwrap_or(0) + 1),
                     (None, _) => said,
+                };
+                let message = match self.places_named(v) {
+                    Some(places) => format!(
+                        "{message}；本表单中的地区字段 (this form's fields for those places): {places}"
+                    ),
+                    None => message,
                 };
                 // What the province sent, when the canonical value came from it; the canonical
                 // value when it did not (a default, a name joined from its parts).
