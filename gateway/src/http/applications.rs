@@ -56,12 +56,19 @@ pub async fn submit<L: EventLog>(
     let key = idempotency_key(&headers)?;
     let intake = match screened(&s, body::json_value(&headers, &bytes)?) {
         Ok(intake) => intake,
-        Err(refused) => {
-            let request = body::json_value(&headers, &bytes)
-                .and_then(body::typed::<crate::service::SubmitRequest>)
-                .ok();
-            return resent(&s, &principal, request.as_ref(), key, refused).await;
+        // A body the checks refuse (422), not one that is no request at all.
+        Err(refused) if refused.status == StatusCode::UNPROCESSABLE_ENTITY.as_u16() => {
+            let request = || {
+                body::json_value(&headers, &bytes)
+                    .and_then(body::typed::<crate::service::SubmitRequest>)
+                    .ok()
+            };
+            return match earlier_sending(&s, &principal, key, request).await {
+                Some(earlier) => Ok(earlier),
+                None => Err(refused),
+            };
         }
+        Err(refused) => return Err(refused),
     };
     let (status, headers, outcome) =
         submitted(&s, &principal, intake, key, signed.as_ref()).await?;
@@ -143,35 +150,39 @@ pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Probl
 /// Submits, and says how to answer: 201 with the new application's location, or 200 when an
 /// earlier submission with the same key is returned, with the log position
 /// (`X-Tongban-Position`). Shared by canonical and local-form submits.
-/// A submission the checks refused (`refused`, 422), unless it is the retry of one an earlier
-/// sending under the same Idempotency-Key created, which is answered with that application (200)
-/// as every retry is ([`crate::service::Gateway::resubmission`]): the rules may have changed in
-/// between (an upgrade), and a refusal would have the window send the corrected request as a
-/// second application.
-pub(super) async fn resent<L: EventLog>(
+/// The answer to a refused submission that is the retry of one an earlier sending under the
+/// same Idempotency-Key created: that application (200), as every retry is
+/// ([`crate::service::Gateway::resubmission`]). The rules may have changed in between (an
+/// upgrade), and a refusal would have the window send the corrected request as a second
+/// application. `None` (the refusal stands) without a key, without a request to compare
+/// (`request` is read only when a key was sent), or for anything but an earlier sending of this
+/// very request: none, another request's key, a log that cannot answer now.
+pub(super) async fn earlier_sending<L: EventLog>(
     s: &AppState<L>,
     principal: &crate::auth::Principal,
-    request: Option<&crate::service::SubmitRequest>,
     key: Option<&str>,
-    refused: Problem,
-) -> Result<Response, Problem> {
-    let (Some(request), Some(key)) = (request, key) else {
-        return Err(refused);
-    };
-    if refused.status != StatusCode::UNPROCESSABLE_ENTITY.as_u16() {
-        return Err(refused);
-    }
-    // Anything but an earlier sending of this very request (none, another request's key, a log
-    // that cannot answer now) leaves the refusal as it was.
-    let Ok(Some(outcome)) = s.gateway.resubmission(principal, request, key).await else {
-        return Err(refused);
-    };
-    let location = format!("/v1/applications/{}", outcome.id);
-    let headers = [
-        (axum::http::header::LOCATION, location),
+    request: impl FnOnce() -> Option<crate::service::SubmitRequest>,
+) -> Option<Response> {
+    let key = key?;
+    let request = request()?;
+    let outcome = s
+        .gateway
+        .resubmission(principal, &request, key)
+        .await
+        .ok()??;
+    Some((StatusCode::OK, located(&outcome), Json(outcome)).into_response())
+}
+
+/// A submission's answer headers: where the application is, and the log position a read can
+/// name to see it.
+fn located(outcome: &crate::service::SubmitOutcome) -> [(axum::http::HeaderName, String); 2] {
+    [
+        (
+            axum::http::header::LOCATION,
+            format!("/v1/applications/{}", outcome.id),
+        ),
         super::read_after::position(outcome.position),
-    ];
-    Ok((StatusCode::OK, headers, Json(outcome)).into_response())
+    ]
 }
 
 pub(super) async fn submitted<L: EventLog>(
@@ -197,12 +208,7 @@ pub(super) async fn submitted<L: EventLog>(
     } else {
         StatusCode::OK
     };
-    let location = format!("/v1/applications/{}", outcome.id);
-    let headers = [
-        (axum::http::header::LOCATION, location),
-        super::read_after::position(outcome.position),
-    ];
-    Ok((status, headers, outcome))
+    Ok((status, located(&outcome), outcome))
 }
 
 pub async fn act<L: EventLog>(

@@ -254,17 +254,13 @@ pub async fn submit<L: EventLog>(
         Err(r) => {
             // A retry of a form an earlier sending under this key submitted, taken under other
             // rules, is answered with that application, as on the canonical route.
-            let request = r
-                .translated
-                .clone()
-                .and_then(|body| super::body::typed::<crate::service::SubmitRequest>(body).ok());
-            let refused = Problem::unprocessable("the local form was refused", Vec::new());
-            return match super::applications::resent(&s, &principal, request.as_ref(), key, refused)
-                .await
-            {
-                Ok(earlier) => Ok(earlier),
-                Err(_) => Ok(rejected(adapter, &r)),
+            let request = || {
+                r.translated
+                    .clone()
+                    .and_then(|body| super::body::typed::<crate::service::SubmitRequest>(body).ok())
             };
+            let earlier = super::applications::earlier_sending(&s, &principal, key, request).await;
+            return Ok(earlier.unwrap_or_else(|| rejected(adapter, &r)));
         }
     };
     // The adapter checked the canonical body in full; the gate takes it without a second check.
