@@ -367,6 +367,18 @@ mod tests {
         );
     }
 
+    /// Two sample events sealed under `key`, the second chained to the first.
+    fn chain_of_two(key: &GatewayKey) -> (Envelope, Envelope) {
+        let mut first = sample();
+        first.seal(key);
+        let mut second = sample();
+        second.id = "0190f0c4-0000-7000-8000-000000000002".into();
+        second.seq = 2;
+        second.prev_hash = first.hash.clone();
+        second.seal(key);
+        (first, second)
+    }
+
     /// Given an event whose `sig` is rewritten in capitals, cut to 64 digits or given a
     /// character that is no hex digit, when its link is checked, then it is said to be a `sig`
     /// not in the contract's form, saying how, and not a signature that does not verify under
@@ -375,13 +387,7 @@ mod tests {
     fn a_sig_not_in_the_contracts_form_is_said_as_such() {
         let key = GatewayKey::from_seed([9; 32]);
         let public = key.public();
-        let mut first = sample();
-        first.seal(&key);
-        let mut second = sample();
-        second.id = "0190f0c4-0000-7000-8000-000000000002".into();
-        second.seq = 2;
-        second.prev_hash = first.hash.clone();
-        second.seal(&key);
+        let (first, second) = chain_of_two(&key);
         let mut upper = second.clone();
         upper.sig = upper.sig.to_uppercase();
         assert_eq!(
@@ -414,13 +420,7 @@ mod tests {
     fn verify_link_catches_each_kind_of_break() {
         let key = GatewayKey::from_seed([9; 32]);
         let public = key.public();
-        let mut first = sample();
-        first.seal(&key);
-        let mut second = sample();
-        second.id = "0190f0c4-0000-7000-8000-000000000002".into();
-        second.seq = 2;
-        second.prev_hash = first.hash.clone();
-        second.seal(&key);
+        let (first, second) = chain_of_two(&key);
         assert_eq!(first.verify_link(None, &public), Ok(()));
         assert_eq!(second.verify_link(Some(&first), &public), Ok(()));
 
