@@ -40,19 +40,7 @@ pub static HEAD_TIMEOUTS: AtomicU64 = AtomicU64::new(0);
 
 /// The head deadline in force: [`HEAD_TIMEOUT`], unless the test hook shortens it.
 pub fn head_timeout() -> Duration {
-    match std::env::var(HEAD_TIMEOUT_ENV)
-        .ok()
-        .and_then(|ms| ms.trim().parse::<u64>().ok())
-    {
-        Some(ms) => {
-            tracing::warn!(
-                ms,
-                "test hook {HEAD_TIMEOUT_ENV} armed: request heads time out early"
-            );
-            Duration::from_millis(ms)
-        }
-        None => HEAD_TIMEOUT,
-    }
+    crate::http::guard::deadline_hook(HEAD_TIMEOUT_ENV, HEAD_TIMEOUT, "request heads")
 }
 
 /// The connections being served, and the way to tell them to finish.

@@ -48,21 +48,26 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
 /// first read). Never set in production.
 fn body_timeout() -> std::time::Duration {
     static TIMEOUT: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
-    *TIMEOUT.get_or_init(|| {
-        match std::env::var(BODY_TIMEOUT_ENV)
-            .ok()
-            .and_then(|ms| ms.trim().parse().ok())
-        {
-            Some(ms) => {
-                tracing::warn!(
-                    ms,
-                    "test hook {BODY_TIMEOUT_ENV} armed: request bodies time out early"
-                );
-                std::time::Duration::from_millis(ms)
-            }
-            None => BODY_TIMEOUT,
+    *TIMEOUT.get_or_init(|| deadline_hook(BODY_TIMEOUT_ENV, BODY_TIMEOUT, "request bodies"))
+}
+
+/// A transport deadline: `default`, or the milliseconds a test hook `env` gives instead (warned
+/// of, naming `what` times out early). The body's and the head's deadlines both read theirs so.
+pub(crate) fn deadline_hook(
+    env: &str,
+    default: std::time::Duration,
+    what: &str,
+) -> std::time::Duration {
+    match std::env::var(env)
+        .ok()
+        .and_then(|ms| ms.trim().parse().ok())
+    {
+        Some(ms) => {
+            tracing::warn!(ms, "test hook {env} armed: {what} time out early");
+            std::time::Duration::from_millis(ms)
         }
-    })
+        None => default,
+    }
 }
 
 /// The deadline of a request body's arrival, unless a test shortens it.
