@@ -269,9 +269,12 @@ fn one_builtin_matter_is_overridden_by_its_file_alone() {
 
 /// The worked example's spec with `mutate` applied, loaded from a directory of its own (with the
 /// example's code tables).
+/// A change made to the 620000 example spec before it is loaded.
+type Mutation = Box<dyn FnOnce(&mut Value)>;
+
 /// Each case's mutation of the 620000 example spec stops the load, naming the spec file and
 /// every expected part of its error.
-fn refused_with(cases: Vec<(&str, Box<dyn FnOnce(&mut Value)>, Vec<&str>)>) {
+fn refused_with(cases: Vec<(&str, Mutation, Vec<&str>)>) {
     for (what, mutate, expected) in cases {
         let err = load_example_with(mutate)
             .err()
@@ -331,7 +334,6 @@ fn remove(spec: &mut Value, name: &str) {
 /// stop the load instead, naming the file, the spec field and the rule.
 #[test]
 fn spec_mistakes_against_the_canonical_schema_stop_the_load() {
-    type Mutation = Box<dyn FnOnce(&mut Value)>;
     let cases: Vec<(&str, Mutation, Vec<&str>)> = vec![
         (
             "a typo in a canonical path",
@@ -542,7 +544,6 @@ fn spec_mistakes_against_the_canonical_schema_stop_the_load() {
 /// accepts, a layout of a year and month for a year and month.
 #[test]
 fn legitimate_specs_still_load() {
-    type Mutation = Box<dyn FnOnce(&mut Value)>;
     let cases: Vec<(&str, Mutation)> = vec![
         ("as it is", Box::new(|_| {})),
         (
@@ -796,7 +797,6 @@ fn load_builtin_with(
 /// region). Each case would load if the check ignored that way of overlapping.
 #[test]
 fn overlapping_local_paths_stop_the_load() {
-    type Mutation = Box<dyn FnOnce(&mut Value)>;
     let example: Vec<(&str, Mutation, Vec<&str>)> = vec![
         (
             "two value fields on one local member",
@@ -1013,7 +1013,6 @@ fn unknown_matters_and_fragments_list_what_there_is() {
 /// not judged.
 #[test]
 fn a_transform_giving_what_the_canonical_member_cannot_be_stops_the_load() {
-    type Mutation = Box<dyn FnOnce(&mut Value)>;
     let cases: Vec<(&str, Mutation, Vec<&str>)> = vec![
         (
             "text for an array",
