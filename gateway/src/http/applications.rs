@@ -1,5 +1,6 @@
 //! `/v1/applications…`: submit, act, read.
 
+use super::guard::Whole;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -43,7 +44,7 @@ pub async fn submit<L: EventLog>(
     Caller(principal): Caller,
     uri: Uri,
     headers: HeaderMap,
-    bytes: Bytes,
+    Whole(bytes): Whole,
 ) -> Result<Response, Problem> {
     let signed = signed::check(
         &s,

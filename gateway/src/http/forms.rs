@@ -10,8 +10,9 @@
 //! A refused form answers 422 problem+json whose `errors` each name the caller's own field
 //! (`pointer`, `field`, `label`), the canonical path, the rule and the masked value.
 
+use super::guard::Whole;
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::State;
 
 use super::extract::Path;
@@ -213,7 +214,7 @@ pub async fn translate<L: EventLog>(
     Caller(principal): Caller,
     Path((region, matter)): Path<(String, String)>,
     headers: HeaderMap,
-    bytes: Bytes,
+    Whole(bytes): Whole,
 ) -> Result<Response, Problem> {
     let adapter = adapter_for(&s, &principal, &region, &matter)?;
     let content_type = check_media_type(adapter, &headers)?;
@@ -236,7 +237,7 @@ pub async fn submit<L: EventLog>(
     Path((region, matter)): Path<(String, String)>,
     uri: axum::http::Uri,
     headers: HeaderMap,
-    bytes: Bytes,
+    Whole(bytes): Whole,
 ) -> Result<Response, Problem> {
     let signed = super::signed::check(
         &s,

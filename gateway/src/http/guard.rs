@@ -101,11 +101,8 @@ pub(super) fn too_large() -> Problem {
     Problem::payload_too_large(format!("request bodies are limited to {MAX_BODY} bytes"))
 }
 
-/// The middleware: 431 for an over-long head, 413 for a declared or actual over-long body.
-///
-/// A declared `Content-Length` above the limit is refused before a byte of the body is read. A
-/// body without one (chunked) is cut off at the limit while this layer reads it: every body
-/// reaches the routes whole and within the limit.
+/// The middleware: 431 for an over-long head, 413 for a declared over-long body, both before a
+/// byte of the body is read. The body itself is read by the route that takes one ([`Whole`]).
 pub async fn guard(req: Request, next: Next) -> Response {
     // The response headers every answer carries are set here too: one layer for both, since each
     // layer costs every request a boxed future (docs/performance.md, "Round 18").
@@ -130,31 +127,41 @@ async fn guarded(req: Request, next: Next) -> Response {
     if declared.is_some_and(|n| n > MAX_BODY as u64) {
         return too_large().into_response();
     }
-    // A body is read here, within a deadline, before any handler holds a worker for it: a
-    // client that sends one byte a second would otherwise keep its request (and a shutdown)
-    // waiting for as long as it likes. Only requests that carry one: most are GETs.
-    let carries_body =
-        declared.is_some_and(|n| n > 0) || req.headers().contains_key(header::TRANSFER_ENCODING);
-    let req = if carries_body {
-        let (parts, body) = req.into_parts();
-        match tokio::time::timeout(body_timeout(), axum::body::to_bytes(body, MAX_BODY)).await {
-            Ok(Ok(bytes)) => Request::from_parts(parts, axum::body::Body::from(bytes)),
-            Ok(Err(e)) => return unread(&e).into_response(),
-            Err(_) => {
-                return Problem::new(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "request-timeout",
-                    "Request body too slow",
-                    format!(
-                        "the request body did not arrive within {} s; send it at once",
-                        body_timeout().as_secs_f64()
-                    ),
-                )
-                .into_response();
-            }
-        }
-    } else {
-        req
-    };
     next.run(req).await
+}
+
+/// A request body, read whole: within [`BODY_TIMEOUT`] and [`MAX_BODY`] (a chunked body is cut off
+/// at the limit, 413), its framing checked (400 `framing`).
+///
+/// Routes take it as their last extractor, after the caller's token, the rate limit and the
+/// route itself were checked, so nothing reads a body before its request could be refused. That
+/// matters for `Expect: 100-continue`: hyper answers 100 when the body is first read, so a client
+/// with a revoked token, over its rate or at no route is refused before it uploads its body
+/// (up to a MiB), as RFC 9110 §10.1.1 intends. A slow body holds no worker meanwhile: the read
+/// is a future with a deadline.
+pub struct Whole(pub axum::body::Bytes);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Whole {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, _: &S) -> Result<Whole, Problem> {
+        match tokio::time::timeout(
+            body_timeout(),
+            axum::body::to_bytes(req.into_body(), MAX_BODY),
+        )
+        .await
+        {
+            Ok(Ok(bytes)) => Ok(Whole(bytes)),
+            Ok(Err(e)) => Err(unread(&e)),
+            Err(_) => Err(Problem::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                "Request body too slow",
+                format!(
+                    "the request body did not arrive within {} s; send it at once",
+                    body_timeout().as_secs_f64()
+                ),
+            )),
+        }
+    }
 }

@@ -37,8 +37,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method};
 use axum::routing::{MethodRouter, on};
 
@@ -406,7 +405,7 @@ fn handler_of<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
                   Path(id): Path<String>,
                   uri: axum::http::Uri,
                   headers: HeaderMap,
-                  bytes: Bytes| {
+                  guard::Whole(bytes): guard::Whole| {
                 applications::act(action, s, p, id, uri, headers, bytes)
             },
         ),
@@ -476,7 +475,6 @@ pub fn router_with<L: EventLog>(
                 "this route does not take that method; see /openapi.json",
             )
         })
-        .layer(DefaultBodyLimit::max(body::MAX_BODY))
         .layer(axum::middleware::from_fn(guard::guard))
         .layer(axum::middleware::from_fn_with_state(
             http_metrics,

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-use axum::body::Bytes;
+use super::guard::Whole;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -230,7 +230,7 @@ pub async fn reconcile<L: EventLog>(
     Path(region): Path<String>,
     Query(q): Query<ReconcileQuery>,
     headers: HeaderMap,
-    body: Bytes,
+    Whole(body): Whole,
 ) -> Result<Response, Problem> {
     operators_only(&principal, "reconciliation is for operators")?;
     super::regions::known(&s, &region)?;

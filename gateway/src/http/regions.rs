@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::auth::Caller;
 use super::extract::{Path, Query};
+use super::guard::Whole;
 use super::problem::Problem;
 use crate::log::EventLog;
 
@@ -262,7 +263,7 @@ pub async fn ack<L: EventLog>(
     Path(region): Path<String>,
     uri: axum::http::Uri,
     headers: axum::http::HeaderMap,
-    bytes: axum::body::Bytes,
+    Whole(bytes): Whole,
 ) -> Result<Json<Value>, Problem> {
     super::signed::check(
         &s,

@@ -1,8 +1,9 @@
 //! `/v1/schemas…`: the schema registry as JSON. Public reads: every party needs the same documents to
 //! validate and replay payloads, so none of them needs a token.
 
+use super::guard::Whole;
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::State;
 
 use super::extract::Path;
@@ -303,7 +304,7 @@ pub async fn compatibility<L: EventLog>(
     State(_): State<AppState<L>>,
     Path(subject): Path<String>,
     headers: HeaderMap,
-    bytes: Bytes,
+    Whole(bytes): Whole,
 ) -> Result<Json<CompatibilityReport>, Problem> {
     let reg = registry();
     let versions = reg
