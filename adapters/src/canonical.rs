@@ -74,8 +74,11 @@ struct Write<'a> {
 
 enum What<'a> {
     /// The member's whole value: a value field (its transforms and check, which say what it can
-    /// write), a split's part, a name (none).
+    /// write), or what the adapter fills in itself (none).
     Value(&'a [Transform], Option<Check>),
+    /// Text, whatever the form holds: a split's part, or the name `name_parts` joins (what gives
+    /// it, for load errors).
+    Text(&'static str),
     /// A canonical constant.
     Const(&'a Value),
     /// An array, whose items the list's own fields write.
@@ -139,7 +142,7 @@ fn collect<'a>(
                         path,
                         scope,
                         origin: f.origin.as_ref(),
-                        what: What::Value(&[], None),
+                        what: What::Text("a part of the split"),
                     });
                 }
             }
@@ -150,7 +153,7 @@ fn collect<'a>(
                 scope,
                 origin: f.origin.as_ref(),
                 field: format!("{local}{surname}"),
-                what: What::Value(&[], None),
+                what: What::Text("the name joined from name_parts"),
             }),
             Kind::List {
                 local: l,
@@ -244,6 +247,11 @@ pub(crate) fn check(
                         ),
                     )
                 })?;
+            }
+            What::Text(source) => {
+                if let Some(why) = unfit(source, TEXT, "", &nodes, &path, schema.matter) {
+                    return Err(field_error(w, why));
+                }
             }
             What::Value(transforms, check) => {
                 if let Some(why) = misfit(transforms, &nodes, &path, schema.matter) {
@@ -430,34 +438,55 @@ fn types(nodes: &[&Value]) -> Option<BTreeSet<&'static str>> {
 /// one, [`Schema::codes`]): neither is judged here.
 fn misfit(transforms: &[Transform], nodes: &[&Value], path: &str, matter: &str) -> Option<String> {
     let last = transforms.last()?;
-    let (gives, fits): (&str, &[&str]) = match last {
+    let gives = match last {
         Transform::Codes(_) => return None,
-        Transform::List(_) => ("an array (a list of texts)", &["array"]),
-        Transform::Integer(_) => ("an integer", &["integer", "number"]),
-        _ => ("text", &["string"]),
+        Transform::List(_) => ("an array (a list of texts)", &["array"][..]),
+        Transform::Integer(_) => ("an integer", &["integer", "number"][..]),
+        _ => TEXT,
     };
+    let needs = types(nodes)?;
+    let hint = if needs.contains("array") {
+        " (a list from one local text ends its transforms with {\"list\": \"<separator>\"})"
+    } else if needs.contains("integer") || needs.contains("number") {
+        " (a number from local digits ends its transforms with {\"integer\": \"text\"} or {\"integer\": \"number\"})"
+    } else if needs.contains("string") {
+        " (leave the list or integer transform out: the canonical member is one text)"
+    } else {
+        ""
+    };
+    let source = format!("the last transform {}", last.spec_text());
+    unfit(&source, gives, hint, nodes, path, matter)
+}
+
+/// What a transform, a split's part or a joined name gives, and the schema types that take it.
+type Gives = (&'static str, &'static [&'static str]);
+
+/// Text: what every transform but a list, an integer or a code table gives, and what a split's
+/// parts and a joined name are.
+const TEXT: Gives = ("text", &["string"]);
+
+/// Why `gives`, from `source`, cannot be what the schema has at `path` (the member `nodes`), if
+/// it cannot; `hint` says how a spec gets the right type.
+fn unfit(
+    source: &str,
+    (gives, fits): Gives,
+    hint: &str,
+    nodes: &[&Value],
+    path: &str,
+    matter: &str,
+) -> Option<String> {
     let types = types(nodes)?;
     if fits.iter().any(|t| types.contains(t)) {
         return None;
     }
     let needs: Vec<&str> = types.iter().copied().filter(|t| *t != "null").collect();
-    let hint = if needs.contains(&"array") {
-        " (a list from one local text ends its transforms with {\"list\": \"<separator>\"})"
-    } else if needs.contains(&"integer") || needs.contains(&"number") {
-        " (a number from local digits ends its transforms with {\"integer\": \"text\"} or {\"integer\": \"number\"})"
-    } else if needs.contains(&"string") {
-        " (leave the list or integer transform out: the canonical member is one text)"
-    } else {
-        ""
-    };
     let needs = match needs.as_slice() {
         [] => "null".to_string(),
         many => many.join(" or "),
     };
     Some(format!(
-        "the last transform {} gives {gives}, but canonical {path} is of type {needs} in the \
-         schema of {matter}: every form would be refused at {path}{hint}",
-        last.spec_text()
+        "{source} gives {gives}, but canonical {path} is of type {needs} in the schema of \
+         {matter}: every form would be refused at {path}{hint}"
     ))
 }
 

@@ -1204,3 +1204,60 @@ fn errors_in_fragments_and_list_items_name_where_the_field_is_written() {
         "{err}"
     );
 }
+
+/// Given a split whose part, or a `name_parts` field whose joined name, is mapped to a canonical
+/// member that is not text (an attachment's integer `size`, the `/handlers` array), when the spec
+/// is loaded, then the load is refused naming the field, what gives the text and the type the
+/// member needs; before, it loaded and refused every form at that member. Mapped to text members,
+/// both load.
+#[test]
+fn a_split_part_or_a_joined_name_on_a_member_that_is_not_text_stops_the_load() {
+    let err = load_example_with(|s| {
+        let items = item_fields(s);
+        items.retain(|f| f["local"] != "/mc" && f["local"] != "/dx");
+        items.push(
+            json!({"local": "/mcdx", "split": {"separator": "|", "canonical": ["/name", "/size"]}}),
+        );
+    })
+    .err()
+    .unwrap_or_else(|| panic!("a split part on an integer loaded"))
+    .to_string();
+    assert!(
+        err.contains(
+            "field /fj/*/mcdx: a part of the split gives text, but canonical /materials/*/size is \
+             of type integer in the schema of medical-filing"
+        ),
+        "{err}"
+    );
+    let err = load_example_with(|s| {
+        remove(s, "/bld");
+        push(
+            s,
+            json!({"name_parts": ["/bld/xing", "/bld/ming"], "canonical": "/handlers"}),
+        );
+    })
+    .err()
+    .unwrap_or_else(|| panic!("a joined name on an array loaded"))
+    .to_string();
+    assert!(
+        err.contains(
+            "the name joined from name_parts gives text, but canonical /handlers is of type array"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("/bld/xing"), "names the field: {err}");
+
+    load_example_with(|s| {
+        remove(s, "/sqr/xm");
+        push(
+            s,
+            json!({"name_parts": ["/sqr/xing", "/sqr/ming"], "canonical": "/applicant/name"}),
+        );
+        let items = item_fields(s);
+        items.retain(|f| f["local"] != "/mc" && f["local"] != "/lx");
+        items.push(
+            json!({"local": "/mclx", "split": {"separator": "|", "canonical": ["/name", "/kind"]}}),
+        );
+    })
+    .unwrap_or_else(|e| panic!("text members: {e}"));
+}
