@@ -55,8 +55,8 @@ pub async fn submit<L: EventLog>(
         Exempt::WithIdempotencyKey,
     )?;
     let key = idempotency_key(&headers)?;
-    let intake = match screened(&s, body::json_value(&headers, &bytes)?) {
-        Ok(intake) => intake,
+    let (intake, warnings) = match screened(&s, body::json_value(&headers, &bytes)?) {
+        Ok(screened) => screened,
         // A body the checks refuse (422), not one that is no request at all.
         Err(refused) if refused.status == StatusCode::UNPROCESSABLE_ENTITY.as_u16() => {
             let request = || {
@@ -71,8 +71,13 @@ pub async fn submit<L: EventLog>(
         }
         Err(refused) => return Err(refused),
     };
-    let (status, headers, outcome) =
+    let (status, headers, mut outcome) =
         submitted(&s, &principal, intake, key, signed.as_ref()).await?;
+    // The checks' doubts (a 15-digit ID number), told with the answer that created the
+    // application; a repeated submission's first answer had them.
+    if outcome.created {
+        outcome.warnings.extend(warnings);
+    }
     Ok((status, headers, Json(outcome)).into_response())
 }
 
@@ -82,18 +87,28 @@ pub async fn submit<L: EventLog>(
 /// group after another, a wrong handler would hide a wrong applicant until it was fixed. A body
 /// that passes goes on as checked (the gate does not check it again); one whose `matter` names
 /// no matter has no schema for its applicant and form, and gets the shape check and then the
-/// gate's `unknown matter`.
-fn screened<L: EventLog>(s: &AppState<L>, mut value: Value) -> Result<Intake, Problem> {
+/// gate's `unknown matter`. With a checked body come the checks' warnings (what they doubt
+/// without refusing), which the gate does not hear again; an unchecked body's are the gate's.
+fn screened<L: EventLog>(
+    s: &AppState<L>,
+    mut value: Value,
+) -> Result<(Intake, Vec<tongban_schemas::Violation>), Problem> {
     let Some(matter) = value
         .get("matter")
         .and_then(Value::as_str)
         .and_then(tongban_schemas::matters::get)
     else {
-        return Ok(Intake::Unchecked(body::typed::<SubmitRequest>(value)?));
+        return Ok((
+            Intake::Unchecked(body::typed::<SubmitRequest>(value)?),
+            Vec::new(),
+        ));
     };
     if body::whole_numbers_as_integers(&mut value).is_some() {
         // A whole number beyond 2^64: the shape check names it (`range`).
-        return Ok(Intake::Unchecked(body::typed::<SubmitRequest>(value)?));
+        return Ok((
+            Intake::Unchecked(body::typed::<SubmitRequest>(value)?),
+            Vec::new(),
+        ));
     }
     let (report, checked) = matter.check_owned(value);
     let body: &Value = match &checked {
@@ -110,7 +125,7 @@ fn screened<L: EventLog>(s: &AppState<L>, mut value: Value) -> Result<Intake, Pr
     errors.retain(|v| !tongban_schemas::gives_way(&v.rule, &v.pointer, &unknown));
     errors.extend(unknown);
     match checked {
-        Ok(c) if errors.is_empty() => Ok(Intake::Checked(c)),
+        Ok(c) if errors.is_empty() => Ok((Intake::Checked(c), report.warnings)),
         _ => Err(Problem::unprocessable(
             format!("the body has {} problem(s)", errors.len()),
             errors,
