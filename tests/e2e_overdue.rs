@@ -566,3 +566,100 @@ fn each_regions_overdue_list_is_its_own_page_by_page_among_two_regions() {
     let gw = Gateway::start(&data, false);
     assert_eq!(check(&gw), expected);
 }
+
+/// Given five applications of one origin and one lead handler (two waiting for acceptance, one
+/// of them since November; one accepted in November, one suspended, one delivered), when the
+/// lead, the origin and an operator read `GET /v1/regions/{region}/statistics`, then each side
+/// counts the five by status and matter, and the lead's clocks by kind: running (overdue
+/// included), overdue today, paused, met; a write shows in the next read; another region is
+/// refused (403), an unknown one is 404, and a query parameter is named (400).
+#[test]
+fn a_regions_statistics_count_its_applications_and_clocks() {
+    let tmp = TempDir::new("statistics");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let apps = write_histories(&data);
+    let gw = Gateway::start(&data, false);
+    let lead = gw.client(Some(&tokens[&apps.lead]));
+    let stats = |c: &Client, region: &str| ok(c, &format!("/v1/regions/{region}/statistics"));
+
+    let s = stats(&lead, &apps.lead);
+    let handled = &s["as_handler"];
+    assert_eq!(handled["total"], json!(5), "{s}");
+    assert_eq!(handled["open"], json!(4), "{s}");
+    assert_eq!(
+        handled["by_status"],
+        json!({"forwarded": 2, "accepted": 1, "suspended": 1, "delivered": 1}),
+        "{s}"
+    );
+    let matter = ok(&lead, &format!("/v1/applications/{}", apps.done))["matter"].clone();
+    let matter = matter.as_str().expect("matter");
+    assert_eq!(handled["by_matter"][matter]["total"], json!(5), "{s}");
+    let clock = |s: &Value, kind: &str| {
+        let c = &s["clocks"][kind];
+        ["running", "overdue", "paused", "met", "missed", "cancelled"].map(|k| c[k].clone())
+    };
+    assert_eq!(
+        clock(&s, "acceptance"),
+        [2, 1, 0, 3, 0, 0].map(|n| json!(n)),
+        "{s}"
+    );
+    assert_eq!(
+        clock(&s, "decision"),
+        [1, 1, 1, 1, 0, 0].map(|n| json!(n)),
+        "{s}"
+    );
+    assert_eq!(
+        clock(&s, "issue"),
+        [0, 0, 0, 1, 0, 0].map(|n| json!(n)),
+        "{s}"
+    );
+    if apps.origin != apps.lead {
+        assert_eq!(s["as_origin"]["total"], json!(0), "{s}");
+    }
+
+    // The origin's side, read by the origin and by an operator alike.
+    let origin = gw.client(Some(&tokens[&apps.origin]));
+    let operator = gw.client(Some(&tokens["operator"]));
+    let sent = stats(&origin, &apps.origin);
+    assert_eq!(
+        sent["as_origin"]["by_status"], handled["by_status"],
+        "{sent}"
+    );
+    assert_eq!(stats(&operator, &apps.origin), sent);
+
+    // The lead accepts the fresh application: the next read counts it.
+    let r = lead.post(
+        &format!("/v1/applications/{}/accept", apps.fresh),
+        &json!({"reference": "受理-2026-0001"}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let s = stats(&lead, &apps.lead);
+    assert_eq!(s["as_handler"]["by_status"]["accepted"], json!(2), "{s}");
+    assert_eq!(s["as_handler"]["by_status"]["forwarded"], json!(1), "{s}");
+    assert_eq!(
+        clock(&s, "acceptance"),
+        [1, 1, 0, 4, 0, 0].map(|n| json!(n)),
+        "{s}"
+    );
+    assert_eq!(clock(&s, "decision")[0], json!(2), "{s}");
+
+    // Another region may not read the lead's; an unknown region is none; no parameters.
+    let other = tongban_gateway::demo::REGIONS
+        .iter()
+        .map(|(code, _)| *code)
+        .find(|r| *r != apps.lead && *r != apps.origin)
+        .expect("a third region");
+    let r = gw
+        .client(Some(&tokens[other]))
+        .get(&format!("/v1/regions/{}/statistics", apps.lead));
+    assert_eq!(r.status, 403, "{}", String::from_utf8_lossy(&r.body));
+    assert!(String::from_utf8_lossy(&r.body).contains("statistics"));
+    assert_eq!(operator.get("/v1/regions/999998/statistics").status, 404);
+    let r = lead.get(&format!(
+        "/v1/regions/{}/statistics?since=2026-11-01",
+        apps.lead
+    ));
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["errors"][0]["pointer"], json!("query:since"));
+}

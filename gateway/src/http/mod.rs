@@ -102,6 +102,7 @@ pub enum Op {
     Regions,
     Inbox,
     Outbox,
+    Statistics,
     DisputePage,
     Reconcile,
     Feed,
@@ -309,6 +310,13 @@ pub fn routes() -> Vec<Route> {
         ),
         r(
             Method::GET,
+            "/v1/regions/{region}/statistics",
+            Op::Statistics,
+            true,
+            "The region's applications as origin and as handler, by status and matter, and its statutory clocks by kind: running, overdue today, paused, met, missed, cancelled",
+        ),
+        r(
+            Method::GET,
             "/v1/regions/{region}/feed",
             Op::Feed,
             true,
@@ -358,7 +366,7 @@ pub fn routes() -> Vec<Route> {
 pub fn reads_projections(op: Op) -> bool {
     matches!(
         op,
-        Op::Find | Op::Inbox | Op::Outbox | Op::Feed | Op::Overdue | Op::Held
+        Op::Find | Op::Inbox | Op::Outbox | Op::Statistics | Op::Feed | Op::Overdue | Op::Held
     )
 }
 
@@ -412,6 +420,7 @@ fn handler_of<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
         Op::Regions => on(filter, regions::list::<L>),
         Op::Inbox => on(filter, regions::inbox::<L>),
         Op::Outbox => on(filter, regions::outbox::<L>),
+        Op::Statistics => on(filter, regions::statistics::<L>),
         Op::DisputePage => on(filter, operator::dispute_page::<L>),
         Op::Reconcile => on(filter, operator::reconcile::<L>),
         Op::Feed => on(filter, regions::feed::<L>),

@@ -147,6 +147,15 @@ fn operation(route: &Route) -> Value {
                 problem_response("`after` is not a page's `next`, or `limit` is out of range"),
             );
         }
+        Op::Statistics => {
+            responses.insert("200".into(), json!({"description": "OK", "content": json_content(schema_of::<crate::projections::statistics::RegionStatistics>())}));
+            responses.insert(
+                "400".into(),
+                problem_response(
+                    "a query parameter: this route takes none (`query:<name>`, rule `unknown`)",
+                ),
+            );
+        }
         Op::Inbox | Op::Outbox => {
             params.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));
             params.push(json!({"name": "after", "in": "query", "required": false, "description": "the previous page's `next`: lines after that application id (a lowercase UUID; anything else is 400 at `query:after`, rule `format`)", "schema": {"type": "string", "format": "uuid"}}));

@@ -97,6 +97,23 @@ pub async fn outbox<L: EventLog>(
     Ok(Json(page(&region, items, limit)))
 }
 
+/// The region's statistics ([`crate::projections::statistics`]): no query parameters.
+pub async fn statistics<L: EventLog>(
+    State(s): State<AppState<L>>,
+    Caller(principal): Caller,
+    Path(region): Path<String>,
+    Query(_): Query<NoQuery>,
+) -> Result<Json<crate::projections::statistics::RegionStatistics>, Problem> {
+    known(&s, &region)?;
+    let now = crate::time::Timestamp::now();
+    Ok(Json(s.gateway.statistics(&principal, &region, now).await?))
+}
+
+/// A route that takes no query parameters: any is refused by name.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoQuery {}
+
 /// `?after=&limit=` of the feed; as [`Paging`], unknown parameters are refused and numbers are
 /// judged from their text.
 #[derive(Debug, Deserialize)]

@@ -6,6 +6,7 @@ pub mod projector;
 pub mod rebuild;
 pub mod running;
 pub mod serials;
+pub mod statistics;
 pub mod store;
 pub mod upcast;
 pub mod view;

@@ -30,18 +30,21 @@
 //!   fills it from its views when first opened by a build that has it);
 //!   `running-by-region-indexed` → present once every entry of `running` is in
 //!   `running-by-region` too (a store made before that order fills it from `running` when first
-//!   opened by a build that has it)
+//!   opened by a build that has it); `statistics/…` → each region's counters
+//!   ([`super::statistics`]); `statistics-counted` → present once those count every view (a
+//!   store made before them counts its views when first opened by a build that has them)
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use fjall::{Database, Keyspace, PersistMode};
+use fjall::{Database, Keyspace, PersistMode, Readable};
 use serde::{Deserialize, Serialize};
 
 use super::feed;
 use super::held::Held;
 use super::running::{self, OverdueClock};
 use super::serials::{self, SerialHit};
+use super::statistics::{self, RegionStatistics};
 use super::view::{ApplicationView, FoldError};
 use crate::domain::calendar::Calendar;
 use crate::log::Positioned;
@@ -190,6 +193,8 @@ struct Encoded {
     feed: HashMap<String, Vec<u64>>,
     /// Applications this run holds, for the count and the gateway's log once committed.
     newly_held: Vec<Held>,
+    /// How each statistics counter the run's views count moves ([`statistics`]).
+    counts: HashMap<Vec<u8>, i64>,
 }
 
 /// The regions party to an application: its origin, then its handlers.
@@ -322,6 +327,15 @@ impl ProjectionStore {
                     // index itself, which holds each clock's region.
                     store.index_running_clocks_by_region()?;
                 }
+                // A store from before the statistics: counted from its views.
+                if store
+                    .meta
+                    .get(statistics::COUNTED)
+                    .map_err(storage)?
+                    .is_none()
+                {
+                    store.count_views()?;
+                }
             }
             // Nothing projected yet: a new store.
             None if store.checkpoint()? == 0 => {
@@ -340,6 +354,10 @@ impl ProjectionStore {
                 store
                     .meta
                     .insert("running-by-region-indexed", 1u64.to_be_bytes())
+                    .map_err(storage)?;
+                store
+                    .meta
+                    .insert(statistics::COUNTED, 1u64.to_be_bytes())
                     .map_err(storage)?;
                 store.persist()?;
             }
@@ -510,6 +528,84 @@ impl ProjectionStore {
             "indexed the running clocks of a store made before that index"
         );
         Ok(())
+    }
+
+    /// Counts every view in the statistics ([`statistics`]) and marks them whole: once, for a
+    /// store made before them. The counters (a few per region and matter) are summed in memory
+    /// and written in one batch with the mark, so an interrupted count leaves none and is done
+    /// again the next time the store is opened.
+    fn count_views(&self) -> Result<(), ProjectionError> {
+        let (mut counts, mut views, mut unread) = (HashMap::new(), 0u64, 0u64);
+        for guard in self.apps.iter() {
+            let (key, value) = guard.into_inner().map_err(storage)?;
+            match decode::<ApplicationView>(&value, || String::from_utf8_lossy(&key).into_owned()) {
+                Ok(view) => {
+                    statistics::count(&mut counts, statistics::tallies(&view), 1);
+                    views += 1;
+                }
+                // Read as unreadable when asked for; nothing to count.
+                Err(_) => unread += 1,
+            }
+        }
+        let mut batch = self.db.batch();
+        for (key, n) in counts {
+            batch.insert(&self.meta, key, statistics::moved(0, n).to_be_bytes());
+        }
+        batch.insert(&self.meta, statistics::COUNTED, 1u64.to_be_bytes());
+        batch.commit().map_err(storage)?;
+        self.persist()?;
+        tracing::info!(
+            views,
+            unreadable_views = unread,
+            "counted the views of a store made before the statistics"
+        );
+        Ok(())
+    }
+
+    /// Region `region`'s statistics ([`statistics`]): its counters, and how many of its running
+    /// clocks are overdue on `today` (a read of its order of the running index up to that day).
+    pub fn statistics(
+        &self,
+        region: &str,
+        today: crate::time::CivilDate,
+    ) -> Result<RegionStatistics, ProjectionError> {
+        // One snapshot for the counters and the checkpoint they stand at.
+        let snapshot = self.db.snapshot();
+        let mut out = RegionStatistics {
+            region: region.to_string(),
+            position: be_u64(snapshot.get(&self.meta, "checkpoint").map_err(storage)?).unwrap_or(0),
+            ..RegionStatistics::default()
+        };
+        // Every kind, counted or not: the answer has one shape.
+        for kind in [
+            crate::domain::deadlines::DeadlineKind::Acceptance,
+            crate::domain::deadlines::DeadlineKind::Decision,
+            crate::domain::deadlines::DeadlineKind::Issue,
+        ] {
+            out.clocks
+                .insert(running::kind_str(kind).to_string(), Default::default());
+        }
+        let prefix = statistics::region_prefix(region);
+        for guard in snapshot.prefix(&self.meta, &prefix) {
+            let (key, value) = guard.into_inner().map_err(storage)?;
+            if let (Some(rest), Some(n)) = (key.get(prefix.len()..), be_u64(Some(value))) {
+                out.add(rest, n);
+            }
+        }
+        let region_prefix = running::region_prefix(region);
+        let end = [region_prefix.as_slice(), today.to_string().as_bytes()].concat();
+        for guard in snapshot.range(&self.running_by_region, region_prefix.clone()..end) {
+            let key = guard.key().map_err(storage)?;
+            if let Some((due, _, kind)) = key.get(region_prefix.len()..).and_then(running::parts)
+                && crate::domain::deadlines::overdue_on(due, today)
+            {
+                out.clocks
+                    .entry(running::kind_str(kind).to_string())
+                    .or_default()
+                    .overdue += 1;
+            }
+        }
+        Ok(out)
     }
 
     /// Puts every entry of the `running` index in its responsible region's order too and marks
@@ -868,9 +964,15 @@ impl ProjectionStore {
     /// form move into the view, or are dropped when the view leaves them in the log, instead of
     /// being copied. Callers pass events they have no further use for but their positions.
     pub fn apply(&self, events: &mut [Positioned], cal: &Calendar) -> Result<u64, ProjectionError> {
+        // What the checkpoint covers was applied, views and counters together: applied again
+        // (a run handed over twice), a submission would fold into a new view over the stored one
+        // and count its application twice. Positions ascend, so that is a prefix of the run.
+        let checkpoint = self.checkpoint()?;
+        let fresh = events.partition_point(|p| p.position <= checkpoint);
+        let events = &mut events[fresh..];
         // The checkpoint, and which event it names: a start checks the log still holds it there.
         let Some((last, last_id)) = events.last().map(|p| (p.position, p.event.id.clone())) else {
-            return self.checkpoint();
+            return Ok(checkpoint);
         };
         if self.injected_failure() {
             return Err(storage(fjall::Error::Poisoned));
@@ -903,6 +1005,22 @@ impl ProjectionStore {
         if !encoded.newly_held.is_empty() {
             let count = self.held_count()? + encoded.newly_held.len() as u64;
             batch.insert(&self.meta, "held", count.to_be_bytes());
+        }
+        // The projector applies one run at a time, so no other write moves a counter between
+        // this read and the commit.
+        for (key, delta) in encoded.counts {
+            if delta == 0 {
+                continue;
+            }
+            let now = statistics::moved(
+                be_u64(self.meta.get(&key).map_err(storage)?).unwrap_or(0),
+                delta,
+            );
+            if now == 0 {
+                batch.remove(&self.meta, key);
+            } else {
+                batch.insert(&self.meta, key, now.to_be_bytes());
+            }
         }
         batch.insert(&self.meta, "checkpoint", last.to_be_bytes());
         let mut named = last.to_be_bytes().to_vec();
@@ -960,6 +1078,7 @@ impl ProjectionStore {
                     self.get(app)?
                 };
                 if let Some(v) = &current {
+                    statistics::count(&mut out.counts, statistics::tallies(v), -1);
                     awaited_before.insert(
                         app.clone(),
                         v.state.awaiting().into_iter().map(|(r, _)| r).collect(),
@@ -1032,6 +1151,7 @@ impl ProjectionStore {
         out.ops.reserve(views.len() * 3);
         for (app, view) in &views {
             let Some(view) = view else { continue };
+            statistics::count(&mut out.counts, statistics::tallies(view), 1);
             for region in awaited_before.get(app).into_iter().flatten() {
                 out.ops.push(Op::Remove(Ks::Inbox, box_key(region, app)));
             }
@@ -1966,6 +2086,149 @@ mod tests {
         let entries = |name| raw(&live).iter().filter(|(ks, _, _)| *ks == name).count();
         assert_eq!(entries("running-by-region"), entries("running"));
         assert_eq!(entries("running"), all.len());
+    }
+
+    /// Each region's statistics as counted from every stored view, now: what the counters must
+    /// equal after any run.
+    fn recounted(store: &ProjectionStore, region: &str) -> RegionStatistics {
+        let mut counts = HashMap::new();
+        for (_, view) in store.all_views().expect("views") {
+            statistics::count(&mut counts, statistics::tallies(&view), 1);
+        }
+        let prefix = statistics::region_prefix(region);
+        let mut out = RegionStatistics {
+            region: region.to_string(),
+            position: store.checkpoint().expect("checkpoint"),
+            ..RegionStatistics::default()
+        };
+        for kind in ["acceptance", "decision", "issue"] {
+            out.clocks.insert(kind.to_string(), Default::default());
+        }
+        let mut keys: Vec<_> = counts.into_iter().filter(|(_, n)| *n != 0).collect();
+        keys.sort();
+        for (key, n) in keys {
+            if let Some(rest) = key.strip_prefix(prefix.as_slice()) {
+                out.add(rest, n as u64);
+            }
+        }
+        out
+    }
+
+    /// Given a live projection of forty applications in six regions that are forwarded,
+    /// accepted, supplemented, suspended, decided, delivered and withdrawn, when it applies them
+    /// in runs of seven (later events meeting views stored by earlier runs) and each run is
+    /// applied a second time (as after a crash before the checkpoint moved), then after every
+    /// run each region's statistics equal a count of every stored view; and a store rebuilt in
+    /// one run holds the very same counters, key for key.
+    #[test]
+    fn a_regions_statistics_count_its_views_after_every_run() {
+        let events = mixed(40);
+        let cal = Calendar::weekdays();
+        let (a, b) = (
+            TempDir::new("proj-stats-live"),
+            TempDir::new("proj-stats-rebuilt"),
+        );
+        let live = ProjectionStore::open(a.path()).expect("open");
+        let regions: Vec<&str> = crate::demo::REGIONS.iter().map(|(code, _)| *code).collect();
+        let today = day("2026-11-05");
+        let without_overdue = |mut s: RegionStatistics| {
+            s.clocks.values_mut().for_each(|c| c.overdue = 0);
+            s
+        };
+        for run in events.chunks(7) {
+            live.apply(&mut run.to_vec(), &cal).expect("apply");
+            live.apply(&mut run.to_vec(), &cal).expect("applied again");
+            for region in &regions {
+                assert_eq!(
+                    without_overdue(live.statistics(region, today).expect("statistics")),
+                    recounted(&live, region),
+                    "{region} at {}",
+                    live.checkpoint().expect("checkpoint")
+                );
+            }
+        }
+        let rebuilt = ProjectionStore::open(b.path()).expect("open");
+        rebuilt.apply(&mut events.clone(), &cal).expect("apply");
+        assert_eq!(raw(&rebuilt), raw(&live));
+
+        // The mix reaches every kind of count: several statuses on both sides, clocks met,
+        // missed and running; and overdue ones once the days pass.
+        let mut totals = RegionStatistics::default();
+        let late = day("2027-06-01");
+        let mut overdue = 0;
+        for region in &regions {
+            let s = live.statistics(region, late).expect("statistics");
+            overdue += s.clocks.values().map(|c| c.overdue).sum::<u64>();
+            for (k, n) in s.as_origin.by_status {
+                *totals.as_origin.by_status.entry(k).or_default() += n;
+            }
+            totals.as_handler.total += s.as_handler.total;
+            for (k, c) in s.clocks {
+                let t = totals.clocks.entry(k).or_default();
+                t.met += c.met;
+                t.running += c.running;
+            }
+        }
+        assert_eq!(totals.as_origin.by_status.values().sum::<u64>(), 40);
+        assert!(
+            totals.as_origin.by_status.len() >= 5,
+            "{:?}",
+            totals.as_origin
+        );
+        assert!(totals.as_handler.total >= 40);
+        assert!(
+            totals.clocks.values().any(|c| c.met > 0),
+            "{:?}",
+            totals.clocks
+        );
+        let running: u64 = totals.clocks.values().map(|c| c.running).sum();
+        assert_eq!(
+            overdue, running,
+            "every running clock is overdue by mid-2027"
+        );
+        assert_eq!(
+            running as usize,
+            live.overdue(late, None, None, 10_000).expect("all").len()
+        );
+    }
+
+    /// Given a store made before the statistics (no counters, no mark), when it is opened by a
+    /// build that keeps them, then it counts its views, into the very counters a live store
+    /// writes.
+    #[test]
+    fn a_store_made_before_the_statistics_counts_its_views_when_opened() {
+        let dir = TempDir::new("proj-stats-from");
+        let cal = Calendar::weekdays();
+        let before = {
+            let store = ProjectionStore::open(dir.path()).expect("open");
+            store.apply(&mut mixed(20), &cal).expect("apply");
+            let before = raw(&store);
+            for guard in store.meta.prefix(statistics::PREFIX) {
+                let key = guard.key().expect("key");
+                store.meta.remove(key).expect("remove");
+            }
+            store.meta.remove(statistics::COUNTED).expect("remove");
+            store.persist().expect("persist");
+            assert_eq!(
+                store
+                    .statistics("330000", day("2026-11-05"))
+                    .expect("s")
+                    .as_handler
+                    .total,
+                0
+            );
+            before
+        };
+        let store = ProjectionStore::open(dir.path()).expect("reopen");
+        assert_eq!(raw(&store), before);
+        assert!(
+            store
+                .statistics("330000", day("2026-11-05"))
+                .expect("s")
+                .as_handler
+                .total
+                > 0
+        );
     }
 
     #[test]

@@ -178,6 +178,19 @@ impl<L: EventLog> Gateway<L> {
         Ok(self.store.outbox(region, after, limit)?)
     }
 
+    /// The region's statistics ([`crate::projections::statistics`]), its clocks judged overdue by
+    /// the Beijing date of `now`. A region sees its own, an operator any region's.
+    pub async fn statistics(
+        &self,
+        principal: &Principal,
+        region: &str,
+        now: crate::time::Timestamp,
+    ) -> Result<crate::projections::statistics::RegionStatistics, ServiceError> {
+        Self::may_see_region(principal, region)?;
+        self.caught_up().await;
+        Ok(self.store.statistics(region, now.china_date())?)
+    }
+
     /// A page of the running clocks whose due date is past, by the Beijing date of `now`, oldest
     /// due first: every one for an operator, those a region is responsible for for a region.
     /// Read from the projections' index of running clocks ([`crate::projections::running`]),
@@ -198,7 +211,7 @@ impl<L: EventLog> Gateway<L> {
     fn may_see_region(principal: &Principal, region: &str) -> Result<(), ServiceError> {
         match principal.region() {
             Some(own) if own != region => Err(ServiceError::Forbidden(format!(
-                "region {own} may read only its own inbox and outbox, not {region}'s"
+                "region {own} may read only its own inbox, outbox and statistics, not {region}'s"
             ))),
             _ => Ok(()),
         }

@@ -1,0 +1,225 @@
+//! Statistics: each region's applications, as the origin that sent them and as a handler sent
+//! them, by matter and status, and its statutory clocks by kind and how they stand or closed.
+//!
+//! A province's platform team asks "how many did we send, how many wait on us, how many of our
+//! clocks closed late" without paging its whole inbox and outbox. Counting views on each read
+//! would cost a read of every application a region ever touched; instead the projections keep
+//! counters, in the `meta` keyspace under [`PREFIX`], moved in the same batch as the views they
+//! count: each run of events takes away what every view it touches counted before the run
+//! ([`tallies`] of the stored view) and adds what it counts after. So the counters agree with the
+//! views at every checkpoint, a replay after a crash moves them no further than the views, and a
+//! rebuild counts them again from the log.
+//!
+//! Key: [`PREFIX`], the region, 0x00, then `origin` or `handler`, 0x00, the matter, 0x00, the
+//! status; or `clock`, 0x00, the deadline's kind, 0x00, its state, counted for the region
+//! responsible for it → the count (u64 BE). Codes only: no personal data.
+
+use std::collections::{BTreeMap, HashMap};
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::view::ApplicationView;
+use crate::domain::deadlines::DeadlineState;
+
+/// What every counter's key in `meta` starts with.
+pub const PREFIX: &[u8] = b"statistics/";
+
+/// The `meta` key present once the counters count every view (a store made before them counts
+/// its views when first opened by a build that has them).
+pub const COUNTED: &str = "statistics-counted";
+
+fn state_str(state: DeadlineState) -> &'static str {
+    match state {
+        DeadlineState::Running => "running",
+        DeadlineState::Paused => "paused",
+        DeadlineState::Met => "met",
+        DeadlineState::Missed => "missed",
+        DeadlineState::Cancelled => "cancelled",
+    }
+}
+
+/// What every counter of `region` starts with.
+pub fn region_prefix(region: &str) -> Vec<u8> {
+    let mut k = PREFIX.to_vec();
+    k.extend_from_slice(region.as_bytes());
+    k.push(0);
+    k
+}
+
+fn counter(region: &str, parts: [&str; 3]) -> Vec<u8> {
+    let mut k = region_prefix(region);
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            k.push(0);
+        }
+        k.extend_from_slice(p.as_bytes());
+    }
+    k
+}
+
+/// The counters `view` adds one to: its origin's (`origin`, matter, status), each handler's
+/// (`handler`, matter, status, once per region), and each deadline's responsible region's
+/// (`clock`, kind, state).
+pub fn tallies(view: &ApplicationView) -> Vec<Vec<u8>> {
+    let s = &view.state;
+    let (matter, status) = (s.matter.as_str(), s.status.as_str());
+    let mut out = Vec::with_capacity(2 + s.handlers.len() + view.deadlines.0.len());
+    out.push(counter(&s.origin, ["origin", matter, status]));
+    for (i, h) in s.handlers.iter().enumerate() {
+        if !s.handlers[..i].contains(h) {
+            out.push(counter(h, ["handler", matter, status]));
+        }
+    }
+    for d in &view.deadlines.0 {
+        out.push(counter(
+            &d.responsible,
+            [
+                "clock",
+                super::running::kind_str(d.kind),
+                state_str(d.state),
+            ],
+        ));
+    }
+    out
+}
+
+/// Adds `sign` (+1 or −1) to each of `keys` in `into`.
+pub fn count(into: &mut HashMap<Vec<u8>, i64>, keys: Vec<Vec<u8>>, sign: i64) {
+    for k in keys {
+        *into.entry(k).or_default() += sign;
+    }
+}
+
+/// `count` moved by `delta`, never below 0 (a counter below its views is a bug, not a number
+/// to show).
+pub fn moved(count: u64, delta: i64) -> u64 {
+    if delta >= 0 {
+        count.saturating_add(delta.unsigned_abs())
+    } else {
+        count.saturating_sub(delta.unsigned_abs())
+    }
+}
+
+/// A region's applications in one role.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Tally {
+    /// Every application, whatever its status.
+    pub total: u64,
+    /// Those not yet closed (neither delivered, not accepted nor withdrawn).
+    pub open: u64,
+    /// By status (`submitted`, `accepted`, … as `GET /v1/applications/{id}` says it).
+    pub by_status: BTreeMap<String, u64>,
+    /// By matter (`GET /v1/matters`), each by status.
+    pub by_matter: BTreeMap<String, MatterTally>,
+}
+
+/// A region's applications of one matter in one role.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct MatterTally {
+    pub total: u64,
+    pub by_status: BTreeMap<String, u64>,
+}
+
+/// The statutory clocks of one kind a region is responsible for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct ClockTally {
+    /// Running now, overdue ones included.
+    pub running: u64,
+    /// Of those running, the ones past their due date on the day of the answer (Beijing date).
+    pub overdue: u64,
+    /// Paused by a suspension (特别程序).
+    pub paused: u64,
+    /// Closed on or before the due date.
+    pub met: u64,
+    /// Closed after it.
+    pub missed: u64,
+    /// Ended by a withdrawal while open.
+    pub cancelled: u64,
+}
+
+/// What `GET /v1/regions/{region}/statistics` answers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct RegionStatistics {
+    pub region: String,
+    /// The log position the projections had applied when the counters were read: every event
+    /// up to it is counted, none after.
+    pub position: u64,
+    /// The applications this region sent (收件地).
+    pub as_origin: Tally,
+    /// The applications sent to this region to handle (办理地), joint ones included.
+    pub as_handler: Tally,
+    /// Its statutory clocks (行政许可法), by kind: `acceptance`, `decision`, `issue`.
+    pub clocks: BTreeMap<String, ClockTally>,
+}
+
+impl RegionStatistics {
+    /// Adds one stored counter (its key after the region's prefix, and its count).
+    pub fn add(&mut self, rest: &[u8], n: u64) {
+        let mut parts = rest.split(|b| *b == 0).map(String::from_utf8_lossy);
+        let (Some(role), Some(a), Some(b)) = (parts.next(), parts.next(), parts.next()) else {
+            return;
+        };
+        let tally = match role.as_ref() {
+            "origin" => &mut self.as_origin,
+            "handler" => &mut self.as_handler,
+            "clock" => {
+                let clock = self.clocks.entry(a.into_owned()).or_default();
+                match b.as_ref() {
+                    "running" => clock.running += n,
+                    "paused" => clock.paused += n,
+                    "met" => clock.met += n,
+                    "missed" => clock.missed += n,
+                    "cancelled" => clock.cancelled += n,
+                    _ => {}
+                }
+                return;
+            }
+            _ => return,
+        };
+        tally.total += n;
+        if !matches!(b.as_ref(), "not-accepted" | "delivered" | "withdrawn") {
+            tally.open += n;
+        }
+        *tally.by_status.entry(b.clone().into_owned()).or_default() += n;
+        let matter = tally.by_matter.entry(a.into_owned()).or_default();
+        matter.total += n;
+        *matter.by_status.entry(b.into_owned()).or_default() += n;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_counter_moves_by_its_delta_and_never_below_zero() {
+        assert_eq!(moved(3, 2), 5);
+        assert_eq!(moved(3, -2), 1);
+        assert_eq!(moved(1, -2), 0);
+    }
+
+    #[test]
+    fn counters_read_back_into_a_regions_statistics() {
+        let mut s = RegionStatistics::default();
+        let key =
+            |parts: [&str; 3]| counter("440000", parts)[region_prefix("440000").len()..].to_vec();
+        s.add(&key(["origin", "medical-filing", "submitted"]), 2);
+        s.add(&key(["origin", "medical-filing", "delivered"]), 1);
+        s.add(&key(["origin", "hukou-transfer", "accepted"]), 4);
+        s.add(&key(["handler", "pension-transfer", "withdrawn"]), 5);
+        s.add(&key(["clock", "decision", "missed"]), 3);
+        s.add(&key(["clock", "decision", "met"]), 7);
+        assert_eq!(s.as_origin.total, 7);
+        assert_eq!(s.as_origin.open, 6, "delivered is closed");
+        assert_eq!(s.as_origin.by_status["submitted"], 2);
+        assert_eq!(
+            s.as_origin.by_matter["hukou-transfer"].by_status["accepted"],
+            4
+        );
+        assert_eq!(s.as_handler.total, 5);
+        assert_eq!(s.as_handler.open, 0);
+        assert_eq!(s.clocks["decision"].missed, 3);
+        assert_eq!(s.clocks["decision"].met, 7);
+    }
+}
