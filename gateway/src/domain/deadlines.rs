@@ -316,6 +316,13 @@ impl Deadlines {
             Event::Deliver(_) => self.close(DeadlineKind::Issue, at),
             Event::Withdraw(_) => {
                 for d in self.0.iter_mut().filter(|d| d.open()) {
+                    // A paused clock's stored date is from before the pause (and before any
+                    // extension during it): the date it closes on is the one it would have
+                    // run out on had it resumed that day, as a reader was shown while it was
+                    // paused ([`Deadline::due_at`]).
+                    if d.state == DeadlineState::Paused {
+                        d.due = d.due_if_resumed(day, cal).to_string();
+                    }
                     d.state = DeadlineState::Cancelled;
                     d.closed_at = Some(at.to_rfc3339());
                     d.end_pause(at);

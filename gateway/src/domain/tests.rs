@@ -1223,6 +1223,35 @@ fn withdrawal_cancels_running_deadlines() {
     assert_eq!(deadlines.0[0].state, DeadlineState::Cancelled);
 }
 
+/// Given a decision clock suspended and then extended while paused, when the application is
+/// withdrawn during the pause, then the cancelled clock keeps its 30-day limit and the due date
+/// it would have run out on had it resumed that day (what a reader was shown while it was paused),
+/// not the 20-day date stored before the pause. (Found by a region team's walkthrough: the
+/// closed clock said `limit_days: 30` beside the 20-day date.)
+#[test]
+fn a_clock_withdrawn_while_paused_closes_on_the_date_it_was_shown() {
+    let cal = calendar::Calendar::weekdays();
+    let after = clocks_after_each(vec![
+        (
+            GD,
+            Command::Submit(submitted(Mode::Proxy)),
+            "2026-11-02T02:00:00Z",
+        ),
+        (GD, forward(), "2026-11-02T03:00:00Z"),
+        (ZJ, accept(), "2026-11-05T03:00:00Z"), // Thursday: decision due 12-03
+        (ZJ, suspend(), "2026-11-10T03:00:00Z"), // Tuesday: 3 working days used
+        (ZJ, extend(), "2026-11-12T03:00:00Z"), // 30 days, 27 left
+        (GD, withdraw(), "2026-11-16T03:00:00Z"), // Monday
+    ]);
+    let shown = after[4].0[1].due_at(at("2026-11-16T03:00:00Z"), &cal);
+    let decision = &after[5].0[1];
+    assert_eq!(decision.state, DeadlineState::Cancelled);
+    assert_eq!(decision.limit_days, 30);
+    // 27 working days after Monday 11-16: Wednesday 12-23.
+    assert_eq!(decision.due, "2026-12-23");
+    assert_eq!(decision.due, shown);
+}
+
 // ---- reading events written under an older schema version ----------------------------------
 
 #[test]
