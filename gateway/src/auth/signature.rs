@@ -75,10 +75,11 @@ pub enum SignatureError {
     /// `Date` sends a signature already seen. The message says so, and how to avoid it, rather
     /// than leaving the client to suspect a captured request.
     #[error(
-        "this signature was already accepted: an identical request (same method, path, body and \
-         Date) signed again has an identical signature, so with a whole-second Date two identical \
-         requests signed within the same second collide; send Date with fractional seconds \
-         (e.g. 2026-11-23T12:00:00.123Z) so that each signing differs"
+        "this signature came with an earlier request (carried out or refused, a signature is \
+         taken once): sign a repeat afresh, with a new Date. An identical request (same method, \
+         path, body and Date) signed again has an identical signature, so with a whole-second \
+         Date two identical requests signed within the same second collide; send Date with \
+         fractional seconds (e.g. 2026-11-23T12:00:00.123Z) so that each signing differs"
     )]
     Replayed,
 }
