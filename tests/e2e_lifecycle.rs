@@ -693,3 +693,46 @@ fn a_canonical_submission_is_told_what_the_checks_doubt() {
     );
     assert!(again.json().get("warnings").is_none(), "{}", again.json());
 }
+
+/// Given a forwarded application, when the origin sends its forward again with the
+/// `expected_seq` it was first sent with (a client whose answer was lost), then the answer is the
+/// event the first appended, `200` with `"repeated": true`, and the history holds it once; the
+/// same request without `expected_seq` is refused by the lifecycle (409). (Found by a region
+/// team's walkthrough: the retry was told 409 stale-seq, caused by its own write.)
+#[test]
+fn an_action_repeated_with_its_expected_seq_is_answered_with_its_event() {
+    let dir = TempDir::new("action-repeat");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let anon = gw.client(None);
+    let body = submission(&anon, "proxy");
+    let origin = gw.client(Some(&tokens[body["origin"].as_str().expect("origin")]));
+    let id = created_id(&origin.post("/v1/applications", &body));
+    let forward = json!({"materials_checked": true, "expected_seq": 1});
+    let first = act(&origin, &id, "forward", forward.clone());
+    assert_eq!(
+        first.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    assert!(first.json().get("repeated").is_none(), "{}", first.json());
+    let again = act(&origin, &id, "forward", forward);
+    assert_eq!(
+        again.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&again.body)
+    );
+    let again = again.json();
+    assert_eq!(again["repeated"], json!(true), "{again}");
+    assert_eq!(again["seq"], json!(2));
+    assert_eq!(again["event"], first.json()["event"]);
+    expect_problem(
+        act(&origin, &id, "forward", json!({"materials_checked": true})),
+        409,
+    );
+    let events = origin.get(&format!("/v1/applications/{id}/events")).json();
+    assert_eq!(events["events"].as_array().map(Vec::len), Some(2));
+}

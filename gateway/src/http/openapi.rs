@@ -119,13 +119,13 @@ fn operation(route: &Route) -> Value {
                 "requestBody".into(),
                 json!({"required": required, "content": json_content(body)}),
             );
-            responses.insert("200".into(), json!({"description": "The event was appended", "content": json_content(schema_of::<crate::service::ActOutcome>())}));
+            responses.insert("200".into(), json!({"description": "The event was appended; or, `repeated: true`, this request repeats (same action, region, body and `expected_seq`) the one that appended it, which is the event answered, and nothing was appended again. Actions need no Idempotency-Key: the header is not read here", "content": json_content(schema_of::<crate::service::ActOutcome>())}));
             responses.insert(
                 "409".into(),
                 problem_response("Illegal transition (`illegal-transition`), or stale expected_seq (`stale-seq`); both carry the application's `state` and `current_seq`, so the caller can decide again without another read"),
             );
             responses.insert("422".into(), problem_response("Invalid body"));
-            responses.insert("503".into(), problem_response("Not acknowledged: the event log cannot be reached, so nothing was appended, or it did not acknowledge the write, which may have landed (`log-unavailable`, with `Retry-After`; the detail says which: re-read the application before repeating the action), the application changed too often while deciding (`contended`), or its history holds an event this gateway cannot read (`unreadable-history`)"));
+            responses.insert("503".into(), problem_response("Not acknowledged: the event log cannot be reached, so nothing was appended, or it did not acknowledge the write, which may have landed (`log-unavailable`, with `Retry-After`; the detail says which: repeat the action with the `expected_seq` it was sent with, and if the first landed the answer is its event with `repeated: true`; without `expected_seq`, re-read the application first), the application changed too often while deciding (`contended`), or its history holds an event this gateway cannot read (`unreadable-history`)"));
         }
         Op::Held => {
             params.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));

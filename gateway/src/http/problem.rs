@@ -198,8 +198,10 @@ impl Problem {
             (LogUse::Append, true) => (
                 "event log did not acknowledge an append that was sent",
                 "the write was sent to the event log and not acknowledged: it may or may not have \
-                 landed. Retry a submission with the same Idempotency-Key (safe either way), and \
-                 re-read an application before repeating an action",
+                 landed. Retry a submission with the same Idempotency-Key, or an action with the \
+                 expected_seq it was sent with (safe either way: a repeat of what landed is \
+                 answered with it); re-read an application before repeating an action sent \
+                 without expected_seq",
             ),
             (LogUse::Read, false) if for_append => (
                 "event log unreachable: a read an append needed failed, so nothing was appended",

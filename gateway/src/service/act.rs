@@ -17,9 +17,15 @@ pub struct ActOutcome {
     pub seq: u64,
     /// The sealed event that was appended.
     pub event: Envelope,
-    /// Its log position: answered as `X-Tongban-Position`.
+    /// Its log position: answered as `X-Tongban-Position` (of a repeated action, a position at
+    /// or after it).
     #[serde(skip)]
     pub position: u64,
+    /// True when this request repeats the very action that moved the application on from its
+    /// `expected_seq` (a retry after a lost answer): `event` is what that first sending
+    /// appended, and nothing new was appended ([`Gateway::repeated`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub repeated: bool,
 }
 
 impl<L: EventLog> Gateway<L> {
@@ -75,6 +81,20 @@ impl<L: EventLog> Gateway<L> {
                 // Decided on a remembered state: the refusal may be that state's, not the
                 // log's. Nothing was written; decide again on what the log holds.
                 Err(_) if !checked => continue,
+                Err(ServiceError::StaleSeq {
+                    expected,
+                    actual,
+                    status,
+                }) => {
+                    return match self.repeated(app, &region, &command, expected).await {
+                        Some(outcome) => Ok(outcome),
+                        None => Err(ServiceError::StaleSeq {
+                            expected,
+                            actual,
+                            status,
+                        }),
+                    };
+                }
                 Err(e) => return Err(e),
             };
             let envelope = self.seal(
@@ -108,6 +128,7 @@ impl<L: EventLog> Gateway<L> {
                         seq: envelope.seq,
                         event: envelope,
                         position,
+                        repeated: false,
                     });
                 }
                 // Another writer appended first: decide again on what is there now. With
@@ -238,6 +259,50 @@ impl<L: EventLog> Gateway<L> {
             position: view.position.unwrap_or(0),
             state: view.state,
             at: view.updated_at,
+        })
+    }
+
+    /// The event that moved application `app` on from seq `expected`, when it is what `command`
+    /// by `region` decides on the state at `expected`: of the command's type, by that region,
+    /// with the same data. Then a request refused as stale is the repeat of the one that
+    /// appended it (a client whose answer was lost sends its request again, with the
+    /// `expected_seq` it sent first), and is answered with that event (200), as a submission
+    /// retried under its Idempotency-Key is answered with its application: no second event, and
+    /// no 409 telling the client to re-read what it did itself. `None` (the 409 stands) for
+    /// anything else, and when the history cannot be read or folded now. Read only on that
+    /// refusal, so it costs the usual path nothing.
+    async fn repeated(
+        &self,
+        app: &str,
+        region: &str,
+        command: &Command,
+        expected: u64,
+    ) -> Option<ActOutcome> {
+        let events = self.log.read(app).await.ok()?;
+        let at = usize::try_from(expected).ok()?;
+        let landed = events.get(at)?;
+        if landed.region != region || landed.seq != expected.checked_add(1)? {
+            return None;
+        }
+        let (Some(before), None) = fold_history(&events[..at]) else {
+            return None;
+        };
+        let event = domain::decide(Some(&before), region, command.clone()).ok()?;
+        if event.type_name() != landed.kind || event.data() != landed.data {
+            return None;
+        }
+        let after = Application::apply_from(Some(before), app, region, &event);
+        // At or after the event (the log's end as the backend says it now, the event being
+        // read from it): a read naming it waits for no more than it needs.
+        let head = *self.log.head().borrow();
+        let position = self.log.refresh_head().await.unwrap_or(head).max(head);
+        Some(ActOutcome {
+            id: app.to_string(),
+            status: after.status.as_str().to_string(),
+            seq: landed.seq,
+            event: landed.clone(),
+            position,
+            repeated: true,
         })
     }
 

@@ -361,8 +361,15 @@ async fn a_refusal_decided_on_a_remembered_state_is_checked_against_the_log() {
         matches!(refused, ServiceError::Refused { seq: 5, .. }),
         "{refused:?}"
     );
-    let stale = second
+    // The very resumption again from seq 4 is its repeat: answered with the event that landed.
+    let repeated = second
         .act(&lead, &app, Command::Resume(Resumed::default()), Some(4))
+        .await
+        .expect("a repeat");
+    assert!(repeated.repeated && repeated.seq == 5, "{repeated:?}");
+    // Another action from seq 4 is stale.
+    let stale = second
+        .act(&lead, &app, Command::Approve(Default::default()), Some(4))
         .await
         .expect_err("stale");
     assert!(
@@ -377,6 +384,64 @@ async fn a_refusal_decided_on_a_remembered_state_is_checked_against_the_log() {
         "{stale:?}"
     );
     assert_eq!(log.read(&app).await.expect("read").len(), 5);
+}
+
+/// Given an application accepted with 受理编号 A at seq 3, when the lead sends that very accept
+/// again with the expected_seq it sent first (2), as a client does whose answer was lost, then it
+/// is answered with the event that landed (200, `repeated`) and nothing is appended; an accept
+/// with another 受理编号, the same accept by another region, or the same one naming another seq
+/// are not its repeat and hear 409 stale-seq or their refusal as before. (Found by a region
+/// team's walkthrough: a retried action was told its own write made its view stale, and the
+/// Idempotency-Key it sent was silently ignored.)
+#[tokio::test]
+async fn an_action_sent_again_from_the_same_seq_is_answered_with_the_event_it_appended() {
+    use tongban_schemas::events::Accepted;
+
+    let dir = TempDir::new("service-action-repeat");
+    let opened = super::fixtures::opened(&dir);
+    let gw = &opened.gateway;
+    let (origin, lead) = (region(&origin_code()), region(&lead_code()));
+    let app = super::fixtures::forwarded(gw).await;
+    let accept = |reference: &str| {
+        Command::Accept(Accepted {
+            reference: Some(reference.into()),
+        })
+    };
+    let first = gw
+        .act(&lead, &app, accept("受理-0001"), Some(2))
+        .await
+        .expect("accepted");
+    assert!(!first.repeated);
+    let again = gw
+        .act(&lead, &app, accept("受理-0001"), Some(2))
+        .await
+        .expect("its repeat");
+    assert!(again.repeated, "{again:?}");
+    assert_eq!((again.seq, again.status.as_str()), (3, "accepted"));
+    assert_eq!(again.event, first.event);
+    assert!(again.position >= first.position);
+    for (who, cmd, seq) in [
+        (&lead, accept("受理-0002"), Some(2)),
+        (&lead, accept("受理-0001"), Some(1)),
+    ] {
+        let refused = gw.act(who, &app, cmd, seq).await;
+        assert!(
+            matches!(refused, Err(ServiceError::StaleSeq { actual: 3, .. })),
+            "{refused:?}"
+        );
+    }
+    let refused = gw.act(&origin, &app, accept("受理-0001"), Some(2)).await;
+    assert!(
+        matches!(
+            refused,
+            Err(ServiceError::Domain(
+                crate::domain::DomainError::WrongRole { .. }
+            ))
+        ),
+        "{refused:?}"
+    );
+    let events = gw.events(&lead, &app).await.expect("read");
+    assert_eq!(events.len(), 3, "nothing appended by a repeat");
 }
 
 /// Given an application accepted (seq 3) and its index rolled back to seq 2 (the event kept),
