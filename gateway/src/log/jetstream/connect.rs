@@ -194,6 +194,17 @@ pub async fn connect(config: &JetStreamConfig) -> Result<(async_nats::Client, De
                         );
                         heard.refuse_consumer();
                     }
+                    // The head's flow-control replies (head.rs): the server stops pushing
+                    // until they come, so the consumer stalls and is made again, and the
+                    // other gateways' appends are read back instead of taken from the push.
+                    async_nats::Event::ServerError(async_nats::ServerError::Other(message))
+                        if is_permissions_violation(&message) && message.contains("$JS.FC.") =>
+                    {
+                        tracing::error!(
+                            violation = %message,
+                            "NATS refused this user the replies to the stream's flow control ($JS.FC.<stream>.>): the head's push stalls and other gateways' appends are read back from the stream instead. The rights a gateway needs are in docs/operations.md"
+                        );
+                    }
                     async_nats::Event::ServerError(async_nats::ServerError::Other(message))
                         if is_permissions_violation(&message) =>
                     {
