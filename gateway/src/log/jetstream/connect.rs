@@ -574,6 +574,21 @@ pub fn unsafe_settings(expected: &stream::Config, actual: &stream::Config) -> Ve
     if actual.no_ack {
         problems.push("no_ack is on (no publish would be acknowledged)".into());
     }
+    if actual.max_message_size > 0 {
+        problems.push(format!(
+            "max_msg_size is {} bytes: an event larger than that would be refused by the stream \
+             on every attempt (leave it unset: the servers' max_payload bounds every message, and \
+             an event over it is answered 413)",
+            actual.max_message_size
+        ));
+    }
+    if actual.allow_message_ttl {
+        problems.push(
+            "allow_msg_ttl is on: a message could carry its own expiry (Nats-TTL), and an event \
+             would be removed when it expires"
+                .into(),
+        );
+    }
     if actual.sources.as_ref().is_some_and(|s| !s.is_empty()) || actual.subject_transform.is_some()
     {
         problems.push(
@@ -936,5 +951,15 @@ mod tests {
         let mut silent = c.clone();
         silent.no_ack = true;
         assert!(unsafe_settings(&c, &silent)[0].contains("no_ack"));
+        // Found by a walkthrough: both were taken, and every larger event answered 503.
+        let mut capped = c.clone();
+        capped.max_message_size = 2000;
+        capped.allow_message_ttl = true;
+        let problems = unsafe_settings(&c, &capped);
+        assert!(
+            problems[0].contains("max_msg_size is 2000 bytes"),
+            "{problems:?}"
+        );
+        assert!(problems[1].contains("allow_msg_ttl"), "{problems:?}");
     }
 }

@@ -120,6 +120,20 @@ impl SharedCursors {
                 }
             }
         };
+        // A bucket someone else made (or changed) is used only if it keeps what it is told:
+        // an acknowledged position that vanishes sends a region's feed back to its start.
+        if let Ok(status) = store.status().await {
+            let problems = unfit_bucket(&status.info.config, replicas);
+            if !problems.is_empty() {
+                return Err(SetupError::JetStream(format!(
+                    "the feed cursors' bucket {bucket} (stream KV_{bucket}) would not keep the \
+                     regions' acknowledged positions: {}. Fix its settings, or delete it (`nats \
+                     kv del {bucket}`): the gateway makes it anew, and each region's feed then \
+                     starts again from the beginning",
+                    problems.join("; ")
+                )));
+            }
+        }
         let cursors = SharedCursors {
             client,
             store,
@@ -353,6 +367,32 @@ impl SharedCursors {
     }
 }
 
+/// What makes an existing cursors' bucket (its stream's `config`) lose acknowledged positions,
+/// for an event stream of `replicas` (empty: fit).
+pub(super) fn unfit_bucket(config: &stream::Config, replicas: usize) -> Vec<String> {
+    let mut problems = Vec::new();
+    if config.storage != stream::StorageType::File {
+        problems.push("its storage is memory (positions are lost when the servers restart)".into());
+    }
+    if !config.max_age.is_zero() {
+        problems.push(format!(
+            "max_age is {:?} (positions expire)",
+            config.max_age
+        ));
+    }
+    if config.max_messages > 0 || config.max_bytes > 0 {
+        problems.push("a limit (max_msgs, max_bytes) would drop positions".into());
+    }
+    if config.num_replicas < replicas {
+        problems.push(format!(
+            "it has {} replica(s), the event stream {replicas} (a server lost takes positions \
+             the stream keeps)",
+            config.num_replicas
+        ));
+    }
+    problems
+}
+
 /// Gets the bucket, or creates it: its stream's replicas, file storage, the last value only.
 async fn open_bucket(
     js: &jetstream::Context,
@@ -565,6 +605,46 @@ mod tests {
         cursors(&remade).advance("330000", 2).await.expect("ack");
         let another = gateway(&server).await;
         assert_eq!(cursors(&another).get("330000").await.expect("get"), 2);
+    }
+
+    /// Given a cursors' bucket an administrator made before the gateway's first start, in memory
+    /// with a max age, when a gateway opens the stream, then it refuses to start, naming the
+    /// bucket and each setting that would lose acknowledged positions, and how to get a fit one;
+    /// once the bucket is deleted the gateway makes it anew and starts. (Found by a walkthrough:
+    /// an acknowledged position vanished 8 s later and the region's feed started over, unlogged.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cursors_bucket_that_would_lose_positions_is_refused() {
+        let server = NatsServer::start();
+        let js = jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+        js.create_key_value(kv::Config {
+            bucket: "TONGBAN_cursors".into(),
+            history: 1,
+            storage: stream::StorageType::Memory,
+            max_age: Duration::from_secs(8),
+            ..Default::default()
+        })
+        .await
+        .expect("a bucket made by hand");
+        let mut c = JetStreamConfig::new(server.url());
+        c.op_timeout = Duration::from_secs(2);
+        let refused = JetStreamLog::open(&c)
+            .await
+            .err()
+            .expect("refused")
+            .to_string();
+        for part in [
+            "TONGBAN_cursors",
+            "storage is memory",
+            "max_age is 8s",
+            "nats kv del TONGBAN_cursors",
+        ] {
+            assert!(refused.contains(part), "{part:?} not in {refused}");
+        }
+        js.delete_key_value("TONGBAN_cursors")
+            .await
+            .expect("delete");
+        let log = gateway(&server).await;
+        assert_eq!(cursors(&log).advance("330000", 1).await.expect("ack"), 1);
     }
 
     /// A value a gateway did not write reads as no cursor, and the next acknowledgement

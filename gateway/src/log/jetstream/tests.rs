@@ -536,6 +536,29 @@ async fn an_event_over_the_servers_max_payload_is_too_large_not_unavailable() {
     ));
 }
 
+/// Given a stream on which an administrator set `max_msg_size` while the gateway runs, when an
+/// event larger than it is appended, then it is refused as too large (413: a retry is refused the
+/// same way), naming the stream's limit, not answered as an append that may have landed (503);
+/// smaller events still land. (Found by a walkthrough: it was "publish not acknowledged".)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_over_the_streams_max_msg_size_is_too_large_not_unacknowledged() {
+    let server = NatsServer::start();
+    let log = open(&server).await;
+    let js = jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+    let mut capped = connect::stream_config(&config(&server));
+    capped.max_message_size = 4000;
+    js.update_stream(capped).await.expect("cap the stream");
+    let mut big = conformance::event(&crate::ids::new_v7(), 1, "");
+    big.data = serde_json::json!({"note": "x".repeat(8000)});
+    let refused = log.append(big.clone(), 0).await;
+    assert!(
+        matches!(&refused, Err(LogError::TooLarge(reason)) if reason.contains("max_msg_size")),
+        "{refused:?}"
+    );
+    assert!(log.read(&big.app).await.expect("read").is_empty());
+    conformance::append_chain(&log, &crate::ids::new_v7(), 1).await;
+}
+
 /// A stream that allowed deletes and purges once and refuses them now (NATS lets a stream be
 /// tightened, never loosened), with messages removed before that: the gateway accepts it, and a
 /// reader passes over what the server lists as removed instead of waiting for it forever.
