@@ -344,6 +344,18 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
         "accept",
         json!({"expected_seq": 4, "reference": "SL-0001"}),
     ));
+    // A part is for joint applications: a conflict with this one (409 with its state), not a
+    // fault of the body.
+    let p = expect_problem(act(&lead, &id, "complete-part", json!({})), 409);
+    assert_eq!(
+        (&p["type"], &p["state"], &p["current_seq"]),
+        (
+            &json!("urn:tongban:problem:not-joint"),
+            &json!("accepted"),
+            &json!(5)
+        ),
+        "{p}"
+    );
     success(&act(
         &lead,
         &id,

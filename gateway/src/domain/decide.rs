@@ -135,12 +135,13 @@ pub fn decide(
             Ok(())
         }
         Command::CompletePart(_) => {
+            need(&[Role::LeadHandler, Role::Handler], "handlers")?;
+            // Said before the state: no state of this application will ever allow it.
             if app.mode != Mode::Joint {
                 return Err(DomainError::NotJoint {
                     mode: app.mode.as_str(),
                 });
             }
-            need(&[Role::LeadHandler, Role::Handler], "handlers")?;
             in_state(DECIDING)?;
             if app.parts_completed.iter().any(|r| r == region) {
                 return Err(DomainError::PartAlreadyCompleted {

@@ -92,9 +92,9 @@ impl DomainError {
             | DeadlineAlreadyExtended
             | PartAlreadyCompleted { .. }
             | PartsOutstanding { .. }
-            | AlreadyExists { .. } => ErrorKind::Conflict,
-            NotJoint { .. }
-            | UnknownMatter { .. }
+            | AlreadyExists { .. }
+            | NotJoint { .. } => ErrorKind::Conflict,
+            UnknownMatter { .. }
             | ModeNotAllowed { .. }
             | HandlerCount { .. }
             | OriginIsHandler { .. }
@@ -106,13 +106,17 @@ impl DomainError {
         }
     }
 
-    /// The rule an invalid command broke, as a problem's errors name it: `blank` for text of
-    /// spaces alone, `proxy-check` for a proxy forward without the window's check, `domain` for
-    /// the rest (the message says which).
+    /// The rule a refused command broke. Of an invalid command, as a problem's errors name it:
+    /// `blank` for text of spaces alone, `proxy-check` for a proxy forward without the window's
+    /// check, `domain` for the rest (the message says which). Of a conflict, as its problem type
+    /// names it: `not-joint` for a part completed in an application that is not joint (its mode
+    /// never changes, so no later state allows it), `illegal-transition` for the rest.
     pub fn rule(&self) -> &'static str {
         match self {
             DomainError::Blank { .. } => "blank",
             DomainError::MaterialsNotChecked => "proxy-check",
+            DomainError::NotJoint { .. } => "not-joint",
+            _ if self.kind() == ErrorKind::Conflict => "illegal-transition",
             _ => "domain",
         }
     }

@@ -122,7 +122,7 @@ fn operation(route: &Route) -> Value {
             responses.insert("200".into(), json!({"description": "The event was appended", "content": json_content(schema_of::<crate::service::ActOutcome>())}));
             responses.insert(
                 "409".into(),
-                problem_response("Illegal transition (`illegal-transition`), or stale expected_seq (`stale-seq`); both carry the application's `state` and `current_seq`, so the caller can decide again without another read"),
+                problem_response("Illegal transition (`illegal-transition`), a part completed in an application that is not joint (`not-joint`: its mode never changes, so no retry helps), or stale expected_seq (`stale-seq`); each carries the application's `state` and `current_seq`, so the caller can decide again without another read"),
             );
             responses.insert("422".into(), problem_response("Invalid body"));
             responses.insert("503".into(), problem_response("Not acknowledged: the event log cannot be reached, so nothing was appended, or it did not acknowledge the write, which may have landed (`log-unavailable`, with `Retry-After`; the detail says which: re-read the application before repeating the action), the application changed too often while deciding (`contended`), or its history holds an event this gateway cannot read (`unreadable-history`)"));
