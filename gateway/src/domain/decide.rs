@@ -11,7 +11,9 @@
 //!   refuses the application, parts outstanding or not, or it would wait for parts that will
 //!   never be done, with only the origin's withdrawal to end it;
 //! - a reason, and each item of a 补正告知, is text: one of spaces alone is refused, since a
-//!   refusal must state why and the one 补正告知 must list what is missing;
+//!   refusal must state why and the one 补正告知 must list what is missing; so is an identifier
+//!   of spaces alone (受理编号, 文书编号, 证照编号, 快递单号…), which names nothing: one not
+//!   known is left out;
 //! - the result is delivered by the origin's window or the lead handler.
 
 use tongban_schemas::{Mode, matters};
@@ -193,22 +195,58 @@ pub fn decide(
     Ok(command.into_event())
 }
 
-/// The first required text of `command` that is empty or holds only characters that show
-/// nothing ([`shows_nothing`]), as a pointer into its body. The payload schemas ask `minLength`
-/// of the reasons, but not of a 补正告知's items.
+/// The first text of `command` that must say something and is empty or holds only characters
+/// that show nothing ([`shows_nothing`]), as a pointer into its body, in the body's order: a
+/// reason, an item of a 补正告知, and every identifier that is given (受理编号, 决定文书编号,
+/// the 电子证照's type and number, a result document's or supplied material's name and type,
+/// 快递单号). An identifier of spaces names nothing (a blank 受理编号 would sit in the serial
+/// index where no search finds it): one not known is left out. The payload schemas ask
+/// `minLength` of the reasons and the licence's fields, and nothing of the rest.
 fn blank_text(command: &Command) -> Option<String> {
-    let blank = |s: &str| s.chars().all(shows_nothing);
+    let given = |s: &Option<String>| s.as_deref().is_some_and(blank);
+    let at = |pointer: &str| Some(pointer.to_string());
     match command {
-        Command::NotAccept(r) if blank(&r.reason) => Some("/reason".into()),
-        Command::Deny(d) if blank(&d.reason) => Some("/reason".into()),
-        Command::Suspend(s) if blank(&s.reason) => Some("/reason".into()),
-        Command::ExtendDeadline(e) if blank(&e.reason) => Some("/reason".into()),
+        Command::NotAccept(r) if blank(&r.reason) => at("/reason"),
+        Command::Deny(d) if blank(&d.reason) => at("/reason"),
+        Command::Deny(d) if given(&d.decision_number) => at("/decision_number"),
+        Command::Suspend(s) if blank(&s.reason) => at("/reason"),
+        Command::ExtendDeadline(e) if blank(&e.reason) => at("/reason"),
         Command::RequestSupplement(r) => r
             .items
             .iter()
             .position(|item| blank(item))
             .map(|i| format!("/items/{i}")),
+        Command::Supplement(s) => s
+            .materials
+            .iter()
+            .enumerate()
+            .find_map(|(i, m)| blank_material(m, &format!("/materials/{i}"))),
+        Command::Accept(a) if given(&a.reference) => at("/reference"),
+        Command::Approve(a) if given(&a.decision_number) => at("/decision_number"),
+        Command::IssueResult(r) => match (&r.licence, &r.document) {
+            (Some(l), _) if blank(&l.kind) => at("/licence/kind"),
+            (Some(l), _) if blank(&l.number) => at("/licence/number"),
+            (_, Some(d)) => blank_material(d, "/document"),
+            _ => None,
+        },
+        Command::Deliver(d) if given(&d.tracking) => at("/tracking"),
         _ => None,
+    }
+}
+
+/// Whether `s` says nothing: empty, or only characters that show nothing.
+fn blank(s: &str) -> bool {
+    s.chars().all(shows_nothing)
+}
+
+/// The pointer of a material's name or type, below `at`, if it says nothing.
+fn blank_material(m: &tongban_schemas::blocks::material::MaterialRef, at: &str) -> Option<String> {
+    if blank(&m.name) {
+        Some(format!("{at}/name"))
+    } else if blank(&m.kind) {
+        Some(format!("{at}/kind"))
+    } else {
+        None
     }
 }
 

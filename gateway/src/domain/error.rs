@@ -77,7 +77,7 @@ pub enum DomainError {
     )]
     MaterialsNotChecked,
     #[error(
-        "{field} is empty or holds only spaces: write it out (a refusal states its reason; a 补正告知 lists what is missing)"
+        "{field} is empty or holds only spaces: write it out (a refusal states its reason; a 补正告知 lists what is missing; an identifier such as a 受理编号, 文书编号, 证照编号 or 快递单号 names one), or leave out an identifier that is not known"
     )]
     Blank { field: String },
 }

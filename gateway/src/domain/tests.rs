@@ -520,6 +520,187 @@ fn a_reason_or_an_item_of_spaces_alone_is_refused() {
     );
 }
 
+fn material(name: &str, kind: &str) -> tongban_schemas::blocks::material::MaterialRef {
+    tongban_schemas::blocks::material::MaterialRef {
+        name: name.into(),
+        kind: kind.into(),
+        sha256: "0".repeat(64),
+        size: 1024,
+        format: None,
+    }
+}
+
+/// Given an application at each step whose body may name something (a 受理编号, a 决定文书编号,
+/// the 电子证照's type and number, a result document or a supplied material, a 快递单号), when
+/// the identifier is given but empty or spaces alone, then the command is refused at that field
+/// with the `blank` rule; left out, or written out, it is taken. (Found by an HTTP walkthrough:
+/// `{"reference":"   "}` was accepted and its blank 受理编号 sat in the serial index, unfindable;
+/// so were a blank decision number, licence number, document name and tracking number.)
+#[test]
+fn an_identifier_of_spaces_alone_is_refused() {
+    let forwarded = given(vec![submit(Mode::Proxy), (GD, forward())]);
+    let asked = given(vec![
+        submit(Mode::Proxy),
+        (GD, forward()),
+        (ZJ, request_supplement()),
+    ]);
+    let accepted = given(vec![submit(Mode::Proxy), (GD, forward()), (ZJ, accept())]);
+    let approved = given(vec![
+        submit(Mode::Proxy),
+        (GD, forward()),
+        (ZJ, accept()),
+        (ZJ, approve()),
+    ]);
+    let issued = given(vec![
+        submit(Mode::Proxy),
+        (GD, forward()),
+        (ZJ, accept()),
+        (ZJ, approve()),
+        (ZJ, issue()),
+    ]);
+    let licence = |kind: &str, number: &str| ev::LicenceRef {
+        kind: kind.into(),
+        number: number.into(),
+    };
+    let cases: Vec<(&Given, &str, Command, &str)> = vec![
+        (
+            &forwarded,
+            ZJ,
+            Command::Accept(ev::Accepted {
+                reference: Some("   ".into()),
+            }),
+            "/reference",
+        ),
+        (
+            &asked,
+            GD,
+            Command::Supplement(ev::Supplemented {
+                materials: vec![
+                    material("户口簿首页", "household-register"),
+                    material("照片", " "),
+                ],
+                note: None,
+            }),
+            "/materials/1/kind",
+        ),
+        (
+            &accepted,
+            ZJ,
+            Command::Approve(ev::Approved {
+                decision_number: Some("".into()),
+            }),
+            "/decision_number",
+        ),
+        (
+            &accepted,
+            ZJ,
+            Command::Approve(ev::Approved {
+                decision_number: Some("\u{3000}".into()),
+            }),
+            "/decision_number",
+        ),
+        (
+            &accepted,
+            ZJ,
+            Command::Deny(ev::Denied {
+                reason: "不符合条件".into(),
+                decision_number: Some(" ".into()),
+            }),
+            "/decision_number",
+        ),
+        (
+            &approved,
+            ZJ,
+            Command::IssueResult(ev::ResultIssued {
+                licence: Some(licence(" ", "SSC-0001")),
+                document: None,
+            }),
+            "/licence/kind",
+        ),
+        (
+            &approved,
+            ZJ,
+            Command::IssueResult(ev::ResultIssued {
+                licence: Some(licence("社会保障卡", " ")),
+                document: None,
+            }),
+            "/licence/number",
+        ),
+        (
+            &approved,
+            ZJ,
+            Command::IssueResult(ev::ResultIssued {
+                licence: Some(licence("社会保障卡", "SSC-0001")),
+                document: Some(material(" ", "decision")),
+            }),
+            "/document/name",
+        ),
+        (
+            &approved,
+            ZJ,
+            Command::IssueResult(ev::ResultIssued {
+                licence: None,
+                document: Some(material("准予许可决定书", "\u{200b}")),
+            }),
+            "/document/kind",
+        ),
+        (
+            &issued,
+            GD,
+            Command::Deliver(ev::Delivered {
+                channel: ev::DeliveryChannel::Post,
+                tracking: Some("  ".into()),
+            }),
+            "/tracking",
+        ),
+    ];
+    for (g, region, cmd, field) in cases {
+        let refused = g.when(region, cmd).map(|_| ()).expect_err(field);
+        assert_eq!(
+            refused,
+            DomainError::Blank {
+                field: field.into()
+            }
+        );
+        assert_eq!(
+            (refused.kind(), refused.rule(), refused.pointer().as_deref()),
+            (ErrorKind::Invalid, "blank", Some(field))
+        );
+    }
+    // Written out, or left out, each is taken.
+    let taken: Vec<(&Given, &str, Command)> = vec![
+        (
+            &forwarded,
+            ZJ,
+            Command::Accept(ev::Accepted {
+                reference: Some("SL-0001".into()),
+            }),
+        ),
+        (&forwarded, ZJ, accept()),
+        (
+            &accepted,
+            ZJ,
+            Command::Approve(ev::Approved {
+                decision_number: Some("JD-0001".into()),
+            }),
+        ),
+        (&accepted, ZJ, approve()),
+        (
+            &approved,
+            ZJ,
+            Command::IssueResult(ev::ResultIssued {
+                licence: Some(licence("社会保障卡", "SSC-0001")),
+                document: Some(material("准予许可决定书", "decision")),
+            }),
+        ),
+        (&issued, GD, deliver()),
+    ];
+    for (g, region, cmd) in taken {
+        let action = cmd.action().map(|a| a.as_str());
+        assert!(g.when(region, cmd).is_ok(), "{action:?}");
+    }
+}
+
 /// Given an application that is not joint, when its handler completes a part, then it is a
 /// conflict with the application (rule `not-joint`, 409 at the edge, like the other refusals by
 /// state), not a fault of the body; a region that is no handler hears first that the action is

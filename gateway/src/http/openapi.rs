@@ -124,7 +124,17 @@ fn operation(route: &Route) -> Value {
                 "409".into(),
                 problem_response("Illegal transition (`illegal-transition`), a part completed in an application that is not joint (`not-joint`: its mode never changes, so no retry helps), or stale expected_seq (`stale-seq`); each carries the application's `state` and `current_seq`, so the caller can decide again without another read"),
             );
-            responses.insert("422".into(), problem_response("Invalid body"));
+            responses.insert(
+                "422".into(),
+                problem_response(
+                    "Invalid body; `errors` lists every problem of its schema at its JSON \
+                     pointer, `expected_seq`'s among them; then the first the action's rules \
+                     find: a reason, an item of a 补正告知 or an identifier given (`reference`, \
+                     `decision_number`, a licence's or document's or material's fields, \
+                     `tracking`) that is empty or spaces alone (`blank`), a proxy forward \
+                     without `materials_checked` (`proxy-check`)",
+                ),
+            );
             responses.insert("503".into(), problem_response("Not acknowledged: the event log cannot be reached, so nothing was appended, or it did not acknowledge the write, which may have landed (`log-unavailable`, with `Retry-After`; the detail says which: re-read the application before repeating the action), the application changed too often while deciding (`contended`), or its history holds an event this gateway cannot read (`unreadable-history`)"));
         }
         Op::Held => {
