@@ -63,6 +63,7 @@ fn body_for(action: &str) -> Value {
         "deny" => json!({"reason": "不符合条件"}),
         "deliver" => json!({"channel": "post"}),
         "forward" => json!({"materials_checked": true}),
+        "issue-result" => json!({"licence": {"kind": "电子证照", "number": "ZZ-0001"}}),
         _ => json!({}),
     }
 }

@@ -388,6 +388,13 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
         json!({"decision_number": "JD-0001"}),
     ));
     expect_problem(act(&origin, &id, "withdraw", json!({})), 409); // only before the decision
+    // A result names what was issued: its 电子证照 or its document.
+    let p = expect_problem(act(&lead, &id, "issue-result", json!({})), 422);
+    assert_eq!(
+        (&p["errors"][0]["pointer"], &p["errors"][0]["rule"]),
+        (&json!("/licence"), &json!("licence-or-document")),
+        "{p}"
+    );
     success(&act(
         &lead,
         &id,
@@ -447,7 +454,12 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
         409,
     );
     success(&act(&lead, &id, "approve", json!({})));
-    success(&act(&lead, &id, "issue-result", json!({})));
+    success(&act(
+        &lead,
+        &id,
+        "issue-result",
+        json!({"document": {"name": "准予许可决定书", "kind": "decision", "sha256": "ab".repeat(32), "size": 2048, "format": "ofd"}}),
+    ));
     assert_eq!(
         success(&act(&lead, &id, "deliver", json!({"channel": "online"})))["status"],
         json!("delivered")
@@ -480,7 +492,12 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
     expect_problem(act(&second, &id, "complete-part", json!({})), 409);
     success(&act(&lead, &id, "complete-part", json!({"part": "迁入"})));
     success(&act(&lead, &id, "approve", json!({})));
-    success(&act(&lead, &id, "issue-result", json!({})));
+    success(&act(
+        &lead,
+        &id,
+        "issue-result",
+        json!({"document": {"name": "准予许可决定书", "kind": "decision", "sha256": "ab".repeat(32), "size": 2048, "format": "ofd"}}),
+    ));
     assert_eq!(
         success(&act(
             &lead,

@@ -14,6 +14,7 @@
 //!   refusal must state why and the one 补正告知 must list what is missing; so is an identifier
 //!   of spaces alone (受理编号, 文书编号, 证照编号, 快递单号…), which names nothing: one not
 //!   known is left out;
+//! - the result names what was issued: its 电子证照 (licence), its document, or both;
 //! - the result is delivered by the origin's window or the lead handler.
 
 use tongban_schemas::{Mode, matters};
@@ -55,8 +56,8 @@ pub fn decide(
     })?;
     // The body's own fault, whatever the state: said before a state or a stale seq is, so that
     // the caller does not refresh and retry only to hear it then. A non-party has heard 404.
-    if let Some(field) = blank_text(&command) {
-        return Err(DomainError::Blank { field });
+    if let Some(fault) = body_fault(&command) {
+        return Err(fault);
     }
     let need = |allowed: &[Role], label: &'static str| -> Result<(), DomainError> {
         if allowed.contains(&role) {
@@ -193,6 +194,21 @@ pub fn decide(
         }
     }?;
     Ok(command.into_event())
+}
+
+/// What is wrong with `command`'s body whatever the state, the first of it: a text that says
+/// nothing ([`blank_text`]), then what the fields say together: a result names what was issued
+/// (its 电子证照 or its document).
+fn body_fault(command: &Command) -> Option<DomainError> {
+    if let Some(field) = blank_text(command) {
+        return Some(DomainError::Blank { field });
+    }
+    match command {
+        Command::IssueResult(r) if r.licence.is_none() && r.document.is_none() => {
+            Some(DomainError::NoResultReference)
+        }
+        _ => None,
+    }
 }
 
 /// The first text of `command` that must say something and is empty or holds only characters

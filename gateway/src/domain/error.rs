@@ -77,6 +77,11 @@ pub enum DomainError {
     )]
     MaterialsNotChecked,
     #[error(
+        "issue-result names what was issued: a licence (电子证照, its kind and number), a result \
+         document (结果文书), or both"
+    )]
+    NoResultReference,
+    #[error(
         "{field} is empty or holds only spaces: write it out (a refusal states its reason; a 补正告知 lists what is missing; an identifier such as a 受理编号, 文书编号, 证照编号 or 快递单号 names one), or leave out an identifier that is not known"
     )]
     Blank { field: String },
@@ -102,19 +107,22 @@ impl DomainError {
             | BadRegionCode { .. }
             | Empty { .. }
             | Blank { .. }
+            | NoResultReference
             | MaterialsNotChecked => ErrorKind::Invalid,
         }
     }
 
     /// The rule a refused command broke. Of an invalid command, as a problem's errors name it:
     /// `blank` for text of spaces alone, `proxy-check` for a proxy forward without the window's
-    /// check, `domain` for the rest (the message says which). Of a conflict, as its problem type
+    /// check, `licence-or-document` for a result that names neither, `domain` for the rest (the
+    /// message says which). Of a conflict, as its problem type
     /// names it: `not-joint` for a part completed in an application that is not joint (its mode
     /// never changes, so no later state allows it), `illegal-transition` for the rest.
     pub fn rule(&self) -> &'static str {
         match self {
             DomainError::Blank { .. } => "blank",
             DomainError::MaterialsNotChecked => "proxy-check",
+            DomainError::NoResultReference => "licence-or-document",
             DomainError::NotJoint { .. } => "not-joint",
             _ if self.kind() == ErrorKind::Conflict => "illegal-transition",
             _ => "domain",
@@ -136,6 +144,7 @@ impl DomainError {
             BadRegionCode { field, .. } => Some(field.clone()),
             Empty { field } => Some((*field).into()),
             Blank { field } => Some(field.clone()),
+            NoResultReference => Some("/licence".into()),
             MaterialsNotChecked => Some("/materials_checked".into()),
             _ => None,
         }

@@ -110,7 +110,13 @@ fn complete_part() -> Command {
     Command::CompletePart(ev::PartCompleted::default())
 }
 fn issue() -> Command {
-    Command::IssueResult(ev::ResultIssued::default())
+    Command::IssueResult(ev::ResultIssued {
+        licence: Some(ev::LicenceRef {
+            kind: "社会保障卡".into(),
+            number: "SSC-0001".into(),
+        }),
+        document: None,
+    })
 }
 fn deliver() -> Command {
     Command::Deliver(ev::Delivered {
@@ -698,6 +704,57 @@ fn an_identifier_of_spaces_alone_is_refused() {
     for (g, region, cmd) in taken {
         let action = cmd.action().map(|a| a.as_str());
         assert!(g.when(region, cmd).is_ok(), "{action:?}");
+    }
+}
+
+/// Given an approved application, when the lead handler issues a result naming neither a
+/// licence (电子证照) nor a document, then it is refused at `/licence` with the rule
+/// `licence-or-document`, whatever the state; either, or both, is issued. (Found by an HTTP
+/// walkthrough: `issue-result {}` recorded a result naming nothing.)
+#[test]
+fn a_result_names_its_licence_or_its_document() {
+    let approved = given(vec![
+        submit(Mode::Proxy),
+        (GD, forward()),
+        (ZJ, accept()),
+        (ZJ, approve()),
+    ]);
+    let nothing = || Command::IssueResult(ev::ResultIssued::default());
+    let refused = approved
+        .when(ZJ, nothing())
+        .map(|_| ())
+        .expect_err("names nothing");
+    assert_eq!(refused, DomainError::NoResultReference);
+    assert_eq!(
+        (refused.kind(), refused.rule(), refused.pointer().as_deref()),
+        (ErrorKind::Invalid, "licence-or-document", Some("/licence"))
+    );
+    // The body's own fault: said before the state is.
+    let accepted = given(vec![submit(Mode::Proxy), (GD, forward()), (ZJ, accept())]);
+    assert_eq!(
+        accepted.when(ZJ, nothing()).map(|_| ()),
+        Err(DomainError::NoResultReference)
+    );
+    let document = Some(material("准予许可决定书", "decision"));
+    for result in [
+        ev::ResultIssued {
+            licence: None,
+            document: document.clone(),
+        },
+        ev::ResultIssued {
+            licence: Some(ev::LicenceRef {
+                kind: "社会保障卡".into(),
+                number: "SSC-0001".into(),
+            }),
+            document,
+        },
+    ] {
+        assert_eq!(
+            approved
+                .when(ZJ, Command::IssueResult(result))
+                .map(|(_, a)| a.status),
+            Ok(Status::ResultIssued)
+        );
     }
 }
 

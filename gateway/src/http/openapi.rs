@@ -132,7 +132,9 @@ fn operation(route: &Route) -> Value {
                      find: a reason, an item of a 补正告知 or an identifier given (`reference`, \
                      `decision_number`, a licence's or document's or material's fields, \
                      `tracking`) that is empty or spaces alone (`blank`), a proxy forward \
-                     without `materials_checked` (`proxy-check`)",
+                     without `materials_checked` (`proxy-check`), a result naming neither its \
+                     `licence` (电子证照) nor its `document` (at `/licence`, \
+                     `licence-or-document`)",
                 ),
             );
             responses.insert("503".into(), problem_response("Not acknowledged: the event log cannot be reached, so nothing was appended, or it did not acknowledge the write, which may have landed (`log-unavailable`, with `Retry-After`; the detail says which: re-read the application before repeating the action), the application changed too often while deciding (`contended`), or its history holds an event this gateway cannot read (`unreadable-history`)"));
