@@ -401,6 +401,21 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
         "issue-result",
         json!({"licence": {"kind": "电子证照", "number": "ZZ-0001"}}),
     ));
+    // Only a delivery by post has a 快递单号, and it must.
+    for (body, rule) in [
+        (
+            json!({"channel": "window", "tracking": "SF123"}),
+            "post-only",
+        ),
+        (json!({"channel": "post"}), "required-for-post"),
+    ] {
+        let p = expect_problem(act(&origin, &id, "deliver", body), 422);
+        assert_eq!(
+            (&p["errors"][0]["pointer"], &p["errors"][0]["rule"]),
+            (&json!("/tracking"), &json!(rule)),
+            "{p}"
+        );
+    }
     let done = success(&act(&origin, &id, "deliver", json!({"channel": "window"})));
     assert_eq!(done["status"], json!("delivered"));
     let view = origin.get(&format!("/v1/applications/{id}")).json();

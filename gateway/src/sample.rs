@@ -70,7 +70,7 @@ pub fn commands(i: usize) -> Result<Vec<(String, Command)>, SampleError> {
             lead,
             Command::Deliver(ev::Delivered {
                 channel: ev::DeliveryChannel::Post,
-                tracking: None,
+                tracking: Some(format!("SF{:010}", i + 1)),
             }),
         ),
     ])

@@ -15,8 +15,10 @@
 //!   of spaces alone (受理编号, 文书编号, 证照编号, 快递单号…), which names nothing: one not
 //!   known is left out;
 //! - the result names what was issued: its 电子证照 (licence), its document, or both;
-//! - the result is delivered by the origin's window or the lead handler.
+//! - the result is delivered by the origin's window or the lead handler; a delivery by post
+//!   (邮寄) names its 快递单号 (`tracking`), and no other delivery has one.
 
+use tongban_schemas::events::DeliveryChannel;
 use tongban_schemas::{Mode, matters};
 
 use super::application::{Application, Role};
@@ -198,7 +200,8 @@ pub fn decide(
 
 /// What is wrong with `command`'s body whatever the state, the first of it: a text that says
 /// nothing ([`blank_text`]), then what the fields say together: a result names what was issued
-/// (its 电子证照 or its document).
+/// (its 电子证照 or its document); a delivery by post names its 快递单号, and only a delivery by
+/// post has one.
 fn body_fault(command: &Command) -> Option<DomainError> {
     if let Some(field) = blank_text(command) {
         return Some(DomainError::Blank { field });
@@ -207,6 +210,16 @@ fn body_fault(command: &Command) -> Option<DomainError> {
         Command::IssueResult(r) if r.licence.is_none() && r.document.is_none() => {
             Some(DomainError::NoResultReference)
         }
+        Command::Deliver(d) => match (d.channel, &d.tracking) {
+            (DeliveryChannel::Post, None) => Some(DomainError::TrackingRequired),
+            (DeliveryChannel::Window, Some(_)) => {
+                Some(DomainError::TrackingNotPost { channel: "window" })
+            }
+            (DeliveryChannel::Online, Some(_)) => {
+                Some(DomainError::TrackingNotPost { channel: "online" })
+            }
+            _ => None,
+        },
         _ => None,
     }
 }

@@ -81,6 +81,13 @@ pub enum DomainError {
          document (结果文书), or both"
     )]
     NoResultReference,
+    #[error("a delivery by post (邮寄) names its tracking number (快递单号) in tracking")]
+    TrackingRequired,
+    #[error(
+        "tracking (快递单号) is only for a delivery by post (邮寄); this one is {channel}: leave \
+         it out"
+    )]
+    TrackingNotPost { channel: &'static str },
     #[error(
         "{field} is empty or holds only spaces: write it out (a refusal states its reason; a 补正告知 lists what is missing; an identifier such as a 受理编号, 文书编号, 证照编号 or 快递单号 names one), or leave out an identifier that is not known"
     )]
@@ -108,14 +115,17 @@ impl DomainError {
             | Empty { .. }
             | Blank { .. }
             | NoResultReference
+            | TrackingRequired
+            | TrackingNotPost { .. }
             | MaterialsNotChecked => ErrorKind::Invalid,
         }
     }
 
     /// The rule a refused command broke. Of an invalid command, as a problem's errors name it:
     /// `blank` for text of spaces alone, `proxy-check` for a proxy forward without the window's
-    /// check, `licence-or-document` for a result that names neither, `domain` for the rest (the
-    /// message says which). Of a conflict, as its problem type
+    /// check, `licence-or-document` for a result that names neither, `required-for-post` for a
+    /// delivery by post without its 快递单号, `post-only` for a 快递单号 on another channel,
+    /// `domain` for the rest (the message says which). Of a conflict, as its problem type
     /// names it: `not-joint` for a part completed in an application that is not joint (its mode
     /// never changes, so no later state allows it), `illegal-transition` for the rest.
     pub fn rule(&self) -> &'static str {
@@ -123,6 +133,8 @@ impl DomainError {
             DomainError::Blank { .. } => "blank",
             DomainError::MaterialsNotChecked => "proxy-check",
             DomainError::NoResultReference => "licence-or-document",
+            DomainError::TrackingRequired => "required-for-post",
+            DomainError::TrackingNotPost { .. } => "post-only",
             DomainError::NotJoint { .. } => "not-joint",
             _ if self.kind() == ErrorKind::Conflict => "illegal-transition",
             _ => "domain",
@@ -145,6 +157,7 @@ impl DomainError {
             Empty { field } => Some((*field).into()),
             Blank { field } => Some(field.clone()),
             NoResultReference => Some("/licence".into()),
+            TrackingRequired | TrackingNotPost { .. } => Some("/tracking".into()),
             MaterialsNotChecked => Some("/materials_checked".into()),
             _ => None,
         }

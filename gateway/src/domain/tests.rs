@@ -758,6 +758,71 @@ fn a_result_names_its_licence_or_its_document() {
     }
 }
 
+/// Given an issued result, when it is delivered, then a delivery by post (邮寄) without its
+/// 快递单号 is refused at `/tracking` with the rule `required-for-post`, and a 快递单号 on a
+/// window or online delivery with `post-only`, whatever the state; a post with its number, and
+/// the others without one, are delivered. (Found by an HTTP walkthrough: `{"channel":"post"}`
+/// and `{"channel":"window","tracking":"SF123"}` were both recorded.)
+#[test]
+fn only_a_delivery_by_post_has_a_tracking_number_and_it_must() {
+    let issued = given(vec![
+        submit(Mode::Proxy),
+        (GD, forward()),
+        (ZJ, accept()),
+        (ZJ, approve()),
+        (ZJ, issue()),
+    ]);
+    let delivery = |channel, tracking: Option<&str>| {
+        Command::Deliver(ev::Delivered {
+            channel,
+            tracking: tracking.map(str::to_string),
+        })
+    };
+    use ev::DeliveryChannel::{Online, Post, Window};
+    for (cmd, refused, rule) in [
+        (
+            delivery(Post, None),
+            DomainError::TrackingRequired,
+            "required-for-post",
+        ),
+        (
+            delivery(Window, Some("SF123")),
+            DomainError::TrackingNotPost { channel: "window" },
+            "post-only",
+        ),
+        (
+            delivery(Online, Some("SF123")),
+            DomainError::TrackingNotPost { channel: "online" },
+            "post-only",
+        ),
+    ] {
+        let error = issued.when(GD, cmd.clone()).map(|_| ()).expect_err(rule);
+        assert_eq!(error, refused);
+        assert_eq!(
+            (error.kind(), error.rule(), error.pointer().as_deref()),
+            (ErrorKind::Invalid, rule, Some("/tracking"))
+        );
+        // The body's own fault: said before the state is.
+        let approved = given(vec![
+            submit(Mode::Proxy),
+            (GD, forward()),
+            (ZJ, accept()),
+            (ZJ, approve()),
+        ]);
+        assert_eq!(approved.when(ZJ, cmd).map(|_| ()), Err(refused));
+    }
+    for cmd in [
+        delivery(Post, Some("SF1234567890")),
+        delivery(Window, None),
+        delivery(Online, None),
+    ] {
+        assert_eq!(
+            issued.when(GD, cmd).map(|(_, a)| a.status),
+            Ok(Status::Delivered)
+        );
+    }
+}
+
 /// Given an application that is not joint, when its handler completes a part, then it is a
 /// conflict with the application (rule `not-joint`, 409 at the edge, like the other refusals by
 /// state), not a fault of the body; a region that is no handler hears first that the action is

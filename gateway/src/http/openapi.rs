@@ -134,7 +134,8 @@ fn operation(route: &Route) -> Value {
                      `tracking`) that is empty or spaces alone (`blank`), a proxy forward \
                      without `materials_checked` (`proxy-check`), a result naming neither its \
                      `licence` (电子证照) nor its `document` (at `/licence`, \
-                     `licence-or-document`)",
+                     `licence-or-document`), a delivery by post without its `tracking` \
+                     (快递单号, `required-for-post`) or another with one (`post-only`)",
                 ),
             );
             responses.insert("503".into(), problem_response("Not acknowledged: the event log cannot be reached, so nothing was appended, or it did not acknowledge the write, which may have landed (`log-unavailable`, with `Retry-After`; the detail says which: re-read the application before repeating the action), the application changed too often while deciding (`contended`), or its history holds an event this gateway cannot read (`unreadable-history`)"));
