@@ -61,8 +61,9 @@ fn body_for(action: &str) -> Value {
         "suspend" => json!({"kind": "hearing", "reason": "听证"}),
         "extend-deadline" => json!({"reason": "复杂"}),
         "deny" => json!({"reason": "不符合条件"}),
-        "deliver" => json!({"channel": "post"}),
+        "deliver" => json!({"channel": "post", "tracking": "SF100200300"}),
         "forward" => json!({"materials_checked": true}),
+        "issue-result" => json!({"licence": {"kind": "电子证照", "number": "ZZ-0001"}}),
         _ => json!({}),
     }
 }

@@ -344,6 +344,18 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
         "accept",
         json!({"expected_seq": 4, "reference": "SL-0001"}),
     ));
+    // A part is for joint applications: a conflict with this one (409 with its state), not a
+    // fault of the body.
+    let p = expect_problem(act(&lead, &id, "complete-part", json!({})), 409);
+    assert_eq!(
+        (&p["type"], &p["state"], &p["current_seq"]),
+        (
+            &json!("urn:tongban:problem:not-joint"),
+            &json!("accepted"),
+            &json!(5)
+        ),
+        "{p}"
+    );
     success(&act(
         &lead,
         &id,
@@ -376,12 +388,34 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
         json!({"decision_number": "JD-0001"}),
     ));
     expect_problem(act(&origin, &id, "withdraw", json!({})), 409); // only before the decision
+    // A result names what was issued: its 电子证照 or its document.
+    let p = expect_problem(act(&lead, &id, "issue-result", json!({})), 422);
+    assert_eq!(
+        (&p["errors"][0]["pointer"], &p["errors"][0]["rule"]),
+        (&json!("/licence"), &json!("licence-or-document")),
+        "{p}"
+    );
     success(&act(
         &lead,
         &id,
         "issue-result",
         json!({"licence": {"kind": "电子证照", "number": "ZZ-0001"}}),
     ));
+    // Only a delivery by post has a 快递单号, and it must.
+    for (body, rule) in [
+        (
+            json!({"channel": "window", "tracking": "SF123"}),
+            "post-only",
+        ),
+        (json!({"channel": "post"}), "required-for-post"),
+    ] {
+        let p = expect_problem(act(&origin, &id, "deliver", body), 422);
+        assert_eq!(
+            (&p["errors"][0]["pointer"], &p["errors"][0]["rule"]),
+            (&json!("/tracking"), &json!(rule)),
+            "{p}"
+        );
+    }
     let done = success(&act(&origin, &id, "deliver", json!({"channel": "window"})));
     assert_eq!(done["status"], json!("delivered"));
     let view = origin.get(&format!("/v1/applications/{id}")).json();
@@ -435,7 +469,12 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
         409,
     );
     success(&act(&lead, &id, "approve", json!({})));
-    success(&act(&lead, &id, "issue-result", json!({})));
+    success(&act(
+        &lead,
+        &id,
+        "issue-result",
+        json!({"document": {"name": "准予许可决定书", "kind": "decision", "sha256": "ab".repeat(32), "size": 2048, "format": "ofd"}}),
+    ));
     assert_eq!(
         success(&act(&lead, &id, "deliver", json!({"channel": "online"})))["status"],
         json!("delivered")
@@ -468,7 +507,12 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
     expect_problem(act(&second, &id, "complete-part", json!({})), 409);
     success(&act(&lead, &id, "complete-part", json!({"part": "迁入"})));
     success(&act(&lead, &id, "approve", json!({})));
-    success(&act(&lead, &id, "issue-result", json!({})));
+    success(&act(
+        &lead,
+        &id,
+        "issue-result",
+        json!({"document": {"name": "准予许可决定书", "kind": "decision", "sha256": "ab".repeat(32), "size": 2048, "format": "ofd"}}),
+    ));
     assert_eq!(
         success(&act(
             &lead,

@@ -38,7 +38,11 @@ fn proxy_application(gw: &Gateway, data: &std::path::Path) -> String {
             (&origin, "supplement", json!({})),
             (lead, "accept", json!({})),
             (lead, "approve", json!({})),
-            (lead, "issue-result", json!({})),
+            (
+                lead,
+                "issue-result",
+                json!({"licence": {"kind": "社会保障卡", "number": "SSC-0001"}}),
+            ),
             (&origin, "deliver", json!({"channel": "window"})),
         ],
     )

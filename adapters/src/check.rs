@@ -122,31 +122,45 @@ impl Check {
                 Err(e) => error(e.rule(), format!("统一社会信用代码无效：{}", e.zh())),
             },
             Check::Gb2260 => match gb2260::normalise(s) {
-                None => error("gb2260-format", "行政区划代码应为 6 位或 12 位数字"),
-                Some(_) if !gb2260::is_known(s) => error(
-                    "gb2260-unknown",
-                    "行政区划代码不存在 (GB/T 2260, historical codes included)",
+                None => error(
+                    "gb2260-format",
+                    "行政区划代码应为 6 位或 12 位数字 (6 or 12 digits)",
                 ),
+                Some(six) if !gb2260::is_known(six) => {
+                    error("gb2260-unknown", gb2260::unknown_message(six))
+                }
                 Some(_) => None,
             },
             Check::Sex => match gb2261::Sex::from_code(s) {
                 Some(_) => None,
-                None => error("gb2261", "性别代码应为 0、1、2、5、6、9 (GB/T 2261.1)"),
+                None => error(
+                    "gb2261",
+                    "性别代码应为 0、1、2、5、6、9 (GB/T 2261.1 sex code: 0, 1, 2, 5, 6 or 9)",
+                ),
             },
             Check::Ethnicity => {
                 if gb3304::is_valid_code(s) {
                     None
                 } else {
-                    error("gb3304", "民族代码应为 01–56、97、98 (GB/T 3304)")
+                    error(
+                        "gb3304",
+                        "民族代码应为 01–56、97、98 (GB/T 3304 ethnicity code: 01 to 56, 97 or 98)",
+                    )
                 }
             }
             Check::Phone => match phone::classify(s) {
                 Some(_) => None,
-                None => error("phone", "联系电话应为手机号或带区号的固定电话"),
+                None => error(
+                    "phone",
+                    "联系电话应为手机号或带区号的固定电话 (a mobile number, or a landline with its area code)",
+                ),
             },
             Check::Date => match Date::parse_iso(s) {
                 Some(_) => None,
-                None => error("date", "日期应为真实存在的 YYYY-MM-DD"),
+                None => error(
+                    "date",
+                    "日期应为真实存在的 YYYY-MM-DD (a real calendar date)",
+                ),
             },
         }
     }
@@ -188,14 +202,43 @@ mod tests {
         assert!(warn.warning);
         assert_eq!(Check::Gb32100.run(&json!("91110000600037341L")), None);
         assert_eq!(Check::Gb2260.run(&json!("371200")), None);
-        assert_eq!(
-            Check::Gb2260.run(&json!("999999")).unwrap().rule,
-            "gb2260-unknown"
+        let unknown = Check::Gb2260.run(&json!("999999")).unwrap();
+        assert_eq!(unknown.rule, "gb2260-unknown");
+        // The canonical check's wording, code and English included.
+        assert_eq!(unknown.message, gb2260::unknown_message("999999"));
+        assert!(
+            unknown
+                .message
+                .ends_with("(not a GB/T 2260 division code, historical codes included)"),
+            "{}",
+            unknown.message
         );
         assert_eq!(Check::Sex.run(&json!("3")).unwrap().rule, "gb2261");
         assert_eq!(Check::Ethnicity.run(&json!("57")).unwrap().rule, "gb3304");
         assert_eq!(Check::Phone.run(&json!("13812345678")), None);
         assert_eq!(Check::Date.run(&json!("2023-02-29")).unwrap().rule, "date");
         assert_eq!(Check::Phone.run(&json!(1)), None);
+        // Every refusal says it in Chinese, then in English in parentheses.
+        for (check, value) in [
+            (Check::Gb2260, "99"),
+            (Check::Gb2260, "999999"),
+            (Check::Sex, "3"),
+            (Check::Ethnicity, "57"),
+            (Check::Phone, "123"),
+            (Check::Date, "2023-02-29"),
+        ] {
+            let found = check.run(&json!(value)).unwrap();
+            let english = found
+                .message
+                .strip_suffix(')')
+                .and_then(|m| m.rsplit_once(" ("))
+                .map(|(_, inside)| inside)
+                .unwrap_or_default();
+            assert!(
+                english.is_ascii() && english.split(' ').count() >= 3,
+                "{check:?}: {}",
+                found.message
+            );
+        }
     }
 }

@@ -132,7 +132,7 @@ pub async fn seed<L: EventLog>(
             ));
             steps.push((
                 lead.clone(),
-                Command::IssueResult(ev::ResultIssued::default()),
+                Command::IssueResult(crate::sample::result(matter, i)),
             ));
         }
         for (who, cmd) in steps {

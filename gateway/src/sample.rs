@@ -65,18 +65,27 @@ pub fn commands(i: usize) -> Result<Vec<(String, Command)>, SampleError> {
             }),
         ),
         (lead.clone(), Command::Approve(ev::Approved::default())),
-        (
-            lead.clone(),
-            Command::IssueResult(ev::ResultIssued::default()),
-        ),
+        (lead.clone(), Command::IssueResult(result(matter, i))),
         (
             lead,
             Command::Deliver(ev::Delivered {
                 channel: ev::DeliveryChannel::Post,
-                tracking: None,
+                tracking: Some(format!("SF{:010}", i + 1)),
             }),
         ),
     ])
+}
+
+/// What application number `i` of `matter` is issued: an 电子证照 of the matter's kind with a
+/// made-up number (a result names what was issued). For the demo's applications too.
+pub fn result(matter: &matters::Matter, i: usize) -> ev::ResultIssued {
+    ev::ResultIssued {
+        licence: Some(ev::LicenceRef {
+            kind: matter.title_zh.to_string(),
+            number: format!("ZZ{:06}", i + 1),
+        }),
+        document: None,
+    }
 }
 
 /// The sealed events of application number `i` under a fresh application id, in seq order.

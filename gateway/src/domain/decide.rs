@@ -11,9 +11,14 @@
 //!   refuses the application, parts outstanding or not, or it would wait for parts that will
 //!   never be done, with only the origin's withdrawal to end it;
 //! - a reason, and each item of a 补正告知, is text: one of spaces alone is refused, since a
-//!   refusal must state why and the one 补正告知 must list what is missing;
-//! - the result is delivered by the origin's window or the lead handler.
+//!   refusal must state why and the one 补正告知 must list what is missing; so is an identifier
+//!   of spaces alone (受理编号, 文书编号, 证照编号, 快递单号…), which names nothing: one not
+//!   known is left out;
+//! - the result names what was issued: its 电子证照 (licence), its document, or both;
+//! - the result is delivered by the origin's window or the lead handler; a delivery by post
+//!   (邮寄) names its 快递单号 (`tracking`), and no other delivery has one.
 
+use tongban_schemas::events::DeliveryChannel;
 use tongban_schemas::{Mode, matters};
 
 use super::application::{Application, Role};
@@ -53,8 +58,8 @@ pub fn decide(
     })?;
     // The body's own fault, whatever the state: said before a state or a stale seq is, so that
     // the caller does not refresh and retry only to hear it then. A non-party has heard 404.
-    if let Some(field) = blank_text(&command) {
-        return Err(DomainError::Blank { field });
+    if let Some(fault) = body_fault(&command) {
+        return Err(fault);
     }
     let need = |allowed: &[Role], label: &'static str| -> Result<(), DomainError> {
         if allowed.contains(&role) {
@@ -135,12 +140,13 @@ pub fn decide(
             Ok(())
         }
         Command::CompletePart(_) => {
+            need(&[Role::LeadHandler, Role::Handler], "handlers")?;
+            // Said before the state: no state of this application will ever allow it.
             if app.mode != Mode::Joint {
                 return Err(DomainError::NotJoint {
                     mode: app.mode.as_str(),
                 });
             }
-            need(&[Role::LeadHandler, Role::Handler], "handlers")?;
             in_state(DECIDING)?;
             if app.parts_completed.iter().any(|r| r == region) {
                 return Err(DomainError::PartAlreadyCompleted {
@@ -192,22 +198,84 @@ pub fn decide(
     Ok(command.into_event())
 }
 
-/// The first required text of `command` that is empty or holds only characters that show
-/// nothing ([`shows_nothing`]), as a pointer into its body. The payload schemas ask `minLength`
-/// of the reasons, but not of a 补正告知's items.
-fn blank_text(command: &Command) -> Option<String> {
-    let blank = |s: &str| s.chars().all(shows_nothing);
+/// What is wrong with `command`'s body whatever the state, the first of it: a text that says
+/// nothing ([`blank_text`]), then what the fields say together: a result names what was issued
+/// (its 电子证照 or its document); a delivery by post names its 快递单号, and only a delivery by
+/// post has one.
+fn body_fault(command: &Command) -> Option<DomainError> {
+    if let Some(field) = blank_text(command) {
+        return Some(DomainError::Blank { field });
+    }
     match command {
-        Command::NotAccept(r) if blank(&r.reason) => Some("/reason".into()),
-        Command::Deny(d) if blank(&d.reason) => Some("/reason".into()),
-        Command::Suspend(s) if blank(&s.reason) => Some("/reason".into()),
-        Command::ExtendDeadline(e) if blank(&e.reason) => Some("/reason".into()),
+        Command::IssueResult(r) if r.licence.is_none() && r.document.is_none() => {
+            Some(DomainError::NoResultReference)
+        }
+        Command::Deliver(d) => match (d.channel, &d.tracking) {
+            (DeliveryChannel::Post, None) => Some(DomainError::TrackingRequired),
+            (DeliveryChannel::Window, Some(_)) => {
+                Some(DomainError::TrackingNotPost { channel: "window" })
+            }
+            (DeliveryChannel::Online, Some(_)) => {
+                Some(DomainError::TrackingNotPost { channel: "online" })
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The first text of `command` that must say something and is empty or holds only characters
+/// that show nothing ([`shows_nothing`]), as a pointer into its body, in the body's order: a
+/// reason, an item of a 补正告知, and every identifier that is given (受理编号, 决定文书编号,
+/// the 电子证照's type and number, a result document's or supplied material's name and type,
+/// 快递单号). An identifier of spaces names nothing (a blank 受理编号 would sit in the serial
+/// index where no search finds it): one not known is left out. The payload schemas ask
+/// `minLength` of the reasons and the licence's fields, and nothing of the rest.
+fn blank_text(command: &Command) -> Option<String> {
+    let given = |s: &Option<String>| s.as_deref().is_some_and(blank);
+    let at = |pointer: &str| Some(pointer.to_string());
+    match command {
+        Command::NotAccept(r) if blank(&r.reason) => at("/reason"),
+        Command::Deny(d) if blank(&d.reason) => at("/reason"),
+        Command::Deny(d) if given(&d.decision_number) => at("/decision_number"),
+        Command::Suspend(s) if blank(&s.reason) => at("/reason"),
+        Command::ExtendDeadline(e) if blank(&e.reason) => at("/reason"),
         Command::RequestSupplement(r) => r
             .items
             .iter()
             .position(|item| blank(item))
             .map(|i| format!("/items/{i}")),
+        Command::Supplement(s) => s
+            .materials
+            .iter()
+            .enumerate()
+            .find_map(|(i, m)| blank_material(m, &format!("/materials/{i}"))),
+        Command::Accept(a) if given(&a.reference) => at("/reference"),
+        Command::Approve(a) if given(&a.decision_number) => at("/decision_number"),
+        Command::IssueResult(r) => match (&r.licence, &r.document) {
+            (Some(l), _) if blank(&l.kind) => at("/licence/kind"),
+            (Some(l), _) if blank(&l.number) => at("/licence/number"),
+            (_, Some(d)) => blank_material(d, "/document"),
+            _ => None,
+        },
+        Command::Deliver(d) if given(&d.tracking) => at("/tracking"),
         _ => None,
+    }
+}
+
+/// Whether `s` says nothing: empty, or only characters that show nothing.
+fn blank(s: &str) -> bool {
+    s.chars().all(shows_nothing)
+}
+
+/// The pointer of a material's name or type, below `at`, if it says nothing.
+fn blank_material(m: &tongban_schemas::blocks::material::MaterialRef, at: &str) -> Option<String> {
+    if blank(&m.name) {
+        Some(format!("{at}/name"))
+    } else if blank(&m.kind) {
+        Some(format!("{at}/kind"))
+    } else {
+        None
     }
 }
 

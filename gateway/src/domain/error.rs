@@ -77,7 +77,19 @@ pub enum DomainError {
     )]
     MaterialsNotChecked,
     #[error(
-        "{field} is empty or holds only spaces: write it out (a refusal states its reason; a 补正告知 lists what is missing)"
+        "issue-result names what was issued: a licence (电子证照, its kind and number), a result \
+         document (结果文书), or both"
+    )]
+    NoResultReference,
+    #[error("a delivery by post (邮寄) names its tracking number (快递单号) in tracking")]
+    TrackingRequired,
+    #[error(
+        "tracking (快递单号) is only for a delivery by post (邮寄); this one is {channel}: leave \
+         it out"
+    )]
+    TrackingNotPost { channel: &'static str },
+    #[error(
+        "{field} is empty or holds only spaces: write it out (a refusal states its reason; a 补正告知 lists what is missing; an identifier such as a 受理编号, 文书编号, 证照编号 or 快递单号 names one), or leave out an identifier that is not known"
     )]
     Blank { field: String },
 }
@@ -92,9 +104,9 @@ impl DomainError {
             | DeadlineAlreadyExtended
             | PartAlreadyCompleted { .. }
             | PartsOutstanding { .. }
-            | AlreadyExists { .. } => ErrorKind::Conflict,
-            NotJoint { .. }
-            | UnknownMatter { .. }
+            | AlreadyExists { .. }
+            | NotJoint { .. } => ErrorKind::Conflict,
+            UnknownMatter { .. }
             | ModeNotAllowed { .. }
             | HandlerCount { .. }
             | OriginIsHandler { .. }
@@ -102,17 +114,29 @@ impl DomainError {
             | BadRegionCode { .. }
             | Empty { .. }
             | Blank { .. }
+            | NoResultReference
+            | TrackingRequired
+            | TrackingNotPost { .. }
             | MaterialsNotChecked => ErrorKind::Invalid,
         }
     }
 
-    /// The rule an invalid command broke, as a problem's errors name it: `blank` for text of
-    /// spaces alone, `proxy-check` for a proxy forward without the window's check, `domain` for
-    /// the rest (the message says which).
+    /// The rule a refused command broke. Of an invalid command, as a problem's errors name it:
+    /// `blank` for text of spaces alone, `proxy-check` for a proxy forward without the window's
+    /// check, `licence-or-document` for a result that names neither, `required-for-post` for a
+    /// delivery by post without its 快递单号, `post-only` for a 快递单号 on another channel,
+    /// `domain` for the rest (the message says which). Of a conflict, as its problem type
+    /// names it: `not-joint` for a part completed in an application that is not joint (its mode
+    /// never changes, so no later state allows it), `illegal-transition` for the rest.
     pub fn rule(&self) -> &'static str {
         match self {
             DomainError::Blank { .. } => "blank",
             DomainError::MaterialsNotChecked => "proxy-check",
+            DomainError::NoResultReference => "licence-or-document",
+            DomainError::TrackingRequired => "required-for-post",
+            DomainError::TrackingNotPost { .. } => "post-only",
+            DomainError::NotJoint { .. } => "not-joint",
+            _ if self.kind() == ErrorKind::Conflict => "illegal-transition",
             _ => "domain",
         }
     }
@@ -132,6 +156,8 @@ impl DomainError {
             BadRegionCode { field, .. } => Some(field.clone()),
             Empty { field } => Some((*field).into()),
             Blank { field } => Some(field.clone()),
+            NoResultReference => Some("/licence".into()),
+            TrackingRequired | TrackingNotPost { .. } => Some("/tracking".into()),
             MaterialsNotChecked => Some("/materials_checked".into()),
             _ => None,
         }

@@ -122,9 +122,22 @@ fn operation(route: &Route) -> Value {
             responses.insert("200".into(), json!({"description": "The event was appended; or, `repeated: true`, this request repeats (same action, region, body and `expected_seq`) the one that appended it, which is the event answered, and nothing was appended again. Actions need no Idempotency-Key: the header is not read here", "content": json_content(schema_of::<crate::service::ActOutcome>())}));
             responses.insert(
                 "409".into(),
-                problem_response("Illegal transition (`illegal-transition`), or stale expected_seq (`stale-seq`); both carry the application's `state` and `current_seq`, so the caller can decide again without another read"),
+                problem_response("Illegal transition (`illegal-transition`), a part completed in an application that is not joint (`not-joint`: its mode never changes, so no retry helps), or stale expected_seq (`stale-seq`); each carries the application's `state` and `current_seq`, so the caller can decide again without another read"),
             );
-            responses.insert("422".into(), problem_response("Invalid body"));
+            responses.insert(
+                "422".into(),
+                problem_response(
+                    "Invalid body; `errors` lists every problem of its schema at its JSON \
+                     pointer, `expected_seq`'s among them; then the first the action's rules \
+                     find: a reason, an item of a 补正告知 or an identifier given (`reference`, \
+                     `decision_number`, a licence's or document's or material's fields, \
+                     `tracking`) that is empty or spaces alone (`blank`), a proxy forward \
+                     without `materials_checked` (`proxy-check`), a result naming neither its \
+                     `licence` (电子证照) nor its `document` (at `/licence`, \
+                     `licence-or-document`), a delivery by post without its `tracking` \
+                     (快递单号, `required-for-post`) or another with one (`post-only`)",
+                ),
+            );
             responses.insert("503".into(), problem_response("Not acknowledged: the event log cannot be reached, so nothing was appended, or it did not acknowledge the write, which may have landed (`log-unavailable`, with `Retry-After`; the detail says which: repeat the action with the `expected_seq` it was sent with, and if the first landed the answer is its event with `repeated: true`; without `expected_seq`, re-read the application first), the application changed too often while deciding (`contended`), or its history holds an event this gateway cannot read (`unreadable-history`)"));
         }
         Op::Held => {

@@ -26,22 +26,26 @@ async fn an_invalid_event_payload_never_reaches_the_log() {
     assert_eq!(before.len(), 4);
     assert_eq!(before[1].schema, "application.forwarded/1");
 
-    // The domain allows the issue here; its licence breaks the registered schema (minLength 1).
+    // The domain allows the issue here; its document's digest breaks the registered schema
+    // (a pattern the domain does not check).
     let err = gw
         .act(
             &handler,
             &app,
             Command::IssueResult(ResultIssued {
-                licence: Some(LicenceRef {
-                    kind: String::new(),
-                    number: "SSC-1".into(),
+                licence: None,
+                document: Some(tongban_schemas::blocks::material::MaterialRef {
+                    name: "准予许可决定书".into(),
+                    kind: "decision".into(),
+                    sha256: "not-a-digest".into(),
+                    size: 1024,
+                    format: None,
                 }),
-                document: None,
             }),
             None,
         )
         .await
-        .expect_err("empty licence kind refused");
+        .expect_err("a digest that is none refused");
     match &err {
         ServiceError::InvalidEvent {
             event,
@@ -51,7 +55,7 @@ async fn an_invalid_event_payload_never_reaches_the_log() {
             assert_eq!(event, "application.result-issued");
             assert_eq!(schema, "application.result-issued/2");
             assert_eq!(violations.len(), 1, "{violations:?}");
-            assert_eq!(violations[0].pointer, "/licence/kind");
+            assert_eq!(violations[0].pointer, "/document/sha256");
         }
         other => panic!("expected InvalidEvent, got {other:?}"),
     }

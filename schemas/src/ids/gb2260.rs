@@ -181,6 +181,16 @@ pub fn is_known(code: &str) -> bool {
     lookup(code).is_some()
 }
 
+/// What a problem says of a well-formed code that is no division (rule `gb2260-unknown`), in the
+/// problems' style: Chinese first, the English in parentheses. One wording for the canonical
+/// check and the adapters'.
+pub fn unknown_message(code: &str) -> String {
+    format!(
+        "行政区划代码 {code} 不在 GB/T 2260 代码表中，含历史代码 (not a GB/T 2260 division code, \
+         historical codes included)"
+    )
+}
+
 /// Province, prefecture and county names joined, e.g. `广东省广州市天河区`, for pages and messages.
 pub fn full_name(code: &str) -> Option<String> {
     let d = lookup(code)?;

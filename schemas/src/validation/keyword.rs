@@ -294,7 +294,8 @@ fn person(obj: &Map<String, Value>) -> Vec<Finding> {
             "gb11643-legacy",
             "/id_number",
             format!(
-                "公民身份号码 {} 为 15 位旧号，应存储升位后的 18 位号码",
+                "公民身份号码 {} 为 15 位旧号，应存储升位后的 18 位号码 (a 15-digit legacy \
+                 number: store it upgraded to 18 characters)",
                 masked()
             ),
         ));
@@ -303,7 +304,11 @@ fn person(obj: &Map<String, Value>) -> Vec<Finding> {
         out.push(warning(
             "gb11643-region-unknown",
             "/id_number",
-            format!("公民身份号码 {} 的地址码不在行政区划代码表中", masked()),
+            format!(
+                "公民身份号码 {} 的地址码不在行政区划代码表中 (the number's region code is no \
+                 known division)",
+                masked()
+            ),
         ));
     }
     // A person is born by the day their application is taken in: a later date is a typing
@@ -336,7 +341,11 @@ fn person(obj: &Map<String, Value>) -> Vec<Finding> {
         out.push(error(
             "birth-date-mismatch",
             "/birth_date",
-            format!("出生日期与公民身份号码 {} 中的出生日期不一致", masked()),
+            format!(
+                "出生日期与公民身份号码 {} 中的出生日期不一致 (birth_date differs from the birth \
+                 date inside the number)",
+                masked()
+            ),
         ));
     }
     let sex = obj
@@ -350,7 +359,8 @@ fn person(obj: &Map<String, Value>) -> Vec<Finding> {
             "sex-mismatch",
             "/sex",
             format!(
-                "性别与公民身份号码 {} 的顺序码奇偶不一致 (odd = 男, even = 女)",
+                "性别与公民身份号码 {} 的顺序码奇偶不一致 (sex disagrees with the parity of \
+                 the number's sequence digits: odd = 男 male, even = 女 female)",
                 masked()
             ),
         ));
@@ -360,13 +370,7 @@ fn person(obj: &Map<String, Value>) -> Vec<Finding> {
 
 fn division(s: &str) -> Option<Finding> {
     let six = gb2260::normalise(s)?;
-    (!gb2260::is_known(six)).then(|| {
-        error(
-            "gb2260-unknown",
-            "",
-            format!("行政区划代码 {six} 不在 GB/T 2260 代码表 (含历史代码) 中"),
-        )
-    })
+    (!gb2260::is_known(six)).then(|| error("gb2260-unknown", "", gb2260::unknown_message(six)))
 }
 
 fn credit_code(s: &str) -> Option<Finding> {
@@ -427,10 +431,31 @@ mod tests {
         format!("{first17}{check}")
     }
 
+    /// Whether `message` is in the problems' style: Chinese first, then the English in
+    /// parentheses at the end (a few words of it, not only a code list).
+    pub(crate) fn bilingual(message: &str) -> bool {
+        let chinese = message
+            .chars()
+            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        let english = message
+            .strip_suffix(')')
+            .and_then(|m| m.rsplit_once(" ("))
+            .is_some_and(|(_, inside)| {
+                inside
+                    .split(|c: char| !c.is_ascii_alphabetic())
+                    .filter(|w| w.len() >= 3)
+                    .count()
+                    >= 3
+            });
+        chinese && english
+    }
+
     /// Given instances that make each identifier check find what it can, when checked, then every
-    /// rule found is in [`CHECKS`] for that check, at the suffix listed, with the severity listed:
-    /// the documented table (docs/adapters.md, `/v1/matters`, the registry page) cannot leave one
-    /// out or call a refusal a warning.
+    /// rule found is in [`CHECKS`] for that check, at the suffix listed, with the severity listed,
+    /// and says what it found in Chinese and in English: the documented table (docs/adapters.md,
+    /// `/v1/matters`, the registry page) cannot leave one out or call a refusal a warning.
+    /// (Found by an HTTP walkthrough: `gb2260-unknown`, the legacy and region warnings and
+    /// `birth-date-mismatch` spoke Chinese alone.)
     #[test]
     fn every_check_finding_is_listed() {
         let cases: [(&str, Vec<serde_json::Value>); 4] = [
@@ -471,6 +496,7 @@ mod tests {
                         .unwrap_or_else(|| panic!("{check}: {} is not listed", v.rule));
                     assert_eq!(v.pointer, listed.suffix, "{check}: {v}");
                     assert_eq!(warning, listed.warning, "{check}: {v}");
+                    assert!(bilingual(&v.message), "{check}: {v}");
                     seen.push(v.rule.clone());
                 }
             }

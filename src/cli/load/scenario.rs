@@ -280,7 +280,13 @@ impl<'a> Worker<'a> {
                 .await?;
         }
         self.act("approve", &id, lead, json!({})).await?;
-        self.act("issue-result", &id, lead, json!({})).await?;
+        self.act(
+            "issue-result",
+            &id,
+            lead,
+            json!({"licence": {"kind": "电子证照", "number": format!("ZZ-{id}")}}),
+        )
+        .await?;
         let (who, delivery) = match mode {
             "proxy" => (origin, json!({"channel": "window"})),
             "online" => (lead, json!({"channel": "online"})),
