@@ -173,6 +173,16 @@ fn every_mode_runs_its_lifecycle_and_acknowledged_writes_survive_sigkill() {
     );
     assert_eq!(p["errors"][0]["pointer"], "header:Idempotency-Key", "{p}");
     assert_eq!(p["errors"][0]["rule"], "once", "{p}");
+    // A key that is personal data (the applicant's ID number, a mobile number) is refused: the
+    // application's id is a hash of it, in URLs and NATS subjects, recomputable by whoever
+    // guesses the key; the refusal does not echo it. (Found by a JetStream walkthrough.)
+    for personal in ["11010519491231002X", "13612345678"] {
+        let r = origin.post_with("/v1/applications", &[("Idempotency-Key", personal)], &body);
+        assert!(!String::from_utf8_lossy(&r.body).contains(personal));
+        let p = expect_problem(r, 400);
+        assert_eq!(p["errors"][0]["pointer"], "header:Idempotency-Key", "{p}");
+        assert_eq!(p["errors"][0]["rule"], "personal-data", "{p}");
+    }
     // The same key repeated (a proxy copying headers) names one submission: taken, and a
     // retry with the key once is the same application.
     let twice = origin.post_with(

@@ -62,6 +62,38 @@ pub fn is_valid_idempotency_key(key: &str) -> bool {
     !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| (0x21..=0x7e).contains(&b))
 }
 
+/// Why `key` cannot be an `Idempotency-Key` (the rule, and the message: neither echoes the
+/// key), if it cannot: not 1–255 visible ASCII characters ([`IDEMPOTENCY_KEY_RULE`],
+/// `request`), or a whole key that is personal data (`personal-data`): an 18-character
+/// 公民身份号码 of a known region, or a mobile number. An application's id is a hash of the
+/// region and the key ([`app_id_for_key`]), in URLs and NATS subjects; whoever can guess the key
+/// recomputes it, and an ID number is a region, a birth date and four characters to guess. One
+/// rule, checked by the HTTP layer before a body is read and by the service for every other
+/// caller.
+pub fn refused_idempotency_key(key: &str) -> Option<(&'static str, String)> {
+    use tongban_schemas::ids::{gb2260, gb11643::ResidentId, phone};
+    if !is_valid_idempotency_key(key) {
+        return Some(("request", IDEMPOTENCY_KEY_RULE.to_string()));
+    }
+    let what = if key.len() == 18
+        && ResidentId::parse(key).is_ok_and(|id| gb2260::is_known(id.region()))
+    {
+        "a 公民身份号码 (resident ID number)"
+    } else if phone::classify(key) == Some(phone::PhoneKind::Mobile) {
+        "a mobile number"
+    } else {
+        return None;
+    };
+    Some((
+        "personal-data",
+        format!(
+            "Idempotency-Key 不能是个人信息 (the key is {what}: the application's id is derived \
+             from it and appears in URLs and the event log's subjects, so whoever guesses the key \
+             finds the application; send the platform's own serial for the submission instead)"
+        ),
+    ))
+}
+
 /// Whether `s` looks like one of our ids (lowercase canonical UUID). Used to refuse odd path
 /// segments before they reach a store key or a NATS subject.
 pub fn is_valid(s: &str) -> bool {
@@ -75,6 +107,29 @@ pub fn is_valid(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A whole key that is an ID number of a known region or a mobile number is personal data;
+    /// a serial that only contains digits like them, or an ID-shaped number failing its check
+    /// or of no region, is a key like any other.
+    #[test]
+    fn a_key_that_is_personal_data_is_refused_without_echoing_it() {
+        for personal in ["11010519491231002X", "11010519491231002x", "13612345678"] {
+            let (rule, message) = refused_idempotency_key(personal).expect(personal);
+            assert_eq!(rule, "personal-data");
+            assert!(!message.contains(personal), "{message}");
+        }
+        for fine in [
+            "SQ-11010519491231002X",
+            "110105194912310021",
+            "990105194912310023",
+            "1361234567",
+            "23612345678",
+            "YS-2026-0001",
+        ] {
+            assert_eq!(refused_idempotency_key(fine), None, "{fine}");
+        }
+        assert_eq!(refused_idempotency_key("a b").map(|r| r.0), Some("request"));
+    }
 
     #[test]
     fn v7_ids_are_valid_and_distinct() {

@@ -152,14 +152,16 @@ pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Probl
              this submission",
         ));
     }
-    match value.to_str() {
-        Ok(key) if crate::ids::is_valid_idempotency_key(key) => Ok(Some(key)),
-        // The rule every refused key gets (`ServiceError::BadRequest`).
-        _ => Err(Problem::bad_request(
+    let Ok(key) = value.to_str() else {
+        return Err(Problem::bad_request(
             "header:Idempotency-Key",
             "request",
             crate::ids::IDEMPOTENCY_KEY_RULE,
-        )),
+        ));
+    };
+    match crate::ids::refused_idempotency_key(key) {
+        None => Ok(Some(key)),
+        Some((rule, why)) => Err(Problem::bad_request("header:Idempotency-Key", rule, why)),
     }
 }
 

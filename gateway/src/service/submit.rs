@@ -57,15 +57,15 @@ pub struct SubmitOutcome {
     pub warnings: Vec<Violation>,
 }
 
-/// Idempotency keys: [`crate::ids::is_valid_idempotency_key`].
+/// Idempotency keys: [`crate::ids::refused_idempotency_key`].
 fn check_key(key: &str) -> Result<(), ServiceError> {
-    if !crate::ids::is_valid_idempotency_key(key) {
-        return Err(ServiceError::BadRequest {
+    match crate::ids::refused_idempotency_key(key) {
+        Some((_, message)) => Err(ServiceError::BadRequest {
             pointer: "header:Idempotency-Key".into(),
-            message: crate::ids::IDEMPOTENCY_KEY_RULE.into(),
-        });
+            message,
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The digest a submission's idempotent retry is recognised by: SHA-256 of the request's JCS
