@@ -475,6 +475,15 @@ pub async fn open_jetstream(
         Ok::<(), ServeError>(())
     })
     .await;
+    // A start refused before it made a stream (NATS down, a wrong password, an unsafe stream
+    // already there) recorded its new key nowhere: it does not stay, to be warned of at every
+    // later start as if a stream might hold it.
+    if made_now
+        && let Err(ServeError::JetStream(setup)) = &opening
+        && setup.made_no_stream()
+    {
+        let _ = std::fs::remove_file(dir.new_key());
+    }
     let log = match opening {
         Err(ServeError::JetStream(setup @ SetupError::NoStream { .. })) => {
             return Err(match follows {
@@ -1465,6 +1474,39 @@ mod tests {
             .expect("the key");
         assert_eq!(kept.public().to_hex(), key.public().to_hex());
         assert!(!dir.new_key().exists(), "kept aside no more");
+    }
+
+    /// Given a first start refused before it made a stream (no server listening; a single
+    /// server asked for three replicas), then the key it made for the stream does not stay
+    /// beside the directory as `gateway.key.new`, to be warned of at every later start as if a
+    /// stream might hold it; and the replicas refusal names `--nats-replicas`. (Found by a
+    /// JetStream walkthrough.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_first_start_refused_before_a_stream_was_made_keeps_no_key_aside() {
+        let tmp = TempDir::new("refused-first-start");
+        let dir = DataDir(tmp.path().join("down"));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut down = JetStreamConfig::new(&format!("nats://127.0.0.1:{port}"));
+        down.op_timeout = std::time::Duration::from_secs(1);
+        let refused = open_jetstream(&dir, &down).await.err().expect("refused");
+        assert!(!dir.new_key().exists(), "kept aside: {refused}");
+        assert!(!dir.key().exists(), "{refused}");
+
+        let server = crate::testnats::NatsServer::start();
+        let dir = DataDir(tmp.path().join("single"));
+        let mut three = JetStreamConfig::new(&server.url());
+        three.replicas = 3;
+        let refused = open_jetstream(&dir, &three).await.err().expect("refused");
+        let message = refused.to_string();
+        assert!(message.contains("--nats-replicas 3"), "{message}");
+        assert!(!dir.new_key().exists(), "kept aside: {message}");
+        open_jetstream(&dir, &JetStreamConfig::new(&server.url()))
+            .await
+            .expect("one replica");
+        assert!(dir.key().exists() && !dir.new_key().exists());
     }
 
     /// A data directory that follows a stream is never given a new one on a server that has

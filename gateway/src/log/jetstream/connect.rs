@@ -115,6 +115,31 @@ pub enum SetupError {
     NoStream { stream: String, urls: String },
     #[error("stream {stream} exists with settings unsafe for an event log: {problems}")]
     UnsafeStream { stream: String, problems: String },
+    /// The servers are fewer than the replicas asked for: the stream was not created.
+    #[error(
+        "--nats-replicas {asked}: the stream was not created, the servers cannot hold {asked} \
+         replicas ({reason}); start with --nats-replicas 1 on a single server, or run a cluster \
+         of at least {asked} servers"
+    )]
+    Replicas { asked: usize, reason: String },
+}
+
+impl SetupError {
+    /// Whether the start this refused made no stream: it failed before creating one, or found
+    /// one already there. A key made for a new stream by that start was then recorded nowhere.
+    pub fn made_no_stream(&self) -> bool {
+        matches!(
+            self,
+            SetupError::Creds { .. }
+                | SetupError::Connect { .. }
+                | SetupError::Url(_)
+                | SetupError::ServerTooOld { .. }
+                | SetupError::UnknownVersion { .. }
+                | SetupError::NoStream { .. }
+                | SetupError::UnsafeStream { .. }
+                | SetupError::Replicas { .. }
+        )
+    }
 }
 
 /// Parses `2.15.1`, `v2.10.0-beta.3` and the like into (major, minor, patch).
@@ -720,6 +745,16 @@ async fn ensure_stream_once(
                         Attempt::Forming(e.to_string())
                     }
                     CreateStreamErrorKind::TimedOut => Attempt::Forming(e.to_string()),
+                    CreateStreamErrorKind::JetStream(j)
+                        if j.error_code()
+                            == jetstream::ErrorCode::STREAM_REPLICAS_NOT_SUPPORTED =>
+                    {
+                        SetupError::Replicas {
+                            asked: config.replicas,
+                            reason: e.to_string(),
+                        }
+                        .into()
+                    }
                     _ => SetupError::JetStream(e.to_string()).into(),
                 })
         }
