@@ -1489,7 +1489,7 @@ mod tests {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let mut down = JetStreamConfig::new(&format!("nats://127.0.0.1:{port}"));
+        let mut down = JetStreamConfig::new(format!("nats://127.0.0.1:{port}"));
         down.op_timeout = std::time::Duration::from_secs(1);
         let refused = open_jetstream(&dir, &down).await.err().expect("refused");
         assert!(!dir.new_key().exists(), "kept aside: {refused}");
@@ -1497,13 +1497,13 @@ mod tests {
 
         let server = crate::testnats::NatsServer::start();
         let dir = DataDir(tmp.path().join("single"));
-        let mut three = JetStreamConfig::new(&server.url());
+        let mut three = JetStreamConfig::new(server.url());
         three.replicas = 3;
         let refused = open_jetstream(&dir, &three).await.err().expect("refused");
         let message = refused.to_string();
         assert!(message.contains("--nats-replicas 3"), "{message}");
         assert!(!dir.new_key().exists(), "kept aside: {message}");
-        open_jetstream(&dir, &JetStreamConfig::new(&server.url()))
+        open_jetstream(&dir, &JetStreamConfig::new(server.url()))
             .await
             .expect("one replica");
         assert!(dir.key().exists() && !dir.new_key().exists());
