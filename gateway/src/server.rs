@@ -517,7 +517,13 @@ pub async fn open_jetstream(
         rebind_log_source(dir, &source)?;
     }
     let store = ProjectionStore::open(&dir.projections())?;
-    check_checkpoint_event(&store, dir, &log).await?;
+    if let Err(e) = check_checkpoint_event(&store, dir, &log).await {
+        // A read the server refused for lack of a right times out: name the right.
+        return Err(match log.refused_right() {
+            Some(violation) => ServeError::JetStream(SetupError::Denied { violation }),
+            None => e,
+        });
+    }
     let opened = open_with(dir, log, store)?;
     if let Err(e) = share_cursors(&opened.gateway, &opened.book).await {
         tracing::warn!(error = %e, "the feed cursors are not ready; trying again in the background");

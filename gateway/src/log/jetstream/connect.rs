@@ -349,7 +349,7 @@ impl Denied {
     }
 
     /// The violation reported since the last call, if any.
-    fn take(&self) -> Option<String> {
+    pub(super) fn take(&self) -> Option<String> {
         self.last.lock().ok().and_then(|mut last| last.take())
     }
 

@@ -1165,6 +1165,16 @@ fn is_wrong_last_sequence(e: &(dyn std::error::Error + 'static)) -> bool {
     })
 }
 
+impl JetStreamLog {
+    /// The last request the server refused this gateway's user for lack of a right, since the
+    /// last call (the violation as the server words it, naming the subject). A read that fails
+    /// so times out like one the server never answered: a start that fails on one names the
+    /// right instead of the timeout.
+    pub fn refused_right(&self) -> Option<String> {
+        self.inner.denied.take()
+    }
+}
+
 impl EventLog for JetStreamLog {
     async fn append(&self, event: Envelope, expected_seq: u64) -> Result<u64, LogError> {
         let payload = crate::log::stored_form(&event, expected_seq)?;

@@ -877,6 +877,29 @@ async fn a_gateway_without_a_permission_stops_at_once_naming_it() {
     }
 }
 
+/// Given a gateway user without `$JS.API.STREAM.MSG.GET.TONGBAN`, when a read that needs it
+/// fails (it times out: the server drops what it refuses), then the log can name the right the
+/// server refused, which a start that fails on the read reports instead of the timeout. (Found by
+/// a JetStream walkthrough: the start said only "request timed out".)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_refused_for_a_right_can_name_it() {
+    let config = documented_permissions_without(
+        |l: &str| l.trim() == "\"$JS.API.STREAM.MSG.GET.TONGBAN\",",
+        "MSG.GET",
+    );
+    let server = NatsServer::start_with_config(&config);
+    let mut user = as_user(&server, "tongban-gateway", "gateway-secret");
+    user.op_timeout = Duration::from_secs(1);
+    let log = JetStreamLog::open(&user).await.expect("opens");
+    let app = crate::ids::new_v7();
+    conformance::append_chain(&log, &app, 1).await;
+    assert_eq!(log.refused_right(), None);
+    let failed = log.last(&app).await;
+    assert!(failed.is_err(), "{failed:?}");
+    let right = log.refused_right().expect("the refusal named");
+    assert!(right.contains("$JS.API.STREAM.MSG.GET.TONGBAN"), "{right}");
+}
+
 /// A password in the URL is used to log in and never shown: a wrong one is refused with the
 /// address as it is, without the credentials.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
