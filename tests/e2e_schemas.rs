@@ -654,3 +654,48 @@ fn matters_list_route_and_identity_rules_with_the_form_rules() {
         assert!(table.contains(text), "{text} in {table}");
     }
 }
+
+/// Given a person who types the gateway's address, or a registry page's address with a trailing
+/// slash, which were answered with a problem+json "no such route", when they ask, then `/` leads
+/// to `/registry`, a trailing slash to the page without it (query kept), any other path under
+/// `/registry/` is an HTML 404 page (as the OpenAPI document promises), the API's paths still
+/// answer problem+json, and the start banner names the registry's address.
+#[test]
+fn the_gateway_address_leads_to_the_registry() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    for (path, to) in [
+        ("/", "/registry"),
+        ("/registry/", "/registry"),
+        (
+            "/registry/matter.hukou-transfer/",
+            "/registry/matter.hukou-transfer",
+        ),
+        (
+            "/registry/matter.hukou-transfer/?version=1",
+            "/registry/matter.hukou-transfer?version=1",
+        ),
+    ] {
+        let r = anon.get(path);
+        assert!(
+            matches!(r.status, 301 | 302 | 307 | 308),
+            "{path}: {}",
+            r.status
+        );
+        assert_eq!(r.header("location"), Some(to), "{path}");
+    }
+    let r = anon.get("/registry/matter.hukou-transfer/versions");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert!(String::from_utf8_lossy(&r.body).contains("没有这个页面"));
+    let r = anon.get("/v1/nothing-here/");
+    assert_eq!(
+        problem(&r, 404)["type"],
+        json!("urn:tongban:problem:no-route")
+    );
+    assert!(
+        gw.banner.contains(&format!("http://{}/registry", gw.addr)),
+        "{}",
+        gw.banner
+    );
+}
