@@ -203,8 +203,10 @@ fn registry_pages_render_in_headless_chromium() {
     );
     assert!(dom.contains("<th>影响 affects</th>"), "affects column");
     assert!(
-        dom.contains("封闭对象不再接受该字段<br><code>property-removed-from-closed-object</code>"),
-        "the rule's Chinese label"
+        dom.contains(
+            "旧版本封闭对象不接受新增字段<br><code>property-added-to-closed-object</code>"
+        ),
+        "the rule's Chinese label: a field the newer version added, not one removed"
     );
     assert!(
         dom.contains("仍按版本 1 校验的各方"),

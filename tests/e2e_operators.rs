@@ -1814,8 +1814,9 @@ fn a_calendar_behind_the_deadlines_is_said_wherever_they_are_shown() {
 /// Given an application served by a running gateway, when an operator or a party asks
 /// `GET /v1/applications/{id}/replay` and the dispute page with `?seq=` or `?at=`, then the
 /// state, steps and deadlines are those `tongban replay --seq/--at` gives once the gateway is
-/// stopped; a bad point is a 422 naming the parameter (and the range); a non-party gets 404, no
-/// token 401.
+/// stopped; a bad point is a 422 naming the parameter (and the range), a seq spelt otherwise
+/// than the registry's versions are (`03`, `+3`) is no number (it was read as 3) and one beyond
+/// 2^64 − 1 is out of range (it was "not a whole number"); a non-party gets 404, no token 401.
 #[test]
 fn as_of_over_http_is_what_replay_gives() {
     let dir = TempDir::new("as-of-http");
@@ -1874,6 +1875,15 @@ fn as_of_over_http_is_what_replay_gives() {
         ("?seq=0", "query:seq", "range", "seq 0"),
         ("?seq=9", "query:seq", "range", "seq 1 to 8"),
         ("?seq=three", "query:seq", "type", "\"three\""),
+        // A number has one spelling, as a registry version has; one too large is out of range.
+        ("?seq=03", "query:seq", "type", "leading zeros"),
+        ("?seq=%2B3", "query:seq", "type", "\"+3\""),
+        (
+            "?seq=18446744073709551616",
+            "query:seq",
+            "range",
+            "18446744073709551616: no application has that many events",
+        ),
         ("?at=yesterday", "query:at", "format", "RFC 3339"),
         ("?at=2000-01-01T00:00:00Z", "query:at", "range", "before"),
         ("?at=2999-01-01T00:00:00Z", "query:at", "range", "after now"),

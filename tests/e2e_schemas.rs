@@ -556,7 +556,10 @@ fn every_failing_example_is_named_at_its_pointer() {
 
 /// Given versions in other spellings (`01`, `+1`, `1.0`, ` 1`), which were served as further
 /// immutable URLs of the same document, when asked for as JSON or on the registry page, then
-/// each is a 404 naming how a version is written, while `1` and `latest` still answer.
+/// the JSON route answers 404 naming how a version is written, and the page 400 naming the
+/// query parameter and the spelling in Chinese and English (it said 404 "没有版本 1" for ` 1`,
+/// named no parameter, and its English read "written as a version number as written"), while
+/// `1` and `latest` still answer.
 #[test]
 fn versions_have_one_spelling() {
     let (_dir, gw) = start();
@@ -570,18 +573,51 @@ fn versions_have_one_spelling() {
             .unwrap_or("")
             .to_string();
         assert!(
-            detail.contains("without leading zeros or a sign") && detail.contains("`latest`"),
+            detail.contains("a version is written as a whole number without leading zeros")
+                && detail.contains("`latest`"),
             "{spelled}: {detail}"
         );
         for param in ["version", "from", "to"] {
             let r = anon.get(&format!("/registry/application.denied?{param}={spelled}"));
-            assert_eq!(r.status, 404, "{param}={spelled}");
+            assert_eq!(r.status, 400, "{param}={spelled}");
+            assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+            let html = String::from_utf8_lossy(&r.body);
             assert!(
-                String::from_utf8_lossy(&r.body).contains("without leading zeros or a sign"),
-                "{param}={spelled}"
+                html.contains(&format!("查询参数 {param} 的值"))
+                    && html.contains("不是版本号：版本号写作不带前导零")
+                    && html.contains(&format!("query parameter {param}:"))
+                    && html.contains("without leading zeros, a sign or spaces"),
+                "{param}={spelled}: {html}"
             );
+            assert!(!html.contains("没有版本"), "{param}={spelled}: {html}");
         }
     }
+    // A well-written number the subject lacks, however large, is a version it does not have.
+    for (query, param, number) in [
+        ("from=1&to=3", "to", "3"),
+        ("version=4294967296", "version", "4294967296"),
+        (
+            "from=99999999999999999999999&to=1",
+            "from",
+            "99999999999999999999999",
+        ),
+    ] {
+        let r = anon.get(&format!("/registry/application.denied?{query}"));
+        assert_eq!(r.status, 404, "{query}");
+        let html = String::from_utf8_lossy(&r.body);
+        assert!(
+            html.contains(&format!("没有版本 {number}（查询参数 {param}；现有版本：1"))
+                && html.contains(&format!("has no version {number} (query parameter {param}")),
+            "{query}: {html}"
+        );
+        assert!(!html.contains("written as"), "{query}: {html}");
+    }
+    let r = anon.get("/v1/schemas/application.denied/versions/4294967296");
+    let detail = problem(&r, 404)["detail"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(!detail.contains("written as"), "{detail}");
     assert_eq!(
         anon.get("/v1/schemas/application.denied/versions/1").status,
         200
@@ -653,4 +689,176 @@ fn matters_list_route_and_identity_rules_with_the_form_rules() {
     ] {
         assert!(table.contains(text), "{text} in {table}");
     }
+}
+
+/// Given a person who types the gateway's address, or a registry page's address with a trailing
+/// slash, which were answered with a problem+json "no such route", when they ask, then `/` leads
+/// to `/registry`, a trailing slash to the page without it (query kept), any other path under
+/// `/registry/` is an HTML 404 page (as the OpenAPI document promises), the API's paths still
+/// answer problem+json, and the start banner names the registry's address.
+#[test]
+fn the_gateway_address_leads_to_the_registry() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    for (path, to) in [
+        ("/", "/registry"),
+        ("/registry/", "/registry"),
+        (
+            "/registry/matter.hukou-transfer/",
+            "/registry/matter.hukou-transfer",
+        ),
+        (
+            "/registry/matter.hukou-transfer/?version=1",
+            "/registry/matter.hukou-transfer?version=1",
+        ),
+    ] {
+        let r = anon.get(path);
+        assert!(
+            matches!(r.status, 301 | 302 | 307 | 308),
+            "{path}: {}",
+            r.status
+        );
+        assert_eq!(r.header("location"), Some(to), "{path}");
+    }
+    let r = anon.get("/registry/matter.hukou-transfer/versions");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert!(String::from_utf8_lossy(&r.body).contains("没有这个页面"));
+    let r = anon.get("/v1/nothing-here/");
+    assert_eq!(
+        problem(&r, 404)["type"],
+        json!("urn:tongban:problem:no-route")
+    );
+    assert!(
+        gw.banner.contains(&format!("http://{}/registry", gw.addr)),
+        "{}",
+        gw.banner
+    );
+}
+
+/// Given a matter's code as the matter's page shows it (事项编码 `hukou-transfer`), which was a
+/// 404 "no schema subject", when it is put where a subject belongs, then the answer leads to the
+/// matter's subject page, `/registry/matter.hukou-transfer`, its query kept; a name that is no
+/// matter stays a 404.
+#[test]
+fn a_matter_code_leads_to_its_subject_page() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    let r = anon.get("/registry/hukou-transfer?version=1");
+    assert!(matches!(r.status, 301 | 302 | 307 | 308), "{}", r.status);
+    assert_eq!(
+        r.header("location"),
+        Some("/registry/matter.hukou-transfer?version=1")
+    );
+    assert_eq!(anon.get("/registry/no-such-matter").status, 404);
+}
+
+/// Given the joint-handling event `application.part-completed`, whose page's heading was cut
+/// from its description ("多地联办") while the evidence page calls it 联办环节完成, when its
+/// registry page is read, then its heading is the event's one Chinese name.
+#[test]
+fn an_event_page_is_headed_with_the_event_name() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    let html =
+        String::from_utf8(anon.get("/registry/application.part-completed").body).expect("utf-8");
+    assert!(html.contains("<h1 id=\"title\">联办环节完成 "), "{html}");
+    let html = String::from_utf8(anon.get("/registry/application.supplement-requested").body)
+        .expect("utf-8");
+    assert!(html.contains("<h1 id=\"title\">补正告知 "), "{html}");
+}
+
+/// Given a subject page showing an older version's fields (`?version=1`), whose compare form
+/// dropped the version (比较 showed the latest's fields) and whose version table's links
+/// dropped the diff shown, when the page is read, then the form carries `version` in a hidden
+/// input and each field-table link keeps `from` and `to`.
+#[test]
+fn the_compare_form_and_version_links_keep_what_is_shown() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    let html = String::from_utf8(
+        anon.get("/registry/matter.hukou-transfer?version=1&from=1&to=2")
+            .body,
+    )
+    .expect("utf-8");
+    let form = html
+        .split("<form method=\"get\" action=\"#diff\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</form>").next())
+        .expect("the compare form");
+    assert!(
+        form.contains("<input type=\"hidden\" name=\"version\" value=\"1\">"),
+        "{form}"
+    );
+    assert!(
+        html.contains("href=\"?version=2&amp;from=1&amp;to=2#fields\""),
+        "{html}"
+    );
+    let html = String::from_utf8(anon.get("/registry/matter.hukou-transfer").body).expect("utf-8");
+    assert!(
+        !html.contains("type=\"hidden\""),
+        "nothing asked, nothing carried"
+    );
+    assert!(html.contains("href=\"?version=1#fields\""));
+}
+
+/// Given registry pages read their query loosely (`?version=1&version=2` used 2, `?foo=bar` was
+/// ignored) while `/ui/applications/{id}` refuses both, when such a query is sent, then the page
+/// is a 400 HTML page naming the parameter in Chinese and English (a made-up name masked), as
+/// on the catalogue's `?q=`.
+#[test]
+fn registry_pages_refuse_a_parameter_twice_or_unknown() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    for (path, says) in [
+        (
+            "/registry/matter.hukou-transfer?version=1&version=2",
+            "查询参数 version 出现了不止一次",
+        ),
+        (
+            "/registry/matter.hukou-transfer?foo=bar",
+            "未定义的查询参数 foo",
+        ),
+        ("/registry?q=a&q=b", "查询参数 q 出现了不止一次"),
+        (
+            "/registry?version=1",
+            "未定义的查询参数 version：本页只接受 q",
+        ),
+    ] {
+        let r = anon.get(path);
+        assert_eq!(r.status, 400, "{path}");
+        assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+        let html = String::from_utf8_lossy(&r.body);
+        assert!(html.contains(says), "{path}: {html}");
+    }
+    assert_eq!(
+        anon.get("/registry/matter.hukou-transfer?version=1&from=1&to=2")
+            .status,
+        200
+    );
+}
+
+/// Given the pages' footer, which said every page has a JSON counterpart though the search and
+/// the version diff have none, when a diff is read, then the footer says which have one and
+/// where a compatibility verdict is had as JSON.
+#[test]
+fn the_footer_says_what_has_json() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    let html = String::from_utf8(anon.get("/registry/matter.hukou-transfer?from=1&to=2").body)
+        .expect("utf-8");
+    let footer = html
+        .split("<footer>")
+        .nth(1)
+        .and_then(|rest| rest.split("</footer>").next())
+        .expect("a footer");
+    assert!(
+        !footer.contains("every page has a JSON counterpart"),
+        "{footer}"
+    );
+    assert!(
+        footer.contains("搜索结果和版本比较只有网页")
+            && footer.contains("/v1/schemas/{subject}/compatibility"),
+        "{footer}"
+    );
 }

@@ -169,10 +169,30 @@ fn whose_zh(scope: Option<&str>) -> String {
     })
 }
 
+/// A matter as a person reads it: its Chinese title and code, linked to its registry page (the
+/// code alone, when this build does not know the matter).
+fn matter(code: &str) -> String {
+    match tongban_schemas::matters::get(code) {
+        Some(m) => format!(
+            "<a id=\"matter\" href=\"{}\">{}（{}）</a>",
+            escape(&tongban_gateway::http::pages::subject_href(&format!(
+                "matter.{}",
+                m.code
+            ))),
+            escape(m.title_zh),
+            escape(m.code)
+        ),
+        None => escape(code),
+    }
+}
+
+/// A status as the timeline writes it (`withdrawn`), if this build knows it.
+fn status_of(s: &str) -> Option<Status> {
+    serde_json::from_value::<Status>(serde_json::Value::String(s.to_string())).ok()
+}
+
 fn status_zh(s: &str) -> &'static str {
-    serde_json::from_value::<Status>(serde_json::Value::String(s.to_string()))
-        .map(|s| s.title_zh())
-        .unwrap_or("未知")
+    status_of(s).map_or("未知", Status::title_zh)
 }
 
 fn region(names: &BTreeMap<String, String>, code: &str) -> String {
@@ -335,7 +355,7 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
         "<h2>基本信息</h2><dl><dt>申请编号</dt><dd class=\"hash\">{}</dd><dt>事项</dt><dd>{}</dd><dt>办理模式</dt><dd>{}</dd>\
 <dt>收件地</dt><dd>{}</dd><dt>办理地</dt><dd>{}</dd><dt>状态（截至北京时间 {}）</dt><dd>{}（{}）</dd><dt>事件数</dt><dd>{}</dd></dl>",
         escape(&t.app),
-        escape(&t.matter),
+        matter(&t.matter),
         escape(
             tongban_schemas::Mode::parse(&t.mode)
                 .map(|m| m.title_zh())
@@ -367,8 +387,13 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
     }
     if t.deadlines.is_empty() {
         // Submitted and not yet forwarded: no statutory clock runs yet, and a table of headings
-        // with no row would read as if the deadlines were lost.
-        out.push_str("<p id=\"no-deadlines\">尚无法定期限（申请转交办理地后开始计算）</p>");
+        // with no row would read as if the deadlines were lost. Closed before it was forwarded
+        // (withdrawn): none ever will, and "not yet" would promise one.
+        let closed = status_of(&t.status).is_some_and(Status::is_final);
+        out.push_str(match closed {
+            true => "<p id=\"no-deadlines\">无法定期限：申请在转交办理地、开始计算任何法定期限之前已终结</p>",
+            false => "<p id=\"no-deadlines\">尚无法定期限（申请转交办理地后开始计算）</p>",
+        });
     } else {
         out.push_str(
             "<table><tr><th>期限</th><th>责任地区</th><th>起算（北京时间）</th><th>到期日</th><th>时限</th><th>暂停（特别程序，北京时间）</th><th>结果</th><th>办结时间（北京时间）</th></tr>",
@@ -647,6 +672,59 @@ mod tests {
         assert!(!html.contains("recomputed"), "{html}");
         assert!(html.contains("<td>2026-11-02 10:00:00.000</td>"), "{html}");
         assert_chinese(&html);
+    }
+
+    /// Given an application's page, which showed 事项 as the bare code (`hukou-transfer`), when
+    /// it is made, then 事项 reads `户口迁移（hukou-transfer）`, linked to the matter's registry page.
+    #[test]
+    fn the_matter_is_named_and_linked() {
+        let key = GatewayKey::from_seed([5; 32]).public();
+        let events = crate::reconcile::tests::to_accepted("GD-8", "SL-8");
+        let matter = tongban_schemas::matters::get(
+            events[0].data["matter"].as_str().expect("a matter code"),
+        )
+        .expect("a known matter");
+        let html = page(&events, &key, &Default::default());
+        assert!(
+            html.contains(&format!(
+                "<dt>事项</dt><dd><a id=\"matter\" href=\"/registry/matter.{code}\">{}（{code}）</a></dd>",
+                matter.title_zh,
+                code = matter.code
+            )),
+            "{html}"
+        );
+    }
+
+    /// Given an application withdrawn before it was forwarded, when its page is made, then the
+    /// deadlines say it ended before any statutory clock started, not that one will start once
+    /// it is forwarded (it never will: it is closed for good).
+    #[test]
+    fn an_application_closed_before_forwarding_has_no_clock_to_come() {
+        use crate::reconcile::tests::{GD, ZJ, history, submit_to};
+        use tongban_gateway::domain::Command;
+        let key = GatewayKey::from_seed([5; 32]).public();
+        let events = history(
+            "GD-W",
+            vec![
+                (GD, submit_to("GD-W", ZJ), "2026-11-02T01:00:00Z"),
+                (
+                    GD,
+                    Command::Withdraw(tongban_schemas::events::Withdrawn::default()),
+                    "2026-11-02T03:00:00Z",
+                ),
+            ],
+        );
+        let html = page(&events, &key, &Default::default());
+        let deadlines = html
+            .split("<h2>法定期限</h2>")
+            .nth(1)
+            .and_then(|rest| rest.split("<h2>").next())
+            .expect("the deadlines section");
+        assert!(
+            deadlines.contains("开始计算任何法定期限之前已终结"),
+            "{deadlines}"
+        );
+        assert!(!deadlines.contains("转交办理地后开始计算"), "{deadlines}");
     }
 
     /// Given an application only submitted, when its page is made, then the deadlines say

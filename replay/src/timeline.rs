@@ -8,6 +8,7 @@ use tongban_gateway::envelope::Envelope;
 use tongban_gateway::projections::ApplicationView;
 use tongban_gateway::projections::view::FoldError;
 use tongban_gateway::time::Timestamp;
+use tongban_schemas::registry::Numeral;
 
 /// Where to stop. In JSON `{"kind": "now"}`, `{"kind": "seq", "value": 3}` or `{"kind": "at",
 /// "value": "2026-11-10T00:00:00.000Z"}` (see [`PointJson`]).
@@ -50,8 +51,13 @@ pub enum PointError {
     Both,
     #[error("{0:?} is not an RFC 3339 time such as 2026-11-23T08:00:00+08:00")]
     BadAt(String),
-    #[error("{0:?} is not a whole number")]
+    #[error(
+        "{0:?} is not a whole number as written: digits without a sign, spaces or leading zeros"
+    )]
     BadSeq(String),
+    /// A whole number, larger than any seq can be (2^64 − 1): out of range, not misspelt.
+    #[error("{0}: no application has that many events (a seq is at most 18446744073709551615)")]
+    SeqTooLarge(String),
     #[error("0: events count from seq 1")]
     SeqZero,
     #[error("{seq}: application {app} has {last} event(s), seq 1 to {last}")]
@@ -86,6 +92,7 @@ impl PointError {
             PointError::BadAt(_) => "format",
             PointError::BadSeq(_) => "type",
             PointError::SeqZero
+            | PointError::SeqTooLarge(_)
             | PointError::SeqPast { .. }
             | PointError::BeforeFirst { .. }
             | PointError::Future { .. } => "range",
@@ -101,10 +108,16 @@ impl Point {
             (Some(at), None) => Timestamp::parse_rfc3339(at)
                 .map(|t| Point::At(t.0))
                 .ok_or_else(|| PointError::BadAt(at.to_string())),
-            (None, Some(seq)) => match seq.trim().parse::<u64>() {
-                Ok(0) => Err(PointError::SeqZero),
-                Ok(n) => Ok(Point::Seq(n)),
-                Err(_) => Err(PointError::BadSeq(seq.to_string())),
+            // One spelling for a number, as the registry's versions have (`03`, `+3` and ` 3`
+            // are refused as misspelt), and a number too large for a seq is out of range.
+            (None, Some(seq)) => match Numeral::read(seq) {
+                Numeral::Number(0) => Err(PointError::SeqZero),
+                Numeral::Number(n) => Ok(Point::Seq(n)),
+                Numeral::TooLarge => Err(PointError::SeqTooLarge(match seq.get(..24) {
+                    Some(head) if seq.len() > 24 => format!("{head}…"),
+                    _ => seq.to_string(),
+                })),
+                Numeral::Misspelt => Err(PointError::BadSeq(seq.to_string())),
             },
             (None, None) => Ok(Point::Now),
         }
@@ -349,31 +362,30 @@ pub fn build_readable(
     (before, Some(Unreadable { seq, reason }))
 }
 
-/// 中文 names of event types, for people.
+/// 中文 names of event types, for people: the schemas crate's, which the registry's pages show
+/// too ([`tongban_schemas::events::title_zh`]).
 pub fn event_title_zh(kind: &str) -> &'static str {
-    match kind.strip_prefix("application.").unwrap_or(kind) {
-        "submitted" => "提交申请",
-        "forwarded" => "转交办理地",
-        "accepted" => "受理",
-        "not-accepted" => "不予受理",
-        "supplement-requested" => "补正告知",
-        "supplemented" => "补正提交",
-        "suspended" => "特别程序开始（计时暂停）",
-        "resumed" => "特别程序结束（恢复计时）",
-        "deadline-extended" => "延长审查期限",
-        "part-completed" => "联办环节完成",
-        "approved" => "准予许可",
-        "denied" => "不予许可",
-        "result-issued" => "出具结果（证照）",
-        "delivered" => "送达",
-        "withdrawn" => "撤回申请",
-        _ => "未知事件",
-    }
+    tongban_schemas::events::title_zh(kind).unwrap_or("未知事件")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Given seqs spelt otherwise than a number's one spelling (`03`, `+3`, ` 3`), which were
+    /// read as 3, and one beyond 2^64 − 1, which was "not a whole number", when parsed, then the
+    /// first are `type` findings and the last a `range` one; `3` is still seq 3.
+    #[test]
+    fn a_seq_has_one_spelling_and_a_range() {
+        assert_eq!(Point::parse(None, Some("3")), Ok(Point::Seq(3)));
+        for misspelt in ["03", "+3", " 3", "3 ", "3.0", ""] {
+            let e = Point::parse(None, Some(misspelt)).expect_err(misspelt);
+            assert_eq!((e.field(), e.rule()), ("seq", "type"), "{misspelt:?}");
+        }
+        let e = Point::parse(None, Some("18446744073709551616")).expect_err("too large");
+        assert_eq!((e.field(), e.rule()), ("seq", "range"));
+        assert!(e.to_string().starts_with("18446744073709551616: "), "{e}");
+    }
     use tongban_gateway::envelope::{Content, GatewayKey};
 
     fn one_event(at: &str) -> Vec<Envelope> {

@@ -269,6 +269,30 @@ pub struct Withdrawn {
     pub reason: Option<String>,
 }
 
+/// The 中文 name of an event type (`application.part-completed` or `part-completed`), the one
+/// every page shows for it (the registry's subject page, the evidence page's timeline); `None`
+/// for a type this build does not know.
+pub fn title_zh(kind: &str) -> Option<&'static str> {
+    Some(match kind.strip_prefix("application.").unwrap_or(kind) {
+        "submitted" => "提交申请",
+        "forwarded" => "转交办理地",
+        "accepted" => "受理",
+        "not-accepted" => "不予受理",
+        "supplement-requested" => "补正告知",
+        "supplemented" => "补正提交",
+        "suspended" => "特别程序开始（计时暂停）",
+        "resumed" => "特别程序结束（恢复计时）",
+        "deadline-extended" => "延长审查期限",
+        "part-completed" => "联办环节完成",
+        "approved" => "准予许可",
+        "denied" => "不予许可",
+        "result-issued" => "出具结果（证照）",
+        "delivered" => "送达",
+        "withdrawn" => "撤回申请",
+        _ => return None,
+    })
+}
+
 macro_rules! event_types {
     ($($ty:ident => $name:literal),* $(,)?) => {
         $(impl $ty {

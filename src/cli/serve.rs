@@ -183,6 +183,12 @@ async fn run_gateway<L: EventLog>(
         |addr| {
             let announced =
                 outln!("tongban listening on http://{addr} (data: {dir_shown}, log: {backend})")
+                    .and_then(|()| {
+                        outln!(
+                            "  模式注册表 schema registry: http://{addr}/registry · \
+                             API: http://{addr}/openapi.json"
+                        )
+                    })
                     .and_then(|()| match demo_mode {
                         true => print_demo_help(addr, &tokens_file),
                         false => Ok(()),

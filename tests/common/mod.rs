@@ -47,6 +47,8 @@ pub struct Gateway {
     pub child: Child,
     pub addr: String,
     pub stderr_log: PathBuf,
+    /// The line the gateway prints after its address (where its pages and API are).
+    pub banner: String,
 }
 
 impl Gateway {
@@ -95,11 +97,13 @@ impl Gateway {
         let mut lines = BufReader::new(stdout).lines();
         let deadline = Instant::now() + Duration::from_secs(60);
         let mut addr = None;
+        let mut banner = String::new();
         while Instant::now() < deadline {
             match lines.next() {
                 Some(Ok(line)) => {
                     if let Some(rest) = line.strip_prefix("tongban listening on http://") {
                         addr = rest.split_whitespace().next().map(str::to_string);
+                        banner = lines.next().and_then(Result::ok).unwrap_or_default();
                         break;
                     }
                 }
@@ -116,6 +120,7 @@ impl Gateway {
             child,
             addr,
             stderr_log,
+            banner,
         }
     }
 

@@ -84,8 +84,18 @@ pub enum SignatureError {
     Replayed,
 }
 
+/// Every slug [`SignatureError::slug`] answers, for the OpenAPI document's 401s.
+pub const SLUGS: [&str; 6] = [
+    "signature-missing",
+    "signature-malformed",
+    "signature-stale",
+    "signature-digest-mismatch",
+    "signature-invalid",
+    "signature-replayed",
+];
+
 impl SignatureError {
-    /// The problem type's last segment, stable for clients.
+    /// The problem type's last segment, stable for clients (one of [`SLUGS`]).
     pub fn slug(&self) -> &'static str {
         match self {
             SignatureError::Missing(_) | SignatureError::MissingHeader(_) => "signature-missing",

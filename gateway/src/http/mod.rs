@@ -430,6 +430,42 @@ fn handler_of<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
     }
 }
 
+/// What no route takes. A person at the gateway's address is sent to the registry's pages (`/`
+/// to `/registry`, `/registry/` and `/registry/{subject}/` to the page without the slash), and
+/// any other path under `/registry/` is answered with an HTML page, as the pages' 404s are (the
+/// OpenAPI document says so); every other path is a problem+json `no-route`, for the API's
+/// clients.
+async fn unrouted(method: Method, uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::{IntoResponse, Redirect};
+    let path = uri.path();
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let reads = method == Method::GET || method == Method::HEAD;
+    if reads && path == "/" {
+        return Redirect::temporary("/registry").into_response();
+    }
+    if path.starts_with("/registry/") {
+        let page = path.trim_end_matches('/');
+        let one_segment = page
+            .strip_prefix("/registry")
+            .is_some_and(|rest| rest.is_empty() || !rest[1..].contains('/'));
+        if reads && page.len() < path.len() && one_segment {
+            return Redirect::permanent(&format!("{page}{query}")).into_response();
+        }
+        return pages::Page::not_found(
+            "没有这个页面：注册表的页面是 /registry 和 /registry/{主题} \
+             / no such page: the registry's pages are /registry and /registry/{subject}",
+        )
+        .into_response();
+    }
+    problem::Problem::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "no-route",
+        "No such route",
+        "no such route; see /openapi.json",
+    )
+    .into_response()
+}
+
 /// The router with the default rate limit ([`rate::RateLimit::DEFAULT`]).
 pub fn router<L: EventLog>(gateway: Arc<Gateway<L>>, book: Arc<RegionBook>) -> Router {
     router_with(gateway, book, Some(rate::RateLimit::DEFAULT))
@@ -468,14 +504,7 @@ pub fn router_with<L: EventLog>(
     }
     router
         .route_layer(axum::middleware::from_fn(metrics::tag))
-        .fallback(|| async {
-            problem::Problem::new(
-                axum::http::StatusCode::NOT_FOUND,
-                "no-route",
-                "No such route",
-                "no such route; see /openapi.json",
-            )
-        })
+        .fallback(unrouted)
         .method_not_allowed_fallback(|| async {
             problem::Problem::new(
                 axum::http::StatusCode::METHOD_NOT_ALLOWED,

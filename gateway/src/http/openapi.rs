@@ -386,8 +386,11 @@ fn operation(route: &Route) -> Value {
         Op::Reconcile => {
             params.push(json!({"name": "tolerance_seconds", "in": "query", "required": false, "description": "how far the province's timestamps may differ from the log's before they are reported (0 to 30 days; default 300)", "schema": {"type": "integer", "minimum": 0, "maximum": 2592000}}));
             op.insert("requestBody".into(), json!({"required": true,
-                "description": "The province's own records: CSV with a header line (app or serial, status, updated_at), or JSON Lines (docs/operators.md, \"Reconciliation over HTTP\"). In the charset the Content-Type names (`text/csv; charset=GBK`: UTF-8, GBK or GB18030); without one, UTF-8 when the bytes are UTF-8, else GB 18030. Also accepted: application/jsonl, application/json-lines, text/plain",
-                "content": {"text/csv": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}}}}));
+                "description": "The province's own records: CSV with a header line (app or serial, status, updated_at), or JSON Lines (docs/operators.md, \"Reconciliation over HTTP\"). In the charset the Content-Type names (`text/csv; charset=GBK`: UTF-8, GBK or GB18030); without one, UTF-8 when the bytes are UTF-8, else GB 18030",
+                "content": super::operator::RECORD_TYPES
+                    .iter()
+                    .map(|t| (t.to_string(), json!({"schema": {"type": "string"}})))
+                    .collect::<Map<String, Value>>()}));
             responses.insert("200".into(), json!({"description": "The discrepancy report (records that cannot be read are in it, as invalid-record with their line)", "content": {"application/json": {"schema": {"type": "object"}}}}));
             responses.insert(
                 "400".into(),
@@ -419,14 +422,24 @@ fn operation(route: &Route) -> Value {
             route.op,
             Op::Submit | Op::LocalForm | Op::Act(_) | Op::FeedAck
         );
-        responses.insert(
-            "401".into(),
-            problem_response(if signed {
-                "Missing, unknown or revoked token; or, for a region with a request-signing key, a missing, invalid, stale or replayed signature (docs/signed-requests.md)"
-            } else {
-                "Missing, unknown or revoked token"
-            }),
-        );
+        let refused = match signed {
+            true => {
+                signed_headers(&mut params);
+                let slugs: Vec<String> = crate::auth::signature::SLUGS
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect();
+                format!(
+                    "Missing, unknown or revoked token; or, for a region with a request-signing \
+                     key, a missing, malformed, stale, replayed or invalid signature or a body \
+                     whose digest differs, `type` urn:tongban:problem:<slug> with the slug one \
+                     of {} (docs/signed-requests.md)",
+                    slugs.join(", ")
+                )
+            }
+            false => "Missing, unknown or revoked token".to_string(),
+        };
+        responses.insert("401".into(), problem_response(&refused));
         responses.insert(
             "403".into(),
             problem_response(
@@ -528,6 +541,37 @@ fn operation(route: &Route) -> Value {
     }
     op.insert("responses".into(), Value::Object(responses));
     Value::Object(op)
+}
+
+/// The headers of a signed request (docs/signed-requests.md), on the routes a region with a
+/// request-signing key must sign: required of such a region only, so not `required` here.
+fn signed_headers(params: &mut Vec<Value>) {
+    let only = "Required when the token's region has registered a request-signing key \
+                (docs/signed-requests.md); ignored otherwise. ";
+    for (name, description, schema) in [
+        (
+            "Date",
+            "When the request was signed: RFC 3339 (fractional seconds preferred) or RFC 7231 \
+             IMF-fixdate; refused when more than 5 minutes from the gateway's clock",
+            json!({"type": "string"}),
+        ),
+        (
+            "X-Tongban-Content-SHA256",
+            "Lowercase hex SHA-256 of the body bytes exactly as sent (of the empty string \
+             without a body)",
+            json!({"type": "string", "pattern": "^[0-9a-f]{64}$"}),
+        ),
+        (
+            "X-Tongban-Signature",
+            "keyid=\"<region code>\",sig=\"<128 lowercase hex digits>\": the Ed25519 \
+             signature over METHOD, path with query, the Date value and the body digest, \
+             joined by LF",
+            json!({"type": "string"}),
+        ),
+    ] {
+        params.push(json!({"name": name, "in": "header", "required": false,
+            "description": format!("{only}{description}"), "schema": schema}));
+    }
 }
 
 /// `?at=` / `?seq=` of the replayed views, and their 422.
@@ -821,6 +865,57 @@ mod tests {
         doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
             ["$ref"]
             .clone()
+    }
+
+    /// Given the routes a signing region must sign (submissions, actions, local forms, feed
+    /// acks), whose operations listed neither the signature headers nor the `signature-*`
+    /// refusals, when the document is built, then each declares `Date`,
+    /// `X-Tongban-Content-SHA256` and `X-Tongban-Signature` and its 401 names every slug; reads
+    /// declare none. And the reconcile route lists every content type it takes.
+    #[test]
+    fn signed_routes_declare_their_headers_and_refusals() {
+        let doc = document(&super::super::routes());
+        let op = |path: &str, method: &str| doc["paths"][path][method].clone();
+        let headers = |op: &Value| -> Vec<String> {
+            op["parameters"]
+                .as_array()
+                .map(|ps| {
+                    ps.iter()
+                        .filter(|p| p["in"] == "header")
+                        .filter_map(|p| p["name"].as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        for (path, method) in [
+            ("/v1/applications", "post"),
+            ("/v1/applications/{id}/forward", "post"),
+            ("/v1/regions/{region}/forms/{matter}", "post"),
+            ("/v1/regions/{region}/feed/ack", "post"),
+        ] {
+            let o = op(path, method);
+            let names = headers(&o);
+            for h in ["Date", "X-Tongban-Content-SHA256", "X-Tongban-Signature"] {
+                assert!(
+                    names.iter().any(|n| n == h),
+                    "{method} {path} lacks {h}: {names:?}"
+                );
+            }
+            let refused = o["responses"]["401"]["description"].as_str().unwrap_or("");
+            for slug in crate::auth::signature::SLUGS {
+                assert!(refused.contains(slug), "{method} {path}: {refused}");
+            }
+        }
+        let read = op("/v1/applications/{id}", "get");
+        assert!(!headers(&read).iter().any(|n| n == "X-Tongban-Signature"));
+        let reconcile = op("/v1/regions/{region}/reconcile", "post");
+        let types: Vec<&String> = reconcile["requestBody"]["content"]
+            .as_object()
+            .map(|c| c.keys().collect())
+            .unwrap_or_default();
+        for t in super::super::operator::RECORD_TYPES {
+            assert!(types.iter().any(|k| *k == t), "{t} not listed: {types:?}");
+        }
     }
 
     #[test]

@@ -183,6 +183,16 @@ pub async fn replay<L: EventLog>(
     Ok(axum::Json(value).into_response())
 }
 
+/// The content types the reconcile route takes the province's records in (CSV, JSON Lines under
+/// its several names, plain text); the OpenAPI document lists the same.
+pub const RECORD_TYPES: [&str; 5] = [
+    "text/csv",
+    "application/x-ndjson",
+    "application/jsonl",
+    "application/json-lines",
+    "text/plain",
+];
+
 /// The reconcile route's query: as every query, unknown parameters are refused and the number
 /// is judged from its text ([`super::extract::whole_number`]).
 #[derive(Debug, Deserialize)]
@@ -244,15 +254,7 @@ pub async fn reconcile<L: EventLog>(
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    if ![
-        "text/csv",
-        "application/x-ndjson",
-        "application/jsonl",
-        "application/json-lines",
-        "text/plain",
-    ]
-    .contains(&essence.as_str())
-    {
+    if !RECORD_TYPES.contains(&essence.as_str()) {
         return Err(Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",

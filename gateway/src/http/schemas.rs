@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tongban_schemas::registry::{
-    Incompatibility, Registry, SchemaVersion, VERSION_FORMS, VersionRef,
+    Incompatibility, Numeral, Registry, SchemaVersion, VERSION_FORMS, VersionRef,
 };
 use tongban_schemas::{SchemaError, Violation};
 
@@ -130,10 +130,15 @@ pub fn lookup(subject: &str, version: &str) -> Result<&'static SchemaVersion, Pr
         .versions(subject)
         .ok_or_else(|| unknown_subject(subject))?;
     let Some(wanted) = VersionRef::parse(version) else {
-        return Err(Problem::not_found(format!(
-            "subject {subject} has no version {version:?}: a version is written as \
-             {VERSION_FORMS}; it has {versions:?}"
-        )));
+        return Err(Problem::not_found(match Numeral::read(version) {
+            Numeral::Misspelt => format!(
+                "subject {subject} has no version {version:?}: a version is written as \
+                 {VERSION_FORMS}; it has {versions:?}"
+            ),
+            _ => format!(
+                "subject {subject} has no version {version:?}; it has {versions:?} (or `latest`)"
+            ),
+        }));
     };
     reg.get(subject, wanted).ok_or_else(|| {
         Problem::not_found(format!(

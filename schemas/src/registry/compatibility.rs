@@ -130,8 +130,12 @@ pub enum Rule {
     ValuesRestricted,
     /// A property the reader knows, added while the writer's object is open (strict rule).
     PropertyAddedToOpenObject,
-    /// A property the writer may write is unknown to a closed reader object.
+    /// A property the writer may write is unknown to a closed reader object: the newer reader
+    /// dropped it (data written under the older version holds it).
     PropertyRemovedFromClosedObject,
+    /// The same seen the other way: the newer writer added a property the older version's
+    /// closed object does not accept (parties validating against it refuse such data).
+    PropertyAddedToClosedObject,
     /// The reader closed an object (`additionalProperties: false`) the writer left open.
     ObjectClosed,
     /// A property required by the reader but optional for the writer, without a default.
@@ -175,6 +179,7 @@ impl Rule {
             Rule::ValuesRestricted => "限定为固定取值",
             Rule::PropertyAddedToOpenObject => "开放对象新增字段",
             Rule::PropertyRemovedFromClosedObject => "封闭对象不再接受该字段",
+            Rule::PropertyAddedToClosedObject => "旧版本封闭对象不接受新增字段",
             Rule::ObjectClosed => "对象被封闭",
             Rule::RequiredAdded => "新增必填字段",
             Rule::RangeNarrowed => "取值范围收窄",
@@ -189,12 +194,38 @@ impl Rule {
 }
 
 impl Incompatibility {
-    /// A finding of the comparison in `direction` with the registered version `against_version`.
+    /// A finding of a candidate's comparison in `direction` with the registered version
+    /// `against_version` (older than the candidate).
     pub fn found(f: Finding, direction: Direction, against_version: u32) -> Incompatibility {
+        Incompatibility::tied(
+            f,
+            direction,
+            against_version,
+            direction == Direction::Forward,
+        )
+    }
+
+    /// A finding in `direction` against `against_version`, where `writer_newer` says whether
+    /// the data checked is written under the newer of the two versions. Then a property a closed
+    /// reader object lacks is one the newer version added, not one it removed, and is named so
+    /// ([`Rule::PropertyAddedToClosedObject`]).
+    pub fn tied(
+        f: Finding,
+        direction: Direction,
+        against_version: u32,
+        writer_newer: bool,
+    ) -> Incompatibility {
+        let (rule, reason) = match f.rule {
+            Rule::PropertyRemovedFromClosedObject if writer_newer => (
+                Rule::PropertyAddedToClosedObject,
+                f.reason.replacen(CLOSED_READER, CLOSED_OLDER_READER, 1),
+            ),
+            rule => (rule, f.reason),
+        };
         Incompatibility {
             path: f.path,
-            rule: f.rule,
-            reason: f.reason,
+            rule,
+            reason,
             direction,
             against_version,
         }
@@ -242,6 +273,12 @@ impl std::fmt::Display for Incompatibility {
         )
     }
 }
+
+/// How a property a closed reader object lacks is explained, and how when the reader is the
+/// older version ([`Incompatibility::tied`]).
+const CLOSED_READER: &str = "may be written but the reader's closed object does not allow it";
+const CLOSED_OLDER_READER: &str =
+    "is added by the newer version, and the older version's closed object does not accept it";
 
 /// A finding before it is tied to a direction and version.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1004,7 +1041,7 @@ impl<'a> Ctx<'a> {
                 (None, Additional::Closed) => self.push(
                     &p,
                     Rule::PropertyRemovedFromClosedObject,
-                    format!("property {name} may be written but the reader's closed object does not allow it"),
+                    format!("property {name} {CLOSED_READER}"),
                 ),
                 (None, Additional::Schema(s)) => self.walk(s, ws, &p, depth + 1),
                 (None, Additional::Open) => {}

@@ -89,14 +89,13 @@ pub(super) fn diff(
             });
         }
     }
+    // Forward: `from` reads data written under `to`; backward: `to` reads `from`'s data.
     let tie = |direction: Direction| {
-        move |f: compatibility::Finding| Incompatibility {
-            path: f.path,
-            rule: f.rule,
-            reason: f.reason,
-            direction,
-            against_version: from,
-        }
+        let writer_newer = match direction {
+            Direction::Forward => to > from,
+            Direction::Backward => from > to,
+        };
+        move |f: compatibility::Finding| Incompatibility::tied(f, direction, from, writer_newer)
     };
     SchemaDiff {
         subject: subject.to_string(),

@@ -66,9 +66,40 @@ pub enum VersionRef {
     Number(u32),
 }
 
-/// How a version is written, for messages that refuse another spelling.
+/// How a version is written, for messages that refuse another spelling (English).
 pub const VERSION_FORMS: &str =
-    "a version number as written, without leading zeros or a sign (1, 2, …), or `latest`";
+    "a whole number without leading zeros, a sign or spaces (1, 2, …), or `latest`";
+/// [`VERSION_FORMS`] in Chinese.
+pub const VERSION_FORMS_ZH: &str = "不带前导零、正负号或空格的整数（1、2……）或 latest";
+
+/// What a text written where a whole number belongs in a URL (a version, an event's `seq`)
+/// reads as. A number has one spelling, digits without a sign, spaces or leading zeros (`0`
+/// alone is zero): `01`, `+1` or ` 1` would otherwise be further names of the same thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Numeral {
+    Number(u64),
+    /// Written as a number, but larger than any this reads (beyond 2^64 − 1): a range problem,
+    /// not a spelling one.
+    TooLarge,
+    /// Not a number as written (`abc`, `01`, `+1`, ` 1`, `1.0`, empty).
+    Misspelt,
+}
+
+impl Numeral {
+    pub fn read(s: &str) -> Numeral {
+        let b = s.as_bytes();
+        let spelled = match b {
+            [b'0'] => true,
+            [first, ..] => (b'1'..=b'9').contains(first) && b.iter().all(u8::is_ascii_digit),
+            [] => false,
+        };
+        match (spelled, s.parse::<u64>()) {
+            (false, _) => Numeral::Misspelt,
+            (true, Ok(n)) => Numeral::Number(n),
+            (true, Err(_)) => Numeral::TooLarge,
+        }
+    }
+}
 
 impl VersionRef {
     /// `latest` or a version number in its one spelling, `[1-9][0-9]*`: `01`, `+1` or ` 1`
@@ -83,12 +114,12 @@ impl VersionRef {
     }
 }
 
-/// A version number in its one spelling (see [`VersionRef::parse`]).
+/// A version number in its one spelling (see [`VersionRef::parse`], [`Numeral`]).
 fn version_number(s: &str) -> Option<u32> {
-    let b = s.as_bytes();
-    let canonical =
-        b.first().is_some_and(|c| (b'1'..=b'9').contains(c)) && b.iter().all(u8::is_ascii_digit);
-    canonical.then(|| s.parse().ok()).flatten()
+    match Numeral::read(s) {
+        Numeral::Number(n) if n > 0 => u32::try_from(n).ok(),
+        _ => None,
+    }
 }
 
 /// Splits an envelope's `schema` field, `application.accepted/1`, into subject and version.

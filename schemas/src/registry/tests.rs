@@ -1428,3 +1428,52 @@ fn examples_too_large_to_explain_are_named_not_explained() {
         "{found:?}"
     );
 }
+
+/// Given version 2 of result-issued, whose closed `document` object gained `format`, when the
+/// diff is read either way round, then a property the newer version added and the older
+/// version's closed object refuses is named `property-added-to-closed-object` ("旧版本封闭对象
+/// 不接受新增字段"), whichever direction finds it; it was "removed from closed object" (封闭对象
+/// 不再接受该字段) though nothing was removed. A candidate's forward finding is named the same.
+#[test]
+fn a_property_added_to_a_closed_object_is_named_added() {
+    let reg = Registry::builtin();
+    let subject = "application.result-issued";
+    let d = reg
+        .diff(subject, VersionRef::Number(1), VersionRef::Number(2))
+        .unwrap();
+    let at = |list: &[Incompatibility]| {
+        list.iter()
+            .find(|i| i.path == "/document/format")
+            .map(|i| (i.rule, i.reason.clone()))
+    };
+    let (rule, reason) = at(&d.forward).expect("a forward finding at /document/format");
+    assert_eq!(rule, Rule::PropertyAddedToClosedObject);
+    assert!(reason.contains("added by the newer version"), "{reason}");
+    assert_eq!(rule.label_zh(), "旧版本封闭对象不接受新增字段");
+    assert_eq!(
+        serde_json::to_value(rule).unwrap(),
+        json!("property-added-to-closed-object")
+    );
+    let back = reg
+        .diff(subject, VersionRef::Number(2), VersionRef::Number(1))
+        .unwrap();
+    assert_eq!(
+        at(&back.backward).map(|f| f.0),
+        Some(Rule::PropertyAddedToClosedObject)
+    );
+    // A candidate that drops a member from a closed object is still "removed" looking back.
+    let v1 = reg.schema(subject, VersionRef::Number(1)).unwrap().clone();
+    let v2 = reg.schema(subject, VersionRef::Number(2)).unwrap().clone();
+    let found = compatibility::forward(&v2, &v1, OpenObjects::Strict)
+        .into_iter()
+        .map(|f| Incompatibility::found(f, Direction::Forward, 1))
+        .find(|i| i.path == "/document/format")
+        .expect("found");
+    assert_eq!(found.rule, Rule::PropertyAddedToClosedObject);
+    let removed = compatibility::backward(&v1, &v2, OpenObjects::Strict)
+        .into_iter()
+        .map(|f| Incompatibility::found(f, Direction::Backward, 2))
+        .find(|i| i.path == "/document/format")
+        .expect("found");
+    assert_eq!(removed.rule, Rule::PropertyRemovedFromClosedObject);
+}

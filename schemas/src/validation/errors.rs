@@ -1,24 +1,32 @@
 //! From jsonschema errors to [`Violation`]s: exact pointers (a missing property points at the property
-//! itself), one violation per unexpected property, the matching branch of a tagged `oneOf` explained
-//! instead of a bare "not valid under any schema", and messages with instance values masked.
+//! itself), one violation per unexpected property, the matching branch of a tagged `oneOf` (or the
+//! one branch of an optional `T | null` member) explained instead of a bare "not valid under any
+//! schema", and messages with instance values masked.
 
 use super::keyword::SEP;
 use crate::violation::{Report, Violation, escape_token};
 use jsonschema::ValidationError;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 
-/// Converts every error into a violation or warning, pointers prefixed with `prefix`.
-pub fn to_report<'a>(errors: impl Iterator<Item = ValidationError<'a>>, prefix: &str) -> Report {
+/// Converts every error into a violation or warning, pointers prefixed with `prefix`. `document`
+/// is the schema the errors came from: a union's branches are told apart by a `kind` member only
+/// where the document gives that member a `const` or `enum` (a tag), not where `kind` is an
+/// ordinary field (a licence's or a material's type code).
+pub fn to_report<'a>(
+    errors: impl Iterator<Item = ValidationError<'a>>,
+    document: &serde_json::Value,
+    prefix: &str,
+) -> Report {
     let mut report = Report::default();
     for e in errors {
-        collect(&e, prefix, &mut report);
+        collect(&e, document, prefix, &mut report);
     }
     report.violations.dedup();
     report.warnings.dedup();
     report
 }
 
-fn collect(e: &ValidationError<'_>, prefix: &str, out: &mut Report) {
+fn collect(e: &ValidationError<'_>, doc: &serde_json::Value, prefix: &str, out: &mut Report) {
     let path = format!("{prefix}{}", e.instance_path().as_str());
     match e.kind() {
         ValidationErrorKind::Custom { message, .. } => {
@@ -74,10 +82,10 @@ fn collect(e: &ValidationError<'_>, prefix: &str, out: &mut Report) {
                 );
                 return;
             }
-            match pick_branch(context, e.instance_path().as_str()) {
+            match pick_branch(context, doc, e.instance_path().as_str()) {
                 Some(branch) => {
                     for inner in branch {
-                        collect(inner, prefix, out);
+                        collect(inner, doc, prefix, out);
                     }
                 }
                 None if has_kind_mismatch(context, e.instance_path().as_str()) => {
@@ -97,7 +105,7 @@ fn collect(e: &ValidationError<'_>, prefix: &str, out: &mut Report) {
                         Violation::new(format!("{path}/kind"), "enum", message).allowing(kinds),
                     );
                 }
-                None if lacks_kind(context, e.instance_path().as_str()) => {
+                None if lacks_kind(context, doc, e.instance_path().as_str()) => {
                     out.violations.push(Violation::new(
                         format!("{path}/kind"),
                         "required",
@@ -243,15 +251,57 @@ fn type_across(
 
 /// Whether every branch of a tagged union misses the `kind` tag: no branch can be told, and the
 /// tag is what is wrong (often because a province's code for it did not translate).
-fn lacks_kind(context: &[Vec<ValidationError<'static>>], at: &str) -> bool {
+fn lacks_kind(
+    context: &[Vec<ValidationError<'static>>],
+    doc: &serde_json::Value,
+    at: &str,
+) -> bool {
     !context.is_empty()
         && context.iter().all(|b| {
             b.iter().any(|e| {
                 e.instance_path().as_str() == at
                     && matches!(e.kind(), ValidationErrorKind::Required { property }
                         if property.as_str() == Some("kind"))
+                    && tags(e, doc)
             })
         })
+}
+
+/// Whether the `kind` member an error is about is a union's tag: the schema the error's keyword
+/// sits in gives `kind` a `const` or an `enum` (directly or through one local `$ref`). A `kind`
+/// the schema takes as any text (LicenceRef's, MaterialRef's type codes) is a field like another.
+fn tags(e: &ValidationError<'_>, doc: &serde_json::Value) -> bool {
+    // The keyword's location without `$ref` traversals: a pointer into `doc`.
+    let location = e.schema_path().as_str();
+    let Some((holder, keyword)) = location.rsplit_once('/') else {
+        return false;
+    };
+    let kind = match keyword {
+        // `required` sits beside `properties`; a `type` finding sits in the member's own schema.
+        "required" => doc.pointer(&format!("{holder}/properties/kind")),
+        _ => doc.pointer(holder),
+    };
+    let resolved = kind.and_then(
+        |k| match k.get("$ref").and_then(serde_json::Value::as_str) {
+            Some(reference) => reference.strip_prefix('#').and_then(|p| doc.pointer(p)),
+            None => Some(k),
+        },
+    );
+    resolved.is_some_and(|k| k.get("const").is_some() || k.get("enum").is_some())
+}
+
+/// A branch that takes only `null`: how schemars writes an optional member (`T | null`).
+fn takes_only_null(branch: &[ValidationError<'static>], at: &str) -> bool {
+    match branch {
+        [only] if only.instance_path().as_str() == at => match only.kind() {
+            ValidationErrorKind::Type { kind } => match kind {
+                TypeKind::Single(t) => *t == jsonschema::JsonType::Null,
+                TypeKind::Multiple(set) => set.iter().all(|t| t == jsonschema::JsonType::Null),
+            },
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 fn instance_type(v: &serde_json::Value) -> jsonschema::JsonType {
@@ -348,25 +398,37 @@ fn const_alternatives(
         .filter(|v| !v.is_empty())
 }
 
-/// The branch the instance was meant for: the one whose failures do not include a discriminating
-/// mismatch (its `kind` tag or the instance's type). If several qualify, the one with fewest errors.
+/// The branch the instance was meant for. Of an optional member (`T | null`, every branch but one
+/// taking only `null`), the one that is not null: a value sent is meant for it, whatever it
+/// lacks. Otherwise the one whose failures do not include a discriminating mismatch (its `kind`
+/// tag or the instance's type); if several qualify, the one with fewest errors.
 fn pick_branch<'c>(
     context: &'c [Vec<ValidationError<'static>>],
+    doc: &serde_json::Value,
     at: &str,
 ) -> Option<&'c Vec<ValidationError<'static>>> {
+    let mut not_null = context.iter().filter(|b| !takes_only_null(b, at));
+    if let (Some(only), None) = (not_null.next(), not_null.next())
+        && context.len() > 1
+    {
+        return Some(only);
+    }
     context
         .iter()
-        .filter(|branch| !branch.iter().any(|e| discriminates(e, at)))
+        .filter(|branch| !branch.iter().any(|e| discriminates(e, doc, at)))
         .min_by_key(|branch| branch.len())
 }
 
-fn discriminates(e: &ValidationError<'_>, at: &str) -> bool {
+fn discriminates(e: &ValidationError<'_>, doc: &serde_json::Value, at: &str) -> bool {
     let p = e.instance_path().as_str();
     match e.kind() {
-        ValidationErrorKind::Type { .. }
-        | ValidationErrorKind::Constant { .. }
-        | ValidationErrorKind::Enum { .. } => p == at || p == format!("{at}/kind"),
-        ValidationErrorKind::Required { property } => p == at && property.as_str() == Some("kind"),
+        ValidationErrorKind::Constant { .. } | ValidationErrorKind::Enum { .. } => {
+            p == at || p == format!("{at}/kind")
+        }
+        ValidationErrorKind::Type { .. } => p == at || (p == format!("{at}/kind") && tags(e, doc)),
+        ValidationErrorKind::Required { property } => {
+            p == at && property.as_str() == Some("kind") && tags(e, doc)
+        }
         _ => false,
     }
 }
@@ -467,6 +529,124 @@ mod tests {
             (found[0].0.as_str(), found[0].1.as_str()),
             ("/party/kind", "required")
         );
+    }
+
+    /// An optional member written as schemars writes `Option<LicenceRef>`: a `$ref` to an object
+    /// whose `kind` is a plain text field, or `null`.
+    fn optional_licence() -> serde_json::Value {
+        json!({
+            "$defs": {"LicenceRef": {"type": "object", "additionalProperties": false,
+                "required": ["kind", "number"],
+                "properties": {"kind": {"type": "string", "minLength": 1},
+                               "number": {"type": "string", "minLength": 1}}}},
+            "type": "object", "additionalProperties": false,
+            "properties": {"licence": {"anyOf": [{"$ref": "#/$defs/LicenceRef"}, {"type": "null"}]}}
+        })
+    }
+
+    /// Given an optional licence (`LicenceRef | null`) whose `kind` is an ordinary required field,
+    /// when the licence lacks `kind` (or everything), then `required` at `/licence/kind` (and at
+    /// every other missing member): the object is meant for the one branch that is not null, and
+    /// its `kind` is no union tag. Before, a missing `kind` was taken for a missing tag, ruled out
+    /// every branch, and the caller got the validator's bare "not valid under any of the schemas"
+    /// at `/licence`, naming no field.
+    #[test]
+    fn an_optional_object_lacking_a_plain_kind_is_refused_at_the_field() {
+        let found = findings(optional_licence(), json!({"licence": {"number": "A1"}}));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].0.as_str(), found[0].1.as_str()),
+            ("/licence/kind", "required")
+        );
+        let found = findings(optional_licence(), json!({"licence": {}}));
+        let mut said: Vec<(&str, &str)> = found
+            .iter()
+            .map(|(p, r, _)| (p.as_str(), r.as_str()))
+            .collect();
+        said.sort();
+        assert_eq!(
+            said,
+            [
+                ("/licence/kind", "required"),
+                ("/licence/number", "required")
+            ]
+        );
+    }
+
+    /// Given the same optional licence, when it carries a member the licence does not define
+    /// beside a missing `kind`, then the member is named `unknown-property` and `kind` `required`,
+    /// never a `one-of` on the licence; a `kind` of the wrong type is a `type` finding at the field.
+    #[test]
+    fn an_optional_object_with_an_unknown_member_names_it() {
+        let found = findings(
+            optional_licence(),
+            json!({"licence": {"number": "A1", "x": 1}}),
+        );
+        let said: Vec<(&str, &str)> = found
+            .iter()
+            .map(|(p, r, _)| (p.as_str(), r.as_str()))
+            .collect();
+        assert!(said.contains(&("/licence/kind", "required")), "{found:?}");
+        assert!(
+            said.contains(&("/licence/x", "unknown-property")),
+            "{found:?}"
+        );
+        assert!(!said.iter().any(|(_, r)| *r == "one-of"), "{found:?}");
+        let found = findings(
+            optional_licence(),
+            json!({"licence": {"kind": 1, "number": "A1"}}),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].0.as_str(), found[0].1.as_str()),
+            ("/licence/kind", "type")
+        );
+    }
+
+    /// Given the published result-issued schema, when issue-result bodies miss a licence's or a
+    /// document's `kind`, then each finding names the field (`/licence/kind`, `/document/kind`,
+    /// rule `required`), as a licence missing its `number` always did.
+    #[test]
+    fn a_result_missing_a_kind_names_the_field() {
+        let schema = serde_json::to_value(schemars::schema_for!(crate::events::ResultIssued))
+            .expect("a schema");
+        let zeros = "0".repeat(64);
+        for (body, expected) in [
+            (
+                json!({"licence": {}}),
+                vec!["/licence/kind", "/licence/number"],
+            ),
+            (json!({"licence": {"number": "A1"}}), vec!["/licence/kind"]),
+            (json!({"licence": {"kind": "x"}}), vec!["/licence/number"]),
+            (
+                json!({"document": {"name": "结果", "sha256": zeros, "size": 1}}),
+                vec!["/document/kind"],
+            ),
+        ] {
+            let found = findings(schema.clone(), body.clone());
+            let mut pointers: Vec<&str> = found.iter().map(|(p, _, _)| p.as_str()).collect();
+            pointers.sort();
+            assert_eq!(pointers, expected, "{body}: {found:?}");
+            assert!(found.iter().all(|(_, r, _)| r == "required"), "{found:?}");
+        }
+    }
+
+    /// Given a union of two objects whose `kind` is plain text (no branch gives it a `const`),
+    /// when an object lacking `kind` and more is sent, then it is not reported as a missing union
+    /// tag alone (`required` at `/kind`, hiding the other gaps): the branch with fewest findings
+    /// is explained, every missing member named.
+    #[test]
+    fn a_plain_kind_does_not_tell_branches_apart() {
+        let schema = json!({"anyOf": [
+            {"type": "object", "required": ["kind", "number"], "properties": {"kind": {"type": "string"}, "number": {"type": "string"}}},
+            {"type": "object", "required": ["kind", "a", "b"], "properties": {"kind": {"type": "string"}}}
+        ]});
+        let found = findings(schema, json!({}));
+        let said: Vec<(&str, &str)> = found
+            .iter()
+            .map(|(p, r, _)| (p.as_str(), r.as_str()))
+            .collect();
+        assert_eq!(said, [("/kind", "required"), ("/number", "required")]);
     }
 
     /// A union the value fails for other reasons than its type keeps the finding that says why

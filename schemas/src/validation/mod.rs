@@ -15,6 +15,9 @@ use serde_json::Value;
 /// A compiled schema: structure and identifier checks in one pass.
 pub struct CompiledSchema {
     validator: jsonschema::Validator,
+    /// The document compiled: findings are explained against it (whether a branch's `kind` is a
+    /// tag, see [`to_report`]).
+    document: Value,
 }
 
 impl std::fmt::Debug for CompiledSchema {
@@ -31,7 +34,10 @@ impl CompiledSchema {
             .with_keyword(CHECK_KEYWORD, keyword::factory)
             .build(schema)
             .map_err(|e| crate::SchemaError::Compile(e.masked().to_string()))?;
-        Ok(CompiledSchema { validator })
+        Ok(CompiledSchema {
+            validator,
+            document: schema.clone(),
+        })
     }
 
     /// Every problem with `instance`; pointers are prefixed with `prefix` (e.g. `""` for a body root).
@@ -44,7 +50,7 @@ impl CompiledSchema {
         if self.validator.is_valid(instance) {
             return Report::default();
         }
-        to_report(self.validator.iter_errors(instance), prefix)
+        to_report(self.validator.iter_errors(instance), &self.document, prefix)
     }
 
     /// [`CompiledSchema::check`] reading at most `max` of jsonschema's errors, lazily: for
@@ -55,7 +61,11 @@ impl CompiledSchema {
         if self.validator.is_valid(instance) {
             return Report::default();
         }
-        to_report(self.validator.iter_errors(instance).take(max), prefix)
+        to_report(
+            self.validator.iter_errors(instance).take(max),
+            &self.document,
+            prefix,
+        )
     }
 
     /// Whether `instance` passes, warnings counting as findings, without building a single

@@ -1,15 +1,11 @@
 //! `GET /registry`: every matter and event subject, searchable by code or Chinese/English title
 //! (`?q=`, filtered on the server so the page needs no script).
 
-use std::collections::BTreeMap;
-
-use axum::extract::Query;
-use axum::extract::rejection::QueryRejection;
 use serde_json::Value;
 use tongban_schemas::matters::{self, Matter};
 use tongban_schemas::registry::{SubjectKind, SubjectSummary, VersionRef};
 
-use super::{Page, escape, query_params, subject_href};
+use super::{Page, RawQuery, escape, query_params, subject_href};
 use crate::http::schemas::registry;
 
 /// Whether every whitespace-separated term of `q` (lowercase) is a substring of one of `texts`,
@@ -96,8 +92,8 @@ fn event_rows(q: &str, subjects: &[SubjectSummary]) -> (usize, String) {
     (found.len(), rows)
 }
 
-pub async fn page(query: Result<Query<BTreeMap<String, String>>, QueryRejection>) -> Page {
-    let params = match query_params(query) {
+pub async fn page(query: RawQuery) -> Page {
+    let params = match query_params(query, &["q"]) {
         Ok(p) => p,
         Err(page) => return page,
     };

@@ -125,10 +125,20 @@ dl.facts dd { margin:0; }
 footer { color:var(--muted); font-size:13px; padding:12px 28px; border-top:1px solid var(--line); }
 "#;
 
+/// What every page's footer says: which of what the pages show has a JSON counterpart (the
+/// subjects, their versions and documents) and which has none (the search, the version diff,
+/// whose compatibility verdict the compatibility route gives for a posted document).
+const FOOTER: &str = "跨省通办联邦网关 · 模式注册表 — tongban federation gateway, schema registry. \
+主题、版本和模式文档另有 JSON 版本（<a href=\"/v1/schemas\">/v1/schemas</a>）；搜索结果和版本比较只有网页，\
+版本间的兼容性判定可将文档 POST 到 <code>/v1/schemas/{主题}/compatibility</code> / subjects, versions \
+and schema documents have JSON counterparts (<a href=\"/v1/schemas\">/v1/schemas</a>); search results \
+and version diffs are pages only: for a compatibility verdict, POST a document to \
+<code>/v1/schemas/{subject}/compatibility</code>.";
+
 impl IntoResponse for Page {
     fn into_response(self) -> Response {
         let html = format!(
-            "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title} · tongban 模式注册表</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header class=\"top\"><a class=\"brand\" href=\"/registry\">通办 tongban</a><a href=\"/registry\">模式注册表 / Schema registry</a><a href=\"/v1/schemas\">JSON</a><a href=\"/openapi.json\">OpenAPI</a></header>\n<main>\n{main}</main>\n<footer>跨省通办联邦网关 · 模式注册表 — tongban federation gateway, schema registry. 所有内容均有 JSON 版本 / every page has a JSON counterpart.</footer>\n</body>\n</html>\n",
+            "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title} · tongban 模式注册表</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header class=\"top\"><a class=\"brand\" href=\"/registry\">通办 tongban</a><a href=\"/registry\">模式注册表 / Schema registry</a><a href=\"/v1/schemas\">JSON</a><a href=\"/openapi.json\">OpenAPI</a></header>\n<main>\n{main}</main>\n<footer>{FOOTER}</footer>\n</body>\n</html>\n",
             title = escape(&self.title),
             main = self.main,
         );
@@ -141,18 +151,52 @@ impl IntoResponse for Page {
     }
 }
 
-/// The query string as name → value, or a 400 page when it cannot be read.
-pub fn query_params(
-    query: Result<Query<BTreeMap<String, String>>, QueryRejection>,
-) -> Result<BTreeMap<String, String>, Page> {
-    query.map(|Query(q)| q).map_err(|e| {
+/// A page's query string, as sent: every name and value, in order (duplicates kept, so that
+/// [`query_params`] can refuse them).
+pub type RawQuery = Result<Query<Vec<(String, String)>>, QueryRejection>;
+
+/// The query string of a page as name → value, or a 400 page when it cannot be read, names a
+/// parameter the page does not take (`?foo=bar` was ignored, the page shown as if not asked)
+/// or gives one twice (`?version=1&version=2` used the last): the pages' one reader, refusing
+/// what `/ui/applications/{id}` and the API's routes refuse.
+pub fn query_params(query: RawQuery, takes: &[&str]) -> Result<BTreeMap<String, String>, Page> {
+    let refused = |detail: String| {
         Page::error(
             StatusCode::BAD_REQUEST,
             "查询参数有误",
             "Malformed query",
-            &e.body_text(),
+            &detail,
         )
-    })
+    };
+    let Query(pairs) = query.map_err(|e| refused(e.body_text()))?;
+    let mut params = BTreeMap::new();
+    for (name, value) in pairs {
+        if !takes.contains(&name.as_str()) {
+            // A made-up name may hold anything typed into it: shown masked, as the API does.
+            let name = tongban_schemas::mask::field_name(&name);
+            let takes = match takes {
+                [] => (
+                    "不接受任何查询参数".to_string(),
+                    "no query parameters".to_string(),
+                ),
+                _ => (
+                    format!("只接受 {}", takes.join("、")),
+                    format!("only {}", takes.join(", ")),
+                ),
+            };
+            return Err(refused(format!(
+                "未定义的查询参数 {name}：本页{} / unknown query parameter {name}: this page takes {}",
+                takes.0, takes.1
+            )));
+        }
+        if params.insert(name.clone(), value).is_some() {
+            return Err(refused(format!(
+                "查询参数 {name} 出现了不止一次：只能给一次 / query parameter {name} is given \
+                 more than once: send it once"
+            )));
+        }
+    }
+    Ok(params)
 }
 
 #[cfg(test)]

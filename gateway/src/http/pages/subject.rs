@@ -5,17 +5,23 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query};
-use axum::http::StatusCode;
+use axum::extract::Path;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::Value;
 use tongban_schemas::Matter;
 use tongban_schemas::matters::{self, RuleKind};
-use tongban_schemas::registry::{SubjectKind, VERSION_FORMS, VersionRef};
+use tongban_schemas::registry::{
+    Numeral, SubjectKind, VERSION_FORMS, VERSION_FORMS_ZH, VersionRef,
+};
 
-use super::{Page, diff, escape, fields, query_params, url_component};
+use super::{Page, RawQuery, diff, escape, fields, query_params, url_component};
 use crate::http::schemas::registry;
 
+/// The version the query parameter `name` asks for, or the page that says why it names none: a
+/// 400 for a value that cannot be a version (`abc`, `01`, ` 1`: how a version is written), a
+/// 404 for a version number the subject does not have (`3`, `4294967296`: which it has). Both
+/// name the parameter.
 fn version_param(
     params: &BTreeMap<String, String>,
     name: &str,
@@ -31,17 +37,37 @@ fn version_param(
         return Ok(None);
     };
     let latest = versions.last().copied().unwrap_or(1);
+    let listed: Vec<String> = versions.iter().map(u32::to_string).collect();
     match VersionRef::parse(raw) {
         Some(VersionRef::Latest) => Ok(Some(latest)),
         Some(VersionRef::Number(n)) if versions.contains(&n) => Ok(Some(n)),
-        None => Err(Page::not_found(&format!(
-            "{subject} 没有版本 {raw} / has no version {raw:?}: a version is written as \
-             {VERSION_FORMS} (versions: {versions:?})"
-        ))),
+        None if Numeral::read(raw) == Numeral::Misspelt => Err(Page::error(
+            StatusCode::BAD_REQUEST,
+            "查询参数有误",
+            "Malformed query",
+            &format!(
+                "查询参数 {name} 的值 {shown} 不是版本号：版本号写作{VERSION_FORMS_ZH}。\
+                 / query parameter {name}: {shown} is not a version; a version is written as \
+                 {VERSION_FORMS}.",
+                shown = quoted(raw),
+            ),
+        )),
         _ => Err(Page::not_found(&format!(
-            "{subject} 没有版本 {raw} / has no version {raw:?} (versions: {versions:?})"
+            "{subject} 没有版本 {raw}（查询参数 {name}；现有版本：{}）\
+             / {subject} has no version {raw} (query parameter {name}; it has {})",
+            listed.join("、"),
+            listed.join(", "),
         ))),
     }
+}
+
+/// A value the caller typed, quoted so that spaces show, and cut at 40 characters.
+fn quoted(raw: &str) -> String {
+    let mut cut: String = raw.chars().take(40).collect();
+    if cut.len() < raw.len() {
+        cut.push('…');
+    }
+    format!("{cut:?}")
 }
 
 fn json_href(subject: &str, version: &str) -> String {
@@ -185,10 +211,13 @@ fn adapters_section(m: &Matter) -> String {
     out
 }
 
+/// The versions table and the compare form. What the page was asked for is carried along: the
+/// table's field-table links keep `from`/`to` (the diff shown stays), and the form keeps
+/// `version` (the field table shown stays) in a hidden input.
 fn versions_section(
     subject: &str,
     versions: &[u32],
-    shown: u32,
+    (shown, asked): (u32, Option<u32>),
     from: Option<u32>,
     to: Option<u32>,
 ) -> String {
@@ -202,6 +231,10 @@ fn versions_section(
             tongban_schemas::registry::OpenObjects::Lenient => "lenient",
         }
     );
+    let compared: String = [("from", from), ("to", to)]
+        .iter()
+        .filter_map(|(name, v)| v.map(|v| format!("&amp;{name}={v}")))
+        .collect();
     for v in versions {
         let title = reg
             .schema(subject, VersionRef::Number(*v))
@@ -214,7 +247,7 @@ fn versions_section(
             ""
         };
         out.push_str(&format!(
-            "<tr><td>{v}{marker}</td><td>{}</td><td><a href=\"{}\">{}/{v}.json</a></td><td><a href=\"?version={v}#fields\">字段表 fields</a></td></tr>\n",
+            "<tr><td>{v}{marker}</td><td>{}</td><td><a href=\"{}\">{}/{v}.json</a></td><td><a href=\"?version={v}{compared}#fields\">字段表 fields</a></td></tr>\n",
             escape(title),
             escape(&json_href(subject, &v.to_string())),
             escape(subject),
@@ -234,7 +267,10 @@ fn versions_section(
     let latest = versions.last().copied().unwrap_or(1);
     let first = versions.first().copied().unwrap_or(1);
     out.push_str(&format!(
-        "<h2 id=\"diff\">版本比较 <span class=\"en\">Compare versions</span></h2>\n<form method=\"get\" action=\"#diff\"><label>从 from <select name=\"from\">{}</select></label> <label>到 to <select name=\"to\">{}</select></label> <button type=\"submit\">比较 Compare</button></form>\n",
+        "<h2 id=\"diff\">版本比较 <span class=\"en\">Compare versions</span></h2>\n<form method=\"get\" action=\"#diff\">{}<label>从 from <select name=\"from\">{}</select></label> <label>到 to <select name=\"to\">{}</select></label> <button type=\"submit\">比较 Compare</button></form>\n",
+        asked
+            .map(|v| format!("<input type=\"hidden\" name=\"version\" value=\"{v}\">"))
+            .unwrap_or_default(),
         options(from.unwrap_or(first)),
         options(to.unwrap_or(latest)),
     ));
@@ -259,15 +295,36 @@ fn versions_section(
     out
 }
 
+/// The subject's page; a matter's code where its subject belongs (`/registry/hukou-transfer`, as
+/// the page shows 事项编码) is sent to the matter's page, `/registry/matter.hukou-transfer`.
 pub async fn page(
     subject: Result<Path<String>, axum::extract::rejection::PathRejection>,
-    query: Result<Query<BTreeMap<String, String>>, QueryRejection>,
+    uri: Uri,
+    query: RawQuery,
+) -> Response {
+    if let Ok(Path(code)) = &subject
+        && registry().versions(code).is_none()
+        && let Some(m) = matters::get(code)
+    {
+        let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+        let to = format!(
+            "{}{query}",
+            super::subject_href(&format!("matter.{}", m.code))
+        );
+        return Redirect::permanent(&to).into_response();
+    }
+    subject_page(subject, query).into_response()
+}
+
+fn subject_page(
+    subject: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    query: RawQuery,
 ) -> Page {
     // A page answers a page, also for a path that does not read (not UTF-8).
     let Ok(Path(subject)) = subject else {
         return Page::not_found("没有这个主题 / no schema subject by that name");
     };
-    let params = match query_params(query) {
+    let params = match query_params(query, &["version", "from", "to"]) {
         Ok(p) => p,
         Err(page) => return page,
     };
@@ -283,10 +340,11 @@ pub async fn page(
             version_param(&params, "to", &subject, &versions)?,
         ))
     })();
-    let (shown, from, to) = match picked {
-        Ok((shown, from, to)) => (shown.unwrap_or(latest), from, to),
+    let (asked, from, to) = match picked {
+        Ok(picked) => picked,
         Err(page) => return page,
     };
+    let shown = asked.unwrap_or(latest);
     let doc = reg
         .schema(&subject, VersionRef::Number(shown))
         .cloned()
@@ -318,12 +376,17 @@ pub async fn page(
             escape(&subject)
         ),
         None => {
+            // An event's own 中文 name, as the evidence page's timeline names it; otherwise
             // `补正告知: everything missing …` → heading 补正告知, the whole sentence below it.
-            let heading = description
-                .split([':', '：', '(', '（'])
-                .next()
-                .map(str::trim)
-                .filter(|h| !h.is_empty())
+            let heading = tongban_schemas::events::title_zh(&subject)
+                .filter(|_| SubjectKind::of(&subject) == SubjectKind::Event)
+                .or_else(|| {
+                    description
+                        .split([':', '：', '(', '（'])
+                        .next()
+                        .map(str::trim)
+                        .filter(|h| !h.is_empty())
+                })
                 .unwrap_or(&subject);
             format!(
                 "<h1 id=\"title\">{} <span class=\"en\"><code>{}</code></span></h1>\n<p class=\"sub\">生命周期事件 lifecycle event payload · {}</p>\n<p>{}</p>\n",
@@ -352,7 +415,13 @@ pub async fn page(
         field_rows.len()
     ));
     main.push_str(&fields::table("field-table", &field_rows));
-    main.push_str(&versions_section(&subject, &versions, shown, from, to));
+    main.push_str(&versions_section(
+        &subject,
+        &versions,
+        (shown, asked),
+        from,
+        to,
+    ));
     if let Some(m) = matter {
         main.push_str(&adapters_section(m));
         let example = serde_json::to_string_pretty(&m.example()).unwrap_or_default();
