@@ -64,8 +64,9 @@ pub fn is_valid_idempotency_key(key: &str) -> bool {
 
 /// Why `key` cannot be an `Idempotency-Key` (the rule, and the message: neither echoes the
 /// key), if it cannot: not 1–255 visible ASCII characters ([`IDEMPOTENCY_KEY_RULE`],
-/// `request`), or a whole key that is personal data (`personal-data`): an 18-character
-/// 公民身份号码 of a known region, or a mobile number. An application's id is a hash of the
+/// `request`), or a whole key that is personal data (`personal-data`): a 公民身份号码 of a
+/// known region (18 characters, or the 15-digit legacy form), or a mobile number (with or
+/// without the country code). An application's id is a hash of the
 /// region and the key ([`app_id_for_key`]), in URLs and NATS subjects; whoever can guess the key
 /// recomputes it, and an ID number is a region, a birth date and four characters to guess. One
 /// rule, checked by the HTTP layer before a body is read and by the service for every other
@@ -75,11 +76,16 @@ pub fn refused_idempotency_key(key: &str) -> Option<(&'static str, String)> {
     if !is_valid_idempotency_key(key) {
         return Some(("request", IDEMPOTENCY_KEY_RULE.to_string()));
     }
-    let what = if key.len() == 18
+    // A mobile number written with the country code (`+86`, `0086`, `86`) is one too.
+    let national = ["+86", "0086", "86"]
+        .iter()
+        .find_map(|prefix| key.strip_prefix(prefix).filter(|rest| rest.len() == 11))
+        .unwrap_or(key);
+    let what = if matches!(key.len(), 15 | 18)
         && ResidentId::parse(key).is_ok_and(|id| gb2260::is_known(id.region()))
     {
         "a 公民身份号码 (resident ID number)"
-    } else if phone::classify(key) == Some(phone::PhoneKind::Mobile) {
+    } else if phone::classify(national) == Some(phone::PhoneKind::Mobile) {
         "a mobile number"
     } else {
         return None;
@@ -113,7 +119,15 @@ mod tests {
     /// or of no region, is a key like any other.
     #[test]
     fn a_key_that_is_personal_data_is_refused_without_echoing_it() {
-        for personal in ["11010519491231002X", "11010519491231002x", "13612345678"] {
+        for personal in [
+            "11010519491231002X",
+            "11010519491231002x",
+            "440305601015001",
+            "13612345678",
+            "+8613612345678",
+            "8613612345678",
+            "008613612345678",
+        ] {
             let (rule, message) = refused_idempotency_key(personal).expect(personal);
             assert_eq!(rule, "personal-data");
             assert!(!message.contains(personal), "{message}");
@@ -123,6 +137,8 @@ mod tests {
             "110105194912310021",
             "990105194912310023",
             "1361234567",
+            "86136123456789",
+            "990305601015001",
             "23612345678",
             "YS-2026-0001",
         ] {

@@ -58,7 +58,7 @@ pub fn decide(
     })?;
     // The body's own fault, whatever the state: said before a state or a stale seq is, so that
     // the caller does not refresh and retry only to hear it then. A non-party has heard 404.
-    if let Some(fault) = body_fault(&command) {
+    if let Some(fault) = body_faults(&command).into_iter().next() {
         return Err(fault);
     }
     let need = |allowed: &[Role], label: &'static str| -> Result<(), DomainError> {
@@ -198,69 +198,84 @@ pub fn decide(
     Ok(command.into_event())
 }
 
-/// What is wrong with `command`'s body whatever the state, the first of it: a text that says
-/// nothing ([`blank_text`]), then what the fields say together: a result names what was issued
-/// (its 电子证照 or its document); a delivery by post names its 快递单号, and only a delivery by
-/// post has one.
-fn body_fault(command: &Command) -> Option<DomainError> {
-    if let Some(field) = blank_text(command) {
-        return Some(DomainError::Blank { field });
-    }
+/// Everything wrong with `command`'s body whatever the state, in the body's order: each text that
+/// says nothing ([`blank_text`]), then what the fields say together: a result names what was
+/// issued (its 电子证照 or its document); a delivery by post names its 快递单号, and only a
+/// delivery by post has one. [`decide`] refuses with the first; the HTTP edge answers them all
+/// at once, beside the schema's findings.
+pub fn body_faults(command: &Command) -> Vec<DomainError> {
+    let mut faults: Vec<DomainError> = blank_text(command)
+        .into_iter()
+        .map(|field| DomainError::Blank { field })
+        .collect();
     match command {
         Command::IssueResult(r) if r.licence.is_none() && r.document.is_none() => {
-            Some(DomainError::NoResultReference)
+            faults.push(DomainError::NoResultReference)
         }
         Command::Deliver(d) => match (d.channel, &d.tracking) {
-            (DeliveryChannel::Post, None) => Some(DomainError::TrackingRequired),
+            (DeliveryChannel::Post, None) => faults.push(DomainError::TrackingRequired),
             (DeliveryChannel::Window, Some(_)) => {
-                Some(DomainError::TrackingNotPost { channel: "window" })
+                faults.push(DomainError::TrackingNotPost { channel: "window" })
             }
             (DeliveryChannel::Online, Some(_)) => {
-                Some(DomainError::TrackingNotPost { channel: "online" })
+                faults.push(DomainError::TrackingNotPost { channel: "online" })
             }
-            _ => None,
+            _ => {}
         },
-        _ => None,
+        _ => {}
     }
+    faults
 }
 
-/// The first text of `command` that must say something and is empty or holds only characters
-/// that show nothing ([`shows_nothing`]), as a pointer into its body, in the body's order: a
-/// reason, an item of a 补正告知, and every identifier that is given (受理编号, 决定文书编号,
-/// the 电子证照's type and number, a result document's or supplied material's name and type,
-/// 快递单号). An identifier of spaces names nothing (a blank 受理编号 would sit in the serial
+/// Every text of `command` that must say something and is empty or holds only characters that
+/// show nothing ([`shows_nothing`]), as pointers into its body, in the body's order: a reason,
+/// each item of a 补正告知, and every identifier that is given (受理编号, 决定文书编号, the
+/// 电子证照's type and number, a result document's or supplied material's name and type, 快递单号,
+/// the part a joint handler completed). An identifier of spaces names nothing (a blank 受理编号 would sit in the serial
 /// index where no search finds it): one not known is left out. The payload schemas ask
 /// `minLength` of the reasons and the licence's fields, and nothing of the rest.
-fn blank_text(command: &Command) -> Option<String> {
+fn blank_text(command: &Command) -> Vec<String> {
     let given = |s: &Option<String>| s.as_deref().is_some_and(blank);
-    let at = |pointer: &str| Some(pointer.to_string());
+    let mut out = Vec::new();
+    let mut at = |pointer: &str, is_blank: bool| {
+        if is_blank {
+            out.push(pointer.to_string());
+        }
+    };
     match command {
-        Command::NotAccept(r) if blank(&r.reason) => at("/reason"),
-        Command::Deny(d) if blank(&d.reason) => at("/reason"),
-        Command::Deny(d) if given(&d.decision_number) => at("/decision_number"),
-        Command::Suspend(s) if blank(&s.reason) => at("/reason"),
-        Command::ExtendDeadline(e) if blank(&e.reason) => at("/reason"),
-        Command::RequestSupplement(r) => r
-            .items
-            .iter()
-            .position(|item| blank(item))
-            .map(|i| format!("/items/{i}")),
-        Command::Supplement(s) => s
-            .materials
-            .iter()
-            .enumerate()
-            .find_map(|(i, m)| blank_material(m, &format!("/materials/{i}"))),
-        Command::Accept(a) if given(&a.reference) => at("/reference"),
-        Command::Approve(a) if given(&a.decision_number) => at("/decision_number"),
-        Command::IssueResult(r) => match (&r.licence, &r.document) {
-            (Some(l), _) if blank(&l.kind) => at("/licence/kind"),
-            (Some(l), _) if blank(&l.number) => at("/licence/number"),
-            (_, Some(d)) => blank_material(d, "/document"),
-            _ => None,
-        },
-        Command::Deliver(d) if given(&d.tracking) => at("/tracking"),
-        _ => None,
+        Command::NotAccept(r) => at("/reason", blank(&r.reason)),
+        Command::Deny(d) => {
+            at("/reason", blank(&d.reason));
+            at("/decision_number", given(&d.decision_number));
+        }
+        Command::Suspend(s) => at("/reason", blank(&s.reason)),
+        Command::ExtendDeadline(e) => at("/reason", blank(&e.reason)),
+        Command::RequestSupplement(r) => {
+            for (i, item) in r.items.iter().enumerate() {
+                at(&format!("/items/{i}"), blank(item));
+            }
+        }
+        Command::Supplement(s) => {
+            for (i, m) in s.materials.iter().enumerate() {
+                out.extend(blank_material(m, &format!("/materials/{i}")));
+            }
+        }
+        Command::Accept(a) => at("/reference", given(&a.reference)),
+        Command::Approve(a) => at("/decision_number", given(&a.decision_number)),
+        Command::IssueResult(r) => {
+            if let Some(l) = &r.licence {
+                at("/licence/kind", blank(&l.kind));
+                at("/licence/number", blank(&l.number));
+            }
+            if let Some(d) = &r.document {
+                out.extend(blank_material(d, "/document"));
+            }
+        }
+        Command::Deliver(d) => at("/tracking", given(&d.tracking)),
+        Command::CompletePart(p) => at("/part", given(&p.part)),
+        _ => {}
     }
+    out
 }
 
 /// Whether `s` says nothing: empty, or only characters that show nothing.
@@ -268,15 +283,13 @@ fn blank(s: &str) -> bool {
     s.chars().all(shows_nothing)
 }
 
-/// The pointer of a material's name or type, below `at`, if it says nothing.
-fn blank_material(m: &tongban_schemas::blocks::material::MaterialRef, at: &str) -> Option<String> {
-    if blank(&m.name) {
-        Some(format!("{at}/name"))
-    } else if blank(&m.kind) {
-        Some(format!("{at}/kind"))
-    } else {
-        None
-    }
+/// The pointers of a material's name and type, below `at`, that say nothing.
+fn blank_material(m: &tongban_schemas::blocks::material::MaterialRef, at: &str) -> Vec<String> {
+    [("name", &m.name), ("kind", &m.kind)]
+        .into_iter()
+        .filter(|(_, text)| blank(text))
+        .map(|(member, _)| format!("{at}/{member}"))
+        .collect()
 }
 
 /// Whether `c` shows nothing on a page: whitespace, Unicode's default-ignorable characters (soft

@@ -282,7 +282,7 @@ fn action_body(action: Action, mut value: Value) -> Result<(Command, Option<u64>
             body::typed::<ExpectedSeq>(json!({ "expected_seq": v })).map(|s| Some(s.expected_seq))
         }
     };
-    match (super::actions::parse(action, value), expected_seq) {
+    match (judged(action, value), expected_seq) {
         (Ok(command), Ok(seq)) => Ok((command, seq)),
         (Err(mut refused), Err(seq)) if refused.status == seq.status => {
             let mut errors = seq.errors;
@@ -292,6 +292,63 @@ fn action_body(action: Action, mut value: Value) -> Result<(Command, Option<u64>
             Err(refused)
         }
         (Err(refused), _) | (Ok(_), Err(refused)) => Err(refused),
+    }
+}
+
+/// An action's body (without `expected_seq`) as its command, refused with every problem at once:
+/// its event schema's findings and the action's own rules on its fields (a text that says
+/// nothing, a result naming no 电子证照, a post delivery without its 快递单号:
+/// [`crate::domain::decide::body_faults`]), which the domain would otherwise tell one at a time,
+/// after the schema's. A body the schema refuses for members it does not know is read again
+/// without them, so that the rules judge the rest too.
+fn judged(action: Action, value: Value) -> Result<Command, Problem> {
+    let faults = |command: &Command| -> Vec<tongban_schemas::Violation> {
+        crate::domain::decide::body_faults(command)
+            .iter()
+            .map(|e| {
+                tongban_schemas::Violation::new(
+                    e.pointer().unwrap_or_default(),
+                    e.rule(),
+                    e.to_string(),
+                )
+            })
+            .collect()
+    };
+    match super::actions::parse(action, value.clone()) {
+        Ok(command) => match faults(&command) {
+            found if found.is_empty() => Ok(command),
+            found => Err(Problem::unprocessable(
+                format!("the body has {} problem(s)", found.len()),
+                found,
+            )),
+        },
+        Err(mut refused) if refused.status == StatusCode::UNPROCESSABLE_ENTITY.as_u16() => {
+            let mut known = value;
+            for e in refused
+                .errors
+                .iter()
+                .filter(|e| e.rule == "unknown-property")
+            {
+                remove_member(&mut known, &e.pointer);
+            }
+            if let Ok(command) = super::actions::parse(action, known) {
+                refused.errors.extend(faults(&command));
+                refused.detail = format!("the body has {} problem(s)", refused.errors.len());
+            }
+            Err(refused)
+        }
+        Err(refused) => Err(refused),
+    }
+}
+
+/// Removes the member `pointer` (RFC 6901) names from `value`, if there is one.
+fn remove_member(value: &mut Value, pointer: &str) {
+    let Some((parent, last)) = pointer.rsplit_once('/') else {
+        return;
+    };
+    let name = last.replace("~1", "/").replace("~0", "~");
+    if let Some(Value::Object(members)) = value.pointer_mut(parent) {
+        members.remove(&name);
     }
 }
 
