@@ -119,7 +119,7 @@ fn operation(route: &Route) -> Value {
                 "requestBody".into(),
                 json!({"required": required, "content": json_content(body)}),
             );
-            responses.insert("200".into(), json!({"description": "The event was appended; or, `repeated: true`, this request repeats (same action, region, body and `expected_seq`) the one that appended it, which is the event answered, and nothing was appended again. Actions need no Idempotency-Key: the header is not read here", "content": json_content(schema_of::<crate::service::ActOutcome>())}));
+            responses.insert("200".into(), json!({"description": "The event was appended; or, `repeated: true`, this request repeats (same action, token, body and `expected_seq`) the one that appended it, which is the event answered, and nothing was appended again. Actions need no Idempotency-Key: the header is not read here", "content": json_content(schema_of::<crate::service::ActOutcome>())}));
             responses.insert(
                 "409".into(),
                 problem_response("Illegal transition (`illegal-transition`), a part completed in an application that is not joint (`not-joint`: its mode never changes, so no retry helps), or stale expected_seq (`stale-seq`); each carries the application's `state` and `current_seq`, so the caller can decide again without another read"),

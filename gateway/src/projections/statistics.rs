@@ -8,7 +8,8 @@
 //! count: each run of events takes away what every view it touches counted before the run
 //! ([`tallies`] of the stored view) and adds what it counts after. So the counters agree with the
 //! views at every checkpoint, a replay after a crash moves them no further than the views, and a
-//! rebuild counts them again from the log.
+//! rebuild counts them again from the log. The position they stand at is kept beside them
+//! ([`AT`]): views moved on by a build that keeps no counters are counted again at the next start.
 //!
 //! Key: [`PREFIX`], the region, 0x00, then `origin` or `handler`, 0x00, the matter, 0x00, the
 //! status; or `clock`, 0x00, the deadline's kind, 0x00, its state, counted for the region
@@ -25,9 +26,11 @@ use crate::domain::deadlines::DeadlineState;
 /// What every counter's key in `meta` starts with.
 pub const PREFIX: &[u8] = b"statistics/";
 
-/// The `meta` key present once the counters count every view (a store made before them counts
-/// its views when first opened by a build that has them).
-pub const COUNTED: &str = "statistics-counted";
+/// The `meta` key holding the log position the counters stand at (u64 BE), written with the
+/// checkpoint in every batch. A store where it is missing (made before the counters) or not the
+/// checkpoint (a build without them moved the views on: a rollback) counts its views again when
+/// opened by a build that has them.
+pub const AT: &str = "statistics-at";
 
 fn state_str(state: DeadlineState) -> &'static str {
     match state {

@@ -31,8 +31,9 @@
 //!   `running-by-region-indexed` → present once every entry of `running` is in
 //!   `running-by-region` too (a store made before that order fills it from `running` when first
 //!   opened by a build that has it); `statistics/…` → each region's counters
-//!   ([`super::statistics`]); `statistics-counted` → present once those count every view (a
-//!   store made before them counts its views when first opened by a build that has them)
+//!   ([`super::statistics`]); `statistics-at` → the log position the counters stand at (u64 BE),
+//!   written with the checkpoint (a store made before them, or whose views a build without them
+//!   moved on, counts its views again when opened by a build that has them)
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -327,12 +328,10 @@ impl ProjectionStore {
                     // index itself, which holds each clock's region.
                     store.index_running_clocks_by_region()?;
                 }
-                // A store from before the statistics: counted from its views.
-                if store
-                    .meta
-                    .get(statistics::COUNTED)
-                    .map_err(storage)?
-                    .is_none()
+                // A store from before the statistics, or whose views a build without them moved
+                // on (a rollback): counted from its views.
+                if be_u64(store.meta.get(statistics::AT).map_err(storage)?)
+                    != Some(store.checkpoint()?)
                 {
                     store.count_views()?;
                 }
@@ -357,7 +356,7 @@ impl ProjectionStore {
                     .map_err(storage)?;
                 store
                     .meta
-                    .insert(statistics::COUNTED, 1u64.to_be_bytes())
+                    .insert(statistics::AT, 0u64.to_be_bytes())
                     .map_err(storage)?;
                 store.persist()?;
             }
@@ -530,12 +529,17 @@ impl ProjectionStore {
         Ok(())
     }
 
-    /// Counts every view in the statistics ([`statistics`]) and marks them whole: once, for a
-    /// store made before them. The counters (a few per region and matter) are summed in memory
-    /// and written in one batch with the mark, so an interrupted count leaves none and is done
-    /// again the next time the store is opened.
+    /// Counts every view in the statistics ([`statistics`]) anew and marks them as standing at
+    /// the checkpoint: for a store made before them, or whose views a build without them moved
+    /// on. The counters (a few per region and matter) are summed in memory and written in one
+    /// batch with the mark, the old ones removed in it, so an interrupted count changes nothing
+    /// and is done again the next time the store is opened.
     fn count_views(&self) -> Result<(), ProjectionError> {
         let (mut counts, mut views, mut unread) = (HashMap::new(), 0u64, 0u64);
+        let mut batch = self.db.batch();
+        for guard in self.meta.prefix(statistics::PREFIX) {
+            batch.remove(&self.meta, guard.key().map_err(storage)?);
+        }
         for guard in self.apps.iter() {
             let (key, value) = guard.into_inner().map_err(storage)?;
             match decode::<ApplicationView>(&value, || String::from_utf8_lossy(&key).into_owned()) {
@@ -547,11 +551,10 @@ impl ProjectionStore {
                 Err(_) => unread += 1,
             }
         }
-        let mut batch = self.db.batch();
         for (key, n) in counts {
             batch.insert(&self.meta, key, statistics::moved(0, n).to_be_bytes());
         }
-        batch.insert(&self.meta, statistics::COUNTED, 1u64.to_be_bytes());
+        batch.insert(&self.meta, statistics::AT, self.checkpoint()?.to_be_bytes());
         batch.commit().map_err(storage)?;
         self.persist()?;
         tracing::info!(
@@ -1023,6 +1026,7 @@ impl ProjectionStore {
             }
         }
         batch.insert(&self.meta, "checkpoint", last.to_be_bytes());
+        batch.insert(&self.meta, statistics::AT, last.to_be_bytes());
         let mut named = last.to_be_bytes().to_vec();
         named.extend_from_slice(last_id.as_bytes());
         batch.insert(&self.meta, "checkpoint-event", named);
@@ -2207,7 +2211,7 @@ mod tests {
                 let key = guard.key().expect("key");
                 store.meta.remove(key).expect("remove");
             }
-            store.meta.remove(statistics::COUNTED).expect("remove");
+            store.meta.remove(statistics::AT).expect("remove");
             store.persist().expect("persist");
             assert_eq!(
                 store
@@ -2229,6 +2233,60 @@ mod tests {
                 .total
                 > 0
         );
+    }
+
+    /// Given a store whose views a build without the statistics moved on (a rollback: the
+    /// checkpoint ahead of the position the counters stand at, the counters of the runs before
+    /// it, one of them of an application since gone), when it is opened again by a build that
+    /// keeps them, then it counts its views anew, old counters removed, into the very counters a
+    /// live store writes. (Found by a review: the counters drifted for good after a rollback.)
+    #[test]
+    fn a_store_whose_views_moved_on_without_the_statistics_counts_them_again() {
+        let dir = TempDir::new("proj-stats-rollback");
+        let cal = Calendar::weekdays();
+        let events = mixed(20);
+        let (early, late) = events.split_at(events.len() / 2);
+        let before = {
+            let store = ProjectionStore::open(dir.path()).expect("open");
+            store.apply(&mut early.to_vec(), &cal).expect("early");
+            let at = store.meta.get(statistics::AT).expect("at");
+            let counters: Vec<(Vec<u8>, Vec<u8>)> = store
+                .meta
+                .prefix(statistics::PREFIX)
+                .map(|g| {
+                    let (k, v) = g.into_inner().expect("kv");
+                    (k.to_vec(), v.to_vec())
+                })
+                .collect();
+            store.apply(&mut late.to_vec(), &cal).expect("late");
+            let before = raw(&store);
+            // As a build without the statistics leaves it: views and checkpoint moved on,
+            // counters and their position as they were, and a counter of nothing.
+            for guard in store.meta.prefix(statistics::PREFIX) {
+                store
+                    .meta
+                    .remove(guard.key().expect("key"))
+                    .expect("remove");
+            }
+            for (k, v) in counters {
+                store.meta.insert(k, v).expect("insert");
+            }
+            store
+                .meta
+                .insert(statistics::AT, at.expect("at"))
+                .expect("at");
+            store
+                .meta
+                .insert(
+                    [statistics::PREFIX, b"999999\0origin\0x\0submitted"].concat(),
+                    7u64.to_be_bytes(),
+                )
+                .expect("stray");
+            store.persist().expect("persist");
+            before
+        };
+        let store = ProjectionStore::open(dir.path()).expect("reopen");
+        assert_eq!(raw(&store), before);
     }
 
     #[test]

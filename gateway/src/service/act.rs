@@ -86,7 +86,11 @@ impl<L: EventLog> Gateway<L> {
                     actual,
                     status,
                 }) => {
-                    return match self.repeated(app, &region, &command, expected).await {
+                    let actor = principal.actor();
+                    return match self
+                        .repeated(app, &region, &actor, &command, expected)
+                        .await
+                    {
                         Some(outcome) => Ok(outcome),
                         None => Err(ServiceError::StaleSeq {
                             expected,
@@ -263,8 +267,9 @@ impl<L: EventLog> Gateway<L> {
     }
 
     /// The event that moved application `app` on from seq `expected`, when it is what `command`
-    /// by `region` decides on the state at `expected`: of the command's type, by that region,
-    /// with the same data. Then a request refused as stale is the repeat of the one that
+    /// by `region` decides on the state at `expected`: of the command's type, by that region and
+    /// the same `actor` (its token: another clerk's identical decision is not this one's repeat,
+    /// and hears stale-seq), with the same data. Then a request refused as stale is the repeat of the one that
     /// appended it (a client whose answer was lost sends its request again, with the
     /// `expected_seq` it sent first), and is answered with that event (200), as a submission
     /// retried under its Idempotency-Key is answered with its application: no second event, and
@@ -275,13 +280,17 @@ impl<L: EventLog> Gateway<L> {
         &self,
         app: &str,
         region: &str,
+        actor: &str,
         command: &Command,
         expected: u64,
     ) -> Option<ActOutcome> {
         let events = self.log.read(app).await.ok()?;
         let at = usize::try_from(expected).ok()?;
         let landed = events.get(at)?;
-        if landed.region != region || landed.seq != expected.checked_add(1)? {
+        if landed.region != region
+            || landed.actor != actor
+            || landed.seq != expected.checked_add(1)?
+        {
             return None;
         }
         let (Some(before), None) = fold_history(&events[..at]) else {

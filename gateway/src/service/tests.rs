@@ -393,8 +393,9 @@ async fn a_refusal_decided_on_a_remembered_state_is_checked_against_the_log() {
 /// Given an application accepted with 受理编号 A at seq 3, when the lead sends that very accept
 /// again with the expected_seq it sent first (2), as a client does whose answer was lost, then it
 /// is answered with the event that landed (200, `repeated`) and nothing is appended; an accept
-/// with another 受理编号, the same accept by another region, or the same one naming another seq
-/// are not its repeat and hear 409 stale-seq or their refusal as before. (Found by a region
+/// with another 受理编号, the same accept by another region or another token of the lead, or the
+/// same one naming another seq are not its repeat and hear 409 stale-seq or their refusal as
+/// before. (Found by a region
 /// team's walkthrough: a retried action was told its own write made its view stale, and the
 /// Idempotency-Key it sent was silently ignored.)
 #[tokio::test]
@@ -424,9 +425,15 @@ async fn an_action_sent_again_from_the_same_seq_is_answered_with_the_event_it_ap
     assert_eq!((again.seq, again.status.as_str()), (3, "accepted"));
     assert_eq!(again.event, first.event);
     assert!(again.position >= first.position);
+    // Another clerk of the lead (its own token) deciding the same is not this one's repeat.
+    let colleague = crate::auth::Principal::Region {
+        code: lead_code(),
+        token_id: "t1".into(),
+    };
     for (who, cmd, seq) in [
         (&lead, accept("受理-0002"), Some(2)),
         (&lead, accept("受理-0001"), Some(1)),
+        (&colleague, accept("受理-0001"), Some(2)),
     ] {
         let refused = gw.act(who, &app, cmd, seq).await;
         assert!(
