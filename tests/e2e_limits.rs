@@ -628,7 +628,7 @@ fn a_leading_byte_order_mark_is_ignored_on_json_routes() {
 
 /// What a client that sends `Expect: 100-continue` is first answered, and the whole answer it
 /// reads once it sent `body` (if it is told to go on).
-fn expecting(c: &Client, path: &str, token: &str, body: &[u8]) -> (String, String) {
+fn expecting(c: &Client, path: &str, token: &str, extra: &str, body: &[u8]) -> (String, String) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(&c.addr).expect("connect");
     stream
@@ -636,7 +636,7 @@ fn expecting(c: &Client, path: &str, token: &str, body: &[u8]) -> (String, Strin
         .expect("timeout");
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+         {extra}Content-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
         c.addr,
         body.len()
     );
@@ -659,8 +659,10 @@ fn expecting(c: &Client, path: &str, token: &str, body: &[u8]) -> (String, Strin
 }
 
 /// Given a client that asks `Expect: 100-continue` before uploading a submission, when its token
-/// is unknown, or it posts to no route, then it is refused at once (401, 404) without being told
-/// to send the body; with a valid token it is told 100 Continue and its submission is created.
+/// is unknown, it posts to no route, it is an operator, its Idempotency-Key is personal data, or
+/// it posts a local form to another region's adapter, then it is refused at once (401, 404, 403,
+/// 400, 403) without being told to send the body; with a valid token it is told 100 Continue and
+/// its submission is created.
 /// (Found by a walkthrough of the transport: every request was told 100 and uploaded its body,
 /// up to a MiB, before its token was looked at.)
 #[test]
@@ -674,14 +676,39 @@ fn expect_continue_is_answered_only_once_the_request_could_be_taken() {
     let token = tokens[example["origin"].as_str().expect("origin")].clone();
     let body = serde_json::to_vec(&example).expect("json");
 
-    let (first, _) = expecting(&anon, "/v1/applications", "no-such-token", &body);
+    let (first, _) = expecting(&anon, "/v1/applications", "no-such-token", "", &body);
     assert!(first.starts_with("HTTP/1.1 401"), "{first}");
     assert!(first.contains("application/problem+json"), "{first}");
-    let (first, _) = expecting(&anon, "/v1/no-such-route", &token, &body);
+    let (first, _) = expecting(&anon, "/v1/no-such-route", &token, "", &body);
     assert!(first.starts_with("HTTP/1.1 404"), "{first}");
+    // What the head alone refuses, too: an operator submitting, a key that is personal data, a
+    // local form to another region's adapter.
+    let (first, _) = expecting(&anon, "/v1/applications", &tokens["operator"], "", &body);
+    assert!(first.starts_with("HTTP/1.1 403"), "{first}");
+    let (first, _) = expecting(
+        &anon,
+        "/v1/applications",
+        &token,
+        "Idempotency-Key: 13612345678\r\n",
+        &body,
+    );
+    assert!(first.starts_with("HTTP/1.1 400"), "{first}");
+    let other = tokens
+        .iter()
+        .find(|(code, t)| code.as_str() != "operator" && **t != token)
+        .map(|(code, _)| code.clone())
+        .expect("another region");
+    let (first, _) = expecting(
+        &anon,
+        &format!("/v1/regions/{other}/forms/medical-filing"),
+        &token,
+        "",
+        &body,
+    );
+    assert!(first.starts_with("HTTP/1.1 403"), "{first}");
     assert_eq!(log_position(&anon), 0, "nothing appended");
 
-    let (first, last) = expecting(&anon, "/v1/applications", &token, &body);
+    let (first, last) = expecting(&anon, "/v1/applications", &token, "", &body);
     assert!(first.starts_with("HTTP/1.1 100"), "{first}");
     assert!(last.starts_with("HTTP/1.1 201"), "{last}");
     assert_eq!(log_position(&anon), 1);

@@ -70,19 +70,22 @@ pub fn is_valid_idempotency_key(key: &str) -> bool {
 /// region and the key ([`app_id_for_key`]), in URLs and NATS subjects; whoever can guess the key
 /// recomputes it, and an ID number is a region, a birth date and four characters to guess. One
 /// rule, checked by the HTTP layer before a body is read and by the service for every other
-/// caller.
+/// caller; a personal key the region already submitted under is taken
+/// (`Gateway::allowed_key`).
 pub fn refused_idempotency_key(key: &str) -> Option<(&'static str, String)> {
     use tongban_schemas::ids::{gb2260, gb11643::ResidentId, phone};
     if !is_valid_idempotency_key(key) {
         return Some(("request", IDEMPOTENCY_KEY_RULE.to_string()));
     }
-    // A mobile number written with the country code (`+86`, `0086`, `86`) is one too.
+    // Written in groups (`136-1234-5678`), or a mobile number with the country code (`+86`,
+    // `0086`, `86`), it is the same number.
+    let digits: String = key.chars().filter(|c| *c != '-').collect();
     let national = ["+86", "0086", "86"]
         .iter()
-        .find_map(|prefix| key.strip_prefix(prefix).filter(|rest| rest.len() == 11))
-        .unwrap_or(key);
-    let what = if matches!(key.len(), 15 | 18)
-        && ResidentId::parse(key).is_ok_and(|id| gb2260::is_known(id.region()))
+        .find_map(|prefix| digits.strip_prefix(prefix).filter(|rest| rest.len() == 11))
+        .unwrap_or(&digits);
+    let what = if matches!(digits.len(), 15 | 18)
+        && ResidentId::parse(&digits).is_ok_and(|id| gb2260::is_known(id.region()))
     {
         "a 公民身份号码 (resident ID number)"
     } else if phone::classify(national) == Some(phone::PhoneKind::Mobile) {
@@ -127,6 +130,9 @@ mod tests {
             "+8613612345678",
             "8613612345678",
             "008613612345678",
+            "136-1234-5678",
+            "86-13612345678",
+            "110105-19491231-002X",
         ] {
             let (rule, message) = refused_idempotency_key(personal).expect(personal);
             assert_eq!(rule, "personal-data");

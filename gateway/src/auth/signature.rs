@@ -163,6 +163,22 @@ fn parse_header(value: &str) -> Result<(String, String), SignatureError> {
     Ok((keyid, sig))
 }
 
+/// The signature, `Date` and digest headers of a request of `region`, or which is missing: the
+/// first of [`verify`]'s checks, which needs no body (a route runs it before it reads one).
+pub fn present<'p>(
+    region: &str,
+    parts: &SignedParts<'p>,
+) -> Result<(&'p str, &'p str, &'p str), SignatureError> {
+    let Some(header) = parts.signature else {
+        return Err(SignatureError::Missing(region.to_string()));
+    };
+    let date = parts.date.ok_or(SignatureError::MissingHeader("Date"))?;
+    let digest = parts
+        .digest
+        .ok_or(SignatureError::MissingHeader("X-Tongban-Content-SHA256"))?;
+    Ok((header, date, digest))
+}
+
 /// Verifies a request of `region`, whose registered key is `key`, at gateway time `now`. Checks,
 /// in order: the headers are there, the key id is the token's region, the date is fresh, the body
 /// digest matches, and the signature verifies. Replay is the caller's concern (it needs state).
@@ -172,13 +188,7 @@ pub fn verify(
     parts: SignedParts<'_>,
     now: Timestamp,
 ) -> Result<RequestSignature, SignatureError> {
-    let Some(header) = parts.signature else {
-        return Err(SignatureError::Missing(region.to_string()));
-    };
-    let date = parts.date.ok_or(SignatureError::MissingHeader("Date"))?;
-    let sent_digest = parts
-        .digest
-        .ok_or(SignatureError::MissingHeader("X-Tongban-Content-SHA256"))?;
+    let (header, date, sent_digest) = present(region, &parts)?;
     let (keyid, sig) = parse_header(header)?;
     if keyid != region {
         return Err(SignatureError::WrongKeyId {

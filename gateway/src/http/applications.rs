@@ -44,8 +44,18 @@ pub async fn submit<L: EventLog>(
     Caller(principal): Caller,
     uri: Uri,
     headers: HeaderMap,
-    Whole(bytes): Whole,
+    body: axum::body::Body,
 ) -> Result<Response, Problem> {
+    // What the head alone refuses, before the body is read (and a client that asked
+    // `Expect: 100-continue` is told to send it).
+    signed::check_head(&s, &principal, &headers)?;
+    if principal.region().is_none() {
+        return Err(Problem::from(crate::service::ServiceError::Forbidden(
+            "operators read and replay; only regions submit".into(),
+        )));
+    }
+    let key = submission_key(&s, &principal, &headers).await?;
+    let bytes = Whole::read(body).await?;
     let signed = signed::check(
         &s,
         &principal,
@@ -54,7 +64,6 @@ pub async fn submit<L: EventLog>(
         &bytes,
         Exempt::WithIdempotencyKey,
     )?;
-    let key = idempotency_key(&headers)?;
     let (intake, warnings) = match screened(&s, body::json_value(&headers, &bytes)?) {
         Ok(screened) => screened,
         // A body the checks refuse (422), not one that is no request at all.
@@ -162,6 +171,29 @@ pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Probl
     match crate::ids::refused_idempotency_key(key) {
         None => Ok(Some(key)),
         Some((rule, why)) => Err(Problem::bad_request("header:Idempotency-Key", rule, why)),
+    }
+}
+
+/// The submission's `Idempotency-Key` ([`idempotency_key`]). A key refused as personal data is
+/// taken when the region already submitted under it (a build before that rule took it): its
+/// retry is answered with that application, not refused, which would have the window send it
+/// again under a new key as a second application.
+pub(super) async fn submission_key<'h, L: EventLog>(
+    s: &AppState<L>,
+    principal: &crate::auth::Principal,
+    headers: &'h HeaderMap,
+) -> Result<Option<&'h str>, Problem> {
+    match idempotency_key(headers) {
+        Err(refused) if refused.errors.iter().any(|e| e.rule == "personal-data") => {
+            let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+            match (key, principal.region()) {
+                (Some(key), Some(region)) if s.gateway.allowed_key(region, key).await.is_ok() => {
+                    Ok(Some(key))
+                }
+                _ => Err(refused),
+            }
+        }
+        other => other,
     }
 }
 

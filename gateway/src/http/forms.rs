@@ -214,10 +214,11 @@ pub async fn translate<L: EventLog>(
     Caller(principal): Caller,
     Path((region, matter)): Path<(String, String)>,
     headers: HeaderMap,
-    Whole(bytes): Whole,
+    body: Body,
 ) -> Result<Response, Problem> {
     let adapter = adapter_for(&s, &principal, &region, &matter)?;
     let content_type = check_media_type(adapter, &headers)?;
+    let bytes = Whole::read(body).await?;
     Ok(
         match translated(&s, adapter, &bytes, content_type.as_deref()) {
             Ok(t) => Json(json!({
@@ -237,8 +238,16 @@ pub async fn submit<L: EventLog>(
     Path((region, matter)): Path<(String, String)>,
     uri: axum::http::Uri,
     headers: HeaderMap,
-    Whole(bytes): Whole,
+    body: Body,
 ) -> Result<Response, Problem> {
+    // What the head alone refuses, before the body is read (and a client that asked
+    // `Expect: 100-continue` is told to send it): an unsigned request of a region that signs
+    // first, whatever the path names.
+    super::signed::check_head(&s, &principal, &headers)?;
+    let adapter = adapter_for(&s, &principal, &region, &matter)?;
+    let key = super::applications::submission_key(&s, &principal, &headers).await?;
+    let content_type = check_media_type(adapter, &headers)?;
+    let bytes = Whole::read(body).await?;
     let signed = super::signed::check(
         &s,
         &principal,
@@ -247,9 +256,6 @@ pub async fn submit<L: EventLog>(
         &bytes,
         super::signed::Exempt::WithIdempotencyKey,
     )?;
-    let adapter = adapter_for(&s, &principal, &region, &matter)?;
-    let key = super::applications::idempotency_key(&headers)?;
-    let content_type = check_media_type(adapter, &headers)?;
     let translation = match translated(&s, adapter, &bytes, content_type.as_deref()) {
         Ok(t) => t,
         Err(r) => {

@@ -145,13 +145,17 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Whole {
     type Rejection = Problem;
 
     async fn from_request(req: Request, _: &S) -> Result<Whole, Problem> {
-        match tokio::time::timeout(
-            body_timeout(),
-            axum::body::to_bytes(req.into_body(), MAX_BODY),
-        )
-        .await
-        {
-            Ok(Ok(bytes)) => Ok(Whole(bytes)),
+        Whole::read(req.into_body()).await.map(Whole)
+    }
+}
+
+impl Whole {
+    /// Reads `body` whole, as the extractor does: for a route that checks what the request's
+    /// head alone can refuse (the path, a header, the content type) after its extractors and
+    /// before it reads the body, so that those refusals too come before a 100 Continue.
+    pub async fn read(body: axum::body::Body) -> Result<axum::body::Bytes, Problem> {
+        match tokio::time::timeout(body_timeout(), axum::body::to_bytes(body, MAX_BODY)).await {
+            Ok(Ok(bytes)) => Ok(bytes),
             Ok(Err(e)) => Err(unread(&e)),
             Err(_) => Err(Problem::new(
                 StatusCode::REQUEST_TIMEOUT,

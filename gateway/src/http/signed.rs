@@ -31,6 +31,34 @@ fn refuse(e: &SignatureError) -> Problem {
     )
 }
 
+/// The signature's headers, before the body is read: a region that signs and sent none is
+/// refused (401) whatever the path names, and before it uploads the body (`Expect:
+/// 100-continue`). [`check`] verifies the rest once the body is read.
+pub fn check_head<L: EventLog>(
+    s: &AppState<L>,
+    principal: &Principal,
+    headers: &HeaderMap,
+) -> Result<(), Problem> {
+    let Some(region) = principal.region() else {
+        return Ok(());
+    };
+    if s.book.signing_key(region).is_none() {
+        return Ok(());
+    }
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let parts = SignedParts {
+        method: "POST",
+        path_and_query: "",
+        date: text("date"),
+        digest: text(DIGEST_HEADER),
+        signature: text(SIGNATURE_HEADER),
+        body: &[],
+    };
+    signature::present(region, &parts)
+        .map(|_| ())
+        .map_err(|e| refuse(&e))
+}
+
 /// Checks the request's signature when the caller's region has a key; returns the evidence to
 /// keep with the event (`None` when the region signs nothing, or for operators, who act on nothing).
 pub fn check<L: EventLog>(

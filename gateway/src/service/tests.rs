@@ -1208,3 +1208,52 @@ async fn a_canonical_submission_hears_the_checks_warnings() {
         .expect("repeat");
     assert!(!again.created && again.warnings.is_empty());
 }
+
+/// Given an application a build before the personal-data rule created under an Idempotency-Key
+/// that is a mobile number, when the region retries that submission under the same key, then
+/// it is answered with that application (not created again, not refused: a refusal would have
+/// the window send it again under a new key, as a second application); a personal key nobody
+/// submitted under is refused. (Found by a review of the rule.)
+#[tokio::test]
+async fn a_personal_key_already_submitted_under_is_taken_for_its_retry() {
+    use std::sync::Arc;
+
+    let dir = TempDir::new("service-personal-key");
+    let log = Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
+    let gw = gateway_on(&log, &dir, "p1");
+    let origin = region(&origin_code());
+    let key = "13612345678";
+    // As the earlier build wrote it: its submission event, under the id the key names.
+    let (event, _, _) =
+        super::submit::prepare(&origin_code(), request(), Some(key)).expect("prepared");
+    let app = crate::ids::app_id_for_key(&origin_code(), key);
+    let sealed = crate::envelope::Envelope::sealed_after(
+        None,
+        &app,
+        crate::envelope::Content {
+            kind: event.type_name().into(),
+            schema: format!("{}/1", event.type_name()),
+            region: origin_code(),
+            actor: origin.actor(),
+            at: crate::time::Timestamp::now().to_rfc3339(),
+            data: event.data(),
+        },
+        &crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key")).expect("key"),
+    );
+    log.append(sealed, 0).await.expect("append");
+
+    let retried = gw
+        .submit(&origin, request(), Some(key))
+        .await
+        .expect("its retry");
+    assert!(!retried.created);
+    assert_eq!(retried.id, app);
+    let refused = gw
+        .submit(&origin, request(), Some("13712345678"))
+        .await
+        .expect_err("a new personal key");
+    assert!(
+        matches!(&refused, ServiceError::BadRequest { pointer, .. } if pointer == "header:Idempotency-Key"),
+        "{refused:?}"
+    );
+}
