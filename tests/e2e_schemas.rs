@@ -720,6 +720,14 @@ fn the_gateway_address_leads_to_the_registry() {
         );
         assert_eq!(r.header("location"), Some(to), "{path}");
     }
+    // A page asked with another method is not "no such page" (found by a walkthrough).
+    for path in ["/registry/", "/registry/matter.hukou-transfer/"] {
+        let r = anon.send("POST", path, &[], Some(b"{}")).expect("POST");
+        assert_eq!(
+            problem(&r, 405)["type"],
+            json!("urn:tongban:problem:method-not-allowed")
+        );
+    }
     let r = anon.get("/registry/matter.hukou-transfer/versions");
     assert_eq!(r.status, 404);
     assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
@@ -766,6 +774,11 @@ fn an_event_page_is_headed_with_the_event_name() {
     let html = String::from_utf8(anon.get("/registry/application.supplement-requested").body)
         .expect("utf-8");
     assert!(html.contains("<h1 id=\"title\">补正告知 "), "{html}");
+    // Its title too, as a matter page's has the matter's name (found by a walkthrough).
+    assert!(
+        html.contains("<title>补正告知 application.supplement-requested"),
+        "{html}"
+    );
 }
 
 /// Given a subject page showing an older version's fields (`?version=1`), whose compare form

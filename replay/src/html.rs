@@ -169,10 +169,12 @@ fn whose_zh(scope: Option<&str>) -> String {
     })
 }
 
-/// A matter as a person reads it: its Chinese title and code, linked to its registry page (the
-/// code alone, when this build does not know the matter).
-fn matter(code: &str) -> String {
+/// A matter as a person reads it: its Chinese title and code, linked to its registry page when
+/// a gateway serves the page (`served`; a report saved to a file is opened where no registry
+/// answers the link), the code alone when this build does not know the matter.
+fn matter(code: &str, served: bool) -> String {
     match tongban_schemas::matters::get(code) {
+        Some(m) if !served => format!("{}（{}）", escape(m.title_zh), escape(m.code)),
         Some(m) => format!(
             "<a id=\"matter\" href=\"{}\">{}（{}）</a>",
             escape(&tongban_gateway::http::pages::subject_href(&format!(
@@ -355,7 +357,13 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
         "<h2>基本信息</h2><dl><dt>申请编号</dt><dd class=\"hash\">{}</dd><dt>事项</dt><dd>{}</dd><dt>办理模式</dt><dd>{}</dd>\
 <dt>收件地</dt><dd>{}</dd><dt>办理地</dt><dd>{}</dd><dt>状态（截至北京时间 {}）</dt><dd>{}（{}）</dd><dt>事件数</dt><dd>{}</dd></dl>",
         escape(&t.app),
-        matter(&t.matter),
+        matter(
+            &t.matter,
+            provenance
+                .key
+                .as_ref()
+                .is_some_and(|k| k.origin == crate::provenance::KeyOrigin::ServingGateway)
+        ),
         escape(
             tongban_schemas::Mode::parse(&t.mode)
                 .map(|m| m.title_zh())
@@ -675,7 +683,10 @@ mod tests {
     }
 
     /// Given an application's page, which showed 事项 as the bare code (`hukou-transfer`), when
-    /// it is made, then 事项 reads `户口迁移（hukou-transfer）`, linked to the matter's registry page.
+    /// it is made, then 事项 reads `户口迁移（hukou-transfer）`, linked to the matter's registry page
+    /// when a gateway serves the page; in a report saved to a file (`tongban dispute`), opened
+    /// where no registry answers, it is not a link. (Found by a walkthrough: the saved report's
+    /// link led to `file:///registry/…`.)
     #[test]
     fn the_matter_is_named_and_linked() {
         let key = GatewayKey::from_seed([5; 32]).public();
@@ -684,7 +695,24 @@ mod tests {
             events[0].data["matter"].as_str().expect("a matter code"),
         )
         .expect("a known matter");
-        let html = page(&events, &key, &Default::default());
+        let saved = page(&events, &key, &Default::default());
+        assert!(
+            saved.contains(&format!(
+                "<dt>事项</dt><dd>{}（{code}）</dd>",
+                matter.title_zh,
+                code = matter.code
+            )),
+            "{saved}"
+        );
+        assert!(!saved.contains("href=\"/registry"), "{saved}");
+        let served = super::Provenance {
+            key: Some(crate::provenance::KeySource::of(
+                &key,
+                crate::provenance::KeyOrigin::ServingGateway,
+            )),
+            calendar: None,
+        };
+        let html = page(&events, &key, &served);
         assert!(
             html.contains(&format!(
                 "<dt>事项</dt><dd><a id=\"matter\" href=\"/registry/matter.{code}\">{}（{code}）</a></dd>",

@@ -150,7 +150,9 @@ pub struct RegionStatistics {
     pub position: u64,
     /// The applications this region sent (收件地).
     pub as_origin: Tally,
-    /// The applications sent to this region to handle (办理地), joint ones included.
+    /// The applications naming this region as a handler (办理地), joint ones included, from
+    /// their submission on: those not yet forwarded to it count under `submitted` (and, once
+    /// withdrawn before it got them, under `withdrawn`), as it can read them from the start.
     pub as_handler: Tally,
     /// Its statutory clocks (行政许可法), by kind: `acceptance`, `decision`, `issue`.
     pub clocks: BTreeMap<String, ClockTally>,

@@ -357,6 +357,15 @@ impl<L: EventLog> Gateway<L> {
         {
             return Err(error.clone().into());
         }
+        // So does a refusal no state lifts: a part completed in an application that is not
+        // joint (its mode never changes), answered as the conflict it is, with the state.
+        if let Err(error @ domain::DomainError::NotJoint { .. }) = &decided {
+            return Err(ServiceError::Refused {
+                error: error.clone(),
+                status: state.status,
+                seq: state.seq,
+            });
+        }
         if let Some(expected) = expected_seq
             && expected != state.seq
         {

@@ -1257,3 +1257,34 @@ async fn a_personal_key_already_submitted_under_is_taken_for_its_retry() {
         "{refused:?}"
     );
 }
+
+/// Given an online application accepted (seq 3), when its lead completes a part naming a stale
+/// seq, then it hears `not-joint` (409 with the state), not `stale-seq`: no state allows it, so a
+/// refresh and retry would only be refused. (Found by a review: the retry was told the truth.)
+#[tokio::test]
+async fn a_part_of_an_application_that_is_not_joint_is_refused_before_a_stale_seq() {
+    let dir = TempDir::new("service-not-joint-first");
+    let opened = super::fixtures::opened(&dir);
+    let gw = &opened.gateway;
+    let lead = region(&lead_code());
+    let app = super::fixtures::accepted(gw).await;
+    let refused = gw
+        .act(
+            &lead,
+            &app,
+            Command::CompletePart(Default::default()),
+            Some(1),
+        )
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(ServiceError::Refused {
+                error: crate::domain::DomainError::NotJoint { .. },
+                seq: 3,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+}

@@ -430,9 +430,10 @@ fn subject_page(
             escape(&example)
         ));
     }
-    let title = match matter {
-        Some(m) => format!("{} {}", m.title_zh, subject),
-        None => subject.clone(),
+    let title = match (matter, tongban_schemas::events::title_zh(&subject)) {
+        (Some(m), _) => format!("{} {}", m.title_zh, subject),
+        (None, Some(zh)) => format!("{zh} {subject}"),
+        (None, None) => subject.clone(),
     };
     Page::ok(title, main)
 }

@@ -123,7 +123,16 @@ impl SharedCursors {
         // A bucket someone else made (or changed) is used only if it keeps what it is told:
         // an acknowledged position that vanishes sends a region's feed back to its start.
         if let Ok(status) = store.status().await {
-            let problems = unfit_bucket(&status.info.config, replicas);
+            let kept = status.info.config.num_replicas;
+            if kept < replicas {
+                tracing::warn!(
+                    %bucket,
+                    replicas = kept,
+                    stream_replicas = replicas,
+                    "the feed cursors' bucket has fewer replicas than the event stream: a server lost may take acknowledged positions the stream keeps; raise them (nats stream edit KV_{bucket} --replicas {replicas})"
+                );
+            }
+            let problems = unfit_bucket(&status.info.config);
             if !problems.is_empty() {
                 return Err(SetupError::JetStream(format!(
                     "the feed cursors' bucket {bucket} (stream KV_{bucket}) would not keep the \
@@ -367,9 +376,11 @@ impl SharedCursors {
     }
 }
 
-/// What makes an existing cursors' bucket (its stream's `config`) lose acknowledged positions,
-/// for an event stream of `replicas` (empty: fit).
-pub(super) fn unfit_bucket(config: &stream::Config, replicas: usize) -> Vec<String> {
+/// What makes an existing cursors' bucket (its stream's `config`) lose acknowledged positions
+/// (empty: fit). Fewer replicas than the event stream's is warned of, not refused
+/// ([`SharedCursors::open`]): an operator who raised the stream's replicas is told to raise the
+/// bucket's too, and the gateways still start.
+pub(super) fn unfit_bucket(config: &stream::Config) -> Vec<String> {
     let mut problems = Vec::new();
     if config.storage != stream::StorageType::File {
         problems.push("its storage is memory (positions are lost when the servers restart)".into());
@@ -382,13 +393,6 @@ pub(super) fn unfit_bucket(config: &stream::Config, replicas: usize) -> Vec<Stri
     }
     if config.max_messages > 0 || config.max_bytes > 0 {
         problems.push("a limit (max_msgs, max_bytes) would drop positions".into());
-    }
-    if config.num_replicas < replicas {
-        problems.push(format!(
-            "it has {} replica(s), the event stream {replicas} (a server lost takes positions \
-             the stream keeps)",
-            config.num_replicas
-        ));
     }
     problems
 }

@@ -1139,9 +1139,6 @@ async fn wait_routable(js: &jetstream::Context, prefix: &str, limit: Duration) -
     }
 }
 
-/// Wrong-last-sequence, however the server spells it and whichever client call reports it: 10071,
-/// or 10164 from recent clustered servers (which the client reports as `Other`), on a publish or
-/// on a key-value update (the client's `WrongLastRevision`). Looks through the error's sources.
 /// Whether the stream refused a message for its size (10054, a stream's `max_msg_size`, which
 /// a stream made by someone else may have): never stored, and a retry is refused the same way.
 fn is_over_the_streams_limit(e: &(dyn std::error::Error + 'static)) -> bool {
@@ -1151,6 +1148,9 @@ fn is_over_the_streams_limit(e: &(dyn std::error::Error + 'static)) -> bool {
     })
 }
 
+/// Wrong-last-sequence, however the server spells it and whichever client call reports it: 10071,
+/// or 10164 from recent clustered servers (which the client reports as `Other`), on a publish or
+/// on a key-value update (the client's `WrongLastRevision`). Looks through the error's sources.
 fn is_wrong_last_sequence(e: &(dyn std::error::Error + 'static)) -> bool {
     std::iter::successors(Some(e), |e| e.source()).any(|e| {
         e.downcast_ref::<jetstream::context::PublishError>()
