@@ -2150,3 +2150,47 @@ fn a_provinces_serial_finds_its_applications() {
     check(&gw);
     assert_eq!(gw.terminate().code(), Some(0));
 }
+
+/// Given an event sealed before requests were held to ±(2^53 − 1), whose material size is
+/// 2^60 + 1, when the independent script checks it, and a copy where the size was rewritten to
+/// 2^60 + 23 (which rounds to the same double), then both chains verify, and the script says of
+/// each, at its pointer, that the signature does not bind that value exactly. (A leftover of
+/// round 33: the script said nothing.)
+#[test]
+fn the_audit_script_says_an_integer_beyond_two_to_the_53_is_bound_inexactly() {
+    use tongban_gateway::envelope::{Content, Envelope, GatewayKey};
+    let dir = TempDir::new("audit-inexact");
+    let key = GatewayKey::from_seed([9; 32]);
+    let material = |size: u64| json!({"materials": [{"name": "照片", "kind": "photo", "sha256": "a".repeat(64), "size": size}]});
+    let mut event = Envelope::sealed_after(
+        None,
+        "01a24691-0000-7000-8000-000000000001",
+        Content {
+            kind: "application.supplemented".into(),
+            schema: "application.supplemented/1".into(),
+            region: "440000".into(),
+            actor: "440000/t".into(),
+            at: "2026-11-02T01:00:00Z".into(),
+            data: material((1 << 60) + 1),
+        },
+        &key,
+    );
+    for size in [(1u64 << 60) + 1, (1 << 60) + 23] {
+        event.data = material(size);
+        let doc = json!({"events": [serde_json::to_value(&event).expect("json")]});
+        let (code, text, err) = verify_chain(
+            &dir.0.join("events.json"),
+            &doc,
+            &key.public().to_hex(),
+            &[],
+        );
+        assert_eq!(code, Some(0), "{size}: {text}{err}");
+        assert!(
+            text.contains(
+                "INEXACT 01a24691-0000-7000-8000-000000000001 seq 1: /data/materials/0/size"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("OK: 1 event of 1 application"), "{text}");
+    }
+}

@@ -466,6 +466,22 @@ fn verdict(out: &mut String, verification: &Report, public_key_hex: &str, proven
             );
         }
     }
+    if !verification.inexact.is_empty() {
+        let _ = write!(
+            out,
+            "<p class=\"broken\" id=\"inexact-events\">{} 个事件含超出 ±(2^53 − 1) 的整数，签名不能精确约束其值（哈希按最接近的双精度数计算，舍入相同的其他整数同样通过校验；链未断裂）：</p><ul>",
+            verification.inexact.len()
+        );
+        for i in &verification.inexact {
+            let _ = write!(
+                out,
+                "<li>{}：{}</li>",
+                escape(&place_zh(&i.app, i.seq, i.position)),
+                escape(&i.pointer)
+            );
+        }
+        out.push_str("</ul>");
+    }
     if !verification.unreadable.is_empty() {
         // A newer tongban reads a newer gateway's events, not stored bytes rewritten under a
         // version this build knows: the advice goes only with the former.

@@ -45,6 +45,7 @@ pub fn document(t: &Timeline, verification: &Report, provenance: &Provenance) ->
                 "summary": verification.summary(),
                 "broken": broken,
                 "unreadable": unreadable,
+                "inexact": verification.inexact.iter().map(ToString::to_string).collect::<Vec<_>>(),
                 "key": provenance.key.as_ref().map(|k| k.to_json()),
             }),
         );

@@ -156,6 +156,64 @@ pub struct Unreadable {
     pub field: Option<String>,
 }
 
+/// An event whose payload holds an integer beyond ±(2^53 − 1), as events written before that
+/// limit (rule `max-integer`) may: its hash covers the JCS form, which writes the nearest IEEE
+/// double, so any integer that rounds alike verifies the same. Its chain holds; this one value
+/// is not bound exactly by the signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inexact {
+    pub app: String,
+    pub seq: u64,
+    pub position: Option<u64>,
+    /// Where in the event: `/data/…`.
+    pub pointer: String,
+}
+
+impl std::fmt::Display for Inexact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "application {} seq {}", self.app, self.seq)?;
+        if let Some(p) = self.position {
+            write!(f, " (log position {p})")?;
+        }
+        write!(
+            f,
+            ": {} holds an integer beyond ±(2^53 − 1); the hash covers the nearest IEEE double, \
+             so any integer that rounds alike verifies the same: the signature does not bind this \
+             value exactly",
+            self.pointer
+        )
+    }
+}
+
+/// The first integer beyond ±(2^53 − 1) in `value`, as a pointer below `at`.
+fn inexact_integer(value: &serde_json::Value, at: &str) -> Option<String> {
+    use serde_json::Value;
+    const MAX: u64 = (1 << 53) - 1;
+    match value {
+        Value::Number(n) => {
+            let beyond = match (n.as_u64(), n.as_i64()) {
+                (Some(u), _) => u > MAX,
+                (None, Some(i)) => i.unsigned_abs() > MAX,
+                (None, None) => n
+                    .as_f64()
+                    .is_some_and(|f| f.fract() == 0.0 && f.abs() > MAX as f64),
+            };
+            beyond.then(|| at.to_string())
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| inexact_integer(v, &format!("{at}/{i}"))),
+        Value::Object(members) => members.iter().find_map(|(k, v)| {
+            inexact_integer(
+                v,
+                &format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+            )
+        }),
+        _ => None,
+    }
+}
+
 impl Unreadable {
     /// `e`'s payload, which does not read as its type for `reason`.
     fn of(e: &Envelope, position: Option<u64>, reason: &EventDecodeError) -> Unreadable {
@@ -369,6 +427,9 @@ pub struct Report {
     /// (`verify --data`, embedded log: set by the caller, which reads the projections).
     pub lost_end: Option<LostEnd>,
     pub unreadable: Vec<Unreadable>,
+    /// Events whose payload holds an integer the signature does not bind exactly: their chain
+    /// holds, so the verdict stands, and each is said ([`Inexact`]).
+    pub inexact: Vec<Inexact>,
     /// The application checked alone (`verify --app`, `replay`, `dispute`), where it was. A
     /// position that holds no event, or no readable one, may have held one of its events: the
     /// log cannot tell whose it was, so it is reported for the application too.
@@ -469,6 +530,7 @@ impl Report {
             .map(|g| format!("BROKEN {}", self.garbled_line(g)));
         let index = self.index.iter().map(|i| format!("BROKEN {i}"));
         let unreadable = self.unreadable.iter().map(|u| format!("UNREADABLE {u}"));
+        let inexact = self.inexact.iter().map(|i| format!("INEXACT {i}"));
         let lost = self.lost_end.iter().map(|l| {
             let several = l.lost.first != l.lost.last;
             format!("BROKEN {l}{}", self.whose(several))
@@ -479,6 +541,7 @@ impl Report {
             .chain(garbled)
             .chain(index)
             .chain(unreadable)
+            .chain(inexact)
             .collect()
     }
 
@@ -551,6 +614,13 @@ impl Report {
                 });
             }
         }
+        if !self.inexact.is_empty() {
+            s.push_str(&format!(
+                ", {} event(s) holding an integer the signature does not bind exactly (INEXACT: \
+                 written before requests were held to ±(2^53 − 1))",
+                self.inexact.len()
+            ));
+        }
         s
     }
 }
@@ -567,6 +637,14 @@ fn check(report: &mut Report, e: &Envelope, position: Option<u64>, linked: Resul
         Ok(()) => {
             if let Err(reason) = Event::from_envelope(e) {
                 report.unreadable.push(Unreadable::of(e, position, &reason));
+            }
+            if let Some(pointer) = inexact_integer(&e.data, "/data") {
+                report.inexact.push(Inexact {
+                    app: e.app.clone(),
+                    seq: e.seq,
+                    position,
+                    pointer,
+                });
             }
         }
     }
@@ -921,6 +999,42 @@ mod tests {
         );
         assert_eq!(r.findings().len(), 1);
         assert!(r.findings()[0].starts_with("UNREADABLE application app-a seq 1"));
+    }
+
+    /// Given an event sealed before requests were held to ±(2^53 − 1), whose supplied material's
+    /// size is 2^60 + 1, when it is verified, then its chain is intact (2^60 + 23, which rounds
+    /// alike, verifies the same) and the report says the signature does not bind that value
+    /// exactly, at its pointer, without turning the verdict broken. (A leftover of round 33:
+    /// neither verifier said so.)
+    #[test]
+    fn an_integer_beyond_two_to_the_53_is_said_to_be_bound_inexactly() {
+        let material = |size: u64| json!({"materials": [{"name": "照片", "kind": "photo", "sha256": "a".repeat(64), "size": size}]});
+        let mut c = content(material((1 << 60) + 1));
+        (c.kind, c.schema) = (
+            "application.supplemented".into(),
+            "application.supplemented/1".into(),
+        );
+        let mut sealed = Envelope::sealed_after(None, "app-a", c, &key());
+        sealed.data = material((1 << 60) + 23);
+        let r = verify_events("app-a", &[sealed], &key().public());
+        assert_eq!(r.broken, vec![], "{r:?}");
+        assert_eq!(r.verdict(), Verdict::Intact, "{r:?}");
+        assert_eq!(r.inexact.len(), 1, "{r:?}");
+        assert_eq!(r.inexact[0].pointer, "/data/materials/0/size");
+        assert!(
+            r.summary()
+                .contains("1 event(s) holding an integer the signature does not bind exactly")
+        );
+        assert!(
+            r.findings()[0].starts_with("INEXACT application app-a seq 1: /data/materials/0/size")
+        );
+        // Within the limit nothing is said.
+        let exact = forwarded("app-b", json!({"materials_checked": true}));
+        assert!(
+            verify_events("app-b", &[exact], &key().public())
+                .inexact
+                .is_empty()
+        );
     }
 
     /// Given no events, the report says nothing was checked rather than intact.
