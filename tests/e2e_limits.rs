@@ -659,8 +659,8 @@ fn expecting(c: &Client, path: &str, token: &str, extra: &str, body: &[u8]) -> (
 }
 
 /// Given a client that asks `Expect: 100-continue` before uploading a submission, when its token
-/// is unknown, it posts to no route, it is an operator, its Idempotency-Key is personal data, or
-/// it posts a local form to another region's adapter, then it is refused at once (401, 404, 403,
+/// is unknown, it posts to no route, it is an operator, its Idempotency-Key is no key, or it
+/// posts a local form to another region's adapter, then it is refused at once (401, 404, 403,
 /// 400, 403) without being told to send the body; with a valid token it is told 100 Continue and
 /// its submission is created.
 /// (Found by a walkthrough of the transport: every request was told 100 and uploaded its body,
@@ -681,15 +681,15 @@ fn expect_continue_is_answered_only_once_the_request_could_be_taken() {
     assert!(first.contains("application/problem+json"), "{first}");
     let (first, _) = expecting(&anon, "/v1/no-such-route", &token, "", &body);
     assert!(first.starts_with("HTTP/1.1 404"), "{first}");
-    // What the head alone refuses, too: an operator submitting, a key that is personal data, a
-    // local form to another region's adapter.
+    // What the head alone refuses, too: an operator submitting, a key that is no key (a space),
+    // a local form to another region's adapter.
     let (first, _) = expecting(&anon, "/v1/applications", &tokens["operator"], "", &body);
     assert!(first.starts_with("HTTP/1.1 403"), "{first}");
     let (first, _) = expecting(
         &anon,
         "/v1/applications",
         &token,
-        "Idempotency-Key: 13612345678\r\n",
+        "Idempotency-Key: two keys\r\n",
         &body,
     );
     assert!(first.starts_with("HTTP/1.1 400"), "{first}");

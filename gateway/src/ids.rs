@@ -62,45 +62,45 @@ pub fn is_valid_idempotency_key(key: &str) -> bool {
     !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| (0x21..=0x7e).contains(&b))
 }
 
-/// Why `key` cannot be an `Idempotency-Key` (the rule, and the message: neither echoes the
-/// key), if it cannot: not 1–255 visible ASCII characters ([`IDEMPOTENCY_KEY_RULE`],
-/// `request`), or a whole key that is personal data (`personal-data`): a 公民身份号码 of a
-/// known region (18 characters, or the 15-digit legacy form), or a mobile number (with or
-/// without the country code). An application's id is a hash of the
+/// What personal data `key` reads as, if it reads as any: a 公民身份号码 of a known region (18
+/// characters, or the 15-digit legacy form) or a mobile number (with or without the country
+/// code), written whole or in groups (`136-1234-5678`). An application's id is a hash of the
 /// region and the key ([`app_id_for_key`]), in URLs and NATS subjects; whoever can guess the key
-/// recomputes it, and an ID number is a region, a birth date and four characters to guess. One
-/// rule, checked by the HTTP layer before a body is read and by the service for every other
-/// caller; a personal key the region already submitted under is taken
-/// (`Gateway::allowed_key`).
-pub fn refused_idempotency_key(key: &str) -> Option<(&'static str, String)> {
+/// recomputes it, and an ID number is a region, a birth date and four characters to guess. Told
+/// as a warning with the answer, not refused: a province's own serial may read alike (a region
+/// code, a date and a sequence number are what both are made of), and refusing it, or a retry of
+/// a submission taken before, would have the window send it again under another key, as a
+/// second application.
+pub fn personal_key(key: &str) -> Option<&'static str> {
     use tongban_schemas::ids::{gb2260, gb11643::ResidentId, phone};
-    if !is_valid_idempotency_key(key) {
-        return Some(("request", IDEMPOTENCY_KEY_RULE.to_string()));
-    }
-    // Written in groups (`136-1234-5678`), or a mobile number with the country code (`+86`,
-    // `0086`, `86`), it is the same number.
     let digits: String = key.chars().filter(|c| *c != '-').collect();
     let national = ["+86", "0086", "86"]
         .iter()
         .find_map(|prefix| digits.strip_prefix(prefix).filter(|rest| rest.len() == 11))
         .unwrap_or(&digits);
-    let what = if matches!(digits.len(), 15 | 18)
+    if matches!(digits.len(), 15 | 18)
         && ResidentId::parse(&digits).is_ok_and(|id| gb2260::is_known(id.region()))
     {
-        "a 公民身份号码 (resident ID number)"
+        Some("a 公民身份号码 (resident ID number)")
     } else if phone::classify(national) == Some(phone::PhoneKind::Mobile) {
-        "a mobile number"
+        Some("a mobile number")
     } else {
-        return None;
-    };
-    Some((
+        None
+    }
+}
+
+/// The warning a submission under a key that reads as personal data ([`personal_key`]) is
+/// answered with, at `header:Idempotency-Key`, rule `personal-data`; it does not echo the key.
+pub fn personal_key_warning(what: &str) -> tongban_schemas::Violation {
+    tongban_schemas::Violation::new(
+        "header:Idempotency-Key",
         "personal-data",
         format!(
-            "Idempotency-Key 不能是个人信息 (the key is {what}: the application's id is derived \
-             from it and appears in URLs and the event log's subjects, so whoever guesses the key \
-             finds the application; send the platform's own serial for the submission instead)"
+            "Idempotency-Key 不应是个人信息 (the key reads as {what}: the application's id is \
+             derived from it and appears in URLs and the event log's subjects, so whoever guesses \
+             the key finds the application; send the platform's own serial instead)"
         ),
-    ))
+    )
 }
 
 /// Whether `s` looks like one of our ids (lowercase canonical UUID). Used to refuse odd path
@@ -117,11 +117,12 @@ pub fn is_valid(s: &str) -> bool {
 mod tests {
     use super::*;
 
-    /// A whole key that is an ID number of a known region or a mobile number is personal data;
-    /// a serial that only contains digits like them, or an ID-shaped number failing its check
-    /// or of no region, is a key like any other.
+    /// A whole key that is an ID number of a known region or a mobile number reads as personal
+    /// data, written whole or in groups; a serial that only contains such digits among others,
+    /// or an ID-shaped number failing its check or of no region, does not. The warning does not
+    /// echo the key.
     #[test]
-    fn a_key_that_is_personal_data_is_refused_without_echoing_it() {
+    fn a_key_that_reads_as_personal_data_is_said_so_without_echoing_it() {
         for personal in [
             "11010519491231002X",
             "11010519491231002x",
@@ -134,9 +135,10 @@ mod tests {
             "86-13612345678",
             "110105-19491231-002X",
         ] {
-            let (rule, message) = refused_idempotency_key(personal).expect(personal);
-            assert_eq!(rule, "personal-data");
-            assert!(!message.contains(personal), "{message}");
+            let what = personal_key(personal).expect(personal);
+            let warning = personal_key_warning(what);
+            assert_eq!(warning.rule, "personal-data");
+            assert!(!warning.message.contains(personal), "{}", warning.message);
         }
         for fine in [
             "SQ-11010519491231002X",
@@ -148,9 +150,8 @@ mod tests {
             "23612345678",
             "YS-2026-0001",
         ] {
-            assert_eq!(refused_idempotency_key(fine), None, "{fine}");
+            assert_eq!(personal_key(fine), None, "{fine}");
         }
-        assert_eq!(refused_idempotency_key("a b").map(|r| r.0), Some("request"));
     }
 
     #[test]

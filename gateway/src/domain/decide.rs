@@ -57,7 +57,8 @@ pub fn decide(
         region: region.to_string(),
     })?;
     // The body's own fault, whatever the state: said before a state or a stale seq is, so that
-    // the caller does not refresh and retry only to hear it then. A non-party has heard 404.
+    // the caller does not refresh and retry only to hear it then. (Over HTTP every such fault is
+    // answered at the edge, before the application is looked up: [`body_faults`].)
     if let Some(fault) = body_faults(&command).into_iter().next() {
         return Err(fault);
     }

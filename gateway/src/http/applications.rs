@@ -54,7 +54,7 @@ pub async fn submit<L: EventLog>(
             "operators read and replay; only regions submit".into(),
         )));
     }
-    let key = submission_key(&s, &principal, &headers).await?;
+    let key = idempotency_key(&headers)?;
     let bytes = Whole::read(body).await?;
     let signed = signed::check(
         &s,
@@ -161,39 +161,14 @@ pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Probl
              this submission",
         ));
     }
-    let Ok(key) = value.to_str() else {
-        return Err(Problem::bad_request(
+    match value.to_str() {
+        Ok(key) if crate::ids::is_valid_idempotency_key(key) => Ok(Some(key)),
+        // The rule every refused key gets (`ServiceError::BadRequest`).
+        _ => Err(Problem::bad_request(
             "header:Idempotency-Key",
             "request",
             crate::ids::IDEMPOTENCY_KEY_RULE,
-        ));
-    };
-    match crate::ids::refused_idempotency_key(key) {
-        None => Ok(Some(key)),
-        Some((rule, why)) => Err(Problem::bad_request("header:Idempotency-Key", rule, why)),
-    }
-}
-
-/// The submission's `Idempotency-Key` ([`idempotency_key`]). A key refused as personal data is
-/// taken when the region already submitted under it (a build before that rule took it): its
-/// retry is answered with that application, not refused, which would have the window send it
-/// again under a new key as a second application.
-pub(super) async fn submission_key<'h, L: EventLog>(
-    s: &AppState<L>,
-    principal: &crate::auth::Principal,
-    headers: &'h HeaderMap,
-) -> Result<Option<&'h str>, Problem> {
-    match idempotency_key(headers) {
-        Err(refused) if refused.errors.iter().any(|e| e.rule == "personal-data") => {
-            let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
-            match (key, principal.region()) {
-                (Some(key), Some(region)) if s.gateway.allowed_key(region, key).await.is_ok() => {
-                    Ok(Some(key))
-                }
-                _ => Err(refused),
-            }
-        }
-        other => other,
+        )),
     }
 }
 

@@ -245,7 +245,7 @@ pub async fn submit<L: EventLog>(
     // first, whatever the path names.
     super::signed::check_head(&s, &principal, &headers)?;
     let adapter = adapter_for(&s, &principal, &region, &matter)?;
-    let key = super::applications::submission_key(&s, &principal, &headers).await?;
+    let key = super::applications::idempotency_key(&headers)?;
     let content_type = check_media_type(adapter, &headers)?;
     let bytes = Whole::read(body).await?;
     let signed = super::signed::check(
@@ -276,10 +276,18 @@ pub async fn submit<L: EventLog>(
             .await?;
     let mut body = serde_json::to_value(&outcome).unwrap_or_default();
     if let Value::Object(m) = &mut body {
-        m.insert(
-            "warnings".into(),
-            serde_json::to_value(&translation.warnings).unwrap_or_default(),
-        );
+        // The form's warnings, in the province's fields, then the submission's own (a key that
+        // reads as personal data).
+        let mut warnings = serde_json::to_value(&translation.warnings).unwrap_or_default();
+        if let Value::Array(all) = &mut warnings {
+            all.extend(
+                outcome
+                    .warnings
+                    .iter()
+                    .filter_map(|w| serde_json::to_value(w).ok()),
+            );
+        }
+        m.insert("warnings".into(), warnings);
     }
     Ok((status, headers, Json(body)).into_response())
 }

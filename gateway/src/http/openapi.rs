@@ -629,9 +629,9 @@ const MALFORMED_BODY: &str = "Malformed body: not UTF-8, not JSON (`json-syntax`
      than the limit";
 
 /// The submission routes' refusal of their `Idempotency-Key` header (400).
-const KEY_REFUSED: &str = "an Idempotency-Key that is not 1 to 255 visible ASCII characters, is \
-                           sent more than once (`once`), or is personal data, a resident ID \
-                           number or a mobile number (`personal-data`)";
+const KEY_REFUSED: &str = "an Idempotency-Key that is not 1 to 255 visible ASCII characters, or \
+                           is sent more than once (`once`); one that reads as personal data is \
+                           taken with a `personal-data` warning";
 
 const SUBMIT_UNAVAILABLE: &str = "Nothing was acknowledged: the event log cannot be reached, so \
     nothing was written, or it did not acknowledge the write, which may have landed \

@@ -115,8 +115,8 @@ pub enum ServiceError {
     /// province that numbers its requests by an applicant's ID number or phone would otherwise
     /// get it back in a message that may be logged on either side.
     #[error(
-        "Idempotency-Key {:?} was already used by this region for a different request (application {app})",
-        tongban_schemas::mask::field_name(key)
+        "Idempotency-Key {} was already used by this region for a different request (application {app})",
+        shown_key(key)
     )]
     IdempotencyKeyReused { key: String, app: String },
     #[error("the application changed while deciding, too often; try again")]
@@ -164,4 +164,14 @@ pub enum ServiceError {
     /// The region's request evidence could not be stored; nothing was appended.
     #[error(transparent)]
     Evidence(#[from] crate::evidence::EvidenceError),
+}
+
+/// A key as a message shows it: as [`tongban_schemas::mask::field_name`] shows a made-up name,
+/// and not at all when it reads as personal data written in groups (`136-1234-5678`), whose runs
+/// of digits that masking would leave.
+fn shown_key(key: &str) -> String {
+    match crate::ids::personal_key(key) {
+        Some(_) => "(a key that reads as personal data, not shown)".to_string(),
+        None => format!("{:?}", tongban_schemas::mask::field_name(key)),
+    }
 }

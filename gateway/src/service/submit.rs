@@ -57,16 +57,15 @@ pub struct SubmitOutcome {
     pub warnings: Vec<Violation>,
 }
 
-/// Idempotency keys' form: [`crate::ids::refused_idempotency_key`], but for a key that is
-/// personal data, which [`Gateway::allowed_key`] judges with the log.
+/// Idempotency keys: [`crate::ids::is_valid_idempotency_key`].
 fn check_key(key: &str) -> Result<(), ServiceError> {
-    match crate::ids::refused_idempotency_key(key) {
-        Some((rule, message)) if rule != "personal-data" => Err(ServiceError::BadRequest {
+    if !crate::ids::is_valid_idempotency_key(key) {
+        return Err(ServiceError::BadRequest {
             pointer: "header:Idempotency-Key".into(),
-            message,
-        }),
-        _ => Ok(()),
+            message: crate::ids::IDEMPOTENCY_KEY_RULE.into(),
+        });
     }
+    Ok(())
 }
 
 /// The digest a submission's idempotent retry is recognised by: SHA-256 of the request's JCS
@@ -151,29 +150,6 @@ impl<L: EventLog> Gateway<L> {
             .await
     }
 
-    /// Whether `region` submitted under `key` already: the application its key names has events.
-    /// False when the log cannot say now.
-    pub async fn submitted_under(&self, region: &str, key: &str) -> bool {
-        let app = crate::ids::app_id_for_key(region, key);
-        matches!(self.log.last(&app).await, Ok(Some(_)))
-    }
-
-    /// Refuses an `Idempotency-Key` that is personal data ([`crate::ids::refused_idempotency_key`])
-    /// unless `region` already submitted under it (a build before that rule took it): its retry
-    /// is answered with that application, as every retry is, not refused, which would have the
-    /// window send it again under a new key as a second application. A read of the log, on that
-    /// refusal only.
-    pub async fn allowed_key(&self, region: &str, key: &str) -> Result<(), ServiceError> {
-        match crate::ids::refused_idempotency_key(key) {
-            Some(("personal-data", _)) if self.submitted_under(region, key).await => Ok(()),
-            Some((_, message)) => Err(ServiceError::BadRequest {
-                pointer: "header:Idempotency-Key".into(),
-                message,
-            }),
-            None => Ok(()),
-        }
-    }
-
     /// [`Gateway::submit`], keeping the region's verified request signature as the evidence of the
     /// submission event. A retry answered from an earlier submission appends nothing and keeps
     /// nothing: the earlier request's evidence stands.
@@ -190,10 +166,11 @@ impl<L: EventLog> Gateway<L> {
                 ServiceError::Forbidden("operators read and replay; only regions submit".into())
             })?
             .to_string();
-        if let Some(key) = idempotency_key {
-            self.allowed_key(&region, key).await?;
+        let (event, digest, mut warnings) = prepare(&region, request, idempotency_key)?;
+        // A key that reads as personal data is told, not refused ([`crate::ids::personal_key`]).
+        if let Some(what) = idempotency_key.and_then(crate::ids::personal_key) {
+            warnings.push(crate::ids::personal_key_warning(what));
         }
-        let (event, digest, warnings) = prepare(&region, request, idempotency_key)?;
         self.known_handlers(&event)?;
         let app = match idempotency_key {
             Some(key) => crate::ids::app_id_for_key(&region, key),
