@@ -723,11 +723,17 @@ fn the_gateway_address_leads_to_the_registry() {
     // A page asked with another method is not "no such page" (found by a walkthrough).
     for path in ["/registry/", "/registry/matter.hukou-transfer/"] {
         let r = anon.send("POST", path, &[], Some(b"{}")).expect("POST");
+        assert_eq!(r.header("allow"), Some("GET, HEAD"), "{path}");
         assert_eq!(
             problem(&r, 405)["type"],
             json!("urn:tongban:problem:method-not-allowed")
         );
     }
+    // One that is no page is none, whatever the method.
+    let r = anon
+        .send("POST", "/registry/no-such-subject/", &[], Some(b"{}"))
+        .expect("POST");
+    assert_eq!(r.status, 404);
     let r = anon.get("/registry/matter.hukou-transfer/versions");
     assert_eq!(r.status, 404);
     assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));

@@ -448,18 +448,26 @@ async fn unrouted(method: Method, uri: axum::http::Uri) -> axum::response::Respo
         let one_segment = page
             .strip_prefix("/registry")
             .is_some_and(|rest| rest.is_empty() || !rest[1..].contains('/'));
-        if page.len() < path.len() && one_segment {
+        let exists = page
+            .strip_prefix("/registry/")
+            .is_none_or(pages::subject::is_page);
+        if page.len() < path.len() && one_segment && (reads || exists) {
             if reads {
                 return Redirect::permanent(&format!("{page}{query}")).into_response();
             }
             // A page that exists, asked with another method: as the page's own route answers.
-            return problem::Problem::new(
+            let mut refused = problem::Problem::new(
                 axum::http::StatusCode::METHOD_NOT_ALLOWED,
                 "method-not-allowed",
                 "Method not allowed",
                 "this route does not take that method; see /openapi.json",
             )
             .into_response();
+            refused.headers_mut().insert(
+                axum::http::header::ALLOW,
+                axum::http::HeaderValue::from_static("GET, HEAD"),
+            );
+            return refused;
         }
         return pages::Page::not_found(
             "没有这个页面：注册表的页面是 /registry 和 /registry/{主题} \

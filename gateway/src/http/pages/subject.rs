@@ -297,6 +297,12 @@ fn versions_section(
 
 /// The subject's page; a matter's code where its subject belongs (`/registry/hukou-transfer`, as
 /// the page shows 事项编码) is sent to the matter's page, `/registry/matter.hukou-transfer`.
+/// Whether `/registry/<name>` is a page: a subject of the registry, or a matter's code (which
+/// leads to its subject).
+pub fn is_page(name: &str) -> bool {
+    registry().versions(name).is_some() || matters::get(name).is_some()
+}
+
 pub async fn page(
     subject: Result<Path<String>, axum::extract::rejection::PathRejection>,
     uri: Uri,
