@@ -23,6 +23,9 @@ use serde::Serialize;
 use super::view::ApplicationView;
 use crate::domain::deadlines::DeadlineState;
 
+/// Counters by their key in `meta`, as the projections hold them in memory between runs.
+pub type Counters = HashMap<Vec<u8>, u64>;
+
 /// What every counter's key in `meta` starts with.
 pub const PREFIX: &[u8] = b"statistics/";
 

@@ -283,6 +283,11 @@ pub struct ProjectionStore {
     /// Test hook ([`ProjectionStore::fail_applies_after`]): how many more batches apply before
     /// every apply fails as a poisoned store does; `u64::MAX` while unarmed.
     applies_before_failure: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The statistics counters as committed ([`statistics`]), read from `meta` at the first
+    /// run and kept in step by every run after its commit, so that a run moves them without
+    /// reading each back: a few per region and matter, and the projector applies one run at a
+    /// time. `None` until read.
+    counters: std::sync::Arc<std::sync::Mutex<Option<statistics::Counters>>>,
 }
 
 fn box_key(region: &str, app: &str) -> Vec<u8> {
@@ -429,7 +434,25 @@ impl ProjectionStore {
             applies_before_failure: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(
                 u64::MAX,
             )),
+            counters: std::sync::Arc::default(),
         })
+    }
+
+    /// The committed counters ([`Self::counters`]), taken from memory for a run to move and
+    /// put back once it committed (a run that fails leaves none there, so the next one reads
+    /// them from `meta` again), or read from `meta` when not held.
+    fn committed_counters(&self) -> Result<statistics::Counters, ProjectionError> {
+        if let Some(held) = self.counters.lock().ok().and_then(|mut c| c.take()) {
+            return Ok(held);
+        }
+        let mut read = HashMap::new();
+        for guard in self.meta.prefix(statistics::PREFIX) {
+            let (key, value) = guard.into_inner().map_err(storage)?;
+            if let Some(n) = be_u64(Some(value)) {
+                read.insert(key.to_vec(), n);
+            }
+        }
+        Ok(read)
     }
 
     /// Where views folded from now on keep their submission content. Views already stored are
@@ -1010,19 +1033,19 @@ impl ProjectionStore {
             batch.insert(&self.meta, "held", count.to_be_bytes());
         }
         // The projector applies one run at a time, so no other write moves a counter between
-        // this read and the commit.
+        // this read and the commit; the counters held in memory take the run's once committed.
+        let mut counters = self.committed_counters()?;
         for (key, delta) in encoded.counts {
             if delta == 0 {
                 continue;
             }
-            let now = statistics::moved(
-                be_u64(self.meta.get(&key).map_err(storage)?).unwrap_or(0),
-                delta,
-            );
+            let now = statistics::moved(counters.get(&key).copied().unwrap_or(0), delta);
             if now == 0 {
-                batch.remove(&self.meta, key);
+                batch.remove(&self.meta, key.clone());
+                counters.remove(&key);
             } else {
-                batch.insert(&self.meta, key, now.to_be_bytes());
+                batch.insert(&self.meta, key.clone(), now.to_be_bytes());
+                counters.insert(key, now);
             }
         }
         batch.insert(&self.meta, "checkpoint", last.to_be_bytes());
@@ -1031,6 +1054,9 @@ impl ProjectionStore {
         named.extend_from_slice(last_id.as_bytes());
         batch.insert(&self.meta, "checkpoint-event", named);
         batch.commit().map_err(storage)?;
+        if let Ok(mut held) = self.counters.lock() {
+            *held = Some(counters);
+        }
         self.memtables.seal_full();
         for h in &encoded.newly_held {
             tracing::error!(
