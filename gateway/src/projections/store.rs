@@ -288,6 +288,10 @@ pub struct ProjectionStore {
     /// reading each back: a few per region and matter, and the projector applies one run at a
     /// time. `None` until read.
     counters: std::sync::Arc<std::sync::Mutex<Option<statistics::Counters>>>,
+    /// The checkpoint as committed: read once at open, then moved by each run's commit (the only
+    /// writer of it in the process, which holds the store's lock), so that a run knows which of
+    /// its events were applied without reading it back.
+    applied: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 fn box_key(region: &str, app: &str) -> Vec<u8> {
@@ -417,6 +421,7 @@ impl ProjectionStore {
         let running = open("running", SMALL, Values::Plain)?;
         let running_by_region = open("running-by-region", SMALL, Values::Plain)?;
         let meta = open("meta", SMALL, Values::Plain)?;
+        let checkpoint = be_u64(meta.get("checkpoint").map_err(storage)?).unwrap_or(0);
         Ok(ProjectionStore {
             apps,
             inbox,
@@ -435,6 +440,7 @@ impl ProjectionStore {
                 u64::MAX,
             )),
             counters: std::sync::Arc::default(),
+            applied: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(checkpoint)),
         })
     }
 
@@ -993,7 +999,7 @@ impl ProjectionStore {
         // What the checkpoint covers was applied, views and counters together: applied again
         // (a run handed over twice), a submission would fold into a new view over the stored one
         // and count its application twice. Positions ascend, so that is a prefix of the run.
-        let checkpoint = self.checkpoint()?;
+        let checkpoint = self.applied.load(std::sync::atomic::Ordering::SeqCst);
         let fresh = events.partition_point(|p| p.position <= checkpoint);
         let events = &mut events[fresh..];
         // The checkpoint, and which event it names: a start checks the log still holds it there.
@@ -1054,6 +1060,8 @@ impl ProjectionStore {
         named.extend_from_slice(last_id.as_bytes());
         batch.insert(&self.meta, "checkpoint-event", named);
         batch.commit().map_err(storage)?;
+        self.applied
+            .store(last, std::sync::atomic::Ordering::SeqCst);
         if let Ok(mut held) = self.counters.lock() {
             *held = Some(counters);
         }
