@@ -167,11 +167,12 @@ pub enum ServiceError {
 }
 
 /// A key as a message shows it: as [`tongban_schemas::mask::field_name`] shows a made-up name,
-/// and not at all when it reads as personal data written in groups (`136-1234-5678`), whose runs
-/// of digits that masking would leave.
+/// and when it reads as personal data written in groups (`136-1234-5678`), whose short runs of
+/// digits that masking would leave, its digits run together first (`136******78`).
 fn shown_key(key: &str) -> String {
-    match crate::ids::personal_key(key) {
-        Some(_) => "(a key that reads as personal data, not shown)".to_string(),
-        None => format!("{:?}", tongban_schemas::mask::field_name(key)),
-    }
+    let shown = match crate::ids::personal_key(key) {
+        Some(_) => key.replace('-', ""),
+        None => key.to_string(),
+    };
+    format!("{:?}", tongban_schemas::mask::field_name(&shown))
 }
