@@ -37,6 +37,13 @@ pub enum DeadlineKind {
 }
 
 impl DeadlineKind {
+    /// Every kind, in the order the clocks run.
+    pub const ALL: [DeadlineKind; 3] = [
+        DeadlineKind::Acceptance,
+        DeadlineKind::Decision,
+        DeadlineKind::Issue,
+    ];
+
     pub fn title_zh(self) -> &'static str {
         match self {
             DeadlineKind::Acceptance => "受理期限（5个工作日）",

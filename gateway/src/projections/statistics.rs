@@ -21,7 +21,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::view::ApplicationView;
-use crate::domain::deadlines::DeadlineState;
+use crate::domain::Status;
+use crate::domain::deadlines::{DeadlineKind, DeadlineState};
 
 /// Counters by their key in `meta`, as the projections hold them in memory between runs.
 pub type Counters = HashMap<Vec<u8>, u64>;
@@ -100,11 +101,7 @@ pub fn count(into: &mut HashMap<Vec<u8>, i64>, keys: Vec<Vec<u8>>, sign: i64) {
 /// `count` moved by `delta`, never below 0 (a counter below its views is a bug, not a number
 /// to show).
 pub fn moved(count: u64, delta: i64) -> u64 {
-    if delta >= 0 {
-        count.saturating_add(delta.unsigned_abs())
-    } else {
-        count.saturating_sub(delta.unsigned_abs())
-    }
+    count.saturating_add_signed(delta)
 }
 
 /// A region's applications in one role.
@@ -162,6 +159,25 @@ pub struct RegionStatistics {
 }
 
 impl RegionStatistics {
+    /// Nothing counted yet for `region` at `position`, every kind of clock listed: the answer has
+    /// one shape whatever was counted.
+    pub fn new(region: &str, position: u64) -> RegionStatistics {
+        RegionStatistics {
+            region: region.to_string(),
+            position,
+            clocks: DeadlineKind::ALL
+                .iter()
+                .map(|k| {
+                    (
+                        super::running::kind_str(*k).to_string(),
+                        ClockTally::default(),
+                    )
+                })
+                .collect(),
+            ..RegionStatistics::default()
+        }
+    }
+
     /// Adds one stored counter (its key after the region's prefix, and its count).
     pub fn add(&mut self, rest: &[u8], n: u64) {
         let mut parts = rest.split(|b| *b == 0).map(String::from_utf8_lossy);
@@ -186,7 +202,11 @@ impl RegionStatistics {
             _ => return,
         };
         tally.total += n;
-        if !matches!(b.as_ref(), "not-accepted" | "delivered" | "withdrawn") {
+        // Open unless its status is final, as the lifecycle judges it.
+        if !Status::ALL
+            .iter()
+            .any(|s| s.as_str() == b.as_ref() && s.is_final())
+        {
             tally.open += n;
         }
         *tally.by_status.entry(b.clone().into_owned()).or_default() += n;

@@ -473,14 +473,10 @@ impl ProjectionStore {
         crate::fjall_tuning::StoreMemory::of(&self.db, &self.memtables)
     }
 
+    /// The last log position applied: as committed, held since the store was opened
+    /// ([`Self::applied`]).
     pub fn checkpoint(&self) -> Result<u64, ProjectionError> {
-        Ok(self
-            .meta
-            .get("checkpoint")
-            .map_err(storage)?
-            .and_then(|v| <[u8; 8]>::try_from(&v[..]).ok())
-            .map(u64::from_be_bytes)
-            .unwrap_or(0))
+        Ok(self.applied.load(std::sync::atomic::Ordering::SeqCst))
     }
 
     /// The last event the projections applied: its position and id (None for a store that
@@ -603,20 +599,10 @@ impl ProjectionStore {
     ) -> Result<RegionStatistics, ProjectionError> {
         // One snapshot for the counters and the checkpoint they stand at.
         let snapshot = self.db.snapshot();
-        let mut out = RegionStatistics {
-            region: region.to_string(),
-            position: be_u64(snapshot.get(&self.meta, "checkpoint").map_err(storage)?).unwrap_or(0),
-            ..RegionStatistics::default()
-        };
-        // Every kind, counted or not: the answer has one shape.
-        for kind in [
-            crate::domain::deadlines::DeadlineKind::Acceptance,
-            crate::domain::deadlines::DeadlineKind::Decision,
-            crate::domain::deadlines::DeadlineKind::Issue,
-        ] {
-            out.clocks
-                .insert(running::kind_str(kind).to_string(), Default::default());
-        }
+        let mut out = RegionStatistics::new(
+            region,
+            be_u64(snapshot.get(&self.meta, "checkpoint").map_err(storage)?).unwrap_or(0),
+        );
         let prefix = statistics::region_prefix(region);
         for guard in snapshot.prefix(&self.meta, &prefix) {
             let (key, value) = guard.into_inner().map_err(storage)?;
@@ -744,11 +730,7 @@ impl ProjectionStore {
         today: crate::time::CivilDate,
     ) -> Result<Vec<(crate::domain::deadlines::DeadlineKind, u64)>, ProjectionError> {
         use crate::domain::deadlines::DeadlineKind;
-        let mut counts = [
-            (DeadlineKind::Acceptance, 0u64),
-            (DeadlineKind::Decision, 0),
-            (DeadlineKind::Issue, 0),
-        ];
+        let mut counts = DeadlineKind::ALL.map(|kind| (kind, 0u64));
         let end = today.to_string().into_bytes();
         for guard in self.running.range(..end) {
             let key = guard.key().map_err(storage)?;
@@ -999,7 +981,7 @@ impl ProjectionStore {
         // What the checkpoint covers was applied, views and counters together: applied again
         // (a run handed over twice), a submission would fold into a new view over the stored one
         // and count its application twice. Positions ascend, so that is a prefix of the run.
-        let checkpoint = self.applied.load(std::sync::atomic::Ordering::SeqCst);
+        let checkpoint = self.checkpoint()?;
         let fresh = events.partition_point(|p| p.position <= checkpoint);
         let events = &mut events[fresh..];
         // The checkpoint, and which event it names: a start checks the log still holds it there.
@@ -2134,14 +2116,7 @@ mod tests {
             statistics::count(&mut counts, statistics::tallies(&view), 1);
         }
         let prefix = statistics::region_prefix(region);
-        let mut out = RegionStatistics {
-            region: region.to_string(),
-            position: store.checkpoint().expect("checkpoint"),
-            ..RegionStatistics::default()
-        };
-        for kind in ["acceptance", "decision", "issue"] {
-            out.clocks.insert(kind.to_string(), Default::default());
-        }
+        let mut out = RegionStatistics::new(region, store.checkpoint().expect("checkpoint"));
         let mut keys: Vec<_> = counts.into_iter().filter(|(_, n)| *n != 0).collect();
         keys.sort();
         for (key, n) in keys {
