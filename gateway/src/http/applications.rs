@@ -49,11 +49,7 @@ pub async fn submit<L: EventLog>(
     // What the head alone refuses, before the body is read (and a client that asked
     // `Expect: 100-continue` is told to send it).
     signed::check_head(&s, &principal, &headers)?;
-    if principal.region().is_none() {
-        return Err(Problem::from(crate::service::ServiceError::Forbidden(
-            "operators read and replay; only regions submit".into(),
-        )));
-    }
+    crate::service::submitting_region(&principal)?;
     let key = idempotency_key(&headers)?;
     let bytes = Whole::read(body).await?;
     let signed = signed::check(

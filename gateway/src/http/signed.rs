@@ -45,18 +45,27 @@ pub fn check_head<L: EventLog>(
     if s.book.signing_key(region).is_none() {
         return Ok(());
     }
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let parts = SignedParts {
-        method: "POST",
-        path_and_query: "",
-        date: text("date"),
-        digest: text(DIGEST_HEADER),
-        signature: text(SIGNATURE_HEADER),
-        body: &[],
-    };
-    signature::present(region, &parts)
+    signature::present(region, &parts(headers, "", &[]))
         .map(|_| ())
         .map_err(|e| refuse(&e))
+}
+
+/// A header's value as text, if it is sent and is text.
+fn text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// What a signature covers, as the request carries it. Every signed route is POST-only (the
+/// router refuses other methods before this runs).
+fn parts<'a>(headers: &'a HeaderMap, path_and_query: &'a str, body: &'a [u8]) -> SignedParts<'a> {
+    SignedParts {
+        method: "POST",
+        path_and_query,
+        date: text(headers, "date"),
+        digest: text(headers, DIGEST_HEADER),
+        signature: text(headers, SIGNATURE_HEADER),
+        body,
+    }
 }
 
 /// Checks the request's signature when the caller's region has a key; returns the evidence to
@@ -75,24 +84,15 @@ pub fn check<L: EventLog>(
     let Some(key) = s.book.signing_key(region) else {
         return Ok(None);
     };
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let path_and_query = uri
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or_else(|| uri.path());
     let now = Timestamp::now();
-    let parts = SignedParts {
-        // Every signed route is POST-only (the router refuses other methods before this runs).
-        method: "POST",
-        path_and_query,
-        date: text("date"),
-        digest: text(DIGEST_HEADER),
-        signature: text(SIGNATURE_HEADER),
-        body,
-    };
-    let verified = signature::verify(region, &key, parts, now).map_err(|e| refuse(&e))?;
+    let verified = signature::verify(region, &key, parts(headers, path_and_query, body), now)
+        .map_err(|e| refuse(&e))?;
     let key = match exempt {
-        Exempt::WithIdempotencyKey => text("idempotency-key"),
+        Exempt::WithIdempotencyKey => text(headers, "idempotency-key"),
         Exempt::Never => None,
     };
     if !s.replay.use_under_key(&verified.sig, key, now) {

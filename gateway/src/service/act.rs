@@ -81,23 +81,12 @@ impl<L: EventLog> Gateway<L> {
                 // Decided on a remembered state: the refusal may be that state's, not the
                 // log's. Nothing was written; decide again on what the log holds.
                 Err(_) if !checked => continue,
-                Err(ServiceError::StaleSeq {
-                    expected,
-                    actual,
-                    status,
-                }) => {
+                Err(stale @ ServiceError::StaleSeq { expected, .. }) => {
                     let actor = principal.actor();
-                    return match self
+                    return self
                         .repeated(app, &region, &actor, &command, expected)
                         .await
-                    {
-                        Some(outcome) => Ok(outcome),
-                        None => Err(ServiceError::StaleSeq {
-                            expected,
-                            actual,
-                            status,
-                        }),
-                    };
+                        .ok_or(stale);
                 }
                 Err(e) => return Err(e),
             };

@@ -34,7 +34,9 @@ pub use act::ActOutcome;
 pub use error::{FailedAppend, FailedRead, ServiceError};
 pub use reach::{ReachStats, ReadAfter};
 pub use read::SerialMatches;
-pub use submit::{Intake, SubmitOutcome, SubmitRequest, prepare as prepare_submission};
+pub use submit::{
+    Intake, SubmitOutcome, SubmitRequest, prepare as prepare_submission, submitting_region,
+};
 
 /// How long a read waits for the projections to catch up with the writes acknowledged before it
 /// before answering from them anyway.

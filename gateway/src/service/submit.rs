@@ -57,6 +57,14 @@ pub struct SubmitOutcome {
     pub warnings: Vec<Violation>,
 }
 
+/// The region a submission comes from: operators read and replay, only regions submit (403).
+/// Asked by the HTTP route before it reads the body, and by the service for every caller.
+pub fn submitting_region(principal: &Principal) -> Result<&str, ServiceError> {
+    principal.region().ok_or_else(|| {
+        ServiceError::Forbidden("operators read and replay; only regions submit".into())
+    })
+}
+
 /// Idempotency keys: [`crate::ids::is_valid_idempotency_key`].
 fn check_key(key: &str) -> Result<(), ServiceError> {
     if !crate::ids::is_valid_idempotency_key(key) {
@@ -160,12 +168,7 @@ impl<L: EventLog> Gateway<L> {
         idempotency_key: Option<&str>,
         signed: Option<&crate::auth::RequestSignature>,
     ) -> Result<SubmitOutcome, ServiceError> {
-        let region = principal
-            .region()
-            .ok_or_else(|| {
-                ServiceError::Forbidden("operators read and replay; only regions submit".into())
-            })?
-            .to_string();
+        let region = submitting_region(principal)?.to_string();
         let (event, digest, mut warnings) = prepare(&region, request, idempotency_key)?;
         // A key that reads as personal data is told, not refused ([`crate::ids::personal_key`]).
         if let Some(what) = idempotency_key.and_then(crate::ids::personal_key) {
