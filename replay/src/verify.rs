@@ -188,16 +188,15 @@ impl std::fmt::Display for Inexact {
 /// The first integer beyond ±(2^53 − 1) in `value`, as a pointer below `at`.
 fn inexact_integer(value: &serde_json::Value, at: &str) -> Option<String> {
     use serde_json::Value;
-    const MAX: u64 = (1 << 53) - 1;
+    use tongban_schemas::limits::{MAX_SAFE_INTEGER, beyond_exact_integers};
     match value {
         Value::Number(n) => {
-            let beyond = match (n.as_u64(), n.as_i64()) {
-                (Some(u), _) => u > MAX,
-                (None, Some(i)) => i.unsigned_abs() > MAX,
-                (None, None) => n
-                    .as_f64()
-                    .is_some_and(|f| f.fract() == 0.0 && f.abs() > MAX as f64),
-            };
+            // A whole number stored as a double (beyond u64 and i64) is one too.
+            let beyond = beyond_exact_integers(n)
+                || (n.as_u64().is_none()
+                    && n.as_i64().is_none()
+                    && n.as_f64()
+                        .is_some_and(|f| f.fract() == 0.0 && f.abs() > MAX_SAFE_INTEGER as f64));
             beyond.then(|| at.to_string())
         }
         Value::Array(items) => items
@@ -205,10 +204,7 @@ fn inexact_integer(value: &serde_json::Value, at: &str) -> Option<String> {
             .enumerate()
             .find_map(|(i, v)| inexact_integer(v, &format!("{at}/{i}"))),
         Value::Object(members) => members.iter().find_map(|(k, v)| {
-            inexact_integer(
-                v,
-                &format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
-            )
+            inexact_integer(v, &format!("{at}/{}", tongban_schemas::escape_token(k)))
         }),
         _ => None,
     }

@@ -28,6 +28,17 @@ pub const MAX_ITEMS: usize = 1000;
 /// which the event's signature covers, names it exactly.
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
+/// Whether `n` is an integer beyond ±[`MAX_SAFE_INTEGER`]: one a JCS form writes as the double
+/// nearest it, so that a signature over it binds no one value. The submission limit (rule
+/// `max-integer`) and the verifiers' `INEXACT` finding judge by it.
+pub fn beyond_exact_integers(n: &serde_json::Number) -> bool {
+    match (n.as_u64(), n.as_i64()) {
+        (Some(u), _) => u > MAX_SAFE_INTEGER,
+        (None, Some(i)) => i.unsigned_abs() > MAX_SAFE_INTEGER,
+        (None, None) => false,
+    }
+}
+
 /// The most problems one answer lists (a local form's, a candidate schema's examples'): the
 /// last of a longer list says how many more there are ([`capped`]).
 pub const MAX_PROBLEMS: usize = 100;
@@ -135,12 +146,7 @@ impl Found<'_> {
     /// written (2^60 + 1 and 2^60 + 23 sign alike), and the stored value could be changed
     /// unnoticed. I-JSON (RFC 7493) draws the same line.
     fn number(&mut self, n: &serde_json::Number) {
-        let beyond = match (n.as_u64(), n.as_i64()) {
-            (Some(u), _) => u > MAX_SAFE_INTEGER,
-            (None, Some(i)) => i.unsigned_abs() > MAX_SAFE_INTEGER,
-            (None, None) => false,
-        };
-        if beyond {
+        if beyond_exact_integers(n) {
             self.report(
                 "max-integer",
                 format!(
