@@ -183,6 +183,9 @@ pub fn decide(
             )?;
             in_state(&[Status::ResultIssued, Status::Denied])
         }
+        // 撤回 before the decision; in joint mode (多地联办) only while no handler has completed
+        // its part: a part done (the 迁出地 has moved the record out) is an authority's act
+        // that a withdrawal would leave standing with no application behind it.
         Command::Withdraw(_) => {
             need(ORIGIN, "origin")?;
             in_state(&[
@@ -193,7 +196,13 @@ pub fn decide(
                 Status::Accepted,
                 Status::Suspended,
                 Status::PartCompleted,
-            ])
+            ])?;
+            if !app.parts_completed.is_empty() {
+                return Err(DomainError::PartsDone {
+                    completed: app.parts_completed.clone(),
+                });
+            }
+            Ok(())
         }
     }?;
     Ok(command.into_event())

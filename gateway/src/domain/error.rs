@@ -43,6 +43,13 @@ pub enum DomainError {
         action: &'static str,
         outstanding: Vec<String>,
     },
+    #[error(
+        "withdraw is refused once a joint handler has completed its part (多地联办): {} did, and \
+         a part done is that authority's act, which a withdrawal cannot undo; the lead handler \
+         may still deny",
+        completed.join(", ")
+    )]
+    PartsDone { completed: Vec<String> },
     #[error("application {app} already exists")]
     AlreadyExists { app: String },
     #[error("unknown matter {matter:?}; see GET /v1/matters")]
@@ -104,6 +111,7 @@ impl DomainError {
             | DeadlineAlreadyExtended
             | PartAlreadyCompleted { .. }
             | PartsOutstanding { .. }
+            | PartsDone { .. }
             | AlreadyExists { .. }
             | NotJoint { .. } => ErrorKind::Conflict,
             UnknownMatter { .. }

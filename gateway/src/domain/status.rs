@@ -57,7 +57,8 @@ impl Status {
     /// requested at most once, so a supplemented application never returns to
     /// supplement-requested; a resumption returns to where the suspension began (accepted or
     /// part-completed); a deadline extension and a part completed that is not the first keep the
-    /// status (not listed).
+    /// status (not listed); a part completed ends the origin's right to withdraw (so does a
+    /// suspension begun after one, which this list of statuses cannot tell apart).
     pub fn successors(self) -> &'static [Status] {
         use Status::*;
         match self {
@@ -66,7 +67,7 @@ impl Status {
             SupplementRequested => &[Supplemented, NotAccepted, Withdrawn],
             Supplemented => &[Accepted, NotAccepted, Withdrawn],
             Accepted => &[Suspended, PartCompleted, Approved, Denied, Withdrawn],
-            PartCompleted => &[Suspended, Approved, Denied, Withdrawn],
+            PartCompleted => &[Suspended, Approved, Denied],
             Suspended => &[Accepted, PartCompleted, Withdrawn],
             Approved => &[ResultIssued],
             Denied => &[Delivered],

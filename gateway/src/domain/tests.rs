@@ -983,7 +983,7 @@ fn withdrawal_is_allowed_until_the_decision() {
             submit(Mode::Joint),
             (GD, forward()),
             (ZJ, accept()),
-            (AH, complete_part()),
+            (ZJ, suspend()),
         ],
     ];
     for history in before_decision {
@@ -1028,6 +1028,44 @@ fn withdrawal_is_allowed_until_the_decision() {
             Err(illegal(state, "withdraw"))
         );
     }
+}
+
+/// Given a joint application one of whose handlers has completed its part (the 迁出地 has moved
+/// the record out), when the origin withdraws, then it is refused naming the handler, though no
+/// decision was made, suspended or not; the lead handler may still deny.
+#[test]
+fn withdrawal_ends_once_a_joint_part_is_done() {
+    let part_done = vec![
+        submit(Mode::Joint),
+        (GD, forward()),
+        (ZJ, accept()),
+        (AH, complete_part()),
+    ];
+    let g = given(part_done.clone());
+    assert_eq!(
+        g.when(GD, withdraw()).map(|_| ()),
+        Err(DomainError::PartsDone {
+            completed: vec![AH.into()]
+        })
+    );
+    assert_eq!(
+        g.when(ZJ, deny()).map(|(_, a)| a.status),
+        Ok(Status::Denied)
+    );
+    let mut suspended = part_done;
+    suspended.push((ZJ, suspend()));
+    let g = given(suspended);
+    assert_eq!(g.status(), Status::Suspended);
+    let refused = g.when(GD, withdraw()).map(|_| ());
+    assert_eq!(
+        refused,
+        Err(DomainError::PartsDone {
+            completed: vec![AH.into()]
+        })
+    );
+    let refused = refused.expect_err("refused");
+    assert_eq!(refused.kind(), ErrorKind::Conflict);
+    assert!(refused.to_string().contains(AH), "{refused}");
 }
 
 #[test]

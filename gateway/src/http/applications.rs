@@ -302,8 +302,9 @@ fn action_body(action: Action, mut value: Value) -> Result<(Command, Option<u64>
 /// its event schema's findings and the action's own rules on its fields (a text that says
 /// nothing, a result naming no 电子证照, a post delivery without its 快递单号:
 /// [`crate::domain::decide::body_faults`]), which the domain would otherwise tell one at a time,
-/// after the schema's. A body the schema refuses for members it does not know is read again
-/// without them, so that the rules judge the rest too.
+/// after the schema's. A body the schema refuses is read again without the members it refused
+/// (unknown ones, or of the wrong type or length), so that the rules judge the rest too; a rule's
+/// finding at a member the schema already refused is not told twice.
 fn judged(action: Action, value: Value) -> Result<Command, Problem> {
     let faults = |command: &Command| -> Vec<tongban_schemas::Violation> {
         crate::domain::decide::body_faults(command)
@@ -326,16 +327,24 @@ fn judged(action: Action, value: Value) -> Result<Command, Problem> {
             )),
         },
         Err(mut refused) if refused.status == StatusCode::UNPROCESSABLE_ENTITY.as_u16() => {
-            let mut known = value;
-            for e in refused
-                .errors
-                .iter()
-                .filter(|e| e.rule == "unknown-property")
-            {
-                remove_member(&mut known, &e.pointer);
+            let mut rest = value;
+            for e in &refused.errors {
+                remove_member(&mut rest, &e.pointer);
             }
-            if let Ok(command) = super::actions::parse(action, known) {
-                refused.errors.extend(faults(&command));
+            if let Ok(command) = super::actions::parse(action, rest) {
+                let told = |pointer: &str| {
+                    refused.errors.iter().any(|e| {
+                        pointer == e.pointer
+                            || pointer
+                                .strip_prefix(e.pointer.as_str())
+                                .is_some_and(|below| below.starts_with('/'))
+                    })
+                };
+                let more: Vec<_> = faults(&command)
+                    .into_iter()
+                    .filter(|f| !told(&f.pointer))
+                    .collect();
+                refused.errors.extend(more);
                 refused.detail = format!("the body has {} problem(s)", refused.errors.len());
             }
             Err(refused)
