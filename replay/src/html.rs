@@ -90,6 +90,12 @@ fn broken_zh(b: &crate::verify::BrokenLink, given_key: bool) -> String {
             format!("该事件属于申请 {found}，不属于申请 {expected}")
         }
         ChainError::Undecodable(reason) => format!("事件内容不符合其类型（{reason}）"),
+        ChainError::Copy { of: Some(p) } => {
+            format!("同一事件（序号与哈希相同）的第二份副本，首份在日志位置 {p}；不计入证据链")
+        }
+        ChainError::Copy { of: None } => {
+            "同一事件（序号与哈希相同）的第二份副本；不计入证据链".into()
+        }
     };
     format!("{}：{why}", place_zh(&b.app, b.seq, b.position))
 }
@@ -342,15 +348,29 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
         out.push_str(&escape(app));
         let _ = write!(out, "</dd><dt>事件数</dt><dd>{}</dd></dl>", events.len());
         verdict(&mut out, verification, public_key_hex, provenance);
-        event_rows(&mut out, events, &[], names);
+        event_rows(&mut out, events, &[], false, names);
         raw_events(&mut out, app, events);
         return out;
     };
-    // A timeline to a point in time shows the events up to it; one that stopped folding, every
-    // event.
-    let shown = match unreadable {
-        Some(_) => events,
-        None => &events[..t.steps.len().min(events.len())],
+    if let Some(stop) = &t.chain_stops {
+        let _ = write!(
+            out,
+            "<p class=\"broken\" id=\"chain-stops\">证据链在第 {} 号事件之后不再按序衔接：{}。以下状态与期限止于第 {} 号事件（按序的最后一个事件），其后的事件未计入；全部原始事件见下文。</p>",
+            stop.after,
+            escape(&stop.reason),
+            stop.after
+        );
+    }
+    // A timeline to a point in time shows the events up to it (a second copy of one of them
+    // too); one that stopped folding, or whose chain stopped running in order, every event.
+    let last_folded = t.steps.last().map_or(0, |s| s.seq);
+    let shown: Vec<Envelope> = match (unreadable, &t.chain_stops) {
+        (None, None) => events
+            .iter()
+            .filter(|e| e.seq <= last_folded)
+            .cloned()
+            .collect(),
+        _ => events.to_vec(),
     };
     let _ = write!(
         out,
@@ -412,7 +432,7 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
         deadline_rows(&mut out, &t.deadlines, names, mark_uncovered);
         out.push_str("</table>");
     }
-    event_rows(&mut out, shown, &t.steps, names);
+    event_rows(&mut out, &shown, &t.steps, t.chain_stops.is_some(), names);
     raw_events(&mut out, &t.app, events);
     out
 }
@@ -536,17 +556,31 @@ fn event_rows(
     out: &mut String,
     events: &[Envelope],
     steps: &[crate::timeline::Step],
+    chain_stopped: bool,
     names: &BTreeMap<String, String>,
 ) {
     out.push_str(
         "<h2>事件经过</h2><table><tr><th>序号</th><th>时间（北京时间）</th><th>地区</th><th>操作人</th><th>事件</th><th>办理后状态</th><th>哈希 / 上一哈希 / 签名</th></tr>",
     );
-    for (i, e) in events.iter().enumerate() {
-        let after = steps
-            .get(i)
-            .map_or("无法解读", |s| status_zh(&s.status_after));
+    // Each event's step is the one folded from it (the chain's order may not be the log's); a
+    // second copy of an event was left out of the fold, as was every event past a break.
+    let mut folded: Vec<&str> = Vec::with_capacity(steps.len());
+    for e in events {
+        let step = steps
+            .iter()
+            .find(|s| s.seq == e.seq && s.hash == e.hash)
+            .filter(|_| !folded.contains(&e.hash.as_str()));
+        let after = match step {
+            Some(s) => {
+                folded.push(&e.hash);
+                status_zh(&s.status_after)
+            }
+            None if folded.contains(&e.hash.as_str()) => "重复副本，未计入",
+            None if chain_stopped => "证据链断开，未计入",
+            None => "无法解读",
+        };
         // What was asked or done: the 补正 items, a reason, the licence.
-        let details = match steps.get(i) {
+        let details = match step {
             Some(s) if !s.details.is_empty() => {
                 let items: String = s
                     .details
@@ -944,6 +978,35 @@ mod tests {
         assert!(html.contains("本版本无法解读（"), "{html}");
         assert!(!html.contains("unreadable by this build"), "{html}");
         assert!(html.contains("完整：2 个事件"), "{html}");
+    }
+
+    /// Given a log holding a second copy of an application's seq 2 after its last event, or
+    /// missing its seq 3, when the evidence page is made, then the status is the chain's in
+    /// order (accepted, or forwarded where seq 3 is missing, with the break said at the top),
+    /// and each row not folded says why: a copy, or past the break.
+    #[test]
+    fn a_page_of_a_broken_log_folds_its_chain_in_order() {
+        let events = crate::reconcile::tests::suspended("GD-8");
+        let key = GatewayKey::from_seed([5; 32]).public();
+        let row_of = |html: &str, label: &str| html.matches(label).count();
+
+        let mut copied = events.clone();
+        copied.push(events[1].clone());
+        let html = page(&copied, &key, &Default::default());
+        assert!(html.contains("<dd>已受理（accepted）</dd>"), "{html}");
+        assert_eq!(row_of(&html, "重复副本，未计入"), 1, "{html}");
+        assert!(!html.contains("id=\"chain-stops\""), "{html}");
+
+        let mut gap = events.clone();
+        gap.remove(2);
+        let html = page(&gap, &key, &Default::default());
+        assert!(html.contains("<dd>已转交（forwarded）</dd>"), "{html}");
+        assert!(html.contains("id=\"chain-stops\""), "{html}");
+        assert!(
+            html.contains("证据链在第 2 号事件之后不再按序衔接"),
+            "{html}"
+        );
+        assert_eq!(row_of(&html, "证据链断开，未计入"), 2, "{html}");
     }
 
     /// Given the offline tools' knowledge of where the key and the calendar came from, when the

@@ -90,6 +90,14 @@ pub fn render(t: &Timeline) -> String {
             let _ = writeln!(out, "      {}", facts.join("; "));
         }
     }
+    if let Some(stop) = &t.chain_stops {
+        let _ = writeln!(
+            out,
+            "the chain stops running in order after seq {}: {}; the state and deadlines below \
+             are as of seq {}, the last event in order, and no later event is folded",
+            stop.after, stop.reason, stop.after
+        );
+    }
     let _ = writeln!(out, "state as of {}: {}", t.as_of, t.status);
     let _ = writeln!(
         out,

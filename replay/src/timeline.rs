@@ -217,6 +217,67 @@ pub struct Timeline {
     pub status: String,
     /// The deadlines at the point.
     pub deadlines: Vec<DeadlineAt>,
+    /// Where the signed chain stopped running in seq order, when it did: the steps, status and
+    /// deadlines above are as of the event before, the last one in order ([`in_chain_order`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain_stops: Option<ChainStop>,
+}
+
+/// Where an application's events stop forming one chain in seq order: a seq missing, two
+/// different events claiming one seq, or an event whose `prev_hash` is not its predecessor's
+/// hash. Nothing after it is folded: a state built past a break would be one the gateway may
+/// never have had (a copy of an old event folded again, a decision before its acceptance).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainStop {
+    /// The last seq folded (0: not even the first).
+    pub after: u64,
+    pub reason: String,
+}
+
+/// `events` (one application, in any order: the log's positions or its seqs) as the chain they
+/// sign, from seq 1 on: by seq, a byte-identical copy of an event left out, up to where the
+/// chain stops following ([`ChainStop`]). An intact history comes back whole, in seq order.
+pub fn in_chain_order(events: &[Envelope]) -> (Vec<&Envelope>, Option<ChainStop>) {
+    let mut sorted: Vec<&Envelope> = events.iter().collect();
+    sorted.sort_by_key(|e| e.seq);
+    let mut chain: Vec<&Envelope> = Vec::with_capacity(sorted.len());
+    for e in sorted {
+        let (expected, prev_hash) = chain
+            .last()
+            .map_or((1, ""), |p| (p.seq.saturating_add(1), p.hash.as_str()));
+        if chain
+            .last()
+            .is_some_and(|p| p.seq == e.seq && p.hash == e.hash)
+        {
+            continue;
+        }
+        if e.seq == expected && e.prev_hash == prev_hash {
+            chain.push(e);
+            continue;
+        }
+        let reason = if e.seq < expected {
+            format!(
+                "two different events claim seq {} (hashes {} and {})",
+                e.seq,
+                chain.last().map_or("", |p| p.hash.as_str()),
+                e.hash
+            )
+        } else if e.seq > expected {
+            format!(
+                "seq {expected} is missing (the next event is seq {})",
+                e.seq
+            )
+        } else {
+            format!(
+                "seq {} does not follow seq {}: its prev_hash is not that event's hash",
+                e.seq,
+                expected.saturating_sub(1)
+            )
+        };
+        let after = chain.last().map_or(0, |p| p.seq);
+        return (chain, Some(ChainStop { after, reason }));
+    }
+    (chain, None)
 }
 
 fn deadlines_at(view: &ApplicationView, when: Timestamp, cal: &Calendar) -> Vec<DeadlineAt> {
@@ -254,22 +315,35 @@ pub enum TimelineError {
     Empty(String),
     #[error("application {app} has no event at or before {point}")]
     BeforeStart { app: String, point: String },
+    /// Not even its first event starts the chain ([`in_chain_order`]).
+    #[error("application {app}'s events do not start a chain at seq 1: {reason}")]
+    NoStart { app: String, reason: String },
 }
 
-/// Builds the timeline of `events` (one application, seq order) up to `point`.
+/// Builds the timeline of `events` (one application) up to `point`, folding them in the order
+/// of their chain and no further than it runs ([`in_chain_order`]).
 pub fn build(
     events: &[Envelope],
     cal: &Calendar,
     point: Point,
     now: Timestamp,
 ) -> Result<Timeline, TimelineError> {
-    let first = events
-        .first()
-        .ok_or_else(|| TimelineError::Empty(String::new()))?;
+    let (chain, chain_stops) = in_chain_order(events);
+    let first = match (chain.first(), events.first(), &chain_stops) {
+        (Some(first), _, _) => *first,
+        (None, Some(any), Some(stop)) => {
+            return Err(TimelineError::NoStart {
+                app: any.app.clone(),
+                reason: stop.reason.clone(),
+            });
+        }
+        _ => return Err(TimelineError::Empty(String::new())),
+    };
     let app = first.app.clone();
+    let chain_len = chain.len();
     let mut view: Option<ApplicationView> = None;
     let mut steps = Vec::new();
-    for e in events {
+    for e in chain {
         let at = Timestamp::parse_rfc3339(&e.at);
         let included = match point {
             Point::Now => true,
@@ -320,6 +394,8 @@ pub fn build(
         as_of: as_of.to_rfc3339(),
         status: view.state.status.as_str().to_string(),
         deadlines: deadlines_at(&view, as_of, cal),
+        // Said where the point lies past it: a point before the break is told in full.
+        chain_stops: chain_stops.filter(|_| steps.len() == chain_len),
         steps,
     })
 }
@@ -448,5 +524,88 @@ mod tests {
         assert_eq!(Point::At(now.0).check(&events, now), Ok(Point::At(now.0)));
         let first = Timestamp::parse_rfc3339("2026-11-02T01:00:00Z").expect("first");
         assert!(Point::At(first.0).check(&events, now).is_ok());
+    }
+
+    /// Given an application's five events (submitted … resumed, status accepted) as a broken log
+    /// may hold them, when its timeline is built, then it folds the signed chain in seq order: a
+    /// byte-identical copy of an event is left out and two swapped positions are read in seq
+    /// order, each giving the intact timeline; a missing seq or a second, different event at one
+    /// seq stops the fold at the event before, and the timeline says where and why.
+    #[test]
+    fn a_broken_log_is_folded_only_as_far_as_its_chain_runs_in_order() {
+        let events = crate::reconcile::tests::suspended("GD-7");
+        let now = Timestamp::parse_rfc3339("2026-11-25T00:00:00Z").expect("now");
+        let cal = Calendar::weekdays();
+        let timeline =
+            |events: &[Envelope]| build(events, &cal, Point::Now, now).expect("timeline");
+        let intact = timeline(&events);
+        assert_eq!(intact.status, "accepted");
+        assert_eq!(intact.steps.len(), 5);
+        assert!(intact.chain_stops.is_none());
+        let seqs = |t: &Timeline| t.steps.iter().map(|s| s.seq).collect::<Vec<_>>();
+
+        // A copy of seq 2 (forwarded) after the last event: not folded again.
+        let mut copied = events.clone();
+        copied.push(events[1].clone());
+        let t = timeline(&copied);
+        assert_eq!(
+            (t.status.as_str(), seqs(&t)),
+            ("accepted", vec![1, 2, 3, 4, 5])
+        );
+        assert_eq!(t.deadlines, intact.deadlines);
+        assert!(t.chain_stops.is_none());
+
+        // Seq 3 stored before seq 2.
+        let mut swapped = events.clone();
+        swapped.swap(1, 2);
+        let t = timeline(&swapped);
+        assert_eq!(
+            (t.status.as_str(), seqs(&t)),
+            ("accepted", vec![1, 2, 3, 4, 5])
+        );
+
+        // Seq 3 (accepted) gone: the state is the forwarded one, and the stop says so.
+        let mut gap = events.clone();
+        gap.remove(2);
+        let t = timeline(&gap);
+        assert_eq!((t.status.as_str(), seqs(&t)), ("forwarded", vec![1, 2]));
+        let stop = t.chain_stops.expect("stops");
+        assert_eq!(stop.after, 2);
+        assert_eq!(stop.reason, "seq 3 is missing (the next event is seq 4)");
+
+        // A second, different seq 4: nothing from seq 4 on is folded.
+        let mut forked = events.clone();
+        let mut other = events[3].clone();
+        other.hash = "f".repeat(64);
+        forked.push(other);
+        let t = timeline(&forked);
+        assert_eq!(
+            (t.status.as_str(), seqs(&t)),
+            ("suspended", vec![1, 2, 3, 4])
+        );
+        let stop = t.chain_stops.clone().expect("stops");
+        assert_eq!(stop.after, 4);
+        assert!(
+            stop.reason.starts_with("two different events claim seq 4"),
+            "{}",
+            stop.reason
+        );
+        let text = crate::text::render(&t);
+        assert!(
+            text.contains("the chain stops running in order after seq 4: two different events"),
+            "{text}"
+        );
+        // A point before the break is told in full, with no stop.
+        let t = build(&forked, &cal, Point::Seq(2), now).expect("timeline");
+        assert!(t.chain_stops.is_none());
+
+        // Without seq 1 there is no chain to fold.
+        let e = build(&events[1..], &cal, Point::Now, now).expect_err("no start");
+        assert!(
+            e.to_string().ends_with(
+                "do not start a chain at seq 1: seq 1 is missing (the next event is seq 2)"
+            ),
+            "{e}"
+        );
     }
 }

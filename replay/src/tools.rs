@@ -53,7 +53,9 @@ fn timeline_to(
     point: Point,
 ) -> Result<crate::timeline::Timeline, AsOfRefusal> {
     crate::timeline::build(events, cal, point, Timestamp::now()).map_err(|e| match e {
-        TimelineError::Fold(e) => AsOfRefusal::Unreadable(e.to_string()),
+        e @ (TimelineError::Fold(_) | TimelineError::NoStart { .. }) => {
+            AsOfRefusal::Unreadable(e.to_string())
+        }
         e => AsOfRefusal::Query {
             param: "at",
             rule: "range",

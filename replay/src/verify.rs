@@ -662,6 +662,10 @@ pub fn verify_events(app: &str, events: &[Envelope], key: &PublicKey) -> Report 
                 expected: app.to_string(),
                 found: e.app.clone(),
             })
+        } else if previous.is_some_and(|p| p.seq == e.seq && p.hash == e.hash) {
+            // Said as a copy; the chain goes on from the first.
+            check(&mut report, e, None, Err(ChainError::Copy { of: None }));
+            continue;
         } else {
             e.verify_link(previous, key)
         };
@@ -757,6 +761,8 @@ struct Scan<'a> {
     indexed: u64,
     /// The application's events, when only one is checked.
     kept: Vec<Envelope>,
+    /// Where each of `kept` was read.
+    kept_at: Vec<u64>,
 }
 
 impl<'a> Scan<'a> {
@@ -771,6 +777,7 @@ impl<'a> Scan<'a> {
             ended: false,
             indexed: 0,
             kept: Vec::new(),
+            kept_at: Vec::new(),
         }
     }
 
@@ -816,6 +823,7 @@ impl<'a> Scan<'a> {
         if !self.ended {
             self.gap(head.saturating_add(1));
         }
+        self.check_kept()?;
         self.check_index()?;
         Ok(self)
     }
@@ -840,50 +848,106 @@ impl<'a> Scan<'a> {
     }
 
     /// Checks a run of the log, each event against its application's last one so far, and
-    /// against the index; moves past it, a skipped position counted as removed.
+    /// against the index; moves past it, a skipped position counted as removed. One application
+    /// checked alone has its events kept and checked once all are read ([`Scan::check_kept`]).
     fn take(&mut self, run: Vec<tongban_gateway::log::Positioned>) -> Result<(), LogError> {
         for p in run {
             self.gap(p.position);
             self.move_past(p.position);
             let e = p.event;
-            if self.only.is_some_and(|app| app != e.app) {
-                continue;
-            }
-            let report = &mut self.report;
-            report.events += 1;
-            let previous = self.tails.get(&e.app).map(|t| (t.seq, t.hash.as_str()));
-            if previous.is_none() {
-                report.applications += 1;
-            }
-            check(
-                report,
-                &e,
-                Some(p.position),
-                e.verify_after(previous, self.key),
-            );
-            if let Some(index) = self.index {
-                match index.position(&e.app, e.seq)? {
-                    Some(q) if q == p.position => self.indexed += 1,
-                    indexed => report.index.push(IndexFinding::Unindexed {
-                        app: e.app.clone(),
-                        seq: e.seq,
-                        position: p.position,
-                        indexed,
-                    }),
+            match self.only {
+                Some(app) if app != e.app => {}
+                Some(_) => {
+                    self.report.events += 1;
+                    self.kept.push(e);
+                    self.kept_at.push(p.position);
+                }
+                None => {
+                    self.report.events += 1;
+                    self.link(&e, p.position)?;
                 }
             }
-            self.tails.insert(
-                e.app.clone(),
-                Tail {
+        }
+        Ok(())
+    }
+
+    /// Checks `e`, read at `position`, against its application's last event so far and against
+    /// the index, and makes it that application's last.
+    fn link(&mut self, e: &Envelope, position: u64) -> Result<(), LogError> {
+        let report = &mut self.report;
+        let previous = self.tails.get(&e.app).map(|t| (t.seq, t.hash.as_str()));
+        if previous.is_none() {
+            report.applications += 1;
+        }
+        check(
+            report,
+            e,
+            Some(position),
+            e.verify_after(previous, self.key),
+        );
+        if let Some(index) = self.index {
+            match index.position(&e.app, e.seq)? {
+                Some(q) if q == position => self.indexed += 1,
+                indexed => report.index.push(IndexFinding::Unindexed {
+                    app: e.app.clone(),
                     seq: e.seq,
-                    hash: e.hash.clone(),
-                    headed: false,
-                },
-            );
-            if self.only.is_some() {
-                self.kept.push(e);
+                    position,
+                    indexed,
+                }),
             }
         }
+        self.tails.insert(
+            e.app.clone(),
+            Tail {
+                seq: e.seq,
+                hash: e.hash.clone(),
+                headed: false,
+            },
+        );
+        Ok(())
+    }
+
+    /// The events of the one application checked alone, in the order of their positions: each
+    /// stored a second time (the same seq and hash) is said as a copy and left out of the chain,
+    /// so that the genuine events around it are not reported as out of order. Of two copies,
+    /// the one where the index places the event (where the log keeps one) is the genuine one,
+    /// else the first. (The whole-log check remembers each application's last event only; there
+    /// a copy is reported as a break of the chain.)
+    fn check_kept(&mut self) -> Result<(), LogError> {
+        let kept = std::mem::take(&mut self.kept);
+        let at = std::mem::take(&mut self.kept_at);
+        // For each event, the position of the genuine one when it is a copy.
+        let mut copy_of: Vec<Option<u64>> = vec![None; kept.len()];
+        let mut first: HashMap<(u64, &str), usize> = HashMap::new();
+        for (i, e) in kept.iter().enumerate() {
+            let Some(&j) = first.get(&(e.seq, e.hash.as_str())) else {
+                first.insert((e.seq, e.hash.as_str()), i);
+                continue;
+            };
+            let indexed = match self.index {
+                Some(index) => index.position(&e.app, e.seq)?,
+                None => None,
+            };
+            let (genuine, copy) = match indexed {
+                Some(q) if Some(&q) == at.get(i) && at.get(j) != Some(&q) => (i, j),
+                _ => (j, i),
+            };
+            copy_of[copy] = at.get(genuine).copied();
+            first.insert((e.seq, e.hash.as_str()), genuine);
+        }
+        for ((e, &position), copy) in kept.iter().zip(&at).zip(&copy_of) {
+            match copy {
+                Some(of) => check(
+                    &mut self.report,
+                    e,
+                    Some(position),
+                    Err(ChainError::Copy { of: Some(*of) }),
+                ),
+                None => self.link(e, position)?,
+            }
+        }
+        self.kept = kept;
+        self.kept_at = at;
         Ok(())
     }
 
@@ -1436,12 +1500,6 @@ mod tests {
                     position: 1,
                     indexed: None
                 },
-                IndexFinding::Unindexed {
-                    app: "app-a".into(),
-                    seq: 1,
-                    position: 5,
-                    indexed: None
-                },
                 IndexFinding::Stray(Stray {
                     app: "app-a".into(),
                     seq: 3,
@@ -1451,7 +1509,7 @@ mod tests {
                 IndexFinding::Head {
                     app: "app-a".into(),
                     head: Some(Head::Seq(3)),
-                    last: 1
+                    last: 2
                 },
             ],
             "{r:?}"
@@ -1464,13 +1522,66 @@ mod tests {
                     .to_string()
             ) && findings.contains(
                 &"BROKEN the log's index gives application app-a seq 3 as its last; its \
-                      last event in the log is seq 1"
+                      last event in the log is seq 2"
                     .to_string()
             ),
             "{findings:?}"
         );
-        // The copy at position 5 repeats seq 1: a broken link as well.
+        // The copy at position 5 repeats seq 1: said as a copy of the event at position 1.
         assert_eq!(r.broken.len(), 1, "{r:?}");
+        assert_eq!(r.broken[0].error, ChainError::Copy { of: Some(1) });
+    }
+
+    /// Given an application's three events with a byte-identical copy of its seq 3 stored before
+    /// its seq 2 (positions 1, 3, 4 genuine, the index pointing at them; the copy at 2), when
+    /// the application is checked alone, then the copy is the one finding, naming where the
+    /// genuine event is, and no genuine event is blamed; with the copy after them instead, the
+    /// later one is the copy. (It reported "seq 3 follows seq 1" and "seq 2 follows seq 3".)
+    #[test]
+    fn an_extra_copy_of_an_event_is_said_as_a_copy_not_blamed_on_its_neighbours() {
+        let genuine = chain();
+        let events: Vec<Envelope> = genuine.events.iter().map(|p| p.event.clone()).collect();
+        let (a1, a2, a3) = (&events[0], &events[1], &events[2]);
+        let mut log = Fixed::new(
+            &[a1.clone(), a3.clone(), a2.clone(), a3.clone()],
+            &[1, 2, 3, 4],
+            4,
+        )
+        .indexed();
+        log.index_entries().insert(("app-a".into(), 2), 3);
+        log.index_entries().insert(("app-a".into(), 3), 4);
+        let (kept, r) = scan(&log);
+        assert_eq!(kept.len(), 4);
+        assert_eq!(
+            r.findings(),
+            vec![
+                "BROKEN application app-a seq 3 (log position 2): a second copy of this event \
+                 (the same seq and hash), first at log position 4: left out of the chain"
+            ],
+            "{r:?}"
+        );
+        assert_eq!(r.verdict(), Verdict::Broken);
+
+        let log = Fixed::new(
+            &[a1.clone(), a2.clone(), a3.clone(), a2.clone()],
+            &[1, 2, 3, 4],
+            4,
+        )
+        .indexed();
+        let mut log = log;
+        log.index_entries().insert(("app-a".into(), 2), 2);
+        if let Some((_, heads)) = log.index.as_mut() {
+            heads.insert("app-a".into(), 3);
+        }
+        let (_, r) = scan(&log);
+        assert_eq!(
+            r.findings(),
+            vec![
+                "BROKEN application app-a seq 2 (log position 4): a second copy of this event \
+                 (the same seq and hash), first at log position 2: left out of the chain"
+            ],
+            "{r:?}"
+        );
     }
 
     /// `chain()` with app-a's latest event (seq 3, log position 3) removed, its index entry

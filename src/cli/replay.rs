@@ -31,15 +31,28 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let point = point
         .check(&evidence.events, Timestamp::now())
         .map_err(refused)?;
-    let t = timeline::build(
+    let verification = &evidence.verification;
+    let t = match timeline::build(
         &evidence.events,
         &evidence.calendar,
         point,
         Timestamp::now(),
-    )?;
+    ) {
+        Ok(t) => t,
+        // No chain to fold (its first event is gone): the verification's findings say what the
+        // log holds instead, and the exit code is the verdict's, as for any broken chain.
+        Err(e @ timeline::TimelineError::NoStart { .. }) => {
+            outln!("{e}")?;
+            outln!("verification: {}", verification.summary())?;
+            for finding in verification.findings() {
+                outln!("{finding}")?;
+            }
+            return Ok(offline::verdict(verification));
+        }
+        Err(e) => return Err(e.into()),
+    };
     // A timeline from a log that does not verify is still shown (it is what the log says), but
     // never without saying so: the verdict goes with it in every format, and the exit code is 1.
-    let verification = &evidence.verification;
     match format.as_str() {
         "json" => {
             let value = tongban_replay::json::document(&t, verification, &evidence.provenance);

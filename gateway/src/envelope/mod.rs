@@ -72,6 +72,13 @@ pub enum ChainError {
     /// cannot be replayed past it.
     #[error("the event does not read as its type: {0}")]
     Undecodable(String),
+    /// The same event (its seq and hash) already read at another place: stored twice. Left out
+    /// of the chain's check, so that the events around it are not blamed for it.
+    #[error("a second copy of this event (the same seq and hash){}: left out of the chain", match of {
+        Some(p) => format!(", first at log position {p}"),
+        None => String::new(),
+    })]
+    Copy { of: Option<u64> },
 }
 
 /// How a `sig` departs from 128 lowercase hex digits ([`ChainError::SigFormat`]).
