@@ -10,8 +10,8 @@
 use std::process::ExitCode;
 
 use tongban_gateway::log::{AnyLog, EventLog};
-use tongban_gateway::projections::rebuild::{Cursors, clear, fill};
-use tongban_gateway::projections::{ProjectionStore, Submissions};
+use tongban_gateway::projections::rebuild::{Cursors, clear_noting, fill};
+use tongban_gateway::projections::{ProjectionError, ProjectionStore, Submissions};
 use tongban_gateway::server::{check_key_for_stream, load_calendar, rebind_log_source};
 use tongban_replay::verify::LostEnd;
 
@@ -74,8 +74,25 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         // Projections of this log applied past its end: the log lost events they had applied,
         // and they are the one record left of that. Not dropped unless the operator says so.
         let projections = dir.projections();
-        if same_log && projections.is_dir() {
-            let checkpoint = ProjectionStore::open_any_layout(&projections)?.checkpoint()?;
+        // Projections that do not open are set aside by the clear below; what they applied
+        // cannot be compared with the log's end.
+        let checkpoint = match projections.is_dir() && same_log {
+            false => None,
+            true => match ProjectionStore::open_any_layout(&projections) {
+                Ok(store) => Some(store.checkpoint()?),
+                Err(ProjectionError::Unopenable { .. }) => {
+                    eprintln!(
+                        "the projections in {} do not open: how far they were applied cannot \
+                         be compared with the log's end (events lost from the log's end would \
+                         not be found by it; `tongban verify` checks the log itself)",
+                        projections.display()
+                    );
+                    None
+                }
+                Err(e) => return Err(e.into()),
+            },
+        };
+        if let Some(checkpoint) = checkpoint {
             let end = *log.head().borrow();
             if let Some(lost) = LostEnd::of(end, checkpoint, &projections.display().to_string()) {
                 let positions = lost.positions();
@@ -112,8 +129,8 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 );
             }
         }
-        let store =
-            clear(&dir.projections(), cursors)?.with_submissions(Submissions::for_log(&log));
+        let store = clear_noting(&dir.projections(), cursors, &mut |note| eprintln!("{note}"))?
+            .with_submissions(Submissions::for_log(&log));
         // From here the projections follow this log, whether or not they followed it before
         // (a stream recreated under the same name is another log). Bound before anything is
         // written, so that an interrupted rebuild leaves projections bound to the log they hold.

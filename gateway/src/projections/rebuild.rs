@@ -56,6 +56,22 @@ pub enum Cursors {
 /// between (killed, power lost) finds them there the next time, instead of losing every region's
 /// progress.
 pub fn clear(dir: &Path, cursors: Cursors) -> Result<ProjectionStore, RebuildError> {
+    clear_noting(dir, cursors, &mut |note| tracing::warn!("{note}"))
+}
+
+/// [`clear`], telling `note` what the operator must know: projections that did not open, set
+/// aside (not removed: a damaged store may be wanted to find out what damaged it), and whether
+/// the regions' feed cursors were saved before.
+///
+/// A store that does not open is no reason to refuse a rebuild: it holds nothing the log does
+/// not, but the regions' cursors, which come from the file [`clear`] keeps while it works when
+/// there is one (an interrupted rebuild), and are otherwise lost: those regions read their feeds
+/// from the start again (their consumers know events by id).
+pub fn clear_noting(
+    dir: &Path,
+    cursors: Cursors,
+    note: &mut dyn FnMut(&str),
+) -> Result<ProjectionStore, RebuildError> {
     let saved = saved_cursors(dir);
     let io = |source: std::io::Error| RebuildError::Remove {
         path: saved.display().to_string(),
@@ -76,9 +92,31 @@ pub fn clear(dir: &Path, cursors: Cursors) -> Result<ProjectionStore, RebuildErr
             // And what the projections hold now, if they are still there (a gateway may have
             // run on them since): each region's furthest of the two.
             if dir.exists() {
-                for (region, position) in ProjectionStore::open_any_layout(dir)?.feed_cursors()? {
-                    let at = kept.entry(region).or_default();
-                    *at = (*at).max(position);
+                match ProjectionStore::open_any_layout(dir) {
+                    Ok(store) => {
+                        for (region, position) in store.feed_cursors()? {
+                            let at = kept.entry(region).or_default();
+                            *at = (*at).max(position);
+                        }
+                    }
+                    Err(ProjectionError::Unopenable { reason, .. }) => {
+                        let aside = set_aside(dir)?;
+                        note(&format!(
+                            "the projections in {} do not open ({reason}); set aside as {} \
+                             (delete it once it is not wanted) and built again from the log. {}",
+                            dir.display(),
+                            aside.display(),
+                            match saved.exists() {
+                                true =>
+                                    "The regions' feed cursors are those saved by the \
+                                         interrupted rebuild before",
+                                false =>
+                                    "Their regions' feed cursors are lost: each region's \
+                                          feed starts again from the beginning",
+                            }
+                        ));
+                    }
+                    Err(e) => return Err(e.into()),
                 }
             }
             let kept: Vec<(String, u64)> = kept.into_iter().collect();
@@ -102,6 +140,22 @@ pub fn clear(dir: &Path, cursors: Cursors) -> Result<ProjectionStore, RebuildErr
         _ => {}
     }
     Ok(store)
+}
+
+/// Renames the projections in `dir` to a sibling named for this moment
+/// (`projections.unopenable-<seconds since the epoch>`), and returns its path.
+fn set_aside(dir: &Path) -> Result<std::path::PathBuf, RebuildError> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut name = dir.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".unopenable-{secs}"));
+    let aside = dir.with_file_name(name);
+    std::fs::rename(dir, &aside).map_err(|source| RebuildError::Remove {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    Ok(aside)
 }
 
 /// Where [`clear`] keeps the cursors while it replaces the projections in `dir`.
@@ -200,6 +254,60 @@ mod tests {
         // Another log: every cursor starts again.
         let store = clear(&path, Cursors::Drop).expect("clear");
         assert_eq!(store.feed_cursors().expect("cursors"), []);
+    }
+
+    /// Given projections that do not open (their `version` file emptied, as a process killed
+    /// while creating them leaves it), with and without the cursors an interrupted rebuild
+    /// saved, when they are cleared, then they are set aside, not refused: the store opens
+    /// afresh, with the saved cursors or none, and the note says which. (Neither `rebuild`
+    /// nor `serve` started again: the clear opened the old store first, and failed with it.)
+    #[test]
+    fn projections_that_do_not_open_are_set_aside_and_built_again() {
+        let dir = TempDir::new("rebuild-unopenable");
+        let path = dir.path().join("projections");
+        let damage = |path: &Path| {
+            let store = ProjectionStore::open(path).expect("open");
+            store.ack_feed("310000", 5).expect("ack");
+            drop(store);
+            std::fs::write(path.join("version"), b"").expect("damage");
+        };
+        damage(&path);
+        let refused = ProjectionStore::open(&path).err().expect("does not open");
+        assert!(
+            refused.to_string().contains("run `tongban rebuild`"),
+            "{refused}"
+        );
+        std::fs::write(
+            saved_cursors(&path),
+            serde_json::to_vec(&[("310000", 82u64)]).expect("json"),
+        )
+        .expect("saved");
+        let mut notes = Vec::new();
+        let store = clear_noting(&path, Cursors::Keep, &mut |n| notes.push(n.to_string()))
+            .expect("cleared");
+        assert_eq!(store.feed_cursor("310000").expect("cursor"), 82);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains("do not open") && notes[0].contains("saved by the interrupted"),
+            "{notes:?}"
+        );
+        let aside: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("projections.unopenable-"))
+            .collect();
+        assert_eq!(aside.len(), 1, "{aside:?}");
+        drop(store);
+
+        // No saved cursors: they are said to be lost, and the store still opens.
+        std::fs::remove_dir_all(dir.path().join(&aside[0])).expect("remove");
+        damage(&path);
+        let mut notes = Vec::new();
+        let store = clear_noting(&path, Cursors::Keep, &mut |n| notes.push(n.to_string()))
+            .expect("cleared");
+        assert_eq!(store.feed_cursors().expect("cursors"), []);
+        assert!(notes[0].contains("feed starts again"), "{notes:?}");
     }
 
     /// A clear interrupted after it removed the projections (the state it leaves: their cursors

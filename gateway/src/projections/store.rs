@@ -72,6 +72,15 @@ pub enum ProjectionError {
          --data, and --nats URL when the log is on JetStream)"
     )]
     Layout { dir: String, found: u64 },
+    /// The store in `dir` does not open (a file damaged or left half-made by a process killed
+    /// while creating it): the projections hold nothing the log does not, so `tongban rebuild`
+    /// replaces them, setting the old ones aside.
+    #[error(
+        "the projections in {dir} do not open ({reason}); they hold nothing the log does not: \
+         stop the gateway and run `tongban rebuild` (the same --data, and --nats URL when the \
+         log is on JetStream), which sets them aside and builds them again from the log"
+    )]
+    Unopenable { dir: String, reason: String },
     #[error("projection store holds an unreadable view for {key}: {reason}")]
     Corrupt { key: String, reason: String },
     #[error(transparent)]
@@ -394,7 +403,10 @@ impl ProjectionStore {
                     "{} is in use by another process (is a gateway running on this data directory?)",
                     dir.display()
                 )),
-                e => storage(e),
+                e => ProjectionError::Unopenable {
+                    dir: dir.display().to_string(),
+                    reason: describe_failure(&e),
+                },
             })?;
         use crate::fjall_tuning::{
             BULK_MEMTABLE_BYTES as BULK, SMALL_MEMTABLE_BYTES as SMALL, Values,
