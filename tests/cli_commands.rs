@@ -773,3 +773,48 @@ fn reconcile_refuses_what_it_cannot_read() {
         );
     }
 }
+
+/// Given a data directory written by the gateway, when its `log/lock` is removed (backup tools
+/// leave lock files out), then `verify` exits 2 naming that file and how to recreate it, with
+/// no Rust debug text and no advice to restore the log from a backup; when `projections/lock`
+/// is, it verifies the chain (exit 0) and warns naming the file and what it did not check.
+#[test]
+fn verify_names_a_missing_lock_file() {
+    let dir = TempDir::new("cli-missing-lock");
+    let data = dir.0.join("data");
+    let (mut gw, _, _) = one_application(&data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let d = data.to_str().expect("path");
+
+    let lock = data.join("log").join("lock");
+    std::fs::remove_file(&lock).expect("remove log/lock");
+    let out = run(&["verify", "--data", d]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{} is missing: it is fjall's lock file",
+            lock.display()
+        )) && err.contains(&format!("`touch {}`", lock.display())),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Io(") && !err.contains("restore the log from a backup"),
+        "{err}"
+    );
+    std::fs::write(&lock, "").expect("recreate log/lock");
+
+    let lock = data.join("projections").join("lock");
+    std::fs::remove_file(&lock).expect("remove projections/lock");
+    let out = run(&["verify", "--data", d]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(text(&out.stdout).starts_with("intact: "), "{err}");
+    assert!(
+        err.contains(
+            "it was not checked whether events were lost from the log's end (past the last \
+             position the projections applied)"
+        ) && err.contains(&format!("{} is missing", lock.display())),
+        "{err}"
+    );
+}
