@@ -116,7 +116,7 @@ impl OperatorTools for ReplayTools {
     fn reconcile(&self, region: &str) -> Box<dyn ReconcileSession> {
         Box::new(Session {
             index: LogIndex::new(region),
-            records: Vec::new(),
+            records: Records::default(),
         })
     }
 }
