@@ -740,18 +740,43 @@ fn reconcile_refuses_what_it_cannot_read() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(want), "{args:?}: want {want:?} in {err}");
     }
-    // A record that does not read is told once by its line, with no stand-in id.
+    // A record that does not read is told once by its line, with the application it names
+    // (which is then not also missing at the province), and a line that names none with no
+    // stand-in id.
     let out = reconcile(
-        &format!("{{\"app\":\"{id}\",\"status\":\"submitted\"}}\n"),
+        &format!("{{\"app\":\"{id}\",\"status\":\"submitted\"}}\n{{\"status\":\n"),
         &[],
     );
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
-        stdout.contains("\nline 1: column ") && stdout.contains(": missing field \"updated_at\""),
+        stdout.contains(&format!("\nline 1: {id}: column "))
+            && stdout.contains(
+                ": missing field \"updated_at\"; the log has this application (submitted), and \
+                 this line, its record, could not be compared\n"
+            ),
         "{stdout}"
     );
+    assert!(stdout.contains("\nline 2: column "), "{stdout}");
+    assert!(!stdout.contains("missing-at-province: "), "{stdout}");
     assert!(!stdout.contains(": -:"), "{stdout}");
+    // A seq other than the log's last is reported with both; columns it does not compare are
+    // named in the header, their values never shown.
+    let out = reconcile(
+        &format!("app,status,updated_at,seq,name\n{id},submitted,2026-11-02 09:00:00,7,张三\n"),
+        &[],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("\n  not compared (columns this does not read): name\n")
+            && stdout.contains("\n  seq-differs: 1")
+            && stdout.contains(
+                "the province's last event of this application is seq 7, the log's seq 1"
+            ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("张三"), "{stdout}");
     // An application the province has no record of is shown with the log's status (and the
     // region's own serial, when the log holds one): its origin's export has no records.
     std::fs::write(&records, "app,status,updated_at\n").expect("records");
@@ -772,4 +797,49 @@ fn reconcile_refuses_what_it_cannot_read() {
             "{out}"
         );
     }
+}
+
+/// Given a data directory written by the gateway, when its `log/lock` is removed (backup tools
+/// leave lock files out), then `verify` exits 2 naming that file and how to recreate it, with
+/// no Rust debug text and no advice to restore the log from a backup; when `projections/lock`
+/// is, it verifies the chain (exit 0) and warns naming the file and what it did not check.
+#[test]
+fn verify_names_a_missing_lock_file() {
+    let dir = TempDir::new("cli-missing-lock");
+    let data = dir.0.join("data");
+    let (mut gw, _, _) = one_application(&data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let d = data.to_str().expect("path");
+
+    let lock = data.join("log").join("lock");
+    std::fs::remove_file(&lock).expect("remove log/lock");
+    let out = run(&["verify", "--data", d]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{} is missing: it is fjall's lock file",
+            lock.display()
+        )) && err.contains(&format!("`touch {}`", lock.display())),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Io(") && !err.contains("restore the log from a backup"),
+        "{err}"
+    );
+    std::fs::write(&lock, "").expect("recreate log/lock");
+
+    let lock = data.join("projections").join("lock");
+    std::fs::remove_file(&lock).expect("remove projections/lock");
+    let out = run(&["verify", "--data", d]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(text(&out.stdout).starts_with("intact: "), "{err}");
+    assert!(
+        err.contains(
+            "it was not checked whether events were lost from the log's end (past the last \
+             position the projections applied)"
+        ) && err.contains(&format!("{} is missing", lock.display())),
+        "{err}"
+    );
 }

@@ -160,10 +160,11 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
     assert_ne!(code, 0);
     assert!(err.contains("--at"), "{err}");
     // A moment yet to come names no state: the log cannot tell what will have happened by then.
-    let (code, _, err) = tongban(&["replay", &id, "--at", "2999-01-01T00:00:00Z"], &data);
+    // The refusal quotes the moment as typed, then as read.
+    let (code, _, err) = tongban(&["replay", &id, "--at", "2999-01-01T08:00:00+08:00"], &data);
     assert_eq!(code, 2, "{err}");
     assert!(
-        err.contains("--at 2999-01-01T00:00:00.000Z is after now"),
+        err.contains("--at 2999-01-01T08:00:00+08:00 (2999-01-01T00:00:00.000Z) is after now"),
         "{err}"
     );
 

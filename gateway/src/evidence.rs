@@ -43,6 +43,12 @@ pub struct EvidenceStore {
 impl EvidenceStore {
     pub fn open(dir: &Path) -> Result<EvidenceStore, EvidenceError> {
         std::fs::create_dir_all(dir).map_err(|e| storage(format!("{}: {e}", dir.display())))?;
+        if let Some(missing) = crate::fjall_tuning::missing_file(dir) {
+            return Err(storage(format!(
+                "the evidence store in {} does not open: {missing}",
+                dir.display()
+            )));
+        }
         let db = Database::builder(dir)
             .cache_size(crate::fjall_tuning::CACHE_BYTES)
             .open()

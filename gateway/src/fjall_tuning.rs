@@ -75,6 +75,54 @@ pub const PROJECTION_WORKERS: usize = 1;
 /// takes the request the first keeps handing back.
 pub const LOG_WORKERS: usize = 3;
 
+/// Why the fjall store in `dir` cannot open, when a file fjall needs is missing from it: fjall
+/// says so as a bare I/O error naming no file (`No such file or directory`), and a store copied
+/// by a backup tool that leaves lock files out is whole but for that file. `None` when both are
+/// there, or the directory holds no store yet (fjall makes a new one).
+///
+/// - `lock`: fjall's lock file, empty, which it only opens to lock (fjall 3.1 creates it with
+///   a new store and never again). It is not made here: were the lock file of a running gateway
+///   deleted, a new one would let a second process lock and open the same store beside it. The
+///   operator, who knows no tongban process uses the directory, recreates it.
+/// - `version`: fjall's format marker, written when the store is made. Without it fjall takes
+///   the directory for a new store and would start one over the old files, so it must be there
+///   before fjall opens the directory at all.
+pub fn missing_file(dir: &std::path::Path) -> Option<String> {
+    let holds_store = dir.join("keyspaces").is_dir()
+        || std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.path().extension().is_some_and(|x| x == "jnl"))
+        });
+    if !holds_store {
+        return None;
+    }
+    let version = dir.join("version");
+    if !version.exists() {
+        return Some(format!(
+            "{} is missing, though the directory holds a store (its journal and keyspaces): it \
+             is fjall's format marker, written when the store was made, and a copy or backup \
+             left it out. Nothing was opened (without it, fjall would start a new, empty store \
+             over these files). Copy the file back from where this directory came from; every \
+             store this build makes has the same one, so the file of the same name in a new data \
+             directory serves too",
+            version.display()
+        ));
+    }
+    let lock = dir.join("lock");
+    if !lock.exists() {
+        return Some(format!(
+            "{} is missing: it is fjall's lock file, an empty file that marks the store as open, \
+             and backup tools often leave it out. Nothing is damaged and nothing was opened: \
+             recreate it as an empty file (`touch {}`) while no tongban process uses this data \
+             directory, and start again",
+            lock.display(),
+            lock.display()
+        ));
+    }
+    None
+}
+
 /// The event log's database in `dir`, as the embedded log opens it: journal persisted by the log's
 /// own group commit, the block cache budget, [`LOG_WORKERS`] workers. The raw fjall stage of
 /// `tongban bench` opens its baseline through this too, so the two stay alike.

@@ -36,6 +36,45 @@ pub struct ProvinceRecord {
     pub serial: Option<String>,
     pub status: String,
     pub updated_at: String,
+    /// `updated_at` was a JSON number (`20261205162458`): messages quote it back as written,
+    /// a number, not a string.
+    #[serde(skip)]
+    pub updated_at_is_number: bool,
+    /// The seq of the application's last event the province holds (column `seq` or
+    /// `last_seq`), compared with the log's last seq when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+}
+
+impl ProvinceRecord {
+    /// `updated_at` as the province wrote it, for messages: a string in quotes, a number bare.
+    fn written_updated_at(&self) -> String {
+        if self.updated_at_is_number {
+            self.updated_at.clone()
+        } else {
+            format!("{:?}", self.updated_at)
+        }
+    }
+}
+
+/// A line of the export that is no record that can be compared: why, and the application it
+/// names if it names one (by `app` or `serial`), so that application is not also reported
+/// missing at the province when its record is right there, only unreadable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub app: Option<String>,
+    pub serial: Option<String>,
+    pub reason: String,
+}
+
+impl Unreadable {
+    fn nameless(reason: String) -> Unreadable {
+        Unreadable {
+            app: None,
+            serial: None,
+            reason,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -70,6 +109,10 @@ pub enum Category {
     /// An event of one of the region's applications that this build cannot read: the log side
     /// of that application stops before it, so it may show an earlier status than it has.
     UndecodableEvent,
+    /// The record's `seq` (its last event of the application) is not the log's last seq, and
+    /// the status comparison does not explain it: the statuses are the same, or the province is
+    /// behind yet counts more events than the log, or ahead yet counts fewer.
+    SeqDiffers,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -93,6 +136,12 @@ pub struct Discrepancy {
     /// or a `full-date` (`2026-12-05`) where it wrote a date alone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub province_at: Option<String>,
+    /// `seq-differs`: the seq of the application's last event in the log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_seq: Option<u64>,
+    /// `seq-differs`: the seq the province's record gives.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub province_seq: Option<u64>,
     pub detail: String,
 }
 
@@ -102,6 +151,11 @@ pub struct ReconcileReport {
     pub records: usize,
     pub log_applications: usize,
     pub agreeing: usize,
+    /// The export's columns (or JSON members) this does not compare, by name only: their
+    /// values may be personal data and are never shown, but the operator should know that a
+    /// column they expected to be checked was not.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_compared: Vec<String>,
     pub counts: BTreeMap<String, usize>,
     pub discrepancies: Vec<Discrepancy>,
 }
@@ -120,6 +174,12 @@ impl ReconcileReport {
             self.agreeing,
             self.discrepancies.len()
         );
+        if !self.not_compared.is_empty() {
+            s.push_str(&format!(
+                "\n  not compared (columns this does not read): {}",
+                self.not_compared.join(", ")
+            ));
+        }
         for (k, n) in &self.counts {
             s.push_str(&format!("\n  {k}: {n}"));
         }
@@ -142,6 +202,9 @@ struct LogSide {
     /// Whether the region has received the application: the origin at its submission, a
     /// handler once it is forwarded (see the module's doc).
     received: bool,
+    /// The seq of the application's last event in the log, readable or not: a province counts
+    /// every event it was sent, and the envelope's seq reads whether or not its data does.
+    last_seq: u64,
 }
 
 /// Where a bad byte is, for people: `line 3, column 7 (byte 0xFF)`, the column counted in
@@ -371,6 +434,81 @@ fn province_time(s: &str) -> Option<ProvinceTime> {
     with_offset(s).map(ProvinceTime::At)
 }
 
+/// Why `s`, which no form reads, is still no time: it starts with a date in one of the forms
+/// `updated_at` is read in (`2026-02-30`, `2026/2/30`, `20260230`, `2026年2月30日`, with or
+/// without a time after it) that is no day of the calendar. `None` when it starts with no
+/// such date, and the message lists the forms instead.
+fn no_such_date(s: &str) -> Option<String> {
+    let s = s.trim();
+    let digits = |t: &str| t.bytes().take_while(u8::is_ascii_digit).count();
+    let year = s.get(..4).filter(|y| digits(y) == 4)?;
+    let rest = s.get(4..)?;
+    let number = |t: &str, n: usize| t.get(..n).and_then(|v| v.parse::<i64>().ok());
+    let (month, day, after) = if let Some(rest) = rest.strip_prefix(['-', '/']) {
+        let sep = s.get(4..5)?;
+        let m = digits(rest);
+        let rest_m = rest.get(m..)?.strip_prefix(sep)?;
+        let d = digits(rest_m);
+        if !(1..=2).contains(&m) || !(1..=2).contains(&d) {
+            return None;
+        }
+        (number(rest, m)?, number(rest_m, d)?, rest_m.get(d..)?)
+    } else if let Some(rest) = rest.strip_prefix('年') {
+        let m = digits(rest);
+        let rest_m = rest.get(m..)?.strip_prefix('月')?;
+        let d = digits(rest_m);
+        if !(1..=2).contains(&m) || !(1..=2).contains(&d) {
+            return None;
+        }
+        (
+            number(rest, m)?,
+            number(rest_m, d)?,
+            rest_m.get(d..)?.strip_prefix('日')?,
+        )
+    } else {
+        // yyyyMMdd, alone or with HHmm or HHmmss after it.
+        if ![4, 8, 10].contains(&digits(rest)) {
+            return None;
+        }
+        (number(rest, 2)?, number(rest.get(2..)?, 2)?, "")
+    };
+    // A date, then the end or what starts a time.
+    if !(after.is_empty() || after.starts_with([' ', 'T', 't'])) {
+        return None;
+    }
+    let y: i64 = year.parse().ok()?;
+    if CivilDate::from_ymd(y, month, day).is_some() {
+        return None;
+    }
+    let date = format!("{year}-{month:02}-{day:02}");
+    if !(1..=12).contains(&month) {
+        return Some(format!("{date} is no such date: a year has 12 months"));
+    }
+    let days = (28..=31)
+        .rev()
+        .find(|&d| CivilDate::from_ymd(y, month, d).is_some())?;
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let name = usize::try_from(month - 1)
+        .ok()
+        .and_then(|i| MONTHS.get(i))?;
+    Some(format!(
+        "{date} is no such date: {name} {year} has {days} days"
+    ))
+}
+
 /// An instant as Beijing time for people, `2026-12-05 16:24:58.000 北京时间`.
 fn beijing_text(t: Timestamp) -> String {
     format!("{} 北京时间", crate::html::beijing(&t.to_rfc3339()))
@@ -457,12 +595,11 @@ impl LogIndex {
 
     /// Feeds one event (any application; others' are skipped once known not to involve the region).
     pub fn add(&mut self, e: &Envelope) {
-        if self
-            .apps
-            .get(&e.app)
-            .is_some_and(|side| side.stopped_at.is_some())
-        {
-            return;
+        if let Some(side) = self.apps.get_mut(&e.app) {
+            side.last_seq = side.last_seq.max(e.seq);
+            if side.stopped_at.is_some() {
+                return;
+            }
         }
         let event = match Event::from_envelope(e) {
             Ok(event) => event,
@@ -496,6 +633,7 @@ impl LogIndex {
                     idempotency_key: s.idempotency_key.clone(),
                     stopped_at: None,
                     received: s.origin == self.region,
+                    last_seq: e.seq,
                 },
             );
             return;
@@ -518,15 +656,12 @@ impl LogIndex {
     }
 
     /// Compares with the province's records (with their line numbers).
-    pub fn reconcile(
-        self,
-        records: Vec<(usize, Result<ProvinceRecord, String>)>,
-        tolerance_ms: i64,
-    ) -> ReconcileReport {
+    pub fn reconcile(self, records: Records, tolerance_ms: i64) -> ReconcileReport {
         let mut report = ReconcileReport {
             region: self.region.clone(),
-            records: records.len(),
+            records: records.lines.len(),
             log_applications: self.apps.values().filter(|s| s.received).count(),
+            not_compared: records.not_compared,
             ..Default::default()
         };
         // Each 受理编号 → the applications that carry it, and whether this region gave it.
@@ -544,38 +679,31 @@ impl LogIndex {
         // record; the applications whose records agree. Agreement is counted per application.
         let mut first_line: HashMap<String, usize> = HashMap::new();
         let mut agreeing: std::collections::HashSet<String> = Default::default();
-        for (line, record) in records {
+        for (line, record) in records.lines {
             let record = match record {
                 Ok(r) => r,
-                Err(reason) => {
-                    report.discrepancies.push(Discrepancy {
-                        category: Category::InvalidRecord,
-                        app: None,
-                        serial: None,
-                        line: Some(line),
-                        log_status: None,
-                        province_status: None,
-                        log_at: None,
-                        province_at: None,
-                        detail: reason,
-                    });
+                Err(unreadable) => {
+                    let d = self.invalid_record(line, unreadable, None, &by_reference, &mut seen);
+                    report.discrepancies.push(d);
                     continue;
                 }
             };
             // A status outside the vocabulary is the record's own fault, whether or not the
             // log has its application: said first, with the names it could have used.
             if parse_status(&record.status).is_none() {
-                report.discrepancies.push(Discrepancy {
-                    category: Category::InvalidRecord,
+                let unreadable = Unreadable {
                     app: record.app.clone(),
                     serial: record.serial.clone(),
-                    line: Some(line),
-                    log_status: None,
-                    province_status: Some(record.status.clone()),
-                    log_at: None,
-                    province_at: None,
-                    detail: not_canonical(&record.status),
-                });
+                    reason: not_canonical(&record.status),
+                };
+                let d = self.invalid_record(
+                    line,
+                    unreadable,
+                    Some(record.status.clone()),
+                    &by_reference,
+                    &mut seen,
+                );
+                report.discrepancies.push(d);
                 continue;
             }
             let app_id = match (&record.app, &record.serial) {
@@ -592,6 +720,8 @@ impl LogIndex {
                             province_status: Some(record.status.clone()),
                             log_at: None,
                             province_at: None,
+                            log_seq: None,
+                            province_seq: None,
                             detail: format!(
                                 "serial {serial:?} names {} applications in the log ({}), and not \
                                  exactly one of them by {}'s own numbering: give the record its \
@@ -624,6 +754,8 @@ impl LogIndex {
                     province_status: Some(record.status.clone()),
                     log_at: None,
                     province_at: None,
+                    log_seq: None,
+                    province_seq: None,
                     detail: format!(
                         "a second record of this application: the first is on line {first}, and \
                          only that one is compared"
@@ -641,6 +773,8 @@ impl LogIndex {
                 province_status: Some(record.status.clone()),
                 log_at: None,
                 province_at: None,
+                log_seq: None,
+                province_seq: None,
                 detail: String::new(),
             };
             let Some(side) = app_id.as_ref().and_then(|id| self.apps.get(id)) else {
@@ -663,12 +797,12 @@ impl LogIndex {
                     ..d.clone()
                 });
             }
-            match compare_status(side, &record, tolerance_ms, d) {
-                Some(status) => found.push(status),
-                None if found.is_empty() => {
-                    agreeing.insert(key);
-                }
-                None => {}
+            let status = compare_status(side, &record, tolerance_ms, d.clone());
+            let seq = compare_seq(side, &record, status.as_ref().map(|s| s.category), d);
+            found.extend(status);
+            found.extend(seq);
+            if found.is_empty() {
+                agreeing.insert(key);
             }
             report.discrepancies.extend(found);
         }
@@ -702,6 +836,8 @@ impl LogIndex {
                 province_status: None,
                 log_at: None,
                 province_at: None,
+                log_seq: None,
+                province_seq: None,
                 detail,
             });
         }
@@ -717,6 +853,8 @@ impl LogIndex {
                 province_status: None,
                 log_at: None,
                 province_at: None,
+                log_seq: None,
+                province_seq: None,
                 detail: "the log has this application; the province's records do not".into(),
             });
         }
@@ -729,6 +867,59 @@ impl LogIndex {
         }
         report
     }
+}
+
+/// The seq comparison of one record with its application's log side, given what the status
+/// comparison found (`status`): `None` when the seqs agree or the status finding explains the
+/// difference, else `base` as `seq-differs` with both seqs.
+///
+/// A province behind in status has seen fewer events than the log, and one ahead more: a seq
+/// that differs that way is the status finding again, not a second one. It is a finding of
+/// its own where the statuses are the same (an event that changes no status, such as an
+/// extension, never reached one side), or where it runs against the status (behind yet counting
+/// more events, ahead yet fewer). Statuses that contradict each other, and a record whose time
+/// cannot be read, already say the record and the log diverge; the seq adds nothing to that.
+fn compare_seq(
+    side: &LogSide,
+    record: &ProvinceRecord,
+    status: Option<Category>,
+    base: Discrepancy,
+) -> Option<Discrepancy> {
+    let province = record.seq?;
+    let log = side.last_seq;
+    if province == log {
+        return None;
+    }
+    let log_status = side.state.status;
+    let counts = format!(
+        "the province's last event of this application is seq {province}, the log's seq {log}"
+    );
+    let detail = match status {
+        None | Some(Category::TimestampsDisagree) if province < log => {
+            format!("both {log_status}, but {counts}: events of the log never reached the province")
+        }
+        None | Some(Category::TimestampsDisagree) => format!(
+            "both {log_status}, but {counts}: the province counts events the log does not have"
+        ),
+        Some(Category::ProvinceBehind) if province > log => format!(
+            "{counts}: more events than the log has, though its status ({}) is behind the \
+             log's ({log_status})",
+            record.status
+        ),
+        Some(Category::ProvinceAhead) if province < log => format!(
+            "{counts}: fewer events than the log has, though its status ({}) is ahead of the \
+             log's ({log_status})",
+            record.status
+        ),
+        _ => return None,
+    };
+    Some(Discrepancy {
+        category: Category::SeqDiffers,
+        log_seq: Some(log),
+        province_seq: Some(province),
+        detail,
+        ..base
+    })
 }
 
 /// The status comparison of one record with its application's log side: `None` when they
@@ -758,12 +949,18 @@ fn compare_status(
             .rev()
             .find(|(s, _)| *s == log_status)
             .map(|(_, t)| *t);
-        let written = &record.updated_at;
-        let (Some(log_t), Some(province_t)) = (reached, province_time(written)) else {
-            return match province_time(written) {
+        let written = record.written_updated_at();
+        let province_t = province_time(&record.updated_at);
+        let (Some(log_t), Some(province_t)) = (reached, province_t) else {
+            return match province_t {
                 None => found(
                     Category::InvalidRecord,
-                    format!("updated_at {written:?} is not a time this reads: {TIME_FORMS}"),
+                    match no_such_date(&record.updated_at) {
+                        Some(why) => format!("updated_at {written}: {why}"),
+                        None => {
+                            format!("updated_at {written} is not a time this reads: {TIME_FORMS}")
+                        }
+                    },
                 ),
                 Some(_) => None,
             };
@@ -792,7 +989,7 @@ fn compare_status(
             province_at: Some(province_at),
             detail: format!(
                 "both {log_status}, reached at {} in the log but {at_province} at the province \
-                 (it writes {written:?})",
+                 (it writes {written})",
                 beijing_text(log_t)
             ),
             ..base
@@ -823,6 +1020,53 @@ fn compare_status(
 }
 
 impl LogIndex {
+    /// The `invalid-record` finding of line `line`, which cannot be compared. When it names an
+    /// application of the log (by `app`, or by a serial that names exactly one), that
+    /// application has a record in the export, only one that does not read: it is counted as
+    /// seen, so it is not also reported missing at the province (which the line contradicts),
+    /// and the finding says the log has it.
+    fn invalid_record(
+        &self,
+        line: usize,
+        unreadable: Unreadable,
+        province_status: Option<String>,
+        by_reference: &HashMap<&str, Vec<(&str, bool)>>,
+        seen: &mut std::collections::HashSet<String>,
+    ) -> Discrepancy {
+        let Unreadable {
+            app,
+            serial,
+            mut reason,
+        } = unreadable;
+        let id = match (&app, &serial) {
+            (Some(app), _) => Some(app.clone()),
+            (None, Some(serial)) => self.resolve(serial, by_reference).ok().flatten(),
+            (None, None) => None,
+        };
+        let side = id.as_ref().and_then(|id| self.apps.get(id));
+        if let Some(side) = side {
+            seen.insert(side.state.id.clone());
+            reason.push_str(&format!(
+                "; the log has this application ({}), and this line, its record, could not be \
+                 compared",
+                side.state.status
+            ));
+        }
+        Discrepancy {
+            category: Category::InvalidRecord,
+            app: side.map(|s| s.state.id.clone()).or(app),
+            serial,
+            line: Some(line),
+            log_status: side.map(|s| s.state.status.as_str().to_string()),
+            province_status,
+            log_at: None,
+            province_at: None,
+            log_seq: None,
+            province_seq: None,
+            detail: reason,
+        }
+    }
+
     /// Why a record naming application `side` and `serial` disagrees with the log about its
     /// serial, if it does: the region's own number for it in the log is another, or, where the
     /// log holds none of the region's, `serial` is another application's.
@@ -905,17 +1149,29 @@ impl LogIndex {
 }
 
 /// A record from its values as read, each trimmed, an empty one counted as absent (as a CSV
-/// cell and a JSON string alike), or why it is none. The reason names no line: the report and
-/// the command line place it.
+/// cell and a JSON string alike), or why it is none, with the application it names if it names
+/// one. The reason names no line: the report and the command line place it.
 fn record_of(
-    app: Option<String>,
-    serial: Option<String>,
-    status: Option<String>,
-    updated_at: Option<String>,
-) -> Result<ProvinceRecord, String> {
-    let given = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-    let (app, serial) = (given(app), given(serial));
-    let (status, updated_at) = (given(status), given(updated_at));
+    app: Option<Text>,
+    serial: Option<Text>,
+    status: Option<Text>,
+    updated_at: Option<Text>,
+    seq: Option<Text>,
+) -> Result<ProvinceRecord, Unreadable> {
+    let given = |v: Option<Text>| {
+        v.map(|v| Text {
+            text: v.text.trim().to_string(),
+            number: v.number,
+        })
+        .filter(|v| !v.text.is_empty())
+    };
+    let (app, serial) = (given(app).map(|t| t.text), given(serial).map(|t| t.text));
+    let (status, updated_at, seq) = (given(status), given(updated_at), given(seq));
+    let unreadable = |reason: String| Unreadable {
+        app: app.clone(),
+        serial: serial.clone(),
+        reason,
+    };
     let mut lacking: Vec<&str> = Vec::new();
     if app.is_none() && serial.is_none() {
         lacking.push("app or serial");
@@ -926,23 +1182,60 @@ fn record_of(
     if updated_at.is_none() {
         lacking.push("updated_at");
     }
-    match (status, updated_at) {
-        (Some(status), Some(updated_at)) if lacking.is_empty() => Ok(ProvinceRecord {
-            app,
-            serial,
-            status,
-            updated_at,
-        }),
-        _ => Err(format!(
+    let (Some(status), Some(updated_at), true) = (status, updated_at, lacking.is_empty()) else {
+        return Err(unreadable(format!(
             "needs {CSV_COLUMNS}; this record has no {}",
             lacking.join(" and no ")
-        )),
-    }
+        )));
+    };
+    let seq = match seq {
+        None => None,
+        Some(t) => match t.text.parse::<u64>() {
+            Ok(n) if n >= 1 => Some(n),
+            _ => {
+                return Err(unreadable(format!(
+                    "seq {} is not an event's seq: a whole number from 1, the seq of the last \
+                     event of the application the province holds",
+                    t.written()
+                )));
+            }
+        },
+    };
+    Ok(ProvinceRecord {
+        app,
+        serial,
+        status: status.text,
+        updated_at: updated_at.text,
+        updated_at_is_number: updated_at.number,
+        seq,
+    })
 }
 
-/// A value of a JSON Lines record read as text: a string, or a number as written (serials,
-/// and `updated_at` as `20261205162458`, are often numbers in exports).
-struct Text(String);
+/// A value of a record read as text: a string, or a number as written (serials, `seq`, and
+/// `updated_at` as `20261205162458`, are often numbers in exports). `number` keeps which, so a
+/// message quotes the value back as the province wrote it.
+struct Text {
+    text: String,
+    number: bool,
+}
+
+impl Text {
+    fn string(text: String) -> Text {
+        Text {
+            text,
+            number: false,
+        }
+    }
+
+    /// The value as written, for messages: a string in quotes, a number bare.
+    fn written(&self) -> String {
+        if self.number {
+            self.text.clone()
+        } else {
+            format!("{:?}", self.text)
+        }
+    }
+}
 
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
@@ -953,44 +1246,124 @@ impl<'de> Deserialize<'de> for Text {
                 f.write_str("text (a string or a number)")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text, E> {
-                Ok(Text(v.to_string()))
+                Ok(Text::string(v.to_string()))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Text, E> {
-                Ok(Text(v.to_string()))
+                Ok(Text {
+                    text: v.to_string(),
+                    number: true,
+                })
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Text, E> {
-                Ok(Text(v.to_string()))
+                Ok(Text {
+                    text: v.to_string(),
+                    number: true,
+                })
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Text, E> {
-                Ok(Text(v.to_string()))
+                Ok(Text {
+                    text: v.to_string(),
+                    number: true,
+                })
             }
         }
         d.deserialize_any(Visitor)
     }
 }
 
-/// One JSON Lines record as written: `status` and `updated_at` must be there (serde names the
-/// one missing, and where), `app` and `serial` may be.
-#[derive(Deserialize)]
+/// The names of the columns (CSV) or members (JSON Lines) a record is compared by; any other is
+/// read past, and named in the report's `not_compared`.
+const COMPARED: &[&str] = &["app", "serial", "status", "updated_at", "seq", "last_seq"];
+
+/// One JSON Lines record as written: `status` and `updated_at` must be there (the error names
+/// the one missing, and where, as serde's derived readers do), `app`, `serial` and `seq` (or
+/// `last_seq`) may be, and null counts as absent. Other members are read past, their names
+/// kept for the report (never their values, which may be personal data).
 struct JsonRecord {
+    app: Option<Text>,
+    serial: Option<Text>,
+    status: Option<Text>,
+    updated_at: Option<Text>,
+    seq: Option<Text>,
+    others: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for JsonRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<JsonRecord, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = JsonRecord;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a record (an object with status and updated_at)")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<JsonRecord, A::Error> {
+                use serde::de::Error;
+                // Each member compared: Some once seen (its value None when null).
+                let mut values: [Option<Option<Text>>; 6] = Default::default();
+                let mut others: Vec<String> = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let Some(i) = COMPARED.iter().position(|c| *c == key) else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        if !others.contains(&key) {
+                            others.push(key);
+                        }
+                        continue;
+                    };
+                    let (Some(slot), Some(name)) = (values.get_mut(i), COMPARED.get(i)) else {
+                        continue;
+                    };
+                    if slot.is_some() {
+                        return Err(A::Error::duplicate_field(name));
+                    }
+                    *slot = Some(map.next_value::<Option<Text>>()?);
+                }
+                let [app, serial, status, updated_at, seq, last_seq] = values;
+                let status = status.ok_or_else(|| A::Error::missing_field("status"))?;
+                let updated_at = updated_at.ok_or_else(|| A::Error::missing_field("updated_at"))?;
+                // `seq` when given, else `last_seq`; with both, `last_seq` is not compared.
+                let seq = match (seq, last_seq) {
+                    (Some(seq), Some(_)) => {
+                        others.push("last_seq".into());
+                        seq
+                    }
+                    (seq, last_seq) => seq.or(last_seq).flatten(),
+                };
+                Ok(JsonRecord {
+                    app: app.flatten(),
+                    serial: serial.flatten(),
+                    status,
+                    updated_at,
+                    seq,
+                    others,
+                })
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
+}
+
+/// The application a JSON line names, read when the line is no record: only `app` and
+/// `serial`, everything else read past, so a record that fails elsewhere still names it.
+#[derive(Deserialize)]
+struct JsonNames {
     #[serde(default)]
     app: Option<Text>,
     #[serde(default)]
     serial: Option<Text>,
-    status: Text,
-    updated_at: Text,
 }
 
 /// A JSON Lines record, or why it is none: `column N: <what serde found>`, without serde's own
 /// `at line 1 column N` (a record is one line; the report gives the file's line) and with
-/// field names in double quotes, as the other messages quote them.
-fn json_record(line: &str) -> Result<ProvinceRecord, String> {
+/// field names in double quotes, as the other messages quote them; and the names of the
+/// members it does not compare.
+fn json_record(line: &str) -> (Result<ProvinceRecord, Unreadable>, Vec<String>) {
     match serde_json::from_str::<JsonRecord>(line) {
-        Ok(r) => record_of(
-            r.app.map(|t| t.0),
-            r.serial.map(|t| t.0),
-            Some(r.status.0),
-            Some(r.updated_at.0),
+        Ok(r) => (
+            record_of(r.app, r.serial, r.status, r.updated_at, r.seq),
+            r.others,
         ),
         Err(e) => {
             let full = e.to_string();
@@ -999,17 +1372,61 @@ fn json_record(line: &str) -> Result<ProvinceRecord, String> {
                 .strip_suffix(&position)
                 .unwrap_or(&full)
                 .replace('`', "\"");
-            Err(match e.column() {
+            let reason = match e.column() {
                 0 => what,
                 column => format!("column {column}: {what}"),
-            })
+            };
+            let given = |t: Option<Text>| t.map(|t| t.text.trim().to_string());
+            let given = |t: Option<Text>| given(t).filter(|t| !t.is_empty());
+            let unreadable = match serde_json::from_str::<JsonNames>(line) {
+                Ok(names) => Unreadable {
+                    app: given(names.app),
+                    serial: given(names.serial),
+                    reason,
+                },
+                Err(_) => Unreadable::nameless(reason),
+            };
+            (Err(unreadable), Vec::new())
         }
     }
 }
 
-/// A province's records, each with the 1-based line it came from: the record, or why that line
-/// is not one.
-pub type Records = Vec<(usize, Result<ProvinceRecord, String>)>;
+/// A province's records, each with the 1-based line it came from (the record, or why that line
+/// is not one), and the names of the columns or members it has that are not compared.
+#[derive(Debug, Default)]
+pub struct Records {
+    pub lines: Vec<(usize, Result<ProvinceRecord, Unreadable>)>,
+    /// As shown to people ([`shown_name`]), at most [`NAMES_SHOWN`] and a count of the rest.
+    pub not_compared: Vec<String>,
+}
+
+/// How many column names a message lists before it counts the rest.
+const NAMES_SHOWN: usize = 12;
+
+/// A column's (or member's) name for a message. A header names its columns in letters and
+/// digits; anything else in it may be a person's data (a record where a column name belongs),
+/// shown masked, as are long runs of digits.
+fn shown_name(name: &str) -> String {
+    if name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        tongban_schemas::mask::field_name(name).into_owned()
+    } else {
+        tongban_schemas::mask::other(name)
+    }
+}
+
+/// `names` as a message lists them: each [`shown_name`], the first [`NAMES_SHOWN`] and a count
+/// of the rest.
+fn names_shown<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> Vec<String> {
+    let total = names.len();
+    let mut shown: Vec<String> = names.take(NAMES_SHOWN).map(shown_name).collect();
+    if total > NAMES_SHOWN {
+        shown.push(format!("… {} more", total - NAMES_SHOWN));
+    }
+    shown
+}
 
 /// The columns a CSV header must name, in words, for the errors that say what is missing.
 const CSV_COLUMNS: &str = "app or serial, status and updated_at";
@@ -1065,25 +1482,7 @@ fn header_problem(line: usize, header: &str, columns: &[String]) -> Option<Strin
     } else {
         format!("columns {} and {last}", rest.join(", "))
     };
-    const SHOWN: usize = 12;
-    let mut read: Vec<String> = columns
-        .iter()
-        .take(SHOWN)
-        .map(|c| {
-            // A header names its columns in letters and digits; anything else in it may be a
-            // person's data (a record where a column name belongs), shown masked.
-            if c.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-            {
-                tongban_schemas::mask::field_name(c).into_owned()
-            } else {
-                tongban_schemas::mask::other(c)
-            }
-        })
-        .collect();
-    if columns.len() > SHOWN {
-        read.push(format!("… {} more", columns.len() - SHOWN));
-    }
+    let read = names_shown(columns.iter().map(String::as_str));
     Some(format!(
         "line {line}: the header has no {named} (columns read: {}); an export's header names \
          the columns {CSV_COLUMNS}, in any order",
@@ -1103,7 +1502,7 @@ pub fn parse_records(text: &str) -> Result<Records, String> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty());
     let Some((first_index, first)) = lines.clone().next() else {
-        return Ok(Vec::new());
+        return Ok(Records::default());
     };
     let first = first.trim_start();
     if first.starts_with('[') {
@@ -1114,10 +1513,25 @@ pub fn parse_records(text: &str) -> Result<Records, String> {
         ));
     }
     if first.starts_with('{') {
-        return Ok(lines.map(|(i, l)| (i + 1, json_record(l))).collect());
+        let mut others: Vec<String> = Vec::new();
+        let lines = lines
+            .map(|(i, l)| {
+                let (record, names) = json_record(l);
+                for name in names {
+                    if !others.contains(&name) {
+                        others.push(name);
+                    }
+                }
+                (i + 1, record)
+            })
+            .collect();
+        return Ok(Records {
+            lines,
+            not_compared: names_shown(others.iter().map(String::as_str)),
+        });
     }
     let Some((header_index, header)) = lines.next() else {
-        return Ok(Vec::new());
+        return Ok(Records::default());
     };
     let columns: Vec<String> = csv_cells(header)
         .iter()
@@ -1129,20 +1543,30 @@ pub fn parse_records(text: &str) -> Result<Records, String> {
     let col = |name: &str| columns.iter().position(|c| c == name);
     let (app, serial, status, updated) =
         (col("app"), col("serial"), col("status"), col("updated_at"));
-    Ok(lines
+    // `seq` when the header has it, else `last_seq`.
+    let seq = col("seq").or_else(|| col("last_seq"));
+    let compared = [app, serial, status, updated, seq];
+    let mut others: Vec<&str> = Vec::new();
+    for (i, name) in columns.iter().enumerate() {
+        if !name.is_empty() && !compared.contains(&Some(i)) && !others.contains(&name.as_str()) {
+            others.push(name);
+        }
+    }
+    let not_compared = names_shown(others.into_iter());
+    let lines = lines
         .map(|(i, l)| {
             let cells = csv_cells(l);
-            let get = |c: Option<usize>| {
-                c.and_then(|c| cells.get(c))
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-            };
+            let get = |c: Option<usize>| c.and_then(|c| cells.get(c)).cloned().map(Text::string);
             (
                 i + 1,
-                record_of(get(app), get(serial), get(status), get(updated)),
+                record_of(get(app), get(serial), get(status), get(updated), get(seq)),
             )
         })
-        .collect())
+        .collect();
+    Ok(Records {
+        lines,
+        not_compared,
+    })
 }
 
 #[cfg(test)]
@@ -1729,8 +2153,10 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             );
         }
         // A header with the columns and no rows is an export with no records.
-        assert_eq!(parse_records("serial,status,updated_at\n"), Ok(Vec::new()));
-        assert_eq!(parse_records(""), Ok(Vec::new()));
+        for empty in ["serial,status,updated_at\n", ""] {
+            let records = parse_records(empty).expect("an export");
+            assert!(records.lines.is_empty() && records.not_compared.is_empty());
+        }
     }
 
     /// Given JSON Lines records with neither app nor serial (absent, or empty strings), one
@@ -1752,19 +2178,25 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             app = a[0].app
         );
         let records = parse_records(&text).expect("an export");
+        let line = |i: usize| records.lines[i].1.clone();
         assert_eq!(
-            records[0].1,
-            Err(
+            line(0),
+            Err(Unreadable::nameless(
                 "needs app or serial, status and updated_at; this record has no app or serial"
                     .into()
-            )
+            ))
         );
-        assert_eq!(records[1].1, records[0].1);
-        // serde finds it missing at the record's closing brace, its last column.
+        assert_eq!(line(1), line(0));
+        // serde finds it missing at the record's closing brace, its last column; the line
+        // still names its application.
         let column = format!("{{\"app\":\"{}\",\"status\":\"accepted\"}}", a[0].app).len();
         assert_eq!(
-            records[2].1,
-            Err(format!("column {column}: missing field \"updated_at\""))
+            line(2),
+            Err(Unreadable {
+                app: Some(a[0].app.clone()),
+                serial: None,
+                reason: format!("column {column}: missing field \"updated_at\"")
+            })
         );
         let report = index.reconcile(records, 1000);
         let got: Vec<(Category, Option<usize>)> = report
@@ -1895,6 +2327,222 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         );
     }
 
+    /// Given four applications accepted by Zhejiang (last seq 3), when its export gives each a
+    /// `seq` and has columns it does not compare, then: the same status with another seq is
+    /// `seq-differs` naming both seqs; a status behind with fewer events is explained by
+    /// `province-behind` alone, but behind with more events is also `seq-differs`; the matching
+    /// one agrees; and the header names the other columns, never their values.
+    #[test]
+    fn a_seq_the_status_does_not_explain_is_seq_differs() {
+        let apps: Vec<Vec<Envelope>> = (1..=4)
+            .map(|n| to_accepted(&format!("GD-{n}"), &format!("ZJ-SL-{n}")))
+            .collect();
+        let mut index = LogIndex::new(ZJ);
+        for e in apps.iter().flatten() {
+            index.add(e);
+        }
+        let csv = "serial,status,updated_at,seq,name,phone\n\
+                   ZJ-SL-1,accepted,2026-11-03T02:00:00Z,3,张三,13812345678\n\
+                   ZJ-SL-2,accepted,2026-11-03T02:00:00Z,9,李四,13912345678\n\
+                   ZJ-SL-3,forwarded,2026-11-02T02:00:00Z,2,王五,13712345678\n\
+                   ZJ-SL-4,forwarded,2026-11-02T02:00:00Z,5,赵六,13612345678\n";
+        let report = index.reconcile(parse_records(csv).expect("an export"), 1000);
+        let got: Vec<(Category, Option<usize>)> = report
+            .discrepancies
+            .iter()
+            .map(|d| (d.category, d.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Category::SeqDiffers, Some(3)),
+                (Category::ProvinceBehind, Some(4)),
+                (Category::ProvinceBehind, Some(5)),
+                (Category::SeqDiffers, Some(5)),
+            ],
+            "{report:#?}"
+        );
+        assert_eq!(report.agreeing, 1);
+        let d = &report.discrepancies[0];
+        assert_eq!((d.log_seq, d.province_seq), (Some(3), Some(9)));
+        assert_eq!(
+            d.detail,
+            "both accepted, but the province's last event of this application is seq 9, the \
+             log's seq 3: the province counts events the log does not have"
+        );
+        assert!(
+            report.discrepancies[3]
+                .detail
+                .contains("more events than the log has, though its status (forwarded) is behind"),
+            "{}",
+            report.discrepancies[3].detail
+        );
+        assert_eq!(report.not_compared, ["name", "phone"]);
+        assert!(
+            report
+                .summary()
+                .contains("\n  not compared (columns this does not read): name, phone\n"),
+            "{}",
+            report.summary()
+        );
+        let json = serde_json::to_string(&report).expect("json");
+        assert!(
+            json.contains("\"not_compared\":[\"name\",\"phone\"]"),
+            "{json}"
+        );
+        assert!(
+            !json.contains("张三") && !json.contains("1381234"),
+            "{json}"
+        );
+    }
+
+    /// Given JSON Lines with `last_seq` (a number) and members it does not compare, and a seq
+    /// that is no seq, when reconciled, then `last_seq` is compared as `seq` is, the other
+    /// members are named once, and the bad seq is an invalid record quoting it as written.
+    #[test]
+    fn last_seq_is_read_in_json_lines_and_a_bad_seq_is_invalid() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        let b = to_accepted("GD-2", "ZJ-SL-2");
+        let mut index = LogIndex::new(ZJ);
+        for e in a.iter().chain(&b) {
+            index.add(e);
+        }
+        let text = format!(
+            "{{\"app\":\"{x}\",\"status\":\"accepted\",\"updated_at\":\"2026-11-03T02:00:00Z\",\"last_seq\":1,\"memo\":\"急\"}}\n\
+             {{\"app\":\"{y}\",\"status\":\"accepted\",\"updated_at\":\"2026-11-03T02:00:00Z\",\"seq\":\"three\",\"memo\":\"\",\"id_no\":\"11010519491231002X\"}}\n",
+            x = a[0].app,
+            y = b[0].app
+        );
+        let records = parse_records(&text).expect("an export");
+        assert_eq!(records.not_compared, ["memo", "id_no"]);
+        let report = index.reconcile(records, 1000);
+        let got: Vec<(Category, Option<usize>)> = report
+            .discrepancies
+            .iter()
+            .map(|d| (d.category, d.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Category::SeqDiffers, Some(1)),
+                (Category::InvalidRecord, Some(2))
+            ],
+            "{report:#?}"
+        );
+        assert!(
+            report.discrepancies[1]
+                .detail
+                .starts_with("seq \"three\" is not an event's seq: a whole number from 1"),
+            "{}",
+            report.discrepancies[1].detail
+        );
+        assert!(
+            !serde_json::to_string(&report)
+                .expect("json")
+                .contains("11010519491231002X")
+        );
+    }
+
+    /// Given an application in the log and export lines naming it that cannot be read (a
+    /// status outside the vocabulary, by app and by serial; a JSON line without
+    /// `updated_at`), when reconciled, then each is `invalid-record` naming the application and
+    /// the log's status, and the application is not also reported missing at the province.
+    #[test]
+    fn an_unreadable_record_of_an_application_is_not_also_missing_at_the_province() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        let index_for = || {
+            let mut index = LogIndex::new(ZJ);
+            for e in &a {
+                index.add(e);
+            }
+            index
+        };
+        for text in [
+            format!(
+                "{{\"app\":\"{}\",\"status\":\"Delivered\",\"updated_at\":\"2026-11-03T02:00:00Z\"}}\n",
+                a[0].app
+            ),
+            format!("{{\"app\":\"{}\",\"status\":\"accepted\"}}\n", a[0].app),
+            "serial,status,updated_at\nZJ-SL-1,已受理,2026-11-03T02:00:00Z\n".to_string(),
+            "serial,status,updated_at\nZJ-SL-1,accepted,\n".to_string(),
+        ] {
+            let report = index_for().reconcile(parse_records(&text).expect("an export"), 1000);
+            assert_eq!(report.discrepancies.len(), 1, "{text}: {report:#?}");
+            let d = &report.discrepancies[0];
+            assert_eq!(d.category, Category::InvalidRecord, "{text}");
+            assert_eq!(d.app.as_deref(), Some(a[0].app.as_str()), "{text}");
+            assert_eq!(d.log_status.as_deref(), Some("accepted"), "{text}");
+            assert!(
+                d.detail.ends_with(
+                    "; the log has this application (accepted), and this line, its record, \
+                     could not be compared"
+                ),
+                "{text}: {}",
+                d.detail
+            );
+        }
+    }
+
+    /// Given a record at the log's status whose `updated_at` is a JSON number, or an impossible
+    /// date, when reconciled, then the number is quoted as the number given, and the date is
+    /// told as no such date rather than with the list of forms.
+    #[test]
+    fn times_are_quoted_as_written_and_impossible_dates_are_named() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        let report_for = |updated_at: &str| {
+            let mut index = LogIndex::new(ZJ);
+            for e in &a {
+                index.add(e);
+            }
+            let text = format!(
+                "{{\"serial\":\"ZJ-SL-1\",\"status\":\"accepted\",\"updated_at\":{updated_at}}}\n"
+            );
+            index.reconcile(parse_records(&text).expect("an export"), 1000)
+        };
+        let report = report_for("20261103120000");
+        assert!(
+            report.discrepancies[0]
+                .detail
+                .ends_with("at the province (it writes 20261103120000)"),
+            "{report:#?}"
+        );
+        let report = report_for("20261303120000");
+        assert_eq!(
+            report.discrepancies[0].detail,
+            "updated_at 20261303120000: 2026-13-03 is no such date: a year has 12 months"
+        );
+        let report = report_for("\"2026-02-30 10:00\"");
+        assert_eq!(
+            report.discrepancies[0].detail,
+            "updated_at \"2026-02-30 10:00\": 2026-02-30 is no such date: February 2026 has 28 \
+             days"
+        );
+        for (written, why) in [
+            (
+                "2026/2/30",
+                Some("2026-02-30 is no such date: February 2026 has 28 days"),
+            ),
+            (
+                "2028年2月30日 10:00",
+                Some("2028-02-30 is no such date: February 2028 has 29 days"),
+            ),
+            (
+                "2026-04-31T10:00:00+08:00",
+                Some("2026-04-31 is no such date: April 2026 has 30 days"),
+            ),
+            (
+                "202604311000",
+                Some("2026-04-31 is no such date: April 2026 has 30 days"),
+            ),
+            ("2026-02-28 10:00", None),
+            ("2026-02-30x", None),
+            ("03/11/2026", None),
+            ("yesterday", None),
+        ] {
+            assert_eq!(no_such_date(written).as_deref(), why, "{written}");
+        }
+    }
+
     /// Given an application Guangdong submitted and Zhejiang accepted under its 受理编号, when
     /// neither province has a record of it, then each is shown only its own number as the
     /// serial: Guangdong its Idempotency-Key, never Zhejiang's 受理编号.
@@ -1906,7 +2554,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             for e in &a {
                 index.add(e);
             }
-            let report = index.reconcile(Vec::new(), 1000);
+            let report = index.reconcile(Records::default(), 1000);
             assert_eq!(report.discrepancies.len(), 1, "{report:#?}");
             assert_eq!(
                 report.discrepancies[0].serial.as_deref(),
@@ -1919,7 +2567,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         for e in &a[..2] {
             index.add(e);
         }
-        let report = index.reconcile(Vec::new(), 1000);
+        let report = index.reconcile(Records::default(), 1000);
         assert_eq!(report.discrepancies[0].serial, None, "{report:#?}");
     }
 
@@ -1946,7 +2594,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             for e in forwarded.iter().chain(&withdrawn).chain(&waiting) {
                 index.add(e);
             }
-            let report = index.reconcile(Vec::new(), 1000);
+            let report = index.reconcile(Records::default(), 1000);
             assert_eq!(report.discrepancies.len(), missing, "{region}: {report:#?}");
             assert_eq!(report.log_applications, missing, "{region}");
         }
@@ -2117,7 +2765,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         for e in &broken {
             index.add(e);
         }
-        let report = index.reconcile(Vec::new(), 1000);
+        let report = index.reconcile(Records::default(), 1000);
         assert!(
             report
                 .discrepancies
@@ -2151,7 +2799,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         for e in theirs.iter().chain(&ours) {
             index.add(e);
         }
-        let report = index.reconcile(Vec::new(), 1000);
+        let report = index.reconcile(Records::default(), 1000);
         let undecodable: Vec<&Discrepancy> = report
             .discrepancies
             .iter()

@@ -75,6 +75,26 @@ pub enum PointError {
 }
 
 impl PointError {
+    /// The refusal with the moment as the caller wrote it (`2026-12-06T00:55:33+08:00`), the UTC
+    /// form it was read as after it in parentheses where the two differ: [`Point::check`] has
+    /// only the instant, and a caller who wrote Beijing time would not find their own value in
+    /// a UTC one (`2026-12-05T16:55:33.000Z`) and may take it for another.
+    pub fn as_written(self, written: Option<&str>) -> PointError {
+        let quote = |utc: String| match written {
+            Some(w) if w != utc => format!("{w} ({utc})"),
+            _ => utc,
+        };
+        match self {
+            PointError::BeforeFirst { at, app, first } => PointError::BeforeFirst {
+                at: quote(at),
+                app,
+                first,
+            },
+            PointError::Future { at, now } => PointError::Future { at: quote(at), now },
+            e => e,
+        }
+    }
+
     /// Which of the two was wrong (`at`, `seq`; `at` and `seq` together: `seq`, the second).
     pub fn field(&self) -> &'static str {
         match self {
@@ -521,6 +541,12 @@ mod tests {
             "2026-11-10T00:00:01.000Z is after now (2026-11-10T00:00:00.000Z): the log tells no \
              state yet to come"
         );
+        // Quoted as written, with the UTC form it was read as.
+        assert_eq!(
+            e.as_written(Some("2026-11-10T08:00:01+08:00")).to_string(),
+            "2026-11-10T08:00:01+08:00 (2026-11-10T00:00:01.000Z) is after now \
+             (2026-11-10T00:00:00.000Z): the log tells no state yet to come"
+        );
         assert_eq!(Point::At(now.0).check(&events, now), Ok(Point::At(now.0)));
         let first = Timestamp::parse_rfc3339("2026-11-02T01:00:00Z").expect("first");
         assert!(Point::At(first.0).check(&events, now).is_ok());
@@ -605,6 +631,39 @@ mod tests {
             e.to_string().ends_with(
                 "do not start a chain at seq 1: seq 1 is missing (the next event is seq 2)"
             ),
+            "{e}"
+        );
+    }
+
+    /// Given an application's first event at 2026-11-02T01:00Z, when a moment before it is
+    /// asked for in Beijing time, then the refusal quotes the moment as it was written, the UTC
+    /// form after it; a moment written in UTC as the refusal would write it is quoted once.
+    #[test]
+    fn a_moment_before_the_first_event_is_quoted_as_written() {
+        let events = one_event("2026-11-02T01:00:00.000Z");
+        let now = Timestamp::parse_rfc3339("2026-11-10T00:00:00Z").expect("now");
+        let written = "2026-11-02T08:55:33+08:00";
+        let e = Point::parse(Some(written), None)
+            .expect("parses")
+            .check(&events, now)
+            .expect_err("before the first event")
+            .as_written(Some(written));
+        assert_eq!((e.field(), e.rule()), ("at", "range"));
+        assert!(
+            e.to_string().starts_with(
+                "2026-11-02T08:55:33+08:00 (2026-11-02T00:55:33.000Z) is before application "
+            ),
+            "{e}"
+        );
+        let utc = "2026-11-02T00:55:33.000Z";
+        let e = Point::parse(Some(utc), None)
+            .expect("parses")
+            .check(&events, now)
+            .expect_err("before the first event")
+            .as_written(Some(utc));
+        assert!(
+            e.to_string()
+                .starts_with("2026-11-02T00:55:33.000Z is before application "),
             "{e}"
         );
     }

@@ -32,6 +32,7 @@ fn served(key: &PublicKey, cal: &Calendar) -> Provenance {
 fn point(events: &[Envelope], as_of: &AsOf) -> Result<Point, AsOfRefusal> {
     Point::parse(as_of.at.as_deref(), as_of.seq.as_deref())
         .and_then(|p| p.check(events, Timestamp::now()))
+        .map_err(|e| e.as_written(as_of.at.as_deref()))
         .map_err(|e| AsOfRefusal::Query {
             param: e.field(),
             rule: e.rule(),
@@ -117,7 +118,7 @@ impl OperatorTools for ReplayTools {
     fn reconcile(&self, region: &str) -> Box<dyn ReconcileSession> {
         Box::new(Session {
             index: LogIndex::new(region),
-            records: Vec::new(),
+            records: Records::default(),
         })
     }
 }

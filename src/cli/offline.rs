@@ -281,8 +281,9 @@ pub fn lost_end(
         Ok(None) => None,
         Err(e) => {
             eprintln!(
-                "warning: the projections' checkpoint could not be read, so the log's end was \
-                 not compared with it: {e}"
+                "warning: the projections' checkpoint could not be read, so it was not checked \
+                 whether events were lost from the log's end (past the last position the \
+                 projections applied); the chain was verified all the same: {e}"
             );
             None
         }

@@ -18,8 +18,8 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         PointError::Both => CliError("give --at or --seq, not both".into()),
         e => CliError(format!("--{} {e}", e.field())),
     };
-    let point =
-        Point::parse(args.value("at").as_deref(), args.value("seq").as_deref()).map_err(refused)?;
+    let at = args.value("at");
+    let point = Point::parse(at.as_deref(), args.value("seq").as_deref()).map_err(refused)?;
     let format = args.value("format").unwrap_or_else(|| "text".into());
     if !["text", "json", "html"].contains(&format.as_str()) {
         return Err(CliError(format!(
@@ -30,7 +30,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let evidence = offline::load(&source, &app)?;
     let point = point
         .check(&evidence.events, Timestamp::now())
-        .map_err(refused)?;
+        .map_err(|e| refused(e.as_written(at.as_deref())))?;
     let verification = &evidence.verification;
     let t = match timeline::build(
         &evidence.events,

@@ -34,17 +34,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         // The log's end against where the projections were applied up to: the one record in
         // the directory of events lost from the log's end, which no chain shows.
         let end = *log.head().borrow();
-        report.lost_end = match source.projections_checkpoint() {
-            Ok(Some((checkpoint, dir))) => verify::LostEnd::of(end, checkpoint, &dir),
-            Ok(None) => None,
-            Err(e) => {
-                eprintln!(
-                    "warning: the projections' checkpoint could not be read, so the log's end \
-                     was not compared with it: {e}"
-                );
-                None
-            }
-        };
+        report.lost_end = super::offline::lost_end(end, source.projections_checkpoint());
         Ok::<_, CliError>(report)
     })?;
     if let Some(app) = &app

@@ -394,6 +394,12 @@ impl ProjectionStore {
     pub fn open_any_layout(dir: &Path) -> Result<ProjectionStore, ProjectionError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| ProjectionError::Storage(format!("{}: {e}", dir.display())))?;
+        if let Some(missing) = crate::fjall_tuning::missing_file(dir) {
+            return Err(ProjectionError::Unopenable {
+                dir: dir.display().to_string(),
+                reason: missing,
+            });
+        }
         let db = Database::builder(dir)
             .cache_size(crate::fjall_tuning::CACHE_BYTES)
             .worker_threads(crate::fjall_tuning::PROJECTION_WORKERS)

@@ -82,6 +82,12 @@ impl Stores {
                 )));
             }
         }
+        if let Some(missing) = crate::fjall_tuning::missing_file(dir) {
+            return Err(LogError::Storage(format!(
+                "the event log in {} does not open: {missing}",
+                dir.display()
+            )));
+        }
         let db = crate::fjall_tuning::log_database(dir)
             .open()
             .map_err(|e| match e {
@@ -162,9 +168,16 @@ fn storage(e: fjall::Error) -> LogError {
 ///
 /// A directory that cannot be written (a read-only file system, no permission, a full disk) is
 /// said as such: the files are whole, and advice to restore them from a backup would have the
-/// operator replace a good log with an older one.
+/// operator replace a good log with an older one. fjall's missing `lock` and `version` are
+/// named before it opens ([`crate::fjall_tuning::missing_file`]); another file missing is said
+/// as missing, not as damaged. The I/O error is given in the operating system's words, never
+/// as Rust's debug text (fjall's own `Display` is its `Debug`).
 fn unopenable(dir: &Path, e: fjall::Error) -> LogError {
-    if let fjall::Error::Io(io) = &e {
+    let io = match &e {
+        fjall::Error::Io(io) | fjall::Error::Storage(fjall::LsmError::Io(io)) => Some(io),
+        _ => None,
+    };
+    if let Some(io) = io {
         use std::io::ErrorKind::*;
         let why = match io.kind() {
             ReadOnlyFilesystem => Some("is on a read-only file system"),
@@ -180,11 +193,24 @@ fn unopenable(dir: &Path, e: fjall::Error) -> LogError {
                 dir.display()
             ));
         }
+        if io.kind() == NotFound {
+            return LogError::Storage(format!(
+                "the event log in {} does not open: a file it needs is missing ({io}), as when a \
+                 copy or backup left files out. Nothing was opened; copy the directory again \
+                 from where it came from, or restore the log from a backup (docs/operations.md, \
+                 \"Backups\")",
+                dir.display()
+            ));
+        }
     }
+    let what = match io {
+        Some(io) => io.to_string(),
+        None => format!("{e:?}"),
+    };
     LogError::Storage(format!(
-        "the event log in {} does not open ({e:?}): one of its files is damaged, cut short or was \
-         changed outside tongban. Nothing was opened; keep a copy of the directory as it is, and \
-         restore the log from a backup (docs/operations.md, \"Backups\")",
+        "the event log in {} does not open ({what}): one of its files is damaged, cut short or \
+         was changed outside tongban. Nothing was opened; keep a copy of the directory as it is, \
+         and restore the log from a backup (docs/operations.md, \"Backups\")",
         dir.display()
     ))
 }
@@ -799,6 +825,48 @@ mod tests {
             damaged.contains("restore the log from a backup"),
             "{damaged}"
         );
+        // The operating system's words, never Rust's debug text.
+        assert!(
+            !damaged.contains("Io(") && !damaged.contains("Kind("),
+            "{damaged}"
+        );
+    }
+
+    /// Given a log made by the embedded log and then copied without its `lock` (or its
+    /// `version`), as backup tools leave them out, when it is opened, then the refusal names
+    /// the missing file and how to recreate it, without Rust's debug text and without the advice
+    /// to restore the log from a backup; with the file put back, it opens with its events.
+    #[tokio::test]
+    async fn a_missing_lock_or_version_file_is_named_not_called_damage() {
+        let dir = TempDir::new("embedded-missing-marker");
+        let log_dir = dir.path().join("log");
+        let app = "0190f0c4-0000-7000-8000-00000000000b";
+        let written = {
+            let log = EmbeddedLog::open(&log_dir).expect("a new log");
+            conformance::append_chain(&log, app, 2).await
+        };
+        for (file, said) in [
+            ("lock", "it is fjall's lock file"),
+            ("version", "it is fjall's format marker"),
+        ] {
+            let path = log_dir.join(file);
+            let kept = std::fs::read(&path).expect("the file");
+            std::fs::remove_file(&path).expect("removed");
+            let Err(LogError::Storage(why)) = EmbeddedLog::open(&log_dir) else {
+                panic!("{file}: the log opened without it");
+            };
+            assert!(
+                why.contains(&format!("{} is missing", path.display())) && why.contains(said),
+                "{file}: {why}"
+            );
+            assert!(
+                !why.contains("Io(") && !why.contains("restore the log from a backup"),
+                "{file}: {why}"
+            );
+            std::fs::write(&path, kept).expect("put back");
+            let log = EmbeddedLog::open(&log_dir).expect("opens again");
+            assert_eq!(log.read(app).await.expect("read"), written, "{file}");
+        }
     }
 
     #[tokio::test]
