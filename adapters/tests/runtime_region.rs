@@ -789,6 +789,41 @@ fn load_builtin_with(
     Registry::with_dir(&tmp.0)
 }
 
+/// Given a company-only form (Guangdong's business registration with its applicant fixed to
+/// `organisation`), when a person's application is written in it, then it is refused at
+/// `/applicant/kind` (`const-outbound`); before, the person was written as a company.
+#[test]
+fn a_person_is_not_written_into_a_company_only_form() {
+    let registry = load_builtin_with("440000", "business-registration", |spec| {
+        let fields = spec["fields"].as_array_mut().unwrap();
+        fields.retain(|f| f["canonical"] != "/applicant/kind" && f["canonical"] != "/applicant");
+        fields.push(json!({"canonical": "/applicant/kind", "const": "organisation"}));
+        fields.push(json!({"local": "/applicant/entName", "canonical": "/applicant/name", "label": "单位名称", "personal": "none"}));
+        fields.push(json!({"local": "/applicant/uniscid", "canonical": "/applicant/credit_code", "label": "统一社会信用代码", "check": "gb32100"}));
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let a = registry.get("440000", "business-registration").unwrap();
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("regions/440000/golden/business-registration.canonical.json");
+    let mut canonical: Value = serde_json::from_slice(&std::fs::read(golden).unwrap()).unwrap();
+    let r = a
+        .outbound(&canonical)
+        .expect_err("a person in a company's form");
+    let found: Vec<(&str, &str)> = r
+        .problems
+        .iter()
+        .map(|p| (p.canonical.as_str(), p.rule.as_str()))
+        .collect();
+    assert_eq!(found, [("/applicant/kind", "const-outbound")]);
+    canonical["applicant"] = json!({
+        "kind": "organisation",
+        "name": "苏州示例控股有限公司",
+        "credit_code": "91110000600037341L"
+    });
+    let form = a.outbound(&canonical).unwrap_or_else(|r| panic!("{r}"));
+    assert_eq!(form["applicant"]["uniscid"], "91110000600037341L");
+}
+
 /// Given a spec where two fields write one local member, or one writes inside a member another
 /// writes whole (in the spec itself, through an included fragment, among a list's items, or
 /// beside a joined list's columns), when it is loaded, then the load is refused naming the spec
