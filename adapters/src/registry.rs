@@ -341,15 +341,7 @@ fn compile(
         ));
     }
     if let Some(x) = &spec.xml {
-        let ok = encoding_rs::Encoding::for_label(x.charset.as_bytes()).is_some_and(|e| {
-            e == encoding_rs::UTF_8 || e == encoding_rs::GBK || e == encoding_rs::GB18030
-        });
-        if !ok {
-            return Err(err(format!(
-                "charset {:?}: use UTF-8, GB18030 or GBK",
-                x.charset
-            )));
-        }
+        charset_named(&x.charset).map_err(err)?;
     }
     let mut all_tables = tables.clone();
     for (name, t) in &spec.tables {
@@ -383,5 +375,44 @@ fn compile(
 fn reads_as_spec(text: &str) -> bool {
     serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| {
         v.get("fields").is_some() || (v.get("region").is_some() && v.get("matter").is_some())
+    })
+}
+
+/// The charsets a spec may name, as it must spell them: the spec's name is what the Content-Type
+/// and the XML declaration of every form written say, so it has to name the encoding the bytes
+/// are in. An alias (`GB2312`, `utf8`, `x-gbk`) would be echoed as it is while the bytes are
+/// GBK or UTF-8: a reader trusting `GB2312` finds characters it lacks (喆, 镕, 堃).
+const SPEC_CHARSETS: [&str; 3] = ["UTF-8", "GBK", "GB18030"];
+
+/// Whether `label` is one of [`SPEC_CHARSETS`] spelled as such; else the error, naming the one
+/// to write when the label is another name of it (GB2312 → GBK, its superset, which is what
+/// would be written).
+fn charset_named(label: &str) -> Result<(), String> {
+    if SPEC_CHARSETS.contains(&label) {
+        return Ok(());
+    }
+    let meant = encoding_rs::Encoding::for_label(label.trim().as_bytes()).and_then(|e| {
+        if e == encoding_rs::UTF_8 {
+            Some("UTF-8")
+        } else if e == encoding_rs::GBK {
+            Some("GBK")
+        } else if e == encoding_rs::GB18030 {
+            Some("GB18030")
+        } else {
+            None
+        }
+    });
+    Err(match meant {
+        Some(name) => format!(
+            "xml.charset {label:?}: write {name:?}, the name of what is written (the charset is \
+             named in every form's Content-Type and XML declaration{}); the charsets are UTF-8, \
+             GBK and GB18030",
+            if name == "GBK" && !label.eq_ignore_ascii_case("gbk") {
+                ", and the bytes are GBK, the superset of GB2312, with characters GB2312 lacks"
+            } else {
+                ""
+            }
+        ),
+        None => format!("xml.charset {label:?}: use UTF-8, GBK or GB18030"),
     })
 }

@@ -194,6 +194,23 @@ fn broken_specs_are_refused_with_file_and_field_named() {
             "format xml needs",
         ),
         ("{".to_string(), "not valid spec JSON"),
+        // A charset alias is echoed in every form's Content-Type and declaration while the
+        // bytes are another charset's (GB2312 named, GBK written): the name to write is said.
+        (
+            r#"{"region": "620000", "matter": "medical-filing", "format": "xml", "xml": {"root": "R", "charset": "GB2312"}, "fields": []}"#
+                .to_string(),
+            "xml.charset \"GB2312\": write \"GBK\"",
+        ),
+        (
+            r#"{"region": "620000", "matter": "medical-filing", "format": "xml", "xml": {"root": "R", "charset": "utf8"}, "fields": []}"#
+                .to_string(),
+            "xml.charset \"utf8\": write \"UTF-8\"",
+        ),
+        (
+            r#"{"region": "620000", "matter": "medical-filing", "format": "xml", "xml": {"root": "R", "charset": "UTF-16"}, "fields": []}"#
+                .to_string(),
+            "xml.charset \"UTF-16\": use UTF-8, GBK or GB18030",
+        ),
         // Mistakes that loaded once and then refused every form, or changed data on its way
         // out (found by an adapter author's walkthrough).
         (
