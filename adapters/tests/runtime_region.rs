@@ -128,6 +128,18 @@ fn broken_specs_are_refused_with_file_and_field_named() {
             ),
             "field /a: default \"999999\" fails the field's check",
         ),
+        // A default the member's schema refuses: every form without the field would be refused
+        // as if the province had sent it.
+        (
+            base(r#"{"local": "/sjd", "canonical": "/origin", "default": "江苏"}"#),
+            "field /sjd: default \"江苏\" is not valid at /origin in the canonical schema of medical-filing",
+        ),
+        (
+            base(
+                r#"{"local": "/a", "canonical": "/form/start_date", "default": " 2024/03/01 ", "transforms": ["trim"]}"#,
+            ),
+            "field /a: default \" 2024/03/01 \" (through the field's transforms: \"2024/03/01\") is not valid at /form/start_date",
+        ),
         // A check that does not fit the canonical member's own (`gb2261`, the sex codes, typed
         // for `gb2260`): every form's region would be refused as a sex code.
         (
