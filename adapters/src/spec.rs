@@ -434,6 +434,13 @@ fn compile_field(
         if list.item.is_empty() {
             return Err(blame.error("a list needs item fields"));
         }
+        // An empty separator joins nothing: the list would silently be read as records instead.
+        if list.joined.as_deref() == Some("") {
+            return Err(blame.error(
+                "list.joined \"\" is no separator: give the text between the items (\";\"), or \
+                 leave joined out for a list of records",
+            ));
+        }
         let shown_local = |l: &Path| {
             let l = l.to_string();
             l.strip_prefix(lp).map(str::to_string).unwrap_or(l)
@@ -467,7 +474,7 @@ fn compile_field(
         Kind::List {
             local,
             canonical,
-            joined: list.joined.clone().filter(|j| !j.is_empty()),
+            joined: list.joined.clone(),
             item,
         }
     } else if let Some(split) = &s.split {

@@ -206,6 +206,13 @@ fn broken_specs_are_refused_with_file_and_field_named() {
             "format xml needs",
         ),
         ("{".to_string(), "not valid spec JSON"),
+        // An empty joined separator was read as no separator: the list became one of records.
+        (
+            base(
+                r#"{"local": "", "canonical": "/materials", "list": {"joined": "", "item": [{"local": "/FJMC", "canonical": "/name"}]}}"#,
+            ),
+            "list.joined \"\" is no separator",
+        ),
         // A charset alias is echoed in every form's Content-Type and declaration while the
         // bytes are another charset's (GB2312 named, GBK written): the name to write is said.
         (
