@@ -100,7 +100,10 @@ impl Registry {
         if shared.is_file() {
             files.push(SourceFile {
                 path: "codes.json".into(),
-                text: std::fs::read_to_string(&shared).map_err(|e| io(&shared, e))?,
+                text: spec_text(
+                    "codes.json",
+                    std::fs::read(&shared).map_err(|e| io(&shared, e))?,
+                )?,
             });
         }
         let entries: Vec<_> = std::fs::read_dir(dir)
@@ -116,7 +119,11 @@ impl Registry {
         stray.sort();
         for name in &stray {
             let path = dir.join(name);
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            // Only sniffed: a file that is no UTF-8 text is not read as a spec (here or below).
+            let text = std::fs::read(&path)
+                .ok()
+                .and_then(|b| spec_text(name, b).ok())
+                .unwrap_or_default();
             if reads_as_spec(&text) {
                 return Err(misplaced(&path.display().to_string(), name, &text));
             }
@@ -136,9 +143,11 @@ impl Registry {
                 if !name.ends_with(".json") {
                     continue;
                 }
+                let path = format!("{region_name}/{name}");
+                let bytes = std::fs::read(e.path()).map_err(|x| io(&e.path(), x))?;
                 files.push(SourceFile {
-                    path: format!("{region_name}/{name}"),
-                    text: std::fs::read_to_string(e.path()).map_err(|x| io(&e.path(), x))?,
+                    text: spec_text(&path, bytes)?,
+                    path,
                 });
             }
         }
@@ -372,6 +381,33 @@ fn compile(
 /// and `matter`): one placed at the top of a spec directory is a mistake to name, while any other
 /// JSON file there (an editor's schema, a `package.json` of the province's spec repository) is
 /// none of the loader's business.
+/// A spec file's bytes as text: UTF-8, with a byte-order mark (which Windows editors write)
+/// left out, since JSON has no place for one. Other bytes are refused naming the file as other
+/// spec errors do (`320000/medical-filing.json`), with the likely cause: a spec saved in the
+/// province's GBK.
+fn spec_text(file: &str, mut bytes: Vec<u8>) -> Result<String, SpecError> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let at = e.utf8_error().valid_up_to();
+        let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+        let (_, malformed) = encoding_rs::GBK.decode_without_bom_handling(bytes);
+        SpecError::Spec {
+            file: file.to_string(),
+            message: format!(
+                "spec files must be UTF-8 (this one is not, from line {line}: {}); save it as UTF-8",
+                if malformed {
+                    "saved in another encoding?"
+                } else {
+                    "saved as GBK?"
+                }
+            ),
+        }
+    })
+}
+
 fn reads_as_spec(text: &str) -> bool {
     serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| {
         v.get("fields").is_some() || (v.get("region").is_some() && v.get("matter").is_some())

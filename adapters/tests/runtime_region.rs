@@ -269,6 +269,42 @@ fn broken_specs_are_refused_with_file_and_field_named() {
     }
 }
 
+/// Given the worked example's spec saved with a byte-order mark, when loaded, then it loads
+/// (before: "not valid spec JSON: expected value at line 1 column 1"); saved as GBK, the load
+/// stops naming the file as other spec errors do, relative to the directory, and saying to save
+/// it as UTF-8 (before: the absolute path and "stream did not contain valid UTF-8").
+#[test]
+fn a_spec_file_with_a_bom_loads_and_one_in_gbk_is_named_as_such() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/620000");
+    let text = std::fs::read_to_string(example.join("medical-filing.json")).unwrap();
+    let with = |bytes: Vec<u8>| {
+        let tmp = TempDir::new("encoding");
+        std::fs::create_dir_all(tmp.0.join("620000")).unwrap();
+        std::fs::copy(example.join("codes.json"), tmp.0.join("620000/codes.json")).unwrap();
+        std::fs::write(tmp.0.join("620000/medical-filing.json"), bytes).unwrap();
+        let loaded = Registry::with_dir(&tmp.0);
+        (loaded, tmp.0.display().to_string())
+    };
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(text.as_bytes());
+    let (loaded, _) = with(bom);
+    let registry = loaded.unwrap_or_else(|e| panic!("{e}"));
+    assert!(registry.get("620000", "medical-filing").is_some());
+
+    let (gbk, _, _) = encoding_rs::GBK.encode(&text);
+    let (loaded, dir) = with(gbk.into_owned());
+    let Err(err) = loaded else {
+        panic!("a GBK spec loaded");
+    };
+    let err = err.to_string();
+    assert!(
+        err.starts_with("620000/medical-filing.json: spec files must be UTF-8"),
+        "{err}"
+    );
+    assert!(err.contains("saved as GBK?"), "{err}");
+    assert!(!err.contains(&dir), "{err}");
+}
+
 /// Overriding one builtin matter needs only its file: the builtin region's fragments
 /// (`_route`, `_person`) stay available to it, and the override is what is served.
 #[test]
