@@ -174,6 +174,9 @@ pub(crate) struct Scope {
     via: Vec<String>,
     /// A flat include's prefix (`QYR_`), put before the first name of the specs' local paths.
     name_prefix: Option<String>,
+    /// Whether the specs are a list's items (or a fragment included there): only an item has an
+    /// order number (`index`).
+    in_list: bool,
 }
 
 impl Scope {
@@ -187,6 +190,7 @@ impl Scope {
             full_canonical: String::new(),
             via: Vec::new(),
             name_prefix: None,
+            in_list: false,
         }
     }
 
@@ -331,6 +335,7 @@ pub(crate) fn compile_fields(
                 full_canonical: format!("{}{own_canonical}", scope.full_canonical),
                 via,
                 name_prefix: s.prefix.clone(),
+                in_list: scope.in_list,
             };
             out.extend(compile_fields(
                 cx,
@@ -427,6 +432,39 @@ fn compile_field(
             .as_ref()
             .map_or(Mask::Other, |c| Mask::for_canonical(c.as_str())),
     };
+    // Members the field's kind has no use for would be accepted and then ignored, leaving the
+    // author to believe they act: a list's values are its items', a constant is written and
+    // compared as given, and only a list's item has an order number.
+    let given = [
+        ("transforms", !s.transforms.is_empty()),
+        ("check", s.check.is_some()),
+        ("default", s.default.is_some()),
+    ];
+    if s.list.is_some()
+        && let Some((member, _)) = given.iter().find(|(_, on)| *on)
+    {
+        return Err(blame.error(format!(
+            "{member} has no effect on a list field: put it on the item fields that hold the \
+             values (\"list\": {{\"item\": [...]}})"
+        )));
+    }
+    let is_const = s.constant.is_some()
+        && s.list.is_none()
+        && s.split.is_none()
+        && s.name_parts.is_none()
+        && s.index.is_none();
+    if is_const && let Some((member, _)) = given.iter().find(|(_, on)| *on) {
+        return Err(blame.error(format!(
+            "{member} has no effect on a const: the constant is written and compared as given \
+             (write it as the form holds it)"
+        )));
+    }
+    if s.index.is_some() && !scope.in_list {
+        return Err(blame.error(
+            "index numbers the items of a list (SXH): it goes among a list's item fields \
+             (\"list\": {\"item\": [...]}), not outside a list",
+        ));
+    }
     let kind = if let Some(list) = &s.list {
         let (Some(local), Some(canonical)) = (local.or_else(|| Path::parse(lp)), canonical) else {
             return Err(blame.error("a list needs local and canonical"));
@@ -469,6 +507,7 @@ fn compile_field(
             ),
             via: scope.via.clone(),
             name_prefix: None,
+            in_list: true,
         };
         let item = compile_fields(cx, &items, &list.item, "", "", depth + 1)?;
         Kind::List {

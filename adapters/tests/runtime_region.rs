@@ -206,6 +206,31 @@ fn broken_specs_are_refused_with_file_and_field_named() {
             "format xml needs",
         ),
         ("{".to_string(), "not valid spec JSON"),
+        // Members a field's kind has no use for: accepted once, then ignored.
+        (
+            base(
+                r#"{"local": "/fj", "canonical": "/materials", "check": "phone", "list": {"item": [{"local": "/mc", "canonical": "/name"}]}}"#,
+            ),
+            "field /fj: check has no effect on a list field",
+        ),
+        (
+            base(
+                r#"{"local": "/fj", "canonical": "/materials", "default": [], "list": {"item": [{"local": "/mc", "canonical": "/name"}]}}"#,
+            ),
+            "field /fj: default has no effect on a list field",
+        ),
+        (
+            base(r#"{"local": "/xh", "index": 1}"#),
+            "field /xh: index numbers the items of a list",
+        ),
+        (
+            base(r#"{"local": "/sxbm", "const": "620000-YB-001", "transforms": ["trim"]}"#),
+            "field /sxbm: transforms has no effect on a const",
+        ),
+        (
+            base(r#"{"canonical": "/applicant/kind", "const": "person", "check": "sex"}"#),
+            "field /applicant/kind: check has no effect on a const",
+        ),
         // An empty joined separator was read as no separator: the list became one of records.
         (
             base(
