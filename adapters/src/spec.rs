@@ -115,7 +115,9 @@ pub struct FieldSpec {
     pub split: Option<SplitSpec>,
     /// Surname and given name in two local fields ↔ one canonical name: `["/XING", "/MING"]`.
     #[serde(default)]
-    pub name_parts: Option<(String, String)>,
+    /// A list, not a pair, so that a wrong count is refused with its own message rather than as
+    /// a JSON syntax error ("trailing characters").
+    pub name_parts: Option<Vec<String>>,
     #[serde(default)]
     pub list: Option<ListSpec>,
     /// A 1-based (or `index`-based) order number written for each list item (`SXH`).
@@ -202,18 +204,30 @@ impl Scope {
         }
     }
 
-    /// How errors name the field `local` (as written) or else `canonical`.
-    fn blame(&self, local: Option<&str>, canonical: Option<&str>) -> Blame {
-        let (here, full) = match (local, canonical) {
-            (Some(l), _) => (
-                format!("{}{l}", self.shown),
-                format!("{}{}", self.full, self.local(l)),
-            ),
-            (None, Some(c)) => (
-                format!("{}{c}", self.shown_canonical),
-                format!("{}{c}", self.full_canonical),
-            ),
-            (None, None) => ("(unnamed)".to_string(), "(unnamed)".to_string()),
+    /// How errors name the field: `local` (as written), else `canonical`, else its `label`.
+    /// A path that names nothing (`"local": ""` at the top of the form) is passed over, so the
+    /// error never starts `field : …`.
+    fn blame(&self, local: Option<&str>, canonical: Option<&str>, label: Option<&str>) -> Blame {
+        let local = local
+            .map(|l| {
+                (
+                    format!("{}{l}", self.shown),
+                    format!("{}{}", self.full, self.local(l)),
+                )
+            })
+            .filter(|(here, _)| !here.is_empty());
+        let canonical = canonical
+            .map(|c| {
+                (
+                    format!("{}{c}", self.shown_canonical),
+                    format!("{}{c}", self.full_canonical),
+                )
+            })
+            .filter(|(here, _)| !here.is_empty());
+        let (here, full) = match (local, canonical, label) {
+            (Some(named), _, _) | (None, Some(named), _) => named,
+            (None, None, Some(label)) => (format!("{label:?}"), format!("{label:?}")),
+            (None, None, None) => ("(unnamed)".to_string(), "(unnamed)".to_string()),
         };
         let field = if self.via.is_empty() {
             here
@@ -370,16 +384,30 @@ fn compile_field(
     let blame = scope.blame(
         s.local
             .as_deref()
-            .or_else(|| s.name_parts.as_ref().map(|p| p.0.as_str()))
+            .or_else(|| {
+                s.name_parts
+                    .as_ref()
+                    .and_then(|p| p.first().map(String::as_str))
+            })
             .filter(|_| s.local.is_some() || s.canonical.is_none()),
         s.canonical.as_deref(),
+        s.label.as_deref(),
     );
+    // A surname and a given name: a third path would be silently dropped, or the name split
+    // wrongly outbound.
+    if let Some(parts) = s.name_parts.as_ref().filter(|p| p.len() != 2) {
+        return Err(blame.error(format!(
+            "name_parts takes exactly two local paths, the surname's and the given name's \
+             ([\"/XING\", \"/MING\"]); it has {}",
+            parts.len()
+        )));
+    }
     // The local paths as compiled (a flat include's prefix applied).
     let own_local = s.local.as_deref().map(|l| scope.local(l));
-    let name_parts = s
-        .name_parts
-        .as_ref()
-        .map(|(a, b)| (scope.local(a), scope.local(b)));
+    let name_parts = s.name_parts.as_deref().and_then(|p| match p {
+        [a, b] => Some((scope.local(a), scope.local(b))),
+        _ => None,
+    });
     // An inline code table's name, as before: the field's local path in its list or fragment.
     let who = own_local
         .clone()

@@ -206,6 +206,24 @@ fn broken_specs_are_refused_with_file_and_field_named() {
             "format xml needs",
         ),
         ("{".to_string(), "not valid spec JSON"),
+        // Three name parts were a JSON syntax error ("trailing characters"); a field whose
+        // local path is the whole form was named as `field : …`.
+        (
+            base(r#"{"name_parts": ["/xing", "/ming", "/zi"], "canonical": "/applicant/name"}"#),
+            "field /applicant/name: name_parts takes exactly two local paths, the surname's and the given name's ([\"/XING\", \"/MING\"]); it has 3",
+        ),
+        (
+            base(r#"{"name_parts": ["/xm"], "canonical": "/applicant/name"}"#),
+            "name_parts takes exactly two local paths",
+        ),
+        (
+            base(r#"{"local": "", "canonical": "/applicant/name", "label": "姓名"}"#),
+            "field /applicant/name: a field's local and canonical paths name a member",
+        ),
+        (
+            base(r#"{"local": "", "canonical": "", "label": "姓名"}"#),
+            "field \"姓名\": a field's local and canonical paths name a member",
+        ),
         // Members a field's kind has no use for: accepted once, then ignored.
         (
             base(
