@@ -140,6 +140,29 @@ fn reverse_writes_only_a_valid_body_of_the_adapters_matter() {
         "{said}"
     );
 
+    // A company's body and Guangdong's person-only business-registration form: refused at the
+    // applicant's kind (exit 1), not written as a person.
+    let mut company = canonical_of("440000", "business-registration");
+    company["applicant"] = serde_json::json!({
+        "kind": "organisation",
+        "name": "广州示例控股有限公司",
+        "credit_code": "91110000600037341L"
+    });
+    let out = adapt(
+        &[
+            "--region",
+            "440000",
+            "--matter",
+            "business-registration",
+            "--reverse",
+        ],
+        company.to_string().as_bytes(),
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(out.stdout.is_empty(), "nothing written");
+    assert!(said.contains("/applicant/kind [const-outbound]"), "{said}");
+
     let out = adapt(&args, b"{\"foo\": 1}");
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty(), "nothing written");

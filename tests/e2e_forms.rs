@@ -90,6 +90,35 @@ fn local_forms_in_and_out_over_http() {
     // 广东's form has no place for a material's format: the view says so, by path only.
     assert_eq!(r.header("x-tongban-unmapped"), Some("/materials/*/format"));
 
+    // A company's application read in a form that holds only persons (广东's business
+    // registration fixes the applicant's kind): 422 naming the member and the value the form
+    // takes, not the company written as a person with only the unmapped header to hint at it.
+    let mut company: Value =
+        serde_json::from_slice(&golden("440000", "business-registration.canonical.json")).unwrap();
+    company["applicant"] = json!({
+        "kind": "organisation",
+        "name": "广州示例控股有限公司",
+        "credit_code": "91110000600037341L"
+    });
+    let r = as_region("440000").post("/v1/applications", &company);
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let company_id = r.json()["id"].as_str().unwrap().to_string();
+    let r = as_region("440000").get(&format!("/v1/applications/{company_id}?view=local"));
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    let p = r.json();
+    assert_eq!(p["type"], "urn:tongban:problem:local-form-unwritable");
+    assert_eq!(p["errors"][0]["canonical"], "/applicant/kind", "{p}");
+    assert_eq!(p["errors"][0]["rule"], "const-outbound", "{p}");
+    assert_eq!(p["errors"][0]["value"], "organisation", "{p}");
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"person\""),
+        "{p}"
+    );
+    assert_eq!(p["errors"].as_array().map(Vec::len), Some(1), "{p}");
+
     // A party whose region has no adapter for the matter: 406, saying so.
     let hukou = golden("330000", "hukou-transfer.local.json");
     let r = as_region("330000")

@@ -17,7 +17,7 @@
 //!   canonical layout writes, and each canonical value a field's code table gives (per field,
 //!   against that field's member: a table many specs share is refused only where it is mapped
 //!   onto a member that refuses one of its values, and no other matter takes; see
-//!   [`Schema::codes`]);
+//!   [`Schema::codes`]), and a value field's `default` as its transforms and check give it;
 //! - every member the schema requires is written, as far as that is certain (see
 //!   [`Schema::member`]).
 
@@ -31,6 +31,7 @@ use tongban_schemas::{Matter, escape_token, matters};
 use crate::check::Check;
 use crate::engine::{Field, Kind};
 use crate::error::SpecError;
+use crate::local::Local;
 use crate::transform::Transform;
 use crate::transform::date::Parts;
 
@@ -74,8 +75,8 @@ struct Write<'a> {
 
 enum What<'a> {
     /// The member's whole value: a value field (its transforms and check, which say what it can
-    /// write), or what the adapter fills in itself (none).
-    Value(&'a [Transform], Option<Check>),
+    /// write, and its default), or what the adapter fills in itself (none).
+    Value(&'a [Transform], Option<Check>, Option<&'a Local<'static>>),
     /// Text, whatever the form holds: a split's part, or the name `name_parts` joins (what gives
     /// it, for load errors).
     Text(&'static str),
@@ -111,7 +112,7 @@ fn collect<'a>(
                 canonical,
                 transforms,
                 check,
-                ..
+                default,
             } => {
                 let path = at(canonical);
                 out.push(Write {
@@ -119,7 +120,7 @@ fn collect<'a>(
                     path,
                     scope,
                     origin: f.origin.as_ref(),
-                    what: What::Value(transforms, *check),
+                    what: What::Value(transforms, *check, default.as_ref()),
                 });
             }
             Kind::CanonicalConst { canonical, value } => {
@@ -253,7 +254,7 @@ pub(crate) fn check(
                     return Err(field_error(w, why));
                 }
             }
-            What::Value(transforms, check) => {
+            What::Value(transforms, check, default) => {
                 if let Some(why) = misfit(transforms, &nodes, &path, schema.matter) {
                     return Err(field_error(w, why));
                 }
@@ -278,6 +279,34 @@ pub(crate) fn check(
                 schema
                     .codes(&w.path, &nodes, transforms, *check)
                     .map_err(|m| field_error(w, m))?;
+                // A default is what every form without the field is read as: one the schema
+                // refuses (`"江苏"` for `/origin`) would refuse each such form as if the province
+                // had sent it. Transforms and check have passed it at compile time already.
+                if let Some(d) = default
+                    && let Some(written) = transforms
+                        .iter()
+                        .try_fold(d.to_value(), |v, t| t.inbound(v).ok())
+                {
+                    let written = match check {
+                        Some(c) => c.normalise(written),
+                        None => written,
+                    };
+                    schema.accepts(&nodes, &written).map_err(|why| {
+                        let given = d.to_value();
+                        let became = if written == given {
+                            String::new()
+                        } else {
+                            format!(" (through the field's transforms: {written})")
+                        };
+                        field_error(
+                            w,
+                            format!(
+                                "default {given}{became} is not valid at {path} in the canonical schema of {}: {why}; every form without the field would be refused",
+                                schema.matter
+                            ),
+                        )
+                    })?;
+                }
                 // Any real date written in the canonical layout: a layout the schema refuses
                 // (`yyyyMMdd` for a `yyyy-MM-dd` date) refuses every value.
                 let sample = Parts {
@@ -342,7 +371,7 @@ pub(crate) fn check(
             scope: 0,
             field: String::new(),
             origin: None,
-            what: What::Value(&[], None),
+            what: What::Value(&[], None, None),
         });
     }
     let mut missing = BTreeSet::new();

@@ -60,7 +60,8 @@ pub(crate) enum Kind {
     },
     /// Written outbound; inbound, a different value is refused (e.g. the province's 事项编码).
     LocalConst { local: Path, value: Value },
-    /// Set inbound (e.g. `/applicant/kind` = `person`); nothing outbound.
+    /// Set inbound (e.g. `/applicant/kind` = `person`); nothing written outbound, where a body
+    /// with another value is refused (`const-outbound`).
     CanonicalConst { canonical: Path, value: Value },
     /// One local text ↔ several canonical texts (`"440106|天河路 385 号"`).
     Split {
@@ -2018,7 +2019,30 @@ impl Adapter {
             Kind::LocalConst { local, value } => {
                 local.set(out, value.clone());
             }
-            Kind::CanonicalConst { .. } => {}
+            // The spec fixes this member for every form of the region (a person-only form's
+            // `/applicant/kind`): a body holding another value cannot be written in the form
+            // without turning into something else (a company written as a person), so it is
+            // refused at the member, not left out with a header hint.
+            Kind::CanonicalConst { canonical, value } => {
+                let Some(v) = canonical.get(src).filter(|v| !v.is_null()) else {
+                    return;
+                };
+                if v == value {
+                    return;
+                }
+                let member = canonical.under(cp);
+                problems.push(LocalProblem {
+                    pointer: lp.to_string(),
+                    field: lp.rsplit('/').next().unwrap_or("").to_string(),
+                    label: f.label.clone(),
+                    canonical: member.clone(),
+                    rule: "const-outbound".to_string(),
+                    message: format!(
+                        "本地表单的 {member} 只能是 {value}，无法写入其他值 (the local form holds only {value} at {member}, so it cannot hold this value)"
+                    ),
+                    value: Some(f.mask.apply(&shown(v))),
+                });
+            }
             Kind::Split {
                 local,
                 separator,

@@ -100,7 +100,10 @@ impl Registry {
         if shared.is_file() {
             files.push(SourceFile {
                 path: "codes.json".into(),
-                text: std::fs::read_to_string(&shared).map_err(|e| io(&shared, e))?,
+                text: spec_text(
+                    "codes.json",
+                    std::fs::read(&shared).map_err(|e| io(&shared, e))?,
+                )?,
             });
         }
         let entries: Vec<_> = std::fs::read_dir(dir)
@@ -116,7 +119,11 @@ impl Registry {
         stray.sort();
         for name in &stray {
             let path = dir.join(name);
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            // Only sniffed: a file that is no UTF-8 text is not read as a spec (here or below).
+            let text = std::fs::read(&path)
+                .ok()
+                .and_then(|b| spec_text(name, b).ok())
+                .unwrap_or_default();
             if reads_as_spec(&text) {
                 return Err(misplaced(&path.display().to_string(), name, &text));
             }
@@ -136,9 +143,11 @@ impl Registry {
                 if !name.ends_with(".json") {
                     continue;
                 }
+                let path = format!("{region_name}/{name}");
+                let bytes = std::fs::read(e.path()).map_err(|x| io(&e.path(), x))?;
                 files.push(SourceFile {
-                    path: format!("{region_name}/{name}"),
-                    text: std::fs::read_to_string(e.path()).map_err(|x| io(&e.path(), x))?,
+                    text: spec_text(&path, bytes)?,
+                    path,
                 });
             }
         }
@@ -341,15 +350,7 @@ fn compile(
         ));
     }
     if let Some(x) = &spec.xml {
-        let ok = encoding_rs::Encoding::for_label(x.charset.as_bytes()).is_some_and(|e| {
-            e == encoding_rs::UTF_8 || e == encoding_rs::GBK || e == encoding_rs::GB18030
-        });
-        if !ok {
-            return Err(err(format!(
-                "charset {:?}: use UTF-8, GB18030 or GBK",
-                x.charset
-            )));
-        }
+        charset_named(&x.charset).map_err(err)?;
     }
     let mut all_tables = tables.clone();
     for (name, t) in &spec.tables {
@@ -380,8 +381,74 @@ fn compile(
 /// and `matter`): one placed at the top of a spec directory is a mistake to name, while any other
 /// JSON file there (an editor's schema, a `package.json` of the province's spec repository) is
 /// none of the loader's business.
+/// A spec file's bytes as text: UTF-8, with a byte-order mark (which Windows editors write)
+/// left out, since JSON has no place for one. Other bytes are refused naming the file as other
+/// spec errors do (`320000/medical-filing.json`), with the likely cause: a spec saved in the
+/// province's GBK.
+fn spec_text(file: &str, mut bytes: Vec<u8>) -> Result<String, SpecError> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let at = e.utf8_error().valid_up_to();
+        let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+        let (_, malformed) = encoding_rs::GBK.decode_without_bom_handling(bytes);
+        SpecError::Spec {
+            file: file.to_string(),
+            message: format!(
+                "spec files must be UTF-8 (this one is not, from line {line}: {}); save it as UTF-8",
+                if malformed {
+                    "saved in another encoding?"
+                } else {
+                    "saved as GBK?"
+                }
+            ),
+        }
+    })
+}
+
 fn reads_as_spec(text: &str) -> bool {
     serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| {
         v.get("fields").is_some() || (v.get("region").is_some() && v.get("matter").is_some())
+    })
+}
+
+/// The charsets a spec may name, as it must spell them: the spec's name is what the Content-Type
+/// and the XML declaration of every form written say, so it has to name the encoding the bytes
+/// are in. An alias (`GB2312`, `utf8`, `x-gbk`) would be echoed as it is while the bytes are
+/// GBK or UTF-8: a reader trusting `GB2312` finds characters it lacks (喆, 镕, 堃).
+const SPEC_CHARSETS: [&str; 3] = ["UTF-8", "GBK", "GB18030"];
+
+/// Whether `label` is one of [`SPEC_CHARSETS`] spelled as such; else the error, naming the one
+/// to write when the label is another name of it (GB2312 → GBK, its superset, which is what
+/// would be written).
+fn charset_named(label: &str) -> Result<(), String> {
+    if SPEC_CHARSETS.contains(&label) {
+        return Ok(());
+    }
+    let meant = encoding_rs::Encoding::for_label(label.trim().as_bytes()).and_then(|e| {
+        if e == encoding_rs::UTF_8 {
+            Some("UTF-8")
+        } else if e == encoding_rs::GBK {
+            Some("GBK")
+        } else if e == encoding_rs::GB18030 {
+            Some("GB18030")
+        } else {
+            None
+        }
+    });
+    Err(match meant {
+        Some(name) => format!(
+            "xml.charset {label:?}: write {name:?}, the name of what is written (the charset is \
+             named in every form's Content-Type and XML declaration{}); the charsets are UTF-8, \
+             GBK and GB18030",
+            if name == "GBK" && !label.eq_ignore_ascii_case("gbk") {
+                ", and the bytes are GBK, the superset of GB2312, with characters GB2312 lacks"
+            } else {
+                ""
+            }
+        ),
+        None => format!("xml.charset {label:?}: use UTF-8, GBK or GB18030"),
     })
 }

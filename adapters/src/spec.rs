@@ -115,7 +115,9 @@ pub struct FieldSpec {
     pub split: Option<SplitSpec>,
     /// Surname and given name in two local fields ↔ one canonical name: `["/XING", "/MING"]`.
     #[serde(default)]
-    pub name_parts: Option<(String, String)>,
+    /// A list, not a pair, so that a wrong count is refused with its own message rather than as
+    /// a JSON syntax error ("trailing characters").
+    pub name_parts: Option<Vec<String>>,
     #[serde(default)]
     pub list: Option<ListSpec>,
     /// A 1-based (or `index`-based) order number written for each list item (`SXH`).
@@ -174,6 +176,9 @@ pub(crate) struct Scope {
     via: Vec<String>,
     /// A flat include's prefix (`QYR_`), put before the first name of the specs' local paths.
     name_prefix: Option<String>,
+    /// Whether the specs are a list's items (or a fragment included there): only an item has an
+    /// order number (`index`).
+    in_list: bool,
 }
 
 impl Scope {
@@ -187,6 +192,7 @@ impl Scope {
             full_canonical: String::new(),
             via: Vec::new(),
             name_prefix: None,
+            in_list: false,
         }
     }
 
@@ -198,18 +204,30 @@ impl Scope {
         }
     }
 
-    /// How errors name the field `local` (as written) or else `canonical`.
-    fn blame(&self, local: Option<&str>, canonical: Option<&str>) -> Blame {
-        let (here, full) = match (local, canonical) {
-            (Some(l), _) => (
-                format!("{}{l}", self.shown),
-                format!("{}{}", self.full, self.local(l)),
-            ),
-            (None, Some(c)) => (
-                format!("{}{c}", self.shown_canonical),
-                format!("{}{c}", self.full_canonical),
-            ),
-            (None, None) => ("(unnamed)".to_string(), "(unnamed)".to_string()),
+    /// How errors name the field: `local` (as written), else `canonical`, else its `label`.
+    /// A path that names nothing (`"local": ""` at the top of the form) is passed over, so the
+    /// error never starts `field : …`.
+    fn blame(&self, local: Option<&str>, canonical: Option<&str>, label: Option<&str>) -> Blame {
+        let local = local
+            .map(|l| {
+                (
+                    format!("{}{l}", self.shown),
+                    format!("{}{}", self.full, self.local(l)),
+                )
+            })
+            .filter(|(here, _)| !here.is_empty());
+        let canonical = canonical
+            .map(|c| {
+                (
+                    format!("{}{c}", self.shown_canonical),
+                    format!("{}{c}", self.full_canonical),
+                )
+            })
+            .filter(|(here, _)| !here.is_empty());
+        let (here, full) = match (local, canonical, label) {
+            (Some(named), _, _) | (None, Some(named), _) => named,
+            (None, None, Some(label)) => (format!("{label:?}"), format!("{label:?}")),
+            (None, None, None) => ("(unnamed)".to_string(), "(unnamed)".to_string()),
         };
         let field = if self.via.is_empty() {
             here
@@ -331,6 +349,7 @@ pub(crate) fn compile_fields(
                 full_canonical: format!("{}{own_canonical}", scope.full_canonical),
                 via,
                 name_prefix: s.prefix.clone(),
+                in_list: scope.in_list,
             };
             out.extend(compile_fields(
                 cx,
@@ -365,16 +384,30 @@ fn compile_field(
     let blame = scope.blame(
         s.local
             .as_deref()
-            .or_else(|| s.name_parts.as_ref().map(|p| p.0.as_str()))
+            .or_else(|| {
+                s.name_parts
+                    .as_ref()
+                    .and_then(|p| p.first().map(String::as_str))
+            })
             .filter(|_| s.local.is_some() || s.canonical.is_none()),
         s.canonical.as_deref(),
+        s.label.as_deref(),
     );
+    // A surname and a given name: a third path would be silently dropped, or the name split
+    // wrongly outbound.
+    if let Some(parts) = s.name_parts.as_ref().filter(|p| p.len() != 2) {
+        return Err(blame.error(format!(
+            "name_parts takes exactly two local paths, the surname's and the given name's \
+             ([\"/XING\", \"/MING\"]); it has {}",
+            parts.len()
+        )));
+    }
     // The local paths as compiled (a flat include's prefix applied).
     let own_local = s.local.as_deref().map(|l| scope.local(l));
-    let name_parts = s
-        .name_parts
-        .as_ref()
-        .map(|(a, b)| (scope.local(a), scope.local(b)));
+    let name_parts = s.name_parts.as_deref().and_then(|p| match p {
+        [a, b] => Some((scope.local(a), scope.local(b))),
+        _ => None,
+    });
     // An inline code table's name, as before: the field's local path in its list or fragment.
     let who = own_local
         .clone()
@@ -427,12 +460,52 @@ fn compile_field(
             .as_ref()
             .map_or(Mask::Other, |c| Mask::for_canonical(c.as_str())),
     };
+    // Members the field's kind has no use for would be accepted and then ignored, leaving the
+    // author to believe they act: a list's values are its items', a constant is written and
+    // compared as given, and only a list's item has an order number.
+    let given = [
+        ("transforms", !s.transforms.is_empty()),
+        ("check", s.check.is_some()),
+        ("default", s.default.is_some()),
+    ];
+    if s.list.is_some()
+        && let Some((member, _)) = given.iter().find(|(_, on)| *on)
+    {
+        return Err(blame.error(format!(
+            "{member} has no effect on a list field: put it on the item fields that hold the \
+             values (\"list\": {{\"item\": [...]}})"
+        )));
+    }
+    let is_const = s.constant.is_some()
+        && s.list.is_none()
+        && s.split.is_none()
+        && s.name_parts.is_none()
+        && s.index.is_none();
+    if is_const && let Some((member, _)) = given.iter().find(|(_, on)| *on) {
+        return Err(blame.error(format!(
+            "{member} has no effect on a const: the constant is written and compared as given \
+             (write it as the form holds it)"
+        )));
+    }
+    if s.index.is_some() && !scope.in_list {
+        return Err(blame.error(
+            "index numbers the items of a list (SXH): it goes among a list's item fields \
+             (\"list\": {\"item\": [...]}), not outside a list",
+        ));
+    }
     let kind = if let Some(list) = &s.list {
         let (Some(local), Some(canonical)) = (local.or_else(|| Path::parse(lp)), canonical) else {
             return Err(blame.error("a list needs local and canonical"));
         };
         if list.item.is_empty() {
             return Err(blame.error("a list needs item fields"));
+        }
+        // An empty separator joins nothing: the list would silently be read as records instead.
+        if list.joined.as_deref() == Some("") {
+            return Err(blame.error(
+                "list.joined \"\" is no separator: give the text between the items (\";\"), or \
+                 leave joined out for a list of records",
+            ));
         }
         let shown_local = |l: &Path| {
             let l = l.to_string();
@@ -462,12 +535,13 @@ fn compile_field(
             ),
             via: scope.via.clone(),
             name_prefix: None,
+            in_list: true,
         };
         let item = compile_fields(cx, &items, &list.item, "", "", depth + 1)?;
         Kind::List {
             local,
             canonical,
-            joined: list.joined.clone().filter(|j| !j.is_empty()),
+            joined: list.joined.clone(),
             item,
         }
     } else if let Some(split) = &s.split {

@@ -694,6 +694,35 @@ fn outbound_names_the_local_field_when_a_value_has_no_local_code() {
     assert_eq!(r.problems[0].rule, "code-outbound");
 }
 
+/// Given a company's application and Guangdong's business-registration form, whose spec fixes
+/// `/applicant/kind` to `person`, when the form is written (`--reverse`, `?view=local`), then it
+/// is refused at `/applicant/kind` naming the value the form takes; before, the company was
+/// written into the form as a person (its name under the person's name, exit 0).
+#[test]
+fn outbound_refuses_a_value_the_forms_canonical_constant_does_not_take() {
+    let a = adapter("440000", "business-registration");
+    let mut canonical = golden_json("440000", "business-registration.canonical.json");
+    assert!(a.outbound(&canonical).is_ok(), "the person's own form");
+    canonical["applicant"] = json!({
+        "kind": "organisation",
+        "name": "苏州示例控股有限公司",
+        "credit_code": "91110000600037341L"
+    });
+    let r = a
+        .outbound(&canonical)
+        .expect_err("a company in a person's form");
+    let found: Vec<(&str, &str, &str)> = r
+        .problems
+        .iter()
+        .map(|p| (p.pointer.as_str(), p.canonical.as_str(), p.rule.as_str()))
+        .collect();
+    assert_eq!(found, [("", "/applicant/kind", "const-outbound")]);
+    let said = r.to_string();
+    assert!(said.contains("\"person\""), "{said}");
+    assert!(said.contains("(value organisation)"), "{said}");
+    assert!(!said.contains("苏州示例"), "{said}");
+}
+
 /// 材料格式 travels: Sichuan's scans (`jpg`) arrive as JPEG materials and go back out as `jpg`;
 /// upper case is read; a format no table knows is refused at the caller's own field.
 #[test]

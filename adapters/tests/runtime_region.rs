@@ -128,6 +128,18 @@ fn broken_specs_are_refused_with_file_and_field_named() {
             ),
             "field /a: default \"999999\" fails the field's check",
         ),
+        // A default the member's schema refuses: every form without the field would be refused
+        // as if the province had sent it.
+        (
+            base(r#"{"local": "/sjd", "canonical": "/origin", "default": "江苏"}"#),
+            "field /sjd: default \"江苏\" is not valid at /origin in the canonical schema of medical-filing",
+        ),
+        (
+            base(
+                r#"{"local": "/a", "canonical": "/form/start_date", "default": " 2024/03/01 ", "transforms": ["trim"]}"#,
+            ),
+            "field /a: default \" 2024/03/01 \" (through the field's transforms: \"2024/03/01\") is not valid at /form/start_date",
+        ),
         // A check that does not fit the canonical member's own (`gb2261`, the sex codes, typed
         // for `gb2260`): every form's region would be refused as a sex code.
         (
@@ -194,6 +206,73 @@ fn broken_specs_are_refused_with_file_and_field_named() {
             "format xml needs",
         ),
         ("{".to_string(), "not valid spec JSON"),
+        // Three name parts were a JSON syntax error ("trailing characters"); a field whose
+        // local path is the whole form was named as `field : …`.
+        (
+            base(r#"{"name_parts": ["/xing", "/ming", "/zi"], "canonical": "/applicant/name"}"#),
+            "field /applicant/name: name_parts takes exactly two local paths, the surname's and the given name's ([\"/XING\", \"/MING\"]); it has 3",
+        ),
+        (
+            base(r#"{"name_parts": ["/xm"], "canonical": "/applicant/name"}"#),
+            "name_parts takes exactly two local paths",
+        ),
+        (
+            base(r#"{"local": "", "canonical": "/applicant/name", "label": "姓名"}"#),
+            "field /applicant/name: a field's local and canonical paths name a member",
+        ),
+        (
+            base(r#"{"local": "", "canonical": "", "label": "姓名"}"#),
+            "field \"姓名\": a field's local and canonical paths name a member",
+        ),
+        // Members a field's kind has no use for: accepted once, then ignored.
+        (
+            base(
+                r#"{"local": "/fj", "canonical": "/materials", "check": "phone", "list": {"item": [{"local": "/mc", "canonical": "/name"}]}}"#,
+            ),
+            "field /fj: check has no effect on a list field",
+        ),
+        (
+            base(
+                r#"{"local": "/fj", "canonical": "/materials", "default": [], "list": {"item": [{"local": "/mc", "canonical": "/name"}]}}"#,
+            ),
+            "field /fj: default has no effect on a list field",
+        ),
+        (
+            base(r#"{"local": "/xh", "index": 1}"#),
+            "field /xh: index numbers the items of a list",
+        ),
+        (
+            base(r#"{"local": "/sxbm", "const": "620000-YB-001", "transforms": ["trim"]}"#),
+            "field /sxbm: transforms has no effect on a const",
+        ),
+        (
+            base(r#"{"canonical": "/applicant/kind", "const": "person", "check": "sex"}"#),
+            "field /applicant/kind: check has no effect on a const",
+        ),
+        // An empty joined separator was read as no separator: the list became one of records.
+        (
+            base(
+                r#"{"local": "", "canonical": "/materials", "list": {"joined": "", "item": [{"local": "/FJMC", "canonical": "/name"}]}}"#,
+            ),
+            "list.joined \"\" is no separator",
+        ),
+        // A charset alias is echoed in every form's Content-Type and declaration while the
+        // bytes are another charset's (GB2312 named, GBK written): the name to write is said.
+        (
+            r#"{"region": "620000", "matter": "medical-filing", "format": "xml", "xml": {"root": "R", "charset": "GB2312"}, "fields": []}"#
+                .to_string(),
+            "xml.charset \"GB2312\": write \"GBK\"",
+        ),
+        (
+            r#"{"region": "620000", "matter": "medical-filing", "format": "xml", "xml": {"root": "R", "charset": "utf8"}, "fields": []}"#
+                .to_string(),
+            "xml.charset \"utf8\": write \"UTF-8\"",
+        ),
+        (
+            r#"{"region": "620000", "matter": "medical-filing", "format": "xml", "xml": {"root": "R", "charset": "UTF-16"}, "fields": []}"#
+                .to_string(),
+            "xml.charset \"UTF-16\": use UTF-8, GBK or GB18030",
+        ),
         // Mistakes that loaded once and then refused every form, or changed data on its way
         // out (found by an adapter author's walkthrough).
         (
@@ -231,6 +310,42 @@ fn broken_specs_are_refused_with_file_and_field_named() {
         assert!(err.contains("medical-filing.json"), "{err}");
         assert!(err.contains(expected), "{expected:?} not in {err:?}");
     }
+}
+
+/// Given the worked example's spec saved with a byte-order mark, when loaded, then it loads
+/// (before: "not valid spec JSON: expected value at line 1 column 1"); saved as GBK, the load
+/// stops naming the file as other spec errors do, relative to the directory, and saying to save
+/// it as UTF-8 (before: the absolute path and "stream did not contain valid UTF-8").
+#[test]
+fn a_spec_file_with_a_bom_loads_and_one_in_gbk_is_named_as_such() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/620000");
+    let text = std::fs::read_to_string(example.join("medical-filing.json")).unwrap();
+    let with = |bytes: Vec<u8>| {
+        let tmp = TempDir::new("encoding");
+        std::fs::create_dir_all(tmp.0.join("620000")).unwrap();
+        std::fs::copy(example.join("codes.json"), tmp.0.join("620000/codes.json")).unwrap();
+        std::fs::write(tmp.0.join("620000/medical-filing.json"), bytes).unwrap();
+        let loaded = Registry::with_dir(&tmp.0);
+        (loaded, tmp.0.display().to_string())
+    };
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(text.as_bytes());
+    let (loaded, _) = with(bom);
+    let registry = loaded.unwrap_or_else(|e| panic!("{e}"));
+    assert!(registry.get("620000", "medical-filing").is_some());
+
+    let (gbk, _, _) = encoding_rs::GBK.encode(&text);
+    let (loaded, dir) = with(gbk.into_owned());
+    let Err(err) = loaded else {
+        panic!("a GBK spec loaded");
+    };
+    let err = err.to_string();
+    assert!(
+        err.starts_with("620000/medical-filing.json: spec files must be UTF-8"),
+        "{err}"
+    );
+    assert!(err.contains("saved as GBK?"), "{err}");
+    assert!(!err.contains(&dir), "{err}");
 }
 
 /// Overriding one builtin matter needs only its file: the builtin region's fragments
@@ -787,6 +902,41 @@ fn load_builtin_with(
     )
     .unwrap();
     Registry::with_dir(&tmp.0)
+}
+
+/// Given a company-only form (Guangdong's business registration with its applicant fixed to
+/// `organisation`), when a person's application is written in it, then it is refused at
+/// `/applicant/kind` (`const-outbound`); before, the person was written as a company.
+#[test]
+fn a_person_is_not_written_into_a_company_only_form() {
+    let registry = load_builtin_with("440000", "business-registration", |spec| {
+        let fields = spec["fields"].as_array_mut().unwrap();
+        fields.retain(|f| f["canonical"] != "/applicant/kind" && f["canonical"] != "/applicant");
+        fields.push(json!({"canonical": "/applicant/kind", "const": "organisation"}));
+        fields.push(json!({"local": "/applicant/entName", "canonical": "/applicant/name", "label": "单位名称", "personal": "none"}));
+        fields.push(json!({"local": "/applicant/uniscid", "canonical": "/applicant/credit_code", "label": "统一社会信用代码", "check": "gb32100"}));
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let a = registry.get("440000", "business-registration").unwrap();
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("regions/440000/golden/business-registration.canonical.json");
+    let mut canonical: Value = serde_json::from_slice(&std::fs::read(golden).unwrap()).unwrap();
+    let r = a
+        .outbound(&canonical)
+        .expect_err("a person in a company's form");
+    let found: Vec<(&str, &str)> = r
+        .problems
+        .iter()
+        .map(|p| (p.canonical.as_str(), p.rule.as_str()))
+        .collect();
+    assert_eq!(found, [("/applicant/kind", "const-outbound")]);
+    canonical["applicant"] = json!({
+        "kind": "organisation",
+        "name": "苏州示例控股有限公司",
+        "credit_code": "91110000600037341L"
+    });
+    let form = a.outbound(&canonical).unwrap_or_else(|r| panic!("{r}"));
+    assert_eq!(form["applicant"]["uniscid"], "91110000600037341L");
 }
 
 /// Given a spec where two fields write one local member, or one writes inside a member another

@@ -102,6 +102,13 @@ pub enum LayoutError {
         neighbour: &'static str,
         padded: &'static str,
     },
+    /// A quote, as other conventions put around literal text (`yyyy-MM-dd'T'HH:mm:ss`): here it
+    /// is a literal itself, so every value would have to hold the quotes and none does.
+    #[error(
+        "quotes are no part of a layout: they would have to be in every value; letters that are \
+         no token are literal as they stand, so write {unquoted:?}"
+    )]
+    Quoted { unquoted: String },
 }
 
 impl Token {
@@ -146,6 +153,11 @@ impl Layout {
     /// be a date), a run of a token letter is no token, or a one-digit token touches another
     /// number (which no reader could split).
     pub fn try_compile(text: &str) -> Result<Layout, LayoutError> {
+        if text.contains('\'') {
+            return Err(LayoutError::Quoted {
+                unquoted: text.replace('\'', ""),
+            });
+        }
         let chars: Vec<char> = text.chars().collect();
         let mut tokens = Vec::new();
         let mut i = 0;
@@ -171,10 +183,15 @@ impl Layout {
                 {
                     return Err(LayoutError::Convention {
                         run: chars[i..i + run].iter().collect(),
-                        why: match c {
-                            'Y' => "upper-case: the year is lower-case yyyy",
-                            'D' => "upper-case: the day is lower-case dd or d",
-                            'h' => "lower-case: the hour is upper-case HH or H, 0-23",
+                        why: match (c, run) {
+                            ('Y', _) => "upper-case: the year is lower-case yyyy",
+                            ('D', _) => "upper-case: the day is lower-case dd or d",
+                            ('h', _) => "lower-case: the hour is upper-case HH or H, 0-23",
+                            // Milliseconds elsewhere: not the seconds written another way.
+                            ('S', 3) => {
+                                "milliseconds: a layout reads whole seconds (ss) only, no \
+                                 fraction, so values with milliseconds cannot be read"
+                            }
                             _ => "upper-case: the seconds are lower-case ss",
                         },
                     });
@@ -467,6 +484,36 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    /// Given `yyyy-MM-dd HH:mm:ss.SSS`, when compiled, then the hint is about milliseconds (which
+    /// no layout reads), not "the seconds are lower-case ss", which led to `ss.ss`; given a
+    /// layout quoting a literal (`yyyy-MM-dd'T'HH:mm:ss`), then it is refused saying to write it
+    /// unquoted (before, it compiled with the quotes as literals, and every value failed), and
+    /// the unquoted layout reads the values meant.
+    #[test]
+    fn milliseconds_and_quoted_literals_get_their_own_hints() {
+        let e = Layout::try_compile("yyyy-MM-dd HH:mm:ss.SSS")
+            .expect_err("SSS")
+            .to_string();
+        assert!(e.starts_with("\"SSS\" is no token (milliseconds"), "{e}");
+        assert!(!e.contains("lower-case ss"), "{e}");
+
+        let e = Layout::try_compile("yyyy-MM-dd'T'HH:mm:ss").expect_err("quoted");
+        assert_eq!(
+            e,
+            LayoutError::Quoted {
+                unquoted: "yyyy-MM-ddTHH:mm:ss".into()
+            }
+        );
+        assert!(
+            e.to_string().contains("write \"yyyy-MM-ddTHH:mm:ss\""),
+            "{e}"
+        );
+        assert_eq!(
+            convert("yyyy-MM-ddTHH:mm:ss", "yyyy-MM-dd", "2024-03-01T08:30:00").as_deref(),
+            Some("2024-03-01")
+        );
     }
 
     /// Given layouts where a one-digit token (`M`, `d`, `H`) is followed at once by another
