@@ -229,6 +229,26 @@ impl Problem {
                  send it again after Retry-After (harmless: the cursor only moves forward)",
             ),
         };
+        // A failure that wrote nothing is the log's state, not an application's: during an
+        // outage every request meets it, and a line each would flood the gateway's own log
+        // (20,000 lines in 20 s under load, on the disk that may be the one full). It is
+        // logged once per interval, with how many were not. One that may have landed is
+        // logged every time, naming the application an operator must check.
+        let context = match unacknowledged || what == LogUse::Acknowledge {
+            true => context,
+            false => match NothingWritten::take(failed) {
+                Some(0) => context,
+                Some(suppressed) => {
+                    tracing::error!(
+                        suppressed,
+                        "{failed}: {suppressed} more request(s) since the last such line, each \
+                         refused with 503 and nothing written"
+                    );
+                    context
+                }
+                None => return Problem::log_unavailable(detail),
+            },
+        };
         // The error names the operation, the backend's reason and the application, event type
         // and region of an append, never an event's content.
         match context {
@@ -256,6 +276,11 @@ impl Problem {
             ),
             None => tracing::error!(error = %e, "{failed}"),
         }
+        Problem::log_unavailable(detail)
+    }
+
+    /// The 503 of a failure of the event log, saying `detail`.
+    fn log_unavailable(detail: &str) -> Problem {
         let mut p = Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "log-unavailable",
@@ -264,6 +289,56 @@ impl Problem {
         );
         p.retry_after = Some(5);
         p
+    }
+}
+
+/// How often a failure of the event log that wrote nothing is logged: each kind (its line's
+/// words) at most once per [`NothingWritten::INTERVAL`], the line after saying how many were not.
+struct NothingWritten;
+
+type LastLine = Option<(std::time::Instant, u64)>;
+
+static NOTHING_WRITTEN: std::sync::Mutex<Vec<(&'static str, LastLine)>> =
+    std::sync::Mutex::new(Vec::new());
+
+impl NothingWritten {
+    const INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+    /// Whether this failure, of the kind `failed` says, is logged: `Some(n)`, with the `n` of
+    /// its kind not logged since its last line, or `None` (counted for the next).
+    fn take(failed: &'static str) -> Option<u64> {
+        let mut kinds = NOTHING_WRITTEN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        match kinds.iter_mut().find(|(kind, _)| *kind == failed) {
+            Some((_, last)) => Self::take_at(last, now),
+            None => {
+                let mut last = None;
+                let logged = Self::take_at(&mut last, now);
+                kinds.push((failed, last));
+                logged
+            }
+        }
+    }
+
+    /// [`NothingWritten::take`] at `now`, given when the last line was logged and how many were
+    /// not since.
+    fn take_at(last: &mut LastLine, now: std::time::Instant) -> Option<u64> {
+        match *last {
+            Some((at, ref mut suppressed)) if now.duration_since(at) < Self::INTERVAL => {
+                *suppressed += 1;
+                None
+            }
+            Some((_, suppressed)) => {
+                *last = Some((now, 0));
+                Some(suppressed)
+            }
+            None => {
+                *last = Some((now, 0));
+                Some(0)
+            }
+        }
     }
 }
 
@@ -639,5 +714,28 @@ mod tests {
             "{}",
             p.detail
         );
+    }
+}
+
+#[cfg(test)]
+mod nothing_written_tests {
+    use super::NothingWritten;
+    use std::time::{Duration, Instant};
+
+    /// Given failures of the event log that wrote nothing, coming every second, when each asks
+    /// whether it is logged, then the first is, the next nine are counted, and the first after
+    /// the interval is logged with the count of those nine.
+    #[test]
+    fn a_failure_that_wrote_nothing_is_logged_once_per_interval_with_a_count() {
+        let start = Instant::now();
+        let mut last = None;
+        let asked: Vec<Option<u64>> = (0..12)
+            .map(|s| NothingWritten::take_at(&mut last, start + Duration::from_secs(s)))
+            .collect();
+        let mut expected = vec![Some(0)];
+        expected.extend(std::iter::repeat_n(None, 9));
+        expected.push(Some(9));
+        expected.push(None);
+        assert_eq!(asked, expected);
     }
 }
