@@ -168,7 +168,7 @@ fn remove_on_interrupt() {
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 let held = HELD.lock().map(|h| h.clone()).unwrap_or_default();
                 for root in held {
-                    let _ = std::fs::remove_dir_all(&root);
+                    remove_while_open(&root);
                 }
                 eprintln!("tongban: interrupted; the copy of the log it was reading is removed");
                 std::process::exit(status);
@@ -177,6 +177,22 @@ fn remove_on_interrupt() {
             eprintln!("tongban: cannot watch for Ctrl-C; an interrupted run may leave its copy");
         }
     });
+}
+
+/// Removes the copy at `root` while the command may still have it open: fjall's background
+/// threads may write a file into it (a flush, a new journal) while it is being removed, and
+/// `remove_dir_all` then fails on a directory no longer empty. Tried again a few times, so that
+/// an interrupted command leaves no copy of the log's personal data behind (seen once under
+/// load in the test of this).
+fn remove_while_open(root: &Path) {
+    for _ in 0..20 {
+        match std::fs::remove_dir_all(root) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            _ => return,
+        }
+    }
 }
 
 /// Removes the copies in `dir` whose process is gone (killed before it could remove its own),
