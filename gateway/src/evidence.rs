@@ -43,7 +43,7 @@ pub struct EvidenceStore {
 impl EvidenceStore {
     pub fn open(dir: &Path) -> Result<EvidenceStore, EvidenceError> {
         std::fs::create_dir_all(dir).map_err(|e| storage(format!("{}: {e}", dir.display())))?;
-        if let Some(missing) = crate::fjall_tuning::missing_file(dir) {
+        if let Err(missing) = crate::fjall_tuning::ready_to_open(dir) {
             return Err(storage(format!(
                 "the evidence store in {} does not open: {missing}",
                 dir.display()

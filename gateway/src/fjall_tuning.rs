@@ -75,6 +75,104 @@ pub const PROJECTION_WORKERS: usize = 1;
 /// takes the request the first keeps handing back.
 pub const LOG_WORKERS: usize = 3;
 
+/// Readies the fjall store in `dir` to be opened: one whose making was cut short is removed so
+/// that fjall makes it again ([`remove_unfinished`], said at WARN), and one missing a file fjall
+/// needs is refused, saying which ([`missing_file`]).
+pub fn ready_to_open(dir: &std::path::Path) -> Result<(), String> {
+    match remove_unfinished(dir) {
+        Ok(true) => tracing::warn!(
+            dir = %dir.display(),
+            "a store whose making was cut short (its process stopped before fjall finished \
+             it: a journal never written to, no table) was removed and is made again; it held \
+             nothing"
+        ),
+        Ok(false) => {}
+        Err(e) => {
+            return Err(format!(
+                "{} was left half-made and could not be cleared: {e}",
+                dir.display()
+            ));
+        }
+    }
+    match missing_file(dir) {
+        Some(missing) => Err(missing),
+        None => Ok(()),
+    }
+}
+
+/// Removes what a store's making left in `dir` when it was cut short (the process killed before
+/// fjall wrote its `version`, the last file it makes): fjall's lock file, its journal,
+/// preallocated and never written to (all zeros), and keyspace folders holding no table or blob.
+/// fjall refuses such a directory for good (`File exists`, or a missing file), though it holds
+/// nothing; a first start killed in its first milliseconds left one. `false` (nothing done) for
+/// anything else: a `version`, a journal byte written, a table, a file fjall does not make, or a
+/// lock another process holds (one making the store now).
+pub fn remove_unfinished(dir: &std::path::Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    if !dir.is_dir() || dir.join("version").exists() {
+        return Ok(false);
+    }
+    let mut journal = false;
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if name == "lock" {
+        } else if name.ends_with(".jnl") {
+            journal = true;
+            let mut file = std::fs::File::open(&path)?;
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                let n = file.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                if buf[..n].iter().any(|b| *b != 0) {
+                    return Ok(false);
+                }
+            }
+        } else if name == "keyspaces" {
+            // keyspaces/<id>/<file> is a keyspace's own record; keyspaces/<id>/<dir>/<file>
+            // (tables, blobs) is data.
+            for keyspace in std::fs::read_dir(&path)? {
+                let keyspace = keyspace?.path();
+                if !keyspace.is_dir() {
+                    continue;
+                }
+                for part in std::fs::read_dir(&keyspace)? {
+                    let part = part?.path();
+                    if part.is_dir() && std::fs::read_dir(&part)?.next().is_some() {
+                        return Ok(false);
+                    }
+                }
+            }
+        } else {
+            return Ok(false);
+        }
+        entries.push(path);
+    }
+    if !journal {
+        return Ok(false);
+    }
+    // Held by a process making the store this moment: not cut short.
+    let lock = match std::fs::File::open(dir.join("lock")) {
+        Ok(file) => match file.try_lock() {
+            Ok(()) => Some(file),
+            Err(_) => return Ok(false),
+        },
+        Err(_) => None,
+    };
+    for path in entries {
+        match path.is_dir() {
+            true => std::fs::remove_dir_all(&path)?,
+            false => std::fs::remove_file(&path)?,
+        }
+    }
+    drop(lock);
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(true)
+}
+
 /// Why the fjall store in `dir` cannot open, when a file fjall needs is missing from it: fjall
 /// says so as a bare I/O error naming no file (`No such file or directory`), and a store copied
 /// by a backup tool that leaves lock files out is whole but for that file. `None` when both are
@@ -333,6 +431,46 @@ mod tests {
     use std::time::{Duration, Instant};
 
     const BUDGET: u64 = 64 * 1024;
+
+    /// Given what a first start killed in its first milliseconds leaves (fjall's lock, a
+    /// journal of zeros preallocated, an empty keyspaces folder, no `version`), when the store is
+    /// readied, then it is removed and fjall makes it again; a journal with one byte written,
+    /// or a table, is left as it is and the missing `version` is told.
+    #[test]
+    fn a_store_whose_making_was_cut_short_is_made_again_and_nothing_else_is() {
+        let dir = crate::testutil::TempDir::new("unfinished-store");
+        let half_made = |name: &str, journal: &[u8]| {
+            let store = dir.path().join(name);
+            std::fs::create_dir_all(store.join("keyspaces")).expect("keyspaces");
+            std::fs::write(store.join("lock"), b"").expect("lock");
+            let mut bytes = vec![0u8; 1 << 16];
+            bytes[..journal.len()].copy_from_slice(journal);
+            std::fs::write(store.join("0.jnl"), bytes).expect("journal");
+            store
+        };
+        let store = half_made("cut-short", &[]);
+        assert_eq!(ready_to_open(&store), Ok(()));
+        let db = fjall::Database::builder(&store).open().expect("made again");
+        let ks = db
+            .keyspace("k", KeyspaceCreateOptions::default)
+            .expect("keyspace");
+        ks.insert("a", "1").expect("write");
+        drop((ks, db));
+        assert!(store.join("version").exists());
+        // Made whole now: nothing is removed again.
+        assert!(!remove_unfinished(&store).expect("checked"));
+
+        let written = half_made("written", &[7]);
+        assert!(!remove_unfinished(&written).expect("checked"));
+        let refused = ready_to_open(&written).expect_err("version missing");
+        assert!(refused.contains("version is missing"), "{refused}");
+        assert!(written.join("0.jnl").exists());
+
+        let tabled = half_made("tabled", &[]);
+        std::fs::create_dir_all(tabled.join("keyspaces/3/tables")).expect("tables");
+        std::fs::write(tabled.join("keyspaces/3/tables/0"), b"t").expect("table");
+        assert!(!remove_unfinished(&tabled).expect("checked"));
+    }
 
     /// A fresh database with one fjall worker, in a directory of its own.
     /// A database with one worker in a temporary directory, removed when the returned guard drops

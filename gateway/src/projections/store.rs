@@ -394,7 +394,7 @@ impl ProjectionStore {
     pub fn open_any_layout(dir: &Path) -> Result<ProjectionStore, ProjectionError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| ProjectionError::Storage(format!("{}: {e}", dir.display())))?;
-        if let Some(missing) = crate::fjall_tuning::missing_file(dir) {
+        if let Err(missing) = crate::fjall_tuning::ready_to_open(dir) {
             return Err(ProjectionError::Unopenable {
                 dir: dir.display().to_string(),
                 reason: missing,

@@ -82,7 +82,7 @@ impl Stores {
                 )));
             }
         }
-        if let Some(missing) = crate::fjall_tuning::missing_file(dir) {
+        if let Err(missing) = crate::fjall_tuning::ready_to_open(dir) {
             return Err(LogError::Storage(format!(
                 "the event log in {} does not open: {missing}",
                 dir.display()
