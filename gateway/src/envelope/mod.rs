@@ -306,12 +306,62 @@ impl Envelope {
     pub fn from_json(bytes: &[u8]) -> Result<Envelope, serde_json::Error> {
         serde_json::from_slice(bytes)
     }
+
+    /// An event as a log stores it, or why its bytes are not one, in the envelope's own terms
+    /// and without a value of its content. A `seq` holding a whole number written as a fraction
+    /// or an exponent (`3.0`, `3e0`) has the same canonical form, so the same hash: its bytes
+    /// were rewritten after sealing, which is said as such (as the verifiers say it of `data`),
+    /// not as a type error at a column.
+    pub fn from_stored(bytes: &[u8]) -> Result<Envelope, String> {
+        Envelope::from_json(bytes).map_err(|e| {
+            let seq = serde_json::from_slice::<Value>(bytes)
+                .ok()
+                .and_then(|v| v.get("seq").cloned());
+            match seq {
+                Some(Value::Number(n))
+                    if n.as_u64().is_none() && n.as_f64().is_some_and(|f| f.fract() == 0.0) =>
+                {
+                    format!(
+                        "its seq is the whole number {n} written as a fraction or an exponent, \
+                         where the gateway writes an integer: its stored bytes were rewritten \
+                         after sealing (the hash does not tell the two forms apart); restore the \
+                         event from a backup"
+                    )
+                }
+                _ => tongban_schemas::mask::serde_error(&e),
+            }
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Given a stored event whose seq was rewritten as `3.0` or `3e0` (the same canonical form,
+    /// so the same hash), when it is read, then the reason says the bytes were rewritten after
+    /// sealing, naming `seq`, not a serde type error at a column; other damage keeps serde's
+    /// masked words.
+    #[test]
+    fn a_seq_rewritten_as_a_fraction_is_said_to_be_rewritten() {
+        let mut e = sample();
+        e.seq = 3;
+        let bytes = serde_json::to_string(&e).expect("json");
+        assert!(Envelope::from_stored(bytes.as_bytes()).is_ok());
+        for form in ["3.0", "3e0"] {
+            let rewritten = bytes.replacen("\"seq\":3", &format!("\"seq\":{form}"), 1);
+            assert_ne!(rewritten, bytes);
+            let why = Envelope::from_stored(rewritten.as_bytes()).expect_err("rewritten");
+            assert!(
+                why.starts_with("its seq is the whole number")
+                    && why.contains("rewritten after sealing"),
+                "{why}"
+            );
+        }
+        let why = Envelope::from_stored(b"{\"seq\": 3.5}").expect_err("no event");
+        assert!(!why.contains("rewritten"), "{why}");
+    }
 
     #[test]
     fn canonical_form_written_directly_equals_the_canonicalized_serialization() {

@@ -86,8 +86,8 @@ impl AppIndex for EmbeddedLog {
                 .map_err(storage)?
             {
                 None => Holds::Nothing,
-                Some(bytes) => match Envelope::from_json(&bytes) {
-                    Err(e) => Holds::NotAnEvent(tongban_schemas::mask::serde_error(&e)),
+                Some(bytes) => match Envelope::from_stored(&bytes) {
+                    Err(why) => Holds::NotAnEvent(why),
                     Ok(e) if e.app == app && e.seq == seq => continue,
                     Ok(e) => Holds::Event {
                         app: e.app,

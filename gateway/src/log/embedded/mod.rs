@@ -561,10 +561,7 @@ impl EmbeddedLog {
                 position,
                 reason: "indexed event is missing".into(),
             })?;
-        Envelope::from_json(&bytes).map_err(|e| LogError::Corrupt {
-            position,
-            reason: tongban_schemas::mask::serde_error(&e),
-        })
+        Envelope::from_stored(&bytes).map_err(|reason| LogError::Corrupt { position, reason })
     }
 
     /// The events at `positions`, read on the calling thread ([`EventLog::read_at`] runs it on
@@ -604,10 +601,8 @@ impl EmbeddedLog {
                 position: 0,
                 reason: "bad key".into(),
             })?;
-            let event = Envelope::from_json(&value).map_err(|e| LogError::Corrupt {
-                position,
-                reason: tongban_schemas::mask::serde_error(&e),
-            })?;
+            let event = Envelope::from_stored(&value)
+                .map_err(|reason| LogError::Corrupt { position, reason })?;
             out.push(Positioned { position, event });
             if out.len() >= max {
                 break;

@@ -1021,10 +1021,11 @@ impl JetStreamLog {
             let (seq, r) = joined.map_err(|e| LogError::Unavailable(e.to_string()))?;
             match r {
                 Ok(Ok(m)) => {
-                    let event = Envelope::from_json(&m.payload).map_err(|e| LogError::Corrupt {
-                        position: seq,
-                        reason: tongban_schemas::mask::serde_error(&e),
-                    })?;
+                    let event =
+                        Envelope::from_stored(&m.payload).map_err(|reason| LogError::Corrupt {
+                            position: seq,
+                            reason,
+                        })?;
                     self.inner.on_its_subject(seq, &m.subject, &event)?;
                     results.insert(seq, Some(event));
                 }
@@ -1093,10 +1094,8 @@ fn follows(read: &[Last], m: &Last, app: &str, after: u64) -> Result<(), LogErro
 }
 
 fn parsed(position: u64, payload: &[u8]) -> Result<Last, LogError> {
-    let event = Envelope::from_json(payload).map_err(|e| LogError::Corrupt {
-        position,
-        reason: tongban_schemas::mask::serde_error(&e),
-    })?;
+    let event =
+        Envelope::from_stored(payload).map_err(|reason| LogError::Corrupt { position, reason })?;
     Ok(Last {
         seq: event.seq,
         position,
