@@ -867,9 +867,12 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// `rate_limit` (`None`: unlimited).
 ///
 /// At the first SIGTERM or SIGINT it stops taking connections and waits for the requests in
-/// flight, at most `grace`: a client that sends its body a byte a second would otherwise keep
-/// the process (and the lock on the data directory, so a restart fails) alive for as long as it
-/// likes. A second signal ends the wait at once. Either way the connections still open are
+/// flight, at most `grace`. The connections open go on serving meanwhile, each answer with
+/// `Connection: close`, and an idle one is closed after [`crate::connections::DRAIN_IDLE`] (at
+/// most half the grace), so that a request already on its way on a kept-alive connection is
+/// answered rather than reset. The grace is bounded because a client that sends its body a
+/// byte a second would otherwise keep the process (and the lock on the data directory, so a
+/// restart fails) alive for as long as it likes. A second signal ends the wait at once. Either way the connections still open are
 /// closed with their requests unanswered, which loses nothing acknowledged: a write is answered
 /// only once its event is durable (fsynced, or stored by the stream), so an unanswered one was
 /// never acknowledged, and a retry with its Idempotency-Key is safe. The projections are then
@@ -893,7 +896,8 @@ pub async fn serve<L: EventLog>(
     on_ready(local);
     let connections = crate::connections::Connections::new();
     let (begin, begun) = tokio::sync::oneshot::channel::<()>();
-    let accepting = connections.accept_until(listener, app, head_timeout, async move {
+    let drain_idle = crate::connections::DRAIN_IDLE.min(grace / 2);
+    let accepting = connections.accept_until(listener, app, head_timeout, drain_idle, async move {
         let _ = begun.await;
     });
     let mut accepting = std::pin::pin!(accepting);
@@ -902,7 +906,8 @@ pub async fn serve<L: EventLog>(
         signal = signals.recv() => Some(signal),
     };
     if let Some(signal) = signal {
-        // Counted before the connections are told to finish: the idle ones close at once.
+        // Counted before the connections are told to finish, after which each closes after
+        // its next answer, or after the drain delay if idle.
         let (open, busy) = (connections.open(), connections.busy());
         let _ = begin.send(());
         // The listener closes and every connection is told to finish.

@@ -90,11 +90,24 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
                 &[
                     ("method", &r.method),
                     ("route", &r.template),
-                    ("status", &class),
+                    ("status", class),
                 ],
                 n,
             );
         }
+    }
+    t.family(
+        "tongban_http_rate_limited_total",
+        "counter",
+        "Requests refused with 429 because their region was over its rate limit, by method and \
+         route template (also counted in tongban_http_requests_total's 4xx; not logged).",
+    );
+    for r in s.metrics.routes() {
+        t.sample(
+            "tongban_http_rate_limited_total",
+            &[("method", &r.method), ("route", &r.template)],
+            r.rate_limited(),
+        );
     }
     t.family(
         "tongban_http_request_duration_seconds",

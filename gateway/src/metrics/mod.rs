@@ -31,15 +31,23 @@ pub static STORAGE_BOUNDS_US: [u64; 13] = [
 /// Group-commit batch size bounds (events per fsync).
 pub static BATCH_BOUNDS: [u64; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
-/// Status classes we count separately: 1xx … 5xx.
-const CLASSES: usize = 5;
+/// The status classes counted, each emitted for every route from the start (at 0 until a
+/// request of that class): a series that appears only with its first sample hides that sample
+/// from `increase()` and `rate()`, so an alert on a route's 5xx would miss its first error.
+/// No 1xx: no handler answers one, and hyper sends a 1xx response as a 500 (counted as 5xx).
+const CLASSES: [&str; 4] = ["2xx", "3xx", "4xx", "5xx"];
 
-/// Per route: requests by status class and one latency histogram.
+/// Per route: requests by status class, those refused over their region's rate limit, and one
+/// latency histogram.
 #[derive(Debug)]
 pub struct RouteMetrics {
     pub method: String,
     pub template: String,
-    by_class: [AtomicU64; CLASSES],
+    by_class: [AtomicU64; CLASSES.len()],
+    /// 429s, also counted in `4xx`: the rate limiter is what answers 429, and these are apart
+    /// because a client retrying past its limit is not the same trouble as a 404 or a 422 (and
+    /// 429s are not logged, so the counter is the only trace of them).
+    rate_limited: AtomicU64,
     latency: Histogram,
 }
 
@@ -49,6 +57,7 @@ impl RouteMetrics {
             method: method.to_string(),
             template: template.to_string(),
             by_class: Default::default(),
+            rate_limited: AtomicU64::new(0),
             latency: Histogram::new(&LATENCY_BOUNDS_US),
         }
     }
@@ -105,9 +114,16 @@ impl HttpMetrics {
             .or_else(|| self.slot("ANY", UNMATCHED))
             .and_then(|i| self.routes.get(i));
         if let Some(route) = slot {
-            let class = usize::from(status / 100).clamp(1, CLASSES) - 1;
+            // 2xx … 5xx; anything else (a 1xx, which hyper sends as a 500) as 5xx.
+            let class = match status / 100 {
+                2..=5 => usize::from(status / 100 - 2),
+                _ => CLASSES.len() - 1,
+            };
             if let Some(c) = route.by_class.get(class) {
                 c.fetch_add(1, Ordering::Relaxed);
+            }
+            if status == 429 {
+                route.rate_limited.fetch_add(1, Ordering::Relaxed);
             }
             route.latency.record_duration(took);
         }
@@ -119,12 +135,17 @@ impl HttpMetrics {
 }
 
 impl RouteMetrics {
-    /// `(class label, count)` for the classes seen so far.
-    pub fn classes(&self) -> impl Iterator<Item = (String, u64)> + '_ {
-        self.by_class.iter().enumerate().filter_map(|(i, c)| {
-            let n = c.load(Ordering::Relaxed);
-            (n > 0).then(|| (format!("{}xx", i + 1), n))
-        })
+    /// `(class label, count)` for every class, 0 for those not seen yet.
+    pub fn classes(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        CLASSES
+            .iter()
+            .zip(&self.by_class)
+            .map(|(class, c)| (*class, c.load(Ordering::Relaxed)))
+    }
+
+    /// Requests refused with 429 over their region's rate limit.
+    pub fn rate_limited(&self) -> u64 {
+        self.rate_limited.load(Ordering::Relaxed)
     }
 
     pub fn latency(&self) -> Snapshot {
@@ -161,8 +182,9 @@ mod tests {
         let app = &m.routes()[0];
         assert_eq!(
             app.classes().collect::<Vec<_>>(),
-            vec![("2xx".to_string(), 1), ("4xx".to_string(), 1)]
+            vec![("2xx", 1), ("3xx", 0), ("4xx", 1), ("5xx", 0)]
         );
+        assert_eq!(app.rate_limited(), 0);
         assert_eq!(app.latency().count, 2);
         assert_eq!(app.latency().cumulative[0], 1);
         assert_eq!(m.routes()[1].template, UNMATCHED);
@@ -178,10 +200,47 @@ mod tests {
         let took = Duration::from_micros(10);
         m.record("HEAD", Some("/v1/matters"), 200, took);
         m.record("HEAD", Some("/v1/applications"), 405, took);
-        let classes = |i: usize| m.routes()[i].classes().collect::<Vec<_>>();
-        assert_eq!(classes(0), vec![("2xx".to_string(), 1)]);
-        assert_eq!(classes(1), vec![]);
+        let seen = |i: usize| {
+            m.routes()[i]
+                .classes()
+                .filter(|(_, n)| *n > 0)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(seen(0), vec![("2xx", 1)]);
+        assert_eq!(seen(1), vec![]);
         assert_eq!(m.routes()[2].template, UNMATCHED);
-        assert_eq!(classes(2), vec![("4xx".to_string(), 1)]);
+        assert_eq!(seen(2), vec![("4xx", 1)]);
+    }
+
+    /// Given a fresh set of routes, every status class of every route is there at 0; a 429 is
+    /// counted in 4xx and as rate limited, other 4xx only in 4xx; a status outside 2xx–5xx
+    /// counts as 5xx. Guards alerts on `increase(...{status="5xx"}[5m])` missing a route's
+    /// first error (the series used to appear only with it) and 429s hiding among 4xx.
+    #[test]
+    fn every_class_is_there_from_the_start_and_429s_are_counted_apart() {
+        let m = HttpMetrics::new([("GET", "/v1/regions/{region}/inbox")]);
+        let route = Some("/v1/regions/{region}/inbox");
+        for r in m.routes() {
+            let classes = r.classes().collect::<Vec<_>>();
+            assert_eq!(
+                classes,
+                vec![("2xx", 0), ("3xx", 0), ("4xx", 0), ("5xx", 0)],
+                "{}",
+                r.template
+            );
+            assert_eq!(r.rate_limited(), 0);
+        }
+        let took = Duration::from_micros(10);
+        m.record("GET", route, 429, took);
+        m.record("GET", route, 429, took);
+        m.record("GET", route, 404, took);
+        m.record("GET", route, 103, took);
+        let inbox = &m.routes()[0];
+        assert_eq!(
+            inbox.classes().collect::<Vec<_>>(),
+            vec![("2xx", 0), ("3xx", 0), ("4xx", 3), ("5xx", 1)]
+        );
+        assert_eq!(inbox.rate_limited(), 2);
+        assert_eq!(m.routes()[1].rate_limited(), 0);
     }
 }
