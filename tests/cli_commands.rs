@@ -843,3 +843,69 @@ fn verify_names_a_missing_lock_file() {
         "{err}"
     );
 }
+
+/// Runs `tongban serve` on `data` and expects it to refuse to start: its exit code and stderr.
+/// A gateway that starts after all is stopped, and the test fails.
+fn serve_refused(data: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn tongban");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("wait");
+            panic!("serve started; stderr:\n{}", text(&out.stderr));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("wait");
+    (out.status.code(), text(&out.stderr))
+}
+
+/// Given a data directory whose log holds an application, when it is restored without
+/// `evidence/` or without `regions.json`, then `serve` does not start, makes neither, and says
+/// to restore it from the backup of this directory and how to go on knowingly; with the file
+/// back it starts. (Found by an SRE's walkthrough: it started and served the signed requests'
+/// events with no signatures, or with no region able to call it.)
+#[test]
+fn serve_refuses_a_log_without_its_evidence_or_its_region_book() {
+    let dir = TempDir::new("cli-restore");
+    let data = dir.0.join("data");
+    let (mut gw, _, _) = one_application(&data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let (evidence, kept) = (data.join("evidence"), dir.0.join("evidence.backup"));
+    std::fs::rename(&evidence, &kept).expect("set evidence/ aside");
+    let (code, err) = serve_refused(&data, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(&format!("{} holds no evidence/", data.display()))
+            && err.contains("Restore evidence/ from the backup of this data directory")
+            && err.contains(&format!("`mkdir {}`", evidence.display())),
+        "{err}"
+    );
+    assert!(!evidence.exists(), "serve made an empty evidence store");
+    std::fs::rename(&kept, &evidence).expect("restore evidence/");
+
+    let (book, kept) = (data.join("regions.json"), dir.0.join("regions.json.backup"));
+    std::fs::rename(&book, &kept).expect("set regions.json aside");
+    let (code, err) = serve_refused(&data, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(&format!("{} holds no regions.json", data.display()))
+            && err.contains("Restore it from the backup of this data directory")
+            && err.contains("is no restore: it issues new tokens"),
+        "{err}"
+    );
+    assert!(!book.exists(), "serve made a region book");
+    std::fs::rename(&kept, &book).expect("restore regions.json");
+
+    let mut gw = Gateway::start(&data, false);
+    assert_eq!(gw.terminate().code(), Some(0));
+}
