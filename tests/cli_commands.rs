@@ -987,3 +987,68 @@ fn serve_demo_finishes_a_first_start_that_was_interrupted() {
         book
     );
 }
+
+/// Given `serve` with a `--data` that is a file, a `--listen` that is not IP:PORT (a port past
+/// 65535, a host name), or a new data directory the user cannot write, then it stops saying
+/// what is wrong and what is expected, not the operating system's or the parser's words alone
+/// ("File exists", "invalid socket address syntax", "log-source: Permission denied"). (Found by
+/// an SRE's walkthrough.)
+#[test]
+fn serve_says_what_is_wrong_with_its_data_directory_and_its_address() {
+    let dir = TempDir::new("cli-serve-args");
+    let file = dir.0.join("afile");
+    std::fs::write(&file, b"").expect("file");
+    for data in [file.clone(), file.join("sub")] {
+        let (code, err) = serve_refused(&data, &[]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(
+            err.contains(&format!(
+                "the data directory {} is not a directory",
+                data.display()
+            )) && err.contains("name a directory with --data"),
+            "{err}"
+        );
+        assert!(!err.contains("os error"), "{err}");
+    }
+
+    let data = dir.0.join("data");
+    for listen in ["127.0.0.1:99999", "nohost:80", "8080"] {
+        let out = run(&[
+            "serve",
+            "--data",
+            data.to_str().expect("path"),
+            "--listen",
+            listen,
+        ]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!("--listen {listen:?}: expected IP:PORT"))
+                && err.contains("127.0.0.1:8080")
+                && err.contains("a host name is not taken"),
+            "{err}"
+        );
+        assert!(!data.exists(), "serve created {}", data.display());
+    }
+
+    // A directory the user cannot write: root writes anywhere, so this part is skipped as root
+    // (as in CI).
+    let locked = dir.0.join("locked");
+    std::fs::create_dir(&locked).expect("dir");
+    let mut perms = std::fs::metadata(&locked).expect("meta").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o500);
+    std::fs::set_permissions(&locked, perms).expect("chmod");
+    if std::fs::write(locked.join("probe"), b"").is_ok() {
+        eprintln!("skipped the unwritable data directory: running as root");
+        return;
+    }
+    let (code, err) = serve_refused(&locked, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "the data directory {} is not writable by this user",
+            locked.display()
+        )),
+        "{err}"
+    );
+}

@@ -208,6 +208,22 @@ pub enum ServeError {
     Calendar { path: String, source: CalendarError },
     #[error("{0}")]
     TestHook(String),
+    #[error(
+        "the data directory {dir} {why} ({source}): tongban writes its log, projections, key \
+         and log-source there from the start. Nothing was started; make the directory writable \
+         by the user tongban runs as (or free space), or name another with --data, and start \
+         again"
+    )]
+    DataDirNotWritable {
+        dir: String,
+        why: &'static str,
+        source: std::io::Error,
+    },
+    #[error(
+        "the data directory {dir} is not a directory (it, or a directory above it, is a file): \
+         name a directory with --data (one that is missing is made). Nothing was started"
+    )]
+    DataDirNotADirectory { dir: String },
     #[error("{what}: {source}")]
     Io {
         what: String,
@@ -295,12 +311,8 @@ pub fn followed(dir: &DataDir) -> Result<Option<String>, ServeError> {
 /// written.
 pub fn rebind_log_source(dir: &DataDir, source: &str) -> Result<(), ServeError> {
     let path = dir.log_source();
-    crate::fsutil::write_atomically(&path, format!("{source}\n").as_bytes()).map_err(|source| {
-        ServeError::Io {
-            what: path.display().to_string(),
-            source,
-        }
-    })
+    crate::fsutil::write_atomically(&path, format!("{source}\n").as_bytes())
+        .map_err(|source| data_dir_io(dir, &path, source))
 }
 
 /// Loads the working-day calendar: `holidays.json` in the data dir if present, else Monday–Friday.
@@ -345,11 +357,46 @@ pub struct Opened<L: EventLog = EmbeddedLog> {
     pub book: Arc<RegionBook>,
 }
 
+/// Makes the data directory if it is missing. A path that is a file, or one the user cannot
+/// write, is said as such rather than in the operating system's words alone ("File exists" for
+/// a file given as `--data`).
 fn create_dir(dir: &DataDir) -> Result<(), ServeError> {
-    std::fs::create_dir_all(&dir.0).map_err(|source| ServeError::Io {
-        what: dir.0.display().to_string(),
+    if let Ok(meta) = std::fs::metadata(&dir.0)
+        && !meta.is_dir()
+    {
+        return Err(ServeError::DataDirNotADirectory {
+            dir: dir.0.display().to_string(),
+        });
+    }
+    std::fs::create_dir_all(&dir.0).map_err(|source| data_dir_io(dir, &dir.0, source))
+}
+
+/// An I/O failure writing in the data directory: one that says the directory cannot be written
+/// (no permission, a read-only file system, a full disk) is said as such, as the embedded log
+/// says it of its own directory; a part of the path that is a file, too. Others name the path.
+fn data_dir_io(dir: &DataDir, path: &Path, source: std::io::Error) -> ServeError {
+    use std::io::ErrorKind::*;
+    let why = match source.kind() {
+        PermissionDenied => "is not writable by this user",
+        ReadOnlyFilesystem => "is on a read-only file system",
+        StorageFull | QuotaExceeded => "is on a full disk",
+        NotADirectory => {
+            return ServeError::DataDirNotADirectory {
+                dir: dir.0.display().to_string(),
+            };
+        }
+        _ => {
+            return ServeError::Io {
+                what: path.display().to_string(),
+                source,
+            };
+        }
+    };
+    ServeError::DataDirNotWritable {
+        dir: dir.0.display().to_string(),
+        why,
         source,
-    })
+    }
 }
 
 /// Wires a gateway on `log` with the data directory's key, projections (opened, and checked

@@ -1,4 +1,4 @@
-//! `tongban serve [--data DIR] [--listen ADDR] [--demo] [--adapters DIR]
+//! `tongban serve [--data DIR] [--listen IP:PORT] [--demo] [--adapters DIR]
 //! [--rate-limit <per-second>[:<burst>]|off] [--shutdown-grace SECONDS]
 //! [--nats URL [--nats-creds FILE] [--nats-replicas N]]`
 //!
@@ -51,11 +51,11 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let dir = DataDir(PathBuf::from(
         args.value("data").unwrap_or_else(|| default_dir.into()),
     ));
-    let listen: SocketAddr = args
-        .value("listen")
-        .unwrap_or_else(|| "127.0.0.1:8080".into())
-        .parse()
-        .map_err(|e| CliError(format!("--listen: {e}")))?;
+    let listen = parse_listen(
+        &args
+            .value("listen")
+            .unwrap_or_else(|| "127.0.0.1:8080".into()),
+    )?;
     let rate_limit = match args.value("rate-limit") {
         Some(text) => RateLimit::parse(&text).map_err(|e| CliError(e.to_string()))?,
         None => Some(RateLimit::DEFAULT),
@@ -118,6 +118,17 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     // process does not wait on it (nothing it does is acknowledged to anyone).
     runtime.shutdown_timeout(Duration::from_secs(1));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The `--listen` address: an IP address and a port. The parser's own words ("invalid socket
+/// address syntax") say neither what is expected nor that a host name is not taken.
+fn parse_listen(text: &str) -> Result<SocketAddr, CliError> {
+    text.trim().parse().map_err(|_| {
+        CliError(format!(
+            "--listen {text:?}: expected IP:PORT, an IP address and a port from 0 to 65535 \
+             (e.g. 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080); a host name is not taken"
+        ))
+    })
 }
 
 async fn run_gateway<L: EventLog>(
