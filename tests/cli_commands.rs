@@ -843,3 +843,212 @@ fn verify_names_a_missing_lock_file() {
         "{err}"
     );
 }
+
+/// Runs `tongban serve` on `data` and expects it to refuse to start: its exit code and stderr.
+/// A gateway that starts after all is stopped, and the test fails.
+fn serve_refused(data: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn tongban");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("wait");
+            panic!("serve started; stderr:\n{}", text(&out.stderr));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("wait");
+    (out.status.code(), text(&out.stderr))
+}
+
+/// Given a data directory whose log holds an application, when it is restored without
+/// `evidence/` or without `regions.json`, then `serve` does not start, makes neither, and says
+/// to restore it from the backup of this directory and how to go on knowingly; with the file
+/// back it starts. (Found by an SRE's walkthrough: it started and served the signed requests'
+/// events with no signatures, or with no region able to call it.)
+#[test]
+fn serve_refuses_a_log_without_its_evidence_or_its_region_book() {
+    let dir = TempDir::new("cli-restore");
+    let data = dir.0.join("data");
+    let (mut gw, _, _) = one_application(&data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let (evidence, kept) = (data.join("evidence"), dir.0.join("evidence.backup"));
+    std::fs::rename(&evidence, &kept).expect("set evidence/ aside");
+    let (code, err) = serve_refused(&data, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(&format!("{} holds no evidence/", data.display()))
+            && err.contains("Restore evidence/ from the backup of this data directory")
+            && err.contains(&format!("`mkdir {}`", evidence.display())),
+        "{err}"
+    );
+    assert!(!evidence.exists(), "serve made an empty evidence store");
+    std::fs::rename(&kept, &evidence).expect("restore evidence/");
+
+    let (book, kept) = (data.join("regions.json"), dir.0.join("regions.json.backup"));
+    std::fs::rename(&book, &kept).expect("set regions.json aside");
+    let (code, err) = serve_refused(&data, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(&format!("{} holds no regions.json", data.display()))
+            && err.contains("Restore it from the backup of this data directory")
+            && err.contains("is no restore: it issues new tokens"),
+        "{err}"
+    );
+    assert!(!book.exists(), "serve made a region book");
+    std::fs::rename(&kept, &book).expect("restore regions.json");
+
+    let mut gw = Gateway::start(&data, false);
+    assert_eq!(gw.terminate().code(), Some(0));
+}
+
+/// The log's head position as `/metrics` shows it.
+fn log_head(gw: &Gateway, operator: &str) -> u64 {
+    let r = gw.client(Some(operator)).get("/metrics");
+    assert_eq!(r.status, 200, "{}", text(&r.body));
+    text(&r.body)
+        .lines()
+        .find(|l| l.starts_with("tongban_log_head_position"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .expect("tongban_log_head_position")
+}
+
+/// Given a demo data directory left by a first start killed while it registered the regions
+/// (one region registered as `--demo` registers it, no `demo-tokens.json`, no application),
+/// when `serve --demo` starts on it, then it finishes the demo, saying so: every region and the
+/// operator get a working token in `demo-tokens.json` (the region registered before a new one)
+/// and the sample applications are added; the start after reuses it. A region book `--demo` did
+/// not make is left as it is. (Found by
+/// an SRE's walkthrough: such a directory stayed half-seeded for good, its help reading a file
+/// that was never written.)
+#[test]
+fn serve_demo_finishes_a_first_start_that_was_interrupted() {
+    let dir = TempDir::new("cli-demo-half");
+    let data = dir.0.join("demo");
+    common::tongban_on(
+        &data,
+        &["regions", "add", "440000", "广东省", "--label", "demo"],
+    );
+    let mut gw = Gateway::start(&data, true);
+    let tokens = common::tokens(&data);
+    assert_eq!(tokens.len(), 7, "{tokens:?}");
+    for (code, token) in &tokens {
+        let path = match code.as_str() {
+            "operator" => "/v1/regions".to_string(),
+            code => format!("/v1/regions/{code}/inbox"),
+        };
+        assert_eq!(gw.client(Some(token)).get(&path).status, 200, "{code}");
+    }
+    assert!(
+        log_head(&gw, &tokens["operator"]) > 0,
+        "no sample application"
+    );
+    assert_eq!(gw.terminate().code(), Some(0));
+    let log = std::fs::read_to_string(&gw.stderr_log).expect("log");
+    assert!(
+        log.contains(
+            "demo: finishing the demo data of a first start that was interrupted: 1 of its regions"
+        ) && log.contains("sample applications"),
+        "{log}"
+    );
+    let head = {
+        let gw = Gateway::start(&data, true);
+        let log = std::fs::read_to_string(&gw.stderr_log).expect("log");
+        assert!(log.contains("demo: reusing"), "{log}");
+        assert_eq!(common::tokens(&data), tokens, "the tokens are kept");
+        log_head(&gw, &tokens["operator"])
+    };
+    assert!(head > 0);
+
+    // An operator's book: nothing added, and no help about a tokens file.
+    let other = dir.0.join("other");
+    common::tongban_on(&other, &["regions", "add", "440000", "广东省"]);
+    let book = std::fs::read(other.join("regions.json")).expect("book");
+    let mut gw = Gateway::start(&other, true);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let log = std::fs::read_to_string(&gw.stderr_log).expect("log");
+    assert!(
+        log.contains("holds regions or tokens that --demo did not make"),
+        "{log}"
+    );
+    assert!(!other.join("demo-tokens.json").exists());
+    assert_eq!(
+        std::fs::read(other.join("regions.json")).expect("book"),
+        book
+    );
+}
+
+/// Given `serve` with a `--data` that is a file, a `--listen` that is not IP:PORT (a port past
+/// 65535, a host name), or a new data directory the user cannot write, then it stops saying
+/// what is wrong and what is expected, not the operating system's or the parser's words alone
+/// ("File exists", "invalid socket address syntax", "log-source: Permission denied"). (Found by
+/// an SRE's walkthrough.)
+#[test]
+fn serve_says_what_is_wrong_with_its_data_directory_and_its_address() {
+    let dir = TempDir::new("cli-serve-args");
+    let file = dir.0.join("afile");
+    std::fs::write(&file, b"").expect("file");
+    for data in [file.clone(), file.join("sub")] {
+        let (code, err) = serve_refused(&data, &[]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(
+            err.contains(&format!(
+                "the data directory {} is not a directory",
+                data.display()
+            )) && err.contains("name a directory with --data"),
+            "{err}"
+        );
+        assert!(!err.contains("os error"), "{err}");
+    }
+
+    let data = dir.0.join("data");
+    for listen in ["127.0.0.1:99999", "nohost:80", "8080"] {
+        let out = run(&[
+            "serve",
+            "--data",
+            data.to_str().expect("path"),
+            "--listen",
+            listen,
+        ]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!("--listen {listen:?}: expected IP:PORT"))
+                && err.contains("127.0.0.1:8080")
+                && err.contains("a host name is not taken"),
+            "{err}"
+        );
+        assert!(!data.exists(), "serve created {}", data.display());
+    }
+
+    // A directory the user cannot write: root writes anywhere, so this part is skipped as root
+    // (as in CI).
+    let locked = dir.0.join("locked");
+    std::fs::create_dir(&locked).expect("dir");
+    let mut perms = std::fs::metadata(&locked).expect("meta").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o500);
+    std::fs::set_permissions(&locked, perms).expect("chmod");
+    if std::fs::write(locked.join("probe"), b"").is_ok() {
+        eprintln!("skipped the unwritable data directory: running as root");
+        return;
+    }
+    let (code, err) = serve_refused(&locked, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "the data directory {} is not writable by this user",
+            locked.display()
+        )),
+        "{err}"
+    );
+}

@@ -469,6 +469,30 @@ fn a_broken_region_book_is_warned_of_once_and_shown_in_healthz() {
         1,
         "{log}"
     );
+    // The remedy it names is one that works: `tongban regions` refuses this book and rewrites
+    // nothing, saying the same.
+    assert!(
+        log.contains("Fix it by hand or restore it from the backup of this data directory")
+            && !log.contains("which rewrites it"),
+        "{log}"
+    );
+    let out = std::process::Command::new(common::BIN)
+        .args(["regions", "list", "--data"])
+        .arg(&data)
+        .output()
+        .expect("tongban regions list");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("is not a valid region book")
+            && err.contains("Fix it by hand or restore it from the backup of its data directory"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&book).expect("book"),
+        b"{\"regions\": ",
+        "rewrote nothing"
+    );
     // Fixed: read again, and no longer reported.
     std::fs::write(&book, &good).expect("fix");
     assert_eq!(c.get("/v1/regions").status, 200);

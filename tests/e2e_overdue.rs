@@ -56,6 +56,9 @@ fn append_all(data: &std::path::Path, all: &[(String, Vec<tongban_gateway::envel
         .enable_all()
         .build()
         .expect("runtime");
+    // The evidence store a gateway that wrote them would have kept (empty: nothing signed): a
+    // log holding events is not served without it.
+    std::fs::create_dir_all(data.join("evidence")).expect("evidence");
     runtime.block_on(async {
         let log = EmbeddedLog::open(&data.join("log")).expect("open the log");
         for (_, events) in all {

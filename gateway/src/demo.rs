@@ -6,6 +6,7 @@ use std::path::Path;
 
 use tongban_schemas::{Mode, events as ev, matters};
 
+use crate::auth::book::{BookFile, TokenEntry};
 use crate::auth::{Principal, RegionBook};
 use crate::domain::Command;
 use crate::log::EventLog;
@@ -34,22 +35,42 @@ pub enum DemoError {
     Seed(#[from] ServiceError),
 }
 
+/// The label of every token `--demo` issues, by which [`is_demo_book`] knows its book.
+const LABEL: &str = "demo";
+
+/// Whether `book` holds nothing but what [`create_regions`] registers: demo regions and tokens
+/// labelled `demo` (an empty book too). A first start of the demo interrupted before its tokens
+/// file was written leaves such a book, which the next start completes; a book with anything
+/// else in it is an operator's, which `--demo` must not add to.
+pub fn is_demo_book(book: &BookFile) -> bool {
+    let ours = |t: &TokenEntry| t.label.as_deref() == Some(LABEL);
+    book.regions.iter().all(|(code, entry)| {
+        REGIONS.iter().any(|(c, _)| c == code) && entry.tokens.iter().all(ours)
+    }) && book.operators.iter().all(ours)
+}
+
 /// Registers the demo regions and an operator, writes their tokens to `<data>/demo-tokens.json`,
-/// and returns the token map. Run only on a data dir without regions.
+/// and returns the token map and how many regions were registered already. The tokens file is
+/// written last, so its presence marks the demo data as complete; a start interrupted before it
+/// is finished by the next one. Tokens are shown only once, at issue, so a region registered by
+/// the interrupted start is issued a new token here (its first is left unused: demo data is
+/// throwaway), as is an operator.
 pub fn create_regions(
     book: &RegionBook,
     tokens_file: &Path,
-) -> Result<BTreeMap<String, String>, DemoError> {
+) -> Result<(BTreeMap<String, String>, usize), DemoError> {
+    let registered = book.snapshot().regions;
     let mut tokens = BTreeMap::new();
     for (code, name) in REGIONS {
-        tokens.insert(
-            code.to_string(),
-            book.add_region(code, name, Some("demo"))?.secret,
-        );
+        let issued = match registered.contains_key(code) {
+            true => book.issue_token(code, Some(LABEL))?,
+            false => book.add_region(code, name, Some(LABEL))?,
+        };
+        tokens.insert(code.to_string(), issued.secret);
     }
     tokens.insert(
         "operator".to_string(),
-        book.issue_operator_token(Some("demo"))?.secret,
+        book.issue_operator_token(Some(LABEL))?.secret,
     );
     let text = serde_json::to_vec_pretty(&tokens).unwrap_or_default();
     crate::fsutil::write_private_atomically(tokens_file, &text).map_err(|source| {
@@ -58,7 +79,11 @@ pub fn create_regions(
             source,
         }
     })?;
-    Ok(tokens)
+    let already = REGIONS
+        .iter()
+        .filter(|(code, _)| registered.contains_key(*code))
+        .count();
+    Ok((tokens, already))
 }
 
 fn principal(

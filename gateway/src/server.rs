@@ -7,7 +7,8 @@
 //! - `log/`          the embedded event log (fjall; absent with `--nats`)
 //! - `log-source`    which log the projections follow (`embedded` or `jetstream:<stream>:<created>`)
 //! - `projections/`  read models (fjall), rebuildable from the log
-//! - `evidence/`     the regions' verified request signatures by event id (fjall); not rebuildable
+//! - `evidence/`     the regions' verified request signatures by event id (fjall); not rebuildable,
+//!   so a log holding events is not served without it (nor without `regions.json`)
 //! - `gateway.key`   the Ed25519 signing key (hex seed, 0600)
 //! - `regions.json`  regions and hashed tokens
 //! - `holidays.json` optional working-day calendar
@@ -117,6 +118,42 @@ pub enum ServeError {
     )]
     NoKeyForLog { dir: String, last: u64 },
     #[error(
+        "{dir} holds no evidence/, but {log} holds events (up to position {last}): evidence/ \
+         keeps the regions' verified request signatures (`request_signatures` of an \
+         application's events), which are in no log and cannot be rebuilt. Restore evidence/ \
+         from the backup of this data directory (docs/operations.md, \"Backups\") and start \
+         again. Nothing was started: a gateway would make an empty one and serve every signed \
+         request as if it had not been signed. If the evidence is lost for good, or this \
+         directory comes from a version that kept none, create it empty (`mkdir {path}`) and \
+         start again: the events appended before then show no request signatures"
+    )]
+    NoEvidenceForLog {
+        dir: String,
+        path: String,
+        /// The log described: "its log", or the stream the directory follows.
+        log: String,
+        last: u64,
+    },
+    #[error(
+        "{dir} holds no regions.json, but {log} holds events (up to position {last}): \
+         regions.json holds the regions' and operators' token hashes and the regions' \
+         request-signing keys, and nothing else has them. Restore it from the backup of this \
+         data directory (docs/operations.md, \"Backups\"){also} and start again. Nothing was \
+         started. Registering the regions again (`tongban regions add`) is no restore: it \
+         issues new tokens, and the provinces' systems hold the old ones. If the book is lost \
+         for good, create an empty one (`echo '{{}}' > {path}`), start, and register each \
+         region and operator again, giving each province its new token (and registering its \
+         signing key again with `tongban regions key`)"
+    )]
+    NoRegionsForLog {
+        dir: String,
+        path: String,
+        log: String,
+        last: u64,
+        /// Where else a copy is, on a stream: another gateway's data directory.
+        also: String,
+    },
+    #[error(
         "the events of the log in {dir} ({}) do not verify under {path} (key id {kid}): a \
          gateway goes on signing with the key its log was signed with. Restore that key from \
          the backup of this data directory (docs/operations.md, \"Backups\") and start again. \
@@ -171,6 +208,22 @@ pub enum ServeError {
     Calendar { path: String, source: CalendarError },
     #[error("{0}")]
     TestHook(String),
+    #[error(
+        "the data directory {dir} {why} ({source}): tongban writes its log, projections, key \
+         and log-source there from the start. Nothing was started; make the directory writable \
+         by the user tongban runs as (or free space), or name another with --data, and start \
+         again"
+    )]
+    DataDirNotWritable {
+        dir: String,
+        why: &'static str,
+        source: std::io::Error,
+    },
+    #[error(
+        "the data directory {dir} is not a directory (it, or a directory above it, is a file): \
+         name a directory with --data (one that is missing is made). Nothing was started"
+    )]
+    DataDirNotADirectory { dir: String },
     #[error("{what}: {source}")]
     Io {
         what: String,
@@ -258,12 +311,8 @@ pub fn followed(dir: &DataDir) -> Result<Option<String>, ServeError> {
 /// written.
 pub fn rebind_log_source(dir: &DataDir, source: &str) -> Result<(), ServeError> {
     let path = dir.log_source();
-    crate::fsutil::write_atomically(&path, format!("{source}\n").as_bytes()).map_err(|source| {
-        ServeError::Io {
-            what: path.display().to_string(),
-            source,
-        }
-    })
+    crate::fsutil::write_atomically(&path, format!("{source}\n").as_bytes())
+        .map_err(|source| data_dir_io(dir, &path, source))
 }
 
 /// Loads the working-day calendar: `holidays.json` in the data dir if present, else Monday–Friday.
@@ -308,11 +357,46 @@ pub struct Opened<L: EventLog = EmbeddedLog> {
     pub book: Arc<RegionBook>,
 }
 
+/// Makes the data directory if it is missing. A path that is a file, or one the user cannot
+/// write, is said as such rather than in the operating system's words alone ("File exists" for
+/// a file given as `--data`).
 fn create_dir(dir: &DataDir) -> Result<(), ServeError> {
-    std::fs::create_dir_all(&dir.0).map_err(|source| ServeError::Io {
-        what: dir.0.display().to_string(),
+    if let Ok(meta) = std::fs::metadata(&dir.0)
+        && !meta.is_dir()
+    {
+        return Err(ServeError::DataDirNotADirectory {
+            dir: dir.0.display().to_string(),
+        });
+    }
+    std::fs::create_dir_all(&dir.0).map_err(|source| data_dir_io(dir, &dir.0, source))
+}
+
+/// An I/O failure writing in the data directory: one that says the directory cannot be written
+/// (no permission, a read-only file system, a full disk) is said as such, as the embedded log
+/// says it of its own directory; a part of the path that is a file, too. Others name the path.
+fn data_dir_io(dir: &DataDir, path: &Path, source: std::io::Error) -> ServeError {
+    use std::io::ErrorKind::*;
+    let why = match source.kind() {
+        PermissionDenied => "is not writable by this user",
+        ReadOnlyFilesystem => "is on a read-only file system",
+        StorageFull | QuotaExceeded => "is on a full disk",
+        NotADirectory => {
+            return ServeError::DataDirNotADirectory {
+                dir: dir.0.display().to_string(),
+            };
+        }
+        _ => {
+            return ServeError::Io {
+                what: path.display().to_string(),
+                source,
+            };
+        }
+    };
+    ServeError::DataDirNotWritable {
+        dir: dir.0.display().to_string(),
+        why,
         source,
-    })
+    }
 }
 
 /// Wires a gateway on `log` with the data directory's key, projections (opened, and checked
@@ -378,6 +462,55 @@ fn open_with<L: EventLog>(
     Ok(Opened { gateway, book })
 }
 
+/// Refuses to serve a log that holds events (up to `head`) from a data directory without its
+/// `evidence/` or its `regions.json`: what no log holds and nothing rebuilds, so a directory
+/// restored without them must not start as if they were empty. Opening would make an empty
+/// evidence store and serve every signed request as unsigned; an empty book leaves every region
+/// locked out, and registering the regions again issues new tokens in place of the ones the
+/// provinces hold. As with a missing `gateway.key` ([`check_log_key`]), nothing is made: the
+/// operator restores the file, or makes an empty one by hand to go on knowingly. `stream` is the
+/// stream a directory that follows one serves (a directory joining a stream is not checked: it
+/// has no evidence yet, and its book is copied in).
+fn check_kept_files(dir: &DataDir, head: u64, stream: Option<&str>) -> Result<(), ServeError> {
+    if head == 0 {
+        return Ok(());
+    }
+    let exists = |path: &Path| {
+        path.try_exists().map_err(|source| ServeError::Io {
+            what: path.display().to_string(),
+            source,
+        })
+    };
+    let log = match stream {
+        Some(stream) => format!("the stream {stream} it follows"),
+        None => "its log".to_string(),
+    };
+    if !exists(&dir.evidence())? {
+        return Err(ServeError::NoEvidenceForLog {
+            dir: dir.0.display().to_string(),
+            path: dir.evidence().display().to_string(),
+            log,
+            last: head,
+        });
+    }
+    if !exists(&dir.regions())? {
+        return Err(ServeError::NoRegionsForLog {
+            dir: dir.0.display().to_string(),
+            path: dir.regions().display().to_string(),
+            log,
+            last: head,
+            also: match stream {
+                Some(stream) => format!(
+                    ", or copy it from the data directory of another gateway of the stream \
+                     {stream} (they all serve the same book)"
+                ),
+                None => String::new(),
+            },
+        });
+    }
+    Ok(())
+}
+
 /// Test hook: `TONGBAN_TEST_FAIL_FSYNC_AFTER=<n>` makes the embedded log's fsync after the next
 /// `n` fail, so end-to-end tests can watch the running binary meet a broken disk (503s, nothing
 /// unacknowledged visible, reads still served). Never set in production; a warning says it is.
@@ -423,6 +556,7 @@ pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
         );
         log.fail_fsync_after(n);
     }
+    check_kept_files(dir, *log.head().borrow(), None)?;
     open_with(dir, log, store)
 }
 
@@ -513,6 +647,9 @@ pub async fn open_jetstream(
             source,
         })?;
     }
+    // A directory new to the stream (a gateway joining it) has no evidence of its own yet, and
+    // its book is copied in from another gateway's, which the start warns of when it is not.
+    let joining = first_start.is_some();
     if let Some(source) = first_start {
         rebind_log_source(dir, &source)?;
     }
@@ -523,6 +660,9 @@ pub async fn open_jetstream(
             Some(violation) => ServeError::JetStream(SetupError::Denied { violation }),
             None => e,
         });
+    }
+    if !joining {
+        check_kept_files(dir, *log.head().borrow(), Some(&config.stream))?;
     }
     let opened = open_with(dir, log, store)?;
     if let Err(e) = share_cursors(&opened.gateway, &opened.book).await {
@@ -1265,7 +1405,128 @@ mod tests {
         }
 
         std::fs::write(dir.key(), original).expect("restore the key");
+        // (The rest of a served directory, which this log written by hand lacks.)
+        write_book(&dir);
+        std::fs::create_dir(dir.evidence()).expect("evidence");
         open_embedded(&dir).expect("the log's key restored");
+    }
+
+    /// An empty region book in the data directory, as `tongban regions` leaves one.
+    fn write_book(dir: &DataDir) {
+        std::fs::write(dir.regions(), "{}").expect("regions.json");
+    }
+
+    /// Given an embedded log holding events, when its data directory was restored without
+    /// `evidence/` or without `regions.json`, then the gateway does not start, makes neither,
+    /// and names what to restore and how to go on knowingly; with an empty one made by hand, as
+    /// the message says, it starts. (Found by an SRE's walkthrough: it made an empty evidence
+    /// store and served the signed requests as unsigned.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_embedded_log_is_not_served_without_its_evidence_or_its_region_book() {
+        let tmp = TempDir::new("embedded-kept-files");
+        let dir = DataDir(tmp.path().to_path_buf());
+        write_key(&dir, [1; 32]);
+        {
+            let log = EmbeddedLog::open(&dir.log()).expect("open");
+            let mut event = crate::log::conformance::event(&crate::ids::new_v7(), 1, "");
+            event.seal(&GatewayKey::from_seed([1; 32]));
+            log.append(event, 0).await.expect("append");
+        }
+        write_book(&dir);
+        let refused = open_embedded(&dir).err().expect("refused");
+        let message = refused.to_string();
+        assert!(
+            matches!(refused, ServeError::NoEvidenceForLog { last: 1, .. }),
+            "{message}"
+        );
+        assert!(
+            message.contains("Restore evidence/ from the backup"),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!("mkdir {}", dir.evidence().display())),
+            "{message}"
+        );
+        assert!(!dir.evidence().exists(), "no evidence store made");
+
+        std::fs::create_dir(dir.evidence()).expect("evidence, made empty by hand");
+        std::fs::remove_file(dir.regions()).expect("remove the book");
+        let refused = open_embedded(&dir).err().expect("refused");
+        let message = refused.to_string();
+        assert!(
+            matches!(refused, ServeError::NoRegionsForLog { last: 1, .. }),
+            "{message}"
+        );
+        assert!(message.contains("Restore it from the backup"), "{message}");
+        assert!(
+            message.contains(&format!("echo '{{}}' > {}", dir.regions().display())),
+            "{message}"
+        );
+        assert!(!message.contains("another gateway"), "{message}");
+        assert!(!dir.regions().exists(), "no book made");
+
+        write_book(&dir);
+        open_embedded(&dir).expect("an empty book made by hand");
+    }
+
+    /// Given a stream holding events, a directory new to the stream starts without evidence or
+    /// a book of its own (a gateway joining); one that follows the stream already does not
+    /// start without them, and says the book is also on the stream's other gateways.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_directory_following_a_stream_is_not_served_without_its_evidence_or_its_book() {
+        let server = crate::testnats::NatsServer::start();
+        let tmp = TempDir::new("stream-kept-files");
+        let config = JetStreamConfig::new(server.url());
+        {
+            let log = JetStreamLog::open(&config).await.expect("open");
+            crate::log::conformance::append_chain(&log, &crate::ids::new_v7(), 2).await;
+        }
+        let joining = DataDir(tmp.path().join("joining"));
+        write_key(&joining, [3; 32]);
+        drop(
+            open_jetstream(&joining, &config)
+                .await
+                .expect("a gateway joining"),
+        );
+        assert!(joining.log_source().exists(), "follows the stream");
+
+        // (A gateway opened in this process keeps its stores locked until the process ends:
+        // the directory is started again from a copy.)
+        let restored = DataDir(tmp.path().join("restored"));
+        crate::testutil::copy_dir(&joining.0, &restored.0);
+        std::fs::remove_dir_all(restored.evidence()).expect("remove the evidence");
+        let refused = open_jetstream(&restored, &config)
+            .await
+            .err()
+            .expect("refused");
+        let message = refused.to_string();
+        assert!(
+            matches!(refused, ServeError::NoEvidenceForLog { last: 2, .. }),
+            "{message}"
+        );
+        assert!(message.contains("the stream TONGBAN"), "{message}");
+        assert!(!restored.evidence().exists(), "no evidence store made");
+
+        std::fs::create_dir(restored.evidence()).expect("evidence, made empty by hand");
+        let refused = open_jetstream(&restored, &config)
+            .await
+            .err()
+            .expect("refused");
+        let message = refused.to_string();
+        assert!(
+            matches!(refused, ServeError::NoRegionsForLog { last: 2, .. }),
+            "{message}"
+        );
+        assert!(
+            message.contains("another gateway of the stream TONGBAN"),
+            "{message}"
+        );
+        assert!(!restored.regions().exists(), "no book made");
+
+        write_book(&restored);
+        open_jetstream(&restored, &config)
+            .await
+            .expect("an empty book made by hand");
     }
 
     /// Given two embedded gateways with one key, each with projections applied up to position
@@ -1279,6 +1540,7 @@ mod tests {
             ["first", "second", "own", "swapped"].map(|name| DataDir(tmp.path().join(name)));
         for dir in [&first, &second] {
             write_key(dir, [3; 32]);
+            write_book(dir);
             let opened = open_embedded(dir).expect("open");
             crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 2)
                 .await;

@@ -27,7 +27,7 @@ pub const USAGE: &str = "\
 tongban — federation gateway for 跨省通办
 
 usage:
-  tongban serve [--data DIR] [--listen ADDR] [--demo] [--rate-limit N[:BURST]|off]
+  tongban serve [--data DIR] [--listen IP:PORT] [--demo] [--rate-limit N[:BURST]|off]
       run the gateway (embedded log in DIR, default ./tongban-data; --demo: ./tongban-demo with
       six provinces, tokens in DIR/demo-tokens.json and sample applications)
       --adapters SPECDIR: local-form adapter specs besides the builtin ones (default DIR/adapters
@@ -37,7 +37,7 @@ usage:
       --shutdown-grace SECONDS: how long SIGTERM/SIGINT waits for requests in flight before
       closing their connections and exiting (default 30; a second signal exits at once; nothing
       acknowledged is lost either way)
-  tongban serve --nats URL [--nats-creds FILE] [--nats-replicas N] [--data DIR] [--listen ADDR]
+  tongban serve --nats URL [--nats-creds FILE] [--nats-replicas N] [--data DIR] [--listen IP:PORT]
       the event log is the JetStream stream TONGBAN on nats-server >= 2.10 (created with N
       replicas, default 1, if missing); DIR keeps projections, the signing key and regions.
       URL may carry the NATS user (nats://user:password@host:4222); the rights it needs are in

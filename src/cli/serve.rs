@@ -1,4 +1,4 @@
-//! `tongban serve [--data DIR] [--listen ADDR] [--demo] [--adapters DIR]
+//! `tongban serve [--data DIR] [--listen IP:PORT] [--demo] [--adapters DIR]
 //! [--rate-limit <per-second>[:<burst>]|off] [--shutdown-grace SECONDS]
 //! [--nats URL [--nats-creds FILE] [--nats-replicas N]]`
 //!
@@ -51,11 +51,11 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let dir = DataDir(PathBuf::from(
         args.value("data").unwrap_or_else(|| default_dir.into()),
     ));
-    let listen: SocketAddr = args
-        .value("listen")
-        .unwrap_or_else(|| "127.0.0.1:8080".into())
-        .parse()
-        .map_err(|e| CliError(format!("--listen: {e}")))?;
+    let listen = parse_listen(
+        &args
+            .value("listen")
+            .unwrap_or_else(|| "127.0.0.1:8080".into()),
+    )?;
     let rate_limit = match args.value("rate-limit") {
         Some(text) => RateLimit::parse(&text).map_err(|e| CliError(e.to_string()))?,
         None => Some(RateLimit::DEFAULT),
@@ -120,6 +120,17 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The `--listen` address: an IP address and a port. The parser's own words ("invalid socket
+/// address syntax") say neither what is expected nor that a host name is not taken.
+fn parse_listen(text: &str) -> Result<SocketAddr, CliError> {
+    text.trim().parse().map_err(|_| {
+        CliError(format!(
+            "--listen {text:?}: expected IP:PORT, an IP address and a port from 0 to 65535 \
+             (e.g. 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080); a host name is not taken"
+        ))
+    })
+}
+
 async fn run_gateway<L: EventLog>(
     opened: Opened<L>,
     dir: &DataDir,
@@ -129,29 +140,8 @@ async fn run_gateway<L: EventLog>(
     grace: Duration,
 ) -> Result<(), CliError> {
     let tokens_file = dir.0.join("demo-tokens.json");
-    if demo_mode {
-        if opened.book.snapshot().regions.is_empty() {
-            let tokens = demo::create_regions(&opened.book, &tokens_file)?;
-            // Sample applications go into an empty log only: a second gateway on a shared
-            // stream finds the first one's there (and its actions would be refused).
-            let held = *opened.gateway.log.head().borrow();
-            if held == 0 {
-                let n = demo::seed(&opened.gateway, &opened.book, &tokens).await?;
-                eprintln!(
-                    "demo: created {} regions, an operator and {n} sample applications",
-                    tokens.len() - 1
-                );
-            } else {
-                eprintln!(
-                    "demo: created {} regions and an operator; the log already holds events \
-                     (up to position {held}), so no sample applications were added",
-                    tokens.len() - 1
-                );
-            }
-        } else {
-            eprintln!("demo: reusing {}", dir.0.display());
-        }
-    }
+    // The demo's help reads its tokens file: printed only where there is one.
+    let demo_help = demo_mode && prepare_demo(&opened, dir, &tokens_file).await?;
     if opened.book.snapshot().regions.is_empty() {
         if opened.gateway.log.backend() == "jetstream" {
             // Other gateways of the stream have their book: copying it keeps every token working
@@ -189,7 +179,7 @@ async fn run_gateway<L: EventLog>(
                              API: http://{addr}/openapi.json"
                         )
                     })
-                    .and_then(|()| match demo_mode {
+                    .and_then(|()| match demo_help {
                         true => print_demo_help(addr, &tokens_file),
                         false => Ok(()),
                     });
@@ -202,6 +192,59 @@ async fn run_gateway<L: EventLog>(
     )
     .await?;
     Ok(())
+}
+
+/// Makes the demo's regions, tokens and sample applications where they are not complete yet,
+/// and says what it did; whether the demo's tokens file is there for the help to read.
+///
+/// Complete means the tokens file is there: [`demo::create_regions`] writes it last. A first
+/// start killed before then (the regions are registered one by one) left a book without it,
+/// which once counted as a demo to reuse, for good, and whose help then read a file that was
+/// never written; such a start is finished here instead. A book holding anything `--demo` did
+/// not make is an operator's (`--demo` given another gateway's data directory): nothing is added
+/// to it.
+async fn prepare_demo<L: EventLog>(
+    opened: &Opened<L>,
+    dir: &DataDir,
+    tokens_file: &std::path::Path,
+) -> Result<bool, CliError> {
+    if tokens_file.is_file() {
+        eprintln!("demo: reusing {}", dir.0.display());
+        return Ok(true);
+    }
+    if !demo::is_demo_book(&opened.book.snapshot()) {
+        eprintln!(
+            "demo: {} holds regions or tokens that --demo did not make, and no \
+             demo-tokens.json: nothing was added to its region book, which is served as it is",
+            dir.0.display()
+        );
+        return Ok(false);
+    }
+    let (tokens, already) = demo::create_regions(&opened.book, tokens_file)?;
+    if already > 0 {
+        eprintln!(
+            "demo: finishing the demo data of a first start that was interrupted: {already} \
+             of its regions were registered already and were issued new tokens (their first \
+             ones were shown to no one; demo data is throwaway)"
+        );
+    }
+    // Sample applications go into an empty log only: a second gateway on a shared stream finds
+    // the first one's there (and its actions would be refused).
+    let held = *opened.gateway.log.head().borrow();
+    if held == 0 {
+        let n = demo::seed(&opened.gateway, &opened.book, &tokens).await?;
+        eprintln!(
+            "demo: created {} regions, an operator and {n} sample applications",
+            tokens.len() - 1
+        );
+    } else {
+        eprintln!(
+            "demo: created {} regions and an operator; the log already holds events (up to \
+             position {held}), so no sample applications were added",
+            tokens.len() - 1
+        );
+    }
+    Ok(true)
 }
 
 fn print_demo_help(addr: SocketAddr, tokens_file: &std::path::Path) -> Result<(), CliError> {

@@ -21,7 +21,12 @@ pub enum RegionBookError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path} is not a valid region book: {reason}")]
+    /// Said by `tongban regions` and at start alike, neither of which writes over the file: the
+    /// operator fixes it or restores it.
+    #[error(
+        "{path} is not a valid region book: {reason}. Fix it by hand or restore it from the \
+         backup of its data directory (docs/operations.md, \"Backups\"); nothing was changed"
+    )]
     Malformed { path: String, reason: String },
     #[error("region code {0:?} is not a 6-digit GB/T 2260 code")]
     BadCode(String),
@@ -327,8 +332,10 @@ impl RegionBook {
             Err(e) => {
                 tracing::warn!(
                     error = %e,
-                    "keeping the previous region book; this version of the file is not read \
-                     again (fix it, or run `tongban regions`, which rewrites it)"
+                    "keeping the previous region book, which this gateway goes on serving; \
+                     this version of the file is not read again. Fix it by hand or restore it \
+                     from the backup of this data directory: `tongban regions` refuses a book \
+                     that does not read, and the gateway will not start with it"
                 );
                 *failed = Some(Failed {
                     version: current,
