@@ -870,7 +870,8 @@ fn serve_refused(data: &Path, extra: &[&str]) -> (Option<i32>, String) {
 }
 
 /// Given a data directory whose log holds an application, when it is restored without
-/// `evidence/` or without `regions.json`, then `serve` does not start, makes neither, and says
+/// `evidence/` while a region signs its requests, or without `regions.json`, then `serve` does
+/// not start, makes neither, and says
 /// to restore it from the backup of this directory and how to go on knowingly; with the file
 /// back it starts. (Found by an SRE's walkthrough: it started and served the signed requests'
 /// events with no signatures, or with no region able to call it.)
@@ -882,6 +883,16 @@ fn serve_refuses_a_log_without_its_evidence_or_its_region_book() {
     assert_eq!(gw.terminate().code(), Some(0));
     let (evidence, kept) = (data.join("evidence"), dir.0.join("evidence.backup"));
     std::fs::rename(&evidence, &kept).expect("set evidence/ aside");
+    // No region signs its requests: no evidence was ever kept, and an empty store loses
+    // nothing (a directory from before evidence was kept starts as it did).
+    let mut gw = Gateway::start(&data, false);
+    assert_eq!(gw.terminate().code(), Some(0));
+    assert!(evidence.is_dir(), "an empty evidence store is made");
+    std::fs::remove_dir_all(&evidence).expect("remove the empty one");
+    // A region that signs: its requests' evidence is what the directory lost.
+    let d = data.to_str().expect("path");
+    let out = run(&["regions", "key", "440000", &another_key(), "--data", d]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let (code, err) = serve_refused(&data, &[]);
     assert_eq!(code, Some(2), "{err}");
     assert!(

@@ -463,7 +463,7 @@ fn open_with<L: EventLog>(
 }
 
 /// Refuses to serve a log that holds events (up to `head`) from a data directory without its
-/// `evidence/` or its `regions.json`: what no log holds and nothing rebuilds, so a directory
+/// `regions.json`, or without its `evidence/` while a region of the book signs its requests: what no log holds and nothing rebuilds, so a directory
 /// restored without them must not start as if they were empty. Opening would make an empty
 /// evidence store and serve every signed request as unsigned; an empty book leaves every region
 /// locked out, and registering the regions again issues new tokens in place of the ones the
@@ -485,14 +485,6 @@ fn check_kept_files(dir: &DataDir, head: u64, stream: Option<&str>) -> Result<()
         Some(stream) => format!("the stream {stream} it follows"),
         None => "its log".to_string(),
     };
-    if !exists(&dir.evidence())? {
-        return Err(ServeError::NoEvidenceForLog {
-            dir: dir.0.display().to_string(),
-            path: dir.evidence().display().to_string(),
-            log,
-            last: head,
-        });
-    }
     if !exists(&dir.regions())? {
         return Err(ServeError::NoRegionsForLog {
             dir: dir.0.display().to_string(),
@@ -506,6 +498,27 @@ fn check_kept_files(dir: &DataDir, head: u64, stream: Option<&str>) -> Result<()
                 ),
                 None => String::new(),
             },
+        });
+    }
+    // Evidence is kept only of signed requests: without a region that signs, none was ever
+    // kept (a directory from before evidence was kept, or one whose regions never sign), and an
+    // empty store loses nothing.
+    let signs = || {
+        crate::auth::book::RegionBook::open(&dir.regions())
+            .map(|book| {
+                book.snapshot()
+                    .regions
+                    .values()
+                    .any(|r| r.signing_key.is_some())
+            })
+            .unwrap_or(true)
+    };
+    if !exists(&dir.evidence())? && signs() {
+        return Err(ServeError::NoEvidenceForLog {
+            dir: dir.0.display().to_string(),
+            path: dir.evidence().display().to_string(),
+            log,
+            last: head,
         });
     }
     Ok(())
@@ -1416,6 +1429,15 @@ mod tests {
         std::fs::write(dir.regions(), "{}").expect("regions.json");
     }
 
+    /// A region book in which 440000 signs its requests (so evidence of them is kept).
+    fn write_signing_book(dir: &DataDir) {
+        write_book(dir);
+        let book = crate::auth::book::RegionBook::open(&dir.regions()).expect("book");
+        book.add_region("440000", "广东省", None).expect("region");
+        let key = GatewayKey::from_seed([8; 32]).public().to_hex();
+        book.set_signing_key("440000", Some(&key)).expect("key");
+    }
+
     /// Given an embedded log holding events, when its data directory was restored without
     /// `evidence/` or without `regions.json`, then the gateway does not start, makes neither,
     /// and names what to restore and how to go on knowingly; with an empty one made by hand, as
@@ -1432,7 +1454,7 @@ mod tests {
             event.seal(&GatewayKey::from_seed([1; 32]));
             log.append(event, 0).await.expect("append");
         }
-        write_book(&dir);
+        write_signing_book(&dir);
         let refused = open_embedded(&dir).err().expect("refused");
         let message = refused.to_string();
         assert!(
@@ -1495,6 +1517,7 @@ mod tests {
         let restored = DataDir(tmp.path().join("restored"));
         crate::testutil::copy_dir(&joining.0, &restored.0);
         std::fs::remove_dir_all(restored.evidence()).expect("remove the evidence");
+        write_signing_book(&restored);
         let refused = open_jetstream(&restored, &config)
             .await
             .err()
@@ -1508,6 +1531,7 @@ mod tests {
         assert!(!restored.evidence().exists(), "no evidence store made");
 
         std::fs::create_dir(restored.evidence()).expect("evidence, made empty by hand");
+        std::fs::remove_file(restored.regions()).expect("remove the book");
         let refused = open_jetstream(&restored, &config)
             .await
             .err()
