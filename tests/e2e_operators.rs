@@ -423,7 +423,7 @@ fn an_edited_index_is_found_by_every_check() {
     assert!(
         out.contains(&format!(
             "BROKEN application {id} seq 8 (log position {copy_at}): a second copy of this \
-             event (the same seq and hash), first at log position {}: left out of the chain",
+             event (the same seq and hash), the one kept at log position {}: left out of the chain",
             copy_at - 1
         )),
         "{out}"

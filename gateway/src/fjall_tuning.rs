@@ -75,41 +75,63 @@ pub const PROJECTION_WORKERS: usize = 1;
 /// takes the request the first keeps handing back.
 pub const LOG_WORKERS: usize = 3;
 
+/// Why a fjall store is not ready to be opened ([`ready_to_open`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotReady {
+    /// Its `version` is missing ([`missing_file`]): fjall would take the directory for a new
+    /// store. Its data may be whole; it is not opened.
+    NoVersion(String),
+    /// Its `lock` is missing ([`missing_file`]): whole, but not opened until it is back.
+    NoLock(String),
+    /// The directory could not be read to check it.
+    Io(String),
+}
+
+impl std::fmt::Display for NotReady {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotReady::NoVersion(m) | NotReady::NoLock(m) | NotReady::Io(m) => f.write_str(m),
+        }
+    }
+}
+
 /// Readies the fjall store in `dir` to be opened: one whose making was cut short is removed so
 /// that fjall makes it again ([`remove_unfinished`], said at WARN), and one missing a file fjall
 /// needs is refused, saying which ([`missing_file`]).
-pub fn ready_to_open(dir: &std::path::Path) -> Result<(), String> {
+pub fn ready_to_open(dir: &std::path::Path) -> Result<(), NotReady> {
     match remove_unfinished(dir) {
         Ok(true) => tracing::warn!(
             dir = %dir.display(),
             "a store whose making was cut short (its process stopped before fjall finished \
-             it: a journal never written to, no table) was removed and is made again; it held \
-             nothing"
+             it: a journal never written to, no keyspace) was removed and is made again; it \
+             held nothing"
         ),
         Ok(false) => {}
         Err(e) => {
-            return Err(format!(
-                "{} was left half-made and could not be cleared: {e}",
+            return Err(NotReady::Io(format!(
+                "{} could not be read to check it: {e}",
                 dir.display()
-            ));
+            )));
         }
     }
     match missing_file(dir) {
-        Some(missing) => Err(missing),
+        Some(missing) if !dir.join("version").exists() => Err(NotReady::NoVersion(missing)),
+        Some(missing) => Err(NotReady::NoLock(missing)),
         None => Ok(()),
     }
 }
 
 /// Removes what a store's making left in `dir` when it was cut short (the process killed before
-/// fjall wrote its `version`, the last file it makes): fjall's lock file, its journal,
-/// preallocated and never written to (all zeros), and keyspace folders holding no table or blob.
-/// fjall refuses such a directory for good (`File exists`, or a missing file), though it holds
-/// nothing; a first start killed in its first milliseconds left one. `false` (nothing done) for
-/// anything else: a `version`, a journal byte written, a table, a file fjall does not make, or a
-/// lock another process holds (one making the store now).
+/// fjall wrote its `version`, which it makes before any keyspace): fjall's lock file, held by
+/// no process, its journal, preallocated and never written to (all zeros), an empty keyspaces
+/// folder, and a `version` made but left empty. fjall refuses such a directory for good (`File
+/// exists`, or a missing file), though it holds nothing; a first start killed in its first
+/// milliseconds left one. `false` (nothing done) for anything else: a `version` with content,
+/// a journal byte written, a keyspace, a file fjall does not make, or no lock file, or a lock
+/// another process holds (one making the store now). The lock file goes last, held until then.
 pub fn remove_unfinished(dir: &std::path::Path) -> std::io::Result<bool> {
     use std::io::Read;
-    if !dir.is_dir() || dir.join("version").exists() {
+    if !dir.is_dir() {
         return Ok(false);
     }
     let mut journal = false;
@@ -118,6 +140,11 @@ pub fn remove_unfinished(dir: &std::path::Path) -> std::io::Result<bool> {
         let path = entry?.path();
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         if name == "lock" {
+            continue;
+        } else if name == "version" {
+            if std::fs::metadata(&path)?.len() > 0 {
+                return Ok(false);
+            }
         } else if name.ends_with(".jnl") {
             journal = true;
             let mut file = std::fs::File::open(&path)?;
@@ -132,19 +159,8 @@ pub fn remove_unfinished(dir: &std::path::Path) -> std::io::Result<bool> {
                 }
             }
         } else if name == "keyspaces" {
-            // keyspaces/<id>/<file> is a keyspace's own record; keyspaces/<id>/<dir>/<file>
-            // (tables, blobs) is data.
-            for keyspace in std::fs::read_dir(&path)? {
-                let keyspace = keyspace?.path();
-                if !keyspace.is_dir() {
-                    continue;
-                }
-                for part in std::fs::read_dir(&keyspace)? {
-                    let part = part?.path();
-                    if part.is_dir() && std::fs::read_dir(&part)?.next().is_some() {
-                        return Ok(false);
-                    }
-                }
+            if !path.is_dir() || std::fs::read_dir(&path)?.next().is_some() {
+                return Ok(false);
             }
         } else {
             return Ok(false);
@@ -154,20 +170,20 @@ pub fn remove_unfinished(dir: &std::path::Path) -> std::io::Result<bool> {
     if !journal {
         return Ok(false);
     }
-    // Held by a process making the store this moment: not cut short.
-    let lock = match std::fs::File::open(dir.join("lock")) {
-        Ok(file) => match file.try_lock() {
-            Ok(()) => Some(file),
-            Err(_) => return Ok(false),
-        },
-        Err(_) => None,
+    // No lock file, or one held by a process making the store this moment: left alone.
+    let Ok(lock) = std::fs::File::open(dir.join("lock")) else {
+        return Ok(false);
     };
+    if lock.try_lock().is_err() {
+        return Ok(false);
+    }
     for path in entries {
         match path.is_dir() {
             true => std::fs::remove_dir_all(&path)?,
             false => std::fs::remove_file(&path)?,
         }
     }
+    std::fs::remove_file(dir.join("lock"))?;
     drop(lock);
     std::fs::File::open(dir)?.sync_all()?;
     Ok(true)
@@ -463,13 +479,41 @@ mod tests {
         let written = half_made("written", &[7]);
         assert!(!remove_unfinished(&written).expect("checked"));
         let refused = ready_to_open(&written).expect_err("version missing");
-        assert!(refused.contains("version is missing"), "{refused}");
+        assert!(
+            matches!(&refused, NotReady::NoVersion(m) if m.contains("version is missing")),
+            "{refused}"
+        );
         assert!(written.join("0.jnl").exists());
 
         let tabled = half_made("tabled", &[]);
         std::fs::create_dir_all(tabled.join("keyspaces/3/tables")).expect("tables");
         std::fs::write(tabled.join("keyspaces/3/tables/0"), b"t").expect("table");
         assert!(!remove_unfinished(&tabled).expect("checked"));
+
+        // A keyspace at all: fjall wrote `version` before it, so a backup lost it; kept.
+        let keyspace = half_made("keyspace", &[]);
+        std::fs::create_dir_all(keyspace.join("keyspaces/0")).expect("keyspace");
+        assert!(!remove_unfinished(&keyspace).expect("checked"));
+        assert!(matches!(
+            ready_to_open(&keyspace),
+            Err(NotReady::NoVersion(_))
+        ));
+
+        // `version` made but left empty: cut short too.
+        let empty_version = half_made("empty-version", &[]);
+        std::fs::write(empty_version.join("version"), b"").expect("version");
+        assert!(remove_unfinished(&empty_version).expect("checked"));
+        assert!(
+            std::fs::read_dir(&empty_version)
+                .expect("dir")
+                .next()
+                .is_none()
+        );
+
+        // No lock file: not fjall's own leftovers; kept.
+        let unlocked = half_made("unlocked", &[]);
+        std::fs::remove_file(unlocked.join("lock")).expect("lock");
+        assert!(!remove_unfinished(&unlocked).expect("checked"));
     }
 
     /// A fresh database with one fjall worker, in a directory of its own.

@@ -91,7 +91,9 @@ fn broken_zh(b: &crate::verify::BrokenLink, given_key: bool) -> String {
         }
         ChainError::Undecodable(reason) => format!("事件内容不符合其类型（{reason}）"),
         ChainError::Copy { of: Some(p) } => {
-            format!("同一事件（序号与哈希相同）的第二份副本，首份在日志位置 {p}；不计入证据链")
+            format!(
+                "同一事件（序号与哈希相同）的第二份副本，保留的一份在日志位置 {p}；不计入证据链"
+            )
         }
         ChainError::Copy { of: None } => {
             "同一事件（序号与哈希相同）的第二份副本；不计入证据链".into()

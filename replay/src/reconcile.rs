@@ -1003,7 +1003,11 @@ fn compare_status(
                 "the province still shows {province_status}; the log has moved on to {log_status}"
             ),
         )
-    } else if log_status.leads_to(province_status) {
+    } else if log_status.leads_to(province_status)
+        // A joint part done ends the origin's right to withdraw, which the statuses alone
+        // (part-completed, or suspended after it) cannot tell.
+        && (province_status != Status::Withdrawn || side.state.parts_completed.is_empty())
+    {
         found(
             Category::ProvinceAhead,
             format!(
@@ -1734,6 +1738,65 @@ pub(crate) mod tests {
         ] {
             assert!(!log.leads_to(province), "{log} -> {province}");
         }
+    }
+
+    /// Given a joint application whose second handler completed its part (part-completed in the
+    /// log), when the lead's province shows it withdrawn, then that is a contradiction, not the
+    /// province being ahead: a part done ends the origin's right to withdraw, though the statuses
+    /// alone would lead there through a suspension.
+    #[test]
+    fn withdrawn_after_a_joint_part_is_status_differs() {
+        let matter = tongban_schemas::matters::all()
+            .iter()
+            .find(|m| m.modes.contains(&tongban_schemas::Mode::Joint))
+            .expect("joint matter");
+        let key = "GD-J1";
+        let events = history(
+            key,
+            vec![
+                (
+                    GD,
+                    Command::Submit(ev::Submitted {
+                        matter: matter.code.into(),
+                        matter_version: matter.version,
+                        mode: tongban_schemas::Mode::Joint,
+                        origin: GD.into(),
+                        handlers: vec![ZJ.into(), "340000".into()],
+                        applicant: json!({}),
+                        form: json!({}),
+                        materials: vec![],
+                        idempotency_key: Some(key.into()),
+                        request_digest: String::new(),
+                    }),
+                    "2026-11-02T01:00:00Z",
+                ),
+                (
+                    GD,
+                    Command::Forward(ev::Forwarded::checked()),
+                    "2026-11-02T02:00:00Z",
+                ),
+                (
+                    ZJ,
+                    Command::Accept(ev::Accepted {
+                        reference: Some("ZJ-J-1".into()),
+                    }),
+                    "2026-11-03T02:00:00Z",
+                ),
+                (
+                    "340000",
+                    Command::CompletePart(Default::default()),
+                    "2026-11-04T02:00:00Z",
+                ),
+            ],
+        );
+        let mut index = LogIndex::new(ZJ);
+        for e in &events {
+            index.add(e);
+        }
+        let csv = "serial,status,updated_at\nZJ-J-1,withdrawn,2026-11-10T02:00:00Z\n";
+        let report = index.reconcile(parse_records(csv).expect("an export"), 1000);
+        let got: Vec<Category> = report.discrepancies.iter().map(|d| d.category).collect();
+        assert_eq!(got, [Category::StatusDiffers], "{report:?}");
     }
 
     /// The review's cases end to end: log accepted vs province not-accepted, log approved vs

@@ -148,7 +148,11 @@ impl Point {
     /// say the application went no further by then), a time before the first event, or a time
     /// after `now`.
     pub fn check(self, events: &[Envelope], now: Timestamp) -> Result<Point, PointError> {
-        let (Some(first), Some(last)) = (events.first(), events.last()) else {
+        // In the order of their seqs, whatever the log's (a copy stored after the last event).
+        let (Some(first), Some(last)) = (
+            events.iter().min_by_key(|e| e.seq),
+            events.iter().max_by_key(|e| e.seq),
+        ) else {
             return Ok(self);
         };
         match self {
@@ -276,11 +280,11 @@ pub fn in_chain_order(events: &[Envelope]) -> (Vec<&Envelope>, Option<ChainStop>
             continue;
         }
         let reason = if e.seq < expected {
+            // Neither claimant is folded: which one the gateway appended, the chain cannot tell.
+            let claimed = chain.pop().map_or("", |p| p.hash.as_str());
             format!(
-                "two different events claim seq {} (hashes {} and {})",
-                e.seq,
-                chain.last().map_or("", |p| p.hash.as_str()),
-                e.hash
+                "two different events claim seq {} (hashes {claimed} and {}); neither is folded",
+                e.seq, e.hash
             )
         } else if e.seq > expected {
             format!(
@@ -555,8 +559,9 @@ mod tests {
     /// Given an application's five events (submitted … resumed, status accepted) as a broken log
     /// may hold them, when its timeline is built, then it folds the signed chain in seq order: a
     /// byte-identical copy of an event is left out and two swapped positions are read in seq
-    /// order, each giving the intact timeline; a missing seq or a second, different event at one
-    /// seq stops the fold at the event before, and the timeline says where and why.
+    /// order, each giving the intact timeline; a missing seq, or a second, different event at one
+    /// seq (neither of the two folded), stops the fold at the event before, and the timeline says
+    /// where and why. A point is checked against the seqs, not the log's order.
     #[test]
     fn a_broken_log_is_folded_only_as_far_as_its_chain_runs_in_order() {
         let events = crate::reconcile::tests::suspended("GD-7");
@@ -580,6 +585,12 @@ mod tests {
         );
         assert_eq!(t.deadlines, intact.deadlines);
         assert!(t.chain_stops.is_none());
+        // A point is judged by the seqs, not by the last stored event (the copy of seq 2).
+        assert_eq!(Point::Seq(5).check(&copied, now), Ok(Point::Seq(5)));
+        assert!(matches!(
+            Point::Seq(6).check(&copied, now),
+            Err(PointError::SeqPast { last: 5, .. })
+        ));
 
         // Seq 3 stored before seq 2.
         let mut swapped = events.clone();
@@ -599,18 +610,15 @@ mod tests {
         assert_eq!(stop.after, 2);
         assert_eq!(stop.reason, "seq 3 is missing (the next event is seq 4)");
 
-        // A second, different seq 4: nothing from seq 4 on is folded.
+        // A second, different seq 4, stored first: neither claimant is folded.
         let mut forked = events.clone();
         let mut other = events[3].clone();
         other.hash = "f".repeat(64);
-        forked.push(other);
+        forked.insert(0, other);
         let t = timeline(&forked);
-        assert_eq!(
-            (t.status.as_str(), seqs(&t)),
-            ("suspended", vec![1, 2, 3, 4])
-        );
+        assert_eq!((t.status.as_str(), seqs(&t)), ("accepted", vec![1, 2, 3]));
         let stop = t.chain_stops.clone().expect("stops");
-        assert_eq!(stop.after, 4);
+        assert_eq!(stop.after, 3);
         assert!(
             stop.reason.starts_with("two different events claim seq 4"),
             "{}",
@@ -618,7 +626,7 @@ mod tests {
         );
         let text = crate::text::render(&t);
         assert!(
-            text.contains("the chain stops running in order after seq 4: two different events"),
+            text.contains("the chain stops running in order after seq 3: two different events"),
             "{text}"
         );
         // A point before the break is told in full, with no stop.

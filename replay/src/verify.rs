@@ -1556,7 +1556,7 @@ mod tests {
             r.findings(),
             vec![
                 "BROKEN application app-a seq 3 (log position 2): a second copy of this event \
-                 (the same seq and hash), first at log position 4: left out of the chain"
+                 (the same seq and hash), the one kept at log position 4: left out of the chain"
             ],
             "{r:?}"
         );
@@ -1578,7 +1578,7 @@ mod tests {
             r.findings(),
             vec![
                 "BROKEN application app-a seq 2 (log position 4): a second copy of this event \
-                 (the same seq and hash), first at log position 2: left out of the chain"
+                 (the same seq and hash), the one kept at log position 2: left out of the chain"
             ],
             "{r:?}"
         );

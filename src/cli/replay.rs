@@ -42,10 +42,25 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         // No chain to fold (its first event is gone): the verification's findings say what the
         // log holds instead, and the exit code is the verdict's, as for any broken chain.
         Err(e @ timeline::TimelineError::NoStart { .. }) => {
-            outln!("{e}")?;
-            outln!("verification: {}", verification.summary())?;
-            for finding in verification.findings() {
-                outln!("{finding}")?;
+            match format.as_str() {
+                "json" => {
+                    let value = tongban_replay::json::no_start(
+                        &app,
+                        &e.to_string(),
+                        verification,
+                        &evidence.provenance,
+                    );
+                    outln!("{}", serde_json::to_string_pretty(&value)?)?;
+                }
+                // The page of every raw event and the verification, saying why nothing folds.
+                "html" => outln!("{}", evidence.page())?,
+                _ => {
+                    outln!("{e}")?;
+                    outln!("verification: {}", verification.summary())?;
+                    for finding in verification.findings() {
+                        outln!("{finding}")?;
+                    }
+                }
             }
             return Ok(offline::verdict(verification));
         }

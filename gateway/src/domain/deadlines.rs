@@ -61,9 +61,9 @@ pub enum DeadlineState {
     Paused,
     /// Closed on or before the due date.
     Met,
-    /// Closed after the due date.
+    /// Closed after the due date: acted on late, or the application withdrawn after it.
     Missed,
-    /// The application was withdrawn while it ran.
+    /// The application was withdrawn while it ran, within its limit (or paused).
     Cancelled,
 }
 
@@ -86,7 +86,7 @@ impl Situation {
             Situation::Overdue => "已超期",
             Situation::Paused => "已暂停（特别程序）",
             Situation::Met => "按期完成",
-            Situation::Missed => "超期完成",
+            Situation::Missed => "逾期",
             Situation::Cancelled => "已撤销",
         }
     }
@@ -330,7 +330,13 @@ impl Deadlines {
                     if d.state == DeadlineState::Paused {
                         d.due = d.due_if_resumed(day, cal).to_string();
                     }
-                    d.state = DeadlineState::Cancelled;
+                    // One that had already run out was missed, by the authority it ran for:
+                    // a withdrawal after the limit (often because of it) does not make the
+                    // limit void. (A paused clock never has: its date moves while paused.)
+                    d.state = match d.state == DeadlineState::Running && d.lapsed_by(day) {
+                        true => DeadlineState::Missed,
+                        false => DeadlineState::Cancelled,
+                    };
                     d.closed_at = Some(at.to_rfc3339());
                     d.end_pause(at);
                 }

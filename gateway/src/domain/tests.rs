@@ -1649,6 +1649,36 @@ fn withdrawal_cancels_running_deadlines() {
     assert_eq!(deadlines.0[0].state, DeadlineState::Cancelled);
 }
 
+/// Given a decision clock that ran out on Monday 11-30 (accepted Monday 11-02), when the
+/// application is withdrawn on Wednesday 12-02, then the clock is missed, closed then, not
+/// cancelled: the authority missed it, and the withdrawal (often because of it) does not void
+/// it; the same withdrawal within the limit cancels it. (Found by a handler team's walkthrough:
+/// the dispute page said 已撤销 of a limit two days past.)
+#[test]
+fn a_clock_that_ran_out_before_the_withdrawal_stays_missed() {
+    let run = |withdrawn_at: &str| {
+        let after = clocks_after_each(vec![
+            (
+                GD,
+                Command::Submit(submitted(Mode::Proxy)),
+                "2026-11-02T01:00:00Z",
+            ),
+            (GD, forward(), "2026-11-02T02:00:00Z"),
+            (ZJ, accept(), "2026-11-02T03:00:00Z"),
+            (GD, withdraw(), withdrawn_at),
+        ]);
+        after[3].0[1].clone()
+    };
+    let late = run("2026-12-02T03:00:00Z");
+    assert_eq!(late.kind, DeadlineKind::Decision);
+    assert_eq!(late.due, "2026-11-30");
+    assert_eq!(
+        (late.state, late.closed_at.as_deref()),
+        (DeadlineState::Missed, Some("2026-12-02T03:00:00.000Z"))
+    );
+    assert_eq!(run("2026-11-30T03:00:00Z").state, DeadlineState::Cancelled);
+}
+
 /// Given a decision clock suspended and then extended while paused, when the application is
 /// withdrawn during the pause, then the cancelled clock keeps its 30-day limit and the due date
 /// it would have run out on had it resumed that day (what a reader was shown while it was paused),

@@ -75,7 +75,7 @@ pub enum ChainError {
     /// The same event (its seq and hash) already read at another place: stored twice. Left out
     /// of the chain's check, so that the events around it are not blamed for it.
     #[error("a second copy of this event (the same seq and hash){}: left out of the chain", match of {
-        Some(p) => format!(", first at log position {p}"),
+        Some(p) => format!(", the one kept at log position {p}"),
         None => String::new(),
     })]
     Copy { of: Option<u64> },
@@ -319,7 +319,10 @@ impl Envelope {
                 .and_then(|v| v.get("seq").cloned());
             match seq {
                 Some(Value::Number(n))
-                    if n.as_u64().is_none() && n.as_f64().is_some_and(|f| f.fract() == 0.0) =>
+                    if n.as_u64().is_none()
+                        && n.as_f64().is_some_and(|f| {
+                            f.fract() == 0.0 && (1.0..=9_007_199_254_740_991.0).contains(&f)
+                        }) =>
                 {
                     format!(
                         "its seq is the whole number {n} written as a fraction or an exponent, \

@@ -234,21 +234,22 @@ impl Problem {
         // (20,000 lines in 20 s under load, on the disk that may be the one full). It is
         // logged once per interval, with how many were not. One that may have landed is
         // logged every time, naming the application an operator must check.
-        let context = match unacknowledged || what == LogUse::Acknowledge {
-            true => context,
-            false => match NothingWritten::take(failed) {
-                Some(0) => context,
-                Some(suppressed) => {
-                    tracing::error!(
-                        suppressed,
-                        "{failed}: {suppressed} more request(s) since the last such line, each \
+        let context =
+            match (what == LogUse::Append && unacknowledged) || what == LogUse::Acknowledge {
+                true => context,
+                false => match NothingWritten::take(failed) {
+                    Some(0) => context,
+                    Some(suppressed) => {
+                        tracing::error!(
+                            suppressed,
+                            "{failed}: {suppressed} more request(s) since the last such line, each \
                          refused with 503 and nothing written"
-                    );
-                    context
-                }
-                None => return Problem::log_unavailable(detail),
-            },
-        };
+                        );
+                        context
+                    }
+                    None => return Problem::log_unavailable(detail),
+                },
+            };
         // The error names the operation, the backend's reason and the application, event type
         // and region of an append, never an event's content.
         match context {

@@ -78,7 +78,23 @@ pub fn clear_noting(
         source,
     };
     let kept: Vec<(String, u64)> = match cursors {
-        Cursors::Drop => Vec::new(),
+        Cursors::Drop => {
+            // Dropped with their cursors; one that does not open is set aside all the same, to
+            // find out what damaged it.
+            if dir.exists()
+                && let Err(ProjectionError::Unopenable { reason, .. }) =
+                    ProjectionStore::open_any_layout(dir).map(drop)
+            {
+                let aside = set_aside(dir)?;
+                note(&format!(
+                    "the projections in {} do not open ({reason}); set aside as {} (delete it \
+                     once it is not wanted)",
+                    dir.display(),
+                    aside.display()
+                ));
+            }
+            Vec::new()
+        }
         Cursors::Keep => {
             // Left by a clear that was interrupted: what the projections held then.
             let mut kept: std::collections::BTreeMap<String, u64> = if saved.exists() {

@@ -101,6 +101,28 @@ fn storage(e: fjall::Error) -> ProjectionError {
     }
 }
 
+/// Whether fjall's refusal to open a store says its files are damaged or half-made (a format
+/// marker that does not read, a journal or table that does not decode, a file it made missing
+/// or already there), which a rebuild replaces, as opposed to a refusal of the host (permission,
+/// a read-only or full disk, too many open files), after which the store is whole and is kept.
+fn damaged(e: &fjall::Error) -> bool {
+    use std::io::ErrorKind;
+    let io_damage = |io: &std::io::Error| {
+        matches!(
+            io.kind(),
+            ErrorKind::NotFound
+                | ErrorKind::AlreadyExists
+                | ErrorKind::InvalidData
+                | ErrorKind::UnexpectedEof
+        )
+    };
+    match e {
+        fjall::Error::Io(io) | fjall::Error::Storage(fjall::LsmError::Io(io)) => io_damage(io),
+        fjall::Error::Locked | fjall::Error::Poisoned | fjall::Error::KeyspaceDeleted => false,
+        _ => true,
+    }
+}
+
 /// What [`ProjectionError::Failed`] says of a fjall error: its kind and the operating system's
 /// words (`No space left on device`), never a key or value.
 fn describe_failure(e: &fjall::Error) -> String {
@@ -394,11 +416,22 @@ impl ProjectionStore {
     pub fn open_any_layout(dir: &Path) -> Result<ProjectionStore, ProjectionError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| ProjectionError::Storage(format!("{}: {e}", dir.display())))?;
-        if let Err(missing) = crate::fjall_tuning::ready_to_open(dir) {
-            return Err(ProjectionError::Unopenable {
-                dir: dir.display().to_string(),
-                reason: missing,
-            });
+        match crate::fjall_tuning::ready_to_open(dir) {
+            Ok(()) => {}
+            // Without its format marker a store cannot be told whole: a rebuild replaces it.
+            Err(crate::fjall_tuning::NotReady::NoVersion(missing)) => {
+                return Err(ProjectionError::Unopenable {
+                    dir: dir.display().to_string(),
+                    reason: missing,
+                });
+            }
+            // Whole, but for the lock file or the host: kept, and said how to put right.
+            Err(e) => {
+                return Err(ProjectionError::Storage(format!(
+                    "the projections in {} do not open: {e}",
+                    dir.display()
+                )));
+            }
         }
         let db = Database::builder(dir)
             .cache_size(crate::fjall_tuning::CACHE_BYTES)
@@ -409,10 +442,17 @@ impl ProjectionStore {
                     "{} is in use by another process (is a gateway running on this data directory?)",
                     dir.display()
                 )),
-                e => ProjectionError::Unopenable {
+                e if damaged(&e) => ProjectionError::Unopenable {
                     dir: dir.display().to_string(),
                     reason: describe_failure(&e),
                 },
+                e => ProjectionError::Storage(format!(
+                    "the projections in {} do not open: {}; nothing in them is damaged by \
+                     that (check the directory's owner and permissions, the disk's free space \
+                     and the process's open-file limit)",
+                    dir.display(),
+                    describe_failure(&e)
+                )),
             })?;
         use crate::fjall_tuning::{
             BULK_MEMTABLE_BYTES as BULK, SMALL_MEMTABLE_BYTES as SMALL, Values,
