@@ -224,6 +224,51 @@ fn what_the_document_lists_is_what_is_answered() {
         &["status", "log_position", "projection_lag"],
     );
 
+    // What a write answers is in its documented shape, every required member there: a
+    // canonical submission without warnings (`warnings: []`) and an action that is no repeat
+    // (`repeated: false`). (A walkthrough's generated client refused both: the members were
+    // left out when empty or false.)
+    let matters = gw.client(None).get("/v1/matters").json();
+    let example = matters["matters"]
+        .as_array()
+        .expect("matters")
+        .iter()
+        .map(|m| m["example"].clone())
+        .find(|e| e["mode"] == json!("online") && e["origin"] == json!("440000"))
+        .expect("an online example of 440000");
+    let created = gd.post("/v1/applications", &example);
+    assert_eq!(
+        created.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    documented(&doc, "post", "/v1/applications", &created);
+    conforms(
+        &doc,
+        "/paths/~1v1~1applications/post/responses/201/content/application~1json/schema",
+        &created.json(),
+        &["id", "status", "seq", "warnings"],
+    );
+    let id = common::created_id(&created);
+    let forwarded = gd.post(
+        &format!("/v1/applications/{id}/forward"),
+        &json!({"expected_seq": 1}),
+    );
+    assert_eq!(
+        forwarded.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&forwarded.body)
+    );
+    documented(&doc, "post", "/v1/applications/{id}/forward", &forwarded);
+    conforms(
+        &doc,
+        "/paths/~1v1~1applications~1{id}~1forward/post/responses/200/content/application~1json/schema",
+        &forwarded.json(),
+        &["id", "status", "seq", "event", "repeated"],
+    );
+
     // A local form that is not JSON: a problem of the local form (422 `json-syntax`), on submit
     // and dry run, and the document says so (its 400 does not claim malformed bodies).
     for (template, path) in [

@@ -23,8 +23,8 @@ pub struct ActOutcome {
     pub position: u64,
     /// True when this request repeats the very action that moved the application on from its
     /// `expected_seq` (a retry after a lost answer): `event` is what that first sending
-    /// appended, and nothing new was appended ([`Gateway::repeated`]).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    /// appended, and nothing new was appended. Always sent, as the contract requires it (a
+    /// generated client refuses an answer without it).
     pub repeated: bool,
 }
 

@@ -52,8 +52,8 @@ pub struct SubmitOutcome {
     /// What the checks doubt without refusing (a 15-digit ID number, a 统一社会信用代码 whose
     /// check character fails, as some early real codes do), each at its pointer: the caller
     /// learns of it at once, as the local-form route's caller does. Empty for a repeated
-    /// submission (the first answer had them).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// submission (the first answer had them). Always sent, empty or not, as the contract
+    /// requires it (a generated client refuses an answer without it).
     pub warnings: Vec<Violation>,
 }
 
