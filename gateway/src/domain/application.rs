@@ -155,6 +155,11 @@ impl Application {
             }
             Event::Resume(_) => app.status = app.resume_to.take().unwrap_or(Status::Accepted),
             Event::ExtendDeadline(_) => app.deadline_extended = true,
+            // Done during a suspension: the status stays suspended, and the resumption returns
+            // to part-completed.
+            Event::CompletePart(_) if app.status == Status::Suspended => {
+                app.resume_to = Some(Status::PartCompleted)
+            }
             Event::CompletePart(_) => app.status = Status::PartCompleted,
             Event::Approve(_) => app.status = Status::Approved,
             Event::Deny(_) => app.status = Status::Denied,
@@ -199,7 +204,17 @@ impl Application {
                     out.extend(outstanding.into_iter().map(|h| (h, Action::CompletePart)));
                 }
             }
-            Status::Suspended => out.push((lead, Action::Resume)),
+            Status::Suspended => {
+                // The other handlers' parts are still theirs to do while the lead's clock is
+                // paused.
+                out.extend(
+                    self.parts_outstanding()
+                        .into_iter()
+                        .filter(|h| *h != lead)
+                        .map(|h| (h, Action::CompletePart)),
+                );
+                out.push((lead, Action::Resume));
+            }
             Status::Approved => out.push((lead, Action::IssueResult)),
             Status::ResultIssued | Status::Denied => {
                 let deliverer = if self.mode == Mode::Proxy {

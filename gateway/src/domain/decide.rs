@@ -148,7 +148,13 @@ pub fn decide(
                     mode: app.mode.as_str(),
                 });
             }
-            in_state(DECIDING)?;
+            // Also, by the other handlers, while the lead handler's 特别程序 pauses its decision
+            // clock: a hearing or an inspection by the 迁入地 does not stop the 迁出地 doing its
+            // own part. The lead's own part waits for its resumption.
+            match role {
+                Role::LeadHandler => in_state(DECIDING)?,
+                _ => in_state(&[Status::Accepted, Status::PartCompleted, Status::Suspended])?,
+            }
             if app.parts_completed.iter().any(|r| r == region) {
                 return Err(DomainError::PartAlreadyCompleted {
                     region: region.to_string(),

@@ -142,6 +142,51 @@ lifecycle! {
     Withdraw(Withdrawn) action "withdraw",
 }
 
+impl Action {
+    /// Who may take the action and when, as [`super::decide`] allows it, for the people who
+    /// integrate with it (each action's summary in the OpenAPI document).
+    pub fn rule(self) -> &'static str {
+        match self {
+            Action::Forward => {
+                "The origin, once, from submitted; in proxy mode (异地代收代办) with \
+                 `materials_checked: true`"
+            }
+            Action::Accept => "The lead handler, from forwarded or supplemented",
+            Action::NotAccept => {
+                "The lead handler, from forwarded, supplement-requested or supplemented"
+            }
+            Action::RequestSupplement => {
+                "The lead handler, once (补正告知, all at once), from forwarded or supplemented"
+            }
+            Action::Supplement => "The origin, from supplement-requested",
+            Action::Suspend => "The lead handler, while accepted or part-completed",
+            Action::Resume => "The lead handler, from suspended",
+            Action::ExtendDeadline => {
+                "The lead handler, once, while accepted, part-completed or suspended"
+            }
+            Action::CompletePart => {
+                "Each handler of a joint (多地联办) application, once, while accepted or \
+                 part-completed; the other handlers also while the lead has suspended"
+            }
+            Action::Approve => {
+                "The lead handler, while accepted or part-completed, once every joint part is done"
+            }
+            Action::Deny => "The lead handler, while accepted or part-completed",
+            Action::IssueResult => {
+                "The lead handler, from approved, naming its licence (电子证照) or its document"
+            }
+            Action::Deliver => {
+                "The origin or the lead handler, from result-issued or denied; by post with its \
+                 tracking number"
+            }
+            Action::Withdraw => {
+                "The origin, before the decision; in joint mode only while no handler has \
+                 completed its part"
+            }
+        }
+    }
+}
+
 impl Event {
     /// Decodes a stored envelope's payload, upcasting it first when it was written under an older
     /// version of its schema than the one this build reads: events stay readable after a new

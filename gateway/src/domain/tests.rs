@@ -912,9 +912,11 @@ fn suspension_returns_to_where_it_left() {
         g.when(ZJ, approve()).map(|_| ()),
         Err(illegal(Status::Suspended, "approve"))
     );
+    // Its part is done already: said so, though another handler's part is taken while
+    // suspended.
     assert_eq!(
         g.when(AH, complete_part()).map(|_| ()),
-        Err(illegal(Status::Suspended, "complete-part"))
+        Err(DomainError::PartAlreadyCompleted { region: AH.into() })
     );
     assert_eq!(
         g.when(ZJ, resume()).map(|(_, a)| a.status),
@@ -1028,6 +1030,49 @@ fn withdrawal_is_allowed_until_the_decision() {
             Err(illegal(state, "withdraw"))
         );
     }
+}
+
+/// Given a joint application whose lead handler (the 迁入地) has suspended it for a hearing, when
+/// the other handler (the 迁出地) completes its part, then it is taken: the status stays
+/// suspended, the inbox still waits for the lead's resumption (and showed the part before), and
+/// the resumption returns to part-completed. The lead's own part waits for its resumption.
+/// (Found by a handler team's walkthrough: the part was refused and dropped out of the inbox.)
+#[test]
+fn another_handler_completes_its_part_while_the_lead_has_suspended() {
+    let g = given(vec![
+        submit(Mode::Joint),
+        (GD, forward()),
+        (ZJ, accept()),
+        (ZJ, suspend()),
+    ]);
+    let awaiting = g.state.as_ref().map(|a| a.awaiting()).unwrap_or_default();
+    assert_eq!(
+        awaiting,
+        vec![
+            (AH.to_string(), Action::CompletePart),
+            (ZJ.to_string(), Action::Resume)
+        ]
+    );
+    assert_eq!(
+        g.when(ZJ, complete_part()).map(|_| ()),
+        Err(illegal(Status::Suspended, "complete-part"))
+    );
+    let (_, app) = g.when(AH, complete_part()).expect("the 迁出地's part");
+    assert_eq!(app.status, Status::Suspended);
+    assert_eq!(app.awaiting(), vec![(ZJ.to_string(), Action::Resume)]);
+    let g = given(vec![
+        submit(Mode::Joint),
+        (GD, forward()),
+        (ZJ, accept()),
+        (ZJ, suspend()),
+        (AH, complete_part()),
+    ]);
+    let (_, resumed) = g.when(ZJ, resume()).expect("resumed");
+    assert_eq!(resumed.status, Status::PartCompleted);
+    assert_eq!(
+        resumed.awaiting(),
+        vec![(ZJ.to_string(), Action::CompletePart)]
+    );
 }
 
 /// Given a joint application one of whose handlers has completed its part (the 迁出地 has moved

@@ -280,9 +280,10 @@ pub fn routes() -> Vec<Route> {
             Op::Act(*action),
             true,
             &format!(
-                "Action `{}`: appends `{}`",
+                "Action `{}`: appends `{}`. {}",
                 action.as_str(),
-                action.event_type()
+                action.event_type(),
+                action.rule()
             ),
         ));
     }
