@@ -26,6 +26,53 @@ pub struct ActOutcome {
     /// appended, and nothing new was appended. Always sent, as the contract requires it (a
     /// generated client refuses an answer without it).
     pub repeated: bool,
+    /// What the action was taken with, though it may not do what the caller expects (rule
+    /// `deadline-lapsed`: an extension or a suspension of a decision limit that had already run
+    /// out records the act, and the clock stays overdue). Always sent; empty for a repeat.
+    pub warnings: Vec<tongban_schemas::Violation>,
+}
+
+/// The warnings of `command` on an application whose deadlines stood as `view` holds them (the
+/// projections' view, of the state the command was decided on, or about): an extension or a
+/// suspension taken after the decision limit ran out does not move or pause it (行政许可法
+/// Art. 42, 45: the limit is extended, or paused, while it runs), which the 200 alone did not
+/// say, so a handler's system took the extension for granted.
+fn lapsed_warnings(
+    command: &Command,
+    view: Option<&crate::projections::ApplicationView>,
+    now: crate::time::Timestamp,
+) -> Vec<tongban_schemas::Violation> {
+    use crate::domain::deadlines::{DeadlineKind, Situation};
+    let what = match command {
+        Command::ExtendDeadline(_) => {
+            "the extension is recorded, but it does not move a limit \
+             that has run out (行政许可法 Art. 42: a limit is extended while it runs)"
+        }
+        Command::Suspend(_) => {
+            "the suspension is recorded, but a limit that has run out is \
+             not paused (行政许可法 Art. 45 pauses a running limit)"
+        }
+        _ => return Vec::new(),
+    };
+    let Some(view) = view else {
+        return Vec::new();
+    };
+    view.deadlines
+        .0
+        .iter()
+        .filter(|d| d.kind == DeadlineKind::Decision && d.situation(now) == Situation::Overdue)
+        .map(|d| {
+            tongban_schemas::Violation::new(
+                "",
+                "deadline-lapsed",
+                format!(
+                    "the decision limit (审查决定期限) of {} ran out on {} (Beijing date): {what}; \
+                     the clock stays overdue",
+                    d.responsible, d.due
+                ),
+            )
+        })
+        .collect()
 }
 
 impl<L: EventLog> Gateway<L> {
@@ -106,6 +153,17 @@ impl<L: EventLog> Gateway<L> {
             )?;
             match self.commit(envelope.clone(), signed).await {
                 Ok(position) => {
+                    // Read only for the two actions a lapsed limit concerns (rare): the view
+                    // holds the clocks, which the remembered state does not.
+                    let warnings =
+                        match matches!(command, Command::ExtendDeadline(_) | Command::Suspend(_)) {
+                            true => lapsed_warnings(
+                                &command,
+                                self.store.get(app).ok().flatten().as_ref(),
+                                crate::time::Timestamp::now(),
+                            ),
+                            false => Vec::new(),
+                        };
                     let next = Application::apply_from(Some(state), app, &region, &event);
                     let remembered = Remembered {
                         seq: envelope.seq,
@@ -122,6 +180,7 @@ impl<L: EventLog> Gateway<L> {
                         event: envelope,
                         position,
                         repeated: false,
+                        warnings,
                     });
                 }
                 // Another writer appended first: decide again on what is there now. With
@@ -301,6 +360,7 @@ impl<L: EventLog> Gateway<L> {
             event: landed.clone(),
             position,
             repeated: true,
+            warnings: Vec::new(),
         })
     }
 
@@ -427,4 +487,67 @@ struct Last {
     seq: u64,
     hash: String,
     at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::calendar::Calendar;
+    use crate::projections::ApplicationView;
+    use crate::time::Timestamp;
+
+    /// Given an application accepted on Monday 2026-11-02 (its decision limit of 20 working days
+    /// runs out on Monday 11-30), when an extension or a suspension is judged on 12-02, then
+    /// each is warned of (rule `deadline-lapsed`, naming the date and the handler); on 11-30
+    /// neither is, and no other action ever is.
+    #[test]
+    fn an_extension_or_suspension_after_the_limit_is_warned_of() {
+        let steps = crate::sample::commands(0).expect("sample");
+        let lead = steps[2].0.clone();
+        let times = [
+            "2026-11-02T01:00:00Z",
+            "2026-11-02T02:00:00Z",
+            "2026-11-02T03:00:00Z",
+        ];
+        let events = crate::sample::sealed(
+            "app-1",
+            steps
+                .into_iter()
+                .take(3)
+                .zip(times)
+                .map(|((region, cmd), at)| (region, cmd, at.to_string())),
+            "t",
+            &crate::envelope::GatewayKey::from_seed([2; 32]),
+        )
+        .expect("legal");
+        let cal = Calendar::weekdays();
+        let mut view: Option<ApplicationView> = None;
+        for e in &events {
+            view = Some(ApplicationView::fold(view.take(), e, &cal).expect("folds"));
+        }
+        let view = view.expect("a view");
+        let extend = Command::ExtendDeadline(tongban_schemas::events::DeadlineExtended {
+            reason: "负责人批准延长".into(),
+        });
+        let suspend = Command::Suspend(tongban_schemas::events::Suspended {
+            kind: tongban_schemas::events::SuspensionKind::Hearing,
+            reason: "听证".into(),
+        });
+        let late = Timestamp::parse_rfc3339("2026-12-02T02:00:00Z").expect("time");
+        let in_time = Timestamp::parse_rfc3339("2026-11-30T02:00:00Z").expect("time");
+        for command in [&extend, &suspend] {
+            let warned = lapsed_warnings(command, Some(&view), late);
+            assert_eq!(warned.len(), 1, "{warned:?}");
+            assert_eq!(warned[0].rule, "deadline-lapsed");
+            assert!(
+                warned[0].message.contains("ran out on 2026-11-30")
+                    && warned[0].message.contains(&lead),
+                "{}",
+                warned[0].message
+            );
+            assert!(lapsed_warnings(command, Some(&view), in_time).is_empty());
+        }
+        let approve = Command::Approve(Default::default());
+        assert!(lapsed_warnings(&approve, Some(&view), late).is_empty());
+    }
 }
