@@ -20,6 +20,7 @@ use crate::projections::ApplicationView;
 use crate::service::{Intake, SubmitRequest};
 use crate::time::Timestamp;
 
+/// Whether a path's `{id}` can name an application at all: every id is a lowercase UUID.
 pub(super) fn check_id(id: &str) -> Result<(), Problem> {
     if crate::ids::is_valid(id) {
         Ok(())
@@ -35,7 +36,16 @@ pub(super) fn check_id(id: &str) -> Result<(), Problem> {
             ),
         ))
     } else {
-        Err(Problem::not_found(format!("no application {id:?}")))
+        // Not a UUID at all: refused as a path segment that does not fit, as the document's 400
+        // promises, and never quoted: what was typed here may be an ID number or a phone. The
+        // 404 stays for a well-formed id, the same whether the application does not exist or
+        // the caller is no party to it.
+        Err(Problem::bad_request(
+            "path:id",
+            "uuid",
+            "application ids are lowercase UUIDs (as POST /v1/applications answers them); this \
+             path segment is none",
+        ))
     }
 }
 
@@ -520,7 +530,10 @@ pub async fn get<L: EventLog>(
         Some(other) => Err(Problem::bad_request(
             "query:view",
             "enum",
-            format!("view must be canonical or local, got {other:?}"),
+            match super::shown::quoted(other, super::shown::code) {
+                Some(other) => format!("view must be canonical or local, got {other}"),
+                None => "view must be canonical or local".to_string(),
+            },
         )),
     }
 }

@@ -62,6 +62,9 @@ fn adapter_for<L: EventLog>(
         .map(|a| a.as_ref())
         .ok_or_else(|| {
             let have = registry.matters_of(region);
+            // Quoted only in a code's form: what was typed in the path may be personal data.
+            let matter = super::shown::quoted(matter, super::shown::code)
+                .unwrap_or_else(|| "that matter".to_string());
             Problem::new(
                 StatusCode::NOT_FOUND,
                 "no-adapter",
@@ -70,7 +73,7 @@ fn adapter_for<L: EventLog>(
                     format!("region {region} has no local-form adapters")
                 } else {
                     format!(
-                        "region {region} has no adapter for {matter:?}; it has: {}",
+                        "region {region} has no adapter for {matter}; it has: {}",
                         have.join(", ")
                     )
                 },
@@ -331,8 +334,10 @@ pub fn local_view(principal: &Principal, view: &ApplicationView) -> Result<Respo
     let matter = canonical["matter"].as_str().unwrap_or("").to_string();
     let registry = registry()?;
     let Some(adapter) = registry.get(region, &matter) else {
+        let matter = super::shown::quoted(&matter, super::shown::code)
+            .unwrap_or_else(|| "the application's matter".to_string());
         return Err(no_local_form(format!(
-            "region {region} has no adapter for {matter:?}, so the application cannot be shown in its local form; read the canonical view (without ?view=local)"
+            "region {region} has no adapter for {matter}, so the application cannot be shown in its local form; read the canonical view (without ?view=local)"
         )));
     };
     match adapter.render(&canonical) {

@@ -58,7 +58,9 @@ fn operation(route: &Route) -> Value {
     for name in ["id", "region", "matter", "subject", "version"] {
         if route.path.contains(&format!("{{{name}}}")) {
             let description = match name {
-                "id" => "the application id (a lowercase UUID)",
+                "id" => {
+                    "the application id (a lowercase UUID; anything else is 400 at `path:id`, rule `uuid`, or `uuid-lowercase` for one in capitals)"
+                }
                 "region" => "a region's 6-digit GB/T 2260 code, see /v1/regions",
                 "matter" => "a matter's code, see /v1/matters",
                 "subject" => "`matter.<code>` or `application.<event>`, see /v1/schemas",

@@ -176,10 +176,16 @@ pub(super) fn known<L: EventLog>(s: &AppState<L>, region: &str) -> Result<(), Pr
             axum::http::StatusCode::NOT_FOUND,
             "unknown-region",
             "No such region",
-            format!(
-                "there is no region {region:?} in this federation; its regions are listed at \
-                 GET /v1/regions"
-            ),
+            match super::shown::quoted(region, super::shown::region) {
+                Some(code) => format!(
+                    "there is no region {code} in this federation; its regions are listed at \
+                     GET /v1/regions"
+                ),
+                // Not even a code's form: not quoted, it may be personal data typed here.
+                None => "there is no such region in this federation: a region is named by its \
+                         6-digit GB/T 2260 code; the regions are listed at GET /v1/regions"
+                    .to_string(),
+            },
         ))
     }
 }
