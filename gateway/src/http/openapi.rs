@@ -181,7 +181,7 @@ fn operation(route: &Route) -> Value {
         Op::Adapters => {
             params.push(json!({"name": "region", "in": "query", "required": false, "description": "only this region's adapters (6-digit GB/T 2260 code; empty list when it has none)", "schema": {"type": "string", "pattern": "^[1-9][0-9]{5}$"}}));
             params.push(json!({"name": "matter", "in": "query", "required": false, "description": "only the adapters of this matter (a code of /v1/matters)", "schema": {"type": "string"}}));
-            cache_validated(&mut params, &mut responses);
+            cache_validated(&mut params, &mut responses, false);
             responses.insert("200".into(), json!({"description": "OK", "headers": cache_headers(false), "content": json_content(schema_of::<super::adapters::AdapterList>())}));
             responses.insert(
                 "400".into(),
@@ -189,7 +189,7 @@ fn operation(route: &Route) -> Value {
             );
         }
         Op::AdapterDetail => {
-            cache_validated(&mut params, &mut responses);
+            cache_validated(&mut params, &mut responses, false);
             responses.insert("200".into(), json!({"description": "OK", "headers": cache_headers(false), "content": json_content(schema_of::<super::adapters::AdapterDetail>())}));
             responses.insert(
                 "404".into(),
@@ -197,16 +197,16 @@ fn operation(route: &Route) -> Value {
             );
         }
         Op::Schemas => {
-            cache_validated(&mut params, &mut responses);
+            cache_validated(&mut params, &mut responses, false);
             responses.insert("200".into(), json!({"description": "OK", "headers": cache_headers(false), "content": json_content(schema_of::<super::schemas::SubjectList>())}));
         }
         Op::SchemaVersions => {
-            cache_validated(&mut params, &mut responses);
+            cache_validated(&mut params, &mut responses, false);
             responses.insert("200".into(), json!({"description": "OK", "headers": cache_headers(false), "content": json_content(schema_of::<super::schemas::VersionList>())}));
             responses.insert("404".into(), problem_response("Unknown subject"));
         }
         Op::SchemaDocument => {
-            cache_validated(&mut params, &mut responses);
+            cache_validated(&mut params, &mut responses, true);
             let meta = json!({"$ref": "https://json-schema.org/draft/2020-12/schema"});
             responses.insert("200".into(), json!({"description": "The JSON Schema document. A numbered version is `Cache-Control: public, max-age=86400, immutable`; `latest` is `public, no-cache` and names the numbered document in `Content-Location`", "headers": cache_headers(true), "content": {"application/schema+json": {"schema": meta}}}));
             responses.insert("404".into(), problem_response("Unknown subject or version"));
@@ -405,7 +405,7 @@ fn operation(route: &Route) -> Value {
             responses.insert("503".into(), problem_response(LOG_UNREADABLE));
         }
         Op::Matters => {
-            cache_validated(&mut params, &mut responses);
+            cache_validated(&mut params, &mut responses, false);
             responses.insert("200".into(), json!({"description": "OK", "headers": cache_headers(false), "content": json_content(schema_of::<super::public::MatterList>())}));
         }
         Op::Events => {
@@ -538,11 +538,62 @@ fn operation(route: &Route) -> Value {
         "431".into(),
         problem_response("The request line and header fields exceed the size limit"),
     );
+    declare_headers(&mut responses, route.op);
     if !params.is_empty() {
         op.insert("parameters".into(), Value::Array(params));
     }
     op.insert("responses".into(), Value::Object(responses));
     Value::Object(op)
+}
+
+/// The response headers that go with a status rather than with one operation, declared where
+/// they are sent so that a generated client reads them: `Retry-After` on every 429 and 503 (each
+/// 503 of the document has a type that sends it), `WWW-Authenticate` on every 401, and
+/// `Location` on a submission's 201 and 200. Each refers to one shared header object
+/// (`components/headers`, [`shared_headers`]), added to whatever headers the answer already declares.
+fn declare_headers(responses: &mut Map<String, Value>, op: Op) {
+    let submission = matches!(op, Op::Submit | Op::LocalForm);
+    for (code, answer) in responses.iter_mut() {
+        let name = match code.as_str() {
+            "429" | "503" => "Retry-After",
+            "401" => "WWW-Authenticate",
+            "200" | "201" if submission => "Location",
+            _ => continue,
+        };
+        let Value::Object(answer) = answer else {
+            continue;
+        };
+        if let Value::Object(headers) = answer.entry("headers").or_insert_with(|| json!({})) {
+            headers.insert(name.into(), header_ref(name));
+        }
+    }
+}
+
+/// A reference to one of [`shared_headers`] (`Retry-After` → `#/components/headers/Retry-After`).
+fn header_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/headers/{name}")})
+}
+
+/// The header objects shared by many answers (`components/headers`).
+fn shared_headers() -> Value {
+    json!({
+        "Retry-After": {
+            "description": "Whole seconds to wait before sending the request again",
+            "schema": {"type": "integer", "minimum": 0}
+        },
+        "WWW-Authenticate": {
+            "description": "`Bearer realm=\"tongban\"`: the token is sent as `Authorization: Bearer <token>`",
+            "schema": {"type": "string"}
+        },
+        "Location": {
+            "description": "The application's URL, `/v1/applications/{id}`",
+            "schema": {"type": "string"}
+        },
+        "Content-Location": {
+            "description": "For `latest`: the numbered version's URL (`/v1/schemas/{subject}/versions/{n}`), which the document's `$id` `urn:tongban:schema:{subject}:{n}` names",
+            "schema": {"type": "string"}
+        }
+    })
 }
 
 /// The headers of a signed request (docs/signed-requests.md), on the routes a region with a
@@ -777,14 +828,15 @@ fn operation_id(route: &Route) -> String {
     }
 }
 
-/// The registry's JSON reads are revalidated with an ETag: `If-None-Match` in, 304 out.
-fn cache_validated(params: &mut Vec<Value>, responses: &mut Map<String, Value>) {
+/// The registry's JSON reads are revalidated with an ETag: `If-None-Match` in, 304 out (with
+/// `Content-Location` where the 200 has it: `latest` names its numbered version either way).
+fn cache_validated(params: &mut Vec<Value>, responses: &mut Map<String, Value>, location: bool) {
     params.push(json!({"name": "If-None-Match", "in": "header", "required": false,
         "description": "an ETag this answer carried before: 304 without a body while it still names the answer",
         "schema": {"type": "string"}}));
     responses.insert(
         "304".into(),
-        json!({"description": "Not modified: the ETag in If-None-Match still names the answer", "headers": cache_headers(false)}),
+        json!({"description": "Not modified: the ETag in If-None-Match still names the answer", "headers": cache_headers(location)}),
     );
 }
 
@@ -794,7 +846,7 @@ fn cache_headers(location: bool) -> Value {
         "Cache-Control": {"description": "`public, no-cache` for listings and `latest`, `public, max-age=86400, immutable` for a numbered version", "schema": {"type": "string"}}
     });
     if location {
-        h["Content-Location"] = json!({"description": "for `latest`: the numbered version's URL (`/v1/schemas/{subject}/versions/{n}`), which the document's `$id` `urn:tongban:schema:{subject}:{n}` names", "schema": {"type": "string"}});
+        h["Content-Location"] = header_ref("Content-Location");
     }
     h
 }
@@ -817,6 +869,7 @@ pub fn document(routes: &[Route]) -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "headers": shared_headers(),
             "schemas": {
                 "Problem": schema_of::<super::problem::Problem>(),
                 "LocalFormProblem": schema_of::<super::forms::LocalFormProblem>()
