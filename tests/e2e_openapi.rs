@@ -713,3 +713,62 @@ fn personal_data_in_a_url_is_never_echoed() {
     let values: Vec<String> = personal.iter().map(|s| s.to_string()).collect();
     common::assert_absent_from(&log, &values);
 }
+
+/// Given routes that take no query parameters but ignored any (`?after=5` on an application's
+/// events answered every event as if it paged), when one is sent, then it is refused with 400
+/// naming it (`query:<name>`, rule `unknown`), as the document promises; without it they answer.
+#[test]
+fn query_parameters_no_route_takes_are_refused() {
+    let dir = TempDir::new("openapi-query");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let doc = gw.client(None).get("/openapi.json").json();
+    let app = common::demo_application(&gw, &tokens);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let anon = gw.client(None);
+    for (client, path, template, name) in [
+        (
+            &operator,
+            format!("/v1/applications/{app}/events"),
+            "/v1/applications/{id}/events",
+            "after",
+        ),
+        (
+            &anon,
+            "/v1/schemas/matter.medical-filing/versions".to_string(),
+            "/v1/schemas/{subject}/versions",
+            "limit",
+        ),
+        (
+            &anon,
+            "/v1/schemas/matter.medical-filing/versions/latest".to_string(),
+            "/v1/schemas/{subject}/versions/{version}",
+            "version",
+        ),
+        (
+            &anon,
+            "/v1/adapters/440000/medical-filing".to_string(),
+            "/v1/adapters/{region}/{matter}",
+            "fields",
+        ),
+        (&operator, "/v1/regions".to_string(), "/v1/regions", "q"),
+    ] {
+        assert_eq!(client.get(&path).status, 200, "{path}");
+        let r = client.get(&format!("{path}?{name}=5"));
+        assert_eq!(
+            r.status,
+            400,
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        documented(&doc, "get", template, &r);
+        let p = r.json();
+        assert_eq!(p["errors"][0]["pointer"], format!("query:{name}"), "{p}");
+        assert_eq!(p["errors"][0]["rule"], "unknown", "{p}");
+        let promised = doc["paths"][template]["get"]["responses"]["400"]["description"]
+            .as_str()
+            .unwrap_or("");
+        assert!(promised.contains("`unknown`"), "{template}: {promised}");
+    }
+}

@@ -177,6 +177,8 @@ pub async fn list<L: EventLog>(
 pub async fn one<L: EventLog>(
     State(_): State<AppState<L>>,
     Path((region, matter)): Path<(String, String)>,
+    // No query parameters: a misspelt one is refused, not ignored.
+    Query(_): Query<super::regions::NoQuery>,
     request: HeaderMap,
 ) -> Result<Response, Problem> {
     let registry = super::forms::registry()?;

@@ -538,10 +538,13 @@ pub async fn get<L: EventLog>(
     }
 }
 
+/// `GET /v1/applications/{id}/events`: every event, always from the first; it takes no query
+/// parameters, so `?after=5` is refused by name rather than answered as if it paged.
 pub async fn events<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
     Path(id): Path<String>,
+    Query(_): Query<super::regions::NoQuery>,
 ) -> Result<Json<Value>, Problem> {
     check_id(&id)?;
     let events = s

@@ -502,8 +502,10 @@ fn operation(route: &Route) -> Value {
             )
         });
     }
+    // A route with a path parameter or query parameters refuses what does not fit them; one
+    // with neither that still refuses every query parameter (`/v1/regions`) says so too.
     let takes_query = params.iter().any(|p| p["in"] == "query");
-    if route.path.contains('{') || takes_query {
+    if route.path.contains('{') || takes_query || route.op == Op::Regions {
         const MISFIT: &str = "path segment or query parameter that does not fit (named \
                               `path:<name>` or `query:<name>` in `errors`; a query parameter \
                               that is no whole number where one is taken: rule `type`, one \

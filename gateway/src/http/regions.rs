@@ -57,7 +57,12 @@ fn limit_of(text: Option<&str>) -> Result<usize, Problem> {
     Ok(usize::try_from(n).unwrap_or(MAX_LIMIT))
 }
 
-pub async fn list<L: EventLog>(State(s): State<AppState<L>>, Caller(_): Caller) -> Json<Value> {
+/// `GET /v1/regions`: no query parameters (a misspelt one is refused, not ignored).
+pub async fn list<L: EventLog>(
+    State(s): State<AppState<L>>,
+    Caller(_): Caller,
+    Query(_): Query<NoQuery>,
+) -> Json<Value> {
     let book = s.book.snapshot();
     let regions: Vec<Value> = book
         .regions

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 
-use super::extract::Path;
+use super::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use schemars::JsonSchema;
@@ -241,6 +241,8 @@ pub async fn list<L: EventLog>(State(_): State<AppState<L>>, request: HeaderMap)
 pub async fn versions<L: EventLog>(
     State(_): State<AppState<L>>,
     Path(subject): Path<String>,
+    // No query parameters: a misspelt one is refused, not ignored.
+    Query(_): Query<super::regions::NoQuery>,
     request: HeaderMap,
 ) -> Result<Response, Problem> {
     let versions = registry()
@@ -260,6 +262,9 @@ pub async fn versions<L: EventLog>(
 pub async fn document<L: EventLog>(
     State(_): State<AppState<L>>,
     Path((subject, version)): Path<(String, String)>,
+    // The version is named in the path and revalidation rides on headers (`If-None-Match`):
+    // a query parameter (`?version=2`) is refused, not ignored while `latest` is answered.
+    Query(_): Query<super::regions::NoQuery>,
     request: HeaderMap,
 ) -> Result<Response, Problem> {
     let found = lookup(&subject, &version)?;
