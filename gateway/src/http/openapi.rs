@@ -517,6 +517,18 @@ fn operation(route: &Route) -> Value {
         };
         responses.insert("400".into(), problem_response(&description));
     }
+    if matches!(route.op, Op::RegistryPage | Op::RegistrySubjectPage) {
+        // A page answers a page, its refusals too (pages::query_params): not problem+json.
+        let which = if route.op == Op::RegistrySubjectPage {
+            ", or a `version`, `from` or `to` that is no version as written (a whole number \
+             without leading zeros, a sign or spaces, or `latest`)"
+        } else {
+            ""
+        };
+        responses.insert("400".into(), json!({
+            "description": format!("A query parameter the page does not take, or one given twice{which} (an HTML page naming it)"),
+            "content": {"text/html": {"schema": {"type": "string"}}}}));
+    }
     if route.auth {
         read_after(&mut params, &mut responses);
     }
