@@ -780,3 +780,59 @@ fn query_parameters_no_route_takes_are_refused() {
         assert!(promised.contains("`unknown`"), "{template}: {promised}");
     }
 }
+
+/// Given candidates whose `$schema` is missing or another draft, or whose `$ref` names nothing in
+/// them or lies outside them, which were answered at pointer "" (and the external one in the
+/// validator crate's words, "`resolve-http` feature or a custom resolver is required"), when
+/// each is checked, then the 422 points at `/$schema` or at that `$ref` and says what to do.
+#[test]
+fn a_candidates_problems_are_located() {
+    let dir = TempDir::new("openapi-candidate");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, false);
+    let anon = gw.client(None);
+    let doc = anon.get("/openapi.json").json();
+    let base = json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object"});
+    let with = |member: &str, value: Value| {
+        let mut c = base.clone();
+        c[member] = value;
+        c
+    };
+    let mut bare = base.clone();
+    bare.as_object_mut().expect("object").remove("$schema");
+    for (candidate, pointer, says) in [
+        (bare, "/$schema", "draft 2020-12"),
+        (
+            with("$schema", json!("http://json-schema.org/draft-07/schema#")),
+            "/$schema",
+            "another draft",
+        ),
+        (
+            with("properties", json!({"a": {"$ref": "#/$defs/nope"}})),
+            "/properties/a/$ref",
+            "#/$defs/nope",
+        ),
+        (
+            with(
+                "properties",
+                json!({"a": {"items": {"$ref": "https://example.com/a.json"}}}),
+            ),
+            "/properties/a/items/$ref",
+            "external $refs are not supported: inline the definition",
+        ),
+    ] {
+        let r = anon.post(
+            "/v1/schemas/matter.medical-filing/compatibility",
+            &candidate,
+        );
+        assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+        documented(&doc, "post", "/v1/schemas/{subject}/compatibility", &r);
+        let p = r.json();
+        let errors = p["errors"].as_array().expect("errors");
+        assert_eq!(errors.len(), 1, "{p}");
+        assert_eq!(errors[0]["pointer"], pointer, "{p}");
+        let message = errors[0]["message"].as_str().unwrap_or("");
+        assert!(message.contains(says), "{p}");
+        assert!(!p.to_string().contains("resolve-http"), "{p}");
+    }
+}

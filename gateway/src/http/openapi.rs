@@ -212,7 +212,7 @@ fn operation(route: &Route) -> Value {
             responses.insert("404".into(), problem_response("Unknown subject or version"));
         }
         Op::SchemaCompatibility => {
-            op.insert("requestBody".into(), json!({"required": true, "description": "The candidate JSON Schema document (draft 2020-12)",
+            op.insert("requestBody".into(), json!({"required": true, "description": "The candidate JSON Schema document, draft 2020-12, saying so in `\"$schema\": \"https://json-schema.org/draft/2020-12/schema\"` (required: a document without it, or naming another draft, is 422 at `/$schema`). It stands alone: every `$ref` points inside it (`#/$defs/<name>`); an external one is 422 at that `$ref`",
                 "content": {"application/json": {"schema": {"$ref": "https://json-schema.org/draft/2020-12/schema"}},
                             "application/schema+json": {"schema": {"$ref": "https://json-schema.org/draft/2020-12/schema"}}}}));
             responses.insert("200".into(), json!({"description": "The verdict: compatible, or every incompatibility with its path, rule and reason", "content": json_content(schema_of::<super::schemas::CompatibilityReport>())}));
@@ -222,7 +222,7 @@ fn operation(route: &Route) -> Value {
                 "415".into(),
                 problem_response("The body is not sent as JSON"),
             );
-            responses.insert("422".into(), problem_response("The candidate is not a valid draft 2020-12 schema, its examples fail it (each violation at `/examples/<i>` and its pointer in the example, with its rule; at most 100), or its `$ref`s multiply it past 5,000 schema nodes (rule `too-complex`); `errors` names each problem"));
+            responses.insert("422".into(), problem_response("The candidate is not a valid draft 2020-12 schema (each problem at its pointer in the candidate: `/$schema` when it is missing or names another draft, a `$ref` that points outside the document or at nothing in it at that `$ref`), its examples fail it (each violation at `/examples/<i>` and its pointer in the example, with its rule; at most 100), or its `$ref`s multiply it past 5,000 schema nodes (rule `too-complex`); `errors` names each problem"));
             responses.insert("503".into(), problem_response("Two checks are running, the most the gateway runs at once (`checks-busy`, with `Retry-After`)"));
         }
         Op::RegistryPage | Op::RegistrySubjectPage => {
