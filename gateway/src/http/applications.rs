@@ -403,8 +403,9 @@ pub struct ApplicationRead<'a> {
     pub deadlines: Vec<DeadlineRead>,
     pub applicant: &'a Value,
     pub form: &'a Value,
-    /// The version of `matter.<matter>` the applicant and form are in: the latest, as reads
-    /// upcast them (`projections::upcast`).
+    /// The version of `matter.<matter>` the applicant and form are in: the latest, since a read
+    /// brings an application submitted under an older version up to it.
+    // (projections::upcast does that.)
     pub matter_version: u32,
     pub materials: &'a [tongban_schemas::blocks::material::MaterialRef],
 }
@@ -417,9 +418,9 @@ pub struct Awaiting {
 }
 
 /// A statutory deadline, with how it stands at the moment of the answer. While the clock is
-/// paused (`situation` `paused`), `due` is the date it would run out on if it resumed today
-/// ([`crate::domain::deadlines::Deadline::due_at`]), and `paused_since` says since when it is
-/// paused.
+/// paused (`situation` `paused`), `due` is the date it would run out on if it resumed today,
+/// and `paused_since` says since when it is paused.
+// `due` while paused is crate::domain::deadlines::Deadline::due_at.
 #[derive(serde::Serialize, schemars::JsonSchema)]
 pub struct DeadlineRead {
     #[serde(flatten)]

@@ -118,9 +118,10 @@ fn check_media_type(adapter: &Adapter, headers: &HeaderMap) -> Result<Option<Str
     }
 }
 
-/// The documented shape of a local form's 422 (what [`rejected`] writes), for `openapi.json`:
-/// client generators keep the members an adapter team reads (`field`, `label`, `canonical`,
-/// `value`), which the generic problem's `errors` do not have.
+/// A refused local form: each problem named by the region's own field (`field`, `label`), the
+/// canonical path and the masked value, beside the problem's usual members.
+// The documented shape of what `rejected` writes, for openapi.json: client generators keep the
+// members an adapter team reads, which the generic problem's `errors` do not have.
 #[derive(schemars::JsonSchema)]
 #[allow(dead_code)]
 pub struct LocalFormProblem {
@@ -140,7 +141,8 @@ pub struct LocalFormProblem {
     warnings: Vec<LocalErrorItem>,
 }
 
-/// One problem of a local form (an [`tongban_adapters::LocalProblem`]).
+/// One problem of a local form, at the region's own field.
+// The documented shape of a tongban_adapters::LocalProblem.
 #[derive(schemars::JsonSchema)]
 #[allow(dead_code)]
 pub struct LocalErrorItem {
