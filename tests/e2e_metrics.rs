@@ -312,7 +312,7 @@ fn every_status_class_is_there_at_zero_and_429s_are_counted_apart() {
     assert_eq!(r.status, 429, "{}", String::from_utf8_lossy(&r.body));
     let guangdong = gw.client(Some(&toks["440000"]));
     let r = guangdong.get("/v1/applications/no-such-application");
-    assert_eq!(r.status, 404, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
     let after = text();
     assert_eq!(sample(&after, &limited(inbox)), Some(1.0), "{after}");
     assert_eq!(

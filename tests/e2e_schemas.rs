@@ -592,23 +592,32 @@ fn versions_have_one_spelling() {
             assert!(!html.contains("没有版本"), "{param}={spelled}: {html}");
         }
     }
-    // A well-written number the subject lacks, however large, is a version it does not have.
+    // A well-written number the subject lacks, however large, is a version it does not have;
+    // one with six digits in a row (a phone's, an ID number's) is not shown.
     for (query, param, number) in [
         ("from=1&to=3", "to", "3"),
-        ("version=4294967296", "version", "4294967296"),
+        ("version=4294967296", "version", "by that number"),
         (
             "from=99999999999999999999999&to=1",
             "from",
-            "99999999999999999999999",
+            "by that number",
         ),
     ] {
         let r = anon.get(&format!("/registry/application.denied?{query}"));
         assert_eq!(r.status, 404, "{query}");
         let html = String::from_utf8_lossy(&r.body);
+        let zh = match number {
+            "by that number" => "没有该版本".to_string(),
+            n => format!("没有版本 {n}"),
+        };
         assert!(
-            html.contains(&format!("没有版本 {number}（查询参数 {param}；现有版本：1"))
+            html.contains(&format!("{zh}（查询参数 {param}；现有版本：1"))
                 && html.contains(&format!("has no version {number} (query parameter {param}")),
             "{query}: {html}"
+        );
+        assert!(
+            !html.contains("4294967296") && !html.contains("99999999"),
+            "{html}"
         );
         assert!(!html.contains("written as"), "{query}: {html}");
     }

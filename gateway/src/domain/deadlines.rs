@@ -116,8 +116,9 @@ pub struct Deadline {
     /// Where the current running stretch began (China date).
     pub stretch_start: String,
     /// The last day (China date, inclusive) to act, while running; the due date when it closed.
-    /// While paused, as stored: the due date before the pause, which no longer binds (readers
-    /// are shown [`Deadline::due_at`]).
+    /// While paused: the date it would run out on if it resumed today.
+    // Stored while paused is the due date before the pause, which no longer binds: the answers
+    // show `Deadline::due_at` in its place (this comment is the served description of `due`).
     pub due: String,
     pub state: DeadlineState,
     #[serde(default, skip_serializing_if = "Option::is_none")]

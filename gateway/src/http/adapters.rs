@@ -142,7 +142,8 @@ pub async fn list<L: EventLog>(
         return Err(Problem::bad_request(
             "query:region",
             "gb2260-format",
-            format!("region must be a 6-digit GB/T 2260 code, got {r:?}"),
+            // Not quoted: a value that is no code may be personal data.
+            "region must be a 6-digit GB/T 2260 code".to_string(),
         ));
     }
     if let Some(m) = filter.matter.as_deref()
@@ -151,7 +152,10 @@ pub async fn list<L: EventLog>(
         return Err(Problem::bad_request(
             "query:matter",
             "unknown-matter",
-            format!("no matter {m:?}; the matters are listed at /v1/matters"),
+            match super::shown::quoted(m, super::shown::code) {
+                Some(m) => format!("no matter {m}; the matters are listed at /v1/matters"),
+                None => "no such matter; the matters are listed at /v1/matters".to_string(),
+            },
         ));
     }
     let adapters = super::forms::registry()?
@@ -173,16 +177,28 @@ pub async fn list<L: EventLog>(
 pub async fn one<L: EventLog>(
     State(_): State<AppState<L>>,
     Path((region, matter)): Path<(String, String)>,
+    // No query parameters: a misspelt one is refused, not ignored.
+    Query(_): Query<super::regions::NoQuery>,
     request: HeaderMap,
 ) -> Result<Response, Problem> {
     let registry = super::forms::registry()?;
     let a = registry.get(&region, &matter).ok_or_else(|| {
         let theirs = registry.matters_of(&region);
+        // Quoted only in a code's form: what was typed in the path may be personal data.
+        let matter = super::shown::quoted(&matter, super::shown::code)
+            .unwrap_or_else(|| "that matter".to_string());
         Problem::not_found(if theirs.is_empty() {
-            format!("region {region:?} has no adapters; they are listed at /v1/adapters")
+            match super::shown::quoted(&region, super::shown::region) {
+                Some(region) => {
+                    format!("region {region} has no adapters; they are listed at /v1/adapters")
+                }
+                None => "no region by that code has adapters (a region is named by its 6-digit \
+                         GB/T 2260 code); they are listed at /v1/adapters"
+                    .to_string(),
+            }
         } else {
             format!(
-                "region {region} has no adapter for {matter:?}; it has {}",
+                "region {region} has no adapter for {matter}; it has {}",
                 theirs.join(", ")
             )
         })

@@ -20,6 +20,7 @@ use crate::projections::ApplicationView;
 use crate::service::{Intake, SubmitRequest};
 use crate::time::Timestamp;
 
+/// Whether a path's `{id}` can name an application at all: every id is a lowercase UUID.
 pub(super) fn check_id(id: &str) -> Result<(), Problem> {
     if crate::ids::is_valid(id) {
         Ok(())
@@ -35,7 +36,16 @@ pub(super) fn check_id(id: &str) -> Result<(), Problem> {
             ),
         ))
     } else {
-        Err(Problem::not_found(format!("no application {id:?}")))
+        // Not a UUID at all: refused as a path segment that does not fit, as the document's 400
+        // promises, and never quoted: what was typed here may be an ID number or a phone. The
+        // 404 stays for a well-formed id, the same whether the application does not exist or
+        // the caller is no party to it.
+        Err(Problem::bad_request(
+            "path:id",
+            "uuid",
+            "application ids are lowercase UUIDs (as POST /v1/applications answers them); this \
+             path segment is none",
+        ))
     }
 }
 
@@ -393,8 +403,9 @@ pub struct ApplicationRead<'a> {
     pub deadlines: Vec<DeadlineRead>,
     pub applicant: &'a Value,
     pub form: &'a Value,
-    /// The version of `matter.<matter>` the applicant and form are in: the latest, as reads
-    /// upcast them (`projections::upcast`).
+    /// The version of `matter.<matter>` the applicant and form are in: the latest, since a read
+    /// brings an application submitted under an older version up to it.
+    // (projections::upcast does that.)
     pub matter_version: u32,
     pub materials: &'a [tongban_schemas::blocks::material::MaterialRef],
 }
@@ -407,9 +418,9 @@ pub struct Awaiting {
 }
 
 /// A statutory deadline, with how it stands at the moment of the answer. While the clock is
-/// paused (`situation` `paused`), `due` is the date it would run out on if it resumed today
-/// ([`crate::domain::deadlines::Deadline::due_at`]), and `paused_since` says since when it is
-/// paused.
+/// paused (`situation` `paused`), `due` is the date it would run out on if it resumed today,
+/// and `paused_since` says since when it is paused.
+// `due` while paused is crate::domain::deadlines::Deadline::due_at.
 #[derive(serde::Serialize, schemars::JsonSchema)]
 pub struct DeadlineRead {
     #[serde(flatten)]
@@ -520,15 +531,21 @@ pub async fn get<L: EventLog>(
         Some(other) => Err(Problem::bad_request(
             "query:view",
             "enum",
-            format!("view must be canonical or local, got {other:?}"),
+            match super::shown::quoted(other, super::shown::code) {
+                Some(other) => format!("view must be canonical or local, got {other}"),
+                None => "view must be canonical or local".to_string(),
+            },
         )),
     }
 }
 
+/// `GET /v1/applications/{id}/events`: every event, always from the first; it takes no query
+/// parameters, so `?after=5` is refused by name rather than answered as if it paged.
 pub async fn events<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
     Path(id): Path<String>,
+    Query(_): Query<super::regions::NoQuery>,
 ) -> Result<Json<Value>, Problem> {
     check_id(&id)?;
     let events = s

@@ -97,7 +97,8 @@ pub async fn by_serial<L: EventLog>(
             return Err(invalid(
                 "query:region",
                 "gb2260-format",
-                format!("region must be a 6-digit GB/T 2260 code, got {r:?}"),
+                // Not quoted: a value that is no code may be personal data.
+                "region must be a 6-digit GB/T 2260 code".to_string(),
             ));
         }
         if !s.book.has_region(r) {

@@ -62,6 +62,9 @@ fn adapter_for<L: EventLog>(
         .map(|a| a.as_ref())
         .ok_or_else(|| {
             let have = registry.matters_of(region);
+            // Quoted only in a code's form: what was typed in the path may be personal data.
+            let matter = super::shown::quoted(matter, super::shown::code)
+                .unwrap_or_else(|| "that matter".to_string());
             Problem::new(
                 StatusCode::NOT_FOUND,
                 "no-adapter",
@@ -70,7 +73,7 @@ fn adapter_for<L: EventLog>(
                     format!("region {region} has no local-form adapters")
                 } else {
                     format!(
-                        "region {region} has no adapter for {matter:?}; it has: {}",
+                        "region {region} has no adapter for {matter}; it has: {}",
                         have.join(", ")
                     )
                 },
@@ -115,9 +118,10 @@ fn check_media_type(adapter: &Adapter, headers: &HeaderMap) -> Result<Option<Str
     }
 }
 
-/// The documented shape of a local form's 422 (what [`rejected`] writes), for `openapi.json`:
-/// client generators keep the members an adapter team reads (`field`, `label`, `canonical`,
-/// `value`), which the generic problem's `errors` do not have.
+/// A refused local form: each problem named by the region's own field (`field`, `label`), the
+/// canonical path and the masked value, beside the problem's usual members.
+// The documented shape of what `rejected` writes, for openapi.json: client generators keep the
+// members an adapter team reads, which the generic problem's `errors` do not have.
 #[derive(schemars::JsonSchema)]
 #[allow(dead_code)]
 pub struct LocalFormProblem {
@@ -137,7 +141,8 @@ pub struct LocalFormProblem {
     warnings: Vec<LocalErrorItem>,
 }
 
-/// One problem of a local form (an [`tongban_adapters::LocalProblem`]).
+/// One problem of a local form, at the region's own field.
+// The documented shape of a tongban_adapters::LocalProblem.
 #[derive(schemars::JsonSchema)]
 #[allow(dead_code)]
 pub struct LocalErrorItem {
@@ -331,8 +336,10 @@ pub fn local_view(principal: &Principal, view: &ApplicationView) -> Result<Respo
     let matter = canonical["matter"].as_str().unwrap_or("").to_string();
     let registry = registry()?;
     let Some(adapter) = registry.get(region, &matter) else {
+        let matter = super::shown::quoted(&matter, super::shown::code)
+            .unwrap_or_else(|| "the application's matter".to_string());
         return Err(no_local_form(format!(
-            "region {region} has no adapter for {matter:?}, so the application cannot be shown in its local form; read the canonical view (without ?view=local)"
+            "region {region} has no adapter for {matter}, so the application cannot be shown in its local form; read the canonical view (without ?view=local)"
         )));
     };
     match adapter.render(&canonical) {

@@ -30,6 +30,7 @@ pub mod read_after;
 pub mod refusals;
 pub mod regions;
 pub mod schemas;
+pub mod shown;
 pub mod signed;
 pub mod stale;
 

@@ -58,7 +58,9 @@ fn operation(route: &Route) -> Value {
     for name in ["id", "region", "matter", "subject", "version"] {
         if route.path.contains(&format!("{{{name}}}")) {
             let description = match name {
-                "id" => "the application id (a lowercase UUID)",
+                "id" => {
+                    "the application id (a lowercase UUID; anything else is 400 at `path:id`, rule `uuid`, or `uuid-lowercase` for one in capitals)"
+                }
                 "region" => "a region's 6-digit GB/T 2260 code, see /v1/regions",
                 "matter" => "a matter's code, see /v1/matters",
                 "subject" => "`matter.<code>` or `application.<event>`, see /v1/schemas",
@@ -179,7 +181,7 @@ fn operation(route: &Route) -> Value {
         Op::Adapters => {
             params.push(json!({"name": "region", "in": "query", "required": false, "description": "only this region's adapters (6-digit GB/T 2260 code; empty list when it has none)", "schema": {"type": "string", "pattern": "^[1-9][0-9]{5}$"}}));
             params.push(json!({"name": "matter", "in": "query", "required": false, "description": "only the adapters of this matter (a code of /v1/matters)", "schema": {"type": "string"}}));
-            cache_validated(&mut params, &mut responses);
+            cache_validated(&mut params, &mut responses, false);
             responses.insert("200".into(), json!({"description": "OK", "headers": cache_headers(false), "content": json_content(schema_of::<super::adapters::AdapterList>())}));
             responses.insert(
                 "400".into(),
@@ -187,7 +189,7 @@ fn operation(route: &Route) -> Value {
             );
         }
         Op::AdapterDetail => {
-            cache_validated(&mut params, &mut responses);
+            cache_validated(&mut params, &mut responses, false);
             responses.insert("200".into(), json!({"description": "OK", "headers": cache_headers(false), "content": json_content(schema_of::<super::adapters::AdapterDetail>())}));
             responses.insert(
                 "404".into(),
@@ -195,22 +197,22 @@ fn operation(route: &Route) -> Value {
             );
         }
         Op::Schemas => {
-            cache_validated(&mut params, &mut responses);
+            cache_validated(&mut params, &mut responses, false);
             responses.insert("200".into(), json!({"description": "OK", "headers": cache_headers(false), "content": json_content(schema_of::<super::schemas::SubjectList>())}));
         }
         Op::SchemaVersions => {
-            cache_validated(&mut params, &mut responses);
+            cache_validated(&mut params, &mut responses, false);
             responses.insert("200".into(), json!({"description": "OK", "headers": cache_headers(false), "content": json_content(schema_of::<super::schemas::VersionList>())}));
             responses.insert("404".into(), problem_response("Unknown subject"));
         }
         Op::SchemaDocument => {
-            cache_validated(&mut params, &mut responses);
+            cache_validated(&mut params, &mut responses, true);
             let meta = json!({"$ref": "https://json-schema.org/draft/2020-12/schema"});
             responses.insert("200".into(), json!({"description": "The JSON Schema document. A numbered version is `Cache-Control: public, max-age=86400, immutable`; `latest` is `public, no-cache` and names the numbered document in `Content-Location`", "headers": cache_headers(true), "content": {"application/schema+json": {"schema": meta}}}));
             responses.insert("404".into(), problem_response("Unknown subject or version"));
         }
         Op::SchemaCompatibility => {
-            op.insert("requestBody".into(), json!({"required": true, "description": "The candidate JSON Schema document (draft 2020-12)",
+            op.insert("requestBody".into(), json!({"required": true, "description": "The candidate JSON Schema document, draft 2020-12, saying so in `\"$schema\": \"https://json-schema.org/draft/2020-12/schema\"` (required: a document without it, or naming another draft, is 422 at `/$schema`). It stands alone: every `$ref` points inside it (`#/$defs/<name>`); an external one is 422 at that `$ref`",
                 "content": {"application/json": {"schema": {"$ref": "https://json-schema.org/draft/2020-12/schema"}},
                             "application/schema+json": {"schema": {"$ref": "https://json-schema.org/draft/2020-12/schema"}}}}));
             responses.insert("200".into(), json!({"description": "The verdict: compatible, or every incompatibility with its path, rule and reason", "content": json_content(schema_of::<super::schemas::CompatibilityReport>())}));
@@ -220,7 +222,7 @@ fn operation(route: &Route) -> Value {
                 "415".into(),
                 problem_response("The body is not sent as JSON"),
             );
-            responses.insert("422".into(), problem_response("The candidate is not a valid draft 2020-12 schema, its examples fail it (each violation at `/examples/<i>` and its pointer in the example, with its rule; at most 100), or its `$ref`s multiply it past 5,000 schema nodes (rule `too-complex`); `errors` names each problem"));
+            responses.insert("422".into(), problem_response("The candidate is not a valid draft 2020-12 schema (each problem at its pointer in the candidate: `/$schema` when it is missing or names another draft, a `$ref` that points outside the document or at nothing in it at that `$ref`), its examples fail it (each violation at `/examples/<i>` and its pointer in the example, with its rule; at most 100), or its `$ref`s multiply it past 5,000 schema nodes (rule `too-complex`); `errors` names each problem"));
             responses.insert("503".into(), problem_response("Two checks are running, the most the gateway runs at once (`checks-busy`, with `Retry-After`)"));
         }
         Op::RegistryPage | Op::RegistrySubjectPage => {
@@ -403,7 +405,7 @@ fn operation(route: &Route) -> Value {
             responses.insert("503".into(), problem_response(LOG_UNREADABLE));
         }
         Op::Matters => {
-            cache_validated(&mut params, &mut responses);
+            cache_validated(&mut params, &mut responses, false);
             responses.insert("200".into(), json!({"description": "OK", "headers": cache_headers(false), "content": json_content(schema_of::<super::public::MatterList>())}));
         }
         Op::Events => {
@@ -500,8 +502,10 @@ fn operation(route: &Route) -> Value {
             )
         });
     }
+    // A route with a path parameter or query parameters refuses what does not fit them; one
+    // with neither that still refuses every query parameter (`/v1/regions`) says so too.
     let takes_query = params.iter().any(|p| p["in"] == "query");
-    if route.path.contains('{') || takes_query {
+    if route.path.contains('{') || takes_query || route.op == Op::Regions {
         const MISFIT: &str = "path segment or query parameter that does not fit (named \
                               `path:<name>` or `query:<name>` in `errors`; a query parameter \
                               that is no whole number where one is taken: rule `type`, one \
@@ -512,6 +516,18 @@ fn operation(route: &Route) -> Value {
             None => format!("A {MISFIT}"),
         };
         responses.insert("400".into(), problem_response(&description));
+    }
+    if matches!(route.op, Op::RegistryPage | Op::RegistrySubjectPage) {
+        // A page answers a page, its refusals too (pages::query_params): not problem+json.
+        let which = if route.op == Op::RegistrySubjectPage {
+            ", or a `version`, `from` or `to` that is no version as written (a whole number \
+             without leading zeros, a sign or spaces, or `latest`)"
+        } else {
+            ""
+        };
+        responses.insert("400".into(), json!({
+            "description": format!("A query parameter the page does not take, or one given twice{which} (an HTML page naming it)"),
+            "content": {"text/html": {"schema": {"type": "string"}}}}));
     }
     if route.auth {
         read_after(&mut params, &mut responses);
@@ -536,11 +552,62 @@ fn operation(route: &Route) -> Value {
         "431".into(),
         problem_response("The request line and header fields exceed the size limit"),
     );
+    declare_headers(&mut responses, route.op);
     if !params.is_empty() {
         op.insert("parameters".into(), Value::Array(params));
     }
     op.insert("responses".into(), Value::Object(responses));
     Value::Object(op)
+}
+
+/// The response headers that go with a status rather than with one operation, declared where
+/// they are sent so that a generated client reads them: `Retry-After` on every 429 and 503 (each
+/// 503 of the document has a type that sends it), `WWW-Authenticate` on every 401, and
+/// `Location` on a submission's 201 and 200. Each refers to one shared header object
+/// (`components/headers`, [`shared_headers`]), added to whatever headers the answer already declares.
+fn declare_headers(responses: &mut Map<String, Value>, op: Op) {
+    let submission = matches!(op, Op::Submit | Op::LocalForm);
+    for (code, answer) in responses.iter_mut() {
+        let name = match code.as_str() {
+            "429" | "503" => "Retry-After",
+            "401" => "WWW-Authenticate",
+            "200" | "201" if submission => "Location",
+            _ => continue,
+        };
+        let Value::Object(answer) = answer else {
+            continue;
+        };
+        if let Value::Object(headers) = answer.entry("headers").or_insert_with(|| json!({})) {
+            headers.insert(name.into(), header_ref(name));
+        }
+    }
+}
+
+/// A reference to one of [`shared_headers`] (`Retry-After` → `#/components/headers/Retry-After`).
+fn header_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/headers/{name}")})
+}
+
+/// The header objects shared by many answers (`components/headers`).
+fn shared_headers() -> Value {
+    json!({
+        "Retry-After": {
+            "description": "Whole seconds to wait before sending the request again",
+            "schema": {"type": "integer", "minimum": 0}
+        },
+        "WWW-Authenticate": {
+            "description": "`Bearer realm=\"tongban\"`: the token is sent as `Authorization: Bearer <token>`",
+            "schema": {"type": "string"}
+        },
+        "Location": {
+            "description": "The application's URL, `/v1/applications/{id}`",
+            "schema": {"type": "string"}
+        },
+        "Content-Location": {
+            "description": "For `latest`: the numbered version's URL (`/v1/schemas/{subject}/versions/{n}`), which the document's `$id` `urn:tongban:schema:{subject}:{n}` names",
+            "schema": {"type": "string"}
+        }
+    })
 }
 
 /// The headers of a signed request (docs/signed-requests.md), on the routes a region with a
@@ -775,14 +842,15 @@ fn operation_id(route: &Route) -> String {
     }
 }
 
-/// The registry's JSON reads are revalidated with an ETag: `If-None-Match` in, 304 out.
-fn cache_validated(params: &mut Vec<Value>, responses: &mut Map<String, Value>) {
+/// The registry's JSON reads are revalidated with an ETag: `If-None-Match` in, 304 out (with
+/// `Content-Location` where the 200 has it: `latest` names its numbered version either way).
+fn cache_validated(params: &mut Vec<Value>, responses: &mut Map<String, Value>, location: bool) {
     params.push(json!({"name": "If-None-Match", "in": "header", "required": false,
         "description": "an ETag this answer carried before: 304 without a body while it still names the answer",
         "schema": {"type": "string"}}));
     responses.insert(
         "304".into(),
-        json!({"description": "Not modified: the ETag in If-None-Match still names the answer", "headers": cache_headers(false)}),
+        json!({"description": "Not modified: the ETag in If-None-Match still names the answer", "headers": cache_headers(location)}),
     );
 }
 
@@ -792,7 +860,7 @@ fn cache_headers(location: bool) -> Value {
         "Cache-Control": {"description": "`public, no-cache` for listings and `latest`, `public, max-age=86400, immutable` for a numbered version", "schema": {"type": "string"}}
     });
     if location {
-        h["Content-Location"] = json!({"description": "for `latest`: the numbered version's URL (`/v1/schemas/{subject}/versions/{n}`), which the document's `$id` `urn:tongban:schema:{subject}:{n}` names", "schema": {"type": "string"}});
+        h["Content-Location"] = header_ref("Content-Location");
     }
     h
 }
@@ -815,6 +883,7 @@ pub fn document(routes: &[Route]) -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "headers": shared_headers(),
             "schemas": {
                 "Problem": schema_of::<super::problem::Problem>(),
                 "LocalFormProblem": schema_of::<super::forms::LocalFormProblem>()

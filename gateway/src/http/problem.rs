@@ -42,7 +42,8 @@ pub struct Problem {
 /// is not told to hammer it every second.
 const PROJECTIONS_RETRY_AFTER: u64 = 30;
 
-/// The documented shape of one entry of `errors` (a [`Violation`]).
+/// One problem: where it is (`pointer`), the rule it breaks and what is wrong.
+// The documented shape of a `Violation`, as `errors` carries it.
 #[derive(schemars::JsonSchema)]
 #[allow(dead_code)]
 struct ErrorItem {

@@ -58,7 +58,8 @@ pub async fn healthz<L: EventLog>(State(s): State<AppState<L>>) -> Json<Value> {
     }))
 }
 
-/// The documented shape of `GET /healthz` (what [`healthz`] writes), for `openapi.json`.
+/// Whether this gateway serves, and how far its log and projections are.
+// The documented shape of what `healthz` writes, for openapi.json.
 #[derive(schemars::JsonSchema)]
 #[allow(dead_code)]
 pub struct Health {
@@ -118,7 +119,8 @@ struct BookUnreadable {
     len: u64,
 }
 
-/// The documented shape of `GET /v1/matters` (what [`matters_list`] writes), for `openapi.json`.
+/// The matters this federation handles, each with its modes, limits, materials and rules.
+// The documented shape of what `matters_list` writes, for openapi.json.
 #[derive(schemars::JsonSchema)]
 #[allow(dead_code)]
 pub struct MatterList {

@@ -57,7 +57,12 @@ fn limit_of(text: Option<&str>) -> Result<usize, Problem> {
     Ok(usize::try_from(n).unwrap_or(MAX_LIMIT))
 }
 
-pub async fn list<L: EventLog>(State(s): State<AppState<L>>, Caller(_): Caller) -> Json<Value> {
+/// `GET /v1/regions`: no query parameters (a misspelt one is refused, not ignored).
+pub async fn list<L: EventLog>(
+    State(s): State<AppState<L>>,
+    Caller(_): Caller,
+    Query(_): Query<NoQuery>,
+) -> Json<Value> {
     let book = s.book.snapshot();
     let regions: Vec<Value> = book
         .regions
@@ -176,10 +181,16 @@ pub(super) fn known<L: EventLog>(s: &AppState<L>, region: &str) -> Result<(), Pr
             axum::http::StatusCode::NOT_FOUND,
             "unknown-region",
             "No such region",
-            format!(
-                "there is no region {region:?} in this federation; its regions are listed at \
-                 GET /v1/regions"
-            ),
+            match super::shown::quoted(region, super::shown::region) {
+                Some(code) => format!(
+                    "there is no region {code} in this federation; its regions are listed at \
+                     GET /v1/regions"
+                ),
+                // Not even a code's form: not quoted, it may be personal data typed here.
+                None => "there is no such region in this federation: a region is named by its \
+                         6-digit GB/T 2260 code; the regions are listed at GET /v1/regions"
+                    .to_string(),
+            },
         ))
     }
 }

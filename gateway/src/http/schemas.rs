@@ -6,7 +6,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 
-use super::extract::Path;
+use super::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use schemars::JsonSchema;
@@ -117,10 +117,17 @@ impl From<&Incompatibility> for IncompatibilityItem {
     }
 }
 
+/// The 404 of a subject the registry does not hold; the subject is quoted only when it has a
+/// subject's form ([`super::shown`]: it may be personal data typed in the wrong place).
 pub fn unknown_subject(subject: &str) -> Problem {
-    Problem::not_found(format!(
-        "no schema subject {subject:?}; the subjects are listed at /v1/schemas"
-    ))
+    Problem::not_found(match super::shown::quoted(subject, super::shown::code) {
+        Some(subject) => {
+            format!("no schema subject {subject}; the subjects are listed at /v1/schemas")
+        }
+        None => "no such schema subject (a subject is written like `matter.medical-filing`); \
+                 the subjects are listed at /v1/schemas"
+            .to_string(),
+    })
 }
 
 /// The version a URL names, or a 404 naming what exists.
@@ -129,20 +136,26 @@ pub fn lookup(subject: &str, version: &str) -> Result<&'static SchemaVersion, Pr
     let versions = reg
         .versions(subject)
         .ok_or_else(|| unknown_subject(subject))?;
+    // The version as asked, quoted only when it has a version's form: a value with an ID
+    // number's or a phone's digits is left out.
+    let asked = match super::shown::quoted(version, super::shown::version) {
+        Some(v) => format!(" {v}"),
+        None => " by that name".to_string(),
+    };
     let Some(wanted) = VersionRef::parse(version) else {
         return Err(Problem::not_found(match Numeral::read(version) {
             Numeral::Misspelt => format!(
-                "subject {subject} has no version {version:?}: a version is written as \
+                "subject {subject} has no version{asked}: a version is written as \
                  {VERSION_FORMS}; it has {versions:?}"
             ),
             _ => format!(
-                "subject {subject} has no version {version:?}; it has {versions:?} (or `latest`)"
+                "subject {subject} has no version{asked}; it has {versions:?} (or `latest`)"
             ),
         }));
     };
     reg.get(subject, wanted).ok_or_else(|| {
         Problem::not_found(format!(
-            "subject {subject} has no version {version:?}; it has {versions:?} (or `latest`)"
+            "subject {subject} has no version{asked}; it has {versions:?} (or `latest`)"
         ))
     })
 }
@@ -228,6 +241,8 @@ pub async fn list<L: EventLog>(State(_): State<AppState<L>>, request: HeaderMap)
 pub async fn versions<L: EventLog>(
     State(_): State<AppState<L>>,
     Path(subject): Path<String>,
+    // No query parameters: a misspelt one is refused, not ignored.
+    Query(_): Query<super::regions::NoQuery>,
     request: HeaderMap,
 ) -> Result<Response, Problem> {
     let versions = registry()
@@ -247,6 +262,9 @@ pub async fn versions<L: EventLog>(
 pub async fn document<L: EventLog>(
     State(_): State<AppState<L>>,
     Path((subject, version)): Path<(String, String)>,
+    // The version is named in the path and revalidation rides on headers (`If-None-Match`):
+    // a query parameter (`?version=2`) is refused, not ignored while `latest` is answered.
+    Query(_): Query<super::regions::NoQuery>,
     request: HeaderMap,
 ) -> Result<Response, Problem> {
     let found = lookup(&subject, &version)?;

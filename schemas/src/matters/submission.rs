@@ -8,7 +8,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-/// 跨省通办申请 (canonical submission body): `A` is the applicant type, `F` the matter's form.
+/// 跨省通办申请 (canonical submission body): `applicant` and `form` as the matter's schema
+/// (`matter.<code>` in /v1/schemas) describes them.
+// A is the applicant type, F the matter's form: each matter's schema is assembled with its own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Submission<A, F> {

@@ -455,16 +455,132 @@ pub const MAX_EXPANDED_NODES: usize = 5_000;
 /// are listed one by one (the builtin documents' largest is under 50,000).
 pub const MAX_EXPLAINED_WORK: usize = 200_000;
 
+/// The meta-schema every registry document names in `$schema`.
+const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
+
+/// Why a document that does not compile fails, when a `$ref` of it is the cause: the first
+/// that points outside the document (the registry resolves nothing over the network, and a
+/// published document must stand alone) or at nothing inside it, located at that `$ref`
+/// (`/properties/a/$ref: …`). The validator's own words name neither where the reference is
+/// nor what to do about it. `None` when every reference resolves: the failure is another.
+fn unresolved_ref(doc: &Value) -> Option<SchemaError> {
+    let mut found = None;
+    walk_refs(doc, doc, &mut String::new(), &mut found);
+    found.map(SchemaError::Compile)
+}
+
+fn walk_refs(root: &Value, v: &Value, at: &mut String, found: &mut Option<String>) {
+    if found.is_some() {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get("$ref") {
+                let problem = match r.strip_prefix('#') {
+                    None => Some(
+                        "external $refs are not supported: inline the definition (under \
+                         `$defs`, referred to as `#/$defs/<name>`)"
+                            .to_string(),
+                    ),
+                    Some(fragment) if !resolves(root, fragment) => Some(format!(
+                        "`#{}` names nothing in this document: define it (under `$defs`) or \
+                         correct the reference",
+                        crate::mask::field_path(fragment)
+                    )),
+                    Some(_) => None,
+                };
+                if let Some(problem) = problem {
+                    *found = Some(format!("{at}/$ref: {problem}"));
+                    return;
+                }
+            }
+            for (k, c) in m {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                walk_refs(root, c, at, found);
+                at.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (i, c) in items.iter().enumerate() {
+                let len = at.len();
+                at.push_str(&format!("/{i}"));
+                walk_refs(root, c, at, found);
+                at.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether a `$ref`'s fragment names something in `root`: a JSON pointer (percent-decoded, as
+/// a URI fragment is) or a plain name some `$anchor` declares.
+fn resolves(root: &Value, fragment: &str) -> bool {
+    if fragment.is_empty() {
+        return true;
+    }
+    if fragment.starts_with('/') {
+        let decoded = percent_decoded(fragment);
+        return root.pointer(&decoded).is_some();
+    }
+    has_anchor(root, fragment)
+}
+
+fn has_anchor(v: &Value, name: &str) -> bool {
+    match v {
+        Value::Object(m) => {
+            m.get("$anchor").and_then(Value::as_str) == Some(name)
+                || m.values().any(|c| has_anchor(c, name))
+        }
+        Value::Array(items) => items.iter().any(|c| has_anchor(c, name)),
+        _ => false,
+    }
+}
+
+/// `%XX` escapes of a URI fragment decoded (invalid ones kept as written).
+fn percent_decoded(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// A document the registry accepts: valid under its meta-schema (draft 2020-12), not larger than
 /// [`MAX_EXPANDED_NODES`] with its references written out, compilable with the identifier
 /// checks, and every `examples` entry valid under it.
 pub fn check_document(doc: &Value) -> Result<(), SchemaError> {
-    if doc.get("$schema").and_then(Value::as_str)
-        != Some("https://json-schema.org/draft/2020-12/schema")
-    {
-        return Err(SchemaError::InvalidSchema(
-            "`$schema` must be https://json-schema.org/draft/2020-12/schema".into(),
-        ));
+    // Located at `/$schema` (`<pointer>: <message>`, as the meta-schema's findings are), so
+    // that a candidate's author is pointed at the member to add or change.
+    match doc.get("$schema") {
+        Some(Value::String(s)) if s == DRAFT_2020_12 => {}
+        Some(_) => {
+            return Err(SchemaError::InvalidSchema(format!(
+                "/$schema: names another draft, and the registry takes draft 2020-12 only \
+                 (`\"$schema\": \"{DRAFT_2020_12}\"`)"
+            )));
+        }
+        None => {
+            return Err(SchemaError::InvalidSchema(format!(
+                "/$schema: required: the registry takes draft 2020-12 only, named by \
+                 `\"$schema\": \"{DRAFT_2020_12}\"`"
+            )));
+        }
     }
     let meta = jsonschema::draft202012::meta::validator();
     let problems: Vec<String> = meta
@@ -482,7 +598,7 @@ pub fn check_document(doc: &Value) -> Result<(), SchemaError> {
              and checking its compatibility would take too long; flatten the unions"
         )));
     }
-    let compiled = CompiledSchema::compile(doc)?;
+    let compiled = CompiledSchema::compile(doc).map_err(|e| unresolved_ref(doc).unwrap_or(e))?;
     // Every violation of every example, where it is: a maintainer fixes them all in one go.
     // Read lazily up to one past what is listed: a candidate is anyone's, and its examples can
     // hold more violations than memory (a thousand objects missing a thousand members each).

@@ -45,29 +45,43 @@ fn version_param(
             StatusCode::BAD_REQUEST,
             "查询参数有误",
             "Malformed query",
-            &format!(
-                "查询参数 {name} 的值 {shown} 不是版本号：版本号写作{VERSION_FORMS_ZH}。\
-                 / query parameter {name}: {shown} is not a version; a version is written as \
-                 {VERSION_FORMS}.",
-                shown = quoted(raw),
-            ),
+            &match quoted(raw) {
+                Some(shown) => format!(
+                    "查询参数 {name} 的值 {shown} 不是版本号：版本号写作{VERSION_FORMS_ZH}。\
+                     / query parameter {name}: {shown} is not a version; a version is written \
+                     as {VERSION_FORMS}."
+                ),
+                None => format!(
+                    "查询参数 {name} 的值不是版本号：版本号写作{VERSION_FORMS_ZH}。\
+                     / query parameter {name}: the value is not a version; a version is \
+                     written as {VERSION_FORMS}."
+                ),
+            },
         )),
-        _ => Err(Page::not_found(&format!(
-            "{subject} 没有版本 {raw}（查询参数 {name}；现有版本：{}）\
-             / {subject} has no version {raw} (query parameter {name}; it has {})",
-            listed.join("、"),
-            listed.join(", "),
-        ))),
+        // A number, shown unquoted; with six digits in a row (a phone's, an ID number's) not
+        // shown at all.
+        _ => Err(Page::not_found(&match crate::http::shown::version(raw) {
+            true => format!(
+                "{subject} 没有版本 {raw}（查询参数 {name}；现有版本：{}）\
+                 / {subject} has no version {raw} (query parameter {name}; it has {})",
+                listed.join("、"),
+                listed.join(", "),
+            ),
+            false => format!(
+                "{subject} 没有该版本（查询参数 {name}；现有版本：{}）\
+                 / {subject} has no version by that number (query parameter {name}; it has {})",
+                listed.join("、"),
+                listed.join(", "),
+            ),
+        })),
     }
 }
 
-/// A value the caller typed, quoted so that spaces show, and cut at 40 characters.
-fn quoted(raw: &str) -> String {
-    let mut cut: String = raw.chars().take(40).collect();
-    if cut.len() < raw.len() {
-        cut.push('…');
-    }
-    format!("{cut:?}")
+/// A version the caller typed, quoted so that spaces show; none when it does not even have a
+/// version's form (over 20 characters, six digits in a row, not ASCII): it may be an ID number or
+/// a phone typed in the wrong place, which a page never shows.
+fn quoted(raw: &str) -> Option<String> {
+    crate::http::shown::quoted(raw, crate::http::shown::version)
 }
 
 fn json_href(subject: &str, version: &str) -> String {
@@ -336,7 +350,13 @@ fn subject_page(
     };
     let reg = registry();
     let Some(versions) = reg.versions(&subject) else {
-        return Page::not_found(&format!("没有这个主题 / no schema subject {subject:?}"));
+        // Quoted only in a subject's form: what was typed in the path may be personal data.
+        return Page::not_found(
+            &match crate::http::shown::quoted(&subject, crate::http::shown::code) {
+                Some(subject) => format!("没有这个主题 / no schema subject {subject}"),
+                None => "没有这个主题 / no schema subject by that name".to_string(),
+            },
+        );
     };
     let latest = versions.last().copied().unwrap_or(1);
     let picked = (|| {
