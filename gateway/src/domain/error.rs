@@ -66,7 +66,10 @@ pub enum DomainError {
         expected: &'static str,
         got: usize,
     },
-    #[error("origin {origin} must be the submitting region {region}")]
+    #[error(
+        "收件地须为提交申请的地区 {region}，而非 {origin}: origin {origin} must be the submitting \
+         region {region}"
+    )]
     OriginNotSubmitter { origin: String, region: String },
     #[error(
         "handlers must not include the origin {origin}: a cross-region application crosses regions"

@@ -302,8 +302,9 @@ impl<L: EventLog> Gateway<L> {
                     format!("/handlers/{i}"),
                     "unknown-region",
                     format!(
-                        "{h} is not a region of this federation: no platform there could accept \
-                         the application (see GET /v1/regions)"
+                        "{h} 未接入跨省通办平台，无法受理（办理地须为已接入地区）: {h} is not a \
+                         region of this federation: no platform there could accept the \
+                         application (see GET /v1/regions)"
                     ),
                 )
             })
