@@ -111,7 +111,7 @@ pub enum Category {
     UndecodableEvent,
     /// The record's `seq` (its last event of the application) is not the log's last seq, and
     /// the status comparison does not explain it: the statuses are the same, or the province is
-    /// behind yet counts more events than the log, or ahead yet counts fewer.
+    /// behind yet counts as many events as the log or more, or ahead yet as many or fewer.
     SeqDiffers,
 }
 
@@ -877,7 +877,7 @@ impl LogIndex {
 /// that differs that way is the status finding again, not a second one. It is a finding of
 /// its own where the statuses are the same (an event that changes no status, such as an
 /// extension, never reached one side), or where it runs against the status (behind yet counting
-/// more events, ahead yet fewer). Statuses that contradict each other, and a record whose time
+/// as many events or more, ahead yet as many or fewer). Statuses that contradict each other, and a record whose time
 /// cannot be read, already say the record and the log diverge; the seq adds nothing to that.
 fn compare_seq(
     side: &LogSide,
@@ -887,28 +887,29 @@ fn compare_seq(
 ) -> Option<Discrepancy> {
     let province = record.seq?;
     let log = side.last_seq;
-    if province == log {
-        return None;
-    }
     let log_status = side.state.status;
     let counts = format!(
         "the province's last event of this application is seq {province}, the log's seq {log}"
     );
     let detail = match status {
+        None | Some(Category::TimestampsDisagree) if province == log => return None,
         None | Some(Category::TimestampsDisagree) if province < log => {
             format!("both {log_status}, but {counts}: events of the log never reached the province")
         }
         None | Some(Category::TimestampsDisagree) => format!(
             "both {log_status}, but {counts}: the province counts events the log does not have"
         ),
-        Some(Category::ProvinceBehind) if province > log => format!(
-            "{counts}: more events than the log has, though its status ({}) is behind the \
+        // Behind, it lacks events of the log: as many or more is a contradiction too.
+        Some(Category::ProvinceBehind) if province >= log => format!(
+            "{counts}: {} events than the log has, though its status ({}) is behind the \
              log's ({log_status})",
+            if province == log { "as many" } else { "more" },
             record.status
         ),
-        Some(Category::ProvinceAhead) if province < log => format!(
-            "{counts}: fewer events than the log has, though its status ({}) is ahead of the \
+        Some(Category::ProvinceAhead) if province <= log => format!(
+            "{counts}: {} events than the log has, though its status ({}) is ahead of the \
              log's ({log_status})",
+            if province == log { "as many" } else { "fewer" },
             record.status
         ),
         _ => return None,
@@ -1517,12 +1518,16 @@ pub fn parse_records(text: &str) -> Result<Records, String> {
         ));
     }
     if first.starts_with('{') {
+        // In the order first met, each once: a set beside the list, since an export whose
+        // member names vary by line (ids used as keys) would make a search of the list grow
+        // with the square of the lines.
         let mut others: Vec<String> = Vec::new();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let lines = lines
             .map(|(i, l)| {
                 let (record, names) = json_record(l);
                 for name in names {
-                    if !others.contains(&name) {
+                    if seen.insert(name.clone()) {
                         others.push(name);
                     }
                 }
@@ -2390,14 +2395,14 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         );
     }
 
-    /// Given four applications accepted by Zhejiang (last seq 3), when its export gives each a
+    /// Given five applications accepted by Zhejiang (last seq 3), when its export gives each a
     /// `seq` and has columns it does not compare, then: the same status with another seq is
     /// `seq-differs` naming both seqs; a status behind with fewer events is explained by
-    /// `province-behind` alone, but behind with more events is also `seq-differs`; the matching
+    /// `province-behind` alone, but behind with as many events or more is also `seq-differs`; the matching
     /// one agrees; and the header names the other columns, never their values.
     #[test]
     fn a_seq_the_status_does_not_explain_is_seq_differs() {
-        let apps: Vec<Vec<Envelope>> = (1..=4)
+        let apps: Vec<Vec<Envelope>> = (1..=5)
             .map(|n| to_accepted(&format!("GD-{n}"), &format!("ZJ-SL-{n}")))
             .collect();
         let mut index = LogIndex::new(ZJ);
@@ -2408,7 +2413,8 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                    ZJ-SL-1,accepted,2026-11-03T02:00:00Z,3,张三,13812345678\n\
                    ZJ-SL-2,accepted,2026-11-03T02:00:00Z,9,李四,13912345678\n\
                    ZJ-SL-3,forwarded,2026-11-02T02:00:00Z,2,王五,13712345678\n\
-                   ZJ-SL-4,forwarded,2026-11-02T02:00:00Z,5,赵六,13612345678\n";
+                   ZJ-SL-4,forwarded,2026-11-02T02:00:00Z,5,赵六,13612345678\n\
+                   ZJ-SL-5,forwarded,2026-11-02T02:00:00Z,3,钱七,13512345678\n";
         let report = index.reconcile(parse_records(csv).expect("an export"), 1000);
         let got: Vec<(Category, Option<usize>)> = report
             .discrepancies
@@ -2422,6 +2428,8 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 (Category::ProvinceBehind, Some(4)),
                 (Category::ProvinceBehind, Some(5)),
                 (Category::SeqDiffers, Some(5)),
+                (Category::ProvinceBehind, Some(6)),
+                (Category::SeqDiffers, Some(6)),
             ],
             "{report:#?}"
         );
