@@ -377,10 +377,6 @@ fn compile(
     ))
 }
 
-/// Whether a file's text reads as an adapter spec (an object naming its `fields`, or its `region`
-/// and `matter`): one placed at the top of a spec directory is a mistake to name, while any other
-/// JSON file there (an editor's schema, a `package.json` of the province's spec repository) is
-/// none of the loader's business.
 /// A spec file's bytes as text: UTF-8, with a byte-order mark (which Windows editors write)
 /// left out, since JSON has no place for one. Other bytes are refused naming the file as other
 /// spec errors do (`320000/medical-filing.json`), with the likely cause: a spec saved in the
@@ -408,6 +404,10 @@ fn spec_text(file: &str, mut bytes: Vec<u8>) -> Result<String, SpecError> {
     })
 }
 
+/// Whether a file's text reads as an adapter spec (an object naming its `fields`, or its `region`
+/// and `matter`): one placed at the top of a spec directory is a mistake to name, while any other
+/// JSON file there (an editor's schema, a `package.json` of the province's spec repository) is
+/// none of the loader's business.
 fn reads_as_spec(text: &str) -> bool {
     serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| {
         v.get("fields").is_some() || (v.get("region").is_some() && v.get("matter").is_some())

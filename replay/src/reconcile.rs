@@ -484,6 +484,9 @@ fn no_such_date(s: &str) -> Option<String> {
     if !(1..=12).contains(&month) {
         return Some(format!("{date} is no such date: a year has 12 months"));
     }
+    if day == 0 {
+        return Some(format!("{date} is no such date: days count from 1"));
+    }
     let days = (28..=31)
         .rev()
         .find(|&d| CivilDate::from_ymd(y, month, d).is_some())?;
@@ -2604,6 +2607,10 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             (
                 "202604311000",
                 Some("2026-04-31 is no such date: April 2026 has 30 days"),
+            ),
+            (
+                "2026-02-00",
+                Some("2026-02-00 is no such date: days count from 1"),
             ),
             ("2026-02-28 10:00", None),
             ("2026-02-30x", None),
