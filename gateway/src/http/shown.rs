@@ -10,9 +10,11 @@ pub fn quoted(value: &str, fits: fn(&str) -> bool) -> Option<String> {
     fits(value).then(|| format!("{value:?}"))
 }
 
-/// A GB/T 2260 region code as written: six ASCII digits.
+/// A GB/T 2260 region code as written, or a typo of one (`44000`, `4400o0`, `guangdong`): up to
+/// ten ASCII letters and digits, with no run of seven digits or more (the shape an ID number or
+/// a phone leaves; a region code has six).
 pub fn region(s: &str) -> bool {
-    s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit())
+    (1..=10).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()) && !digit_run(s, 7)
 }
 
 /// A code of this gateway's vocabulary (a matter's code, a schema subject such as
@@ -36,10 +38,15 @@ pub fn version(s: &str) -> bool {
 
 /// Six or more ASCII digits in a row: the shape an ID number or a phone leaves in any text.
 fn has_digit_run(s: &str) -> bool {
+    digit_run(s, 6)
+}
+
+/// `n` or more ASCII digits in a row.
+fn digit_run(s: &str, n: usize) -> bool {
     let mut run = 0;
     s.bytes().any(|b| {
         run = if b.is_ascii_digit() { run + 1 } else { 0 };
-        run >= 6
+        run >= n
     })
 }
 
@@ -62,7 +69,8 @@ mod tests {
             }
         }
         assert_eq!(quoted("440000", region).as_deref(), Some("\"440000\""));
-        assert_eq!(quoted("44000", region), None);
+        assert_eq!(quoted("44000", region).as_deref(), Some("\"44000\""));
+        assert_eq!(quoted("4400000", region), None);
         assert!(code("matter.medical-filing") && code("medical-filng"));
         assert!(!code("Matter") && !code(""));
         assert!(version("latest") && version(" 1") && version("+1") && version("99999"));
