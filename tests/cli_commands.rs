@@ -889,9 +889,12 @@ fn serve_refuses_a_log_without_its_evidence_or_its_region_book() {
     assert_eq!(gw.terminate().code(), Some(0));
     assert!(evidence.is_dir(), "an empty evidence store is made");
     std::fs::remove_dir_all(&evidence).expect("remove the empty one");
-    // A region that signs: its requests' evidence is what the directory lost.
+    // A region that signs, or signed (its key removed since): its requests' evidence is what
+    // the directory lost.
     let d = data.to_str().expect("path");
     let out = run(&["regions", "key", "440000", &another_key(), "--data", d]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(&["regions", "key", "440000", "--remove", "--data", d]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let (code, err) = serve_refused(&data, &[]);
     assert_eq!(code, Some(2), "{err}");

@@ -115,10 +115,17 @@ pub fn ready_to_open(dir: &std::path::Path) -> Result<(), NotReady> {
         }
     }
     match missing_file(dir) {
-        Some(missing) if !dir.join("version").exists() => Err(NotReady::NoVersion(missing)),
+        Some(missing) if !dir.join("version").exists() || version_empty(dir) => {
+            Err(NotReady::NoVersion(missing))
+        }
         Some(missing) => Err(NotReady::NoLock(missing)),
         None => Ok(()),
     }
+}
+
+/// Whether `dir`'s `version` is there and empty (made, never written, or truncated).
+fn version_empty(dir: &std::path::Path) -> bool {
+    std::fs::metadata(dir.join("version")).is_ok_and(|m| m.len() == 0)
 }
 
 /// Removes what a store's making left in `dir` when it was cut short (the process killed before
@@ -212,6 +219,15 @@ pub fn missing_file(dir: &std::path::Path) -> Option<String> {
         return None;
     }
     let version = dir.join("version");
+    if version_empty(dir) {
+        return Some(format!(
+            "{} is empty, though the directory holds a store (its journal and keyspaces): it \
+             is fjall's format marker, written when the store was made. Nothing was opened. Copy \
+             the file back from where this directory came from; every store this build makes \
+             has the same one, so the file of the same name in a new data directory serves too",
+            version.display()
+        ));
+    }
     if !version.exists() {
         return Some(format!(
             "{} is missing, though the directory holds a store (its journal and keyspaces): it \
@@ -509,6 +525,15 @@ mod tests {
                 .next()
                 .is_none()
         );
+
+        // An empty `version` beside a journal written to: told as empty, never removed.
+        let emptied = half_made("emptied", &[7]);
+        std::fs::write(emptied.join("version"), b"").expect("version");
+        assert!(matches!(
+            ready_to_open(&emptied),
+            Err(NotReady::NoVersion(m)) if m.contains("version is empty")
+        ));
+        assert!(emptied.join("0.jnl").exists());
 
         // No lock file: not fjall's own leftovers; kept.
         let unlocked = half_made("unlocked", &[]);

@@ -40,3 +40,61 @@ fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> 
     let _ = mode;
     Ok(())
 }
+
+/// Removes the temporary files [`write_atomically`] left in `dir` when its process was killed
+/// between writing one and renaming it (`gateway.tmp.<pid>`: the signing key's, for one, mode
+/// 0600 and whole): files named `<name>.tmp.<pid>` whose process is gone. Left behind they stay
+/// unmentioned in every later backup of the directory. A process still running (another command
+/// writing in the directory) keeps its own. Best effort: what cannot be removed stays.
+pub fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.rsplit_once(".tmp."))
+            .map(|(_, pid)| pid)
+            .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let alive = Path::new("/proc").join(pid).exists();
+        if !alive && entry.file_type().is_ok_and(|t| t.is_file()) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => tracing::warn!(
+                    file = %entry.path().display(),
+                    "removed a temporary file its process, killed before renaming it, left"
+                ),
+                Err(e) => tracing::warn!(
+                    file = %entry.path().display(),
+                    error = %e,
+                    "a temporary file left by a killed process could not be removed"
+                ),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Given temporary files of a process that is gone and of this one, and a file whose name
+    /// only looks alike, when the directory is cleared of stale temporaries, then only the
+    /// first goes.
+    #[test]
+    fn only_temporaries_of_processes_that_are_gone_are_removed() {
+        let dir = crate::testutil::TempDir::new("stale-temps");
+        let gone = dir.path().join("gateway.tmp.4294967290");
+        let mine = dir
+            .path()
+            .join(format!("regions.tmp.{}", std::process::id()));
+        let alike = dir.path().join("notes.tmp.txt");
+        for f in [&gone, &mine, &alike] {
+            std::fs::write(f, b"x").expect("write");
+        }
+        super::remove_stale_temporaries(dir.path());
+        assert!(!gone.exists());
+        assert!(mine.exists() && alike.exists());
+    }
+}

@@ -61,6 +61,18 @@ pub enum ServeError {
         follows: String,
     },
     #[error(
+        "{setup}. {dir} names no log (its log-source is missing), but a gateway has run on it \
+         ({found} is there): it served a stream, and a new one made on these servers would be a \
+         second log beside it. Nothing was made. Check --nats, and restore log-source with the \
+         rest of the directory from its backup (docs/operations.md, \"Backups\"); to start a \
+         new log, use a new data directory"
+    )]
+    StreamMissingForUsedDir {
+        setup: SetupError,
+        dir: String,
+        found: String,
+    },
+    #[error(
         "{dir} holds no gateway.key, and the stream {stream} already has its gateways' key \
          ({has}): copy gateway.key from the data directory of a gateway of this stream into \
          {dir} and start again (docs/operations.md, \"Several gateways on one stream\"). \
@@ -177,7 +189,7 @@ pub enum ServeError {
          older backup than the projections), or this is a copy of a data directory made file by \
          file while a gateway ran (the log copied before the projections moved on: copy the \
          directory again with its gateway stopped). No check of the log alone shows whether \
-         the events it lost were sound: `tongban verify` names the positions lost, from the \
+         the events it lost were sound: {names} names the positions lost, from the \
          projections. Nothing was started: a gateway would append new events at positions the \
          projections count as seen, and never project them. Restore the log from a backup that \
          holds position {applied} (docs/operations.md, \"Backups\"); if those events are gone \
@@ -186,7 +198,14 @@ pub enum ServeError {
          the log as it is; `tongban reconcile` against each province's records finds what was \
          lost"
     )]
-    LogBehindProjections { dir: String, applied: u64, end: u64 },
+    LogBehindProjections {
+        dir: String,
+        applied: u64,
+        end: u64,
+        /// The command that names the positions lost: `tongban verify` reads the embedded
+        /// log's projections; on a stream, `tongban rebuild` (without `--accept-lost`) does.
+        names: &'static str,
+    },
     #[error(
         "the projections in {dir} were applied up to log position {position}, but the event at \
          that position is not the one they applied there: the log was put back to an older copy \
@@ -368,7 +387,9 @@ fn create_dir(dir: &DataDir) -> Result<(), ServeError> {
             dir: dir.0.display().to_string(),
         });
     }
-    std::fs::create_dir_all(&dir.0).map_err(|source| data_dir_io(dir, &dir.0, source))
+    std::fs::create_dir_all(&dir.0).map_err(|source| data_dir_io(dir, &dir.0, source))?;
+    crate::fsutil::remove_stale_temporaries(&dir.0);
+    Ok(())
 }
 
 /// An I/O failure writing in the data directory: one that says the directory cannot be written
@@ -416,6 +437,10 @@ fn open_with<L: EventLog>(
             dir: dir.projections().display().to_string(),
             applied,
             end,
+            names: match log.is_local() {
+                true => "`tongban verify`",
+                false => "`tongban rebuild` (the same --nats and --data, without --accept-lost)",
+            },
         });
     }
     let calendar = load_calendar(&dir.holidays())?;
@@ -500,16 +525,16 @@ fn check_kept_files(dir: &DataDir, head: u64, stream: Option<&str>) -> Result<()
             },
         });
     }
-    // Evidence is kept only of signed requests: without a region that signs, none was ever
-    // kept (a directory from before evidence was kept, or one whose regions never sign), and an
-    // empty store loses nothing.
+    // Evidence is kept only of signed requests: without a region that signs or ever signed
+    // (its key removed since), none was ever kept (a directory from before evidence was kept,
+    // or one whose regions never sign), and an empty store loses nothing.
     let signs = || {
         crate::auth::book::RegionBook::open(&dir.regions())
             .map(|book| {
                 book.snapshot()
                     .regions
                     .values()
-                    .any(|r| r.signing_key.is_some())
+                    .any(|r| r.signing_key.is_some() || r.has_signed)
             })
             .unwrap_or(true)
     };
@@ -585,7 +610,14 @@ pub async fn open_jetstream(
     // start, and a stream made there would be another log, which the start refuses anyway.
     let follows = followed(dir)?;
     let mut config = config.clone();
-    config.create_missing = follows.is_none();
+    // Nor is one that a gateway has run on, though it names no log (its `log-source` left out
+    // of a restore): its projections or its evidence say it served a stream, and a stream made
+    // now, on whatever servers --nats reaches, would be a second log beside that one.
+    let earlier_life = [dir.projections(), dir.evidence()]
+        .iter()
+        .find(|p| p.exists())
+        .map(|p| p.display().to_string());
+    config.create_missing = follows.is_none() && earlier_life.is_none();
     // The directory's key, or one made for it and kept aside (`gateway.key.new`) until the stream
     // is known to have no other: recorded in the stream if this start makes it. Kept on disk
     // before the stream can record it, so that a start interrupted between the two finds the
@@ -633,13 +665,18 @@ pub async fn open_jetstream(
     }
     let log = match opening {
         Err(ServeError::JetStream(setup @ SetupError::NoStream { .. })) => {
-            return Err(match follows {
-                Some(follows) => ServeError::StreamMissing {
+            return Err(match (follows, earlier_life) {
+                (Some(follows), _) => ServeError::StreamMissing {
                     setup,
                     dir: dir.0.display().to_string(),
                     follows,
                 },
-                None => ServeError::JetStream(setup),
+                (None, Some(found)) => ServeError::StreamMissingForUsedDir {
+                    setup,
+                    dir: dir.0.display().to_string(),
+                    found,
+                },
+                (None, None) => ServeError::JetStream(setup),
             });
         }
         other => other?,
@@ -1551,6 +1588,39 @@ mod tests {
         open_jetstream(&restored, &config)
             .await
             .expect("an empty book made by hand");
+    }
+
+    /// Given a data directory a gateway has run on (its evidence/ there) restored without its
+    /// log-source, when it starts against servers where the stream is missing (a mistyped
+    /// --nats), then it is refused, saying to restore log-source, and nothing is made: no
+    /// stream on the servers, no log-source in the directory. (Found by an operator's
+    /// walkthrough: it made a new stream there and served a second log.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_used_directory_without_its_log_source_makes_no_stream() {
+        let server = crate::testnats::NatsServer::start();
+        let tmp = TempDir::new("used-no-source");
+        let dir = DataDir(tmp.path().join("restored"));
+        std::fs::create_dir_all(dir.evidence()).expect("evidence");
+        write_key(&dir, [4; 32]);
+        write_book(&dir);
+        let config = JetStreamConfig::new(server.url());
+        let refused = open_jetstream(&dir, &config).await.err().expect("refused");
+        let message = refused.to_string();
+        assert!(
+            matches!(refused, ServeError::StreamMissingForUsedDir { .. }),
+            "{message}"
+        );
+        assert!(message.contains("restore log-source"), "{message}");
+        assert!(!dir.log_source().exists());
+        let mut probe = config.clone();
+        probe.create_missing = false;
+        assert!(
+            matches!(
+                JetStreamLog::open(&probe).await.err(),
+                Some(SetupError::NoStream { .. })
+            ),
+            "a stream was made"
+        );
     }
 
     /// Given two embedded gateways with one key, each with projections applied up to position

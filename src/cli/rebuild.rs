@@ -53,8 +53,10 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         // its checkpoint, compared with a stream's end, would claim events lost).
         let before = tongban_gateway::server::followed(&dir).ok().flatten();
         let same_log = before.as_deref().is_none_or(|b| b == log_source);
-        let cursors = if same_log {
+        let cursors = if same_log && log_source == "embedded" {
             Cursors::Keep
+        } else if same_log {
+            Cursors::KeepShared
         } else {
             let kept = if log_source == "embedded" {
                 "each region's feed starts again from the beginning"

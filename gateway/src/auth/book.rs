@@ -71,6 +71,10 @@ pub struct RegionEntry {
     /// as evidence of what it sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_key: Option<String>,
+    /// Whether the region ever had a signing key, kept when the key is removed: its signed
+    /// requests' evidence may be in `evidence/`, which a start then does not let go missing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub has_signed: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -490,6 +494,7 @@ impl RegionBook {
                     name,
                     tokens: vec![entry],
                     signing_key: None,
+                    has_signed: false,
                 },
             );
             Ok(issued)
@@ -558,6 +563,7 @@ impl RegionBook {
                 .regions
                 .get_mut(code)
                 .ok_or_else(|| RegionBookError::UnknownRegion(code.to_string()))?;
+            region.has_signed |= key.is_some() || region.signing_key.is_some();
             region.signing_key = key;
             Ok(())
         })

@@ -42,6 +42,9 @@ pub enum Cursors {
     /// Kept: the same log as before, so a position means the same event. ([`fill`] then moves
     /// any cursor past the rebuilt log's end back to it.)
     Keep,
+    /// [`Cursors::Keep`], of a stream, whose bucket holds every region's cursor as well (the
+    /// gateways share them there): projections that do not open lose none of them.
+    KeepShared,
     /// Dropped: another log, whose positions name other events; every region reads its feed
     /// from the start again (its consumer knows events by id).
     Drop,
@@ -95,7 +98,7 @@ pub fn clear_noting(
             }
             Vec::new()
         }
-        Cursors::Keep => {
+        Cursors::Keep | Cursors::KeepShared => {
             // Left by a clear that was interrupted: what the projections held then.
             let mut kept: std::collections::BTreeMap<String, u64> = if saved.exists() {
                 let text = std::fs::read(&saved).map_err(io)?;
@@ -122,13 +125,19 @@ pub fn clear_noting(
                              (delete it once it is not wanted) and built again from the log. {}",
                             dir.display(),
                             aside.display(),
-                            match saved.exists() {
-                                true =>
+                            match (saved.exists(), cursors) {
+                                (true, _) => {
                                     "The regions' feed cursors are those saved by the \
-                                         interrupted rebuild before",
-                                false =>
-                                    "Their regions' feed cursors are lost: each region's \
-                                          feed starts again from the beginning",
+                                     interrupted rebuild before"
+                                }
+                                (false, Cursors::KeepShared) => {
+                                    "On the stream, each region reads on from the cursor its \
+                                     gateways keep in the stream's bucket"
+                                }
+                                (false, _) => {
+                                    "Their regions' feed cursors are lost: each region's feed \
+                                     starts again from the beginning"
+                                }
                             }
                         ));
                     }
