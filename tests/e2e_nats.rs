@@ -551,6 +551,60 @@ fn a_nats_outage_tells_reads_and_writes_what_happened_to_them() {
     assert_eq!(seen["status"], json!("ok"), "{seen}");
 }
 
+/// The stream deleted under a serving gateway: within moments `/healthz` says the log takes no
+/// writes and waits for the operator, and so does `/metrics`, where both said "available"
+/// while every submission answered 503 (docs/operations.md, "The stream").
+#[test]
+fn a_deleted_stream_shows_in_health_and_metrics() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-deleted");
+    let data = dir.0.join("data");
+    let gw = start_on_nats(&data, true, &nats);
+    let anon = gw.client(None);
+    let (body, origin) = example(&anon);
+    let origin = gw.client(Some(&tokens(&data)[&origin]));
+    success(&submit(&origin, "deleted-1", &body));
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let js =
+            async_nats::jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
+        js.delete_stream("TONGBAN")
+            .await
+            .expect("delete the stream");
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let seen = loop {
+        let (status, seen) = health(&anon);
+        assert_eq!(status, 200, "{seen}");
+        if seen["log_available"] == json!(false) {
+            break seen;
+        }
+        assert!(Instant::now() < deadline, "still available: {seen}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(seen["status"], json!("degraded"), "{seen}");
+    assert_eq!(
+        seen["log_unavailable"]["restart_required"],
+        json!(true),
+        "{seen}"
+    );
+    let why = seen["log_unavailable"]["why"].as_str().unwrap_or_default();
+    assert!(why.contains("no longer exists"), "{seen}");
+    let metrics = String::from_utf8_lossy(&anon.get("/metrics").body).to_string();
+    assert!(
+        metrics.contains("tongban_log_available{backend=\"jetstream\"} 0"),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("tongban_log_restart_required") && l.ends_with(" 1")),
+        "{metrics}"
+    );
+    let refused = submit(&origin, "deleted-2", &body);
+    assert_eq!(refused.status, 503);
+}
+
 fn health(c: &Client) -> (u16, Value) {
     let r = c.get("/healthz");
     (r.status, r.json())
