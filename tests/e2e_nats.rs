@@ -96,6 +96,10 @@ fn a_nats_outage_answers_503_keeps_reads_and_heals_without_restart() {
     );
     assert!(refused.header("retry-after").is_some());
     assert!(took < Duration::from_secs(5), "503 took {took:?}");
+    // Two more refused alike: their line is held back (one per kind each 10 s) and counted.
+    for _ in 0..2 {
+        assert_eq!(submit(&origin, "outage-2", &body).status, 503);
+    }
 
     // Projections still answer.
     let view = origin.get(&format!("/v1/applications/{id}"));
@@ -123,6 +127,33 @@ fn a_nats_outage_answers_503_keeps_reads_and_heals_without_restart() {
     // The write made before the outage survived the server's SIGKILL.
     let events = origin.get(&format!("/v1/applications/{id}/events")).json();
     assert_eq!(events["events"].as_array().map(Vec::len), Some(1));
+    // The refusals held back are counted in a line of their own as soon as the log takes
+    // writes again (the outage was a tenth of a second), not in the next outage's first line.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let counted = loop {
+        let log = std::fs::read_to_string(&gw.stderr_log).expect("gateway log");
+        let line = log
+            .lines()
+            .find(|l| {
+                l.contains("an append was refused before it was sent: ")
+                    && l.contains("more request(s) since the last such line")
+                    && l.contains(" and nothing written, between ")
+                    && l.contains("; the event log takes writes again")
+            })
+            .map(str::to_string);
+        match line {
+            Some(line) => break line,
+            None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
+            None => panic!("no count of the outage's refusals in:\n{log}"),
+        }
+    };
+    let count: u64 = counted
+        .split("sent: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {counted}"));
+    assert!(count >= 2, "{counted}");
 }
 
 #[test]
