@@ -96,6 +96,10 @@ fn a_nats_outage_answers_503_keeps_reads_and_heals_without_restart() {
     );
     assert!(refused.header("retry-after").is_some());
     assert!(took < Duration::from_secs(5), "503 took {took:?}");
+    // Two more refused alike: their line is held back (one per kind each 10 s) and counted.
+    for _ in 0..2 {
+        assert_eq!(submit(&origin, "outage-2", &body).status, 503);
+    }
 
     // Projections still answer.
     let view = origin.get(&format!("/v1/applications/{id}"));
@@ -123,6 +127,33 @@ fn a_nats_outage_answers_503_keeps_reads_and_heals_without_restart() {
     // The write made before the outage survived the server's SIGKILL.
     let events = origin.get(&format!("/v1/applications/{id}/events")).json();
     assert_eq!(events["events"].as_array().map(Vec::len), Some(1));
+    // The refusals held back are counted in a line of their own as soon as the log takes
+    // writes again (the outage was a tenth of a second), not in the next outage's first line.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let counted = loop {
+        let log = std::fs::read_to_string(&gw.stderr_log).expect("gateway log");
+        let line = log
+            .lines()
+            .find(|l| {
+                l.contains("an append was refused before it was sent: ")
+                    && l.contains("more request(s) since the last such line")
+                    && l.contains(" and nothing written, between ")
+                    && l.contains("; the event log takes writes again")
+            })
+            .map(str::to_string);
+        match line {
+            Some(line) => break line,
+            None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
+            None => panic!("no count of the outage's refusals in:\n{log}"),
+        }
+    };
+    let count: u64 = counted
+        .split("sent: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {counted}"));
+    assert!(count >= 2, "{counted}");
 }
 
 #[test]
@@ -549,6 +580,60 @@ fn a_nats_outage_tells_reads_and_writes_what_happened_to_them() {
     let (_, seen) = health(&anon);
     assert_eq!(seen["log_available"], json!(true), "{seen}");
     assert_eq!(seen["status"], json!("ok"), "{seen}");
+}
+
+/// The stream deleted under a serving gateway: within moments `/healthz` says the log takes no
+/// writes and waits for the operator, and so does `/metrics`, where both said "available"
+/// while every submission answered 503 (docs/operations.md, "The stream").
+#[test]
+fn a_deleted_stream_shows_in_health_and_metrics() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-deleted");
+    let data = dir.0.join("data");
+    let gw = start_on_nats(&data, true, &nats);
+    let anon = gw.client(None);
+    let (body, origin) = example(&anon);
+    let origin = gw.client(Some(&tokens(&data)[&origin]));
+    success(&submit(&origin, "deleted-1", &body));
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let js =
+            async_nats::jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
+        js.delete_stream("TONGBAN")
+            .await
+            .expect("delete the stream");
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let seen = loop {
+        let (status, seen) = health(&anon);
+        assert_eq!(status, 200, "{seen}");
+        if seen["log_available"] == json!(false) {
+            break seen;
+        }
+        assert!(Instant::now() < deadline, "still available: {seen}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(seen["status"], json!("degraded"), "{seen}");
+    assert_eq!(
+        seen["log_unavailable"]["restart_required"],
+        json!(true),
+        "{seen}"
+    );
+    let why = seen["log_unavailable"]["why"].as_str().unwrap_or_default();
+    assert!(why.contains("no longer exists"), "{seen}");
+    let metrics = String::from_utf8_lossy(&anon.get("/metrics").body).to_string();
+    assert!(
+        metrics.contains("tongban_log_available{backend=\"jetstream\"} 0"),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("tongban_log_restart_required") && l.ends_with(" 1")),
+        "{metrics}"
+    );
+    let refused = submit(&origin, "deleted-2", &body);
+    assert_eq!(refused.status, 503);
 }
 
 fn health(c: &Client) -> (u16, Value) {

@@ -1082,6 +1082,10 @@ pub async fn serve<L: EventLog>(
     let app = crate::http::router_with(Arc::clone(&gateway), book, rate_limit);
     let head_timeout = crate::connections::head_timeout();
     tracing::info!(%local, backend = gateway.log.backend(), "serving");
+    // The counts of refusals that wrote nothing are written when the log is back, not in the
+    // next outage's line.
+    let weak = Arc::downgrade(&gateway);
+    crate::http::problem::report_nothing_written(move || weak.upgrade().map(|g| g.log.available()));
     let mut signals = Signals::install();
     on_ready(local);
     let connections = crate::connections::Connections::new();

@@ -296,9 +296,34 @@ impl Problem {
 
 /// How often a failure of the event log that wrote nothing is logged: each kind (its line's
 /// words) at most once per [`NothingWritten::INTERVAL`], the line after saying how many were not.
+/// That count is also written without waiting for another failure ([`report_nothing_written`]):
+/// as soon as the log takes writes again, else once the kind has been quiet a moment after its
+/// interval. Before, it waited for the next failure of the kind, so an outage's refusals
+/// were counted in the line of the next outage, a minute or a day later.
 struct NothingWritten;
 
-type LastLine = Option<(std::time::Instant, u64)>;
+/// A kind's last line and what was not logged since.
+#[derive(Debug, PartialEq)]
+struct Throttle {
+    /// When its last line was logged.
+    line: std::time::Instant,
+    /// The failures counted since, if any.
+    pending: Option<Pending>,
+    /// When a count was last written because the log took writes again.
+    back: Option<std::time::Instant>,
+}
+
+/// Failures of one kind counted and not logged: how many, and when the first and the last came
+/// (as the clock says, for the line; and the last on the monotonic clock, for the quiet).
+#[derive(Debug, PartialEq)]
+struct Pending {
+    count: u64,
+    first: crate::time::Timestamp,
+    last: crate::time::Timestamp,
+    last_at: std::time::Instant,
+}
+
+type LastLine = Option<Throttle>;
 
 static NOTHING_WRITTEN: std::sync::Mutex<Vec<(&'static str, LastLine)>> =
     std::sync::Mutex::new(Vec::new());
@@ -306,42 +331,155 @@ static NOTHING_WRITTEN: std::sync::Mutex<Vec<(&'static str, LastLine)>> =
 impl NothingWritten {
     const INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
 
+    /// How long a kind must have had no failure before its count is written without the log
+    /// being back: a failure about to come logs it itself, with its error.
+    const QUIET: std::time::Duration = std::time::Duration::from_secs(1);
+
+    /// How long a kind must have had no failure, the log taking writes, before its count is
+    /// written as the outage's.
+    const BACK: std::time::Duration = std::time::Duration::from_millis(250);
+
     /// Whether this failure, of the kind `failed` says, is logged: `Some(n)`, with the `n` of
     /// its kind not logged since its last line, or `None` (counted for the next).
     fn take(failed: &'static str) -> Option<u64> {
         let mut kinds = NOTHING_WRITTEN
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = std::time::Instant::now();
+        let (now, wall) = (std::time::Instant::now(), crate::time::Timestamp::now());
         match kinds.iter_mut().find(|(kind, _)| *kind == failed) {
-            Some((_, last)) => Self::take_at(last, now),
+            Some((_, last)) => Self::take_at(last, now, wall),
             None => {
                 let mut last = None;
-                let logged = Self::take_at(&mut last, now);
+                let logged = Self::take_at(&mut last, now, wall);
                 kinds.push((failed, last));
                 logged
             }
         }
     }
 
-    /// [`NothingWritten::take`] at `now`, given when the last line was logged and how many were
-    /// not since.
-    fn take_at(last: &mut LastLine, now: std::time::Instant) -> Option<u64> {
-        match *last {
-            Some((at, ref mut suppressed)) if now.duration_since(at) < Self::INTERVAL => {
-                *suppressed += 1;
+    /// [`NothingWritten::take`] at `now` (`wall` on the clock), given the kind's last line and
+    /// what was not logged since.
+    fn take_at(
+        last: &mut LastLine,
+        now: std::time::Instant,
+        wall: crate::time::Timestamp,
+    ) -> Option<u64> {
+        match last {
+            Some(throttle) if now.duration_since(throttle.line) < Self::INTERVAL => {
+                match &mut throttle.pending {
+                    Some(p) => {
+                        p.count += 1;
+                        (p.last, p.last_at) = (wall, now);
+                    }
+                    None => {
+                        throttle.pending = Some(Pending {
+                            count: 1,
+                            first: wall,
+                            last: wall,
+                            last_at: now,
+                        })
+                    }
+                }
                 None
             }
-            Some((_, suppressed)) => {
-                *last = Some((now, 0));
-                Some(suppressed)
+            Some(throttle) => {
+                throttle.line = now;
+                Some(throttle.pending.take().map_or(0, |p| p.count))
             }
             None => {
-                *last = Some((now, 0));
+                *last = Some(Throttle {
+                    line: now,
+                    pending: None,
+                    back: None,
+                });
                 Some(0)
             }
         }
     }
+
+    /// What of a kind is to be written now without another failure, at `now`, and whether
+    /// because the log takes writes again. When it does (`available`) and no failure of the kind
+    /// came for [`NothingWritten::BACK`], the outage is over: everything counted is written at
+    /// once, though only once per interval this way (a failure the log's availability does not
+    /// see, repeated every few seconds, would otherwise be a line each). Else the count once the
+    /// interval since the kind's last line has passed and it has been quiet for
+    /// [`NothingWritten::QUIET`]. What is written counts as the kind's line.
+    ///
+    /// The failures themselves show the outage: one that ends between two looks (a server
+    /// restarted, a reconnect in 100 ms) is never seen unavailable here.
+    fn flush_at(
+        last: &mut LastLine,
+        now: std::time::Instant,
+        available: bool,
+    ) -> Option<(Pending, bool)> {
+        let throttle = last.as_mut()?;
+        let pending = throttle.pending.as_ref()?;
+        let quiet = now.duration_since(pending.last_at);
+        let back = available
+            && quiet >= Self::BACK
+            && throttle
+                .back
+                .is_none_or(|at| now.duration_since(at) >= Self::INTERVAL);
+        let due =
+            back || (now.duration_since(throttle.line) >= Self::INTERVAL && quiet >= Self::QUIET);
+        if !due {
+            return None;
+        }
+        throttle.line = now;
+        if back {
+            throttle.back = Some(now);
+        }
+        Some((throttle.pending.take()?, back))
+    }
+
+    /// Writes the counts [`NothingWritten::flush_at`] finds due, one line each kind.
+    fn flush(available: bool) {
+        let mut kinds = NOTHING_WRITTEN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        for (failed, last) in kinds.iter_mut() {
+            let Some((p, back)) = Self::flush_at(last, now, available) else {
+                continue;
+            };
+            let (count, from, to) = (p.count, p.first.to_rfc3339(), p.last.to_rfc3339());
+            let after = match back {
+                true => "the event log takes writes again",
+                false => "none since",
+            };
+            tracing::error!(
+                suppressed = count,
+                from = %from,
+                to = %to,
+                "{failed}: {count} more request(s) since the last such line, each refused with \
+                 503 and nothing written, between {from} and {to}; {after}"
+            );
+        }
+    }
+}
+
+/// How often [`report_nothing_written`] looks; asking whether the log is available is cheap (the
+/// connection's state and a few flags).
+const REPORT_TICK: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Writes the counts of refusals that wrote nothing that their throttle holds
+/// ([`NothingWritten`]) without waiting for another failure: every [`REPORT_TICK`] it asks
+/// `available` whether the log takes writes, and writes each kind's count due
+/// ([`NothingWritten::flush_at`]): as soon as the log takes writes again, saying between which
+/// times those requests were refused. Stops when `available` answers `None` (the gateway is
+/// gone).
+pub fn report_nothing_written(available: impl Fn() -> Option<bool> + Send + 'static) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(REPORT_TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(available) = available() else {
+                return;
+            };
+            NothingWritten::flush(available);
+        }
+    });
 }
 
 impl IntoResponse for Problem {
@@ -722,6 +860,7 @@ mod tests {
 #[cfg(test)]
 mod nothing_written_tests {
     use super::NothingWritten;
+    use crate::time::Timestamp;
     use std::time::{Duration, Instant};
 
     /// Given failures of the event log that wrote nothing, coming every second, when each asks
@@ -732,12 +871,94 @@ mod nothing_written_tests {
         let start = Instant::now();
         let mut last = None;
         let asked: Vec<Option<u64>> = (0..12)
-            .map(|s| NothingWritten::take_at(&mut last, start + Duration::from_secs(s)))
+            .map(|s| {
+                NothingWritten::take_at(&mut last, start + Duration::from_secs(s), Timestamp(0))
+            })
             .collect();
         let mut expected = vec![Some(0)];
         expected.extend(std::iter::repeat_n(None, 9));
         expected.push(Some(9));
         expected.push(None);
         assert_eq!(asked, expected);
+    }
+
+    /// Given an outage of 12 s whose failures came every 10 ms, when it ends, then the failures
+    /// counted since the line at 10 s are written at once when the log takes writes again, with
+    /// their count and first and last times, and nothing is left for the next outage; while it
+    /// lasts (failures still coming), nothing is written but the failures' own lines. Another
+    /// outage's end is written at most once per interval.
+    #[test]
+    fn an_outages_count_is_written_when_the_log_is_back_not_at_the_next_outage() {
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut last = None;
+        let mut logged = Vec::new();
+        for ms in (0..12_000).step_by(10) {
+            if let Some(n) = NothingWritten::take_at(&mut last, at(ms), Timestamp(ms as i64)) {
+                logged.push((ms, n));
+            }
+            assert_eq!(NothingWritten::flush_at(&mut last, at(ms), false), None);
+        }
+        assert_eq!(logged, vec![(0, 0), (10_000, 999)]);
+        // Back at 12.5 s: the 199 after the line at 10 s, from 10.01 s to 11.99 s.
+        let (flushed, back) =
+            NothingWritten::flush_at(&mut last, at(12_500), true).expect("flushed");
+        assert_eq!(
+            (flushed.count, flushed.first, flushed.last, back),
+            (199, Timestamp(10_010), Timestamp(11_990), true)
+        );
+        assert_eq!(NothingWritten::flush_at(&mut last, at(12_600), true), None);
+        // A failure a moment later, the log available: counted, and not written as an
+        // outage's end again within the interval; written once the interval has passed.
+        assert_eq!(
+            NothingWritten::take_at(&mut last, at(13_000), Timestamp(13_000)),
+            None
+        );
+        assert_eq!(NothingWritten::flush_at(&mut last, at(14_000), true), None);
+        let (flushed, back) =
+            NothingWritten::flush_at(&mut last, at(22_500), true).expect("flushed");
+        assert_eq!((flushed.count, back), (1, true));
+        // The next outage, a minute later, starts with its own line and no old count.
+        assert_eq!(
+            NothingWritten::take_at(&mut last, at(72_000), Timestamp(72_000)),
+            Some(0)
+        );
+    }
+
+    /// Given failures counted while the log still counts as available (a failure it does not
+    /// see), when they stop, then their count is written once the interval has passed and a
+    /// second has gone by without one, not before: the throttle holds.
+    #[test]
+    fn a_count_is_written_after_its_interval_once_quiet_without_the_log_coming_back() {
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut last = None;
+        assert_eq!(
+            NothingWritten::take_at(&mut last, at(0), Timestamp(0)),
+            Some(0)
+        );
+        for ms in [1_000, 2_000, 9_500] {
+            assert_eq!(
+                NothingWritten::take_at(&mut last, at(ms), Timestamp(ms as i64)),
+                None
+            );
+        }
+        assert_eq!(NothingWritten::flush_at(&mut last, at(9_000), false), None);
+        assert_eq!(
+            NothingWritten::flush_at(&mut last, at(10_200), false),
+            None,
+            "a failure 0.7 s ago: the next may log it"
+        );
+        let (flushed, back) =
+            NothingWritten::flush_at(&mut last, at(10_600), false).expect("flushed");
+        assert_eq!(
+            (flushed.count, flushed.first, back),
+            (3, Timestamp(1_000), false)
+        );
+        assert_eq!(
+            NothingWritten::take_at(&mut last, at(11_000), Timestamp(11_000)),
+            None,
+            "the written count is the kind's line"
+        );
     }
 }

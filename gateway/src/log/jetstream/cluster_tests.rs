@@ -715,3 +715,56 @@ async fn a_whole_history_reads_the_same_through_every_node() {
         }
     }
 }
+
+/// A gateway connected to the one node left of an R3 cluster (the other two stopped: no quorum)
+/// counts its log as unavailable once the head poll has gone unanswered for a few seconds,
+/// though its connection is up, and as available again once the nodes are back. Before, the
+/// log counted as available throughout while every append waited out its timeout and answered
+/// 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_without_quorum_counts_as_unavailable_until_it_is_back() {
+    let _turn = ONE_CLUSTER_AT_A_TIME.lock().await;
+    let mut cluster = NatsCluster::start();
+    let mut config = cluster_config(&cluster, Some(0));
+    config.stream = "QUORUM".into();
+    config.subject_prefix = "quorum.app".into();
+    let log = open_log(&config, &cluster).await;
+    conformance::append_chain(&log, &crate::ids::new_v7(), 1).await;
+    assert!(log.available(), "{:?}", log.refusal().map(|r| r.why));
+    tokio::task::block_in_place(|| {
+        cluster.kill9(1);
+        cluster.kill9(2);
+    });
+    let started = Instant::now();
+    while log.available() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "still available without a quorum\n{}",
+            cluster.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        log.inner.client.connection_state(),
+        async_nats::connection::State::Connected,
+        "the node left must still be connected: this is not the disconnected case"
+    );
+    let refusal = log.refusal().expect("a refusal");
+    assert!(!refusal.restart_required, "{}", refusal.why);
+    assert!(refusal.why.contains("have not answered"), "{}", refusal.why);
+    tokio::task::block_in_place(|| {
+        cluster.restart(1);
+        cluster.restart(2);
+    });
+    let back = Instant::now();
+    while !log.available() {
+        assert!(
+            back.elapsed() < Duration::from_secs(30),
+            "still unavailable with the cluster back: {:?}\n{}",
+            log.refusal().map(|r| r.why),
+            cluster.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    conformance::append_chain(&log, &crate::ids::new_v7(), 1).await;
+}

@@ -272,15 +272,90 @@ impl Progress {
     }
 }
 
+/// How long the head poll must go unanswered (over two polls at least) while the connection is
+/// up before the log counts as unavailable ([`Inner::unreachable`]): longer than a leader
+/// stepping down takes to be answered for, shorter than the two request timeouts that an R3
+/// cluster without quorum leaves a poll waiting for.
+const UNREACHABLE_AFTER: Duration = Duration::from_secs(3);
+
+/// How long the servers must go on answering that the stream does not exist (10059), over two
+/// polls at least, before it counts as deleted, which only a restart clears
+/// ([`note_gone`]): one answer could be a server that has not yet recovered its streams, and a
+/// stream deleted and created again at once is [`note_replacement`]'s, which says so.
+const GONE_AFTER: Duration = Duration::from_secs(1);
+
+/// The head poll's run of failed requests since its last answer.
+#[derive(Default)]
+struct Failures {
+    /// When the first failed request of the run was sent, and how many failed.
+    run: Option<(std::time::Instant, u32)>,
+    /// The same for the run's last requests answered "stream not found".
+    not_found: Option<(std::time::Instant, u32)>,
+}
+
+/// What a run of failed polls says of the stream ([`Failures::failed`]).
+#[derive(Debug, PartialEq)]
+enum Verdict {
+    /// Not yet anything: one slow answer, a leader elected.
+    Failing,
+    /// Its servers do not answer: the log is unavailable until they do.
+    Unreachable(Duration),
+    /// It was deleted.
+    Gone,
+}
+
+impl Failures {
+    /// The poll sent at `asked` failed at `now` (`not_found`: answered "stream not found").
+    fn failed(
+        &mut self,
+        asked: std::time::Instant,
+        now: std::time::Instant,
+        not_found: bool,
+    ) -> Verdict {
+        if not_found {
+            let (since, count) = self.not_found.get_or_insert((asked, 0));
+            *count += 1;
+            if *count >= 2 && now.duration_since(*since) >= GONE_AFTER {
+                return Verdict::Gone;
+            }
+        } else {
+            self.not_found = None;
+        }
+        let (since, count) = self.run.get_or_insert((asked, 0));
+        *count += 1;
+        let failing = now.duration_since(*since);
+        match *count >= 2 && failing >= UNREACHABLE_AFTER {
+            true => Verdict::Unreachable(failing),
+            false => Verdict::Failing,
+        }
+    }
+}
+
+/// Whether the stream's info request was answered "stream not found" (10059).
+fn not_found(e: &async_nats::jetstream::stream::InfoError) -> bool {
+    std::error::Error::source(e)
+        .and_then(|s| s.downcast_ref::<async_nats::jetstream::Error>())
+        .is_some_and(|j| j.error_code() == async_nats::jetstream::ErrorCode::STREAM_NOT_FOUND)
+}
+
+/// Asks the stream for its state every `poll` while connected: moves the head, checks the
+/// stream is the one opened and keeps its events ([`note_replacement`], [`check_rollback`],
+/// [`note_removal`]). A run of polls that fail while the connection is up makes the log
+/// unavailable for `/healthz` and `/metrics` ([`Failures`]): a cluster that lost its quorum,
+/// or a deleted stream, left them "available" while every write answered 503.
 pub(super) fn spawn(inner: Weak<Inner>, poll: Duration) {
     tokio::spawn(async move {
         let mut warned = false;
+        let mut failures = Failures::default();
         loop {
             tokio::time::sleep(poll).await;
             let Some(inner) = inner.upgrade() else {
                 return;
             };
             if inner.client.connection_state() != State::Connected {
+                // The connection's state says it meanwhile; a run starts again after it.
+                failures = Failures::default();
+                note_reachable(&inner);
                 continue;
             }
             // What this gateway had seen before asking: every position of it was in the
@@ -289,9 +364,13 @@ pub(super) fn spawn(inner: Weak<Inner>, poll: Duration) {
             // connection before asking: the answer checks the stream after each of them.
             let seen = *inner.head.borrow();
             let connects = inner.connects();
-            match tokio::time::timeout(inner.op_timeout, inner.stream.get_info()).await {
+            let asked = std::time::Instant::now();
+            let failed = match tokio::time::timeout(inner.op_timeout, inner.stream.get_info()).await
+            {
                 Ok(Ok(info)) => {
                     warned = false;
+                    failures = Failures::default();
+                    note_reachable(&inner);
                     note_replacement(&inner, &info);
                     let reconnected = connects > inner.denied.checked_connects();
                     if check_rollback(&inner, &info, seen, reconnected).await {
@@ -299,19 +378,77 @@ pub(super) fn spawn(inner: Weak<Inner>, poll: Duration) {
                     }
                     advance(&inner.head, info.state.last_sequence);
                     note_removal(&inner, &info.config);
+                    continue;
                 }
-                Ok(Err(e)) if !warned => {
-                    warned = true;
-                    tracing::warn!(error = %e, "cannot read the stream state; projections wait");
+                Ok(Err(e)) => {
+                    if !warned {
+                        tracing::warn!(error = %e, "cannot read the stream state; projections wait");
+                    }
+                    (e.to_string(), not_found(&e))
                 }
-                Err(_) if !warned => {
-                    warned = true;
-                    tracing::warn!("no answer for the stream state; projections wait");
+                Err(_) => {
+                    if !warned {
+                        tracing::warn!("no answer for the stream state; projections wait");
+                    }
+                    (format!("no answer within {:?}", inner.op_timeout), false)
                 }
-                _ => {}
+            };
+            warned = true;
+            let (error, not_found) = failed;
+            match failures.failed(asked, std::time::Instant::now(), not_found) {
+                Verdict::Failing => {}
+                Verdict::Unreachable(failing) => note_unreachable(&inner, failing, &error),
+                Verdict::Gone => note_gone(&inner),
             }
         }
     });
+}
+
+/// Marks the log unavailable ([`Inner::unreachable`]): its servers have not answered the head
+/// poll for `failing`, the last failure being `error`. Logged when it starts; the reason is
+/// brought up to date at each failed poll.
+fn note_unreachable(inner: &Inner, failing: Duration, error: &str) {
+    let name = &inner.stream.cached_info().config.name;
+    let why = format!(
+        "the NATS servers have not answered this gateway's requests for the state of stream          {name} for {} s though it is connected (the last: {error}): appends fail until they          answer (a cluster that lost its quorum, a stream without a leader)",
+        failing.as_secs()
+    );
+    let mut unreachable = inner.unreachable.lock().unwrap_or_else(|p| p.into_inner());
+    if unreachable.is_none() {
+        tracing::error!(stream = %name, error = %error, "the stream's servers do not answer though NATS is connected; the log counts as unavailable until they do");
+    }
+    *unreachable = Some(why);
+}
+
+/// Clears [`Inner::unreachable`], saying so in the log when it was set.
+fn note_reachable(inner: &Inner) {
+    let was = inner
+        .unreachable
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    if was.is_some() {
+        tracing::warn!(stream = %inner.stream.cached_info().config.name, "the stream's servers answer again; the log counts as available");
+    }
+}
+
+/// Stops appends and reads for good once the servers go on answering that the stream does not
+/// exist: it was deleted, and its events with it (`deny_delete` keeps its messages, not the
+/// stream). Like a replaced stream ([`note_replacement`]) it waits for the operator: a stream
+/// of that name created later is another log, and a restart refuses the data directory until
+/// the stream is restored or the projections rebuilt.
+fn note_gone(inner: &Inner) {
+    if inner.replaced.get().is_some() {
+        return;
+    }
+    let name = &inner.stream.cached_info().config.name;
+    let why = format!(
+        "stream {name} no longer exists on the NATS servers (they answer \"stream not found\"): \
+         it was deleted since this gateway opened it, and no event is appended or read; restore \
+         it from a backup and restart the gateway (docs/operations.md, \"The stream\")"
+    );
+    tracing::error!(stream = %name, "the stream no longer exists on the servers; appends and reads are refused");
+    let _ = inner.replaced.set(why);
 }
 
 /// Stops appends and reads for good once the stream answering is not the one the log opened (deleted and
@@ -485,5 +622,46 @@ mod tests {
         assert!(!stuck.stalled(12, 7, at(0.0)));
         assert!(!stuck.stalled(20, 11, at(STALL.as_secs_f64() - 0.5)));
         assert!(stuck.stalled(20, 11, at(STALL.as_secs_f64())));
+    }
+
+    /// Given polls that fail while connected, when they go on failing past
+    /// [`UNREACHABLE_AFTER`] over two polls at least, then the stream is unreachable, not
+    /// before (a slow answer, an election); when they answer "stream not found" past
+    /// [`GONE_AFTER`], then it is gone, but not when another failure breaks the run (a server
+    /// still recovering its streams), and a run that ended (`Failures::default`) starts afresh.
+    #[test]
+    fn failed_polls_make_the_stream_unreachable_or_gone_only_when_they_last() {
+        let start = std::time::Instant::now();
+        let at = |secs: f64| start + Duration::from_secs_f64(secs);
+        let mut slow = Failures::default();
+        // One request that timed out after 3.5 s: one poll is no run.
+        assert_eq!(slow.failed(at(0.0), at(3.5), false), Verdict::Failing);
+        assert_eq!(
+            slow.failed(at(3.6), at(7.1), false),
+            Verdict::Unreachable(Duration::from_secs_f64(7.1))
+        );
+        let mut quick = Failures::default();
+        for tick in 0..30 {
+            let secs = f64::from(tick) * 0.1;
+            assert_eq!(
+                quick.failed(at(secs), at(secs + 0.01), false),
+                Verdict::Failing,
+                "tick {tick}"
+            );
+        }
+        assert!(matches!(
+            quick.failed(at(3.0), at(3.01), false),
+            Verdict::Unreachable(_)
+        ));
+        let mut gone = Failures::default();
+        assert_eq!(gone.failed(at(0.0), at(0.01), true), Verdict::Failing);
+        assert_eq!(gone.failed(at(0.5), at(0.51), true), Verdict::Failing);
+        assert_eq!(gone.failed(at(1.0), at(1.01), true), Verdict::Gone);
+        let mut broken = Failures::default();
+        assert_eq!(broken.failed(at(0.0), at(0.01), true), Verdict::Failing);
+        assert_eq!(broken.failed(at(0.5), at(0.51), false), Verdict::Failing);
+        assert_eq!(broken.failed(at(1.0), at(1.01), true), Verdict::Failing);
+        assert_eq!(broken.failed(at(1.5), at(1.51), true), Verdict::Failing);
+        assert_eq!(broken.failed(at(2.0), at(2.01), true), Verdict::Gone);
     }
 }

@@ -113,6 +113,11 @@ struct Inner {
     /// it ([`JetStreamLog::same_stream`]). Its projections, and the positions in
     /// [`Inner::tips`], are the old stream's.
     replaced: std::sync::OnceLock<String>,
+    /// Why the stream's servers count as unreachable though the connection is up: the head poll
+    /// has had no answer for its state for a while ([`head::spawn`]; a cluster that lost its
+    /// quorum, a stream without a leader). `None` once a poll is answered again. Only reported
+    /// (`/healthz`, `/metrics`): appends still try, and fail on their own (503).
+    unreachable: std::sync::Mutex<Option<String>>,
     /// Where each subject's last message was when this gateway last saw it (its own append or a
     /// read of the subject's last message from the leader, also when the projector has read
     /// another gateway's event there): what the next append's concurrency check names, without
@@ -332,6 +337,7 @@ impl JetStreamLog {
             witness: std::sync::Mutex::new(None),
             created: info.created.unix_timestamp_nanos(),
             replaced: std::sync::OnceLock::new(),
+            unreachable: std::sync::Mutex::new(None),
             tips: crate::generations::Generations::new(TIPS),
             tip_refresh,
             batched: std::sync::atomic::AtomicBool::new(batched),
@@ -1473,12 +1479,15 @@ impl EventLog for JetStreamLog {
         "jetstream"
     }
 
-    /// Whether the client holds a connection to a server now: appends and reads fail at once
-    /// otherwise ([`JetStreamLog::connected`]), so this is what decides whether the log can take
-    /// writes. It does not see a connected server that cannot reach the stream (no leader, a
-    /// leaf link down); those still answer 503 request by request.
+    /// Whether the log can take writes now: the client holds a connection to a server (appends
+    /// and reads fail at once otherwise, [`JetStreamLog::connected`]), the stream is the one
+    /// opened and keeps its events, and its servers answer. A connected server that cannot reach
+    /// the stream (a cluster without quorum, a stream without a leader, a leaf link down) is
+    /// seen by the head poll once it has gone unanswered for a few seconds
+    /// ([`Inner::unreachable`]); a deleted stream, by the poll too ([`Inner::replaced`]).
+    /// Without that, `/healthz` said "ok" while every write answered 503.
     fn available(&self) -> bool {
-        self.connected().is_ok() && self.keeping_events().is_ok()
+        self.refusal().is_none()
     }
 
     fn refusal(&self) -> Option<crate::log::Refusal> {
@@ -1488,7 +1497,20 @@ impl EventLog for JetStreamLog {
                 restart_required: true,
             });
         }
-        match self.connected().and_then(|()| self.keeping_events()) {
+        let unreachable = || {
+            let why = self
+                .inner
+                .unreachable
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            why.map_or(Ok(()), |why| Err(LogError::Unavailable(why)))
+        };
+        match self
+            .connected()
+            .and_then(|()| self.keeping_events())
+            .and_then(|()| unreachable())
+        {
             Ok(()) => None,
             Err(e) => Some(crate::log::Refusal {
                 why: e.to_string(),

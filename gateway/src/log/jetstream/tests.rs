@@ -1506,3 +1506,40 @@ async fn without_the_consumer_right_the_poll_follows_the_head() {
     assert_eq!(refusals, 2, "one per gateway: {}", server.log());
     assert_eq!(ours.stats().pushed, Some(false), "for /metrics");
 }
+
+/// A stream deleted under a running gateway (and not made again) makes the log unavailable for
+/// good within moments, saying why and that it waits for the operator: the head poll hears
+/// "stream not found" (10059). Before, `/healthz` and `/metrics` went on saying the log was
+/// available while every append answered 503, with one warning in the gateway's log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_stream_makes_the_log_unavailable_until_a_restart() {
+    let server = NatsServer::start();
+    let log = open(&server).await;
+    let app = crate::ids::new_v7();
+    let written = conformance::append_chain(&log, &app, 1).await;
+    assert!(log.available() && log.refusal().is_none());
+    let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+    js.delete_stream(&config(&server).stream)
+        .await
+        .expect("deleted");
+    let started = Instant::now();
+    while log.available() {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "still available with its stream deleted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let refusal = log.refusal().expect("a refusal");
+    assert!(refusal.restart_required, "{}", refusal.why);
+    assert!(
+        refusal.why.contains("no longer exists on the NATS servers"),
+        "{}",
+        refusal.why
+    );
+    let next = conformance::event(&app, 2, &written[0].hash);
+    match log.append(next, 1).await {
+        Err(LogError::Unavailable(why)) => assert!(why.contains("no longer exists"), "{why}"),
+        other => panic!("an append to a deleted stream: {other:?}"),
+    }
+}
