@@ -141,7 +141,15 @@ pub fn remove_unfinished(dir: &std::path::Path) -> std::io::Result<bool> {
     if !dir.is_dir() {
         return Ok(false);
     }
-    let mut journal = false;
+    // The lock first: held by a process making the store this moment, or no lock file at all,
+    // and the directory is left alone; held by this check, no process can finish making it
+    // between the look below and the removal.
+    let Ok(lock) = std::fs::File::open(dir.join("lock")) else {
+        return Ok(false);
+    };
+    if lock.try_lock().is_err() {
+        return Ok(false);
+    }
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
@@ -153,7 +161,6 @@ pub fn remove_unfinished(dir: &std::path::Path) -> std::io::Result<bool> {
                 return Ok(false);
             }
         } else if name.ends_with(".jnl") {
-            journal = true;
             let mut file = std::fs::File::open(&path)?;
             let mut buf = vec![0u8; 1 << 20];
             loop {
@@ -174,14 +181,8 @@ pub fn remove_unfinished(dir: &std::path::Path) -> std::io::Result<bool> {
         }
         entries.push(path);
     }
-    if !journal {
-        return Ok(false);
-    }
-    // No lock file, or one held by a process making the store this moment: left alone.
-    let Ok(lock) = std::fs::File::open(dir.join("lock")) else {
-        return Ok(false);
-    };
-    if lock.try_lock().is_err() {
+    // fjall makes `keyspaces/` and the journal before `version`: one of them says it began.
+    if entries.is_empty() {
         return Ok(false);
     }
     for path in entries {

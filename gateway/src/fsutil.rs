@@ -41,11 +41,31 @@ fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> 
     Ok(())
 }
 
+/// The data directory's files [`write_atomically`] writes, by the stem of their temporary name
+/// (`gateway.key` → `gateway.tmp.<pid>`): the key, the key kept aside, the region book, the log
+/// source, the demo's tokens, the saved feed cursors, the calendar.
+const TEMPORARY_STEMS: &[&str] = &[
+    "gateway",
+    "gateway.key",
+    "regions",
+    "log-source",
+    "demo-tokens",
+    "projections.cursors",
+    "holidays",
+];
+
+/// How old a temporary file must be before its process counts as gone: a process of another pid
+/// namespace (a sidecar container on the same volume) is not in this one's `/proc`, and its
+/// write takes milliseconds.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Removes the temporary files [`write_atomically`] left in `dir` when its process was killed
 /// between writing one and renaming it (`gateway.tmp.<pid>`: the signing key's, for one, mode
-/// 0600 and whole): files named `<name>.tmp.<pid>` whose process is gone. Left behind they stay
-/// unmentioned in every later backup of the directory. A process still running (another command
-/// writing in the directory) keeps its own. Best effort: what cannot be removed stays.
+/// 0600 and whole). Left behind they stay unmentioned in every later backup of the directory.
+/// Only the names this gateway writes ([`TEMPORARY_STEMS`]), a minute old or more, of a pid not
+/// running here: a command still writing keeps its own, and a file of the operator's that only
+/// looks alike (`regions.json.tmp.20250101`) is not touched. Best effort: what cannot be removed
+/// stays.
 pub fn remove_stale_temporaries(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -55,13 +75,20 @@ pub fn remove_stale_temporaries(dir: &Path) {
         let Some(pid) = name
             .to_str()
             .and_then(|n| n.rsplit_once(".tmp."))
+            .filter(|(stem, _)| TEMPORARY_STEMS.contains(stem))
             .map(|(_, pid)| pid)
             .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
         else {
             continue;
         };
         let alive = Path::new("/proc").join(pid).exists();
-        if !alive && entry.file_type().is_ok_and(|t| t.is_file()) {
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= STALE_AFTER);
+        if !alive && stale && entry.file_type().is_ok_and(|t| t.is_file()) {
             match std::fs::remove_file(entry.path()) {
                 Ok(()) => tracing::warn!(
                     file = %entry.path().display(),
@@ -86,15 +113,29 @@ mod tests {
     fn only_temporaries_of_processes_that_are_gone_are_removed() {
         let dir = crate::testutil::TempDir::new("stale-temps");
         let gone = dir.path().join("gateway.tmp.4294967290");
+        let recent = dir.path().join("log-source.tmp.4294967291");
         let mine = dir
             .path()
             .join(format!("regions.tmp.{}", std::process::id()));
         let alike = dir.path().join("notes.tmp.txt");
-        for f in [&gone, &mine, &alike] {
+        let operators = dir.path().join("regions.json.tmp.20250101");
+        for f in [&gone, &recent, &mine, &alike, &operators] {
             std::fs::write(f, b"x").expect("write");
+        }
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(120);
+        for f in [&gone, &mine, &alike, &operators] {
+            std::fs::File::options()
+                .write(true)
+                .open(f)
+                .and_then(|file| file.set_modified(old))
+                .expect("age it");
         }
         super::remove_stale_temporaries(dir.path());
         assert!(!gone.exists());
-        assert!(mine.exists() && alike.exists());
+        assert!(
+            recent.exists(),
+            "a write of a moment ago may be another namespace's"
+        );
+        assert!(mine.exists() && alike.exists() && operators.exists());
     }
 }

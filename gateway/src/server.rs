@@ -65,7 +65,9 @@ pub enum ServeError {
          ({found} is there): it served a stream, and a new one made on these servers would be a \
          second log beside it. Nothing was made. Check --nats, and restore log-source with the \
          rest of the directory from its backup (docs/operations.md, \"Backups\"); to start a \
-         new log, use a new data directory"
+         new log, use a new data directory, copying in gateway.key, regions.json, holidays.json \
+         and adapters/ as they are wanted (without regions.json every province needs a new \
+         token)"
     )]
     StreamMissingForUsedDir {
         setup: SetupError,
@@ -699,7 +701,8 @@ pub async fn open_jetstream(
     }
     // A directory new to the stream (a gateway joining it) has no evidence of its own yet, and
     // its book is copied in from another gateway's, which the start warns of when it is not.
-    let joining = first_start.is_some();
+    // (A directory a gateway has run on is not new, whatever its log-source says.)
+    let joining = first_start.is_some() && earlier_life.is_none();
     if let Some(source) = first_start {
         rebind_log_source(dir, &source)?;
     }

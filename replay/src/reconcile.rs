@@ -109,8 +109,8 @@ pub enum Category {
     /// An event of one of the region's applications that this build cannot read: the log side
     /// of that application stops before it, so it may show an earlier status than it has.
     UndecodableEvent,
-    /// The record's `seq` (its last event of the application) is not the log's last seq, and
-    /// the status comparison does not explain it: the statuses are the same, or the province is
+    /// The record's `seq` (its last event of the application) does not fit the log's last seq,
+    /// and the status comparison does not explain it: the statuses are the same, or the province is
     /// behind yet counts as many events as the log or more, or ahead yet as many or fewer.
     SeqDiffers,
 }

@@ -41,7 +41,10 @@ impl std::fmt::Display for Role {
 /// (`tests::the_fold_rules_are_pinned` fails until it is raised), and with any change to how an
 /// event's data is read or upcast that reaches the state (which the pinned digest does not
 /// see).
-pub const FOLD_RULES: u32 = 1;
+///
+/// 2: a part completed while the lead handler has suspended keeps the status suspended and
+/// makes the resumption return to part-completed (1 never met one: it refused them).
+pub const FOLD_RULES: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Application {

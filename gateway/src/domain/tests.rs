@@ -1926,10 +1926,16 @@ fn the_transition_table_is_what_decide_allows() {
 /// The digest of what [`Application::apply_from`] makes of histories that take every action, in
 /// every mode, for each version of the fold rules. A state folded once outlives its build (the
 /// projections' views), and an action starts from it only when its rules are this build's.
-const PINNED_FOLDS: &[(u32, &str)] = &[(
-    1,
-    "9bfd6737dfb384135ce6ab8255e06dcda5d2d961329fdceea4132ae6eab5a94f",
-)];
+const PINNED_FOLDS: &[(u32, &str)] = &[
+    (
+        1,
+        "9bfd6737dfb384135ce6ab8255e06dcda5d2d961329fdceea4132ae6eab5a94f",
+    ),
+    (
+        2,
+        "efb3268c5a2f811275372fa7d4235a4b65c1db8c921dc2ccf6522a10ccc5eba4",
+    ),
+];
 
 #[test]
 fn the_fold_rules_are_pinned() {
@@ -1964,6 +1970,17 @@ fn the_fold_rules_are_pinned() {
             (GD, forward()),
             (ZJ, accept()),
             (GD, withdraw()),
+        ],
+        // A part completed while the lead has suspended (rules 2).
+        vec![
+            submit(Mode::Joint),
+            (GD, forward()),
+            (ZJ, accept()),
+            (ZJ, suspend()),
+            (AH, complete_part()),
+            (ZJ, resume()),
+            (ZJ, complete_part()),
+            (ZJ, approve()),
         ],
         vec![
             submit(Mode::Proxy),

@@ -139,16 +139,17 @@ pub fn whole_number(name: &str, text: &str, min: u64, max: u64) -> Result<u64, P
         _ => Err(Problem::bad_request(
             &format!("query:{name}"),
             "range",
-            format!("{wanted}, got {}", cut(text)),
+            format!("{wanted}, got {}", shown_number(text)),
         )),
     }
 }
 
-/// A number as echoed: at most 24 digits, then `…`.
-fn cut(digits: &str) -> String {
-    match digits.get(..24) {
-        Some(head) if digits.len() > 24 => format!("{head}…"),
-        _ => digits.to_string(),
+/// A number as echoed: as written up to six digits; beyond, only how many digits it has, since
+/// a run that long is the shape of an ID number or a phone pasted in the wrong place.
+fn shown_number(digits: &str) -> String {
+    match digits.len() {
+        0..=6 => digits.to_string(),
+        n => format!("a number of {n} digits"),
     }
 }
 

@@ -10,11 +10,11 @@ pub fn quoted(value: &str, fits: fn(&str) -> bool) -> Option<String> {
     fits(value).then(|| format!("{value:?}"))
 }
 
-/// A GB/T 2260 region code as written, or a typo of one (`44000`, `4400o0`, `guangdong`): up to
-/// ten ASCII letters and digits, with no run of seven digits or more (the shape an ID number or
-/// a phone leaves; a region code has six).
+/// A GB/T 2260 region code as written, or a typo of one (`44000`): one to six ASCII digits.
+/// Letters are not quoted (a name in pinyin is a person's), nor seven digits or more (the shape
+/// an ID number or a phone leaves).
 pub fn region(s: &str) -> bool {
-    (1..=10).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()) && !digit_run(s, 7)
+    (1..=6).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A code of this gateway's vocabulary (a matter's code, a schema subject such as
@@ -32,22 +32,20 @@ pub fn code(s: &str) -> bool {
 /// six in a row (an ID number's, a phone's) is none.
 pub fn version(s: &str) -> bool {
     (1..=20).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+        && s.bytes()
+            .all(|b| (b.is_ascii_graphic() && b != b'@') || b == b' ')
         && !has_digit_run(s)
 }
 
-/// Six or more ASCII digits in a row: the shape an ID number or a phone leaves in any text.
+/// Six or more ASCII digits in a row, or seven or more in all: the shape an ID number or a
+/// phone leaves in any text, written whole or in groups (`138-0013-8000`, `+86 138 0013 8000`).
 fn has_digit_run(s: &str) -> bool {
-    digit_run(s, 6)
-}
-
-/// `n` or more ASCII digits in a row.
-fn digit_run(s: &str, n: usize) -> bool {
     let mut run = 0;
-    s.bytes().any(|b| {
+    let in_a_row = s.bytes().any(|b| {
         run = if b.is_ascii_digit() { run + 1 } else { 0 };
-        run >= n
-    })
+        run >= 6
+    });
+    in_a_row || s.bytes().filter(u8::is_ascii_digit).count() >= 7
 }
 
 #[cfg(test)]
@@ -71,6 +69,11 @@ mod tests {
         assert_eq!(quoted("440000", region).as_deref(), Some("\"440000\""));
         assert_eq!(quoted("44000", region).as_deref(), Some("\"44000\""));
         assert_eq!(quoted("4400000", region), None);
+        assert_eq!(quoted("zhangsan", region), None);
+        for grouped in ["138-0013-8000", "+86 138 0013 8000", "a@b.cn"] {
+            assert_eq!(quoted(grouped, code), None, "{grouped}");
+            assert_eq!(quoted(grouped, version), None, "{grouped}");
+        }
         assert!(code("matter.medical-filing") && code("medical-filng"));
         assert!(!code("Matter") && !code(""));
         assert!(version("latest") && version(" 1") && version("+1") && version("99999"));

@@ -28,7 +28,9 @@ pub struct ActOutcome {
     pub repeated: bool,
     /// What the action was taken with, though it may not do what the caller expects (rule
     /// `deadline-lapsed`: an extension or a suspension of a decision limit that had already run
-    /// out records the act, and the clock stays overdue). Always sent; empty for a repeat.
+    /// out records the act, and the clock stays overdue). Always sent; empty for a repeat. Judged
+    /// from the projections' view of the application, so a view that lags (or does not read)
+    /// gives none: no warning is not a promise that the limit ran.
     pub warnings: Vec<tongban_schemas::Violation>,
 }
 

@@ -280,9 +280,12 @@ const UNREACHABLE_AFTER: Duration = Duration::from_secs(3);
 
 /// How long the servers must go on answering that the stream does not exist (10059), over two
 /// polls at least, before it counts as deleted, which only a restart clears
-/// ([`note_gone`]): one answer could be a server that has not yet recovered its streams, and a
-/// stream deleted and created again at once is [`note_replacement`]'s, which says so.
-const GONE_AFTER: Duration = Duration::from_secs(1);
+/// ([`note_gone`]): a server that has not yet recovered its streams, or a meta leader just
+/// elected that has not applied its state, may answer so for a while, and every gateway of the
+/// stream polls the same servers, so a verdict any sooner could stop the whole fleet for an
+/// operator to restart. Until then the log counts as unreachable ([`UNREACHABLE_AFTER`]), which
+/// heals by itself. A stream deleted and created again at once is [`note_replacement`]'s.
+const GONE_AFTER: Duration = Duration::from_secs(30);
 
 /// The head poll's run of failed requests since its last answer.
 #[derive(Default)]
@@ -410,7 +413,9 @@ pub(super) fn spawn(inner: Weak<Inner>, poll: Duration) {
 fn note_unreachable(inner: &Inner, failing: Duration, error: &str) {
     let name = &inner.stream.cached_info().config.name;
     let why = format!(
-        "the NATS servers have not answered this gateway's requests for the state of stream          {name} for {} s though it is connected (the last: {error}): appends fail until they          answer (a cluster that lost its quorum, a stream without a leader)",
+        "the NATS servers have not answered this gateway's requests for the state of stream \
+         {name} for {} s though it is connected (the last: {error}): appends fail until they \
+         answer (a cluster that lost its quorum, a stream without a leader, a stream deleted)",
         failing.as_secs()
     );
     let mut unreachable = inner.unreachable.lock().unwrap_or_else(|p| p.into_inner());
@@ -653,15 +658,29 @@ mod tests {
             quick.failed(at(3.0), at(3.01), false),
             Verdict::Unreachable(_)
         ));
+        // "Not found" for 30 s: unreachable meanwhile (which heals), then gone.
         let mut gone = Failures::default();
         assert_eq!(gone.failed(at(0.0), at(0.01), true), Verdict::Failing);
         assert_eq!(gone.failed(at(0.5), at(0.51), true), Verdict::Failing);
-        assert_eq!(gone.failed(at(1.0), at(1.01), true), Verdict::Gone);
+        assert!(matches!(
+            gone.failed(at(3.5), at(3.51), true),
+            Verdict::Unreachable(_)
+        ));
+        assert!(matches!(
+            gone.failed(at(29.0), at(29.01), true),
+            Verdict::Unreachable(_)
+        ));
+        assert_eq!(gone.failed(at(30.0), at(30.01), true), Verdict::Gone);
+        // Another failure breaks the run of "not found": it starts again after it.
         let mut broken = Failures::default();
         assert_eq!(broken.failed(at(0.0), at(0.01), true), Verdict::Failing);
         assert_eq!(broken.failed(at(0.5), at(0.51), false), Verdict::Failing);
         assert_eq!(broken.failed(at(1.0), at(1.01), true), Verdict::Failing);
         assert_eq!(broken.failed(at(1.5), at(1.51), true), Verdict::Failing);
-        assert_eq!(broken.failed(at(2.0), at(2.01), true), Verdict::Gone);
+        assert!(matches!(
+            broken.failed(at(30.5), at(30.51), true),
+            Verdict::Unreachable(_)
+        ));
+        assert_eq!(broken.failed(at(31.0), at(31.01), true), Verdict::Gone);
     }
 }
