@@ -799,9 +799,29 @@ fn an_event_page_is_headed_with_the_event_name() {
 /// Given a subject page showing an older version's fields (`?version=1`), whose compare form
 /// dropped the version (比较 showed the latest's fields) and whose version table's links
 /// dropped the diff shown, when the page is read, then the form carries `version` in a hidden
-/// input and each field-table link keeps `from` and `to`.
+/// input and each field-table link keeps `from` and `to`. Versions picked newer first are
+/// compared older to newer, saying so (it advised an upcaster from version 2 to 1).
 #[test]
 fn the_compare_form_and_version_links_keep_what_is_shown() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    let forward = String::from_utf8(anon.get("/registry/matter.hukou-transfer?from=1&to=2").body)
+        .expect("utf-8");
+    let backward = String::from_utf8(anon.get("/registry/matter.hukou-transfer?from=2&to=1").body)
+        .expect("utf-8");
+    assert!(
+        backward.contains("按旧版本到新版本比较：版本 1 → 2"),
+        "{backward}"
+    );
+    assert!(!forward.contains("按旧版本到新版本比较"), "{forward}");
+    let result = |html: &str| {
+        html.split("<div id=\"diff-result\">")
+            .nth(1)
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    assert_eq!(result(&backward), result(&forward));
+    drop(gw);
     let (_dir, gw) = start();
     let anon = gw.client(None);
     let html = String::from_utf8(

@@ -359,7 +359,7 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
             out,
             "<p class=\"broken\" id=\"chain-stops\">证据链在第 {} 号事件之后不再按序衔接：{}。以下状态与期限止于第 {} 号事件（按序的最后一个事件），其后的事件未计入；全部原始事件见下文。</p>",
             stop.after,
-            escape(&stop.reason),
+            escape(&stop.reason_zh),
             stop.after
         );
     }
@@ -1005,7 +1005,9 @@ mod tests {
         assert!(html.contains("<dd>已转交（forwarded）</dd>"), "{html}");
         assert!(html.contains("id=\"chain-stops\""), "{html}");
         assert!(
-            html.contains("证据链在第 2 号事件之后不再按序衔接"),
+            html.contains(
+                "证据链在第 2 号事件之后不再按序衔接：缺少第 3 号事件（下一个事件为第 4 号）"
+            ) && !html.contains("is missing"),
             "{html}"
         );
         assert_eq!(row_of(&html, "证据链断开，未计入"), 2, "{html}");

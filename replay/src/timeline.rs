@@ -256,6 +256,9 @@ pub struct ChainStop {
     /// The last seq folded (0: not even the first).
     pub after: u64,
     pub reason: String,
+    /// The same, in Chinese, for the evidence page (which is in Chinese throughout).
+    #[serde(skip)]
+    pub reason_zh: String,
 }
 
 /// `events` (one application, in any order: the log's positions or its seqs) as the chain they
@@ -279,27 +282,50 @@ pub fn in_chain_order(events: &[Envelope]) -> (Vec<&Envelope>, Option<ChainStop>
             chain.push(e);
             continue;
         }
-        let reason = if e.seq < expected {
+        let (reason, reason_zh) = if e.seq < expected {
             // Neither claimant is folded: which one the gateway appended, the chain cannot tell.
             let claimed = chain.pop().map_or("", |p| p.hash.as_str());
-            format!(
-                "two different events claim seq {} (hashes {claimed} and {}); neither is folded",
-                e.seq, e.hash
+            (
+                format!(
+                    "two different events claim seq {} (hashes {claimed} and {}); neither is \
+                     folded",
+                    e.seq, e.hash
+                ),
+                format!(
+                    "两个不同的事件都标为第 {} 号（哈希 {claimed} 与 {}），均不计入",
+                    e.seq, e.hash
+                ),
             )
         } else if e.seq > expected {
-            format!(
-                "seq {expected} is missing (the next event is seq {})",
-                e.seq
+            (
+                format!(
+                    "seq {expected} is missing (the next event is seq {})",
+                    e.seq
+                ),
+                format!("缺少第 {expected} 号事件（下一个事件为第 {} 号）", e.seq),
             )
         } else {
-            format!(
-                "seq {} does not follow seq {}: its prev_hash is not that event's hash",
-                e.seq,
-                expected.saturating_sub(1)
+            let before = expected.saturating_sub(1);
+            (
+                format!(
+                    "seq {} does not follow seq {before}: its prev_hash is not that event's hash",
+                    e.seq
+                ),
+                format!(
+                    "第 {} 号事件的上一哈希（prev_hash）不是第 {before} 号事件的哈希，二者不相衔接",
+                    e.seq
+                ),
             )
         };
         let after = chain.last().map_or(0, |p| p.seq);
-        return (chain, Some(ChainStop { after, reason }));
+        return (
+            chain,
+            Some(ChainStop {
+                after,
+                reason,
+                reason_zh,
+            }),
+        );
     }
     (chain, None)
 }

@@ -691,9 +691,17 @@ pub async fn read_app<L: EventLog>(
     if log.index().is_some() {
         return scan_app(log, app, key).await;
     }
-    let events = log.read(app).await?;
-    let report = verify_events(app, &events, key);
-    Ok((events, report))
+    match log.read(app).await {
+        Ok(events) => {
+            let report = verify_events(app, &events, key);
+            Ok((events, report))
+        }
+        // A stream whose messages of the application do not follow each other (a copy, one
+        // removed, two swapped): its own read refuses them, and the dispute needs them most
+        // then. Read as the whole-log check reads, every message in order, and checked so.
+        Err(LogError::Corrupt { .. }) => scan_app(log, app, key).await,
+        Err(e) => Err(e),
+    }
 }
 
 /// `verify --app`: [`read_app`]'s verification.
@@ -1117,6 +1125,9 @@ mod tests {
         /// An index by application, as the embedded log keeps: (app, seq) → position, and
         /// each application's head.
         index: Option<(Entries, BTreeMap<String, u64>)>,
+        /// The application's read refuses messages that do not follow each other, as a
+        /// stream's does.
+        strict_read: bool,
     }
 
     impl AppIndex for Fixed {
@@ -1185,6 +1196,7 @@ mod tests {
                 head: rx,
                 garbled: Vec::new(),
                 index: None,
+                strict_read: false,
             }
         }
 
@@ -1214,12 +1226,20 @@ mod tests {
             Err(LogError::Unavailable("read-only".into()))
         }
         async fn read(&self, app: &str) -> Result<Vec<Envelope>, LogError> {
-            Ok(self
+            let events: Vec<Envelope> = self
                 .events
                 .iter()
                 .filter(|p| p.event.app == app)
                 .map(|p| p.event.clone())
-                .collect())
+                .collect();
+            let follow = events.iter().zip(1..).all(|(e, seq)| e.seq == seq);
+            match self.strict_read && !follow {
+                true => Err(LogError::Corrupt {
+                    position: 0,
+                    reason: "event on an application's subject has another seq".into(),
+                }),
+                false => Ok(events),
+            }
         }
         async fn read_all(
             &self,
@@ -1574,6 +1594,41 @@ mod tests {
             heads.insert("app-a".into(), 3);
         }
         let (_, r) = scan(&log);
+        assert_eq!(
+            r.findings(),
+            vec![
+                "BROKEN application app-a seq 2 (log position 4): a second copy of this event \
+                 (the same seq and hash), the one kept at log position 2: left out of the chain"
+            ],
+            "{r:?}"
+        );
+    }
+
+    /// Given a log without an index (a stream) whose read of an application refuses its
+    /// messages because a copy of seq 2 follows seq 3, when the application is read for
+    /// `verify --app`, `replay` or `dispute`, then it is read over the whole log instead, the
+    /// copy said as such, and its events kept: the dispute is not refused.
+    #[test]
+    fn a_stream_whose_read_refuses_an_application_is_scanned_instead() {
+        let genuine = chain();
+        let events: Vec<Envelope> = genuine.events.iter().map(|p| p.event.clone()).collect();
+        let mut log = Fixed::new(
+            &[
+                events[0].clone(),
+                events[1].clone(),
+                events[2].clone(),
+                events[1].clone(),
+            ],
+            &[1, 2, 3, 4],
+            4,
+        );
+        log.strict_read = true;
+        let (kept, r) = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(read_app(&log, "app-a", &key().public()))
+            .expect("read");
+        assert_eq!(kept.len(), 4);
         assert_eq!(
             r.findings(),
             vec![

@@ -295,6 +295,17 @@ fn versions_section(
         return out;
     }
     let (a, b) = (from.unwrap_or(first), to.unwrap_or(latest));
+    // From the older to the newer, whichever way they were picked: the comparison judges what a
+    // newer version does to data stored under the older (and advises upcasters that way), which
+    // read backwards would advise an upcaster from the newer to the older.
+    let (a, b) = if a > b {
+        out.push_str(&format!(
+            "<p class=\"note\">按旧版本到新版本比较：版本 {b} → {a} / compared from the older version to the newer: {b} → {a}</p>\n"
+        ));
+        (b, a)
+    } else {
+        (a, b)
+    };
     match reg.diff(subject, VersionRef::Number(a), VersionRef::Number(b)) {
         Ok(d) => {
             out.push_str("<div id=\"diff-result\">\n");
