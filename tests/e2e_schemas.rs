@@ -284,6 +284,10 @@ fn registry_pages_search_escape_and_link_to_json() {
     assert!(html.contains("application.supplement-requested"));
     assert_eq!(html.matches("<tr class=\"matter\">").count(), 0);
 
+    // A direction control typed into the search stays inside the echo (<bdi>), so it cannot
+    // reverse the rest of the line.
+    let html = String::from_utf8(anon.get("/registry?q=%E2%80%AEabc").body).expect("utf-8");
+    assert!(html.contains("“<bdi>\u{202e}abc</bdi>”"), "{html}");
     // What the caller typed comes back escaped, never as markup.
     let html = String::from_utf8(
         anon.get("/registry?q=%3Cscript%3Ealert(%22x%22)%3C%2Fscript%3E")

@@ -333,6 +333,7 @@ table{{border-collapse:collapse;width:100%;font-size:.9em}}td,th{{border:1px sol
 th{{background:#f3f3f3}}tr.bad td{{background:#fde8e8}}tr.good td{{background:#eaf6ea}}\
 .hash{{font-family:monospace;font-size:.8em;word-break:break-all}}.ok{{color:#16632b;font-weight:bold}}.broken{{color:#a00;font-weight:bold}}\
 ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font-weight:bold}}pre{{background:#f7f7f7;padding:1em;overflow:auto;font-size:.8em}}\
+@media print{{body{{margin:0;max-width:none;font-size:9pt}}table{{font-size:8pt}}tr{{break-inside:avoid}}details{{display:none}}}}\
 </style></head><body>",
         escape(&title)
     );

@@ -113,7 +113,7 @@ pub async fn page(query: RawQuery) -> Page {
     ));
     if !raw_q.is_empty() {
         main.push_str(&format!(
-            "<p id=\"result-count\">“{}” 的结果：{n_matters} 个事项，{n_events} 个事件 / {n_matters} matter(s), {n_events} event subject(s). <a href=\"/registry\">清除 / clear</a> · <a href=\"/v1/schemas\">JSON</a></p>\n",
+            "<p id=\"result-count\">“<bdi>{}</bdi>” 的结果：{n_matters} 个事项，{n_events} 个事件 / {n_matters} matter(s), {n_events} event subject(s). <a href=\"/registry\">清除 / clear</a> · <a href=\"/v1/schemas\">JSON</a></p>\n",
             escape(raw_q)
         ));
     }
