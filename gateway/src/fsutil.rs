@@ -41,6 +41,12 @@ fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> 
     Ok(())
 }
 
+/// Whether process `pid` no longer runs, as this system's `/proc` says; `false` (not known to be
+/// gone) where there is no `/proc` to ask. For leftovers named by the process that made them.
+pub fn process_is_gone(pid: &str) -> bool {
+    Path::new("/proc/self").exists() && !Path::new("/proc").join(pid).exists()
+}
+
 /// The data directory's files [`write_atomically`] writes, by the stem of their temporary name
 /// (`gateway.key` → `gateway.tmp.<pid>`): the key, the key kept aside, the region book, the log
 /// source, the demo's tokens, the saved feed cursors, the calendar.
@@ -81,7 +87,7 @@ pub fn remove_stale_temporaries(dir: &Path) {
         else {
             continue;
         };
-        let alive = Path::new("/proc").join(pid).exists();
+        let alive = !process_is_gone(pid);
         let stale = entry
             .metadata()
             .and_then(|m| m.modified())

@@ -198,9 +198,6 @@ fn remove_while_open(root: &Path) {
 /// Removes the copies in `dir` whose process is gone (killed before it could remove its own),
 /// where the system says which processes run (`/proc`).
 fn remove_orphans(dir: &Path) {
-    if !Path::new("/proc/self").exists() {
-        return;
-    }
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -214,7 +211,7 @@ fn remove_orphans(dir: &Path) {
         else {
             continue;
         };
-        if !Path::new("/proc").join(pid.to_string()).exists() {
+        if tongban_gateway::fsutil::process_is_gone(&pid.to_string()) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
