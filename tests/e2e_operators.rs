@@ -1936,7 +1936,10 @@ fn as_of_over_http_is_what_replay_gives() {
     let r = op.get(&format!("/ui/applications/{id}?seq=3"));
     assert_eq!(r.status, 200);
     let page = String::from_utf8_lossy(&r.body).into_owned();
-    assert!(page.contains("<dt>事件数</dt><dd>3</dd>"), "{page}");
+    assert!(
+        page.contains("<dt>事件数</dt><dd>3（截至第 3 号事件；全链共 "),
+        "{page}"
+    );
     // Access as for the events: no token 401, a region no party to it 404.
     assert_eq!(
         gw.client(None)

@@ -401,7 +401,17 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
         escape(&beijing(&t.as_of)),
         escape(status_zh(&t.status)),
         escape(&t.status),
-        shown.len(),
+        // A page to a point names it beside the whole chain's count, which the verdict and
+        // the download are of.
+        match shown.len() == events.len() {
+            true => shown.len().to_string(),
+            false => format!(
+                "{}（截至第 {} 号事件；全链共 {} 个，校验与下载均为全链）",
+                shown.len(),
+                last_folded,
+                events.len()
+            ),
+        },
     );
     verdict(&mut out, verification, public_key_hex, provenance);
     out.push_str("<h2>法定期限</h2>");
@@ -832,7 +842,8 @@ mod tests {
         assert!(!html.contains("补正材料："), "{html}");
     }
 
-    /// A report to a point in time counts and lists the events up to it, not the whole log.
+    /// A report to a point in time counts and lists the events up to it, and says that the
+    /// verdict and the download are of the whole chain.
     #[test]
     fn a_report_to_a_point_counts_the_events_up_to_it() {
         let events = crate::reconcile::tests::to_accepted("GD-9", "SL-9");
@@ -856,7 +867,12 @@ mod tests {
             &Default::default(),
         );
         assert_eq!(html.matches("<tr><td>").count(), 1);
-        assert!(html.contains("<dt>事件数</dt><dd>1</dd>"), "{html}");
+        assert!(
+            html.contains(
+                "<dt>事件数</dt><dd>1（截至第 1 号事件；全链共 3 个，校验与下载均为全链）</dd>"
+            ),
+            "{html}"
+        );
     }
 
     /// Given a supplement requested and supplied in the same second, when the evidence page is
