@@ -1279,6 +1279,8 @@ mod tests {
         let dir = DataDir(tmp.path().to_path_buf());
         let config = JetStreamConfig::new(server.url());
         write_key(&dir, [3; 32]);
+        // A directory a gateway ran on: its book is there with its projections.
+        write_book(&dir);
         {
             let log = JetStreamLog::open(&config).await.expect("open");
             crate::log::conformance::append_chain(&log, &crate::ids::new_v7(), 4).await;

@@ -168,10 +168,23 @@ impl NatsServer {
     /// [`NatsServer::start`] with `extra` appended to its configuration file (e.g. an
     /// `authorization` block), kept across restarts.
     pub fn start_with_config(extra: &str) -> NatsServer {
-        let mut server = NatsServer::single("single", true);
-        server.write_config(extra);
-        server.launch();
-        server
+        NatsServer::started("single", true, extra)
+    }
+
+    /// A single server started on a free port, and on another when the one found free was
+    /// taken before the server bound it (tests run in parallel, each finding ports the same way).
+    fn started(label: &str, jetstream: bool, extra: &str) -> NatsServer {
+        let mut tries = 0;
+        loop {
+            let mut server = NatsServer::single(label, jetstream);
+            server.write_config(extra);
+            server.spawn();
+            match server.ready_within(Duration::from_secs(20)) {
+                Ok(()) => return server,
+                Err(log) if log.contains("address already in use") && tries < 5 => tries += 1,
+                Err(log) => panic!("{log}"),
+            }
+        }
     }
 
     /// [`NatsServer::start`] with its HTTP monitoring on a port of its own, and a counter of
@@ -185,10 +198,7 @@ impl NatsServer {
 
     /// A server without JetStream (a plain NATS server a gateway might be pointed at).
     pub fn start_without_jetstream() -> NatsServer {
-        let mut server = NatsServer::single("plain", false);
-        server.write_config("");
-        server.launch();
-        server
+        NatsServer::started("plain", false, "")
     }
 
     /// A server of its own (no cluster) on a free port, not started yet.
@@ -293,19 +303,32 @@ impl NatsServer {
     /// Waits until a client connection gets the server's INFO line and the log says JetStream
     /// is up.
     fn wait_ready(&mut self, limit: Duration) {
+        if let Err(why) = self.ready_within(limit) {
+            panic!("{why}");
+        }
+    }
+
+    /// [`NatsServer::wait_ready`], saying why not (with the server's log) instead of panicking.
+    fn ready_within(&mut self, limit: Duration) -> Result<(), String> {
         let deadline = Instant::now() + limit;
         while Instant::now() < deadline {
             if let Some(child) = self.child.as_mut()
                 && let Ok(Some(status)) = child.try_wait()
             {
-                panic!("nats-server exited with {status}; log:\n{}", self.log());
+                return Err(format!(
+                    "nats-server exited with {status}; log:\n{}",
+                    self.log()
+                ));
             }
             if self.answers_info() && self.log().contains("Server is ready") {
-                return;
+                return Ok(());
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("nats-server did not become ready; log:\n{}", self.log());
+        Err(format!(
+            "nats-server did not become ready; log:\n{}",
+            self.log()
+        ))
     }
 
     fn answers_info(&self) -> bool {
