@@ -416,6 +416,61 @@ fn a_gateway_on_a_three_node_cluster_rides_out_losing_the_stream_leader() {
 /// loose, one mid-chain event deleted, then tightened: the gateway's reader would otherwise take
 /// the hole for a server catching up and `verify` would exit 2 ("nothing checked"), where the
 /// auditor must be told an event was removed.
+/// Given an application on a stream to which a copy of its seq 2 was published from outside
+/// (a tampered stream: the application's own read refuses its messages), when an operator asks
+/// for its evidence page, then the page is served from the messages as stored, the copy shown
+/// as such, instead of a 500; `tongban dispute` offline gives it too (exit 1, broken).
+#[test]
+fn the_evidence_page_of_a_tampered_stream_is_served() {
+    use async_nats::jetstream;
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-tampered-page");
+    let data = dir.0.join("data");
+    let gw = start_on_nats(&data, true, &nats);
+    let anon = gw.client(None);
+    let (body, origin) = example(&anon);
+    let tokens = tokens(&data);
+    let origin = gw.client(Some(&tokens[&origin]));
+    let id = success(&submit(&origin, "tampered-1", &body))["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    success(&origin.post(
+        &format!("/v1/applications/{id}/forward"),
+        &json!({"expected_seq": 1, "materials_checked": true}),
+    ));
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let js = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
+        let mut stream = js.get_stream("TONGBAN").await.expect("stream");
+        let last = stream.info().await.expect("info").state.last_sequence;
+        let forward = stream.get_raw_message(last).await.expect("message");
+        js.publish(forward.subject.to_string(), forward.payload)
+            .await
+            .expect("publish")
+            .await
+            .expect("ack");
+    });
+    let operator = gw.client(Some(&tokens["operator"]));
+    let page = operator.get(&format!("/ui/applications/{id}"));
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert_eq!(page.status, 200, "{html}");
+    assert!(html.contains("重复副本，未计入"), "{html}");
+    drop(gw);
+    let out = on_stream(&nats.url(), &data, &["dispute", &id]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("重复副本，未计入"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn verify_on_jetstream_reports_a_removed_message_as_a_gap() {
     use async_nats::jetstream;

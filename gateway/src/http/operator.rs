@@ -138,7 +138,7 @@ pub async fn dispute_page<L: EventLog>(
     let tools = tools()?;
     let events = s
         .gateway
-        .events(&principal, &id)
+        .events_as_stored(&principal, &id)
         .await
         .map_err(Problem::reading)?;
     let names = s
