@@ -418,8 +418,8 @@ fn a_gateway_on_a_three_node_cluster_rides_out_losing_the_stream_leader() {
 /// auditor must be told an event was removed.
 /// Given an application on a stream to which a copy of its seq 2 was published from outside
 /// (a tampered stream: the application's own read refuses its messages), when an operator asks
-/// for its evidence page, then the page is served from the messages as stored, the copy shown
-/// as such, instead of a 500; `tongban dispute` offline gives it too (exit 1, broken).
+/// for its evidence page or its replay, then they are served from the messages as stored, the
+/// copy shown as such, instead of a 500; `tongban dispute` offline gives it too (exit 1).
 #[test]
 fn the_evidence_page_of_a_tampered_stream_is_served() {
     use async_nats::jetstream;
@@ -456,6 +456,17 @@ fn the_evidence_page_of_a_tampered_stream_is_served() {
     let html = String::from_utf8_lossy(&page.body).into_owned();
     assert_eq!(page.status, 200, "{html}");
     assert!(html.contains("重复副本，未计入"), "{html}");
+    // The replay over HTTP reads them so too: the state of the chain, and its verdict broken.
+    let replay = operator.get(&format!("/v1/applications/{id}/replay"));
+    assert_eq!(
+        replay.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&replay.body)
+    );
+    let replay = replay.json();
+    assert_eq!(replay["status"], json!("forwarded"), "{replay}");
+    assert_eq!(replay["verification"]["intact"], json!(false), "{replay}");
     drop(gw);
     let out = on_stream(&nats.url(), &data, &["dispute", &id]);
     assert_eq!(

@@ -171,7 +171,7 @@ pub async fn replay<L: EventLog>(
     let tools = tools()?;
     let events = s
         .gateway
-        .events(&principal, &id)
+        .events_as_stored(&principal, &id)
         .await
         .map_err(Problem::reading)?;
     let value = tools.replay(
