@@ -735,10 +735,13 @@ async fn a_cluster_without_quorum_counts_as_unavailable_until_it_is_back() {
         cluster.kill9(1);
         cluster.kill9(2);
     });
+    // The node left may answer for its stream until it finds it has no quorum (its log says
+    // "has NO quorum, stalled"), which took some 20 s on a loaded host; then the head poll
+    // goes unanswered and the log counts as unavailable within seconds.
     let started = Instant::now();
     while log.available() {
         assert!(
-            started.elapsed() < Duration::from_secs(20),
+            started.elapsed() < Duration::from_secs(60),
             "still available without a quorum\n{}",
             cluster.logs()
         );
