@@ -84,17 +84,11 @@ pub fn clear_noting(
         Cursors::Drop => {
             // Dropped with their cursors; one that does not open is set aside all the same, to
             // find out what damaged it.
+            // (Another refusal to open is no matter here: they are removed below either way.)
             if dir.exists()
-                && let Err(ProjectionError::Unopenable { reason, .. }) =
-                    ProjectionStore::open_any_layout(dir).map(drop)
+                && let Err(e @ RebuildError::Remove { .. }) = open_or_set_aside(dir, "", note)
             {
-                let aside = set_aside(dir)?;
-                note(&format!(
-                    "the projections in {} do not open ({reason}); set aside as {} (delete it \
-                     once it is not wanted)",
-                    dir.display(),
-                    aside.display()
-                ));
+                return Err(e);
             }
             Vec::new()
         }
@@ -111,37 +105,26 @@ pub fn clear_noting(
             // And what the projections hold now, if they are still there (a gateway may have
             // run on them since): each region's furthest of the two.
             if dir.exists() {
-                match ProjectionStore::open_any_layout(dir) {
-                    Ok(store) => {
-                        for (region, position) in store.feed_cursors()? {
-                            let at = kept.entry(region).or_default();
-                            *at = (*at).max(position);
-                        }
+                let cursors_then = match (saved.exists(), cursors) {
+                    (true, _) => {
+                        "The regions' feed cursors are those saved by the interrupted rebuild \
+                         before"
                     }
-                    Err(ProjectionError::Unopenable { reason, .. }) => {
-                        let aside = set_aside(dir)?;
-                        note(&format!(
-                            "the projections in {} do not open ({reason}); set aside as {} \
-                             (delete it once it is not wanted) and built again from the log. {}",
-                            dir.display(),
-                            aside.display(),
-                            match (saved.exists(), cursors) {
-                                (true, _) => {
-                                    "The regions' feed cursors are those saved by the \
-                                     interrupted rebuild before"
-                                }
-                                (false, Cursors::KeepShared) => {
-                                    "On the stream, each region reads on from the cursor its \
-                                     gateways keep in the stream's bucket"
-                                }
-                                (false, _) => {
-                                    "Their regions' feed cursors are lost: each region's feed \
-                                     starts again from the beginning"
-                                }
-                            }
-                        ));
+                    (false, Cursors::KeepShared) => {
+                        "On the stream, each region reads on from the cursor its gateways keep \
+                         in the stream's bucket"
                     }
-                    Err(e) => return Err(e.into()),
+                    (false, _) => {
+                        "Their regions' feed cursors are lost: each region's feed starts again \
+                         from the beginning"
+                    }
+                };
+                let more = format!(" and built again from the log. {cursors_then}");
+                if let Some(store) = open_or_set_aside(dir, &more, note)? {
+                    for (region, position) in store.feed_cursors()? {
+                        let at = kept.entry(region).or_default();
+                        *at = (*at).max(position);
+                    }
                 }
             }
             let kept: Vec<(String, u64)> = kept.into_iter().collect();
@@ -165,6 +148,29 @@ pub fn clear_noting(
         _ => {}
     }
     Ok(store)
+}
+
+/// The projections in `dir` opened, or, when they do not open, set aside ([`set_aside`]) and
+/// `None`, telling `note` so, with `more` after what it says.
+fn open_or_set_aside(
+    dir: &Path,
+    more: &str,
+    note: &mut dyn FnMut(&str),
+) -> Result<Option<ProjectionStore>, RebuildError> {
+    match ProjectionStore::open_any_layout(dir) {
+        Ok(store) => Ok(Some(store)),
+        Err(ProjectionError::Unopenable { reason, .. }) => {
+            let aside = set_aside(dir)?;
+            note(&format!(
+                "the projections in {} do not open ({reason}); set aside as {} (delete it once \
+                 it is not wanted){more}",
+                dir.display(),
+                aside.display()
+            ));
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Renames the projections in `dir` to a sibling named for this moment
