@@ -115,10 +115,7 @@ pub fn ready_to_open(dir: &std::path::Path) -> Result<(), NotReady> {
         }
     }
     match missing_file(dir) {
-        Some(missing) if !dir.join("version").exists() || version_empty(dir) => {
-            Err(NotReady::NoVersion(missing))
-        }
-        Some(missing) => Err(NotReady::NoLock(missing)),
+        Some(missing) => Err(missing),
         None => Ok(()),
     }
 }
@@ -209,7 +206,7 @@ pub fn remove_unfinished(dir: &std::path::Path) -> std::io::Result<bool> {
 /// - `version`: fjall's format marker, written when the store is made. Without it fjall takes
 ///   the directory for a new store and would start one over the old files, so it must be there
 ///   before fjall opens the directory at all.
-pub fn missing_file(dir: &std::path::Path) -> Option<String> {
+pub fn missing_file(dir: &std::path::Path) -> Option<NotReady> {
     let holds_store = dir.join("keyspaces").is_dir()
         || std::fs::read_dir(dir).is_ok_and(|entries| {
             entries
@@ -221,16 +218,16 @@ pub fn missing_file(dir: &std::path::Path) -> Option<String> {
     }
     let version = dir.join("version");
     if version_empty(dir) {
-        return Some(format!(
+        return Some(NotReady::NoVersion(format!(
             "{} is empty, though the directory holds a store (its journal and keyspaces): it \
              is fjall's format marker, written when the store was made. Nothing was opened. Copy \
              the file back from where this directory came from; every store this build makes \
              has the same one, so the file of the same name in a new data directory serves too",
             version.display()
-        ));
+        )));
     }
     if !version.exists() {
-        return Some(format!(
+        return Some(NotReady::NoVersion(format!(
             "{} is missing, though the directory holds a store (its journal and keyspaces): it \
              is fjall's format marker, written when the store was made, and a copy or backup \
              left it out. Nothing was opened (without it, fjall would start a new, empty store \
@@ -238,18 +235,18 @@ pub fn missing_file(dir: &std::path::Path) -> Option<String> {
              store this build makes has the same one, so the file of the same name in a new data \
              directory serves too",
             version.display()
-        ));
+        )));
     }
     let lock = dir.join("lock");
     if !lock.exists() {
-        return Some(format!(
+        return Some(NotReady::NoLock(format!(
             "{} is missing: it is fjall's lock file, an empty file that marks the store as open, \
              and backup tools often leave it out. Nothing is damaged and nothing was opened: \
              recreate it as an empty file (`touch {}`) while no tongban process uses this data \
              directory, and start again",
             lock.display(),
             lock.display()
-        ));
+        )));
     }
     None
 }
