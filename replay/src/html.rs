@@ -98,6 +98,15 @@ fn broken_zh(b: &crate::verify::BrokenLink, given_key: bool) -> String {
         ChainError::Copy { of: None } => {
             "同一事件（序号与哈希相同）的第二份副本；不计入证据链".into()
         }
+        ChainError::Displaced { after, before } => format!(
+            "存放在{}，不在其序号的位置（该申请的事件一个不少，按序号衔接的哈希链完整；日志中的存放次序被改动）",
+            match (after, before) {
+                (Some(a), Some(b)) => format!("第 {a} 号与第 {b} 号事件之间"),
+                (Some(a), None) => format!("最后，第 {a} 号事件之后"),
+                (None, Some(b)) => format!("最前，第 {b} 号事件之前"),
+                (None, None) => "别处".to_string(),
+            }
+        ),
     };
     format!("{}：{why}", place_zh(&b.app, b.seq, b.position))
 }
@@ -1028,6 +1037,29 @@ mod tests {
             "{html}"
         );
         assert_eq!(row_of(&html, "证据链断开，未计入"), 2, "{html}");
+    }
+
+    /// Given a log holding an application's seq 3 and 4 in each other's places, when the
+    /// evidence page is made, then it says one break, the event out of its place and between
+    /// which it is stored, that none is missing, and folds the whole chain (suspended): it said
+    /// three breaks, each "中间的事件缺失".
+    #[test]
+    fn a_page_of_two_events_in_each_others_places_says_so() {
+        let events = crate::reconcile::tests::suspended("GD-9");
+        let key = GatewayKey::from_seed([5; 32]).public();
+        let mut swapped = events.clone();
+        swapped.swap(2, 3);
+        let html = page(&swapped, &key, &Default::default());
+        assert!(html.contains("发现 1 处断裂"), "{html}");
+        assert!(
+            html.contains(
+                "第 4 号事件：存放在第 2 号与第 3 号事件之间，不在其序号的位置（该申请的事件一个不少"
+            ),
+            "{html}"
+        );
+        assert!(!html.contains("缺失"), "{html}");
+        assert!(!html.contains("id=\"chain-stops\""), "{html}");
+        assert_chinese(&html);
     }
 
     /// Given the offline tools' knowledge of where the key and the calendar came from, when the

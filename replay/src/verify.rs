@@ -646,33 +646,141 @@ fn check(report: &mut Report, e: &Envelope, position: Option<u64>, linked: Resul
     }
 }
 
-/// Verifies one application's events in seq order: each one `app`'s, chained, sealed, signed
-/// under `key`, and readable as its type.
+/// Verifies one application's events as given (the log's order): each one `app`'s, chained,
+/// sealed, signed under `key`, and readable as its type. A byte-identical copy of the event before
+/// it is said as a copy and left out of the chain, as is an event of another application.
 pub fn verify_events(app: &str, events: &[Envelope], key: &PublicKey) -> Report {
     let mut report = Report {
         applications: u64::from(!events.is_empty()),
         scope: Some(app.to_string()),
+        events: events.len() as u64,
         ..Report::default()
     };
-    let mut previous: Option<&Envelope> = None;
+    // What keeps each event out of the chain, if anything.
+    let mut outside: Vec<Option<ChainError>> = Vec::with_capacity(events.len());
+    let mut chained: Vec<&Envelope> = Vec::with_capacity(events.len());
     for e in events {
-        report.events += 1;
-        let linked = if e.app != app {
-            Err(ChainError::WrongApp {
+        if e.app != app {
+            outside.push(Some(ChainError::WrongApp {
                 expected: app.to_string(),
                 found: e.app.clone(),
-            })
-        } else if previous.is_some_and(|p| p.seq == e.seq && p.hash == e.hash) {
+            }));
+        } else if chained
+            .last()
+            .is_some_and(|p| p.seq == e.seq && p.hash == e.hash)
+        {
             // Said as a copy; the chain goes on from the first.
-            check(&mut report, e, None, Err(ChainError::Copy { of: None }));
-            continue;
+            outside.push(Some(ChainError::Copy { of: None }));
         } else {
-            e.verify_link(previous, key)
+            outside.push(None);
+            chained.push(e);
+        }
+    }
+    let mut links = link_stored(&chained, key).0.into_iter();
+    for (e, outside) in events.iter().zip(outside) {
+        let linked = match outside {
+            Some(error) => Err(error),
+            None => links.next().unwrap_or(Ok(())),
         };
         check(&mut report, e, None, linked);
-        previous = Some(e);
     }
     report
+}
+
+/// Each event's link, and the index of the event the chain ends with ([`link_stored`]).
+type Linked = (Vec<Result<(), ChainError>>, Option<usize>);
+
+/// One application's events, in the order stored (copies and other applications' events left
+/// out), linked into its chain: each checked against the one stored before it. But where they
+/// are seqs 1 to n, each once, each linked and signed after the event of the seq before, and
+/// only stored in another order (two in each other's places, one moved), the events out of
+/// place are said so ([`ChainError::Displaced`]) and the rest link: checked one after the
+/// other, the events around each would read as gaps, and a gap says events are missing when
+/// all are there. The fewest events are called out of place: those off the longest run stored
+/// in seq order. Returns each event's link and the index of the event the chain ends with.
+fn link_stored(events: &[&Envelope], key: &PublicKey) -> Linked {
+    if let Some(displaced) = displaced(events, key) {
+        return displaced;
+    }
+    let links = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let previous = i
+                .checked_sub(1)
+                .and_then(|j| events.get(j))
+                .map(|p| (p.seq, p.hash.as_str()));
+            e.verify_after(previous, key)
+        })
+        .collect();
+    (links, events.len().checked_sub(1))
+}
+
+/// [`link_stored`] for events that are a whole, intact chain stored out of its order; `None`
+/// when they are not (stored in order, a seq missing or twice, a link or seal broken).
+fn displaced(events: &[&Envelope], key: &PublicKey) -> Option<Linked> {
+    let in_order = |(i, e): (usize, &&Envelope)| usize::try_from(e.seq).ok() == i.checked_add(1);
+    if events.iter().enumerate().all(in_order) {
+        return None;
+    }
+    // Where the event of each seq is stored; every slot filled once, or it is no whole chain.
+    let mut by_seq: Vec<Option<usize>> = vec![None; events.len()];
+    for (i, e) in events.iter().enumerate() {
+        let slot = usize::try_from(e.seq)
+            .ok()
+            .and_then(|seq| seq.checked_sub(1))
+            .and_then(|s| by_seq.get_mut(s))?;
+        if slot.replace(i).is_some() {
+            return None;
+        }
+    }
+    let mut previous: Option<(u64, &str)> = None;
+    for &i in &by_seq {
+        let e = events.get(i?)?;
+        e.verify_after(previous, key).ok()?;
+        previous = Some((e.seq, e.hash.as_str()));
+    }
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    let in_place = longest_increasing(&seqs);
+    let links = in_place
+        .iter()
+        .enumerate()
+        .map(|(i, &kept)| match kept {
+            true => Ok(()),
+            false => Err(ChainError::Displaced {
+                after: i.checked_sub(1).and_then(|j| seqs.get(j)).copied(),
+                before: seqs.get(i + 1).copied(),
+            }),
+        })
+        .collect();
+    Some((links, by_seq.last().copied().flatten()))
+}
+
+/// Which of `values` make up a longest strictly increasing run of them (not necessarily next to
+/// each other), in O(n log n).
+fn longest_increasing(values: &[u64]) -> Vec<bool> {
+    // ends[k]: the index of the smallest value a run of length k + 1 ends with so far.
+    let mut ends: Vec<usize> = Vec::new();
+    let mut before: Vec<Option<usize>> = vec![None; values.len()];
+    for (i, v) in values.iter().enumerate() {
+        let k = ends.partition_point(|&e| values.get(e).is_some_and(|w| w < v));
+        if let Some(slot) = before.get_mut(i) {
+            *slot = k.checked_sub(1).and_then(|p| ends.get(p)).copied();
+        }
+        match ends.get_mut(k) {
+            Some(end) => *end = i,
+            None => ends.push(i),
+        }
+    }
+    let mut kept = vec![false; values.len()];
+    let mut at = ends.last().copied();
+    while let Some(i) = at {
+        if let Some(k) = kept.get_mut(i) {
+            *k = true;
+        }
+        at = before.get(i).copied().flatten();
+    }
+    kept
 }
 
 /// One application's events and their verification, as `verify --app`, `replay` and `dispute`
@@ -882,17 +990,32 @@ impl<'a> Scan<'a> {
     /// Checks `e`, read at `position`, against its application's last event so far and against
     /// the index, and makes it that application's last.
     fn link(&mut self, e: &Envelope, position: u64) -> Result<(), LogError> {
-        let report = &mut self.report;
         let previous = self.tails.get(&e.app).map(|t| (t.seq, t.hash.as_str()));
         if previous.is_none() {
-            report.applications += 1;
+            self.report.applications += 1;
         }
-        check(
-            report,
-            e,
-            Some(position),
-            e.verify_after(previous, self.key),
+        let linked = e.verify_after(previous, self.key);
+        self.record(e, position, linked)?;
+        self.tails.insert(
+            e.app.clone(),
+            Tail {
+                seq: e.seq,
+                hash: e.hash.clone(),
+                headed: false,
+            },
         );
+        Ok(())
+    }
+
+    /// Records how `e`, read at `position`, links, and checks it against the index.
+    fn record(
+        &mut self,
+        e: &Envelope,
+        position: u64,
+        linked: Result<(), ChainError>,
+    ) -> Result<(), LogError> {
+        let report = &mut self.report;
+        check(report, e, Some(position), linked);
         if let Some(index) = self.index {
             match index.position(&e.app, e.seq)? {
                 Some(q) if q == position => self.indexed += 1,
@@ -904,14 +1027,6 @@ impl<'a> Scan<'a> {
                 }),
             }
         }
-        self.tails.insert(
-            e.app.clone(),
-            Tail {
-                seq: e.seq,
-                hash: e.hash.clone(),
-                headed: false,
-            },
-        );
         Ok(())
     }
 
@@ -943,16 +1058,42 @@ impl<'a> Scan<'a> {
             copy_of[copy] = at.get(genuine).copied();
             first.insert((e.seq, e.hash.as_str()), genuine);
         }
+        let chained: Vec<&Envelope> = kept
+            .iter()
+            .zip(&copy_of)
+            .filter(|(_, copy)| copy.is_none())
+            .map(|(e, _)| e)
+            .collect();
+        let (links, end) = link_stored(&chained, self.key);
+        let end = end
+            .and_then(|i| chained.get(i))
+            .map(|e| (e.app.clone(), e.seq, e.hash.clone()));
+        let mut links = links.into_iter();
         for ((e, &position), copy) in kept.iter().zip(&at).zip(&copy_of) {
-            match copy {
-                Some(of) => check(
-                    &mut self.report,
-                    e,
-                    Some(position),
-                    Err(ChainError::Copy { of: Some(*of) }),
-                ),
-                None => self.link(e, position)?,
-            }
+            let linked = match copy {
+                Some(of) => {
+                    check(
+                        &mut self.report,
+                        e,
+                        Some(position),
+                        Err(ChainError::Copy { of: Some(*of) }),
+                    );
+                    continue;
+                }
+                None => links.next().unwrap_or(Ok(())),
+            };
+            self.record(e, position, linked)?;
+        }
+        if let Some((app, seq, hash)) = end {
+            self.report.applications += 1;
+            self.tails.insert(
+                app,
+                Tail {
+                    seq,
+                    hash,
+                    headed: false,
+                },
+            );
         }
         self.kept = kept;
         self.kept_at = at;
@@ -1637,6 +1778,124 @@ mod tests {
             ],
             "{r:?}"
         );
+    }
+
+    /// A chain of `n` events of app-a.
+    fn chain_of(n: usize) -> Vec<Envelope> {
+        let k = key();
+        let mut events: Vec<Envelope> =
+            vec![forwarded("app-a", json!({"materials_checked": true}))];
+        while events.len() < n {
+            let more = content(json!({"materials_checked": true}));
+            let next = Envelope::sealed_after(events.last(), "app-a", more, &k);
+            events.push(next);
+        }
+        events
+    }
+
+    /// Given an application whose events 3 and 4 are stored in each other's places, when it is
+    /// verified (as the evidence page and `replay` do, in the order given, and as `verify --app`
+    /// does on a stream, by scanning the log), then one event is said to be out of its place,
+    /// with what it is stored after, and none is said to be missing: checked one after the
+    /// other they were three gaps "with events missing".
+    #[test]
+    fn two_events_in_each_others_places_are_said_out_of_place_not_missing() {
+        let events = chain_of(5);
+        let stored: Vec<Envelope> = [0, 1, 3, 2, 4].iter().map(|&i| events[i].clone()).collect();
+        let r = verify_events("app-a", &stored, &key().public());
+        assert_eq!(r.verdict(), Verdict::Broken);
+        assert_eq!(
+            r.findings(),
+            vec![
+                "BROKEN application app-a seq 4: stored between seq 2 and seq 3, out of its place \
+                 in seq order (none of the application's events is missing and their chain is intact \
+                 in seq order; the log's order of them was changed)"
+            ],
+            "{r:?}"
+        );
+
+        let mut log = Fixed::new(&stored, &[1, 2, 3, 4, 5], 5);
+        log.strict_read = true;
+        let (kept, r) = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(read_app(&log, "app-a", &key().public()))
+            .expect("read");
+        assert_eq!(kept.len(), 5);
+        assert_eq!(
+            r.findings(),
+            vec![
+                "BROKEN application app-a seq 4 (log position 3): stored between seq 2 and seq 3, \
+                 out of its place in seq order (none of the application's events is missing and their chain \
+                 is intact in seq order; the log's order of them was changed)"
+            ],
+            "{r:?}"
+        );
+    }
+
+    /// Given an application's first event moved to the end, or one event moved two places on,
+    /// when verified, then only the moved event is out of place; given events stored out of
+    /// order where one is also missing, or one of them altered, then they are breaks as before:
+    /// "out of place" is said only of a whole chain intact in seq order.
+    #[test]
+    fn only_a_whole_intact_chain_stored_out_of_order_is_said_out_of_place() {
+        let events = chain_of(5);
+        let public = key().public();
+        let order =
+            |ix: &[usize]| -> Vec<Envelope> { ix.iter().map(|&i| events[i].clone()).collect() };
+        let out_of_place = |r: &Report| -> Vec<(u64, Option<u64>, Option<u64>)> {
+            r.broken
+                .iter()
+                .map(|b| match b.error {
+                    ChainError::Displaced { after, before } => (b.seq, after, before),
+                    ref other => panic!("not out of place: {other:?}"),
+                })
+                .collect()
+        };
+        let r = verify_events("app-a", &order(&[1, 2, 3, 4, 0]), &public);
+        assert_eq!(out_of_place(&r), [(1, Some(5), None)], "{r:?}");
+        let r = verify_events("app-a", &order(&[0, 2, 3, 1, 4]), &public);
+        assert_eq!(out_of_place(&r), [(2, Some(4), Some(5))], "{r:?}");
+        let r = verify_events("app-a", &order(&[4, 0, 1, 2, 3]), &public);
+        assert_eq!(out_of_place(&r), [(5, None, Some(1))], "{r:?}");
+        // In order: intact, nothing out of place.
+        assert!(verify_events("app-a", &events, &public).chain_intact());
+
+        // Seq 2 missing as well: gaps, as before.
+        let r = verify_events("app-a", &order(&[0, 3, 2, 4]), &public);
+        assert!(
+            r.broken
+                .iter()
+                .all(|b| matches!(b.error, ChainError::SeqGap { .. })),
+            "{r:?}"
+        );
+        // Seq 3 rewritten after sealing and stored out of place: not a whole intact chain.
+        let mut altered = order(&[0, 1, 3, 2, 4]);
+        altered[3].actor = "440000/someone-else".into();
+        let r = verify_events("app-a", &altered, &public);
+        assert_eq!(r.verdict(), Verdict::Broken);
+        assert!(
+            !r.broken
+                .iter()
+                .any(|b| matches!(b.error, ChainError::Displaced { .. })),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn the_longest_increasing_run_is_found() {
+        assert_eq!(longest_increasing(&[]), Vec::<bool>::new());
+        assert_eq!(longest_increasing(&[1, 2, 3]), [true, true, true]);
+        assert_eq!(
+            longest_increasing(&[2, 3, 4, 5, 1]),
+            [true, true, true, true, false]
+        );
+        assert_eq!(
+            longest_increasing(&[1, 3, 4, 2, 5]),
+            [true, true, true, false, true]
+        );
+        let kept = longest_increasing(&[3, 1, 2]);
+        assert_eq!(kept, [false, true, true]);
     }
 
     /// `chain()` with app-a's latest event (seq 3, log position 3) removed, its index entry

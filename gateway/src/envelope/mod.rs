@@ -79,6 +79,22 @@ pub enum ChainError {
         None => String::new(),
     })]
     Copy { of: Option<u64> },
+    /// Sealed, signed and linked to the event of the seq before it, but stored out of that
+    /// order: between the events of seq `after` and `before` as the log keeps them (`None`: it
+    /// is stored first, or last). The application's events are all there, each once, and their
+    /// chain is intact in seq order; the order the log keeps them in was changed (two stored in
+    /// each other's places, one moved). Told apart from a gap, which would say events are
+    /// missing.
+    #[error("stored {}, out of its place in seq order (none of the application's events is missing and their chain is intact in seq order; the log's order of them was changed)", match (after, before) {
+        (Some(a), Some(b)) => format!("between seq {a} and seq {b}"),
+        (Some(a), None) => format!("last, after seq {a}"),
+        (None, Some(b)) => format!("first, before seq {b}"),
+        (None, None) => "alone".to_string(),
+    })]
+    Displaced {
+        after: Option<u64>,
+        before: Option<u64>,
+    },
 }
 
 /// How a `sig` departs from 128 lowercase hex digits ([`ChainError::SigFormat`]).
