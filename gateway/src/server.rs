@@ -646,8 +646,8 @@ pub async fn open_jetstream(
     };
     config.signer = Some(key.public().to_hex());
     // The projections' log is checked before the cursors' bucket is bound to the stream (which
-    // drops another stream's cursors), and recorded only once the key is checked too: a start
-    // that is refused changes nothing in the data directory.
+    // drops another stream's cursors), and recorded only once the key and the projections'
+    // checkpoint are checked too: a start that is refused changes nothing in the data directory.
     let mut first_start: Option<String> = None;
     let opening = JetStreamLog::open_checked(&config, |source| {
         if follows_none(dir, follows.as_deref(), source)? {
@@ -703,9 +703,6 @@ pub async fn open_jetstream(
     // its book is copied in from another gateway's, which the start warns of when it is not.
     // (A directory a gateway has run on is not new, whatever its log-source says.)
     let joining = first_start.is_some() && earlier_life.is_none();
-    if let Some(source) = first_start {
-        rebind_log_source(dir, &source)?;
-    }
     let store = ProjectionStore::open(&dir.projections())?;
     if let Err(e) = check_checkpoint_event(&store, dir, &log).await {
         // A read the server refused for lack of a right times out: name the right.
@@ -716,6 +713,11 @@ pub async fn open_jetstream(
     }
     if !joining {
         check_kept_files(dir, *log.head().borrow(), Some(&config.stream))?;
+    }
+    // Recorded once the projections are known to follow this stream: a start refused above
+    // leaves the directory naming no log, as it came.
+    if let Some(source) = first_start {
+        rebind_log_source(dir, &source)?;
     }
     let opened = open_with(dir, log, store)?;
     if let Err(e) = share_cursors(&opened.gateway, &opened.book).await {
@@ -1419,6 +1421,24 @@ mod tests {
             "{refused}"
         );
         assert!(refused.to_string().contains("tongban rebuild"), "{refused}");
+        // The same directory restored without its log-source: refused alike, and it is not
+        // recorded either (it was, before the check: the next start then took the directory for
+        // one that follows the stream).
+        let unnamed = DataDir(tmp.path().join("second-unnamed"));
+        crate::testutil::copy_dir(&second.0, &unnamed.0);
+        std::fs::remove_file(unnamed.log_source()).expect("remove log-source");
+        let refused = open_jetstream(&unnamed, &config)
+            .await
+            .err()
+            .expect("refused");
+        assert!(
+            matches!(
+                refused,
+                ServeError::ProjectionsOfAnotherHistory { position: 4, .. }
+            ),
+            "{refused}"
+        );
+        assert!(!unnamed.log_source().exists(), "log-source was written");
     }
 
     /// Writes a gateway key from `seed` into the data directory, as copying one there does
