@@ -238,7 +238,7 @@ impl Problem {
         let context =
             match (what == LogUse::Append && unacknowledged) || what == LogUse::Acknowledge {
                 true => context,
-                false => match NothingWritten::take(failed) {
+                false => match NothingWritten::take(failed, Back::of(what, e)) {
                     Some(0) => context,
                     Some(suppressed) => {
                         tracing::error!(
@@ -325,7 +325,30 @@ struct Pending {
 
 type LastLine = Option<Throttle>;
 
-static NOTHING_WRITTEN: std::sync::Mutex<Vec<(&'static str, LastLine)>> =
+/// What the log's availability, as [`report_nothing_written`] asks it, says of a kind of
+/// failure's end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Back {
+    /// An append refused before it was sent: over once the log takes writes again.
+    Writes,
+    /// A read the log could not be reached for: over once it can be reached again.
+    Reachable,
+    /// A failure of the log's storage: its availability does not see it end, so its count
+    /// waits for the quiet, and no line says the log is back.
+    Unseen,
+}
+
+impl Back {
+    fn of(what: LogUse, e: &LogError) -> Back {
+        match (what, e) {
+            (_, LogError::Storage(_)) => Back::Unseen,
+            (LogUse::Append, _) => Back::Writes,
+            _ => Back::Reachable,
+        }
+    }
+}
+
+static NOTHING_WRITTEN: std::sync::Mutex<Vec<(&'static str, Back, LastLine)>> =
     std::sync::Mutex::new(Vec::new());
 
 impl NothingWritten {
@@ -341,17 +364,17 @@ impl NothingWritten {
 
     /// Whether this failure, of the kind `failed` says, is logged: `Some(n)`, with the `n` of
     /// its kind not logged since its last line, or `None` (counted for the next).
-    fn take(failed: &'static str) -> Option<u64> {
+    fn take(failed: &'static str, back: Back) -> Option<u64> {
         let mut kinds = NOTHING_WRITTEN
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let (now, wall) = (std::time::Instant::now(), crate::time::Timestamp::now());
-        match kinds.iter_mut().find(|(kind, _)| *kind == failed) {
-            Some((_, last)) => Self::take_at(last, now, wall),
+        match kinds.iter_mut().find(|(kind, _, _)| *kind == failed) {
+            Some((_, _, last)) => Self::take_at(last, now, wall),
             None => {
                 let mut last = None;
                 let logged = Self::take_at(&mut last, now, wall);
-                kinds.push((failed, last));
+                kinds.push((failed, back, last));
                 logged
             }
         }
@@ -432,21 +455,37 @@ impl NothingWritten {
         Some((throttle.pending.take()?, back))
     }
 
-    /// Writes the counts [`NothingWritten::flush_at`] finds due, one line each kind.
+    /// [`NothingWritten::flush_at`] for a kind whose end the log's availability shows as `seen`
+    /// says, with what its line says came after the failures: the log taking writes again, being
+    /// reached again (a failed read), or none since. A failure of the log's storage is never said
+    /// to be over because the log is available: that does not see it.
+    fn due_at(
+        last: &mut LastLine,
+        seen: Back,
+        now: std::time::Instant,
+        available: bool,
+    ) -> Option<(Pending, &'static str)> {
+        let available = available && seen != Back::Unseen;
+        let (pending, back) = Self::flush_at(last, now, available)?;
+        let after = match (back, seen) {
+            (true, Back::Writes) => "the event log takes writes again",
+            (true, _) => "the event log can be reached again",
+            (false, _) => "none since",
+        };
+        Some((pending, after))
+    }
+
+    /// Writes the counts [`NothingWritten::due_at`] finds due, one line each kind.
     fn flush(available: bool) {
         let mut kinds = NOTHING_WRITTEN
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = std::time::Instant::now();
-        for (failed, last) in kinds.iter_mut() {
-            let Some((p, back)) = Self::flush_at(last, now, available) else {
+        for (failed, seen, last) in kinds.iter_mut() {
+            let Some((p, after)) = Self::due_at(last, *seen, now, available) else {
                 continue;
             };
             let (count, from, to) = (p.count, p.first.to_rfc3339(), p.last.to_rfc3339());
-            let after = match back {
-                true => "the event log takes writes again",
-                false => "none since",
-            };
             tracing::error!(
                 suppressed = count,
                 from = %from,
@@ -922,6 +961,39 @@ mod nothing_written_tests {
         assert_eq!(
             NothingWritten::take_at(&mut last, at(72_000), Timestamp(72_000)),
             Some(0)
+        );
+    }
+
+    /// Given failures of each kind counted and over, when the log is available, then a refused
+    /// append's count says the log takes writes again and a failed read's that it can be reached
+    /// again, at once; a failed storage's waits for its interval and the quiet, and says none
+    /// since: the log's availability does not see storage fail. (Every count said the log takes
+    /// writes again, a failed read's too.)
+    #[test]
+    fn what_a_count_says_came_after_depends_on_what_failed() {
+        use super::Back;
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut said = Vec::new();
+        for seen in [Back::Writes, Back::Reachable, Back::Unseen] {
+            let mut last = None;
+            for ms in [0, 100, 200] {
+                NothingWritten::take_at(&mut last, at(ms), Timestamp(ms as i64));
+            }
+            let soon = NothingWritten::due_at(&mut last, seen, at(1_000), true);
+            let later = NothingWritten::due_at(&mut last, seen, at(11_000), true);
+            said.push((
+                soon.map(|(p, after)| (p.count, after)),
+                later.map(|(p, after)| (p.count, after)),
+            ));
+        }
+        assert_eq!(
+            said,
+            [
+                (Some((2, "the event log takes writes again")), None),
+                (Some((2, "the event log can be reached again")), None),
+                (None, Some((2, "none since"))),
+            ]
         );
     }
 
