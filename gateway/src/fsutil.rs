@@ -41,6 +41,35 @@ fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> 
     Ok(())
 }
 
+/// Makes the directory `dir` (and any parent of it missing) for its owner alone (mode 0700): a
+/// data directory holds applicants' personal data (the log, the projections, the evidence), and
+/// fjall writes its files under the process's umask, 0644 as a rule, readable by every local
+/// user inside a directory they may enter. A directory there already is left as it is
+/// ([`open_to_others`] tells whether it is open).
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// The mode of the directory `dir` when users other than its owner may enter or list it (any of
+/// its group's or others' bits set), `None` when they may not or where there are no such modes.
+pub fn open_to_others(dir: &Path) -> std::io::Result<Option<u32>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
+        Ok((mode & 0o077 != 0).then_some(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = std::fs::metadata(dir)?;
+        Ok(None)
+    }
+}
+
 /// Whether process `pid` no longer runs, as this system's `/proc` says; `false` (not known to be
 /// gone) where there is no `/proc` to ask. For leftovers named by the process that made them.
 pub fn process_is_gone(pid: &str) -> bool {
@@ -112,6 +141,28 @@ pub fn remove_stale_temporaries(dir: &Path) {
 
 #[cfg(test)]
 mod tests {
+    /// Given no data directory, when one is made (and a parent missing with it), then only its
+    /// owner may enter either, and it is not said to be open; given one made open to all, it is
+    /// said with its mode. (Made with the umask's 0755, fjall's 0644 files inside were readable
+    /// by every local user.)
+    #[cfg(unix)]
+    #[test]
+    fn a_data_directory_is_made_for_its_owner_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = crate::testutil::TempDir::new("private-dir");
+        let dir = tmp.path().join("parent/data");
+        super::create_private_dir(&dir).expect("made");
+        for made in [&dir, &tmp.path().join("parent")] {
+            let mode = std::fs::metadata(made).expect("meta").permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700, "{}", made.display());
+        }
+        assert_eq!(super::open_to_others(&dir).expect("read"), None);
+        super::create_private_dir(&dir).expect("there already: fine");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        super::create_private_dir(&dir).expect("left as it is");
+        assert_eq!(super::open_to_others(&dir).expect("read"), Some(0o755));
+    }
+
     /// Given temporary files of a process that is gone and of this one, and a file whose name
     /// only looks alike, when the directory is cleared of stale temporaries, then only the
     /// first goes.

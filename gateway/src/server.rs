@@ -389,7 +389,18 @@ fn create_dir(dir: &DataDir) -> Result<(), ServeError> {
             dir: dir.0.display().to_string(),
         });
     }
-    std::fs::create_dir_all(&dir.0).map_err(|source| data_dir_io(dir, &dir.0, source))?;
+    crate::fsutil::create_private_dir(&dir.0).map_err(|source| data_dir_io(dir, &dir.0, source))?;
+    // One made by an earlier version, or by hand, may be open to every local user: said at
+    // every start, not changed (an operator may have opened it to a backup's group on purpose).
+    if let Ok(Some(mode)) = crate::fsutil::open_to_others(&dir.0) {
+        tracing::warn!(
+            dir = %dir.0.display(),
+            mode = %format!("{mode:03o}"),
+            "the data directory is open to other local users, and its log, projections and \
+             evidence hold applicants' personal data, in files fjall makes readable to all who \
+             may enter it: `chmod 700` it unless others must read it (SECURITY.md)"
+        );
+    }
     crate::fsutil::remove_stale_temporaries(&dir.0);
     Ok(())
 }
