@@ -429,6 +429,25 @@ fn the_bearer_scheme_is_case_insensitive() {
         )
         .expect("GET");
     assert_eq!(r.status, 401);
+    // Two tokens, in either order (a proxy adding its own): refused, not acted on by the first.
+    let other = format!("Bearer {}", tokens["310000"]);
+    let own = format!("Bearer {token}");
+    for pair in [[&own, &other], [&other, &own]] {
+        let r = anon
+            .send(
+                "GET",
+                "/v1/regions/440000/inbox",
+                &[("Authorization", pair[0]), ("Authorization", pair[1])],
+                None,
+            )
+            .expect("GET");
+        assert_eq!(r.status, 401, "{}", String::from_utf8_lossy(&r.body));
+        assert!(
+            String::from_utf8_lossy(&r.body).contains("more than one Authorization header"),
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
 }
 
 /// Given a running gateway whose regions.json is then broken, when requests keep coming, then

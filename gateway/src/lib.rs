@@ -26,6 +26,7 @@ pub mod random;
 pub mod sample;
 pub mod server;
 pub mod service;
+pub mod shown;
 pub mod time;
 
 #[cfg(test)]

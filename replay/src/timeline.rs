@@ -49,7 +49,7 @@ impl Serialize for Point {
 pub enum PointError {
     #[error("give at or seq, not both")]
     Both,
-    #[error("{0:?} is not an RFC 3339 time such as 2026-11-23T08:00:00+08:00")]
+    #[error("{} is not an RFC 3339 time such as 2026-11-23T08:00:00+08:00", tongban_gateway::shown::said(.0, tongban_gateway::shown::time))]
     BadAt(String),
     #[error(
         "{0:?} is not a whole number as written: digits without a sign, spaces or leading zeros"

@@ -62,8 +62,10 @@ pub const MAX_NAME_CHARS: usize = 64;
 
 /// A member or element name the sender made up, as a problem names it: a run of six or more
 /// digits in it is masked (a province that keys a record by an ID number or a phone has put
-/// personal data into a name), and a name past [`MAX_NAME_CHARS`] is cut. Names a spec knows are
-/// never of this kind; ordinary names come back as they are.
+/// personal data into a name), and so are the digits of one holding seven or more in groups
+/// (`139-8765-4321`: a phone written as people write it), but for the first three and the last
+/// two; a name past [`MAX_NAME_CHARS`] is cut. Names a spec knows are never of this kind;
+/// ordinary names come back as they are.
 pub fn field_name(s: &str) -> std::borrow::Cow<'_, str> {
     let long_digits = {
         let mut run = 0;
@@ -73,6 +75,29 @@ pub fn field_name(s: &str) -> std::borrow::Cow<'_, str> {
         })
     };
     let long = s.chars().count() > MAX_NAME_CHARS;
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    if !long_digits && digits >= 7 {
+        let mut seen = 0;
+        let masked: String = s
+            .chars()
+            .map(|c| match c.is_ascii_digit() {
+                true => {
+                    seen += 1;
+                    match seen <= 3 || seen > digits - 2 {
+                        true => c,
+                        false => '*',
+                    }
+                }
+                false => c,
+            })
+            .collect();
+        return match long {
+            true => {
+                std::borrow::Cow::Owned(masked.chars().take(MAX_NAME_CHARS).chain(['…']).collect())
+            }
+            false => std::borrow::Cow::Owned(masked),
+        };
+    }
     if !long_digits && !long {
         return std::borrow::Cow::Borrowed(s);
     }
@@ -164,6 +189,10 @@ mod tests {
             "/formData/136******34/mobile"
         );
         assert_eq!(field_path("/formData/investors/0"), "/formData/investors/0");
+        // Written in groups, as people write a phone: every digit but the ends masked too.
+        assert_eq!(field_name("139-8765-4321"), "139-****-**21");
+        assert_eq!(field_name("+86 139 8765 4321"), "+86 1** **** **21");
+        assert_eq!(field_name("item_1_2_3"), "item_1_2_3");
     }
 
     #[test]

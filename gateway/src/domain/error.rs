@@ -52,7 +52,10 @@ pub enum DomainError {
     PartsDone { completed: Vec<String> },
     #[error("application {app} already exists")]
     AlreadyExists { app: String },
-    #[error("unknown matter {matter:?}; see GET /v1/matters")]
+    #[error(
+        "unknown matter {}; see GET /v1/matters",
+        crate::shown::said(matter, crate::shown::code)
+    )]
     UnknownMatter { matter: String },
     #[error("matter {matter} cannot be handled in mode {mode}; it allows {allowed}")]
     ModeNotAllowed {
@@ -147,6 +150,7 @@ impl DomainError {
             DomainError::TrackingRequired => "required-for-post",
             DomainError::TrackingNotPost { .. } => "post-only",
             DomainError::NotJoint { .. } => "not-joint",
+            DomainError::UnknownMatter { .. } => "unknown-matter",
             _ if self.kind() == ErrorKind::Conflict => "illegal-transition",
             _ => "domain",
         }

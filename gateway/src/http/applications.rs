@@ -88,11 +88,9 @@ pub async fn submit<L: EventLog>(
     };
     let (status, headers, mut outcome) =
         submitted(&s, &principal, intake, key, signed.as_ref()).await?;
-    // The checks' doubts (a 15-digit ID number), told with the answer that created the
-    // application; a repeated submission's first answer had them.
-    if outcome.created {
-        outcome.warnings.extend(warnings);
-    }
+    // The checks' doubts (a 15-digit ID number), told with the answer, a repeated submission's
+    // too: it is the same request, and its first answer may have been lost.
+    outcome.warnings.extend(warnings);
     Ok((status, headers, Json(outcome)).into_response())
 }
 

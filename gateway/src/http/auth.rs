@@ -20,10 +20,18 @@ impl<L: EventLog> FromRequestParts<AppState<L>> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState<L>) -> Result<Caller, Problem> {
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
+        let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
+        let value = values
+            .next()
             .ok_or_else(|| Problem::unauthorized("send Authorization: Bearer <token>"))?;
+        // Two credentials (a proxy that adds its own beside the client's): which one acts must
+        // not depend on the order they arrive in.
+        if values.next().is_some() {
+            return Err(Problem::unauthorized(
+                "the request carries more than one Authorization header: send exactly one \
+                 (a proxy in front may add its own beside the client's)",
+            ));
+        }
         let text = value
             .to_str()
             .map_err(|_| Problem::unauthorized("the Authorization header is not ASCII"))?;

@@ -96,11 +96,11 @@ pub fn intake(content_type: Option<&str>, bytes: &[u8]) -> Result<Value, Problem
             "unsupported-media-type",
             "Unsupported content type",
             format!(
-                "send the body as application/json (got {:?})",
+                "send the body as application/json (got {})",
                 if content_type.is_empty() {
-                    "none"
+                    "none".to_string()
                 } else {
-                    content_type
+                    super::shown::said(content_type, super::shown::media_type)
                 }
             ),
         ));

@@ -109,10 +109,11 @@ fn check_media_type(adapter: &Adapter, headers: &HeaderMap) -> Result<Option<Str
             "unsupported-media-type",
             "Unsupported content type",
             format!(
-                "region {}'s {} form is sent as {} (got {text:?})",
+                "region {}'s {} form is sent as {} (got {})",
                 adapter.region,
                 adapter.matter.code,
-                adapter.content_type()
+                adapter.content_type(),
+                super::shown::said(text, super::shown::media_type)
             ),
         ))
     }

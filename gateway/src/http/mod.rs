@@ -30,7 +30,7 @@ pub mod read_after;
 pub mod refusals;
 pub mod regions;
 pub mod schemas;
-pub mod shown;
+pub use crate::shown;
 pub mod signed;
 pub mod stale;
 

@@ -108,16 +108,21 @@ pub fn cursor_key(cursor: &str) -> Result<Vec<u8>, String> {
     let mut parts = cursor.splitn(3, '/');
     let (Some(due), Some(app), Some(kind)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(format!(
-            "after must be a page's next (due/app/kind), got {cursor:?}"
+            "after must be a page's next (due/app/kind), got {}",
+            crate::shown::said(cursor, crate::shown::code)
         ));
     };
     if CivilDate::parse(due).is_none() {
         return Err(format!(
-            "after must start with a date (YYYY-MM-DD), got {due:?}"
+            "after must start with a date (YYYY-MM-DD), got {}",
+            crate::shown::said(due, crate::shown::time)
         ));
     }
     let kind = kind_of(kind.as_bytes()).ok_or_else(|| {
-        format!("after must end with a deadline kind (acceptance, decision, issue), got {kind:?}")
+        format!(
+            "after must end with a deadline kind (acceptance, decision, issue), got {}",
+            crate::shown::said(kind, crate::shown::code)
+        )
     })?;
     Ok(key(due, app, kind))
 }

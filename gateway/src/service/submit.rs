@@ -200,9 +200,15 @@ impl<L: EventLog> Gateway<L> {
                 position,
                 warnings,
             }),
+            // A retry is told what its first sending was (the same request, so the same
+            // warnings): a client whose first answer was lost learns them from the retry's.
             Err(ServiceError::Log(LogError::Conflict { .. })) if idempotency_key.is_some() => self
                 .answer_existing(&app, &digest, idempotency_key)
                 .await
+                .map(|existing| SubmitOutcome {
+                    warnings,
+                    ..existing
+                })
                 .map_err(|e| e.reading_for(&app, "application.submitted", &region)),
             Err(e) => Err(e),
         }
@@ -229,9 +235,18 @@ impl<L: EventLog> Gateway<L> {
         }
         let digest = request_digest(request)?;
         let app = crate::ids::app_id_for_key(region, key);
-        self.existing_submission(&app, &digest, Some(key))
+        let existing = self
+            .existing_submission(&app, &digest, Some(key))
             .await
-            .map_err(|e| e.reading_for(&app, "application.submitted", region))
+            .map_err(|e| e.reading_for(&app, "application.submitted", region))?;
+        Ok(existing.map(|mut existing| {
+            if let Some(what) = crate::ids::personal_key(key) {
+                existing
+                    .warnings
+                    .push(crate::ids::personal_key_warning(what));
+            }
+            existing
+        }))
     }
 
     /// Refuses a submission naming a handler that is no region of the federation (not in the

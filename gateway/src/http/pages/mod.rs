@@ -172,8 +172,9 @@ pub fn query_params(query: RawQuery, takes: &[&str]) -> Result<BTreeMap<String, 
     let mut params = BTreeMap::new();
     for (name, value) in pairs {
         if !takes.contains(&name.as_str()) {
-            // A made-up name may hold anything typed into it: shown masked, as the API does.
-            let name = tongban_schemas::mask::field_name(&name);
+            // A made-up name may hold anything typed into it: shown only when it has a
+            // parameter name's form, as the API does.
+            let name = crate::http::shown::name(&name);
             let takes = match takes {
                 [] => (
                     "不接受任何查询参数".to_string(),

@@ -1,5 +1,5 @@
-//! How an answer names a value the caller wrote into a URL (a region's code, a matter's, a
-//! schema subject, a version). A message that quotes it helps with a typo (`medical-filng`), but
+//! How an answer names a value the caller wrote (into a URL, a query, a header, a body's code
+//! field: a region's code, a matter's, a schema subject, a version, a time). A message that quotes it helps with a typo (`medical-filng`), but
 //! the value is the caller's own text: an ID number or a phone pasted where a code belongs is
 //! personal data, which no answer echoes and no log line carries. So a value is quoted only when
 //! it has the form of what belongs there; otherwise the message leaves it out.
@@ -8,6 +8,51 @@
 /// `None` (and the message says what was expected instead of what was given).
 pub fn quoted(value: &str, fits: fn(&str) -> bool) -> Option<String> {
     fits(value).then(|| format!("{value:?}"))
+}
+
+/// `value` as a message says it: quoted as written when `fits` says it has the form of what
+/// belongs there, else by its length alone (`(a value of 11 characters, not shown)`).
+pub fn said(value: &str, fits: fn(&str) -> bool) -> String {
+    quoted(value, fits).unwrap_or_else(|| {
+        format!(
+            "(a value of {} characters, not shown)",
+            value.chars().count()
+        )
+    })
+}
+
+/// A time or a date as a caller may write one, well or badly (`2026-11-23T08:00:00+08:00`,
+/// `2026-11-23 08:00`, `2026-13-01`): up to 40 characters, starting with a year and a dash, of
+/// digits, `-`, `:`, `.`, `+`, `T`, `Z` and spaces. An ID number or a phone does not start so.
+pub fn time(s: &str) -> bool {
+    let b = s.as_bytes();
+    (5..=40).contains(&b.len())
+        && b.iter().take(4).all(u8::is_ascii_digit)
+        && b.get(4) == Some(&b'-')
+        && b.iter().all(|c| {
+            c.is_ascii_digit()
+                || matches!(
+                    c,
+                    b'-' | b':' | b'.' | b'+' | b'T' | b't' | b'Z' | b'z' | b' '
+                )
+        })
+}
+
+/// A media type as a header carries it (`text/plain; charset=GBK`): printable ASCII and spaces,
+/// up to 100 characters, without the digits an ID number or a phone leaves.
+pub fn media_type(s: &str) -> bool {
+    (1..=100).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+        && !has_digit_run(s)
+}
+
+/// A name the caller made up (a query parameter's) as a message names it: as written when it has
+/// the form of a parameter's name ([`code`]), else by its length, not shown (`欧阳=1`, a name).
+pub fn name(s: &str) -> String {
+    match code(s) {
+        true => s.to_string(),
+        false => format!("({} characters, not shown)", s.chars().count()),
+    }
 }
 
 /// A GB/T 2260 region code as written, or a typo of one (`44000`): one to six ASCII digits.
@@ -78,5 +123,27 @@ mod tests {
         assert!(!code("Matter") && !code(""));
         assert!(version("latest") && version(" 1") && version("+1") && version("99999"));
         assert!(!version("123456"));
+        for t in [
+            "2026-11-23T08:00:00+08:00",
+            "2026-11-23 08:00",
+            "2026-13-01",
+            "2026-11-23T08:00:00.123456789Z",
+        ] {
+            assert_eq!(said(t, time), format!("{t:?}"));
+        }
+        for personal in [
+            "13987654321",
+            "440106197707077771",
+            "139-8765-4321",
+            "欧阳隐私13987654321",
+        ] {
+            assert!(!time(personal) && !media_type(personal), "{personal}");
+        }
+        assert_eq!(
+            said("欧阳隐私13987654321", time),
+            "(a value of 15 characters, not shown)"
+        );
+        assert!(media_type("text/plain; charset=GBK") && media_type("application/xml"));
+        assert!(!media_type("text/plain; name=13987654321"));
     }
 }
