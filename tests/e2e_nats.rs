@@ -655,6 +655,19 @@ fn a_nats_outage_tells_reads_and_writes_what_happened_to_them() {
     assert!(said.contains("cannot be reached"), "{said}");
     assert!(said.contains("nothing was changed"), "{said}");
     assert!(!said.contains("write"), "a read told of a write: {said}");
+    // The evidence page, which people open, says so as a page, with the same status.
+    let page = origin.get(&format!("/ui/applications/{id}"));
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert_eq!(page.status, 503, "{html}");
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(page.header("retry-after").is_some(), "{:?}", page.headers);
+    assert!(
+        html.contains("事件日志暂时无法读取") && html.contains("cannot be reached"),
+        "{html}"
+    );
     let feed = origin.get(&format!("/v1/regions/{origin_code}/feed"));
     let said = log_unavailable(&feed);
     assert!(said.contains("nothing was changed"), "{said}");

@@ -554,6 +554,26 @@ fn operation(route: &Route) -> Value {
         problem_response("The request line and header fields exceed the size limit"),
     );
     declare_headers(&mut responses, route.op);
+    if route.path.starts_with("/ui/") {
+        // A page's refusals are pages too (pages::refused): not problem+json.
+        for (code, answer) in responses.iter_mut() {
+            let Value::Object(answer) = answer else {
+                continue;
+            };
+            if code == "200" {
+                continue;
+            }
+            let said = answer["description"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            answer.insert("description".into(), json!(format!("An HTML page saying what went wrong, in Chinese with English beside it, and the status: {said}")));
+            answer.insert(
+                "content".into(),
+                json!({"text/html": {"schema": {"type": "string"}}}),
+            );
+        }
+    }
     if !params.is_empty() {
         op.insert("parameters".into(), Value::Array(params));
     }

@@ -520,6 +520,8 @@ impl IntoResponse for Problem {
             .unwrap_or(&self.kind);
         res.extensions_mut()
             .insert(super::refusals::Refused(slug.to_string()));
+        // For a page's route, which answers it as a page (`super::pages::refused`).
+        res.extensions_mut().insert(self);
         res
     }
 }
