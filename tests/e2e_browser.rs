@@ -315,3 +315,97 @@ fn dispute_page_renders_in_headless_chromium() {
         "dispute page screenshot ({size} B) looks blank (blank page {blank} B)"
     );
 }
+
+/// Given links to the evidence page that name no application a caller may read (an unknown
+/// id, one that is no id at all, one in capitals), or none at all (no token), when they are
+/// opened, then each answers with its status as a short HTML page in the pages' style, Chinese
+/// first and English beside it, saying what went wrong (the id not known, not well-formed) with a
+/// link back to the registry, and never quoting what is no id; a real Chromium shows that text
+/// and the status. The API's routes keep problem+json. (They answered the API's English JSON, so
+/// a person following a stale link read `{"type":"urn:tongban:problem:not-found",…}`.)
+#[test]
+fn the_evidence_pages_refusals_are_pages() {
+    let dir = TempDir::new("browser-refused");
+    let shots = dir.0.join("shots");
+    std::fs::create_dir_all(&shots).expect("shots dir");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = common::tokens(&data);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let unknown = "0192f0c4-8a51-7d2e-9c3b-5a6e7f8091a2";
+    let upper = unknown.to_ascii_uppercase();
+    // An ID number typed where the id goes: refused, and not shown back.
+    let typed = "11010519491231002X";
+    let cases = [
+        (
+            unknown.to_string(),
+            404,
+            vec!["未找到该申请", "Application not found", unknown],
+        ),
+        (
+            typed.to_string(),
+            400,
+            vec!["这不是申请编号", "Not an application id", "小写的 UUID"],
+        ),
+        (
+            upper.clone(),
+            400,
+            vec!["这不是申请编号", "请改用", unknown],
+        ),
+    ];
+    for (id, status, said) in &cases {
+        let r = operator.get(&format!("/ui/applications/{id}"));
+        let page = String::from_utf8_lossy(&r.body).into_owned();
+        assert_eq!(r.status, *status, "{id}: {page}");
+        assert_eq!(
+            r.header("content-type"),
+            Some("text/html; charset=utf-8"),
+            "{id}"
+        );
+        assert!(page.contains("href=\"/registry\""), "{id}: {page}");
+        assert!(
+            !page.contains(typed) && !page.contains("urn:tongban:problem"),
+            "{id}: {page}"
+        );
+        // Opened in a browser, from the file a token fetched it into.
+        let file = shots.join(format!("refused-{status}-{}.html", said[0].len()));
+        std::fs::write(&file, &r.body).expect("write page");
+        let dom = dump_dom(
+            &shots,
+            &format!("refused-{id}"),
+            &format!("file://{}", file.display()),
+        );
+        for needle in said
+            .iter()
+            .copied()
+            .chain([format!("HTTP {status}").as_str()])
+        {
+            assert!(
+                dom.contains(needle),
+                "{id}: the page lacks {needle:?}: {dom}"
+            );
+        }
+    }
+    // Without a token: the browser opens the address itself, and is told what the page needs.
+    let page = format!("/ui/applications/{unknown}");
+    let r = gw.client(None).get(&page);
+    assert_eq!(r.status, 401);
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Bearer realm=\"tongban\"")
+    );
+    let dom = dump_dom(&shots, "refused-401", &format!("http://{}{page}", gw.addr));
+    for needle in [
+        "需要凭据",
+        "Authentication required",
+        "Authorization: Bearer",
+        "HTTP 401",
+    ] {
+        assert!(dom.contains(needle), "the page lacks {needle:?}: {dom}");
+    }
+    // The API's routes answer as before.
+    let r = operator.get(&format!("/v1/applications/{unknown}/events"));
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+}

@@ -482,6 +482,72 @@ fn the_evidence_page_of_a_tampered_stream_is_served() {
     );
 }
 
+/// Given an application on a stream to which a copy of its seq 2 was published from outside
+/// (its own read refuses its messages), when a party asks the API for its events, then the
+/// answer is 500 `log-corrupt` naming the break as the verifiers name it (the copy's seq, its
+/// stream sequence, what it is), with the evidence page that shows the events as stored: what
+/// the embedded log answers for its tampered log
+/// (`e2e_operators::the_events_of_a_tampered_log_name_each_break`). (It named a position
+/// holding an event with "seq 2 (expected 3) or another application", and `tongban verify`.)
+#[test]
+fn the_events_of_a_tampered_stream_name_each_break() {
+    use async_nats::jetstream;
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-tampered-events");
+    let data = dir.0.join("data");
+    let gw = start_on_nats(&data, true, &nats);
+    let anon = gw.client(None);
+    let (body, origin) = example(&anon);
+    let origin = gw.client(Some(&tokens(&data)[&origin]));
+    let id = success(&submit(&origin, "tampered-events-1", &body))["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    success(&origin.post(
+        &format!("/v1/applications/{id}/forward"),
+        &json!({"expected_seq": 1, "materials_checked": true}),
+    ));
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let (genuine, copy) = runtime.block_on(async {
+        let js = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
+        let mut stream = js.get_stream("TONGBAN").await.expect("stream");
+        let last = stream.info().await.expect("info").state.last_sequence;
+        let forward = stream.get_raw_message(last).await.expect("message");
+        let ack = js
+            .publish(forward.subject.to_string(), forward.payload)
+            .await
+            .expect("publish")
+            .await
+            .expect("ack");
+        (last, ack.sequence)
+    });
+    let r = origin.get(&format!("/v1/applications/{id}/events"));
+    assert_eq!(r.status, 500, "{}", String::from_utf8_lossy(&r.body));
+    let p = r.json();
+    assert_eq!(p["type"], json!("urn:tongban:problem:log-corrupt"), "{p}");
+    assert_eq!(
+        p["breaks"],
+        json!([{
+            "seq": 2,
+            "position": copy,
+            "problem": format!(
+                "a second copy of this event (the same seq and hash), the one kept at log \
+                 position {genuine}: left out of the chain"
+            ),
+        }]),
+        "{p}"
+    );
+    let page = format!("/ui/applications/{id}");
+    assert_eq!(p["evidence"], json!(page), "{p}");
+    let detail = p["detail"].as_str().expect("detail");
+    assert!(
+        detail.contains(&format!("seq 2 at log position {copy}: a second copy"))
+            && detail.contains(&format!("verify --app {id}")),
+        "{detail}"
+    );
+    assert_eq!(origin.get(&page).status, 200);
+}
+
 #[test]
 fn verify_on_jetstream_reports_a_removed_message_as_a_gap() {
     use async_nats::jetstream;
@@ -589,6 +655,19 @@ fn a_nats_outage_tells_reads_and_writes_what_happened_to_them() {
     assert!(said.contains("cannot be reached"), "{said}");
     assert!(said.contains("nothing was changed"), "{said}");
     assert!(!said.contains("write"), "a read told of a write: {said}");
+    // The evidence page, which people open, says so as a page, with the same status.
+    let page = origin.get(&format!("/ui/applications/{id}"));
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert_eq!(page.status, 503, "{html}");
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(page.header("retry-after").is_some(), "{:?}", page.headers);
+    assert!(
+        html.contains("事件日志暂时无法读取") && html.contains("cannot be reached"),
+        "{html}"
+    );
     let feed = origin.get(&format!("/v1/regions/{origin_code}/feed"));
     let said = log_unavailable(&feed);
     assert!(said.contains("nothing was changed"), "{said}");

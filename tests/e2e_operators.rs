@@ -715,13 +715,23 @@ fn a_gateway_serves_no_history_its_index_contradicts() {
                 "{what}: {route}: {}",
                 String::from_utf8_lossy(&r.body)
             );
-            let p = r.json();
-            assert_eq!(
-                p["type"],
-                json!("urn:tongban:problem:log-corrupt"),
-                "{what}: {p}"
-            );
-            let detail = p["detail"].as_str().expect("detail");
+            // The page says it as a page, the API's detail beside the Chinese.
+            let page = String::from_utf8_lossy(&r.body).into_owned();
+            let detail = match route.starts_with("/ui/") {
+                true => {
+                    assert!(page.contains("事件日志中的记录已损坏"), "{what}: {page}");
+                    page.clone()
+                }
+                false => {
+                    let p = r.json();
+                    assert_eq!(
+                        p["type"],
+                        json!("urn:tongban:problem:log-corrupt"),
+                        "{what}: {p}"
+                    );
+                    p["detail"].as_str().expect("detail").to_string()
+                }
+            };
             assert!(
                 detail.contains(&format!("index of application {id} does not agree"))
                     && detail.contains(said.as_str()),
@@ -834,6 +844,69 @@ fn position(apps: &fjall::Keyspace, app: &str, seq: u64) -> u64 {
         .expect("read")
         .expect("an entry");
     u64::from_be_bytes(v.as_ref().try_into().expect("eight bytes"))
+}
+
+/// Given an application one of whose events was removed from the embedded log (its index entry
+/// left naming the empty position), when a party asks the API for its events, then the answer
+/// is 500 `log-corrupt` naming the break as the verifiers name it (the seq that follows the
+/// hole, its log position, what is wrong), with the evidence page that shows the events as
+/// stored, which serves them; as a tampered JetStream stream is answered
+/// (`e2e_nats::the_events_of_a_tampered_stream_name_each_break`). (It named a log position that
+/// "cannot be read as it should", and `tongban verify` for the whole log.)
+#[test]
+fn the_events_of_a_tampered_log_name_each_break() {
+    let dir = TempDir::new("events-broken");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let forward = (&origin, "forward", json!({"materials_checked": true}));
+    let accept = (&handlers[0], "accept", json!({}));
+    let id = application(&origin, &body, &[forward, accept]);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let removed = remove(&data.join("log"), &id, 2);
+
+    let mut gw = Gateway::start(&data, false);
+    let origin = gw.client(Some(
+        &tokens(&data)[body["origin"].as_str().expect("origin")],
+    ));
+    let r = origin.get(&format!("/v1/applications/{id}/events"));
+    assert_eq!(r.status, 500, "{}", String::from_utf8_lossy(&r.body));
+    let p = r.json();
+    assert_eq!(p["type"], json!("urn:tongban:problem:log-corrupt"), "{p}");
+    let breaks = p["breaks"].as_array().expect("breaks");
+    assert_eq!(breaks.len(), 1, "{p}");
+    assert_eq!(breaks[0]["seq"], json!(3), "{p}");
+    assert!(
+        breaks[0]["position"]
+            .as_u64()
+            .is_some_and(|at| at > removed),
+        "{p}"
+    );
+    assert_eq!(
+        breaks[0]["problem"],
+        json!("seq 3 follows seq 1; expected 2"),
+        "{p}"
+    );
+    let page = format!("/ui/applications/{id}");
+    assert_eq!(p["evidence"], json!(page), "{p}");
+    let detail = p["detail"].as_str().expect("detail");
+    assert!(
+        detail.contains("seq 3 follows seq 1") && detail.contains(&format!("verify --app {id}")),
+        "{detail}"
+    );
+    // Where it points, the events are shown as stored.
+    let r = origin.get(&page);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(gw.terminate().code(), Some(0));
+    let log = std::fs::read_to_string(&gw.stderr_log).expect("gateway log");
+    assert!(
+        log.lines().any(|l| l.contains("ERROR")
+            && l.contains(&format!("app={id}"))
+            && l.contains("seq 3 follows seq 1")),
+        "{log}"
+    );
+    common::assert_absent_from(&gw.stderr_log, &common::personal_values(&body));
 }
 
 /// Deletes the application's event at `seq` from the stored log, as an attacker with disk access
@@ -1923,6 +1996,16 @@ fn as_of_over_http_is_what_replay_gives() {
                 "{path}: {}",
                 String::from_utf8_lossy(&r.body)
             );
+            if path.starts_with("/ui/") {
+                // A page: the rule's words beside the Chinese.
+                let page = String::from_utf8_lossy(&r.body);
+                let says = says.replace('"', "&quot;");
+                assert!(
+                    page.contains("查询参数有误") && page.contains(&says),
+                    "{page}"
+                );
+                continue;
+            }
             let p = r.json();
             assert_eq!(p["errors"][0]["pointer"], json!(param), "{path}: {p}");
             assert_eq!(p["errors"][0]["rule"], json!(rule), "{path}: {p}");

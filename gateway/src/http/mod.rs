@@ -357,7 +357,7 @@ pub fn routes() -> Vec<Route> {
             "/ui/applications/{id}",
             Op::DisputePage,
             true,
-            "Web page: the evidence report of one application (chain, verification, deadlines, raw events), as of now, a moment (?at=) or an event (?seq=) (HTML)",
+            "Web page: the evidence report of one application (chain, verification, deadlines, raw events), as of now, a moment (?at=) or an event (?seq=) (HTML; its refusals are HTML pages too, in Chinese with English beside it)",
         ),
     ]);
     out
@@ -374,7 +374,10 @@ pub fn reads_projections(op: Op) -> bool {
 
 fn method_router<L: EventLog>(route: &Route, state: &AppState<L>) -> MethodRouter<AppState<L>> {
     let handler = handler_of::<L>(route);
-    if reads_projections(route.op) {
+    if route.path.starts_with("/ui/") {
+        // People open these: their refusals are pages too.
+        handler.layer(axum::middleware::from_fn(pages::refused::as_page))
+    } else if reads_projections(route.op) {
         handler.layer(axum::middleware::from_fn_with_state(
             state.clone(),
             stale::mark::<L>,

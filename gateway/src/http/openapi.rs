@@ -410,6 +410,7 @@ fn operation(route: &Route) -> Value {
         }
         Op::Events => {
             responses.insert("503".into(), problem_response(LOG_UNREADABLE));
+            responses.insert("500".into(), problem_response("The event log holds the application's history damaged (`log-corrupt`): no history is served. Its events as stored do not follow each other (a copy stored again, one removed, two swapped; on either backend): `breaks` lists each break (`seq`, log `position`, `problem` as `tongban verify --app` words it) and `evidence` the evidence page that shows the events as stored, each break marked; or the log's index disagrees with them, or a stored event cannot be read: the detail names the application or the position"));
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
                 "type": "object", "properties": {"app": {"type": "string"}, "events": {"type": "array", "items": schema_of::<crate::envelope::Envelope>()},
                 "request_signatures": {"type": "object", "description": "Event id → the signing region's verified request signature (docs/signed-requests.md), for events appended by signed requests; outside the envelopes, which stay the fixed hash-chained contract", "additionalProperties": schema_of::<crate::auth::RequestSignature>()}}}))}));
@@ -553,6 +554,26 @@ fn operation(route: &Route) -> Value {
         problem_response("The request line and header fields exceed the size limit"),
     );
     declare_headers(&mut responses, route.op);
+    if route.path.starts_with("/ui/") {
+        // A page's refusals are pages too (pages::refused): not problem+json.
+        for (code, answer) in responses.iter_mut() {
+            let Value::Object(answer) = answer else {
+                continue;
+            };
+            if code == "200" {
+                continue;
+            }
+            let said = answer["description"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            answer.insert("description".into(), json!(format!("An HTML page saying what went wrong, in Chinese with English beside it, and the status: {said}")));
+            answer.insert(
+                "content".into(),
+                json!({"text/html": {"schema": {"type": "string"}}}),
+            );
+        }
+    }
     if !params.is_empty() {
         op.insert("parameters".into(), Value::Array(params));
     }

@@ -32,6 +32,15 @@ pub struct Problem {
     /// For an application whose projection is held: at which event, and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub held: Option<crate::projections::Held>,
+    /// For `log-corrupt` of an application whose events as the log stores them do not follow
+    /// each other (a copy, one removed, two swapped): each event that breaks the chain, in the
+    /// log's order, with its seq, log position and what is wrong.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breaks: Vec<crate::service::ChainBreak>,
+    /// With `breaks`: the page that shows the application's events as stored, each break marked
+    /// (its evidence page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
     #[serde(skip)]
     pub retry_after: Option<u64>,
 }
@@ -66,6 +75,8 @@ impl Problem {
             state: None,
             current_seq: None,
             held: None,
+            breaks: Vec::new(),
+            evidence: None,
             retry_after: None,
         }
     }
@@ -548,6 +559,8 @@ impl IntoResponse for Problem {
             .unwrap_or(&self.kind);
         res.extensions_mut()
             .insert(super::refusals::Refused(slug.to_string()));
+        // For a page's route, which answers it as a page (`super::pages::refused`).
+        res.extensions_mut().insert(self);
         res
     }
 }
@@ -759,6 +772,35 @@ impl From<ServiceError> for Problem {
                         }
                     ),
                 )
+            }
+            ServiceError::Broken(b) => {
+                let breaks = b
+                    .breaks
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                // Ids, seqs, positions and hashes: no personal data.
+                tracing::error!(app = %b.app, breaks = %breaks,
+                    "an application's stored events do not follow each other; its history refused");
+                let evidence = format!("/ui/applications/{}", b.app);
+                let mut p = Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "log-corrupt",
+                    "The event log holds a damaged event",
+                    format!(
+                        "the events of application {app} as the event log stores them do not \
+                         follow each other ({breaks}): the log was damaged or changed outside \
+                         tongban, so no history of it is served here. Its evidence page \
+                         ({evidence}) shows its events as stored with each break marked, and \
+                         the gateway's operators check its chain with `tongban verify --app \
+                         {app}` (docs/operators.md)",
+                        app = b.app,
+                    ),
+                );
+                p.breaks = b.breaks;
+                p.evidence = Some(evidence);
+                p
             }
             ServiceError::Log(LogError::Index(d)) => {
                 // Names the application (an id), seqs and positions: no personal data.

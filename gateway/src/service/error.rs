@@ -59,6 +59,34 @@ pub struct FailedRead {
     pub error: LogError,
 }
 
+/// An application whose events, read over the whole log as stored, break their chain: where and
+/// how, in the log's order. Ids, seqs, positions and hashes only: no content.
+#[derive(Debug)]
+pub struct BrokenHistory {
+    pub app: String,
+    pub breaks: Vec<ChainBreak>,
+}
+
+/// One event that breaks its application's chain as stored: its seq, its log position and
+/// what is wrong with it, in the words `tongban verify --app` uses.
+// The words are crate::envelope::ChainError's.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct ChainBreak {
+    pub seq: u64,
+    pub position: u64,
+    pub problem: String,
+}
+
+impl std::fmt::Display for ChainBreak {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "seq {} at log position {}: {}",
+            self.seq, self.position, self.problem
+        )
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error("{}", .0.error)]
@@ -154,6 +182,15 @@ pub enum ServiceError {
     },
     #[error(transparent)]
     Log(#[from] LogError),
+    /// An application's events as the log stores them do not follow each other (a copy, one
+    /// removed, two swapped): its own read refuses them, and [`super::Gateway::events`] names
+    /// each break rather than the position alone.
+    #[error(
+        "application {}'s events as the log stores them do not follow each other: {}",
+        .0.app,
+        .0.breaks.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    Broken(Box<BrokenHistory>),
     #[error(transparent)]
     Projection(#[from] ProjectionError),
     #[error(transparent)]

@@ -31,7 +31,7 @@ use crate::log::{EventLog, LogError};
 use crate::projections::{ApplicationView, ProjectionStore, Projector};
 
 pub use act::ActOutcome;
-pub use error::{FailedAppend, FailedRead, ServiceError};
+pub use error::{BrokenHistory, ChainBreak, FailedAppend, FailedRead, ServiceError};
 pub use reach::{ReachStats, ReadAfter};
 pub use read::SerialMatches;
 pub use submit::{

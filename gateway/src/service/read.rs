@@ -2,11 +2,12 @@
 //! an inbox to its own region and to operators.
 
 use super::error::not_a_party;
-use super::{Gateway, ServiceError};
+use super::{BrokenHistory, ChainBreak, Gateway, ServiceError};
 use crate::auth::Principal;
 use crate::auth::RequestSignature;
 use crate::envelope::Envelope;
-use crate::log::EventLog;
+use crate::envelope::{ChainError, PublicKey};
+use crate::log::{EventLog, LogError, Positioned};
 use crate::projections::{ApplicationView, BoxEntry, SerialHit};
 
 /// What a serial names ([`Gateway::by_serial`]).
@@ -81,7 +82,41 @@ impl<L: EventLog> Gateway<L> {
         })
     }
 
+    /// Every event of `app`, in seq order, for its parties and operators. A history whose events
+    /// as the log stores them do not follow each other (a copy, one removed, two swapped), which
+    /// the application's own read refuses on either backend, is refused as
+    /// [`ServiceError::Broken`], naming each break (its seq, position and what is wrong), found
+    /// as the evidence page finds them ([`Gateway::events_as_stored`]): one answer for one
+    /// tampering whichever log the gateway runs on, and not an anonymous position.
     pub async fn events(
+        &self,
+        principal: &Principal,
+        app: &str,
+    ) -> Result<Vec<Envelope>, ServiceError> {
+        let refused = match self.events_read(principal, app).await {
+            Err(ServiceError::Log(refused @ LogError::Corrupt { .. })) => refused,
+            other => return other,
+        };
+        let stored = match self.stored(principal, app).await {
+            Ok(stored) => stored,
+            // Nothing of it reads over the whole log either: the position the read met is all
+            // there is to say.
+            Err(ServiceError::NotFound(_)) => return Err(refused.into()),
+            Err(e) => return Err(e),
+        };
+        let breaks = chain_breaks(&stored, &self.key.public());
+        if breaks.is_empty() {
+            return Err(refused.into());
+        }
+        Err(ServiceError::Broken(Box::new(BrokenHistory {
+            app: app.to_string(),
+            breaks,
+        })))
+    }
+
+    /// The application's events through the log's read of one application, which refuses them
+    /// when they do not follow each other.
+    async fn events_read(
         &self,
         principal: &Principal,
         app: &str,
@@ -111,17 +146,32 @@ impl<L: EventLog> Gateway<L> {
         principal: &Principal,
         app: &str,
     ) -> Result<Vec<Envelope>, ServiceError> {
-        match self.events(principal, app).await {
-            Err(ServiceError::Log(crate::log::LogError::Corrupt { .. })) => {}
+        match self.events_read(principal, app).await {
+            Err(ServiceError::Log(LogError::Corrupt { .. })) => {}
             other => return other,
         }
+        Ok(self
+            .stored(principal, app)
+            .await?
+            .into_iter()
+            .map(|p| p.event)
+            .collect())
+    }
+
+    /// The application's events found by reading the whole log, in the log's order, with their
+    /// positions, for its parties (those of the submission among them) and operators.
+    async fn stored(
+        &self,
+        principal: &Principal,
+        app: &str,
+    ) -> Result<Vec<Positioned>, ServiceError> {
         let mut events = Vec::new();
         let mut from = 1;
         loop {
             let batch = match self.log.read_all(from, 4096).await {
                 Ok(batch) => batch,
                 // A position holding no event's bytes: past it, as `tongban verify` goes on.
-                Err(crate::log::LogError::Corrupt { position, .. }) if position >= from => {
+                Err(LogError::Corrupt { position, .. }) if position >= from => {
                     from = position.saturating_add(1);
                     continue;
                 }
@@ -130,19 +180,14 @@ impl<L: EventLog> Gateway<L> {
             let Some(last) = batch.last().map(|p| p.position) else {
                 break;
             };
-            events.extend(
-                batch
-                    .into_iter()
-                    .filter(|p| p.event.app == app)
-                    .map(|p| p.event),
-            );
+            events.extend(batch.into_iter().filter(|p| p.event.app == app));
             from = last.saturating_add(1);
         }
         if events.is_empty() {
             return Err(ServiceError::NotFound(app.to_string()));
         }
         if let Some(region) = principal.region() {
-            let mut by_seq: Vec<Envelope> = events.clone();
+            let mut by_seq: Vec<Envelope> = events.iter().map(|p| p.event.clone()).collect();
             by_seq.sort_by_key(|e| e.seq);
             let (state, _) = super::act::fold_history(&by_seq);
             if !self.party_to_history(app, state.as_ref(), region).await? {
@@ -267,4 +312,34 @@ impl<L: EventLog> Gateway<L> {
             _ => Ok(()),
         }
     }
+}
+
+/// The breaks of one application's chain in its events as stored, in the log's order, judged as
+/// the verifiers judge them (`tongban verify --app`, the evidence page): an event stored a second
+/// time (the same seq and hash) is a copy, left out of the chain; every other event is checked
+/// as the successor of the one before it (seq, `prev_hash`, hash, signature under `key`).
+fn chain_breaks(events: &[Positioned], key: &PublicKey) -> Vec<ChainBreak> {
+    let mut breaks = Vec::new();
+    let mut first: std::collections::HashMap<(u64, &str), u64> = std::collections::HashMap::new();
+    let mut previous: Option<(u64, &str)> = None;
+    for p in events {
+        let e = &p.event;
+        let found = match first.get(&(e.seq, e.hash.as_str())) {
+            Some(&of) => Err(ChainError::Copy { of: Some(of) }),
+            None => {
+                first.insert((e.seq, e.hash.as_str()), p.position);
+                let linked = e.verify_after(previous, key);
+                previous = Some((e.seq, e.hash.as_str()));
+                linked
+            }
+        };
+        if let Err(problem) = found {
+            breaks.push(ChainBreak {
+                seq: e.seq,
+                position: p.position,
+                problem: problem.to_string(),
+            });
+        }
+    }
+    breaks
 }

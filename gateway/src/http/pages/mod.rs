@@ -8,6 +8,7 @@
 pub mod catalogue;
 mod diff;
 mod fields;
+pub mod refused;
 pub mod subject;
 
 use std::collections::BTreeMap;
@@ -67,15 +68,17 @@ impl Page {
         }
     }
 
-    /// An error page that names the problem in Chinese and English.
+    /// An error page that names the problem in Chinese and English, and its status (a saved
+    /// page no longer has the answer's).
     pub fn error(status: StatusCode, heading_zh: &str, heading_en: &str, detail: &str) -> Page {
         Page {
             status,
             title: format!("{heading_zh} / {heading_en}"),
             main: format!(
-                "<h1>{} <span class=\"en\">{}</span></h1>\n<p class=\"notice\">{}</p>\n<p><a href=\"/registry\">← 返回注册表 / back to the registry</a></p>\n",
+                "<h1>{} <span class=\"en\">{}</span></h1>\n<p class=\"sub\">HTTP {}</p>\n<p class=\"notice\">{}</p>\n<p><a href=\"/registry\">← 返回注册表 / back to the registry</a></p>\n",
                 escape(heading_zh),
                 escape(heading_en),
+                status.as_u16(),
                 escape(detail)
             ),
         }
