@@ -315,3 +315,82 @@ fn dispute_page_renders_in_headless_chromium() {
         "dispute page screenshot ({size} B) looks blank (blank page {blank} B)"
     );
 }
+
+/// The value of the attribute `name` of the element whose `id` is `id`, in a dumped DOM.
+fn attribute_of(dom: &str, id: &str, name: &str) -> Option<String> {
+    let start = dom.find(&format!("id=\"{id}\""))?;
+    let tag_start = dom[..start].rfind('<')?;
+    let tag_end = start + dom[start..].find('>')?;
+    let tag = &dom[tag_start..tag_end];
+    let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let end = at + tag[at..].find('"')?;
+    Some(tag[at..end].replace("&amp;", "&"))
+}
+
+/// Given the evidence page fetched from the gateway and saved to a file, as operators keep it
+/// for a dispute, when Chromium opens the file, then the link to the matter's registry page is
+/// an absolute URL to the serving gateway that loads that page, and the page says which gateway
+/// it came from; a `Host` header that is no plain host[:port] gets a 400 naming the header, and
+/// nothing of it reaches the answer. (Found by a walkthrough: the saved page linked to
+/// `file:///registry/…`.)
+#[test]
+fn a_saved_evidence_page_links_to_its_gateway() {
+    let dir = TempDir::new("browser-saved");
+    let shots = dir.0.join("shots");
+    std::fs::create_dir_all(&shots).expect("shots dir");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = common::tokens(&data);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let app = common::demo_application(&gw, &tokens);
+    let code = operator.get(&format!("/v1/applications/{app}")).json()["matter"]
+        .as_str()
+        .expect("the application's matter")
+        .to_string();
+    let matter = tongban_schemas::matters::get(&code).expect("a known matter");
+
+    let r = operator.get(&format!("/ui/applications/{app}"));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let file = shots.join("saved.html");
+    std::fs::write(&file, &r.body).expect("write page");
+    let dom = dump_dom(&shots, "saved", &format!("file://{}", file.display()));
+    let base = format!("http://{}", gw.addr);
+    let href = attribute_of(&dom, "matter", "href").expect("the matter's link");
+    assert_eq!(href, format!("{base}/registry/matter.{code}"));
+    let served_by = dom
+        .split("id=\"served-by\"")
+        .nth(1)
+        .and_then(|p| p.split("</p>").next())
+        .expect("the page says which gateway served it");
+    assert!(served_by.contains(&base), "{served_by}");
+    // The link works from the file: it loads the matter's page from the gateway.
+    let linked = dump_dom(&shots, "linked", &href);
+    assert!(
+        linked.contains(matter.title_zh) && linked.contains("field-table"),
+        "the link did not load the matter's page: {linked}"
+    );
+
+    // A Host that is no plain host[:port] names no gateway: refused, never written anywhere.
+    for host in [
+        "evil.example\"><script>alert(1)</script>",
+        "evil.example/registry?",
+        "user@evil.example",
+        "evil.example:99999",
+    ] {
+        let request = format!(
+            "GET /ui/applications/{app} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+            tokens["operator"]
+        );
+        let r = operator.raw(request.as_bytes()).expect("an answer");
+        let body = String::from_utf8_lossy(&r.body);
+        assert_eq!(r.status, 400, "Host {host:?}: {body}");
+        assert_eq!(r.json()["errors"][0]["pointer"], "header:Host", "{body}");
+        assert!(!body.contains("evil"), "Host {host:?} echoed: {body}");
+    }
+    let request = format!(
+        "GET /ui/applications/{app} HTTP/1.1\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        tokens["operator"]
+    );
+    let r = operator.raw(request.as_bytes()).expect("an answer");
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+}

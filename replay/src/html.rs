@@ -177,14 +177,17 @@ fn whose_zh(scope: Option<&str>) -> String {
     })
 }
 
-/// A matter as a person reads it: its Chinese title and code, linked to its registry page when
-/// a gateway serves the page (`served`; a report saved to a file is opened where no registry
-/// answers the link), the code alone when this build does not know the matter.
-fn matter(code: &str, served: bool) -> String {
-    match tongban_schemas::matters::get(code) {
-        Some(m) if !served => format!("{}（{}）", escape(m.title_zh), escape(m.code)),
-        Some(m) => format!(
-            "<a id=\"matter\" href=\"{}\">{}（{}）</a>",
+/// A matter as a person reads it: its Chinese title and code, linked to its registry page on the
+/// gateway that serves the page (`gateway`, `http://host[:port]`), absolutely, so that the link
+/// still leads there from the page saved to a file; the code alone when this build does not
+/// know the matter. A report made offline (no gateway) names it without a link: no registry
+/// answers there.
+fn matter(code: &str, gateway: Option<&str>) -> String {
+    match (tongban_schemas::matters::get(code), gateway) {
+        (Some(m), None) => format!("{}（{}）", escape(m.title_zh), escape(m.code)),
+        (Some(m), Some(gateway)) => format!(
+            "<a id=\"matter\" href=\"{}{}\">{}（{}）</a>",
+            escape(gateway),
             escape(&tongban_gateway::http::pages::subject_href(&format!(
                 "matter.{}",
                 m.code
@@ -192,7 +195,7 @@ fn matter(code: &str, served: bool) -> String {
             escape(m.title_zh),
             escape(m.code)
         ),
-        None => escape(code),
+        (None, _) => escape(code),
     }
 }
 
@@ -338,6 +341,15 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
         escape(&title)
     );
     let _ = write!(out, "<h1>{}</h1>", escape(&title));
+    if let Some(gateway) = &provenance.gateway {
+        // Saved to a file, the page still says where it came from (the address the request
+        // used, which its links lead to).
+        let _ = write!(
+            out,
+            "<p id=\"served-by\">本页由网关 <span class=\"hash\">{}</span> 提供（按请求所用的地址），页内链接指向该网关。</p>",
+            escape(gateway)
+        );
+    }
     if let Some(u) = unreadable {
         let _ = write!(
             out,
@@ -380,13 +392,7 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
         "<h2>基本信息</h2><dl><dt>申请编号</dt><dd class=\"hash\">{}</dd><dt>事项</dt><dd>{}</dd><dt>办理模式</dt><dd>{}</dd>\
 <dt>收件地</dt><dd>{}</dd><dt>办理地</dt><dd>{}</dd><dt>状态（截至北京时间 {}）</dt><dd>{}（{}）</dd><dt>事件数</dt><dd>{}</dd></dl>",
         escape(&t.app),
-        matter(
-            &t.matter,
-            provenance
-                .key
-                .as_ref()
-                .is_some_and(|k| k.origin == crate::provenance::KeyOrigin::ServingGateway)
-        ),
+        matter(&t.matter, provenance.gateway.as_deref()),
         escape(
             tongban_schemas::Mode::parse(&t.mode)
                 .map(|m| m.title_zh())
@@ -703,6 +709,8 @@ mod tests {
                 || w.chars().any(|c| c.is_ascii_digit())
                 || [
                     "tongban", "verify", "Ed25519", "RFC", "JSON", "SHA", "hash", "sig",
+                    // The scheme of the serving gateway's address.
+                    "http",
                 ]
                 .contains(&w)
                 // A status code, shown beside its Chinese name.
@@ -747,9 +755,10 @@ mod tests {
 
     /// Given an application's page, which showed 事项 as the bare code (`hukou-transfer`), when
     /// it is made, then 事项 reads `户口迁移（hukou-transfer）`, linked to the matter's registry page
-    /// when a gateway serves the page; in a report saved to a file (`tongban dispute`), opened
-    /// where no registry answers, it is not a link. (Found by a walkthrough: the saved report's
-    /// link led to `file:///registry/…`.)
+    /// on the gateway that serves the page, by its absolute address, and the page names that
+    /// gateway; in a report made offline (`tongban dispute`), which no gateway serves, it is not
+    /// a link. (Found by walkthroughs: the saved report's link led to `file:///registry/…`, and
+    /// so did the served page's once saved.)
     #[test]
     fn the_matter_is_named_and_linked() {
         let key = GatewayKey::from_seed([5; 32]).public();
@@ -768,22 +777,30 @@ mod tests {
             "{saved}"
         );
         assert!(!saved.contains("href=\"/registry"), "{saved}");
+        assert!(!saved.contains("id=\"served-by\""), "{saved}");
         let served = super::Provenance {
             key: Some(crate::provenance::KeySource::of(
                 &key,
                 crate::provenance::KeyOrigin::ServingGateway,
             )),
             calendar: None,
+            gateway: Some("http://gw.example:8080".into()),
         };
         let html = page(&events, &key, &served);
         assert!(
             html.contains(&format!(
-                "<dt>事项</dt><dd><a id=\"matter\" href=\"/registry/matter.{code}\">{}（{code}）</a></dd>",
+                "<dt>事项</dt><dd><a id=\"matter\" href=\"http://gw.example:8080/registry/matter.{code}\">{}（{code}）</a></dd>",
                 matter.title_zh,
                 code = matter.code
             )),
             "{html}"
         );
+        assert!(!html.contains("href=\"/"), "a relative link: {html}");
+        assert!(
+            html.contains("本页由网关 <span class=\"hash\">http://gw.example:8080</span> 提供"),
+            "{html}"
+        );
+        assert_chinese(&html);
     }
 
     /// Given an application withdrawn before it was forwarded, when its page is made, then the
@@ -1043,6 +1060,7 @@ mod tests {
                 origin: super::KeyOrigin::DataDir("/srv/tongban/gateway.key".into()),
             }),
             calendar: Some(super::CalendarSource::WeekdaysOnly(super::NoDates::NoFile)),
+            gateway: None,
         };
         let html = page(&events, &key, &provenance);
         assert!(
