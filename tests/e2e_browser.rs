@@ -394,3 +394,102 @@ fn a_saved_evidence_page_links_to_its_gateway() {
     let r = operator.raw(request.as_bytes()).expect("an answer");
     assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
 }
+
+/// Given a proxy application approved and its result issued by the handler and delivered by the
+/// origin's window, when its evidence page is opened in Chromium, then the issue clock's row
+/// shows each region that held the clock with the span it held it (北京时间): the handler from
+/// the approval to the issue, the origin from the issue to the delivery; and the API's deadline
+/// records the handover. (Found by a walkthrough: the row named the origin alone, as if it had
+/// held the clock from the approval.)
+#[test]
+fn the_evidence_page_shows_who_held_the_issue_clock_when() {
+    let dir = TempDir::new("browser-holders");
+    let shots = dir.0.join("shots");
+    std::fs::create_dir_all(&shots).expect("shots dir");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let (body, origin, handlers) = common::parties(&gw, &data, "proxy");
+    let lead = &handlers[0];
+    let app = common::application(
+        &origin,
+        &body,
+        &[
+            (
+                &origin,
+                "forward",
+                serde_json::json!({"materials_checked": true}),
+            ),
+            (lead, "accept", serde_json::json!({})),
+            (lead, "approve", serde_json::json!({})),
+            (
+                lead,
+                "issue-result",
+                serde_json::json!({"licence": {"kind": "社会保障卡", "number": "SSC-0001"}}),
+            ),
+            (&origin, "deliver", serde_json::json!({"channel": "window"})),
+        ],
+    );
+    let (origin_code, lead_code) = (
+        body["origin"].as_str().expect("origin"),
+        body["handlers"][0].as_str().expect("lead"),
+    );
+    let events = origin.get(&format!("/v1/applications/{app}/events")).json();
+    let at = |kind: &str| {
+        events["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["type"] == format!("application.{kind}").as_str())
+            .and_then(|e| e["at"].as_str())
+            .unwrap_or_else(|| panic!("no {kind} event"))
+            .to_string()
+    };
+    let (approved, issued, delivered) = (at("approved"), at("result-issued"), at("delivered"));
+
+    // The API records the handover on the issue clock.
+    let view = origin.get(&format!("/v1/applications/{app}")).json();
+    let issue = view["deadlines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|d| d["kind"] == "issue")
+        .expect("the issue clock");
+    assert_eq!(issue["responsible"], origin_code, "{issue}");
+    assert_eq!(
+        issue["handed_over"],
+        serde_json::json!([{"region": lead_code, "from": approved, "to": issued}]),
+        "{issue}"
+    );
+
+    let r = origin.get(&format!("/ui/applications/{app}"));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let file = shots.join("holders.html");
+    std::fs::write(&file, &r.body).expect("write page");
+    let dom = dump_dom(&shots, "holders", &format!("file://{}", file.display()));
+    let row = dom
+        .split("<td>颁发送达期限</td>")
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .expect("the issue clock's row");
+    let beijing = tongban_replay::html::beijing;
+    let holders: Vec<&str> = row
+        .split("<li>")
+        .skip(1)
+        .map(|li| li.split("</li>").next().unwrap_or_default())
+        .collect();
+    assert_eq!(holders.len(), 2, "{row}");
+    assert!(
+        holders[0].starts_with(lead_code)
+            && holders[0].ends_with(&format!("：{} 至 {}", beijing(&approved), beijing(&issued))),
+        "the handler from the approval to the issue: {row}"
+    );
+    assert!(
+        holders[1].starts_with(origin_code)
+            && holders[1].ends_with(&format!(
+                "：{} 至 {}（期限办结）",
+                beijing(&issued),
+                beijing(&delivered)
+            )),
+        "the origin from the issue to the delivery: {row}"
+    );
+}

@@ -236,6 +236,42 @@ fn pauses_zh(d: &DeadlineAt) -> String {
     )
 }
 
+/// Who was responsible for the clock (HTML): its region; for a clock handed on (the issue clock,
+/// from the issuer to the region that delivers), each region that held it with the span it held
+/// it (北京时间), so that a dispute about who was late reads who held it over which days.
+fn holders_zh(d: &DeadlineAt, names: &BTreeMap<String, String>) -> String {
+    if d.handed_over.is_empty() {
+        return region(names, &d.responsible);
+    }
+    let since = tongban_gateway::domain::deadlines::held_since(&d.started_at, &d.handed_over);
+    let earlier = d.handed_over.iter().map(|h| {
+        format!(
+            "<li>{}：{} 至 {}</li>",
+            region(names, &h.region),
+            escape(&beijing(&h.from)),
+            escape(&beijing(&h.to))
+        )
+    });
+    let now = match &d.closed_at {
+        Some(closed) => format!(
+            "<li>{}：{} 至 {}（期限办结）</li>",
+            region(names, &d.responsible),
+            escape(&beijing(since)),
+            escape(&beijing(closed))
+        ),
+        None => format!(
+            "<li>{}：{} 起，期限尚未办结</li>",
+            region(names, &d.responsible),
+            escape(&beijing(since))
+        ),
+    };
+    format!(
+        "{}<ul class=\"details holders\">{}{now}</ul>",
+        region(names, &d.responsible),
+        earlier.collect::<String>()
+    )
+}
+
 fn deadline_rows(
     out: &mut String,
     ds: &[DeadlineAt],
@@ -258,7 +294,7 @@ fn deadline_rows(
                 Some(n) => format!("{}（第 {n} 次计时）", escape(d.kind.title_zh())),
                 None => escape(d.kind.title_zh()),
             },
-            region(names, &d.responsible),
+            holders_zh(d, names),
             escape(&beijing(&d.started_at)),
             // A paused clock has no due date yet: the one it would have if it ran again now.
             {
@@ -914,6 +950,60 @@ mod tests {
         assert!(
             rows[1].contains("受理期限（5个工作日）（第 2 次计时）"),
             "{table}"
+        );
+    }
+
+    /// Given a proxy application approved by Zhejiang on Monday 11-02, the result issued by it on
+    /// Friday 11-06 and delivered by Guangdong's window on 11-20, when the evidence page is made,
+    /// then the issue clock's row shows who held it from when to when: Zhejiang from the approval
+    /// to the issue, Guangdong from the issue to the delivery; before the delivery, Guangdong
+    /// since the issue. (Found by a walkthrough: the row named Guangdong alone, as if it had held
+    /// the clock from the approval.)
+    #[test]
+    fn the_issue_clock_shows_who_held_it_when() {
+        use crate::reconcile::tests::{GD, ZJ};
+        let key = GatewayKey::from_seed([5; 32]).public();
+        let events = crate::reconcile::tests::delivered_by_origin("GD-I");
+        let names: std::collections::BTreeMap<String, String> = [(GD, "广东省"), (ZJ, "浙江省")]
+            .into_iter()
+            .map(|(c, n)| (c.to_string(), n.to_string()))
+            .collect();
+        let verification = crate::verify::verify_events(&events[0].app, &events, &key);
+        let issue_row = |point| {
+            let t = timeline::build(&events, &Calendar::weekdays(), point, Timestamp::now())
+                .expect("timeline");
+            let html = super::render(
+                Some(&t),
+                None,
+                &events,
+                &verification,
+                "k",
+                &names,
+                &Default::default(),
+            );
+            assert_chinese(&html);
+            html.split("<td>颁发送达期限</td>")
+                .nth(1)
+                .and_then(|r| r.split("</tr>").next())
+                .expect("the issue row")
+                .to_string()
+        };
+        let delivered = issue_row(Point::Now);
+        assert!(
+            delivered.contains(
+                "<li>330000 浙江省：2026-11-02 10:00:00.000 至 2026-11-06 10:00:00.000</li>\
+                 <li>440000 广东省：2026-11-06 10:00:00.000 至 2026-11-20 10:00:00.000（期限办结）</li>"
+            ),
+            "{delivered}"
+        );
+        assert!(delivered.contains("逾期"), "{delivered}");
+        let issued = issue_row(Point::Seq(5));
+        assert!(
+            issued.contains(
+                "<li>330000 浙江省：2026-11-02 10:00:00.000 至 2026-11-06 10:00:00.000</li>\
+                 <li>440000 广东省：2026-11-06 10:00:00.000 起，期限尚未办结</li>"
+            ),
+            "{issued}"
         );
     }
 
