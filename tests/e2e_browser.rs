@@ -493,3 +493,96 @@ fn the_evidence_page_shows_who_held_the_issue_clock_when() {
         "the origin from the issue to the delivery: {row}"
     );
 }
+
+/// A phone's width, in CSS pixels.
+const NARROW: u32 = 360;
+
+/// `(document.documentElement.scrollWidth, window.innerWidth)` of `html` as Chromium lays it out
+/// `NARROW` pixels wide. A headless window is at least 500 px wide, and the gateway's pages run
+/// no script (their Content-Security-Policy forbids it), so the page as served is saved to a file
+/// and shown in a frame `NARROW` px wide of another file, whose script measures it once loaded
+/// (the two files are of one origin with `--allow-file-access-from-files`).
+fn widths_at_narrow(dir: &Path, name: &str, html: &[u8]) -> (u32, u32) {
+    std::fs::write(dir.join(format!("{name}.html")), html).expect("write page");
+    let frame = dir.join(format!("{name}-at-{NARROW}.html"));
+    std::fs::write(
+        &frame,
+        format!(
+            "<!DOCTYPE html><html><head><title>-</title></head><body style=\"margin:0\">\
+             <iframe src=\"{name}.html\" style=\"width:{NARROW}px;height:800px;border:0\" \
+             onload=\"document.title = 'measured ' + \
+             this.contentDocument.documentElement.scrollWidth + ' ' + \
+             this.contentWindow.innerWidth\"></iframe></body></html>"
+        ),
+    )
+    .expect("write frame");
+    let out = run_chromium(
+        &dir.join(format!("profile-narrow-{name}")),
+        &[
+            "--dump-dom".to_string(),
+            "--allow-file-access-from-files".to_string(),
+        ],
+        &format!("file://{}", frame.display()),
+    );
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let title = dom
+        .split("<title>measured ")
+        .nth(1)
+        .and_then(|t| t.split("</title>").next())
+        .unwrap_or_else(|| panic!("{name}: the page was not measured: {dom}"));
+    let mut widths = title.split(' ').map(|w| w.parse::<u32>().expect("a width"));
+    let (scroll, inner) = (
+        widths.next().expect("scrollWidth"),
+        widths.next().expect("innerWidth"),
+    );
+    assert_eq!(inner, NARROW, "{name}: the frame is not {NARROW} px wide");
+    (scroll, inner)
+}
+
+/// Given a phone's width (360 px), when each registry page (the list, a search, a matter with its
+/// fields, limits, rules and adapters, a diff, an event's page, a page not found) and the evidence
+/// page are laid out by Chromium, then none is wider than the window: wide tables scroll inside
+/// their own box and long field names, schema ids and hashes break, instead of the whole page
+/// scrolling sideways with its headings out of view. (Found by a walkthrough at 360 px.)
+#[test]
+fn pages_fit_a_phones_width() {
+    let dir = TempDir::new("browser-narrow");
+    let shots = dir.0.join("shots");
+    std::fs::create_dir_all(&shots).expect("shots dir");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = common::tokens(&data);
+    let app = common::demo_application(&gw, &tokens);
+    let anon = gw.client(None);
+    let mut pages: Vec<(&str, common::Response)> = [
+        ("list", "/registry"),
+        ("search", "/registry?q=transfer"),
+        ("matter", "/registry/matter.hukou-transfer"),
+        ("diff", "/registry/matter.hukou-transfer?from=1&to=2"),
+        ("event", "/registry/application.supplement-requested"),
+        ("not-found", "/registry/no.such-subject"),
+    ]
+    .into_iter()
+    .map(|(name, path)| (name, anon.get(path)))
+    .collect();
+    pages.push((
+        "evidence",
+        gw.client(Some(&tokens["operator"]))
+            .get(&format!("/ui/applications/{app}")),
+    ));
+    let mut wide = Vec::new();
+    for (name, r) in &pages {
+        assert!(
+            r.header("content-type")
+                .is_some_and(|c| c.starts_with("text/html")),
+            "{name}: {} {}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        );
+        let (scroll, inner) = widths_at_narrow(&shots, name, &r.body);
+        if scroll > inner {
+            wide.push(format!("{name}: {scroll} px wide in a {inner} px window"));
+        }
+    }
+    assert!(wide.is_empty(), "pages wider than a phone: {wide:#?}");
+}

@@ -366,13 +366,15 @@ pub fn render(
         out,
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{}</title>\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>\
-body{{font-family:\"Noto Sans CJK SC\",\"Source Han Sans SC\",\"Microsoft YaHei\",sans-serif;margin:2em;color:#222;max-width:1200px}}\
+body{{font-family:\"Noto Sans CJK SC\",\"Source Han Sans SC\",\"Microsoft YaHei\",sans-serif;margin:2em;color:#222;max-width:1200px;overflow-wrap:break-word}}\
+.scroll{{overflow-x:auto}}\
 h1{{font-size:1.5em}}h2{{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}}\
 table{{border-collapse:collapse;width:100%;font-size:.9em}}td,th{{border:1px solid #ccc;padding:.35em .5em;text-align:left;vertical-align:top}}\
 th{{background:#f3f3f3}}tr.bad td{{background:#fde8e8}}tr.good td{{background:#eaf6ea}}\
 .hash{{font-family:monospace;font-size:.8em;word-break:break-all}}.ok{{color:#16632b;font-weight:bold}}.broken{{color:#a00;font-weight:bold}}\
 ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font-weight:bold}}pre{{background:#f7f7f7;padding:1em;overflow:auto;font-size:.8em}}\
-@media print{{body{{margin:0;max-width:none;font-size:9pt}}table{{font-size:8pt}}tr{{break-inside:avoid}}details{{display:none}}}}\
+@media (max-width:600px){{body{{margin:1em .75em}}dl{{grid-template-columns:minmax(0,1fr)}}dd{{margin:0 0 .4em}}.scroll>table{{min-width:44em}}}}\
+@media print{{.scroll{{overflow:visible}}body{{margin:0;max-width:none;font-size:9pt}}table{{font-size:8pt}}tr{{break-inside:avoid}}details{{display:none}}}}\
 </style></head><body>",
         escape(&title)
     );
@@ -479,13 +481,13 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
         });
     } else {
         out.push_str(
-            "<table><tr><th>期限</th><th>责任地区</th><th>起算（北京时间）</th><th>到期日</th><th>时限</th><th>暂停（特别程序，北京时间）</th><th>结果</th><th>办结时间（北京时间）</th></tr>",
+            "<div class=\"scroll\"><table><tr><th>期限</th><th>责任地区</th><th>起算（北京时间）</th><th>到期日</th><th>时限</th><th>暂停（特别程序，北京时间）</th><th>结果</th><th>办结时间（北京时间）</th></tr>",
         );
         // Past the calendar's last year a deadline is marked; with no calendar at all the note
         // above says it of every one.
         let mark_uncovered = !matches!(provenance.calendar, Some(CalendarSource::WeekdaysOnly(_)));
         deadline_rows(&mut out, &t.deadlines, names, mark_uncovered);
-        out.push_str("</table>");
+        out.push_str("</table></div>");
     }
     event_rows(&mut out, &shown, &t.steps, t.chain_stops.is_some(), names);
     raw_events(&mut out, &t.app, events);
@@ -615,7 +617,7 @@ fn event_rows(
     names: &BTreeMap<String, String>,
 ) {
     out.push_str(
-        "<h2>事件经过</h2><table><tr><th>序号</th><th>时间（北京时间）</th><th>地区</th><th>操作人</th><th>事件</th><th>办理后状态</th><th>哈希 / 上一哈希 / 签名</th></tr>",
+        "<h2>事件经过</h2><div class=\"scroll\"><table><tr><th>序号</th><th>时间（北京时间）</th><th>地区</th><th>操作人</th><th>事件</th><th>办理后状态</th><th>哈希 / 上一哈希 / 签名</th></tr>",
     );
     // Each event's step is the one folded from it (the chain's order may not be the log's); a
     // second copy of an event was left out of the fold, as was every event past a break.
@@ -667,7 +669,7 @@ fn event_rows(
             escape(&e.sig),
         );
     }
-    out.push_str("</table>");
+    out.push_str("</table></div>");
 }
 
 /// The raw events, to download and to read, and the page's end.
