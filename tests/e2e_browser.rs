@@ -316,6 +316,277 @@ fn dispute_page_renders_in_headless_chromium() {
     );
 }
 
+/// The value of the attribute `name` of the element whose `id` is `id`, in a dumped DOM.
+fn attribute_of(dom: &str, id: &str, name: &str) -> Option<String> {
+    let start = dom.find(&format!("id=\"{id}\""))?;
+    let tag_start = dom[..start].rfind('<')?;
+    let tag_end = start + dom[start..].find('>')?;
+    let tag = &dom[tag_start..tag_end];
+    let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let end = at + tag[at..].find('"')?;
+    Some(tag[at..end].replace("&amp;", "&"))
+}
+
+/// Given the evidence page fetched from the gateway and saved to a file, as operators keep it
+/// for a dispute, when Chromium opens the file, then the link to the matter's registry page is
+/// an absolute URL to the serving gateway that loads that page, and the page says which gateway
+/// it came from; a `Host` header that is no plain host[:port] gets a 400 naming the header, and
+/// nothing of it reaches the answer. (Found by a walkthrough: the saved page linked to
+/// `file:///registry/…`.)
+#[test]
+fn a_saved_evidence_page_links_to_its_gateway() {
+    let dir = TempDir::new("browser-saved");
+    let shots = dir.0.join("shots");
+    std::fs::create_dir_all(&shots).expect("shots dir");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = common::tokens(&data);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let app = common::demo_application(&gw, &tokens);
+    let code = operator.get(&format!("/v1/applications/{app}")).json()["matter"]
+        .as_str()
+        .expect("the application's matter")
+        .to_string();
+    let matter = tongban_schemas::matters::get(&code).expect("a known matter");
+
+    let r = operator.get(&format!("/ui/applications/{app}"));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let file = shots.join("saved.html");
+    std::fs::write(&file, &r.body).expect("write page");
+    let dom = dump_dom(&shots, "saved", &format!("file://{}", file.display()));
+    let base = format!("http://{}", gw.addr);
+    let href = attribute_of(&dom, "matter", "href").expect("the matter's link");
+    assert_eq!(href, format!("{base}/registry/matter.{code}"));
+    let served_by = dom
+        .split("id=\"served-by\"")
+        .nth(1)
+        .and_then(|p| p.split("</p>").next())
+        .expect("the page says which gateway served it");
+    assert!(served_by.contains(&base), "{served_by}");
+    // The link works from the file: it loads the matter's page from the gateway.
+    let linked = dump_dom(&shots, "linked", &href);
+    assert!(
+        linked.contains(matter.title_zh) && linked.contains("field-table"),
+        "the link did not load the matter's page: {linked}"
+    );
+
+    // A Host that is no plain host[:port] names no gateway: refused, never written anywhere.
+    for host in [
+        "evil.example\"><script>alert(1)</script>",
+        "evil.example/registry?",
+        "user@evil.example",
+        "evil.example:99999",
+    ] {
+        let request = format!(
+            "GET /ui/applications/{app} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+            tokens["operator"]
+        );
+        let r = operator.raw(request.as_bytes()).expect("an answer");
+        let body = String::from_utf8_lossy(&r.body);
+        assert_eq!(r.status, 400, "Host {host:?}: {body}");
+        assert_eq!(r.json()["errors"][0]["pointer"], "header:Host", "{body}");
+        assert!(!body.contains("evil"), "Host {host:?} echoed: {body}");
+    }
+    let request = format!(
+        "GET /ui/applications/{app} HTTP/1.1\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        tokens["operator"]
+    );
+    let r = operator.raw(request.as_bytes()).expect("an answer");
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+}
+
+/// Given a proxy application approved and its result issued by the handler and delivered by the
+/// origin's window, when its evidence page is opened in Chromium, then the issue clock's row
+/// shows each region that held the clock with the span it held it (北京时间): the handler from
+/// the approval to the issue, the origin from the issue to the delivery; and the API's deadline
+/// records the handover. (Found by a walkthrough: the row named the origin alone, as if it had
+/// held the clock from the approval.)
+#[test]
+fn the_evidence_page_shows_who_held_the_issue_clock_when() {
+    let dir = TempDir::new("browser-holders");
+    let shots = dir.0.join("shots");
+    std::fs::create_dir_all(&shots).expect("shots dir");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let (body, origin, handlers) = common::parties(&gw, &data, "proxy");
+    let lead = &handlers[0];
+    let app = common::application(
+        &origin,
+        &body,
+        &[
+            (
+                &origin,
+                "forward",
+                serde_json::json!({"materials_checked": true}),
+            ),
+            (lead, "accept", serde_json::json!({})),
+            (lead, "approve", serde_json::json!({})),
+            (
+                lead,
+                "issue-result",
+                serde_json::json!({"licence": {"kind": "社会保障卡", "number": "SSC-0001"}}),
+            ),
+            (&origin, "deliver", serde_json::json!({"channel": "window"})),
+        ],
+    );
+    let (origin_code, lead_code) = (
+        body["origin"].as_str().expect("origin"),
+        body["handlers"][0].as_str().expect("lead"),
+    );
+    let events = origin.get(&format!("/v1/applications/{app}/events")).json();
+    let at = |kind: &str| {
+        events["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["type"] == format!("application.{kind}").as_str())
+            .and_then(|e| e["at"].as_str())
+            .unwrap_or_else(|| panic!("no {kind} event"))
+            .to_string()
+    };
+    let (approved, issued, delivered) = (at("approved"), at("result-issued"), at("delivered"));
+
+    // The API records the handover on the issue clock.
+    let view = origin.get(&format!("/v1/applications/{app}")).json();
+    let issue = view["deadlines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|d| d["kind"] == "issue")
+        .expect("the issue clock");
+    assert_eq!(issue["responsible"], origin_code, "{issue}");
+    assert_eq!(
+        issue["handed_over"],
+        serde_json::json!([{"region": lead_code, "from": approved, "to": issued}]),
+        "{issue}"
+    );
+
+    let r = origin.get(&format!("/ui/applications/{app}"));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let file = shots.join("holders.html");
+    std::fs::write(&file, &r.body).expect("write page");
+    let dom = dump_dom(&shots, "holders", &format!("file://{}", file.display()));
+    let row = dom
+        .split("<td>颁发送达期限</td>")
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .expect("the issue clock's row");
+    let beijing = tongban_replay::html::beijing;
+    let holders: Vec<&str> = row
+        .split("<li>")
+        .skip(1)
+        .map(|li| li.split("</li>").next().unwrap_or_default())
+        .collect();
+    assert_eq!(holders.len(), 2, "{row}");
+    assert!(
+        holders[0].starts_with(lead_code)
+            && holders[0].ends_with(&format!("：{} 至 {}", beijing(&approved), beijing(&issued))),
+        "the handler from the approval to the issue: {row}"
+    );
+    assert!(
+        holders[1].starts_with(origin_code)
+            && holders[1].ends_with(&format!(
+                "：{} 至 {}（期限办结）",
+                beijing(&issued),
+                beijing(&delivered)
+            )),
+        "the origin from the issue to the delivery: {row}"
+    );
+}
+
+/// A phone's width, in CSS pixels.
+const NARROW: u32 = 360;
+
+/// `(document.documentElement.scrollWidth, window.innerWidth)` of `html` as Chromium lays it out
+/// `NARROW` pixels wide. A headless window is at least 500 px wide, and the gateway's pages run
+/// no script (their Content-Security-Policy forbids it), so the page as served is saved to a file
+/// and shown in a frame `NARROW` px wide of another file, whose script measures it once loaded
+/// (the two files are of one origin with `--allow-file-access-from-files`).
+fn widths_at_narrow(dir: &Path, name: &str, html: &[u8]) -> (u32, u32) {
+    std::fs::write(dir.join(format!("{name}.html")), html).expect("write page");
+    let frame = dir.join(format!("{name}-at-{NARROW}.html"));
+    std::fs::write(
+        &frame,
+        format!(
+            "<!DOCTYPE html><html><head><title>-</title></head><body style=\"margin:0\">\
+             <iframe src=\"{name}.html\" style=\"width:{NARROW}px;height:800px;border:0\" \
+             onload=\"document.title = 'measured ' + \
+             this.contentDocument.documentElement.scrollWidth + ' ' + \
+             this.contentWindow.innerWidth\"></iframe></body></html>"
+        ),
+    )
+    .expect("write frame");
+    let out = run_chromium(
+        &dir.join(format!("profile-narrow-{name}")),
+        &[
+            "--dump-dom".to_string(),
+            "--allow-file-access-from-files".to_string(),
+        ],
+        &format!("file://{}", frame.display()),
+    );
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let title = dom
+        .split("<title>measured ")
+        .nth(1)
+        .and_then(|t| t.split("</title>").next())
+        .unwrap_or_else(|| panic!("{name}: the page was not measured: {dom}"));
+    let mut widths = title.split(' ').map(|w| w.parse::<u32>().expect("a width"));
+    let (scroll, inner) = (
+        widths.next().expect("scrollWidth"),
+        widths.next().expect("innerWidth"),
+    );
+    assert_eq!(inner, NARROW, "{name}: the frame is not {NARROW} px wide");
+    (scroll, inner)
+}
+
+/// Given a phone's width (360 px), when each registry page (the list, a search, a matter with its
+/// fields, limits, rules and adapters, a diff, an event's page, a page not found) and the evidence
+/// page are laid out by Chromium, then none is wider than the window: wide tables scroll inside
+/// their own box and long field names, schema ids and hashes break, instead of the whole page
+/// scrolling sideways with its headings out of view. (Found by a walkthrough at 360 px.)
+#[test]
+fn pages_fit_a_phones_width() {
+    let dir = TempDir::new("browser-narrow");
+    let shots = dir.0.join("shots");
+    std::fs::create_dir_all(&shots).expect("shots dir");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = common::tokens(&data);
+    let app = common::demo_application(&gw, &tokens);
+    let anon = gw.client(None);
+    let mut pages: Vec<(&str, common::Response)> = [
+        ("list", "/registry"),
+        ("search", "/registry?q=transfer"),
+        ("matter", "/registry/matter.hukou-transfer"),
+        ("diff", "/registry/matter.hukou-transfer?from=1&to=2"),
+        ("event", "/registry/application.supplement-requested"),
+        ("not-found", "/registry/no.such-subject"),
+    ]
+    .into_iter()
+    .map(|(name, path)| (name, anon.get(path)))
+    .collect();
+    pages.push((
+        "evidence",
+        gw.client(Some(&tokens["operator"]))
+            .get(&format!("/ui/applications/{app}")),
+    ));
+    let mut wide = Vec::new();
+    for (name, r) in &pages {
+        assert!(
+            r.header("content-type")
+                .is_some_and(|c| c.starts_with("text/html")),
+            "{name}: {} {}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        );
+        let (scroll, inner) = widths_at_narrow(&shots, name, &r.body);
+        if scroll > inner {
+            wide.push(format!("{name}: {scroll} px wide in a {inner} px window"));
+        }
+    }
+    assert!(wide.is_empty(), "pages wider than a phone: {wide:#?}");
+}
+
 /// Given links to the evidence page that name no application a caller may read (an unknown
 /// id, one that is no id at all, one in capitals), or none at all (no token), when they are
 /// opened, then each answers with its status as a short HTML page in the pages' style, Chinese

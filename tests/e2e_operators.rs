@@ -7,7 +7,7 @@ mod common;
 use std::process::Command;
 
 use common::nats::NatsServer;
-use common::{BIN, Client, Gateway, TempDir, tokens};
+use common::{BIN, Client, Gateway, TempDir, application, parties, tokens};
 
 use serde_json::{Value, json};
 
@@ -967,44 +967,6 @@ fn offline_tools_refuse_a_directory_without_a_log_and_create_none() {
         );
         assert!(!typo.exists(), "{args:?} created {}", typo.display());
     }
-}
-
-/// The first published example of a matter in `mode`, and clients for its origin and handlers.
-fn parties(gw: &Gateway, data: &std::path::Path, mode: &str) -> (Value, Client, Vec<Client>) {
-    let tokens = tokens(data);
-    let matters = gw.client(None).get("/v1/matters").json();
-    let body = matters["matters"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|m| m["example"]["mode"] == json!(mode))
-        .unwrap_or_else(|| panic!("a {mode} example"))["example"]
-        .clone();
-    let origin = gw.client(Some(&tokens[body["origin"].as_str().expect("origin")]));
-    let handlers = body["handlers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|h| gw.client(Some(&tokens[h.as_str().expect("handler")])))
-        .collect();
-    (body, origin, handlers)
-}
-
-/// Submits `body` through `origin` and takes it through `steps`; returns its id.
-fn application(origin: &Client, body: &Value, steps: &[(&Client, &str, Value)]) -> String {
-    let r = origin.post("/v1/applications", body);
-    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    let id = r.json()["id"].as_str().expect("id").to_string();
-    for (c, action, body) in steps {
-        let r = c.post(&format!("/v1/applications/{id}/{action}"), body);
-        assert_eq!(
-            r.status,
-            200,
-            "{action}: {}",
-            String::from_utf8_lossy(&r.body)
-        );
-    }
-    id
 }
 
 /// `tongban rebuild --nats`: a gateway serving on a JetStream stream projects applications left

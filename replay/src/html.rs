@@ -186,14 +186,17 @@ fn whose_zh(scope: Option<&str>) -> String {
     })
 }
 
-/// A matter as a person reads it: its Chinese title and code, linked to its registry page when
-/// a gateway serves the page (`served`; a report saved to a file is opened where no registry
-/// answers the link), the code alone when this build does not know the matter.
-fn matter(code: &str, served: bool) -> String {
-    match tongban_schemas::matters::get(code) {
-        Some(m) if !served => format!("{}（{}）", escape(m.title_zh), escape(m.code)),
-        Some(m) => format!(
-            "<a id=\"matter\" href=\"{}\">{}（{}）</a>",
+/// A matter as a person reads it: its Chinese title and code, linked to its registry page on the
+/// gateway that serves the page (`gateway`, `http://host[:port]`), absolutely, so that the link
+/// still leads there from the page saved to a file; the code alone when this build does not
+/// know the matter. A report made offline (no gateway) names it without a link: no registry
+/// answers there.
+fn matter(code: &str, gateway: Option<&str>) -> String {
+    match (tongban_schemas::matters::get(code), gateway) {
+        (Some(m), None) => format!("{}（{}）", escape(m.title_zh), escape(m.code)),
+        (Some(m), Some(gateway)) => format!(
+            "<a id=\"matter\" href=\"{}{}\">{}（{}）</a>",
+            escape(gateway),
             escape(&tongban_gateway::http::pages::subject_href(&format!(
                 "matter.{}",
                 m.code
@@ -201,7 +204,7 @@ fn matter(code: &str, served: bool) -> String {
             escape(m.title_zh),
             escape(m.code)
         ),
-        None => escape(code),
+        (None, _) => escape(code),
     }
 }
 
@@ -242,6 +245,42 @@ fn pauses_zh(d: &DeadlineAt) -> String {
     )
 }
 
+/// Who was responsible for the clock (HTML): its region; for a clock handed on (the issue clock,
+/// from the issuer to the region that delivers), each region that held it with the span it held
+/// it (北京时间), so that a dispute about who was late reads who held it over which days.
+fn holders_zh(d: &DeadlineAt, names: &BTreeMap<String, String>) -> String {
+    if d.handed_over.is_empty() {
+        return region(names, &d.responsible);
+    }
+    let since = tongban_gateway::domain::deadlines::held_since(&d.started_at, &d.handed_over);
+    let earlier = d.handed_over.iter().map(|h| {
+        format!(
+            "<li>{}：{} 至 {}</li>",
+            region(names, &h.region),
+            escape(&beijing(&h.from)),
+            escape(&beijing(&h.to))
+        )
+    });
+    let now = match &d.closed_at {
+        Some(closed) => format!(
+            "<li>{}：{} 至 {}（期限办结）</li>",
+            region(names, &d.responsible),
+            escape(&beijing(since)),
+            escape(&beijing(closed))
+        ),
+        None => format!(
+            "<li>{}：{} 起，期限尚未办结</li>",
+            region(names, &d.responsible),
+            escape(&beijing(since))
+        ),
+    };
+    format!(
+        "{}<ul class=\"details holders\">{}{now}</ul>",
+        region(names, &d.responsible),
+        earlier.collect::<String>()
+    )
+}
+
 fn deadline_rows(
     out: &mut String,
     ds: &[DeadlineAt],
@@ -264,7 +303,7 @@ fn deadline_rows(
                 Some(n) => format!("{}（第 {n} 次计时）", escape(d.kind.title_zh())),
                 None => escape(d.kind.title_zh()),
             },
-            region(names, &d.responsible),
+            holders_zh(d, names),
             escape(&beijing(&d.started_at)),
             // A paused clock has no due date yet: the one it would have if it ran again now.
             {
@@ -336,17 +375,28 @@ pub fn render(
         out,
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{}</title>\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>\
-body{{font-family:\"Noto Sans CJK SC\",\"Source Han Sans SC\",\"Microsoft YaHei\",sans-serif;margin:2em;color:#222;max-width:1200px}}\
+body{{font-family:\"Noto Sans CJK SC\",\"Source Han Sans SC\",\"Microsoft YaHei\",sans-serif;margin:2em;color:#222;max-width:1200px;overflow-wrap:break-word}}\
+.scroll{{overflow-x:auto}}\
 h1{{font-size:1.5em}}h2{{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}}\
 table{{border-collapse:collapse;width:100%;font-size:.9em}}td,th{{border:1px solid #ccc;padding:.35em .5em;text-align:left;vertical-align:top}}\
 th{{background:#f3f3f3}}tr.bad td{{background:#fde8e8}}tr.good td{{background:#eaf6ea}}\
 .hash{{font-family:monospace;font-size:.8em;word-break:break-all}}.ok{{color:#16632b;font-weight:bold}}.broken{{color:#a00;font-weight:bold}}\
 ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}}dt{{font-weight:bold}}pre{{background:#f7f7f7;padding:1em;overflow:auto;font-size:.8em}}\
-@media print{{body{{margin:0;max-width:none;font-size:9pt}}table{{font-size:8pt}}tr{{break-inside:avoid}}details{{display:none}}}}\
+@media (max-width:600px){{body{{margin:1em .75em}}dl{{grid-template-columns:minmax(0,1fr)}}dd{{margin:0 0 .4em}}.scroll>table{{min-width:44em}}}}\
+@media print{{.scroll{{overflow:visible}}body{{margin:0;max-width:none;font-size:9pt}}table{{font-size:8pt}}tr{{break-inside:avoid}}details{{display:none}}}}\
 </style></head><body>",
         escape(&title)
     );
     let _ = write!(out, "<h1>{}</h1>", escape(&title));
+    if let Some(gateway) = &provenance.gateway {
+        // Saved to a file, the page still says where it came from (the address the request
+        // used, which its links lead to).
+        let _ = write!(
+            out,
+            "<p id=\"served-by\">本页由网关 <span class=\"hash\">{}</span> 提供（按请求所用的地址），页内链接指向该网关。</p>",
+            escape(gateway)
+        );
+    }
     if let Some(u) = unreadable {
         let _ = write!(
             out,
@@ -389,13 +439,7 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
         "<h2>基本信息</h2><dl><dt>申请编号</dt><dd class=\"hash\">{}</dd><dt>事项</dt><dd>{}</dd><dt>办理模式</dt><dd>{}</dd>\
 <dt>收件地</dt><dd>{}</dd><dt>办理地</dt><dd>{}</dd><dt>状态（截至北京时间 {}）</dt><dd>{}（{}）</dd><dt>事件数</dt><dd>{}</dd></dl>",
         escape(&t.app),
-        matter(
-            &t.matter,
-            provenance
-                .key
-                .as_ref()
-                .is_some_and(|k| k.origin == crate::provenance::KeyOrigin::ServingGateway)
-        ),
+        matter(&t.matter, provenance.gateway.as_deref()),
         escape(
             tongban_schemas::Mode::parse(&t.mode)
                 .map(|m| m.title_zh())
@@ -446,13 +490,13 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
         });
     } else {
         out.push_str(
-            "<table><tr><th>期限</th><th>责任地区</th><th>起算（北京时间）</th><th>到期日</th><th>时限</th><th>暂停（特别程序，北京时间）</th><th>结果</th><th>办结时间（北京时间）</th></tr>",
+            "<div class=\"scroll\"><table><tr><th>期限</th><th>责任地区</th><th>起算（北京时间）</th><th>到期日</th><th>时限</th><th>暂停（特别程序，北京时间）</th><th>结果</th><th>办结时间（北京时间）</th></tr>",
         );
         // Past the calendar's last year a deadline is marked; with no calendar at all the note
         // above says it of every one.
         let mark_uncovered = !matches!(provenance.calendar, Some(CalendarSource::WeekdaysOnly(_)));
         deadline_rows(&mut out, &t.deadlines, names, mark_uncovered);
-        out.push_str("</table>");
+        out.push_str("</table></div>");
     }
     event_rows(&mut out, &shown, &t.steps, t.chain_stops.is_some(), names);
     raw_events(&mut out, &t.app, events);
@@ -582,7 +626,7 @@ fn event_rows(
     names: &BTreeMap<String, String>,
 ) {
     out.push_str(
-        "<h2>事件经过</h2><table><tr><th>序号</th><th>时间（北京时间）</th><th>地区</th><th>操作人</th><th>事件</th><th>办理后状态</th><th>哈希 / 上一哈希 / 签名</th></tr>",
+        "<h2>事件经过</h2><div class=\"scroll\"><table><tr><th>序号</th><th>时间（北京时间）</th><th>地区</th><th>操作人</th><th>事件</th><th>办理后状态</th><th>哈希 / 上一哈希 / 签名</th></tr>",
     );
     // Each event's step is the one folded from it (the chain's order may not be the log's); a
     // second copy of an event was left out of the fold, as was every event past a break.
@@ -634,7 +678,7 @@ fn event_rows(
             escape(&e.sig),
         );
     }
-    out.push_str("</table>");
+    out.push_str("</table></div>");
 }
 
 /// The raw events, to download and to read, and the page's end.
@@ -712,6 +756,8 @@ mod tests {
                 || w.chars().any(|c| c.is_ascii_digit())
                 || [
                     "tongban", "verify", "Ed25519", "RFC", "JSON", "SHA", "hash", "sig",
+                    // The scheme of the serving gateway's address.
+                    "http",
                 ]
                 .contains(&w)
                 // A status code, shown beside its Chinese name.
@@ -756,9 +802,10 @@ mod tests {
 
     /// Given an application's page, which showed 事项 as the bare code (`hukou-transfer`), when
     /// it is made, then 事项 reads `户口迁移（hukou-transfer）`, linked to the matter's registry page
-    /// when a gateway serves the page; in a report saved to a file (`tongban dispute`), opened
-    /// where no registry answers, it is not a link. (Found by a walkthrough: the saved report's
-    /// link led to `file:///registry/…`.)
+    /// on the gateway that serves the page, by its absolute address, and the page names that
+    /// gateway; in a report made offline (`tongban dispute`), which no gateway serves, it is not
+    /// a link. (Found by walkthroughs: the saved report's link led to `file:///registry/…`, and
+    /// so did the served page's once saved.)
     #[test]
     fn the_matter_is_named_and_linked() {
         let key = GatewayKey::from_seed([5; 32]).public();
@@ -777,22 +824,30 @@ mod tests {
             "{saved}"
         );
         assert!(!saved.contains("href=\"/registry"), "{saved}");
+        assert!(!saved.contains("id=\"served-by\""), "{saved}");
         let served = super::Provenance {
             key: Some(crate::provenance::KeySource::of(
                 &key,
                 crate::provenance::KeyOrigin::ServingGateway,
             )),
             calendar: None,
+            gateway: Some("http://gw.example:8080".into()),
         };
         let html = page(&events, &key, &served);
         assert!(
             html.contains(&format!(
-                "<dt>事项</dt><dd><a id=\"matter\" href=\"/registry/matter.{code}\">{}（{code}）</a></dd>",
+                "<dt>事项</dt><dd><a id=\"matter\" href=\"http://gw.example:8080/registry/matter.{code}\">{}（{code}）</a></dd>",
                 matter.title_zh,
                 code = matter.code
             )),
             "{html}"
         );
+        assert!(!html.contains("href=\"/"), "a relative link: {html}");
+        assert!(
+            html.contains("本页由网关 <span class=\"hash\">http://gw.example:8080</span> 提供"),
+            "{html}"
+        );
+        assert_chinese(&html);
     }
 
     /// Given an application withdrawn before it was forwarded, when its page is made, then the
@@ -906,6 +961,60 @@ mod tests {
         assert!(
             rows[1].contains("受理期限（5个工作日）（第 2 次计时）"),
             "{table}"
+        );
+    }
+
+    /// Given a proxy application approved by Zhejiang on Monday 11-02, the result issued by it on
+    /// Friday 11-06 and delivered by Guangdong's window on 11-20, when the evidence page is made,
+    /// then the issue clock's row shows who held it from when to when: Zhejiang from the approval
+    /// to the issue, Guangdong from the issue to the delivery; before the delivery, Guangdong
+    /// since the issue. (Found by a walkthrough: the row named Guangdong alone, as if it had held
+    /// the clock from the approval.)
+    #[test]
+    fn the_issue_clock_shows_who_held_it_when() {
+        use crate::reconcile::tests::{GD, ZJ};
+        let key = GatewayKey::from_seed([5; 32]).public();
+        let events = crate::reconcile::tests::delivered_by_origin("GD-I");
+        let names: std::collections::BTreeMap<String, String> = [(GD, "广东省"), (ZJ, "浙江省")]
+            .into_iter()
+            .map(|(c, n)| (c.to_string(), n.to_string()))
+            .collect();
+        let verification = crate::verify::verify_events(&events[0].app, &events, &key);
+        let issue_row = |point| {
+            let t = timeline::build(&events, &Calendar::weekdays(), point, Timestamp::now())
+                .expect("timeline");
+            let html = super::render(
+                Some(&t),
+                None,
+                &events,
+                &verification,
+                "k",
+                &names,
+                &Default::default(),
+            );
+            assert_chinese(&html);
+            html.split("<td>颁发送达期限</td>")
+                .nth(1)
+                .and_then(|r| r.split("</tr>").next())
+                .expect("the issue row")
+                .to_string()
+        };
+        let delivered = issue_row(Point::Now);
+        assert!(
+            delivered.contains(
+                "<li>330000 浙江省：2026-11-02 10:00:00.000 至 2026-11-06 10:00:00.000</li>\
+                 <li>440000 广东省：2026-11-06 10:00:00.000 至 2026-11-20 10:00:00.000（期限办结）</li>"
+            ),
+            "{delivered}"
+        );
+        assert!(delivered.contains("逾期"), "{delivered}");
+        let issued = issue_row(Point::Seq(5));
+        assert!(
+            issued.contains(
+                "<li>330000 浙江省：2026-11-02 10:00:00.000 至 2026-11-06 10:00:00.000</li>\
+                 <li>440000 广东省：2026-11-06 10:00:00.000 起，期限尚未办结</li>"
+            ),
+            "{issued}"
         );
     }
 
@@ -1075,6 +1184,7 @@ mod tests {
                 origin: super::KeyOrigin::DataDir("/srv/tongban/gateway.key".into()),
             }),
             calendar: Some(super::CalendarSource::WeekdaysOnly(super::NoDates::NoFile)),
+            gateway: None,
         };
         let html = page(&events, &key, &provenance);
         assert!(

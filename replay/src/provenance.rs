@@ -204,6 +204,11 @@ impl CalendarSource {
 pub struct Provenance {
     pub key: Option<KeySource>,
     pub calendar: Option<CalendarSource>,
+    /// The gateway that serves the page (`http://host[:port]`, as the request named it): the
+    /// page names it and links to its registry pages absolutely, so that a page saved to a file
+    /// says where it came from and its links still lead there. None for a report made offline
+    /// (`tongban dispute`), which no gateway serves: its matter is then not a link.
+    pub gateway: Option<String>,
 }
 
 #[cfg(test)]

@@ -43,8 +43,15 @@ fn deadlines_line(ds: &[DeadlineAt]) -> String {
                 true => "",
                 false => ", past the calendar: Monday to Friday",
             };
+            // A clock handed on (the issue clock, to the region that delivers): who held it
+            // before, from when to when.
+            let before: String = d
+                .handed_over
+                .iter()
+                .map(|h| format!(", held before by {} from {} to {}", h.region, h.from, h.to))
+                .collect();
             format!(
-                "{kind}{round} {sit} (started {}, {due}{pauses}, {}{covers})",
+                "{kind}{round} {sit} (started {}, {due}{pauses}, {}{before}{covers})",
                 d.started_at, d.responsible
             )
         })
@@ -146,6 +153,27 @@ mod tests {
         assert_eq!(
             decision["pauses"],
             serde_json::json!([{"from": "2026-11-10T03:00:00.000Z", "to": "2026-11-20T03:00:00.000Z"}])
+        );
+    }
+
+    /// Given the issue clock handed from the issuer to the region that delivers, when the
+    /// timeline is printed, then its line names who held it before, from when to when.
+    #[test]
+    fn a_clock_handed_on_says_who_held_it_before() {
+        let events = crate::reconcile::tests::delivered_by_origin("GD-I");
+        let t = timeline::build(&events, &Calendar::weekdays(), Point::Now, Timestamp::now())
+            .expect("timeline");
+        let text = super::render(&t);
+        let last = text
+            .lines()
+            .find(|l| l.starts_with("deadlines as of"))
+            .expect("deadlines line");
+        assert!(
+            last.contains(
+                "issue missed (started 2026-11-02T02:00:00.000Z, due 2026-11-16, 440000, held \
+                 before by 330000 from 2026-11-02T02:00:00.000Z to 2026-11-06T02:00:00.000Z"
+            ),
+            "{last}"
         );
     }
 

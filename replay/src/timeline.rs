@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use tongban_gateway::domain::calendar::Calendar;
-use tongban_gateway::domain::deadlines::{Deadline, DeadlineKind, Pause, Situation};
+use tongban_gateway::domain::deadlines::{Deadline, DeadlineKind, Holding, Pause, Situation};
 use tongban_gateway::envelope::Envelope;
 use tongban_gateway::projections::ApplicationView;
 use tongban_gateway::projections::view::FoldError;
@@ -183,6 +183,10 @@ impl Point {
 pub struct DeadlineAt {
     pub kind: DeadlineKind,
     pub responsible: String,
+    /// The regions that held the clock before `responsible`, each from when to when
+    /// ([`Deadline::handed_over`]): the issue clock's issuer, when another region delivers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub handed_over: Vec<Holding>,
     pub started_at: String,
     /// The last day to act (Beijing date). While paused: the day the clock would run out if it
     /// resumed at the moment judged ([`Deadline::due_at`]), since the date before the pause no
@@ -342,6 +346,7 @@ fn deadlines_at(view: &ApplicationView, when: Timestamp, cal: &Calendar) -> Vec<
             DeadlineAt {
                 kind: d.kind,
                 responsible: d.responsible.clone(),
+                handed_over: d.handed_over.clone(),
                 started_at: d.started_at.clone(),
                 due: d.due_at(when, cal),
                 limit_days: d.limit_days,

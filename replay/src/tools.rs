@@ -17,14 +17,16 @@ use crate::verify;
 
 pub struct ReplayTools;
 
-/// The provenance of what the serving gateway shows: its own key, and its calendar (whether a
-/// file is there is not known here, only what the calendar lists).
-fn served(key: &PublicKey, cal: &Calendar) -> Provenance {
+/// The provenance of what the serving gateway shows: its own key, its calendar (whether a
+/// file is there is not known here, only what the calendar lists), and, for a page, the
+/// gateway's address.
+fn served(key: &PublicKey, cal: &Calendar, gateway: Option<&str>) -> Provenance {
     Provenance {
         // Served by the gateway whose key it is: the page says so, since a chain checked with
         // the key of the party that may have forged it proves only that it is consistent.
         key: Some(KeySource::of(key, KeyOrigin::ServingGateway)),
         calendar: Some(CalendarSource::of(cal, "holidays.json", None)),
+        gateway: gateway.map(str::to_string),
     }
 }
 
@@ -73,12 +75,13 @@ impl OperatorTools for ReplayTools {
         names: &BTreeMap<String, String>,
         cal: &Calendar,
         as_of: &AsOf,
+        gateway: &str,
     ) -> Result<String, AsOfRefusal> {
         // The page is asked for by id and its events read by it; the log's read checks they are
         // that application's.
         let app = events.first().map_or("", |e| e.app.as_str());
         let verification = verify::verify_events(app, events, key);
-        let provenance = served(key, cal);
+        let provenance = served(key, cal, Some(gateway));
         match point(events, as_of)? {
             // As of now: as far as the events fold, every raw event shown whatever this build
             // makes of them.
@@ -112,7 +115,11 @@ impl OperatorTools for ReplayTools {
         let app = events.first().map_or("", |e| e.app.as_str());
         let verification = verify::verify_events(app, events, key);
         let t = timeline_to(events, cal, point(events, as_of)?)?;
-        Ok(crate::json::document(&t, &verification, &served(key, cal)))
+        Ok(crate::json::document(
+            &t,
+            &verification,
+            &served(key, cal, None),
+        ))
     }
 
     fn reconcile(&self, region: &str) -> Box<dyn ReconcileSession> {

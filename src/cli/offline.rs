@@ -379,6 +379,7 @@ pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
     let provenance = Provenance {
         key: Some(source.key_source(&key)),
         calendar: Some(calendar_source),
+        gateway: None,
     };
     Ok(Evidence {
         events,

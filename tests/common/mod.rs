@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// The real nats-server harness, shared with the gateway crate's own tests.
 #[path = "../../gateway/src/testnats.rs"]
@@ -468,4 +468,42 @@ pub fn demo_application(gw: &Gateway, tokens: &BTreeMap<String, String>) -> Stri
         .as_str()
         .expect("demo application")
         .to_string()
+}
+
+/// The first published example of a matter in `mode`, and clients for its origin and handlers.
+pub fn parties(gw: &Gateway, data: &Path, mode: &str) -> (Value, Client, Vec<Client>) {
+    let tokens = tokens(data);
+    let matters = gw.client(None).get("/v1/matters").json();
+    let body = matters["matters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["example"]["mode"] == json!(mode))
+        .unwrap_or_else(|| panic!("a {mode} example"))["example"]
+        .clone();
+    let origin = gw.client(Some(&tokens[body["origin"].as_str().expect("origin")]));
+    let handlers = body["handlers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|h| gw.client(Some(&tokens[h.as_str().expect("handler")])))
+        .collect();
+    (body, origin, handlers)
+}
+
+/// Submits `body` through `origin` and takes it through `steps`; returns its id.
+pub fn application(origin: &Client, body: &Value, steps: &[(&Client, &str, Value)]) -> String {
+    let r = origin.post("/v1/applications", body);
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let id = r.json()["id"].as_str().expect("id").to_string();
+    for (c, action, body) in steps {
+        let r = c.post(&format!("/v1/applications/{id}/{action}"), body);
+        assert_eq!(
+            r.status,
+            200,
+            "{action}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    id
 }

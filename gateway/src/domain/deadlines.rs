@@ -102,11 +102,36 @@ pub struct Pause {
     pub to: Option<String>,
 }
 
+/// A region that held a clock before it was handed on, and when: in a dispute about who was late,
+/// which region held it over which days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Holding {
+    /// The region responsible for the clock over the span.
+    pub region: String,
+    /// When it became responsible (RFC 3339): the clock's start, or the handover to it.
+    pub from: String,
+    /// When the clock was handed on from it (RFC 3339).
+    pub to: String,
+}
+
+/// When a clock that started at `started_at` and was `handed_over` so came to its current
+/// holder: at the last handover, or at its start.
+pub fn held_since<'a>(started_at: &'a str, handed_over: &'a [Holding]) -> &'a str {
+    handed_over.last().map_or(started_at, |h| h.to.as_str())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Deadline {
     pub kind: DeadlineKind,
-    /// The region that must act in time.
+    /// The region that must act in time: since the last handover (`handed_over`), or since the
+    /// clock started.
     pub responsible: String,
+    /// The regions that held the clock before `responsible`, oldest first, each with the span it
+    /// held it: the issue clock passes from the lead handler to the delivering region at the
+    /// issue. Absent for a clock never handed on, and from views stored before handovers were
+    /// recorded, until `tongban rebuild`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handed_over: Vec<Holding>,
     /// When the clock started.
     pub started_at: String,
     /// The limit in working days, including any extension.
@@ -317,8 +342,16 @@ impl Deadlines {
                 let open = self
                     .open_mut(DeadlineKind::Issue)
                     .filter(|d| !d.lapsed_by(day));
-                if let (Some(d), Some(deliverer)) = (open, deliverer) {
-                    d.responsible = deliverer;
+                if let (Some(d), Some(deliverer)) = (open, deliverer)
+                    && d.responsible != deliverer
+                {
+                    let from = held_since(&d.started_at, &d.handed_over).to_string();
+                    let region = std::mem::replace(&mut d.responsible, deliverer);
+                    d.handed_over.push(Holding {
+                        region,
+                        from,
+                        to: at.to_rfc3339(),
+                    });
                 }
             }
             Event::Deliver(_) => self.close(DeadlineKind::Issue, at),
@@ -363,6 +396,7 @@ impl Deadlines {
             kind,
             responsible,
             started_at: at.to_rfc3339(),
+            handed_over: Vec::new(),
             limit_days: limit,
             used_days: 0,
             stretch_start: day.to_string(),

@@ -1627,8 +1627,8 @@ fn a_late_acceptance_starts_the_decision_clock_at_the_receipt() {
 
 /// Given a proxy application approved on Monday 11-02 (issue and delivery due 11-16), when the
 /// lead issues the result in time and the origin's window hands it over on 11-20, then the
-/// issue clock ran until the delivery, was the origin's from the issue on, and is missed; a
-/// handover on 11-13 meets it. (Found by a domain review: the clock closed at the issue, and a
+/// issue clock ran until the delivery, was the origin's from the issue on (the lead's before,
+/// from the approval to the issue, as recorded), and is missed; a handover on 11-13 meets it. (Found by a domain review: the clock closed at the issue, and a
 /// delivery weeks late left no trace.)
 #[test]
 fn the_issue_clock_runs_until_the_result_is_delivered() {
@@ -1663,6 +1663,14 @@ fn the_issue_clock_runs_until_the_result_is_delivered() {
             GD
         )
     );
+    // Who held it when: the lead from the approval to the issue, the origin since.
+    let lead_held = vec![super::deadlines::Holding {
+        region: ZJ.into(),
+        from: "2026-11-02T02:00:00.000Z".into(),
+        to: "2026-11-06T02:00:00.000Z".into(),
+    }];
+    assert_eq!(issued.handed_over, lead_held);
+    assert_eq!(late.handed_over, lead_held);
     assert_eq!(
         (late.state, late.closed_at.as_deref()),
         (DeadlineState::Missed, Some("2026-11-20T02:00:00.000Z"))
@@ -1672,6 +1680,7 @@ fn the_issue_clock_runs_until_the_result_is_delivered() {
     // Issued after the clock ran out: the lead missed it, and it stays the lead's.
     let (issued_late, _) = run("2026-11-20T02:00:00Z", "2026-11-20T03:00:00Z");
     assert_eq!(issued_late.responsible, ZJ);
+    assert!(issued_late.handed_over.is_empty());
 }
 
 #[test]

@@ -22,6 +22,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod operator;
+pub mod origin;
 pub mod pages;
 pub mod problem;
 pub mod public;

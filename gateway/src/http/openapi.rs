@@ -335,7 +335,11 @@ fn operation(route: &Route) -> Value {
         }
         Op::DisputePage => {
             as_of(&mut params, &mut responses);
-            responses.insert("200".into(), json!({"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}));
+            responses.insert("200".into(), json!({"description": "An HTML page. It names the gateway that served it and links to that gateway's registry pages absolutely, at the address the request's `Host` header gave, so that the page saved to a file still says where it came from and its links still lead there", "content": {"text/html": {"schema": {"type": "string"}}}}));
+            responses.insert(
+                "400".into(),
+                problem_response("The `Host` header is missing, sent twice, or not a plain host[:port] (a DNS name, an IPv4 address or a bracketed IPv6 address, and an optional port): `errors[0].pointer` is `header:Host`; the value is not echoed"),
+            );
             responses.insert("503".into(), problem_response(LOG_UNREADABLE_OR_HISTORY));
         }
         Op::Replay => {

@@ -87,7 +87,9 @@ impl From<AsOfRefusal> for Problem {
 }
 
 pub trait OperatorTools: Send + Sync + 'static {
-    /// The evidence page (HTML) for one application's events, as of `as_of`.
+    /// The evidence page (HTML) for one application's events, as of `as_of`, served by the
+    /// gateway at `gateway` (`http://host[:port]`, [`super::origin::from_host`]): the page says
+    /// so and its links to the registry lead there.
     fn dispute_page(
         &self,
         events: &[Envelope],
@@ -95,6 +97,7 @@ pub trait OperatorTools: Send + Sync + 'static {
         names: &BTreeMap<String, String>,
         cal: &Calendar,
         as_of: &AsOf,
+        gateway: &str,
     ) -> Result<String, AsOfRefusal>;
     /// The timeline as of `as_of` with its verification, key and calendar (JSON), as
     /// `tongban replay --format json` prints it.
@@ -127,14 +130,17 @@ fn tools() -> Result<&'static Arc<dyn OperatorTools>, Problem> {
 }
 
 /// `GET /ui/applications/{id}[?at=|?seq=]`: the evidence page, for the application's parties
-/// and operators, as of now or of the point asked for.
+/// and operators, as of now or of the point asked for. Its links are absolute, to the gateway
+/// the request's `Host` names, since the page is saved and opened from a file as evidence.
 pub async fn dispute_page<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
     Path(id): Path<String>,
     Query(as_of): Query<AsOf>,
+    headers: HeaderMap,
 ) -> Result<Response, Problem> {
     super::applications::check_id(&id)?;
+    let gateway = super::origin::from_host(&headers)?;
     let tools = tools()?;
     let events = s
         .gateway
@@ -154,6 +160,7 @@ pub async fn dispute_page<L: EventLog>(
         &names,
         &s.gateway.calendar,
         &as_of,
+        &gateway,
     )?;
     Ok(Html(page).into_response())
 }

@@ -98,6 +98,10 @@ header.top { background:var(--accent); color:#fff; padding:12px 28px; display:fl
 header.top a { color:#fff; text-decoration:none; }
 header.top .brand { font-size:20px; font-weight:700; letter-spacing:1px; }
 main { padding:20px 28px 40px; max-width:1240px; }
+body { overflow-wrap:break-word; }
+header.top { flex-wrap:wrap; row-gap:4px; }
+.scroll { overflow-x:auto; margin:6px 0 12px; }
+.scroll > table { margin:0; }
 h1 { font-size:26px; margin:8px 0 4px; }
 h2 { font-size:19px; margin:28px 0 8px; padding-bottom:4px; border-bottom:2px solid var(--line); }
 .en { color:var(--muted); font-weight:400; font-size:0.8em; margin-left:6px; }
@@ -121,11 +125,17 @@ td.path code { background:none; padding:0; overflow-wrap:anywhere; }
 .json-links a { margin-right:14px; }
 form.search input[type=search] { width:420px; max-width:70%; padding:7px 10px; font-size:15px; border:1px solid var(--line); border-radius:4px; }
 button, select { padding:6px 12px; font-size:14px; }
-dl.facts { display:grid; grid-template-columns: max-content 1fr; gap:4px 16px; margin:8px 0; }
+dl.facts { display:grid; grid-template-columns: max-content minmax(0, 1fr); gap:4px 16px; margin:8px 0; }
 dl.facts dt { color:var(--muted); }
 dl.facts dd { margin:0; }
 .added { color:var(--ok); } .removed { color:var(--accent); }
 footer { color:var(--muted); font-size:13px; padding:12px 28px; border-top:1px solid var(--line); }
+@media (max-width: 600px) {
+  header.top { padding:10px 12px; column-gap:14px; }
+  main { padding:12px 12px 28px; }
+  footer { padding:12px; }
+  form.search input[type=search] { width:100%; max-width:none; }
+}
 "#;
 
 /// What every page's footer says: which of what the pages show has a JSON counterpart (the
@@ -138,12 +148,22 @@ and schema documents have JSON counterparts (<a href=\"/v1/schemas\">/v1/schemas
 and version diffs are pages only: for a compatibility verdict, POST a document to \
 <code>/v1/schemas/{subject}/compatibility</code>.";
 
+/// `main` with every table in a box of its own that scrolls sideways: on a narrow screen (a
+/// phone, a window 360 px wide) a wide table scrolls inside it, and the page, its headings and
+/// its text keep to the screen's width instead of the whole page scrolling sideways. Every
+/// table of the pages is markup of this module's own (what is interpolated is escaped, so no
+/// value holds a `<table`), which is why the boxes are added here, once, for all of them.
+fn tables_scroll(main: &str) -> String {
+    main.replace("<table", "<div class=\"scroll\"><table")
+        .replace("</table>", "</table></div>")
+}
+
 impl IntoResponse for Page {
     fn into_response(self) -> Response {
         let html = format!(
             "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title} · tongban 模式注册表</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header class=\"top\"><a class=\"brand\" href=\"/registry\">通办 tongban</a><a href=\"/registry\">模式注册表 / Schema registry</a><a href=\"/v1/schemas\">JSON</a><a href=\"/openapi.json\">OpenAPI</a></header>\n<main>\n{main}</main>\n<footer>{FOOTER}</footer>\n</body>\n</html>\n",
             title = escape(&self.title),
-            main = self.main,
+            main = tables_scroll(&self.main),
         );
         let mut res = (self.status, html).into_response();
         res.headers_mut().insert(
