@@ -201,9 +201,14 @@ fn inbox_lines_and_deadlines_say_whether_a_running_clock_is_overdue() {
             })
             .collect()
     };
+    // Never answered: accepted by law on receipt (Art. 32), its decision clock runs from the
+    // receipt and has run out too.
     assert_eq!(
         deadlines(&apps.late_acceptance),
-        [(json!("acceptance"), json!("overdue"), json!(true))]
+        [
+            (json!("acceptance"), json!("overdue"), json!(true)),
+            (json!("decision"), json!("overdue"), json!(true))
+        ]
     );
     assert_eq!(
         deadlines(&apps.paused),
@@ -231,7 +236,18 @@ fn overdue_list(c: &Client, query: &str) -> (Vec<(String, String, String, i64)>,
         .expect("items")
         .iter()
         .map(|i| {
-            let keys: Vec<&String> = i.as_object().expect("an object").keys().collect();
+            let keys: Vec<&String> = i
+                .as_object()
+                .expect("an object")
+                .keys()
+                .filter(|k| *k != "deemed")
+                .collect();
+            // Said only of a decision clock of a deemed acceptance (its test reads it).
+            assert!(
+                i.get("deemed").is_none()
+                    || (i["deemed"] == json!(true) && i["kind"] == json!("decision")),
+                "{i}"
+            );
             assert_eq!(
                 keys,
                 [
@@ -275,8 +291,10 @@ fn the_overdue_list_names_each_late_clock_for_operators_and_its_responsible_regi
     let origin = gw.client(Some(&tokens[&apps.origin]));
     assert_ne!(apps.origin, apps.lead);
 
-    // Oldest due first; the paused, the fresh and the finished ones are not late.
-    let expected = vec![
+    // Oldest due first; the paused, the fresh and the finished ones are not late. The one
+    // never answered was accepted by law on receipt (Art. 32): its decision clock, run from
+    // the receipt, is late too.
+    let mut expected = vec![
         (
             apps.late_acceptance.clone(),
             "acceptance".to_string(),
@@ -289,7 +307,14 @@ fn the_overdue_list_names_each_late_clock_for_operators_and_its_responsible_regi
             "2026-11-30".to_string(),
             days_since("2026-11-30"),
         ),
+        (
+            apps.late_acceptance.clone(),
+            "decision".to_string(),
+            "2026-11-30".to_string(),
+            days_since("2026-11-30"),
+        ),
     ];
+    expected[1..].sort_by(|x, y| x.0.cmp(&y.0));
     let (items, page) = overdue_list(&operator, "");
     assert_eq!(items, expected);
     assert_eq!(page["next"], Value::Null);
@@ -324,7 +349,7 @@ fn the_overdue_list_names_each_late_clock_for_operators_and_its_responsible_regi
         gauge(&anon),
         [
             "tongban_deadlines_overdue{kind=\"acceptance\"} 1",
-            "tongban_deadlines_overdue{kind=\"decision\"} 1",
+            "tongban_deadlines_overdue{kind=\"decision\"} 2",
             "tongban_deadlines_overdue{kind=\"issue\"} 0",
         ]
     );
@@ -332,7 +357,7 @@ fn the_overdue_list_names_each_late_clock_for_operators_and_its_responsible_regi
     let (first, page) = overdue_list(&operator, "?limit=1");
     assert_eq!(first, expected[..1]);
     let next = page["next"].as_str().expect("next").to_string();
-    let (second, page) = overdue_list(&operator, &format!("?limit=1&after={next}"));
+    let (second, page) = overdue_list(&operator, &format!("?limit=2&after={next}"));
     assert_eq!(second, expected[1..]);
     let next = page["next"].as_str().expect("next").to_string();
     assert!(
@@ -345,22 +370,14 @@ fn the_overdue_list_names_each_late_clock_for_operators_and_its_responsible_regi
     assert_eq!(r.json()["errors"][0]["pointer"], json!("query:after"));
     assert_eq!(gw.client(None).get("/v1/deadlines/overdue").status, 401);
 
-    // Accepted late: the acceptance clock closes (missed), and the application was accepted on
-    // receipt by law (行政许可法 Art. 32): its decision clock runs from the forward on 11-02, due
-    // 11-30, overdue at once.
+    // Accepted late: the acceptance clock closes (missed); the decision clock the law started
+    // on receipt (行政许可法 Art. 32) stays as it was, from the forward on 11-02, due 11-30.
     let r = lead.post(
         &format!("/v1/applications/{}/accept", apps.late_acceptance),
         &json!({}),
     );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    let mut after_accept = expected[1..].to_vec();
-    after_accept.push((
-        apps.late_acceptance.clone(),
-        "decision".to_string(),
-        "2026-11-30".to_string(),
-        days_since("2026-11-30"),
-    ));
-    after_accept.sort_by(|x, y| (&x.2, &x.0).cmp(&(&y.2, &y.0)));
+    let after_accept = expected[1..].to_vec();
     assert_eq!(overdue_list(&operator, "").0, after_accept);
     assert_eq!(
         gauge(&anon)[..2],
@@ -512,7 +529,9 @@ fn each_regions_overdue_list_is_its_own_page_by_page_among_two_regions() {
     };
     let before = check(&gw);
     // Each region: three late acceptances, the supplemented one's new acceptance, a late
-    // decision; nothing paused or at the origin's turn.
+    // decision, and the four never answered in their window are accepted by law on receipt
+    // (Art. 32), so their decision clocks (due 11-30 to 12-03) are late too; nothing paused or
+    // at the origin's turn.
     for region in [&a, &b] {
         let mut kinds: Vec<&str> = before
             .iter()
@@ -527,19 +546,23 @@ fn each_regions_overdue_list_is_its_own_page_by_page_among_two_regions() {
                 "acceptance",
                 "acceptance",
                 "acceptance",
+                "decision",
+                "decision",
+                "decision",
+                "decision",
                 "decision"
             ],
             "{region}"
         );
     }
-    assert_eq!(before.len(), 10);
+    assert_eq!(before.len(), 18);
     // A region party to none of them lists none.
     let other = gw.client(Some(&tokens[&leads(1).0]));
     assert!(overdue_list(&other, "").0.is_empty());
 
     // Region a accepts its oldest late application (forwarded 11-02): that clock leaves a's
-    // list, and its decision clock, run from the receipt (accepted on receipt by law), comes in
-    // overdue; b's list is as it was.
+    // list, and its decision clock, run from the receipt (accepted on receipt by law), stays
+    // as it was; b's list is as it was.
     let at = before
         .iter()
         .position(|((_, kind, _, _), r)| kind == "acceptance" && *r == a)
@@ -552,7 +575,7 @@ fn each_regions_overdue_list_is_its_own_page_by_page_among_two_regions() {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let mut expected = before.clone();
     expected.remove(at);
-    expected.push((
+    assert!(expected.contains(&(
         (
             first.clone(),
             "decision".to_string(),
@@ -560,8 +583,7 @@ fn each_regions_overdue_list_is_its_own_page_by_page_among_two_regions() {
             days_since("2026-11-30"),
         ),
         a.clone(),
-    ));
-    expected.sort_by(|x, y| (&x.0.2, &x.0.0).cmp(&(&y.0.2, &y.0.0)));
+    )));
     assert_eq!(check(&gw), expected);
 
     // The same after a restart.
@@ -607,9 +629,11 @@ fn a_regions_statistics_count_its_applications_and_clocks() {
         [2, 1, 0, 3, 0, 0].map(|n| json!(n)),
         "{s}"
     );
+    // The late decision, and the deemed acceptance's (the one never answered): both running
+    // and overdue.
     assert_eq!(
         clock(&s, "decision"),
-        [1, 1, 1, 1, 0, 0].map(|n| json!(n)),
+        [2, 2, 1, 1, 0, 0].map(|n| json!(n)),
         "{s}"
     );
     assert_eq!(
@@ -645,7 +669,7 @@ fn a_regions_statistics_count_its_applications_and_clocks() {
         [1, 1, 0, 4, 0, 0].map(|n| json!(n)),
         "{s}"
     );
-    assert_eq!(clock(&s, "decision")[0], json!(2), "{s}");
+    assert_eq!(clock(&s, "decision")[0], json!(3), "{s}");
 
     // Another region may not read the lead's; an unknown region is none; no parameters.
     let other = tongban_gateway::demo::REGIONS
@@ -665,4 +689,146 @@ fn a_regions_statistics_count_its_applications_and_clocks() {
     ));
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["errors"][0]["pointer"], json!("query:since"));
+}
+
+/// Given two applications the lead handler never accepted, forwarded on Monday 11-02 (window to
+/// 11-09): one never answered, one given a 补正告知 on 11-20, after its window ran out, and
+/// supplemented on 11-23, when the lead's region reads its overdue list, an application and its
+/// statistics over HTTP, then both are accepted by law as of the receipt (行政许可法 Art. 32):
+/// each has a decision clock from 11-02, due 11-30 and late, listed under the decision clock
+/// (`deemed`) and counted as a running, overdue decision clock, the late notice having stopped
+/// nothing; the application says since when it counts as accepted while its status stays
+/// forwarded. (Found by a domain review: until an acceptance came, the decision clock the law
+/// had started showed nowhere, and its limit could lapse unseen.)
+#[test]
+fn an_application_never_accepted_is_listed_under_its_deemed_decision_clock() {
+    let tmp = TempDir::new("overdue-deemed");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let key = GatewayKey::load_or_create(&data.join("gateway.key")).expect("key");
+    let steps = tongban_gateway::sample::commands(0).expect("sample commands");
+    let (origin, lead) = (steps[0].0.clone(), steps[2].0.clone());
+    let never = history(&key, 0, 2, vec![], &[NOV2, NOV2]);
+    let noticed = history(
+        &key,
+        0,
+        2,
+        vec![
+            (
+                lead.clone(),
+                Command::RequestSupplement(ev::SupplementRequested {
+                    items: vec!["户口簿首页".into()],
+                    note: None,
+                }),
+            ),
+            (
+                origin.clone(),
+                Command::Supplement(ev::Supplemented {
+                    materials: vec![
+                        serde_json::from_value(json!({
+                            "name": "户口簿首页", "kind": "id-card",
+                            "sha256": "ab".repeat(32), "size": 1024
+                        }))
+                        .expect("a material"),
+                    ],
+                    note: None,
+                }),
+            ),
+        ],
+        &[
+            NOV2,
+            NOV2,
+            "2026-11-20T03:00:00.000Z",
+            "2026-11-23T03:00:00.000Z",
+        ],
+    );
+    append_all(&data, &[never.clone(), noticed.clone()]);
+    let (never, noticed) = (never.0, noticed.0);
+    let gw = Gateway::start(&data, false);
+    let client = gw.client(Some(&tokens[&lead]));
+
+    // The lead's list: each under its decision clock, deemed, beside the acceptance clocks
+    // still open (the never-answered window, and the window the supplement opened).
+    let page = ok(&client, "/v1/deadlines/overdue");
+    let mut listed: Vec<(String, String, String, bool)> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| {
+            (
+                i["app"].as_str().expect("app").to_string(),
+                i["kind"].as_str().expect("kind").to_string(),
+                i["due"].as_str().expect("due").to_string(),
+                i["deemed"] == json!(true),
+            )
+        })
+        .collect();
+    listed.sort();
+    let line = |app: &str, kind: &str, due: &str, deemed: bool| {
+        (app.to_string(), kind.to_string(), due.to_string(), deemed)
+    };
+    let mut expected = vec![
+        line(&never, "acceptance", "2026-11-09", false),
+        line(&never, "decision", "2026-11-30", true),
+        line(&noticed, "acceptance", "2026-11-30", false),
+        line(&noticed, "decision", "2026-11-30", true),
+    ];
+    expected.sort();
+    assert_eq!(listed, expected, "{page}");
+    assert!(
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|i| i["responsible"] == json!(lead)),
+        "{page}"
+    );
+    // The origin is responsible for none of them.
+    let origin_client = gw.client(Some(&tokens[&origin]));
+    assert!(overdue_list(&origin_client, "").0.is_empty());
+
+    // The application: forwarded, accepted by law as of the receipt, the decision clock from it.
+    let app = ok(&client, &format!("/v1/applications/{never}"));
+    assert_eq!(app["status"], json!("forwarded"), "{app}");
+    assert_eq!(app["deemed_accepted_at"], json!(NOV2), "{app}");
+    let decision = app["deadlines"]
+        .as_array()
+        .expect("deadlines")
+        .iter()
+        .find(|d| d["kind"] == json!("decision"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no decision clock in {app}"));
+    assert_eq!(
+        [
+            &decision["deemed"],
+            &decision["started_at"],
+            &decision["due"],
+            &decision["situation"]
+        ],
+        [
+            &json!(true),
+            &json!(NOV2),
+            &json!("2026-11-30"),
+            &json!("overdue")
+        ],
+        "{decision}"
+    );
+
+    // The statistics: two decision clocks running, both overdue; the late notice's window
+    // missed, the two open windows overdue.
+    let s = ok(&client, &format!("/v1/regions/{lead}/statistics"));
+    let clock = |kind: &str| {
+        let c = &s["clocks"][kind];
+        ["running", "overdue", "paused", "met", "missed", "cancelled"].map(|k| c[k].clone())
+    };
+    assert_eq!(
+        clock("decision"),
+        [2, 2, 0, 0, 0, 0].map(|n| json!(n)),
+        "{s}"
+    );
+    assert_eq!(
+        clock("acceptance"),
+        [2, 2, 0, 0, 1, 0].map(|n| json!(n)),
+        "{s}"
+    );
 }

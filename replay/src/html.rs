@@ -299,9 +299,15 @@ fn deadline_rows(
             "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} 个工作日</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             // The round tells apart two clocks of one kind (a supplement starts the acceptance
             // clock again), which may start in the same second and share a due date.
-            match d.round {
-                Some(n) => format!("{}（第 {n} 次计时）", escape(d.kind.title_zh())),
-                None => escape(d.kind.title_zh()),
+            {
+                let mut kind = match d.round {
+                    Some(n) => format!("{}（第 {n} 次计时）", escape(d.kind.title_zh())),
+                    None => escape(d.kind.title_zh()),
+                };
+                if d.deemed {
+                    kind.push_str("（受理期限届满未作处理，依《行政许可法》第三十二条自收到申请材料之日起视为受理）");
+                }
+                kind
             },
             holders_zh(d, names),
             escape(&beijing(&d.started_at)),
@@ -951,9 +957,21 @@ mod tests {
             .nth(1)
             .and_then(|rest| rest.split("</table>").next())
             .expect("the deadlines table");
-        let rows: Vec<&str> = table.split("<tr class=").skip(1).collect();
+        let all: Vec<&str> = table.split("<tr class=").skip(1).collect();
+        let rows: Vec<&str> = all
+            .iter()
+            .copied()
+            .filter(|r| r.contains("<td>受理期限"))
+            .collect();
         assert_eq!(rows.len(), 2, "{table}");
         assert_ne!(rows[0], rows[1], "{table}");
+        // Never accepted, the second window long run out: accepted by law on receipt, and the
+        // decision clock runs from it (行政许可法 Art. 32).
+        assert_eq!(all.len(), 3, "{table}");
+        assert!(
+            all[2].contains("审查决定期限（受理期限届满未作处理，依《行政许可法》第三十二条自收到申请材料之日起视为受理）"),
+            "{table}"
+        );
         assert!(
             rows[0].contains("受理期限（5个工作日）（第 1 次计时）"),
             "{table}"

@@ -21,6 +21,11 @@ fn deadlines_line(ds: &[DeadlineAt]) -> String {
             // The round and the start tell apart two clocks of one kind (a supplement starts
             // the acceptance clock again), which may share the due date and the result.
             let round = d.round.map(|n| format!(" round {n}")).unwrap_or_default();
+            // Started by no acceptance: the application was accepted by law on receipt.
+            let round = match d.deemed {
+                true => format!("{round} (deemed accepted on receipt, Art. 32)"),
+                false => round,
+            };
             // A paused clock has no due date yet: what it would be if it ran again now, and
             // since when it is paused. Past pauses stay on the line.
             let due = match &d.paused_since {

@@ -207,6 +207,10 @@ pub struct DeadlineAt {
     pub calendar_covers: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<String>,
+    /// A decision clock that runs from the receipt because the application was accepted by law
+    /// (行政许可法 Art. 32: the acceptance window ran out unanswered), acceptance or not.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deemed: bool,
     /// Which clock of its kind for its region this is (1, 2, …), when there is more than one: a
     /// supplement request closes the acceptance clock and the supplement starts another, and the
     /// two may share a due date and a result. `None` for the only one.
@@ -334,8 +338,11 @@ pub fn in_chain_order(events: &[Envelope]) -> (Vec<&Envelope>, Option<ChainStop>
     (chain, None)
 }
 
+/// `view`'s deadlines as they stood at `when` ([`ApplicationView::deadlines_at`]: with the
+/// decision clock of a deemed acceptance once the acceptance window had run out).
 fn deadlines_at(view: &ApplicationView, when: Timestamp, cal: &Calendar) -> Vec<DeadlineAt> {
-    let all = &view.deadlines.0;
+    let stood = view.deadlines_at(when, cal);
+    let all = &stood.0;
     let same = |a: &Deadline, b: &Deadline| a.kind == b.kind && a.responsible == b.responsible;
     all.iter()
         .enumerate()
@@ -356,6 +363,7 @@ fn deadlines_at(view: &ApplicationView, when: Timestamp, cal: &Calendar) -> Vec<
                 pauses: d.pauses.clone(),
                 calendar_covers: d.calendar_covers(when, cal),
                 closed_at: d.closed_at.clone(),
+                deemed: d.deemed,
                 round: (total > 1).then(|| u32::try_from(before + 1).unwrap_or(u32::MAX)),
             }
         })

@@ -44,7 +44,13 @@ impl std::fmt::Display for Role {
 ///
 /// 2: a part completed while the lead handler has suspended keeps the status suspended and
 /// makes the resumption return to part-completed (1 never met one: it refused them).
-pub const FOLD_RULES: u32 = 2;
+///
+/// 3: the deadlines folded beside the state (the views hold both) record the deemed acceptance
+/// (行政许可法 Art. 32, [`super::deadlines`]): an acceptance window records the due date of the
+/// decision clock its lapse would start, and the first event after it ran out finds that clock
+/// running from the receipt (a late 补正告知 no longer leaves it unstarted). Views folded by 2
+/// are read right all the same ([`super::deadlines::Deadlines::as_of`] derives the clock).
+pub const FOLD_RULES: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Application {

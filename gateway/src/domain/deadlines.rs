@@ -7,6 +7,15 @@
 //!   after the acceptance window ran out was accepted on receipt by law (Art. 32: 逾期不告知的，
 //!   自收到申请材料之日起即为受理), so its decision clock starts at the receipt, not at the late
 //!   acceptance: a late acceptance does not buy the authority more days to decide;
+//! - **deemed acceptance** (Art. 32): that decision clock runs from the day the window runs out,
+//!   whether or not an acceptance ever comes, so a handler that never accepts cannot let the
+//!   decision limit lapse unseen. No event marks the day, so readers derive it from "now"
+//!   ([`Deadlines::as_of`]); the first event after it folds the clock in for good
+//!   ([`Deadlines::apply`] settles it before the event), with the same dates, so a replay shows
+//!   what a reader was shown then. A 补正告知 after the window ran out, or a late acceptance,
+//!   does not stop or move it. Its due date is fixed when the window opens
+//!   ([`Deadline::deemed_due`]), so the index of running clocks can hold it by that date before
+//!   any event starts it;
 //! - **issue** (Art. 44): the licence issued *and delivered* (颁发、送达) within 10 working days of
 //!   approval. The clock runs on past `result-issued` until `delivered`: issued on the last day
 //!   and handed over a week later is late. From the issue on, its responsible region is the one
@@ -152,6 +161,19 @@ pub struct Deadline {
     /// recorded, until `tongban rebuild`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pauses: Vec<Pause>,
+    /// A decision clock the law started: the acceptance window ran out with neither
+    /// acceptance, refusal nor 补正告知, so the application is accepted as of its receipt
+    /// (行政许可法 Art. 32) and this clock runs from the receipt (`started_at`), whether or not
+    /// an acceptance comes later. Absent otherwise (and from decision clocks stored before it
+    /// was recorded, until `tongban rebuild`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deemed: bool,
+    /// An open acceptance window with no decision clock yet: the last day (China date,
+    /// inclusive) of the decision clock that runs from this receipt should the window run out
+    /// unanswered (Art. 32), counted when the window opened. Absent otherwise: once the window
+    /// closed or that clock runs (see `deemed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deemed_due: Option<String>,
 }
 
 /// Whether a running clock due on `due` (a China date, inclusive: `YYYY-MM-DD`) has run out on
@@ -250,37 +272,42 @@ impl Deadlines {
     ) {
         let day = at.china_date();
         let lead = app.lead_handler().to_string();
+        // Whatever the event, the application was accepted by law the day its window ran out
+        // if that is before it: the event finds that decision clock running.
+        self.settle(at, limits, cal);
         match event {
-            Event::Forward(_) | Event::Supplement(_) => self.start(
-                DeadlineKind::Acceptance,
-                lead,
-                at,
-                limits.acceptance_days,
-                cal,
-            ),
-            Event::Accept(_) => {
-                // The first acceptance window that ran out: the one still open, or one a late
-                // 补正告知 closed (the notice came too late to stop the deemed acceptance).
-                let deemed = self
-                    .0
-                    .iter()
-                    .filter(|d| d.kind == DeadlineKind::Acceptance)
-                    .find(|d| {
-                        d.state == DeadlineState::Missed
-                            || (d.state == DeadlineState::Running && d.lapsed_by(day))
-                    })
-                    .and_then(|d| Timestamp::parse_rfc3339(&d.started_at));
-                self.close(DeadlineKind::Acceptance, at);
+            Event::Forward(_) | Event::Supplement(_) => {
                 self.start(
-                    DeadlineKind::Decision,
+                    DeadlineKind::Acceptance,
                     lead,
-                    deemed.unwrap_or(at),
-                    limits.decision_days,
+                    at,
+                    limits.acceptance_days,
                     cal,
                 );
+                // The decision clock a lapse of this window would start, from this receipt;
+                // none once one runs (a 补正告知 that came too late did not stop it).
+                if !self.has(DeadlineKind::Decision)
+                    && let Some(window) = self.0.last_mut()
+                {
+                    window.deemed_due =
+                        Some(cal.add_working_days(day, limits.decision_days).to_string());
+                }
             }
-            Event::NotAccept(_) | Event::RequestSupplement(_) => {
-                self.close(DeadlineKind::Acceptance, at)
+            Event::Accept(_) => {
+                self.close(DeadlineKind::Acceptance, at);
+                // Accepted in time, the decision clock starts now. Accepted late, it runs
+                // already, from the receipt (settled above): the acceptance changes nothing of
+                // it.
+                if !self.has(DeadlineKind::Decision) {
+                    self.start(DeadlineKind::Decision, lead, at, limits.decision_days, cal);
+                }
+            }
+            Event::RequestSupplement(_) => self.close(DeadlineKind::Acceptance, at),
+            Event::NotAccept(_) => {
+                self.close(DeadlineKind::Acceptance, at);
+                // A refusal after the window ran out answers the application the law had
+                // accepted: it closes the decision clock that ran from the receipt.
+                self.close(DeadlineKind::Decision, at);
             }
             // A deadline already passed stays passed: a suspension or an extension after it
             // does not stop or move a clock that has run out (an extension is for a decision
@@ -372,11 +399,92 @@ impl Deadlines {
                         false => DeadlineState::Cancelled,
                     };
                     d.closed_at = Some(at.to_rfc3339());
+                    d.deemed_due = None;
                     d.end_pause(at);
                 }
             }
             Event::Submitted(_) | Event::CompletePart(_) => {}
         }
+    }
+
+    /// The decision clock the law runs from the receipt should the acceptance window run out
+    /// unanswered (Art. 32), and the window's last day, after which it runs: for the first
+    /// window still open, or one a 补正告知 closed after it ran out (the notice came too late to
+    /// stop it). None once a decision clock runs, or when no window is open or ran out. Its due
+    /// date is the one counted when the window opened ([`Deadline::deemed_due`]); a window
+    /// stored before that was recorded counts it with `cal`.
+    pub fn deemed_decision(
+        &self,
+        limits: &TimeLimits,
+        cal: &Calendar,
+    ) -> Option<(CivilDate, Deadline)> {
+        if self.has(DeadlineKind::Decision) {
+            return None;
+        }
+        let window = self.0.iter().find(|d| {
+            d.kind == DeadlineKind::Acceptance
+                && matches!(d.state, DeadlineState::Running | DeadlineState::Missed)
+        })?;
+        let last_day = CivilDate::parse(&window.due)?;
+        let receipt = Timestamp::parse_rfc3339(&window.started_at)?;
+        let day = receipt.china_date();
+        let due = window
+            .deemed_due
+            .clone()
+            .unwrap_or_else(|| cal.add_working_days(day, limits.decision_days).to_string());
+        Some((
+            last_day,
+            Deadline {
+                kind: DeadlineKind::Decision,
+                responsible: window.responsible.clone(),
+                started_at: window.started_at.clone(),
+                limit_days: limits.decision_days,
+                used_days: 0,
+                stretch_start: day.to_string(),
+                due,
+                state: DeadlineState::Running,
+                closed_at: None,
+                pauses: Vec::new(),
+                deemed: true,
+                deemed_due: None,
+            },
+        ))
+    }
+
+    /// Starts the decision clock of a deemed acceptance ([`Deadlines::deemed_decision`]) if
+    /// the acceptance window ran out before `at`'s (Beijing) date.
+    fn settle(&mut self, at: Timestamp, limits: &TimeLimits, cal: &Calendar) {
+        if let Some((last_day, clock)) = self.deemed_decision(limits, cal)
+            && at.china_date() > last_day
+        {
+            for window in &mut self.0 {
+                window.deemed_due = None;
+            }
+            self.0.push(clock);
+        }
+    }
+
+    /// The deadlines as they stand at `now`: those stored, and the decision clock of a deemed
+    /// acceptance (Art. 32) once the acceptance window has run out, though no event has folded
+    /// it in yet. What the next event would find ([`Deadlines::apply`] settles the same clock
+    /// first), so a reader is shown now what a replay shows later. `app` is the application
+    /// after the last event: one that ended (refused, withdrawn, delivered) starts no clock.
+    pub fn as_of(
+        &self,
+        app: &Application,
+        now: Timestamp,
+        limits: &TimeLimits,
+        cal: &Calendar,
+    ) -> Deadlines {
+        let mut out = self.clone();
+        if !app.status.is_final() {
+            out.settle(now, limits, cal);
+        }
+        out
+    }
+
+    fn has(&self, kind: DeadlineKind) -> bool {
+        self.0.iter().any(|d| d.kind == kind)
     }
 
     fn open_mut(&mut self, kind: DeadlineKind) -> Option<&mut Deadline> {
@@ -404,6 +512,8 @@ impl Deadlines {
             state: DeadlineState::Running,
             closed_at: None,
             pauses: Vec::new(),
+            deemed: false,
+            deemed_due: None,
         });
     }
 
@@ -416,6 +526,7 @@ impl Deadlines {
                 DeadlineState::Missed
             };
             d.closed_at = Some(at.to_rfc3339());
+            d.deemed_due = None;
             d.end_pause(at);
         }
     }

@@ -1388,14 +1388,26 @@ fn statutory_limits() -> matters::TimeLimits {
 /// The deadlines after each of `steps` (region, command, time) on the statutory clock and a
 /// weekday calendar, each command decided on the state the ones before it made.
 fn clocks_after_each(steps: Vec<(&str, Command, &str)>) -> Vec<Deadlines> {
-    let (limits, cal) = (statutory_limits(), calendar::Calendar::weekdays());
+    folded_on(&calendar::Calendar::weekdays(), steps)
+        .into_iter()
+        .map(|(_, deadlines)| deadlines)
+        .collect()
+}
+
+/// The application and its deadlines after each of `steps`, as [`clocks_after_each`], counted
+/// with `cal`.
+fn folded_on(
+    cal: &calendar::Calendar,
+    steps: Vec<(&str, Command, &str)>,
+) -> Vec<(Application, Deadlines)> {
+    let limits = statutory_limits();
     let (mut state, mut deadlines) = (None, Deadlines::default());
     let mut after = Vec::new();
     for (region, cmd, when) in steps {
         let event = decide(state.as_ref(), region, cmd).expect("legal");
         let app = Application::apply_from(state, "app-1", region, &event);
-        deadlines.apply(&app, &event, at(when), &limits, &cal);
-        after.push(deadlines.clone());
+        deadlines.apply(&app, &event, at(when), &limits, cal);
+        after.push((app.clone(), deadlines.clone()));
         state = Some(app);
     }
     after
@@ -1622,6 +1634,184 @@ fn a_late_acceptance_starts_the_decision_clock_at_the_receipt() {
     assert_eq!(
         (decision.started_at.as_str(), decision.due.as_str()),
         ("2026-11-02T02:00:00.000Z", "2026-11-30")
+    );
+}
+
+/// A calendar with Wednesday 2026-11-04 a holiday: a window opened Monday 11-02 runs to Tuesday
+/// 11-10, and 20 working days from 11-02 end on Tuesday 12-01 (11-30 by the weekday alone).
+fn with_a_holiday() -> calendar::Calendar {
+    calendar::Calendar::from_json(r#"{"holidays": ["2026-11-04"]}"#).expect("calendar")
+}
+
+/// Submitted and forwarded (received by the lead) on Monday 11-02, 10:00 Beijing time.
+fn received_monday() -> Vec<(&'static str, Command, &'static str)> {
+    vec![
+        (
+            GD,
+            Command::Submit(submitted(Mode::Proxy)),
+            "2026-11-02T01:00:00Z",
+        ),
+        (GD, forward(), "2026-11-02T02:00:00Z"),
+    ]
+}
+
+/// The decision clocks among `deadlines`.
+fn decision_clocks(deadlines: &Deadlines) -> Vec<&deadlines::Deadline> {
+    deadlines
+        .0
+        .iter()
+        .filter(|d| d.kind == DeadlineKind::Decision)
+        .collect()
+}
+
+/// Given an application received on Monday 11-02 that the lead never answers (window to 11-10,
+/// 11-04 a holiday), when it is read through 11-10 then on 11-11, then until the window's last
+/// day no decision clock shows, and from the day after it the application is accepted by law
+/// as of the receipt (Art. 32): a decision clock runs from the receipt, due 20 working days
+/// after it with the calendar's holiday (12-01), the acceptance clock overdue beside it. Its
+/// limit lapses like any: read on 12-02, it is overdue. (Found by a domain review: until an
+/// acceptance came, nothing showed the decision clock the law had started.)
+#[test]
+fn an_unanswered_window_deems_the_application_accepted_on_receipt() {
+    let (cal, limits) = (with_a_holiday(), statutory_limits());
+    let (app, deadlines) = folded_on(&cal, received_monday()).pop().expect("folded");
+    let read = |when: &str| deadlines.as_of(&app, at(when), &limits, &cal);
+    // Tuesday 11-10, 23:59 Beijing time: the window's last day.
+    let in_window = read("2026-11-10T15:59:00Z");
+    assert_eq!(in_window.0[0].due, "2026-11-10");
+    assert!(decision_clocks(&in_window).is_empty(), "{in_window:?}");
+    assert_eq!(in_window, deadlines);
+    // Wednesday 11-11, 00:00 Beijing time.
+    let deemed = read("2026-11-10T16:00:00Z");
+    let [decision] = decision_clocks(&deemed)[..] else {
+        panic!("one decision clock: {deemed:?}");
+    };
+    assert_eq!(
+        (
+            decision.deemed,
+            decision.started_at.as_str(),
+            decision.due.as_str(),
+            decision.limit_days,
+            decision.responsible.as_str(),
+        ),
+        (true, "2026-11-02T02:00:00.000Z", "2026-12-01", 20, ZJ)
+    );
+    let now = at("2026-11-10T16:00:00Z");
+    assert_eq!(decision.situation(now), Situation::Running);
+    assert_eq!(deemed.0[0].situation(now), Situation::Overdue);
+    // The stored deadlines are not touched by a read.
+    assert!(decision_clocks(&deadlines).is_empty());
+    // Never accepted, the decision limit lapses: overdue from Wednesday 12-02.
+    for (when, situation) in [
+        ("2026-12-01T15:59:00Z", Situation::Running),
+        ("2026-12-01T16:00:00Z", Situation::Overdue),
+    ] {
+        let later = read(when);
+        assert_eq!(
+            decision_clocks(&later)[0].situation(at(when)),
+            situation,
+            "{when}"
+        );
+    }
+    // A view folded by earlier rules (no `deemed_due` recorded) is read the same.
+    let mut earlier = deadlines.clone();
+    earlier.0[0].deemed_due = None;
+    assert_eq!(
+        earlier.as_of(&app, now, &limits, &cal),
+        deemed,
+        "an earlier view reads alike"
+    );
+    // An application that ended in its window starts nothing.
+    let (withdrawn, kept) = folded_on(&cal, {
+        let mut steps = received_monday();
+        steps.push((GD, withdraw(), "2026-11-03T02:00:00Z"));
+        steps
+    })
+    .pop()
+    .expect("folded");
+    assert!(
+        decision_clocks(&kept.as_of(&withdrawn, at("2026-12-10T02:00:00Z"), &limits, &cal))
+            .is_empty()
+    );
+}
+
+/// Given the same unanswered application, when the lead accepts late (Friday 11-27), gives a
+/// 补正告知 late (11-20; supplemented 11-23), or refuses late, or the origin withdraws after the
+/// decision limit, then the decision clock a reader was shown before stays as it was: the late
+/// acceptance keeps its receipt start and 12-01 due date (one clock, not a second), the late
+/// notice does not stop it (it is still overdue on 12-02, the new window beside it), and it
+/// closes with the application (missed when past its date).
+#[test]
+fn a_late_answer_changes_nothing_of_the_deemed_decision_clock() {
+    let (cal, limits) = (with_a_holiday(), statutory_limits());
+    let (app, before) = folded_on(&cal, received_monday()).pop().expect("folded");
+    let shown = before.as_of(&app, at("2026-11-26T02:00:00Z"), &limits, &cal);
+    let shown = decision_clocks(&shown)[0].clone();
+    let after = |late: Vec<(&'static str, Command, &'static str)>| {
+        let mut steps = received_monday();
+        steps.extend(late);
+        folded_on(&cal, steps).pop().expect("folded")
+    };
+    // Accepted late: the clock is the one shown, now stored.
+    let (_, accepted) = after(vec![(ZJ, accept(), "2026-11-27T03:00:00Z")]);
+    assert_eq!(decision_clocks(&accepted), [&shown]);
+    assert_eq!(accepted.0[0].state, DeadlineState::Missed);
+    // A 补正告知 after the window ran out: the clock runs on, stored from the notice on.
+    let late_notice = vec![
+        (ZJ, request_supplement(), "2026-11-20T02:00:00Z"),
+        (GD, supplement(), "2026-11-23T02:00:00Z"),
+    ];
+    let (app, noticed) = after(late_notice.clone());
+    assert_eq!(decision_clocks(&noticed), [&shown]);
+    let overdue_day = at("2026-12-01T16:00:00Z");
+    let read = noticed.as_of(&app, overdue_day, &limits, &cal);
+    assert_eq!(decision_clocks(&read).len(), 1);
+    assert_eq!(
+        decision_clocks(&read)[0].situation(overdue_day),
+        Situation::Overdue
+    );
+    // The new window opened by the supplement deems nothing more.
+    let new_window = noticed.0.last().expect("window");
+    assert_eq!(
+        (new_window.kind, new_window.deemed_due.as_deref()),
+        (DeadlineKind::Acceptance, None)
+    );
+    let mut accepted_after_notice = late_notice.clone();
+    accepted_after_notice.push((ZJ, accept(), "2026-11-24T02:00:00Z"));
+    let (_, accepted) = after(accepted_after_notice);
+    assert_eq!(decision_clocks(&accepted), [&shown]);
+    // Withdrawn after the decision limit: that clock is missed, not forgotten.
+    let (_, withdrawn) = after(vec![(GD, withdraw(), "2026-12-02T02:00:00Z")]);
+    let closed = decision_clocks(&withdrawn)[0];
+    assert_eq!(
+        (closed.deemed, closed.due.as_str(), closed.state),
+        (true, "2026-12-01", DeadlineState::Missed)
+    );
+    // Refused after the window ran out but within the decision limit: answered in time.
+    let (_, refused) = after(vec![(
+        ZJ,
+        Command::NotAccept(ev::NotAccepted {
+            reason: "不属于受理范围".into(),
+        }),
+        "2026-11-20T02:00:00Z",
+    )]);
+    assert_eq!(
+        (refused.0[0].state, decision_clocks(&refused)[0].state),
+        (DeadlineState::Missed, DeadlineState::Met)
+    );
+    // Accepted in time, the decision clock starts at the acceptance, as always, and nothing is
+    // deemed.
+    let (_, in_time) = after(vec![(ZJ, accept(), "2026-11-05T03:00:00Z")]);
+    let [decision] = decision_clocks(&in_time)[..] else {
+        panic!("one decision clock");
+    };
+    assert_eq!(
+        (
+            decision.deemed,
+            decision.due.as_str(),
+            in_time.0[0].deemed_due.as_deref()
+        ),
+        (false, "2026-12-03", None)
     );
 }
 
@@ -1933,7 +2123,8 @@ fn the_transition_table_is_what_decide_allows() {
 // ---- the fold rules ------------------------------------------------------------------------
 
 /// The digest of what [`Application::apply_from`] makes of histories that take every action, in
-/// every mode, for each version of the fold rules. A state folded once outlives its build (the
+/// every mode, for each version of the fold rules (and, since 3, what
+/// [`Deadlines::apply`] makes of them at their times). A state folded once outlives its build (the
 /// projections' views), and an action starts from it only when its rules are this build's.
 const PINNED_FOLDS: &[(u32, &str)] = &[
     (
@@ -1943,6 +2134,10 @@ const PINNED_FOLDS: &[(u32, &str)] = &[
     (
         2,
         "efb3268c5a2f811275372fa7d4235a4b65c1db8c921dc2ccf6522a10ccc5eba4",
+    ),
+    (
+        3,
+        "71cab5ddf13a8bb057f6768c5df3b27f0881239b7c758eec918cf83c05e9822b",
     ),
 ];
 
@@ -2002,13 +2197,45 @@ fn the_fold_rules_are_pinned() {
             ),
         ],
     ];
+    // Since rules 3, the deadlines each event leaves too (they are stored in the views beside
+    // the state): each step a day after the one before, from Monday 11-02, and one history
+    // whose lead answers only after the acceptance window ran out.
+    let day_by_day = |history: Vec<(&'static str, Command)>| -> Vec<(&str, Command, String)> {
+        history
+            .into_iter()
+            .enumerate()
+            .map(|(i, (region, cmd))| {
+                let when = at("2026-11-02T02:00:00Z").0 + i as i64 * 86_400_000;
+                (region, cmd, Timestamp(when).to_rfc3339())
+            })
+            .collect()
+    };
+    let mut timed: Vec<Vec<(&str, Command, String)>> =
+        histories.into_iter().map(day_by_day).collect();
+    // Deemed accepted (rules 3): a 补正告知 after the window, the supplement, a late acceptance.
+    timed.push(vec![
+        (
+            GD,
+            Command::Submit(submitted(Mode::Proxy)),
+            "2026-11-02T01:00:00Z".into(),
+        ),
+        (GD, forward(), "2026-11-02T02:00:00Z".into()),
+        (ZJ, request_supplement(), "2026-11-20T02:00:00Z".into()),
+        (GD, supplement(), "2026-11-23T02:00:00Z".into()),
+        (ZJ, accept(), "2026-12-03T02:00:00Z".into()),
+        (ZJ, approve(), "2026-12-04T02:00:00Z".into()),
+    ]);
+    let (limits, cal) = (statutory_limits(), calendar::Calendar::weekdays());
     let mut digest = Sha256::new();
-    for history in histories {
-        let mut state = None;
-        for (region, cmd) in history {
+    for history in timed {
+        let (mut state, mut deadlines) = (None, Deadlines::default());
+        for (region, cmd, when) in history {
             let event = decide(state.as_ref(), region, cmd).expect("history must be legal");
             let next = Application::apply_from(state, "app-1", region, &event);
+            deadlines.apply(&next, &event, at(&when), &limits, &cal);
             digest.update(serde_json::to_vec(&next).expect("state serializes"));
+            digest.update(b"\n");
+            digest.update(serde_json::to_vec(&deadlines).expect("deadlines serialize"));
             digest.update(b"\n");
             state = Some(next);
         }

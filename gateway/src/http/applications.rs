@@ -398,6 +398,13 @@ pub struct ApplicationRead<'a> {
     pub parts_completed: &'a [String],
     /// Who must act next, and how.
     pub awaiting: Vec<Awaiting>,
+    /// When the application counts as accepted by law (受理, 行政许可法 Art. 32): its acceptance
+    /// window ran out with neither acceptance, refusal nor 补正告知, so it is accepted as of the
+    /// receipt, this moment (RFC 3339), and its decision clock runs from it (`deemed` in
+    /// `deadlines`), whether or not an acceptance comes later. `status` stays what the events
+    /// made it. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deemed_accepted_at: Option<String>,
     pub deadlines: Vec<DeadlineRead>,
     pub applicant: &'a Value,
     pub form: &'a Value,
@@ -464,6 +471,7 @@ impl<'a> ApplicationRead<'a> {
         now: Timestamp,
         cal: &crate::domain::calendar::Calendar,
     ) -> ApplicationRead<'a> {
+        let deadlines = view.deadlines_at(now, cal);
         ApplicationRead {
             id: &view.state.id,
             matter: &view.state.matter,
@@ -485,8 +493,12 @@ impl<'a> ApplicationRead<'a> {
                     action: action.as_str(),
                 })
                 .collect(),
-            deadlines: view
-                .deadlines
+            deemed_accepted_at: deadlines
+                .0
+                .iter()
+                .find(|d| d.deemed)
+                .map(|d| d.started_at.clone()),
+            deadlines: deadlines
                 .0
                 .iter()
                 .map(|deadline| DeadlineRead::of(deadline, now, cal))

@@ -14,7 +14,9 @@ use crate::log::EventLog;
 /// `GET /v1/deadlines/overdue`: the running clocks whose due date is past today (Beijing date),
 /// oldest due first, a page at a time: application, matter, kind, responsible region, due date
 /// and days overdue, no personal data. Operators see all; a region the clocks it must act on. A
-/// paused clock is not running, so it is not listed.
+/// paused clock is not running, so it is not listed. The decision clock of a deemed acceptance
+/// (行政许可法 Art. 32) is listed once overdue, before any event started it
+/// (`crate::projections::running::entries`).
 pub async fn overdue<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,

@@ -351,7 +351,7 @@ pub fn routes() -> Vec<Route> {
             "/v1/deadlines/overdue",
             Op::Overdue,
             true,
-            "Running statutory clocks past their due date (Beijing date), oldest due first (?after=, ?limit=): application, matter, kind, responsible region, due date, days overdue; operators see all, a region those it must act on",
+            "Running statutory clocks past their due date (Beijing date), oldest due first (?after=, ?limit=): application, matter, kind, responsible region, due date, days overdue, and `deemed` for the decision clock of an application accepted by law on receipt (行政许可法 Art. 32: its acceptance window ran out unanswered), listed whether or not it was accepted since; operators see all, a region those it must act on",
         ),
         r(
             Method::GET,

@@ -34,6 +34,13 @@ use crate::time::CivilDate;
 pub(super) struct Clock {
     pub matter: String,
     pub responsible: String,
+    /// The deemed acceptance (行政许可法 Art. 32). On a decision entry: the clock runs from the
+    /// receipt because the acceptance window ran out unanswered (folded in, or not yet: see
+    /// [`entries`]). On an acceptance entry: no event has started that clock, and it runs
+    /// once this window has run out, which is how a region's statistics count it as running
+    /// before it is overdue. Absent from entries written before it was recorded.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deemed: bool,
 }
 
 /// A running clock whose due date is past, as listed.
@@ -50,6 +57,12 @@ pub struct OverdueClock {
     /// Calendar days (自然日) since the due date, by the Beijing date of the answer: 1 the day
     /// after it.
     pub days_overdue: i64,
+    /// A decision clock of a deemed acceptance (行政许可法 Art. 32): the acceptance window ran
+    /// out with neither acceptance, refusal nor 补正告知, so the application is accepted as of
+    /// its receipt and this clock runs from the receipt, accepted later or not. Absent
+    /// otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deemed: bool,
 }
 
 impl OverdueClock {
@@ -147,24 +160,47 @@ pub(super) struct Entry {
     pub clock: Clock,
 }
 
-/// The entries of `view`'s running clocks.
+/// The entries of `view`'s running clocks, and of the decision clock its open acceptance window
+/// starts if it runs out unanswered (a deemed acceptance, 行政许可法 Art. 32), under the due date
+/// the window recorded for it ([`crate::domain::deadlines::Deadline::deemed_due`]). No event
+/// marks the day that clock starts, so the index holds it from the window's opening: by its
+/// due date, which comes after the window's, it is listed only once it runs and has run out.
+/// An acceptance in time replaces it with the clock it starts; a late one folds in this very
+/// clock, under the same key. A window stored before it recorded that date has no such entry
+/// until an event after it ran out folds the clock in (or `tongban rebuild`).
 pub(super) fn entries(view: &ApplicationView) -> Vec<Entry> {
-    view.deadlines
-        .0
-        .iter()
-        .filter(|d| d.state == DeadlineState::Running)
-        .map(|d| {
-            let key = key(&d.due, &view.state.id, d.kind);
-            Entry {
-                by_region: by_region(&d.responsible, &key),
-                key,
-                clock: Clock {
-                    matter: view.state.matter.clone(),
-                    responsible: d.responsible.clone(),
-                },
-            }
-        })
-        .collect()
+    let entry = |kind: DeadlineKind, due: &str, responsible: &str, deemed: bool| {
+        let key = key(due, &view.state.id, kind);
+        Entry {
+            by_region: by_region(responsible, &key),
+            key,
+            clock: Clock {
+                matter: view.state.matter.clone(),
+                responsible: responsible.to_string(),
+                deemed,
+            },
+        }
+    };
+    let mut out = Vec::new();
+    for d in &view.deadlines.0 {
+        if d.state != DeadlineState::Running {
+            continue;
+        }
+        let pending = d
+            .deemed_due
+            .as_deref()
+            .filter(|_| !view.state.status.is_final());
+        out.push(entry(
+            d.kind,
+            &d.due,
+            &d.responsible,
+            d.deemed || pending.is_some(),
+        ));
+        if let Some(due) = pending {
+            out.push(entry(DeadlineKind::Decision, due, &d.responsible, true));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -191,6 +227,7 @@ mod tests {
             responsible: "330000".into(),
             due: "2026-11-09".into(),
             days_overdue: 1,
+            deemed: false,
         };
         assert_eq!(cursor_key(&clock.cursor()), Ok(early.clone()));
         // A region's order is the same order within its prefix, and no other region's key

@@ -127,7 +127,9 @@ pub struct MatterTally {
 /// The statutory clocks of one kind a region is responsible for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct ClockTally {
-    /// Running now, overdue ones included.
+    /// Running now, overdue ones included: a decision clock of a deemed acceptance (行政许可法
+    /// Art. 32) from the day after the acceptance window ran out unanswered, before any event
+    /// started it.
     pub running: u64,
     /// Of those running, the ones past their due date on the day of the answer (Beijing date).
     pub overdue: u64,

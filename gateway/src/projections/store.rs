@@ -48,6 +48,7 @@ use super::serials::{self, SerialHit};
 use super::statistics::{self, RegionStatistics};
 use super::view::{ApplicationView, FoldError};
 use crate::domain::calendar::Calendar;
+use crate::domain::deadlines::DeadlineKind;
 use crate::log::Positioned;
 
 /// How the keyspaces are laid out. Projections written under another layout are not read: they
@@ -671,14 +672,30 @@ impl ProjectionStore {
         let region_prefix = running::region_prefix(region);
         let end = [region_prefix.as_slice(), today.to_string().as_bytes()].concat();
         for guard in snapshot.range(&self.running_by_region, region_prefix.clone()..end) {
-            let key = guard.key().map_err(storage)?;
-            if let Some((due, _, kind)) = key.get(region_prefix.len()..).and_then(running::parts)
-                && crate::domain::deadlines::overdue_on(due, today)
-            {
-                out.clocks
+            let (key, value) = guard.into_inner().map_err(storage)?;
+            let Some((due, _, kind)) = key.get(region_prefix.len()..).and_then(running::parts)
+            else {
+                continue;
+            };
+            if !crate::domain::deadlines::overdue_on(due, today) {
+                continue;
+            }
+            let mut add = |kind: DeadlineKind, running: u64, overdue: u64| {
+                let clock = out
+                    .clocks
                     .entry(running::kind_str(kind).to_string())
-                    .or_default()
-                    .overdue += 1;
+                    .or_default();
+                clock.running += running;
+                clock.overdue += overdue;
+            };
+            add(kind, 0, 1);
+            // An acceptance window run out with the decision clock it starts not folded in
+            // (a deemed acceptance, [`running::entries`]): that clock runs, though no counter
+            // holds it. It is overdue, too, when its own entry is among these.
+            if kind == DeadlineKind::Acceptance
+                && decode::<running::Clock>(&value, String::new).is_ok_and(|c| c.deemed)
+            {
+                add(DeadlineKind::Decision, 1, 0);
             }
         }
         Ok(out)
@@ -776,6 +793,7 @@ impl ProjectionStore {
                 responsible: clock.responsible,
                 due: due.to_string(),
                 days_overdue,
+                deemed: kind == DeadlineKind::Decision && clock.deemed,
             });
         }
         Ok(out)
@@ -787,7 +805,6 @@ impl ProjectionStore {
         &self,
         today: crate::time::CivilDate,
     ) -> Result<Vec<(crate::domain::deadlines::DeadlineKind, u64)>, ProjectionError> {
-        use crate::domain::deadlines::DeadlineKind;
         let mut counts = DeadlineKind::ALL.map(|kind| (kind, 0u64));
         let end = today.to_string().into_bytes();
         for guard in self.running.range(..end) {
@@ -1784,26 +1801,35 @@ mod tests {
         assert!(late.iter().all(|(app, kind, due)| !accepted.contains(app)
             && *kind == "acceptance"
             && due == "2026-11-09"));
-        // The acceptance clocks closed on acceptance: only their decision clocks are in it.
+        // The acceptance clocks closed on acceptance: only their decision clocks are in it. The
+        // others, never answered, were accepted by law on receipt (行政许可法 Art. 32): their
+        // decision clocks run from it, due the same day.
         let all = overdue_on(&store, "2026-12-01");
-        assert_eq!(all.len(), 6, "{all:?}");
+        assert_eq!(all.len(), 9, "{all:?}");
         let decisions: Vec<&String> = all
             .iter()
             .filter(|(_, kind, due)| *kind == "decision" && due == "2026-11-30")
             .map(|(app, _, _)| app)
             .collect();
-        assert_eq!(decisions.len(), 3);
-        assert!(decisions.iter().all(|app| accepted.contains(app)));
+        assert_eq!(decisions.len(), 6);
+        assert!(accepted.iter().all(|app| decisions.contains(&app)));
+        let deemed = store
+            .overdue(day("2026-12-01"), None, None, 100)
+            .expect("overdue");
+        assert!(
+            deemed.iter().all(|c| c.deemed
+                == (running::kind_str(c.kind) == "decision" && !accepted.contains(&c.app)))
+        );
         // The responsible region's, and the other's (none); how many of each kind.
         let clocks = store.overdue(day("2026-12-01"), Some("330000"), None, 100);
-        assert_eq!(clocks.expect("330000").len(), 6);
+        assert_eq!(clocks.expect("330000").len(), 9);
         let clocks = store.overdue(day("2026-12-01"), Some("440000"), None, 100);
         assert!(clocks.expect("440000").is_empty());
         assert_eq!(
             store.overdue_counts(day("2026-12-01")).expect("counts"),
             [
                 (crate::domain::deadlines::DeadlineKind::Acceptance, 3),
-                (crate::domain::deadlines::DeadlineKind::Decision, 3),
+                (crate::domain::deadlines::DeadlineKind::Decision, 6),
                 (crate::domain::deadlines::DeadlineKind::Issue, 0)
             ]
         );
@@ -1823,7 +1849,7 @@ mod tests {
         }
         assert_eq!(paged, all);
 
-        // An acceptance: its clock leaves the index, a decision clock comes.
+        // An acceptance: its clock leaves the index; the decision clock stays.
         let app = &late[0].0;
         let history: Vec<Envelope> = events
             .iter()
@@ -1864,9 +1890,9 @@ mod tests {
             )
             .expect("apply");
         // Accepted after its window ran out, it was accepted on receipt (11-02) by law: its
-        // decision clock is due 11-30 and overdue at once.
+        // decision clock is the one listed before, due 11-30.
         let after_accept = overdue_on(&store, "2026-12-03");
-        assert_eq!(after_accept.len(), 6, "{after_accept:?}");
+        assert_eq!(after_accept.len(), 8, "{after_accept:?}");
         let of_app: Vec<_> = after_accept.iter().filter(|(a, _, _)| a == app).collect();
         assert_eq!(
             of_app,
@@ -1905,10 +1931,12 @@ mod tests {
             assert!(overdue_on(&store, "2026-12-01").is_empty());
             before
         };
+        // Two late acceptances, two late decisions, and the decision clocks the two acceptances
+        // that never came started on receipt (Art. 32).
         let store = ProjectionStore::open(dir.path()).expect("reopen");
-        assert_eq!(overdue_on(&store, "2026-12-01").len(), 4);
+        assert_eq!(overdue_on(&store, "2026-12-01").len(), 6);
         let region = store.overdue(day("2026-12-01"), Some("330000"), None, 100);
-        assert_eq!(region.expect("330000").len(), 4);
+        assert_eq!(region.expect("330000").len(), 6);
         // The very store a build with the index would have written.
         assert_eq!(raw(&store), before);
     }
@@ -2154,7 +2182,9 @@ mod tests {
         let lead_of = |n: usize| crate::sample::commands(n).expect("commands")[2].0.clone();
         for n in 0..40 {
             let expected: Vec<(&'static str, String)> = match n % 10 {
-                0 | 3 => vec![("acceptance", lead_of(n))],
+                // Never accepted: accepted by law once the window ran out (Art. 32), so its
+                // decision clock runs too.
+                0 | 3 => vec![("acceptance", lead_of(n)), ("decision", lead_of(n))],
                 1 | 5 | 6 => vec![("decision", lead_of(n))],
                 7 => vec![("issue", lead_of(n))],
                 _ => vec![],

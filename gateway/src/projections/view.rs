@@ -215,6 +215,16 @@ impl ApplicationView {
         view
     }
 
+    /// The deadlines as they stand at `now`, counted with `cal` ([`Deadlines::as_of`]): those
+    /// folded, and the decision clock of a deemed acceptance (行政许可法 Art. 32) that no event
+    /// has folded in yet. What every reader shows: the answers, the replay, the evidence page.
+    pub fn deadlines_at(&self, now: Timestamp, cal: &Calendar) -> Deadlines {
+        match matters::get(&self.state.matter) {
+            Some(matter) => self.deadlines.as_of(&self.state, now, &matter.limits, cal),
+            None => self.deadlines.clone(),
+        }
+    }
+
     /// Leaves the applicant, form and materials in the log: the view keeps `position`, where the
     /// submission event is, instead. For the projection store, once the submission has been
     /// folded (the supplements' materials, folded later, stay in the view).
