@@ -437,6 +437,7 @@ impl Deadlines {
             Deadline {
                 kind: DeadlineKind::Decision,
                 responsible: window.responsible.clone(),
+                handed_over: Vec::new(),
                 started_at: window.started_at.clone(),
                 limit_days: limits.decision_days,
                 used_days: 0,

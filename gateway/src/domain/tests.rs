@@ -2137,7 +2137,7 @@ const PINNED_FOLDS: &[(u32, &str)] = &[
     ),
     (
         3,
-        "71cab5ddf13a8bb057f6768c5df3b27f0881239b7c758eec918cf83c05e9822b",
+        "9f5ecc80f92b18e501c4cc2c0e32d917812a9d0d473a91a4cc9c7edf9fcb5641",
     ),
 ];
 
