@@ -393,6 +393,32 @@ fn handlers_are_parties_from_the_submission_even_if_never_forwarded() {
         "{inbox}"
     );
     assert_eq!(stranger.get(&format!("/v1/applications/{id}")).status, 404);
+    // That read, and one of another region's inbox, leave a line naming who tried: a security
+    // officer's question (they left none, only a count in /metrics).
+    assert_eq!(
+        stranger
+            .get(&format!("/v1/regions/{lead_code}/inbox"))
+            .status,
+        403
+    );
+    let log = std::fs::read_to_string(&gw.stderr_log).expect("log");
+    let refused: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("refused") && l.contains("method=GET"))
+        .collect();
+    for (route, status) in [
+        ("/v1/applications/{id}", 404),
+        ("/v1/regions/{region}/inbox", 403),
+    ] {
+        assert!(
+            refused
+                .iter()
+                .any(|l| l.contains(&format!("route=\"{route}\""))
+                    && l.contains(&format!("status={status}"))
+                    && l.contains(&format!("actor=\"{stranger_code}/"))),
+            "{route}: {refused:#?}"
+        );
+    }
 }
 
 /// Given a valid token, when it is sent with the scheme in any case (`BEARER`, `bearer`,

@@ -28,10 +28,9 @@ pub async fn track(
     let started = Instant::now();
     let method = request.method().clone();
     let uri = request.uri().clone();
-    let who = super::refusals::Who::for_request(&method);
-    if let Some(who) = &who {
-        request.extensions_mut().insert(who.clone());
-    }
+    // A slot for the request's actor, for its answer's line if it is refused.
+    let who = super::refusals::Who::default();
+    request.extensions_mut().insert(who.clone());
     let response = next.run(request).await;
     let elapsed = started.elapsed();
     // A method the route does not take (405) reached no handler: it counts as unmatched, as a
@@ -45,7 +44,7 @@ pub async fn track(
         &method,
         uri.path(),
         template.map(|t| &t.0),
-        who.as_ref(),
+        Some(&who),
         &response,
     );
     metrics.record(
