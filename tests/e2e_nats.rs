@@ -548,6 +548,70 @@ fn the_events_of_a_tampered_stream_name_each_break() {
     assert_eq!(origin.get(&page).status, 200);
 }
 
+/// Given a gateway's projections applied up to position 2 of a stream that was then put back
+/// to a backup holding position 1 only (its server's store restored), when `verify` checks the
+/// stream with that data directory, then it reports position 2 as lost from the log's end (exit
+/// 1), as it does on the embedded log; while a gateway serves from the directory it says on
+/// stderr that the end was not compared. (It compared nothing on a stream: the chain alone
+/// cannot show events lost from the end.)
+#[test]
+fn verify_on_jetstream_names_events_lost_from_the_streams_end() {
+    let mut nats = NatsServer::start();
+    let dir = TempDir::new("nats-lost-end");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let mut gw = start_on_nats(&data, false, &nats);
+    let (body, origin) = example(&gw.client(None));
+    let origin_client = gw.client(Some(&tokens[&origin]));
+    success(&submit(&origin_client, "lost-end-1", &body));
+    assert_eq!(gw.terminate().code(), Some(0));
+    nats.stop();
+    let backup = dir.0.join("store-at-1");
+    common::copy_dir(&nats.store_dir(), &backup);
+    nats.restart();
+
+    let mut gw = start_on_nats(&data, false, &nats);
+    let origin_client = gw.client(Some(&tokens[&origin]));
+    let second = success(&submit(&origin_client, "lost-end-2", &body));
+    let id = second["id"].as_str().expect("id");
+    // Read back: the projections have applied it.
+    assert_eq!(
+        origin_client.get(&format!("/v1/applications/{id}")).status,
+        200
+    );
+    let out = on_stream(&nats.url(), &data, &["verify"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("in use by a gateway serving the stream"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(gw.terminate().code(), Some(0));
+
+    nats.stop();
+    std::fs::remove_dir_all(nats.store_dir()).expect("remove the store");
+    common::copy_dir(&backup, &nats.store_dir());
+    nats.restart();
+    let out = on_stream(&nats.url(), &data, &["verify"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("BROKEN log position 2 holds no event, yet the projections in")
+            && stdout.contains("were applied up to log position 2"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn verify_on_jetstream_reports_a_removed_message_as_a_gap() {
     use async_nats::jetstream;

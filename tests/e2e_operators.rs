@@ -7,7 +7,7 @@ mod common;
 use std::process::Command;
 
 use common::nats::NatsServer;
-use common::{BIN, Client, Gateway, TempDir, application, parties, tokens};
+use common::{BIN, Client, Gateway, TempDir, application, copy_dir, parties, tokens};
 
 use serde_json::{Value, json};
 
@@ -1234,19 +1234,6 @@ fn assert_rebuild_equals_live(
     );
     assert_eq!(before, dump(&data.join("projections")));
     before
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
 }
 
 /// What a projection directory holds, as the gateway reads it.

@@ -127,22 +127,28 @@ impl Source {
         Ok(AnyLog::Embedded(log))
     }
 
-    /// Where the embedded log's projections in the data directory were applied up to (their
-    /// checkpoint), and their directory: what tells that the log lost events from its end,
-    /// which no chain shows. Read from a copy ([`super::log_copy`]), as the log is: opening
-    /// them writes to them. `None` on JetStream (a gateway may be applying the stream's events
-    /// while this runs), without projections, or with projections that follow another log
-    /// (`DIR/log-source`).
-    pub fn projections_checkpoint(&self) -> Result<Option<(u64, String)>, CliError> {
+    /// Where the data directory's projections were applied up to (their checkpoint), and their
+    /// directory: what tells that the log lost events from its end, which no chain shows. Read
+    /// from a copy ([`super::log_copy`]), as the log is: opening them writes to them. `follows`
+    /// is the log they must follow: `None` for the embedded log (its own `log-source`, or none
+    /// from before that marker), the stream's source for JetStream. `None` without projections,
+    /// with projections that follow another log (`DIR/log-source`), and on JetStream while a
+    /// gateway serves from the directory (its projections move on as this runs; said on stderr).
+    pub fn projections_checkpoint(
+        &self,
+        follows: Option<&str>,
+    ) -> Result<Option<(u64, String)>, CliError> {
         let projections = self.dir.projections();
-        if self.nats.is_some() || !projections.is_dir() {
+        if !projections.is_dir() {
             return Ok(None);
         }
-        match std::fs::read_to_string(self.dir.log_source()) {
-            Ok(source) if source.trim() != "embedded" => return Ok(None),
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
+        match (std::fs::read_to_string(self.dir.log_source()), follows) {
+            (Ok(source), None) if source.trim() != "embedded" => return Ok(None),
+            (Ok(source), Some(stream)) if source.trim() != stream => return Ok(None),
+            (Ok(_), _) => {}
+            (Err(e), None) if e.kind() == std::io::ErrorKind::NotFound => {}
+            (Err(e), Some(_)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            (Err(e), _) => {
                 return Err(CliError(format!(
                     "{}: {e}",
                     self.dir.log_source().display()
@@ -150,12 +156,24 @@ impl Source {
             }
         }
         let shown = projections.display().to_string();
+        let busy = std::cell::Cell::new(false);
         let in_use = || {
+            busy.set(true);
             CliError(format!(
                 "{shown} is in use by a running gateway: stop that gateway first"
             ))
         };
-        let copy = super::log_copy::LogCopy::of(&projections, in_use)?;
+        let copy = match super::log_copy::LogCopy::of(&projections, in_use) {
+            Err(_) if busy.get() && follows.is_some() => {
+                eprintln!(
+                    "note: the projections in {shown} are in use by a gateway serving the \
+                     stream, so the stream's end was not compared with where they were applied \
+                     up to (stop that gateway to have it compared)"
+                );
+                return Ok(None);
+            }
+            copy => copy?,
+        };
         let checkpoint =
             tongban_gateway::projections::ProjectionStore::open_any_layout(&copy.log())
                 .and_then(|store| store.checkpoint())
@@ -269,10 +287,32 @@ pub fn parse_public_key(text: &str) -> Result<PublicKey, CliError> {
     })
 }
 
+/// Events lost from `log`'s end, by the data directory's projections: on the embedded log as
+/// `checkpoint` found them (read before the log was copied; `None`: read now), on a stream as
+/// they stand now, the stream's end asked after them (a gateway may write on meanwhile, and an
+/// end read before them could be passed by what they applied since).
+pub async fn lost_end_of(
+    source: &Source,
+    log: &AnyLog,
+    checkpoint: Option<Result<Option<(u64, String)>, CliError>>,
+) -> Result<Option<verify::LostEnd>, CliError> {
+    match log {
+        AnyLog::JetStream(stream) => {
+            let checkpoint = source.projections_checkpoint(Some(&stream.source()));
+            let end = log.refresh_head().await?;
+            Ok(lost_end(end, checkpoint))
+        }
+        AnyLog::Embedded(_) => {
+            let checkpoint = checkpoint.unwrap_or_else(|| source.projections_checkpoint(None));
+            Ok(lost_end(*log.head().borrow(), checkpoint))
+        }
+    }
+}
+
 /// Events lost from the log's end: the projections' `checkpoint`
 /// ([`Source::projections_checkpoint`], read before the log was copied) past the log's `end`. A
 /// checkpoint that could not be read is warned of, and compares nothing.
-pub fn lost_end(
+fn lost_end(
     end: u64,
     checkpoint: Result<Option<(u64, String)>, CliError>,
 ) -> Option<verify::LostEnd> {
@@ -353,11 +393,14 @@ pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
         .enable_all()
         .build()?;
     // As `verify` does, so that the three commands give one verdict on one directory.
-    let checkpoint = source.projections_checkpoint();
+    let checkpoint = source
+        .nats
+        .is_none()
+        .then(|| source.projections_checkpoint(None));
     let (events, mut verification) = runtime.block_on(async {
         let log = source.open().await?;
         let (events, mut verification) = verify::read_app(&log, app, &key).await?;
-        verification.lost_end = lost_end(*log.head().borrow(), checkpoint);
+        verification.lost_end = lost_end_of(source, &log, checkpoint).await?;
         Ok::<_, CliError>((events, verification))
     })?;
     verification.given_key = source.public_key.is_some();

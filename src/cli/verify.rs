@@ -33,8 +33,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         report.given_key = source.public_key.is_some();
         // The log's end against where the projections were applied up to: the one record in
         // the directory of events lost from the log's end, which no chain shows.
-        let end = *log.head().borrow();
-        report.lost_end = super::offline::lost_end(end, source.projections_checkpoint());
+        report.lost_end = super::offline::lost_end_of(&source, &log, None).await?;
         Ok::<_, CliError>(report)
     })?;
     if let Some(app) = &app

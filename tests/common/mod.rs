@@ -402,6 +402,21 @@ pub fn assert_absent_from(path: &Path, values: &[String]) {
 }
 
 /// The body of a successful answer (200 or 201), failing with the status and body otherwise.
+/// Copies the directory tree `from` to `to`, file by file (a data directory or a NATS store,
+/// taken as a backup while nothing writes to it).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
 pub fn success(r: &Response) -> Value {
     assert!(
         r.status == 200 || r.status == 201,
