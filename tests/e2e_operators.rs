@@ -862,9 +862,11 @@ fn the_events_of_a_tampered_log_name_each_break() {
     let (body, origin, handlers) = parties(&gw, &data, "proxy");
     let forward = (&origin, "forward", json!({"materials_checked": true}));
     let accept = (&handlers[0], "accept", json!({}));
+    let swapped = application(&origin, &body, &[forward.clone(), accept.clone()]);
     let id = application(&origin, &body, &[forward, accept]);
     assert_eq!(gw.terminate().code(), Some(0));
     let removed = remove(&data.join("log"), &id, 2);
+    swap(&data.join("log"), &swapped, 2, 3);
 
     let mut gw = Gateway::start(&data, false);
     let origin = gw.client(Some(
@@ -898,6 +900,19 @@ fn the_events_of_a_tampered_log_name_each_break() {
     // Where it points, the events are shown as stored.
     let r = origin.get(&page);
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    // Two events in each other's places: one event out of its place, as `verify --app` and the
+    // page say it, not three gaps.
+    let r = origin.get(&format!("/v1/applications/{swapped}/events"));
+    assert_eq!(r.status, 500, "{}", String::from_utf8_lossy(&r.body));
+    let p = r.json();
+    let breaks = p["breaks"].as_array().expect("breaks");
+    assert_eq!(breaks.len(), 1, "{p}");
+    assert!(
+        breaks[0]["problem"].as_str().is_some_and(
+            |said| said.starts_with("stored between seq 1 and seq 2, out of its place")
+        ),
+        "{p}"
+    );
     assert_eq!(gw.terminate().code(), Some(0));
     let log = std::fs::read_to_string(&gw.stderr_log).expect("gateway log");
     assert!(
@@ -907,6 +922,28 @@ fn the_events_of_a_tampered_log_name_each_break() {
         "{log}"
     );
     common::assert_absent_from(&gw.stderr_log, &common::personal_values(&body));
+}
+
+/// Stores the application's events `a` and `b` in each other's places in the log (its index
+/// left as it was), as an attacker with disk access could.
+fn swap(log_dir: &std::path::Path, app: &str, a: u64, b: u64) {
+    let db = fjall::Database::builder(log_dir).open().expect("open log");
+    let events = db
+        .keyspace("events", fjall::KeyspaceCreateOptions::default)
+        .expect("events");
+    let mut found = std::collections::BTreeMap::new();
+    for guard in events.iter() {
+        let (k, v) = guard.into_inner().expect("kv");
+        let e: Value = serde_json::from_slice(&v).expect("event json");
+        if e["app"] == json!(app) && (e["seq"] == json!(a) || e["seq"] == json!(b)) {
+            found.insert(e["seq"].as_u64().expect("seq"), (k.to_vec(), v.to_vec()));
+        }
+    }
+    let (ka, va) = found.remove(&a).expect("event a");
+    let (kb, vb) = found.remove(&b).expect("event b");
+    events.insert(ka, vb).expect("insert");
+    events.insert(kb, va).expect("insert");
+    db.persist(fjall::PersistMode::SyncAll).expect("persist");
 }
 
 /// Deletes the application's event at `seq` from the stored log, as an attacker with disk access
@@ -1920,7 +1957,7 @@ fn as_of_over_http_is_what_replay_gives() {
             "?seq=18446744073709551616",
             "query:seq",
             "range",
-            "18446744073709551616: no application has that many events",
+            "a number of 20 digits: no application has that many events",
         ),
         ("?at=yesterday", "query:at", "format", "RFC 3339"),
         ("?at=2000-01-01T00:00:00Z", "query:at", "range", "before"),

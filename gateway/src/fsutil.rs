@@ -18,7 +18,7 @@ fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> 
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
+    create_private_dir(dir)?;
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
     let written = (|| {
         let mut opts = std::fs::OpenOptions::new();

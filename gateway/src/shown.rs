@@ -22,13 +22,20 @@ pub fn said(value: &str, fits: fn(&str) -> bool) -> String {
 }
 
 /// A time or a date as a caller may write one, well or badly (`2026-11-23T08:00:00+08:00`,
-/// `2026-11-23 08:00`, `2026-13-01`): up to 40 characters, starting with a year and a dash, of
-/// digits, `-`, `:`, `.`, `+`, `T`, `Z` and spaces. An ID number or a phone does not start so.
+/// `2026-11-23 08:00`, `2026-13-01`, `2026-11`): up to 40 characters, starting with a year and a
+/// month of two digits (`YYYY-MM`, then the end or `-`), of digits, `-`, `:`, `.`, `+`, `T`, `Z`
+/// and spaces. An ID number or a phone, whole or in groups (`1398-7654-321`, `4401-0619-…`), does
+/// not start so.
 pub fn time(s: &str) -> bool {
     let b = s.as_bytes();
-    (5..=40).contains(&b.len())
-        && b.iter().take(4).all(u8::is_ascii_digit)
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    (7..=40).contains(&b.len())
+        && digits(0..4)
         && b.get(4) == Some(&b'-')
+        && digits(5..7)
+        && matches!(b.get(7), None | Some(b'-'))
+        && (b.len() < 10 || (digits(8..10) && matches!(b.get(10), None | Some(b'T' | b't' | b' '))))
         && b.iter().all(|c| {
             c.is_ascii_digit()
                 || matches!(
@@ -36,6 +43,15 @@ pub fn time(s: &str) -> bool {
                     b'-' | b':' | b'.' | b'+' | b'T' | b't' | b'Z' | b'z' | b' '
                 )
         })
+}
+
+/// A seq as a caller may write one, well or badly (`3`, `+3`, `03`, ` 3`): printable ASCII, up
+/// to 5 digits in all (no application has 100,000 events), so that a phone or an ID number typed
+/// there is never one.
+pub fn seq(s: &str) -> bool {
+    (1..=8).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+        && s.bytes().filter(u8::is_ascii_digit).count() <= 5
 }
 
 /// A media type as a header carries it (`text/plain; charset=GBK`): printable ASCII and spaces,
@@ -136,9 +152,16 @@ mod tests {
             "440106197707077771",
             "139-8765-4321",
             "欧阳隐私13987654321",
+            "1398-7654-321",
+            "4401-0619-7707-0777-71",
+            "1398-76-54321",
         ] {
-            assert!(!time(personal) && !media_type(personal), "{personal}");
+            assert!(
+                !time(personal) && !media_type(personal) && !seq(personal),
+                "{personal}"
+            );
         }
+        assert!(seq("3") && seq("+3") && seq("03") && seq("99999") && !seq("100000"));
         assert_eq!(
             said("欧阳隐私13987654321", time),
             "(a value of 15 characters, not shown)"

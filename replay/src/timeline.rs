@@ -45,6 +45,15 @@ impl Serialize for Point {
 
 /// Why a point asked for (`at` / `seq`, from the command line or a query) names no state of the
 /// application: the field is named by the caller, in its own terms (`--at`, `?at=`).
+/// A seq past the end, as a refusal says it: as a number up to 99,999 (no application has more
+/// events), else by its digits' count: a phone or an ID number's digits may have been typed.
+fn shown_seq(seq: u64) -> String {
+    match seq < 100_000 {
+        true => seq.to_string(),
+        false => format!("a number of {} digits", seq.to_string().len()),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PointError {
     #[error("give at or seq, not both")]
@@ -52,15 +61,17 @@ pub enum PointError {
     #[error("{} is not an RFC 3339 time such as 2026-11-23T08:00:00+08:00", tongban_gateway::shown::said(.0, tongban_gateway::shown::time))]
     BadAt(String),
     #[error(
-        "{0:?} is not a whole number as written: digits without a sign, spaces or leading zeros"
+        "{} is not a whole number as written: digits without a sign, spaces or leading zeros",
+        tongban_gateway::shown::said(.0, tongban_gateway::shown::seq)
     )]
     BadSeq(String),
-    /// A whole number, larger than any seq can be (2^64 − 1): out of range, not misspelt.
-    #[error("{0}: no application has that many events (a seq is at most 18446744073709551615)")]
+    /// A whole number, larger than any seq can be (2^64 − 1): out of range, not misspelt. Said
+    /// by its length: a number that long may be an ID number's digits.
+    #[error("a number of {} digits: no application has that many events (a seq is at most 18446744073709551615)", .0.chars().filter(char::is_ascii_digit).count())]
     SeqTooLarge(String),
     #[error("0: events count from seq 1")]
     SeqZero,
-    #[error("{seq}: application {app} has {last} event(s), seq 1 to {last}")]
+    #[error("{}: application {app} has {last} event(s), seq 1 to {last}", shown_seq(*seq))]
     SeqPast { seq: u64, app: String, last: u64 },
     #[error("{at} is before application {app}'s first event, at {first}")]
     BeforeFirst {
@@ -133,10 +144,7 @@ impl Point {
             (None, Some(seq)) => match Numeral::read(seq) {
                 Numeral::Number(0) => Err(PointError::SeqZero),
                 Numeral::Number(n) => Ok(Point::Seq(n)),
-                Numeral::TooLarge => Err(PointError::SeqTooLarge(match seq.get(..24) {
-                    Some(head) if seq.len() > 24 => format!("{head}…"),
-                    _ => seq.to_string(),
-                })),
+                Numeral::TooLarge => Err(PointError::SeqTooLarge(seq.to_string())),
                 Numeral::Misspelt => Err(PointError::BadSeq(seq.to_string())),
             },
             (None, None) => Ok(Point::Now),

@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 
 use tongban_gateway::domain::lifecycle::{Event, EventDecodeError};
+use tongban_gateway::envelope::stored::link_stored;
 use tongban_gateway::envelope::{ChainError, Envelope, PublicKey};
 use tongban_gateway::log::index::{AppIndex, Head, Stray};
 use tongban_gateway::log::{EventLog, LogError};
@@ -685,102 +686,6 @@ pub fn verify_events(app: &str, events: &[Envelope], key: &PublicKey) -> Report 
         check(&mut report, e, None, linked);
     }
     report
-}
-
-/// Each event's link, and the index of the event the chain ends with ([`link_stored`]).
-type Linked = (Vec<Result<(), ChainError>>, Option<usize>);
-
-/// One application's events, in the order stored (copies and other applications' events left
-/// out), linked into its chain: each checked against the one stored before it. But where they
-/// are seqs 1 to n, each once, each linked and signed after the event of the seq before, and
-/// only stored in another order (two in each other's places, one moved), the events out of
-/// place are said so ([`ChainError::Displaced`]) and the rest link: checked one after the
-/// other, the events around each would read as gaps, and a gap says events are missing when
-/// all are there. The fewest events are called out of place: those off the longest run stored
-/// in seq order. Returns each event's link and the index of the event the chain ends with.
-fn link_stored(events: &[&Envelope], key: &PublicKey) -> Linked {
-    if let Some(displaced) = displaced(events, key) {
-        return displaced;
-    }
-    let links = events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let previous = i
-                .checked_sub(1)
-                .and_then(|j| events.get(j))
-                .map(|p| (p.seq, p.hash.as_str()));
-            e.verify_after(previous, key)
-        })
-        .collect();
-    (links, events.len().checked_sub(1))
-}
-
-/// [`link_stored`] for events that are a whole, intact chain stored out of its order; `None`
-/// when they are not (stored in order, a seq missing or twice, a link or seal broken).
-fn displaced(events: &[&Envelope], key: &PublicKey) -> Option<Linked> {
-    let in_order = |(i, e): (usize, &&Envelope)| usize::try_from(e.seq).ok() == i.checked_add(1);
-    if events.iter().enumerate().all(in_order) {
-        return None;
-    }
-    // Where the event of each seq is stored; every slot filled once, or it is no whole chain.
-    let mut by_seq: Vec<Option<usize>> = vec![None; events.len()];
-    for (i, e) in events.iter().enumerate() {
-        let slot = usize::try_from(e.seq)
-            .ok()
-            .and_then(|seq| seq.checked_sub(1))
-            .and_then(|s| by_seq.get_mut(s))?;
-        if slot.replace(i).is_some() {
-            return None;
-        }
-    }
-    let mut previous: Option<(u64, &str)> = None;
-    for &i in &by_seq {
-        let e = events.get(i?)?;
-        e.verify_after(previous, key).ok()?;
-        previous = Some((e.seq, e.hash.as_str()));
-    }
-    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
-    let in_place = longest_increasing(&seqs);
-    let links = in_place
-        .iter()
-        .enumerate()
-        .map(|(i, &kept)| match kept {
-            true => Ok(()),
-            false => Err(ChainError::Displaced {
-                after: i.checked_sub(1).and_then(|j| seqs.get(j)).copied(),
-                before: seqs.get(i + 1).copied(),
-            }),
-        })
-        .collect();
-    Some((links, by_seq.last().copied().flatten()))
-}
-
-/// Which of `values` make up a longest strictly increasing run of them (not necessarily next to
-/// each other), in O(n log n).
-fn longest_increasing(values: &[u64]) -> Vec<bool> {
-    // ends[k]: the index of the smallest value a run of length k + 1 ends with so far.
-    let mut ends: Vec<usize> = Vec::new();
-    let mut before: Vec<Option<usize>> = vec![None; values.len()];
-    for (i, v) in values.iter().enumerate() {
-        let k = ends.partition_point(|&e| values.get(e).is_some_and(|w| w < v));
-        if let Some(slot) = before.get_mut(i) {
-            *slot = k.checked_sub(1).and_then(|p| ends.get(p)).copied();
-        }
-        match ends.get_mut(k) {
-            Some(end) => *end = i,
-            None => ends.push(i),
-        }
-    }
-    let mut kept = vec![false; values.len()];
-    let mut at = ends.last().copied();
-    while let Some(i) = at {
-        if let Some(k) = kept.get_mut(i) {
-            *k = true;
-        }
-        at = before.get(i).copied().flatten();
-    }
-    kept
 }
 
 /// One application's events and their verification, as `verify --app`, `replay` and `dispute`
@@ -1880,22 +1785,6 @@ mod tests {
                 .any(|b| matches!(b.error, ChainError::Displaced { .. })),
             "{r:?}"
         );
-    }
-
-    #[test]
-    fn the_longest_increasing_run_is_found() {
-        assert_eq!(longest_increasing(&[]), Vec::<bool>::new());
-        assert_eq!(longest_increasing(&[1, 2, 3]), [true, true, true]);
-        assert_eq!(
-            longest_increasing(&[2, 3, 4, 5, 1]),
-            [true, true, true, true, false]
-        );
-        assert_eq!(
-            longest_increasing(&[1, 3, 4, 2, 5]),
-            [true, true, true, false, true]
-        );
-        let kept = longest_increasing(&[3, 1, 2]);
-        assert_eq!(kept, [false, true, true]);
     }
 
     /// `chain()` with app-a's latest event (seq 3, log position 3) removed, its index entry

@@ -75,32 +75,11 @@ pub fn field_name(s: &str) -> std::borrow::Cow<'_, str> {
         })
     };
     let long = s.chars().count() > MAX_NAME_CHARS;
-    let digits = s.chars().filter(char::is_ascii_digit).count();
-    if !long_digits && digits >= 7 {
-        let mut seen = 0;
-        let masked: String = s
-            .chars()
-            .map(|c| match c.is_ascii_digit() {
-                true => {
-                    seen += 1;
-                    match seen <= 3 || seen > digits - 2 {
-                        true => c,
-                        false => '*',
-                    }
-                }
-                false => c,
-            })
-            .collect();
-        return match long {
-            true => {
-                std::borrow::Cow::Owned(masked.chars().take(MAX_NAME_CHARS).chain(['…']).collect())
-            }
-            false => std::borrow::Cow::Owned(masked),
-        };
-    }
-    if !long_digits && !long {
+    let grouped = s.chars().filter(char::is_ascii_digit).count() >= 7;
+    if !long_digits && !grouped && !long {
         return std::borrow::Cow::Borrowed(s);
     }
+    // Runs first, then what digits are left in view, when they are still seven or more.
     let mut out = String::new();
     let mut digits = String::new();
     let flush = |digits: &mut String, out: &mut String| {
@@ -111,7 +90,7 @@ pub fn field_name(s: &str) -> std::borrow::Cow<'_, str> {
         }
         digits.clear();
     };
-    for c in s.chars().take(MAX_NAME_CHARS) {
+    for c in s.chars() {
         if c.is_ascii_digit() {
             digits.push(c);
         } else {
@@ -120,8 +99,25 @@ pub fn field_name(s: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     flush(&mut digits, &mut out);
+    let shown = out.chars().filter(char::is_ascii_digit).count();
+    if shown >= 7 {
+        let mut seen = 0;
+        out = out
+            .chars()
+            .map(|c| match c.is_ascii_digit() {
+                true => {
+                    seen += 1;
+                    match seen <= 3 || seen > shown - 2 {
+                        true => c,
+                        false => '*',
+                    }
+                }
+                false => c,
+            })
+            .collect();
+    }
     if long {
-        out.push('…');
+        out = out.chars().take(MAX_NAME_CHARS).chain(['…']).collect();
     }
     std::borrow::Cow::Owned(out)
 }
@@ -193,6 +189,11 @@ mod tests {
         assert_eq!(field_name("139-8765-4321"), "139-****-**21");
         assert_eq!(field_name("+86 139 8765 4321"), "+86 1** **** **21");
         assert_eq!(field_name("item_1_2_3"), "item_1_2_3");
+        // A run beside a phone in groups: both masked.
+        assert_eq!(
+            field_name("ref123456-139-8765-4321"),
+            "ref123***-***-****-**21"
+        );
     }
 
     #[test]

@@ -436,7 +436,9 @@ impl RegionBook {
     ) -> Result<T, RegionBookError> {
         let lock_path = self.path.with_extension("json.lock");
         if let Some(dir) = lock_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| self.io(e))?;
+            // `tongban regions add` is how a data directory is begun: made for its owner alone,
+            // as `serve` makes one.
+            crate::fsutil::create_private_dir(dir).map_err(|e| self.io(e))?;
         }
         let lock = std::fs::OpenOptions::new()
             .create(true)

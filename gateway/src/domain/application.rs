@@ -51,7 +51,8 @@ impl std::fmt::Display for Role {
 /// running from the receipt (a late 补正告知 no longer leaves it unstarted). Views folded by 2
 /// are read right all the same ([`super::deadlines::Deadlines::as_of`] derives the clock).
 /// They also record who held a clock before its holder (`handed_over`: the issue clock passes to
-/// the delivering region at the issue); views folded by 2 show its final holder alone.
+/// the delivering region at the issue, and kept by the issuer when it delivers the result
+/// itself); views folded by 2 show its final holder alone.
 pub const FOLD_RULES: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -261,10 +261,12 @@ impl Deadline {
 pub struct Deadlines(pub Vec<Deadline>);
 
 impl Deadlines {
-    /// Advances the deadlines for `event`, which happened at `at`; `app` is the state after it.
+    /// Advances the deadlines for `event`, which region `by` took at `at`; `app` is the state
+    /// after it.
     pub fn apply(
         &mut self,
         app: &Application,
+        by: &str,
         event: &Event,
         at: Timestamp,
         limits: &TimeLimits,
@@ -381,7 +383,20 @@ impl Deadlines {
                     });
                 }
             }
-            Event::Deliver(_) => self.close(DeadlineKind::Issue, at),
+            Event::Deliver(_) => {
+                // Delivered by the region that handed the clock on at the issue (the lead in
+                // proxy mode, which may post the result itself): the result never left it, so
+                // neither did the clock, and a late delivery is its own. Without this the
+                // region it was handed to was named as late for a delivery it never had.
+                if let Some(d) = self.open_mut(DeadlineKind::Issue)
+                    && d.responsible != by
+                    && d.handed_over.last().is_some_and(|h| h.region == by)
+                    && let Some(kept) = d.handed_over.pop()
+                {
+                    d.responsible = kept.region;
+                }
+                self.close(DeadlineKind::Issue, at)
+            }
             Event::Withdraw(_) => {
                 for d in self.0.iter_mut().filter(|d| d.open()) {
                     // A paused clock's stored date is from before the pause (and before any

@@ -1406,7 +1406,7 @@ fn folded_on(
     for (region, cmd, when) in steps {
         let event = decide(state.as_ref(), region, cmd).expect("legal");
         let app = Application::apply_from(state, "app-1", region, &event);
-        deadlines.apply(&app, &event, at(when), &limits, cal);
+        deadlines.apply(&app, region, &event, at(when), &limits, cal);
         after.push((app.clone(), deadlines.clone()));
         state = Some(app);
     }
@@ -1436,7 +1436,7 @@ fn deadlines_follow_the_statutory_clock() {
     for (region, cmd, when) in steps {
         let event = decide(state.as_ref(), region, cmd).expect("legal");
         let app = Application::apply_from(state, "app-1", region, &event);
-        deadlines.apply(&app, &event, at(when), &limits, &cal);
+        deadlines.apply(&app, region, &event, at(when), &limits, &cal);
         snapshots.push(deadlines.clone());
         state = Some(app);
     }
@@ -1538,7 +1538,7 @@ fn a_lapsed_decision_deadline_is_not_laundered_by_suspension_or_extension() {
         for (region, cmd, when) in steps {
             let event = decide(state.as_ref(), region, cmd).expect("legal");
             let app = Application::apply_from(state, "app-1", region, &event);
-            deadlines.apply(&app, &event, at(when), &limits, &cal);
+            deadlines.apply(&app, region, &event, at(when), &limits, &cal);
             state = Some(app);
         }
         deadlines.0[1].clone()
@@ -1873,6 +1873,34 @@ fn the_issue_clock_runs_until_the_result_is_delivered() {
     assert!(issued_late.handed_over.is_empty());
 }
 
+/// Given a proxy application whose result the lead handler issues and then delivers itself (by
+/// post, which it may), late, when the issue clock closes, then it is the lead's, missed, with
+/// no hand-over: the result never went to the origin's window. (It was handed to the origin at
+/// the issue and stayed so, and the origin was named as late for a delivery it never had.)
+#[test]
+fn a_result_the_issuer_delivers_itself_keeps_its_clock() {
+    let after = clocks_after_each(vec![
+        (
+            GD,
+            Command::Submit(submitted(Mode::Proxy)),
+            "2026-11-02T01:00:00Z",
+        ),
+        (GD, forward(), "2026-11-02T01:10:00Z"),
+        (ZJ, accept(), "2026-11-02T01:20:00Z"),
+        (ZJ, approve(), "2026-11-02T02:00:00Z"),
+        (ZJ, issue(), "2026-11-06T02:00:00Z"),
+        (ZJ, deliver(), "2026-11-20T02:00:00Z"),
+    ]);
+    // At the issue, handed to the origin, whose window is to deliver.
+    assert_eq!(after[4].0[2].responsible, GD);
+    let closed = &after[5].0[2];
+    assert_eq!(
+        (closed.responsible.as_str(), closed.state),
+        (ZJ, DeadlineState::Missed)
+    );
+    assert!(closed.handed_over.is_empty(), "{closed:?}");
+}
+
 #[test]
 fn withdrawal_cancels_running_deadlines() {
     let limits = statutory_limits();
@@ -1886,7 +1914,14 @@ fn withdrawal_cancels_running_deadlines() {
     ] {
         let event = decide(state.as_ref(), region, cmd).expect("legal");
         let app = Application::apply_from(state, "app-1", region, &event);
-        deadlines.apply(&app, &event, at("2026-11-02T03:00:00Z"), &limits, &cal);
+        deadlines.apply(
+            &app,
+            region,
+            &event,
+            at("2026-11-02T03:00:00Z"),
+            &limits,
+            &cal,
+        );
         state = Some(app);
     }
     assert_eq!(deadlines.0.len(), 1);
@@ -2232,7 +2267,7 @@ fn the_fold_rules_are_pinned() {
         for (region, cmd, when) in history {
             let event = decide(state.as_ref(), region, cmd).expect("history must be legal");
             let next = Application::apply_from(state, "app-1", region, &event);
-            deadlines.apply(&next, &event, at(&when), &limits, &cal);
+            deadlines.apply(&next, region, &event, at(&when), &limits, &cal);
             digest.update(serde_json::to_vec(&next).expect("state serializes"));
             digest.update(b"\n");
             digest.update(serde_json::to_vec(&deadlines).expect("deadlines serialize"));

@@ -10,6 +10,7 @@
 
 pub mod jcs;
 pub mod keys;
+pub mod stored;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -481,6 +481,15 @@ async fn unrouted(method: Method, uri: axum::http::Uri) -> axum::response::Respo
         )
         .into_response();
     }
+    if path.starts_with("/ui/") {
+        // A person's link with a slash too many, or a segment after the id: answered as a page,
+        // as the evidence page's own refusals are.
+        return pages::Page::not_found(
+            "没有这个页面：申请的证据页是 /ui/applications/{申请编号} \
+             / no such page: an application's evidence page is /ui/applications/{id}",
+        )
+        .into_response();
+    }
     problem::Problem::new(
         axum::http::StatusCode::NOT_FOUND,
         "no-route",

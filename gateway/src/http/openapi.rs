@@ -338,7 +338,7 @@ fn operation(route: &Route) -> Value {
             responses.insert("200".into(), json!({"description": "An HTML page. It names the gateway that served it and links to that gateway's registry pages absolutely, at the address the request's `Host` header gave, so that the page saved to a file still says where it came from and its links still lead there", "content": {"text/html": {"schema": {"type": "string"}}}}));
             responses.insert(
                 "400".into(),
-                problem_response("The `Host` header is missing, sent twice, or not a plain host[:port] (a DNS name, an IPv4 address or a bracketed IPv6 address, and an optional port): `errors[0].pointer` is `header:Host`; the value is not echoed"),
+                problem_response("The `Host` header is missing, sent twice, or not a plain host[:port] (a DNS name, an IPv4 address or a bracketed IPv6 address, and an optional port): a page saying so (`errors[0].pointer` `header:Host` in the problem it is made from); the value is not echoed"),
             );
             responses.insert("503".into(), problem_response(LOG_UNREADABLE_OR_HISTORY));
         }
@@ -559,12 +559,14 @@ fn operation(route: &Route) -> Value {
     );
     declare_headers(&mut responses, route.op);
     if route.path.starts_with("/ui/") {
-        // A page's refusals are pages too (pages::refused): not problem+json.
+        // A page's refusals are pages too (pages::refused): not problem+json. But for those of
+        // the layers outside the route (the head's and the body's size limits, `http::guard`),
+        // which answer before it, as on every route.
         for (code, answer) in responses.iter_mut() {
             let Value::Object(answer) = answer else {
                 continue;
             };
-            if code == "200" {
+            if matches!(code.as_str(), "200" | "413" | "431") {
                 continue;
             }
             let said = answer["description"]

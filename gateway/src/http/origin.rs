@@ -23,7 +23,10 @@ pub const HOST_RULE: &str = "Host must name this gateway as host[:port]: a DNS n
 
 /// `http://<host[:port]>` from the request's one `Host` header, or the 400 that says why the
 /// header cannot name the gateway (missing, sent twice, not a plain `host[:port]`). The value
-/// refused is not quoted: it is whatever the caller sent.
+/// refused is not quoted: it is whatever the caller sent. `https://` where the request came
+/// through a proxy that terminated TLS and said so (`X-Forwarded-Proto: https`, the one value
+/// besides `http` taken): the gateway itself speaks plain HTTP, and behind such a proxy a page
+/// naming `http://` would lead its reader to an address that is not served, or not safely.
 pub fn from_host(headers: &HeaderMap) -> Result<String, Problem> {
     let mut values = headers.get_all(header::HOST).iter();
     let refused = |rule: &str| Problem::bad_request(HEADER_POINTER, rule, HOST_RULE);
@@ -32,8 +35,22 @@ pub fn from_host(headers: &HeaderMap) -> Result<String, Problem> {
         return Err(refused("once"));
     }
     match value.to_str() {
-        Ok(host) if is_host_port(host) => Ok(format!("http://{}", host.to_ascii_lowercase())),
+        Ok(host) if is_host_port(host) => Ok(format!(
+            "{}://{}",
+            scheme(headers),
+            host.to_ascii_lowercase()
+        )),
         _ => Err(refused("host")),
+    }
+}
+
+/// The scheme the request came in on: `https` when a proxy in front said so in its one
+/// `X-Forwarded-Proto` (case aside), else `http`, which is what the gateway itself serves.
+fn scheme(headers: &HeaderMap) -> &'static str {
+    let mut values = headers.get_all("x-forwarded-proto").iter();
+    match (values.next().map(|v| v.to_str()), values.next()) {
+        (Some(Ok(proto)), None) if proto.trim().eq_ignore_ascii_case("https") => "https",
+        _ => "http",
     }
 }
 
@@ -108,6 +125,29 @@ mod tests {
             ("localhost", "http://localhost"),
         ] {
             assert_eq!(origin(&[host]).as_deref(), Ok(expected), "{host}");
+        }
+    }
+
+    /// Behind a proxy that terminated TLS and says so, the address is `https://`; any other
+    /// value, or two, leaves it `http://` (the gateway's own). (Every saved page named
+    /// `http://`, an address a TLS proxy in front does not serve.)
+    #[test]
+    fn a_proxy_that_terminated_tls_makes_it_https() {
+        let with = |protos: &[&str]| {
+            let mut headers = HeaderMap::new();
+            headers.append(header::HOST, HeaderValue::from_static("gw.gd.gov.cn"));
+            for p in protos {
+                headers.append(
+                    "x-forwarded-proto",
+                    HeaderValue::from_bytes(p.as_bytes()).expect("value"),
+                );
+            }
+            from_host(&headers).expect("taken")
+        };
+        assert_eq!(with(&["https"]), "https://gw.gd.gov.cn");
+        assert_eq!(with(&["HTTPS"]), "https://gw.gd.gov.cn");
+        for protos in [&[][..], &["http"], &["javascript"], &["https", "http"]] {
+            assert_eq!(with(protos), "http://gw.gd.gov.cn", "{protos:?}");
         }
     }
 

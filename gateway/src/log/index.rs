@@ -110,6 +110,15 @@ pub enum Disagrees {
     Malformed { after: u64, bytes: usize },
     /// The head is not the eight bytes of a seq: that many bytes.
     MalformedHead(usize),
+    /// The entry for `seq` places it at `position`, not after `previous`, where the entry for
+    /// the seq before places that one: an application's events are appended in seq order, so
+    /// their positions rise with it (two events stored in each other's places, the index
+    /// rewritten to match).
+    Order {
+        seq: u64,
+        position: u64,
+        previous: u64,
+    },
 }
 
 impl std::fmt::Display for Disagrees {
@@ -166,6 +175,16 @@ impl std::fmt::Display for Disagrees {
             Disagrees::MalformedHead(n) => {
                 write!(f, "its head is {n} bytes, not the 8 of a seq")
             }
+            Disagrees::Order {
+                seq,
+                position,
+                previous,
+            } => write!(
+                f,
+                "it places seq {seq} at log position {position}, not after seq {} at log position \
+                 {previous}: an application's events are appended in seq order",
+                seq.saturating_sub(1)
+            ),
         }
     }
 }

@@ -199,7 +199,7 @@ impl ApplicationView {
         view.last_hash = env.hash.clone();
         if let Some(matter) = matters::get(&view.state.matter) {
             view.deadlines
-                .apply(&view.state, &event, at, &matter.limits, cal);
+                .apply(&view.state, &env.region, &event, at, &matter.limits, cal);
         }
         match event {
             Event::Submitted(s) => {

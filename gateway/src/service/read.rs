@@ -6,6 +6,7 @@ use super::{BrokenHistory, ChainBreak, Gateway, ServiceError};
 use crate::auth::Principal;
 use crate::auth::RequestSignature;
 use crate::envelope::Envelope;
+use crate::envelope::stored::link_stored;
 use crate::envelope::{ChainError, PublicKey};
 use crate::log::{EventLog, LogError, Positioned};
 use crate::projections::{ApplicationView, BoxEntry, SerialHit};
@@ -94,7 +95,9 @@ impl<L: EventLog> Gateway<L> {
         app: &str,
     ) -> Result<Vec<Envelope>, ServiceError> {
         let refused = match self.events_read(principal, app).await {
-            Err(ServiceError::Log(refused @ LogError::Corrupt { .. })) => refused,
+            Err(ServiceError::Log(refused @ (LogError::Corrupt { .. } | LogError::Index(_)))) => {
+                refused
+            }
             other => return other,
         };
         let stored = match self.stored(principal, app).await {
@@ -147,7 +150,9 @@ impl<L: EventLog> Gateway<L> {
         app: &str,
     ) -> Result<Vec<Envelope>, ServiceError> {
         match self.events_read(principal, app).await {
-            Err(ServiceError::Log(LogError::Corrupt { .. })) => {}
+            // Refused by the read (events that do not follow each other where the index puts
+            // them, or an index that contradicts them): shown as stored.
+            Err(ServiceError::Log(LogError::Corrupt { .. } | LogError::Index(_))) => {}
             other => return other,
         }
         Ok(self
@@ -165,6 +170,14 @@ impl<L: EventLog> Gateway<L> {
         principal: &Principal,
         app: &str,
     ) -> Result<Vec<Positioned>, ServiceError> {
+        // A region the projections do not show as a party hears so before the whole log is read
+        // for it: any region's token could otherwise have the log read on every request.
+        if let Some(region) = principal.region()
+            && let Ok(Some(view)) = self.view(app).await
+            && !view.state.is_party(region)
+        {
+            return Err(not_a_party(app, region));
+        }
         let mut events = Vec::new();
         let mut from = 1;
         loop {
@@ -316,30 +329,44 @@ impl<L: EventLog> Gateway<L> {
 
 /// The breaks of one application's chain in its events as stored, in the log's order, judged as
 /// the verifiers judge them (`tongban verify --app`, the evidence page): an event stored a second
-/// time (the same seq and hash) is a copy, left out of the chain; every other event is checked
-/// as the successor of the one before it (seq, `prev_hash`, hash, signature under `key`).
+/// time (the same seq and hash) is a copy, left out of the chain; the others are linked as
+/// [`link_stored`] links them (each the successor of the one stored before it, or, for a whole
+/// chain stored out of order, the events out of their place named).
 fn chain_breaks(events: &[Positioned], key: &PublicKey) -> Vec<ChainBreak> {
-    let mut breaks = Vec::new();
     let mut first: std::collections::HashMap<(u64, &str), u64> = std::collections::HashMap::new();
-    let mut previous: Option<(u64, &str)> = None;
-    for p in events {
-        let e = &p.event;
-        let found = match first.get(&(e.seq, e.hash.as_str())) {
-            Some(&of) => Err(ChainError::Copy { of: Some(of) }),
-            None => {
-                first.insert((e.seq, e.hash.as_str()), p.position);
-                let linked = e.verify_after(previous, key);
-                previous = Some((e.seq, e.hash.as_str()));
-                linked
+    let copies: Vec<Option<u64>> = events
+        .iter()
+        .map(|p| {
+            let e = &p.event;
+            match first.get(&(e.seq, e.hash.as_str())) {
+                Some(&of) => Some(of),
+                None => {
+                    first.insert((e.seq, e.hash.as_str()), p.position);
+                    None
+                }
             }
-        };
-        if let Err(problem) = found {
-            breaks.push(ChainBreak {
-                seq: e.seq,
+        })
+        .collect();
+    let chained: Vec<&Envelope> = events
+        .iter()
+        .zip(&copies)
+        .filter(|(_, copy)| copy.is_none())
+        .map(|(p, _)| &p.event)
+        .collect();
+    let mut links = link_stored(&chained, key).0.into_iter();
+    events
+        .iter()
+        .zip(copies)
+        .filter_map(|(p, copy)| {
+            let found = match copy {
+                Some(of) => Err(ChainError::Copy { of: Some(of) }),
+                None => links.next().unwrap_or(Ok(())),
+            };
+            found.err().map(|problem| ChainBreak {
+                seq: p.event.seq,
                 position: p.position,
                 problem: problem.to_string(),
-            });
-        }
-    }
-    breaks
+            })
+        })
+        .collect()
 }

@@ -456,3 +456,20 @@ fn every_rule_of_a_matter_is_listed() {
         assert!(!r.rule_zh.is_empty() && r.rule_zh.contains('('), "{r:?}");
     }
 }
+
+/// Every matter's decision limit is longer than its acceptance window: the index of running
+/// clocks files the decision clock of a deemed acceptance (Art. 32) under its due date from the
+/// day the window opens, and lists it as overdue once that date has passed; one due before the
+/// window's own end would be listed while the window still runs.
+#[test]
+fn every_decision_limit_outlasts_its_acceptance_window() {
+    for m in all() {
+        assert!(
+            m.limits.decision_days > m.limits.acceptance_days,
+            "{}: decision {} days, acceptance {}",
+            m.code,
+            m.limits.decision_days,
+            m.limits.acceptance_days
+        );
+    }
+}

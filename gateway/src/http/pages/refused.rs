@@ -49,6 +49,7 @@ pub fn page_of(problem: &Problem, id: &str) -> Page {
         .strip_prefix("urn:tongban:problem:")
         .unwrap_or(&problem.kind);
     let on_id = problem.errors.iter().any(|e| e.pointer == "path:id");
+    let pointer = problem.errors.first().map_or("", |e| e.pointer.as_str());
     let (zh, en, said): (&str, &str, String) = match (status, slug) {
         (StatusCode::NOT_FOUND, _) if crate::ids::is_valid(id) => (
             "未找到该申请",
@@ -75,13 +76,31 @@ pub fn page_of(problem: &Problem, id: &str) -> Page {
                 ),
             },
         ),
-        (StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY, _) => (
-            "查询参数有误",
-            "Malformed query",
+        (StatusCode::BAD_REQUEST, _) if pointer == "header:Host" => (
+            "请求头 Host 有误",
+            "Malformed Host header",
             format!(
-                "链接的查询参数（?at= 或 ?seq=）不对应该申请的任何状态 / {}",
+                "本页按请求的 Host 头写出网关的完整地址，而它缺失、重复或不是“主机名[:端口]”；\
+                 请按网关的地址获取本页 / {}",
                 problem.detail
             ),
+        ),
+        (StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY, _)
+            if matches!(pointer, "query:at" | "query:seq") =>
+        {
+            (
+                "查询参数有误",
+                "Malformed query",
+                format!(
+                    "链接的查询参数（?at= 或 ?seq=）不对应该申请的任何状态 / {}",
+                    problem.detail
+                ),
+            )
+        }
+        (StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY, _) => (
+            "请求有误",
+            "Malformed request",
+            format!("本页不接受这样的请求 / {}", problem.detail),
         ),
         (StatusCode::UNAUTHORIZED, _) => (
             "需要凭据",

@@ -424,6 +424,8 @@ impl EmbeddedLog {
         let mut pending: Option<(u64, u64)> = None;
         // The last seq the index has an entry for, as far as the range has gone.
         let mut entries = after;
+        // Where the seq before was placed: positions rise with seq, as the writer appends.
+        let mut previous: Option<u64> = None;
         let disagrees = |what| Disagreement {
             app: app.to_string(),
             what,
@@ -465,6 +467,15 @@ impl EmbeddedLog {
                 })
                 .into());
             }
+            if let Some(before) = previous.filter(|&before| position <= before) {
+                return Err(disagrees(Disagrees::Order {
+                    seq,
+                    position,
+                    previous: before,
+                })
+                .into());
+            }
+            previous = Some(position);
             out.push(self.indexed_event(app, seq, position)?);
         }
         // Nothing read: nothing to hold against the head but the entries (a caller's `after`
@@ -1090,6 +1101,37 @@ mod tests {
             (Some(points.clone()), Some(points))
         );
         assert_eq!(log.read(a).await.expect("read").len(), 1);
+    }
+
+    /// Given an application's events 2 and 3 stored in each other's places and its index
+    /// rewritten to match (each entry pointing at its event), when it is read, then the read is
+    /// refused, naming seq 3 placed before seq 2: positions rise with seq, as the writer appends.
+    /// (Read through the index, the swap was served as intact, while `verify --app` found it.)
+    #[tokio::test]
+    async fn an_index_rewritten_to_a_swap_is_refused() {
+        let dir = TempDir::new("embedded-index-order");
+        let log = EmbeddedLog::open(dir.path()).expect("open");
+        let a = "0190f0c4-0000-7000-8000-00000000000f";
+        conformance::append_chain(&log, a, 4).await;
+        log.swap_events(2, 3);
+        log.stores
+            .apps
+            .insert(app_key(a, 2), 3u64.to_be_bytes())
+            .expect("index");
+        log.stores
+            .apps
+            .insert(app_key(a, 3), 2u64.to_be_bytes())
+            .expect("index");
+        let (read, _) = refusals(&log, a).await;
+        assert_eq!(
+            read,
+            Some(Disagrees::Order {
+                seq: 3,
+                position: 2,
+                previous: 3
+            })
+        );
+        assert!(log.last(a).await.expect("the last event").is_some());
     }
 
     /// An index entry moved past the log's end is not an append under way when a later seq of the
