@@ -762,7 +762,112 @@ pub async fn verify_all<L: EventLog>(
     key: &PublicKey,
     progress: impl FnMut(u64, u64),
 ) -> Result<Report, LogError> {
-    Ok(Scan::new(log, key, None).run(log, progress).await?.report)
+    let mut report = Scan::new(log, key, None).run(log, progress).await?.report;
+    rejudge_out_of_order(log, key, &mut report).await?;
+    Ok(report)
+}
+
+/// At most this many applications with gaps are read again by [`rejudge_out_of_order`]: a log
+/// tampered throughout is reported as the first pass found it beyond them.
+const REJUDGED_AT_MOST: usize = 1_000;
+
+/// The whole-log check remembers each application's last event only, so events stored in each
+/// other's places read there as gaps around them ("seq 4 follows seq 2", "seq 3 follows seq
+/// 4", …), as if events were missing. The applications with such gaps are read again, their
+/// events together, and where they are a whole chain intact in seq order stored in another
+/// order, their findings are those `verify --app` gives ([`link_stored`]): the events out of
+/// their place, named so. Only then; any other break stands as found. A second read of the log,
+/// made only when the first found gaps.
+async fn rejudge_out_of_order<L: EventLog>(
+    log: &L,
+    key: &PublicKey,
+    report: &mut Report,
+) -> Result<(), LogError> {
+    let mut gapped: Vec<&str> = report
+        .broken
+        .iter()
+        .filter(|b| matches!(b.error, ChainError::SeqGap { .. }))
+        .map(|b| b.app.as_str())
+        .collect();
+    gapped.sort_unstable();
+    gapped.dedup();
+    gapped.truncate(REJUDGED_AT_MOST);
+    if gapped.is_empty() {
+        return Ok(());
+    }
+    let mut kept: HashMap<String, Vec<tongban_gateway::log::Positioned>> = gapped
+        .iter()
+        .map(|app| (app.to_string(), Vec::new()))
+        .collect();
+    let mut from = 1;
+    loop {
+        let batch = match log.read_all(from, 4096).await {
+            Ok(batch) => batch,
+            // Said by the first pass; past it.
+            Err(LogError::Corrupt { position, .. }) if position >= from => {
+                from = position.saturating_add(1);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let Some(last) = batch.last().map(|p| p.position) else {
+            break;
+        };
+        for p in batch {
+            if let Some(events) = kept.get_mut(&p.event.app) {
+                events.push(p);
+            }
+        }
+        match last.checked_add(1) {
+            Some(next) => from = next,
+            None => break,
+        }
+    }
+    for (app, events) in kept {
+        let mut first: HashMap<(u64, &str), u64> = HashMap::new();
+        let copies: Vec<Option<u64>> = events
+            .iter()
+            .map(|p| match first.get(&(p.event.seq, p.event.hash.as_str())) {
+                Some(&of) => Some(of),
+                None => {
+                    first.insert((p.event.seq, p.event.hash.as_str()), p.position);
+                    None
+                }
+            })
+            .collect();
+        let chained: Vec<&Envelope> = events
+            .iter()
+            .zip(&copies)
+            .filter(|(_, copy)| copy.is_none())
+            .map(|(p, _)| &p.event)
+            .collect();
+        let (links, _) = link_stored(&chained, key);
+        if !links
+            .iter()
+            .any(|l| matches!(l, Err(ChainError::Displaced { .. })))
+        {
+            continue;
+        }
+        // Events found broken before and sound now were never checked for being readable.
+        let before: std::collections::HashSet<u64> = report
+            .broken
+            .iter()
+            .filter(|b| b.app == app)
+            .filter_map(|b| b.position)
+            .collect();
+        report.broken.retain(|b| b.app != app);
+        let mut links = links.into_iter();
+        for (p, copy) in events.iter().zip(copies) {
+            let linked = match copy {
+                Some(of) => Err(ChainError::Copy { of: Some(of) }),
+                None => links.next().unwrap_or(Ok(())),
+            };
+            if linked.is_err() || before.contains(&p.position) {
+                check(report, &p.event, Some(p.position), linked);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One pass over the log in position order: the whole log, or one application's events in it.
@@ -1733,6 +1838,33 @@ mod tests {
                 "BROKEN application app-a seq 4 (log position 3): stored between seq 2 and seq 3, \
                  out of its place in seq order (none of the application's events is missing and their chain \
                  is intact in seq order; the log's order of them was changed)"
+            ],
+            "{r:?}"
+        );
+    }
+
+    /// Given a log holding an application's seq 3 and 4 in each other's places, when the whole
+    /// log is verified, then it says one event out of its place, as `verify --app` does, not
+    /// three gaps; another application's gap stands as a gap.
+    #[test]
+    fn the_whole_log_check_says_a_swap_as_verify_app_does() {
+        let events = chain_of(5);
+        let mut stored: Vec<Envelope> =
+            [0, 1, 3, 2, 4].iter().map(|&i| events[i].clone()).collect();
+        let other = forwarded("app-b", json!({"materials_checked": true}));
+        let more = content(json!({"materials_checked": true}));
+        let second = Envelope::sealed_after(Some(&other), "app-b", more.clone(), &key());
+        let third = Envelope::sealed_after(Some(&second), "app-b", more, &key());
+        stored.extend([other, third]);
+        let log = Fixed::new(&stored, &[1, 2, 3, 4, 5, 6, 7], 7);
+        let r = verify_fixed(&log);
+        assert_eq!(
+            r.findings(),
+            vec![
+                "BROKEN application app-b seq 3 (log position 7): seq 3 follows seq 1; expected 2",
+                "BROKEN application app-a seq 4 (log position 3): stored between seq 2 and seq 3, \
+                 out of its place in seq order (none of the application's events is missing and \
+                 their chain is intact in seq order; the log's order of them was changed)",
             ],
             "{r:?}"
         );
