@@ -531,7 +531,22 @@ mod tests {
         }
         let e = Point::parse(None, Some("18446744073709551616")).expect_err("too large");
         assert_eq!((e.field(), e.rule()), ("seq", "range"));
-        assert!(e.to_string().starts_with("18446744073709551616: "), "{e}");
+        // Said by its length: a number that long may be an ID number's digits.
+        assert!(e.to_string().starts_with("a number of 20 digits: "), "{e}");
+        for personal in ["33010619850612234X", "陈秀英", "139-8765-4321"] {
+            let e = Point::parse(None, Some(personal)).expect_err(personal);
+            assert!(!e.to_string().contains(personal), "{e}");
+        }
+        // A phone's digits read as a seq past the end: said by their count.
+        let past = PointError::SeqPast {
+            seq: 13987654321,
+            app: "a".into(),
+            last: 3,
+        };
+        assert_eq!(
+            past.to_string(),
+            "a number of 11 digits: application a has 3 event(s), seq 1 to 3"
+        );
     }
     use tongban_gateway::envelope::{Content, GatewayKey};
 
