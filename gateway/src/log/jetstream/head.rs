@@ -370,6 +370,10 @@ pub(super) fn spawn(inner: Weak<Inner>, poll: Duration) {
             let asked = std::time::Instant::now();
             let failed = match tokio::time::timeout(inner.op_timeout, inner.stream.get_info()).await
             {
+                // Answered by a leader that lost its quorum (it may answer for its stream a
+                // while before it stalls, and answer on after): as good as unanswered for
+                // appends, which wait out their timeout.
+                Ok(Ok(info)) if let Some(why) = without_quorum(&info) => (why, false),
                 Ok(Ok(info)) => {
                     warned = false;
                     failures = Failures::default();
@@ -407,6 +411,29 @@ pub(super) fn spawn(inner: Weak<Inner>, poll: Duration) {
     });
 }
 
+/// Why a replicated stream's state, as `info` gives it, says it has no quorum: fewer of its
+/// replicas than a majority are online, counting its leader and the peers the group does not
+/// consider offline (a peer merely behind still counts: a loaded replica is no outage), or it
+/// has no leader. `None` for a stream of one replica, or one with its quorum.
+fn without_quorum(info: &async_nats::jetstream::stream::Info) -> Option<String> {
+    let replicas = usize::try_from(info.config.num_replicas).ok()?;
+    let cluster = info.cluster.as_ref()?;
+    if replicas < 2 {
+        return None;
+    }
+    let Some(leader) = &cluster.leader else {
+        return Some("the stream has no leader".to_string());
+    };
+    let online = 1 + cluster.replicas.iter().filter(|p| !p.offline).count();
+    let quorum = replicas / 2 + 1;
+    (online < quorum).then(|| {
+        format!(
+            "its leader {leader} counts {online} of its {replicas} replicas online, fewer than a \
+             quorum ({quorum})"
+        )
+    })
+}
+
 /// Marks the log unavailable ([`Inner::unreachable`]): its servers have not answered the head
 /// poll for `failing`, the last failure being `error`. Logged when it starts; the reason is
 /// brought up to date at each failed poll.
@@ -414,8 +441,9 @@ fn note_unreachable(inner: &Inner, failing: Duration, error: &str) {
     let name = &inner.stream.cached_info().config.name;
     let why = format!(
         "the NATS servers have not answered this gateway's requests for the state of stream \
-         {name} for {} s though it is connected (the last: {error}): appends fail until they \
-         answer (a cluster that lost its quorum, a stream without a leader, a stream deleted)",
+         {name}, or answered that it lacks a quorum, for {} s though it is connected (the last: \
+         {error}): appends fail until they answer with a quorum (a cluster that lost its quorum, a \
+         stream without a leader, a stream deleted)",
         failing.as_secs()
     );
     let mut unreachable = inner.unreachable.lock().unwrap_or_else(|p| p.into_inner());
