@@ -40,6 +40,10 @@ pub struct ProvinceRecord {
     /// a number, not a string.
     #[serde(skip)]
     pub updated_at_is_number: bool,
+    /// `updated_at` read, once per record, as soon as it is: `None` when no form reads it, and
+    /// the record is `invalid-record` whatever its comparison would find.
+    #[serde(skip)]
+    at: Option<ProvinceTime>,
     /// The seq of the application's last event the province holds (column `seq` or
     /// `last_seq`), compared with the log's last seq when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -638,6 +642,16 @@ fn beijing_rfc3339(t: Timestamp) -> String {
     }
 }
 
+/// Why a record's `updated_at`, which no form reads, is refused: no such date, or else the forms
+/// it is read in.
+fn unreadable_time(record: &ProvinceRecord) -> String {
+    let written = record.written_updated_at();
+    match no_such_date(&record.updated_at) {
+        Some(why) => format!("updated_at {written}: {why}"),
+        None => format!("updated_at {written} is not a time this reads: {TIME_FORMS}"),
+    }
+}
+
 /// Why a record's status is refused: it is none of the canonical names, which it lists.
 fn not_canonical(status: &str) -> String {
     let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
@@ -815,6 +829,19 @@ impl LogIndex {
                 // In the JSON too, only a value of a status's form.
                 let shown = status_form(&record.status).then(|| record.status.clone());
                 let d = self.invalid_record(line, unreadable, shown, &by_reference, &mut seen);
+                report.discrepancies.push(d);
+                continue;
+            }
+            // So is a time no form reads, whatever the statuses, and whether or not the log
+            // has the application: the docs promise it of every record.
+            if record.at.is_none() {
+                let unreadable = Unreadable {
+                    app: record.app.clone(),
+                    serial: record.serial.clone(),
+                    reason: unreadable_time(&record),
+                };
+                let status = Some(record.status.clone());
+                let d = self.invalid_record(line, unreadable, status, &by_reference, &mut seen);
                 report.discrepancies.push(d);
                 continue;
             }
@@ -1063,18 +1090,9 @@ fn compare_status(
             .find(|(s, _)| *s == log_status)
             .map(|(_, t)| *t);
         let written = record.written_updated_at();
-        let province_t = province_time(&record.updated_at);
-        let (Some(log_t), Some(province_t)) = (reached, province_t) else {
-            return match province_t {
-                None => found(
-                    Category::InvalidRecord,
-                    match no_such_date(&record.updated_at) {
-                        Some(why) => format!("updated_at {written}: {why}"),
-                        None => {
-                            format!("updated_at {written} is not a time this reads: {TIME_FORMS}")
-                        }
-                    },
-                ),
+        let (Some(log_t), Some(province_t)) = (reached, record.at) else {
+            return match record.at {
+                None => found(Category::InvalidRecord, unreadable_time(record)),
                 Some(_) => None,
             };
         };
@@ -1336,6 +1354,7 @@ fn record_of(
         app,
         serial,
         status: status.text,
+        at: province_time(&updated_at.text),
         updated_at: updated_at.text,
         updated_at_is_number: updated_at.number,
         seq,
@@ -2767,15 +2786,22 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             "{report:#?}"
         );
         let report = report_for("20261303120000");
+        let compared = "; the log has this application (accepted), and this line, its record, \
+                        could not be compared";
         assert_eq!(
             report.discrepancies[0].detail,
-            "updated_at 20261303120000: 2026-13-03 is no such date: a year has 12 months"
+            format!(
+                "updated_at 20261303120000: 2026-13-03 is no such date: a year has 12 \
+                 months{compared}"
+            )
         );
         let report = report_for("\"2026-02-30 10:00\"");
         assert_eq!(
             report.discrepancies[0].detail,
-            "updated_at \"2026-02-30 10:00\": 2026-02-30 is no such date: February 2026 has 28 \
-             days"
+            format!(
+                "updated_at \"2026-02-30 10:00\": 2026-02-30 is no such date: February 2026 has \
+                 28 days{compared}"
+            )
         );
         for (written, why) in [
             (
@@ -3185,6 +3211,51 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         ] {
             assert_eq!(written(value, false, fits), shown, "{value}");
         }
+    }
+
+    /// Given records whose `updated_at` no form reads, one with a status other than the log's
+    /// and one of an application the log does not have, when reconciled, then each is
+    /// `invalid-record` for its time, as the docs promise, whatever the comparison would find.
+    /// (Found by a province's walkthrough: the time was read only when the statuses agreed, so
+    /// these were `province-ahead` and `missing-in-log`, their times never judged.)
+    #[test]
+    fn a_time_that_does_not_read_is_invalid_whatever_the_comparison() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        let mut index = LogIndex::new(ZJ);
+        for e in &a {
+            index.add(e);
+        }
+        let csv = "serial,status,updated_at\n\
+                   ZJ-SL-1,approved,昨天下午\n\
+                   ZJ-SL-404,accepted,2026-11-31 10:00\n";
+        let report = index.reconcile(parse_records(csv).expect("an export"), 1000);
+        let got: Vec<(Category, Option<usize>, &str)> = report
+            .discrepancies
+            .iter()
+            .map(|d| (d.category, d.line, d.detail.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    Category::InvalidRecord,
+                    Some(2),
+                    format!(
+                        "updated_at (4 characters: 4 non-ASCII letters) is not a time this \
+                         reads: {TIME_FORMS}; the log has this application (accepted), and this \
+                         line, its record, could not be compared"
+                    )
+                    .as_str()
+                ),
+                (
+                    Category::InvalidRecord,
+                    Some(3),
+                    "updated_at \"2026-11-31 10:00\": 2026-11-31 is no such date: November 2026 \
+                     has 30 days"
+                ),
+            ],
+            "{report:#?}"
+        );
     }
 
     /// Given an export with Excel's blank rows (`,,,,`, spaces between the commas, an empty
