@@ -1361,14 +1361,33 @@ fn record_of(
     })
 }
 
-/// A compared value as read: trimmed.
+/// A compared value (app, serial, status, updated_at, seq) as read: full-width ASCII
+/// (U+FF01–U+FF5E) and the ideographic space as their ASCII, as a Chinese input method types
+/// them (`ＺＪ-2026-0003`, a time in full-width digits); Excel's `="…"`, a formula written so a
+/// serial is not taken for a number, unwrapped; trimmed.
 fn cell(raw: &str) -> String {
-    raw.trim().to_string()
+    let ascii: String = raw
+        .chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            c => c,
+        })
+        .collect();
+    let trimmed = ascii.trim();
+    trimmed
+        .strip_prefix("=\"")
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(trimmed)
+        .trim()
+        .to_string()
 }
 
-/// `text` as an application id, if it is one: a UUID as the gateway writes them.
+/// `text` as an application id, if it is one: a UUID, compared in lower case as the gateway
+/// writes them (SQL Server prints a uniqueidentifier in capitals).
 fn app_id(text: &str) -> Option<String> {
-    tongban_gateway::ids::is_valid(text).then(|| text.to_string())
+    let id = text.to_ascii_lowercase();
+    tongban_gateway::ids::is_valid(&id).then_some(id)
 }
 
 /// What a value is made of, for a message that may not quote it (it may be a person's ID
@@ -3256,6 +3275,44 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             ],
             "{report:#?}"
         );
+    }
+
+    /// Given records as spreadsheets and databases write them, an application id in capitals
+    /// (SQL Server's uniqueidentifier), a serial and a time in full-width characters (an input
+    /// method's), a status with an ideographic space, and Excel's `="…"` around a serial and a
+    /// seq, when reconciled, then each is read as its ASCII and agrees. (Found by a province's
+    /// walkthrough: none matched, and the capitals made one application two contradicting
+    /// findings.)
+    #[test]
+    fn capitals_full_width_and_formulas_are_read_as_written_meant() {
+        let apps: Vec<Vec<Envelope>> = (1..=3)
+            .map(|n| to_accepted(&format!("GD-{n}"), &format!("ZJ-2026-000{n}")))
+            .collect();
+        let mut index = LogIndex::new(ZJ);
+        for e in apps.iter().flatten() {
+            index.add(e);
+        }
+        let csv = format!(
+            "app,serial,status,updated_at,seq\n\
+             {},,accepted,2026-11-03 10:00:00,3\n\
+             ,ＺＪ－２０２６－０００２,accepted\u{3000},２０２６－１１－０３　１０：００,\n\
+             ,\"=\"\"ZJ-2026-0003\"\"\",accepted,2026-11-03T02:00:00Z,=\"3\"\n",
+            apps[0][0].app.to_uppercase()
+        );
+        let report = index.reconcile(parse_records(&csv).expect("an export"), 1000);
+        assert!(report.agrees(), "{report:#?}");
+        assert_eq!(report.agreeing, 3);
+        // JSON Lines alike.
+        let mut index = LogIndex::new(ZJ);
+        for e in &apps[0] {
+            index.add(e);
+        }
+        let jsonl = format!(
+            "{{\"app\":\"{}\",\"status\":\"ａｃｃｅｐｔｅｄ\",\"updated_at\":\"2026-11-03 10:00\"}}\n",
+            apps[0][0].app.to_uppercase()
+        );
+        let report = index.reconcile(parse_records(&jsonl).expect("an export"), 1000);
+        assert!(report.agrees(), "{report:#?}");
     }
 
     /// Given an export with Excel's blank rows (`,,,,`, spaces between the commas, an empty
