@@ -263,6 +263,9 @@ struct LogSide {
     /// The seq of the application's last event in the log, readable or not: a province counts
     /// every event it was sent, and the envelope's seq reads whether or not its data does.
     last_seq: u64,
+    /// When the application's latest event (that this build read) happened: the `updated_at`
+    /// the gateway's API shows for it, which a province may mirror.
+    latest_at: Timestamp,
 }
 
 /// Where a bad byte is, for people: `line 3, column 7 (byte 0xFF)`, the column counted in
@@ -764,6 +767,7 @@ impl LogIndex {
                     stopped_at: None,
                     received: s.origin == self.region,
                     last_seq: e.seq,
+                    latest_at: at,
                 },
             );
             return;
@@ -772,6 +776,7 @@ impl LogIndex {
             return;
         };
         side.state = Application::apply_from(Some(side.state.clone()), &e.app, &e.region, &event);
+        side.latest_at = at;
         if matches!(event, Event::Forward(_)) {
             side.received = true;
         }
@@ -1096,31 +1101,35 @@ fn compare_status(
                 Some(_) => None,
             };
         };
-        let (agrees, province_at, at_province) = match province_t {
-            ProvinceTime::At(t) => (
-                (log_t.0 - t.0).abs() <= tolerance_ms,
-                beijing_rfc3339(t),
-                format!("at {}", beijing_text(t)),
-            ),
+        let agrees = |log_t: Timestamp| match province_t {
+            ProvinceTime::At(t) => (log_t.0 - t.0).abs() <= tolerance_ms,
             // A date alone: the day in Beijing time, widened by the tolerance each side.
-            ProvinceTime::Day(day) => (
-                (day.0 * DAY_MS - BEIJING_MS - tolerance_ms
-                    ..(day.0 + 1) * DAY_MS - BEIJING_MS + tolerance_ms)
-                    .contains(&log_t.0),
-                day.to_string(),
-                format!("on {day} (a date alone)"),
-            ),
+            ProvinceTime::Day(day) => (day.0 * DAY_MS - BEIJING_MS - tolerance_ms
+                ..(day.0 + 1) * DAY_MS - BEIJING_MS + tolerance_ms)
+                .contains(&log_t.0),
         };
-        if agrees {
+        let (province_at, at_province) = match province_t {
+            ProvinceTime::At(t) => (beijing_rfc3339(t), format!("at {}", beijing_text(t))),
+            ProvinceTime::Day(day) => (day.to_string(), format!("on {day} (a date alone)")),
+        };
+        // The gateway's own `updated_at` (an application's view, a region's inbox) is the time
+        // of the application's latest event, which moves on an event that keeps the status (an
+        // extension): a province that mirrors it agrees as one that keeps when the status was
+        // reached does.
+        if agrees(log_t) || agrees(side.latest_at) {
             return None;
         }
+        let latest = match side.latest_at == log_t {
+            true => String::new(),
+            false => format!(" (its latest event at {})", beijing_text(side.latest_at)),
+        };
         return Some(Discrepancy {
             category: Category::TimestampsDisagree,
             log_at: Some(beijing_rfc3339(log_t)),
             province_at: Some(province_at),
             detail: format!(
-                "both {log_status}, reached at {} in the log but {at_province} at the province \
-                 (it writes {written})",
+                "both {log_status}, reached at {} in the log{latest} but {at_province} at the \
+                 province (it writes {written})",
                 beijing_text(log_t)
             ),
             ..base
@@ -3313,6 +3322,48 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         );
         let report = index.reconcile(parse_records(&jsonl).expect("an export"), 1000);
         assert!(report.agrees(), "{report:#?}");
+    }
+
+    /// Given an application accepted and then extended (an event that keeps the status and
+    /// moves the API's `updated_at`), when a province that mirrors the gateway's view gives the
+    /// extension's time, then it agrees, as the time the status was reached does; a time that is
+    /// neither disagrees, naming both. (Found by a province's walkthrough: the API's own
+    /// `updated_at` was reported as `timestamps-disagree`.)
+    #[test]
+    fn the_latest_events_time_agrees_as_the_statuss_does() {
+        let mut a = to_accepted("GD-1", "ZJ-SL-1");
+        a.push(Envelope::sealed_after(
+            a.last(),
+            &a[0].app,
+            tongban_gateway::envelope::Content {
+                kind: "application.deadline-extended".into(),
+                schema: "application.deadline-extended/1".into(),
+                region: ZJ.into(),
+                actor: format!("{ZJ}/t"),
+                at: "2026-11-20T02:00:00Z".into(),
+                data: json!({"reason": "需要实地核查"}),
+            },
+            &GatewayKey::from_seed([5; 32]),
+        ));
+        let report_for = |updated_at: &str| {
+            let mut index = LogIndex::new(ZJ);
+            for e in &a {
+                index.add(e);
+            }
+            let csv = format!("serial,status,updated_at\nZJ-SL-1,accepted,{updated_at}\n");
+            index.reconcile(parse_records(&csv).expect("an export"), 1000)
+        };
+        for agreeing in ["2026-11-03 10:00:00", "2026-11-20 10:00:00", "2026-11-20"] {
+            let report = report_for(agreeing);
+            assert!(report.agrees(), "{agreeing}: {report:#?}");
+        }
+        let report = report_for("2026-11-10 10:00:00");
+        assert_eq!(
+            report.discrepancies[0].detail,
+            "both accepted, reached at 2026-11-03 10:00:00.000 北京时间 in the log (its latest \
+             event at 2026-11-20 10:00:00.000 北京时间) but at 2026-11-10 10:00:00.000 北京时间 \
+             at the province (it writes \"2026-11-10 10:00:00\")"
+        );
     }
 
     /// Given an export with Excel's blank rows (`,,,,`, spaces between the commas, an empty
