@@ -1611,36 +1611,53 @@ fn json_record(line: &str) -> (Result<ProvinceRecord, Unreadable>, Vec<String>) 
 #[derive(Debug, Default)]
 pub struct Records {
     pub lines: Vec<(usize, Result<ProvinceRecord, Unreadable>)>,
-    /// As shown to people ([`shown_name`]), at most [`NAMES_SHOWN`] and a count of the rest.
+    /// As shown to people ([`names_shown`]), at most [`NAMES_SHOWN`] and a count of the rest.
     pub not_compared: Vec<String>,
 }
 
 /// How many column names a message lists before it counts the rest.
 const NAMES_SHOWN: usize = 12;
 
-/// A column's (or member's) name for a message. A header names its columns in letters and
-/// digits; anything else in it may be a person's data (a record where a column name belongs),
-/// shown masked, as are long runs of digits.
-fn shown_name(name: &str) -> String {
-    if name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
-        tongban_schemas::mask::field_name(name).into_owned()
-    } else {
-        tongban_schemas::mask::other(name)
-    }
+/// Whether a column's (or member's) name has the form of personal data: an ID number's or a
+/// phone's digits (six or more in a row, or seven in all, whole or in groups), which no column
+/// is named with, and which a record where the header belongs would hold.
+fn personal(name: &str) -> bool {
+    tongban_gateway::http::shown::has_digit_run(name)
 }
 
-/// `names` as a message lists them: each [`shown_name`], the first [`NAMES_SHOWN`] and a count
-/// of the rest.
-fn names_shown<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> Vec<String> {
-    let total = names.len();
-    let mut shown: Vec<String> = names.take(NAMES_SHOWN).map(shown_name).collect();
-    if total > NAMES_SHOWN {
-        shown.push(format!("… {} more", total - NAMES_SHOWN));
+/// `names` (columns of a header, members of JSON Lines records) as a message lists them: as
+/// written, so the operator finds their own (`序号`, `身份证号`, `备注`), each cut past
+/// [`tongban_schemas::mask::MAX_NAME_CHARS`]; the first [`NAMES_SHOWN`] and a count of the rest.
+/// A name of personal data's form is counted, not shown. `one_line`: the names are one CSV
+/// line's, and when one of them has that form the line is a record rather than a header, so of
+/// its cells only the compared column names are shown.
+fn names_shown(names: &[&str], one_line: bool) -> Vec<String> {
+    let record = one_line && names.iter().any(|n| personal(n));
+    let (shown, hidden): (Vec<&str>, Vec<&str>) =
+        names.iter().copied().partition(|n| match record {
+            true => COMPARED.contains(&n.trim().to_lowercase().as_str()),
+            false => !personal(n),
+        });
+    let mut out: Vec<String> = shown
+        .iter()
+        .take(NAMES_SHOWN)
+        .map(|n| tongban_schemas::mask::field_name(n).into_owned())
+        .collect();
+    if shown.len() > NAMES_SHOWN {
+        out.push(format!("… {} more", shown.len() - NAMES_SHOWN));
     }
-    shown
+    if !hidden.is_empty() {
+        out.push(format!(
+            "{} not shown ({})",
+            hidden.len(),
+            match record {
+                true =>
+                    "the line holds an ID number's or a phone's digits: a record, not a header?",
+                false => "named with an ID number's or a phone's digits",
+            }
+        ));
+    }
+    out
 }
 
 /// The columns a CSV header must name, in words, for the errors that say what is missing.
@@ -1648,7 +1665,8 @@ const CSV_COLUMNS: &str = "app or serial, status and updated_at";
 
 /// Why a CSV header cannot head an export, if it cannot (`line`: its line; `cells` as written,
 /// `columns` the names they read as): a column it must have and lacks, saying which columns it
-/// did read, and when it is one cell holding `;` or tabs, that those separate nothing here.
+/// did read, and when it is one cell holding `;`, tabs, full-width commas or `|`, that those
+/// separate nothing here.
 fn header_problem(line: usize, cells: &[String], columns: &[String]) -> Option<String> {
     let has = |name: &str| columns.iter().any(|c| c == name);
     let mut missing: Vec<&str> = Vec::new();
@@ -1669,9 +1687,14 @@ fn header_problem(line: usize, cells: &[String], columns: &[String]) -> Option<S
     }
     let header = cells.join(",");
     if columns.len() == 1
-        && let Some((_, name)) = [(';', "\";\""), ('\t', "tabs")]
-            .into_iter()
-            .find(|(c, _)| header.contains(*c))
+        && let Some((_, name)) = [
+            (';', "\";\""),
+            ('\t', "tabs"),
+            ('，', "full-width commas \"，\""),
+            ('|', "\"|\""),
+        ]
+        .into_iter()
+        .find(|(c, _)| header.contains(*c))
     {
         // The line is not shown: without a header it is a person's record.
         return Some(format!(
@@ -1697,7 +1720,8 @@ fn header_problem(line: usize, cells: &[String], columns: &[String]) -> Option<S
     } else {
         format!("columns {} and {last}", rest.join(", "))
     };
-    let read = names_shown(columns.iter().map(String::as_str));
+    let cells: Vec<&str> = cells.iter().map(|c| c.trim()).collect();
+    let read = names_shown(&cells, true);
     Some(format!(
         "line {line}: the header has no {named} (columns read: {}); an export's header names \
          the columns {CSV_COLUMNS}, in any order",
@@ -1746,7 +1770,10 @@ pub fn parse_records(text: &str) -> Result<Records, String> {
             .collect();
         return Ok(Records {
             lines,
-            not_compared: names_shown(others.iter().map(String::as_str)),
+            not_compared: names_shown(
+                &others.iter().map(String::as_str).collect::<Vec<_>>(),
+                false,
+            ),
         });
     }
     // CSV: records, not lines (a quoted cell may hold line breaks), blank rows skipped.
@@ -1768,13 +1795,14 @@ pub fn parse_records(text: &str) -> Result<Records, String> {
     // `seq` when the header has it, else `last_seq`.
     let seq = col("seq").or_else(|| col("last_seq"));
     let compared = [app, serial, status, updated, seq];
+    // As the header writes them, not as they are matched (lower case).
     let mut others: Vec<&str> = Vec::new();
-    for (i, name) in columns.iter().enumerate() {
-        if !name.is_empty() && !compared.contains(&Some(i)) && !others.contains(&name.as_str()) {
+    for (i, name) in header.cells.iter().map(|c| c.trim()).enumerate() {
+        if !name.is_empty() && !compared.contains(&Some(i)) && !others.contains(&name) {
             others.push(name);
         }
     }
-    let not_compared = names_shown(others.into_iter());
+    let not_compared = names_shown(&others, true);
     let lines = records
         .map(|r| {
             let get = |c: Option<usize>| c.and_then(|c| r.cells.get(c)).cloned().map(Text::string);
@@ -3363,6 +3391,62 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             "both accepted, reached at 2026-11-03 10:00:00.000 北京时间 in the log (its latest \
              event at 2026-11-20 10:00:00.000 北京时间) but at 2026-11-10 10:00:00.000 北京时间 \
              at the province (it writes \"2026-11-10 10:00:00\")"
+        );
+    }
+
+    /// Given headers in a province's own words (序号, 姓名, 身份证号, 备注, `Updated`), when a
+    /// report lists the columns it does not compare or an error the columns it read, then they
+    /// are shown as written; a header separated by full-width commas or `|` is named as that;
+    /// and a name with an ID number's or a phone's digits is counted, never shown. (Found by a
+    /// province's walkthrough: every name was masked, `序*, 姓*, 身**号`, and the caller could not
+    /// see their own columns.)
+    #[test]
+    fn column_names_are_shown_as_written_unless_they_are_personal_data() {
+        let records =
+            parse_records("序号,app,姓名,status,身份证号,updated_at,备注\n").expect("an export");
+        assert_eq!(records.not_compared, ["序号", "姓名", "身份证号", "备注"]);
+        let why = parse_records("App,status,Updated,备注\n").expect_err("no updated_at");
+        assert!(
+            why.contains("(columns read: App, status, Updated, 备注)"),
+            "{why}"
+        );
+        for (header, named) in [
+            ("app，status，updated_at\n", "full-width commas \"，\""),
+            ("app|status|updated_at\n", "\"|\""),
+        ] {
+            let why = parse_records(header).expect_err(header);
+            assert!(
+                why.starts_with("line 1: the header is one column")
+                    && why.contains(&format!("separates them with {named}")),
+                "{why}"
+            );
+        }
+        // A name that is a phone is counted; a line holding an ID number is a record, and of
+        // it only the column names are shown.
+        let records = parse_records("app,status,updated_at,13812345678,备注\n").expect("an export");
+        assert_eq!(
+            records.not_compared,
+            [
+                "2 not shown (the line holds an ID number's or a phone's digits: a record, not a header?)"
+            ]
+        );
+        let why =
+            parse_records("张三,status,11010519491231002X,updated_at\n").expect_err("a record");
+        assert!(
+            why.contains("(columns read: status, updated_at, 2 not shown (the line holds"),
+            "{why}"
+        );
+        assert!(
+            !why.contains("张三") && !why.contains("1101051949"),
+            "{why}"
+        );
+        let jsonl = "{\"app\":\"x\",\"status\":\"accepted\",\"updated_at\":\"2026-11-03\",\"姓名\":\"张三\",\"13812345678\":1}\n";
+        assert_eq!(
+            parse_records(jsonl).expect("an export").not_compared,
+            [
+                "姓名",
+                "1 not shown (named with an ID number's or a phone's digits)"
+            ]
         );
     }
 
