@@ -1570,7 +1570,8 @@ struct JsonNames {
     serial: Option<Text>,
 }
 
-/// A JSON Lines record, or why it is none: `column N: <what serde found>`, without serde's own
+/// A JSON Lines record, or why it is none: `column N: <what serde found>` (N in characters),
+/// without serde's own
 /// `at line 1 column N` (a record is one line; the report gives the file's line) and with
 /// field names in double quotes, as the other messages quote them; and the names of the
 /// members it does not compare.
@@ -1587,9 +1588,14 @@ fn json_record(line: &str) -> (Result<ProvinceRecord, Unreadable>, Vec<String>) 
                 .strip_suffix(&position)
                 .unwrap_or(&full)
                 .replace('`', "\"");
+            // serde counts the column in bytes; a CSV record's, and an editor's, is counted in
+            // characters (`"姓名"` is six bytes, two characters).
             let reason = match e.column() {
                 0 => what,
-                column => format!("column {column}: {what}"),
+                bytes => {
+                    let column = line.char_indices().take_while(|(i, _)| *i < bytes).count();
+                    format!("column {column}: {what}")
+                }
             };
             let given = |t: Option<Text>| t.map(|t| t.text.trim().to_string());
             let given = |t: Option<Text>| given(t).filter(|t| !t.is_empty());
@@ -3447,6 +3453,22 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 "姓名",
                 "1 not shown (named with an ID number's or a phone's digits)"
             ]
+        );
+    }
+
+    /// Given a JSON line with Chinese before its error, when it is read, then the column is
+    /// counted in characters, as an editor and the CSV messages count it, not in serde's bytes.
+    #[test]
+    fn json_columns_count_characters() {
+        let line = "{\"备注\":\"急件\",\"status\":\"accepted\"}";
+        let records = parse_records(&format!("{line}\n")).expect("an export");
+        let column = line.chars().count();
+        assert_ne!(column, line.len());
+        assert_eq!(
+            records.lines[0].1,
+            Err(Unreadable::nameless(format!(
+                "column {column}: missing field \"updated_at\""
+            )))
         );
     }
 
