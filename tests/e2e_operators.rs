@@ -1833,6 +1833,87 @@ fn reconcile_over_http_for_operators() {
     }
 }
 
+/// Given an export larger than every other route's 1 MiB (a month of a province's records, here
+/// one record whose 备注 runs on over many lines), when an operator posts it to the reconcile
+/// route, then it is reconciled; a body declared over 64 MiB is refused with 413 before it is
+/// read, saying to use `tongban reconcile`; and another route still refuses a body over 1 MiB.
+/// (Found by a province's walkthrough: an ordinary month's export, about 13,000 rows, was 413.)
+#[test]
+fn the_reconcile_route_takes_a_months_export() {
+    let dir = TempDir::new("reconcile-large");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let id = proxy_application(&gw, &data);
+    let tokens = tokens(&data);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let view = operator.get(&format!("/v1/applications/{id}")).json();
+    let handler = view["handlers"][0].as_str().expect("handler").to_string();
+    let updated = view["updated_at"].as_str().expect("updated_at").to_string();
+    let path = format!("/v1/regions/{handler}/reconcile");
+    let note = "材料已核对，待补正。\n".repeat(50_000);
+    let body = format!("app,status,updated_at,备注\n{id},delivered,{updated},\"{note}\"\n");
+    assert!(body.len() > 1 << 20, "{}", body.len());
+    let r = operator
+        .send(
+            "POST",
+            &path,
+            &[("Content-Type", "text/csv")],
+            Some(body.as_bytes()),
+        )
+        .expect("post");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let report = r.json();
+    assert_eq!(report["discrepancies"], json!([]), "{report}");
+    assert_eq!(report["records"], json!(1));
+
+    let head = |path: &str, length: usize| {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: text/csv\r\nContent-Length: {length}\r\n\r\n",
+            operator.addr, tokens["operator"]
+        )
+    };
+    let r = operator
+        .raw(head(&path, (64 << 20) + 1).as_bytes())
+        .expect("declared too large");
+    let problem = r.json();
+    assert_eq!(r.status, 413, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("67108864 bytes")
+                && d.contains("`tongban reconcile --region <code> --records <file>`")),
+        "{problem}"
+    );
+    // Every other route keeps its 1 MiB.
+    let r = operator
+        .raw(head(&format!("/v1/regions/{handler}/feed/ack"), (1 << 20) + 1).as_bytes())
+        .expect("declared too large");
+    let problem = r.json();
+    assert_eq!(r.status, 413, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("limited to 1048576 bytes")),
+        "{problem}"
+    );
+    let openapi = operator.get("/openapi.json").json();
+    let reconcile = &openapi["paths"]["/v1/regions/{region}/reconcile"]["post"];
+    assert!(
+        reconcile["requestBody"]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("At most 67108864 bytes (64 MiB")),
+        "{reconcile}"
+    );
+    assert!(
+        reconcile["responses"]["413"]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("tongban reconcile")),
+        "{reconcile}"
+    );
+}
+
 /// Given a `holidays.json` whose last listed year (2020) is before every deadline, when the
 /// gateway starts and an application is forwarded, then the start log warns once naming 2020,
 /// the API's deadline says `calendar_covers: false`, the served page marks the deadline, and

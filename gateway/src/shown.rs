@@ -100,7 +100,8 @@ pub fn version(s: &str) -> bool {
 
 /// Six or more ASCII digits in a row, or seven or more in all: the shape an ID number or a
 /// phone leaves in any text, written whole or in groups (`138-0013-8000`, `+86 138 0013 8000`).
-fn has_digit_run(s: &str) -> bool {
+/// Reconciliation judges the names of a province's columns by it too.
+pub fn has_digit_run(s: &str) -> bool {
     let mut run = 0;
     let in_a_row = s.bytes().any(|b| {
         run = if b.is_ascii_digit() { run + 1 } else { 0 };

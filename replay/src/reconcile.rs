@@ -40,6 +40,10 @@ pub struct ProvinceRecord {
     /// a number, not a string.
     #[serde(skip)]
     pub updated_at_is_number: bool,
+    /// `updated_at` read, once per record, as soon as it is: `None` when no form reads it, and
+    /// the record is `invalid-record` whatever its comparison would find.
+    #[serde(skip)]
+    at: Option<ProvinceTime>,
     /// The seq of the application's last event the province holds (column `seq` or
     /// `last_seq`), compared with the log's last seq when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,14 +51,68 @@ pub struct ProvinceRecord {
 }
 
 impl ProvinceRecord {
-    /// `updated_at` as the province wrote it, for messages: a string in quotes, a number bare.
+    /// `updated_at` for messages: as the province wrote it (a string in quotes, a number bare)
+    /// when it has the form of a time, else its shape ([`written`]).
     fn written_updated_at(&self) -> String {
-        if self.updated_at_is_number {
-            self.updated_at.clone()
-        } else {
-            format!("{:?}", self.updated_at)
+        written(&self.updated_at, self.updated_at_is_number, time_form)
+    }
+}
+
+/// A province's value for a message: quoted as written (a string in quotes, a number bare) when
+/// it has the form of what belongs in its column (`fits`), else described by its [`shape`] in
+/// parentheses. A cell may hold anything a province's system put there, a shifted row's ID
+/// number or a name among them, and personal data is never shown.
+fn written(value: &str, number: bool, fits: fn(&str) -> bool) -> String {
+    match tongban_gateway::shown::quoted(value, fits) {
+        Some(_) if number => value.to_string(),
+        Some(quoted) => quoted,
+        None => format!("({})", shape(value)),
+    }
+}
+
+/// Whether a status cell has the form of a status name, and is quoted: ASCII letters, `-`, `_`
+/// and spaces, up to 40 (`Delivered`, `in progress`). Anything else (汉字, digits) may be a
+/// person's name or number where a status belongs, and is described instead.
+fn status_form(s: &str) -> bool {
+    (1..=40).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphabetic() || matches!(b, b'-' | b'_' | b' '))
+}
+
+/// Whether an `updated_at` cell has the form of a time, and is quoted: the characters times are
+/// written with (digits, `-/:.+ `, `T`, `Z`, 年月日时分秒), up to 40, and digits in runs a time
+/// has: up to four (`2026`, `+0800`), up to nine after a point (a fraction), or a compact
+/// date or time of eight, twelve or fourteen from year 19xx or 20xx (`20261205162458`). An ID
+/// number's or a phone's run of digits is none of those.
+fn time_form(s: &str) -> bool {
+    let chars_fit = s
+        .chars()
+        .all(|c| c.is_ascii_digit() || "-/:.+ TtZz年月日时分秒".contains(c));
+    if !chars_fit || !(1..=40).contains(&s.chars().count()) {
+        return false;
+    }
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        let run = &s[start..i];
+        let fraction = start > 0 && bytes[start - 1] == b'.';
+        let fits = run.len() <= 4
+            || (fraction && run.len() <= 9)
+            || ([8, 12, 14].contains(&run.len())
+                && (run.starts_with("19") || run.starts_with("20")));
+        if !fits {
+            return false;
         }
     }
+    true
 }
 
 /// A line of the export that is no record that can be compared: why, and the application it
@@ -205,6 +263,9 @@ struct LogSide {
     /// The seq of the application's last event in the log, readable or not: a province counts
     /// every event it was sent, and the envelope's seq reads whether or not its data does.
     last_seq: u64,
+    /// When the application's latest event (that this build read) happened: the `updated_at`
+    /// the gateway's API shows for it, which a province may mirror.
+    latest_at: Timestamp,
 }
 
 /// Where a bad byte is, for people: `line 3, column 7 (byte 0xFF)`, the column counted in
@@ -284,30 +345,88 @@ pub fn export_text(bytes: &[u8], encoding: Option<&str>) -> Result<String, Strin
     }
 }
 
-/// The cells of one CSV line (RFC 4180): a cell in double quotes may hold commas, and `""`
-/// inside it is one quote, as spreadsheets export them.
-fn csv_cells(line: &str) -> Vec<String> {
-    let mut cells = Vec::new();
-    let mut cell = String::new();
-    let mut chars = line.trim_end_matches(['\r', '\n']).chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                cell.push('"');
-                chars.next();
-            }
-            '"' if quoted => quoted = false,
-            '"' if cell.trim().is_empty() => {
-                cell.clear();
-                quoted = true;
-            }
-            ',' if !quoted => cells.push(std::mem::take(&mut cell)),
-            other => cell.push(other),
+/// One record of a CSV export: the line it starts on (1-based), its cells, and whether it ends
+/// inside a quoted cell (a quote never closed, which took the rest of the file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CsvRecord {
+    line: usize,
+    /// The lines after `line` the record runs on to (a line break inside quotes).
+    spans: usize,
+    cells: Vec<String>,
+    unclosed: bool,
+}
+
+impl CsvRecord {
+    /// A row of empty cells, as Excel writes a blank row (`,,,,`), or an empty line: no record.
+    fn blank(&self) -> bool {
+        self.cells.iter().all(|c| c.trim().is_empty())
+    }
+}
+
+/// The records of CSV text, as RFC 4180 reads them: a cell in double quotes may hold commas and
+/// line breaks (a line break typed in a spreadsheet cell, Excel's Alt+Enter, is exported inside
+/// the quotes), and `""` inside it is one quote. A record therefore ends at a line break outside
+/// quotes, not at every line: each is placed at the line it starts on. A quote opens a cell only
+/// at its start (after spaces); elsewhere it is a character of the cell, as spreadsheets read it.
+/// An iterator, so a large export is never held as cells and records at once.
+struct CsvReader<'a> {
+    chars: std::iter::Peekable<std::str::Chars<'a>>,
+    /// The line the next record starts on.
+    line: usize,
+}
+
+impl<'a> CsvReader<'a> {
+    fn new(text: &'a str) -> CsvReader<'a> {
+        CsvReader {
+            chars: text.chars().peekable(),
+            line: 1,
         }
     }
-    cells.push(cell);
-    cells
+}
+
+impl Iterator for CsvReader<'_> {
+    type Item = CsvRecord;
+
+    fn next(&mut self) -> Option<CsvRecord> {
+        self.chars.peek()?;
+        let line = self.line;
+        let mut cells = Vec::new();
+        let mut cell = String::new();
+        let mut quoted = false;
+        let mut ended = false;
+        while let Some(c) = self.chars.next() {
+            match c {
+                '"' if quoted && self.chars.peek() == Some(&'"') => {
+                    cell.push('"');
+                    self.chars.next();
+                }
+                '"' if quoted => quoted = false,
+                '"' if cell.trim().is_empty() => {
+                    cell.clear();
+                    quoted = true;
+                }
+                '\n' => {
+                    self.line += 1;
+                    if !quoted {
+                        ended = true;
+                        break;
+                    }
+                    cell.push(c);
+                }
+                '\r' if !quoted && self.chars.peek() == Some(&'\n') => {}
+                ',' if !quoted => cells.push(std::mem::take(&mut cell)),
+                other => cell.push(other),
+            }
+        }
+        cells.push(cell);
+        let spans = self.line - line - usize::from(ended);
+        Some(CsvRecord {
+            line,
+            spans,
+            cells,
+            unclosed: quoted,
+        })
+    }
 }
 
 /// When a province says its record's status was reached: an instant, or a day (its exports
@@ -526,11 +645,22 @@ fn beijing_rfc3339(t: Timestamp) -> String {
     }
 }
 
+/// Why a record's `updated_at`, which no form reads, is refused: no such date, or else the forms
+/// it is read in.
+fn unreadable_time(record: &ProvinceRecord) -> String {
+    let written = record.written_updated_at();
+    match no_such_date(&record.updated_at) {
+        Some(why) => format!("updated_at {written}: {why}"),
+        None => format!("updated_at {written} is not a time this reads: {TIME_FORMS}"),
+    }
+}
+
 /// Why a record's status is refused: it is none of the canonical names, which it lists.
 fn not_canonical(status: &str) -> String {
     let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
     format!(
-        "status {status:?} is not a canonical status; the canonical statuses are {}",
+        "status {} is not a canonical status; the canonical statuses are {}",
+        written(status, false, status_form),
         names.join(", ")
     )
 }
@@ -637,6 +767,7 @@ impl LogIndex {
                     stopped_at: None,
                     received: s.origin == self.region,
                     last_seq: e.seq,
+                    latest_at: at,
                 },
             );
             return;
@@ -645,6 +776,7 @@ impl LogIndex {
             return;
         };
         side.state = Application::apply_from(Some(side.state.clone()), &e.app, &e.region, &event);
+        side.latest_at = at;
         if matches!(event, Event::Forward(_)) {
             side.received = true;
         }
@@ -699,13 +831,22 @@ impl LogIndex {
                     serial: record.serial.clone(),
                     reason: not_canonical(&record.status),
                 };
-                let d = self.invalid_record(
-                    line,
-                    unreadable,
-                    Some(record.status.clone()),
-                    &by_reference,
-                    &mut seen,
-                );
+                // In the JSON too, only a value of a status's form.
+                let shown = status_form(&record.status).then(|| record.status.clone());
+                let d = self.invalid_record(line, unreadable, shown, &by_reference, &mut seen);
+                report.discrepancies.push(d);
+                continue;
+            }
+            // So is a time no form reads, whatever the statuses, and whether or not the log
+            // has the application: the docs promise it of every record.
+            if record.at.is_none() {
+                let unreadable = Unreadable {
+                    app: record.app.clone(),
+                    serial: record.serial.clone(),
+                    reason: unreadable_time(&record),
+                };
+                let status = Some(record.status.clone());
+                let d = self.invalid_record(line, unreadable, status, &by_reference, &mut seen);
                 report.discrepancies.push(d);
                 continue;
             }
@@ -954,46 +1095,41 @@ fn compare_status(
             .find(|(s, _)| *s == log_status)
             .map(|(_, t)| *t);
         let written = record.written_updated_at();
-        let province_t = province_time(&record.updated_at);
-        let (Some(log_t), Some(province_t)) = (reached, province_t) else {
-            return match province_t {
-                None => found(
-                    Category::InvalidRecord,
-                    match no_such_date(&record.updated_at) {
-                        Some(why) => format!("updated_at {written}: {why}"),
-                        None => {
-                            format!("updated_at {written} is not a time this reads: {TIME_FORMS}")
-                        }
-                    },
-                ),
+        let (Some(log_t), Some(province_t)) = (reached, record.at) else {
+            return match record.at {
+                None => found(Category::InvalidRecord, unreadable_time(record)),
                 Some(_) => None,
             };
         };
-        let (agrees, province_at, at_province) = match province_t {
-            ProvinceTime::At(t) => (
-                (log_t.0 - t.0).abs() <= tolerance_ms,
-                beijing_rfc3339(t),
-                format!("at {}", beijing_text(t)),
-            ),
+        let agrees = |log_t: Timestamp| match province_t {
+            ProvinceTime::At(t) => (log_t.0 - t.0).abs() <= tolerance_ms,
             // A date alone: the day in Beijing time, widened by the tolerance each side.
-            ProvinceTime::Day(day) => (
-                (day.0 * DAY_MS - BEIJING_MS - tolerance_ms
-                    ..(day.0 + 1) * DAY_MS - BEIJING_MS + tolerance_ms)
-                    .contains(&log_t.0),
-                day.to_string(),
-                format!("on {day} (a date alone)"),
-            ),
+            ProvinceTime::Day(day) => (day.0 * DAY_MS - BEIJING_MS - tolerance_ms
+                ..(day.0 + 1) * DAY_MS - BEIJING_MS + tolerance_ms)
+                .contains(&log_t.0),
         };
-        if agrees {
+        let (province_at, at_province) = match province_t {
+            ProvinceTime::At(t) => (beijing_rfc3339(t), format!("at {}", beijing_text(t))),
+            ProvinceTime::Day(day) => (day.to_string(), format!("on {day} (a date alone)")),
+        };
+        // The gateway's own `updated_at` (an application's view, a region's inbox) is the time
+        // of the application's latest event, which moves on an event that keeps the status (an
+        // extension): a province that mirrors it agrees as one that keeps when the status was
+        // reached does.
+        if agrees(log_t) || agrees(side.latest_at) {
             return None;
         }
+        let latest = match side.latest_at == log_t {
+            true => String::new(),
+            false => format!(" (its latest event at {})", beijing_text(side.latest_at)),
+        };
         return Some(Discrepancy {
             category: Category::TimestampsDisagree,
             log_at: Some(beijing_rfc3339(log_t)),
             province_at: Some(province_at),
             detail: format!(
-                "both {log_status}, reached at {} in the log but {at_province} at the province \
-                 (it writes {written})",
+                "both {log_status}, reached at {} in the log{latest} but {at_province} at the \
+                 province (it writes {written})",
                 beijing_text(log_t)
             ),
             ..base
@@ -1168,20 +1304,27 @@ fn record_of(
 ) -> Result<ProvinceRecord, Unreadable> {
     let given = |v: Option<Text>| {
         v.map(|v| Text {
-            text: v.text.trim().to_string(),
+            text: cell(&v.text),
             number: v.number,
         })
         .filter(|v| !v.text.is_empty())
     };
     let (app, serial) = (given(app).map(|t| t.text), given(serial).map(|t| t.text));
     let (status, updated_at, seq) = (given(status), given(updated_at), given(seq));
+    // Only an application id is taken as one: whatever else is in the column (the tail of a
+    // cell split at a line break, a name) may be a person's data, never shown as an `app`.
+    let (app, not_an_id) = match app.as_deref().map(|text| (app_id(text), text)) {
+        None => (None, None),
+        Some((Some(id), _)) => (Some(id), None),
+        Some((None, text)) => (None, Some(shape(text))),
+    };
     let unreadable = |reason: String| Unreadable {
         app: app.clone(),
         serial: serial.clone(),
         reason,
     };
     let mut lacking: Vec<&str> = Vec::new();
-    if app.is_none() && serial.is_none() {
+    if app.is_none() && serial.is_none() && not_an_id.is_none() {
         lacking.push("app or serial");
     }
     if status.is_none() {
@@ -1196,6 +1339,13 @@ fn record_of(
             lacking.join(" and no ")
         )));
     };
+    if let Some(shape) = not_an_id {
+        return Err(unreadable(format!(
+            "app is no application id (the gateway's ids are UUIDs, such as \
+             0190a0f2-5b1c-7d3e-8f40-123456789abc): it holds {shape}; give the id, or leave app \
+             empty and give serial"
+        )));
+    }
     let seq = match seq {
         None => None,
         Some(t) => match t.text.parse::<u64>() {
@@ -1204,7 +1354,7 @@ fn record_of(
                 return Err(unreadable(format!(
                     "seq {} is not an event's seq: a whole number from 1, the seq of the last \
                      event of the application the province holds",
-                    t.written()
+                    t.written(tongban_gateway::shown::version)
                 )));
             }
         },
@@ -1213,10 +1363,71 @@ fn record_of(
         app,
         serial,
         status: status.text,
+        at: province_time(&updated_at.text),
         updated_at: updated_at.text,
         updated_at_is_number: updated_at.number,
         seq,
     })
+}
+
+/// A compared value (app, serial, status, updated_at, seq) as read: full-width ASCII
+/// (U+FF01–U+FF5E) and the ideographic space as their ASCII, as a Chinese input method types
+/// them (`ＺＪ-2026-0003`, a time in full-width digits); Excel's `="…"`, a formula written so a
+/// serial is not taken for a number, unwrapped; trimmed.
+fn cell(raw: &str) -> String {
+    let ascii: String = raw
+        .chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            c => c,
+        })
+        .collect();
+    let trimmed = ascii.trim();
+    trimmed
+        .strip_prefix("=\"")
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(trimmed)
+        .trim()
+        .to_string()
+}
+
+/// `text` as an application id, if it is one: a UUID, compared in lower case as the gateway
+/// writes them (SQL Server prints a uniqueidentifier in capitals).
+fn app_id(text: &str) -> Option<String> {
+    let id = text.to_ascii_lowercase();
+    tongban_gateway::ids::is_valid(&id).then_some(id)
+}
+
+/// What a value is made of, for a message that may not quote it (it may be a person's ID
+/// number, name or phone): its length and its kinds of characters, `18 characters: 17 digits,
+/// 1 ASCII letter`, never the characters themselves.
+fn shape(value: &str) -> String {
+    let (mut digits, mut ascii, mut beyond, mut other) = (0, 0, 0, 0);
+    for c in value.chars() {
+        match c {
+            '0'..='9' => digits += 1,
+            c if c.is_ascii_alphabetic() => ascii += 1,
+            c if c.is_alphanumeric() => beyond += 1,
+            _ => other += 1,
+        }
+    }
+    let parts: Vec<String> = [
+        (digits, "digit", "digits"),
+        (ascii, "ASCII letter", "ASCII letters"),
+        (beyond, "non-ASCII letter", "non-ASCII letters"),
+        (other, "other character", "other characters"),
+    ]
+    .iter()
+    .filter(|(k, _, _)| *k > 0)
+    .map(|(k, one, many)| format!("{k} {}", if *k == 1 { one } else { many }))
+    .collect();
+    let n = value.chars().count();
+    format!(
+        "{n} character{}: {}",
+        if n == 1 { "" } else { "s" },
+        parts.join(", ")
+    )
 }
 
 /// A value of a record read as text: a string, or a number as written (serials, `seq`, and
@@ -1235,13 +1446,9 @@ impl Text {
         }
     }
 
-    /// The value as written, for messages: a string in quotes, a number bare.
-    fn written(&self) -> String {
-        if self.number {
-            self.text.clone()
-        } else {
-            format!("{:?}", self.text)
-        }
+    /// The value for messages, as [`written`] shows it.
+    fn written(&self, fits: fn(&str) -> bool) -> String {
+        written(&self.text, self.number, fits)
     }
 }
 
@@ -1363,7 +1570,8 @@ struct JsonNames {
     serial: Option<Text>,
 }
 
-/// A JSON Lines record, or why it is none: `column N: <what serde found>`, without serde's own
+/// A JSON Lines record, or why it is none: `column N: <what serde found>` (N in characters),
+/// without serde's own
 /// `at line 1 column N` (a record is one line; the report gives the file's line) and with
 /// field names in double quotes, as the other messages quote them; and the names of the
 /// members it does not compare.
@@ -1380,15 +1588,20 @@ fn json_record(line: &str) -> (Result<ProvinceRecord, Unreadable>, Vec<String>) 
                 .strip_suffix(&position)
                 .unwrap_or(&full)
                 .replace('`', "\"");
+            // serde counts the column in bytes; a CSV record's, and an editor's, is counted in
+            // characters (`"姓名"` is six bytes, two characters).
             let reason = match e.column() {
                 0 => what,
-                column => format!("column {column}: {what}"),
+                bytes => {
+                    let column = line.char_indices().take_while(|(i, _)| *i < bytes).count();
+                    format!("column {column}: {what}")
+                }
             };
             let given = |t: Option<Text>| t.map(|t| t.text.trim().to_string());
             let given = |t: Option<Text>| given(t).filter(|t| !t.is_empty());
             let unreadable = match serde_json::from_str::<JsonNames>(line) {
                 Ok(names) => Unreadable {
-                    app: given(names.app),
+                    app: given(names.app).and_then(|a| app_id(&a)),
                     serial: given(names.serial),
                     reason,
                 },
@@ -1404,45 +1617,63 @@ fn json_record(line: &str) -> (Result<ProvinceRecord, Unreadable>, Vec<String>) 
 #[derive(Debug, Default)]
 pub struct Records {
     pub lines: Vec<(usize, Result<ProvinceRecord, Unreadable>)>,
-    /// As shown to people ([`shown_name`]), at most [`NAMES_SHOWN`] and a count of the rest.
+    /// As shown to people ([`names_shown`]), at most [`NAMES_SHOWN`] and a count of the rest.
     pub not_compared: Vec<String>,
 }
 
 /// How many column names a message lists before it counts the rest.
 const NAMES_SHOWN: usize = 12;
 
-/// A column's (or member's) name for a message. A header names its columns in letters and
-/// digits; anything else in it may be a person's data (a record where a column name belongs),
-/// shown masked, as are long runs of digits.
-fn shown_name(name: &str) -> String {
-    if name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
-        tongban_schemas::mask::field_name(name).into_owned()
-    } else {
-        tongban_schemas::mask::other(name)
-    }
+/// Whether a column's (or member's) name has the form of personal data: an ID number's or a
+/// phone's digits (six or more in a row, or seven in all, whole or in groups), which no column
+/// is named with, and which a record where the header belongs would hold.
+fn personal(name: &str) -> bool {
+    tongban_gateway::shown::has_digit_run(name)
 }
 
-/// `names` as a message lists them: each [`shown_name`], the first [`NAMES_SHOWN`] and a count
-/// of the rest.
-fn names_shown<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> Vec<String> {
-    let total = names.len();
-    let mut shown: Vec<String> = names.take(NAMES_SHOWN).map(shown_name).collect();
-    if total > NAMES_SHOWN {
-        shown.push(format!("… {} more", total - NAMES_SHOWN));
+/// `names` (columns of a header, members of JSON Lines records) as a message lists them: as
+/// written, so the operator finds their own (`序号`, `身份证号`, `备注`), each cut past
+/// [`tongban_schemas::mask::MAX_NAME_CHARS`]; the first [`NAMES_SHOWN`] and a count of the rest.
+/// A name of personal data's form is counted, not shown. `one_line`: the names are one CSV
+/// line's, and when one of them has that form the line is a record rather than a header, so of
+/// its cells only the compared column names are shown.
+fn names_shown(names: &[&str], one_line: bool) -> Vec<String> {
+    let record = one_line && names.iter().any(|n| personal(n));
+    let (shown, hidden): (Vec<&str>, Vec<&str>) =
+        names.iter().copied().partition(|n| match record {
+            true => COMPARED.contains(&n.trim().to_lowercase().as_str()),
+            false => !personal(n),
+        });
+    let mut out: Vec<String> = shown
+        .iter()
+        .take(NAMES_SHOWN)
+        .map(|n| tongban_schemas::mask::field_name(n).into_owned())
+        .collect();
+    if shown.len() > NAMES_SHOWN {
+        out.push(format!("… {} more", shown.len() - NAMES_SHOWN));
     }
-    shown
+    if !hidden.is_empty() {
+        out.push(format!(
+            "{} not shown ({})",
+            hidden.len(),
+            match record {
+                true =>
+                    "the line holds an ID number's or a phone's digits: a record, not a header?",
+                false => "named with an ID number's or a phone's digits",
+            }
+        ));
+    }
+    out
 }
 
 /// The columns a CSV header must name, in words, for the errors that say what is missing.
 const CSV_COLUMNS: &str = "app or serial, status and updated_at";
 
-/// Why a CSV header cannot head an export, if it cannot (`line`: its line): a column it must
-/// have and lacks, saying which columns it did read, and when it is one cell holding `;` or
-/// tabs, that those separate nothing here.
-fn header_problem(line: usize, header: &str, columns: &[String]) -> Option<String> {
+/// Why a CSV header cannot head an export, if it cannot (`line`: its line; `cells` as written,
+/// `columns` the names they read as): a column it must have and lacks, saying which columns it
+/// did read, and when it is one cell holding `;`, tabs, full-width commas or `|`, that those
+/// separate nothing here.
+fn header_problem(line: usize, cells: &[String], columns: &[String]) -> Option<String> {
     let has = |name: &str| columns.iter().any(|c| c == name);
     let mut missing: Vec<&str> = Vec::new();
     if !has("app") && !has("serial") {
@@ -1460,11 +1691,16 @@ fn header_problem(line: usize, header: &str, columns: &[String]) -> Option<Strin
     if missing.is_empty() {
         return None;
     }
-    let header = header.trim();
+    let header = cells.join(",");
     if columns.len() == 1
-        && let Some((_, name)) = [(';', "\";\""), ('\t', "tabs")]
-            .into_iter()
-            .find(|(c, _)| header.contains(*c))
+        && let Some((_, name)) = [
+            (';', "\";\""),
+            ('\t', "tabs"),
+            ('，', "full-width commas \"，\""),
+            ('|', "\"|\""),
+        ]
+        .into_iter()
+        .find(|(c, _)| header.contains(*c))
     {
         // The line is not shown: without a header it is a person's record.
         return Some(format!(
@@ -1490,7 +1726,8 @@ fn header_problem(line: usize, header: &str, columns: &[String]) -> Option<Strin
     } else {
         format!("columns {} and {last}", rest.join(", "))
     };
-    let read = names_shown(columns.iter().map(String::as_str));
+    let cells: Vec<&str> = cells.iter().map(|c| c.trim()).collect();
+    let read = names_shown(&cells, true);
     Some(format!(
         "line {line}: the header has no {named} (columns read: {}); an export's header names \
          the columns {CSV_COLUMNS}, in any order",
@@ -1505,7 +1742,7 @@ fn header_problem(line: usize, header: &str, columns: &[String]) -> Option<Strin
 pub fn parse_records(text: &str) -> Result<Records, String> {
     // Exports saved by Windows tools often start with a byte order mark.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text
+    let lines = text
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty());
@@ -1539,17 +1776,23 @@ pub fn parse_records(text: &str) -> Result<Records, String> {
             .collect();
         return Ok(Records {
             lines,
-            not_compared: names_shown(others.iter().map(String::as_str)),
+            not_compared: names_shown(
+                &others.iter().map(String::as_str).collect::<Vec<_>>(),
+                false,
+            ),
         });
     }
-    let Some((header_index, header)) = lines.next() else {
+    // CSV: records, not lines (a quoted cell may hold line breaks), blank rows skipped.
+    let mut records = CsvReader::new(text).filter(|r| !r.blank());
+    let Some(header) = records.next() else {
         return Ok(Records::default());
     };
-    let columns: Vec<String> = csv_cells(header)
+    let columns: Vec<String> = header
+        .cells
         .iter()
         .map(|c| c.trim().to_lowercase())
         .collect();
-    if let Some(problem) = header_problem(header_index + 1, header, &columns) {
+    if let Some(problem) = header_problem(header.line, &header.cells, &columns) {
         return Err(problem);
     }
     let col = |name: &str| columns.iter().position(|c| c == name);
@@ -1558,21 +1801,45 @@ pub fn parse_records(text: &str) -> Result<Records, String> {
     // `seq` when the header has it, else `last_seq`.
     let seq = col("seq").or_else(|| col("last_seq"));
     let compared = [app, serial, status, updated, seq];
+    // As the header writes them, not as they are matched (lower case).
     let mut others: Vec<&str> = Vec::new();
-    for (i, name) in columns.iter().enumerate() {
-        if !name.is_empty() && !compared.contains(&Some(i)) && !others.contains(&name.as_str()) {
+    for (i, name) in header.cells.iter().map(|c| c.trim()).enumerate() {
+        if !name.is_empty() && !compared.contains(&Some(i)) && !others.contains(&name) {
             others.push(name);
         }
     }
-    let not_compared = names_shown(others.into_iter());
-    let lines = lines
-        .map(|(i, l)| {
-            let cells = csv_cells(l);
-            let get = |c: Option<usize>| c.and_then(|c| cells.get(c)).cloned().map(Text::string);
-            (
-                i + 1,
-                record_of(get(app), get(serial), get(status), get(updated), get(seq)),
-            )
+    let not_compared = names_shown(&others, true);
+    let lines = records
+        .map(|r| {
+            let get = |c: Option<usize>| c.and_then(|c| r.cells.get(c)).cloned().map(Text::string);
+            let record = if r.unclosed {
+                Err(Unreadable::nameless(
+                    "a quoted cell of this record is never closed: the rest of the file was read \
+                     as that one cell (a \" missing, or one too many?)"
+                        .into(),
+                ))
+            } else if r.cells.len() != columns.len() {
+                // The cells are shifted: none can be taken for its column, and any may be a
+                // person's data (an ID number where the status belongs). Only an application id
+                // in the app column names the application.
+                let place = match r.spans {
+                    0 => "this line".to_string(),
+                    n => format!("this record (lines {}–{})", r.line, r.line + n),
+                };
+                Err(Unreadable {
+                    app: get(app).and_then(|t| app_id(&cell(&t.text))),
+                    serial: None,
+                    reason: format!(
+                        "{place} has {} cell{}, the header {} (a comma outside quotes?)",
+                        r.cells.len(),
+                        if r.cells.len() == 1 { "" } else { "s" },
+                        columns.len()
+                    ),
+                })
+            } else {
+                record_of(get(app), get(serial), get(status), get(updated), get(seq))
+            };
+            (r.line, record)
         })
         .collect();
     Ok(Records {
@@ -2627,15 +2894,22 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             "{report:#?}"
         );
         let report = report_for("20261303120000");
+        let compared = "; the log has this application (accepted), and this line, its record, \
+                        could not be compared";
         assert_eq!(
             report.discrepancies[0].detail,
-            "updated_at 20261303120000: 2026-13-03 is no such date: a year has 12 months"
+            format!(
+                "updated_at 20261303120000: 2026-13-03 is no such date: a year has 12 \
+                 months{compared}"
+            )
         );
         let report = report_for("\"2026-02-30 10:00\"");
         assert_eq!(
             report.discrepancies[0].detail,
-            "updated_at \"2026-02-30 10:00\": 2026-02-30 is no such date: February 2026 has 28 \
-             days"
+            format!(
+                "updated_at \"2026-02-30 10:00\": 2026-02-30 is no such date: February 2026 has \
+                 28 days{compared}"
+            )
         );
         for (written, why) in [
             (
@@ -2747,7 +3021,8 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         for d in invalid {
             assert!(
                 d.detail.starts_with(
-                    "status \"已受理\" is not a canonical status; the canonical statuses are \
+                    "status (3 characters: 3 non-ASCII letters) is not a canonical status; the \
+                     canonical statuses are \
                      submitted, forwarded, supplement-requested, supplemented, accepted, \
                      not-accepted, suspended, part-completed, approved, denied, result-issued, \
                      delivered, withdrawn"
@@ -2850,9 +3125,418 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             assert_eq!(report.agreeing, 1, "{text:?}");
         }
         assert_eq!(
-            csv_cells("\"a, b\",\"say \"\"hi\"\"\",c"),
+            CsvReader::new("\"a, b\",\"say \"\"hi\"\"\",c")
+                .next()
+                .map(|r| r.cells)
+                .unwrap_or_default(),
             ["a, b", "say \"hi\"", "c"]
         );
+    }
+
+    /// Given a CSV export whose 备注 cell holds a line break (Excel's Alt+Enter) with a name and
+    /// a phone after it, when it is read, then the record is read whole at the line it starts
+    /// on and the next at its own; the text after the break is no record, and no `app`. A cell
+    /// of `app` that holds no application id is refused without showing it, and a quote never
+    /// closed is said. (Found by a province's walkthrough: the tail became a record of its own,
+    /// its name shown as the `app` and its phone as the status.)
+    #[test]
+    fn a_line_break_inside_quotes_continues_the_record() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        let b = to_accepted("GD-2", "ZJ-SL-2");
+        let index_for = || {
+            let mut index = LogIndex::new(ZJ);
+            for e in a.iter().chain(&b) {
+                index.add(e);
+            }
+            index
+        };
+        let (x, y) = (&a[0].app, &b[0].app);
+        let csv = format!(
+            "app,status,updated_at,备注\r\n\
+             {x},accepted,2026-11-03T02:00:00Z,\"急件\n张三,13812345678\"\r\n\
+             {y},accepted,2026-11-03T02:00:00Z,\r\n"
+        );
+        let records = parse_records(&csv).expect("an export");
+        let lines: Vec<(usize, Option<&str>)> = records
+            .lines
+            .iter()
+            .map(|(line, r)| (*line, r.as_ref().ok().and_then(|r| r.app.as_deref())))
+            .collect();
+        assert_eq!(lines, [(2, Some(x.as_str())), (4, Some(y.as_str()))]);
+        let report = index_for().reconcile(records, 1000);
+        assert!(report.agrees(), "{report:#?}");
+        assert_eq!((report.records, report.agreeing), (2, 2));
+
+        let csv = format!(
+            "app,serial,status,updated_at\n\
+             张三,ZJ-SL-1,accepted,2026-11-03T02:00:00Z\n\
+             13812345678,,accepted,2026-11-03T02:00:00Z\n\
+             {y},,accepted,\"2026-11-03T02:00:00Z\n\
+             {x},,accepted,2026-11-03T02:00:00Z\n"
+        );
+        let report = index_for().reconcile(parse_records(&csv).expect("an export"), 1000);
+        let got: Vec<(Category, Option<usize>, Option<&str>)> = report
+            .discrepancies
+            .iter()
+            .map(|d| (d.category, d.line, d.app.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                // Named by its serial, which the log knows.
+                (Category::InvalidRecord, Some(2), Some(x.as_str())),
+                (Category::InvalidRecord, Some(3), None),
+                (Category::InvalidRecord, Some(4), None),
+                (Category::MissingAtProvince, None, Some(y.as_str())),
+            ],
+            "{report:#?}"
+        );
+        assert!(
+            report.discrepancies[0].detail.starts_with(
+                "app is no application id (the gateway's ids are UUIDs, such as \
+                 0190a0f2-5b1c-7d3e-8f40-123456789abc): it holds 2 characters: 2 non-ASCII \
+                 letters"
+            ),
+            "{}",
+            report.discrepancies[0].detail
+        );
+        assert!(
+            report.discrepancies[1]
+                .detail
+                .contains("it holds 11 characters: 11 digits"),
+            "{}",
+            report.discrepancies[1].detail
+        );
+        assert!(
+            report.discrepancies[2]
+                .detail
+                .starts_with("a quoted cell of this record is never closed"),
+            "{}",
+            report.discrepancies[2].detail
+        );
+        let json = serde_json::to_string(&report).expect("json");
+        assert!(
+            !json.contains("张三") && !json.contains("13812345678"),
+            "{json}"
+        );
+    }
+
+    /// Given rows with a cell more or fewer than the header (an unquoted comma inside a name, a
+    /// cell left out), when reconciled, then each is `invalid-record` saying how many cells it
+    /// has against the header, showing none of them; and a status or an `updated_at` that has
+    /// not the form of one (an ID number, a phone) is described by its shape, never quoted.
+    /// (Found by a province's walkthrough: the shifted cells were read as other columns, and an
+    /// ID number was shown as the status.)
+    #[test]
+    fn a_row_of_another_width_is_refused_and_no_personal_value_is_quoted() {
+        let apps: Vec<Vec<Envelope>> = (1..=4)
+            .map(|n| to_accepted(&format!("GD-{n}"), &format!("ZJ-SL-{n}")))
+            .collect();
+        let mut index = LogIndex::new(ZJ);
+        for e in apps.iter().flatten() {
+            index.add(e);
+        }
+        let id = |n: usize| apps[n][0].app.as_str();
+        let csv = format!(
+            "app,name,id_no,status,updated_at\n\
+             {},张,三,330106198506122344,accepted,2026-11-03T02:00:00Z\n\
+             {},李四,accepted,2026-11-03T02:00:00Z\n\
+             {},王五,x,13812345678,2026-11-03T02:00:00Z\n\
+             {},赵六,x,accepted,330106198506122344\n",
+            id(0),
+            id(1),
+            id(2),
+            id(3)
+        );
+        let report = index.reconcile(parse_records(&csv).expect("an export"), 1000);
+        let got: Vec<(Category, Option<usize>, Option<&str>)> = report
+            .discrepancies
+            .iter()
+            .map(|d| (d.category, d.line, d.app.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Category::InvalidRecord, Some(2), Some(id(0))),
+                (Category::InvalidRecord, Some(3), Some(id(1))),
+                (Category::InvalidRecord, Some(4), Some(id(2))),
+                (Category::InvalidRecord, Some(5), Some(id(3))),
+            ],
+            "{report:#?}"
+        );
+        let details: Vec<&str> = report
+            .discrepancies
+            .iter()
+            .map(|d| d.detail.as_str())
+            .collect();
+        assert!(
+            details[0].starts_with(
+                "this line has 6 cells, the header 5 (a comma outside quotes?); the log has \
+                 this application"
+            ),
+            "{details:?}"
+        );
+        assert!(
+            details[1].starts_with("this line has 4 cells, the header 5"),
+            "{details:?}"
+        );
+        assert!(
+            details[2].starts_with(
+                "status (11 characters: 11 digits) is not a canonical status; the canonical \
+                 statuses are submitted"
+            ),
+            "{details:?}"
+        );
+        assert!(
+            details[3].starts_with("updated_at (18 characters: 18 digits) is not a time"),
+            "{details:?}"
+        );
+        assert_eq!(report.discrepancies[2].province_status, None);
+        let json = serde_json::to_string(&report).expect("json");
+        for personal in ["330106198506122344", "13812345678", "张", "李四"] {
+            assert!(!json.contains(personal), "{personal}: {json}");
+        }
+        // Values of their column's form are still quoted as written.
+        for (value, fits, shown) in [
+            ("flying", status_form as fn(&str) -> bool, "\"flying\""),
+            ("Delivered", status_form, "\"Delivered\""),
+            ("2026-11-31 10:00", time_form, "\"2026-11-31 10:00\""),
+            ("20261205162458", time_form, "\"20261205162458\""),
+            (
+                "2026-12-05T16:24:58.123456+08:00",
+                time_form,
+                "\"2026-12-05T16:24:58.123456+08:00\"",
+            ),
+            ("2026年12月5日 16:24", time_form, "\"2026年12月5日 16:24\""),
+            ("已受理", status_form, "(3 characters: 3 non-ASCII letters)"),
+            ("13812345678", time_form, "(11 characters: 11 digits)"),
+            (
+                "11010519491231002X",
+                time_form,
+                "(18 characters: 17 digits, 1 ASCII letter)",
+            ),
+            ("昨天下午", time_form, "(4 characters: 4 non-ASCII letters)"),
+        ] {
+            assert_eq!(written(value, false, fits), shown, "{value}");
+        }
+    }
+
+    /// Given records whose `updated_at` no form reads, one with a status other than the log's
+    /// and one of an application the log does not have, when reconciled, then each is
+    /// `invalid-record` for its time, as the docs promise, whatever the comparison would find.
+    /// (Found by a province's walkthrough: the time was read only when the statuses agreed, so
+    /// these were `province-ahead` and `missing-in-log`, their times never judged.)
+    #[test]
+    fn a_time_that_does_not_read_is_invalid_whatever_the_comparison() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        let mut index = LogIndex::new(ZJ);
+        for e in &a {
+            index.add(e);
+        }
+        let csv = "serial,status,updated_at\n\
+                   ZJ-SL-1,approved,昨天下午\n\
+                   ZJ-SL-404,accepted,2026-11-31 10:00\n";
+        let report = index.reconcile(parse_records(csv).expect("an export"), 1000);
+        let got: Vec<(Category, Option<usize>, &str)> = report
+            .discrepancies
+            .iter()
+            .map(|d| (d.category, d.line, d.detail.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    Category::InvalidRecord,
+                    Some(2),
+                    format!(
+                        "updated_at (4 characters: 4 non-ASCII letters) is not a time this \
+                         reads: {TIME_FORMS}; the log has this application (accepted), and this \
+                         line, its record, could not be compared"
+                    )
+                    .as_str()
+                ),
+                (
+                    Category::InvalidRecord,
+                    Some(3),
+                    "updated_at \"2026-11-31 10:00\": 2026-11-31 is no such date: November 2026 \
+                     has 30 days"
+                ),
+            ],
+            "{report:#?}"
+        );
+    }
+
+    /// Given records as spreadsheets and databases write them, an application id in capitals
+    /// (SQL Server's uniqueidentifier), a serial and a time in full-width characters (an input
+    /// method's), a status with an ideographic space, and Excel's `="…"` around a serial and a
+    /// seq, when reconciled, then each is read as its ASCII and agrees. (Found by a province's
+    /// walkthrough: none matched, and the capitals made one application two contradicting
+    /// findings.)
+    #[test]
+    fn capitals_full_width_and_formulas_are_read_as_written_meant() {
+        let apps: Vec<Vec<Envelope>> = (1..=3)
+            .map(|n| to_accepted(&format!("GD-{n}"), &format!("ZJ-2026-000{n}")))
+            .collect();
+        let mut index = LogIndex::new(ZJ);
+        for e in apps.iter().flatten() {
+            index.add(e);
+        }
+        let csv = format!(
+            "app,serial,status,updated_at,seq\n\
+             {},,accepted,2026-11-03 10:00:00,3\n\
+             ,ＺＪ－２０２６－０００２,accepted\u{3000},２０２６－１１－０３　１０：００,\n\
+             ,\"=\"\"ZJ-2026-0003\"\"\",accepted,2026-11-03T02:00:00Z,=\"3\"\n",
+            apps[0][0].app.to_uppercase()
+        );
+        let report = index.reconcile(parse_records(&csv).expect("an export"), 1000);
+        assert!(report.agrees(), "{report:#?}");
+        assert_eq!(report.agreeing, 3);
+        // JSON Lines alike.
+        let mut index = LogIndex::new(ZJ);
+        for e in &apps[0] {
+            index.add(e);
+        }
+        let jsonl = format!(
+            "{{\"app\":\"{}\",\"status\":\"ａｃｃｅｐｔｅｄ\",\"updated_at\":\"2026-11-03 10:00\"}}\n",
+            apps[0][0].app.to_uppercase()
+        );
+        let report = index.reconcile(parse_records(&jsonl).expect("an export"), 1000);
+        assert!(report.agrees(), "{report:#?}");
+    }
+
+    /// Given an application accepted and then extended (an event that keeps the status and
+    /// moves the API's `updated_at`), when a province that mirrors the gateway's view gives the
+    /// extension's time, then it agrees, as the time the status was reached does; a time that is
+    /// neither disagrees, naming both. (Found by a province's walkthrough: the API's own
+    /// `updated_at` was reported as `timestamps-disagree`.)
+    #[test]
+    fn the_latest_events_time_agrees_as_the_statuss_does() {
+        let mut a = to_accepted("GD-1", "ZJ-SL-1");
+        a.push(Envelope::sealed_after(
+            a.last(),
+            &a[0].app,
+            tongban_gateway::envelope::Content {
+                kind: "application.deadline-extended".into(),
+                schema: "application.deadline-extended/1".into(),
+                region: ZJ.into(),
+                actor: format!("{ZJ}/t"),
+                at: "2026-11-20T02:00:00Z".into(),
+                data: json!({"reason": "需要实地核查"}),
+            },
+            &GatewayKey::from_seed([5; 32]),
+        ));
+        let report_for = |updated_at: &str| {
+            let mut index = LogIndex::new(ZJ);
+            for e in &a {
+                index.add(e);
+            }
+            let csv = format!("serial,status,updated_at\nZJ-SL-1,accepted,{updated_at}\n");
+            index.reconcile(parse_records(&csv).expect("an export"), 1000)
+        };
+        for agreeing in ["2026-11-03 10:00:00", "2026-11-20 10:00:00", "2026-11-20"] {
+            let report = report_for(agreeing);
+            assert!(report.agrees(), "{agreeing}: {report:#?}");
+        }
+        let report = report_for("2026-11-10 10:00:00");
+        assert_eq!(
+            report.discrepancies[0].detail,
+            "both accepted, reached at 2026-11-03 10:00:00.000 北京时间 in the log (its latest \
+             event at 2026-11-20 10:00:00.000 北京时间) but at 2026-11-10 10:00:00.000 北京时间 \
+             at the province (it writes \"2026-11-10 10:00:00\")"
+        );
+    }
+
+    /// Given headers in a province's own words (序号, 姓名, 身份证号, 备注, `Updated`), when a
+    /// report lists the columns it does not compare or an error the columns it read, then they
+    /// are shown as written; a header separated by full-width commas or `|` is named as that;
+    /// and a name with an ID number's or a phone's digits is counted, never shown. (Found by a
+    /// province's walkthrough: every name was masked, `序*, 姓*, 身**号`, and the caller could not
+    /// see their own columns.)
+    #[test]
+    fn column_names_are_shown_as_written_unless_they_are_personal_data() {
+        let records =
+            parse_records("序号,app,姓名,status,身份证号,updated_at,备注\n").expect("an export");
+        assert_eq!(records.not_compared, ["序号", "姓名", "身份证号", "备注"]);
+        let why = parse_records("App,status,Updated,备注\n").expect_err("no updated_at");
+        assert!(
+            why.contains("(columns read: App, status, Updated, 备注)"),
+            "{why}"
+        );
+        for (header, named) in [
+            ("app，status，updated_at\n", "full-width commas \"，\""),
+            ("app|status|updated_at\n", "\"|\""),
+        ] {
+            let why = parse_records(header).expect_err(header);
+            assert!(
+                why.starts_with("line 1: the header is one column")
+                    && why.contains(&format!("separates them with {named}")),
+                "{why}"
+            );
+        }
+        // A name that is a phone is counted; a line holding an ID number is a record, and of
+        // it only the column names are shown.
+        let records = parse_records("app,status,updated_at,13812345678,备注\n").expect("an export");
+        assert_eq!(
+            records.not_compared,
+            [
+                "2 not shown (the line holds an ID number's or a phone's digits: a record, not a header?)"
+            ]
+        );
+        let why =
+            parse_records("张三,status,11010519491231002X,updated_at\n").expect_err("a record");
+        assert!(
+            why.contains("(columns read: status, updated_at, 2 not shown (the line holds"),
+            "{why}"
+        );
+        assert!(
+            !why.contains("张三") && !why.contains("1101051949"),
+            "{why}"
+        );
+        let jsonl = "{\"app\":\"x\",\"status\":\"accepted\",\"updated_at\":\"2026-11-03\",\"姓名\":\"张三\",\"13812345678\":1}\n";
+        assert_eq!(
+            parse_records(jsonl).expect("an export").not_compared,
+            [
+                "姓名",
+                "1 not shown (named with an ID number's or a phone's digits)"
+            ]
+        );
+    }
+
+    /// Given a JSON line with Chinese before its error, when it is read, then the column is
+    /// counted in characters, as an editor and the CSV messages count it, not in serde's bytes.
+    #[test]
+    fn json_columns_count_characters() {
+        let line = "{\"备注\":\"急件\",\"status\":\"accepted\"}";
+        let records = parse_records(&format!("{line}\n")).expect("an export");
+        let column = line.chars().count();
+        assert_ne!(column, line.len());
+        assert_eq!(
+            records.lines[0].1,
+            Err(Unreadable::nameless(format!(
+                "column {column}: missing field \"updated_at\""
+            )))
+        );
+    }
+
+    /// Given an export with Excel's blank rows (`,,,,`, spaces between the commas, an empty
+    /// line), when it is read, then they are no records: the export agrees and counts one.
+    /// (Found by a province's walkthrough: each was an invalid record, and the run exited 1.)
+    #[test]
+    fn blank_rows_are_skipped() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        let mut index = LogIndex::new(ZJ);
+        for e in &a {
+            index.add(e);
+        }
+        let csv = format!(
+            ",,,\napp,status,updated_at,备注\n,,,\n{},accepted,2026-11-03T02:00:00Z,\n\n , ,\"\", \n,,,\n",
+            a[0].app
+        );
+        let records = parse_records(&csv).expect("an export");
+        assert_eq!(records.lines.len(), 1, "{records:?}");
+        assert_eq!(records.lines[0].0, 4);
+        let report = index.reconcile(records, 1000);
+        assert!(report.agrees(), "{report:#?}");
     }
 
     /// An extension changes no status: the time the province reached "accepted" still matches.

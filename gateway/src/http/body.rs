@@ -15,8 +15,26 @@ use tongban_schemas::{Step, Violation, pointer};
 use super::limits;
 use super::problem::Problem;
 
-/// The largest body accepted anywhere (larger ones get 413 before they are read).
+/// The largest body accepted anywhere but the reconcile route (larger ones get 413 before they
+/// are read).
 pub const MAX_BODY: usize = 1 << 20;
+
+/// The largest body the reconcile route takes: a province's export, whose ordinary month (about
+/// 13,000 records) is already about a MiB. 64 MiB holds years of a large province's; a larger
+/// file is reconciled by `tongban reconcile`, which reads a file of any size, and the 413 says so.
+pub const MAX_EXPORT_BODY: usize = 64 << 20;
+
+/// Whether `method` `path` is the reconcile route (`POST /v1/regions/{region}/reconcile`), the one
+/// route that takes [`MAX_EXPORT_BODY`]: asked by the guard, which runs before routing.
+pub fn takes_an_export(method: &axum::http::Method, path: &str) -> bool {
+    let mut steps = path.split('/');
+    *method == axum::http::Method::POST
+        && matches!(
+            (steps.next(), steps.next(), steps.next(), steps.next(), steps.next(), steps.next()),
+            (Some(""), Some("v1"), Some("regions"), Some(region), Some("reconcile"), None)
+                if !region.is_empty()
+        )
+}
 
 fn validator<T: JsonSchema + 'static>() -> Result<Arc<CompiledSchema>, Problem> {
     static CACHE: OnceLock<Mutex<HashMap<TypeId, Arc<CompiledSchema>>>> = OnceLock::new();

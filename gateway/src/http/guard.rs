@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::body::MAX_BODY;
+use super::body::{MAX_BODY, MAX_EXPORT_BODY};
 use super::problem::Problem;
 
 /// The largest request head accepted (request line and header fields), in bytes. Bearer tokens,
@@ -51,6 +51,13 @@ fn body_timeout() -> std::time::Duration {
     *TIMEOUT.get_or_init(|| deadline_hook(BODY_TIMEOUT_ENV, BODY_TIMEOUT, "request bodies"))
 }
 
+/// How long a province's export may take to arrive ([`EXPORT_BODY_TIMEOUT`]), unless the same
+/// test hook shortens it.
+fn export_timeout() -> std::time::Duration {
+    static TIMEOUT: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
+    *TIMEOUT.get_or_init(|| deadline_hook(BODY_TIMEOUT_ENV, EXPORT_BODY_TIMEOUT, "exports"))
+}
+
 /// A transport deadline: `default`, or the milliseconds a test hook `env` gives instead (warned
 /// of, naming `what` times out early). The body's and the head's deadlines both read theirs so.
 pub(crate) fn deadline_hook(
@@ -73,6 +80,10 @@ pub(crate) fn deadline_hook(
 /// The deadline of a request body's arrival, unless a test shortens it.
 pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// The deadline of a province's export (the reconcile route's body, up to [`MAX_EXPORT_BODY`]):
+/// 300 s, the largest at about 220 KB/s.
+pub const EXPORT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Test hook: milliseconds a request body may take instead of [`BODY_TIMEOUT`].
 pub const BODY_TIMEOUT_ENV: &str = "TONGBAN_TEST_BODY_TIMEOUT_MS";
 
@@ -80,7 +91,7 @@ pub const BODY_TIMEOUT_ENV: &str = "TONGBAN_TEST_BODY_TIMEOUT_MS";
 /// frames (a chunk size that is no number, a chunk not followed by its line break: 400), or the
 /// connection gone mid-body (400, which nobody reads). A malformed body was answered 413,
 /// "limited to 1048576 bytes", for seven bytes.
-fn unread(e: &axum::Error) -> Problem {
+fn unread(e: &axum::Error, limit: usize) -> Problem {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = source {
         if let Some(h) = err.downcast_ref::<hyper::Error>() {
@@ -94,10 +105,18 @@ fn unread(e: &axum::Error) -> Problem {
         }
         source = err.source();
     }
-    too_large()
+    too_large(limit)
 }
 
-pub(super) fn too_large() -> Problem {
+/// The 413 of a body over `limit`: over the export's, it says what to do with a larger file.
+pub(super) fn too_large(limit: usize) -> Problem {
+    if limit == MAX_EXPORT_BODY {
+        return Problem::payload_too_large(format!(
+            "a province's export sent for reconciliation is limited to {MAX_EXPORT_BODY} bytes \
+             (64 MiB); reconcile a larger file with `tongban reconcile --region <code> \
+             --records <file>`, which reads a file of any size"
+        ));
+    }
     Problem::payload_too_large(format!("request bodies are limited to {MAX_BODY} bytes"))
 }
 
@@ -123,9 +142,13 @@ async fn guarded(req: Request, next: Next) -> Response {
         )
         .into_response();
     }
+    let limit = match super::body::takes_an_export(req.method(), req.uri().path()) {
+        true => MAX_EXPORT_BODY,
+        false => MAX_BODY,
+    };
     let declared = content_length(req.headers());
-    if declared.is_some_and(|n| n > MAX_BODY as u64) {
-        return too_large().into_response();
+    if declared.is_some_and(|n| n > limit as u64) {
+        return too_large(limit).into_response();
     }
     next.run(req).await
 }
@@ -154,18 +177,43 @@ impl Whole {
     /// head alone can refuse (the path, a header, the content type) after its extractors and
     /// before it reads the body, so that those refusals too come before a 100 Continue.
     pub async fn read(body: axum::body::Body) -> Result<axum::body::Bytes, Problem> {
-        match tokio::time::timeout(body_timeout(), axum::body::to_bytes(body, MAX_BODY)).await {
-            Ok(Ok(bytes)) => Ok(bytes),
-            Ok(Err(e)) => Err(unread(&e)),
-            Err(_) => Err(Problem::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "request-timeout",
-                "Request body too slow",
-                format!(
-                    "the request body did not arrive within {} s; send it at once",
-                    body_timeout().as_secs_f64()
-                ),
-            )),
-        }
+        read_within(body, MAX_BODY, body_timeout()).await
+    }
+}
+
+/// `body` read whole within `limit` bytes (413 past it) and `deadline` (408).
+async fn read_within(
+    body: axum::body::Body,
+    limit: usize,
+    deadline: std::time::Duration,
+) -> Result<axum::body::Bytes, Problem> {
+    match tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => Err(unread(&e, limit)),
+        Err(_) => Err(Problem::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request-timeout",
+            "Request body too slow",
+            format!(
+                "the request body did not arrive within {} s; send it at once",
+                deadline.as_secs_f64()
+            ),
+        )),
+    }
+}
+
+/// A province's export, the reconcile route's body: read as [`Whole`] reads one (last, after
+/// every check the head allows), within [`MAX_EXPORT_BODY`] and [`EXPORT_BODY_TIMEOUT`]. The
+/// route decodes it and lets it go before the log is read, so it is held only while its records
+/// are parsed.
+pub struct Export(pub axum::body::Bytes);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Export {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, _: &S) -> Result<Export, Problem> {
+        read_within(req.into_body(), MAX_EXPORT_BODY, export_timeout())
+            .await
+            .map(Export)
     }
 }

@@ -392,7 +392,7 @@ fn operation(route: &Route) -> Value {
         Op::Reconcile => {
             params.push(json!({"name": "tolerance_seconds", "in": "query", "required": false, "description": "how far the province's timestamps may differ from the log's before they are reported (0 to 30 days; default 300)", "schema": {"type": "integer", "minimum": 0, "maximum": 2592000}}));
             op.insert("requestBody".into(), json!({"required": true,
-                "description": "The province's own records: CSV with a header line (app or serial, status, updated_at), or JSON Lines (docs/operators.md, \"Reconciliation over HTTP\"). In the charset the Content-Type names (`text/csv; charset=GBK`: UTF-8, GBK or GB18030); without one, UTF-8 when the bytes are UTF-8, else GB 18030",
+                "description": format!("The province's own records: CSV with a header line (app or serial, status, updated_at), or JSON Lines (docs/operators.md, \"Reconciliation over HTTP\"). In the charset the Content-Type names (`text/csv; charset=GBK`: UTF-8, GBK or GB18030); without one, UTF-8 when the bytes are UTF-8, else GB 18030. At most {} bytes (64 MiB, where every other route takes 1 MiB): a larger file is reconciled with `tongban reconcile`", super::body::MAX_EXPORT_BODY),
                 "content": super::operator::RECORD_TYPES
                     .iter()
                     .map(|t| (t.to_string(), json!({"schema": {"type": "string"}})))
@@ -484,7 +484,24 @@ fn operation(route: &Route) -> Value {
             .entry("400")
             .or_insert_with(|| problem_response(MALFORMED_BODY));
     }
-    if route.method == axum::http::Method::POST {
+    if route.method == axum::http::Method::POST && route.op == Op::Reconcile {
+        responses.insert(
+            "408".into(),
+            problem_response(&format!(
+                "The export did not arrive within {} s of the head (`request-timeout`): send it \
+                 at once",
+                super::guard::EXPORT_BODY_TIMEOUT.as_secs()
+            )),
+        );
+        responses.insert(
+            "413".into(),
+            problem_response(&format!(
+                "The export exceeds {} bytes (64 MiB); reconcile a larger file with \
+                 `tongban reconcile --region <code> --records <file>`, which the detail says",
+                super::body::MAX_EXPORT_BODY
+            )),
+        );
+    } else if route.method == axum::http::Method::POST {
         responses.insert(
             "408".into(),
             problem_response(

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-use super::guard::Whole;
+use super::guard::Export;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -247,7 +247,7 @@ pub async fn reconcile<L: EventLog>(
     Path(region): Path<String>,
     Query(q): Query<ReconcileQuery>,
     headers: HeaderMap,
-    Whole(body): Whole,
+    Export(body): Export,
 ) -> Result<Response, Problem> {
     operators_only(&principal, "reconciliation is for operators")?;
     super::regions::known(&s, &region)?;
@@ -282,6 +282,8 @@ pub async fn reconcile<L: EventLog>(
     session
         .read_records(&body, tongban_adapters::codec::charset_of(content_type))
         .map_err(|why| Problem::bad_request("", "records", why))?;
+    // The records are read: the export's bytes (up to 64 MiB) are not held while the log is.
+    drop(body);
     let mut from = 1;
     loop {
         let batch = s

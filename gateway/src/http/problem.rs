@@ -882,7 +882,7 @@ mod tests {
         let event = Problem::from(ServiceError::Log(LogError::TooLarge(
             "1200000 bytes, the servers take 1048576".into(),
         )));
-        let body = super::super::guard::too_large();
+        let body = super::super::guard::too_large(super::super::body::MAX_BODY);
         assert_eq!((event.status, body.status), (413, 413));
         assert_eq!(event.kind, body.kind);
         assert_eq!(event.title, body.title);

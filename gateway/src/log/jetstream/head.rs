@@ -416,7 +416,7 @@ pub(super) fn spawn(inner: Weak<Inner>, poll: Duration) {
 /// consider offline (a peer merely behind still counts: a loaded replica is no outage), or it
 /// has no leader. `None` for a stream of one replica, or one with its quorum.
 fn without_quorum(info: &async_nats::jetstream::stream::Info) -> Option<String> {
-    let replicas = usize::try_from(info.config.num_replicas).ok()?;
+    let replicas = info.config.num_replicas;
     let cluster = info.cluster.as_ref()?;
     if replicas < 2 {
         return None;
