@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 
 use tongban_gateway::domain::lifecycle::{Event, EventDecodeError};
-use tongban_gateway::envelope::stored::link_stored;
+use tongban_gateway::envelope::stored::{judge_stored, link_stored};
 use tongban_gateway::envelope::{ChainError, Envelope, PublicKey};
 use tongban_gateway::log::index::{AppIndex, Head, Stray};
 use tongban_gateway::log::{EventLog, LogError};
@@ -824,25 +824,9 @@ async fn rejudge_out_of_order<L: EventLog>(
         }
     }
     for (app, events) in kept {
-        let mut first: HashMap<(u64, &str), u64> = HashMap::new();
-        let copies: Vec<Option<u64>> = events
-            .iter()
-            .map(|p| match first.get(&(p.event.seq, p.event.hash.as_str())) {
-                Some(&of) => Some(of),
-                None => {
-                    first.insert((p.event.seq, p.event.hash.as_str()), p.position);
-                    None
-                }
-            })
-            .collect();
-        let chained: Vec<&Envelope> = events
-            .iter()
-            .zip(&copies)
-            .filter(|(_, copy)| copy.is_none())
-            .map(|(p, _)| &p.event)
-            .collect();
-        let (links, _) = link_stored(&chained, key);
-        if !links
+        let stored: Vec<(u64, &Envelope)> = events.iter().map(|p| (p.position, &p.event)).collect();
+        let judged = judge_stored(&stored, key);
+        if !judged
             .iter()
             .any(|l| matches!(l, Err(ChainError::Displaced { .. })))
         {
@@ -856,12 +840,7 @@ async fn rejudge_out_of_order<L: EventLog>(
             .filter_map(|b| b.position)
             .collect();
         report.broken.retain(|b| b.app != app);
-        let mut links = links.into_iter();
-        for (p, copy) in events.iter().zip(copies) {
-            let linked = match copy {
-                Some(of) => Err(ChainError::Copy { of: Some(of) }),
-                None => links.next().unwrap_or(Ok(())),
-            };
+        for (p, linked) in events.iter().zip(judged) {
             if linked.is_err() || before.contains(&p.position) {
                 check(report, &p.event, Some(p.position), linked);
             }

@@ -6,6 +6,40 @@
 
 use super::{ChainError, Envelope, PublicKey};
 
+/// Each of an application's events as stored, with the log position it was read at, judged: a
+/// second copy of an event read before (its seq and hash) is [`ChainError::Copy`], naming where
+/// the first is, and left out of the chain; the others are linked by [`link_stored`]. What the
+/// refusal of `/events` and the whole-log `verify`'s second look at an application say.
+pub fn judge_stored(events: &[(u64, &Envelope)], key: &PublicKey) -> Vec<Result<(), ChainError>> {
+    let mut first: std::collections::HashMap<(u64, &str), u64> = std::collections::HashMap::new();
+    let copies: Vec<Option<u64>> = events
+        .iter()
+        .map(
+            |&(position, e)| match first.get(&(e.seq, e.hash.as_str())) {
+                Some(&of) => Some(of),
+                None => {
+                    first.insert((e.seq, e.hash.as_str()), position);
+                    None
+                }
+            },
+        )
+        .collect();
+    let chained: Vec<&Envelope> = events
+        .iter()
+        .zip(&copies)
+        .filter(|(_, copy)| copy.is_none())
+        .map(|(&(_, e), _)| e)
+        .collect();
+    let mut links = link_stored(&chained, key).0.into_iter();
+    copies
+        .into_iter()
+        .map(|copy| match copy {
+            Some(of) => Err(ChainError::Copy { of: Some(of) }),
+            None => links.next().unwrap_or(Ok(())),
+        })
+        .collect()
+}
+
 /// Each event's link, and the index of the event the chain ends with ([`link_stored`]).
 pub type Linked = (Vec<Result<(), ChainError>>, Option<usize>);
 

@@ -6,8 +6,8 @@ use super::{BrokenHistory, ChainBreak, Gateway, ServiceError};
 use crate::auth::Principal;
 use crate::auth::RequestSignature;
 use crate::envelope::Envelope;
-use crate::envelope::stored::link_stored;
-use crate::envelope::{ChainError, PublicKey};
+use crate::envelope::PublicKey;
+use crate::envelope::stored::judge_stored;
 use crate::log::{EventLog, LogError, Positioned};
 use crate::projections::{ApplicationView, BoxEntry, SerialHit};
 
@@ -342,35 +342,11 @@ impl<L: EventLog> Gateway<L> {
 /// [`link_stored`] links them (each the successor of the one stored before it, or, for a whole
 /// chain stored out of order, the events out of their place named).
 fn chain_breaks(events: &[Positioned], key: &PublicKey) -> Vec<ChainBreak> {
-    let mut first: std::collections::HashMap<(u64, &str), u64> = std::collections::HashMap::new();
-    let copies: Vec<Option<u64>> = events
-        .iter()
-        .map(|p| {
-            let e = &p.event;
-            match first.get(&(e.seq, e.hash.as_str())) {
-                Some(&of) => Some(of),
-                None => {
-                    first.insert((e.seq, e.hash.as_str()), p.position);
-                    None
-                }
-            }
-        })
-        .collect();
-    let chained: Vec<&Envelope> = events
-        .iter()
-        .zip(&copies)
-        .filter(|(_, copy)| copy.is_none())
-        .map(|(p, _)| &p.event)
-        .collect();
-    let mut links = link_stored(&chained, key).0.into_iter();
+    let stored: Vec<(u64, &Envelope)> = events.iter().map(|p| (p.position, &p.event)).collect();
     events
         .iter()
-        .zip(copies)
-        .filter_map(|(p, copy)| {
-            let found = match copy {
-                Some(of) => Err(ChainError::Copy { of: Some(of) }),
-                None => links.next().unwrap_or(Ok(())),
-            };
+        .zip(judge_stored(&stored, key))
+        .filter_map(|(p, found)| {
             found.err().map(|problem| ChainBreak {
                 seq: p.event.seq,
                 position: p.position,
