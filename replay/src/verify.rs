@@ -795,33 +795,10 @@ async fn rejudge_out_of_order<L: EventLog>(
     if gapped.is_empty() {
         return Ok(());
     }
-    let mut kept: HashMap<String, Vec<tongban_gateway::log::Positioned>> = gapped
-        .iter()
-        .map(|app| (app.to_string(), Vec::new()))
-        .collect();
-    let mut from = 1;
-    loop {
-        let batch = match log.read_all(from, 4096).await {
-            Ok(batch) => batch,
-            // Said by the first pass; past it.
-            Err(LogError::Corrupt { position, .. }) if position >= from => {
-                from = position.saturating_add(1);
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        let Some(last) = batch.last().map(|p| p.position) else {
-            break;
-        };
-        for p in batch {
-            if let Some(events) = kept.get_mut(&p.event.app) {
-                events.push(p);
-            }
-        }
-        match last.checked_add(1) {
-            Some(next) => from = next,
-            None => break,
-        }
+    let mut kept: HashMap<String, Vec<tongban_gateway::log::Positioned>> = HashMap::new();
+    for p in tongban_gateway::log::read_whole(log, |app| gapped.binary_search(&app).is_ok()).await?
+    {
+        kept.entry(p.event.app.clone()).or_default().push(p);
     }
     for (app, events) in kept {
         let stored: Vec<(u64, &Envelope)> = events.iter().map(|p| (p.position, &p.event)).collect();

@@ -64,6 +64,44 @@ pub enum LogError {
     InUse { dir: String },
 }
 
+/// The events of the applications `keep` takes, read over the whole log in position order, with
+/// their positions: what the events themselves say an application's history is, whatever the
+/// log's own read of one application makes of them (which refuses events that do not follow each
+/// other). A position holding no event's bytes is passed over, as `tongban verify` goes on past
+/// it (and reports it). For the evidence of a tampered log: the gateway's evidence page and
+/// `/events` refusal, and the whole-log verification's second look at an application.
+pub async fn read_whole<L: EventLog>(
+    log: &L,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Vec<Positioned>, LogError> {
+    let mut events = Vec::new();
+    let mut from = 1u64;
+    loop {
+        let batch = match log.read_all(from, 4096).await {
+            Ok(batch) => batch,
+            Err(LogError::Corrupt { position, .. }) if position >= from => {
+                match position.checked_add(1) {
+                    Some(next) => from = next,
+                    None => break,
+                }
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let Some(last) = batch.last().map(|p| p.position) else {
+            break;
+        };
+        events.extend(batch.into_iter().filter(|p| keep(&p.event.app)));
+        // After the largest position there is, nothing follows (an event planted there must
+        // not make the read start over from it for ever).
+        match last.checked_add(1) {
+            Some(next) => from = next,
+            None => break,
+        }
+    }
+    Ok(events)
+}
+
 /// The bytes to store for `event`, appended after `expected_seq`: what every backend checks
 /// first. Refused when the event does not follow its own expectation, or cannot be encoded (an
 /// error rather than an empty record, which would stop every reader of the log there).

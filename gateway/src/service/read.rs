@@ -149,27 +149,22 @@ impl<L: EventLog> Gateway<L> {
         principal: &Principal,
         app: &str,
     ) -> Result<Vec<Envelope>, ServiceError> {
-        match self.events_read(principal, app).await {
-            Err(ServiceError::Log(LogError::Corrupt { .. })) => {}
-            // The index contradicts the events: shown as stored where the events themselves are
-            // broken (two swapped, the index left as it was), which the page then says; an
-            // index that contradicts only itself is refused, as the API's read refuses it, not
-            // served as intact beside it.
-            Err(ServiceError::Log(refused @ LogError::Index(_))) => {
-                let stored = self.stored(principal, app).await?;
-                if chain_breaks(&stored, &self.key.public()).is_empty() {
-                    return Err(refused.into());
-                }
-                return Ok(stored.into_iter().map(|p| p.event).collect());
-            }
+        let index_refused = match self.events_read(principal, app).await {
+            Err(ServiceError::Log(LogError::Corrupt { .. })) => None,
+            Err(ServiceError::Log(refused @ LogError::Index(_))) => Some(refused),
             other => return other,
+        };
+        let stored = self.stored(principal, app).await?;
+        // The index contradicts the events: shown as stored where the events themselves are
+        // broken (two swapped, the index left as it was), which the page then says; an index
+        // that contradicts only itself is refused, as the API's read refuses it, not served as
+        // intact beside it.
+        if let Some(refused) = index_refused
+            && chain_breaks(&stored, &self.key.public()).is_empty()
+        {
+            return Err(refused.into());
         }
-        Ok(self
-            .stored(principal, app)
-            .await?
-            .into_iter()
-            .map(|p| p.event)
-            .collect())
+        Ok(stored.into_iter().map(|p| p.event).collect())
     }
 
     /// The application's events found by reading the whole log, in the log's order, with their
@@ -187,24 +182,7 @@ impl<L: EventLog> Gateway<L> {
         {
             return Err(not_a_party(app, region));
         }
-        let mut events = Vec::new();
-        let mut from = 1;
-        loop {
-            let batch = match self.log.read_all(from, 4096).await {
-                Ok(batch) => batch,
-                // A position holding no event's bytes: past it, as `tongban verify` goes on.
-                Err(LogError::Corrupt { position, .. }) if position >= from => {
-                    from = position.saturating_add(1);
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let Some(last) = batch.last().map(|p| p.position) else {
-                break;
-            };
-            events.extend(batch.into_iter().filter(|p| p.event.app == app));
-            from = last.saturating_add(1);
-        }
+        let events = crate::log::read_whole(&*self.log, |a| a == app).await?;
         if events.is_empty() {
             return Err(ServiceError::NotFound(app.to_string()));
         }
