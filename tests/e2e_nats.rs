@@ -548,6 +548,77 @@ fn the_events_of_a_tampered_stream_name_each_break() {
     assert_eq!(origin.get(&page).status, 200);
 }
 
+/// Given an application on a stream to which a rewritten copy of its seq 2 was published from
+/// outside (another `data` under the seq, hash and signature of the genuine one; the stream
+/// refuses deletes, so the genuine one stays), when a party asks the API for its events, then the
+/// answer is 500 `log-corrupt` naming the rewritten one at its stream sequence by its hash, and
+/// not the genuine one. (It was called "a second copy of this event", as if the same event had
+/// been stored twice, and its content never checked.)
+#[test]
+fn the_events_of_a_stream_with_an_event_rewritten_are_refused() {
+    use async_nats::jetstream;
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-rewritten-events");
+    let data = dir.0.join("data");
+    let gw = start_on_nats(&data, true, &nats);
+    let anon = gw.client(None);
+    let (body, origin) = example(&anon);
+    let origin = gw.client(Some(&tokens(&data)[&origin]));
+    let id = success(&submit(&origin, "rewritten-events-1", &body))["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    success(&origin.post(
+        &format!("/v1/applications/{id}/forward"),
+        &json!({"expected_seq": 1, "materials_checked": true}),
+    ));
+    assert_eq!(
+        origin.get(&format!("/v1/applications/{id}/events")).status,
+        200
+    );
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let copy = runtime.block_on(async {
+        let js = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
+        let stream = js.get_stream("TONGBAN").await.expect("stream");
+        let mut info = stream.clone();
+        let last = info.info().await.expect("info").state.last_sequence;
+        let forward = stream.get_raw_message(last).await.expect("message");
+        let mut event: Value = serde_json::from_slice(&forward.payload).expect("event json");
+        assert_eq!(event["seq"], json!(2), "{event}");
+        event["data"]["materials_checked"] = json!(false);
+        // The stream refuses deletes: the genuine message stays where it is.
+        assert!(stream.delete_message(last).await.is_err());
+        js.publish(
+            forward.subject.to_string(),
+            serde_json::to_vec(&event).expect("json").into(),
+        )
+        .await
+        .expect("publish")
+        .await
+        .expect("ack")
+        .sequence
+    });
+    let r = origin.get(&format!("/v1/applications/{id}/events"));
+    assert_eq!(r.status, 500, "{}", String::from_utf8_lossy(&r.body));
+    let p = r.json();
+    assert_eq!(p["type"], json!("urn:tongban:problem:log-corrupt"), "{p}");
+    let breaks = p["breaks"].as_array().expect("breaks");
+    assert_eq!(breaks.len(), 1, "{p}");
+    assert_eq!(breaks[0]["seq"], json!(2), "{p}");
+    assert_eq!(breaks[0]["position"], json!(copy), "{p}");
+    assert!(
+        breaks[0]["problem"]
+            .as_str()
+            .is_some_and(|said| said.starts_with("hash is ")),
+        "{p}"
+    );
+    assert_eq!(
+        p["evidence"],
+        json!(format!("/ui/applications/{id}")),
+        "{p}"
+    );
+}
+
 /// Given a gateway's projections applied up to position 2 of a stream that was then put back
 /// to a backup holding position 1 only (its server's store restored), when `verify` checks the
 /// stream with that data directory, then it reports position 2 as lost from the log's end (exit

@@ -863,10 +863,14 @@ fn the_events_of_a_tampered_log_name_each_break() {
     let forward = (&origin, "forward", json!({"materials_checked": true}));
     let accept = (&handlers[0], "accept", json!({}));
     let swapped = application(&origin, &body, &[forward.clone(), accept.clone()]);
+    let rewritten = application(&origin, &body, &[forward.clone(), accept.clone()]);
     let id = application(&origin, &body, &[forward, accept]);
     assert_eq!(gw.terminate().code(), Some(0));
     let removed = remove(&data.join("log"), &id, 2);
     swap(&data.join("log"), &swapped, 2, 3);
+    let at = rewrite(&data.join("log"), &rewritten, 2, |data| {
+        data["materials_checked"] = json!(false);
+    });
 
     let mut gw = Gateway::start(&data, false);
     let origin = gw.client(Some(
@@ -913,6 +917,26 @@ fn the_events_of_a_tampered_log_name_each_break() {
         ),
         "{p}"
     );
+    // An event rewritten in place keeps its seq, its app and its place: its hash says it.
+    // (It was served as the history, 200.)
+    let r = origin.get(&format!("/v1/applications/{rewritten}/events"));
+    assert_eq!(r.status, 500, "{}", String::from_utf8_lossy(&r.body));
+    let p = r.json();
+    let breaks = p["breaks"].as_array().expect("breaks");
+    assert_eq!(breaks.len(), 1, "{p}");
+    assert_eq!(breaks[0]["seq"], json!(2), "{p}");
+    assert_eq!(breaks[0]["position"], json!(at), "{p}");
+    assert!(
+        breaks[0]["problem"]
+            .as_str()
+            .is_some_and(|said| said.starts_with("hash is ") && said.contains(", recomputed ")),
+        "{p}"
+    );
+    assert_eq!(
+        p["evidence"],
+        json!(format!("/ui/applications/{rewritten}")),
+        "{p}"
+    );
     assert_eq!(gw.terminate().code(), Some(0));
     let log = std::fs::read_to_string(&gw.stderr_log).expect("gateway log");
     assert!(
@@ -944,6 +968,29 @@ fn swap(log_dir: &std::path::Path, app: &str, a: u64, b: u64) {
     events.insert(ka, vb).expect("insert");
     events.insert(kb, va).expect("insert");
     db.persist(fjall::PersistMode::SyncAll).expect("persist");
+}
+
+/// Rewrites the `data` of the application's event at `seq` in place in the stored log (its
+/// position, seq, hash and signature left as they were), as an attacker with disk access could;
+/// returns its position.
+fn rewrite(log_dir: &std::path::Path, app: &str, seq: u64, change: impl Fn(&mut Value)) -> u64 {
+    let db = fjall::Database::builder(log_dir).open().expect("open log");
+    let events = db
+        .keyspace("events", fjall::KeyspaceCreateOptions::default)
+        .expect("events");
+    let mut target = None;
+    for guard in events.iter() {
+        let (k, v) = guard.into_inner().expect("kv");
+        let mut e: Value = serde_json::from_slice(&v).expect("event json");
+        if e["app"] == json!(app) && e["seq"] == json!(seq) {
+            change(&mut e["data"]);
+            target = Some((k.to_vec(), serde_json::to_vec(&e).expect("json")));
+        }
+    }
+    let (k, v) = target.expect("the event");
+    events.insert(k.clone(), v).expect("insert");
+    db.persist(fjall::PersistMode::SyncAll).expect("persist");
+    u64::from_be_bytes(k.as_slice().try_into().expect("an eight-byte position"))
 }
 
 /// Deletes the application's event at `seq` from the stored log, as an attacker with disk access

@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 
 use tongban_gateway::domain::lifecycle::{Event, EventDecodeError};
-use tongban_gateway::envelope::stored::{judge_stored, link_stored};
+use tongban_gateway::envelope::stored::{judge_stored, link_stored, twins};
 use tongban_gateway::envelope::{ChainError, Envelope, PublicKey};
 use tongban_gateway::log::index::{AppIndex, Head, Stray};
 use tongban_gateway::log::{EventLog, LogError};
@@ -648,8 +648,9 @@ fn check(report: &mut Report, e: &Envelope, position: Option<u64>, linked: Resul
 }
 
 /// Verifies one application's events as given (the log's order): each one `app`'s, chained,
-/// sealed, signed under `key`, and readable as its type. A byte-identical copy of the event before
-/// it is said as a copy and left out of the chain, as is an event of another application.
+/// sealed, signed under `key`, and readable as its type. A second event under the seal (seq and
+/// hash) of another is left out of the chain, said as a copy or as rewritten ([`twins`]), as is
+/// an event of another application.
 pub fn verify_events(app: &str, events: &[Envelope], key: &PublicKey) -> Report {
     let mut report = Report {
         applications: u64::from(!events.is_empty()),
@@ -657,7 +658,10 @@ pub fn verify_events(app: &str, events: &[Envelope], key: &PublicKey) -> Report 
         events: events.len() as u64,
         ..Report::default()
     };
-    // What keeps each event out of the chain, if anything.
+    // What keeps each event out of the chain, if anything: another application's, or a second
+    // event under the seal of one of `app`'s ([`twins`]; a file has no positions to name).
+    let own: Vec<&Envelope> = events.iter().filter(|e| e.app == app).collect();
+    let mut twinned = twins(&own, key, |_| false).into_iter();
     let mut outside: Vec<Option<ChainError>> = Vec::with_capacity(events.len());
     let mut chained: Vec<&Envelope> = Vec::with_capacity(events.len());
     for e in events {
@@ -666,12 +670,8 @@ pub fn verify_events(app: &str, events: &[Envelope], key: &PublicKey) -> Report 
                 expected: app.to_string(),
                 found: e.app.clone(),
             }));
-        } else if chained
-            .last()
-            .is_some_and(|p| p.seq == e.seq && p.hash == e.hash)
-        {
-            // Said as a copy; the chain goes on from the first.
-            outside.push(Some(ChainError::Copy { of: None }));
+        } else if let Some(twin) = twinned.next().flatten() {
+            outside.push(Some(twin.error(|_| None)));
         } else {
             outside.push(None);
             chained.push(e);
@@ -997,53 +997,43 @@ impl<'a> Scan<'a> {
     }
 
     /// The events of the one application checked alone, in the order of their positions: each
-    /// stored a second time (the same seq and hash) is said as a copy and left out of the chain,
-    /// so that the genuine events around it are not reported as out of order. Of two copies,
-    /// the one where the index places the event (where the log keeps one) is the genuine one,
-    /// else the first. (The whole-log check remembers each application's last event only; there
+    /// stored under the seal (seq and hash) of another is said as a copy, or as rewritten, and
+    /// left out of the chain ([`twins`]), so that the genuine events around it are not reported
+    /// as out of order. Of such events, the one whose seal holds where the index places the
+    /// event (where the log keeps one) is the genuine one, else the first whose seal holds. (The whole-log check remembers each application's last event only; there
     /// a copy is reported as a break of the chain.)
     fn check_kept(&mut self) -> Result<(), LogError> {
         let kept = std::mem::take(&mut self.kept);
         let at = std::mem::take(&mut self.kept_at);
-        // For each event, the position of the genuine one when it is a copy.
-        let mut copy_of: Vec<Option<u64>> = vec![None; kept.len()];
-        let mut first: HashMap<(u64, &str), usize> = HashMap::new();
-        for (i, e) in kept.iter().enumerate() {
-            let Some(&j) = first.get(&(e.seq, e.hash.as_str())) else {
-                first.insert((e.seq, e.hash.as_str()), i);
-                continue;
-            };
-            let indexed = match self.index {
-                Some(index) => index.position(&e.app, e.seq)?,
-                None => None,
-            };
-            let (genuine, copy) = match indexed {
-                Some(q) if Some(&q) == at.get(i) && at.get(j) != Some(&q) => (i, j),
-                _ => (j, i),
-            };
-            copy_of[copy] = at.get(genuine).copied();
-            first.insert((e.seq, e.hash.as_str()), genuine);
+        // Where the index places each event (where the log keeps one): of events stored under
+        // one seal, the one there is the genuine one.
+        let mut indexed: Vec<bool> = Vec::with_capacity(kept.len());
+        for (e, position) in kept.iter().zip(&at) {
+            indexed.push(match self.index {
+                Some(index) => index.position(&e.app, e.seq)? == Some(*position),
+                None => false,
+            });
         }
-        let chained: Vec<&Envelope> = kept
+        let refs: Vec<&Envelope> = kept.iter().collect();
+        let outside = twins(&refs, self.key, |i| {
+            indexed.get(i).copied().unwrap_or(false)
+        });
+        let chained: Vec<&Envelope> = refs
             .iter()
-            .zip(&copy_of)
-            .filter(|(_, copy)| copy.is_none())
-            .map(|(e, _)| e)
+            .zip(&outside)
+            .filter(|(_, out)| out.is_none())
+            .map(|(&e, _)| e)
             .collect();
         let (links, end) = link_stored(&chained, self.key);
         let end = end
             .and_then(|i| chained.get(i))
             .map(|e| (e.app.clone(), e.seq, e.hash.clone()));
         let mut links = links.into_iter();
-        for ((e, &position), copy) in kept.iter().zip(&at).zip(&copy_of) {
-            let linked = match copy {
-                Some(of) => {
-                    check(
-                        &mut self.report,
-                        e,
-                        Some(position),
-                        Err(ChainError::Copy { of: Some(*of) }),
-                    );
+        for ((e, &position), out) in kept.iter().zip(&at).zip(outside) {
+            let linked = match out {
+                Some(twin) => {
+                    let found = twin.error(|k| at.get(k).copied());
+                    check(&mut self.report, e, Some(position), Err(found));
                     continue;
                 }
                 None => links.next().unwrap_or(Ok(())),

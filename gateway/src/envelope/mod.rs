@@ -297,20 +297,29 @@ impl Envelope {
                 found: self.prev_hash.clone(),
             });
         }
+        match self.seal_error(key) {
+            Some(found) => Err(found),
+            None => Ok(()),
+        }
+    }
+
+    /// What is wrong with this event's own seal, whatever its place: its hash not that of its
+    /// content, or its signature not the gateway's over that hash; `None` when it holds.
+    pub fn seal_error(&self, key: &PublicKey) -> Option<ChainError> {
         let recomputed = self.compute_hash();
         if recomputed != self.hash {
-            return Err(ChainError::Hash {
+            return Some(ChainError::Hash {
                 expected: recomputed,
                 found: self.hash.clone(),
             });
         }
         if let Some(form) = SigForm::of(&self.sig) {
-            return Err(ChainError::SigFormat(form));
+            return Some(ChainError::SigFormat(form));
         }
         if !key.verify_hash(&self.hash, &self.sig) {
-            return Err(ChainError::Signature);
+            return Some(ChainError::Signature);
         }
-        Ok(())
+        None
     }
 
     /// The envelope as stored in the log. An error (which no envelope built by this crate

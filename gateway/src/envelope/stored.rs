@@ -7,37 +7,90 @@
 use super::{ChainError, Envelope, PublicKey};
 
 /// Each of an application's events as stored, with the log position it was read at, judged: a
-/// second copy of an event read before (its seq and hash) is [`ChainError::Copy`], naming where
-/// the first is, and left out of the chain; the others are linked by [`link_stored`]. What the
-/// refusal of `/events` and the whole-log `verify`'s second look at an application say.
+/// second event under the seal (seq and hash) of one read before is left out of the chain
+/// ([`twins`]: a copy, naming where the one kept is, or rewritten, by what its seal says); the
+/// others are linked by [`link_stored`]. What the refusal of `/events` and the whole-log
+/// `verify`'s second look at an application say.
 pub fn judge_stored(events: &[(u64, &Envelope)], key: &PublicKey) -> Vec<Result<(), ChainError>> {
-    let mut first: std::collections::HashMap<(u64, &str), u64> = std::collections::HashMap::new();
-    let copies: Vec<Option<u64>> = events
+    let envelopes: Vec<&Envelope> = events.iter().map(|&(_, e)| e).collect();
+    let outside = twins(&envelopes, key, |_| false);
+    let chained: Vec<&Envelope> = envelopes
         .iter()
-        .map(
-            |&(position, e)| match first.get(&(e.seq, e.hash.as_str())) {
-                Some(&of) => Some(of),
-                None => {
-                    first.insert((e.seq, e.hash.as_str()), position);
-                    None
-                }
-            },
-        )
-        .collect();
-    let chained: Vec<&Envelope> = events
-        .iter()
-        .zip(&copies)
-        .filter(|(_, copy)| copy.is_none())
-        .map(|(&(_, e), _)| e)
+        .zip(&outside)
+        .filter(|(_, out)| out.is_none())
+        .map(|(&e, _)| e)
         .collect();
     let mut links = link_stored(&chained, key).0.into_iter();
-    copies
+    outside
         .into_iter()
-        .map(|copy| match copy {
-            Some(of) => Err(ChainError::Copy { of: Some(of) }),
+        .map(|out| match out {
+            Some(twin) => Err(twin.error(|kept| events.get(kept).map(|&(p, _)| p))),
             None => links.next().unwrap_or(Ok(())),
         })
         .collect()
+}
+
+/// Why an event stored under the seal (seq and hash) of another is left out of the chain.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Twin {
+    /// The same event stored again: the one kept (in the chain) is at this index.
+    Copy { kept: usize },
+    /// Another content under the seal: what its own seal says (its hash, its signature).
+    Rewritten(ChainError),
+}
+
+impl Twin {
+    /// The twin as a break, the kept one's index turned into its log position by `at`.
+    pub fn error(self, at: impl Fn(usize) -> Option<u64>) -> ChainError {
+        match self {
+            Twin::Copy { kept } => ChainError::Copy { of: at(kept) },
+            Twin::Rewritten(found) => found,
+        }
+    }
+}
+
+/// Of one application's events as stored, those under the same seal (seq and hash) as another:
+/// one of each such group is kept in the chain, the others are left out of it, each said as a
+/// [`Twin`]. The one kept is the first whose own seal holds (its hash recomputes, its signature
+/// verifies) and that `indexed` names (where the log's index places the event), else the first
+/// whose seal holds, else the first. A twin whose seal holds too is a copy; one whose seal does
+/// not is an event rewritten under a seal it does not match. Without that, a rewritten event
+/// stored beside the genuine one was said to be a harmless "second copy", never checked.
+pub fn twins(
+    events: &[&Envelope],
+    key: &PublicKey,
+    indexed: impl Fn(usize) -> bool,
+) -> Vec<Option<Twin>> {
+    let mut groups: std::collections::HashMap<(u64, &str), Vec<usize>> =
+        std::collections::HashMap::new();
+    for (i, e) in events.iter().enumerate() {
+        groups.entry((e.seq, e.hash.as_str())).or_default().push(i);
+    }
+    let mut out: Vec<Option<Twin>> = vec![None; events.len()];
+    for group in groups.values().filter(|g| g.len() > 1) {
+        let seals: Vec<Option<ChainError>> = group
+            .iter()
+            .map(|&i| events.get(i).and_then(|e| e.seal_error(key)))
+            .collect();
+        let holds = |k: usize| seals.get(k).is_some_and(Option::is_none);
+        let kept = (0..group.len())
+            .find(|&k| holds(k) && group.get(k).is_some_and(|&i| indexed(i)))
+            .or_else(|| (0..group.len()).find(|&k| holds(k)))
+            .unwrap_or(0);
+        let kept_at = group.get(kept).copied().unwrap_or_default();
+        for (k, (&i, seal)) in group.iter().zip(seals).enumerate() {
+            if k == kept {
+                continue;
+            }
+            if let Some(slot) = out.get_mut(i) {
+                *slot = Some(match seal {
+                    None => Twin::Copy { kept: kept_at },
+                    Some(found) => Twin::Rewritten(found),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Each event's link, and the index of the event the chain ends with ([`link_stored`]).
@@ -138,7 +191,59 @@ fn longest_increasing(values: &[u64]) -> Vec<bool> {
 
 #[cfg(test)]
 mod tests {
-    use super::longest_increasing;
+    use super::{Twin, longest_increasing, twins};
+    use crate::envelope::{ChainError, Content, Envelope, GatewayKey};
+
+    fn chain(key: &GatewayKey) -> Vec<Envelope> {
+        let mut out: Vec<Envelope> = Vec::new();
+        for kind in ["application.submitted", "application.forwarded"] {
+            let content = Content {
+                kind: kind.to_string(),
+                schema: "x/1".to_string(),
+                region: "310000".to_string(),
+                actor: "window".to_string(),
+                at: "2026-12-05T08:00:00Z".to_string(),
+                data: serde_json::json!({"materials_checked": true}),
+            };
+            let e = Envelope::sealed_after(out.last(), "app-1", content, key);
+            out.push(e);
+        }
+        out
+    }
+
+    /// Given an event stored twice, once as sealed and once with its data rewritten under the
+    /// same seal, in either order, when their twins are judged, then the genuine one is kept
+    /// and the rewritten one is said by its hash; an identical second copy is a copy of the one
+    /// kept, and where the index places one of two equal copies, that one is kept.
+    #[test]
+    fn a_rewritten_event_under_anothers_seal_is_not_called_a_copy() {
+        let key = GatewayKey::from_seed([7; 32]);
+        let public = key.public();
+        let events = chain(&key);
+        let mut rewritten = events[1].clone();
+        rewritten.data = serde_json::json!({"materials_checked": false});
+        for (stored, genuine, bad) in [
+            (vec![&events[0], &events[1], &rewritten], 1, 2),
+            (vec![&events[0], &rewritten, &events[1]], 2, 1),
+        ] {
+            let judged = twins(&stored, &public, |_| false);
+            assert_eq!(judged[0], None);
+            assert_eq!(judged[genuine], None);
+            assert!(
+                matches!(&judged[bad], Some(Twin::Rewritten(ChainError::Hash { .. }))),
+                "{judged:?}"
+            );
+        }
+        let copies = vec![&events[0], &events[1], &events[1]];
+        assert_eq!(
+            twins(&copies, &public, |_| false),
+            [None, None, Some(Twin::Copy { kept: 1 })]
+        );
+        assert_eq!(
+            twins(&copies, &public, |i| i == 2),
+            [None, Some(Twin::Copy { kept: 2 }), None]
+        );
+    }
 
     #[test]
     fn the_longest_increasing_run_is_found() {

@@ -782,15 +782,15 @@ impl From<ServiceError> for Problem {
                     .join("; ");
                 // Ids, seqs, positions and hashes: no personal data.
                 tracing::error!(app = %b.app, breaks = %breaks,
-                    "an application's stored events do not follow each other; its history refused");
+                    "an application's stored events are not an intact chain; its history refused");
                 let evidence = format!("/ui/applications/{}", b.app);
                 let mut p = Problem::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "log-corrupt",
                     "The event log holds a damaged event",
                     format!(
-                        "the events of application {app} as the event log stores them do not \
-                         follow each other ({breaks}): the log was damaged or changed outside \
+                        "the events of application {app} as the event log stores them are not \
+                         an intact chain ({breaks}): the log was damaged or changed outside \
                          tongban, so no history of it is served here. Its evidence page \
                          ({evidence}) shows its events as stored with each break marked, and \
                          the gateway's operators check its chain with `tongban verify --app \

@@ -182,11 +182,11 @@ pub enum ServiceError {
     },
     #[error(transparent)]
     Log(#[from] LogError),
-    /// An application's events as the log stores them do not follow each other (a copy, one
-    /// removed, two swapped): its own read refuses them, and [`super::Gateway::events`] names
+    /// An application's events as the log stores them are not an intact chain (a copy, one
+    /// removed, two swapped, one rewritten in place): refused, and [`super::Gateway::events`] names
     /// each break rather than the position alone.
     #[error(
-        "application {}'s events as the log stores them do not follow each other: {}",
+        "application {}'s events as the log stores them are not an intact chain: {}",
         .0.app,
         .0.breaks.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
     )]

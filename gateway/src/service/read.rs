@@ -94,11 +94,19 @@ impl<L: EventLog> Gateway<L> {
         principal: &Principal,
         app: &str,
     ) -> Result<Vec<Envelope>, ServiceError> {
+        let key = self.key.public();
         let refused = match self.events_read(principal, app).await {
+            // What the read checks (each event of the application, once, in seq order) is not
+            // all an auditor would: an event rewritten in place keeps its seq and app. Its hash,
+            // its signature and the next event's link say so, checked before it is served.
+            Ok(events) => match unverified(&events, &key) {
+                None => return Ok(events),
+                Some(refused) => refused,
+            },
             Err(ServiceError::Log(refused @ (LogError::Corrupt { .. } | LogError::Index(_)))) => {
                 refused
             }
-            other => return other,
+            Err(e) => return Err(e),
         };
         let stored = match self.stored(principal, app).await {
             Ok(stored) => stored,
@@ -107,7 +115,7 @@ impl<L: EventLog> Gateway<L> {
             Err(ServiceError::NotFound(_)) => return Err(refused.into()),
             Err(e) => return Err(e),
         };
-        let breaks = chain_breaks(&stored, &self.key.public());
+        let breaks = chain_breaks(&stored, &key);
         if breaks.is_empty() {
             return Err(refused.into());
         }
@@ -312,6 +320,23 @@ impl<L: EventLog> Gateway<L> {
             _ => Ok(()),
         }
     }
+}
+
+/// The first event of `events` (one application's, in seq order, as the log's read of it
+/// returns them) that does not verify as the successor of the one before it, as a refusal of the
+/// read naming it; `None` when the chain is intact. The refusal is answered as the read's own
+/// are: from the events as stored, with every break named ([`Gateway::events`]).
+fn unverified(events: &[Envelope], key: &PublicKey) -> Option<LogError> {
+    events.iter().enumerate().find_map(|(i, e)| {
+        let previous = i.checked_sub(1).and_then(|j| events.get(j));
+        e.verify_link(previous, key)
+            .err()
+            .map(|found| LogError::Corrupt {
+                // The read does not say where it found it; the whole-log read that follows does.
+                position: 0,
+                reason: format!("application {} seq {}: {found}", e.app, e.seq),
+            })
+    })
 }
 
 /// The breaks of one application's chain in its events as stored, in the log's order, judged as
