@@ -491,36 +491,12 @@ fn the_evidence_page_of_a_tampered_stream_is_served() {
 /// holding an event with "seq 2 (expected 3) or another application", and `tongban verify`.)
 #[test]
 fn the_events_of_a_tampered_stream_name_each_break() {
-    use async_nats::jetstream;
     let nats = NatsServer::start();
     let dir = TempDir::new("nats-tampered-events");
     let data = dir.0.join("data");
     let gw = start_on_nats(&data, true, &nats);
-    let anon = gw.client(None);
-    let (body, origin) = example(&anon);
-    let origin = gw.client(Some(&tokens(&data)[&origin]));
-    let id = success(&submit(&origin, "tampered-events-1", &body))["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    success(&origin.post(
-        &format!("/v1/applications/{id}/forward"),
-        &json!({"expected_seq": 1, "materials_checked": true}),
-    ));
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let (genuine, copy) = runtime.block_on(async {
-        let js = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
-        let mut stream = js.get_stream("TONGBAN").await.expect("stream");
-        let last = stream.info().await.expect("info").state.last_sequence;
-        let forward = stream.get_raw_message(last).await.expect("message");
-        let ack = js
-            .publish(forward.subject.to_string(), forward.payload)
-            .await
-            .expect("publish")
-            .await
-            .expect("ack");
-        (last, ack.sequence)
-    });
+    let (origin, id) = forwarded(&gw, &data);
+    let (genuine, copy) = publish_again(&nats, |_| {});
     let r = origin.get(&format!("/v1/applications/{id}/events"));
     assert_eq!(r.status, 500, "{}", String::from_utf8_lossy(&r.body));
     let p = r.json();
@@ -556,47 +532,17 @@ fn the_events_of_a_tampered_stream_name_each_break() {
 /// been stored twice, and its content never checked.)
 #[test]
 fn the_events_of_a_stream_with_an_event_rewritten_are_refused() {
-    use async_nats::jetstream;
     let nats = NatsServer::start();
     let dir = TempDir::new("nats-rewritten-events");
     let data = dir.0.join("data");
     let gw = start_on_nats(&data, true, &nats);
-    let anon = gw.client(None);
-    let (body, origin) = example(&anon);
-    let origin = gw.client(Some(&tokens(&data)[&origin]));
-    let id = success(&submit(&origin, "rewritten-events-1", &body))["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    success(&origin.post(
-        &format!("/v1/applications/{id}/forward"),
-        &json!({"expected_seq": 1, "materials_checked": true}),
-    ));
+    let (origin, id) = forwarded(&gw, &data);
     assert_eq!(
         origin.get(&format!("/v1/applications/{id}/events")).status,
         200
     );
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let copy = runtime.block_on(async {
-        let js = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
-        let stream = js.get_stream("TONGBAN").await.expect("stream");
-        let mut info = stream.clone();
-        let last = info.info().await.expect("info").state.last_sequence;
-        let forward = stream.get_raw_message(last).await.expect("message");
-        let mut event: Value = serde_json::from_slice(&forward.payload).expect("event json");
-        assert_eq!(event["seq"], json!(2), "{event}");
+    let (_, copy) = publish_again(&nats, |event| {
         event["data"]["materials_checked"] = json!(false);
-        // The stream refuses deletes: the genuine message stays where it is.
-        assert!(stream.delete_message(last).await.is_err());
-        js.publish(
-            forward.subject.to_string(),
-            serde_json::to_vec(&event).expect("json").into(),
-        )
-        .await
-        .expect("publish")
-        .await
-        .expect("ack")
-        .sequence
     });
     let r = origin.get(&format!("/v1/applications/{id}/events"));
     assert_eq!(r.status, 500, "{}", String::from_utf8_lossy(&r.body));
@@ -617,6 +563,50 @@ fn the_events_of_a_stream_with_an_event_rewritten_are_refused() {
         json!(format!("/ui/applications/{id}")),
         "{p}"
     );
+}
+
+/// An application submitted and forwarded by the example's origin on `gw`: the origin's client
+/// and the application's id.
+fn forwarded(gw: &Gateway, data: &std::path::Path) -> (Client, String) {
+    let (body, origin) = example(&gw.client(None));
+    let origin = gw.client(Some(&tokens(data)[&origin]));
+    let id = success(&submit(&origin, "forwarded-1", &body))["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    success(&origin.post(
+        &format!("/v1/applications/{id}/forward"),
+        &json!({"expected_seq": 1, "materials_checked": true}),
+    ));
+    (origin, id)
+}
+
+/// Publishes the stream's last message again from outside, as `change` leaves it (its event
+/// as JSON), to its subject, checking on the way that the stream refuses to delete the
+/// original; returns the original's and the copy's stream sequences.
+fn publish_again(nats: &NatsServer, change: impl Fn(&mut Value)) -> (u64, u64) {
+    use async_nats::jetstream;
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let js = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
+        let mut stream = js.get_stream("TONGBAN").await.expect("stream");
+        let last = stream.info().await.expect("info").state.last_sequence;
+        let message = stream.get_raw_message(last).await.expect("message");
+        let mut event: Value = serde_json::from_slice(&message.payload).expect("event json");
+        change(&mut event);
+        // The stream refuses deletes: the original stays where it is.
+        assert!(stream.delete_message(last).await.is_err());
+        let ack = js
+            .publish(
+                message.subject.to_string(),
+                serde_json::to_vec(&event).expect("json").into(),
+            )
+            .await
+            .expect("publish")
+            .await
+            .expect("ack");
+        (last, ack.sequence)
+    })
 }
 
 /// Given a gateway's projections applied up to position 2 of a stream that was then put back

@@ -974,28 +974,30 @@ fn swap(log_dir: &std::path::Path, app: &str, a: u64, b: u64) {
 /// position, seq, hash and signature left as they were), as an attacker with disk access could;
 /// returns its position.
 fn rewrite(log_dir: &std::path::Path, app: &str, seq: u64, change: impl Fn(&mut Value)) -> u64 {
-    let db = fjall::Database::builder(log_dir).open().expect("open log");
-    let events = db
-        .keyspace("events", fjall::KeyspaceCreateOptions::default)
-        .expect("events");
-    let mut target = None;
-    for guard in events.iter() {
-        let (k, v) = guard.into_inner().expect("kv");
-        let mut e: Value = serde_json::from_slice(&v).expect("event json");
-        if e["app"] == json!(app) && e["seq"] == json!(seq) {
-            change(&mut e["data"]);
-            target = Some((k.to_vec(), serde_json::to_vec(&e).expect("json")));
-        }
-    }
-    let (k, v) = target.expect("the event");
-    events.insert(k.clone(), v).expect("insert");
-    db.persist(fjall::PersistMode::SyncAll).expect("persist");
-    u64::from_be_bytes(k.as_slice().try_into().expect("an eight-byte position"))
+    on_stored(log_dir, app, seq, |events, key, mut e| {
+        change(&mut e["data"]);
+        events
+            .insert(key, serde_json::to_vec(&e).expect("json"))
+            .expect("insert");
+    })
 }
 
 /// Deletes the application's event at `seq` from the stored log, as an attacker with disk access
 /// would; returns its position.
 fn remove(log_dir: &std::path::Path, app: &str, seq: u64) -> u64 {
+    on_stored(log_dir, app, seq, |events, key, _| {
+        events.remove(key).expect("remove")
+    })
+}
+
+/// Does `what` to the application's event at `seq` in the stored log (given the log's events,
+/// its key and the event), and persists it; returns its position.
+fn on_stored(
+    log_dir: &std::path::Path,
+    app: &str,
+    seq: u64,
+    what: impl FnOnce(&fjall::Keyspace, Vec<u8>, Value),
+) -> u64 {
     let db = fjall::Database::builder(log_dir).open().expect("open log");
     let events = db
         .keyspace("events", fjall::KeyspaceCreateOptions::default)
@@ -1005,13 +1007,14 @@ fn remove(log_dir: &std::path::Path, app: &str, seq: u64) -> u64 {
         let (k, v) = guard.into_inner().expect("kv");
         let e: Value = serde_json::from_slice(&v).expect("event json");
         if e["app"] == json!(app) && e["seq"] == json!(seq) {
-            target = Some(k.to_vec());
+            target = Some((k.to_vec(), e));
         }
     }
-    let key = target.expect("the event");
-    events.remove(key.clone()).expect("remove");
+    let (key, event) = target.expect("the event");
+    let position = u64::from_be_bytes(key.as_slice().try_into().expect("an eight-byte position"));
+    what(&events, key, event);
     db.persist(fjall::PersistMode::SyncAll).expect("persist");
-    u64::from_be_bytes(key.as_slice().try_into().expect("an eight-byte position"))
+    position
 }
 
 /// Given a data directory that does not exist (a typo), when any offline tool is pointed at it,
@@ -1404,22 +1407,9 @@ fn dump(dir: &std::path::Path) -> Dump {
 /// Rewrites the data of the application's third event in the stored log, as an attacker with disk
 /// access would.
 fn tamper(log_dir: &std::path::Path, app: &str) {
-    let db = fjall::Database::builder(log_dir).open().expect("open log");
-    let events = db
-        .keyspace("events", fjall::KeyspaceCreateOptions::default)
-        .expect("events");
-    let mut target = None;
-    for guard in events.iter() {
-        let (k, v) = guard.into_inner().expect("kv");
-        let mut e: Value = serde_json::from_slice(&v).expect("event json");
-        if e["app"] == json!(app) && e["seq"] == json!(3) {
-            e["data"]["items"] = json!(["（被篡改）"]);
-            target = Some((k.to_vec(), serde_json::to_vec(&e).expect("json")));
-        }
-    }
-    let (k, v) = target.expect("the third event");
-    events.insert(k, v).expect("insert");
-    db.persist(fjall::PersistMode::SyncAll).expect("persist");
+    rewrite(log_dir, app, 3, |data| {
+        data["items"] = json!(["（被篡改）"])
+    });
 }
 
 /// The auditor's script in docs/ rechecks a chain with nothing from tongban but the events and the
