@@ -546,3 +546,74 @@ fn a_broken_region_book_is_warned_of_once_and_shown_in_healthz() {
         Value::Null
     );
 }
+
+/// Given clients that declare a body of a MiB and send only its first KiB, never the rest, when
+/// a region acknowledges another region's feed or one not in the federation, an operator acts on
+/// an application, a region acts on a path segment that is no id, or anyone asks the
+/// compatibility of a subject that is none, then each is answered (403, 404, 403, 400, 404) at
+/// once, where a body may take 30 s to arrive: what the head alone refuses comes before the body
+/// is read, and a client that sent `Expect: 100-continue` is not told to upload it. The control,
+/// a region acknowledging its own feed, waits for its body.
+/// (Found by a review: these routes took the body as an extractor, read before their handler
+/// looked at the caller's right, the region or the id.)
+#[test]
+fn what_the_head_refuses_is_refused_before_the_body_is_read() {
+    let dir = TempDir::new("head-first");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let gd = gw.client(Some(&tokens["440000"]));
+    let operator = gw.client(Some(&tokens["operator"]));
+    let anon = gw.client(None);
+    let json = [("Content-Type", "application/json")];
+    let some_id = "0190a0f2-5b1c-7d3e-8f40-123456789abc";
+    let forward = format!("/v1/applications/{some_id}/forward");
+    let declared = 1 << 20;
+    let at_once = std::time::Duration::from_secs(10);
+    let refused: [(&Client, &str, u16, &str); 5] = [
+        (&gd, "/v1/regions/330000/feed/ack", 403, "forbidden"),
+        (&gd, "/v1/regions/44000/feed/ack", 404, "unknown-region"),
+        (&operator, &forward, 403, "forbidden"),
+        (
+            &gd,
+            "/v1/applications/not-an-id/forward",
+            400,
+            "bad-request",
+        ),
+        (
+            &anon,
+            "/v1/schemas/no-such-subject/compatibility",
+            404,
+            "not-found",
+        ),
+    ];
+    for (client, path, status, slug) in refused {
+        let started = std::time::Instant::now();
+        let r = common::answer_before_body(client, path, &json, declared, at_once)
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        let problem = r.json();
+        assert_eq!(r.status, status, "{path}: {problem}");
+        assert_eq!(
+            problem["type"],
+            json!(format!("urn:tongban:problem:{slug}")),
+            "{path}: {problem}"
+        );
+        assert!(
+            started.elapsed() < at_once,
+            "{path}: {:?}",
+            started.elapsed()
+        );
+        let expecting = [json[0], ("Expect", "100-continue")];
+        let r = common::answer_before_body(client, path, &expecting, declared, at_once)
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(r.status, status, "{path} with Expect");
+    }
+    let own = "/v1/regions/440000/feed/ack";
+    let control =
+        common::answer_before_body(&gd, own, &json, declared, std::time::Duration::from_secs(2));
+    assert!(control.is_err(), "answered before its body: {control:?}");
+    let expecting = [json[0], ("Expect", "100-continue")];
+    let r = common::answer_before_body(&gd, own, &expecting, declared, at_once)
+        .expect("an interim answer");
+    assert_eq!(r.status, 100);
+}

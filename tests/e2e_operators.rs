@@ -1914,6 +1914,98 @@ fn the_reconcile_route_takes_a_months_export() {
     );
 }
 
+/// Given clients that declare a 32 MiB export and send only its first KiB, never the rest, when
+/// one posts it with a region's token, one names a region not in the federation, one sends it as
+/// JSON and one asks a tolerance out of range, then each is answered (403, 404, 415, 400) at
+/// once, where the export may take 300 s to arrive: the gateway reads no byte of it first. An
+/// operator's request it will read is the control: unanswered meanwhile, since the gateway waits
+/// for the export, and told `100 Continue` when it asks; the refused ones never are.
+/// (Found by a review: the export was read whole, up to 64 MiB held in memory, before the
+/// operator's right, the region or the content type was looked at, for any region's token.)
+#[test]
+fn the_reconcile_route_refuses_before_it_reads_the_export() {
+    let dir = TempDir::new("reconcile-head-first");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let region = gw.client(Some(&tokens["440000"]));
+    let csv = [("Content-Type", "text/csv")];
+    let declared = 32 << 20;
+    let at_once = std::time::Duration::from_secs(10);
+    let refused = [
+        (
+            &region,
+            "/v1/regions/440000/reconcile",
+            &csv[..],
+            403,
+            "forbidden",
+        ),
+        (
+            &operator,
+            "/v1/regions/44000/reconcile",
+            &csv[..],
+            404,
+            "unknown-region",
+        ),
+        (
+            &operator,
+            "/v1/regions/440000/reconcile",
+            &[("Content-Type", "application/json")][..],
+            415,
+            "unsupported-media-type",
+        ),
+        (
+            &operator,
+            "/v1/regions/440000/reconcile?tolerance_seconds=99999999",
+            &csv[..],
+            400,
+            "bad-request",
+        ),
+    ];
+    for (client, path, headers, status, slug) in refused {
+        let started = std::time::Instant::now();
+        let r = common::answer_before_body(client, path, headers, declared, at_once)
+            .unwrap_or_else(|e| panic!("{path} {headers:?}: {e}"));
+        let problem = r.json();
+        assert_eq!(r.status, status, "{path} {headers:?}: {problem}");
+        assert_eq!(
+            problem["type"],
+            json!(format!("urn:tongban:problem:{slug}")),
+            "{problem}"
+        );
+        assert!(
+            started.elapsed() < at_once,
+            "{path}: {:?}",
+            started.elapsed()
+        );
+        // Asked first, it is refused without being told to send the export.
+        let mut expecting = headers.to_vec();
+        expecting.push(("Expect", "100-continue"));
+        let r = common::answer_before_body(client, path, &expecting, declared, at_once)
+            .unwrap_or_else(|e| panic!("{path} {headers:?}: {e}"));
+        assert_eq!(r.status, status, "{path} {headers:?} with Expect");
+    }
+    // The control: a request the gateway takes waits for its export, and is told to send it.
+    let control = common::answer_before_body(
+        &operator,
+        "/v1/regions/440000/reconcile",
+        &csv,
+        declared,
+        std::time::Duration::from_secs(2),
+    );
+    assert!(control.is_err(), "answered before its export: {control:?}");
+    let r = common::answer_before_body(
+        &operator,
+        "/v1/regions/440000/reconcile",
+        &[("Content-Type", "text/csv"), ("Expect", "100-continue")],
+        declared,
+        at_once,
+    )
+    .expect("an interim answer");
+    assert_eq!(r.status, 100);
+}
+
 /// Given a `holidays.json` whose last listed year (2020) is before every deadline, when the
 /// gateway starts and an application is forwarded, then the start log warns once naming 2020,
 /// the API's deadline says `calendar_covers: false`, the served page marks the deadline, and
