@@ -351,7 +351,9 @@ fn operation(route: &Route) -> Value {
             responses.insert("200".into(), json!({"description": "Prometheus text exposition format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}));
         }
         Op::Healthz => {
-            responses.insert("200".into(), json!({"description": "Always 200 while the process serves: `status` is `degraded` while the event log takes no writes (`log_unavailable`) or the projections stopped for good (`projections_unavailable`, a restart needed); alert on those members, not on the status code", "content": json_content(schema_of::<super::public::Health>())}));
+            responses.insert("200".into(), json!({"description": "Always 200 while the process serves: `status` is `degraded` while the event log takes no writes (`log_unavailable`) or the projections stopped for good (`projections_unavailable`, a restart needed); alert on those members, not on the status code. Without a token (or with a token that is not an operator's, which is no 401 here) the answer holds what a load balancer or a probe acts on; with an operator's token (`Authorization: Bearer`, as the operator routes take it) it adds why the log or the projections are unavailable, the log and projection positions, the held applications, a region book that does not read, and the process id", "content": json_content(schema_of::<super::public::Health>())}));
+            // A token is optional: an operator's is answered the details.
+            op.insert("security".into(), json!([{}, {"bearer": []}]));
         }
         Op::Feed => {
             params.push(json!({"name": "after", "in": "query", "required": false, "description": "the log position to read after (default: the region's acknowledged cursor)", "schema": {"type": "integer", "minimum": 0}}));
