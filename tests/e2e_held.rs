@@ -183,8 +183,8 @@ fn an_event_this_build_does_not_fold_holds_its_application_and_the_others_go_on(
     assert_eq!(list["items"][0]["app"], json!(a), "{list}");
     assert_eq!(list["items"][0]["position"], json!(4), "{list}");
     assert_eq!(origin.get("/v1/projections/held").status, 403);
-    // Monitoring sees it, and the projections are not behind.
-    let health = gw.client(None).get("/healthz").json();
+    // Monitoring sees it with an operator's token, and the projections are not behind.
+    let health = operator.get("/healthz").json();
     assert_eq!(
         (
             health["projection_held"].clone(),
@@ -193,6 +193,10 @@ fn an_event_this_build_does_not_fold_holds_its_application_and_the_others_go_on(
         (json!(1), json!(0)),
         "{health}"
     );
+    // The public answer has the lag, not the held applications.
+    let health = gw.client(None).get("/healthz").json();
+    assert_eq!(health["projection_lag"], json!(0), "{health}");
+    assert_eq!(health.get("projection_held"), None, "{health}");
     let metrics = String::from_utf8_lossy(&gw.client(None).get("/metrics").body).into_owned();
     assert!(
         metrics.contains("tongban_projection_held_applications{backend=\"embedded\"} 1"),

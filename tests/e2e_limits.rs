@@ -13,8 +13,9 @@ const MAX_STRING_BYTES: usize = 64 * 1024;
 const MAX_MATERIALS: usize = 100;
 const MAX_HEAD_BYTES: usize = 16 * 1024;
 
-fn log_position(anon: &Client) -> u64 {
-    anon.get("/healthz").json()["log_position"]
+/// The log's head, as `/healthz` tells it to an operator's token.
+fn log_position(operator: &Client) -> u64 {
+    operator.get("/healthz").json()["log_position"]
         .as_u64()
         .expect("log_position")
 }
@@ -74,13 +75,14 @@ fn every_input_limit_answers_a_precise_problem_and_appends_nothing() {
     let tokens = register_regions(&data);
     let gw = Gateway::start(&data, false);
     let anon = gw.client(None);
+    let operator = gw.client(Some(&tokens["operator"]));
     let example = anon.get("/v1/matters").json()["matters"][0]["example"].clone();
     let origin = gw.client(Some(&tokens[example["origin"].as_str().expect("origin")]));
 
     // One real application, so actions have something to refer to.
     let created = origin.post("/v1/applications", &example);
     let id = created_id(&created);
-    let before = log_position(&anon);
+    let before = log_position(&operator);
     assert_eq!(before, 1);
     let submit = |body: &[u8], headers: &[(&str, &str)]| {
         origin
@@ -316,13 +318,13 @@ fn every_input_limit_answers_a_precise_problem_and_appends_nothing() {
     assert!(has_error(&p, "path:id", "utf-8"), "{p}");
 
     // Nothing of the above reached the log; the gateway still takes a valid write.
-    assert_eq!(log_position(&anon), before);
+    assert_eq!(log_position(&operator), before);
     let r = origin.post(
         &format!("/v1/applications/{id}/forward"),
         &json!({"materials_checked": true}),
     );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(log_position(&anon), before + 1);
+    assert_eq!(log_position(&operator), before + 1);
 }
 
 /// Given a canonical JSON body that names one member more than once (serde would silently keep
@@ -337,10 +339,11 @@ fn a_member_given_twice_is_refused_at_its_pointer() {
     let tokens = register_regions(&data);
     let gw = Gateway::start(&data, false);
     let anon = gw.client(None);
+    let operator = gw.client(Some(&tokens["operator"]));
     let example = anon.get("/v1/matters").json()["matters"][0]["example"].clone();
     let origin = gw.client(Some(&tokens[example["origin"].as_str().expect("origin")]));
     let id = created_id(&origin.post("/v1/applications", &example));
-    let before = log_position(&anon);
+    let before = log_position(&operator);
     let send = |path: &str, body: &str| {
         origin
             .send(
@@ -379,7 +382,7 @@ fn a_member_given_twice_is_refused_at_its_pointer() {
     // The same member in two different objects is no duplicate.
     let r = send(&forward, r#"{"expected_seq":1}"#);
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(log_position(&anon), before + 1);
+    assert_eq!(log_position(&operator), before + 1);
 }
 
 /// Given query parameters that do not fit (a negative or fractional number, text, a parameter
@@ -621,10 +624,11 @@ fn canonical_bodies_in_another_charset_are_unsupported() {
     let tokens = register_regions(&data);
     let gw = Gateway::start(&data, false);
     let anon = gw.client(None);
+    let operator = gw.client(Some(&tokens["operator"]));
     let example = anon.get("/v1/matters").json()["matters"][0]["example"].clone();
     let origin = gw.client(Some(&tokens[example["origin"].as_str().expect("origin")]));
     let id = created_id(&origin.post("/v1/applications", &example));
-    let before = log_position(&anon);
+    let before = log_position(&operator);
     let body = example.to_string();
     let forward = format!("/v1/applications/{id}/forward");
     for (path, body) in [
@@ -649,7 +653,7 @@ fn canonical_bodies_in_another_charset_are_unsupported() {
             );
         }
     }
-    assert_eq!(log_position(&anon), before);
+    assert_eq!(log_position(&operator), before);
     // A body of ASCII alone reads the same in any of these (older clients label JSON
     // ISO-8859-1, and escape what is not ASCII): taken whatever its label.
     let r = origin
@@ -744,6 +748,7 @@ fn expect_continue_is_answered_only_once_the_request_could_be_taken() {
     let tokens = register_regions(&data);
     let gw = Gateway::start(&data, false);
     let anon = gw.client(None);
+    let operator = gw.client(Some(&tokens["operator"]));
     let example = anon.get("/v1/matters").json()["matters"][0]["example"].clone();
     let token = tokens[example["origin"].as_str().expect("origin")].clone();
     let body = serde_json::to_vec(&example).expect("json");
@@ -778,10 +783,10 @@ fn expect_continue_is_answered_only_once_the_request_could_be_taken() {
         &body,
     );
     assert!(first.starts_with("HTTP/1.1 403"), "{first}");
-    assert_eq!(log_position(&anon), 0, "nothing appended");
+    assert_eq!(log_position(&operator), 0, "nothing appended");
 
     let (first, last) = expecting(&anon, "/v1/applications", &token, "", &body);
     assert!(first.starts_with("HTTP/1.1 100"), "{first}");
     assert!(last.starts_with("HTTP/1.1 201"), "{last}");
-    assert_eq!(log_position(&anon), 1);
+    assert_eq!(log_position(&operator), 1);
 }

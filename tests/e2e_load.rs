@@ -1,6 +1,7 @@
 //! `tongban load` against a real gateway for a few seconds: the report is well formed, the
 //! throughput is not zero, every mode's journey completed, and nothing answered unexpectedly. A
-//! short `--soak` run reads the gateway's RSS through the pid `/healthz` gives.
+//! short `--soak` run reads the gateway's RSS through the pid `/healthz` gives the tokens file's
+//! operator.
 
 mod common;
 

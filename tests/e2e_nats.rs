@@ -892,8 +892,10 @@ fn a_deleted_stream_shows_in_health_and_metrics() {
         json!(true),
         "{seen}"
     );
-    let why = seen["log_unavailable"]["why"].as_str().unwrap_or_default();
-    assert!(why.contains("no longer exists"), "{seen}");
+    // Why, to an operator's token.
+    let (_, told) = health(&gw.client(Some(&tokens(&data)["operator"])));
+    let why = told["log_unavailable"]["why"].as_str().unwrap_or_default();
+    assert!(why.contains("no longer exists"), "{told}");
     let metrics = String::from_utf8_lossy(&anon.get("/metrics").body).to_string();
     assert!(
         metrics.contains("tongban_log_available{backend=\"jetstream\"} 0"),

@@ -311,16 +311,34 @@ fn what_the_document_lists_is_what_is_answered() {
     let gd = gw.client(Some(&tokens["440000"]));
 
     // /healthz answers the documented shape, `projections_unavailable` included (null while
-    // the projections run), so a monitor generated from the document reads every member.
+    // the projections run), so a monitor generated from the document reads every member: the
+    // public answer, and an operator's with its details, each member of which is documented.
+    let schema = "/paths/~1healthz/get/responses/200/content/application~1json/schema";
     let health = gw.client(None).get("/healthz");
     documented(&doc, "get", "/healthz", &health);
     let health = health.json();
     assert_eq!(health["projections_unavailable"], json!(null), "{health}");
+    assert_eq!(health.get("pid"), None, "{health}");
     conforms(
         &doc,
-        "/paths/~1healthz/get/responses/200/content/application~1json/schema",
+        schema,
         &health,
-        &["status", "log_position", "projection_lag"],
+        &["status", "backend", "log_available", "projection_lag"],
+    );
+    let health = gw.client(Some(&tokens["operator"])).get("/healthz");
+    documented(&doc, "get", "/healthz", &health);
+    let health = health.json();
+    conforms(&doc, schema, &health, &["status", "projection_lag"]);
+    let properties = doc
+        .pointer(&format!("{schema}/properties"))
+        .expect("properties");
+    for member in health.as_object().expect("an object").keys() {
+        assert!(properties.get(member).is_some(), "{member} undocumented");
+    }
+    assert!(health["pid"].is_u64(), "{health}");
+    assert_eq!(
+        doc.pointer("/paths/~1healthz/get/security"),
+        Some(&json!([{}, {"bearer": []}]))
     );
 
     // What a write answers is in its documented shape, every required member there: a

@@ -1951,6 +1951,213 @@ fn the_reconcile_route_takes_a_months_export() {
     );
 }
 
+/// Given clients that declare a 32 MiB export and send only its first KiB, never the rest, when
+/// one posts it with a region's token, one names a region not in the federation, one sends it as
+/// JSON and one asks a tolerance out of range, then each is answered (403, 404, 415, 400) at
+/// once, where the export may take 300 s to arrive: the gateway reads no byte of it first. An
+/// operator's request it will read is the control: unanswered meanwhile, since the gateway waits
+/// for the export, and told `100 Continue` when it asks; the refused ones never are.
+/// (Found by a review: the export was read whole, up to 64 MiB held in memory, before the
+/// operator's right, the region or the content type was looked at, for any region's token.)
+#[test]
+fn the_reconcile_route_refuses_before_it_reads_the_export() {
+    let dir = TempDir::new("reconcile-head-first");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let region = gw.client(Some(&tokens["440000"]));
+    let csv = [("Content-Type", "text/csv")];
+    let declared = 32 << 20;
+    let at_once = std::time::Duration::from_secs(10);
+    let refused = [
+        (
+            &region,
+            "/v1/regions/440000/reconcile",
+            &csv[..],
+            403,
+            "forbidden",
+        ),
+        (
+            &operator,
+            "/v1/regions/44000/reconcile",
+            &csv[..],
+            404,
+            "unknown-region",
+        ),
+        (
+            &operator,
+            "/v1/regions/440000/reconcile",
+            &[("Content-Type", "application/json")][..],
+            415,
+            "unsupported-media-type",
+        ),
+        (
+            &operator,
+            "/v1/regions/440000/reconcile?tolerance_seconds=99999999",
+            &csv[..],
+            400,
+            "bad-request",
+        ),
+    ];
+    for (client, path, headers, status, slug) in refused {
+        let started = std::time::Instant::now();
+        let r = common::answer_before_body(client, path, headers, declared, at_once)
+            .unwrap_or_else(|e| panic!("{path} {headers:?}: {e}"));
+        let problem = r.json();
+        assert_eq!(r.status, status, "{path} {headers:?}: {problem}");
+        assert_eq!(
+            problem["type"],
+            json!(format!("urn:tongban:problem:{slug}")),
+            "{problem}"
+        );
+        assert!(
+            started.elapsed() < at_once,
+            "{path}: {:?}",
+            started.elapsed()
+        );
+        // Asked first, it is refused without being told to send the export.
+        let mut expecting = headers.to_vec();
+        expecting.push(("Expect", "100-continue"));
+        let r = common::answer_before_body(client, path, &expecting, declared, at_once)
+            .unwrap_or_else(|e| panic!("{path} {headers:?}: {e}"));
+        assert_eq!(r.status, status, "{path} {headers:?} with Expect");
+    }
+    // The control: a request the gateway takes waits for its export, and is told to send it.
+    let control = common::answer_before_body(
+        &operator,
+        "/v1/regions/440000/reconcile",
+        &csv,
+        declared,
+        std::time::Duration::from_secs(2),
+    );
+    assert!(control.is_err(), "answered before its export: {control:?}");
+    let r = common::answer_before_body(
+        &operator,
+        "/v1/regions/440000/reconcile",
+        &[("Content-Type", "text/csv"), ("Expect", "100-continue")],
+        declared,
+        at_once,
+    )
+    .expect("an interim answer");
+    assert_eq!(r.status, 100);
+}
+
+/// Given applications a province submitted under Idempotency-Keys that embed an ID number, when
+/// an operator posts it an export whose serials embed ID numbers and phones (one differing from
+/// its application's key in the last character, one naming nothing, twice), and a JSON Lines
+/// export with a line that is a bare phone number, then the report quotes none of them, in a
+/// detail or as `serial`: `serial-differs` says both are 21 characters and part at the 21st, and
+/// the line and application still name each record for the province's data team.
+/// (Found by a review: `serial-differs` and `ambiguous-serial` quoted the province's serial and
+/// the log's, and every finding carried the serial as written.)
+#[test]
+fn reconciliation_quotes_no_serial_that_may_hold_personal_data() {
+    let dir = TempDir::new("reconcile-serials");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let (body, origin, _) = parties(&gw, &data, "online");
+    let region = body["origin"].as_str().expect("origin").to_string();
+    let submit = |key: &str| {
+        let r = origin.post_with("/v1/applications", &[("Idempotency-Key", key)], &body);
+        common::created_id(&r)
+    };
+    let recorded = submit("GD-440106197707077771");
+    let unrecorded = submit("GD-440106197707077773");
+    let operator = gw.client(Some(&tokens["operator"]));
+    let view = operator.get(&format!("/v1/applications/{recorded}")).json();
+    let (status, updated) = (
+        view["status"].as_str().expect("status").to_string(),
+        view["updated_at"].as_str().expect("updated_at").to_string(),
+    );
+    let path = format!("/v1/regions/{region}/reconcile");
+    let post = |content_type: &str, export: String| {
+        let r = operator
+            .send(
+                "POST",
+                &path,
+                &[("Content-Type", content_type)],
+                Some(export.as_bytes()),
+            )
+            .expect("post");
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        (String::from_utf8_lossy(&r.body).into_owned(), r.json())
+    };
+    let personal = [
+        "440106197707077771",
+        "440106197707077772",
+        "440106197707077773",
+        "13800138000",
+    ];
+
+    let (text, report) = post(
+        "text/csv",
+        format!(
+            "app,serial,status,updated_at\n\
+             {recorded},GD-440106197707077772,{status},{updated}\n\
+             ,13800138000,{status},{updated}\n\
+             ,13800138000,{status},{updated}\n"
+        ),
+    );
+    for value in personal {
+        assert!(!text.contains(value), "{value} in {report:#}");
+    }
+    let found: Vec<(Value, Value, Value)> = report["discrepancies"]
+        .as_array()
+        .expect("discrepancies")
+        .iter()
+        .map(|d| (d["category"].clone(), d["line"].clone(), d["app"].clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (json!("serial-differs"), json!(2), json!(recorded)),
+            (json!("missing-in-log"), json!(3), Value::Null),
+            (json!("duplicate-record"), json!(4), Value::Null),
+            (json!("missing-at-province"), Value::Null, json!(unrecorded)),
+        ],
+        "{report:#}"
+    );
+    let differs = &report["discrepancies"][0];
+    assert!(
+        differs["detail"]
+            .as_str()
+            .is_some_and(|d| d.ends_with(&format!(
+                "({region}'s Idempotency-Key): both 21 characters, first differing at character 21"
+            ))),
+        "{differs}"
+    );
+    assert!(
+        report["discrepancies"]
+            .as_array()
+            .expect("discrepancies")
+            .iter()
+            .all(|d| d.get("serial").is_none()),
+        "{report:#}"
+    );
+
+    // A line of JSON Lines that is a bare number where a record belongs is described.
+    let (text, report) = post(
+        "application/x-ndjson",
+        format!(
+            "{{\"app\":\"{recorded}\",\"status\":\"{status}\",\"updated_at\":\"{updated}\"}}\n\
+             13800138000\n"
+        ),
+    );
+    for value in personal {
+        assert!(!text.contains(value), "{value} in {report:#}");
+    }
+    let invalid = &report["discrepancies"][0];
+    assert_eq!(invalid["category"], json!("invalid-record"), "{report:#}");
+    assert!(
+        invalid["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("a number (11 characters: 11 digits)")),
+        "{invalid}"
+    );
+}
+
 /// Given a `holidays.json` whose last listed year (2020) is before every deadline, when the
 /// gateway starts and an application is forwarded, then the start log warns once naming 2020,
 /// the API's deadline says `calendar_covers: false`, the served page marks the deadline, and

@@ -20,8 +20,9 @@ fn apps(list: &Value) -> Vec<String> {
     out
 }
 
-fn health(anon: &Client) -> Value {
-    anon.get("/healthz").json()
+/// `/healthz` as an operator's token is answered it, with the log and projection positions.
+fn health(operator: &Client) -> Value {
+    operator.get("/healthz").json()
 }
 
 #[test]
@@ -76,7 +77,7 @@ fn acknowledged_events_are_projected_after_a_crash_before_their_projection() {
         &json!({"materials_checked": true}),
     );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    let h = health(&gw.client(None));
+    let h = health(&gw.client(Some(&tokens["operator"])));
     assert_eq!(h["log_position"], json!(4), "{h}");
     assert_eq!(h["projection_position"], json!(1), "{h}");
     // The crash window is real: the acknowledged applications are not in the read models yet
@@ -94,16 +95,16 @@ fn acknowledged_events_are_projected_after_a_crash_before_their_projection() {
 
     // Run 3: no hook; the projector resumes from its checkpoint and catches up.
     let gw = Gateway::start(&data, false);
-    let anon = gw.client(None);
+    let operator = gw.client(Some(&tokens["operator"]));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while health(&anon)["projection_lag"] != json!(0) {
+    while health(&operator)["projection_lag"] != json!(0) {
         assert!(
             std::time::Instant::now() < deadline,
             "projections did not catch up"
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let h = health(&anon);
+    let h = health(&operator);
     assert_eq!(h["log_position"], json!(4), "{h}");
     assert_eq!(h["projection_position"], json!(4), "{h}");
     let origin = gw.client(Some(&tokens[&origin_code]));

@@ -120,6 +120,11 @@ fn a_failed_fsync_answers_503_hides_the_write_and_keeps_reads() {
         json!(true),
         "{health}"
     );
+    // Why, and the positions, only to an operator's token.
+    assert_eq!(health["log_unavailable"].get("why"), None, "{health}");
+    assert_eq!(health.get("log_position"), None, "{health}");
+    let operator = gw.client(Some(&tokens["operator"]));
+    let health = operator.get("/healthz").json();
     assert!(
         health["log_unavailable"]["why"]
             .as_str()
@@ -137,7 +142,7 @@ fn a_failed_fsync_answers_503_hides_the_write_and_keeps_reads() {
     );
 
     // Nothing unacknowledged is visible; reads are served as before.
-    let health = anon.get("/healthz").json();
+    let health = operator.get("/healthz").json();
     assert_eq!(health["log_position"], json!(2), "{health}");
     assert_eq!(health["projection_position"], json!(2), "{health}");
     let view = origin.get(&format!("/v1/applications/{a}"));
@@ -256,6 +261,13 @@ fn a_failed_projection_store_is_told_and_reads_answer_at_once() {
         json!(true),
         "{health}"
     );
+    assert_eq!(
+        health["projections_unavailable"].get("why"),
+        None,
+        "{health}"
+    );
+    let operator = gw.client(Some(&tokens["operator"]));
+    let health = operator.get("/healthz").json();
     assert!(
         health["projections_unavailable"]["why"]
             .as_str()

@@ -98,6 +98,19 @@ pub fn version(s: &str) -> bool {
         && !has_digit_run(s)
 }
 
+/// A province's own number for an application (an Idempotency-Key as origin, a 受理编号 as
+/// handler), as a message or a reconciliation finding may quote it: printable ASCII, up to 64
+/// characters, without an `@` (an address) or the digits an ID number or a phone leaves
+/// ([`has_digit_run`]): `ZJ-SL-9`, `GD-2026-01`. A province's number may embed an applicant's ID
+/// number or phone, and most carry a date and a sequence number (seven digits or more): those
+/// are described, never quoted.
+pub fn serial(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| (b.is_ascii_graphic() && b != b'@') || b == b' ')
+        && !has_digit_run(s)
+}
+
 /// Six or more ASCII digits in a row, or seven or more in all: the shape an ID number or a
 /// phone leaves in any text, written whole or in groups (`138-0013-8000`, `+86 138 0013 8000`).
 /// Reconciliation judges the names of a province's columns by it too.
@@ -124,7 +137,7 @@ mod tests {
             "张三",
             "110105491231002",
         ] {
-            for fits in [region, code, version] {
+            for fits in [region, code, version, serial] {
                 assert_eq!(quoted(personal, fits), None, "{personal}");
             }
         }
@@ -135,7 +148,17 @@ mod tests {
         for grouped in ["138-0013-8000", "+86 138 0013 8000", "a@b.cn"] {
             assert_eq!(quoted(grouped, code), None, "{grouped}");
             assert_eq!(quoted(grouped, version), None, "{grouped}");
+            assert_eq!(quoted(grouped, serial), None, "{grouped}");
         }
+        for embedded in [
+            "GD-440106197707077771",
+            "SL-13800138000-1",
+            "YS-2026-1105-001",
+        ] {
+            assert_eq!(quoted(embedded, serial), None, "{embedded}");
+        }
+        assert!(serial("ZJ-SL-9") && serial("GD-2026-01") && serial("SL 0001"));
+        assert!(!serial("") && !serial("受理-1") && !serial(&"A".repeat(65)));
         assert!(code("matter.medical-filing") && code("medical-filng"));
         assert!(!code("Matter") && !code(""));
         assert!(version("latest") && version(" 1") && version("+1") && version("99999"));

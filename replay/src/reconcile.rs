@@ -70,6 +70,44 @@ fn written(value: &str, number: bool, fits: fn(&str) -> bool) -> String {
     }
 }
 
+/// A serial (a province's number for an application: its Idempotency-Key as origin, its 受理编号
+/// as handler) for a message: quoted as written when it has a serial's form that holds no
+/// personal data ([`tongban_gateway::shown::serial`]), else described by its [`shape`]. A
+/// province's number may embed an applicant's ID number or phone, and most carry a date and a
+/// sequence number: those are described.
+fn written_serial(serial: &str) -> String {
+    written(serial, false, tongban_gateway::shown::serial)
+}
+
+/// A finding's `serial`: as written when a message may quote it ([`written_serial`]), else
+/// none; the finding's line and application name the record.
+fn shown_serial(serial: Option<&str>) -> Option<String> {
+    serial
+        .filter(|s| tongban_gateway::shown::serial(s))
+        .map(str::to_string)
+}
+
+/// How the province's serial for an application differs from the log's, in terms that quote
+/// neither (either may hold personal data): their lengths, and the first character position
+/// where they part, or that they differ only in letter case, or that one is the start of the
+/// other. Enough for a data team to tell a typo from another number, and to look at the
+/// record the finding's line and application name.
+fn serial_difference(province: &str, log: &str) -> String {
+    let (p, l): (Vec<char>, Vec<char>) = (province.chars().collect(), log.chars().collect());
+    if province.to_lowercase() == log.to_lowercase() {
+        return "the same but for letter case".into();
+    }
+    let lengths = match p.len() == l.len() {
+        true => format!("both {} characters", p.len()),
+        false => format!("{} characters where the log's has {}", p.len(), l.len()),
+    };
+    match p.iter().zip(&l).position(|(a, b)| a != b) {
+        Some(i) => format!("{lengths}, first differing at character {}", i + 1),
+        None if p.len() < l.len() => format!("{lengths}: the province's is the start of the log's"),
+        None => format!("{lengths}: the log's is the start of the province's"),
+    }
+}
+
 /// Whether a status cell has the form of a status name, and is quoted: ASCII letters, `-`, `_`
 /// and spaces, up to 40 (`Delivered`, `in progress`). Anything else (汉字, digits) may be a
 /// person's name or number where a status belongs, and is described instead.
@@ -178,6 +216,10 @@ pub struct Discrepancy {
     pub category: Category,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app: Option<String>,
+    /// The record's serial (for `missing-at-province`, the region's own number in the log), as
+    /// written when it has a serial's form that holds no personal data
+    /// ([`tongban_gateway::shown::serial`]); none otherwise, since a province's number may embed
+    /// an ID number or a phone. The line and the application name the record then.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub serial: Option<String>,
     /// 1-based line of the province's file, where the record came from.
@@ -315,7 +357,12 @@ pub fn export_text(bytes: &[u8], encoding: Option<&str>) -> Result<String, Strin
     }
     let refused = |e: CharsetError| match e {
         CharsetError::Unsupported(label) => {
-            format!("encoding {label:?}: use UTF-8, GBK or GB18030")
+            // Named by the caller (`charset=`, `--encoding`): quoted only when it has a media
+            // type's form, not what a phone or an ID number typed there would have.
+            format!(
+                "encoding {}: use UTF-8, GBK or GB18030",
+                tongban_gateway::shown::said(&label, tongban_gateway::shown::media_type)
+            )
         }
         CharsetError::Malformed { encoding, offset } => format!(
             "{}: not valid {encoding}, the encoding given; {SAVE_AS}, or give the encoding it \
@@ -858,7 +905,7 @@ impl LogIndex {
                         report.discrepancies.push(Discrepancy {
                             category: Category::AmbiguousSerial,
                             app: None,
-                            serial: Some(serial.clone()),
+                            serial: shown_serial(Some(serial)),
                             line: Some(line),
                             log_status: None,
                             province_status: Some(record.status.clone()),
@@ -867,9 +914,10 @@ impl LogIndex {
                             log_seq: None,
                             province_seq: None,
                             detail: format!(
-                                "serial {serial:?} names {} applications in the log ({}), and not \
+                                "serial {} names {} applications in the log ({}), and not \
                                  exactly one of them by {}'s own numbering: give the record its \
                                  app id",
+                                written_serial(serial),
                                 candidates.len(),
                                 candidates.join(", "),
                                 self.region
@@ -892,7 +940,7 @@ impl LogIndex {
                 report.discrepancies.push(Discrepancy {
                     category: Category::DuplicateRecord,
                     app: app_id.clone(),
-                    serial: record.serial.clone(),
+                    serial: shown_serial(record.serial.as_deref()),
                     line: Some(line),
                     log_status: None,
                     province_status: Some(record.status.clone()),
@@ -911,7 +959,7 @@ impl LogIndex {
             let mut d = Discrepancy {
                 category: Category::MissingInLog,
                 app: app_id.clone(),
-                serial: record.serial.clone(),
+                serial: shown_serial(record.serial.as_deref()),
                 line: Some(line),
                 log_status: None,
                 province_status: Some(record.status.clone()),
@@ -991,7 +1039,7 @@ impl LogIndex {
                 app: Some(side.state.id.clone()),
                 // Only the region's own number: another party's (the handler's 受理编号 to the
                 // origin or a co-handler) is not one its records would hold.
-                serial: side.own_serial(&self.region).map(str::to_string),
+                serial: shown_serial(side.own_serial(&self.region)),
                 line: None,
                 log_status: Some(side.state.status.as_str().to_string()),
                 province_status: None,
@@ -1199,7 +1247,7 @@ impl LogIndex {
         Discrepancy {
             category: Category::InvalidRecord,
             app: side.map(|s| s.state.id.clone()).or(app),
-            serial,
+            serial: shown_serial(serial.as_deref()),
             line: Some(line),
             log_status: side.map(|s| s.state.status.as_str().to_string()),
             province_status,
@@ -1238,19 +1286,23 @@ impl LogIndex {
             };
             return (own != serial).then(|| {
                 format!(
-                    "the province numbers it {serial:?}; the log has {own:?} ({}'s {what})",
-                    self.region
+                    "the province numbers it {}; the log has {} ({}'s {what}): {}",
+                    written_serial(serial),
+                    written_serial(own),
+                    self.region,
+                    serial_difference(serial, own)
                 )
             });
         }
+        let serial_written = written_serial(serial);
         match self.resolve(serial, by_reference) {
             Ok(Some(other)) if other != app => Some(format!(
-                "the province numbers it {serial:?}; in the log that serial names application \
-                 {other}"
+                "the province numbers it {serial_written}; in the log that serial names \
+                 application {other}"
             )),
             Err(candidates) if !candidates.iter().any(|c| c == app) => Some(format!(
-                "the province numbers it {serial:?}; in the log that serial names applications \
-                 {}",
+                "the province numbers it {serial_written}; in the log that serial names \
+                 applications {}",
                 candidates.join(", ")
             )),
             _ => None,
@@ -1555,8 +1607,31 @@ impl<'de> Deserialize<'de> for JsonRecord {
                     others,
                 })
             }
+            // A line that is a string or a number where a record belongs (a cell exported
+            // alone, a name, an ID number): serde's own refusal quotes it, so it is described.
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<JsonRecord, E> {
+                let what = format!("a string ({})", shape(v));
+                Err(E::invalid_type(serde::de::Unexpected::Other(&what), &self))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<JsonRecord, E> {
+                self.visit_number(&v.to_string())
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<JsonRecord, E> {
+                self.visit_number(&v.to_string())
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<JsonRecord, E> {
+                self.visit_number(&v.to_string())
+            }
         }
-        d.deserialize_map(Visitor)
+        impl Visitor {
+            fn visit_number<E: serde::de::Error>(self, written: &str) -> Result<JsonRecord, E> {
+                let what = format!("a number ({})", shape(written));
+                Err(E::invalid_type(serde::de::Unexpected::Other(&what), &self))
+            }
+        }
+        // Any, not a map: a line that is no object is refused by the visitor above, which
+        // describes what it holds, rather than by serde, which quotes it.
+        d.deserialize_any(Visitor)
     }
 }
 
@@ -2470,6 +2545,175 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 .any(|d| d.category == Category::SerialDiffers)
         };
         assert!(!differs(&report) && !differs(&serial_only), "{report:#?}");
+    }
+
+    /// Given serials that embed an ID number or a phone (in the export and in the log: an
+    /// Idempotency-Key, a 受理编号), when they differ, name several applications, name none,
+    /// repeat, sit on a line that cannot be read, or belong to an application the export lacks,
+    /// then no finding quotes one, in its detail or its `serial`: `serial-differs` says how the
+    /// two differ (lengths, the first position they part at) and `ambiguous-serial` lists the
+    /// applications; a line that is a bare string or number is described too; a serial of a
+    /// serial's form (`ZJ-SL-9`) is still quoted.
+    /// (Found by a review: both findings quoted the province's serial and the log's.)
+    #[test]
+    fn no_finding_quotes_a_serial_that_may_hold_personal_data() {
+        const AH: &str = "340000";
+        let id_key = "GD-440106197707077771";
+        let a = to_accepted(id_key, "ZJ-13800138000");
+        let (ambiguous_1, ambiguous_2) = (
+            accepted_by("GD-13500000002", ZJ, "SL-13912345678"),
+            accepted_by("GD-13500000003", AH, "SL-13912345678"),
+        );
+        let missing = to_accepted("GD-440106197707077773", "ZJ-SL-4");
+        let index = || {
+            let mut index = LogIndex::new(GD);
+            for e in a
+                .iter()
+                .chain(&ambiguous_1)
+                .chain(&ambiguous_2)
+                .chain(&missing)
+            {
+                index.add(e);
+            }
+            index
+        };
+        let x = &a[0].app;
+        let csv = format!(
+            "app,serial,status,updated_at\n\
+             {x},GD-440106197707077772,accepted,2026-11-03T02:00:00Z\n\
+             ,SL-13912345678,accepted,2026-11-03T02:00:00Z\n\
+             ,13800138000,accepted,2026-11-03T02:00:00Z\n\
+             ,13800138000,accepted,2026-11-03T02:00:00Z\n\
+             ,11010519491231002X,已受理,2026-11-03T02:00:00Z\n"
+        );
+        let report = index().reconcile(parse_records(&csv).expect("an export"), 1000);
+        let got: Vec<(Category, Option<usize>)> = report
+            .discrepancies
+            .iter()
+            .map(|d| (d.category, d.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Category::SerialDiffers, Some(2)),
+                (Category::AmbiguousSerial, Some(3)),
+                (Category::MissingInLog, Some(4)),
+                (Category::DuplicateRecord, Some(5)),
+                (Category::InvalidRecord, Some(6)),
+                // The two the ambiguous serial matched to neither, and the one not recorded.
+                (Category::MissingAtProvince, None),
+                (Category::MissingAtProvince, None),
+                (Category::MissingAtProvince, None),
+            ],
+            "{report:#?}"
+        );
+        let text = serde_json::to_string(&report).expect("json");
+        for personal in [
+            "440106197707077771",
+            "440106197707077772",
+            "440106197707077773",
+            "13800138000",
+            "13912345678",
+            "13500000002",
+            "13500000003",
+            "11010519491231002X",
+        ] {
+            assert!(!text.contains(personal), "{personal} in {text}");
+        }
+        assert!(report.discrepancies.iter().all(|d| d.serial.is_none()));
+        assert_eq!(
+            report.discrepancies[0].detail,
+            "the province numbers it (21 characters: 18 digits, 2 ASCII letters, 1 other \
+             character); the log has (21 characters: 18 digits, 2 ASCII letters, 1 other \
+             character) (440000's Idempotency-Key): both 21 characters, first differing at \
+             character 21"
+        );
+        let mut apps = [ambiguous_1[0].app.clone(), ambiguous_2[0].app.clone()];
+        apps.sort();
+        assert!(
+            report.discrepancies[1].detail.starts_with(&format!(
+                "serial (14 characters: 11 digits, 2 ASCII letters, 1 other character) names 2 \
+                 applications in the log ({})",
+                apps.join(", ")
+            )),
+            "{}",
+            report.discrepancies[1].detail
+        );
+        // How two serials part, quoted or not.
+        for (province, log, how) in [
+            ("GD-1234", "gd-1234", "the same but for letter case"),
+            (
+                "GD-123",
+                "GD-1234",
+                "6 characters where the log's has 7: the province's is the start of the log's",
+            ),
+            (
+                "GD-12345",
+                "GD-1234",
+                "8 characters where the log's has 7: the log's is the start of the province's",
+            ),
+            (
+                "GD-1294",
+                "GD-1234",
+                "both 7 characters, first differing at character 6",
+            ),
+            (
+                "XD-12",
+                "GD-1234",
+                "5 characters where the log's has 7, first differing at character 1",
+            ),
+        ] {
+            assert_eq!(serial_difference(province, log), how, "{province} {log}");
+        }
+        // A serial of a serial's form is quoted, in the detail and as `serial`.
+        let report = index().reconcile(
+            parse_records(&format!(
+                "app,serial,status,updated_at\n{x},ZJ-SL-9,accepted,2026-11-03T02:00:00Z\n"
+            ))
+            .expect("an export"),
+            1000,
+        );
+        let d = &report.discrepancies[0];
+        assert_eq!(d.serial.as_deref(), Some("ZJ-SL-9"), "{report:#?}");
+        assert!(
+            d.detail
+                .starts_with("the province numbers it \"ZJ-SL-9\"; the log has ("),
+            "{}",
+            d.detail
+        );
+        // A JSON line that is a bare string or number where a record belongs.
+        let jsonl = format!(
+            "{{\"app\":\"{x}\",\"status\":\"accepted\",\"updated_at\":\"2026-11-03T02:00:00Z\"}}\n\
+             \"11010519491231002X\"\n\
+             13800138000\n"
+        );
+        let records = parse_records(&jsonl).expect("an export");
+        let reasons: Vec<String> = records
+            .lines
+            .iter()
+            .filter_map(|(_, r)| r.as_ref().err().map(|u| u.reason.clone()))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                "column 20: invalid type: a string (18 characters: 17 digits, 1 ASCII letter), \
+                 expected a record (an object with status and updated_at)",
+                "column 11: invalid type: a number (11 characters: 11 digits), expected a record \
+                 (an object with status and updated_at)",
+            ],
+        );
+        // An encoding named by the caller is quoted only when it has a media type's form.
+        for (label, said) in [
+            ("13800138000", "(a value of 11 characters, not shown)"),
+            ("latin-9", "\"latin-9\""),
+        ] {
+            let refused = export_text(b"app", Some(label)).expect_err("refused");
+            assert_eq!(
+                refused,
+                format!("encoding {said}: use UTF-8, GBK or GB18030"),
+                "{label}"
+            );
+        }
     }
 
     /// Given exports no line of which can be a record (a JSON array, a header without a

@@ -12,7 +12,8 @@
 //!
 //! `--soak` also samples the gateway's resident memory (VmRSS in `/proc/<pid>/status`, so the
 //! gateway must run on this machine) every `--sample-every` seconds, PID from `--pid` or else from
-//! `GET /healthz`, and says whether it stayed flat: the mean of the last third of the samples
+//! `GET /healthz`, which gives it to an operator's token (the tokens file's `operator`, as
+//! `--demo` writes it), and says whether it stayed flat: the mean of the last third of the samples
 //! within 10% of the middle third's (the first third is warm-up: caches and allocator arenas fill).
 
 pub(crate) mod client;
@@ -77,6 +78,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let tokens: BTreeMap<String, String> =
         serde_json::from_str(&text).map_err(|e| CliError(format!("{tokens_path}: {e}")))?;
     let regions = scenario::regions(&tokens);
+    let operator = tokens.get("operator").cloned();
     if regions.len() < 3 {
         return Err(CliError(format!(
             "{tokens_path}: needs at least three regions (joint mode has two handlers besides the origin)"
@@ -89,7 +91,10 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         duration,
         concurrency,
         soak,
-        pid,
+        match pid {
+            Some(p) => Pid::Given(p),
+            None => Pid::Healthz(operator),
+        },
         every,
     ))?;
     if json_out {
@@ -106,9 +111,18 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     })
 }
 
-async fn get_json(client: &mut Client, path: &str) -> Result<Value, CliError> {
+/// Where `--soak` takes the gateway's pid from.
+enum Pid {
+    /// `--pid`.
+    Given(u64),
+    /// `GET /healthz`, which gives it to an operator's token only: the tokens file's
+    /// `operator`, if it has one.
+    Healthz(Option<String>),
+}
+
+async fn get_json(client: &mut Client, path: &str, token: Option<&str>) -> Result<Value, CliError> {
     let a = client
-        .send("GET", path, None, &[], None)
+        .send("GET", path, token, &[], None)
         .await
         .map_err(|e| CliError(format!("GET {path}: {e}")))?;
     if a.status != 200 {
@@ -123,18 +137,25 @@ async fn drive(
     duration: Duration,
     concurrency: usize,
     soak: bool,
-    pid: Option<u64>,
+    pid: Pid,
     every: Duration,
 ) -> Result<Value, CliError> {
     let mut probe = Client::new(&addr);
-    let matters = scenario::matters(&get_json(&mut probe, "/v1/matters").await?);
+    let matters = scenario::matters(&get_json(&mut probe, "/v1/matters", None).await?);
     let pid = match (soak, pid) {
         (false, _) => None,
-        (true, Some(p)) => Some(p),
-        (true, None) => Some(
-            get_json(&mut probe, "/healthz").await?["pid"]
+        (true, Pid::Given(p)) => Some(p),
+        (true, Pid::Healthz(operator)) => Some(
+            get_json(&mut probe, "/healthz", operator.as_deref()).await?["pid"]
                 .as_u64()
-                .ok_or_else(|| CliError("--soak: /healthz gives no pid; pass --pid".into()))?,
+                .ok_or_else(|| {
+                    CliError(
+                        "--soak: /healthz gives the pid to an operator's token only, and the \
+                         tokens file has no \"operator\" it accepts; add one \
+                         (`tongban regions operator`) or pass --pid"
+                            .into(),
+                    )
+                })?,
         ),
     };
     let seed = u64::try_from(

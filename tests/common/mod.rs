@@ -285,6 +285,59 @@ impl Client {
     }
 }
 
+/// What a client that never finishes its body is answered: `POST path` with `headers`, a body
+/// declared `declared` bytes long of which only the first KiB is sent (with the head, in one
+/// write), then nothing. `Ok` with the answer when one comes within `wait`; `Err` when none
+/// does, the gateway waiting for the rest of the body. With `Expect: 100-continue` among
+/// `headers`, an interim `100 Continue` is the answer returned.
+pub fn answer_before_body(
+    c: &Client,
+    path: &str,
+    headers: &[(&str, &str)],
+    declared: usize,
+    wait: Duration,
+) -> Result<Response, String> {
+    let mut stream = TcpStream::connect(&c.addr).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(wait))
+        .map_err(|e| e.to_string())?;
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {declared}\r\n",
+        c.addr
+    );
+    if let Some(t) = &c.token {
+        head.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut request = head.into_bytes();
+    request.extend(std::iter::repeat_n(b'a', declared.min(1024)));
+    stream.write_all(&request).map_err(|e| e.to_string())?;
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let text = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+            let length: usize = text
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|n| n.trim().parse().ok())
+                .unwrap_or(0);
+            if raw.len() >= end + 4 + length {
+                raw.truncate(end + 4 + length);
+                return parse_response(&raw).ok_or_else(|| "malformed HTTP response".to_string());
+            }
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => return Err("closed unanswered".to_string()),
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e) => return Err(format!("no answer within {wait:?} ({e})")),
+        }
+    }
+}
+
 fn parse_response(raw: &[u8]) -> Option<Response> {
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&raw[..split]).ok()?;

@@ -1,8 +1,7 @@
 //! `/v1/applications…`: submit, act, read.
 
-use super::guard::Whole;
+use super::guard::read_body;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -61,7 +60,7 @@ pub async fn submit<L: EventLog>(
     signed::check_head(&s, &principal, &headers)?;
     crate::service::submitting_region(&principal)?;
     let key = idempotency_key(&headers)?;
-    let bytes = Whole::read(body).await?;
+    let bytes = read_body(body).await?;
     let signed = signed::check(
         &s,
         &principal,
@@ -240,6 +239,9 @@ pub(super) async fn submitted<L: EventLog>(
     Ok((status, located(&outcome), outcome))
 }
 
+/// An action on application `id`. What the head alone refuses comes before the body is read
+/// (and before a client that asked `Expect: 100-continue` is told to send it): an unsigned
+/// request of a region that signs, an id that is none, an operator (who acts on nothing).
 pub async fn act<L: EventLog>(
     action: Action,
     s: AppState<L>,
@@ -247,9 +249,12 @@ pub async fn act<L: EventLog>(
     id: String,
     uri: Uri,
     headers: HeaderMap,
-    bytes: Bytes,
+    body: axum::body::Body,
 ) -> Result<Response, Problem> {
+    signed::check_head(&s, &principal, &headers)?;
     check_id(&id)?;
+    crate::service::acting_region(&principal)?;
+    let bytes = read_body(body).await?;
     let signed = signed::check(&s, &principal, &uri, &headers, &bytes, Exempt::Never)?;
     let (command, expected_seq) = action_body(action, body::json_value(&headers, &bytes)?)?;
     let outcome = s

@@ -10,7 +10,7 @@
 //! A refused form answers 422 problem+json whose `errors` each name the caller's own field
 //! (`pointer`, `field`, `label`), the canonical path, the rule and the masked value.
 
-use super::guard::Whole;
+use super::guard::read_body;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
@@ -224,7 +224,7 @@ pub async fn translate<L: EventLog>(
 ) -> Result<Response, Problem> {
     let adapter = adapter_for(&s, &principal, &region, &matter)?;
     let content_type = check_media_type(adapter, &headers)?;
-    let bytes = Whole::read(body).await?;
+    let bytes = read_body(body).await?;
     Ok(
         match translated(&s, adapter, &bytes, content_type.as_deref()) {
             Ok(t) => Json(json!({
@@ -253,7 +253,7 @@ pub async fn submit<L: EventLog>(
     let adapter = adapter_for(&s, &principal, &region, &matter)?;
     let key = super::applications::idempotency_key(&headers)?;
     let content_type = check_media_type(adapter, &headers)?;
-    let bytes = Whole::read(body).await?;
+    let bytes = read_body(body).await?;
     let signed = super::signed::check(
         &s,
         &principal,

@@ -121,7 +121,7 @@ pub(super) fn too_large(limit: usize) -> Problem {
 }
 
 /// The middleware: 431 for an over-long head, 413 for a declared over-long body, both before a
-/// byte of the body is read. The body itself is read by the route that takes one ([`Whole`]).
+/// byte of the body is read. The body itself is read by the route that takes one, last ([`read_body`]).
 pub async fn guard(req: Request, next: Next) -> Response {
     // The response headers every answer carries are set here too: one layer for both, since each
     // layer costs every request a boxed future (docs/performance.md, "Round 18").
@@ -153,32 +153,19 @@ async fn guarded(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// A request body, read whole: within [`BODY_TIMEOUT`] and [`MAX_BODY`] (a chunked body is cut off
-/// at the limit, 413), its framing checked (400 `framing`).
+/// A request body, read whole: within [`BODY_TIMEOUT`] and [`MAX_BODY`] (a chunked body is cut
+/// off at the limit, 413), its framing checked (400 `framing`).
 ///
-/// Routes take it as their last extractor, after the caller's token, the rate limit and the
-/// route itself were checked, so nothing reads a body before its request could be refused. That
-/// matters for `Expect: 100-continue`: hyper answers 100 when the body is first read, so a client
-/// with a revoked token, over its rate or at no route is refused before it uploads its body
-/// (up to a MiB), as RFC 9110 §10.1.1 intends. A slow body holds no worker meanwhile: the read
-/// is a future with a deadline.
-pub struct Whole(pub axum::body::Bytes);
-
-impl<S: Send + Sync> axum::extract::FromRequest<S> for Whole {
-    type Rejection = Problem;
-
-    async fn from_request(req: Request, _: &S) -> Result<Whole, Problem> {
-        Whole::read(req.into_body()).await.map(Whole)
-    }
-}
-
-impl Whole {
-    /// Reads `body` whole, as the extractor does: for a route that checks what the request's
-    /// head alone can refuse (the path, a header, the content type) after its extractors and
-    /// before it reads the body, so that those refusals too come before a 100 Continue.
-    pub async fn read(body: axum::body::Body) -> Result<axum::body::Bytes, Problem> {
-        read_within(body, MAX_BODY, body_timeout()).await
-    }
+/// Routes call it last, after the caller's token, the rate limit, the route itself and every
+/// check of theirs the head allows (a right, the path's region or id, a header, the content
+/// type), so nothing reads a body before its request could be refused. It is no extractor: an
+/// extractor runs before the handler's own checks, and a region's token refused 403 by one of
+/// them had its body read first. That matters for `Expect: 100-continue`: hyper answers 100 when
+/// the body is first read, so a client with a revoked token, over its rate, at no route or
+/// without the right is refused before it uploads its body (up to a MiB), as RFC 9110 §10.1.1
+/// intends. A slow body holds no worker meanwhile: the read is a future with a deadline.
+pub async fn read_body(body: axum::body::Body) -> Result<axum::body::Bytes, Problem> {
+    read_within(body, MAX_BODY, body_timeout()).await
 }
 
 /// `body` read whole within `limit` bytes (413 past it) and `deadline` (408).
@@ -202,18 +189,14 @@ async fn read_within(
     }
 }
 
-/// A province's export, the reconcile route's body: read as [`Whole`] reads one (last, after
-/// every check the head allows), within [`MAX_EXPORT_BODY`] and [`EXPORT_BODY_TIMEOUT`]. The
-/// route decodes it and lets it go before the log is read, so it is held only while its records
-/// are parsed.
-pub struct Export(pub axum::body::Bytes);
-
-impl<S: Send + Sync> axum::extract::FromRequest<S> for Export {
-    type Rejection = Problem;
-
-    async fn from_request(req: Request, _: &S) -> Result<Export, Problem> {
-        read_within(req.into_body(), MAX_EXPORT_BODY, export_timeout())
-            .await
-            .map(Export)
-    }
+/// A province's export, the reconcile route's body, read whole within [`MAX_EXPORT_BODY`] and
+/// [`EXPORT_BODY_TIMEOUT`].
+///
+/// No extractor, as [`read_body`] is none: an extractor runs before the handler, so the route's own
+/// checks (the operator's right, the region, the Content-Type, the tolerance) ran only once up to
+/// 64 MiB had been read and held, for any region's token. The route calls this last, after
+/// every check the head allows, as [`read_body`] is called. It decodes the export and lets it
+/// go before the log is read, so it is held only while its records are parsed.
+pub async fn read_export(body: axum::body::Body) -> Result<axum::body::Bytes, Problem> {
+    read_within(body, MAX_EXPORT_BODY, export_timeout()).await
 }

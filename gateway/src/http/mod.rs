@@ -419,8 +419,8 @@ fn handler_of<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
                   Path(id): Path<String>,
                   uri: axum::http::Uri,
                   headers: HeaderMap,
-                  guard::Whole(bytes): guard::Whole| {
-                applications::act(action, s, p, id, uri, headers, bytes)
+                  body: axum::body::Body| {
+                applications::act(action, s, p, id, uri, headers, body)
             },
         ),
         Op::Regions => on(filter, regions::list::<L>),

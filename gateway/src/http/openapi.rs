@@ -351,7 +351,9 @@ fn operation(route: &Route) -> Value {
             responses.insert("200".into(), json!({"description": "Prometheus text exposition format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}));
         }
         Op::Healthz => {
-            responses.insert("200".into(), json!({"description": "Always 200 while the process serves: `status` is `degraded` while the event log takes no writes (`log_unavailable`) or the projections stopped for good (`projections_unavailable`, a restart needed); alert on those members, not on the status code", "content": json_content(schema_of::<super::public::Health>())}));
+            responses.insert("200".into(), json!({"description": "Always 200 while the process serves: `status` is `degraded` while the event log takes no writes (`log_unavailable`) or the projections stopped for good (`projections_unavailable`, a restart needed); alert on those members, not on the status code. Without a token (or with a token that is not an operator's, which is no 401 here) the answer holds what a load balancer or a probe acts on; with an operator's token (`Authorization: Bearer`, as the operator routes take it) it adds why the log or the projections are unavailable, the log and projection positions, the held applications, a region book that does not read, and the process id", "content": json_content(schema_of::<super::public::Health>())}));
+            // A token is optional: an operator's is answered the details.
+            op.insert("security".into(), json!([{}, {"bearer": []}]));
         }
         Op::Feed => {
             params.push(json!({"name": "after", "in": "query", "required": false, "description": "the log position to read after (default: the region's acknowledged cursor)", "schema": {"type": "integer", "minimum": 0}}));
@@ -392,7 +394,7 @@ fn operation(route: &Route) -> Value {
         Op::Reconcile => {
             params.push(json!({"name": "tolerance_seconds", "in": "query", "required": false, "description": "how far the province's timestamps may differ from the log's before they are reported (0 to 30 days; default 300)", "schema": {"type": "integer", "minimum": 0, "maximum": 2592000}}));
             op.insert("requestBody".into(), json!({"required": true,
-                "description": format!("The province's own records: CSV with a header line (app or serial, status, updated_at), or JSON Lines (docs/operators.md, \"Reconciliation over HTTP\"). In the charset the Content-Type names (`text/csv; charset=GBK`: UTF-8, GBK or GB18030); without one, UTF-8 when the bytes are UTF-8, else GB 18030. At most {} bytes (64 MiB, where every other route takes 1 MiB): a larger file is reconciled with `tongban reconcile`", super::body::MAX_EXPORT_BODY),
+                "description": format!("The province's own records: CSV with a header line (app or serial, status, updated_at), or JSON Lines (docs/operators.md, \"Reconciliation over HTTP\"). In the charset the Content-Type names (`text/csv; charset=GBK`: UTF-8, GBK or GB18030); without one, UTF-8 when the bytes are UTF-8, else GB 18030. At most {} bytes (64 MiB, where every other route takes 1 MiB): a larger file is reconciled with `tongban reconcile`. Read only once the head is accepted: a region's token (403), a region not in the federation (404), another content type (415) or a query refused (400) is answered before a byte of it is read", super::body::MAX_EXPORT_BODY),
                 "content": super::operator::RECORD_TYPES
                     .iter()
                     .map(|t| (t.to_string(), json!({"schema": {"type": "string"}})))

@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-use super::guard::Export;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -241,13 +240,18 @@ pub async fn held<L: EventLog>(
 /// `POST /v1/regions/{region}/reconcile`: operators send a province's export (CSV or JSON Lines,
 /// in UTF-8, GBK or GB 18030 as `charset=` says, or detected as the command line detects it) and
 /// get the discrepancy report.
+///
+/// Everything the head can refuse is refused before a byte of the export (up to 64 MiB) is read:
+/// the token and the operator's right, the region, the Content-Type and the query. A region's
+/// token, a mistyped region or a JSON body gets its 403, 404 or 415 at once, and a client that
+/// asked `Expect: 100-continue` is never told to upload.
 pub async fn reconcile<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
     Path(region): Path<String>,
     Query(q): Query<ReconcileQuery>,
     headers: HeaderMap,
-    Export(body): Export,
+    body: axum::body::Body,
 ) -> Result<Response, Problem> {
     operators_only(&principal, "reconciliation is for operators")?;
     super::regions::known(&s, &region)?;
@@ -277,7 +281,10 @@ pub async fn reconcile<L: EventLog>(
             i64::try_from(n).unwrap_or(MAX_TOLERANCE_SECONDS)
         }
     };
-    let mut session = tools()?.reconcile(&region);
+    let tools = tools()?;
+    // Last, once nothing the head says can refuse the request.
+    let body = super::guard::read_export(body).await?;
+    let mut session = tools.reconcile(&region);
     // Before the log is read: a file that is no export is refused at once, saying why.
     session
         .read_records(&body, tongban_adapters::codec::charset_of(content_type))

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use serde::Serialize;
 use serde_json::{Value, json};
 use tongban_schemas::matters;
 
@@ -18,99 +19,117 @@ use crate::log::EventLog;
 /// outage, turning lost writes into lost reads too. Alert on `log_available` and
 /// `projections_unavailable` (or `tongban_log_available`, `tongban_log_restart_required` and
 /// `tongban_projections_restart_required` in `/metrics`) instead.
-pub async fn healthz<L: EventLog>(State(s): State<AppState<L>>) -> Json<Value> {
+///
+/// Anyone may ask, without a token: a balancer or a probe gets what it acts on (whether the
+/// gateway serves, whether a restart is needed, how far the projections are behind). What only
+/// an operator acts on (why, the log positions, the held applications, a region book that does
+/// not read, the process id) is given to a caller presenting an operator token
+/// ([`super::auth::presented`]): it tells whoever asks where the deployment is weak, its
+/// files' errors, and how far its log has grown. Any other token, or a bad one, gets the public
+/// answer, not a 401, so that a probe never breaks on it.
+pub async fn healthz<L: EventLog>(
+    State(s): State<AppState<L>>,
+    headers: HeaderMap,
+) -> Json<Health> {
+    let operator = super::auth::presented(&s, &headers).is_some_and(|p| p.is_operator());
     let head = *s.gateway.log.head().borrow();
     let applied = s.gateway.projector.applied();
     let available = s.gateway.log.available();
-    let refusal = s.gateway.log.refusal();
     let stopped = s.gateway.projections_stopped();
-    Json(json!({
-        "status": if available && stopped.is_none() { "ok" } else { "degraded" },
-        "backend": s.gateway.log.backend(),
-        // Whether the event log can take writes now (`EventLog::available`).
-        "log_available": available,
-        // Why not, and whether it waits for the operator (a restart after a fix) rather than
-        // healing by itself (`EventLog::refusal`).
-        "log_unavailable": refusal.as_ref().map(|r| json!({
-            "why": r.why,
-            "restart_required": r.restart_required,
-        })),
-        "log_position": head,
-        "projection_position": applied,
-        "projection_lag": head.saturating_sub(applied),
-        // The projections stopped for good: their store failed (a full or failing disk), and
-        // only a restart brings them back (`projector::Stopped`).
-        "projections_unavailable": stopped.as_ref().map(|p| json!({
-            "why": p.why,
-            "restart_required": true,
-        })),
-        // Applications whose view is held at an event that does not fold (`/v1/projections/held`).
-        "projection_held": s.gateway.store.held_count().ok(),
-        // A regions.json that changed but does not read: the book read before it is still in
-        // use (tokens added or revoked since do not take effect) until the file is fixed.
-        "region_book_unreadable": s.book.unreadable().map(|u| json!({
-            "why": u.why,
-            "modified": u.modified,
-            "len": u.len,
-        })),
-        // For tools on the same machine that watch the process (`tongban load --soak`).
-        "pid": std::process::id(),
-    }))
+    let why = |why: String| operator.then_some(why);
+    Json(Health {
+        status: match available && stopped.is_none() {
+            true => HealthStatus::Ok,
+            false => HealthStatus::Degraded,
+        },
+        backend: s.gateway.log.backend(),
+        log_available: available,
+        log_unavailable: s.gateway.log.refusal().map(|r| Unavailable {
+            why: why(r.why),
+            restart_required: r.restart_required,
+        }),
+        projection_lag: head.saturating_sub(applied),
+        projections_unavailable: stopped.map(|p| Unavailable {
+            why: why(p.why),
+            restart_required: true,
+        }),
+        details: operator.then(|| HealthDetails {
+            log_position: head,
+            projection_position: applied,
+            projection_held: s.gateway.store.held_count().ok(),
+            region_book_unreadable: s.book.unreadable().map(|u| BookUnreadable {
+                why: u.why,
+                modified: u.modified,
+                len: u.len,
+            }),
+            pid: std::process::id(),
+        }),
+    })
 }
 
-/// Whether this gateway serves, and how far its log and projections are.
-// The documented shape of what `healthz` writes, for openapi.json.
-#[derive(schemars::JsonSchema)]
-#[allow(dead_code)]
+/// Whether this gateway serves, and how far its projections are behind the log; with an
+/// operator token, also why not, where its log and projections are, and its process id.
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Health {
     /// `ok`, or `degraded` while the event log takes no writes (`log_unavailable`) or the
     /// projections stopped (`projections_unavailable`). The answer is HTTP 200 either way.
     status: HealthStatus,
     /// `embedded` or `jetstream`.
-    backend: String,
+    backend: &'static str,
     /// Whether the event log can take writes now.
     log_available: bool,
-    /// Why the event log takes no writes; null while it does.
+    /// That the event log takes no writes, and whether only a restart brings it back (else it
+    /// heals by itself); null while it takes them.
     log_unavailable: Option<Unavailable>,
-    /// The position of the last durable event in the log.
-    log_position: u64,
-    /// The position the projections have applied up to.
-    projection_position: u64,
-    /// `log_position - projection_position`.
+    /// How many events of the log the projections have not applied yet.
     projection_lag: u64,
-    /// Why the projections stopped for good (their store failed) and that only a restart
-    /// brings them back; null while they run. Meanwhile writes are taken, an application read
-    /// is folded from the log, and the other reads of the projections answer at once marked
+    /// That the projections stopped for good (their store failed) and only a restart brings
+    /// them back; null while they run. Meanwhile writes are taken, an application read is folded
+    /// from the log, and the other reads of the projections answer at once marked
     /// `X-Tongban-Stale`.
     projections_unavailable: Option<Unavailable>,
-    /// Applications whose view is held at an event that does not fold; null when the store
-    /// cannot say.
+    /// Given to a caller presenting an operator token only; absent otherwise.
+    #[serde(flatten)]
+    details: Option<HealthDetails>,
+}
+
+/// The members of `/healthz` only an operator's token is answered: all of them, or none.
+#[derive(Serialize, schemars::JsonSchema)]
+struct HealthDetails {
+    /// The position of the last durable event in the log (operators only).
+    log_position: u64,
+    /// The position the projections have applied up to (operators only).
+    projection_position: u64,
+    /// Applications whose view is held at an event that does not fold
+    /// (`/v1/projections/held`); null when the store cannot say (operators only).
     projection_held: Option<u64>,
-    /// A regions.json that changed but does not read; null while it reads.
+    /// A regions.json that changed but does not read: the book read before it is still in use
+    /// (tokens added or revoked since do not take effect) until the file is fixed; null while it
+    /// reads (operators only).
     region_book_unreadable: Option<BookUnreadable>,
-    /// The gateway's process id.
+    /// The gateway's process id, for tools on the same machine that watch the process
+    /// (`tongban load --soak`) (operators only).
     pid: u32,
 }
 
-#[derive(schemars::JsonSchema)]
-#[allow(dead_code)]
+#[derive(Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 enum HealthStatus {
     Ok,
     Degraded,
 }
 
-#[derive(schemars::JsonSchema)]
-#[allow(dead_code)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Unavailable {
-    /// What failed (ids, positions and the operating system's words; no personal data).
-    why: String,
+    /// What failed (ids, positions and the operating system's words; no personal data). Given
+    /// to a caller presenting an operator token only; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    why: Option<String>,
     /// Only a restart after the operator's fix brings it back (else it heals by itself).
     restart_required: bool,
 }
 
-#[derive(schemars::JsonSchema)]
-#[allow(dead_code)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct BookUnreadable {
     why: String,
     /// The failed file's modification time (RFC 3339).

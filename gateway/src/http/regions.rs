@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::auth::Caller;
 use super::extract::{Path, Query};
-use super::guard::Whole;
 use super::problem::Problem;
 use crate::log::EventLog;
 
@@ -281,18 +280,24 @@ pub struct Ack {
 /// JetStream stored in the stream's bucket, where every gateway of the stream reads the same one
 /// ([`crate::log::SharedCursors`]).
 /// A region that signs its requests signs this one too: moving the cursor hides work from the
-/// region's own adapter, which a stolen token alone must not be able to do. The signature is
-/// checked first, before the path's region, as on the form route: an unsigned request from a
-/// signing region is refused 401 whatever region the path names, so the answer to a request the
-/// signature rule refuses never depends on what else is wrong with it.
+/// region's own adapter, which a stolen token alone must not be able to do. The signature's
+/// headers are checked first, before the path's region, as on the form route: an unsigned
+/// request from a signing region is refused 401 whatever region the path names, so the answer
+/// to a request the signature rule refuses never depends on what else is wrong with it. The
+/// region and the caller's right to it come next, and the body is read only then (another
+/// region's token is refused 403 before it uploads a byte), and the signature verified over it.
 pub async fn ack<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
     Path(region): Path<String>,
     uri: axum::http::Uri,
     headers: axum::http::HeaderMap,
-    Whole(bytes): Whole,
+    body: axum::body::Body,
 ) -> Result<Json<Value>, Problem> {
+    super::signed::check_head(&s, &principal, &headers)?;
+    known(&s, &region)?;
+    own_region(&principal, &region, true)?;
+    let bytes = super::guard::read_body(body).await?;
     super::signed::check(
         &s,
         &principal,
@@ -301,8 +306,6 @@ pub async fn ack<L: EventLog>(
         &bytes,
         super::signed::Exempt::Never,
     )?;
-    known(&s, &region)?;
-    own_region(&principal, &region, true)?;
     let ack: Ack = super::body::typed(super::body::json_value(&headers, &bytes)?)?;
     s.gateway.caught_up().await;
     let ackable = s

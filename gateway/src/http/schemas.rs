@@ -1,7 +1,7 @@
 //! `/v1/schemas…`: the schema registry as JSON. Public reads: every party needs the same documents to
 //! validate and replay payloads, so none of them needs a token.
 
-use super::guard::Whole;
+use super::guard::read_body;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
@@ -322,17 +322,19 @@ fn checks_busy() -> Problem {
 }
 
 /// Judges a candidate document under the subject's policy without registering it, off the
-/// runtime and behind [`CONCURRENT_CHECKS`] (503 `checks-busy` beyond them).
+/// runtime and behind [`CONCURRENT_CHECKS`] (503 `checks-busy` beyond them). A subject that is
+/// none is refused (404) before the candidate is read.
 pub async fn compatibility<L: EventLog>(
     State(_): State<AppState<L>>,
     Path(subject): Path<String>,
     headers: HeaderMap,
-    Whole(bytes): Whole,
+    body: Body,
 ) -> Result<Json<CompatibilityReport>, Problem> {
     let reg = registry();
     let versions = reg
         .versions(&subject)
         .ok_or_else(|| unknown_subject(&subject))?;
+    let bytes = read_body(body).await?;
     let candidate = body::json_value(&headers, &bytes)?;
     let permit = check_slot()?;
     let judged = subject.clone();

@@ -77,6 +77,14 @@ fn lapsed_warnings(
         .collect()
 }
 
+/// The region an action comes from: operators read and replay, only regions act (403). Asked by
+/// the HTTP route before it reads the body, and by the service for every caller.
+pub fn acting_region(principal: &Principal) -> Result<&str, ServiceError> {
+    principal.region().ok_or_else(|| {
+        ServiceError::Forbidden("operators read and replay; they do not act on applications".into())
+    })
+}
+
 impl<L: EventLog> Gateway<L> {
     /// Runs `command` on application `app`. With `expected_seq`, a mismatch is reported (409) rather
     /// than re-decided.
@@ -101,14 +109,7 @@ impl<L: EventLog> Gateway<L> {
         expected_seq: Option<u64>,
         signed: Option<&crate::auth::RequestSignature>,
     ) -> Result<ActOutcome, ServiceError> {
-        let region = principal
-            .region()
-            .ok_or_else(|| {
-                ServiceError::Forbidden(
-                    "operators read and replay; they do not act on applications".into(),
-                )
-            })?
-            .to_string();
+        let region = acting_region(principal)?.to_string();
         // The first pass may decide on the state remembered from this gateway's last action
         // on the application, without reading the log: what it decides is appended only if no
         // event came in between (the append's concurrency check), and a refusal is not answered

@@ -30,7 +30,7 @@ use crate::evidence::{EvidenceError, EvidenceStore};
 use crate::log::{EventLog, LogError};
 use crate::projections::{ApplicationView, ProjectionStore, Projector};
 
-pub use act::ActOutcome;
+pub use act::{ActOutcome, acting_region};
 pub use error::{BrokenHistory, ChainBreak, FailedAppend, FailedRead, ServiceError};
 pub use reach::{ReachStats, ReadAfter};
 pub use read::SerialMatches;
