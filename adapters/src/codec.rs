@@ -126,9 +126,14 @@ pub fn decode_strict<'b>(bytes: &'b [u8], label: &str) -> Result<Cow<'b, str>, C
 /// A charset problem with a local form, in the caller's words.
 fn charset_problem(e: CharsetError) -> Rejection {
     Rejection::one(match e {
+        // The label is the caller's (a Content-Type's `charset=`, an XML declaration): quoted
+        // only when it has a media type's form, as the gateway's refusals quote such values.
         CharsetError::Unsupported(label) => form_problem(
             "charset",
-            format!("不支持的字符集 {label:?}；请使用 UTF-8、GB18030 或 GBK (unsupported charset)"),
+            format!(
+                "不支持的字符集 {}；请使用 UTF-8、GB18030 或 GBK (unsupported charset)",
+                tongban_schemas::shown::said(&label, tongban_schemas::shown::media_type)
+            ),
         ),
         CharsetError::Malformed { encoding: name, .. } => form_problem(
             "encoding",
@@ -329,6 +334,25 @@ mod tests {
         assert!(decode(b"\xB3", "GBK").is_err());
         assert!(decode(b"\xFF\xFE", "UTF-8").is_err());
         assert!(decode(b"x", "latin1").is_err());
+    }
+
+    /// Given a charset the adapters do not read, when it is refused, then its label is quoted
+    /// when it has a media type's form (`latin1`), and described by its length when it holds
+    /// what may be an ID number or a phone (a value pasted into `charset=`).
+    #[test]
+    fn an_unsupported_charset_is_quoted_only_when_it_has_a_charsets_form() {
+        let said = |label: &str| {
+            let refused = charset_problem(CharsetError::Unsupported(label.to_string()));
+            serde_json::to_string(&refused.problems).expect("json")
+        };
+        assert!(
+            said("latin1").contains("\\\"latin1\\\""),
+            "{}",
+            said("latin1")
+        );
+        let pasted = said("11010519491231002X");
+        assert!(!pasted.contains("11010519491231002"), "{pasted}");
+        assert!(pasted.contains("18 characters, not shown"), "{pasted}");
     }
 
     /// Given bytes malformed in UTF-8 (after a byte order mark) and in GBK, when they are

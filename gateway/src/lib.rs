@@ -26,7 +26,7 @@ pub mod random;
 pub mod sample;
 pub mod server;
 pub mod service;
-pub mod shown;
+pub use tongban_schemas::shown;
 pub mod time;
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod mask;
 pub mod matters;
 pub mod mode;
 pub mod registry;
+pub mod shown;
 pub mod validation;
 mod violation;
 pub mod xorshift;
