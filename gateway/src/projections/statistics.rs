@@ -23,6 +23,7 @@ use serde::Serialize;
 use super::view::ApplicationView;
 use crate::domain::Status;
 use crate::domain::deadlines::{DeadlineKind, DeadlineState};
+use crate::time::CivilDate;
 
 /// Counters by their key in `meta`, as the projections hold them in memory between runs.
 pub type Counters = HashMap<Vec<u8>, u64>;
@@ -215,6 +216,38 @@ impl RegionStatistics {
         let matter = tally.by_matter.entry(a.into_owned()).or_default();
         matter.total += n;
         *matter.by_status.entry(b.into_owned()).or_default() += n;
+    }
+
+    /// Counts one of the region's running clocks, as the index of running clocks holds it
+    /// ([`super::running`]: its due date, its kind, and whether it is `deemed`), as it stands on
+    /// `today` (a Beijing date): overdue once its due date is past. An acceptance window of a
+    /// deemed acceptance (行政许可法 Art. 32) that has run out also counts the decision clock it
+    /// started as running: no event started that clock, so no counter holds it
+    /// ([`super::running::entries`]). `deemed` is asked only then (the store reads it from the
+    /// entry's value). The one judgement of the statistics' overdue clocks.
+    pub fn add_running(
+        &mut self,
+        due: &str,
+        kind: DeadlineKind,
+        deemed: impl FnOnce() -> bool,
+        today: CivilDate,
+    ) {
+        if !crate::domain::deadlines::overdue_on(due, today) {
+            return;
+        }
+        let mut add = |kind: DeadlineKind, running: u64, overdue: u64| {
+            let clock = self
+                .clocks
+                .entry(super::running::kind_str(kind).to_string())
+                .or_default();
+            clock.running += running;
+            clock.overdue += overdue;
+        };
+        add(kind, 0, 1);
+        // It is overdue too when its own entry is among those counted.
+        if kind == DeadlineKind::Acceptance && deemed() {
+            add(DeadlineKind::Decision, 1, 0);
+        }
     }
 }
 
