@@ -132,7 +132,8 @@ pub struct ClockTally {
     /// Art. 32) from the day after the acceptance window ran out unanswered, before any event
     /// started it.
     pub running: u64,
-    /// Of those running, the ones past their due date on the day of the answer (Beijing date).
+    /// Of those running, the ones past their due date on the day of the answer (Beijing date), or
+    /// on the day of `at` for statistics as of that instant.
     pub overdue: u64,
     /// Paused by a suspension (特别程序).
     pub paused: u64,
@@ -149,7 +150,8 @@ pub struct ClockTally {
 pub struct RegionStatistics {
     pub region: String,
     /// The log position the projections had applied when the counters were read: every event
-    /// up to it is counted, none after.
+    /// up to it is counted, none after. As of an instant (`at`): the last log position holding
+    /// an event accepted at or before it.
     pub position: u64,
     /// The applications this region sent (收件地).
     pub as_origin: Tally,
@@ -159,6 +161,13 @@ pub struct RegionStatistics {
     pub as_handler: Tally,
     /// Its statutory clocks (行政许可法), by kind: `acceptance`, `decision`, `issue`.
     pub clocks: BTreeMap<String, ClockTally>,
+    /// Statistics as of a past instant (`?at=`, counted from the log): that instant (RFC 3339,
+    /// UTC). Everything counted is as it stood then: the applications as folded from their events
+    /// accepted at or before it, their clocks judged overdue on its Beijing date; `position` is
+    /// then the last log position holding an event accepted at or before it. Absent from the
+    /// statistics of now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }
 
 impl RegionStatistics {
@@ -224,7 +233,7 @@ impl RegionStatistics {
     /// deemed acceptance (行政许可法 Art. 32) that has run out also counts the decision clock it
     /// started as running: no event started that clock, so no counter holds it
     /// ([`super::running::entries`]). `deemed` is asked only then (the store reads it from the
-    /// entry's value). The one judgement of the statistics' overdue clocks.
+    /// entry's value). The one judgement of the statistics of now and of those as of an instant.
     pub fn add_running(
         &mut self,
         due: &str,

@@ -1347,7 +1347,7 @@ impl ProjectionStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::domain::Command;
     use crate::envelope::{Envelope, GatewayKey};
@@ -2029,7 +2029,7 @@ mod tests {
     }
 
     /// `apps` applications of [`mixed_history`], interleaved round-robin as in the log.
-    fn mixed(apps: usize) -> Vec<Positioned> {
+    pub(in crate::projections) fn mixed(apps: usize) -> Vec<Positioned> {
         let key = GatewayKey::from_seed([8; 32]);
         let histories: Vec<Vec<Envelope>> = (0..apps).map(|i| mixed_history(i, &key)).collect();
         let mut log = Vec::new();
