@@ -936,7 +936,8 @@ fn a_region_book_change_holds_on_other_gateways_of_the_stream_once_copied() {
 /// Given a gateway on the stream, when the origin submits an application and forwards it, each
 /// at a known moment, then its statistics as of each instant (`?at=`) are counted from the
 /// stream: nothing before the first event, submitted between the steps, forwarded after, and
-/// as of now exactly the statistics of now.
+/// as of now exactly the statistics of now; `tongban statistics --nats` counts the same from
+/// the stream while the gateway serves.
 #[test]
 fn a_regions_statistics_as_of_an_instant_are_counted_from_the_stream() {
     use tongban_gateway::time::Timestamp;
@@ -987,4 +988,23 @@ fn a_regions_statistics_as_of_an_instant_are_counted_from_the_stream() {
     let mut now = at(&Timestamp::now().to_rfc3339());
     now.as_object_mut().expect("statistics").remove("at");
     assert_eq!(now, live);
+
+    let out = on_stream(
+        &nats.url(),
+        &data,
+        &[
+            "statistics",
+            "--region",
+            region.as_str(),
+            "--at",
+            submitted.as_str(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let offline: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(offline, then);
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Client, Gateway, TempDir, register_regions};
+use common::{Client, Gateway, TempDir, register_regions, tongban_on};
 use serde_json::{Value, json};
 use tongban_gateway::domain::Command;
 use tongban_gateway::envelope::GatewayKey;
@@ -714,7 +714,8 @@ fn without_at(mut s: Value) -> Value {
 /// the live steps, each step counted from its moment; as of now, exactly the statistics of now,
 /// for the lead, the origin and an operator. An instant that is not RFC 3339, one in the future
 /// or beside another parameter is refused 400 by name and rule, without echoing a value that is
-/// no time; another region's is 403.
+/// no time; another region's is 403. Offline, `tongban statistics --at` gives the same
+/// document.
 #[test]
 fn a_regions_statistics_as_of_an_instant_count_what_stood_then() {
     use tongban_gateway::time::Timestamp;
@@ -890,6 +891,48 @@ fn a_regions_statistics_as_of_an_instant_count_what_stood_then() {
         403,
     );
     refused(&gw.client(Some(&tokens[other])), "at=yesterday", 403);
+
+    // Offline, with the gateway stopped: the same count, the same document.
+    let mut gw = gw;
+    assert!(gw.terminate().success());
+    let offline = tongban_on(
+        &data,
+        &[
+            "statistics",
+            "--region",
+            apps.lead.as_str(),
+            "--at",
+            "2026-12-01T00:00:00+08:00",
+        ],
+    );
+    let offline: Value = serde_json::from_str(&offline).expect("json");
+    assert_eq!(offline, month_end);
+    let out = std::process::Command::new(common::BIN)
+        .args([
+            "statistics",
+            "--region",
+            apps.lead.as_str(),
+            "--at",
+            "2026-11-30 24:00",
+        ])
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .expect("tongban");
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("--at") && said.contains("RFC 3339"), "{said}");
+    let out = std::process::Command::new(common::BIN)
+        .args(["statistics", "--region", "990000", "--data"])
+        .arg(&data)
+        .output()
+        .expect("tongban");
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("990000 is no region of this federation"),
+        "{said}"
+    );
 }
 
 /// Given two applications the lead handler never accepted, forwarded on Monday 11-02 (window to

@@ -1,5 +1,6 @@
 //! A region's statistics as they stood at an instant ("as of 2026-11-30 24:00 Beijing time", a
-//! province's monthly report): what `GET /v1/regions/{region}/statistics?at=` answers.
+//! province's monthly report): what `GET /v1/regions/{region}/statistics?at=` and
+//! `tongban statistics` answer.
 //!
 //! The counters of [`super::statistics`] stand where the projections stand, now: they keep no
 //! history. So the log is read whole, in position order, and each application the region takes
