@@ -537,6 +537,7 @@ fn every_command_answers_help_with_its_usage() {
         "find",
         "rebuild",
         "reconcile",
+        "statistics",
         "adapt",
         "load",
         "bench",

@@ -995,3 +995,79 @@ fn a_region_book_change_holds_on_other_gateways_of_the_stream_once_copied() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Given a gateway on the stream, when the origin submits an application and forwards it, each
+/// at a known moment, then its statistics as of each instant (`?at=`) are counted from the
+/// stream: nothing before the first event, submitted between the steps, forwarded after, and
+/// as of now exactly the statistics of now; `tongban statistics --nats` counts the same from
+/// the stream while the gateway serves.
+#[test]
+fn a_regions_statistics_as_of_an_instant_are_counted_from_the_stream() {
+    use tongban_gateway::time::Timestamp;
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-statistics-at");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let pause = || std::thread::sleep(Duration::from_millis(50));
+    let before = Timestamp::now().to_rfc3339();
+    pause();
+    let gw = start_on_nats(&data, false, &nats);
+    let (body, region) = example(&gw.client(None));
+    let origin = gw.client(Some(&tokens[&region]));
+    let id = created_id(&submit(&origin, "statistics-at-1", &body));
+    let submitted = Timestamp::now().to_rfc3339();
+    pause();
+    let r = origin.post(
+        &format!("/v1/applications/{id}/forward"),
+        &json!({"materials_checked": true}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let forwarded = Timestamp::now().to_rfc3339();
+
+    let at = |instant: &str| {
+        let r = origin.get(&format!("/v1/regions/{region}/statistics?at={instant}"));
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        r.json()
+    };
+    let s = at(&before);
+    assert_eq!(
+        (&s["position"], &s["as_origin"]["total"]),
+        (&json!(0), &json!(0)),
+        "{s}"
+    );
+    let then = at(&submitted);
+    assert_eq!(
+        then["as_origin"]["by_status"],
+        json!({"submitted": 1}),
+        "{then}"
+    );
+    assert_eq!(
+        at(&forwarded)["as_origin"]["by_status"],
+        json!({"forwarded": 1})
+    );
+    let live = origin
+        .get(&format!("/v1/regions/{region}/statistics"))
+        .json();
+    let mut now = at(&Timestamp::now().to_rfc3339());
+    now.as_object_mut().expect("statistics").remove("at");
+    assert_eq!(now, live);
+
+    let out = on_stream(
+        &nats.url(),
+        &data,
+        &[
+            "statistics",
+            "--region",
+            region.as_str(),
+            "--at",
+            submitted.as_str(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let offline: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(offline, then);
+}

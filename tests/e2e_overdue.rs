@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Client, Gateway, TempDir, register_regions};
+use common::{Client, Gateway, TempDir, register_regions, tongban_on};
 use serde_json::{Value, json};
 use tongban_gateway::domain::Command;
 use tongban_gateway::envelope::GatewayKey;
@@ -689,6 +689,250 @@ fn a_regions_statistics_count_its_applications_and_clocks() {
     ));
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["errors"][0]["pointer"], json!("query:since"));
+}
+
+/// A clock's six counts (`running`, `overdue`, `paused`, `met`, `missed`, `cancelled`) of kind
+/// `kind` in statistics `s`.
+fn clock_counts(s: &Value, kind: &str) -> [Value; 6] {
+    let c = &s["clocks"][kind];
+    ["running", "overdue", "paused", "met", "missed", "cancelled"].map(|k| c[k].clone())
+}
+
+/// `s` without its `at`: what the statistics of now say of the same moment.
+fn without_at(mut s: Value) -> Value {
+    s.as_object_mut().expect("statistics").remove("at");
+    s
+}
+
+/// Given the five applications of November (two waiting for acceptance since then, one
+/// accepted, one suspended 11-03, one delivered; one more forwarded just before the gateway
+/// started), when the lead then accepts that one and the origin submits another, each at a
+/// known moment, then `GET /v1/regions/{region}/statistics?at=` answers the counts as they
+/// stood at each instant asked: zeros a millisecond before the first event; the November
+/// applications as of their first day (the suspension not yet made); at 2026-11-30 24:00
+/// Beijing time the decision clocks due 11-30 overdue, and a moment before not yet; between
+/// the live steps, each step counted from its moment; as of now, exactly the statistics of now,
+/// for the lead, the origin and an operator. An instant that is not RFC 3339, one in the future
+/// or beside another parameter is refused 400 by name and rule, without echoing a value that is
+/// no time; another region's is 403. Offline, `tongban statistics --at` gives the same
+/// document.
+#[test]
+fn a_regions_statistics_as_of_an_instant_count_what_stood_then() {
+    use tongban_gateway::time::Timestamp;
+    let tmp = TempDir::new("statistics-at");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let apps = write_histories(&data);
+    let gw = Gateway::start(&data, false);
+    let lead = gw.client(Some(&tokens[&apps.lead]));
+    let origin = gw.client(Some(&tokens[&apps.origin]));
+    let operator = gw.client(Some(&tokens["operator"]));
+    let at = |c: &Client, region: &str, instant: &str| {
+        ok(c, &format!("/v1/regions/{region}/statistics?at={instant}"))
+    };
+    let counts = |n: [u64; 6]| n.map(|n| json!(n));
+    let statuses = |s: &Value| s["as_handler"]["by_status"].clone();
+
+    // A millisecond before the first event: nothing, the instant said back in UTC.
+    let s = at(&lead, &apps.lead, "2026-11-02T02:59:59.999Z");
+    assert_eq!(s["at"], json!("2026-11-02T02:59:59.999Z"), "{s}");
+    assert_eq!(
+        (
+            &s["position"],
+            &s["as_handler"]["total"],
+            &s["as_origin"]["total"]
+        ),
+        (&json!(0), &json!(0), &json!(0)),
+        "{s}"
+    );
+    for kind in ["acceptance", "decision", "issue"] {
+        assert_eq!(clock_counts(&s, kind), counts([0; 6]), "{s}");
+    }
+    // At the first events (at or before counts them), Beijing time with its offset: the one
+    // suspended 11-03 still accepted and running; nothing overdue on 11-02.
+    let s = at(&lead, &apps.lead, "2026-11-02T11:00:00%2B08:00");
+    assert_eq!(s["at"], json!(NOV2), "{s}");
+    assert_eq!(
+        statuses(&s),
+        json!({"forwarded": 1, "accepted": 2, "delivered": 1}),
+        "{s}"
+    );
+    assert_eq!(clock_counts(&s, "acceptance"), counts([1, 0, 0, 3, 0, 0]));
+    assert_eq!(clock_counts(&s, "decision"), counts([2, 0, 0, 1, 0, 0]));
+    assert_eq!(clock_counts(&s, "issue"), counts([0, 0, 0, 1, 0, 0]));
+    // The month's end, 2026-11-30 24:00 Beijing time: the window of 11-09 overdue, and the
+    // decision clocks due 11-30 (the accepted one's, and the deemed acceptance's: 行政许可法
+    // Art. 32) overdue on 12-01; the application forwarded in December not counted.
+    let month_end = at(&lead, &apps.lead, "2026-12-01T00:00:00%2B08:00");
+    assert_eq!(month_end["as_handler"]["total"], json!(4), "{month_end}");
+    assert_eq!(
+        statuses(&month_end),
+        json!({"forwarded": 1, "accepted": 1, "suspended": 1, "delivered": 1}),
+        "{month_end}"
+    );
+    assert_eq!(
+        clock_counts(&month_end, "acceptance"),
+        counts([1, 1, 0, 3, 0, 0])
+    );
+    assert_eq!(
+        clock_counts(&month_end, "decision"),
+        counts([2, 2, 1, 1, 0, 0])
+    );
+    // A millisecond before, still 11-30: those due that day are not late yet.
+    let s = at(&lead, &apps.lead, "2026-11-30T23:59:59.999%2B08:00");
+    assert_eq!(clock_counts(&s, "decision"), counts([2, 0, 1, 1, 0, 0]));
+    // The origin's side of the same moment, read by the origin and an operator alike.
+    let sent = at(&origin, &apps.origin, "2026-12-01T00:00:00%2B08:00");
+    assert_eq!(sent["as_origin"]["total"], json!(4), "{sent}");
+    assert_eq!(
+        at(&operator, &apps.origin, "2026-12-01T00:00:00%2B08:00"),
+        sent
+    );
+
+    // Now, live: the lead accepts the application forwarded in December, then the origin
+    // submits another, each at a moment known to be between the steps.
+    let pause = || std::thread::sleep(std::time::Duration::from_millis(50));
+    let before_accept = Timestamp::now().to_rfc3339();
+    pause();
+    let r = lead.post(
+        &format!("/v1/applications/{}/accept", apps.fresh),
+        &json!({"reference": "受理-2026-0002"}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let accepted = Timestamp::now().to_rfc3339();
+    pause();
+    let matter = &tongban_schemas::matters::all()[0];
+    let r = origin.post("/v1/applications", &matter.example());
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let submitted = Timestamp::now().to_rfc3339();
+
+    let s = at(&lead, &apps.lead, &before_accept);
+    assert_eq!(
+        statuses(&s),
+        json!({"forwarded": 2, "accepted": 1, "suspended": 1, "delivered": 1}),
+        "{s}"
+    );
+    assert_eq!(clock_counts(&s, "acceptance"), counts([2, 1, 0, 3, 0, 0]));
+    assert_eq!(clock_counts(&s, "decision"), counts([2, 2, 1, 1, 0, 0]));
+    let s = at(&lead, &apps.lead, &accepted);
+    assert_eq!(s["at"], json!(accepted), "{s}");
+    assert_eq!(
+        statuses(&s),
+        json!({"forwarded": 1, "accepted": 2, "suspended": 1, "delivered": 1}),
+        "{s}"
+    );
+    assert_eq!(clock_counts(&s, "acceptance"), counts([1, 1, 0, 4, 0, 0]));
+    assert_eq!(clock_counts(&s, "decision"), counts([3, 2, 1, 1, 0, 0]));
+    let s = at(&lead, &apps.lead, &submitted);
+    assert_eq!(s["as_handler"]["total"], json!(6), "{s}");
+    assert_eq!(s["as_handler"]["by_status"]["submitted"], json!(1), "{s}");
+    assert_eq!(s["as_handler"]["open"], json!(5), "{s}");
+
+    // As of now: the statistics of now, exactly, for every side and reader.
+    for (c, region) in [
+        (&lead, &apps.lead),
+        (&origin, &apps.origin),
+        (&operator, &apps.lead),
+    ] {
+        let live = ok(c, &format!("/v1/regions/{region}/statistics"));
+        assert!(live.get("at").is_none(), "{live}");
+        let now = Timestamp::now().to_rfc3339();
+        assert_eq!(without_at(at(c, region, &now)), live);
+    }
+
+    // Refusals: by parameter and rule, the value quoted only when it has a time's form.
+    let refused = |c: &Client, query: &str, status: u16| {
+        let r = c.get(&format!("/v1/regions/{}/statistics?{query}", apps.lead));
+        assert_eq!(
+            r.status,
+            status,
+            "{query}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        r.json()
+    };
+    let p = refused(&lead, "at=2026-11-30%2024:00", 400);
+    assert_eq!(
+        (&p["errors"][0]["pointer"], &p["errors"][0]["rule"]),
+        (&json!("query:at"), &json!("format")),
+        "{p}"
+    );
+    let detail = p["detail"].as_str().expect("detail");
+    assert!(
+        detail.contains("RFC 3339") && detail.contains("\"2026-11-30 24:00\""),
+        "{p}"
+    );
+    // The offset's + sent as it is reads as a space: said so.
+    let p = refused(&lead, "at=2026-12-01T00:00:00+08:00", 400);
+    assert!(p["detail"].as_str().expect("detail").contains("%2B"), "{p}");
+    let p = refused(&lead, "at=110101199003077777", 400);
+    assert_eq!(p["errors"][0]["rule"], json!("format"), "{p}");
+    assert!(!p.to_string().contains("1101011990"), "{p}");
+    let p = refused(&lead, "at=2099-01-01T00:00:00Z", 400);
+    assert_eq!(
+        (&p["errors"][0]["pointer"], &p["errors"][0]["rule"]),
+        (&json!("query:at"), &json!("range")),
+        "{p}"
+    );
+    assert!(
+        p["detail"].as_str().expect("detail").contains("after now"),
+        "{p}"
+    );
+    let p = refused(&lead, "at=2026-12-01T00:00:00Z&since=2026-11-01", 400);
+    assert_eq!(p["errors"][0]["pointer"], json!("query:since"), "{p}");
+    let other = tongban_gateway::demo::REGIONS
+        .iter()
+        .map(|(code, _)| *code)
+        .find(|r| *r != apps.lead && *r != apps.origin)
+        .expect("a third region");
+    refused(
+        &gw.client(Some(&tokens[other])),
+        "at=2026-12-01T00:00:00Z",
+        403,
+    );
+    refused(&gw.client(Some(&tokens[other])), "at=yesterday", 403);
+
+    // Offline, with the gateway stopped: the same count, the same document.
+    let mut gw = gw;
+    assert!(gw.terminate().success());
+    let offline = tongban_on(
+        &data,
+        &[
+            "statistics",
+            "--region",
+            apps.lead.as_str(),
+            "--at",
+            "2026-12-01T00:00:00+08:00",
+        ],
+    );
+    let offline: Value = serde_json::from_str(&offline).expect("json");
+    assert_eq!(offline, month_end);
+    let out = std::process::Command::new(common::BIN)
+        .args([
+            "statistics",
+            "--region",
+            apps.lead.as_str(),
+            "--at",
+            "2026-11-30 24:00",
+        ])
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .expect("tongban");
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("--at") && said.contains("RFC 3339"), "{said}");
+    let out = std::process::Command::new(common::BIN)
+        .args(["statistics", "--region", "990000", "--data"])
+        .arg(&data)
+        .output()
+        .expect("tongban");
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("990000 is no region of this federation"),
+        "{said}"
+    );
 }
 
 /// Given two applications the lead handler never accepted, forwarded on Monday 11-02 (window to

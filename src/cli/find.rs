@@ -7,7 +7,6 @@
 
 use std::process::ExitCode;
 
-use tongban_gateway::auth::RegionBook;
 use tongban_gateway::projections::serials;
 
 use super::output::outln;
@@ -30,15 +29,9 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     args.finish()?;
     source.require_log()?;
     // As `?region=` over HTTP: a code of no region of the federation names no serial's giver,
-    // so it is a mistake to say, not an empty answer (the book is what `regions list` prints;
-    // an empty one, as with a `--nats` deployment's bare `--data`, knows no region to refuse).
+    // so it is a mistake to say, not an empty answer.
     if let Some(r) = &region {
-        let book = RegionBook::open(&source.dir.regions())?;
-        if !book.snapshot().regions.is_empty() && !book.has_region(r) {
-            return Err(CliError(format!(
-                "--region {r} is no region of this federation (see `tongban regions list`)"
-            )));
-        }
+        source.refuse_unknown_region(r)?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

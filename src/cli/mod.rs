@@ -16,6 +16,7 @@ mod regions;
 mod replay;
 mod schemas;
 mod serve;
+mod statistics;
 mod verify;
 
 use std::process::ExitCode;
@@ -72,11 +73,15 @@ usage:
       naming the positions lost, unless --accept-lost says they are gone for good
   tongban reconcile --region <code> --records <file> [--encoding utf-8|gbk|gb18030] [--tolerance-seconds N] [--format text|json] [--data DIR] [--nats URL [--nats-creds FILE]]
       compare a province's own records (JSONL or CSV: app or serial, status, updated_at) with the log
+  tongban statistics --region <code> [--at RFC3339] [--data DIR] [--nats URL [--nats-creds FILE]]
+      the region's statistics as they stood at an instant (default now), counted from the whole
+      log: the JSON of GET /v1/regions/{region}/statistics?at= (write 2026-11-30 24:00 Beijing
+      time as 2026-12-01T00:00:00+08:00)
   tongban adapt --region <code> --matter <code> [--reverse] [--charset GBK] [--specs DIR] < file
       translate a province's local form (JSON or XML) to the canonical body, or back with --reverse;
       problems are listed in the province's own field names (exit 1)
   tongban adapt --list [--specs DIR]                 the adapters: region, matter, content type
-  (verify, replay, dispute, find, rebuild and reconcile read the log directly, without a gateway: with --data DIR
+  (verify, replay, dispute, find, rebuild, reconcile and statistics read the log directly, without a gateway: with --data DIR
    the embedded log (stop the gateway first; the directory is locked while it runs), or with
    --nats URL [--nats-creds FILE] the JetStream stream; DIR still supplies the key and region names)
   tongban load --tokens FILE [--url http://127.0.0.1:8080] [--duration SECS] [--concurrency N]
@@ -143,6 +148,7 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
         "find" => find::run(args),
         "rebuild" => rebuild::run(args),
         "reconcile" => reconcile::run(args),
+        "statistics" => statistics::run(args),
         "adapt" => adapt::run(args),
         "schemas" => schemas::run(args),
         "load" => load::run(args),

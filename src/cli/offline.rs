@@ -219,6 +219,19 @@ impl Source {
         )
     }
 
+    /// Refuses `region` when the data directory's region book (what `regions list` prints) does
+    /// not list it: a code of no region of the federation is a mistake to say, not an empty
+    /// answer. An empty book (a `--nats` deployment's bare `--data`) knows no region to refuse.
+    pub fn refuse_unknown_region(&self, region: &str) -> Result<(), CliError> {
+        let book = RegionBook::open(&self.dir.regions())?;
+        if !book.snapshot().regions.is_empty() && !book.has_region(region) {
+            return Err(CliError(format!(
+                "--region {region} is no region of this federation (see `tongban regions list`)"
+            )));
+        }
+        Ok(())
+    }
+
     /// The holiday calendar of the data directory, and which it was: without `holidays.json`, or
     /// with one that lists no date, deadlines count every weekday, holidays included, and the
     /// outputs say so; with one, they say the last year it lists.

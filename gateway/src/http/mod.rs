@@ -316,7 +316,7 @@ pub fn routes() -> Vec<Route> {
             "/v1/regions/{region}/statistics",
             Op::Statistics,
             true,
-            "The region's applications as origin and as handler, by status and matter, and its statutory clocks by kind: running, overdue today, paused, met, missed, cancelled",
+            "The region's applications as origin and as handler, by status and matter, and its statutory clocks by kind: running, overdue today, paused, met, missed, cancelled; now, or as of a past instant (`?at=`, counted from the whole log)",
         ),
         r(
             Method::GET,

@@ -163,11 +163,24 @@ fn operation(route: &Route) -> Value {
             );
         }
         Op::Statistics => {
+            params.push(json!({"name": "at", "in": "query", "required": false,
+                "description": "as of this instant (RFC 3339 with its offset, e.g. 2026-12-01T00:00:00%2B08:00 for 2026-11-30 24:00 Beijing time: the offset's + encoded), not after now: each application as folded from its events accepted at or before it (one with none then is not counted), its clocks judged overdue on its Beijing date; the answer says it in `at`. Counted from the log, not from the counters: each such request reads the whole event log (seconds for a million events), one at a time per gateway. Without it: now, from the projections' counters",
+                "schema": {"type": "string"}}));
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(schema_of::<crate::projections::statistics::RegionStatistics>())}));
             responses.insert(
                 "400".into(),
                 problem_response(
-                    "a query parameter: this route takes none (`query:<name>`, rule `unknown`)",
+                    "`at` not an RFC 3339 instant (`query:at`, rule `format`) or after now \
+                     (rule `range`), or a query parameter other than `at` (`query:<name>`, \
+                     rule `unknown`)",
+                ),
+            );
+            responses.insert(
+                "503".into(),
+                problem_response(
+                    "With `at`: another count from the whole log is running on this gateway, \
+                     which runs one at a time (`log-read-busy`, with `Retry-After`), or the \
+                     event log cannot be read now (`log-unavailable`, with `Retry-After`)",
                 ),
             );
         }

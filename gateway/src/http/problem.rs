@@ -51,6 +51,10 @@ pub struct Problem {
 /// is not told to hammer it every second.
 const PROJECTIONS_RETRY_AFTER: u64 = 30;
 
+/// `Retry-After` of a `log-read-busy` 503, in seconds: a read of a whole log of a million events
+/// takes some seconds; asked again sooner, it is most likely refused again.
+const WHOLE_LOG_READ_RETRY_AFTER: u64 = 5;
+
 /// One problem: where it is (`pointer`), the rule it breaks and what is wrong.
 // The documented shape of a `Violation`, as `errors` carries it.
 #[derive(schemars::JsonSchema)]
@@ -714,6 +718,16 @@ impl From<ServiceError> for Problem {
                     detail,
                 );
                 p.retry_after = Some(1);
+                p
+            }
+            ServiceError::Busy { .. } => {
+                let mut p = Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "log-read-busy",
+                    "Another read of the whole log is running",
+                    detail,
+                );
+                p.retry_after = Some(WHOLE_LOG_READ_RETRY_AFTER);
                 p
             }
             ServiceError::Append(a) => Problem::log_failure(

@@ -101,16 +101,41 @@ pub async fn outbox<L: EventLog>(
     Ok(Json(page(&region, items, limit)))
 }
 
-/// The region's statistics ([`crate::projections::statistics`]): no query parameters.
+/// `?at=` of the statistics; unknown parameters are refused, as on every route.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatisticsQuery {
+    /// An instant in the past (RFC 3339): the statistics as they stood then, counted from the
+    /// log ([`crate::projections::statistics_at`]). None: now, from the projections' counters.
+    pub at: Option<String>,
+}
+
+/// The region's statistics ([`crate::projections::statistics`]), now or as of `?at=`.
 pub async fn statistics<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
     Path(region): Path<String>,
-    Query(_): Query<NoQuery>,
+    Query(q): Query<StatisticsQuery>,
 ) -> Result<Json<crate::projections::statistics::RegionStatistics>, Problem> {
     known(&s, &region)?;
     let now = crate::time::Timestamp::now();
-    Ok(Json(s.gateway.statistics(&principal, &region, now).await?))
+    let Some(text) = q.at.as_deref() else {
+        return Ok(Json(s.gateway.statistics(&principal, &region, now).await?));
+    };
+    // Another region's statistics are refused whatever the instant asked for.
+    crate::service::Gateway::<L>::may_see_region(&principal, &region)?;
+    let at = crate::projections::statistics_at::instant(text, now).map_err(|e| {
+        // A `+` sent as it is in a query string reads as a space: the offset's sign is lost.
+        let plus_lost = text.contains(' ')
+            && crate::time::Timestamp::parse_rfc3339(&text.replace(' ', "+")).is_some();
+        let hint = match plus_lost {
+            true => " (a + in a query string reads as a space: send the offset's + as %2B)",
+            false => "",
+        };
+        Problem::bad_request("query:at", e.rule(), format!("at {e}{hint}"))
+    })?;
+    let counted = s.gateway.statistics_at(&principal, &region, at).await;
+    Ok(Json(counted.map_err(Problem::reading)?))
 }
 
 /// A route that takes no query parameters: any is refused by name.

@@ -7,6 +7,7 @@ pub mod rebuild;
 pub mod running;
 pub mod serials;
 pub mod statistics;
+pub mod statistics_at;
 pub mod store;
 pub mod upcast;
 pub mod view;

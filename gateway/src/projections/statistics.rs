@@ -23,6 +23,7 @@ use serde::Serialize;
 use super::view::ApplicationView;
 use crate::domain::Status;
 use crate::domain::deadlines::{DeadlineKind, DeadlineState};
+use crate::time::CivilDate;
 
 /// Counters by their key in `meta`, as the projections hold them in memory between runs.
 pub type Counters = HashMap<Vec<u8>, u64>;
@@ -131,7 +132,8 @@ pub struct ClockTally {
     /// Art. 32) from the day after the acceptance window ran out unanswered, before any event
     /// started it.
     pub running: u64,
-    /// Of those running, the ones past their due date on the day of the answer (Beijing date).
+    /// Of those running, the ones past their due date on the day of the answer (Beijing date), or
+    /// on the day of `at` for statistics as of that instant.
     pub overdue: u64,
     /// Paused by a suspension (特别程序).
     pub paused: u64,
@@ -148,7 +150,8 @@ pub struct ClockTally {
 pub struct RegionStatistics {
     pub region: String,
     /// The log position the projections had applied when the counters were read: every event
-    /// up to it is counted, none after.
+    /// up to it is counted, none after. As of an instant (`at`): the last log position holding
+    /// an event accepted at or before it.
     pub position: u64,
     /// The applications this region sent (收件地).
     pub as_origin: Tally,
@@ -158,6 +161,13 @@ pub struct RegionStatistics {
     pub as_handler: Tally,
     /// Its statutory clocks (行政许可法), by kind: `acceptance`, `decision`, `issue`.
     pub clocks: BTreeMap<String, ClockTally>,
+    /// Statistics as of a past instant (`?at=`, counted from the log): that instant (RFC 3339,
+    /// UTC). Everything counted is as it stood then: the applications as folded from their events
+    /// accepted at or before it, their clocks judged overdue on its Beijing date; `position` is
+    /// then the last log position holding an event accepted at or before it. Absent from the
+    /// statistics of now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }
 
 impl RegionStatistics {
@@ -215,6 +225,38 @@ impl RegionStatistics {
         let matter = tally.by_matter.entry(a.into_owned()).or_default();
         matter.total += n;
         *matter.by_status.entry(b.into_owned()).or_default() += n;
+    }
+
+    /// Counts one of the region's running clocks, as the index of running clocks holds it
+    /// ([`super::running`]: its due date, its kind, and whether it is `deemed`), as it stands on
+    /// `today` (a Beijing date): overdue once its due date is past. An acceptance window of a
+    /// deemed acceptance (行政许可法 Art. 32) that has run out also counts the decision clock it
+    /// started as running: no event started that clock, so no counter holds it
+    /// ([`super::running::entries`]). `deemed` is asked only then (the store reads it from the
+    /// entry's value). The one judgement of the statistics of now and of those as of an instant.
+    pub fn add_running(
+        &mut self,
+        due: &str,
+        kind: DeadlineKind,
+        deemed: impl FnOnce() -> bool,
+        today: CivilDate,
+    ) {
+        if !crate::domain::deadlines::overdue_on(due, today) {
+            return;
+        }
+        let mut add = |kind: DeadlineKind, running: u64, overdue: u64| {
+            let clock = self
+                .clocks
+                .entry(super::running::kind_str(kind).to_string())
+                .or_default();
+            clock.running += running;
+            clock.overdue += overdue;
+        };
+        add(kind, 0, 1);
+        // It is overdue too when its own entry is among those counted.
+        if kind == DeadlineKind::Acceptance && deemed() {
+            add(DeadlineKind::Decision, 1, 0);
+        }
     }
 }
 

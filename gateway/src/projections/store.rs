@@ -677,26 +677,8 @@ impl ProjectionStore {
             else {
                 continue;
             };
-            if !crate::domain::deadlines::overdue_on(due, today) {
-                continue;
-            }
-            let mut add = |kind: DeadlineKind, running: u64, overdue: u64| {
-                let clock = out
-                    .clocks
-                    .entry(running::kind_str(kind).to_string())
-                    .or_default();
-                clock.running += running;
-                clock.overdue += overdue;
-            };
-            add(kind, 0, 1);
-            // An acceptance window run out with the decision clock it starts not folded in
-            // (a deemed acceptance, [`running::entries`]): that clock runs, though no counter
-            // holds it. It is overdue, too, when its own entry is among these.
-            if kind == DeadlineKind::Acceptance
-                && decode::<running::Clock>(&value, String::new).is_ok_and(|c| c.deemed)
-            {
-                add(DeadlineKind::Decision, 1, 0);
-            }
+            let deemed = || decode::<running::Clock>(&value, String::new).is_ok_and(|c| c.deemed);
+            out.add_running(due, kind, deemed, today);
         }
         Ok(out)
     }
@@ -1365,7 +1347,7 @@ impl ProjectionStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::domain::Command;
     use crate::envelope::{Envelope, GatewayKey};
@@ -2047,7 +2029,7 @@ mod tests {
     }
 
     /// `apps` applications of [`mixed_history`], interleaved round-robin as in the log.
-    fn mixed(apps: usize) -> Vec<Positioned> {
+    pub(in crate::projections) fn mixed(apps: usize) -> Vec<Positioned> {
         let key = GatewayKey::from_seed([8; 32]);
         let histories: Vec<Vec<Envelope>> = (0..apps).map(|i| mixed_history(i, &key)).collect();
         let mut log = Vec::new();

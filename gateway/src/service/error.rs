@@ -149,6 +149,14 @@ pub enum ServiceError {
     IdempotencyKeyReused { key: String, app: String },
     #[error("the application changed while deciding, too often; try again")]
     Contended,
+    /// A read of the whole log asked for while another runs on this gateway, which runs one at
+    /// a time (`Gateway::statistics_at`): refused at once, since a queue would only hold callers
+    /// while the work piles up.
+    #[error(
+        "this gateway is reading its whole log for another caller, which it does one at a time \
+         (each reads every event); ask for {what} again after Retry-After"
+    )]
+    Busy { what: &'static str },
     /// A read naming a log position (`X-Tongban-Read-After`) that this gateway's projections
     /// did not reach in time: the write is acknowledged, and this gateway has not seen it yet.
     #[error(

@@ -69,6 +69,10 @@ pub struct Gateway<L: EventLog> {
     states: Arc<states::States>,
     /// How the reads naming a position fared ([`Gateway::reach`]), for `GET /metrics`.
     pub reach_stats: Arc<reach::ReachStats>,
+    /// The one read of the whole log this gateway runs at a time for a caller (a region's
+    /// statistics as of an instant, [`Gateway::statistics_at`]): each costs a read of every
+    /// event, so a second is refused while one runs rather than run beside it.
+    whole_log_reads: tokio::sync::Semaphore,
 }
 
 impl<L: EventLog> Gateway<L> {
@@ -119,6 +123,7 @@ impl<L: EventLog> Gateway<L> {
             acknowledged: Arc::new(AtomicU64::new(0)),
             states,
             reach_stats: Arc::default(),
+            whole_log_reads: tokio::sync::Semaphore::new(1),
         }
     }
 
@@ -321,6 +326,8 @@ mod form_tests;
 mod held_tests;
 #[cfg(test)]
 mod reach_tests;
+#[cfg(test)]
+mod statistics_at_tests;
 #[cfg(test)]
 mod stopped_tests;
 #[cfg(test)]

@@ -295,6 +295,41 @@ impl<L: EventLog> Gateway<L> {
         Ok(self.store.statistics(region, now.china_date())?)
     }
 
+    /// The region's statistics as they stood at `at` ([`crate::projections::statistics_at`]),
+    /// counted from the log read whole: one such count at a time on this gateway, another asked
+    /// for meanwhile refused at once ([`ServiceError::Busy`]). Rights as [`Gateway::statistics`].
+    pub async fn statistics_at(
+        &self,
+        principal: &Principal,
+        region: &str,
+        at: crate::time::Timestamp,
+    ) -> Result<crate::projections::statistics::RegionStatistics, ServiceError> {
+        Self::may_see_region(principal, region)?;
+        let _only = self
+            .whole_log_reads
+            .try_acquire()
+            .map_err(|_| ServiceError::Busy {
+                what: "the statistics of a region as of an instant",
+            })?;
+        let started = std::time::Instant::now();
+        let counted = crate::projections::statistics_at::count(
+            &*self.log,
+            region,
+            at,
+            &self.calendar,
+            |_, _| {},
+        )
+        .await?;
+        // What the count cost, for an operator weighing it: codes and positions only.
+        tracing::info!(
+            region,
+            position = counted.position,
+            millis = started.elapsed().as_millis() as u64,
+            "counted a region's statistics as of an instant from the whole log"
+        );
+        Ok(counted)
+    }
+
     /// A page of the running clocks whose due date is past, by the Beijing date of `now`, oldest
     /// due first: every one for an operator, those a region is responsible for for a region.
     /// Read from the projections' index of running clocks ([`crate::projections::running`]),
@@ -312,7 +347,8 @@ impl<L: EventLog> Gateway<L> {
             .overdue(now.china_date(), principal.region(), after, limit)?)
     }
 
-    fn may_see_region(principal: &Principal, region: &str) -> Result<(), ServiceError> {
+    /// A region reads its own inbox, outbox and statistics; an operator any region's.
+    pub(crate) fn may_see_region(principal: &Principal, region: &str) -> Result<(), ServiceError> {
         match principal.region() {
             Some(own) if own != region => Err(ServiceError::Forbidden(format!(
                 "region {own} may read only its own inbox, outbox and statistics, not {region}'s"
