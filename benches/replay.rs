@@ -131,6 +131,7 @@ fn main() {
             &*log,
             &dir.join("projections"),
             &Calendar::weekdays(),
+            Some(key.public()),
             |_, _| {},
         )
         .await

@@ -495,7 +495,7 @@ fn the_events_of_a_tampered_stream_name_each_break() {
     let dir = TempDir::new("nats-tampered-events");
     let data = dir.0.join("data");
     let gw = start_on_nats(&data, true, &nats);
-    let (origin, id) = forwarded(&gw, &data);
+    let (origin, id) = forwarded(&gw, &data, "forwarded-1");
     let (genuine, copy) = publish_again(&nats, |_| {});
     let r = origin.get(&format!("/v1/applications/{id}/events"));
     assert_eq!(r.status, 500, "{}", String::from_utf8_lossy(&r.body));
@@ -536,7 +536,7 @@ fn the_events_of_a_stream_with_an_event_rewritten_are_refused() {
     let dir = TempDir::new("nats-rewritten-events");
     let data = dir.0.join("data");
     let gw = start_on_nats(&data, true, &nats);
-    let (origin, id) = forwarded(&gw, &data);
+    let (origin, id) = forwarded(&gw, &data, "forwarded-1");
     assert_eq!(
         origin.get(&format!("/v1/applications/{id}/events")).status,
         200
@@ -565,12 +565,112 @@ fn the_events_of_a_stream_with_an_event_rewritten_are_refused() {
     );
 }
 
-/// An application submitted and forwarded by the example's origin on `gw`: the origin's client
-/// and the application's id.
-fn forwarded(gw: &Gateway, data: &std::path::Path) -> (Client, String) {
+/// Given an application forwarded on a stream, to whose subject someone who may publish there
+/// (not the gateway: without its key) published its next event, an acceptance linked to it with
+/// another event's signature, when the parties read and act, then the forged event is folded
+/// into nothing: the application reads as forwarded and is held at it, naming why, its position
+/// is in no party's feed, and the handler's acceptance is refused as a broken history (500
+/// `log-corrupt`) rather than decided on the forged state. (An auditor's walkthrough found the
+/// forged approval shown as the state, fed to the provinces, and the real handler's decision
+/// refused with 409.)
+#[test]
+fn an_event_planted_on_the_stream_without_the_gateways_key_is_not_folded() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-planted");
+    let data = dir.0.join("data");
+    let gw = start_on_nats(&data, true, &nats);
+    let tokens = tokens(&data);
+    let operator = gw.client(Some(&tokens["operator"]));
+    // A genuine acceptance of another application: the template whose signature is reused.
+    let (template_origin, template) = forwarded(&gw, &data, "template-1");
+    let view = template_origin
+        .get(&format!("/v1/applications/{template}"))
+        .json();
+    let lead = view["handlers"][0].as_str().expect("lead").to_string();
+    let handler = gw.client(Some(&tokens[&lead]));
+    success(&handler.post(
+        &format!("/v1/applications/{template}/accept"),
+        &json!({"expected_seq": 2}),
+    ));
+    let accepted = template_origin
+        .get(&format!("/v1/applications/{template}/events"))
+        .json()["events"][2]
+        .clone();
+    let (origin, id) = forwarded(&gw, &data, "planted-1");
+    let forward = origin.get(&format!("/v1/applications/{id}/events")).json()["events"][1].clone();
+    let (_, planted) = publish_again(&nats, |event| {
+        let mut forged: tongban_gateway::envelope::Envelope =
+            serde_json::from_value(accepted.clone()).expect("envelope");
+        forged.app = id.clone();
+        forged.id = format!("{}-forged", forged.id);
+        forged.prev_hash = forward["hash"].as_str().expect("hash").to_string();
+        forged.hash = forged.compute_hash();
+        *event = serde_json::to_value(&forged).expect("json");
+    });
+    // The projections reach the planted position (the lag closes) without folding it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let health = operator.get("/healthz").json();
+        if health["projection_position"].as_u64() >= Some(planted) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{health}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Its parties read that it is held at the planted event, and why.
+    let r = origin.get(&format!("/v1/applications/{id}"));
+    assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+    let p = r.json();
+    assert_eq!(
+        p["type"],
+        json!("urn:tongban:problem:application-held"),
+        "{p}"
+    );
+    assert_eq!(p["held"]["seq"], json!(3), "{p}");
+    let held = operator.get("/v1/projections/held").json();
+    let item = held["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|h| h["app"] == json!(id)))
+        .unwrap_or_else(|| panic!("{id} not held: {held}"));
+    assert_eq!(item["position"], json!(planted), "{item}");
+    assert!(
+        item["reason"].as_str().is_some_and(
+            |r| r.contains("does not verify") && r.contains("signature does not verify")
+        ),
+        "{item}"
+    );
+    let origin_region = view["origin"].as_str().expect("origin").to_string();
+    for (region, client) in [(origin_region.as_str(), &origin), (lead.as_str(), &handler)] {
+        let feed = client
+            .get(&format!("/v1/regions/{region}/feed?limit=1000"))
+            .json();
+        let positions: Vec<u64> = feed["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter_map(|e| e["position"].as_u64())
+            .collect();
+        assert!(!positions.contains(&planted), "{region}: {feed}");
+    }
+    let r = handler.post(
+        &format!("/v1/applications/{id}/accept"),
+        &json!({"expected_seq": 2}),
+    );
+    assert_eq!(r.status, 500, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.json()["type"],
+        json!("urn:tongban:problem:log-corrupt"),
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+}
+
+/// An application submitted (under Idempotency-Key `key`) and forwarded by the example's origin
+/// on `gw`: the origin's client and the application's id.
+fn forwarded(gw: &Gateway, data: &std::path::Path, key: &str) -> (Client, String) {
     let (body, origin) = example(&gw.client(None));
     let origin = gw.client(Some(&tokens(data)[&origin]));
-    let id = success(&submit(&origin, "forwarded-1", &body))["id"]
+    let id = success(&submit(&origin, key, &body))["id"]
         .as_str()
         .expect("id")
         .to_string();

@@ -948,6 +948,65 @@ fn the_events_of_a_tampered_log_name_each_break() {
     common::assert_absent_from(&gw.stderr_log, &common::personal_values(&body));
 }
 
+/// Given an application whose forwarding was rewritten in the stored log (its hash and signature
+/// left as they were) while the gateway was stopped, when the projections are made again from the
+/// log (a start with none, and `tongban rebuild`), then the rewritten event is folded by neither:
+/// the application is held before it, naming its hash, and another application is served as
+/// before. (Both folded whatever the log held: an event planted on the disk became the state the
+/// parties read and acted on.)
+#[test]
+fn an_event_rewritten_in_the_log_is_held_not_folded() {
+    let dir = TempDir::new("rewritten-not-folded");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let forward = (&origin, "forward", json!({"materials_checked": true}));
+    let accept = (&handlers[0], "accept", json!({}));
+    let intact = application(&origin, &body, &[forward.clone(), accept.clone()]);
+    let id = application(&origin, &body, &[forward, accept]);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let at = rewrite(&data.join("log"), &id, 2, |data| {
+        data["materials_checked"] = json!(false);
+    });
+    let operator = |gw: &Gateway| gw.client(Some(&tokens(&data)["operator"]));
+    let held_at = |gw: &Gateway| {
+        let r = operator(gw).get(&format!("/v1/applications/{id}"));
+        assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+        let p = r.json();
+        assert_eq!(
+            p["type"],
+            json!("urn:tongban:problem:application-held"),
+            "{p}"
+        );
+        assert_eq!(
+            (p["held"]["seq"].clone(), p["held"]["position"].clone()),
+            (json!(2), json!(at)),
+            "{p}"
+        );
+        assert!(
+            p["held"]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("does not verify") && r.contains("hash is ")),
+            "{p}"
+        );
+        let r = operator(gw).get(&format!("/v1/applications/{intact}"));
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(r.json()["status"], json!("accepted"));
+    };
+    // A start with no projections folds the whole log from the store.
+    std::fs::remove_dir_all(data.join("projections")).expect("remove the projections");
+    let mut gw = Gateway::start(&data, false);
+    held_at(&gw);
+    assert_eq!(gw.terminate().code(), Some(0));
+    // A rebuild folds it no more than the live projector did.
+    let (code, out, err) = tongban(&["rebuild"], &data);
+    assert_eq!(code, 0, "{out}{err}");
+    let mut gw = Gateway::start(&data, false);
+    held_at(&gw);
+    assert_eq!(gw.terminate().code(), Some(0));
+}
+
 /// Stores the application's events `a` and `b` in each other's places in the log (its index
 /// left as it was), as an attacker with disk access could.
 fn swap(log_dir: &std::path::Path, app: &str, a: u64, b: u64) {

@@ -1285,9 +1285,8 @@ mod tests {
                 events: events
                     .iter()
                     .zip(positions)
-                    .map(|(e, &position)| tongban_gateway::log::Positioned {
-                        position,
-                        event: e.clone(),
+                    .map(|(e, &position)| {
+                        tongban_gateway::log::Positioned::read(position, e.clone())
                     })
                     .collect(),
                 head: rx,
@@ -1563,10 +1562,10 @@ mod tests {
     #[test]
     fn an_event_planted_at_the_last_position_ends_the_check_and_is_named() {
         let mut log = chain();
-        log.events.push(tongban_gateway::log::Positioned {
-            position: u64::MAX,
-            event: forwarded("app-c", json!({"materials_checked": true})),
-        });
+        log.events.push(tongban_gateway::log::Positioned::read(
+            u64::MAX,
+            forwarded("app-c", json!({"materials_checked": true})),
+        ));
         let (_tx, head) = tokio::sync::watch::channel(u64::MAX);
         log.head = head;
         let r = verify_fixed(&log);
@@ -1602,10 +1601,10 @@ mod tests {
     fn an_entry_at_an_empty_position_and_a_wrong_head_are_broken() {
         let mut log = chain();
         log.events.retain(|p| p.position != 3);
-        log.events.push(tongban_gateway::log::Positioned {
-            position: 5,
-            event: log.events[0].event.clone(),
-        });
+        log.events.push(tongban_gateway::log::Positioned::read(
+            5,
+            log.events[0].event.clone(),
+        ));
         log.index_entries().remove(&("app-a".into(), 1));
         let (_, r) = scan(&log);
         assert_eq!(
@@ -1936,10 +1935,10 @@ mod tests {
     fn an_application_checked_alone_reports_a_position_holding_no_event() {
         let mut log = chain();
         log.events.retain(|p| p.position != 4);
-        log.events.push(tongban_gateway::log::Positioned {
-            position: 5,
-            event: forwarded("app-b", json!({"materials_checked": true})),
-        });
+        log.events.push(tongban_gateway::log::Positioned::read(
+            5,
+            forwarded("app-b", json!({"materials_checked": true})),
+        ));
         log.garbled = vec![4];
         let (events, r) = scan(&log);
         assert_eq!(events.len(), 3);

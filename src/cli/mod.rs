@@ -66,7 +66,7 @@ usage:
   tongban find --serial <serial> [--region <code>] [--data DIR] [--nats URL [--nats-creds FILE]]
       the applications a province's own serial names (the origin's Idempotency-Key, a handler's
       受理编号): one line each, app id, the region that gave it, as what; exit 1 when none
-  tongban rebuild [--accept-lost] [--data DIR] [--nats URL [--nats-creds FILE]]
+  tongban rebuild [--accept-lost] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
       drop and rebuild every projection in DIR from the log (the stream with --nats); the gateway
       on DIR must be stopped, even with --nats (DIR's projections are what is rebuilt). Refused
       while the projections were applied past the log's end (it lost events they had seen),

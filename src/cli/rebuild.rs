@@ -1,4 +1,4 @@
-//! `tongban rebuild [--accept-lost] [--data DIR] [--nats URL [--nats-creds FILE]]`: drop every
+//! `tongban rebuild [--accept-lost] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]`: drop every
 //! projection in the data directory and rebuild it from the log: the embedded log in `DIR/log`,
 //! or with `--nats` the JetStream stream. Run it with the gateway on that data directory stopped
 //! (its projections are locked while it runs).
@@ -6,6 +6,10 @@
 //! Projections of this log applied up to a position past its end are the one record left that
 //! the log lost its last events: the rebuild refuses to drop them, naming the positions lost,
 //! unless `--accept-lost` says those events are gone for good (it names them then too).
+//!
+//! Every event's seal is checked (`--public-key HEX`, else the directory's `gateway.key`), as the
+//! gateway's projector checks the events it did not seal: an event that does not verify holds its
+//! application, as it does live, and the rebuild says how many are held.
 
 use std::process::ExitCode;
 
@@ -27,6 +31,16 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let dir = source.dir.clone();
     let accept_lost = args.flag("accept-lost");
     args.finish()?;
+    // Each event's seal is checked as the gateway's projector checks the events it did not
+    // seal: one that does not verify (planted without the key) holds its application rather
+    // than being folded. The key is `--public-key`'s, else the directory's.
+    let key = match source.key() {
+        Ok(key) => Some(key),
+        Err(e) => {
+            eprintln!("{e}; the events' seals are not checked by this rebuild");
+            None
+        }
+    };
     // Opening the embedded log creates it: rebuilding from a log that was never there would
     // silently replace the projections with empty ones.
     source.require_log()?;
@@ -138,7 +152,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         // written, so that an interrupted rebuild leaves projections bound to the log they hold.
         rebind_log_source(&dir, &log_source)?;
         let mut bar = Progress::new("rebuilding projections");
-        let out = fill(&log, &store, &cal, |done, head| bar.update(done, head)).await;
+        let out = fill(&log, &store, &cal, key, |done, head| bar.update(done, head)).await;
         bar.finish();
         let n = out?;
         Ok::<_, CliError>((n, store.held_count()?))

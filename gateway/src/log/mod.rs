@@ -22,11 +22,35 @@ pub use embedded::EmbeddedLog;
 pub use jetstream::{JetStreamConfig, JetStreamLog, SharedCursors};
 
 /// An event and its position in the whole log.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Positioned {
     /// Strictly increasing across the log (not necessarily contiguous on every backend).
     pub position: u64,
     pub event: Envelope,
+    /// This process sealed the event and appended it, and it never left memory since: the
+    /// bytes the log made durable at `position` were these. Such an event need not be verified
+    /// again by whoever folds it (the projector); any other one (read from the store, pushed by
+    /// the stream: another gateway's, or one planted by whoever can write there) must be.
+    pub sealed_here: bool,
+}
+
+/// The same entry of the log (its position and event), whoever sealed it: what a read from the
+/// store and a hand-over from memory are compared by.
+impl PartialEq for Positioned {
+    fn eq(&self, other: &Positioned) -> bool {
+        self.position == other.position && self.event == other.event
+    }
+}
+
+impl Positioned {
+    /// An event as read from the log, not known to be this process's own.
+    pub fn read(position: u64, event: Envelope) -> Positioned {
+        Positioned {
+            position,
+            event,
+            sealed_here: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

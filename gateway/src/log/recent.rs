@@ -55,55 +55,73 @@ pub struct Recent {
 /// The remembered events by position, each with its stored size, and the sizes' sum.
 #[derive(Default)]
 struct Held {
-    by_position: BTreeMap<u64, (Envelope, usize)>,
+    /// Each with its stored size and whether this process sealed it ([`Positioned::sealed_here`]).
+    by_position: BTreeMap<u64, (Envelope, usize, bool)>,
     bytes: usize,
     /// The position after the last one taken: the follower is past everything before it.
     taken_to: u64,
 }
 
 impl Held {
-    fn insert(&mut self, position: u64, event: Envelope, size: usize) {
+    fn insert(&mut self, position: u64, event: Envelope, size: usize, sealed_here: bool) {
         self.bytes += size;
-        if let Some((_, replaced)) = self.by_position.insert(position, (event, size)) {
+        if let Some((_, replaced, _)) = self
+            .by_position
+            .insert(position, (event, size, sealed_here))
+        {
             self.bytes -= replaced;
         }
     }
 
     fn pop_oldest(&mut self) -> Option<Envelope> {
-        let (_, (event, size)) = self.by_position.pop_first()?;
+        let (_, (event, size, _)) = self.by_position.pop_first()?;
         self.bytes -= size;
         Some(event)
     }
 
-    fn remove(&mut self, position: u64) -> Option<Envelope> {
-        let (event, size) = self.by_position.remove(&position)?;
+    fn remove(&mut self, position: u64) -> Option<(Envelope, bool)> {
+        let (event, size, sealed_here) = self.by_position.remove(&position)?;
         self.bytes -= size;
-        Some(event)
+        Some((event, sealed_here))
     }
 
     /// Forgets every event before `position`, returning them to be freed outside the lock.
-    fn forget_before(&mut self, position: u64) -> BTreeMap<u64, (Envelope, usize)> {
+    fn forget_before(&mut self, position: u64) -> BTreeMap<u64, (Envelope, usize, bool)> {
         let newer = self.by_position.split_off(&position);
         let behind = std::mem::replace(&mut self.by_position, newer);
-        self.bytes -= behind.values().map(|(_, size)| size).sum::<usize>();
+        self.bytes -= behind.values().map(|(_, size, _)| size).sum::<usize>();
         behind
     }
 }
 
 impl Recent {
-    /// Remembers the event made durable at `position`, stored as `bytes` bytes, forgetting the
-    /// oldest beyond [`CAPACITY`] events or [`CAPACITY_BYTES`].
-    pub fn remember(&self, position: u64, event: Envelope, bytes: usize) {
-        self.remember_all([(position, event, bytes)]);
+    /// Remembers the event this process sealed and made durable at `position`, stored as
+    /// `bytes` bytes, forgetting the oldest beyond [`CAPACITY`] events or [`CAPACITY_BYTES`].
+    pub fn remember_own(&self, position: u64, event: Envelope, bytes: usize) {
+        self.remember_all([(position, event, bytes)], true);
     }
 
-    /// [`Recent::remember`] for a whole group commit, under one lock and one wake.
-    pub fn remember_all(&self, events: impl IntoIterator<Item = (u64, Envelope, usize)>) {
+    /// Remembers an event the stream pushed (another writer's, or this process's own message
+    /// as the server sent it back): handed over as not sealed here, so it is verified.
+    pub fn remember_pushed(&self, position: u64, event: Envelope, bytes: usize) {
+        self.remember_all([(position, event, bytes)], false);
+    }
+
+    /// [`Recent::remember_own`] for a whole group commit, under one lock and one wake.
+    pub fn remember_own_all(&self, events: impl IntoIterator<Item = (u64, Envelope, usize)>) {
+        self.remember_all(events, true);
+    }
+
+    fn remember_all(
+        &self,
+        events: impl IntoIterator<Item = (u64, Envelope, usize)>,
+        sealed_here: bool,
+    ) {
         let Ok(mut held) = self.held.lock() else {
             return;
         };
         for (position, event, size) in events {
-            held.insert(position, event, size);
+            held.insert(position, event, size, sealed_here);
         }
         let mut forgotten = Vec::new();
         while held.by_position.len() > CAPACITY || held.bytes > CAPACITY_BYTES {
@@ -200,10 +218,14 @@ impl Recent {
         let mut out = Vec::new();
         let mut position = from;
         while position <= until {
-            let Some(event) = held.remove(position) else {
+            let Some((event, sealed_here)) = held.remove(position) else {
                 break;
             };
-            out.push(Positioned { position, event });
+            out.push(Positioned {
+                position,
+                event,
+                sealed_here,
+            });
             position += 1;
         }
         held.taken_to = held.taken_to.max(position);
@@ -222,7 +244,7 @@ mod tests {
     fn remembered(positions: impl IntoIterator<Item = u64>) -> Recent {
         let recent = Recent::default();
         for p in positions {
-            recent.remember(p, conformance::event("app", 1, ""), 1_000);
+            recent.remember_own(p, conformance::event("app", 1, ""), 1_000);
         }
         recent
     }
@@ -247,7 +269,7 @@ mod tests {
         assert!(recent.wants(20));
         // One that read on from the store says how far it got: nothing before is wanted or
         // held.
-        recent.remember(21, conformance::event("app", 1, ""), 1_000);
+        recent.remember_pushed(21, conformance::event("app", 1, ""), 1_000);
         recent.passed(25);
         assert!(!recent.wants(21) && !recent.holds(21));
         assert!(!recent.wants(24));
@@ -271,21 +293,15 @@ mod tests {
         let recent = Recent::default();
         let first = conformance::event("app-a", 1, "");
         let second = conformance::event("app-b", 1, "");
-        recent.remember_all([(1, first.clone(), 1_000), (2, second.clone(), 1_000)]);
+        recent.remember_own_all([(1, first.clone(), 1_000)]);
+        recent.remember_pushed(2, second.clone(), 1_000);
         let run = recent.take(1, 2, 10).expect("both remembered");
+        assert_eq!(run[0], Positioned::read(1, first));
+        assert_eq!(run[1], Positioned::read(2, second));
         assert_eq!(
-            run[0],
-            Positioned {
-                position: 1,
-                event: first
-            }
-        );
-        assert_eq!(
-            run[1],
-            Positioned {
-                position: 2,
-                event: second
-            }
+            (run[0].sealed_here, run[1].sealed_here),
+            (true, false),
+            "a pushed event is not known as this process's own"
         );
     }
 
@@ -315,7 +331,7 @@ mod tests {
         let late = std::sync::Arc::clone(&recent);
         let remembering = tokio::spawn(async move {
             tokio::task::yield_now().await;
-            late.remember(6, conformance::event("app", 1, ""), 1_000);
+            late.remember_own(6, conformance::event("app", 1, ""), 1_000);
         });
         // A generous bound, so a slow machine cannot fail the test: the wake is what is tested,
         // and without it the wait would run to the bound.
@@ -365,7 +381,7 @@ mod tests {
         let recent = Recent::default();
         let big = CAPACITY_BYTES / 4;
         for p in 1..=6 {
-            recent.remember(p, conformance::event("app", 1, ""), big);
+            recent.remember_own(p, conformance::event("app", 1, ""), big);
         }
         // Four fit in the budget; the two oldest went, whatever the count allows.
         assert!(!recent.holds(1) && !recent.holds(2));
@@ -377,10 +393,10 @@ mod tests {
             "skipped ones are forgotten"
         );
         for p in 7..=10 {
-            recent.remember(p, conformance::event("app", 1, ""), big);
+            recent.remember_own(p, conformance::event("app", 1, ""), big);
         }
         assert!((7..=10).all(|p| recent.holds(p)));
-        recent.remember(11, conformance::event("app", 1, ""), big);
+        recent.remember_own(11, conformance::event("app", 1, ""), big);
         assert!(!recent.holds(7) && recent.holds(8) && recent.holds(11));
     }
 }

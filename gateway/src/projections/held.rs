@@ -75,9 +75,9 @@ mod tests {
     use crate::envelope::Envelope;
 
     fn positioned(position: u64, seq: u64) -> Positioned {
-        Positioned {
+        Positioned::read(
             position,
-            event: Envelope {
+            Envelope {
                 id: format!("e{seq}"),
                 app: "a1".into(),
                 seq,
@@ -91,7 +91,7 @@ mod tests {
                 hash: String::new(),
                 sig: String::new(),
             },
-        }
+        )
     }
 
     #[test]

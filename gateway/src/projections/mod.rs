@@ -5,6 +5,7 @@ pub mod held;
 pub mod projector;
 pub mod rebuild;
 pub mod running;
+pub mod seals;
 pub mod serials;
 pub mod statistics;
 pub mod statistics_at;

@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use super::seals;
 use super::store::ProjectionStore;
 use crate::domain::calendar::Calendar;
+use crate::envelope::PublicKey;
 use crate::log::{EventLog, Positioned};
 use crate::metrics::{Histogram, STORAGE_BOUNDS_US, Snapshot};
 
@@ -22,10 +24,11 @@ const REPEAT_LOG: Duration = Duration::from_secs(60);
 /// gateway goes on serving: an operator who missed the first line still finds one recent.
 const REMIND: Duration = Duration::from_secs(600);
 
-/// Told of every run of events the projector reads, before it folds them: how the service
-/// keeps the states it remembers up to date with other gateways' events on a shared stream
-/// (`crate::service::states`).
-pub type Seen = Arc<dyn Fn(&[Positioned]) + Send + Sync>;
+/// Told of every event the projector reads whose seal holds, before it folds them: how the
+/// service keeps the states it remembers up to date with other gateways' events on a shared
+/// stream (`crate::service::states`). An event that does not verify ([`super::seals`]) is not
+/// told: a remembered state is decided on as the projections' views are.
+pub type Seen = Arc<dyn Fn(&Positioned) + Send + Sync>;
 
 #[derive(Clone)]
 pub struct Projector {
@@ -60,13 +63,15 @@ struct Timings {
 }
 
 impl Projector {
-    /// Starts following `log` on the current tokio runtime.
+    /// Starts following `log` on the current tokio runtime, folding only events whose seal
+    /// holds under `key` (when given; else every event, as a rebuild takes the log it is given).
     pub fn spawn<L: EventLog>(
         log: Arc<L>,
         store: ProjectionStore,
         cal: Arc<Calendar>,
+        key: Option<PublicKey>,
     ) -> Projector {
-        Projector::spawn_delayed(log, store, cal, Duration::ZERO, None)
+        Projector::spawn_delayed(log, store, cal, key, Duration::ZERO, None)
     }
 
     /// Like [`Projector::spawn`], waiting `delay` before applying each batch (a test hook; see
@@ -75,6 +80,7 @@ impl Projector {
         log: Arc<L>,
         store: ProjectionStore,
         cal: Arc<Calendar>,
+        key: Option<PublicKey>,
         delay: Duration,
         seen: Option<Seen>,
     ) -> Projector {
@@ -106,15 +112,27 @@ impl Projector {
                         }
                         Ok(mut events) => {
                             timed.reads.record_duration(reading.elapsed());
-                            if let Some(seen) = &seen {
-                                seen(&events);
-                            }
                             let store = store.clone();
                             let cal = Arc::clone(&cal);
+                            let seen = seen.clone();
                             let applying = std::time::Instant::now();
-                            let result =
-                                tokio::task::spawn_blocking(move || store.apply(&mut events, &cal))
-                                    .await;
+                            // The seals are checked off the async workers too: a start's
+                            // catch-up, or a run of another gateway's events, costs ~50 µs each.
+                            let result = tokio::task::spawn_blocking(move || {
+                                let unverified = key.map(|key| seals::check(&events, &key));
+                                if let Some(seen) = &seen {
+                                    for p in &events {
+                                        if unverified
+                                            .as_ref()
+                                            .is_none_or(|u| !u.contains_key(&p.position))
+                                        {
+                                            seen(p);
+                                        }
+                                    }
+                                }
+                                store.apply_checked(&mut events, &cal, unverified.as_ref())
+                            })
+                            .await;
                             match result {
                                 Ok(Ok(pos)) => {
                                     timed.applies.record_duration(applying.elapsed());

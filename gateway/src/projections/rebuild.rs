@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::store::{ProjectionError, ProjectionStore, Submissions};
 use crate::domain::calendar::Calendar;
+use crate::envelope::PublicKey;
 use crate::log::{EventLog, LogError};
 
 #[derive(Debug, thiserror::Error)]
@@ -23,16 +24,18 @@ pub enum RebuildError {
 /// Events folded per batch (one atomic projection write each).
 const BATCH: usize = 16_384;
 
-/// Replaces the projections in `dir` with ones rebuilt from `log`. `progress(done, head)` is called
-/// after each batch. Returns the store and the number of events applied.
+/// Replaces the projections in `dir` with ones rebuilt from `log`, folding only events whose
+/// seal holds under `key` when given ([`fill`]). `progress(done, head)` is called after each
+/// batch. Returns the store and the number of events applied.
 pub async fn rebuild<L: EventLog>(
     log: &L,
     dir: &Path,
     cal: &Calendar,
+    key: Option<PublicKey>,
     progress: impl FnMut(u64, u64),
 ) -> Result<(ProjectionStore, u64), RebuildError> {
     let store = clear(dir, Cursors::Keep)?.with_submissions(Submissions::for_log(log));
-    let n = fill(log, &store, cal, progress).await?;
+    let n = fill(log, &store, cal, key, progress).await?;
     Ok((store, n))
 }
 
@@ -198,6 +201,11 @@ pub fn saved_cursors(dir: &Path) -> std::path::PathBuf {
 
 /// Folds every event of `log` into `store` (empty, from [`clear`]) and makes the result durable.
 ///
+/// With `key`, each event's seal is checked first, as the live projector checks every event it
+/// did not seal ([`super::seals`]): one that does not verify holds its application there, as it
+/// does live, so a rebuild never folds what the live projections refused (an event planted in
+/// the log without the gateway's key). Without it every event is taken as the log gives it.
+///
 /// Each batch is written atomically with its checkpoint, as the live projector does, so a rebuild
 /// that is killed leaves projections that are exact up to their checkpoint: the gateway's
 /// projector continues from there when it starts (or `tongban rebuild` starts over).
@@ -205,6 +213,7 @@ pub async fn fill<L: EventLog>(
     log: &L,
     store: &ProjectionStore,
     cal: &Calendar,
+    key: Option<PublicKey>,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<u64, RebuildError> {
     let head = *log.head().borrow();
@@ -230,10 +239,14 @@ pub async fn fill<L: EventLog>(
         let Some(last) = batch.last() else { break };
         from = last.position + 1;
         done += batch.len() as u64;
-        let (store, cal) = (store.clone(), std::sync::Arc::clone(&cal));
+        let (store, cal, key) = (store.clone(), std::sync::Arc::clone(&cal), key);
         applying = Some(tokio::task::spawn_blocking(move || {
             let mut batch = batch;
-            (store.apply(&mut batch, &cal), batch)
+            let unverified = key.map(|key| super::seals::check_all(&batch, &key));
+            (
+                store.apply_checked(&mut batch, &cal, unverified.as_ref()),
+                batch,
+            )
         }));
     }
     store.persist()?;

@@ -49,6 +49,7 @@ use super::statistics::{self, RegionStatistics};
 use super::view::{ApplicationView, FoldError};
 use crate::domain::calendar::Calendar;
 use crate::domain::deadlines::DeadlineKind;
+use crate::envelope::ChainError;
 use crate::log::Positioned;
 
 /// How the keyspaces are laid out. Projections written under another layout are not read: they
@@ -231,6 +232,23 @@ struct Encoded {
 }
 
 /// The regions party to an application: its origin, then its handlers.
+/// How `event` fails to follow `view`'s last event, if it does: not the next seq, or not linked
+/// to its hash. (A view of a build that kept no hash is not judged by it.)
+fn unlinked(view: &ApplicationView, event: &crate::envelope::Envelope) -> Option<ChainError> {
+    if event.seq != view.state.seq.saturating_add(1) {
+        return Some(ChainError::SeqGap {
+            previous: view.state.seq,
+            found: event.seq,
+        });
+    }
+    (!view.last_hash.is_empty() && event.prev_hash != view.last_hash).then(|| {
+        ChainError::PrevHash {
+            expected: view.last_hash.clone(),
+            found: event.prev_hash.clone(),
+        }
+    })
+}
+
 fn parties_of(origin: &str, handlers: &[String]) -> Vec<String> {
     std::iter::once(origin)
         .chain(handlers.iter().map(String::as_str))
@@ -1034,7 +1052,24 @@ impl ProjectionStore {
     /// Each event's `data` is taken as it is folded (left `null`): a submission's applicant and
     /// form move into the view, or are dropped when the view leaves them in the log, instead of
     /// being copied. Callers pass events they have no further use for but their positions.
+    ///
+    /// Every event is taken as the log gives it, as a rebuild takes the log it is told to;
+    /// the live projector checks them first ([`ProjectionStore::apply_checked`]).
     pub fn apply(&self, events: &mut [Positioned], cal: &Calendar) -> Result<u64, ProjectionError> {
+        self.apply_checked(events, cal, None)
+    }
+
+    /// [`ProjectionStore::apply`], for a run whose events' seals were checked: those in
+    /// `unverified` ([`super::seals`]), and any that does not link to the view it would fold
+    /// onto (its seq not the next, its `prev_hash` not the view's last hash), hold their
+    /// application there ([`super::held`]) and are in no region's feed. With `None`, nothing is
+    /// checked.
+    pub fn apply_checked(
+        &self,
+        events: &mut [Positioned],
+        cal: &Calendar,
+        unverified: Option<&super::seals::Unverified>,
+    ) -> Result<u64, ProjectionError> {
         // What the checkpoint covers was applied, views and counters together: applied again
         // (a run handed over twice), a submission would fold into a new view over the stored one
         // and count its application twice. Positions ascend, so that is a prefix of the run.
@@ -1048,7 +1083,7 @@ impl ProjectionStore {
         if self.injected_failure() {
             return Err(storage(fjall::Error::Poisoned));
         }
-        let encoded = self.encode(events, cal)?;
+        let encoded = self.encode(events, cal, unverified)?;
         let mut batch = self.db.batch();
         for op in encoded.ops {
             match op {
@@ -1136,6 +1171,7 @@ impl ProjectionStore {
         &self,
         events: &mut [Positioned],
         cal: &Calendar,
+        unverified: Option<&super::seals::Unverified>,
     ) -> Result<Encoded, ProjectionError> {
         let mut views: HashMap<String, Option<ApplicationView>> = HashMap::new();
         // The regions each application awaited before this run, whose inbox lines may go.
@@ -1148,8 +1184,10 @@ impl ProjectionStore {
         for p in events {
             let app = &p.event.app;
             if !views.contains_key(app) {
-                // A first event means a new application: nothing stored to look up.
-                let current = if p.event.seq == 1 {
+                // A first event this process sealed means a new application: nothing stored to
+                // look up. Another one may be a copy of a submission already folded (published
+                // again to the stream), which the view it would replace skips.
+                let current = if p.event.seq == 1 && (p.sealed_here || unverified.is_none()) {
                     None
                 } else {
                     self.get(app)?
@@ -1175,6 +1213,40 @@ impl ProjectionStore {
             };
             // Skip what the view already holds (a replay after a crash between batches).
             if slot.as_ref().is_some_and(|v| v.state.seq >= p.event.seq) {
+                continue;
+            }
+            // An event that does not verify, or does not link to the view, is folded by no
+            // one and fed to no one: its application is held there, with what is wrong.
+            // (A view held for another reason stays where it was held: the events after it
+            // are not judged by their link to it.)
+            let broken = unverified.and_then(|u| {
+                u.get(&p.position).cloned().or_else(|| {
+                    slot.as_ref()
+                        .filter(|_| !held.contains_key(app))
+                        .and_then(|v| unlinked(v, &p.event))
+                })
+            });
+            if let Some(found) = broken {
+                if let Some(h) = held.get_mut(app) {
+                    h.hold_later(p.position);
+                    continue;
+                }
+                if let Some(mut before) = self.held(app)? {
+                    before.hold_later(p.position);
+                    held.insert(before.app.clone(), before);
+                    continue;
+                }
+                let parties = slot
+                    .as_ref()
+                    .map(|v| parties_of(&v.state.origin, &v.state.handlers))
+                    .unwrap_or_default();
+                let h = Held::at(
+                    p,
+                    format!("the event does not verify, so it is not folded: {found}"),
+                    parties,
+                );
+                out.newly_held.push(h.clone());
+                held.insert(h.app.clone(), h);
                 continue;
             }
             // Every party's feed gets the event's log position, held or not: the event is in
@@ -1411,10 +1483,7 @@ pub(super) mod tests {
         for step in 0..longest {
             for h in &histories {
                 if let Some(e) = h.get(step) {
-                    log.push(Positioned {
-                        position: log.len() as u64 + 1,
-                        event: e.clone(),
-                    });
+                    log.push(Positioned::read(log.len() as u64 + 1, e.clone()));
                 }
             }
         }
@@ -1864,10 +1933,7 @@ pub(super) mod tests {
         );
         store
             .apply(
-                &mut [Positioned {
-                    position: events.len() as u64 + 1,
-                    event: accept,
-                }],
+                &mut [Positioned::read(events.len() as u64 + 1, accept)],
                 &cal,
             )
             .expect("apply");
@@ -2036,10 +2102,7 @@ pub(super) mod tests {
         let longest = histories.iter().map(Vec::len).max().unwrap_or(0);
         for step in 0..longest {
             for e in histories.iter().filter_map(|h| h.get(step)) {
-                log.push(Positioned {
-                    position: log.len() as u64 + 1,
-                    event: e.clone(),
-                });
+                log.push(Positioned::read(log.len() as u64 + 1, e.clone()));
             }
         }
         log

@@ -255,9 +255,13 @@ impl<L: EventLog> Gateway<L> {
                 } else {
                     self.log.read_after(app, r.seq, r.position).await?
                 };
-                // Otherwise (they do not follow it, or one does not fold) the whole history
-                // is read, which also says why an event does not fold.
-                if let Some(up_to_date) = r.followed_by(app, &since) {
+                // Otherwise (they do not follow it, one does not fold, or one's seal does not
+                // hold: read from the log, planted there by whoever can write it) the whole
+                // history is read, which also says why.
+                let sealed = since
+                    .iter()
+                    .all(|e| e.seal_error(&self.key.public()).is_none());
+                if let Some(up_to_date) = sealed.then(|| r.followed_by(app, &since)).flatten() {
                     self.states.put(app, up_to_date.clone());
                     let Remembered {
                         state,
@@ -271,6 +275,11 @@ impl<L: EventLog> Gateway<L> {
             }
         }
         let mut events = self.log.read(app).await?;
+        // Decided on only when every event verifies, as the history is served only then
+        // (`Gateway::events`): a planted event is never the state an action starts from.
+        if let Some(refused) = super::read::unverified(&events, &self.key.public()) {
+            return Err(refused.into());
+        }
         let (state, unreadable) = fold_history(&events);
         let Some(last) = events.pop() else {
             return Err(ServiceError::NotFound(app.to_string()));

@@ -112,12 +112,13 @@ pub enum ServiceError {
     BadRequest { pointer: String, message: String },
     #[error("no application {0}")]
     NotFound(String),
-    /// The application's projection is held at an event that does not fold
+    /// The application's projection is held at an event that does not fold, or does not verify
     /// ([`crate::projections::held`]).
     #[error(
-        "application {}'s view is held before seq {}: that event (log position {}, type {}) does \
-         not fold: {}; its events are in the log (GET /v1/applications/{}/events), and a rebuild \
-         by a gateway that reads it (`tongban rebuild`) folds it again",
+        "application {}'s view is held before seq {}: that event (log position {}, type {}) is \
+         not folded: {}; its events are in the log (GET /v1/applications/{}/events; `tongban \
+         verify --app` checks them), and a rebuild by a gateway that reads it (`tongban \
+         rebuild`) folds it again if it verifies",
         .0.app, .0.seq, .0.position, .0.kind, .0.reason, .0.app
     )]
     Held(Box<crate::projections::Held>),

@@ -99,15 +99,14 @@ impl<L: EventLog> Gateway<L> {
         let calendar = Arc::new(calendar);
         let states = Arc::new(states::States::default());
         let following = Arc::clone(&states);
-        let seen: crate::projections::projector::Seen = Arc::new(move |events| {
-            for p in events {
-                following.follow(&p.event, p.position);
-            }
+        let seen: crate::projections::projector::Seen = Arc::new(move |p| {
+            following.follow(&p.event, p.position);
         });
         let projector = Projector::spawn_delayed(
             Arc::clone(&log),
             store.clone(),
             Arc::clone(&calendar),
+            Some(key.public()),
             delay,
             Some(seen),
         );

@@ -362,7 +362,7 @@ impl<L: EventLog> Gateway<L> {
 /// returns them) that does not verify as the successor of the one before it, as a refusal of the
 /// read naming it; `None` when the chain is intact. The refusal is answered as the read's own
 /// are: from the events as stored, with every break named ([`Gateway::events`]).
-fn unverified(events: &[Envelope], key: &PublicKey) -> Option<LogError> {
+pub(super) fn unverified(events: &[Envelope], key: &PublicKey) -> Option<LogError> {
     events.iter().enumerate().find_map(|(i, e)| {
         let previous = i.checked_sub(1).and_then(|j| events.get(j));
         e.verify_link(previous, key)

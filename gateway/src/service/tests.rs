@@ -805,6 +805,7 @@ async fn an_action_after_another_gateways_reads_only_the_events_since() {
         fourth_log.as_ref(),
         &dir.path().join("p4"),
         &calendar,
+        None,
         |_, _| {},
     )
     .await
@@ -865,6 +866,7 @@ async fn a_view_is_not_decided_on_until_the_log_holds_the_event_it_was_folded_to
         other.as_ref(),
         &dir.path().join("view"),
         &crate::domain::calendar::Calendar::weekdays(),
+        None,
         |_, _| {},
     )
     .await

@@ -67,6 +67,7 @@ pub async fn run(work: &Path, events: u64) -> Result<ReplayFigures, CliError> {
         &*log,
         &dir.join("projections"),
         &Calendar::weekdays(),
+        Some(key.public()),
         |_, _| {},
     )
     .await

@@ -588,10 +588,7 @@ impl EmbeddedLog {
                         reason: format!("no event at this position (the log ends at {durable})"),
                     });
                 }
-                Ok(Positioned {
-                    position,
-                    event: self.get(position)?,
-                })
+                Ok(Positioned::read(position, self.get(position)?))
             })
             .collect()
     }
@@ -614,7 +611,7 @@ impl EmbeddedLog {
             })?;
             let event = Envelope::from_stored(&value)
                 .map_err(|reason| LogError::Corrupt { position, reason })?;
-            out.push(Positioned { position, event });
+            out.push(Positioned::read(position, event));
             if out.len() >= max {
                 break;
             }

@@ -183,7 +183,7 @@ pub(super) fn commit_group(
                 .into_iter()
                 .map(|(reply, pos, event, size)| ((reply, pos), (pos, event, size)))
                 .unzip();
-            s.recent.remember_all(durable);
+            s.recent.remember_own_all(durable);
             s.durable.store(position, Ordering::Release);
             head.send_replace(position);
             for (reply, pos) in replies {

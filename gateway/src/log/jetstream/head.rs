@@ -244,7 +244,7 @@ fn keep(inner: &Inner, position: u64, message: &async_nats::jetstream::Message) 
     {
         inner
             .recent
-            .remember(position, event, message.payload.len());
+            .remember_pushed(position, event, message.payload.len());
         inner.pushed_kept.fetch_add(1, Ordering::Relaxed);
     }
 }

@@ -880,7 +880,7 @@ impl JetStreamLog {
                          last {last}: it is catching up; reading again later"
                     )));
                 };
-                read.push(Positioned { position, event });
+                read.push(Positioned::read(position, event));
             }
         }
         Ok(read)
@@ -930,10 +930,7 @@ impl JetStreamLog {
                     }
                     _ => break,
                 };
-                out.push(Positioned {
-                    position: m.position,
-                    event,
-                });
+                out.push(Positioned::read(m.position, event));
             }
             let took = out.len() - before;
             if took == 0 || took < max && !batch.more {
@@ -1241,7 +1238,7 @@ impl EventLog for JetStreamLog {
                     };
                     self.inner.tips.put(&subject, tip);
                     // Before the head moves, so a follower woken by it finds the event here.
-                    self.inner.recent.remember(position, event, size);
+                    self.inner.recent.remember_own(position, event, size);
                     self.bump_head(position);
                     self.inner
                         .appends
@@ -1416,7 +1413,7 @@ impl EventLog for JetStreamLog {
             .await?
             .into_iter()
             .map(|(position, event)| match event {
-                Some(event) => Ok(Positioned { position, event }),
+                Some(event) => Ok(Positioned::read(position, event)),
                 None => Err(LogError::Corrupt {
                     position,
                     reason: "no message at this stream sequence".into(),

@@ -454,7 +454,7 @@ async fn following_answers_own_appends_from_memory_and_the_rest_from_the_server(
     // memory and read_all (what replay and verification use) from the stream.
     let mut marked = written[0].clone();
     marked.actor = "remembered".into();
-    ours.inner.recent.remember(1, marked.clone(), 1_000);
+    ours.inner.recent.remember_own(1, marked.clone(), 1_000);
     let followed = ours.follow(1, 100).await.expect("follow");
     assert_eq!(positions(&followed), vec![1, 2]);
     assert_eq!(followed[0].event, marked);
@@ -1327,7 +1327,7 @@ async fn a_stream_created_again_under_its_name_is_not_appended_to() {
     // again on the new stream would push it.
     log.inner
         .recent
-        .remember(3, conformance::event(&crate::ids::new_v7(), 1, ""), 1_000);
+        .remember_own(3, conformance::event(&crate::ids::new_v7(), 1, ""), 1_000);
     log.bump_head(3);
     let followed = log
         .follow(3, 10)

@@ -1,0 +1,99 @@
+//! Which events of a run the projector may not fold: those whose own seal does not hold.
+//!
+//! The projections are what the parties read and act on: the inboxes, the feeds their adapters
+//! follow, the states actions are decided on. An event this process sealed and appended itself
+//! never left its memory before the projector took it ([`Positioned::sealed_here`]); any other one
+//! was read from the store or pushed by the stream, where whoever can write the disk or publish
+//! to the stream's subjects may have put it. Folded unchecked, an approval planted with a made-up
+//! signature was shown as the application's state, fed to the provinces' adapters, and refused the
+//! real handler's decision (found by an auditor's walkthrough); only the history's readers said it
+//! was broken. So each such event's hash and signature are checked before it is folded, and one
+//! that fails holds its application there ([`super::held`]), kept out of every feed.
+//!
+//! Only the seal is checked here, which needs nothing but the event: its link to the event before
+//! it is checked against the view it would fold onto ([`super::store`]). The cost (a canonical
+//! form, a SHA-256 and an Ed25519 verification, about 50 µs) falls on other gateways' events and
+//! on a start's catch-up from the store, not on this gateway's own appends.
+
+use std::collections::HashMap;
+
+use crate::envelope::{ChainError, PublicKey};
+use crate::log::Positioned;
+
+/// The events of a run whose seal does not hold, by log position, with what is wrong.
+pub type Unverified = HashMap<u64, ChainError>;
+
+/// The events of `run` not sealed here whose seal does not hold under `key`.
+pub fn check(run: &[Positioned], key: &PublicKey) -> Unverified {
+    run.iter()
+        .filter(|p| !p.sealed_here)
+        .filter_map(|p| p.event.seal_error(key).map(|found| (p.position, found)))
+        .collect()
+}
+
+/// [`check`] over every core, for a rebuild's batches of thousands of events read from the store:
+/// checked one after the other, the seals would cost a rebuild several times its fold.
+pub fn check_all(run: &[Positioned], key: &PublicKey) -> Unverified {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if threads < 2 || run.len() < 512 {
+        return check(run, key);
+    }
+    let chunk = run.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = run
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || check(part, key)))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envelope::{Content, Envelope, GatewayKey};
+
+    fn sealed(key: &GatewayKey) -> Envelope {
+        let content = Content {
+            kind: "application.forwarded".to_string(),
+            schema: "application.forwarded/1".to_string(),
+            region: "310000".to_string(),
+            actor: "window".to_string(),
+            at: "2026-12-05T08:00:00Z".to_string(),
+            data: serde_json::json!({"materials_checked": true}),
+        };
+        Envelope::sealed_after(None, "app-1", content, key)
+    }
+
+    /// Given a run of an event sealed under the gateway's key, one with its data rewritten, one
+    /// sealed under another key and one with its signature zeroed, each read from the log, and
+    /// a rewritten one this process says it sealed itself, when the run is checked, then exactly
+    /// the three read from the log with a broken seal are named, each by what is wrong.
+    #[test]
+    fn only_events_read_from_the_log_with_a_broken_seal_are_named() {
+        let key = GatewayKey::from_seed([3; 32]);
+        let other = GatewayKey::from_seed([4; 32]);
+        let genuine = sealed(&key);
+        let mut rewritten = genuine.clone();
+        rewritten.data = serde_json::json!({"materials_checked": false});
+        let mut zeroed = genuine.clone();
+        zeroed.sig = "0".repeat(128);
+        let mut own = Positioned::read(5, rewritten.clone());
+        own.sealed_here = true;
+        let run = vec![
+            Positioned::read(1, genuine),
+            Positioned::read(2, rewritten),
+            Positioned::read(3, sealed(&other)),
+            Positioned::read(4, zeroed),
+            own,
+        ];
+        let found = check(&run, &key.public());
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(matches!(found.get(&2), Some(ChainError::Hash { .. })));
+        assert_eq!(found.get(&3), Some(&ChainError::Signature));
+        assert_eq!(found.get(&4), Some(&ChainError::Signature));
+    }
+}
