@@ -327,7 +327,7 @@ fn two_gateways_on_one_stream_serve_the_same_applications() {
     let (code, html) = run(&["dispute", &id]);
     assert_eq!(code, Some(0));
     assert!(
-        html.contains("完整"),
+        html.contains("哈希链衔接与签名全部校验通过"),
         "the evidence page must show an intact chain"
     );
     let records = data_b.join("records.jsonl");

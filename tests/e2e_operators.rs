@@ -178,7 +178,7 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
     );
     for needle in [
         "证据链校验",
-        "完整",
+        "哈希链衔接与签名全部校验通过",
         "公钥来源：公钥",
         "gateway.key",
         "工作日历：数据目录中没有 holidays.json，仅按周一至周五计算",
@@ -953,9 +953,10 @@ fn the_events_of_a_tampered_log_name_each_break() {
 /// or a moment past it), `dispute` and the evidence page (now, `?seq=`, `?at=`) and `/replay`
 /// show it, then the state is the accepted one as of seq 3, the last event that verifies, named
 /// so; the deny is listed as not counted, never as the application's state, and its forged
-/// reason is shown nowhere but among the raw events; the verdict stays broken (exit 1). (A
-/// walkthrough found `replay` printing `state … denied` and the page 不予许可 with the forged
-/// reason.)
+/// reason is shown nowhere but among the raw events; the verdict stays broken (exit 1). An
+/// intact application's page says its events' links and signatures hold, not that the history
+/// is complete. (A walkthrough found `replay` printing `state … denied` and the page 不予许可
+/// with the forged reason; and "完整" on a page whose application's last event was removed.)
 #[test]
 fn no_state_is_shown_past_an_event_that_does_not_verify() {
     let dir = TempDir::new("seal-fold");
@@ -966,6 +967,7 @@ fn no_state_is_shown_past_an_event_that_does_not_verify() {
     let lead = &handlers[0];
     let forward = (&origin, "forward", json!({"materials_checked": true}));
     let accept = (lead, "accept", json!({}));
+    let intact = application(&origin, &body, &[forward.clone(), accept.clone()]);
     let deny = (lead, "deny", json!({"reason": "材料不全"}));
     let id = application(&origin, &body, &[forward, accept, deny]);
     assert_eq!(gw.terminate().code(), Some(0));
@@ -1042,6 +1044,17 @@ fn no_state_is_shown_past_an_event_that_does_not_verify() {
         "{at3}"
     );
 
+    // The intact application's replay says what its chain cannot show.
+    let (code, out, _) = tongban(&["replay", &intact], &data);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "note: the events shown link and their signatures verify; whether events \
+                      after the last one were removed no chain can show"
+        ),
+        "{out}"
+    );
+
     // dispute: the same state, the deny's row marked, the reason only among the raw events.
     let shown_state = |html: &str| {
         html.split("<dt>状态")
@@ -1100,6 +1113,17 @@ fn no_state_is_shown_past_an_event_that_does_not_verify() {
         !html.contains("id=\"chain-stops\"") && html.contains("<dd>已受理（accepted）</dd>"),
         "{html}"
     );
+
+    // An intact chain's page: its links and signatures hold; complete it does not say.
+    let r = op.get(&format!("/ui/applications/{intact}"));
+    let html = String::from_utf8_lossy(&r.body).into_owned();
+    assert_eq!(r.status, 200, "{html}");
+    assert!(
+        html.contains("id=\"verdict\">本页所列 3 个事件的哈希链衔接与签名全部校验通过。</p>")
+            && html.contains("仅凭本页无法表明最后一个事件之后是否还有事件被删除"),
+        "{html}"
+    );
+    assert!(!html.contains("完整"), "{html}");
 }
 
 /// Stores the application's events `a` and `b` in each other's places in the log (its index

@@ -579,7 +579,7 @@ fn verdict(out: &mut String, verification: &Report, public_key_hex: &str, proven
         Verdict::Unreadable => {
             let _ = write!(
                 out,
-                "<p class=\"ok\" id=\"verdict\">完整：{} 个事件的哈希链与网关签名全部校验通过（其中 {} 个事件本版本无法解读，见下）。</p>",
+                "<p class=\"ok\" id=\"verdict\">本页所列 {} 个事件的哈希链衔接与签名全部校验通过（其中 {} 个事件本版本无法解读，见下）。</p>",
                 verification.events,
                 verification.unreadable.len()
             );
@@ -587,11 +587,16 @@ fn verdict(out: &mut String, verification: &Report, public_key_hex: &str, proven
         Verdict::Intact | Verdict::Empty => {
             let _ = write!(
                 out,
-                "<p class=\"ok\" id=\"verdict\">完整：{} 个事件的哈希链与网关签名全部校验通过。</p>",
+                "<p class=\"ok\" id=\"verdict\">本页所列 {} 个事件的哈希链衔接与签名全部校验通过。</p>",
                 verification.events
             );
         }
     }
+    // A chain's end cannot show events removed after it: what holds is the events shown, not
+    // that they are all there were.
+    out.push_str(
+        "<p id=\"latest-removed\">仅凭本页无法表明最后一个事件之后是否还有事件被删除：删去最新的事件不会在哈希链上留下痕迹。请用 tongban verify 核对整个日志，或与此前保存的副本比对（docs/audit/verify_chain.py --earlier）。</p>",
+    );
     if !verification.inexact.is_empty() {
         let _ = write!(
             out,
@@ -1146,8 +1151,8 @@ mod tests {
     }
 
     /// Given an application whose second event is sealed and signed but does not read as its
-    /// type, when its evidence page is made, then the page calls the chain intact and names the
-    /// event as unreadable by this build, never as a break.
+    /// type, when its evidence page is made, then the page says the events' links and signatures
+    /// hold and names the event as unreadable by this build, never as a break.
     #[test]
     fn an_unreadable_event_is_not_called_a_break() {
         let mut events = crate::reconcile::tests::to_accepted("GD-9", "SL-9");
@@ -1172,7 +1177,10 @@ mod tests {
         assert!(html.contains("id=\"unreadable-events\""), "{html}");
         assert!(html.contains("本版本无法解读（"), "{html}");
         assert!(!html.contains("unreadable by this build"), "{html}");
-        assert!(html.contains("完整：2 个事件"), "{html}");
+        assert!(
+            html.contains("本页所列 2 个事件的哈希链衔接与签名全部校验通过（其中 1 个"),
+            "{html}"
+        );
     }
 
     /// Given a log holding a second copy of an application's seq 2 after its last event, or
@@ -1246,6 +1254,28 @@ mod tests {
         assert!(html.contains("id=\"chain-stops\">证据链从第 1 号事件起即不成立：第 1 号事件的签名无法用核对所用的公钥验证"), "{html}");
         assert!(!html.contains("<dt>状态"), "{html}");
         assert_eq!(html.matches("证据链断开，未计入").count(), 5, "{html}");
+        assert_chinese(&html);
+    }
+
+    /// Given an intact chain, when its page is made, then it says the links and signatures of
+    /// the events shown hold, not that the history is complete (完整): that events after the
+    /// last one were removed no chain shows, and the page says where to look.
+    #[test]
+    fn an_intact_page_does_not_claim_the_history_is_complete() {
+        let events = crate::reconcile::tests::suspended("GD-C");
+        let key = GatewayKey::from_seed([5; 32]).public();
+        let html = page(&events, &key, &Default::default());
+        assert!(
+            html.contains("id=\"verdict\">本页所列 5 个事件的哈希链衔接与签名全部校验通过。</p>"),
+            "{html}"
+        );
+        assert!(!html.contains("完整"), "{html}");
+        assert!(
+            html.contains("仅凭本页无法表明最后一个事件之后是否还有事件被删除")
+                && html.contains("tongban verify")
+                && html.contains("verify_chain.py --earlier"),
+            "{html}"
+        );
         assert_chinese(&html);
     }
 

@@ -82,6 +82,9 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 outln!("{}", calendar.note())?;
             }
             outln!("verification: {}", verification.summary())?;
+            if verification.chain_intact() {
+                outln!("{}", tongban_replay::verify::LATEST_REMOVED)?;
+            }
             outln!("{}", source.key_source(&evidence.key).note())?;
             for finding in verification.findings() {
                 outln!("{finding}")?;
