@@ -286,7 +286,7 @@ fn dispute_page_renders_in_headless_chromium() {
     let dom = dump_dom(&shots, "dispute", &url);
     for needle in [
         "证据链校验",
-        "完整",
+        "哈希链衔接与签名全部校验通过",
         "法定期限",
         "事件经过",
         "原始事件",

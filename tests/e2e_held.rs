@@ -141,7 +141,10 @@ fn an_event_this_build_does_not_fold_holds_its_application_and_the_others_go_on(
     let page = String::from_utf8_lossy(&r.body).into_owned();
     // (the verification reads every event as its type too, so it names the same one: as
     // unreadable by this build, not as a break, since its chain is intact)
-    assert!(page.contains("id=\"verdict\">完整：3 个事件"), "{page}");
+    assert!(
+        page.contains("id=\"verdict\">本页所列 3 个事件的哈希链衔接与签名全部校验通过"),
+        "{page}"
+    );
     assert!(!page.contains("处断裂"), "{page}");
     assert!(
         page.contains("id=\"unreadable-events\">1 个事件本版本无法解读"),

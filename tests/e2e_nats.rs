@@ -327,7 +327,7 @@ fn two_gateways_on_one_stream_serve_the_same_applications() {
     let (code, html) = run(&["dispute", &id]);
     assert_eq!(code, Some(0));
     assert!(
-        html.contains("完整"),
+        html.contains("哈希链衔接与签名全部校验通过"),
         "the evidence page must show an intact chain"
     );
     let records = data_b.join("records.jsonl");
@@ -662,6 +662,64 @@ fn an_event_planted_on_the_stream_without_the_gateways_key_is_not_folded() {
         json!("urn:tongban:problem:log-corrupt"),
         "{}",
         String::from_utf8_lossy(&r.body)
+    );
+}
+
+/// Given an application forwarded on a stream to which an acceptance was then published from
+/// outside, linked after the forward but signed with another key than the gateway's, when the
+/// evidence page, `/replay` and `tongban replay --nats` show it, then its state is the forward's,
+/// as of seq 2, and the acceptance a row not counted; the verdict is broken. (A walkthrough
+/// found `replay` printing the forged event's state as the application's.)
+#[test]
+fn a_forged_event_on_a_stream_is_shown_but_not_counted() {
+    use tongban_gateway::envelope::{Content, Envelope, GatewayKey};
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-forged");
+    let data = dir.0.join("data");
+    let gw = start_on_nats(&data, true, &nats);
+    let (_, id) = forwarded(&gw, &data, "forged-1");
+    publish_again(&nats, |event| {
+        let forward: Envelope = serde_json::from_value(event.clone()).expect("an event");
+        let forged = Envelope::sealed_after(
+            Some(&forward),
+            &forward.app,
+            Content {
+                kind: "application.accepted".into(),
+                schema: "application.accepted/1".into(),
+                region: forward.region.clone(),
+                actor: forward.actor.clone(),
+                at: forward.at.clone(),
+                data: json!({}),
+            },
+            &GatewayKey::from_seed([9; 32]),
+        );
+        *event = serde_json::to_value(forged).expect("json");
+    });
+    let operator = gw.client(Some(&tokens(&data)["operator"]));
+    let replay = operator
+        .get(&format!("/v1/applications/{id}/replay"))
+        .json();
+    assert_eq!(replay["status"], json!("forwarded"), "{replay}");
+    assert_eq!(
+        replay["chain_stops"]["reason"],
+        json!("seq 3's signature does not verify under the key the chain is checked with"),
+        "{replay}"
+    );
+    assert_eq!(replay["not_counted"][0]["seq"], json!(3), "{replay}");
+    assert_eq!(replay["verification"]["intact"], json!(false), "{replay}");
+    let page = operator.get(&format!("/ui/applications/{id}"));
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert_eq!(page.status, 200, "{html}");
+    assert!(html.contains("<dd>已转交（forwarded）</dd>"), "{html}");
+    assert!(html.contains("证据链在此断开，未计入"), "{html}");
+    drop(gw);
+    let out = on_stream(&nats.url(), &data, &["replay", &id]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("), the last event that verifies: forwarded\n")
+            && !text.contains("accepted\n"),
+        "{text}"
     );
 }
 

@@ -178,7 +178,7 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
     );
     for needle in [
         "证据链校验",
-        "完整",
+        "哈希链衔接与签名全部校验通过",
         "公钥来源：公钥",
         "gateway.key",
         "工作日历：数据目录中没有 holidays.json，仅按周一至周五计算",
@@ -1005,6 +1005,184 @@ fn an_event_rewritten_in_the_log_is_held_not_folded() {
     let mut gw = Gateway::start(&data, false);
     held_at(&gw);
     assert_eq!(gw.terminate().code(), Some(0));
+}
+
+/// Given an application denied (seq 4) whose deny was then rewritten in place on disk (its
+/// reason changed, its hash and signature left), when `replay` (text and JSON, now and at a seq
+/// or a moment past it), `dispute` and the evidence page (now, `?seq=`, `?at=`) and `/replay`
+/// show it, then the state is the accepted one as of seq 3, the last event that verifies, named
+/// so; the deny is listed as not counted, never as the application's state, and its forged
+/// reason is shown nowhere but among the raw events; the verdict stays broken (exit 1). An
+/// intact application's page says its events' links and signatures hold, not that the history
+/// is complete. (A walkthrough found `replay` printing `state … denied` and the page 不予许可
+/// with the forged reason; and "完整" on a page whose application's last event was removed.)
+#[test]
+fn no_state_is_shown_past_an_event_that_does_not_verify() {
+    let dir = TempDir::new("seal-fold");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let lead = &handlers[0];
+    let forward = (&origin, "forward", json!({"materials_checked": true}));
+    let accept = (lead, "accept", json!({}));
+    let intact = application(&origin, &body, &[forward.clone(), accept.clone()]);
+    let deny = (lead, "deny", json!({"reason": "材料不全"}));
+    let id = application(&origin, &body, &[forward, accept, deny]);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let forged = "申请人主动放弃";
+    rewrite(&data.join("log"), &id, 4, |data| {
+        data["reason"] = json!(forged)
+    });
+
+    // replay, text: the state as of seq 3, named; the deny a row not counted.
+    let (code, out, _) = tongban(&["replay", &id], &data);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("state as of seq 3 (application.accepted at ")
+            && out.contains("), the last event that verifies: accepted\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("the chain breaks after seq 3: seq 4's hash is "),
+        "{out}"
+    );
+    let row4 = out
+        .lines()
+        .find(|l| l.starts_with("   4  "))
+        .expect("row 4");
+    assert!(
+        row4.contains("application.denied") && row4.ends_with("not counted: the chain breaks here"),
+        "{out}"
+    );
+    assert!(!out.contains("denied\n") && !out.contains(forged), "{out}");
+    assert!(
+        out.contains(&format!("BROKEN application {id} seq 4")),
+        "{out}"
+    );
+
+    // replay, JSON, now and at points past the break: as of seq 3.
+    let json_at = |extra: &[&str]| {
+        let mut args = vec!["replay", id.as_str(), "--format", "json"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = tongban(&args, &data);
+        assert_eq!(code, 1, "{extra:?}: {err}");
+        serde_json::from_str::<Value>(&out).expect("json")
+    };
+    let now = json_at(&[]);
+    let denied_at = now["not_counted"][0]["at"]
+        .as_str()
+        .expect("at")
+        .to_string();
+    for t in [
+        now.clone(),
+        json_at(&["--seq", "4"]),
+        json_at(&["--at", &denied_at]),
+    ] {
+        assert_eq!(t["status"], json!("accepted"), "{t}");
+        assert_eq!(t["steps"].as_array().map(Vec::len), Some(3), "{t}");
+        assert_eq!(t["as_of"], t["steps"][2]["at"], "{t}");
+        assert_eq!(t["chain_stops"]["after"], json!(3), "{t}");
+        assert_eq!(
+            t["not_counted"],
+            json!([{
+                "seq": 4, "at": denied_at, "type": "application.denied",
+                "region": t["steps"][2]["region"], "actor": t["steps"][2]["actor"],
+                "hash": t["not_counted"][0]["hash"], "why": "breaks-here",
+            }]),
+            "{t}"
+        );
+        assert_eq!(t["verification"]["intact"], json!(false), "{t}");
+        // The decision clock as it stood at the acceptance: running, never met by the deny.
+        assert_eq!(t["deadlines"][1]["situation"], json!("running"), "{t}");
+    }
+    // Up to seq 3 the state is whole: no stop, nothing left out.
+    let at3 = json_at(&["--seq", "3"]);
+    assert!(
+        at3.get("chain_stops").is_none() && at3.get("not_counted").is_none(),
+        "{at3}"
+    );
+
+    // The intact application's replay says what its chain cannot show.
+    let (code, out, _) = tongban(&["replay", &intact], &data);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "note: the events shown link and their signatures verify; whether events \
+                      after the last one were removed no chain can show"
+        ),
+        "{out}"
+    );
+
+    // dispute: the same state, the deny's row marked, the reason only among the raw events.
+    let shown_state = |html: &str| {
+        html.split("<dt>状态")
+            .nth(1)
+            .and_then(|r| r.split("</dd>").next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let assert_page = |html: &str| {
+        let state = shown_state(html);
+        assert!(
+            state.starts_with("（截至第 3 号事件（受理），北京时间 ")
+                && state.ends_with("；其后的事件未计入）</dt><dd>已受理（accepted）"),
+            "{state}"
+        );
+        assert!(
+            html.contains(
+                "id=\"chain-stops\">证据链在第 3 号事件之后断开：第 4 号事件记录的哈希为"
+            ),
+            "{html}"
+        );
+        let rows = html
+            .split("<h2>事件经过</h2>")
+            .nth(1)
+            .and_then(|r| r.split("</table>").next())
+            .expect("the event table");
+        assert!(rows.contains("证据链在此断开，未计入"), "{rows}");
+        assert!(
+            !rows.contains("不予许可</td>") && !rows.contains(forged),
+            "{rows}"
+        );
+        assert!(html.contains("发现 1 处断裂"), "{html}");
+    };
+    let (code, html, _) = tongban(&["dispute", &id], &data);
+    assert_eq!(code, 1);
+    assert_page(&html);
+
+    // The evidence page and /replay of the running gateway, at every point past the break.
+    let gw = Gateway::start(&data, false);
+    let op = gw.client(Some(&tokens["operator"]));
+    let at = denied_at.replace('+', "%2B");
+    for query in ["", "?seq=4", &format!("?at={at}")] {
+        let r = op.get(&format!("/ui/applications/{id}{query}"));
+        let html = String::from_utf8_lossy(&r.body).into_owned();
+        assert_eq!(r.status, 200, "{query}: {html}");
+        assert_page(&html);
+        let t = op
+            .get(&format!("/v1/applications/{id}/replay{query}"))
+            .json();
+        assert_eq!(t["status"], json!("accepted"), "{query}: {t}");
+        assert_eq!(t["chain_stops"]["after"], json!(3), "{query}: {t}");
+    }
+    let html =
+        String::from_utf8_lossy(&op.get(&format!("/ui/applications/{id}?seq=3")).body).into_owned();
+    assert!(
+        !html.contains("id=\"chain-stops\"") && html.contains("<dd>已受理（accepted）</dd>"),
+        "{html}"
+    );
+
+    // An intact chain's page: its links and signatures hold; complete it does not say.
+    let r = op.get(&format!("/ui/applications/{intact}"));
+    let html = String::from_utf8_lossy(&r.body).into_owned();
+    assert_eq!(r.status, 200, "{html}");
+    assert!(
+        html.contains("id=\"verdict\">本页所列 3 个事件的哈希链衔接与签名全部校验通过。</p>")
+            && html.contains("仅凭本页无法表明最后一个事件之后是否还有事件被删除"),
+        "{html}"
+    );
+    assert!(!html.contains("完整"), "{html}");
 }
 
 /// Stores the application's events `a` and `b` in each other's places in the log (its index

@@ -5,13 +5,14 @@ Usage:
     python3 verify_chain.py --key <gateway public key hex> [--app ID] [--earlier FILE]... EVENTS_FILE
 
 EVENTS_FILE is what `GET /v1/applications/{id}/events` returns ({"events": [...]}), a feed page of
-`GET /v1/regions/{region}/feed` (its items {"position", "event"} are unwrapped), a JSON array of
-either, JSON Lines (one event, feed item or answer per line), or answers saved one after another
-(`cat page-*.json > pages.json`). Events may come in any order and any mix of applications: they
-are grouped by application and checked in seq order; an event given twice (a feed is delivered at
-least once, pages may overlap) counts once. The public key is `public_key_hex` from
-`GET /v1/keys`, as you recorded it before the dispute (a key fetched at check time from the gateway
-under audit proves nothing against whoever could rewrite its log and its key file).
+`GET /v1/regions/{region}/feed` ({"events": [{"position", "event"}, ...], "next", ...}: each of
+its events is unwrapped), a JSON array of either, JSON Lines (one event, feed item or answer per
+line), or answers saved one after another (`cat page-*.json > pages.json`). Events may come in
+any order and any mix of applications: they are grouped by application and checked in seq order;
+an event given twice (a feed is delivered at least once, pages may overlap) counts once. The
+public key is `public_key_hex` from `GET /v1/keys`, as you recorded it before the dispute (a key
+fetched at check time from the gateway under audit proves nothing against whoever could rewrite
+its log and its key file).
 A weak key (a point of small order, the identity among them), under which one made-up signature
 verifies for every event, is refused (exit 2): no gateway makes one.
 Needs Python 3.8+ and the `cryptography` package for Ed25519.

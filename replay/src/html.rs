@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use tongban_gateway::domain::Status;
-use tongban_gateway::envelope::Envelope;
+use tongban_gateway::envelope::{Envelope, PublicKey};
 use tongban_gateway::time::Timestamp;
 
 pub use crate::provenance::{CalendarSource, KeyOrigin, KeySource, NoDates, Provenance};
-use crate::timeline::{DeadlineAt, Timeline, event_title_zh};
+use crate::timeline::{DeadlineAt, Timeline, Unfolded, event_title_zh};
 use crate::verify::{Report, Verdict};
 
 /// Escapes text for HTML element content and attribute values.
@@ -335,36 +335,36 @@ fn deadline_rows(
 }
 
 /// The evidence page of one application as of now: [`render`] of its timeline as far as its
-/// events fold ([`crate::timeline::build_readable`]). The verification, the key and every raw
-/// event are on it whatever this build makes of the events.
+/// events fold and verify under `key` ([`crate::timeline::build_readable`]). The verification,
+/// the key and every raw event are on it whatever this build makes of the events.
 pub fn evidence_page(
     events: &[Envelope],
     cal: &tongban_gateway::domain::calendar::Calendar,
     verification: &Report,
-    public_key_hex: &str,
+    key: &PublicKey,
     names: &BTreeMap<String, String>,
     provenance: &Provenance,
 ) -> String {
-    let (t, unreadable) =
-        crate::timeline::build_readable(events, cal, tongban_gateway::time::Timestamp::now());
+    let (t, unfolded) =
+        crate::timeline::build_readable(events, key, cal, tongban_gateway::time::Timestamp::now());
     render(
         t.as_ref(),
-        unreadable.as_ref(),
+        unfolded.as_ref(),
         events,
         verification,
-        public_key_hex,
+        &key.to_hex(),
         names,
         provenance,
     )
 }
 
-/// Renders the report: the timeline `t` (None when not even the first event folds), and, when
-/// the events stop folding, where and why. `names` maps region codes to names where known;
-/// `public_key_hex` is the key the signatures were checked against, `provenance` where it and the
-/// calendar came from.
+/// Renders the report: the timeline `t` (None when not even the first event folds or verifies),
+/// and, when the events fold no further, where and why (`unfolded`). `names` maps region codes
+/// to names where known; `public_key_hex` is the key the signatures were checked against,
+/// `provenance` where it and the calendar came from.
 pub fn render(
     t: Option<&Timeline>,
-    unreadable: Option<&crate::timeline::Unreadable>,
+    unfolded: Option<&Unfolded>,
     events: &[Envelope],
     verification: &Report,
     public_key_hex: &str,
@@ -403,47 +403,74 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
             escape(gateway)
         );
     }
-    if let Some(u) = unreadable {
-        let _ = write!(
-            out,
-            "<p class=\"broken\" id=\"unreadable\">第 {} 号事件无法解读：{}。以下状态与期限止于其前一事件；证据链校验与全部原始事件不受影响，见下文。</p>",
-            u.seq,
-            escape(&u.reason)
-        );
+    match unfolded {
+        Some(Unfolded::Unreadable { seq, reason }) => {
+            let _ = write!(
+                out,
+                "<p class=\"broken\" id=\"unreadable\">第 {seq} 号事件无法解读：{}。以下状态与期限止于其前一事件；证据链校验与全部原始事件不受影响，见下文。</p>",
+                escape(reason)
+            );
+        }
+        Some(Unfolded::NoStart(stop)) => {
+            let _ = write!(
+                out,
+                "<p class=\"broken\" id=\"chain-stops\">证据链从第 1 号事件起即不成立：{}。没有校验通过的事件可以计入，因此不显示申请状态与法定期限；全部事件列于下文，均未计入。</p>",
+                escape(&stop.reason_zh)
+            );
+        }
+        None => {}
     }
     let Some(t) = t else {
         out.push_str("<h2>基本信息</h2><dl><dt>申请编号</dt><dd class=\"hash\">");
         out.push_str(&escape(app));
         let _ = write!(out, "</dd><dt>事件数</dt><dd>{}</dd></dl>", events.len());
         verdict(&mut out, verification, public_key_hex, provenance);
-        event_rows(&mut out, events, &[], false, names);
+        let fallback = match unfolded {
+            Some(Unfolded::NoStart(_)) => crate::chain::Left::AfterBreak.said_zh(),
+            _ => "无法解读",
+        };
+        let all: Vec<(usize, &Envelope)> = events.iter().enumerate().collect();
+        event_rows(&mut out, &all, &[], &[], fallback, names);
         raw_events(&mut out, app, events);
         return out;
     };
-    if let Some(stop) = &t.chain_stops {
+    let last = t.steps.last();
+    let last_folded = last.map_or(0, |s| s.seq);
+    if let (Some(stop), Some(last)) = (&t.chain_stops, last) {
         let _ = write!(
             out,
-            "<p class=\"broken\" id=\"chain-stops\">证据链在第 {} 号事件之后不再按序衔接：{}。以下状态与期限止于第 {} 号事件（按序的最后一个事件），其后的事件未计入；全部原始事件见下文。</p>",
+            "<p class=\"broken\" id=\"chain-stops\">证据链在第 {} 号事件之后断开：{}。以下状态与期限截至第 {} 号事件（{}，北京时间 {}），即按序衔接、校验通过的最后一个事件；其后的事件列于下文，均未计入。</p>",
             stop.after,
             escape(&stop.reason_zh),
-            stop.after
+            last.seq,
+            escape(event_title_zh(&last.kind)),
+            escape(&beijing(&last.at)),
         );
     }
     // A timeline to a point in time shows the events up to it (a second copy of one of them
-    // too); one that stopped folding, or whose chain stopped running in order, every event.
-    let last_folded = t.steps.last().map_or(0, |s| s.seq);
-    let shown: Vec<Envelope> = match (unreadable, &t.chain_stops) {
+    // too); one that stopped folding, or whose chain broke, every event.
+    let shown: Vec<(usize, &Envelope)> = match (unfolded, &t.chain_stops) {
         (None, None) => events
             .iter()
-            .filter(|e| e.seq <= last_folded)
-            .cloned()
+            .enumerate()
+            .filter(|(_, e)| e.seq <= last_folded)
             .collect(),
-        _ => events.to_vec(),
+        _ => events.iter().enumerate().collect(),
+    };
+    // Where the chain broke, the state is named by the last event counted.
+    let as_of = match (&t.chain_stops, last) {
+        (Some(_), Some(last)) => format!(
+            "截至第 {} 号事件（{}），北京时间 {}；其后的事件未计入",
+            last.seq,
+            event_title_zh(&last.kind),
+            beijing(&t.as_of)
+        ),
+        _ => format!("截至北京时间 {}", beijing(&t.as_of)),
     };
     let _ = write!(
         out,
         "<h2>基本信息</h2><dl><dt>申请编号</dt><dd class=\"hash\">{}</dd><dt>事项</dt><dd>{}</dd><dt>办理模式</dt><dd>{}</dd>\
-<dt>收件地</dt><dd>{}</dd><dt>办理地</dt><dd>{}</dd><dt>状态（截至北京时间 {}）</dt><dd>{}（{}）</dd><dt>事件数</dt><dd>{}</dd></dl>",
+<dt>收件地</dt><dd>{}</dd><dt>办理地</dt><dd>{}</dd><dt>状态（{}）</dt><dd>{}（{}）</dd><dt>事件数</dt><dd>{}</dd></dl>",
         escape(&t.app),
         matter(&t.matter, provenance.gateway.as_deref()),
         escape(
@@ -457,7 +484,7 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
             .map(|h| region(names, h))
             .collect::<Vec<_>>()
             .join("、"),
-        escape(&beijing(&t.as_of)),
+        escape(&as_of),
         escape(status_zh(&t.status)),
         escape(&t.status),
         // A page to a point names it beside the whole chain's count, which the verdict and
@@ -504,7 +531,14 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
         deadline_rows(&mut out, &t.deadlines, names, mark_uncovered);
         out.push_str("</table></div>");
     }
-    event_rows(&mut out, &shown, &t.steps, t.chain_stops.is_some(), names);
+    event_rows(
+        &mut out,
+        &shown,
+        &t.steps,
+        &t.not_counted,
+        "无法解读",
+        names,
+    );
     raw_events(&mut out, &t.app, events);
     out
 }
@@ -545,7 +579,7 @@ fn verdict(out: &mut String, verification: &Report, public_key_hex: &str, proven
         Verdict::Unreadable => {
             let _ = write!(
                 out,
-                "<p class=\"ok\" id=\"verdict\">完整：{} 个事件的哈希链与网关签名全部校验通过（其中 {} 个事件本版本无法解读，见下）。</p>",
+                "<p class=\"ok\" id=\"verdict\">本页所列 {} 个事件的哈希链衔接与签名全部校验通过（其中 {} 个事件本版本无法解读，见下）。</p>",
                 verification.events,
                 verification.unreadable.len()
             );
@@ -553,11 +587,16 @@ fn verdict(out: &mut String, verification: &Report, public_key_hex: &str, proven
         Verdict::Intact | Verdict::Empty => {
             let _ = write!(
                 out,
-                "<p class=\"ok\" id=\"verdict\">完整：{} 个事件的哈希链与网关签名全部校验通过。</p>",
+                "<p class=\"ok\" id=\"verdict\">本页所列 {} 个事件的哈希链衔接与签名全部校验通过。</p>",
                 verification.events
             );
         }
     }
+    // A chain's end cannot show events removed after it: what holds is the events shown, not
+    // that they are all there were.
+    out.push_str(
+        "<p id=\"latest-removed\">仅凭本页无法表明最后一个事件之后是否还有事件被删除：删去最新的事件不会在哈希链上留下痕迹。请用 tongban verify 核对整个日志，或与此前保存的副本比对（docs/audit/verify_chain.py --earlier）。</p>",
+    );
     if !verification.inexact.is_empty() {
         let _ = write!(
             out,
@@ -622,34 +661,27 @@ fn verdict(out: &mut String, verification: &Report, public_key_hex: &str, proven
     }
 }
 
-/// One row per event, with its hash, previous hash and signature: what the timeline made of it
-/// where it got that far (`steps`, in seq order from the first event), the envelope alone after.
+/// One row per event (each with its index in the events given), with its hash, previous hash
+/// and signature: what the timeline made of it where it was counted (`steps`), why not where it
+/// was not (`not_counted`), else `fallback` (the events past one that does not read).
 fn event_rows(
     out: &mut String,
-    events: &[Envelope],
+    events: &[(usize, &Envelope)],
     steps: &[crate::timeline::Step],
-    chain_stopped: bool,
+    not_counted: &[crate::timeline::NotCounted],
+    fallback: &str,
     names: &BTreeMap<String, String>,
 ) {
     out.push_str(
         "<h2>事件经过</h2><div class=\"scroll\"><table><tr><th>序号</th><th>时间（北京时间）</th><th>地区</th><th>操作人</th><th>事件</th><th>办理后状态</th><th>哈希 / 上一哈希 / 签名</th></tr>",
     );
-    // Each event's step is the one folded from it (the chain's order may not be the log's); a
-    // second copy of an event was left out of the fold, as was every event past a break.
-    let mut folded: Vec<&str> = Vec::with_capacity(steps.len());
-    for e in events {
-        let step = steps
-            .iter()
-            .find(|s| s.seq == e.seq && s.hash == e.hash)
-            .filter(|_| !folded.contains(&e.hash.as_str()));
-        let after = match step {
-            Some(s) => {
-                folded.push(&e.hash);
-                status_zh(&s.status_after)
-            }
-            None if folded.contains(&e.hash.as_str()) => "重复副本，未计入",
-            None if chain_stopped => "证据链断开，未计入",
-            None => "无法解读",
+    for &(i, e) in events {
+        // Each event's step is the one folded from it (the chain's order may not be the log's).
+        let step = steps.iter().find(|s| s.index == i);
+        let after = match (step, not_counted.iter().find(|n| n.index == i)) {
+            (Some(s), _) => status_zh(&s.status_after),
+            (None, Some(n)) => n.why.said_zh(),
+            (None, None) => fallback,
         };
         // What was asked or done: the 补正 items, a reason, the licence.
         let details = match step {
@@ -725,7 +757,7 @@ mod tests {
             events,
             &Calendar::weekdays(),
             &verification,
-            "k",
+            key,
             &Default::default(),
             provenance,
         )
@@ -920,6 +952,7 @@ mod tests {
         assert_eq!(events.len(), 3);
         let t = timeline::build(
             &events,
+            &crate::reconcile::tests::key(),
             &Calendar::weekdays(),
             Point::Seq(1),
             Timestamp::now(),
@@ -999,8 +1032,14 @@ mod tests {
             .collect();
         let verification = crate::verify::verify_events(&events[0].app, &events, &key);
         let issue_row = |point| {
-            let t = timeline::build(&events, &Calendar::weekdays(), point, Timestamp::now())
-                .expect("timeline");
+            let t = timeline::build(
+                &events,
+                &key,
+                &Calendar::weekdays(),
+                point,
+                Timestamp::now(),
+            )
+            .expect("timeline");
             let html = super::render(
                 Some(&t),
                 None,
@@ -1063,8 +1102,14 @@ mod tests {
         let key = GatewayKey::from_seed([5; 32]).public();
         let verification = crate::verify::verify_events(&events[0].app, &events, &key);
         let row_at = |point| {
-            let t = timeline::build(&events, &Calendar::weekdays(), point, Timestamp::now())
-                .expect("timeline");
+            let t = timeline::build(
+                &events,
+                &key,
+                &Calendar::weekdays(),
+                point,
+                Timestamp::now(),
+            )
+            .expect("timeline");
             let html = super::render(
                 Some(&t),
                 None,
@@ -1106,8 +1151,8 @@ mod tests {
     }
 
     /// Given an application whose second event is sealed and signed but does not read as its
-    /// type, when its evidence page is made, then the page calls the chain intact and names the
-    /// event as unreadable by this build, never as a break.
+    /// type, when its evidence page is made, then the page says the events' links and signatures
+    /// hold and names the event as unreadable by this build, never as a break.
     #[test]
     fn an_unreadable_event_is_not_called_a_break() {
         let mut events = crate::reconcile::tests::to_accepted("GD-9", "SL-9");
@@ -1132,7 +1177,10 @@ mod tests {
         assert!(html.contains("id=\"unreadable-events\""), "{html}");
         assert!(html.contains("本版本无法解读（"), "{html}");
         assert!(!html.contains("unreadable by this build"), "{html}");
-        assert!(html.contains("完整：2 个事件"), "{html}");
+        assert!(
+            html.contains("本页所列 2 个事件的哈希链衔接与签名全部校验通过（其中 1 个"),
+            "{html}"
+        );
     }
 
     /// Given a log holding a second copy of an application's seq 2 after its last event, or
@@ -1158,12 +1206,77 @@ mod tests {
         assert!(html.contains("<dd>已转交（forwarded）</dd>"), "{html}");
         assert!(html.contains("id=\"chain-stops\""), "{html}");
         assert!(
-            html.contains(
-                "证据链在第 2 号事件之后不再按序衔接：缺少第 3 号事件（下一个事件为第 4 号）"
-            ) && !html.contains("is missing"),
+            html.contains("证据链在第 2 号事件之后断开：缺少第 3 号事件（下一个事件为第 4 号）")
+                && !html.contains("is missing"),
             "{html}"
         );
         assert_eq!(row_of(&html, "证据链断开，未计入"), 2, "{html}");
+    }
+
+    /// Given an application's fourth event (a suspension) rewritten in place, its hash and
+    /// signature left, when the evidence page is made, then its state is the third event's
+    /// (accepted), named by that event, the fourth row says the chain breaks there and the
+    /// fifth that it is broken before it, and no row shows a status folded past the break; under
+    /// a key that signed none of them, no state at all. (A walkthrough found the page showing a
+    /// rewritten decision, and a forged approval, as the application's state.)
+    #[test]
+    fn a_page_counts_no_event_whose_seal_fails() {
+        let events = crate::reconcile::tests::suspended("GD-R");
+        let key = GatewayKey::from_seed([5; 32]).public();
+        let mut rewritten = events.clone();
+        rewritten[3].data["reason"] = serde_json::json!("申请人主动放弃");
+        let html = page(&rewritten, &key, &Default::default());
+        assert!(html.contains("<dd>已受理（accepted）</dd>"), "{html}");
+        assert!(
+            html.contains("<dt>状态（截至第 3 号事件（受理），北京时间 2026-11-05 11:00:00.000；其后的事件未计入）</dt>"),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!(
+                "证据链在第 3 号事件之后断开：第 4 号事件记录的哈希为 {}，按事件内容重新计算为",
+                events[3].hash
+            )),
+            "{html}"
+        );
+        let rows = html
+            .split("<h2>事件经过</h2>")
+            .nth(1)
+            .and_then(|r| r.split("</table>").next())
+            .expect("the event table");
+        assert_eq!(rows.matches("证据链在此断开，未计入").count(), 1, "{rows}");
+        assert_eq!(rows.matches("证据链断开，未计入").count(), 1, "{rows}");
+        assert!(!rows.contains("<td>已暂停</td>"), "{rows}");
+        assert!(html.contains("发现 1 处断裂"), "{html}");
+        assert_chinese(&html);
+
+        let other = GatewayKey::from_seed([9; 32]).public();
+        let html = page(&events, &other, &Default::default());
+        assert!(html.contains("id=\"chain-stops\">证据链从第 1 号事件起即不成立：第 1 号事件的签名无法用核对所用的公钥验证"), "{html}");
+        assert!(!html.contains("<dt>状态"), "{html}");
+        assert_eq!(html.matches("证据链断开，未计入").count(), 5, "{html}");
+        assert_chinese(&html);
+    }
+
+    /// Given an intact chain, when its page is made, then it says the links and signatures of
+    /// the events shown hold, not that the history is complete (完整): that events after the
+    /// last one were removed no chain shows, and the page says where to look.
+    #[test]
+    fn an_intact_page_does_not_claim_the_history_is_complete() {
+        let events = crate::reconcile::tests::suspended("GD-C");
+        let key = GatewayKey::from_seed([5; 32]).public();
+        let html = page(&events, &key, &Default::default());
+        assert!(
+            html.contains("id=\"verdict\">本页所列 5 个事件的哈希链衔接与签名全部校验通过。</p>"),
+            "{html}"
+        );
+        assert!(!html.contains("完整"), "{html}");
+        assert!(
+            html.contains("仅凭本页无法表明最后一个事件之后是否还有事件被删除")
+                && html.contains("tongban verify")
+                && html.contains("verify_chain.py --earlier"),
+            "{html}"
+        );
+        assert_chinese(&html);
     }
 
     /// Given a log holding an application's seq 3 and 4 in each other's places, when the

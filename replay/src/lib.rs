@@ -3,6 +3,7 @@
 //! gateway.
 #![deny(unsafe_code)]
 
+pub mod chain;
 pub mod details;
 pub mod html;
 pub mod json;

@@ -1934,6 +1934,11 @@ pub(crate) mod tests {
     pub(crate) const GD: &str = "440000";
     pub(crate) const ZJ: &str = "330000";
 
+    /// The key the histories below are sealed with.
+    pub(crate) fn key() -> tongban_gateway::envelope::PublicKey {
+        GatewayKey::from_seed([5; 32]).public()
+    }
+
     /// A sealed history from (region, command, time) steps.
     pub(crate) fn history(app_key: &str, steps: Vec<(&str, Command, &str)>) -> Vec<Envelope> {
         let app = tongban_gateway::ids::app_id_for_key(GD, app_key);

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::timeline::{DeadlineAt, Timeline};
+use crate::timeline::{DeadlineAt, NotCounted, Timeline};
 
 fn deadlines_line(ds: &[DeadlineAt]) -> String {
     if ds.is_empty() {
@@ -64,6 +64,20 @@ fn deadlines_line(ds: &[DeadlineAt]) -> String {
         .join("; ")
 }
 
+/// A row of an event not counted: who and when, and why instead of a status.
+fn not_counted_row(out: &mut String, n: &NotCounted) {
+    let _ = writeln!(
+        out,
+        "{:>4}  {:<24}  {:<6}  {:<18}  {:<34}  {}",
+        n.seq,
+        n.at,
+        n.region,
+        n.actor,
+        n.kind,
+        n.why.said()
+    );
+}
+
 pub fn render(t: &Timeline) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -80,7 +94,12 @@ pub fn render(t: &Timeline) -> String {
         "{:>4}  {:<24}  {:<6}  {:<18}  {:<34}  {:<20}  deadlines",
         "seq", "at (UTC)", "region", "actor", "event", "status after"
     );
+    // The events not counted among those counted, by seq: each says why.
+    let mut left = t.not_counted.iter().peekable();
     for s in &t.steps {
+        while let Some(n) = left.next_if(|n| n.seq < s.seq) {
+            not_counted_row(&mut out, n);
+        }
         let _ = writeln!(
             out,
             "{:>4}  {:<24}  {:<6}  {:<18}  {:<34}  {:<20}  {}",
@@ -102,15 +121,28 @@ pub fn render(t: &Timeline) -> String {
             let _ = writeln!(out, "      {}", facts.join("; "));
         }
     }
-    if let Some(stop) = &t.chain_stops {
-        let _ = writeln!(
-            out,
-            "the chain stops running in order after seq {}: {}; the state and deadlines below \
-             are as of seq {}, the last event in order, and no later event is folded",
-            stop.after, stop.reason, stop.after
-        );
+    for n in left {
+        not_counted_row(&mut out, n);
     }
-    let _ = writeln!(out, "state as of {}: {}", t.as_of, t.status);
+    match (&t.chain_stops, t.steps.last()) {
+        (Some(stop), Some(last)) => {
+            let _ = writeln!(
+                out,
+                "the chain breaks after seq {}: {}; the state and deadlines below are as of seq {}, \
+                 the last event that verifies in order, and the events from the break on are \
+                 listed, not counted",
+                stop.after, stop.reason, last.seq
+            );
+            let _ = writeln!(
+                out,
+                "state as of seq {} ({} at {}), the last event that verifies: {}",
+                last.seq, last.kind, t.as_of, t.status
+            );
+        }
+        _ => {
+            let _ = writeln!(out, "state as of {}: {}", t.as_of, t.status);
+        }
+    }
     let _ = writeln!(
         out,
         "deadlines as of {}: {}",
@@ -134,8 +166,14 @@ mod tests {
     fn a_paused_clock_shows_the_pause_not_a_stale_due_date() {
         let events = crate::reconcile::tests::suspended("GD-5");
         let at = Timestamp::parse_rfc3339("2026-11-16T01:00:00Z").expect("at");
-        let t =
-            timeline::build(&events, &Calendar::weekdays(), Point::At(at.0), at).expect("timeline");
+        let t = timeline::build(
+            &events,
+            &crate::reconcile::tests::key(),
+            &Calendar::weekdays(),
+            Point::At(at.0),
+            at,
+        )
+        .expect("timeline");
         let text = super::render(&t);
         let last = text
             .lines()
@@ -150,7 +188,14 @@ mod tests {
             "{last}"
         );
         assert!(!last.contains("due 2026-12-03"), "{last}");
-        let t = timeline::build(&events, &Calendar::weekdays(), Point::Now, at).expect("timeline");
+        let t = timeline::build(
+            &events,
+            &crate::reconcile::tests::key(),
+            &Calendar::weekdays(),
+            Point::Now,
+            at,
+        )
+        .expect("timeline");
         let json = serde_json::to_value(&t).expect("json");
         let decision = &json["deadlines"][1];
         assert_eq!(decision["due"], "2026-12-15", "{decision}");
@@ -166,8 +211,14 @@ mod tests {
     #[test]
     fn a_clock_handed_on_says_who_held_it_before() {
         let events = crate::reconcile::tests::delivered_by_origin("GD-I");
-        let t = timeline::build(&events, &Calendar::weekdays(), Point::Now, Timestamp::now())
-            .expect("timeline");
+        let t = timeline::build(
+            &events,
+            &crate::reconcile::tests::key(),
+            &Calendar::weekdays(),
+            Point::Now,
+            Timestamp::now(),
+        )
+        .expect("timeline");
         let text = super::render(&t);
         let last = text
             .lines()
@@ -191,7 +242,14 @@ mod tests {
         let cal = Calendar::from_json(r#"{"holidays": ["2026-10-01"]}"#).expect("calendar");
         // As of the pause on 2026-12-20: resumed then, 17 working days run into 2027.
         let at = Timestamp::parse_rfc3339("2026-12-20T01:00:00Z").expect("at");
-        let t = timeline::build(&events[..4], &cal, Point::Now, at).expect("timeline");
+        let t = timeline::build(
+            &events[..4],
+            &crate::reconcile::tests::key(),
+            &cal,
+            Point::Now,
+            at,
+        )
+        .expect("timeline");
         let decision = &t.deadlines[1];
         assert!(decision.due.starts_with("2027-"), "{decision:?}");
         assert!(!decision.calendar_covers);
@@ -216,7 +274,14 @@ mod tests {
     fn two_clocks_of_one_kind_are_told_apart() {
         let events = crate::reconcile::tests::supplemented("GD-7");
         let now = Timestamp::parse_rfc3339("2026-11-02T04:00:00Z").expect("time");
-        let t = timeline::build(&events, &Calendar::weekdays(), Point::Now, now).expect("timeline");
+        let t = timeline::build(
+            &events,
+            &crate::reconcile::tests::key(),
+            &Calendar::weekdays(),
+            Point::Now,
+            now,
+        )
+        .expect("timeline");
         let text = super::render(&t);
         let last = text
             .lines()
@@ -237,8 +302,14 @@ mod tests {
         assert!(text.contains("\n      items: 照片\n"), "{text}");
         // The only clock of its kind has no round.
         let first = crate::reconcile::tests::to_accepted("GD-8", "SL-8");
-        let t = timeline::build(&first, &Calendar::weekdays(), Point::Now, Timestamp::now())
-            .expect("timeline");
+        let t = timeline::build(
+            &first,
+            &crate::reconcile::tests::key(),
+            &Calendar::weekdays(),
+            Point::Now,
+            Timestamp::now(),
+        )
+        .expect("timeline");
         assert!(!super::render(&t).contains(" round "));
     }
 }

@@ -4,7 +4,10 @@
 use serde::Serialize;
 use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::domain::deadlines::{Deadline, DeadlineKind, Holding, Pause, Situation};
-use tongban_gateway::envelope::Envelope;
+use tongban_gateway::envelope::{Envelope, PublicKey};
+
+pub use crate::chain::ChainStop;
+use crate::chain::{Left, in_chain_order};
 use tongban_gateway::projections::ApplicationView;
 use tongban_gateway::projections::view::FoldError;
 use tongban_gateway::time::Timestamp;
@@ -240,6 +243,26 @@ pub struct Step {
     /// licence issued.
     pub details: Vec<crate::details::Detail>,
     pub hash: String,
+    /// Which of the events given it was folded from (a copy of it may be stored too).
+    #[serde(skip)]
+    pub index: usize,
+}
+
+/// An event shown in a timeline but not counted in its state ([`crate::chain::Left`]): evidence,
+/// never the application's state.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotCounted {
+    pub seq: u64,
+    pub at: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub region: String,
+    pub actor: String,
+    pub hash: String,
+    pub why: Left,
+    /// Which of the events given it is.
+    #[serde(skip)]
+    pub index: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -257,93 +280,15 @@ pub struct Timeline {
     pub status: String,
     /// The deadlines at the point.
     pub deadlines: Vec<DeadlineAt>,
-    /// Where the signed chain stopped running in seq order, when it did: the steps, status and
-    /// deadlines above are as of the event before, the last one in order ([`in_chain_order`]).
+    /// Where the chain stops verifying in seq order, when the point lies past it: the steps,
+    /// status and deadlines above are as of the last event counted, and `as_of` is its time
+    /// ([`crate::chain::in_chain_order`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chain_stops: Option<ChainStop>,
-}
-
-/// Where an application's events stop forming one chain in seq order: a seq missing, two
-/// different events claiming one seq, or an event whose `prev_hash` is not its predecessor's
-/// hash. Nothing after it is folded: a state built past a break would be one the gateway may
-/// never have had (a copy of an old event folded again, a decision before its acceptance).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ChainStop {
-    /// The last seq folded (0: not even the first).
-    pub after: u64,
-    pub reason: String,
-    /// The same, in Chinese, for the evidence page (which is in Chinese throughout).
-    #[serde(skip)]
-    pub reason_zh: String,
-}
-
-/// `events` (one application, in any order: the log's positions or its seqs) as the chain they
-/// sign, from seq 1 on: by seq, a byte-identical copy of an event left out, up to where the
-/// chain stops following ([`ChainStop`]). An intact history comes back whole, in seq order.
-pub fn in_chain_order(events: &[Envelope]) -> (Vec<&Envelope>, Option<ChainStop>) {
-    let mut sorted: Vec<&Envelope> = events.iter().collect();
-    sorted.sort_by_key(|e| e.seq);
-    let mut chain: Vec<&Envelope> = Vec::with_capacity(sorted.len());
-    for e in sorted {
-        let (expected, prev_hash) = chain
-            .last()
-            .map_or((1, ""), |p| (p.seq.saturating_add(1), p.hash.as_str()));
-        if chain
-            .last()
-            .is_some_and(|p| p.seq == e.seq && p.hash == e.hash)
-        {
-            continue;
-        }
-        if e.seq == expected && e.prev_hash == prev_hash {
-            chain.push(e);
-            continue;
-        }
-        let (reason, reason_zh) = if e.seq < expected {
-            // Neither claimant is folded: which one the gateway appended, the chain cannot tell.
-            let claimed = chain.pop().map_or("", |p| p.hash.as_str());
-            (
-                format!(
-                    "two different events claim seq {} (hashes {claimed} and {}); neither is \
-                     folded",
-                    e.seq, e.hash
-                ),
-                format!(
-                    "两个不同的事件都标为第 {} 号（哈希 {claimed} 与 {}），均不计入",
-                    e.seq, e.hash
-                ),
-            )
-        } else if e.seq > expected {
-            (
-                format!(
-                    "seq {expected} is missing (the next event is seq {})",
-                    e.seq
-                ),
-                format!("缺少第 {expected} 号事件（下一个事件为第 {} 号）", e.seq),
-            )
-        } else {
-            let before = expected.saturating_sub(1);
-            (
-                format!(
-                    "seq {} does not follow seq {before}: its prev_hash is not that event's hash",
-                    e.seq
-                ),
-                format!(
-                    "第 {} 号事件的上一哈希（prev_hash）不是第 {before} 号事件的哈希，二者不相衔接",
-                    e.seq
-                ),
-            )
-        };
-        let after = chain.last().map_or(0, |p| p.seq);
-        return (
-            chain,
-            Some(ChainStop {
-                after,
-                reason,
-                reason_zh,
-            }),
-        );
-    }
-    (chain, None)
+    /// The events up to the point that are not counted (past the break, or a second event
+    /// under the seal of one counted), in seq order: shown as evidence, never folded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_counted: Vec<NotCounted>,
 }
 
 /// `view`'s deadlines as they stood at `when` ([`ApplicationView::deadlines_at`]: with the
@@ -386,35 +331,40 @@ pub enum TimelineError {
     Empty(String),
     #[error("application {app} has no event at or before {point}")]
     BeforeStart { app: String, point: String },
-    /// Not even its first event starts the chain ([`in_chain_order`]).
-    #[error("application {app}'s events do not start a chain at seq 1: {reason}")]
-    NoStart { app: String, reason: String },
+    /// Not even its first event starts a chain that verifies ([`in_chain_order`]): nothing
+    /// is counted.
+    #[error("application {app}'s events do not start a chain that verifies at seq 1: {}", .stop.reason)]
+    NoStart { app: String, stop: ChainStop },
 }
 
 /// Builds the timeline of `events` (one application) up to `point`, folding them in the order
-/// of their chain and no further than it runs ([`in_chain_order`]).
+/// of their chain and no further than it verifies ([`in_chain_order`], under `key`): the state,
+/// the deadlines and every row's status come from events that verify. Where the point lies past
+/// a break, the state is as of the last event counted (`as_of` is its time), and the events
+/// from the break on are listed as not counted.
 pub fn build(
     events: &[Envelope],
+    key: &PublicKey,
     cal: &Calendar,
     point: Point,
     now: Timestamp,
 ) -> Result<Timeline, TimelineError> {
-    let (chain, chain_stops) = in_chain_order(events);
-    let first = match (chain.first(), events.first(), &chain_stops) {
-        (Some(first), _, _) => *first,
+    let chain = in_chain_order(events, key);
+    let first = match (chain.counted.first(), events.first(), &chain.stop) {
+        (Some((_, first)), _, _) => *first,
         (None, Some(any), Some(stop)) => {
             return Err(TimelineError::NoStart {
                 app: any.app.clone(),
-                reason: stop.reason.clone(),
+                stop: stop.clone(),
             });
         }
         _ => return Err(TimelineError::Empty(String::new())),
     };
     let app = first.app.clone();
-    let chain_len = chain.len();
+    let chain_len = chain.counted.len();
     let mut view: Option<ApplicationView> = None;
     let mut steps = Vec::new();
-    for e in chain {
+    for &(index, e) in &chain.counted {
         let at = Timestamp::parse_rfc3339(&e.at);
         let included = match point {
             Point::Now => true,
@@ -436,6 +386,7 @@ pub fn build(
             deadlines: deadlines_at(&next, when, cal),
             details: crate::details::of(e),
             hash: e.hash.clone(),
+            index,
         });
         view = Some(next);
     }
@@ -447,14 +398,44 @@ pub fn build(
             Point::Now => "now".into(),
         },
     })?;
-    let as_of = match point {
-        Point::Now => now,
-        Point::At(ms) => Timestamp(ms),
-        Point::Seq(_) => steps
-            .last()
-            .and_then(|s| Timestamp::parse_rfc3339(&s.at))
-            .unwrap_or(now),
+    // Said where the point lies past the break: a point before it is told in full. A moment
+    // after the last event counted may be past the break, whose events' times are not to be
+    // trusted (or not known: an event removed).
+    let stop = chain.stop.filter(|stop| match point {
+        Point::Now => true,
+        Point::Seq(n) => n > stop.after,
+        Point::At(_) => steps.len() == chain_len,
+    });
+    let last_counted = steps
+        .last()
+        .and_then(|s| Timestamp::parse_rfc3339(&s.at))
+        .unwrap_or(now);
+    let as_of = match (point, &stop) {
+        // The state as of the last event that verifies: the events after it may have changed it.
+        (_, Some(_)) => last_counted,
+        (Point::Now, None) => now,
+        (Point::At(ms), None) => Timestamp(ms),
+        (Point::Seq(_), None) => last_counted,
     };
+    let last_seq = steps.last().map_or(0, |s| s.seq);
+    let not_counted = chain
+        .left
+        .iter()
+        .filter(|(_, e, why)| match why {
+            Left::Copy | Left::Rewritten => e.seq <= last_seq,
+            Left::BreaksHere | Left::AfterBreak => stop.is_some(),
+        })
+        .map(|&(index, e, why)| NotCounted {
+            seq: e.seq,
+            at: e.at.clone(),
+            kind: e.kind.clone(),
+            region: e.region.clone(),
+            actor: e.actor.clone(),
+            hash: e.hash.clone(),
+            why,
+            index,
+        })
+        .collect();
     Ok(Timeline {
         app,
         matter: view.state.matter.clone(),
@@ -465,36 +446,41 @@ pub fn build(
         as_of: as_of.to_rfc3339(),
         status: view.state.status.as_str().to_string(),
         deadlines: deadlines_at(&view, as_of, cal),
-        // Said where the point lies past it: a point before the break is told in full.
-        chain_stops: chain_stops.filter(|_| steps.len() == chain_len),
+        chain_stops: stop,
+        not_counted,
         steps,
     })
 }
 
-/// Where a history stops folding: the first event this build cannot read, and why.
+/// Why a history as of now folds no further than the timeline given with it, if at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unreadable {
-    pub seq: u64,
-    pub reason: String,
+pub enum Unfolded {
+    /// An event this build cannot read: the timeline stops before it.
+    Unreadable { seq: u64, reason: String },
+    /// Not even seq 1 starts a chain that verifies: no event is counted, no state shown.
+    NoStart(ChainStop),
 }
 
 /// The timeline as of now, as far as the events fold: all of them, or those before the first
-/// that does not (which is then returned too). No timeline when not even the first folds.
+/// that does not (which is then said too). No timeline when not even the first folds, or when
+/// not even the first verifies.
 ///
 /// For the evidence page, which must show the chain's verification and every raw event whatever
 /// this build makes of them: a party needs that page most when an event does not read.
 pub fn build_readable(
     events: &[Envelope],
+    key: &PublicKey,
     cal: &Calendar,
     now: Timestamp,
-) -> (Option<Timeline>, Option<Unreadable>) {
-    let failed = match build(events, cal, Point::Now, now) {
+) -> (Option<Timeline>, Option<Unfolded>) {
+    let failed = match build(events, key, cal, Point::Now, now) {
         Ok(t) => return (Some(t), None),
         Err(TimelineError::Fold(e)) => e,
+        Err(TimelineError::NoStart { stop, .. }) => return (None, Some(Unfolded::NoStart(stop))),
         Err(e) => {
             let seq = events.first().map_or(0, |e| e.seq);
             let reason = e.to_string();
-            return (None, Some(Unreadable { seq, reason }));
+            return (None, Some(Unfolded::Unreadable { seq, reason }));
         }
     };
     let seq = match &failed {
@@ -504,9 +490,9 @@ pub fn build_readable(
     let before = seq
         .checked_sub(1)
         .filter(|s| *s > 0)
-        .and_then(|s| build(events, cal, Point::Seq(s), now).ok());
+        .and_then(|s| build(events, key, cal, Point::Seq(s), now).ok());
     let reason = failed.to_string();
-    (before, Some(Unreadable { seq, reason }))
+    (before, Some(Unfolded::Unreadable { seq, reason }))
 }
 
 /// 中文 names of event types, for people: the schemas crate's, which the registry's pages show
@@ -574,14 +560,16 @@ mod tests {
         let events = one_event("2026-11-02T01:00:00.000Z");
         let now = Timestamp::parse_rfc3339("2026-11-10T00:00:00Z").expect("now");
         let at = Point::parse(Some("2026-11-02T09:30:00.25+08:00"), None).expect("parses");
-        let t = build(&events, &Calendar::weekdays(), at, now).expect("timeline");
+        let key = GatewayKey::from_seed([3; 32]).public();
+        let t = build(&events, &key, &Calendar::weekdays(), at, now).expect("timeline");
         let json = serde_json::to_value(&t).expect("json");
         assert_eq!(
             json["point"],
             serde_json::json!({"kind": "at", "value": "2026-11-02T01:30:00.250Z"})
         );
         assert_eq!(json["point"]["value"], json["as_of"]);
-        let seq = build(&events, &Calendar::weekdays(), Point::Seq(1), now).expect("timeline");
+        let seq =
+            build(&events, &key, &Calendar::weekdays(), Point::Seq(1), now).expect("timeline");
         assert_eq!(
             serde_json::to_value(&seq).expect("json")["point"],
             serde_json::json!({"kind": "seq", "value": 1})
@@ -629,8 +617,9 @@ mod tests {
         let events = crate::reconcile::tests::suspended("GD-7");
         let now = Timestamp::parse_rfc3339("2026-11-25T00:00:00Z").expect("now");
         let cal = Calendar::weekdays();
+        let key = crate::reconcile::tests::key();
         let timeline =
-            |events: &[Envelope]| build(events, &cal, Point::Now, now).expect("timeline");
+            |events: &[Envelope]| build(events, &key, &cal, Point::Now, now).expect("timeline");
         let intact = timeline(&events);
         assert_eq!(intact.status, "accepted");
         assert_eq!(intact.steps.len(), 5);
@@ -688,19 +677,166 @@ mod tests {
         );
         let text = crate::text::render(&t);
         assert!(
-            text.contains("the chain stops running in order after seq 3: two different events"),
+            text.contains("the chain breaks after seq 3: two different events"),
             "{text}"
         );
+        // Both claimants are listed, neither counted.
+        let left: Vec<(u64, Left)> = t.not_counted.iter().map(|n| (n.seq, n.why)).collect();
+        assert_eq!(
+            left,
+            [
+                (4, Left::BreaksHere),
+                (4, Left::BreaksHere),
+                (5, Left::AfterBreak)
+            ]
+        );
         // A point before the break is told in full, with no stop.
-        let t = build(&forked, &cal, Point::Seq(2), now).expect("timeline");
-        assert!(t.chain_stops.is_none());
+        let t = build(&forked, &key, &cal, Point::Seq(2), now).expect("timeline");
+        assert!(t.chain_stops.is_none() && t.not_counted.is_empty());
 
         // Without seq 1 there is no chain to fold.
-        let e = build(&events[1..], &cal, Point::Now, now).expect_err("no start");
+        let e = build(&events[1..], &key, &cal, Point::Now, now).expect_err("no start");
         assert!(
             e.to_string().ends_with(
-                "do not start a chain at seq 1: seq 1 is missing (the next event is seq 2)"
+                "do not start a chain that verifies at seq 1: seq 1 is missing (the next event \
+                 is seq 2)"
             ),
+            "{e}"
+        );
+    }
+
+    /// Given an application's five events (the fourth a suspension) with the fourth rewritten in
+    /// place (its hash and signature left), or a sixth appended that the key did not sign (its
+    /// link right), when its timeline is built at any point past it, then the state, the
+    /// deadlines and `as_of` are those of the last event that verifies, the stop says why, and
+    /// the events from there on are listed as not counted; a point before the break is told in
+    /// full. (A walkthrough found `replay` printing the rewritten event's state, and a forged
+    /// approval's, as the application's.)
+    #[test]
+    fn an_event_whose_seal_fails_is_not_counted_nor_any_after_it() {
+        let events = crate::reconcile::tests::suspended("GD-S");
+        let key = crate::reconcile::tests::key();
+        let now = Timestamp::parse_rfc3339("2026-11-25T00:00:00Z").expect("now");
+        let cal = Calendar::weekdays();
+        let at = |point| build(&events, &key, &cal, point, now).expect("timeline");
+        let as_of_3 = at(Point::Seq(3));
+        assert_eq!(as_of_3.status, "accepted");
+
+        let mut rewritten = events.clone();
+        rewritten[3].data["reason"] = serde_json::json!("申请人主动放弃");
+        for point in [
+            Point::Now,
+            Point::Seq(4),
+            Point::Seq(5),
+            Point::At(now.0),
+            // After the third event, before the (rewritten) fourth's time: its time is not to be
+            // trusted, so the stop is told all the same.
+            Point::At(
+                Timestamp::parse_rfc3339("2026-11-06T00:00:00Z")
+                    .expect("at")
+                    .0,
+            ),
+        ] {
+            let t = build(&rewritten, &key, &cal, point, now).expect("timeline");
+            assert_eq!(t.status, "accepted", "{point:?}");
+            assert_eq!(t.steps.len(), 3, "{point:?}");
+            assert_eq!(t.as_of, as_of_3.as_of, "{point:?}");
+            assert_eq!(t.deadlines, as_of_3.deadlines, "{point:?}");
+            let stop = t.chain_stops.clone().expect("stops");
+            assert_eq!(stop.after, 3);
+            assert!(
+                stop.reason
+                    .starts_with(&format!("seq 4's hash is {}, recomputed ", events[3].hash)),
+                "{}",
+                stop.reason
+            );
+            let left: Vec<(u64, Left)> = t.not_counted.iter().map(|n| (n.seq, n.why)).collect();
+            assert_eq!(left, [(4, Left::BreaksHere), (5, Left::AfterBreak)]);
+            let text = crate::text::render(&t);
+            assert!(
+                text.contains(&format!(
+                    "state as of seq 3 (application.accepted at {}), the last event that \
+                     verifies: accepted\n",
+                    as_of_3.as_of
+                )),
+                "{text}"
+            );
+            let row = |seq: &str| {
+                text.lines()
+                    .find(|l| l.starts_with(seq))
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            assert!(
+                row("   4  ").ends_with(
+                    "application.suspended               not counted: the chain breaks here"
+                ),
+                "{text}"
+            );
+            assert!(
+                row("   5  ").ends_with("not counted: the chain is broken before it"),
+                "{text}"
+            );
+        }
+        // Up to the event before the break: the state is whole, nothing to say.
+        let t = build(&rewritten, &key, &cal, Point::Seq(3), now).expect("timeline");
+        assert!(t.chain_stops.is_none() && t.not_counted.is_empty());
+        assert_eq!(t.as_of, as_of_3.as_of);
+
+        // A sixth event, linked after the fifth but signed with another key.
+        let forger = GatewayKey::from_seed([9; 32]);
+        let mut forged = events.clone();
+        let mut approval = Envelope::sealed_after(
+            events.last(),
+            &events[0].app,
+            tongban_gateway::envelope::Content {
+                kind: "application.approved".into(),
+                schema: "application.approved/1".into(),
+                region: "330000".into(),
+                actor: "330000/forger".into(),
+                at: "2026-11-21T03:00:00Z".into(),
+                data: serde_json::json!({}),
+            },
+            &forger,
+        );
+        forged.push(approval.clone());
+        let t = build(&forged, &key, &cal, Point::Now, now).expect("timeline");
+        assert_eq!(t.status, "accepted");
+        assert_eq!(t.as_of, "2026-11-20T03:00:00.000Z");
+        let stop = t.chain_stops.clone().expect("stops");
+        assert_eq!(
+            (stop.after, stop.reason.as_str()),
+            (
+                5,
+                "seq 6's signature does not verify under the key the chain is checked with"
+            )
+        );
+        let json = serde_json::to_value(&t).expect("json");
+        assert_eq!(json["not_counted"][0]["seq"], 6, "{json}");
+        assert_eq!(json["not_counted"][0]["why"], "breaks-here", "{json}");
+        assert_eq!(json["chain_stops"]["after"], 5, "{json}");
+
+        // The same forged event stored under the seal of the genuine seq 5, before it: the
+        // genuine one is counted, the other said to be rewritten under its seal.
+        approval.seq = 5;
+        approval.hash = events[4].hash.clone();
+        approval.sig = events[4].sig.clone();
+        let mut twinned = events.clone();
+        twinned.insert(4, approval);
+        let t = build(&twinned, &key, &cal, Point::Now, now).expect("timeline");
+        assert!(t.chain_stops.is_none());
+        assert_eq!(t.steps.last().map(|s| s.index), Some(5));
+        let left: Vec<(u64, Left, usize)> = t
+            .not_counted
+            .iter()
+            .map(|n| (n.seq, n.why, n.index))
+            .collect();
+        assert_eq!(left, [(5, Left::Rewritten, 4)]);
+
+        // Under another key nothing verifies: no state at all.
+        let e = build(&events, &forger.public(), &cal, Point::Now, now).expect_err("no start");
+        assert!(
+            matches!(&e, TimelineError::NoStart { stop, .. } if stop.after == 0),
             "{e}"
         );
     }

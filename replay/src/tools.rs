@@ -49,13 +49,14 @@ fn point(events: &[Envelope], as_of: &AsOf) -> Result<Point, AsOfRefusal> {
         })
 }
 
-/// The timeline of `events` to `point`.
+/// The timeline of `events` to `point`, as far as they verify under `key`.
 fn timeline_to(
     events: &[Envelope],
+    key: &PublicKey,
     cal: &Calendar,
     point: Point,
 ) -> Result<crate::timeline::Timeline, AsOfRefusal> {
-    crate::timeline::build(events, cal, point, Timestamp::now()).map_err(|e| match e {
+    crate::timeline::build(events, key, cal, point, Timestamp::now()).map_err(|e| match e {
         e @ (TimelineError::Fold(_) | TimelineError::NoStart { .. }) => {
             AsOfRefusal::Unreadable(e.to_string())
         }
@@ -89,12 +90,12 @@ impl OperatorTools for ReplayTools {
                 events,
                 cal,
                 &verification,
-                &key.to_hex(),
+                key,
                 names,
                 &provenance,
             )),
             p => Ok(crate::html::render(
-                Some(&timeline_to(events, cal, p)?),
+                Some(&timeline_to(events, key, cal, p)?),
                 None,
                 events,
                 &verification,
@@ -114,7 +115,7 @@ impl OperatorTools for ReplayTools {
     ) -> Result<serde_json::Value, AsOfRefusal> {
         let app = events.first().map_or("", |e| e.app.as_str());
         let verification = verify::verify_events(app, events, key);
-        let t = timeline_to(events, cal, point(events, as_of)?)?;
+        let t = timeline_to(events, key, cal, point(events, as_of)?)?;
         Ok(crate::json::document(
             &t,
             &verification,

@@ -20,6 +20,13 @@ use tongban_gateway::envelope::{ChainError, Envelope, PublicKey};
 use tongban_gateway::log::index::{AppIndex, Head, Stray};
 use tongban_gateway::log::{EventLog, LogError};
 
+/// What an intact chain does not show, said beside its verdict where one application's events
+/// are shown as verified (`replay`): its links and signatures hold for the events there are, and
+/// events removed after its last one leave no trace in it.
+pub const LATEST_REMOVED: &str = "note: the events shown link and their signatures verify; \
+    whether events after the last one were removed no chain can show: run tongban verify on the \
+    whole log, and compare a copy kept before (docs/audit/verify_chain.py --earlier)";
+
 /// One broken link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrokenLink {

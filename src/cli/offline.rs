@@ -372,7 +372,7 @@ impl Evidence {
             &self.events,
             &self.calendar,
             &self.verification,
-            &self.key.to_hex(),
+            &self.key,
             &self.names,
             &self.provenance,
         )

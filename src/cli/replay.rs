@@ -34,6 +34,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let verification = &evidence.verification;
     let t = match timeline::build(
         &evidence.events,
+        &evidence.key,
         &evidence.calendar,
         point,
         Timestamp::now(),
@@ -66,8 +67,9 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         }
         Err(e) => return Err(e.into()),
     };
-    // A timeline from a log that does not verify is still shown (it is what the log says), but
-    // never without saying so: the verdict goes with it in every format, and the exit code is 1.
+    // A timeline from a log that does not verify is still shown as far as its chain verifies,
+    // the events from the break on listed as not counted, and never without saying so: the
+    // verdict goes with it in every format, and the exit code is 1.
     match format.as_str() {
         "json" => {
             let value = tongban_replay::json::document(&t, verification, &evidence.provenance);
@@ -80,6 +82,9 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 outln!("{}", calendar.note())?;
             }
             outln!("verification: {}", verification.summary())?;
+            if verification.chain_intact() {
+                outln!("{}", tongban_replay::verify::LATEST_REMOVED)?;
+            }
             outln!("{}", source.key_source(&evidence.key).note())?;
             for finding in verification.findings() {
                 outln!("{finding}")?;

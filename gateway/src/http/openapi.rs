@@ -377,7 +377,7 @@ fn operation(route: &Route) -> Value {
                     "after": {"type": "integer", "description": "the position this page reads after"},
                     "acked": {"type": "integer", "description": "the region's acknowledged cursor"},
                     "next": {"type": "integer", "description": "the last position on this page (`after` when empty): acknowledge it once processed, or pass it as `after`"},
-                    "events": {"type": "array", "items": {"type": "object", "properties": {"position": {"type": "integer"}, "event": schema_of::<crate::envelope::Envelope>()}}}}}))}));
+                    "events": {"type": "array", "description": "the page's events in log order, each with its log position", "items": {"type": "object", "properties": {"position": {"type": "integer"}, "event": schema_of::<crate::envelope::Envelope>()}}}}}))}));
             responses.insert(
                 "422".into(),
                 problem_response(
