@@ -1005,6 +1005,13 @@ fn an_event_rewritten_in_the_log_is_held_not_folded() {
     let mut gw = Gateway::start(&data, false);
     held_at(&gw);
     assert_eq!(gw.terminate().code(), Some(0));
+    // Told to trust the log, it folds what the log holds, and says it did not check.
+    let (code, out, err) = tongban(&["rebuild", "--trust-log"], &data);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("seals are not checked"), "{err}");
+    let gw = Gateway::start(&data, false);
+    let r = operator(&gw).get(&format!("/v1/applications/{id}"));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 }
 
 /// Given an application denied (seq 4) whose deny was then rewritten in place on disk (its

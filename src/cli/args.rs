@@ -24,6 +24,7 @@ const FLAGS: &[&str] = &[
     "list",
     "remove",
     "soak",
+    "trust-log",
 ];
 
 impl Args {

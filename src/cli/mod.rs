@@ -66,11 +66,14 @@ usage:
   tongban find --serial <serial> [--region <code>] [--data DIR] [--nats URL [--nats-creds FILE]]
       the applications a province's own serial names (the origin's Idempotency-Key, a handler's
       受理编号): one line each, app id, the region that gave it, as what; exit 1 when none
-  tongban rebuild [--accept-lost] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
+  tongban rebuild [--accept-lost] [--public-key HEX | --trust-log] [--data DIR] [--nats URL [--nats-creds FILE]]
       drop and rebuild every projection in DIR from the log (the stream with --nats); the gateway
       on DIR must be stopped, even with --nats (DIR's projections are what is rebuilt). Refused
       while the projections were applied past the log's end (it lost events they had seen),
-      naming the positions lost, unless --accept-lost says they are gone for good
+      naming the positions lost, unless --accept-lost says they are gone for good. Every
+      event's seal is checked (DIR's gateway.key, or --public-key), as the gateway checks it:
+      one that does not verify holds its application. --trust-log skips that check, most of
+      the rebuild's cost, for a log `tongban verify` has just passed
   tongban reconcile --region <code> --records <file> [--encoding utf-8|gbk|gb18030] [--tolerance-seconds N] [--format text|json] [--data DIR] [--nats URL [--nats-creds FILE]]
       compare a province's own records (JSONL or CSV: app or serial, status, updated_at) with the log
   tongban statistics --region <code> [--at RFC3339] [--data DIR] [--nats URL [--nats-creds FILE]]

@@ -1,4 +1,4 @@
-//! `tongban rebuild [--accept-lost] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]`: drop every
+//! `tongban rebuild [--accept-lost] [--public-key HEX | --trust-log] [--data DIR] [--nats URL [--nats-creds FILE]]`: drop every
 //! projection in the data directory and rebuild it from the log: the embedded log in `DIR/log`,
 //! or with `--nats` the JetStream stream. Run it with the gateway on that data directory stopped
 //! (its projections are locked while it runs).
@@ -9,7 +9,8 @@
 //!
 //! Every event's seal is checked (`--public-key HEX`, else the directory's `gateway.key`), as the
 //! gateway's projector checks the events it did not seal: an event that does not verify holds its
-//! application, as it does live, and the rebuild says how many are held.
+//! application, as it does live, and the rebuild says how many are held. `--trust-log` skips
+//! that check (most of the rebuild's cost) for a log `tongban verify` has just passed.
 
 use std::process::ExitCode;
 
@@ -30,13 +31,23 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let source = super::offline::Source::from_args(&mut args)?;
     let dir = source.dir.clone();
     let accept_lost = args.flag("accept-lost");
+    let trust_log = args.flag("trust-log");
     args.finish()?;
     // Each event's seal is checked as the gateway's projector checks the events it did not
     // seal: one that does not verify (planted without the key) holds its application rather
-    // than being folded. The key is `--public-key`'s, else the directory's.
-    let key = match source.key() {
-        Ok(key) => Some(key),
-        Err(e) => {
+    // than being folded. The key is `--public-key`'s, else the directory's. The check is most
+    // of a rebuild's cost (an Ed25519 verification per event): `--trust-log` skips it, for a log
+    // `tongban verify` has just passed.
+    let key = match (trust_log, source.key()) {
+        (true, _) => {
+            eprintln!(
+                "--trust-log: the events' seals are not checked; every event is folded as the \
+                 log holds it (run `tongban verify` first)"
+            );
+            None
+        }
+        (false, Ok(key)) => Some(key),
+        (false, Err(e)) => {
             eprintln!("{e}; the events' seals are not checked by this rebuild");
             None
         }
