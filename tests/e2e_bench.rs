@@ -251,7 +251,12 @@ fn every_stage_measures_and_every_goal_is_judged() {
     // Replay over the requested log: every pass counted every event.
     let replay = &report["replay"];
     assert_eq!(replay["events"], 600, "{replay}");
-    for pass in ["raw_read_per_sec", "rebuild_per_sec", "verify_per_sec"] {
+    for pass in [
+        "raw_read_per_sec",
+        "rebuild_per_sec",
+        "rebuild_trusted_per_sec",
+        "verify_per_sec",
+    ] {
         assert!(replay[pass].as_f64().unwrap() > 0.0, "{replay}");
     }
 
