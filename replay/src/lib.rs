@@ -4,6 +4,7 @@
 #![deny(unsafe_code)]
 
 pub mod details;
+pub mod heads;
 pub mod html;
 pub mod json;
 pub mod provenance;
