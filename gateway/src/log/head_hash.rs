@@ -106,8 +106,8 @@ impl SignedHead {
 mod tests {
     use super::*;
 
-    /// The known-answer vector docs/audit/verify_chain.py checks too (`--self-test`, run by tests/
-    /// e2e_operators.rs), so that both implementations compute the same heads.
+    /// The known-answer vector tests/e2e_operators.rs checks docs/audit/verify_chain.py's
+    /// `head_step` against too, so that both implementations compute the same heads.
     const VECTOR: [(u64, &str); 3] = [
         (
             1,
