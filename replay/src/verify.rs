@@ -8,9 +8,10 @@
 //!
 //! What no hash chain shows: the removal of the newest events of the log as a whole (its last
 //! positions), which leaves a shorter log that is intact in every respect. Only a count or head
-//! recorded elsewhere beforehand tells: a province's own records, a `verify` output kept, or the
-//! data directory's projections, applied up to a position past the log's end ([`LostEnd`], which
-//! `verify --data` compares).
+//! recorded elsewhere beforehand tells: signed log heads kept from `GET /v1/log/head`
+//! ([`verify_all_with_heads`], [`crate::heads`]), a province's own records, a `verify` output
+//! kept, or the data directory's projections, applied up to a position past the log's end
+//! ([`LostEnd`], which `verify --data` compares).
 
 use std::collections::HashMap;
 
