@@ -2789,6 +2789,15 @@ fn saved_log_heads_find_a_log_cut_short_or_rewritten() {
     let (code, out, err) = tongban(&["verify", "--heads", &heads], &data);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("2 saved log head(s) reproduced"), "{out}");
+    // A file that is not heads, or heads with --app: nothing checked, said why.
+    let junk = dir.0.join("junk.jsonl");
+    std::fs::write(&junk, "{\"position\": 1}\n").expect("junk");
+    let (code, _, err) = tongban(&["verify", "--heads", junk.to_str().expect("path")], &data);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("line 1: not a head"), "{err}");
+    let (code, _, err) = tongban(&["verify", "--app", "x", "--heads", &heads], &data);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("without --app"), "{err}");
     // And after a rebuild of an intact log.
     let (code, _, err) = tongban(&["rebuild"], &data);
     assert_eq!(code, 0, "{err}");
