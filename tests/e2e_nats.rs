@@ -1229,3 +1229,62 @@ fn a_regions_statistics_as_of_an_instant_are_counted_from_the_stream() {
     let offline: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(offline, then);
 }
+
+/// Given two gateways on one stream, each writing, when each is asked for the log head, then at
+/// the same position both answer the same running hash (each signed by the shared key), and
+/// `tongban verify --heads --nats` reproduces both heads from the stream.
+#[test]
+fn two_gateways_on_one_stream_sign_the_same_head() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-heads");
+    let (data_a, data_b) = (dir.0.join("a"), dir.0.join("b"));
+    let a = start_on_nats(&data_a, true, &nats);
+    std::fs::create_dir_all(&data_b).expect("data b");
+    for file in ["gateway.key", "regions.json"] {
+        std::fs::copy(data_a.join(file), data_b.join(file)).expect("copy");
+    }
+    let b = start_on_nats(&data_b, false, &nats);
+    let toks = tokens(&data_a);
+    let (body, origin_code) = example(&a.client(None));
+    let via_a = a.client(Some(&toks[&origin_code]));
+    let via_b = b.client(Some(&toks[&origin_code]));
+    success(&submit(&via_a, "head-1", &body));
+    let last = submit(&via_b, "head-2", &body);
+    let position: u64 = last
+        .header("x-tongban-position")
+        .expect("position")
+        .parse()
+        .expect("a number");
+    // Each gateway's projections reach the last write (B's own at once, A's once pushed).
+    let head_at = |c: &Client| -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let r = c.get("/v1/log/head");
+            assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+            let head = r.json();
+            if head["position"] == json!(position) {
+                return head;
+            }
+            assert!(Instant::now() < deadline, "{head}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let (from_a, from_b) = (head_at(&via_a), head_at(&via_b));
+    assert_eq!(from_a["hash"], from_b["hash"], "{from_a} {from_b}");
+    assert_eq!(from_a["kid"], from_b["kid"]);
+    assert_eq!(from_a["hash"].as_str().map(str::len), Some(64));
+
+    let heads = dir.0.join("heads.jsonl");
+    std::fs::write(&heads, format!("{from_a}\n{from_b}\n")).expect("heads");
+    let out = on_stream(
+        &nats.url(),
+        &data_a,
+        &["verify", "--heads", heads.to_str().expect("path")],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("2 saved log head(s) reproduced"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

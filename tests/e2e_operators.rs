@@ -2851,3 +2851,262 @@ fn the_audit_script_says_an_integer_beyond_two_to_the_53_is_bound_inexactly() {
         assert!(text.contains("OK: 1 event of 1 application"), "{text}");
     }
 }
+
+/// Changes the `data` of the application's event at `seq` in the stored log and seals it and
+/// every later event of the application again with the data directory's key, as an insider
+/// holding the key could: every chain then verifies. Returns the changed event's position.
+fn reseal(data: &std::path::Path, app: &str, seq: u64, change: impl Fn(&mut Value)) -> u64 {
+    use tongban_gateway::envelope::{Envelope, GatewayKey};
+    let key = GatewayKey::load(&data.join("gateway.key"))
+        .expect("key")
+        .expect("a key");
+    let db = fjall::Database::builder(data.join("log"))
+        .open()
+        .expect("open log");
+    let events = db
+        .keyspace("events", fjall::KeyspaceCreateOptions::default)
+        .expect("events");
+    let mut chain: Vec<(Vec<u8>, Envelope)> = Vec::new();
+    for guard in events.iter() {
+        let (k, v) = guard.into_inner().expect("kv");
+        let e = Envelope::from_json(&v).expect("event");
+        if e.app == app && e.seq >= seq {
+            chain.push((k.to_vec(), e));
+        }
+    }
+    chain.sort_by_key(|(_, e)| e.seq);
+    let position = u64::from_be_bytes(chain[0].0.as_slice().try_into().expect("position"));
+    change(&mut chain[0].1.data);
+    let mut previous: Option<String> = None;
+    for (k, e) in &mut chain {
+        if let Some(hash) = previous {
+            e.prev_hash = hash;
+        }
+        e.seal(&key);
+        previous = Some(e.hash.clone());
+        events
+            .insert(k.clone(), e.to_json().expect("json"))
+            .expect("insert");
+    }
+    db.persist(fjall::PersistMode::SyncAll).expect("persist");
+    position
+}
+
+/// The signed head the gateway answers now, as a line for a heads file.
+fn signed_head(client: &Client) -> Value {
+    let r = client.get("/v1/log/head");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    r.json()
+}
+
+/// Writes `heads` as JSON Lines to `file`, returning its path as an argument.
+fn heads_file(file: &std::path::Path, heads: &[&Value]) -> String {
+    let lines: Vec<String> = heads.iter().map(|h| h.to_string()).collect();
+    std::fs::write(file, lines.join("\n") + "\n").expect("write heads");
+    file.to_str().expect("path").to_string()
+}
+
+/// The origin's feed from after=0, every page: here every event of the log (both applications
+/// are the same origin's).
+fn whole_feed(origin: &Client, region: &str) -> Value {
+    let mut pages = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = origin
+            .get(&format!(
+                "/v1/regions/{region}/feed?after={after}&limit=1000"
+            ))
+            .json();
+        let next = page["next"].as_u64().expect("next");
+        let done = page["events"].as_array().is_none_or(Vec::is_empty);
+        pages.push(page);
+        if done || next == after {
+            break;
+        }
+        after = next;
+    }
+    Value::Array(pages)
+}
+
+/// Given two log heads saved from `GET /v1/log/head` at two points of a real gateway's log,
+/// when the log is checked with them (`tongban verify --heads`, and docs/audit/verify_chain.py
+/// --heads over the feed pages from after=0), then an intact log reproduces both, across a
+/// restart and a rebuild too; a head whose hash or signature was changed is not trusted; an
+/// event rewritten after the first head fails the second; and the log put back to a copy
+/// taken at the first head, with the projections rebuilt `--accept-lost` (which every other
+/// check then passes), fails naming the second head: its end was lost.
+#[test]
+fn saved_log_heads_find_a_log_cut_short_or_rewritten() {
+    let dir = TempDir::new("log-heads");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, _) = parties(&gw, &data, "proxy");
+    let region = body["origin"].as_str().expect("origin").to_string();
+    proxy_application(&gw, &data);
+    let early = signed_head(&origin);
+    assert_eq!(early["position"], json!(8), "{early}");
+    let key = gw.client(None).get("/v1/keys").json()["keys"][0].clone();
+    assert_eq!(early["kid"], key["kid"]);
+    let public = key["public_key_hex"].as_str().expect("key").to_string();
+    assert_eq!(gw.terminate().code(), Some(0));
+    let older = dir.0.join("log-at-early");
+    copy_dir(&data.join("log"), &older);
+
+    let mut gw = Gateway::start(&data, false);
+    let (_, origin, _) = parties(&gw, &data, "proxy");
+    let second = proxy_application(&gw, &data);
+    let late = signed_head(&origin);
+    assert_eq!(late["position"], json!(16), "{late}");
+    assert_ne!(late["hash"], early["hash"]);
+    let feed = whole_feed(&origin, &region);
+    assert_eq!(gw.terminate().code(), Some(0));
+    // The same head after a restart.
+    let mut gw = Gateway::start(&data, false);
+    let again = signed_head(&gw.client(Some(&tokens(&data)[region.as_str()])));
+    assert_eq!(
+        (&again["position"], &again["hash"]),
+        (&late["position"], &late["hash"])
+    );
+    assert_eq!(gw.terminate().code(), Some(0));
+
+    let heads = heads_file(&dir.0.join("heads.jsonl"), &[&early, &late]);
+    let (code, out, err) = tongban(&["verify", "--heads", &heads], &data);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("2 saved log head(s) reproduced"), "{out}");
+    // A file that is not heads, or heads with --app: nothing checked, said why.
+    let junk = dir.0.join("junk.jsonl");
+    std::fs::write(&junk, "{\"position\": 1}\n").expect("junk");
+    let (code, _, err) = tongban(&["verify", "--heads", junk.to_str().expect("path")], &data);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("line 1: not a head"), "{err}");
+    let (code, _, err) = tongban(&["verify", "--app", "x", "--heads", &heads], &data);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("without --app"), "{err}");
+    // And after a rebuild of an intact log.
+    let (code, _, err) = tongban(&["rebuild"], &data);
+    assert_eq!(code, 0, "{err}");
+    let mut gw = Gateway::start(&data, false);
+    let rebuilt = signed_head(&gw.client(Some(&tokens(&data)[region.as_str()])));
+    assert_eq!(
+        (&rebuilt["position"], &rebuilt["hash"]),
+        (&late["position"], &late["hash"])
+    );
+    assert_eq!(gw.terminate().code(), Some(0));
+    // The script, from the feed pages alone.
+    let pages = dir.0.join("pages.json");
+    let (code, out, err) = verify_chain(&pages, &feed, &public, &["--heads", &heads]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("2 saved log heads reproduced"), "{out}");
+
+    // A head whose hash was changed, or whose signature was: not the gateway's.
+    for change in ["hash", "sig"] {
+        let mut forged = late.clone();
+        let was = forged[change].as_str().expect("hex").to_string();
+        let flipped = if was.starts_with('0') { "1" } else { "0" };
+        forged[change] = json!(format!("{flipped}{}", &was[1..]));
+        let file = heads_file(&dir.0.join(format!("forged-{change}.jsonl")), &[&forged]);
+        let (code, out, _) = tongban(&["verify", "--heads", &file], &data);
+        assert_eq!(code, 1, "{change}: {out}");
+        assert!(
+            out.contains("saved head at log position 16")
+                && out.contains("not signed by the gateway"),
+            "{change}: {out}"
+        );
+        let (code, out, _) = verify_chain(&pages, &feed, &public, &["--heads", &file]);
+        assert_eq!(code, Some(1), "{change}: {out}");
+        assert!(out.contains("not signed by the gateway"), "{change}: {out}");
+    }
+
+    // An event after the first head rewritten and its chain sealed again by an insider with
+    // the key: every chain holds, and only the second head shows it.
+    let rewritten = dir.0.join("rewritten");
+    copy_dir(&data, &rewritten);
+    let at = reseal(&rewritten, &second, 3, |d| d["items"] = json!(["户口簿"]));
+    assert!(at > 8 && at <= 16, "{at}");
+    let (code, out, _) = tongban(&["verify"], &rewritten);
+    assert_eq!(code, 0, "sealed again, every chain holds: {out}");
+    let (code, out, _) = tongban(&["verify", "--heads", &heads], &rewritten);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("BROKEN saved head at log position 16")
+            && out.contains("is not the log the gateway signed then")
+            && !out.contains("saved head at log position 8 "),
+        "{out}"
+    );
+    assert!(out.contains("1 saved log head(s) reproduced"), "{out}");
+    let mut doctored = feed.clone();
+    for page in doctored.as_array_mut().expect("pages") {
+        for item in page["events"].as_array_mut().expect("items") {
+            if item["position"] == json!(at) {
+                // Its hash changed with it (its chain breaks too): the head names where.
+                item["event"]["data"]["items"] = json!(["户口簿"]);
+                item["event"]["hash"] = json!("00".repeat(32));
+            }
+        }
+    }
+    let (code, out, _) = verify_chain(&pages, &doctored, &public, &["--heads", &heads]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("BROKEN saved head at log position 16") && !out.contains("position 8 "),
+        "{out}"
+    );
+
+    // The log put back to the copy taken at the first head, the projections rebuilt with
+    // --accept-lost: every check without the heads passes; the second head finds it.
+    std::fs::remove_dir_all(data.join("log")).expect("remove the log");
+    copy_dir(&older, &data.join("log"));
+    let (code, _, err) = tongban(&["rebuild", "--accept-lost"], &data);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = tongban(&["verify"], &data);
+    assert_eq!(code, 0, "no chain shows it: {out}");
+    let (code, out, _) = tongban(&["verify", "--heads", &heads], &data);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("BROKEN saved head at log position 16")
+            && out
+                .contains("the log ends at position 8: it lost its end since (log positions 9-16"),
+        "{out}"
+    );
+    let cut: Vec<Value> = feed
+        .as_array()
+        .expect("pages")
+        .iter()
+        .map(|page| {
+            let mut page = page.clone();
+            if let Some(items) = page["events"].as_array_mut() {
+                items.retain(|i| i["position"].as_u64().is_some_and(|p| p <= 8));
+            }
+            page
+        })
+        .collect();
+    let (code, out, _) = verify_chain(&pages, &Value::Array(cut), &public, &["--heads", &heads]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("BROKEN saved head at log position 16") && out.contains("end at position 8"),
+        "{out}"
+    );
+}
+
+/// The running hash's known-answer vector (gateway/src/log/head_hash.rs) computed by the
+/// audit script: both implementations agree.
+#[test]
+fn the_audit_script_computes_the_known_answer_head() {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(concat!(
+            "import sys; sys.path.insert(0, sys.argv[1]); import verify_chain as v\n",
+            "h = ''\n",
+            "for p, e in [(1, '1' * 64), (2, '2' * 64), (5, '5' * 64)]: h = v.head_step(h, p, e)\n",
+            "print(h)"
+        ))
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/audit"))
+        .output()
+        .expect("python3");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "eee184d2780eb5aa04db641a26642046dad1aafbcc03c071a038b607cb604335",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

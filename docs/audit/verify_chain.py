@@ -2,7 +2,7 @@
 """Recheck tongban event chains without tongban.
 
 Usage:
-    python3 verify_chain.py --key <gateway public key hex> [--app ID] [--earlier FILE]... EVENTS_FILE
+    python3 verify_chain.py --key <gateway public key hex> [--app ID] [--earlier FILE]... [--heads FILE] EVENTS_FILE
 
 EVENTS_FILE is what `GET /v1/applications/{id}/events` returns ({"events": [...]}), a feed page of
 `GET /v1/regions/{region}/feed` ({"events": [{"position", "event"}, ...], "next", ...}: each of
@@ -34,6 +34,18 @@ and, over the input:
      must start at seq 1 (below) included. This is what finds an application's latest (or first)
      events removed, which leaves a shorter chain intact in every link: the chain alone cannot
      show it.
+  7. with --heads FILE (JSON Lines, each line a head saved from `GET /v1/log/head`): each head's
+     `sig` verifies under the key over the ASCII bytes of "tongban-log-head-v1\n{position}\n
+     {hash}\n{at}" (else it is not trusted, and BROKEN), and the running hash over every feed
+     item given, in position order,
+         H_0 = "", H_p = hex(SHA-256("tongban-log-head-v1\n" + H_prev + "\n" + p + "\n" + hash))
+     reproduces the head's `hash` at its `position`. Give every region's feed pages from after=0
+     (an operator reads any region's), so that every event of the log is given: a head not
+     reproduced means the log up to it is not the log the gateway signed then (events removed,
+     inserted, changed or reordered at or before it), or that the pages given miss some event;
+     a head past the last position given means the log lost its end since (or the pages stop
+     short of it). This finds what no chain shows: the log's last events removed, or a whole log
+     sealed again.
 
 Events from the events API, or given bare, are the whole chain and must start at seq 1. So must
 an application's chain on a region's feed pages read from after=0 (and on the pages read after a
@@ -209,6 +221,8 @@ class Page:
         self.region, self.after, self.next, self.where = region, after, next_position, where
         self.from_start = False
         self.reach = None
+        # (position, event) of each feed item on the page, for --heads.
+        self.positions = []
 
 
 def is_position(value):
@@ -271,6 +285,8 @@ def unwrap(value, place, inner, out, answer_app=None, page=None):
         if not isinstance(value["event"], dict):
             raise Unusable(f"{where}: \"event\" is {describe(value['event'])}, not an event")
         page = page or Page(None, None, None, where)
+        if is_position(value.get("position")):
+            page.positions.append((value["position"], value["event"]))
         out.append((value["event"], f"{where}.event" if inner else f"{where}: event", page, None))
         return
     if not any(name in value for name in CHAIN_FIELDS):
@@ -570,7 +586,88 @@ def since(earlier_path, apps, only_app):
     return lines, kept, unseen
 
 
-def check(path, key_hex, only_app=None, earlier=()):
+HEAD_DOMAIN = "tongban-log-head-v1"
+
+
+def head_step(previous, position, event_hash):
+    """The running hash after the event at position (see 7. above)."""
+    text = f"{HEAD_DOMAIN}\n{previous}\n{position}\n{event_hash}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_heads(path):
+    """The heads of a JSON Lines file, as GET /v1/log/head answers them."""
+    heads = []
+    for value, where in documents(path):
+        if not isinstance(value, dict) or not is_position(value.get("position")) or not all(
+            isinstance(value.get(name), str) for name in ("hash", "at", "kid", "sig")
+        ):
+            raise Unusable(f"{where}: not a head as GET /v1/log/head answers it")
+        heads.append((value, where))
+    if not heads:
+        raise Unusable(f"{path}: holds no heads")
+    return heads
+
+
+def positioned(entries):
+    """position -> event hash of every feed item given (the last given at a position)."""
+    found = {}
+    pages = {id(page): page for _, _, page, _ in entries if page is not None}
+    for page in pages.values():
+        for position, event in page.positions:
+            found[position] = event["hash"]
+    return found
+
+
+def check_heads(heads_path, entries, key):
+    """One BROKEN line per saved head not signed by the gateway or not reproduced; the count of
+    those reproduced."""
+    lines = []
+    trusted = []
+    for head, where in load_heads(heads_path):
+        statement = f"{HEAD_DOMAIN}\n{head['position']}\n{head['hash']}\n{head['at']}"
+        try:
+            if not SIGNATURE.fullmatch(head["sig"]):
+                raise ValueError("not lowercase hex")
+            key.verify(bytes.fromhex(head["sig"]), statement.encode("ascii"))
+            trusted.append(head)
+        except (InvalidSignature, ValueError, UnicodeEncodeError):
+            lines.append(
+                f"BROKEN saved head at log position {head['position']} (signed at {head['at']}, "
+                f"{where}): its signature does not verify under the given key: not signed by the "
+                "gateway (changed since it was saved, or signed with another key); not trusted, "
+                "so not compared"
+            )
+    log = sorted(positioned(entries).items())
+    reproduced = 0
+    for head in sorted(trusted, key=lambda h: h["position"]):
+        running, last = "", 0
+        for position, event_hash in log:
+            if position > head["position"]:
+                break
+            running, last = head_step(running, position, event_hash), position
+        named = f"saved head at log position {head['position']} (signed at {head['at']})"
+        if not log or log[-1][0] < head["position"]:
+            end = log[-1][0] if log else 0
+            lines.append(
+                f"BROKEN {named}: the feed pages given end at position {end}: the log lost its "
+                f"end since (positions {end + 1}-{head['position']} held events when the gateway "
+                "signed the head), or the pages stop short of it"
+            )
+        elif running != head["hash"]:
+            lines.append(
+                f"BROKEN {named}: the running hash over the feed items given is {running} there, "
+                f"the head's {head['hash']}: the log up to position {head['position']} is not the "
+                "log the gateway signed then (events removed, inserted, changed or reordered at or "
+                "before it), or the pages given miss some of its events (give every region's "
+                "feed from after=0)"
+            )
+        else:
+            reproduced += 1
+    return lines, reproduced
+
+
+def check(path, key_hex, only_app=None, earlier=(), heads=None):
     key = public_key(key_hex)
     entries, feed_page = load(path)
     if not entries:
@@ -630,6 +727,12 @@ def check(path, key_hex, only_app=None, earlier=()):
                 )
                 loose += 1
             prev_seq, prev_hash = e["seq"], e["hash"]
+    reproduced = None
+    if heads is not None:
+        lines, reproduced = check_heads(heads, entries, key)
+        for line in lines:
+            print(line)
+        broken += len(lines)
     kept = []
     for earlier_path in earlier:
         lines, n, unseen = since(earlier_path, apps, only_app)
@@ -655,6 +758,8 @@ def check(path, key_hex, only_app=None, earlier=()):
         # Said before the verdict, which stands: the chains hold.
         print(f"({plural(loose, 'event')} holding an integer the signature does not bind exactly: INEXACT above)")
     still = f"; still there, unchanged: {', '.join(kept)}" if kept else ""
+    if reproduced is not None:
+        still += f"; {plural(reproduced, 'saved log head')} reproduced"
     if partial:
         print(
             f"OK: {plural(count, 'event')} of {plural(len(apps), 'application')}, every link given "
@@ -687,10 +792,16 @@ def main():
         help="events kept before (an events answer, feed pages, action answers): each must still be "
         "in EVENTS_FILE, unchanged; may be given more than once",
     )
+    parser.add_argument(
+        "--heads",
+        metavar="FILE",
+        help="log heads saved from GET /v1/log/head (JSON Lines): each must be reproduced by the "
+        "running hash over the feed items given (every region's feed from after=0)",
+    )
     parser.add_argument("events")
     args = parser.parse_args()
     try:
-        return check(args.events, args.key, args.app, args.earlier)
+        return check(args.events, args.key, args.app, args.earlier, args.heads)
     except Unusable as e:
         print(f"verify_chain.py: {e}", file=sys.stderr)
         return 2

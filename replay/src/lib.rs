@@ -5,6 +5,7 @@
 
 pub mod chain;
 pub mod details;
+pub mod heads;
 pub mod html;
 pub mod json;
 pub mod provenance;

@@ -8,9 +8,10 @@
 //!
 //! What no hash chain shows: the removal of the newest events of the log as a whole (its last
 //! positions), which leaves a shorter log that is intact in every respect. Only a count or head
-//! recorded elsewhere beforehand tells: a province's own records, a `verify` output kept, or the
-//! data directory's projections, applied up to a position past the log's end ([`LostEnd`], which
-//! `verify --data` compares).
+//! recorded elsewhere beforehand tells: signed log heads kept from `GET /v1/log/head`
+//! ([`verify_all_with_heads`], [`crate::heads`]), a province's own records, a `verify` output
+//! kept, or the data directory's projections, applied up to a position past the log's end
+//! ([`LostEnd`], which `verify --data` compares).
 
 use std::collections::HashMap;
 
@@ -441,6 +442,11 @@ pub struct Report {
     /// The key was given by whoever checks (`--public-key`), not the gateway's own as the log's
     /// directory holds it: a signature that does not verify is said to fail under the given key.
     pub given_key: bool,
+    /// Saved log heads the log does not reproduce, or not signed by the gateway
+    /// (`verify --heads`, whole log only: [`crate::heads`]).
+    pub heads: Vec<crate::heads::HeadFinding>,
+    /// Saved log heads the log reproduced.
+    pub heads_reproduced: u64,
 }
 
 impl Report {
@@ -515,6 +521,7 @@ impl Report {
             && self.missing.is_empty()
             && self.garbled.is_empty()
             && self.index.is_empty()
+            && self.heads.is_empty()
     }
 
     /// One line per finding: `BROKEN …` for broken links and removed events, `UNREADABLE …`
@@ -535,6 +542,7 @@ impl Report {
         let index = self.index.iter().map(|i| format!("BROKEN {i}"));
         let unreadable = self.unreadable.iter().map(|u| format!("UNREADABLE {u}"));
         let inexact = self.inexact.iter().map(|i| format!("INEXACT {i}"));
+        let heads = self.heads.iter().map(|h| format!("BROKEN {h}"));
         let lost = self.lost_end.iter().map(|l| {
             let several = l.lost.first != l.lost.last;
             format!("BROKEN {l}{}", self.whose(several))
@@ -544,6 +552,7 @@ impl Report {
             .chain(lost)
             .chain(garbled)
             .chain(index)
+            .chain(heads)
             .chain(unreadable)
             .chain(inexact)
             .collect()
@@ -595,6 +604,18 @@ impl Report {
             s.push_str(&format!(
                 ", {} disagreement(s) of the log's index with its events",
                 self.index.len()
+            ));
+        }
+        if !self.heads.is_empty() {
+            s.push_str(&format!(
+                ", {} saved log head(s) not reproduced or not signed by the gateway",
+                self.heads.len()
+            ));
+        }
+        if self.heads_reproduced > 0 {
+            s.push_str(&format!(
+                ", {} saved log head(s) reproduced",
+                self.heads_reproduced
             ));
         }
         if !self.unreadable.is_empty() {
@@ -769,7 +790,20 @@ pub async fn verify_all<L: EventLog>(
     key: &PublicKey,
     progress: impl FnMut(u64, u64),
 ) -> Result<Report, LogError> {
-    let mut report = Scan::new(log, key, None).run(log, progress).await?.report;
+    verify_all_with_heads(log, key, None, progress).await
+}
+
+/// [`verify_all`], also comparing each of `heads` (saved log heads) with the running hash over
+/// the log as it is read ([`crate::heads`]).
+pub async fn verify_all_with_heads<L: EventLog>(
+    log: &L,
+    key: &PublicKey,
+    heads: Option<crate::heads::SavedHeads>,
+    progress: impl FnMut(u64, u64),
+) -> Result<Report, LogError> {
+    let mut scan = Scan::new(log, key, None);
+    scan.heads = heads;
+    let mut report = scan.run(log, progress).await?.report;
     rejudge_out_of_order(log, key, &mut report).await?;
     Ok(report)
 }
@@ -852,6 +886,8 @@ struct Scan<'a> {
     kept: Vec<Envelope>,
     /// Where each of `kept` was read.
     kept_at: Vec<u64>,
+    /// Saved log heads to compare with the running hash over the whole log.
+    heads: Option<crate::heads::SavedHeads>,
 }
 
 impl<'a> Scan<'a> {
@@ -867,6 +903,7 @@ impl<'a> Scan<'a> {
             indexed: 0,
             kept: Vec::new(),
             kept_at: Vec::new(),
+            heads: None,
         }
     }
 
@@ -912,6 +949,11 @@ impl<'a> Scan<'a> {
         if !self.ended {
             self.gap(head.saturating_add(1));
         }
+        if let Some(mut heads) = self.heads.take() {
+            heads.end();
+            self.report.heads = heads.findings;
+            self.report.heads_reproduced = heads.reproduced;
+        }
         self.check_kept()?;
         self.check_index()?;
         Ok(self)
@@ -953,6 +995,9 @@ impl<'a> Scan<'a> {
                 }
                 None => {
                     self.report.events += 1;
+                    if let Some(heads) = &mut self.heads {
+                        heads.take(p.position, &e.hash);
+                    }
                     self.link(&e, p.position)?;
                 }
             }

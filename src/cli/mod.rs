@@ -56,9 +56,10 @@ usage:
   tongban regions key <code> --remove [--data DIR]   stop requiring signatures
   tongban regions list [--data DIR]
       every region and its tokens, revoked ones too: id, kind, created and revoked (UTC), label
-  tongban verify [--app ID] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
+  tongban verify [--app ID | --heads FILE] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
       recheck every hash chain and signature (in the JetStream stream with --nats) against the
-      gateway's public key as you hold it (GET /v1/keys), or else the one in DIR
+      gateway's public key as you hold it (GET /v1/keys), or else the one in DIR; --heads: each
+      log head saved from GET /v1/log/head (JSON Lines) must be reproduced by the log
   tongban replay <app-id> [--at RFC3339|--seq N] [--format text|json|html] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
       one application's timeline: who did what, when, the state and deadlines after each event
   tongban dispute <app-id> [--out FILE] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]

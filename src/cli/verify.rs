@@ -1,8 +1,10 @@
-//! `tongban verify [--app ID] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]`:
+//! `tongban verify [--app ID | --heads FILE] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]`:
 //! recheck every hash chain and signature, in the embedded log or in the JetStream stream,
 //! against the gateway public key the checker holds (`--public-key`) or, failing that, the one
 //! in the data directory, which the output then says proves nothing against whoever could
-//! rewrite that directory.
+//! rewrite that directory. With `--heads FILE` (JSON Lines of heads saved from
+//! `GET /v1/log/head`), each head must be reproduced by the running hash over the log
+//! ([`tongban_replay::heads`]): one that is not, or is not signed by the key, is BROKEN.
 //!
 //! Exit 0 intact (or an empty log, with a warning), 1 a broken link or a removed event (with
 //! `--app`, also a position anywhere in the log that holds no event, or no readable one: whose it
@@ -21,15 +23,30 @@ use super::{Args, CliError};
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let source = super::offline::Source::from_args(&mut args)?;
     let app = args.value("app");
+    let heads_file = args.value("heads");
     args.finish()?;
+    if app.is_some() && heads_file.is_some() {
+        return Err(CliError(
+            "--heads checks the whole log: give it without --app".into(),
+        ));
+    }
     source.require_log()?;
     let key = source.key()?;
+    let heads = heads_file
+        .map(|file| {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| CliError(format!("--heads {file}: {e}")))?;
+            tongban_replay::heads::parse(&text)
+                .map(|heads| tongban_replay::heads::SavedHeads::new(heads, &key))
+                .map_err(|e| CliError(format!("--heads {file}: {e}")))
+        })
+        .transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let report = runtime.block_on(async {
         let log = source.open().await?;
-        let mut report = check(&log, app.as_deref(), &key).await?;
+        let mut report = check(&log, app.as_deref(), &key, heads).await?;
         report.given_key = source.public_key.is_some();
         // The log's end against where the projections were applied up to: the one record in
         // the directory of events lost from the log's end, which no chain shows.
@@ -73,12 +90,15 @@ async fn check<L: EventLog>(
     log: &L,
     app: Option<&str>,
     key: &tongban_gateway::envelope::PublicKey,
+    heads: Option<tongban_replay::heads::SavedHeads>,
 ) -> Result<verify::Report, LogError> {
     match app {
         Some(app) => verify::verify_app(log, app, key).await,
         None => {
             let mut bar = Progress::new("verifying");
-            let report = verify::verify_all(log, key, |done, head| bar.update(done, head)).await;
+            let report =
+                verify::verify_all_with_heads(log, key, heads, |done, head| bar.update(done, head))
+                    .await;
             bar.finish();
             report
         }

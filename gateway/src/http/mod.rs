@@ -19,6 +19,7 @@ pub mod forms;
 pub mod guard;
 pub mod headers;
 pub mod limits;
+pub mod log_head;
 pub mod metrics;
 pub mod openapi;
 pub mod operator;
@@ -111,6 +112,7 @@ pub enum Op {
     FeedAck,
     Held,
     Overdue,
+    LogHead,
 }
 
 /// One route of the API.
@@ -355,6 +357,13 @@ pub fn routes() -> Vec<Route> {
         ),
         r(
             Method::GET,
+            "/v1/log/head",
+            Op::LogHead,
+            true,
+            "The log head the projections stand at, signed by the gateway: a running hash over every event in log order up to `position`; keep one periodically, and `tongban verify --heads` or docs/audit/verify_chain.py --heads shows any later log that does not reproduce it (events removed from its end, or anything before rewritten)",
+        ),
+        r(
+            Method::GET,
             "/ui/applications/{id}",
             Op::DisputePage,
             true,
@@ -369,7 +378,14 @@ pub fn routes() -> Vec<Route> {
 pub fn reads_projections(op: Op) -> bool {
     matches!(
         op,
-        Op::Find | Op::Inbox | Op::Outbox | Op::Statistics | Op::Feed | Op::Overdue | Op::Held
+        Op::Find
+            | Op::Inbox
+            | Op::Outbox
+            | Op::Statistics
+            | Op::Feed
+            | Op::Overdue
+            | Op::Held
+            | Op::LogHead
     )
 }
 
@@ -433,6 +449,7 @@ fn handler_of<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
         Op::FeedAck => on(filter, regions::ack::<L>),
         Op::Held => on(filter, operator::held::<L>),
         Op::Overdue => on(filter, deadlines::overdue::<L>),
+        Op::LogHead => on(filter, log_head::head::<L>),
     }
 }
 

@@ -150,6 +150,10 @@ fn operation(route: &Route) -> Value {
                 "items": {"type": "array", "items": schema_of::<crate::projections::Held>()},
                 "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"}}}))}));
         }
+        Op::LogHead => {
+            responses.insert("200".into(), json!({"description": "The head the projections stand at (every event acknowledged before the request), signed now: `sig` is the gateway's Ed25519 signature (lowercase hex) over the ASCII bytes of `tongban-log-head-v1\n{position}\n{hash}\n{at}`, where `hash` is the running hash H_p = hex(SHA-256(\"tongban-log-head-v1\\n\" + H_prev + \"\\n\" + position + \"\\n\" + the event's hash)) over every event in log order (H_0 = \"\"). Keep it as one line of a JSON Lines file for `tongban verify --heads`", "content": json_content(schema_of::<crate::log::head_hash::SignedHead>())}));
+            responses.insert("503".into(), problem_response("The projections keep no head up to where they stand yet (`log-head-not-ready`, with `Retry-After`): a store made before heads, caught up from the log when the gateway starts"));
+        }
         Op::Overdue => {
             params.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));
             params.push(json!({"name": "after", "in": "query", "required": false, "description": "the previous page's `next` (`due/app/kind`): clocks after that one", "schema": {"type": "string"}}));

@@ -1,6 +1,7 @@
 //! Projections: read models derived from the log, always rebuildable from it.
 
 pub mod feed;
+pub mod head;
 pub mod held;
 pub mod projector;
 pub mod rebuild;

@@ -95,6 +95,14 @@ impl Projector {
         });
         let timed = Arc::clone(&timings);
         tokio::spawn(async move {
+            // A store whose log head is behind its checkpoint has it caught up first, while
+            // nothing moves the checkpoint ([`super::head`]).
+            if let Err(e) = super::head::catch_up(&*log, &store).await {
+                tracing::warn!(
+                    error = %e,
+                    "the log head could not be caught up with the projections: GET /v1/log/head                      answers 503 until the next start or `tongban rebuild`"
+                );
+            }
             let mut head = log.head();
             let mut checkpoint = start;
             let mut failing = Failing::default();

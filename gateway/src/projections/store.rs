@@ -33,7 +33,11 @@
 //!   opened by a build that has it); `statistics/…` → each region's counters
 //!   ([`super::statistics`]); `statistics-at` → the log position the counters stand at (u64 BE),
 //!   written with the checkpoint (a store made before them, or whose views a build without them
-//!   moved on, counts its views again when opened by a build that has them)
+//!   moved on, counts its views again when opened by a build that has them); `log-head` → the
+//!   log's running hash ([`crate::log::head_hash`]) and the position it stands at (u64 BE, then
+//!   the hash's ASCII hex), written with the checkpoint. A head behind the checkpoint (a store
+//!   made before it, or moved on by a build without it) is not served: the projector catches it
+//!   up from the log when it starts ([`super::head`])
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -51,6 +55,7 @@ use crate::domain::calendar::Calendar;
 use crate::domain::deadlines::DeadlineKind;
 use crate::envelope::ChainError;
 use crate::log::Positioned;
+use crate::log::head_hash::Running;
 
 /// How the keyspaces are laid out. Projections written under another layout are not read: they
 /// are rebuilt from the log.
@@ -213,6 +218,29 @@ fn positions(window: u64, bytes: &[u8], region: &str) -> Result<Vec<u64>, Projec
     })
 }
 
+/// The `meta` key of the log head ([`crate::log::head_hash`]).
+pub(super) const HEAD: &str = "log-head";
+
+fn head_bytes(head: &Running) -> Vec<u8> {
+    let mut bytes = head.position.to_be_bytes().to_vec();
+    bytes.extend_from_slice(head.hash.as_bytes());
+    bytes
+}
+
+fn head_of(bytes: &[u8]) -> Result<Running, ProjectionError> {
+    let corrupt = || ProjectionError::Corrupt {
+        key: format!("meta {HEAD}"),
+        reason: "not a position and a hash".into(),
+    };
+    let (position, hash) = bytes.split_at_checked(8).ok_or_else(corrupt)?;
+    let position = <[u8; 8]>::try_from(position).map_err(|_| corrupt())?;
+    let hash = std::str::from_utf8(hash).map_err(|_| corrupt())?;
+    Ok(Running {
+        position: u64::from_be_bytes(position),
+        hash: hash.to_string(),
+    })
+}
+
 fn be_u64(bytes: Option<fjall::Slice>) -> Option<u64> {
     bytes
         .and_then(|v| <[u8; 8]>::try_from(&v[..]).ok())
@@ -323,7 +351,7 @@ pub struct ProjectionStore {
     serials: Keyspace,
     running: Keyspace,
     running_by_region: Keyspace,
-    meta: Keyspace,
+    pub(super) meta: Keyspace,
     /// The keyspaces and their memtable budgets: sealed after each write, counted for `memory`.
     memtables: crate::fjall_tuning::Memtables,
     submissions: Submissions,
@@ -866,6 +894,49 @@ impl ProjectionStore {
         Ok(be_u64(self.meta.get("serials-from").map_err(storage)?).unwrap_or(0))
     }
 
+    /// The log head as stored (`None`: none yet; a new store's is position 0, `""`), whether or
+    /// not it stands at the checkpoint.
+    fn stored_head(&self) -> Result<Option<Running>, ProjectionError> {
+        match self.meta.get(HEAD).map_err(storage)? {
+            Some(bytes) => head_of(&bytes).map(Some),
+            None if self.checkpoint()? == 0 => Ok(Some(Running::default())),
+            None => Ok(None),
+        }
+    }
+
+    /// The log head the projections stand at: the running hash over every event up to the
+    /// checkpoint. `None` while the stored head is behind the checkpoint (a store made before
+    /// heads, until the projector caught it up): a head that is not the checkpoint's is never
+    /// answered.
+    pub fn log_head(&self) -> Result<Option<Running>, ProjectionError> {
+        // The checkpoint first: a run committed after it moves both, never the head alone.
+        let checkpoint = self.checkpoint()?;
+        Ok(self.stored_head()?.filter(|h| h.position >= checkpoint))
+    }
+
+    /// Where the stored head stands when it is behind the checkpoint (the head to go on from,
+    /// position 0 for none), and the checkpoint: what [`super::head::catch_up`] reads the log
+    /// over. `None`: it stands at the checkpoint.
+    pub fn head_behind(&self) -> Result<Option<(Running, u64)>, ProjectionError> {
+        let checkpoint = self.checkpoint()?;
+        Ok(match self.stored_head()? {
+            Some(h) if h.position >= checkpoint => None,
+            Some(h) => Some((h, checkpoint)),
+            None => Some((Running::default(), checkpoint)),
+        })
+    }
+
+    /// Stores `head`, caught up to the checkpoint from the log ([`super::head::catch_up`]),
+    /// made durable. Refused (false) unless it stands at the checkpoint.
+    pub fn put_head(&self, head: &Running) -> Result<bool, ProjectionError> {
+        if head.position != self.checkpoint()? {
+            return Ok(false);
+        }
+        self.meta.insert(HEAD, head_bytes(head)).map_err(storage)?;
+        self.persist()?;
+        Ok(true)
+    }
+
     /// How many applications are held.
     pub fn held_count(&self) -> Result<u64, ProjectionError> {
         Ok(be_u64(self.meta.get("held").map_err(storage)?).unwrap_or(0))
@@ -1083,8 +1154,20 @@ impl ProjectionStore {
         if self.injected_failure() {
             return Err(storage(fjall::Error::Poisoned));
         }
+        // The log's running hash, over every event of the run whether or not it folds: only
+        // onto a head standing at the checkpoint (else it waits for the projector's catch-up).
+        let head = self.stored_head()?.filter(|h| h.position == checkpoint);
+        let head = head.map(|mut head| {
+            for p in events.iter() {
+                head.take(p.position, &p.event.hash);
+            }
+            head
+        });
         let encoded = self.encode(events, cal, unverified)?;
         let mut batch = self.db.batch();
+        if let Some(head) = &head {
+            batch.insert(&self.meta, HEAD, head_bytes(head));
+        }
         for op in encoded.ops {
             match op {
                 Op::Insert(ks, key, value) => batch.insert(self.keyspace(ks), key, value),

@@ -1,0 +1,41 @@
+//! `GET /v1/log/head`: the log head the projections stand at, signed by the gateway
+//! ([`crate::log::head_hash`]). Provinces and auditors keep such heads; any later log must
+//! reproduce each (`tongban verify --heads`, `docs/audit/verify_chain.py --heads`).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use super::AppState;
+use super::auth::Caller;
+use super::problem::Problem;
+use crate::log::EventLog;
+use crate::log::head_hash::SignedHead;
+
+/// Any authenticated caller (region or operator): the head says nothing of any application.
+/// Read-your-writes as every projection read: it covers every event acknowledged before.
+pub async fn head<L: EventLog>(
+    State(s): State<AppState<L>>,
+    Caller(_): Caller,
+) -> Result<Json<SignedHead>, Problem> {
+    s.gateway.caught_up().await;
+    let running = s
+        .gateway
+        .store
+        .log_head()
+        .map_err(crate::service::ServiceError::from)?;
+    let Some(running) = running else {
+        let mut p = Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "log-head-not-ready",
+            "The log head is not ready",
+            "the projections keep no log head up to where they stand yet (a store made before \
+             heads, caught up from the log when the gateway starts; if the gateway's log says the \
+             catch-up failed, run `tongban rebuild`): try again later",
+        );
+        p.retry_after = Some(5);
+        return Err(p);
+    };
+    let at = crate::time::Timestamp::now().to_rfc3339();
+    Ok(Json(SignedHead::sign(&running, &at, &s.gateway.key)))
+}

@@ -1,0 +1,125 @@
+//! Catching the log head ([`crate::log::head_hash`]) up to the projections' checkpoint, for a
+//! store whose head is behind it: one made before heads were kept, or moved on by a build that
+//! does not keep them (a rollback).
+//!
+//! Chosen over refusing to serve a head until `tongban rebuild`: the projections are right, only
+//! the head is missing, and reading the log up to the checkpoint once (seconds for a million
+//! events, at the projector's start, before it applies anything) is far cheaper than a rebuild.
+//! Until it is done `GET /v1/log/head` answers 503 (`log-head-not-ready`): a head not standing at
+//! the checkpoint is never served. The head so computed commits to the log as it is at this
+//! start, which is all any head commits to.
+
+use super::store::{ProjectionError, ProjectionStore};
+use crate::log::{EventLog, LogError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatchUpError {
+    #[error(transparent)]
+    Log(#[from] LogError),
+    #[error(transparent)]
+    Projection(#[from] ProjectionError),
+}
+
+/// Reads the log from where the stored head stands up to the checkpoint and stores the head
+/// there; nothing when it stands there already. Returns whether it caught one up. Called by the
+/// projector before it applies anything, so the checkpoint does not move meanwhile.
+pub async fn catch_up<L: EventLog>(log: &L, store: &ProjectionStore) -> Result<bool, CatchUpError> {
+    let Some((mut head, checkpoint)) = store.head_behind()? else {
+        return Ok(false);
+    };
+    tracing::info!(
+        from = head.position,
+        checkpoint,
+        "the projections keep no log head up to their checkpoint (made before heads, or moved \
+         on by a build without them): reading the log up to it once"
+    );
+    let mut from = head.position.saturating_add(1);
+    'read: while from <= checkpoint {
+        let batch = log.read_all(from, 4096).await?;
+        let Some(last) = batch.last().map(|p| p.position) else {
+            break;
+        };
+        for p in &batch {
+            if p.position > checkpoint {
+                break 'read;
+            }
+            head.take(p.position, &p.event.hash);
+        }
+        match last.checked_add(1) {
+            Some(next) => from = next,
+            None => break,
+        }
+    }
+    // The checkpoint is the position of an event the projections applied: a log that no longer
+    // reaches it is not the log they were applied from, and no head is made of it.
+    if head.position != checkpoint {
+        return Err(LogError::Corrupt {
+            position: checkpoint,
+            reason: format!(
+                "the projections were applied up to log position {checkpoint}, but the log's \
+                 last event up to it is at {}: no log head is kept until `tongban rebuild`",
+                head.position
+            ),
+        }
+        .into());
+    }
+    Ok(store.put_head(&head)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::calendar::Calendar;
+    use crate::log::EmbeddedLog;
+    use crate::log::head_hash::Running;
+    use crate::testutil::TempDir;
+
+    fn expected(events: &[crate::log::Positioned]) -> Running {
+        let mut r = Running::default();
+        for p in events {
+            r.take(p.position, &p.event.hash);
+        }
+        r
+    }
+
+    /// Given runs of events applied, one of them twice (as after a crash before its checkpoint
+    /// moved), the head is the running hash over each event once, at the checkpoint; a store
+    /// whose head was lost (made before heads) serves none, and the catch-up from the log
+    /// restores the very same head.
+    #[tokio::test]
+    async fn the_head_follows_the_checkpoint_and_is_caught_up_from_the_log() {
+        let dir = TempDir::new("log-head");
+        let log = EmbeddedLog::open(&dir.path().join("log")).expect("log");
+        let events = crate::projections::store::tests::mixed(12);
+        for p in &events {
+            log.append(p.event.clone(), p.event.seq - 1)
+                .await
+                .expect("append");
+        }
+        let cal = Calendar::weekdays();
+        let store = ProjectionStore::open(&dir.path().join("projections")).expect("store");
+        assert_eq!(store.log_head().expect("head"), Some(Running::default()));
+        let mid = events.len() / 2;
+        store.apply(&mut events[..mid].to_vec(), &cal).expect("a");
+        assert_eq!(
+            store.log_head().expect("head"),
+            Some(expected(&events[..mid]))
+        );
+        // The first run again with the rest: its events are not taken in twice.
+        store.apply(&mut events.to_vec(), &cal).expect("b");
+        let whole = expected(&events);
+        assert_eq!(whole.position, events.len() as u64);
+        assert_eq!(store.log_head().expect("head"), Some(whole.clone()));
+
+        // As a store made before heads: a checkpoint, no head. None is served, and a run
+        // applied meanwhile does not make one up.
+        store
+            .meta
+            .remove(super::super::store::HEAD)
+            .expect("remove");
+        assert_eq!(store.log_head().expect("head"), None);
+        assert!(catch_up(&log, &store).await.expect("caught up"));
+        assert_eq!(store.log_head().expect("head"), Some(whole));
+        assert!(!catch_up(&log, &store).await.expect("nothing to do"));
+    }
+}

@@ -1,0 +1,237 @@
+//! Saved log heads checked against the log (`tongban verify --heads FILE`): each head the
+//! gateway signed (`GET /v1/log/head`, kept by a province or an auditor) must be reproduced by
+//! the running hash over the log as it is now ([`tongban_gateway::log::head_hash`]). What no
+//! hash chain shows is then shown: the log's last events removed (the log ends before a head),
+//! an application's last event removed with its index entry, a whole log re-sealed: anything at
+//! or before a head's position that is not what the log held when the gateway signed it.
+//!
+//! A head whose signature does not verify under the key the check uses is not trusted (changed
+//! since it was saved, or signed with another key): it is reported, never compared.
+
+use tongban_gateway::envelope::PublicKey;
+use tongban_gateway::log::head_hash::{Running, SignedHead};
+
+/// What a saved head says of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeadFinding {
+    /// Its signature does not verify under the key: not signed by the gateway.
+    Unsigned { head: SignedHead, kid: String },
+    /// The log's running hash at its position is another.
+    Differs { head: SignedHead, found: String },
+    /// The log ends (its last event) before its position.
+    Lost { head: SignedHead, end: u64 },
+}
+
+impl std::fmt::Display for HeadFinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let named = |h: &SignedHead| {
+            format!(
+                "saved head at log position {} (signed at {})",
+                h.position, h.at
+            )
+        };
+        match self {
+            HeadFinding::Unsigned { head, kid } => write!(
+                f,
+                "{}: its signature does not verify under key {kid}{}: not signed by the gateway \
+                 (changed since it was saved, or signed with another key); not trusted, so not \
+                 compared with the log",
+                named(head),
+                if &head.kid == kid {
+                    String::new()
+                } else {
+                    format!(" (the head names key {})", head.kid)
+                }
+            ),
+            HeadFinding::Differs { head, found } => write!(
+                f,
+                "{}: the log's running hash there is {found}, the head's {}: the log up to \
+                 position {} is not the log the gateway signed then (events removed, inserted, \
+                 changed or reordered at or before it)",
+                named(head),
+                head.hash,
+                head.position
+            ),
+            HeadFinding::Lost { head, end } => write!(
+                f,
+                "{}: the log ends at position {end}: it lost its end since (log positions \
+                 {}-{} held events when the gateway signed the head)",
+                named(head),
+                end.saturating_add(1),
+                head.position
+            ),
+        }
+    }
+}
+
+/// The heads still to be compared, and the running hash over the log read so far.
+#[derive(Debug, Clone, Default)]
+pub struct SavedHeads {
+    /// Trusted heads not yet compared, furthest first (the next is popped off the end).
+    pending: Vec<SignedHead>,
+    running: Running,
+    pub findings: Vec<HeadFinding>,
+    /// Heads the log reproduced.
+    pub reproduced: u64,
+}
+
+impl SavedHeads {
+    /// `heads`, those whose signature verifies under `key` to be compared, the others found
+    /// [`HeadFinding::Unsigned`] at once.
+    pub fn new(heads: Vec<SignedHead>, key: &PublicKey) -> SavedHeads {
+        let mut saved = SavedHeads::default();
+        for head in heads {
+            if head.verifies(key) {
+                saved.pending.push(head);
+            } else {
+                saved.findings.push(HeadFinding::Unsigned {
+                    head,
+                    kid: key.kid(),
+                });
+            }
+        }
+        saved
+            .pending
+            .sort_by(|a, b| b.position.cmp(&a.position).then(b.at.cmp(&a.at)));
+        saved
+    }
+
+    /// Takes in the event at `position` (after every one so far), hash `event_hash`: first
+    /// compares every head before it, which the events so far cover whole.
+    pub fn take(&mut self, position: u64, event_hash: &str) {
+        self.judge_before(position);
+        self.running.take(position, event_hash);
+    }
+
+    /// The log ended: every head left is compared, or found past its end.
+    pub fn end(&mut self) {
+        while let Some(head) = self.pending.pop() {
+            if head.position > self.running.position {
+                let end = self.running.position;
+                self.findings.push(HeadFinding::Lost { head, end });
+            } else {
+                self.judge(head);
+            }
+        }
+    }
+
+    /// Compares every head before `position`: the events taken so far are all the log holds up
+    /// to each.
+    fn judge_before(&mut self, position: u64) {
+        while self.pending.last().is_some_and(|h| h.position < position) {
+            if let Some(head) = self.pending.pop() {
+                self.judge(head);
+            }
+        }
+    }
+
+    fn judge(&mut self, head: SignedHead) {
+        if head.hash == self.running.hash {
+            self.reproduced += 1;
+        } else {
+            let found = self.running.hash.clone();
+            self.findings.push(HeadFinding::Differs { head, found });
+        }
+    }
+}
+
+/// The heads of a JSON Lines file, one [`SignedHead`] as `GET /v1/log/head` answers it per line
+/// (blank lines passed over). Errors name the line.
+pub fn parse(text: &str) -> Result<Vec<SignedHead>, String> {
+    let mut heads = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let head: SignedHead = serde_json::from_str(line).map_err(|e| {
+            format!(
+                "line {}: not a head as GET /v1/log/head answers it ({e})",
+                i + 1
+            )
+        })?;
+        heads.push(head);
+    }
+    if heads.is_empty() {
+        return Err(
+            "holds no heads (one JSON object per line, as GET /v1/log/head answers)".into(),
+        );
+    }
+    Ok(heads)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tongban_gateway::envelope::GatewayKey;
+
+    fn head_after(events: &[(u64, &str)], key: &GatewayKey) -> SignedHead {
+        let mut r = Running::default();
+        for (p, h) in events {
+            r.take(*p, h);
+        }
+        SignedHead::sign(&r, "2026-01-01T00:00:00.000Z", key)
+    }
+
+    fn judged(log: &[(u64, &str)], heads: Vec<SignedHead>, key: &GatewayKey) -> SavedHeads {
+        let mut saved = SavedHeads::new(heads, &key.public());
+        for (p, h) in log {
+            saved.take(*p, h);
+        }
+        saved.end();
+        saved
+    }
+
+    #[test]
+    fn heads_are_reproduced_lost_differ_or_are_not_trusted() {
+        let key = GatewayKey::from_seed([5; 32]);
+        let log = [(1, "a"), (2, "b"), (4, "c")];
+        let early = head_after(&log[..1], &key);
+        let late = head_after(&log, &key);
+        let ok = judged(&log, vec![late.clone(), early.clone()], &key);
+        assert_eq!((ok.reproduced, ok.findings.len()), (2, 0));
+
+        // The last event removed: the later head is past the log's end.
+        let cut = judged(&log[..2], vec![early.clone(), late.clone()], &key);
+        assert_eq!(cut.reproduced, 1);
+        assert_eq!(
+            cut.findings,
+            vec![HeadFinding::Lost {
+                head: late.clone(),
+                end: 2
+            }]
+        );
+
+        // The middle event rewritten: the early head holds, the later one differs.
+        let changed = judged(
+            &[(1, "a"), (2, "x"), (4, "c")],
+            vec![early.clone(), late.clone()],
+            &key,
+        );
+        assert_eq!(changed.reproduced, 1);
+        assert!(
+            matches!(&changed.findings[..], [HeadFinding::Differs { head, .. }] if *head == late)
+        );
+
+        // A head's hash changed after it was saved: not trusted.
+        let mut forged = late.clone();
+        forged.hash = head_after(&log[..2], &key).hash;
+        let untrusted = judged(&log, vec![forged], &key);
+        assert_eq!(untrusted.reproduced, 0);
+        assert!(matches!(
+            &untrusted.findings[..],
+            [HeadFinding::Unsigned { .. }]
+        ));
+        assert!(
+            untrusted.findings[0]
+                .to_string()
+                .contains("not signed by the gateway")
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_heads_is_refused_naming_the_line() {
+        assert!(parse("").is_err());
+        let e = parse("\n{\"position\": 1}\n").expect_err("refused");
+        assert!(e.starts_with("line 2:"), "{e}");
+    }
+}
