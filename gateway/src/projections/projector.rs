@@ -100,7 +100,8 @@ impl Projector {
             if let Err(e) = super::head::catch_up(&*log, &store).await {
                 tracing::warn!(
                     error = %e,
-                    "the log head could not be caught up with the projections: GET /v1/log/head                      answers 503 until the next start or `tongban rebuild`"
+                    "the log head could not be caught up with the projections: GET /v1/log/head \
+                     answers 503 until the next start or `tongban rebuild`"
                 );
             }
             let mut head = log.head();
