@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use tongban_adapters::transform::date::{Layout, Parts};
 use tongban_gateway::domain::{Application, Event, Status};
-use tongban_gateway::envelope::Envelope;
+use tongban_gateway::envelope::{Envelope, PublicKey};
 use tongban_gateway::time::{CivilDate, Timestamp};
 
 /// One record of the province's own view.
@@ -740,6 +740,9 @@ pub struct LogIndex {
     /// Events of the region's applications that did not read, as (application, seq, why):
     /// reported, never skipped silently. Other regions' are none of this report's business.
     undecodable: Vec<(String, u64, String)>,
+    /// The gateway's key, when each event's seal is checked before it is counted
+    /// ([`LogIndex::verifying`]).
+    key: Option<PublicKey>,
 }
 
 /// Whether an application's first event, unreadable as a submission, still names `region` as its
@@ -763,7 +766,23 @@ impl LogIndex {
             region: region.to_string(),
             apps: HashMap::new(),
             undecodable: Vec::new(),
+            key: None,
         }
+    }
+
+    /// Counts only events whose seal holds under `key`, as the gateway's projections fold them:
+    /// one that does not verify (planted in the log without the key) stops its application's
+    /// log side there, reported as such, rather than becoming the status the province is told
+    /// it is behind.
+    pub fn verifying(mut self, key: PublicKey) -> LogIndex {
+        self.key = Some(key);
+        self
+    }
+
+    /// Why `e` is not counted for its seal, when the index checks seals.
+    fn unsealed(&self, e: &Envelope) -> Option<String> {
+        let found = self.key.as_ref().and_then(|key| e.seal_error(key))?;
+        Some(format!("the event does not verify: {found}"))
     }
 
     /// Whether any event read so far involves the region (an application it is a party to, or
@@ -803,6 +822,10 @@ impl LogIndex {
             if s.origin != self.region && !s.handlers.contains(&self.region) {
                 return;
             }
+            if let Some(why) = self.unsealed(e) {
+                self.undecodable.push((e.app.clone(), e.seq, why));
+                return;
+            }
             let state = Application::apply_from(None, &e.app, &e.region, &event);
             self.apps.insert(
                 e.app.clone(),
@@ -817,6 +840,16 @@ impl LogIndex {
                     latest_at: at,
                 },
             );
+            return;
+        }
+        if !self.apps.contains_key(&e.app) {
+            return;
+        }
+        if let Some(why) = self.unsealed(e) {
+            if let Some(side) = self.apps.get_mut(&e.app) {
+                side.stopped_at = Some(e.seq);
+            }
+            self.undecodable.push((e.app.clone(), e.seq, why));
             return;
         }
         let Some(side) = self.apps.get_mut(&e.app) else {

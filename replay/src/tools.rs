@@ -123,9 +123,9 @@ impl OperatorTools for ReplayTools {
         ))
     }
 
-    fn reconcile(&self, region: &str) -> Box<dyn ReconcileSession> {
+    fn reconcile(&self, region: &str, key: &PublicKey) -> Box<dyn ReconcileSession> {
         Box::new(Session {
-            index: LogIndex::new(region),
+            index: LogIndex::new(region).verifying(*key),
             records: Records::default(),
         })
     }

@@ -107,7 +107,13 @@ pub trait OperatorTools: Send + Sync + 'static {
         cal: &Calendar,
         as_of: &AsOf,
     ) -> Result<serde_json::Value, AsOfRefusal>;
-    fn reconcile(&self, region: &str) -> Box<dyn ReconcileSession>;
+    /// A reconciliation of `region`'s records, counting only events whose seal holds under
+    /// `key` (as the projections fold them).
+    fn reconcile(
+        &self,
+        region: &str,
+        key: &crate::envelope::PublicKey,
+    ) -> Box<dyn ReconcileSession>;
 }
 
 static TOOLS: OnceLock<Arc<dyn OperatorTools>> = OnceLock::new();
@@ -284,7 +290,7 @@ pub async fn reconcile<L: EventLog>(
     let tools = tools()?;
     // Last, once nothing the head says can refuse the request.
     let body = super::guard::read_export(body).await?;
-    let mut session = tools.reconcile(&region);
+    let mut session = tools.reconcile(&region, &s.gateway.key.public());
     // Before the log is read: a file that is no export is refused at once, saying why.
     session
         .read_records(&body, tongban_adapters::codec::charset_of(content_type))

@@ -30,6 +30,7 @@ use super::running;
 use super::statistics::{self, RegionStatistics};
 use super::view::ApplicationView;
 use crate::domain::calendar::Calendar;
+use crate::envelope::PublicKey;
 use crate::log::{EventLog, LogError, Positioned};
 use crate::shown;
 use crate::time::Timestamp;
@@ -39,15 +40,18 @@ const BATCH: usize = 4096;
 
 /// Region `region`'s statistics as they stood at `at`, counted from `log` read whole (see the
 /// module). `progress(done, head)` is called after each batch, as a rebuild calls it.
+/// With `key`, only events whose seal holds are counted, as the projections fold them.
 pub async fn count<L: EventLog>(
     log: &L,
     region: &str,
     at: Timestamp,
     cal: &Arc<Calendar>,
+    key: Option<PublicKey>,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<RegionStatistics, LogError> {
     let head = *log.head().borrow();
     let mut folding = AsOf::new(region, at);
+    folding.key = key;
     let (mut from, mut done) = (1u64, 0u64);
     loop {
         let batch = log.read_all(from, BATCH).await?;
@@ -79,6 +83,29 @@ pub async fn count<L: EventLog>(
     Ok(folding.statistics())
 }
 
+/// Whether `event`, about to be folded onto `view`, may not be, when seals are checked (`key`):
+/// its seal does not hold, or it does not link to the view.
+fn refused(
+    key: Option<&PublicKey>,
+    view: Option<&ApplicationView>,
+    event: &crate::envelope::Envelope,
+) -> bool {
+    key.is_some_and(|key| {
+        event.seal_error(key).is_some()
+            || view.is_some_and(|v| super::store::unlinked(v, event).is_some())
+    })
+}
+
+/// Whether a submission names `region` as its origin or a handler, read from its raw data.
+fn names(event: &crate::envelope::Envelope, region: &str) -> bool {
+    let data = &event.data;
+    data.get("origin").and_then(|o| o.as_str()) == Some(region)
+        || data
+            .get("handlers")
+            .and_then(|h| h.as_array())
+            .is_some_and(|hs| hs.iter().any(|h| h.as_str() == Some(region)))
+}
+
 /// The fold of the log's events, in position order, as of an instant, for one region.
 #[derive(Debug)]
 pub struct AsOf {
@@ -88,6 +115,10 @@ pub struct AsOf {
     apps: HashMap<String, App>,
     /// The last log position holding an event accepted at or before `at`.
     position: u64,
+    /// The gateway's key, when an event is folded only if its seal holds (and it links to the
+    /// view), as the live projections fold ([`super::seals`]): else an event planted without
+    /// the key was counted here while the live statistics held its application.
+    pub key: Option<PublicKey>,
 }
 
 #[derive(Debug)]
@@ -105,6 +136,7 @@ impl AsOf {
             at,
             apps: HashMap::new(),
             position: 0,
+            key: None,
         }
     }
 
@@ -117,6 +149,7 @@ impl AsOf {
         if by_then {
             self.position = self.position.max(p.position);
         }
+        let key = self.key;
         match self.apps.get_mut(&p.event.app) {
             Some(app) => {
                 let held = app
@@ -126,8 +159,9 @@ impl AsOf {
                 if app.ended || held {
                     return;
                 }
-                // An event that does not fold leaves the view as it was.
+                // An event that does not fold, or does not verify, leaves the view as it was.
                 if !by_then
+                    || refused(key.as_ref(), app.view.as_ref(), &p.event)
                     || ApplicationView::fold_taking_into(&mut app.view, &mut p.event, cal).is_err()
                 {
                     app.ended = true;
@@ -140,6 +174,12 @@ impl AsOf {
             }
             // The submission: the region's application from here, when it is a party.
             None if p.event.seq == 1 && by_then => {
+                // Checked (before the fold takes its data) only when it names the region: the
+                // seal costs what the fold does many times over, and other regions'
+                // submissions are none of this count's business.
+                if names(&p.event, &self.region) && refused(key.as_ref(), None, &p.event) {
+                    return;
+                }
                 let mut folded = None;
                 if ApplicationView::fold_taking_into(&mut folded, &mut p.event, cal).is_err() {
                     // Held without a view by the projections: nothing to count.
@@ -384,9 +424,11 @@ mod tests {
         for at in [time("2026-11-20T12:00:00+08:00"), Timestamp::now()] {
             for region in ["440000", "330000"] {
                 let mut told = (0, 0);
-                let counted = count(&log, region, at, &cal, |done, head| told = (done, head))
-                    .await
-                    .expect("count");
+                let counted = count(&log, region, at, &cal, None, |done, head| {
+                    told = (done, head)
+                })
+                .await
+                .expect("count");
                 let n = events.len() as u64;
                 assert_eq!(told, (n, n));
                 assert_eq!(counted, live_then(&events, region, at), "{region} at {at}");

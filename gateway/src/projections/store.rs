@@ -262,7 +262,10 @@ struct Encoded {
 /// The regions party to an application: its origin, then its handlers.
 /// How `event` fails to follow `view`'s last event, if it does: not the next seq, or not linked
 /// to its hash. (A view of a build that kept no hash is not judged by it.)
-fn unlinked(view: &ApplicationView, event: &crate::envelope::Envelope) -> Option<ChainError> {
+pub(super) fn unlinked(
+    view: &ApplicationView,
+    event: &crate::envelope::Envelope,
+) -> Option<ChainError> {
     if event.seq != view.state.seq.saturating_add(1) {
         return Some(ChainError::SeqGap {
             previous: view.state.seq,

@@ -317,6 +317,7 @@ impl<L: EventLog> Gateway<L> {
             region,
             at,
             &self.calendar,
+            Some(self.key.public()),
             |_, _| {},
         )
         .await?;
