@@ -2896,6 +2896,9 @@ fn reseal(data: &std::path::Path, app: &str, seq: u64, change: impl Fn(&mut Valu
 fn signed_head(client: &Client) -> Value {
     let r = client.get("/v1/log/head");
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    // One line, ended: `curl … >> heads.jsonl`, as the guide keeps heads, writes one per line.
+    assert_eq!(r.body.iter().filter(|&&b| b == b'\n').count(), 1);
+    assert!(r.body.ends_with(b"\n"));
     r.json()
 }
 
@@ -2998,6 +3001,29 @@ fn saved_log_heads_find_a_log_cut_short_or_rewritten() {
     let (code, out, err) = verify_chain(&pages, &feed, &public, &["--heads", &heads]);
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("2 saved log heads reproduced"), "{out}");
+    // Pages that disagree about what a position holds (as one region's feed would, served a
+    // history another region's is not): two histories, said so. (The last page given won.)
+    let mut twisted = feed.clone();
+    let items = twisted[0]["events"].as_array_mut().expect("events");
+    let first = items[0]["position"].clone();
+    items[0]["position"] = items[1]["position"].clone();
+    items[1]["position"] = first;
+    let both = Value::Array(
+        feed.as_array()
+            .into_iter()
+            .chain(twisted.as_array())
+            .flatten()
+            .cloned()
+            .collect(),
+    );
+    let (code, out, err) = verify_chain(
+        &dir.0.join("both.json"),
+        &both,
+        &public,
+        &["--heads", &heads],
+    );
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(out.contains("the gateway served two histories"), "{out}");
 
     // A head whose hash was changed, or whose signature was: not the gateway's.
     for change in ["hash", "sig"] {

@@ -610,13 +610,37 @@ def load_heads(path):
 
 
 def positioned(entries):
-    """position -> event hash of every feed item given (the last given at a position)."""
+    """position -> event hash of every feed item given, and one BROKEN line per position that the
+    pages given hold different events at: two regions' feeds (or two readings of one) that
+    disagree are two histories served, which is what saved heads are kept to expose."""
     found = {}
+    conflicts = {}
     pages = {id(page): page for _, _, page, _ in entries if page is not None}
     for page in pages.values():
         for position, event in page.positions:
-            found[position] = event["hash"]
-    return found
+            known = found.setdefault(position, event["hash"])
+            if known != event["hash"]:
+                conflicts.setdefault(position, {known}).add(event["hash"])
+    lines = [
+        f"BROKEN log position {position}: the feed pages given hold different events there "
+        f"(hashes {', '.join(sorted(hashes))}): the gateway served two histories"
+        for position, hashes in sorted(conflicts.items())
+    ]
+    return found, lines
+
+
+def unfed(log, up_to):
+    """The positions up to `up_to` that no feed item given holds, as ranges (at most 20 named)."""
+    held = {position for position, _ in log}
+    ranges, start = [], None
+    for position in range(1, up_to + 2):
+        if position <= up_to and position not in held:
+            start = position if start is None else start
+        elif start is not None:
+            ranges.append(f"{start}" if start == position - 1 else f"{start}-{position - 1}")
+            start = None
+    named = ", ".join(ranges[:20]) + (f" and {len(ranges) - 20} more" if len(ranges) > 20 else "")
+    return named
 
 
 def check_heads(heads_path, entries, key):
@@ -638,7 +662,9 @@ def check_heads(heads_path, entries, key):
                 "gateway (changed since it was saved, or signed with another key); not trusted, "
                 "so not compared"
             )
-    log = sorted(positioned(entries).items())
+    found, conflicts = positioned(entries)
+    lines.extend(conflicts)
+    log = sorted(found.items())
     reproduced = 0
     for head in sorted(trusted, key=lambda h: h["position"]):
         running, last = "", 0
@@ -655,12 +681,22 @@ def check_heads(heads_path, entries, key):
                 "signed the head), or the pages stop short of it"
             )
         elif running != head["hash"]:
+            missing = unfed(log, head["position"])
             lines.append(
                 f"BROKEN {named}: the running hash over the feed items given is {running} there, "
                 f"the head's {head['hash']}: the log up to position {head['position']} is not the "
                 "log the gateway signed then (events removed, inserted, changed or reordered at or "
                 "before it), or the pages given miss some of its events (give every region's "
                 "feed from after=0)"
+                + (
+                    f"; no feed item given holds log position(s) {missing}: where the log holds "
+                    "an event there, the head covers it, and it is either in no page given or "
+                    "withheld from every feed by the gateway because it does not verify (its "
+                    "application is held: GET /v1/projections/held); such a head is checked "
+                    "with `tongban verify --heads` on the log itself"
+                    if missing
+                    else ""
+                )
             )
         else:
             reproduced += 1

@@ -135,21 +135,30 @@ impl SavedHeads {
     }
 }
 
-/// The heads of a JSON Lines file, one [`SignedHead`] as `GET /v1/log/head` answers it per line
-/// (blank lines passed over). Errors name the line.
+/// The heads of a file of them, each a [`SignedHead`] as `GET /v1/log/head` answers it: one per
+/// line, or written one after the other with nothing between (answers appended by a client that
+/// added no line break). Errors name the line.
 pub fn parse(text: &str) -> Result<Vec<SignedHead>, String> {
     let mut heads = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<SignedHead>();
+    loop {
+        let from = stream.byte_offset();
+        match stream.next() {
+            None => break,
+            Some(Ok(head)) => heads.push(head),
+            Some(Err(e)) => {
+                let skipped = text
+                    .get(from..)
+                    .map_or(0, |rest| rest.len() - rest.trim_start().len());
+                let line = text
+                    .get(..from + skipped)
+                    .map_or(0, |before| before.matches('\n').count())
+                    + 1;
+                return Err(format!(
+                    "line {line}: not a head as GET /v1/log/head answers it ({e})"
+                ));
+            }
         }
-        let head: SignedHead = serde_json::from_str(line).map_err(|e| {
-            format!(
-                "line {}: not a head as GET /v1/log/head answers it ({e})",
-                i + 1
-            )
-        })?;
-        heads.push(head);
     }
     if heads.is_empty() {
         return Err(
@@ -233,5 +242,29 @@ mod tests {
         assert!(parse("").is_err());
         let e = parse("\n{\"position\": 1}\n").expect_err("refused");
         assert!(e.starts_with("line 2:"), "{e}");
+    }
+
+    /// Given heads appended one after the other with no line break between (as `curl >>`
+    /// appended answers that ended without one), when the file is read, then every head is
+    /// read; a bad one after them is named by its line. (The file was refused whole.)
+    #[test]
+    fn heads_appended_without_line_breaks_are_read() {
+        let key = GatewayKey::from_seed([9; 32]);
+        let one = |position: u64| {
+            let running = Running {
+                position,
+                hash: format!("{position:064x}"),
+            };
+            serde_json::to_string(&SignedHead::sign(&running, "2026-12-06T00:00:00Z", &key))
+                .expect("json")
+        };
+        let glued = format!("{}{}\n{}", one(1), one(2), one(3));
+        let heads = parse(&glued).expect("heads");
+        assert_eq!(
+            heads.iter().map(|h| h.position).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        let e = parse(&format!("{}\n{}\nnot a head", one(1), one(2))).expect_err("refused");
+        assert!(e.starts_with("line 3:"), "{e}");
     }
 }

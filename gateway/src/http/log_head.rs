@@ -2,9 +2,9 @@
 //! ([`crate::log::head_hash`]). Provinces and auditors keep such heads; any later log must
 //! reproduce each (`tongban verify --heads`, `docs/audit/verify_chain.py --heads`).
 
-use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::auth::Caller;
@@ -14,10 +14,14 @@ use crate::log::head_hash::SignedHead;
 
 /// Any authenticated caller (region or operator): the head says nothing of any application.
 /// Read-your-writes as every projection read: it covers every event acknowledged before.
+///
+/// The answer ends with a line break, so that the guide's `curl … >> heads.jsonl` keeps one head
+/// per line: without it, a month of heads appended so made one line that `verify --heads` refused
+/// (found by an auditor's walkthrough).
 pub async fn head<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(_): Caller,
-) -> Result<Json<SignedHead>, Problem> {
+) -> Result<Response, Problem> {
     s.gateway.caught_up().await;
     let running = s
         .gateway
@@ -37,5 +41,15 @@ pub async fn head<L: EventLog>(
         return Err(p);
     };
     let at = crate::time::Timestamp::now().to_rfc3339();
-    Ok(Json(SignedHead::sign(&running, &at, &s.gateway.key)))
+    let signed = SignedHead::sign(&running, &at, &s.gateway.key);
+    let mut body = serde_json::to_vec(&signed).map_err(|e| {
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            format!("the head does not serialize: {e}"),
+        )
+    })?;
+    body.push(b'\n');
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
