@@ -42,11 +42,12 @@ pub fn check_all(run: &[Positioned], key: &PublicKey) -> Unverified {
     std::thread::scope(|scope| {
         let parts: Vec<_> = run
             .chunks(chunk)
-            .map(|part| scope.spawn(move || check(part, key)))
+            .map(|part| (part, scope.spawn(move || check(part, key))))
             .collect();
+        // A part whose thread failed is checked again here: never taken as verified.
         parts
             .into_iter()
-            .flat_map(|part| part.join().unwrap_or_default())
+            .flat_map(|(part, checking)| checking.join().unwrap_or_else(|_| check(part, key)))
             .collect()
     })
 }
@@ -72,6 +73,29 @@ mod tests {
     /// sealed under another key and one with its signature zeroed, each read from the log, and
     /// a rewritten one this process says it sealed itself, when the run is checked, then exactly
     /// the three read from the log with a broken seal are named, each by what is wrong.
+    /// Given a run long enough to be checked over every core, with broken seals spread through
+    /// it, when it is checked, then every broken one is named, as one thread names them.
+    #[test]
+    fn a_run_checked_over_every_core_names_what_one_thread_names() {
+        let key = GatewayKey::from_seed([3; 32]);
+        let genuine = sealed(&key);
+        let mut zeroed = genuine.clone();
+        zeroed.sig = "0".repeat(128);
+        let run: Vec<Positioned> = (1..=1200)
+            .map(|p| {
+                let event = if p % 97 == 0 {
+                    zeroed.clone()
+                } else {
+                    genuine.clone()
+                };
+                Positioned::read(p, event)
+            })
+            .collect();
+        let all = check_all(&run, &key.public());
+        assert_eq!(all.len(), 12);
+        assert_eq!(all, check(&run, &key.public()));
+    }
+
     #[test]
     fn only_events_read_from_the_log_with_a_broken_seal_are_named() {
         let key = GatewayKey::from_seed([3; 32]);
