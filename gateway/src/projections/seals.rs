@@ -17,7 +17,8 @@
 
 use std::collections::HashMap;
 
-use crate::envelope::{ChainError, PublicKey};
+use super::view::ApplicationView;
+use crate::envelope::{ChainError, Envelope, PublicKey};
 use crate::log::Positioned;
 
 /// The events of a run whose seal does not hold, by log position, with what is wrong.
@@ -29,6 +30,33 @@ pub fn check(run: &[Positioned], key: &PublicKey) -> Unverified {
         .filter(|p| !p.sealed_here)
         .filter_map(|p| p.event.seal_error(key).map(|found| (p.position, found)))
         .collect()
+}
+
+/// How `event` fails to follow `view`'s last event, if it does: not the next seq, or not linked
+/// to its hash. (A view of a build that kept no hash is not judged by it.)
+pub fn unlinked(view: &ApplicationView, event: &Envelope) -> Option<ChainError> {
+    if event.seq != view.state.seq.saturating_add(1) {
+        return Some(ChainError::SeqGap {
+            previous: view.state.seq,
+            found: event.seq,
+        });
+    }
+    (!view.last_hash.is_empty() && event.prev_hash != view.last_hash).then(|| {
+        ChainError::PrevHash {
+            expected: view.last_hash.clone(),
+            found: event.prev_hash.clone(),
+        }
+    })
+}
+
+/// Whether `event`, about to be folded onto `view` (none for a submission), may not be, when
+/// seals are checked (`key`): its seal does not hold, or it does not link to the view. The
+/// projector's rule, for a fold that checks one event at a time (the statistics as of an
+/// instant); the projector checks a run's seals at once ([`check`]).
+pub fn refused(key: Option<&PublicKey>, view: Option<&ApplicationView>, event: &Envelope) -> bool {
+    key.is_some_and(|key| {
+        event.seal_error(key).is_some() || view.is_some_and(|v| unlinked(v, event).is_some())
+    })
 }
 
 /// [`check`] over every core, for a rebuild's batches of thousands of events read from the store:

@@ -83,19 +83,6 @@ pub async fn count<L: EventLog>(
     Ok(folding.statistics())
 }
 
-/// Whether `event`, about to be folded onto `view`, may not be, when seals are checked (`key`):
-/// its seal does not hold, or it does not link to the view.
-fn refused(
-    key: Option<&PublicKey>,
-    view: Option<&ApplicationView>,
-    event: &crate::envelope::Envelope,
-) -> bool {
-    key.is_some_and(|key| {
-        event.seal_error(key).is_some()
-            || view.is_some_and(|v| super::store::unlinked(v, event).is_some())
-    })
-}
-
 /// Whether a submission names `region` as its origin or a handler, read from its raw data.
 fn names(event: &crate::envelope::Envelope, region: &str) -> bool {
     let data = &event.data;
@@ -161,7 +148,7 @@ impl AsOf {
                 }
                 // An event that does not fold, or does not verify, leaves the view as it was.
                 if !by_then
-                    || refused(key.as_ref(), app.view.as_ref(), &p.event)
+                    || super::seals::refused(key.as_ref(), app.view.as_ref(), &p.event)
                     || ApplicationView::fold_taking_into(&mut app.view, &mut p.event, cal).is_err()
                 {
                     app.ended = true;
@@ -177,7 +164,9 @@ impl AsOf {
                 // Checked (before the fold takes its data) only when it names the region: the
                 // seal costs what the fold does many times over, and other regions'
                 // submissions are none of this count's business.
-                if names(&p.event, &self.region) && refused(key.as_ref(), None, &p.event) {
+                if names(&p.event, &self.region)
+                    && super::seals::refused(key.as_ref(), None, &p.event)
+                {
                     return;
                 }
                 let mut folded = None;

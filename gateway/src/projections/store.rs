@@ -53,7 +53,6 @@ use super::statistics::{self, RegionStatistics};
 use super::view::{ApplicationView, FoldError};
 use crate::domain::calendar::Calendar;
 use crate::domain::deadlines::DeadlineKind;
-use crate::envelope::ChainError;
 use crate::log::Positioned;
 use crate::log::head_hash::Running;
 
@@ -260,26 +259,6 @@ struct Encoded {
 }
 
 /// The regions party to an application: its origin, then its handlers.
-/// How `event` fails to follow `view`'s last event, if it does: not the next seq, or not linked
-/// to its hash. (A view of a build that kept no hash is not judged by it.)
-pub(super) fn unlinked(
-    view: &ApplicationView,
-    event: &crate::envelope::Envelope,
-) -> Option<ChainError> {
-    if event.seq != view.state.seq.saturating_add(1) {
-        return Some(ChainError::SeqGap {
-            previous: view.state.seq,
-            found: event.seq,
-        });
-    }
-    (!view.last_hash.is_empty() && event.prev_hash != view.last_hash).then(|| {
-        ChainError::PrevHash {
-            expected: view.last_hash.clone(),
-            found: event.prev_hash.clone(),
-        }
-    })
-}
-
 fn parties_of(origin: &str, handlers: &[String]) -> Vec<String> {
     std::iter::once(origin)
         .chain(handlers.iter().map(String::as_str))
@@ -1309,7 +1288,7 @@ impl ProjectionStore {
                 u.get(&p.position).cloned().or_else(|| {
                     slot.as_ref()
                         .filter(|_| !held.contains_key(app))
-                        .and_then(|v| unlinked(v, &p.event))
+                        .and_then(|v| super::seals::unlinked(v, &p.event))
                 })
             });
             if let Some(found) = broken {
