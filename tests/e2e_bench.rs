@@ -253,6 +253,7 @@ fn every_stage_measures_and_every_goal_is_judged() {
     assert_eq!(replay["events"], 600, "{replay}");
     for pass in [
         "raw_read_per_sec",
+        "rebuild_each_per_sec",
         "rebuild_per_sec",
         "rebuild_trusted_per_sec",
         "verify_per_sec",

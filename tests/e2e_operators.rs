@@ -1014,6 +1014,117 @@ fn an_event_rewritten_in_the_log_is_held_not_folded() {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 }
 
+/// Given a log with an application whose accept had its signature zeroed on disk, when `tongban
+/// rebuild` runs without verified heads, then it checks every signature, holds that application
+/// and writes a head naming the event unverified; when it runs again, then the head vouches for
+/// every other event (hashes recomputed) and the application is still held. An event then
+/// rewritten in place (hash and signature left) is held by the next rebuild too, the head
+/// matching; one whose hash was changed makes the head not match, which the rebuild says, and
+/// everything after it is checked one by one.
+#[test]
+fn a_rebuild_takes_the_verified_heads_and_folds_no_more_than_checking_every_signature() {
+    let dir = TempDir::new("rebuild-verified-heads");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let forward = (&origin, "forward", json!({"materials_checked": true}));
+    let accept = (&handlers[0], "accept", json!({}));
+    let intact = application(&origin, &body, &[forward.clone(), accept.clone()]);
+    let zeroed = application(&origin, &body, &[forward, accept]);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let zeroed_at = on_stored(&data.join("log"), &zeroed, 3, |events, key, mut e| {
+        e["sig"] = json!("0".repeat(128));
+        events
+            .insert(key, serde_json::to_vec(&e).expect("json"))
+            .expect("insert");
+    });
+    let heads = data.join("verified-heads.jsonl");
+    let held_at = |data: &std::path::Path, app: &str, seq: u64, reason: &str| {
+        let mut gw = Gateway::start(data, false);
+        let r = gw
+            .client(Some(&tokens(data)["operator"]))
+            .get(&format!("/v1/applications/{app}"));
+        assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+        let p = r.json();
+        assert_eq!(p["held"]["seq"], json!(seq), "{p}");
+        assert!(
+            p["held"]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains(reason)),
+            "{p}"
+        );
+        assert_eq!(gw.terminate().code(), Some(0));
+    };
+
+    // No heads yet (the live gateway signs one every 16,384 positions): every signature is
+    // checked, and a head is written over them, naming the zeroed one.
+    assert!(!heads.exists());
+    let (code, out, err) = tongban(&["rebuild"], &data);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("seals checked: 0 event(s) vouched for by verified heads")
+            && out.contains("1 verified head(s) written"),
+        "{out}"
+    );
+    let written: Vec<Value> = std::fs::read_to_string(&heads)
+        .expect("heads")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a head"))
+        .collect();
+    assert_eq!(written.len(), 1);
+    assert_eq!(written[0]["unverified"], json!([zeroed_at]), "{written:?}");
+    held_at(&data, &zeroed, 3, "signature");
+
+    // Again: every event but the zeroed one vouched for; it is held all the same.
+    let (code, out, err) = tongban(&["rebuild"], &data);
+    assert_eq!(code, 0, "{out}{err}");
+    let events = written[0]["position"].as_u64().expect("position");
+    assert!(
+        out.contains(&format!(
+            "seals checked: {} event(s) vouched for by verified heads (hash recomputed), 1 \
+             signature(s) checked one by one; 0 verified head(s) written",
+            events - 1
+        )),
+        "{out}"
+    );
+    held_at(&data, &zeroed, 3, "signature");
+
+    // Rewritten in place, its hash left: the head still matches, and the hash recomputed
+    // holds it.
+    rewrite(&data.join("log"), &intact, 2, |data| {
+        data["materials_checked"] = json!(false);
+    });
+    let (code, out, err) = tongban(&["rebuild"], &data);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!("{} event(s) vouched for", events - 1)),
+        "{out}"
+    );
+    held_at(&data, &intact, 2, "hash is ");
+
+    // Its hash changed too: the log is not the one the head was signed over.
+    on_stored(&data.join("log"), &intact, 2, |events, key, mut e| {
+        e["hash"] = json!("ab".repeat(32));
+        events
+            .insert(key, serde_json::to_vec(&e).expect("json"))
+            .expect("insert");
+    });
+    let (code, out, err) = tongban(&["rebuild"], &data);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains(&format!(
+            "1 verified head(s) do not describe this log (at position {events})"
+        )),
+        "{err}"
+    );
+    assert!(
+        out.contains("seals checked: 0 event(s) vouched for"),
+        "{out}"
+    );
+    held_at(&data, &intact, 2, "hash is ");
+}
+
 /// Given an application denied (seq 4) whose deny was then rewritten in place on disk (its
 /// reason changed, its hash and signature left), when `replay` (text and JSON, now and at a seq
 /// or a moment past it), `dispute` and the evidence page (now, `?seq=`, `?at=`) and `/replay`

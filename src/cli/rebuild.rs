@@ -14,8 +14,10 @@
 
 use std::process::ExitCode;
 
+use tongban_gateway::envelope::GatewayKey;
 use tongban_gateway::log::{AnyLog, EventLog};
-use tongban_gateway::projections::rebuild::{Cursors, clear_noting, fill};
+use tongban_gateway::projections::rebuild::{Cursors, Seals, clear_noting, fill};
+use tongban_gateway::projections::verified;
 use tongban_gateway::projections::{ProjectionError, ProjectionStore, Submissions};
 use tongban_gateway::server::{check_key_for_stream, load_calendar, rebind_log_source};
 use tongban_replay::verify::LostEnd;
@@ -60,7 +62,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         .enable_all()
         .build()?;
     let started = std::time::Instant::now();
-    let (n, held) = runtime.block_on(async {
+    let (filled, checked, held) = runtime.block_on(async {
         let log = source.open().await?;
         let log_source = match &log {
             AnyLog::Embedded(_) => "embedded".to_string(),
@@ -162,16 +164,77 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         // (a stream recreated under the same name is another log). Bound before anything is
         // written, so that an interrupted rebuild leaves projections bound to the log they hold.
         rebind_log_source(&dir, &log_source)?;
+        let heads = verified::file_beside(&dir.projections());
+        if cursors == Cursors::Drop && heads.exists() {
+            // Heads of the old log vouch for nothing in this one: set aside, not deleted.
+            let aside = heads.with_extension(format!("jsonl.other-log-{}", unix_secs()));
+            std::fs::rename(&heads, &aside)?;
+            eprintln!(
+                "the verified heads of the old log were set aside as {}",
+                aside.display()
+            );
+        }
+        let seals = match key {
+            Some(key) => {
+                // Heads are signed by the directory's key, when it is the checking key.
+                let signer = GatewayKey::load(&dir.key()).ok().flatten();
+                let (seals, refused) = Seals::beside(&dir.projections(), key, signer)?;
+                if refused > 0 {
+                    eprintln!(
+                        "{refused} line(s) of {} not taken (torn by a crash, or not signed by \
+                         the checking key): the events they would cover have their signatures \
+                         checked",
+                        heads.display()
+                    );
+                }
+                Some(seals)
+            }
+            None => None,
+        };
+        let checked = seals.is_some();
         let mut bar = Progress::new("rebuilding projections");
-        let out = fill(&log, &store, &cal, key, |done, head| bar.update(done, head)).await;
+        let out = fill(&log, &store, &cal, seals, |done, head| {
+            bar.update(done, head)
+        })
+        .await;
         bar.finish();
-        let n = out?;
-        Ok::<_, CliError>((n, store.held_count()?))
+        let filled = out?;
+        Ok::<_, CliError>((filled, checked, store.held_count()?))
     })?;
     outln!(
-        "rebuilt projections from {n} events in {:.2}s",
+        "rebuilt projections from {} events in {:.2}s",
+        filled.events,
         started.elapsed().as_secs_f64()
     )?;
+    if checked {
+        outln!(
+            "seals checked: {} event(s) vouched for by verified heads (hash recomputed), {} \
+             signature(s) checked one by one; {} verified head(s) written",
+            filled.attested,
+            filled.events - filled.attested,
+            filled.written
+        )?;
+    }
+    if !filled.mismatched.is_empty() {
+        let shown: Vec<String> = filled
+            .mismatched
+            .iter()
+            .take(5)
+            .map(u64::to_string)
+            .collect();
+        eprintln!(
+            "{} verified head(s) do not describe this log (at position {}{}): the log up to \
+             there is not the one the gateway signed (rewritten, or cut and written again); the \
+             events after them had their signatures checked one by one. Run `tongban verify`",
+            filled.mismatched.len(),
+            shown.join(", "),
+            if filled.mismatched.len() > 5 {
+                ", …"
+            } else {
+                ""
+            }
+        );
+    }
     if held > 0 {
         // The rebuild went on past them; each is listed by GET /v1/projections/held.
         outln!(
@@ -180,4 +243,11 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Seconds since the epoch, naming a file set aside.
+fn unix_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }

@@ -303,15 +303,21 @@ impl Envelope {
         }
     }
 
+    /// How the event's `hash` departs from the hash of its content, if it does: the part of
+    /// its seal a verified head leaves to be checked ([`crate::projections::verified`]).
+    pub fn hash_error(&self) -> Option<ChainError> {
+        let recomputed = self.compute_hash();
+        (recomputed != self.hash).then(|| ChainError::Hash {
+            expected: recomputed,
+            found: self.hash.clone(),
+        })
+    }
+
     /// What is wrong with this event's own seal, whatever its place: its hash not that of its
     /// content, or its signature not the gateway's over that hash; `None` when it holds.
     pub fn seal_error(&self, key: &PublicKey) -> Option<ChainError> {
-        let recomputed = self.compute_hash();
-        if recomputed != self.hash {
-            return Some(ChainError::Hash {
-                expected: recomputed,
-                found: self.hash.clone(),
-            });
+        if let Some(found) = self.hash_error() {
+            return Some(found);
         }
         if let Some(form) = SigForm::of(&self.sig) {
             return Some(ChainError::SigFormat(form));

@@ -12,6 +12,7 @@ pub mod statistics;
 pub mod statistics_at;
 pub mod store;
 pub mod upcast;
+pub mod verified;
 pub mod view;
 
 pub use held::Held;

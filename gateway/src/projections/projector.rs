@@ -9,8 +9,9 @@ use tokio::sync::watch;
 
 use super::seals;
 use super::store::ProjectionStore;
+use super::verified::{self, Stretch};
 use crate::domain::calendar::Calendar;
-use crate::envelope::PublicKey;
+use crate::envelope::{GatewayKey, PublicKey};
 use crate::log::{EventLog, Positioned};
 use crate::metrics::{Histogram, STORAGE_BOUNDS_US, Snapshot};
 
@@ -71,16 +72,20 @@ impl Projector {
         cal: Arc<Calendar>,
         key: Option<PublicKey>,
     ) -> Projector {
-        Projector::spawn_delayed(log, store, cal, key, Duration::ZERO, None)
+        Projector::spawn_delayed(log, store, cal, key, None, Duration::ZERO, None)
     }
 
     /// Like [`Projector::spawn`], waiting `delay` before applying each batch (a test hook; see
     /// `Gateway::start_with_projector_delay`), and telling `seen` of each run of events read.
+    /// With `signer` (the private half of `key`, and how many positions apart: [`verified::EVERY`]
+    /// but in tests), it signs a verified head over what it folded as it goes, so that a rebuild
+    /// need not check those signatures again ([`verified`]).
     pub fn spawn_delayed<L: EventLog>(
         log: Arc<L>,
         store: ProjectionStore,
         cal: Arc<Calendar>,
         key: Option<PublicKey>,
+        signer: Option<(GatewayKey, u64)>,
         delay: Duration,
         seen: Option<Seen>,
     ) -> Projector {
@@ -107,6 +112,14 @@ impl Projector {
             let mut head = log.head();
             let mut checkpoint = start;
             let mut failing = Failing::default();
+            // What this process folded is vouched for from where it started: the list of
+            // events that did not verify before then went with the process that checked them.
+            let mut attesting = signer
+                .filter(|(s, _)| key.is_some_and(|k| k == s.public()))
+                .map(|(s, every)| {
+                    let stretch = Stretch::after(start).every(every);
+                    (s, verified::file_beside(store.dir()), stretch)
+                });
             loop {
                 let target = *head.borrow_and_update();
                 while checkpoint < target {
@@ -121,7 +134,7 @@ impl Projector {
                         }
                         Ok(mut events) => {
                             timed.reads.record_duration(reading.elapsed());
-                            let store = store.clone();
+                            let folding = store.clone();
                             let cal = Arc::clone(&cal);
                             let seen = seen.clone();
                             let applying = std::time::Instant::now();
@@ -129,6 +142,10 @@ impl Projector {
                             // catch-up, or a run of another gateway's events, costs ~50 µs each.
                             let result = tokio::task::spawn_blocking(move || {
                                 let unverified = key.map(|key| seals::check(&events, &key));
+                                let positions: Vec<u64> = unverified
+                                    .as_ref()
+                                    .map(|u| u.keys().copied().collect())
+                                    .unwrap_or_default();
                                 if let Some(seen) = &seen {
                                     for p in &events {
                                         if unverified
@@ -139,14 +156,19 @@ impl Projector {
                                         }
                                     }
                                 }
-                                store.apply_checked(&mut events, &cal, unverified.as_ref())
+                                let applied =
+                                    folding.apply_checked(&mut events, &cal, unverified.as_ref());
+                                applied.map(|pos| (pos, positions))
                             })
                             .await;
                             match result {
-                                Ok(Ok(pos)) => {
+                                Ok(Ok((pos, unverified))) => {
                                     timed.applies.record_duration(applying.elapsed());
                                     failing.recovered(checkpoint);
                                     checkpoint = pos;
+                                    if let Some(attesting) = &mut attesting {
+                                        attest(attesting, &store, unverified).await;
+                                    }
                                 }
                                 Ok(Err(e)) if e.restart_required() => {
                                     let stopped = Stopped {
@@ -232,6 +254,36 @@ impl Projector {
         )
         .await
         .is_ok_and(|r| r.is_ok_and(|p| p.applied >= position))
+    }
+}
+
+/// Takes a run just folded (`unverified`: its events whose seal did not hold) into the stretch
+/// since the last verified head, and signs and appends the next head when it is due. A head that
+/// cannot be written is logged and left for the next: only a rebuild's speed depends on it.
+async fn attest(
+    (signer, file, stretch): &mut (GatewayKey, std::path::PathBuf, Stretch),
+    store: &ProjectionStore,
+    unverified: Vec<u64>,
+) {
+    stretch.took(unverified, true);
+    let running = match store.log_head() {
+        Ok(Some(running)) => running,
+        // No log head yet (a store made before heads, not caught up): nothing to vouch by.
+        _ => return,
+    };
+    if !stretch.due(&running, false) {
+        return;
+    }
+    let at = crate::time::Timestamp::now().to_rfc3339();
+    let head = stretch.close(&running, &at, signer);
+    let path = file.clone();
+    let written = tokio::task::spawn_blocking(move || verified::append(&path, &head)).await;
+    if let Err(e) = written.map_err(std::io::Error::other).and_then(|r| r) {
+        tracing::warn!(
+            file = %file.display(),
+            error = %e,
+            "a verified head could not be written: a rebuild checks the signatures of the events              since the last one"
+        );
     }
 }
 

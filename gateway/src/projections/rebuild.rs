@@ -1,11 +1,12 @@
 //! Rebuilding projections from the log: drop them, then fold every event again from position 1.
 //! The result equals the live projection, because both use the same fold ([`super::store`]).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::store::{ProjectionError, ProjectionStore, Submissions};
+use super::verified::{self, Coverage, Stretch, VerifiedHead};
 use crate::domain::calendar::Calendar;
-use crate::envelope::PublicKey;
+use crate::envelope::{GatewayKey, PublicKey};
 use crate::log::{EventLog, LogError};
 
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +15,11 @@ pub enum RebuildError {
     Log(#[from] LogError),
     #[error(transparent)]
     Projection(#[from] ProjectionError),
+    #[error("reading the verified heads at {path}: {source}")]
+    Heads {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("removing the old projections at {path}: {source}")]
     Remove {
         path: String,
@@ -25,18 +31,80 @@ pub enum RebuildError {
 const BATCH: usize = 16_384;
 
 /// Replaces the projections in `dir` with ones rebuilt from `log`, folding only events whose
-/// seal holds under `key` when given ([`fill`]). `progress(done, head)` is called after each
-/// batch. Returns the store and the number of events applied.
+/// seal holds when `seals` are checked ([`fill`]). `progress(done, head)` is called after each
+/// batch. Returns the store and what was folded.
 pub async fn rebuild<L: EventLog>(
     log: &L,
     dir: &Path,
     cal: &Calendar,
-    key: Option<PublicKey>,
+    seals: Option<Seals>,
     progress: impl FnMut(u64, u64),
-) -> Result<(ProjectionStore, u64), RebuildError> {
+) -> Result<(ProjectionStore, Filled), RebuildError> {
     let store = clear(dir, Cursors::Keep)?.with_submissions(Submissions::for_log(log));
-    let n = fill(log, &store, cal, key, progress).await?;
-    Ok((store, n))
+    let filled = fill(log, &store, cal, seals, progress).await?;
+    Ok((store, filled))
+}
+
+/// How a rebuild checks the events' seals.
+pub struct Seals {
+    /// The gateway's key the signatures must verify under.
+    pub key: PublicKey,
+    /// Verified heads ([`verified`]), already verified under `key`: the events a matching one
+    /// vouches for have their hash recomputed, not their signature checked.
+    pub heads: Vec<VerifiedHead>,
+    /// Where to append verified heads over what this rebuild checked one by one, and the key to
+    /// sign them with (the private half of `key`), so that the next rebuild need not check them
+    /// again. `None`: none are written.
+    pub writes: Option<(PathBuf, GatewayKey)>,
+}
+
+impl Seals {
+    /// Every signature checked under `key`, no head used or written.
+    pub fn each(key: PublicKey) -> Seals {
+        Seals {
+            key,
+            heads: Vec::new(),
+            writes: None,
+        }
+    }
+
+    /// Checked under `key`, with the verified heads kept beside the projections in `dir`
+    /// ([`verified::file_beside`]), and more written there when `signer` is `key`'s private
+    /// half. Also returns how many lines of the file were not taken.
+    pub fn beside(
+        dir: &Path,
+        key: PublicKey,
+        signer: Option<GatewayKey>,
+    ) -> Result<(Seals, usize), RebuildError> {
+        let file = verified::file_beside(dir);
+        let kept = verified::read(&file, &key).map_err(|source| RebuildError::Heads {
+            path: file.display().to_string(),
+            source,
+        })?;
+        let writes = signer.filter(|s| s.public() == key).map(|s| (file, s));
+        Ok((
+            Seals {
+                key,
+                heads: kept.heads,
+                writes,
+            },
+            kept.refused,
+        ))
+    }
+}
+
+/// What a rebuild folded.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Filled {
+    /// Events read from the log.
+    pub events: u64,
+    /// Events whose signature a verified head vouched for (their hash was recomputed).
+    pub attested: u64,
+    /// The positions of verified heads that do not describe this log (another hash there, or
+    /// no event): the events after them were checked one by one.
+    pub mismatched: Vec<u64>,
+    /// Verified heads written.
+    pub written: usize,
 }
 
 /// What a rebuild does with the regions' feed cursors.
@@ -201,54 +269,120 @@ pub fn saved_cursors(dir: &Path) -> std::path::PathBuf {
 
 /// Folds every event of `log` into `store` (empty, from [`clear`]) and makes the result durable.
 ///
-/// With `key`, each event's seal is checked first, as the live projector checks every event it
+/// With `seals`, each event's seal is checked first, as the live projector checks every event it
 /// did not seal ([`super::seals`]): one that does not verify holds its application there, as it
 /// does live, so a rebuild never folds what the live projections refused (an event planted in
-/// the log without the gateway's key). Without it every event is taken as the log gives it.
+/// the log without the gateway's key). Where a verified head matches the log, the events it
+/// vouches for have only their hash recomputed ([`verified`]); the rest have their signature
+/// checked too, and verified heads are written over them when `seals` say where. Without
+/// `seals` every event is taken as the log gives it.
 ///
 /// Each batch is written atomically with its checkpoint, as the live projector does, so a rebuild
 /// that is killed leaves projections that are exact up to their checkpoint: the gateway's
-/// projector continues from there when it starts (or `tongban rebuild` starts over).
+/// projector continues from there when it starts (or `tongban rebuild` starts over). An event is
+/// folded only once it is checked: those a head may vouch for wait, read, until the head is
+/// reached ([`verified::Coverage`]).
 pub async fn fill<L: EventLog>(
     log: &L,
     store: &ProjectionStore,
     cal: &Calendar,
-    key: Option<PublicKey>,
+    seals: Option<Seals>,
     mut progress: impl FnMut(u64, u64),
-) -> Result<u64, RebuildError> {
+) -> Result<Filled, RebuildError> {
     let head = *log.head().borrow();
     let cal = std::sync::Arc::new(cal.clone());
+    let key = seals.as_ref().map(|s| s.key);
+    let mut writes = seals.as_ref().and_then(|s| s.writes.clone());
+    let mut coverage = Coverage::new(seals.map(|s| s.heads).unwrap_or_default(), 2 * BATCH);
+    let mut stretch = Stretch::after(0);
     // Read the next batch while the previous one is folded and written: on a machine with more
     // than one core the rebuild then costs about as much as the slower of the two, not their sum.
-    type Applied = (Result<u64, ProjectionError>, Vec<crate::log::Positioned>);
-    let mut applying: Option<tokio::task::JoinHandle<Applied>> = None;
+    type Applied = (
+        Result<u64, ProjectionError>,
+        Vec<crate::log::Positioned>,
+        Vec<u64>,
+    );
+    let mut applying: Option<(tokio::task::JoinHandle<Applied>, bool)> = None;
     let mut from = 1;
-    let mut done = 0u64;
+    let mut filled = Filled::default();
+    let mut end = false;
     loop {
-        let batch = log.read_all(from, BATCH).await?;
-        if let Some(task) = applying.take() {
-            let (applied, events) = task
+        let batch = match end {
+            true => Vec::new(),
+            false => log.read_all(from, BATCH).await?,
+        };
+        if let Some((task, checked)) = applying.take() {
+            let (applied, events, unverified) = task
                 .await
                 .map_err(|e| ProjectionError::Storage(e.to_string()))?;
             // Freeing a batch of decoded events takes about a third as long as folding it: off
             // the path from one batch to the next.
             tokio::task::spawn_blocking(move || drop(events));
             applied?;
-            progress(done, head);
+            stretch.took(unverified, checked);
+            if let Some((file, signer)) = &writes
+                && let Some(running) = store.log_head()?
+                && stretch.due(&running, batch.is_empty() && coverage.is_empty())
+            {
+                let at = crate::time::Timestamp::now().to_rfc3339();
+                let written = stretch.close(&running, &at, signer);
+                match verified::append(file, &written) {
+                    Ok(()) => filled.written += 1,
+                    Err(e) => {
+                        // Only the next rebuild's speed depends on it: said, and not tried again.
+                        tracing::warn!(file = %file.display(), error = %e, "a verified head could not be written");
+                        writes = None;
+                    }
+                }
+            } else if !checked {
+                // All spoken of by heads that matched: nothing new to say over it.
+                if let Some(running) = store.log_head()? {
+                    stretch.restart(running.position);
+                }
+            }
+            progress(filled.events, head);
         }
-        let Some(last) = batch.last() else { break };
-        from = last.position + 1;
-        done += batch.len() as u64;
-        let (store, cal, key) = (store.clone(), std::sync::Arc::clone(&cal), key);
-        applying = Some(tokio::task::spawn_blocking(move || {
-            let mut batch = batch;
-            let unverified = key.map(|key| super::seals::check_all(&batch, &key));
-            (
-                store.apply_checked(&mut batch, &cal, unverified.as_ref()),
-                batch,
-            )
-        }));
+        match batch.last() {
+            Some(last) => {
+                from = last.position + 1;
+                filled.events += batch.len() as u64;
+                coverage.push(batch);
+            }
+            None => end = true,
+        }
+        let mut ready = coverage.take(end);
+        if ready.is_empty() {
+            if end && applying.is_none() {
+                break;
+            }
+            continue;
+        }
+        let attested = key.map(|_| coverage.attested(&ready));
+        let vouched = attested
+            .as_ref()
+            .map_or(0, |a| a.iter().filter(|v| **v).count());
+        filled.attested += vouched as u64;
+        // Checked here for the first time: a head over them says something new.
+        let checked = key.is_some() && ready.iter().any(|p| !coverage.covers(p.position));
+        let (store, cal) = (store.clone(), std::sync::Arc::clone(&cal));
+        applying = Some((
+            tokio::task::spawn_blocking(move || {
+                let unverified =
+                    key.map(|key| super::seals::check_all(&ready, &key, attested.as_deref()));
+                let positions = unverified
+                    .as_ref()
+                    .map(|u| u.keys().copied().collect())
+                    .unwrap_or_default();
+                (
+                    store.apply_checked(&mut ready, &cal, unverified.as_ref()),
+                    ready,
+                    positions,
+                )
+            }),
+            checked,
+        ));
     }
+    filled.mismatched = std::mem::take(&mut coverage.mismatched);
     store.persist()?;
     // A cursor past the end of this log (one restored from a backup that ends before it) would
     // make the region skip the events appended next, at positions it already acknowledged.
@@ -261,7 +395,7 @@ pub async fn fill<L: EventLog>(
             "a feed cursor was past the end of the rebuilt log; moved back to it"
         );
     }
-    Ok(done)
+    Ok(filled)
 }
 
 #[cfg(test)]

@@ -60,22 +60,43 @@ pub fn refused(key: Option<&PublicKey>, view: Option<&ApplicationView>, event: &
 }
 
 /// [`check`] over every core, for a rebuild's batches of thousands of events read from the store:
-/// checked one after the other, the seals would cost a rebuild several times its fold.
-pub fn check_all(run: &[Positioned], key: &PublicKey) -> Unverified {
+/// checked one after the other, the seals would cost a rebuild several times its fold. Where
+/// `attested` says so for an event (aligned with `run`), a verified head vouches for its
+/// signature and only its hash is recomputed ([`super::verified`]).
+pub fn check_all(run: &[Positioned], key: &PublicKey, attested: Option<&[bool]>) -> Unverified {
+    let one = |part: &[Positioned], attested: Option<&[bool]>| -> Unverified {
+        part.iter()
+            .enumerate()
+            .filter(|(_, p)| !p.sealed_here)
+            .filter_map(|(i, p)| {
+                let found = match attested.and_then(|a| a.get(i)) {
+                    Some(true) => p.event.hash_error(),
+                    _ => p.event.seal_error(key),
+                };
+                found.map(|found| (p.position, found))
+            })
+            .collect()
+    };
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     if threads < 2 || run.len() < 512 {
-        return check(run, key);
+        return one(run, attested);
     }
     let chunk = run.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let parts: Vec<_> = run
             .chunks(chunk)
-            .map(|part| (part, scope.spawn(move || check(part, key))))
+            .enumerate()
+            .map(|(n, part)| {
+                let attested = attested.map(|a| &a[(n * chunk).min(a.len())..]);
+                (part, attested, scope.spawn(move || one(part, attested)))
+            })
             .collect();
         // A part whose thread failed is checked again here: never taken as verified.
         parts
             .into_iter()
-            .flat_map(|(part, checking)| checking.join().unwrap_or_else(|_| check(part, key)))
+            .flat_map(|(part, attested, checking)| {
+                checking.join().unwrap_or_else(|_| one(part, attested))
+            })
             .collect()
     })
 }
@@ -119,9 +140,21 @@ mod tests {
                 Positioned::read(p, event)
             })
             .collect();
-        let all = check_all(&run, &key.public());
+        let all = check_all(&run, &key.public(), None);
         assert_eq!(all.len(), 12);
         assert_eq!(all, check(&run, &key.public()));
+        // Attested by a verified head: the zeroed signatures pass, their hashes being intact;
+        // a rewritten event's hash does not, wherever it lies among the threads' parts.
+        let mut rewritten = genuine.clone();
+        rewritten.data = serde_json::json!({"materials_checked": false});
+        let mut run = run;
+        run[1000].event = rewritten;
+        let attested = vec![true; run.len()];
+        let found = check_all(&run, &key.public(), Some(&attested));
+        assert_eq!(found.keys().copied().collect::<Vec<_>>(), [1001]);
+        assert!(matches!(found.get(&1001), Some(ChainError::Hash { .. })));
+        // Not attested, the same run's zeroed signatures are named too.
+        assert_eq!(check_all(&run, &key.public(), None).len(), 13);
     }
 
     #[test]

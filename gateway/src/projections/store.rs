@@ -325,6 +325,8 @@ impl Submissions {
 #[derive(Clone)]
 pub struct ProjectionStore {
     db: Database,
+    /// Where the store lives: the files kept beside it (the verified heads) are named from it.
+    dir: std::path::PathBuf,
     apps: Keyspace,
     inbox: Keyspace,
     outbox: Keyspace,
@@ -510,6 +512,7 @@ impl ProjectionStore {
         let meta = open("meta", SMALL, Values::Plain)?;
         let checkpoint = be_u64(meta.get("checkpoint").map_err(storage)?).unwrap_or(0);
         Ok(ProjectionStore {
+            dir: dir.to_path_buf(),
             apps,
             inbox,
             outbox,
@@ -550,6 +553,11 @@ impl ProjectionStore {
 
     /// Where views folded from now on keep their submission content. Views already stored are
     /// read either way.
+    /// The directory the store lives in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub fn with_submissions(mut self, submissions: Submissions) -> ProjectionStore {
         self.submissions = submissions;
         self

@@ -28,7 +28,7 @@ use crate::domain::calendar::Calendar;
 use crate::envelope::{Envelope, GatewayKey, Tip};
 use crate::evidence::{EvidenceError, EvidenceStore};
 use crate::log::{EventLog, LogError};
-use crate::projections::{ApplicationView, ProjectionStore, Projector};
+use crate::projections::{ApplicationView, ProjectionStore, Projector, verified};
 
 pub use act::{ActOutcome, acting_region};
 pub use error::{BrokenHistory, ChainBreak, FailedAppend, FailedRead, ServiceError};
@@ -96,6 +96,30 @@ impl<L: EventLog> Gateway<L> {
         calendar: Calendar,
         delay: Duration,
     ) -> Gateway<L> {
+        Gateway::start_hooked(log, key, store, calendar, delay, verified::EVERY)
+    }
+
+    /// Like [`Gateway::start`], with the projector signing a verified head every `every`
+    /// positions instead of [`verified::EVERY`] (a test hook).
+    #[cfg(test)]
+    pub fn start_attesting_every(
+        log: Arc<L>,
+        key: GatewayKey,
+        store: ProjectionStore,
+        calendar: Calendar,
+        every: u64,
+    ) -> Gateway<L> {
+        Gateway::start_hooked(log, key, store, calendar, Duration::ZERO, every)
+    }
+
+    fn start_hooked(
+        log: Arc<L>,
+        key: GatewayKey,
+        store: ProjectionStore,
+        calendar: Calendar,
+        delay: Duration,
+        every: u64,
+    ) -> Gateway<L> {
         let calendar = Arc::new(calendar);
         let states = Arc::new(states::States::default());
         let following = Arc::clone(&states);
@@ -107,6 +131,7 @@ impl<L: EventLog> Gateway<L> {
             store.clone(),
             Arc::clone(&calendar),
             Some(key.public()),
+            Some((key.clone(), every)),
             delay,
             Some(seen),
         );
@@ -331,3 +356,5 @@ mod statistics_at_tests;
 mod stopped_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod verified_tests;

@@ -242,13 +242,20 @@ impl Report {
             });
         }
         if let Some(r) = &self.replay {
-            // Judged on the rebuild an operator runs, each seal checked; the fold alone
-            // (`--trust-log`) beside it.
+            // Judged on the rebuild an operator runs of a log a gateway ran on: each seal
+            // checked, with the verified heads the gateway kept. Beside it, the same without
+            // heads (every signature checked) and the fold alone (`--trust-log`).
             let ratio = r.rebuild_per_sec / r.raw_read_per_sec.max(1e-9);
+            let each = r.rebuild_each_per_sec / r.raw_read_per_sec.max(1e-9);
             let trusted = r.rebuild_trusted_per_sec / r.raw_read_per_sec.max(1e-9);
             goals.push(Goal {
                 name: format!("rebuild / raw read, {} events", r.events),
-                value: format!("{:.0}% (trusted {:.0}%)", ratio * 100.0, trusted * 100.0),
+                value: format!(
+                    "{:.0}% (no heads {:.0}%, trusted {:.0}%)",
+                    ratio * 100.0,
+                    each * 100.0,
+                    trusted * 100.0
+                ),
                 target: ">= 50%".into(),
                 met: ratio >= 0.5,
             });
@@ -371,12 +378,14 @@ impl Report {
         if let Some(r) = &self.replay {
             out.push_str(&format!(
                 "\nreplay over {} events: write {:.0}/s ({:.1} events per fsync), raw read {:.0}/s, \
-                 rebuild {:.0}/s (--trust-log {:.0}/s), verify {:.0}/s\n",
+                 rebuild {:.0}/s (without verified heads {:.0}/s, --trust-log {:.0}/s), verify \
+                 {:.0}/s\n",
                 r.events,
                 r.write_per_sec,
                 r.events_per_fsync,
                 r.raw_read_per_sec,
                 r.rebuild_per_sec,
+                r.rebuild_each_per_sec,
                 r.rebuild_trusted_per_sec,
                 r.verify_per_sec
             ));
