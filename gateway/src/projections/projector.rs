@@ -167,7 +167,7 @@ impl Projector {
                                     failing.recovered(checkpoint);
                                     checkpoint = pos;
                                     if let Some(attesting) = &mut attesting {
-                                        attest(attesting, &store, unverified).await;
+                                        attest(attesting, &store, checkpoint, unverified).await;
                                     }
                                 }
                                 Ok(Err(e)) if e.restart_required() => {
@@ -257,15 +257,19 @@ impl Projector {
     }
 }
 
-/// Takes a run just folded (`unverified`: its events whose seal did not hold) into the stretch
+/// Takes a run just folded up to `checkpoint` (`unverified`: its events whose seal did not hold) into the stretch
 /// since the last verified head, and signs and appends the next head when it is due. A head that
 /// cannot be written is logged and left for the next: only a rebuild's speed depends on it.
 async fn attest(
     (signer, file, stretch): &mut (GatewayKey, std::path::PathBuf, Stretch),
     store: &ProjectionStore,
+    checkpoint: u64,
     unverified: Vec<u64>,
 ) {
     stretch.took(unverified, true);
+    if !stretch.spans(checkpoint) {
+        return;
+    }
     let running = match store.log_head() {
         Ok(Some(running)) => running,
         // No log head yet (a store made before heads, not caught up): nothing to vouch by.

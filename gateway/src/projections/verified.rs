@@ -213,6 +213,12 @@ impl Stretch {
         self.checked |= checked;
     }
 
+    /// Whether the stretch up to `position` spans enough positions for a head (the cheap test
+    /// before the running hash is read).
+    pub fn spans(&self, position: u64) -> bool {
+        position.saturating_sub(self.from) >= self.every
+    }
+
     /// Whether a head is due with the log's running hash at `running`: the stretch spans
     /// [`EVERY`] positions, or `end` (a rebuild's last run), and something in it was checked.
     pub fn due(&self, running: &Running, end: bool) -> bool {
@@ -280,10 +286,10 @@ impl Coverage {
     pub fn push(&mut self, events: Vec<Positioned>) {
         for p in events {
             // A head at a position passed without an event there does not describe this log.
-            let passed: Vec<u64> = self.ahead.range(..p.position).map(|(at, _)| *at).collect();
-            for at in passed {
-                self.ahead.remove(&at);
-                self.mismatched.push(at);
+            while let Some(entry) = self.ahead.first_entry()
+                && *entry.key() < p.position
+            {
+                self.mismatched.push(entry.remove_entry().0);
             }
             self.running.take(p.position, &p.event.hash);
             if let Some(heads) = self.ahead.remove(&p.position) {
