@@ -956,16 +956,8 @@ fn the_events_of_a_tampered_log_name_each_break() {
 /// parties read and acted on.)
 #[test]
 fn an_event_rewritten_in_the_log_is_held_not_folded() {
-    let dir = TempDir::new("rewritten-not-folded");
+    let (dir, intact, id) = two_accepted("rewritten-not-folded");
     let data = dir.0.join("data");
-    common::register_regions(&data);
-    let mut gw = Gateway::start(&data, false);
-    let (body, origin, handlers) = parties(&gw, &data, "proxy");
-    let forward = (&origin, "forward", json!({"materials_checked": true}));
-    let accept = (&handlers[0], "accept", json!({}));
-    let intact = application(&origin, &body, &[forward.clone(), accept.clone()]);
-    let id = application(&origin, &body, &[forward, accept]);
-    assert_eq!(gw.terminate().code(), Some(0));
     let at = rewrite(&data.join("log"), &id, 2, |data| {
         data["materials_checked"] = json!(false);
     });
@@ -1023,21 +1015,10 @@ fn an_event_rewritten_in_the_log_is_held_not_folded() {
 /// everything after it is checked one by one.
 #[test]
 fn a_rebuild_takes_the_verified_heads_and_folds_no_more_than_checking_every_signature() {
-    let dir = TempDir::new("rebuild-verified-heads");
+    let (dir, intact, zeroed) = two_accepted("rebuild-verified-heads");
     let data = dir.0.join("data");
-    common::register_regions(&data);
-    let mut gw = Gateway::start(&data, false);
-    let (body, origin, handlers) = parties(&gw, &data, "proxy");
-    let forward = (&origin, "forward", json!({"materials_checked": true}));
-    let accept = (&handlers[0], "accept", json!({}));
-    let intact = application(&origin, &body, &[forward.clone(), accept.clone()]);
-    let zeroed = application(&origin, &body, &[forward, accept]);
-    assert_eq!(gw.terminate().code(), Some(0));
-    let zeroed_at = on_stored(&data.join("log"), &zeroed, 3, |events, key, mut e| {
+    let zeroed_at = rewrite_event(&data.join("log"), &zeroed, 3, |e| {
         e["sig"] = json!("0".repeat(128));
-        events
-            .insert(key, serde_json::to_vec(&e).expect("json"))
-            .expect("insert");
     });
     let heads = data.join("verified-heads.jsonl");
     let held_at = |data: &std::path::Path, app: &str, seq: u64, reason: &str| {
@@ -1104,11 +1085,8 @@ fn a_rebuild_takes_the_verified_heads_and_folds_no_more_than_checking_every_sign
     held_at(&data, &intact, 2, "hash is ");
 
     // Its hash changed too: the log is not the one the head was signed over.
-    on_stored(&data.join("log"), &intact, 2, |events, key, mut e| {
+    rewrite_event(&data.join("log"), &intact, 2, |e| {
         e["hash"] = json!("ab".repeat(32));
-        events
-            .insert(key, serde_json::to_vec(&e).expect("json"))
-            .expect("insert");
     });
     let (code, out, err) = tongban(&["rebuild"], &data);
     assert_eq!(code, 0, "{out}{err}");
@@ -1329,12 +1307,39 @@ fn swap(log_dir: &std::path::Path, app: &str, a: u64, b: u64) {
 /// position, seq, hash and signature left as they were), as an attacker with disk access could;
 /// returns its position.
 fn rewrite(log_dir: &std::path::Path, app: &str, seq: u64, change: impl Fn(&mut Value)) -> u64 {
+    rewrite_event(log_dir, app, seq, |e| change(&mut e["data"]))
+}
+
+/// Changes the application's stored event at `seq` as a whole (its `data`, `hash`, `sig`…) in
+/// the stored log; returns its position.
+fn rewrite_event(
+    log_dir: &std::path::Path,
+    app: &str,
+    seq: u64,
+    change: impl Fn(&mut Value),
+) -> u64 {
     on_stored(log_dir, app, seq, |events, key, mut e| {
-        change(&mut e["data"]);
+        change(&mut e);
         events
             .insert(key, serde_json::to_vec(&e).expect("json"))
             .expect("insert");
     })
+}
+
+/// A stopped gateway's data directory in a new temporary directory (`data` in it) holding two
+/// applications forwarded and accepted; their ids.
+fn two_accepted(name: &str) -> (TempDir, String, String) {
+    let dir = TempDir::new(name);
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let forward = (&origin, "forward", json!({"materials_checked": true}));
+    let accept = (&handlers[0], "accept", json!({}));
+    let first = application(&origin, &body, &[forward.clone(), accept.clone()]);
+    let second = application(&origin, &body, &[forward, accept]);
+    assert_eq!(gw.terminate().code(), Some(0));
+    (dir, first, second)
 }
 
 /// Deletes the application's event at `seq` from the stored log, as an attacker with disk access
