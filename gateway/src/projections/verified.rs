@@ -5,7 +5,7 @@
 //! rebuild checks an Ed25519 signature per event (about 45 µs of CPU each), five times the cost
 //! of folding the event: a rebuild that had run at 88% of a raw read ran at 12–16%. But the
 //! gateway that folded the log live had already checked every event it did not seal itself, and
-//! it sealed the others. It says so every [`EVERY`] positions, in a line of
+//! it sealed the others. It says so every [`EVERY`] positions (or [`WITHIN`] an hour), in a line of
 //! `verified-heads.jsonl` beside the projections ([`file_beside`]):
 //!
 //! ```text
@@ -51,6 +51,10 @@ pub const DOMAIN: &str = "tongban-verified-head-v1";
 /// read since the last head that matched until the next one does, so this bounds its memory
 /// (about 16,000 events, a batch).
 pub const EVERY: u64 = 16_384;
+
+/// How long a stretch stays open at most before the live projector closes it with a head, however
+/// few positions it spans.
+pub const WITHIN: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// The file's name, in the data directory beside the projections: it survives a rebuild, which
 /// replaces the projections' directory.
@@ -186,6 +190,9 @@ pub struct Stretch {
     checked: bool,
     /// Positions a head spans at least, but the last.
     every: u64,
+    /// When the stretch started: one older than [`WITHIN`] is closed however short, so that a
+    /// gateway of little traffic, restarted now and then, still vouches for what it folded.
+    opened: std::time::Instant,
 }
 
 impl Stretch {
@@ -197,6 +204,7 @@ impl Stretch {
             unverified: BTreeSet::new(),
             checked: false,
             every: EVERY,
+            opened: std::time::Instant::now(),
         }
     }
 
@@ -213,18 +221,18 @@ impl Stretch {
         self.checked |= checked;
     }
 
-    /// Whether the stretch up to `position` spans enough positions for a head (the cheap test
-    /// before the running hash is read).
+    /// Whether the stretch up to `position` is long enough for a head: [`EVERY`] positions, or
+    /// open for [`WITHIN`] (the cheap test before the running hash is read).
     pub fn spans(&self, position: u64) -> bool {
-        position.saturating_sub(self.from) >= self.every
+        position > self.from
+            && (position - self.from >= self.every || self.opened.elapsed() >= WITHIN)
     }
 
-    /// Whether a head is due with the log's running hash at `running`: the stretch spans
-    /// [`EVERY`] positions, or `end` (a rebuild's last run), and something in it was checked.
+    /// Whether a head is due with the log's running hash at `running`: the stretch
+    /// [`Stretch::spans`] up to it, or ends there (`end`: a rebuild's last run), and something
+    /// in it was checked.
     pub fn due(&self, running: &Running, end: bool) -> bool {
-        self.checked
-            && running.position > self.from
-            && (end || running.position - self.from >= self.every)
+        self.checked && running.position > self.from && (end || self.spans(running.position))
     }
 
     /// The head over the stretch up to `running`, signed by `key` as of `at`; the next stretch
@@ -241,6 +249,7 @@ impl Stretch {
         self.from = position;
         self.unverified.clear();
         self.checked = false;
+        self.opened = std::time::Instant::now();
     }
 }
 

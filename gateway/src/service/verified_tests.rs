@@ -82,7 +82,8 @@ fn a_rebuild_vouched_for_by_the_heads_folds_what_checking_every_signature_folds(
     let kept = verified::read(&file, &key.public()).expect("heads");
     assert_eq!(kept.refused, 0);
     let heads = kept.heads;
-    assert!(heads.len() >= 3, "{heads:?}");
+    // At least one per start (how many depends on how the projector's runs fell).
+    assert!(heads.len() >= 2, "{heads:?}");
     // The first start vouches from the log's start; the second from its checkpoint on.
     assert_eq!(heads[0].from, 0, "{heads:?}");
     assert!(
