@@ -7,6 +7,7 @@ mod common;
 use std::process::Command;
 
 use common::nats::NatsServer;
+use common::stored::{remove, rewrite};
 use common::{BIN, Client, Gateway, TempDir, application, copy_dir, parties, tokens};
 
 use serde_json::{Value, json};
@@ -1212,53 +1213,6 @@ fn swap(log_dir: &std::path::Path, app: &str, a: u64, b: u64) {
     events.insert(ka, vb).expect("insert");
     events.insert(kb, va).expect("insert");
     db.persist(fjall::PersistMode::SyncAll).expect("persist");
-}
-
-/// Rewrites the `data` of the application's event at `seq` in place in the stored log (its
-/// position, seq, hash and signature left as they were), as an attacker with disk access could;
-/// returns its position.
-fn rewrite(log_dir: &std::path::Path, app: &str, seq: u64, change: impl Fn(&mut Value)) -> u64 {
-    on_stored(log_dir, app, seq, |events, key, mut e| {
-        change(&mut e["data"]);
-        events
-            .insert(key, serde_json::to_vec(&e).expect("json"))
-            .expect("insert");
-    })
-}
-
-/// Deletes the application's event at `seq` from the stored log, as an attacker with disk access
-/// would; returns its position.
-fn remove(log_dir: &std::path::Path, app: &str, seq: u64) -> u64 {
-    on_stored(log_dir, app, seq, |events, key, _| {
-        events.remove(key).expect("remove")
-    })
-}
-
-/// Does `what` to the application's event at `seq` in the stored log (given the log's events,
-/// its key and the event), and persists it; returns its position.
-fn on_stored(
-    log_dir: &std::path::Path,
-    app: &str,
-    seq: u64,
-    what: impl FnOnce(&fjall::Keyspace, Vec<u8>, Value),
-) -> u64 {
-    let db = fjall::Database::builder(log_dir).open().expect("open log");
-    let events = db
-        .keyspace("events", fjall::KeyspaceCreateOptions::default)
-        .expect("events");
-    let mut target = None;
-    for guard in events.iter() {
-        let (k, v) = guard.into_inner().expect("kv");
-        let e: Value = serde_json::from_slice(&v).expect("event json");
-        if e["app"] == json!(app) && e["seq"] == json!(seq) {
-            target = Some((k.to_vec(), e));
-        }
-    }
-    let (key, event) = target.expect("the event");
-    let position = u64::from_be_bytes(key.as_slice().try_into().expect("an eight-byte position"));
-    what(&events, key, event);
-    db.persist(fjall::PersistMode::SyncAll).expect("persist");
-    position
 }
 
 /// Given a data directory that does not exist (a typo), when any offline tool is pointed at it,

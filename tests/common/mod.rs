@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 /// The real nats-server harness, shared with the gateway crate's own tests.
 #[path = "../../gateway/src/testnats.rs"]
 pub mod nats;
+pub mod stored;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tongban");
 
