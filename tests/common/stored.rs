@@ -59,12 +59,7 @@ fn on_stored(
 /// `content` sealed with the gateway's own key after the application's last event, then changed
 /// by `tamper` (nothing: what a newer build would have written; a zeroed `sig`: an event planted
 /// without the key); returns its position.
-pub fn append(
-    data: &Path,
-    app: &str,
-    content: Content,
-    tamper: impl FnOnce(&mut Envelope),
-) -> u64 {
+pub fn append(data: &Path, app: &str, content: Content, tamper: impl FnOnce(&mut Envelope)) -> u64 {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
