@@ -1,13 +1,16 @@
 //! A region's feed at a position with no event to give, over real HTTP against the real binary:
-//! an event removed from the log's disk. It is a marker in the page in its place, the rest of the
-//! page is served, and the region's adapter acknowledges past it; before, it made every page from
-//! there answer 500 (the region's feed stopped for good).
+//! an event planted in the log without the gateway's key (its application held), and an event
+//! removed from the log's disk. Each is a marker in the page in its place, the rest of the page
+//! is served, and the region's adapter acknowledges past it; before, the first was skipped
+//! silently (the adapter never learnt its application stopped) and the second made every page
+//! from there answer 500 (the region's feed stopped for good).
 
 mod common;
 
 use common::stored;
-use common::{Client, Gateway, TempDir, application, parties, register_regions};
+use common::{Client, Gateway, TempDir, application, parties, register_regions, tongban_on};
 use serde_json::{Value, json};
+use tongban_gateway::envelope::Content;
 
 /// The region's feed page after `after` (the whole feed from 0), as answered.
 fn page(region: &Client, code: &str, after: u64, limit: usize) -> Value {
@@ -47,6 +50,134 @@ fn ack(region: &Client, code: &str, position: u64) {
     );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["acked"], json!(position));
+}
+
+/// Given an application of two regions (origin and lead handler), forwarded, and an acceptance
+/// planted after it in the stored log with its signature zeroed, when the gateway starts again
+/// and another application follows, then each party's feed carries at the planted position a
+/// `held` marker naming the application and why, and nothing of the planted event; every other
+/// item is its event, whole; a region that is no party sees nothing there; each party reads a
+/// page that ends at the marker, acknowledges it, and reads on; and the feeds are the same after
+/// a restart and after `tongban rebuild`.
+#[test]
+fn an_event_planted_without_the_key_is_a_held_marker_in_each_partys_feed() {
+    let dir = TempDir::new("feed-held-marker");
+    let data = dir.0.join("data");
+    let tokens = register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, _) = parties(&gw, &data, "proxy");
+    let origin_code = body["origin"].as_str().expect("origin").to_string();
+    let lead_code = body["handlers"][0].as_str().expect("lead").to_string();
+    let forward = (&origin, "forward", json!({"materials_checked": true}));
+    let id = application(&origin, &body, &[forward]);
+    assert!(gw.terminate().success());
+
+    // When an acceptance is planted after its forwarding, signed with nothing.
+    let accepted = Content {
+        kind: "application.accepted".into(),
+        schema: "application.accepted/1".into(),
+        region: lead_code.clone(),
+        actor: format!("{lead_code}/planted"),
+        at: "2026-12-03T02:00:00.000Z".into(),
+        data: json!({}),
+    };
+    let planted = stored::append(&data, &id, accepted, |e| e.sig = "0".repeat(128));
+    let mut gw = Gateway::start(&data, false);
+    let origin = gw.client(Some(&tokens[&origin_code]));
+    let later = application(&origin, &body, &[]);
+    let r = origin.get(&format!("/v1/applications/{id}"));
+    assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+
+    // Then each party's feed has the marker in its place, and every other item whole.
+    let mut feeds = Vec::new();
+    for code in [&origin_code, &lead_code] {
+        let region = gw.client(Some(&tokens[code]));
+        let whole = page(&region, code, 0, 1000);
+        let items = positions(&whole);
+        assert!(items.contains(&planted), "{code}: {whole}");
+        assert_eq!(whole["next"], json!(items.last()), "{code}: {whole}");
+        let marker = item_at(&whole, planted);
+        let reason = marker["held"]["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains("does not verify"), "{code}: {marker}");
+        assert_eq!(
+            marker,
+            json!({"position": planted, "held": {"app": id, "reason": reason}}),
+            "{code}: no more than the application and why"
+        );
+        let mut apps = Vec::new();
+        for item in whole["events"].as_array().expect("events") {
+            if item["position"] == json!(planted) {
+                continue;
+            }
+            let event = &item["event"];
+            assert!(
+                event["hash"].is_string() && event["sig"].is_string(),
+                "{code}: {item}"
+            );
+            apps.push((
+                event["app"].as_str().expect("app").to_string(),
+                event["seq"].as_u64().expect("seq"),
+            ));
+        }
+        assert_eq!(
+            apps,
+            [(id.clone(), 1), (id.clone(), 2), (later.clone(), 1)],
+            "{code}"
+        );
+        assert_eq!(items.last(), Some(&(planted + 1)), "{code}: {whole}");
+        // A page that ends at the marker moves `next` to it; acknowledged, the feed reads on.
+        let short = page(&region, code, planted - 1, 1);
+        assert_eq!(positions(&short), [planted], "{code}: {short}");
+        assert_eq!(short["next"], json!(planted), "{code}: {short}");
+        ack(&region, code, planted);
+        let on = region.get(&format!("/v1/regions/{code}/feed")).json();
+        assert_eq!(
+            (on["acked"].clone(), positions(&on)),
+            (json!(planted), vec![planted + 1]),
+            "{code}: {on}"
+        );
+        feeds.push(whole);
+    }
+    let outsider_code = ["440000", "330000", "340000", "310000", "510000", "500000"]
+        .into_iter()
+        .find(|c| {
+            *c != origin_code
+                && body["handlers"]
+                    .as_array()
+                    .is_some_and(|h| !h.contains(&json!(c)))
+        })
+        .expect("a region that is no party");
+    let outsider = gw.client(Some(&tokens[outsider_code]));
+    assert!(
+        !positions(&page(&outsider, outsider_code, 0, 1000)).contains(&planted),
+        "{outsider_code}"
+    );
+
+    // And the same after a restart, and after a rebuild.
+    let feeds_now = |gw: &Gateway| -> Vec<Value> {
+        [&origin_code, &lead_code]
+            .into_iter()
+            .map(|code| page(&gw.client(Some(&tokens[code])), code, 0, 1000))
+            .collect()
+    };
+    let acked = |feeds: &[Value]| -> Vec<Value> {
+        feeds
+            .iter()
+            .map(|f| {
+                let mut f = f.clone();
+                f["acked"] = json!(planted);
+                f
+            })
+            .collect()
+    };
+    assert!(gw.terminate().success());
+    let mut gw = Gateway::start(&data, false);
+    assert_eq!(feeds_now(&gw), acked(&feeds), "after a restart");
+    assert!(gw.terminate().success());
+    let out = tongban_on(&data, &["rebuild"]);
+    assert!(out.contains("1 application(s) held"), "{out}");
+    let gw = Gateway::start(&data, false);
+    assert_eq!(feeds_now(&gw), acked(&feeds), "after a rebuild");
 }
 
 /// Given an application accepted (three events) and another submitted after it, when the

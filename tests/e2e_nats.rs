@@ -568,11 +568,12 @@ fn the_events_of_a_stream_with_an_event_rewritten_are_refused() {
 /// Given an application forwarded on a stream, to whose subject someone who may publish there
 /// (not the gateway: without its key) published its next event, an acceptance linked to it with
 /// another event's signature, when the parties read and act, then the forged event is folded
-/// into nothing: the application reads as forwarded and is held at it, naming why, its position
-/// is in no party's feed, and the handler's acceptance is refused as a broken history (500
-/// `log-corrupt`) rather than decided on the forged state. (An auditor's walkthrough found the
-/// forged approval shown as the state, fed to the provinces, and the real handler's decision
-/// refused with 409.)
+/// into nothing: the application reads as forwarded and is held at it, naming why, each party's
+/// feed carries a `held` marker at its position and nothing of the event, and the handler's
+/// acceptance is refused as a broken history (500 `log-corrupt`) rather than decided on the
+/// forged state. (An auditor's walkthrough found the forged approval shown as the state, fed to
+/// the provinces, and the real handler's decision refused with 409; then its position was in no
+/// feed, and the parties' adapters never learnt the application had stopped.)
 #[test]
 fn an_event_planted_on_the_stream_without_the_gateways_key_is_not_folded() {
     let nats = NatsServer::start();
@@ -644,13 +645,17 @@ fn an_event_planted_on_the_stream_without_the_gateways_key_is_not_folded() {
         let feed = client
             .get(&format!("/v1/regions/{region}/feed?limit=1000"))
             .json();
-        let positions: Vec<u64> = feed["events"]
+        let marker = feed["events"]
             .as_array()
             .expect("events")
             .iter()
-            .filter_map(|e| e["position"].as_u64())
-            .collect();
-        assert!(!positions.contains(&planted), "{region}: {feed}");
+            .find(|e| e["position"] == json!(planted))
+            .unwrap_or_else(|| panic!("{region}: no item at {planted}: {feed}"));
+        assert_eq!(
+            marker,
+            &json!({"position": planted, "held": {"app": id, "reason": item["reason"]}}),
+            "{region}"
+        );
     }
     let r = handler.post(
         &format!("/v1/applications/{id}/accept"),

@@ -2,8 +2,8 @@
 //! or a marker saying why there is none to give.
 //!
 //! The feed lists positions ([`crate::projections::store`]); the events are read from the log.
-//! A position with no event to give is answered with a marker in its place, so that a region's
-//! adapter is not stuck at it:
+//! Two kinds of position have no event to give, and each is answered with a marker in its place,
+//! so that a region's adapter is neither stuck at it nor blind to it:
 //!
 //! - **missing**: the log holds no event where the feed lists one (removed from the embedded
 //!   log's disk, deleted from the stream). The whole page answered 500 for it, on every read, so
@@ -11,12 +11,19 @@
 //!   marker lets the adapter go on past it, and a warning tells the operator where. A log that
 //!   cannot be read now (out of reach, a disk failing, a stream server catching up) is no
 //!   marker: the read fails and is asked again ([`crate::log::At`]).
+//! - **held**: the event there holds its application and is given to no feed
+//!   ([`crate::projections::held`]): it does not verify, does not follow the application's view,
+//!   or is a submission that does not fold. Its content is not given (it may have been planted);
+//!   the marker names the application and why, so that the region's staff learn it stopped.
+
+use std::collections::HashMap;
 
 use serde::Serialize;
 
 use super::{Gateway, ServiceError};
 use crate::envelope::Envelope;
-use crate::log::{At, EventLog};
+use crate::log::{At, EventLog, Positioned};
+use crate::projections::Held;
 
 /// One item of a feed page, at a log position: the event, or a marker in its place.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
@@ -33,13 +40,29 @@ pub enum FeedItem {
     /// says so in English. The gateway's operators are told (a warning naming the position and
     /// the region) and find every such position with `tongban verify`. Acknowledge past it.
     Missing { position: u64, missing: String },
+    /// The event at `position` holds its application and is not given: `held` names the
+    /// application and why. Acknowledge past it; the application answers 503
+    /// `application-held` until the operators resolve it.
+    Held { position: u64, held: HeldMarker },
+}
+
+/// What a `held` marker says: which application is held at the position, and why. Never the
+/// event's content.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct HeldMarker {
+    /// The application held.
+    pub app: String,
+    /// Why the event does not fold, as `GET /v1/projections/held` and the application's 503 say.
+    pub reason: String,
 }
 
 impl FeedItem {
     /// The item's log position.
     pub fn position(&self) -> u64 {
         match self {
-            FeedItem::Event { position, .. } | FeedItem::Missing { position, .. } => *position,
+            FeedItem::Event { position, .. }
+            | FeedItem::Missing { position, .. }
+            | FeedItem::Held { position, .. } => *position,
         }
     }
 
@@ -56,6 +79,16 @@ impl FeedItem {
             ),
         }
     }
+
+    fn held(position: u64, held: &Held) -> FeedItem {
+        FeedItem::Held {
+            position,
+            held: HeldMarker {
+                app: held.app.clone(),
+                reason: held.reason.clone(),
+            },
+        }
+    }
 }
 
 impl<L: EventLog> Gateway<L> {
@@ -68,6 +101,9 @@ impl<L: EventLog> Gateway<L> {
     ) -> Result<Vec<FeedItem>, ServiceError> {
         let positions = self.store.feed(region, after, limit)?;
         let found = self.log.read_at(&positions).await?;
+        // Most logs hold no held application: then no event is looked up.
+        let any_held = self.store.held_count()? > 0;
+        let mut held: HashMap<String, Option<Held>> = HashMap::new();
         let mut items = Vec::with_capacity(found.len());
         for at in found {
             let item = match at {
@@ -82,6 +118,13 @@ impl<L: EventLog> Gateway<L> {
                     );
                     FeedItem::missing(position)
                 }
+                At::Event(p) if any_held => match self.withheld_at(&p, &mut held)? {
+                    Some(h) => FeedItem::held(p.position, h),
+                    None => FeedItem::Event {
+                        position: p.position,
+                        event: p.event,
+                    },
+                },
                 At::Event(p) => FeedItem::Event {
                     position: p.position,
                     event: p.event,
@@ -90,5 +133,22 @@ impl<L: EventLog> Gateway<L> {
             items.push(item);
         }
         Ok(items)
+    }
+
+    /// The record of the application `p` holds, when `p` is the event it is held at and is
+    /// given to no feed. `known`: the records looked up for this page, by application.
+    fn withheld_at<'k>(
+        &self,
+        p: &Positioned,
+        known: &'k mut HashMap<String, Option<Held>>,
+    ) -> Result<Option<&'k Held>, ServiceError> {
+        let app = &p.event.app;
+        if !known.contains_key(app) {
+            known.insert(app.clone(), self.store.held(app)?);
+        }
+        Ok(known
+            .get(app)
+            .and_then(Option::as_ref)
+            .filter(|h| h.withheld && h.position == p.position))
     }
 }

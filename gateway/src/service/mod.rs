@@ -33,7 +33,7 @@ use crate::projections::{ApplicationView, ProjectionStore, Projector};
 
 pub use act::{ActOutcome, acting_region};
 pub use error::{BrokenHistory, ChainBreak, FailedAppend, FailedRead, ServiceError};
-pub use feed_page::FeedItem;
+pub use feed_page::{FeedItem, HeldMarker};
 pub use reach::{ReachStats, ReadAfter};
 pub use read::SerialMatches;
 pub use submit::{
