@@ -8,7 +8,9 @@
 mod common;
 
 use common::stored;
-use common::{Client, Gateway, TempDir, application, parties, register_regions, tongban_on};
+use common::{
+    Client, Gateway, TempDir, application, parties, register_regions, tongban_on, verify_chain,
+};
 use serde_json::{Value, json};
 use tongban_gateway::envelope::Content;
 
@@ -40,6 +42,15 @@ fn item_at(page: &Value, position: u64) -> Value {
         .find(|item| item["position"] == json!(position))
         .cloned()
         .unwrap_or_else(|| panic!("no item at {position} in {page}"))
+}
+
+/// The gateway's public key, as an auditor records it from `GET /v1/keys`.
+fn key(gw: &Gateway) -> String {
+    let keys = gw.client(None).get("/v1/keys").json();
+    keys["keys"][0]["public_key_hex"]
+        .as_str()
+        .expect("key")
+        .to_string()
 }
 
 /// Acknowledges `position` for the region, which must be taken.
@@ -135,6 +146,31 @@ fn an_event_planted_without_the_key_is_a_held_marker_in_each_partys_feed() {
             (on["acked"].clone(), positions(&on)),
             (json!(planted), vec![planted + 1]),
             "{code}: {on}"
+        );
+        // The audit script checks every event given, and names the marker as not given; a
+        // saved head past it is not reproduced from the pages, and the script says why.
+        let head = region.get("/v1/log/head").json();
+        assert_eq!(head["position"], json!(planted + 1), "{head}");
+        let heads = dir.0.join("heads.jsonl");
+        std::fs::write(&heads, format!("{head}\n")).expect("heads");
+        let heads = heads.to_str().expect("path");
+        let file = dir.0.join("page.json");
+        let (code_, out, err) = verify_chain(&file, &whole, &key(&gw), &["--heads", heads]);
+        assert_eq!(code_, Some(1), "{code}: {out}{err}");
+        assert!(
+            out.contains(&format!(
+                "the feed pages give position(s) {planted} as markers (missing or held)"
+            )),
+            "{code}: {out}"
+        );
+        let (code_, out, err) = verify_chain(&file, &whole, &key(&gw), &[]);
+        assert_eq!(code_, Some(0), "{code}: {out}{err}");
+        assert!(
+            out.contains(&format!(
+                "NOT GIVEN log position {planted}: the feed marks it held"
+            )) && out.contains(&format!("holds application {id}"))
+                && out.contains("OK: 3 events of 2 applications"),
+            "{code}: {out}"
         );
         feeds.push(whole);
     }
@@ -247,6 +283,16 @@ fn a_position_the_log_no_longer_holds_is_a_missing_marker_and_the_feed_goes_on()
         .filter(|p| *p > removed)
         .collect();
     assert_eq!(positions(&on), after, "{on}");
+
+    // The audit script names the position as not given, and the log as broken there.
+    let (code, out, err) = verify_chain(&dir.0.join("page.json"), &whole, &key(&gw), &[]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "BROKEN log position {removed}: not given: the feed marks it missing"
+        )),
+        "{out}"
+    );
 
     let log = std::fs::read_to_string(&gw.stderr_log).expect("gateway log");
     assert!(

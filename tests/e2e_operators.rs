@@ -8,7 +8,7 @@ use std::process::Command;
 
 use common::nats::NatsServer;
 use common::stored::{remove, rewrite};
-use common::{BIN, Client, Gateway, TempDir, application, copy_dir, parties, tokens};
+use common::{BIN, Client, Gateway, TempDir, application, copy_dir, parties, tokens, verify_chain};
 
 use serde_json::{Value, json};
 
@@ -1714,33 +1714,6 @@ fn the_independent_audit_script_agrees() {
 /// events kept earlier (`--earlier`) do, the latest events cut off, or the history rewritten and
 /// sealed again under an insider's key published in the gateway's place. A material size beyond 2^53, which
 /// the schemas take, is hashed as RFC 8785 writes it, so such an event checks too.
-/// Writes `doc` to `file` and runs docs/audit/verify_chain.py on it with `key` and `options`:
-/// exit code, stdout, stderr.
-fn verify_chain(
-    file: &std::path::Path,
-    doc: &Value,
-    key: &str,
-    options: &[&str],
-) -> (Option<i32>, String, String) {
-    std::fs::write(file, doc.to_string()).expect("write");
-    let out = Command::new("python3")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/docs/audit/verify_chain.py"
-        ))
-        .arg("--key")
-        .arg(key)
-        .args(options)
-        .arg(file)
-        .output()
-        .expect("python3");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn the_audit_script_catches_what_an_insider_would_do() {
     let dir = TempDir::new("audit-insider");
