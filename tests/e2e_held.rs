@@ -6,36 +6,20 @@ mod common;
 
 use common::{Gateway, TempDir, register_regions, tongban_on};
 use serde_json::{Value, json};
-use tongban_gateway::envelope::{Content, Envelope, GatewayKey};
-use tongban_gateway::log::{EmbeddedLog, EventLog};
+use tongban_gateway::envelope::Content;
 
 /// Appends to `app`'s history, while no gateway runs, an event of a type this build does not
 /// know, sealed with the gateway's own key: what a newer build would have written.
 fn append_from_a_newer_build(data: &std::path::Path, app: &str, region: &str) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let log = EmbeddedLog::open(&data.join("log")).expect("open the log");
-        let history = log.read(app).await.expect("read");
-        let last = history.last().expect("a history");
-        let key = GatewayKey::load_or_create(&data.join("gateway.key")).expect("key");
-        let event = Envelope::sealed_after(
-            Some(last),
-            app,
-            Content {
-                kind: "application.transferred".into(),
-                schema: "application.transferred/1".into(),
-                region: region.into(),
-                actor: format!("{region}/newer-build"),
-                at: "2026-12-03T02:00:00.000Z".into(),
-                data: json!({"to": "500000"}),
-            },
-            &key,
-        );
-        log.append(event, last.seq).await.expect("append");
-    });
+    let content = Content {
+        kind: "application.transferred".into(),
+        schema: "application.transferred/1".into(),
+        region: region.into(),
+        actor: format!("{region}/newer-build"),
+        at: "2026-12-03T02:00:00.000Z".into(),
+        data: json!({"to": "500000"}),
+    };
+    common::stored::append(data, app, content, |_| {});
 }
 
 fn problem_type(r: &common::Response) -> String {

@@ -568,11 +568,12 @@ fn the_events_of_a_stream_with_an_event_rewritten_are_refused() {
 /// Given an application forwarded on a stream, to whose subject someone who may publish there
 /// (not the gateway: without its key) published its next event, an acceptance linked to it with
 /// another event's signature, when the parties read and act, then the forged event is folded
-/// into nothing: the application reads as forwarded and is held at it, naming why, its position
-/// is in no party's feed, and the handler's acceptance is refused as a broken history (500
-/// `log-corrupt`) rather than decided on the forged state. (An auditor's walkthrough found the
-/// forged approval shown as the state, fed to the provinces, and the real handler's decision
-/// refused with 409.)
+/// into nothing: the application reads as forwarded and is held at it, naming why, each party's
+/// feed carries a `held` marker at its position and nothing of the event, and the handler's
+/// acceptance is refused as a broken history (500 `log-corrupt`) rather than decided on the
+/// forged state. (An auditor's walkthrough found the forged approval shown as the state, fed to
+/// the provinces, and the real handler's decision refused with 409; then its position was in no
+/// feed, and the parties' adapters never learnt the application had stopped.)
 #[test]
 fn an_event_planted_on_the_stream_without_the_gateways_key_is_not_folded() {
     let nats = NatsServer::start();
@@ -644,13 +645,17 @@ fn an_event_planted_on_the_stream_without_the_gateways_key_is_not_folded() {
         let feed = client
             .get(&format!("/v1/regions/{region}/feed?limit=1000"))
             .json();
-        let positions: Vec<u64> = feed["events"]
+        let marker = feed["events"]
             .as_array()
             .expect("events")
             .iter()
-            .filter_map(|e| e["position"].as_u64())
-            .collect();
-        assert!(!positions.contains(&planted), "{region}: {feed}");
+            .find(|e| e["position"] == json!(planted))
+            .unwrap_or_else(|| panic!("{region}: no item at {planted}: {feed}"));
+        assert_eq!(
+            marker,
+            &json!({"position": planted, "held": {"app": id, "reason": item["reason"]}}),
+            "{region}"
+        );
     }
     let r = handler.post(
         &format!("/v1/applications/{id}/accept"),
@@ -870,9 +875,56 @@ fn verify_on_jetstream_names_events_lost_from_the_streams_end() {
     );
 }
 
+/// Deletes the message of `app`'s event `seq` from the gateway's stream, as a server that lost it
+/// leaves it: NATS refuses deletes on the gateway's stream and never lets a stream loosen, so the
+/// stream is made again by hand from the gateway's own messages (each at its sequence), loose,
+/// the one deleted, then tightened. Returns the message's stream sequence and the rebuilt
+/// stream's identity as a data directory records it (`jetstream:<stream>:<created ns>`).
+fn remove_from_stream(nats: &NatsServer, app: &str, seq: u64) -> (u64, String) {
+    use async_nats::jetstream;
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let js = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
+        let mut stream = js.get_stream("TONGBAN").await.expect("stream");
+        let mut config = stream.info().await.expect("info").config.clone();
+        let last = stream.info().await.expect("info").state.last_sequence;
+        let mut messages = Vec::new();
+        for at in 1..=last {
+            let m = stream.get_raw_message(at).await.expect("message");
+            messages.push((m.subject.to_string(), m.payload));
+        }
+        let target = messages
+            .iter()
+            .position(|(subject, payload)| {
+                subject.ends_with(app)
+                    && serde_json::from_slice::<Value>(payload).expect("envelope")["seq"]
+                        == json!(seq)
+            })
+            .expect("the event's message") as u64
+            + 1;
+        js.delete_stream("TONGBAN")
+            .await
+            .expect("delete the stream");
+        (config.deny_delete, config.deny_purge) = (false, false);
+        let mut rebuilt = js.create_stream(config.clone()).await.expect("loose copy");
+        for (subject, payload) in messages {
+            js.publish(subject, payload)
+                .await
+                .expect("publish")
+                .await
+                .expect("ack");
+        }
+        assert!(rebuilt.delete_message(target).await.expect("delete"));
+        (config.deny_delete, config.deny_purge) = (true, true);
+        js.update_stream(config).await.expect("tighten");
+        let created = rebuilt.info().await.expect("info").created;
+        let identity = format!("jetstream:TONGBAN:{}", created.unix_timestamp_nanos());
+        (target, identity)
+    })
+}
+
 #[test]
 fn verify_on_jetstream_reports_a_removed_message_as_a_gap() {
-    use async_nats::jetstream;
     let nats = NatsServer::start();
     let dir = TempDir::new("nats-removed");
     let data = dir.0.join("data");
@@ -891,44 +943,8 @@ fn verify_on_jetstream_reports_a_removed_message_as_a_gap() {
     success(&forwarded);
     drop(gw);
 
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let removed = runtime.block_on(async {
-        let js = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
-        let mut stream = js.get_stream("TONGBAN").await.expect("stream");
-        let mut config = stream.info().await.expect("info").config.clone();
-        let last = stream.info().await.expect("info").state.last_sequence;
-        let mut messages = Vec::new();
-        for seq in 1..=last {
-            let m = stream.get_raw_message(seq).await.expect("message");
-            messages.push((m.subject.to_string(), m.payload));
-        }
-        // The submission of `id` (its seq 1, followed by its seq 2) is the one removed.
-        let target = messages
-            .iter()
-            .position(|(subject, payload)| {
-                subject.ends_with(&id)
-                    && serde_json::from_slice::<Value>(payload).expect("envelope")["seq"]
-                        == json!(1)
-            })
-            .expect("the submission's message") as u64
-            + 1;
-        js.delete_stream("TONGBAN")
-            .await
-            .expect("delete the stream");
-        (config.deny_delete, config.deny_purge) = (false, false);
-        let rebuilt = js.create_stream(config.clone()).await.expect("loose copy");
-        for (subject, payload) in messages {
-            js.publish(subject, payload)
-                .await
-                .expect("publish")
-                .await
-                .expect("ack");
-        }
-        assert!(rebuilt.delete_message(target).await.expect("delete"));
-        (config.deny_delete, config.deny_purge) = (true, true);
-        js.update_stream(config).await.expect("tighten");
-        target
-    });
+    // The submission of `id` (its seq 1, followed by its seq 2) is the one removed.
+    let (removed, _) = remove_from_stream(&nats, &id, 1);
 
     let out = on_stream(&nats.url(), &data, &["verify"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -948,6 +964,77 @@ fn verify_on_jetstream_reports_a_removed_message_as_a_gap() {
     assert!(
         stdout.contains(&format!("BROKEN application {id} seq 2")),
         "{stdout}"
+    );
+}
+
+/// Given an application forwarded on a stream and another submitted after it, when the
+/// forwarding's message is deleted from the stream (as a server that lost it leaves it), then
+/// the origin's feed answers 200 with a `missing` marker at that stream sequence and every other
+/// event whole, and the origin acknowledges past it and reads on; before, every page from there
+/// answered 500. (The data directory's projections, which index that sequence, are told they
+/// follow the stream rebuilt message for message at the same sequences.)
+#[test]
+fn a_message_deleted_from_the_stream_is_a_missing_marker_in_the_feed() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-feed-missing");
+    let data = dir.0.join("data");
+    let gw = start_on_nats(&data, true, &nats);
+    let anon = gw.client(None);
+    let (body, origin_code) = example(&anon);
+    let origin = gw.client(Some(&tokens(&data)[&origin_code]));
+    let id = created_id(&submit(&origin, "feed-missing-1", &body));
+    success(&origin.post(
+        &format!("/v1/applications/{id}/forward"),
+        &json!({"expected_seq": 1, "materials_checked": true}),
+    ));
+    let later = created_id(&submit(&origin, "feed-missing-2", &body));
+    drop(gw);
+
+    let (removed, identity) = remove_from_stream(&nats, &id, 2);
+    std::fs::write(data.join("log-source"), format!("{identity}\n")).expect("log-source");
+    let gw = start_on_nats(&data, false, &nats);
+    let origin = gw.client(Some(&tokens(&data)[&origin_code]));
+    let feed = format!("/v1/regions/{origin_code}/feed");
+    let r = origin.get(&format!("{feed}?after=0&limit=1000"));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let page = r.json();
+    let items = page["events"].as_array().expect("events");
+    let marker = items
+        .iter()
+        .find(|item| item["position"] == json!(removed))
+        .unwrap_or_else(|| panic!("no item at {removed}: {page}"));
+    let missing = marker["missing"].as_str().unwrap_or_default();
+    assert!(
+        missing.contains(&format!("holds no event at position {removed}")),
+        "{marker}"
+    );
+    assert!(marker.get("event").is_none(), "{marker}");
+    let ours: Vec<(u64, Value)> = items
+        .iter()
+        .filter(|item| [json!(id), json!(later)].contains(&item["event"]["app"]))
+        .map(|item| {
+            (
+                item["event"]["seq"].as_u64().expect("seq"),
+                item["event"]["app"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(ours, [(1, json!(id)), (1, json!(later))], "{page}");
+
+    let r = origin.get(&format!("{feed}?after={}&limit=1", removed - 1));
+    let short = r.json();
+    assert_eq!(short["next"], json!(removed), "{short}");
+    let r = origin.post(&format!("{feed}/ack"), &json!({"position": removed}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let on = origin.get(&feed).json();
+    assert_eq!(on["acked"], json!(removed), "{on}");
+    assert!(
+        on["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .any(|item| item["event"]["app"] == json!(later)),
+        "{on}"
     );
 }
 

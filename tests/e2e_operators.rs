@@ -7,7 +7,8 @@ mod common;
 use std::process::Command;
 
 use common::nats::NatsServer;
-use common::{BIN, Client, Gateway, TempDir, application, copy_dir, parties, tokens};
+use common::stored::{remove, rewrite, rewrite_event};
+use common::{BIN, Client, Gateway, TempDir, application, copy_dir, parties, tokens, verify_chain};
 
 use serde_json::{Value, json};
 
@@ -1303,29 +1304,6 @@ fn swap(log_dir: &std::path::Path, app: &str, a: u64, b: u64) {
     db.persist(fjall::PersistMode::SyncAll).expect("persist");
 }
 
-/// Rewrites the `data` of the application's event at `seq` in place in the stored log (its
-/// position, seq, hash and signature left as they were), as an attacker with disk access could;
-/// returns its position.
-fn rewrite(log_dir: &std::path::Path, app: &str, seq: u64, change: impl Fn(&mut Value)) -> u64 {
-    rewrite_event(log_dir, app, seq, |e| change(&mut e["data"]))
-}
-
-/// Changes the application's stored event at `seq` as a whole (its `data`, `hash`, `sig`…) in
-/// the stored log; returns its position.
-fn rewrite_event(
-    log_dir: &std::path::Path,
-    app: &str,
-    seq: u64,
-    change: impl Fn(&mut Value),
-) -> u64 {
-    on_stored(log_dir, app, seq, |events, key, mut e| {
-        change(&mut e);
-        events
-            .insert(key, serde_json::to_vec(&e).expect("json"))
-            .expect("insert");
-    })
-}
-
 /// A stopped gateway's data directory in a new temporary directory (`data` in it) holding two
 /// applications forwarded and accepted; their ids.
 fn two_accepted(name: &str) -> (TempDir, String, String) {
@@ -1340,41 +1318,6 @@ fn two_accepted(name: &str) -> (TempDir, String, String) {
     let second = application(&origin, &body, &[forward, accept]);
     assert_eq!(gw.terminate().code(), Some(0));
     (dir, first, second)
-}
-
-/// Deletes the application's event at `seq` from the stored log, as an attacker with disk access
-/// would; returns its position.
-fn remove(log_dir: &std::path::Path, app: &str, seq: u64) -> u64 {
-    on_stored(log_dir, app, seq, |events, key, _| {
-        events.remove(key).expect("remove")
-    })
-}
-
-/// Does `what` to the application's event at `seq` in the stored log (given the log's events,
-/// its key and the event), and persists it; returns its position.
-fn on_stored(
-    log_dir: &std::path::Path,
-    app: &str,
-    seq: u64,
-    what: impl FnOnce(&fjall::Keyspace, Vec<u8>, Value),
-) -> u64 {
-    let db = fjall::Database::builder(log_dir).open().expect("open log");
-    let events = db
-        .keyspace("events", fjall::KeyspaceCreateOptions::default)
-        .expect("events");
-    let mut target = None;
-    for guard in events.iter() {
-        let (k, v) = guard.into_inner().expect("kv");
-        let e: Value = serde_json::from_slice(&v).expect("event json");
-        if e["app"] == json!(app) && e["seq"] == json!(seq) {
-            target = Some((k.to_vec(), e));
-        }
-    }
-    let (key, event) = target.expect("the event");
-    let position = u64::from_be_bytes(key.as_slice().try_into().expect("an eight-byte position"));
-    what(&events, key, event);
-    db.persist(fjall::PersistMode::SyncAll).expect("persist");
-    position
 }
 
 /// Given a data directory that does not exist (a typo), when any offline tool is pointed at it,
@@ -1876,33 +1819,6 @@ fn the_independent_audit_script_agrees() {
 /// events kept earlier (`--earlier`) do, the latest events cut off, or the history rewritten and
 /// sealed again under an insider's key published in the gateway's place. A material size beyond 2^53, which
 /// the schemas take, is hashed as RFC 8785 writes it, so such an event checks too.
-/// Writes `doc` to `file` and runs docs/audit/verify_chain.py on it with `key` and `options`:
-/// exit code, stdout, stderr.
-fn verify_chain(
-    file: &std::path::Path,
-    doc: &Value,
-    key: &str,
-    options: &[&str],
-) -> (Option<i32>, String, String) {
-    std::fs::write(file, doc.to_string()).expect("write");
-    let out = Command::new("python3")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/docs/audit/verify_chain.py"
-        ))
-        .arg("--key")
-        .arg(key)
-        .args(options)
-        .arg(file)
-        .output()
-        .expect("python3");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn the_audit_script_catches_what_an_insider_would_do() {
     let dir = TempDir::new("audit-insider");

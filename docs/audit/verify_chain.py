@@ -47,6 +47,15 @@ and, over the input:
      short of it). This finds what no chain shows: the log's last events removed, or a whole log
      sealed again.
 
+A feed page may hold, in place of an event, a marker: {"position", "missing": "..."} (the log holds
+no event at that position, though the feed lists one: removed from the log) or {"position",
+"held": {"app", "reason"}} (the gateway withholds the event there: it does not verify, does not
+follow its application's previous event, or is a submission that does not fold). Neither gives an
+event to check. Each is named on a line of its own: a missing one as BROKEN (the gateway itself
+says the log lost an event), a held one as NOT GIVEN (the event is not checked here: `tongban
+verify` on the log names what is wrong with it). With --heads, the running hash cannot pass a
+position given as a marker, and the heads at or after it are not reproduced (the line says so).
+
 Events from the events API, or given bare, are the whole chain and must start at seq 1. So must
 an application's chain on a region's feed pages read from after=0 (and on the pages read after a
 position those reach, following next, with none missing between): a region is party to an
@@ -61,8 +70,10 @@ every page of the region's feed from after=0 in one file (pages saved one after 
 inside what is given is always BROKEN.
 
 Exit codes:
-  0  every chain given is intact (PARTIAL lines, if any, say where a chain was checked from)
-  1  some chain is broken: one BROKEN line per problem, then a BROKEN summary
+  0  every chain given is intact (PARTIAL lines, if any, say where a chain was checked from;
+     NOT GIVEN lines, where a feed page held a `held` marker instead of an event)
+  1  some chain is broken, or a feed page marks a position `missing`: one BROKEN line per
+     problem, then a BROKEN summary
   2  nothing was checked: the file holds no events (EMPTY), the file or --key cannot be used
      (one line on stderr naming the problem), or a usage error
 """
@@ -223,6 +234,9 @@ class Page:
         self.reach = None
         # (position, event) of each feed item on the page, for --heads.
         self.positions = []
+        # (position, kind, what it says, where) of each marker on the page: kind "missing" or
+        # "held", given in place of an event.
+        self.markers = []
 
 
 def is_position(value):
@@ -248,17 +262,30 @@ def mark_from_start(pages):
             page.reach = reach
 
 
-def unwrap(value, place, inner, out, answer_app=None, page=None):
+def marker(value):
+    """The kind of feed marker value is ("missing" or "held"), or None: an item with a position
+    and one of those members, and no event."""
+    if "event" in value or "app" in value or not is_position(value.get("position")):
+        return None
+    if isinstance(value.get("missing"), str):
+        return "missing"
+    if isinstance(value.get("held"), dict):
+        return "held"
+    return None
+
+
+def unwrap(value, place, inner, out, answer_app=None, page=None, pages=None):
     """Appends (event, where, page, answer_app) for every event in value; page: the Page of the
     feed item it came in (None: not in one); answer_app: the application the events answer it
     came in is for (None: not in one). place is the file (and line), inner the path inside its
-    document (events[3].event)."""
+    document (events[3].event). pages: a list every Page made is appended to (its markers are
+    reported even where it holds no event)."""
     where = f"{place}: {inner}" if inner else place
     if isinstance(value, list):
         for i, item in enumerate(value):
             if isinstance(item, list):
                 raise Unusable(f"{place}: {inner}[{i}]: a list inside a list, not an event")
-            unwrap(item, place, f"{inner}[{i}]", out, answer_app, page)
+            unwrap(item, place, f"{inner}[{i}]", out, answer_app, page, pages)
         return
     if not isinstance(value, dict):
         raise Unusable(f"{where}: {describe(value)}, not an event, an events answer or a feed page")
@@ -276,9 +303,20 @@ def unwrap(value, place, inner, out, answer_app=None, page=None):
         # A feed page names its region and the position it reads after.
         if answer is None and isinstance(value.get("region"), str) and is_position(value.get("after")):
             page = Page(value["region"], value["after"], value.get("next"), where)
+            if pages is not None:
+                pages.append(page)
         else:
             page = None
-        unwrap(value["events"], place, f"{inner}.events" if inner else "events", out, answer, page)
+        unwrap(value["events"], place, f"{inner}.events" if inner else "events", out, answer, page, pages)
+        return
+    kind = marker(value)
+    if kind is not None:
+        # A feed marker: no event at this position to check; reported, never taken as one.
+        if page is None:
+            page = Page(None, None, None, where)
+            if pages is not None:
+                pages.append(page)
+        page.markers.append((value["position"], kind, value[kind], where))
         return
     if "event" in value and "app" not in value:
         # A feed item {"position": n, "event": {...}}: the event is what is chained and signed.
@@ -368,17 +406,24 @@ def check_shape(e, where):
 def load(path):
     """Every event in the file, feed items unwrapped, in file order, with where it is and the Page
     of the feed item it came in (None: not in one), its pages read from after=0 marked; the file's
-    kind, for the message when it holds none."""
+    kind, for the message when it holds none; and the feed markers given in place of events,
+    (position, kind) -> (what it says, where)."""
     entries = []
+    made = []
     docs = documents(path)
     for doc, place in docs:
-        unwrap(doc, place, "", entries)
+        unwrap(doc, place, "", entries, pages=made)
     for e, where, _, _ in entries:
         check_shape(e, where)
     pages = {id(page): page for _, _, page, _ in entries if page is not None}
     mark_from_start(pages.values())
     feed_page = len(docs) == 1 and isinstance(docs[0][0], dict) and "next" in docs[0][0]
-    return entries, (docs[0][0] if feed_page else None)
+    # Each position marked once, whichever pages (or readings of one) marked it.
+    markers = {}
+    for page in made:
+        for position, kind, says, where in page.markers:
+            markers.setdefault((position, kind), (says, where))
+    return entries, (docs[0][0] if feed_page else None), markers
 
 
 class Chain:
@@ -546,7 +591,7 @@ def since(earlier_path, apps, only_app):
     holds only a window of (PARTIAL) starts. Where the input holds a chain from its first event
     (an events answer, bare events, a region's feed pages from after=0), every event is looked
     for, those before its first one included."""
-    entries, _ = load(earlier_path)
+    entries, _, _ = load(earlier_path)
     lines = []
     kept = 0
     unseen = 0
@@ -643,9 +688,9 @@ def unfed(log, up_to):
     return named
 
 
-def check_heads(heads_path, entries, key):
+def check_heads(heads_path, entries, key, markers):
     """One BROKEN line per saved head not signed by the gateway or not reproduced; the count of
-    those reproduced."""
+    those reproduced. markers: the positions the pages gave markers for (see load)."""
     lines = []
     trusted = []
     for head, where in load_heads(heads_path):
@@ -682,6 +727,7 @@ def check_heads(heads_path, entries, key):
             )
         elif running != head["hash"]:
             missing = unfed(log, head["position"])
+            marked = sorted({p for p, _ in markers if p <= head["position"]})
             lines.append(
                 f"BROKEN {named}: the running hash over the feed items given is {running} there, "
                 f"the head's {head['hash']}: the log up to position {head['position']} is not the "
@@ -697,16 +743,53 @@ def check_heads(heads_path, entries, key):
                     if missing
                     else ""
                 )
+                + (
+                    f"; the feed pages give position(s) {', '.join(str(p) for p in marked[:20])} "
+                    "as markers (missing or held), not events, and the running hash cannot pass "
+                    "them"
+                    if marked
+                    else ""
+                )
             )
         else:
             reproduced += 1
     return lines, reproduced
 
 
+def marker_lines(markers):
+    """One line per position a feed page gave a marker for instead of an event, in position
+    order: BROKEN for a missing one (the gateway says the log lost the event its feed lists),
+    NOT GIVEN for a held one (the gateway withholds an event it will not vouch for); and how many
+    of them are BROKEN."""
+    lines, broken = [], 0
+    for (position, kind), (says, where) in sorted(markers.items()):
+        if kind == "missing":
+            lines.append(
+                f"BROKEN log position {position}: not given: the feed marks it missing ({where}): "
+                "the log holds no event there, though the gateway's feed lists one: removed from "
+                "the log; `tongban verify` on the log names every such position"
+            )
+            broken += 1
+        else:
+            lines.append(
+                f"NOT GIVEN log position {position}: the feed marks it held ({where}): the gateway "
+                f"withholds the event there, which holds application {says.get('app')} "
+                f"({says.get('reason')}); it is not checked here: `tongban verify` on the log "
+                "names what is wrong with it"
+            )
+    return lines, broken
+
+
 def check(path, key_hex, only_app=None, earlier=(), heads=None):
     key = public_key(key_hex)
-    entries, feed_page = load(path)
+    entries, feed_page, markers = load(path)
+    marked, broken = marker_lines(markers)
+    for line in marked:
+        print(line)
     if not entries:
+        if broken:
+            print(f"BROKEN: {plural(broken, 'problem')}; the file holds no events to check")
+            return 1
         kind = f" (a feed page: nothing after position {feed_page.get('after')})" if feed_page else ""
         if os.path.getsize(path) == 0:
             # `curl -f` saves nothing when the gateway answers an error (a 500 naming a corrupt
@@ -715,7 +798,6 @@ def check(path, key_hex, only_app=None, earlier=(), heads=None):
         print(f"EMPTY: {path} holds no events{kind}; nothing was checked")
         return 2
     apps = by_application(entries)
-    broken = 0
     count = 0
     unsigned = 0
     partial = 0
@@ -765,7 +847,7 @@ def check(path, key_hex, only_app=None, earlier=(), heads=None):
             prev_seq, prev_hash = e["seq"], e["hash"]
     reproduced = None
     if heads is not None:
-        lines, reproduced = check_heads(heads, entries, key)
+        lines, reproduced = check_heads(heads, entries, key, markers)
         for line in lines:
             print(line)
         broken += len(lines)
@@ -796,6 +878,8 @@ def check(path, key_hex, only_app=None, earlier=(), heads=None):
     still = f"; still there, unchanged: {', '.join(kept)}" if kept else ""
     if reproduced is not None:
         still += f"; {plural(reproduced, 'saved log head')} reproduced"
+    if marked:
+        still += f"; {plural(len(marked), 'log position')} given as a held marker, not checked (NOT GIVEN above)"
     if partial:
         print(
             f"OK: {plural(count, 'event')} of {plural(len(apps), 'application')}, every link given "

@@ -1410,10 +1410,7 @@ mod tests {
                 None => Ok(run),
             }
         }
-        async fn read_at(
-            &self,
-            _: &[u64],
-        ) -> Result<Vec<tongban_gateway::log::Positioned>, LogError> {
+        async fn read_at(&self, _: &[u64]) -> Result<Vec<tongban_gateway::log::At>, LogError> {
             Err(LogError::Unavailable("not needed".into()))
         }
         fn head(&self) -> tokio::sync::watch::Receiver<u64> {

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 /// The real nats-server harness, shared with the gateway crate's own tests.
 #[path = "../../gateway/src/testnats.rs"]
 pub mod nats;
+pub mod stored;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tongban");
 
@@ -574,4 +575,31 @@ pub fn application(origin: &Client, body: &Value, steps: &[(&Client, &str, Value
         );
     }
     id
+}
+
+/// Writes `doc` to `file` and runs docs/audit/verify_chain.py on it with `key` and `options`:
+/// exit code, stdout, stderr.
+pub fn verify_chain(
+    file: &std::path::Path,
+    doc: &Value,
+    key: &str,
+    options: &[&str],
+) -> (Option<i32>, String, String) {
+    std::fs::write(file, doc.to_string()).expect("write");
+    let out = Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/audit/verify_chain.py"
+        ))
+        .arg("--key")
+        .arg(key)
+        .args(options)
+        .arg(file)
+        .output()
+        .expect("python3");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

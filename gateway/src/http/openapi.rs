@@ -380,8 +380,8 @@ fn operation(route: &Route) -> Value {
                     "region": {"type": "string"},
                     "after": {"type": "integer", "description": "the position this page reads after"},
                     "acked": {"type": "integer", "description": "the region's acknowledged cursor"},
-                    "next": {"type": "integer", "description": "the last position on this page (`after` when empty): acknowledge it once processed, or pass it as `after`"},
-                    "events": {"type": "array", "description": "the page's events in log order, each with its log position", "items": {"type": "object", "properties": {"position": {"type": "integer"}, "event": schema_of::<crate::envelope::Envelope>()}}}}}))}));
+                    "next": {"type": "integer", "description": "the last position on this page, a marker's included (`after` when empty): acknowledge it once processed, or pass it as `after`"},
+                    "events": {"type": "array", "description": "the page's items in log order, each with its log `position`: an `event` as the log holds it, or, where there is none to give, a marker in its place. `missing` (English text): the log holds no event at this position though the feed lists one (removed from the log); the operators are told and find it with `tongban verify`. `held` (`{app, reason}`): the event here holds its application and is not given (its seal does not verify, it does not follow the application's previous event, or it is a submission that does not fold); the application answers 503 `application-held`. Alert your staff, and acknowledge past a marker like any item (docs/adapters.md, \"Markers\")", "items": schema_of::<crate::service::FeedItem>()}}}))}));
             responses.insert(
                 "422".into(),
                 problem_response(

@@ -236,7 +236,8 @@ fn own_region(
 /// `GET /v1/regions/{region}/feed`: the events of every application the region takes part in, in
 /// log order, after a cursor. A region's adapter follows its work here and resumes after a
 /// restart from its acknowledged cursor (or from a cursor it keeps itself: positions are the
-/// log's, the same on every gateway of one JetStream stream).
+/// log's, the same on every gateway of one JetStream stream). A position with no event to give
+/// (missing from the log, or held) is a marker item ([`crate::service::FeedItem`]).
 pub async fn feed<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
@@ -271,23 +272,14 @@ pub async fn feed<L: EventLog>(
              out to read from the region's acknowledged cursor",
         ));
     }
-    let positions = s
+    // A position with no event to give is a marker, and `next` goes past it like any other,
+    // so that an acknowledgement can move past it.
+    let events = s
         .gateway
-        .store
-        .feed(&region, after, limit)
-        .map_err(crate::service::ServiceError::from)?;
-    // The feed holds positions; the events are the log's.
-    let items = s
-        .gateway
-        .log
-        .read_at(&positions)
+        .feed_page(&region, after, limit)
         .await
-        .map_err(|e| Problem::reading(e.into()))?;
-    let next = items.last().map(|p| p.position).unwrap_or(after);
-    let events: Vec<Value> = items
-        .into_iter()
-        .map(|p| json!({"position": p.position, "event": p.event}))
-        .collect();
+        .map_err(Problem::reading)?;
+    let next = events.last().map_or(after, |item| item.position());
     Ok(Json(
         json!({"region": region, "after": after, "acked": acked, "next": next, "events": events}),
     ))

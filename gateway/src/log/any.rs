@@ -3,7 +3,7 @@
 
 use tokio::sync::watch;
 
-use super::{EmbeddedLog, EventLog, JetStreamLog, LogError, LogStats, Positioned};
+use super::{At, EmbeddedLog, EventLog, JetStreamLog, LogError, LogStats, Positioned};
 use crate::envelope::Envelope;
 
 pub enum AnyLog {
@@ -59,7 +59,7 @@ impl EventLog for AnyLog {
         }
     }
 
-    async fn read_at(&self, positions: &[u64]) -> Result<Vec<Positioned>, LogError> {
+    async fn read_at(&self, positions: &[u64]) -> Result<Vec<At>, LogError> {
         match self {
             AnyLog::Embedded(l) => l.read_at(positions).await,
             AnyLog::JetStream(l) => l.read_at(positions).await,

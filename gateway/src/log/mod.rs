@@ -54,6 +54,44 @@ impl Positioned {
     }
 }
 
+/// What the log holds at a position [`EventLog::read_at`] was asked for.
+///
+/// A position that holds nothing is an answer, not an error: the read worked, and asking again
+/// answers the same until someone puts the event back. A region's feed carries a marker there
+/// and goes on past it (`crate::service::feed`), where an error of the read (the log out of
+/// reach, the disk failing: [`LogError`]) answers 5xx and is asked again.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "nearly every position read holds its event: boxing it would cost an allocation per \
+              event to save space on the rare position that holds nothing"
+)]
+pub enum At {
+    /// The event stored at the position.
+    Event(Positioned),
+    /// No event is stored at the position: removed from the embedded log's disk, deleted from
+    /// the stream, or past where the log ends. `tongban verify` names every such position.
+    Nothing(u64),
+}
+
+impl At {
+    /// The position asked for.
+    pub fn position(&self) -> u64 {
+        match self {
+            At::Event(p) => p.position,
+            At::Nothing(position) => *position,
+        }
+    }
+
+    /// The event, if the position holds one.
+    pub fn into_event(self) -> Option<Positioned> {
+        match self {
+            At::Event(p) => Some(p),
+            At::Nothing(_) => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LogError {
     /// Someone else appended first: reload, decide again.
@@ -263,12 +301,12 @@ pub trait EventLog: Send + Sync + 'static {
         self.read_all(from, max)
     }
 
-    /// The events at `positions` (ascending; positions of events, e.g. from a region's feed), in
-    /// that order. A position that holds no event is reported as corruption.
-    fn read_at(
-        &self,
-        positions: &[u64],
-    ) -> impl Future<Output = Result<Vec<Positioned>, LogError>> + Send;
+    /// What the log holds at each of `positions` (ascending; positions of events, e.g. from a
+    /// region's feed), in that order: the event, or [`At::Nothing`] where no event is stored
+    /// (which the caller judges: the feed marks it and goes on, a read of one application's
+    /// submission reports the log corrupt). Bytes there that do not read as an event are
+    /// [`LogError::Corrupt`]; a log that cannot be read now is an error too.
+    fn read_at(&self, positions: &[u64]) -> impl Future<Output = Result<Vec<At>, LogError>> + Send;
 
     /// The position of the last durable event, updated as appends land (also those of other
     /// writers, where the backend is shared). Projections subscribe to this.

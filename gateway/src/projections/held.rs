@@ -37,6 +37,16 @@ pub struct Held {
     pub later_events: u64,
     /// Log position of the last event held.
     pub last_position: u64,
+    /// Whether the event at `position` is given to no feed: its seal does not verify, it does
+    /// not follow the application's previous event, or it is a submission that does not fold.
+    /// Each region in `parties` then finds a `held` marker at `position` in its feed instead of
+    /// the event (docs/adapters.md, "Markers"); with no parties (a submission that does not
+    /// verify names no one it can be trusted for), only this list shows it. False: the event
+    /// verified and follows the application's previous event, and is in its parties' feeds as it
+    /// is, though this build cannot fold it; or the record was written by a build before the
+    /// markers, and its position is marked in no feed until `tongban rebuild`.
+    #[serde(default)]
+    pub withheld: bool,
 }
 
 impl Held {
@@ -51,6 +61,15 @@ impl Held {
             parties,
             later_events: 0,
             last_position: event.position,
+            withheld: false,
+        }
+    }
+
+    /// The record, for an event that is given to no feed (`withheld`).
+    pub fn withheld_from_feeds(self) -> Held {
+        Held {
+            withheld: true,
+            ..self
         }
     }
 

@@ -272,14 +272,43 @@ fn note_feed(
     state: &crate::domain::Application,
     position: u64,
 ) {
-    for region in std::iter::once(&state.origin).chain(state.handlers.iter()) {
-        match feed.get_mut(region.as_str()) {
+    let parties = std::iter::once(&state.origin).chain(state.handlers.iter());
+    note_in_feeds(feed, parties.map(String::as_str), position);
+}
+
+/// Notes `position` in the feed of each of `regions`.
+fn note_in_feeds<'r>(
+    feed: &mut HashMap<String, Vec<u64>>,
+    regions: impl IntoIterator<Item = &'r str>,
+    position: u64,
+) {
+    for region in regions {
+        match feed.get_mut(region) {
             Some(positions) => positions.push(position),
             None => {
-                feed.insert(region.clone(), vec![position]);
+                feed.insert(region.to_string(), vec![position]);
             }
         }
     }
+}
+
+/// Holds an application at an event given to no feed (`withheld`, [`Held`]), and notes its
+/// position in the feed of each party the record names, where the region reads a `held` marker
+/// (never the event: it may be planted). Without it, a region's adapter saw nothing of the
+/// application again: it just stopped moving.
+fn withhold(
+    feed: &mut HashMap<String, Vec<u64>>,
+    event: &Positioned,
+    reason: String,
+    parties: Vec<String>,
+) -> Held {
+    let held = Held::at(event, reason, parties).withheld_from_feeds();
+    note_in_feeds(
+        feed,
+        held.parties.iter().map(String::as_str),
+        event.position,
+    );
+    held
 }
 
 /// A stored JSON value read back. `key` names it in the error, which quotes nothing of it.
@@ -1309,11 +1338,14 @@ impl ProjectionStore {
                     held.insert(before.app.clone(), before);
                     continue;
                 }
+                // Its parties as of the last view that folded: the event's own claims are not
+                // trusted. A submission's has none, so no region's feed is marked for it.
                 let parties = slot
                     .as_ref()
                     .map(|v| parties_of(&v.state.origin, &v.state.handlers))
                     .unwrap_or_default();
-                let h = Held::at(
+                let h = withhold(
+                    &mut out.feed,
                     p,
                     format!("the event does not verify, so it is not folded: {found}"),
                     parties,
@@ -1341,20 +1373,25 @@ impl ProjectionStore {
                     held.insert(before.app.clone(), before);
                     continue;
                 }
-                let parties = match slot.as_ref() {
+                let h = match slot.as_ref() {
+                    // Verified and linked: in its parties' feeds as it is.
                     Some(v) => {
                         note_feed(&mut out.feed, &v.state, p.position);
-                        parties_of(&v.state.origin, &v.state.handlers)
+                        let parties = parties_of(&v.state.origin, &v.state.handlers);
+                        Held::at(p, e.to_string(), parties)
                     }
-                    // A submission refused for its time alone still says whose it is.
-                    None => match crate::domain::Event::from_envelope(&p.event) {
-                        Ok(crate::domain::Event::Submitted(s)) => {
-                            parties_of(&s.origin, &s.handlers)
-                        }
-                        _ => Vec::new(),
-                    },
+                    // A submission refused for its time alone still says whose it is; with no
+                    // view to feed it from, they find a marker.
+                    None => {
+                        let parties = match crate::domain::Event::from_envelope(&p.event) {
+                            Ok(crate::domain::Event::Submitted(s)) => {
+                                parties_of(&s.origin, &s.handlers)
+                            }
+                            _ => Vec::new(),
+                        };
+                        withhold(&mut out.feed, p, e.to_string(), parties)
+                    }
                 };
-                let h = Held::at(p, e.to_string(), parties);
                 out.newly_held.push(h.clone());
                 held.insert(h.app.clone(), h);
                 continue;
@@ -2596,6 +2633,54 @@ pub(super) mod tests {
         let store = ProjectionStore::open(dir.path()).expect("reopen");
         assert_eq!(store.held(&a).expect("held"), Some(held));
         assert_eq!(store.held_count().expect("count"), 1);
+    }
+
+    /// Given three applications of two parties, the first's forwarding (position 4) read from
+    /// the log with its signature zeroed, when the run is applied with its seals checked, in two
+    /// runs or event by event, then the first is held there, kept from every feed as an event
+    /// (`withheld`), and its position is in both parties' feeds for the marker they read there;
+    /// the two stores are byte for byte the same. (The position was in no feed: the parties'
+    /// adapters never learnt the application had stopped.)
+    #[test]
+    fn an_event_that_does_not_verify_is_marked_in_its_parties_feeds() {
+        let key = GatewayKey::from_seed([8; 32]);
+        let mut events = interleaved(3);
+        let a = events[0].event.app.clone();
+        assert_eq!(
+            (events[3].event.app.as_str(), events[3].event.seq),
+            (a.as_str(), 2)
+        );
+        events[3].event.sig = "0".repeat(128);
+        let unverified = super::super::seals::check(&events, &key.public());
+        assert_eq!(unverified.keys().copied().collect::<Vec<_>>(), [4]);
+        let cal = Calendar::weekdays();
+        let (x, y) = (
+            TempDir::new("proj-withheld"),
+            TempDir::new("proj-withheld-1"),
+        );
+        let (runs, one_by_one) = (
+            ProjectionStore::open(x.path()).expect("open"),
+            ProjectionStore::open(y.path()).expect("open"),
+        );
+        runs.apply_checked(&mut events[..5].to_vec(), &cal, Some(&unverified))
+            .expect("run 1");
+        runs.apply_checked(&mut events[5..].to_vec(), &cal, Some(&unverified))
+            .expect("run 2");
+        for e in &events {
+            one_by_one
+                .apply_checked(&mut [e.clone()], &cal, Some(&unverified))
+                .expect("one");
+        }
+        let held = runs.held(&a).expect("held").expect("A is held");
+        assert_eq!((held.position, held.withheld), (4, true));
+        assert_eq!(held.parties, ["440000", "330000"]);
+        for region in ["440000", "330000"] {
+            assert_eq!(
+                runs.feed(region, 0, 100).expect("feed"),
+                (1..=8).collect::<Vec<u64>>()
+            );
+        }
+        assert_eq!(raw(&runs), raw(&one_by_one));
     }
 
     /// A submission that does not fold leaves no view: the application is held with no parties,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{Gateway, SubmitRequest};
+use super::{FeedItem, Gateway, SubmitRequest};
 use crate::domain::Command;
 use crate::envelope::{Content, Envelope, GatewayKey};
 use crate::log::{EmbeddedLog, EventLog};
@@ -167,7 +167,8 @@ async fn an_application_held_at_a_bad_time_cannot_be_acted_on() {
 }
 
 /// A submission whose time is not RFC 3339 is held with its parties, who read that it is held
-/// (503), read its events, and cannot act on it.
+/// (503), read its events, cannot act on it, and find a `held` marker at it in their feeds (no
+/// view to feed the event from: before, their feeds had nothing of it).
 #[tokio::test]
 async fn a_submission_held_at_a_bad_time_is_held_for_its_parties() {
     let dir = TempDir::new("rv-time1");
@@ -183,7 +184,8 @@ async fn a_submission_held_at_a_bad_time_is_held_for_its_parties() {
         at: "2026-13-45".into(),
         data,
     };
-    gw.log
+    let position = gw
+        .log
         .append(Envelope::sealed_after(None, &app, content, &gw.key), 0)
         .await
         .expect("append");
@@ -201,4 +203,15 @@ async fn a_submission_held_at_a_bad_time_is_held_for_its_parties() {
     assert_eq!(read.err().map(|p| p.status), Some(503));
     assert!(act.is_err(), "acted on a held submission");
     assert_eq!(gw.log.read(&app).await.expect("read").len(), 1);
+    for code in [origin_code(), lead_code()] {
+        let page = gw.feed_page(&code, 0, 100).await.expect("feed");
+        let at = page.iter().find(|item| item.position() == position);
+        assert!(
+            matches!(at, Some(FeedItem::Held { held, .. })
+                if held.app == app && held.reason.contains("RFC 3339")),
+            "{code}: {page:?}"
+        );
+    }
+    let outsider = gw.feed_page(&outsider_code(), 0, 100).await.expect("feed");
+    assert!(outsider.iter().all(|item| item.position() != position));
 }

@@ -13,6 +13,7 @@
 mod act;
 mod error;
 mod feed;
+mod feed_page;
 mod payload;
 mod reach;
 mod read;
@@ -32,6 +33,7 @@ use crate::projections::{ApplicationView, ProjectionStore, Projector, verified};
 
 pub use act::{ActOutcome, acting_region};
 pub use error::{BrokenHistory, ChainBreak, FailedAppend, FailedRead, ServiceError};
+pub use feed_page::{FeedItem, HeldMarker};
 pub use reach::{ReachStats, ReadAfter};
 pub use read::SerialMatches;
 pub use submit::{
@@ -289,7 +291,8 @@ impl<L: EventLog> Gateway<L> {
                 // disagree (a log altered or restored apart from them), which a read reports as
                 // the log's corruption (500 `log-corrupt`, naming the application), not as an
                 // internal error.
-                let filled = match self.log.read_at(&[position]).await?.first() {
+                let at = self.log.read_at(&[position]).await?;
+                let filled = match at.into_iter().next().and_then(crate::log::At::into_event) {
                     Some(found) => v.fill_submission(&found.event),
                     None => Err(crate::projections::FoldError::Submission {
                         app: app.to_string(),

@@ -24,7 +24,12 @@ async fn in_outbox<L: EventLog>(gw: &Gateway<L>, app: &str) -> bool {
 /// What the log holds at `position`: its application and seq.
 async fn stored_at<L: EventLog>(gw: &Gateway<L>, position: u64) -> (String, u64) {
     let found = gw.log.read_at(&[position]).await.expect("read");
-    let event = &found.first().expect("an event there").event;
+    let event = found
+        .into_iter()
+        .next()
+        .and_then(crate::log::At::into_event)
+        .expect("an event there")
+        .event;
     (event.app.clone(), event.seq)
 }
 

@@ -28,7 +28,7 @@ use fjall::{Database, Keyspace};
 use tokio::sync::{oneshot, watch};
 
 use super::index::{Disagreement, Disagrees, Holds, agrees};
-use super::{EventLog, LogError, Positioned};
+use super::{At, EventLog, LogError, Positioned};
 use crate::envelope::Envelope;
 use writer::Request;
 pub use writer::{QUEUE_BYTES, WRITER_PATIENCE};
@@ -563,32 +563,42 @@ impl EmbeddedLog {
                     .into(),
             });
         }
-        let bytes = self
+        self.stored(position)?.ok_or_else(|| LogError::Corrupt {
+            position,
+            reason: "indexed event is missing".into(),
+        })
+    }
+
+    /// The event stored at `position` (`None`: no bytes there), read as it is stored.
+    fn stored(&self, position: u64) -> Result<Option<Envelope>, LogError> {
+        let Some(bytes) = self
             .stores
             .events
             .get(position.to_be_bytes())
             .map_err(storage)?
-            .ok_or_else(|| LogError::Corrupt {
-                position,
-                reason: "indexed event is missing".into(),
-            })?;
-        Envelope::from_stored(&bytes).map_err(|reason| LogError::Corrupt { position, reason })
+        else {
+            return Ok(None);
+        };
+        Envelope::from_stored(&bytes)
+            .map(Some)
+            .map_err(|reason| LogError::Corrupt { position, reason })
     }
 
-    /// The events at `positions`, read on the calling thread ([`EventLog::read_at`] runs it on
-    /// a blocking thread; the start's checks, outside a runtime, call it directly).
-    pub fn read_at_sync(&self, positions: &[u64]) -> Result<Vec<Positioned>, LogError> {
+    /// What the log holds at `positions`, read on the calling thread ([`EventLog::read_at`] runs
+    /// it on a blocking thread; the start's checks, outside a runtime, call it directly).
+    /// Position 0, one past the durable end, and one whose bytes were removed hold nothing.
+    pub fn read_at_sync(&self, positions: &[u64]) -> Result<Vec<At>, LogError> {
         let durable = self.stores.durable.load(Ordering::Acquire);
         positions
             .iter()
             .map(|&position| {
                 if position == 0 || position > durable {
-                    return Err(LogError::Corrupt {
-                        position,
-                        reason: format!("no event at this position (the log ends at {durable})"),
-                    });
+                    return Ok(At::Nothing(position));
                 }
-                Ok(Positioned::read(position, self.get(position)?))
+                Ok(match self.stored(position)? {
+                    Some(event) => At::Event(Positioned::read(position, event)),
+                    None => At::Nothing(position),
+                })
             })
             .collect()
     }
@@ -683,7 +693,7 @@ impl EventLog for EmbeddedLog {
         self.read_all(from, max).await
     }
 
-    async fn read_at(&self, positions: &[u64]) -> Result<Vec<Positioned>, LogError> {
+    async fn read_at(&self, positions: &[u64]) -> Result<Vec<At>, LogError> {
         let positions = positions.to_vec();
         self.blocking(move |log| log.read_at_sync(&positions)).await
     }

@@ -41,7 +41,7 @@ use async_nats::jetstream::{self, ErrorCode};
 use axum::body::Bytes;
 use tokio::sync::watch;
 
-use super::{EventLog, LogError, Positioned};
+use super::{At, EventLog, LogError, Positioned};
 use crate::envelope::Envelope;
 
 pub use connect::{
@@ -998,6 +998,34 @@ impl JetStreamLog {
         Ok(list)
     }
 
+    /// Refuses as unavailable for now any of `absent` (positions the server answered no message
+    /// at) that the stream does not say holds nothing for good: listed as deleted, below its
+    /// first sequence (purged), or past both its last sequence and this gateway's head (never
+    /// written). Any other one is below what the stream or this gateway saw stored: a leader
+    /// elected a moment ago and still applying what was committed, as the projector's reads
+    /// meet it too. A feed that marked it missing would have its region pass over an event.
+    async fn gone_for_good(&self, absent: &[u64]) -> Result<(), LogError> {
+        let known = *self.head.borrow();
+        let info = self
+            .bounded("reading the stream state", self.inner.stream.get_info())
+            .await?;
+        head::note_replacement(&self.inner, &info);
+        self.same_stream()?;
+        let state = &info.state;
+        let removed = self.removed(state.deleted_count.unwrap_or(0)).await?;
+        let last = state.last_sequence;
+        match absent.iter().find(|&&p| {
+            p >= state.first_sequence && p <= last.max(known) && removed.binary_search(&p).is_err()
+        }) {
+            Some(position) => Err(LogError::Unavailable(format!(
+                "the stream's server has no message at position {position}, which the stream \
+                 does not list as removed (its last position is {last}): it is catching up; \
+                 reading again later"
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// The messages at `sequences`, keeping `READ_WINDOW` requests in flight; `None` where a
     /// sequence holds no message. In sequence order.
     async fn fetch(
@@ -1251,7 +1279,7 @@ impl EventLog for JetStreamLog {
                     // its seq.
                     self.inner.ack_micros.record_duration(publishing.elapsed());
                     let stored = self.read_at(&[position]).await?;
-                    return match stored.first() {
+                    return match stored.into_iter().next().and_then(At::into_event) {
                         Some(p)
                             if p.event.id == event.id
                                 && p.event.app == event.app
@@ -1406,20 +1434,28 @@ impl EventLog for JetStreamLog {
         Ok(read)
     }
 
-    async fn read_at(&self, positions: &[u64]) -> Result<Vec<Positioned>, LogError> {
+    /// A stream sequence the server has no message at holds nothing only where the stream says
+    /// so for good ([`JetStreamLog::gone_for_good`]); otherwise the server is behind, and the read
+    /// is refused as unavailable for now, never answered as a hole a feed would pass over.
+    async fn read_at(&self, positions: &[u64]) -> Result<Vec<At>, LogError> {
         self.connected()?;
         self.same_stream()?;
-        self.fetch(positions.iter().copied())
-            .await?
+        let fetched = self.fetch(positions.iter().copied()).await?;
+        let absent: Vec<u64> = fetched
+            .iter()
+            .filter(|(_, event)| event.is_none())
+            .map(|(position, _)| *position)
+            .collect();
+        if !absent.is_empty() {
+            self.gone_for_good(&absent).await?;
+        }
+        Ok(fetched
             .into_iter()
             .map(|(position, event)| match event {
-                Some(event) => Ok(Positioned::read(position, event)),
-                None => Err(LogError::Corrupt {
-                    position,
-                    reason: "no message at this stream sequence".into(),
-                }),
+                Some(event) => At::Event(Positioned::read(position, event)),
+                None => At::Nothing(position),
             })
-            .collect()
+            .collect())
     }
 
     fn head(&self) -> watch::Receiver<u64> {

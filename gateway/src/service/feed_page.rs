@@ -1,0 +1,154 @@
+//! A page of a region's feed: at each position the feed lists, the event the log holds there,
+//! or a marker saying why there is none to give.
+//!
+//! The feed lists positions ([`crate::projections::store`]); the events are read from the log.
+//! Two kinds of position have no event to give, and each is answered with a marker in its place,
+//! so that a region's adapter is neither stuck at it nor blind to it:
+//!
+//! - **missing**: the log holds no event where the feed lists one (removed from the embedded
+//!   log's disk, deleted from the stream). The whole page answered 500 for it, on every read, so
+//!   no page past it could be read or acknowledged: the region's feed stopped there for good. The
+//!   marker lets the adapter go on past it, and a warning tells the operator where. A log that
+//!   cannot be read now (out of reach, a disk failing, a stream server catching up) is no
+//!   marker: the read fails and is asked again ([`crate::log::At`]).
+//! - **held**: the event there holds its application and is given to no feed
+//!   ([`crate::projections::held`]): it does not verify, does not follow the application's view,
+//!   or is a submission that does not fold. Its content is not given (it may have been planted);
+//!   the marker names the application and why, so that the region's staff learn it stopped.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::{Gateway, ServiceError};
+use crate::envelope::Envelope;
+use crate::log::{At, EventLog, Positioned};
+use crate::projections::Held;
+
+/// One item of a feed page, at a log position: the event, or a marker in its place.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[serde(untagged)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "nearly every item is an event: boxing it would cost an allocation per event to \
+              save space on the rare marker"
+)]
+pub enum FeedItem {
+    /// The event stored at `position`, as the log holds it.
+    Event { position: u64, event: Envelope },
+    /// The log holds no event at `position`, though the region's feed lists one there: `missing`
+    /// says so in English. The gateway's operators are told (a warning naming the position and
+    /// the region) and find every such position with `tongban verify`. Acknowledge past it.
+    Missing { position: u64, missing: String },
+    /// The event at `position` holds its application and is not given: `held` names the
+    /// application and why. Acknowledge past it; the application answers 503
+    /// `application-held` until the operators resolve it.
+    Held { position: u64, held: HeldMarker },
+}
+
+/// What a `held` marker says: which application is held at the position, and why. Never the
+/// event's content.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct HeldMarker {
+    /// The application held.
+    pub app: String,
+    /// Why the event does not fold, as `GET /v1/projections/held` and the application's 503 say.
+    pub reason: String,
+}
+
+impl FeedItem {
+    /// The item's log position.
+    pub fn position(&self) -> u64 {
+        match self {
+            FeedItem::Event { position, .. }
+            | FeedItem::Missing { position, .. }
+            | FeedItem::Held { position, .. } => *position,
+        }
+    }
+
+    fn missing(position: u64) -> FeedItem {
+        FeedItem::Missing {
+            position,
+            missing: format!(
+                "the event log holds no event at position {position}, though this region's feed \
+                 lists one there: it was removed from the log (from the embedded log's disk, or \
+                 deleted from the stream) after the gateway took it. The gateway's operators \
+                 have been told (a warning in its log names this position) and find every such \
+                 position with `tongban verify`; ask them what the event was. Acknowledge past \
+                 it to read on"
+            ),
+        }
+    }
+
+    fn held(position: u64, held: &Held) -> FeedItem {
+        FeedItem::Held {
+            position,
+            held: HeldMarker {
+                app: held.app.clone(),
+                reason: held.reason.clone(),
+            },
+        }
+    }
+}
+
+impl<L: EventLog> Gateway<L> {
+    /// Up to `limit` items of `region`'s feed after position `after`, in log order.
+    pub async fn feed_page(
+        &self,
+        region: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<FeedItem>, ServiceError> {
+        let positions = self.store.feed(region, after, limit)?;
+        let found = self.log.read_at(&positions).await?;
+        // Most logs hold no held application: then no event is looked up.
+        let any_held = self.store.held_count()? > 0;
+        let mut held: HashMap<String, Option<Held>> = HashMap::new();
+        let mut items = Vec::with_capacity(found.len());
+        for at in found {
+            let item = match at {
+                At::Nothing(position) => {
+                    // The position and the region only: nothing of any event.
+                    tracing::warn!(
+                        region,
+                        position,
+                        "the event log holds no event at a position of the region's feed: the \
+                         feed marks it missing and goes on; `tongban verify` names every such \
+                         position"
+                    );
+                    FeedItem::missing(position)
+                }
+                At::Event(p) if any_held => match self.withheld_at(&p, &mut held)? {
+                    Some(h) => FeedItem::held(p.position, h),
+                    None => FeedItem::Event {
+                        position: p.position,
+                        event: p.event,
+                    },
+                },
+                At::Event(p) => FeedItem::Event {
+                    position: p.position,
+                    event: p.event,
+                },
+            };
+            items.push(item);
+        }
+        Ok(items)
+    }
+
+    /// The record of the application `p` holds, when `p` is the event it is held at and is
+    /// given to no feed. `known`: the records looked up for this page, by application.
+    fn withheld_at<'k>(
+        &self,
+        p: &Positioned,
+        known: &'k mut HashMap<String, Option<Held>>,
+    ) -> Result<Option<&'k Held>, ServiceError> {
+        let app = &p.event.app;
+        if !known.contains_key(app) {
+            known.insert(app.clone(), self.store.held(app)?);
+        }
+        Ok(known
+            .get(app)
+            .and_then(Option::as_ref)
+            .filter(|h| h.withheld && h.position == p.position))
+    }
+}

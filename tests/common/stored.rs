@@ -1,0 +1,82 @@
+//! The embedded log's stored events changed while no gateway runs, as whoever can write its disk
+//! could: an event rewritten, removed, or appended with a seal of its own. For the tests of what
+//! the gateway, its projections and its tools make of such a log.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+use tongban_gateway::envelope::{Content, Envelope, GatewayKey};
+use tongban_gateway::log::{EmbeddedLog, EventLog};
+
+/// Rewrites the `data` of the application's event at `seq` in place in the stored log (its
+/// position, seq, hash and signature left as they were), as an attacker with disk access could;
+/// returns its position.
+pub fn rewrite(log_dir: &Path, app: &str, seq: u64, change: impl Fn(&mut Value)) -> u64 {
+    rewrite_event(log_dir, app, seq, |e| change(&mut e["data"]))
+}
+
+/// Changes the application's stored event at `seq` as a whole (its `data`, `hash`, `sig`…) in
+/// the stored log; returns its position.
+pub fn rewrite_event(log_dir: &Path, app: &str, seq: u64, change: impl Fn(&mut Value)) -> u64 {
+    on_stored(log_dir, app, seq, |events, key, mut e| {
+        change(&mut e);
+        events
+            .insert(key, serde_json::to_vec(&e).expect("json"))
+            .expect("insert");
+    })
+}
+
+/// Deletes the application's event at `seq` from the stored log, as an attacker with disk access
+/// would; returns its position.
+pub fn remove(log_dir: &Path, app: &str, seq: u64) -> u64 {
+    on_stored(log_dir, app, seq, |events, key, _| {
+        events.remove(key).expect("remove")
+    })
+}
+
+/// Does `what` to the application's event at `seq` in the stored log (given the log's events,
+/// its key and the event), and persists it; returns its position.
+fn on_stored(
+    log_dir: &Path,
+    app: &str,
+    seq: u64,
+    what: impl FnOnce(&fjall::Keyspace, Vec<u8>, Value),
+) -> u64 {
+    let db = fjall::Database::builder(log_dir).open().expect("open log");
+    let events = db
+        .keyspace("events", fjall::KeyspaceCreateOptions::default)
+        .expect("events");
+    let mut target = None;
+    for guard in events.iter() {
+        let (k, v) = guard.into_inner().expect("kv");
+        let e: Value = serde_json::from_slice(&v).expect("event json");
+        if e["app"] == json!(app) && e["seq"] == json!(seq) {
+            target = Some((k.to_vec(), e));
+        }
+    }
+    let (key, event) = target.expect("the event");
+    let position = u64::from_be_bytes(key.as_slice().try_into().expect("an eight-byte position"));
+    what(&events, key, event);
+    db.persist(fjall::PersistMode::SyncAll).expect("persist");
+    position
+}
+
+/// Appends to `app`'s history in the data directory `data`, through the log's own writer,
+/// `content` sealed with the gateway's own key after the application's last event, then changed
+/// by `tamper` (nothing: what a newer build would have written; a zeroed `sig`: an event planted
+/// without the key); returns its position.
+pub fn append(data: &Path, app: &str, content: Content, tamper: impl FnOnce(&mut Envelope)) -> u64 {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let log = EmbeddedLog::open(&data.join("log")).expect("open the log");
+        let history = log.read(app).await.expect("read");
+        let last = history.last().expect("a history");
+        let key = GatewayKey::load_or_create(&data.join("gateway.key")).expect("key");
+        let mut event = Envelope::sealed_after(Some(last), app, content, &key);
+        tamper(&mut event);
+        log.append(event, last.seq).await.expect("append")
+    })
+}

@@ -1,0 +1,305 @@
+//! A region's feed at a position with no event to give, over real HTTP against the real binary:
+//! an event planted in the log without the gateway's key (its application held), and an event
+//! removed from the log's disk. Each is a marker in the page in its place, the rest of the page
+//! is served, and the region's adapter acknowledges past it; before, the first was skipped
+//! silently (the adapter never learnt its application stopped) and the second made every page
+//! from there answer 500 (the region's feed stopped for good).
+
+mod common;
+
+use common::stored;
+use common::{
+    Client, Gateway, TempDir, application, parties, register_regions, tongban_on, verify_chain,
+};
+use serde_json::{Value, json};
+use tongban_gateway::envelope::Content;
+
+/// The region's feed page after `after` (the whole feed from 0), as answered.
+fn page(region: &Client, code: &str, after: u64, limit: usize) -> Value {
+    let r = region.get(&format!(
+        "/v1/regions/{code}/feed?after={after}&limit={limit}"
+    ));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    r.json()
+}
+
+/// The positions of a page's items.
+fn positions(page: &Value) -> Vec<u64> {
+    page["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|item| item["position"].as_u64().expect("position"))
+        .collect()
+}
+
+/// The page's item at `position`.
+fn item_at(page: &Value, position: u64) -> Value {
+    page["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|item| item["position"] == json!(position))
+        .cloned()
+        .unwrap_or_else(|| panic!("no item at {position} in {page}"))
+}
+
+/// The gateway's public key, as an auditor records it from `GET /v1/keys`.
+fn key(gw: &Gateway) -> String {
+    let keys = gw.client(None).get("/v1/keys").json();
+    keys["keys"][0]["public_key_hex"]
+        .as_str()
+        .expect("key")
+        .to_string()
+}
+
+/// Acknowledges `position` for the region, which must be taken.
+fn ack(region: &Client, code: &str, position: u64) {
+    let r = region.post(
+        &format!("/v1/regions/{code}/feed/ack"),
+        &json!({"position": position}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["acked"], json!(position));
+}
+
+/// Given an application of two regions (origin and lead handler), forwarded, and an acceptance
+/// planted after it in the stored log with its signature zeroed, when the gateway starts again
+/// and another application follows, then each party's feed carries at the planted position a
+/// `held` marker naming the application and why, and nothing of the planted event; every other
+/// item is its event, whole; a region that is no party sees nothing there; each party reads a
+/// page that ends at the marker, acknowledges it, and reads on; and the feeds are the same after
+/// a restart and after `tongban rebuild`.
+#[test]
+fn an_event_planted_without_the_key_is_a_held_marker_in_each_partys_feed() {
+    let dir = TempDir::new("feed-held-marker");
+    let data = dir.0.join("data");
+    let tokens = register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, _) = parties(&gw, &data, "proxy");
+    let origin_code = body["origin"].as_str().expect("origin").to_string();
+    let lead_code = body["handlers"][0].as_str().expect("lead").to_string();
+    let forward = (&origin, "forward", json!({"materials_checked": true}));
+    let id = application(&origin, &body, &[forward]);
+    assert!(gw.terminate().success());
+
+    // When an acceptance is planted after its forwarding, signed with nothing.
+    let accepted = Content {
+        kind: "application.accepted".into(),
+        schema: "application.accepted/1".into(),
+        region: lead_code.clone(),
+        actor: format!("{lead_code}/planted"),
+        at: "2026-12-03T02:00:00.000Z".into(),
+        data: json!({}),
+    };
+    let planted = stored::append(&data, &id, accepted, |e| e.sig = "0".repeat(128));
+    let mut gw = Gateway::start(&data, false);
+    let origin = gw.client(Some(&tokens[&origin_code]));
+    let later = application(&origin, &body, &[]);
+    let r = origin.get(&format!("/v1/applications/{id}"));
+    assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+
+    // Then each party's feed has the marker in its place, and every other item whole.
+    let mut feeds = Vec::new();
+    for code in [&origin_code, &lead_code] {
+        let region = gw.client(Some(&tokens[code]));
+        let whole = page(&region, code, 0, 1000);
+        let items = positions(&whole);
+        assert!(items.contains(&planted), "{code}: {whole}");
+        assert_eq!(whole["next"], json!(items.last()), "{code}: {whole}");
+        let marker = item_at(&whole, planted);
+        let reason = marker["held"]["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains("does not verify"), "{code}: {marker}");
+        assert_eq!(
+            marker,
+            json!({"position": planted, "held": {"app": id, "reason": reason}}),
+            "{code}: no more than the application and why"
+        );
+        let mut apps = Vec::new();
+        for item in whole["events"].as_array().expect("events") {
+            if item["position"] == json!(planted) {
+                continue;
+            }
+            let event = &item["event"];
+            assert!(
+                event["hash"].is_string() && event["sig"].is_string(),
+                "{code}: {item}"
+            );
+            apps.push((
+                event["app"].as_str().expect("app").to_string(),
+                event["seq"].as_u64().expect("seq"),
+            ));
+        }
+        assert_eq!(
+            apps,
+            [(id.clone(), 1), (id.clone(), 2), (later.clone(), 1)],
+            "{code}"
+        );
+        assert_eq!(items.last(), Some(&(planted + 1)), "{code}: {whole}");
+        // A page that ends at the marker moves `next` to it; acknowledged, the feed reads on.
+        let short = page(&region, code, planted - 1, 1);
+        assert_eq!(positions(&short), [planted], "{code}: {short}");
+        assert_eq!(short["next"], json!(planted), "{code}: {short}");
+        ack(&region, code, planted);
+        let on = region.get(&format!("/v1/regions/{code}/feed")).json();
+        assert_eq!(
+            (on["acked"].clone(), positions(&on)),
+            (json!(planted), vec![planted + 1]),
+            "{code}: {on}"
+        );
+        // The audit script checks every event given, and names the marker as not given; a
+        // saved head past it is not reproduced from the pages, and the script says why.
+        let head = region.get("/v1/log/head").json();
+        assert_eq!(head["position"], json!(planted + 1), "{head}");
+        let heads = dir.0.join("heads.jsonl");
+        std::fs::write(&heads, format!("{head}\n")).expect("heads");
+        let heads = heads.to_str().expect("path");
+        let file = dir.0.join("page.json");
+        let (code_, out, err) = verify_chain(&file, &whole, &key(&gw), &["--heads", heads]);
+        assert_eq!(code_, Some(1), "{code}: {out}{err}");
+        assert!(
+            out.contains(&format!(
+                "the feed pages give position(s) {planted} as markers (missing or held)"
+            )),
+            "{code}: {out}"
+        );
+        let (code_, out, err) = verify_chain(&file, &whole, &key(&gw), &[]);
+        assert_eq!(code_, Some(0), "{code}: {out}{err}");
+        assert!(
+            out.contains(&format!(
+                "NOT GIVEN log position {planted}: the feed marks it held"
+            )) && out.contains(&format!("holds application {id}"))
+                && out.contains("OK: 3 events of 2 applications"),
+            "{code}: {out}"
+        );
+        feeds.push(whole);
+    }
+    let outsider_code = ["440000", "330000", "340000", "310000", "510000", "500000"]
+        .into_iter()
+        .find(|c| {
+            *c != origin_code
+                && body["handlers"]
+                    .as_array()
+                    .is_some_and(|h| !h.contains(&json!(c)))
+        })
+        .expect("a region that is no party");
+    let outsider = gw.client(Some(&tokens[outsider_code]));
+    assert!(
+        !positions(&page(&outsider, outsider_code, 0, 1000)).contains(&planted),
+        "{outsider_code}"
+    );
+
+    // And the same after a restart, and after a rebuild.
+    let feeds_now = |gw: &Gateway| -> Vec<Value> {
+        [&origin_code, &lead_code]
+            .into_iter()
+            .map(|code| page(&gw.client(Some(&tokens[code])), code, 0, 1000))
+            .collect()
+    };
+    let acked = |feeds: &[Value]| -> Vec<Value> {
+        feeds
+            .iter()
+            .map(|f| {
+                let mut f = f.clone();
+                f["acked"] = json!(planted);
+                f
+            })
+            .collect()
+    };
+    assert!(gw.terminate().success());
+    let mut gw = Gateway::start(&data, false);
+    assert_eq!(feeds_now(&gw), acked(&feeds), "after a restart");
+    assert!(gw.terminate().success());
+    let out = tongban_on(&data, &["rebuild"]);
+    assert!(out.contains("1 application(s) held"), "{out}");
+    let gw = Gateway::start(&data, false);
+    assert_eq!(feeds_now(&gw), acked(&feeds), "after a rebuild");
+}
+
+/// Given an application accepted (three events) and another submitted after it, when the
+/// forwarding is removed from the log's disk while the gateway is stopped and it starts again,
+/// then the origin's feed answers 200 with a `missing` marker at that position, saying in
+/// English what happened and what to do, and every other event whole; a page that ends at the
+/// marker moves `next` to it, is acknowledged, and the feed reads on; and the gateway's log
+/// warns of the position and the region.
+#[test]
+fn a_position_the_log_no_longer_holds_is_a_missing_marker_and_the_feed_goes_on() {
+    let dir = TempDir::new("feed-missing-marker");
+    let data = dir.0.join("data");
+    let tokens = register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let origin_code = body["origin"].as_str().expect("origin").to_string();
+    let forward = (&origin, "forward", json!({"materials_checked": true}));
+    let accept = (&handlers[0], "accept", json!({}));
+    let id = application(&origin, &body, &[forward, accept]);
+    let later = application(&origin, &body, &[]);
+    assert!(gw.terminate().success());
+
+    let removed = stored::remove(&data.join("log"), &id, 2);
+    let gw = Gateway::start(&data, false);
+    let origin = gw.client(Some(&tokens[&origin_code]));
+    let whole = page(&origin, &origin_code, 0, 1000);
+    let marker = item_at(&whole, removed);
+    let missing = marker["missing"].as_str().unwrap_or_default();
+    assert_eq!(
+        marker,
+        json!({"position": removed, "missing": missing}),
+        "{whole}"
+    );
+    assert!(
+        missing.contains(&format!("holds no event at position {removed}"))
+            && missing.contains("tongban verify")
+            && missing.contains("Acknowledge past it"),
+        "{missing}"
+    );
+    let events: Vec<(String, u64)> = whole["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|item| item["position"] != json!(removed))
+        .map(|item| {
+            let event = &item["event"];
+            (
+                event["app"].as_str().expect("app").to_string(),
+                event["seq"].as_u64().expect("seq"),
+            )
+        })
+        .collect();
+    assert_eq!(events, [(id.clone(), 1), (id.clone(), 3), (later, 1)]);
+
+    let short = page(&origin, &origin_code, removed - 1, 1);
+    assert_eq!(
+        (positions(&short), short["next"].clone()),
+        (vec![removed], json!(removed)),
+        "{short}"
+    );
+    ack(&origin, &origin_code, removed);
+    let on = origin
+        .get(&format!("/v1/regions/{origin_code}/feed"))
+        .json();
+    let after: Vec<u64> = positions(&whole)
+        .into_iter()
+        .filter(|p| *p > removed)
+        .collect();
+    assert_eq!(positions(&on), after, "{on}");
+
+    // The audit script names the position as not given, and the log as broken there.
+    let (code, out, err) = verify_chain(&dir.0.join("page.json"), &whole, &key(&gw), &[]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "BROKEN log position {removed}: not given: the feed marks it missing"
+        )),
+        "{out}"
+    );
+
+    let log = std::fs::read_to_string(&gw.stderr_log).expect("gateway log");
+    assert!(
+        log.lines().any(|l| l.contains("WARN")
+            && l.contains(&format!("position={removed}"))
+            && l.contains(&format!("region=\"{origin_code}\""))
+            && l.contains("holds no event")),
+        "{log}"
+    );
+}
