@@ -18,9 +18,10 @@ use std::time::Instant;
 use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::envelope::GatewayKey;
 use tongban_gateway::log::{AnyLog, EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog};
-use tongban_gateway::projections::rebuild::{Seals, rebuild};
-use tongban_gateway::projections::verified;
-use tongban_gateway::sample::{EVENTS_PER_APP, read_everything, write_lifecycles};
+use tongban_gateway::projections::rebuild::rebuild;
+use tongban_gateway::sample::{
+    EVENTS_PER_APP, REBUILDS, read_everything, rebuild_seals, write_lifecycles,
+};
 
 /// CPU seconds (user + system, all threads) this process has used so far.
 fn cpu_secs() -> f64 {
@@ -127,25 +128,10 @@ fn main() {
             cpu_secs() - cpu
         );
 
-        // `tongban rebuild` with every signature checked (no verified heads yet: it writes
-        // them, as the live gateway does as it goes), then with the heads it wrote (hashes
-        // recomputed, signatures vouched for), then `--trust-log` (the fold alone).
+        // `tongban rebuild` three ways (`sample::REBUILDS`).
         let projections = dir.join("projections");
-        let heads = verified::file_beside(&projections);
-        let _ = std::fs::remove_file(&heads);
-        for (label, stage) in [
-            ("rebuild projections (every signature):   ", 0),
-            ("rebuild projections (verified heads):    ", 1),
-            ("rebuild projections (--trust-log):       ", 2),
-        ] {
-            let seals = match stage {
-                0 => Some(Seals {
-                    writes: Some((heads.clone(), key.clone())),
-                    ..Seals::each(key.public())
-                }),
-                1 => Some(Seals::beside(&projections, key.public(), None).expect("heads").0),
-                _ => None,
-            };
+        for (stage, label) in REBUILDS.iter().enumerate() {
+            let seals = rebuild_seals(stage, &projections, &key).expect("heads");
             let started = Instant::now();
             let cpu = cpu_secs();
             let (_, filled) = rebuild(&*log, &projections, &Calendar::weekdays(), seals, |_, _| {})
@@ -153,7 +139,8 @@ fn main() {
                 .expect("rebuild");
             let rebuild_secs = started.elapsed().as_secs_f64();
             println!(
-                "{label}  {}  ({:.0}% of raw read speed; CPU {:.1} s in {rebuild_secs:.1} s; {} vouched for by heads, {} heads written)",
+                "{:<41}  {}  ({:.0}% of raw read speed; CPU {:.1} s in {rebuild_secs:.1} s; {} vouched for by heads, {} heads written)",
+                format!("rebuild projections ({label}):"),
                 rate(filled.events, rebuild_secs),
                 raw_secs / rebuild_secs * 100.0,
                 cpu_secs() - cpu,

@@ -182,6 +182,33 @@ pub async fn read_everything<L: EventLog>(log: &L) -> Result<u64, LogError> {
     Ok(read)
 }
 
+/// The rebuilds the replay benches time, in order: every seal checked on a log without verified
+/// heads (every signature checked; it writes heads), then with the heads it wrote (as a rebuild
+/// of a log a gateway ran on finds them), then the fold alone (`--trust-log`).
+pub const REBUILDS: [&str; 3] = ["every signature", "verified heads", "--trust-log"];
+
+/// How rebuild `stage` of [`REBUILDS`] checks seals, for projections in `projections` of a log
+/// sealed by `key`. The first drops any heads left beside them by an earlier run.
+pub fn rebuild_seals(
+    stage: usize,
+    projections: &std::path::Path,
+    key: &GatewayKey,
+) -> Result<Option<crate::projections::rebuild::Seals>, crate::projections::rebuild::RebuildError> {
+    use crate::projections::rebuild::Seals;
+    Ok(match stage {
+        0 => {
+            let heads = crate::projections::verified::file_beside(projections);
+            let _ = std::fs::remove_file(&heads);
+            Some(Seals {
+                writes: Some((heads, key.clone())),
+                ..Seals::each(key.public())
+            })
+        }
+        1 => Some(Seals::beside(projections, key.public(), None)?.0),
+        _ => None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

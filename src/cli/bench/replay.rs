@@ -12,9 +12,10 @@ use serde_json::{Value, json};
 use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::envelope::GatewayKey;
 use tongban_gateway::log::EmbeddedLog;
-use tongban_gateway::projections::rebuild::{Seals, rebuild};
-use tongban_gateway::projections::verified;
-use tongban_gateway::sample::{EVENTS_PER_APP, read_everything, write_lifecycles};
+use tongban_gateway::projections::rebuild::rebuild;
+use tongban_gateway::sample::{
+    EVENTS_PER_APP, REBUILDS, read_everything, rebuild_seals, write_lifecycles,
+};
 
 use crate::cli::CliError;
 
@@ -74,26 +75,14 @@ pub async fn run(work: &Path, events: u64) -> Result<ReplayFigures, CliError> {
     let read = read_everything(&*log).await?;
     let raw_secs = started.elapsed().as_secs_f64();
 
-    // Every signature checked (no verified heads yet: it writes them, as the live gateway does
-    // as it goes), then with the heads it wrote, then `--trust-log`.
+    // `tongban rebuild` three ways (`sample::REBUILDS`).
     let projections = dir.join("projections");
-    let heads = verified::file_beside(&projections);
     let mut rebuild_secs = [0.0; 3];
     let mut rebuilt = [0; 3];
     let mut attested = [0; 3];
-    for stage in 0..3 {
-        let seals = match stage {
-            0 => Some(Seals {
-                writes: Some((heads.clone(), key.clone())),
-                ..Seals::each(key.public())
-            }),
-            1 => Some(
-                Seals::beside(&projections, key.public(), None)
-                    .map_err(|e| CliError(format!("rebuild: {e}")))?
-                    .0,
-            ),
-            _ => None,
-        };
+    for stage in 0..REBUILDS.len() {
+        let seals = rebuild_seals(stage, &projections, &key)
+            .map_err(|e| CliError(format!("rebuild: {e}")))?;
         let started = Instant::now();
         let (_, filled) = rebuild(&*log, &projections, &Calendar::weekdays(), seals, |_, _| {})
             .await
