@@ -76,8 +76,8 @@ impl Run {
         Run::all(entries).into_iter().next()
     }
 
-    /// How many entries the run holds.
-    pub fn len(&self) -> usize {
+    /// How many entries the run holds (never none).
+    pub fn entries(&self) -> usize {
         match self {
             Run::Events(events) => events.len(),
             Run::Unreadable(_) => 1,

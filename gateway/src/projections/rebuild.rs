@@ -400,7 +400,7 @@ fn apply(
     let mut at = 0;
     let mut applied = store.checkpoint();
     for run in &mut runs {
-        let taken = run.len();
+        let taken = run.entries();
         let attested = attested.as_ref().and_then(|a| a.get(at..at + taken));
         at += taken;
         applied = match run {
