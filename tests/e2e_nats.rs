@@ -1414,3 +1414,59 @@ fn two_gateways_on_one_stream_sign_the_same_head() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Given a gateway on a stream, when something other than a gateway publishes bytes that are not
+/// an event on the stream's subjects (holding what looks like an ID number), then the gateway
+/// goes on folding: an application submitted after it is read as submitted, the projections are
+/// not behind, operators find the position (never the bytes) in the held list and `/healthz`.
+/// (One such message stopped every projection of every gateway on the stream.)
+#[test]
+fn a_message_that_is_not_an_event_on_the_stream_is_passed_over() {
+    use async_nats::jetstream;
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-unreadable");
+    let data = dir.0.join("data");
+    let gw = start_on_nats(&data, true, &nats);
+    let (origin, _) = forwarded(&gw, &data, "unreadable-1");
+    let secret = "110101199003077777";
+    let position = tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async {
+            let js = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
+            let mut stream = js.get_stream("TONGBAN").await.expect("stream");
+            let last = stream.info().await.expect("info").state.last_sequence;
+            let subject = stream.get_raw_message(last).await.expect("message").subject;
+            js.publish(
+                subject.to_string(),
+                format!("{{\"id\": \"{secret}\"").into(),
+            )
+            .await
+            .expect("publish")
+            .await
+            .expect("ack")
+            .sequence
+        });
+    let (body, _) = example(&gw.client(None));
+    let id = success(&submit(&origin, "unreadable-2", &body))["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let view = origin.get(&format!("/v1/applications/{id}"));
+    assert_eq!(view.status, 200, "{}", String::from_utf8_lossy(&view.body));
+    assert_eq!(view.json()["status"], json!("submitted"));
+    assert!(view.header("X-Tongban-Stale").is_none());
+    let operator = gw.client(Some(&tokens(&data)["operator"]));
+    // The projections went past the message: not behind the log.
+    let health = operator.get("/healthz").json();
+    assert_eq!(health["projection_lag"], json!(0), "{health}");
+    assert_eq!(
+        health["projection_position"],
+        json!(position + 1),
+        "{health}"
+    );
+    let held = operator.get("/v1/projections/held").json();
+    assert_eq!(held["unreadable_count"], json!(1), "{held}");
+    assert_eq!(held["unreadable"][0]["position"], json!(position), "{held}");
+    assert!(!held.to_string().contains(secret), "{held}");
+    assert_eq!(health["log_unreadable"], json!(1), "{health}");
+}

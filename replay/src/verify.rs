@@ -19,6 +19,7 @@ use tongban_gateway::domain::lifecycle::{Event, EventDecodeError};
 use tongban_gateway::envelope::stored::{judge_stored, link_stored, twins};
 use tongban_gateway::envelope::{ChainError, Envelope, PublicKey};
 use tongban_gateway::log::index::{AppIndex, Head, Stray};
+use tongban_gateway::log::unreadable::Run;
 use tongban_gateway::log::{EventLog, LogError};
 
 /// What an intact chain does not show, said beside its verdict where one application's events
@@ -914,32 +915,31 @@ impl<'a> Scan<'a> {
     ) -> Result<Scan<'a>, LogError> {
         let head = *log.head().borrow();
         while !self.ended {
-            let batch = match log.read_all(self.from, 4096).await {
-                Ok(batch) => batch,
-                // A position that holds no event's bytes: what is before it is read one event
-                // at a time, the position is reported, and the check goes on after it, so one
-                // damaged event neither stops the check nor hides the rest of the log.
-                Err(LogError::Corrupt { position, reason }) if position >= self.from => {
-                    loop {
-                        match log.read_all(self.from, 1).await {
-                            Ok(one) if one.first().is_some_and(|p| p.position < position) => {
-                                self.take(one)?;
-                            }
-                            Ok(_) | Err(LogError::Corrupt { .. }) => break,
-                            Err(e) => return Err(e),
-                        }
-                    }
-                    self.gap(position);
-                    self.report.garbled.push(Garbled { position, reason });
-                    self.move_past(position);
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
+            let batch = log.entries(self.from, 4096).await?;
             if batch.is_empty() {
                 break;
             }
-            self.take(batch)?;
+            // A position whose bytes are not an event is reported, and the check goes on after
+            // it, so one damaged record neither stops the check nor hides the rest of the log.
+            // The saved heads took its bytes' digest there, as the gateway's head does.
+            for run in Run::all(batch) {
+                match run {
+                    Run::Events(events) => self.take(events)?,
+                    Run::Unreadable(u) => {
+                        self.gap(u.position);
+                        if self.only.is_none()
+                            && let Some(heads) = &mut self.heads
+                        {
+                            heads.take(u.position, &u.digest);
+                        }
+                        self.report.garbled.push(Garbled {
+                            position: u.position,
+                            reason: u.reason,
+                        });
+                        self.move_past(u.position);
+                    }
+                }
+            }
             progress(self.report.events, head);
         }
         // The head said events were there when the check began: positions up to it that none
@@ -1389,26 +1389,29 @@ mod tests {
                 false => Ok(events),
             }
         }
-        async fn read_all(
+        async fn entries(
             &self,
             from: u64,
             max: usize,
-        ) -> Result<Vec<tongban_gateway::log::Positioned>, LogError> {
-            let run: Vec<tongban_gateway::log::Positioned> = self
+        ) -> Result<Vec<tongban_gateway::log::At>, LogError> {
+            use tongban_gateway::log::{At, Unreadable};
+            let mut all: Vec<At> = self
                 .events
                 .iter()
                 .filter(|p| p.position >= from)
-                .take(max)
                 .cloned()
+                .map(At::Event)
+                .chain(self.garbled.iter().filter(|&&g| g >= from).map(|&g| {
+                    At::Unreadable(Unreadable::of(
+                        g,
+                        b"garbled",
+                        "expected value at line 1 column 1".into(),
+                    ))
+                }))
                 .collect();
-            let last = run.last().map_or(u64::MAX, |p| p.position);
-            match self.garbled.iter().find(|&&g| g >= from && g <= last) {
-                Some(&position) => Err(LogError::Corrupt {
-                    position,
-                    reason: "expected value at line 1 column 1".into(),
-                }),
-                None => Ok(run),
-            }
+            all.sort_by_key(At::position);
+            all.truncate(max);
+            Ok(all)
         }
         async fn read_at(&self, _: &[u64]) -> Result<Vec<tongban_gateway::log::At>, LogError> {
             Err(LogError::Unavailable("not needed".into()))

@@ -62,7 +62,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         .enable_all()
         .build()?;
     let started = std::time::Instant::now();
-    let (filled, checked, held) = runtime.block_on(async {
+    let (filled, checked, held, unreadable) = runtime.block_on(async {
         let log = source.open().await?;
         let log_source = match &log {
             AnyLog::Embedded(_) => "embedded".to_string(),
@@ -199,7 +199,8 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         .await;
         bar.finish();
         let filled = out?;
-        Ok::<_, CliError>((filled, checked, store.held_count()?))
+        let unreadable = store.unreadable_list(6)?;
+        Ok::<_, CliError>((filled, checked, store.held_count()?, unreadable))
     })?;
     outln!(
         "rebuilt projections from {} events in {:.2}s",
@@ -233,6 +234,24 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             } else {
                 ""
             }
+        );
+    }
+    if let Some(first) = unreadable.first() {
+        // Passed over as the gateway does live, and recorded; never the bytes.
+        let shown: Vec<String> = unreadable
+            .iter()
+            .take(5)
+            .map(|u| u.position.to_string())
+            .collect();
+        eprintln!(
+            "the log holds bytes that are not an event at position {}{} (at {}: {}): passed over and \
+             recorded (GET /v1/projections/held lists them under `unreadable`). Run `tongban \
+             verify`; restore the log from a backup if it was damaged, or find who published \
+             on the stream's subjects",
+            shown.join(", "),
+            if unreadable.len() > 5 { ", …" } else { "" },
+            first.position,
+            first.reason
         );
     }
     if held > 0 {

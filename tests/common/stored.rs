@@ -80,3 +80,21 @@ pub fn append(data: &Path, app: &str, content: Content, tamper: impl FnOnce(&mut
         log.append(event, last.seq).await.expect("append")
     })
 }
+
+/// Stores `bytes` at the position after the stored log's last, as damage on the disk or a
+/// partial write would leave them (no index entry, nothing that reads as an event); returns the
+/// position.
+pub fn plant_after_end(log_dir: &Path, bytes: &[u8]) -> u64 {
+    let db = fjall::Database::builder(log_dir).open().expect("open log");
+    let events = db
+        .keyspace("events", fjall::KeyspaceCreateOptions::default)
+        .expect("events");
+    let last = events.last_key_value().map_or(0, |guard| {
+        let key = guard.key().expect("key");
+        u64::from_be_bytes(key.as_ref().try_into().expect("an eight-byte position"))
+    });
+    let position = last + 1;
+    events.insert(position.to_be_bytes(), bytes).expect("plant");
+    db.persist(fjall::PersistMode::SyncAll).expect("persist");
+    position
+}

@@ -376,6 +376,15 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
         );
         t.sample(name, &[("backend", backend)], held);
     }
+    if let Ok(unreadable) = s.gateway.store.unreadable_count() {
+        let name = "tongban_log_unreadable_records";
+        t.family(
+            name,
+            "gauge",
+            "Records of the event log that are not events, passed over by the projections (GET /v1/projections/held, unreadable).",
+        );
+        t.sample(name, &[("backend", backend)], unreadable);
+    }
     // Counted from the index of running clocks at scrape time: its keys due before today only.
     if let Ok(counts) = s
         .gateway

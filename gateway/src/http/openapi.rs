@@ -148,10 +148,12 @@ fn operation(route: &Route) -> Value {
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
                 "type": "object", "properties": {"count": {"type": "integer", "description": "how many applications are held in all"},
                 "items": {"type": "array", "items": schema_of::<crate::projections::Held>()},
-                "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"}}}))}));
+                "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"},
+                "unreadable": {"type": "array", "description": "records of the event log whose bytes are not an event (damaged on the disk, or published on the stream's subjects by something other than a gateway), passed over by the projections: the first 100 by position, each with its position, why it is not an event and the SHA-256 of its bytes (never the bytes). `tongban verify` reports each", "items": schema_of::<crate::log::Unreadable>()},
+                "unreadable_count": {"type": "integer", "description": "how many such records the projections passed over in all"}}}))}));
         }
         Op::LogHead => {
-            responses.insert("200".into(), json!({"description": "The head the projections stand at (every event acknowledged before the request), signed now: `sig` is the gateway's Ed25519 signature (lowercase hex) over the ASCII bytes of `tongban-log-head-v1\n{position}\n{hash}\n{at}`, where `hash` is the running hash H_p = hex(SHA-256(\"tongban-log-head-v1\\n\" + H_prev + \"\\n\" + position + \"\\n\" + the event's hash)) over every event in log order (H_0 = \"\"). Keep it as one line of a JSON Lines file for `tongban verify --heads`", "content": json_content(schema_of::<crate::log::head_hash::SignedHead>())}));
+            responses.insert("200".into(), json!({"description": "The head the projections stand at (every event acknowledged before the request), signed now: `sig` is the gateway's Ed25519 signature (lowercase hex) over the ASCII bytes of `tongban-log-head-v1\n{position}\n{hash}\n{at}`, where `hash` is the running hash H_p = hex(SHA-256(\"tongban-log-head-v1\\n\" + H_prev + \"\\n\" + position + \"\\n\" + the event's hash)) over every event in log order (H_0 = \"\"); a position whose bytes are not an event takes the SHA-256 of those bytes (lowercase hex) in place of an event's hash. Keep it as one line of a JSON Lines file for `tongban verify --heads`", "content": json_content(schema_of::<crate::log::head_hash::SignedHead>())}));
             responses.insert("503".into(), problem_response("The projections keep no head up to where they stand yet (`log-head-not-ready`, with `Retry-After`): a store made before heads, caught up from the log when the gateway starts"));
         }
         Op::Overdue => {
@@ -160,7 +162,9 @@ fn operation(route: &Route) -> Value {
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
                 "type": "object", "properties": {"as_of": {"type": "string", "description": "the Beijing date the clocks are judged on: each was due before it"},
                 "items": {"type": "array", "items": schema_of::<crate::projections::OverdueClock>()},
-                "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"}}}))}));
+                "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"},
+                "unreadable": {"type": "array", "description": "records of the event log whose bytes are not an event (damaged on the disk, or published on the stream's subjects by something other than a gateway), passed over by the projections: the first 100 by position, each with its position, why it is not an event and the SHA-256 of its bytes (never the bytes). `tongban verify` reports each", "items": schema_of::<crate::log::Unreadable>()},
+                "unreadable_count": {"type": "integer", "description": "how many such records the projections passed over in all"}}}))}));
             responses.insert(
                 "400".into(),
                 problem_response("`after` is not a page's `next`, or `limit` is out of range"),
@@ -193,7 +197,9 @@ fn operation(route: &Route) -> Value {
             params.push(json!({"name": "after", "in": "query", "required": false, "description": "the previous page's `next`: lines after that application id (a lowercase UUID; anything else is 400 at `query:after`, rule `format`)", "schema": {"type": "string", "format": "uuid"}}));
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
                 "type": "object", "properties": {"region": {"type": "string"}, "items": {"type": "array", "items": schema_of::<super::regions::BoxLine>()},
-                "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"}}}))}));
+                "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"},
+                "unreadable": {"type": "array", "description": "records of the event log whose bytes are not an event (damaged on the disk, or published on the stream's subjects by something other than a gateway), passed over by the projections: the first 100 by position, each with its position, why it is not an event and the SHA-256 of its bytes (never the bytes). `tongban verify` reports each", "items": schema_of::<crate::log::Unreadable>()},
+                "unreadable_count": {"type": "integer", "description": "how many such records the projections passed over in all"}}}))}));
         }
         Op::Adapters => {
             params.push(json!({"name": "region", "in": "query", "required": false, "description": "only this region's adapters (6-digit GB/T 2260 code; empty list when it has none)", "schema": {"type": "string", "pattern": "^[1-9][0-9]{5}$"}}));

@@ -221,7 +221,9 @@ fn operators_only(principal: &crate::auth::Principal, detail: &str) -> Result<()
 }
 
 /// `GET /v1/projections/held`: the applications whose view is held at an event that does not
-/// fold ([`crate::projections::held`]), a page at a time, with how many there are in all.
+/// fold ([`crate::projections::held`]), a page at a time, with how many there are in all; and
+/// the log's records that are not events, which the projections passed over
+/// ([`crate::log::unreadable`]): the first [`UNREADABLE_SHOWN`] by position, and how many.
 pub async fn held<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
@@ -238,10 +240,24 @@ pub async fn held<L: EventLog>(
         .held_count()
         .map_err(crate::service::ServiceError::from)?;
     let next = super::regions::next_after(&items, limit, |h| &h.app);
-    Ok(axum::Json(
-        serde_json::json!({"count": count, "items": items, "next": next}),
-    ))
+    let unreadable = store
+        .unreadable_list(UNREADABLE_SHOWN)
+        .map_err(crate::service::ServiceError::from)?;
+    let unreadable_count = store
+        .unreadable_count()
+        .map_err(crate::service::ServiceError::from)?;
+    Ok(axum::Json(serde_json::json!({
+        "count": count,
+        "items": items,
+        "next": next,
+        "unreadable": unreadable,
+        "unreadable_count": unreadable_count,
+    })))
 }
+
+/// How many of the log's records that are not events the held list shows: a few are damage to
+/// look into one by one; more is a publisher flooding the stream, counted.
+const UNREADABLE_SHOWN: usize = 100;
 
 /// `POST /v1/regions/{region}/reconcile`: operators send a province's export (CSV or JSON Lines,
 /// in UTF-8, GBK or GB 18030 as `charset=` says, or detected as the command line detects it) and

@@ -57,6 +57,7 @@ pub async fn healthz<L: EventLog>(
             log_position: head,
             projection_position: applied,
             projection_held: s.gateway.store.held_count().ok(),
+            log_unreadable: s.gateway.store.unreadable_count().ok(),
             region_book_unreadable: s.book.unreadable().map(|u| BookUnreadable {
                 why: u.why,
                 modified: u.modified,
@@ -103,6 +104,10 @@ struct HealthDetails {
     /// Applications whose view is held at an event that does not fold
     /// (`/v1/projections/held`); null when the store cannot say (operators only).
     projection_held: Option<u64>,
+    /// Records of the log that are not events (damaged bytes, or a message published by
+    /// something other than a gateway), which the projections passed over
+    /// (`/v1/projections/held`'s `unreadable`); null when the store cannot say (operators only).
+    log_unreadable: Option<u64>,
     /// A regions.json that changed but does not read: the book read before it is still in use
     /// (tokens added or revoked since do not take effect) until the file is fixed; null while it
     /// reads (operators only).

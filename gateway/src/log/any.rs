@@ -3,7 +3,7 @@
 
 use tokio::sync::watch;
 
-use super::{At, EmbeddedLog, EventLog, JetStreamLog, LogError, LogStats, Positioned};
+use super::{At, EmbeddedLog, EventLog, JetStreamLog, LogError, LogStats};
 use crate::envelope::Envelope;
 
 pub enum AnyLog {
@@ -45,17 +45,17 @@ impl EventLog for AnyLog {
         }
     }
 
-    async fn read_all(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
+    async fn entries(&self, from: u64, max: usize) -> Result<Vec<At>, LogError> {
         match self {
-            AnyLog::Embedded(l) => l.read_all(from, max).await,
-            AnyLog::JetStream(l) => l.read_all(from, max).await,
+            AnyLog::Embedded(l) => l.entries(from, max).await,
+            AnyLog::JetStream(l) => l.entries(from, max).await,
         }
     }
 
-    async fn follow(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
+    async fn follow_entries(&self, from: u64, max: usize) -> Result<Vec<At>, LogError> {
         match self {
-            AnyLog::Embedded(l) => l.follow(from, max).await,
-            AnyLog::JetStream(l) => l.follow(from, max).await,
+            AnyLog::Embedded(l) => l.follow_entries(from, max).await,
+            AnyLog::JetStream(l) => l.follow_entries(from, max).await,
         }
     }
 

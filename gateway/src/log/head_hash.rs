@@ -14,7 +14,12 @@
 //! ```
 //!
 //! over every event the log holds, in position order, whether or not it folds or verifies (the
-//! head commits to what the log holds, not to what was made of it). Positions are decimal and
+//! head commits to what the log holds, not to what was made of it). A position whose stored
+//! bytes are not an event ([`super::unreadable`]) takes, in place of an event's hash, the
+//! SHA-256 of those bytes (lowercase hex, 64 digits like an event's hash): the head commits to
+//! the exact bytes there, so a record damaged after a head was signed, or put back, is seen by
+//! `tongban verify --heads`, which computes the same. (docs/audit/verify_chain.py reads feed
+//! pages, which never give such a position, and says so of positions it was not given.) Positions are decimal and
 //! not contiguous on every backend: including them makes a gap part of what is committed to.
 //! The signed statement is the ASCII bytes of `"tongban-log-head-v1\n{position}\n{hash}\n{at}"`,
 //! which never reads as an event's hash (64 hex digits, what the key signs for events).

@@ -11,6 +11,7 @@ pub mod head_hash;
 pub mod index;
 pub mod jetstream;
 mod recent;
+pub mod unreadable;
 
 use std::future::Future;
 
@@ -21,6 +22,7 @@ use crate::envelope::Envelope;
 pub use any::AnyLog;
 pub use embedded::EmbeddedLog;
 pub use jetstream::{JetStreamConfig, JetStreamLog, SharedCursors};
+pub use unreadable::Unreadable;
 
 /// An event and its position in the whole log.
 #[derive(Debug, Clone)]
@@ -72,6 +74,8 @@ pub enum At {
     /// No event is stored at the position: removed from the embedded log's disk, deleted from
     /// the stream, or past where the log ends. `tongban verify` names every such position.
     Nothing(u64),
+    /// Bytes are stored at the position, but they are not an event ([`unreadable`]).
+    Unreadable(Unreadable),
 }
 
 impl At {
@@ -80,6 +84,7 @@ impl At {
         match self {
             At::Event(p) => p.position,
             At::Nothing(position) => *position,
+            At::Unreadable(u) => u.position,
         }
     }
 
@@ -87,9 +92,36 @@ impl At {
     pub fn into_event(self) -> Option<Positioned> {
         match self {
             At::Event(p) => Some(p),
-            At::Nothing(_) => None,
+            At::Nothing(_) | At::Unreadable(_) => None,
         }
     }
+}
+
+impl From<Positioned> for At {
+    fn from(p: Positioned) -> At {
+        At::Event(p)
+    }
+}
+
+/// The events of a run of [`EventLog::entries`], for a reader that folds nothing past a record
+/// that is not an event: up to the first such record (the run ends before it), which is
+/// [`LogError::Corrupt`] when it comes first, so that the reader names it.
+fn events_of(entries: Vec<At>) -> Result<Vec<Positioned>, LogError> {
+    let mut events = Vec::with_capacity(entries.len());
+    for entry in entries {
+        match entry {
+            At::Event(p) => events.push(p),
+            At::Unreadable(u) if events.is_empty() => {
+                return Err(LogError::Corrupt {
+                    position: u.position,
+                    reason: u.reason,
+                });
+            }
+            At::Unreadable(_) => break,
+            At::Nothing(_) => {}
+        }
+    }
+    Ok(events)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -280,32 +312,56 @@ pub trait EventLog: Send + Sync + 'static {
         }
     }
 
-    /// Up to `max` events at positions `>= from`, in position order.
+    /// Up to `max` entries at positions `>= from`, in position order: each an event, or a
+    /// record whose bytes are read fine but are not one ([`At::Unreadable`], a fact about that
+    /// position that the projections record and go on past). Positions holding nothing are
+    /// passed over, never answered. A log that cannot be read now is an error, asked again.
+    fn entries(
+        &self,
+        from: u64,
+        max: usize,
+    ) -> impl Future<Output = Result<Vec<At>, LogError>> + Send;
+
+    /// [`EventLog::entries`] for a reader following the head (the projector), which reads back
+    /// each event just after it lands: a backend may answer from the events this process itself
+    /// just appended instead of reading them back from its store. Every other reader uses
+    /// `entries`, so verification, reconciliation and rebuilds always see what the backend
+    /// holds (on JetStream, what the stream's replicas answer in batches, and the leader the
+    /// rest).
+    fn follow_entries(
+        &self,
+        from: u64,
+        max: usize,
+    ) -> impl Future<Output = Result<Vec<At>, LogError>> + Send {
+        self.entries(from, max)
+    }
+
+    /// Up to `max` events at positions `>= from`, in position order ([`EventLog::entries`]'s
+    /// events): a record that is not an event ends the run before it, and is
+    /// [`LogError::Corrupt`] when it is the first, for readers that stop there or name it and
+    /// read on after it.
     fn read_all(
         &self,
         from: u64,
         max: usize,
-    ) -> impl Future<Output = Result<Vec<Positioned>, LogError>> + Send;
+    ) -> impl Future<Output = Result<Vec<Positioned>, LogError>> + Send {
+        async move { events_of(self.entries(from, max).await?) }
+    }
 
-    /// [`EventLog::read_all`] for a reader following the head (the projector), which reads back
-    /// each event just after it lands: a backend may answer from the events this process itself
-    /// just appended instead of reading them back from its store. Every other reader uses
-    /// `read_all`, so verification, reconciliation and rebuilds always see what the backend
-    /// holds (on JetStream, what the stream's replicas answer in batches, and the leader the
-    /// rest).
+    /// [`EventLog::read_all`] over [`EventLog::follow_entries`].
     fn follow(
         &self,
         from: u64,
         max: usize,
     ) -> impl Future<Output = Result<Vec<Positioned>, LogError>> + Send {
-        self.read_all(from, max)
+        async move { events_of(self.follow_entries(from, max).await?) }
     }
 
     /// What the log holds at each of `positions` (ascending; positions of events, e.g. from a
     /// region's feed), in that order: the event, or [`At::Nothing`] where no event is stored
     /// (which the caller judges: the feed marks it and goes on, a read of one application's
-    /// submission reports the log corrupt). Bytes there that do not read as an event are
-    /// [`LogError::Corrupt`]; a log that cannot be read now is an error too.
+    /// submission reports the log corrupt), or [`At::Unreadable`] where the bytes stored are
+    /// not an event; a log that cannot be read now is an error.
     fn read_at(&self, positions: &[u64]) -> impl Future<Output = Result<Vec<At>, LogError>> + Send;
 
     /// The position of the last durable event, updated as appends land (also those of other

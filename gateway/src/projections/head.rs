@@ -10,7 +10,7 @@
 //! start, which is all any head commits to.
 
 use super::store::{ProjectionError, ProjectionStore};
-use crate::log::{EventLog, LogError};
+use crate::log::{At, EventLog, LogError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatchUpError {
@@ -35,15 +35,22 @@ pub async fn catch_up<L: EventLog>(log: &L, store: &ProjectionStore) -> Result<b
     );
     let mut from = head.position.saturating_add(1);
     'read: while from <= checkpoint {
-        let batch = log.read_all(from, 4096).await?;
-        let Some(last) = batch.last().map(|p| p.position) else {
+        let batch = log.entries(from, 4096).await?;
+        let Some(last) = batch.last().map(At::position) else {
             break;
         };
-        for p in &batch {
-            if p.position > checkpoint {
+        for entry in &batch {
+            // A record that is not an event is taken in by its bytes' digest, as the projector
+            // took it ([`crate::log::head_hash`]).
+            let (position, hash) = match entry {
+                At::Event(p) => (p.position, &p.event.hash),
+                At::Unreadable(u) => (u.position, &u.digest),
+                At::Nothing(_) => continue,
+            };
+            if position > checkpoint {
                 break 'read;
             }
-            head.take(p.position, &p.event.hash);
+            head.take(position, hash);
         }
         match last.checked_add(1) {
             Some(next) => from = next,

@@ -12,6 +12,7 @@ use super::store::ProjectionStore;
 use super::verified::{self, Stretch};
 use crate::domain::calendar::Calendar;
 use crate::envelope::{GatewayKey, PublicKey};
+use crate::log::unreadable::Run;
 use crate::log::{EventLog, Positioned};
 use crate::metrics::{Histogram, STORAGE_BOUNDS_US, Snapshot};
 
@@ -127,20 +128,32 @@ impl Projector {
                         tokio::time::sleep(delay).await;
                     }
                     let reading = std::time::Instant::now();
-                    match log.follow(checkpoint + 1, BATCH).await {
-                        Ok(events) if events.is_empty() => {
+                    let read = log.follow_entries(checkpoint + 1, BATCH).await;
+                    let applying = std::time::Instant::now();
+                    let result = match read.map(Run::first) {
+                        Ok(None) => {
                             // Nothing readable below the head (positions that are not events).
                             checkpoint = target;
+                            tx.send_modify(|p| p.applied = checkpoint);
+                            continue;
                         }
-                        Ok(mut events) => {
+                        // Bytes that are not an event: recorded and passed over, never folded,
+                        // and never vouched for by a verified head (named unverified there).
+                        Ok(Some(Run::Unreadable(u))) => {
+                            let passing = store.clone();
+                            tokio::task::spawn_blocking(move || {
+                                passing.pass_unreadable(&u).map(|pos| (pos, vec![pos]))
+                            })
+                            .await
+                        }
+                        Ok(Some(Run::Events(mut events))) => {
                             timed.reads.record_duration(reading.elapsed());
                             let folding = store.clone();
                             let cal = Arc::clone(&cal);
                             let seen = seen.clone();
-                            let applying = std::time::Instant::now();
                             // The seals are checked off the async workers too: a start's
                             // catch-up, or a run of another gateway's events, costs ~50 µs each.
-                            let result = tokio::task::spawn_blocking(move || {
+                            tokio::task::spawn_blocking(move || {
                                 let unverified = key.map(|key| seals::check(&events, &key));
                                 let positions: Vec<u64> = unverified
                                     .as_ref()
@@ -160,57 +173,53 @@ impl Projector {
                                     folding.apply_checked(&mut events, &cal, unverified.as_ref());
                                 applied.map(|pos| (pos, positions))
                             })
-                            .await;
-                            match result {
-                                Ok(Ok((pos, unverified))) => {
-                                    timed.applies.record_duration(applying.elapsed());
-                                    failing.recovered(checkpoint);
-                                    checkpoint = pos;
-                                    if let Some(attesting) = &mut attesting {
-                                        attest(attesting, &store, checkpoint, unverified).await;
-                                    }
-                                }
-                                Ok(Err(e)) if e.restart_required() => {
-                                    let stopped = Stopped {
-                                        why: e.to_string(),
-                                        at: checkpoint,
-                                    };
-                                    tracing::error!(
-                                        error = %e,
-                                        checkpoint,
-                                        "projections stopped: their store failed and does not \
-                                         recover without a restart. Writes are still taken (the \
-                                         event log is fine and holds them); reads answer at once \
-                                         from the projections as they are, marked stale \
-                                         (X-Tongban-Stale), and /healthz says degraded. Fix the \
-                                         disk of DIR/projections (space, permissions, errors in \
-                                         the kernel log), then restart: the projections catch \
-                                         up from their checkpoint"
-                                    );
-                                    tx.send_modify(|p| p.stopped = Some(stopped));
-                                    drop(log);
-                                    remind_stopped(head, checkpoint).await;
-                                    return;
-                                }
-                                Ok(Err(e)) => {
-                                    failing.failed("projection failed; retrying", &e, checkpoint);
-                                    tokio::time::sleep(RETRY).await;
-                                    continue;
-                                }
-                                Err(e) => {
-                                    failing.failed(
-                                        "projection task failed; retrying",
-                                        &e,
-                                        checkpoint,
-                                    );
-                                    tokio::time::sleep(RETRY).await;
-                                    continue;
-                                }
-                            }
+                            .await
                         }
                         Err(e) => {
                             tracing::warn!(error = %e, checkpoint, "cannot read the log; projections wait");
                             tokio::time::sleep(Duration::from_millis(500)).await;
+                            continue;
+                        }
+                    };
+                    match result {
+                        Ok(Ok((pos, unverified))) => {
+                            timed.applies.record_duration(applying.elapsed());
+                            failing.recovered(checkpoint);
+                            checkpoint = pos;
+                            if let Some(attesting) = &mut attesting {
+                                attest(attesting, &store, checkpoint, unverified).await;
+                            }
+                        }
+                        Ok(Err(e)) if e.restart_required() => {
+                            let stopped = Stopped {
+                                why: e.to_string(),
+                                at: checkpoint,
+                            };
+                            tracing::error!(
+                                error = %e,
+                                checkpoint,
+                                "projections stopped: their store failed and does not \
+                                 recover without a restart. Writes are still taken (the \
+                                 event log is fine and holds them); reads answer at once \
+                                 from the projections as they are, marked stale \
+                                 (X-Tongban-Stale), and /healthz says degraded. Fix the \
+                                 disk of DIR/projections (space, permissions, errors in \
+                                 the kernel log), then restart: the projections catch \
+                                 up from their checkpoint"
+                            );
+                            tx.send_modify(|p| p.stopped = Some(stopped));
+                            drop(log);
+                            remind_stopped(head, checkpoint).await;
+                            return;
+                        }
+                        Ok(Err(e)) => {
+                            failing.failed("projection failed; retrying", &e, checkpoint);
+                            tokio::time::sleep(RETRY).await;
+                            continue;
+                        }
+                        Err(e) => {
+                            failing.failed("projection task failed; retrying", &e, checkpoint);
+                            tokio::time::sleep(RETRY).await;
                             continue;
                         }
                     }

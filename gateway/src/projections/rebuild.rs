@@ -7,7 +7,8 @@ use super::store::{ProjectionError, ProjectionStore, Submissions};
 use super::verified::{self, Coverage, Stretch, VerifiedHead};
 use crate::domain::calendar::Calendar;
 use crate::envelope::{GatewayKey, PublicKey};
-use crate::log::{EventLog, LogError};
+use crate::log::unreadable::Run;
+use crate::log::{At, EventLog, LogError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RebuildError {
@@ -297,11 +298,7 @@ pub async fn fill<L: EventLog>(
     let mut stretch = Stretch::after(0);
     // Read the next batch while the previous one is folded and written: on a machine with more
     // than one core the rebuild then costs about as much as the slower of the two, not their sum.
-    type Applied = (
-        Result<u64, ProjectionError>,
-        Vec<crate::log::Positioned>,
-        Vec<u64>,
-    );
+    type Applied = (Result<u64, ProjectionError>, Vec<Run>, Vec<u64>);
     let mut applying: Option<(tokio::task::JoinHandle<Applied>, bool)> = None;
     let mut from = 1;
     let mut filled = Filled::default();
@@ -309,7 +306,7 @@ pub async fn fill<L: EventLog>(
     loop {
         let batch = match end {
             true => Vec::new(),
-            false => log.read_all(from, BATCH).await?,
+            false => log.entries(from, BATCH).await?,
         };
         if let Some((task, checked)) = applying.take() {
             let (applied, events, unverified) = task
@@ -344,13 +341,13 @@ pub async fn fill<L: EventLog>(
         }
         match batch.last() {
             Some(last) => {
-                from = last.position + 1;
+                from = last.position() + 1;
                 filled.events += batch.len() as u64;
                 coverage.push(batch);
             }
             None => end = true,
         }
-        let mut ready = coverage.take(end);
+        let ready = coverage.take(end);
         if ready.is_empty() {
             if end && applying.is_none() {
                 break;
@@ -363,22 +360,10 @@ pub async fn fill<L: EventLog>(
             .map_or(0, |a| a.iter().filter(|v| **v).count());
         filled.attested += vouched as u64;
         // Checked here for the first time: a head over them says something new.
-        let checked = key.is_some() && ready.iter().any(|p| !coverage.covers(p.position));
+        let checked = key.is_some() && ready.iter().any(|p| !coverage.covers(p.position()));
         let (store, cal) = (store.clone(), std::sync::Arc::clone(&cal));
         applying = Some((
-            tokio::task::spawn_blocking(move || {
-                let unverified =
-                    key.map(|key| super::seals::check_all(&ready, &key, attested.as_deref()));
-                let positions = unverified
-                    .as_ref()
-                    .map(|u| u.keys().copied().collect())
-                    .unwrap_or_default();
-                (
-                    store.apply_checked(&mut ready, &cal, unverified.as_ref()),
-                    ready,
-                    positions,
-                )
-            }),
+            tokio::task::spawn_blocking(move || apply(&store, ready, &cal, key, attested)),
             checked,
         ));
     }
@@ -396,6 +381,46 @@ pub async fn fill<L: EventLog>(
         );
     }
     Ok(filled)
+}
+
+/// Folds `entries` into `store` in order, as the live projector does: each run of events
+/// checked (`attested`, aligned with `entries`: what a verified head vouches for) and applied,
+/// each record that is not an event passed over and recorded ([`crate::log::unreadable`]).
+/// Answers the checkpoint, the runs (to be freed off the path), and the positions whose seal
+/// did not hold, with the records that are not events: no verified head vouches for those.
+fn apply(
+    store: &ProjectionStore,
+    entries: Vec<At>,
+    cal: &Calendar,
+    key: Option<PublicKey>,
+    attested: Option<Vec<bool>>,
+) -> (Result<u64, ProjectionError>, Vec<Run>, Vec<u64>) {
+    let mut runs = Run::all(entries);
+    let mut unverified_at = Vec::new();
+    let mut at = 0;
+    let mut applied = store.checkpoint();
+    for run in &mut runs {
+        let taken = run.entries();
+        let attested = attested.as_ref().and_then(|a| a.get(at..at + taken));
+        at += taken;
+        applied = match run {
+            Run::Unreadable(u) => {
+                unverified_at.push(u.position);
+                store.pass_unreadable(u)
+            }
+            Run::Events(events) => {
+                let unverified = key.map(|key| super::seals::check_all(events, &key, attested));
+                if let Some(u) = &unverified {
+                    unverified_at.extend(u.keys().copied());
+                }
+                store.apply_checked(events, cal, unverified.as_ref())
+            }
+        };
+        if applied.is_err() {
+            break;
+        }
+    }
+    (applied, runs, unverified_at)
 }
 
 #[cfg(test)]

@@ -37,7 +37,9 @@
 //!   log's running hash ([`crate::log::head_hash`]) and the position it stands at (u64 BE, then
 //!   the hash's ASCII hex), written with the checkpoint. A head behind the checkpoint (a store
 //!   made before it, or moved on by a build without it) is not served: the projector catches it
-//!   up from the log when it starts ([`super::head`])
+//!   up from the log when it starts ([`super::head`]); `unreadable/` + position (u64 BE) →
+//!   [`Unreadable`] JSON: a record of the log that is not an event, passed over
+//!   ([`crate::log::unreadable`]); `unreadable` → how many (u64 BE)
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -53,8 +55,8 @@ use super::statistics::{self, RegionStatistics};
 use super::view::{ApplicationView, FoldError};
 use crate::domain::calendar::Calendar;
 use crate::domain::deadlines::DeadlineKind;
-use crate::log::Positioned;
 use crate::log::head_hash::Running;
+use crate::log::{Positioned, Unreadable};
 
 /// How the keyspaces are laid out. Projections written under another layout are not read: they
 /// are rebuilt from the log.
@@ -219,6 +221,15 @@ fn positions(window: u64, bytes: &[u8], region: &str) -> Result<Vec<u64>, Projec
 
 /// The `meta` key of the log head ([`crate::log::head_hash`]).
 pub(super) const HEAD: &str = "log-head";
+/// `meta` keys of the log's records that are not events: this, then the position (u64 BE).
+const UNREADABLE_PREFIX: &[u8] = b"unreadable/";
+const UNREADABLE_COUNT: &str = "unreadable";
+
+fn unreadable_key(position: u64) -> Vec<u8> {
+    let mut key = UNREADABLE_PREFIX.to_vec();
+    key.extend_from_slice(&position.to_be_bytes());
+    key
+}
 
 fn head_bytes(head: &Running) -> Vec<u8> {
     let mut bytes = head.position.to_be_bytes().to_vec();
@@ -959,6 +970,60 @@ impl ProjectionStore {
     /// How many applications are held.
     pub fn held_count(&self) -> Result<u64, ProjectionError> {
         Ok(be_u64(self.meta.get("held").map_err(storage)?).unwrap_or(0))
+    }
+
+    /// Passes over a record of the log that is not an event ([`crate::log::unreadable`]), the
+    /// next position after the checkpoint: records it, takes its bytes' digest into the log
+    /// head, and moves the checkpoint past it, in one atomic batch. A position the checkpoint
+    /// covers already (handed over again after a crash) is not recorded twice.
+    pub fn pass_unreadable(&self, u: &Unreadable) -> Result<u64, ProjectionError> {
+        let checkpoint = self.checkpoint()?;
+        if u.position <= checkpoint {
+            return Ok(checkpoint);
+        }
+        if self.injected_failure() {
+            return Err(storage(fjall::Error::Poisoned));
+        }
+        let mut batch = self.db.batch();
+        if let Some(mut head) = self.stored_head()?.filter(|h| h.position == checkpoint) {
+            head.take(u.position, &u.digest);
+            batch.insert(&self.meta, HEAD, head_bytes(&head));
+        }
+        let value = serde_json::to_vec(u).map_err(|e| ProjectionError::Storage(e.to_string()))?;
+        batch.insert(&self.meta, unreadable_key(u.position), value);
+        let count = self.unreadable_count()? + 1;
+        batch.insert(&self.meta, UNREADABLE_COUNT, count.to_be_bytes());
+        batch.insert(&self.meta, "checkpoint", u.position.to_be_bytes());
+        batch.insert(&self.meta, statistics::AT, u.position.to_be_bytes());
+        batch.commit().map_err(storage)?;
+        self.applied
+            .store(u.position, std::sync::atomic::Ordering::SeqCst);
+        tracing::error!(
+            position = u.position,
+            reason = %u.reason,
+            "the event log holds bytes that are not an event at this position: the projections \
+             go on past it (GET /v1/projections/held lists it under `unreadable`); `tongban \
+             verify` reports it. Restore the log from a backup if it was damaged, or find who \
+             published it on the stream's subjects"
+        );
+        Ok(u.position)
+    }
+
+    /// Up to `limit` of the log's records that are not events, in position order.
+    pub fn unreadable_list(&self, limit: usize) -> Result<Vec<Unreadable>, ProjectionError> {
+        let mut out = Vec::new();
+        for guard in self.meta.prefix(UNREADABLE_PREFIX).take(limit) {
+            let (key, value) = guard.into_inner().map_err(storage)?;
+            out.push(decode(&value, || {
+                String::from_utf8_lossy(&key).into_owned()
+            })?);
+        }
+        Ok(out)
+    }
+
+    /// How many of the log's records are not events, as far as the projections went.
+    pub fn unreadable_count(&self) -> Result<u64, ProjectionError> {
+        Ok(be_u64(self.meta.get(UNREADABLE_COUNT).map_err(storage)?).unwrap_or(0))
     }
 
     /// Up to `limit` lines of the region's box, in application id order, after application

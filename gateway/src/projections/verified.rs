@@ -40,7 +40,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::envelope::{GatewayKey, PublicKey};
-use crate::log::Positioned;
+use crate::log::At;
 use crate::log::head_hash::Running;
 
 /// What a verified head's signed statement starts with: never read as a log head's
@@ -265,8 +265,9 @@ pub struct Coverage {
     matched: Vec<(u64, u64, BTreeSet<u64>)>,
     /// Heads whose position the log reached with another hash, or holds no event at.
     pub mismatched: Vec<u64>,
-    /// Events read and walked, not given out yet.
-    pending: Vec<Positioned>,
+    /// Entries read and walked, not given out yet: events, and records that are not events
+    /// (walked by their bytes' digest, never vouched for).
+    pending: Vec<At>,
     /// How many of `pending` (from its start) a matched head covers the end of.
     settled: usize,
     /// Events held at most before they are given out unvouched for (checked one by one).
@@ -291,17 +292,23 @@ impl Coverage {
         }
     }
 
-    /// Takes in the next events of the log, in order after every one taken before.
-    pub fn push(&mut self, events: Vec<Positioned>) {
-        for p in events {
+    /// Takes in the next entries of the log, in order after every one taken before.
+    pub fn push(&mut self, entries: impl IntoIterator<Item = impl Into<At>>) {
+        for p in entries {
+            let p: At = p.into();
+            let (position, hash) = match &p {
+                At::Event(e) => (e.position, &e.event.hash),
+                At::Unreadable(u) => (u.position, &u.digest),
+                At::Nothing(_) => continue,
+            };
             // A head at a position passed without an event there does not describe this log.
             while let Some(entry) = self.ahead.first_entry()
-                && *entry.key() < p.position
+                && *entry.key() < position
             {
                 self.mismatched.push(entry.remove_entry().0);
             }
-            self.running.take(p.position, &p.event.hash);
-            if let Some(heads) = self.ahead.remove(&p.position) {
+            self.running.take(position, hash);
+            if let Some(heads) = self.ahead.remove(&position) {
                 for head in heads {
                     if head.hash == self.running.hash {
                         self.matched.push((
@@ -321,7 +328,7 @@ impl Coverage {
 
     /// The events to fold next, in order: those up to the last head that matched; all of them
     /// at the log's `end`, when no head lies ahead, or when more than the hold are waiting.
-    pub fn take(&mut self, end: bool) -> Vec<Positioned> {
+    pub fn take(&mut self, end: bool) -> Vec<At> {
         let all = end || self.ahead.is_empty() || self.pending.len() >= self.hold;
         let n = if all {
             self.pending.len()
@@ -338,14 +345,17 @@ impl Coverage {
         self.pending.is_empty()
     }
 
-    /// For each of `events` (given out by [`Coverage::take`]), whether a head that matched
-    /// vouches for its seal: it lies in the head's stretch and is not named unverified there.
-    pub fn attested(&self, events: &[Positioned]) -> Vec<bool> {
-        events
+    /// For each of `entries` (given out by [`Coverage::take`]), whether a head that matched
+    /// vouches for its seal: it is an event, lies in the head's stretch and is not named
+    /// unverified there. A record that is not an event is vouched for by none.
+    pub fn attested(&self, entries: &[At]) -> Vec<bool> {
+        entries
             .iter()
-            .map(|p| {
-                self.matching(p.position)
-                    .any(|(_, _, unverified)| !unverified.contains(&p.position))
+            .map(|p| match p {
+                At::Event(p) => self
+                    .matching(p.position)
+                    .any(|(_, _, unverified)| !unverified.contains(&p.position)),
+                At::Unreadable(_) | At::Nothing(_) => false,
             })
             .collect()
     }
@@ -369,6 +379,7 @@ impl Coverage {
 mod tests {
     use super::*;
     use crate::envelope::{Content, Envelope};
+    use crate::log::Positioned;
 
     fn event(n: u64) -> Positioned {
         let key = GatewayKey::from_seed([1; 32]);
@@ -422,7 +433,7 @@ mod tests {
         c.push(events[..6].to_vec());
         let first = c.take(false);
         assert_eq!(
-            first.iter().map(|p| p.position).collect::<Vec<_>>(),
+            first.iter().map(At::position).collect::<Vec<_>>(),
             [1, 2, 3, 4]
         );
         assert_eq!(c.attested(&first), [true, false, true, true]);

@@ -66,13 +66,13 @@ impl FeedItem {
         }
     }
 
-    fn missing(position: u64) -> FeedItem {
+    /// `what`: what happened to the event (removed, or its bytes damaged).
+    fn missing(position: u64, what: &str) -> FeedItem {
         FeedItem::Missing {
             position,
             missing: format!(
                 "the event log holds no event at position {position}, though this region's feed \
-                 lists one there: it was removed from the log (from the embedded log's disk, or \
-                 deleted from the stream) after the gateway took it. The gateway's operators \
+                 lists one there: {what} after the gateway took it. The gateway's operators \
                  have been told (a warning in its log names this position) and find every such \
                  position with `tongban verify`; ask them what the event was. Acknowledge past \
                  it to read on"
@@ -116,7 +116,25 @@ impl<L: EventLog> Gateway<L> {
                          feed marks it missing and goes on; `tongban verify` names every such \
                          position"
                     );
-                    FeedItem::missing(position)
+                    FeedItem::missing(
+                        position,
+                        "it was removed from the log (from the embedded log's disk, or deleted \
+                         from the stream)",
+                    )
+                }
+                At::Unreadable(u) => {
+                    tracing::warn!(
+                        region,
+                        position = u.position,
+                        "the bytes the event log holds at a position of the region's feed are \
+                         not an event: the feed marks it missing and goes on; `tongban verify` \
+                         names every such position"
+                    );
+                    FeedItem::missing(
+                        u.position,
+                        "the bytes stored there are no longer an event (damaged on the embedded \
+                         log's disk, or in a stream restored from a damaged copy)",
+                    )
                 }
                 At::Event(p) if any_held => match self.withheld_at(&p, &mut held)? {
                     Some(h) => FeedItem::held(p.position, h),

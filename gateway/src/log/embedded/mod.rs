@@ -571,17 +571,25 @@ impl EmbeddedLog {
 
     /// The event stored at `position` (`None`: no bytes there), read as it is stored.
     fn stored(&self, position: u64) -> Result<Option<Envelope>, LogError> {
-        let Some(bytes) = self
+        match self.stored_entry(position)? {
+            None => Ok(None),
+            Some(At::Unreadable(u)) => Err(LogError::Corrupt {
+                position,
+                reason: u.reason,
+            }),
+            Some(entry) => Ok(entry.into_event().map(|p| p.event)),
+        }
+    }
+
+    /// What is stored at `position` (`None`: no bytes there): its event, or a record that is
+    /// not one.
+    fn stored_entry(&self, position: u64) -> Result<Option<At>, LogError> {
+        let bytes = self
             .stores
             .events
             .get(position.to_be_bytes())
-            .map_err(storage)?
-        else {
-            return Ok(None);
-        };
-        Envelope::from_stored(&bytes)
-            .map(Some)
-            .map_err(|reason| LogError::Corrupt { position, reason })
+            .map_err(storage)?;
+        Ok(bytes.map(|bytes| entry(position, &bytes)))
     }
 
     /// What the log holds at `positions`, read on the calling thread ([`EventLog::read_at`] runs
@@ -595,15 +603,14 @@ impl EmbeddedLog {
                 if position == 0 || position > durable {
                     return Ok(At::Nothing(position));
                 }
-                Ok(match self.stored(position)? {
-                    Some(event) => At::Event(Positioned::read(position, event)),
-                    None => At::Nothing(position),
-                })
+                Ok(self
+                    .stored_entry(position)?
+                    .unwrap_or(At::Nothing(position)))
             })
             .collect()
     }
 
-    fn read_all_sync(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
+    fn entries_sync(&self, from: u64, max: usize) -> Result<Vec<At>, LogError> {
         let durable = self.stores.durable.load(Ordering::Acquire);
         if from > durable || max == 0 {
             return Ok(Vec::new());
@@ -619,14 +626,20 @@ impl EmbeddedLog {
                 position: 0,
                 reason: "bad key".into(),
             })?;
-            let event = Envelope::from_stored(&value)
-                .map_err(|reason| LogError::Corrupt { position, reason })?;
-            out.push(Positioned::read(position, event));
+            out.push(entry(position, &value));
             if out.len() >= max {
                 break;
             }
         }
         Ok(out)
+    }
+}
+
+/// The entry `bytes` stored at `position` make: their event, or a record that is not one.
+fn entry(position: u64, bytes: &[u8]) -> At {
+    match Envelope::from_stored(bytes) {
+        Ok(event) => At::Event(Positioned::read(position, event)),
+        Err(reason) => At::Unreadable(super::Unreadable::of(position, bytes, reason)),
     }
 }
 
@@ -679,18 +692,18 @@ impl EventLog for EmbeddedLog {
             .await
     }
 
-    async fn read_all(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
-        self.blocking(move |log| log.read_all_sync(from, max)).await
+    async fn entries(&self, from: u64, max: usize) -> Result<Vec<At>, LogError> {
+        self.blocking(move |log| log.entries_sync(from, max)).await
     }
 
     /// From the writer's latest durable events, as far as they run from `from`; from fjall when
     /// `from` is older than those (a projector catching up after a restart or a long stall).
-    async fn follow(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
+    async fn follow_entries(&self, from: u64, max: usize) -> Result<Vec<At>, LogError> {
         let durable = self.stores.durable.load(Ordering::Acquire);
         if let Some(run) = self.stores.recent.take(from.max(1), durable, max) {
-            return Ok(run);
+            return Ok(run.into_iter().map(At::Event).collect());
         }
-        self.read_all(from, max).await
+        self.entries(from, max).await
     }
 
     async fn read_at(&self, positions: &[u64]) -> Result<Vec<At>, LogError> {

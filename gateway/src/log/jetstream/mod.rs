@@ -41,7 +41,7 @@ use async_nats::jetstream::{self, ErrorCode};
 use axum::body::Bytes;
 use tokio::sync::watch;
 
-use super::{At, EventLog, LogError, Positioned};
+use super::{At, EventLog, LogError, Positioned, Unreadable};
 use crate::envelope::Envelope;
 
 pub use connect::{
@@ -480,8 +480,8 @@ impl JetStreamLog {
     }
 
     /// Notes the last event given to the projector as the [`Inner::witness`].
-    fn took(&self, run: &[Positioned]) {
-        if let Some(last) = run.last()
+    fn took<'a>(&self, run: impl IntoIterator<Item = &'a Positioned>) {
+        if let Some(last) = run.into_iter().last()
             && let Ok(mut witness) = self.inner.witness.lock()
         {
             *witness = Some((last.position, last.event.id.clone()));
@@ -769,7 +769,7 @@ impl JetStreamLog {
     /// asking first. From the leader, not from the events read: those may come from a replica's
     /// batch, and a tip is what the server's concurrency check is told the subject's last
     /// message is. The projector does not wait for the answers.
-    fn name_stale_tips(&self, read: &[Positioned]) {
+    fn name_stale_tips<'a>(&self, read: impl IntoIterator<Item = &'a Positioned>) {
         let mut behind: Vec<String> = Vec::new();
         for p in read {
             let Some(subject) = self.subject(&p.event.app) else {
@@ -791,7 +791,7 @@ impl JetStreamLog {
         advance(&self.inner.head, position);
     }
 
-    async fn read_all_inner(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
+    async fn entries_inner(&self, from: u64, max: usize) -> Result<Vec<At>, LogError> {
         if max == 0 {
             return Ok(Vec::new());
         }
@@ -862,9 +862,14 @@ impl JetStreamLog {
         // In batches as far as they answer what is wanted in order; then a window from the
         // leader (all the rest when batches are off), and batches again from there: a replica
         // behind costs one window, not the rest of the run.
-        let mut read: Vec<Positioned> = Vec::with_capacity(wanted.len());
+        let mut read: Vec<At> = Vec::with_capacity(wanted.len());
         while read.len() < wanted.len() {
-            read.extend(self.read_batched(&wanted[read.len()..]).await);
+            read.extend(
+                self.read_batched(&wanted[read.len()..])
+                    .await
+                    .into_iter()
+                    .map(At::Event),
+            );
             let batching = self.batching();
             let window = if batching { READ_WINDOW } else { usize::MAX };
             let fetched = self
@@ -873,14 +878,14 @@ impl JetStreamLog {
             // Any other position with no message means the server that answered is behind (a
             // new leader still applying what was committed). Passing over it would leave a
             // permanent gap in the projections; asking again later does not.
-            for (position, event) in fetched {
-                let Some(event) = event else {
+            for entry in fetched {
+                if let At::Nothing(position) = entry {
                     return Err(LogError::Unavailable(format!(
                         "the stream's server has no message at position {position}, below its \
                          last {last}: it is catching up; reading again later"
                     )));
-                };
-                read.push(Positioned::read(position, event));
+                }
+                read.push(entry);
             }
         }
         Ok(read)
@@ -1026,16 +1031,13 @@ impl JetStreamLog {
         }
     }
 
-    /// The messages at `sequences`, keeping `READ_WINDOW` requests in flight; `None` where a
-    /// sequence holds no message. In sequence order.
-    async fn fetch(
-        &self,
-        sequences: impl IntoIterator<Item = u64>,
-    ) -> Result<Vec<(u64, Option<Envelope>)>, LogError> {
+    /// The messages at `sequences`, keeping `READ_WINDOW` requests in flight: each an event, a
+    /// message that is not one ([`At::Unreadable`]), or [`At::Nothing`] where a sequence holds
+    /// no message. In sequence order.
+    async fn fetch(&self, sequences: impl IntoIterator<Item = u64>) -> Result<Vec<At>, LogError> {
         let mut sequences = sequences.into_iter();
         let mut tasks = tokio::task::JoinSet::new();
-        let mut results: std::collections::BTreeMap<u64, Option<Envelope>> =
-            std::collections::BTreeMap::new();
+        let mut results: std::collections::BTreeMap<u64, At> = std::collections::BTreeMap::new();
         loop {
             while tasks.len() < READ_WINDOW {
                 let Some(seq) = sequences.next() else { break };
@@ -1052,16 +1054,19 @@ impl JetStreamLog {
             let (seq, r) = joined.map_err(|e| LogError::Unavailable(e.to_string()))?;
             match r {
                 Ok(Ok(m)) => {
-                    let event =
-                        Envelope::from_stored(&m.payload).map_err(|reason| LogError::Corrupt {
-                            position: seq,
-                            reason,
-                        })?;
-                    self.inner.on_its_subject(seq, &m.subject, &event)?;
-                    results.insert(seq, Some(event));
+                    let entry = match Envelope::from_stored(&m.payload) {
+                        Ok(event) => {
+                            self.inner.on_its_subject(seq, &m.subject, &event)?;
+                            At::Event(Positioned::read(seq, event))
+                        }
+                        // Published by something other than a gateway: a fact about this
+                        // position, which the projections record and go on past.
+                        Err(reason) => At::Unreadable(Unreadable::of(seq, &m.payload, reason)),
+                    };
+                    results.insert(seq, entry);
                 }
                 Ok(Err(e)) if e.kind() == RawMessageErrorKind::NoMessageFound => {
-                    results.insert(seq, None);
+                    results.insert(seq, At::Nothing(seq));
                 }
                 Ok(Err(e)) => {
                     return Err(LogError::Unavailable(format!("reading the log: {e}")));
@@ -1069,7 +1074,7 @@ impl JetStreamLog {
                 Err(no) => return Err(LogError::Unavailable(format!("reading the log: {no}"))),
             }
         }
-        Ok(results.into_iter().collect())
+        Ok(results.into_values().collect())
     }
 }
 
@@ -1384,9 +1389,9 @@ impl EventLog for JetStreamLog {
         }
     }
 
-    async fn read_all(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
+    async fn entries(&self, from: u64, max: usize) -> Result<Vec<At>, LogError> {
         self.connected()?;
-        self.read_all_inner(from, max).await
+        self.entries_inner(from, max).await
     }
 
     /// From this gateway's own latest appends and the events the stream's consumer pushed
@@ -1397,7 +1402,7 @@ impl EventLog for JetStreamLog {
     /// moved first, by an ack or by a read asking where the stream ends). Either is waited for
     /// briefly ([`recent::OWN_ACK_PATIENCE`], [`head::PUSH_PATIENCE`]) rather than read from the
     /// server.
-    async fn follow(&self, from: u64, max: usize) -> Result<Vec<Positioned>, LogError> {
+    async fn follow_entries(&self, from: u64, max: usize) -> Result<Vec<At>, LogError> {
         use std::sync::atomic::Ordering::Relaxed;
         self.connected()?;
         // Not even from memory: what the consumer pushed may be the new stream's.
@@ -1418,19 +1423,25 @@ impl EventLog for JetStreamLog {
                 // Other gateways' events among them were pushed by the stream's consumer.
                 self.name_stale_tips(&run);
                 self.took(&run);
-                return Ok(run);
+                return Ok(run.into_iter().map(At::Event).collect());
             }
         }
-        let read = self.read_all_inner(from, max).await?;
-        self.inner
-            .followed_from_stream
-            .fetch_add(read.len() as u64, Relaxed);
+        let read = self.entries_inner(from, max).await?;
         if let Some(last) = read.last() {
             // Their pushed copies, arriving after this read, are not decoded and kept.
-            self.inner.recent.passed(last.position + 1);
+            self.inner.recent.passed(last.position() + 1);
         }
-        self.name_stale_tips(&read);
-        self.took(&read);
+        let events = || {
+            read.iter().filter_map(|at| match at {
+                At::Event(p) => Some(p),
+                _ => None,
+            })
+        };
+        self.inner
+            .followed_from_stream
+            .fetch_add(events().count() as u64, Relaxed);
+        self.name_stale_tips(events());
+        self.took(events());
         Ok(read)
     }
 
@@ -1443,19 +1454,15 @@ impl EventLog for JetStreamLog {
         let fetched = self.fetch(positions.iter().copied()).await?;
         let absent: Vec<u64> = fetched
             .iter()
-            .filter(|(_, event)| event.is_none())
-            .map(|(position, _)| *position)
+            .filter_map(|at| match at {
+                At::Nothing(position) => Some(*position),
+                _ => None,
+            })
             .collect();
         if !absent.is_empty() {
             self.gone_for_good(&absent).await?;
         }
-        Ok(fetched
-            .into_iter()
-            .map(|(position, event)| match event {
-                Some(event) => At::Event(Positioned::read(position, event)),
-                None => At::Nothing(position),
-            })
-            .collect())
+        Ok(fetched)
     }
 
     fn head(&self) -> watch::Receiver<u64> {
