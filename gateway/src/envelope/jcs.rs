@@ -222,7 +222,7 @@ mod tests {
     }
 
     /// Objects whose names are all below U+E000 are written in the map's own order: it must be
-    /// the UTF-16 order, for every pair of such names (ASCII, Latin, CJK, up to U+D7FF), as sorting them would give.
+    /// the UTF-16 order for such names (ASCII, Latin, CJK, up to U+D7FF), as sorting gives.
     #[test]
     fn names_below_u_e000_come_in_utf16_order_without_sorting() {
         let names = [

@@ -301,6 +301,12 @@ impl Coverage {
                 At::Unreadable(u) => (u.position, &u.digest),
                 At::Nothing(_) => continue,
             };
+            // With no head ahead, no running hash is wanted: none is walked (a rebuild without
+            // heads, or past the last one).
+            if self.ahead.is_empty() {
+                self.pending.push(p);
+                continue;
+            }
             // A head at a position passed without an event there does not describe this log.
             while let Some(entry) = self.ahead.first_entry()
                 && *entry.key() < position
