@@ -280,6 +280,36 @@ impl Envelope {
         previous: Option<(u64, &str)>,
         key: &PublicKey,
     ) -> Result<(), ChainError> {
+        self.link_after(previous)?;
+        match self.seal_error(key) {
+            Some(found) => Err(found),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Envelope::verify_link`] for an event whose signature something already vouches for:
+    /// its application, seq and `prev_hash` as there, and its hash recomputed from its content,
+    /// but its signature not checked ([`crate::service`]'s reads of a history the projections
+    /// folded up to a hash they verified).
+    pub fn verify_link_vouched(&self, previous: Option<&Envelope>) -> Result<(), ChainError> {
+        if let Some(p) = previous
+            && p.app != self.app
+        {
+            return Err(ChainError::WrongApp {
+                expected: p.app.clone(),
+                found: self.app.clone(),
+            });
+        }
+        self.link_after(previous.map(|p| (p.seq, p.hash.as_str())))?;
+        match self.hash_error() {
+            Some(found) => Err(found),
+            None => Ok(()),
+        }
+    }
+
+    /// How this event fails to follow the one of `previous`'s seq and hash (None: it is the
+    /// application's first): not the next seq, or `prev_hash` not that hash.
+    fn link_after(&self, previous: Option<(u64, &str)>) -> Result<(), ChainError> {
         // A tampered log may carry any seq, u64::MAX included: no arithmetic that can overflow.
         let (previous_seq, want_prev) = match previous {
             Some((seq, hash)) => (seq, hash),
@@ -297,10 +327,7 @@ impl Envelope {
                 found: self.prev_hash.clone(),
             });
         }
-        match self.seal_error(key) {
-            Some(found) => Err(found),
-            None => Ok(()),
-        }
+        Ok(())
     }
 
     /// How the event's `hash` departs from the hash of its content, if it does: the part of

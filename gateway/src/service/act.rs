@@ -277,7 +277,9 @@ impl<L: EventLog> Gateway<L> {
         let mut events = self.log.read(app).await?;
         // Decided on only when every event verifies, as the history is served only then
         // (`Gateway::events`): a planted event is never the state an action starts from.
-        if let Some(refused) = super::read::unverified(&events, &self.key.public()) {
+        let view = self.store.get(app)?;
+        let folded = super::read::folded_at(view.as_ref());
+        if let Some(refused) = super::read::unverified(&events, &self.key.public(), folded) {
             return Err(refused.into());
         }
         let (state, unreadable) = fold_history(&events);
