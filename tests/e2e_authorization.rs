@@ -709,6 +709,7 @@ fn healthz_tells_its_details_to_operators_only() {
         .copied()
         .chain([
             "log_position",
+            "log_unreadable",
             "pid",
             "projection_held",
             "projection_position",
@@ -720,5 +721,6 @@ fn healthz_tells_its_details_to_operators_only() {
     assert_eq!(health["pid"], json!(gw.child.id()), "{health}");
     assert_eq!(health["log_position"], json!(0), "{health}");
     assert_eq!(health["projection_held"], json!(0), "{health}");
+    assert_eq!(health["log_unreadable"], json!(0), "{health}");
     assert_eq!(health["region_book_unreadable"], Value::Null, "{health}");
 }
