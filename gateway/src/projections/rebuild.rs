@@ -8,7 +8,7 @@ use super::verified::{self, Coverage, Stretch, VerifiedHead};
 use crate::domain::calendar::Calendar;
 use crate::envelope::{GatewayKey, PublicKey};
 use crate::log::unreadable::Run;
-use crate::log::{At, EventLog, LogError};
+use crate::log::{EventLog, LogError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RebuildError {
@@ -296,8 +296,10 @@ pub async fn fill<L: EventLog>(
     let mut writes = seals.as_ref().and_then(|s| s.writes.clone());
     let mut coverage = Coverage::new(seals.map(|s| s.heads).unwrap_or_default(), 2 * BATCH);
     let mut stretch = Stretch::after(0);
-    // Read the next batch while the previous one is folded and written: on a machine with more
-    // than one core the rebuild then costs about as much as the slower of the two, not their sum.
+    // Read the next batch, and check its seals, while the previous one is folded and written: on
+    // a machine with more than one core the rebuild then costs about as much as the fold, which
+    // runs on one thread, not the sum of the three (the hashes a verified head leaves to
+    // recompute had added a tenth to the fold's path).
     type Applied = (Result<u64, ProjectionError>, Vec<Run>, Vec<u64>);
     let mut applying: Option<(tokio::task::JoinHandle<Applied>, bool)> = None;
     let mut from = 1;
@@ -308,6 +310,30 @@ pub async fn fill<L: EventLog>(
             true => Vec::new(),
             false => log.entries(from, BATCH).await?,
         };
+        match batch.last() {
+            Some(last) => {
+                from = last.position() + 1;
+                filled.events += batch.len() as u64;
+                coverage.push(batch);
+            }
+            None => end = true,
+        }
+        let ready = coverage.take(end);
+        let checking = (!ready.is_empty()).then(|| {
+            let attested = key.map(|_| coverage.attested(&ready));
+            let vouched = attested
+                .as_ref()
+                .map_or(0, |a| a.iter().filter(|v| **v).count());
+            filled.attested += vouched as u64;
+            // Checked here for the first time: a head over them says something new.
+            let checked = key.is_some() && ready.iter().any(|p| !coverage.covers(p.position()));
+            let task = tokio::task::spawn_blocking(move || {
+                let runs = Run::all(ready);
+                let unverified = key.map(|key| check(&runs, &key, attested.as_deref()));
+                (runs, unverified)
+            });
+            (task, checked)
+        });
         if let Some((task, checked)) = applying.take() {
             let (applied, events, unverified) = task
                 .await
@@ -317,9 +343,10 @@ pub async fn fill<L: EventLog>(
             tokio::task::spawn_blocking(move || drop(events));
             applied?;
             stretch.took(unverified, checked);
+            let last = end && checking.is_none() && coverage.is_empty();
             if let Some((file, signer)) = &writes
                 && let Some(running) = store.log_head()?
-                && stretch.due(&running, batch.is_empty() && coverage.is_empty())
+                && stretch.due(&running, last)
             {
                 let at = crate::time::Timestamp::now().to_rfc3339();
                 let written = stretch.close(&running, &at, signer);
@@ -339,31 +366,18 @@ pub async fn fill<L: EventLog>(
             }
             progress(filled.events, head);
         }
-        match batch.last() {
-            Some(last) => {
-                from = last.position() + 1;
-                filled.events += batch.len() as u64;
-                coverage.push(batch);
-            }
-            None => end = true,
-        }
-        let ready = coverage.take(end);
-        if ready.is_empty() {
-            if end && applying.is_none() {
+        let Some((task, checked)) = checking else {
+            if end {
                 break;
             }
             continue;
-        }
-        let attested = key.map(|_| coverage.attested(&ready));
-        let vouched = attested
-            .as_ref()
-            .map_or(0, |a| a.iter().filter(|v| **v).count());
-        filled.attested += vouched as u64;
-        // Checked here for the first time: a head over them says something new.
-        let checked = key.is_some() && ready.iter().any(|p| !coverage.covers(p.position()));
+        };
+        let (runs, unverified) = task
+            .await
+            .map_err(|e| ProjectionError::Storage(e.to_string()))?;
         let (store, cal) = (store.clone(), std::sync::Arc::clone(&cal));
         applying = Some((
-            tokio::task::spawn_blocking(move || apply(&store, ready, &cal, key, attested)),
+            tokio::task::spawn_blocking(move || apply(&store, runs, &cal, unverified)),
             checked,
         ));
     }
@@ -383,38 +397,46 @@ pub async fn fill<L: EventLog>(
     Ok(filled)
 }
 
-/// Folds `entries` into `store` in order, as the live projector does: each run of events
-/// checked (`attested`, aligned with `entries`: what a verified head vouches for) and applied,
-/// each record that is not an event passed over and recorded ([`crate::log::unreadable`]).
-/// Answers the checkpoint, the runs (to be freed off the path), and the positions whose seal
-/// did not hold, with the records that are not events: no verified head vouches for those.
+/// The events of `runs` whose seal does not hold under `key`, checked over every core; where
+/// `attested` says so (aligned with the entries `runs` were cut from), a verified head vouches
+/// for the signature and only the hash is recomputed ([`super::seals::check_all`]).
+fn check(runs: &[Run], key: &PublicKey, attested: Option<&[bool]>) -> super::seals::Unverified {
+    let mut unverified = super::seals::Unverified::new();
+    let mut at = 0;
+    for run in runs {
+        let taken = run.entries();
+        if let Run::Events(events) = run {
+            let attested = attested.and_then(|a| a.get(at..at + taken));
+            unverified.extend(super::seals::check_all(events, key, attested));
+        }
+        at += taken;
+    }
+    unverified
+}
+
+/// Folds `runs` into `store` in order, as the live projector does: each run of events applied,
+/// but those `unverified` names (checked by [`check`]; `None`: not checked), each record that is
+/// not an event passed over and recorded ([`crate::log::unreadable`]). Answers the checkpoint,
+/// the runs (to be freed off the path), and the positions whose seal did not hold, with the
+/// records that are not events: no verified head vouches for those.
 fn apply(
     store: &ProjectionStore,
-    entries: Vec<At>,
+    mut runs: Vec<Run>,
     cal: &Calendar,
-    key: Option<PublicKey>,
-    attested: Option<Vec<bool>>,
+    unverified: Option<super::seals::Unverified>,
 ) -> (Result<u64, ProjectionError>, Vec<Run>, Vec<u64>) {
-    let mut runs = Run::all(entries);
-    let mut unverified_at = Vec::new();
-    let mut at = 0;
+    let mut unverified_at: Vec<u64> = unverified
+        .as_ref()
+        .map(|u| u.keys().copied().collect())
+        .unwrap_or_default();
     let mut applied = store.checkpoint();
     for run in &mut runs {
-        let taken = run.entries();
-        let attested = attested.as_ref().and_then(|a| a.get(at..at + taken));
-        at += taken;
         applied = match run {
             Run::Unreadable(u) => {
                 unverified_at.push(u.position);
                 store.pass_unreadable(u)
             }
-            Run::Events(events) => {
-                let unverified = key.map(|key| super::seals::check_all(events, &key, attested));
-                if let Some(u) = &unverified {
-                    unverified_at.extend(u.keys().copied());
-                }
-                store.apply_checked(events, cal, unverified.as_ref())
-            }
+            Run::Events(events) => store.apply_checked(events, cal, unverified.as_ref()),
         };
         if applied.is_err() {
             break;
