@@ -798,12 +798,7 @@ impl JetStreamLog {
         // Positions this gateway knows to be stored before it asks: a leader whose state ends
         // below them is behind (elected a moment ago, still applying what was committed).
         let known = *self.head.borrow();
-        let info = self
-            .bounded("reading the stream state", self.inner.stream.get_info())
-            .await?;
-        // Another stream's positions are not this log's: not read into its projections.
-        head::note_replacement(&self.inner, &info);
-        self.same_stream()?;
+        let info = self.stream_state().await?;
         let state = &info.state;
         let last = state.last_sequence;
         let deleted = state.deleted_count.unwrap_or(0);
@@ -1003,6 +998,18 @@ impl JetStreamLog {
         Ok(list)
     }
 
+    /// The stream's state as its server tells it now, for a read of this log: refused when the
+    /// stream is another than the one this log follows (replaced under its name), whose positions
+    /// are not this log's and are never read into its projections.
+    async fn stream_state(&self) -> Result<jetstream::stream::Info, LogError> {
+        let info = self
+            .bounded("reading the stream state", self.inner.stream.get_info())
+            .await?;
+        head::note_replacement(&self.inner, &info);
+        self.same_stream()?;
+        Ok(info)
+    }
+
     /// Refuses as unavailable for now any of `absent` (positions the server answered no message
     /// at) that the stream does not say holds nothing for good: listed as deleted, below its
     /// first sequence (purged), or past both its last sequence and this gateway's head (never
@@ -1011,11 +1018,7 @@ impl JetStreamLog {
     /// meet it too. A feed that marked it missing would have its region pass over an event.
     async fn gone_for_good(&self, absent: &[u64]) -> Result<(), LogError> {
         let known = *self.head.borrow();
-        let info = self
-            .bounded("reading the stream state", self.inner.stream.get_info())
-            .await?;
-        head::note_replacement(&self.inner, &info);
-        self.same_stream()?;
+        let info = self.stream_state().await?;
         let state = &info.state;
         let removed = self.removed(state.deleted_count.unwrap_or(0)).await?;
         let last = state.last_sequence;
