@@ -12,7 +12,6 @@ use common::{
     Client, Gateway, TempDir, application, parties, register_regions, tongban_on, verify_chain,
 };
 use serde_json::{Value, json};
-use tongban_gateway::envelope::Content;
 
 /// The region's feed page after `after` (the whole feed from 0), as answered.
 fn page(region: &Client, code: &str, after: u64, limit: usize) -> Value {
@@ -72,26 +71,18 @@ fn ack(region: &Client, code: &str, position: u64) {
 /// a restart and after `tongban rebuild`.
 #[test]
 fn an_event_planted_without_the_key_is_a_held_marker_in_each_partys_feed() {
-    let dir = TempDir::new("feed-held-marker");
-    let data = dir.0.join("data");
-    let tokens = register_regions(&data);
-    let mut gw = Gateway::start(&data, false);
-    let (body, origin, _) = parties(&gw, &data, "proxy");
-    let origin_code = body["origin"].as_str().expect("origin").to_string();
-    let lead_code = body["handlers"][0].as_str().expect("lead").to_string();
-    let forward = (&origin, "forward", json!({"materials_checked": true}));
-    let id = application(&origin, &body, &[forward]);
-    assert!(gw.terminate().success());
+    let stored::Forwarded {
+        dir,
+        data,
+        tokens,
+        body,
+        origin_code,
+        lead_code,
+        id,
+    } = stored::forwarded("feed-held-marker");
 
     // When an acceptance is planted after its forwarding, signed with nothing.
-    let accepted = Content {
-        kind: "application.accepted".into(),
-        schema: "application.accepted/1".into(),
-        region: lead_code.clone(),
-        actor: format!("{lead_code}/planted"),
-        at: "2026-12-03T02:00:00.000Z".into(),
-        data: json!({}),
-    };
+    let accepted = stored::acceptance(&lead_code, "planted");
     let planted = stored::append(&data, &id, accepted, |e| e.sig = "0".repeat(128));
     let mut gw = Gateway::start(&data, false);
     let origin = gw.client(Some(&tokens[&origin_code]));

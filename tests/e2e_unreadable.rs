@@ -6,9 +6,8 @@
 
 mod common;
 
-use common::{Gateway, TempDir, application, parties, register_regions, stored};
+use common::{Gateway, application, stored};
 use serde_json::{Value, json};
-use tongban_gateway::envelope::Content;
 
 /// Runs `tongban <args> --data <data>`: its exit code, output and error output.
 fn tongban(args: &[&str], data: &std::path::Path) -> (i32, String, String) {
@@ -40,28 +39,20 @@ fn unreadable(operator: &common::Client) -> (Value, Value) {
 /// broken; and `tongban rebuild` gets through it, records the same, and serves the same views.
 #[test]
 fn a_record_that_is_not_an_event_is_passed_over_and_reported() {
-    let dir = TempDir::new("unreadable-record");
-    let data = dir.0.join("data");
-    let tokens = register_regions(&data);
-    let mut gw = Gateway::start(&data, false);
-    let (body, origin, _) = parties(&gw, &data, "proxy");
-    let origin_code = body["origin"].as_str().expect("origin").to_string();
-    let lead_code = body["handlers"][0].as_str().expect("lead").to_string();
-    let forward = (&origin, "forward", json!({"materials_checked": true}));
-    let id = application(&origin, &body, &[forward]);
-    assert!(gw.terminate().success());
+    let stored::Forwarded {
+        dir,
+        data,
+        tokens,
+        body,
+        origin_code,
+        lead_code,
+        id,
+    } = stored::forwarded("unreadable-record");
 
     let secret = "110101199003077777";
     let garbage = format!("{{\"name\": \"{secret}\", \"torn\": ");
     let position = stored::plant_after_end(&data.join("log"), garbage.as_bytes());
-    let accepted = Content {
-        kind: "application.accepted".into(),
-        schema: "application.accepted/1".into(),
-        region: lead_code.clone(),
-        actor: format!("{lead_code}/clerk"),
-        at: "2026-12-03T02:00:00.000Z".into(),
-        data: json!({}),
-    };
+    let accepted = stored::acceptance(&lead_code, "clerk");
     let after = stored::append(&data, &id, accepted, |_| {});
     assert_eq!(after, position + 1);
 

@@ -2,7 +2,8 @@
 //! could: an event rewritten, removed, or appended with a seal of its own. For the tests of what
 //! the gateway, its projections and its tools make of such a log.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use tongban_gateway::envelope::{Content, Envelope, GatewayKey};
@@ -97,4 +98,56 @@ pub fn plant_after_end(log_dir: &Path, bytes: &[u8]) -> u64 {
     events.insert(position.to_be_bytes(), bytes).expect("plant");
     db.persist(fjall::PersistMode::SyncAll).expect("persist");
     position
+}
+
+/// A data directory (`data` in a new temporary directory, there while `dir` lives) whose
+/// gateway, now stopped, took one application of the first proxy-mode example and its
+/// forwarding: what the tests that then change its log on disk start from.
+pub struct Forwarded {
+    pub dir: super::TempDir,
+    pub data: PathBuf,
+    /// Every region's token, and the operator's.
+    pub tokens: BTreeMap<String, String>,
+    /// The submission's body.
+    pub body: Value,
+    pub origin_code: String,
+    pub lead_code: String,
+    /// The application's id.
+    pub id: String,
+}
+
+/// [`Forwarded`], in a temporary directory named for `name`.
+pub fn forwarded(name: &str) -> Forwarded {
+    let dir = super::TempDir::new(name);
+    let data = dir.0.join("data");
+    let tokens = super::register_regions(&data);
+    let mut gw = super::Gateway::start(&data, false);
+    let (body, origin, _) = super::parties(&gw, &data, "proxy");
+    let origin_code = body["origin"].as_str().expect("origin").to_string();
+    let lead_code = body["handlers"][0].as_str().expect("lead").to_string();
+    let forward = (&origin, "forward", json!({"materials_checked": true}));
+    let id = super::application(&origin, &body, &[forward]);
+    assert!(gw.terminate().success());
+    Forwarded {
+        dir,
+        data,
+        tokens,
+        body,
+        origin_code,
+        lead_code,
+        id,
+    }
+}
+
+/// The lead handler's acceptance, as content to seal and [`append`]: in `lead`, by its `actor`
+/// (who, inside the region).
+pub fn acceptance(lead: &str, actor: &str) -> Content {
+    Content {
+        kind: "application.accepted".into(),
+        schema: "application.accepted/1".into(),
+        region: lead.to_string(),
+        actor: format!("{lead}/{actor}"),
+        at: "2026-12-03T02:00:00.000Z".into(),
+        data: json!({}),
+    }
 }
