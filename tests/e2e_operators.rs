@@ -1102,6 +1102,18 @@ fn a_rebuild_takes_the_verified_heads_and_folds_no_more_than_checking_every_sign
         "{out}"
     );
     held_at(&data, &intact, 2, "hash is ");
+
+    // The log's last event removed (the projections, applied past the new end, are let go):
+    // the heads signed over it stand past the end, which the rebuild says.
+    assert_eq!(remove(&data.join("log"), &zeroed, 3), events);
+    let (code, out, err) = tongban(&["rebuild", "--accept-lost"], &data);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains(&format!(
+            "verified head(s) stand past the end of this log (the last at position {events})"
+        )),
+        "{err}"
+    );
 }
 
 /// Given an application denied (seq 4) whose deny was then rewritten in place on disk (its

@@ -236,6 +236,16 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             }
         );
     }
+    if let Some(last) = filled.beyond.last() {
+        // Signed over events this log no longer holds: what a log cut at its end leaves.
+        eprintln!(
+            "{} verified head(s) stand past the end of this log (the last at position {last}): \
+             the gateway signed that it had folded events up to there, which this log no longer \
+             holds (its end lost or cut). Run `tongban verify`, and restore the log from a backup \
+             that holds position {last} (docs/operations.md, \"Backups\")",
+            filled.beyond.len()
+        );
+    }
     if let Some(first) = unreadable.first() {
         // Passed over as the gateway does live, and recorded; never the bytes.
         let shown: Vec<String> = unreadable

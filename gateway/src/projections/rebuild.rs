@@ -104,6 +104,9 @@ pub struct Filled {
     /// The positions of verified heads that do not describe this log (another hash there, or
     /// no event): the events after them were checked one by one.
     pub mismatched: Vec<u64>,
+    /// The positions of verified heads past the log's end: the gateway signed them over events
+    /// this log no longer holds (its end lost, or cut).
+    pub beyond: Vec<u64>,
     /// Verified heads written.
     pub written: usize,
 }
@@ -382,6 +385,7 @@ pub async fn fill<L: EventLog>(
         ));
     }
     filled.mismatched = std::mem::take(&mut coverage.mismatched);
+    filled.beyond = coverage.beyond();
     store.persist()?;
     // A cursor past the end of this log (one restored from a backup that ends before it) would
     // make the region skip the events appended next, at positions it already acknowledged.

@@ -346,6 +346,15 @@ impl Coverage {
         std::mem::replace(&mut self.pending, rest)
     }
 
+    /// The positions of the heads not reached, one per head: past the end of the log pushed so
+    /// far.
+    pub fn beyond(&self) -> Vec<u64> {
+        self.ahead
+            .iter()
+            .flat_map(|(at, heads)| std::iter::repeat_n(*at, heads.len()))
+            .collect()
+    }
+
     /// Whether every event taken in was given out.
     pub fn is_empty(&self) -> bool {
         self.pending.is_empty()
@@ -450,6 +459,7 @@ mod tests {
         assert_eq!(c.attested(&second), [true, true, true, true, false, false]);
         assert!(c.mismatched.is_empty());
         assert!(c.take(true).is_empty());
+        assert!(c.beyond().is_empty());
     }
 
     /// Given a head over a log one of whose events was sealed again (another hash), when the log
