@@ -964,24 +964,17 @@ fn an_event_rewritten_in_the_log_is_held_not_folded() {
     });
     let operator = |gw: &Gateway| gw.client(Some(&tokens(&data)["operator"]));
     let held_at = |gw: &Gateway| {
-        let r = operator(gw).get(&format!("/v1/applications/{id}"));
-        assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
-        let p = r.json();
+        let held = operator(gw).get(&format!("/v1/applications/{id}")).held();
         assert_eq!(
-            p["type"],
-            json!("urn:tongban:problem:application-held"),
-            "{p}"
-        );
-        assert_eq!(
-            (p["held"]["seq"].clone(), p["held"]["position"].clone()),
+            (held["seq"].clone(), held["position"].clone()),
             (json!(2), json!(at)),
-            "{p}"
+            "{held}"
         );
         assert!(
-            p["held"]["reason"]
+            held["reason"]
                 .as_str()
                 .is_some_and(|r| r.contains("does not verify") && r.contains("hash is ")),
-            "{p}"
+            "{held}"
         );
         let r = operator(gw).get(&format!("/v1/applications/{intact}"));
         assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
@@ -1024,17 +1017,14 @@ fn a_rebuild_takes_the_verified_heads_and_folds_no_more_than_checking_every_sign
     let heads = data.join("verified-heads.jsonl");
     let held_at = |data: &std::path::Path, app: &str, seq: u64, reason: &str| {
         let mut gw = Gateway::start(data, false);
-        let r = gw
+        let held = gw
             .client(Some(&tokens(data)["operator"]))
-            .get(&format!("/v1/applications/{app}"));
-        assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
-        let p = r.json();
-        assert_eq!(p["held"]["seq"], json!(seq), "{p}");
+            .get(&format!("/v1/applications/{app}"))
+            .held();
+        assert_eq!(held["seq"], json!(seq), "{held}");
         assert!(
-            p["held"]["reason"]
-                .as_str()
-                .is_some_and(|r| r.contains(reason)),
-            "{p}"
+            held["reason"].as_str().is_some_and(|r| r.contains(reason)),
+            "{held}"
         );
         assert_eq!(gw.terminate().code(), Some(0));
     };

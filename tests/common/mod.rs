@@ -205,6 +205,19 @@ impl Response {
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
+    /// The `held` record of an answer that must be 503 `application-held`: the application is
+    /// held at an event its projections do not fold.
+    pub fn held(&self) -> Value {
+        assert_eq!(self.status, 503, "{}", String::from_utf8_lossy(&self.body));
+        let p = self.json();
+        assert_eq!(
+            p["type"],
+            json!("urn:tongban:problem:application-held"),
+            "{p}"
+        );
+        p["held"].clone()
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
