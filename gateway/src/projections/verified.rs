@@ -2,8 +2,8 @@
 //! of the log, but those it names, so that a rebuild need not check each signature again.
 //!
 //! Why: since the projections refuse events whose seal does not hold ([`super::seals`]), a
-//! rebuild checks an Ed25519 signature per event (about 45 µs of CPU each), five times the cost
-//! of folding the event: a rebuild that had run at 88% of a raw read ran at 12–16%. But the
+//! rebuild checks an Ed25519 signature per event (about 45 µs of CPU each), four times the cost
+//! of folding the event: a rebuild that had run at 88% of a raw read ran at 10–12%. But the
 //! gateway that folded the log live had already checked every event it did not seal itself, and
 //! it sealed the others. It says so every [`EVERY`] positions (or [`WITHIN`] an hour), in a line of
 //! `verified-heads.jsonl` beside the projections ([`file_beside`]):
