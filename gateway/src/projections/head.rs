@@ -20,6 +20,19 @@ pub enum CatchUpError {
     Projection(#[from] ProjectionError),
 }
 
+impl CatchUpError {
+    /// Whether asking again may succeed: the log out of reach or failing for now, or a store
+    /// write that failed without poisoning the store. A log that no longer reaches the
+    /// checkpoint, or a store that needs a restart, answers the same however often it is
+    /// asked.
+    pub fn transient(&self) -> bool {
+        match self {
+            CatchUpError::Log(e) => matches!(e, LogError::Unavailable(_) | LogError::Storage(_)),
+            CatchUpError::Projection(e) => !e.restart_required(),
+        }
+    }
+}
+
 /// Reads the log from where the stored head stands up to the checkpoint and stores the head
 /// there; nothing when it stands there already. Returns whether it caught one up. Called by the
 /// projector before it applies anything, so the checkpoint does not move meanwhile.
@@ -128,5 +141,57 @@ mod tests {
         assert!(catch_up(&log, &store).await.expect("caught up"));
         assert_eq!(store.log_head().expect("head"), Some(whole));
         assert!(!catch_up(&log, &store).await.expect("nothing to do"));
+    }
+
+    /// Given a store whose head is behind its checkpoint, and the JetStream server down as the
+    /// projector starts (so the catch-up's read fails), when the server is back, then the head
+    /// is caught up without a restart, to the very head the projections had.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_catch_up_is_asked_again_once_the_log_is_back() {
+        use crate::log::jetstream::{JetStreamConfig, JetStreamLog};
+        use std::time::{Duration, Instant};
+        let mut server = crate::testnats::NatsServer::start();
+        let mut config = JetStreamConfig::new(server.url());
+        config.op_timeout = Duration::from_secs(1);
+        let log = std::sync::Arc::new(JetStreamLog::open(&config).await.expect("open"));
+        for p in crate::projections::store::tests::mixed(4) {
+            log.append(p.event.clone(), p.event.seq - 1)
+                .await
+                .expect("append");
+        }
+        let mut read = log.read_all(1, 100).await.expect("read");
+        let dir = TempDir::new("log-head-retry");
+        let cal = Calendar::weekdays();
+        let store = ProjectionStore::open(&dir.path().join("projections")).expect("store");
+        store.apply(&mut read, &cal).expect("apply");
+        let whole = store.log_head().expect("head").expect("a head");
+        assert_eq!(whole, expected(&read));
+        store
+            .meta
+            .remove(super::super::store::HEAD)
+            .expect("remove");
+
+        server.stop();
+        let _projector = crate::projections::projector::Projector::spawn(
+            std::sync::Arc::clone(&log),
+            store.clone(),
+            std::sync::Arc::new(cal),
+            None,
+        );
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(
+            store.log_head().expect("head"),
+            None,
+            "not while the log is away"
+        );
+        server.restart();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while store.log_head().expect("head").as_ref() != Some(&whole) {
+            assert!(
+                Instant::now() < deadline,
+                "the head was not caught up after the server came back"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }

@@ -103,16 +103,38 @@ impl Projector {
         tokio::spawn(async move {
             // A store whose log head is behind its checkpoint has it caught up first, while
             // nothing moves the checkpoint ([`super::head`]).
-            if let Err(e) = super::head::catch_up(&*log, &store).await {
-                tracing::warn!(
-                    error = %e,
-                    "the log head could not be caught up with the projections: GET /v1/log/head \
-                     answers 503 until the next start or `tongban rebuild`"
-                );
+            let mut failing = Failing::default();
+            // Asked again while the log is out of reach (a JetStream server restarting as the
+            // gateway starts): nothing is applied meanwhile, and nothing could be, since the
+            // projector reads the same log.
+            loop {
+                match super::head::catch_up(&*log, &store).await {
+                    Ok(_) => {
+                        failing.recovered(start);
+                        break;
+                    }
+                    Err(e) if e.transient() => {
+                        failing.failed(
+                            "the log head could not be caught up with the projections yet; \
+                             retrying (GET /v1/log/head answers 503 meanwhile, and the \
+                             projections wait)",
+                            &e,
+                            start,
+                        );
+                        tokio::time::sleep(RETRY).await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(
+                            error = %e,
+                            "the log head could not be caught up with the projections: GET \
+                             /v1/log/head answers 503 until `tongban rebuild`"
+                        );
+                        break;
+                    }
+                }
             }
             let mut head = log.head();
             let mut checkpoint = start;
-            let mut failing = Failing::default();
             // What this process folded is vouched for from where it started: the list of
             // events that did not verify before then went with the process that checked them.
             let mut attesting = signer
@@ -295,7 +317,8 @@ async fn attest(
         tracing::warn!(
             file = %file.display(),
             error = %e,
-            "a verified head could not be written: a rebuild checks the signatures of the events              since the last one"
+            "a verified head could not be written: a rebuild checks the signatures of the \
+             events since the last one"
         );
     }
 }
