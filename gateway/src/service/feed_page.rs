@@ -16,7 +16,8 @@
 //!   or is a submission that does not fold. Its content is not given (it may have been planted);
 //!   the marker names the application and why, so that the region's staff learn it stopped.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 
 use serde::Serialize;
 
@@ -91,6 +92,32 @@ impl FeedItem {
     }
 }
 
+/// The feed positions a warning has named, each once: an adapter polls its page every few
+/// seconds, and a missing position on it would otherwise repeat the same warning on every read
+/// for as long as the page is not acknowledged past. Bounded: once it names [`TOLD_MAX`]
+/// positions it starts over, so a position may be named again after thousands of others.
+#[derive(Default)]
+pub(super) struct Told(Mutex<HashSet<(String, u64)>>);
+
+/// How many positions [`Told`] remembers before it starts over.
+const TOLD_MAX: usize = 4096;
+
+impl Told {
+    /// Whether `position` of `region`'s feed is named for the first time (and remembers it).
+    fn first(&self, region: &str, position: u64) -> bool {
+        let Ok(mut told) = self.0.lock() else {
+            return true;
+        };
+        if told.contains(&(region.to_string(), position)) {
+            return false;
+        }
+        if told.len() >= TOLD_MAX {
+            told.clear();
+        }
+        told.insert((region.to_string(), position))
+    }
+}
+
 impl<L: EventLog> Gateway<L> {
     /// Up to `limit` items of `region`'s feed after position `after`, in log order.
     pub async fn feed_page(
@@ -109,13 +136,15 @@ impl<L: EventLog> Gateway<L> {
             let item = match at {
                 At::Nothing(position) => {
                     // The position and the region only: nothing of any event.
-                    tracing::warn!(
-                        region,
-                        position,
-                        "the event log holds no event at a position of the region's feed: the \
+                    if self.missing_told.first(region, position) {
+                        tracing::warn!(
+                            region,
+                            position,
+                            "the event log holds no event at a position of the region's feed: the \
                          feed marks it missing and goes on; `tongban verify` names every such \
                          position"
-                    );
+                        );
+                    }
                     FeedItem::missing(
                         position,
                         "it was removed from the log (from the embedded log's disk, or deleted \
@@ -123,13 +152,15 @@ impl<L: EventLog> Gateway<L> {
                     )
                 }
                 At::Unreadable(u) => {
-                    tracing::warn!(
-                        region,
-                        position = u.position,
-                        "the bytes the event log holds at a position of the region's feed are \
-                         not an event: the feed marks it missing and goes on; `tongban verify` \
-                         names every such position"
-                    );
+                    if self.missing_told.first(region, u.position) {
+                        tracing::warn!(
+                            region,
+                            position = u.position,
+                            "the bytes the event log holds at a position of the region's feed \
+                             are not an event: the feed marks it missing and goes on; `tongban \
+                             verify` names every such position"
+                        );
+                    }
                     FeedItem::missing(
                         u.position,
                         "the bytes stored there are no longer an event (damaged on the embedded \

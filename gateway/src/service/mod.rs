@@ -75,6 +75,8 @@ pub struct Gateway<L: EventLog> {
     /// statistics as of an instant, [`Gateway::statistics_at`]): each costs a read of every
     /// event, so a second is refused while one runs rather than run beside it.
     whole_log_reads: tokio::sync::Semaphore,
+    /// The feed positions already named in a warning ([`feed_page::Told`]).
+    missing_told: feed_page::Told,
 }
 
 impl<L: EventLog> Gateway<L> {
@@ -150,6 +152,7 @@ impl<L: EventLog> Gateway<L> {
             states,
             reach_stats: Arc::default(),
             whole_log_reads: tokio::sync::Semaphore::new(1),
+            missing_told: feed_page::Told::default(),
         }
     }
 
