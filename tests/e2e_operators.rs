@@ -985,19 +985,52 @@ fn an_event_rewritten_in_the_log_is_held_not_folded() {
     let mut gw = Gateway::start(&data, false);
     held_at(&gw);
     assert_eq!(gw.terminate().code(), Some(0));
+    // What the projections say of how they were folded: the held list and /healthz.
+    let unchecked = |gw: &Gateway| {
+        let held = operator(gw).get("/v1/projections/held").json();
+        let health = operator(gw).get("/healthz").json();
+        assert_eq!(
+            held["unchecked"], health["projections_unchecked"],
+            "{held} {health}"
+        );
+        held["unchecked"].clone()
+    };
     // A rebuild folds it no more than the live projector did.
     let (code, out, err) = tongban(&["rebuild"], &data);
     assert_eq!(code, 0, "{out}{err}");
     let mut gw = Gateway::start(&data, false);
     held_at(&gw);
+    assert_eq!(unchecked(&gw), json!(null));
     assert_eq!(gw.terminate().code(), Some(0));
-    // Told to trust the log, it folds what the log holds, and says it did not check.
+    // Told to trust the log, it folds what the log holds, says it did not check, and the
+    // projections keep saying so: the held list is empty because nothing was checked.
     let (code, out, err) = tongban(&["rebuild", "--trust-log"], &data);
     assert_eq!(code, 0, "{out}{err}");
     assert!(err.contains("seals are not checked"), "{err}");
-    let gw = Gateway::start(&data, false);
+    let mut gw = Gateway::start(&data, false);
     let r = operator(&gw).get(&format!("/v1/applications/{id}"));
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let mark = unchecked(&gw);
+    let end = operator(&gw).get("/healthz").json()["log_position"].clone();
+    assert_eq!(mark["up_to"], end, "{mark}");
+    assert!(
+        mark["why"]
+            .as_str()
+            .is_some_and(|w| w.contains("--trust-log"))
+            && mark["at"].as_str().is_some_and(|at| at.ends_with('Z')),
+        "{mark}"
+    );
+    assert_eq!(
+        operator(&gw).get("/v1/projections/held").json()["count"],
+        json!(0)
+    );
+    assert_eq!(gw.terminate().code(), Some(0));
+    // A rebuild that checks again clears the mark, and holds the application again.
+    let (code, out, err) = tongban(&["rebuild"], &data);
+    assert_eq!(code, 0, "{out}{err}");
+    let gw = Gateway::start(&data, false);
+    held_at(&gw);
+    assert_eq!(unchecked(&gw), json!(null));
 }
 
 /// Given a log with an application whose accept had its signature zeroed on disk, when `tongban

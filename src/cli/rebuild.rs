@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use tongban_gateway::envelope::GatewayKey;
 use tongban_gateway::log::{AnyLog, EventLog};
 use tongban_gateway::projections::rebuild::{Cursors, Seals, clear_noting, fill};
+use tongban_gateway::projections::unchecked::Unchecked;
 use tongban_gateway::projections::verified;
 use tongban_gateway::projections::{ProjectionError, ProjectionStore, Submissions};
 use tongban_gateway::server::{check_key_for_stream, load_calendar, rebind_log_source};
@@ -192,6 +193,19 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             None => None,
         };
         let checked = seals.is_some();
+        // Folded unchecked, the projections say so for as long as they last (`/healthz`, the
+        // held list): marked before the first batch, so a rebuild stopped part way leaves it.
+        let unchecked = |up_to: u64| Unchecked {
+            up_to,
+            at: tongban_gateway::time::Timestamp::now().to_rfc3339(),
+            why: match trust_log {
+                true => "`tongban rebuild --trust-log`".into(),
+                false => "`tongban rebuild` had no public key to check them with".into(),
+            },
+        };
+        if !checked {
+            store.mark_unchecked(&unchecked(*log.head().borrow()))?;
+        }
         let mut bar = Progress::new("rebuilding projections");
         let out = fill(&log, &store, &cal, seals, |done, head| {
             bar.update(done, head)
@@ -199,6 +213,9 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         .await;
         bar.finish();
         let filled = out?;
+        if !checked {
+            store.mark_unchecked(&unchecked(store.checkpoint()?))?;
+        }
         let unreadable = store.unreadable_list(6)?;
         Ok::<_, CliError>((filled, checked, store.held_count()?, unreadable))
     })?;

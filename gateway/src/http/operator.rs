@@ -223,7 +223,9 @@ fn operators_only(principal: &crate::auth::Principal, detail: &str) -> Result<()
 /// `GET /v1/projections/held`: the applications whose view is held at an event that does not
 /// fold ([`crate::projections::held`]), a page at a time, with how many there are in all; and
 /// the log's records that are not events, which the projections passed over
-/// ([`crate::log::unreadable`]): the first [`UNREADABLE_SHOWN`] by position, and how many.
+/// ([`crate::log::unreadable`]): the first [`UNREADABLE_SHOWN`] by position, and how many; and
+/// whether a rebuild folded the projections without the seals checked
+/// ([`crate::projections::unchecked`]).
 pub async fn held<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
@@ -246,12 +248,18 @@ pub async fn held<L: EventLog>(
     let unreadable_count = store
         .unreadable_count()
         .map_err(crate::service::ServiceError::from)?;
+    // A list folded without the seals checked holds nothing the check would have held: said
+    // beside it, so that an empty list is not read as "every event verified".
+    let unchecked = store
+        .unchecked()
+        .map_err(crate::service::ServiceError::from)?;
     Ok(axum::Json(serde_json::json!({
         "count": count,
         "items": items,
         "next": next,
         "unreadable": unreadable,
         "unreadable_count": unreadable_count,
+        "unchecked": unchecked,
     })))
 }
 

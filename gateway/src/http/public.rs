@@ -58,6 +58,7 @@ pub async fn healthz<L: EventLog>(
             projection_position: applied,
             projection_held: s.gateway.store.held_count().ok(),
             log_unreadable: s.gateway.store.unreadable_count().ok(),
+            projections_unchecked: s.gateway.store.unchecked().ok().flatten(),
             region_book_unreadable: s.book.unreadable().map(|u| BookUnreadable {
                 why: u.why,
                 modified: u.modified,
@@ -108,6 +109,11 @@ struct HealthDetails {
     /// something other than a gateway), which the projections passed over
     /// (`/v1/projections/held`'s `unreadable`); null when the store cannot say (operators only).
     log_unreadable: Option<u64>,
+    /// That the projections were folded by a rebuild that did not check the events' seals
+    /// (`tongban rebuild --trust-log`) up to a log position: an event planted without the
+    /// gateway's key before it may be folded rather than held. Null when they were checked, or
+    /// the store cannot say (operators only).
+    projections_unchecked: Option<crate::projections::unchecked::Unchecked>,
     /// A regions.json that changed but does not read: the book read before it is still in use
     /// (tokens added or revoked since do not take effect) until the file is fixed; null while it
     /// reads (operators only).

@@ -11,6 +11,7 @@ pub mod serials;
 pub mod statistics;
 pub mod statistics_at;
 pub mod store;
+pub mod unchecked;
 pub mod upcast;
 pub mod verified;
 pub mod view;

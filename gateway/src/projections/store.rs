@@ -97,7 +97,7 @@ pub enum ProjectionError {
 
 /// A fjall error as the store's error: [`ProjectionError::Failed`] for the failures the store
 /// does not recover from in this process (see there), [`ProjectionError::Storage`] otherwise.
-fn storage(e: fjall::Error) -> ProjectionError {
+pub(super) fn storage(e: fjall::Error) -> ProjectionError {
     match &e {
         fjall::Error::Poisoned
         | fjall::Error::Unrecoverable
@@ -333,7 +333,7 @@ pub(super) fn decode<T: serde::de::DeserializeOwned>(
     })
 }
 
-fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ProjectionError> {
+pub(super) fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ProjectionError> {
     serde_json::to_vec(value).map_err(|e| ProjectionError::Storage(e.to_string()))
 }
 
