@@ -299,3 +299,66 @@ fn a_position_the_log_no_longer_holds_is_a_missing_marker_and_the_feed_goes_on()
         .count();
     assert_eq!(warned, 1, "{log}");
 }
+
+/// Given an application's forwarding folded into the feeds, then its bytes on the log's disk
+/// damaged into something that is not an event (holding a fake ID number) while the gateway was
+/// stopped, when the region reads its feed again, then the position is a `missing` marker saying
+/// the bytes are no longer an event, the rest of the page is served, the operators' log names
+/// the position once and the bytes nowhere.
+#[test]
+fn an_event_damaged_after_it_was_folded_is_a_missing_marker() {
+    let dir = TempDir::new("feed-damaged-marker");
+    let data = dir.0.join("data");
+    let tokens = register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, _) = parties(&gw, &data, "proxy");
+    let origin_code = body["origin"].as_str().expect("origin").to_string();
+    let forward = (&origin, "forward", json!({"materials_checked": true}));
+    let id = application(&origin, &body, &[forward]);
+    let later = application(&origin, &body, &[]);
+    assert!(gw.terminate().success());
+
+    let secret = "110101199003070011";
+    let garbage = format!("{{\"id_number\": \"{secret}\", \"torn\": ");
+    let damaged = stored::damage(&data.join("log"), &id, 2, garbage.as_bytes());
+    let mut gw = Gateway::start(&data, false);
+    let origin = gw.client(Some(&tokens[&origin_code]));
+    let whole = page(&origin, &origin_code, 0, 1000);
+    let again = page(&origin, &origin_code, 0, 1000);
+    assert_eq!(whole, again);
+    let marker = item_at(&whole, damaged);
+    let missing = marker["missing"].as_str().unwrap_or_default();
+    assert!(
+        missing.contains(&format!("holds no event at position {damaged}"))
+            && missing.contains("no longer an event"),
+        "{whole}"
+    );
+    let events: Vec<(String, u64)> = whole["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|item| item["position"] != json!(damaged))
+        .map(|item| {
+            let event = &item["event"];
+            (
+                event["app"].as_str().expect("app").to_string(),
+                event["seq"].as_u64().expect("seq"),
+            )
+        })
+        .collect();
+    assert_eq!(events, [(id, 1), (later, 1)]);
+    assert!(!whole.to_string().contains(secret), "{whole}");
+
+    assert!(gw.terminate().success());
+    let log = std::fs::read_to_string(&gw.stderr_log).expect("gateway log");
+    let warned = log
+        .lines()
+        .filter(|l| {
+            l.contains("WARN")
+                && l.contains(&format!("position={damaged}"))
+                && l.contains("not an event")
+        })
+        .count();
+    assert_eq!(warned, 1, "{log}");
+    assert!(!log.contains(secret), "{log}");
+}

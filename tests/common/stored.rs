@@ -35,6 +35,14 @@ pub fn remove(log_dir: &Path, app: &str, seq: u64) -> u64 {
     })
 }
 
+/// Overwrites the application's stored event at `seq` with `bytes` that are not an event (bit
+/// rot on the disk); returns its position.
+pub fn damage(log_dir: &Path, app: &str, seq: u64, bytes: &[u8]) -> u64 {
+    on_stored(log_dir, app, seq, |events, key, _| {
+        events.insert(key, bytes).expect("insert")
+    })
+}
+
 /// Does `what` to the application's event at `seq` in the stored log (given the log's events,
 /// its key and the event), and persists it; returns its position.
 fn on_stored(
