@@ -36,3 +36,26 @@ pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// A chain of events of application `app` sealed by `key` one after another, as a gateway would
+/// seal them: one per `(kind, data)`, its schema `kind/1`, from region 310000's window.
+pub fn sealed_chain<'a>(
+    key: &crate::envelope::GatewayKey,
+    app: &str,
+    events: impl IntoIterator<Item = (&'a str, serde_json::Value)>,
+) -> Vec<crate::envelope::Envelope> {
+    let mut out: Vec<crate::envelope::Envelope> = Vec::new();
+    for (kind, data) in events {
+        let content = crate::envelope::Content {
+            kind: kind.to_string(),
+            schema: format!("{kind}/1"),
+            region: "310000".to_string(),
+            actor: "window".to_string(),
+            at: "2026-12-06T08:00:00Z".to_string(),
+            data,
+        };
+        let next = crate::envelope::Envelope::sealed_after(out.last(), app, content, key);
+        out.push(next);
+    }
+    out
+}

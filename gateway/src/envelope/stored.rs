@@ -192,23 +192,12 @@ fn longest_increasing(values: &[u64]) -> Vec<bool> {
 #[cfg(test)]
 mod tests {
     use super::{Twin, longest_increasing, twins};
-    use crate::envelope::{ChainError, Content, Envelope, GatewayKey};
+    use crate::envelope::{ChainError, Envelope, GatewayKey};
 
     fn chain(key: &GatewayKey) -> Vec<Envelope> {
-        let mut out: Vec<Envelope> = Vec::new();
-        for kind in ["application.submitted", "application.forwarded"] {
-            let content = Content {
-                kind: kind.to_string(),
-                schema: "x/1".to_string(),
-                region: "310000".to_string(),
-                actor: "window".to_string(),
-                at: "2026-12-05T08:00:00Z".to_string(),
-                data: serde_json::json!({"materials_checked": true}),
-            };
-            let e = Envelope::sealed_after(out.last(), "app-1", content, key);
-            out.push(e);
-        }
-        out
+        let each = ["application.submitted", "application.forwarded"]
+            .map(|kind| (kind, serde_json::json!({"materials_checked": true})));
+        crate::testutil::sealed_chain(key, "app-1", each)
     }
 
     /// Given an event stored twice, once as sealed and once with its data rewritten under the

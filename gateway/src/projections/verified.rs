@@ -393,20 +393,13 @@ impl Coverage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::envelope::{Content, Envelope};
     use crate::log::Positioned;
 
     fn event(n: u64) -> Positioned {
         let key = GatewayKey::from_seed([1; 32]);
-        let content = Content {
-            kind: "application.forwarded".to_string(),
-            schema: "application.forwarded/1".to_string(),
-            region: "310000".to_string(),
-            actor: "window".to_string(),
-            at: "2026-12-06T08:00:00Z".to_string(),
-            data: serde_json::json!({"n": n}),
-        };
-        Positioned::read(n, Envelope::sealed_after(None, "app-1", content, &key))
+        let first = [("application.forwarded", serde_json::json!({"n": n}))];
+        let mut sealed = crate::testutil::sealed_chain(&key, "app-1", first);
+        Positioned::read(n, sealed.remove(0))
     }
 
     fn running_at(events: &[Positioned], position: u64) -> Running {

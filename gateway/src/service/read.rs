@@ -424,23 +424,11 @@ fn chain_breaks(events: &[Positioned], key: &PublicKey) -> Vec<ChainBreak> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::envelope::{Content, GatewayKey};
+    use crate::envelope::GatewayKey;
 
     fn history(key: &GatewayKey, n: u64) -> Vec<Envelope> {
-        let mut out: Vec<Envelope> = Vec::new();
-        for i in 1..=n {
-            let content = Content {
-                kind: "application.suspended".to_string(),
-                schema: "application.suspended/1".to_string(),
-                region: "310000".to_string(),
-                actor: "window".to_string(),
-                at: "2026-12-06T08:00:00Z".to_string(),
-                data: serde_json::json!({"i": i}),
-            };
-            let next = Envelope::sealed_after(out.last(), "app-1", content, key);
-            out.push(next);
-        }
-        out
+        let each = (1..=n).map(|i| ("application.suspended", serde_json::json!({"i": i})));
+        crate::testutil::sealed_chain(key, "app-1", each)
     }
 
     /// Given a history of five events whose third has its signature zeroed (its content and
