@@ -13,6 +13,23 @@ use common::{
 };
 use serde_json::{Value, json};
 
+/// The (application, seq) of every event of `page`, but the item at `position`, in order.
+fn events_but(page: &Value, position: u64) -> Vec<(String, u64)> {
+    page["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|item| item["position"] != json!(position))
+        .map(|item| {
+            let event = &item["event"];
+            (
+                event["app"].as_str().expect("app").to_string(),
+                event["seq"].as_u64().expect("seq"),
+            )
+        })
+        .collect()
+}
+
 /// The region's feed page after `after` (the whole feed from 0), as answered.
 fn page(region: &Client, code: &str, after: u64, limit: usize) -> Value {
     let r = region.get(&format!(
@@ -244,19 +261,7 @@ fn a_position_the_log_no_longer_holds_is_a_missing_marker_and_the_feed_goes_on()
             && missing.contains("Acknowledge past it"),
         "{missing}"
     );
-    let events: Vec<(String, u64)> = whole["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .filter(|item| item["position"] != json!(removed))
-        .map(|item| {
-            let event = &item["event"];
-            (
-                event["app"].as_str().expect("app").to_string(),
-                event["seq"].as_u64().expect("seq"),
-            )
-        })
-        .collect();
+    let events = events_but(&whole, removed);
     assert_eq!(events, [(id.clone(), 1), (id.clone(), 3), (later, 1)]);
 
     let short = page(&origin, &origin_code, removed - 1, 1);
@@ -333,19 +338,7 @@ fn an_event_damaged_after_it_was_folded_is_a_missing_marker() {
             && missing.contains("no longer an event"),
         "{whole}"
     );
-    let events: Vec<(String, u64)> = whole["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .filter(|item| item["position"] != json!(damaged))
-        .map(|item| {
-            let event = &item["event"];
-            (
-                event["app"].as_str().expect("app").to_string(),
-                event["seq"].as_u64().expect("seq"),
-            )
-        })
-        .collect();
+    let events = events_but(&whole, damaged);
     assert_eq!(events, [(id, 1), (later, 1)]);
     assert!(!whole.to_string().contains(secret), "{whole}");
 
