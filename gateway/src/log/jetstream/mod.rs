@@ -592,7 +592,9 @@ impl JetStreamLog {
                 last: Some(last),
             }));
         }
-        let mut read = self.read_positioned(app, subject).await?;
+        let mut read = self
+            .read_positioned(app, subject, subject::Copies::Passed)
+            .await?;
         Ok(Some(End {
             message: m.position.max(read.end),
             last: read.events.pop(),
@@ -623,9 +625,15 @@ impl JetStreamLog {
         Ok(end)
     }
 
-    /// Every event of `app` on its subject with its position, in seq order.
-    async fn read_positioned(&self, app: &str, subject: &str) -> Result<subject::Read, LogError> {
-        self.read_positioned_from(app, subject, 1, 0).await
+    /// Every event of `app` on its subject with its position, in seq order; `copies` says
+    /// what a copy of one of them later on the subject makes the read.
+    async fn read_positioned(
+        &self,
+        app: &str,
+        subject: &str,
+        copies: subject::Copies,
+    ) -> Result<subject::Read, LogError> {
+        self.read_positioned_from(app, subject, 1, 0, copies).await
     }
 
     /// The events of `app` on its subject from stream position `from` on, with their
@@ -641,8 +649,9 @@ impl JetStreamLog {
         subject: &str,
         mut from: u64,
         after: u64,
+        copies: subject::Copies,
     ) -> Result<subject::Read, LogError> {
-        let mut reading = subject::Reading::new(app, after);
+        let mut reading = subject::Reading::new(app, after, copies);
         // The last message read, for the check against the leader's last.
         let mut last_read: Option<(u64, Bytes)> = None;
         let mut batching = self.batching();
@@ -766,7 +775,7 @@ impl JetStreamLog {
         } else if next.is_some() {
             next
         } else {
-            self.read_positioned(&event.app, subject)
+            self.read_positioned(&event.app, subject, subject::Copies::Passed)
                 .await?
                 .events
                 .into_iter()
@@ -1371,6 +1380,10 @@ impl EventLog for JetStreamLog {
             .await
     }
 
+    /// The application's own events; what else is on its subject is passed over, but a copy
+    /// of one of them is refused, at its position: the callers reading a whole history (the
+    /// API's events, the evidence page, disputes, `verify --app`) show it as found
+    /// ([`subject::Copies`]).
     async fn read(&self, app: &str) -> Result<Vec<Envelope>, LogError> {
         let Some(subject) = self.subject(app) else {
             return Ok(Vec::new());
@@ -1378,7 +1391,7 @@ impl EventLog for JetStreamLog {
         self.connected()?;
         self.same_stream()?;
         Ok(self
-            .read_positioned(app, &subject)
+            .read_positioned(app, &subject, subject::Copies::Refused)
             .await?
             .events
             .into_iter()
@@ -1408,8 +1421,14 @@ impl EventLog for JetStreamLog {
         };
         let from_there = match found {
             Some(at) if at.position == position && at.seq == seq => Some(
-                self.read_positioned_from(app, &subject, position + 1, seq)
-                    .await?,
+                self.read_positioned_from(
+                    app,
+                    &subject,
+                    position + 1,
+                    seq,
+                    subject::Copies::Passed,
+                )
+                .await?,
             ),
             _ => None,
         };
@@ -1418,7 +1437,10 @@ impl EventLog for JetStreamLog {
         let events = match from_there.filter(|read| !read.unchecked) {
             Some(read) => read.events,
             None => {
-                let mut all = self.read_positioned(app, &subject).await?.events;
+                let mut all = self
+                    .read_positioned(app, &subject, subject::Copies::Passed)
+                    .await?
+                    .events;
                 let keep = usize::try_from(seq).map_or(all.len(), |s| s.min(all.len()));
                 all.split_off(keep)
             }

@@ -11,7 +11,12 @@
 //!
 //! What still stops a read is what would serve a history with a hole or a second version: an
 //! event of the application whose seq jumps past the next one, or another event under a seq
-//! already read (rewritten or forged after it was stored).
+//! already read (rewritten or forged after it was stored). And the read of the whole history
+//! ([`super::EventLog::read`]: the API's events, the evidence page, disputes, `verify --app`)
+//! refuses a copy of one of the application's events too ([`Copies`]): it is the evidence of a
+//! stream written to from outside, which those show as found (the whole log read, each copy
+//! named). The reads an action makes (the last event, the events after a remembered one, the
+//! subject's end for an append) pass over it, so the application is still acted on.
 
 use axum::body::Bytes;
 
@@ -122,11 +127,21 @@ pub(super) enum Judged {
     Passed { unchecked: bool },
 }
 
+/// What a read makes of a copy of one of the application's events, later on its subject.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Copies {
+    /// Passed over, as anything else on the subject that is not the next event.
+    Passed,
+    /// Refused as corruption at its position, for a caller that finds and shows each.
+    Refused,
+}
+
 /// An application's subject read message by message, in stream order: its events, the first
 /// at seq `after + 1`.
 pub(super) struct Reading<'a> {
     app: &'a str,
     after: u64,
+    copies: Copies,
     events: Vec<Last>,
     end: u64,
     unchecked: bool,
@@ -136,10 +151,11 @@ pub(super) struct Reading<'a> {
 }
 
 impl<'a> Reading<'a> {
-    pub fn new(app: &'a str, after: u64) -> Reading<'a> {
+    pub fn new(app: &'a str, after: u64, copies: Copies) -> Reading<'a> {
         Reading {
             app,
             after,
+            copies,
             events: Vec::new(),
             end: 0,
             unchecked: false,
@@ -190,6 +206,15 @@ impl<'a> Reading<'a> {
                 reason: format!(
                     "another event under the application's seq {}, which the event at position \
                      {} holds: rewritten or forged after it was stored",
+                    event.seq, e.position
+                ),
+            }),
+            Some(e) if self.copies == Copies::Refused => Err(LogError::Corrupt {
+                position,
+                reason: format!(
+                    "a second copy of the application's event seq {}, which the event at \
+                     position {} is: published again on its subject by something other than a \
+                     gateway",
                     event.seq, e.position
                 ),
             }),
