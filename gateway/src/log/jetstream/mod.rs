@@ -12,6 +12,8 @@
 //! `Nats-Expected-Last-Subject-Sequence` wants the *stream* sequence of the subject's last message.
 //! So an append first reads the subject's last message (from the stream leader), checks its
 //! envelope seq against `expected_seq`, then publishes expecting that message's stream sequence.
+//! (A last message that something other than a gateway published is not the application's last
+//! event, which the subject is then read for; the publish still names that message: [`subject`].)
 //! Whoever publishes first wins; the others get "wrong last sequence" (10071, or 10164 from recent
 //! clustered servers) and report a conflict, unless the message that won is their own event (a
 //! retry that already landed), which is success.

@@ -50,7 +50,7 @@ impl Message {
     /// The event of `app` this message holds, if it decodes as one.
     pub fn event_of(&self, app: &str) -> Option<Last> {
         let event = Envelope::from_stored(&self.payload).ok()?;
-        (event.app == app).then(|| Last {
+        (event.app == app).then_some(Last {
             seq: event.seq,
             position: self.position,
             event,
@@ -118,6 +118,11 @@ pub(super) struct Read {
 }
 
 /// What a message on an application's subject is to its history.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "nearly every message judged is the next event, taken at once: boxing it would cost \
+              an allocation per event to save space on the rare one passed over"
+)]
 pub(super) enum Judged {
     /// Its next event.
     Next(Last),
