@@ -1408,6 +1408,97 @@ fn two_gateways_on_one_stream_sign_the_same_head() {
     );
 }
 
+/// Given a gateway on a stream, when something other than a gateway publishes a genuine event of
+/// one application (its signature and all) again onto another application's subject, then
+/// neither application takes it: the gateway goes on folding (an application submitted after it
+/// reads as submitted, the projections are not behind), operators find its position in the held
+/// list and `/healthz`, both applications read as they were, the one whose subject it landed on
+/// is acted on, chained onto its own last event, and `tongban verify` reports the position. (It
+/// stopped every projection of every gateway on the stream, and the application whose subject
+/// it was on could be neither read nor acted on.)
+#[test]
+fn an_event_published_again_on_another_applications_subject_is_passed_over() {
+    use async_nats::jetstream;
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-foreign-event");
+    let data = dir.0.join("data");
+    let gw = start_on_nats(&data, true, &nats);
+    let (origin, first) = forwarded(&gw, &data, "foreign-1");
+    let (_, second) = forwarded(&gw, &data, "foreign-2");
+    let events = |id: &str| {
+        let r = origin.get(&format!("/v1/applications/{id}/events"));
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        r.json()["events"].clone()
+    };
+    let (first_events, second_events) = (events(&first), events(&second));
+    // The stream's last message is the second application's forward: published again onto the
+    // first's subject.
+    let position = tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async {
+            let js = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
+            let mut stream = js.get_stream("TONGBAN").await.expect("stream");
+            let last = stream.info().await.expect("info").state.last_sequence;
+            let message = stream.get_raw_message(last).await.expect("message");
+            assert_eq!(message.subject.as_str(), format!("tongban.app.{second}"));
+            js.publish(format!("tongban.app.{first}"), message.payload)
+                .await
+                .expect("publish")
+                .await
+                .expect("ack")
+                .sequence
+        });
+    let (body, _) = example(&gw.client(None));
+    let third = success(&submit(&origin, "foreign-3", &body))["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let view = origin.get(&format!("/v1/applications/{third}"));
+    assert_eq!(view.status, 200, "{}", String::from_utf8_lossy(&view.body));
+    assert_eq!(view.json()["status"], json!("submitted"));
+    assert!(view.header("X-Tongban-Stale").is_none());
+    let operator = gw.client(Some(&tokens(&data)["operator"]));
+    let health = operator.get("/healthz").json();
+    assert_eq!(health["projection_lag"], json!(0), "{health}");
+    assert_eq!(health["log_unreadable"], json!(1), "{health}");
+    let held = operator.get("/v1/projections/held").json();
+    assert_eq!(held["unreadable_count"], json!(1), "{held}");
+    assert_eq!(held["unreadable"][0]["position"], json!(position), "{held}");
+    let reason = held["unreadable"][0]["reason"].as_str().expect("reason");
+    assert!(
+        reason.contains(&first) && reason.contains(&second),
+        "{reason}"
+    );
+    assert_eq!(held["count"], json!(0), "{held}");
+    // Both read as they were; the first is acted on, its event chained onto its own forward.
+    assert_eq!(events(&first), first_events);
+    assert_eq!(events(&second), second_events);
+    let view = origin.get(&format!("/v1/applications/{first}")).json();
+    let lead = view["handlers"][0].as_str().expect("lead").to_string();
+    let handler = gw.client(Some(&tokens(&data)[&lead]));
+    success(&handler.post(
+        &format!("/v1/applications/{first}/accept"),
+        &json!({"expected_seq": 2}),
+    ));
+    let after = events(&first);
+    assert_eq!(after.as_array().map(Vec::len), Some(3), "{after}");
+    assert_eq!(after[2]["prev_hash"], first_events[1]["hash"], "{after}");
+    let view = origin.get(&format!("/v1/applications/{first}")).json();
+    assert_eq!(
+        (view["status"].clone(), view["seq"].clone()),
+        (json!("accepted"), json!(3))
+    );
+    let view = origin.get(&format!("/v1/applications/{second}")).json();
+    assert_eq!(
+        (view["status"].clone(), view["seq"].clone()),
+        (json!("forwarded"), json!(2))
+    );
+    let out = on_stream(&nats.url(), &data, &["verify"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains(&format!("position {position}")), "{stdout}");
+}
+
 /// Given a gateway on a stream, when something other than a gateway publishes bytes that are not
 /// an event on the stream's subjects (holding what looks like an ID number), then the gateway
 /// goes on folding: an application submitted after it is read as submitted, the projections are

@@ -149,7 +149,7 @@ fn operation(route: &Route) -> Value {
                 "type": "object", "properties": {"count": {"type": "integer", "description": "how many applications are held in all"},
                 "items": {"type": "array", "items": schema_of::<crate::projections::Held>()},
                 "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"},
-                "unreadable": {"type": "array", "description": "records of the event log whose bytes are not an event (damaged on the disk, or published on the stream's subjects by something other than a gateway), passed over by the projections: the first 100 by position, each with its position, why it is not an event and the SHA-256 of its bytes (never the bytes). `tongban verify` reports each", "items": schema_of::<crate::log::Unreadable>()},
+                "unreadable": {"type": "array", "description": "records of the event log whose bytes are not an event (damaged on the disk, or published on the stream's subjects by something other than a gateway, an event on another application's subject included), passed over by the projections: the first 100 by position, each with its position, why it is not an event and the SHA-256 of its bytes (never the bytes). `tongban verify` reports each", "items": schema_of::<crate::log::Unreadable>()},
                 "unreadable_count": {"type": "integer", "description": "how many such records the projections passed over in all"},
                 "unchecked": {"description": "null, or the mark a rebuild that did not check the events' seals (`tongban rebuild --trust-log`) left: up to which log position the projections were folded as the log held them, when and why. Before it, an event planted without the gateway's key is folded, not held, so it is missing from this list; the live projector checks every event after it. A rebuild that checks the seals (`tongban rebuild`) clears it", "anyOf": [{"type": "null"}, schema_of::<crate::projections::unchecked::Unchecked>()]}}}))}));
         }
@@ -164,7 +164,7 @@ fn operation(route: &Route) -> Value {
                 "type": "object", "properties": {"as_of": {"type": "string", "description": "the Beijing date the clocks are judged on: each was due before it"},
                 "items": {"type": "array", "items": schema_of::<crate::projections::OverdueClock>()},
                 "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"},
-                "unreadable": {"type": "array", "description": "records of the event log whose bytes are not an event (damaged on the disk, or published on the stream's subjects by something other than a gateway), passed over by the projections: the first 100 by position, each with its position, why it is not an event and the SHA-256 of its bytes (never the bytes). `tongban verify` reports each", "items": schema_of::<crate::log::Unreadable>()},
+                "unreadable": {"type": "array", "description": "records of the event log whose bytes are not an event (damaged on the disk, or published on the stream's subjects by something other than a gateway, an event on another application's subject included), passed over by the projections: the first 100 by position, each with its position, why it is not an event and the SHA-256 of its bytes (never the bytes). `tongban verify` reports each", "items": schema_of::<crate::log::Unreadable>()},
                 "unreadable_count": {"type": "integer", "description": "how many such records the projections passed over in all"}}}))}));
             responses.insert(
                 "400".into(),
@@ -199,7 +199,7 @@ fn operation(route: &Route) -> Value {
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
                 "type": "object", "properties": {"region": {"type": "string"}, "items": {"type": "array", "items": schema_of::<super::regions::BoxLine>()},
                 "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"},
-                "unreadable": {"type": "array", "description": "records of the event log whose bytes are not an event (damaged on the disk, or published on the stream's subjects by something other than a gateway), passed over by the projections: the first 100 by position, each with its position, why it is not an event and the SHA-256 of its bytes (never the bytes). `tongban verify` reports each", "items": schema_of::<crate::log::Unreadable>()},
+                "unreadable": {"type": "array", "description": "records of the event log whose bytes are not an event (damaged on the disk, or published on the stream's subjects by something other than a gateway, an event on another application's subject included), passed over by the projections: the first 100 by position, each with its position, why it is not an event and the SHA-256 of its bytes (never the bytes). `tongban verify` reports each", "items": schema_of::<crate::log::Unreadable>()},
                 "unreadable_count": {"type": "integer", "description": "how many such records the projections passed over in all"}}}))}));
         }
         Op::Adapters => {

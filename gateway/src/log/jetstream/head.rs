@@ -33,7 +33,6 @@ use async_nats::jetstream::stream::RawMessageErrorKind;
 
 use super::connect::Denied;
 use super::{Inner, advance};
-use crate::envelope::Envelope;
 
 /// How often the server tells the consumer it is there when the stream is quiet; two missed
 /// tell [`listen`] that the consumer is gone (a restarted server, a lost leader), and it asks
@@ -228,23 +227,18 @@ async fn follow(inner: &Weak<Inner>, name: &str, mut messages: push::Messages) -
 
 /// Keeps the event pushed at `position` for the projector (`recent`), unless it is there already
 /// (this gateway's own append, whose ack came first) or the projector is past it. Only an event
-/// that decodes and is on its own application's subject is kept; anything else is left for the
-/// projector to read from the stream, which says what is wrong with it.
+/// on its own application's subject is kept ([`Inner::entry`], the judgement of every read of
+/// the stream); anything else is left for the projector to read from the stream's leader,
+/// which records it as unreadable there.
 fn keep(inner: &Inner, position: u64, message: &async_nats::jetstream::Message) {
     // A stream created again under the same name is not this log's (`Inner::replaced`).
     if inner.replaced.get().is_some() || !inner.recent.wants(position) {
         return;
     }
-    let Ok(event) = Envelope::from_json(&message.payload) else {
-        return;
-    };
-    if inner
-        .on_its_subject(position, &message.subject, &event)
-        .is_ok()
-    {
+    if let crate::log::At::Event(p) = inner.entry(position, &message.subject, &message.payload) {
         inner
             .recent
-            .remember_pushed(position, event, message.payload.len());
+            .remember_pushed(position, p.event, message.payload.len());
         inner.pushed_kept.fetch_add(1, Ordering::Relaxed);
     }
 }

@@ -12,6 +12,8 @@
 //! `Nats-Expected-Last-Subject-Sequence` wants the *stream* sequence of the subject's last message.
 //! So an append first reads the subject's last message (from the stream leader), checks its
 //! envelope seq against `expected_seq`, then publishes expecting that message's stream sequence.
+//! (A last message that something other than a gateway published is not the application's last
+//! event, which the subject is then read for; the publish still names that message: [`subject`].)
 //! Whoever publishes first wins; the others get "wrong last sequence" (10071, or 10164 from recent
 //! clustered servers) and report a conflict, unless the message that won is their own event (a
 //! retry that already landed), which is success.
@@ -25,6 +27,7 @@ mod batch;
 mod connect;
 mod cursors;
 mod head;
+mod subject;
 mod tips;
 use super::recent;
 pub use cursors::{SharedCursors, bucket_name as cursor_bucket_name};
@@ -43,6 +46,7 @@ use tokio::sync::watch;
 
 use super::{At, EventLog, LogError, Positioned, Unreadable};
 use crate::envelope::Envelope;
+use subject::{End, Message};
 
 pub use connect::{
     DUPLICATE_WINDOW, Denied, JetStreamConfig, MIN_SERVER, SIGNER_METADATA, SetupError,
@@ -50,7 +54,7 @@ pub use connect::{
 };
 
 /// How often, and how far apart, an append reads the subject's last message again while the
-/// answer is behind what the log already told it (`last_at_least`): 0.5 s in all, which a leader
+/// answer is behind what the log already told it (`end_at_least`): 0.5 s in all, which a leader
 /// elected a moment ago needs to apply what was committed before it.
 const CATCH_UP_TRIES: usize = 10;
 const CATCH_UP_PAUSE: Duration = Duration::from_millis(50);
@@ -159,38 +163,60 @@ impl Inner {
         valid_token(app).then(|| format!("{}.{app}", self.prefix))
     }
 
-    /// Refuses an event stored on another application's subject. Only the gateway's publishes
-    /// carry the concurrency check and the event id; anything else with publish rights on the
-    /// subjects (a misconfigured client) could put any application's event anywhere, and passing
-    /// it on would project it as that application's.
-    fn on_its_subject(
-        &self,
-        position: u64,
-        subject: &str,
-        event: &Envelope,
-    ) -> Result<(), LogError> {
-        if self.subject_of(&event.app).as_deref() == Some(subject) {
-            return Ok(());
+    /// The application whose subject `subject` is (`None`: not one of the log's subjects).
+    fn app_of<'s>(&self, subject: &'s str) -> Option<&'s str> {
+        subject
+            .strip_prefix(self.prefix.as_str())
+            .and_then(|s| s.strip_prefix('.'))
+            .filter(|app| valid_token(app))
+    }
+
+    /// What the stream holds at `position`: the message's bytes, stored on `subject`. An event
+    /// on its own application's subject, or a record that is not one: bytes that are not an
+    /// event, or an event on another application's subject. Only the gateways' publishes carry
+    /// the concurrency check and the event id; anything else with publish rights on the
+    /// subjects (a misconfigured client) could put any application's event anywhere, a genuine
+    /// one copied included. Folded, it would count as that application's (again); refused, it
+    /// would stop every reader of the stream there. So it is a fact about its position, which
+    /// the projections record and go on past, as for bytes that are not an event. The one
+    /// judgement for every way the stream is read: the leader's messages, batches, and the
+    /// consumer's pushes ([`head`]).
+    fn entry(&self, position: u64, subject: &str, payload: &[u8]) -> At {
+        match Envelope::from_stored(payload) {
+            Ok(event) if self.subject_of(&event.app).as_deref() == Some(subject) => {
+                At::Event(Positioned::read(position, event))
+            }
+            Ok(event) => {
+                let shown = |app: &str| crate::shown::said(app, crate::ids::is_valid);
+                let on = match self.app_of(subject) {
+                    Some(app) => format!("the subject of application {}", shown(app)),
+                    None => "a subject of no application".to_string(),
+                };
+                let reason = format!(
+                    "an event of application {} stored on {on}: it is neither application's \
+                     event there (only the gateways may publish on the stream's subjects, each \
+                     event on its own application's)",
+                    shown(&event.app)
+                );
+                At::Unreadable(Unreadable::of(position, payload, reason))
+            }
+            // Published by something other than a gateway.
+            Err(reason) => At::Unreadable(Unreadable::of(position, payload, reason)),
         }
-        Err(LogError::Corrupt {
-            position,
-            reason: format!(
-                "the message on subject {subject} holds an event of application {}: only the \
-                 gateways may publish on the stream's subjects",
-                event.app
-            ),
-        })
     }
 }
 
-/// The last message of a subject as this gateway last saw it.
+/// The end of a subject as this gateway last saw it ([`End`]): its last message, and its
+/// application's last event (the same message, unless something other than a gateway
+/// published after it).
 #[derive(Clone, PartialEq, Eq)]
 struct SubjectTip {
-    /// Its event's seq.
+    /// The application's last event's seq.
     seq: u64,
-    /// Its stream sequence.
+    /// The stream sequence of the subject's last message: what an append names to the server.
     position: u64,
-    /// Its event's hash: an append names this message only for an event chained onto it.
+    /// The application's last event's hash: an append names the subject's last message only
+    /// for an event chained onto it.
     hash: String,
 }
 
@@ -245,23 +271,13 @@ enum Published {
     NotLast,
 }
 
-/// The last message of an application's subject.
+/// An event of an application, read on its subject.
 struct Last {
-    /// Its envelope's seq: how many events the application has.
+    /// Its envelope's seq.
     seq: u64,
     /// Its stream sequence (our position).
     position: u64,
     event: Envelope,
-}
-
-impl Last {
-    fn tip(&self) -> SubjectTip {
-        SubjectTip {
-            seq: self.seq,
-            position: self.position,
-            hash: self.event.hash.clone(),
-        }
-    }
 }
 
 impl JetStreamLog {
@@ -524,7 +540,7 @@ impl JetStreamLog {
     }
 
     /// The subject's message at or after stream sequence `from`, if any.
-    async fn next_on(&self, subject: &str, from: u64) -> Result<Option<Last>, LogError> {
+    async fn next_on(&self, subject: &str, from: u64) -> Result<Option<Message>, LogError> {
         let request = self
             .inner
             .stream
@@ -533,31 +549,17 @@ impl JetStreamLog {
             .next_by_subject(subject.to_string())
             .send();
         match self.timed("reading the log", request).await? {
-            Ok(m) => parsed(m.sequence, &m.payload).map(Some),
+            Ok(m) => Ok(Some(Message::of(m))),
             Err(e) if e.kind() == RawMessageErrorKind::NoMessageFound => Ok(None),
             Err(e) => Err(LogError::Unavailable(format!("reading the log: {e}"))),
         }
     }
 
-    /// The subject's last message, from the stream leader (`None`: no events yet).
-    async fn last_on(&self, subject: &str) -> Result<Option<Last>, LogError> {
-        let last = self.last_message(subject).await?;
-        if let Some(last) = &last {
-            self.inner.tips.put(subject, last.tip());
-        }
-        Ok(last)
-    }
-
-    /// [`JetStreamLog::last_on`] without keeping what it answers as the subject's tip.
-    async fn last_message(&self, subject: &str) -> Result<Option<Last>, LogError> {
+    /// The subject's last message, from the stream leader (`None`: the subject has none).
+    async fn last_raw(&self, subject: &str) -> Result<Option<Message>, LogError> {
         let request = self.inner.stream.get_last_raw_message_by_subject(subject);
         match self.timed("reading the log", request).await? {
-            Ok(m) => {
-                let last = parsed(m.sequence, &m.payload)?;
-                self.inner
-                    .on_its_subject(m.sequence, subject, &last.event)?;
-                Ok(Some(last))
-            }
+            Ok(m) => Ok(Some(Message::of(m))),
             Err(e)
                 if e.kind()
                     == async_nats::jetstream::stream::LastRawMessageErrorKind::NoMessageFound =>
@@ -568,117 +570,186 @@ impl JetStreamLog {
         }
     }
 
+    /// The end of application `app`'s subject, from the stream leader (`None`: the subject
+    /// holds nothing), kept as the subject's tip.
+    async fn last_on(&self, app: &str, subject: &str) -> Result<Option<End>, LogError> {
+        let end = self.end_of(app, subject).await?;
+        if let Some(end) = &end {
+            self.inner.tips.put(subject, end.tip());
+        }
+        Ok(end)
+    }
+
+    /// [`JetStreamLog::last_on`] without keeping what it answers as the subject's tip. One
+    /// request when the subject's last message is a gateway's append of the application's
+    /// event; when it is anything else (published by another client), the application's last
+    /// event is further back, and its history is read to find it.
+    async fn end_of(&self, app: &str, subject: &str) -> Result<Option<End>, LogError> {
+        let Some(m) = self.last_raw(subject).await? else {
+            return Ok(None);
+        };
+        if let Some(last) = m.appended_event_of(app) {
+            return Ok(Some(End {
+                message: m.position,
+                last: Some(last),
+            }));
+        }
+        let mut read = self
+            .read_positioned(app, subject, subject::Copies::Passed)
+            .await?;
+        Ok(Some(End {
+            message: m.position.max(read.end),
+            last: read.events.pop(),
+        }))
+    }
+
     /// [`JetStreamLog::last_on`], asked again a few times while it answers with fewer than
-    /// `seq` events on the subject. The caller knows of `seq` from the log itself (its own read
-    /// or acknowledged append, or the leader's refusal of a publish), so an answer behind it is
-    /// a stream leader just elected and still applying what was committed, not the application's
-    /// state: taken at its word it would be a false conflict. What is still behind after
-    /// [`CATCH_UP_TRIES`] is answered as it is (a caller's expectation really ahead of the log
-    /// is a conflict).
-    async fn last_at_least(&self, subject: &str, seq: u64) -> Result<Option<Last>, LogError> {
-        let mut last = self.last_on(subject).await?;
+    /// `seq` events of the application. The caller knows of `seq` from the log itself (its own
+    /// read or acknowledged append, or the leader's refusal of a publish), so an answer behind
+    /// it is a stream leader just elected and still applying what was committed, not the
+    /// application's state: taken at its word it would be a false conflict. What is still
+    /// behind after [`CATCH_UP_TRIES`] is answered as it is (a caller's expectation really
+    /// ahead of the log is a conflict).
+    async fn end_at_least(
+        &self,
+        app: &str,
+        subject: &str,
+        seq: u64,
+    ) -> Result<Option<End>, LogError> {
+        let mut end = self.last_on(app, subject).await?;
         for _ in 1..CATCH_UP_TRIES {
-            if last.as_ref().map_or(0, |l| l.seq) >= seq {
+            if end.as_ref().map_or(0, End::seq) >= seq {
                 break;
             }
             tokio::time::sleep(CATCH_UP_PAUSE).await;
-            last = self.last_on(subject).await?;
+            end = self.last_on(app, subject).await?;
         }
-        Ok(last)
+        Ok(end)
     }
 
-    /// Every event on a subject with its position, in order.
-    async fn read_positioned(&self, app: &str, subject: &str) -> Result<Vec<Last>, LogError> {
-        self.read_positioned_from(app, subject, 1, 0).await
+    /// Every event of `app` on its subject with its position, in seq order; `copies` says
+    /// what a copy of one of them later on the subject makes the read.
+    async fn read_positioned(
+        &self,
+        app: &str,
+        subject: &str,
+        copies: subject::Copies,
+    ) -> Result<subject::Read, LogError> {
+        self.read_positioned_from(app, subject, 1, 0, copies).await
     }
 
-    /// The events on a subject from stream position `from` on, with their positions, in order;
-    /// the first is expected to be the application's seq `after + 1`. In batches where the
-    /// server answers them ([`batch`]), checked against the leader's last message (whoever
-    /// answered a batch may be behind it); one request per event, to the leader, from where
-    /// that leaves off.
+    /// The events of `app` on its subject from stream position `from` on, with their
+    /// positions, in seq order, the first expected at seq `after + 1`; what else is there is
+    /// passed over ([`subject`]). In batches where the server answers them ([`batch`]), as far
+    /// as they answer the application's next events, checked against the leader's last message
+    /// (whoever answered a batch may be behind it); whatever a batch answers that is not the
+    /// next event, the leader is asked for, which says what it is, and batches go on after it.
+    /// One request per message, to the leader, where batches end otherwise.
     async fn read_positioned_from(
         &self,
         app: &str,
         subject: &str,
         mut from: u64,
         after: u64,
-    ) -> Result<Vec<Last>, LogError> {
-        let mut out: Vec<Last> = Vec::new();
-        while self.batching() {
-            let name = &self.inner.stream.cached_info().config.name;
-            let patience = self.inner.op_timeout;
-            let asked = batch::read(
-                &self.inner.client,
-                name,
-                subject,
-                from,
-                batch::BATCH,
-                patience,
-            );
-            let batch = match asked.await {
-                Ok(batch) => batch,
-                Err(failed) => {
-                    self.batch_failed(&failed, "a batched read of an application's history");
+        copies: subject::Copies,
+    ) -> Result<subject::Read, LogError> {
+        let mut reading = subject::Reading::new(app, after, copies);
+        // The last message read, for the check against the leader's last.
+        let mut last_read: Option<(u64, Bytes)> = None;
+        let mut batching = self.batching();
+        loop {
+            // Batches while they answer the application's next events; `asked`: a message
+            // they answered is something else, which the leader is asked for below.
+            let mut asked = false;
+            while batching {
+                let name = &self.inner.stream.cached_info().config.name;
+                let patience = self.inner.op_timeout;
+                let answered = batch::read(
+                    &self.inner.client,
+                    name,
+                    subject,
+                    from,
+                    batch::BATCH,
+                    patience,
+                );
+                let batch = match answered.await {
+                    Ok(batch) => batch,
+                    Err(failed) => {
+                        self.batch_failed(&failed, "a batched read of an application's history");
+                        batching = false;
+                        break;
+                    }
+                };
+                let progressed = !batch.messages.is_empty();
+                for batched in batch.messages {
+                    // What the leader holds is the log: only the next events are taken from
+                    // whoever answered the batch.
+                    match reading.judge(batched.position, &batched.payload) {
+                        Ok(subject::Judged::Next(_)) => {
+                            reading.take(batched.position, &batched.payload)?;
+                            from = batched.position + 1;
+                            last_read = Some((batched.position, batched.payload));
+                        }
+                        _ => {
+                            asked = true;
+                            break;
+                        }
+                    }
+                }
+                if asked {
                     break;
                 }
-            };
-            let progressed = !batch.messages.is_empty();
-            let mut doubtful = false;
-            for batched in batch.messages {
-                // What the leader holds is the log; a message that does not read or follow,
-                // from whoever answered the batch, is asked of the leader, which says whether
-                // it is corrupt.
-                match parsed(batched.position, &batched.payload) {
-                    Ok(m) if follows(&out, &m, app, after).is_ok() => {
-                        from = batched.position + 1;
-                        out.push(m);
+                if batch.more && !progressed {
+                    batching = false;
+                    break;
+                }
+                if batch.more {
+                    continue;
+                }
+                // Whoever answered may be behind the leader (a replica, a mirror that answers
+                // direct gets): done only if the leader's last message is the last one read. A
+                // leader behind the batch (elected a moment ago, still applying what was
+                // committed) or one that holds another message there is read on from, message
+                // by message.
+                let leaders = self.last_raw(subject).await?;
+                match (leaders, &last_read) {
+                    (None, None) => return Ok(reading.finish(subject)),
+                    (Some(m), Some((position, payload)))
+                        if m.position == *position && m.payload == *payload =>
+                    {
+                        return Ok(reading.finish(subject));
                     }
                     _ => {
-                        doubtful = true;
+                        batching = false;
                         break;
                     }
                 }
             }
-            if doubtful || (batch.more && !progressed) {
-                break;
-            }
-            if batch.more {
-                continue;
-            }
-            // Whoever answered may be behind the leader (a replica, a mirror that answers direct
-            // gets): done only if the leader's last message is the last one read. A leader
-            // behind the batch (elected a moment ago, still applying what was committed) or one
-            // that names another event there is read on from, message by message.
-            let read_to = out.last().map(|l| (l.position, l.event.hash.as_str()));
-            match self.last_on(subject).await? {
-                None if read_to.is_none() => return Ok(out),
-                Some(last) if Some((last.position, last.event.hash.as_str())) == read_to => {
-                    return Ok(out);
-                }
-                _ => break,
-            }
-        }
-        while let Some(m) = self.next_on(subject, from).await? {
-            follows(&out, &m, app, after)?;
+            let Some(m) = self.next_on(subject, from).await? else {
+                return Ok(reading.finish(subject));
+            };
+            reading.take(m.position, &m.payload)?;
             from = m.position + 1;
-            out.push(m);
+            // After a message the batches did not take, they go on (`batching` is still set);
+            // after a batch behind the leader, or failed, the rest is read from the leader.
+            last_read = Some((m.position, m.payload));
         }
-        Ok(out)
     }
 
     /// After a stale expectation: success if the event at `event.seq` is this very event (a
-    /// retry that already landed), a conflict otherwise. `after` is where the event at
-    /// `expected_seq` is in the stream when known (0 for none): then the event at `event.seq`
-    /// is the subject's next message after it, one request, not a read of the whole history.
+    /// retry that already landed), a conflict otherwise. `after` is the subject's last message
+    /// the refused publish named, when known (0 for none): then the event at `event.seq` is the
+    /// subject's next message after it, one request, not a read of the whole history (which is
+    /// read when that message is not the application's event there).
     async fn retry_or_conflict(
         &self,
         event: &Envelope,
         subject: &str,
         expected_seq: u64,
-        last: Option<Last>,
+        end: Option<End>,
         after: Option<u64>,
     ) -> Result<u64, LogError> {
+        let last = end.and_then(|e| e.last);
         let actual = last.as_ref().map_or(0, |l| l.seq);
         let conflict = LogError::Conflict {
             app: event.app.clone(),
@@ -691,15 +762,24 @@ impl JetStreamLog {
         if last.seq < event.seq {
             return Err(conflict);
         }
+        // The subject's next message after the one named is the application's event there,
+        // unless something other than a gateway published in between: then its history says.
+        let next = match after {
+            Some(after) if last.seq != event.seq => self
+                .next_on(subject, after + 1)
+                .await?
+                .and_then(|m| m.event_of(&event.app))
+                .filter(|l| l.seq == event.seq),
+            _ => None,
+        };
         let stored = if last.seq == event.seq {
             Some(last)
-        } else if let Some(after) = after {
-            self.next_on(subject, after + 1)
-                .await?
-                .filter(|l| l.seq == event.seq && l.event.app == event.app)
+        } else if next.is_some() {
+            next
         } else {
-            self.read_positioned(&event.app, subject)
+            self.read_positioned(&event.app, subject, subject::Copies::Passed)
                 .await?
+                .events
                 .into_iter()
                 .find(|l| l.seq == event.seq)
         };
@@ -891,8 +971,9 @@ impl JetStreamLog {
     /// ([`batch`], every subject), as far as the batches answer them in order: a replica or a
     /// mirror that answered from behind ends early, and a message that does not read as an
     /// event on its application's subject, or is not the position wanted next, stops them. The
-    /// caller reads the rest from the leader, one request per message, which says whether a
-    /// message is corrupt. Empty when batches are off.
+    /// caller reads the rest from the leader, one request per message, whose copy says what a
+    /// message that is not an event is ([`Inner::entry`], the same judgement). Empty when batches
+    /// are off.
     async fn read_batched(&self, wanted: &[u64]) -> Vec<Positioned> {
         let mut out: Vec<Positioned> = Vec::with_capacity(wanted.len());
         let name = &self.inner.stream.cached_info().config.name;
@@ -919,18 +1000,11 @@ impl JetStreamLog {
                 if wanted.get(out.len()) != Some(&m.position) {
                     break;
                 }
-                let event = match Envelope::from_json(&m.payload) {
-                    Ok(event)
-                        if self
-                            .inner
-                            .on_its_subject(m.position, &m.subject, &event)
-                            .is_ok() =>
-                    {
-                        event
-                    }
+                // What is not an event on its own subject is judged from the leader's copy.
+                match self.inner.entry(m.position, &m.subject, &m.payload) {
+                    At::Event(p) => out.push(p),
                     _ => break,
-                };
-                out.push(Positioned::read(m.position, event));
+                }
             }
             let took = out.len() - before;
             if took == 0 || took < max && !batch.more {
@@ -1057,16 +1131,7 @@ impl JetStreamLog {
             let (seq, r) = joined.map_err(|e| LogError::Unavailable(e.to_string()))?;
             match r {
                 Ok(Ok(m)) => {
-                    let entry = match Envelope::from_stored(&m.payload) {
-                        Ok(event) => {
-                            self.inner.on_its_subject(seq, &m.subject, &event)?;
-                            At::Event(Positioned::read(seq, event))
-                        }
-                        // Published by something other than a gateway: a fact about this
-                        // position, which the projections record and go on past.
-                        Err(reason) => At::Unreadable(Unreadable::of(seq, &m.payload, reason)),
-                    };
-                    results.insert(seq, entry);
+                    results.insert(seq, self.inner.entry(seq, &m.subject, &m.payload));
                 }
                 Ok(Err(e)) if e.kind() == RawMessageErrorKind::NoMessageFound => {
                     results.insert(seq, At::Nothing(seq));
@@ -1113,33 +1178,6 @@ fn valid_token(app: &str) -> bool {
         && app
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// Refuses `m` as the next event of `app` after `read` (the events read so far, the first of
-/// them expected at seq `after + 1`): another application's event, or a seq out of order, on an
-/// application's subject is corruption.
-fn follows(read: &[Last], m: &Last, app: &str, after: u64) -> Result<(), LogError> {
-    let expected = read.last().map_or(after, |l| l.seq).saturating_add(1);
-    if m.event.app != app || m.event.seq != expected {
-        return Err(LogError::Corrupt {
-            position: m.position,
-            reason: format!(
-                "event on an application's subject has seq {} (expected {expected}) or another application",
-                m.event.seq
-            ),
-        });
-    }
-    Ok(())
-}
-
-fn parsed(position: u64, payload: &[u8]) -> Result<Last, LogError> {
-    let event =
-        Envelope::from_stored(payload).map_err(|reason| LogError::Corrupt { position, reason })?;
-    Ok(Last {
-        seq: event.seq,
-        position,
-        event,
-    })
 }
 
 /// How long [`JetStreamLog::open`] waits for the stream to take publishes from its server.
@@ -1225,30 +1263,38 @@ impl EventLog for JetStreamLog {
         // A first event needs no read: "expected last subject sequence 0" means the subject must
         // be empty, and the server refuses the publish otherwise (then we look, below). Nor does
         // one whose expected seq is where this gateway last saw the subject end: the server
-        // refuses the publish if another message came since.
+        // refuses the publish if another message came since. (The tip's position is the
+        // subject's last message, which the server checks, whatever it holds; its seq and hash
+        // are the application's last event, which the event is chained onto: [`End`].)
         let chained = |t: &SubjectTip| t.seq == expected_seq && t.hash == event.prev_hash;
         let known = || self.inner.tips.get(&subject, chained);
         let last_position = match expected_seq {
             0 => 0,
             _ if let Some(tip) = known() => tip.position,
             _ => {
-                let last = self.last_at_least(&subject, expected_seq).await?;
-                if last.as_ref().map_or(0, |l| l.seq) != expected_seq {
+                let end = self
+                    .end_at_least(&event.app, &subject, expected_seq)
+                    .await?;
+                if end.as_ref().map_or(0, End::seq) != expected_seq {
                     return self
-                        .retry_or_conflict(&event, &subject, expected_seq, last, None)
+                        .retry_or_conflict(&event, &subject, expected_seq, end, None)
                         .await;
                 }
                 // The event at the expected seq is not the one this event is chained onto:
                 // another history than the caller's (a stream that lost acknowledged events
                 // and took others at their seqs). Decide again on what is there.
-                if let Some(l) = last.as_ref().filter(|l| l.event.hash != event.prev_hash) {
+                if let Some(l) = end
+                    .as_ref()
+                    .and_then(|e| e.last.as_ref())
+                    .filter(|l| l.event.hash != event.prev_hash)
+                {
                     return Err(LogError::Conflict {
                         app: event.app.clone(),
                         expected: expected_seq,
                         actual: l.seq,
                     });
                 }
-                last.map_or(0, |l| l.position)
+                end.map_or(0, |e| e.message)
             }
         };
         let size = payload.len();
@@ -1299,22 +1345,27 @@ impl EventLog for JetStreamLog {
                         _ => Err(LogError::Conflict {
                             app: event.app.clone(),
                             expected: expected_seq,
-                            actual: self.last_on(&subject).await?.map_or(0, |l| l.seq),
+                            actual: self
+                                .last_on(&event.app, &subject)
+                                .await?
+                                .map_or(0, |e| e.seq()),
                         }),
                     };
                 }
                 Published::NotLast if again => {
                     // A refusal of a first event (expected 0) is never a lagging leader's: one
                     // behind accepts it. Waiting for at least one message then finds the winner.
-                    let last = self.last_at_least(&subject, expected_seq.max(1)).await?;
-                    match last {
-                        Some(l) if l.seq == expected_seq && l.event.hash == event.prev_hash => {
-                            last_position = l.position;
+                    let end = self
+                        .end_at_least(&event.app, &subject, expected_seq.max(1))
+                        .await?;
+                    match end {
+                        Some(e) if e.chains(expected_seq, &event.prev_hash) => {
+                            last_position = e.message;
                         }
-                        last => {
+                        end => {
                             let after = Some(last_position);
                             return self
-                                .retry_or_conflict(&event, &subject, expected_seq, last, after)
+                                .retry_or_conflict(&event, &subject, expected_seq, end, after)
                                 .await;
                         }
                     }
@@ -1323,12 +1374,18 @@ impl EventLog for JetStreamLog {
             }
         }
         // Refused twice: the leader holds a later message on the subject than the one expected.
-        let last = self.last_at_least(&subject, expected_seq + 1).await?;
+        let end = self
+            .end_at_least(&event.app, &subject, expected_seq + 1)
+            .await?;
         let after = Some(last_position);
-        self.retry_or_conflict(&event, &subject, expected_seq, last, after)
+        self.retry_or_conflict(&event, &subject, expected_seq, end, after)
             .await
     }
 
+    /// The application's own events; what else is on its subject is passed over, but a copy
+    /// of one of them is refused, at its position: the callers reading a whole history (the
+    /// API's events, the evidence page, disputes, `verify --app`) show it as found
+    /// ([`subject::Copies`]).
     async fn read(&self, app: &str) -> Result<Vec<Envelope>, LogError> {
         let Some(subject) = self.subject(app) else {
             return Ok(Vec::new());
@@ -1336,8 +1393,9 @@ impl EventLog for JetStreamLog {
         self.connected()?;
         self.same_stream()?;
         Ok(self
-            .read_positioned(app, &subject)
+            .read_positioned(app, &subject, subject::Copies::Refused)
             .await?
+            .events
             .into_iter()
             .map(|l| l.event)
             .collect())
@@ -1358,15 +1416,33 @@ impl EventLog for JetStreamLog {
         self.same_stream()?;
         let found = match position {
             0 => None,
-            _ => self.next_on(&subject, position).await?,
+            _ => self
+                .next_on(&subject, position)
+                .await?
+                .and_then(|m| m.event_of(app)),
         };
-        let events = match found {
-            Some(at) if at.position == position && at.seq == seq && at.event.app == app => {
-                self.read_positioned_from(app, &subject, position + 1, seq)
+        let from_there = match found {
+            Some(at) if at.position == position && at.seq == seq => Some(
+                self.read_positioned_from(
+                    app,
+                    &subject,
+                    position + 1,
+                    seq,
+                    subject::Copies::Passed,
+                )
+                .await?,
+            ),
+            _ => None,
+        };
+        // A copy of an event before `seq` met on the way cannot be told from another event
+        // under its seq without the events before: the whole history is read then too.
+        let events = match from_there.filter(|read| !read.unchecked) {
+            Some(read) => read.events,
+            None => {
+                let mut all = self
+                    .read_positioned(app, &subject, subject::Copies::Passed)
                     .await?
-            }
-            _ => {
-                let mut all = self.read_positioned(app, &subject).await?;
+                    .events;
                 let keep = usize::try_from(seq).map_or(all.len(), |s| s.min(all.len()));
                 all.split_off(keep)
             }
@@ -1382,14 +1458,11 @@ impl EventLog for JetStreamLog {
         };
         self.connected()?;
         self.same_stream()?;
-        match self.last_on(&subject).await? {
-            Some(last) if last.event.app != app => Err(LogError::Corrupt {
-                position: last.position,
-                reason: "the last event on an application's subject is another application's"
-                    .into(),
-            }),
-            last => Ok(last.map(|l| l.event)),
-        }
+        Ok(self
+            .last_on(app, &subject)
+            .await?
+            .and_then(|end| end.last)
+            .map(|l| l.event))
     }
 
     async fn entries(&self, from: u64, max: usize) -> Result<Vec<At>, LogError> {
@@ -1515,7 +1588,7 @@ impl EventLog for JetStreamLog {
         };
         self.connected()?;
         self.same_stream()?;
-        Ok(self.last_on(&subject).await?.map(|last| last.position))
+        Ok(self.last_raw(&subject).await?.map(|last| last.position))
     }
 
     fn backend(&self) -> &'static str {

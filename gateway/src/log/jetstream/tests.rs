@@ -17,15 +17,23 @@ fn config(server: &NatsServer) -> JetStreamConfig {
 /// the gateways could (no concurrency check, no event id), and answers it.
 async fn publish_stray(log: &JetStreamLog, app: &str) -> Envelope {
     let stray = conformance::event(&crate::ids::new_v7(), 1, "");
+    publish_onto(log, app, &stray).await;
+    stray
+}
+
+/// Publishes `event` onto `app`'s subject as a client other than the gateways could (no
+/// concurrency check, no event id): a copy of a genuine event, its signature and all. Answers
+/// its position.
+async fn publish_onto(log: &JetStreamLog, app: &str, event: &Envelope) -> u64 {
     let subject = log.subject(app).expect("subject");
     log.inner
         .js
-        .publish(subject, stray.to_json().expect("encode").into())
+        .publish(subject, event.to_json().expect("encode").into())
         .await
         .expect("publish")
         .await
-        .expect("stored");
-    stray
+        .expect("stored")
+        .sequence
 }
 
 async fn open(server: &NatsServer) -> JetStreamLog {
@@ -74,7 +82,7 @@ async fn another_gateways_appends_are_pushed_to_the_head() {
 /// Another gateway's events, as the stream's consumer pushed them, are followed from memory: the
 /// projector asks the server nothing for them, and gets what the server stored. A message that
 /// is not an event on its own application's subject is not kept: following it asks the server,
-/// which says it is corrupt.
+/// whose copy is recorded as unreadable.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_gateways_pushed_events_are_followed_without_asking_the_server() {
     let (server, received) = NatsServer::start_counting();
@@ -116,14 +124,15 @@ async fn another_gateways_pushed_events_are_followed_without_asking_the_server()
     assert_eq!(followed, ours.read_all(1, 100).await.expect("read all"));
 
     // Another application's event on this application's subject, published by some other
-    // client: not kept, so following reads it from the server and refuses it.
+    // client: not kept, so following reads it from the server, which records it as unreadable.
     publish_stray(&theirs, &app).await;
     reached(&mut head, 4).await;
     assert!(!ours.inner.recent.holds(4));
-    assert!(matches!(
-        ours.follow(4, 100).await,
-        Err(LogError::Corrupt { position: 4, .. })
-    ));
+    let entries = ours.follow_entries(4, 100).await.expect("follow");
+    assert!(
+        matches!(entries.as_slice(), [At::Unreadable(u)] if u.position == 4),
+        "{entries:?}"
+    );
 }
 
 /// A head past what the stream's leader names as its last position (a position pushed from a
@@ -482,24 +491,162 @@ async fn following_answers_own_appends_from_memory_and_the_rest_from_the_server(
     assert_eq!(followed, ours.read_all(4, 100).await.expect("read all"));
 }
 
-/// A message some other client published onto an application's subject (no concurrency check,
-/// no event id): reads refuse it as corruption rather than pass another application's event off
-/// as this one's, or project it.
+/// Given a genuine event of application B published again onto A's subject by some other
+/// client (no concurrency check, no event id), then it is no application's event: the stream's
+/// reads record it as unreadable at its position, naming both applications (through the
+/// leader, in batches and without, and the consumer's push alike), and the events after it
+/// still read; A reads as exactly its own events, and is appended to, chained onto its own last
+/// event, both by a gateway that saw the subject end before the copy and by one that had not
+/// seen it; B is unaffected. (The copy used to be refused as corruption, which stopped every
+/// read of the stream and of A.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_event_on_another_applications_subject_is_corruption() {
+async fn another_applications_event_on_a_subject_is_passed_over() {
+    let server = NatsServer::start();
+    let log = open(&server).await;
+    let mut c = config(&server);
+    c.head_pushed = false;
+    let unbatched = JetStreamLog::open(&c).await.expect("open");
+    unbatched
+        .inner
+        .batched
+        .store(false, std::sync::atomic::Ordering::Relaxed);
+    let (a, b) = (crate::ids::new_v7(), crate::ids::new_v7());
+    let mut a_events = conformance::append_chain(&log, &a, 2).await;
+    let b_events = conformance::append_chain(&log, &b, 1).await;
+    let copy = publish_onto(&log, &a, &b_events[0]).await;
+    assert_eq!(copy, 4);
+    let c_events = conformance::append_chain(&log, &crate::ids::new_v7(), 1).await;
+
+    for (which, reader) in [("batched", &log), ("one by one", &unbatched)] {
+        let entries = reader.entries(1, 10).await.expect("entries");
+        let positions: Vec<u64> = entries.iter().map(At::position).collect();
+        assert_eq!(positions, vec![1, 2, 3, 4, 5], "{which}");
+        let At::Unreadable(u) = &entries[3] else {
+            panic!("{which}: {:?}", entries[3]);
+        };
+        assert!(
+            u.reason.contains(&a) && u.reason.contains(&b),
+            "{which}: {u:?}"
+        );
+        let stored = b_events[0].to_json().expect("encode");
+        assert_eq!(u.digest, crate::log::unreadable::digest(&stored), "{which}");
+        assert!(
+            matches!(&entries[4], At::Event(p) if p.event == c_events[0]),
+            "{which}"
+        );
+        assert_eq!(
+            reader.read_at(&[4]).await.expect("read at"),
+            vec![entries[3].clone()],
+            "{which}"
+        );
+        assert_eq!(reader.read(&a).await.expect("read a"), a_events, "{which}");
+        assert_eq!(reader.read(&b).await.expect("read b"), b_events, "{which}");
+        assert_eq!(
+            reader.last(&a).await.expect("last"),
+            Some(a_events[1].clone()),
+            "{which}"
+        );
+        assert_eq!(
+            reader.read_after(&a, 1, 1).await.expect("read after"),
+            a_events[1..].to_vec(),
+            "{which}"
+        );
+    }
+    // The consumer's push keeps nothing of it: the projector reads the leader's record.
+    assert!(!log.inner.recent.holds(4));
+
+    // Appended through a gateway that had not seen the subject end (no tip): chained onto A's
+    // last event, the publish naming the copy as the subject's last message.
+    let third = conformance::event(&a, 3, &a_events[1].hash);
+    assert_eq!(unbatched.append(third.clone(), 2).await.expect("append"), 6);
+    a_events.push(third);
+    // And through the one whose tip was A's own event 2, before the copy.
+    let fourth = conformance::event(&a, 4, &a_events[2].hash);
+    assert_eq!(log.append(fourth.clone(), 3).await.expect("append"), 7);
+    a_events.push(fourth);
+    assert_eq!(log.read(&a).await.expect("read a"), a_events);
+    assert_eq!(log.read(&b).await.expect("read b"), b_events);
+    // A stale expectation is still a conflict.
+    let stale = conformance::event(&a, 4, &a_events[2].hash);
+    assert!(matches!(
+        unbatched.append(stale, 3).await,
+        Err(LogError::Conflict {
+            expected: 3,
+            actual: 4,
+            ..
+        })
+    ));
+}
+
+/// Given A's events 1 and 2 and a copy of its event 1 published again after them by some other
+/// client, then A's history as an action reads it is still [1, 2] (from event 1 on, or its last
+/// alone), and the next append is seq 3, chained onto event 2; a gateway without a tip for the
+/// subject finds A's last event behind the copy. The whole history's read refuses the copy at
+/// its position, for the evidence page and the API to name it. Another event under seq 1
+/// (rewritten after sealing) is not a copy: every read refuses it as corruption, as it refuses
+/// a seq that jumps ahead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_of_an_earlier_event_is_passed_over() {
     let server = NatsServer::start();
     let log = open(&server).await;
     let a = crate::ids::new_v7();
-    conformance::append_chain(&log, &a, 1).await;
-    let stray = publish_stray(&log, &a).await;
+    let mut a_events = conformance::append_chain(&log, &a, 2).await;
+    assert_eq!(publish_onto(&log, &a, &a_events[0]).await, 3);
+    let fresh = open(&server).await;
+    for reader in [&log, &fresh] {
+        assert!(matches!(
+            reader.read(&a).await,
+            Err(LogError::Corrupt { position: 3, .. })
+        ));
+        assert_eq!(
+            reader.read_after(&a, 1, 1).await.expect("read after"),
+            a_events[1..].to_vec()
+        );
+        assert_eq!(
+            reader.last(&a).await.expect("last"),
+            Some(a_events[1].clone())
+        );
+    }
+    let third = conformance::event(&a, 3, &a_events[1].hash);
+    assert_eq!(fresh.append(third.clone(), 2).await.expect("append"), 4);
+    a_events.push(third);
+    assert_eq!(
+        log.read_after(&a, 0, 0).await.expect("read after"),
+        a_events
+    );
+
+    // A stale expectation matching the copy is a conflict, not a second event 2.
+    let fork = conformance::event(&a, 2, &a_events[0].hash);
+    let again = open(&server).await;
+    assert_eq!(publish_onto(&log, &a, &a_events[0]).await, 5);
     assert!(matches!(
-        log.read_all(1, 10).await,
-        Err(LogError::Corrupt { position: 2, reason }) if reason.contains(&stray.app)
+        again.append(fork, 1).await,
+        Err(LogError::Conflict {
+            expected: 1,
+            actual: 3,
+            ..
+        })
     ));
-    let next = conformance::event(&a, 2, "");
+    assert_eq!(
+        log.read_after(&a, 0, 0).await.expect("read after"),
+        a_events
+    );
+
+    let mut rewritten = a_events[0].clone();
+    rewritten.actor = "440000/someone-else".into();
+    assert_eq!(publish_onto(&log, &a, &rewritten).await, 6);
     assert!(matches!(
-        log.append(next, 1).await,
-        Err(LogError::Corrupt { position: 2, .. })
+        log.read_after(&a, 0, 0).await,
+        Err(LogError::Corrupt { position: 6, .. })
+    ));
+
+    let z = crate::ids::new_v7();
+    let z_events = conformance::append_chain(&log, &z, 1).await;
+    let ahead = conformance::event(&z, 3, &z_events[0].hash);
+    assert_eq!(publish_onto(&log, &z, &ahead).await, 8);
+    assert!(matches!(
+        log.read(&z).await,
+        Err(LogError::Corrupt { position: 8, .. })
     ));
 }
 
@@ -1067,7 +1214,9 @@ async fn a_server_without_jetstream_is_named_as_such() {
 /// concurrency check without asking the server where the subject ends (the publish is the one
 /// message the server receives); when another gateway appended in between, the server refuses
 /// it and the append is a conflict, after which the subject is read again and the next append
-/// lands.
+/// lands. The other gateway, which had not seen the subject, asks for its last message once:
+/// a gateway's append carries its event's id, by which it is known as the application's last
+/// event without reading the history before it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_append_after_our_own_asks_nothing_and_a_stale_one_is_a_conflict() {
     let (server, received) = NatsServer::start_counting();
@@ -1091,7 +1240,13 @@ async fn an_append_after_our_own_asks_nothing_and_a_stale_one_is_a_conflict() {
 
     // Another gateway appends seq 4; ours still has the subject ending at 3.
     let four = conformance::event(&app, 4, &third.hash);
+    let theirs_before = received.sent_by(theirs.client_id());
     theirs.append(four.clone(), 3).await.expect("theirs");
+    assert_eq!(
+        received.sent_by(theirs.client_id()) - theirs_before,
+        2,
+        "the other gateway read more than the subject's last message"
+    );
     let stale = conformance::event(&app, 4, &third.hash);
     assert!(
         matches!(

@@ -113,9 +113,12 @@ async fn ask(log: &JetStreamLog, subjects: Vec<String>) {
             let _ = tasks.join_next().await;
         }
         let log = log.clone();
+        let Some(app) = log.inner.app_of(&subject).map(str::to_string) else {
+            continue;
+        };
         tasks.spawn(async move {
-            if let Ok(Some(last)) = log.last_message(&subject).await {
-                let fresh = last.tip();
+            if let Ok(Some(end)) = log.end_of(&app, &subject).await {
+                let fresh = end.tip();
                 log.inner.tips.update(&subject, |tip| {
                     if tip.position < fresh.position {
                         *tip = fresh;

@@ -1,0 +1,266 @@
+//! One application's subject as its reads take it: the application's own events in seq order,
+//! and whatever else is there passed over.
+//!
+//! Only the gateways should publish on `<prefix>.<app id>`, but anything with publish rights can
+//! (a misconfigured client): another application's event, a copy of one of the application's
+//! own earlier events, bytes that are not an event. None of them is the application's history,
+//! and none may stop it being read or appended to: a read passes over them, saying so once in
+//! the log, and an append names the subject's last message, whatever it is, to the server while
+//! it chains the event onto the application's own last one ([`End`]). (The reads of the whole
+//! stream record each as unreadable at its position: [`super::Inner::entry`].)
+//!
+//! What still stops a read is what would serve a history with a hole or a second version: an
+//! event of the application whose seq jumps past the next one, or another event under a seq
+//! already read (rewritten or forged after it was stored). And the read of the whole history
+//! ([`super::EventLog::read`]: the API's events, the evidence page, disputes, `verify --app`)
+//! refuses a copy of one of the application's events too ([`Copies`]): it is the evidence of a
+//! stream written to from outside, which those show as found (the whole log read, each copy
+//! named). The reads an action makes (the last event, the events after a remembered one, the
+//! subject's end for an append) pass over it, so the application is still acted on.
+
+use axum::body::Bytes;
+
+use super::{Last, SubjectTip};
+use crate::envelope::Envelope;
+use crate::log::LogError;
+
+/// A message of the stream as one request answered it.
+pub(super) struct Message {
+    /// Its stream sequence.
+    pub position: u64,
+    pub payload: Bytes,
+    /// The event id its publisher gave it (`Nats-Msg-Id`): every gateway's append gives its
+    /// event's; a client that published a copy of the bytes mostly gives none.
+    pub id: Option<String>,
+}
+
+impl Message {
+    pub fn of(m: async_nats::jetstream::message::StreamMessage) -> Message {
+        let id = m
+            .headers
+            .get(async_nats::header::NATS_MESSAGE_ID)
+            .map(|v| v.as_str().to_string());
+        Message {
+            position: m.sequence,
+            payload: m.payload,
+            id,
+        }
+    }
+
+    /// The event of `app` this message holds, if it decodes as one.
+    pub fn event_of(&self, app: &str) -> Option<Last> {
+        let event = Envelope::from_stored(&self.payload).ok()?;
+        (event.app == app).then_some(Last {
+            seq: event.seq,
+            position: self.position,
+            event,
+        })
+    }
+
+    /// The event of `app` this message holds when a gateway appended it: the message carries
+    /// the event's id, which every gateway's publish gives it. Being the subject's last message,
+    /// it is then the application's last event: that publish named the subject's last message
+    /// before it, which held the event before it or something passed over. A copy published by
+    /// another client (mostly without the id) may be of an earlier event, and is not trusted.
+    pub fn appended_event_of(&self, app: &str) -> Option<Last> {
+        self.event_of(app)
+            .filter(|l| self.id.as_deref() == Some(l.event.id.as_str()))
+    }
+}
+
+/// The end of an application's subject: where its last message is, and the application's last
+/// event, which is that message unless something other than a gateway published after it.
+pub(super) struct End {
+    /// The stream sequence of the subject's last message: what an append names to the server
+    /// (`Nats-Expected-Last-Subject-Sequence`), which checks it against exactly that.
+    pub message: u64,
+    /// The application's last event (`None`: it has none), which an append chains onto.
+    pub last: Option<Last>,
+}
+
+impl End {
+    /// How many events the application has.
+    pub fn seq(&self) -> u64 {
+        self.last.as_ref().map_or(0, |l| l.seq)
+    }
+
+    /// Whether an event appended after `expected_seq`, chained onto `prev_hash`, follows the
+    /// application's last event.
+    pub fn chains(&self, expected_seq: u64, prev_hash: &str) -> bool {
+        match &self.last {
+            None => expected_seq == 0,
+            Some(l) => l.seq == expected_seq && l.event.hash == prev_hash,
+        }
+    }
+
+    pub fn tip(&self) -> SubjectTip {
+        SubjectTip {
+            seq: self.seq(),
+            position: self.message,
+            hash: self
+                .last
+                .as_ref()
+                .map(|l| l.event.hash.clone())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// What a read of an application's subject found.
+pub(super) struct Read {
+    /// The application's events, in seq order.
+    pub events: Vec<Last>,
+    /// The last position read on the subject (0: none), whatever it held.
+    pub end: u64,
+    /// It passed over an event of the application under a seq before the one the read started
+    /// after, which it could not compare with the event read there: a whole read can.
+    pub unchecked: bool,
+}
+
+/// What a message on an application's subject is to its history.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "nearly every message judged is the next event, taken at once: boxing it would cost \
+              an allocation per event to save space on the rare one passed over"
+)]
+pub(super) enum Judged {
+    /// Its next event.
+    Next(Last),
+    /// Not one of its events (bytes that are not an event, another application's event) or a
+    /// copy of one read before it; `unchecked` when it is an event under a seq before the one
+    /// the read started after, which the read could not compare.
+    Passed { unchecked: bool },
+}
+
+/// What a read makes of a copy of one of the application's events, later on its subject.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Copies {
+    /// Passed over, as anything else on the subject that is not the next event.
+    Passed,
+    /// Refused as corruption at its position, for a caller that finds and shows each.
+    Refused,
+}
+
+/// An application's subject read message by message, in stream order: its events, the first
+/// at seq `after + 1`.
+pub(super) struct Reading<'a> {
+    app: &'a str,
+    after: u64,
+    copies: Copies,
+    events: Vec<Last>,
+    end: u64,
+    unchecked: bool,
+    /// How many messages were passed over, and the first of them.
+    passed: u64,
+    first_passed: Option<u64>,
+}
+
+impl<'a> Reading<'a> {
+    pub fn new(app: &'a str, after: u64, copies: Copies) -> Reading<'a> {
+        Reading {
+            app,
+            after,
+            copies,
+            events: Vec::new(),
+            end: 0,
+            unchecked: false,
+            passed: 0,
+            first_passed: None,
+        }
+    }
+
+    /// What the message at `position` is to the application's history, without taking it; an
+    /// error where the history would have a hole or a second version there.
+    pub fn judge(&self, position: u64, payload: &[u8]) -> Result<Judged, LogError> {
+        let Ok(event) = Envelope::from_stored(payload) else {
+            return Ok(Judged::Passed { unchecked: false });
+        };
+        if event.app != self.app {
+            return Ok(Judged::Passed { unchecked: false });
+        }
+        let expected = self
+            .events
+            .last()
+            .map_or(self.after, |l| l.seq)
+            .saturating_add(1);
+        if event.seq > expected {
+            return Err(LogError::Corrupt {
+                position,
+                reason: format!(
+                    "the application's event on its subject has seq {} where seq {expected} \
+                     comes next: its history has a hole",
+                    event.seq
+                ),
+            });
+        }
+        if event.seq == expected {
+            return Ok(Judged::Next(Last {
+                seq: event.seq,
+                position,
+                event,
+            }));
+        }
+        let earlier = event
+            .seq
+            .checked_sub(self.after.saturating_add(1))
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| self.events.get(i));
+        match earlier {
+            Some(e) if e.event != event => Err(LogError::Corrupt {
+                position,
+                reason: format!(
+                    "another event under the application's seq {}, which the event at position \
+                     {} holds: rewritten or forged after it was stored",
+                    event.seq, e.position
+                ),
+            }),
+            Some(e) if self.copies == Copies::Refused => Err(LogError::Corrupt {
+                position,
+                reason: format!(
+                    "a second copy of the application's event seq {}, which the event at \
+                     position {} is: published again on its subject by something other than a \
+                     gateway",
+                    event.seq, e.position
+                ),
+            }),
+            Some(_) => Ok(Judged::Passed { unchecked: false }),
+            None => Ok(Judged::Passed { unchecked: true }),
+        }
+    }
+
+    /// Takes the message at `position`: the application's next event, or passed over.
+    pub fn take(&mut self, position: u64, payload: &[u8]) -> Result<(), LogError> {
+        let judged = self.judge(position, payload)?;
+        self.end = position;
+        match judged {
+            Judged::Next(last) => self.events.push(last),
+            Judged::Passed { unchecked } => {
+                self.unchecked |= unchecked;
+                self.passed += 1;
+                self.first_passed.get_or_insert(position);
+            }
+        }
+        Ok(())
+    }
+
+    /// The events read, saying once in the log what was passed over on `subject` (its
+    /// positions, never its content).
+    pub fn finish(self, subject: &str) -> Read {
+        if let Some(first) = self.first_passed {
+            tracing::warn!(
+                subject,
+                first,
+                passed = self.passed,
+                "passed over messages on an application's subject that are not its next event \
+                 (another application's event, a copy of one of its own, or bytes that are not \
+                 an event): only the gateways should publish there (docs/operations.md, \"NATS \
+                 permissions\")"
+            );
+        }
+        Read {
+            events: self.events,
+            end: self.end,
+            unchecked: self.unchecked,
+        }
+    }
+}
