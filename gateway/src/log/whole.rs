@@ -61,6 +61,20 @@ impl<'a, L: EventLog> Whole<'a, L> {
         Ok(None)
     }
 
+    /// Reads on after `position`, which the log refused as corrupt ([`LogError::Corrupt`] from
+    /// [`Whole::next`]: on JetStream, an event stored on another application's subject), for a
+    /// reader that proves nothing by it and goes on past it ([`super::read_whole`]). `false`,
+    /// and the read stays where it is, when `position` is not ahead of it.
+    pub fn go_past(&mut self, position: u64) -> bool {
+        match self.from {
+            Some(from) if position >= from => {
+                self.from = position.checked_add(1);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The records passed over so far.
     pub fn passed_over(&self) -> &PassedOver {
         &self.passed
