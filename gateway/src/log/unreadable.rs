@@ -44,10 +44,11 @@ impl Unreadable {
 /// counted.
 pub const SHOWN: usize = 100;
 
-/// The records that are not events a read of the whole log passed over ([`super::whole`]): what
-/// the answer built from the events leaves out, for the reader to say so beside it. The first
-/// [`SHOWN`] by position, and how many in all, so that a stream flooded with them costs no more
-/// memory than a few. Empty when the log held none.
+// The records a read of the whole log passed over (`super::whole`), for the reader to say so
+// beside its answer: the first `SHOWN` by position, and how many in all, so that a stream
+// flooded with them costs no more memory than a few. (A doc comment here would be the API's.)
+/// The records of the event log that are not events, which the read of the whole log behind this
+/// answer passed over: what the answer leaves out. Empty when the log holds none.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PassedOver {
     /// Records of the event log whose bytes are not an event (damaged on the disk, or published
