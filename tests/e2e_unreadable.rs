@@ -147,7 +147,8 @@ fn a_record_that_is_not_an_event_is_passed_over_and_reported() {
 /// answers from the genuine events on both sides of the record (the first application
 /// accepted, the second submitted, both records agreeing), and names the record (position, why,
 /// digest) as left out; the reconciliation does not claim agreement (exit 1), the commands say
-/// it on stderr, and the ID number appears in no answer, output or log line.
+/// it on stderr, `tongban find` finds the second application's serial, and the ID number
+/// appears in no answer, output or log line.
 #[test]
 fn reconciliation_and_statistics_as_of_an_instant_go_on_past_it_and_name_it() {
     let stored::Forwarded {
@@ -167,7 +168,9 @@ fn reconciliation_and_statistics_as_of_an_instant_go_on_past_it_and_name_it() {
     let mut gw = Gateway::start(&data, false);
     let origin = gw.client(Some(&tokens[&origin_code]));
     let operator = gw.client(Some(&tokens["operator"]));
-    let later = application(&origin, &body, &[]);
+    let serial = "YS-2026-0002";
+    let r = origin.post_with("/v1/applications", &[("Idempotency-Key", serial)], &body);
+    let later = common::created_id(&r);
     let view = |app: &str| origin.get(&format!("/v1/applications/{app}")).json();
     let (first, second) = (view(&id), view(&later));
     assert_eq!(first["status"], json!("accepted"), "{first}");
@@ -269,4 +272,15 @@ fn reconciliation_and_statistics_as_of_an_instant_go_on_past_it_and_name_it() {
         "{err}"
     );
     assert!(!out.contains(secret) && !err.contains(secret), "{out}{err}");
+
+    // A serial given after the record is found all the same.
+    let (code, out, err) = tongban(&["find", "--serial", serial], &data);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        out,
+        format!("{later}\t{origin_code}\tidempotency-key\n"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("this search {leaves_out}")), "{err}");
+    assert!(!err.contains(secret), "{err}");
 }
