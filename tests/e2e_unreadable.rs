@@ -24,6 +24,23 @@ fn tongban(args: &[&str], data: &std::path::Path) -> (i32, String, String) {
     )
 }
 
+/// What looks like an ID number, stored in the bytes that are not an event: it must appear in
+/// no answer, output or log line.
+const SECRET: &str = "110101199003077777";
+
+/// A forwarded application ([`stored::forwarded`]), then, while no gateway runs, bytes that are
+/// not an event (holding [`SECRET`]) stored at the log's next position and the lead's acceptance
+/// after them: the damaged log the tests start from, and the record's position.
+fn damaged(name: &str) -> (stored::Forwarded, u64) {
+    let f = stored::forwarded(name);
+    let garbage = format!("{{\"name\": \"{SECRET}\", \"torn\": ");
+    let position = stored::plant_after_end(&f.data.join("log"), garbage.as_bytes());
+    let accepted = stored::acceptance(&f.lead_code, "clerk");
+    let after = stored::append(&f.data, &f.id, accepted, |_| {});
+    assert_eq!(after, position + 1);
+    (f, position)
+}
+
 /// What the operators' held list says of records that are not events.
 fn unreadable(operator: &common::Client) -> (Value, Value) {
     let held = operator.get("/v1/projections/held").json();
@@ -39,31 +56,19 @@ fn unreadable(operator: &common::Client) -> (Value, Value) {
 /// broken; and `tongban rebuild` gets through it, records the same, and serves the same views.
 #[test]
 fn a_record_that_is_not_an_event_is_passed_over_and_reported() {
-    let stored::Forwarded {
-        dir,
-        data,
-        tokens,
-        body,
-        origin_code,
-        lead_code,
-        id,
-    } = stored::forwarded("unreadable-record");
+    let (f, position) = damaged("unreadable-record");
+    let (dir, data, tokens, body) = (&f.dir, &f.data, &f.tokens, &f.body);
+    let (origin_code, id) = (&f.origin_code, &f.id);
+    let secret = SECRET;
 
-    let secret = "110101199003077777";
-    let garbage = format!("{{\"name\": \"{secret}\", \"torn\": ");
-    let position = stored::plant_after_end(&data.join("log"), garbage.as_bytes());
-    let accepted = stored::acceptance(&lead_code, "clerk");
-    let after = stored::append(&data, &id, accepted, |_| {});
-    assert_eq!(after, position + 1);
-
-    let mut gw = Gateway::start(&data, false);
-    let origin = gw.client(Some(&tokens[&origin_code]));
+    let mut gw = Gateway::start(data, false);
+    let origin = gw.client(Some(&tokens[origin_code]));
     let operator = gw.client(Some(&tokens["operator"]));
     // The acceptance after the record is folded; a new submission is written and read.
     let view = origin.get(&format!("/v1/applications/{id}"));
     assert_eq!(view.status, 200, "{}", String::from_utf8_lossy(&view.body));
     assert_eq!(view.json()["status"], json!("accepted"), "{}", view.json());
-    let later = application(&origin, &body, &[]);
+    let later = application(&origin, body, &[]);
     let r = origin.get(&format!("/v1/applications/{later}"));
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["status"], json!("submitted"), "{}", r.json());
@@ -106,7 +111,7 @@ fn a_record_that_is_not_an_event_is_passed_over_and_reported() {
     // `tongban verify` reports the position broken; the saved head is reproduced all the same.
     let heads = dir.0.join("heads.jsonl");
     std::fs::write(&heads, format!("{head}\n")).expect("heads");
-    let (code, out, err) = tongban(&["verify", "--heads", heads.to_str().expect("path")], &data);
+    let (code, out, err) = tongban(&["verify", "--heads", heads.to_str().expect("path")], data);
     assert_eq!(code, 1, "{out}{err}");
     assert!(
         out.contains(&format!(
@@ -118,7 +123,7 @@ fn a_record_that_is_not_an_event_is_passed_over_and_reported() {
     assert!(!out.contains(secret) && !err.contains(secret), "{out}{err}");
 
     // `tongban rebuild` gets through it, says where, and records the same.
-    let (code, out, err) = tongban(&["rebuild"], &data);
+    let (code, out, err) = tongban(&["rebuild"], data);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         err.contains(&format!(
@@ -127,8 +132,8 @@ fn a_record_that_is_not_an_event_is_passed_over_and_reported() {
         "{err}"
     );
     assert!(!out.contains(secret) && !err.contains(secret), "{out}{err}");
-    let mut gw = Gateway::start(&data, false);
-    let origin = gw.client(Some(&tokens[&origin_code]));
+    let mut gw = Gateway::start(data, false);
+    let origin = gw.client(Some(&tokens[origin_code]));
     let operator = gw.client(Some(&tokens["operator"]));
     assert_eq!(unreadable(&operator), (items, json!(1)));
     assert_eq!(
@@ -151,28 +156,16 @@ fn a_record_that_is_not_an_event_is_passed_over_and_reported() {
 /// appears in no answer, output or log line.
 #[test]
 fn reconciliation_and_statistics_as_of_an_instant_go_on_past_it_and_name_it() {
-    let stored::Forwarded {
-        dir,
-        data,
-        tokens,
-        body,
-        origin_code,
-        lead_code,
-        id,
-    } = stored::forwarded("unreadable-whole-log");
-    let secret = "110101199003077777";
-    let garbage = format!("{{\"id_number\": \"{secret}\", \"torn\": ");
-    let position = stored::plant_after_end(&data.join("log"), garbage.as_bytes());
-    stored::append(&data, &id, stored::acceptance(&lead_code, "clerk"), |_| {});
-
-    let mut gw = Gateway::start(&data, false);
-    let origin = gw.client(Some(&tokens[&origin_code]));
-    let operator = gw.client(Some(&tokens["operator"]));
+    let (f, position) = damaged("unreadable-whole-log");
+    let (id, origin_code) = (&f.id, &f.origin_code);
+    let mut gw = Gateway::start(&f.data, false);
+    let origin = gw.client(Some(&f.tokens[origin_code]));
+    let operator = gw.client(Some(&f.tokens["operator"]));
     let serial = "YS-2026-0002";
-    let r = origin.post_with("/v1/applications", &[("Idempotency-Key", serial)], &body);
+    let r = origin.post_with("/v1/applications", &[("Idempotency-Key", serial)], &f.body);
     let later = common::created_id(&r);
     let view = |app: &str| origin.get(&format!("/v1/applications/{app}")).json();
-    let (first, second) = (view(&id), view(&later));
+    let (first, second) = (view(id), view(&later));
     assert_eq!(first["status"], json!("accepted"), "{first}");
     assert_eq!(second["status"], json!("submitted"), "{second}");
     let records = format!(
@@ -193,7 +186,7 @@ fn reconciliation_and_statistics_as_of_an_instant_go_on_past_it_and_name_it() {
             Some(64),
             "{record}"
         );
-        assert!(!answer.to_string().contains(secret), "{answer}");
+        assert!(!answer.to_string().contains(SECRET), "{answer}");
     };
 
     // Reconciliation over HTTP: both records agree, the record is named, agreement not claimed.
@@ -227,14 +220,14 @@ fn reconciliation_and_statistics_as_of_an_instant_go_on_past_it_and_name_it() {
     named(&statistics);
     assert!(gw.terminate().success());
     let said = std::fs::read_to_string(&gw.stderr_log).unwrap_or_default();
-    assert!(!said.contains(secret), "the gateway's log echoes the bytes");
+    assert!(!said.contains(SECRET), "the gateway's log echoes the bytes");
 
     // The same offline: the same answers, and stderr says what they leave out.
-    let file = dir.0.join("records.csv");
+    let file = f.dir.0.join("records.csv");
     std::fs::write(&file, &records).expect("records");
     let file = file.to_str().expect("path");
-    let reconcile = ["reconcile", "--region", &origin_code, "--records", file];
-    let (code, out, err) = tongban(&[&reconcile[..], &["--format", "json"]].concat(), &data);
+    let reconcile = ["reconcile", "--region", origin_code, "--records", file];
+    let (code, out, err) = tongban(&[&reconcile[..], &["--format", "json"]].concat(), &f.data);
     assert_eq!(code, 1, "{out}{err}");
     let offline: Value = serde_json::from_str(&out).expect("json report");
     assert_eq!(offline["agreeing"], json!(2), "{offline}");
@@ -248,8 +241,8 @@ fn reconciliation_and_statistics_as_of_an_instant_go_on_past_it_and_name_it() {
         err.contains(&format!("this reconciliation {leaves_out}")),
         "{err}"
     );
-    assert!(!err.contains(secret), "{err}");
-    let (code, out, err) = tongban(&reconcile, &data);
+    assert!(!err.contains(SECRET), "{err}");
+    let (code, out, err) = tongban(&reconcile, &f.data);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("2 agree, 0 discrepancies"), "{out}");
     assert!(
@@ -259,9 +252,12 @@ fn reconciliation_and_statistics_as_of_an_instant_go_on_past_it_and_name_it() {
         )),
         "{out}"
     );
-    assert!(!out.contains(secret) && !err.contains(secret), "{out}{err}");
+    assert!(!out.contains(SECRET) && !err.contains(SECRET), "{out}{err}");
 
-    let (code, out, err) = tongban(&["statistics", "--region", &origin_code, "--at", at], &data);
+    let (code, out, err) = tongban(
+        &["statistics", "--region", origin_code, "--at", at],
+        &f.data,
+    );
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(
         serde_json::from_str::<Value>(&out).expect("json"),
@@ -271,10 +267,10 @@ fn reconciliation_and_statistics_as_of_an_instant_go_on_past_it_and_name_it() {
         err.contains(&format!("these figures {leaves_out}")),
         "{err}"
     );
-    assert!(!out.contains(secret) && !err.contains(secret), "{out}{err}");
+    assert!(!out.contains(SECRET) && !err.contains(SECRET), "{out}{err}");
 
     // A serial given after the record is found all the same.
-    let (code, out, err) = tongban(&["find", "--serial", serial], &data);
+    let (code, out, err) = tongban(&["find", "--serial", serial], &f.data);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(
         out,
@@ -282,5 +278,5 @@ fn reconciliation_and_statistics_as_of_an_instant_go_on_past_it_and_name_it() {
         "{err}"
     );
     assert!(err.contains(&format!("this search {leaves_out}")), "{err}");
-    assert!(!err.contains(secret), "{err}");
+    assert!(!err.contains(SECRET), "{err}");
 }

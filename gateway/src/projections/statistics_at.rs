@@ -398,12 +398,10 @@ mod tests {
         assert!(overdue > 0);
     }
 
-    /// Given those events in an embedded log, when a region's statistics are counted from it as
-    /// of an instant, then they are the fold's of the same events in memory, and the progress
-    /// is told every event.
-    #[tokio::test]
-    async fn the_count_reads_the_whole_log() {
-        let dir = TempDir::new("statistics-at-log");
+    /// The events of forty applications ([`crate::projections::store::tests::mixed`]) appended
+    /// to an embedded log in a new directory named for `name` (there while it lives).
+    async fn logged(name: &str) -> (TempDir, EmbeddedLog, Vec<Positioned>) {
+        let dir = TempDir::new(name);
         let log = EmbeddedLog::open(&dir.path().join("log")).expect("log");
         let events = crate::projections::store::tests::mixed(40);
         for p in &events {
@@ -411,6 +409,15 @@ mod tests {
                 .await
                 .expect("append");
         }
+        (dir, log, events)
+    }
+
+    /// Given those events in an embedded log, when a region's statistics are counted from it as
+    /// of an instant, then they are the fold's of the same events in memory, and the progress
+    /// is told every event.
+    #[tokio::test]
+    async fn the_count_reads_the_whole_log() {
+        let (_dir, log, events) = logged("statistics-at-log").await;
         let cal = Arc::new(Calendar::weekdays());
         for at in [time("2026-11-20T12:00:00+08:00"), Timestamp::now()] {
             for region in ["440000", "330000"] {
@@ -435,14 +442,7 @@ mod tests {
     /// of the bytes.
     #[tokio::test]
     async fn records_that_are_not_events_are_left_out_and_named() {
-        let dir = TempDir::new("statistics-at-unreadable");
-        let log = EmbeddedLog::open(&dir.path().join("log")).expect("log");
-        let events = crate::projections::store::tests::mixed(40);
-        for p in &events {
-            log.append(p.event.clone(), p.event.seq - 1)
-                .await
-                .expect("append");
-        }
+        let (_dir, log, events) = logged("statistics-at-unreadable").await;
         let middle = events.len() as u64 / 2;
         let garbage = b"{\"id_number\": \"110101199003077777\", ";
         for position in [1, middle] {
