@@ -1502,8 +1502,10 @@ fn an_event_published_again_on_another_applications_subject_is_passed_over() {
 /// Given a gateway on a stream, when something other than a gateway publishes bytes that are not
 /// an event on the stream's subjects (holding what looks like an ID number), then the gateway
 /// goes on folding: an application submitted after it is read as submitted, the projections are
-/// not behind, operators find the position (never the bytes) in the held list and `/healthz`.
-/// (One such message stopped every projection of every gateway on the stream.)
+/// not behind, operators find the position (never the bytes) in the held list and `/healthz`,
+/// and the statistics as of an instant, read from the whole stream, count the applications on
+/// both sides of it and name it. (One such message stopped every projection of every gateway on
+/// the stream, and every count from the whole log.)
 #[test]
 fn a_message_that_is_not_an_event_on_the_stream_is_passed_over() {
     use async_nats::jetstream;
@@ -1530,7 +1532,7 @@ fn a_message_that_is_not_an_event_on_the_stream_is_passed_over() {
             .expect("ack")
             .sequence
         });
-    let (body, _) = example(&gw.client(None));
+    let (body, origin_code) = example(&gw.client(None));
     let id = success(&submit(&origin, "unreadable-2", &body))["id"]
         .as_str()
         .expect("id")
@@ -1553,4 +1555,32 @@ fn a_message_that_is_not_an_event_on_the_stream_is_passed_over() {
     assert_eq!(held["unreadable"][0]["position"], json!(position), "{held}");
     assert!(!held.to_string().contains(secret), "{held}");
     assert_eq!(health["log_unreadable"], json!(1), "{health}");
+    // Read whole from the stream, the statistics as of the later submission (the last event)
+    // are those of now, the applications on both sides of the message counted, and name it.
+    let at = view.json()["updated_at"]
+        .as_str()
+        .expect("at")
+        .replace('+', "%2B");
+    let path = format!("/v1/regions/{origin_code}/statistics");
+    let statistics = operator.get(&format!("{path}?at={at}")).json();
+    let now = operator.get(&path).json();
+    assert_eq!(
+        now["as_origin"]["by_status"]["forwarded"],
+        json!(1),
+        "{now}"
+    );
+    let figures = |mut s: Value| {
+        for counted_from_the_log in ["at", "unreadable", "unreadable_count"] {
+            s.as_object_mut().map(|o| o.remove(counted_from_the_log));
+        }
+        s
+    };
+    assert_eq!(figures(statistics.clone()), figures(now), "{statistics}");
+    assert_eq!(statistics["unreadable_count"], json!(1), "{statistics}");
+    assert_eq!(
+        statistics["unreadable"][0]["position"],
+        json!(position),
+        "{statistics}"
+    );
+    assert!(!statistics.to_string().contains(secret), "{statistics}");
 }

@@ -24,6 +24,23 @@ fn tongban(args: &[&str], data: &std::path::Path) -> (i32, String, String) {
     )
 }
 
+/// What looks like an ID number, stored in the bytes that are not an event: it must appear in
+/// no answer, output or log line.
+const SECRET: &str = "110101199003077777";
+
+/// A forwarded application ([`stored::forwarded`]), then, while no gateway runs, bytes that are
+/// not an event (holding [`SECRET`]) stored at the log's next position and the lead's acceptance
+/// after them: the damaged log the tests start from, and the record's position.
+fn damaged(name: &str) -> (stored::Forwarded, u64) {
+    let f = stored::forwarded(name);
+    let garbage = format!("{{\"name\": \"{SECRET}\", \"torn\": ");
+    let position = stored::plant_after_end(&f.data.join("log"), garbage.as_bytes());
+    let accepted = stored::acceptance(&f.lead_code, "clerk");
+    let after = stored::append(&f.data, &f.id, accepted, |_| {});
+    assert_eq!(after, position + 1);
+    (f, position)
+}
+
 /// What the operators' held list says of records that are not events.
 fn unreadable(operator: &common::Client) -> (Value, Value) {
     let held = operator.get("/v1/projections/held").json();
@@ -39,31 +56,19 @@ fn unreadable(operator: &common::Client) -> (Value, Value) {
 /// broken; and `tongban rebuild` gets through it, records the same, and serves the same views.
 #[test]
 fn a_record_that_is_not_an_event_is_passed_over_and_reported() {
-    let stored::Forwarded {
-        dir,
-        data,
-        tokens,
-        body,
-        origin_code,
-        lead_code,
-        id,
-    } = stored::forwarded("unreadable-record");
+    let (f, position) = damaged("unreadable-record");
+    let (dir, data, tokens, body) = (&f.dir, &f.data, &f.tokens, &f.body);
+    let (origin_code, id) = (&f.origin_code, &f.id);
+    let secret = SECRET;
 
-    let secret = "110101199003077777";
-    let garbage = format!("{{\"name\": \"{secret}\", \"torn\": ");
-    let position = stored::plant_after_end(&data.join("log"), garbage.as_bytes());
-    let accepted = stored::acceptance(&lead_code, "clerk");
-    let after = stored::append(&data, &id, accepted, |_| {});
-    assert_eq!(after, position + 1);
-
-    let mut gw = Gateway::start(&data, false);
-    let origin = gw.client(Some(&tokens[&origin_code]));
+    let mut gw = Gateway::start(data, false);
+    let origin = gw.client(Some(&tokens[origin_code]));
     let operator = gw.client(Some(&tokens["operator"]));
     // The acceptance after the record is folded; a new submission is written and read.
     let view = origin.get(&format!("/v1/applications/{id}"));
     assert_eq!(view.status, 200, "{}", String::from_utf8_lossy(&view.body));
     assert_eq!(view.json()["status"], json!("accepted"), "{}", view.json());
-    let later = application(&origin, &body, &[]);
+    let later = application(&origin, body, &[]);
     let r = origin.get(&format!("/v1/applications/{later}"));
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["status"], json!("submitted"), "{}", r.json());
@@ -106,7 +111,7 @@ fn a_record_that_is_not_an_event_is_passed_over_and_reported() {
     // `tongban verify` reports the position broken; the saved head is reproduced all the same.
     let heads = dir.0.join("heads.jsonl");
     std::fs::write(&heads, format!("{head}\n")).expect("heads");
-    let (code, out, err) = tongban(&["verify", "--heads", heads.to_str().expect("path")], &data);
+    let (code, out, err) = tongban(&["verify", "--heads", heads.to_str().expect("path")], data);
     assert_eq!(code, 1, "{out}{err}");
     assert!(
         out.contains(&format!(
@@ -118,7 +123,7 @@ fn a_record_that_is_not_an_event_is_passed_over_and_reported() {
     assert!(!out.contains(secret) && !err.contains(secret), "{out}{err}");
 
     // `tongban rebuild` gets through it, says where, and records the same.
-    let (code, out, err) = tongban(&["rebuild"], &data);
+    let (code, out, err) = tongban(&["rebuild"], data);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         err.contains(&format!(
@@ -127,8 +132,8 @@ fn a_record_that_is_not_an_event_is_passed_over_and_reported() {
         "{err}"
     );
     assert!(!out.contains(secret) && !err.contains(secret), "{out}{err}");
-    let mut gw = Gateway::start(&data, false);
-    let origin = gw.client(Some(&tokens[&origin_code]));
+    let mut gw = Gateway::start(data, false);
+    let origin = gw.client(Some(&tokens[origin_code]));
     let operator = gw.client(Some(&tokens["operator"]));
     assert_eq!(unreadable(&operator), (items, json!(1)));
     assert_eq!(
@@ -137,4 +142,141 @@ fn a_record_that_is_not_an_event_is_passed_over_and_reported() {
     );
     assert_eq!(origin.get("/v1/log/head").json()["hash"], head["hash"]);
     assert!(gw.terminate().success());
+}
+
+/// Given a forwarded application, then bytes that are not an event stored after it (holding an
+/// ID number) and the lead's acceptance after them, and a second application submitted through
+/// the gateway started on that log: when an operator reconciles the origin's export (agreeing
+/// with both applications) over HTTP and with `tongban reconcile`, and asks for the origin's
+/// statistics as of the second submission over HTTP and with `tongban statistics`, then each
+/// answers from the genuine events on both sides of the record (the first application
+/// accepted, the second submitted, both records agreeing), and names the record (position, why,
+/// digest) as left out; the reconciliation does not claim agreement (exit 1), the commands say
+/// it on stderr, `tongban find` finds the second application's serial, and the ID number
+/// appears in no answer, output or log line.
+#[test]
+fn reconciliation_and_statistics_as_of_an_instant_go_on_past_it_and_name_it() {
+    let (f, position) = damaged("unreadable-whole-log");
+    let (id, origin_code) = (&f.id, &f.origin_code);
+    let mut gw = Gateway::start(&f.data, false);
+    let origin = gw.client(Some(&f.tokens[origin_code]));
+    let operator = gw.client(Some(&f.tokens["operator"]));
+    let serial = "YS-2026-0002";
+    let r = origin.post_with("/v1/applications", &[("Idempotency-Key", serial)], &f.body);
+    let later = common::created_id(&r);
+    let view = |app: &str| origin.get(&format!("/v1/applications/{app}")).json();
+    let (first, second) = (view(id), view(&later));
+    assert_eq!(first["status"], json!("accepted"), "{first}");
+    assert_eq!(second["status"], json!("submitted"), "{second}");
+    let records = format!(
+        "app,status,updated_at\n{id},accepted,{}\n{later},submitted,{}\n",
+        first["updated_at"].as_str().expect("updated_at"),
+        second["updated_at"].as_str().expect("updated_at"),
+    );
+    let named = |answer: &Value| {
+        assert_eq!(answer["unreadable_count"], json!(1), "{answer}");
+        let record = &answer["unreadable"][0];
+        assert_eq!(record["position"], json!(position), "{answer}");
+        assert!(
+            record["reason"].as_str().is_some_and(|r| !r.is_empty()),
+            "{record}"
+        );
+        assert_eq!(
+            record["digest"].as_str().map(str::len),
+            Some(64),
+            "{record}"
+        );
+        assert!(!answer.to_string().contains(SECRET), "{answer}");
+    };
+
+    // Reconciliation over HTTP: both records agree, the record is named, agreement not claimed.
+    let r = operator
+        .send(
+            "POST",
+            &format!("/v1/regions/{origin_code}/reconcile"),
+            &[("Content-Type", "text/csv")],
+            Some(records.as_bytes()),
+        )
+        .expect("post");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let report = r.json();
+    assert_eq!(report["agreeing"], json!(2), "{report}");
+    assert_eq!(report["discrepancies"], json!([]), "{report}");
+    named(&report);
+
+    // The statistics as of the second submission: both applications, as they stood.
+    let at = second["updated_at"].as_str().expect("updated_at");
+    let r = operator.get(&format!(
+        "/v1/regions/{origin_code}/statistics?at={}",
+        at.replace('+', "%2B")
+    ));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let statistics = r.json();
+    assert_eq!(
+        statistics["as_origin"]["by_status"],
+        json!({"accepted": 1, "submitted": 1}),
+        "{statistics}"
+    );
+    named(&statistics);
+    assert!(gw.terminate().success());
+    let said = std::fs::read_to_string(&gw.stderr_log).unwrap_or_default();
+    assert!(!said.contains(SECRET), "the gateway's log echoes the bytes");
+
+    // The same offline: the same answers, and stderr says what they leave out.
+    let file = f.dir.0.join("records.csv");
+    std::fs::write(&file, &records).expect("records");
+    let file = file.to_str().expect("path");
+    let reconcile = ["reconcile", "--region", origin_code, "--records", file];
+    let (code, out, err) = tongban(&[&reconcile[..], &["--format", "json"]].concat(), &f.data);
+    assert_eq!(code, 1, "{out}{err}");
+    let offline: Value = serde_json::from_str(&out).expect("json report");
+    assert_eq!(offline["agreeing"], json!(2), "{offline}");
+    assert_eq!(offline["discrepancies"], json!([]), "{offline}");
+    named(&offline);
+    let leaves_out = format!(
+        "leaves out 1 record(s) of the log that are not events, at position {position} (at \
+         {position}: "
+    );
+    assert!(
+        err.contains(&format!("this reconciliation {leaves_out}")),
+        "{err}"
+    );
+    assert!(!err.contains(SECRET), "{err}");
+    let (code, out, err) = tongban(&reconcile, &f.data);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("2 agree, 0 discrepancies"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "not taken into account: 1 record(s) of the log that are not events, at position \
+             {position}"
+        )),
+        "{out}"
+    );
+    assert!(!out.contains(SECRET) && !err.contains(SECRET), "{out}{err}");
+
+    let (code, out, err) = tongban(
+        &["statistics", "--region", origin_code, "--at", at],
+        &f.data,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).expect("json"),
+        statistics
+    );
+    assert!(
+        err.contains(&format!("these figures {leaves_out}")),
+        "{err}"
+    );
+    assert!(!out.contains(SECRET) && !err.contains(SECRET), "{out}{err}");
+
+    // A serial given after the record is found all the same.
+    let (code, out, err) = tongban(&["find", "--serial", serial], &f.data);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        out,
+        format!("{later}\t{origin_code}\tidempotency-key\n"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("this search {leaves_out}")), "{err}");
+    assert!(!err.contains(SECRET), "{err}");
 }

@@ -18,6 +18,14 @@
 //!
 //! The log side streams through every event once, keeping a small record per application the
 //! region takes part in, so memory grows with applications, not events.
+//!
+//! A record of the log whose bytes are not an event (`tongban_gateway::log::unreadable`) is
+//! passed over by the read of the log and named in the report (`unreadable`, `unreadable_count`,
+//! and a line of the summary): this reconciliation did not take it into account. An event of the
+//! region's stored there is compared with nothing, so its application may show as behind the
+//! province, or as missing in the log, for that alone; and the report does not say that the two
+//! agree ([`ReconcileReport::agrees`]), which it cannot know. Refusing to reconcile instead would
+//! leave every other application unchecked over one damaged record.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -25,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use tongban_adapters::transform::date::{Layout, Parts};
 use tongban_gateway::domain::{Application, Event, Status};
 use tongban_gateway::envelope::{Envelope, PublicKey};
+use tongban_gateway::log::PassedOver;
 use tongban_gateway::time::{CivilDate, Timestamp};
 
 /// One record of the province's own view.
@@ -258,11 +267,17 @@ pub struct ReconcileReport {
     pub not_compared: Vec<String>,
     pub counts: BTreeMap<String, usize>,
     pub discrepancies: Vec<Discrepancy>,
+    /// The records of the log that are not events, which the read of the log passed over and
+    /// this reconciliation did not take into account (see the module).
+    #[serde(flatten)]
+    pub passed_over: PassedOver,
 }
 
 impl ReconcileReport {
+    /// Whether the two agree as far as anyone can tell: nothing differs, and the log was read
+    /// whole, with no record passed over (one may hold an event of the region's).
     pub fn agrees(&self) -> bool {
-        self.discrepancies.is_empty()
+        self.discrepancies.is_empty() && self.passed_over.is_empty()
     }
 
     pub fn summary(&self) -> String {
@@ -274,6 +289,14 @@ impl ReconcileReport {
             self.agreeing,
             self.discrepancies.len()
         );
+        if !self.passed_over.is_empty() {
+            s.push_str(&format!(
+                "\n  not taken into account: {} (an event of the region's stored there is \
+                 compared with nothing: its application may show as behind or missing in the \
+                 log; `tongban verify` reports each)",
+                self.passed_over
+            ));
+        }
         if !self.not_compared.is_empty() {
             s.push_str(&format!(
                 "\n  not compared (columns this does not read): {}",
@@ -743,6 +766,8 @@ pub struct LogIndex {
     /// The gateway's key, when each event's seal is checked before it is counted
     /// ([`LogIndex::verifying`]).
     key: Option<PublicKey>,
+    /// The records of the log the read passed over ([`LogIndex::passed_over`]).
+    passed_over: PassedOver,
 }
 
 /// Whether an application's first event, unreadable as a submission, still names `region` as its
@@ -767,7 +792,14 @@ impl LogIndex {
             apps: HashMap::new(),
             undecodable: Vec::new(),
             key: None,
+            passed_over: PassedOver::default(),
         }
+    }
+
+    /// The records that are not events the read of the log passed over, once it is read whole
+    /// ([`tongban_gateway::log::Whole`]): named in the report, as not taken into account.
+    pub fn passed_over(&mut self, passed: PassedOver) {
+        self.passed_over = passed;
     }
 
     /// Counts only events whose seal holds under `key`, as the gateway's projections fold them:
@@ -871,12 +903,13 @@ impl LogIndex {
     }
 
     /// Compares with the province's records (with their line numbers).
-    pub fn reconcile(self, records: Records, tolerance_ms: i64) -> ReconcileReport {
+    pub fn reconcile(mut self, records: Records, tolerance_ms: i64) -> ReconcileReport {
         let mut report = ReconcileReport {
             region: self.region.clone(),
             records: records.lines.len(),
             log_applications: self.apps.values().filter(|s| s.received).count(),
             not_compared: records.not_compared,
+            passed_over: std::mem::take(&mut self.passed_over),
             ..Default::default()
         };
         // Each 受理编号 → the applications that carry it, and whether this region gave it.
@@ -3382,6 +3415,59 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             let report = index.reconcile(parse_records(&text).expect("an export"), 1000);
             assert!(report.agrees(), "{region}: {report:#?}");
             assert_eq!(report.agreeing, 1);
+        }
+    }
+
+    /// Given records that agree with the log's events, and a read of the log that passed over a
+    /// record that is not an event, when they are reconciled, then the record still agrees,
+    /// but the report does not say the two agree: it names the position (with why and the
+    /// digest, never the bytes) in its JSON, and its summary says it was not taken into account.
+    /// Without one, neither the JSON nor the summary speaks of it.
+    #[test]
+    fn a_record_of_the_log_passed_over_is_named_and_agreement_not_claimed() {
+        let a = to_accepted("GD-1", "ZJ-SL-1");
+        let text = "serial,status,updated_at\nZJ-SL-1,accepted,2026-11-03T02:00:00Z\n";
+        let garbage = b"{\"id_number\": \"110101199003077777\", ";
+        let mut passed = PassedOver::default();
+        passed.take(tongban_gateway::log::Unreadable::of(
+            7,
+            garbage,
+            "EOF while parsing an object at line 1 column 38".into(),
+        ));
+        for passed in [PassedOver::default(), passed] {
+            let mut index = LogIndex::new(ZJ);
+            for e in &a {
+                index.add(e);
+            }
+            index.passed_over(passed.clone());
+            let report = index.reconcile(parse_records(text).expect("an export"), 1000);
+            assert_eq!(report.agreeing, 1, "{report:#?}");
+            assert!(report.discrepancies.is_empty(), "{report:#?}");
+            let json = serde_json::to_value(&report).expect("json");
+            let summary = report.summary();
+            if passed.is_empty() {
+                assert!(report.agrees());
+                assert_eq!(json.get("unreadable"), None, "{json}");
+                assert!(!summary.contains("not taken into account"), "{summary}");
+                continue;
+            }
+            assert!(!report.agrees());
+            assert_eq!(json["unreadable_count"], 1, "{json}");
+            assert_eq!(json["unreadable"][0]["position"], 7, "{json}");
+            assert_eq!(
+                json["unreadable"][0]["digest"],
+                tongban_gateway::log::unreadable::digest(garbage),
+                "{json}"
+            );
+            assert!(
+                summary.contains(
+                    "not taken into account: 1 record(s) of the log that are not events, at \
+                     position 7 (at 7: EOF while parsing"
+                ),
+                "{summary}"
+            );
+            let shown = format!("{json}{summary}");
+            assert!(!shown.contains("1101011990"), "{shown}");
         }
     }
 

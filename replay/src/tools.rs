@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::envelope::{Envelope, PublicKey};
 use tongban_gateway::http::operator::{AsOf, AsOfRefusal, OperatorTools, ReconcileSession};
+use tongban_gateway::log::PassedOver;
 use tongban_gateway::time::Timestamp;
 
 use crate::provenance::{CalendarSource, KeyOrigin, KeySource, Provenance};
@@ -146,7 +147,12 @@ impl ReconcileSession for Session {
         self.index.add(event);
     }
 
-    fn finish(self: Box<Self>, tolerance_ms: i64) -> (bool, serde_json::Value) {
+    fn finish(
+        mut self: Box<Self>,
+        tolerance_ms: i64,
+        passed_over: PassedOver,
+    ) -> (bool, serde_json::Value) {
+        self.index.passed_over(passed_over);
         let report = self.index.reconcile(self.records, tolerance_ms);
         (
             report.agrees(),

@@ -38,7 +38,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         .build()?;
     let found = runtime.block_on(async {
         let mut found: Vec<(String, String, &'static str)> = Vec::new();
-        offline::each_event(&source.open().await?, |p| {
+        let passed = offline::each_event(&source.open().await?, |p| {
             let e = &p.event;
             if let Some((kind, given)) = serials::of_event(e)
                 && given == serial
@@ -49,6 +49,11 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             }
         })
         .await?;
+        offline::say_passed_over(
+            &passed,
+            "this search",
+            "a serial given in an event stored there is not found",
+        );
         Ok::<_, CliError>(found)
     })?;
     for (app, given_by, given_as) in &found {

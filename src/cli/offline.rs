@@ -9,7 +9,7 @@ use tongban_gateway::auth::RegionBook;
 use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::envelope::{Envelope, GatewayKey, PublicKey};
 use tongban_gateway::log::{
-    AnyLog, EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog, LogError,
+    AnyLog, EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog, LogError, PassedOver,
 };
 use tongban_gateway::server::{DataDir, load_calendar};
 use tongban_replay::provenance::{CalendarSource, KeyOrigin, KeySource, Provenance};
@@ -245,26 +245,37 @@ impl Source {
 }
 
 /// Reads the whole log in position order, in batches, calling `each` on every event, with a
-/// progress bar on a terminal: what `find` and `reconcile` do with the gateway stopped.
+/// progress bar on a terminal: what `find` and `reconcile` do with the gateway stopped. The
+/// records that are not events are passed over ([`tongban_gateway::log::Whole`]) and answered,
+/// for the command to say what its answer leaves out ([`say_passed_over`]).
 pub async fn each_event(
     log: &AnyLog,
     mut each: impl FnMut(&tongban_gateway::log::Positioned),
-) -> Result<(), CliError> {
-    use tongban_gateway::log::EventLog;
+) -> Result<PassedOver, CliError> {
     let head = *log.head().borrow();
     let mut bar = super::progress::Progress::new("reading the log");
-    let mut from = 1;
+    let mut whole = tongban_gateway::log::Whole::new(log, 4096);
     let mut done = 0;
-    loop {
-        let batch = log.read_all(from, 4096).await?;
-        let Some(last) = batch.last() else { break };
-        from = last.position + 1;
+    while let Some(batch) = whole.next().await? {
         done += batch.len() as u64;
         batch.iter().for_each(&mut each);
         bar.update(done, head);
     }
     bar.finish();
-    Ok(())
+    Ok(whole.into_passed_over())
+}
+
+/// Says on stderr, when the read of the log `passed` over records that are not events, that
+/// `answer` (`this reconciliation`) leaves them out and what that means for it (`consequence`):
+/// where, why, never the bytes; and what to do.
+pub fn say_passed_over(passed: &PassedOver, answer: &str, consequence: &str) {
+    if passed.is_empty() {
+        return;
+    }
+    eprintln!(
+        "{answer} leaves out {passed}: {consequence}. Run `tongban verify`; restore the log from \
+         a backup if it was damaged, or find who published on the stream's subjects"
+    );
 }
 
 /// `--public-key HEX`, with an error that says which of three things is wrong: the length, a

@@ -1,7 +1,9 @@
 //! `tongban reconcile --region <code> --records <file> [--encoding utf-8|gbk|gb18030]
 //! [--tolerance-seconds N] [--format text|json] [--data DIR | --nats URL]`: compare a province's
 //! own export (JSONL or CSV; UTF-8, or GBK / GB 18030 when it is not UTF-8) with the log. Exit
-//! code 0 when they agree, 1 when there are discrepancies.
+//! code 0 when they agree, 1 when there are discrepancies or the log holds records that are not
+//! events, which the reconciliation passes over and names (in the report, and on stderr): it
+//! cannot say the two agree over them.
 
 use std::process::ExitCode;
 
@@ -62,7 +64,15 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 LogIndex::new(&region)
             }
         };
-        super::offline::each_event(&source.open().await?, |p| index.add(&p.event)).await?;
+        let passed =
+            super::offline::each_event(&source.open().await?, |p| index.add(&p.event)).await?;
+        offline::say_passed_over(
+            &passed,
+            "this reconciliation",
+            "an event of the region's stored there was compared with nothing, so its \
+             application may show as behind or missing in the log",
+        );
+        index.passed_over(passed);
         Ok::<_, CliError>(index)
     })?;
     if !book_knows && !index.names_region() {

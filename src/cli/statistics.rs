@@ -2,7 +2,8 @@
 //! statistics as they stood at an instant (now without `--at`), counted from the log without a
 //! gateway, by the same count as `GET /v1/regions/{region}/statistics?at=`
 //! ([`tongban_gateway::projections::statistics_at`]); printed as that route's JSON document.
-//! Codes and counts only: no personal data.
+//! Codes and counts only: no personal data. Records of the log that are not events are left out,
+//! named in the document and on stderr.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -54,6 +55,12 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         bar.finish();
         Ok::<_, CliError>(counted?)
     })?;
+    offline::say_passed_over(
+        &counted.passed_over,
+        "these figures",
+        "an event stored there is not counted, and its application is counted as it stood \
+         before it",
+    );
     outln!("{}", serde_json::to_string_pretty(&counted)?)?;
     Ok(ExitCode::SUCCESS)
 }

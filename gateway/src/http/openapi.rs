@@ -175,7 +175,7 @@ fn operation(route: &Route) -> Value {
             params.push(json!({"name": "at", "in": "query", "required": false,
                 "description": "as of this instant (RFC 3339 with its offset, e.g. 2026-12-01T00:00:00%2B08:00 for 2026-11-30 24:00 Beijing time: the offset's + encoded), not after now: each application as folded from its events accepted at or before it (one with none then is not counted), its clocks judged overdue on its Beijing date; the answer says it in `at`. Counted from the log, not from the counters: each such request reads the whole event log (seconds for a million events), one at a time per gateway. Without it: now, from the projections' counters",
                 "schema": {"type": "string"}}));
-            responses.insert("200".into(), json!({"description": "OK", "content": json_content(schema_of::<crate::projections::statistics::RegionStatistics>())}));
+            responses.insert("200".into(), json!({"description": "OK. With `at`, counted from the log read whole: records of the log that are not events are passed over and named under `unreadable` and `unreadable_count`, and the figures leave them out (an event stored there is not counted, and its application is counted as it stood before it)", "content": json_content(schema_of::<crate::projections::statistics::RegionStatistics>())}));
             responses.insert(
                 "400".into(),
                 problem_response(
@@ -423,7 +423,13 @@ fn operation(route: &Route) -> Value {
                     .iter()
                     .map(|t| (t.to_string(), json!({"schema": {"type": "string"}})))
                     .collect::<Map<String, Value>>()}));
-            responses.insert("200".into(), json!({"description": "The discrepancy report (records that cannot be read are in it, as invalid-record with their line)", "content": {"application/json": {"schema": {"type": "object"}}}}));
+            // The report is the replay crate's; of it, what names the log's records passed over.
+            let mut report = schema_of::<crate::log::PassedOver>();
+            report["title"] = json!("ReconcileReport");
+            report["description"] = json!(
+                "The discrepancy report: `region`, `records`, `log_applications`, `agreeing`, `counts`, `discrepancies` (docs/operators.md, \"Reconciliation\"), and the records of the event log it did not take into account"
+            );
+            responses.insert("200".into(), json!({"description": "The discrepancy report (records of the export that cannot be read are in it, as invalid-record with their line). Records of the event log that are not events are passed over and named under `unreadable` and `unreadable_count`: the reconciliation did not take them into account (an event of the region's stored there is compared with nothing, so its application may show as behind or missing in the log), and the report is not said to agree", "content": json_content(report)}));
             responses.insert(
                 "400".into(),
                 problem_response("The body is no export: bytes not in its charset (line, column and byte given), a charset other than UTF-8, GBK or GB18030, a UTF-16 or spreadsheet (xlsx) file, a JSON array, or a CSV header without the columns"),

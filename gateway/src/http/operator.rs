@@ -33,8 +33,13 @@ pub trait ReconcileSession: Send {
     /// without the columns), in the export's own terms (its line, the column).
     fn read_records(&mut self, body: &[u8], charset: Option<&str>) -> Result<(), String>;
     fn add(&mut self, event: &Envelope);
-    /// Returns whether the two agree and the report as JSON.
-    fn finish(self: Box<Self>, tolerance_ms: i64) -> (bool, serde_json::Value);
+    /// Returns whether the two agree and the report as JSON, which names the records of the log
+    /// that are not events, `passed_over` by the read, as not taken into account.
+    fn finish(
+        self: Box<Self>,
+        tolerance_ms: i64,
+        passed_over: crate::log::PassedOver,
+    ) -> (bool, serde_json::Value);
 }
 
 /// `?at=<RFC 3339>` or `?seq=<n>`: the state as of a moment or an event, as `tongban replay
@@ -263,9 +268,9 @@ pub async fn held<L: EventLog>(
     })))
 }
 
-/// How many of the log's records that are not events the held list shows: a few are damage to
-/// look into one by one; more is a publisher flooding the stream, counted.
-const UNREADABLE_SHOWN: usize = 100;
+/// How many of the log's records that are not events the held list shows, as every answer that
+/// names them does.
+const UNREADABLE_SHOWN: usize = crate::log::unreadable::SHOWN;
 
 /// `POST /v1/regions/{region}/reconcile`: operators send a province's export (CSV or JSON Lines,
 /// in UTF-8, GBK or GB 18030 as `charset=` says, or detected as the command line detects it) and
@@ -321,20 +326,14 @@ pub async fn reconcile<L: EventLog>(
         .map_err(|why| Problem::bad_request("", "records", why))?;
     // The records are read: the export's bytes (up to 64 MiB) are not held while the log is.
     drop(body);
-    let mut from = 1;
-    loop {
-        let batch = s
-            .gateway
-            .log
-            .read_all(from, 4096)
-            .await
-            .map_err(|e| Problem::reading(e.into()))?;
-        let Some(last) = batch.last() else { break };
-        from = last.position + 1;
+    // Past the records that are not events, which the report names as not taken into account:
+    // one damaged record must not leave the region's every other application unreconciled.
+    let mut whole = crate::log::Whole::new(&*s.gateway.log, 4096);
+    while let Some(batch) = whole.next().await.map_err(|e| Problem::reading(e.into()))? {
         for p in &batch {
             session.add(&p.event);
         }
     }
-    let (_, report) = session.finish(tolerance * 1000);
+    let (_, report) = session.finish(tolerance * 1000, whole.into_passed_over());
     Ok(axum::Json(report).into_response())
 }

@@ -12,6 +12,7 @@ pub mod index;
 pub mod jetstream;
 mod recent;
 pub mod unreadable;
+pub mod whole;
 
 use std::future::Future;
 
@@ -22,7 +23,8 @@ use crate::envelope::Envelope;
 pub use any::AnyLog;
 pub use embedded::EmbeddedLog;
 pub use jetstream::{JetStreamConfig, JetStreamLog, SharedCursors};
-pub use unreadable::Unreadable;
+pub use unreadable::{PassedOver, Unreadable};
+pub use whole::Whole;
 
 /// An event and its position in the whole log.
 #[derive(Debug, Clone)]
@@ -162,36 +164,23 @@ pub enum LogError {
 /// The events of the applications `keep` takes, read over the whole log in position order, with
 /// their positions: what the events themselves say an application's history is, whatever the
 /// log's own read of one application makes of them (which refuses events that do not follow each
-/// other). A position holding no event's bytes is passed over, as `tongban verify` goes on past
-/// it (and reports it). For the evidence of a tampered log: the gateway's evidence page and
+/// other). A position holding no event's bytes, or one the log refuses as corrupt, is passed over,
+/// as `tongban verify` goes on past it (and reports it). For the evidence of a tampered log: the gateway's evidence page and
 /// `/events` refusal, and the whole-log verification's second look at an application.
 pub async fn read_whole<L: EventLog>(
     log: &L,
     keep: impl Fn(&str) -> bool,
 ) -> Result<Vec<Positioned>, LogError> {
+    let mut whole = Whole::new(log, 4096);
     let mut events = Vec::new();
-    let mut from = 1u64;
     loop {
-        let batch = match log.read_all(from, 4096).await {
-            Ok(batch) => batch,
-            Err(LogError::Corrupt { position, .. }) if position >= from => {
-                match position.checked_add(1) {
-                    Some(next) => from = next,
-                    None => break,
-                }
-                continue;
-            }
+        match whole.next().await {
+            Ok(Some(batch)) => events.extend(batch.into_iter().filter(|p| keep(&p.event.app))),
+            Ok(None) => break,
+            // A position the log refuses where it stands proves nothing of the applications
+            // asked for; `tongban verify` reports it.
+            Err(LogError::Corrupt { position, .. }) if whole.go_past(position) => {}
             Err(e) => return Err(e),
-        };
-        let Some(last) = batch.last().map(|p| p.position) else {
-            break;
-        };
-        events.extend(batch.into_iter().filter(|p| keep(&p.event.app)));
-        // After the largest position there is, nothing follows (an event planted there must
-        // not make the read start over from it for ever).
-        match last.checked_add(1) {
-            Some(next) => from = next,
-            None => break,
         }
     }
     Ok(events)
@@ -339,7 +328,8 @@ pub trait EventLog: Send + Sync + 'static {
     /// Up to `max` events at positions `>= from`, in position order ([`EventLog::entries`]'s
     /// events): a record that is not an event ends the run before it, and is
     /// [`LogError::Corrupt`] when it is the first, for readers that stop there or name it and
-    /// read on after it.
+    /// read on after it. A reader of the whole log reads it through [`Whole`], which passes over
+    /// such records and keeps them for it to say so.
     fn read_all(
         &self,
         from: u64,

@@ -168,6 +168,11 @@ pub struct RegionStatistics {
     /// statistics of now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<String>,
+    /// As of an instant: the records of the log that are not events, which the count was read
+    /// past (`unreadable`, `unreadable_count`): the figures leave them out. Absent when there are
+    /// none, and from the statistics of now (the projections' held list names those).
+    #[serde(flatten)]
+    pub passed_over: crate::log::PassedOver,
 }
 
 impl RegionStatistics {

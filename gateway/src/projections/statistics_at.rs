@@ -22,6 +22,13 @@
 //! the applicant, form and materials (what the fold needs, as the projection store keeps views).
 //! Another region's application is passed over from its submission on: its parties are set
 //! there, and the region responsible for any of its clocks is always one of them.
+//!
+//! A record of the log that is not an event ([`crate::log::unreadable`]) is passed over, as the
+//! projections pass over it, and named in the answer (`unreadable`, `unreadable_count`): the
+//! figures leave it out. An event of the region's stored there is not counted, and its
+//! application is counted at the view before it (its next event does not follow), as the
+//! projections hold it. Refusing to count would leave a damaged log with no statistics as of
+//! any instant at all; counting without a word would pass a short count off as the log's.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,15 +38,16 @@ use super::statistics::{self, RegionStatistics};
 use super::view::ApplicationView;
 use crate::domain::calendar::Calendar;
 use crate::envelope::PublicKey;
-use crate::log::{EventLog, LogError, Positioned};
+use crate::log::{EventLog, LogError, Positioned, Whole};
 use crate::shown;
 use crate::time::Timestamp;
 
 /// Events read, then folded, at a time.
 const BATCH: usize = 4096;
 
-/// Region `region`'s statistics as they stood at `at`, counted from `log` read whole (see the
-/// module). `progress(done, head)` is called after each batch, as a rebuild calls it.
+/// Region `region`'s statistics as they stood at `at`, counted from `log` read whole, past the
+/// records that are not events, which the answer names (see the module). `progress(done, head)`
+/// is called after each batch, as a rebuild calls it.
 /// With `key`, only events whose seal holds are counted, as the projections fold them.
 pub async fn count<L: EventLog>(
     log: &L,
@@ -52,12 +60,9 @@ pub async fn count<L: EventLog>(
     let head = *log.head().borrow();
     let mut folding = AsOf::new(region, at);
     folding.key = key;
-    let (mut from, mut done) = (1u64, 0u64);
-    loop {
-        let batch = log.read_all(from, BATCH).await?;
-        let Some(last) = batch.last().map(|p| p.position) else {
-            break;
-        };
+    let mut whole = Whole::new(log, BATCH);
+    let mut done = 0u64;
+    while let Some(batch) = whole.next().await? {
         done += batch.len() as u64;
         let cal = Arc::clone(cal);
         folding = tokio::task::spawn_blocking(move || {
@@ -74,13 +79,10 @@ pub async fn count<L: EventLog>(
             Err(e) => LogError::Unavailable(format!("the count was stopped: {e}")),
         })?;
         progress(done, head);
-        // After the largest position there is, nothing follows.
-        match last.checked_add(1) {
-            Some(next) => from = next,
-            None => break,
-        }
     }
-    Ok(folding.statistics())
+    let mut counted = folding.statistics();
+    counted.passed_over = whole.into_passed_over();
+    Ok(counted)
 }
 
 /// Whether a submission names `region` as its origin or a handler, read from its raw data.
@@ -396,12 +398,10 @@ mod tests {
         assert!(overdue > 0);
     }
 
-    /// Given those events in an embedded log, when a region's statistics are counted from it as
-    /// of an instant, then they are the fold's of the same events in memory, and the progress
-    /// is told every event.
-    #[tokio::test]
-    async fn the_count_reads_the_whole_log() {
-        let dir = TempDir::new("statistics-at-log");
+    /// The events of forty applications ([`crate::projections::store::tests::mixed`]) appended
+    /// to an embedded log in a new directory named for `name` (there while it lives).
+    async fn logged(name: &str) -> (TempDir, EmbeddedLog, Vec<Positioned>) {
+        let dir = TempDir::new(name);
         let log = EmbeddedLog::open(&dir.path().join("log")).expect("log");
         let events = crate::projections::store::tests::mixed(40);
         for p in &events {
@@ -409,6 +409,15 @@ mod tests {
                 .await
                 .expect("append");
         }
+        (dir, log, events)
+    }
+
+    /// Given those events in an embedded log, when a region's statistics are counted from it as
+    /// of an instant, then they are the fold's of the same events in memory, and the progress
+    /// is told every event.
+    #[tokio::test]
+    async fn the_count_reads_the_whole_log() {
+        let (_dir, log, events) = logged("statistics-at-log").await;
         let cal = Arc::new(Calendar::weekdays());
         for at in [time("2026-11-20T12:00:00+08:00"), Timestamp::now()] {
             for region in ["440000", "330000"] {
@@ -423,6 +432,54 @@ mod tests {
                 assert_eq!(counted, live_then(&events, region, at), "{region} at {at}");
             }
         }
+    }
+
+    /// Given those events in an embedded log whose bytes at its first position and at a
+    /// position in the middle (a region's acceptance, say) were damaged, when each region's
+    /// statistics are counted from it as of an instant and as of now, then they are the live
+    /// statistics of the events left, those on both sides of the damage, each counted (as the
+    /// projector passes over such records), and they name both positions as left out; nothing
+    /// of the bytes.
+    #[tokio::test]
+    async fn records_that_are_not_events_are_left_out_and_named() {
+        let (_dir, log, events) = logged("statistics-at-unreadable").await;
+        let middle = events.len() as u64 / 2;
+        let garbage = b"{\"id_number\": \"110101199003077777\", ";
+        for position in [1, middle] {
+            log.overwrite(position, garbage);
+        }
+        let left: Vec<Positioned> = events
+            .iter()
+            .filter(|p| ![1, middle].contains(&p.position))
+            .cloned()
+            .collect();
+        let cal = Arc::new(Calendar::weekdays());
+        let mut differs = false;
+        for at in [time("2026-11-20T12:00:00+08:00"), Timestamp::now()] {
+            for region in ["440000", "330000"] {
+                let counted = count(&log, region, at, &cal, None, |_, _| {})
+                    .await
+                    .expect("count");
+                let named: Vec<u64> = counted
+                    .passed_over
+                    .unreadable
+                    .iter()
+                    .map(|u| u.position)
+                    .collect();
+                assert_eq!(named, vec![1, middle], "{region} at {at}");
+                assert_eq!(counted.passed_over.unreadable_count, 2);
+                let shown = serde_json::to_string(&counted).expect("json");
+                assert!(!shown.contains("1101011990"), "{shown}");
+                let figures = RegionStatistics {
+                    passed_over: Default::default(),
+                    ..counted
+                };
+                assert_eq!(figures, live_then(&left, region, at), "{region} at {at}");
+                differs |= figures != live_then(&events, region, at);
+            }
+        }
+        // The damage took events of these regions' applications: the count shows it.
+        assert!(differs);
     }
 
     /// An instant is RFC 3339 with its offset, not after now: anything else is refused by rule

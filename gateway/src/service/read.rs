@@ -326,6 +326,7 @@ impl<L: EventLog> Gateway<L> {
         tracing::info!(
             region,
             position = counted.position,
+            unreadable = counted.passed_over.unreadable_count,
             millis = started.elapsed().as_millis() as u64,
             "counted a region's statistics as of an instant from the whole log"
         );

@@ -361,6 +361,16 @@ impl EmbeddedLog {
         s.events.insert(b.to_be_bytes(), first).expect("insert");
     }
 
+    /// Replaces the bytes stored at `position` with `bytes`, its index untouched: damage on the
+    /// disk (bit rot). For tests of what a read makes of it.
+    #[cfg(test)]
+    pub(crate) fn overwrite(&self, position: u64, bytes: &[u8]) {
+        self.stores
+            .events
+            .insert(position.to_be_bytes(), bytes)
+            .expect("insert");
+    }
+
     /// Makes every following fsync fail, as a full or broken disk would. For fault tests.
     pub fn inject_write_failure(&self) {
         self.stores.fail_writes.store(true, Ordering::SeqCst);
