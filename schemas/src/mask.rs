@@ -21,17 +21,21 @@ pub fn other(s: &str) -> String {
     keep_ends(s, 1, 1)
 }
 
-/// A serde error's message with the content of every quoted string masked ([`other`]).
-/// serde quotes the value it could not take (`invalid type: string "张三", expected u64`), and
-/// a stored event that fails to decode (a corrupted or tampered log) is logged with its reason:
-/// the reason keeps its shape and position, never the personal data it quoted.
+/// A serde error's message with the content of every quoted string masked ([`other`]), and
+/// every name or number it quotes in backticks shown as [`field_name`] shows a name.
+/// serde quotes the value it could not take (`invalid type: string "张三", expected u64`), the
+/// member it did not know (`unknown field `110101199003070011``: bytes that hold an ID number as
+/// a key) and the number it could not take (`invalid type: integer `13987654321``), and a
+/// stored event that fails to decode (a corrupted or tampered log) is logged with its reason: the
+/// reason keeps its shape and position, and the names it expected, never the personal data it
+/// quoted.
 pub fn serde_error(e: &impl std::fmt::Display) -> String {
     let text = e.to_string();
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
         out.push(c);
-        if c != '"' {
+        if c != '"' && c != '`' {
             continue;
         }
         let mut quoted = String::new();
@@ -40,17 +44,20 @@ pub fn serde_error(e: &impl std::fmt::Display) -> String {
         for q in chars.by_ref() {
             if escaped {
                 escaped = false;
-            } else if q == '\\' {
+            } else if q == '\\' && c == '"' {
                 escaped = true;
-            } else if q == '"' {
+            } else if q == c {
                 closed = true;
                 break;
             }
             quoted.push(q);
         }
-        out.push_str(&other(&quoted));
+        match c {
+            '"' => out.push_str(&other(&quoted)),
+            _ => out.push_str(&field_name(&quoted)),
+        }
         if closed {
-            out.push('"');
+            out.push(c);
         }
     }
     out
@@ -216,6 +223,25 @@ mod tests {
             serde_error(&"a \"x\\\"yz\" b \"unclosed"),
             "a \"x***z\" b \"u******d"
         );
+        // What it quotes in backticks, as a name: an ID number used as a key, a phone read as a
+        // number. The names it expected stay.
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Known {
+            app: String,
+        }
+        let e = serde_json::from_str::<Known>(r#"{"110101199003070011": 1}"#).unwrap_err();
+        let shown = serde_error(&e);
+        assert!(
+            shown.starts_with("unknown field `110*") && shown.contains("expected `app`"),
+            "{shown}"
+        );
+        assert!(!shown.contains("0101199003"), "{shown}");
+        let e = serde_json::from_str::<Known>("13987654321").unwrap_err();
+        let shown = serde_error(&e);
+        assert!(shown.starts_with("invalid type: integer `139"), "{shown}");
+        assert!(!shown.contains("8765"), "{shown}");
         // However long, a few dozen characters at most.
         let long = other(&"x".repeat(200_000));
         assert_eq!(long, format!("x{}…x", "*".repeat(MAX_STARS)));
