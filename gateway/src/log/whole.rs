@@ -62,8 +62,8 @@ impl<'a, L: EventLog> Whole<'a, L> {
     }
 
     /// Reads on after `position`, which the log refused as corrupt ([`LogError::Corrupt`] from
-    /// [`Whole::next`]: on JetStream, an event stored on another application's subject), for a
-    /// reader that proves nothing by it and goes on past it ([`super::read_whole`]). `false`,
+    /// [`Whole::next`]: a key of the embedded log's that is no position), for a reader that
+    /// proves nothing by it and goes on past it ([`super::read_whole`]). `false`,
     /// and the read stays where it is, when `position` is not ahead of it.
     pub fn go_past(&mut self, position: u64) -> bool {
         match self.from {
