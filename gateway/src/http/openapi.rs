@@ -19,6 +19,18 @@ fn schema_of<T: schemars::JsonSchema>() -> Value {
     v
 }
 
+/// A list answered from the projections names the log's records that are not events they passed
+/// over (the held list, the overdue list, the boxes), the same way on each.
+fn unreadable_list() -> Value {
+    json!({"type": "array", "description": "records of the event log whose bytes are not an event (damaged on the disk, or published on the stream's subjects by something other than a gateway, an event on another application's subject included), passed over by the projections: the first 100 by position, each with its position, why it is not an event and the SHA-256 of its bytes (never the bytes). `tongban verify` reports each", "items": schema_of::<crate::log::Unreadable>()})
+}
+
+/// How many records that are not events the projections passed over, beside
+/// [`unreadable_list`].
+fn unreadable_count() -> Value {
+    json!({"type": "integer", "description": "how many such records the projections passed over in all"})
+}
+
 fn json_content(schema: Value) -> Value {
     json!({"application/json": {"schema": schema}})
 }
@@ -149,8 +161,8 @@ fn operation(route: &Route) -> Value {
                 "type": "object", "properties": {"count": {"type": "integer", "description": "how many applications are held in all"},
                 "items": {"type": "array", "items": schema_of::<crate::projections::Held>()},
                 "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"},
-                "unreadable": {"type": "array", "description": "records of the event log whose bytes are not an event (damaged on the disk, or published on the stream's subjects by something other than a gateway, an event on another application's subject included), passed over by the projections: the first 100 by position, each with its position, why it is not an event and the SHA-256 of its bytes (never the bytes). `tongban verify` reports each", "items": schema_of::<crate::log::Unreadable>()},
-                "unreadable_count": {"type": "integer", "description": "how many such records the projections passed over in all"},
+                "unreadable": unreadable_list(),
+                "unreadable_count": unreadable_count(),
                 "unchecked": {"description": "null, or the mark a rebuild that did not check the events' seals (`tongban rebuild --trust-log`) left: up to which log position the projections were folded as the log held them, when and why. Before it, an event planted without the gateway's key is folded, not held, so it is missing from this list; the live projector checks every event after it. A rebuild that checks the seals (`tongban rebuild`) clears it", "anyOf": [{"type": "null"}, schema_of::<crate::projections::unchecked::Unchecked>()]}}}))}));
         }
         Op::LogHead => {
@@ -164,8 +176,8 @@ fn operation(route: &Route) -> Value {
                 "type": "object", "properties": {"as_of": {"type": "string", "description": "the Beijing date the clocks are judged on: each was due before it"},
                 "items": {"type": "array", "items": schema_of::<crate::projections::OverdueClock>()},
                 "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"},
-                "unreadable": {"type": "array", "description": "records of the event log whose bytes are not an event (damaged on the disk, or published on the stream's subjects by something other than a gateway, an event on another application's subject included), passed over by the projections: the first 100 by position, each with its position, why it is not an event and the SHA-256 of its bytes (never the bytes). `tongban verify` reports each", "items": schema_of::<crate::log::Unreadable>()},
-                "unreadable_count": {"type": "integer", "description": "how many such records the projections passed over in all"}}}))}));
+                "unreadable": unreadable_list(),
+                "unreadable_count": unreadable_count()}}))}));
             responses.insert(
                 "400".into(),
                 problem_response("`after` is not a page's `next`, or `limit` is out of range"),
@@ -199,8 +211,8 @@ fn operation(route: &Route) -> Value {
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
                 "type": "object", "properties": {"region": {"type": "string"}, "items": {"type": "array", "items": schema_of::<super::regions::BoxLine>()},
                 "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"},
-                "unreadable": {"type": "array", "description": "records of the event log whose bytes are not an event (damaged on the disk, or published on the stream's subjects by something other than a gateway, an event on another application's subject included), passed over by the projections: the first 100 by position, each with its position, why it is not an event and the SHA-256 of its bytes (never the bytes). `tongban verify` reports each", "items": schema_of::<crate::log::Unreadable>()},
-                "unreadable_count": {"type": "integer", "description": "how many such records the projections passed over in all"}}}))}));
+                "unreadable": unreadable_list(),
+                "unreadable_count": unreadable_count()}}))}));
         }
         Op::Adapters => {
             params.push(json!({"name": "region", "in": "query", "required": false, "description": "only this region's adapters (6-digit GB/T 2260 code; empty list when it has none)", "schema": {"type": "string", "pattern": "^[1-9][0-9]{5}$"}}));
