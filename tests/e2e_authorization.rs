@@ -713,6 +713,7 @@ fn healthz_tells_its_details_to_operators_only() {
             "pid",
             "projection_held",
             "projection_position",
+            "projections_unchecked",
             "region_book_unreadable",
         ])
         .collect();
@@ -722,5 +723,6 @@ fn healthz_tells_its_details_to_operators_only() {
     assert_eq!(health["log_position"], json!(0), "{health}");
     assert_eq!(health["projection_held"], json!(0), "{health}");
     assert_eq!(health["log_unreadable"], json!(0), "{health}");
+    assert_eq!(health["projections_unchecked"], Value::Null, "{health}");
     assert_eq!(health["region_book_unreadable"], Value::Null, "{health}");
 }
