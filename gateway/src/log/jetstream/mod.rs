@@ -597,8 +597,12 @@ impl JetStreamLog {
         let mut read = self
             .read_positioned(app, subject, subject::Copies::Passed)
             .await?;
+        // The last message this read reached, not the one asked for first: a leader that
+        // changed in between may have answered the read short of it, and naming a later
+        // message than the events read reach would chain an append onto a stale event. Named
+        // short, the publish is refused and asked again.
         Ok(Some(End {
-            message: m.position.max(read.end),
+            message: read.end,
             last: read.events.pop(),
         }))
     }
@@ -685,8 +689,8 @@ impl JetStreamLog {
                     // What the leader holds is the log: only the next events are taken from
                     // whoever answered the batch.
                     match reading.judge(batched.position, &batched.payload) {
-                        Ok(subject::Judged::Next(_)) => {
-                            reading.take(batched.position, &batched.payload)?;
+                        Ok(next @ subject::Judged::Next(_)) => {
+                            reading.accept(batched.position, next);
                             from = batched.position + 1;
                             last_read = Some((batched.position, batched.payload));
                         }

@@ -32,6 +32,10 @@ pub(super) struct Message {
     /// The event id its publisher gave it (`Nats-Msg-Id`): every gateway's append gives its
     /// event's; a client that published a copy of the bytes mostly gives none.
     pub id: Option<String>,
+    /// Whether its publisher named the subject's last message (`Nats-Expected-Last-Subject-
+    /// Sequence`, which the server keeps with the message): every gateway's append does, and the
+    /// server stored it only if that was the subject's last message then.
+    pub checked: bool,
 }
 
 impl Message {
@@ -40,10 +44,15 @@ impl Message {
             .headers
             .get(async_nats::header::NATS_MESSAGE_ID)
             .map(|v| v.as_str().to_string());
+        let checked = m
+            .headers
+            .get(async_nats::header::NATS_EXPECTED_LAST_SUBJECT_SEQUENCE)
+            .is_some();
         Message {
             position: m.sequence,
             payload: m.payload,
             id,
+            checked,
         }
     }
 
@@ -58,11 +67,17 @@ impl Message {
     }
 
     /// The event of `app` this message holds when a gateway appended it: the message carries
-    /// the event's id, which every gateway's publish gives it. Being the subject's last message,
-    /// it is then the application's last event: that publish named the subject's last message
-    /// before it, which held the event before it or something passed over. A copy published by
-    /// another client (mostly without the id) may be of an earlier event, and is not trusted.
+    /// the event's id, and the subject's last message its publisher named, as every gateway's
+    /// publish does. Being the subject's last message, it is then the application's last event:
+    /// the server stored it only after the message that publish named, which held the event
+    /// before it or something passed over. A copy published by another client may be of an
+    /// earlier event, and is not trusted: without the id, or without the named last message (a
+    /// copy replayed with both headers is refused by the server, since the message it names is
+    /// no longer the subject's last).
     pub fn appended_event_of(&self, app: &str) -> Option<Last> {
+        if !self.checked {
+            return None;
+        }
         self.event_of(app)
             .filter(|l| self.id.as_deref() == Some(l.event.id.as_str()))
     }
@@ -172,8 +187,22 @@ impl<'a> Reading<'a> {
     /// What the message at `position` is to the application's history, without taking it; an
     /// error where the history would have a hole or a second version there.
     pub fn judge(&self, position: u64, payload: &[u8]) -> Result<Judged, LogError> {
-        let Ok(event) = Envelope::from_stored(payload) else {
-            return Ok(Judged::Passed { unchecked: false });
+        let event = match Envelope::from_stored(payload) {
+            Ok(event) => event,
+            // An event of this application that this build cannot read (written by a newer
+            // build with a member this one does not know, or damaged) may be its next one:
+            // passed over, the next append would chain past it and the server would take a
+            // second event under its seq. Only what is plainly no event of it is passed over.
+            Err(reason) if names_app(payload, self.app) => {
+                return Err(LogError::Corrupt {
+                    position,
+                    reason: format!(
+                        "a message on the application's subject names it but does not read as \
+                         its event ({reason})"
+                    ),
+                });
+            }
+            Err(_) => return Ok(Judged::Passed { unchecked: false }),
         };
         if event.app != self.app {
             return Ok(Judged::Passed { unchecked: false });
@@ -231,6 +260,12 @@ impl<'a> Reading<'a> {
     /// Takes the message at `position`: the application's next event, or passed over.
     pub fn take(&mut self, position: u64, payload: &[u8]) -> Result<(), LogError> {
         let judged = self.judge(position, payload)?;
+        self.accept(position, judged);
+        Ok(())
+    }
+
+    /// Takes the message at `position` as [`Reading::judge`] judged it (decoded once).
+    pub fn accept(&mut self, position: u64, judged: Judged) {
         self.end = position;
         match judged {
             Judged::Next(last) => self.events.push(last),
@@ -240,7 +275,6 @@ impl<'a> Reading<'a> {
                 self.first_passed.get_or_insert(position);
             }
         }
-        Ok(())
     }
 
     /// The events read, saying once in the log what was passed over on `subject` (its
@@ -263,4 +297,15 @@ impl<'a> Reading<'a> {
             unchecked: self.unchecked,
         }
     }
+}
+
+/// Whether `payload`, which does not read as an event, is a JSON object naming `app` as its
+/// application: what an event of it that this build cannot read would be.
+fn names_app(payload: &[u8], app: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Names<'a> {
+        #[serde(borrow)]
+        app: Option<std::borrow::Cow<'a, str>>,
+    }
+    serde_json::from_slice::<Names<'_>>(payload).is_ok_and(|n| n.app.as_deref() == Some(app))
 }

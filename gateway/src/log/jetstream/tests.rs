@@ -513,6 +513,12 @@ async fn another_applications_event_on_a_subject_is_passed_over() {
     let (a, b) = (crate::ids::new_v7(), crate::ids::new_v7());
     let mut a_events = conformance::append_chain(&log, &a, 2).await;
     let b_events = conformance::append_chain(&log, &b, 1).await;
+    // A gateway that saw A's subject end before the copy: its tip is A's event 2.
+    let stale = open(&server).await;
+    assert_eq!(
+        stale.last(&a).await.expect("last"),
+        Some(a_events[1].clone())
+    );
     let copy = publish_onto(&log, &a, &b_events[0]).await;
     assert_eq!(copy, 4);
     let c_events = conformance::append_chain(&log, &crate::ids::new_v7(), 1).await;
@@ -555,14 +561,19 @@ async fn another_applications_event_on_a_subject_is_passed_over() {
     // The consumer's push keeps nothing of it: the projector reads the leader's record.
     assert!(!log.inner.recent.holds(4));
 
-    // Appended through a gateway that had not seen the subject end (no tip): chained onto A's
-    // last event, the publish naming the copy as the subject's last message.
+    // Appended through the gateway whose tip is A's own event 2, from before the copy: its
+    // publish names event 2's message, which the server refuses (the copy is the subject's
+    // last); it reads the subject's end and publishes again, naming the copy, chained onto
+    // event 2.
     let third = conformance::event(&a, 3, &a_events[1].hash);
-    assert_eq!(unbatched.append(third.clone(), 2).await.expect("append"), 6);
+    assert_eq!(stale.append(third.clone(), 2).await.expect("append"), 6);
     a_events.push(third);
-    // And through the one whose tip was A's own event 2, before the copy.
+    // And through one whose tip is behind that append.
     let fourth = conformance::event(&a, 4, &a_events[2].hash);
-    assert_eq!(log.append(fourth.clone(), 3).await.expect("append"), 7);
+    assert_eq!(
+        unbatched.append(fourth.clone(), 3).await.expect("append"),
+        7
+    );
     a_events.push(fourth);
     assert_eq!(log.read(&a).await.expect("read a"), a_events);
     assert_eq!(log.read(&b).await.expect("read b"), b_events);
@@ -648,6 +659,116 @@ async fn a_copy_of_an_earlier_event_is_passed_over() {
         log.read(&z).await,
         Err(LogError::Corrupt { position: 8, .. })
     ));
+}
+
+/// Publishes `bytes` onto `app`'s subject with the headers a gateway's append carries: the
+/// event id `id`, and the subject's last message (`expected`) when given.
+async fn publish_with(
+    log: &JetStreamLog,
+    app: &str,
+    bytes: Vec<u8>,
+    id: &str,
+    expected: Option<u64>,
+) -> u64 {
+    let subject = log.subject(app).expect("subject");
+    let mut message = PublishMessage::build().payload(bytes.into()).message_id(id);
+    if let Some(expected) = expected {
+        message = message.expected_last_subject_sequence(expected);
+    }
+    log.inner
+        .js
+        .send_publish(subject, message)
+        .await
+        .expect("publish")
+        .await
+        .expect("stored")
+        .sequence
+}
+
+/// Given A's events 1 and 2, then A's event 3 appended as a newer build would (with a member of
+/// the envelope this build does not know, and a gateway's headers), when this build reads A or
+/// appends its own event 3 after 2, then the read is refused as corrupt at that position and
+/// the append is refused: passed over as something that is not A's event, the append would
+/// chain past it, and the server would acknowledge a second event 3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_of_the_application_this_build_cannot_read_is_not_passed_over() {
+    let server = NatsServer::start();
+    let log = open(&server).await;
+    let a = crate::ids::new_v7();
+    let a_events = conformance::append_chain(&log, &a, 2).await;
+    let newer = conformance::event(&a, 3, &a_events[1].hash);
+    let mut bytes: serde_json::Value =
+        serde_json::from_slice(&newer.to_json().expect("json")).expect("an object");
+    bytes["trace"] = serde_json::json!("a member this build does not know");
+    let bytes = serde_json::to_vec(&bytes).expect("json");
+    assert_eq!(publish_with(&log, &a, bytes, &newer.id, Some(2)).await, 3);
+    let fresh = open(&server).await;
+    assert!(matches!(
+        fresh.last(&a).await,
+        Err(LogError::Corrupt { position: 3, .. })
+    ));
+    assert!(matches!(
+        fresh.read_after(&a, 2, 2).await,
+        Err(LogError::Corrupt { position: 3, .. })
+    ));
+    let ours = conformance::event(&a, 3, &a_events[1].hash);
+    let refused = fresh.append(ours, 2).await;
+    assert!(
+        matches!(refused, Err(LogError::Corrupt { position: 3, .. })),
+        "{refused:?}"
+    );
+    let end = log
+        .inner
+        .stream
+        .clone()
+        .info()
+        .await
+        .expect("info")
+        .state
+        .last_sequence;
+    assert_eq!(end, 3, "nothing was stored after it");
+}
+
+/// Given A's events 1 and 2 and a copy of event 1 published again after them with its event id
+/// but without naming the subject's last message (a tool replaying messages with their ids,
+/// after the server's duplicate window), when a gateway that knows nothing of A asks for its
+/// last event and appends, then the copy is not taken for A's last event: the last is event 2,
+/// and the append is seq 3, chained onto it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_that_keeps_its_event_id_is_not_taken_for_the_last_event() {
+    let server = NatsServer::start();
+    let log = open(&server).await;
+    let a = crate::ids::new_v7();
+    let a_events = conformance::append_chain(&log, &a, 2).await;
+    // Past the server's duplicate window (made short for the copy, then set back).
+    let mut config = log
+        .inner
+        .stream
+        .clone()
+        .info()
+        .await
+        .expect("info")
+        .config
+        .clone();
+    let window = config.duplicate_window;
+    config.duplicate_window = Duration::from_millis(100);
+    log.inner.js.update_stream(&config).await.expect("shorten");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let copy = a_events[0].to_json().expect("json");
+    let stored = publish_with(&log, &a, copy, &a_events[0].id, None).await;
+    assert_eq!(
+        stored, 3,
+        "stored as a new message, past the duplicate window"
+    );
+    config.duplicate_window = window;
+    log.inner.js.update_stream(&config).await.expect("set back");
+    let fresh = open(&server).await;
+    assert_eq!(
+        fresh.last(&a).await.expect("last"),
+        Some(a_events[1].clone())
+    );
+    let third = conformance::event(&a, 3, &a_events[1].hash);
+    assert_eq!(fresh.append(third, 2).await.expect("append"), 4);
 }
 
 /// An ack that says "duplicate" names where the server already holds a message with this event
