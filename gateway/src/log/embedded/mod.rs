@@ -335,23 +335,31 @@ impl EmbeddedLog {
     }
 
     /// The log's first and last events that read as events (one when they are the same), with
-    /// their positions: what a gateway's key is checked against before it signs more.
+    /// their positions: what a gateway's key is checked against before it signs more. A record
+    /// that does not read proves nothing either way (`verify` reports it), so each end is the
+    /// nearest record inward that reads: a damaged last record leaves the event before it to
+    /// check. Reading inward stops at the first that reads, so only damage costs more reads.
     pub fn ends(&self) -> Result<Vec<(u64, Envelope)>, LogError> {
-        let s = &self.stores;
-        let mut out: Vec<(u64, Envelope)> = Vec::new();
-        let first = s.events.first_key_value();
-        let last = s.events.last_key_value();
-        for guard in [first, last].into_iter().flatten() {
+        let events = &self.stores.events;
+        let readable = |guard: fjall::Guard| -> Result<Option<(u64, Envelope)>, LogError> {
             let (key, bytes) = guard.into_inner().map_err(storage)?;
-            let Some(position) = be_u64(&key) else {
-                continue;
-            };
-            if out.iter().any(|(p, _)| *p == position) {
-                continue;
+            Ok(be_u64(&key).zip(Envelope::from_json(&bytes).ok()))
+        };
+        let mut out: Vec<(u64, Envelope)> = Vec::new();
+        for guard in events.iter() {
+            if let Some(first) = readable(guard)? {
+                out.push(first);
+                break;
             }
-            // An event that does not read proves nothing either way; `verify` reports it.
-            if let Ok(event) = Envelope::from_json(&bytes) {
-                out.push((position, event));
+        }
+        // None reads from the front: none reads from the back either.
+        let Some(after) = out.first().and_then(|(first, _)| first.checked_add(1)) else {
+            return Ok(out);
+        };
+        for guard in events.range(after.to_be_bytes()..).rev() {
+            if let Some(last) = readable(guard)? {
+                out.push(last);
+                break;
             }
         }
         Ok(out)
@@ -385,14 +393,18 @@ impl EmbeddedLog {
         s.events.insert(b.to_be_bytes(), first).expect("insert");
     }
 
-    /// Replaces the bytes stored at `position` with `bytes`, its index untouched: damage on the
-    /// disk (bit rot). For tests of what a read makes of it.
+    /// Replaces the bytes stored at `position` with `bytes`, its index untouched, durably:
+    /// damage on the disk (bit rot). For tests of what a read, or a later open, makes of it.
     #[cfg(test)]
     pub(crate) fn overwrite(&self, position: u64, bytes: &[u8]) {
         self.stores
             .events
             .insert(position.to_be_bytes(), bytes)
             .expect("insert");
+        self.stores
+            .db
+            .persist(fjall::PersistMode::SyncAll)
+            .expect("persist");
     }
 
     /// Makes every following fsync fail, as a full or broken disk would. For fault tests.
