@@ -1,8 +1,9 @@
 //! A record of the log whose bytes are not an event (bit rot, a partial write) holds nothing but
 //! itself: the projections go on past it and record it, operators are told where (never the
 //! bytes), `tongban rebuild` gets through it alike, `tongban verify` reports it broken, and a
-//! head signed after it still verifies. Over real HTTP against the real binary, on a real fjall
-//! log.
+//! head signed after it still verifies; damage to the log's last record does not stop the start
+//! when the index proves its writer wrote it there, while bytes planted past the end still do.
+//! Over real HTTP against the real binary, on a real fjall log.
 
 mod common;
 
@@ -316,8 +317,8 @@ fn refused_start(data: &std::path::Path) -> (Option<i32>, String) {
 /// leave them), when the gateway starts, then it starts (the index proves its writer wrote that
 /// position) and logs an ERROR naming the position; `/healthz` is ok, the held list names the
 /// position, a new submission is written at the next position and read, the first application
-/// reads and takes its next action, the damaged one's history answers `log-corrupt`, and the
-/// ID number is in no answer and no log line. Given then the same bytes planted one past the
+/// reads and takes its next action, the damaged one's reads and its action answer `log-corrupt`
+/// (appending nothing), and the ID number is in no answer and no log line. Given then the same bytes planted one past the
 /// end (no index entry: not the writer's), the start is refused (exit 2), naming the position.
 #[test]
 fn a_damaged_last_record_its_writer_wrote_is_passed_over_and_one_planted_after_it_is_refused() {
@@ -383,7 +384,17 @@ fn a_damaged_last_record_its_writer_wrote_is_passed_over_and_one_planted_after_i
     // The damaged application has no event that reads: its reads say where its log is damaged.
     let history = origin.get(&format!("/v1/applications/{damaged_app}/events"));
     let damaged_view = origin.get(&format!("/v1/applications/{damaged_app}"));
-    for r in [&history, &damaged_view] {
+    let end = operator.get("/healthz").json()["log_position"].clone();
+    let action = origin.post(
+        &format!("/v1/applications/{damaged_app}/forward"),
+        &json!({"materials_checked": true}),
+    );
+    assert_eq!(
+        operator.get("/healthz").json()["log_position"],
+        end,
+        "the action appended"
+    );
+    for r in [&history, &damaged_view, &action] {
         let problem = r.json();
         assert_eq!(r.status, 500, "{problem}");
         assert_eq!(
@@ -405,7 +416,7 @@ fn a_damaged_last_record_its_writer_wrote_is_passed_over_and_one_planted_after_i
     let health = operator.get("/healthz").json();
     assert_eq!(health["status"], json!("ok"), "{health}");
     assert_eq!(health["log_unreadable"], json!(1), "{health}");
-    for r in [&view, &events, &history, &damaged_view] {
+    for r in [&view, &events, &history, &damaged_view, &action] {
         answers.push(String::from_utf8_lossy(&r.body).into_owned());
     }
     answers.push(items.to_string());
