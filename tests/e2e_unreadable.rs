@@ -318,8 +318,9 @@ fn refused_start(data: &std::path::Path) -> (Option<i32>, String) {
 /// position) and logs an ERROR naming the position; `/healthz` is ok, the held list names the
 /// position, a new submission is written at the next position and read, the first application
 /// reads and takes its next action, the damaged one's reads and its action answer `log-corrupt`
-/// (appending nothing), and the ID number is in no answer and no log line. Given then the same bytes planted one past the
-/// end (no index entry: not the writer's), the start is refused (exit 2), naming the position.
+/// (appending nothing), and the ID number is in no answer and no log line. Given then the same
+/// bytes planted one past the end (no index entry: not the writer's), the start is refused
+/// (exit 2), naming the position.
 #[test]
 fn a_damaged_last_record_its_writer_wrote_is_passed_over_and_one_planted_after_it_is_refused() {
     let f = stored::forwarded("unreadable-last");
