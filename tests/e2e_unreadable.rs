@@ -1,8 +1,9 @@
 //! A record of the log whose bytes are not an event (bit rot, a partial write) holds nothing but
 //! itself: the projections go on past it and record it, operators are told where (never the
 //! bytes), `tongban rebuild` gets through it alike, `tongban verify` reports it broken, and a
-//! head signed after it still verifies. Over real HTTP against the real binary, on a real fjall
-//! log.
+//! head signed after it still verifies; damage to the log's last record does not stop the start
+//! when the index proves its writer wrote it there, while bytes planted past the end still do.
+//! Over real HTTP against the real binary, on a real fjall log.
 
 mod common;
 
@@ -278,5 +279,170 @@ fn reconciliation_and_statistics_as_of_an_instant_go_on_past_it_and_name_it() {
         "{err}"
     );
     assert!(err.contains(&format!("this search {leaves_out}")), "{err}");
+    assert!(!err.contains(SECRET), "{err}");
+}
+
+/// Runs `tongban serve` on `data`, expecting it to refuse to start: its exit code (`None`: it
+/// was still running after 30 s, and was stopped) and error output.
+fn refused_start(data: &std::path::Path) -> (Option<i32>, String) {
+    let mut serve = std::process::Command::new(common::BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tongban serve");
+    let waited = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = serve.try_wait().expect("wait") {
+            break status.code();
+        }
+        if waited.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = serve.kill();
+            let _ = serve.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    if let Some(mut pipe) = serve.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut pipe, &mut err);
+    }
+    (status, err)
+}
+
+/// Given a forwarded application, then a second submission the gateway acknowledged before it
+/// was killed (its projector held back: the log's last record, not projected yet), whose bytes
+/// are then overwritten by bytes that are not an event (holding an ID number, as bit rot could
+/// leave them), when the gateway starts, then it starts (the index proves its writer wrote that
+/// position) and logs an ERROR naming the position; `/healthz` is ok, the held list names the
+/// position, a new submission is written at the next position and read, the first application
+/// reads and takes its next action, the damaged one's reads and its action answer `log-corrupt`
+/// (appending nothing), and the ID number is in no answer and no log line. Given then the same
+/// bytes planted one past the end (no index entry: not the writer's), the start is refused
+/// (exit 2), naming the position.
+#[test]
+fn a_damaged_last_record_its_writer_wrote_is_passed_over_and_one_planted_after_it_is_refused() {
+    let f = stored::forwarded("unreadable-last");
+    let (data, tokens, body, id) = (&f.data, &f.tokens, &f.body, &f.id);
+    let origin_code = &f.origin_code;
+    let mut answers: Vec<String> = Vec::new();
+    let mut gw = Gateway::start_env(
+        data,
+        false,
+        &[],
+        &[("TONGBAN_TEST_PROJECTOR_DELAY_MS", "60000")],
+    );
+    let origin = gw.client(Some(&tokens[origin_code]));
+    let r = origin.post_with(
+        "/v1/applications",
+        &[("Idempotency-Key", "YS-2026-0009")],
+        body,
+    );
+    let damaged_app = common::created_id(&r);
+    let written: u64 = r
+        .header("x-tongban-position")
+        .and_then(|p| p.parse().ok())
+        .expect("position");
+    gw.kill9();
+    let garbage = format!("{{\"name\": \"{SECRET}\", \"torn\": ");
+    let position = stored::damage(&data.join("log"), &damaged_app, 1, garbage.as_bytes());
+    assert_eq!(position, written);
+
+    let mut gw = Gateway::start(data, false);
+    let origin = gw.client(Some(&tokens[origin_code]));
+    let lead = gw.client(Some(&tokens[&f.lead_code]));
+    let operator = gw.client(Some(&tokens["operator"]));
+    let r = origin.post_with(
+        "/v1/applications",
+        &[("Idempotency-Key", "YS-2026-0010")],
+        body,
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.header("x-tongban-position"),
+        Some((position + 1).to_string().as_str())
+    );
+    let later = common::created_id(&r);
+    let view = origin.get(&format!("/v1/applications/{later}"));
+    assert_eq!(view.json()["status"], json!("submitted"), "{}", view.json());
+    let accepted = lead.post(&format!("/v1/applications/{id}/accept"), &json!({}));
+    assert_eq!(
+        accepted.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&accepted.body)
+    );
+    let view = origin.get(&format!("/v1/applications/{id}"));
+    assert_eq!(view.json()["status"], json!("accepted"), "{}", view.json());
+    let events = origin.get(&format!("/v1/applications/{id}/events"));
+    assert_eq!(
+        events.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&events.body)
+    );
+    // The damaged application has no event that reads: its reads say where its log is damaged.
+    let history = origin.get(&format!("/v1/applications/{damaged_app}/events"));
+    let damaged_view = origin.get(&format!("/v1/applications/{damaged_app}"));
+    let end = operator.get("/healthz").json()["log_position"].clone();
+    let action = origin.post(
+        &format!("/v1/applications/{damaged_app}/forward"),
+        &json!({"materials_checked": true}),
+    );
+    assert_eq!(
+        operator.get("/healthz").json()["log_position"],
+        end,
+        "the action appended"
+    );
+    for r in [&history, &damaged_view, &action] {
+        let problem = r.json();
+        assert_eq!(r.status, 500, "{problem}");
+        assert_eq!(
+            problem["type"],
+            json!("urn:tongban:problem:log-corrupt"),
+            "{problem}"
+        );
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains(&format!("log position {position} "))),
+            "{problem}"
+        );
+    }
+
+    let (items, count) = unreadable(&operator);
+    assert_eq!(count, json!(1), "{items}");
+    assert_eq!(items[0]["position"], json!(position), "{items}");
+    let health = operator.get("/healthz").json();
+    assert_eq!(health["status"], json!("ok"), "{health}");
+    assert_eq!(health["log_unreadable"], json!(1), "{health}");
+    for r in [&view, &events, &history, &damaged_view, &action] {
+        answers.push(String::from_utf8_lossy(&r.body).into_owned());
+    }
+    answers.push(items.to_string());
+    assert!(gw.terminate().success());
+    let said = std::fs::read_to_string(&gw.stderr_log).unwrap_or_default();
+    assert!(
+        said.contains("does not read as an event, yet the log's writer wrote it there")
+            && said.contains(&format!("position={position}")),
+        "{said}"
+    );
+    assert!(!said.contains(SECRET), "the gateway's log echoes the bytes");
+    for answer in &answers {
+        assert!(!answer.contains(SECRET), "{answer}");
+    }
+
+    let planted = stored::plant_after_end(&data.join("log"), garbage.as_bytes());
+    assert_eq!(planted, position + 3);
+    let (code, err) = refused_start(data);
+    assert_eq!(code, Some(2), "started anyway: {err}");
+    assert!(
+        err.contains(&format!(
+            "the log's last event, at position {planted}, does not read as an event: it was not \
+             appended by tongban"
+        )),
+        "{err}"
+    );
     assert!(!err.contains(SECRET), "{err}");
 }

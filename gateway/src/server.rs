@@ -821,17 +821,23 @@ fn judge_checkpoint(
 /// `gateway.key` would otherwise make a new key, and one given another key would sign with it,
 /// and every event after would verify under no key the log's auditors hold. The key must
 /// verify the log's first event or its last (either, so that one altered event does not stop
-/// the gateway: `tongban verify` reports it); a missing key is not made.
+/// the gateway: `tongban verify` reports it); a missing key is not made, even for a log none of
+/// whose records reads as an event (its writer wrote them signed: [`EmbeddedLog::check_last_event`]).
 fn check_log_key(dir: &DataDir, log: &EmbeddedLog) -> Result<(), ServeError> {
-    let ends = log.ends()?;
-    let Some(&(last, _)) = ends.last() else {
+    let end = log.durable_position();
+    if end == 0 {
         return Ok(());
-    };
+    }
     let Some(key) = GatewayKey::load(&dir.key())? else {
         return Err(ServeError::NoKeyForLog {
             dir: dir.0.display().to_string(),
-            last,
+            last: end,
         });
+    };
+    let ends = log.ends()?;
+    // Nothing reads: nothing to check the key against (`tongban verify` reports every record).
+    let Some(&(last, _)) = ends.last() else {
+        return Ok(());
     };
     let key = key.public();
     if ends.iter().any(|(_, e)| key.verify_hash(&e.hash, &e.sig)) {
@@ -1499,6 +1505,73 @@ mod tests {
         write_book(&dir);
         std::fs::create_dir(dir.evidence()).expect("evidence");
         open_embedded(&dir).expect("the log's key restored");
+    }
+
+    /// A data directory (with its book and evidence) whose embedded log holds `n` events of one
+    /// application signed with its key (seed 1), the last one's bytes then damaged (bit rot).
+    async fn damaged_at_the_end(name: &str, n: u64) -> (TempDir, DataDir) {
+        let tmp = TempDir::new(name);
+        let dir = DataDir(tmp.path().to_path_buf());
+        write_key(&dir, [1; 32]);
+        write_book(&dir);
+        std::fs::create_dir(dir.evidence()).expect("evidence");
+        let log = EmbeddedLog::open(&dir.log()).expect("open");
+        let app = crate::ids::new_v7();
+        let mut hash = String::new();
+        for seq in 1..=n {
+            let mut event = crate::log::conformance::event(&app, seq, &hash);
+            event.seal(&GatewayKey::from_seed([1; 32]));
+            hash = event.hash.clone();
+            log.append(event, seq - 1).await.expect("append");
+        }
+        drop(log);
+        damage(&dir, n);
+        (tmp, dir)
+    }
+
+    /// Overwrites the bytes at `position` of the data directory's embedded log.
+    fn damage(dir: &DataDir, position: u64) {
+        EmbeddedLog::open(&dir.log())
+            .expect("open")
+            .overwrite(position, b"{\"torn\": ");
+    }
+
+    /// Given an embedded log signed with the directory's key whose last record's bytes were
+    /// then damaged, when a gateway starts on it, then it starts, its key checked against the
+    /// events that read nearest each end: with another key in place it is refused naming them
+    /// (the first and the one before the last; once the first is damaged too, the one between),
+    /// and without its key it is refused and no key is made, also once nothing reads (the writer
+    /// wrote every record, signed); with the key back it starts.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_damaged_last_record_leaves_the_key_checked_against_the_events_that_read() {
+        let (_tmp, dir) = damaged_at_the_end("embedded-damaged-last-key", 2).await;
+        drop(open_embedded(&dir).expect("starts"));
+
+        let (_tmp, dir) = damaged_at_the_end("embedded-damaged-last-other-key", 3).await;
+        let original = std::fs::read(dir.key()).expect("key");
+        write_key(&dir, [2; 32]);
+        let not_the_key = |named: &str| match open_embedded(&dir) {
+            Err(e @ ServeError::NotTheLogsKey { .. }) => {
+                assert!(e.to_string().contains(named), "{e}");
+            }
+            Err(e) => panic!("expected NotTheLogsKey, got {e}"),
+            Ok(_) => panic!("started with another key"),
+        };
+        not_the_key("(positions 1 and 2)");
+        damage(&dir, 1);
+        not_the_key("(position 2)");
+        std::fs::remove_file(dir.key()).expect("remove the key");
+        damage(&dir, 2);
+        match open_embedded(&dir) {
+            Err(e @ ServeError::NoKeyForLog { last: 3, .. }) => {
+                assert!(e.to_string().contains("restore gateway.key"), "{e}");
+            }
+            Err(e) => panic!("expected NoKeyForLog, got {e}"),
+            Ok(_) => panic!("started without the log's key"),
+        }
+        assert!(!dir.key().exists(), "no key made");
+        std::fs::write(dir.key(), original).expect("restore the key");
+        drop(open_embedded(&dir).expect("nothing to check the key against"));
     }
 
     /// An empty region book in the data directory, as `tongban regions` leaves one.

@@ -18,13 +18,51 @@ fn prefix(app: Option<&str>) -> Vec<u8> {
 
 /// An entry's (app, seq) from its key: the app id, a zero byte, the seq's eight bytes.
 fn entry_key(key: &[u8]) -> Option<(String, u64)> {
+    let (app, seq) = split_key(key)?;
+    Some((String::from_utf8_lossy(app).into_owned(), seq))
+}
+
+/// An entry's key split into the app id's bytes and the seq.
+fn split_key(key: &[u8]) -> Option<(&[u8], u64)> {
     let split = key.len().checked_sub(9)?;
     let (app, rest) = key.split_at(split);
     if rest.first() != Some(&0) {
         return None;
     }
-    let seq = be_u64(rest.get(1..)?)?;
-    Some((String::from_utf8_lossy(app).into_owned(), seq))
+    Some((app, be_u64(rest.get(1..)?)?))
+}
+
+impl EmbeddedLog {
+    /// The index entry (app, seq) that names `position`, when one does and its application's
+    /// head has reached its seq: proof that the log's writer wrote that position, since it puts
+    /// every event, its entry and its head in one atomic batch (`None`: nothing of the writer's
+    /// was ever there). For a position whose bytes no longer name their application.
+    ///
+    /// The index is keyed by application, not position, so this reads all of it (stopping at
+    /// the entry it finds): about 60 bytes an entry, in key order, measured at 0.45 s for 1M
+    /// entries of 200k applications (a debug build, the files in the page cache). Only a
+    /// gateway's start pays it, and only when the log's last record does not read.
+    pub(super) fn entry_naming(&self, position: u64) -> Result<Option<(String, u64)>, LogError> {
+        let wanted = position.to_be_bytes();
+        for guard in self.stores.apps.iter() {
+            let (key, value) = guard.into_inner().map_err(storage)?;
+            if value.as_ref() != wanted {
+                continue;
+            }
+            let Some((app, seq)) = split_key(&key) else {
+                continue;
+            };
+            let head = self.stores.heads.get(app).map_err(storage)?;
+            if head
+                .as_deref()
+                .and_then(be_u64)
+                .is_some_and(|head| head >= seq)
+            {
+                return Ok(Some((String::from_utf8_lossy(app).into_owned(), seq)));
+            }
+        }
+        Ok(None)
+    }
 }
 
 impl AppIndex for EmbeddedLog {

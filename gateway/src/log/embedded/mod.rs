@@ -270,6 +270,13 @@ impl EmbeddedLog {
     /// is not the log's, and one planted at the largest position would make the next append
     /// wrap round onto acknowledged events. A gateway refuses to start on such a log; the
     /// offline tools still open it, so that `tongban verify` can name the event.
+    ///
+    /// A last record whose bytes do not read as an event names no application to look up: it
+    /// passes when an index entry names its position ([`EmbeddedLog::entry_naming`], a read of
+    /// the whole index, only on this path). Then the writer wrote it, its bytes were damaged
+    /// since (bit rot), and new events rightly follow it: like a damaged record anywhere else,
+    /// it is a fact about its position, which the projections record and pass over, and only
+    /// its application's history stops reading. An ERROR names the position, never the bytes.
     pub fn check_last_event(&self) -> Result<(), LogError> {
         #[derive(serde::Deserialize)]
         struct Names {
@@ -295,8 +302,25 @@ impl EmbeddedLog {
             .get(last.to_be_bytes())
             .map_err(storage)?
             .ok_or_else(|| refused("cannot be read".into()))?;
-        let names: Names = serde_json::from_slice(&bytes)
-            .map_err(|_| refused("does not read as an event".into()))?;
+        let Ok(names) = serde_json::from_slice::<Names>(&bytes) else {
+            let Some((app, seq)) = self.entry_naming(last)? else {
+                return Err(refused("does not read as an event".into()));
+            };
+            tracing::error!(
+                position = last,
+                app = %app,
+                seq,
+                "the log's last record, at this position, does not read as an event, yet the \
+                 log's writer wrote it there (the index names it as this application's event at \
+                 this seq): its bytes were damaged on the disk. The gateway starts: new events \
+                 follow it, the projections pass over it (GET /v1/projections/held lists it \
+                 under `unreadable`), and this application's history no longer reads (its reads \
+                 and actions answer log-corrupt). Keep a copy of the log directory and run \
+                 `tongban verify` on it; the event's bytes can only come back from a backup \
+                 (docs/operations.md, \"Backups\")"
+            );
+            return Ok(());
+        };
         match indexed(s, &names.app, names.seq)? {
             Some(position) if position == last => Ok(()),
             Some(position) => Err(refused(format!(
@@ -311,23 +335,31 @@ impl EmbeddedLog {
     }
 
     /// The log's first and last events that read as events (one when they are the same), with
-    /// their positions: what a gateway's key is checked against before it signs more.
+    /// their positions: what a gateway's key is checked against before it signs more. A record
+    /// that does not read proves nothing either way (`verify` reports it), so each end is the
+    /// nearest record inward that reads: a damaged last record leaves the event before it to
+    /// check. Reading inward stops at the first that reads, so only damage costs more reads.
     pub fn ends(&self) -> Result<Vec<(u64, Envelope)>, LogError> {
-        let s = &self.stores;
-        let mut out: Vec<(u64, Envelope)> = Vec::new();
-        let first = s.events.first_key_value();
-        let last = s.events.last_key_value();
-        for guard in [first, last].into_iter().flatten() {
+        let events = &self.stores.events;
+        let readable = |guard: fjall::Guard| -> Result<Option<(u64, Envelope)>, LogError> {
             let (key, bytes) = guard.into_inner().map_err(storage)?;
-            let Some(position) = be_u64(&key) else {
-                continue;
-            };
-            if out.iter().any(|(p, _)| *p == position) {
-                continue;
+            Ok(be_u64(&key).zip(Envelope::from_json(&bytes).ok()))
+        };
+        let mut out: Vec<(u64, Envelope)> = Vec::new();
+        for guard in events.iter() {
+            if let Some(first) = readable(guard)? {
+                out.push(first);
+                break;
             }
-            // An event that does not read proves nothing either way; `verify` reports it.
-            if let Ok(event) = Envelope::from_json(&bytes) {
-                out.push((position, event));
+        }
+        // None reads from the front: none reads from the back either.
+        let Some(after) = out.first().and_then(|(first, _)| first.checked_add(1)) else {
+            return Ok(out);
+        };
+        for guard in events.range(after.to_be_bytes()..).rev() {
+            if let Some(last) = readable(guard)? {
+                out.push(last);
+                break;
             }
         }
         Ok(out)
@@ -361,14 +393,18 @@ impl EmbeddedLog {
         s.events.insert(b.to_be_bytes(), first).expect("insert");
     }
 
-    /// Replaces the bytes stored at `position` with `bytes`, its index untouched: damage on the
-    /// disk (bit rot). For tests of what a read makes of it.
+    /// Replaces the bytes stored at `position` with `bytes`, its index untouched, durably:
+    /// damage on the disk (bit rot). For tests of what a read, or a later open, makes of it.
     #[cfg(test)]
     pub(crate) fn overwrite(&self, position: u64, bytes: &[u8]) {
         self.stores
             .events
             .insert(position.to_be_bytes(), bytes)
             .expect("insert");
+        self.stores
+            .db
+            .persist(fjall::PersistMode::SyncAll)
+            .expect("persist");
     }
 
     /// Makes every following fsync fail, as a full or broken disk would. For fault tests.
@@ -971,6 +1007,82 @@ mod tests {
         );
         assert_eq!(log.read(app).await.expect("read"), written);
         assert_eq!(*log.head().borrow(), u64::MAX);
+    }
+
+    /// Given a log whose last record, appended by its writer (its index entry and head written
+    /// with it), then had its bytes overwritten by bytes that are not an event (bit rot, holding
+    /// what looks like an ID number), when the log is opened again and a gateway's start checks
+    /// it, then the check passes; an event of another application is appended at the next
+    /// position and read back, the earlier application reads whole, and the damaged
+    /// application's reads and its next append answer corrupt at that position, never echoing
+    /// the bytes. Given the same bytes then planted one past the end (no index entry, or one
+    /// whose application's head never reached it), then the check refuses, naming the position.
+    #[tokio::test]
+    async fn a_damaged_last_record_its_writer_wrote_passes_the_check_and_one_planted_does_not() {
+        let dir = TempDir::new("embedded-damaged-last");
+        let (a, b, c) = (
+            "0190f0c4-0000-7000-8000-000000000011",
+            "0190f0c4-0000-7000-8000-000000000012",
+            "0190f0c4-0000-7000-8000-000000000013",
+        );
+        let secret = "110101199003077777";
+        let garbage = format!("{{\"name\": \"{secret}\", \"torn\": ");
+        let reopened = |log: EmbeddedLog| {
+            log.stores
+                .db
+                .persist(fjall::PersistMode::SyncAll)
+                .expect("persist");
+            drop(log);
+            EmbeddedLog::open(dir.path()).expect("reopen")
+        };
+        let log = EmbeddedLog::open(dir.path()).expect("open");
+        let earlier = conformance::append_chain(&log, a, 2).await;
+        let damaged = conformance::append_chain(&log, b, 1).await;
+        log.overwrite(3, garbage.as_bytes());
+        let log = reopened(log);
+
+        log.check_last_event()
+            .expect("a damaged record its writer wrote");
+        let next = conformance::event(c, 1, "");
+        assert_eq!(log.append(next.clone(), 0).await, Ok(4));
+        assert_eq!(log.read(c).await.expect("read"), vec![next]);
+        assert_eq!(log.read(a).await.expect("read"), earlier);
+        let corrupt_at_3 = |answer: Result<_, LogError>, what: &str| match answer {
+            Err(LogError::Corrupt { position, reason }) => {
+                assert_eq!(position, 3, "{what}: {reason}");
+                assert!(!reason.contains(secret), "{what}: {reason}");
+            }
+            Err(e) => panic!("{what}: expected corrupt, got {e}"),
+            Ok(_) => panic!("{what}: answered from a damaged history"),
+        };
+        corrupt_at_3(log.read(b).await.map(|_| ()), "read");
+        corrupt_at_3(log.last(b).await.map(|_| ()), "last");
+        let after = conformance::event(b, 2, &damaged[0].hash);
+        corrupt_at_3(log.append(after, 1).await.map(|_| ()), "append");
+        assert_eq!(*log.head().borrow(), 4, "nothing appended to it");
+
+        log.overwrite(5, garbage.as_bytes());
+        let log = reopened(log);
+        let refused = |log: &EmbeddedLog| match log.check_last_event() {
+            Err(LogError::Corrupt { position, reason }) => {
+                assert_eq!(position, 5, "{reason}");
+                assert!(
+                    reason.contains("does not read as an event")
+                        && reason.contains("not appended by tongban"),
+                    "{reason}"
+                );
+                assert!(!reason.contains(secret), "{reason}");
+            }
+            other => panic!("expected the planted record refused, got {other:?}"),
+        };
+        refused(&log);
+        // An entry naming it whose application's head never reached it was no batch of the
+        // writer's either.
+        log.stores
+            .apps
+            .insert(app_key(c, 2), 5u64.to_be_bytes())
+            .expect("entry");
+        refused(&log);
     }
 
     /// Given an application's last event moved to position 0 and its index entry pointing there
