@@ -324,7 +324,8 @@ fn an_event_damaged_after_it_was_folded_is_a_missing_marker() {
     assert!(gw.terminate().success());
 
     let secret = "110101199003070011";
-    let garbage = format!("{{\"id_number\": \"{secret}\", \"torn\": ");
+    // As a key: the decoder quotes the member it does not know in its message.
+    let garbage = format!("{{\"{secret}\": \"id_number\", \"torn\": ");
     let damaged = stored::damage(&data.join("log"), &id, 2, garbage.as_bytes());
     let mut gw = Gateway::start(&data, false);
     let origin = gw.client(Some(&tokens[&origin_code]));

@@ -34,7 +34,8 @@ const SECRET: &str = "110101199003077777";
 /// after them: the damaged log the tests start from, and the record's position.
 fn damaged(name: &str) -> (stored::Forwarded, u64) {
     let f = stored::forwarded(name);
-    let garbage = format!("{{\"name\": \"{SECRET}\", \"torn\": ");
+    // As a key: the decoder quotes the member it does not know in its message.
+    let garbage = format!("{{\"{SECRET}\": \"name\", \"torn\": ");
     let position = stored::plant_after_end(&f.data.join("log"), garbage.as_bytes());
     let accepted = stored::acceptance(&f.lead_code, "clerk");
     let after = stored::append(&f.data, &f.id, accepted, |_| {});
@@ -203,6 +204,7 @@ fn reconciliation_and_statistics_as_of_an_instant_go_on_past_it_and_name_it() {
     let report = r.json();
     assert_eq!(report["agreeing"], json!(2), "{report}");
     assert_eq!(report["discrepancies"], json!([]), "{report}");
+    assert_eq!(report["agrees"], json!(false), "{report}");
     named(&report);
 
     // The statistics as of the second submission: both applications, as they stood.
@@ -219,6 +221,15 @@ fn reconciliation_and_statistics_as_of_an_instant_go_on_past_it_and_name_it() {
         "{statistics}"
     );
     named(&statistics);
+    // To the region's own token: how many, not which (the reasons are the operators').
+    let r = origin.get(&format!(
+        "/v1/regions/{origin_code}/statistics?at={}",
+        at.replace('+', "%2B")
+    ));
+    let told = r.json();
+    assert_eq!(told["unreadable_count"], json!(1), "{told}");
+    assert_eq!(told.get("unreadable"), None, "{told}");
+    assert_eq!(told["as_origin"], statistics["as_origin"], "{told}");
     assert!(gw.terminate().success());
     let said = std::fs::read_to_string(&gw.stderr_log).unwrap_or_default();
     assert!(!said.contains(SECRET), "the gateway's log echoes the bytes");
@@ -233,6 +244,7 @@ fn reconciliation_and_statistics_as_of_an_instant_go_on_past_it_and_name_it() {
     let offline: Value = serde_json::from_str(&out).expect("json report");
     assert_eq!(offline["agreeing"], json!(2), "{offline}");
     assert_eq!(offline["discrepancies"], json!([]), "{offline}");
+    assert_eq!(offline["agrees"], json!(false), "{offline}");
     named(&offline);
     let leaves_out = format!(
         "leaves out 1 record(s) of the log that are not events, at position {position} (at \
@@ -424,7 +436,7 @@ fn a_damaged_last_record_its_writer_wrote_is_passed_over_and_one_planted_after_i
     assert!(gw.terminate().success());
     let said = std::fs::read_to_string(&gw.stderr_log).unwrap_or_default();
     assert!(
-        said.contains("does not read as an event, yet the log's writer wrote it there")
+        said.contains("is not the event the log's writer wrote there")
             && said.contains(&format!("position={position}")),
         "{said}"
     );

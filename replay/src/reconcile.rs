@@ -271,6 +271,10 @@ pub struct ReconcileReport {
     /// this reconciliation did not take into account (see the module).
     #[serde(flatten)]
     pub passed_over: PassedOver,
+    /// The verdict, as `tongban reconcile`'s exit code gives it: nothing differs and no record
+    /// of the log was passed over ([`ReconcileReport::agrees`]). An empty `discrepancies` with
+    /// records passed over is not agreement: one of them may hold an event of the region's.
+    pub agrees: bool,
 }
 
 impl ReconcileReport {
@@ -1123,6 +1127,7 @@ impl LogIndex {
                 .unwrap_or_default();
             *report.counts.entry(key).or_default() += 1;
         }
+        report.agrees = report.agrees();
         report
     }
 }

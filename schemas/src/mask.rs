@@ -21,14 +21,15 @@ pub fn other(s: &str) -> String {
     keep_ends(s, 1, 1)
 }
 
-/// A serde error's message with the content of every quoted string masked ([`other`]), and
-/// every name or number it quotes in backticks shown as [`field_name`] shows a name.
+/// A serde error's message with the content of every quoted string masked ([`other`]), and of
+/// every text it quotes in backticks but the names of the type being read.
 /// serde quotes the value it could not take (`invalid type: string "张三", expected u64`), the
-/// member it did not know (`unknown field `110101199003070011``: bytes that hold an ID number as
-/// a key) and the number it could not take (`invalid type: integer `13987654321``), and a
-/// stored event that fails to decode (a corrupted or tampered log) is logged with its reason: the
-/// reason keeps its shape and position, and the names it expected, never the personal data it
-/// quoted.
+/// member it did not know (`unknown field `110101199003070011``, or `张三`: bytes that hold
+/// personal data as a key) and the number it could not take (`invalid type: integer
+/// `13987654321``), and a stored event that fails to decode (a corrupted or tampered log) is
+/// logged with its reason: the reason keeps its shape and position, and the names the type
+/// knows (those after `expected`, and a `missing field` or `duplicate field`), never the
+/// personal data it quoted.
 pub fn serde_error(e: &impl std::fmt::Display) -> String {
     let text = e.to_string();
     let mut out = String::with_capacity(text.len());
@@ -52,9 +53,13 @@ pub fn serde_error(e: &impl std::fmt::Display) -> String {
             }
             quoted.push(q);
         }
-        match c {
-            '"' => out.push_str(&other(&quoted)),
-            _ => out.push_str(&field_name(&quoted)),
+        let known = c == '`'
+            && (out.contains("expected")
+                || out.ends_with("missing field `")
+                || out.ends_with("duplicate field `"));
+        match known {
+            true => out.push_str(&field_name(&quoted)),
+            false => out.push_str(&other(&quoted)),
         }
         if closed {
             out.push(c);
@@ -234,14 +239,22 @@ mod tests {
         let e = serde_json::from_str::<Known>(r#"{"110101199003070011": 1}"#).unwrap_err();
         let shown = serde_error(&e);
         assert!(
-            shown.starts_with("unknown field `110*") && shown.contains("expected `app`"),
+            shown.starts_with("unknown field `1****") && shown.contains("expected `app`"),
             "{shown}"
         );
         assert!(!shown.contains("0101199003"), "{shown}");
+        for key in ["张三丰", "zhangsanfeng"] {
+            let e = serde_json::from_str::<Known>(&format!(r#"{{"{key}": 1}}"#)).unwrap_err();
+            let shown = serde_error(&e);
+            assert!(!shown.contains(key), "{shown}");
+            assert!(shown.contains("expected `app`"), "{shown}");
+        }
         let e = serde_json::from_str::<Known>("13987654321").unwrap_err();
         let shown = serde_error(&e);
-        assert!(shown.starts_with("invalid type: integer `139"), "{shown}");
+        assert!(shown.starts_with("invalid type: integer `1"), "{shown}");
         assert!(!shown.contains("8765"), "{shown}");
+        let e = serde_json::from_str::<Known>("{}").unwrap_err();
+        assert!(serde_error(&e).starts_with("missing field `app`"), "{e}");
         // However long, a few dozen characters at most.
         let long = other(&"x".repeat(200_000));
         assert_eq!(long, format!("x{}…x", "*".repeat(MAX_STARS)));

@@ -19,18 +19,6 @@ fn schema_of<T: schemars::JsonSchema>() -> Value {
     v
 }
 
-/// A list answered from the projections names the log's records that are not events they passed
-/// over (the held list, the overdue list, the boxes), the same way on each.
-fn unreadable_list() -> Value {
-    json!({"type": "array", "description": "records of the event log whose bytes are not an event (damaged on the disk, or published on the stream's subjects by something other than a gateway, an event on another application's subject included), passed over by the projections: the first 100 by position, each with its position, why it is not an event and the SHA-256 of its bytes (never the bytes). `tongban verify` reports each", "items": schema_of::<crate::log::Unreadable>()})
-}
-
-/// How many records that are not events the projections passed over, beside
-/// [`unreadable_list`].
-fn unreadable_count() -> Value {
-    json!({"type": "integer", "description": "how many such records the projections passed over in all"})
-}
-
 fn json_content(schema: Value) -> Value {
     json!({"application/json": {"schema": schema}})
 }
@@ -161,8 +149,8 @@ fn operation(route: &Route) -> Value {
                 "type": "object", "properties": {"count": {"type": "integer", "description": "how many applications are held in all"},
                 "items": {"type": "array", "items": schema_of::<crate::projections::Held>()},
                 "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"},
-                "unreadable": unreadable_list(),
-                "unreadable_count": unreadable_count(),
+                "unreadable": {"type": "array", "description": "records of the event log whose bytes are not an event (damaged on the disk, or published on the stream's subjects by something other than a gateway, an event on another application's subject included), passed over by the projections: the first 100 by position, each with its position, why it is not an event and the SHA-256 of its bytes (never the bytes). `tongban verify` reports each", "items": schema_of::<crate::log::Unreadable>()},
+                "unreadable_count": {"type": "integer", "description": "how many such records the projections passed over in all"},
                 "unchecked": {"description": "null, or the mark a rebuild that did not check the events' seals (`tongban rebuild --trust-log`) left: up to which log position the projections were folded as the log held them, when and why. Before it, an event planted without the gateway's key is folded, not held, so it is missing from this list; the live projector checks every event after it. A rebuild that checks the seals (`tongban rebuild`) clears it", "anyOf": [{"type": "null"}, schema_of::<crate::projections::unchecked::Unchecked>()]}}}))}));
         }
         Op::LogHead => {
@@ -175,9 +163,7 @@ fn operation(route: &Route) -> Value {
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
                 "type": "object", "properties": {"as_of": {"type": "string", "description": "the Beijing date the clocks are judged on: each was due before it"},
                 "items": {"type": "array", "items": schema_of::<crate::projections::OverdueClock>()},
-                "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"},
-                "unreadable": unreadable_list(),
-                "unreadable_count": unreadable_count()}}))}));
+                "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"}}}))}));
             responses.insert(
                 "400".into(),
                 problem_response("`after` is not a page's `next`, or `limit` is out of range"),
@@ -187,7 +173,7 @@ fn operation(route: &Route) -> Value {
             params.push(json!({"name": "at", "in": "query", "required": false,
                 "description": "as of this instant (RFC 3339 with its offset, e.g. 2026-12-01T00:00:00%2B08:00 for 2026-11-30 24:00 Beijing time: the offset's + encoded), not after now: each application as folded from its events accepted at or before it (one with none then is not counted), its clocks judged overdue on its Beijing date; the answer says it in `at`. Counted from the log, not from the counters: each such request reads the whole event log (seconds for a million events), one at a time per gateway. Without it: now, from the projections' counters",
                 "schema": {"type": "string"}}));
-            responses.insert("200".into(), json!({"description": "OK. With `at`, counted from the log read whole: records of the log that are not events are passed over and named under `unreadable` and `unreadable_count`, and the figures leave them out (an event stored there is not counted, and its application is counted as it stood before it)", "content": json_content(schema_of::<crate::projections::statistics::RegionStatistics>())}));
+            responses.insert("200".into(), json!({"description": "OK. With `at`, counted from the log read whole: records of the log that are not events are passed over and counted under `unreadable_count` (and named under `unreadable`, to an operator's token only: the reasons may name other regions' applications), and the figures leave them out (an event stored there is not counted, and its application is counted as it stood before it)", "content": json_content(schema_of::<crate::projections::statistics::RegionStatistics>())}));
             responses.insert(
                 "400".into(),
                 problem_response(
@@ -210,9 +196,7 @@ fn operation(route: &Route) -> Value {
             params.push(json!({"name": "after", "in": "query", "required": false, "description": "the previous page's `next`: lines after that application id (a lowercase UUID; anything else is 400 at `query:after`, rule `format`)", "schema": {"type": "string", "format": "uuid"}}));
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
                 "type": "object", "properties": {"region": {"type": "string"}, "items": {"type": "array", "items": schema_of::<super::regions::BoxLine>()},
-                "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"},
-                "unreadable": unreadable_list(),
-                "unreadable_count": unreadable_count()}}))}));
+                "next": {"type": ["string", "null"], "description": "when the page is full: pass it as `after` for the next page"}}}))}));
         }
         Op::Adapters => {
             params.push(json!({"name": "region", "in": "query", "required": false, "description": "only this region's adapters (6-digit GB/T 2260 code; empty list when it has none)", "schema": {"type": "string", "pattern": "^[1-9][0-9]{5}$"}}));

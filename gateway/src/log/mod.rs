@@ -164,8 +164,8 @@ pub enum LogError {
 /// The events of the applications `keep` takes, read over the whole log in position order, with
 /// their positions: what the events themselves say an application's history is, whatever the
 /// log's own read of one application makes of them (which refuses events that do not follow each
-/// other). A position holding no event's bytes, or one the log refuses as corrupt, is passed over,
-/// as `tongban verify` goes on past it (and reports it). For the evidence of a tampered log: the gateway's evidence page and
+/// other). A position holding no event's bytes is passed over, as `tongban verify` goes on past
+/// it (and reports it). For the evidence of a tampered log: the gateway's evidence page and
 /// `/events` refusal, and the whole-log verification's second look at an application.
 pub async fn read_whole<L: EventLog>(
     log: &L,
@@ -173,15 +173,8 @@ pub async fn read_whole<L: EventLog>(
 ) -> Result<Vec<Positioned>, LogError> {
     let mut whole = Whole::new(log, 4096);
     let mut events = Vec::new();
-    loop {
-        match whole.next().await {
-            Ok(Some(batch)) => events.extend(batch.into_iter().filter(|p| keep(&p.event.app))),
-            Ok(None) => break,
-            // A position the log refuses where it stands proves nothing of the applications
-            // asked for; `tongban verify` reports it.
-            Err(LogError::Corrupt { position, .. }) if whole.go_past(position) => {}
-            Err(e) => return Err(e),
-        }
+    while let Some(batch) = whole.next().await? {
+        events.extend(batch.into_iter().filter(|p| keep(&p.event.app)));
     }
     Ok(events)
 }

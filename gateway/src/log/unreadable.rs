@@ -55,7 +55,8 @@ pub struct PassedOver {
     /// on the stream's subjects by something other than a gateway), which this answer was read
     /// past and leaves out: the first 100 by position, each with its position, why it is not an
     /// event and the SHA-256 of its bytes (never the bytes). `tongban verify` reports each.
-    /// Absent when the log holds none.
+    /// Absent when the log holds none, and from an answer to a region's token, which is told
+    /// how many (`unreadable_count`) and asks the operators which.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<Unreadable>,
     /// How many such records the answer leaves out in all. Absent when none.

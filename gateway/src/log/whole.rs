@@ -43,9 +43,19 @@ impl<'a, L: EventLog> Whole<'a, L> {
                 self.from = None;
                 break;
             };
-            // After the largest position there is, nothing follows; and a read that did not
-            // move on (a backend answering before `from`) must not start over for ever.
-            self.from = last.checked_add(1).filter(|next| *next > from);
+            // A backend answering before `from` would make the read start over for ever, or,
+            // ended there, claim a log read whole that was not.
+            if last < from {
+                return Err(LogError::Corrupt {
+                    position: from,
+                    reason: format!(
+                        "asked for the log from position {from}, it answered up to position \
+                         {last}: not read whole"
+                    ),
+                });
+            }
+            // After the largest position there is, nothing follows.
+            self.from = last.checked_add(1);
             let mut events = Vec::with_capacity(entries.len());
             for entry in entries {
                 match entry {
@@ -59,20 +69,6 @@ impl<'a, L: EventLog> Whole<'a, L> {
             }
         }
         Ok(None)
-    }
-
-    /// Reads on after `position`, which the log refused as corrupt ([`LogError::Corrupt`] from
-    /// [`Whole::next`]: a key of the embedded log's that is no position), for a reader that
-    /// proves nothing by it and goes on past it ([`super::read_whole`]). `false`,
-    /// and the read stays where it is, when `position` is not ahead of it.
-    pub fn go_past(&mut self, position: u64) -> bool {
-        match self.from {
-            Some(from) if position >= from => {
-                self.from = position.checked_add(1);
-                true
-            }
-            _ => false,
-        }
     }
 
     /// The records passed over so far.

@@ -21,15 +21,12 @@ pub enum CatchUpError {
 }
 
 impl CatchUpError {
-    /// Whether asking again may succeed: the log out of reach or failing for now, or a store
-    /// write that failed without poisoning the store. A log that no longer reaches the
-    /// checkpoint, or a store that needs a restart, answers the same however often it is
-    /// asked.
+    /// Whether asking again may succeed soon: the log out of reach (a JetStream server
+    /// restarting as the gateway starts). A storage error reading the log, a log that no longer
+    /// reaches the checkpoint, or a store failing, is not waited on: the projections go on, and
+    /// only the head waits for the next start or `tongban rebuild`.
     pub fn transient(&self) -> bool {
-        match self {
-            CatchUpError::Log(e) => matches!(e, LogError::Unavailable(_) | LogError::Storage(_)),
-            CatchUpError::Projection(e) => !e.restart_required(),
-        }
+        matches!(self, CatchUpError::Log(LogError::Unavailable(_)))
     }
 }
 

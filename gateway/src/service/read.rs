@@ -313,7 +313,7 @@ impl<L: EventLog> Gateway<L> {
                 what: "the statistics of a region as of an instant",
             })?;
         let started = std::time::Instant::now();
-        let counted = crate::projections::statistics_at::count(
+        let mut counted = crate::projections::statistics_at::count(
             &*self.log,
             region,
             at,
@@ -330,6 +330,11 @@ impl<L: EventLog> Gateway<L> {
             millis = started.elapsed().as_millis() as u64,
             "counted a region's statistics as of an instant from the whole log"
         );
+        // Which records, and why: the operators' (as the held list is). A region is told how
+        // many its figures leave out; the reasons may name other regions' applications.
+        if !principal.is_operator() {
+            counted.passed_over.unreadable.clear();
+        }
         Ok(counted)
     }
 

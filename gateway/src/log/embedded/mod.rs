@@ -302,36 +302,40 @@ impl EmbeddedLog {
             .get(last.to_be_bytes())
             .map_err(storage)?
             .ok_or_else(|| refused("cannot be read".into()))?;
-        let Ok(names) = serde_json::from_slice::<Names>(&bytes) else {
-            let Some((app, seq)) = self.entry_naming(last)? else {
-                return Err(refused("does not read as an event".into()));
-            };
-            tracing::error!(
-                position = last,
-                app = %app,
-                seq,
-                "the log's last record, at this position, does not read as an event, yet the \
-                 log's writer wrote it there (the index names it as this application's event at \
-                 this seq): its bytes were damaged on the disk. The gateway starts: new events \
-                 follow it, the projections pass over it (GET /v1/projections/held lists it \
-                 under `unreadable`), and this application's history no longer reads (its reads \
-                 and actions answer log-corrupt). Keep a copy of the log directory and run \
-                 `tongban verify` on it; the event's bytes can only come back from a backup \
-                 (docs/operations.md, \"Backups\")"
-            );
-            return Ok(());
+        let refusal = match serde_json::from_slice::<Names>(&bytes) {
+            Err(_) => refused("does not read as an event".into()),
+            Ok(names) => match indexed(s, &names.app, names.seq)? {
+                Some(position) if position == last => return Ok(()),
+                Some(position) => refused(format!(
+                    "is not where the index puts its application's seq {} (position {position})",
+                    names.seq
+                )),
+                None => refused(format!(
+                    "is not in the index (its application's seq {})",
+                    names.seq
+                )),
+            },
         };
-        match indexed(s, &names.app, names.seq)? {
-            Some(position) if position == last => Ok(()),
-            Some(position) => Err(refused(format!(
-                "is not where the index puts its application's seq {} (position {position})",
-                names.seq
-            ))),
-            None => Err(refused(format!(
-                "is not in the index (its application's seq {})",
-                names.seq
-            ))),
-        }
+        // Bytes the index does not place there, at a position the index names: the writer wrote
+        // it, and its bytes were changed since (damaged on the disk, or rewritten in place,
+        // which the projections' seal check holds as anywhere else in the log).
+        let Some((app, seq)) = self.entry_naming(last)? else {
+            return Err(refusal);
+        };
+        tracing::error!(
+            position = last,
+            app = %app,
+            seq,
+            "the log's last record, at this position, is not the event the log's writer wrote \
+             there (the index names it as this application's event at this seq): its bytes \
+             were changed on the disk. The gateway starts: new events follow it, the \
+             projections pass over it (GET /v1/projections/held lists it under `unreadable` \
+             when they had not folded it yet), and this application's history no longer reads \
+             (its reads and actions answer log-corrupt). Keep a copy of the log directory and \
+             run `tongban verify` on it; the event's bytes can only come back from a backup \
+             (docs/operations.md, \"Backups\")"
+        );
+        Ok(())
     }
 
     /// The log's first and last events that read as events (one when they are the same), with
@@ -1083,6 +1087,32 @@ mod tests {
             .insert(app_key(c, 2), 5u64.to_be_bytes())
             .expect("entry");
         refused(&log);
+    }
+
+    /// Given a log whose last record, its writer's, had bytes changed that still read as an
+    /// event but of another application (a bit flipped in its application id), when a gateway's
+    /// start checks it, then the check passes, as for bytes that no longer read at all: the
+    /// index names the position. The same bytes one past the end are refused.
+    #[tokio::test]
+    async fn a_last_record_whose_application_changed_passes_when_its_writer_wrote_it() {
+        let dir = TempDir::new("embedded-changed-last");
+        let (a, b) = (
+            "0190f0c4-0000-7000-8000-000000000021",
+            "0190f0c4-0000-7000-8000-000000000022",
+        );
+        let log = EmbeddedLog::open(dir.path()).expect("open");
+        conformance::append_chain(&log, a, 2).await;
+        let mut flipped = conformance::event(b, 1, "");
+        flipped.app = "0190f0c4-0000-7000-8000-000000000023".into();
+        log.overwrite(2, &flipped.to_json().expect("json"));
+        log.check_last_event().expect("its writer's position");
+        log.overwrite(3, &flipped.to_json().expect("json"));
+        drop(log);
+        let log = EmbeddedLog::open(dir.path()).expect("reopen");
+        assert!(matches!(
+            log.check_last_event(),
+            Err(LogError::Corrupt { position: 3, .. })
+        ));
     }
 
     /// Given an application's last event moved to position 0 and its index entry pointing there
