@@ -423,9 +423,9 @@ fn operation(route: &Route) -> Value {
             let mut report = schema_of::<crate::log::PassedOver>();
             report["title"] = json!("ReconcileReport");
             report["description"] = json!(
-                "The discrepancy report: `region`, `records`, `log_applications`, `agreeing`, `counts`, `discrepancies` (docs/operators.md, \"Reconciliation\"), and the records of the event log it did not take into account"
+                "The discrepancy report: `region`, `records`, `log_applications`, `agreeing`, `counts`, `discrepancies` (docs/operators.md, \"Reconciliation\"), `agrees` (the verdict: no discrepancy and no record of the log passed over, as `tongban reconcile` exits 0), and the records of the event log it did not take into account"
             );
-            responses.insert("200".into(), json!({"description": "The discrepancy report (records of the export that cannot be read are in it, as invalid-record with their line). Records of the event log that are not events are passed over and named under `unreadable` and `unreadable_count`: the reconciliation did not take them into account (an event of the region's stored there is compared with nothing, so its application may show as behind or missing in the log), and the report is not said to agree", "content": json_content(report)}));
+            responses.insert("200".into(), json!({"description": "The discrepancy report (records of the export that cannot be read are in it, as invalid-record with their line). Records of the event log that are not events are passed over and named under `unreadable` and `unreadable_count`: the reconciliation did not take them into account (an event of the region's stored there is compared with nothing, so its application may show as behind or missing in the log), and the report does not agree (`agrees` false)", "content": json_content(report)}));
             responses.insert(
                 "400".into(),
                 problem_response("The body is no export: bytes not in its charset (line, column and byte given), a charset other than UTF-8, GBK or GB18030, a UTF-16 or spreadsheet (xlsx) file, a JSON array, or a CSV header without the columns"),
