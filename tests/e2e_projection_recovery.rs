@@ -191,34 +191,8 @@ fn a_log_that_ends_before_its_projections_is_refused_at_start() {
     std::fs::remove_dir_all(data.join("log")).expect("rm");
     std::fs::rename(&older, data.join("log")).expect("restore the older log");
     // A gateway that started anyway is stopped after a while, and the test fails.
-    let mut serve = std::process::Command::new(common::BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(&data)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("tongban serve");
-    let waited = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = serve.try_wait().expect("wait") {
-            break Some(status);
-        }
-        if waited.elapsed() > std::time::Duration::from_secs(30) {
-            let _ = serve.kill();
-            let _ = serve.wait();
-            break None;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
-    let mut err = String::new();
-    if let Some(mut pipe) = serve.stderr.take() {
-        let _ = std::io::Read::read_to_string(&mut pipe, &mut err);
-    }
-    assert_eq!(
-        status.and_then(|s| s.code()),
-        Some(2),
-        "started anyway: {err}"
-    );
+    let (status, err) = common::refused_start(&data);
+    assert_eq!(status, Some(2), "started anyway: {err}");
     assert!(
         err.contains("applied up to log position 2") && err.contains("ends at 1"),
         "{err}"

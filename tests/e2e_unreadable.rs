@@ -294,35 +294,6 @@ fn reconciliation_and_statistics_as_of_an_instant_go_on_past_it_and_name_it() {
     assert!(!err.contains(SECRET), "{err}");
 }
 
-/// Runs `tongban serve` on `data`, expecting it to refuse to start: its exit code (`None`: it
-/// was still running after 30 s, and was stopped) and error output.
-fn refused_start(data: &std::path::Path) -> (Option<i32>, String) {
-    let mut serve = std::process::Command::new(common::BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("tongban serve");
-    let waited = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = serve.try_wait().expect("wait") {
-            break status.code();
-        }
-        if waited.elapsed() > std::time::Duration::from_secs(30) {
-            let _ = serve.kill();
-            let _ = serve.wait();
-            break None;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
-    let mut err = String::new();
-    if let Some(mut pipe) = serve.stderr.take() {
-        let _ = std::io::Read::read_to_string(&mut pipe, &mut err);
-    }
-    (status, err)
-}
-
 /// Given a forwarded application, then a second submission the gateway acknowledged before it
 /// was killed (its projector held back: the log's last record, not projected yet), whose bytes
 /// are then overwritten by bytes that are not an event (holding an ID number, as bit rot could
@@ -447,7 +418,7 @@ fn a_damaged_last_record_its_writer_wrote_is_passed_over_and_one_planted_after_i
 
     let planted = stored::plant_after_end(&data.join("log"), garbage.as_bytes());
     assert_eq!(planted, position + 3);
-    let (code, err) = refused_start(data);
+    let (code, err) = common::refused_start(data);
     assert_eq!(code, Some(2), "started anyway: {err}");
     assert!(
         err.contains(&format!(

@@ -616,3 +616,32 @@ pub fn verify_chain(
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Runs `tongban serve` on `data`, expecting it to refuse to start: its exit code (`None`: it
+/// was still running after 30 s, and was stopped) and error output.
+pub fn refused_start(data: &std::path::Path) -> (Option<i32>, String) {
+    let mut serve = std::process::Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tongban serve");
+    let waited = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = serve.try_wait().expect("wait") {
+            break status.code();
+        }
+        if waited.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = serve.kill();
+            let _ = serve.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    if let Some(mut pipe) = serve.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut pipe, &mut err);
+    }
+    (status, err)
+}
