@@ -1408,6 +1408,52 @@ fn two_gateways_on_one_stream_sign_the_same_head() {
     );
 }
 
+/// What a gateway on a stream answers after a message that is no application's event was
+/// published at `position`: the view of an application submitted after it, the held list and
+/// `/healthz` (to the operator), and the submission's origin.
+struct Folded {
+    view: Value,
+    held: Value,
+    health: Value,
+    origin_code: String,
+}
+
+/// Submits one more application (idempotency key `key`) after the message at `position`, and
+/// checks that the gateway went on past it: the application reads as submitted, not stale; the
+/// projections are not behind the log; the held list and `/healthz` count that one record and
+/// the list names its position.
+fn folds_past(
+    gw: &Gateway,
+    origin: &Client,
+    data: &std::path::Path,
+    position: u64,
+    key: &str,
+) -> Folded {
+    let (body, origin_code) = example(&gw.client(None));
+    let id = success(&submit(origin, key, &body))["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let view = origin.get(&format!("/v1/applications/{id}"));
+    assert_eq!(view.status, 200, "{}", String::from_utf8_lossy(&view.body));
+    assert!(view.header("X-Tongban-Stale").is_none());
+    let view = view.json();
+    assert_eq!(view["status"], json!("submitted"), "{view}");
+    let operator = gw.client(Some(&tokens(data)["operator"]));
+    let health = operator.get("/healthz").json();
+    assert_eq!(health["projection_lag"], json!(0), "{health}");
+    assert_eq!(health["log_unreadable"], json!(1), "{health}");
+    let held = operator.get("/v1/projections/held").json();
+    assert_eq!(held["unreadable_count"], json!(1), "{held}");
+    assert_eq!(held["unreadable"][0]["position"], json!(position), "{held}");
+    Folded {
+        view,
+        held,
+        health,
+        origin_code,
+    }
+}
+
 /// Given a gateway on a stream, when something other than a gateway publishes a genuine event of
 /// one application (its signature and all) again onto another application's subject, then
 /// neither application takes it: the gateway goes on folding (an application submitted after it
@@ -1448,22 +1494,8 @@ fn an_event_published_again_on_another_applications_subject_is_passed_over() {
                 .expect("ack")
                 .sequence
         });
-    let (body, _) = example(&gw.client(None));
-    let third = success(&submit(&origin, "foreign-3", &body))["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    let view = origin.get(&format!("/v1/applications/{third}"));
-    assert_eq!(view.status, 200, "{}", String::from_utf8_lossy(&view.body));
-    assert_eq!(view.json()["status"], json!("submitted"));
-    assert!(view.header("X-Tongban-Stale").is_none());
-    let operator = gw.client(Some(&tokens(&data)["operator"]));
-    let health = operator.get("/healthz").json();
-    assert_eq!(health["projection_lag"], json!(0), "{health}");
-    assert_eq!(health["log_unreadable"], json!(1), "{health}");
-    let held = operator.get("/v1/projections/held").json();
-    assert_eq!(held["unreadable_count"], json!(1), "{held}");
-    assert_eq!(held["unreadable"][0]["position"], json!(position), "{held}");
+    let folded = folds_past(&gw, &origin, &data, position, "foreign-3");
+    let held = folded.held;
     let reason = held["unreadable"][0]["reason"].as_str().expect("reason");
     assert!(
         reason.contains(&first) && reason.contains(&second),
@@ -1532,35 +1564,22 @@ fn a_message_that_is_not_an_event_on_the_stream_is_passed_over() {
             .expect("ack")
             .sequence
         });
-    let (body, origin_code) = example(&gw.client(None));
-    let id = success(&submit(&origin, "unreadable-2", &body))["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    let view = origin.get(&format!("/v1/applications/{id}"));
-    assert_eq!(view.status, 200, "{}", String::from_utf8_lossy(&view.body));
-    assert_eq!(view.json()["status"], json!("submitted"));
-    assert!(view.header("X-Tongban-Stale").is_none());
-    let operator = gw.client(Some(&tokens(&data)["operator"]));
-    // The projections went past the message: not behind the log.
-    let health = operator.get("/healthz").json();
-    assert_eq!(health["projection_lag"], json!(0), "{health}");
+    let Folded {
+        view,
+        held,
+        health,
+        origin_code,
+    } = folds_past(&gw, &origin, &data, position, "unreadable-2");
     assert_eq!(
         health["projection_position"],
         json!(position + 1),
         "{health}"
     );
-    let held = operator.get("/v1/projections/held").json();
-    assert_eq!(held["unreadable_count"], json!(1), "{held}");
-    assert_eq!(held["unreadable"][0]["position"], json!(position), "{held}");
     assert!(!held.to_string().contains(secret), "{held}");
-    assert_eq!(health["log_unreadable"], json!(1), "{health}");
+    let operator = gw.client(Some(&tokens(&data)["operator"]));
     // Read whole from the stream, the statistics as of the later submission (the last event)
     // are those of now, the applications on both sides of the message counted, and name it.
-    let at = view.json()["updated_at"]
-        .as_str()
-        .expect("at")
-        .replace('+', "%2B");
+    let at = view["updated_at"].as_str().expect("at").replace('+', "%2B");
     let path = format!("/v1/regions/{origin_code}/statistics");
     let statistics = operator.get(&format!("{path}?at={at}")).json();
     let now = operator.get(&path).json();
