@@ -774,21 +774,6 @@ pub struct LogIndex {
     passed_over: PassedOver,
 }
 
-/// Whether an application's first event, unreadable as a submission, still names `region` as its
-/// origin or a handler in its raw data, or names no parties that can be read at all (then it may
-/// be the region's, and is reported rather than passed over).
-fn submission_may_involve(e: &Envelope, region: &str) -> bool {
-    let origin = e.data.get("origin").and_then(|o| o.as_str());
-    let handlers = e.data.get("handlers").and_then(|h| h.as_array());
-    match (origin, handlers) {
-        (None, None) => true,
-        (origin, handlers) => {
-            origin == Some(region)
-                || handlers.is_some_and(|hs| hs.iter().any(|h| h.as_str() == Some(region)))
-        }
-    }
-}
-
 impl LogIndex {
     pub fn new(region: &str) -> LogIndex {
         LogIndex {
@@ -844,7 +829,10 @@ impl LogIndex {
                         side.stopped_at = Some(e.seq);
                         true
                     }
-                    None => e.seq == 1 && submission_may_involve(e, &self.region),
+                    // An application's first event, unreadable as a submission, that still names
+                    // the region as a party in its raw data, or names none that can be read (then
+                    // it may be the region's, and is reported rather than passed over).
+                    None => e.seq == 1 && e.submission_names(&self.region).unwrap_or(true),
                 };
                 if ours {
                     self.undecodable

@@ -154,6 +154,22 @@ pub struct Tip<'a> {
 }
 
 impl Envelope {
+    /// Whether a submission names `region` as its origin or a handler, read from its raw data
+    /// (`None`: it names neither in a form that reads): for the readers of the whole log that
+    /// decide which region an event is about without folding it (the statistics as of an
+    /// instant, reconciliation's look at a submission this build cannot read).
+    pub fn submission_names(&self, region: &str) -> Option<bool> {
+        let origin = self.data.get("origin").and_then(|o| o.as_str());
+        let handlers = self.data.get("handlers").and_then(|h| h.as_array());
+        if origin.is_none() && handlers.is_none() {
+            return None;
+        }
+        Some(
+            origin == Some(region)
+                || handlers.is_some_and(|hs| hs.iter().any(|h| h.as_str() == Some(region))),
+        )
+    }
+
     /// The sealed event that follows `previous` (None: the application's first) in `app`.
     pub fn sealed_after(
         previous: Option<&Envelope>,

@@ -85,16 +85,6 @@ pub async fn count<L: EventLog>(
     Ok(counted)
 }
 
-/// Whether a submission names `region` as its origin or a handler, read from its raw data.
-fn names(event: &crate::envelope::Envelope, region: &str) -> bool {
-    let data = &event.data;
-    data.get("origin").and_then(|o| o.as_str()) == Some(region)
-        || data
-            .get("handlers")
-            .and_then(|h| h.as_array())
-            .is_some_and(|hs| hs.iter().any(|h| h.as_str() == Some(region)))
-}
-
 /// The fold of the log's events, in position order, as of an instant, for one region.
 #[derive(Debug)]
 pub struct AsOf {
@@ -166,7 +156,7 @@ impl AsOf {
                 // Checked (before the fold takes its data) only when it names the region: the
                 // seal costs what the fold does many times over, and other regions'
                 // submissions are none of this count's business.
-                if names(&p.event, &self.region)
+                if p.event.submission_names(&self.region) == Some(true)
                     && super::seals::refused(key.as_ref(), None, &p.event)
                 {
                     return;
