@@ -422,7 +422,6 @@ fn a_gateway_on_a_three_node_cluster_rides_out_losing_the_stream_leader() {
 /// copy shown as such, instead of a 500; `tongban dispute` offline gives it too (exit 1).
 #[test]
 fn the_evidence_page_of_a_tampered_stream_is_served() {
-    use async_nats::jetstream;
     let nats = NatsServer::start();
     let dir = TempDir::new("nats-tampered-page");
     let data = dir.0.join("data");
@@ -439,17 +438,8 @@ fn the_evidence_page_of_a_tampered_stream_is_served() {
         &format!("/v1/applications/{id}/forward"),
         &json!({"expected_seq": 1, "materials_checked": true}),
     ));
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime.block_on(async {
-        let js = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
-        let mut stream = js.get_stream("TONGBAN").await.expect("stream");
-        let last = stream.info().await.expect("info").state.last_sequence;
-        let forward = stream.get_raw_message(last).await.expect("message");
-        js.publish(forward.subject.to_string(), forward.payload)
-            .await
-            .expect("publish")
-            .await
-            .expect("ack");
+    publish_after_last(&nats, |forward| {
+        (forward.subject.to_string(), forward.payload.to_vec())
     });
     let operator = gw.client(Some(&tokens["operator"]));
     let page = operator.get(&format!("/ui/applications/{id}"));
@@ -780,6 +770,24 @@ fn forwarded(gw: &Gateway, data: &std::path::Path, key: &str) -> (Client, String
 /// as JSON), to its subject, checking on the way that the stream refuses to delete the
 /// original; returns the original's and the copy's stream sequences.
 fn publish_again(nats: &NatsServer, change: impl Fn(&mut Value)) -> (u64, u64) {
+    publish_after_last(nats, |message| {
+        let mut event: Value = serde_json::from_slice(&message.payload).expect("event json");
+        change(&mut event);
+        (
+            message.subject.to_string(),
+            serde_json::to_vec(&event).expect("json"),
+        )
+    })
+}
+
+/// Reads the stream's last message and publishes what `make` makes of it (a subject and a
+/// payload), as a client other than the gateways could (no concurrency check, no event id),
+/// checking on the way that the stream refuses to delete the original: whatever is published
+/// stands beside it. Returns the last message's stream sequence and the new one's.
+fn publish_after_last(
+    nats: &NatsServer,
+    make: impl FnOnce(&async_nats::jetstream::message::StreamMessage) -> (String, Vec<u8>),
+) -> (u64, u64) {
     use async_nats::jetstream;
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
@@ -787,15 +795,10 @@ fn publish_again(nats: &NatsServer, change: impl Fn(&mut Value)) -> (u64, u64) {
         let mut stream = js.get_stream("TONGBAN").await.expect("stream");
         let last = stream.info().await.expect("info").state.last_sequence;
         let message = stream.get_raw_message(last).await.expect("message");
-        let mut event: Value = serde_json::from_slice(&message.payload).expect("event json");
-        change(&mut event);
-        // The stream refuses deletes: the original stays where it is.
+        let (subject, payload) = make(&message);
         assert!(stream.delete_message(last).await.is_err());
         let ack = js
-            .publish(
-                message.subject.to_string(),
-                serde_json::to_vec(&event).expect("json").into(),
-            )
+            .publish(subject, payload.into())
             .await
             .expect("publish")
             .await
@@ -1464,7 +1467,6 @@ fn folds_past(
 /// it was on could be neither read nor acted on.)
 #[test]
 fn an_event_published_again_on_another_applications_subject_is_passed_over() {
-    use async_nats::jetstream;
     let nats = NatsServer::start();
     let dir = TempDir::new("nats-foreign-event");
     let data = dir.0.join("data");
@@ -1479,21 +1481,10 @@ fn an_event_published_again_on_another_applications_subject_is_passed_over() {
     let (first_events, second_events) = (events(&first), events(&second));
     // The stream's last message is the second application's forward: published again onto the
     // first's subject.
-    let position = tokio::runtime::Runtime::new()
-        .expect("runtime")
-        .block_on(async {
-            let js = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
-            let mut stream = js.get_stream("TONGBAN").await.expect("stream");
-            let last = stream.info().await.expect("info").state.last_sequence;
-            let message = stream.get_raw_message(last).await.expect("message");
-            assert_eq!(message.subject.as_str(), format!("tongban.app.{second}"));
-            js.publish(format!("tongban.app.{first}"), message.payload)
-                .await
-                .expect("publish")
-                .await
-                .expect("ack")
-                .sequence
-        });
+    let (_, position) = publish_after_last(&nats, |message| {
+        assert_eq!(message.subject.as_str(), format!("tongban.app.{second}"));
+        (format!("tongban.app.{first}"), message.payload.to_vec())
+    });
     let folded = folds_past(&gw, &origin, &data, position, "foreign-3");
     let held = folded.held;
     let reason = held["unreadable"][0]["reason"].as_str().expect("reason");
@@ -1540,30 +1531,16 @@ fn an_event_published_again_on_another_applications_subject_is_passed_over() {
 /// the stream, and every count from the whole log.)
 #[test]
 fn a_message_that_is_not_an_event_on_the_stream_is_passed_over() {
-    use async_nats::jetstream;
     let nats = NatsServer::start();
     let dir = TempDir::new("nats-unreadable");
     let data = dir.0.join("data");
     let gw = start_on_nats(&data, true, &nats);
     let (origin, _) = forwarded(&gw, &data, "unreadable-1");
     let secret = "110101199003077777";
-    let position = tokio::runtime::Runtime::new()
-        .expect("runtime")
-        .block_on(async {
-            let js = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
-            let mut stream = js.get_stream("TONGBAN").await.expect("stream");
-            let last = stream.info().await.expect("info").state.last_sequence;
-            let subject = stream.get_raw_message(last).await.expect("message").subject;
-            js.publish(
-                subject.to_string(),
-                format!("{{\"id\": \"{secret}\"").into(),
-            )
-            .await
-            .expect("publish")
-            .await
-            .expect("ack")
-            .sequence
-        });
+    let (_, position) = publish_after_last(&nats, |last| {
+        let garbage = format!("{{\"id\": \"{secret}\"");
+        (last.subject.to_string(), garbage.into_bytes())
+    });
     let Folded {
         view,
         held,
