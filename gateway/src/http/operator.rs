@@ -228,7 +228,7 @@ fn operators_only(principal: &crate::auth::Principal, detail: &str) -> Result<()
 /// `GET /v1/projections/held`: the applications whose view is held at an event that does not
 /// fold ([`crate::projections::held`]), a page at a time, with how many there are in all; and
 /// the log's records that are not events, which the projections passed over
-/// ([`crate::log::unreadable`]): the first [`UNREADABLE_SHOWN`] by position, and how many; and
+/// ([`crate::log::unreadable`]): the first [`crate::log::unreadable::SHOWN`] by position, and how many; and
 /// whether a rebuild folded the projections without the seals checked
 /// ([`crate::projections::unchecked`]).
 pub async fn held<L: EventLog>(
@@ -248,7 +248,7 @@ pub async fn held<L: EventLog>(
         .map_err(crate::service::ServiceError::from)?;
     let next = super::regions::next_after(&items, limit, |h| &h.app);
     let unreadable = store
-        .unreadable_list(UNREADABLE_SHOWN)
+        .unreadable_list(crate::log::unreadable::SHOWN)
         .map_err(crate::service::ServiceError::from)?;
     let unreadable_count = store
         .unreadable_count()
@@ -267,10 +267,6 @@ pub async fn held<L: EventLog>(
         "unchecked": unchecked,
     })))
 }
-
-/// How many of the log's records that are not events the held list shows, as every answer that
-/// names them does.
-const UNREADABLE_SHOWN: usize = crate::log::unreadable::SHOWN;
 
 /// `POST /v1/regions/{region}/reconcile`: operators send a province's export (CSV or JSON Lines,
 /// in UTF-8, GBK or GB 18030 as `charset=` says, or detected as the command line detects it) and
