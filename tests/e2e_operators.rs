@@ -3181,6 +3181,176 @@ fn saved_log_heads_find_a_log_cut_short_or_rewritten() {
     );
 }
 
+/// Runs docs/audit/verify_chain.py with `args` only (no events file): exit code and stdout.
+fn verify_chain_heads(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/audit/verify_chain.py"
+        ))
+        .args(args)
+        .output()
+        .expect("python3");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// Given a gateway whose data directory was copied after 8 events (the same key, the same
+/// log), so that the original and the copy then wrote different applications at positions 9-16
+/// (a gateway showing two provinces two histories), when the parties compare the heads they
+/// kept, without the log (`tongban heads`, docs/audit/verify_chain.py --heads alone), then
+/// heads at one position with different hashes are named FORKED with where each was read
+/// (exit 1), while heads of one history agree (exit 0); `GET /v1/log/head?position=N` signs the
+/// head at an earlier position, the very one a party kept there, so that heads kept at
+/// different positions can be compared; a position the log does not reach is 404, one that is
+/// no number 400 naming the parameter.
+#[test]
+fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
+    let dir = TempDir::new("heads-forked");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    proxy_application(&gw, &data);
+    let (_, origin, _) = parties(&gw, &data, "proxy");
+    let early = signed_head(&origin);
+    assert_eq!(early["position"], json!(8), "{early}");
+    let public = gw.client(None).get("/v1/keys").json()["keys"][0]["public_key_hex"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    assert_eq!(gw.terminate().code(), Some(0));
+    let copy = dir.0.join("copy");
+    copy_dir(&data, &copy);
+
+    // One history: the original goes on, and signs its heads at earlier positions.
+    let mut gw = Gateway::start(&data, false);
+    proxy_application(&gw, &data);
+    let (_, origin, _) = parties(&gw, &data, "proxy");
+    let late = signed_head(&origin);
+    assert_eq!(late["position"], json!(16), "{late}");
+    let at_8 = origin.get("/v1/log/head?position=8");
+    assert_eq!(at_8.status, 200, "{}", String::from_utf8_lossy(&at_8.body));
+    let at_8: Value = at_8.json();
+    assert_eq!(
+        (&at_8["position"], &at_8["hash"]),
+        (&early["position"], &early["hash"])
+    );
+    let at_12: Value = origin.get("/v1/log/head?position=12").json();
+    assert_eq!(at_12["position"], json!(12), "{at_12}");
+    assert!(
+        at_12["hash"] != early["hash"] && at_12["hash"] != late["hash"],
+        "{at_12}"
+    );
+    let at_16: Value = origin.get("/v1/log/head?position=16").json();
+    assert_eq!(at_16["hash"], late["hash"]);
+    let beyond = origin.get("/v1/log/head?position=17");
+    assert_eq!(
+        beyond.status,
+        404,
+        "{}",
+        String::from_utf8_lossy(&beyond.body)
+    );
+    let beyond: Value = beyond.json();
+    assert!(
+        beyond["type"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("log-position-not-reached"))
+            && beyond["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("stands at position 16")),
+        "{beyond}"
+    );
+    let junk: Value = origin.get("/v1/log/head?position=eight").json();
+    assert_eq!(junk["status"], json!(400), "{junk}");
+    assert!(junk.to_string().contains("query:position"), "{junk}");
+    assert_eq!(gw.terminate().code(), Some(0));
+
+    // The other history: the copy writes another application at the same positions.
+    let mut other = Gateway::start(&copy, false);
+    proxy_application(&other, &copy);
+    let (_, origin_b, _) = parties(&other, &copy, "proxy");
+    let forked = signed_head(&origin_b);
+    assert_eq!(forked["position"], json!(16), "{forked}");
+    assert_ne!(forked["hash"], late["hash"]);
+    let forked_at_8: Value = origin_b.get("/v1/log/head?position=8").json();
+    assert_eq!(forked_at_8["hash"], early["hash"], "one log up to 8");
+    assert_eq!(other.terminate().code(), Some(0));
+
+    let mine = heads_file(&dir.0.join("zj.jsonl"), &[&early, &late]);
+    let theirs = heads_file(&dir.0.join("sh.jsonl"), &[&forked_at_8, &forked]);
+    let same = heads_file(&dir.0.join("auditor.jsonl"), &[&at_8, &at_12, &at_16]);
+    let (code, out, err) = tongban(&["heads", &mine, &same, "--public-key", &public], &data);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.starts_with("agree: 5 head(s) from 2 file(s), 5 signed by the gateway")
+            && out.contains("2 position(s) held by two heads or more, each with one running hash, 1 by one head only"),
+        "{out}"
+    );
+    let (code, out, err) = tongban(&["heads", &mine, &theirs, "--public-key", &public], &data);
+    assert_eq!(code, 1, "{out}{err}");
+    let fork_line = format!(
+        "FORKED log position 16: two heads signed by the gateway hold different running hashes \
+         there: {} (signed at {}, {mine} line 2) and {} (signed at {}, {theirs} line 2)",
+        late["hash"].as_str().expect("hash"),
+        late["at"].as_str().expect("at"),
+        forked["hash"].as_str().expect("hash"),
+        forked["at"].as_str().expect("at"),
+    );
+    assert!(
+        out.starts_with("BROKEN: 4 head(s)") && out.contains(&fork_line),
+        "{out}"
+    );
+    assert_eq!(out.matches("FORKED").count(), 1, "position 8 agrees: {out}");
+    // A head changed after it was kept is not trusted, so it forks nothing.
+    let mut changed = forked.clone();
+    changed["hash"] = json!("0".repeat(64));
+    let changed = heads_file(&dir.0.join("changed.jsonl"), &[&changed]);
+    let (code, out, _) = tongban(&["heads", &mine, &changed, "--public-key", &public], &data);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("not signed by the gateway") && !out.contains("FORKED"),
+        "{out}"
+    );
+    // Against the log: the other history's head differs from it, and the fork is named too.
+    let both = heads_file(&dir.0.join("both.jsonl"), &[&late, &forked]);
+    let (code, out, _) = tongban(&["verify", "--heads", &both], &data);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("BROKEN log position 16: two heads signed by the gateway")
+            && out.contains("is not the log the gateway signed then"),
+        "{out}"
+    );
+    // No file, or a --nats given to a command that reads no log: usage errors.
+    let (code, _, err) = tongban(&["heads", "--public-key", &public], &data);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = tongban(&["heads", &mine, "--nats", "nats://127.0.0.1:1"], &data);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("drop --nats"), "{err}");
+
+    // The script, from the heads alone.
+    let (code, out) = verify_chain_heads(&["--key", &public, "--heads", &mine, "--heads", &same]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.starts_with("OK: every head signed by the gateway"),
+        "{out}"
+    );
+    let (code, out) = verify_chain_heads(&["--key", &public, "--heads", &mine, "--heads", &theirs]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains(&fork_line), "{out}");
+    let (code, out) =
+        verify_chain_heads(&["--key", &public, "--heads", &mine, "--heads", &changed]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("not signed by the gateway") && !out.contains("FORKED"),
+        "{out}"
+    );
+    let (code, out) = verify_chain_heads(&["--key", &public, "--app", "x", "--heads", &mine]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("EVENTS_FILE is required"), "{out}");
+}
+
 /// The running hash's known-answer vector (gateway/src/log/head_hash.rs) computed by the
 /// audit script: both implementations agree.
 #[test]

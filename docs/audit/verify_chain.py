@@ -2,7 +2,8 @@
 """Recheck tongban event chains without tongban.
 
 Usage:
-    python3 verify_chain.py --key <gateway public key hex> [--app ID] [--earlier FILE]... [--heads FILE] EVENTS_FILE
+    python3 verify_chain.py --key <gateway public key hex> [--app ID] [--earlier FILE]... [--heads FILE]... EVENTS_FILE
+    python3 verify_chain.py --key <gateway public key hex> --heads FILE --heads FILE...
 
 EVENTS_FILE is what `GET /v1/applications/{id}/events` returns ({"events": [...]}), a feed page of
 `GET /v1/regions/{region}/feed` ({"events": [{"position", "event"}, ...], "next", ...}: each of
@@ -45,7 +46,14 @@ and, over the input:
      inserted, changed or reordered at or before it), or that the pages given miss some event;
      a head past the last position given means the log lost its end since (or the pages stop
      short of it). This finds what no chain shows: the log's last events removed, or a whole log
-     sealed again.
+     sealed again. --heads may be given more than once (each party's file).
+  8. with --heads (given once or more), among the heads themselves: every head whose signature
+     verifies that names a position another such head names must carry the same hash. Two heads
+     the gateway signed at one position with different hashes (FORKED) cannot both be of one
+     log: the gateway, or whoever holds its key, showed two histories. This needs no events: with
+     no EVENTS_FILE only this (and the signatures) is checked, for parties who keep heads but not
+     the log. Heads at different positions are not compared with each other: ask the gateway for
+     its head at the other party's position (GET /v1/log/head?position=N) and give it too.
 
 A feed page may hold, in place of an event, a marker: {"position", "missing": "..."} (the log holds
 no event at that position, though the feed lists one: removed from the log) or {"position",
@@ -688,25 +696,91 @@ def unfed(log, up_to):
     return named
 
 
-def check_heads(heads_path, entries, key, markers):
-    """One BROKEN line per saved head not signed by the gateway or not reproduced; the count of
-    those reproduced. markers: the positions the pages gave markers for (see load)."""
+def trusted_heads(heads_paths, key):
+    """The heads of every file given, split: those whose signature verifies under the key, each
+    with where it was read, and one BROKEN line for each of the others."""
     lines = []
     trusted = []
-    for head, where in load_heads(heads_path):
-        statement = f"{HEAD_DOMAIN}\n{head['position']}\n{head['hash']}\n{head['at']}"
-        try:
-            if not SIGNATURE.fullmatch(head["sig"]):
-                raise ValueError("not lowercase hex")
-            key.verify(bytes.fromhex(head["sig"]), statement.encode("ascii"))
-            trusted.append(head)
-        except (InvalidSignature, ValueError, UnicodeEncodeError):
+    for heads_path in heads_paths:
+        for head, where in load_heads(heads_path):
+            statement = f"{HEAD_DOMAIN}\n{head['position']}\n{head['hash']}\n{head['at']}"
+            try:
+                if not SIGNATURE.fullmatch(head["sig"]):
+                    raise ValueError("not lowercase hex")
+                key.verify(bytes.fromhex(head["sig"]), statement.encode("ascii"))
+                trusted.append((head, where))
+            except (InvalidSignature, ValueError, UnicodeEncodeError):
+                lines.append(
+                    f"BROKEN saved head at log position {head['position']} (signed at {head['at']}, "
+                    f"{where}): its signature does not verify under the given key: not signed by "
+                    "the gateway (changed since it was saved, or signed with another key); not "
+                    "trusted, so not compared"
+                )
+    return trusted, lines
+
+
+def forks(trusted):
+    """Trusted heads compared among themselves: one FORKED line per other hash found at a position
+    (after the first head read there), and how many positions two heads or more name, and how
+    many one head alone."""
+    by_position = {}
+    for head, where in trusted:
+        by_position.setdefault(head["position"], []).append((head, where))
+    lines, shared, alone = [], 0, 0
+    for position, heads in sorted(by_position.items()):
+        if len(heads) == 1:
+            alone += 1
+            continue
+        shared += 1
+        (first, first_where), seen = heads[0], {heads[0][0]["hash"]}
+        for head, where in heads[1:]:
+            if head["hash"] in seen:
+                continue
+            seen.add(head["hash"])
             lines.append(
-                f"BROKEN saved head at log position {head['position']} (signed at {head['at']}, "
-                f"{where}): its signature does not verify under the given key: not signed by the "
-                "gateway (changed since it was saved, or signed with another key); not trusted, "
-                "so not compared"
+                f"FORKED log position {position}: two heads signed by the gateway hold different "
+                f"running hashes there: {first['hash']} (signed at {first['at']}, {first_where}) "
+                f"and {head['hash']} (signed at {head['at']}, {where}): the gateway, or whoever "
+                "holds its key, signed two histories of the log up to that position; keep both "
+                "heads as they are, they are the proof"
             )
+    return lines, shared, alone
+
+
+def compare_heads(heads_paths, key_hex):
+    """With no events given: the heads' signatures, and the heads compared among themselves."""
+    key = public_key(key_hex)
+    trusted, lines = trusted_heads(heads_paths, key)
+    forked, shared, alone = forks(trusted)
+    lines.extend(forked)
+    for line in lines:
+        print(line)
+    given = len(trusted) + len(lines) - len(forked)
+    counts = (
+        f"{plural(given, 'head')} from {plural(len(heads_paths), 'file')}, {len(trusted)} signed "
+        f"by the gateway; {plural(shared, 'log position')} named by two heads or more, "
+        f"{alone} by one head only"
+    )
+    if alone:
+        counts += (
+            " (compared with nothing here: give the gateway's head at that position too, GET "
+            "/v1/log/head?position=N, or check the heads against the feed pages)"
+        )
+    if lines:
+        print(f"BROKEN: {plural(len(lines), 'problem')}; {counts}")
+        return 1
+    print(f"OK: every head signed by the gateway, one running hash at each shared position; {counts}")
+    return 0
+
+
+def check_heads(heads_paths, entries, key, markers):
+    """One BROKEN (or FORKED) line per saved head not signed by the gateway, not reproduced, or
+    signed with another hash at a position another head names; the count of those reproduced.
+    markers: the positions the pages gave markers for (see load)."""
+    listed, lines = trusted_heads(heads_paths, key)
+    forked, _, _ = forks(listed)
+    lines.extend(forked)
+    trusted = [head for head, _ in listed]
     found, conflicts = positioned(entries)
     lines.extend(conflicts)
     log = sorted(found.items())
@@ -914,12 +988,26 @@ def main():
     )
     parser.add_argument(
         "--heads",
+        action="append",
         metavar="FILE",
         help="log heads saved from GET /v1/log/head (JSON Lines): each must be reproduced by the "
-        "running hash over the feed items given (every region's feed from after=0)",
+        "running hash over the feed items given (every region's feed from after=0), and heads at "
+        "one position must agree; may be given more than once (each party's file); without "
+        "EVENTS_FILE, the heads are only compared among themselves",
     )
-    parser.add_argument("events")
+    parser.add_argument("events", nargs="?", metavar="EVENTS_FILE")
     args = parser.parse_args()
+    if args.events is None:
+        if not args.heads or args.app is not None or args.earlier:
+            parser.error(
+                "EVENTS_FILE is required, but with --heads alone (the heads compared among "
+                "themselves, without events)"
+            )
+        try:
+            return compare_heads(args.heads, args.key)
+        except Unusable as e:
+            print(f"verify_chain.py: {e}", file=sys.stderr)
+            return 2
     try:
         return check(args.events, args.key, args.app, args.earlier, args.heads)
     except Unusable as e:

@@ -5,6 +5,7 @@ mod args;
 mod bench;
 mod dispute;
 mod find;
+mod heads;
 mod load;
 pub(crate) mod log_copy;
 mod offline;
@@ -60,6 +61,10 @@ usage:
       recheck every hash chain and signature (in the JetStream stream with --nats) against the
       gateway's public key as you hold it (GET /v1/keys), or else the one in DIR; --heads: each
       log head saved from GET /v1/log/head (JSON Lines) must be reproduced by the log
+  tongban heads FILE... [--public-key HEX] [--data DIR]
+      compare log heads saved by several parties (JSON Lines from GET /v1/log/head, and the
+      gateway's heads at each other's positions, GET /v1/log/head?position=N) among themselves,
+      without the log: two signed heads at one position with different hashes are a fork
   tongban replay <app-id> [--at RFC3339|--seq N] [--format text|json|html] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
       one application's timeline: who did what, when, the state and deadlines after each event
   tongban dispute <app-id> [--out FILE] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
@@ -147,6 +152,7 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
         "serve" => serve::run(args),
         "regions" => regions::run(args),
         "verify" => verify::run(args),
+        "heads" => heads::run(args),
         "replay" => replay::run(args),
         "dispute" => dispute::run(args),
         "find" => find::run(args),

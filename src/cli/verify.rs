@@ -36,7 +36,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         .map(|file| {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| CliError(format!("--heads {file}: {e}")))?;
-            tongban_replay::heads::parse(&text)
+            tongban_replay::heads::parse(&text, &file)
                 .map(|heads| tongban_replay::heads::SavedHeads::new(heads, &key))
                 .map_err(|e| CliError(format!("--heads {file}: {e}")))
         })

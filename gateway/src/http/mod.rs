@@ -360,7 +360,7 @@ pub fn routes() -> Vec<Route> {
             "/v1/log/head",
             Op::LogHead,
             true,
-            "The log head the projections stand at, signed by the gateway: a running hash over every event in log order up to `position`; keep one periodically, and `tongban verify --heads` or docs/audit/verify_chain.py --heads shows any later log that does not reproduce it (events removed from its end, or anything before rewritten)",
+            "The log head the projections stand at, signed by the gateway: a running hash over every event in log order up to `position`; keep one periodically, and `tongban verify --heads` or docs/audit/verify_chain.py --heads shows any later log that does not reproduce it (events removed from its end, or anything before rewritten); `?position=N` signs the head at an earlier position, to compare with a head another party kept there (`tongban heads`)",
         ),
         r(
             Method::GET,

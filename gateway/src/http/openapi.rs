@@ -155,7 +155,12 @@ fn operation(route: &Route) -> Value {
         }
         Op::LogHead => {
             responses.insert("200".into(), json!({"description": "The head the projections stand at (every event acknowledged before the request), signed now: `sig` is the gateway's Ed25519 signature (lowercase hex) over the ASCII bytes of `tongban-log-head-v1\n{position}\n{hash}\n{at}`, where `hash` is the running hash H_p = hex(SHA-256(\"tongban-log-head-v1\\n\" + H_prev + \"\\n\" + position + \"\\n\" + the event's hash)) over every event in log order (H_0 = \"\"); a position whose bytes are not an event takes the SHA-256 of those bytes (lowercase hex) in place of an event's hash. Keep it as one line of a JSON Lines file for `tongban verify --heads`", "content": json_content(schema_of::<crate::log::head_hash::SignedHead>())}));
-            responses.insert("503".into(), problem_response("The projections keep no head up to where they stand yet (`log-head-not-ready`, with `Retry-After`): a store made before heads, caught up from the log when the gateway starts"));
+            params.push(json!({"name": "position", "in": "query", "required": false,
+                "description": "the head at this earlier log position instead of now's: the running hash over every record up to it, signed now (its `position` is the last record's at or before it). Ask for it at a position another party kept a head at, and compare the two (`tongban heads`, docs/audit/verify_chain.py --heads): two signed hashes at one position are a fork",
+                "schema": {"type": "integer", "minimum": 0}}));
+            responses.insert("400".into(), problem_response("`position` is not a whole number (`query:position`, rule `type`), or a query parameter other than `position` (`query:<name>`, rule `unknown`)"));
+            responses.insert("404".into(), problem_response("`position` is past where the log head stands (`log-position-not-reached`; the detail names where it stands)"));
+            responses.insert("503".into(), problem_response("The projections keep no head up to where they stand yet (`log-head-not-ready`, with `Retry-After`): a store made before heads, caught up from the log when the gateway starts; or, with `position` on a store made before past heads were kept, another read of the whole log is running (`log-read-busy`, with `Retry-After`), or the log cannot be read now (`log-unavailable`)"));
         }
         Op::Overdue => {
             params.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));

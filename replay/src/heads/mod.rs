@@ -6,28 +6,42 @@
 //! or before a head's position that is not what the log held when the gateway signed it.
 //!
 //! A head whose signature does not verify under the key the check uses is not trusted (changed
-//! since it was saved, or signed with another key): it is reported, never compared.
+//! since it was saved, or signed with another key): it is reported, never compared. The trusted
+//! heads are also compared among themselves ([`compare`]): two at one position with different
+//! hashes are a fork, whatever the log says.
+
+pub mod compare;
 
 use tongban_gateway::envelope::PublicKey;
 use tongban_gateway::log::head_hash::{Running, SignedHead};
+
+/// A head as kept, and where it was read from (`heads.jsonl line 3`): the findings name it, so
+/// that the party who kept a head can be asked for it, and it can be handed on as proof.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept {
+    pub head: SignedHead,
+    pub from: String,
+}
 
 /// What a saved head says of the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeadFinding {
     /// Its signature does not verify under the key: not signed by the gateway.
-    Unsigned { head: SignedHead, kid: String },
+    Unsigned { head: Kept, kid: String },
     /// The log's running hash at its position is another.
-    Differs { head: SignedHead, found: String },
+    Differs { head: Kept, found: String },
     /// The log ends (its last event) before its position.
-    Lost { head: SignedHead, end: u64 },
+    Lost { head: Kept, end: u64 },
+    /// Two trusted heads at one position with different hashes ([`compare`]).
+    Forked(compare::Forked),
 }
 
 impl std::fmt::Display for HeadFinding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let named = |h: &SignedHead| {
+        let named = |k: &Kept| {
             format!(
-                "saved head at log position {} (signed at {})",
-                h.position, h.at
+                "saved head at log position {} (signed at {}, {})",
+                k.head.position, k.head.at, k.from
             )
         };
         match self {
@@ -37,10 +51,10 @@ impl std::fmt::Display for HeadFinding {
                  (changed since it was saved, or signed with another key); not trusted, so not \
                  compared with the log",
                 named(head),
-                if &head.kid == kid {
+                if &head.head.kid == kid {
                     String::new()
                 } else {
-                    format!(" (the head names key {})", head.kid)
+                    format!(" (the head names key {})", head.head.kid)
                 }
             ),
             HeadFinding::Differs { head, found } => write!(
@@ -49,8 +63,8 @@ impl std::fmt::Display for HeadFinding {
                  position {} is not the log the gateway signed then (events removed, inserted, \
                  changed or reordered at or before it)",
                 named(head),
-                head.hash,
-                head.position
+                head.head.hash,
+                head.head.position
             ),
             HeadFinding::Lost { head, end } => write!(
                 f,
@@ -58,8 +72,9 @@ impl std::fmt::Display for HeadFinding {
                  {}-{} held events when the gateway signed the head)",
                 named(head),
                 end.saturating_add(1),
-                head.position
+                head.head.position
             ),
+            HeadFinding::Forked(fork) => fork.fmt(f),
         }
     }
 }
@@ -68,7 +83,7 @@ impl std::fmt::Display for HeadFinding {
 #[derive(Debug, Clone, Default)]
 pub struct SavedHeads {
     /// Trusted heads not yet compared, furthest first (the next is popped off the end).
-    pending: Vec<SignedHead>,
+    pending: Vec<Kept>,
     running: Running,
     pub findings: Vec<HeadFinding>,
     /// Heads the log reproduced.
@@ -77,22 +92,29 @@ pub struct SavedHeads {
 
 impl SavedHeads {
     /// `heads`, those whose signature verifies under `key` to be compared, the others found
-    /// [`HeadFinding::Unsigned`] at once.
-    pub fn new(heads: Vec<SignedHead>, key: &PublicKey) -> SavedHeads {
+    /// [`HeadFinding::Unsigned`] at once, as are the forks among the trusted ones.
+    pub fn new(heads: Vec<Kept>, key: &PublicKey) -> SavedHeads {
         let mut saved = SavedHeads::default();
-        for head in heads {
-            if head.verifies(key) {
-                saved.pending.push(head);
-            } else {
-                saved.findings.push(HeadFinding::Unsigned {
-                    head,
-                    kid: key.kid(),
-                });
-            }
-        }
+        let (trusted, unsigned) = trusted(heads, key);
         saved
-            .pending
-            .sort_by(|a, b| b.position.cmp(&a.position).then(b.at.cmp(&a.at)));
+            .findings
+            .extend(unsigned.into_iter().map(|head| HeadFinding::Unsigned {
+                head,
+                kid: key.kid(),
+            }));
+        saved.findings.extend(
+            compare::compare(&trusted)
+                .forks
+                .into_iter()
+                .map(HeadFinding::Forked),
+        );
+        saved.pending = trusted;
+        saved.pending.sort_by(|a, b| {
+            b.head
+                .position
+                .cmp(&a.head.position)
+                .then(b.head.at.cmp(&a.head.at))
+        });
         saved
     }
 
@@ -106,7 +128,7 @@ impl SavedHeads {
     /// The log ended: every head left is compared, or found past its end.
     pub fn end(&mut self) {
         while let Some(head) = self.pending.pop() {
-            if head.position > self.running.position {
+            if head.head.position > self.running.position {
                 let end = self.running.position;
                 self.findings.push(HeadFinding::Lost { head, end });
             } else {
@@ -118,15 +140,19 @@ impl SavedHeads {
     /// Compares every head before `position`: the events taken so far are all the log holds up
     /// to each.
     fn judge_before(&mut self, position: u64) {
-        while self.pending.last().is_some_and(|h| h.position < position) {
+        while self
+            .pending
+            .last()
+            .is_some_and(|h| h.head.position < position)
+        {
             if let Some(head) = self.pending.pop() {
                 self.judge(head);
             }
         }
     }
 
-    fn judge(&mut self, head: SignedHead) {
-        if head.hash == self.running.hash {
+    fn judge(&mut self, head: Kept) {
+        if head.head.hash == self.running.hash {
             self.reproduced += 1;
         } else {
             let found = self.running.hash.clone();
@@ -135,25 +161,37 @@ impl SavedHeads {
     }
 }
 
-/// The heads of a file of them, each a [`SignedHead`] as `GET /v1/log/head` answers it: one per
-/// line, or written one after the other with nothing between (answers appended by a client that
-/// added no line break). Errors name the line.
-pub fn parse(text: &str) -> Result<Vec<SignedHead>, String> {
+/// `heads` split into those whose signature verifies under `key` and those it does not.
+pub fn trusted(heads: Vec<Kept>, key: &PublicKey) -> (Vec<Kept>, Vec<Kept>) {
+    heads.into_iter().partition(|k| k.head.verifies(key))
+}
+
+/// The heads of a file of them (`file` names it in each head's [`Kept::from`]), each a
+/// [`SignedHead`] as `GET /v1/log/head` answers it: one per line, or written one after the other
+/// with nothing between (answers appended by a client that added no line break). Errors name the
+/// line.
+pub fn parse(text: &str, file: &str) -> Result<Vec<Kept>, String> {
     let mut heads = Vec::new();
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<SignedHead>();
+    // The line a value starting at byte `from` (after any white space) is on.
+    let line_at = |from: usize| {
+        let skipped = text
+            .get(from..)
+            .map_or(0, |rest| rest.len() - rest.trim_start().len());
+        text.get(..from + skipped)
+            .map_or(0, |before| before.matches('\n').count())
+            + 1
+    };
     loop {
         let from = stream.byte_offset();
         match stream.next() {
             None => break,
-            Some(Ok(head)) => heads.push(head),
+            Some(Ok(head)) => heads.push(Kept {
+                head,
+                from: format!("{file} line {}", line_at(from)),
+            }),
             Some(Err(e)) => {
-                let skipped = text
-                    .get(from..)
-                    .map_or(0, |rest| rest.len() - rest.trim_start().len());
-                let line = text
-                    .get(..from + skipped)
-                    .map_or(0, |before| before.matches('\n').count())
-                    + 1;
+                let line = line_at(from);
                 return Err(format!(
                     "line {line}: not a head as GET /v1/log/head answers it ({e})"
                 ));
@@ -173,15 +211,18 @@ mod tests {
     use super::*;
     use tongban_gateway::envelope::GatewayKey;
 
-    fn head_after(events: &[(u64, &str)], key: &GatewayKey) -> SignedHead {
+    fn head_after(events: &[(u64, &str)], key: &GatewayKey) -> Kept {
         let mut r = Running::default();
         for (p, h) in events {
             r.take(*p, h);
         }
-        SignedHead::sign(&r, "2026-01-01T00:00:00.000Z", key)
+        Kept {
+            head: SignedHead::sign(&r, "2026-01-01T00:00:00.000Z", key),
+            from: format!("kept.jsonl line {}", events.len()),
+        }
     }
 
-    fn judged(log: &[(u64, &str)], heads: Vec<SignedHead>, key: &GatewayKey) -> SavedHeads {
+    fn judged(log: &[(u64, &str)], heads: Vec<Kept>, key: &GatewayKey) -> SavedHeads {
         let mut saved = SavedHeads::new(heads, &key.public());
         for (p, h) in log {
             saved.take(*p, h);
@@ -223,7 +264,7 @@ mod tests {
 
         // A head's hash changed after it was saved: not trusted.
         let mut forged = late.clone();
-        forged.hash = head_after(&log[..2], &key).hash;
+        forged.head.hash = head_after(&log[..2], &key).head.hash;
         let untrusted = judged(&log, vec![forged], &key);
         assert_eq!(untrusted.reproduced, 0);
         assert!(matches!(
@@ -237,10 +278,50 @@ mod tests {
         );
     }
 
+    /// Given heads kept by two parties, one of a history the log holds and one of another
+    /// history the gateway signed at the same position, when they are checked against the log,
+    /// then the second differs from the log and the two are also named as a fork, with where
+    /// each was read.
+    #[test]
+    fn two_signed_histories_at_one_position_are_named_a_fork_beside_the_log() {
+        let key = GatewayKey::from_seed([5; 32]);
+        let log = [(1, "a"), (2, "b"), (4, "c")];
+        let mine = head_after(&log, &key);
+        let mut theirs = head_after(&[(1, "a"), (2, "x"), (4, "c")], &key);
+        theirs.from = "theirs.jsonl line 7".into();
+        let saved = judged(&log, vec![mine.clone(), theirs.clone()], &key);
+        assert_eq!(saved.reproduced, 1);
+        assert!(
+            saved
+                .findings
+                .contains(&HeadFinding::Forked(compare::Forked {
+                    first: mine.clone(),
+                    other: theirs.clone()
+                })),
+            "{:?}",
+            saved.findings
+        );
+        assert!(
+            saved
+                .findings
+                .iter()
+                .any(|f| matches!(f, HeadFinding::Differs { head, .. } if *head == theirs)),
+            "{:?}",
+            saved.findings
+        );
+        assert!(
+            saved.findings.iter().any(|f| f
+                .to_string()
+                .contains("(signed at 2026-01-01T00:00:00.000Z, theirs.jsonl line 7)")),
+            "{:?}",
+            saved.findings
+        );
+    }
+
     #[test]
     fn a_file_that_is_not_heads_is_refused_naming_the_line() {
-        assert!(parse("").is_err());
-        let e = parse("\n{\"position\": 1}\n").expect_err("refused");
+        assert!(parse("", "heads.jsonl").is_err());
+        let e = parse("\n{\"position\": 1}\n", "heads.jsonl").expect_err("refused");
         assert!(e.starts_with("line 2:"), "{e}");
     }
 
@@ -259,12 +340,23 @@ mod tests {
                 .expect("json")
         };
         let glued = format!("{}{}\n{}", one(1), one(2), one(3));
-        let heads = parse(&glued).expect("heads");
+        let heads = parse(&glued, "glued.jsonl").expect("heads");
         assert_eq!(
-            heads.iter().map(|h| h.position).collect::<Vec<_>>(),
-            [1, 2, 3]
+            heads
+                .iter()
+                .map(|h| (h.head.position, h.from.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                (1, "glued.jsonl line 1"),
+                (2, "glued.jsonl line 1"),
+                (3, "glued.jsonl line 2")
+            ]
         );
-        let e = parse(&format!("{}\n{}\nnot a head", one(1), one(2))).expect_err("refused");
+        let e = parse(
+            &format!("{}\n{}\nnot a head", one(1), one(2)),
+            "glued.jsonl",
+        )
+        .expect_err("refused");
         assert!(e.starts_with("line 3:"), "{e}");
     }
 }
