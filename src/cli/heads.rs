@@ -1,15 +1,18 @@
-//! `tongban heads FILE... [--public-key HEX] [--data DIR]`: saved log heads compared among
-//! themselves, without the log ([`tongban_replay::heads::compare`]).
+//! `tongban heads FILE... [--records FILE] [--public-key HEX] [--data DIR]`: saved log heads
+//! compared among themselves, without the log ([`tongban_replay::heads::compare`]).
 //!
 //! For parties who keep heads but not the log (a province, an auditor): each exchanges the
-//! heads it kept (`GET /v1/log/head`) with the others, asks the gateway for its head at each
-//! position another party kept (`GET /v1/log/head?position=N`), and gives every file here. Two
-//! heads the gateway signed at one position with different hashes are a fork: the gateway
-//! showed two histories. Exit 0 when every head is signed by the gateway and every shared
-//! position agrees, 1 when a head is not signed or two disagree, 2 when a file does not read.
+//! heads it kept (`GET /v1/log/head`) with the others and fetches the log's records between
+//! (`GET /v1/log/records?after=N&to=M`, every page, saved one after another in one file); then
+//! gives every file here. Two heads the gateway signed at one position with different hashes
+//! are FORKED; a head that the one before it, carried forward over the records, does not arrive
+//! at is INCONSISTENT: either way the gateway showed two histories. Exit 0 when every head is
+//! signed by the gateway, something was compared and all agrees; 1 when a head is not signed, or
+//! two disagree; 2 when a file does not read, or nothing could be compared.
 
 use std::process::ExitCode;
 
+use tongban_replay::heads::records::Records;
 use tongban_replay::heads::{self, HeadFinding, compare};
 
 use super::output::outln;
@@ -24,6 +27,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 .into(),
         ));
     }
+    let records_file = args.value("records");
     let mut files = Vec::new();
     while let Some(file) = args.next_positional() {
         files.push(file);
@@ -32,7 +36,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     if files.is_empty() {
         return Err(CliError(
             "give the heads files to compare (each JSON Lines of heads saved from GET \
-             /v1/log/head): tongban heads mine.jsonl theirs.jsonl"
+             /v1/log/head): tongban heads mine.jsonl theirs.jsonl [--records records.json]"
                 .into(),
         ));
     }
@@ -41,25 +45,37 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         let text = std::fs::read_to_string(file).map_err(|e| CliError(format!("{file}: {e}")))?;
         kept.extend(heads::parse(&text, file).map_err(|e| CliError(format!("{file}: {e}")))?);
     }
+    let mut records = Records::default();
+    if let Some(file) = &records_file {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| CliError(format!("--records {file}: {e}")))?;
+        records
+            .read(&text, file)
+            .map_err(|e| CliError(format!("--records {file}: {e}")))?;
+    }
     let key = source.key()?;
     let (trusted, unsigned) = heads::trusted(kept, &key);
-    let compared = compare::compare(&trusted);
-    let agrees = unsigned.is_empty() && compared.forks.is_empty();
+    let compared = compare::compare(&trusted, &records);
+    let problems = unsigned.len()
+        + compared.forks.len()
+        + compared.inconsistent.len()
+        + records.disagree.len();
+    let verdict = match (problems, compared.compared_any()) {
+        (0, true) => "agree",
+        (0, false) => "NOTHING COMPARED",
+        _ => "BROKEN",
+    };
     outln!(
-        "{}: {} head(s) from {} file(s), {} signed by the gateway (key {}); {} position(s) held \
-         by two heads or more{}, {} by one head only",
-        if agrees { "agree" } else { "BROKEN" },
+        "{verdict}: {} head(s) from {} file(s), {} signed by the gateway (key {}); {} position(s) \
+         held by two heads or more; {} pair(s) of consecutive positions joined by the records \
+         given, {} not joined",
         compared.heads + unsigned.len(),
         files.len(),
         compared.heads,
         key.kid(),
         compared.shared,
-        if compared.forks.is_empty() {
-            ", each with one running hash"
-        } else {
-            ""
-        },
-        compared.alone,
+        compared.joined,
+        compared.unjoined,
     )?;
     outln!("{}", source.key_source(&key).note())?;
     for head in unsigned {
@@ -69,20 +85,26 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         };
         outln!("BROKEN {finding}")?;
     }
+    for disagree in &records.disagree {
+        outln!("BROKEN {disagree}")?;
+    }
     for fork in &compared.forks {
         outln!("FORKED {fork}")?;
     }
-    if compared.alone > 0 {
+    for inconsistent in &compared.inconsistent {
+        outln!("INCONSISTENT {inconsistent}")?;
+    }
+    if compared.unjoined > 0 {
         outln!(
-            "note: a head is compared here only with heads at its own position: for a position \
-             one file alone holds, ask the gateway for its head there (GET \
-             /v1/log/head?position=N) and give it too, or check the heads against the log \
-             (`tongban verify --heads FILE`)"
+            "note: heads at different positions are compared only through the records between \
+             them: fetch GET /v1/log/records?after=N&to=M from the lower position to the higher \
+             (every page, following `next`), save the answers one after another in one file and \
+             give it with --records"
         )?;
     }
-    Ok(if agrees {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+    Ok(match (problems, compared.compared_any()) {
+        (0, true) => ExitCode::SUCCESS,
+        (0, false) => ExitCode::from(2),
+        _ => ExitCode::from(1),
     })
 }

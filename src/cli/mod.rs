@@ -61,10 +61,11 @@ usage:
       recheck every hash chain and signature (in the JetStream stream with --nats) against the
       gateway's public key as you hold it (GET /v1/keys), or else the one in DIR; --heads: each
       log head saved from GET /v1/log/head (JSON Lines) must be reproduced by the log
-  tongban heads FILE... [--public-key HEX] [--data DIR]
-      compare log heads saved by several parties (JSON Lines from GET /v1/log/head, and the
-      gateway's heads at each other's positions, GET /v1/log/head?position=N) among themselves,
-      without the log: two signed heads at one position with different hashes are a fork
+  tongban heads FILE... [--records FILE] [--public-key HEX] [--data DIR]
+      compare log heads saved by several parties (JSON Lines from GET /v1/log/head) among
+      themselves, without the log: two signed heads at one position with different hashes are
+      FORKED; with --records (pages of GET /v1/log/records?after=N&to=M), a head the one before
+      it, carried forward over the records between, does not arrive at is INCONSISTENT
   tongban replay <app-id> [--at RFC3339|--seq N] [--format text|json|html] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
       one application's timeline: who did what, when, the state and deadlines after each event
   tongban dispute <app-id> [--out FILE] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]

@@ -20,6 +20,7 @@ pub mod guard;
 pub mod headers;
 pub mod limits;
 pub mod log_head;
+pub mod log_records;
 pub mod metrics;
 pub mod openapi;
 pub mod operator;
@@ -113,6 +114,7 @@ pub enum Op {
     Held,
     Overdue,
     LogHead,
+    LogRecords,
 }
 
 /// One route of the API.
@@ -360,7 +362,14 @@ pub fn routes() -> Vec<Route> {
             "/v1/log/head",
             Op::LogHead,
             true,
-            "The log head the projections stand at, signed by the gateway: a running hash over every event in log order up to `position`; keep one periodically, and `tongban verify --heads` or docs/audit/verify_chain.py --heads shows any later log that does not reproduce it (events removed from its end, or anything before rewritten); `?position=N` signs the head at an earlier position, to compare with a head another party kept there (`tongban heads`)",
+            "The log head the projections stand at, signed by the gateway: a running hash over every event in log order up to `position`; keep one periodically, and `tongban verify --heads` or docs/audit/verify_chain.py --heads shows any later log that does not reproduce it (events removed from its end, or anything before rewritten)",
+        ),
+        r(
+            Method::GET,
+            "/v1/log/records",
+            Op::LogRecords,
+            true,
+            "What the running hash takes at each position of the log after `after` up to `to` (paged, 4,096 positions a page): carry a signed head forward over them and compare with the gateway's signed head at `to`; heads kept by different parties are so compared (`tongban heads --records`, docs/audit/verify_chain.py --records), which shows a gateway that signed two histories",
         ),
         r(
             Method::GET,
@@ -386,6 +395,7 @@ pub fn reads_projections(op: Op) -> bool {
             | Op::Overdue
             | Op::Held
             | Op::LogHead
+            | Op::LogRecords
     )
 }
 
@@ -450,6 +460,7 @@ fn handler_of<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
         Op::Held => on(filter, operator::held::<L>),
         Op::Overdue => on(filter, deadlines::overdue::<L>),
         Op::LogHead => on(filter, log_head::head::<L>),
+        Op::LogRecords => on(filter, log_records::records::<L>),
     }
 }
 

@@ -27,6 +27,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::{At, EventLog, LogError};
 use crate::envelope::{GatewayKey, PublicKey};
 
 /// What both the running hash and the signed statement start with.
@@ -105,6 +106,43 @@ impl SignedHead {
                 &self.sig,
             )
     }
+}
+
+/// Hands `each` what the running hash takes at every position the log holds after `after` up to
+/// `up_to`, in position order: an event's hash, or, for a record that is not an event, its
+/// bytes' digest ([`super::unreadable`]). What the projector folds into the head, what the
+/// start's catch-up reads it again from, and what `GET /v1/log/records` lists, so that anyone
+/// can carry a signed head forward to a later one: one reading for all three.
+pub async fn records<L: EventLog>(
+    log: &L,
+    after: u64,
+    up_to: u64,
+    mut each: impl FnMut(u64, &str),
+) -> Result<(), LogError> {
+    let mut from = after.saturating_add(1);
+    while from <= up_to {
+        let wanted = usize::try_from(up_to - from + 1).map_or(4096, |n| n.min(4096));
+        let batch = log.entries(from, wanted).await?;
+        let Some(last) = batch.last().map(At::position) else {
+            break;
+        };
+        for entry in &batch {
+            let (position, hash) = match entry {
+                At::Event(p) => (p.position, &p.event.hash),
+                At::Unreadable(u) => (u.position, &u.digest),
+                At::Nothing(_) => continue,
+            };
+            if position > up_to {
+                return Ok(());
+            }
+            each(position, hash);
+        }
+        match last.checked_add(1) {
+            Some(next) => from = next,
+            None => break,
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

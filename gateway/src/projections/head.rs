@@ -10,8 +10,7 @@
 //! start, which is all any head commits to.
 
 use super::store::{ProjectionError, ProjectionStore};
-use crate::log::head_hash::Running;
-use crate::log::{At, EventLog, LogError};
+use crate::log::{EventLog, LogError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatchUpError {
@@ -44,7 +43,10 @@ pub async fn catch_up<L: EventLog>(log: &L, store: &ProjectionStore) -> Result<b
         "the projections keep no log head up to their checkpoint (made before heads, or moved \
          on by a build without them): reading the log up to it once"
     );
-    read_on(log, &mut head, checkpoint).await?;
+    crate::log::head_hash::records(log, head.position, checkpoint, |position, hash| {
+        head.take(position, hash)
+    })
+    .await?;
     // The checkpoint is the position of an event the projections applied: a log that no longer
     // reaches it is not the log they were applied from, and no head is made of it.
     if head.position != checkpoint {
@@ -59,35 +61,6 @@ pub async fn catch_up<L: EventLog>(log: &L, store: &ProjectionStore) -> Result<b
         .into());
     }
     Ok(store.put_head(&head)?)
-}
-
-/// Takes every record the log holds after `head`'s position up to `up_to` into it: an event by
-/// its hash, a record that is not an event by its bytes' digest, as the projector took it
-/// ([`crate::log::head_hash`]). `head` then stands at the last record at or before `up_to`.
-pub async fn read_on<L: EventLog>(log: &L, head: &mut Running, up_to: u64) -> Result<(), LogError> {
-    let mut from = head.position.saturating_add(1);
-    while from <= up_to {
-        let batch = log.entries(from, 4096).await?;
-        let Some(last) = batch.last().map(At::position) else {
-            break;
-        };
-        for entry in &batch {
-            let (position, hash) = match entry {
-                At::Event(p) => (p.position, &p.event.hash),
-                At::Unreadable(u) => (u.position, &u.digest),
-                At::Nothing(_) => continue,
-            };
-            if position > up_to {
-                return Ok(());
-            }
-            head.take(position, hash);
-        }
-        match last.checked_add(1) {
-            Some(next) => from = next,
-            None => break,
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -196,51 +169,6 @@ mod tests {
                 "the head was not caught up after the server came back"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Given a log of over two thousand events applied in runs of uneven length, when the head
-    /// at each earlier position is asked for, then it is the running hash over the events up to
-    /// there, read on from the past head kept last before it: one kept as the head passed each
-    /// multiple of [`HEAD_MARK_EVERY`], none before the first.
-    #[tokio::test]
-    async fn a_head_at_an_earlier_position_is_read_on_from_the_last_past_head() {
-        use super::super::store::HEAD_MARK_EVERY;
-        let dir = TempDir::new("past-heads");
-        let log = EmbeddedLog::open(&dir.path().join("log")).expect("log");
-        let events = crate::projections::store::tests::mixed(700);
-        assert!(
-            events.len() as u64 > 2 * HEAD_MARK_EVERY + 2,
-            "{}",
-            events.len()
-        );
-        for p in &events {
-            log.append(p.event.clone(), p.event.seq - 1)
-                .await
-                .expect("append");
-        }
-        let store = ProjectionStore::open(&dir.path().join("projections")).expect("store");
-        let cal = Calendar::weekdays();
-        for run in events.chunks(333) {
-            store.apply(&mut run.to_vec(), &cal).expect("apply");
-        }
-        let last = events.len() as u64;
-        assert_eq!(store.log_head().expect("head"), Some(expected(&events)));
-        for position in [0, 1, 1023, 1024, 1025, 2047, 2048, 2049, last - 1] {
-            let mark = store.head_mark_at_or_before(position).expect("mark");
-            assert_eq!(
-                mark.position,
-                position / HEAD_MARK_EVERY * HEAD_MARK_EVERY,
-                "the past head kept before {position}"
-            );
-            assert_eq!(mark, expected(&events[..mark.position as usize]));
-            let mut head = mark;
-            read_on(&log, &mut head, position).await.expect("read on");
-            assert_eq!(
-                head,
-                expected(&events[..position as usize]),
-                "the head at {position}"
-            );
         }
     }
 }

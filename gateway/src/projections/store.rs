@@ -37,10 +37,7 @@
 //!   log's running hash ([`crate::log::head_hash`]) and the position it stands at (u64 BE, then
 //!   the hash's ASCII hex), written with the checkpoint. A head behind the checkpoint (a store
 //!   made before it, or moved on by a build without it) is not served: the projector catches it
-//!   up from the log when it starts ([`super::head`]); `log-head-at/` + position (u64 BE) →
-//!   the running hash there (ASCII hex), kept as the head passes every [`HEAD_MARK_EVERY`]
-//!   positions, from which a head at a past position is read (`GET /v1/log/head?position=N`);
-//!   `unreadable/` + position (u64 BE) →
+//!   up from the log when it starts ([`super::head`]); `unreadable/` + position (u64 BE) →
 //!   [`Unreadable`] JSON: a record of the log that is not an event, passed over
 //!   ([`crate::log::unreadable`]); `unreadable` → how many (u64 BE)
 
@@ -232,29 +229,6 @@ fn unreadable_key(position: u64) -> Vec<u8> {
     let mut key = UNREADABLE_PREFIX.to_vec();
     key.extend_from_slice(&position.to_be_bytes());
     key
-}
-
-/// `meta` keys of the log head at past positions: this, then the position (u64 BE) → the
-/// running hash there (ASCII hex). Kept each time the running hash passes a multiple of
-/// [`HEAD_MARK_EVERY`] positions, in the batch that moves the head.
-const HEAD_MARK_PREFIX: &[u8] = b"log-head-at/";
-
-/// How far apart the past heads the projections keep are: `GET /v1/log/head?position=N` reads
-/// the log from the last one at or before N, so at most about this many positions.
-pub const HEAD_MARK_EVERY: u64 = 1024;
-
-fn head_mark_key(position: u64) -> Vec<u8> {
-    let mut key = HEAD_MARK_PREFIX.to_vec();
-    key.extend_from_slice(&position.to_be_bytes());
-    key
-}
-
-/// Takes the record at `position` (its event's hash, or its bytes' digest) into `head`, and
-/// returns the head then when it passed a multiple of [`HEAD_MARK_EVERY`]: a past head to keep.
-fn take_marking(head: &mut Running, position: u64, hash: &str) -> Option<Running> {
-    let before = head.position / HEAD_MARK_EVERY;
-    head.take(position, hash);
-    (head.position / HEAD_MARK_EVERY != before).then(|| head.clone())
 }
 
 fn head_bytes(head: &Running) -> Vec<u8> {
@@ -982,30 +956,6 @@ impl ProjectionStore {
         })
     }
 
-    /// The last past head the projections kept at or before `position` ([`HEAD_MARK_EVERY`]),
-    /// or the log's start (position 0, `""`) when they kept none there (a store made before past
-    /// heads were kept, or a log that has not passed the first mark).
-    pub fn head_mark_at_or_before(&self, position: u64) -> Result<Running, ProjectionError> {
-        let range = head_mark_key(0)..=head_mark_key(position);
-        let Some(guard) = self.meta.range(range).next_back() else {
-            return Ok(Running::default());
-        };
-        let (key, value) = guard.into_inner().map_err(storage)?;
-        let corrupt = || ProjectionError::Corrupt {
-            key: format!("meta {}", String::from_utf8_lossy(&key)),
-            reason: "not a past log head (a position, then a running hash)".into(),
-        };
-        let at = key
-            .get(HEAD_MARK_PREFIX.len()..)
-            .and_then(|b| <[u8; 8]>::try_from(b).ok())
-            .ok_or_else(corrupt)?;
-        let hash = std::str::from_utf8(&value).map_err(|_| corrupt())?;
-        Ok(Running {
-            position: u64::from_be_bytes(at),
-            hash: hash.to_string(),
-        })
-    }
-
     /// Stores `head`, caught up to the checkpoint from the log ([`super::head::catch_up`]),
     /// made durable. Refused (false) unless it stands at the checkpoint.
     pub fn put_head(&self, head: &Running) -> Result<bool, ProjectionError> {
@@ -1036,9 +986,7 @@ impl ProjectionStore {
         }
         let mut batch = self.db.batch();
         if let Some(mut head) = self.stored_head()?.filter(|h| h.position == checkpoint) {
-            if let Some(mark) = take_marking(&mut head, u.position, &u.digest) {
-                batch.insert(&self.meta, head_mark_key(mark.position), mark.hash);
-            }
+            head.take(u.position, &u.digest);
             batch.insert(&self.meta, HEAD, head_bytes(&head));
         }
         let value = serde_json::to_vec(u).map_err(|e| ProjectionError::Storage(e.to_string()))?;
@@ -1293,10 +1241,9 @@ impl ProjectionStore {
         // The log's running hash, over every event of the run whether or not it folds: only
         // onto a head standing at the checkpoint (else it waits for the projector's catch-up).
         let head = self.stored_head()?.filter(|h| h.position == checkpoint);
-        let mut marks = Vec::new();
         let head = head.map(|mut head| {
             for p in events.iter() {
-                marks.extend(take_marking(&mut head, p.position, &p.event.hash));
+                head.take(p.position, &p.event.hash);
             }
             head
         });
@@ -1304,9 +1251,6 @@ impl ProjectionStore {
         let mut batch = self.db.batch();
         if let Some(head) = &head {
             batch.insert(&self.meta, HEAD, head_bytes(head));
-        }
-        for mark in marks {
-            batch.insert(&self.meta, head_mark_key(mark.position), mark.hash);
         }
         for op in encoded.ops {
             match op {

@@ -14,6 +14,7 @@ mod act;
 mod error;
 mod feed;
 mod feed_page;
+pub mod log_records;
 mod payload;
 mod reach;
 mod read;
@@ -75,6 +76,9 @@ pub struct Gateway<L: EventLog> {
     /// statistics as of an instant, [`Gateway::statistics_at`]): each costs a read of every
     /// event, so a second is refused while one runs rather than run beside it.
     whole_log_reads: tokio::sync::Semaphore,
+    /// The one page of the log's records ([`log_records`]) this gateway reads at a time: a
+    /// caller asking for page after page takes turns with the others, not the log's reading.
+    log_record_reads: tokio::sync::Semaphore,
     /// The feed positions already named in a warning ([`feed_page::Told`]).
     missing_told: feed_page::Told,
 }
@@ -152,6 +156,7 @@ impl<L: EventLog> Gateway<L> {
             states,
             reach_stats: Arc::default(),
             whole_log_reads: tokio::sync::Semaphore::new(1),
+            log_record_reads: tokio::sync::Semaphore::new(1),
             missing_told: feed_page::Told::default(),
         }
     }

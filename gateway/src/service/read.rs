@@ -296,35 +296,6 @@ impl<L: EventLog> Gateway<L> {
         Ok(self.store.statistics(region, now.china_date())?)
     }
 
-    /// The log head at `position`, earlier than the projections stand at (`GET
-    /// /v1/log/head?position=N`): the running hash over every record up to it, read on from the
-    /// last past head the projections kept at or before it
-    /// ([`crate::projections::ProjectionStore::head_mark_at_or_before`]), so at most about
-    /// [`crate::projections::store::HEAD_MARK_EVERY`] positions of the log. It stands at the last
-    /// record at or before `position`. Where the store kept no past head near it (made before
-    /// they were kept: `tongban rebuild` makes them), that is a read of the log from its start,
-    /// one at a time as every whole-log read ([`ServiceError::Busy`]).
-    pub async fn log_head_at(
-        &self,
-        position: u64,
-    ) -> Result<crate::log::head_hash::Running, ServiceError> {
-        use crate::projections::store::HEAD_MARK_EVERY;
-        let mut head = self.store.head_mark_at_or_before(position)?;
-        let _only = if position.saturating_sub(head.position) > 2 * HEAD_MARK_EVERY {
-            Some(
-                self.whole_log_reads
-                    .try_acquire()
-                    .map_err(|_| ServiceError::Busy {
-                        what: "a log head at an earlier position",
-                    })?,
-            )
-        } else {
-            None
-        };
-        crate::projections::head::read_on(&*self.log, &mut head, position).await?;
-        Ok(head)
-    }
-
     /// The region's statistics as they stood at `at` ([`crate::projections::statistics_at`]),
     /// counted from the log read whole: one such count at a time on this gateway, another asked
     /// for meanwhile refused at once ([`ServiceError::Busy`]). Rights as [`Gateway::statistics`].

@@ -1,22 +1,26 @@
-//! Saved log heads compared among themselves, without the log (`tongban heads FILE...`,
-//! `docs/audit/verify_chain.py --heads A --heads B`).
+//! Saved log heads compared among themselves, without the log (`tongban heads FILE...
+//! [--records FILE]`, `docs/audit/verify_chain.py --heads A --heads B [--records FILE]`).
 //!
 //! Why: a head only proves what the log was to whoever kept it. A gateway (or whoever holds its
 //! key) can sign one history to one province and another to another — a split view — and each
 //! province's heads are then reproduced by the log it is shown. Certificate Transparency answers
 //! this with gossip: parties exchange the heads they keep. Two heads the gateway signed naming
-//! one position with different running hashes cannot both be of one log: they are the proof,
-//! and nobody needs the log to see it. Heads at different positions say nothing of each other
-//! (a running hash cannot be extended without the events between), so a party that holds
-//! another's head at position N asks the gateway for its head at N
-//! (`GET /v1/log/head?position=N`) and compares the two here.
+//! one position with different running hashes cannot both be of one log ([`Forked`]). Heads at
+//! different positions are joined by the log's records between them (`GET /v1/log/records`,
+//! [`super::records`]): carried forward over them, the earlier head must arrive at the later
+//! one's hash ([`Inconsistent`] otherwise). A gateway cannot give records that join two heads of
+//! different histories (that would take a SHA-256 collision), so once parties compare, it cannot
+//! have shown them two histories, however it picked the positions it signed at.
 //!
 //! Only heads whose signature verifies under the checking key are compared: anyone can write an
 //! unsigned line, so a disagreement with one proves nothing.
 
 use std::collections::BTreeMap;
 
+use tongban_gateway::log::head_hash::Running;
+
 use super::Kept;
+use super::records::Records;
 
 /// Two heads the gateway signed that cannot both be of one log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +45,46 @@ impl std::fmt::Display for Forked {
     }
 }
 
+/// A head at a later position that the earlier one, carried forward over the records given for
+/// the positions between, does not arrive at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inconsistent {
+    /// The earlier head (`None`: the log's start, position 0, before any record).
+    pub from: Option<Kept>,
+    pub to: Kept,
+    /// The running hash the earlier head arrives at, carried over the records.
+    pub carried: String,
+}
+
+impl std::fmt::Display for Inconsistent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (p, first) = match &self.from {
+            Some(k) => (
+                k.head.position,
+                format!(
+                    "the head at {} ({}, signed at {}, {})",
+                    k.head.position, k.head.hash, k.head.at, k.from
+                ),
+            ),
+            None => (0, "the log's start (position 0)".to_string()),
+        };
+        let q = &self.to.head;
+        let between = match p.saturating_add(1) {
+            next if next == q.position => format!("position {next}"),
+            next => format!("positions {next}-{}", q.position),
+        };
+        write!(
+            f,
+            "log positions {p}-{}: {first} and the head at {} ({}, signed at {}, {}) are not of \
+             one log: the running hash carried from the first over the records given for \
+             {between} is {}, not the second's: the gateway signed two histories, or the \
+             records given are not its log's (fetch them again: a gateway that cannot give \
+             records joining two heads it signed has shown two histories)",
+            q.position, q.position, q.hash, q.at, self.to.from, self.carried
+        )
+    }
+}
+
 /// What comparing trusted heads among themselves found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Compared {
@@ -48,16 +92,31 @@ pub struct Compared {
     pub heads: usize,
     /// Positions two heads or more name, whose heads could be compared.
     pub shared: usize,
-    /// Positions named by one head only: compared with nothing here.
-    pub alone: usize,
+    /// Consecutive positions held by heads (the log's start counting as one at 0) that the
+    /// records given join: every position between covered.
+    pub joined: usize,
+    /// Consecutive positions held by heads that the records given do not join.
+    pub unjoined: usize,
     /// One per head whose running hash differs from the first head's at its position (so three
     /// histories at one position are two findings).
     pub forks: Vec<Forked>,
+    /// One per hash at a position that the first head of the position before, carried forward
+    /// over the records, does not arrive at.
+    pub inconsistent: Vec<Inconsistent>,
+}
+
+impl Compared {
+    /// Whether any head was compared with anything: a shared position, or a joined pair.
+    pub fn compared_any(&self) -> bool {
+        self.shared > 0 || self.joined > 0
+    }
 }
 
 /// Compares `trusted` (heads whose signatures verified) position by position: every head at a
-/// position must carry the first one's running hash there.
-pub fn compare(trusted: &[Kept]) -> Compared {
+/// position must carry the first one's running hash there; and, where `records` cover every
+/// position between two consecutive positions held by heads, the first head at the earlier one
+/// carried forward over them must arrive at each head's hash at the later one.
+pub fn compare(trusted: &[Kept], records: &Records) -> Compared {
     let mut by_position: BTreeMap<u64, Vec<&Kept>> = BTreeMap::new();
     for kept in trusted {
         by_position
@@ -69,12 +128,43 @@ pub fn compare(trusted: &[Kept]) -> Compared {
         heads: trusted.len(),
         ..Compared::default()
     };
-    for heads in by_position.values() {
+    // The head before, to carry forward: the log's start at first (position 0, hash "").
+    let mut before: (Option<&Kept>, Running) = (None, Running::default());
+    for (position, heads) in &by_position {
         let Some((first, rest)) = heads.split_first() else {
             continue;
         };
+        if *position > before.1.position {
+            if records.covers(before.1.position, *position) {
+                compared.joined += 1;
+                let mut carried = before.1.clone();
+                for (p, hash) in records.between(before.1.position, *position) {
+                    carried.take(p, hash);
+                }
+                let mut told: Vec<&str> = Vec::new();
+                for head in heads {
+                    let hash = head.head.hash.as_str();
+                    if hash != carried.hash && !told.contains(&hash) {
+                        told.push(hash);
+                        compared.inconsistent.push(Inconsistent {
+                            from: before.0.cloned(),
+                            to: (*head).clone(),
+                            carried: carried.hash.clone(),
+                        });
+                    }
+                }
+            } else {
+                compared.unjoined += 1;
+            }
+        }
+        before = (
+            Some(first),
+            Running {
+                position: *position,
+                hash: first.head.hash.clone(),
+            },
+        );
         if rest.is_empty() {
-            compared.alone += 1;
             continue;
         }
         compared.shared += 1;
@@ -98,12 +188,16 @@ pub fn compare(trusted: &[Kept]) -> Compared {
 mod tests {
     use super::*;
     use tongban_gateway::envelope::GatewayKey;
-    use tongban_gateway::log::head_hash::{Running, SignedHead};
+    use tongban_gateway::log::head_hash::SignedHead;
 
-    fn kept(events: &[(u64, &str)], from: &str, key: &GatewayKey) -> Kept {
+    fn h(c: char) -> String {
+        c.to_string().repeat(64)
+    }
+
+    fn kept(events: &[(u64, char)], from: &str, key: &GatewayKey) -> Kept {
         let mut r = Running::default();
-        for (p, h) in events {
-            r.take(*p, h);
+        for (p, c) in events {
+            r.take(*p, &h(*c));
         }
         Kept {
             head: SignedHead::sign(&r, "2026-12-06T07:00:00.000Z", key),
@@ -111,28 +205,49 @@ mod tests {
         }
     }
 
+    /// The records of `events` after `after` up to `to`, as one page of GET /v1/log/records.
+    fn records(events: &[(u64, char)], after: u64, to: u64) -> Records {
+        let page = serde_json::json!({"after": after, "to": to, "next": null, "records": events
+            .iter()
+            .filter(|(p, _)| *p > after && *p <= to)
+            .map(|(p, c)| serde_json::json!({"position": p, "hash": h(*c)}))
+            .collect::<Vec<_>>()});
+        let mut r = Records::default();
+        r.read(&page.to_string(), "records.json").expect("page");
+        r
+    }
+
     /// Given heads kept by two provinces of one log, at shared and other positions, when they are
-    /// compared, then nothing is found, and the counts say what could be compared.
+    /// compared without records, then nothing is found and only the shared position is compared;
+    /// with the records from the start, every pair of consecutive positions is joined too.
     #[test]
     fn heads_of_one_log_agree() {
         let key = GatewayKey::from_seed([3; 32]);
-        let log = [(1, "a"), (2, "b"), (5, "c")];
+        let log = [(1, 'a'), (2, 'b'), (5, 'c')];
         let heads = [
             kept(&log[..2], "zj.jsonl line 1", &key),
             kept(&log, "zj.jsonl line 2", &key),
             kept(&log[..2], "sh.jsonl line 1", &key),
             kept(&log[..1], "sh.jsonl line 2", &key),
         ];
-        let compared = compare(&heads);
+        let compared = compare(&heads, &Records::default());
         assert_eq!(
             compared,
             Compared {
                 heads: 4,
                 shared: 1,
-                alone: 2,
-                forks: vec![]
+                joined: 0,
+                unjoined: 3,
+                forks: vec![],
+                inconsistent: vec![]
             }
         );
+        let compared = compare(&heads, &records(&log, 0, 5));
+        assert_eq!((compared.joined, compared.unjoined), (3, 0));
+        assert!(compared.inconsistent.is_empty() && compared.forks.is_empty());
+        // Records from position 2 on join 2 to 5 only.
+        let compared = compare(&heads, &records(&log, 2, 5));
+        assert_eq!((compared.joined, compared.unjoined), (1, 2));
     }
 
     /// Given a gateway that showed one province a log and another province a log with position 2
@@ -142,18 +257,21 @@ mod tests {
     #[test]
     fn two_histories_signed_at_one_position_are_a_fork() {
         let key = GatewayKey::from_seed([3; 32]);
-        let shown_zj = [(1, "a"), (2, "b"), (5, "c")];
-        let shown_sh = [(1, "a"), (2, "x"), (5, "c")];
-        let shown_ah = [(1, "a"), (2, "y"), (5, "c")];
+        let shown_zj = [(1, 'a'), (2, 'b'), (5, 'c')];
+        let shown_sh = [(1, 'a'), (2, 'x'), (5, 'c')];
+        let shown_ah = [(1, 'a'), (2, 'y'), (5, 'c')];
         let zj = kept(&shown_zj, "zj.jsonl line 4", &key);
         let sh = kept(&shown_sh, "sh.jsonl line 9", &key);
-        let compared = compare(&[
-            zj.clone(),
-            sh.clone(),
-            kept(&shown_zj, "auditor.jsonl line 1", &key),
-            kept(&shown_ah, "ah.jsonl line 2", &key),
-        ]);
-        assert_eq!((compared.shared, compared.alone), (1, 0));
+        let compared = compare(
+            &[
+                zj.clone(),
+                sh.clone(),
+                kept(&shown_zj, "auditor.jsonl line 1", &key),
+                kept(&shown_ah, "ah.jsonl line 2", &key),
+            ],
+            &Records::default(),
+        );
+        assert_eq!(compared.shared, 1);
         assert_eq!(compared.forks.len(), 2, "{compared:?}");
         assert_eq!(
             compared.forks[0],
@@ -176,5 +294,56 @@ mod tests {
             "{line}"
         );
         assert_eq!(compared.forks[1].other.from, "ah.jsonl line 2");
+    }
+
+    /// Given a gateway that showed one province a history up to 4 and another a different one
+    /// from position 2 on, each signing heads at positions the other never holds (so no position
+    /// is shared and no fork shows), when the heads are compared with the records of the first
+    /// history, then the second's head is found inconsistent with the first's before it, naming
+    /// both and the hash carried; with the second history's records, the first's head is.
+    #[test]
+    fn heads_at_different_positions_of_two_histories_are_not_joined_by_any_records() {
+        let key = GatewayKey::from_seed([4; 32]);
+        let zj_log = [(1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')];
+        let sh_log = [(1, 'a'), (2, 'e'), (3, 'f'), (4, '9')];
+        let zj = kept(&zj_log[..2], "zj.jsonl line 1", &key);
+        let sh = kept(&sh_log[..3], "sh.jsonl line 1", &key);
+        let zj_later = kept(&zj_log, "zj.jsonl line 2", &key);
+        let heads = [zj.clone(), sh.clone(), zj_later.clone()];
+        assert!(compare(&heads, &Records::default()).forks.is_empty());
+
+        let compared = compare(&heads, &records(&zj_log, 0, 4));
+        assert_eq!((compared.joined, compared.shared), (3, 0));
+        // 2 → 3 fails (sh's head is not zj's history carried); 3 → 4 is carried from sh's
+        // head, which zj's later head is not either.
+        assert_eq!(compared.inconsistent.len(), 2, "{compared:?}");
+        assert_eq!(compared.inconsistent[0].from, Some(zj.clone()));
+        assert_eq!(compared.inconsistent[0].to, sh);
+        let mut carried = Running::default();
+        for (p, c) in &zj_log[..3] {
+            carried.take(*p, &h(*c));
+        }
+        assert_eq!(compared.inconsistent[0].carried, carried.hash);
+        let line = compared.inconsistent[0].to_string();
+        assert!(
+            line.starts_with(&format!(
+                "log positions 2-3: the head at 2 ({}, signed at 2026-12-06T07:00:00.000Z, \
+                 zj.jsonl line 1) and the head at 3 ({}, signed at \
+                 2026-12-06T07:00:00.000Z, sh.jsonl line 1) are not of one log",
+                zj.head.hash, sh.head.hash
+            )) && line.contains(&format!("records given for position 3 is {}", carried.hash)),
+            "{line}"
+        );
+        // From the log's start with the other history's records: zj's first head fails.
+        let compared = compare(&heads, &records(&sh_log, 0, 2));
+        assert_eq!((compared.joined, compared.unjoined), (1, 2));
+        assert_eq!(compared.inconsistent.len(), 1);
+        assert!(
+            compared.inconsistent[0]
+                .to_string()
+                .starts_with("log positions 0-2: the log's start (position 0) and the head at 2"),
+            "{}",
+            compared.inconsistent[0]
+        );
     }
 }

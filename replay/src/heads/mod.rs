@@ -11,6 +11,7 @@
 //! hashes are a fork, whatever the log says.
 
 pub mod compare;
+pub mod records;
 
 use tongban_gateway::envelope::PublicKey;
 use tongban_gateway::log::head_hash::{Running, SignedHead};
@@ -103,7 +104,7 @@ impl SavedHeads {
                 kid: key.kid(),
             }));
         saved.findings.extend(
-            compare::compare(&trusted)
+            compare::compare(&trusted, &records::Records::default())
                 .forks
                 .into_iter()
                 .map(HeadFinding::Forked),
