@@ -190,9 +190,11 @@ def decoder():
     return json.JSONDecoder(object_pairs_hook=members, parse_constant=constant)
 
 
-def documents(path):
+def documents(path, numbered=False):
     """The file's JSON documents, each with where it is: one document, JSON Lines, or answers saved
-    one after another (cat page-*.json)."""
+    one after another (cat page-*.json). A file of one document is named by its path alone, unless
+    numbered: a file of lines (heads) is named line by line even when it holds one, as `tongban`
+    names it (`heads.jsonl line 1`), so that both tools' lines about one head read alike."""
     try:
         raw = open(path, "rb").read()
     except OSError as e:
@@ -218,7 +220,7 @@ def documents(path):
         except RecursionError:
             raise Unusable(f"{path}: the document from line {line} is nested too deeply")
         found.append((value, line))
-    if len(found) == 1:
+    if len(found) == 1 and not numbered:
         return [(found[0][0], path)]
     return [(value, f"{path} line {line}") for value, line in found]
 
@@ -651,7 +653,7 @@ def head_step(previous, position, event_hash):
 def load_heads(path):
     """The heads of a JSON Lines file, as GET /v1/log/head answers them."""
     heads = []
-    for value, where in documents(path):
+    for value, where in documents(path, numbered=True):
         if not isinstance(value, dict) or not is_position(value.get("position")) or not all(
             isinstance(value.get(name), str) for name in ("hash", "at", "kid", "sig")
         ):
