@@ -3,7 +3,7 @@
 
 Usage:
     python3 verify_chain.py --key <gateway public key hex> [--app ID] [--earlier FILE]... [--heads FILE]... EVENTS_FILE
-    python3 verify_chain.py --key <gateway public key hex> --heads FILE --heads FILE...
+    python3 verify_chain.py --key <gateway public key hex> --heads FILE [--heads FILE]... [--records FILE]...
 
 EVENTS_FILE is what `GET /v1/applications/{id}/events` returns ({"events": [...]}), a feed page of
 `GET /v1/regions/{region}/feed` ({"events": [{"position", "event"}, ...], "next", ...}: each of
@@ -51,9 +51,26 @@ and, over the input:
      verifies that names a position another such head names must carry the same hash. Two heads
      the gateway signed at one position with different hashes (FORKED) cannot both be of one
      log: the gateway, or whoever holds its key, showed two histories. This needs no events: with
-     no EVENTS_FILE only this (and the signatures) is checked, for parties who keep heads but not
-     the log. Heads at different positions are not compared with each other: ask the gateway for
-     its head at the other party's position (GET /v1/log/head?position=N) and give it too.
+     no EVENTS_FILE only this, the signatures and 9. are checked, for parties who keep heads but
+     not the log. A gateway that forks on purpose can sign each party's heads at positions no
+     other party's head names: ask it for its head at the other parties' positions (GET
+     /v1/log/head?position=N) and give those too, and join the positions apart by 9.
+  9. with --records FILE (no EVENTS_FILE; may be repeated): pages saved from
+     GET /v1/log/records?after=N&to=M, {"after", "to", "records": [{"position", "hash"}...],
+     "next"}, one after another, as JSON Lines or in a JSON array. A page covers the positions
+     after `after` up to `next` (more pages follow, read after it), or up to `to` where `next` is
+     null, and lists every record the log holds there, in ascending position order, each with
+     its hash, which the running hash takes in at its position (`hash` in 7.: the event's, or the
+     SHA-256 of bytes that are not an event); a position not listed holds nothing. With the log's
+     start as a head (position 0, hash ""), for every two consecutive positions heads name, p < q,
+     whose positions p+1..q the pages cover: the running hash carried from the first head read at
+     p over the records there, in position order, as in 7., must be every hash a head signs at q;
+     one that is not (INCONSISTENT) is not of the log the head at p is of: the gateway signed two
+     histories, or the records given are not its log's (no one finds records that join the heads
+     of two histories: SHA-256). Two pages giving different hashes at one position are BROKEN:
+     the gateway served two histories. Positions apart that the pages do not cover whole are not
+     joined (counted as such), and a page that is not as above is refused (exit 2). This is
+     Certificate Transparency's consistency proof, with the records between as the proof.
 
 A feed page may hold, in place of an event, a marker: {"position", "missing": "..."} (the log holds
 no event at that position, though the feed lists one: removed from the log) or {"position",
@@ -84,8 +101,17 @@ Exit codes:
      problem, then a BROKEN summary
   2  nothing was checked: the file holds no events (EMPTY), the file or --key cannot be used
      (one line on stderr naming the problem), or a usage error
+With --heads and no EVENTS_FILE (8. and 9.):
+  0  some comparison was made (two heads at one position, or two positions joined by the
+     records) and every one agrees: an OK summary
+  1  a head not signed by the gateway, a FORKED position, an INCONSISTENT pair or two records
+     pages that disagree: one line each, then a BROKEN summary
+  2  nothing compared (NOTHING COMPARED: no two heads at one position, no records joining two
+     positions: give the other parties' heads and the records between), a file or --key that
+     cannot be used (one line on stderr), or a usage error (--records with EVENTS_FILE among them)
 """
 import argparse
+import bisect
 import hashlib
 import json
 import re
@@ -106,6 +132,8 @@ SAFE_INTEGER = 2**53
 WHITESPACE = re.compile(r"[ \t\n\r]*")
 # sig as the gateway writes it: 64 bytes, lowercase hex.
 SIGNATURE = re.compile(r"[0-9a-f]{128}")
+# A record's hash as GET /v1/log/records gives it: SHA-256, lowercase hex.
+RECORD_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 class Unusable(Exception):
@@ -749,30 +777,205 @@ def forks(trusted):
     return lines, shared, alone
 
 
-def compare_heads(heads_paths, key_hex):
-    """With no events given: the heads' signatures, and the heads compared among themselves."""
+def records_page(value, where):
+    """A records page as GET /v1/log/records answers it: the range it covers, (after, end], and its
+    records, [(position, hash)] in position order. Anything else is refused, naming the member that
+    is wrong: a page read loosely (a range taken wider than it is, a record out of it) would join
+    heads over positions no record was given for, and "not of one log" would rest on it."""
+    if not isinstance(value, dict):
+        raise Unusable(f"{where}: {describe(value)}, not a records page of GET /v1/log/records")
+    if is_problem(value):
+        raise Unusable(
+            f"{where}: an error answer (problem+json) saved instead of records: {value.get('status')} "
+            f"{value.get('title')}: {value.get('detail', value['type'])}"
+        )
+    for name in ("after", "to", "records", "next"):
+        if name not in value:
+            raise Unusable(
+                f"{where}: not a records page of GET /v1/log/records: no \"{name}\" (a page has "
+                "after, to, records and next)"
+            )
+    after, to, next_position, records = value["after"], value["to"], value["next"], value["records"]
+    if not is_position(after):
+        raise Unusable(f"{where}: \"after\" is {describe(after)}; expected a whole number from 0")
+    if not is_position(to) or to < after:
+        raise Unusable(f"{where}: \"to\" is {describe(to)}; expected a whole number from \"after\" ({after}) on")
+    if next_position is not None and (not is_position(next_position) or not after < next_position <= to):
+        raise Unusable(
+            f"{where}: \"next\" is {describe(next_position)}; expected null (the last page) or a "
+            f"whole number after \"after\" ({after}) and at most \"to\" ({to})"
+        )
+    end = to if next_position is None else next_position
+    if not isinstance(records, list):
+        raise Unusable(f"{where}: \"records\" is {describe(records)}, not a list")
+    found, last = [], after
+    for i, record in enumerate(records):
+        named = f"{where}: records[{i}]"
+        if not isinstance(record, dict):
+            raise Unusable(f"{named} is {describe(record)}, not a record {{\"position\", \"hash\"}}")
+        position, record_hash = record.get("position"), record.get("hash")
+        if not is_position(position):
+            raise Unusable(f"{named}.position is {describe(position)}; expected a whole number")
+        if not last < position <= end:
+            raise Unusable(
+                f"{named}.position is {position}; expected after {last} (after \"after\" and the "
+                f"record before, in ascending order) and at most {end} (where the page ends: "
+                f"{'its next' if next_position is not None else 'its to'})"
+            )
+        if not isinstance(record_hash, str) or not RECORD_HASH.fullmatch(record_hash):
+            raise Unusable(f"{named}.hash is {describe(record_hash)}; expected 64 lowercase hex digits")
+        found.append((position, record_hash))
+        last = position
+    return (after, end), found
+
+
+def load_records(paths):
+    """The records of every records file given: position -> hash (the first page's, where pages
+    disagree), the ranges the pages cover, joined where they meet or overlap, and one BROKEN line
+    per position two pages give different hashes at: a gateway serves one log, so two answers
+    that disagree are two histories served, whichever of them a head was signed over."""
+    found, conflicts, ranges = {}, {}, []
+    for path in paths:
+        pages = []
+        for value, where in documents(path):
+            # A JSON array of pages, as one document, or pages one after another (JSON Lines).
+            if isinstance(value, list):
+                pages.extend((item, f"{where}: [{i}]") for i, item in enumerate(value))
+            else:
+                pages.append((value, where))
+        if not pages:
+            raise Unusable(f"{path}: holds no records pages")
+        for value, where in pages:
+            covered, records = records_page(value, where)
+            ranges.append(covered)
+            for position, record_hash in records:
+                known = found.setdefault(position, record_hash)
+                if known != record_hash:
+                    conflicts.setdefault(position, {known}).add(record_hash)
+    lines = [
+        f"BROKEN log position {position}: the records given hold different hashes there "
+        f"({', '.join(sorted(hashes))}): the gateway served two histories"
+        for position, hashes in sorted(conflicts.items())
+    ]
+    joined = []
+    for after, end in sorted(ranges):
+        if after == end:
+            continue  # covers no position
+        if joined and after <= joined[-1][1]:
+            joined[-1][1] = max(joined[-1][1], end)
+        else:
+            joined.append([after, end])
+    return found, joined, lines
+
+
+def covers(ranges, starts, first, last):
+    """Whether the joined ranges (see load_records; starts: where each begins, their `after`)
+    cover every position first..last: a position the records given do not cover may hold a
+    record no page listed, which the running hash cannot pass over."""
+    i = bisect.bisect_right(starts, first - 1) - 1
+    return i >= 0 and last <= ranges[i][1]
+
+
+# The log's start, as a head: position 0, running hash "" (H_0), signed by no one.
+LOG_START = ({"position": 0, "hash": "", "at": None}, None)
+
+
+def head_named(head, where):
+    """A head as an INCONSISTENT line names it."""
+    if where is None:
+        return "the log's start (position 0)"
+    return f"the head at {head['position']} ({head['hash']}, signed at {head['at']}, {where})"
+
+
+def joins(trusted, records, ranges):
+    """The trusted heads, and the log's start, joined over the records given: for each two
+    consecutive positions heads name whose positions between the records cover, the running hash
+    carried from the first head at the earlier over those records must be every hash signed at
+    the later. Heads at different positions are compared so, which a gateway showing each party
+    its own history cannot avoid by signing them at different positions. One INCONSISTENT line
+    per hash not reached; the pairs joined; the pairs not joined, (earlier, later)."""
+    by_position = {0: [LOG_START]}
+    for head, where in trusted:
+        by_position.setdefault(head["position"], []).append((head, where))
+    positions = sorted(by_position)
+    listed = sorted(records.items())
+    listed_positions = [position for position, _ in listed]
+    starts = [after for after, _ in ranges]
+    lines, joined, apart = [], 0, []
+    for earlier, later in zip(positions, positions[1:]):
+        if not covers(ranges, starts, earlier + 1, later):
+            apart.append((earlier, later))
+            continue
+        joined += 1
+        first, first_where = by_position[earlier][0]
+        running = first["hash"]
+        low = bisect.bisect_right(listed_positions, earlier)
+        high = bisect.bisect_right(listed_positions, later)
+        for position, record_hash in listed[low:high]:
+            running = head_step(running, position, record_hash)
+        seen = {running}
+        for head, where in by_position[later]:
+            if head["hash"] in seen:
+                continue
+            seen.add(head["hash"])
+            between = f"position {later}" if later == earlier + 1 else f"positions {earlier + 1}-{later}"
+            lines.append(
+                f"INCONSISTENT log positions {earlier}-{later}: {head_named(first, first_where)} and "
+                f"{head_named(head, where)} are not of one log: the running hash carried from the "
+                f"first over the records given for {between} is {running}, not the second's: the "
+                "gateway signed two histories, or the records given are not its log's (fetch them "
+                "again: a gateway that cannot give records joining two heads it signed has shown "
+                "two histories)"
+            )
+    return lines, joined, apart
+
+
+def records_advice(apart):
+    """The requests that give the records for the pairs not joined (at most 5 named)."""
+    asked = [f"?after={earlier}&to={later}" for earlier, later in apart[:5]]
+    more = f" and {len(apart) - 5} more" if len(apart) > 5 else ""
+    return f"give the records between: GET /v1/log/records{', '.join(asked)}{more}"
+
+
+def compare_heads(heads_paths, key_hex, records_paths=()):
+    """With no events given: the heads' signatures, the heads compared among themselves at the
+    positions two or more name, and joined over the records given between the positions they
+    name. The verdict needs at least one comparison: heads no other head or record touches prove
+    nothing against a split view, which is what they are compared for."""
     key = public_key(key_hex)
     trusted, lines = trusted_heads(heads_paths, key)
-    forked, shared, alone = forks(trusted)
-    lines.extend(forked)
+    given = len(trusted) + len(lines)
+    records, ranges, conflicts = load_records(records_paths)
+    forked, shared, _ = forks(trusted)
+    inconsistent, joined, apart = joins(trusted, records, ranges)
+    lines.extend(forked + conflicts + inconsistent)
     for line in lines:
         print(line)
-    given = len(trusted) + len(lines) - len(forked)
     counts = (
         f"{plural(given, 'head')} from {plural(len(heads_paths), 'file')}, {len(trusted)} signed "
-        f"by the gateway; {plural(shared, 'log position')} named by two heads or more, "
-        f"{alone} by one head only"
+        f"by the gateway; {plural(shared, 'log position')} named by two heads or more; "
+        f"{plural(joined, 'pair')} of consecutive positions heads name (from the log's start, "
+        f"position 0) joined by the records given, {len(apart)} not joined"
     )
-    if alone:
-        counts += (
-            " (compared with nothing here: give the gateway's head at that position too, GET "
-            "/v1/log/head?position=N, or check the heads against the feed pages)"
-        )
+    if apart:
+        counts += f" ({records_advice(apart)})"
     if lines:
         print(f"BROKEN: {plural(len(lines), 'problem')}; {counts}")
         return 1
-    print(f"OK: every head signed by the gateway, one running hash at each shared position; {counts}")
-    return 0
+    if shared or joined:
+        print(
+            "OK: every head signed by the gateway, one running hash at each shared position, one "
+            f"log across each pair the records join; {counts}"
+        )
+        return 0
+    print(
+        f"NOTHING COMPARED: {counts}: no two heads name one position and no records given join "
+        "two, so a gateway showing each party its own history would pass unseen: give the other "
+        "parties' heads too (and the gateway's head at their positions, GET "
+        "/v1/log/head?position=N), and the records between the positions the heads name (GET "
+        "/v1/log/records?after=N&to=M)"
+    )
+    return 2
 
 
 def check_heads(heads_paths, entries, key, markers):
@@ -995,18 +1198,33 @@ def main():
         help="log heads saved from GET /v1/log/head (JSON Lines): each must be reproduced by the "
         "running hash over the feed items given (every region's feed from after=0), and heads at "
         "one position must agree; may be given more than once (each party's file); without "
-        "EVENTS_FILE, the heads are only compared among themselves",
+        "EVENTS_FILE, the heads are compared among themselves, and joined by --records",
+    )
+    parser.add_argument(
+        "--records",
+        action="append",
+        metavar="FILE",
+        help="without EVENTS_FILE only: records pages saved from GET /v1/log/records?after=N&to=M "
+        "(each record's hash, which the running hash takes in at its position): the running hash "
+        "carried from a head over them must reach the heads at the next position heads name; may "
+        "be given more than once",
     )
     parser.add_argument("events", nargs="?", metavar="EVENTS_FILE")
     args = parser.parse_args()
+    if args.events is not None and args.records:
+        parser.error(
+            "--records goes with --heads alone, without EVENTS_FILE: with EVENTS_FILE the heads "
+            "are reproduced from the feed pages' events themselves; join heads over records in a "
+            "run of its own (--heads FILE... --records FILE...)"
+        )
     if args.events is None:
         if not args.heads or args.app is not None or args.earlier:
             parser.error(
                 "EVENTS_FILE is required, but with --heads alone (the heads compared among "
-                "themselves, without events)"
+                "themselves, and joined by --records, without events)"
             )
         try:
-            return compare_heads(args.heads, args.key)
+            return compare_heads(args.heads, args.key, args.records or ())
         except Unusable as e:
             print(f"verify_chain.py: {e}", file=sys.stderr)
             return 2
