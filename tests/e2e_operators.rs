@@ -3198,14 +3198,15 @@ fn verify_chain_heads(args: &[&str]) -> (Option<i32>, String) {
 }
 
 /// Given a gateway whose data directory was copied after 8 events (the same key, the same
-/// log), so that the original and the copy then wrote different applications at positions 9-16
+/// log), so that the original and the copy then wrote different applications at positions 9 on
 /// (a gateway showing two provinces two histories), when the parties compare the heads they
-/// kept, without the log (`tongban heads`, docs/audit/verify_chain.py --heads alone), then
-/// heads at one position with different hashes are named FORKED with where each was read
-/// (exit 1), while heads of one history agree (exit 0); `GET /v1/log/head?position=N` signs the
-/// head at an earlier position, the very one a party kept there, so that heads kept at
-/// different positions can be compared; a position the log does not reach is 404, one that is
-/// no number 400 naming the parameter.
+/// kept without the log (`tongban heads`, docs/audit/verify_chain.py --heads alone), then heads
+/// at one position with different hashes are FORKED, naming where each was read; heads at
+/// different positions are joined over the records between (`GET /v1/log/records`): a head the
+/// one before it, carried forward over them, does not arrive at is INCONSISTENT, whichever
+/// history's records are given; heads of one history joined by its records agree (exit 0); heads
+/// nothing joins are NOTHING COMPARED (exit 2). The records endpoint refuses what it cannot
+/// answer, naming the parameter.
 #[test]
 fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
     let dir = TempDir::new("heads-forked");
@@ -3224,90 +3225,139 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
     let copy = dir.0.join("copy");
     copy_dir(&data, &copy);
 
-    // One history: the original goes on, and signs its heads at earlier positions.
+    // One history: the original goes on; its records join its heads.
     let mut gw = Gateway::start(&data, false);
     proxy_application(&gw, &data);
     let (_, origin, _) = parties(&gw, &data, "proxy");
     let late = signed_head(&origin);
     assert_eq!(late["position"], json!(16), "{late}");
-    let at_8 = origin.get("/v1/log/head?position=8");
-    assert_eq!(at_8.status, 200, "{}", String::from_utf8_lossy(&at_8.body));
-    let at_8: Value = at_8.json();
+    let page = origin.get("/v1/log/records?after=8&to=16");
+    assert_eq!(page.status, 200, "{}", String::from_utf8_lossy(&page.body));
+    let page: Value = page.json();
     assert_eq!(
-        (&at_8["position"], &at_8["hash"]),
-        (&early["position"], &early["hash"])
+        (&page["after"], &page["to"], &page["next"]),
+        (&json!(8), &json!(16), &Value::Null)
     );
-    let at_12: Value = origin.get("/v1/log/head?position=12").json();
-    assert_eq!(at_12["position"], json!(12), "{at_12}");
-    assert!(
-        at_12["hash"] != early["hash"] && at_12["hash"] != late["hash"],
-        "{at_12}"
-    );
-    let at_16: Value = origin.get("/v1/log/head?position=16").json();
-    assert_eq!(at_16["hash"], late["hash"]);
-    let beyond = origin.get("/v1/log/head?position=17");
+    let listed: Vec<u64> = page["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| r["position"].as_u64().expect("position"))
+        .collect();
+    assert_eq!(listed, (9..=16).collect::<Vec<_>>());
+    let records_a: Value = origin.get("/v1/log/records").json();
     assert_eq!(
-        beyond.status,
-        404,
-        "{}",
-        String::from_utf8_lossy(&beyond.body)
+        (&records_a["after"], &records_a["to"]),
+        (&json!(0), &json!(16))
     );
-    let beyond: Value = beyond.json();
-    assert!(
-        beyond["type"]
-            .as_str()
-            .is_some_and(|t| t.ends_with("log-position-not-reached"))
-            && beyond["detail"]
-                .as_str()
-                .is_some_and(|d| d.contains("stands at position 16")),
-        "{beyond}"
-    );
-    let junk: Value = origin.get("/v1/log/head?position=eight").json();
-    assert_eq!(junk["status"], json!(400), "{junk}");
-    assert!(junk.to_string().contains("query:position"), "{junk}");
+    for (query, status, says) in [
+        ("to=17", 404, "stands at position 16"),
+        ("after=17", 404, "stands at position 16"),
+        ("after=eight", 400, "query:after"),
+        ("after=9&to=8", 400, "after must be at most to"),
+        ("since=3", 400, "query:since"),
+    ] {
+        let r = origin.get(&format!("/v1/log/records?{query}"));
+        let body = String::from_utf8_lossy(&r.body);
+        assert!(
+            r.status == status && body.contains(says),
+            "{query}: {} {body}",
+            r.status
+        );
+    }
     assert_eq!(gw.terminate().code(), Some(0));
 
-    // The other history: the copy writes another application at the same positions.
+    // The other history: the copy writes other applications at 9 on, and signs at 16 and 17.
     let mut other = Gateway::start(&copy, false);
     proxy_application(&other, &copy);
-    let (_, origin_b, _) = parties(&other, &copy, "proxy");
+    let (body_b, origin_b, _) = parties(&other, &copy, "proxy");
     let forked = signed_head(&origin_b);
     assert_eq!(forked["position"], json!(16), "{forked}");
     assert_ne!(forked["hash"], late["hash"]);
-    let forked_at_8: Value = origin_b.get("/v1/log/head?position=8").json();
-    assert_eq!(forked_at_8["hash"], early["hash"], "one log up to 8");
+    application(&origin_b, &body_b, &[]);
+    let forked_17 = signed_head(&origin_b);
+    assert_eq!(forked_17["position"], json!(17), "{forked_17}");
+    let records_b: Value = origin_b.get("/v1/log/records").json();
     assert_eq!(other.terminate().code(), Some(0));
 
+    let file = |name: &str, doc: &Value| {
+        let path = dir.0.join(name);
+        std::fs::write(&path, doc.to_string()).expect("write");
+        path.to_str().expect("path").to_string()
+    };
+    let records_a = file("records-a.json", &records_a);
+    let records_b = file("records-b.json", &records_b);
     let mine = heads_file(&dir.0.join("zj.jsonl"), &[&early, &late]);
-    let theirs = heads_file(&dir.0.join("sh.jsonl"), &[&forked_at_8, &forked]);
-    let same = heads_file(&dir.0.join("auditor.jsonl"), &[&at_8, &at_12, &at_16]);
-    let (code, out, err) = tongban(&["heads", &mine, &same, "--public-key", &public], &data);
+    let theirs = heads_file(&dir.0.join("sh.jsonl"), &[&forked_17]);
+    let theirs_16 = heads_file(&dir.0.join("sh16.jsonl"), &[&forked]);
+    let heads = |args: &[&str]| {
+        let mut all = vec!["heads"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--public-key", &public]);
+        tongban(&all, &data)
+    };
+
+    // One history's heads joined by its records: agree.
+    let (code, out, err) = heads(&[&mine, "--records", &records_a]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
-        out.starts_with("agree: 5 head(s) from 2 file(s), 5 signed by the gateway")
-            && out.contains("2 position(s) held by two heads or more, each with one running hash, 1 by one head only"),
+        out.starts_with("agree: 2 head(s) from 1 file(s), 2 signed by the gateway")
+            && out.contains(
+                "2 pair(s) of consecutive positions joined by the records given, 0 not joined"
+            ),
         "{out}"
     );
-    let (code, out, err) = tongban(&["heads", &mine, &theirs, "--public-key", &public], &data);
-    assert_eq!(code, 1, "{out}{err}");
+    // Heads at different positions of two histories, no records: nothing compared, exit 2.
+    let (code, out, _) = heads(&[&mine, &theirs]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.starts_with("NOTHING COMPARED") && out.contains("--records"),
+        "{out}"
+    );
+    // With either history's records, the heads are not of one log.
+    let inconsistent_16_17 = format!(
+        "INCONSISTENT log positions 16-17: the head at 16 ({}, signed at {}, {mine} line 2) and \
+         the head at 17 ({}, signed at {}, {theirs} line 1) are not of one log",
+        late["hash"].as_str().expect("hash"),
+        late["at"].as_str().expect("at"),
+        forked_17["hash"].as_str().expect("hash"),
+        forked_17["at"].as_str().expect("at"),
+    );
+    let (code, out, _) = heads(&[&mine, &theirs, "--records", &records_b]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("BROKEN")
+            && out.contains("INCONSISTENT log positions 8-16: the head at 8")
+            && out.contains(&inconsistent_16_17),
+        "{out}"
+    );
+    // Records that stop short of the other's head leave it compared with nothing, and say so.
+    let (code, out, _) = heads(&[&mine, &theirs, "--records", &records_a]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "2 pair(s) of consecutive positions joined by the records given, 1 not joined"
+        ) && out
+            .contains("note: heads at different positions are compared only through the records"),
+        "{out}"
+    );
+    // Heads at one position: FORKED, without records.
     let fork_line = format!(
         "FORKED log position 16: two heads signed by the gateway hold different running hashes \
-         there: {} (signed at {}, {mine} line 2) and {} (signed at {}, {theirs} line 2)",
+         there: {} (signed at {}, {mine} line 2) and {} (signed at {}, {theirs_16} line 1)",
         late["hash"].as_str().expect("hash"),
         late["at"].as_str().expect("at"),
         forked["hash"].as_str().expect("hash"),
         forked["at"].as_str().expect("at"),
     );
-    assert!(
-        out.starts_with("BROKEN: 4 head(s)") && out.contains(&fork_line),
-        "{out}"
-    );
-    assert_eq!(out.matches("FORKED").count(), 1, "position 8 agrees: {out}");
+    let (code, out, _) = heads(&[&mine, &theirs_16]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&fork_line), "{out}");
     // A head changed after it was kept is not trusted, so it forks nothing.
     let mut changed = forked.clone();
     changed["hash"] = json!("0".repeat(64));
     let changed = heads_file(&dir.0.join("changed.jsonl"), &[&changed]);
-    let (code, out, _) = tongban(&["heads", &mine, &changed, "--public-key", &public], &data);
+    let (code, out, _) = heads(&[&mine, &changed]);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("not signed by the gateway") && !out.contains("FORKED"),
@@ -3322,31 +3372,58 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
             && out.contains("is not the log the gateway signed then"),
         "{out}"
     );
-    // No file, or a --nats given to a command that reads no log: usage errors.
-    let (code, _, err) = tongban(&["heads", "--public-key", &public], &data);
+    // Usage: no file; --nats given to a command that reads no log; records that do not read.
+    let (code, _, err) = heads(&[]);
     assert_eq!(code, 2, "{err}");
-    let (code, _, err) = tongban(&["heads", &mine, "--nats", "nats://127.0.0.1:1"], &data);
+    let (code, _, err) = heads(&[&mine, "--nats", "nats://127.0.0.1:1"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("drop --nats"), "{err}");
+    let (code, _, err) = heads(&[&mine, "--records", &mine]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("not a page as GET /v1/log/records answers it"),
+        "{err}"
+    );
 
-    // The script, from the heads alone.
-    let (code, out) = verify_chain_heads(&["--key", &public, "--heads", &mine, "--heads", &same]);
+    // The script, from the heads and records alone, finds the same.
+    let script = |args: &[&str]| {
+        let mut all = vec!["--key", public.as_str()];
+        all.extend_from_slice(args);
+        verify_chain_heads(&all)
+    };
+    let (code, out) = script(&["--heads", &mine, "--records", &records_a]);
     assert_eq!(code, Some(0), "{out}");
     assert!(
         out.starts_with("OK: every head signed by the gateway"),
         "{out}"
     );
-    let (code, out) = verify_chain_heads(&["--key", &public, "--heads", &mine, "--heads", &theirs]);
+    let (code, out) = script(&["--heads", &mine, "--heads", &theirs]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.starts_with("NOTHING COMPARED"), "{out}");
+    let (code, out) = script(&[
+        "--heads",
+        &mine,
+        "--heads",
+        &theirs,
+        "--records",
+        &records_b,
+    ]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("INCONSISTENT log positions 8-16: the head at 8")
+            && out.contains(&inconsistent_16_17),
+        "{out}"
+    );
+    let (code, out) = script(&["--heads", &mine, "--heads", &theirs_16]);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains(&fork_line), "{out}");
-    let (code, out) =
-        verify_chain_heads(&["--key", &public, "--heads", &mine, "--heads", &changed]);
+    let (code, out) = script(&["--heads", &mine, "--heads", &changed]);
     assert_eq!(code, Some(1), "{out}");
     assert!(
         out.contains("not signed by the gateway") && !out.contains("FORKED"),
         "{out}"
     );
-    let (code, out) = verify_chain_heads(&["--key", &public, "--app", "x", "--heads", &mine]);
+    let (code, out) = script(&["--app", "x", "--heads", &mine]);
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("EVENTS_FILE is required"), "{out}");
 }

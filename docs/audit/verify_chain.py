@@ -53,8 +53,7 @@ and, over the input:
      log: the gateway, or whoever holds its key, showed two histories. This needs no events: with
      no EVENTS_FILE only this, the signatures and 9. are checked, for parties who keep heads but
      not the log. A gateway that forks on purpose can sign each party's heads at positions no
-     other party's head names: ask it for its head at the other parties' positions (GET
-     /v1/log/head?position=N) and give those too, and join the positions apart by 9.
+     other party's head names: join the positions apart by 9.
   9. with --records FILE (no EVENTS_FILE; may be repeated): pages saved from
      GET /v1/log/records?after=N&to=M, {"after", "to", "records": [{"position", "hash"}...],
      "next"}, one after another, as JSON Lines or in a JSON array. A page covers the positions
@@ -971,8 +970,7 @@ def compare_heads(heads_paths, key_hex, records_paths=()):
     print(
         f"NOTHING COMPARED: {counts}: no two heads name one position and no records given join "
         "two, so a gateway showing each party its own history would pass unseen: give the other "
-        "parties' heads too (and the gateway's head at their positions, GET "
-        "/v1/log/head?position=N), and the records between the positions the heads name (GET "
+        "parties' heads too, and the records between the positions the heads name (GET "
         "/v1/log/records?after=N&to=M)"
     )
     return 2

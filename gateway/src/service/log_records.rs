@@ -88,7 +88,7 @@ impl<L: EventLog> Gateway<L> {
         if after > to {
             return Err(RecordsRefused::Backwards);
         }
-        let end = to.min(after.saturating_add(PAGE));
+        let (end, next) = page_end(after, to);
         let _turn = self.log_record_reads.acquire().await;
         let mut records = Vec::new();
         crate::log::head_hash::records(&*self.log, after, end, |position, hash| {
@@ -102,7 +102,30 @@ impl<L: EventLog> Gateway<L> {
             after,
             to,
             records,
-            next: (end < to).then_some(end),
+            next,
         })
+    }
+}
+
+/// Where a page asked for after `after` up to `to` ends, and its `next` (`None` on the last).
+fn page_end(after: u64, to: u64) -> (u64, Option<u64>) {
+    let end = to.min(after.saturating_add(PAGE));
+    (end, (end < to).then_some(end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A range of up to [`PAGE`] positions is one page; a longer one ends after [`PAGE`] and
+    /// names where the next starts, up to the last, which names none.
+    #[test]
+    fn a_page_covers_at_most_page_positions_and_names_the_next() {
+        assert_eq!(page_end(0, 0), (0, None));
+        assert_eq!(page_end(8, 16), (16, None));
+        assert_eq!(page_end(0, PAGE), (PAGE, None));
+        assert_eq!(page_end(0, PAGE + 1), (PAGE, Some(PAGE)));
+        assert_eq!(page_end(PAGE, PAGE + 1), (PAGE + 1, None));
+        assert_eq!(page_end(u64::MAX - 1, u64::MAX), (u64::MAX, None));
     }
 }

@@ -57,9 +57,9 @@ impl Records {
     /// array of them), `file` naming where in the findings. Errors name the answer and what in
     /// it is wrong.
     pub fn read(&mut self, text: &str, file: &str) -> Result<(), String> {
-        let mut stream = serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>();
+        let stream = serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>();
         let mut read = 0;
-        while let Some(value) = stream.next() {
+        for value in stream {
             let value = value.map_err(|e| format!("not JSON ({e})"))?;
             let pages = match value {
                 serde_json::Value::Array(pages) => pages,
