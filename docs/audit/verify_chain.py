@@ -257,6 +257,15 @@ def is_problem(doc):
     return "app" not in doc and isinstance(doc.get("type"), str) and "status" in doc and "title" in doc
 
 
+def refuse_problem(value, where, instead_of):
+    """Refuses an error answer saved where `instead_of` was expected, saying which it was."""
+    if is_problem(value):
+        raise Unusable(
+            f"{where}: an error answer (problem+json) saved instead of {instead_of}: "
+            f"{value.get('status')} {value.get('title')}: {value.get('detail', value['type'])}"
+        )
+
+
 class Page:
     """Where feed items came from: a feed page (its region, the position it reads after, its
     `next`), or none (items given loose: region and after None). from_start: the page is one of
@@ -326,11 +335,7 @@ def unwrap(value, place, inner, out, answer_app=None, page=None, pages=None):
         return
     if not isinstance(value, dict):
         raise Unusable(f"{where}: {describe(value)}, not an event, an events answer or a feed page")
-    if is_problem(value):
-        raise Unusable(
-            f"{where}: an error answer (problem+json) saved instead of events: {value.get('status')} "
-            f"{value.get('title')}: {value.get('detail', value['type'])}"
-        )
+    refuse_problem(value, where, "events")
     if "events" in value and "seq" not in value:
         # The events API answer {"app", "events"} or a feed page {"region", "after", "events" …}.
         if not isinstance(value["events"], list):
@@ -783,11 +788,7 @@ def records_page(value, where):
     heads over positions no record was given for, and "not of one log" would rest on it."""
     if not isinstance(value, dict):
         raise Unusable(f"{where}: {describe(value)}, not a records page of GET /v1/log/records")
-    if is_problem(value):
-        raise Unusable(
-            f"{where}: an error answer (problem+json) saved instead of records: {value.get('status')} "
-            f"{value.get('title')}: {value.get('detail', value['type'])}"
-        )
+    refuse_problem(value, where, "records")
     for name in ("after", "to", "records", "next"):
         if name not in value:
             raise Unusable(
