@@ -6,9 +6,12 @@
 //! (`GET /v1/log/records?after=N&to=M`, every page, saved one after another in one file); then
 //! gives every file here. Two heads the gateway signed at one position with different hashes
 //! are FORKED; a head that the one before it, carried forward over the records, does not arrive
-//! at is INCONSISTENT: either way the gateway showed two histories. Exit 0 when every head is
-//! signed by the gateway, something was compared and all agrees; 1 when a head is not signed, or
-//! two disagree; 2 when a file does not read, or nothing could be compared.
+//! at is INCONSISTENT: either way the gateway showed two histories (or, for INCONSISTENT, its log
+//! changed since it signed). Every head must be compared with another party's (another file's):
+//! at its position, or joined to it over records. Exit 0 when every head is signed by the
+//! gateway, compared with another party's, and all agrees; 1 when a head is not signed, or two
+//! disagree; 2 when a file does not read, or some head was compared with no other party's
+//! (INCOMPLETE, or NOTHING COMPARED when none was).
 
 use std::process::ExitCode;
 
@@ -56,23 +59,22 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let key = source.key()?;
     let (trusted, unsigned) = heads::trusted(kept, &key);
     let compared = compare::compare(&trusted, &records);
-    let problems = unsigned.len()
-        + compared.forks.len()
-        + compared.inconsistent.len()
-        + records.disagree.len();
-    let verdict = match (problems, compared.compared_any()) {
-        (0, true) => "agree",
-        (0, false) => "NOTHING COMPARED",
-        _ => "BROKEN",
+    let problems = unsigned.len() + compared.found() + records.disagree.len();
+    let (verdict, code) = match (problems, compared.compared, compared.alone.len()) {
+        (1.., _, _) => ("BROKEN", 1),
+        (0, 1.., 0) => ("agree", 0),
+        (0, 0, _) => ("NOTHING COMPARED", 2),
+        (0, _, _) => ("INCOMPLETE", 2),
     };
     outln!(
-        "{verdict}: {} head(s) from {} file(s), {} signed by the gateway (key {}); {} position(s) \
-         held by two heads or more; {} pair(s) of consecutive positions joined by the records \
-         given, {} not joined",
+        "{verdict}: {} head(s) from {} file(s), {} signed by the gateway (key {}), {} compared \
+         with another file's; {} position(s) held by two heads or more; {} pair(s) of \
+         consecutive positions joined by the records given, {} not joined",
         compared.heads + unsigned.len(),
         files.len(),
         compared.heads,
         key.kid(),
+        compared.compared,
         compared.shared,
         compared.joined,
         compared.unjoined,
@@ -94,17 +96,26 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     for inconsistent in &compared.inconsistent {
         outln!("INCONSISTENT {inconsistent}")?;
     }
-    if compared.unjoined > 0 {
+    for head in compared.alone.iter().take(5) {
         outln!(
-            "note: heads at different positions are compared only through the records between \
-             them: fetch GET /v1/log/records?after=N&to=M from the lower position to the higher \
-             (every page, following `next`), save the answers one after another in one file and \
-             give it with --records"
+            "NOT COMPARED saved head at log position {} (signed at {}, {}): no other file's head \
+             is at its position or joined to it by the records given, so it proves nothing \
+             against a gateway showing each party its own history",
+            head.head.position,
+            head.head.at,
+            head.from
         )?;
     }
-    Ok(match (problems, compared.compared_any()) {
-        (0, true) => ExitCode::SUCCESS,
-        (0, false) => ExitCode::from(2),
-        _ => ExitCode::from(1),
-    })
+    if compared.alone.len() > 5 {
+        outln!("… and {} more not compared", compared.alone.len() - 5)?;
+    }
+    if !compared.alone.is_empty() || compared.unjoined > 0 {
+        outln!(
+            "note: heads are compared with the other parties' heads: at one position, or joined \
+             over the records between, GET /v1/log/records?after=N&to=M from the lower position \
+             to the higher (every page, following `next`), saved one after another in one file \
+             given with --records"
+        )?;
+    }
+    Ok(ExitCode::from(code))
 }

@@ -121,7 +121,8 @@ pub async fn records<L: EventLog>(
 ) -> Result<(), LogError> {
     let mut from = after.saturating_add(1);
     while from <= up_to {
-        let wanted = usize::try_from(up_to - from + 1).map_or(4096, |n| n.min(4096));
+        // In batches of the projector's size: a batch holds whole events, up to 1 MiB each.
+        let wanted = usize::try_from(up_to - from + 1).map_or(1024, |n| n.min(1024));
         let batch = log.entries(from, wanted).await?;
         let Some(last) = batch.last().map(At::position) else {
             break;

@@ -71,7 +71,9 @@ impl From<crate::log::LogError> for RecordsRefused {
 impl<L: EventLog> Gateway<L> {
     /// The records after `after` up to `to` (default: the head the projections stand at, every
     /// event acknowledged before the call), at most [`PAGE`] positions of them. One page is read
-    /// at a time on this gateway; others wait their turn.
+    /// at a time on this gateway: another asked for meanwhile is refused at once
+    /// ([`ServiceError::Busy`], 503 with `Retry-After`), so that one caller asking page after
+    /// page on many connections cannot queue everyone else behind it.
     pub async fn log_records(
         &self,
         after: u64,
@@ -89,7 +91,11 @@ impl<L: EventLog> Gateway<L> {
             return Err(RecordsRefused::Backwards);
         }
         let (end, next) = page_end(after, to);
-        let _turn = self.log_record_reads.acquire().await;
+        let _only = self.log_record_reads.try_acquire().map_err(|_| {
+            RecordsRefused::Service(ServiceError::Busy {
+                what: "a page of the log's records",
+            })
+        })?;
         let mut records = Vec::new();
         crate::log::head_hash::records(&*self.log, after, end, |position, hash| {
             records.push(Record {

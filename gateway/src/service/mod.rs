@@ -76,8 +76,8 @@ pub struct Gateway<L: EventLog> {
     /// statistics as of an instant, [`Gateway::statistics_at`]): each costs a read of every
     /// event, so a second is refused while one runs rather than run beside it.
     whole_log_reads: tokio::sync::Semaphore,
-    /// The one page of the log's records ([`log_records`]) this gateway reads at a time: a
-    /// caller asking for page after page takes turns with the others, not the log's reading.
+    /// The one page of the log's records ([`log_records`]) this gateway reads at a time;
+    /// another asked for meanwhile is refused (`log-read-busy`).
     log_record_reads: tokio::sync::Semaphore,
     /// The feed positions already named in a warning ([`feed_page::Told`]).
     missing_told: feed_page::Told,

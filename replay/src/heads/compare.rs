@@ -9,8 +9,10 @@
 //! different positions are joined by the log's records between them (`GET /v1/log/records`,
 //! [`super::records`]): carried forward over them, the earlier head must arrive at the later
 //! one's hash ([`Inconsistent`] otherwise). A gateway cannot give records that join two heads of
-//! different histories (that would take a SHA-256 collision), so once parties compare, it cannot
-//! have shown them two histories, however it picked the positions it signed at.
+//! different histories (that would take a SHA-256 collision). So every head must be compared
+//! with another party's: at its position, or joined to it over records ([`Compared::alone`]
+//! names those that were not); a head compared with nothing, or only with its own party's, proves
+//! nothing against a split view.
 //!
 //! Only heads whose signature verifies under the checking key are compared: anyone can write an
 //! unsigned line, so a disagreement with one proves nothing.
@@ -58,6 +60,16 @@ pub struct Inconsistent {
 
 impl std::fmt::Display for Inconsistent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let q = &self.to.head;
+        if q.position == 0 {
+            return write!(
+                f,
+                "log position 0: the head at 0 ({}, signed at {}, {}) carries a running hash \
+                 where the log's start carries \"\" (no record before position 1): it is not a \
+                 head of any log",
+                q.hash, q.at, self.to.from
+            );
+        }
         let (p, first) = match &self.from {
             Some(k) => (
                 k.head.position,
@@ -68,7 +80,6 @@ impl std::fmt::Display for Inconsistent {
             ),
             None => (0, "the log's start (position 0)".to_string()),
         };
-        let q = &self.to.head;
         let between = match p.saturating_add(1) {
             next if next == q.position => format!("position {next}"),
             next => format!("positions {next}-{}", q.position),
@@ -77,10 +88,19 @@ impl std::fmt::Display for Inconsistent {
             f,
             "log positions {p}-{}: {first} and the head at {} ({}, signed at {}, {}) are not of \
              one log: the running hash carried from the first over the records given for \
-             {between} is {}, not the second's: the gateway signed two histories, or the \
-             records given are not its log's (fetch them again: a gateway that cannot give \
-             records joining two heads it signed has shown two histories)",
-            q.position, q.position, q.hash, q.at, self.to.from, self.carried
+             {between} is {}, not the second's: the gateway signed two histories, or its log \
+             changed after it signed (a record damaged or removed since: `tongban verify \
+             --heads` on the log names it), or the records given are not its log's (fetch them \
+             again)",
+            q.position,
+            q.position,
+            q.hash,
+            q.at,
+            self.to.from,
+            match self.carried.as_str() {
+                "" => "\"\"",
+                carried => carried,
+            }
         )
     }
 }
@@ -97,6 +117,11 @@ pub struct Compared {
     pub joined: usize,
     /// Consecutive positions held by heads that the records given do not join.
     pub unjoined: usize,
+    /// Heads compared with another party's (another file's): at their position, or joined to
+    /// it over records, through a stretch of joined positions.
+    pub compared: usize,
+    /// The heads (past position 0) compared with no other party's head.
+    pub alone: Vec<Kept>,
     /// One per head whose running hash differs from the first head's at its position (so three
     /// histories at one position are two findings).
     pub forks: Vec<Forked>,
@@ -106,9 +131,9 @@ pub struct Compared {
 }
 
 impl Compared {
-    /// Whether any head was compared with anything: a shared position, or a joined pair.
-    pub fn compared_any(&self) -> bool {
-        self.shared > 0 || self.joined > 0
+    /// How many findings were made: forks, and heads the one before does not arrive at.
+    pub fn found(&self) -> usize {
+        self.forks.len() + self.inconsistent.len()
     }
 }
 
@@ -130,32 +155,47 @@ pub fn compare(trusted: &[Kept], records: &Records) -> Compared {
     };
     // The head before, to carry forward: the log's start at first (position 0, hash "").
     let mut before: (Option<&Kept>, Running) = (None, Running::default());
+    // Heads joined to each other, position after position: each stretch's parties.
+    let mut stretches: Vec<Vec<&Kept>> = vec![Vec::new()];
     for (position, heads) in &by_position {
         let Some((first, rest)) = heads.split_first() else {
             continue;
         };
-        if *position > before.1.position {
-            if records.covers(before.1.position, *position) {
-                compared.joined += 1;
-                let mut carried = before.1.clone();
-                for (p, hash) in records.between(before.1.position, *position) {
-                    carried.take(p, hash);
-                }
-                let mut told: Vec<&str> = Vec::new();
-                for head in heads {
-                    let hash = head.head.hash.as_str();
-                    if hash != carried.hash && !told.contains(&hash) {
-                        told.push(hash);
-                        compared.inconsistent.push(Inconsistent {
-                            from: before.0.cloned(),
-                            to: (*head).clone(),
-                            carried: carried.hash.clone(),
-                        });
-                    }
-                }
-            } else {
-                compared.unjoined += 1;
+        if *position == 0 {
+            // Every log starts from "": a head at 0 says nothing, or is of no log.
+            for head in heads.iter().filter(|h| !h.head.hash.is_empty()) {
+                compared.inconsistent.push(Inconsistent {
+                    from: None,
+                    to: (*head).clone(),
+                    carried: String::new(),
+                });
             }
+            continue;
+        }
+        if records.covers(before.1.position, *position) {
+            compared.joined += 1;
+            let mut carried = before.1.clone();
+            for (p, hash) in records.between(before.1.position, *position) {
+                carried.take(p, hash);
+            }
+            let mut told: Vec<&str> = Vec::new();
+            for head in heads {
+                let hash = head.head.hash.as_str();
+                if hash != carried.hash && !told.contains(&hash) {
+                    told.push(hash);
+                    compared.inconsistent.push(Inconsistent {
+                        from: before.0.cloned(),
+                        to: (*head).clone(),
+                        carried: carried.hash.clone(),
+                    });
+                }
+            }
+        } else {
+            compared.unjoined += 1;
+            stretches.push(Vec::new());
+        }
+        if let Some(stretch) = stretches.last_mut() {
+            stretch.extend(heads.iter().copied());
         }
         before = (
             Some(first),
@@ -181,6 +221,16 @@ pub fn compare(trusted: &[Kept], records: &Records) -> Compared {
             }
         }
     }
+    for stretch in stretches {
+        let mut parties: Vec<&str> = stretch.iter().map(|k| k.file.as_str()).collect();
+        parties.sort_unstable();
+        parties.dedup();
+        if parties.len() > 1 {
+            compared.compared += stretch.len();
+        } else {
+            compared.alone.extend(stretch.into_iter().cloned());
+        }
+    }
     compared
 }
 
@@ -202,6 +252,7 @@ mod tests {
         Kept {
             head: SignedHead::sign(&r, "2026-12-06T07:00:00.000Z", key),
             from: from.into(),
+            file: from.split(" line ").next().unwrap_or(from).into(),
         }
     }
 
@@ -218,8 +269,10 @@ mod tests {
     }
 
     /// Given heads kept by two provinces of one log, at shared and other positions, when they are
-    /// compared without records, then nothing is found and only the shared position is compared;
-    /// with the records from the start, every pair of consecutive positions is joined too.
+    /// compared without records, then nothing is found and only the heads at the shared position
+    /// are compared with the other province's; with the records from the start, every head is,
+    /// through the stretch of joined positions; with records from position 2 on, the head at 1 is
+    /// not.
     #[test]
     fn heads_of_one_log_agree() {
         let key = GatewayKey::from_seed([3; 32]);
@@ -231,23 +284,79 @@ mod tests {
             kept(&log[..1], "sh.jsonl line 2", &key),
         ];
         let compared = compare(&heads, &Records::default());
+        assert_eq!(compared.found(), 0);
         assert_eq!(
-            compared,
-            Compared {
-                heads: 4,
-                shared: 1,
-                joined: 0,
-                unjoined: 3,
-                forks: vec![],
-                inconsistent: vec![]
-            }
+            (
+                compared.heads,
+                compared.shared,
+                compared.joined,
+                compared.unjoined
+            ),
+            (4, 1, 0, 3)
         );
+        assert_eq!(compared.compared, 2);
+        let alone: Vec<&str> = compared.alone.iter().map(|k| k.from.as_str()).collect();
+        assert_eq!(alone, ["sh.jsonl line 2", "zj.jsonl line 2"]);
+
         let compared = compare(&heads, &records(&log, 0, 5));
         assert_eq!((compared.joined, compared.unjoined), (3, 0));
-        assert!(compared.inconsistent.is_empty() && compared.forks.is_empty());
-        // Records from position 2 on join 2 to 5 only.
+        assert_eq!((compared.found(), compared.compared), (0, 4));
+        assert!(compared.alone.is_empty());
+
         let compared = compare(&heads, &records(&log, 2, 5));
         assert_eq!((compared.joined, compared.unjoined), (1, 2));
+        assert_eq!(compared.compared, 3);
+        assert_eq!(compared.alone.len(), 1);
+        assert_eq!(compared.alone[0].from, "sh.jsonl line 2");
+    }
+
+    /// Given one province's heads only, joined by records from the start (which the gateway
+    /// served that same province), then none is compared with another party's: the records join
+    /// them, and nothing shows whether another party was shown the same history.
+    #[test]
+    fn one_partys_heads_are_compared_with_no_one() {
+        let key = GatewayKey::from_seed([3; 32]);
+        let log = [(1, 'a'), (2, 'b'), (5, 'c')];
+        let heads = [
+            kept(&log[..2], "zj.jsonl line 1", &key),
+            kept(&log, "zj.jsonl line 2", &key),
+        ];
+        let compared = compare(&heads, &records(&log, 0, 5));
+        assert_eq!((compared.joined, compared.found()), (2, 0));
+        assert_eq!((compared.compared, compared.alone.len()), (0, 2));
+    }
+
+    /// Given a head at position 0 with the empty hash, then it says nothing and is compared with
+    /// nothing; one with another hash is of no log, whatever else is given.
+    #[test]
+    fn a_head_at_position_0_must_carry_the_empty_hash() {
+        let key = GatewayKey::from_seed([3; 32]);
+        let log = [(1, 'a')];
+        let start = kept(&[], "zj.jsonl line 1", &key);
+        assert_eq!(start.head.hash, "");
+        let honest = [start.clone(), kept(&log, "sh.jsonl line 1", &key)];
+        let compared = compare(&honest, &records(&log, 0, 1));
+        assert_eq!((compared.found(), compared.alone.len()), (0, 1));
+        let mut forged = start.clone();
+        forged.head = SignedHead::sign(
+            &Running {
+                position: 0,
+                hash: h('a'),
+            },
+            "2026-12-06T07:00:00.000Z",
+            &key,
+        );
+        let compared = compare(&[forged.clone()], &Records::default());
+        assert_eq!(compared.inconsistent.len(), 1);
+        let line = compared.inconsistent[0].to_string();
+        assert!(
+            line.starts_with(&format!(
+                "log position 0: the head at 0 ({}, signed at 2026-12-06T07:00:00.000Z, \
+                 zj.jsonl line 1) carries a running hash where the log's start carries \"\"",
+                h('a')
+            )),
+            "{line}"
+        );
     }
 
     /// Given a gateway that showed one province a log and another province a log with position 2

@@ -22,6 +22,9 @@ use tongban_gateway::log::head_hash::{Running, SignedHead};
 pub struct Kept {
     pub head: SignedHead,
     pub from: String,
+    /// The file it was read from: heads of one file are one party's, never compared with each
+    /// other as another party's would be ([`compare`]).
+    pub file: String,
 }
 
 /// What a saved head says of the log.
@@ -190,6 +193,7 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Kept>, String> {
             Some(Ok(head)) => heads.push(Kept {
                 head,
                 from: format!("{file} line {}", line_at(from)),
+                file: file.to_string(),
             }),
             Some(Err(e)) => {
                 let line = line_at(from);
@@ -220,6 +224,7 @@ mod tests {
         Kept {
             head: SignedHead::sign(&r, "2026-01-01T00:00:00.000Z", key),
             from: format!("kept.jsonl line {}", events.len()),
+            file: "kept.jsonl".into(),
         }
     }
 

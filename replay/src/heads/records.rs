@@ -13,8 +13,13 @@ struct Page {
     after: u64,
     to: u64,
     records: Vec<Record>,
-    next: Option<u64>,
+    next: Next,
 }
+
+/// `next`, which a page always has (null on the last): a newtype, so that serde does not take a
+/// page without it as the last one.
+#[derive(Debug, Clone, Deserialize)]
+struct Next(Option<u64>);
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,7 +41,8 @@ impl std::fmt::Display for Disagree {
         write!(
             f,
             "log position {}: the records given hold different hashes there ({} in {}, {} in \
-             {}): the gateway served two histories",
+             {}): the gateway served two histories, if the pages are as it answered them (fetch \
+             them again to check)",
             self.position, self.first.0, self.first.1, self.other.0, self.other.1
         )
     }
@@ -57,22 +63,26 @@ impl Records {
     /// array of them), `file` naming where in the findings. Errors name the answer and what in
     /// it is wrong.
     pub fn read(&mut self, text: &str, file: &str) -> Result<(), String> {
-        let stream = serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>();
-        let mut read = 0;
-        for value in stream {
-            let value = value.map_err(|e| format!("not JSON ({e})"))?;
-            let pages = match value {
-                serde_json::Value::Array(pages) => pages,
-                page => vec![page],
-            };
-            for page in pages {
-                read += 1;
-                let page: Page = serde_json::from_value(page).map_err(|e| {
-                    format!("answer {read}: not a page as GET /v1/log/records answers it ({e})")
-                })?;
-                self.take(page, &format!("{file} answer {read}"))
-                    .map_err(|why| format!("answer {read}: {why}"))?;
+        let text = text.trim_start_matches('\u{feff}');
+        // Read as pages straight from the text, never through a JSON value: a member given
+        // twice is refused, not the last one taken.
+        let refused = |read: usize, e: serde_json::Error| {
+            format!("answer {read}: not a page as GET /v1/log/records answers it ({e})")
+        };
+        let pages: Vec<Page> = if text.trim_start().starts_with('[') {
+            serde_json::from_str(text).map_err(|e| refused(1, e))?
+        } else {
+            let mut pages = Vec::new();
+            for page in serde_json::Deserializer::from_str(text).into_iter::<Page>() {
+                pages.push(page.map_err(|e| refused(pages.len() + 1, e))?);
             }
+            pages
+        };
+        let mut read = 0;
+        for page in pages {
+            read += 1;
+            self.take(page, &format!("{file} answer {read}"))
+                .map_err(|why| format!("answer {read}: {why}"))?;
         }
         if read == 0 {
             return Err("holds no pages of GET /v1/log/records".into());
@@ -81,7 +91,7 @@ impl Records {
     }
 
     fn take(&mut self, page: Page, from: &str) -> Result<(), String> {
-        let end = match page.next {
+        let end = match page.next.0 {
             Some(next) if next <= page.after || next > page.to => {
                 return Err(format!(
                     "next {next} is not after `after` ({}) and at most `to` ({})",
@@ -119,15 +129,16 @@ impl Records {
         }
         for r in page.records {
             match self.at.get(&r.position) {
-                Some((hash, first)) if *hash != r.hash => {
-                    let disagree = Disagree {
+                // One finding per position: which hashes disagree there, not every pair.
+                Some((hash, first))
+                    if *hash != r.hash
+                        && !self.disagree.iter().any(|d| d.position == r.position) =>
+                {
+                    self.disagree.push(Disagree {
                         position: r.position,
                         first: (hash.clone(), first.clone()),
                         other: (r.hash, from.to_string()),
-                    };
-                    if !self.disagree.contains(&disagree) {
-                        self.disagree.push(disagree);
-                    }
+                    });
                 }
                 Some(_) => {}
                 None => {
@@ -199,7 +210,7 @@ mod tests {
             .to_string()
         };
         let text = format!(
-            "{}\n{}{}",
+            "\u{feff}{}\n{}{}",
             page(0, 10, Some(4), &[(1, 'a'), (3, 'b')]),
             page(4, 10, None, &[(5, 'c'), (10, 'd')]),
             page(20, 30, None, &[(25, 'e')])
@@ -244,6 +255,16 @@ mod tests {
                 "answer 2: record at position 12 is not in ascending order",
             ),
             ("", "holds no pages"),
+            // A page without `next` is not taken for the last one.
+            (
+                "{\"after\": 0, \"to\": 9, \"records\": []}",
+                "missing field `next`",
+            ),
+            // A member given twice is refused, not the last one taken.
+            (
+                "{\"after\": 0, \"to\": 9, \"next\": null, \"records\": [], \"records\": []}",
+                "duplicate field `records`",
+            ),
         ];
         for (text, why) in bad {
             let e = Records::default()
