@@ -50,10 +50,15 @@ and, over the input:
   8. with --heads (given once or more), among the heads themselves: every head whose signature
      verifies that names a position another such head names must carry the same hash. Two heads
      the gateway signed at one position with different hashes (FORKED) cannot both be of one
-     log: the gateway, or whoever holds its key, showed two histories. This needs no events: with
-     no EVENTS_FILE only this, the signatures and 9. are checked, for parties who keep heads but
-     not the log. A gateway that forks on purpose can sign each party's heads at positions no
-     other party's head names: join the positions apart by 9.
+     log: the gateway, or whoever holds its key, showed two histories. This needs no events: with no EVENTS_FILE only this, the signatures
+     and 9. are checked, for parties who keep heads but not the log. Each heads file is one party
+     (one path given twice is one party), and a head is compared only with another party's: a
+     gateway that forks on purpose shows each party one history throughout, so a party's heads
+     agree among themselves whatever it did, and it can sign each party's heads at positions no
+     other party's head names: join the positions apart by 9. A head at position 0 carries the
+     log's start's running hash, "" (no record comes before position 1), in every log: without
+     EVENTS_FILE, one signed with another hash is of no log (INCONSISTENT), and one with "" says
+     nothing (it is not counted among the heads to compare).
   9. with --records FILE (no EVENTS_FILE; may be repeated): pages saved from
      GET /v1/log/records?after=N&to=M, {"after", "to", "records": [{"position", "hash"}...],
      "next"}, one after another, as JSON Lines or in a JSON array. A page covers the positions
@@ -61,15 +66,23 @@ and, over the input:
      null, and lists every record the log holds there, in ascending position order, each with
      its hash, which the running hash takes in at its position (`hash` in 7.: the event's, or the
      SHA-256 of bytes that are not an event); a position not listed holds nothing. With the log's
-     start as a head (position 0, hash ""), for every two consecutive positions heads name, p < q,
-     whose positions p+1..q the pages cover: the running hash carried from the first head read at
-     p over the records there, in position order, as in 7., must be every hash a head signs at q;
-     one that is not (INCONSISTENT) is not of the log the head at p is of: the gateway signed two
-     histories, or the records given are not its log's (no one finds records that join the heads
+     start as a head (position 0, hash "", of no party), for every two consecutive positions
+     heads name, p < q, whose positions p+1..q the pages cover: the running hash carried from
+     the first head read at p (from "" at 0) over the records there, in position order, as in
+     7., must be every hash a head signs at q; one that is not (INCONSISTENT) is not of the log
+     the head at p is of: the gateway signed two histories, or its log changed after it signed
+     (a record damaged or removed since: `tongban verify --heads` on the log names it), or the
+     records given are not its log's (fetch them again; no one finds records that join the heads
      of two histories: SHA-256). Two pages giving different hashes at one position are BROKEN:
-     the gateway served two histories. Positions apart that the pages do not cover whole are not
-     joined (counted as such), and a page that is not as above is refused (exit 2). This is
-     Certificate Transparency's consistency proof, with the records between as the proof.
+     the gateway served two histories, if the pages are as it answered them. Positions apart
+     that the pages do not cover whole are not joined (counted as such). A page is refused (exit
+     2, naming the file and member) unless it has exactly after, to, records and next (next
+     null or a whole number), each record exactly position and hash, every number a whole number
+     from 0 to 2^64-1, and the ranges as above. This is Certificate Transparency's consistency
+     proof, with the records between as the proof.
+     The positions heads name (0 first) fall into stretches: two consecutive ones joined by the
+     records (whether they agree or not) are in one, as are heads at one position. A head (after
+     position 0) is compared when its stretch holds a head of another party too.
 
 A feed page may hold, in place of an event, a marker: {"position", "missing": "..."} (the log holds
 no event at that position, though the feed lists one: removed from the log) or {"position",
@@ -101,13 +114,14 @@ Exit codes:
   2  nothing was checked: the file holds no events (EMPTY), the file or --key cannot be used
      (one line on stderr naming the problem), or a usage error
 With --heads and no EVENTS_FILE (8. and 9.):
-  0  some comparison was made (two heads at one position, or two positions joined by the
-     records) and every one agrees: an OK summary
-  1  a head not signed by the gateway, a FORKED position, an INCONSISTENT pair or two records
-     pages that disagree: one line each, then a BROKEN summary
-  2  nothing compared (NOTHING COMPARED: no two heads at one position, no records joining two
-     positions: give the other parties' heads and the records between), a file or --key that
-     cannot be used (one line on stderr), or a usage error (--records with EVENTS_FILE among them)
+  0  every head signed by the gateway (after position 0) is compared with another party's (at
+     its position, or joined to it over the records), and every comparison agrees: an OK summary
+  1  a head not signed by the gateway, a FORKED position, an INCONSISTENT pair or head at 0, or
+     two records pages that disagree: one line each, then a BROKEN summary
+  2  NOTHING COMPARED (no head is compared with another party's: give the other parties' heads
+     and the records between), INCOMPLETE (some heads are compared, but not every one: the line
+     names those that are not, and what to give), a file or --key that cannot be used (one line
+     on stderr), or a usage error (--records with EVENTS_FILE among them)
 """
 import argparse
 import bisect
@@ -781,26 +795,54 @@ def forks(trusted):
     return lines, shared, alone
 
 
+# The largest integer a records page may hold (u64, as the gateway and `tongban heads` read it).
+U64_MAX = 2**64 - 1
+
+PAGE_MEMBERS = ("after", "to", "records", "next")
+
+RECORD_MEMBERS = ("position", "hash")
+
+
+def is_u64(value):
+    """A JSON integer from 0 to 2^64-1 (true and false are not integers)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= U64_MAX
+
+
+def strange_members(value, allowed, named):
+    """Refuses an object with members other than those allowed, naming the first such."""
+    for name in value:
+        if name not in allowed:
+            raise Unusable(
+                f"{named} has a member {json.dumps(name, ensure_ascii=False)}; expected only "
+                + ", ".join(allowed)
+            )
+
+
 def records_page(value, where):
     """A records page as GET /v1/log/records answers it: the range it covers, (after, end], and its
     records, [(position, hash)] in position order. Anything else is refused, naming the member that
-    is wrong: a page read loosely (a range taken wider than it is, a record out of it) would join
-    heads over positions no record was given for, and "not of one log" would rest on it."""
+    is wrong, as `tongban heads` refuses it: a page read loosely (a range taken wider than it is, a
+    record out of it, a member not understood) would join heads over positions no record was
+    given for, and "not of one log" would rest on it."""
     if not isinstance(value, dict):
         raise Unusable(f"{where}: {describe(value)}, not a records page of GET /v1/log/records")
     refuse_problem(value, where, "records")
-    for name in ("after", "to", "records", "next"):
+    for name in PAGE_MEMBERS:
         if name not in value:
             raise Unusable(
                 f"{where}: not a records page of GET /v1/log/records: no \"{name}\" (a page has "
                 "after, to, records and next)"
             )
+    strange_members(value, PAGE_MEMBERS, f"{where}: the page")
     after, to, next_position, records = value["after"], value["to"], value["next"], value["records"]
-    if not is_position(after):
-        raise Unusable(f"{where}: \"after\" is {describe(after)}; expected a whole number from 0")
-    if not is_position(to) or to < after:
-        raise Unusable(f"{where}: \"to\" is {describe(to)}; expected a whole number from \"after\" ({after}) on")
-    if next_position is not None and (not is_position(next_position) or not after < next_position <= to):
+    if not is_u64(after):
+        raise Unusable(f"{where}: \"after\" is {describe(after)}; expected a whole number from 0 to {U64_MAX}")
+    if not is_u64(to) or to < after:
+        raise Unusable(
+            f"{where}: \"to\" is {describe(to)}; expected a whole number from \"after\" ({after}) "
+            f"to {U64_MAX}"
+        )
+    if next_position is not None and (not is_u64(next_position) or not after < next_position <= to):
         raise Unusable(
             f"{where}: \"next\" is {describe(next_position)}; expected null (the last page) or a "
             f"whole number after \"after\" ({after}) and at most \"to\" ({to})"
@@ -813,9 +855,13 @@ def records_page(value, where):
         named = f"{where}: records[{i}]"
         if not isinstance(record, dict):
             raise Unusable(f"{named} is {describe(record)}, not a record {{\"position\", \"hash\"}}")
-        position, record_hash = record.get("position"), record.get("hash")
-        if not is_position(position):
-            raise Unusable(f"{named}.position is {describe(position)}; expected a whole number")
+        for name in RECORD_MEMBERS:
+            if name not in record:
+                raise Unusable(f"{named}: no \"{name}\" (a record has position and hash)")
+        strange_members(record, RECORD_MEMBERS, named)
+        position, record_hash = record["position"], record["hash"]
+        if not is_u64(position):
+            raise Unusable(f"{named}.position is {describe(position)}; expected a whole number from 0 to {U64_MAX}")
         if not last < position <= end:
             raise Unusable(
                 f"{named}.position is {position}; expected after {last} (after \"after\" and the "
@@ -854,7 +900,8 @@ def load_records(paths):
                     conflicts.setdefault(position, {known}).add(record_hash)
     lines = [
         f"BROKEN log position {position}: the records given hold different hashes there "
-        f"({', '.join(sorted(hashes))}): the gateway served two histories"
+        f"({', '.join(sorted(hashes))}): the gateway served two histories, if the pages are as it "
+        "answered them (fetch them again to check)"
         for position, hashes in sorted(conflicts.items())
     ]
     joined = []
@@ -887,26 +934,47 @@ def head_named(head, where):
     return f"the head at {head['position']} ({head['hash']}, signed at {head['at']}, {where})"
 
 
+def shown(running):
+    """A running hash as a line shows it: the log's start's, "", written so, not as nothing."""
+    return running if running else '""'
+
+
+def at_start(trusted):
+    """One INCONSISTENT line per trusted head at position 0 whose hash is not "": the running hash
+    there is the log's start's, "" (no record comes before position 1), in every log, so such a
+    head is of none. A head at 0 with "" says nothing, and joins nothing: the log's start is there
+    already."""
+    return [
+        f"INCONSISTENT log position 0: the head at 0 ({head['hash']}, signed at {head['at']}, "
+        f"{where}) carries a running hash where the log's start carries \"\" (no record before "
+        "position 1): it is not a head of any log"
+        for head, where in trusted
+        if head["position"] == 0 and head["hash"] != ""
+    ]
+
+
 def joins(trusted, records, ranges):
     """The trusted heads, and the log's start, joined over the records given: for each two
     consecutive positions heads name whose positions between the records cover, the running hash
-    carried from the first head at the earlier over those records must be every hash signed at
-    the later. Heads at different positions are compared so, which a gateway showing each party
-    its own history cannot avoid by signing them at different positions. One INCONSISTENT line
-    per hash not reached; the pairs joined; the pairs not joined, (earlier, later)."""
+    carried from the first head at the earlier (from the log's start at 0) over those records
+    must be every hash signed at the later. Heads at different positions are compared so, which a
+    gateway showing each party its own history cannot avoid by signing them at different
+    positions. One INCONSISTENT line per hash not reached; the positions heads name (0 first);
+    the pairs joined, (earlier, later); the pairs not joined."""
     by_position = {0: [LOG_START]}
     for head, where in trusted:
-        by_position.setdefault(head["position"], []).append((head, where))
+        if head["position"] > 0:  # at 0, the log's start (see at_start)
+            by_position.setdefault(head["position"], []).append((head, where))
     positions = sorted(by_position)
     listed = sorted(records.items())
     listed_positions = [position for position, _ in listed]
     starts = [after for after, _ in ranges]
-    lines, joined, apart = [], 0, []
+    lines, joined, apart = [], [], []
     for earlier, later in zip(positions, positions[1:]):
         if not covers(ranges, starts, earlier + 1, later):
             apart.append((earlier, later))
             continue
-        joined += 1
+        joined.append((earlier, later))
         first, first_where = by_position[earlier][0]
         running = first["hash"]
         low = bisect.bisect_right(listed_positions, earlier)
@@ -922,12 +990,40 @@ def joins(trusted, records, ranges):
             lines.append(
                 f"INCONSISTENT log positions {earlier}-{later}: {head_named(first, first_where)} and "
                 f"{head_named(head, where)} are not of one log: the running hash carried from the "
-                f"first over the records given for {between} is {running}, not the second's: the "
-                "gateway signed two histories, or the records given are not its log's (fetch them "
-                "again: a gateway that cannot give records joining two heads it signed has shown "
-                "two histories)"
+                f"first over the records given for {between} is {shown(running)}, not the second's: "
+                "the gateway signed two histories, or its log changed after it signed (a record "
+                "damaged or removed since: `tongban verify --heads` on the log names it), or the "
+                "records given are not its log's (fetch them again)"
             )
-    return lines, joined, apart
+    return lines, positions, joined, apart
+
+
+def uncompared(parties, positions, joined):
+    """The trusted heads (at positions after 0) compared with no other party's: the positions
+    heads name (0 first) fall into stretches, consecutive positions joined by the records given
+    being in one; a head is compared when its stretch holds a head of another party (file) too,
+    at its position or joined to it. The log's start belongs to no party, and a head at 0 says
+    nothing, so neither counts. parties: (file, its trusted heads). Returns how many heads are to
+    be compared, and the (file, head, where) of those that are not."""
+    stretch, s = {}, 0
+    linked = set(joined)
+    for i, position in enumerate(positions):
+        if i and (positions[i - 1], position) not in linked:
+            s += 1
+        stretch[position] = s
+    files = {}
+    for path, trusted in parties:
+        for head, _ in trusted:
+            if head["position"] > 0:
+                files.setdefault(stretch[head["position"]], set()).add(path)
+    counted, alone = 0, []
+    for path, trusted in parties:
+        for head, where in trusted:
+            if head["position"] > 0:
+                counted += 1
+                if len(files[stretch[head["position"]]]) < 2:
+                    alone.append((path, head, where))
+    return counted, alone
 
 
 def records_advice(apart):
@@ -940,21 +1036,33 @@ def records_advice(apart):
 def compare_heads(heads_paths, key_hex, records_paths=()):
     """With no events given: the heads' signatures, the heads compared among themselves at the
     positions two or more name, and joined over the records given between the positions they
-    name. The verdict needs at least one comparison: heads no other head or record touches prove
-    nothing against a split view, which is what they are compared for."""
+    name. A head proves something against a split view only compared with another party's (a
+    gateway shows one party one history throughout): the verdict is OK only when every head is
+    so compared, at its position or over the records joining it to another party's."""
     key = public_key(key_hex)
-    trusted, lines = trusted_heads(heads_paths, key)
+    # A party is a heads file: one path given twice is one party.
+    paths = list(dict.fromkeys(heads_paths))
+    parties, lines = [], []
+    for path in paths:
+        trusted, unsigned = trusted_heads([path], key)
+        parties.append((path, trusted))
+        lines.extend(unsigned)
+    trusted = [entry for _, heads in parties for entry in heads]
     given = len(trusted) + len(lines)
     records, ranges, conflicts = load_records(records_paths)
-    forked, shared, _ = forks(trusted)
-    inconsistent, joined, apart = joins(trusted, records, ranges)
-    lines.extend(forked + conflicts + inconsistent)
+    # Heads at 0: INCONSISTENT where not "" (at_start), so FORKED there would say it again.
+    forked, shared, _ = forks([(head, where) for head, where in trusted if head["position"] > 0])
+    inconsistent, positions, joined, apart = joins(trusted, records, ranges)
+    lines.extend(at_start(trusted) + forked + conflicts + inconsistent)
+    counted, alone = uncompared(parties, positions, joined)
+    compared = counted - len(alone)
     for line in lines:
         print(line)
     counts = (
-        f"{plural(given, 'head')} from {plural(len(heads_paths), 'file')}, {len(trusted)} signed "
-        f"by the gateway; {plural(shared, 'log position')} named by two heads or more; "
-        f"{plural(joined, 'pair')} of consecutive positions heads name (from the log's start, "
+        f"{plural(given, 'head')} from {plural(len(paths), 'file')}, {len(trusted)} signed "
+        f"by the gateway; {compared} of {plural(counted, 'head')} (after position 0) compared with "
+        f"another party's (file's); {plural(shared, 'log position')} named by two heads or more; "
+        f"{plural(len(joined), 'pair')} of consecutive positions heads name (from the log's start, "
         f"position 0) joined by the records given, {len(apart)} not joined"
     )
     if apart:
@@ -962,17 +1070,29 @@ def compare_heads(heads_paths, key_hex, records_paths=()):
     if lines:
         print(f"BROKEN: {plural(len(lines), 'problem')}; {counts}")
         return 1
-    if shared or joined:
+    if counted and not alone:
         print(
-            "OK: every head signed by the gateway, one running hash at each shared position, one "
-            f"log across each pair the records join; {counts}"
+            "OK: every head signed by the gateway, each compared with another party's, one "
+            f"running hash at each shared position, one log across each pair the records join; {counts}"
         )
         return 0
+    if not compared:
+        print(
+            f"NOTHING COMPARED: {counts}: a head is compared only with another party's (another "
+            "file's), at one position or joined to it over the records between, and none is, so "
+            "a gateway showing each party its own history would pass unseen: give the other "
+            "parties' heads too, and the records between the positions the heads name (GET "
+            "/v1/log/records?after=N&to=M)"
+        )
+        return 2
+    named = ", ".join(f"{where} at position {head['position']}" for _, head, where in alone[:5])
+    more = f" and {len(alone) - 5} more" if len(alone) > 5 else ""
     print(
-        f"NOTHING COMPARED: {counts}: no two heads name one position and no records given join "
-        "two, so a gateway showing each party its own history would pass unseen: give the other "
-        "parties' heads too, and the records between the positions the heads name (GET "
-        "/v1/log/records?after=N&to=M)"
+        f"INCOMPLETE: {len(alone)} of {counted} heads compared with no other party's head "
+        f"({named}{more}: no other file's head is at its position or "
+        "joined to it by the records given, so a gateway showing that party its own history "
+        "would pass unseen there: give the other parties' heads, and the records between "
+        f"(GET /v1/log/records?after=N&to=M)): {counts}"
     )
     return 2
 
@@ -1197,7 +1317,8 @@ def main():
         help="log heads saved from GET /v1/log/head (JSON Lines): each must be reproduced by the "
         "running hash over the feed items given (every region's feed from after=0), and heads at "
         "one position must agree; may be given more than once (each party's file); without "
-        "EVENTS_FILE, the heads are compared among themselves, and joined by --records",
+        "EVENTS_FILE, the heads are compared among themselves, and joined by --records: every "
+        "head must be compared with another file's",
     )
     parser.add_argument(
         "--records",
