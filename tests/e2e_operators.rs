@@ -3288,6 +3288,7 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
     let records_a = file("records-a.json", &records_a);
     let records_b = file("records-b.json", &records_b);
     let mine = heads_file(&dir.0.join("zj.jsonl"), &[&early, &late]);
+    let auditor = heads_file(&dir.0.join("auditor.jsonl"), &[&early]);
     let theirs = heads_file(&dir.0.join("sh.jsonl"), &[&forked_17]);
     let theirs_16 = heads_file(&dir.0.join("sh16.jsonl"), &[&forked]);
     let heads = |args: &[&str]| {
@@ -3297,14 +3298,20 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
         tongban(&all, &data)
     };
 
-    // One history's heads joined by its records: agree.
-    let (code, out, err) = heads(&[&mine, "--records", &records_a]);
+    // Two parties' heads of one history joined by its records: agree, every head compared.
+    let (code, out, err) = heads(&[&mine, &auditor, "--records", &records_a]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
-        out.starts_with("agree: 2 head(s) from 1 file(s), 2 signed by the gateway")
-            && out.contains(
-                "2 pair(s) of consecutive positions joined by the records given, 0 not joined"
-            ),
+        out.starts_with("agree: 3 head(s) from 2 file(s), 3 signed by the gateway")
+            && out.contains("3 compared with another file's; 1 position(s) held by two heads or more; 2 pair(s) of consecutive positions joined by the records given, 0 not joined"),
+        "{out}"
+    );
+    // One party's heads joined by records the gateway served it: compared with no one.
+    let (code, out, _) = heads(&[&mine, "--records", &records_a]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.starts_with("NOTHING COMPARED")
+            && out.contains("NOT COMPARED saved head at log position 16"),
         "{out}"
     );
     // Heads at different positions of two histories, no records: nothing compared, exit 2.
@@ -3331,14 +3338,19 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
             && out.contains(&inconsistent_16_17),
         "{out}"
     );
-    // Records that stop short of the other's head leave it compared with nothing, and say so.
-    let (code, out, _) = heads(&[&mine, &theirs, "--records", &records_a]);
-    assert_eq!(code, 0, "{out}");
+    // Records that stop short of the other's head leave it compared with nothing: INCOMPLETE.
+    let (code, out, _) = heads(&[&mine, &auditor, &theirs, "--records", &records_a]);
+    assert_eq!(code, 2, "{out}");
     assert!(
-        out.contains(
-            "2 pair(s) of consecutive positions joined by the records given, 1 not joined"
-        ) && out
-            .contains("note: heads at different positions are compared only through the records"),
+        out.starts_with("INCOMPLETE")
+            && out.contains(
+                "2 pair(s) of consecutive positions joined by the records given, 1 not joined"
+            )
+            && out.contains(&format!(
+                "NOT COMPARED saved head at log position 17 (signed at {}, {theirs} line 1)",
+                forked_17["at"].as_str().expect("at")
+            ))
+            && !out.contains("NOT COMPARED saved head at log position 16"),
         "{out}"
     );
     // Heads at one position: FORKED, without records.
@@ -3391,10 +3403,35 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
         all.extend_from_slice(args);
         verify_chain_heads(&all)
     };
-    let (code, out) = script(&["--heads", &mine, "--records", &records_a]);
+    let (code, out) = script(&[
+        "--heads",
+        &mine,
+        "--heads",
+        &auditor,
+        "--records",
+        &records_a,
+    ]);
     assert_eq!(code, Some(0), "{out}");
     assert!(
         out.starts_with("OK: every head signed by the gateway"),
+        "{out}"
+    );
+    let (code, out) = script(&["--heads", &mine, "--records", &records_a]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.starts_with("NOTHING COMPARED"), "{out}");
+    let (code, out) = script(&[
+        "--heads",
+        &mine,
+        "--heads",
+        &auditor,
+        "--heads",
+        &theirs,
+        "--records",
+        &records_a,
+    ]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.starts_with("INCOMPLETE: 1 of 4 heads compared with no other party's head"),
         "{out}"
     );
     let (code, out) = script(&["--heads", &mine, "--heads", &theirs]);
