@@ -100,6 +100,35 @@ fn a_record_that_is_not_an_event_is_passed_over_and_reported() {
         head["position"].as_u64().is_some_and(|p| p > position),
         "{head}"
     );
+    // The log's records give the record's digest there, as the head took it: carried from the
+    // log's start over them, the running hash arrives at the signed head (no INCONSISTENT).
+    let records = origin.get("/v1/log/records").json();
+    let at = records["records"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["position"] == json!(position)))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(at["hash"], json!(digest), "{records}");
+    let records_file = dir.0.join("records.json");
+    std::fs::write(&records_file, records.to_string()).expect("records");
+    let head_file = dir.0.join("head.jsonl");
+    std::fs::write(&head_file, format!("{head}\n")).expect("head");
+    let (code, out, err) = tongban(
+        &[
+            "heads",
+            head_file.to_str().expect("path"),
+            "--records",
+            records_file.to_str().expect("path"),
+        ],
+        data,
+    );
+    assert_eq!(code, 2, "one party: compared with no one; {out}{err}");
+    assert!(
+        out.contains(
+            "1 pair(s) of consecutive positions joined by the records given, 0 not joined"
+        ) && !out.contains("INCONSISTENT"),
+        "{out}"
+    );
     let accepted_view = view.json();
     assert!(gw.terminate().success());
     let said = std::fs::read_to_string(&gw.stderr_log).unwrap_or_default();
