@@ -9,8 +9,13 @@
 //! which is what shows a gateway that signed one history to one party and another to another.
 //! Certificate Transparency's consistency proofs do the same, in a logarithmic size; these are
 //! linear (about 80 bytes a position), paged.
+//!
+//! Each page is signed by the gateway ([`statement`]): a page that does not join two heads the
+//! gateway signed is then the gateway's own word against itself, proof to anyone it is handed
+//! to, as two signed heads at one position are.
 
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use super::{Gateway, ServiceError};
 use crate::log::EventLog;
@@ -27,6 +32,30 @@ pub struct Record {
     pub hash: String,
 }
 
+/// What a page's signed statement starts with: never read as a log head's
+/// (`tongban-log-head-v1`), a verified head's or an event's hash.
+pub const DOMAIN: &str = "tongban-log-records-v1";
+
+/// The bytes a page's signature is over: the ASCII of
+/// `"tongban-log-records-v1\n{after}\n{end}\n{digest}\n{at}"`, where `end` is where the page
+/// stops (`next`, or `to` on the last) and `digest` the lowercase hex SHA-256 of one line
+/// `"{position} {hash}\n"` per record, in order.
+pub fn statement<'a>(
+    after: u64,
+    end: u64,
+    records: impl IntoIterator<Item = (u64, &'a str)>,
+    at: &str,
+) -> String {
+    let mut digest = Sha256::new();
+    for (position, hash) in records {
+        digest.update(format!("{position} {hash}\n").as_bytes());
+    }
+    format!(
+        "{DOMAIN}\n{after}\n{end}\n{}\n{at}",
+        crate::hex::encode(&digest.finalize())
+    )
+}
+
 /// One page of records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RecordsPage {
@@ -40,6 +69,12 @@ pub struct RecordsPage {
     /// Where this page stops when it stops before `to`: ask again with `after` set to it. Null
     /// on the last page.
     pub next: Option<u64>,
+    /// When the gateway signed the page (RFC 3339, UTC).
+    pub at: String,
+    /// The signing key's id, as `GET /v1/keys` names it.
+    pub kid: String,
+    /// Ed25519 signature, lowercase hex, over [`statement`] of the page.
+    pub sig: String,
 }
 
 /// Why a page is not answered.
@@ -104,11 +139,21 @@ impl<L: EventLog> Gateway<L> {
             })
         })
         .await?;
+        let at = crate::time::Timestamp::now().to_rfc3339();
+        let signed = statement(
+            after,
+            end,
+            records.iter().map(|r| (r.position, r.hash.as_str())),
+            &at,
+        );
         Ok(RecordsPage {
             after,
             to,
             records,
             next,
+            kid: self.key.public().kid(),
+            sig: self.key.sign_bytes(signed.as_bytes()),
+            at,
         })
     }
 }
@@ -122,6 +167,32 @@ fn page_end(after: u64, to: u64) -> (u64, Option<u64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The statement's known answer, which docs/audit/verify_chain.py computes too
+    /// (tests/e2e_operators.rs checks both against one signed page).
+    #[test]
+    fn a_page_statement_commits_to_its_range_records_and_time() {
+        let hash = "ab".repeat(32);
+        let one = statement(8, 16, [(9, hash.as_str())], "2026-12-06T07:30:00.000Z");
+        let mut digest = Sha256::new();
+        digest.update(format!("9 {hash}\n").as_bytes());
+        assert_eq!(
+            one,
+            format!(
+                "tongban-log-records-v1\n8\n16\n{}\n2026-12-06T07:30:00.000Z",
+                crate::hex::encode(&digest.finalize())
+            )
+        );
+        assert_ne!(
+            one,
+            statement(8, 17, [(9, hash.as_str())], "2026-12-06T07:30:00.000Z")
+        );
+        assert_ne!(
+            one,
+            statement(8, 16, [(10, hash.as_str())], "2026-12-06T07:30:00.000Z")
+        );
+        assert_ne!(one, statement(8, 16, [], "2026-12-06T07:30:00.000Z"));
+    }
 
     /// A range of up to [`PAGE`] positions is one page; a longer one ends after [`PAGE`] and
     /// names where the next starts, up to the last, which names none.
