@@ -48,18 +48,19 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         let text = std::fs::read_to_string(file).map_err(|e| CliError(format!("{file}: {e}")))?;
         kept.extend(heads::parse(&text, file).map_err(|e| CliError(format!("{file}: {e}")))?);
     }
+    let key = source.key()?;
     let mut records = Records::default();
     if let Some(file) = &records_file {
         let text = std::fs::read_to_string(file)
             .map_err(|e| CliError(format!("--records {file}: {e}")))?;
         records
-            .read(&text, file)
+            .read(&text, file, &key)
             .map_err(|e| CliError(format!("--records {file}: {e}")))?;
     }
-    let key = source.key()?;
     let (trusted, unsigned) = heads::trusted(kept, &key);
     let compared = compare::compare(&trusted, &records);
-    let problems = unsigned.len() + compared.found() + records.disagree.len();
+    let problems =
+        unsigned.len() + compared.found() + records.disagree.len() + records.unsigned.len();
     let (verdict, code) = match (problems, compared.compared, compared.alone.len()) {
         (1.., _, _) => ("BROKEN", 1),
         (0, 1.., 0) => ("agree", 0),
@@ -86,6 +87,9 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             kid: key.kid(),
         };
         outln!("BROKEN {finding}")?;
+    }
+    for page in &records.unsigned {
+        outln!("BROKEN {page}")?;
     }
     for disagree in &records.disagree {
         outln!("BROKEN {disagree}")?;

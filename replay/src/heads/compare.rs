@@ -89,9 +89,9 @@ impl std::fmt::Display for Inconsistent {
             "log positions {p}-{}: {first} and the head at {} ({}, signed at {}, {}) are not of \
              one log: the running hash carried from the first over the records given for \
              {between} is {}, not the second's: the gateway signed two histories, or its log \
-             changed after it signed (a record damaged or removed since: `tongban verify \
-             --heads` on the log names it), or the records given are not its log's (fetch them \
-             again)",
+             changed after it signed the earlier head (a record damaged or removed since: \
+             `tongban verify --heads` on the log names it); the heads and the records pages are \
+             all signed by the gateway: keep them, they are the proof",
             q.position,
             q.position,
             q.hash,
@@ -256,15 +256,20 @@ mod tests {
         }
     }
 
-    /// The records of `events` after `after` up to `to`, as one page of GET /v1/log/records.
+    /// The records of `events` after `after` up to `to`, as one page of GET /v1/log/records
+    /// signed by the gateway's key of these tests.
     fn records(events: &[(u64, char)], after: u64, to: u64) -> Records {
-        let page = serde_json::json!({"after": after, "to": to, "next": null, "records": events
+        let key = GatewayKey::from_seed([3; 32]);
+        let listed: Vec<(u64, String)> = events
             .iter()
             .filter(|(p, _)| *p > after && *p <= to)
-            .map(|(p, c)| serde_json::json!({"position": p, "hash": h(*c)}))
-            .collect::<Vec<_>>()});
+            .map(|(p, c)| (*p, h(*c)))
+            .collect();
+        let page = super::super::records::tests::signed_page(after, to, None, &listed, &key);
         let mut r = Records::default();
-        r.read(&page.to_string(), "records.json").expect("page");
+        r.read(&page.to_string(), "records.json", &key.public())
+            .expect("page");
+        assert!(r.unsigned.is_empty());
         r
     }
 

@@ -1,10 +1,14 @@
 //! Pages of the log's records as `GET /v1/log/records` answers them, read from files: what the
 //! running hash takes at each position, and which ranges of positions the pages cover, so that
-//! a signed head can be carried forward to a later one ([`super::compare`]).
+//! a signed head can be carried forward to a later one ([`super::compare`]). Each page is signed
+//! by the gateway ([`tongban_gateway::service::log_records::statement`]); one whose signature
+//! does not verify under the checking key is not used.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use tongban_gateway::envelope::PublicKey;
+use tongban_gateway::service::log_records::statement;
 
 /// One answer of `GET /v1/log/records`.
 #[derive(Debug, Clone, Deserialize)]
@@ -14,6 +18,9 @@ struct Page {
     to: u64,
     records: Vec<Record>,
     next: Next,
+    at: String,
+    kid: String,
+    sig: String,
 }
 
 /// `next`, which a page always has (null on the last): a newtype, so that serde does not take a
@@ -28,7 +35,40 @@ struct Record {
     hash: String,
 }
 
-/// Two pages that give different hashes at one position: the gateway served two histories.
+/// A page whose signature does not verify under the checking key: not used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsigned {
+    pub from: String,
+    pub after: u64,
+    pub end: u64,
+    pub at: String,
+    /// The key the page names, where it is not the checking key's.
+    pub names_key: Option<String>,
+}
+
+impl std::fmt::Display for Unsigned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let range = match self.end > self.after {
+            true => format!("positions {}-{}", self.after + 1, self.end),
+            false => format!("positions after {}", self.after),
+        };
+        write!(
+            f,
+            "records page {} ({range}, signed at {}): its signature does not verify under the \
+             given key{}: not signed by the gateway (changed since it was saved, or signed with \
+             another key); not used",
+            self.from,
+            self.at,
+            match &self.names_key {
+                Some(kid) => format!(" (the page names key {kid})"),
+                None => String::new(),
+            }
+        )
+    }
+}
+
+/// Two signed pages that give different hashes at one position: the gateway signed two
+/// histories.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Disagree {
     pub position: u64,
@@ -40,9 +80,9 @@ impl std::fmt::Display for Disagree {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "log position {}: the records given hold different hashes there ({} in {}, {} in \
-             {}): the gateway served two histories, if the pages are as it answered them (fetch \
-             them again to check)",
+            "log position {}: the records pages given, each signed by the gateway, hold \
+             different hashes there ({} in {}, {} in {}): the gateway signed two histories; keep \
+             the pages, they are the proof",
             self.position, self.first.0, self.first.1, self.other.0, self.other.1
         )
     }
@@ -56,13 +96,15 @@ pub struct Records {
     /// Covered ranges: start (exclusive) → end (inclusive), merged.
     covered: BTreeMap<u64, u64>,
     pub disagree: Vec<Disagree>,
+    /// Pages not used: their signature does not verify.
+    pub unsigned: Vec<Unsigned>,
 }
 
 impl Records {
     /// Reads the pages of `text` (answers one after another, one per line or not, or a JSON
-    /// array of them), `file` naming where in the findings. Errors name the answer and what in
-    /// it is wrong.
-    pub fn read(&mut self, text: &str, file: &str) -> Result<(), String> {
+    /// array of them), `file` naming where in the findings; those not signed under `key` are
+    /// set aside ([`Records::unsigned`]). Errors name the answer and what in it is wrong.
+    pub fn read(&mut self, text: &str, file: &str, key: &PublicKey) -> Result<(), String> {
         let text = text.trim_start_matches('\u{feff}');
         // Read as pages straight from the text, never through a JSON value: a member given
         // twice is refused, not the last one taken.
@@ -81,7 +123,7 @@ impl Records {
         let mut read = 0;
         for page in pages {
             read += 1;
-            self.take(page, &format!("{file} answer {read}"))
+            self.take(page, &format!("{file} answer {read}"), key)
                 .map_err(|why| format!("answer {read}: {why}"))?;
         }
         if read == 0 {
@@ -90,7 +132,7 @@ impl Records {
         Ok(())
     }
 
-    fn take(&mut self, page: Page, from: &str) -> Result<(), String> {
+    fn take(&mut self, page: Page, from: &str, key: &PublicKey) -> Result<(), String> {
         let end = match page.next.0 {
             Some(next) if next <= page.after || next > page.to => {
                 return Err(format!(
@@ -126,6 +168,24 @@ impl Records {
                 ));
             }
             last = r.position;
+        }
+        let signed = statement(
+            page.after,
+            end,
+            page.records.iter().map(|r| (r.position, r.hash.as_str())),
+            &page.at,
+        );
+        if page.sig.bytes().any(|b| b.is_ascii_uppercase())
+            || !key.verify_bytes(signed.as_bytes(), &page.sig)
+        {
+            self.unsigned.push(Unsigned {
+                from: from.to_string(),
+                after: page.after,
+                end,
+                at: page.at,
+                names_key: (page.kid != key.kid()).then_some(page.kid),
+            });
+            return Ok(());
         }
         for r in page.records {
             match self.at.get(&r.position) {
@@ -192,30 +252,57 @@ impl Records {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    use tongban_gateway::envelope::GatewayKey;
+
+    /// A page as `GET /v1/log/records` answers it, signed by `key`.
+    pub(in crate::heads) fn signed_page(
+        after: u64,
+        to: u64,
+        next: Option<u64>,
+        records: &[(u64, String)],
+        key: &GatewayKey,
+    ) -> serde_json::Value {
+        let at = "2026-12-06T07:30:00.000Z";
+        let signed = statement(
+            after,
+            next.unwrap_or(to),
+            records.iter().map(|(p, h)| (*p, h.as_str())),
+            at,
+        );
+        serde_json::json!({"after": after, "to": to, "next": next,
+            "records": records.iter().map(|(p, h)| serde_json::json!({"position": p, "hash": h})).collect::<Vec<_>>(),
+            "at": at, "kid": key.public().kid(), "sig": key.sign_bytes(signed.as_bytes())})
+    }
 
     fn hex(c: char) -> String {
         c.to_string().repeat(64)
     }
 
-    /// Given pages that cover two ranges that touch and one apart, then the covered ranges merge,
-    /// and a gap stays uncovered; the records between two positions are listed in order.
+    fn page(after: u64, to: u64, next: Option<u64>, recs: &[(u64, char)]) -> serde_json::Value {
+        let recs: Vec<(u64, String)> = recs.iter().map(|(p, c)| (*p, hex(*c))).collect();
+        signed_page(after, to, next, &recs, &GatewayKey::from_seed([6; 32]))
+    }
+
+    fn key() -> PublicKey {
+        GatewayKey::from_seed([6; 32]).public()
+    }
+
+    /// Given signed pages that cover two ranges that touch and one apart, then the covered
+    /// ranges merge, and a gap stays uncovered; the records between two positions are listed in
+    /// order; another signed page with another hash at a position is two histories.
     #[test]
     fn pages_cover_ranges_and_list_their_records() {
         let mut r = Records::default();
-        let page = |after: u64, to: u64, next: Option<u64>, recs: &[(u64, char)]| {
-            serde_json::json!({"after": after, "to": to, "next": next,
-                "records": recs.iter().map(|(p, c)| serde_json::json!({"position": p, "hash": hex(*c)})).collect::<Vec<_>>()})
-            .to_string()
-        };
         let text = format!(
             "\u{feff}{}\n{}{}",
             page(0, 10, Some(4), &[(1, 'a'), (3, 'b')]),
             page(4, 10, None, &[(5, 'c'), (10, 'd')]),
             page(20, 30, None, &[(25, 'e')])
         );
-        r.read(&text, "records.json").expect("pages");
+        r.read(&text, "records.json", &key()).expect("pages");
+        assert!(r.unsigned.is_empty());
         assert!(r.covers(0, 10) && r.covers(2, 9) && r.covers(20, 30));
         assert!(!r.covers(0, 11) && !r.covers(10, 21) && !r.covers(19, 25));
         assert_eq!(
@@ -223,9 +310,12 @@ mod tests {
             [3, 5, 10]
         );
         assert!(r.disagree.is_empty());
-        // Another page with another hash at 5: two histories, naming both pages.
-        r.read(&page(4, 6, None, &[(5, 'f')]), "other.json")
-            .expect("page");
+        r.read(
+            &page(4, 6, None, &[(5, 'f')]).to_string(),
+            "other.json",
+            &key(),
+        )
+        .expect("page");
         assert_eq!(r.disagree.len(), 1);
         assert!(
             r.disagree[0]
@@ -236,39 +326,94 @@ mod tests {
         );
     }
 
+    /// Given a page whose records were changed after it was signed, or one signed by another
+    /// key, then it is set aside, named, and covers nothing.
+    #[test]
+    fn a_page_not_signed_by_the_gateway_is_not_used() {
+        let mut changed = page(0, 10, None, &[(1, 'a'), (3, 'b')]);
+        changed["records"][1]["hash"] = serde_json::json!(hex('c'));
+        let other = signed_page(
+            10,
+            20,
+            None,
+            &[(11, hex('d'))],
+            &GatewayKey::from_seed([7; 32]),
+        );
+        let mut r = Records::default();
+        r.read(&format!("{changed}\n{other}"), "r.json", &key())
+            .expect("read");
+        assert!(!r.covers(0, 10) && !r.covers(10, 20) && r.is_empty());
+        assert_eq!(r.unsigned.len(), 2);
+        let line = r.unsigned[0].to_string();
+        assert!(
+            line.starts_with("records page r.json answer 1 (positions 1-10, signed at ")
+                && line.contains("not signed by the gateway")
+                && !line.contains("names key"),
+            "{line}"
+        );
+        assert!(
+            r.unsigned[1].to_string().contains(&format!(
+                "(the page names key {})",
+                GatewayKey::from_seed([7; 32]).public().kid()
+            )),
+            "{}",
+            r.unsigned[1]
+        );
+    }
+
     /// Given answers that are not pages, or pages that contradict themselves, then each is
     /// refused naming the answer and what is wrong.
     #[test]
     fn a_page_that_does_not_read_is_refused_naming_it() {
+        let with = |change: &dyn Fn(&mut serde_json::Value)| {
+            let mut p = page(0, 9, None, &[(2, 'a')]);
+            change(&mut p);
+            p.to_string()
+        };
         let bad = [
-            ("{\"after\": 0}", "answer 1: not a page"),
+            ("{\"after\": 0}".to_string(), "answer 1: not a page"),
             (
-                "{\"after\": 5, \"to\": 9, \"next\": 3, \"records\": []}",
+                with(&|p| {
+                    p["after"] = serde_json::json!(5);
+                    p["next"] = serde_json::json!(3);
+                }),
                 "next 3 is not after",
             ),
             (
-                "{\"after\": 0, \"to\": 9, \"next\": null, \"records\": [{\"position\": 2, \"hash\": \"ab\"}]}",
+                with(&|p| p["records"][0]["hash"] = serde_json::json!("ab")),
                 "not 64 lowercase hex",
             ),
             (
-                "[{\"after\": 0, \"to\": 9, \"next\": null, \"records\": []}, {\"after\": 0, \"to\": 9, \"next\": null, \"records\": [{\"position\": 12, \"hash\": \"\"}]}]",
+                format!(
+                    "[{}, {}]",
+                    page(0, 9, None, &[]),
+                    with(&|p| p["records"][0]["position"] = serde_json::json!(12))
+                ),
                 "answer 2: record at position 12 is not in ascending order",
             ),
-            ("", "holds no pages"),
+            (String::new(), "holds no pages"),
             // A page without `next` is not taken for the last one.
             (
-                "{\"after\": 0, \"to\": 9, \"records\": []}",
+                with(&|p| {
+                    p.as_object_mut().map(|o| o.remove("next"));
+                }),
                 "missing field `next`",
+            ),
+            (
+                with(&|p| {
+                    p.as_object_mut().map(|o| o.remove("sig"));
+                }),
+                "missing field `sig`",
             ),
             // A member given twice is refused, not the last one taken.
             (
-                "{\"after\": 0, \"to\": 9, \"next\": null, \"records\": [], \"records\": []}",
+                with(&|_| {}).replacen("\"records\":", "\"records\":[],\"records\":", 1),
                 "duplicate field `records`",
             ),
         ];
         for (text, why) in bad {
             let e = Records::default()
-                .read(text, "r.json")
+                .read(&text, "r.json", &key())
                 .expect_err("refused");
             assert!(e.contains(why), "{text}: {e}");
         }
