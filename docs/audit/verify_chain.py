@@ -61,25 +61,33 @@ and, over the input:
      nothing (it is not counted among the heads to compare).
   9. with --records FILE (no EVENTS_FILE; may be repeated): pages saved from
      GET /v1/log/records?after=N&to=M, {"after", "to", "records": [{"position", "hash"}...],
-     "next"}, one after another, as JSON Lines or in a JSON array. A page covers the positions
-     after `after` up to `next` (more pages follow, read after it), or up to `to` where `next` is
-     null, and lists every record the log holds there, in ascending position order, each with
-     its hash, which the running hash takes in at its position (`hash` in 7.: the event's, or the
-     SHA-256 of bytes that are not an event); a position not listed holds nothing. With the log's
+     "next", "at", "kid", "sig"}, one after another, as JSON Lines or in a JSON array. A page
+     covers the positions after `after` up to `next` (more pages follow, read after it), or up to
+     `to` where `next` is null, and lists every record the log holds there, in ascending position
+     order, each with its hash, which the running hash takes in at its position (`hash` in 7.:
+     the event's, or the SHA-256 of bytes that are not an event); a position not listed holds
+     nothing. Each page is signed by the gateway: its `sig` verifies under the key over the ASCII
+     bytes of "tongban-log-records-v1\n{after}\n{end}\n{digest}\n{at}", where end is where the
+     page stops (`next`, or `to` where `next` is null) and digest the lowercase hex SHA-256 of one
+     line "{position} {hash}\n" per record, in the page's order. A page whose signature does not
+     verify is BROKEN and not used (neither its records nor the positions it covers). With the log's
      start as a head (position 0, hash "", of no party), for every two consecutive positions
      heads name, p < q, whose positions p+1..q the pages cover: the running hash carried from
      the first head read at p (from "" at 0) over the records there, in position order, as in
      7., must be every hash a head signs at q; one that is not (INCONSISTENT) is not of the log
      the head at p is of: the gateway signed two histories, or its log changed after it signed
-     (a record damaged or removed since: `tongban verify --heads` on the log names it), or the
-     records given are not its log's (fetch them again; no one finds records that join the heads
-     of two histories: SHA-256). Two pages giving different hashes at one position are BROKEN:
-     the gateway served two histories, if the pages are as it answered them. Positions apart
-     that the pages do not cover whole are not joined (counted as such). A page is refused (exit
-     2, naming the file and member) unless it has exactly after, to, records and next (next
-     null or a whole number), each record exactly position and hash, every number a whole number
-     from 0 to 2^64-1, and the ranges as above. This is Certificate Transparency's consistency
-     proof, with the records between as the proof.
+     the earlier head (a record damaged or removed since: `tongban verify --heads` on the log
+     names it). The records are the gateway's signed word, as the heads are (no one finds
+     records that join the heads of two histories: SHA-256): a page that does not join two heads
+     it signed is its own word against itself, proof to anyone it is handed to. Two signed pages
+     giving different hashes at one position are BROKEN: the gateway signed two histories. Keep
+     the heads and the pages: they are the proof. Positions apart that the signed pages do not
+     cover whole are not joined (counted as such). A page is refused (exit 2, naming the file
+     and member) unless it has exactly after, to, records, next, at, kid and sig (next null or a
+     whole number; at, kid and sig strings, sig 128 lowercase hex digits), each record exactly
+     position and hash, every number a whole number from 0 to 2^64-1, and the ranges as above.
+     This is Certificate Transparency's consistency proof, with the records between as the
+     proof.
      The positions heads name (0 first) fall into stretches: two consecutive ones joined by the
      records (whether they agree or not) are in one, as are heads at one position. A head (after
      position 0) is compared when its stretch holds a head of another party too.
@@ -116,8 +124,9 @@ Exit codes:
 With --heads and no EVENTS_FILE (8. and 9.):
   0  every head signed by the gateway (after position 0) is compared with another party's (at
      its position, or joined to it over the records), and every comparison agrees: an OK summary
-  1  a head not signed by the gateway, a FORKED position, an INCONSISTENT pair or head at 0, or
-     two records pages that disagree: one line each, then a BROKEN summary
+  1  a head or a records page not signed by the gateway, a FORKED position, an INCONSISTENT
+     pair or head at 0, or two signed records pages that disagree: one line each, then a BROKEN
+     summary
   2  NOTHING COMPARED (no head is compared with another party's: give the other parties' heads
      and the records between), INCOMPLETE (some heads are compared, but not every one: the line
      names those that are not, and what to give), a file or --key that cannot be used (one line
@@ -798,7 +807,10 @@ def forks(trusted):
 # The largest integer a records page may hold (u64, as the gateway and `tongban heads` read it).
 U64_MAX = 2**64 - 1
 
-PAGE_MEMBERS = ("after", "to", "records", "next")
+PAGE_MEMBERS = ("after", "to", "records", "next", "at", "kid", "sig")
+
+# What a records page's signature is over starts with this (see page_statement).
+RECORDS_DOMAIN = "tongban-log-records-v1"
 
 RECORD_MEMBERS = ("position", "hash")
 
@@ -820,7 +832,8 @@ def strange_members(value, allowed, named):
 
 def records_page(value, where):
     """A records page as GET /v1/log/records answers it: the range it covers, (after, end], and its
-    records, [(position, hash)] in position order. Anything else is refused, naming the member that
+    records, [(position, hash)] in position order (its signature is checked by the caller, see
+    page_statement). Anything else is refused, naming the member that
     is wrong, as `tongban heads` refuses it: a page read loosely (a range taken wider than it is, a
     record out of it, a member not understood) would join heads over positions no record was
     given for, and "not of one log" would rest on it."""
@@ -831,7 +844,7 @@ def records_page(value, where):
         if name not in value:
             raise Unusable(
                 f"{where}: not a records page of GET /v1/log/records: no \"{name}\" (a page has "
-                "after, to, records and next)"
+                "after, to, records, next, at, kid and sig)"
             )
     strange_members(value, PAGE_MEMBERS, f"{where}: the page")
     after, to, next_position, records = value["after"], value["to"], value["next"], value["records"]
@@ -848,6 +861,14 @@ def records_page(value, where):
             f"whole number after \"after\" ({after}) and at most \"to\" ({to})"
         )
     end = to if next_position is None else next_position
+    for name in ("at", "kid", "sig"):
+        if not isinstance(value[name], str):
+            raise Unusable(f"{where}: \"{name}\" is {describe(value[name])}, not a string")
+    if not SIGNATURE.fullmatch(value["sig"]):
+        raise Unusable(
+            f"{where}: \"sig\" is {describe(value['sig'])}; expected 128 lowercase hex digits, as "
+            "the gateway writes it"
+        )
     if not isinstance(records, list):
         raise Unusable(f"{where}: \"records\" is {describe(records)}, not a list")
     found, last = [], after
@@ -875,12 +896,36 @@ def records_page(value, where):
     return (after, end), found
 
 
-def load_records(paths):
-    """The records of every records file given: position -> hash (the first page's, where pages
-    disagree), the ranges the pages cover, joined where they meet or overlap, and one BROKEN line
-    per position two pages give different hashes at: a gateway serves one log, so two answers
-    that disagree are two histories served, whichever of them a head was signed over."""
-    found, conflicts, ranges = {}, {}, []
+def page_statement(after, end, records, at):
+    """The bytes a records page's signature is over: the ASCII of
+    "tongban-log-records-v1\n{after}\n{end}\n{digest}\n{at}", where end is where the page stops
+    (next, or to on the last) and digest the lowercase hex SHA-256 of one line
+    "{position} {hash}\n" per record, in the page's order. at is not ASCII on no page the gateway
+    signed: UnicodeEncodeError then, which the caller takes as a signature that does not verify."""
+    digest = hashlib.sha256()
+    for position, record_hash in records:
+        digest.update(f"{position} {record_hash}\n".encode("ascii"))
+    return f"{RECORDS_DOMAIN}\n{after}\n{end}\n{digest.hexdigest()}\n{at}".encode("ascii")
+
+
+def page_signed(value, covered, records, key):
+    """Whether a records page's sig (128 lowercase hex: see records_page) verifies under the key
+    over its statement."""
+    try:
+        key.verify(bytes.fromhex(value["sig"]), page_statement(*covered, records, value["at"]))
+        return True
+    except (InvalidSignature, ValueError, UnicodeEncodeError):
+        return False
+
+
+def load_records(paths, key):
+    """The records of every records page given whose signature verifies under the key: position ->
+    hash (the first page's, where pages disagree), the ranges those pages cover, joined where they
+    meet or overlap; one BROKEN line per page whose signature does not verify (neither its records
+    nor its range are used), then one per position two signed pages give different hashes at: a
+    gateway keeps one log, so two pages it signed that disagree are two histories it signed,
+    whichever of them a head was signed over."""
+    found, conflicts, ranges, unsigned = {}, {}, [], []
     for path in paths:
         pages = []
         for value, where in documents(path):
@@ -893,15 +938,24 @@ def load_records(paths):
             raise Unusable(f"{path}: holds no records pages")
         for value, where in pages:
             covered, records = records_page(value, where)
+            if not page_signed(value, covered, records, key):
+                after, end = covered
+                between = f"positions after {after}" if after == end else f"positions {after + 1}-{end}"
+                unsigned.append(
+                    f"BROKEN records page {where} ({between}, signed at {value['at']}): its "
+                    "signature does not verify under the given key: not signed by the gateway "
+                    "(changed since it was saved, or signed with another key); not used"
+                )
+                continue
             ranges.append(covered)
             for position, record_hash in records:
                 known = found.setdefault(position, record_hash)
                 if known != record_hash:
                     conflicts.setdefault(position, {known}).add(record_hash)
-    lines = [
-        f"BROKEN log position {position}: the records given hold different hashes there "
-        f"({', '.join(sorted(hashes))}): the gateway served two histories, if the pages are as it "
-        "answered them (fetch them again to check)"
+    lines = unsigned + [
+        f"BROKEN log position {position}: the records pages given, each signed by the gateway, "
+        f"hold different hashes there ({', '.join(sorted(hashes))}): the gateway signed two "
+        "histories; keep the pages, they are the proof"
         for position, hashes in sorted(conflicts.items())
     ]
     joined = []
@@ -991,9 +1045,10 @@ def joins(trusted, records, ranges):
                 f"INCONSISTENT log positions {earlier}-{later}: {head_named(first, first_where)} and "
                 f"{head_named(head, where)} are not of one log: the running hash carried from the "
                 f"first over the records given for {between} is {shown(running)}, not the second's: "
-                "the gateway signed two histories, or its log changed after it signed (a record "
-                "damaged or removed since: `tongban verify --heads` on the log names it), or the "
-                "records given are not its log's (fetch them again)"
+                "the gateway signed two histories, or its log changed after it signed the earlier "
+                "head (a record damaged or removed since: `tongban verify --heads` on the log names "
+                "it); the heads and the records pages are all signed by the gateway: keep them, "
+                "they are the proof"
             )
     return lines, positions, joined, apart
 
@@ -1049,7 +1104,7 @@ def compare_heads(heads_paths, key_hex, records_paths=()):
         lines.extend(unsigned)
     trusted = [entry for _, heads in parties for entry in heads]
     given = len(trusted) + len(lines)
-    records, ranges, conflicts = load_records(records_paths)
+    records, ranges, conflicts = load_records(records_paths, key)
     # Heads at 0: INCONSISTENT where not "" (at_start), so FORKED there would say it again.
     forked, shared, _ = forks([(head, where) for head, where in trusted if head["position"] > 0])
     inconsistent, positions, joined, apart = joins(trusted, records, ranges)
@@ -1325,9 +1380,10 @@ def main():
         action="append",
         metavar="FILE",
         help="without EVENTS_FILE only: records pages saved from GET /v1/log/records?after=N&to=M "
-        "(each record's hash, which the running hash takes in at its position): the running hash "
-        "carried from a head over them must reach the heads at the next position heads name; may "
-        "be given more than once",
+        "(each record's hash, which the running hash takes in at its position), each signed by "
+        "the gateway (a page whose signature does not verify under --key is BROKEN and not used): "
+        "the running hash carried from a head over them must reach the heads at the next position "
+        "heads name; may be given more than once",
     )
     parser.add_argument("events", nargs="?", metavar="EVENTS_FILE")
     args = parser.parse_args()
