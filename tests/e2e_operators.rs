@@ -3390,6 +3390,43 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
     let (code, _, err) = heads(&[&mine, "--nats", "nats://127.0.0.1:1"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("drop --nats"), "{err}");
+    // A records page changed after the gateway signed it (a record's hash, so that it would
+    // join the other history): not used, and said so.
+    let mut tampered =
+        serde_json::from_str::<Value>(&std::fs::read_to_string(&records_a).expect("records"))
+            .expect("page");
+    assert!(
+        tampered["sig"].as_str().is_some_and(|s| s.len() == 128),
+        "{tampered}"
+    );
+    tampered["records"][10]["hash"] = json!("0".repeat(64));
+    let tampered = file("records-tampered.json", &tampered);
+    let (code, out, _) = heads(&[&mine, &auditor, "--records", &tampered]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "BROKEN records page {tampered} answer 1 (positions 1-16, signed at "
+        )) && out.contains("not signed by the gateway")
+            && out.contains(
+                "0 pair(s) of consecutive positions joined by the records given, 2 not joined"
+            ),
+        "{out}"
+    );
+    let (code, out) = verify_chain_heads(&[
+        "--key",
+        &public,
+        "--heads",
+        &mine,
+        "--heads",
+        &auditor,
+        "--records",
+        &tampered,
+    ]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("BROKEN records page") && out.contains("not used"),
+        "{out}"
+    );
     let (code, _, err) = heads(&[&mine, "--records", &mine]);
     assert_eq!(code, 2, "{err}");
     assert!(
@@ -3403,63 +3440,72 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
         all.extend_from_slice(args);
         verify_chain_heads(&all)
     };
-    let (code, out) = script(&[
-        "--heads",
-        &mine,
-        "--heads",
-        &auditor,
-        "--records",
-        &records_a,
-    ]);
-    assert_eq!(code, Some(0), "{out}");
-    assert!(
-        out.starts_with("OK: every head signed by the gateway"),
-        "{out}"
-    );
-    let (code, out) = script(&["--heads", &mine, "--records", &records_a]);
-    assert_eq!(code, Some(2), "{out}");
-    assert!(out.starts_with("NOTHING COMPARED"), "{out}");
-    let (code, out) = script(&[
-        "--heads",
-        &mine,
-        "--heads",
-        &auditor,
-        "--heads",
-        &theirs,
-        "--records",
-        &records_a,
-    ]);
-    assert_eq!(code, Some(2), "{out}");
-    assert!(
-        out.starts_with("INCOMPLETE: 1 of 4 heads compared with no other party's head"),
-        "{out}"
-    );
-    let (code, out) = script(&["--heads", &mine, "--heads", &theirs]);
-    assert_eq!(code, Some(2), "{out}");
-    assert!(out.starts_with("NOTHING COMPARED"), "{out}");
-    let (code, out) = script(&[
-        "--heads",
-        &mine,
-        "--heads",
-        &theirs,
-        "--records",
-        &records_b,
-    ]);
-    assert_eq!(code, Some(1), "{out}");
-    assert!(
-        out.contains("INCONSISTENT log positions 8-16: the head at 8")
-            && out.contains(&inconsistent_16_17),
-        "{out}"
-    );
-    let (code, out) = script(&["--heads", &mine, "--heads", &theirs_16]);
-    assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains(&fork_line), "{out}");
-    let (code, out) = script(&["--heads", &mine, "--heads", &changed]);
-    assert_eq!(code, Some(1), "{out}");
-    assert!(
-        out.contains("not signed by the gateway") && !out.contains("FORKED"),
-        "{out}"
-    );
+    let cases: [(&[&str], i32, &[&str]); 7] = [
+        (
+            &[
+                "--heads",
+                &mine,
+                "--heads",
+                &auditor,
+                "--records",
+                &records_a,
+            ],
+            0,
+            &["OK: every head signed by the gateway"],
+        ),
+        (
+            &["--heads", &mine, "--records", &records_a],
+            2,
+            &["NOTHING COMPARED"],
+        ),
+        (
+            &[
+                "--heads",
+                &mine,
+                "--heads",
+                &auditor,
+                "--heads",
+                &theirs,
+                "--records",
+                &records_a,
+            ],
+            2,
+            &["INCOMPLETE: 1 of 4 heads compared with no other party's head"],
+        ),
+        (
+            &["--heads", &mine, "--heads", &theirs],
+            2,
+            &["NOTHING COMPARED"],
+        ),
+        (
+            &[
+                "--heads",
+                &mine,
+                "--heads",
+                &theirs,
+                "--records",
+                &records_b,
+            ],
+            1,
+            &[
+                "INCONSISTENT log positions 8-16: the head at 8",
+                &inconsistent_16_17,
+            ],
+        ),
+        (&["--heads", &mine, "--heads", &theirs_16], 1, &[&fork_line]),
+        (
+            &["--heads", &mine, "--heads", &changed],
+            1,
+            &["not signed by the gateway"],
+        ),
+    ];
+    for (args, expected, says) in cases {
+        let (code, out) = script(args);
+        assert_eq!(code, Some(expected), "{args:?}: {out}");
+        assert!(says.iter().all(|s| out.contains(s)), "{args:?}: {out}");
+    }
+    let (_, out) = script(&["--heads", &mine, "--heads", &changed]);
+    assert!(!out.contains("FORKED"), "{out}");
     let (code, out) = script(&["--app", "x", "--heads", &mine]);
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("EVENTS_FILE is required"), "{out}");

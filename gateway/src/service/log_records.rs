@@ -73,7 +73,10 @@ pub struct RecordsPage {
     pub at: String,
     /// The signing key's id, as `GET /v1/keys` names it.
     pub kid: String,
-    /// Ed25519 signature, lowercase hex, over [`statement`] of the page.
+    /// Ed25519 signature, lowercase hex, over the ASCII bytes of
+    /// `"tongban-log-records-v1\n{after}\n{end}\n{digest}\n{at}"` (`end`: `next`, or `to` on
+    /// the last page; `digest`: the lowercase hex SHA-256 of one line `"{position} {hash}\n"` per
+    /// record, in order).
     pub sig: String,
 }
 
