@@ -43,10 +43,25 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 .into(),
         ));
     }
+    // A party is a file, by its real path: the same file named twice (`x`, `./x`) is one
+    // party, read once, never compared with itself.
     let mut kept = Vec::new();
+    let mut parties = Vec::new();
     for file in &files {
+        let party = std::fs::canonicalize(file)
+            .map_err(|e| CliError(format!("{file}: {e}")))?
+            .display()
+            .to_string();
+        if parties.contains(&party) {
+            continue;
+        }
         let text = std::fs::read_to_string(file).map_err(|e| CliError(format!("{file}: {e}")))?;
-        kept.extend(heads::parse(&text, file).map_err(|e| CliError(format!("{file}: {e}")))?);
+        let heads = heads::parse(&text, file).map_err(|e| CliError(format!("{file}: {e}")))?;
+        kept.extend(heads.into_iter().map(|k| heads::Kept {
+            file: party.clone(),
+            ..k
+        }));
+        parties.push(party);
     }
     let key = source.key()?;
     let mut records = Records::default();
@@ -59,8 +74,8 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     }
     let (trusted, unsigned) = heads::trusted(kept, &key);
     let compared = compare::compare(&trusted, &records);
-    let problems =
-        unsigned.len() + compared.found() + records.disagree.len() + records.unsigned.len();
+    let disagree = records.disagreements();
+    let problems = unsigned.len() + compared.found() + disagree.len() + records.unsigned.len();
     let (verdict, code) = match (problems, compared.compared, compared.alone.len()) {
         (1.., _, _) => ("BROKEN", 1),
         (0, 1.., 0) => ("agree", 0),
@@ -72,7 +87,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
          with another file's; {} position(s) held by two heads or more; {} pair(s) of \
          consecutive positions joined by the records given, {} not joined",
         compared.heads + unsigned.len(),
-        files.len(),
+        parties.len(),
         compared.heads,
         key.kid(),
         compared.compared,
@@ -91,7 +106,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     for page in &records.unsigned {
         outln!("BROKEN {page}")?;
     }
-    for disagree in &records.disagree {
+    for disagree in &disagree {
         outln!("BROKEN {disagree}")?;
     }
     for fork in &compared.forks {

@@ -38,8 +38,10 @@ pub const DOMAIN: &str = "tongban-log-records-v1";
 
 /// The bytes a page's signature is over: the ASCII of
 /// `"tongban-log-records-v1\n{after}\n{end}\n{digest}\n{at}"`, where `end` is where the page
-/// stops (`next`, or `to` on the last) and `digest` the lowercase hex SHA-256 of one line
-/// `"{position} {hash}\n"` per record, in order.
+/// stops (`next`, or `to` on the last) and `digest` the lowercase hex SHA-256 of, per record in
+/// order, `"{position} {n} {hash}\n"`, `n` the byte length of the hash (UTF-8). The length makes
+/// the list unambiguous whatever a hash holds: a damaged event's stored hash (which the head took
+/// as it is) cannot make one signed page read as another list.
 pub fn statement<'a>(
     after: u64,
     end: u64,
@@ -48,7 +50,7 @@ pub fn statement<'a>(
 ) -> String {
     let mut digest = Sha256::new();
     for (position, hash) in records {
-        digest.update(format!("{position} {hash}\n").as_bytes());
+        digest.update(format!("{position} {} {hash}\n", hash.len()).as_bytes());
     }
     format!(
         "{DOMAIN}\n{after}\n{end}\n{}\n{at}",
@@ -75,8 +77,8 @@ pub struct RecordsPage {
     pub kid: String,
     /// Ed25519 signature, lowercase hex, over the ASCII bytes of
     /// `"tongban-log-records-v1\n{after}\n{end}\n{digest}\n{at}"` (`end`: `next`, or `to` on
-    /// the last page; `digest`: the lowercase hex SHA-256 of one line `"{position} {hash}\n"` per
-    /// record, in order).
+    /// the last page; `digest`: the lowercase hex SHA-256 of `"{position} {n} {hash}\n"` per
+    /// record in order, `n` the hash's length in bytes).
     pub sig: String,
 }
 
@@ -177,14 +179,18 @@ mod tests {
     fn a_page_statement_commits_to_its_range_records_and_time() {
         let hash = "ab".repeat(32);
         let one = statement(8, 16, [(9, hash.as_str())], "2026-12-06T07:30:00.000Z");
-        let mut digest = Sha256::new();
-        digest.update(format!("9 {hash}\n").as_bytes());
+        // The known answer, computed by Python's hashlib over b"9 64 " + hash + b"\n".
         assert_eq!(
             one,
-            format!(
-                "tongban-log-records-v1\n8\n16\n{}\n2026-12-06T07:30:00.000Z",
-                crate::hex::encode(&digest.finalize())
-            )
+            "tongban-log-records-v1\n8\n16\n\
+             34aaf9ad3a530687da73dd39411d2705f97fb66384cf562b24babf124db2e91f\n\
+             2026-12-06T07:30:00.000Z"
+        );
+        // A hash holding a line break cannot stand for two records.
+        let glued = format!("{hash}\n10 {hash}");
+        assert_ne!(
+            statement(8, 16, [(9, glued.as_str())], "t"),
+            statement(8, 16, [(9, hash.as_str()), (10, hash.as_str())], "t")
         );
         assert_ne!(
             one,

@@ -144,10 +144,12 @@ impl Compared {
 pub fn compare(trusted: &[Kept], records: &Records) -> Compared {
     let mut by_position: BTreeMap<u64, Vec<&Kept>> = BTreeMap::new();
     for kept in trusted {
-        by_position
-            .entry(kept.head.position)
-            .or_default()
-            .push(kept);
+        let same = by_position.entry(kept.head.position).or_default();
+        // A copy of a head another file holds (heads exchanged between parties) is the same
+        // head: it compares nothing.
+        if !same.iter().any(|k| k.head == kept.head) {
+            same.push(kept);
+        }
     }
     let mut compared = Compared {
         heads: trusted.len(),
@@ -221,14 +223,19 @@ pub fn compare(trusted: &[Kept], records: &Records) -> Compared {
             }
         }
     }
+    // A head is compared when another party's head stands at its position or later in its
+    // stretch: that head's history passes through this one's position, with its hash. (One
+    // whose heads stop earlier vouches for nothing after them.)
     for stretch in stretches {
-        let mut parties: Vec<&str> = stretch.iter().map(|k| k.file.as_str()).collect();
-        parties.sort_unstable();
-        parties.dedup();
-        if parties.len() > 1 {
-            compared.compared += stretch.len();
-        } else {
-            compared.alone.extend(stretch.into_iter().cloned());
+        for (i, head) in stretch.iter().enumerate() {
+            let vouched = stretch.iter().enumerate().any(|(j, other)| {
+                other.file != head.file && (j >= i || other.head.position == head.head.position)
+            });
+            if vouched {
+                compared.compared += 1;
+            } else {
+                compared.alone.push((*head).clone());
+            }
         }
     }
     compared
@@ -244,13 +251,18 @@ mod tests {
         c.to_string().repeat(64)
     }
 
+    /// A head over `events`, signed at a time of its own (two heads of one history are two
+    /// signatures, as a gateway gives them: only a copy of one is the same head).
     fn kept(events: &[(u64, char)], from: &str, key: &GatewayKey) -> Kept {
+        static SIGNED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = SIGNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut r = Running::default();
         for (p, c) in events {
             r.take(*p, &h(*c));
         }
+        let at = format!("2026-12-06T07:{:02}:{:02}.000Z", n / 60 % 60, n % 60);
         Kept {
-            head: SignedHead::sign(&r, "2026-12-06T07:00:00.000Z", key),
+            head: SignedHead::sign(&r, &at, key),
             from: from.into(),
             file: from.split(" line ").next().unwrap_or(from).into(),
         }
@@ -276,8 +288,8 @@ mod tests {
     /// Given heads kept by two provinces of one log, at shared and other positions, when they are
     /// compared without records, then nothing is found and only the heads at the shared position
     /// are compared with the other province's; with the records from the start, every head is,
-    /// through the stretch of joined positions; with records from position 2 on, the head at 1 is
-    /// not.
+    /// through the stretch of joined positions, but the one at 5, past every head the other
+    /// province kept; with records from position 2 on, the head at 1 is not either.
     #[test]
     fn heads_of_one_log_agree() {
         let key = GatewayKey::from_seed([3; 32]);
@@ -305,14 +317,39 @@ mod tests {
 
         let compared = compare(&heads, &records(&log, 0, 5));
         assert_eq!((compared.joined, compared.unjoined), (3, 0));
-        assert_eq!((compared.found(), compared.compared), (0, 4));
-        assert!(compared.alone.is_empty());
+        assert_eq!((compared.found(), compared.compared), (0, 3));
+        let alone: Vec<&str> = compared.alone.iter().map(|k| k.from.as_str()).collect();
+        assert_eq!(alone, ["zj.jsonl line 2"]);
 
         let compared = compare(&heads, &records(&log, 2, 5));
         assert_eq!((compared.joined, compared.unjoined), (1, 2));
-        assert_eq!(compared.compared, 3);
-        assert_eq!(compared.alone.len(), 1);
-        assert_eq!(compared.alone[0].from, "sh.jsonl line 2");
+        assert_eq!(compared.compared, 2);
+        let alone: Vec<&str> = compared.alone.iter().map(|k| k.from.as_str()).collect();
+        assert_eq!(alone, ["sh.jsonl line 2", "zj.jsonl line 2"]);
+
+        // A later head of the other province at 5 vouches for all of them.
+        let mut more = heads.to_vec();
+        more.push(kept(&log, "sh.jsonl line 3", &key));
+        let compared = compare(&more, &records(&log, 0, 5));
+        assert_eq!((compared.found(), compared.compared), (0, 5));
+        assert!(compared.alone.is_empty());
+    }
+
+    /// Given a head one province kept and handed to another, which keeps it in its own file, then
+    /// the copy is the same head: it compares nothing.
+    #[test]
+    fn a_copy_of_another_partys_head_compares_nothing() {
+        let key = GatewayKey::from_seed([3; 32]);
+        let log = [(1, 'a'), (2, 'b')];
+        let mine = kept(&log, "zj.jsonl line 1", &key);
+        let mut copy = mine.clone();
+        copy.from = "sh.jsonl line 1".into();
+        copy.file = "sh.jsonl".into();
+        let compared = compare(&[mine, copy], &records(&log, 0, 2));
+        assert_eq!(
+            (compared.shared, compared.compared, compared.alone.len()),
+            (0, 0, 1)
+        );
     }
 
     /// Given one province's heads only, joined by records from the start (which the gateway
@@ -441,10 +478,9 @@ mod tests {
         let line = compared.inconsistent[0].to_string();
         assert!(
             line.starts_with(&format!(
-                "log positions 2-3: the head at 2 ({}, signed at 2026-12-06T07:00:00.000Z, \
-                 zj.jsonl line 1) and the head at 3 ({}, signed at \
-                 2026-12-06T07:00:00.000Z, sh.jsonl line 1) are not of one log",
-                zj.head.hash, sh.head.hash
+                "log positions 2-3: the head at 2 ({}, signed at {}, zj.jsonl line 1) and the \
+                 head at 3 ({}, signed at {}, sh.jsonl line 1) are not of one log",
+                zj.head.hash, zj.head.at, sh.head.hash, sh.head.at
             )) && line.contains(&format!("records given for position 3 is {}", carried.hash)),
             "{line}"
         );

@@ -54,48 +54,67 @@ impl std::fmt::Display for Unsigned {
         };
         write!(
             f,
-            "records page {} ({range}, signed at {}): its signature does not verify under the \
+            "records page {} ({range}, signed at {:?}): its signature does not verify under the \
              given key{}: not signed by the gateway (changed since it was saved, or signed with \
              another key); not used",
             self.from,
             self.at,
             match &self.names_key {
-                Some(kid) => format!(" (the page names key {kid})"),
+                Some(kid) => format!(" (the page names key {kid:?})"),
                 None => String::new(),
             }
         )
     }
 }
 
-/// Two signed pages that give different hashes at one position: the gateway signed two
-/// histories.
+/// Signed pages that cover one position and do not agree what it holds: another hash, or one
+/// lists a record there and another, covering it, lists none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Disagree {
     pub position: u64,
-    pub first: (String, String),
-    pub other: (String, String),
+    /// Each value given there (a hash, or `nothing`) with the first page that gives it (where
+    /// it was read, when it was signed), in reading order.
+    pub values: Vec<(String, String, String)>,
 }
 
 impl std::fmt::Display for Disagree {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let values: Vec<String> = self
+            .values
+            .iter()
+            .map(|(value, from, at)| format!("{value} in {from} signed at {at:?}"))
+            .collect();
         write!(
             f,
-            "log position {}: the records pages given, each signed by the gateway, hold \
-             different hashes there ({} in {}, {} in {}): the gateway signed two histories; keep \
-             the pages, they are the proof",
-            self.position, self.first.0, self.first.1, self.other.0, self.other.1
+            "log position {}: the records pages given, each signed by the gateway, disagree \
+             there ({}): the gateway signed two histories, or its log changed between the \
+             signatures (a record damaged or removed since: `tongban verify --heads` on the log \
+             names it); keep the pages, they are the proof",
+            self.position,
+            values.join(", ")
         )
     }
+}
+
+/// A signed page as read: its range and what it lists, for [`Records::disagreements`].
+#[derive(Debug, Clone)]
+struct Seen {
+    after: u64,
+    end: u64,
+    from: String,
+    at: String,
+    listed: BTreeMap<u64, String>,
 }
 
 /// Every record the pages read so far give, and the ranges they cover.
 #[derive(Debug, Clone, Default)]
 pub struct Records {
-    /// Position → (hash, where it was read).
-    at: BTreeMap<u64, (String, String)>,
+    /// Position → the hash the first signed page listing it gives.
+    at: BTreeMap<u64, String>,
     /// Covered ranges: start (exclusive) → end (inclusive), merged.
     covered: BTreeMap<u64, u64>,
-    pub disagree: Vec<Disagree>,
+    /// The signed pages, in reading order.
+    pages: Vec<Seen>,
     /// Pages not used: their signature does not verify.
     pub unsigned: Vec<Unsigned>,
 }
@@ -156,17 +175,8 @@ impl Records {
                     end
                 ));
             }
-            if r.hash.len() != 64
-                || !r
-                    .hash
-                    .bytes()
-                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-            {
-                return Err(format!(
-                    "record at position {}: hash is not 64 lowercase hex digits",
-                    r.position
-                ));
-            }
+            // The hash is taken as the page gives it: a damaged event's stored hash is what the
+            // head took too, and the signature covers it whatever it holds.
             last = r.position;
         }
         let signed = statement(
@@ -187,27 +197,44 @@ impl Records {
             });
             return Ok(());
         }
+        let mut listed = BTreeMap::new();
         for r in page.records {
-            match self.at.get(&r.position) {
-                // One finding per position: which hashes disagree there, not every pair.
-                Some((hash, first))
-                    if *hash != r.hash
-                        && !self.disagree.iter().any(|d| d.position == r.position) =>
-                {
-                    self.disagree.push(Disagree {
-                        position: r.position,
-                        first: (hash.clone(), first.clone()),
-                        other: (r.hash, from.to_string()),
-                    });
-                }
-                Some(_) => {}
-                None => {
-                    self.at.insert(r.position, (r.hash, from.to_string()));
+            self.at.entry(r.position).or_insert_with(|| r.hash.clone());
+            listed.insert(r.position, r.hash);
+        }
+        self.pages.push(Seen {
+            after: page.after,
+            end,
+            from: from.to_string(),
+            at: page.at,
+            listed,
+        });
+        self.cover(page.after, end);
+        Ok(())
+    }
+
+    /// Every position some signed page lists where the signed pages covering it do not all
+    /// list the same hash (one that lists none there disagrees too), one finding per position.
+    pub fn disagreements(&self) -> Vec<Disagree> {
+        let mut values: BTreeMap<u64, Vec<(String, String, String)>> = BTreeMap::new();
+        for page in &self.pages {
+            for position in self
+                .at
+                .range(page.after.saturating_add(1)..=page.end)
+                .map(|(p, _)| *p)
+            {
+                let value = page.listed.get(&position).map_or("nothing", String::as_str);
+                let seen = values.entry(position).or_default();
+                if !seen.iter().any(|(v, _, _)| v == value) {
+                    seen.push((value.to_string(), page.from.clone(), page.at.clone()));
                 }
             }
         }
-        self.cover(page.after, end);
-        Ok(())
+        values
+            .into_iter()
+            .filter(|(_, v)| v.len() > 1)
+            .map(|(position, values)| Disagree { position, values })
+            .collect()
     }
 
     fn cover(&mut self, after: u64, end: u64) {
@@ -242,7 +269,7 @@ impl Records {
     pub fn between(&self, after: u64, end: u64) -> impl Iterator<Item = (u64, &str)> {
         self.at
             .range(after.saturating_add(1)..=end)
-            .map(|(p, (h, _))| (*p, h.as_str()))
+            .map(|(p, h)| (*p, h.as_str()))
     }
 
     /// Whether no page was read.
@@ -309,21 +336,74 @@ pub(super) mod tests {
             r.between(2, 10).map(|(p, _)| p).collect::<Vec<_>>(),
             [3, 5, 10]
         );
-        assert!(r.disagree.is_empty());
+        assert!(r.disagreements().is_empty());
         r.read(
             &page(4, 6, None, &[(5, 'f')]).to_string(),
             "other.json",
             &key(),
         )
         .expect("page");
-        assert_eq!(r.disagree.len(), 1);
+        let disagree = r.disagreements();
+        assert_eq!(disagree.len(), 1);
+        let line = disagree[0].to_string();
         assert!(
-            r.disagree[0]
-                .to_string()
-                .contains("records.json answer 2, ffff"),
-            "{}",
-            r.disagree[0]
+            line.starts_with(&format!(
+                "log position 5: the records pages given, each signed by the gateway, disagree \
+                 there ({} in records.json answer 2 signed at \"2026-12-06T07:30:00.000Z\", {} \
+                 in other.json answer 1 signed at",
+                hex('c'),
+                hex('f')
+            )),
+            "{line}"
         );
+        // The first page's hash is the one carried.
+        assert_eq!(
+            r.between(4, 5).collect::<Vec<_>>(),
+            [(5, hex('c').as_str())]
+        );
+    }
+
+    /// Given two signed pages over one range, one listing a record the other leaves out, then
+    /// they disagree at that position (`nothing` against its hash), whichever is read first.
+    #[test]
+    fn a_signed_page_that_leaves_a_record_out_disagrees() {
+        for (first, second) in [
+            (
+                page(0, 5, None, &[(2, 'a'), (4, 'b')]),
+                page(0, 5, None, &[(4, 'b')]),
+            ),
+            (
+                page(0, 5, None, &[(4, 'b')]),
+                page(0, 5, None, &[(2, 'a'), (4, 'b')]),
+            ),
+        ] {
+            let mut r = Records::default();
+            r.read(&format!("{first}\n{second}"), "r.json", &key())
+                .expect("pages");
+            let disagree = r.disagreements();
+            assert_eq!(disagree.len(), 1, "{disagree:?}");
+            assert_eq!(disagree[0].position, 2);
+            let values: Vec<&str> = disagree[0].values.iter().map(|v| v.0.as_str()).collect();
+            assert!(values.contains(&"nothing") && values.contains(&hex('a').as_str()));
+        }
+    }
+
+    /// Given a signed page listing a hash that is not 64 hex digits (a damaged event's stored
+    /// hash, which the head took as it is), then the page is used as it is.
+    #[test]
+    fn a_record_hash_is_taken_as_the_page_gives_it() {
+        let odd = "not hex\n9 ab".to_string();
+        let p = signed_page(
+            0,
+            3,
+            None,
+            &[(2, odd.clone())],
+            &GatewayKey::from_seed([6; 32]),
+        );
+        let mut r = Records::default();
+        r.read(&p.to_string(), "r.json", &key()).expect("page");
+        assert!(r.unsigned.is_empty() && r.covers(0, 3));
+        assert_eq!(r.between(0, 3).collect::<Vec<_>>(), [(2, odd.as_str())]);
     }
 
     /// Given a page whose records were changed after it was signed, or one signed by another
@@ -353,7 +433,7 @@ pub(super) mod tests {
         );
         assert!(
             r.unsigned[1].to_string().contains(&format!(
-                "(the page names key {})",
+                "(the page names key {:?})",
                 GatewayKey::from_seed([7; 32]).public().kid()
             )),
             "{}",
@@ -380,8 +460,8 @@ pub(super) mod tests {
                 "next 3 is not after",
             ),
             (
-                with(&|p| p["records"][0]["hash"] = serde_json::json!("ab")),
-                "not 64 lowercase hex",
+                with(&|p| p["records"][0]["hash"] = serde_json::json!(7)),
+                "invalid type: integer `7`, expected a string",
             ),
             (
                 format!(
