@@ -37,7 +37,8 @@ and, over the input:
      show it.
   7. with --heads FILE (JSON Lines, each line a head saved from `GET /v1/log/head`): each head's
      `sig` verifies under the key over the ASCII bytes of "tongban-log-head-v1\n{position}\n
-     {hash}\n{at}" (else it is not trusted, and BROKEN), and the running hash over every feed
+     {hash}\n{at}" (else it is not trusted, and BROKEN; a signature whose R, its first 32 bytes,
+     is a point of small order does not verify, as in tongban), and the running hash over every feed
      item given, in position order,
          H_0 = "", H_p = hex(SHA-256("tongban-log-head-v1\n" + H_prev + "\n" + p + "\n" + hash))
      reproduces the head's `hash` at its `position`. Give every region's feed pages from after=0
@@ -52,7 +53,10 @@ and, over the input:
      the gateway signed at one position with different hashes (FORKED) cannot both be of one
      log: the gateway, or whoever holds its key, showed two histories. This needs no events: with no EVENTS_FILE only this, the signatures
      and 9. are checked, for parties who keep heads but not the log. Each heads file is one party
-     (one path given twice is one party), and a head is compared only with another party's: a
+     (by its real path: one file given twice, or as ./x and x, is one party), and a head is
+     compared only with another party's (one signed head, same position, hash, at and sig, found
+     in several files counts once, where first read in the order given: exchanged copies of one
+     head compare nothing): a
      gateway that forks on purpose shows each party one history throughout, so a party's heads
      agree among themselves whatever it did, and it can sign each party's heads at positions no
      other party's head names: join the positions apart by 9. A head at position 0 carries the
@@ -64,13 +68,17 @@ and, over the input:
      "next", "at", "kid", "sig"}, one after another, as JSON Lines or in a JSON array. A page
      covers the positions after `after` up to `next` (more pages follow, read after it), or up to
      `to` where `next` is null, and lists every record the log holds there, in ascending position
-     order, each with its hash, which the running hash takes in at its position (`hash` in 7.:
-     the event's, or the SHA-256 of bytes that are not an event); a position not listed holds
-     nothing. Each page is signed by the gateway: its `sig` verifies under the key over the ASCII
-     bytes of "tongban-log-records-v1\n{after}\n{end}\n{digest}\n{at}", where end is where the
-     page stops (`next`, or `to` where `next` is null) and digest the lowercase hex SHA-256 of one
-     line "{position} {hash}\n" per record, in the page's order. A page whose signature does not
-     verify is BROKEN and not used (neither its records nor the positions it covers). With the log's
+     order, each with its hash, which the running hash takes in at its position, as given (`hash`
+     in 7.: the event's, or the SHA-256 of bytes that are not an event; opaque here: any string,
+     a damaged event's malformed hash among them); a position not listed holds nothing. Each page
+     is signed by the gateway: its `sig` verifies under the key over the ASCII bytes of
+     "tongban-log-records-v1\n{after}\n{end}\n{digest}\n{at}", where end is where the page stops
+     (`next`, or `to` where `next` is null) and digest the lowercase hex SHA-256 of, per record in
+     the page's order, the ASCII "{position} {n} ", the hash's UTF-8 bytes and "\n", n the byte
+     length of the hash's UTF-8 (decimal): each hash read by its length, no hash makes one page
+     read as another list. A page whose signature does not verify (a sig not 128 lowercase hex
+     digits, or whose R is of small order, among them) is BROKEN and not used (neither its records
+     nor the positions it covers). With the log's
      start as a head (position 0, hash "", of no party), for every two consecutive positions
      heads name, p < q, whose positions p+1..q the pages cover: the running hash carried from
      the first head read at p (from "" at 0) over the records there, in position order, as in
@@ -79,18 +87,22 @@ and, over the input:
      the earlier head (a record damaged or removed since: `tongban verify --heads` on the log
      names it). The records are the gateway's signed word, as the heads are (no one finds
      records that join the heads of two histories: SHA-256): a page that does not join two heads
-     it signed is its own word against itself, proof to anyone it is handed to. Two signed pages
-     giving different hashes at one position are BROKEN: the gateway signed two histories. Keep
-     the heads and the pages: they are the proof. Positions apart that the signed pages do not
-     cover whole are not joined (counted as such). A page is refused (exit 2, naming the file
-     and member) unless it has exactly after, to, records, next, at, kid and sig (next null or a
-     whole number; at, kid and sig strings, sig 128 lowercase hex digits), each record exactly
-     position and hash, every number a whole number from 0 to 2^64-1, and the ranges as above.
+     it signed is its own word against itself, proof to anyone it is handed to. The signed pages
+     must agree: at every position one of them lists, every other signed page covering it must
+     list it with the same hash; where they do not (two hashes, or one page covering it without
+     listing it: "nothing"), a BROKEN line names each value with the first page giving it: the
+     gateway signed two histories, or its log changed between the signatures (the first page's
+     hash is the one carried). Keep the heads and the pages: they are the proof. Positions apart
+     that the signed pages do not cover whole are not joined (counted as such). A page is refused
+     (exit 2, naming the file and member) unless it has exactly after, to, records, next, at, kid
+     and sig (next null or a whole number; at, kid and sig strings), each record exactly position
+     and hash (a string), every number a whole number from 0 to 2^64-1, and the ranges as above.
      This is Certificate Transparency's consistency proof, with the records between as the
      proof.
      The positions heads name (0 first) fall into stretches: two consecutive ones joined by the
      records (whether they agree or not) are in one, as are heads at one position. A head (after
-     position 0) is compared when its stretch holds a head of another party too.
+     position 0) is compared when its stretch holds a head of another party at its position or a
+     later one (a party whose heads stop at 1 vouches for no other party's heads at 1000).
 
 A feed page may hold, in place of an event, a marker: {"position", "missing": "..."} (the log holds
 no event at that position, though the feed lists one: removed from the log) or {"position",
@@ -123,10 +135,11 @@ Exit codes:
      (one line on stderr naming the problem), or a usage error
 With --heads and no EVENTS_FILE (8. and 9.):
   0  every head signed by the gateway (after position 0) is compared with another party's (at
-     its position, or joined to it over the records), and every comparison agrees: an OK summary
+     its position or a later one, there or joined to it over the records), and every comparison
+     agrees: an OK summary
   1  a head or a records page not signed by the gateway, a FORKED position, an INCONSISTENT
-     pair or head at 0, or two signed records pages that disagree: one line each, then a BROKEN
-     summary
+     pair or head at 0, or a position the signed records pages disagree at: one line each, then
+     a BROKEN summary
   2  NOTHING COMPARED (no head is compared with another party's: give the other parties' heads
      and the records between), INCOMPLETE (some heads are compared, but not every one: the line
      names those that are not, and what to give), a file or --key that cannot be used (one line
@@ -154,8 +167,6 @@ SAFE_INTEGER = 2**53
 WHITESPACE = re.compile(r"[ \t\n\r]*")
 # sig as the gateway writes it: 64 bytes, lowercase hex.
 SIGNATURE = re.compile(r"[0-9a-f]{128}")
-# A record's hash as GET /v1/log/records gives it: SHA-256, lowercase hex.
-RECORD_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 class Unusable(Exception):
@@ -628,6 +639,22 @@ def public_key(text):
         raise Unusable(f"--key is not an Ed25519 public key: {e}")
 
 
+def signed_by(key, sig, message):
+    """Whether sig, 128 lowercase hex digits as the gateway writes it, is an Ed25519 signature by
+    key over message as tongban verifies one (verify_strict): one whose R (its first 32 bytes) is
+    a point of small order is not, though the `cryptography` package takes it."""
+    if not SIGNATURE.fullmatch(sig):
+        return False
+    raw = bytes.fromhex(sig)
+    if small_order(raw[:32]):
+        return False
+    try:
+        key.verify(raw, message)
+        return True
+    except InvalidSignature:
+        return False
+
+
 def strangers(entries, only_app):
     """One line per application whose events are not where they claim to be: in the events answer
     for another application, or (with --app) of another application than the one asked about."""
@@ -762,11 +789,12 @@ def trusted_heads(heads_paths, key):
         for head, where in load_heads(heads_path):
             statement = f"{HEAD_DOMAIN}\n{head['position']}\n{head['hash']}\n{head['at']}"
             try:
-                if not SIGNATURE.fullmatch(head["sig"]):
-                    raise ValueError("not lowercase hex")
-                key.verify(bytes.fromhex(head["sig"]), statement.encode("ascii"))
+                signed = signed_by(key, head["sig"], statement.encode("ascii"))
+            except UnicodeEncodeError:
+                signed = False  # no head the gateway signs holds other than ASCII
+            if signed:
                 trusted.append((head, where))
-            except (InvalidSignature, ValueError, UnicodeEncodeError):
+            else:
                 lines.append(
                     f"BROKEN saved head at log position {head['position']} (signed at {head['at']}, "
                     f"{where}): its signature does not verify under the given key: not signed by "
@@ -864,11 +892,6 @@ def records_page(value, where):
     for name in ("at", "kid", "sig"):
         if not isinstance(value[name], str):
             raise Unusable(f"{where}: \"{name}\" is {describe(value[name])}, not a string")
-    if not SIGNATURE.fullmatch(value["sig"]):
-        raise Unusable(
-            f"{where}: \"sig\" is {describe(value['sig'])}; expected 128 lowercase hex digits, as "
-            "the gateway writes it"
-        )
     if not isinstance(records, list):
         raise Unusable(f"{where}: \"records\" is {describe(records)}, not a list")
     found, last = [], after
@@ -889,8 +912,10 @@ def records_page(value, where):
                 f"record before, in ascending order) and at most {end} (where the page ends: "
                 f"{'its next' if next_position is not None else 'its to'})"
             )
-        if not isinstance(record_hash, str) or not RECORD_HASH.fullmatch(record_hash):
-            raise Unusable(f"{named}.hash is {describe(record_hash)}; expected 64 lowercase hex digits")
+        if not isinstance(record_hash, str):
+            # Any string: opaque, taken in as given (a damaged event stored with a malformed hash
+            # is what the log holds there, and what the gateway's heads took in).
+            raise Unusable(f"{named}.hash is {describe(record_hash)}; expected a string")
         found.append((position, record_hash))
         last = position
     return (after, end), found
@@ -899,33 +924,64 @@ def records_page(value, where):
 def page_statement(after, end, records, at):
     """The bytes a records page's signature is over: the ASCII of
     "tongban-log-records-v1\n{after}\n{end}\n{digest}\n{at}", where end is where the page stops
-    (next, or to on the last) and digest the lowercase hex SHA-256 of one line
-    "{position} {hash}\n" per record, in the page's order. at is not ASCII on no page the gateway
-    signed: UnicodeEncodeError then, which the caller takes as a signature that does not verify."""
+    (next, or to on the last) and digest the lowercase hex SHA-256 of, per record in the page's
+    order, "{position} {n} " (ASCII), the hash's UTF-8 bytes and "\n", n the byte length of the
+    hash's UTF-8 (decimal): each hash is read by its length, so no hash, whatever it holds, makes
+    one page's list read as another's. at not ASCII, or a hash not Unicode text (a lone
+    surrogate), is on no page the gateway signed: UnicodeEncodeError then, which the caller takes
+    as a signature that does not verify."""
     digest = hashlib.sha256()
     for position, record_hash in records:
-        digest.update(f"{position} {record_hash}\n".encode("ascii"))
+        raw = record_hash.encode("utf-8")
+        digest.update(f"{position} {len(raw)} ".encode("ascii") + raw + b"\n")
     return f"{RECORDS_DOMAIN}\n{after}\n{end}\n{digest.hexdigest()}\n{at}".encode("ascii")
 
 
 def page_signed(value, covered, records, key):
-    """Whether a records page's sig (128 lowercase hex: see records_page) verifies under the key
-    over its statement."""
+    """Whether a records page's sig verifies under the key over its statement (a sig that is not
+    128 lowercase hex digits does not)."""
     try:
-        key.verify(bytes.fromhex(value["sig"]), page_statement(*covered, records, value["at"]))
-        return True
-    except (InvalidSignature, ValueError, UnicodeEncodeError):
+        return signed_by(key, value["sig"], page_statement(*covered, records, value["at"]))
+    except UnicodeEncodeError:
         return False
+
+
+def disagreements(signed):
+    """One BROKEN line per position some signed page lists where the signed pages covering it do
+    not all say one thing: each lists it with one hash, or (a page covering it without listing it)
+    says it holds nothing. A gateway keeps one log, so two pages it signed that disagree are two
+    histories it signed, or its log changed between the signatures. signed: (where, at, (after,
+    end), {position: hash}) of each signed page, in reading order; each value the line names with
+    the first page that gives it, in that order."""
+    listed = sorted({position for _, _, _, records in signed for position in records})
+    said = {}  # position -> [(value, where, at)], each value once, first-seen order
+    for where, at, (after, end), records in signed:
+        low = bisect.bisect_right(listed, after)
+        high = bisect.bisect_right(listed, end)
+        for position in listed[low:high]:
+            value = records.get(position, "nothing")
+            values = said.setdefault(position, [])
+            if all(value != known for known, _, _ in values):
+                values.append((value, where, at))
+    return [
+        f"BROKEN log position {position}: the records pages given, each signed by the gateway, "
+        "disagree there ("
+        + ", ".join(f"{value} in {where} signed at {json.dumps(at)}" for value, where, at in values)
+        + "): the gateway signed two histories, or its log changed between the signatures (a "
+        "record damaged or removed since: `tongban verify --heads` on the log names it); keep the "
+        "pages, they are the proof"
+        for position, values in sorted(said.items())
+        if len(values) > 1
+    ]
 
 
 def load_records(paths, key):
     """The records of every records page given whose signature verifies under the key: position ->
-    hash (the first page's, where pages disagree), the ranges those pages cover, joined where they
-    meet or overlap; one BROKEN line per page whose signature does not verify (neither its records
-    nor its range are used), then one per position two signed pages give different hashes at: a
-    gateway keeps one log, so two pages it signed that disagree are two histories it signed,
-    whichever of them a head was signed over."""
-    found, conflicts, ranges, unsigned = {}, {}, [], []
+    hash (the first page's that lists it, where pages disagree), the ranges those pages cover,
+    joined where they meet or overlap; one BROKEN line per page whose signature does not verify
+    (neither its records nor its range are used), then one per position the signed pages disagree
+    at (see disagreements)."""
+    found, signed, ranges, unsigned = {}, [], [], []
     for path in paths:
         pages = []
         for value, where in documents(path):
@@ -941,23 +997,18 @@ def load_records(paths, key):
             if not page_signed(value, covered, records, key):
                 after, end = covered
                 between = f"positions after {after}" if after == end else f"positions {after + 1}-{end}"
+                # at is the page's word, not the gateway's: printed as a JSON string.
                 unsigned.append(
-                    f"BROKEN records page {where} ({between}, signed at {value['at']}): its "
-                    "signature does not verify under the given key: not signed by the gateway "
+                    f"BROKEN records page {where} ({between}, signed at {json.dumps(value['at'])}): "
+                    "its signature does not verify under the given key: not signed by the gateway "
                     "(changed since it was saved, or signed with another key); not used"
                 )
                 continue
             ranges.append(covered)
+            signed.append((where, value["at"], covered, dict(records)))
             for position, record_hash in records:
-                known = found.setdefault(position, record_hash)
-                if known != record_hash:
-                    conflicts.setdefault(position, {known}).add(record_hash)
-    lines = unsigned + [
-        f"BROKEN log position {position}: the records pages given, each signed by the gateway, "
-        f"hold different hashes there ({', '.join(sorted(hashes))}): the gateway signed two "
-        "histories; keep the pages, they are the proof"
-        for position, hashes in sorted(conflicts.items())
-    ]
+                found.setdefault(position, record_hash)
+    lines = unsigned + disagreements(signed)
     joined = []
     for after, end in sorted(ranges):
         if after == end:
@@ -1056,27 +1107,32 @@ def joins(trusted, records, ranges):
 def uncompared(parties, positions, joined):
     """The trusted heads (at positions after 0) compared with no other party's: the positions
     heads name (0 first) fall into stretches, consecutive positions joined by the records given
-    being in one; a head is compared when its stretch holds a head of another party (file) too,
-    at its position or joined to it. The log's start belongs to no party, and a head at 0 says
-    nothing, so neither counts. parties: (file, its trusted heads). Returns how many heads are to
-    be compared, and the (file, head, where) of those that are not."""
+    being in one; a head is compared when its stretch holds a head of another party (file) at its
+    position or a later one: a party whose heads stop at position 1 vouches for no other party's
+    heads at 1000. The log's start belongs to no party, and a head at 0 says nothing, so neither
+    counts. parties: (file, its trusted heads), one per party. Returns how many heads are to be
+    compared, and the (file, head, where) of those that are not."""
     stretch, s = {}, 0
     linked = set(joined)
     for i, position in enumerate(positions):
         if i and (positions[i - 1], position) not in linked:
             s += 1
         stretch[position] = s
-    files = {}
-    for path, trusted in parties:
+    tops = {}  # stretch -> {party: the highest position its heads there name}
+    for party, (_, trusted) in enumerate(parties):
         for head, _ in trusted:
-            if head["position"] > 0:
-                files.setdefault(stretch[head["position"]], set()).add(path)
+            position = head["position"]
+            if position > 0:
+                top = tops.setdefault(stretch[position], {})
+                top[party] = max(top.get(party, 0), position)
     counted, alone = 0, []
-    for path, trusted in parties:
+    for party, (path, trusted) in enumerate(parties):
         for head, where in trusted:
-            if head["position"] > 0:
+            position = head["position"]
+            if position > 0:
                 counted += 1
-                if len(files[stretch[head["position"]]]) < 2:
+                others = tops[stretch[position]].items()
+                if not any(other != party and top >= position for other, top in others):
                     alone.append((path, head, where))
     return counted, alone
 
@@ -1093,17 +1149,32 @@ def compare_heads(heads_paths, key_hex, records_paths=()):
     positions two or more name, and joined over the records given between the positions they
     name. A head proves something against a split view only compared with another party's (a
     gateway shows one party one history throughout): the verdict is OK only when every head is
-    so compared, at its position or over the records joining it to another party's."""
+    so compared: another party's head at its position or a later one, there or over the records
+    joining it to it."""
     key = public_key(key_hex)
-    # A party is a heads file: one path given twice is one party.
-    paths = list(dict.fromkeys(heads_paths))
-    parties, lines = [], []
+    # A party is a heads file, by its real path: one file given twice (or as ./x and x) is one
+    # party, named as first given.
+    by_real_path = {}
+    for path in heads_paths:
+        by_real_path.setdefault(os.path.realpath(path), path)
+    paths = list(by_real_path.values())
+    parties, lines, seen, given, copies = [], [], set(), 0, 0
     for path in paths:
         trusted, unsigned = trusted_heads([path], key)
-        parties.append((path, trusted))
+        given += len(trusted) + len(unsigned)
         lines.extend(unsigned)
+        # A signed head found in several files (exchanged copies of one head) counts once, where
+        # first read: copies compare nothing.
+        distinct = []
+        for head, where in trusted:
+            same = (head["position"], head["hash"], head["at"], head["sig"])
+            if same in seen:
+                copies += 1
+                continue
+            seen.add(same)
+            distinct.append((head, where))
+        parties.append((path, distinct))
     trusted = [entry for _, heads in parties for entry in heads]
-    given = len(trusted) + len(lines)
     records, ranges, conflicts = load_records(records_paths, key)
     # Heads at 0: INCONSISTENT where not "" (at_start), so FORKED there would say it again.
     forked, shared, _ = forks([(head, where) for head, where in trusted if head["position"] > 0])
@@ -1114,8 +1185,10 @@ def compare_heads(heads_paths, key_hex, records_paths=()):
     for line in lines:
         print(line)
     counts = (
-        f"{plural(given, 'head')} from {plural(len(paths), 'file')}, {len(trusted)} signed "
-        f"by the gateway; {compared} of {plural(counted, 'head')} (after position 0) compared with "
+        f"{plural(given, 'head')} from {plural(len(paths), 'file')}, {len(trusted) + copies} signed "
+        "by the gateway"
+        + (f" ({copies} of them a copy of a head read before, counted once)" if copies else "")
+        + f"; {compared} of {plural(counted, 'head')} (after position 0) compared with "
         f"another party's (file's); {plural(shared, 'log position')} named by two heads or more; "
         f"{plural(len(joined), 'pair')} of consecutive positions heads name (from the log's start, "
         f"position 0) joined by the records given, {len(apart)} not joined"
@@ -1134,7 +1207,8 @@ def compare_heads(heads_paths, key_hex, records_paths=()):
     if not compared:
         print(
             f"NOTHING COMPARED: {counts}: a head is compared only with another party's (another "
-            "file's), at one position or joined to it over the records between, and none is, so "
+            "file's) at its position or a later one, there or joined to it over the records "
+            "between, and none is, so "
             "a gateway showing each party its own history would pass unseen: give the other "
             "parties' heads too, and the records between the positions the heads name (GET "
             "/v1/log/records?after=N&to=M)"
@@ -1144,7 +1218,7 @@ def compare_heads(heads_paths, key_hex, records_paths=()):
     more = f" and {len(alone) - 5} more" if len(alone) > 5 else ""
     print(
         f"INCOMPLETE: {len(alone)} of {counted} heads compared with no other party's head "
-        f"({named}{more}: no other file's head is at its position or "
+        f"({named}{more}: no other file's head is at its position or a later one, there or "
         "joined to it by the records given, so a gateway showing that party its own history "
         "would pass unseen there: give the other parties' heads, and the records between "
         f"(GET /v1/log/records?after=N&to=M)): {counts}"
