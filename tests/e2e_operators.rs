@@ -3217,6 +3217,10 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
     let (_, origin, _) = parties(&gw, &data, "proxy");
     let early = signed_head(&origin);
     assert_eq!(early["position"], json!(8), "{early}");
+    // An auditor keeps its own heads: signed at another moment, so other heads of one history.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let early_auditor = signed_head(&origin);
+    assert_ne!(early_auditor["sig"], early["sig"]);
     let public = gw.client(None).get("/v1/keys").json()["keys"][0]["public_key_hex"]
         .as_str()
         .expect("key")
@@ -3231,6 +3235,8 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
     let (_, origin, _) = parties(&gw, &data, "proxy");
     let late = signed_head(&origin);
     assert_eq!(late["position"], json!(16), "{late}");
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let late_auditor = signed_head(&origin);
     let page = origin.get("/v1/log/records?after=8&to=16");
     assert_eq!(page.status, 200, "{}", String::from_utf8_lossy(&page.body));
     let page: Value = page.json();
@@ -3288,7 +3294,10 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
     let records_a = file("records-a.json", &records_a);
     let records_b = file("records-b.json", &records_b);
     let mine = heads_file(&dir.0.join("zj.jsonl"), &[&early, &late]);
-    let auditor = heads_file(&dir.0.join("auditor.jsonl"), &[&early]);
+    let auditor = heads_file(
+        &dir.0.join("auditor.jsonl"),
+        &[&early_auditor, &late_auditor],
+    );
     let theirs = heads_file(&dir.0.join("sh.jsonl"), &[&forked_17]);
     let theirs_16 = heads_file(&dir.0.join("sh16.jsonl"), &[&forked]);
     let heads = |args: &[&str]| {
@@ -3302,8 +3311,8 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
     let (code, out, err) = heads(&[&mine, &auditor, "--records", &records_a]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
-        out.starts_with("agree: 3 head(s) from 2 file(s), 3 signed by the gateway")
-            && out.contains("3 compared with another file's; 1 position(s) held by two heads or more; 2 pair(s) of consecutive positions joined by the records given, 0 not joined"),
+        out.starts_with("agree: 4 head(s) from 2 file(s), 4 signed by the gateway")
+            && out.contains("4 compared with another file's; 2 position(s) held by two heads or more; 2 pair(s) of consecutive positions joined by the records given, 0 not joined"),
         "{out}"
     );
     // One party's heads joined by records the gateway served it: compared with no one.
@@ -3314,6 +3323,26 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
             && out.contains("NOT COMPARED saved head at log position 16"),
         "{out}"
     );
+    // The same file named twice is one party, never compared with itself.
+    let mine_again = dir.0.join(".").join("zj.jsonl").display().to_string();
+    let (code, out, _) = heads(&[&mine, &mine_again, "--records", &records_a]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.starts_with("NOTHING COMPARED: 2 head(s) from 1 file(s)"),
+        "{out}"
+    );
+    let (code, out) = verify_chain_heads(&[
+        "--key",
+        &public,
+        "--heads",
+        &mine,
+        "--heads",
+        &mine_again,
+        "--records",
+        &records_a,
+    ]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.starts_with("NOTHING COMPARED"), "{out}");
     // Heads at different positions of two histories, no records: nothing compared, exit 2.
     let (code, out, _) = heads(&[&mine, &theirs]);
     assert_eq!(code, 2, "{out}");
@@ -3390,8 +3419,8 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
     let (code, _, err) = heads(&[&mine, "--nats", "nats://127.0.0.1:1"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("drop --nats"), "{err}");
-    // A records page changed after the gateway signed it (a record's hash, so that it would
-    // join the other history): not used, and said so.
+    // A records page changed after the gateway signed it (a record's hash): not used, and said
+    // so, its positions then joined by nothing.
     let mut tampered =
         serde_json::from_str::<Value>(&std::fs::read_to_string(&records_a).expect("records"))
             .expect("page");
@@ -3470,7 +3499,7 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
                 &records_a,
             ],
             2,
-            &["INCOMPLETE: 1 of 4 heads compared with no other party's head"],
+            &["INCOMPLETE: 1 of 5 heads compared with no other party's head"],
         ),
         (
             &["--heads", &mine, "--heads", &theirs],
