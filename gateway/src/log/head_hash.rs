@@ -98,9 +98,12 @@ impl SignedHead {
         }
     }
 
-    /// Whether `sig` is `key`'s signature over this head (lowercase hex only, as events' are).
+    /// Whether `sig` is `key`'s signature over this head (lowercase hex only, as events' are;
+    /// over an ASCII statement, as the gateway writes it and the audit script judges it).
     pub fn verifies(&self, key: &PublicKey) -> bool {
-        !self.sig.bytes().any(|b| b.is_ascii_uppercase())
+        self.at.is_ascii()
+            && self.hash.is_ascii()
+            && !self.sig.bytes().any(|b| b.is_ascii_uppercase())
             && key.verify_bytes(
                 statement(self.position, &self.hash, &self.at).as_bytes(),
                 &self.sig,

@@ -143,12 +143,19 @@ impl Compared {
 /// carried forward over them must arrive at each head's hash at the later one.
 pub fn compare(trusted: &[Kept], records: &Records) -> Compared {
     let mut by_position: BTreeMap<u64, Vec<&Kept>> = BTreeMap::new();
+    // Every file holding each head: a copy of a head another file holds (heads exchanged
+    // between parties) is the same head, named by its first occurrence; it compares nothing.
+    let mut holders: BTreeMap<(u64, &str, &str, &str), Vec<&str>> = BTreeMap::new();
     for kept in trusted {
-        let same = by_position.entry(kept.head.position).or_default();
-        // A copy of a head another file holds (heads exchanged between parties) is the same
-        // head: it compares nothing.
-        if !same.iter().any(|k| k.head == kept.head) {
-            same.push(kept);
+        let files = holders.entry(identity(kept)).or_default();
+        if files.is_empty() {
+            by_position
+                .entry(kept.head.position)
+                .or_default()
+                .push(kept);
+        }
+        if !files.contains(&kept.file.as_str()) {
+            files.push(&kept.file);
         }
     }
     let mut compared = Compared {
@@ -223,22 +230,43 @@ pub fn compare(trusted: &[Kept], records: &Records) -> Compared {
             }
         }
     }
-    // A head is compared when another party's head stands at its position or later in its
-    // stretch: that head's history passes through this one's position, with its hash. (One
-    // whose heads stop earlier vouches for nothing after them.)
+    // A head is compared when another party holds a head of its own at its position or later
+    // in its stretch: that head's history passes through this one's position, with its hash.
+    // A party whose heads stop earlier vouches for nothing after them; and only a head one file
+    // alone holds is a party's own: a head in several files was copied from one to another,
+    // and who fetched it no one can tell. Per stretch, each party's highest own head.
     for stretch in stretches {
-        for (i, head) in stretch.iter().enumerate() {
-            let vouched = stretch.iter().enumerate().any(|(j, other)| {
-                other.file != head.file && (j >= i || other.head.position == head.head.position)
-            });
+        let mut highest: BTreeMap<&str, u64> = BTreeMap::new();
+        for head in &stretch {
+            if let Some([file]) = holders.get(&identity(head)).map(Vec::as_slice) {
+                let at = highest.entry(file).or_default();
+                *at = (*at).max(head.head.position);
+            }
+        }
+        for head in stretch {
+            let own = holders.get(&identity(head)).map_or(&[][..], Vec::as_slice);
+            let vouched = highest
+                .iter()
+                .any(|(file, at)| !own.contains(file) && *at >= head.head.position);
             if vouched {
                 compared.compared += 1;
             } else {
-                compared.alone.push((*head).clone());
+                compared.alone.push(head.clone());
             }
         }
     }
     compared
+}
+
+/// What makes a head the same head: what its signature is over, and the signature (`kid` is
+/// not signed).
+fn identity(k: &Kept) -> (u64, &str, &str, &str) {
+    (
+        k.head.position,
+        k.head.hash.as_str(),
+        k.head.at.as_str(),
+        k.head.sig.as_str(),
+    )
 }
 
 #[cfg(test)]
@@ -345,11 +373,25 @@ mod tests {
         let mut copy = mine.clone();
         copy.from = "sh.jsonl line 1".into();
         copy.file = "sh.jsonl".into();
-        let compared = compare(&[mine, copy], &records(&log, 0, 2));
+        // `kid` is not signed: a copy with it edited is still the same head.
+        copy.head.kid = "edited".into();
+        let compared = compare(&[mine.clone(), copy.clone()], &records(&log, 0, 2));
         assert_eq!(
             (compared.shared, compared.compared, compared.alone.len()),
             (0, 0, 1)
         );
+
+        // One party with two heads at 2, the other holding a copy of one of them: whatever the
+        // order the files are read in, the copy vouches for neither.
+        let mine_too = kept(&log, "zj.jsonl line 2", &key);
+        for order in [
+            vec![mine.clone(), mine_too.clone(), copy.clone()],
+            vec![copy.clone(), mine.clone(), mine_too.clone()],
+        ] {
+            let compared = compare(&order, &records(&log, 0, 2));
+            assert_eq!(compared.compared, 0, "{order:?}");
+            assert_eq!(compared.alone.len(), 2, "{order:?}");
+        }
     }
 
     /// Given one province's heads only, joined by records from the start (which the gateway

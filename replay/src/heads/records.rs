@@ -72,9 +72,9 @@ impl std::fmt::Display for Unsigned {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Disagree {
     pub position: u64,
-    /// Each value given there (a hash, or `nothing`) with the first page that gives it (where
-    /// it was read, when it was signed), in reading order.
-    pub values: Vec<(String, String, String)>,
+    /// Each value given there (a hash, or `None`: a page covering it lists nothing there) with
+    /// the first page that gives it (where it was read, when it was signed), in reading order.
+    pub values: Vec<(Option<String>, String, String)>,
 }
 
 impl std::fmt::Display for Disagree {
@@ -82,7 +82,12 @@ impl std::fmt::Display for Disagree {
         let values: Vec<String> = self
             .values
             .iter()
-            .map(|(value, from, at)| format!("{value} in {from} signed at {at:?}"))
+            .map(|(value, from, at)| {
+                format!(
+                    "{} in {from} signed at {at:?}",
+                    value.as_deref().unwrap_or("nothing")
+                )
+            })
             .collect();
         write!(
             f,
@@ -130,15 +135,28 @@ impl Records {
         let refused = |read: usize, e: serde_json::Error| {
             format!("answer {read}: not a page as GET /v1/log/records answers it ({e})")
         };
-        let pages: Vec<Page> = if text.trim_start().starts_with('[') {
-            serde_json::from_str(text).map_err(|e| refused(1, e))?
-        } else {
-            let mut pages = Vec::new();
-            for page in serde_json::Deserializer::from_str(text).into_iter::<Page>() {
-                pages.push(page.map_err(|e| refused(pages.len() + 1, e))?);
+        // Each document is a page or an array of pages: found by its syntax first, then read
+        // as what it is.
+        let mut pages: Vec<Page> = Vec::new();
+        let mut documents =
+            serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
+        loop {
+            let start = documents.byte_offset();
+            match documents.next() {
+                None => break,
+                Some(Err(e)) => return Err(refused(pages.len() + 1, e)),
+                Some(Ok(_)) => {}
             }
-            pages
-        };
+            let document = text.get(start..documents.byte_offset()).unwrap_or_default();
+            if document.trim_start().starts_with('[') {
+                let many: Vec<Page> =
+                    serde_json::from_str(document).map_err(|e| refused(pages.len() + 1, e))?;
+                pages.extend(many);
+            } else {
+                pages
+                    .push(serde_json::from_str(document).map_err(|e| refused(pages.len() + 1, e))?);
+            }
+        }
         let mut read = 0;
         for page in pages {
             read += 1;
@@ -185,7 +203,10 @@ impl Records {
             page.records.iter().map(|r| (r.position, r.hash.as_str())),
             &page.at,
         );
-        if page.sig.bytes().any(|b| b.is_ascii_uppercase())
+        // The statement is ASCII, as the gateway writes it (its time included): anything else
+        // is not its signature, as the audit script judges it too.
+        if !page.at.is_ascii()
+            || page.sig.bytes().any(|b| b.is_ascii_uppercase())
             || !key.verify_bytes(signed.as_bytes(), &page.sig)
         {
             self.unsigned.push(Unsigned {
@@ -216,17 +237,19 @@ impl Records {
     /// Every position some signed page lists where the signed pages covering it do not all
     /// list the same hash (one that lists none there disagrees too), one finding per position.
     pub fn disagreements(&self) -> Vec<Disagree> {
-        let mut values: BTreeMap<u64, Vec<(String, String, String)>> = BTreeMap::new();
-        for page in &self.pages {
+        let mut values: BTreeMap<u64, Vec<(Option<String>, String, String)>> = BTreeMap::new();
+        // A page that covers nothing (`after` at its end, as the last page of a log that has
+        // not grown) has no position to disagree at.
+        for page in self.pages.iter().filter(|p| p.end > p.after) {
             for position in self
                 .at
                 .range(page.after.saturating_add(1)..=page.end)
                 .map(|(p, _)| *p)
             {
-                let value = page.listed.get(&position).map_or("nothing", String::as_str);
+                let value = page.listed.get(&position);
                 let seen = values.entry(position).or_default();
-                if !seen.iter().any(|(v, _, _)| v == value) {
-                    seen.push((value.to_string(), page.from.clone(), page.at.clone()));
+                if !seen.iter().any(|(v, _, _)| v.as_ref() == value) {
+                    seen.push((value.cloned(), page.from.clone(), page.at.clone()));
                 }
             }
         }
@@ -383,9 +406,38 @@ pub(super) mod tests {
             let disagree = r.disagreements();
             assert_eq!(disagree.len(), 1, "{disagree:?}");
             assert_eq!(disagree[0].position, 2);
-            let values: Vec<&str> = disagree[0].values.iter().map(|v| v.0.as_str()).collect();
-            assert!(values.contains(&"nothing") && values.contains(&hex('a').as_str()));
+            let values: Vec<Option<&str>> =
+                disagree[0].values.iter().map(|v| v.0.as_deref()).collect();
+            assert!(values.contains(&None) && values.contains(&Some(hex('a').as_str())));
         }
+    }
+
+    /// Given a page that covers nothing (the last page of a log that has not grown) beside
+    /// pages that list records, then nothing disagrees; a record whose hash is the word
+    /// `nothing` still disagrees with a page covering it that lists none; pages given as arrays
+    /// one after another, or an array after a page, are all read.
+    #[test]
+    fn empty_pages_arrays_and_a_hash_named_nothing() {
+        let mut r = Records::default();
+        let text = format!(
+            "[{}]\n[{}, {}]",
+            page(0, 5, None, &[(2, 'a')]),
+            page(5, 5, None, &[]),
+            page(5, 7, None, &[(6, 'b')])
+        );
+        r.read(&text, "r.json", &key()).expect("pages");
+        assert!(r.covers(0, 7) && r.disagreements().is_empty());
+        let odd = signed_page(
+            0,
+            5,
+            None,
+            &[(2, hex('a')), (3, "nothing".into())],
+            &GatewayKey::from_seed([6; 32]),
+        );
+        r.read(&format!("{odd}"), "odd.json", &key()).expect("page");
+        let disagree = r.disagreements();
+        assert_eq!(disagree.len(), 1, "{disagree:?}");
+        assert_eq!(disagree[0].position, 3);
     }
 
     /// Given a signed page listing a hash that is not 64 hex digits (a damaged event's stored
