@@ -47,7 +47,9 @@ and, over the input:
      inserted, changed or reordered at or before it), or that the pages given miss some event;
      a head past the last position given means the log lost its end since (or the pages stop
      short of it). This finds what no chain shows: the log's last events removed, or a whole log
-     sealed again. --heads may be given more than once (each party's file).
+     sealed again. --heads may be given more than once (each party's file). A head has exactly
+     position (a whole number from 0 to 2^64-1), hash, at, kid and sig (strings): anything else
+     is refused (exit 2, naming the file line and member), as `tongban heads` refuses it.
   8. with --heads (given once or more), among the heads themselves: every head whose signature
      verifies that names a position another such head names must carry the same hash. Two heads
      the gateway signed at one position with different hashes (FORKED) cannot both be of one
@@ -55,8 +57,9 @@ and, over the input:
      and 9. are checked, for parties who keep heads but not the log. Each heads file is one party
      (by its real path: one file given twice, or as ./x and x, is one party), and a head is
      compared only with another party's (one signed head, same position, hash, at and sig, found
-     in several files counts once, where first read in the order given: exchanged copies of one
-     head compare nothing): a
+     in several files counts once, named where first read in the order given; the parties whose
+     files hold it are its holders, and none of them vouches for it: exchanged copies of one
+     head compare nothing, whatever the order of the files): a
      gateway that forks on purpose shows each party one history throughout, so a party's heads
      agree among themselves whatever it did, and it can sign each party's heads at positions no
      other party's head names: join the positions apart by 9. A head at position 0 carries the
@@ -90,7 +93,8 @@ and, over the input:
      it signed is its own word against itself, proof to anyone it is handed to. The signed pages
      must agree: at every position one of them lists, every other signed page covering it must
      list it with the same hash; where they do not (two hashes, or one page covering it without
-     listing it: "nothing"), a BROKEN line names each value with the first page giving it: the
+     listing it: nothing, which no hash is, not even the string "nothing"), a BROKEN line names
+     each value with the first page giving it: the
      gateway signed two histories, or its log changed between the signatures (the first page's
      hash is the one carried). Keep the heads and the pages: they are the proof. Positions apart
      that the signed pages do not cover whole are not joined (counted as such). A page is refused
@@ -101,8 +105,9 @@ and, over the input:
      proof.
      The positions heads name (0 first) fall into stretches: two consecutive ones joined by the
      records (whether they agree or not) are in one, as are heads at one position. A head (after
-     position 0) is compared when its stretch holds a head of another party at its position or a
-     later one (a party whose heads stop at 1 vouches for no other party's heads at 1000).
+     position 0) is compared when its stretch holds, at its position or a later one, a head of a
+     party that is not among its holders (a party whose heads stop at 1 vouches for no other
+     party's heads at 1000). The verdict does not depend on the order of the files.
 
 A feed page may hold, in place of an event, a marker: {"position", "missing": "..."} (the log holds
 no event at that position, though the feed lists one: removed from the log) or {"position",
@@ -725,6 +730,9 @@ def since(earlier_path, apps, only_app):
 
 HEAD_DOMAIN = "tongban-log-head-v1"
 
+# What a head holds, and nothing else (as GET /v1/log/head answers it).
+HEAD_MEMBERS = ("position", "hash", "at", "kid", "sig")
+
 
 def head_step(previous, position, event_hash):
     """The running hash after the event at position (see 7. above)."""
@@ -733,9 +741,18 @@ def head_step(previous, position, event_hash):
 
 
 def load_heads(path):
-    """The heads of a JSON Lines file, as GET /v1/log/head answers them."""
+    """The heads of a JSON Lines file, as GET /v1/log/head answers them, read as strictly as
+    `tongban heads` reads them: exactly position (a whole number from 0 to 2^64-1), hash, at, kid
+    and sig (strings); anything else is refused, naming the line and the member."""
     heads = []
     for value, where in documents(path, numbered=True):
+        if isinstance(value, dict):
+            strange_members(value, HEAD_MEMBERS, f"{where}: the head")
+            if "position" in value and not is_u64(value["position"]):
+                raise Unusable(
+                    f"{where}: \"position\" is {describe(value['position'])}; expected a whole "
+                    f"number from 0 to {U64_MAX}"
+                )
         if not isinstance(value, dict) or not is_position(value.get("position")) or not all(
             isinstance(value.get(name), str) for name in ("hash", "at", "kid", "sig")
         ):
@@ -949,8 +966,9 @@ def page_signed(value, covered, records, key):
 def disagreements(signed):
     """One BROKEN line per position some signed page lists where the signed pages covering it do
     not all say one thing: each lists it with one hash, or (a page covering it without listing it)
-    says it holds nothing. A gateway keeps one log, so two pages it signed that disagree are two
-    histories it signed, or its log changed between the signatures. signed: (where, at, (after,
+    says it holds nothing: None, not a hash (a record whose hash is the string "nothing" still
+    disagrees with it), printed as the word nothing. A gateway keeps one log, so two pages it
+    signed that disagree are two histories it signed, or its log changed between the signatures. signed: (where, at, (after,
     end), {position: hash}) of each signed page, in reading order; each value the line names with
     the first page that gives it, in that order."""
     listed = sorted({position for _, _, _, records in signed for position in records})
@@ -959,14 +977,17 @@ def disagreements(signed):
         low = bisect.bisect_right(listed, after)
         high = bisect.bisect_right(listed, end)
         for position in listed[low:high]:
-            value = records.get(position, "nothing")
+            value = records.get(position)  # None: covered, not listed
             values = said.setdefault(position, [])
             if all(value != known for known, _, _ in values):
                 values.append((value, where, at))
     return [
         f"BROKEN log position {position}: the records pages given, each signed by the gateway, "
         "disagree there ("
-        + ", ".join(f"{value} in {where} signed at {json.dumps(at)}" for value, where, at in values)
+        + ", ".join(
+            f"{'nothing' if value is None else value} in {where} signed at {json.dumps(at)}"
+            for value, where, at in values
+        )
         + "): the gateway signed two histories, or its log changed between the signatures (a "
         "record damaged or removed since: `tongban verify --heads` on the log names it); keep the "
         "pages, they are the proof"
@@ -1104,36 +1125,37 @@ def joins(trusted, records, ranges):
     return lines, positions, joined, apart
 
 
-def uncompared(parties, positions, joined):
+def uncompared(distinct, positions, joined):
     """The trusted heads (at positions after 0) compared with no other party's: the positions
     heads name (0 first) fall into stretches, consecutive positions joined by the records given
-    being in one; a head is compared when its stretch holds a head of another party (file) at its
-    position or a later one: a party whose heads stop at position 1 vouches for no other party's
-    heads at 1000. The log's start belongs to no party, and a head at 0 says nothing, so neither
-    counts. parties: (file, its trusted heads), one per party. Returns how many heads are to be
-    compared, and the (file, head, where) of those that are not."""
+    being in one; a head is compared when its stretch holds, at its position or a later one, a
+    head of a party that is not among its holders (the parties whose files hold it): a party
+    whose heads stop at position 1 vouches for no other party's heads at 1000, and no holder of a
+    head vouches for it, so exchanged copies of one head compare nothing, whatever the order of
+    the files. The log's start belongs to no party, and a head at 0 says nothing, so neither
+    counts. distinct: (head, where first read, its holders) of each distinct trusted head.
+    Returns how many heads are to be compared, and the (head, where) of those that are not."""
     stretch, s = {}, 0
     linked = set(joined)
     for i, position in enumerate(positions):
         if i and (positions[i - 1], position) not in linked:
             s += 1
         stretch[position] = s
-    tops = {}  # stretch -> {party: the highest position its heads there name}
-    for party, (_, trusted) in enumerate(parties):
-        for head, _ in trusted:
-            position = head["position"]
-            if position > 0:
-                top = tops.setdefault(stretch[position], {})
+    tops = {}  # stretch -> {party: the highest position of the heads it holds there}
+    for head, _, holders in distinct:
+        position = head["position"]
+        if position > 0:
+            top = tops.setdefault(stretch[position], {})
+            for party in holders:
                 top[party] = max(top.get(party, 0), position)
     counted, alone = 0, []
-    for party, (path, trusted) in enumerate(parties):
-        for head, where in trusted:
-            position = head["position"]
-            if position > 0:
-                counted += 1
-                others = tops[stretch[position]].items()
-                if not any(other != party and top >= position for other, top in others):
-                    alone.append((path, head, where))
+    for head, where, holders in distinct:
+        position = head["position"]
+        if position > 0:
+            counted += 1
+            others = tops[stretch[position]].items()
+            if not any(party not in holders and top >= position for party, top in others):
+                alone.append((head, where))
     return counted, alone
 
 
@@ -1158,29 +1180,29 @@ def compare_heads(heads_paths, key_hex, records_paths=()):
     for path in heads_paths:
         by_real_path.setdefault(os.path.realpath(path), path)
     paths = list(by_real_path.values())
-    parties, lines, seen, given, copies = [], [], set(), 0, 0
-    for path in paths:
-        trusted, unsigned = trusted_heads([path], key)
+    lines, given, copies = [], 0, 0
+    distinct = {}  # (position, hash, at, sig) -> (head, where first read, {its holders})
+    for party in by_real_path:
+        trusted, unsigned = trusted_heads([by_real_path[party]], key)
         given += len(trusted) + len(unsigned)
         lines.extend(unsigned)
-        # A signed head found in several files (exchanged copies of one head) counts once, where
-        # first read: copies compare nothing.
-        distinct = []
+        # A signed head found in several files (exchanged copies of one head) counts once, named
+        # where first read; every party holding it is among its holders, and none of them vouches
+        # for it (see uncompared): copies compare nothing, whatever the order of the files.
         for head, where in trusted:
             same = (head["position"], head["hash"], head["at"], head["sig"])
-            if same in seen:
+            if same in distinct:
                 copies += 1
-                continue
-            seen.add(same)
-            distinct.append((head, where))
-        parties.append((path, distinct))
-    trusted = [entry for _, heads in parties for entry in heads]
+                distinct[same][2].add(party)
+            else:
+                distinct[same] = (head, where, {party})
+    trusted = [(head, where) for head, where, _ in distinct.values()]
     records, ranges, conflicts = load_records(records_paths, key)
     # Heads at 0: INCONSISTENT where not "" (at_start), so FORKED there would say it again.
     forked, shared, _ = forks([(head, where) for head, where in trusted if head["position"] > 0])
     inconsistent, positions, joined, apart = joins(trusted, records, ranges)
     lines.extend(at_start(trusted) + forked + conflicts + inconsistent)
-    counted, alone = uncompared(parties, positions, joined)
+    counted, alone = uncompared(distinct.values(), positions, joined)
     compared = counted - len(alone)
     for line in lines:
         print(line)
@@ -1214,7 +1236,7 @@ def compare_heads(heads_paths, key_hex, records_paths=()):
             "/v1/log/records?after=N&to=M)"
         )
         return 2
-    named = ", ".join(f"{where} at position {head['position']}" for _, head, where in alone[:5])
+    named = ", ".join(f"{where} at position {head['position']}" for head, where in alone[:5])
     more = f" and {len(alone) - 5} more" if len(alone) > 5 else ""
     print(
         f"INCOMPLETE: {len(alone)} of {counted} heads compared with no other party's head "
