@@ -105,9 +105,11 @@ and, over the input:
      proof.
      The positions heads name (0 first) fall into stretches: two consecutive ones joined by the
      records (whether they agree or not) are in one, as are heads at one position. A head (after
-     position 0) is compared when its stretch holds, at its position or a later one, a head of a
-     party that is not among its holders (a party whose heads stop at 1 vouches for no other
-     party's heads at 1000). The verdict does not depend on the order of the files.
+     position 0) is compared when its stretch holds, at its position or a later one, an own head
+     (one file alone holds it) of a party that is not among its holders (a party whose heads
+     stop at 1 vouches for no other party's heads at 1000; a head found in several files was
+     copied, and who fetched it no one can tell). The verdict does not depend on the order of
+     the files.
 
 A feed page may hold, in place of an event, a marker: {"position", "missing": "..."} (the log holds
 no event at that position, though the feed lists one: removed from the log) or {"position",
@@ -1128,11 +1130,11 @@ def joins(trusted, records, ranges):
 def uncompared(distinct, positions, joined):
     """The trusted heads (at positions after 0) compared with no other party's: the positions
     heads name (0 first) fall into stretches, consecutive positions joined by the records given
-    being in one; a head is compared when its stretch holds, at its position or a later one, a
-    head of a party that is not among its holders (the parties whose files hold it): a party
-    whose heads stop at position 1 vouches for no other party's heads at 1000, and no holder of a
-    head vouches for it, so exchanged copies of one head compare nothing, whatever the order of
-    the files. The log's start belongs to no party, and a head at 0 says nothing, so neither
+    being in one; a head is compared when its stretch holds, at its position or a later one, an
+    own head (one file alone holds it) of a party that is not among its holders (the parties
+    whose files hold it): a party whose heads stop at position 1 vouches for no other party's
+    heads at 1000, and a head copied into several files vouches for no one, so exchanged copies
+    compare nothing, whatever the order of the files. The log's start belongs to no party, and a head at 0 says nothing, so neither
     counts. distinct: (head, where first read, its holders) of each distinct trusted head.
     Returns how many heads are to be compared, and the (head, where) of those that are not."""
     stretch, s = {}, 0
@@ -1141,19 +1143,22 @@ def uncompared(distinct, positions, joined):
         if i and (positions[i - 1], position) not in linked:
             s += 1
         stretch[position] = s
-    tops = {}  # stretch -> {party: the highest position of the heads it holds there}
+    # stretch -> {party: the highest position of its own heads there}. Only a head one file
+    # alone holds is a party's own: one in several files was copied from one to another, and
+    # who fetched it no one can tell, so it vouches for no one.
+    tops = {}
     for head, _, holders in distinct:
         position = head["position"]
-        if position > 0:
+        if position > 0 and len(holders) == 1:
             top = tops.setdefault(stretch[position], {})
-            for party in holders:
-                top[party] = max(top.get(party, 0), position)
+            (party,) = holders
+            top[party] = max(top.get(party, 0), position)
     counted, alone = 0, []
     for head, where, holders in distinct:
         position = head["position"]
         if position > 0:
             counted += 1
-            others = tops[stretch[position]].items()
+            others = tops.get(stretch[position], {}).items()
             if not any(party not in holders and top >= position for party, top in others):
                 alone.append((head, where))
     return counted, alone
