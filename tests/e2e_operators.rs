@@ -3323,6 +3323,25 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
             && out.contains("NOT COMPARED saved head at log position 16"),
         "{out}"
     );
+    // A copy of one of my heads kept in another file vouches for nothing, in either order.
+    let copies = heads_file(&dir.0.join("copies.jsonl"), &[&late]);
+    for order in [[&mine, &copies], [&copies, &mine]] {
+        let (code, out, _) = heads(&[order[0], order[1], "--records", &records_a]);
+        assert_eq!(code, 2, "{out}");
+        assert!(out.starts_with("NOTHING COMPARED"), "{out}");
+        let (code, out) = verify_chain_heads(&[
+            "--key",
+            &public,
+            "--heads",
+            order[0],
+            "--heads",
+            order[1],
+            "--records",
+            &records_a,
+        ]);
+        assert_eq!(code, Some(2), "{out}");
+        assert!(out.starts_with("NOTHING COMPARED"), "{out}");
+    }
     // The same file named twice is one party, never compared with itself.
     let mine_again = dir.0.join(".").join("zj.jsonl").display().to_string();
     let (code, out, _) = heads(&[&mine, &mine_again, "--records", &records_a]);
