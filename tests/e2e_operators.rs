@@ -2969,6 +2969,20 @@ fn signed_head(client: &Client) -> Value {
     r.json()
 }
 
+/// The head the gateway signs now, for one party, and again a moment later, for an auditor who
+/// keeps its own: two heads of one history (signed at two moments, so not a copy of one).
+fn two_signed_heads(client: &Client) -> (Value, Value) {
+    let first = signed_head(client);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let second = signed_head(client);
+    assert_ne!(first["sig"], second["sig"], "{first} {second}");
+    assert_eq!(
+        first["hash"], second["hash"],
+        "one history: {first} {second}"
+    );
+    (first, second)
+}
+
 /// Writes `heads` as JSON Lines to `file`, returning its path as an argument.
 fn heads_file(file: &std::path::Path, heads: &[&Value]) -> String {
     let lines: Vec<String> = heads.iter().map(|h| h.to_string()).collect();
@@ -3215,12 +3229,8 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
     let mut gw = Gateway::start(&data, false);
     proxy_application(&gw, &data);
     let (_, origin, _) = parties(&gw, &data, "proxy");
-    let early = signed_head(&origin);
+    let (early, early_auditor) = two_signed_heads(&origin);
     assert_eq!(early["position"], json!(8), "{early}");
-    // An auditor keeps its own heads: signed at another moment, so other heads of one history.
-    std::thread::sleep(std::time::Duration::from_millis(5));
-    let early_auditor = signed_head(&origin);
-    assert_ne!(early_auditor["sig"], early["sig"]);
     let public = gw.client(None).get("/v1/keys").json()["keys"][0]["public_key_hex"]
         .as_str()
         .expect("key")
@@ -3233,10 +3243,8 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
     let mut gw = Gateway::start(&data, false);
     proxy_application(&gw, &data);
     let (_, origin, _) = parties(&gw, &data, "proxy");
-    let late = signed_head(&origin);
+    let (late, late_auditor) = two_signed_heads(&origin);
     assert_eq!(late["position"], json!(16), "{late}");
-    std::thread::sleep(std::time::Duration::from_millis(5));
-    let late_auditor = signed_head(&origin);
     let page = origin.get("/v1/log/records?after=8&to=16");
     assert_eq!(page.status, 200, "{}", String::from_utf8_lossy(&page.body));
     let page: Value = page.json();

@@ -55,8 +55,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         if parties.contains(&party) {
             continue;
         }
-        let text = std::fs::read_to_string(file).map_err(|e| CliError(format!("{file}: {e}")))?;
-        let heads = heads::parse(&text, file).map_err(|e| CliError(format!("{file}: {e}")))?;
+        let heads = heads::read(file).map_err(|e| CliError(format!("{file}: {e}")))?;
         kept.extend(heads.into_iter().map(|k| heads::Kept {
             file: party.clone(),
             ..k

@@ -34,9 +34,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let key = source.key()?;
     let heads = heads_file
         .map(|file| {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| CliError(format!("--heads {file}: {e}")))?;
-            tongban_replay::heads::parse(&text, &file)
+            tongban_replay::heads::read(&file)
                 .map(|heads| tongban_replay::heads::SavedHeads::new(heads, &key))
                 .map_err(|e| CliError(format!("--heads {file}: {e}")))
         })

@@ -29,16 +29,7 @@ pub async fn head<L: EventLog>(
         .log_head()
         .map_err(crate::service::ServiceError::from)?;
     let Some(running) = running else {
-        let mut p = Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "log-head-not-ready",
-            "The log head is not ready",
-            "the projections keep no log head up to where they stand yet (a store made before \
-             heads, caught up from the log when the gateway starts; if the gateway's log says the \
-             catch-up failed, run `tongban rebuild`): try again later",
-        );
-        p.retry_after = Some(5);
-        return Err(p);
+        return Err(not_ready());
     };
     let at = crate::time::Timestamp::now().to_rfc3339();
     let signed = SignedHead::sign(&running, &at, &s.gateway.key);
@@ -52,4 +43,19 @@ pub async fn head<L: EventLog>(
     })?;
     body.push(b'\n');
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// 503 `log-head-not-ready`: the projections keep no log head up to where they stand yet, so
+/// none is signed, and no records are bounded by it (`GET /v1/log/records`).
+pub(super) fn not_ready() -> Problem {
+    let mut p = Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "log-head-not-ready",
+        "The log head is not ready",
+        "the projections keep no log head up to where they stand yet (a store made before \
+         heads, caught up from the log when the gateway starts; if the gateway's log says the \
+         catch-up failed, run `tongban rebuild`): try again later",
+    );
+    p.retry_after = Some(5);
+    p
 }

@@ -41,17 +41,7 @@ pub async fn records<L: EventLog>(
             .transpose()?;
     match s.gateway.log_records(after, to).await {
         Ok(page) => Ok(Json(page)),
-        Err(RecordsRefused::NotReady) => {
-            let mut p = Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "log-head-not-ready",
-                "The log head is not ready",
-                "the projections keep no log head up to where they stand yet, so the records \
-                 cannot be bounded by it: try again later",
-            );
-            p.retry_after = Some(5);
-            Err(p)
-        }
+        Err(RecordsRefused::NotReady) => Err(super::log_head::not_ready()),
         Err(RecordsRefused::NotReached { head }) => Err(Problem::new(
             StatusCode::NOT_FOUND,
             "log-position-not-reached",

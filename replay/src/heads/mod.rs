@@ -165,6 +165,12 @@ impl SavedHeads {
     }
 }
 
+/// The heads of the file at `path` ([`parse`]); errors as [`parse`]'s, or why it does not read.
+pub fn read(path: &str) -> Result<Vec<Kept>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    parse(&text, path)
+}
+
 /// `heads` split into those whose signature verifies under `key` and those it does not.
 pub fn trusted(heads: Vec<Kept>, key: &PublicKey) -> (Vec<Kept>, Vec<Kept>) {
     heads.into_iter().partition(|k| k.head.verifies(key))

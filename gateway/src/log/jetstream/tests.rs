@@ -661,6 +661,11 @@ async fn a_copy_of_an_earlier_event_is_passed_over() {
     ));
 }
 
+/// What the server says of `log`'s stream now.
+async fn stream_info(log: &JetStreamLog) -> async_nats::jetstream::stream::Info {
+    log.inner.stream.clone().info().await.expect("info").clone()
+}
+
 /// Publishes `bytes` onto `app`'s subject with the headers a gateway's append carries: the
 /// event id `id`, and the subject's last message (`expected`) when given.
 async fn publish_with(
@@ -717,15 +722,7 @@ async fn an_event_of_the_application_this_build_cannot_read_is_not_passed_over()
         matches!(refused, Err(LogError::Corrupt { position: 3, .. })),
         "{refused:?}"
     );
-    let end = log
-        .inner
-        .stream
-        .clone()
-        .info()
-        .await
-        .expect("info")
-        .state
-        .last_sequence;
+    let end = stream_info(&log).await.state.last_sequence;
     assert_eq!(end, 3, "nothing was stored after it");
 }
 
@@ -741,15 +738,7 @@ async fn a_copy_that_keeps_its_event_id_is_not_taken_for_the_last_event() {
     let a = crate::ids::new_v7();
     let a_events = conformance::append_chain(&log, &a, 2).await;
     // Past the server's duplicate window (made short for the copy, then set back).
-    let mut config = log
-        .inner
-        .stream
-        .clone()
-        .info()
-        .await
-        .expect("info")
-        .config
-        .clone();
+    let mut config = stream_info(&log).await.config;
     let window = config.duplicate_window;
     config.duplicate_window = Duration::from_millis(100);
     log.inner.js.update_stream(&config).await.expect("shorten");
