@@ -31,7 +31,19 @@ pub fn other(s: &str) -> String {
 /// knows (those after `expected`, and a `missing field` or `duplicate field`), never the
 /// personal data it quoted.
 pub fn serde_error(e: &impl std::fmt::Display) -> String {
-    let text = e.to_string();
+    masked_serde_error(&e.to_string(), false)
+}
+
+/// [`serde_error`] for a file an operator edits, whose member names are the type's alone (the
+/// region book): the member it does not know is named as [`field_name`] names one (a typo such
+/// as `signingkey` shown, digits that look like an ID number masked), since a misspelt member
+/// masked to `s********y` leaves the operator guessing which one; the values it quotes stay
+/// masked (a label may name a person).
+pub fn config_error(e: &impl std::fmt::Display) -> String {
+    masked_serde_error(&e.to_string(), true)
+}
+
+fn masked_serde_error(text: &str, members_named: bool) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
@@ -56,7 +68,8 @@ pub fn serde_error(e: &impl std::fmt::Display) -> String {
         let known = c == '`'
             && (out.contains("expected")
                 || out.ends_with("missing field `")
-                || out.ends_with("duplicate field `"));
+                || out.ends_with("duplicate field `")
+                || (members_named && out.ends_with("unknown field `")));
         match known {
             true => out.push_str(&field_name(&quoted)),
             false => out.push_str(&other(&quoted)),
@@ -249,6 +262,15 @@ mod tests {
             assert!(!shown.contains(key), "{shown}");
             assert!(shown.contains("expected `app`"), "{shown}");
         }
+        // In a file an operator edits, the member it did not know is named (digits that look
+        // like an ID number still masked); the values it quoted stay masked.
+        let e = serde_json::from_str::<Known>(r#"{"ap": 1}"#).unwrap_err();
+        assert!(config_error(&e).starts_with("unknown field `ap`, expected `app`"), "{e}");
+        assert!(serde_error(&e).starts_with("unknown field `a*`"), "{e}");
+        let e = serde_json::from_str::<Known>(r#"{"110101199003070011": 1}"#).unwrap_err();
+        assert!(!config_error(&e).contains("0101199003"), "{e}");
+        let e = serde_json::from_str::<Known>(r#"{"app": 13987654321}"#).unwrap_err();
+        assert!(!config_error(&e).contains("8765"), "{e}");
         let e = serde_json::from_str::<Known>("13987654321").unwrap_err();
         let shown = serde_error(&e);
         assert!(shown.starts_with("invalid type: integer `1"), "{shown}");

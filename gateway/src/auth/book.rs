@@ -52,7 +52,14 @@ pub enum RegionBookError {
     BadSigningKey(String),
 }
 
+/// The file `regions.json` holds. Operators edit it by hand at times (a region's signing key
+/// pasted in), so a member it does not know is refused, named, rather than passed over: a
+/// misspelt `signing_key` read as no key would let the region's unsigned requests act, and a
+/// misspelt `regions` would serve a book with no region, which the next `tongban regions`
+/// command would then write back without what was misspelt. (A book written by a newer build
+/// is refused by an older one for the same reason: rewriting it would drop what it holds.)
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct BookFile {
     #[serde(default)]
     pub regions: BTreeMap<String, RegionEntry>,
@@ -61,6 +68,7 @@ pub struct BookFile {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct RegionEntry {
     pub name: String,
     #[serde(default)]
@@ -78,6 +86,7 @@ pub struct RegionEntry {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct TokenEntry {
     pub id: String,
     /// Lowercase hex SHA-256 of the token.
@@ -285,7 +294,7 @@ impl RegionBook {
         f.read_to_end(&mut bytes).map_err(|e| self.io(e))?;
         let file = serde_json::from_slice(&bytes).map_err(|e| RegionBookError::Malformed {
             path: self.path.display().to_string(),
-            reason: e.to_string(),
+            reason: tongban_schemas::mask::config_error(&e),
         })?;
         Ok((Some(version), file))
     }
@@ -344,10 +353,9 @@ impl RegionBook {
                 *failed = Some(Failed {
                     version: current,
                     why: match &e {
-                        RegionBookError::Malformed { reason, .. } => format!(
-                            "not a valid region book: {}",
-                            tongban_schemas::mask::serde_error(reason)
-                        ),
+                        RegionBookError::Malformed { reason, .. } => {
+                            format!("not a valid region book: {reason}")
+                        }
                         RegionBookError::Io { source, .. } => {
                             format!("cannot be read: {}", source.kind())
                         }
@@ -696,6 +704,44 @@ mod tests {
         std::fs::rename(&aside, &path).expect("put back");
         assert!(book.authenticate(&gd.secret).is_some());
         assert_eq!(book.unreadable(), None);
+    }
+
+    /// Given a book edited by hand with a member misspelt (the region's signing key, the
+    /// regions themselves, a token's label), when it is opened, then it is refused naming the
+    /// member and the ones expected, its quoted values masked, and the file is left as it was.
+    /// Before, each was passed over: the region acted unsigned, or the book held no region.
+    #[test]
+    fn a_misspelt_member_is_refused_by_name() {
+        let dir = TempDir::new("book-misspelt");
+        let path = dir.path().join("regions.json");
+        let key = "ab".repeat(32);
+        for (file, named) in [
+            (
+                format!(r#"{{"regions": {{"440000": {{"name": "广东省", "signingkey": "{key}"}}}}}}"#),
+                "unknown field `signingkey`, expected one of `name`, `tokens`, `signing_key`",
+            ),
+            (
+                r#"{"region": {"440000": {"name": "广东省"}}}"#.to_string(),
+                "unknown field `region`, expected `regions` or `operators`",
+            ),
+            (
+                r#"{"operators": [{"id": "t1", "sha256": "00", "created": "x", "lable": "张三的窗口"}]}"#
+                    .to_string(),
+                "unknown field `lable`",
+            ),
+        ] {
+            std::fs::write(&path, &file).expect("write");
+            let e = RegionBook::open(&path).err().expect("refused").to_string();
+            assert!(e.contains(named), "{e}");
+            assert!(e.contains("nothing was changed"), "{e}");
+            assert!(!e.contains("张三"), "{e}");
+            assert_eq!(std::fs::read_to_string(&path).expect("read"), file);
+        }
+        // A value of the wrong type is named by its member's rule, the value itself masked.
+        std::fs::write(&path, r#"{"regions": {"440000": {"name": 13987654321}}}"#).expect("w");
+        let e = RegionBook::open(&path).err().expect("refused").to_string();
+        assert!(e.contains("invalid type: integer"), "{e}");
+        assert!(!e.contains("8765"), "{e}");
     }
 
     #[test]
