@@ -715,6 +715,7 @@ fn healthz_tells_its_details_to_operators_only() {
             "projection_position",
             "projections_unchecked",
             "region_book_unreadable",
+            "unknown",
         ])
         .collect();
     all.sort();
@@ -725,4 +726,5 @@ fn healthz_tells_its_details_to_operators_only() {
     assert_eq!(health["log_unreadable"], json!(0), "{health}");
     assert_eq!(health["projections_unchecked"], Value::Null, "{health}");
     assert_eq!(health["region_book_unreadable"], Value::Null, "{health}");
+    assert_eq!(health["unknown"], json!([]), "{health}");
 }

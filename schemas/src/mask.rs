@@ -265,7 +265,10 @@ mod tests {
         // In a file an operator edits, the member it did not know is named (digits that look
         // like an ID number still masked); the values it quoted stay masked.
         let e = serde_json::from_str::<Known>(r#"{"ap": 1}"#).unwrap_err();
-        assert!(config_error(&e).starts_with("unknown field `ap`, expected `app`"), "{e}");
+        assert!(
+            config_error(&e).starts_with("unknown field `ap`, expected `app`"),
+            "{e}"
+        );
         assert!(serde_error(&e).starts_with("unknown field `a*`"), "{e}");
         let e = serde_json::from_str::<Known>(r#"{"110101199003070011": 1}"#).unwrap_err();
         assert!(!config_error(&e).contains("0101199003"), "{e}");

@@ -16,8 +16,7 @@ use std::process::ExitCode;
 
 use tongban_gateway::envelope::GatewayKey;
 use tongban_gateway::log::{AnyLog, EventLog};
-use tongban_gateway::projections::rebuild::{Cursors, Seals, clear_noting, fill};
-use tongban_gateway::projections::unchecked::Unchecked;
+use tongban_gateway::projections::rebuild::{Checking, Cursors, Seals, clear_noting, fill};
 use tongban_gateway::projections::verified;
 use tongban_gateway::projections::{ProjectionError, ProjectionStore, Submissions};
 use tongban_gateway::server::{check_key_for_stream, load_calendar, rebind_log_source};
@@ -175,7 +174,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 aside.display()
             );
         }
-        let seals = match key {
+        let checking = match key {
             Some(key) => {
                 // Heads are signed by the directory's key, when it is the checking key.
                 let signer = GatewayKey::load(&dir.key()).ok().flatten();
@@ -188,34 +187,25 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                         heads.display()
                     );
                 }
-                Some(seals)
+                Checking::Seals(seals)
             }
-            None => None,
-        };
-        let checked = seals.is_some();
-        // Folded unchecked, the projections say so for as long as they last (`/healthz`, the
-        // held list): marked before the first batch, so a rebuild stopped part way leaves it.
-        let unchecked = |up_to: u64| Unchecked {
-            up_to,
-            at: tongban_gateway::time::Timestamp::now().to_rfc3339(),
-            why: match trust_log {
-                true => "`tongban rebuild --trust-log`".into(),
-                false => "`tongban rebuild` had no public key to check them with".into(),
+            // Folded unchecked, the projections say so for as long as they last (`/healthz`,
+            // the held list): `fill` marks them.
+            None => Checking::Trusted {
+                why: match trust_log {
+                    true => "`tongban rebuild --trust-log`".into(),
+                    false => "`tongban rebuild` had no public key to check them with".into(),
+                },
             },
         };
-        if !checked {
-            store.mark_unchecked(&unchecked(*log.head().borrow()))?;
-        }
+        let checked = matches!(checking, Checking::Seals(_));
         let mut bar = Progress::new("rebuilding projections");
-        let out = fill(&log, &store, &cal, seals, |done, head| {
+        let out = fill(&log, &store, &cal, checking, |done, head| {
             bar.update(done, head)
         })
         .await;
         bar.finish();
         let filled = out?;
-        if !checked {
-            store.mark_unchecked(&unchecked(store.checkpoint()?))?;
-        }
         let unreadable = store.unreadable_list(6)?;
         Ok::<_, CliError>((filled, checked, store.held_count()?, unreadable))
     })?;

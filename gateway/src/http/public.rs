@@ -10,6 +10,7 @@ use tongban_schemas::matters;
 
 use super::AppState;
 use crate::log::EventLog;
+use crate::projections::ProjectionError;
 
 /// `GET /healthz`. `status` is `degraded` while the event log cannot take writes
 /// (`log_available: false`) or the projections stopped for good (`projections_unavailable`), and
@@ -53,20 +54,60 @@ pub async fn healthz<L: EventLog>(
             why: why(p.why),
             restart_required: true,
         }),
-        details: operator.then(|| HealthDetails {
-            log_position: head,
-            projection_position: applied,
-            projection_held: s.gateway.store.held_count().ok(),
-            log_unreadable: s.gateway.store.unreadable_count().ok(),
-            projections_unchecked: s.gateway.store.unchecked().ok().flatten(),
-            region_book_unreadable: s.book.unreadable().map(|u| BookUnreadable {
-                why: u.why,
-                modified: u.modified,
-                len: u.len,
-            }),
-            pid: std::process::id(),
-        }),
+        details: operator.then(|| details(&s, head, applied)),
     })
+}
+
+/// The operator's members.
+fn details<L: EventLog>(s: &AppState<L>, head: u64, applied: u64) -> HealthDetails {
+    let store = StoreMembers::of(&s.gateway.store);
+    HealthDetails {
+        log_position: head,
+        projection_position: applied,
+        projection_held: store.held,
+        log_unreadable: store.unreadable,
+        projections_unchecked: store.unchecked,
+        unknown: store.unknown,
+        region_book_unreadable: s.book.unreadable().map(|u| BookUnreadable {
+            why: u.why,
+            modified: u.modified,
+            len: u.len,
+        }),
+        pid: std::process::id(),
+    }
+}
+
+/// What the projection store answers for `/healthz`. One it cannot answer is null and named in
+/// `unknown`: a null `projections_unchecked` would otherwise read as "checked".
+struct StoreMembers {
+    held: Option<u64>,
+    unreadable: Option<u64>,
+    unchecked: Option<crate::projections::unchecked::Unchecked>,
+    unknown: Vec<&'static str>,
+}
+
+impl StoreMembers {
+    fn of(store: &crate::projections::ProjectionStore) -> StoreMembers {
+        let mut unknown = Vec::new();
+        fn answered<T>(
+            unknown: &mut Vec<&'static str>,
+            member: &'static str,
+            answer: Result<T, ProjectionError>,
+        ) -> Option<T> {
+            answer
+                .map_err(|e| {
+                    tracing::warn!(member, error = %e, "/healthz: the projection store could not say");
+                    unknown.push(member);
+                })
+                .ok()
+        }
+        StoreMembers {
+            held: answered(&mut unknown, "projection_held", store.held_count()),
+            unreadable: answered(&mut unknown, "log_unreadable", store.unreadable_count()),
+            unchecked: answered(&mut unknown, "projections_unchecked", store.unchecked()).flatten(),
+            unknown,
+        }
+    }
 }
 
 /// Whether this gateway serves, and how far its projections are behind the log; with an
@@ -112,8 +153,12 @@ struct HealthDetails {
     /// That the projections were folded by a rebuild that did not check the events' seals
     /// (`tongban rebuild --trust-log`) up to a log position: an event planted without the
     /// gateway's key before it may be folded rather than held. Null when they were checked, or
-    /// the store cannot say (operators only).
+    /// the store cannot say (then named in `unknown`) (operators only).
     projections_unchecked: Option<crate::projections::unchecked::Unchecked>,
+    /// The members above the projection store could not answer (`projection_held`,
+    /// `log_unreadable`, `projections_unchecked`): their null means unknown, not none; the
+    /// gateway's log says why. Empty when it answered them all (operators only).
+    unknown: Vec<&'static str>,
     /// A regions.json that changed but does not read: the book read before it is still in use
     /// (tokens added or revoked since do not take effect) until the file is fixed; null while it
     /// reads (operators only).
@@ -294,4 +339,27 @@ pub async fn keys<L: EventLog>(State(s): State<AppState<L>>) -> Json<Value> {
             "signs": "the ASCII bytes of each event's lowercase hex `hash`; `sig` is the signature in lowercase hex",
         }]
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Given projections whose unchecked mark is damaged, when `/healthz` reads the store, then
+    /// `projections_unchecked` is null and named in `unknown` (before, it was only null, which
+    /// reads as "every seal was checked"); an intact store names nothing.
+    #[test]
+    fn a_mark_the_store_cannot_read_is_named_unknown_not_taken_as_checked() {
+        let dir = crate::testutil::TempDir::new("healthz-unknown");
+        let store = crate::projections::ProjectionStore::open(dir.path()).expect("open");
+        let intact = StoreMembers::of(&store);
+        assert_eq!(intact.unknown, Vec::<&str>::new());
+        assert_eq!((intact.held, intact.unreadable), (Some(0), Some(0)));
+        assert!(intact.unchecked.is_none());
+        store.damage_unchecked_mark();
+        let damaged = StoreMembers::of(&store);
+        assert!(damaged.unchecked.is_none());
+        assert_eq!(damaged.unknown, ["projections_unchecked"]);
+        assert_eq!(damaged.held, Some(0));
+    }
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::store::{ProjectionError, ProjectionStore, Submissions};
+use super::unchecked::Unchecked;
 use super::verified::{self, Coverage, Stretch, VerifiedHead};
 use crate::domain::calendar::Calendar;
 use crate::envelope::{GatewayKey, PublicKey};
@@ -32,18 +33,30 @@ pub enum RebuildError {
 const BATCH: usize = 16_384;
 
 /// Replaces the projections in `dir` with ones rebuilt from `log`, folding only events whose
-/// seal holds when `seals` are checked ([`fill`]). `progress(done, head)` is called after each
+/// seal holds when they are checked ([`fill`], [`Checking`]). `progress(done, head)` is called after each
 /// batch. Returns the store and what was folded.
 pub async fn rebuild<L: EventLog>(
     log: &L,
     dir: &Path,
     cal: &Calendar,
-    seals: Option<Seals>,
+    checking: Checking,
     progress: impl FnMut(u64, u64),
 ) -> Result<(ProjectionStore, Filled), RebuildError> {
     let store = clear(dir, Cursors::Keep)?.with_submissions(Submissions::for_log(log));
-    let filled = fill(log, &store, cal, seals, progress).await?;
+    let filled = fill(log, &store, cal, checking, progress).await?;
     Ok((store, filled))
+}
+
+/// Whether a rebuild checks the events' seals: with what, or why not. Folded without, the
+/// projections are marked so ([`Unchecked`]) by [`fill`] itself, so that no caller (the CLI, a
+/// bench, a test, a library user) can leave projections that look checked and were not.
+pub enum Checking {
+    Seals(Seals),
+    /// Every event folded as the log holds it; `why` is what the mark says (e.g. "`tongban
+    /// rebuild --trust-log`").
+    Trusted {
+        why: String,
+    },
 }
 
 /// How a rebuild checks the events' seals.
@@ -273,13 +286,13 @@ pub fn saved_cursors(dir: &Path) -> std::path::PathBuf {
 
 /// Folds every event of `log` into `store` (empty, from [`clear`]) and makes the result durable.
 ///
-/// With `seals`, each event's seal is checked first, as the live projector checks every event it
+/// With [`Checking::Seals`], each event's seal is checked first, as the live projector checks every event it
 /// did not seal ([`super::seals`]): one that does not verify holds its application there, as it
 /// does live, so a rebuild never folds what the live projections refused (an event planted in
 /// the log without the gateway's key). Where a verified head matches the log, the events it
 /// vouches for have only their hash recomputed ([`verified`]); the rest have their signature
-/// checked too, and verified heads are written over them when `seals` say where. Without
-/// `seals` every event is taken as the log gives it.
+/// checked too, and verified heads are written over them when `seals` say where. With
+/// [`Checking::Trusted`] every event is taken as the log gives it, and the store is marked so.
 ///
 /// Each batch is written atomically with its checkpoint, as the live projector does, so a rebuild
 /// that is killed leaves projections that are exact up to their checkpoint: the gateway's
@@ -290,10 +303,25 @@ pub async fn fill<L: EventLog>(
     log: &L,
     store: &ProjectionStore,
     cal: &Calendar,
-    seals: Option<Seals>,
+    checking: Checking,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<Filled, RebuildError> {
     let head = *log.head().borrow();
+    let (seals, trusted) = match checking {
+        Checking::Seals(seals) => (Some(seals), None),
+        Checking::Trusted { why } => (None, Some(why)),
+    };
+    // Folded unchecked, the projections say so for as long as they last (`/healthz`, the held
+    // list): marked before the first batch, so a rebuild stopped part way leaves it, and again
+    // at the end with where the fold reached.
+    let unchecked = |up_to: u64, why: &str| Unchecked {
+        up_to,
+        at: crate::time::Timestamp::now().to_rfc3339(),
+        why: why.to_string(),
+    };
+    if let Some(why) = &trusted {
+        store.mark_unchecked(&unchecked(head, why))?;
+    }
     let cal = std::sync::Arc::new(cal.clone());
     let key = seals.as_ref().map(|s| s.key);
     let mut writes = seals.as_ref().and_then(|s| s.writes.clone());
@@ -387,6 +415,9 @@ pub async fn fill<L: EventLog>(
     filled.mismatched = std::mem::take(&mut coverage.mismatched);
     filled.beyond = coverage.beyond();
     store.persist()?;
+    if let Some(why) = &trusted {
+        store.mark_unchecked(&unchecked(store.checkpoint()?, why))?;
+    }
     // A cursor past the end of this log (one restored from a backup that ends before it) would
     // make the region skip the events appended next, at positions it already acknowledged.
     let end = store.checkpoint()?;
@@ -456,6 +487,56 @@ mod tests {
 
     /// The regions' cursors survive a rebuild from the same log, moved back to its end where
     /// they were past it (a log restored from a backup), and are dropped for another log.
+    /// Given a log of three events, when it is rebuilt trusted by a library call (not the CLI),
+    /// then the projections carry the mark up to the log's end with the caller's reason; rebuilt
+    /// again with every seal checked, they carry none. Before, only `tongban rebuild` marked
+    /// them: a bench or a library user's rebuild left projections that looked checked.
+    #[test]
+    fn a_trusted_rebuild_marks_the_projections_whoever_calls_it() {
+        let dir = TempDir::new("rebuild-trusted");
+        let key = GatewayKey::from_seed([3; 32]);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let log = crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log");
+            let each = (0..3).map(|n| ("application.forwarded", serde_json::json!({"n": n})));
+            for (seq, event) in crate::testutil::sealed_chain(&key, "app-1", each)
+                .into_iter()
+                .enumerate()
+            {
+                log.append(event, seq as u64).await.expect("append");
+            }
+            let cal = Calendar::weekdays();
+            let path = dir.path().join("projections");
+            let why = "a library call, trusted".to_string();
+            let (store, filled) = rebuild(
+                &log,
+                &path,
+                &cal,
+                Checking::Trusted { why: why.clone() },
+                |_, _| {},
+            )
+            .await
+            .expect("rebuild");
+            assert_eq!(filled.events, 3);
+            let mark = store.unchecked().expect("read").expect("marked");
+            assert_eq!((mark.up_to, mark.why), (3, why));
+            drop(store);
+            let (store, _) = rebuild(
+                &log,
+                &path,
+                &cal,
+                Checking::Seals(Seals::each(key.public())),
+                |_, _| {},
+            )
+            .await
+            .expect("rebuild");
+            assert_eq!(store.unchecked().expect("read"), None);
+        });
+    }
+
     #[test]
     fn cursors_are_kept_for_the_same_log_within_its_end_and_dropped_for_another() {
         let dir = TempDir::new("rebuild-cursors");

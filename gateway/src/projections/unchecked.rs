@@ -36,6 +36,13 @@ impl ProjectionStore {
         self.persist()
     }
 
+    /// Writes bytes that do not decode where the mark is kept, for the tests of a store that
+    /// cannot say.
+    #[cfg(test)]
+    pub(crate) fn damage_unchecked_mark(&self) {
+        self.meta.insert(KEY, b"{not a mark").expect("damage");
+    }
+
     /// The mark a rebuild without the seals checked left, if any.
     pub fn unchecked(&self) -> Result<Option<Unchecked>, ProjectionError> {
         match self.meta.get(KEY).map_err(storage)? {

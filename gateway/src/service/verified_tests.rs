@@ -9,7 +9,7 @@ use super::fixtures::{forwarded, origin_code};
 use crate::domain::calendar::Calendar;
 use crate::envelope::{Content, Envelope, GatewayKey};
 use crate::log::{EmbeddedLog, EventLog};
-use crate::projections::rebuild::{Seals, rebuild};
+use crate::projections::rebuild::{Checking, Seals, rebuild};
 use crate::projections::verified::{self, VerifiedHead};
 use crate::projections::{ProjectionStore, Submissions};
 use crate::testutil::TempDir;
@@ -110,23 +110,29 @@ fn a_rebuild_vouched_for_by_the_heads_folds_what_checking_every_signature_folds(
 
     runtime().block_on(async {
         let log = EmbeddedLog::open(&dir.path().join("log")).expect("log");
-        let rebuilt = |name: &'static str, seals: Option<Seals>| {
+        let rebuilt = |name: &'static str, seals: Seals| {
             let log = &log;
             let path = dir.path().join(name);
             async move {
-                let (store, filled) = rebuild(log, &path, &Calendar::weekdays(), seals, |_, _| {})
-                    .await
-                    .expect("rebuild");
+                let (store, filled) = rebuild(
+                    log,
+                    &path,
+                    &Calendar::weekdays(),
+                    Checking::Seals(seals),
+                    |_, _| {},
+                )
+                .await
+                .expect("rebuild");
                 (store.with_submissions(Submissions::for_log(log)), filled)
             }
         };
-        let (each, each_filled) = rebuilt("each", Some(Seals::each(key.public()))).await;
+        let (each, each_filled) = rebuilt("each", Seals::each(key.public())).await;
         let (vouched, filled) = rebuilt(
             "vouched",
-            Some(Seals {
+            Seals {
                 heads: heads.clone(),
                 ..Seals::each(key.public())
-            }),
+            },
         )
         .await;
         assert_eq!(each_filled.attested, 0);
@@ -161,10 +167,10 @@ fn a_rebuild_vouched_for_by_the_heads_folds_what_checking_every_signature_folds(
             .collect();
         let (lied_to, _) = rebuilt(
             "lied-to",
-            Some(Seals {
+            Seals {
                 heads: lying,
                 ..Seals::each(key.public())
-            }),
+            },
         )
         .await;
         assert!(lied_to.held(&planted_app).expect("held").is_none());
