@@ -198,12 +198,12 @@ pub fn rebuild_seals(
         0 => {
             let heads = crate::projections::verified::file_beside(projections);
             let _ = std::fs::remove_file(&heads);
-            Checking::Seals(Seals {
+            Checking::Seals(Box::new(Seals {
                 writes: Some((heads, key.clone())),
                 ..Seals::each(key.public())
-            })
+            }))
         }
-        1 => Checking::Seals(Seals::beside(projections, key.public(), None)?.0),
+        1 => Checking::Seals(Box::new(Seals::beside(projections, key.public(), None)?.0)),
         _ => Checking::Trusted {
             why: "a bench's rebuild, `--trust-log`".into(),
         },

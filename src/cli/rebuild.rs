@@ -187,7 +187,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                         heads.display()
                     );
                 }
-                Checking::Seals(seals)
+                Checking::Seals(Box::new(seals))
             }
             // Folded unchecked, the projections say so for as long as they last (`/healthz`,
             // the held list): `fill` marks them.

@@ -51,7 +51,7 @@ pub async fn rebuild<L: EventLog>(
 /// projections are marked so ([`Unchecked`]) by [`fill`] itself, so that no caller (the CLI, a
 /// bench, a test, a library user) can leave projections that look checked and were not.
 pub enum Checking {
-    Seals(Seals),
+    Seals(Box<Seals>),
     /// Every event folded as the log holds it; `why` is what the mark says (e.g. "`tongban
     /// rebuild --trust-log`").
     Trusted {
@@ -308,7 +308,7 @@ pub async fn fill<L: EventLog>(
 ) -> Result<Filled, RebuildError> {
     let head = *log.head().borrow();
     let (seals, trusted) = match checking {
-        Checking::Seals(seals) => (Some(seals), None),
+        Checking::Seals(seals) => (Some(*seals), None),
         Checking::Trusted { why } => (None, Some(why)),
     };
     // Folded unchecked, the projections say so for as long as they last (`/healthz`, the held
@@ -528,7 +528,7 @@ mod tests {
                 &log,
                 &path,
                 &cal,
-                Checking::Seals(Seals::each(key.public())),
+                Checking::Seals(Box::new(Seals::each(key.public()))),
                 |_, _| {},
             )
             .await

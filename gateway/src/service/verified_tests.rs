@@ -118,7 +118,7 @@ fn a_rebuild_vouched_for_by_the_heads_folds_what_checking_every_signature_folds(
                     log,
                     &path,
                     &Calendar::weekdays(),
-                    Checking::Seals(seals),
+                    Checking::Seals(Box::new(seals)),
                     |_, _| {},
                 )
                 .await
