@@ -35,10 +35,11 @@ pub fn serde_error(e: &impl std::fmt::Display) -> String {
 }
 
 /// [`serde_error`] for a file an operator edits, whose member names are the type's alone (the
-/// region book): the member it does not know is named as [`field_name`] names one (a typo such
-/// as `signingkey` shown, digits that look like an ID number masked), since a misspelt member
-/// masked to `s********y` leaves the operator guessing which one; the values it quotes stay
-/// masked (a label may name a person).
+/// region book): a member it does not know, spelt in ASCII letters, digits, `_` and `-` as the
+/// type's own are, is named as [`field_name`] names one (a typo such as `signingkey` shown,
+/// digit runs that look like an ID number masked), since a misspelt member masked to
+/// `s********y` leaves the operator guessing which one; any other member (a person's name put
+/// where a member belongs, a terminal escape) and the values it quotes stay masked.
 pub fn config_error(e: &impl std::fmt::Display) -> String {
     masked_serde_error(&e.to_string(), true)
 }
@@ -70,7 +71,16 @@ fn masked_serde_error(text: &str, members_named: bool) -> String {
                 || out.ends_with("missing field `")
                 || out.ends_with("duplicate field `")
                 || (members_named && out.ends_with("unknown field `")));
-        match known {
+        // In a config file, a member it did not know is named only when it is spelt as every
+        // member the type knows is (ASCII letters, digits, `_`, `-`): a typo. Anything else (a
+        // name put where a member belongs, a terminal escape) is masked like a value.
+        let member = members_named
+            && out.ends_with("unknown field `")
+            && !quoted.is_empty()
+            && quoted
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        match known && (member || !out.ends_with("unknown field `")) {
             true => out.push_str(&field_name(&quoted)),
             false => out.push_str(&other(&quoted)),
         }
@@ -163,8 +173,13 @@ pub fn field_path(pointer: &str) -> std::borrow::Cow<'_, str> {
 /// become a long line of stars (nor tell its exact length).
 pub const MAX_STARS: usize = 16;
 
+/// The characters kept at the ends, but a control character (a terminal escape's first byte)
+/// is starred like the rest: a masked value is printed on operators' terminals.
 fn keep_ends(s: &str, head: usize, tail: usize) -> String {
-    let chars: Vec<char> = s.chars().collect();
+    let chars: Vec<char> = s
+        .chars()
+        .map(|c| if c.is_control() { '*' } else { c })
+        .collect();
     let n = chars.len();
     if n == 0 {
         return String::new();
@@ -274,6 +289,16 @@ mod tests {
         assert!(!config_error(&e).contains("0101199003"), "{e}");
         let e = serde_json::from_str::<Known>(r#"{"app": 13987654321}"#).unwrap_err();
         assert!(!config_error(&e).contains("8765"), "{e}");
+        for key in ["张三的窗口", "\\u001b]0;x\\u0007", "a b"] {
+            let e = serde_json::from_str::<Known>(&format!(r#"{{"{key}": 1}}"#)).unwrap_err();
+            let shown = config_error(&e);
+            assert!(shown.contains("expected `app`"), "{shown}");
+            assert!(
+                !shown.contains("三的") && !shown.contains('\u{1b}'),
+                "{shown}"
+            );
+            assert!(!shown.contains("a b"), "{shown}");
+        }
         let e = serde_json::from_str::<Known>("13987654321").unwrap_err();
         let shown = serde_error(&e);
         assert!(shown.starts_with("invalid type: integer `1"), "{shown}");

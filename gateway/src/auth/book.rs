@@ -465,7 +465,7 @@ impl RegionBook {
         let out = change(&mut file)?;
         let bytes = serde_json::to_vec_pretty(&file).map_err(|e| RegionBookError::Malformed {
             path: self.path.display().to_string(),
-            reason: e.to_string(),
+            reason: tongban_schemas::mask::config_error(&e),
         })?;
         crate::fsutil::write_private_atomically(&self.path, &bytes).map_err(|e| self.io(e))?;
         drop(lock);
@@ -734,14 +734,32 @@ mod tests {
             let e = RegionBook::open(&path).err().expect("refused").to_string();
             assert!(e.contains(named), "{e}");
             assert!(e.contains("nothing was changed"), "{e}");
-            assert!(!e.contains("张三"), "{e}");
             assert_eq!(std::fs::read_to_string(&path).expect("read"), file);
         }
-        // A value of the wrong type is named by its member's rule, the value itself masked.
-        std::fs::write(&path, r#"{"regions": {"440000": {"name": 13987654321}}}"#).expect("w");
-        let e = RegionBook::open(&path).err().expect("refused").to_string();
-        assert!(e.contains("invalid type: integer"), "{e}");
-        assert!(!e.contains("8765"), "{e}");
+        // A value of the wrong type is named by its member's rule, the value itself masked;
+        // and a person's name put where a member belongs is masked like a value.
+        for (file, rule, value) in [
+            (
+                r#"{"regions": {"440000": {"name": 13987654321}}}"#,
+                "invalid type: integer",
+                "8765",
+            ),
+            (
+                r#"{"regions": {"440000": {"name": "广东省", "has_signed": "张三丰"}}}"#,
+                "invalid type: string",
+                "张三",
+            ),
+            (
+                r#"{"regions": {"440000": {"name": "广东省", "张三丰": 1}}}"#,
+                "unknown field",
+                "三丰",
+            ),
+        ] {
+            std::fs::write(&path, file).expect("w");
+            let e = RegionBook::open(&path).err().expect("refused").to_string();
+            assert!(e.contains(rule), "{e}");
+            assert!(!e.contains(value), "{e}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ use tongban_schemas::matters;
 use super::AppState;
 use crate::log::EventLog;
 use crate::projections::ProjectionError;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// `GET /healthz`. `status` is `degraded` while the event log cannot take writes
 /// (`log_available: false`) or the projections stopped for good (`projections_unavailable`), and
@@ -89,22 +90,44 @@ struct StoreMembers {
 impl StoreMembers {
     fn of(store: &crate::projections::ProjectionStore) -> StoreMembers {
         let mut unknown = Vec::new();
+        /// Said once while a member fails, not on every probe's poll; again after it answered.
+        static FAILING: [AtomicBool; 3] = [const { AtomicBool::new(false) }; 3];
         fn answered<T>(
             unknown: &mut Vec<&'static str>,
-            member: &'static str,
+            (member, failing): (&'static str, &AtomicBool),
             answer: Result<T, ProjectionError>,
         ) -> Option<T> {
-            answer
-                .map_err(|e| {
-                    tracing::warn!(member, error = %e, "/healthz: the projection store could not say");
+            match answer {
+                Ok(answer) => {
+                    failing.store(false, Ordering::Relaxed);
+                    Some(answer)
+                }
+                Err(e) => {
+                    if !failing.swap(true, Ordering::Relaxed) {
+                        tracing::warn!(member, error = %e, "/healthz: the projection store cannot say (said once while it lasts)");
+                    }
                     unknown.push(member);
-                })
-                .ok()
+                    None
+                }
+            }
         }
         StoreMembers {
-            held: answered(&mut unknown, "projection_held", store.held_count()),
-            unreadable: answered(&mut unknown, "log_unreadable", store.unreadable_count()),
-            unchecked: answered(&mut unknown, "projections_unchecked", store.unchecked()).flatten(),
+            held: answered(
+                &mut unknown,
+                ("projection_held", &FAILING[0]),
+                store.held_count(),
+            ),
+            unreadable: answered(
+                &mut unknown,
+                ("log_unreadable", &FAILING[1]),
+                store.unreadable_count(),
+            ),
+            unchecked: answered(
+                &mut unknown,
+                ("projections_unchecked", &FAILING[2]),
+                store.unchecked(),
+            )
+            .flatten(),
             unknown,
         }
     }
@@ -144,11 +167,13 @@ struct HealthDetails {
     /// The position the projections have applied up to (operators only).
     projection_position: u64,
     /// Applications whose view is held at an event that does not fold
-    /// (`/v1/projections/held`); null when the store cannot say (operators only).
+    /// (`/v1/projections/held`); null when the store cannot say (then named in `unknown`)
+    /// (operators only).
     projection_held: Option<u64>,
     /// Records of the log that are not events (damaged bytes, or a message published by
     /// something other than a gateway), which the projections passed over
-    /// (`/v1/projections/held`'s `unreadable`); null when the store cannot say (operators only).
+    /// (`/v1/projections/held`'s `unreadable`); null when the store cannot say (then named in
+    /// `unknown`) (operators only).
     log_unreadable: Option<u64>,
     /// That the projections were folded by a rebuild that did not check the events' seals
     /// (`tongban rebuild --trust-log`) up to a log position: an event planted without the

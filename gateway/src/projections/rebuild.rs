@@ -485,12 +485,12 @@ mod tests {
     use super::*;
     use crate::testutil::TempDir;
 
-    /// The regions' cursors survive a rebuild from the same log, moved back to its end where
-    /// they were past it (a log restored from a backup), and are dropped for another log.
     /// Given a log of three events, when it is rebuilt trusted by a library call (not the CLI),
-    /// then the projections carry the mark up to the log's end with the caller's reason; rebuilt
-    /// again with every seal checked, they carry none. Before, only `tongban rebuild` marked
-    /// them: a bench or a library user's rebuild left projections that looked checked.
+    /// then the projections carry the mark from before the first batch is folded (a rebuild
+    /// stopped part way leaves it) and, at the end, up to the log's end with the caller's
+    /// reason; rebuilt again with every seal checked, they carry none. Before, only `tongban
+    /// rebuild` marked them: a bench or a library user's rebuild left projections that looked
+    /// checked.
     #[test]
     fn a_trusted_rebuild_marks_the_projections_whoever_calls_it() {
         let dir = TempDir::new("rebuild-trusted");
@@ -511,16 +511,23 @@ mod tests {
             let cal = Calendar::weekdays();
             let path = dir.path().join("projections");
             let why = "a library call, trusted".to_string();
-            let (store, filled) = rebuild(
+            let store = clear(&path, Cursors::Keep).expect("clear");
+            let mut marked_while_folding = Vec::new();
+            let filled = fill(
                 &log,
-                &path,
+                &store,
                 &cal,
                 Checking::Trusted { why: why.clone() },
-                |_, _| {},
+                |_, _| marked_while_folding.push(store.unchecked().expect("read")),
             )
             .await
             .expect("rebuild");
             assert_eq!(filled.events, 3);
+            assert!(!marked_while_folding.is_empty());
+            assert!(
+                marked_while_folding.iter().all(|m| m.is_some()),
+                "{marked_while_folding:?}"
+            );
             let mark = store.unchecked().expect("read").expect("marked");
             assert_eq!((mark.up_to, mark.why), (3, why));
             drop(store);
@@ -537,6 +544,8 @@ mod tests {
         });
     }
 
+    /// The regions' cursors survive a rebuild from the same log, moved back to its end where
+    /// they were past it (a log restored from a backup), and are dropped for another log.
     #[test]
     fn cursors_are_kept_for_the_same_log_within_its_end_and_dropped_for_another() {
         let dir = TempDir::new("rebuild-cursors");

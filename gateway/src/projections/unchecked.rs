@@ -24,7 +24,8 @@ pub struct Unchecked {
     pub up_to: u64,
     /// When the rebuild ran (RFC 3339).
     pub at: String,
-    /// Why the seals were not checked (`--trust-log`, or no public key to check them with).
+    /// Why the seals were not checked (`tongban rebuild --trust-log`, no public key to check
+    /// them with, or what a library caller said in [`super::rebuild::Checking::Trusted`]).
     pub why: String,
 }
 
