@@ -3058,6 +3058,23 @@ fn saved_log_heads_find_a_log_cut_short_or_rewritten() {
     let (code, out, err) = tongban(&["verify", "--heads", &heads], &data);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("2 saved log head(s) reproduced"), "{out}");
+    // Each party's file with its own --heads; one file named twice is read once.
+    let heads_again = dir.0.join(".").join("heads.jsonl").display().to_string();
+    let early_only = heads_file(&dir.0.join("early.jsonl"), &[&early]);
+    let (code, out, err) = tongban(
+        &[
+            "verify",
+            "--heads",
+            &heads,
+            "--heads",
+            &heads_again,
+            "--heads",
+            &early_only,
+        ],
+        &data,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 saved log head(s) reproduced"), "{out}");
     // A file that is not heads, or heads with --app: nothing checked, said why.
     let junk = dir.0.join("junk.jsonl");
     std::fs::write(&junk, "{\"position\": 1}\n").expect("junk");
@@ -3082,6 +3099,21 @@ fn saved_log_heads_find_a_log_cut_short_or_rewritten() {
     let (code, out, err) = verify_chain(&pages, &feed, &public, &["--heads", &heads]);
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("2 saved log heads reproduced"), "{out}");
+    let (code, out, err) = verify_chain(
+        &pages,
+        &feed,
+        &public,
+        &[
+            "--heads",
+            &heads,
+            "--heads",
+            &heads_again,
+            "--heads",
+            &early_only,
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("3 saved log heads reproduced"), "{out}");
     // Pages that disagree about what a position holds (as one region's feed would, served a
     // history another region's is not): two histories, said so. (The last page given won.)
     let mut twisted = feed.clone();
@@ -3260,6 +3292,7 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
         .collect();
     assert_eq!(listed, (9..=16).collect::<Vec<_>>());
     let records_a: Value = origin.get("/v1/log/records").json();
+    let records_to_8: Value = origin.get("/v1/log/records?after=0&to=8").json();
     assert_eq!(
         (&records_a["after"], &records_a["to"]),
         (&json!(0), &json!(16))
@@ -3322,6 +3355,57 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
         out.starts_with("agree: 4 head(s) from 2 file(s), 4 signed by the gateway")
             && out.contains("4 compared with another file's; 2 position(s) held by two heads or more; 2 pair(s) of consecutive positions joined by the records given, 0 not joined"),
         "{out}"
+    );
+    // The same records in two files, each given with its own --records, in both tools: the
+    // pairs joined as by one file; one file alone leaves a pair not joined.
+    let split = [
+        file("records-0-8.json", &records_to_8),
+        file("records-8-16.json", &page),
+    ];
+    let (code, out, err) = heads(&[
+        &mine,
+        &auditor,
+        "--records",
+        &split[0],
+        "--records",
+        &split[1],
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.starts_with("agree: 4 head(s) from 2 file(s)")
+            && out.contains(
+                "2 pair(s) of consecutive positions joined by the records given, 0 not joined"
+            ),
+        "{out}"
+    );
+    let (code, out) = verify_chain_heads(&[
+        "--key",
+        &public,
+        "--heads",
+        &mine,
+        "--heads",
+        &auditor,
+        "--records",
+        &split[0],
+        "--records",
+        &split[1],
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("2 pairs of consecutive positions"), "{out}");
+    let (code, out, _) = heads(&[&mine, &auditor, "--records", &split[1]]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "1 pair(s) of consecutive positions joined by the records given, 1 not joined"
+        ),
+        "{out}"
+    );
+    // Any other option given twice is still refused.
+    let (code, _, err) = heads(&[&mine, "--data", "a", "--data", "b"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--data is given more than once: give it once"),
+        "{err}"
     );
     // One party's heads joined by records the gateway served it: compared with no one.
     let (code, out, _) = heads(&[&mine, "--records", &records_a]);
@@ -3431,15 +3515,29 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
         out.contains("not signed by the gateway") && !out.contains("FORKED"),
         "{out}"
     );
-    // Against the log: the other history's head differs from it, and the fork is named too.
+    // Against the log: the other history's head differs from it, and the fork is named too,
+    // whether one file holds both heads or each party's file is given with its own --heads.
     let both = heads_file(&dir.0.join("both.jsonl"), &[&late, &forked]);
-    let (code, out, _) = tongban(&["verify", "--heads", &both], &data);
-    assert_eq!(code, 1, "{out}");
-    assert!(
-        out.contains("BROKEN log position 16: two heads signed by the gateway")
-            && out.contains("is not the log the gateway signed then"),
-        "{out}"
+    for args in [
+        &["verify", "--heads", &both][..],
+        &["verify", "--heads", &mine, "--heads", &theirs_16],
+    ] {
+        let (code, out, _) = tongban(args, &data);
+        assert_eq!(code, 1, "{args:?}: {out}");
+        assert!(
+            out.contains("BROKEN log position 16: two heads signed by the gateway")
+                && out.contains("is not the log the gateway signed then"),
+            "{args:?}: {out}"
+        );
+    }
+    let (code, _, err) = tongban(
+        &[
+            "verify", "--heads", &mine, "--app", "x", "--heads", &auditor,
+        ],
+        &data,
     );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("without --app"), "{err}");
     // Usage: no file; --nats given to a command that reads no log; records that do not read.
     let (code, _, err) = heads(&[]);
     assert_eq!(code, 2, "{err}");

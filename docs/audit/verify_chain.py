@@ -799,6 +799,17 @@ def unfed(log, up_to):
     return named
 
 
+def parties(heads_paths):
+    """Each heads file is one party, by its real path: real path -> the path as first given. One
+    file given twice (or as ./x and x) is one party, read once: its heads are neither counted
+    twice nor compared with themselves, as `tongban heads` and `tongban verify --heads` take
+    their files."""
+    by_real_path = {}
+    for path in heads_paths:
+        by_real_path.setdefault(os.path.realpath(path), path)
+    return by_real_path
+
+
 def trusted_heads(heads_paths, key):
     """The heads of every file given, split: those whose signature verifies under the key, each
     with where it was read, and one BROKEN line for each of the others."""
@@ -1179,11 +1190,7 @@ def compare_heads(heads_paths, key_hex, records_paths=()):
     so compared: another party's head at its position or a later one, there or over the records
     joining it to it."""
     key = public_key(key_hex)
-    # A party is a heads file, by its real path: one file given twice (or as ./x and x) is one
-    # party, named as first given.
-    by_real_path = {}
-    for path in heads_paths:
-        by_real_path.setdefault(os.path.realpath(path), path)
+    by_real_path = parties(heads_paths)
     paths = list(by_real_path.values())
     lines, given, copies = [], 0, 0
     distinct = {}  # (position, hash, at, sig) -> (head, where first read, {its holders})
@@ -1257,7 +1264,7 @@ def check_heads(heads_paths, entries, key, markers):
     """One BROKEN (or FORKED) line per saved head not signed by the gateway, not reproduced, or
     signed with another hash at a position another head names; the count of those reproduced.
     markers: the positions the pages gave markers for (see load)."""
-    listed, lines = trusted_heads(heads_paths, key)
+    listed, lines = trusted_heads(list(parties(heads_paths).values()), key)
     forked, _, _ = forks(listed)
     lines.extend(forked)
     trusted = [head for head, _ in listed]
