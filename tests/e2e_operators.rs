@@ -3665,6 +3665,111 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
     assert!(out.contains("EVENTS_FILE is required"), "{out}");
 }
 
+/// Heads and records pages signed here with a key of the tests' own, as the gateway signs them:
+/// for what a gateway would have to be made to sign (odd hashes), compared by both tools.
+mod signed_here {
+    use serde_json::{Value, json};
+    use tongban_gateway::envelope::GatewayKey;
+    use tongban_gateway::log::head_hash::{Running, SignedHead};
+
+    pub const AT: &str = "2026-12-06T07:30:00.000Z";
+
+    pub fn key() -> GatewayKey {
+        GatewayKey::from_seed([8; 32])
+    }
+
+    /// A head over the records `events`, signed at `at`.
+    pub fn head(events: &[(u64, &str)], at: &str) -> Value {
+        let mut running = Running::default();
+        for (position, hash) in events {
+            running.take(*position, hash);
+        }
+        serde_json::to_value(SignedHead::sign(&running, at, &key())).expect("head")
+    }
+
+    /// The last page of `GET /v1/log/records?after=N&to=M` listing `records`.
+    pub fn page(after: u64, to: u64, records: &[(u64, &str)]) -> Value {
+        let statement = tongban_gateway::service::log_records::statement(
+            after,
+            to,
+            records.iter().copied(),
+            AT,
+        );
+        json!({
+            "after": after, "to": to, "next": null,
+            "records": records
+                .iter()
+                .map(|(position, hash)| json!({"position": position, "hash": hash}))
+                .collect::<Vec<_>>(),
+            "at": AT, "kid": key().public().kid(), "sig": key().sign_bytes(statement.as_bytes()),
+        })
+    }
+
+    /// `docs` written one after another, one per line, to `name` in `dir`: its path.
+    pub fn file(dir: &std::path::Path, name: &str, docs: &[&Value]) -> String {
+        let path = dir.join(name);
+        let lines: Vec<String> = docs.iter().map(|d| d.to_string()).collect();
+        std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+        path.to_str().expect("path").to_string()
+    }
+
+    /// `tongban heads` and then docs/audit/verify_chain.py --heads alone on the same files (the
+    /// heads files, then `--records FILE` pairs): each one's exit code and output.
+    pub fn both_tools(
+        data: &std::path::Path,
+        heads: &[&str],
+        records: &[&str],
+    ) -> ((i32, String), (Option<i32>, String)) {
+        let public = key().public().to_hex();
+        let mut rust = vec!["heads"];
+        rust.extend_from_slice(heads);
+        let mut python = vec!["--key", public.as_str()];
+        for file in heads {
+            python.extend_from_slice(&["--heads", file]);
+        }
+        for file in records {
+            rust.extend_from_slice(&["--records", file]);
+            python.extend_from_slice(&["--records", file]);
+        }
+        rust.extend_from_slice(&["--public-key", &public]);
+        let (code, out, err) = super::tongban(&rust, data);
+        ((code, out + &err), super::verify_chain_heads(&python))
+    }
+}
+
+/// Given two records pages the gateway signed over one range, one listing at a position a
+/// record whose hash is the string `nothing` (or the words the line gives a page listing none),
+/// the other listing nothing there, when both tools compare heads with them, then each names the
+/// disagreement, in one wording: the hash quoted, the page without a record there in words no
+/// quoted hash reads as. (Both were printed `nothing`.)
+#[test]
+fn a_hash_that_reads_like_no_record_is_told_apart_in_both_tools() {
+    let dir = TempDir::new("heads-odd-hash");
+    let a = "a".repeat(64);
+    let listing = signed_here::page(0, 4, &[(1, &a), (2, "nothing"), (3, "no record listed")]);
+    let leaving_out = signed_here::page(0, 4, &[(1, &a)]);
+    let records = signed_here::file(&dir.0, "records.json", &[&listing, &leaving_out]);
+    let head = signed_here::head(&[(1, &a)], signed_here::AT);
+    let heads = signed_here::file(&dir.0, "heads.jsonl", &[&head]);
+    let ((code, rust), (py_code, python)) =
+        signed_here::both_tools(&dir.0.join("data"), &[&heads], &[&records]);
+    assert_eq!((code, py_code), (1, Some(1)), "{rust}\n{python}");
+    let at = format!("signed at \"{}\"", signed_here::AT);
+    for (position, hash) in [(2, "nothing"), (3, "no record listed")] {
+        for (out, first, second) in [
+            (&rust, "answer 1", "answer 2"),
+            (&python, "line 1", "line 2"),
+        ] {
+            let line = format!(
+                "BROKEN log position {position}: the records pages given, each signed by the \
+                 gateway, disagree there (\"{hash}\" in {records} {first} {at}, no record \
+                 listed in {records} {second} {at})"
+            );
+            assert!(out.contains(&line), "{line}\n{out}");
+        }
+    }
+}
+
 /// The running hash's known-answer vector (gateway/src/log/head_hash.rs) computed by the
 /// audit script: both implementations agree.
 #[test]

@@ -93,8 +93,9 @@ and, over the input:
      it signed is its own word against itself, proof to anyone it is handed to. The signed pages
      must agree: at every position one of them lists, every other signed page covering it must
      list it with the same hash; where they do not (two hashes, or one page covering it without
-     listing it: nothing, which no hash is, not even the string "nothing"), a BROKEN line names
-     each value with the first page giving it: the
+     listing it: no record, which no hash is, not even the string "nothing"), a BROKEN line names
+     each value with the first page giving it (each hash as a JSON string, in quotes, the missing
+     one as the words no record listed, unquoted, so that no hash reads as it): the
      gateway signed two histories, or its log changed between the signatures (the first page's
      hash is the one carried). Keep the heads and the pages: they are the proof. Positions apart
      that the signed pages do not cover whole are not joined (counted as such). A page is refused
@@ -980,7 +981,9 @@ def disagreements(signed):
     """One BROKEN line per position some signed page lists where the signed pages covering it do
     not all say one thing: each lists it with one hash, or (a page covering it without listing it)
     says it holds nothing: None, not a hash (a record whose hash is the string "nothing" still
-    disagrees with it), printed as the word nothing. A gateway keeps one log, so two pages it
+    disagrees with it), printed as the words no record listed, every hash as a JSON string
+    (quoted: a hash is any string the page gives, so only quoting keeps one from reading as the
+    missing case), as `tongban heads` writes them. A gateway keeps one log, so two pages it
     signed that disagree are two histories it signed, or its log changed between the signatures. signed: (where, at, (after,
     end), {position: hash}) of each signed page, in reading order; each value the line names with
     the first page that gives it, in that order."""
@@ -998,7 +1001,8 @@ def disagreements(signed):
         f"BROKEN log position {position}: the records pages given, each signed by the gateway, "
         "disagree there ("
         + ", ".join(
-            f"{'nothing' if value is None else value} in {where} signed at {json.dumps(at)}"
+            f"{'no record listed' if value is None else json.dumps(value, ensure_ascii=False)} "
+            f"in {where} signed at {json.dumps(at, ensure_ascii=False)}"
             for value, where, at in values
         )
         + "): the gateway signed two histories, or its log changed between the signatures (a "
