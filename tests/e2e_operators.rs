@@ -3770,6 +3770,52 @@ fn a_hash_that_reads_like_no_record_is_told_apart_in_both_tools() {
     }
 }
 
+/// Given two parties' files, each with a head of its own at position 1, and one head at 2 that
+/// the first party kept and the second copied into its file, joined by records, when both tools
+/// compare them, then the head at 2 is the one not compared (INCOMPLETE), and the reason given
+/// is true of it: another file holds it, but only as a copy, which vouches for nothing. (Both
+/// said no other file's head was at its position.)
+#[test]
+fn a_head_held_by_several_files_is_said_to_be_compared_with_no_one_truly_in_both_tools() {
+    let dir = TempDir::new("heads-copied");
+    let (a, b) = ("a".repeat(64), "b".repeat(64));
+    let log = [(1, a.as_str()), (2, b.as_str())];
+    let at = |s: u32| format!("2026-12-06T07:00:0{s}.000Z");
+    let mine_1 = signed_here::head(&log[..1], &at(1));
+    let theirs_1 = signed_here::head(&log[..1], &at(2));
+    let mine_2 = signed_here::head(&log, &at(3));
+    let mine = signed_here::file(&dir.0, "mine.jsonl", &[&mine_1, &mine_2]);
+    let theirs = signed_here::file(&dir.0, "theirs.jsonl", &[&theirs_1, &mine_2]);
+    let page = signed_here::page(0, 2, &log);
+    let records = signed_here::file(&dir.0, "records.json", &[&page]);
+    let ((code, rust), (py_code, python)) =
+        signed_here::both_tools(&dir.0.join("data"), &[&mine, &theirs], &[&records]);
+    assert_eq!((code, py_code), (2, Some(2)), "{rust}\n{python}");
+    let why = "no file that does not hold it has a head of its own (one no other file holds) at \
+               its position or a later one, there or joined to it by the records given (copies \
+               of one head in several files vouch for nothing)";
+    assert!(
+        rust.starts_with("INCOMPLETE: 4 head(s) from 2 file(s)")
+            && rust.contains(&format!(
+                "NOT COMPARED saved head at log position 2 (signed at {}, {mine} line 2): {why}, \
+                 so it proves nothing",
+                at(3)
+            ))
+            && !rust.contains("NOT COMPARED saved head at log position 1"),
+        "{rust}"
+    );
+    assert!(
+        python.starts_with(&format!(
+            "INCOMPLETE: 1 of 3 heads compared with no other party's head ({mine} line 2 at \
+             position 2: for each, {why}, so"
+        )),
+        "{python}"
+    );
+    for out in [&rust, &python] {
+        assert!(!out.contains("no other file's head"), "{out}");
+    }
+}
+
 /// The running hash's known-answer vector (gateway/src/log/head_hash.rs) computed by the
 /// audit script: both implementations agree.
 #[test]

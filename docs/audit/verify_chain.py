@@ -1179,6 +1179,15 @@ def uncompared(distinct, positions, joined):
     return counted, alone
 
 
+# Why a head was compared with no other party's, true of a head several files hold too (the
+# copies are other files' heads, and vouch for nothing), as `tongban heads` says it.
+NOT_VOUCHED = (
+    "no file that does not hold it has a head of its own (one no other file holds) at its "
+    "position or a later one, there or joined to it by the records given (copies of one head "
+    "in several files vouch for nothing)"
+)
+
+
 def records_advice(apart):
     """The requests that give the records for the pairs not joined (at most 5 named)."""
     asked = [f"?after={earlier}&to={later}" for earlier, later in apart[:5]]
@@ -1256,9 +1265,8 @@ def compare_heads(heads_paths, key_hex, records_paths=()):
     more = f" and {len(alone) - 5} more" if len(alone) > 5 else ""
     print(
         f"INCOMPLETE: {len(alone)} of {counted} heads compared with no other party's head "
-        f"({named}{more}: no other file's head is at its position or a later one, there or "
-        "joined to it by the records given, so a gateway showing that party its own history "
-        "would pass unseen there: give the other parties' heads, and the records between "
+        f"({named}{more}: for each, {NOT_VOUCHED}, so a gateway showing that party its own "
+        "history would pass unseen there: give the other parties' heads, and the records between "
         f"(GET /v1/log/records?after=N&to=M)): {counts}"
     )
     return 2

@@ -23,6 +23,12 @@ use tongban_replay::heads::{self, HeadFinding, compare};
 use super::output::outln;
 use super::{Args, CliError};
 
+/// Why a head was compared with no other party's, true of a head several files hold too (the
+/// copies are other files' heads, and vouch for nothing); the audit script says it alike.
+const NOT_VOUCHED: &str = "no file that does not hold it has a head of its own (one no other \
+    file holds) at its position or a later one, there or joined to it by the records given \
+    (copies of one head in several files vouch for nothing)";
+
 /// The options `tongban heads` takes more than once: the records may be saved in several files.
 pub const REPEATABLE: &[&str] = &["records"];
 
@@ -103,9 +109,8 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     }
     for head in compared.alone.iter().take(5) {
         outln!(
-            "NOT COMPARED saved head at log position {} (signed at {}, {}): no other file's head \
-             is at its position or joined to it by the records given, so it proves nothing \
-             against a gateway showing each party its own history",
+            "NOT COMPARED saved head at log position {} (signed at {}, {}): {NOT_VOUCHED}, so it \
+             proves nothing against a gateway showing each party its own history",
             head.head.position,
             head.head.at,
             head.from
