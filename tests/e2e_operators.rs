@@ -3816,6 +3816,71 @@ fn a_head_held_by_several_files_is_said_to_be_compared_with_no_one_truly_in_both
     }
 }
 
+/// Given a heads file whose second head holds, in its hash or in its kid, half a surrogate pair
+/// escaped with no other half (`"\ud800"`, which is no Unicode text, and no gateway writes), or a
+/// records page whose record hash does, when both tools read them, then both refuse the file,
+/// exit 2, naming the file and where in it. (The script took such a hash for a signature that
+/// does not verify, exit 1, and such a kid, which is not signed, for none of its business.)
+#[test]
+fn a_lone_surrogate_in_a_head_or_a_page_is_refused_by_both_tools() {
+    let dir = TempDir::new("heads-surrogate");
+    let data = dir.0.join("data");
+    let a = "a".repeat(64);
+    let log = [(1, a.as_str())];
+    let good = signed_here::head(&log, signed_here::AT);
+    let other = signed_here::head(&log, "2026-12-06T07:40:00.000Z");
+    let page = signed_here::page(0, 1, &log);
+    let odd = |doc: &Value, member: &str, was: &str| {
+        let text = doc.to_string();
+        let from = format!("\"{member}\":\"{was}\"");
+        assert!(text.contains(&from), "{text}");
+        text.replace(&from, &format!("\"{member}\":\"\\ud800\""))
+    };
+    let write = |name: &str, lines: &[String]| {
+        let path = dir.0.join(name);
+        std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+        path.to_str().expect("path").to_string()
+    };
+    let fine = signed_here::file(&dir.0, "fine.jsonl", &[&good]);
+    for member in ["hash", "kid"] {
+        let was = other[member].as_str().expect("string");
+        let heads = write(
+            &format!("{member}.jsonl"),
+            &[good.to_string(), odd(&other, member, was)],
+        );
+        let ((code, rust), (py_code, python)) =
+            signed_here::both_tools(&data, &[&fine, &heads], &[]);
+        assert_eq!((code, py_code), (2, Some(2)), "{member}: {rust}\n{python}");
+        assert!(
+            rust.contains(&format!(
+                "{heads}: line 2: not a head as GET /v1/log/head answers it"
+            )),
+            "{member}: {rust}"
+        );
+        assert!(
+            python.contains(&format!(
+                "verify_chain.py: {heads} line 2: \"{member}\" holds a lone surrogate"
+            )) && python.contains("not a head as GET /v1/log/head answers it"),
+            "{member}: {python}"
+        );
+    }
+    let records = write("records.json", &[page.to_string(), odd(&page, "hash", &a)]);
+    let ((code, rust), (py_code, python)) = signed_here::both_tools(&data, &[&fine], &[&records]);
+    assert_eq!((code, py_code), (2, Some(2)), "{rust}\n{python}");
+    assert!(
+        rust.contains(&format!(
+            "--records {records}: answer 2: not a page as GET /v1/log/records answers it"
+        )),
+        "{rust}"
+    );
+    assert!(
+        python.contains(&format!(
+            "verify_chain.py: {records} line 2: records[0]: \"hash\" holds a lone surrogate"
+        )),
+        "{python}"
+    );
+}
+
 /// The running hash's known-answer vector (gateway/src/log/head_hash.rs) computed by the
 /// audit script: both implementations agree.
 #[test]

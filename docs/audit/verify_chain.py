@@ -48,8 +48,9 @@ and, over the input:
      a head past the last position given means the log lost its end since (or the pages stop
      short of it). This finds what no chain shows: the log's last events removed, or a whole log
      sealed again. --heads may be given more than once (each party's file). A head has exactly
-     position (a whole number from 0 to 2^64-1), hash, at, kid and sig (strings): anything else
-     is refused (exit 2, naming the file line and member), as `tongban heads` refuses it.
+     position (a whole number from 0 to 2^64-1), hash, at, kid and sig (strings of Unicode
+     text: a lone surrogate, "\\ud800" with no other half, is none): anything else is refused
+     (exit 2, naming the file line and member), as `tongban heads` refuses it.
   8. with --heads (given once or more), among the heads themselves: every head whose signature
      verifies that names a position another such head names must carry the same hash. Two heads
      the gateway signed at one position with different hashes (FORKED) cannot both be of one
@@ -101,7 +102,8 @@ and, over the input:
      that the signed pages do not cover whole are not joined (counted as such). A page is refused
      (exit 2, naming the file and member) unless it has exactly after, to, records, next, at, kid
      and sig (next null or a whole number; at, kid and sig strings), each record exactly position
-     and hash (a string), every number a whole number from 0 to 2^64-1, and the ranges as above.
+     and hash (a string), every string Unicode text (no lone surrogate, as for heads), every
+     number a whole number from 0 to 2^64-1, and the ranges as above.
      This is Certificate Transparency's consistency proof, with the records between as the
      proof.
      The positions heads name (0 first) fall into stretches: two consecutive ones joined by the
@@ -417,6 +419,29 @@ def unwrap(value, place, inner, out, answer_app=None, page=None, pages=None):
     out.append((value, where, None, answer_app))
 
 
+def is_text(value):
+    """Whether a string is Unicode text. JSON's escape of half a surrogate pair with no other half
+    ("\\ud800") reads here as a lone surrogate, which is no character: no UTF-8 holds it, the
+    gateway writes none, and `tongban` refuses a file holding one (it reads no such string)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def refuse_not_text(value, names, where, what):
+    """Refuses value (an object) when the string member of any of names is not Unicode text (see
+    is_text), naming where and the member, as `tongban` refuses the file: not what the gateway
+    answers, so neither a signature that fails nor one that holds (kid is not signed)."""
+    for name in names:
+        if isinstance(value.get(name), str) and not is_text(value[name]):
+            raise Unusable(
+                f"{where}: \"{name}\" holds a lone surrogate (a \\ud800-\\udfff escape with no "
+                f"other half), which is not Unicode text: not {what}"
+            )
+
+
 def unfit(value, pointer=""):
     """The first thing in an event this script's canonical JSON cannot write exactly, or None."""
     if isinstance(value, bool) or value is None:
@@ -428,9 +453,7 @@ def unfit(value, pointer=""):
             return f"an integer of more than 21 digits at {pointer or '/'}"
         return None
     if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
+        if not is_text(value):
             return f"a lone surrogate (not Unicode text) at {pointer or '/'}"
         return None
     if isinstance(value, list):
@@ -760,6 +783,7 @@ def load_heads(path):
             isinstance(value.get(name), str) for name in ("hash", "at", "kid", "sig")
         ):
             raise Unusable(f"{where}: not a head as GET /v1/log/head answers it")
+        refuse_not_text(value, HEAD_MEMBERS, where, "a head as GET /v1/log/head answers it")
         heads.append((value, where))
     if not heads:
         raise Unusable(f"{path}: holds no heads")
@@ -923,6 +947,7 @@ def records_page(value, where):
     for name in ("at", "kid", "sig"):
         if not isinstance(value[name], str):
             raise Unusable(f"{where}: \"{name}\" is {describe(value[name])}, not a string")
+    refuse_not_text(value, ("at", "kid", "sig"), where, "a records page of GET /v1/log/records")
     if not isinstance(records, list):
         raise Unusable(f"{where}: \"records\" is {describe(records)}, not a list")
     found, last = [], after
@@ -947,6 +972,7 @@ def records_page(value, where):
             # Any string: opaque, taken in as given (a damaged event stored with a malformed hash
             # is what the log holds there, and what the gateway's heads took in).
             raise Unusable(f"{named}.hash is {describe(record_hash)}; expected a string")
+        refuse_not_text(record, ("hash",), named, "a record of GET /v1/log/records")
         found.append((position, record_hash))
         last = position
     return (after, end), found
@@ -958,9 +984,9 @@ def page_statement(after, end, records, at):
     (next, or to on the last) and digest the lowercase hex SHA-256 of, per record in the page's
     order, "{position} {n} " (ASCII), the hash's UTF-8 bytes and "\n", n the byte length of the
     hash's UTF-8 (decimal): each hash is read by its length, so no hash, whatever it holds, makes
-    one page's list read as another's. at not ASCII, or a hash not Unicode text (a lone
-    surrogate), is on no page the gateway signed: UnicodeEncodeError then, which the caller takes
-    as a signature that does not verify."""
+    one page's list read as another's. at not ASCII is on no page the gateway signed:
+    UnicodeEncodeError then, which the caller takes as a signature that does not verify (a hash
+    not Unicode text, a lone surrogate, is refused before: see records_page)."""
     digest = hashlib.sha256()
     for position, record_hash in records:
         raw = record_hash.encode("utf-8")
