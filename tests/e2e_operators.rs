@@ -3058,6 +3058,23 @@ fn saved_log_heads_find_a_log_cut_short_or_rewritten() {
     let (code, out, err) = tongban(&["verify", "--heads", &heads], &data);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("2 saved log head(s) reproduced"), "{out}");
+    // Each party's file with its own --heads; one file named twice is read once.
+    let heads_again = dir.0.join(".").join("heads.jsonl").display().to_string();
+    let early_only = heads_file(&dir.0.join("early.jsonl"), &[&early]);
+    let (code, out, err) = tongban(
+        &[
+            "verify",
+            "--heads",
+            &heads,
+            "--heads",
+            &heads_again,
+            "--heads",
+            &early_only,
+        ],
+        &data,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 saved log head(s) reproduced"), "{out}");
     // A file that is not heads, or heads with --app: nothing checked, said why.
     let junk = dir.0.join("junk.jsonl");
     std::fs::write(&junk, "{\"position\": 1}\n").expect("junk");
@@ -3082,6 +3099,21 @@ fn saved_log_heads_find_a_log_cut_short_or_rewritten() {
     let (code, out, err) = verify_chain(&pages, &feed, &public, &["--heads", &heads]);
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("2 saved log heads reproduced"), "{out}");
+    let (code, out, err) = verify_chain(
+        &pages,
+        &feed,
+        &public,
+        &[
+            "--heads",
+            &heads,
+            "--heads",
+            &heads_again,
+            "--heads",
+            &early_only,
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("3 saved log heads reproduced"), "{out}");
     // Pages that disagree about what a position holds (as one region's feed would, served a
     // history another region's is not): two histories, said so. (The last page given won.)
     let mut twisted = feed.clone();
@@ -3260,6 +3292,7 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
         .collect();
     assert_eq!(listed, (9..=16).collect::<Vec<_>>());
     let records_a: Value = origin.get("/v1/log/records").json();
+    let records_to_8: Value = origin.get("/v1/log/records?after=0&to=8").json();
     assert_eq!(
         (&records_a["after"], &records_a["to"]),
         (&json!(0), &json!(16))
@@ -3322,6 +3355,57 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
         out.starts_with("agree: 4 head(s) from 2 file(s), 4 signed by the gateway")
             && out.contains("4 compared with another file's; 2 position(s) held by two heads or more; 2 pair(s) of consecutive positions joined by the records given, 0 not joined"),
         "{out}"
+    );
+    // The same records in two files, each given with its own --records, in both tools: the
+    // pairs joined as by one file; one file alone leaves a pair not joined.
+    let split = [
+        file("records-0-8.json", &records_to_8),
+        file("records-8-16.json", &page),
+    ];
+    let (code, out, err) = heads(&[
+        &mine,
+        &auditor,
+        "--records",
+        &split[0],
+        "--records",
+        &split[1],
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.starts_with("agree: 4 head(s) from 2 file(s)")
+            && out.contains(
+                "2 pair(s) of consecutive positions joined by the records given, 0 not joined"
+            ),
+        "{out}"
+    );
+    let (code, out) = verify_chain_heads(&[
+        "--key",
+        &public,
+        "--heads",
+        &mine,
+        "--heads",
+        &auditor,
+        "--records",
+        &split[0],
+        "--records",
+        &split[1],
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("2 pairs of consecutive positions"), "{out}");
+    let (code, out, _) = heads(&[&mine, &auditor, "--records", &split[1]]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "1 pair(s) of consecutive positions joined by the records given, 1 not joined"
+        ),
+        "{out}"
+    );
+    // Any other option given twice is still refused.
+    let (code, _, err) = heads(&[&mine, "--data", "a", "--data", "b"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--data is given more than once: give it once"),
+        "{err}"
     );
     // One party's heads joined by records the gateway served it: compared with no one.
     let (code, out, _) = heads(&[&mine, "--records", &records_a]);
@@ -3431,15 +3515,29 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
         out.contains("not signed by the gateway") && !out.contains("FORKED"),
         "{out}"
     );
-    // Against the log: the other history's head differs from it, and the fork is named too.
+    // Against the log: the other history's head differs from it, and the fork is named too,
+    // whether one file holds both heads or each party's file is given with its own --heads.
     let both = heads_file(&dir.0.join("both.jsonl"), &[&late, &forked]);
-    let (code, out, _) = tongban(&["verify", "--heads", &both], &data);
-    assert_eq!(code, 1, "{out}");
-    assert!(
-        out.contains("BROKEN log position 16: two heads signed by the gateway")
-            && out.contains("is not the log the gateway signed then"),
-        "{out}"
+    for args in [
+        &["verify", "--heads", &both][..],
+        &["verify", "--heads", &mine, "--heads", &theirs_16],
+    ] {
+        let (code, out, _) = tongban(args, &data);
+        assert_eq!(code, 1, "{args:?}: {out}");
+        assert!(
+            out.contains("BROKEN log position 16: two heads signed by the gateway")
+                && out.contains("is not the log the gateway signed then"),
+            "{args:?}: {out}"
+        );
+    }
+    let (code, _, err) = tongban(
+        &[
+            "verify", "--heads", &mine, "--app", "x", "--heads", &auditor,
+        ],
+        &data,
     );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("without --app"), "{err}");
     // Usage: no file; --nats given to a command that reads no log; records that do not read.
     let (code, _, err) = heads(&[]);
     assert_eq!(code, 2, "{err}");
@@ -3565,6 +3663,222 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
     let (code, out) = script(&["--app", "x", "--heads", &mine]);
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("EVENTS_FILE is required"), "{out}");
+}
+
+/// Heads and records pages signed here with a key of the tests' own, as the gateway signs them:
+/// for what a gateway would have to be made to sign (odd hashes), compared by both tools.
+mod signed_here {
+    use serde_json::{Value, json};
+    use tongban_gateway::envelope::GatewayKey;
+    use tongban_gateway::log::head_hash::{Running, SignedHead};
+
+    pub const AT: &str = "2026-12-06T07:30:00.000Z";
+
+    pub fn key() -> GatewayKey {
+        GatewayKey::from_seed([8; 32])
+    }
+
+    /// A head over the records `events`, signed at `at`.
+    pub fn head(events: &[(u64, &str)], at: &str) -> Value {
+        let mut running = Running::default();
+        for (position, hash) in events {
+            running.take(*position, hash);
+        }
+        serde_json::to_value(SignedHead::sign(&running, at, &key())).expect("head")
+    }
+
+    /// The last page of `GET /v1/log/records?after=N&to=M` listing `records`.
+    pub fn page(after: u64, to: u64, records: &[(u64, &str)]) -> Value {
+        let statement = tongban_gateway::service::log_records::statement(
+            after,
+            to,
+            records.iter().copied(),
+            AT,
+        );
+        json!({
+            "after": after, "to": to, "next": null,
+            "records": records
+                .iter()
+                .map(|(position, hash)| json!({"position": position, "hash": hash}))
+                .collect::<Vec<_>>(),
+            "at": AT, "kid": key().public().kid(), "sig": key().sign_bytes(statement.as_bytes()),
+        })
+    }
+
+    /// `docs` written one after another, one per line, to `name` in `dir`: its path.
+    pub fn file(dir: &std::path::Path, name: &str, docs: &[&Value]) -> String {
+        let path = dir.join(name);
+        let lines: Vec<String> = docs.iter().map(|d| d.to_string()).collect();
+        std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+        path.to_str().expect("path").to_string()
+    }
+
+    /// `tongban heads` and then docs/audit/verify_chain.py --heads alone on the same files (the
+    /// heads files, then `--records FILE` pairs): each one's exit code and output.
+    pub fn both_tools(
+        data: &std::path::Path,
+        heads: &[&str],
+        records: &[&str],
+    ) -> ((i32, String), (Option<i32>, String)) {
+        let public = key().public().to_hex();
+        let mut rust = vec!["heads"];
+        rust.extend_from_slice(heads);
+        let mut python = vec!["--key", public.as_str()];
+        for file in heads {
+            python.extend_from_slice(&["--heads", file]);
+        }
+        for file in records {
+            rust.extend_from_slice(&["--records", file]);
+            python.extend_from_slice(&["--records", file]);
+        }
+        rust.extend_from_slice(&["--public-key", &public]);
+        let (code, out, err) = super::tongban(&rust, data);
+        ((code, out + &err), super::verify_chain_heads(&python))
+    }
+}
+
+/// Given two records pages the gateway signed over one range, one listing at a position a
+/// record whose hash is the string `nothing` (or the words the line gives a page listing none),
+/// the other listing nothing there, when both tools compare heads with them, then each names the
+/// disagreement, in one wording: the hash quoted, the page without a record there in words no
+/// quoted hash reads as. (Both were printed `nothing`.)
+#[test]
+fn a_hash_that_reads_like_no_record_is_told_apart_in_both_tools() {
+    let dir = TempDir::new("heads-odd-hash");
+    let a = "a".repeat(64);
+    let listing = signed_here::page(0, 4, &[(1, &a), (2, "nothing"), (3, "no record listed")]);
+    let leaving_out = signed_here::page(0, 4, &[(1, &a)]);
+    let records = signed_here::file(&dir.0, "records.json", &[&listing, &leaving_out]);
+    let head = signed_here::head(&[(1, &a)], signed_here::AT);
+    let heads = signed_here::file(&dir.0, "heads.jsonl", &[&head]);
+    let ((code, rust), (py_code, python)) =
+        signed_here::both_tools(&dir.0.join("data"), &[&heads], &[&records]);
+    assert_eq!((code, py_code), (1, Some(1)), "{rust}\n{python}");
+    let at = format!("signed at \"{}\"", signed_here::AT);
+    for (position, hash) in [(2, "nothing"), (3, "no record listed")] {
+        for (out, first, second) in [
+            (&rust, "answer 1", "answer 2"),
+            (&python, "line 1", "line 2"),
+        ] {
+            let line = format!(
+                "BROKEN log position {position}: the records pages given, each signed by the \
+                 gateway, disagree there (\"{hash}\" in {records} {first} {at}, no record \
+                 listed in {records} {second} {at})"
+            );
+            assert!(out.contains(&line), "{line}\n{out}");
+        }
+    }
+}
+
+/// Given two parties' files, each with a head of its own at position 1, and one head at 2 that
+/// the first party kept and the second copied into its file, joined by records, when both tools
+/// compare them, then the head at 2 is the one not compared (INCOMPLETE), and the reason given
+/// is true of it: another file holds it, but only as a copy, which vouches for nothing. (Both
+/// said no other file's head was at its position.)
+#[test]
+fn a_head_held_by_several_files_is_said_to_be_compared_with_no_one_truly_in_both_tools() {
+    let dir = TempDir::new("heads-copied");
+    let (a, b) = ("a".repeat(64), "b".repeat(64));
+    let log = [(1, a.as_str()), (2, b.as_str())];
+    let at = |s: u32| format!("2026-12-06T07:00:0{s}.000Z");
+    let mine_1 = signed_here::head(&log[..1], &at(1));
+    let theirs_1 = signed_here::head(&log[..1], &at(2));
+    let mine_2 = signed_here::head(&log, &at(3));
+    let mine = signed_here::file(&dir.0, "mine.jsonl", &[&mine_1, &mine_2]);
+    let theirs = signed_here::file(&dir.0, "theirs.jsonl", &[&theirs_1, &mine_2]);
+    let page = signed_here::page(0, 2, &log);
+    let records = signed_here::file(&dir.0, "records.json", &[&page]);
+    let ((code, rust), (py_code, python)) =
+        signed_here::both_tools(&dir.0.join("data"), &[&mine, &theirs], &[&records]);
+    assert_eq!((code, py_code), (2, Some(2)), "{rust}\n{python}");
+    let why = "no file that does not hold it has a head of its own (one no other file holds) at \
+               its position or a later one, there or joined to it by the records given (copies \
+               of one head in several files vouch for nothing)";
+    assert!(
+        rust.starts_with("INCOMPLETE: 4 head(s) from 2 file(s)")
+            && rust.contains(&format!(
+                "NOT COMPARED saved head at log position 2 (signed at {}, {mine} line 2): {why}, \
+                 so it proves nothing",
+                at(3)
+            ))
+            && !rust.contains("NOT COMPARED saved head at log position 1"),
+        "{rust}"
+    );
+    assert!(
+        python.starts_with(&format!(
+            "INCOMPLETE: 1 of 3 heads compared with no other party's head ({mine} line 2 at \
+             position 2: for each, {why}, so"
+        )),
+        "{python}"
+    );
+    for out in [&rust, &python] {
+        assert!(!out.contains("no other file's head"), "{out}");
+    }
+}
+
+/// Given a heads file whose second head holds, in its hash or in its kid, half a surrogate pair
+/// escaped with no other half (`"\ud800"`, which is no Unicode text, and no gateway writes), or a
+/// records page whose record hash does, when both tools read them, then both refuse the file,
+/// exit 2, naming the file and where in it. (The script took such a hash for a signature that
+/// does not verify, exit 1, and such a kid, which is not signed, for none of its business.)
+#[test]
+fn a_lone_surrogate_in_a_head_or_a_page_is_refused_by_both_tools() {
+    let dir = TempDir::new("heads-surrogate");
+    let data = dir.0.join("data");
+    let a = "a".repeat(64);
+    let log = [(1, a.as_str())];
+    let good = signed_here::head(&log, signed_here::AT);
+    let other = signed_here::head(&log, "2026-12-06T07:40:00.000Z");
+    let page = signed_here::page(0, 1, &log);
+    let odd = |doc: &Value, member: &str, was: &str| {
+        let text = doc.to_string();
+        let from = format!("\"{member}\":\"{was}\"");
+        assert!(text.contains(&from), "{text}");
+        text.replace(&from, &format!("\"{member}\":\"\\ud800\""))
+    };
+    let write = |name: &str, lines: &[String]| {
+        let path = dir.0.join(name);
+        std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+        path.to_str().expect("path").to_string()
+    };
+    let fine = signed_here::file(&dir.0, "fine.jsonl", &[&good]);
+    for member in ["hash", "kid"] {
+        let was = other[member].as_str().expect("string");
+        let heads = write(
+            &format!("{member}.jsonl"),
+            &[good.to_string(), odd(&other, member, was)],
+        );
+        let ((code, rust), (py_code, python)) =
+            signed_here::both_tools(&data, &[&fine, &heads], &[]);
+        assert_eq!((code, py_code), (2, Some(2)), "{member}: {rust}\n{python}");
+        assert!(
+            rust.contains(&format!(
+                "{heads}: line 2: not a head as GET /v1/log/head answers it"
+            )),
+            "{member}: {rust}"
+        );
+        assert!(
+            python.contains(&format!(
+                "verify_chain.py: {heads} line 2: \"{member}\" holds a lone surrogate"
+            )) && python.contains("not a head as GET /v1/log/head answers it"),
+            "{member}: {python}"
+        );
+    }
+    let records = write("records.json", &[page.to_string(), odd(&page, "hash", &a)]);
+    let ((code, rust), (py_code, python)) = signed_here::both_tools(&data, &[&fine], &[&records]);
+    assert_eq!((code, py_code), (2, Some(2)), "{rust}\n{python}");
+    assert!(
+        rust.contains(&format!(
+            "--records {records}: answer 2: not a page as GET /v1/log/records answers it"
+        )),
+        "{rust}"
+    );
+    assert!(
+        python.contains(&format!(
+            "verify_chain.py: {records} line 2: records[0]: \"hash\" holds a lone surrogate"
+        )),
+        "{python}"
+    );
 }
 
 /// The running hash's known-answer vector (gateway/src/log/head_hash.rs) computed by the

@@ -48,8 +48,9 @@ and, over the input:
      a head past the last position given means the log lost its end since (or the pages stop
      short of it). This finds what no chain shows: the log's last events removed, or a whole log
      sealed again. --heads may be given more than once (each party's file). A head has exactly
-     position (a whole number from 0 to 2^64-1), hash, at, kid and sig (strings): anything else
-     is refused (exit 2, naming the file line and member), as `tongban heads` refuses it.
+     position (a whole number from 0 to 2^64-1), hash, at, kid and sig (strings of Unicode
+     text: a lone surrogate, "\\ud800" with no other half, is none): anything else is refused
+     (exit 2, naming the file line and member), as `tongban heads` refuses it.
   8. with --heads (given once or more), among the heads themselves: every head whose signature
      verifies that names a position another such head names must carry the same hash. Two heads
      the gateway signed at one position with different hashes (FORKED) cannot both be of one
@@ -93,14 +94,16 @@ and, over the input:
      it signed is its own word against itself, proof to anyone it is handed to. The signed pages
      must agree: at every position one of them lists, every other signed page covering it must
      list it with the same hash; where they do not (two hashes, or one page covering it without
-     listing it: nothing, which no hash is, not even the string "nothing"), a BROKEN line names
-     each value with the first page giving it: the
+     listing it: no record, which no hash is, not even the string "nothing"), a BROKEN line names
+     each value with the first page giving it (each hash as a JSON string, in quotes, the missing
+     one as the words no record listed, unquoted, so that no hash reads as it): the
      gateway signed two histories, or its log changed between the signatures (the first page's
      hash is the one carried). Keep the heads and the pages: they are the proof. Positions apart
      that the signed pages do not cover whole are not joined (counted as such). A page is refused
      (exit 2, naming the file and member) unless it has exactly after, to, records, next, at, kid
      and sig (next null or a whole number; at, kid and sig strings), each record exactly position
-     and hash (a string), every number a whole number from 0 to 2^64-1, and the ranges as above.
+     and hash (a string), every string Unicode text (no lone surrogate, as for heads), every
+     number a whole number from 0 to 2^64-1, and the ranges as above.
      This is Certificate Transparency's consistency proof, with the records between as the
      proof.
      The positions heads name (0 first) fall into stretches: two consecutive ones joined by the
@@ -416,6 +419,29 @@ def unwrap(value, place, inner, out, answer_app=None, page=None, pages=None):
     out.append((value, where, None, answer_app))
 
 
+def is_text(value):
+    """Whether a string is Unicode text. JSON's escape of half a surrogate pair with no other half
+    ("\\ud800") reads here as a lone surrogate, which is no character: no UTF-8 holds it, the
+    gateway writes none, and `tongban` refuses a file holding one (it reads no such string)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def refuse_not_text(value, names, where, what):
+    """Refuses value (an object) when the string member of any of names is not Unicode text (see
+    is_text), naming where and the member, as `tongban` refuses the file: not what the gateway
+    answers, so neither a signature that fails nor one that holds (kid is not signed)."""
+    for name in names:
+        if isinstance(value.get(name), str) and not is_text(value[name]):
+            raise Unusable(
+                f"{where}: \"{name}\" holds a lone surrogate (a \\ud800-\\udfff escape with no "
+                f"other half), which is not Unicode text: not {what}"
+            )
+
+
 def unfit(value, pointer=""):
     """The first thing in an event this script's canonical JSON cannot write exactly, or None."""
     if isinstance(value, bool) or value is None:
@@ -427,9 +453,7 @@ def unfit(value, pointer=""):
             return f"an integer of more than 21 digits at {pointer or '/'}"
         return None
     if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
+        if not is_text(value):
             return f"a lone surrogate (not Unicode text) at {pointer or '/'}"
         return None
     if isinstance(value, list):
@@ -759,6 +783,7 @@ def load_heads(path):
             isinstance(value.get(name), str) for name in ("hash", "at", "kid", "sig")
         ):
             raise Unusable(f"{where}: not a head as GET /v1/log/head answers it")
+        refuse_not_text(value, HEAD_MEMBERS, where, "a head as GET /v1/log/head answers it")
         heads.append((value, where))
     if not heads:
         raise Unusable(f"{path}: holds no heads")
@@ -797,6 +822,17 @@ def unfed(log, up_to):
             start = None
     named = ", ".join(ranges[:20]) + (f" and {len(ranges) - 20} more" if len(ranges) > 20 else "")
     return named
+
+
+def parties(heads_paths):
+    """Each heads file is one party, by its real path: real path -> the path as first given. One
+    file given twice (or as ./x and x) is one party, read once: its heads are neither counted
+    twice nor compared with themselves, as `tongban heads` and `tongban verify --heads` take
+    their files."""
+    by_real_path = {}
+    for path in heads_paths:
+        by_real_path.setdefault(os.path.realpath(path), path)
+    return by_real_path
 
 
 def trusted_heads(heads_paths, key):
@@ -911,6 +947,7 @@ def records_page(value, where):
     for name in ("at", "kid", "sig"):
         if not isinstance(value[name], str):
             raise Unusable(f"{where}: \"{name}\" is {describe(value[name])}, not a string")
+    refuse_not_text(value, ("at", "kid", "sig"), where, "a records page of GET /v1/log/records")
     if not isinstance(records, list):
         raise Unusable(f"{where}: \"records\" is {describe(records)}, not a list")
     found, last = [], after
@@ -935,6 +972,7 @@ def records_page(value, where):
             # Any string: opaque, taken in as given (a damaged event stored with a malformed hash
             # is what the log holds there, and what the gateway's heads took in).
             raise Unusable(f"{named}.hash is {describe(record_hash)}; expected a string")
+        refuse_not_text(record, ("hash",), named, "a record of GET /v1/log/records")
         found.append((position, record_hash))
         last = position
     return (after, end), found
@@ -946,9 +984,9 @@ def page_statement(after, end, records, at):
     (next, or to on the last) and digest the lowercase hex SHA-256 of, per record in the page's
     order, "{position} {n} " (ASCII), the hash's UTF-8 bytes and "\n", n the byte length of the
     hash's UTF-8 (decimal): each hash is read by its length, so no hash, whatever it holds, makes
-    one page's list read as another's. at not ASCII, or a hash not Unicode text (a lone
-    surrogate), is on no page the gateway signed: UnicodeEncodeError then, which the caller takes
-    as a signature that does not verify."""
+    one page's list read as another's. at not ASCII is on no page the gateway signed:
+    UnicodeEncodeError then, which the caller takes as a signature that does not verify (a hash
+    not Unicode text, a lone surrogate, is refused before: see records_page)."""
     digest = hashlib.sha256()
     for position, record_hash in records:
         raw = record_hash.encode("utf-8")
@@ -969,7 +1007,9 @@ def disagreements(signed):
     """One BROKEN line per position some signed page lists where the signed pages covering it do
     not all say one thing: each lists it with one hash, or (a page covering it without listing it)
     says it holds nothing: None, not a hash (a record whose hash is the string "nothing" still
-    disagrees with it), printed as the word nothing. A gateway keeps one log, so two pages it
+    disagrees with it), printed as the words no record listed, every hash as a JSON string
+    (quoted: a hash is any string the page gives, so only quoting keeps one from reading as the
+    missing case), as `tongban heads` writes them. A gateway keeps one log, so two pages it
     signed that disagree are two histories it signed, or its log changed between the signatures. signed: (where, at, (after,
     end), {position: hash}) of each signed page, in reading order; each value the line names with
     the first page that gives it, in that order."""
@@ -987,7 +1027,8 @@ def disagreements(signed):
         f"BROKEN log position {position}: the records pages given, each signed by the gateway, "
         "disagree there ("
         + ", ".join(
-            f"{'nothing' if value is None else value} in {where} signed at {json.dumps(at)}"
+            f"{'no record listed' if value is None else json.dumps(value, ensure_ascii=False)} "
+            f"in {where} signed at {json.dumps(at, ensure_ascii=False)}"
             for value, where, at in values
         )
         + "): the gateway signed two histories, or its log changed between the signatures (a "
@@ -1164,6 +1205,15 @@ def uncompared(distinct, positions, joined):
     return counted, alone
 
 
+# Why a head was compared with no other party's, true of a head several files hold too (the
+# copies are other files' heads, and vouch for nothing), as `tongban heads` says it.
+NOT_VOUCHED = (
+    "no file that does not hold it has a head of its own (one no other file holds) at its "
+    "position or a later one, there or joined to it by the records given (copies of one head "
+    "in several files vouch for nothing)"
+)
+
+
 def records_advice(apart):
     """The requests that give the records for the pairs not joined (at most 5 named)."""
     asked = [f"?after={earlier}&to={later}" for earlier, later in apart[:5]]
@@ -1179,11 +1229,7 @@ def compare_heads(heads_paths, key_hex, records_paths=()):
     so compared: another party's head at its position or a later one, there or over the records
     joining it to it."""
     key = public_key(key_hex)
-    # A party is a heads file, by its real path: one file given twice (or as ./x and x) is one
-    # party, named as first given.
-    by_real_path = {}
-    for path in heads_paths:
-        by_real_path.setdefault(os.path.realpath(path), path)
+    by_real_path = parties(heads_paths)
     paths = list(by_real_path.values())
     lines, given, copies = [], 0, 0
     distinct = {}  # (position, hash, at, sig) -> (head, where first read, {its holders})
@@ -1245,9 +1291,8 @@ def compare_heads(heads_paths, key_hex, records_paths=()):
     more = f" and {len(alone) - 5} more" if len(alone) > 5 else ""
     print(
         f"INCOMPLETE: {len(alone)} of {counted} heads compared with no other party's head "
-        f"({named}{more}: no other file's head is at its position or a later one, there or "
-        "joined to it by the records given, so a gateway showing that party its own history "
-        "would pass unseen there: give the other parties' heads, and the records between "
+        f"({named}{more}: for each, {NOT_VOUCHED}, so a gateway showing that party its own "
+        "history would pass unseen there: give the other parties' heads, and the records between "
         f"(GET /v1/log/records?after=N&to=M)): {counts}"
     )
     return 2
@@ -1257,7 +1302,7 @@ def check_heads(heads_paths, entries, key, markers):
     """One BROKEN (or FORKED) line per saved head not signed by the gateway, not reproduced, or
     signed with another hash at a position another head names; the count of those reproduced.
     markers: the positions the pages gave markers for (see load)."""
-    listed, lines = trusted_heads(heads_paths, key)
+    listed, lines = trusted_heads(list(parties(heads_paths).values()), key)
     forked, _, _ = forks(listed)
     lines.extend(forked)
     trusted = [head for head, _ in listed]

@@ -1,10 +1,12 @@
-//! `tongban heads FILE... [--records FILE] [--public-key HEX] [--data DIR]`: saved log heads
+//! `tongban heads FILE... [--records FILE]... [--public-key HEX] [--data DIR]`: saved log heads
 //! compared among themselves, without the log ([`tongban_replay::heads::compare`]).
 //!
 //! For parties who keep heads but not the log (a province, an auditor): each exchanges the
 //! heads it kept (`GET /v1/log/head`) with the others and fetches the log's records between
-//! (`GET /v1/log/records?after=N&to=M`, every page, saved one after another in one file); then
-//! gives every file here. Two heads the gateway signed at one position with different hashes
+//! (`GET /v1/log/records?after=N&to=M`, every page, saved one after another in a file, or in
+//! several, each given with its own `--records`, as the audit script takes them); then gives
+//! every file here. Each heads file is one party, by its real path
+//! ([`tongban_replay::heads::read_parties`]). Two heads the gateway signed at one position with different hashes
 //! are FORKED; a head that the one before it, carried forward over the records, does not arrive
 //! at is INCONSISTENT: either way the gateway showed two histories (or, for INCONSISTENT, its log
 //! changed since it signed). Every head must be compared with another party's (another file's):
@@ -21,6 +23,15 @@ use tongban_replay::heads::{self, HeadFinding, compare};
 use super::output::outln;
 use super::{Args, CliError};
 
+/// Why a head was compared with no other party's, true of a head several files hold too (the
+/// copies are other files' heads, and vouch for nothing); the audit script says it alike.
+const NOT_VOUCHED: &str = "no file that does not hold it has a head of its own (one no other \
+    file holds) at its position or a later one, there or joined to it by the records given \
+    (copies of one head in several files vouch for nothing)";
+
+/// The options `tongban heads` takes more than once: the records may be saved in several files.
+pub const REPEATABLE: &[&str] = &["records"];
+
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let source = super::offline::Source::from_args(&mut args)?;
     if source.nats.is_some() {
@@ -30,7 +41,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 .into(),
         ));
     }
-    let records_file = args.value("records");
+    let records_files = args.values("records");
     let mut files = Vec::new();
     while let Some(file) = args.next_positional() {
         files.push(file);
@@ -39,32 +50,14 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     if files.is_empty() {
         return Err(CliError(
             "give the heads files to compare (each JSON Lines of heads saved from GET \
-             /v1/log/head): tongban heads mine.jsonl theirs.jsonl [--records records.json]"
+             /v1/log/head): tongban heads mine.jsonl theirs.jsonl [--records records.json]..."
                 .into(),
         ));
     }
-    // A party is a file, by its real path: the same file named twice (`x`, `./x`) is one
-    // party, read once, never compared with itself.
-    let mut kept = Vec::new();
-    let mut parties = Vec::new();
-    for file in &files {
-        let party = std::fs::canonicalize(file)
-            .map_err(|e| CliError(format!("{file}: {e}")))?
-            .display()
-            .to_string();
-        if parties.contains(&party) {
-            continue;
-        }
-        let heads = heads::read(file).map_err(|e| CliError(format!("{file}: {e}")))?;
-        kept.extend(heads.into_iter().map(|k| heads::Kept {
-            file: party.clone(),
-            ..k
-        }));
-        parties.push(party);
-    }
+    let (kept, parties) = heads::read_parties(&files).map_err(CliError)?;
     let key = source.key()?;
     let mut records = Records::default();
-    if let Some(file) = &records_file {
+    for file in &records_files {
         let text = std::fs::read_to_string(file)
             .map_err(|e| CliError(format!("--records {file}: {e}")))?;
         records
@@ -86,7 +79,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
          with another file's; {} position(s) held by two heads or more; {} pair(s) of \
          consecutive positions joined by the records given, {} not joined",
         compared.heads + unsigned.len(),
-        parties.len(),
+        parties,
         compared.heads,
         key.kid(),
         compared.compared,
@@ -116,9 +109,8 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     }
     for head in compared.alone.iter().take(5) {
         outln!(
-            "NOT COMPARED saved head at log position {} (signed at {}, {}): no other file's head \
-             is at its position or joined to it by the records given, so it proves nothing \
-             against a gateway showing each party its own history",
+            "NOT COMPARED saved head at log position {} (signed at {}, {}): {NOT_VOUCHED}, so it \
+             proves nothing against a gateway showing each party its own history",
             head.head.position,
             head.head.at,
             head.from
@@ -131,8 +123,8 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         outln!(
             "note: heads are compared with the other parties' heads: at one position, or joined \
              over the records between, GET /v1/log/records?after=N&to=M from the lower position \
-             to the higher (every page, following `next`), saved one after another in one file \
-             given with --records"
+             to the higher (every page, following `next`), saved one after another in a file \
+             given with --records (or in several, each with its own --records)"
         )?;
     }
     Ok(ExitCode::from(code))

@@ -1,10 +1,12 @@
-//! `tongban verify [--app ID | --heads FILE] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]`:
+//! `tongban verify [--app ID | --heads FILE...] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]`:
 //! recheck every hash chain and signature, in the embedded log or in the JetStream stream,
 //! against the gateway public key the checker holds (`--public-key`) or, failing that, the one
 //! in the data directory, which the output then says proves nothing against whoever could
 //! rewrite that directory. With `--heads FILE` (JSON Lines of heads saved from
-//! `GET /v1/log/head`), each head must be reproduced by the running hash over the log
-//! ([`tongban_replay::heads`]): one that is not, or is not signed by the key, is BROKEN.
+//! `GET /v1/log/head`; given once per party's file, as the audit script takes it, a file named
+//! twice read once), each head must be reproduced by the running hash over the log
+//! ([`tongban_replay::heads`]): one that is not, or is not signed by the key, is BROKEN; two at
+//! one position with different hashes, whichever files hold them, are a fork.
 //!
 //! Exit 0 intact (or an empty log, with a warning), 1 a broken link or a removed event (with
 //! `--app`, also a position anywhere in the log that holds no event, or no readable one: whose it
@@ -20,25 +22,28 @@ use super::output::outln;
 use super::progress::Progress;
 use super::{Args, CliError};
 
+/// The options `tongban verify` takes more than once: one heads file per party.
+pub const REPEATABLE: &[&str] = &["heads"];
+
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let source = super::offline::Source::from_args(&mut args)?;
     let app = args.value("app");
-    let heads_file = args.value("heads");
+    let heads_files = args.values("heads");
     args.finish()?;
-    if app.is_some() && heads_file.is_some() {
+    if app.is_some() && !heads_files.is_empty() {
         return Err(CliError(
             "--heads checks the whole log: give it without --app".into(),
         ));
     }
     source.require_log()?;
     let key = source.key()?;
-    let heads = heads_file
-        .map(|file| {
-            tongban_replay::heads::read(&file)
-                .map(|heads| tongban_replay::heads::SavedHeads::new(heads, &key))
-                .map_err(|e| CliError(format!("--heads {file}: {e}")))
-        })
-        .transpose()?;
+    let heads = if heads_files.is_empty() {
+        None
+    } else {
+        let (kept, _) = tongban_replay::heads::read_parties(&heads_files)
+            .map_err(|e| CliError(format!("--heads {e}")))?;
+        Some(tongban_replay::heads::SavedHeads::new(kept, &key))
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

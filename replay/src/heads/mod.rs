@@ -1,4 +1,5 @@
-//! Saved log heads checked against the log (`tongban verify --heads FILE`): each head the
+//! Saved log heads checked against the log (`tongban verify --heads FILE...`, one file per
+//! party, [`read_parties`]): each head the
 //! gateway signed (`GET /v1/log/head`, kept by a province or an auditor) must be reproduced by
 //! the running hash over the log as it is now ([`tongban_gateway::log::head_hash`]). What no
 //! hash chain shows is then shown: the log's last events removed (the log ends before a head),
@@ -169,6 +170,31 @@ impl SavedHeads {
 pub fn read(path: &str) -> Result<Vec<Kept>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     parse(&text, path)
+}
+
+/// The heads of every file in `files` ([`read`]), and how many parties they are. A party is a
+/// file by its real path, each head's [`Kept::file`]: a file named twice (`x`, `./x`) is one
+/// party, read once, so its heads are neither counted twice nor compared with themselves
+/// ([`compare`]); as the audit script takes its `--heads` files. Errors name the file as given.
+pub fn read_parties(files: &[String]) -> Result<(Vec<Kept>, usize), String> {
+    let mut kept = Vec::new();
+    let mut parties: Vec<String> = Vec::new();
+    for file in files {
+        let party = std::fs::canonicalize(file)
+            .map_err(|e| format!("{file}: {e}"))?
+            .display()
+            .to_string();
+        if parties.contains(&party) {
+            continue;
+        }
+        let heads = read(file).map_err(|e| format!("{file}: {e}"))?;
+        kept.extend(heads.into_iter().map(|k| Kept {
+            file: party.clone(),
+            ..k
+        }));
+        parties.push(party);
+    }
+    Ok((kept, parties.len()))
 }
 
 /// `heads` split into those whose signature verifies under `key` and those it does not.

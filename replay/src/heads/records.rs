@@ -68,7 +68,10 @@ impl std::fmt::Display for Unsigned {
 }
 
 /// Signed pages that cover one position and do not agree what it holds: another hash, or one
-/// lists a record there and another, covering it, lists none.
+/// lists a record there and another, covering it, lists none. Shown with every hash quoted as a
+/// JSON string and the missing one as `no record listed`: a hash is any string the page gives
+/// (a damaged event's among them), so only quoting keeps one, even `"nothing"` or `"no record
+/// listed"`, from reading as the other case; the audit script writes it alike.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Disagree {
     pub position: u64,
@@ -83,10 +86,11 @@ impl std::fmt::Display for Disagree {
             .values
             .iter()
             .map(|(value, from, at)| {
-                format!(
-                    "{} in {from} signed at {at:?}",
-                    value.as_deref().unwrap_or("nothing")
-                )
+                let value = match value {
+                    Some(hash) => quoted(hash),
+                    None => "no record listed".into(),
+                };
+                format!("{value} in {from} signed at {}", quoted(at))
             })
             .collect();
         write!(
@@ -99,6 +103,12 @@ impl std::fmt::Display for Disagree {
             values.join(", ")
         )
     }
+}
+
+/// `text` as a JSON string: quoted, its quotes, backslashes and control characters escaped, as
+/// the audit script's `json.dumps(text, ensure_ascii=False)` writes it.
+fn quoted(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
 }
 
 /// A signed page as read: its range and what it lists, for [`Records::disagreements`].
@@ -372,8 +382,8 @@ pub(super) mod tests {
         assert!(
             line.starts_with(&format!(
                 "log position 5: the records pages given, each signed by the gateway, disagree \
-                 there ({} in records.json answer 2 signed at \"2026-12-06T07:30:00.000Z\", {} \
-                 in other.json answer 1 signed at",
+                 there (\"{}\" in records.json answer 2 signed at \"2026-12-06T07:30:00.000Z\", \
+                 \"{}\" in other.json answer 1 signed at",
                 hex('c'),
                 hex('f')
             )),
@@ -414,8 +424,9 @@ pub(super) mod tests {
 
     /// Given a page that covers nothing (the last page of a log that has not grown) beside
     /// pages that list records, then nothing disagrees; a record whose hash is the word
-    /// `nothing` still disagrees with a page covering it that lists none; pages given as arrays
-    /// one after another, or an array after a page, are all read.
+    /// `nothing`, or the words the line gives a page that lists none, still disagrees with such
+    /// a page, and the line tells the two apart (the hash quoted); pages given as arrays one
+    /// after another, or an array after a page, are all read.
     #[test]
     fn empty_pages_arrays_and_a_hash_named_nothing() {
         let mut r = Records::default();
@@ -431,13 +442,30 @@ pub(super) mod tests {
             0,
             5,
             None,
-            &[(2, hex('a')), (3, "nothing".into())],
+            &[
+                (2, hex('a')),
+                (3, "nothing".into()),
+                (4, "no record listed".into()),
+            ],
             &GatewayKey::from_seed([6; 32]),
         );
         r.read(&format!("{odd}"), "odd.json", &key()).expect("page");
         let disagree = r.disagreements();
-        assert_eq!(disagree.len(), 1, "{disagree:?}");
-        assert_eq!(disagree[0].position, 3);
+        assert_eq!(disagree.len(), 2, "{disagree:?}");
+        let at = "signed at \"2026-12-06T07:30:00.000Z\"";
+        for (line, position, hash) in [
+            (&disagree[0], 3, "nothing"),
+            (&disagree[1], 4, "no record listed"),
+        ] {
+            assert_eq!(line.position, position);
+            assert!(
+                line.to_string().contains(&format!(
+                    "disagree there (no record listed in r.json answer 1 {at}, \"{hash}\" in \
+                     odd.json answer 1 {at})"
+                )),
+                "{line}"
+            );
+        }
     }
 
     /// Given a signed page listing a hash that is not 64 hex digits (a damaged event's stored
