@@ -32,6 +32,39 @@ fn storage(e: impl std::fmt::Display) -> EvidenceError {
     EvidenceError::Storage(e.to_string())
 }
 
+/// What an evidence store that does not open says, by [`OpenFailure`]: it is restored from a
+/// backup like the log (nothing rebuilds it), and only when its files are at fault.
+fn unopenable(dir: &Path, e: &fjall::Error) -> EvidenceError {
+    use crate::open_failure::{FAILED_ADVICE, OpenFailure};
+    let dir = dir.display();
+    storage(match OpenFailure::of(e) {
+        OpenFailure::InUse => {
+            format!(
+                "{dir} is in use by another process (is a gateway running on this data directory?)"
+            )
+        }
+        OpenFailure::Host { why, io } => format!(
+            "the evidence store in {dir} {why} ({io}); nothing in it is damaged by that: fix it \
+             and start again"
+        ),
+        OpenFailure::Missing { io } => format!(
+            "the evidence store in {dir} does not open: a file it needs is missing ({io}), as \
+             when a copy or backup left files out; copy it again from where it came from, or \
+             restore it from the backup of this data directory (docs/operations.md, \"Backups\")"
+        ),
+        OpenFailure::Failed { what } => format!(
+            "the evidence store in {dir} does not open: the operating system failed it \
+             ({what}); {FAILED_ADVICE}"
+        ),
+        OpenFailure::Damaged { what } => format!(
+            "the evidence store in {dir} does not open ({what}): one of its files is damaged, \
+             cut short or was changed outside tongban; keep a copy of it as it is, and restore \
+             it from the backup of this data directory (docs/operations.md, \"Backups\"): \
+             nothing rebuilds it"
+        ),
+    })
+}
+
 #[derive(Clone)]
 pub struct EvidenceStore {
     db: Database,
@@ -52,7 +85,7 @@ impl EvidenceStore {
         let db = Database::builder(dir)
             .cache_size(crate::fjall_tuning::CACHE_BYTES)
             .open()
-            .map_err(storage)?;
+            .map_err(|e| unopenable(dir, &e))?;
         let mut memtables = crate::fjall_tuning::Memtables::default();
         let requests = memtables
             .keyspace(
@@ -61,7 +94,7 @@ impl EvidenceStore {
                 crate::fjall_tuning::SMALL_MEMTABLE_BYTES,
                 crate::fjall_tuning::Values::Plain,
             )
-            .map_err(storage)?;
+            .map_err(|e| unopenable(dir, &e))?;
         Ok(EvidenceStore {
             db,
             requests,

@@ -21,6 +21,7 @@ pub mod http;
 pub mod ids;
 pub mod log;
 pub mod metrics;
+pub mod open_failure;
 pub mod projections;
 pub mod random;
 pub mod sample;

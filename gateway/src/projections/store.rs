@@ -109,28 +109,6 @@ pub(super) fn storage(e: fjall::Error) -> ProjectionError {
     }
 }
 
-/// Whether fjall's refusal to open a store says its files are damaged or half-made (a format
-/// marker that does not read, a journal or table that does not decode, a file it made missing
-/// or already there), which a rebuild replaces, as opposed to a refusal of the host (permission,
-/// a read-only or full disk, too many open files), after which the store is whole and is kept.
-fn damaged(e: &fjall::Error) -> bool {
-    use std::io::ErrorKind;
-    let io_damage = |io: &std::io::Error| {
-        matches!(
-            io.kind(),
-            ErrorKind::NotFound
-                | ErrorKind::AlreadyExists
-                | ErrorKind::InvalidData
-                | ErrorKind::UnexpectedEof
-        )
-    };
-    match e {
-        fjall::Error::Io(io) | fjall::Error::Storage(fjall::LsmError::Io(io)) => io_damage(io),
-        fjall::Error::Locked | fjall::Error::Poisoned | fjall::Error::KeyspaceDeleted => false,
-        _ => true,
-    }
-}
-
 /// What [`ProjectionError::Failed`] says of a fjall error: its kind and the operating system's
 /// words (`No space left on device`), never a key or value.
 fn describe_failure(e: &fjall::Error) -> String {
@@ -508,22 +486,32 @@ impl ProjectionStore {
             .cache_size(crate::fjall_tuning::CACHE_BYTES)
             .worker_threads(crate::fjall_tuning::PROJECTION_WORKERS)
             .open()
-            .map_err(|e| match e {
-                fjall::Error::Locked => ProjectionError::Storage(format!(
-                    "{} is in use by another process (is a gateway running on this data directory?)",
-                    dir.display()
-                )),
-                e if damaged(&e) => ProjectionError::Unopenable {
-                    dir: dir.display().to_string(),
-                    reason: describe_failure(&e),
-                },
-                e => ProjectionError::Storage(format!(
-                    "the projections in {} do not open: {}; nothing in them is damaged by \
-                     that (check the directory's owner and permissions, the disk's free space \
-                     and the process's open-file limit)",
-                    dir.display(),
-                    describe_failure(&e)
-                )),
+            .map_err(|e| {
+                use crate::open_failure::{FAILED_ADVICE, OpenFailure};
+                match OpenFailure::of(&e) {
+                    OpenFailure::InUse => ProjectionError::Storage(format!(
+                        "{} is in use by another process (is a gateway running on this data \
+                         directory?)",
+                        dir.display()
+                    )),
+                    OpenFailure::Host { why, io } => ProjectionError::Storage(format!(
+                        "the projections in {} do not open: the directory {why} ({io}); \
+                         nothing in them is damaged by that: fix it and start again",
+                        dir.display()
+                    )),
+                    OpenFailure::Failed { what } => ProjectionError::Storage(format!(
+                        "the projections in {} do not open: the operating system failed them \
+                         ({what}); {FAILED_ADVICE}",
+                        dir.display(),
+                    )),
+                    // Their files at fault: set aside and made again from the log.
+                    OpenFailure::Missing { .. } | OpenFailure::Damaged { .. } => {
+                        ProjectionError::Unopenable {
+                            dir: dir.display().to_string(),
+                            reason: describe_failure(&e),
+                        }
+                    }
+                }
             })?;
         use crate::fjall_tuning::{
             BULK_MEMTABLE_BYTES as BULK, SMALL_MEMTABLE_BYTES as SMALL, Values,

@@ -173,46 +173,37 @@ fn storage(e: fjall::Error) -> LogError {
 /// as missing, not as damaged. The I/O error is given in the operating system's words, never
 /// as Rust's debug text (fjall's own `Display` is its `Debug`).
 fn unopenable(dir: &Path, e: fjall::Error) -> LogError {
-    let io = match &e {
-        fjall::Error::Io(io) | fjall::Error::Storage(fjall::LsmError::Io(io)) => Some(io),
-        _ => None,
-    };
-    if let Some(io) = io {
-        use std::io::ErrorKind::*;
-        let why = match io.kind() {
-            ReadOnlyFilesystem => Some("is on a read-only file system"),
-            PermissionDenied => Some("is not writable by this user"),
-            StorageFull | QuotaExceeded => Some("is on a full disk"),
-            _ => None,
-        };
-        if let Some(why) = why {
-            return LogError::Storage(format!(
-                "the event log in {} {why} ({io}): a gateway writes to it from the start. \
-                 Nothing was opened and nothing is damaged; make the directory writable (or free \
-                 space) and start again. `tongban verify` reads the log as it is",
-                dir.display()
-            ));
+    use crate::open_failure::{FAILED_ADVICE, OpenFailure};
+    let dir_shown = dir.display();
+    LogError::Storage(match OpenFailure::of(&e) {
+        OpenFailure::InUse => {
+            return LogError::InUse {
+                dir: dir_shown.to_string(),
+            };
         }
-        if io.kind() == NotFound {
-            return LogError::Storage(format!(
-                "the event log in {} does not open: a file it needs is missing ({io}), as when a \
-                 copy or backup left files out. Nothing was opened; copy the directory again \
-                 from where it came from, or restore the log from a backup (docs/operations.md, \
-                 \"Backups\")",
-                dir.display()
-            ));
-        }
-    }
-    let what = match io {
-        Some(io) => io.to_string(),
-        None => format!("{e:?}"),
-    };
-    LogError::Storage(format!(
-        "the event log in {} does not open ({what}): one of its files is damaged, cut short or \
-         was changed outside tongban. Nothing was opened; keep a copy of the directory as it is, \
-         and restore the log from a backup (docs/operations.md, \"Backups\")",
-        dir.display()
-    ))
+        OpenFailure::Host { why, io } => format!(
+            "the event log in {dir_shown} {why} ({io}): a gateway writes to it from the start. \
+             Nothing was opened and nothing is damaged; make the directory writable (or free \
+             space) and start again. `tongban verify` reads the log as it is"
+        ),
+        OpenFailure::Missing { io } => format!(
+            "the event log in {dir_shown} does not open: a file it needs is missing ({io}), as \
+             when a copy or backup left files out. Nothing was opened; copy the directory again \
+             from where it came from, or restore the log from a backup (docs/operations.md, \
+             \"Backups\")"
+        ),
+        OpenFailure::Failed { what } => format!(
+            "the event log in {dir_shown} does not open: the operating system failed it \
+             ({what}). Nothing was opened; {FAILED_ADVICE}. Do not restore it from a backup \
+             for this"
+        ),
+        OpenFailure::Damaged { what } => format!(
+            "the event log in {dir_shown} does not open ({what}): one of its files is damaged, \
+             cut short or was changed outside tongban. Nothing was opened; keep a copy of the \
+             directory as it is, and restore the log from a backup (docs/operations.md, \
+             \"Backups\")"
+        ),
+    })
 }
 
 fn app_key(app: &str, seq: u64) -> Vec<u8> {
@@ -891,6 +882,18 @@ mod tests {
                 !message.contains("restore the log from a backup"),
                 "{message}"
             );
+        }
+        // Too many open files, or an I/O error of the disk: not the files' fault as far as
+        // anyone knows, so no restore is advised (it was, as damage).
+        for errno in [24, 5] {
+            let LogError::Storage(message) =
+                unopenable(dir, fjall::Error::Io(Error::from_raw_os_error(errno)))
+            else {
+                panic!("a storage error");
+            };
+            assert!(message.contains("open-file limit"), "{message}");
+            assert!(message.contains("Do not restore it"), "{message}");
+            assert!(!message.contains("is damaged"), "{message}");
         }
         let LogError::Storage(damaged) =
             unopenable(dir, fjall::Error::Io(Error::from(ErrorKind::UnexpectedEof)))
