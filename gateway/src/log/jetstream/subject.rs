@@ -6,8 +6,9 @@
 //! own earlier events, bytes that are not an event. None of them is the application's history,
 //! and none may stop it being read or appended to: a read passes over them, saying so once in
 //! the log, and an append names the subject's last message, whatever it is, to the server while
-//! it chains the event onto the application's own last one ([`End`]). (The reads of the whole
-//! stream record each as unreadable at its position: [`super::Inner::entry`].)
+//! it chains the event onto the application's own last one ([`End`]), found behind what else is
+//! there from a point already known ([`super::behind`]). (The reads of the whole stream record
+//! each as unreadable at its position: [`super::Inner::entry`].)
 //!
 //! What still stops a read is what would serve a history with a hole or a second version: an
 //! event of the application whose seq jumps past the next one, or another event under a seq
@@ -56,6 +57,16 @@ impl Message {
         }
     }
 
+    /// A message a direct get answered ([`super::batch`]), with the headers it was stored with.
+    pub fn batched(m: super::batch::Batched) -> Message {
+        Message {
+            position: m.position,
+            payload: m.payload,
+            id: m.id,
+            checked: m.checked,
+        }
+    }
+
     /// The event of `app` this message holds, if it decodes as one.
     pub fn event_of(&self, app: &str) -> Option<Last> {
         let event = Envelope::from_stored(&self.payload).ok()?;
@@ -68,9 +79,9 @@ impl Message {
 
     /// The event of `app` this message holds when a gateway appended it: the message carries
     /// the event's id, and the subject's last message its publisher named, as every gateway's
-    /// publish does. Being the subject's last message, it is then the application's last event:
-    /// the server stored it only after the message that publish named, which held the event
-    /// before it or something passed over. A copy published by another client may be of an
+    /// publish does. It is then the application's last event as of its position (the subject's
+    /// last message: its last event): the server stored it only after the message that publish
+    /// named, which held the event before it or something passed over. A copy published by another client may be of an
     /// earlier event, and is not trusted: without the id, or without the named last message (a
     /// copy replayed with both headers is refused by the server, since the message it names is
     /// no longer the subject's last).
@@ -117,6 +128,7 @@ impl End {
                 .as_ref()
                 .map(|l| l.event.hash.clone())
                 .unwrap_or_default(),
+            at: self.last.as_ref().map_or(0, |l| l.position),
         }
     }
 }
