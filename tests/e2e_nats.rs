@@ -1522,6 +1522,62 @@ fn an_event_published_again_on_another_applications_subject_is_passed_over() {
     assert!(stdout.contains(&format!("position {position}")), "{stdout}");
 }
 
+/// Given a gateway on a stream, when something other than a gateway publishes an application's
+/// own forward again onto its subject (a copy, its signature and all), then the gateway goes on
+/// folding past it without taking it (the application reads as forwarded at seq 2, one
+/// submitted after it as submitted) and an operator can see it: `/metrics` counts it
+/// (`tongban_log_repeated_events`, still after a restart) and the gateway's log says where, once,
+/// without the application's id. It is not among the records that are not events (every other
+/// reader of the log takes it as the event it is). (It was passed over in silence.)
+#[test]
+fn an_applications_own_event_published_again_is_counted_and_said() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-repeated");
+    let data = dir.0.join("data");
+    let mut gw = start_on_nats(&data, true, &nats);
+    let (origin, id) = forwarded(&gw, &data, "repeated-1");
+    let (forward, copy) = publish_after_last(&nats, |message| {
+        assert_eq!(message.subject.as_str(), format!("tongban.app.{id}"));
+        (message.subject.to_string(), message.payload.to_vec())
+    });
+    assert_eq!(copy, forward + 1);
+    let (body, _) = example(&gw.client(None));
+    let later = success(&submit(&origin, "repeated-2", &body))["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let view = origin.get(&format!("/v1/applications/{later}"));
+    assert_eq!(view.status, 200, "{}", String::from_utf8_lossy(&view.body));
+    assert!(view.header("X-Tongban-Stale").is_none());
+    let view = origin.get(&format!("/v1/applications/{id}")).json();
+    assert_eq!(
+        (view["status"].clone(), view["seq"].clone()),
+        (json!("forwarded"), json!(2)),
+        "{view}"
+    );
+    let operator = gw.client(Some(&tokens(&data)["operator"]));
+    let health = operator.get("/healthz").json();
+    assert_eq!(health["projection_lag"], json!(0), "{health}");
+    assert_eq!(health["log_unreadable"], json!(0), "{health}");
+    let counted = "tongban_log_repeated_events{backend=\"jetstream\"} 1";
+    let metrics = || String::from_utf8_lossy(&operator.get("/metrics").body).into_owned();
+    assert!(metrics().contains(counted), "{}", metrics());
+    let log = std::fs::read_to_string(&gw.stderr_log).expect("gateway log");
+    let said: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("folded already"))
+        .collect();
+    assert_eq!(said.len(), 1, "{log}");
+    assert!(said[0].contains("WARN"), "{}", said[0]);
+    assert!(said[0].contains(&format!("position={copy}")), "{}", said[0]);
+    assert!(!said[0].contains(&id), "{}", said[0]);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let gw = start_on_nats(&data, true, &nats);
+    let operator = gw.client(Some(&tokens(&data)["operator"]));
+    let metrics = String::from_utf8_lossy(&operator.get("/metrics").body).into_owned();
+    assert!(metrics.contains(counted), "{metrics}");
+}
+
 /// Given a gateway on a stream, when something other than a gateway publishes bytes that are not
 /// an event on the stream's subjects (holding what looks like an ID number), then the gateway
 /// goes on folding: an application submitted after it is read as submitted, the projections are
