@@ -1401,18 +1401,24 @@ impl EventLog for JetStreamLog {
     /// API's events, the evidence page, disputes, `verify --app`) show it as found
     /// ([`subject::Copies`]).
     async fn read(&self, app: &str) -> Result<Vec<Envelope>, LogError> {
+        Ok(self.read_with_passed(app).await?.0)
+    }
+
+    /// [`EventLog::read`], with what it passed over on the application's subject.
+    async fn read_with_passed(
+        &self,
+        app: &str,
+    ) -> Result<(Vec<Envelope>, crate::log::foreign::Passed), LogError> {
         let Some(subject) = self.subject(app) else {
-            return Ok(Vec::new());
+            return Ok(Default::default());
         };
         self.connected()?;
         self.same_stream()?;
-        Ok(self
+        let read = self
             .read_positioned(app, &subject, subject::Copies::Refused)
-            .await?
-            .events
-            .into_iter()
-            .map(|l| l.event)
-            .collect())
+            .await?;
+        let events = read.events.into_iter().map(|l| l.event).collect();
+        Ok((events, read.passed))
     }
 
     /// From the message at `position` when it is event `seq` of the application (one request

@@ -24,6 +24,7 @@ use axum::body::Bytes;
 use super::{Last, SubjectTip};
 use crate::envelope::Envelope;
 use crate::log::LogError;
+use crate::log::foreign::{self, Foreign, What};
 
 /// A message of the stream as one request answered it.
 pub(super) struct Message {
@@ -142,6 +143,8 @@ pub(super) struct Read {
     /// It passed over an event of the application under a seq before the one the read started
     /// after, which it could not compare with the event read there: a whole read can.
     pub unchecked: bool,
+    /// What it passed over ([`foreign`]).
+    pub passed: foreign::Passed,
 }
 
 /// What a message on an application's subject is to its history.
@@ -153,10 +156,10 @@ pub(super) struct Read {
 pub(super) enum Judged {
     /// Its next event.
     Next(Last),
-    /// Not one of its events (bytes that are not an event, another application's event) or a
-    /// copy of one read before it; `unchecked` when it is an event under a seq before the one
-    /// the read started after, which the read could not compare.
-    Passed { unchecked: bool },
+    /// Not one of its events (bytes that are not an event, another application's event), a
+    /// copy of one read before it, or an event under a seq before the one the read started
+    /// after, which the read could not compare ([`What::Earlier`]).
+    Passed(What),
 }
 
 /// What a read makes of a copy of one of the application's events, later on its subject.
@@ -177,9 +180,7 @@ pub(super) struct Reading<'a> {
     events: Vec<Last>,
     end: u64,
     unchecked: bool,
-    /// How many messages were passed over, and the first of them.
-    passed: u64,
-    first_passed: Option<u64>,
+    passed: foreign::Passed,
 }
 
 impl<'a> Reading<'a> {
@@ -191,8 +192,7 @@ impl<'a> Reading<'a> {
             events: Vec::new(),
             end: 0,
             unchecked: false,
-            passed: 0,
-            first_passed: None,
+            passed: foreign::Passed::default(),
         }
     }
 
@@ -214,10 +214,11 @@ impl<'a> Reading<'a> {
                     ),
                 });
             }
-            Err(_) => return Ok(Judged::Passed { unchecked: false }),
+            Err(_) => return Ok(Judged::Passed(What::NotAnEvent)),
         };
         if event.app != self.app {
-            return Ok(Judged::Passed { unchecked: false });
+            let shown = crate::shown::said(&event.app, crate::ids::is_valid);
+            return Ok(Judged::Passed(What::OtherApplication(shown)));
         }
         let expected = self
             .events
@@ -264,8 +265,11 @@ impl<'a> Reading<'a> {
                     event.seq, e.position
                 ),
             }),
-            Some(_) => Ok(Judged::Passed { unchecked: false }),
-            None => Ok(Judged::Passed { unchecked: true }),
+            Some(e) => Ok(Judged::Passed(What::Copy {
+                seq: event.seq,
+                of: e.position,
+            })),
+            None => Ok(Judged::Passed(What::Earlier { seq: event.seq })),
         }
     }
 
@@ -281,10 +285,9 @@ impl<'a> Reading<'a> {
         self.end = position;
         match judged {
             Judged::Next(last) => self.events.push(last),
-            Judged::Passed { unchecked } => {
-                self.unchecked |= unchecked;
-                self.passed += 1;
-                self.first_passed.get_or_insert(position);
+            Judged::Passed(what) => {
+                self.unchecked |= matches!(what, What::Earlier { .. });
+                self.passed.take(Foreign { position, what });
             }
         }
     }
@@ -292,11 +295,11 @@ impl<'a> Reading<'a> {
     /// The events read, saying once in the log what was passed over on `subject` (its
     /// positions, never its content).
     pub fn finish(self, subject: &str) -> Read {
-        if let Some(first) = self.first_passed {
+        if let Some(first) = self.passed.first() {
             tracing::warn!(
                 subject,
                 first,
-                passed = self.passed,
+                passed = self.passed.count,
                 "passed over messages on an application's subject that are not its next event \
                  (another application's event, a copy of one of its own, or bytes that are not \
                  an event): only the gateways should publish there (docs/operations.md, \"NATS \
@@ -307,6 +310,7 @@ impl<'a> Reading<'a> {
             events: self.events,
             end: self.end,
             unchecked: self.unchecked,
+            passed: self.passed,
         }
     }
 }
