@@ -1522,6 +1522,139 @@ fn an_event_published_again_on_another_applications_subject_is_passed_over() {
     assert!(stdout.contains(&format!("position {position}")), "{stdout}");
 }
 
+/// Given a gateway on a stream, when something other than a gateway publishes an application's
+/// own forward again onto its subject (a copy, its signature and all), then the gateway goes on
+/// folding past it without taking it (the application reads as forwarded at seq 2, one
+/// submitted after it as submitted) and an operator can see it: `/metrics` counts it
+/// (`tongban_log_repeated_events`, still after a restart) and the gateway's log says where, once,
+/// without the application's id. It is not among the records that are not events (every other
+/// reader of the log takes it as the event it is). (It was passed over in silence.)
+#[test]
+fn an_applications_own_event_published_again_is_counted_and_said() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-repeated");
+    let data = dir.0.join("data");
+    let mut gw = start_on_nats(&data, true, &nats);
+    let (origin, id) = forwarded(&gw, &data, "repeated-1");
+    let (forward, copy) = publish_after_last(&nats, |message| {
+        assert_eq!(message.subject.as_str(), format!("tongban.app.{id}"));
+        (message.subject.to_string(), message.payload.to_vec())
+    });
+    assert_eq!(copy, forward + 1);
+    let (body, _) = example(&gw.client(None));
+    let later = success(&submit(&origin, "repeated-2", &body))["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let view = origin.get(&format!("/v1/applications/{later}"));
+    assert_eq!(view.status, 200, "{}", String::from_utf8_lossy(&view.body));
+    assert!(view.header("X-Tongban-Stale").is_none());
+    let view = origin.get(&format!("/v1/applications/{id}")).json();
+    assert_eq!(
+        (view["status"].clone(), view["seq"].clone()),
+        (json!("forwarded"), json!(2)),
+        "{view}"
+    );
+    let operator = gw.client(Some(&tokens(&data)["operator"]));
+    let health = operator.get("/healthz").json();
+    assert_eq!(health["projection_lag"], json!(0), "{health}");
+    assert_eq!(health["log_unreadable"], json!(0), "{health}");
+    let counted = "tongban_log_repeated_events{backend=\"jetstream\"} 1";
+    let metrics = || String::from_utf8_lossy(&operator.get("/metrics").body).into_owned();
+    assert!(metrics().contains(counted), "{}", metrics());
+    let log = std::fs::read_to_string(&gw.stderr_log).expect("gateway log");
+    let said: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("folded already"))
+        .collect();
+    assert_eq!(said.len(), 1, "{log}");
+    assert!(said[0].contains("WARN"), "{}", said[0]);
+    assert!(said[0].contains(&format!("position={copy}")), "{}", said[0]);
+    assert!(!said[0].contains(&id), "{}", said[0]);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let gw = start_on_nats(&data, true, &nats);
+    let operator = gw.client(Some(&tokens(&data)["operator"]));
+    let metrics = String::from_utf8_lossy(&operator.get("/metrics").body).into_owned();
+    assert!(metrics.contains(counted), "{metrics}");
+}
+
+/// Given an application on a stream whose subject something other than a gateway published
+/// onto (another application's event, then bytes that are not an event, holding what looks like
+/// an ID number), when an auditor runs `tongban verify --app`, then its history checks (exit 0)
+/// and the report names each message with its position and what it is, never its bytes; once a
+/// copy of one of the application's own events is there too, the copy is a break (exit 1), named
+/// as such, and so are the other two. (It said nothing of them: the read passed over them.)
+#[test]
+fn verify_app_names_what_else_is_on_the_applications_subject() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-verify-app-foreign");
+    let data = dir.0.join("data");
+    let gw = start_on_nats(&data, true, &nats);
+    let (origin, first) = forwarded(&gw, &data, "verify-foreign-1");
+    let (_, second) = forwarded(&gw, &data, "verify-foreign-2");
+    let events = origin.get(&format!("/v1/applications/{first}/events"));
+    assert_eq!(events.status, 200);
+    let forward = serde_json::to_vec(&events.json()["events"][1]).expect("json");
+    let subject = format!("tongban.app.{first}");
+    let (_, other) = publish_after_last(&nats, |message| {
+        assert_eq!(message.subject.as_str(), format!("tongban.app.{second}"));
+        (subject.clone(), message.payload.to_vec())
+    });
+    let secret = "110101199003077777";
+    let (_, garbage) = publish_after_last(&nats, |_| {
+        (
+            subject.clone(),
+            format!("{{\"id\": \"{secret}\"").into_bytes(),
+        )
+    });
+    let verify = || {
+        let out = on_stream(&nats.url(), &data, &["verify", "--app", &first]);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(!stdout.contains(secret), "{stdout}");
+        (out.status.code(), stdout)
+    };
+    let (code, stdout) = verify();
+    assert_eq!(code, Some(0), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("intact: 2 events in 1 application checked")
+            && lines[0].contains("2 message(s) on its subject that are not its history"),
+        "{stdout}"
+    );
+    let foreign: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("FOREIGN"))
+        .collect();
+    assert_eq!(
+        foreign,
+        [
+            format!(
+                "FOREIGN log position {other} holds an event of application \"{second}\" on the \
+                 application's subject: not its history (published there by something other \
+                 than a gateway)"
+            ),
+            format!(
+                "FOREIGN log position {garbage} holds bytes that are not an event on the \
+                 application's subject: not its history (published there by something other \
+                 than a gateway)"
+            ),
+        ],
+        "{stdout}"
+    );
+    // A copy of its own forward, its signature and all.
+    let (_, copy) = publish_after_last(&nats, |_| (subject.clone(), forward));
+    let (code, stdout) = verify();
+    assert_eq!(code, Some(1), "{stdout}");
+    for position in [other, garbage, copy] {
+        assert!(
+            stdout.contains(&format!("position {position}")),
+            "{position}: {stdout}"
+        );
+    }
+    assert!(stdout.contains("a second copy of this event"), "{stdout}");
+}
+
 /// Given a gateway on a stream, when something other than a gateway publishes bytes that are not
 /// an event on the stream's subjects (holding what looks like an ID number), then the gateway
 /// goes on folding: an application submitted after it is read as submitted, the projections are

@@ -448,6 +448,10 @@ pub struct Report {
     pub heads: Vec<crate::heads::HeadFinding>,
     /// Saved log heads the log reproduced.
     pub heads_reproduced: u64,
+    /// Messages stored among the application's events that are not its history, which its read
+    /// passed over (`verify --app` on JetStream: what something other than a gateway published
+    /// on its subject). Each is named, and none is a break: the verdict is its history's.
+    pub passed: tongban_gateway::log::foreign::Passed,
 }
 
 impl Report {
@@ -526,7 +530,8 @@ impl Report {
     }
 
     /// One line per finding: `BROKEN …` for broken links and removed events, `UNREADABLE …`
-    /// for events this build cannot read.
+    /// for events this build cannot read, `FOREIGN …` for messages among one application's
+    /// events that are not its history (no break).
     pub fn findings(&self) -> Vec<String> {
         let broken = self
             .broken
@@ -544,6 +549,19 @@ impl Report {
         let unreadable = self.unreadable.iter().map(|u| format!("UNREADABLE {u}"));
         let inexact = self.inexact.iter().map(|i| format!("INEXACT {i}"));
         let heads = self.heads.iter().map(|h| format!("BROKEN {h}"));
+        let more = self.passed.count - self.passed.shown.len() as u64;
+        let passed = self
+            .passed
+            .shown
+            .iter()
+            .map(|f| format!("FOREIGN {f}"))
+            .chain((more > 0).then(|| {
+                format!(
+                    "FOREIGN {more} more such message(s) on the application's subject, after \
+                     the first {} named",
+                    self.passed.shown.len()
+                )
+            }));
         let lost = self.lost_end.iter().map(|l| {
             let several = l.lost.first != l.lost.last;
             format!("BROKEN {l}{}", self.whose(several))
@@ -556,6 +574,7 @@ impl Report {
             .chain(heads)
             .chain(unreadable)
             .chain(inexact)
+            .chain(passed)
             .collect()
     }
 
@@ -647,6 +666,13 @@ impl Report {
                 self.inexact.len()
             ));
         }
+        if !self.passed.is_empty() {
+            s.push_str(&format!(
+                ", {} message(s) on its subject that are not its history, passed over (FOREIGN: \
+                 published there by something other than a gateway)",
+                self.passed.count
+            ));
+        }
         s
     }
 }
@@ -724,7 +750,9 @@ pub fn verify_events(app: &str, events: &[Envelope], key: &PublicKey) -> Report 
 /// to match) is found, every disagreement of the index is reported as broken, and so is every
 /// position that holds no event or no readable one, which may have held one of its events: a
 /// history cut short is never shown as the whole one, and the three commands give one verdict.
-/// Else (JetStream) by the log's read of the application.
+/// Else (JetStream) by the log's read of the application, which names what it passed over on
+/// the application's subject ([`Report::passed`]); a copy of one of its events there is refused
+/// by that read, and the whole log is read as the embedded log's is: the copy is a break.
 pub async fn read_app<L: EventLog>(
     log: &L,
     app: &str,
@@ -733,9 +761,10 @@ pub async fn read_app<L: EventLog>(
     if log.index().is_some() {
         return scan_app(log, app, key).await;
     }
-    match log.read(app).await {
-        Ok(events) => {
-            let report = verify_events(app, &events, key);
+    match log.read_with_passed(app).await {
+        Ok((events, passed)) => {
+            let mut report = verify_events(app, &events, key);
+            report.passed = passed;
             Ok((events, report))
         }
         // A stream whose messages of the application do not follow each other (a copy, one
@@ -1193,6 +1222,49 @@ mod tests {
         assert!(
             matches!(&r.broken[0].error, ChainError::WrongApp { found, .. } if found == "app-b"),
             "{r:?}"
+        );
+    }
+
+    /// Given an intact application whose read passed over more messages on its subject than are
+    /// named one by one, then the verdict is its history's (intact), the first line counts them
+    /// all, and the findings name the first 100 and count the rest.
+    #[test]
+    fn messages_passed_over_are_named_and_counted_without_breaking_the_chain() {
+        use tongban_gateway::log::foreign::{Foreign, Passed, What};
+        let e = forwarded("app-a", json!({"materials_checked": true}));
+        let mut r = verify_events("app-a", &[e], &key().public());
+        let mut passed = Passed::default();
+        for position in 2..=103 {
+            let what = match position % 2 {
+                0 => What::NotAnEvent,
+                _ => What::OtherApplication("\"app-b\"".into()),
+            };
+            passed.take(Foreign { position, what });
+        }
+        r.passed = passed;
+        assert_eq!(r.verdict(), Verdict::Intact);
+        assert!(
+            r.summary()
+                .contains(", 102 message(s) on its subject that are not its history"),
+            "{}",
+            r.summary()
+        );
+        let findings = r.findings();
+        assert_eq!(findings.len(), 101, "{findings:?}");
+        assert!(
+            findings[0].starts_with("FOREIGN log position 2 holds bytes that are not an event"),
+            "{}",
+            findings[0]
+        );
+        assert!(
+            findings[1]
+                .starts_with("FOREIGN log position 3 holds an event of application \"app-b\""),
+            "{}",
+            findings[1]
+        );
+        assert_eq!(
+            findings[100],
+            "FOREIGN 2 more such message(s) on the application's subject, after the first 100 named"
         );
     }
 

@@ -11,7 +11,10 @@
 //! Exit 0 intact (or an empty log, with a warning), 1 a broken link or a removed event (with
 //! `--app`, also a position anywhere in the log that holds no event, or no readable one: whose it
 //! was the log cannot tell), 3 every link sound but some event unreadable by this build, 2
-//! nothing checked (no such log, no such application in a whole log, a usage error).
+//! nothing checked (no such log, no such application in a whole log, a usage error). With
+//! `--app` on JetStream, the messages on the application's subject that are not its history
+//! (another application's event, bytes that are not an event) are named, one `FOREIGN` line
+//! each, and change no exit code; a copy of one of its own events there is a break (exit 1).
 
 use std::process::ExitCode;
 

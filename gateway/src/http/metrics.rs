@@ -385,6 +385,15 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
         );
         t.sample(name, &[("backend", backend)], unreadable);
     }
+    if let Ok(repeated) = s.gateway.store.repeated_count() {
+        let name = "tongban_log_repeated_events";
+        t.family(
+            name,
+            "gauge",
+            "Events of the log under a seq their application's projection had folded already (a copy, or another event under that seq, published onto the stream by something other than a gateway), passed over by the projections; the gateway's log names each position.",
+        );
+        t.sample(name, &[("backend", backend)], repeated);
+    }
     // Counted from the index of running clocks at scrape time: its keys due before today only.
     if let Ok(counts) = s
         .gateway

@@ -26,6 +26,16 @@ impl EventLog for AnyLog {
         }
     }
 
+    async fn read_with_passed(
+        &self,
+        app: &str,
+    ) -> Result<(Vec<Envelope>, super::foreign::Passed), LogError> {
+        match self {
+            AnyLog::Embedded(l) => l.read_with_passed(app).await,
+            AnyLog::JetStream(l) => l.read_with_passed(app).await,
+        }
+    }
+
     async fn last(&self, app: &str) -> Result<Option<Envelope>, LogError> {
         match self {
             AnyLog::Embedded(l) => l.last(app).await,

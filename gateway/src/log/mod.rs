@@ -7,6 +7,7 @@ pub mod any;
 #[cfg(test)]
 pub mod conformance;
 pub mod embedded;
+pub mod foreign;
 pub mod head_hash;
 pub mod index;
 pub mod jetstream;
@@ -264,6 +265,17 @@ pub trait EventLog: Send + Sync + 'static {
 
     /// Every event of one application, in seq order.
     fn read(&self, app: &str) -> impl Future<Output = Result<Vec<Envelope>, LogError>> + Send;
+
+    /// [`EventLog::read`], and the messages stored among the application's events that are not
+    /// its history, which the read passed over ([`foreign`]: on JetStream, what something other
+    /// than a gateway published on its subject), for `tongban verify --app` to name. None where
+    /// nothing is stored among them (the embedded log: the default).
+    fn read_with_passed(
+        &self,
+        app: &str,
+    ) -> impl Future<Output = Result<(Vec<Envelope>, foreign::Passed), LogError>> + Send {
+        async move { Ok((self.read(app).await?, foreign::Passed::default())) }
+    }
 
     /// The application's last event (`None`: it has none), without reading the ones before it:
     /// what an action checks its remembered state against ([`crate::service::states`]), so

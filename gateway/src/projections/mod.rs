@@ -5,6 +5,7 @@ pub mod head;
 pub mod held;
 pub mod projector;
 pub mod rebuild;
+pub mod repeated;
 pub mod running;
 pub mod seals;
 pub mod serials;

@@ -39,7 +39,9 @@
 //!   made before it, or moved on by a build without it) is not served: the projector catches it
 //!   up from the log when it starts ([`super::head`]); `unreadable/` + position (u64 BE) →
 //!   [`Unreadable`] JSON: a record of the log that is not an event, passed over
-//!   ([`crate::log::unreadable`]); `unreadable` → how many (u64 BE)
+//!   ([`crate::log::unreadable`]); `unreadable` → how many (u64 BE); `repeated` → how many
+//!   events under a seq their application's projection had folded already were passed over
+//!   (u64 BE, [`super::repeated`])
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -49,6 +51,7 @@ use serde::{Deserialize, Serialize};
 
 use super::feed;
 use super::held::Held;
+use super::repeated::Repeated;
 use super::running::{self, OverdueClock};
 use super::serials::{self, SerialHit};
 use super::statistics::{self, RegionStatistics};
@@ -202,6 +205,7 @@ pub(super) const HEAD: &str = "log-head";
 /// `meta` keys of the log's records that are not events: this, then the position (u64 BE).
 const UNREADABLE_PREFIX: &[u8] = b"unreadable/";
 const UNREADABLE_COUNT: &str = "unreadable";
+const REPEATED_COUNT: &str = "repeated";
 
 fn unreadable_key(position: u64) -> Vec<u8> {
     let mut key = UNREADABLE_PREFIX.to_vec();
@@ -245,6 +249,8 @@ struct Encoded {
     newly_held: Vec<Held>,
     /// How each statistics counter the run's views count moves ([`statistics`]).
     counts: HashMap<Vec<u8>, i64>,
+    /// Events under a seq their application's projection had folded already, passed over.
+    repeated: Vec<Repeated>,
 }
 
 /// The regions party to an application: its origin, then its handlers.
@@ -1014,6 +1020,12 @@ impl ProjectionStore {
         Ok(be_u64(self.meta.get(UNREADABLE_COUNT).map_err(storage)?).unwrap_or(0))
     }
 
+    /// How many events under a seq their application's projection had folded already the
+    /// projections passed over ([`super::repeated`]).
+    pub fn repeated_count(&self) -> Result<u64, ProjectionError> {
+        Ok(be_u64(self.meta.get(REPEATED_COUNT).map_err(storage)?).unwrap_or(0))
+    }
+
     /// Up to `limit` lines of the region's box, in application id order, after application
     /// `after` when given (the last id of the previous page).
     fn list(
@@ -1267,6 +1279,10 @@ impl ProjectionStore {
             let count = self.held_count()? + encoded.newly_held.len() as u64;
             batch.insert(&self.meta, "held", count.to_be_bytes());
         }
+        if !encoded.repeated.is_empty() {
+            let count = self.repeated_count()? + encoded.repeated.len() as u64;
+            batch.insert(&self.meta, REPEATED_COUNT, count.to_be_bytes());
+        }
         // The projector applies one run at a time, so no other write moves a counter between
         // this read and the commit; the counters held in memory take the run's once committed.
         let mut counters = self.committed_counters()?;
@@ -1304,6 +1320,9 @@ impl ProjectionStore {
                 reason = %h.reason,
                 "an event does not fold: its application's projection is held there, the others go on"
             );
+        }
+        for r in &encoded.repeated {
+            r.warn();
         }
         Ok(last)
     }
@@ -1366,8 +1385,13 @@ impl ProjectionStore {
             let Some(slot) = views.get_mut(app) else {
                 continue;
             };
-            // Skip what the view already holds (a replay after a crash between batches).
+            // What the view holds already: the checkpoint left out the positions applied, so
+            // this is a second event under a folded seq, published from outside ([`Repeated`]).
             if slot.as_ref().is_some_and(|v| v.state.seq >= p.event.seq) {
+                out.repeated.push(Repeated {
+                    position: p.position,
+                    seq: p.event.seq,
+                });
                 continue;
             }
             // An event that does not verify, or does not link to the view, is folded by no
@@ -1734,6 +1758,44 @@ pub(super) mod tests {
         assert!(batched.feed("310000", 0, 10).expect("feed").is_empty());
         // Batching leaves no trace: byte for byte the same store.
         assert_eq!(raw(&batched), raw(&serial));
+    }
+
+    /// Given applications' events and, at later positions, copies of one's forward (in the same
+    /// run as it, and in a later run) and of its submission, then none of them is folded (the
+    /// views are those of the events alone), each is counted once as repeated, and a run handed
+    /// over again (after a crash before the caller saw it applied) counts nothing twice.
+    #[test]
+    fn events_under_a_seq_folded_already_are_counted_not_folded() {
+        let events = interleaved(3);
+        let cal = Calendar::weekdays();
+        let (a, b) = (TempDir::new("proj-repeated"), TempDir::new("proj-genuine"));
+        let (store, genuine) = (
+            ProjectionStore::open(a.path()).expect("open"),
+            ProjectionStore::open(b.path()).expect("open"),
+        );
+        genuine.apply(&mut events.clone(), &cal).expect("apply");
+        let end = events.len() as u64;
+        let app = &events[0].event.app;
+        let of = |seq: u64| {
+            let at = events
+                .iter()
+                .position(|p| p.event.app == *app && p.event.seq == seq);
+            at.expect("the application's event")
+        };
+        let (submission, forward) = (of(1), of(2));
+        let again = |at: usize, position: u64| Positioned::read(position, events[at].event.clone());
+        let mut first = events.clone();
+        first.push(again(forward, end + 1));
+        store.apply(&mut first, &cal).expect("apply");
+        assert_eq!(store.repeated_count().expect("count"), 1);
+        // The submission's copy after the forward's: a run whose seals are not checked looks up
+        // no stored view for a first event (the checked runs of a gateway do).
+        let mut later = vec![again(forward, end + 2), again(submission, end + 3)];
+        store.apply(&mut later.clone(), &cal).expect("apply");
+        store.apply(&mut later, &cal).expect("handed over again");
+        assert_eq!(store.repeated_count().expect("count"), 3);
+        assert_eq!(store.checkpoint().expect("checkpoint"), end + 3);
+        assert_eq!(dump(&store), dump(&genuine));
     }
 
     /// Paging through a box with `after` (the last id of the page before) visits every line

@@ -13,7 +13,8 @@
 //! So an append first reads the subject's last message (from the stream leader), checks its
 //! envelope seq against `expected_seq`, then publishes expecting that message's stream sequence.
 //! (A last message that something other than a gateway published is not the application's last
-//! event, which the subject is then read for; the publish still names that message: [`subject`].)
+//! event, which is looked for behind it, from a point already known: [`behind`]; the publish
+//! still names that message: [`subject`].)
 //! Whoever publishes first wins; the others get "wrong last sequence" (10071, or 10164 from recent
 //! clustered servers) and report a conflict, unless the message that won is their own event (a
 //! retry that already landed), which is success.
@@ -24,6 +25,7 @@
 //! disconnected fails at once, so the API answers 503 promptly. The client reconnects by itself.
 
 mod batch;
+mod behind;
 mod connect;
 mod cursors;
 mod head;
@@ -218,6 +220,9 @@ struct SubjectTip {
     /// The application's last event's hash: an append names the subject's last message only
     /// for an event chained onto it.
     hash: String,
+    /// The application's last event's own position (0: it has none): where its envelope is,
+    /// when the subject's last message is something else ([`behind`]).
+    at: u64,
 }
 
 /// The least time between two of [`EventLog::refresh_head`]'s requests for the stream's state.
@@ -583,7 +588,8 @@ impl JetStreamLog {
     /// [`JetStreamLog::last_on`] without keeping what it answers as the subject's tip. One
     /// request when the subject's last message is a gateway's append of the application's
     /// event; when it is anything else (published by another client), the application's last
-    /// event is further back, and its history is read to find it.
+    /// event is further back: found from a point already known, reading only what lies after
+    /// it ([`behind`]), and failing that by reading its whole history.
     async fn end_of(&self, app: &str, subject: &str) -> Result<Option<End>, LogError> {
         let Some(m) = self.last_raw(subject).await? else {
             return Ok(None);
@@ -593,6 +599,9 @@ impl JetStreamLog {
                 message: m.position,
                 last: Some(last),
             }));
+        }
+        if let Some(end) = self.end_behind(app, subject, m.position).await? {
+            return Ok(Some(end));
         }
         let mut read = self
             .read_positioned(app, subject, subject::Copies::Passed)
@@ -1321,6 +1330,7 @@ impl EventLog for JetStreamLog {
                         seq: event.seq,
                         position,
                         hash: event.hash.clone(),
+                        at: position,
                     };
                     self.inner.tips.put(&subject, tip);
                     // Before the head moves, so a follower woken by it finds the event here.
@@ -1391,18 +1401,24 @@ impl EventLog for JetStreamLog {
     /// API's events, the evidence page, disputes, `verify --app`) show it as found
     /// ([`subject::Copies`]).
     async fn read(&self, app: &str) -> Result<Vec<Envelope>, LogError> {
+        Ok(self.read_with_passed(app).await?.0)
+    }
+
+    /// [`EventLog::read`], with what it passed over on the application's subject.
+    async fn read_with_passed(
+        &self,
+        app: &str,
+    ) -> Result<(Vec<Envelope>, crate::log::foreign::Passed), LogError> {
         let Some(subject) = self.subject(app) else {
-            return Ok(Vec::new());
+            return Ok(Default::default());
         };
         self.connected()?;
         self.same_stream()?;
-        Ok(self
+        let read = self
             .read_positioned(app, &subject, subject::Copies::Refused)
-            .await?
-            .events
-            .into_iter()
-            .map(|l| l.event)
-            .collect())
+            .await?;
+        let events = read.events.into_iter().map(|l| l.event).collect();
+        Ok((events, read.passed))
     }
 
     /// From the message at `position` when it is event `seq` of the application (one request

@@ -6,8 +6,9 @@
 //! own earlier events, bytes that are not an event. None of them is the application's history,
 //! and none may stop it being read or appended to: a read passes over them, saying so once in
 //! the log, and an append names the subject's last message, whatever it is, to the server while
-//! it chains the event onto the application's own last one ([`End`]). (The reads of the whole
-//! stream record each as unreadable at its position: [`super::Inner::entry`].)
+//! it chains the event onto the application's own last one ([`End`]), found behind what else is
+//! there from a point already known ([`super::behind`]). (The reads of the whole stream record
+//! each as unreadable at its position: [`super::Inner::entry`].)
 //!
 //! What still stops a read is what would serve a history with a hole or a second version: an
 //! event of the application whose seq jumps past the next one, or another event under a seq
@@ -23,6 +24,7 @@ use axum::body::Bytes;
 use super::{Last, SubjectTip};
 use crate::envelope::Envelope;
 use crate::log::LogError;
+use crate::log::foreign::{self, Foreign, What};
 
 /// A message of the stream as one request answered it.
 pub(super) struct Message {
@@ -56,6 +58,16 @@ impl Message {
         }
     }
 
+    /// A message a direct get answered ([`super::batch`]), with the headers it was stored with.
+    pub fn batched(m: super::batch::Batched) -> Message {
+        Message {
+            position: m.position,
+            payload: m.payload,
+            id: m.id,
+            checked: m.checked,
+        }
+    }
+
     /// The event of `app` this message holds, if it decodes as one.
     pub fn event_of(&self, app: &str) -> Option<Last> {
         let event = Envelope::from_stored(&self.payload).ok()?;
@@ -68,9 +80,9 @@ impl Message {
 
     /// The event of `app` this message holds when a gateway appended it: the message carries
     /// the event's id, and the subject's last message its publisher named, as every gateway's
-    /// publish does. Being the subject's last message, it is then the application's last event:
-    /// the server stored it only after the message that publish named, which held the event
-    /// before it or something passed over. A copy published by another client may be of an
+    /// publish does. It is then the application's last event as of its position (the subject's
+    /// last message: its last event): the server stored it only after the message that publish
+    /// named, which held the event before it or something passed over. A copy published by another client may be of an
     /// earlier event, and is not trusted: without the id, or without the named last message (a
     /// copy replayed with both headers is refused by the server, since the message it names is
     /// no longer the subject's last).
@@ -117,6 +129,7 @@ impl End {
                 .as_ref()
                 .map(|l| l.event.hash.clone())
                 .unwrap_or_default(),
+            at: self.last.as_ref().map_or(0, |l| l.position),
         }
     }
 }
@@ -130,6 +143,8 @@ pub(super) struct Read {
     /// It passed over an event of the application under a seq before the one the read started
     /// after, which it could not compare with the event read there: a whole read can.
     pub unchecked: bool,
+    /// What it passed over ([`foreign`]).
+    pub passed: foreign::Passed,
 }
 
 /// What a message on an application's subject is to its history.
@@ -141,10 +156,10 @@ pub(super) struct Read {
 pub(super) enum Judged {
     /// Its next event.
     Next(Last),
-    /// Not one of its events (bytes that are not an event, another application's event) or a
-    /// copy of one read before it; `unchecked` when it is an event under a seq before the one
-    /// the read started after, which the read could not compare.
-    Passed { unchecked: bool },
+    /// Not one of its events (bytes that are not an event, another application's event), a
+    /// copy of one read before it, or an event under a seq before the one the read started
+    /// after, which the read could not compare ([`What::Earlier`]).
+    Passed(What),
 }
 
 /// What a read makes of a copy of one of the application's events, later on its subject.
@@ -165,9 +180,7 @@ pub(super) struct Reading<'a> {
     events: Vec<Last>,
     end: u64,
     unchecked: bool,
-    /// How many messages were passed over, and the first of them.
-    passed: u64,
-    first_passed: Option<u64>,
+    passed: foreign::Passed,
 }
 
 impl<'a> Reading<'a> {
@@ -179,8 +192,7 @@ impl<'a> Reading<'a> {
             events: Vec::new(),
             end: 0,
             unchecked: false,
-            passed: 0,
-            first_passed: None,
+            passed: foreign::Passed::default(),
         }
     }
 
@@ -202,10 +214,11 @@ impl<'a> Reading<'a> {
                     ),
                 });
             }
-            Err(_) => return Ok(Judged::Passed { unchecked: false }),
+            Err(_) => return Ok(Judged::Passed(What::NotAnEvent)),
         };
         if event.app != self.app {
-            return Ok(Judged::Passed { unchecked: false });
+            let shown = crate::shown::said(&event.app, crate::ids::is_valid);
+            return Ok(Judged::Passed(What::OtherApplication(shown)));
         }
         let expected = self
             .events
@@ -252,8 +265,11 @@ impl<'a> Reading<'a> {
                     event.seq, e.position
                 ),
             }),
-            Some(_) => Ok(Judged::Passed { unchecked: false }),
-            None => Ok(Judged::Passed { unchecked: true }),
+            Some(e) => Ok(Judged::Passed(What::Copy {
+                seq: event.seq,
+                of: e.position,
+            })),
+            None => Ok(Judged::Passed(What::Earlier { seq: event.seq })),
         }
     }
 
@@ -269,10 +285,9 @@ impl<'a> Reading<'a> {
         self.end = position;
         match judged {
             Judged::Next(last) => self.events.push(last),
-            Judged::Passed { unchecked } => {
-                self.unchecked |= unchecked;
-                self.passed += 1;
-                self.first_passed.get_or_insert(position);
+            Judged::Passed(what) => {
+                self.unchecked |= matches!(what, What::Earlier { .. });
+                self.passed.take(Foreign { position, what });
             }
         }
     }
@@ -280,11 +295,11 @@ impl<'a> Reading<'a> {
     /// The events read, saying once in the log what was passed over on `subject` (its
     /// positions, never its content).
     pub fn finish(self, subject: &str) -> Read {
-        if let Some(first) = self.first_passed {
+        if let Some(first) = self.passed.first() {
             tracing::warn!(
                 subject,
                 first,
-                passed = self.passed,
+                passed = self.passed.count,
                 "passed over messages on an application's subject that are not its next event \
                  (another application's event, a copy of one of its own, or bytes that are not \
                  an event): only the gateways should publish there (docs/operations.md, \"NATS \
@@ -295,6 +310,7 @@ impl<'a> Reading<'a> {
             events: self.events,
             end: self.end,
             unchecked: self.unchecked,
+            passed: self.passed,
         }
     }
 }

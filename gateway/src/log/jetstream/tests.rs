@@ -589,6 +589,128 @@ async fn another_applications_event_on_a_subject_is_passed_over() {
     ));
 }
 
+/// Given an application's history and another application's event published last on its
+/// subject by some other client, when gateways ask for its last event and append to it, then
+/// what each asks of the server does not grow with the history: a history of 200 events costs
+/// as few requests as one of 5, through a gateway holding the subject's tip from before the
+/// message (its own appends), through one that has just asked (its tip names the message), and
+/// through one just opened (no tip), for its last event, for an append and for an append whose
+/// tip is behind. Each used to read the whole history (a request per test-sized batch of 16
+/// events), until the next genuine append. The events found and appended onto are the
+/// application's own: the appends chain onto its last event, and it reads as exactly them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_last_message_costs_the_same_whatever_the_history() {
+    let (server, received) = NatsServer::start_counting();
+    // No head polling, no consumer of the stream: their requests would be counted too.
+    let mut quiet = config(&server);
+    quiet.head_poll = Duration::from_secs(3600);
+    quiet.head_pushed = false;
+    let writer = JetStreamLog::open(&quiet).await.expect("open");
+    let mut costs: Vec<Vec<(&str, u64)>> = Vec::new();
+    for length in [5u64, 200] {
+        let (fresh, appender) = (
+            JetStreamLog::open(&quiet).await.expect("open"),
+            JetStreamLog::open(&quiet).await.expect("open"),
+        );
+        let app = crate::ids::new_v7();
+        let mut events = conformance::append_chain(&writer, &app, length).await;
+        let stray = || conformance::event(&crate::ids::new_v7(), 1, "");
+        let first = publish_onto(&writer, &app, &stray()).await;
+        let sent = |log: &JetStreamLog| received.sent_by(log.client_id());
+        let mut cost = Vec::new();
+        for (what, reader) in [
+            ("last, tip before it", &writer),
+            ("last, tip at it", &writer),
+            ("last, no tip", &fresh),
+        ] {
+            let before = sent(reader);
+            let last = reader.last(&app).await.expect("last");
+            cost.push((what, sent(reader) - before));
+            assert_eq!(last.as_ref(), events.last(), "{what}");
+        }
+        let next = conformance::event(&app, length + 1, &events[events.len() - 1].hash);
+        let before = sent(&appender);
+        let at = appender.append(next.clone(), length).await.expect("append");
+        cost.push(("append, no tip", sent(&appender) - before));
+        assert_eq!(at, first + 1, "right after the message");
+        events.push(next);
+        // The writer's tip names the first message, now behind the append and a second one.
+        let second = publish_onto(&writer, &app, &stray()).await;
+        let next = conformance::event(&app, length + 2, &events[events.len() - 1].hash);
+        let before = sent(&writer);
+        let at = writer
+            .append(next.clone(), length + 1)
+            .await
+            .expect("append");
+        cost.push(("append, tip behind", sent(&writer) - before));
+        assert_eq!(at, second + 1);
+        events.push(next);
+        assert_eq!(writer.read(&app).await.expect("read"), events);
+        eprintln!("{length} events: {cost:?}");
+        costs.push(cost);
+    }
+    assert_eq!(costs[0], costs[1], "5 events, then 200");
+    for (what, asked) in &costs[1] {
+        assert!(*asked <= 7, "{asked} requests for {what}");
+    }
+}
+
+/// Given A's events 1 to 3 and another application's event published last on A's subject, when
+/// this gateway's tip for the subject is wrong, then A's last event is still event 3 and the
+/// tip is put right: a tip only says where to start, and one the subject contradicts is not
+/// used. Wrong as a tip may be (stale: an earlier event's; or from before the stream was put
+/// back) or as it should never be (another hash, a seq ahead, an event that is not where it
+/// says, one that the next event read does not chain onto or does not follow).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tip_the_subject_contradicts_is_not_trusted() {
+    let server = NatsServer::start();
+    let log = open(&server).await;
+    let a = crate::ids::new_v7();
+    let mut events = conformance::append_chain(&log, &a, 3).await;
+    let stray = publish_onto(&log, &a, &conformance::event(&crate::ids::new_v7(), 1, "")).await;
+    assert_eq!(stray, 4);
+    let subject = log.subject(&a).expect("subject");
+    let tip = |seq: u64, position: u64, hash: &str, at: u64| SubjectTip {
+        seq,
+        position,
+        hash: hash.to_string(),
+        at,
+    };
+    let right = tip(3, stray, &events[2].hash, 3);
+    let wrong = [
+        ("stale", tip(2, 2, &events[1].hash, 2)),
+        // Event 2 is where these say, but not with their hash or seq: not taken for the last.
+        ("another hash", tip(2, stray, "0000", 2)),
+        ("another seq", tip(3, stray, &events[2].hash, 2)),
+        ("not where it says", tip(3, stray, &events[2].hash, stray)),
+        ("not chained onto", tip(1, 1, "0000", 1)),
+        ("not followed", tip(1, 2, &events[0].hash, 1)),
+        ("past the subject's end", tip(9, 99, "0000", 98)),
+    ];
+    for batched in [true, false] {
+        log.inner
+            .batched
+            .store(batched, std::sync::atomic::Ordering::Relaxed);
+        for (what, wrong) in &wrong {
+            log.inner.tips.put(&subject, wrong.clone());
+            assert_eq!(
+                log.last(&a).await.expect("last").as_ref(),
+                Some(&events[2]),
+                "{what}, batched: {batched}"
+            );
+            assert!(
+                log.inner.tips.holds(&subject, |t| *t == right),
+                "{what}, batched: {batched}"
+            );
+        }
+    }
+    let fourth = conformance::event(&a, 4, &events[2].hash);
+    log.inner.tips.put(&subject, wrong[1].1.clone());
+    assert_eq!(log.append(fourth.clone(), 3).await.expect("append"), 5);
+    events.push(fourth);
+    assert_eq!(log.read(&a).await.expect("read"), events);
+}
+
 /// Given A's events 1 and 2 and a copy of its event 1 published again after them by some other
 /// client, then A's history as an action reads it is still [1, 2] (from event 1 on, or its last
 /// alone), and the next append is seq 3, chained onto event 2; a gateway without a tip for the
