@@ -1360,8 +1360,14 @@ impl ProjectionStore {
             if !views.contains_key(app) {
                 // A first event this process sealed means a new application: nothing stored to
                 // look up. Another one may be a copy of a submission already folded (published
-                // again to the stream), which the view it would replace skips.
-                let current = if p.event.seq == 1 && (p.sealed_here || unverified.is_none()) {
+                // again to the stream), which the view it would replace skips. The embedded log
+                // holds one event per seq (its index refuses another), so a run not checked there
+                // (a trusted rebuild) looks up nothing for a first event; a stream, which
+                // anything with publish rights writes to, may hold a copy even then, and a copy
+                // taken for a new application would fold over its view and count it twice.
+                let unchecked_local =
+                    unverified.is_none() && self.submissions == Submissions::InLog;
+                let current = if p.event.seq == 1 && (p.sealed_here || unchecked_local) {
                     None
                 } else {
                     self.get(app)?
@@ -1795,6 +1801,13 @@ pub(super) mod tests {
         store.apply(&mut later, &cal).expect("handed over again");
         assert_eq!(store.repeated_count().expect("count"), 3);
         assert_eq!(store.checkpoint().expect("checkpoint"), end + 3);
+        assert_eq!(dump(&store), dump(&genuine));
+        // The submission's copy alone in a later run not checked (a trusted rebuild of a
+        // stream): looked up all the same, not folded as a new application over its view.
+        store
+            .apply(&mut vec![again(submission, end + 4)], &cal)
+            .expect("apply");
+        assert_eq!(store.repeated_count().expect("count"), 4);
         assert_eq!(dump(&store), dump(&genuine));
     }
 
