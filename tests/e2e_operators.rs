@@ -3881,6 +3881,79 @@ fn a_lone_surrogate_in_a_head_or_a_page_is_refused_by_both_tools() {
     );
 }
 
+/// Given an option that takes one value given twice (`--key`, `--app`), or an option
+/// abbreviated (`--hea` for `--heads`), then the script refuses it, exit 2, a single-valued one
+/// in tongban's words; given an option `tongban heads` does not take, twice, tongban says it is
+/// unknown. (The script took the last `--key` or `--app`, and `--hea` for `--heads`; tongban
+/// said `--heads` was given more than once, then, given once, that it was unknown.)
+#[test]
+fn an_option_given_twice_or_abbreviated_is_refused_by_both_tools() {
+    let dir = TempDir::new("heads-options");
+    let data = dir.0.join("data");
+    let a = "a".repeat(64);
+    let log = [(1, a.as_str())];
+    let mine = signed_here::head(&log, "2026-12-06T07:00:01.000Z");
+    let theirs = signed_here::head(&log, "2026-12-06T07:00:02.000Z");
+    let mine = signed_here::file(&dir.0, "mine.jsonl", &[&mine]);
+    let theirs = signed_here::file(&dir.0, "theirs.jsonl", &[&theirs]);
+    let key = signed_here::key().public().to_hex();
+    let script = |args: &[&str]| {
+        let mut all = vec!["--key", key.as_str()];
+        all.extend_from_slice(args);
+        verify_chain_heads(&all)
+    };
+    let (code, out) = script(&["--heads", &mine, "--heads", &theirs]);
+    assert_eq!(code, Some(0), "{out}");
+    for (args, says) in [
+        (
+            &["--key", &key, "--heads", &mine, "--heads", &theirs][..],
+            "verify_chain.py: error: --key is given more than once: give it once",
+        ),
+        (
+            &["--app", "a", "--app=b", "--heads", &mine, &mine],
+            "verify_chain.py: error: --app is given more than once: give it once",
+        ),
+        (
+            &["--hea", &mine, "--heads", &theirs],
+            "verify_chain.py: error: unrecognized arguments: --hea",
+        ),
+        (
+            &["--heads", &mine, "--heads", &theirs, "--rec", &mine],
+            "verify_chain.py: error: unrecognized arguments: --rec",
+        ),
+    ] {
+        let (code, out) = script(args);
+        assert_eq!(code, Some(2), "{args:?}: {out}");
+        assert!(out.contains(says), "{args:?}: {out}");
+    }
+
+    let public = key.as_str();
+    for (args, says) in [
+        (
+            &[
+                "heads", &mine, &theirs, "--heads", &mine, "--heads", &theirs,
+            ][..],
+            "tongban: unknown option --heads",
+        ),
+        (
+            &["heads", &mine, &theirs, "--public-key", public],
+            "tongban: --public-key is given more than once: give it once",
+        ),
+        (
+            &["verify", "--app", "a", "--app", "b", "--public-key", public],
+            "tongban: --app is given more than once: give it once",
+        ),
+    ] {
+        let mut all = args.to_vec();
+        if args[0] == "heads" {
+            all.extend_from_slice(&["--public-key", public]);
+        }
+        let (code, out, err) = tongban(&all, &data);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
+
 /// The running hash's known-answer vector (gateway/src/log/head_hash.rs) computed by the
 /// audit script: both implementations agree.
 #[test]

@@ -5,6 +5,9 @@ Usage:
     python3 verify_chain.py --key <gateway public key hex> [--app ID] [--earlier FILE]... [--heads FILE]... EVENTS_FILE
     python3 verify_chain.py --key <gateway public key hex> --heads FILE [--heads FILE]... [--records FILE]...
 
+--key and --app are given once each (twice is refused, exit 2, as tongban refuses it), --earlier,
+--heads and --records once per file; every option is named in full (--heads, never --hea).
+
 EVENTS_FILE is what `GET /v1/applications/{id}/events` returns ({"events": [...]}), a feed page of
 `GET /v1/regions/{region}/feed` ({"events": [{"position", "event"}, ...], "next", ...}: each of
 its events is unwrapped), a JSON array of either, JSON Lines (one event, feed item or answer per
@@ -1497,11 +1500,28 @@ def check(path, key_hex, only_app=None, earlier=(), heads=None):
     return 0
 
 
+class Once(argparse.Action):
+    """An option that takes one value: given twice, refused (exit 2), as tongban refuses it,
+    never the last one taken."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if getattr(namespace, self.dest) is not None:
+            parser.error(f"{option_string} is given more than once: give it once")
+        setattr(namespace, self.dest, values)
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--key", required=True, help="gateway public key, hex (public_key_hex, as recorded)")
+    # No abbreviations (--hea for --heads): an option is named whole, as tongban takes it.
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False
+    )
     parser.add_argument(
-        "--app", help="the application asked about: its chain must be in EVENTS_FILE, and no other"
+        "--key", required=True, action=Once, help="gateway public key, hex (public_key_hex, as recorded)"
+    )
+    parser.add_argument(
+        "--app",
+        action=Once,
+        help="the application asked about: its chain must be in EVENTS_FILE, and no other",
     )
     parser.add_argument(
         "--earlier",
@@ -1537,7 +1557,7 @@ def main():
         parser.error(
             "--records goes with --heads alone, without EVENTS_FILE: with EVENTS_FILE the heads "
             "are reproduced from the feed pages' events themselves; join heads over records in a "
-            "run of its own (--heads FILE... --records FILE...)"
+            "run of its own (--heads FILE [--heads FILE]... [--records FILE]...)"
         )
     if args.events is None:
         if not args.heads or args.app is not None or args.earlier:

@@ -1,10 +1,10 @@
-//! Saved log heads checked against the log (`tongban verify --heads FILE...`, one file per
-//! party, [`read_parties`]): each head the
-//! gateway signed (`GET /v1/log/head`, kept by a province or an auditor) must be reproduced by
-//! the running hash over the log as it is now ([`tongban_gateway::log::head_hash`]). What no
-//! hash chain shows is then shown: the log's last events removed (the log ends before a head),
-//! an application's last event removed with its index entry, a whole log re-sealed: anything at
-//! or before a head's position that is not what the log held when the gateway signed it.
+//! Saved log heads checked against the log (`tongban verify --heads FILE [--heads FILE]...`,
+//! one file per party, [`read_parties`]): each head the gateway signed (`GET /v1/log/head`, kept
+//! by a province or an auditor) must be reproduced by the running hash over the log as it is now
+//! ([`tongban_gateway::log::head_hash`]). What no hash chain shows is then shown: the log's last
+//! events removed (the log ends before a head), an application's last event removed with its
+//! index entry, a whole log re-sealed: anything at or before a head's position that is not what
+//! the log held when the gateway signed it.
 //!
 //! A head whose signature does not verify under the key the check uses is not trusted (changed
 //! since it was saved, or signed with another key): it is reported, never compared. The trusted
