@@ -3075,6 +3075,25 @@ fn saved_log_heads_find_a_log_cut_short_or_rewritten() {
     );
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("3 saved log head(s) reproduced"), "{out}");
+    // A party's heads through a pipe, as `--heads <(curl …)` gives them (`/dev/fd/63`; here
+    // `/dev/stdin`): a party of its own. (Refused: "No such file or directory".)
+    let data_dir = data.to_str().expect("path");
+    let piped = std::fs::read_to_string(&heads).expect("heads");
+    let (code, out) = run_fed(
+        BIN,
+        &[
+            "verify",
+            "--heads",
+            "/dev/stdin",
+            "--heads",
+            &early_only,
+            "--data",
+            data_dir,
+        ],
+        Some(&piped),
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("3 saved log head(s) reproduced"), "{out}");
     // A file that is not heads, or heads with --app: nothing checked, said why.
     let junk = dir.0.join("junk.jsonl");
     std::fs::write(&junk, "{\"position\": 1}\n").expect("junk");
@@ -3225,6 +3244,31 @@ fn saved_log_heads_find_a_log_cut_short_or_rewritten() {
         out.contains("BROKEN saved head at log position 16") && out.contains("end at position 8"),
         "{out}"
     );
+}
+
+/// `program` run with `args`, `fed` written to its standard input, a pipe (none: nothing to
+/// read): its exit code, and its output then its errors.
+fn run_fed(program: &str, args: &[&str], fed: Option<&str>) -> (Option<i32>, String) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run");
+    // Written whole (a few lines, less than a pipe holds), then closed: the end of the file.
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(fed.unwrap_or_default().as_bytes())
+        .expect("feed");
+    drop(stdin);
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
 }
 
 /// Runs docs/audit/verify_chain.py with `args` only (no events file): exit code and stdout.
@@ -3720,10 +3764,23 @@ mod signed_here {
         heads: &[&str],
         records: &[&str],
     ) -> ((i32, String), (Option<i32>, String)) {
+        both_tools_fed(data, heads, records, None)
+    }
+
+    /// [`both_tools`], each tool given `fed` on its standard input (a pipe), for a heads file
+    /// named `/dev/stdin`.
+    pub fn both_tools_fed(
+        data: &std::path::Path,
+        heads: &[&str],
+        records: &[&str],
+        fed: Option<&str>,
+    ) -> ((i32, String), (Option<i32>, String)) {
         let public = key().public().to_hex();
+        let data = data.to_str().expect("path");
         let mut rust = vec!["heads"];
         rust.extend_from_slice(heads);
-        let mut python = vec!["--key", public.as_str()];
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/audit/verify_chain.py");
+        let mut python = vec![script, "--key", public.as_str()];
         for file in heads {
             python.extend_from_slice(&["--heads", file]);
         }
@@ -3731,9 +3788,12 @@ mod signed_here {
             rust.extend_from_slice(&["--records", file]);
             python.extend_from_slice(&["--records", file]);
         }
-        rust.extend_from_slice(&["--public-key", &public]);
-        let (code, out, err) = super::tongban(&rust, data);
-        ((code, out + &err), super::verify_chain_heads(&python))
+        rust.extend_from_slice(&["--public-key", &public, "--data", data]);
+        let (code, rust) = super::run_fed(super::BIN, &rust, fed);
+        (
+            (code.unwrap_or(-1), rust),
+            super::run_fed("python3", &python, fed),
+        )
     }
 }
 
@@ -3952,6 +4012,67 @@ fn an_option_given_twice_or_abbreviated_is_refused_by_both_tools() {
         assert_eq!(code, 2, "{args:?}: {out}{err}");
         assert!(err.contains(says), "{args:?}: {err}");
     }
+}
+
+/// Given a party's heads fed through a pipe (`/dev/stdin`; `<(curl …)` gives `/dev/fd/63`), when
+/// both tools compare them with another party's file, then both read the pipe as a party of its
+/// own and agree (exit 0). A symbolic link to a file, or the file named again as `./x`, is that
+/// file's party, read once, in both tools; one pipe named twice (`/dev/stdin`, `/dev/fd/0`) is
+/// two parties in both (neither can tell a pipe's names apart), the second finding nothing left
+/// to read. (tongban refused any pipe, "No such file or directory", exit 2; the script took the
+/// pipe's two names for one party, exit 0.)
+#[test]
+fn a_pipe_or_a_symbolic_link_is_read_as_a_party_in_both_tools() {
+    let dir = TempDir::new("heads-pipe");
+    let data = dir.0.join("data");
+    let a = "a".repeat(64);
+    let log = [(1, a.as_str())];
+    let mine_1 = signed_here::head(&log, "2026-12-06T07:00:01.000Z");
+    let theirs_1 = signed_here::head(&log, "2026-12-06T07:00:02.000Z");
+    let mine = signed_here::file(&dir.0, "mine.jsonl", &[&mine_1]);
+    let theirs = signed_here::file(&dir.0, "theirs.jsonl", &[&theirs_1]);
+    let fed = format!("{mine_1}\n");
+    let ((code, rust), (py_code, python)) =
+        signed_here::both_tools_fed(&data, &["/dev/stdin", &theirs], &[], Some(&fed));
+    assert_eq!((code, py_code), (0, Some(0)), "{rust}\n{python}");
+    assert!(
+        rust.starts_with("agree: 2 head(s) from 2 file(s)"),
+        "{rust}"
+    );
+    assert!(
+        python.starts_with("OK:") && python.contains("; 2 heads from 2 files,"),
+        "{python}"
+    );
+
+    let link = dir.0.join("link.jsonl");
+    std::os::unix::fs::symlink(&mine, &link).expect("symlink");
+    let link = link.to_str().expect("path");
+    let dotted = dir.0.join(".").join("mine.jsonl");
+    let dotted = dotted.to_str().expect("path");
+    let ((code, rust), (py_code, python)) =
+        signed_here::both_tools(&data, &[link, &theirs, &mine, dotted], &[]);
+    assert_eq!((code, py_code), (0, Some(0)), "{rust}\n{python}");
+    assert!(
+        rust.starts_with("agree: 2 head(s) from 2 file(s)"),
+        "{rust}"
+    );
+    assert!(python.contains("; 2 heads from 2 files,"), "{python}");
+
+    let ((code, rust), (py_code, python)) = signed_here::both_tools_fed(
+        &data,
+        &["/dev/stdin", "/dev/fd/0", &theirs],
+        &[],
+        Some(&fed),
+    );
+    assert_eq!((code, py_code), (2, Some(2)), "{rust}\n{python}");
+    assert!(
+        rust.contains("tongban: /dev/fd/0: holds no heads"),
+        "{rust}"
+    );
+    assert!(
+        python.contains("verify_chain.py: /dev/fd/0: holds no heads"),
+        "{python}"
+    );
 }
 
 /// The running hash's known-answer vector (gateway/src/log/head_hash.rs) computed by the

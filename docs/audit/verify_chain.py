@@ -59,7 +59,8 @@ and, over the input:
      the gateway signed at one position with different hashes (FORKED) cannot both be of one
      log: the gateway, or whoever holds its key, showed two histories. This needs no events: with no EVENTS_FILE only this, the signatures
      and 9. are checked, for parties who keep heads but not the log. Each heads file is one party
-     (by its real path: one file given twice, or as ./x and x, is one party), and a head is
+     (by its real path: one file given twice, as ./x and x, or through a symbolic link, is one
+     party; a pipe, /dev/stdin or <(curl …), by its path), and a head is
      compared only with another party's (one signed head, same position, hash, at and sig, found
      in several files counts once, named where first read in the order given; the parties whose
      files hold it are its holders, and none of them vouches for it: exchanged copies of one
@@ -827,14 +828,26 @@ def unfed(log, up_to):
     return named
 
 
+def party(path):
+    """The party a heads file is: its real path (symbolic links resolved), as tongban takes it
+    (std::fs::canonicalize). A pipe (/dev/stdin, /dev/fd/63 of <(curl …)) has none (its link names
+    pipe:[…], no file): it is its path made absolute as tongban makes it (std::path::absolute),
+    the working directory before a relative path, "." and repeated slashes dropped, ".." kept."""
+    real = os.path.realpath(path)
+    if os.path.exists(real):
+        return real
+    full = path if path.startswith("/") else os.getcwd() + "/" + path
+    return "/" + "/".join(part for part in full.split("/") if part not in ("", "."))
+
+
 def parties(heads_paths):
-    """Each heads file is one party, by its real path: real path -> the path as first given. One
-    file given twice (or as ./x and x) is one party, read once: its heads are neither counted
-    twice nor compared with themselves, as `tongban heads` and `tongban verify --heads` take
-    their files."""
+    """Each heads file is one party (see party): its party -> the path as first given. One file
+    given twice (or as ./x and x, or through a symbolic link) is one party, read once: its heads
+    are neither counted twice nor compared with themselves, as `tongban heads` and `tongban
+    verify --heads` take their files."""
     by_real_path = {}
     for path in heads_paths:
-        by_real_path.setdefault(os.path.realpath(path), path)
+        by_real_path.setdefault(party(path), path)
     return by_real_path
 
 

@@ -60,8 +60,8 @@ usage:
   tongban verify [--app ID | --heads FILE [--heads FILE]...] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
       recheck every hash chain and signature (in the JetStream stream with --nats) against the
       gateway's public key as you hold it (GET /v1/keys), or else the one in DIR; --heads (once
-      per party's file): each log head saved from GET /v1/log/head (JSON Lines) must be
-      reproduced by the log
+      per party's file; a pipe, as <(curl …), too): each log head saved from GET /v1/log/head
+      (JSON Lines) must be reproduced by the log
   tongban heads FILE... [--records FILE]... [--public-key HEX] [--data DIR]
       compare log heads saved by several parties (JSON Lines from GET /v1/log/head, a file per
       party) among themselves, without the log: two signed heads at one position with different

@@ -173,17 +173,24 @@ pub fn read(path: &str) -> Result<Vec<Kept>, String> {
 }
 
 /// The heads of every file in `files` ([`read`]), and how many parties they are. A party is a
-/// file by its real path, each head's [`Kept::file`]: a file named twice (`x`, `./x`) is one
-/// party, read once, so its heads are neither counted twice nor compared with themselves
-/// ([`compare`]); as the audit script takes its `--heads` files. Errors name the file as given.
+/// file by its real path, each head's [`Kept::file`]: a file named twice (`x`, `./x`, a symbolic
+/// link to it) is one party, read once, so its heads are neither counted twice nor compared with
+/// themselves ([`compare`]); as the audit script takes its `--heads` files. A pipe (`/dev/stdin`,
+/// `/dev/fd/63` of `<(curl …)`) has no real path: it is the party its path made absolute names
+/// ([`std::path::absolute`], as the script names it too). Errors name the file as given.
 pub fn read_parties(files: &[String]) -> Result<(Vec<Kept>, usize), String> {
     let mut kept = Vec::new();
     let mut parties: Vec<String> = Vec::new();
     for file in files {
-        let party = std::fs::canonicalize(file)
-            .map_err(|e| format!("{file}: {e}"))?
-            .display()
-            .to_string();
+        let party = match std::fs::canonicalize(file) {
+            Ok(real) => real,
+            // No such file (or no way to it): said as the real path's error, before reading.
+            Err(e) if std::fs::metadata(file).is_err() => return Err(format!("{file}: {e}")),
+            // There, but with no real path: a pipe, whose link names no file (`pipe:[…]`).
+            Err(_) => std::path::absolute(file).map_err(|e| format!("{file}: {e}"))?,
+        }
+        .display()
+        .to_string();
         if parties.contains(&party) {
             continue;
         }
