@@ -4075,6 +4075,84 @@ fn a_pipe_or_a_symbolic_link_is_read_as_a_party_in_both_tools() {
     );
 }
 
+/// Given a head whose position, or a records page whose `after`, is written `-0` (JSON allows
+/// it; no gateway writes it), when both tools read them, then both refuse the file, exit 2,
+/// naming the line and the number as no whole number (-0.0); given a heads file that starts
+/// with a byte order mark, both read it, and agree (exit 0). (The script took -0 for 0, exit 0;
+/// tongban refused the mark, exit 2.)
+#[test]
+fn minus_zero_is_refused_and_a_byte_order_mark_passed_over_in_both_tools() {
+    let dir = TempDir::new("heads-minus-zero");
+    let data = dir.0.join("data");
+    let a = "a".repeat(64);
+    let log = [(1, a.as_str())];
+    let mine_1 = signed_here::head(&log, "2026-12-06T07:00:01.000Z");
+    let theirs_1 = signed_here::head(&log, "2026-12-06T07:00:02.000Z");
+    let theirs = signed_here::file(&dir.0, "theirs.jsonl", &[&theirs_1]);
+    let write = |name: &str, text: String| {
+        let path = dir.0.join(name);
+        std::fs::write(&path, text).expect("write");
+        path.to_str().expect("path").to_string()
+    };
+    let start = signed_here::head(&[], signed_here::AT);
+    let zero = start.to_string();
+    assert!(zero.contains("\"position\":0,"), "{zero}");
+    let zero = write(
+        "zero.jsonl",
+        zero.replace("\"position\":0,", "\"position\":-0,") + "\n",
+    );
+    let ((code, rust), (py_code, python)) = signed_here::both_tools(&data, &[&zero, &theirs], &[]);
+    assert_eq!((code, py_code), (2, Some(2)), "{rust}\n{python}");
+    assert!(
+        rust.contains(&format!(
+            "tongban: {zero}: line 1: not a head as GET /v1/log/head answers it (invalid type: \
+             floating point `-0.0`, expected u64"
+        )),
+        "{rust}"
+    );
+    assert!(
+        python.contains(&format!(
+            "verify_chain.py: {zero} line 1: \"position\" is the number -0.0; expected a whole \
+             number from 0 to 18446744073709551615"
+        )),
+        "{python}"
+    );
+
+    let mine = signed_here::file(&dir.0, "mine.jsonl", &[&mine_1]);
+    let page = signed_here::page(0, 1, &log).to_string();
+    assert!(page.contains("\"after\":0,"), "{page}");
+    let records = write(
+        "records.json",
+        page.replace("\"after\":0,", "\"after\":-0,") + "\n",
+    );
+    let ((code, rust), (py_code, python)) =
+        signed_here::both_tools(&data, &[&mine, &theirs], &[&records]);
+    assert_eq!((code, py_code), (2, Some(2)), "{rust}\n{python}");
+    assert!(
+        rust.contains(&format!(
+            "tongban: --records {records}: answer 1: not a page as GET /v1/log/records answers it \
+             (invalid type: floating point `-0.0`, expected u64"
+        )),
+        "{rust}"
+    );
+    assert!(
+        python.contains(&format!(
+            "verify_chain.py: {records} line 1: \"after\" is the number -0.0; expected a whole \
+             number from 0 to 18446744073709551615"
+        )),
+        "{python}"
+    );
+
+    let bom = write("bom.jsonl", format!("\u{feff}{mine_1}\n"));
+    let ((code, rust), (py_code, python)) = signed_here::both_tools(&data, &[&bom, &theirs], &[]);
+    assert_eq!((code, py_code), (0, Some(0)), "{rust}\n{python}");
+    assert!(
+        rust.starts_with("agree: 2 head(s) from 2 file(s)"),
+        "{rust}"
+    );
+    assert!(python.starts_with("OK:"), "{python}");
+}
+
 /// The running hash's known-answer vector (gateway/src/log/head_hash.rs) computed by the
 /// audit script: both implementations agree.
 #[test]

@@ -51,7 +51,7 @@ and, over the input:
      a head past the last position given means the log lost its end since (or the pages stop
      short of it). This finds what no chain shows: the log's last events removed, or a whole log
      sealed again. --heads may be given more than once (each party's file). A head has exactly
-     position (a whole number from 0 to 2^64-1), hash, at, kid and sig (strings of Unicode
+     position (a whole number from 0 to 2^64-1; -0 is none), hash, at, kid and sig (strings of Unicode
      text: a lone surrogate, "\\ud800" with no other half, is none): anything else is refused
      (exit 2, naming the file line and member), as `tongban heads` refuses it.
   8. with --heads (given once or more), among the heads themselves: every head whose signature
@@ -107,7 +107,7 @@ and, over the input:
      (exit 2, naming the file and member) unless it has exactly after, to, records, next, at, kid
      and sig (next null or a whole number; at, kid and sig strings), each record exactly position
      and hash (a string), every string Unicode text (no lone surrogate, as for heads), every
-     number a whole number from 0 to 2^64-1, and the ranges as above.
+     number a whole number from 0 to 2^64-1 (-0 is none), and the ranges as above.
      This is Certificate Transparency's consistency proof, with the records between as the
      proof.
      The positions heads name (0 first) fall into stretches: two consecutive ones joined by the
@@ -248,8 +248,11 @@ def describe(value):
     return "an object"
 
 
-def decoder():
-    """A JSON decoder that refuses duplicate member names, NaN and Infinity (no event has them)."""
+def decoder(minus_zero_a_float=False):
+    """A JSON decoder that refuses duplicate member names, NaN and Infinity (no event has them).
+    minus_zero_a_float: the number -0 (JSON allows it) read as the float -0.0, not the integer 0,
+    so that a whole-number check refuses it, as `tongban heads` (serde_json) refuses -0 in a head
+    or a records page; events are read as before (JCS writes -0 as 0)."""
 
     def members(pairs):
         obj = {}
@@ -262,14 +265,17 @@ def decoder():
     def constant(name):
         raise Unusable(f"{name} is not JSON")
 
-    return json.JSONDecoder(object_pairs_hook=members, parse_constant=constant)
+    whole = (lambda text: -0.0 if text == "-0" else int(text)) if minus_zero_a_float else int
+    return json.JSONDecoder(object_pairs_hook=members, parse_constant=constant, parse_int=whole)
 
 
 def documents(path, numbered=False):
     """The file's JSON documents, each with where it is: one document, JSON Lines, or answers saved
-    one after another (cat page-*.json). A file of one document is named by its path alone, unless
-    numbered: a file of lines (heads) is named line by line even when it holds one, as `tongban`
-    names it (`heads.jsonl line 1`), so that both tools' lines about one head read alike."""
+    one after another (cat page-*.json); a byte order mark before them is passed over. A file of
+    one document is named by its path alone, unless numbered: a file of heads or of records pages
+    is named line by line even when it holds one, as `tongban` names it (`heads.jsonl line 1`),
+    so that both tools' lines about one head or page read alike; there -0 is not read as a whole
+    number (see decoder)."""
     try:
         raw = open(path, "rb").read()
     except OSError as e:
@@ -278,7 +284,7 @@ def documents(path, numbered=False):
         text = raw.decode("utf-8").lstrip("\ufeff")
     except UnicodeDecodeError as e:
         raise Unusable(f"{path}: not UTF-8 (byte {e.start})")
-    json_decoder = decoder()
+    json_decoder = decoder(minus_zero_a_float=numbered)
     found = []
     at = 0
     while True:
@@ -1064,7 +1070,7 @@ def load_records(paths, key):
     found, signed, ranges, unsigned = {}, [], [], []
     for path in paths:
         pages = []
-        for value, where in documents(path):
+        for value, where in documents(path, numbered=True):
             # A JSON array of pages, as one document, or pages one after another (JSON Lines).
             if isinstance(value, list):
                 pages.extend((item, f"{where}: [{i}]") for i, item in enumerate(value))

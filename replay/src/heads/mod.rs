@@ -211,31 +211,24 @@ pub fn trusted(heads: Vec<Kept>, key: &PublicKey) -> (Vec<Kept>, Vec<Kept>) {
 
 /// The heads of a file of them (`file` names it in each head's [`Kept::from`]), each a
 /// [`SignedHead`] as `GET /v1/log/head` answers it: one per line, or written one after the other
-/// with nothing between (answers appended by a client that added no line break). Errors name the
-/// line.
+/// with nothing between (answers appended by a client that added no line break); a byte order
+/// mark before the first is passed over, as the audit script and [`records`] pass it over.
+/// Errors name the line.
 pub fn parse(text: &str, file: &str) -> Result<Vec<Kept>, String> {
+    let text = text.trim_start_matches('\u{feff}');
     let mut heads = Vec::new();
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<SignedHead>();
-    // The line a value starting at byte `from` (after any white space) is on.
-    let line_at = |from: usize| {
-        let skipped = text
-            .get(from..)
-            .map_or(0, |rest| rest.len() - rest.trim_start().len());
-        text.get(..from + skipped)
-            .map_or(0, |before| before.matches('\n').count())
-            + 1
-    };
     loop {
         let from = stream.byte_offset();
         match stream.next() {
             None => break,
             Some(Ok(head)) => heads.push(Kept {
                 head,
-                from: format!("{file} line {}", line_at(from)),
+                from: format!("{file} line {}", line_at(text, from)),
                 file: file.to_string(),
             }),
             Some(Err(e)) => {
-                let line = line_at(from);
+                let line = line_at(text, from);
                 return Err(format!(
                     "line {line}: not a head as GET /v1/log/head answers it ({e})"
                 ));
@@ -248,6 +241,17 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Kept>, String> {
         );
     }
     Ok(heads)
+}
+
+/// The line of `text` that the JSON document starting at byte `from` (after any JSON white
+/// space) is on, counted from 1: where both tools say a head or a records page was read.
+pub(crate) fn line_at(text: &str, from: usize) -> usize {
+    let skipped = text.get(from..).map_or(0, |rest| {
+        rest.len() - rest.trim_start_matches([' ', '\t', '\n', '\r']).len()
+    });
+    text.get(..from + skipped)
+        .map_or(0, |before| before.matches('\n').count())
+        + 1
 }
 
 #[cfg(test)]
@@ -368,6 +372,25 @@ mod tests {
         assert!(parse("", "heads.jsonl").is_err());
         let e = parse("\n{\"position\": 1}\n", "heads.jsonl").expect_err("refused");
         assert!(e.starts_with("line 2:"), "{e}");
+    }
+
+    /// Given a heads file that starts with a byte order mark (as an editor on Windows saves
+    /// it), then its heads are read, each named by its line as without it. (It was refused at
+    /// line 1, while the audit script and the records pages pass the mark over.)
+    #[test]
+    fn a_byte_order_mark_before_the_first_head_is_passed_over() {
+        let key = GatewayKey::from_seed([9; 32]);
+        let running = Running {
+            position: 3,
+            hash: "3".repeat(64),
+        };
+        let head = serde_json::to_string(&SignedHead::sign(&running, "2026-12-06T00:00:00Z", &key))
+            .expect("json");
+        let heads = parse(&format!("\u{feff}{head}\n\n{head}\n"), "bom.jsonl").expect("heads");
+        assert_eq!(
+            heads.iter().map(|h| h.from.as_str()).collect::<Vec<_>>(),
+            ["bom.jsonl line 1", "bom.jsonl line 3"]
+        );
     }
 
     /// Given heads appended one after the other with no line break between (as `curl >>`
