@@ -3603,7 +3603,7 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains(&format!(
-            "BROKEN records page {tampered} answer 1 (positions 1-16, signed at "
+            "BROKEN records page {tampered} line 1 (positions 1-16, signed at "
         )) && out.contains("not signed by the gateway")
             && out.contains(
                 "0 pair(s) of consecutive positions joined by the records given, 2 not joined"
@@ -3622,7 +3622,9 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
     ]);
     assert_eq!(code, Some(1), "{out}");
     assert!(
-        out.contains("BROKEN records page") && out.contains("not used"),
+        out.contains(&format!(
+            "BROKEN records page {tampered} line 1 (positions 1-16, signed at "
+        )) && out.contains("not used"),
         "{out}"
     );
     let (code, _, err) = heads(&[&mine, "--records", &mine]);
@@ -3816,15 +3818,12 @@ fn a_hash_that_reads_like_no_record_is_told_apart_in_both_tools() {
     assert_eq!((code, py_code), (1, Some(1)), "{rust}\n{python}");
     let at = format!("signed at \"{}\"", signed_here::AT);
     for (position, hash) in [(2, "nothing"), (3, "no record listed")] {
-        for (out, first, second) in [
-            (&rust, "answer 1", "answer 2"),
-            (&python, "line 1", "line 2"),
-        ] {
-            let line = format!(
-                "BROKEN log position {position}: the records pages given, each signed by the \
-                 gateway, disagree there (\"{hash}\" in {records} {first} {at}, no record \
-                 listed in {records} {second} {at})"
-            );
+        let line = format!(
+            "BROKEN log position {position}: the records pages given, each signed by the \
+             gateway, disagree there (\"{hash}\" in {records} line 1 {at}, no record listed in \
+             {records} line 2 {at})"
+        );
+        for out in [&rust, &python] {
             assert!(out.contains(&line), "{line}\n{out}");
         }
     }
@@ -3929,7 +3928,7 @@ fn a_lone_surrogate_in_a_head_or_a_page_is_refused_by_both_tools() {
     assert_eq!((code, py_code), (2, Some(2)), "{rust}\n{python}");
     assert!(
         rust.contains(&format!(
-            "--records {records}: answer 2: not a page as GET /v1/log/records answers it"
+            "--records {records}: line 2: not a page as GET /v1/log/records answers it"
         )),
         "{rust}"
     );
@@ -4130,7 +4129,7 @@ fn minus_zero_is_refused_and_a_byte_order_mark_passed_over_in_both_tools() {
     assert_eq!((code, py_code), (2, Some(2)), "{rust}\n{python}");
     assert!(
         rust.contains(&format!(
-            "tongban: --records {records}: answer 1: not a page as GET /v1/log/records answers it \
+            "tongban: --records {records}: line 1: not a page as GET /v1/log/records answers it \
              (invalid type: floating point `-0.0`, expected u64"
         )),
         "{rust}"
@@ -4151,6 +4150,61 @@ fn minus_zero_is_refused_and_a_byte_order_mark_passed_over_in_both_tools() {
         "{rust}"
     );
     assert!(python.starts_with("OK:"), "{python}");
+}
+
+/// Given records pages not signed by the gateway, one whose time holds what no gateway writes
+/// (characters beyond ASCII, a control character) and that names another key, one in an array
+/// after a signed page, when both tools read them, then both print one and the same line for
+/// each: the page named by the line its answer starts on (and its index in an array there), its
+/// time and kid as JSON strings. (tongban quoted them as Rust does, `\u{7}`, and named pages
+/// `answer N`; the script escaped every character beyond ASCII, `\u4e8c`, named a file of one
+/// page by its path alone, and did not say which key the page names.)
+#[test]
+fn a_records_page_not_signed_is_named_alike_by_both_tools() {
+    let dir = TempDir::new("heads-unsigned-page");
+    let a = "a".repeat(64);
+    let log = [(1, a.as_str())];
+    let mine = signed_here::head(&log, "2026-12-06T07:00:01.000Z");
+    let theirs = signed_here::head(&log, "2026-12-06T07:00:02.000Z");
+    let mine = signed_here::file(&dir.0, "mine.jsonl", &[&mine]);
+    let theirs = signed_here::file(&dir.0, "theirs.jsonl", &[&theirs]);
+    let signed = signed_here::page(0, 1, &log);
+    let mut odd = signed.clone();
+    odd["at"] = json!("二〇二六\u{7}");
+    odd["kid"] = json!("k\u{1b}");
+    let mut changed = signed.clone();
+    changed["records"][0]["hash"] = json!("b".repeat(64));
+    let records = dir.0.join("records.json");
+    std::fs::write(&records, format!("{odd}\n\n{}\n", json!([signed, changed]))).expect("write");
+    let records = records.to_str().expect("path");
+    let ((code, rust), (py_code, python)) =
+        signed_here::both_tools(&dir.0.join("data"), &[&mine, &theirs], &[records]);
+    assert_eq!((code, py_code), (1, Some(1)), "{rust}\n{python}");
+    let pages = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.starts_with("BROKEN records page"))
+            .map(String::from)
+            .collect()
+    };
+    let not_signed = "its signature does not verify under the given key";
+    let rest = "not signed by the gateway (changed since it was saved, or signed with another \
+                key); not used";
+    assert_eq!(
+        pages(&rust),
+        [
+            format!(
+                "BROKEN records page {records} line 1 (positions 1-1, signed at \
+                 \"二〇二六\\u0007\"): {not_signed} (the page names key \"k\\u001b\"): {rest}"
+            ),
+            format!(
+                "BROKEN records page {records} line 3: [1] (positions 1-1, signed at \"{}\"): \
+                 {not_signed}: {rest}",
+                signed_here::AT
+            ),
+        ],
+        "{rust}"
+    );
+    assert_eq!(pages(&python), pages(&rust), "{python}");
 }
 
 /// The running hash's known-answer vector (gateway/src/log/head_hash.rs) computed by the

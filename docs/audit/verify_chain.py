@@ -107,7 +107,9 @@ and, over the input:
      (exit 2, naming the file and member) unless it has exactly after, to, records, next, at, kid
      and sig (next null or a whole number; at, kid and sig strings), each record exactly position
      and hash (a string), every string Unicode text (no lone surrogate, as for heads), every
-     number a whole number from 0 to 2^64-1 (-0 is none), and the ranges as above.
+     number a whole number from 0 to 2^64-1 (-0 is none), and the ranges as above. Pages are named
+     by the line their answer starts on (`records.json line 3`, and `records.json line 1: [2]`
+     for the third page of an array there), as `tongban heads` names them.
      This is Certificate Transparency's consistency proof, with the records between as the
      proof.
      The positions heads name (0 first) fall into stretches: two consecutive ones joined by the
@@ -169,6 +171,7 @@ import sys
 
 try:
     from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 except ImportError:
     sys.exit("verify_chain.py: needs the Python package `cryptography` (pip install cryptography)")
@@ -1061,6 +1064,13 @@ def disagreements(signed):
     ]
 
 
+def kid(key):
+    """The key's id as the gateway names it (kid): the first 8 bytes of the SHA-256 of the raw
+    public key, lowercase hex."""
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
 def load_records(paths, key):
     """The records of every records page given whose signature verifies under the key: position ->
     hash (the first page's that lists it, where pages disagree), the ranges those pages cover,
@@ -1083,11 +1093,18 @@ def load_records(paths, key):
             if not page_signed(value, covered, records, key):
                 after, end = covered
                 between = f"positions after {after}" if after == end else f"positions {after + 1}-{end}"
-                # at is the page's word, not the gateway's: printed as a JSON string.
+                # at and kid are the page's word, not the gateway's: printed as JSON strings, as
+                # `tongban heads` prints them.
+                names = (
+                    f" (the page names key {json.dumps(value['kid'], ensure_ascii=False)})"
+                    if value["kid"] != kid(key)
+                    else ""
+                )
                 unsigned.append(
-                    f"BROKEN records page {where} ({between}, signed at {json.dumps(value['at'])}): "
-                    "its signature does not verify under the given key: not signed by the gateway "
-                    "(changed since it was saved, or signed with another key); not used"
+                    f"BROKEN records page {where} ({between}, signed at "
+                    f"{json.dumps(value['at'], ensure_ascii=False)}): its signature does not "
+                    f"verify under the given key{names}: not signed by the gateway (changed since "
+                    "it was saved, or signed with another key); not used"
                 )
                 continue
             ranges.append(covered)
