@@ -3075,6 +3075,25 @@ fn saved_log_heads_find_a_log_cut_short_or_rewritten() {
     );
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("3 saved log head(s) reproduced"), "{out}");
+    // A party's heads through a pipe, as `--heads <(curl …)` gives them (`/dev/fd/63`; here
+    // `/dev/stdin`): a party of its own. (Refused: "No such file or directory".)
+    let data_dir = data.to_str().expect("path");
+    let piped = std::fs::read_to_string(&heads).expect("heads");
+    let (code, out) = run_fed(
+        BIN,
+        &[
+            "verify",
+            "--heads",
+            "/dev/stdin",
+            "--heads",
+            &early_only,
+            "--data",
+            data_dir,
+        ],
+        Some(&piped),
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("3 saved log head(s) reproduced"), "{out}");
     // A file that is not heads, or heads with --app: nothing checked, said why.
     let junk = dir.0.join("junk.jsonl");
     std::fs::write(&junk, "{\"position\": 1}\n").expect("junk");
@@ -3225,6 +3244,31 @@ fn saved_log_heads_find_a_log_cut_short_or_rewritten() {
         out.contains("BROKEN saved head at log position 16") && out.contains("end at position 8"),
         "{out}"
     );
+}
+
+/// `program` run with `args`, `fed` written to its standard input, a pipe (none: nothing to
+/// read): its exit code, and its output then its errors.
+fn run_fed(program: &str, args: &[&str], fed: Option<&str>) -> (Option<i32>, String) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run");
+    // Written whole (a few lines, less than a pipe holds), then closed: the end of the file.
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(fed.unwrap_or_default().as_bytes())
+        .expect("feed");
+    drop(stdin);
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
 }
 
 /// Runs docs/audit/verify_chain.py with `args` only (no events file): exit code and stdout.
@@ -3559,7 +3603,7 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains(&format!(
-            "BROKEN records page {tampered} answer 1 (positions 1-16, signed at "
+            "BROKEN records page {tampered} line 1 (positions 1-16, signed at "
         )) && out.contains("not signed by the gateway")
             && out.contains(
                 "0 pair(s) of consecutive positions joined by the records given, 2 not joined"
@@ -3578,7 +3622,9 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
     ]);
     assert_eq!(code, Some(1), "{out}");
     assert!(
-        out.contains("BROKEN records page") && out.contains("not used"),
+        out.contains(&format!(
+            "BROKEN records page {tampered} line 1 (positions 1-16, signed at "
+        )) && out.contains("not used"),
         "{out}"
     );
     let (code, _, err) = heads(&[&mine, "--records", &mine]);
@@ -3720,10 +3766,23 @@ mod signed_here {
         heads: &[&str],
         records: &[&str],
     ) -> ((i32, String), (Option<i32>, String)) {
+        both_tools_fed(data, heads, records, None)
+    }
+
+    /// [`both_tools`], each tool given `fed` on its standard input (a pipe), for a heads file
+    /// named `/dev/stdin`.
+    pub fn both_tools_fed(
+        data: &std::path::Path,
+        heads: &[&str],
+        records: &[&str],
+        fed: Option<&str>,
+    ) -> ((i32, String), (Option<i32>, String)) {
         let public = key().public().to_hex();
+        let data = data.to_str().expect("path");
         let mut rust = vec!["heads"];
         rust.extend_from_slice(heads);
-        let mut python = vec!["--key", public.as_str()];
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/audit/verify_chain.py");
+        let mut python = vec![script, "--key", public.as_str()];
         for file in heads {
             python.extend_from_slice(&["--heads", file]);
         }
@@ -3731,9 +3790,12 @@ mod signed_here {
             rust.extend_from_slice(&["--records", file]);
             python.extend_from_slice(&["--records", file]);
         }
-        rust.extend_from_slice(&["--public-key", &public]);
-        let (code, out, err) = super::tongban(&rust, data);
-        ((code, out + &err), super::verify_chain_heads(&python))
+        rust.extend_from_slice(&["--public-key", &public, "--data", data]);
+        let (code, rust) = super::run_fed(super::BIN, &rust, fed);
+        (
+            (code.unwrap_or(-1), rust),
+            super::run_fed("python3", &python, fed),
+        )
     }
 }
 
@@ -3756,15 +3818,12 @@ fn a_hash_that_reads_like_no_record_is_told_apart_in_both_tools() {
     assert_eq!((code, py_code), (1, Some(1)), "{rust}\n{python}");
     let at = format!("signed at \"{}\"", signed_here::AT);
     for (position, hash) in [(2, "nothing"), (3, "no record listed")] {
-        for (out, first, second) in [
-            (&rust, "answer 1", "answer 2"),
-            (&python, "line 1", "line 2"),
-        ] {
-            let line = format!(
-                "BROKEN log position {position}: the records pages given, each signed by the \
-                 gateway, disagree there (\"{hash}\" in {records} {first} {at}, no record \
-                 listed in {records} {second} {at})"
-            );
+        let line = format!(
+            "BROKEN log position {position}: the records pages given, each signed by the \
+             gateway, disagree there (\"{hash}\" in {records} line 1 {at}, no record listed in \
+             {records} line 2 {at})"
+        );
+        for out in [&rust, &python] {
             assert!(out.contains(&line), "{line}\n{out}");
         }
     }
@@ -3869,7 +3928,7 @@ fn a_lone_surrogate_in_a_head_or_a_page_is_refused_by_both_tools() {
     assert_eq!((code, py_code), (2, Some(2)), "{rust}\n{python}");
     assert!(
         rust.contains(&format!(
-            "--records {records}: answer 2: not a page as GET /v1/log/records answers it"
+            "--records {records}: line 2: not a page as GET /v1/log/records answers it"
         )),
         "{rust}"
     );
@@ -3879,6 +3938,273 @@ fn a_lone_surrogate_in_a_head_or_a_page_is_refused_by_both_tools() {
         )),
         "{python}"
     );
+}
+
+/// Given an option that takes one value given twice (`--key`, `--app`), or an option
+/// abbreviated (`--hea` for `--heads`), then the script refuses it, exit 2, a single-valued one
+/// in tongban's words; given an option `tongban heads` does not take, twice, tongban says it is
+/// unknown. (The script took the last `--key` or `--app`, and `--hea` for `--heads`; tongban
+/// said `--heads` was given more than once, then, given once, that it was unknown.)
+#[test]
+fn an_option_given_twice_or_abbreviated_is_refused_by_both_tools() {
+    let dir = TempDir::new("heads-options");
+    let data = dir.0.join("data");
+    let a = "a".repeat(64);
+    let log = [(1, a.as_str())];
+    let mine = signed_here::head(&log, "2026-12-06T07:00:01.000Z");
+    let theirs = signed_here::head(&log, "2026-12-06T07:00:02.000Z");
+    let mine = signed_here::file(&dir.0, "mine.jsonl", &[&mine]);
+    let theirs = signed_here::file(&dir.0, "theirs.jsonl", &[&theirs]);
+    let key = signed_here::key().public().to_hex();
+    let script = |args: &[&str]| {
+        let mut all = vec!["--key", key.as_str()];
+        all.extend_from_slice(args);
+        verify_chain_heads(&all)
+    };
+    let (code, out) = script(&["--heads", &mine, "--heads", &theirs]);
+    assert_eq!(code, Some(0), "{out}");
+    for (args, says) in [
+        (
+            &["--key", &key, "--heads", &mine, "--heads", &theirs][..],
+            "verify_chain.py: error: --key is given more than once: give it once",
+        ),
+        (
+            &["--app", "a", "--app=b", "--heads", &mine, &mine],
+            "verify_chain.py: error: --app is given more than once: give it once",
+        ),
+        (
+            &["--hea", &mine, "--heads", &theirs],
+            "verify_chain.py: error: unrecognized arguments: --hea",
+        ),
+        (
+            &["--heads", &mine, "--heads", &theirs, "--rec", &mine],
+            "verify_chain.py: error: unrecognized arguments: --rec",
+        ),
+    ] {
+        let (code, out) = script(args);
+        assert_eq!(code, Some(2), "{args:?}: {out}");
+        assert!(out.contains(says), "{args:?}: {out}");
+    }
+
+    let public = key.as_str();
+    for (args, says) in [
+        (
+            &[
+                "heads", &mine, &theirs, "--heads", &mine, "--heads", &theirs,
+            ][..],
+            "tongban: unknown option --heads",
+        ),
+        (
+            &["heads", &mine, &theirs, "--public-key", public],
+            "tongban: --public-key is given more than once: give it once",
+        ),
+        (
+            &["verify", "--app", "a", "--app", "b", "--public-key", public],
+            "tongban: --app is given more than once: give it once",
+        ),
+    ] {
+        let mut all = args.to_vec();
+        if args[0] == "heads" {
+            all.extend_from_slice(&["--public-key", public]);
+        }
+        let (code, out, err) = tongban(&all, &data);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
+
+/// Given a party's heads fed through a pipe (`/dev/stdin`; `<(curl …)` gives `/dev/fd/63`), when
+/// both tools compare them with another party's file, then both read the pipe as a party of its
+/// own and agree (exit 0). A symbolic link to a file, or the file named again as `./x`, is that
+/// file's party, read once, in both tools; one pipe named twice (`/dev/stdin`, `/dev/fd/0`) is
+/// two parties in both (neither can tell a pipe's names apart), the second finding nothing left
+/// to read. (tongban refused any pipe, "No such file or directory", exit 2; the script took the
+/// pipe's two names for one party, exit 0.)
+#[test]
+fn a_pipe_or_a_symbolic_link_is_read_as_a_party_in_both_tools() {
+    let dir = TempDir::new("heads-pipe");
+    let data = dir.0.join("data");
+    let a = "a".repeat(64);
+    let log = [(1, a.as_str())];
+    let mine_1 = signed_here::head(&log, "2026-12-06T07:00:01.000Z");
+    let theirs_1 = signed_here::head(&log, "2026-12-06T07:00:02.000Z");
+    let mine = signed_here::file(&dir.0, "mine.jsonl", &[&mine_1]);
+    let theirs = signed_here::file(&dir.0, "theirs.jsonl", &[&theirs_1]);
+    let fed = format!("{mine_1}\n");
+    let ((code, rust), (py_code, python)) =
+        signed_here::both_tools_fed(&data, &["/dev/stdin", &theirs], &[], Some(&fed));
+    assert_eq!((code, py_code), (0, Some(0)), "{rust}\n{python}");
+    assert!(
+        rust.starts_with("agree: 2 head(s) from 2 file(s)"),
+        "{rust}"
+    );
+    assert!(
+        python.starts_with("OK:") && python.contains("; 2 heads from 2 files,"),
+        "{python}"
+    );
+
+    let link = dir.0.join("link.jsonl");
+    std::os::unix::fs::symlink(&mine, &link).expect("symlink");
+    let link = link.to_str().expect("path");
+    let dotted = dir.0.join(".").join("mine.jsonl");
+    let dotted = dotted.to_str().expect("path");
+    let ((code, rust), (py_code, python)) =
+        signed_here::both_tools(&data, &[link, &theirs, &mine, dotted], &[]);
+    assert_eq!((code, py_code), (0, Some(0)), "{rust}\n{python}");
+    assert!(
+        rust.starts_with("agree: 2 head(s) from 2 file(s)"),
+        "{rust}"
+    );
+    assert!(python.contains("; 2 heads from 2 files,"), "{python}");
+
+    let ((code, rust), (py_code, python)) = signed_here::both_tools_fed(
+        &data,
+        &["/dev/stdin", "/dev/fd/0", &theirs],
+        &[],
+        Some(&fed),
+    );
+    assert_eq!((code, py_code), (2, Some(2)), "{rust}\n{python}");
+    assert!(
+        rust.contains("tongban: /dev/fd/0: holds no heads"),
+        "{rust}"
+    );
+    assert!(
+        python.contains("verify_chain.py: /dev/fd/0: holds no heads"),
+        "{python}"
+    );
+}
+
+/// Given a head whose position, or a records page whose `after`, is written `-0` (JSON allows
+/// it; no gateway writes it), when both tools read them, then both refuse the file, exit 2,
+/// naming the line and the number as no whole number (-0.0); given a heads file that starts
+/// with a byte order mark, both read it, and agree (exit 0). (The script took -0 for 0, exit 0;
+/// tongban refused the mark, exit 2.)
+#[test]
+fn minus_zero_is_refused_and_a_byte_order_mark_passed_over_in_both_tools() {
+    let dir = TempDir::new("heads-minus-zero");
+    let data = dir.0.join("data");
+    let a = "a".repeat(64);
+    let log = [(1, a.as_str())];
+    let mine_1 = signed_here::head(&log, "2026-12-06T07:00:01.000Z");
+    let theirs_1 = signed_here::head(&log, "2026-12-06T07:00:02.000Z");
+    let theirs = signed_here::file(&dir.0, "theirs.jsonl", &[&theirs_1]);
+    let write = |name: &str, text: String| {
+        let path = dir.0.join(name);
+        std::fs::write(&path, text).expect("write");
+        path.to_str().expect("path").to_string()
+    };
+    let start = signed_here::head(&[], signed_here::AT);
+    let zero = start.to_string();
+    assert!(zero.contains("\"position\":0,"), "{zero}");
+    let zero = write(
+        "zero.jsonl",
+        zero.replace("\"position\":0,", "\"position\":-0,") + "\n",
+    );
+    let ((code, rust), (py_code, python)) = signed_here::both_tools(&data, &[&zero, &theirs], &[]);
+    assert_eq!((code, py_code), (2, Some(2)), "{rust}\n{python}");
+    assert!(
+        rust.contains(&format!(
+            "tongban: {zero}: line 1: not a head as GET /v1/log/head answers it (invalid type: \
+             floating point `-0.0`, expected u64"
+        )),
+        "{rust}"
+    );
+    assert!(
+        python.contains(&format!(
+            "verify_chain.py: {zero} line 1: \"position\" is the number -0.0; expected a whole \
+             number from 0 to 18446744073709551615"
+        )),
+        "{python}"
+    );
+
+    let mine = signed_here::file(&dir.0, "mine.jsonl", &[&mine_1]);
+    let page = signed_here::page(0, 1, &log).to_string();
+    assert!(page.contains("\"after\":0,"), "{page}");
+    let records = write(
+        "records.json",
+        page.replace("\"after\":0,", "\"after\":-0,") + "\n",
+    );
+    let ((code, rust), (py_code, python)) =
+        signed_here::both_tools(&data, &[&mine, &theirs], &[&records]);
+    assert_eq!((code, py_code), (2, Some(2)), "{rust}\n{python}");
+    assert!(
+        rust.contains(&format!(
+            "tongban: --records {records}: line 1: not a page as GET /v1/log/records answers it \
+             (invalid type: floating point `-0.0`, expected u64"
+        )),
+        "{rust}"
+    );
+    assert!(
+        python.contains(&format!(
+            "verify_chain.py: {records} line 1: \"after\" is the number -0.0; expected a whole \
+             number from 0 to 18446744073709551615"
+        )),
+        "{python}"
+    );
+
+    let bom = write("bom.jsonl", format!("\u{feff}{mine_1}\n"));
+    let ((code, rust), (py_code, python)) = signed_here::both_tools(&data, &[&bom, &theirs], &[]);
+    assert_eq!((code, py_code), (0, Some(0)), "{rust}\n{python}");
+    assert!(
+        rust.starts_with("agree: 2 head(s) from 2 file(s)"),
+        "{rust}"
+    );
+    assert!(python.starts_with("OK:"), "{python}");
+}
+
+/// Given records pages not signed by the gateway, one whose time holds what no gateway writes
+/// (characters beyond ASCII, a control character) and that names another key, one in an array
+/// after a signed page, when both tools read them, then both print one and the same line for
+/// each: the page named by the line its answer starts on (and its index in an array there), its
+/// time and kid as JSON strings. (tongban quoted them as Rust does, `\u{7}`, and named pages
+/// `answer N`; the script escaped every character beyond ASCII, `\u4e8c`, named a file of one
+/// page by its path alone, and did not say which key the page names.)
+#[test]
+fn a_records_page_not_signed_is_named_alike_by_both_tools() {
+    let dir = TempDir::new("heads-unsigned-page");
+    let a = "a".repeat(64);
+    let log = [(1, a.as_str())];
+    let mine = signed_here::head(&log, "2026-12-06T07:00:01.000Z");
+    let theirs = signed_here::head(&log, "2026-12-06T07:00:02.000Z");
+    let mine = signed_here::file(&dir.0, "mine.jsonl", &[&mine]);
+    let theirs = signed_here::file(&dir.0, "theirs.jsonl", &[&theirs]);
+    let signed = signed_here::page(0, 1, &log);
+    let mut odd = signed.clone();
+    odd["at"] = json!("二〇二六\u{7}");
+    odd["kid"] = json!("k\u{1b}");
+    let mut changed = signed.clone();
+    changed["records"][0]["hash"] = json!("b".repeat(64));
+    let records = dir.0.join("records.json");
+    std::fs::write(&records, format!("{odd}\n\n{}\n", json!([signed, changed]))).expect("write");
+    let records = records.to_str().expect("path");
+    let ((code, rust), (py_code, python)) =
+        signed_here::both_tools(&dir.0.join("data"), &[&mine, &theirs], &[records]);
+    assert_eq!((code, py_code), (1, Some(1)), "{rust}\n{python}");
+    let pages = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.starts_with("BROKEN records page"))
+            .map(String::from)
+            .collect()
+    };
+    let not_signed = "its signature does not verify under the given key";
+    let rest = "not signed by the gateway (changed since it was saved, or signed with another \
+                key); not used";
+    assert_eq!(
+        pages(&rust),
+        [
+            format!(
+                "BROKEN records page {records} line 1 (positions 1-1, signed at \
+                 \"二〇二六\\u0007\"): {not_signed} (the page names key \"k\\u001b\"): {rest}"
+            ),
+            format!(
+                "BROKEN records page {records} line 3: [1] (positions 1-1, signed at \"{}\"): \
+                 {not_signed}: {rest}",
+                signed_here::AT
+            ),
+        ],
+        "{rust}"
+    );
+    assert_eq!(pages(&python), pages(&rust), "{python}");
 }
 
 /// The running hash's known-answer vector (gateway/src/log/head_hash.rs) computed by the

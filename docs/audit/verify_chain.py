@@ -5,6 +5,9 @@ Usage:
     python3 verify_chain.py --key <gateway public key hex> [--app ID] [--earlier FILE]... [--heads FILE]... EVENTS_FILE
     python3 verify_chain.py --key <gateway public key hex> --heads FILE [--heads FILE]... [--records FILE]...
 
+--key and --app are given once each (twice is refused, exit 2, as tongban refuses it), --earlier,
+--heads and --records once per file; every option is named in full (--heads, never --hea).
+
 EVENTS_FILE is what `GET /v1/applications/{id}/events` returns ({"events": [...]}), a feed page of
 `GET /v1/regions/{region}/feed` ({"events": [{"position", "event"}, ...], "next", ...}: each of
 its events is unwrapped), a JSON array of either, JSON Lines (one event, feed item or answer per
@@ -48,7 +51,7 @@ and, over the input:
      a head past the last position given means the log lost its end since (or the pages stop
      short of it). This finds what no chain shows: the log's last events removed, or a whole log
      sealed again. --heads may be given more than once (each party's file). A head has exactly
-     position (a whole number from 0 to 2^64-1), hash, at, kid and sig (strings of Unicode
+     position (a whole number from 0 to 2^64-1; -0 is none), hash, at, kid and sig (strings of Unicode
      text: a lone surrogate, "\\ud800" with no other half, is none): anything else is refused
      (exit 2, naming the file line and member), as `tongban heads` refuses it.
   8. with --heads (given once or more), among the heads themselves: every head whose signature
@@ -56,7 +59,8 @@ and, over the input:
      the gateway signed at one position with different hashes (FORKED) cannot both be of one
      log: the gateway, or whoever holds its key, showed two histories. This needs no events: with no EVENTS_FILE only this, the signatures
      and 9. are checked, for parties who keep heads but not the log. Each heads file is one party
-     (by its real path: one file given twice, or as ./x and x, is one party), and a head is
+     (by its real path: one file given twice, as ./x and x, or through a symbolic link, is one
+     party; a pipe, /dev/stdin or <(curl …), by its path), and a head is
      compared only with another party's (one signed head, same position, hash, at and sig, found
      in several files counts once, named where first read in the order given; the parties whose
      files hold it are its holders, and none of them vouches for it: exchanged copies of one
@@ -103,7 +107,9 @@ and, over the input:
      (exit 2, naming the file and member) unless it has exactly after, to, records, next, at, kid
      and sig (next null or a whole number; at, kid and sig strings), each record exactly position
      and hash (a string), every string Unicode text (no lone surrogate, as for heads), every
-     number a whole number from 0 to 2^64-1, and the ranges as above.
+     number a whole number from 0 to 2^64-1 (-0 is none), and the ranges as above. Pages are named
+     by the line their answer starts on (`records.json line 3`, and `records.json line 1: [2]`
+     for the third page of an array there), as `tongban heads` names them.
      This is Certificate Transparency's consistency proof, with the records between as the
      proof.
      The positions heads name (0 first) fall into stretches: two consecutive ones joined by the
@@ -165,6 +171,7 @@ import sys
 
 try:
     from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 except ImportError:
     sys.exit("verify_chain.py: needs the Python package `cryptography` (pip install cryptography)")
@@ -244,8 +251,11 @@ def describe(value):
     return "an object"
 
 
-def decoder():
-    """A JSON decoder that refuses duplicate member names, NaN and Infinity (no event has them)."""
+def decoder(minus_zero_a_float=False):
+    """A JSON decoder that refuses duplicate member names, NaN and Infinity (no event has them).
+    minus_zero_a_float: the number -0 (JSON allows it) read as the float -0.0, not the integer 0,
+    so that a whole-number check refuses it, as `tongban heads` (serde_json) refuses -0 in a head
+    or a records page; events are read as before (JCS writes -0 as 0)."""
 
     def members(pairs):
         obj = {}
@@ -258,14 +268,17 @@ def decoder():
     def constant(name):
         raise Unusable(f"{name} is not JSON")
 
-    return json.JSONDecoder(object_pairs_hook=members, parse_constant=constant)
+    whole = (lambda text: -0.0 if text == "-0" else int(text)) if minus_zero_a_float else int
+    return json.JSONDecoder(object_pairs_hook=members, parse_constant=constant, parse_int=whole)
 
 
 def documents(path, numbered=False):
     """The file's JSON documents, each with where it is: one document, JSON Lines, or answers saved
-    one after another (cat page-*.json). A file of one document is named by its path alone, unless
-    numbered: a file of lines (heads) is named line by line even when it holds one, as `tongban`
-    names it (`heads.jsonl line 1`), so that both tools' lines about one head read alike."""
+    one after another (cat page-*.json); a byte order mark before them is passed over. A file of
+    one document is named by its path alone, unless numbered: a file of heads or of records pages
+    is named line by line even when it holds one, as `tongban` names it (`heads.jsonl line 1`),
+    so that both tools' lines about one head or page read alike; there -0 is not read as a whole
+    number (see decoder)."""
     try:
         raw = open(path, "rb").read()
     except OSError as e:
@@ -274,7 +287,7 @@ def documents(path, numbered=False):
         text = raw.decode("utf-8").lstrip("\ufeff")
     except UnicodeDecodeError as e:
         raise Unusable(f"{path}: not UTF-8 (byte {e.start})")
-    json_decoder = decoder()
+    json_decoder = decoder(minus_zero_a_float=numbered)
     found = []
     at = 0
     while True:
@@ -824,14 +837,26 @@ def unfed(log, up_to):
     return named
 
 
+def party(path):
+    """The party a heads file is: its real path (symbolic links resolved), as tongban takes it
+    (std::fs::canonicalize). A pipe (/dev/stdin, /dev/fd/63 of <(curl …)) has none (its link names
+    pipe:[…], no file): it is its path made absolute as tongban makes it (std::path::absolute),
+    the working directory before a relative path, "." and repeated slashes dropped, ".." kept."""
+    real = os.path.realpath(path)
+    if os.path.exists(real):
+        return real
+    full = path if path.startswith("/") else os.getcwd() + "/" + path
+    return "/" + "/".join(part for part in full.split("/") if part not in ("", "."))
+
+
 def parties(heads_paths):
-    """Each heads file is one party, by its real path: real path -> the path as first given. One
-    file given twice (or as ./x and x) is one party, read once: its heads are neither counted
-    twice nor compared with themselves, as `tongban heads` and `tongban verify --heads` take
-    their files."""
+    """Each heads file is one party (see party): its party -> the path as first given. One file
+    given twice (or as ./x and x, or through a symbolic link) is one party, read once: its heads
+    are neither counted twice nor compared with themselves, as `tongban heads` and `tongban
+    verify --heads` take their files."""
     by_real_path = {}
     for path in heads_paths:
-        by_real_path.setdefault(os.path.realpath(path), path)
+        by_real_path.setdefault(party(path), path)
     return by_real_path
 
 
@@ -1039,6 +1064,13 @@ def disagreements(signed):
     ]
 
 
+def kid(key):
+    """The key's id as the gateway names it (kid): the first 8 bytes of the SHA-256 of the raw
+    public key, lowercase hex."""
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
 def load_records(paths, key):
     """The records of every records page given whose signature verifies under the key: position ->
     hash (the first page's that lists it, where pages disagree), the ranges those pages cover,
@@ -1048,7 +1080,7 @@ def load_records(paths, key):
     found, signed, ranges, unsigned = {}, [], [], []
     for path in paths:
         pages = []
-        for value, where in documents(path):
+        for value, where in documents(path, numbered=True):
             # A JSON array of pages, as one document, or pages one after another (JSON Lines).
             if isinstance(value, list):
                 pages.extend((item, f"{where}: [{i}]") for i, item in enumerate(value))
@@ -1061,11 +1093,18 @@ def load_records(paths, key):
             if not page_signed(value, covered, records, key):
                 after, end = covered
                 between = f"positions after {after}" if after == end else f"positions {after + 1}-{end}"
-                # at is the page's word, not the gateway's: printed as a JSON string.
+                # at and kid are the page's word, not the gateway's: printed as JSON strings, as
+                # `tongban heads` prints them.
+                names = (
+                    f" (the page names key {json.dumps(value['kid'], ensure_ascii=False)})"
+                    if value["kid"] != kid(key)
+                    else ""
+                )
                 unsigned.append(
-                    f"BROKEN records page {where} ({between}, signed at {json.dumps(value['at'])}): "
-                    "its signature does not verify under the given key: not signed by the gateway "
-                    "(changed since it was saved, or signed with another key); not used"
+                    f"BROKEN records page {where} ({between}, signed at "
+                    f"{json.dumps(value['at'], ensure_ascii=False)}): its signature does not "
+                    f"verify under the given key{names}: not signed by the gateway (changed since "
+                    "it was saved, or signed with another key); not used"
                 )
                 continue
             ranges.append(covered)
@@ -1497,11 +1536,28 @@ def check(path, key_hex, only_app=None, earlier=(), heads=None):
     return 0
 
 
+class Once(argparse.Action):
+    """An option that takes one value: given twice, refused (exit 2), as tongban refuses it,
+    never the last one taken."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if getattr(namespace, self.dest) is not None:
+            parser.error(f"{option_string} is given more than once: give it once")
+        setattr(namespace, self.dest, values)
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--key", required=True, help="gateway public key, hex (public_key_hex, as recorded)")
+    # No abbreviations (--hea for --heads): an option is named whole, as tongban takes it.
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False
+    )
     parser.add_argument(
-        "--app", help="the application asked about: its chain must be in EVENTS_FILE, and no other"
+        "--key", required=True, action=Once, help="gateway public key, hex (public_key_hex, as recorded)"
+    )
+    parser.add_argument(
+        "--app",
+        action=Once,
+        help="the application asked about: its chain must be in EVENTS_FILE, and no other",
     )
     parser.add_argument(
         "--earlier",
@@ -1537,7 +1593,7 @@ def main():
         parser.error(
             "--records goes with --heads alone, without EVENTS_FILE: with EVENTS_FILE the heads "
             "are reproduced from the feed pages' events themselves; join heads over records in a "
-            "run of its own (--heads FILE... --records FILE...)"
+            "run of its own (--heads FILE [--heads FILE]... [--records FILE]...)"
         )
     if args.events is None:
         if not args.heads or args.app is not None or args.earlier:

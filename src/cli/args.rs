@@ -1,5 +1,5 @@
 //! A small argument parser: positionals, `--flag`, `--name value` and `--name=value`; each
-//! option once, but those a command declares repeatable ([`Args::values`]).
+//! option once, but those a command reads with [`Args::values`], which it takes as often as given.
 
 use std::collections::BTreeMap;
 
@@ -8,18 +8,17 @@ use super::CliError;
 #[derive(Debug, Default)]
 pub struct Args {
     positionals: std::collections::VecDeque<String>,
-    /// Each option's values in the order given: one, unless the command declared the option
-    /// repeatable ([`Args::parse`]); a flag's is `None`.
+    /// Each option's values in the order given (a flag's is `None`), until the command reads it.
     options: BTreeMap<String, Vec<Option<String>>>,
     /// An option given last with no value after it: a known option missing its value, or an
     /// unknown one, which [`Args::finish`] tells apart by whether the command asked for it.
     valueless: Option<String>,
     /// The options the command asked for.
     asked: std::collections::BTreeSet<String>,
+    /// Options given more than once that the command read as one value ([`Args::value`]), in
+    /// the order read: refused by [`Args::finish`].
+    twice: Vec<String>,
 }
-
-/// Which options a command takes more than once (`tongban heads --records a --records b`).
-pub type Repeatable = fn(&str) -> &'static [&'static str];
 
 /// Options that take no value.
 const FLAGS: &[&str] = &[
@@ -34,14 +33,15 @@ const FLAGS: &[&str] = &[
 ];
 
 impl Args {
-    /// Reads `raw` (the command first, wherever its options are). An option given twice is
-    /// refused unless `repeatable(command)` names it: one value is meant, and which one is the
-    /// caller's to say, so the last is never silently taken. A repeatable one keeps every value,
-    /// in order, for [`Args::values`].
-    pub fn parse(raw: Vec<String>, repeatable: Repeatable) -> Result<Args, CliError> {
+    /// Reads `raw` (the command first, wherever its options are), every value of each option
+    /// kept in order. Which options may be given more than once is the command's to say, by
+    /// how it reads them ([`Args::value`], [`Args::values`]): so an option given twice is
+    /// judged by [`Args::finish`], after whether the command takes it at all (`tongban heads
+    /// --heads a --heads b` is an unknown option, not one given twice). No command acts before
+    /// it calls `finish()`: each reads its options, then `finish()`, then acts; what it checks
+    /// before (a value's form, one required) is checked on a value the caller gave.
+    pub fn parse(raw: Vec<String>) -> Args {
         let mut args = Args::default();
-        // Options given more than once, in the order each was given a second time.
-        let mut twice: Vec<String> = Vec::new();
         let mut it = raw.into_iter();
         while let Some(a) = it.next() {
             if a == "-h" {
@@ -49,12 +49,12 @@ impl Args {
                 args.options.insert("help".into(), vec![None]);
             } else if let Some(name) = a.strip_prefix("--") {
                 if let Some((k, v)) = name.split_once('=') {
-                    args.set(k, v.to_string(), &mut twice);
+                    args.set(k, v.to_string());
                 } else if FLAGS.contains(&name) {
                     args.options.insert(name.to_string(), vec![None]);
                 } else {
                     match it.next() {
-                        Some(value) => args.set(name, value, &mut twice),
+                        Some(value) => args.set(name, value),
                         None => args.valueless = Some(name.to_string()),
                     }
                 }
@@ -62,22 +62,14 @@ impl Args {
                 args.positionals.push_back(a);
             }
         }
-        let command = args.positionals.front().map_or("", String::as_str);
-        if let Some(name) = twice
-            .iter()
-            .find(|name| !repeatable(command).contains(&name.as_str()))
-        {
-            return Err(given_twice(name));
-        }
-        Ok(args)
+        args
     }
 
-    fn set(&mut self, name: &str, value: String, twice: &mut Vec<String>) {
-        let values = self.options.entry(name.to_string()).or_default();
-        if !values.is_empty() && !twice.iter().any(|t| t == name) {
-            twice.push(name.to_string());
-        }
-        values.push(Some(value));
+    fn set(&mut self, name: &str, value: String) {
+        self.options
+            .entry(name.to_string())
+            .or_default()
+            .push(Some(value));
     }
 
     pub fn next_positional(&mut self) -> Option<String> {
@@ -94,23 +86,22 @@ impl Args {
         self.options.remove(name).is_some()
     }
 
-    /// The value of an option given once. One the command declared repeatable and that was
-    /// given more than once is left for [`Args::finish`] to refuse: read it with
-    /// [`Args::values`].
+    /// The value of an option taken once. Given more than once, it is refused by
+    /// [`Args::finish`], which the command calls before it acts; meanwhile the first value given
+    /// is the answer, so that nothing said before then (`--region <code> is required`) is
+    /// untrue of what was given.
     pub fn value(&mut self, name: &str) -> Option<String> {
         self.asked.insert(name.to_string());
-        match self.options.remove(name) {
-            Some(mut values) if values.len() == 1 => values.pop().flatten(),
-            Some(values) => {
-                self.options.insert(name.to_string(), values);
-                None
-            }
-            None => None,
+        let mut values = self.options.remove(name)?.into_iter();
+        let first = values.next().flatten();
+        if values.next().is_some() && !self.twice.iter().any(|t| t == name) {
+            self.twice.push(name.to_string());
         }
+        first
     }
 
-    /// Every value of an option the command declared repeatable ([`Args::parse`]), in the order
-    /// given; none when it was not given.
+    /// Every value of an option the command takes as often as given (one per file, as
+    /// `tongban heads --records`), in the order given; none when it was not given.
     pub fn values(&mut self, name: &str) -> Vec<String> {
         self.asked.insert(name.to_string());
         self.options
@@ -121,44 +112,45 @@ impl Args {
             .collect()
     }
 
-    /// Fails on anything not consumed, so a typo is not silently ignored.
+    /// Fails on anything not consumed, so a typo is not silently ignored: an unexpected
+    /// argument, then an option the command does not take (given once or more), then one it
+    /// takes once given more than once, then one missing its value.
     pub fn finish(self) -> Result<(), CliError> {
         if let Some(p) = self.positionals.front() {
             return Err(CliError(format!("unexpected argument {p:?}")));
         }
-        if let Some(k) = self.options.keys().next() {
-            if self.asked.contains(k) {
-                // Repeatable for the command, but read as one value.
-                return Err(given_twice(k));
-            }
+        let unknown = self
+            .options
+            .keys()
+            .chain(&self.valueless)
+            .find(|k| !self.asked.contains(*k));
+        if let Some(k) = unknown {
             return Err(CliError(format!("unknown option --{k}")));
         }
+        if let Some(k) = self.twice.first() {
+            return Err(CliError(format!(
+                "--{k} is given more than once: give it once"
+            )));
+        }
         match self.valueless {
-            Some(k) if self.asked.contains(&k) => Err(CliError(format!("--{k} needs a value"))),
-            Some(k) => Err(CliError(format!("unknown option --{k}"))),
+            Some(k) => Err(CliError(format!("--{k} needs a value"))),
             None => Ok(()),
         }
     }
-}
-
-fn given_twice(name: &str) -> CliError {
-    CliError(format!("--{name} is given more than once: give it once"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn none(_: &str) -> &'static [&'static str] {
-        &[]
-    }
-
     fn parsed(raw: &[&str]) -> Args {
-        Args::parse(raw.iter().map(|s| s.to_string()).collect(), none).expect("parse")
+        Args::parse(raw.iter().map(|s| s.to_string()).collect())
     }
 
     /// An option given last with nothing after it is named for what it is: a known option
-    /// missing its value, or an unknown option (it was called one "needing a value").
+    /// missing its value, or an unknown option (it was called one "needing a value"). An option
+    /// read as one value and given twice, however written, is refused, never the last value
+    /// silently taken.
     #[test]
     fn an_option_given_last_without_a_value_is_missing_its_value_or_unknown() {
         let mut known = parsed(&["--data"]);
@@ -173,19 +165,16 @@ mod tests {
             unknown.finish().err().map(|e| e.0),
             Some("unknown option --bogus".into())
         );
-        for twice in [
-            &["r", "--seq", "2", "--seq", "3"][..],
-            &["r", "--seq=2", "--seq", "3"],
-            &["r", "--data", "a", "--data=b"],
+        for (twice, name) in [
+            (&["r", "--seq", "2", "--seq", "3"][..], "seq"),
+            (&["r", "--seq=2", "--seq", "3"], "seq"),
+            (&["r", "--data", "a", "--data=b"], "data"),
         ] {
-            let raw = twice.iter().map(|s| s.to_string()).collect();
-            let name = if twice.contains(&"--data") {
-                "data"
-            } else {
-                "seq"
-            };
+            let mut args = parsed(twice);
+            assert_eq!(args.next_positional().as_deref(), Some("r"));
+            assert!(args.value(name).is_some());
             assert_eq!(
-                Args::parse(raw, none).err().map(|e| e.0),
+                args.finish().err().map(|e| e.0),
                 Some(format!("--{name} is given more than once: give it once")),
                 "{twice:?}"
             );
@@ -196,59 +185,59 @@ mod tests {
         assert!(fine.finish().is_ok());
     }
 
-    /// Given a command that declares `--heads` repeatable, then every value is read, in order,
-    /// wherever the command stands among them; any other option given twice is refused as
-    /// before, for that command too, and so is `--heads` for a command that does not declare
-    /// it, or that reads it as one value.
+    /// Given an option a command reads with `values`, then every value is read, in order,
+    /// wherever the command stands among them; one it reads with `value` given twice is
+    /// refused, by that command too.
     #[test]
-    fn only_an_option_the_command_declares_repeatable_is_taken_more_than_once() {
-        fn heads(command: &str) -> &'static [&'static str] {
-            match command {
-                "heads" | "reads-one" => &["heads"],
-                _ => &[],
-            }
-        }
-        let raw = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let mut many = Args::parse(
-            raw(&["--heads", "a", "heads", "--heads=b", "x", "--heads", "c"]),
-            heads,
-        )
-        .expect("parse");
-        assert_eq!(many.next_positional().as_deref(), Some("heads"));
+    fn an_option_read_with_values_is_taken_as_often_as_given() {
+        let mut many = parsed(&["--heads", "a", "verify", "--heads=b", "x", "--heads", "c"]);
+        assert_eq!(many.next_positional().as_deref(), Some("verify"));
         assert_eq!(many.values("heads"), ["a", "b", "c"]);
         assert_eq!(many.values("records"), Vec::<String>::new());
         assert_eq!(many.next_positional().as_deref(), Some("x"));
         assert!(many.finish().is_ok());
-        for (command, twice) in [
-            ("heads", &["--data", "d", "--data", "e"][..]),
-            ("verify", &["--heads", "a", "--heads", "b"]),
-        ] {
-            let mut all = raw(&[command]);
-            all.extend(raw(twice));
-            assert_eq!(
-                Args::parse(all, heads).err().map(|e| e.0),
-                Some(format!(
-                    "{} is given more than once: give it once",
-                    twice[0]
-                )),
-                "{command} {twice:?}"
-            );
-        }
-        let mut once =
-            Args::parse(raw(&["reads-one", "--heads", "a", "--heads", "b"]), heads).expect("parse");
-        assert_eq!(once.next_positional().as_deref(), Some("reads-one"));
-        assert_eq!(once.value("heads"), None);
+        let mut once = parsed(&["verify", "--heads", "a", "--app", "x", "--app", "y"]);
+        assert_eq!(once.next_positional().as_deref(), Some("verify"));
+        assert_eq!(once.value("app").as_deref(), Some("x"));
+        assert_eq!(once.values("heads"), ["a"]);
         assert_eq!(
             once.finish().err().map(|e| e.0),
-            Some("--heads is given more than once: give it once".into())
+            Some("--app is given more than once: give it once".into())
         );
-        let mut last =
-            Args::parse(raw(&["heads", "--heads", "a", "--heads"]), heads).expect("parse");
-        assert_eq!(last.next_positional().as_deref(), Some("heads"));
+        let mut last = parsed(&["verify", "--heads", "a", "--heads"]);
+        assert_eq!(last.next_positional().as_deref(), Some("verify"));
         assert_eq!(last.values("heads"), ["a"]);
         assert_eq!(
             last.finish().err().map(|e| e.0),
             Some("--heads needs a value".into())
         );
+    }
+
+    /// Given an option the command does not take, given twice (`tongban heads --heads a
+    /// --heads b`), then it is an unknown option, said first: before any option given twice that
+    /// the command takes once, whatever the order given. (It was "--heads is given more than
+    /// once: give it once", and, given once, "unknown option".)
+    #[test]
+    fn an_unknown_option_given_twice_is_unknown_before_it_is_twice() {
+        for raw in [
+            &["heads", "m", "--heads", "a", "--heads", "b"][..],
+            &[
+                "heads", "m", "--data", "d", "--data", "e", "--heads", "a", "--heads", "b",
+            ],
+            &[
+                "heads", "m", "--data", "d", "--data", "e", "--heads", "a", "--heads",
+            ],
+        ] {
+            let mut args = parsed(raw);
+            assert_eq!(args.next_positional().as_deref(), Some("heads"));
+            assert_eq!(args.values("records"), Vec::<String>::new());
+            let _ = args.value("data");
+            assert_eq!(args.next_positional().as_deref(), Some("m"));
+            assert_eq!(
+                args.finish().err().map(|e| e.0),
+                Some("unknown option --heads".into()),
+                "{raw:?}"
+            );
+        }
     }
 }

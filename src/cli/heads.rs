@@ -6,14 +6,14 @@
 //! (`GET /v1/log/records?after=N&to=M`, every page, saved one after another in a file, or in
 //! several, each given with its own `--records`, as the audit script takes them); then gives
 //! every file here. Each heads file is one party, by its real path
-//! ([`tongban_replay::heads::read_parties`]). Two heads the gateway signed at one position with different hashes
-//! are FORKED; a head that the one before it, carried forward over the records, does not arrive
-//! at is INCONSISTENT: either way the gateway showed two histories (or, for INCONSISTENT, its log
-//! changed since it signed). Every head must be compared with another party's (another file's):
-//! at its position, or joined to it over records. Exit 0 when every head is signed by the
-//! gateway, compared with another party's, and all agrees; 1 when a head is not signed, or two
-//! disagree; 2 when a file does not read, or some head was compared with no other party's
-//! (INCOMPLETE, or NOTHING COMPARED when none was).
+//! ([`tongban_replay::heads::read_parties`]). Two heads the gateway signed at one position with
+//! different hashes are FORKED; a head that the one before it, carried forward over the records,
+//! does not arrive at is INCONSISTENT: either way the gateway showed two histories (or, for
+//! INCONSISTENT, its log changed since it signed). Every head must be compared with another
+//! party's (another file's): at its position, or joined to it over records. Exit 0 when every
+//! head is signed by the gateway, compared with another party's, and all agrees; 1 when a head
+//! is not signed, or two disagree; 2 when a file does not read, or some head was compared with
+//! no other party's (INCOMPLETE, or NOTHING COMPARED when none was).
 
 use std::process::ExitCode;
 
@@ -29,9 +29,6 @@ const NOT_VOUCHED: &str = "no file that does not hold it has a head of its own (
     file holds) at its position or a later one, there or joined to it by the records given \
     (copies of one head in several files vouch for nothing)";
 
-/// The options `tongban heads` takes more than once: the records may be saved in several files.
-pub const REPEATABLE: &[&str] = &["records"];
-
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let source = super::offline::Source::from_args(&mut args)?;
     if source.nats.is_some() {
@@ -41,6 +38,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 .into(),
         ));
     }
+    // The records may be saved in several files, each given with its own --records.
     let records_files = args.values("records");
     let mut files = Vec::new();
     while let Some(file) = args.next_positional() {

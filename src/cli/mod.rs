@@ -57,11 +57,11 @@ usage:
   tongban regions key <code> --remove [--data DIR]   stop requiring signatures
   tongban regions list [--data DIR]
       every region and its tokens, revoked ones too: id, kind, created and revoked (UTC), label
-  tongban verify [--app ID | --heads FILE...] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
+  tongban verify [--app ID | --heads FILE [--heads FILE]...] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
       recheck every hash chain and signature (in the JetStream stream with --nats) against the
       gateway's public key as you hold it (GET /v1/keys), or else the one in DIR; --heads (once
-      per party's file): each log head saved from GET /v1/log/head (JSON Lines) must be
-      reproduced by the log
+      per party's file; a pipe, as <(curl …), too): each log head saved from GET /v1/log/head
+      (JSON Lines) must be reproduced by the log
   tongban heads FILE... [--records FILE]... [--public-key HEX] [--data DIR]
       compare log heads saved by several parties (JSON Lines from GET /v1/log/head, a file per
       party) among themselves, without the log: two signed heads at one position with different
@@ -135,7 +135,7 @@ impl<E: std::error::Error> From<E> for CliError {
 }
 
 pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
-    let mut args = Args::parse(raw, repeatable)?;
+    let mut args = Args::parse(raw);
     let help = args.flag("help");
     let Some(command) = args.next_positional() else {
         out!("{USAGE}")?;
@@ -171,16 +171,6 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         other => Err(CliError(format!("unknown command {other:?}\n\n{USAGE}"))),
-    }
-}
-
-/// The options `command` takes more than once (each command's own `REPEATABLE`): any other
-/// option given twice is refused ([`Args::parse`]).
-fn repeatable(command: &str) -> &'static [&'static str] {
-    match command {
-        "heads" => heads::REPEATABLE,
-        "verify" => verify::REPEATABLE,
-        _ => &[],
     }
 }
 

@@ -1,4 +1,5 @@
-//! `tongban verify [--app ID | --heads FILE...] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]`:
+//! `tongban verify [--app ID | --heads FILE [--heads FILE]...] [--public-key HEX] [--data DIR]
+//! [--nats URL [--nats-creds FILE]]`:
 //! recheck every hash chain and signature, in the embedded log or in the JetStream stream,
 //! against the gateway public key the checker holds (`--public-key`) or, failing that, the one
 //! in the data directory, which the output then says proves nothing against whoever could
@@ -25,12 +26,10 @@ use super::output::outln;
 use super::progress::Progress;
 use super::{Args, CliError};
 
-/// The options `tongban verify` takes more than once: one heads file per party.
-pub const REPEATABLE: &[&str] = &["heads"];
-
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let source = super::offline::Source::from_args(&mut args)?;
     let app = args.value("app");
+    // One heads file per party, each given with its own --heads.
     let heads_files = args.values("heads");
     args.finish()?;
     if app.is_some() && !heads_files.is_empty() {

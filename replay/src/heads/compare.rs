@@ -1,5 +1,5 @@
 //! Saved log heads compared among themselves, without the log (`tongban heads FILE...
-//! [--records FILE]`, `docs/audit/verify_chain.py --heads A --heads B [--records FILE]`).
+//! [--records FILE]...`, `docs/audit/verify_chain.py --heads A --heads B [--records FILE]...`).
 //!
 //! Why: a head only proves what the log was to whoever kept it. A gateway (or whoever holds its
 //! key) can sign one history to one province and another to another — a split view — and each

@@ -1,10 +1,10 @@
-//! Saved log heads checked against the log (`tongban verify --heads FILE...`, one file per
-//! party, [`read_parties`]): each head the
-//! gateway signed (`GET /v1/log/head`, kept by a province or an auditor) must be reproduced by
-//! the running hash over the log as it is now ([`tongban_gateway::log::head_hash`]). What no
-//! hash chain shows is then shown: the log's last events removed (the log ends before a head),
-//! an application's last event removed with its index entry, a whole log re-sealed: anything at
-//! or before a head's position that is not what the log held when the gateway signed it.
+//! Saved log heads checked against the log (`tongban verify --heads FILE [--heads FILE]...`,
+//! one file per party, [`read_parties`]): each head the gateway signed (`GET /v1/log/head`, kept
+//! by a province or an auditor) must be reproduced by the running hash over the log as it is now
+//! ([`tongban_gateway::log::head_hash`]). What no hash chain shows is then shown: the log's last
+//! events removed (the log ends before a head), an application's last event removed with its
+//! index entry, a whole log re-sealed: anything at or before a head's position that is not what
+//! the log held when the gateway signed it.
 //!
 //! A head whose signature does not verify under the key the check uses is not trusted (changed
 //! since it was saved, or signed with another key): it is reported, never compared. The trusted
@@ -173,17 +173,24 @@ pub fn read(path: &str) -> Result<Vec<Kept>, String> {
 }
 
 /// The heads of every file in `files` ([`read`]), and how many parties they are. A party is a
-/// file by its real path, each head's [`Kept::file`]: a file named twice (`x`, `./x`) is one
-/// party, read once, so its heads are neither counted twice nor compared with themselves
-/// ([`compare`]); as the audit script takes its `--heads` files. Errors name the file as given.
+/// file by its real path, each head's [`Kept::file`]: a file named twice (`x`, `./x`, a symbolic
+/// link to it) is one party, read once, so its heads are neither counted twice nor compared with
+/// themselves ([`compare`]); as the audit script takes its `--heads` files. A pipe (`/dev/stdin`,
+/// `/dev/fd/63` of `<(curl …)`) has no real path: it is the party its path made absolute names
+/// ([`std::path::absolute`], as the script names it too). Errors name the file as given.
 pub fn read_parties(files: &[String]) -> Result<(Vec<Kept>, usize), String> {
     let mut kept = Vec::new();
     let mut parties: Vec<String> = Vec::new();
     for file in files {
-        let party = std::fs::canonicalize(file)
-            .map_err(|e| format!("{file}: {e}"))?
-            .display()
-            .to_string();
+        let party = match std::fs::canonicalize(file) {
+            Ok(real) => real,
+            // No such file (or no way to it): said as the real path's error, before reading.
+            Err(e) if std::fs::metadata(file).is_err() => return Err(format!("{file}: {e}")),
+            // There, but with no real path: a pipe, whose link names no file (`pipe:[…]`).
+            Err(_) => std::path::absolute(file).map_err(|e| format!("{file}: {e}"))?,
+        }
+        .display()
+        .to_string();
         if parties.contains(&party) {
             continue;
         }
@@ -204,31 +211,24 @@ pub fn trusted(heads: Vec<Kept>, key: &PublicKey) -> (Vec<Kept>, Vec<Kept>) {
 
 /// The heads of a file of them (`file` names it in each head's [`Kept::from`]), each a
 /// [`SignedHead`] as `GET /v1/log/head` answers it: one per line, or written one after the other
-/// with nothing between (answers appended by a client that added no line break). Errors name the
-/// line.
+/// with nothing between (answers appended by a client that added no line break); a byte order
+/// mark before the first is passed over, as the audit script and [`records`] pass it over.
+/// Errors name the line.
 pub fn parse(text: &str, file: &str) -> Result<Vec<Kept>, String> {
+    let text = text.trim_start_matches('\u{feff}');
     let mut heads = Vec::new();
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<SignedHead>();
-    // The line a value starting at byte `from` (after any white space) is on.
-    let line_at = |from: usize| {
-        let skipped = text
-            .get(from..)
-            .map_or(0, |rest| rest.len() - rest.trim_start().len());
-        text.get(..from + skipped)
-            .map_or(0, |before| before.matches('\n').count())
-            + 1
-    };
     loop {
         let from = stream.byte_offset();
         match stream.next() {
             None => break,
             Some(Ok(head)) => heads.push(Kept {
                 head,
-                from: format!("{file} line {}", line_at(from)),
+                from: format!("{file} line {}", line_at(text, from)),
                 file: file.to_string(),
             }),
             Some(Err(e)) => {
-                let line = line_at(from);
+                let line = line_at(text, from);
                 return Err(format!(
                     "line {line}: not a head as GET /v1/log/head answers it ({e})"
                 ));
@@ -241,6 +241,17 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Kept>, String> {
         );
     }
     Ok(heads)
+}
+
+/// The line of `text` that the JSON document starting at byte `from` (after any JSON white
+/// space) is on, counted from 1: where both tools say a head or a records page was read.
+pub(crate) fn line_at(text: &str, from: usize) -> usize {
+    let skipped = text.get(from..).map_or(0, |rest| {
+        rest.len() - rest.trim_start_matches([' ', '\t', '\n', '\r']).len()
+    });
+    text.get(..from + skipped)
+        .map_or(0, |before| before.matches('\n').count())
+        + 1
 }
 
 #[cfg(test)]
@@ -361,6 +372,25 @@ mod tests {
         assert!(parse("", "heads.jsonl").is_err());
         let e = parse("\n{\"position\": 1}\n", "heads.jsonl").expect_err("refused");
         assert!(e.starts_with("line 2:"), "{e}");
+    }
+
+    /// Given a heads file that starts with a byte order mark (as an editor on Windows saves
+    /// it), then its heads are read, each named by its line as without it. (It was refused at
+    /// line 1, while the audit script and the records pages pass the mark over.)
+    #[test]
+    fn a_byte_order_mark_before_the_first_head_is_passed_over() {
+        let key = GatewayKey::from_seed([9; 32]);
+        let running = Running {
+            position: 3,
+            hash: "3".repeat(64),
+        };
+        let head = serde_json::to_string(&SignedHead::sign(&running, "2026-12-06T00:00:00Z", &key))
+            .expect("json");
+        let heads = parse(&format!("\u{feff}{head}\n\n{head}\n"), "bom.jsonl").expect("heads");
+        assert_eq!(
+            heads.iter().map(|h| h.from.as_str()).collect::<Vec<_>>(),
+            ["bom.jsonl line 1", "bom.jsonl line 3"]
+        );
     }
 
     /// Given heads appended one after the other with no line break between (as `curl >>`

@@ -35,7 +35,8 @@ struct Record {
     hash: String,
 }
 
-/// A page whose signature does not verify under the checking key: not used.
+/// A page whose signature does not verify under the checking key: not used. Its time and kid are
+/// the page's word, not the gateway's: shown quoted ([`quoted`]), as the audit script shows them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unsigned {
     pub from: String,
@@ -54,13 +55,13 @@ impl std::fmt::Display for Unsigned {
         };
         write!(
             f,
-            "records page {} ({range}, signed at {:?}): its signature does not verify under the \
+            "records page {} ({range}, signed at {}): its signature does not verify under the \
              given key{}: not signed by the gateway (changed since it was saved, or signed with \
              another key); not used",
             self.from,
-            self.at,
+            quoted(&self.at),
             match &self.names_key {
-                Some(kid) => format!(" (the page names key {kid:?})"),
+                Some(kid) => format!(" (the page names key {})", quoted(kid)),
                 None => String::new(),
             }
         )
@@ -136,45 +137,50 @@ pub struct Records {
 
 impl Records {
     /// Reads the pages of `text` (answers one after another, one per line or not, or a JSON
-    /// array of them), `file` naming where in the findings; those not signed under `key` are
-    /// set aside ([`Records::unsigned`]). Errors name the answer and what in it is wrong.
+    /// array of them), each named in the findings as the audit script names it: `{file} line N`,
+    /// the line its answer starts on, and `{file} line N: [i]` for the page at index i of an
+    /// array there. Those not signed under `key` are set aside ([`Records::unsigned`]). Errors
+    /// name the line (and the index) and what is wrong.
     pub fn read(&mut self, text: &str, file: &str, key: &PublicKey) -> Result<(), String> {
         let text = text.trim_start_matches('\u{feff}');
         // Read as pages straight from the text, never through a JSON value: a member given
         // twice is refused, not the last one taken.
-        let refused = |read: usize, e: serde_json::Error| {
-            format!("answer {read}: not a page as GET /v1/log/records answers it ({e})")
+        let refused = |line: usize, e: serde_json::Error| {
+            format!("line {line}: not a page as GET /v1/log/records answers it ({e})")
         };
         // Each document is a page or an array of pages: found by its syntax first, then read
-        // as what it is.
-        let mut pages: Vec<Page> = Vec::new();
+        // as what it is. Each page with where it is in the file (`line N`, `line N: [i]`).
+        let mut pages: Vec<(Page, String)> = Vec::new();
         let mut documents =
             serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
         loop {
             let start = documents.byte_offset();
+            let line = super::line_at(text, start);
             match documents.next() {
                 None => break,
-                Some(Err(e)) => return Err(refused(pages.len() + 1, e)),
+                Some(Err(e)) => return Err(refused(line, e)),
                 Some(Ok(_)) => {}
             }
             let document = text.get(start..documents.byte_offset()).unwrap_or_default();
             if document.trim_start().starts_with('[') {
                 let many: Vec<Page> =
-                    serde_json::from_str(document).map_err(|e| refused(pages.len() + 1, e))?;
-                pages.extend(many);
+                    serde_json::from_str(document).map_err(|e| refused(line, e))?;
+                pages.extend(
+                    many.into_iter()
+                        .enumerate()
+                        .map(|(i, page)| (page, format!("line {line}: [{i}]"))),
+                );
             } else {
-                pages
-                    .push(serde_json::from_str(document).map_err(|e| refused(pages.len() + 1, e))?);
+                let page = serde_json::from_str(document).map_err(|e| refused(line, e))?;
+                pages.push((page, format!("line {line}")));
             }
         }
-        let mut read = 0;
-        for page in pages {
-            read += 1;
-            self.take(page, &format!("{file} answer {read}"), key)
-                .map_err(|why| format!("answer {read}: {why}"))?;
-        }
-        if read == 0 {
+        if pages.is_empty() {
             return Err("holds no pages of GET /v1/log/records".into());
+        }
+        for (page, at) in pages {
+            self.take(page, &format!("{file} {at}"), key)
+                .map_err(|why| format!("{at}: {why}"))?;
         }
         Ok(())
     }
@@ -382,8 +388,8 @@ pub(super) mod tests {
         assert!(
             line.starts_with(&format!(
                 "log position 5: the records pages given, each signed by the gateway, disagree \
-                 there (\"{}\" in records.json answer 2 signed at \"2026-12-06T07:30:00.000Z\", \
-                 \"{}\" in other.json answer 1 signed at",
+                 there (\"{}\" in records.json line 2 signed at \"2026-12-06T07:30:00.000Z\", \
+                 \"{}\" in other.json line 1 signed at",
                 hex('c'),
                 hex('f')
             )),
@@ -460,8 +466,8 @@ pub(super) mod tests {
             assert_eq!(line.position, position);
             assert!(
                 line.to_string().contains(&format!(
-                    "disagree there (no record listed in r.json answer 1 {at}, \"{hash}\" in \
-                     odd.json answer 1 {at})"
+                    "disagree there (no record listed in r.json line 1: [0] {at}, \"{hash}\" in \
+                     odd.json line 1 {at})"
                 )),
                 "{line}"
             );
@@ -487,7 +493,9 @@ pub(super) mod tests {
     }
 
     /// Given a page whose records were changed after it was signed, or one signed by another
-    /// key, then it is set aside, named, and covers nothing.
+    /// key, then it is set aside, named by its line, and covers nothing; its time and kid are
+    /// the page's word, quoted as JSON strings as the audit script's json.dumps quotes them (a
+    /// control character escaped `\u0007`, not Rust's `\u{7}`).
     #[test]
     fn a_page_not_signed_by_the_gateway_is_not_used() {
         let mut changed = page(0, 10, None, &[(1, 'a'), (3, 'b')]);
@@ -499,30 +507,42 @@ pub(super) mod tests {
             &[(11, hex('d'))],
             &GatewayKey::from_seed([7; 32]),
         );
+        let mut odd = page(20, 30, None, &[(21, 'e')]);
+        odd["at"] = serde_json::json!("二〇二六\u{7}\"");
+        odd["kid"] = serde_json::json!("k\u{1b}");
         let mut r = Records::default();
-        r.read(&format!("{changed}\n{other}"), "r.json", &key())
+        r.read(&format!("{changed}\n{other}\n\n{odd}"), "r.json", &key())
             .expect("read");
         assert!(!r.covers(0, 10) && !r.covers(10, 20) && r.is_empty());
-        assert_eq!(r.unsigned.len(), 2);
+        assert_eq!(r.unsigned.len(), 3);
         let line = r.unsigned[0].to_string();
         assert!(
-            line.starts_with("records page r.json answer 1 (positions 1-10, signed at ")
+            line.starts_with("records page r.json line 1 (positions 1-10, signed at ")
                 && line.contains("not signed by the gateway")
                 && !line.contains("names key"),
             "{line}"
         );
         assert!(
             r.unsigned[1].to_string().contains(&format!(
-                "(the page names key {:?})",
+                "(the page names key \"{}\")",
                 GatewayKey::from_seed([7; 32]).public().kid()
             )),
             "{}",
             r.unsigned[1]
         );
+        let line = r.unsigned[2].to_string();
+        assert!(
+            line.starts_with(
+                "records page r.json line 4 (positions 21-30, signed at \"二〇二六\\u0007\\\"\"): \
+                 its signature does not verify under the given key (the page names key \
+                 \"k\\u001b\"): not signed"
+            ),
+            "{line}"
+        );
     }
 
     /// Given answers that are not pages, or pages that contradict themselves, then each is
-    /// refused naming the answer and what is wrong.
+    /// refused naming its line (and its index in an array) and what is wrong.
     #[test]
     fn a_page_that_does_not_read_is_refused_naming_it() {
         let with = |change: &dyn Fn(&mut serde_json::Value)| {
@@ -531,7 +551,7 @@ pub(super) mod tests {
             p.to_string()
         };
         let bad = [
-            ("{\"after\": 0}".to_string(), "answer 1: not a page"),
+            ("{\"after\": 0}".to_string(), "line 1: not a page"),
             (
                 with(&|p| {
                     p["after"] = serde_json::json!(5);
@@ -549,7 +569,7 @@ pub(super) mod tests {
                     page(0, 9, None, &[]),
                     with(&|p| p["records"][0]["position"] = serde_json::json!(12))
                 ),
-                "answer 2: record at position 12 is not in ascending order",
+                "line 1: [1]: record at position 12 is not in ascending order",
             ),
             (String::new(), "holds no pages"),
             // A page without `next` is not taken for the last one.
