@@ -1805,7 +1805,7 @@ pub(super) mod tests {
         // The submission's copy alone in a later run not checked (a trusted rebuild of a
         // stream): looked up all the same, not folded as a new application over its view.
         store
-            .apply(&mut vec![again(submission, end + 4)], &cal)
+            .apply(&mut [again(submission, end + 4)], &cal)
             .expect("apply");
         assert_eq!(store.repeated_count().expect("count"), 4);
         assert_eq!(dump(&store), dump(&genuine));
