@@ -7,8 +7,8 @@
 //!
 //! It was passed over in silence, and an operator had no sign that someone publishes onto the
 //! stream from outside. Now the projections count it (the store's `repeated`, `/metrics`
-//! `tongban_log_repeated_events`), and the gateway logs a WARN with its position once, when the
-//! run that holds it is committed (a rebuild counts and says the same). Its position finds it:
+//! `tongban_log_repeated_events`), and the gateway logs a WARN with the first position and how
+//! many, once per run that holds any, when it is committed (a rebuild counts and says the same). Its position finds it:
 //! `tongban verify` names it a second copy of its event, or another event under its seq, and
 //! `tongban verify --app` names it among the messages on the application's subject that are not
 //! its history.
@@ -32,16 +32,24 @@ pub struct Repeated {
 }
 
 impl Repeated {
-    /// Says it in the gateway's log, once it is counted.
-    pub fn warn(&self) {
+    /// Says those of one committed run in the gateway's log, once they are counted: one line
+    /// for the run, with the first position and how many (a flood of copies is one line per
+    /// run, not one per copy).
+    pub fn warn(run: &[Repeated]) {
+        let Some(first) = run.first() else {
+            return;
+        };
         tracing::warn!(
-            position = self.position,
-            seq = self.seq,
+            position = first.position,
+            seq = first.seq,
+            in_this_run = run.len(),
             "the event log holds, at this position, an event under a seq its application's \
              projection folded already (a copy of one of its events, or another event under that \
-             seq, published onto the stream by something other than a gateway): the projections \
-             pass over it; `tongban verify` names it. Find who holds publish rights on the \
-             stream's subjects (docs/operations.md, \"NATS permissions\")"
+             seq, published onto the stream by something other than a gateway), and in_this_run \
+             such events in all among what the projections just applied: they pass over them \
+             (tongban_log_repeated_events counts them); `tongban verify` names each. Find who \
+             holds publish rights on the stream's subjects (docs/operations.md, \"NATS \
+             permissions\")"
         );
     }
 }

@@ -1321,9 +1321,7 @@ impl ProjectionStore {
                 "an event does not fold: its application's projection is held there, the others go on"
             );
         }
-        for r in &encoded.repeated {
-            r.warn();
-        }
+        Repeated::warn(&encoded.repeated);
         Ok(last)
     }
 

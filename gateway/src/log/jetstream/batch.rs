@@ -19,10 +19,6 @@
 //! what the batches answer in order, up to the positions the leader's stream state names; the
 //! rest from the leader.
 //!
-//! The same request steps back along a subject ([`last_up_to`]: `multi_last` with `up_to_seq`),
-//! which the leader's own get does not answer: where an application's last event is when
-//! something other than a gateway published after it ([`super::behind`]).
-//!
 //! The right to send it is `$JS.API.DIRECT.GET.<stream>` (docs/operations.md, "NATS
 //! permissions"). Without it, or on a server that does not answer batches, a log reads as
 //! before, one request per event; it finds out once, when it opens ([`probe`]).
@@ -65,11 +61,6 @@ pub struct Batched {
     /// The subject it was stored on (`Nats-Subject`; empty when the server did not say).
     pub subject: String,
     pub payload: Bytes,
-    /// The headers its publisher gave it, which a direct get answers with the message: its
-    /// event id (`Nats-Msg-Id`), and whether it named the subject's last message
-    /// (`Nats-Expected-Last-Subject-Sequence`), as [`super::subject::Message`] keeps them.
-    pub id: Option<String>,
-    pub checked: bool,
 }
 
 /// Why a batch could not be read.
@@ -101,65 +92,17 @@ pub async fn read(
     max: usize,
     patience: Duration,
 ) -> Result<Batch, Failed> {
+    let inbox = client.new_inbox();
+    let mut answers = client
+        .subscribe(inbox.clone())
+        .await
+        .map_err(|e| Failed::passing(format!("subscribing to the answer: {e}")))?;
     let request = serde_json::json!({
         "seq": from,
         "next_by_subj": subject,
         "batch": max,
         "max_bytes": BATCH_BYTES,
     });
-    ask(client, stream, &request, patience).await
-}
-
-/// The last message on `subject` (one subject, no wildcard) at or before stream sequence
-/// `up_to` (at least 1), waiting at most `patience`: `None` where the server that answered
-/// holds none there. Whoever answers direct gets may be behind the leader, and then answers an
-/// earlier message or none: nats-server 2.15.1 answers "no results" for an `up_to_seq` past its
-/// last sequence. The leader's own get cannot be asked instead: it refuses `multi_last`, and
-/// answers the subject's very last message for `last_by_subj`, whatever `up_to_seq` says
-/// (both checked on 2.15.1).
-pub async fn last_up_to(
-    client: &async_nats::Client,
-    stream: &str,
-    subject: &str,
-    up_to: u64,
-    patience: Duration,
-) -> Result<Option<Batched>, Failed> {
-    if up_to == 0 {
-        // 0 would mean the stream's last sequence to the server, not "before the first".
-        return Ok(None);
-    }
-    let request = serde_json::json!({
-        "multi_last": [subject],
-        "up_to_seq": up_to,
-    });
-    let mut batch = ask(client, stream, &request, patience).await?;
-    let Some(m) = batch.messages.pop() else {
-        return Ok(None);
-    };
-    if !batch.messages.is_empty() || m.subject != subject || m.position > up_to {
-        return Err(Failed::passing(format!(
-            "a request for the last message of one subject up to position {up_to} was answered \
-             with {} message(s), the last at position {}",
-            batch.messages.len() + 1,
-            m.position
-        )));
-    }
-    Ok(Some(m))
-}
-
-/// Sends `request` to the stream's direct get and gathers its answer: the messages, up to the
-/// end-of-batch status.
-async fn ask(
-    client: &async_nats::Client,
-    stream: &str,
-    request: &serde_json::Value,
-    patience: Duration,
-) -> Result<Batch, Failed> {
-    let inbox = client.new_inbox();
-    let mut answers = client
-        .subscribe(inbox.clone())
-        .await
-        .map_err(|e| Failed::passing(format!("subscribing to the answer: {e}")))?;
     let deadline = tokio::time::Instant::now() + patience;
     let read = async {
         client
@@ -222,11 +165,6 @@ async fn ask(
                     messages.push(Batched {
                         position,
                         subject: header("Nats-Subject").unwrap_or_default(),
-                        id: header(async_nats::header::NATS_MESSAGE_ID.as_ref()),
-                        checked: header(
-                            async_nats::header::NATS_EXPECTED_LAST_SUBJECT_SEQUENCE.as_ref(),
-                        )
-                        .is_some(),
                         payload: message.payload,
                     });
                     // A server that does not batch answers one message, without the count.

@@ -9,18 +9,19 @@
 //! from a point already known instead, and only what lies after that point is read:
 //!
 //! - this gateway's tip for the subject ([`super::Inner::tips`]), when it is at or before the
-//!   subject's last message: where this gateway last saw the subject end (its own append, or
-//!   the last answer of this search, which names the message found last). At the last message
-//!   itself nothing is read but the event the tip names (one request). Tips are held only for
-//!   subjects acted on lately, and not across a restart or by another gateway, hence:
-//! - stepping back from the last message, one request per message (a direct get's `multi_last`
-//!   with `up_to_seq`, [`batch::last_up_to`]), to the nearest gateway's append of the
-//!   application's event: that was its last event as of its position
-//!   ([`Message::appended_event_of`]). It needs no tip, so it serves a gateway just started;
-//!   it needs the direct get right, as batches do, and it costs a request per message where the
-//!   whole read costs one per batch, so it stops after [`STEPS_BACK`] messages.
+//!   subject's last message: where this gateway last saw the subject end (its own append, the
+//!   leader's answer that a gateway's append was last, or the last answer of this search). At
+//!   the last message itself nothing is read but the event the tip names (one request).
 //!
-//! Either only says where to start. What lies after the point is read as every read of a subject
+//! Without a tip (a gateway just started, a subject not acted on lately, another gateway) the
+//! whole history is read once, as before, and the tip it leaves serves the actions after it.
+//! Stepping back from the last message instead (a direct get's `multi_last` with `up_to_seq`,
+//! one request per message, to the nearest message that looks like a gateway's append) was
+//! tried and withdrawn: what looks like a gateway's append is its two headers, which any
+//! publisher can set, and a copy of an earlier event with both set, followed by anything, would
+//! have been taken for the application's last event. A tip is this gateway's own knowledge.
+//!
+//! The tip only says where to start. What lies after the point is read as every read of a subject
 //! is ([`JetStreamLog::read_positioned_from`]: checked against the leader, which may be behind
 //! for a moment, as may whoever answered a direct get), and the first event read there must be
 //! the point's next, chained onto it. A tip is a hint that may be stale; one the read
@@ -38,13 +39,9 @@
 //! the whole history compare them and name what they find (the API's events, the evidence page,
 //! `verify`).
 
-use super::subject::{self, End, Message};
-use super::{JetStreamLog, Last, SubjectTip, batch};
+use super::subject::{self, End};
+use super::{JetStreamLog, Last, SubjectTip};
 use crate::log::LogError;
-
-/// Most messages stepped back over before the whole history is read instead: a run this long
-/// was published on purpose, and each step is a request.
-const STEPS_BACK: usize = 16;
 
 /// A point on a subject as of which the application's last event is known.
 struct Known {
@@ -54,8 +51,6 @@ struct Known {
     seq: u64,
     hash: String,
     at: u64,
-    /// The event itself, when at hand.
-    event: Option<Last>,
 }
 
 impl Known {
@@ -65,17 +60,6 @@ impl Known {
             seq: tip.seq,
             hash: tip.hash,
             at: tip.at,
-            event: None,
-        }
-    }
-
-    fn event(last: Last) -> Known {
-        Known {
-            position: last.position,
-            seq: last.seq,
-            hash: last.event.hash.clone(),
-            at: last.position,
-            event: Some(last),
         }
     }
 }
@@ -96,16 +80,8 @@ impl JetStreamLog {
             .inner
             .tips
             .get(subject, |t| t.seq > 0 && t.at > 0 && t.position <= last);
-        if let Some(tip) = tip
-            && let Some(end) = self.end_after(app, subject, Known::tip(tip), last).await?
-        {
-            return Ok(Some(end));
-        }
-        match self.step_back(app, subject, last).await {
-            Some(start) => {
-                self.end_after(app, subject, Known::event(start), last)
-                    .await
-            }
+        match tip {
+            Some(tip) => self.end_after(app, subject, Known::tip(tip), last).await,
             None => Ok(None),
         }
     }
@@ -116,7 +92,7 @@ impl JetStreamLog {
         &self,
         app: &str,
         subject: &str,
-        mut known: Known,
+        known: Known,
         last: u64,
     ) -> Result<Option<End>, LogError> {
         let mut events = Vec::new();
@@ -148,9 +124,9 @@ impl JetStreamLog {
         {
             return Ok(None);
         }
-        let last_event = match (events.pop(), known.event.take()) {
-            (Some(l), _) | (None, Some(l)) => l,
-            (None, None) => match self.event_at(app, subject, &known).await? {
+        let last_event = match events.pop() {
+            Some(l) => l,
+            None => match self.event_at(app, subject, &known).await? {
                 Some(l) => l,
                 None => return Ok(None),
             },
@@ -174,44 +150,5 @@ impl JetStreamLog {
             .filter(|m| m.position == known.at)
             .and_then(|m| m.event_of(app))
             .filter(|l| l.seq == known.seq && l.event.hash == known.hash))
-    }
-
-    /// The nearest gateway's append of `app`'s event before position `last` on `subject`, one
-    /// request per message stepped back over; `None` past [`STEPS_BACK`] of them, at the
-    /// subject's first message, or where direct gets are not answered.
-    async fn step_back(&self, app: &str, subject: &str, last: u64) -> Option<Last> {
-        let name = &self.inner.stream.cached_info().config.name;
-        let mut before = last;
-        for _ in 0..STEPS_BACK {
-            if !self.batching() {
-                return None;
-            }
-            let asked = batch::last_up_to(
-                &self.inner.client,
-                name,
-                subject,
-                before - 1,
-                self.inner.op_timeout,
-            )
-            .await;
-            let m = match asked {
-                Ok(Some(m)) if m.position < before => Message::batched(m),
-                Ok(_) => return None,
-                Err(failed) => {
-                    // Batches are turned off for a right refused, not for this request alone.
-                    let failed = batch::Failed {
-                        lasting: false,
-                        ..failed
-                    };
-                    self.batch_failed(&failed, "a step back along an application's subject");
-                    return None;
-                }
-            };
-            if let Some(start) = m.appended_event_of(app) {
-                return Some(start);
-            }
-            before = m.position;
-        }
-        None
     }
 }

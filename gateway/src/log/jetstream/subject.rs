@@ -58,16 +58,6 @@ impl Message {
         }
     }
 
-    /// A message a direct get answered ([`super::batch`]), with the headers it was stored with.
-    pub fn batched(m: super::batch::Batched) -> Message {
-        Message {
-            position: m.position,
-            payload: m.payload,
-            id: m.id,
-            checked: m.checked,
-        }
-    }
-
     /// The event of `app` this message holds, if it decodes as one.
     pub fn event_of(&self, app: &str) -> Option<Last> {
         let event = Envelope::from_stored(&self.payload).ok()?;
@@ -80,12 +70,14 @@ impl Message {
 
     /// The event of `app` this message holds when a gateway appended it: the message carries
     /// the event's id, and the subject's last message its publisher named, as every gateway's
-    /// publish does. It is then the application's last event as of its position (the subject's
-    /// last message: its last event): the server stored it only after the message that publish
-    /// named, which held the event before it or something passed over. A copy published by another client may be of an
+    /// publish does. Being the subject's last message, it is then the application's last event:
+    /// the server stored it only after the message that publish named, which held the event
+    /// before it or something passed over. A copy published by another client may be of an
     /// earlier event, and is not trusted: without the id, or without the named last message (a
-    /// copy replayed with both headers is refused by the server, since the message it names is
-    /// no longer the subject's last).
+    /// copy replayed with both headers unchanged is refused by the server, since the message it
+    /// names is no longer the subject's last). The headers are the publisher's to set: a copy
+    /// whose publisher named the subject's last message afresh passes as a gateway's append
+    /// while it is the last message (a deliberate forgery with publish rights; SECURITY.md).
     pub fn appended_event_of(&self, app: &str) -> Option<Last> {
         if !self.checked {
             return None;
