@@ -123,7 +123,7 @@ fn checked_label(label: Option<&str>) -> Result<Option<String>, RegionBookError>
 /// shown in `regions list`'s tab-separated lines, and a terminal escape in one would be played
 /// on the operator's terminal), not empty, at most [`LABEL_MAX_CHARS`] characters. Err: the
 /// rule broken.
-fn one_line(text: &str) -> Result<String, &'static str> {
+pub(super) fn one_line(text: &str) -> Result<String, &'static str> {
     let text = text.trim();
     if text.is_empty() {
         return Err("must not be empty");
@@ -292,10 +292,13 @@ impl RegionBook {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut bytes = Vec::new();
         f.read_to_end(&mut bytes).map_err(|e| self.io(e))?;
-        let file = serde_json::from_slice(&bytes).map_err(|e| RegionBookError::Malformed {
+        let malformed = |reason: String| RegionBookError::Malformed {
             path: self.path.display().to_string(),
-            reason: tongban_schemas::mask::config_error(&e),
-        })?;
+            reason,
+        };
+        let file: BookFile = serde_json::from_slice(&bytes)
+            .map_err(|e| malformed(tongban_schemas::mask::config_error(&e)))?;
+        super::book_rules::check(&file).map_err(malformed)?;
         Ok((Some(version), file))
     }
 
@@ -561,7 +564,7 @@ impl RegionBook {
         let key = match key {
             Some(hex) => {
                 let hex = hex.trim().to_ascii_lowercase();
-                if hex.len() != 64 || crate::envelope::PublicKey::from_hex(&hex).is_none() {
+                if !super::book_rules::is_signing_key(&hex) {
                     return Err(RegionBookError::BadSigningKey(hex));
                 }
                 Some(hex)
@@ -762,6 +765,38 @@ mod tests {
         }
     }
 
+    /// Given a running book with a region's signing key, when the file is edited by hand to a
+    /// key that is not one, then the book read before stays in use (the region still must sign)
+    /// and the failure names `signing_key`; before, the value was read as no key and the
+    /// region's unsigned requests acted.
+    #[test]
+    fn a_signing_key_edited_into_something_else_keeps_the_key_in_use() {
+        let dir = TempDir::new("book-bad-key");
+        let path = dir.path().join("regions.json");
+        let book = RegionBook::open(&path).expect("open");
+        let gd = book.add_region("440000", "广东省", None).expect("add");
+        let key = crate::envelope::GatewayKey::from_seed([4; 32]).public();
+        book.set_signing_key("440000", Some(&key.to_hex()))
+            .expect("key");
+        let mut file: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+        file["regions"]["440000"]["signing_key"] = "not a key, 李四".into();
+        std::fs::write(&path, serde_json::to_vec(&file).expect("json")).expect("edit");
+        assert!(book.authenticate(&gd.secret).is_some());
+        assert_eq!(
+            book.signing_key("440000").map(|k| k.to_hex()),
+            Some(key.to_hex())
+        );
+        let why = book.unreadable().expect("reported").why;
+        assert!(why.contains("regions.440000.signing_key is not"), "{why}");
+        assert!(!why.contains("李四"), "{why}");
+        let refused = RegionBook::open(&path)
+            .err()
+            .expect("refused at start")
+            .to_string();
+        assert!(refused.contains("signing_key is not"), "{refused}");
+    }
+
     #[test]
     fn tokens_authenticate_until_revoked_and_only_hashes_are_stored() {
         let dir = TempDir::new("book");
@@ -835,7 +870,7 @@ mod tests {
         let path = dir.path().join("regions.json");
         std::fs::write(
             &path,
-            r#"{"regions":{"440000":{"name":"广东省","tokens":[{"id":"0a0b0c0d","sha256":"00","created":"2026-01-01T00:00:00.000Z"}]}},"operators":[]}"#,
+            r#"{"regions":{"440000":{"name":"广东省","tokens":[{"id":"0a0b0c0d","sha256":"0000000000000000000000000000000000000000000000000000000000000000","created":"2026-01-01T00:00:00.000Z"}]}},"operators":[]}"#,
         )
         .expect("an old book");
         let book = RegionBook::open(&path).expect("open an old book");

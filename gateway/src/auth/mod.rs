@@ -5,6 +5,7 @@
 //! is always the authenticated one, never a field of a request body.
 
 pub mod book;
+mod book_rules;
 pub mod principal;
 pub mod replay;
 pub mod signature;
