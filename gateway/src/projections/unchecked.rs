@@ -25,7 +25,7 @@ pub struct Unchecked {
     /// When the rebuild ran (RFC 3339).
     pub at: String,
     /// Why the seals were not checked (`tongban rebuild --trust-log`, no public key to check
-    /// them with, or what a library caller said in [`super::rebuild::Checking::Trusted`]).
+    /// them with, or what the program that called the rebuild said).
     pub why: String,
 }
 
