@@ -361,6 +361,12 @@ fn warn_of_calendar_gaps(calendar: &Calendar, file: bool, now: Timestamp) -> Opt
         None if file => "holidays.json lists no dates: deadlines count Monday to Friday, public \
              holidays included; add the State Council's holidays and 调休 days"
             .to_string(),
+        // Without the file every statutory deadline counts public holidays as working days:
+        // said at each start, not only when a file is there but empty.
+        None => "no holidays.json in the data directory: deadlines count Monday to Friday, \
+             public holidays included; add one with the State Council's holidays and 调休 days \
+             (docs/architecture.md, \"holidays.json\"), then restart"
+            .to_string(),
         Some(last) if last < year => format!(
             "holidays.json lists dates through {last} only: deadlines due after {last} count \
              Monday to Friday, public holidays included; add the State Council's dates for \
@@ -1234,9 +1240,10 @@ mod tests {
     use super::*;
     use crate::testutil::TempDir;
 
-    /// Given a calendar whose last year is behind the current one, or a file listing no date,
-    /// when the gateway starts, then it warns once naming the last year (or the empty file);
-    /// a calendar of this year, or no file at all, draws no warning.
+    /// Given a calendar whose last year is behind the current one, a file listing no date, or
+    /// no file, when the gateway starts, then it warns once naming the last year (or the empty
+    /// file, or the missing one: every deadline then counts public holidays as working days,
+    /// which went unsaid); a calendar of this year draws no warning.
     #[test]
     fn a_calendar_behind_the_year_or_listing_nothing_is_warned_of() {
         let now = Timestamp::parse_rfc3339("2027-03-01T00:00:00Z").expect("now");
@@ -1253,10 +1260,8 @@ mod tests {
             warn_of_calendar_gaps(&cal(r#"{"workdays":["2027-02-07"]}"#), true, now),
             None
         );
-        assert_eq!(
-            warn_of_calendar_gaps(&Calendar::weekdays(), false, now),
-            None
-        );
+        let missing = warn_of_calendar_gaps(&Calendar::weekdays(), false, now).expect("warned");
+        assert!(missing.contains("no holidays.json"), "{missing}");
     }
 
     #[test]
