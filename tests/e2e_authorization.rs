@@ -509,6 +509,12 @@ fn a_broken_region_book_is_warned_of_once_and_shown_in_healthz() {
         "{health}"
     );
     assert_eq!(unreadable["len"], 12, "{health}");
+    // A monitor without an operator's token sees it too.
+    let metrics = String::from_utf8_lossy(&operator.get("/metrics").body).into_owned();
+    assert!(
+        metrics.contains("tongban_region_book_unreadable{backend=\"embedded\"} 1"),
+        "{metrics}"
+    );
     for public in [gw.client(None), c.clone()] {
         let health = public.get("/healthz").json();
         assert_eq!(health.get("region_book_unreadable"), None, "{health}");
@@ -521,11 +527,18 @@ fn a_broken_region_book_is_warned_of_once_and_shown_in_healthz() {
     );
     // The remedy it names is one that works: `tongban regions` refuses this book and rewrites
     // nothing, saying the same.
-    assert!(
-        log.contains("Fix it by hand or restore it from the backup of this data directory")
-            && !log.contains("which rewrites it"),
-        "{log}"
+    let warned = log
+        .lines()
+        .find(|l| l.contains("keeping the previous region book"))
+        .expect("the warning");
+    assert_eq!(
+        warned
+            .matches("Fix it by hand or restore it from the backup of its data directory")
+            .count(),
+        1,
+        "said once: {warned}"
     );
+    assert!(!log.contains("which rewrites it"), "{log}");
     let out = std::process::Command::new(common::BIN)
         .args(["regions", "list", "--data"])
         .arg(&data)

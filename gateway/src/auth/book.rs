@@ -348,10 +348,10 @@ impl RegionBook {
             Err(e) => {
                 tracing::warn!(
                     error = %e,
-                    "keeping the previous region book, which this gateway goes on serving; \
-                     this version of the file is not read again. Fix it by hand or restore it \
-                     from the backup of this data directory: `tongban regions` refuses a book \
-                     that does not read, and the gateway will not start with it"
+                    "keeping the previous region book, which this gateway goes on serving \
+                     (revocations and keys in the file since take no effect); this version of \
+                     the file is not read again, and `tongban regions` refuses it, as a start \
+                     of the gateway would"
                 );
                 *failed = Some(Failed {
                     version: current,

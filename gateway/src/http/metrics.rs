@@ -390,10 +390,36 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
         t.family(
             name,
             "gauge",
-            "Events of the log under a seq their application's projection had folded already (a copy, or another event under that seq, published onto the stream by something other than a gateway), passed over by the projections; the gateway's log names each position.",
+            "Events of the log under a seq their application's projection had folded already (a copy, or another event under that seq, published onto the stream by something other than a gateway), passed over by the projections; the gateway's log says where; tongban verify names each.",
         );
         t.sample(name, &[("backend", backend)], repeated);
     }
+    if let Ok(unchecked) = s.gateway.store.unchecked() {
+        let name = "tongban_projections_unchecked";
+        t.family(
+            name,
+            "gauge",
+            "1 while the projections were folded by a rebuild that did not check the events' seals (tongban rebuild --trust-log; /healthz projections_unchecked), else 0.",
+        );
+        t.sample(
+            name,
+            &[("backend", backend)],
+            u64::from(unchecked.is_some()),
+        );
+    }
+    // For a monitor without an operator's token: a book that does not read keeps the one read
+    // before in use, so tokens revoked in the file since still act.
+    let name = "tongban_region_book_unreadable";
+    t.family(
+        name,
+        "gauge",
+        "1 while regions.json changed but does not read (the book read before stays in use: revocations and keys in the file take no effect; /healthz region_book_unreadable), else 0.",
+    );
+    t.sample(
+        name,
+        &[("backend", backend)],
+        u64::from(s.book.unreadable().is_some()),
+    );
     // Counted from the index of running clocks at scrape time: its keys due before today only.
     if let Ok(counts) = s
         .gateway
