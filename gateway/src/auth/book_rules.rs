@@ -228,8 +228,10 @@ mod tests {
         let refused = check(&unknown).expect_err("unknown code");
         assert!(refused.contains("not a 6-digit GB/T 2260"), "{refused}");
         assert!(!refused.contains("0101199003"), "{refused}");
-        let mut operators = BookFile::default();
-        operators.operators = vec![token("a1", &hash), token("a1", &"cd".repeat(32))];
+        let operators = BookFile {
+            operators: vec![token("a1", &hash), token("a1", &"cd".repeat(32))],
+            ..Default::default()
+        };
         assert!(check(&operators).is_err_and(|e| e.starts_with("operators[1].id")));
     }
 }
