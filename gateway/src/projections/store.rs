@@ -84,12 +84,17 @@ pub enum ProjectionError {
     )]
     Layout { dir: String, found: u64 },
     /// The store in `dir` does not open (a file damaged or left half-made by a process killed
-    /// while creating it): the projections hold nothing the log does not, so `tongban rebuild`
-    /// replaces them, setting the old ones aside.
+    /// while creating it, or its format marker missing): `tongban rebuild` replaces them,
+    /// setting the old ones aside. The projections hold nothing the log does not but the
+    /// regions' feed cursors, which on the embedded log are lost with a store the rebuild cannot
+    /// read: a file that can be copied back comes first.
     #[error(
-        "the projections in {dir} do not open ({reason}); they hold nothing the log does not: \
-         stop the gateway and run `tongban rebuild` (the same --data, and --nats URL when the \
-         log is on JetStream), which sets them aside and builds them again from the log"
+        "the projections in {dir} do not open ({reason}). Where that names a file to copy back, \
+         do that and start again. Otherwise stop the gateway and run `tongban rebuild` (the same \
+         --data, and --nats URL when the log is on JetStream), which sets them aside and builds \
+         them again from the log: they hold nothing the log does not but the regions' feed \
+         cursors, kept where the rebuild can read them (on the embedded log, else lost: each \
+         region's feed starts again from the beginning)"
     )]
     Unopenable { dir: String, reason: String },
     #[error("projection store holds an unreadable view for {key}: {reason}")]
