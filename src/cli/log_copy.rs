@@ -54,6 +54,11 @@ impl LogCopy {
         self.root.join("log")
     }
 
+    /// Where the copy is (beside the data directory, or in the temporary directory).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// Copies `log` (a data directory's `log/`) while holding its lock. `in_use` is the
     /// error for a log a running gateway holds.
     pub fn of(log: &Path, in_use: impl FnOnce() -> CliError) -> Result<LogCopy, CliError> {
@@ -229,8 +234,14 @@ pub async fn test_pause() {
 
 /// Copies the tree `from` to `to`; files under a `tables` or `blobs` directory (immutable once
 /// written) are hard links where possible.
+///
+/// A copied file is made writable by its owner (this user): `std::fs::copy` keeps the source's
+/// mode, and a log kept read-only (a backup's 0444 files) gave a copy fjall could not open, so
+/// the tool refused the very log it only reads. A hard link is left as it is: it is the source's
+/// own file, whose mode is not the tool's to change, and fjall only reads those.
 fn copy_tree(from: &Path, to: &Path, immutable: bool) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
+    owner_writable(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
         let (source, target) = (entry.path(), to.join(entry.file_name()));
@@ -240,7 +251,20 @@ fn copy_tree(from: &Path, to: &Path, immutable: bool) -> std::io::Result<()> {
             copy_tree(&source, &target, below)?;
         } else if !(immutable && std::fs::hard_link(&source, &target).is_ok()) {
             std::fs::copy(&source, &target)?;
+            owner_writable(&target)?;
         }
+    }
+    Ok(())
+}
+
+/// Adds owner write (u+w) to `path`'s mode, when it lacks it.
+fn owner_writable(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut permissions = std::fs::metadata(path)?.permissions();
+    let mode = permissions.mode();
+    if mode & 0o200 == 0 {
+        permissions.set_mode(mode | 0o200);
+        std::fs::set_permissions(path, permissions)?;
     }
     Ok(())
 }
