@@ -236,6 +236,59 @@ fn an_interrupted_offline_tool_removes_its_copy_of_the_log() {
     }
 }
 
+/// Given an offline tool run with a bare relative `--data` (`cd X; tongban verify --data data`)
+/// and killed outright (SIGKILL: no handler removes its copy of the log, which holds the log's
+/// personal data), when the next tool runs there the same way, then it removes the copy left
+/// beside the data directory. (Found by an operator's walkthrough: the data directory's parent
+/// was the empty path, which names no directory to look in, so the copy stayed for good.)
+#[test]
+fn a_copy_left_by_a_killed_tool_is_removed_with_a_relative_data_directory() {
+    let dir = TempDir::new("cli-relative-orphan");
+    let data = dir.0.join("data");
+    let (mut gw, _, key) = one_application(&data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let copies = || {
+        std::fs::read_dir(&dir.0)
+            .expect("dir")
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".tongban-log-copy-")
+            })
+            .count()
+    };
+    let verify = || {
+        let mut command = Command::new(BIN);
+        command
+            .args(["verify", "--data", "data", "--public-key", &key])
+            .current_dir(&dir.0)
+            .stdin(Stdio::null());
+        command
+    };
+    let mut child = verify()
+        .env("TONGBAN_TEST_PAUSE_AFTER_COPY_MS", "30000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn tongban");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    // The log's copy, seen twice a while apart (the projections' copy comes and goes first).
+    let mut seen = 0;
+    while seen < 2 {
+        assert!(std::time::Instant::now() < deadline, "no copy was made");
+        seen = if copies() == 1 { seen + 1 } else { 0 };
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("wait");
+    assert_eq!(copies(), 1, "SIGKILL leaves the copy");
+
+    let out = verify().output().expect("run tongban");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(copies(), 0, "the killed tool's copy is removed");
+}
+
 /// The modes of every file and directory below `dir`, by path.
 fn modes_below(dir: &Path) -> Vec<(String, u32)> {
     use std::os::unix::fs::PermissionsExt;

@@ -85,13 +85,12 @@ impl LogCopy {
         let _copying = COPYING
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(parent) = log.parent().and_then(Path::parent) {
+        let parent = data_dir_parent(log);
+        if let Some(parent) = &parent {
             remove_orphans(parent);
         }
         remove_orphans(&std::env::temp_dir());
-        let beside = log
-            .parent()
-            .and_then(Path::parent)
+        let beside = parent
             .map(|p| p.join(&name))
             .filter(|p| std::fs::create_dir(p).is_ok());
         let root = match beside {
@@ -130,6 +129,14 @@ impl Drop for LogCopy {
             held.retain(|p| p != &self.root);
         }
     }
+}
+
+/// The directory the data directory of `log` (its `log/`) is in, where the copy goes: made
+/// absolute first, since a bare relative `--data dfs` has the empty path for a parent, which
+/// names no directory to read, so that a copy left there by a killed tool was never removed.
+fn data_dir_parent(log: &Path) -> Option<PathBuf> {
+    let log = std::path::absolute(log).ok()?;
+    log.parent()?.parent().map(Path::to_path_buf)
 }
 
 /// Once per process: on Ctrl-C or SIGTERM, removes every copy this process holds (after a copy
