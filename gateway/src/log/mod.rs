@@ -7,6 +7,7 @@ pub mod any;
 #[cfg(test)]
 pub mod conformance;
 pub mod embedded;
+pub mod ends;
 pub mod foreign;
 pub mod head_hash;
 pub mod index;
