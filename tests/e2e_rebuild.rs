@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::stored::rewrite;
-use common::{BIN, Gateway, TempDir, application, parties};
+use common::{BIN, Gateway, TempDir, application, copy_dir, parties};
 
 use serde_json::json;
 
@@ -176,4 +176,72 @@ fn a_rebuild_says_an_event_that_does_not_verify_apart_from_one_it_does_not_fold(
         "{out}"
     );
     assert!(!out.contains("this build does not fold"), "{out}");
+}
+
+/// Given a log whose verified heads a rebuild signed over its whole length, and that log then
+/// put back to an older copy (its last application lost), when `tongban rebuild --accept-lost`
+/// lets the lost events go, then it sets the heads aside (`verified-heads.jsonl.lost-<seconds>`),
+/// saying so, and no later rebuild says again that heads stand past the log's end and to restore
+/// it from a backup, while `verify` calls the log intact; new heads are written over the log as
+/// it is. (Found by an operator's walkthrough: every rebuild after `--accept-lost` advised the
+/// restore.)
+#[test]
+fn accepting_lost_events_sets_the_heads_signed_over_them_aside() {
+    let dir = TempDir::new("rebuild-accept-lost-heads");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let accepted = |gw: &Gateway| {
+        let (body, origin, handlers) = parties(gw, &data, "proxy");
+        let forward = (&origin, "forward", json!({"materials_checked": true}));
+        application(
+            &origin,
+            &body,
+            &[forward, (&handlers[0], "accept", json!({}))],
+        );
+    };
+    let mut gw = Gateway::start(&data, false);
+    accepted(&gw);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let older = dir.0.join("log-older");
+    copy_dir(&data.join("log"), &older);
+    let mut gw = Gateway::start(&data, false);
+    accepted(&gw);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let (code, out, err) = tongban(&["rebuild"], &data);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 verified head(s) written"), "{out}");
+
+    std::fs::remove_dir_all(data.join("log")).expect("remove the log");
+    copy_dir(&older, &data.join("log"));
+    let (code, out, err) = tongban(&["rebuild"], &data);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("--accept-lost"), "{err}");
+    let (code, out, err) = tongban(&["rebuild", "--accept-lost"], &data);
+    assert_eq!(code, 0, "{out}{err}");
+    let aside: Vec<String> = std::fs::read_dir(&data)
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("verified-heads.jsonl.lost-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?} {err}");
+    assert!(
+        err.contains(&format!(
+            "were set aside as {}",
+            data.join(&aside[0]).display()
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("stand past the end"), "{err}");
+    assert!(out.contains("1 verified head(s) written"), "{out}");
+
+    let (code, out, err) = tongban(&["rebuild"], &data);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        !err.contains("stand past the end") && !err.contains("restore the log"),
+        "{err}"
+    );
+    let (code, out, err) = tongban(&["verify"], &data);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("intact: 3 events"), "{out}");
 }

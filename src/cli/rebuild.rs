@@ -131,42 +131,42 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 Err(e) => return Err(e.into()),
             },
         };
-        if let Some(checkpoint) = checkpoint {
-            let end = *log.head().borrow();
-            if let Some(lost) = LostEnd::of(end, checkpoint, &projections.display().to_string()) {
-                let positions = lost.positions();
-                if !accept_lost {
-                    return Err(CliError(format!(
-                        "the projections in {} were applied up to log position {checkpoint}, \
-                         but the log ends at {end}: {positions} {} lost from it, and these \
-                         projections are the one record left that {} existed; a rebuild would \
-                         drop them. Nothing was changed. Restore the log from a backup that \
-                         holds position {checkpoint} (docs/operations.md, \"Backups\"); if \
-                         those events are gone for good, keep a copy of {} and run `tongban \
-                         rebuild --accept-lost`",
-                        lost.projections,
-                        if lost.lost.events() == 1 {
-                            "was"
-                        } else {
-                            "were"
-                        },
-                        if lost.lost.events() == 1 {
-                            "it"
-                        } else {
-                            "they"
-                        },
-                        lost.projections,
-                    )));
-                }
-                eprintln!(
-                    "--accept-lost: the projections in {} were applied up to log position \
-                     {checkpoint}, but the log ends at {end}: {positions} ({} event(s)) are \
-                     lost from the log, and the rebuilt projections hold nothing of them; \
-                     `tongban reconcile` against each province's records finds what they held",
+        let end = *log.head().borrow();
+        if let Some(checkpoint) = checkpoint
+            && let Some(lost) = LostEnd::of(end, checkpoint, &projections.display().to_string())
+        {
+            let positions = lost.positions();
+            if !accept_lost {
+                return Err(CliError(format!(
+                    "the projections in {} were applied up to log position {checkpoint}, \
+                     but the log ends at {end}: {positions} {} lost from it, and these \
+                     projections are the one record left that {} existed; a rebuild would \
+                     drop them. Nothing was changed. Restore the log from a backup that \
+                     holds position {checkpoint} (docs/operations.md, \"Backups\"); if \
+                     those events are gone for good, keep a copy of {} and run `tongban \
+                     rebuild --accept-lost`",
                     lost.projections,
-                    lost.lost.events()
-                );
+                    if lost.lost.events() == 1 {
+                        "was"
+                    } else {
+                        "were"
+                    },
+                    if lost.lost.events() == 1 {
+                        "it"
+                    } else {
+                        "they"
+                    },
+                    lost.projections,
+                )));
             }
+            eprintln!(
+                "--accept-lost: the projections in {} were applied up to log position \
+                 {checkpoint}, but the log ends at {end}: {positions} ({} event(s)) are \
+                 lost from the log, and the rebuilt projections hold nothing of them; \
+                 `tongban reconcile` against each province's records finds what they held",
+                lost.projections,
+                lost.lost.events()
+            );
         }
         let store = clear_noting(&dir.projections(), cursors, &mut |note| eprintln!("{note}"))?
             .with_submissions(Submissions::for_log(&log));
@@ -184,7 +184,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 aside.display()
             );
         }
-        let checking = match key {
+        let mut checking = match key {
             Some(key) => {
                 // Heads are signed by the directory's key, when it is the checking key.
                 let signer = GatewayKey::load(&dir.key()).ok().flatten();
@@ -208,6 +208,26 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 },
             },
         };
+        // Events lost for good (`--accept-lost`): heads signed over them would say so at every
+        // later rebuild, advising a restore the operator has ruled out. Set aside, not deleted;
+        // this rebuild checks every signature and writes heads over the log as it is.
+        let past_end = match &checking {
+            Checking::Seals(seals) => seals.heads.iter().any(|h| h.position > end),
+            Checking::Trusted { .. } => false,
+        };
+        if accept_lost && past_end {
+            let aside = heads.with_extension(format!("jsonl.lost-{}", unix_secs()));
+            std::fs::rename(&heads, &aside)?;
+            eprintln!(
+                "--accept-lost: the verified heads, signed over events this log no longer \
+                 holds, were set aside as {} (delete it once it is not wanted); the signatures \
+                 are checked one by one and new heads written over the log as it is",
+                aside.display()
+            );
+            if let Checking::Seals(seals) = &mut checking {
+                seals.heads.clear();
+            }
+        }
         let checked = matches!(checking, Checking::Seals(_));
         let mut bar = Progress::new("rebuilding projections");
         let out = fill(&log, &store, &cal, checking, |done, head| {
@@ -259,7 +279,8 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             "{} verified head(s) stand past the end of this log (the last at position {last}): \
              the gateway signed that it had folded events up to there, which this log no longer \
              holds (its end lost or cut). Run `tongban verify`, and restore the log from a backup \
-             that holds position {last} (docs/operations.md, \"Backups\")",
+             that holds position {last} (docs/operations.md, \"Backups\"); if those events are \
+             gone for good, `tongban rebuild --accept-lost` sets these heads aside",
             filled.beyond.len()
         );
     }
