@@ -16,6 +16,7 @@
 //! - `apps`:   app id, 0x00, seq (u64 BE) → position (u64 BE)
 //! - `heads`:  app id → last seq (u64 BE)
 
+mod failure;
 mod index;
 pub mod journal;
 mod writer;
@@ -34,6 +35,8 @@ use writer::Request;
 pub use writer::{QUEUE_BYTES, WRITER_PATIENCE};
 
 struct Stores {
+    /// The log's directory, named when a write fails ([`failure`]).
+    dir: std::path::PathBuf,
     db: Database,
     events: Keyspace,
     apps: Keyspace,
@@ -124,6 +127,7 @@ impl Stores {
             None => 0,
         };
         Ok(Stores {
+            dir: dir.to_path_buf(),
             db,
             events,
             apps,
