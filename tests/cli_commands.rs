@@ -236,6 +236,169 @@ fn an_interrupted_offline_tool_removes_its_copy_of_the_log() {
     }
 }
 
+/// Given an offline tool run with a bare relative `--data` (`cd X; tongban verify --data data`)
+/// and killed outright (SIGKILL: no handler removes its copy of the log, which holds the log's
+/// personal data), when the next tool runs there the same way, then it removes the copy left
+/// beside the data directory. (Found by an operator's walkthrough: the data directory's parent
+/// was the empty path, which names no directory to look in, so the copy stayed for good.)
+#[test]
+fn a_copy_left_by_a_killed_tool_is_removed_with_a_relative_data_directory() {
+    let dir = TempDir::new("cli-relative-orphan");
+    let data = dir.0.join("data");
+    let (mut gw, _, key) = one_application(&data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let copies = || {
+        std::fs::read_dir(&dir.0)
+            .expect("dir")
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".tongban-log-copy-")
+            })
+            .count()
+    };
+    let verify = || {
+        let mut command = Command::new(BIN);
+        command
+            .args(["verify", "--data", "data", "--public-key", &key])
+            .current_dir(&dir.0)
+            .stdin(Stdio::null());
+        command
+    };
+    let mut child = verify()
+        .env("TONGBAN_TEST_PAUSE_AFTER_COPY_MS", "30000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn tongban");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    // The log's copy, seen twice a while apart (the projections' copy comes and goes first).
+    let mut seen = 0;
+    while seen < 2 {
+        assert!(std::time::Instant::now() < deadline, "no copy was made");
+        seen = if copies() == 1 { seen + 1 } else { 0 };
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("wait");
+    assert_eq!(copies(), 1, "SIGKILL leaves the copy");
+
+    let out = verify().output().expect("run tongban");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(copies(), 0, "the killed tool's copy is removed");
+}
+
+/// The modes of every file and directory below `dir`, by path.
+fn modes_below(dir: &Path) -> Vec<(String, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("dir") {
+            let p = entry.expect("entry").path();
+            let mode = std::fs::metadata(&p).expect("meta").permissions().mode() & 0o777;
+            if p.is_dir() {
+                stack.push(p.clone());
+            }
+            let rel = p.strip_prefix(dir).expect("below").display().to_string();
+            out.push((rel, mode));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Sets `mode` on every file below `dir`.
+fn chmod_files_below(dir: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    for (rel, _) in modes_below(dir) {
+        let p = dir.join(rel);
+        if p.is_file() {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        }
+    }
+}
+
+/// Given a log whose files are read-only (0444, as a backup copied with `cp -a` often is), when
+/// an offline tool reads it, then its copy of the log is writable by its owner (fjall writes to
+/// any log it opens; a copy keeping the 0444 modes was refused, "not writable by this user",
+/// exit 2, for a non-root user), verify exits 0, and the log's own files keep their modes. The
+/// copy is looked at while the tool waits after making it, since root would open a read-only
+/// copy all the same. (Found by an operator's walkthrough.)
+#[test]
+fn an_offline_tool_reads_a_log_whose_files_are_read_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("cli-read-only-files");
+    let data = dir.0.join("data");
+    let (mut gw, _, key) = one_application(&data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    chmod_files_below(&data, 0o444);
+    let modes = modes_below(&data);
+    let d = data.to_str().expect("path");
+    let copy = || {
+        std::fs::read_dir(&dir.0)
+            .expect("dir")
+            .flatten()
+            .find(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".tongban-log-copy-")
+            })
+            .map(|e| e.path())
+    };
+    let child = Command::new(BIN)
+        .args(["verify", "--data", d, "--public-key", &key])
+        .env("TONGBAN_TEST_PAUSE_AFTER_COPY_MS", "30000")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn tongban");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    // The projections' copy comes and goes first; the log's stays while the tool waits: the
+    // copy seen twice, a while apart.
+    let mut seen = None;
+    let copied = loop {
+        assert!(std::time::Instant::now() < deadline, "no copy was made");
+        let now = copy();
+        if let Some(root) = &now
+            && now == seen
+        {
+            break root.clone();
+        }
+        seen = now;
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    };
+    let journal = std::fs::metadata(copied.join("log/0.jnl"))
+        .expect("the copy's journal")
+        .permissions()
+        .mode();
+    let version = std::fs::metadata(copied.join("log/version"))
+        .expect("the copy's version file")
+        .permissions()
+        .mode();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(143), "{}", text(&out.stderr));
+    assert_eq!(journal & 0o200, 0o200, "the copy's journal: {journal:o}");
+    assert_eq!(version & 0o200, 0o200, "the copy's version: {version:o}");
+
+    let out = run(&["verify", "--data", d, "--public-key", &key]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("intact"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(modes_below(&data), modes, "the log's own modes changed");
+    assert!(copy().is_none(), "a copy was left");
+}
+
 /// The token id a failed token command names on stderr (`token <id> was issued but …`).
 fn issued_id(stderr: &str) -> String {
     stderr

@@ -125,10 +125,12 @@ fn a_failed_fsync_answers_503_hides_the_write_and_keeps_reads() {
     assert_eq!(health.get("log_position"), None, "{health}");
     let operator = gw.client(Some(&tokens["operator"]));
     let health = operator.get("/healthz").json();
+    // With the log's directory, which the operator fixes (fjall's words named none).
     assert!(
-        health["log_unavailable"]["why"]
-            .as_str()
-            .is_some_and(|w| w.contains("storage failure")),
+        health["log_unavailable"]["why"].as_str().is_some_and(|w| {
+            w.contains("storage failure")
+                && w.contains(&format!("the event log in {}", data.join("log").display()))
+        }),
         "{health}"
     );
     let metrics = String::from_utf8_lossy(&anon.get("/metrics").body).to_string();

@@ -22,6 +22,7 @@ use crate::auth::{RegionBook, RegionBookError};
 use crate::domain::calendar::{Calendar, CalendarError};
 use crate::envelope::keys::KeyError;
 use crate::envelope::{GatewayKey, PublicKey};
+use crate::log::ends::{KeyAtEnds, read_ends};
 use crate::log::jetstream::{SIGNER_METADATA, SetupError};
 use crate::log::{EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog, LogError};
 use crate::projections::{ProjectionError, ProjectionStore, Submissions};
@@ -840,22 +841,19 @@ fn check_log_key(dir: &DataDir, log: &EmbeddedLog) -> Result<(), ServeError> {
             last: end,
         });
     };
-    let ends = log.ends()?;
-    // Nothing reads: nothing to check the key against (`tongban verify` reports every record).
-    let Some(&(last, _)) = ends.last() else {
-        return Ok(());
-    };
     let key = key.public();
-    if ends.iter().any(|(_, e)| key.verify_hash(&e.hash, &e.sig)) {
-        return Ok(());
+    // Nothing that reads: nothing to check the key against (`tongban verify` reports every
+    // record).
+    match KeyAtEnds::of(&log.ends()?, &key) {
+        KeyAtEnds::Signs | KeyAtEnds::Unchecked => Ok(()),
+        KeyAtEnds::SignsNeither { first, last } => Err(ServeError::NotTheLogsKey {
+            dir: dir.0.display().to_string(),
+            path: dir.key().display().to_string(),
+            kid: key.kid(),
+            first,
+            last,
+        }),
     }
-    Err(ServeError::NotTheLogsKey {
-        dir: dir.0.display().to_string(),
-        path: dir.key().display().to_string(),
-        kid: key.kid(),
-        first: ends.first().map_or(last, |(p, _)| *p),
-        last,
-    })
 }
 
 /// What a gateway starting on `dir` and `log` would answer about its key ([`check_stream_key`]),
@@ -947,27 +945,12 @@ async fn check_stream_key(
     if !saved {
         return Err(no_key("its events are signed with it".to_string()));
     }
-    let mut checked = Vec::new();
-    let positions: &[u64] = if head == 1 { &[1] } else { &[1, head] };
-    for &from in positions {
-        // A position that does not read as an event (a message published by something else)
-        // proves nothing either way; the projector and `verify` report it.
-        // Any other failure to read fails the start: a key that was never checked is no key
-        // the stream's.
-        let events = match log.read_all(from, 1).await {
-            Ok(events) => events,
-            Err(LogError::Corrupt { .. }) => continue,
-            Err(e) => return Err(e.into()),
-        };
-        if let Some(first) = events.first() {
-            if key.verify_hash(&first.event.hash, &first.event.sig) {
-                return Ok(());
-            }
-            checked.push(first.position);
-        }
-    }
-    match (checked.first(), checked.last()) {
-        (Some(&first), Some(&last)) => Err(ServeError::NotTheStreamsKey {
+    // A position that does not read as an event (a message published by something else)
+    // proves nothing either way; the projector and `verify` report it. Any other failure to
+    // read fails the start: a key that was never checked is no key the stream's.
+    match KeyAtEnds::of(&read_ends(log, head).await?, &key) {
+        KeyAtEnds::Signs | KeyAtEnds::Unchecked => Ok(()),
+        KeyAtEnds::SignsNeither { first, last } => Err(ServeError::NotTheStreamsKey {
             stream: stream.to_string(),
             path: dir.key().display().to_string(),
             dir: dir.0.display().to_string(),
@@ -975,7 +958,6 @@ async fn check_stream_key(
             first,
             last,
         }),
-        _ => Ok(()),
     }
 }
 

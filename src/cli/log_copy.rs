@@ -54,6 +54,11 @@ impl LogCopy {
         self.root.join("log")
     }
 
+    /// Where the copy is (beside the data directory, or in the temporary directory).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// Copies `log` (a data directory's `log/`) while holding its lock. `in_use` is the
     /// error for a log a running gateway holds.
     pub fn of(log: &Path, in_use: impl FnOnce() -> CliError) -> Result<LogCopy, CliError> {
@@ -80,13 +85,12 @@ impl LogCopy {
         let _copying = COPYING
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(parent) = log.parent().and_then(Path::parent) {
+        let parent = data_dir_parent(log);
+        if let Some(parent) = &parent {
             remove_orphans(parent);
         }
         remove_orphans(&std::env::temp_dir());
-        let beside = log
-            .parent()
-            .and_then(Path::parent)
+        let beside = parent
             .map(|p| p.join(&name))
             .filter(|p| std::fs::create_dir(p).is_ok());
         let root = match beside {
@@ -125,6 +129,14 @@ impl Drop for LogCopy {
             held.retain(|p| p != &self.root);
         }
     }
+}
+
+/// The directory the data directory of `log` (its `log/`) is in, where the copy goes: made
+/// absolute first, since a bare relative `--data dfs` has the empty path for a parent, which
+/// names no directory to read, so that a copy left there by a killed tool was never removed.
+fn data_dir_parent(log: &Path) -> Option<PathBuf> {
+    let log = std::path::absolute(log).ok()?;
+    log.parent()?.parent().map(Path::to_path_buf)
 }
 
 /// Once per process: on Ctrl-C or SIGTERM, removes every copy this process holds (after a copy
@@ -229,8 +241,14 @@ pub async fn test_pause() {
 
 /// Copies the tree `from` to `to`; files under a `tables` or `blobs` directory (immutable once
 /// written) are hard links where possible.
+///
+/// A copied file is made writable by its owner (this user): `std::fs::copy` keeps the source's
+/// mode, and a log kept read-only (a backup's 0444 files) gave a copy fjall could not open, so
+/// the tool refused the very log it only reads. A hard link is left as it is: it is the source's
+/// own file, whose mode is not the tool's to change, and fjall only reads those.
 fn copy_tree(from: &Path, to: &Path, immutable: bool) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
+    owner_writable(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
         let (source, target) = (entry.path(), to.join(entry.file_name()));
@@ -240,7 +258,20 @@ fn copy_tree(from: &Path, to: &Path, immutable: bool) -> std::io::Result<()> {
             copy_tree(&source, &target, below)?;
         } else if !(immutable && std::fs::hard_link(&source, &target).is_ok()) {
             std::fs::copy(&source, &target)?;
+            owner_writable(&target)?;
         }
+    }
+    Ok(())
+}
+
+/// Adds owner write (u+w) to `path`'s mode, when it lacks it.
+fn owner_writable(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut permissions = std::fs::metadata(path)?.permissions();
+    let mode = permissions.mode();
+    if mode & 0o200 == 0 {
+        permissions.set_mode(mode | 0o200);
+        std::fs::set_permissions(path, permissions)?;
     }
     Ok(())
 }

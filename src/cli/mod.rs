@@ -12,6 +12,7 @@ mod offline;
 mod output;
 mod progress;
 mod rebuild;
+mod rebuild_key;
 mod reconcile;
 mod regions;
 mod replay;

@@ -3,7 +3,7 @@
 //! data directory still supplies the gateway key, the region names and the holiday calendar.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use tongban_gateway::auth::RegionBook;
 use tongban_gateway::domain::calendar::Calendar;
@@ -118,6 +118,11 @@ impl Source {
                 &copy.log().display().to_string(),
                 &self.dir.log().display().to_string(),
             )),
+            // The copy's place, not the log: the log's own advice (make it writable, or run
+            // `tongban verify`, the very command refused) would mislead.
+            LogError::Unwritable { why, io, .. } => {
+                copy_unwritable(&self.dir.log(), copy.root(), why, &io)
+            }
             e => e.into(),
         })?;
         if let Ok(mut slot) = self.copy.lock() {
@@ -242,6 +247,21 @@ impl Source {
             CalendarSource::of(&calendar, &path.display().to_string(), Some(path.exists()));
         Ok((calendar, source))
     }
+}
+
+/// The refusal of the copy of `log` made in `copy` ([`super::log_copy`]), which fjall could not
+/// write (`why`, `io`: [`LogError::Unwritable`]): the copy's place is at fault, not the log,
+/// which was neither opened nor changed. Not the log's own advice, which names `tongban verify`,
+/// the very command refused.
+fn copy_unwritable(log: &Path, copy: &Path, why: &str, io: &str) -> CliError {
+    CliError(format!(
+        "the offline tools read a copy of {} (fjall writes to any log it opens), and the copy \
+         made in {} {why} ({io}). The log itself was not opened and is not changed; make room \
+         where the copy is made (beside the data directory, else the system's temporary \
+         directory, TMPDIR) and run the command again",
+        log.display(),
+        copy.display()
+    ))
 }
 
 /// Reads the whole log in position order, in batches, calling `each` on every event, with a
@@ -456,4 +476,32 @@ pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
         names,
         provenance,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Given the copy an offline tool made that fjall could not write, when refused, then the
+    /// refusal names the copy and the log, says the log was not changed, and does not send the
+    /// operator to `tongban verify`, which is what was refused. (Found by an operator's
+    /// walkthrough: the log's own advice was given, naming the log.)
+    #[test]
+    fn a_copy_that_cannot_be_written_is_said_as_the_copys() {
+        let refused = copy_unwritable(
+            Path::new("/srv/d/log"),
+            Path::new("/srv/.tongban-log-copy-7-1"),
+            "is on a full disk",
+            "No space left on device (os error 28)",
+        )
+        .0;
+        assert!(
+            refused.contains("read a copy of /srv/d/log")
+                && refused
+                    .contains("the copy made in /srv/.tongban-log-copy-7-1 is on a full disk")
+                && refused.contains("The log itself was not opened and is not changed"),
+            "{refused}"
+        );
+        assert!(!refused.contains("tongban verify"), "{refused}");
+    }
 }

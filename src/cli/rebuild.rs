@@ -10,7 +10,9 @@
 //! Every event's seal is checked (`--public-key HEX`, else the directory's `gateway.key`), as the
 //! gateway's projector checks the events it did not seal: an event that does not verify holds its
 //! application, as it does live, and the rebuild says how many are held. `--trust-log` skips
-//! that check (most of the rebuild's cost) for a log `tongban verify` has just passed.
+//! that check (most of the rebuild's cost) for a log `tongban verify` has just passed. The key is
+//! named, and one that signed neither end of the log refused before anything is dropped
+//! ([`super::rebuild_key`]).
 
 use std::process::ExitCode;
 
@@ -57,6 +59,9 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     // Opening the embedded log creates it: rebuilding from a log that was never there would
     // silently replace the projections with empty ones.
     source.require_log()?;
+    if let Some(key) = &key {
+        super::rebuild_key::announce(&source, key)?;
+    }
     let cal = load_calendar(&dir.holidays())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -73,6 +78,11 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 l.source()
             }
         };
+        // A key that signed neither end of the log would hold every application: refused
+        // before anything is dropped.
+        if let Some(key) = &key {
+            super::rebuild_key::refuse_if_not_the_logs(&source, &log, key).await?;
+        }
         // The regions' feed cursors are positions in the log the projections followed: kept
         // for that same log, dropped for another (every region then reads its feed again).
         // Read as the gateway reads it: a directory from before the marker, with its embedded
@@ -121,42 +131,42 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 Err(e) => return Err(e.into()),
             },
         };
-        if let Some(checkpoint) = checkpoint {
-            let end = *log.head().borrow();
-            if let Some(lost) = LostEnd::of(end, checkpoint, &projections.display().to_string()) {
-                let positions = lost.positions();
-                if !accept_lost {
-                    return Err(CliError(format!(
-                        "the projections in {} were applied up to log position {checkpoint}, \
-                         but the log ends at {end}: {positions} {} lost from it, and these \
-                         projections are the one record left that {} existed; a rebuild would \
-                         drop them. Nothing was changed. Restore the log from a backup that \
-                         holds position {checkpoint} (docs/operations.md, \"Backups\"); if \
-                         those events are gone for good, keep a copy of {} and run `tongban \
-                         rebuild --accept-lost`",
-                        lost.projections,
-                        if lost.lost.events() == 1 {
-                            "was"
-                        } else {
-                            "were"
-                        },
-                        if lost.lost.events() == 1 {
-                            "it"
-                        } else {
-                            "they"
-                        },
-                        lost.projections,
-                    )));
-                }
-                eprintln!(
-                    "--accept-lost: the projections in {} were applied up to log position \
-                     {checkpoint}, but the log ends at {end}: {positions} ({} event(s)) are \
-                     lost from the log, and the rebuilt projections hold nothing of them; \
-                     `tongban reconcile` against each province's records finds what they held",
+        let end = *log.head().borrow();
+        if let Some(checkpoint) = checkpoint
+            && let Some(lost) = LostEnd::of(end, checkpoint, &projections.display().to_string())
+        {
+            let positions = lost.positions();
+            if !accept_lost {
+                return Err(CliError(format!(
+                    "the projections in {} were applied up to log position {checkpoint}, \
+                     but the log ends at {end}: {positions} {} lost from it, and these \
+                     projections are the one record left that {} existed; a rebuild would \
+                     drop them. Nothing was changed. Restore the log from a backup that \
+                     holds position {checkpoint} (docs/operations.md, \"Backups\"); if \
+                     those events are gone for good, keep a copy of {} and run `tongban \
+                     rebuild --accept-lost`",
                     lost.projections,
-                    lost.lost.events()
-                );
+                    if lost.lost.events() == 1 {
+                        "was"
+                    } else {
+                        "were"
+                    },
+                    if lost.lost.events() == 1 {
+                        "it"
+                    } else {
+                        "they"
+                    },
+                    lost.projections,
+                )));
             }
+            eprintln!(
+                "--accept-lost: the projections in {} were applied up to log position \
+                 {checkpoint}, but the log ends at {end}: {positions} ({} event(s)) are \
+                 lost from the log, and the rebuilt projections hold nothing of them; \
+                 `tongban reconcile` against each province's records finds what they held",
+                lost.projections,
+                lost.lost.events()
+            );
         }
         let store = clear_noting(&dir.projections(), cursors, &mut |note| eprintln!("{note}"))?
             .with_submissions(Submissions::for_log(&log));
@@ -174,7 +184,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 aside.display()
             );
         }
-        let checking = match key {
+        let mut checking = match key {
             Some(key) => {
                 // Heads are signed by the directory's key, when it is the checking key.
                 let signer = GatewayKey::load(&dir.key()).ok().flatten();
@@ -198,6 +208,26 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 },
             },
         };
+        // Events lost for good (`--accept-lost`): heads signed over them would say so at every
+        // later rebuild, advising a restore the operator has ruled out. Set aside, not deleted;
+        // this rebuild checks every signature and writes heads over the log as it is.
+        let past_end = match &checking {
+            Checking::Seals(seals) => seals.heads.iter().any(|h| h.position > end),
+            Checking::Trusted { .. } => false,
+        };
+        if accept_lost && past_end {
+            let aside = heads.with_extension(format!("jsonl.lost-{}", unix_secs()));
+            std::fs::rename(&heads, &aside)?;
+            eprintln!(
+                "--accept-lost: the verified heads, signed over events this log no longer \
+                 holds, were set aside as {} (delete it once it is not wanted); the signatures \
+                 are checked one by one and new heads written over the log as it is",
+                aside.display()
+            );
+            if let Checking::Seals(seals) = &mut checking {
+                seals.heads.clear();
+            }
+        }
         let checked = matches!(checking, Checking::Seals(_));
         let mut bar = Progress::new("rebuilding projections");
         let out = fill(&log, &store, &cal, checking, |done, head| {
@@ -207,7 +237,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         bar.finish();
         let filled = out?;
         let unreadable = store.unreadable_list(6)?;
-        Ok::<_, CliError>((filled, checked, store.held_count()?, unreadable))
+        Ok::<_, CliError>((filled, checked, Held::count(&store)?, unreadable))
     })?;
     outln!(
         "rebuilt projections from {} events in {:.2}s",
@@ -249,7 +279,8 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             "{} verified head(s) stand past the end of this log (the last at position {last}): \
              the gateway signed that it had folded events up to there, which this log no longer \
              holds (its end lost or cut). Run `tongban verify`, and restore the log from a backup \
-             that holds position {last} (docs/operations.md, \"Backups\")",
+             that holds position {last} (docs/operations.md, \"Backups\"); if those events are \
+             gone for good, `tongban rebuild --accept-lost` sets these heads aside",
             filled.beyond.len()
         );
     }
@@ -271,14 +302,56 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             first.reason
         );
     }
-    if held > 0 {
-        // The rebuild went on past them; each is listed by GET /v1/projections/held.
+    // The rebuild went on past them; each is listed by GET /v1/projections/held.
+    if let Some(key) = key.filter(|_| held.unverified > 0) {
         outln!(
-            "{held} application(s) held at an event this build does not fold: their views stop \
-             before it (GET /v1/projections/held lists them, with the event and the reason)"
+            "{} application(s) held at an event that does not verify under key {} (its seal, \
+             or its link to the event before it): their views stop before it. `tongban verify` \
+             names each such event; GET /v1/projections/held lists them, with the reason",
+            held.unverified,
+            key.kid()
+        )?;
+    }
+    if held.unfolded > 0 {
+        outln!(
+            "{} application(s) held at an event this build does not fold: their views stop \
+             before it (GET /v1/projections/held lists them, with the event and the reason)",
+            held.unfolded
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The applications held after a rebuild, by why: an event that does not verify under the
+/// checking key, or one this build does not fold. Said apart, since what to do differs (the
+/// key and the log, or the build).
+struct Held {
+    unverified: u64,
+    unfolded: u64,
+}
+
+impl Held {
+    fn count(store: &ProjectionStore) -> Result<Held, CliError> {
+        const PAGE: usize = 1024;
+        let mut held = Held {
+            unverified: 0,
+            unfolded: 0,
+        };
+        let mut after: Option<String> = None;
+        loop {
+            let page = store.held_list(after.as_deref(), PAGE)?;
+            for h in &page {
+                match h.unverified() {
+                    true => held.unverified += 1,
+                    false => held.unfolded += 1,
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() == PAGE => after = Some(last.app.clone()),
+                _ => return Ok(held),
+            }
+        }
+    }
 }
 
 /// Seconds since the epoch, naming a file set aside.

@@ -7,6 +7,7 @@ pub mod any;
 #[cfg(test)]
 pub mod conformance;
 pub mod embedded;
+pub mod ends;
 pub mod foreign;
 pub mod head_hash;
 pub mod index;
@@ -160,6 +161,23 @@ pub enum LogError {
     /// caller can say what to do in its own terms, without reading the message.
     #[error("{dir} is in use by another process (is a gateway running on this data directory?)")]
     InUse { dir: String },
+    /// The embedded log's directory cannot be written (no permission, a read-only file system,
+    /// a full disk), so fjall, which writes to any log it opens, did not open it; its files are
+    /// whole. A variant of its own, as [`LogError::InUse`] is: a tool that opened a copy of the
+    /// log says that the copy's place is at fault, not the log, and does not advise the command
+    /// that just failed.
+    #[error(
+        "the event log in {dir} {why} ({io}): a gateway writes to it from the start. Nothing was \
+         opened and nothing is damaged; make the directory writable (or free space) and start \
+         again. `tongban verify` reads the log as it is (from a copy of it)"
+    )]
+    Unwritable {
+        dir: String,
+        /// Completes "the event log in DIR …" ("is on a read-only file system").
+        why: &'static str,
+        /// The operating system's words, never Rust's debug text.
+        io: String,
+    },
 }
 
 /// The events of the applications `keep` takes, read over the whole log in position order, with

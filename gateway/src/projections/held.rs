@@ -49,7 +49,18 @@ pub struct Held {
     pub withheld: bool,
 }
 
+/// What the reason of an application held at an event that does not verify starts with (its
+/// seal does not hold under the checking key, or it does not link to the event before it), then
+/// what is wrong: told apart from an event that verified and does not fold in this build, since
+/// what to do differs (check the key and the log, not the build).
+pub const UNVERIFIED: &str = "the event does not verify, so it is not folded";
+
 impl Held {
+    /// Whether the event held at does not verify ([`UNVERIFIED`]), rather than not fold.
+    pub fn unverified(&self) -> bool {
+        self.reason.starts_with(UNVERIFIED)
+    }
+
     /// The record for an application held at `event`, for `reason`.
     pub fn at(event: &Positioned, reason: String, parties: Vec<String>) -> Held {
         Held {

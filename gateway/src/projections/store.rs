@@ -1433,7 +1433,7 @@ impl ProjectionStore {
                 let h = withhold(
                     &mut out.feed,
                     p,
-                    format!("the event does not verify, so it is not folded: {found}"),
+                    format!("{}: {found}", super::held::UNVERIFIED),
                     parties,
                 );
                 out.newly_held.push(h.clone());

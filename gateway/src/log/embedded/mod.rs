@@ -16,6 +16,7 @@
 //! - `apps`:   app id, 0x00, seq (u64 BE) → position (u64 BE)
 //! - `heads`:  app id → last seq (u64 BE)
 
+mod failure;
 mod index;
 pub mod journal;
 mod writer;
@@ -34,6 +35,8 @@ use writer::Request;
 pub use writer::{QUEUE_BYTES, WRITER_PATIENCE};
 
 struct Stores {
+    /// The log's directory, named when a write fails ([`failure`]).
+    dir: std::path::PathBuf,
     db: Database,
     events: Keyspace,
     apps: Keyspace,
@@ -124,6 +127,7 @@ impl Stores {
             None => 0,
         };
         Ok(Stores {
+            dir: dir.to_path_buf(),
             db,
             events,
             apps,
@@ -181,11 +185,13 @@ fn unopenable(dir: &Path, e: fjall::Error) -> LogError {
                 dir: dir_shown.to_string(),
             };
         }
-        OpenFailure::Host { why, io } => format!(
-            "the event log in {dir_shown} {why} ({io}): a gateway writes to it from the start. \
-             Nothing was opened and nothing is damaged; make the directory writable (or free \
-             space) and start again. `tongban verify` reads the log as it is"
-        ),
+        OpenFailure::Host { why, io } => {
+            return LogError::Unwritable {
+                dir: dir_shown.to_string(),
+                why,
+                io: io.to_string(),
+            };
+        }
         OpenFailure::Missing { io } => format!(
             "the event log in {dir_shown} does not open: a file it needs is missing ({io}), as \
              when a copy or backup left files out. Nothing was opened; copy the directory again \
@@ -872,10 +878,12 @@ mod tests {
             (ErrorKind::PermissionDenied, "not writable"),
             (ErrorKind::StorageFull, "full disk"),
         ] {
-            let LogError::Storage(message) = unopenable(dir, fjall::Error::Io(Error::from(kind)))
-            else {
-                panic!("a storage error");
-            };
+            let refused = unopenable(dir, fjall::Error::Io(Error::from(kind)));
+            assert!(
+                matches!(refused, LogError::Unwritable { .. }),
+                "{kind:?}: {refused}"
+            );
+            let message = refused.to_string();
             assert!(message.contains(said), "{message}");
             assert!(message.contains("nothing is damaged"), "{message}");
             assert!(

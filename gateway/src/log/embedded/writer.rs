@@ -164,14 +164,18 @@ pub(super) fn commit_group(
     // Before the batch: a reader that finds one of its entries past the durable end takes it for
     // an append under way, not an index pointing nowhere ([`Stores::written_up_to`]).
     s.written.store(position, Ordering::Release);
-    let result = batch.commit().map_err(|e| e.to_string()).and_then(|()| {
-        if injected_failure(s) {
-            Err("injected fsync failure (test hook)".to_string())
-        } else {
-            s.db.persist(PersistMode::SyncAll)
-                .map_err(|e| e.to_string())
-        }
-    });
+    // Said with the directory and the cause, or where fjall logged it ([`super::failure`]).
+    let result = batch
+        .commit()
+        .map_err(|e| super::failure::of(&s.dir, &e))
+        .and_then(|()| {
+            if injected_failure(s) {
+                Err(super::failure::injected(&s.dir))
+            } else {
+                s.db.persist(PersistMode::SyncAll)
+                    .map_err(|e| super::failure::of(&s.dir, &e))
+            }
+        });
     match result {
         Ok(()) => {
             s.syncs.fetch_add(1, Ordering::Relaxed);
@@ -199,7 +203,12 @@ pub(super) fn commit_group(
             s.memtables.seal_full();
         }
         Err(reason) => {
-            tracing::error!(%reason, "event log write failed; refusing further writes");
+            tracing::error!(
+                %reason,
+                "event log write failed; refusing further writes until a restart (fix the disk \
+                 first; nothing acknowledged is lost, do not restore the log from a backup for \
+                 this)"
+            );
             if let Ok(mut f) = s.failed.lock() {
                 *f = Some(reason.clone());
             }
