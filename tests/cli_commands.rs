@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::{BIN, Gateway, TempDir};
+use common::{BIN, Gateway, TempDir, files_below};
 
 /// Runs the binary with its stdout a pipe whose reading end is closed before it starts: every
 /// write it makes to stdout fails with a broken pipe, as under `| head -0`.
@@ -115,25 +115,6 @@ fn every_command_stops_quietly_on_a_closed_stdout() {
             "{args:?}: {err}"
         );
     }
-}
-
-/// Every file below `dir`, with its bytes, by path.
-fn files_below(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("dir") {
-            let p = entry.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).expect("below").display().to_string();
-                out.push((rel, std::fs::read(&p).expect("file")));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 /// The offline tools read the log without changing a byte of the data directory (fjall would

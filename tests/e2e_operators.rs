@@ -8,23 +8,11 @@ use std::process::Command;
 
 use common::nats::NatsServer;
 use common::stored::{remove, rewrite, rewrite_event};
-use common::{BIN, Client, Gateway, TempDir, application, copy_dir, parties, tokens, verify_chain};
+use common::{
+    BIN, Client, Gateway, TempDir, application, copy_dir, parties, tokens, tongban, verify_chain,
+};
 
 use serde_json::{Value, json};
-
-fn tongban(args: &[&str], data: &std::path::Path) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .arg("--data")
-        .arg(data)
-        .output()
-        .expect("run tongban");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// Runs one proxy application to delivery through the HTTP API; returns its id.
 fn proxy_application(gw: &Gateway, data: &std::path::Path) -> String {

@@ -3,27 +3,10 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
 use common::stored::rewrite;
-use common::{BIN, Gateway, TempDir, application, copy_dir, parties};
+use common::{Gateway, TempDir, application, copy_dir, files_below, parties, tongban};
 
 use serde_json::json;
-
-fn tongban(args: &[&str], data: &Path) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .arg("--data")
-        .arg(data)
-        .output()
-        .expect("run tongban");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// A stopped gateway's data directory (`data` in a new temporary directory) holding two
 /// applications forwarded and accepted, the ids of both, and the gateway's public key (hex).
@@ -52,25 +35,6 @@ fn another_gateway() -> (String, String) {
     let seed = [9; 32];
     let key = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
     (hex(&seed), hex(key.as_bytes()))
-}
-
-/// Every file below `dir`, with its bytes, by path.
-fn files_below(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("dir") {
-            let p = entry.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).expect("below").display().to_string();
-                out.push((rel, std::fs::read(&p).expect("file")));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 /// The key id `GET /v1/keys` serves for a public key in hex.

@@ -7,23 +7,8 @@
 
 mod common;
 
-use common::{Gateway, application, stored};
+use common::{Gateway, application, stored, tongban};
 use serde_json::{Value, json};
-
-/// Runs `tongban <args> --data <data>`: its exit code, output and error output.
-fn tongban(args: &[&str], data: &std::path::Path) -> (i32, String, String) {
-    let out = std::process::Command::new(common::BIN)
-        .args(args)
-        .arg("--data")
-        .arg(data)
-        .output()
-        .expect("tongban");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// What looks like an ID number, stored in the bytes that are not an event: it must appear in
 /// no answer, output or log line.

@@ -389,6 +389,41 @@ fn parse_response(raw: &[u8]) -> Option<Response> {
     })
 }
 
+/// Runs `tongban <args> --data <data>`: its exit code (-1 when killed by a signal), standard
+/// output and standard error.
+pub fn tongban(args: &[&str], data: &Path) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .output()
+        .expect("run tongban");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Every file below `dir`, with its bytes, by path: to show a command changed nothing.
+pub fn files_below(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("dir") {
+            let p = entry.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).expect("below").display().to_string();
+                out.push((rel, std::fs::read(&p).expect("file")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Runs `tongban <args> --data <data>`, which must succeed; returns its trimmed output.
 pub fn tongban_on(data: &Path, args: &[&str]) -> String {
     let out = Command::new(BIN)
