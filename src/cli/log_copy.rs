@@ -131,11 +131,16 @@ impl Drop for LogCopy {
     }
 }
 
-/// The directory the data directory of `log` (its `log/`) is in, where the copy goes: made
-/// absolute first, since a bare relative `--data dfs` has the empty path for a parent, which
-/// names no directory to read, so that a copy left there by a killed tool was never removed.
+/// The directory the data directory of `log` (its `log/`) is in, where the copy goes: its real
+/// path first, since a bare relative `--data dfs` has the empty path for a parent, which names no
+/// directory to read (a copy left there by a killed tool was never removed), and `--data ..`
+/// from inside the log would put the copy inside the very directory being copied (copied into
+/// itself at every level); a symbolic link to the data directory leads to the file system the
+/// log is on, where its files can be linked rather than copied.
 fn data_dir_parent(log: &Path) -> Option<PathBuf> {
-    let log = std::path::absolute(log).ok()?;
+    let log = std::fs::canonicalize(log)
+        .or_else(|_| std::path::absolute(log))
+        .ok()?;
     log.parent()?.parent().map(Path::to_path_buf)
 }
 

@@ -217,15 +217,16 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         };
         if accept_lost && past_end {
             let aside = heads.with_extension(format!("jsonl.lost-{}", unix_secs()));
-            std::fs::rename(&heads, &aside)?;
+            let moved = verified::set_aside_past(&heads, end, &aside)?;
             eprintln!(
-                "--accept-lost: the verified heads, signed over events this log no longer \
-                 holds, were set aside as {} (delete it once it is not wanted); the signatures \
-                 are checked one by one and new heads written over the log as it is",
+                "--accept-lost: {moved} verified head(s) past this log's end (position {end}), \
+                 signed over events it no longer holds, were set aside as {} (delete it once \
+                 it is not wanted); the heads within it are kept, and the events after the last \
+                 of them have their signatures checked one by one",
                 aside.display()
             );
             if let Checking::Seals(seals) = &mut checking {
-                seals.heads.clear();
+                seals.heads.retain(|h| h.position <= end);
             }
         }
         let checked = matches!(checking, Checking::Seals(_));

@@ -154,6 +154,36 @@ pub fn append(path: &Path, head: &VerifiedHead) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Moves the lines of the heads file at `path` whose head stands past position `end` to a new
+/// file `aside`, keeping the others in place (rewritten atomically); lines that do not parse
+/// stay, as [`read`] refuses them anyway. Returns how many were moved. For a log that lost its
+/// events after `end` for good (`tongban rebuild --accept-lost`): those heads vouch for events
+/// it no longer holds; the ones within it still vouch for what it holds, and a rewrite of that
+/// sealed again is what they catch.
+pub fn set_aside_past(path: &Path, end: u64, aside: &Path) -> std::io::Result<usize> {
+    #[derive(Deserialize)]
+    struct Position {
+        position: u64,
+    }
+    let text = std::fs::read(path)?;
+    let (mut kept, mut past) = (Vec::new(), Vec::new());
+    for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let out = match serde_json::from_slice::<Position>(line) {
+            Ok(p) if p.position > end => &mut past,
+            _ => &mut kept,
+        };
+        out.extend_from_slice(line);
+        out.push(b'\n');
+    }
+    if past.is_empty() {
+        return Ok(0);
+    }
+    // The heads set aside are durable before the file loses them.
+    crate::fsutil::write_atomically(aside, &past)?;
+    crate::fsutil::write_atomically(path, &kept)?;
+    Ok(past.iter().filter(|b| **b == b'\n').count())
+}
+
 /// The heads of a file that verify under the checking key, and how many lines were not taken.
 #[derive(Debug, Default)]
 pub struct Kept {
@@ -424,6 +454,39 @@ mod tests {
         wider.position = 4;
         assert!(!wider.verifies(&key.public()));
         assert!(!head.verifies(&GatewayKey::from_seed([8; 32]).public()));
+    }
+
+    /// Given heads at 4, 8 and 12 and a torn line, when the log ends at 8 for good, then only
+    /// the head at 12 is set aside: the ones within the log still vouch for what it holds
+    /// (setting all aside, as `--accept-lost` did, lost what catches a rewrite sealed again).
+    #[test]
+    fn only_heads_past_the_end_are_set_aside() {
+        let dir = crate::testutil::TempDir::new("heads-aside");
+        let key = GatewayKey::from_seed([7; 32]);
+        let events: Vec<_> = (1..=12).map(event).collect();
+        let path = dir.path().join(FILE);
+        for (from, position) in [(0, 4), (4, 8), (8, 12)] {
+            let head = VerifiedHead::sign(from, &running_at(&events, position), vec![], "t", &key);
+            append(&path, &head).expect("append");
+        }
+        let mut text = std::fs::read(&path).expect("read");
+        text.extend_from_slice(b"{\"torn");
+        std::fs::write(&path, &text).expect("torn");
+        let aside = dir.path().join("aside.jsonl");
+        assert_eq!(set_aside_past(&path, 8, &aside).expect("aside"), 1);
+        let kept = read(&path, &key.public()).expect("kept");
+        let positions: Vec<u64> = kept.heads.iter().map(|h| h.position).collect();
+        assert_eq!((positions, kept.refused), (vec![4, 8], 1));
+        let moved = read(&aside, &key.public()).expect("moved");
+        assert_eq!(
+            moved.heads.iter().map(|h| h.position).collect::<Vec<_>>(),
+            [12]
+        );
+        assert_eq!(
+            set_aside_past(&path, 8, &aside).expect("again"),
+            0,
+            "nothing more"
+        );
     }
 
     /// Given heads at 4 (from 0, naming 2 unverified) and at 8 (from 4), when a log of ten

@@ -19,8 +19,8 @@ pub(super) fn of(dir: &Path, e: &fjall::Error) -> String {
         return format!(
             "fjall stopped taking writes to the event log in {dir} after a write of its own \
              failed in the background (FjallError: Poisoned); fjall's own log lines just before \
-             name the cause: look for fjall::flush::worker (a full disk, a permission, a \
-             read-only file system)"
+             name the cause: look for fjall::flush::worker, or a fjall worker that crashed \
+             (a full disk, a permission, a read-only file system)"
         );
     }
     match OpenFailure::of(e) {
