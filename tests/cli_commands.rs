@@ -499,11 +499,17 @@ fn a_wrong_public_key_is_named_for_what_is_wrong() {
         (not_hex.as_str(), "character 10 is 'z', not a hex digit"),
         (
             off_curve.as_str(),
-            "64 hex digits, but not a valid Ed25519 public key",
+            "not a valid Ed25519 public key: 64 hex digits, but no point of the Ed25519 curve: \
+             most likely a typo",
         ),
+        // A point of small order is a point: said to be weak, never "no point".
         (
             &"00".repeat(32),
-            "64 hex digits, but not a valid Ed25519 public key",
+            "not a valid Ed25519 public key: a weak key (small order), refused",
+        ),
+        (
+            &format!("01{}", "00".repeat(31)),
+            "not a valid Ed25519 public key: a weak key (small order), refused",
         ),
     ];
     for (key, want) in cases {
@@ -518,6 +524,42 @@ fn a_wrong_public_key_is_named_for_what_is_wrong() {
             assert!(!err.contains("got 64 characters"), "{err}");
             assert!(!missing.exists(), "{command:?} created {d}");
         }
+    }
+}
+
+/// `tongban regions key` says what is wrong with a key refused: a point of small order (`01`
+/// then 62 zeros, the identity) is a valid point of the curve, and is refused as a weak key,
+/// not as no point; 32 bytes that decode to no point are said to be that; either way the book
+/// keeps no key for the region. (It said "not … a valid curve point" of a weak key.)
+#[test]
+fn regions_key_refuses_a_weak_key_as_weak() {
+    let dir = TempDir::new("cli-weak-key");
+    let data = dir.0.join("data");
+    let d = data.to_str().expect("path");
+    let out = run(&["regions", "add", "320000", "江苏", "--data", d]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut off_curve = [0u8; 32];
+    off_curve[0] = 2;
+    let off_curve: String = off_curve.iter().map(|b| format!("{b:02x}")).collect();
+    for (key, want, not) in [
+        (
+            format!("01{}", "00".repeat(31)),
+            "as a request signing key: a weak key (small order), refused",
+            "no point",
+        ),
+        (
+            off_curve,
+            "as a request signing key: 64 hex digits, but no point of the Ed25519 curve",
+            "weak",
+        ),
+        ("abcd".to_string(), "not 64 hex digits", "weak"),
+    ] {
+        let out = run(&["regions", "key", "320000", &key, "--data", d]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{key}: {err}");
+        assert!(err.contains(want) && !err.contains(not), "{key}: {err}");
+        let book = std::fs::read_to_string(data.join("regions.json")).expect("book");
+        assert!(!book.contains("signing_key"), "{book}");
     }
 }
 

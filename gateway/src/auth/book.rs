@@ -48,8 +48,11 @@ pub enum RegionBookError {
     UnknownToken(String),
     #[error("token label {0}")]
     BadLabel(&'static str),
-    #[error("{0:?} is not an Ed25519 public key (64 hex digits, a valid curve point)")]
-    BadSigningKey(String),
+    #[error("{key:?} as a request signing key: {why}")]
+    BadSigningKey {
+        key: String,
+        why: crate::envelope::KeyRefusal,
+    },
 }
 
 /// The file `regions.json` holds. Operators edit it by hand at times (a region's signing key
@@ -561,8 +564,8 @@ impl RegionBook {
         let key = match key {
             Some(hex) => {
                 let hex = hex.trim().to_ascii_lowercase();
-                if hex.len() != 64 || crate::envelope::PublicKey::from_hex(&hex).is_none() {
-                    return Err(RegionBookError::BadSigningKey(hex));
+                if let Err(why) = crate::envelope::PublicKey::parse_hex(&hex) {
+                    return Err(RegionBookError::BadSigningKey { key: hex, why });
                 }
                 Some(hex)
             }
@@ -888,8 +891,21 @@ mod tests {
         );
         assert!(matches!(
             book.set_signing_key("440000", Some("abcd")),
-            Err(RegionBookError::BadSigningKey(_))
+            Err(RegionBookError::BadSigningKey {
+                why: crate::envelope::KeyRefusal::NotHex,
+                ..
+            })
         ));
+        // A point of small order is a point: refused as weak, not as no point.
+        let weak = book
+            .set_signing_key("440000", Some(&format!("01{}", "00".repeat(31))))
+            .expect_err("weak");
+        assert!(
+            weak.to_string()
+                .contains("a weak key (small order), refused")
+                && !weak.to_string().contains("no point"),
+            "{weak}"
+        );
         assert!(matches!(
             book.set_signing_key("350000", Some(&public.to_hex())),
             Err(RegionBookError::UnknownRegion(_))
