@@ -295,10 +295,29 @@ impl RegionBook {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut bytes = Vec::new();
         f.read_to_end(&mut bytes).map_err(|e| self.io(e))?;
-        let file = serde_json::from_slice(&bytes).map_err(|e| RegionBookError::Malformed {
-            path: self.path.display().to_string(),
-            reason: tongban_schemas::mask::config_error(&e),
-        })?;
+        let file: BookFile =
+            serde_json::from_slice(&bytes).map_err(|e| RegionBookError::Malformed {
+                path: self.path.display().to_string(),
+                reason: tongban_schemas::mask::config_error(&e),
+            })?;
+        // A signing key pasted in by hand that is no key (a typo, a weak one) would be no key to
+        // the requests: the region's unsigned requests would act. Refused as a misspelt member is.
+        for (code, region) in &file.regions {
+            if let Some(Err(why)) = region
+                .signing_key
+                .as_deref()
+                .map(crate::envelope::PublicKey::parse_hex)
+            {
+                return Err(RegionBookError::Malformed {
+                    path: self.path.display().to_string(),
+                    reason: format!(
+                        "region {code}'s signing_key is {why}; read as no key, it would let the \
+                         region's requests be taken unsigned: put the region's key there \
+                         (`tongban regions key {code} HEX` checks it)"
+                    ),
+                });
+            }
+        }
         Ok((Some(version), file))
     }
 
@@ -737,6 +756,32 @@ mod tests {
             let e = RegionBook::open(&path).err().expect("refused").to_string();
             assert!(e.contains(named), "{e}");
             assert!(e.contains("nothing was changed"), "{e}");
+            assert_eq!(std::fs::read_to_string(&path).expect("read"), file);
+        }
+        // A signing key that is no key, or a weak one, pasted in by hand: refused, saying which,
+        // rather than read as no key (the region acting unsigned).
+        for (value, why) in [
+            ("ab".repeat(31), "not 64 hex digits"),
+            (
+                format!("02{}", "00".repeat(31)),
+                "no point of the Ed25519 curve",
+            ),
+            (
+                format!("01{}", "00".repeat(31)),
+                "a weak key (small order), refused",
+            ),
+        ] {
+            let file = format!(
+                r#"{{"regions": {{"440000": {{"name": "广东省", "signing_key": "{value}"}}}}}}"#
+            );
+            std::fs::write(&path, &file).expect("write");
+            let e = RegionBook::open(&path).err().expect("refused").to_string();
+            assert!(
+                e.contains("region 440000's signing_key is ")
+                    && e.contains(why)
+                    && e.contains("requests be taken unsigned"),
+                "{e}"
+            );
             assert_eq!(std::fs::read_to_string(&path).expect("read"), file);
         }
         // A value of the wrong type is named by its member's rule, the value itself masked;
