@@ -445,18 +445,45 @@ fn regions_list_shows_every_token_with_its_times_kind_and_label() {
 }
 
 /// Given a gateway serving on a data directory, when the offline tools are pointed at the same
-/// directory, then each says that a running gateway holds it and what to do (stop it, or read a
-/// JetStream log with --nats), exit 2; once the gateway stops they read it.
+/// directory (every one docs/operations.md, "Checking the log", names), then each says that a
+/// running gateway holds it and what to do (stop it, or read a JetStream log with --nats), exit
+/// 2; once the gateway stops they read it.
 #[test]
 fn offline_tools_name_a_directory_held_by_a_running_gateway() {
     let dir = TempDir::new("cli-in-use");
     let data = dir.0.join("data");
     let (mut gw, id, _) = one_application(&data);
     let d = data.to_str().expect("path");
+    // Every offline command docs/operations.md ("Checking the log") names.
+    let heads = dir.0.join("heads.jsonl");
+    let head = gw
+        .client(Some(&common::tokens(&data)["operator"]))
+        .get("/v1/log/head")
+        .json();
+    std::fs::write(&heads, format!("{head}\n")).expect("heads");
+    let records = dir.0.join("gd.csv");
+    std::fs::write(&records, "app,status,updated_at\n").expect("records");
+    let (heads, records) = (
+        heads.to_str().expect("path"),
+        records.to_str().expect("path"),
+    );
     for args in [
         vec!["verify", "--data", d],
+        vec!["verify", "--heads", heads, "--data", d],
         vec!["replay", id.as_str(), "--data", d],
         vec!["dispute", id.as_str(), "--data", d],
+        vec!["find", "--serial", "gd-1", "--data", d],
+        vec![
+            "reconcile",
+            "--region",
+            "440000",
+            "--records",
+            records,
+            "--data",
+            d,
+        ],
+        vec!["statistics", "--region", "440000", "--data", d],
+        vec!["rebuild", "--data", d],
     ] {
         let out = run(&args);
         let err = text(&out.stderr);
