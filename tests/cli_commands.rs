@@ -939,6 +939,50 @@ fn serve_refused(data: &Path, extra: &[&str]) -> (Option<i32>, String) {
     (out.status.code(), text(&out.stderr))
 }
 
+/// Given a data directory a gateway served the embedded log from, when `serve --nats` names
+/// servers (here none answer: nats://127.0.0.1:1), then it is refused for following the embedded
+/// log, before it connects, with the way to serve either log, not "cannot connect to NATS"; and
+/// the same directory restored without its `log-source` starts on the embedded log and writes the
+/// file again (docs/operations.md says every directory names its log), so that `--nats` is then
+/// refused alike. (Found by an operator's walkthrough: the refusal named NATS, and the file was
+/// not recreated.)
+#[test]
+fn serve_with_nats_on_an_embedded_directory_is_refused_for_that_before_connecting() {
+    let dir = TempDir::new("cli-embedded-nats");
+    let data = dir.0.join("data");
+    let (mut gw, _, _) = one_application(&data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let source = data.join("log-source");
+    assert_eq!(
+        std::fs::read_to_string(&source).expect("log-source"),
+        "embedded\n"
+    );
+    let refused = || {
+        let (code, err) = serve_refused(&data, &["--nats", "nats://127.0.0.1:1"]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(
+            err.contains("follow the embedded log")
+                && err.contains("To serve the embedded log, start without --nats")
+                && err.contains("tongban rebuild --nats URL")
+                && !err.contains("cannot connect"),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&source).expect("log-source"),
+            "embedded\n"
+        );
+    };
+    refused();
+    std::fs::remove_file(&source).expect("restored without log-source");
+    let mut gw = Gateway::start(&data, false);
+    assert_eq!(gw.terminate().code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(&source).expect("log-source written again"),
+        "embedded\n"
+    );
+    refused();
+}
+
 /// Given a data directory whose log holds an application, when it is restored without
 /// `evidence/` while a region signs its requests, or without `regions.json`, then `serve` does
 /// not start, makes neither, and says
