@@ -25,7 +25,9 @@ pub struct Unchecked {
     /// When the rebuild ran (RFC 3339).
     pub at: String,
     /// Why the seals were not checked (`tongban rebuild --trust-log`, no public key to check
-    /// them with, or what a library caller said in [`super::rebuild::Checking::Trusted`]).
+    /// them with, or the reason the program that rebuilt them gave for trusting the log).
+    // (A library caller's, in `super::rebuild::Checking::Trusted`: not in the doc comment, which
+    // the OpenAPI document copies for province teams.)
     pub why: String,
 }
 
