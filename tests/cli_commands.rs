@@ -589,18 +589,45 @@ fn regions_list_shows_every_token_with_its_times_kind_and_label() {
 }
 
 /// Given a gateway serving on a data directory, when the offline tools are pointed at the same
-/// directory, then each says that a running gateway holds it and what to do (stop it, or read a
-/// JetStream log with --nats), exit 2; once the gateway stops they read it.
+/// directory (every one docs/operations.md, "Checking the log", names), then each says that a
+/// running gateway holds it and what to do (stop it, or read a JetStream log with --nats), exit
+/// 2; once the gateway stops they read it.
 #[test]
 fn offline_tools_name_a_directory_held_by_a_running_gateway() {
     let dir = TempDir::new("cli-in-use");
     let data = dir.0.join("data");
     let (mut gw, id, _) = one_application(&data);
     let d = data.to_str().expect("path");
+    // Every offline command docs/operations.md ("Checking the log") names.
+    let heads = dir.0.join("heads.jsonl");
+    let head = gw
+        .client(Some(&common::tokens(&data)["operator"]))
+        .get("/v1/log/head")
+        .json();
+    std::fs::write(&heads, format!("{head}\n")).expect("heads");
+    let records = dir.0.join("gd.csv");
+    std::fs::write(&records, "app,status,updated_at\n").expect("records");
+    let (heads, records) = (
+        heads.to_str().expect("path"),
+        records.to_str().expect("path"),
+    );
     for args in [
         vec!["verify", "--data", d],
+        vec!["verify", "--heads", heads, "--data", d],
         vec!["replay", id.as_str(), "--data", d],
         vec!["dispute", id.as_str(), "--data", d],
+        vec!["find", "--serial", "gd-1", "--data", d],
+        vec![
+            "reconcile",
+            "--region",
+            "440000",
+            "--records",
+            records,
+            "--data",
+            d,
+        ],
+        vec!["statistics", "--region", "440000", "--data", d],
+        vec!["rebuild", "--data", d],
     ] {
         let out = run(&args);
         let err = text(&out.stderr);
@@ -643,11 +670,17 @@ fn a_wrong_public_key_is_named_for_what_is_wrong() {
         (not_hex.as_str(), "character 10 is 'z', not a hex digit"),
         (
             off_curve.as_str(),
-            "64 hex digits, but not a valid Ed25519 public key",
+            "not a valid Ed25519 public key: 64 hex digits, but no point of the Ed25519 curve: \
+             most likely a typo",
         ),
+        // A point of small order is a point: said to be weak, never "no point".
         (
             &"00".repeat(32),
-            "64 hex digits, but not a valid Ed25519 public key",
+            "not a valid Ed25519 public key: a weak key (small order), refused",
+        ),
+        (
+            &format!("01{}", "00".repeat(31)),
+            "not a valid Ed25519 public key: a weak key (small order), refused",
         ),
     ];
     for (key, want) in cases {
@@ -662,6 +695,42 @@ fn a_wrong_public_key_is_named_for_what_is_wrong() {
             assert!(!err.contains("got 64 characters"), "{err}");
             assert!(!missing.exists(), "{command:?} created {d}");
         }
+    }
+}
+
+/// `tongban regions key` says what is wrong with a key refused: a point of small order (`01`
+/// then 62 zeros, the identity) is a valid point of the curve, and is refused as a weak key,
+/// not as no point; 32 bytes that decode to no point are said to be that; either way the book
+/// keeps no key for the region. (It said "not … a valid curve point" of a weak key.)
+#[test]
+fn regions_key_refuses_a_weak_key_as_weak() {
+    let dir = TempDir::new("cli-weak-key");
+    let data = dir.0.join("data");
+    let d = data.to_str().expect("path");
+    let out = run(&["regions", "add", "320000", "江苏", "--data", d]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut off_curve = [0u8; 32];
+    off_curve[0] = 2;
+    let off_curve: String = off_curve.iter().map(|b| format!("{b:02x}")).collect();
+    for (key, want, not) in [
+        (
+            format!("01{}", "00".repeat(31)),
+            "as a request signing key: a weak key (small order), refused",
+            "no point",
+        ),
+        (
+            off_curve,
+            "as a request signing key: 64 hex digits, but no point of the Ed25519 curve",
+            "weak",
+        ),
+        ("abcd".to_string(), "not 64 hex digits", "weak"),
+    ] {
+        let out = run(&["regions", "key", "320000", &key, "--data", d]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{key}: {err}");
+        assert!(err.contains(want) && !err.contains(not), "{key}: {err}");
+        let book = std::fs::read_to_string(data.join("regions.json")).expect("book");
+        assert!(!book.contains("signing_key"), "{book}");
     }
 }
 
@@ -1012,6 +1081,50 @@ fn serve_refused(data: &Path, extra: &[&str]) -> (Option<i32>, String) {
     }
     let out = child.wait_with_output().expect("wait");
     (out.status.code(), text(&out.stderr))
+}
+
+/// Given a data directory a gateway served the embedded log from, when `serve --nats` names
+/// servers (here none answer: nats://127.0.0.1:1), then it is refused for following the embedded
+/// log, before it connects, with the way to serve either log, not "cannot connect to NATS"; and
+/// the same directory restored without its `log-source` starts on the embedded log and writes the
+/// file again (docs/operations.md says every directory names its log), so that `--nats` is then
+/// refused alike. (Found by an operator's walkthrough: the refusal named NATS, and the file was
+/// not recreated.)
+#[test]
+fn serve_with_nats_on_an_embedded_directory_is_refused_for_that_before_connecting() {
+    let dir = TempDir::new("cli-embedded-nats");
+    let data = dir.0.join("data");
+    let (mut gw, _, _) = one_application(&data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let source = data.join("log-source");
+    assert_eq!(
+        std::fs::read_to_string(&source).expect("log-source"),
+        "embedded\n"
+    );
+    let refused = || {
+        let (code, err) = serve_refused(&data, &["--nats", "nats://127.0.0.1:1"]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(
+            err.contains("follow the embedded log")
+                && err.contains("To serve the embedded log, start without --nats")
+                && err.contains("tongban rebuild --nats URL")
+                && !err.contains("cannot connect"),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&source).expect("log-source"),
+            "embedded\n"
+        );
+    };
+    refused();
+    std::fs::remove_file(&source).expect("restored without log-source");
+    let mut gw = Gateway::start(&data, false);
+    assert_eq!(gw.terminate().code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(&source).expect("log-source written again"),
+        "embedded\n"
+    );
+    refused();
 }
 
 /// Given a data directory whose log holds an application, when it is restored without

@@ -383,3 +383,126 @@ fn a_write_answers_its_position_and_a_request_may_name_one() {
     // No token: refused for that, whatever the header says.
     assert_eq!(read(&gw.client(None), "soon").status, 401);
 }
+
+/// A data directory restored whole from a backup taken before its last events (the operator's
+/// walkthrough of docs/operations.md, "Backups of a gateway's data dir"): the positions the
+/// gateway answered after the backup are gone, and new events will be given them. A region that
+/// names one (its acknowledged feed position, a write's `X-Tongban-Position`) is refused saying
+/// so, restore included, not only "another deployment, or mistyped", and pointed at the docs;
+/// and `tongban verify --heads` with a head saved before the restore names the positions lost,
+/// as the restore checklist says.
+#[test]
+fn positions_lost_to_a_restore_from_an_older_backup_are_refused_naming_it() {
+    let dir = TempDir::new("feed-restore");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let hukou = |gw: &Gateway, key: &str| {
+        let gd = gw.client(Some(&tokens["440000"]));
+        let body = matter_example(&gw.client(None), "hukou-transfer");
+        let r = gd.post_with("/v1/applications", &[("Idempotency-Key", key)], &body);
+        common::created_id(&r);
+        r.header("x-tongban-position")
+            .and_then(|p| p.parse::<u64>().ok())
+            .expect("a position")
+    };
+    let mut gw = Gateway::start(&data, false);
+    let backed_up = hukou(&gw, "before-1").max(hukou(&gw, "before-2"));
+    gw.terminate();
+    let backup = dir.0.join("backup-1");
+    common::copy_dir(&data, &backup);
+
+    let mut gw = Gateway::start(&data, false);
+    let mut last = 0;
+    for key in ["after-1", "after-2"] {
+        last = hukou(&gw, key);
+    }
+    assert!(last > backed_up);
+    let zj = gw.client(Some(&tokens[ZJ]));
+    let page = zj.get(&format!("/v1/regions/{ZJ}/feed")).json();
+    assert_eq!(page["next"], json!(last), "{page}");
+    let acked = zj.post(
+        &format!("/v1/regions/{ZJ}/feed/ack"),
+        &json!({"position": last}),
+    );
+    assert_eq!(
+        acked.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&acked.body)
+    );
+    let head = gw
+        .client(Some(&tokens["operator"]))
+        .get("/v1/log/head")
+        .json();
+    assert_eq!(head["position"], json!(last), "{head}");
+    let heads = dir.0.join("heads.jsonl");
+    std::fs::write(&heads, format!("{head}\n")).expect("heads");
+    gw.terminate();
+
+    std::fs::rename(&data, dir.0.join("data.after")).expect("mv");
+    common::copy_dir(&backup, &data);
+    let gw = Gateway::start(&data, false);
+    let zj = gw.client(Some(&tokens[ZJ]));
+    let restored = |p: &serde_json::Value| {
+        let detail = p["detail"].as_str().unwrap_or_default();
+        assert!(
+            detail.contains(&format!("{last}"))
+                && detail.contains(&format!("{backed_up}"))
+                && detail.contains("restored from a backup that ends before it")
+                && detail.contains(&format!("positions after {backed_up} will name new events"))
+                && detail.contains("\"Retention and backups\""),
+            "{p}"
+        );
+    };
+    let read = zj
+        .send(
+            "GET",
+            &format!("/v1/regions/{ZJ}/inbox"),
+            &[("X-Tongban-Read-After", &last.to_string())],
+            None,
+        )
+        .expect("GET");
+    assert_eq!(read.status, 400, "{}", String::from_utf8_lossy(&read.body));
+    assert_eq!(read.json()["errors"][0]["rule"], "beyond-log");
+    restored(&read.json());
+    let feed = zj.get(&format!("/v1/regions/{ZJ}/feed?after={last}"));
+    assert_eq!(feed.status, 422, "{}", String::from_utf8_lossy(&feed.body));
+    restored(&feed.json());
+    let ack = zj.post(
+        &format!("/v1/regions/{ZJ}/feed/ack"),
+        &json!({"position": last}),
+    );
+    assert_eq!(ack.status, 422, "{}", String::from_utf8_lossy(&ack.body));
+    restored(&ack.json());
+    // The places the refusals point at are there.
+    let doc = |name: &str| {
+        std::fs::read_to_string(format!("{}/docs/{name}", env!("CARGO_MANIFEST_DIR")))
+            .expect("docs")
+    };
+    assert!(doc("operations.md").contains("\n## Retention and backups\n"));
+    assert!(doc("adapters.md").contains("- **After a restore.**"));
+    // The region's acknowledged cursor is the backup's: it reads on from there.
+    assert_eq!(
+        zj.get(&format!("/v1/regions/{ZJ}/feed")).json()["acked"],
+        json!(0)
+    );
+    drop(gw);
+
+    // The checklist: a head saved before the restore names the positions lost.
+    let out = std::process::Command::new(common::BIN)
+        .args(["verify", "--heads"])
+        .arg(&heads)
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .expect("verify");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!(
+            "log positions {}-{last} held events when the gateway signed the head",
+            backed_up + 1
+        )),
+        "{text}"
+    );
+}

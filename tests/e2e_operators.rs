@@ -3434,6 +3434,47 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
         ),
         "{out}"
     );
+    // Where the records given do not join two positions heads name, both tools name the records
+    // to fetch, exactly and alike (the operator's loop of docs/operators.md copied with `to`
+    // short of the last head leaves them out): here, positions 1-8.
+    let fetch = |heads_files: &[&str], records: &[&str]| -> Vec<String> {
+        let mut args: Vec<&str> = heads_files.to_vec();
+        let mut script: Vec<&str> = vec!["--key", &public];
+        for h in heads_files {
+            script.extend_from_slice(&["--heads", h]);
+        }
+        for r in records {
+            args.extend_from_slice(&["--records", r]);
+            script.extend_from_slice(&["--records", r]);
+        }
+        let (_, out, _) = heads(&args);
+        let (_, out_script) = verify_chain_heads(&script);
+        let lines = |out: &str| -> Vec<String> {
+            out.lines()
+                .filter(|l| l.starts_with("fetch GET") || l.starts_with("… and"))
+                .map(str::to_string)
+                .collect()
+        };
+        assert_eq!(lines(&out), lines(&out_script), "{out}\n{out_script}");
+        // The last lines of either.
+        let tail: Vec<String> = out
+            .lines()
+            .rev()
+            .take(lines(&out).len())
+            .map(str::to_string)
+            .collect();
+        assert!(tail.iter().all(|l| l.starts_with("fetch GET")), "{out}");
+        lines(&out)
+    };
+    assert_eq!(
+        fetch(&[&mine, &auditor], &[&split[1]]),
+        [
+            "fetch GET /v1/log/records?after=0&to=8 (every page, following `next`; give the file \
+          with --records): the records given do not cover log positions 1-8, between positions \
+          saved heads name"
+        ]
+    );
+    assert!(fetch(&[&mine, &auditor], &[&split[0], &split[1]]).is_empty());
     // Any other option given twice is still refused.
     let (code, _, err) = heads(&[&mine, "--data", "a", "--data", "b"]);
     assert_eq!(code, 2, "{err}");
@@ -3527,6 +3568,47 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
             && !out.contains("NOT COMPARED saved head at log position 16"),
         "{out}"
     );
+    assert_eq!(
+        fetch(&[&mine, &auditor, &theirs], &[&records_a]),
+        [
+            "fetch GET /v1/log/records?after=16&to=17 (every page, following `next`; give the \
+          file with --records): the records given do not cover log position 17, between \
+          positions saved heads name"
+        ]
+    );
+    // docs/operators.md's records loop fetches up to the highest head the files hold: its `to`
+    // line, run as written on these files, says 17.
+    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/operators.md"))
+        .expect("operators.md");
+    let to_line = guide
+        .lines()
+        .find(|l| l.starts_with("to=$(python3 "))
+        .expect("the loop's to= line");
+    let to_line = to_line.replace(
+        "mine.jsonl from-shanghai.jsonl",
+        &format!("{mine} {theirs}"),
+    );
+    let highest = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{to_line}; echo \"$to\""))
+        .output()
+        .expect("sh");
+    assert_eq!(
+        String::from_utf8_lossy(&highest.stdout).trim(),
+        "17",
+        "{to_line}"
+    );
+    assert!(
+        guide.contains("$G/v1/log/records?after=$after&to=$to\""),
+        "the loop fetches up to $to"
+    );
+    // No records at all: one stretch from the log's start to the highest head.
+    let none = fetch(&[&mine, &theirs], &[]);
+    assert_eq!(none.len(), 1, "{none:?}");
+    assert!(
+        none[0].starts_with("fetch GET /v1/log/records?after=0&to=17 "),
+        "{none:?}"
+    );
     // Heads at one position: FORKED, without records.
     let fork_line = format!(
         "FORKED log position 16: two heads signed by the gateway hold different running hashes \
@@ -3599,6 +3681,13 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
                 "0 pair(s) of consecutive positions joined by the records given, 2 not joined"
             ),
         "{out}"
+    );
+    // The page not used is fetched again, whole: the two pairs as one stretch.
+    let again = fetch(&[&mine, &auditor], &[&tampered]);
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert!(
+        again[0].contains("after=0&to=16 ") && again[0].contains("cover log positions 1-16,"),
+        "{again:?}"
     );
     let (code, out) = verify_chain_heads(&[
         "--key",

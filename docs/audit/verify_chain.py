@@ -160,6 +160,9 @@ With --heads and no EVENTS_FILE (8. and 9.):
      and the records between), INCOMPLETE (some heads are compared, but not every one: the line
      names those that are not, and what to give), a file or --key that cannot be used (one line
      on stderr), or a usage error (--records with EVENTS_FILE among them)
+  Whatever the exit code, where the records given do not join two consecutive positions heads
+  name, the last lines name the records to fetch, exactly as `tongban heads` names them:
+  `fetch GET /v1/log/records?after=16&to=17 (every page, following `next`; …)`.
 """
 import argparse
 import bisect
@@ -1253,11 +1256,58 @@ NOT_VOUCHED = (
 )
 
 
-def records_advice(apart):
-    """The requests that give the records for the pairs not joined (at most 5 named)."""
-    asked = [f"?after={earlier}&to={later}" for earlier, later in apart[:5]]
-    more = f" and {len(apart) - 5} more" if len(apart) > 5 else ""
-    return f"give the records between: GET /v1/log/records{', '.join(asked)}{more}"
+def uncovered(ranges, after, end):
+    """The stretches of positions after `after` up to `end` that the joined ranges (see
+    load_records) do not cover, each as (after, end)."""
+    gaps, at = [], after
+    for start, stop in ranges:
+        if at >= end or start >= end:
+            break
+        if stop <= at:
+            continue
+        if start > at:
+            gaps.append((at, start))
+        at = stop
+    if at < end:
+        gaps.append((at, end))
+    return gaps
+
+
+def to_fetch(apart, ranges):
+    """The records to fetch to join the pairs not joined, in position order, stretches that meet
+    taken as one: each [after, to], as `tongban heads` names them."""
+    fetch = []
+    for earlier, later in apart:
+        for after, to in uncovered(ranges, earlier, later):
+            if fetch and fetch[-1][1] == after:
+                fetch[-1][1] = to
+            else:
+                fetch.append([after, to])
+    return fetch
+
+
+# How many stretches of records to fetch are named one by one (then one request for them all).
+FETCH_SHOWN = 5
+
+
+def fetch_lines(fetch, shown=FETCH_SHOWN):
+    """One line per stretch of records to fetch (at most `shown`, then one for the rest with one
+    request covering all), as `tongban heads` prints them."""
+    lines = []
+    for after, to in fetch[:shown]:
+        first = after + 1
+        positions = f"log position {first}" if first == to else f"log positions {first}-{to}"
+        lines.append(
+            f"fetch GET /v1/log/records?after={after}&to={to} (every page, following `next`; give "
+            f"the file with --records): the records given do not cover {positions}, between "
+            "positions saved heads name"
+        )
+    if len(fetch) > shown:
+        lines.append(
+            f"… and {len(fetch) - shown} more stretch(es) to fetch: GET /v1/log/records?"
+            f"after={fetch[0][0]}&to={fetch[-1][1]} covers every one"
+        )
+    return lines
 
 
 def compare_heads(heads_paths, key_hex, records_paths=()):
@@ -1305,18 +1355,18 @@ def compare_heads(heads_paths, key_hex, records_paths=()):
         f"{plural(len(joined), 'pair')} of consecutive positions heads name (from the log's start, "
         f"position 0) joined by the records given, {len(apart)} not joined"
     )
-    if apart:
-        counts += f" ({records_advice(apart)})"
+    # The records the pairs not joined want, exactly, printed last, as `tongban heads` does.
+    fetch = fetch_lines(to_fetch(apart, ranges))
     if lines:
         print(f"BROKEN: {plural(len(lines), 'problem')}; {counts}")
-        return 1
-    if counted and not alone:
+        code = 1
+    elif counted and not alone:
         print(
             "OK: every head signed by the gateway, each compared with another party's, one "
             f"running hash at each shared position, one log across each pair the records join; {counts}"
         )
-        return 0
-    if not compared:
+        code = 0
+    elif not compared:
         print(
             f"NOTHING COMPARED: {counts}: a head is compared only with another party's (another "
             "file's) at its position or a later one, there or joined to it over the records "
@@ -1325,16 +1375,20 @@ def compare_heads(heads_paths, key_hex, records_paths=()):
             "parties' heads too, and the records between the positions the heads name (GET "
             "/v1/log/records?after=N&to=M)"
         )
-        return 2
-    named = ", ".join(f"{where} at position {head['position']}" for head, where in alone[:5])
-    more = f" and {len(alone) - 5} more" if len(alone) > 5 else ""
-    print(
-        f"INCOMPLETE: {len(alone)} of {counted} heads compared with no other party's head "
-        f"({named}{more}: for each, {NOT_VOUCHED}, so a gateway showing that party its own "
-        "history would pass unseen there: give the other parties' heads, and the records between "
-        f"(GET /v1/log/records?after=N&to=M)): {counts}"
-    )
-    return 2
+        code = 2
+    else:
+        named = ", ".join(f"{where} at position {head['position']}" for head, where in alone[:5])
+        more = f" and {len(alone) - 5} more" if len(alone) > 5 else ""
+        print(
+            f"INCOMPLETE: {len(alone)} of {counted} heads compared with no other party's head "
+            f"({named}{more}: for each, {NOT_VOUCHED}, so a gateway showing that party its own "
+            "history would pass unseen there: give the other parties' heads, and the records "
+            f"between (GET /v1/log/records?after=N&to=M)): {counts}"
+        )
+        code = 2
+    for line in fetch:
+        print(line)
+    return code
 
 
 def check_heads(heads_paths, entries, key, markers):

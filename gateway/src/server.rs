@@ -44,17 +44,21 @@ pub enum ServeError {
         now: String,
     },
     #[error(
+        "the projections in {dir} follow the embedded log ({dir}/log, as its log-source says), \
+         so this gateway serves no stream from it, and connected to none. To serve the \
+         embedded log, start without --nats; its events are not moved onto a stream. To serve \
+         a stream, give the gateway a new data directory (docs/operations.md, \"Two ways to \
+         run\"), or, with the gateway stopped, `tongban rebuild --nats URL --data {dir}` \
+         rebuilds these projections from the stream and binds them to it"
+    )]
+    FollowsEmbedded { dir: String },
+    #[error(
         "{setup}. The projections in {dir} follow {}, so this gateway does not make a new \
          stream there (it would be another log, empty): a gateway creates the stream only on \
-         the first start of its data directory. {}",
-        describe_log_source(follows),
-        if follows == "embedded" {
-            "To serve the embedded log, start without --nats; its events are not moved onto a \
-             stream. To start a stream, use a new data directory"
-        } else {
-            "A stream deleted on the right servers is restored from a backup \
-             (docs/operations.md, \"Backups\"); to start a new log, use a new data directory"
-        }
+         the first start of its data directory. A stream deleted on the right servers is \
+         restored from a backup (docs/operations.md, \"Backups\"); to start a new log, use a \
+         new data directory",
+        describe_log_source(follows)
     )]
     StreamMissing {
         setup: SetupError,
@@ -289,8 +293,13 @@ impl DataDir {
 /// Ties the data directory's projections to one log. Positions are only meaningful within the
 /// log that assigned them, so projections built from one log must never be resumed on another
 /// (the embedded log and a stream, or two streams that happen to share a name).
+///
+/// The file is written whenever it is missing: also for a directory it is inferred for (one
+/// from before the marker, or restored without it, holding an embedded log and its projections:
+/// [`followed`]), so that the directory names its log as docs/operations.md says it does, and a
+/// later start with `--nats` is refused for following the embedded log before it connects.
 pub fn bind_log_source(dir: &DataDir, source: &str) -> Result<(), ServeError> {
-    if follows_none(dir, followed(dir)?.as_deref(), source)? {
+    if follows_none(dir, followed(dir)?.as_deref(), source)? || !dir.log_source().exists() {
         rebind_log_source(dir, source)?;
     }
     Ok(())
@@ -629,6 +638,13 @@ pub async fn open_jetstream(
     // a new stream: a missing stream there is a wrong --nats (or a stream deleted), not a first
     // start, and a stream made there would be another log, which the start refuses anyway.
     let follows = followed(dir)?;
+    // Projections of the embedded log are never served from a stream: refused before anything
+    // connects, so that the refusal is this one, whether the servers are reachable or not.
+    if follows.as_deref() == Some("embedded") {
+        return Err(ServeError::FollowsEmbedded {
+            dir: dir.0.display().to_string(),
+        });
+    }
     let mut config = config.clone();
     // Nor is one that a gateway has run on, though it names no log (its `log-source` left out
     // of a restore): its projections or its evidence say it served a stream, and a stream made
@@ -2014,20 +2030,23 @@ mod tests {
         open_jetstream(&dir, &JetStreamConfig::new(right.url()))
             .await
             .expect("right servers");
-        // A directory of the embedded log is not a first start either: no stream is made for it.
+        // A directory of the embedded log is not a first start either: no stream is made for it,
+        // on servers without one or with one.
         let embedded = DataDir(tmp.path().join("embedded"));
         std::fs::create_dir_all(&embedded.0).expect("dir");
         bind_log_source(&embedded, "embedded").expect("embedded");
-        let refused = open_jetstream(&embedded, &JetStreamConfig::new(wrong.url()))
-            .await
-            .err()
-            .expect("refused");
-        let message = refused.to_string();
-        assert!(
-            matches!(refused, ServeError::StreamMissing { .. }),
-            "{message}"
-        );
-        assert!(message.contains("the embedded log"), "{message}");
+        for servers in [&wrong, &right] {
+            let refused = open_jetstream(&embedded, &JetStreamConfig::new(servers.url()))
+                .await
+                .err()
+                .expect("refused");
+            let message = refused.to_string();
+            assert!(
+                matches!(refused, ServeError::FollowsEmbedded { .. }),
+                "{message}"
+            );
+            assert!(message.contains("follow the embedded log"), "{message}");
+        }
         assert!(js.get_stream("TONGBAN").await.is_err(), "no stream made");
     }
 }

@@ -13,7 +13,9 @@
 //! party's (another file's): at its position, or joined to it over records. Exit 0 when every
 //! head is signed by the gateway, compared with another party's, and all agrees; 1 when a head
 //! is not signed, or two disagree; 2 when a file does not read, or some head was compared with
-//! no other party's (INCOMPLETE, or NOTHING COMPARED when none was).
+//! no other party's (INCOMPLETE, or NOTHING COMPARED when none was). Where the records given do
+//! not join two consecutive positions heads name, the last lines say which records to fetch
+//! (`fetch GET /v1/log/records?after=N&to=M …`), as the audit script's do.
 
 use std::process::ExitCode;
 
@@ -28,6 +30,9 @@ use super::{Args, CliError};
 const NOT_VOUCHED: &str = "no file that does not hold it has a head of its own (one no other \
     file holds) at its position or a later one, there or joined to it by the records given \
     (copies of one head in several files vouch for nothing)";
+
+/// How many stretches of records to fetch are named one by one (then one request for them all).
+const FETCH_SHOWN: usize = 5;
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let source = super::offline::Source::from_args(&mut args)?;
@@ -117,7 +122,11 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     if compared.alone.len() > 5 {
         outln!("… and {} more not compared", compared.alone.len() - 5)?;
     }
-    if !compared.alone.is_empty() || compared.unjoined > 0 {
+    // The records the pairs not joined want, exactly: the audit script names them alike.
+    for line in compare::fetch_lines(&compared.to_fetch, FETCH_SHOWN) {
+        outln!("{line}")?;
+    }
+    if !compared.alone.is_empty() && compared.to_fetch.is_empty() {
         outln!(
             "note: heads are compared with the other parties' heads: at one position, or joined \
              over the records between, GET /v1/log/records?after=N&to=M from the lower position \

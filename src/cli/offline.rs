@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use tongban_gateway::auth::RegionBook;
 use tongban_gateway::domain::calendar::Calendar;
-use tongban_gateway::envelope::{Envelope, GatewayKey, PublicKey};
+use tongban_gateway::envelope::{Envelope, GatewayKey, KeyRefusal, PublicKey};
 use tongban_gateway::log::{
     AnyLog, EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog, LogError, PassedOver,
 };
@@ -298,9 +298,9 @@ pub fn say_passed_over(passed: &PassedOver, answer: &str, consequence: &str) {
     );
 }
 
-/// `--public-key HEX`, with an error that says which of three things is wrong: the length, a
-/// character that is not a hex digit (and where), or 64 hex digits that are no Ed25519 public key
-/// (not a point of the curve, or a weak one), which is most likely a typo in a copied key.
+/// `--public-key HEX`, with an error that says which of four things is wrong: the length, a
+/// character that is not a hex digit (and where), 64 hex digits that are no point of the curve
+/// (most likely a typo in a copied key), or a weak key ([`KeyRefusal`]).
 pub fn parse_public_key(text: &str) -> Result<PublicKey, CliError> {
     const SERVED: &str = "as GET /v1/keys serves it in public_key_hex";
     let hex = text.trim();
@@ -321,13 +321,20 @@ pub fn parse_public_key(text: &str) -> Result<PublicKey, CliError> {
             hex.len()
         )));
     }
-    PublicKey::from_hex(hex).ok_or_else(|| {
-        CliError(
-            "--public-key: 64 hex digits, but not a valid Ed25519 public key (no point of the \
-             curve, or a weak one): most likely a typo; compare it with public_key_hex from \
-             GET /v1/keys"
-                .into(),
-        )
+    PublicKey::parse_hex(hex).map_err(|why| {
+        let advice = match why {
+            // No gateway makes one: a weak key handed over as the gateway's is itself a finding.
+            KeyRefusal::Weak => {
+                "no gateway makes one; compare it with public_key_hex from GET \
+                                 /v1/keys, and ask who handed it to you"
+            }
+            KeyRefusal::NotHex | KeyRefusal::NotAPoint => {
+                "compare it with public_key_hex from GET /v1/keys"
+            }
+        };
+        CliError(format!(
+            "--public-key: not a valid Ed25519 public key: {why}; {advice}"
+        ))
     })
 }
 

@@ -48,8 +48,11 @@ pub enum RegionBookError {
     UnknownToken(String),
     #[error("token label {0}")]
     BadLabel(&'static str),
-    #[error("{0:?} is not an Ed25519 public key (64 hex digits, a valid curve point)")]
-    BadSigningKey(String),
+    #[error("{key:?} as a request signing key: {why}")]
+    BadSigningKey {
+        key: String,
+        why: crate::envelope::KeyRefusal,
+    },
 }
 
 /// The file `regions.json` holds. Operators edit it by hand at times (a region's signing key
@@ -564,8 +567,8 @@ impl RegionBook {
         let key = match key {
             Some(hex) => {
                 let hex = hex.trim().to_ascii_lowercase();
-                if !super::book_rules::is_signing_key(&hex) {
-                    return Err(RegionBookError::BadSigningKey(hex));
+                if let Err(why) = crate::envelope::PublicKey::parse_hex(&hex) {
+                    return Err(RegionBookError::BadSigningKey { key: hex, why });
                 }
                 Some(hex)
             }
@@ -737,6 +740,32 @@ mod tests {
             let e = RegionBook::open(&path).err().expect("refused").to_string();
             assert!(e.contains(named), "{e}");
             assert!(e.contains("nothing was changed"), "{e}");
+            assert_eq!(std::fs::read_to_string(&path).expect("read"), file);
+        }
+        // A signing key that is no key, or a weak one, pasted in by hand: refused, saying which,
+        // rather than read as no key (the region acting unsigned).
+        for (value, why) in [
+            ("ab".repeat(31), "not 64 hex digits"),
+            (
+                format!("02{}", "00".repeat(31)),
+                "no point of the Ed25519 curve",
+            ),
+            (
+                format!("01{}", "00".repeat(31)),
+                "a weak key (small order), refused",
+            ),
+        ] {
+            let file = format!(
+                r#"{{"regions": {{"440000": {{"name": "广东省", "signing_key": "{value}"}}}}}}"#
+            );
+            std::fs::write(&path, &file).expect("write");
+            let e = RegionBook::open(&path).err().expect("refused").to_string();
+            assert!(
+                e.contains("regions.440000.signing_key is ")
+                    && e.contains(why)
+                    && e.contains("unsigned requests would act"),
+                "{e}"
+            );
             assert_eq!(std::fs::read_to_string(&path).expect("read"), file);
         }
         // A value of the wrong type is named by its member's rule, the value itself masked;
@@ -923,8 +952,21 @@ mod tests {
         );
         assert!(matches!(
             book.set_signing_key("440000", Some("abcd")),
-            Err(RegionBookError::BadSigningKey(_))
+            Err(RegionBookError::BadSigningKey {
+                why: crate::envelope::KeyRefusal::NotHex,
+                ..
+            })
         ));
+        // A point of small order is a point: refused as weak, not as no point.
+        let weak = book
+            .set_signing_key("440000", Some(&format!("01{}", "00".repeat(31))))
+            .expect_err("weak");
+        assert!(
+            weak.to_string()
+                .contains("a weak key (small order), refused")
+                && !weak.to_string().contains("no point"),
+            "{weak}"
+        );
         assert!(matches!(
             book.set_signing_key("350000", Some(&public.to_hex())),
             Err(RegionBookError::UnknownRegion(_))

@@ -36,12 +36,11 @@ pub fn check(file: &BookFile) -> Result<(), String> {
         let at = format!("regions.{code}");
         super::book::one_line(&region.name).map_err(|rule| format!("{at}.name {rule}"))?;
         if let Some(key) = &region.signing_key
-            && !is_signing_key(key)
+            && let Err(why) = signing_key(key)
         {
             return Err(format!(
-                "{at}.signing_key is not an Ed25519 public key (64 lowercase hex digits, a valid \
-                 curve point, as `tongban regions key` writes it): set it with `tongban regions \
-                 key {code} <key>` (read as no key, the region's unsigned requests would act)"
+                "{at}.signing_key is {why}; read as no key, the region's unsigned requests would \
+                 act: set it with `tongban regions key {code} HEX`, which checks it"
             ));
         }
         tokens.extend(
@@ -68,11 +67,14 @@ pub fn check(file: &BookFile) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether `hex` is a signing key as `tongban regions key` stores it.
-pub fn is_signing_key(hex: &str) -> bool {
-    hex.len() == 64
-        && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        && crate::envelope::PublicKey::from_hex(hex).is_some()
+/// Whether `hex` is a signing key as `tongban regions key` stores it: lowercase hex of a key
+/// [`crate::envelope::PublicKey::parse_hex`] takes; else why not.
+fn signing_key(hex: &str) -> Result<(), String> {
+    crate::envelope::PublicKey::parse_hex(hex).map_err(|why| why.to_string())?;
+    match hex.bytes().any(|b| b.is_ascii_uppercase()) {
+        true => Err("in capitals (`tongban regions key` writes lowercase hex)".into()),
+        false => Ok(()),
+    }
 }
 
 fn token_rules(t: &TokenEntry, at: &str) -> Result<(), String> {
@@ -173,7 +175,11 @@ mod tests {
             (book(Some(""), vec![]), "regions.440000.signing_key is not"),
             (
                 book(Some(&key.to_uppercase()), vec![]),
-                "regions.440000.signing_key is not",
+                "regions.440000.signing_key is in capitals",
+            ),
+            (
+                book(Some(&format!("01{}", "00".repeat(31))), vec![]),
+                "regions.440000.signing_key is a weak key",
             ),
             (
                 book(None, vec![token("a1", "abc")]),

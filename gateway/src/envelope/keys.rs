@@ -109,16 +109,40 @@ impl GatewayKey {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct PublicKey(VerifyingKey);
 
+/// Why text is refused as an Ed25519 public key ([`PublicKey::parse_hex`]), each said as what it
+/// is: a weak key is a point of the curve, and no typo is told it is a weak key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KeyRefusal {
+    #[error("not 64 hex digits (an Ed25519 public key is 32 bytes, in hex)")]
+    NotHex,
+    #[error("64 hex digits, but no point of the Ed25519 curve: most likely a typo")]
+    NotAPoint,
+    #[error(
+        "a weak key (small order), refused: under it one made-up signature verifies for every \
+         message, so nothing signed with it would prove anything"
+    )]
+    Weak,
+}
+
 impl PublicKey {
-    /// A key from 64 hex digits; `None` for anything else, and for a weak key (a point of small
-    /// order, such as the identity), under which one forged signature verifies for every
-    /// message: registered by mistake or on purpose, it would make signing meaningless.
+    /// A key from 64 hex digits; refused, saying which, for anything else, for 32 bytes that
+    /// are no point of the curve, and for a weak key (a point of small order, such as the
+    /// identity), under which one forged signature verifies for every message: registered by
+    /// mistake or on purpose, it would make signing meaningless.
+    pub fn parse_hex(s: &str) -> Result<PublicKey, KeyRefusal> {
+        let bytes: [u8; 32] = hex::decode(s)
+            .and_then(|b| b.try_into().ok())
+            .ok_or(KeyRefusal::NotHex)?;
+        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| KeyRefusal::NotAPoint)?;
+        match key.is_weak() {
+            true => Err(KeyRefusal::Weak),
+            false => Ok(PublicKey(key)),
+        }
+    }
+
+    /// [`PublicKey::parse_hex`], without why.
     pub fn from_hex(s: &str) -> Option<PublicKey> {
-        let bytes: [u8; 32] = hex::decode(s)?.try_into().ok()?;
-        VerifyingKey::from_bytes(&bytes)
-            .ok()
-            .filter(|k| !k.is_weak())
-            .map(PublicKey)
+        PublicKey::parse_hex(s).ok()
     }
 
     pub fn to_hex(&self) -> String {
@@ -193,6 +217,17 @@ mod tests {
         let mut identity = [0u8; 32];
         identity[0] = 1;
         assert!(PublicKey::from_hex(&hex::encode(&identity)).is_none());
+        assert_eq!(
+            PublicKey::parse_hex(&hex::encode(&identity)),
+            Err(KeyRefusal::Weak)
+        );
+        let mut off_curve = [0u8; 32];
+        off_curve[0] = 2;
+        assert_eq!(
+            PublicKey::parse_hex(&hex::encode(&off_curve)),
+            Err(KeyRefusal::NotAPoint)
+        );
+        assert_eq!(PublicKey::parse_hex("abcd"), Err(KeyRefusal::NotHex));
         let forged = format!("{}{}", hex::encode(&identity), "00".repeat(32));
         let weak = PublicKey(VerifyingKey::from_bytes(&identity).expect("a point"));
         assert!(!weak.verify_bytes(b"any message", &forged));

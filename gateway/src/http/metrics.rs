@@ -1,9 +1,11 @@
 //! `GET /metrics` (Prometheus text) and the layer that times every routed request.
 //!
 //! Public, like `/healthz`: it holds no personal data, no ids and no tokens (labels are route
-//! templates, methods, status classes, the backend and store names and read-after outcomes),
-//! and Prometheus scrapers are simplest without a bearer token. Deployments that consider
-//! traffic volumes sensitive restrict the path in the proxy in front.
+//! templates, methods, status classes, the backend and store names, read-after outcomes, clock
+//! kinds and the causes of a remade consumer), and Prometheus scrapers are simplest without a
+//! bearer token. Deployments that consider traffic volumes sensitive restrict the path in the
+//! proxy in front. Every metric's name is written here, and docs/operations.md's table names
+//! each (tests/e2e_metrics.rs checks both ways).
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -397,7 +397,8 @@ fn operation(route: &Route) -> Value {
                 "422".into(),
                 problem_response(
                     "`after` is beyond the feed (`query:after`, rule `range`): a position the \
-                     feed never showed",
+                     feed never showed, or showed before the log was restored from a backup \
+                     that ends before it",
                 ),
             );
             responses.insert("503".into(), problem_response(LOG_UNREADABLE));

@@ -356,10 +356,14 @@ pub async fn ack<L: EventLog>(
 }
 
 /// 422 for a position past what the region's feed has shown (`last`), named as the caller sent
-/// it: a read after it, or an acknowledgement of it, would pass over every event up to it.
+/// it: a read after it, or an acknowledgement of it, would pass over every event up to it. Said
+/// with how a caller comes to hold one (a restore from an older backup among them).
 fn beyond_feed(what: &str, position: u64, last: u64, pointer: &str, rule: &str) -> Problem {
     Problem::unprocessable(
-        format!("{what} {position} is beyond the feed (last {last})"),
+        format!(
+            "{what} {position} is beyond the feed (last {last}): {}",
+            crate::service::past_the_end(last)
+        ),
         vec![tongban_schemas::Violation::new(pointer, "range", rule)],
     )
 }

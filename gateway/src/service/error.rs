@@ -7,6 +7,19 @@ use crate::log::LogError;
 use crate::projections::view::FoldError;
 use crate::projections::{FormUpcastError, ProjectionError};
 
+/// Why a client can hold a position past the end of the log (`end`), and what it does
+/// then: said alike by every refusal of one ([`ServiceError::BeyondLog`], the feed's `after` and
+/// acknowledgement). Positions this gateway answered before its data directory was restored from
+/// an older backup are among them, and past `end` they will name new events.
+pub(crate) fn past_the_end(end: u64) -> String {
+    format!(
+        "a position from another deployment, mistyped, or one this gateway answered before its \
+         log was restored from a backup that ends before it. Drop it: positions after {end} \
+         will name new events (docs/operations.md, \"Retention and backups\"; docs/adapters.md, \
+         \"After a restore\")"
+    )
+}
+
 /// `region` is no party to application `app`: answered as an unknown id is (`http::problem`).
 pub(super) fn not_a_party(app: &str, region: &str) -> ServiceError {
     ServiceError::Domain(DomainError::NotAParty {
@@ -168,10 +181,11 @@ pub enum ServiceError {
     )]
     NotCaughtUp { wanted: u64, end: u64, reached: u64 },
     /// A read naming a log position (`X-Tongban-Read-After`) beyond the end of a log only this
-    /// gateway writes: no write here answered it.
+    /// gateway writes: no write of the log as it is answered it (one before a restore may have).
     #[error(
         "X-Tongban-Read-After names log position {wanted}, but this gateway's log ends at \
-         {end}: no write here answered it (a position from another deployment, or mistyped)"
+         {end}: {}",
+        past_the_end(*.end)
     )]
     BeyondLog { wanted: u64, end: u64 },
     /// A read naming a log position (`X-Tongban-Read-After`) beyond what this gateway's

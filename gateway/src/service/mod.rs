@@ -33,6 +33,7 @@ use crate::log::{EventLog, LogError};
 use crate::projections::{ApplicationView, ProjectionStore, Projector, verified};
 
 pub use act::{ActOutcome, acting_region};
+pub(crate) use error::past_the_end;
 pub use error::{BrokenHistory, ChainBreak, FailedAppend, FailedRead, ServiceError};
 pub use feed_page::{FeedItem, HeldMarker};
 pub use reach::{ReachStats, ReadAfter};

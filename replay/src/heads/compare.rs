@@ -105,6 +105,51 @@ impl std::fmt::Display for Inconsistent {
     }
 }
 
+/// Records to fetch: the positions after `after` up to `to`, which no records page given
+/// covers, between consecutive positions heads name that the records given do not join. Written
+/// alike by the audit script, as one request: every page of it, saved in a file given with
+/// `--records`, joins those heads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fetch {
+    pub after: u64,
+    pub to: u64,
+}
+
+impl std::fmt::Display for Fetch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let first = self.after.saturating_add(1);
+        let positions = match first == self.to {
+            true => format!("log position {first}"),
+            false => format!("log positions {first}-{}", self.to),
+        };
+        write!(
+            f,
+            "fetch GET /v1/log/records?after={}&to={} (every page, following `next`; give the \
+             file with --records): the records given do not cover {positions}, between \
+             positions saved heads name",
+            self.after, self.to
+        )
+    }
+}
+
+/// The lines naming `fetch` (at most `shown` of them, then one line for the rest, with one
+/// request covering all of them), as `tongban heads` and the audit script print them.
+pub fn fetch_lines(fetch: &[Fetch], shown: usize) -> Vec<String> {
+    let mut lines: Vec<String> = fetch.iter().take(shown).map(ToString::to_string).collect();
+    if let (Some(first), Some(last)) = (fetch.first(), fetch.last())
+        && fetch.len() > shown
+    {
+        lines.push(format!(
+            "… and {} more stretch(es) to fetch: GET /v1/log/records?after={}&to={} covers every \
+             one",
+            fetch.len() - shown,
+            first.after,
+            last.to
+        ));
+    }
+    lines
+}
+
 /// What comparing trusted heads among themselves found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Compared {
@@ -122,6 +167,9 @@ pub struct Compared {
     pub compared: usize,
     /// The heads (past position 0) compared with no other party's head.
     pub alone: Vec<Kept>,
+    /// The records to fetch to join the pairs not joined, in position order, stretches that
+    /// meet taken as one.
+    pub to_fetch: Vec<Fetch>,
     /// One per head whose running hash differs from the first head's at its position (so three
     /// histories at one position are two findings).
     pub forks: Vec<Forked>,
@@ -202,6 +250,12 @@ pub fn compare(trusted: &[Kept], records: &Records) -> Compared {
         } else {
             compared.unjoined += 1;
             stretches.push(Vec::new());
+            for (after, to) in records.uncovered(before.1.position, *position) {
+                match compared.to_fetch.last_mut() {
+                    Some(last) if last.to == after => last.to = to,
+                    _ => compared.to_fetch.push(Fetch { after, to }),
+                }
+            }
         }
         if let Some(stretch) = stretches.last_mut() {
             stretch.extend(heads.iter().copied());
@@ -342,18 +396,50 @@ mod tests {
         assert_eq!(compared.compared, 2);
         let alone: Vec<&str> = compared.alone.iter().map(|k| k.from.as_str()).collect();
         assert_eq!(alone, ["sh.jsonl line 2", "zj.jsonl line 2"]);
+        // The pairs 0-1, 1-2 and 2-5 not joined: one stretch to fetch.
+        assert_eq!(compared.to_fetch, [Fetch { after: 0, to: 5 }]);
+        assert_eq!(
+            compared.to_fetch[0].to_string(),
+            "fetch GET /v1/log/records?after=0&to=5 (every page, following `next`; give the \
+             file with --records): the records given do not cover log positions 1-5, between \
+             positions saved heads name"
+        );
 
         let compared = compare(&heads, &records(&log, 0, 5));
         assert_eq!((compared.joined, compared.unjoined), (3, 0));
+        assert!(compared.to_fetch.is_empty());
         assert_eq!((compared.found(), compared.compared), (0, 3));
         let alone: Vec<&str> = compared.alone.iter().map(|k| k.from.as_str()).collect();
         assert_eq!(alone, ["zj.jsonl line 2"]);
 
         let compared = compare(&heads, &records(&log, 2, 5));
         assert_eq!((compared.joined, compared.unjoined), (1, 2));
+        assert_eq!(compared.to_fetch, [Fetch { after: 0, to: 2 }]);
+        assert!(
+            compared.to_fetch[0]
+                .to_string()
+                .contains("cover log positions 1-2,")
+        );
         assert_eq!(compared.compared, 2);
         let alone: Vec<&str> = compared.alone.iter().map(|k| k.from.as_str()).collect();
         assert_eq!(alone, ["sh.jsonl line 2", "zj.jsonl line 2"]);
+
+        // Records from 1 to 2 only: the pair 0-1 is not joined, the log's first position.
+        let partial = compare(&heads, &records(&log, 1, 2));
+        assert_eq!(
+            partial.to_fetch,
+            [Fetch { after: 0, to: 1 }, Fetch { after: 2, to: 5 }]
+        );
+        assert!(
+            partial.to_fetch[0]
+                .to_string()
+                .contains("cover log position 1,")
+        );
+        assert_eq!(fetch_lines(&partial.to_fetch, 2).len(), 2);
+        assert_eq!(
+            fetch_lines(&partial.to_fetch, 1)[1],
+            "… and 1 more stretch(es) to fetch: GET /v1/log/records?after=0&to=5 covers every one"
+        );
 
         // A later head of the other province at 5 vouches for all of them.
         let mut more = heads.to_vec();

@@ -304,6 +304,30 @@ impl Records {
             .is_some_and(|(_, e)| *e >= end)
     }
 
+    /// The stretches of positions after `after` up to `end` that no page covers, each as
+    /// (after, end): what to fetch (`GET /v1/log/records?after=..&to=..`) for [`Records::covers`]
+    /// to hold.
+    pub fn uncovered(&self, after: u64, end: u64) -> Vec<(u64, u64)> {
+        let mut gaps = Vec::new();
+        let mut at = after;
+        for (start, stop) in self.covered.range(..end) {
+            if at >= end {
+                break;
+            }
+            if *stop <= at {
+                continue;
+            }
+            if *start > at {
+                gaps.push((at, *start));
+            }
+            at = *stop;
+        }
+        if at < end {
+            gaps.push((at, end));
+        }
+        gaps
+    }
+
     /// The records after `after` up to `end`, in position order.
     pub fn between(&self, after: u64, end: u64) -> impl Iterator<Item = (u64, &str)> {
         self.at
@@ -400,6 +424,26 @@ pub(super) mod tests {
             r.between(4, 5).collect::<Vec<_>>(),
             [(5, hex('c').as_str())]
         );
+    }
+
+    /// Given pages covering 0-10 and 20-30, then what is not covered between two positions is
+    /// named as the stretches to fetch, and nothing where the pages cover it all.
+    #[test]
+    fn what_the_pages_leave_uncovered_is_named() {
+        let mut r = Records::default();
+        assert_eq!(r.uncovered(3, 9), [(3, 9)]);
+        let text = format!(
+            "{}\n{}",
+            page(0, 10, None, &[(1, 'a')]),
+            page(20, 30, None, &[(25, 'e')])
+        );
+        r.read(&text, "records.json", &key()).expect("pages");
+        assert!(r.uncovered(0, 10).is_empty() && r.uncovered(22, 30).is_empty());
+        assert_eq!(r.uncovered(5, 40), [(10, 20), (30, 40)]);
+        assert_eq!(r.uncovered(12, 18), [(12, 18)]);
+        assert_eq!(r.uncovered(0, 25), [(10, 20)]);
+        assert_eq!(r.uncovered(10, 20), [(10, 20)]);
+        assert_eq!(r.uncovered(40, 41), [(40, 41)]);
     }
 
     /// Given two signed pages over one range, one listing a record the other leaves out, then
