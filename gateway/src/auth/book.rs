@@ -64,10 +64,44 @@ pub enum RegionBookError {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct BookFile {
-    #[serde(default)]
+    /// A region listed twice is refused ([`unique_regions`]).
+    #[serde(default, deserialize_with = "unique_regions")]
     pub regions: BTreeMap<String, RegionEntry>,
     #[serde(default)]
     pub operators: Vec<TokenEntry>,
+}
+
+/// The book's regions, refusing a code listed twice: JSON readers take the last of two members
+/// of one name, and a second, older entry pasted in would silently drop the first's signing key
+/// (the region's unsigned requests acting) or bring back a token it revoked.
+fn unique_regions<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, RegionEntry>, D::Error> {
+    struct Unique;
+    impl<'de> serde::de::Visitor<'de> for Unique {
+        type Value = BTreeMap<String, RegionEntry>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object of regions by code")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((code, entry)) = map.next_entry::<String, RegionEntry>()? {
+                if out.contains_key(&code) {
+                    return Err(serde::de::Error::custom(format!(
+                        "region {} is listed twice in `regions`: keep one entry (the last \
+                         would be read alone, dropping what the first holds)",
+                        super::book_rules::shown_code(&code)
+                    )));
+                }
+                out.insert(code, entry);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Unique)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -212,9 +246,20 @@ impl Version {
     }
 }
 
-fn mint(now: &str, label: Option<String>) -> (IssuedToken, TokenEntry) {
+/// A new token, its id unused in `file` (ids are 8 hex digits: two may meet, and a book with an
+/// id twice is refused by every reader).
+fn mint(file: &BookFile, now: &str, label: Option<String>) -> (IssuedToken, TokenEntry) {
     let secret = format!("tb_{}", crate::random::hex(32));
-    let id = crate::random::hex(4);
+    let taken = |id: &str| {
+        file.regions
+            .values()
+            .flat_map(|r| r.tokens.iter())
+            .chain(file.operators.iter())
+            .any(|t| t.id == id)
+    };
+    let id = std::iter::repeat_with(|| crate::random::hex(4))
+        .find(|id| !taken(id))
+        .unwrap_or_default();
     let entry = TokenEntry {
         id: id.clone(),
         sha256: hash_token(&secret),
@@ -407,6 +452,12 @@ impl RegionBook {
     /// The principal a bearer token acts as, if any. The file is re-read whenever it changed (one
     /// `stat` per call), so a token added, revoked or rotated by `tongban regions` takes effect on
     /// the next request without a restart.
+    /// Reads the file again if it changed since it was read (as each authentication does), so
+    /// that what is reported of it (`/metrics`) is current on a gateway no region calls.
+    pub fn refresh(&self) {
+        self.reload_if_changed();
+    }
+
     pub fn authenticate(&self, token: &str) -> Option<Principal> {
         self.reload_if_changed();
         let hash = hash_token(token);
@@ -469,6 +520,11 @@ impl RegionBook {
         })?;
         let (_, mut file) = self.read_file()?;
         let out = change(&mut file)?;
+        // Never a book every reader would refuse: nothing is written then.
+        super::book_rules::check(&file).map_err(|why| RegionBookError::Malformed {
+            path: self.path.display().to_string(),
+            reason: format!("the change would break a rule of the book ({why})"),
+        })?;
         let bytes = serde_json::to_vec_pretty(&file).map_err(|e| RegionBookError::Malformed {
             path: self.path.display().to_string(),
             reason: tongban_schemas::mask::config_error(&e),
@@ -503,7 +559,7 @@ impl RegionBook {
                     name: known.name.clone(),
                 });
             }
-            let (issued, entry) = mint(&now, label);
+            let (issued, entry) = mint(file, &now, label);
             file.regions.insert(
                 code.to_string(),
                 RegionEntry {
@@ -526,12 +582,13 @@ impl RegionBook {
         let label = checked_label(label)?;
         let now = Timestamp::now().to_rfc3339();
         self.update(|file| {
-            let region = file
-                .regions
-                .get_mut(code)
-                .ok_or_else(|| RegionBookError::UnknownRegion(code.to_string()))?;
-            let (issued, entry) = mint(&now, label);
-            region.tokens.push(entry);
+            if !file.regions.contains_key(code) {
+                return Err(RegionBookError::UnknownRegion(code.to_string()));
+            }
+            let (issued, entry) = mint(file, &now, label);
+            if let Some(region) = file.regions.get_mut(code) {
+                region.tokens.push(entry);
+            }
             Ok(issued)
         })
     }
@@ -543,7 +600,7 @@ impl RegionBook {
         let label = checked_label(label)?;
         let now = Timestamp::now().to_rfc3339();
         self.update(|file| {
-            let (issued, entry) = mint(&now, label);
+            let (issued, entry) = mint(file, &now, label);
             file.operators.push(entry);
             Ok(issued)
         })
@@ -824,6 +881,25 @@ mod tests {
             .expect("refused at start")
             .to_string();
         assert!(refused.contains("signing_key is not"), "{refused}");
+    }
+
+    /// Given a book edited by hand with a region listed twice, the second entry without the
+    /// first's signing key, when it is read, then it is refused naming the region: JSON takes the
+    /// last of two members of one name, so the region's unsigned requests acted.
+    #[test]
+    fn a_region_listed_twice_is_refused() {
+        let dir = TempDir::new("book-twice");
+        let path = dir.path().join("regions.json");
+        let key = crate::envelope::GatewayKey::from_seed([4; 32])
+            .public()
+            .to_hex();
+        let file = format!(
+            r#"{{"regions": {{"440000": {{"name": "广东省", "signing_key": "{key}"}},
+                "440000": {{"name": "广东省"}}}}}}"#
+        );
+        std::fs::write(&path, &file).expect("write");
+        let e = RegionBook::open(&path).err().expect("refused").to_string();
+        assert!(e.contains("region 440000 is listed twice"), "{e}");
     }
 
     #[test]

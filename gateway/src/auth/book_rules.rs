@@ -11,7 +11,10 @@
 //! why in `/healthz` (`region_book_unreadable`).
 //!
 //! A `revoked` member holding anything is a revocation, whatever its text: refusing the book for
-//! a revocation's wording would keep the token acting.
+//! a revocation's wording would keep the token acting. A region listed twice is refused as the
+//! file is read ([`super::book::BookFile`]'s `regions`): JSON takes the last of two members of
+//! one name, so a second, older entry would silently drop the first's key or revocations. And
+//! `tongban regions` checks a book against these rules before it writes one.
 //!
 //! The messages name members by their path and the rule; they quote no value but region codes
 //! and token ids that passed their own rule (a code's digits masked like a made-up name's).
@@ -27,10 +30,13 @@ const MAX_ID_CHARS: usize = 64;
 pub fn check(file: &BookFile) -> Result<(), String> {
     let mut tokens: Vec<(&TokenEntry, String)> = Vec::new();
     for (code, region) in &file.regions {
-        let shown = tongban_schemas::mask::field_name(code);
-        if !crate::domain::is_region_code(code) || !tongban_schemas::ids::gb2260::is_known(code) {
+        // Only the form: a code the GB/T 2260 table of another build no longer lists (a
+        // division merged or renamed) would otherwise stop the gateway on upgrade. `tongban
+        // regions add` checks the table, and submissions are checked against it.
+        if !crate::domain::is_region_code(code) {
             return Err(format!(
-                "regions.{shown}: not a 6-digit GB/T 2260 region code this gateway knows"
+                "regions.{}: not a 6-digit GB/T 2260 region code",
+                shown_code(code)
             ));
         }
         let at = format!("regions.{code}");
@@ -54,8 +60,8 @@ pub fn check(file: &BookFile) -> Result<(), String> {
         token_rules(t, at)?;
         if let Some(first) = ids.insert(&t.id, at) {
             return Err(format!(
-                "{at}.id {:?} is also the id of {first}: a token id names one token",
-                t.id
+                "{at}.id {} is also the id of {first}: a token id names one token",
+                tongban_schemas::mask::field_name(&t.id)
             ));
         }
         if let Some(first) = hashes.insert(&t.sha256, at) {
@@ -67,13 +73,22 @@ pub fn check(file: &BookFile) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether `hex` is a signing key as `tongban regions key` stores it: lowercase hex of a key
-/// [`crate::envelope::PublicKey::parse_hex`] takes; else why not.
+/// Whether `hex` is a key the requests' signatures can be checked with (what
+/// [`crate::envelope::PublicKey::parse_hex`] takes, capitals too, as the gateway reads it);
+/// else why not.
 fn signing_key(hex: &str) -> Result<(), String> {
-    crate::envelope::PublicKey::parse_hex(hex).map_err(|why| why.to_string())?;
-    match hex.bytes().any(|b| b.is_ascii_uppercase()) {
-        true => Err("in capitals (`tongban regions key` writes lowercase hex)".into()),
-        false => Ok(()),
+    crate::envelope::PublicKey::parse_hex(hex)
+        .map(|_| ())
+        .map_err(|why| why.to_string())
+}
+
+/// A region code as a message shows it: six digits as they are (a code is no personal data),
+/// anything else masked like a value (an ID number, a name or an escape put where a code
+/// belongs).
+pub(super) fn shown_code(code: &str) -> String {
+    match crate::domain::is_region_code(code) {
+        true => code.to_string(),
+        false => tongban_schemas::mask::other(code),
     }
 }
 
@@ -174,10 +189,6 @@ mod tests {
             ),
             (book(Some(""), vec![]), "regions.440000.signing_key is not"),
             (
-                book(Some(&key.to_uppercase()), vec![]),
-                "regions.440000.signing_key is in capitals",
-            ),
-            (
                 book(Some(&format!("01{}", "00".repeat(31))), vec![]),
                 "regions.440000.signing_key is a weak key",
             ),
@@ -194,7 +205,7 @@ mod tests {
                     None,
                     vec![token("a1", &hash), token("a1", &"cd".repeat(32))],
                 ),
-                "regions.440000.tokens[1].id \"a1\" is also the id of regions.440000.tokens[0]",
+                "regions.440000.tokens[1].id a1 is also the id of regions.440000.tokens[0]",
             ),
             (
                 book(None, vec![token("a1", &hash), token("a2", &hash)]),
@@ -234,6 +245,12 @@ mod tests {
         let refused = check(&unknown).expect_err("unknown code");
         assert!(refused.contains("not a 6-digit GB/T 2260"), "{refused}");
         assert!(!refused.contains("0101199003"), "{refused}");
+        // A code that is not digits is masked; one in capitals-hex key form passes.
+        let mut named = book(None, vec![]);
+        let entry = named.regions.remove("440000").expect("entry");
+        named.regions.insert("张三丰".into(), entry);
+        assert!(check(&named).is_err_and(|e| !e.contains("三丰")));
+        assert_eq!(check(&book(Some(&key.to_uppercase()), vec![])), Ok(()));
         let operators = BookFile {
             operators: vec![token("a1", &hash), token("a1", &"cd".repeat(32))],
             ..Default::default()

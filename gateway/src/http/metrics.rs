@@ -411,6 +411,7 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
     }
     // For a monitor without an operator's token: a book that does not read keeps the one read
     // before in use, so tokens revoked in the file since still act.
+    s.book.refresh();
     let name = "tongban_region_book_unreadable";
     t.family(
         name,
