@@ -3463,15 +3463,23 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
             .take(lines(&out).len())
             .map(str::to_string)
             .collect();
-        assert!(tail.iter().all(|l| l.starts_with("fetch GET")), "{out}");
+        assert!(
+            tail.iter()
+                .all(|l| l.starts_with("fetch GET") || l.starts_with("… and")),
+            "{out}"
+        );
         lines(&out)
     };
+    // Here the heads at 8 and 16 are joined: what is left, from the log's start to 8, is
+    // optional, and named so.
     assert_eq!(
         fetch(&[&mine, &auditor], &[&split[1]]),
         [
-            "fetch GET /v1/log/records?after=0&to=8 (every page, following `next`; give the file \
-          with --records): the records given do not cover log positions 1-8, between positions \
-          saved heads name"
+            "fetch GET /v1/log/records?after=0&to=8 (optional; every page, following `next`; \
+             give the file with --records): the records given do not cover log positions 1-8, \
+             from the log's start to the lowest head: not needed to compare the heads with each \
+             other, it checks the lowest head against the log's start (position 0, running hash \
+             \"\")"
         ]
     );
     assert!(fetch(&[&mine, &auditor], &[&split[0], &split[1]]).is_empty());
@@ -3602,11 +3610,19 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
         guide.contains("$G/v1/log/records?after=$after&to=$to\""),
         "the loop fetches up to $to"
     );
-    // No records at all: one stretch from the log's start to the highest head.
+    // No records at all: the stretch between the heads (8 to 17) needed, then the one from the
+    // log's start to the lowest head apart, optional: not the whole log as one.
     let none = fetch(&[&mine, &theirs], &[]);
-    assert_eq!(none.len(), 1, "{none:?}");
+    assert_eq!(none.len(), 2, "{none:?}");
     assert!(
-        none[0].starts_with("fetch GET /v1/log/records?after=0&to=17 "),
+        none[0].starts_with(
+            "fetch GET /v1/log/records?after=8&to=17 (every page, following `next`; give the \
+             file with --records): the records given do not cover log positions 9-17, between"
+        ),
+        "{none:?}"
+    );
+    assert!(
+        none[1].starts_with("fetch GET /v1/log/records?after=0&to=8 (optional; "),
         "{none:?}"
     );
     // Heads at one position: FORKED, without records.
@@ -3682,11 +3698,14 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
             ),
         "{out}"
     );
-    // The page not used is fetched again, whole: the two pairs as one stretch.
+    // The page not used is fetched again: between the heads (8 to 16) needed, from the log's
+    // start to 8 optional.
     let again = fetch(&[&mine, &auditor], &[&tampered]);
-    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!(again.len(), 2, "{again:?}");
     assert!(
-        again[0].contains("after=0&to=16 ") && again[0].contains("cover log positions 1-16,"),
+        again[0].contains("after=8&to=16 (every page")
+            && again[0].contains("cover log positions 9-16,")
+            && again[1].contains("after=0&to=8 (optional; "),
         "{again:?}"
     );
     let (code, out) = verify_chain_heads(&[

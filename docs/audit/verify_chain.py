@@ -162,7 +162,10 @@ With --heads and no EVENTS_FILE (8. and 9.):
      on stderr), or a usage error (--records with EVENTS_FILE among them)
   Whatever the exit code, where the records given do not join two consecutive positions heads
   name, the last lines name the records to fetch, exactly as `tongban heads` names them:
-  `fetch GET /v1/log/records?after=16&to=17 (every page, following `next`; …)`.
+  `fetch GET /v1/log/records?after=16&to=17 (every page, following `next`; …)`: those between
+  heads first, then the stretch from the log's start to the lowest head, marked `(optional; …`
+  (the heads are compared with each other without it; it checks the lowest head against the
+  log's start).
 """
 import argparse
 import bisect
@@ -1275,14 +1278,18 @@ def uncovered(ranges, after, end):
 
 def to_fetch(apart, ranges):
     """The records to fetch to join the pairs not joined, in position order, stretches that meet
-    taken as one: each [after, to], as `tongban heads` names them."""
+    (and are alike needed or optional) taken as one: each [after, to, optional], as `tongban
+    heads` names them. The pair from the log's start (0) to the lowest head past 0 is optional:
+    the log's start is no party's head, so it vouches for none, and the heads are compared with
+    each other without it; it adds checking the lowest head against the log's start."""
     fetch = []
     for earlier, later in apart:
+        optional = earlier == 0
         for after, to in uncovered(ranges, earlier, later):
-            if fetch and fetch[-1][1] == after:
+            if fetch and fetch[-1][1] == after and fetch[-1][2] == optional:
                 fetch[-1][1] = to
             else:
-                fetch.append([after, to])
+                fetch.append([after, to, optional])
     return fetch
 
 
@@ -1291,22 +1298,35 @@ FETCH_SHOWN = 5
 
 
 def fetch_lines(fetch, shown=FETCH_SHOWN):
-    """One line per stretch of records to fetch (at most `shown`, then one for the rest with one
-    request covering all), as `tongban heads` prints them."""
+    """One line per stretch of records to fetch, the needed first, then the optional, each kind
+    at most `shown`, then one for the rest of that kind with one request covering all, as
+    `tongban heads` prints them."""
     lines = []
-    for after, to in fetch[:shown]:
-        first = after + 1
-        positions = f"log position {first}" if first == to else f"log positions {first}-{to}"
-        lines.append(
-            f"fetch GET /v1/log/records?after={after}&to={to} (every page, following `next`; give "
-            f"the file with --records): the records given do not cover {positions}, between "
-            "positions saved heads name"
-        )
-    if len(fetch) > shown:
-        lines.append(
-            f"… and {len(fetch) - shown} more stretch(es) to fetch: GET /v1/log/records?"
-            f"after={fetch[0][0]}&to={fetch[-1][1]} covers every one"
-        )
+    for optional in (False, True):
+        kind = [f for f in fetch if f[2] == optional]
+        for after, to, _ in kind[:shown]:
+            first = after + 1
+            positions = f"log position {first}" if first == to else f"log positions {first}-{to}"
+            if optional:
+                lines.append(
+                    f"fetch GET /v1/log/records?after={after}&to={to} (optional; every page, "
+                    "following `next`; give the file with --records): the records given do not "
+                    f"cover {positions}, from the log's start to the lowest head: not needed to "
+                    "compare the heads with each other, it checks the lowest head against the "
+                    "log's start (position 0, running hash \"\")"
+                )
+            else:
+                lines.append(
+                    f"fetch GET /v1/log/records?after={after}&to={to} (every page, following "
+                    f"`next`; give the file with --records): the records given do not cover "
+                    f"{positions}, between positions saved heads name"
+                )
+        if len(kind) > shown:
+            more = " optional" if optional else ""
+            lines.append(
+                f"… and {len(kind) - shown} more{more} stretch(es) to fetch: GET /v1/log/records?"
+                f"after={kind[0][0]}&to={kind[-1][1]} covers every one"
+            )
     return lines
 
 

@@ -15,7 +15,8 @@
 //! is not signed, or two disagree; 2 when a file does not read, or some head was compared with
 //! no other party's (INCOMPLETE, or NOTHING COMPARED when none was). Where the records given do
 //! not join two consecutive positions heads name, the last lines say which records to fetch
-//! (`fetch GET /v1/log/records?after=N&to=M …`), as the audit script's do.
+//! (`fetch GET /v1/log/records?after=N&to=M …`), as the audit script's do: those between heads
+//! first, then the stretch from the log's start to the lowest head, marked optional.
 
 use std::process::ExitCode;
 
@@ -126,7 +127,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     for line in compare::fetch_lines(&compared.to_fetch, FETCH_SHOWN) {
         outln!("{line}")?;
     }
-    if !compared.alone.is_empty() && compared.to_fetch.is_empty() {
+    if !compared.alone.is_empty() && compared.to_fetch.iter().all(|f| f.optional) {
         outln!(
             "note: heads are compared with the other parties' heads: at one position, or joined \
              over the records between, GET /v1/log/records?after=N&to=M from the lower position \

@@ -113,6 +113,10 @@ impl std::fmt::Display for Inconsistent {
 pub struct Fetch {
     pub after: u64,
     pub to: u64,
+    /// Between the log's start (position 0, the running hash "") and the lowest head past 0:
+    /// not needed to compare the heads with each other (the log's start is no party's head, so
+    /// it vouches for none); it adds checking the lowest head against the log's start.
+    pub optional: bool,
 }
 
 impl std::fmt::Display for Fetch {
@@ -122,30 +126,47 @@ impl std::fmt::Display for Fetch {
             true => format!("log position {first}"),
             false => format!("log positions {first}-{}", self.to),
         };
-        write!(
-            f,
-            "fetch GET /v1/log/records?after={}&to={} (every page, following `next`; give the \
-             file with --records): the records given do not cover {positions}, between \
-             positions saved heads name",
-            self.after, self.to
-        )
+        match self.optional {
+            false => write!(
+                f,
+                "fetch GET /v1/log/records?after={}&to={} (every page, following `next`; give \
+                 the file with --records): the records given do not cover {positions}, between \
+                 positions saved heads name",
+                self.after, self.to
+            ),
+            true => write!(
+                f,
+                "fetch GET /v1/log/records?after={}&to={} (optional; every page, following \
+                 `next`; give the file with --records): the records given do not cover \
+                 {positions}, from the log's start to the lowest head: not needed to compare \
+                 the heads with each other, it checks the lowest head against the log's start \
+                 (position 0, running hash \"\")",
+                self.after, self.to
+            ),
+        }
     }
 }
 
-/// The lines naming `fetch` (at most `shown` of them, then one line for the rest, with one
-/// request covering all of them), as `tongban heads` and the audit script print them.
+/// The lines naming `fetch`, as `tongban heads` and the audit script print them: the stretches
+/// needed first, then the optional ones (see [`Fetch::optional`]), each kind at most `shown` of
+/// them, then one line for the rest of that kind, with one request covering all of them.
 pub fn fetch_lines(fetch: &[Fetch], shown: usize) -> Vec<String> {
-    let mut lines: Vec<String> = fetch.iter().take(shown).map(ToString::to_string).collect();
-    if let (Some(first), Some(last)) = (fetch.first(), fetch.last())
-        && fetch.len() > shown
-    {
-        lines.push(format!(
-            "… and {} more stretch(es) to fetch: GET /v1/log/records?after={}&to={} covers every \
-             one",
-            fetch.len() - shown,
-            first.after,
-            last.to
-        ));
+    let mut lines = Vec::new();
+    for optional in [false, true] {
+        let kind: Vec<&Fetch> = fetch.iter().filter(|f| f.optional == optional).collect();
+        lines.extend(kind.iter().take(shown).map(ToString::to_string));
+        if let (Some(first), Some(last)) = (kind.first(), kind.last())
+            && kind.len() > shown
+        {
+            lines.push(format!(
+                "… and {} more{} stretch(es) to fetch: GET /v1/log/records?after={}&to={} \
+                 covers every one",
+                kind.len() - shown,
+                if optional { " optional" } else { "" },
+                first.after,
+                last.to
+            ));
+        }
     }
     lines
 }
@@ -168,7 +189,8 @@ pub struct Compared {
     /// The heads (past position 0) compared with no other party's head.
     pub alone: Vec<Kept>,
     /// The records to fetch to join the pairs not joined, in position order, stretches that
-    /// meet taken as one.
+    /// meet (and are alike needed or optional) taken as one: the pair from the log's start to
+    /// the lowest head past 0 optional, the others needed.
     pub to_fetch: Vec<Fetch>,
     /// One per head whose running hash differs from the first head's at its position (so three
     /// histories at one position are two findings).
@@ -250,10 +272,16 @@ pub fn compare(trusted: &[Kept], records: &Records) -> Compared {
         } else {
             compared.unjoined += 1;
             stretches.push(Vec::new());
+            // From the log's start, the stretch only checks the lowest head against it.
+            let optional = before.0.is_none();
             for (after, to) in records.uncovered(before.1.position, *position) {
                 match compared.to_fetch.last_mut() {
-                    Some(last) if last.to == after => last.to = to,
-                    _ => compared.to_fetch.push(Fetch { after, to }),
+                    Some(last) if last.to == after && last.optional == optional => last.to = to,
+                    _ => compared.to_fetch.push(Fetch {
+                        after,
+                        to,
+                        optional,
+                    }),
                 }
             }
         }
@@ -396,14 +424,38 @@ mod tests {
         assert_eq!(compared.compared, 2);
         let alone: Vec<&str> = compared.alone.iter().map(|k| k.from.as_str()).collect();
         assert_eq!(alone, ["sh.jsonl line 2", "zj.jsonl line 2"]);
-        // The pairs 0-1, 1-2 and 2-5 not joined: one stretch to fetch.
-        assert_eq!(compared.to_fetch, [Fetch { after: 0, to: 5 }]);
+        // The pairs 0-1, 1-2 and 2-5 not joined: 1-2 and 2-5, meeting, are one stretch to
+        // fetch; 0-1, from the log's start, is apart and optional: the heads are compared with
+        // each other without it.
+        let need = |after, to| Fetch {
+            after,
+            to,
+            optional: false,
+        };
+        let may = |after, to| Fetch {
+            after,
+            to,
+            optional: true,
+        };
+        assert_eq!(compared.to_fetch, [may(0, 1), need(1, 5)]);
         assert_eq!(
-            compared.to_fetch[0].to_string(),
-            "fetch GET /v1/log/records?after=0&to=5 (every page, following `next`; give the \
-             file with --records): the records given do not cover log positions 1-5, between \
-             positions saved heads name"
+            fetch_lines(&compared.to_fetch, 5),
+            [
+                "fetch GET /v1/log/records?after=1&to=5 (every page, following `next`; give the \
+                 file with --records): the records given do not cover log positions 2-5, \
+                 between positions saved heads name",
+                "fetch GET /v1/log/records?after=0&to=1 (optional; every page, following \
+                 `next`; give the file with --records): the records given do not cover log \
+                 position 1, from the log's start to the lowest head: not needed to compare the \
+                 heads with each other, it checks the lowest head against the log's start \
+                 (position 0, running hash \"\")"
+            ]
         );
+        // Given them, the heads are compared as with every record (below): the start adds
+        // nothing to that.
+        let compared = compare(&heads, &records(&log, 1, 5));
+        assert_eq!(compared.to_fetch, [may(0, 1)]);
+        assert_eq!((compared.compared, compared.alone.len()), (3, 1));
 
         let compared = compare(&heads, &records(&log, 0, 5));
         assert_eq!((compared.joined, compared.unjoined), (3, 0));
@@ -414,11 +466,11 @@ mod tests {
 
         let compared = compare(&heads, &records(&log, 2, 5));
         assert_eq!((compared.joined, compared.unjoined), (1, 2));
-        assert_eq!(compared.to_fetch, [Fetch { after: 0, to: 2 }]);
+        assert_eq!(compared.to_fetch, [may(0, 1), need(1, 2)]);
         assert!(
-            compared.to_fetch[0]
+            compared.to_fetch[1]
                 .to_string()
-                .contains("cover log positions 1-2,")
+                .contains("cover log position 2,")
         );
         assert_eq!(compared.compared, 2);
         let alone: Vec<&str> = compared.alone.iter().map(|k| k.from.as_str()).collect();
@@ -426,20 +478,14 @@ mod tests {
 
         // Records from 1 to 2 only: the pair 0-1 is not joined, the log's first position.
         let partial = compare(&heads, &records(&log, 1, 2));
-        assert_eq!(
-            partial.to_fetch,
-            [Fetch { after: 0, to: 1 }, Fetch { after: 2, to: 5 }]
-        );
+        assert_eq!(partial.to_fetch, [may(0, 1), need(2, 5)]);
         assert!(
             partial.to_fetch[0]
                 .to_string()
                 .contains("cover log position 1,")
         );
-        assert_eq!(fetch_lines(&partial.to_fetch, 2).len(), 2);
-        assert_eq!(
-            fetch_lines(&partial.to_fetch, 1)[1],
-            "… and 1 more stretch(es) to fetch: GET /v1/log/records?after=0&to=5 covers every one"
-        );
+        // Each kind is capped on its own.
+        assert_eq!(fetch_lines(&partial.to_fetch, 1).len(), 2);
 
         // A later head of the other province at 5 vouches for all of them.
         let mut more = heads.to_vec();
@@ -447,6 +493,65 @@ mod tests {
         let compared = compare(&more, &records(&log, 0, 5));
         assert_eq!((compared.found(), compared.compared), (0, 5));
         assert!(compared.alone.is_empty());
+    }
+
+    /// Given two provinces' heads at 50 and 55, when no records are given, then the records
+    /// between the heads are needed and those from the log's start to 50 are named apart, as
+    /// optional; with the records between given, only the optional stretch is left; with
+    /// stretches between heads apart, each kind is named up to the cap, then one request.
+    #[test]
+    fn records_between_heads_are_needed_from_the_start_optional() {
+        let key = GatewayKey::from_seed([3; 32]);
+        let log: Vec<(u64, char)> = (1..=90).map(|p| (p, 'a')).collect();
+        let heads = [
+            kept(&log[..50], "zj.jsonl line 1", &key),
+            kept(&log[..55], "sh.jsonl line 1", &key),
+        ];
+        let fetch = |records: &Records| -> Vec<(u64, u64, bool)> {
+            compare(&heads, records)
+                .to_fetch
+                .iter()
+                .map(|f| (f.after, f.to, f.optional))
+                .collect()
+        };
+        assert_eq!(fetch(&Records::default()), [(0, 50, true), (50, 55, false)]);
+        let between = records(&log, 50, 55);
+        assert_eq!(fetch(&between), [(0, 50, true)]);
+        // Compared as with every record: the head at 50 with the other party's at 55.
+        let compared = compare(&heads, &between);
+        assert_eq!((compared.found(), compared.compared), (0, 1));
+        assert_eq!(compare(&heads, &records(&log, 0, 55)).to_fetch, []);
+
+        // Heads at 10, 20, … 90, records covering 11-15, 21-25, …: the five needed stretches
+        // 15-20, …, 55-60 named, then one request for the rest; the optional stretch apart.
+        let heads: Vec<Kept> = (1..=9)
+            .map(|n| kept(&log[..n * 10], &format!("p{n}.jsonl line 1"), &key))
+            .collect();
+        let mut given = Records::default();
+        for n in 1..=8u64 {
+            let listed: Vec<(u64, String)> =
+                (n * 10 + 1..=n * 10 + 5).map(|p| (p, h('a'))).collect();
+            let page = super::super::records::tests::signed_page(
+                n * 10,
+                n * 10 + 5,
+                None,
+                &listed,
+                &GatewayKey::from_seed([3; 32]),
+            );
+            given
+                .read(&page.to_string(), "records.json", &key.public())
+                .expect("page");
+        }
+        let compared = compare(&heads, &given);
+        let lines = fetch_lines(&compared.to_fetch, 5);
+        assert_eq!(lines.len(), 7, "{lines:#?}");
+        assert!(lines[0].starts_with("fetch GET /v1/log/records?after=15&to=20 (every page"));
+        assert!(lines[4].starts_with("fetch GET /v1/log/records?after=55&to=60 (every page"));
+        assert_eq!(
+            lines[5],
+            "… and 3 more stretch(es) to fetch: GET /v1/log/records?after=15&to=90 covers every one"
+        );
+        assert!(lines[6].starts_with("fetch GET /v1/log/records?after=0&to=10 (optional;"));
     }
 
     /// Given a head one province kept and handed to another, which keeps it in its own file, then
