@@ -1127,6 +1127,92 @@ fn serve_with_nats_on_an_embedded_directory_is_refused_for_that_before_connectin
     refused();
 }
 
+/// Given a data directory a gateway ran on, restored without `log-source` and without an
+/// embedded log (`DIR/log`), as a stream's directory is, when `serve` starts it without `--nats`,
+/// then it is refused saying the log-source is missing and how to name the log, and the directory
+/// is left as it came: no `log-source` written, no empty `DIR/log` made (which bound it to the
+/// embedded log for good). (A review finding: the start wrote `log-source=embedded` and made the
+/// log before the checks refused it.)
+#[test]
+fn a_used_directory_without_log_source_or_log_is_refused_and_left_as_it_came() {
+    let dir = TempDir::new("cli-no-log-source");
+    let data = dir.0.join("data");
+    let (mut gw, _, _) = one_application(&data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    std::fs::remove_file(data.join("log-source")).expect("restored without log-source");
+    std::fs::remove_dir_all(data.join("log")).expect("and without the embedded log");
+    let before = common::files_below(&data);
+    let (code, err) = serve_refused(&data, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("its log-source is missing")
+            && err.contains("start with --nats")
+            && err.contains("restore")
+            && err.contains("Nothing was started or written"),
+        "{err}"
+    );
+    assert!(!data.join("log-source").exists(), "no log-source written");
+    assert!(!data.join("log").exists(), "no embedded log made");
+    assert!(
+        common::files_below(&data) == before,
+        "the directory is unchanged"
+    );
+}
+
+/// Given a data directory whose `log-source` is missing beside an old embedded log its
+/// projections are past (as a directory rebuilt onto a stream keeps `DIR/log`), when `serve`
+/// starts it without `--nats` and is refused, then no `log-source` is written: embedded stays
+/// only inferred, and a start with `--nats` is refused saying so (the file is missing, how to
+/// name the stream), not as a directory whose log-source says embedded. (A review finding: the
+/// refused start wrote `log-source=embedded`, binding the directory to the wrong log.)
+#[test]
+fn a_refused_start_does_not_bind_a_directory_whose_log_is_only_inferred() {
+    let dir = TempDir::new("cli-inferred-embedded");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let submit = || {
+        let mut gw = Gateway::start(&data, false);
+        let body = gw.client(None).get("/v1/matters").json()["matters"][0]["example"].clone();
+        let origin = body["origin"].as_str().expect("origin").to_string();
+        let r = gw
+            .client(Some(&tokens[&origin]))
+            .post("/v1/applications", &body);
+        assert_eq!(r.status, 201, "{}", text(&r.body));
+        assert_eq!(gw.terminate().code(), Some(0));
+    };
+    submit();
+    let old_log = dir.0.join("old-log");
+    common::copy_dir(&data.join("log"), &old_log);
+    submit();
+    std::fs::remove_dir_all(data.join("log")).expect("rm log");
+    common::copy_dir(&old_log, &data.join("log"));
+    std::fs::remove_file(data.join("log-source")).expect("log-source lost");
+    let outside_log = |data: &Path| {
+        let mut files = common::files_below(data);
+        files.retain(|(path, _)| !path.starts_with("log/"));
+        files
+    };
+    let before = outside_log(&data);
+
+    let (code, err) = serve_refused(&data, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("the event log ends at"), "{err}");
+    assert!(!data.join("log-source").exists(), "no log-source written");
+    assert!(outside_log(&data) == before, "the directory is unchanged");
+
+    let (code, err) = serve_refused(&data, &["--nats", "nats://127.0.0.1:1"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("names no log (its log-source is missing")
+            && err.contains("tongban rebuild --nats URL")
+            && err.contains("start without --nats, which writes log-source")
+            && !err.contains("as its log-source says")
+            && !err.contains("cannot connect"),
+        "{err}"
+    );
+    assert!(!data.join("log-source").exists(), "no log-source written");
+}
+
 /// Given a data directory whose log holds an application, when it is restored without
 /// `evidence/` while a region signs its requests, or without `regions.json`, then `serve` does
 /// not start, makes neither, and says

@@ -506,3 +506,83 @@ fn positions_lost_to_a_restore_from_an_older_backup_are_refused_naming_it() {
         "{text}"
     );
 }
+
+/// A feed position the log holds but the projections have not reached yet (catching up after a
+/// crash, or a slow projector: here the projector is held back by the test hook) is valid: the
+/// feed's `after` and the acknowledgement of it are answered 503 `not-caught-up` with
+/// Retry-After, saying to keep it, not 422 with the restore's "drop it", which would make an
+/// adapter throw away a good cursor. Only a position past the log's end is refused as one.
+#[test]
+fn a_position_the_log_holds_and_the_projections_not_yet_is_asked_again_not_dropped() {
+    let dir = TempDir::new("feed-not-projected");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let gw = Gateway::start_env(
+        &data,
+        false,
+        &[],
+        &[("TONGBAN_TEST_PROJECTOR_DELAY_MS", "60000")],
+    );
+    let gd = gw.client(Some(&tokens["440000"]));
+    let body = matter_example(&gw.client(None), "hukou-transfer");
+    let r = gd.post_with("/v1/applications", &[("Idempotency-Key", "held")], &body);
+    common::created_id(&r);
+    let position = r
+        .header("x-tongban-position")
+        .and_then(|p| p.parse::<u64>().ok())
+        .expect("a position");
+    let health = gw.client(Some(&tokens["operator"])).get("/healthz").json();
+    assert_eq!(health["log_position"], json!(position), "{health}");
+    assert!(
+        health["projection_position"]
+            .as_u64()
+            .is_some_and(|p| p < position),
+        "the projector is held back: {health}"
+    );
+
+    let zj = gw.client(Some(&tokens[ZJ]));
+    let not_yet = |r: common::Response, what: &str| {
+        assert_eq!(
+            r.status,
+            503,
+            "{what}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert_eq!(r.header("retry-after"), Some("1"), "{what}");
+        let problem = r.json();
+        assert_eq!(
+            problem["type"],
+            json!("urn:tongban:problem:not-caught-up"),
+            "{what}: {problem}"
+        );
+        let detail = problem["detail"].as_str().unwrap_or_default();
+        assert!(
+            detail.contains(&format!("{what} {position} is in the log"))
+                && detail.contains("Keep the position")
+                && !detail.contains("restored"),
+            "{what}: {problem}"
+        );
+    };
+    not_yet(
+        zj.get(&format!("/v1/regions/{ZJ}/feed?after={position}")),
+        "after",
+    );
+    not_yet(
+        zj.post(
+            &format!("/v1/regions/{ZJ}/feed/ack"),
+            &json!({"position": position}),
+        ),
+        "position",
+    );
+
+    // Past the log's end it is the restore's refusal, naming the log's end (not the projections').
+    let r = zj.get(&format!("/v1/regions/{ZJ}/feed?after={}", position + 1));
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    let problem = r.json();
+    let detail = problem["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains(&format!("the log ends at {position}"))
+            && detail.contains(&format!("positions after {position} will name new events")),
+        "{problem}"
+    );
+}

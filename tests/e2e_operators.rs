@@ -3584,27 +3584,52 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
           positions saved heads name"
         ]
     );
-    // docs/operators.md's records loop fetches up to the highest head the files hold: its `to`
-    // line, run as written on these files, says 17.
+    // docs/operators.md's records loop takes `after` and `to` from the `fetch GET` line of
+    // `tongban heads` run without records: its lines, run as written on these files (one of them
+    // written as heads pretty-printed one after the other, with no line break between, which
+    // both tools read and a line-by-line parse does not), say 0 and 17.
     let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/operators.md"))
         .expect("operators.md");
-    let to_line = guide
+    let first = guide
         .lines()
-        .find(|l| l.starts_with("to=$(python3 "))
-        .expect("the loop's to= line");
-    let to_line = to_line.replace(
-        "mine.jsonl from-shanghai.jsonl",
-        &format!("{mine} {theirs}"),
-    );
-    let highest = Command::new("sh")
+        .position(|l| l.starts_with("tongban heads mine.jsonl from-shanghai.jsonl --public-key"))
+        .expect("the loop's first line");
+    let lines: Vec<&str> = guide.lines().skip(first).collect();
+    let last = lines
+        .iter()
+        .position(|l| l.starts_with("read -r after to < range.txt"))
+        .expect("the loop's read line");
+    let theirs_pretty = dir.0.join("theirs-pretty.json");
+    let pretty: String = std::fs::read_to_string(&theirs)
+        .expect("theirs")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let head: Value = serde_json::from_str(l).expect("a head");
+            serde_json::to_string_pretty(&head).expect("json")
+        })
+        .collect();
+    std::fs::write(&theirs_pretty, &pretty).expect("write");
+    let theirs_pretty = theirs_pretty.display().to_string();
+    let script = lines[..=last]
+        .join("\n")
+        .replacen("tongban heads", &format!("{} heads", common::BIN), 1)
+        .replace(
+            "mine.jsonl from-shanghai.jsonl",
+            &format!("{mine} {theirs_pretty}"),
+        );
+    let range = Command::new("sh")
         .arg("-c")
-        .arg(format!("{to_line}; echo \"$to\""))
+        .arg(format!("{script}\necho \"$after $to\""))
+        .current_dir(&dir.0)
+        .env("KEY", &public)
         .output()
         .expect("sh");
     assert_eq!(
-        String::from_utf8_lossy(&highest.stdout).trim(),
-        "17",
-        "{to_line}"
+        String::from_utf8_lossy(&range.stdout).trim(),
+        "0 17",
+        "{script}\n{}",
+        String::from_utf8_lossy(&range.stderr)
     );
     assert!(
         guide.contains("$G/v1/log/records?after=$after&to=$to\""),

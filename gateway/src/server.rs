@@ -52,6 +52,35 @@ pub enum ServeError {
          rebuilds these projections from the stream and binds them to it"
     )]
     FollowsEmbedded { dir: String },
+    /// [`ServeError::FollowsEmbedded`] for a directory whose log-source is missing: embedded is
+    /// only inferred from `DIR/log` beside the projections, which a directory rebuilt onto a
+    /// stream keeps too.
+    #[error(
+        "{dir} names no log (its log-source is missing: left out of a restore, or from before \
+         the file), and an embedded log ({dir}/log) is there beside its projections, so this \
+         gateway takes them to follow the embedded log: it serves no stream from them, \
+         connected to none, and wrote nothing. If they follow a stream (a directory rebuilt \
+         onto one keeps its old log directory), restore log-source with the rest of the \
+         directory from its backup, or, with the gateway stopped, `tongban rebuild --nats URL \
+         --data {dir}` rebuilds them from the stream and binds them to it. If they follow the \
+         embedded log, start without --nats, which writes log-source (docs/operations.md, \
+         \"Two ways to run\")"
+    )]
+    MaybeFollowsEmbedded { dir: String },
+    /// A directory a gateway has run on (`found`: its projections or evidence) that names no
+    /// log and holds no embedded log, started on the embedded log: it followed a stream, or its
+    /// log was left out of a restore. Nothing is made: an empty log there would be bound to it.
+    #[error(
+        "{dir} names no log (its log-source is missing) and holds no embedded log ({dir}/log), \
+         but a gateway has run on it ({found} is there): its projections follow a stream, or \
+         its log was left out of a restore. Nothing was started or written. If it served a \
+         stream, start with --nats and that stream's servers, which binds it to the stream \
+         again; if it served the embedded log, restore {dir}/log and log-source with the rest \
+         of the directory from its backup (docs/operations.md, \"Backups\"). To start a new \
+         log, use a new data directory, copying in gateway.key, regions.json, holidays.json \
+         and adapters/ as they are wanted"
+    )]
+    NoLogForUsedDir { dir: String, found: String },
     #[error(
         "{setup}. The projections in {dir} follow {}, so this gateway does not make a new \
          stream there (it would be another log, empty): a gateway creates the stream only on \
@@ -296,8 +325,8 @@ impl DataDir {
 ///
 /// The file is written whenever it is missing: also for a directory it is inferred for (one
 /// from before the marker, or restored without it, holding an embedded log and its projections:
-/// [`followed`]), so that the directory names its log as docs/operations.md says it does, and a
-/// later start with `--nats` is refused for following the embedded log before it connects.
+/// [`followed`]). A start calls it only once its checks passed ([`open_embedded`]), so that a
+/// refused one leaves a directory naming no log as it came.
 pub fn bind_log_source(dir: &DataDir, source: &str) -> Result<(), ServeError> {
     if follows_none(dir, followed(dir)?.as_deref(), source)? || !dir.log_source().exists() {
         rebind_log_source(dir, source)?;
@@ -597,9 +626,60 @@ pub const PROJECTOR_DELAY_ENV: &str = "TONGBAN_TEST_PROJECTOR_DELAY_MS";
 /// taken). Never set in production; a warning says it is.
 pub const FAIL_PROJECTIONS_AFTER_ENV: &str = "TONGBAN_TEST_FAIL_PROJECTIONS_AFTER";
 
+/// Opens the gateway on the data directory's embedded log. Nothing in the directory is bound to
+/// the embedded log until every check has passed: a refused start writes no `log-source`, and
+/// removes the log, projections and evidence directories it made, so that the directory is left
+/// as it came (a stream's directory started here by mistake stays the stream's).
 pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
     create_dir(dir)?;
-    bind_log_source(dir, "embedded")?;
+    let follows = followed(dir)?;
+    let record = follows_none(dir, follows.as_deref(), "embedded")? || !dir.log_source().exists();
+    if follows.is_none()
+        && !dir.log().exists()
+        && let Some(found) = earlier_life(dir)
+    {
+        return Err(ServeError::NoLogForUsedDir {
+            dir: dir.0.display().to_string(),
+            found,
+        });
+    }
+    let made: Vec<PathBuf> = [dir.log(), dir.projections(), dir.evidence()]
+        .into_iter()
+        .filter(|p| !p.exists())
+        .collect();
+    let opened = open_embedded_checked(dir).and_then(|opened| {
+        if record {
+            rebind_log_source(dir, "embedded")?;
+        }
+        Ok(opened)
+    });
+    if opened.is_err() {
+        for path in &made {
+            if let Err(e) = std::fs::remove_dir_all(path)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!(
+                    path = %path.display(),
+                    error = %e,
+                    "a refused start could not remove what it made; remove it before the next"
+                );
+            }
+        }
+    }
+    opened
+}
+
+/// What a gateway that ran on the data directory left: its projections or its evidence (the
+/// first found), whatever log it followed.
+fn earlier_life(dir: &DataDir) -> Option<String> {
+    [dir.projections(), dir.evidence()]
+        .iter()
+        .find(|p| p.exists())
+        .map(|p| p.display().to_string())
+}
+
+/// [`open_embedded`]'s opening and checks, which may make the log, projections and evidence.
+fn open_embedded_checked(dir: &DataDir) -> Result<Opened, ServeError> {
     let log = EmbeddedLog::open(&dir.log())?;
     log.check_last_event()?;
     check_log_key(dir, &log)?;
@@ -641,18 +721,18 @@ pub async fn open_jetstream(
     // Projections of the embedded log are never served from a stream: refused before anything
     // connects, so that the refusal is this one, whether the servers are reachable or not.
     if follows.as_deref() == Some("embedded") {
-        return Err(ServeError::FollowsEmbedded {
-            dir: dir.0.display().to_string(),
+        let named = dir.log_source().exists();
+        let dir = dir.0.display().to_string();
+        return Err(match named {
+            true => ServeError::FollowsEmbedded { dir },
+            false => ServeError::MaybeFollowsEmbedded { dir },
         });
     }
     let mut config = config.clone();
     // Nor is one that a gateway has run on, though it names no log (its `log-source` left out
     // of a restore): its projections or its evidence say it served a stream, and a stream made
     // now, on whatever servers --nats reaches, would be a second log beside that one.
-    let earlier_life = [dir.projections(), dir.evidence()]
-        .iter()
-        .find(|p| p.exists())
-        .map(|p| p.display().to_string());
+    let earlier_life = earlier_life(dir);
     config.create_missing = follows.is_none() && earlier_life.is_none();
     // The directory's key, or one made for it and kept aside (`gateway.key.new`) until the stream
     // is known to have no other: recorded in the stream if this start makes it. Kept on disk

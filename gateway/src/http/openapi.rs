@@ -396,12 +396,19 @@ fn operation(route: &Route) -> Value {
             responses.insert(
                 "422".into(),
                 problem_response(
-                    "`after` is beyond the feed (`query:after`, rule `range`): a position the \
-                     feed never showed, or showed before the log was restored from a backup \
-                     that ends before it",
+                    "`after` is beyond the log's end (`query:after`, rule `range`): a \
+                     position the feed never showed, or showed before the log was restored from \
+                     a backup that ends before it",
                 ),
             );
-            responses.insert("503".into(), problem_response(LOG_UNREADABLE));
+            responses.insert(
+                "503".into(),
+                problem_response(&format!(
+                    "{LOG_UNREADABLE}; or `after` is in the log and this gateway's projections \
+                     have not reached it yet (`not-caught-up`, with `Retry-After`; \
+                     `projections-unavailable` when they stopped): keep it and ask again"
+                )),
+            );
         }
         Op::FeedAck => {
             op.insert("requestBody".into(), json!({"required": true, "content": json_content(schema_of::<super::regions::Ack>())}));
@@ -409,14 +416,16 @@ fn operation(route: &Route) -> Value {
                 "type": "object", "properties": {"region": {"type": "string"}, "acked": {"type": "integer"}}}))}));
             responses.insert(
                 "422".into(),
-                problem_response("The position is beyond the feed"),
+                problem_response("The position is beyond the log's end"),
             );
             responses.insert(
                 "503".into(),
                 problem_response(
                     "The acknowledgement was not confirmed: the event log cannot be reached \
-                     (`log-unavailable`, with `Retry-After`); send it again (the cursor only \
-                     moves forward)",
+                     (`log-unavailable`, with `Retry-After`), or the position is in the log and \
+                     this gateway's projections have not reached it yet (`not-caught-up`, with \
+                     `Retry-After`; `projections-unavailable` when they stopped); send it again \
+                     (the cursor only moves forward)",
                 ),
             );
         }

@@ -628,7 +628,8 @@ impl From<ServiceError> for Problem {
             ServiceError::BeyondLog { .. } => {
                 Problem::bad_request(super::read_after::HEADER_POINTER, "beyond-log", detail)
             }
-            ServiceError::NotCaughtUp { .. } => {
+            ServiceError::NotCaughtUp { .. }
+            | ServiceError::FeedNotProjected { stopped: None, .. } => {
                 let mut p = Problem::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "not-caught-up",
@@ -638,7 +639,10 @@ impl From<ServiceError> for Problem {
                 p.retry_after = Some(1);
                 p
             }
-            ServiceError::ProjectionsStopped { .. } => {
+            ServiceError::ProjectionsStopped { .. }
+            | ServiceError::FeedNotProjected {
+                stopped: Some(_), ..
+            } => {
                 let mut p = Problem::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "projections-unavailable",

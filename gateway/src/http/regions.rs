@@ -259,9 +259,14 @@ pub async fn feed<L: EventLog>(
         .await
         .map_err(Problem::reading)?;
     let after = after.unwrap_or(acked);
-    // A cursor past the feed's end (another deployment's, mistyped) read as "nothing yet" would
-    // come back as `next`, and an adapter following it would pass over every event up to it.
-    let last = s.gateway.ackable(after).await.map_err(Problem::reading)?;
+    // A cursor past the log's end (another deployment's, mistyped, or lost in a restore) read as
+    // "nothing yet" would come back as `next`, and an adapter following it would pass over every
+    // event up to it. One the log holds and the projections not yet is asked again (503).
+    let last = s
+        .gateway
+        .ackable(after, "after")
+        .await
+        .map_err(Problem::reading)?;
     if after > last {
         return Err(beyond_feed(
             "after",
@@ -327,7 +332,7 @@ pub async fn ack<L: EventLog>(
     s.gateway.caught_up().await;
     let ackable = s
         .gateway
-        .ackable(ack.position)
+        .ackable(ack.position, "position")
         .await
         .map_err(Problem::acknowledging)?;
     if ack.position > ackable {
@@ -355,13 +360,14 @@ pub async fn ack<L: EventLog>(
     Ok(Json(json!({"region": region, "acked": acked})))
 }
 
-/// 422 for a position past what the region's feed has shown (`last`), named as the caller sent
-/// it: a read after it, or an acknowledgement of it, would pass over every event up to it. Said
-/// with how a caller comes to hold one (a restore from an older backup among them).
+/// 422 for a position past the end of the log (`last`; where the cursor is shared, of what any
+/// gateway's feed may have shown), named as the caller sent it: a read after it, or an
+/// acknowledgement of it, would pass over every event up to it. Said with how a caller comes to
+/// hold one (a restore from an older backup among them).
 fn beyond_feed(what: &str, position: u64, last: u64, pointer: &str, rule: &str) -> Problem {
     Problem::unprocessable(
         format!(
-            "{what} {position} is beyond the feed (last {last}): {}",
+            "{what} {position} is beyond the feed (the log ends at {last}): {}",
             crate::service::past_the_end(last)
         ),
         vec![tongban_schemas::Violation::new(pointer, "range", rule)],

@@ -20,6 +20,19 @@ pub(crate) fn past_the_end(end: u64) -> String {
     )
 }
 
+/// What a caller holding a position the log has and the projections not yet does: keep it.
+fn not_projected_yet(stopped: Option<&str>) -> String {
+    match stopped {
+        None => {
+            "not projected yet. Keep the position and send it again after Retry-After".to_string()
+        }
+        Some(why) => format!(
+            "they stopped after their store failed ({why}) and reach nothing more until the \
+             gateway is restarted. Keep the position and send it again after the restart"
+        ),
+    }
+}
+
 /// `region` is no party to application `app`: answered as an unknown id is (`http::problem`).
 pub(super) fn not_a_party(app: &str, region: &str) -> ServiceError {
     ServiceError::Domain(DomainError::NotAParty {
@@ -180,6 +193,22 @@ pub enum ServiceError {
          end was answered by no gateway of this log and is never reached: drop it"
     )]
     NotCaughtUp { wanted: u64, end: u64, reached: u64 },
+    /// A feed position (`after`, or an acknowledgement: `what`) that the log holds but this
+    /// gateway's projections have not reached yet (catching up after a restart, a slow
+    /// projector, or projections that stopped for good: `stopped`, their store's failure). The
+    /// position is valid: kept, and asked again, never dropped as one past the log's end.
+    #[error(
+        "{what} {wanted} is in the log (it ends at {end}), but this gateway's projections hold \
+         events up to {reached} only: {}",
+        not_projected_yet(stopped.as_deref())
+    )]
+    FeedNotProjected {
+        what: &'static str,
+        wanted: u64,
+        end: u64,
+        reached: u64,
+        stopped: Option<String>,
+    },
     /// A read naming a log position (`X-Tongban-Read-After`) beyond the end of a log only this
     /// gateway writes: no write of the log as it is answered it (one before a restore may have).
     #[error(

@@ -26,15 +26,33 @@ impl<L: EventLog> Gateway<L> {
         })
     }
 
-    /// The furthest position a region may acknowledge through this gateway, for an
-    /// acknowledgement of `position`: what its feed here has shown, or, where the cursor is
-    /// shared, what any gateway's feed may have shown: the stream's end, asked of the server only
-    /// when `position` is beyond the head this gateway has seen (it hears of other gateways'
-    /// writes a moment after them: [`crate::log::EventLog::refresh_head`]).
-    pub async fn ackable(&self, position: u64) -> Result<u64, ServiceError> {
+    /// The furthest position a region may read after or acknowledge through this gateway, for
+    /// `position` (named `what` in a refusal): what its feed here has shown, or, where the
+    /// cursor is shared, what any gateway's feed may have shown: the stream's end, asked of the
+    /// server only when `position` is beyond the head this gateway has seen (it hears of other
+    /// gateways' writes a moment after them: [`crate::log::EventLog::refresh_head`]).
+    ///
+    /// On a log only this gateway writes, a position the log holds but the projections have not
+    /// reached yet is refused as [`ServiceError::FeedNotProjected`] (valid: asked again later),
+    /// and for one past the log's end the answer is the log's end, which the caller refuses as
+    /// past it: only then can the position be another deployment's or one lost in a restore.
+    pub async fn ackable(&self, position: u64, what: &'static str) -> Result<u64, ServiceError> {
         let projected = self.projector.applied();
         if self.log.shared_cursors().is_none() {
-            return Ok(projected);
+            if position <= projected {
+                return Ok(projected);
+            }
+            let end = self.known_end().max(self.log.refresh_head().await?);
+            if position <= end {
+                return Err(ServiceError::FeedNotProjected {
+                    what,
+                    wanted: position,
+                    end,
+                    reached: projected,
+                    stopped: self.projector.stopped().map(|s| s.why),
+                });
+            }
+            return Ok(end);
         }
         let known = projected.max(*self.log.head().borrow());
         if position <= known {
