@@ -1159,6 +1159,42 @@ fn a_used_directory_without_log_source_or_log_is_refused_and_left_as_it_came() {
     );
 }
 
+/// Given a new data directory whose first start is refused after the log was made (a
+/// `holidays.json` that does not read), then the start removes what it made (no `log/`,
+/// `projections/`, `evidence/` or `log-source` left), so the next start, with the file fixed,
+/// is a new directory's, not refused as one a gateway ran on; and an empty projections
+/// directory made ready for it (a mount point) is no sign of an earlier gateway.
+#[test]
+fn a_refused_first_start_leaves_nothing_it_made() {
+    let dir = TempDir::new("cli-refused-first");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    std::fs::write(
+        data.join("holidays.json"),
+        b"{\"holidays\": [\"not a date\"]}",
+    )
+    .expect("w");
+    let (code, err) = serve_refused(&data, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("holidays.json"), "{err}");
+    for made in ["log", "projections", "evidence", "log-source"] {
+        assert!(!data.join(made).exists(), "{made} left behind: {err}");
+    }
+    std::fs::remove_file(data.join("holidays.json")).expect("fixed");
+    let mut gw = Gateway::start(&data, false);
+    assert_eq!(gw.client(None).get("/healthz").status, 200);
+    assert_eq!(gw.terminate().code(), Some(0));
+    assert!(data.join("log-source").exists());
+
+    // A new directory whose projections directory is there but empty (a mount point).
+    let other = dir.0.join("other");
+    common::register_regions(&other);
+    std::fs::create_dir_all(other.join("projections").join("lost+found")).expect("mount point");
+    let mut gw = Gateway::start(&other, false);
+    assert_eq!(gw.client(None).get("/healthz").status, 200);
+    assert_eq!(gw.terminate().code(), Some(0));
+}
+
 /// Given a data directory whose `log-source` is missing beside an old embedded log its
 /// projections are past (as a directory rebuilt onto a stream keeps `DIR/log`), when `serve`
 /// starts it without `--nats` and is refused, then no `log-source` is written: embedded stays

@@ -643,9 +643,11 @@ pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
             found,
         });
     }
+    // What is not there at all (a symbolic link to a volume not mounted yet is there: never
+    // removed).
     let made: Vec<PathBuf> = [dir.log(), dir.projections(), dir.evidence()]
         .into_iter()
-        .filter(|p| !p.exists())
+        .filter(|p| std::fs::symlink_metadata(p).is_err())
         .collect();
     let opened = open_embedded_checked(dir).and_then(|opened| {
         if record {
@@ -653,7 +655,10 @@ pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
         }
         Ok(opened)
     });
-    if opened.is_err() {
+    // Refused because another process holds the log (a gateway started at the same moment on a
+    // new directory): what this one found missing is that one's now, and is left alone.
+    let in_use = matches!(&opened, Err(ServeError::Log(LogError::InUse { .. })));
+    if opened.is_err() && !in_use {
         for path in &made {
             if let Err(e) = std::fs::remove_dir_all(path)
                 && e.kind() != std::io::ErrorKind::NotFound
@@ -672,9 +677,16 @@ pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
 /// What a gateway that ran on the data directory left: its projections or its evidence (the
 /// first found), whatever log it followed.
 fn earlier_life(dir: &DataDir) -> Option<String> {
+    // An empty directory (a mount point made ready for it, with `lost+found` at most) is no
+    // sign of one.
+    let holds_anything = |p: &PathBuf| {
+        std::fs::read_dir(p).is_ok_and(|mut entries| {
+            entries.any(|e| e.is_ok_and(|e| e.file_name() != "lost+found"))
+        })
+    };
     [dir.projections(), dir.evidence()]
         .iter()
-        .find(|p| p.exists())
+        .find(|p| holds_anything(p))
         .map(|p| p.display().to_string())
 }
 

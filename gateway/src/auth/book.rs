@@ -91,7 +91,7 @@ fn unique_regions<'de, D: serde::Deserializer<'de>>(
             while let Some((code, entry)) = map.next_entry::<String, RegionEntry>()? {
                 if out.contains_key(&code) {
                     return Err(serde::de::Error::custom(format!(
-                        "region {} is listed twice in `regions`: keep one entry (the last \
+                        "region {} is listed twice among the regions: keep one entry (the last \
                          would be read alone, dropping what the first holds)",
                         super::book_rules::shown_code(&code)
                     )));
@@ -449,15 +449,15 @@ impl RegionBook {
         })
     }
 
-    /// The principal a bearer token acts as, if any. The file is re-read whenever it changed (one
-    /// `stat` per call), so a token added, revoked or rotated by `tongban regions` takes effect on
-    /// the next request without a restart.
     /// Reads the file again if it changed since it was read (as each authentication does), so
     /// that what is reported of it (`/metrics`) is current on a gateway no region calls.
     pub fn refresh(&self) {
         self.reload_if_changed();
     }
 
+    /// The principal a bearer token acts as, if any. The file is re-read whenever it changed (one
+    /// `stat` per call), so a token added, revoked or rotated by `tongban regions` takes effect on
+    /// the next request without a restart.
     pub fn authenticate(&self, token: &str) -> Option<Principal> {
         self.reload_if_changed();
         let hash = hash_token(token);
