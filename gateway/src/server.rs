@@ -1808,7 +1808,8 @@ mod tests {
         let server = crate::testnats::NatsServer::start();
         let tmp = TempDir::new("used-no-source");
         let dir = DataDir(tmp.path().join("restored"));
-        std::fs::create_dir_all(dir.evidence()).expect("evidence");
+        // An evidence store as a gateway leaves it (an empty directory is no sign of one).
+        drop(crate::evidence::EvidenceStore::open(&dir.evidence()).expect("evidence"));
         write_key(&dir, [4; 32]);
         write_book(&dir);
         let config = JetStreamConfig::new(server.url());
