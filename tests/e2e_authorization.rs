@@ -563,6 +563,15 @@ fn a_broken_region_book_is_warned_of_once_and_shown_in_healthz() {
         operator.get("/healthz").json()["region_book_unreadable"],
         Value::Null
     );
+    // Broken again while no request authenticates (a quiet gateway): a scrape reads the file
+    // itself, so the monitor sees it, and sees it fixed.
+    let gauge =
+        |value: u8| format!("tongban_region_book_unreadable{{backend=\"embedded\"}} {value}");
+    let scrape = || String::from_utf8_lossy(&gw.client(None).get("/metrics").body).into_owned();
+    std::fs::write(&book, b"{\"regions\": [").expect("break again");
+    assert!(scrape().contains(&gauge(1)), "{}", scrape());
+    std::fs::write(&book, &good).expect("fix again");
+    assert!(scrape().contains(&gauge(0)), "{}", scrape());
 }
 
 /// Given clients that declare a body of a MiB and send only its first KiB, never the rest, when
