@@ -176,17 +176,7 @@ fn an_interrupted_offline_tool_removes_its_copy_of_the_log() {
     let (mut gw, _, key) = one_application(&data);
     assert_eq!(gw.terminate().code(), Some(0));
     let d = data.to_str().expect("path");
-    let copies = || {
-        std::fs::read_dir(&dir.0)
-            .expect("dir")
-            .flatten()
-            .filter(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .starts_with(".tongban-log-copy-")
-            })
-            .count()
-    };
+    let copies = || log_copies(&dir.0);
     for (signal, status) in [("-INT", 130), ("-TERM", 143)] {
         let child = Command::new(BIN)
             .args(["verify", "--data", d, "--public-key", &key])
@@ -228,17 +218,7 @@ fn a_copy_left_by_a_killed_tool_is_removed_with_a_relative_data_directory() {
     let data = dir.0.join("data");
     let (mut gw, _, key) = one_application(&data);
     assert_eq!(gw.terminate().code(), Some(0));
-    let copies = || {
-        std::fs::read_dir(&dir.0)
-            .expect("dir")
-            .flatten()
-            .filter(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .starts_with(".tongban-log-copy-")
-            })
-            .count()
-    };
+    let copies = || log_copies(&dir.0);
     let verify = || {
         let mut command = Command::new(BIN);
         command
@@ -1445,4 +1425,17 @@ fn serve_says_what_is_wrong_with_its_data_directory_and_its_address() {
         )),
         "{err}"
     );
+}
+
+/// How many copies of a log the offline tools left beside the data directories in `dir`.
+fn log_copies(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .expect("dir")
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".tongban-log-copy-")
+        })
+        .count()
 }

@@ -9,7 +9,8 @@ use std::process::Command;
 use common::nats::NatsServer;
 use common::stored::{remove, rewrite, rewrite_event};
 use common::{
-    BIN, Client, Gateway, TempDir, application, copy_dir, parties, tokens, tongban, verify_chain,
+    BIN, Client, Gateway, TempDir, application, copy_dir, parties, tokens, tongban, two_accepted,
+    verify_chain,
 };
 
 use serde_json::{Value, json};
@@ -945,7 +946,7 @@ fn the_events_of_a_tampered_log_name_each_break() {
 /// parties read and acted on.)
 #[test]
 fn an_event_rewritten_in_the_log_is_held_not_folded() {
-    let (dir, intact, id) = two_accepted("rewritten-not-folded");
+    let (dir, [intact, id], _) = two_accepted("rewritten-not-folded");
     let data = dir.0.join("data");
     let at = rewrite(&data.join("log"), &id, 2, |data| {
         data["materials_checked"] = json!(false);
@@ -1030,7 +1031,7 @@ fn an_event_rewritten_in_the_log_is_held_not_folded() {
 /// everything after it is checked one by one.
 #[test]
 fn a_rebuild_takes_the_verified_heads_and_folds_no_more_than_checking_every_signature() {
-    let (dir, intact, zeroed) = two_accepted("rebuild-verified-heads");
+    let (dir, [intact, zeroed], _) = two_accepted("rebuild-verified-heads");
     let data = dir.0.join("data");
     let zeroed_at = rewrite_event(&data.join("log"), &zeroed, 3, |e| {
         e["sig"] = json!("0".repeat(128));
@@ -1327,22 +1328,6 @@ fn swap(log_dir: &std::path::Path, app: &str, a: u64, b: u64) {
     events.insert(ka, vb).expect("insert");
     events.insert(kb, va).expect("insert");
     db.persist(fjall::PersistMode::SyncAll).expect("persist");
-}
-
-/// A stopped gateway's data directory in a new temporary directory (`data` in it) holding two
-/// applications forwarded and accepted; their ids.
-fn two_accepted(name: &str) -> (TempDir, String, String) {
-    let dir = TempDir::new(name);
-    let data = dir.0.join("data");
-    common::register_regions(&data);
-    let mut gw = Gateway::start(&data, false);
-    let (body, origin, handlers) = parties(&gw, &data, "proxy");
-    let forward = (&origin, "forward", json!({"materials_checked": true}));
-    let accept = (&handlers[0], "accept", json!({}));
-    let first = application(&origin, &body, &[forward.clone(), accept.clone()]);
-    let second = application(&origin, &body, &[forward, accept]);
-    assert_eq!(gw.terminate().code(), Some(0));
-    (dir, first, second)
 }
 
 /// Given a data directory that does not exist (a typo), when any offline tool is pointed at it,

@@ -4,29 +4,11 @@
 mod common;
 
 use common::stored::rewrite;
-use common::{Gateway, TempDir, application, copy_dir, files_below, parties, tongban};
+use common::{
+    Gateway, TempDir, application, copy_dir, files_below, parties, tongban, two_accepted,
+};
 
 use serde_json::json;
-
-/// A stopped gateway's data directory (`data` in a new temporary directory) holding two
-/// applications forwarded and accepted, the ids of both, and the gateway's public key (hex).
-fn two_accepted(name: &str) -> (TempDir, [String; 2], String) {
-    let dir = TempDir::new(name);
-    let data = dir.0.join("data");
-    common::register_regions(&data);
-    let mut gw = Gateway::start(&data, false);
-    let (body, origin, handlers) = parties(&gw, &data, "proxy");
-    let forward = (&origin, "forward", json!({"materials_checked": true}));
-    let accept = (&handlers[0], "accept", json!({}));
-    let first = application(&origin, &body, &[forward.clone(), accept.clone()]);
-    let second = application(&origin, &body, &[forward, accept]);
-    let key = gw.client(None).get("/v1/keys").json()["keys"][0]["public_key_hex"]
-        .as_str()
-        .expect("key")
-        .to_string();
-    assert_eq!(gw.terminate().code(), Some(0));
-    (dir, [first, second], key)
-}
 
 /// Another gateway's key, which signed nothing of these logs: its `gateway.key` file's text (the
 /// private seed in hex) and its public key in hex.

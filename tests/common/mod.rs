@@ -680,3 +680,27 @@ pub fn refused_start(data: &std::path::Path) -> (Option<i32>, String) {
     }
     (status, err)
 }
+
+/// A stopped gateway's data directory (`data` in a new temporary directory) holding two
+/// applications forwarded and accepted, the ids of both, and the gateway's public key (hex).
+pub fn two_accepted(name: &str) -> (TempDir, [String; 2], String) {
+    let dir = TempDir::new(name);
+    let data = dir.0.join("data");
+    register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let forward = (
+        &origin,
+        "forward",
+        serde_json::json!({"materials_checked": true}),
+    );
+    let accept = (&handlers[0], "accept", serde_json::json!({}));
+    let first = application(&origin, &body, &[forward.clone(), accept.clone()]);
+    let second = application(&origin, &body, &[forward, accept]);
+    let key = gw.client(None).get("/v1/keys").json()["keys"][0]["public_key_hex"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    assert_eq!(gw.terminate().code(), Some(0));
+    (dir, [first, second], key)
+}
