@@ -9,6 +9,7 @@ pub mod adapters;
 pub mod auth;
 pub mod connections;
 pub mod demo;
+pub mod dir_lock;
 pub mod domain;
 pub mod envelope;
 pub mod evidence;

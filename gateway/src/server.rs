@@ -12,6 +12,8 @@
 //! - `gateway.key`   the Ed25519 signing key (hex seed, 0600)
 //! - `regions.json`  regions and hashed tokens
 //! - `holidays.json` optional working-day calendar
+//!
+//! The directory itself is held by one gateway at a time ([`crate::dir_lock`]).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -19,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::{RegionBook, RegionBookError};
+use crate::dir_lock::{DirLock, DirLockError};
 use crate::domain::calendar::{Calendar, CalendarError};
 use crate::envelope::keys::KeyError;
 use crate::envelope::{GatewayKey, PublicKey};
@@ -81,6 +84,19 @@ pub enum ServeError {
          and adapters/ as they are wanted"
     )]
     NoLogForUsedDir { dir: String, found: String },
+    /// A directory whose log-source names the embedded log, without the log: a gateway served
+    /// it from there. Nothing is made: an empty log there would be bound to its projections.
+    #[error(
+        "{dir}'s log-source says it serves the embedded log ({dir}/log), but {dir}/log is not \
+         there (left out of a restore, moved, or on a volume that is not mounted): the \
+         directory's projections, evidence and the regions' receipts name positions of that \
+         log. Nothing was started or written: a new, empty log would number its events from 1 \
+         again. Restore {dir}/log from the backup of this data directory (docs/operations.md, \
+         \"Backups\"), or mount its volume, and start again. To start a new log, use a new \
+         data directory, copying in gateway.key, regions.json, holidays.json and adapters/ as \
+         they are wanted"
+    )]
+    EmbeddedLogMissing { dir: String },
     #[error(
         "{setup}. The projections in {dir} follow {}, so this gateway does not make a new \
          stream there (it would be another log, empty): a gateway creates the stream only on \
@@ -275,6 +291,13 @@ pub enum ServeError {
         source: std::io::Error,
     },
     #[error(
+        "the data directory {dir} is in use by another process: a gateway serving it, or one \
+         starting on it. Nothing was started or written. Stop that gateway first (one data \
+         directory serves one gateway; several gateways of one stream each have their own), \
+         or name another directory with --data"
+    )]
+    DataDirInUse { dir: String },
+    #[error(
         "the data directory {dir} is not a directory (it, or a directory above it, is a file): \
          name a directory with --data (one that is missing is made). Nothing was started"
     )]
@@ -421,12 +444,14 @@ fn warn_of_calendar_gaps(calendar: &Calendar, file: bool, now: Timestamp) -> Opt
 pub struct Opened<L: EventLog = EmbeddedLog> {
     pub gateway: Arc<Gateway<L>>,
     pub book: Arc<RegionBook>,
+    /// The data directory, held for as long as the gateway serves from it: keep it until then.
+    pub lock: DirLock,
 }
 
-/// Makes the data directory if it is missing. A path that is a file, or one the user cannot
-/// write, is said as such rather than in the operating system's words alone ("File exists" for
-/// a file given as `--data`).
-fn create_dir(dir: &DataDir) -> Result<(), ServeError> {
+/// Makes the data directory if it is missing, and holds it ([`DirLock`]) before anything in it
+/// is looked at. A path that is a file, or one the user cannot write, is said as such rather
+/// than in the operating system's words alone ("File exists" for a file given as `--data`).
+fn take_dir(dir: &DataDir) -> Result<DirLock, ServeError> {
     if let Ok(meta) = std::fs::metadata(&dir.0)
         && !meta.is_dir()
     {
@@ -435,6 +460,12 @@ fn create_dir(dir: &DataDir) -> Result<(), ServeError> {
         });
     }
     crate::fsutil::create_private_dir(&dir.0).map_err(|source| data_dir_io(dir, &dir.0, source))?;
+    let lock = DirLock::take(&dir.0).map_err(|e| match e {
+        DirLockError::Held => ServeError::DataDirInUse {
+            dir: dir.0.display().to_string(),
+        },
+        DirLockError::Io(source) => data_dir_io(dir, &dir.0, source),
+    })?;
     // One made by an earlier version, or by hand, may be open to every local user: said at
     // every start, not changed (an operator may have opened it to a backup's group on purpose).
     if let Ok(Some(mode)) = crate::fsutil::open_to_others(&dir.0) {
@@ -447,7 +478,7 @@ fn create_dir(dir: &DataDir) -> Result<(), ServeError> {
         );
     }
     crate::fsutil::remove_stale_temporaries(&dir.0);
-    Ok(())
+    Ok(lock)
 }
 
 /// An I/O failure writing in the data directory: one that says the directory cannot be written
@@ -484,7 +515,7 @@ fn open_with<L: EventLog>(
     dir: &DataDir,
     log: L,
     store: ProjectionStore,
-) -> Result<Opened<L>, ServeError> {
+) -> Result<Wired<L>, ServeError> {
     let key = GatewayKey::load_or_create(&dir.key())?;
     let store = store.with_submissions(Submissions::for_log(&log));
     // Projections are only ever applied from events already durable in the log, so a checkpoint
@@ -542,7 +573,23 @@ fn open_with<L: EventLog>(
     gateway.evidence = Some(evidence);
     gateway.regions = Some(Arc::clone(&book));
     let gateway = Arc::new(gateway);
-    Ok(Opened { gateway, book })
+    Ok(Wired { gateway, book })
+}
+
+/// A gateway wired on its stores, not yet holding its data directory's lock ([`Opened`]).
+struct Wired<L: EventLog> {
+    gateway: Arc<Gateway<L>>,
+    book: Arc<RegionBook>,
+}
+
+impl<L: EventLog> Wired<L> {
+    fn holding(self, lock: DirLock) -> Opened<L> {
+        Opened {
+            gateway: self.gateway,
+            book: self.book,
+            lock,
+        }
+    }
 }
 
 /// Refuses to serve a log that holds events (up to `head`) from a data directory without its
@@ -628,50 +675,74 @@ pub const FAIL_PROJECTIONS_AFTER_ENV: &str = "TONGBAN_TEST_FAIL_PROJECTIONS_AFTE
 
 /// Opens the gateway on the data directory's embedded log. Nothing in the directory is bound to
 /// the embedded log until every check has passed: a refused start writes no `log-source`, and
-/// removes the log, projections and evidence directories it made, so that the directory is left
-/// as it came (a stream's directory started here by mistake stays the stream's).
+/// removes the log, projections and evidence directories and the key it made, so that the
+/// directory is left as it came (a stream's directory started here by mistake stays the
+/// stream's). Removing them is sound because the directory is held ([`DirLock`]) from before
+/// anything in it was looked at: what this start found missing, no other process made since.
 pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
-    create_dir(dir)?;
+    let lock = take_dir(dir)?;
     let follows = followed(dir)?;
-    let record = follows_none(dir, follows.as_deref(), "embedded")? || !dir.log_source().exists();
-    if follows.is_none()
-        && !dir.log().exists()
-        && let Some(found) = earlier_life(dir)
-    {
-        return Err(ServeError::NoLogForUsedDir {
-            dir: dir.0.display().to_string(),
-            found,
-        });
+    let named = dir.log_source().exists();
+    let record = follows_none(dir, follows.as_deref(), "embedded")? || !named;
+    if !dir.log().exists() {
+        // Named by its log-source, the embedded log was here when a gateway last started: it
+        // was lost, moved, or is on a volume not mounted now. A new, empty one would take the
+        // positions the projections, evidence and regions' receipts already name.
+        if named && follows.as_deref() == Some("embedded") {
+            return Err(ServeError::EmbeddedLogMissing {
+                dir: dir.0.display().to_string(),
+            });
+        }
+        if follows.is_none()
+            && let Some(found) = earlier_life(dir)
+        {
+            return Err(ServeError::NoLogForUsedDir {
+                dir: dir.0.display().to_string(),
+                found,
+            });
+        }
     }
     // What is not there at all (a symbolic link to a volume not mounted yet is there: never
     // removed).
-    let made: Vec<PathBuf> = [dir.log(), dir.projections(), dir.evidence()]
+    let made: Vec<PathBuf> = [dir.log(), dir.projections(), dir.evidence(), dir.key()]
         .into_iter()
         .filter(|p| std::fs::symlink_metadata(p).is_err())
         .collect();
-    let opened = open_embedded_checked(dir).and_then(|opened| {
+    let opened = open_embedded_checked(dir).and_then(|wired| {
         if record {
             rebind_log_source(dir, "embedded")?;
         }
-        Ok(opened)
+        Ok(wired.holding(lock))
     });
-    // Refused because another process holds the log (a gateway started at the same moment on a
-    // new directory): what this one found missing is that one's now, and is left alone.
+    // Refused because another process holds the log though not the directory (a gateway of an
+    // earlier version, which took no directory lock): what this one found missing may be that
+    // one's now, and is left alone.
     let in_use = matches!(&opened, Err(ServeError::Log(LogError::InUse { .. })));
     if opened.is_err() && !in_use {
-        for path in &made {
-            if let Err(e) = std::fs::remove_dir_all(path)
-                && e.kind() != std::io::ErrorKind::NotFound
-            {
-                tracing::warn!(
-                    path = %path.display(),
-                    error = %e,
-                    "a refused start could not remove what it made; remove it before the next"
-                );
-            }
-        }
+        remove_made(&made);
     }
     opened
+}
+
+/// Removes what a refused start made (directories, or the key file), best effort: what cannot
+/// be removed is warned of, to be removed by hand before the next start.
+fn remove_made(made: &[PathBuf]) {
+    for path in made {
+        let removed = match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path),
+            Ok(_) => std::fs::remove_file(path),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = removed
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(
+                path = %path.display(),
+                error = %e,
+                "a refused start could not remove what it made; remove it before the next"
+            );
+        }
+    }
 }
 
 /// What a gateway that ran on the data directory left: its projections or its evidence (the
@@ -690,8 +761,9 @@ fn earlier_life(dir: &DataDir) -> Option<String> {
         .map(|p| p.display().to_string())
 }
 
-/// [`open_embedded`]'s opening and checks, which may make the log, projections and evidence.
-fn open_embedded_checked(dir: &DataDir) -> Result<Opened, ServeError> {
+/// [`open_embedded`]'s opening and checks, which may make the log, projections, evidence and
+/// key.
+fn open_embedded_checked(dir: &DataDir) -> Result<Wired<EmbeddedLog>, ServeError> {
     let log = EmbeddedLog::open(&dir.log())?;
     log.check_last_event()?;
     check_log_key(dir, &log)?;
@@ -725,7 +797,7 @@ pub async fn open_jetstream(
     dir: &DataDir,
     config: &JetStreamConfig,
 ) -> Result<Opened<JetStreamLog>, ServeError> {
-    create_dir(dir)?;
+    let lock = take_dir(dir)?;
     // A data directory that follows a log already (a stream, or the embedded log) is never given
     // a new stream: a missing stream there is a wrong --nats (or a stream deleted), not a first
     // start, and a stream made there would be another log, which the start refuses anyway.
@@ -829,23 +901,41 @@ pub async fn open_jetstream(
     // its book is copied in from another gateway's, which the start warns of when it is not.
     // (A directory a gateway has run on is not new, whatever its log-source says.)
     let joining = first_start.is_some() && earlier_life.is_none();
-    let store = ProjectionStore::open(&dir.projections())?;
-    if let Err(e) = check_checkpoint_event(&store, dir, &log).await {
-        // A read the server refused for lack of a right times out: name the right.
-        return Err(match log.refused_right() {
-            Some(violation) => ServeError::JetStream(SetupError::Denied { violation }),
-            None => e,
-        });
+    // What a refused start from here on removes: the projections and evidence it made (left,
+    // they would make the next start take the directory for one a gateway has run on), and the
+    // log-source it wrote. Not the key: the stream may record it now.
+    let mut made: Vec<PathBuf> = [dir.projections(), dir.evidence()]
+        .into_iter()
+        .filter(|p| std::fs::symlink_metadata(p).is_err())
+        .collect();
+    let wired = async {
+        let store = ProjectionStore::open(&dir.projections())?;
+        if let Err(e) = check_checkpoint_event(&store, dir, &log).await {
+            // A read the server refused for lack of a right times out: name the right.
+            return Err(match log.refused_right() {
+                Some(violation) => ServeError::JetStream(SetupError::Denied { violation }),
+                None => e,
+            });
+        }
+        if !joining {
+            check_kept_files(dir, *log.head().borrow(), Some(&config.stream))?;
+        }
+        // Recorded once the projections are known to follow this stream: a start refused
+        // before leaves the directory naming no log, as it came.
+        if let Some(source) = &first_start {
+            rebind_log_source(dir, source)?;
+            made.push(dir.log_source());
+        }
+        open_with(dir, log, store)
     }
-    if !joining {
-        check_kept_files(dir, *log.head().borrow(), Some(&config.stream))?;
-    }
-    // Recorded once the projections are known to follow this stream: a start refused above
-    // leaves the directory naming no log, as it came.
-    if let Some(source) = first_start {
-        rebind_log_source(dir, &source)?;
-    }
-    let opened = open_with(dir, log, store)?;
+    .await;
+    let opened = match wired {
+        Ok(wired) => wired.holding(lock),
+        Err(refused) => {
+            remove_made(&made);
+            return Err(refused);
+        }
+    };
     if let Err(e) = share_cursors(&opened.gateway, &opened.book).await {
         tracing::warn!(error = %e, "the feed cursors are not ready; trying again in the background");
         let (gateway, book) = (Arc::clone(&opened.gateway), Arc::clone(&opened.book));
@@ -2141,5 +2231,135 @@ mod tests {
             assert!(message.contains("follow the embedded log"), "{message}");
         }
         assert!(js.get_stream("TONGBAN").await.is_err(), "no stream made");
+    }
+
+    /// The names in a data directory, sorted: what a start left there.
+    fn entries(dir: &DataDir) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&dir.0)
+            .expect("read the data directory")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// A calendar that does not read: a start is refused by it after the stores were opened.
+    fn write_bad_calendar(dir: &DataDir) {
+        std::fs::create_dir_all(&dir.0).expect("dir");
+        std::fs::write(dir.holidays(), r#"{"holidays": "2026-10-01"}"#).expect("holidays.json");
+    }
+
+    /// Given a gateway serving a data directory, when a second start is made on it, then that
+    /// start is refused before it looks at anything, saying another process holds it, and the
+    /// directory is as the first left it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_data_directory_serves_one_gateway_at_a_time() {
+        let tmp = TempDir::new("dir-held");
+        let dir = DataDir(tmp.path().join("data"));
+        let first = open_embedded(&dir).expect("first");
+        let before = entries(&dir);
+        let refused = open_embedded(&dir).err().expect("refused");
+        let message = refused.to_string();
+        assert!(
+            matches!(refused, ServeError::DataDirInUse { .. }),
+            "{message}"
+        );
+        assert!(message.contains("in use by another process"), "{message}");
+        assert_eq!(entries(&dir), before);
+        drop(first);
+    }
+
+    /// Given a data directory whose log-source names the embedded log, when its log is gone
+    /// (left out of a restore, or on a volume not mounted), then the gateway does not start a
+    /// new, empty log there: it is refused, naming the log to restore, and makes nothing.
+    /// (Found by a review: with the projections lost too and only evidence kept, a start began
+    /// numbering events from 1 again.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_directory_naming_the_embedded_log_is_not_served_without_it() {
+        let tmp = TempDir::new("embedded-log-missing");
+        let served = DataDir(tmp.path().join("served"));
+        drop(open_embedded(&served).expect("first start"));
+        assert_eq!(
+            std::fs::read_to_string(served.log_source())
+                .expect("log-source")
+                .trim(),
+            "embedded"
+        );
+        // (A gateway opened in this process keeps its stores locked until the process ends:
+        // the directory is started again from a copy.)
+        for lost in [vec!["log"], vec!["log", "projections"]] {
+            let restored = DataDir(tmp.path().join(lost.join("-")));
+            crate::testutil::copy_dir(&served.0, &restored.0);
+            for part in &lost {
+                std::fs::remove_dir_all(restored.0.join(part)).expect("remove");
+            }
+            let before = entries(&restored);
+            let refused = open_embedded(&restored).err().expect("refused");
+            let message = refused.to_string();
+            assert!(
+                matches!(refused, ServeError::EmbeddedLogMissing { .. }),
+                "{lost:?}: {message}"
+            );
+            assert!(
+                message.contains("Restore") && message.contains("/log from the backup"),
+                "{message}"
+            );
+            assert_eq!(entries(&restored), before, "{lost:?}: something was made");
+        }
+    }
+
+    /// Given a new data directory, when the embedded start is refused after it made its stores
+    /// and its key (a `holidays.json` that does not read), then it leaves the directory as it
+    /// came: no log, projections, evidence, log-source or key.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refused_embedded_start_leaves_a_new_directory_as_it_came() {
+        let tmp = TempDir::new("embedded-refused-new");
+        let dir = DataDir(tmp.path().join("data"));
+        write_bad_calendar(&dir);
+        let refused = open_embedded(&dir).err().expect("refused");
+        assert!(matches!(refused, ServeError::Calendar { .. }), "{refused}");
+        assert_eq!(entries(&dir), ["holidays.json"]);
+    }
+
+    /// Given a stream holding events and a new data directory joining it, whose book has a region
+    /// that signs its requests, when the first start is refused after it opened its projections
+    /// (a `holidays.json` that does not read), then it removes the projections and log-source it
+    /// made, and the next start, with the calendar fixed, joins the stream. (Found by a review:
+    /// the projections left behind made the next start take the directory for one a gateway had
+    /// run on, and ask for evidence it never had.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refused_start_on_a_stream_leaves_a_joining_directory_joining() {
+        let server = crate::testnats::NatsServer::start();
+        let tmp = TempDir::new("stream-refused-joining");
+        let config = JetStreamConfig::new(server.url());
+        {
+            let log = JetStreamLog::open(&config).await.expect("open");
+            crate::log::conformance::append_chain(&log, &crate::ids::new_v7(), 2).await;
+        }
+        let joining = DataDir(tmp.path().join("joining"));
+        write_key(&joining, [3; 32]);
+        write_signing_book(&joining);
+        write_bad_calendar(&joining);
+        let refused = open_jetstream(&joining, &config)
+            .await
+            .err()
+            .expect("refused");
+        assert!(matches!(refused, ServeError::Calendar { .. }), "{refused}");
+        assert_eq!(
+            entries(&joining),
+            [
+                "gateway.key",
+                "holidays.json",
+                "regions.json",
+                "regions.json.lock"
+            ]
+        );
+        std::fs::write(joining.holidays(), r#"{"holidays": ["2026-10-01"]}"#)
+            .expect("holidays.json");
+        let opened = open_jetstream(&joining, &config)
+            .await
+            .expect("joins the stream");
+        assert_eq!(*opened.gateway.log.head().borrow(), 2);
+        assert!(joining.log_source().exists(), "follows the stream");
     }
 }

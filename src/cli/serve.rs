@@ -164,32 +164,32 @@ async fn run_gateway<L: EventLog>(
     }
     let backend = opened.gateway.log.backend();
     let dir_shown = dir.0.display().to_string();
-    server::serve(
-        opened.gateway,
-        opened.book,
-        listener,
-        rate_limit,
-        grace,
-        |addr| {
-            let announced =
-                outln!("tongban listening on http://{addr} (data: {dir_shown}, log: {backend})")
-                    .and_then(|()| {
-                        outln!(
-                            "  模式注册表 schema registry: http://{addr}/registry · \
+    // The data directory stays held until the gateway has stopped and flushed its stores: a
+    // gateway started on it meanwhile is refused, not let in behind this one.
+    let Opened {
+        gateway,
+        book,
+        lock: _held,
+    } = opened;
+    server::serve(gateway, book, listener, rate_limit, grace, |addr| {
+        let announced =
+            outln!("tongban listening on http://{addr} (data: {dir_shown}, log: {backend})")
+                .and_then(|()| {
+                    outln!(
+                        "  模式注册表 schema registry: http://{addr}/registry · \
                              API: http://{addr}/openapi.json"
-                        )
-                    })
-                    .and_then(|()| match demo_help {
-                        true => print_demo_help(addr, &tokens_file),
-                        false => Ok(()),
-                    });
-            // The address is for whoever started the gateway; a stdout that cannot take it must
-            // not stop the gateway from serving (a closed pipe is dropped quietly by `outln!`).
-            if let Err(e) = announced {
-                tracing::warn!(error = %e, "could not print the listening address");
-            }
-        },
-    )
+                    )
+                })
+                .and_then(|()| match demo_help {
+                    true => print_demo_help(addr, &tokens_file),
+                    false => Ok(()),
+                });
+        // The address is for whoever started the gateway; a stdout that cannot take it must
+        // not stop the gateway from serving (a closed pipe is dropped quietly by `outln!`).
+        if let Err(e) = announced {
+            tracing::warn!(error = %e, "could not print the listening address");
+        }
+    })
     .await?;
     Ok(())
 }
