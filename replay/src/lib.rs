@@ -4,6 +4,7 @@
 #![deny(unsafe_code)]
 
 pub mod chain;
+pub mod clock;
 pub mod details;
 pub mod heads;
 pub mod html;

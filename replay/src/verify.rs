@@ -452,6 +452,10 @@ pub struct Report {
     /// passed over (`verify --app` on JetStream: what something other than a gateway published
     /// on its subject). Each is named, and none is a break: the verdict is its history's.
     pub passed: tongban_gateway::log::foreign::Passed,
+    /// Runs of events stamped well before an event the log holds before them (whole-log
+    /// verification only): a gateway's clock behind. No break: the verdict stands, and each run
+    /// is said ([`crate::clock`]).
+    pub backdated: Vec<crate::clock::Backdated>,
 }
 
 impl Report {
@@ -548,6 +552,7 @@ impl Report {
         let index = self.index.iter().map(|i| format!("BROKEN {i}"));
         let unreadable = self.unreadable.iter().map(|u| format!("UNREADABLE {u}"));
         let inexact = self.inexact.iter().map(|i| format!("INEXACT {i}"));
+        let backdated = self.backdated.iter().map(|b| format!("TIME {b}"));
         let heads = self.heads.iter().map(|h| format!("BROKEN {h}"));
         let more = self.passed.count - self.passed.shown.len() as u64;
         let passed = self
@@ -574,6 +579,7 @@ impl Report {
             .chain(heads)
             .chain(unreadable)
             .chain(inexact)
+            .chain(backdated)
             .chain(passed)
             .collect()
     }
@@ -664,6 +670,14 @@ impl Report {
                 ", {} event(s) holding an integer the signature does not bind exactly (INEXACT: \
                  written before requests were held to ±(2^53 − 1))",
                 self.inexact.len()
+            ));
+        }
+        if !self.backdated.is_empty() {
+            let events: u64 = self.backdated.iter().map(|b| b.events).sum();
+            s.push_str(&format!(
+                ", {events} event(s) stamped more than a minute before an event the log holds \
+                 before them (TIME: a gateway's clock behind; their times are not to be taken \
+                 as said)"
             ));
         }
         if !self.passed.is_empty() {
@@ -918,6 +932,8 @@ struct Scan<'a> {
     kept_at: Vec<u64>,
     /// Saved log heads to compare with the running hash over the whole log.
     heads: Option<crate::heads::SavedHeads>,
+    /// Event times against the log's order (whole log only).
+    clock: crate::clock::ClockCheck,
 }
 
 impl<'a> Scan<'a> {
@@ -934,6 +950,7 @@ impl<'a> Scan<'a> {
             kept: Vec::new(),
             kept_at: Vec::new(),
             heads: None,
+            clock: crate::clock::ClockCheck::default(),
         }
     }
 
@@ -983,6 +1000,7 @@ impl<'a> Scan<'a> {
             self.report.heads = heads.findings;
             self.report.heads_reproduced = heads.reproduced;
         }
+        self.report.backdated = std::mem::take(&mut self.clock).finish();
         self.check_kept()?;
         self.check_index()?;
         Ok(self)
@@ -1042,6 +1060,9 @@ impl<'a> Scan<'a> {
             self.report.applications += 1;
         }
         let linked = e.verify_after(previous, self.key);
+        if linked.is_ok() {
+            self.clock.take(position, e);
+        }
         self.record(e, position, linked)?;
         self.tails.insert(
             e.app.clone(),

@@ -409,6 +409,19 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
             u64::from(unchecked.is_some()),
         );
     }
+    let name = "tongban_clock_behind_log_seconds";
+    t.family(
+        name,
+        "gauge",
+        "How many seconds this host's clock is behind the latest event time in the log, when more than a minute (events stamped now read as happened before events the log holds; /healthz clock_behind_log_seconds), else 0.",
+    );
+    t.sample(
+        name,
+        &[("backend", backend)],
+        s.gateway
+            .clock_behind_ms()
+            .map_or(0, |ms| ms.unsigned_abs() / 1000),
+    );
     // For a monitor without an operator's token: a book that does not read keeps the one read
     // before in use, so tokens revoked in the file since still act.
     s.book.refresh();

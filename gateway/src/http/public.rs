@@ -55,6 +55,10 @@ pub async fn healthz<L: EventLog>(
             why: why(p.why),
             restart_required: true,
         }),
+        clock_behind_log_seconds: s
+            .gateway
+            .clock_behind_ms()
+            .map(|ms| ms.unsigned_abs() / 1000),
         details: operator.then(|| details(&s, head, applied)),
     })
 }
@@ -154,6 +158,11 @@ pub struct Health {
     /// from the log, and the other reads of the projections answer at once marked
     /// `X-Tongban-Stale`.
     projections_unavailable: Option<Unavailable>,
+    /// How many seconds this host's clock is behind the latest event time in the log, when more
+    /// than a minute; null otherwise. The events this gateway stamps meanwhile read as happened
+    /// before events the log already holds, and deadlines are judged on those times: fix the
+    /// host's time synchronisation (NTP). The gateway goes on serving (`status` stays as it is).
+    clock_behind_log_seconds: Option<u64>,
     /// Given to a caller presenting an operator token only; absent otherwise.
     #[serde(flatten)]
     details: Option<HealthDetails>,

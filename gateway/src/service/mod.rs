@@ -11,6 +11,7 @@
 //! projector, which is rare and brief.
 
 mod act;
+pub mod clock;
 mod error;
 mod feed;
 mod feed_page;
@@ -82,6 +83,9 @@ pub struct Gateway<L: EventLog> {
     log_record_reads: tokio::sync::Semaphore,
     /// The feed positions already named in a warning ([`feed_page::Told`]).
     missing_told: feed_page::Told,
+    /// The latest event time in the log, against which this host's clock is judged
+    /// ([`clock`]).
+    latest_stamp: Arc<clock::LatestStamp>,
 }
 
 impl<L: EventLog> Gateway<L> {
@@ -132,8 +136,11 @@ impl<L: EventLog> Gateway<L> {
         let calendar = Arc::new(calendar);
         let states = Arc::new(states::States::default());
         let following = Arc::clone(&states);
+        let latest_stamp = Arc::new(clock::LatestStamp::default());
+        let stamps = Arc::clone(&latest_stamp);
         let seen: crate::projections::projector::Seen = Arc::new(move |p| {
             following.follow(&p.event, p.position);
+            stamps.see(&p.event.at);
         });
         let projector = Projector::spawn_delayed(
             Arc::clone(&log),
@@ -159,7 +166,15 @@ impl<L: EventLog> Gateway<L> {
             whole_log_reads: tokio::sync::Semaphore::new(1),
             log_record_reads: tokio::sync::Semaphore::new(1),
             missing_told: feed_page::Told::default(),
+            latest_stamp,
         }
+    }
+
+    /// How far this host's clock is behind the latest event time in the log, in milliseconds,
+    /// when more than a minute ([`clock`]): the events it stamps now read as happened before
+    /// events the log holds. Warned of once an episode begins.
+    pub fn clock_behind_ms(&self) -> Option<i64> {
+        self.latest_stamp.behind_ms()
     }
 
     /// Checks the payload against its registered schema, then seals the next event of an
@@ -171,7 +186,7 @@ impl<L: EventLog> Gateway<L> {
     ///
     /// `previous` is where the chain ends and when its last event happened (None: the
     /// application's first): the event is stamped now, or at that time when this host's clock
-    /// is behind it ([`stamp_after`]).
+    /// is behind it ([`clock::stamp_after`]).
     fn seal(
         &self,
         previous: Option<(Tip<'_>, &str)>,
@@ -187,7 +202,7 @@ impl<L: EventLog> Gateway<L> {
             schema,
             region: region.to_string(),
             actor: principal.actor(),
-            at: stamp_after(previous.map(|(_, at)| at)).to_rfc3339(),
+            at: clock::stamp_after(previous.map(|(_, at)| at)).to_rfc3339(),
             data,
         };
         Ok(Envelope::sealed_on(
@@ -320,37 +335,6 @@ impl<L: EventLog> Gateway<L> {
         }
         let events = self.log.read(app).await?;
         Ok(ApplicationView::from_events(&events, &self.calendar)?)
-    }
-}
-
-/// How far this host's clock may be behind an application's last event before a warning says
-/// so: gateways on one stream, and the same gateway across a step of its clock, stamp events
-/// of one chain; milliseconds apart is ordinary, seconds is a clock to fix.
-const CLOCK_BEHIND_WARNING_MS: i64 = 1_000;
-
-/// The time of an event that follows one that happened at `previous` (RFC 3339): now, or
-/// `previous` itself when this host's clock is behind it. An application's events are then in
-/// time order as well as in seq order, whatever the clocks of the gateways that stamped them:
-/// an auditor answering "who did what, when" never reads a decision dated before the
-/// submission it decides, and its deadlines never start before the event that opened them.
-/// A clock a second or more behind is warned of (the stamp says when the chain allows, not
-/// when the host thought it was).
-fn stamp_after(previous: Option<&str>) -> crate::time::Timestamp {
-    let now = crate::time::Timestamp::now();
-    match previous.and_then(crate::time::Timestamp::parse_rfc3339) {
-        Some(previous) if previous.0 > now.0 => {
-            let behind_ms = previous.0 - now.0;
-            if behind_ms >= CLOCK_BEHIND_WARNING_MS {
-                tracing::warn!(
-                    behind_ms,
-                    "this host's clock is behind the last event of the application acted on; \
-                     the new event is stamped with that event's time, so the chain's times do \
-                     not run backwards. Check the host's time synchronisation (NTP)"
-                );
-            }
-            previous
-        }
-        _ => now,
     }
 }
 
