@@ -503,7 +503,16 @@ pub fn assert_absent_from(path: &Path, values: &[String]) {
     }
 }
 
-/// The body of a successful answer (200 or 201), failing with the status and body otherwise.
+/// The positions of a region's feed page's items (events and markers alike), in its order.
+pub fn feed_positions(page: &Value) -> Vec<u64> {
+    page["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|item| item["position"].as_u64().expect("position"))
+        .collect()
+}
+
 /// Copies the directory tree `from` to `to`, file by file (a data directory or a NATS store,
 /// taken as a backup while nothing writes to it).
 pub fn copy_dir(from: &Path, to: &Path) {
@@ -519,6 +528,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The body of a successful answer (200 or 201), failing with the status and body otherwise.
 pub fn success(r: &Response) -> Value {
     assert!(
         r.status == 200 || r.status == 201,
