@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 /// The real nats-server harness, shared with the gateway crate's own tests.
 #[path = "../../gateway/src/testnats.rs"]
 pub mod nats;
+pub mod signed_here;
 pub mod stored;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tongban");
@@ -402,6 +403,29 @@ pub fn tongban(args: &[&str], data: &Path) -> (i32, String, String) {
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `program` run with `args`, `fed` written to its standard input, a pipe (none: nothing to
+/// read): its exit code, and its output then its errors.
+pub fn run_fed(program: &str, args: &[&str], fed: Option<&str>) -> (Option<i32>, String) {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run");
+    // Written whole (a few lines, less than a pipe holds), then closed: the end of the file.
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(fed.unwrap_or_default().as_bytes())
+        .expect("feed");
+    drop(stdin);
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
     )
 }
 
