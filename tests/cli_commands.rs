@@ -714,6 +714,54 @@ fn regions_key_refuses_a_weak_key_as_weak() {
     }
 }
 
+/// Given a region book, when `tongban regions add` is given a well-formed code that is no GB/T
+/// 2260 division (no application could name it as a party), then it is refused, exit 2, naming
+/// the code and the table, and the book is unchanged byte for byte. A book that holds such a
+/// code already (one an earlier build wrote, whose table still listed a division since merged)
+/// is read all the same: the book's own rules check a code's form only, so that `regions list`
+/// and `regions token` go on working on it and an upgraded gateway starts on it and serves the
+/// region, where checking the table there would stop the gateway at the upgrade.
+#[test]
+fn a_code_outside_the_division_table_is_refused_when_added_and_read_when_held() {
+    let dir = TempDir::new("cli-regions-unlisted");
+    let data = dir.0.join("data");
+    let d = data.to_str().expect("path");
+    let out = run(&["regions", "add", "440000", "广东省", "--data", d]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let book_path = data.join("regions.json");
+    let before = std::fs::read(&book_path).expect("book");
+
+    let out = run(&["regions", "add", "990000", "某地", "--data", d]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("region code 990000 is not in the GB/T 2260 code table"),
+        "{err}"
+    );
+    assert!(text(&out.stdout).is_empty(), "no token shown");
+    assert_eq!(std::fs::read(&book_path).expect("book"), before);
+
+    // As a build whose table listed it left the book.
+    let mut book: serde_json::Value = serde_json::from_slice(&before).expect("book json");
+    book["regions"]["990000"] = serde_json::json!({"name": "某地", "tokens": []});
+    std::fs::write(&book_path, serde_json::to_vec_pretty(&book).expect("json")).expect("write");
+    let out = run(&["regions", "list", "--data", d]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("990000\t某地"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(&["regions", "token", "990000", "--data", d]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_string();
+    assert!(token.starts_with("tb_"), "{token}");
+    let gw = Gateway::start(&data, false);
+    let r = gw.client(Some(&token)).get("/v1/regions/990000/feed");
+    assert_eq!(r.status, 200, "{}", text(&r.body));
+    assert_eq!(r.json()["region"], serde_json::json!("990000"));
+}
+
 /// Every command takes `--help` and `-h`: its usage, exit 0, and nothing done (no gateway
 /// started, no region book created).
 #[test]

@@ -9,7 +9,8 @@ mod common;
 
 use common::stored;
 use common::{
-    Client, Gateway, TempDir, application, parties, register_regions, tongban_on, verify_chain,
+    Client, Gateway, TempDir, application, feed_positions, parties, register_regions, tongban_on,
+    verify_chain,
 };
 use serde_json::{Value, json};
 
@@ -37,16 +38,6 @@ fn page(region: &Client, code: &str, after: u64, limit: usize) -> Value {
     ));
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     r.json()
-}
-
-/// The positions of a page's items.
-fn positions(page: &Value) -> Vec<u64> {
-    page["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .map(|item| item["position"].as_u64().expect("position"))
-        .collect()
 }
 
 /// The page's item at `position`.
@@ -112,7 +103,7 @@ fn an_event_planted_without_the_key_is_a_held_marker_in_each_partys_feed() {
     for code in [&origin_code, &lead_code] {
         let region = gw.client(Some(&tokens[code]));
         let whole = page(&region, code, 0, 1000);
-        let items = positions(&whole);
+        let items = feed_positions(&whole);
         assert!(items.contains(&planted), "{code}: {whole}");
         assert_eq!(whole["next"], json!(items.last()), "{code}: {whole}");
         let marker = item_at(&whole, planted);
@@ -146,12 +137,12 @@ fn an_event_planted_without_the_key_is_a_held_marker_in_each_partys_feed() {
         assert_eq!(items.last(), Some(&(planted + 1)), "{code}: {whole}");
         // A page that ends at the marker moves `next` to it; acknowledged, the feed reads on.
         let short = page(&region, code, planted - 1, 1);
-        assert_eq!(positions(&short), [planted], "{code}: {short}");
+        assert_eq!(feed_positions(&short), [planted], "{code}: {short}");
         assert_eq!(short["next"], json!(planted), "{code}: {short}");
         ack(&region, code, planted);
         let on = region.get(&format!("/v1/regions/{code}/feed")).json();
         assert_eq!(
-            (on["acked"].clone(), positions(&on)),
+            (on["acked"].clone(), feed_positions(&on)),
             (json!(planted), vec![planted + 1]),
             "{code}: {on}"
         );
@@ -193,7 +184,7 @@ fn an_event_planted_without_the_key_is_a_held_marker_in_each_partys_feed() {
         .expect("a region that is no party");
     let outsider = gw.client(Some(&tokens[outsider_code]));
     assert!(
-        !positions(&page(&outsider, outsider_code, 0, 1000)).contains(&planted),
+        !feed_positions(&page(&outsider, outsider_code, 0, 1000)).contains(&planted),
         "{outsider_code}"
     );
 
@@ -266,7 +257,7 @@ fn a_position_the_log_no_longer_holds_is_a_missing_marker_and_the_feed_goes_on()
 
     let short = page(&origin, &origin_code, removed - 1, 1);
     assert_eq!(
-        (positions(&short), short["next"].clone()),
+        (feed_positions(&short), short["next"].clone()),
         (vec![removed], json!(removed)),
         "{short}"
     );
@@ -274,11 +265,11 @@ fn a_position_the_log_no_longer_holds_is_a_missing_marker_and_the_feed_goes_on()
     let on = origin
         .get(&format!("/v1/regions/{origin_code}/feed"))
         .json();
-    let after: Vec<u64> = positions(&whole)
+    let after: Vec<u64> = feed_positions(&whole)
         .into_iter()
         .filter(|p| *p > removed)
         .collect();
-    assert_eq!(positions(&on), after, "{on}");
+    assert_eq!(feed_positions(&on), after, "{on}");
 
     // The audit script names the position as not given, and the log as broken there.
     let (code, out, err) = verify_chain(&dir.0.join("page.json"), &whole, &key(&gw), &[]);

@@ -1034,6 +1034,112 @@ fn a_message_deleted_from_the_stream_is_a_missing_marker_in_the_feed() {
     );
 }
 
+/// Given an application submitted and forwarded through one gateway of a stream, and a second
+/// gateway started on the same stream with its projector held back (the test hook: a minute
+/// before each batch), when the origin reads its feed through the second gateway after the
+/// submission's position (in the stream, not in that gateway's projections), then it is
+/// answered 503 `not-caught-up` with Retry-After, saying to keep the position, as the embedded
+/// log answers it; before, it was 200 with no events, which a polling adapter takes for "nothing
+/// new". A position past the stream's end is still refused 422 naming the stream's end. Once the
+/// second gateway has caught up (started again without the hook), the same read answers the
+/// forwarding, as the first gateway does.
+#[test]
+fn a_feed_read_after_a_position_the_projections_have_not_reached_is_asked_again() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-feed-not-projected");
+    let (data_a, data_b) = (dir.0.join("a"), dir.0.join("b"));
+    let toks = common::register_regions(&data_a);
+    let a = start_on_nats(&data_a, false, &nats);
+    let (body, origin, _) = common::parties(&a, &data_a, "proxy");
+    let origin_code = body["origin"].as_str().expect("origin").to_string();
+    let position = |r: &common::Response| -> u64 {
+        r.header("x-tongban-position")
+            .and_then(|p| p.parse().ok())
+            .expect("a position")
+    };
+    let submitted = submit(&origin, "not-projected-1", &body);
+    let id = created_id(&submitted);
+    let forwarded = origin.post(
+        &format!("/v1/applications/{id}/forward"),
+        &json!({"materials_checked": true}),
+    );
+    success(&forwarded);
+    let (after, end) = (position(&submitted), position(&forwarded));
+    let feed = format!("/v1/regions/{origin_code}/feed");
+    let read_after = format!("{feed}?after={after}");
+    assert_eq!(
+        common::feed_positions(&success(&origin.get(&read_after))),
+        [end]
+    );
+
+    std::fs::create_dir_all(&data_b).expect("data b");
+    for file in ["gateway.key", "regions.json"] {
+        std::fs::copy(data_a.join(file), data_b.join(file)).expect("copy");
+    }
+    let held_back = Gateway::start_env(
+        &data_b,
+        false,
+        &["--nats", &nats.url()],
+        &[("TONGBAN_TEST_PROJECTOR_DELAY_MS", "60000")],
+    );
+    let via_b = held_back.client(Some(&toks[&origin_code]));
+    let health = held_back
+        .client(Some(&toks["operator"]))
+        .get("/healthz")
+        .json();
+    assert!(
+        health["projection_position"]
+            .as_u64()
+            .is_some_and(|p| p < after),
+        "the projector is held back: {health}"
+    );
+    let r = via_b.get(&read_after);
+    assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.header("retry-after"), Some("1"));
+    let problem = r.json();
+    assert_eq!(
+        problem["type"],
+        json!("urn:tongban:problem:not-caught-up"),
+        "{problem}"
+    );
+    let detail = problem["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains(&format!("after {after} is in the log (it ends at {end})"))
+            && detail.contains("Keep the position"),
+        "{problem}"
+    );
+    // Past the stream's end it is the restore's refusal, naming the stream's end.
+    let r = via_b.get(&format!("{feed}?after={}", end + 1));
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    let problem = r.json();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&format!("the log ends at {end}")),
+        "{problem}"
+    );
+    drop(held_back);
+
+    let caught_up = start_on_nats(&data_b, false, &nats);
+    let via_b = caught_up.client(Some(&toks[&origin_code]));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let page = loop {
+        let r = via_b.get(&read_after);
+        if r.status == 200 || Instant::now() > deadline {
+            break success(&r);
+        }
+        assert_eq!(
+            r.json()["type"],
+            json!("urn:tongban:problem:not-caught-up"),
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(common::feed_positions(&page), [end], "{page}");
+}
+
 #[test]
 fn a_nats_outage_tells_reads_and_writes_what_happened_to_them() {
     let mut nats = NatsServer::start();

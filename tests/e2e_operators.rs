@@ -9,8 +9,8 @@ use std::process::Command;
 use common::nats::NatsServer;
 use common::stored::{remove, rewrite, rewrite_event};
 use common::{
-    BIN, Client, Gateway, TempDir, application, copy_dir, parties, tokens, tongban, two_accepted,
-    verify_chain,
+    BIN, Client, Gateway, TempDir, application, copy_dir, parties, run_fed, signed_here, tokens,
+    tongban, two_accepted, verify_chain,
 };
 
 use serde_json::{Value, json};
@@ -3221,31 +3221,6 @@ fn saved_log_heads_find_a_log_cut_short_or_rewritten() {
     );
 }
 
-/// `program` run with `args`, `fed` written to its standard input, a pipe (none: nothing to
-/// read): its exit code, and its output then its errors.
-fn run_fed(program: &str, args: &[&str], fed: Option<&str>) -> (Option<i32>, String) {
-    use std::io::Write;
-    use std::process::Stdio;
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run");
-    // Written whole (a few lines, less than a pipe holds), then closed: the end of the file.
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin
-        .write_all(fed.unwrap_or_default().as_bytes())
-        .expect("feed");
-    drop(stdin);
-    let out = child.wait_with_output().expect("wait");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-    )
-}
-
 /// Runs docs/audit/verify_chain.py with `args` only (no events file): exit code and stdout.
 fn verify_chain_heads(args: &[&str]) -> (Option<i32>, String) {
     let out = Command::new("python3")
@@ -3821,94 +3796,6 @@ fn heads_compared_between_parties_find_a_gateway_that_showed_two_histories() {
     assert!(out.contains("EVENTS_FILE is required"), "{out}");
 }
 
-/// Heads and records pages signed here with a key of the tests' own, as the gateway signs them:
-/// for what a gateway would have to be made to sign (odd hashes), compared by both tools.
-mod signed_here {
-    use serde_json::{Value, json};
-    use tongban_gateway::envelope::GatewayKey;
-    use tongban_gateway::log::head_hash::{Running, SignedHead};
-
-    pub const AT: &str = "2026-12-06T07:30:00.000Z";
-
-    pub fn key() -> GatewayKey {
-        GatewayKey::from_seed([8; 32])
-    }
-
-    /// A head over the records `events`, signed at `at`.
-    pub fn head(events: &[(u64, &str)], at: &str) -> Value {
-        let mut running = Running::default();
-        for (position, hash) in events {
-            running.take(*position, hash);
-        }
-        serde_json::to_value(SignedHead::sign(&running, at, &key())).expect("head")
-    }
-
-    /// The last page of `GET /v1/log/records?after=N&to=M` listing `records`.
-    pub fn page(after: u64, to: u64, records: &[(u64, &str)]) -> Value {
-        let statement = tongban_gateway::service::log_records::statement(
-            after,
-            to,
-            records.iter().copied(),
-            AT,
-        );
-        json!({
-            "after": after, "to": to, "next": null,
-            "records": records
-                .iter()
-                .map(|(position, hash)| json!({"position": position, "hash": hash}))
-                .collect::<Vec<_>>(),
-            "at": AT, "kid": key().public().kid(), "sig": key().sign_bytes(statement.as_bytes()),
-        })
-    }
-
-    /// `docs` written one after another, one per line, to `name` in `dir`: its path.
-    pub fn file(dir: &std::path::Path, name: &str, docs: &[&Value]) -> String {
-        let path = dir.join(name);
-        let lines: Vec<String> = docs.iter().map(|d| d.to_string()).collect();
-        std::fs::write(&path, lines.join("\n") + "\n").expect("write");
-        path.to_str().expect("path").to_string()
-    }
-
-    /// `tongban heads` and then docs/audit/verify_chain.py --heads alone on the same files (the
-    /// heads files, then `--records FILE` pairs): each one's exit code and output.
-    pub fn both_tools(
-        data: &std::path::Path,
-        heads: &[&str],
-        records: &[&str],
-    ) -> ((i32, String), (Option<i32>, String)) {
-        both_tools_fed(data, heads, records, None)
-    }
-
-    /// [`both_tools`], each tool given `fed` on its standard input (a pipe), for a heads file
-    /// named `/dev/stdin`.
-    pub fn both_tools_fed(
-        data: &std::path::Path,
-        heads: &[&str],
-        records: &[&str],
-        fed: Option<&str>,
-    ) -> ((i32, String), (Option<i32>, String)) {
-        let public = key().public().to_hex();
-        let data = data.to_str().expect("path");
-        let mut rust = vec!["heads"];
-        rust.extend_from_slice(heads);
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/audit/verify_chain.py");
-        let mut python = vec![script, "--key", public.as_str()];
-        for file in heads {
-            python.extend_from_slice(&["--heads", file]);
-        }
-        for file in records {
-            rust.extend_from_slice(&["--records", file]);
-            python.extend_from_slice(&["--records", file]);
-        }
-        rust.extend_from_slice(&["--public-key", &public, "--data", data]);
-        let (code, rust) = super::run_fed(super::BIN, &rust, fed);
-        (
-            (code.unwrap_or(-1), rust),
-            super::run_fed("python3", &python, fed),
-        )
-    }
-}
-
 /// Given two records pages the gateway signed over one range, one listing at a position a
 /// record whose hash is the string `nothing` (or the words the line gives a page listing none),
 /// the other listing nothing there, when both tools compare heads with them, then each names the
@@ -4057,14 +3944,13 @@ fn a_lone_surrogate_in_a_head_or_a_page_is_refused_by_both_tools() {
 /// said `--heads` was given more than once, then, given once, that it was unknown.)
 #[test]
 fn an_option_given_twice_or_abbreviated_is_refused_by_both_tools() {
-    let dir = TempDir::new("heads-options");
-    let data = dir.0.join("data");
-    let a = "a".repeat(64);
-    let log = [(1, a.as_str())];
-    let mine = signed_here::head(&log, "2026-12-06T07:00:01.000Z");
-    let theirs = signed_here::head(&log, "2026-12-06T07:00:02.000Z");
-    let mine = signed_here::file(&dir.0, "mine.jsonl", &[&mine]);
-    let theirs = signed_here::file(&dir.0, "theirs.jsonl", &[&theirs]);
+    let signed_here::TwoParties {
+        dir: _dir,
+        data,
+        mine,
+        theirs,
+        ..
+    } = signed_here::two_parties("heads-options");
     let key = signed_here::key().public().to_hex();
     let script = |args: &[&str]| {
         let mut all = vec!["--key", key.as_str()];
@@ -4132,15 +4018,15 @@ fn an_option_given_twice_or_abbreviated_is_refused_by_both_tools() {
 /// pipe's two names for one party, exit 0.)
 #[test]
 fn a_pipe_or_a_symbolic_link_is_read_as_a_party_in_both_tools() {
-    let dir = TempDir::new("heads-pipe");
-    let data = dir.0.join("data");
-    let a = "a".repeat(64);
-    let log = [(1, a.as_str())];
-    let mine_1 = signed_here::head(&log, "2026-12-06T07:00:01.000Z");
-    let theirs_1 = signed_here::head(&log, "2026-12-06T07:00:02.000Z");
-    let mine = signed_here::file(&dir.0, "mine.jsonl", &[&mine_1]);
-    let theirs = signed_here::file(&dir.0, "theirs.jsonl", &[&theirs_1]);
-    let fed = format!("{mine_1}\n");
+    let signed_here::TwoParties {
+        dir,
+        data,
+        mine_head,
+        mine,
+        theirs,
+        ..
+    } = signed_here::two_parties("heads-pipe");
+    let fed = format!("{mine_head}\n");
     let ((code, rust), (py_code, python)) =
         signed_here::both_tools_fed(&data, &["/dev/stdin", &theirs], &[], Some(&fed));
     assert_eq!((code, py_code), (0, Some(0)), "{rust}\n{python}");
@@ -4191,13 +4077,14 @@ fn a_pipe_or_a_symbolic_link_is_read_as_a_party_in_both_tools() {
 /// tongban refused the mark, exit 2.)
 #[test]
 fn minus_zero_is_refused_and_a_byte_order_mark_passed_over_in_both_tools() {
-    let dir = TempDir::new("heads-minus-zero");
-    let data = dir.0.join("data");
-    let a = "a".repeat(64);
-    let log = [(1, a.as_str())];
-    let mine_1 = signed_here::head(&log, "2026-12-06T07:00:01.000Z");
-    let theirs_1 = signed_here::head(&log, "2026-12-06T07:00:02.000Z");
-    let theirs = signed_here::file(&dir.0, "theirs.jsonl", &[&theirs_1]);
+    let signed_here::TwoParties {
+        dir,
+        data,
+        mine_head,
+        mine,
+        theirs,
+        ..
+    } = signed_here::two_parties("heads-minus-zero");
     let write = |name: &str, text: String| {
         let path = dir.0.join(name);
         std::fs::write(&path, text).expect("write");
@@ -4227,8 +4114,7 @@ fn minus_zero_is_refused_and_a_byte_order_mark_passed_over_in_both_tools() {
         "{python}"
     );
 
-    let mine = signed_here::file(&dir.0, "mine.jsonl", &[&mine_1]);
-    let page = signed_here::page(0, 1, &log).to_string();
+    let page = signed_here::page(0, 1, &signed_here::ONE_RECORD).to_string();
     assert!(page.contains("\"after\":0,"), "{page}");
     let records = write(
         "records.json",
@@ -4252,7 +4138,7 @@ fn minus_zero_is_refused_and_a_byte_order_mark_passed_over_in_both_tools() {
         "{python}"
     );
 
-    let bom = write("bom.jsonl", format!("\u{feff}{mine_1}\n"));
+    let bom = write("bom.jsonl", format!("\u{feff}{mine_head}\n"));
     let ((code, rust), (py_code, python)) = signed_here::both_tools(&data, &[&bom, &theirs], &[]);
     assert_eq!((code, py_code), (0, Some(0)), "{rust}\n{python}");
     assert!(
@@ -4271,14 +4157,14 @@ fn minus_zero_is_refused_and_a_byte_order_mark_passed_over_in_both_tools() {
 /// page by its path alone, and did not say which key the page names.)
 #[test]
 fn a_records_page_not_signed_is_named_alike_by_both_tools() {
-    let dir = TempDir::new("heads-unsigned-page");
-    let a = "a".repeat(64);
-    let log = [(1, a.as_str())];
-    let mine = signed_here::head(&log, "2026-12-06T07:00:01.000Z");
-    let theirs = signed_here::head(&log, "2026-12-06T07:00:02.000Z");
-    let mine = signed_here::file(&dir.0, "mine.jsonl", &[&mine]);
-    let theirs = signed_here::file(&dir.0, "theirs.jsonl", &[&theirs]);
-    let signed = signed_here::page(0, 1, &log);
+    let signed_here::TwoParties {
+        dir,
+        data,
+        mine,
+        theirs,
+        ..
+    } = signed_here::two_parties("heads-unsigned-page");
+    let signed = signed_here::page(0, 1, &signed_here::ONE_RECORD);
     let mut odd = signed.clone();
     odd["at"] = json!("二〇二六\u{7}");
     odd["kid"] = json!("k\u{1b}");
@@ -4288,7 +4174,7 @@ fn a_records_page_not_signed_is_named_alike_by_both_tools() {
     std::fs::write(&records, format!("{odd}\n\n{}\n", json!([signed, changed]))).expect("write");
     let records = records.to_str().expect("path");
     let ((code, rust), (py_code, python)) =
-        signed_here::both_tools(&dir.0.join("data"), &[&mine, &theirs], &[records]);
+        signed_here::both_tools(&data, &[&mine, &theirs], &[records]);
     assert_eq!((code, py_code), (1, Some(1)), "{rust}\n{python}");
     let pages = |out: &str| -> Vec<String> {
         out.lines()

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 /// The real nats-server harness, shared with the gateway crate's own tests.
 #[path = "../../gateway/src/testnats.rs"]
 pub mod nats;
+pub mod signed_here;
 pub mod stored;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tongban");
@@ -405,6 +406,29 @@ pub fn tongban(args: &[&str], data: &Path) -> (i32, String, String) {
     )
 }
 
+/// `program` run with `args`, `fed` written to its standard input, a pipe (none: nothing to
+/// read): its exit code, and its output then its errors.
+pub fn run_fed(program: &str, args: &[&str], fed: Option<&str>) -> (Option<i32>, String) {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run");
+    // Written whole (a few lines, less than a pipe holds), then closed: the end of the file.
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(fed.unwrap_or_default().as_bytes())
+        .expect("feed");
+    drop(stdin);
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
 /// Every file below `dir`, with its bytes, by path: to show a command changed nothing.
 pub fn files_below(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
@@ -503,7 +527,16 @@ pub fn assert_absent_from(path: &Path, values: &[String]) {
     }
 }
 
-/// The body of a successful answer (200 or 201), failing with the status and body otherwise.
+/// The positions of a region's feed page's items (events and markers alike), in its order.
+pub fn feed_positions(page: &Value) -> Vec<u64> {
+    page["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|item| item["position"].as_u64().expect("position"))
+        .collect()
+}
+
 /// Copies the directory tree `from` to `to`, file by file (a data directory or a NATS store,
 /// taken as a backup while nothing writes to it).
 pub fn copy_dir(from: &Path, to: &Path) {
@@ -519,6 +552,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The body of a successful answer (200 or 201), failing with the status and body otherwise.
 pub fn success(r: &Response) -> Value {
     assert!(
         r.status == 200 || r.status == 201,

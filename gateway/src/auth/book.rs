@@ -28,6 +28,14 @@ pub enum RegionBookError {
          backup of its data directory (docs/operations.md, \"Backups\"); nothing was changed"
     )]
     Malformed { path: String, reason: String },
+    /// A change `tongban regions` was asked for that would leave a book breaking one of its
+    /// rules, which every reader would refuse: not written, the file on disk being the book it
+    /// was (a command's own checks missed the rule; no command's input is known to).
+    #[error(
+        "{path}: the change would break a rule of the region book ({why}), which every reader \
+         would then refuse; nothing was written, and the book on disk is as it was"
+    )]
+    BreaksRule { path: String, why: String },
     #[error("region code {0:?} is not a 6-digit GB/T 2260 code")]
     BadCode(String),
     #[error(
@@ -249,6 +257,22 @@ impl Version {
 /// A new token, its id unused in `file` (ids are 8 hex digits: two may meet, and a book with an
 /// id twice is refused by every reader).
 fn mint(file: &BookFile, now: &str, label: Option<String>) -> (IssuedToken, TokenEntry) {
+    mint_from(
+        std::iter::repeat_with(|| crate::random::hex(4)),
+        file,
+        now,
+        label,
+    )
+}
+
+/// [`mint`], its id the first of `ids` that `file` does not hold: random ids in use, the ones a
+/// test names in its tests (the meeting of two random ids cannot be arranged otherwise).
+fn mint_from(
+    ids: impl IntoIterator<Item = String>,
+    file: &BookFile,
+    now: &str,
+    label: Option<String>,
+) -> (IssuedToken, TokenEntry) {
     let secret = format!("tb_{}", crate::random::hex(32));
     let taken = |id: &str| {
         file.regions
@@ -257,9 +281,9 @@ fn mint(file: &BookFile, now: &str, label: Option<String>) -> (IssuedToken, Toke
             .chain(file.operators.iter())
             .any(|t| t.id == id)
     };
-    let id = std::iter::repeat_with(|| crate::random::hex(4))
-        .find(|id| !taken(id))
-        .unwrap_or_default();
+    // Ids without end in use; a test's list that runs out leaves the id empty, which the book's
+    // rules refuse before anything is written.
+    let id = ids.into_iter().find(|id| !taken(id)).unwrap_or_default();
     let entry = TokenEntry {
         id: id.clone(),
         sha256: hash_token(&secret),
@@ -521,9 +545,9 @@ impl RegionBook {
         let (_, mut file) = self.read_file()?;
         let out = change(&mut file)?;
         // Never a book every reader would refuse: nothing is written then.
-        super::book_rules::check(&file).map_err(|why| RegionBookError::Malformed {
+        super::book_rules::check(&file).map_err(|why| RegionBookError::BreaksRule {
             path: self.path.display().to_string(),
-            reason: format!("the change would break a rule of the book ({why})"),
+            why,
         })?;
         let bytes = serde_json::to_vec_pretty(&file).map_err(|e| RegionBookError::Malformed {
             path: self.path.display().to_string(),
@@ -1049,6 +1073,91 @@ mod tests {
         ));
         book.set_signing_key("440000", None).expect("remove");
         assert!(book.signing_key("440000").is_none());
+    }
+
+    /// Given a book whose tokens' ids are the next candidates a mint draws (a region's and an
+    /// operator's), when a token is minted into it as `tongban regions` does, then it takes the
+    /// first candidate the book does not hold, and the book written holds every id once. Before,
+    /// the first candidate was taken as it came: two random ids meet now and then, and the
+    /// command then failed (the book's rules refuse an id twice) where a new draw succeeds.
+    #[test]
+    fn a_minted_token_takes_an_id_the_book_does_not_hold() {
+        let dir = TempDir::new("book-mint");
+        let path = dir.path().join("regions.json");
+        let book = RegionBook::open(&path).expect("open");
+        let gd = book.add_region("440000", "广东省", None).expect("add");
+        let op = book.issue_operator_token(None).expect("operator");
+        let candidates = [gd.id.clone(), op.id.clone(), "0000beef".to_string()];
+        let now = Timestamp::now().to_rfc3339();
+        let minted = book
+            .update(|file| {
+                let (issued, entry) = mint_from(candidates, file, &now, None);
+                file.regions
+                    .get_mut("440000")
+                    .expect("region")
+                    .tokens
+                    .push(entry);
+                Ok(issued)
+            })
+            .expect("minted");
+        assert_eq!(minted.id, "0000beef");
+        assert_eq!(
+            book.authenticate(&minted.secret),
+            Some(Principal::Region {
+                code: "440000".into(),
+                token_id: "0000beef".into()
+            })
+        );
+        let file = book.snapshot();
+        let ids: Vec<&str> = file.regions["440000"]
+            .tokens
+            .iter()
+            .chain(&file.operators)
+            .map(|t| t.id.as_str())
+            .collect();
+        assert_eq!(ids, [gd.id.as_str(), "0000beef", op.id.as_str()]);
+    }
+
+    /// Given a book on disk, when a change would leave it breaking a rule of the book (here a
+    /// token id it holds already, which no reader takes), then `tongban regions`' write refuses
+    /// it saying so, naming the member, and the file is unchanged byte for byte and still the
+    /// book in use. Before, the file was written and then refused by every reader, the gateway
+    /// starting no more.
+    #[test]
+    fn a_change_that_breaks_a_rule_is_not_written() {
+        let dir = TempDir::new("book-check-before-write");
+        let path = dir.path().join("regions.json");
+        let book = RegionBook::open(&path).expect("open");
+        let gd = book.add_region("440000", "广东省", None).expect("add");
+        let before = std::fs::read(&path).expect("book");
+        let refused = book
+            .update(|file| {
+                let copy = file.regions["440000"].tokens[0].clone();
+                file.operators.push(TokenEntry {
+                    sha256: "cd".repeat(32),
+                    ..copy
+                });
+                Ok(())
+            })
+            .expect_err("refused");
+        let said = refused.to_string();
+        assert!(
+            matches!(refused, RegionBookError::BreaksRule { .. })
+                && said.contains("the change would break a rule of the region book")
+                && said.contains(&format!(
+                    "operators[0].id {} is also the id of regions.440000.tokens[0]",
+                    tongban_schemas::mask::field_name(&gd.id)
+                ))
+                && said.contains("nothing was written")
+                && !said.contains("Fix it by hand"),
+            "{said}"
+        );
+        assert_eq!(std::fs::read(&path).expect("book"), before);
+        assert!(
+            RegionBook::open(&path).is_ok(),
+            "still a book every reader takes"
+        );
+        assert!(book.authenticate(&gd.secret).is_some());
     }
 
     #[test]

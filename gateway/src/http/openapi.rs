@@ -422,10 +422,12 @@ fn operation(route: &Route) -> Value {
                 "503".into(),
                 problem_response(
                     "The acknowledgement was not confirmed: the event log cannot be reached \
-                     (`log-unavailable`, with `Retry-After`), or the position is in the log and \
-                     this gateway's projections have not reached it yet (`not-caught-up`, with \
-                     `Retry-After`; `projections-unavailable` when they stopped); send it again \
-                     (the cursor only moves forward)",
+                     (`log-unavailable`, with `Retry-After`), or, on the embedded log, the \
+                     position is in the log and this gateway's projections have not reached it \
+                     yet (`not-caught-up`, with `Retry-After`; `projections-unavailable` when \
+                     they stopped; on JetStream a position up to the stream's end is accepted, \
+                     as any gateway's feed may have shown it); send it again (the cursor only \
+                     moves forward)",
                 ),
             );
         }

@@ -264,7 +264,7 @@ pub async fn feed<L: EventLog>(
     // event up to it. One the log holds and the projections not yet is asked again (503).
     let last = s
         .gateway
-        .ackable(after, "after")
+        .readable_after(after)
         .await
         .map_err(Problem::reading)?;
     if after > last {
@@ -332,7 +332,7 @@ pub async fn ack<L: EventLog>(
     s.gateway.caught_up().await;
     let ackable = s
         .gateway
-        .ackable(ack.position, "position")
+        .ackable(ack.position)
         .await
         .map_err(Problem::acknowledging)?;
     if ack.position > ackable {

@@ -26,38 +26,64 @@ impl<L: EventLog> Gateway<L> {
         })
     }
 
-    /// The furthest position a region may read after or acknowledge through this gateway, for
-    /// `position` (named `what` in a refusal): what its feed here has shown, or, where the
+    /// The furthest position a region may read its feed after through this gateway, for
+    /// `after`: what the projections hold. A position the log holds but the projections have not
+    /// reached yet is refused as [`ServiceError::FeedNotProjected`] (valid: asked again later),
+    /// on either log: a page read from the projections before they reach it would be empty,
+    /// and an adapter polling would take that for "nothing new". For one past the log's end the
+    /// answer is the log's end, which the caller refuses as past it: only then can the position
+    /// be another deployment's or one lost in a restore.
+    pub async fn readable_after(&self, after: u64) -> Result<u64, ServiceError> {
+        let projected = self.projector.applied();
+        if after <= projected {
+            return Ok(projected);
+        }
+        self.not_projected(after, "after", projected).await
+    }
+
+    /// The furthest position a region may acknowledge through this gateway, for `position`:
+    /// what its feed here has shown, refused as for [`Gateway::readable_after`]; or, where the
     /// cursor is shared, what any gateway's feed may have shown: the stream's end, asked of the
     /// server only when `position` is beyond the head this gateway has seen (it hears of other
     /// gateways' writes a moment after them: [`crate::log::EventLog::refresh_head`]).
-    ///
-    /// On a log only this gateway writes, a position the log holds but the projections have not
-    /// reached yet is refused as [`ServiceError::FeedNotProjected`] (valid: asked again later),
-    /// and for one past the log's end the answer is the log's end, which the caller refuses as
-    /// past it: only then can the position be another deployment's or one lost in a restore.
-    pub async fn ackable(&self, position: u64, what: &'static str) -> Result<u64, ServiceError> {
+    pub async fn ackable(&self, position: u64) -> Result<u64, ServiceError> {
         let projected = self.projector.applied();
         if self.log.shared_cursors().is_none() {
             if position <= projected {
                 return Ok(projected);
             }
-            let end = self.known_end().max(self.log.refresh_head().await?);
-            if position <= end {
-                return Err(ServiceError::FeedNotProjected {
-                    what,
-                    wanted: position,
-                    end,
-                    reached: projected,
-                    stopped: self.projector.stopped().map(|s| s.why),
-                });
-            }
-            return Ok(end);
+            return self.not_projected(position, "position", projected).await;
         }
         let known = projected.max(*self.log.head().borrow());
         if position <= known {
             return Ok(known);
         }
         Ok(known.max(self.log.refresh_head().await?))
+    }
+
+    /// For a feed position (named `what`) beyond what the projections hold (`projected`):
+    /// [`ServiceError::FeedNotProjected`] when the log holds it, else the log's end. The log is
+    /// asked where it ends only when the position is beyond what this gateway knows of (a
+    /// shared stream's other gateways' writes are heard of a moment after them).
+    async fn not_projected(
+        &self,
+        position: u64,
+        what: &'static str,
+        projected: u64,
+    ) -> Result<u64, ServiceError> {
+        let mut end = self.known_end();
+        if position > end {
+            end = end.max(self.log.refresh_head().await?);
+        }
+        if position <= end {
+            return Err(ServiceError::FeedNotProjected {
+                what,
+                wanted: position,
+                end,
+                reached: projected,
+                stopped: self.projector.stopped().map(|s| s.why),
+            });
+        }
+        Ok(end)
     }
 }
