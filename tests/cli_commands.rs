@@ -608,6 +608,9 @@ fn offline_tools_name_a_directory_held_by_a_running_gateway() {
         ],
         vec!["statistics", "--region", "440000", "--data", d],
         vec!["rebuild", "--data", d],
+        // Refused before it connects: a rebuild onto a stream would replace the projections
+        // the running gateway serves.
+        vec!["rebuild", "--nats", "nats://127.0.0.1:9", "--data", d],
     ] {
         let out = run(&args);
         let err = text(&out.stderr);

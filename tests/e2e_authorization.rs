@@ -730,6 +730,8 @@ fn healthz_tells_its_details_to_operators_only() {
         .iter()
         .copied()
         .chain([
+            "clock_behind_log_seconds",
+            "latest_event_time",
             "log_position",
             "log_unreadable",
             "pid",

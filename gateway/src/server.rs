@@ -684,49 +684,62 @@ pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
     let follows = followed(dir)?;
     let named = dir.log_source().exists();
     let record = follows_none(dir, follows.as_deref(), "embedded")? || !named;
-    if !dir.log().exists() {
-        // Named by its log-source, the embedded log was here when a gateway last started: it
-        // was lost, moved, or is on a volume not mounted now. A new, empty one would take the
-        // positions the projections, evidence and regions' receipts already name.
-        if named && follows.as_deref() == Some("embedded") {
-            return Err(ServeError::EmbeddedLogMissing {
-                dir: dir.0.display().to_string(),
-            });
-        }
-        if follows.is_none()
-            && let Some(found) = earlier_life(dir)
-        {
-            return Err(ServeError::NoLogForUsedDir {
-                dir: dir.0.display().to_string(),
-                found,
-            });
-        }
+    // Named by its log-source, the embedded log was here when a gateway last started: gone, or
+    // an empty directory (the mount point of a volume not mounted), it was lost, moved, or is
+    // on a volume not mounted now. A new, empty one would take the positions the projections,
+    // evidence and regions' receipts already name.
+    if named && follows.as_deref() == Some("embedded") && holds_no_store(&dir.log()) {
+        return Err(ServeError::EmbeddedLogMissing {
+            dir: dir.0.display().to_string(),
+        });
     }
-    // What is not there at all (a symbolic link to a volume not mounted yet is there: never
-    // removed).
-    let made: Vec<PathBuf> = [dir.log(), dir.projections(), dir.evidence(), dir.key()]
-        .into_iter()
-        .filter(|p| std::fs::symlink_metadata(p).is_err())
-        .collect();
+    if !dir.log().exists()
+        && follows.is_none()
+        && let Some(found) = earlier_life(dir)
+    {
+        return Err(ServeError::NoLogForUsedDir {
+            dir: dir.0.display().to_string(),
+            found,
+        });
+    }
+    let made = missing([dir.log(), dir.projections(), dir.evidence(), dir.key()]);
     let opened = open_embedded_checked(dir).and_then(|wired| {
         if record {
             rebind_log_source(dir, "embedded")?;
         }
-        Ok(wired.holding(lock))
+        Ok(wired)
     });
-    // Refused because another process holds the log though not the directory (a gateway of an
-    // earlier version, which took no directory lock): what this one found missing may be that
-    // one's now, and is left alone.
-    let in_use = matches!(&opened, Err(ServeError::Log(LogError::InUse { .. })));
-    if opened.is_err() && !in_use {
-        remove_made(&made);
+    match opened {
+        Ok(wired) => Ok(wired.holding(lock)),
+        Err(refused) => {
+            // Refused because another process holds the log though not the directory (a
+            // gateway of an earlier version, which took no directory lock): what this one found
+            // missing may be that one's now, and is left alone.
+            if !matches!(&refused, ServeError::Log(LogError::InUse { .. })) {
+                remove_made(&made, &lock);
+            }
+            Err(refused)
+        }
     }
-    opened
+}
+
+/// Which of `paths` are not there at all: what a start that is refused removes again. Only
+/// what the file system says is missing: a path whose metadata does not read for another reason
+/// (an I/O error, a stale handle) may be the log or the key, and is never counted. A symbolic
+/// link to a volume not mounted yet is there.
+fn missing<const N: usize>(paths: [PathBuf; N]) -> Vec<PathBuf> {
+    paths
+        .into_iter()
+        .filter(|p| {
+            std::fs::symlink_metadata(p).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        })
+        .collect()
 }
 
 /// Removes what a refused start made (directories, or the key file), best effort: what cannot
-/// be removed is warned of, to be removed by hand before the next start.
-fn remove_made(made: &[PathBuf]) {
+/// be removed is warned of, to be removed by hand before the next start. Only while the data
+/// directory is held (`_held`): no other start can have found these and opened them since.
+fn remove_made(made: &[PathBuf], _held: &DirLock) {
     for path in made {
         let removed = match std::fs::symlink_metadata(path) {
             Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path),
@@ -748,17 +761,26 @@ fn remove_made(made: &[PathBuf]) {
 /// What a gateway that ran on the data directory left: its projections or its evidence (the
 /// first found), whatever log it followed.
 fn earlier_life(dir: &DataDir) -> Option<String> {
-    // An empty directory (a mount point made ready for it, with `lost+found` at most) is no
-    // sign of one.
-    let holds_anything = |p: &PathBuf| {
-        std::fs::read_dir(p).is_ok_and(|mut entries| {
-            entries.any(|e| e.is_ok_and(|e| e.file_name() != "lost+found"))
-        })
-    };
     [dir.projections(), dir.evidence()]
         .iter()
         .find(|p| holds_anything(p))
         .map(|p| p.display().to_string())
+}
+
+/// Whether a directory holds anything: an empty one (a mount point made ready, with
+/// `lost+found` at most), or none there, holds no store.
+fn holds_anything(path: &Path) -> bool {
+    std::fs::read_dir(path)
+        .is_ok_and(|mut entries| entries.any(|e| e.is_ok_and(|e| e.file_name() != "lost+found")))
+}
+
+/// Whether `path` is known to hold no store: not there (or a link to nothing), or an empty
+/// directory. One that cannot be read is not known to be empty: opening it says why.
+fn holds_no_store(path: &Path) -> bool {
+    match std::fs::read_dir(path) {
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+        Ok(_) => !holds_anything(path),
+    }
 }
 
 /// [`open_embedded`]'s opening and checks, which may make the log, projections, evidence and
@@ -904,10 +926,7 @@ pub async fn open_jetstream(
     // What a refused start from here on removes: the projections and evidence it made (left,
     // they would make the next start take the directory for one a gateway has run on), and the
     // log-source it wrote. Not the key: the stream may record it now.
-    let mut made: Vec<PathBuf> = [dir.projections(), dir.evidence()]
-        .into_iter()
-        .filter(|p| std::fs::symlink_metadata(p).is_err())
-        .collect();
+    let mut made = missing([dir.projections(), dir.evidence()]);
     let wired = async {
         let store = ProjectionStore::open(&dir.projections())?;
         if let Err(e) = check_checkpoint_event(&store, dir, &log).await {
@@ -932,7 +951,7 @@ pub async fn open_jetstream(
     let opened = match wired {
         Ok(wired) => wired.holding(lock),
         Err(refused) => {
-            remove_made(&made);
+            remove_made(&made, &lock);
             return Err(refused);
         }
     };
@@ -2287,11 +2306,19 @@ mod tests {
         );
         // (A gateway opened in this process keeps its stores locked until the process ends:
         // the directory is started again from a copy.)
-        for lost in [vec!["log"], vec!["log", "projections"]] {
-            let restored = DataDir(tmp.path().join(lost.join("-")));
+        for (lost, empty) in [
+            (vec!["log"], false),
+            (vec!["log", "projections"], false),
+            // The mount point of the log's volume, not mounted.
+            (vec!["log", "projections"], true),
+        ] {
+            let restored = DataDir(tmp.path().join(format!("{}-{empty}", lost.join("-"))));
             crate::testutil::copy_dir(&served.0, &restored.0);
             for part in &lost {
                 std::fs::remove_dir_all(restored.0.join(part)).expect("remove");
+            }
+            if empty {
+                std::fs::create_dir_all(restored.log().join("lost+found")).expect("mount point");
             }
             let before = entries(&restored);
             let refused = open_embedded(&restored).err().expect("refused");

@@ -22,9 +22,14 @@ use tongban_gateway::time::Timestamp;
 /// days that deadlines count.
 pub const TOLERANCE_MS: i64 = 60_000;
 
-/// A run of events stamped before the latest time the log held at an earlier position
-/// (`reference`): the events a clock behind stamped, until one stamped later than the reference
-/// came.
+/// How many positions without an event stamped out of order close a run: a gateway whose
+/// clock is behind, its events interleaved with those of gateways whose clocks are right, makes
+/// one run, not one per event.
+pub const QUIET_POSITIONS: u64 = 1_000;
+
+/// A run of events each stamped more than [`TOLERANCE_MS`] before the latest time the log held
+/// at an earlier position: the events a clock behind stamped, until [`QUIET_POSITIONS`] passed
+/// without one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Backdated {
     /// The first event of the run: application, seq, position.
@@ -33,35 +38,37 @@ pub struct Backdated {
     pub last: u64,
     /// Events in the run (not every position between `first` and `last` need be one).
     pub events: u64,
-    /// The farthest any of them is stamped before the reference's time.
+    /// The farthest any of them is stamped before the latest time at an earlier position.
     pub behind_ms: i64,
-    /// The event they are stamped before: its position and time.
+    /// The event the first is stamped before: its position and time.
     pub reference: (u64, String),
 }
 
 impl std::fmt::Display for Backdated {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (app, seq, position) = &self.first;
+        let (at, time) = &self.reference;
         match self.events {
             1 => write!(
                 f,
-                "application {app} seq {seq} (log position {position}) is stamped {} before",
+                "application {app} seq {seq} (log position {position}) is stamped {} before the \
+                 event at log position {at} ({time}), which the log holds before it",
                 span(self.behind_ms)
             )?,
             n => write!(
                 f,
                 "{n} events at log positions {position}–{}, the first application {app} seq \
-                 {seq}, are stamped up to {} before",
+                 {seq}, are stamped up to {} before events the log holds before them (the \
+                 first, before the event at log position {at} ({time}))",
                 self.last,
                 span(self.behind_ms)
             )?,
         }
         write!(
             f,
-            " the event at log position {} ({}), which the log holds before them: the clock of \
-             the gateway that stamped them was behind (or the earlier event's was ahead). An \
-             event's time is its gateway's clock; the signature does not vouch for it",
-            self.reference.0, self.reference.1
+            ": the clock of the gateway that stamped them was behind, or the earlier event's \
+             gateway's ahead. An event's time is its gateway's clock; the signature does not \
+             vouch for it"
         )
     }
 }
@@ -84,8 +91,6 @@ pub struct ClockCheck {
     /// The latest time at any position so far: its position, time and text.
     latest: Option<(u64, Timestamp, String)>,
     runs: Vec<Backdated>,
-    /// Whether the last run is still open (no event since its last was on time).
-    open: bool,
 }
 
 impl ClockCheck {
@@ -99,30 +104,22 @@ impl ClockCheck {
             Some((ref_position, latest, text)) if latest.0 - at.0 > TOLERANCE_MS => {
                 let behind_ms = latest.0 - at.0;
                 match self.runs.last_mut() {
-                    Some(run) if self.open && run.reference.0 == *ref_position => {
+                    Some(run) if position - run.last <= QUIET_POSITIONS => {
                         run.last = position;
                         run.events += 1;
                         run.behind_ms = run.behind_ms.max(behind_ms);
                     }
-                    _ => {
-                        self.runs.push(Backdated {
-                            first: (e.app.clone(), e.seq, position),
-                            last: position,
-                            events: 1,
-                            behind_ms,
-                            reference: (*ref_position, text.clone()),
-                        });
-                        self.open = true;
-                    }
+                    _ => self.runs.push(Backdated {
+                        first: (e.app.clone(), e.seq, position),
+                        last: position,
+                        events: 1,
+                        behind_ms,
+                        reference: (*ref_position, text.clone()),
+                    }),
                 }
             }
-            Some((_, latest, _)) if at.0 <= latest.0 => {
-                // Within the tolerance: ordinary skew, and the run (if any) goes on.
-            }
-            _ => {
-                self.latest = Some((position, at, e.at.clone()));
-                self.open = false;
-            }
+            Some((_, latest, _)) if at.0 <= latest.0 => {}
+            _ => self.latest = Some((position, at, e.at.clone())),
         }
     }
 
@@ -154,9 +151,10 @@ mod tests {
     }
 
     /// Given a log whose events' times run forward, with a second's skew between gateways, then
-    /// nothing is said; given a gateway whose clock was twelve days behind for three events,
-    /// then one run is said, naming the first, the count, how far behind and the event before
-    /// them; once an event is stamped later again, a new inversion is a new run.
+    /// nothing is said; given a gateway whose clock was twelve days behind, its events between
+    /// those of a gateway whose clock is right, then one run is said, naming the first, the
+    /// count, how far behind at most and the event the first is stamped before; one more such
+    /// event once a thousand positions passed without one is a run of its own.
     #[test]
     fn times_that_run_backwards_in_the_log_are_said_as_runs() {
         let mut check = ClockCheck::default();
@@ -164,35 +162,45 @@ mod tests {
         check.take(2, &event("b", 1, "2026-10-13T00:59:59.000Z"));
         check.take(3, &event("a", 2, "2026-10-13T01:00:05.000Z"));
         check.take(4, &event("c", 1, "2026-10-01T02:00:00.000Z"));
-        check.take(5, &event("c", 2, "2026-10-01T02:00:01.000Z"));
-        check.take(7, &event("d", 1, "2026-10-01T03:00:00.000Z"));
-        check.take(8, &event("a", 3, "2026-10-13T02:00:00.000Z"));
-        check.take(9, &event("e", 1, "2026-10-13T01:58:00.000Z"));
+        check.take(5, &event("a", 3, "2026-10-13T01:00:06.000Z"));
+        check.take(6, &event("c", 2, "2026-10-01T02:00:01.000Z"));
+        check.take(8, &event("d", 1, "2026-10-01T03:00:00.000Z"));
+        check.take(9, &event("a", 4, "2026-10-13T02:00:00.000Z"));
+        check.take(1_008, &event("e", 1, "2026-10-13T01:58:00.000Z"));
+        check.take(2_010, &event("f", 1, "2026-10-13T01:57:00.000Z"));
         let runs = check.finish();
         assert_eq!(
             runs,
             vec![
                 Backdated {
                     first: ("c".to_string(), 1, 4),
-                    last: 7,
-                    events: 3,
+                    last: 1_008,
+                    events: 4,
                     behind_ms: 12 * 86_400_000 - 3_600_000 + 5_000,
                     reference: (3, "2026-10-13T01:00:05.000Z".to_string()),
                 },
                 Backdated {
-                    first: ("e".to_string(), 1, 9),
-                    last: 9,
+                    first: ("f".to_string(), 1, 2_010),
+                    last: 2_010,
                     events: 1,
-                    behind_ms: 120_000,
-                    reference: (8, "2026-10-13T02:00:00.000Z".to_string()),
+                    behind_ms: 180_000,
+                    reference: (9, "2026-10-13T02:00:00.000Z".to_string()),
                 },
             ]
         );
         let said = runs[0].to_string();
         assert!(
-            said.starts_with("3 events at log positions 4–7, the first application c seq 1, are stamped up to 11 d 23 h before the event at log position 3 (2026-10-13T01:00:05.000Z)"),
+            said.starts_with(
+                "4 events at log positions 4–1008, the first application c seq 1, are stamped \
+                 up to 11 d 23 h before events the log holds before them (the first, before the \
+                 event at log position 3 (2026-10-13T01:00:05.000Z))"
+            ),
             "{said}"
         );
-        assert!(runs[1].to_string().contains("is stamped 2 min 0 s before"));
+        let said = runs[1].to_string();
+        assert!(
+            said.contains("is stamped 3 min 0 s before the event at log position 9"),
+            "{said}"
+        );
     }
 }

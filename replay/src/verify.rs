@@ -552,7 +552,15 @@ impl Report {
         let index = self.index.iter().map(|i| format!("BROKEN {i}"));
         let unreadable = self.unreadable.iter().map(|u| format!("UNREADABLE {u}"));
         let inexact = self.inexact.iter().map(|i| format!("INEXACT {i}"));
-        let backdated = self.backdated.iter().map(|b| format!("TIME {b}"));
+        let unsaid = self.backdated.len().saturating_sub(TIME_LINES);
+        let backdated = self
+            .backdated
+            .iter()
+            .take(TIME_LINES)
+            .map(|b| format!("TIME {b}"))
+            .chain((unsaid > 0).then(|| {
+                format!("TIME {unsaid} more such run(s), after the first {TIME_LINES} named")
+            }));
         let heads = self.heads.iter().map(|h| format!("BROKEN {h}"));
         let more = self.passed.count - self.passed.shown.len() as u64;
         let passed = self
@@ -676,8 +684,7 @@ impl Report {
             let events: u64 = self.backdated.iter().map(|b| b.events).sum();
             s.push_str(&format!(
                 ", {events} event(s) stamped more than a minute before an event the log holds \
-                 before them (TIME: a gateway's clock behind; their times are not to be taken \
-                 as said)"
+                 before them (TIME: a gateway's clock behind, or an earlier event's ahead)"
             ));
         }
         if !self.passed.is_empty() {
@@ -690,6 +697,10 @@ impl Report {
         s
     }
 }
+
+/// At most this many runs of events stamped out of order are named one by one ([`Report`]'s
+/// `backdated`), the rest counted.
+const TIME_LINES: usize = 100;
 
 /// Checks one event after its application's `previous` (seq, hash) into `report`.
 fn check(report: &mut Report, e: &Envelope, position: Option<u64>, linked: Result<(), ChainError>) {

@@ -262,10 +262,25 @@ fn copy_tree(from: &Path, to: &Path, immutable: bool) -> std::io::Result<()> {
             let below = immutable || name == "tables" || name == "blobs";
             copy_tree(&source, &target, below)?;
         } else if !(immutable && std::fs::hard_link(&source, &target).is_ok()) {
-            std::fs::copy(&source, &target)?;
-            owner_writable(&target)?;
+            copy_writable(&source, &target)?;
         }
     }
+    Ok(())
+}
+
+/// Copies the file `from` to a new file `to`, made with `from`'s mode and owner write (u+w)
+/// from the start: never, even for a moment, a read-only copy (which another process looking at
+/// the copy, or fjall opening it, would find).
+fn copy_writable(from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut source = std::fs::File::open(from)?;
+    let mode = source.metadata()?.permissions().mode() & 0o777;
+    let mut target = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode | 0o200)
+        .open(to)?;
+    std::io::copy(&mut source, &mut target)?;
     Ok(())
 }
 

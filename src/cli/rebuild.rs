@@ -16,6 +16,7 @@
 
 use std::process::ExitCode;
 
+use tongban_gateway::dir_lock::{DirLock, DirLockError};
 use tongban_gateway::envelope::GatewayKey;
 use tongban_gateway::log::{AnyLog, EventLog};
 use tongban_gateway::projections::rebuild::{Checking, Cursors, Seals, clear_noting, fill};
@@ -37,6 +38,21 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let accept_lost = args.flag("accept-lost");
     let trust_log = args.flag("trust-log");
     args.finish()?;
+    // Held for the whole rebuild, as a gateway holds it while it serves: a rebuild replaces the
+    // projections a gateway on the directory would be serving, whichever log they follow (with
+    // --nats the embedded log's own lock is never asked). A directory that is not there is left
+    // to the checks below to name.
+    let _held = match DirLock::take(&dir.0) {
+        Ok(held) => Some(held),
+        Err(DirLockError::Held) => {
+            return Err(CliError(format!(
+                "{} is in use by a running gateway: stop that gateway first (a rebuild replaces                  the projections it serves, with or without --nats)",
+                dir.0.display()
+            )));
+        }
+        Err(DirLockError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(DirLockError::Io(e)) => return Err(CliError(format!("{}: {e}", dir.0.display()))),
+    };
     // Each event's seal is checked as the gateway's projector checks the events it did not
     // seal: one that does not verify (planted without the key) holds its application rather
     // than being folded. The key is `--public-key`'s, else the directory's. The check is most

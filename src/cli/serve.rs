@@ -18,6 +18,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use tongban_gateway::demo;
+use tongban_gateway::dir_lock::DirLock;
 use tongban_gateway::http::rate::RateLimit;
 use tongban_gateway::log::{EventLog, JetStreamConfig};
 use tongban_gateway::server::{self, DataDir, Opened};
@@ -99,7 +100,9 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         .max_blocking_threads(BLOCKING_THREADS)
         .thread_keep_alive(Duration::from_secs(60))
         .build()?;
-    runtime.block_on(async move {
+    // The data directory's lock, given back once the gateway has stopped serving: let go only
+    // after the runtime's last tasks (the projector, which holds the stores) have ended below.
+    let held = runtime.block_on(async move {
         // First: an address in use must fail the start before the data directory, its key and
         // its log are created.
         let listener = server::bind(listen).await?;
@@ -117,6 +120,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     // Connections closed when the grace passed may have left a blocking read running: the
     // process does not wait on it (nothing it does is acknowledged to anyone).
     runtime.shutdown_timeout(Duration::from_secs(1));
+    drop(held);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -138,7 +142,7 @@ async fn run_gateway<L: EventLog>(
     listener: tokio::net::TcpListener,
     rate_limit: Option<RateLimit>,
     grace: Duration,
-) -> Result<(), CliError> {
+) -> Result<DirLock, CliError> {
     let tokens_file = dir.0.join("demo-tokens.json");
     // The demo's help reads its tokens file: printed only where there is one.
     let demo_help = demo_mode && prepare_demo(&opened, dir, &tokens_file).await?;
@@ -164,12 +168,13 @@ async fn run_gateway<L: EventLog>(
     }
     let backend = opened.gateway.log.backend();
     let dir_shown = dir.0.display().to_string();
-    // The data directory stays held until the gateway has stopped and flushed its stores: a
-    // gateway started on it meanwhile is refused, not let in behind this one.
+    // The data directory stays held until the gateway has stopped and its stores are closed
+    // (the caller lets it go): a gateway started on it meanwhile is refused, not let in behind
+    // this one.
     let Opened {
         gateway,
         book,
-        lock: _held,
+        lock,
     } = opened;
     server::serve(gateway, book, listener, rate_limit, grace, |addr| {
         let announced =
@@ -191,7 +196,7 @@ async fn run_gateway<L: EventLog>(
         }
     })
     .await?;
-    Ok(())
+    Ok(lock)
 }
 
 /// Makes the demo's regions, tokens and sample applications where they are not complete yet,

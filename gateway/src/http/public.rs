@@ -55,10 +55,6 @@ pub async fn healthz<L: EventLog>(
             why: why(p.why),
             restart_required: true,
         }),
-        clock_behind_log_seconds: s
-            .gateway
-            .clock_behind_ms()
-            .map(|ms| ms.unsigned_abs() / 1000),
         details: operator.then(|| details(&s, head, applied)),
     })
 }
@@ -78,6 +74,11 @@ fn details<L: EventLog>(s: &AppState<L>, head: u64, applied: u64) -> HealthDetai
             modified: u.modified,
             len: u.len,
         }),
+        clock_behind_log_seconds: s
+            .gateway
+            .clock_behind_ms()
+            .map(|ms| ms.unsigned_abs() / 1000),
+        latest_event_time: s.gateway.latest_event_time(),
         pid: std::process::id(),
     }
 }
@@ -158,11 +159,6 @@ pub struct Health {
     /// from the log, and the other reads of the projections answer at once marked
     /// `X-Tongban-Stale`.
     projections_unavailable: Option<Unavailable>,
-    /// How many seconds this host's clock is behind the latest event time in the log, when more
-    /// than a minute; null otherwise. The events this gateway stamps meanwhile read as happened
-    /// before events the log already holds, and deadlines are judged on those times: fix the
-    /// host's time synchronisation (NTP). The gateway goes on serving (`status` stays as it is).
-    clock_behind_log_seconds: Option<u64>,
     /// Given to a caller presenting an operator token only; absent otherwise.
     #[serde(flatten)]
     details: Option<HealthDetails>,
@@ -197,6 +193,16 @@ struct HealthDetails {
     /// (tokens added or revoked since do not take effect) until the file is fixed; null while it
     /// reads (operators only).
     region_book_unreadable: Option<BookUnreadable>,
+    /// How many seconds this host's clock is behind the latest event time in the log
+    /// (`latest_event_time`), when more than a minute; null otherwise. The events this gateway
+    /// stamps meanwhile read as happened before events the log already holds, and deadlines are
+    /// judged on those times: fix the host's time synchronisation (NTP), or, if the latest
+    /// event's time is the one that is wrong, find the gateway whose clock ran ahead. The
+    /// gateway goes on serving (`status` stays as it is) (operators only).
+    clock_behind_log_seconds: Option<u64>,
+    /// The latest event time this gateway has seen in its log (RFC 3339); null before any
+    /// (operators only).
+    latest_event_time: Option<String>,
     /// The gateway's process id, for tools on the same machine that watch the process
     /// (`tongban load --soak`) (operators only).
     pid: u32,

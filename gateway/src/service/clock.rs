@@ -38,7 +38,32 @@ pub struct LatestStamp {
     warned: AtomicBool,
 }
 
+/// How many of the log's last events a starting gateway reads to know the latest time in it:
+/// the projector tells it only of events it applies, and after a clean stop those are none.
+const SEEDED_FROM: u64 = 64;
+
 impl LatestStamp {
+    /// Reads the latest times of the log's last events ([`SEEDED_FROM`]) whose seal holds under
+    /// `key` (a planted event's time says nothing of any gateway's clock). Best effort: a log
+    /// that cannot be read now leaves it to the projector.
+    pub async fn seed<L: crate::log::EventLog>(&self, log: &L, key: &crate::envelope::PublicKey) {
+        let head = *log.head().borrow();
+        if head == 0 {
+            return;
+        }
+        let from = head.saturating_sub(SEEDED_FROM - 1).max(1);
+        let Ok(entries) = log.entries(from, SEEDED_FROM as usize).await else {
+            return;
+        };
+        for entry in entries {
+            if let crate::log::At::Event(p) = entry
+                && p.event.seal_error(key).is_none()
+            {
+                self.see(&p.event.at);
+            }
+        }
+    }
+
     /// Takes the time of an event read from the log (one that does not read is passed over).
     pub fn see(&self, at: &str) {
         if let Some(at) = Timestamp::parse_rfc3339(at) {
@@ -47,12 +72,19 @@ impl LatestStamp {
     }
 
     /// How far this host's clock is behind the latest event time seen, in milliseconds, when
-    /// that is more than [`TOLERANCE_MS`]; else `None`. Warns once an episode begins.
+    /// that is more than [`TOLERANCE_MS`]; else `None`. Warns once an episode begins (asked at
+    /// every stamp, and by `/healthz` and `/metrics`).
     pub fn behind_ms(&self) -> Option<i64> {
         self.behind_at(Timestamp::now())
     }
 
-    fn behind_at(&self, now: Timestamp) -> Option<i64> {
+    /// The latest event time seen (RFC 3339), if any: what a clock behind is measured against.
+    pub fn latest(&self) -> Option<String> {
+        let latest = self.latest.load(Ordering::Relaxed);
+        (latest != 0).then(|| Timestamp(latest).to_rfc3339())
+    }
+
+    pub(super) fn behind_at(&self, now: Timestamp) -> Option<i64> {
         let latest = self.latest.load(Ordering::Relaxed);
         let behind = latest - now.0;
         if behind <= TOLERANCE_MS {
@@ -66,7 +98,8 @@ impl LatestStamp {
                 "this host's clock is behind the latest event time in the log: the events this \
                  gateway stamps now read as happened before events the log already holds, and \
                  deadlines are judged on those times. Check the host's time synchronisation \
-                 (NTP); `tongban verify` names the events stamped meanwhile (TIME)"
+                 (NTP), and the time of the latest event (another gateway's clock may have run \
+                 ahead); `tongban verify` names the events stamped out of order (TIME)"
             );
         }
         Some(behind)
@@ -80,8 +113,10 @@ impl LatestStamp {
 /// submission it decides, and its deadlines never start before the event that opened them.
 /// A clock a second or more behind is warned of (the stamp says when the chain allows, not
 /// when the host thought it was).
-pub(super) fn stamp_after(previous: Option<&str>) -> Timestamp {
+pub(super) fn stamp_after(previous: Option<&str>, latest: &LatestStamp) -> Timestamp {
     let now = Timestamp::now();
+    // Said here too, where the stamp is made, not only when a monitor asks.
+    latest.behind_at(now);
     match previous.and_then(Timestamp::parse_rfc3339) {
         Some(previous) if previous.0 > now.0 => {
             let behind_ms = previous.0 - now.0;

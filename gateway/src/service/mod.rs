@@ -142,6 +142,10 @@ impl<L: EventLog> Gateway<L> {
             following.follow(&p.event, p.position);
             stamps.see(&p.event.at);
         });
+        // The latest time in the log before the projector tells of any: after a clean stop it
+        // has nothing to apply, and a clock behind would go unsaid until the log moved on.
+        let (seeding, seeded, public) = (Arc::clone(&log), Arc::clone(&latest_stamp), key.public());
+        tokio::spawn(async move { seeded.seed(&*seeding, &public).await });
         let projector = Projector::spawn_delayed(
             Arc::clone(&log),
             store.clone(),
@@ -177,6 +181,12 @@ impl<L: EventLog> Gateway<L> {
         self.latest_stamp.behind_ms()
     }
 
+    /// The latest event time this gateway has seen in its log (RFC 3339), if any
+    /// ([`clock`]).
+    pub fn latest_event_time(&self) -> Option<String> {
+        self.latest_stamp.latest()
+    }
+
     /// Checks the payload against its registered schema, then seals the next event of an
     /// application. Nothing the registry would reject ever reaches the log: other parties verify
     /// and replay these payloads against the published schemas.
@@ -202,7 +212,7 @@ impl<L: EventLog> Gateway<L> {
             schema,
             region: region.to_string(),
             actor: principal.actor(),
-            at: clock::stamp_after(previous.map(|(_, at)| at)).to_rfc3339(),
+            at: clock::stamp_after(previous.map(|(_, at)| at), &self.latest_stamp).to_rfc3339(),
             data,
         };
         Ok(Envelope::sealed_on(
