@@ -166,6 +166,125 @@ fn the_offline_tools_leave_the_directory_as_they_found_it() {
     assert_eq!(mode & 0o777, 0o600, "{mode:o}");
 }
 
+/// Given a stopped gateway's data directory, when `tongban dispute --out` names a file in it
+/// (the signing key, the log's journal; through `..`, through a symbolic link to the directory,
+/// or a file not there yet), then it is refused, `--force` or not, exit 2, before the log is
+/// read, and the directory is byte for byte as it was; a file outside it that exists is refused
+/// too, naming it, and replaced only with `--force`; a directory holding another gateway's key
+/// is refused as that gateway's. (Found by an operator's walkthrough: `--out DIR/gateway.key`
+/// answered "wrote …", exit 0, and the key was gone.)
+#[test]
+fn dispute_out_writes_nothing_in_a_data_directory_and_over_no_file_unasked() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("cli-out");
+    let data = dir.0.join("data");
+    let (mut gw, id, _) = one_application(&data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let journal = std::fs::read_dir(data.join("log"))
+        .expect("log")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|x| x == "jnl"))
+        .expect("a journal file");
+    std::os::unix::fs::symlink(&data, dir.0.join("alias")).expect("link");
+    let before = files_below(&data);
+    let d = data.to_str().expect("path").to_string();
+    let inside = [
+        data.join("gateway.key"),
+        journal.clone(),
+        data.join("regions.json"),
+        dir.0.join("data/../data/gateway.key"),
+        dir.0.join("alias/gateway.key"),
+        dir.0.join("alias/reports/page.html"),
+        data.join("reports/new/../page.html"),
+        data.join("page.html"),
+    ];
+    for out in &inside {
+        for force in [false, true] {
+            let o = out.to_str().expect("path");
+            let mut args = vec!["dispute", id.as_str(), "--data", &d, "--out", o];
+            if force {
+                args.push("--force");
+            }
+            let done = run(&args);
+            let err = text(&done.stderr);
+            assert_eq!(done.status.code(), Some(2), "{args:?}: {err}");
+            assert!(
+                err.contains(&format!("--out {o} is inside the data directory")),
+                "{args:?}: {err}"
+            );
+            // Refused before the log was read: no key or calendar note.
+            assert!(!err.contains("calendar"), "{args:?}: {err}");
+        }
+    }
+    assert!(files_below(&data) == before, "the data directory changed");
+    assert!(!data.join("reports").exists());
+
+    // Outside it: a file there already is the user's, refused without --force.
+    let kept = dir.0.join("kept.html");
+    std::fs::write(&kept, b"keep me").expect("write");
+    let k = kept.to_str().expect("path");
+    let done = run(&["dispute", &id, "--data", &d, "--out", k]);
+    let err = text(&done.stderr);
+    assert_eq!(done.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("--out {k} is there already"))
+            && err.contains("unless --force is given"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&kept).expect("kept"), b"keep me");
+    // A directory is no file, --force or not.
+    let done = run(&[
+        "dispute",
+        &id,
+        "--data",
+        &d,
+        "--out",
+        dir.0.to_str().expect("path"),
+        "--force",
+    ]);
+    assert_eq!(done.status.code(), Some(2));
+    assert!(
+        text(&done.stderr).contains("is a directory"),
+        "{}",
+        text(&done.stderr)
+    );
+    // --force replaces it, for its owner alone.
+    let done = run(&["dispute", &id, "--data", &d, "--out", k, "--force"]);
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
+    let page = std::fs::read_to_string(&kept).expect("page");
+    assert!(page.contains(&id), "not the page");
+    let mode = std::fs::metadata(&kept).expect("page").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    // --force alone, with no file to replace, is a mistake said as such.
+    let done = run(&["dispute", &id, "--data", &d, "--force"]);
+    assert_eq!(done.status.code(), Some(2));
+    assert!(text(&done.stderr).contains("--force goes with --out FILE"));
+
+    // Another gateway's directory (it holds a key), not the one --data names.
+    let other = dir.0.join("other-gateway");
+    std::fs::create_dir_all(other.join("log")).expect("dir");
+    std::fs::write(other.join("gateway.key"), b"a key").expect("key");
+    let o = other.join("log/page.html");
+    let done = run(&[
+        "dispute",
+        &id,
+        "--data",
+        &d,
+        "--out",
+        o.to_str().expect("path"),
+    ]);
+    let err = text(&done.stderr);
+    assert_eq!(done.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "is inside {}, a gateway's data directory",
+            other.display()
+        )),
+        "{err}"
+    );
+    assert!(!o.exists());
+}
+
 /// Given an offline tool reading its copy of the log (it holds the log's personal data), when
 /// it is interrupted (Ctrl-C, or SIGTERM from a supervisor), then the copy is removed before it
 /// exits, with the signal's status.
