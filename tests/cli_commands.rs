@@ -285,6 +285,84 @@ fn dispute_out_writes_nothing_in_a_data_directory_and_over_no_file_unasked() {
     assert!(!o.exists());
 }
 
+/// Given a log with one application, when `replay`, `dispute` and `verify --app` are given an
+/// id that is no lowercase UUID (in capitals, without dashes, its first 8 characters, a
+/// province's serial, with a space around it, empty, a phone number), then each refuses it for
+/// its form (exit 2) with the HTTP API's rule and words, before reading the log, never as "no
+/// application … in the log"; a serial is pointed to `tongban find --serial`; nothing typed is
+/// quoted but the id a UUID in capitals would be. A well-formed id the log does not hold is
+/// still told as absent. (An operator's walkthrough read "no application F8173684-… in the log"
+/// as "it does not exist".)
+#[test]
+fn a_mistyped_application_id_is_refused_for_its_form_not_answered_as_absent() {
+    let dir = TempDir::new("cli-app-id");
+    let data = dir.0.join("data");
+    let (mut gw, id, _) = one_application(&data);
+    let upper = id.to_uppercase();
+    // Over HTTP, the same id in capitals: the words the offline tools must use.
+    let operator = common::tokens(&data)["operator"].clone();
+    let r = gw
+        .client(Some(&operator))
+        .get(&format!("/v1/applications/{upper}/events"));
+    assert_eq!(r.status, 400);
+    let http = format!("application ids are lowercase UUIDs: {id}");
+    assert!(text(&r.body).contains(&http), "{}", text(&r.body));
+    let r = gw
+        .client(Some(&operator))
+        .get("/v1/applications/GD-2026-0929-A/events");
+    assert_eq!(r.status, 400);
+    let none = "application ids are lowercase UUIDs (as POST /v1/applications answers them)";
+    assert!(text(&r.body).contains(none), "{}", text(&r.body));
+    assert_eq!(gw.terminate().code(), Some(0));
+    let d = data.to_str().expect("path");
+    let spaced = format!("{id} ");
+    let undashed = id.replace('-', "");
+    let cases: [(&str, &str); 7] = [
+        (&upper, &http),
+        (&undashed, "32 hex digits without the dashes"),
+        (&upper[..8], "the start of an id? give it whole"),
+        ("GD-2026-0929-A", "tongban find --serial <number>"),
+        (&spaced, "it has white space around it"),
+        ("", "it is empty"),
+        ("13612345678", "it is 11 characters: 11 digits"),
+    ];
+    for (given, want) in cases {
+        for (option, args) in [
+            ("<app-id>", vec!["replay", given, "--data", d]),
+            ("<app-id>", vec!["dispute", given, "--data", d]),
+            ("--app", vec!["verify", "--app", given, "--data", d]),
+        ] {
+            let out = run(&args);
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            assert!(
+                err.starts_with(&format!(
+                    "tongban: {option}: application ids are lowercase UUIDs"
+                )) && err.contains(want),
+                "{args:?}: {err}"
+            );
+            assert!(!err.contains("in the log"), "{args:?}: {err}");
+            // Refused before the log was read: no key or calendar note.
+            assert!(
+                !err.contains("calendar") && !err.contains("key "),
+                "{args:?}: {err}"
+            );
+            if given != upper && !given.trim().is_empty() {
+                assert!(!err.contains(given.trim()), "{args:?} quoted it: {err}");
+            }
+        }
+    }
+    // Well formed, not in the log: that is an answer.
+    let absent = "01a24b69-6aca-7ca8-9826-3440fd10472a";
+    let out = run(&["replay", absent, "--data", d]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(&format!("no application {absent} in the log")),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 /// Given an offline tool reading its copy of the log (it holds the log's personal data), when
 /// it is interrupted (Ctrl-C, or SIGTERM from a supervisor), then the copy is removed before it
 /// exits, with the signal's status.

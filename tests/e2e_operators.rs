@@ -15,6 +15,9 @@ use common::{
 
 use serde_json::{Value, json};
 
+/// An application id of the right form that no log here holds.
+const ABSENT: &str = "01a24b69-6aca-7ca8-9826-3440fd10472a";
+
 /// Runs one proxy application to delivery through the HTTP API; returns its id.
 fn proxy_application(gw: &Gateway, data: &std::path::Path) -> String {
     let (body, origin, handlers) = parties(gw, data, "proxy");
@@ -91,9 +94,9 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
     assert_eq!(code, 2);
     assert!(err.contains("--public-key"), "{err}");
     // An application the log does not hold: nothing checked, no passing verdict.
-    let (code, out, err) = tongban(&["verify", "--app", "no-such-application"], &data);
+    let (code, out, err) = tongban(&["verify", "--app", ABSENT], &data);
     assert_eq!(code, 2, "{out}");
-    assert!(err.contains("no application no-such-application"), "{err}");
+    assert!(err.contains(&format!("no application {ABSENT}")), "{err}");
 
     // replay: the full timeline, and the state as of seq 3.
     let (code, out, err) = tongban(&["replay", &id, "--format", "json"], &data);
@@ -563,14 +566,15 @@ fn an_application_checked_alone_shows_the_log_positions_removed_from_its_end() {
         "{html}"
     );
     // An application the log holds no event of: the holes may have been its.
-    let (code, out, _) = tongban(&["verify", "--app", "no-such-application"], &data);
+    let (code, out, _) = tongban(&["verify", "--app", ABSENT], &data);
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.starts_with("BROKEN: no event of application no-such-application in the log")
-            && out.contains(&gap),
+        out.starts_with(&format!(
+            "BROKEN: no event of application {ABSENT} in the log"
+        )) && out.contains(&gap),
         "{out}"
     );
-    let (code, _, err) = tongban(&["replay", "no-such-application"], &data);
+    let (code, _, err) = tongban(&["replay", ABSENT], &data);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains(&gap), "{err}");
 }
@@ -1346,9 +1350,9 @@ fn offline_tools_refuse_a_directory_without_a_log_and_create_none() {
     let key = "11".repeat(32);
     for args in [
         vec!["verify", "--public-key", key.as_str()],
-        vec!["verify", "--app", "x", "--public-key", key.as_str()],
-        vec!["replay", "x", "--public-key", key.as_str()],
-        vec!["dispute", "x", "--public-key", key.as_str()],
+        vec!["verify", "--app", ABSENT, "--public-key", key.as_str()],
+        vec!["replay", ABSENT, "--public-key", key.as_str()],
+        vec!["dispute", ABSENT, "--public-key", key.as_str()],
         vec![
             "reconcile",
             "--region",

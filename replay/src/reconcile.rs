@@ -34,6 +34,7 @@ use tongban_adapters::transform::date::{Layout, Parts};
 use tongban_gateway::domain::{Application, Event, Status};
 use tongban_gateway::envelope::{Envelope, PublicKey};
 use tongban_gateway::log::PassedOver;
+use tongban_gateway::shown::shape;
 use tongban_gateway::time::{CivilDate, Timestamp};
 
 /// One record of the province's own view.
@@ -1508,37 +1509,6 @@ fn cell(raw: &str) -> String {
 fn app_id(text: &str) -> Option<String> {
     let id = text.to_ascii_lowercase();
     tongban_gateway::ids::is_valid(&id).then_some(id)
-}
-
-/// What a value is made of, for a message that may not quote it (it may be a person's ID
-/// number, name or phone): its length and its kinds of characters, `18 characters: 17 digits,
-/// 1 ASCII letter`, never the characters themselves.
-fn shape(value: &str) -> String {
-    let (mut digits, mut ascii, mut beyond, mut other) = (0, 0, 0, 0);
-    for c in value.chars() {
-        match c {
-            '0'..='9' => digits += 1,
-            c if c.is_ascii_alphabetic() => ascii += 1,
-            c if c.is_alphanumeric() => beyond += 1,
-            _ => other += 1,
-        }
-    }
-    let parts: Vec<String> = [
-        (digits, "digit", "digits"),
-        (ascii, "ASCII letter", "ASCII letters"),
-        (beyond, "non-ASCII letter", "non-ASCII letters"),
-        (other, "other character", "other characters"),
-    ]
-    .iter()
-    .filter(|(k, _, _)| *k > 0)
-    .map(|(k, one, many)| format!("{k} {}", if *k == 1 { one } else { many }))
-    .collect();
-    let n = value.chars().count();
-    format!(
-        "{n} character{}: {}",
-        if n == 1 { "" } else { "s" },
-        parts.join(", ")
-    )
 }
 
 /// A value of a record read as text: a string, or a number as written (serials, `seq`, and
