@@ -1190,6 +1190,118 @@ fn reconcile_refuses_what_it_cannot_read() {
     }
 }
 
+/// Given the gateway's own answers saved with curl (an application's events, a region's feed
+/// page, the replay, the application, the inbox, a log head, a problem document, the dispute
+/// page), the events answer pretty-printed, and JSON Lines whose records have none of the
+/// members, when `tongban reconcile --records` is given each, then it is refused as a whole
+/// (exit 2) saying what the file is, never made a report of discrepancies; over HTTP the events
+/// answer posted as an export is a 400 saying the same. (An operator's walkthrough got "missing
+/// field status" per line and every application missing at the province.)
+#[test]
+fn reconcile_refuses_the_gateways_own_answers_for_what_they_are() {
+    let dir = TempDir::new("cli-reconcile-answers");
+    let data = dir.0.join("data");
+    let (mut gw, id, _) = one_application(&data);
+    let tokens = common::tokens(&data);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let origin = operator.get(&format!("/v1/applications/{id}")).json()["origin"]
+        .as_str()
+        .expect("origin")
+        .to_string();
+    let region = gw.client(Some(&tokens[&origin]));
+    let body = |path: &str, c: &common::Client| {
+        let r = c.get(path);
+        assert!(r.status < 500, "{path}: {}", r.status);
+        text(&r.body)
+    };
+    let events = body(&format!("/v1/applications/{id}/events"), &operator);
+    let pretty = serde_json::to_string_pretty(
+        &serde_json::from_str::<serde_json::Value>(&events).expect("json"),
+    )
+    .expect("pretty");
+    let answers = [
+        (
+            events.clone(),
+            "this is an application's events, as GET /v1/applications/{id}/events answers them",
+        ),
+        (pretty, "the file is one JSON document written over"),
+        (
+            body(&format!("/v1/regions/{origin}/feed?after=0"), &region),
+            "a page of a region's feed",
+        ),
+        (
+            body(&format!("/v1/applications/{id}/replay"), &operator),
+            "an application's timeline",
+        ),
+        (
+            body(&format!("/v1/applications/{id}"), &operator),
+            "one application, as GET /v1/applications/{id} answers it",
+        ),
+        (
+            body(&format!("/v1/regions/{origin}/inbox"), &region),
+            "a page of one of the gateway's lists",
+        ),
+        (body("/v1/log/head", &operator), "a signed log head"),
+        (
+            body(
+                "/v1/applications/00000000-0000-7000-8000-000000000000",
+                &operator,
+            ),
+            "an error the gateway answered instead",
+        ),
+        (
+            body(&format!("/ui/applications/{id}"), &operator),
+            "the file is an HTML page",
+        ),
+        (
+            "{\"App\": \"x\", \"Status\": \"accepted\"}\n".to_string(),
+            "none of the members app, serial, status and updated_at (members read: App, Status)",
+        ),
+    ];
+    // Over HTTP, as an export posted: the same refusal, a 400.
+    let r = operator
+        .send(
+            "POST",
+            &format!("/v1/regions/{origin}/reconcile"),
+            &[("Content-Type", "application/x-ndjson")],
+            Some(events.as_bytes()),
+        )
+        .expect("POST");
+    assert_eq!(r.status, 400, "{}", text(&r.body));
+    assert!(text(&r.body).contains(answers[0].1), "{}", text(&r.body));
+    assert_eq!(gw.terminate().code(), Some(0));
+    let d = data.to_str().expect("path");
+    let records = dir.0.join("saved.json");
+    let r = records.to_str().expect("path");
+    for (contents, want) in &answers {
+        std::fs::write(&records, contents).expect("write");
+        let out = run(&[
+            "reconcile",
+            "--region",
+            &origin,
+            "--records",
+            r,
+            "--data",
+            d,
+        ]);
+        let err = text(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{want}: {err}\n{}",
+            text(&out.stdout)
+        );
+        assert!(
+            err.starts_with(&format!("tongban: {r}: line 1: "))
+                && err.contains(want)
+                && err.contains("not a province's records export")
+                || err.contains(want) && err.contains("not JSON Lines"),
+            "want {want:?} in {err}"
+        );
+        assert!(text(&out.stdout).is_empty(), "a report was printed");
+    }
+}
+
 /// Given a data directory written by the gateway, when its `log/lock` is removed (backup tools
 /// leave lock files out), then `verify` exits 2 naming that file and how to recreate it, with
 /// no Rust debug text and no advice to restore the log from a backup; when `projections/lock`

@@ -37,6 +37,8 @@ use tongban_gateway::log::PassedOver;
 use tongban_gateway::shown::shape;
 use tongban_gateway::time::{CivilDate, Timestamp};
 
+mod not_an_export;
+
 /// One record of the province's own view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProvinceRecord {
@@ -1841,8 +1843,9 @@ fn header_problem(line: usize, cells: &[String], columns: &[String]) -> Option<S
 
 /// Parses a province's export: JSON Lines, or CSV with a header naming `app` and/or `serial`,
 /// `status` and `updated_at` (any order; cells may be quoted). `Err` when the file as a whole
-/// is not an export (a JSON array, a header without the columns): every line would fail alike,
-/// and one error saying why is what the operator can act on.
+/// is not an export (a JSON array, a header without the columns, one of the gateway's own
+/// answers or another file taken for an export: [`not_an_export`]): every line would fail
+/// alike, and one error saying why is what the operator can act on.
 pub fn parse_records(text: &str) -> Result<Records, String> {
     // Exports saved by Windows tools often start with a byte order mark.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -1860,6 +1863,14 @@ pub fn parse_records(text: &str) -> Result<Records, String> {
              {{\"app\": …, \"status\": …, \"updated_at\": …}}), or CSV with a header line",
             first_index + 1
         ));
+    }
+    let refused = match first.as_bytes().first() {
+        Some(b'{') => not_an_export::json(first_index + 1, first, text),
+        Some(b'<') => not_an_export::markup(first_index + 1, first),
+        _ => None,
+    };
+    if let Some(refused) = refused {
+        return Err(refused);
     }
     if first.starts_with('{') {
         // In the order first met, each once: a set beside the list, since an export whose
