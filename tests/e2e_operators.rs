@@ -291,6 +291,173 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
 /// when the projections are rebuilt from that log, then the rebuild says which region's cursor
 /// it moved back (the province had taken events the log no longer holds), as the operators'
 /// guide promises. (Found by an operator's walkthrough: the warning was never printed.)
+/// Given actions whose numbers read as personal data (a 受理编号 that is a mobile number, a
+/// 决定文书编号 that is an ID number, a 证照编号 and a 快递单号 that are phones written otherwise),
+/// when they are taken, then each is answered with a `personal-data` warning at its field, as an
+/// Idempotency-Key that reads so, without echoing it (a number of no such form is not warned
+/// of); and the timelines (`/replay`, `tongban replay` text and JSON, the dispute page's event
+/// table) describe them without showing them, while the raw events keep them; no log line
+/// carries them. (A phone as `reference` got `warnings: []` and was printed in the clear by
+/// every timeline, while reconciliation hid it.)
+#[test]
+fn numbers_that_read_as_personal_data_are_warned_of_and_left_out_of_timelines() {
+    let dir = TempDir::new("personal-serials");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let lead = &handlers[0];
+    let id = application(
+        &origin,
+        &body,
+        &[(&origin, "forward", json!({"materials_checked": true}))],
+    );
+    let personal = [
+        "13612345678",
+        "11010519491231002X",
+        "136-1234-5678",
+        "+8613612345678",
+    ];
+    let steps = [
+        (
+            lead,
+            "accept",
+            json!({"reference": personal[0], "expected_seq": 2}),
+            "/reference",
+        ),
+        (
+            lead,
+            "approve",
+            json!({"decision_number": personal[1]}),
+            "/decision_number",
+        ),
+        (
+            lead,
+            "issue-result",
+            json!({"licence": {"kind": "社会保障卡", "number": personal[2]}}),
+            "/licence/number",
+        ),
+        (
+            &origin,
+            "deliver",
+            json!({"channel": "post", "tracking": personal[3]}),
+            "/tracking",
+        ),
+    ];
+    for (c, action, body, pointer) in &steps {
+        let r = c.post(&format!("/v1/applications/{id}/{action}"), body);
+        assert_eq!(
+            r.status,
+            200,
+            "{action}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let warnings = r.json()["warnings"].clone();
+        assert_eq!(
+            warnings.as_array().map(Vec::len),
+            Some(1),
+            "{action}: {warnings}"
+        );
+        assert_eq!(warnings[0]["pointer"], json!(pointer), "{warnings}");
+        assert_eq!(warnings[0]["rule"], json!("personal-data"), "{warnings}");
+        for value in personal {
+            assert!(!warnings.to_string().contains(value), "{warnings}");
+        }
+        if *action == "accept" {
+            // Sent again (its first answer lost): the repeat is told the same.
+            let again = c.post(&format!("/v1/applications/{id}/{action}"), body);
+            assert_eq!(again.json()["repeated"], json!(true), "{}", again.json());
+            assert_eq!(again.json()["warnings"], warnings);
+        }
+    }
+    // A province's number of no such form is taken without a word.
+    let other = application(
+        &origin,
+        &body,
+        &[(&origin, "forward", json!({"materials_checked": true}))],
+    );
+    let r = lead.post(
+        &format!("/v1/applications/{other}/accept"),
+        &json!({"reference": "ZJ-SL-2026-000123"}),
+    );
+    assert_eq!(
+        r.json()["warnings"],
+        json!([]),
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+
+    let operator = gw.client(Some(&tokens(&data)["operator"]));
+    let replay = operator.get(&format!("/v1/applications/{id}/replay"));
+    assert_eq!(replay.status, 200);
+    let details: Vec<Value> = replay.json()["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .flat_map(|s| s["details"].as_array().cloned().unwrap_or_default())
+        .collect();
+    let reference = details
+        .iter()
+        .find(|d| d["field"] == json!("reference"))
+        .expect("reference");
+    assert_eq!(reference["value"], Value::Null, "{reference}");
+    assert_eq!(
+        reference["not_shown"],
+        json!("reads as a mobile number (11 characters: 11 digits); the raw events hold it")
+    );
+    let page =
+        String::from_utf8_lossy(&operator.get(&format!("/ui/applications/{id}")).body).into_owned();
+    let (table, raw) = page.split_once("<h2>原始事件</h2>").expect("raw events");
+    assert!(
+        table.contains("受理编号：疑为手机号码（11 个字符）"),
+        "{table}"
+    );
+    for value in personal {
+        assert!(
+            !String::from_utf8_lossy(&replay.body).contains(value),
+            "{value}"
+        );
+        assert!(!table.contains(value), "the page's table shows {value}");
+    }
+    assert!(raw.contains(personal[0]), "the raw events are the evidence");
+    assert_eq!(gw.terminate().code(), Some(0));
+    common::assert_absent_from(
+        &gw.stderr_log,
+        &personal.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
+    );
+
+    for format in ["text", "json"] {
+        let (code, out, err) = tongban(&["replay", &id, "--format", format], &data);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.contains("reads as a 公民身份号码 (resident ID number) (18 characters: 17 digits, 1 ASCII letter)"),
+            "{out}"
+        );
+        for value in personal {
+            assert!(
+                !out.contains(value),
+                "replay --format {format} shows {value}: {out}"
+            );
+        }
+    }
+    let (code, out, _) = tongban(&["replay", &other], &data);
+    assert_eq!(code, 0);
+    assert!(out.contains("reference: ZJ-SL-2026-000123"), "{out}");
+    // `find` names the application a phone-like number gives, and an unknown one unquoted.
+    let (code, out, _) = tongban(&["find", "--serial", personal[0]], &data);
+    let handler = body["handlers"][0].as_str().expect("lead");
+    assert_eq!(
+        (code, out.trim()),
+        (0, format!("{id}\t{handler}\treference").as_str())
+    );
+    let (code, _, err) = tongban(&["find", "--serial", "13900139000"], &data);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("has the serial (a value of 11 characters, not shown)"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_rebuild_says_which_feed_cursor_it_moved_back() {
     let dir = TempDir::new("rebuild-cursor");

@@ -72,6 +72,39 @@ pub fn is_valid_idempotency_key(key: &str) -> bool {
 /// a submission taken before, would have the window send it again under another key, as a
 /// second application.
 pub fn personal_key(key: &str) -> Option<&'static str> {
+    personal_kind(key).map(PersonalKind::said)
+}
+
+/// What personal data a caller-chosen number reads as ([`personal_kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonalKind {
+    /// A 公民身份号码 of a known region.
+    ResidentId,
+    /// A mobile number.
+    Mobile,
+}
+
+impl PersonalKind {
+    /// In English, as a warning says it.
+    pub fn said(self) -> &'static str {
+        match self {
+            PersonalKind::ResidentId => "a 公民身份号码 (resident ID number)",
+            PersonalKind::Mobile => "a mobile number",
+        }
+    }
+
+    /// In Chinese, as the dispute page says it.
+    pub fn said_zh(self) -> &'static str {
+        match self {
+            PersonalKind::ResidentId => "公民身份号码",
+            PersonalKind::Mobile => "手机号码",
+        }
+    }
+}
+
+/// [`personal_key`]'s check, for any number a caller chose (an Idempotency-Key, a 受理编号, a
+/// 决定文书编号, a 证照编号, a 快递单号: [`crate::domain::Event::serials`]), by kind.
+pub fn personal_kind(key: &str) -> Option<PersonalKind> {
     use tongban_schemas::ids::{gb2260, gb11643::ResidentId, phone};
     let digits: String = key.chars().filter(|c| *c != '-').collect();
     let national = ["+86", "0086", "86"]
@@ -81,9 +114,9 @@ pub fn personal_key(key: &str) -> Option<&'static str> {
     if matches!(digits.len(), 15 | 18)
         && ResidentId::parse(&digits).is_ok_and(|id| gb2260::is_known(id.region()))
     {
-        Some("a 公民身份号码 (resident ID number)")
+        Some(PersonalKind::ResidentId)
     } else if phone::classify(national) == Some(phone::PhoneKind::Mobile) {
-        Some("a mobile number")
+        Some(PersonalKind::Mobile)
     } else {
         None
     }
@@ -99,6 +132,29 @@ pub fn personal_key_warning(what: &str) -> tongban_schemas::Violation {
             "Idempotency-Key 不应是个人信息 (the key reads as {what}: the application's id is \
              derived from it and appears in URLs and the event log's subjects, so whoever guesses \
              the key finds the application; send the platform's own serial instead)"
+        ),
+    )
+}
+
+/// The warning an action is answered with when a number its body gives (at `pointer`, such as
+/// `/reference`; `field` as the body names it) reads as personal data ([`personal_kind`]), as a
+/// submission's Idempotency-Key is ([`personal_key_warning`]): taken, not refused (a
+/// province's own numbering may read alike, and refusing would stop the act), and said, since
+/// the number is kept in the event log for good and given to every party with the
+/// application's events and feeds. It does not echo the value.
+pub fn personal_serial_warning(
+    pointer: &str,
+    field: &str,
+    kind: PersonalKind,
+) -> tongban_schemas::Violation {
+    tongban_schemas::Violation::new(
+        pointer,
+        "personal-data",
+        format!(
+            "{field} 不应是个人信息 (the value reads as {}: it is kept in the event log for good \
+             and given to every party with the application's events; send the platform's own \
+             number instead)",
+            kind.said()
         ),
     )
 }
