@@ -458,6 +458,160 @@ fn numbers_that_read_as_personal_data_are_warned_of_and_left_out_of_timelines() 
     );
 }
 
+/// The `sh` block of docs/operators.md that holds `marker`, its fence's indent taken off, with
+/// this test's gateway address, data directory and application in place of the guide's, and
+/// without the line that opens a browser.
+fn guide_block(marker: &str, addr: &str, data: &std::path::Path, id: &str) -> String {
+    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/operators.md"))
+        .expect("guide");
+    let mut blocks: Vec<Vec<&str>> = Vec::new();
+    let mut open: Option<(usize, Vec<&str>)> = None;
+    for line in guide.lines() {
+        let trimmed = line.trim_start();
+        match open.take() {
+            None if trimmed == "```sh" => open = Some((line.len() - trimmed.len(), Vec::new())),
+            None => {}
+            Some((_, block)) if trimmed == "```" => blocks.push(block),
+            Some((indent, mut block)) => {
+                block.push(line.get(indent..).unwrap_or(""));
+                open = Some((indent, block));
+            }
+        }
+    }
+    let block = blocks
+        .into_iter()
+        .find(|b| b.iter().any(|l| l.contains(marker)))
+        .unwrap_or_else(|| panic!("no sh block of the guide holds {marker:?}"));
+    block
+        .iter()
+        .filter(|l| !l.starts_with("xdg-open"))
+        .map(|l| {
+            l.replace("http://127.0.0.1:8080", &format!("http://{addr}"))
+                .replace("/srv/tongban", data.to_str().expect("path"))
+                .replace("0192…e1", id)
+                .replace(
+                    "docs/audit/verify_chain.py",
+                    concat!(env!("CARGO_MANIFEST_DIR"), "/docs/audit/verify_chain.py"),
+                )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Runs `script` with bash in `cwd`, `tongban` on the PATH: exit code, stdout, stderr.
+fn bash(script: &str, cwd: &std::path::Path) -> (Option<i32>, String, String) {
+    let bin = std::path::Path::new(BIN).parent().expect("bin dir");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .current_dir(cwd)
+        .env("PATH", path)
+        .output()
+        .expect("bash (and curl: scripts/test installs it)");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Given docs/operators.md's snippets for recording the gateway's key, saving the dispute page
+/// and rechecking the page's raw events, when they run as written against a real gateway, then
+/// the key is recorded, the page is saved for its owner alone and its events verify under the
+/// recorded key with the audit script (which refuses the page itself); with the gateway stopped
+/// no key file is written and the fetch says why, with a wrong token the refusal page is kept
+/// and the recheck says it holds no events. (An operator's walkthrough found the key one-liner
+/// left an empty file and a traceback, `curl -sf` saved nothing, the page was 0644, and the
+/// guide never said how to recheck the page.)
+#[test]
+fn the_guides_snippets_record_the_key_save_the_page_and_recheck_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("guide-snippets");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let id = proxy_application(&gw, &data);
+    let work = dir.0.join("work");
+    std::fs::create_dir_all(&work).expect("dir");
+    let block = |marker: &str| guide_block(marker, &gw.addr, &data, &id);
+    let (record, fetch, recheck) = (
+        block("> gateway-key.hex"),
+        block("-o dispute.html"),
+        block("--app \"$ID\" \"$ID-events.json\""),
+    );
+    let (code, _, err) = bash(&record, &work);
+    assert_eq!(code, Some(0), "{err}");
+    let served = gw.client(None).get("/v1/keys").json()["keys"][0]["public_key_hex"].clone();
+    let recorded = std::fs::read_to_string(work.join("gateway-key.hex")).expect("key file");
+    assert_eq!(json!(recorded.trim_end()), served);
+    let (code, _, err) = bash(&format!("{fetch}\n{recheck}"), &work);
+    assert_eq!(code, Some(0), "{err}");
+    let page = work.join("dispute.html");
+    let mode = std::fs::metadata(&page).expect("page").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+    let (code, out, err) = bash(&format!("{fetch}\n{recheck}"), &work);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.starts_with("OK: 8 events of 1 application"),
+        "{out}{err}"
+    );
+    // The page itself is no events file.
+    let (code, _, err) = bash(
+        &format!(
+            "python3 {} --key \"$(cat gateway-key.hex)\" dispute.html",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/docs/audit/verify_chain.py")
+        ),
+        &work,
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("not JSON"), "{err}");
+
+    // A wrong token: the refusal is a page, kept, and the recheck says it holds no events.
+    let wrong = fetch.replacen("OP=$(", "OP=tb_wrong; : $(", 1);
+    std::fs::remove_file(work.join(format!("{id}-events.json"))).expect("events");
+    let (code, _, err) = bash(&format!("{wrong}\n{recheck}"), &work);
+    assert_ne!(code, Some(0));
+    assert!(
+        err.contains("no evidence page: curl says why above"),
+        "{err}"
+    );
+    assert!(
+        err.contains("no raw events in it: not an evidence page"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("No such file"),
+        "the check ran on nothing: {err}"
+    );
+    let refusal = std::fs::read_to_string(&page).expect("refusal page");
+    assert!(refusal.contains("401"), "{refusal}");
+    assert!(!work.join(format!("{id}-events.json")).exists());
+
+    // The gateway stopped: no key file, no page, and each says why.
+    assert_eq!(gw.terminate().code(), Some(0));
+    let stopped = dir.0.join("stopped");
+    std::fs::create_dir_all(&stopped).expect("dir");
+    let (code, _, err) = bash(&record, &stopped);
+    assert_ne!(code, Some(0));
+    assert!(
+        err.contains("Failed to connect") && err.contains("no key recorded: no key list came"),
+        "{err}"
+    );
+    assert!(!err.contains("Traceback"), "{err}");
+    assert!(!stopped.join("gateway-key.hex").exists());
+    let (_, _, err) = bash(&fetch, &stopped);
+    assert!(
+        err.contains("Failed to connect") && err.contains("no evidence page"),
+        "{err}"
+    );
+    assert!(!stopped.join("dispute.html").exists());
+}
+
 #[test]
 fn a_rebuild_says_which_feed_cursor_it_moved_back() {
     let dir = TempDir::new("rebuild-cursor");
