@@ -216,6 +216,21 @@ fn dispute_out_writes_nothing_in_a_data_directory_and_over_no_file_unasked() {
             assert!(!err.contains("calendar"), "{args:?}: {err}");
         }
     }
+    // The data directory named through a link: its files are still its own.
+    let alias = dir.0.join("alias");
+    let a = alias.to_str().expect("path");
+    let o = data.join("page.html");
+    let done = run(&[
+        "dispute",
+        &id,
+        "--data",
+        a,
+        "--out",
+        o.to_str().expect("path"),
+    ]);
+    let err = text(&done.stderr);
+    assert_eq!(done.status.code(), Some(2), "{err}");
+    assert!(err.contains("is inside the data directory"), "{err}");
     assert!(files_below(&data) == before, "the data directory changed");
     assert!(!data.join("reports").exists());
 

@@ -37,8 +37,10 @@ impl<'a> OutPath<'a> {
         };
         let resolved =
             resolve(path).map_err(|e| out.refused(&format!("cannot be resolved: {e}")))?;
+        // The data directory itself followed too, when it is a link (`/srv/tongban` to a
+        // volume): the path is compared with where its files are.
         let data = data
-            .map(resolve)
+            .map(|d| d.canonicalize().or_else(|_| resolve(d)))
             .transpose()
             .map_err(|e| out.refused(&format!("the data directory cannot be resolved: {e}")))?;
         if let Some(data) = data.filter(|d| resolved.starts_with(d)) {
