@@ -166,6 +166,218 @@ fn the_offline_tools_leave_the_directory_as_they_found_it() {
     assert_eq!(mode & 0o777, 0o600, "{mode:o}");
 }
 
+/// Given a stopped gateway's data directory, when `tongban dispute --out` names a file in it
+/// (the signing key, the log's journal; through `..`, through a symbolic link to the directory,
+/// or a file not there yet), then it is refused, `--force` or not, exit 2, before the log is
+/// read, and the directory is byte for byte as it was; a file outside it that exists is refused
+/// too, naming it, and replaced only with `--force`; a directory holding another gateway's key
+/// is refused as that gateway's. (Found by an operator's walkthrough: `--out DIR/gateway.key`
+/// answered "wrote …", exit 0, and the key was gone.)
+#[test]
+fn dispute_out_writes_nothing_in_a_data_directory_and_over_no_file_unasked() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("cli-out");
+    let data = dir.0.join("data");
+    let (mut gw, id, _) = one_application(&data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let journal = std::fs::read_dir(data.join("log"))
+        .expect("log")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|x| x == "jnl"))
+        .expect("a journal file");
+    std::os::unix::fs::symlink(&data, dir.0.join("alias")).expect("link");
+    let before = files_below(&data);
+    let d = data.to_str().expect("path").to_string();
+    let inside = [
+        data.join("gateway.key"),
+        journal.clone(),
+        data.join("regions.json"),
+        dir.0.join("data/../data/gateway.key"),
+        dir.0.join("alias/gateway.key"),
+        dir.0.join("alias/reports/page.html"),
+        data.join("reports/new/../page.html"),
+        data.join("page.html"),
+    ];
+    for out in &inside {
+        for force in [false, true] {
+            let o = out.to_str().expect("path");
+            let mut args = vec!["dispute", id.as_str(), "--data", &d, "--out", o];
+            if force {
+                args.push("--force");
+            }
+            let done = run(&args);
+            let err = text(&done.stderr);
+            assert_eq!(done.status.code(), Some(2), "{args:?}: {err}");
+            assert!(
+                err.contains(&format!("--out {o} is inside the data directory")),
+                "{args:?}: {err}"
+            );
+            // Refused before the log was read: no key or calendar note.
+            assert!(!err.contains("calendar"), "{args:?}: {err}");
+        }
+    }
+    // The data directory named through a link: its files are still its own.
+    let alias = dir.0.join("alias");
+    let a = alias.to_str().expect("path");
+    let o = data.join("page.html");
+    let done = run(&[
+        "dispute",
+        &id,
+        "--data",
+        a,
+        "--out",
+        o.to_str().expect("path"),
+    ]);
+    let err = text(&done.stderr);
+    assert_eq!(done.status.code(), Some(2), "{err}");
+    assert!(err.contains("is inside the data directory"), "{err}");
+    assert!(files_below(&data) == before, "the data directory changed");
+    assert!(!data.join("reports").exists());
+
+    // Outside it: a file there already is the user's, refused without --force.
+    let kept = dir.0.join("kept.html");
+    std::fs::write(&kept, b"keep me").expect("write");
+    let k = kept.to_str().expect("path");
+    let done = run(&["dispute", &id, "--data", &d, "--out", k]);
+    let err = text(&done.stderr);
+    assert_eq!(done.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("--out {k} is there already"))
+            && err.contains("unless --force is given"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&kept).expect("kept"), b"keep me");
+    // A directory is no file, --force or not.
+    let done = run(&[
+        "dispute",
+        &id,
+        "--data",
+        &d,
+        "--out",
+        dir.0.to_str().expect("path"),
+        "--force",
+    ]);
+    assert_eq!(done.status.code(), Some(2));
+    assert!(
+        text(&done.stderr).contains("is a directory"),
+        "{}",
+        text(&done.stderr)
+    );
+    // --force replaces it, for its owner alone.
+    let done = run(&["dispute", &id, "--data", &d, "--out", k, "--force"]);
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
+    let page = std::fs::read_to_string(&kept).expect("page");
+    assert!(page.contains(&id), "not the page");
+    let mode = std::fs::metadata(&kept).expect("page").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    // --force alone, with no file to replace, is a mistake said as such.
+    let done = run(&["dispute", &id, "--data", &d, "--force"]);
+    assert_eq!(done.status.code(), Some(2));
+    assert!(text(&done.stderr).contains("--force goes with --out FILE"));
+
+    // Another gateway's directory (it holds a key), not the one --data names.
+    let other = dir.0.join("other-gateway");
+    std::fs::create_dir_all(other.join("log")).expect("dir");
+    std::fs::write(other.join("gateway.key"), b"a key").expect("key");
+    let o = other.join("log/page.html");
+    let done = run(&[
+        "dispute",
+        &id,
+        "--data",
+        &d,
+        "--out",
+        o.to_str().expect("path"),
+    ]);
+    let err = text(&done.stderr);
+    assert_eq!(done.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "is inside {}, a gateway's data directory",
+            other.display()
+        )),
+        "{err}"
+    );
+    assert!(!o.exists());
+}
+
+/// Given a log with one application, when `replay`, `dispute` and `verify --app` are given an
+/// id that is no lowercase UUID (in capitals, without dashes, its first 8 characters, a
+/// province's serial, with a space around it, empty, a phone number), then each refuses it for
+/// its form (exit 2) with the HTTP API's rule and words, before reading the log, never as "no
+/// application … in the log"; a serial is pointed to `tongban find --serial`; nothing typed is
+/// quoted but the id a UUID in capitals would be. A well-formed id the log does not hold is
+/// still told as absent. (An operator's walkthrough read "no application F8173684-… in the log"
+/// as "it does not exist".)
+#[test]
+fn a_mistyped_application_id_is_refused_for_its_form_not_answered_as_absent() {
+    let dir = TempDir::new("cli-app-id");
+    let data = dir.0.join("data");
+    let (mut gw, id, _) = one_application(&data);
+    let upper = id.to_uppercase();
+    // Over HTTP, the same id in capitals: the words the offline tools must use.
+    let operator = common::tokens(&data)["operator"].clone();
+    let r = gw
+        .client(Some(&operator))
+        .get(&format!("/v1/applications/{upper}/events"));
+    assert_eq!(r.status, 400);
+    let http = format!("application ids are lowercase UUIDs: {id}");
+    assert!(text(&r.body).contains(&http), "{}", text(&r.body));
+    let r = gw
+        .client(Some(&operator))
+        .get("/v1/applications/GD-2026-0929-A/events");
+    assert_eq!(r.status, 400);
+    let none = "application ids are lowercase UUIDs (as POST /v1/applications answers them)";
+    assert!(text(&r.body).contains(none), "{}", text(&r.body));
+    assert_eq!(gw.terminate().code(), Some(0));
+    let d = data.to_str().expect("path");
+    let spaced = format!("{id} ");
+    let undashed = id.replace('-', "");
+    let cases: [(&str, &str); 7] = [
+        (&upper, &http),
+        (&undashed, "32 hex digits without the dashes"),
+        (&upper[..8], "the start of an id? give it whole"),
+        ("GD-2026-0929-A", "tongban find --serial <number>"),
+        (&spaced, "it has white space around it"),
+        ("", "it is empty"),
+        ("13612345678", "it is 11 characters: 11 digits"),
+    ];
+    for (given, want) in cases {
+        for (option, args) in [
+            ("<app-id>", vec!["replay", given, "--data", d]),
+            ("<app-id>", vec!["dispute", given, "--data", d]),
+            ("--app", vec!["verify", "--app", given, "--data", d]),
+        ] {
+            let out = run(&args);
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            assert!(
+                err.starts_with(&format!(
+                    "tongban: {option}: application ids are lowercase UUIDs"
+                )) && err.contains(want),
+                "{args:?}: {err}"
+            );
+            assert!(!err.contains("in the log"), "{args:?}: {err}");
+            // Refused before the log was read: no key or calendar note.
+            assert!(
+                !err.contains("calendar") && !err.contains("key "),
+                "{args:?}: {err}"
+            );
+            if given != upper && !given.trim().is_empty() {
+                assert!(!err.contains(given.trim()), "{args:?} quoted it: {err}");
+            }
+        }
+    }
+    // Well formed, not in the log: that is an answer.
+    let absent = "01a24b69-6aca-7ca8-9826-3440fd10472a";
+    let out = run(&["replay", absent, "--data", d]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(&format!("no application {absent} in the log")),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 /// Given an offline tool reading its copy of the log (it holds the log's personal data), when
 /// it is interrupted (Ctrl-C, or SIGTERM from a supervisor), then the copy is removed before it
 /// exits, with the signal's status.
@@ -1041,6 +1253,118 @@ fn reconcile_refuses_what_it_cannot_read() {
             )),
             "{out}"
         );
+    }
+}
+
+/// Given the gateway's own answers saved with curl (an application's events, a region's feed
+/// page, the replay, the application, the inbox, a log head, a problem document, the dispute
+/// page), the events answer pretty-printed, and JSON Lines whose records have none of the
+/// members, when `tongban reconcile --records` is given each, then it is refused as a whole
+/// (exit 2) saying what the file is, never made a report of discrepancies; over HTTP the events
+/// answer posted as an export is a 400 saying the same. (An operator's walkthrough got "missing
+/// field status" per line and every application missing at the province.)
+#[test]
+fn reconcile_refuses_the_gateways_own_answers_for_what_they_are() {
+    let dir = TempDir::new("cli-reconcile-answers");
+    let data = dir.0.join("data");
+    let (mut gw, id, _) = one_application(&data);
+    let tokens = common::tokens(&data);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let origin = operator.get(&format!("/v1/applications/{id}")).json()["origin"]
+        .as_str()
+        .expect("origin")
+        .to_string();
+    let region = gw.client(Some(&tokens[&origin]));
+    let body = |path: &str, c: &common::Client| {
+        let r = c.get(path);
+        assert!(r.status < 500, "{path}: {}", r.status);
+        text(&r.body)
+    };
+    let events = body(&format!("/v1/applications/{id}/events"), &operator);
+    let pretty = serde_json::to_string_pretty(
+        &serde_json::from_str::<serde_json::Value>(&events).expect("json"),
+    )
+    .expect("pretty");
+    let answers = [
+        (
+            events.clone(),
+            "this is an application's events, as GET /v1/applications/{id}/events answers them",
+        ),
+        (pretty, "the file is one JSON document written over"),
+        (
+            body(&format!("/v1/regions/{origin}/feed?after=0"), &region),
+            "a page of a region's feed",
+        ),
+        (
+            body(&format!("/v1/applications/{id}/replay"), &operator),
+            "an application's timeline",
+        ),
+        (
+            body(&format!("/v1/applications/{id}"), &operator),
+            "one application, as GET /v1/applications/{id} answers it",
+        ),
+        (
+            body(&format!("/v1/regions/{origin}/inbox"), &region),
+            "a page of one of the gateway's lists",
+        ),
+        (body("/v1/log/head", &operator), "a signed log head"),
+        (
+            body(
+                "/v1/applications/00000000-0000-7000-8000-000000000000",
+                &operator,
+            ),
+            "an error the gateway answered instead",
+        ),
+        (
+            body(&format!("/ui/applications/{id}"), &operator),
+            "the file is an HTML page",
+        ),
+        (
+            "{\"App\": \"x\", \"Status\": \"accepted\"}\n".to_string(),
+            "none of the members app, serial, status and updated_at (members read: App, Status)",
+        ),
+    ];
+    // Over HTTP, as an export posted: the same refusal, a 400.
+    let r = operator
+        .send(
+            "POST",
+            &format!("/v1/regions/{origin}/reconcile"),
+            &[("Content-Type", "application/x-ndjson")],
+            Some(events.as_bytes()),
+        )
+        .expect("POST");
+    assert_eq!(r.status, 400, "{}", text(&r.body));
+    assert!(text(&r.body).contains(answers[0].1), "{}", text(&r.body));
+    assert_eq!(gw.terminate().code(), Some(0));
+    let d = data.to_str().expect("path");
+    let records = dir.0.join("saved.json");
+    let r = records.to_str().expect("path");
+    for (contents, want) in &answers {
+        std::fs::write(&records, contents).expect("write");
+        let out = run(&[
+            "reconcile",
+            "--region",
+            &origin,
+            "--records",
+            r,
+            "--data",
+            d,
+        ]);
+        let err = text(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{want}: {err}\n{}",
+            text(&out.stdout)
+        );
+        assert!(
+            err.starts_with(&format!("tongban: {r}: line 1: "))
+                && err.contains(want)
+                && err.contains("not a province's records export")
+                || err.contains(want) && err.contains("not JSON Lines"),
+            "want {want:?} in {err}"
+        );
+        assert!(text(&out.stdout).is_empty(), "a report was printed");
     }
 }
 

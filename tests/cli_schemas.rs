@@ -136,6 +136,56 @@ fn export_writes_what_is_checked_in() {
     assert_eq!(compared, 34);
 }
 
+/// Given an export made once, when exported again to the same directory, then it is refused
+/// (exit 2) naming a file there already, and no file is changed, not even one exported before
+/// the first that is there; with `--force` every file is written again. An export into a
+/// directory holding a gateway's key is refused, `--force` or not. (`--out` wrote over whatever
+/// was there.)
+#[test]
+fn export_writes_over_no_file_unasked_and_nothing_into_a_data_directory() {
+    let dir = TempDir::new("cli-export-again");
+    let out = dir.0.join("export");
+    let o = tongban(&["schemas", "export", "--out", &path(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // One file removed and one changed: the second export refuses before writing the first.
+    let removed = out.join("application.accepted/1.json");
+    std::fs::remove_file(&removed).expect("remove");
+    let changed = out.join("matter.hukou-transfer/2.json");
+    std::fs::write(&changed, "mine").expect("write");
+    let o = tongban(&["schemas", "export", "--out", &path(&out)]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("is there already: nothing is written over a file unless --force is given"),
+        "{err}"
+    );
+    assert!(!removed.exists(), "written before the refusal");
+    assert_eq!(std::fs::read_to_string(&changed).expect("read"), "mine");
+    let o = tongban(&["schemas", "export", "--out", &path(&out), "--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(removed.exists());
+    assert_ne!(std::fs::read_to_string(&changed).expect("read"), "mine");
+
+    let data = dir.0.join("data");
+    std::fs::create_dir_all(&data).expect("dir");
+    std::fs::write(data.join("gateway.key"), "a key").expect("key");
+    for force in [false, true] {
+        let target = path(&data.join("schemas"));
+        let mut args = vec!["schemas", "export", "--out", target.as_str()];
+        if force {
+            args.push("--force");
+        }
+        let o = tongban(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("a gateway's data directory (it holds gateway.key)"),
+            "{err}"
+        );
+        assert!(!data.join("schemas").exists());
+    }
+}
+
 fn path(p: &Path) -> String {
     p.display().to_string()
 }

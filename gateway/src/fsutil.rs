@@ -13,7 +13,57 @@ pub fn write_private_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()
     write_with_mode(path, bytes, 0o600)
 }
 
+/// Like [`write_private_atomically`], but never over a file: fails with
+/// [`std::io::ErrorKind::AlreadyExists`] when `path` exists (a dangling symbolic link
+/// included), even one made by another process between a check and the write. For a file the
+/// user names, which may be anything of theirs.
+pub fn write_private_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_with_mode_new(path, bytes, 0o600)
+}
+
+/// Like [`write_atomically`] (readable by all), but never over a file, as
+/// [`write_private_new`].
+pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_with_mode_new(path, bytes, 0o644)
+}
+
 fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    let (dir, tmp) = write_temporary(path, bytes, mode)?;
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        // A full or read-only disk: no half-written copy is left beside the file.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    sync_dir(dir)
+}
+
+/// The temporary file, written whole and synced, is linked at `path` rather than renamed over
+/// it: a link fails where a file exists, so nothing is replaced. A file system without hard
+/// links (some network and FAT mounts) gets the rename, once `path` is seen missing.
+fn write_with_mode_new(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    let (dir, tmp) = write_temporary(path, bytes, mode)?;
+    let placed = match std::fs::hard_link(&tmp, path) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+            match std::fs::symlink_metadata(path) {
+                Ok(_) => Err(std::io::Error::from(std::io::ErrorKind::AlreadyExists)),
+                Err(_) => std::fs::rename(&tmp, path),
+            }
+        }
+        linked => linked,
+    };
+    let _ = std::fs::remove_file(&tmp);
+    placed?;
+    sync_dir(dir)
+}
+
+/// Writes `bytes` to a temporary file beside `path` (its directory made when missing, for its
+/// owner alone) and syncs it: the directory and the temporary file's path. Nothing is left
+/// behind when it fails.
+fn write_temporary<'a>(
+    path: &'a Path,
+    bytes: &[u8],
+    mode: u32,
+) -> std::io::Result<(&'a Path, std::path::PathBuf)> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -27,17 +77,20 @@ fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> 
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, mode);
         let mut f = opts.open(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        f.sync_all()
     })();
+    let _ = mode;
     if let Err(e) = written {
-        // A full or read-only disk: no half-written copy is left beside the file.
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
+    Ok((dir, tmp))
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     std::fs::File::open(dir)?.sync_all()?;
-    let _ = mode;
+    let _ = dir;
     Ok(())
 }
 
@@ -161,6 +214,38 @@ mod tests {
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         super::create_private_dir(&dir).expect("left as it is");
         assert_eq!(super::open_to_others(&dir).expect("read"), Some(0o755));
+    }
+
+    /// Given a file, a dangling symbolic link and a free name, when a file is written there
+    /// never over another, then the first two are refused as existing and left as they were,
+    /// the third is written whole, for its owner alone, and no temporary file stays.
+    #[cfg(unix)]
+    #[test]
+    fn a_new_file_is_never_written_over_another() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = crate::testutil::TempDir::new("write-new");
+        let taken = dir.path().join("taken.html");
+        std::fs::write(&taken, b"mine").expect("write");
+        let dangling = dir.path().join("dangling.html");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).expect("link");
+        for there in [&taken, &dangling] {
+            let refused = super::write_private_new(there, b"page").expect_err("refused");
+            assert_eq!(refused.kind(), std::io::ErrorKind::AlreadyExists);
+        }
+        assert_eq!(std::fs::read(&taken).expect("read"), b"mine");
+        assert!(!dir.path().join("nowhere").exists());
+        let free = dir.path().join("sub/free.html");
+        super::write_private_new(&free, b"page").expect("written");
+        assert_eq!(std::fs::read(&free).expect("read"), b"page");
+        let mode = std::fs::metadata(&free).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("sub"))
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("free.html")]);
+        let left = std::fs::read_dir(dir.path()).expect("dir").count();
+        assert_eq!(left, 3, "taken, dangling and sub/ only");
     }
 
     /// Given temporary files of a process that is gone and of this one, and a file whose name

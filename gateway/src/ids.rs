@@ -72,6 +72,39 @@ pub fn is_valid_idempotency_key(key: &str) -> bool {
 /// a submission taken before, would have the window send it again under another key, as a
 /// second application.
 pub fn personal_key(key: &str) -> Option<&'static str> {
+    personal_kind(key).map(PersonalKind::said)
+}
+
+/// What personal data a caller-chosen number reads as ([`personal_kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonalKind {
+    /// A 公民身份号码 of a known region.
+    ResidentId,
+    /// A mobile number.
+    Mobile,
+}
+
+impl PersonalKind {
+    /// In English, as a warning says it.
+    pub fn said(self) -> &'static str {
+        match self {
+            PersonalKind::ResidentId => "a 公民身份号码 (resident ID number)",
+            PersonalKind::Mobile => "a mobile number",
+        }
+    }
+
+    /// In Chinese, as the dispute page says it.
+    pub fn said_zh(self) -> &'static str {
+        match self {
+            PersonalKind::ResidentId => "公民身份号码",
+            PersonalKind::Mobile => "手机号码",
+        }
+    }
+}
+
+/// [`personal_key`]'s check, for any number a caller chose (an Idempotency-Key, a 受理编号, a
+/// 决定文书编号, a 证照编号, a 快递单号: [`crate::domain::Event::serials`]), by kind.
+pub fn personal_kind(key: &str) -> Option<PersonalKind> {
     use tongban_schemas::ids::{gb2260, gb11643::ResidentId, phone};
     let digits: String = key.chars().filter(|c| *c != '-').collect();
     let national = ["+86", "0086", "86"]
@@ -81,9 +114,9 @@ pub fn personal_key(key: &str) -> Option<&'static str> {
     if matches!(digits.len(), 15 | 18)
         && ResidentId::parse(&digits).is_ok_and(|id| gb2260::is_known(id.region()))
     {
-        Some("a 公民身份号码 (resident ID number)")
+        Some(PersonalKind::ResidentId)
     } else if phone::classify(national) == Some(phone::PhoneKind::Mobile) {
-        Some("a mobile number")
+        Some(PersonalKind::Mobile)
     } else {
         None
     }
@@ -103,10 +136,106 @@ pub fn personal_key_warning(what: &str) -> tongban_schemas::Violation {
     )
 }
 
+/// The warning an action is answered with when a number its body gives (at `pointer`, such as
+/// `/reference`; `field` as the body names it) reads as personal data ([`personal_kind`]), as a
+/// submission's Idempotency-Key is ([`personal_key_warning`]): taken, not refused (a
+/// province's own numbering may read alike, and refusing would stop the act), and said, since
+/// the number is kept in the event log for good and given to every party with the
+/// application's events and feeds. It does not echo the value.
+pub fn personal_serial_warning(
+    pointer: &str,
+    field: &str,
+    kind: PersonalKind,
+) -> tongban_schemas::Violation {
+    tongban_schemas::Violation::new(
+        pointer,
+        "personal-data",
+        format!(
+            "{field} 不应是个人信息 (the value reads as {}: it is kept in the event log for good \
+             and given to every party with the application's events; send the platform's own \
+             number instead)",
+            kind.said()
+        ),
+    )
+}
+
+/// Why a value names no application by its form alone ([`check_app_id`]): the one rule the HTTP
+/// API's `{id}` and the offline tools' application ids are held to, in the same words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotAnAppId {
+    /// A UUID in capitals (some platforms print them so, SQL Server among them): the id it
+    /// would be. Saying it reveals nothing.
+    Capitals { lowercase: String },
+    /// Anything else: what it is, told without quoting it (what was typed where an id belongs
+    /// may be an ID number, a phone or a province's serial).
+    Other { what: String },
+}
+
+impl NotAnAppId {
+    /// The rule broken, as a problem's `errors` names it: `uuid-lowercase` or `uuid`.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            NotAnAppId::Capitals { .. } => "uuid-lowercase",
+            NotAnAppId::Other { .. } => "uuid",
+        }
+    }
+
+    /// The refusal in words, `given` naming where the value was (`this path segment`, `the id
+    /// given`).
+    pub fn message(&self, given: &str) -> String {
+        match self {
+            NotAnAppId::Capitals { lowercase } => {
+                format!("application ids are lowercase UUIDs: {lowercase}")
+            }
+            NotAnAppId::Other { what } => format!(
+                "application ids are lowercase UUIDs (as POST /v1/applications answers them); \
+                 {given} is none: {what}"
+            ),
+        }
+    }
+}
+
+/// Whether `s` can name an application at all ([`is_valid`]), and if not, why
+/// ([`NotAnAppId`]): in capitals, with white space around it, without its dashes, the start of
+/// an id, or of another form, described by its length and kinds of characters.
+pub fn check_app_id(s: &str) -> Result<(), NotAnAppId> {
+    if is_valid(s) {
+        return Ok(());
+    }
+    if is_valid(&s.to_ascii_lowercase()) {
+        return Err(NotAnAppId::Capitals {
+            lowercase: s.to_ascii_lowercase(),
+        });
+    }
+    let hex = |t: &str| t.bytes().all(|b| b.is_ascii_hexdigit());
+    let trimmed = s.trim();
+    let what = if s.is_empty() {
+        "it is empty".to_string()
+    } else if trimmed != s && is_valid(&trimmed.to_ascii_lowercase()) {
+        "it has white space around it".to_string()
+    } else if hex(s) && s.len() == 32 {
+        "it is 32 hex digits without the dashes (a UUID is written 8-4-4-4-12)".to_string()
+    } else if s.len() < 36 && uuid_form(&s.to_ascii_lowercase()) {
+        format!(
+            "it is the first {} characters of a UUID's form: the start of an id? give it whole",
+            s.len()
+        )
+    } else {
+        format!("it is {}", tongban_schemas::shown::shape(s))
+    };
+    Err(NotAnAppId::Other { what })
+}
+
 /// Whether `s` looks like one of our ids (lowercase canonical UUID). Used to refuse odd path
 /// segments before they reach a store key or a NATS subject.
 pub fn is_valid(s: &str) -> bool {
-    s.len() == 36
+    s.len() == 36 && uuid_form(s)
+}
+
+/// Whether every character of `s` is what a lowercase canonical UUID has at its place: a whole
+/// one at 36 characters, its start when shorter.
+fn uuid_form(s: &str) -> bool {
+    s.len() <= 36
         && s.bytes().enumerate().all(|(i, c)| match i {
             8 | 13 | 18 | 23 => c == b'-',
             _ => c.is_ascii_digit() || (b'a'..=b'f').contains(&c),
@@ -151,6 +280,59 @@ mod tests {
             "YS-2026-0001",
         ] {
             assert_eq!(personal_key(fine), None, "{fine}");
+        }
+    }
+
+    /// Given values typed where an application id belongs, when checked, then each is refused
+    /// for what it is, under the HTTP API's rules, and none is quoted but as the id a UUID in
+    /// capitals would be.
+    #[test]
+    fn an_application_id_is_refused_for_what_it_is_without_quoting_it() {
+        let id = "f8173684-449b-854e-a2d0-4703013925d8";
+        assert_eq!(check_app_id(id), Ok(()));
+        let capitals = check_app_id(&id.to_uppercase()).expect_err("capitals");
+        assert_eq!(capitals.rule(), "uuid-lowercase");
+        assert_eq!(
+            capitals.message("x"),
+            format!("application ids are lowercase UUIDs: {id}")
+        );
+        for (given, what) in [
+            ("", "it is empty"),
+            (
+                " f8173684-449b-854e-a2d0-4703013925d8",
+                "white space around it",
+            ),
+            (
+                "F8173684-449B-854E-A2D0-4703013925D8 ",
+                "white space around it",
+            ),
+            (
+                "f8173684449b854ea2d04703013925d8",
+                "32 hex digits without the dashes",
+            ),
+            (
+                "F8173684",
+                "the first 8 characters of a UUID's form: the start of an id?",
+            ),
+            (
+                "GD-2026-0929-A",
+                "it is 14 characters: 8 digits, 3 ASCII letters, 3 other",
+            ),
+            ("13612345678", "it is 11 characters: 11 digits"),
+        ] {
+            let refused = check_app_id(given).expect_err(given);
+            assert_eq!(refused.rule(), "uuid", "{given:?}");
+            let said = refused.message("the id given");
+            assert!(
+                said.starts_with(
+                    "application ids are lowercase UUIDs (as POST /v1/applications answers \
+                     them); the id given is none: "
+                ) && said.contains(what),
+                "{given:?}: {said}"
+            );
+            if !given.trim().is_empty() {
+                assert!(!said.contains(given.trim()), "{said}");
+            }
         }
     }
 

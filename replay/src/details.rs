@@ -4,12 +4,16 @@
 //! acted and when, in every output (text, JSON, the dispute page).
 //!
 //! The submission's applicant and form are left out: they are the application, not something
-//! done to it, and stay in the raw events.
+//! done to it, and stay in the raw events. So is a number a party chose (an Idempotency-Key, a
+//! 受理编号 …: [`Event::serial`]) that reads as an ID number or a mobile number, the numbers the
+//! intake warns of: described, not shown, as reconciliation describes such serials. A timeline
+//! is what operators paste into tickets; the raw events are the evidence, and keep it.
 
 use serde::Serialize;
 use serde_json::{Value, json};
 use tongban_gateway::domain::lifecycle::Event;
 use tongban_gateway::envelope::Envelope;
+use tongban_gateway::ids::PersonalKind;
 use tongban_schemas::blocks::material::MaterialRef;
 use tongban_schemas::events::{DeliveryChannel, SuspensionKind};
 
@@ -29,6 +33,13 @@ pub struct Detail {
     /// channel, a yes/no); the page shows it instead of the code.
     #[serde(skip)]
     pub value_zh: Option<&'static str>,
+    /// Why the value is not shown (`value` is then null): the number reads as personal data,
+    /// described by what it reads as and its shape, never its characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_shown: Option<String>,
+    /// The same for the page, in Chinese.
+    #[serde(skip)]
+    pub not_shown_zh: Option<String>,
 }
 
 impl Detail {
@@ -38,11 +49,32 @@ impl Detail {
             value,
             label_zh,
             value_zh: None,
+            not_shown: None,
+            not_shown_zh: None,
         }
+    }
+
+    /// The value left out, as what it reads as (`kind`) and its shape.
+    fn withhold(&mut self, kind: PersonalKind) {
+        let value = self.text();
+        self.not_shown = Some(format!(
+            "reads as {} ({}); the raw events hold it",
+            kind.said(),
+            tongban_gateway::shown::shape(&value)
+        ));
+        self.not_shown_zh = Some(format!(
+            "疑为{}（{} 个字符），不在此显示，原值见原始事件",
+            kind.said_zh(),
+            value.chars().count()
+        ));
+        self.value = Value::Null;
     }
 
     /// The value as one line of text: list items joined with `、`.
     pub fn text(&self) -> String {
+        if let Some(why) = &self.not_shown {
+            return format!("not shown: {why}");
+        }
         match &self.value {
             Value::String(s) => s.clone(),
             Value::Array(items) => items
@@ -59,6 +91,9 @@ impl Detail {
 
     /// The value for a Chinese reader.
     pub fn text_zh(&self) -> String {
+        if let Some(why) = &self.not_shown_zh {
+            return why.clone();
+        }
         match (self.value_zh, &self.value) {
             (Some(zh), _) => zh.to_string(),
             (None, Value::Bool(b)) => if *b { "是" } else { "否" }.to_string(),
@@ -184,6 +219,13 @@ pub fn of(event: &Envelope) -> Vec<Detail> {
             opt(&mut out, "tracking", "快递单号", &p.tracking);
         }
         Event::Withdraw(p) => opt(&mut out, "reason", "撤回理由", &p.reason),
+    }
+    // The party's own number, when it reads as personal data: the intake's check.
+    if let Some(serial) = decoded.serial()
+        && let Some(kind) = tongban_gateway::ids::personal_kind(serial.value)
+        && let Some(detail) = out.iter_mut().find(|d| d.field == serial.field)
+    {
+        detail.withhold(kind);
     }
     out
 }

@@ -34,7 +34,10 @@ use tongban_adapters::transform::date::{Layout, Parts};
 use tongban_gateway::domain::{Application, Event, Status};
 use tongban_gateway::envelope::{Envelope, PublicKey};
 use tongban_gateway::log::PassedOver;
+use tongban_gateway::shown::shape;
 use tongban_gateway::time::{CivilDate, Timestamp};
+
+mod not_an_export;
 
 /// One record of the province's own view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -1510,37 +1513,6 @@ fn app_id(text: &str) -> Option<String> {
     tongban_gateway::ids::is_valid(&id).then_some(id)
 }
 
-/// What a value is made of, for a message that may not quote it (it may be a person's ID
-/// number, name or phone): its length and its kinds of characters, `18 characters: 17 digits,
-/// 1 ASCII letter`, never the characters themselves.
-fn shape(value: &str) -> String {
-    let (mut digits, mut ascii, mut beyond, mut other) = (0, 0, 0, 0);
-    for c in value.chars() {
-        match c {
-            '0'..='9' => digits += 1,
-            c if c.is_ascii_alphabetic() => ascii += 1,
-            c if c.is_alphanumeric() => beyond += 1,
-            _ => other += 1,
-        }
-    }
-    let parts: Vec<String> = [
-        (digits, "digit", "digits"),
-        (ascii, "ASCII letter", "ASCII letters"),
-        (beyond, "non-ASCII letter", "non-ASCII letters"),
-        (other, "other character", "other characters"),
-    ]
-    .iter()
-    .filter(|(k, _, _)| *k > 0)
-    .map(|(k, one, many)| format!("{k} {}", if *k == 1 { one } else { many }))
-    .collect();
-    let n = value.chars().count();
-    format!(
-        "{n} character{}: {}",
-        if n == 1 { "" } else { "s" },
-        parts.join(", ")
-    )
-}
-
 /// A value of a record read as text: a string, or a number as written (serials, `seq`, and
 /// `updated_at` as `20261205162458`, are often numbers in exports). `number` keeps which, so a
 /// message quotes the value back as the province wrote it.
@@ -1871,8 +1843,9 @@ fn header_problem(line: usize, cells: &[String], columns: &[String]) -> Option<S
 
 /// Parses a province's export: JSON Lines, or CSV with a header naming `app` and/or `serial`,
 /// `status` and `updated_at` (any order; cells may be quoted). `Err` when the file as a whole
-/// is not an export (a JSON array, a header without the columns): every line would fail alike,
-/// and one error saying why is what the operator can act on.
+/// is not an export (a JSON array, a header without the columns, one of the gateway's own
+/// answers or another file taken for an export: [`not_an_export`]): every line would fail
+/// alike, and one error saying why is what the operator can act on.
 pub fn parse_records(text: &str) -> Result<Records, String> {
     // Exports saved by Windows tools often start with a byte order mark.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -1890,6 +1863,14 @@ pub fn parse_records(text: &str) -> Result<Records, String> {
              {{\"app\": …, \"status\": …, \"updated_at\": …}}), or CSV with a header line",
             first_index + 1
         ));
+    }
+    let refused = match first.as_bytes().first() {
+        Some(b'{') => not_an_export::json(first_index + 1, first, text),
+        Some(b'<') => not_an_export::markup(first_index + 1, first),
+        _ => None,
+    };
+    if let Some(refused) = refused {
+        return Err(refused);
     }
     if first.starts_with('{') {
         // In the order first met, each once: a set beside the list, since an export whose

@@ -27,13 +27,14 @@ fn deadlines_line(ds: &[DeadlineAt]) -> String {
                 false => round,
             };
             // A paused clock has no due date yet: what it would be if it ran again now, and
-            // since when it is paused. Past pauses stay on the line.
+            // since when it is paused. Past pauses stay on the line. A due date is a Beijing
+            // date (the statutory days are China's), where every time beside it is UTC: said.
             let due = match &d.paused_since {
                 Some(since) => format!(
-                    "paused since {since}, {} of {} days used, due {} if resumed now",
+                    "paused since {since}, {} of {} days used, due {} (Beijing) if resumed now",
                     d.used_days, d.limit_days, d.due
                 ),
-                None => format!("due {}", d.due),
+                None => format!("due {} (Beijing)", d.due),
             };
             let pauses: String = d
                 .pauses
@@ -182,7 +183,8 @@ mod tests {
         assert!(
             last.contains(
                 "decision paused (started 2026-11-05T03:00:00.000Z, paused since \
-                 2026-11-10T03:00:00.000Z, 3 of 20 days used, due 2026-12-09 if resumed now, 330000, \
+                 2026-11-10T03:00:00.000Z, 3 of 20 days used, due 2026-12-09 (Beijing) if resumed \
+                 now, 330000, \
                  past the calendar: Monday to Friday)"
             ),
             "{last}"
@@ -226,7 +228,7 @@ mod tests {
             .expect("deadlines line");
         assert!(
             last.contains(
-                "issue missed (started 2026-11-02T02:00:00.000Z, due 2026-11-16, 440000, held \
+                "issue missed (started 2026-11-02T02:00:00.000Z, due 2026-11-16 (Beijing), 440000, held \
                  before by 330000 from 2026-11-02T02:00:00.000Z to 2026-11-06T02:00:00.000Z"
             ),
             "{last}"

@@ -123,6 +123,38 @@ pub fn has_digit_run(s: &str) -> bool {
     in_a_row || s.bytes().filter(u8::is_ascii_digit).count() >= 7
 }
 
+/// What a value is made of, for a message that may not quote it (it may be a person's ID
+/// number, name or phone): its length and its kinds of characters, `18 characters: 17 digits,
+/// 1 ASCII letter`, never the characters themselves. Reconciliation describes a province's
+/// cells by it, the offline tools an application id that is none.
+pub fn shape(value: &str) -> String {
+    let (mut digits, mut ascii, mut beyond, mut other) = (0, 0, 0, 0);
+    for c in value.chars() {
+        match c {
+            '0'..='9' => digits += 1,
+            c if c.is_ascii_alphabetic() => ascii += 1,
+            c if c.is_alphanumeric() => beyond += 1,
+            _ => other += 1,
+        }
+    }
+    let parts: Vec<String> = [
+        (digits, "digit", "digits"),
+        (ascii, "ASCII letter", "ASCII letters"),
+        (beyond, "non-ASCII letter", "non-ASCII letters"),
+        (other, "other character", "other characters"),
+    ]
+    .iter()
+    .filter(|(k, _, _)| *k > 0)
+    .map(|(k, one, many)| format!("{k} {}", if *k == 1 { one } else { many }))
+    .collect();
+    let n = value.chars().count();
+    format!(
+        "{n} character{}: {}",
+        if n == 1 { "" } else { "s" },
+        parts.join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,12 @@ install_browser() {
   if [ ${#packages[@]} -gt 0 ]; then apt_install "${packages[@]}"; fi
 }
 
+# curl (7.76 or later, for --fail-with-body): tests/e2e_operators.rs runs the operators' guide's
+# curl snippets as written against a real gateway.
+install_curl() {
+  command -v curl >/dev/null 2>&1 || apt_install curl
+}
+
 # PostgreSQL's server binaries (Debian's postgresql): the peer `tongban bench` compares against,
 # also run by the bench's smoke test. Debian's package creates the `postgres` user the bench runs
 # the server as when it is root.

@@ -24,6 +24,7 @@ pub struct Args {
 const FLAGS: &[&str] = &[
     "accept-lost",
     "demo",
+    "force",
     "reverse",
     "help",
     "list",

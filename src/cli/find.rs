@@ -60,8 +60,11 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         outln!("{app}\t{given_by}\t{given_as}")?;
     }
     if found.is_empty() {
+        // Quoted only in a serial's form that holds no personal data, as reconciliation
+        // quotes serials: what was typed may be an applicant's ID number or phone.
         eprintln!(
-            "no application in the log has the serial {serial:?}{}",
+            "no application in the log has the serial {}{}",
+            tongban_gateway::shown::said(&serial, tongban_gateway::shown::serial),
             region
                 .as_ref()
                 .map(|r| format!(" from region {r}"))

@@ -9,6 +9,7 @@ mod heads;
 mod load;
 pub(crate) mod log_copy;
 mod offline;
+mod out_path;
 mod output;
 mod progress;
 mod rebuild;
@@ -71,8 +72,9 @@ usage:
       the records between, does not arrive at is INCONSISTENT
   tongban replay <app-id> [--at RFC3339|--seq N] [--format text|json|html] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
       one application's timeline: who did what, when, the state and deadlines after each event
-  tongban dispute <app-id> [--out FILE] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
-      the evidence report (HTML) for a dispute
+  tongban dispute <app-id> [--out FILE [--force]] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
+      the evidence report (HTML) for a dispute; --out writes no file over another (--force
+      replaces one) and none inside a data directory
   tongban find --serial <serial> [--region <code>] [--data DIR] [--nats URL [--nats-creds FILE]]
       the applications a province's own serial names (the origin's Idempotency-Key, a handler's
       受理编号): one line each, app id, the region that gave it, as what; exit 1 when none
@@ -116,8 +118,9 @@ usage:
   tongban schemas show <subject> [--version N|latest]  print a JSON Schema document
   tongban schemas check <subject> <file>             judge a candidate schema under the subject's
       compatibility policy without registering it; exits 1 listing every incompatibility
-  tongban schemas export [--out DIR]                 write every version as DIR/<subject>/<version>.json
-      (default DIR: ./tongban-schemas)
+  tongban schemas export [--out DIR] [--force]       write every version as DIR/<subject>/<version>.json
+      (default DIR: ./tongban-schemas); refused when one of those files is there already
+      (--force replaces them) or DIR is inside a data directory
 ";
 
 #[derive(Debug)]

@@ -430,7 +430,30 @@ impl Evidence {
     }
 }
 
+/// Refuses `app`, given as `option` (`<app-id>`, `--app`), when it cannot name an application
+/// by its form ([`tongban_gateway::ids::check_app_id`], the rule and the words of the HTTP
+/// API's 400), before the log is read: a mistyped id must not read as "no application … in the
+/// log", which in a "we never received it" dispute says it does not exist. A value that is no
+/// UUID at all is not quoted (it may be an ID number or a phone), and may be a province's own
+/// number, which `tongban find` looks up.
+pub fn check_app_id(option: &str, app: &str) -> Result<(), CliError> {
+    use tongban_gateway::ids::NotAnAppId;
+    tongban_gateway::ids::check_app_id(app).map_err(|refused| {
+        let said = refused.message("the id given");
+        CliError(match refused {
+            NotAnAppId::Capitals { .. } => format!("{option}: {said}"),
+            NotAnAppId::Other { .. } => format!(
+                "{option}: {said}. A province's own number for an application (the origin's \
+                 Idempotency-Key, a handler's 受理编号) is looked up with `tongban find \
+                 --serial <number>` (with the same --data or --nats), which prints the \
+                 application's id"
+            ),
+        })
+    })
+}
+
 pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
+    check_app_id("<app-id>", app)?;
     source.require_log()?;
     let key = source.key()?;
     let (calendar, calendar_source) = source.calendar()?;

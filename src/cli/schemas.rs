@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use tongban_schemas::registry::{Registry, VersionRef};
 
+use super::out_path::OutPath;
 use super::output::outln;
 use super::{Args, CliError};
 
@@ -44,8 +45,9 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 args.value("out")
                     .unwrap_or_else(|| "tongban-schemas".into()),
             );
+            let force = args.flag("force");
             args.finish()?;
-            export(reg, &out)
+            export(reg, &out, force)
         }
         other => Err(CliError(format!("unknown schemas command {other:?}"))),
     }
@@ -116,23 +118,39 @@ fn check(reg: &Registry, subject: &str, file: &str) -> Result<ExitCode, CliError
 }
 
 /// Writes every registered version as `<out>/<subject>/<version>.json`, in the same layout and
-/// formatting as the checked-in `schemas/json/`, for other parties' validators.
-fn export(reg: &Registry, out: &std::path::Path) -> Result<ExitCode, CliError> {
-    let mut written = 0;
+/// formatting as the checked-in `schemas/json/`, for other parties' validators. Every file is
+/// checked before the first is written ([`OutPath`]): one there already refuses the export
+/// (`force` replaces them), and so does an `out` inside a gateway's data directory, so that a
+/// refusal leaves nothing half exported.
+fn export(reg: &Registry, out: &std::path::Path, force: bool) -> Result<ExitCode, CliError> {
+    let mut documents = Vec::new();
     for s in reg.subjects() {
-        let dir = out.join(&s.subject);
-        std::fs::create_dir_all(&dir).map_err(|e| CliError(format!("{}: {e}", dir.display())))?;
         for v in &s.versions {
             let Some(doc) = reg.schema(&s.subject, VersionRef::Number(*v)) else {
                 continue;
             };
-            let path = dir.join(format!("{v}.json"));
+            let path = out.join(&s.subject).join(format!("{v}.json"));
             let text = format!("{}\n", serde_json::to_string_pretty(doc)?);
-            std::fs::write(&path, text)
-                .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
-            written += 1;
+            documents.push((path, text));
         }
     }
-    eprintln!("wrote {written} schema documents under {}", out.display());
+    let checked = documents
+        .iter()
+        .map(|(path, text)| Ok((OutPath::check("--out", path, None, force)?, text)))
+        .collect::<Result<Vec<_>, CliError>>()?;
+    for ((path, _), (out, text)) in documents.iter().zip(&checked) {
+        // Made as before, with the umask (public documents), not for the owner alone as the
+        // write would make a missing directory.
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| CliError(format!("{}: {e}", dir.display())))?;
+        }
+        out.write_public(text.as_bytes())?;
+    }
+    eprintln!(
+        "wrote {} schema documents under {}",
+        checked.len(),
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

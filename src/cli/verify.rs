@@ -37,6 +37,9 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             "--heads checks the whole log: give it without --app".into(),
         ));
     }
+    if let Some(app) = &app {
+        super::offline::check_app_id("--app", app)?;
+    }
     source.require_log()?;
     let key = source.key()?;
     let heads = if heads_files.is_empty() {

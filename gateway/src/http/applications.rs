@@ -19,33 +19,20 @@ use crate::projections::ApplicationView;
 use crate::service::{Intake, SubmitRequest};
 use crate::time::Timestamp;
 
-/// Whether a path's `{id}` can name an application at all: every id is a lowercase UUID.
+/// Whether a path's `{id}` can name an application at all: every id is a lowercase UUID
+/// ([`crate::ids::check_app_id`], the rule the offline tools hold their ids to as well). A UUID
+/// in capitals names nothing here, and saying so reveals nothing. Anything else is refused as a
+/// path segment that does not fit, as the document's 400 promises, and never quoted: what was
+/// typed here may be an ID number or a phone. The 404 stays for a well-formed id, the same
+/// whether the application does not exist or the caller is no party to it.
 pub(super) fn check_id(id: &str) -> Result<(), Problem> {
-    if crate::ids::is_valid(id) {
-        Ok(())
-    } else if crate::ids::is_valid(&id.to_ascii_lowercase()) {
-        // A UUID in capitals (some platforms print them so) names nothing here, and saying so
-        // reveals nothing: every id is a lowercase UUID.
-        Err(Problem::bad_request(
+    crate::ids::check_app_id(id).map_err(|refused| {
+        Problem::bad_request(
             "path:id",
-            "uuid-lowercase",
-            format!(
-                "application ids are lowercase UUIDs: {}",
-                id.to_ascii_lowercase()
-            ),
-        ))
-    } else {
-        // Not a UUID at all: refused as a path segment that does not fit, as the document's 400
-        // promises, and never quoted: what was typed here may be an ID number or a phone. The
-        // 404 stays for a well-formed id, the same whether the application does not exist or
-        // the caller is no party to it.
-        Err(Problem::bad_request(
-            "path:id",
-            "uuid",
-            "application ids are lowercase UUIDs (as POST /v1/applications answers them); this \
-             path segment is none",
-        ))
-    }
+            refused.rule(),
+            refused.message("this path segment"),
+        )
+    })
 }
 
 pub async fn submit<L: EventLog>(

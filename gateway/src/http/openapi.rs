@@ -448,7 +448,7 @@ fn operation(route: &Route) -> Value {
             responses.insert("200".into(), json!({"description": "The discrepancy report (records of the export that cannot be read are in it, as invalid-record with their line). Records of the event log that are not events are passed over and named under `unreadable` and `unreadable_count`: the reconciliation did not take them into account (an event of the region's stored there is compared with nothing, so its application may show as behind or missing in the log), and the report does not agree (`agrees` false)", "content": json_content(report)}));
             responses.insert(
                 "400".into(),
-                problem_response("The body is no export: bytes not in its charset (line, column and byte given), a charset other than UTF-8, GBK or GB18030, a UTF-16 or spreadsheet (xlsx) file, a JSON array, or a CSV header without the columns"),
+                problem_response("The body is no export: bytes not in its charset (line, column and byte given), a charset other than UTF-8, GBK or GB18030, a UTF-16 or spreadsheet (xlsx) file, a JSON array, a JSON document written over several lines, one of the gateway's own answers saved as a file (an application's events, a feed page, a replay, an application, a list page, a log head, a problem document, a reconciliation report: the detail names which), JSON Lines whose first record has none of the members app, serial, status and updated_at, an HTML page or XML, or a CSV header without the columns"),
             );
             responses.insert(
                 "415".into(),

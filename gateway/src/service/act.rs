@@ -28,9 +28,11 @@ pub struct ActOutcome {
     pub repeated: bool,
     /// What the action was taken with, though it may not do what the caller expects (rule
     /// `deadline-lapsed`: an extension or a suspension of a decision limit that had already run
-    /// out records the act, and the clock stays overdue). Always sent; empty for a repeat. Judged
+    /// out records the act, and the clock stays overdue). Always sent; none of these for a repeat. Judged
     /// from the projections' view of the application, so a view that lags (or does not read)
-    /// gives none: no warning is not a promise that the limit ran.
+    /// gives none: no warning is not a promise that the limit ran. And a number the body gives
+    /// (`reference`, `decision_number`, `licence.number`, `tracking`) that reads as an ID number
+    /// or a mobile number (rule `personal-data`, at its pointer), for a repeat too.
     pub warnings: Vec<tongban_schemas::Violation>,
 }
 
@@ -158,7 +160,7 @@ impl<L: EventLog> Gateway<L> {
                 Ok(position) => {
                     // Read only for the two actions a lapsed limit concerns (rare): the view
                     // holds the clocks, which the remembered state does not.
-                    let warnings =
+                    let mut warnings =
                         match matches!(command, Command::ExtendDeadline(_) | Command::Suspend(_)) {
                             true => lapsed_warnings(
                                 &command,
@@ -167,6 +169,7 @@ impl<L: EventLog> Gateway<L> {
                             ),
                             false => Vec::new(),
                         };
+                    warnings.extend(event.personal_serial_warnings());
                     let next = Application::apply_from(Some(state), app, &region, &event);
                     let remembered = Remembered {
                         seq: envelope.seq,
@@ -374,7 +377,8 @@ impl<L: EventLog> Gateway<L> {
             event: landed.clone(),
             position,
             repeated: true,
-            warnings: Vec::new(),
+            // The request's own number, as a submission retried under its key hears of it again.
+            warnings: event.personal_serial_warnings(),
         })
     }
 
