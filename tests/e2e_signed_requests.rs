@@ -137,7 +137,7 @@ fn signed_requests_over_http() {
         .expect("tongban regions");
     assert!(!out.status.success());
 
-    let gw = Gateway::start(&data, false);
+    let mut gw = Gateway::start(&data, false);
     let shanghai = gw.client(Some(&tokens[SIGNED_REGION]));
     let guangdong = gw.client(Some(&tokens["440000"]));
     let body = golden("social-security-card.canonical.json");
@@ -351,6 +351,31 @@ fn signed_requests_over_http() {
         body
     );
 
+    // The dispute page shows the region's own signatures beside the events, each checked again
+    // from what was kept alone: the submission's and the forward's, not the acceptance's.
+    let signed_rows = |page: &str| {
+        let section = page
+            .split("id=\"request-signatures\"")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no request signatures section: {page}"));
+        let section = section.split("<h2>").next().unwrap_or_default().to_string();
+        assert_eq!(
+            section.matches("<span class=\"ok\">通过</span>").count(),
+            2,
+            "{section}"
+        );
+        assert!(!section.contains("不通过"), "{section}");
+        assert!(
+            section.contains(&public_hex)
+                && section.contains(&format!("POST /v1/applications/{id}/forward"))
+                && section.contains("POST /v1/applications<"),
+            "{section}"
+        );
+    };
+    let page = guangdong.get(&format!("/ui/applications/{id}"));
+    assert_eq!(page.status, 200);
+    signed_rows(&String::from_utf8(page.body).expect("utf-8"));
+
     // Removing the key: the region's token alone acts again (no restart).
     common::tongban_on(&data, &["regions", "key", SIGNED_REGION, "--remove"]);
     let r = post(
@@ -377,6 +402,22 @@ fn signed_requests_over_http() {
         String::from_utf8_lossy(&again.stderr).contains("has no request signing key"),
         "{}",
         String::from_utf8_lossy(&again.stderr)
+    );
+
+    // Offline, from the stopped gateway's data directory: the same signatures, checked again;
+    // and from a copy restored without its evidence/, a page that says why none is shown.
+    assert_eq!(gw.terminate().code(), Some(0));
+    let (code, page, err) = common::tongban(&["dispute", &id], &data);
+    assert_eq!(code, 0, "{err}");
+    signed_rows(&page);
+    let restored = dir.0.join("restored");
+    common::copy_dir(&data, &restored);
+    std::fs::remove_dir_all(restored.join("evidence")).expect("remove evidence");
+    let (code, page, err) = common::tongban(&["dispute", &id], &restored);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        page.contains("id=\"request-signatures-unavailable\"") && page.contains("没有"),
+        "{page}"
     );
 }
 

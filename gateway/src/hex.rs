@@ -48,6 +48,42 @@ pub fn base64url(bytes: &[u8]) -> String {
     out
 }
 
+/// Decodes unpadded base64url ([`base64url`]'s form); `None` for anything else (padding, other
+/// alphabets, a length no encoding has).
+pub fn base64url_decode(s: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'-' => Some(62),
+        b'_' => Some(63),
+        _ => None,
+    };
+    if s.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    for chunk in s.as_bytes().chunks(4) {
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= u32::from(value(*c)?) << (18 - 6 * i);
+        }
+        for i in 0..chunk.len() - 1 {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+        // Bits below the last byte must be zero, as the encoder leaves them: one form per body.
+        let unused = match chunk.len() {
+            2 => n & 0xffff,
+            3 => n & 0xff,
+            _ => 0,
+        };
+        if unused != 0 {
+            return None;
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +105,19 @@ mod tests {
         assert_eq!(base64url(b"foo"), "Zm9v");
         assert_eq!(base64url(b"foob"), "Zm9vYg");
         assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
+        for bytes in [
+            &b""[..],
+            b"f",
+            b"fo",
+            b"foo",
+            b"foob",
+            b"fooba",
+            &[0xfb, 0xff],
+        ] {
+            assert_eq!(base64url_decode(&base64url(bytes)).as_deref(), Some(bytes));
+        }
+        for bad in ["Z", "Zg==", "Zh", "Zm+v", "Zm/v"] {
+            assert_eq!(base64url_decode(bad), None, "{bad}");
+        }
     }
 }

@@ -431,6 +431,7 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
         };
         let all: Vec<(usize, &Envelope)> = events.iter().enumerate().collect();
         event_rows(&mut out, &all, &[], &[], fallback, names);
+        request_signatures(&mut out, &all, provenance);
         raw_events(&mut out, app, events);
         return out;
     };
@@ -539,6 +540,7 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
         "无法解读",
         names,
     );
+    request_signatures(&mut out, &shown, provenance);
     raw_events(&mut out, &t.app, events);
     out
 }
@@ -719,6 +721,14 @@ fn event_rows(
     out.push_str("</table></div>");
 }
 
+/// The regions' request signatures of the events shown, where the caller stated them.
+fn request_signatures(out: &mut String, shown: &[(usize, &Envelope)], provenance: &Provenance) {
+    if let Some(requests) = &provenance.requests {
+        let events: Vec<&Envelope> = shown.iter().map(|(_, e)| *e).collect();
+        crate::requests::section(out, &events, requests);
+    }
+}
+
 /// The raw events, to download and to read, and the page's end.
 fn raw_events(out: &mut String, app: &str, events: &[Envelope]) {
     let raw = serde_json::to_string_pretty(events).unwrap_or_default();
@@ -870,6 +880,7 @@ mod tests {
             )),
             calendar: None,
             gateway: Some("http://gw.example:8080".into()),
+            requests: None,
         };
         let html = page(&events, &key, &served);
         assert!(
@@ -1316,6 +1327,7 @@ mod tests {
             }),
             calendar: Some(super::CalendarSource::WeekdaysOnly(super::NoDates::NoFile)),
             gateway: None,
+            requests: None,
         };
         let html = page(&events, &key, &provenance);
         assert!(

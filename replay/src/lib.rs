@@ -11,6 +11,7 @@ pub mod html;
 pub mod json;
 pub mod provenance;
 pub mod reconcile;
+pub mod requests;
 pub mod text;
 pub mod timeline;
 pub mod tools;

@@ -209,6 +209,9 @@ pub struct Provenance {
     /// says where it came from and its links still lead there. None for a report made offline
     /// (`tongban dispute`), which no gateway serves: its matter is then not a link.
     pub gateway: Option<String>,
+    /// The regions' request signatures kept for the events, or why none can be shown: the page's
+    /// section of them ([`crate::requests`]). None: not stated (no section).
+    pub requests: Option<crate::requests::Requests>,
 }
 
 #[cfg(test)]

@@ -21,13 +21,19 @@ pub struct ReplayTools;
 /// The provenance of what the serving gateway shows: its own key, its calendar (whether a
 /// file is there is not known here, only what the calendar lists), and, for a page, the
 /// gateway's address.
-fn served(key: &PublicKey, cal: &Calendar, gateway: Option<&str>) -> Provenance {
+fn served(
+    key: &PublicKey,
+    cal: &Calendar,
+    gateway: Option<&str>,
+    requests: Option<crate::requests::Requests>,
+) -> Provenance {
     Provenance {
         // Served by the gateway whose key it is: the page says so, since a chain checked with
         // the key of the party that may have forged it proves only that it is consistent.
         key: Some(KeySource::of(key, KeyOrigin::ServingGateway)),
         calendar: Some(CalendarSource::of(cal, "holidays.json", None)),
         gateway: gateway.map(str::to_string),
+        requests,
     }
 }
 
@@ -78,12 +84,14 @@ impl OperatorTools for ReplayTools {
         cal: &Calendar,
         as_of: &AsOf,
         gateway: &str,
+        requests: BTreeMap<String, tongban_gateway::auth::RequestSignature>,
     ) -> Result<String, AsOfRefusal> {
         // The page is asked for by id and its events read by it; the log's read checks they are
         // that application's.
         let app = events.first().map_or("", |e| e.app.as_str());
         let verification = verify::verify_events(app, events, key);
-        let provenance = served(key, cal, Some(gateway));
+        let requests = crate::requests::Requests::Kept(requests);
+        let provenance = served(key, cal, Some(gateway), Some(requests));
         match point(events, as_of)? {
             // As of now: as far as the events fold, every raw event shown whatever this build
             // makes of them.
@@ -120,7 +128,7 @@ impl OperatorTools for ReplayTools {
         Ok(crate::json::document(
             &t,
             &verification,
-            &served(key, cal, None),
+            &served(key, cal, None, None),
         ))
     }
 

@@ -13,6 +13,7 @@ use tongban_gateway::log::{
 };
 use tongban_gateway::server::{DataDir, load_calendar};
 use tongban_replay::provenance::{CalendarSource, KeyOrigin, KeySource, Provenance};
+use tongban_replay::requests::Requests;
 use tongban_replay::timeline::Timeline;
 use tongban_replay::verify::{self, Report, Verdict};
 
@@ -190,6 +191,50 @@ impl Source {
                     )
                 })?;
         Ok(Some((checkpoint, shown)))
+    }
+
+    /// The regions' request signatures the data directory keeps for `events` (`evidence/`),
+    /// read from a copy as the log is (opening the store writes to it), or why none can be
+    /// shown. Never an error: the page shows the events whatever the evidence store says.
+    pub fn requests(&self, events: &[Envelope]) -> Requests {
+        let dir = self.dir.evidence();
+        let shown = dir.display().to_string();
+        if !dir.is_dir() {
+            return Requests::Unavailable(format!(
+                "数据目录中没有 {shown}（该目录未保存请求签名：来自不保存签名的版本，或恢复时未带上它）"
+            ));
+        }
+        let busy = std::cell::Cell::new(false);
+        let in_use = || {
+            busy.set(true);
+            CliError(String::new())
+        };
+        let copy = match super::log_copy::LogCopy::of(&dir, in_use) {
+            Ok(copy) => copy,
+            Err(_) if busy.get() => {
+                return Requests::Unavailable(format!(
+                    "{shown} 正被运行中的网关使用；请在该网关的证据页面（/ui/applications/{{id}}）查看，或停止网关后再运行本命令"
+                ));
+            }
+            Err(e) => return Requests::Unavailable(format!("无法复制 {shown}：{}", e.0)),
+        };
+        let read = tongban_gateway::evidence::EvidenceStore::open(&copy.log()).and_then(|store| {
+            let mut kept = BTreeMap::new();
+            for e in events {
+                if let Some(signature) = store.get(&e.id)? {
+                    kept.insert(e.id.clone(), signature);
+                }
+            }
+            Ok(kept)
+        });
+        match read {
+            Ok(kept) => Requests::Kept(kept),
+            Err(e) => Requests::Unavailable(format!(
+                "{shown} 无法读取：{}",
+                e.to_string()
+                    .replace(&copy.log().display().to_string(), &shown)
+            )),
+        }
     }
 
     /// The key to check signatures with: `--public-key` when given, else the one derived from
@@ -497,6 +542,7 @@ pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
         key: Some(source.key_source(&key)),
         calendar: Some(calendar_source),
         gateway: None,
+        requests: Some(source.requests(&events)),
     };
     Ok(Evidence {
         events,

@@ -48,6 +48,59 @@ pub struct RequestSignature {
     pub body_base64url: String,
 }
 
+/// Why kept evidence of a signed request does not hold ([`RequestSignature::recheck`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RecheckFailure {
+    #[error("body_base64url is not unpadded base64url")]
+    Body,
+    #[error("the SHA-256 of the body kept is not body_sha256")]
+    Digest,
+    #[error("canonical is not the method, path, Date and digest kept, joined by newlines")]
+    Canonical,
+    #[error("public_key is not an Ed25519 public key")]
+    Key,
+    #[error("sig does not verify over canonical under public_key")]
+    Signature,
+}
+
+impl RecheckFailure {
+    /// The same, for the dispute page.
+    pub fn zh(self) -> &'static str {
+        match self {
+            RecheckFailure::Body => "请求正文（body_base64url）不是无填充的 base64url",
+            RecheckFailure::Digest => "请求正文的 SHA-256 与 body_sha256 不符",
+            RecheckFailure::Canonical => "canonical 不是所存方法、路径、Date 与摘要以换行相连",
+            RecheckFailure::Key => "public_key 不是 Ed25519 公钥",
+            RecheckFailure::Signature => "签名在 public_key 下不能验证 canonical",
+        }
+    }
+}
+
+impl RequestSignature {
+    /// Checks the kept evidence again, as anyone holding it and nothing else can: the body kept
+    /// is the one digested, the signed string is made of the parts kept, and the signature
+    /// verifies under the public key kept. Whether that key was the region's then is for the
+    /// checker to know (the region's own record of its keys); the freshness of `Date` was
+    /// judged when the request came and is not judged again.
+    pub fn recheck(&self) -> Result<(), RecheckFailure> {
+        let body =
+            crate::hex::base64url_decode(&self.body_base64url).ok_or(RecheckFailure::Body)?;
+        if crate::hex::encode(&Sha256::digest(&body)) != self.body_sha256 {
+            return Err(RecheckFailure::Digest);
+        }
+        if canonical_string(&self.method, &self.path, &self.date, &self.body_sha256)
+            != self.canonical
+        {
+            return Err(RecheckFailure::Canonical);
+        }
+        let key = PublicKey::parse_hex(&self.public_key).map_err(|_| RecheckFailure::Key)?;
+        if !key.verify_bytes(self.canonical.as_bytes(), &self.sig) {
+            return Err(RecheckFailure::Signature);
+        }
+        Ok(())
+    }
+}
+
 /// Why a request of a key-holding region is refused (401).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
@@ -363,5 +416,59 @@ mod tests {
         let message = SignatureError::Replayed.to_string();
         assert!(message.contains("same second"), "{message}");
         assert!(message.contains("fractional seconds"), "{message}");
+    }
+
+    /// Given the evidence a verified request leaves, then it rechecks on its own; with any part
+    /// of it changed (the body, the digest, the signed string, the key, the signature), the
+    /// recheck names that part.
+    #[test]
+    fn kept_evidence_rechecks_and_names_what_was_changed() {
+        let key = GatewayKey::from_seed([9; 32]);
+        let now = Timestamp::parse_rfc3339("2026-11-23T12:00:00Z").expect("now");
+        let body = br#"{"expected_seq":1,"materials_checked":true}"#;
+        let digest = crate::hex::encode(&Sha256::digest(body));
+        let (date, path) = ("2026-11-23T12:00:01Z", "/v1/applications/a/forward");
+        let canonical = canonical_string("POST", path, date, &digest);
+        let header = format!("keyid=\"440000\",sig=\"{}\"", sign(&key, &canonical));
+        let parts = SignedParts {
+            method: "POST",
+            path_and_query: path,
+            date: Some(date),
+            digest: Some(&digest),
+            signature: Some(&header),
+            body,
+        };
+        let kept = verify("440000", &key.public(), parts, now).expect("verifies");
+        assert_eq!(kept.recheck(), Ok(()));
+        let changed = |change: &dyn Fn(&mut RequestSignature)| {
+            let mut e = kept.clone();
+            change(&mut e);
+            e.recheck()
+        };
+        let other = crate::hex::base64url(br#"{"expected_seq":1,"materials_checked":false}"#);
+        assert_eq!(
+            changed(&|e| e.body_base64url = other.clone()),
+            Err(RecheckFailure::Digest)
+        );
+        assert_eq!(
+            changed(&|e| e.body_base64url.push('=')),
+            Err(RecheckFailure::Body)
+        );
+        assert_eq!(
+            changed(&|e| e.path = "/v1/applications/a/accept".into()),
+            Err(RecheckFailure::Canonical)
+        );
+        assert_eq!(
+            changed(&|e| e.public_key = GatewayKey::from_seed([8; 32]).public().to_hex()),
+            Err(RecheckFailure::Signature)
+        );
+        assert_eq!(
+            changed(&|e| e.public_key = "zz".into()),
+            Err(RecheckFailure::Key)
+        );
+        assert_eq!(
+            changed(&|e| e.sig = sign(&key, "something else")),
+            Err(RecheckFailure::Signature)
+        );
     }
 }

@@ -102,6 +102,7 @@ pub trait OperatorTools: Send + Sync + 'static {
         cal: &Calendar,
         as_of: &AsOf,
         gateway: &str,
+        requests: BTreeMap<String, crate::auth::RequestSignature>,
     ) -> Result<String, AsOfRefusal>;
     /// The timeline as of `as_of` with its verification, key and calendar (JSON), as
     /// `tongban replay --format json` prints it.
@@ -164,6 +165,8 @@ pub async fn dispute_page<L: EventLog>(
         .into_iter()
         .map(|(code, r)| (code, r.name))
         .collect();
+    // The regions' own signatures over the requests behind the events, kept beside the log.
+    let requests = s.gateway.request_evidence(&events)?;
     let page = tools.dispute_page(
         &events,
         &s.gateway.key.public(),
@@ -171,6 +174,7 @@ pub async fn dispute_page<L: EventLog>(
         &s.gateway.calendar,
         &as_of,
         &gateway,
+        requests,
     )?;
     Ok(Html(page).into_response())
 }
