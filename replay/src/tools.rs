@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::envelope::{Envelope, PublicKey};
-use tongban_gateway::http::operator::{AsOf, AsOfRefusal, OperatorTools, ReconcileSession};
+use tongban_gateway::http::operator::{
+    AsOf, AsOfRefusal, OperatorTools, ReconcileSession, ServedBy,
+};
 use tongban_gateway::log::PassedOver;
 use tongban_gateway::time::Timestamp;
 
@@ -83,15 +85,14 @@ impl OperatorTools for ReplayTools {
         names: &BTreeMap<String, String>,
         cal: &Calendar,
         as_of: &AsOf,
-        gateway: &str,
-        requests: BTreeMap<String, tongban_gateway::auth::RequestSignature>,
+        served_by: ServedBy<'_>,
     ) -> Result<String, AsOfRefusal> {
         // The page is asked for by id and its events read by it; the log's read checks they are
         // that application's.
         let app = events.first().map_or("", |e| e.app.as_str());
         let verification = verify::verify_events(app, events, key);
-        let requests = crate::requests::Requests::Kept(requests);
-        let provenance = served(key, cal, Some(gateway), Some(requests));
+        let requests = crate::requests::Requests::Kept(served_by.requests);
+        let provenance = served(key, cal, Some(served_by.gateway), Some(requests));
         match point(events, as_of)? {
             // As of now: as far as the events fold, every raw event shown whatever this build
             // makes of them.

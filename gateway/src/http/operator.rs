@@ -90,6 +90,14 @@ impl From<AsOfRefusal> for Problem {
     }
 }
 
+/// What the serving gateway adds to a dispute page besides the events: its address (the page
+/// says so, and its links to the registry lead there: `http://host[:port]`,
+/// [`super::origin::from_host`]) and the regions' request signatures it keeps for the events.
+pub struct ServedBy<'a> {
+    pub gateway: &'a str,
+    pub requests: BTreeMap<String, crate::auth::RequestSignature>,
+}
+
 pub trait OperatorTools: Send + Sync + 'static {
     /// The evidence page (HTML) for one application's events, as of `as_of`, served by the
     /// gateway at `gateway` (`http://host[:port]`, [`super::origin::from_host`]): the page says
@@ -101,8 +109,7 @@ pub trait OperatorTools: Send + Sync + 'static {
         names: &BTreeMap<String, String>,
         cal: &Calendar,
         as_of: &AsOf,
-        gateway: &str,
-        requests: BTreeMap<String, crate::auth::RequestSignature>,
+        served: ServedBy<'_>,
     ) -> Result<String, AsOfRefusal>;
     /// The timeline as of `as_of` with its verification, key and calendar (JSON), as
     /// `tongban replay --format json` prints it.
@@ -173,8 +180,10 @@ pub async fn dispute_page<L: EventLog>(
         &names,
         &s.gateway.calendar,
         &as_of,
-        &gateway,
-        requests,
+        ServedBy {
+            gateway: &gateway,
+            requests,
+        },
     )?;
     Ok(Html(page).into_response())
 }
