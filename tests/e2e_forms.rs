@@ -760,6 +760,123 @@ fn a_retry_refused_by_rules_changed_since_is_answered_with_its_application() {
     );
 }
 
+/// Given one person's 15-digit (pre-1999) ID number, when 四川 submits it in its local form and
+/// in a canonical body, then both applications store the same 18-character number (GB 11643:
+/// `19` inserted, the check character computed), and the canonical answer's warning says it
+/// was stored upgraded; a retry of the canonical request as sent is recognised as the same
+/// request (200, the same application). Every person of a body is upgraded (a business
+/// registration's applicant, legal representative and investor), and a refused body's 422 lists
+/// the warnings beside its errors, as a refused local form's does. (Found by an adapter
+/// author's walkthrough: the canonical route stored the 15 digits, so the same person had two
+/// numbers depending on the route, and its 422 had no `warnings`.)
+#[test]
+fn a_legacy_id_number_is_stored_upgraded_by_either_route() {
+    const LEGACY: &str = "511602930618071";
+    const UPGRADED: &str = "511602199306180719";
+    let dir = TempDir::new("forms-legacy-id");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let sichuan = gw.client(Some(&tokens["510000"]));
+    // The application an answer names, as its origin reads it.
+    let stored = |origin: &common::Client, r: &common::Response| {
+        assert!(
+            r.status == 201 || r.status == 200,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let id = r.json()["id"].as_str().expect("id").to_string();
+        origin.get(&format!("/v1/applications/{id}")).json()
+    };
+
+    let mut form: Value =
+        serde_json::from_slice(&golden("510000", "hukou-transfer.local.json")).expect("golden");
+    form["QYR_GMSFHM"] = json!(LEGACY);
+    let local = sichuan.post_with(
+        "/v1/regions/510000/forms/hukou-transfer",
+        &[("Idempotency-Key", "sc-legacy-local")],
+        &form,
+    );
+    assert_eq!(stored(&sichuan, &local)["applicant"]["id_number"], UPGRADED);
+
+    let mut body: Value =
+        serde_json::from_slice(&golden("510000", "hukou-transfer.canonical.json")).expect("golden");
+    body["applicant"]["id_number"] = json!(LEGACY);
+    let key = [("Idempotency-Key", "sc-legacy-canonical")];
+    let first = sichuan.post_with("/v1/applications", &key, &body);
+    assert_eq!(
+        first.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    assert_eq!(stored(&sichuan, &first)["applicant"]["id_number"], UPGRADED);
+    let warnings = first.json()["warnings"].clone();
+    let legacy: Vec<&Value> = warnings
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter(|w| w["rule"] == "gb11643-legacy")
+        .collect();
+    assert_eq!(legacy.len(), 1, "{warnings}");
+    assert_eq!(legacy[0]["pointer"], "/applicant/id_number");
+    let message = legacy[0]["message"].as_str().expect("message");
+    assert!(
+        message.contains("升位为 18 位号码存储") && message.contains("stored upgraded"),
+        "{message}"
+    );
+    assert!(!warnings.to_string().contains(LEGACY), "{warnings}");
+    let again = sichuan.post_with("/v1/applications", &key, &body);
+    assert_eq!(
+        again.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&again.body)
+    );
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    assert_eq!(again.json()["warnings"], warnings);
+
+    // Every person of a body: a business registration's three.
+    let zhejiang_body = matter_example(&gw.client(None), "business-registration");
+    let zhejiang = gw.client(Some(
+        &tokens[zhejiang_body["origin"].as_str().expect("origin")],
+    ));
+    // In the order the answers list them.
+    let people = [
+        "/applicant/id_number",
+        "/form/investors/0/party/id_number",
+        "/form/legal_representative/id_number",
+    ];
+    let mut body = zhejiang_body.clone();
+    for p in people {
+        assert_eq!(body.pointer(p), Some(&json!("310101199211203453")), "{p}");
+        *body.pointer_mut(p).expect("person") = json!("310101921120345");
+    }
+    let r = zhejiang.post("/v1/applications", &body);
+    let view = stored(&zhejiang, &r);
+    let legacy_at = |answer: &Value| -> Vec<String> {
+        answer["warnings"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no warnings: {answer}"))
+            .iter()
+            .filter(|w| w["rule"] == "gb11643-legacy")
+            .filter_map(|w| w["pointer"].as_str().map(str::to_string))
+            .collect::<std::collections::BTreeSet<String>>()
+            .into_iter()
+            .collect()
+    };
+    assert_eq!(legacy_at(&r.json()), people, "{}", r.json());
+    for p in people {
+        assert_eq!(view.pointer(p), Some(&json!("310101199211203453")), "{p}");
+    }
+
+    // Refused for another reason: the warnings come with the errors.
+    body["handlers"] = json!(["999999"]);
+    let r = zhejiang.post("/v1/applications", &body);
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(legacy_at(&r.json()), people, "{}", r.json());
+}
+
 /// The adapters as JSON, without a token like the matters and schemas: which region reads which
 /// matter in what form, and each one's field table; the registry's adapter table links there.
 #[test]

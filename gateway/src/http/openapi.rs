@@ -92,9 +92,10 @@ fn operation(route: &Route) -> Value {
                      rule across the form's fields at the field it is about, with the codes the \
                      matter lists under `rules` in /v1/matters: `end-before-start`, \
                      `same-province`, `required-when`, `accompanying-is-applicant`, \
-                     `duplicate-accompanying`, `capital-mismatch`); or \
-                     the Idempotency-Key was already used by this region for a different request \
-                     (`idempotency-key-reused`)",
+                     `duplicate-accompanying`, `capital-mismatch`), and `warnings` what the \
+                     checks doubt without refusing, as a 201 lists them (a 15-digit ID number: \
+                     `gb11643-legacy`); or the Idempotency-Key was already used by this region \
+                     for a different request (`idempotency-key-reused`)",
                 ),
             );
             responses.insert(

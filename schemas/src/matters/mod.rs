@@ -8,6 +8,7 @@ pub mod form_rules;
 mod housing_fund_transfer;
 mod hukou_transfer;
 pub mod jurisdiction;
+pub mod legacy_ids;
 mod listed;
 mod medical_filing;
 mod pension_transfer;
