@@ -312,6 +312,76 @@ fn a_handler_the_federation_lacks_is_a_local_form_problem_on_submit_and_dry_run(
     assert_eq!(outbox(), before);
 }
 
+/// Given a city of 四川 registered as a region of its own (`tongban regions add 510100 成都市`,
+/// as a city running its own platform may be), when 四川 submits an application handled by it,
+/// canonical or as a local form (or dry-runs the form), then it is refused 422 at the handler,
+/// in the caller's own field for the form, with rule `same-province` naming both codes, and
+/// nothing is submitted; a handler in another province is still taken. (Found by an adapter
+/// author's walkthrough: the application was accepted, 201, an intra-province application
+/// where every matter is 跨省.)
+#[test]
+fn a_handler_in_the_origins_province_is_refused_on_both_routes() {
+    let dir = TempDir::new("forms-same-province");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    common::tongban_on(&data, &["regions", "add", "510100", "成都市"]);
+    let sichuan = gw.client(Some(&tokens["510000"]));
+    let outbox = || sichuan.get("/v1/regions/510000/outbox").json()["items"].clone();
+    let before = outbox();
+
+    // A certificate issued in 武侯区, which 成都 governs: only the province is wrong.
+    let matter = "criminal-record-certificate";
+    let mut body: Value =
+        serde_json::from_slice(&golden("510000", &format!("{matter}.canonical.json")))
+            .expect("golden");
+    body["handlers"] = json!(["510100"]);
+    body["form"]["issuing_region"] = json!("510107");
+    let r = sichuan.post("/v1/applications", &body);
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    let p = r.json();
+    assert_eq!(
+        pointers_and_rules(&p),
+        vec![("/handlers/0".to_string(), "same-province".to_string())],
+        "{p}"
+    );
+    let message = p["errors"][0]["message"].as_str().expect("message");
+    assert!(
+        message.contains("510100") && message.contains("510000"),
+        "{message}"
+    );
+
+    let mut form: Value =
+        serde_json::from_slice(&golden("510000", &format!("{matter}.local.json"))).expect("golden");
+    form["BLD_XZQHDM"] = json!("510100");
+    form["KJD_SSXQDM"] = json!("510107000000");
+    for route in [
+        format!("/v1/regions/510000/forms/{matter}"),
+        format!("/v1/regions/510000/translate/{matter}"),
+    ] {
+        let r = sichuan.post(&route, &form);
+        assert_eq!(
+            r.status,
+            422,
+            "{route}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let p = r.json();
+        assert_eq!(
+            pointers_and_rules(&p),
+            vec![("/BLD_XZQHDM".to_string(), "same-province".to_string())],
+            "{route}: {p}"
+        );
+        assert_eq!(p["errors"][0]["canonical"], "/handlers/0", "{p}");
+    }
+    assert_eq!(outbox(), before);
+    // Handled in 重庆, as the golden form is: another province, taken.
+    let form: Value =
+        serde_json::from_slice(&golden("510000", &format!("{matter}.local.json"))).expect("golden");
+    let r = sichuan.post(&format!("/v1/regions/510000/forms/{matter}"), &form);
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+}
+
 /// The gateway's check that the origin is the submitting region refuses a local form at the
 /// province's own field, as every other finding is, not at the canonical path (`/origin`) the
 /// province never wrote; the dry run says the same, and nothing is submitted. What the adapter's
