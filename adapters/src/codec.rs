@@ -162,12 +162,16 @@ impl Adapter {
     /// Reads a local form from bytes. `content_type` (e.g. `application/xml; charset=GBK`) names
     /// the charset; XML without one falls back to its declaration, then UTF-8.
     pub fn read_local(&self, bytes: &[u8], content_type: Option<&str>) -> Result<Value, Rejection> {
-        let text = self.text_of(bytes, content_type.map(CharsetSource::ContentType))?;
+        let text = self.form_text(bytes, content_type.map(CharsetSource::ContentType))?;
         Ok(self.parse_text(&text)?.to_value())
     }
 
-    /// The form's bytes as text: size limit, charset, strict decoding (UTF-8 is borrowed).
-    fn text_of<'b>(
+    /// The form's bytes as text: size limit, charset, strict decoding (UTF-8 is borrowed). The
+    /// first step of [`Adapter::translate_from`], for a caller that holds the text to more before
+    /// it is read (the gateway's limit on nesting, which only the decoded text shows: a GBK
+    /// character's second byte can be `[` or `\`) and then goes on with
+    /// [`Adapter::translate_text`].
+    pub fn form_text<'b>(
         &self,
         bytes: &'b [u8],
         source: Option<CharsetSource<'_>>,
@@ -277,8 +281,18 @@ impl Adapter {
         source: Option<CharsetSource<'_>>,
         extra: &dyn Fn(&Value) -> Vec<tongban_schemas::Violation>,
     ) -> Result<Translation, Rejection> {
-        let text = self.text_of(bytes, source)?;
-        self.inbound_local_with(&self.parse_text(&text)?, extra)
+        let text = self.form_text(bytes, source)?;
+        self.translate_text(&text, extra)
+    }
+
+    /// The second step of [`Adapter::translate_from`]: the text of a form
+    /// ([`Adapter::form_text`]) read and translated.
+    pub fn translate_text(
+        &self,
+        text: &str,
+        extra: &dyn Fn(&Value) -> Vec<tongban_schemas::Violation>,
+    ) -> Result<Translation, Rejection> {
+        self.inbound_local_with(&self.parse_text(text)?, extra)
     }
 
     /// The content type this region's forms are written in (`application/xml; charset=GBK`).

@@ -317,15 +317,24 @@ fn operation(route: &Route) -> Value {
                     local_form_problem(refused)
                 },
             );
-            if route.op == Op::LocalForm {
-                responses.insert(
-                    "400".into(),
-                    problem_response(&format!(
-                        "Refused before the form is parsed: {KEY_REFUSED} (a malformed form is a \
-                         422)"
-                    )),
-                );
-            }
+            // Nested too deep, a form is refused as a canonical body is, before it is read.
+            let too_deep = "a form whose text (decoded from its charset) nests deeper than 32 \
+                            levels, its JSON's objects and arrays or its XML's elements (the root \
+                            the first), is `limit-exceeded`, rule `max-depth`, with the line and \
+                            column, as a canonical body is";
+            responses.insert(
+                "400".into(),
+                problem_response(&if route.op == Op::LocalForm {
+                    format!(
+                        "Refused before the form is parsed: {KEY_REFUSED}; or {too_deep} (a \
+                         malformed form is a 422)"
+                    )
+                } else {
+                    format!(
+                        "Refused before the form is parsed: {too_deep} (a malformed form is a 422)"
+                    )
+                }),
+            );
         }
         Op::Get => {
             params.push(json!({"name": "view", "in": "query", "required": false, "description": "canonical (default) or local: the application in the calling region's own form (406 when the region has no adapter for the matter)", "schema": {"type": "string", "enum": ["canonical", "local"]}}));
