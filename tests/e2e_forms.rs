@@ -382,6 +382,44 @@ fn a_handler_in_the_origins_province_is_refused_on_both_routes() {
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
 }
 
+/// Given 四川's form naming its handler by name (`重庆`) where the region's code belongs, when
+/// it is dry-run, then the one problem at `/BLD_XZQHDM` says what the field takes, a region's
+/// 6-digit code (`region-code`), and a 12-digit code is told the same; following the message
+/// (`500000`) translates. (Found by an adapter author's walkthrough: `重庆` was told "6 or 12
+/// digits" by the generic pattern, and the 12 digits it allowed were then refused.)
+#[test]
+fn a_handler_code_is_told_to_be_a_regions_six_digits() {
+    let dir = TempDir::new("forms-region-code");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let sichuan = gw.client(Some(&tokens["510000"]));
+    let route = "/v1/regions/510000/translate/criminal-record-certificate";
+    let mut form: Value =
+        serde_json::from_slice(&golden("510000", "criminal-record-certificate.local.json"))
+            .expect("golden");
+    let mut messages = Vec::new();
+    for wrong in ["重庆", "500000000000"] {
+        form["BLD_XZQHDM"] = json!(wrong);
+        let p = sichuan.post(route, &form).json();
+        assert_eq!(
+            pointers_and_rules(&p),
+            vec![("/BLD_XZQHDM".to_string(), "region-code".to_string())],
+            "{wrong}: {p}"
+        );
+        messages.push(p["errors"][0]["message"].clone());
+    }
+    assert_eq!(messages[0], messages[1]);
+    let message = messages[0].as_str().expect("message");
+    assert!(
+        message.contains("6 位行政区划代码") && !message.contains("12"),
+        "{message}"
+    );
+    form["BLD_XZQHDM"] = json!("500000");
+    let r = sichuan.post(route, &form);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}
+
 /// The gateway's check that the origin is the submitting region refuses a local form at the
 /// province's own field, as every other finding is, not at the canonical path (`/origin`) the
 /// province never wrote; the dry run says the same, and nothing is submitted. What the adapter's

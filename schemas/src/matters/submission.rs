@@ -159,9 +159,12 @@ pub(super) fn route_rules(body: &Value, report: &mut Report) {
     };
     // Regions are named by their 6-digit codes, as the region book and every inbox know them:
     // a 12-digit statistical code (which the division check accepts) would name the same
-    // region under another spelling, pass the checks below, and reach no inbox.
+    // region under another spelling, pass the checks below, and reach no inbox. Anything else
+    // that is no 6 digits (a place's name, `重庆`) is told the same, not the division pattern's
+    // "6 or 12 digits" (which `without_followers` leaves out beside it): a caller that follows
+    // the first message is not refused again for the 12 digits it allowed.
     let six = |pointer: String, code: &str, report: &mut Report| {
-        if code.len() != 6 {
+        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
             report.violations.push(Violation::new(
                 pointer,
                 "region-code",
