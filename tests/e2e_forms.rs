@@ -420,6 +420,46 @@ fn a_handler_code_is_told_to_be_a_regions_six_digits() {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 }
 
+/// Given 四川's JSON form with a member given twice, in a record of a list (`XM` of the first
+/// `SQRY`) or at the top (`BLMS`), when it is dry-run or submitted, then the one problem is
+/// `duplicate-member` at the member's pointer (`/SQRY/0/XM`, `/BLMS`), as the canonical route
+/// names one, with the member's name as its field. (Found by an adapter author's walkthrough:
+/// the pointer was empty, so which record held it was not said.)
+#[test]
+fn a_member_given_twice_in_a_local_form_is_named_at_its_pointer() {
+    let dir = TempDir::new("forms-duplicate");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let sichuan = gw.client(Some(&tokens["510000"]));
+    for (body, pointer, field) in [
+        (r#"{"SQRY":[{"XM":"a","XM":"b"}]}"#, "/SQRY/0/XM", "XM"),
+        (r#"{"BLMS":"1","BLMS":"2"}"#, "/BLMS", "BLMS"),
+    ] {
+        for route in [
+            "/v1/regions/510000/translate/hukou-transfer",
+            "/v1/regions/510000/forms/hukou-transfer",
+        ] {
+            let r = sichuan
+                .send(
+                    "POST",
+                    route,
+                    &[("Content-Type", "application/json")],
+                    Some(body.as_bytes()),
+                )
+                .expect("POST");
+            assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+            let p = r.json();
+            assert_eq!(
+                pointers_and_rules(&p),
+                vec![(pointer.to_string(), "duplicate-member".to_string())],
+                "{route}: {p}"
+            );
+            assert_eq!(p["errors"][0]["field"], field, "{p}");
+        }
+    }
+}
+
 /// The gateway's check that the origin is the submitting region refuses a local form at the
 /// province's own field, as every other finding is, not at the canonical path (`/origin`) the
 /// province never wrote; the dry run says the same, and nothing is submitted. What the adapter's

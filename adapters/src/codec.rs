@@ -212,10 +212,13 @@ impl Adapter {
     fn parse_text<'t>(&self, text: &'t str) -> Result<Local<'t>, Rejection> {
         match self.format {
             Format::Json => crate::local::from_json(text).map_err(|e| {
-                Rejection::one(match crate::local::duplicate_name(&e) {
-                    // Which of two values was meant is the province's to say, not ours.
-                    Some(name) => {
-                        let name = tongban_schemas::mask::field_name(&name).into_owned();
+                Rejection::one(match crate::local::duplicate_member(&e) {
+                    // Which of two values was meant is the province's to say, not ours. Named
+                    // at its pointer (`/SQRY/0/XM`), as the canonical routes name one, and as
+                    // every other problem of the form is: the name alone does not say which
+                    // record of a list holds it.
+                    Some(duplicate) => {
+                        let name = tongban_schemas::mask::field_name(&duplicate.name).into_owned();
                         let mut p = form_problem(
                             "duplicate-member",
                             format!(
@@ -225,6 +228,8 @@ impl Adapter {
                                 e.column()
                             ),
                         );
+                        p.pointer =
+                            tongban_schemas::mask::field_path(&duplicate.pointer).into_owned();
                         p.field = name;
                         p
                     }
