@@ -460,6 +460,64 @@ fn a_member_given_twice_in_a_local_form_is_named_at_its_pointer() {
     }
 }
 
+/// Given a JSON form in GBK (杨帆 is D1 EE B7 AB), when it is sent as plain `application/json`,
+/// then it is refused as not UTF-8 with a message saying to send it with `charset=GBK` (or
+/// GB18030); sent so, or with no Content-Type at all when it is UTF-8, it is read (and refused
+/// only for what it lacks); `text/plain` is 415 naming the form's content type. (Found by an
+/// adapter author's walkthrough: the refusal did not say how a GBK form is sent.)
+#[test]
+fn a_json_form_in_gbk_is_told_to_name_its_charset() {
+    let dir = TempDir::new("forms-gbk-json");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let sichuan = gw.client(Some(&tokens["510000"]));
+    let route = "/v1/regions/510000/translate/hukou-transfer";
+    let gbk: &[u8] = b"{\"QYR_XM\": \"\xD1\xEE\xB7\xAB\"}";
+    let send = |content_type: Option<&str>, body: &[u8]| {
+        let headers: Vec<(&str, &str)> = content_type
+            .map(|ct| vec![("Content-Type", ct)])
+            .unwrap_or_default();
+        sichuan
+            .send("POST", route, &headers, Some(body))
+            .expect("POST")
+    };
+    let p = send(Some("application/json"), gbk).json();
+    assert_eq!(
+        pointers_and_rules(&p),
+        vec![(String::new(), "encoding".to_string())],
+        "{p}"
+    );
+    let message = p["errors"][0]["message"].as_str().expect("message");
+    assert!(
+        message.contains("application/json; charset=GBK") && message.contains("GB18030"),
+        "{message}"
+    );
+    for (content_type, body) in [
+        (Some("application/json; charset=GBK"), gbk),
+        (Some("application/json; charset=GB18030"), gbk),
+        (None, "{\"QYR_XM\": \"杨帆\"}".as_bytes()),
+    ] {
+        let r = send(content_type, body);
+        assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+        let found = pointers_and_rules(&r.json());
+        assert!(
+            found.iter().all(|(_, rule)| rule == "required"),
+            "{content_type:?}: {found:?}"
+        );
+        assert!(!found.is_empty());
+    }
+    let r = send(Some("text/plain"), gbk);
+    assert_eq!(r.status, 415, "{}", String::from_utf8_lossy(&r.body));
+    assert!(
+        r.json()["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("is sent as application/json")),
+        "{}",
+        r.json()
+    );
+}
+
 /// The gateway's check that the origin is the submitting region refuses a local form at the
 /// province's own field, as every other finding is, not at the canonical path (`/origin`) the
 /// province never wrote; the dry run says the same, and nothing is submitted. What the adapter's

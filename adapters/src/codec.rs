@@ -32,8 +32,12 @@ pub fn charset_of(content_type: &str) -> Option<&str> {
 pub enum CharsetSource<'a> {
     /// A Content-Type value (`application/xml; charset=GBK`): its `charset` parameter, if any.
     ContentType(&'a str),
-    /// A charset label given on its own with the named option (`--charset GBK`).
-    Option { option: &'a str, label: &'a str },
+    /// A charset label given on its own with the named option (`--charset GBK`), or none: then
+    /// the option is what a refusal tells the caller to give one with.
+    Option {
+        option: &'a str,
+        label: Option<&'a str>,
+    },
 }
 
 impl<'a> CharsetSource<'a> {
@@ -41,8 +45,34 @@ impl<'a> CharsetSource<'a> {
     fn label(self) -> Option<&'a str> {
         match self {
             CharsetSource::ContentType(ct) => charset_of(ct),
-            CharsetSource::Option { label, .. } => Some(label),
+            CharsetSource::Option { label, .. } => label,
         }
+    }
+
+    /// What a form whose bytes are not UTF-8 is told: most such forms are GBK (or GB 18030)
+    /// sent without saying so, so it says how to say so as the caller names a charset (`source`:
+    /// the option on the command line, else a Content-Type, or for XML its declaration).
+    fn not_utf8(source: Option<Self>, format: Format) -> String {
+        let (zh, en) = match (source, format) {
+            (Some(CharsetSource::Option { option, .. }), _) => {
+                (format!("{option} GBK"), format!("give {option} GBK"))
+            }
+            (_, Format::Json) => (
+                "Content-Type: application/json; charset=GBK".to_string(),
+                "send it as Content-Type: application/json; charset=GBK".to_string(),
+            ),
+            (_, Format::Xml) => (
+                "Content-Type: application/xml; charset=GBK，或 XML 声明 encoding=\"GBK\""
+                    .to_string(),
+                "send it as Content-Type: application/xml; charset=GBK, or declare \
+                 encoding=\"GBK\" in the XML"
+                    .to_string(),
+            ),
+        };
+        format!(
+            "正文不是有效的 UTF-8 编码；GBK 或 GB18030 编码的表单须注明字符集：{zh} (或 GB18030) \
+             (the body is not valid UTF-8: for a form in GBK, {en}, or GB18030)"
+        )
     }
 
     /// The problem when its charset and the XML declaration's disagree.
@@ -153,9 +183,24 @@ fn both_gb(a: &str, b: &str) -> Result<bool, Rejection> {
     Ok(gb(encoding(a)?) && gb(encoding(b)?))
 }
 
-/// The text of `bytes` ([`decode_strict`]), refused in the caller's words.
-fn decode<'b>(bytes: &'b [u8], label: &str) -> Result<Cow<'b, str>, Rejection> {
-    decode_strict(bytes, label).map_err(charset_problem)
+/// The text of a `format` form's `bytes` ([`decode_strict`]) in the charset `label` names,
+/// refused in the caller's words; bytes that are not UTF-8 are told how to name their charset
+/// as `source` would ([`CharsetSource::not_utf8`]).
+fn decode<'b>(
+    bytes: &'b [u8],
+    label: &str,
+    source: Option<CharsetSource<'_>>,
+    format: Format,
+) -> Result<Cow<'b, str>, Rejection> {
+    decode_strict(bytes, label).map_err(|e| match e {
+        CharsetError::Malformed { encoding, .. } if encoding == encoding_rs::UTF_8.name() => {
+            Rejection::one(form_problem(
+                "encoding",
+                CharsetSource::not_utf8(source, format),
+            ))
+        }
+        e => charset_problem(e),
+    })
 }
 
 impl Adapter {
@@ -184,7 +229,7 @@ impl Adapter {
         }
         let declared = source.and_then(CharsetSource::label);
         match self.format {
-            Format::Json => decode(bytes, declared.unwrap_or("UTF-8")),
+            Format::Json => decode(bytes, declared.unwrap_or("UTF-8"), source, self.format),
             Format::Xml => {
                 let in_document = xml::declared_encoding(bytes);
                 if let (Some(source), Some(header), Some(document)) =
@@ -203,7 +248,7 @@ impl Adapter {
                     .map(str::to_string)
                     .or(in_document)
                     .unwrap_or_else(|| "UTF-8".into());
-                decode(bytes, &label)
+                decode(bytes, &label, source, self.format)
             }
         }
     }
@@ -349,6 +394,7 @@ mod tests {
             Some("gb18030")
         );
         assert_eq!(charset_of("application/json"), None);
+        let decode = |bytes, label| decode(bytes, label, None, Format::Json);
         assert!(decode(b"\xB3\xC2", "GBK").is_ok());
         assert!(decode(b"\xB3", "GBK").is_err());
         assert!(decode(b"\xFF\xFE", "UTF-8").is_err());

@@ -621,7 +621,7 @@ fn xml_charsets_follow_the_content_type_then_the_declaration() {
             &gbk,
             Some(tongban_adapters::codec::CharsetSource::Option {
                 option: "--charset",
-                label: "UTF-8",
+                label: Some("UTF-8"),
             }),
             &|_| Vec::new(),
         )
@@ -647,6 +647,14 @@ fn xml_charsets_follow_the_content_type_then_the_declaration() {
         .translate(&undeclared, Some("application/xml; charset=UTF-8"))
         .unwrap_err();
     assert_eq!(r.problems[0].rule, "encoding");
+    // Told how a GBK form says so, as an HTTP client does.
+    assert!(
+        r.problems[0]
+            .message
+            .contains("application/xml; charset=GBK")
+            && r.problems[0].message.contains("encoding=\"GBK\""),
+        "{r}"
+    );
     // UTF-8 text labelled GBK by the Content-Type: its bytes may well decode as GBK, into
     // other characters; the disagreement with the declaration refuses it instead.
     let r = a
