@@ -66,6 +66,28 @@ fn a_charset_that_disagrees_with_the_declaration_names_the_option() {
     assert!(!err.contains("Content-Type"), "{err}");
 }
 
+/// A JSON form in GBK (杨帆 is D1 EE B7 AB) given without `--charset`: refused (exit 1) as not
+/// UTF-8, told to give `--charset GBK`, in the command line's terms, never a Content-Type the
+/// user did not write; given with it, the form is read (and refused only for what it lacks).
+#[test]
+fn a_form_that_is_not_utf8_is_told_to_give_its_charset() {
+    let form = b"{\"QYR_XM\": \"\xD1\xEE\xB7\xAB\"}";
+    let args = ["--region", "510000", "--matter", "hukou-transfer"];
+    let out = adapt(&args, form);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("正文不是有效的 UTF-8 编码") && err.contains("--charset GBK"),
+        "{err}"
+    );
+    assert!(!err.contains("Content-Type"), "{err}");
+    let out = adapt(&[&args[..], &["--charset", "GBK"]].concat(), form);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("UTF-8"), "{err}");
+    assert!(err.contains("[required]"), "{err}");
+}
+
 /// `tongban adapt <args>` fed `input`.
 fn adapt(args: &[&str], input: &[u8]) -> std::process::Output {
     let mut child = Command::new(BIN)

@@ -312,6 +312,212 @@ fn a_handler_the_federation_lacks_is_a_local_form_problem_on_submit_and_dry_run(
     assert_eq!(outbox(), before);
 }
 
+/// Given a city of 四川 registered as a region of its own (`tongban regions add 510100 成都市`,
+/// as a city running its own platform may be), when 四川 submits an application handled by it,
+/// canonical or as a local form (or dry-runs the form), then it is refused 422 at the handler,
+/// in the caller's own field for the form, with rule `same-province` naming both codes, and
+/// nothing is submitted; a handler in another province is still taken. (Found by an adapter
+/// author's walkthrough: the application was accepted, 201, an intra-province application
+/// where every matter is 跨省.)
+#[test]
+fn a_handler_in_the_origins_province_is_refused_on_both_routes() {
+    let dir = TempDir::new("forms-same-province");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    common::tongban_on(&data, &["regions", "add", "510100", "成都市"]);
+    let sichuan = gw.client(Some(&tokens["510000"]));
+    let outbox = || sichuan.get("/v1/regions/510000/outbox").json()["items"].clone();
+    let before = outbox();
+
+    // A certificate issued in 武侯区, which 成都 governs: only the province is wrong.
+    let matter = "criminal-record-certificate";
+    let mut body: Value =
+        serde_json::from_slice(&golden("510000", &format!("{matter}.canonical.json")))
+            .expect("golden");
+    body["handlers"] = json!(["510100"]);
+    body["form"]["issuing_region"] = json!("510107");
+    let r = sichuan.post("/v1/applications", &body);
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    let p = r.json();
+    assert_eq!(
+        pointers_and_rules(&p),
+        vec![("/handlers/0".to_string(), "same-province".to_string())],
+        "{p}"
+    );
+    let message = p["errors"][0]["message"].as_str().expect("message");
+    assert!(
+        message.contains("510100") && message.contains("510000"),
+        "{message}"
+    );
+
+    let mut form: Value =
+        serde_json::from_slice(&golden("510000", &format!("{matter}.local.json"))).expect("golden");
+    form["BLD_XZQHDM"] = json!("510100");
+    form["KJD_SSXQDM"] = json!("510107000000");
+    for route in [
+        format!("/v1/regions/510000/forms/{matter}"),
+        format!("/v1/regions/510000/translate/{matter}"),
+    ] {
+        let r = sichuan.post(&route, &form);
+        assert_eq!(
+            r.status,
+            422,
+            "{route}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let p = r.json();
+        assert_eq!(
+            pointers_and_rules(&p),
+            vec![("/BLD_XZQHDM".to_string(), "same-province".to_string())],
+            "{route}: {p}"
+        );
+        assert_eq!(p["errors"][0]["canonical"], "/handlers/0", "{p}");
+    }
+    assert_eq!(outbox(), before);
+    // Handled in 重庆, as the golden form is: another province, taken.
+    let form: Value =
+        serde_json::from_slice(&golden("510000", &format!("{matter}.local.json"))).expect("golden");
+    let r = sichuan.post(&format!("/v1/regions/510000/forms/{matter}"), &form);
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+}
+
+/// Given 四川's form naming its handler by name (`重庆`) where the region's code belongs, when
+/// it is dry-run, then the one problem at `/BLD_XZQHDM` says what the field takes, a region's
+/// 6-digit code (`region-code`), and a 12-digit code is told the same; following the message
+/// (`500000`) translates. (Found by an adapter author's walkthrough: `重庆` was told "6 or 12
+/// digits" by the generic pattern, and the 12 digits it allowed were then refused.)
+#[test]
+fn a_handler_code_is_told_to_be_a_regions_six_digits() {
+    let dir = TempDir::new("forms-region-code");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let sichuan = gw.client(Some(&tokens["510000"]));
+    let route = "/v1/regions/510000/translate/criminal-record-certificate";
+    let mut form: Value =
+        serde_json::from_slice(&golden("510000", "criminal-record-certificate.local.json"))
+            .expect("golden");
+    let mut messages = Vec::new();
+    for wrong in ["重庆", "500000000000"] {
+        form["BLD_XZQHDM"] = json!(wrong);
+        let p = sichuan.post(route, &form).json();
+        assert_eq!(
+            pointers_and_rules(&p),
+            vec![("/BLD_XZQHDM".to_string(), "region-code".to_string())],
+            "{wrong}: {p}"
+        );
+        messages.push(p["errors"][0]["message"].clone());
+    }
+    assert_eq!(messages[0], messages[1]);
+    let message = messages[0].as_str().expect("message");
+    assert!(
+        message.contains("6 位行政区划代码") && !message.contains("12"),
+        "{message}"
+    );
+    form["BLD_XZQHDM"] = json!("500000");
+    let r = sichuan.post(route, &form);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}
+
+/// Given 四川's JSON form with a member given twice, in a record of a list (`XM` of the first
+/// `SQRY`) or at the top (`BLMS`), when it is dry-run or submitted, then the one problem is
+/// `duplicate-member` at the member's pointer (`/SQRY/0/XM`, `/BLMS`), as the canonical route
+/// names one, with the member's name as its field. (Found by an adapter author's walkthrough:
+/// the pointer was empty, so which record held it was not said.)
+#[test]
+fn a_member_given_twice_in_a_local_form_is_named_at_its_pointer() {
+    let dir = TempDir::new("forms-duplicate");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let sichuan = gw.client(Some(&tokens["510000"]));
+    for (body, pointer, field) in [
+        (r#"{"SQRY":[{"XM":"a","XM":"b"}]}"#, "/SQRY/0/XM", "XM"),
+        (r#"{"BLMS":"1","BLMS":"2"}"#, "/BLMS", "BLMS"),
+    ] {
+        for route in [
+            "/v1/regions/510000/translate/hukou-transfer",
+            "/v1/regions/510000/forms/hukou-transfer",
+        ] {
+            let r = sichuan
+                .send(
+                    "POST",
+                    route,
+                    &[("Content-Type", "application/json")],
+                    Some(body.as_bytes()),
+                )
+                .expect("POST");
+            assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+            let p = r.json();
+            assert_eq!(
+                pointers_and_rules(&p),
+                vec![(pointer.to_string(), "duplicate-member".to_string())],
+                "{route}: {p}"
+            );
+            assert_eq!(p["errors"][0]["field"], field, "{p}");
+        }
+    }
+}
+
+/// Given a JSON form in GBK (杨帆 is D1 EE B7 AB), when it is sent as plain `application/json`,
+/// then it is refused as not UTF-8 with a message saying to send it with `charset=GBK` (or
+/// GB18030); sent so, or with no Content-Type at all when it is UTF-8, it is read (and refused
+/// only for what it lacks); `text/plain` is 415 naming the form's content type. (Found by an
+/// adapter author's walkthrough: the refusal did not say how a GBK form is sent.)
+#[test]
+fn a_json_form_in_gbk_is_told_to_name_its_charset() {
+    let dir = TempDir::new("forms-gbk-json");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let sichuan = gw.client(Some(&tokens["510000"]));
+    let route = "/v1/regions/510000/translate/hukou-transfer";
+    let gbk: &[u8] = b"{\"QYR_XM\": \"\xD1\xEE\xB7\xAB\"}";
+    let send = |content_type: Option<&str>, body: &[u8]| {
+        let headers: Vec<(&str, &str)> = content_type
+            .map(|ct| vec![("Content-Type", ct)])
+            .unwrap_or_default();
+        sichuan
+            .send("POST", route, &headers, Some(body))
+            .expect("POST")
+    };
+    let p = send(Some("application/json"), gbk).json();
+    assert_eq!(
+        pointers_and_rules(&p),
+        vec![(String::new(), "encoding".to_string())],
+        "{p}"
+    );
+    let message = p["errors"][0]["message"].as_str().expect("message");
+    assert!(
+        message.contains("application/json; charset=GBK") && message.contains("GB18030"),
+        "{message}"
+    );
+    for (content_type, body) in [
+        (Some("application/json; charset=GBK"), gbk),
+        (Some("application/json; charset=GB18030"), gbk),
+        (None, "{\"QYR_XM\": \"杨帆\"}".as_bytes()),
+    ] {
+        let r = send(content_type, body);
+        assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+        let found = pointers_and_rules(&r.json());
+        assert!(
+            found.iter().all(|(_, rule)| rule == "required"),
+            "{content_type:?}: {found:?}"
+        );
+        assert!(!found.is_empty());
+    }
+    let r = send(Some("text/plain"), gbk);
+    assert_eq!(r.status, 415, "{}", String::from_utf8_lossy(&r.body));
+    assert!(
+        r.json()["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("is sent as application/json")),
+        "{}",
+        r.json()
+    );
+}
+
 /// The gateway's check that the origin is the submitting region refuses a local form at the
 /// province's own field, as every other finding is, not at the canonical path (`/origin`) the
 /// province never wrote; the dry run says the same, and nothing is submitted. What the adapter's
@@ -758,6 +964,123 @@ fn a_retry_refused_by_rules_changed_since_is_answered_with_its_application() {
         "{}",
         r.json()
     );
+}
+
+/// Given one person's 15-digit (pre-1999) ID number, when 四川 submits it in its local form and
+/// in a canonical body, then both applications store the same 18-character number (GB 11643:
+/// `19` inserted, the check character computed), and the canonical answer's warning says it
+/// was stored upgraded; a retry of the canonical request as sent is recognised as the same
+/// request (200, the same application). Every person of a body is upgraded (a business
+/// registration's applicant, legal representative and investor), and a refused body's 422 lists
+/// the warnings beside its errors, as a refused local form's does. (Found by an adapter
+/// author's walkthrough: the canonical route stored the 15 digits, so the same person had two
+/// numbers depending on the route, and its 422 had no `warnings`.)
+#[test]
+fn a_legacy_id_number_is_stored_upgraded_by_either_route() {
+    const LEGACY: &str = "511602930618071";
+    const UPGRADED: &str = "511602199306180719";
+    let dir = TempDir::new("forms-legacy-id");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let sichuan = gw.client(Some(&tokens["510000"]));
+    // The application an answer names, as its origin reads it.
+    let stored = |origin: &common::Client, r: &common::Response| {
+        assert!(
+            r.status == 201 || r.status == 200,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let id = r.json()["id"].as_str().expect("id").to_string();
+        origin.get(&format!("/v1/applications/{id}")).json()
+    };
+
+    let mut form: Value =
+        serde_json::from_slice(&golden("510000", "hukou-transfer.local.json")).expect("golden");
+    form["QYR_GMSFHM"] = json!(LEGACY);
+    let local = sichuan.post_with(
+        "/v1/regions/510000/forms/hukou-transfer",
+        &[("Idempotency-Key", "sc-legacy-local")],
+        &form,
+    );
+    assert_eq!(stored(&sichuan, &local)["applicant"]["id_number"], UPGRADED);
+
+    let mut body: Value =
+        serde_json::from_slice(&golden("510000", "hukou-transfer.canonical.json")).expect("golden");
+    body["applicant"]["id_number"] = json!(LEGACY);
+    let key = [("Idempotency-Key", "sc-legacy-canonical")];
+    let first = sichuan.post_with("/v1/applications", &key, &body);
+    assert_eq!(
+        first.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    assert_eq!(stored(&sichuan, &first)["applicant"]["id_number"], UPGRADED);
+    let warnings = first.json()["warnings"].clone();
+    let legacy: Vec<&Value> = warnings
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter(|w| w["rule"] == "gb11643-legacy")
+        .collect();
+    assert_eq!(legacy.len(), 1, "{warnings}");
+    assert_eq!(legacy[0]["pointer"], "/applicant/id_number");
+    let message = legacy[0]["message"].as_str().expect("message");
+    assert!(
+        message.contains("升位为 18 位号码存储") && message.contains("stored upgraded"),
+        "{message}"
+    );
+    assert!(!warnings.to_string().contains(LEGACY), "{warnings}");
+    let again = sichuan.post_with("/v1/applications", &key, &body);
+    assert_eq!(
+        again.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&again.body)
+    );
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    assert_eq!(again.json()["warnings"], warnings);
+
+    // Every person of a body: a business registration's three.
+    let zhejiang_body = matter_example(&gw.client(None), "business-registration");
+    let zhejiang = gw.client(Some(
+        &tokens[zhejiang_body["origin"].as_str().expect("origin")],
+    ));
+    // In the order the answers list them.
+    let people = [
+        "/applicant/id_number",
+        "/form/investors/0/party/id_number",
+        "/form/legal_representative/id_number",
+    ];
+    let mut body = zhejiang_body.clone();
+    for p in people {
+        assert_eq!(body.pointer(p), Some(&json!("310101199211203453")), "{p}");
+        *body.pointer_mut(p).expect("person") = json!("310101921120345");
+    }
+    let r = zhejiang.post("/v1/applications", &body);
+    let view = stored(&zhejiang, &r);
+    let legacy_at = |answer: &Value| -> Vec<String> {
+        answer["warnings"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no warnings: {answer}"))
+            .iter()
+            .filter(|w| w["rule"] == "gb11643-legacy")
+            .filter_map(|w| w["pointer"].as_str().map(str::to_string))
+            .collect::<std::collections::BTreeSet<String>>()
+            .into_iter()
+            .collect()
+    };
+    assert_eq!(legacy_at(&r.json()), people, "{}", r.json());
+    for p in people {
+        assert_eq!(view.pointer(p), Some(&json!("310101199211203453")), "{p}");
+    }
+
+    // Refused for another reason: the warnings come with the errors.
+    body["handlers"] = json!(["999999"]);
+    let r = zhejiang.post("/v1/applications", &body);
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(legacy_at(&r.json()), people, "{}", r.json());
 }
 
 /// The adapters as JSON, without a token like the matters and schemas: which region reads which

@@ -327,6 +327,129 @@ fn every_input_limit_answers_a_precise_problem_and_appends_nothing() {
     assert_eq!(log_position(&operator), before + 1);
 }
 
+/// Given regions' local forms with a member nested deep (an unknown field, which a shallow form
+/// would only be warned of), when they are dry-run or submitted, then a JSON form nested 32
+/// levels is read (200) and one nested 33 levels, or 130, is refused as a canonical body is,
+/// 400 `limit-exceeded` rule `max-depth`, also when it is GBK (counted on its decoded text); an
+/// XML form whose elements nest 32 levels (its root the first) is read, and 33 are refused the
+/// same way; nothing is appended. (Found by an adapter author's walkthrough: the forms routes
+/// skipped the limit, taking a form 40 levels deep and refusing one 130 deep as "not valid
+/// JSON: recursion limit exceeded", 422.)
+#[test]
+fn a_local_form_is_held_to_the_nesting_limit() {
+    let tmp = TempDir::new("local-depth");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let before = log_position(&operator);
+    let golden = |region: &str, file: &str| {
+        std::fs::read(format!(
+            "{}/adapters/regions/{region}/golden/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .expect("golden")
+    };
+
+    // JSON: the form is the first level, its member `X` holds the rest.
+    let sichuan = gw.client(Some(&tokens["510000"]));
+    let form = String::from_utf8(golden("510000", "hukou-transfer.local.json")).expect("utf-8");
+    let deep = |depth: usize| {
+        form.replacen(
+            '{',
+            &format!(
+                "{{\"X\": {}1{},",
+                "[".repeat(depth - 1),
+                "]".repeat(depth - 1)
+            ),
+            1,
+        )
+    };
+    let routes = [
+        "/v1/regions/510000/translate/hukou-transfer",
+        "/v1/regions/510000/forms/hukou-transfer",
+    ];
+    let json = [("Content-Type", "application/json")];
+    let r = sichuan
+        .send("POST", routes[0], &json, Some(deep(MAX_DEPTH).as_bytes()))
+        .expect("POST");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    // In GBK (杨帆 is D1 EE B7 AB), counted once decoded: at the limit the form is read (and
+    // refused for what it lacks), past it refused by the limit.
+    let gbk = [("Content-Type", "application/json; charset=GBK")];
+    let in_gbk = |depth: usize| {
+        let mut body = b"{\"QYR_XM\": \"\xD1\xEE\xB7\xAB\", \"X\": ".to_vec();
+        body.extend("[".repeat(depth - 1).bytes());
+        body.extend("]".repeat(depth - 1).bytes());
+        body.push(b'}');
+        body
+    };
+    let r = sichuan
+        .send("POST", routes[0], &gbk, Some(&in_gbk(MAX_DEPTH)))
+        .expect("POST");
+    refused(&r, 422, "invalid-local-form");
+    for route in routes {
+        for (headers, body) in [
+            (&json, deep(MAX_DEPTH + 1).into_bytes()),
+            (&json, deep(130).into_bytes()),
+            (&gbk, in_gbk(MAX_DEPTH + 1)),
+        ] {
+            let r = sichuan
+                .send("POST", route, headers, Some(&body))
+                .expect("POST");
+            let p = refused(&r, 400, "limit-exceeded");
+            assert!(has_error(&p, "", "max-depth"), "{route}: {p}");
+            assert!(
+                p["detail"].as_str().is_some_and(|d| d.starts_with(
+                    "the body nests objects and arrays deeper than 32 levels (at line 1 column"
+                )),
+                "{route}: {p}"
+            );
+        }
+    }
+
+    // XML: elements below the root, which is the first level.
+    let shanghai = gw.client(Some(&tokens["310000"]));
+    // The GBK bytes as they are, the ASCII elements put before the root's end tag.
+    let xml = golden("310000", "social-security-card.local.xml");
+    let end = b"</APPROVEDATAINFO>";
+    let at = xml
+        .windows(end.len())
+        .position(|w| w == end)
+        .expect("the root's end tag");
+    let deep = |depth: usize| {
+        let open: String = (1..depth).map(|i| format!("<X{i}>")).collect();
+        let close: String = (1..depth).rev().map(|i| format!("</X{i}>")).collect();
+        let mut body = xml[..at].to_vec();
+        body.extend(format!("{open}1{close}").bytes());
+        body.extend(&xml[at..]);
+        body
+    };
+    let xml_type = [("Content-Type", "application/xml; charset=GBK")];
+    let routes = [
+        "/v1/regions/310000/translate/social-security-card",
+        "/v1/regions/310000/forms/social-security-card",
+    ];
+    let r = shanghai
+        .send("POST", routes[0], &xml_type, Some(&deep(MAX_DEPTH)))
+        .expect("POST");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    for route in routes {
+        let r = shanghai
+            .send("POST", route, &xml_type, Some(&deep(MAX_DEPTH + 1)))
+            .expect("POST");
+        let p = refused(&r, 400, "limit-exceeded");
+        assert!(has_error(&p, "", "max-depth"), "{route}: {p}");
+        assert!(
+            p["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("the body nests elements deeper than 32 levels")),
+            "{route}: {p}"
+        );
+    }
+    assert_eq!(log_position(&operator), before);
+}
+
 /// Given a canonical JSON body that names one member more than once (serde would silently keep
 /// the last), when it is sent to a submission or an action, then it is refused with 400, rule
 /// `duplicate-member` at the member's JSON pointer, as the local-form route refuses it, and

@@ -531,3 +531,66 @@ fn a_body_with_a_byte_order_mark_is_signed_as_sent() {
         body
     );
 }
+
+/// Given a signing region whose client prints hex in capitals, when it sends the body's digest
+/// and the signature in upper case, the canonical string signed with the digest in lowercase,
+/// then the request is taken, as docs/signed-requests.md says; and a signature over a canonical
+/// string whose digest line is in capitals is `signature-invalid`: the gateway rebuilds that
+/// line from the body, in lowercase. (Found by an adapter author's walkthrough: the guide said
+/// the header was lowercase only, which deployed clients sending capitals contradict.)
+#[test]
+fn hex_in_capitals_is_read_but_the_canonical_digest_is_lowercase() {
+    let dir = TempDir::new("signed-case");
+    let data = dir.0.join("data");
+    let tokens = register_regions(&data);
+    let key = SigningKey::from_bytes(&[7; 32]);
+    common::tongban_on(
+        &data,
+        &[
+            "regions",
+            "key",
+            SIGNED_REGION,
+            &hex(key.verifying_key().as_bytes()),
+        ],
+    );
+    let gw = Gateway::start(&data, false);
+    let shanghai = gw.client(Some(&tokens[SIGNED_REGION]));
+    let body = golden("social-security-card.canonical.json");
+    let path = "/v1/applications";
+    let capitals: Vec<(String, String)> = sign(&key, path, &rfc3339(0), &body)
+        .into_iter()
+        .map(|(name, value)| match name.as_str() {
+            "X-Tongban-Content-SHA256" => (name, value.to_ascii_uppercase()),
+            "X-Tongban-Signature" => {
+                let (keyid, sig) = value.split_once(",sig=").expect("sig");
+                (name, format!("{keyid},sig={}", sig.to_ascii_uppercase()))
+            }
+            _ => (name, value),
+        })
+        .collect();
+    assert!(
+        capitals
+            .iter()
+            .any(|(n, v)| n == "X-Tongban-Content-SHA256"
+                && v.chars().any(|c| c.is_ascii_uppercase()))
+    );
+    let r = post(&shanghai, path, &capitals, &[], &body);
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+
+    // The digest line itself in capitals: no longer the string the gateway verifies.
+    let body = golden("criminal-record-certificate.canonical.json");
+    let date = rfc3339(0);
+    let digest = hex(&Sha256::digest(&body)).to_ascii_uppercase();
+    let canonical = format!("POST\n{path}\n{date}\n{digest}");
+    let sig = hex(&key.sign(canonical.as_bytes()).to_bytes());
+    let headers = vec![
+        ("Date".to_string(), date),
+        ("X-Tongban-Content-SHA256".to_string(), digest),
+        (
+            "X-Tongban-Signature".to_string(),
+            format!("keyid=\"{SIGNED_REGION}\",sig=\"{sig}\""),
+        ),
+    ];
+    let r = post(&shanghai, path, &headers, &[], &body);
+    assert_eq!(problem_type(&r), "signature-invalid");
+}

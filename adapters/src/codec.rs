@@ -32,8 +32,12 @@ pub fn charset_of(content_type: &str) -> Option<&str> {
 pub enum CharsetSource<'a> {
     /// A Content-Type value (`application/xml; charset=GBK`): its `charset` parameter, if any.
     ContentType(&'a str),
-    /// A charset label given on its own with the named option (`--charset GBK`).
-    Option { option: &'a str, label: &'a str },
+    /// A charset label given on its own with the named option (`--charset GBK`), or none: then
+    /// the option is what a refusal tells the caller to give one with.
+    Option {
+        option: &'a str,
+        label: Option<&'a str>,
+    },
 }
 
 impl<'a> CharsetSource<'a> {
@@ -41,8 +45,34 @@ impl<'a> CharsetSource<'a> {
     fn label(self) -> Option<&'a str> {
         match self {
             CharsetSource::ContentType(ct) => charset_of(ct),
-            CharsetSource::Option { label, .. } => Some(label),
+            CharsetSource::Option { label, .. } => label,
         }
+    }
+
+    /// What a form whose bytes are not UTF-8 is told: most such forms are GBK (or GB 18030)
+    /// sent without saying so, so it says how to say so as the caller names a charset (`source`:
+    /// the option on the command line, else a Content-Type, or for XML its declaration).
+    fn not_utf8(source: Option<Self>, format: Format) -> String {
+        let (zh, en) = match (source, format) {
+            (Some(CharsetSource::Option { option, .. }), _) => {
+                (format!("{option} GBK"), format!("give {option} GBK"))
+            }
+            (_, Format::Json) => (
+                "Content-Type: application/json; charset=GBK".to_string(),
+                "send it as Content-Type: application/json; charset=GBK".to_string(),
+            ),
+            (_, Format::Xml) => (
+                "Content-Type: application/xml; charset=GBK，或 XML 声明 encoding=\"GBK\""
+                    .to_string(),
+                "send it as Content-Type: application/xml; charset=GBK, or declare \
+                 encoding=\"GBK\" in the XML"
+                    .to_string(),
+            ),
+        };
+        format!(
+            "正文不是有效的 UTF-8 编码；GBK 或 GB18030 编码的表单须注明字符集：{zh} (或 GB18030) \
+             (the body is not valid UTF-8: for a form in GBK, {en}, or GB18030)"
+        )
     }
 
     /// The problem when its charset and the XML declaration's disagree.
@@ -153,21 +183,40 @@ fn both_gb(a: &str, b: &str) -> Result<bool, Rejection> {
     Ok(gb(encoding(a)?) && gb(encoding(b)?))
 }
 
-/// The text of `bytes` ([`decode_strict`]), refused in the caller's words.
-fn decode<'b>(bytes: &'b [u8], label: &str) -> Result<Cow<'b, str>, Rejection> {
-    decode_strict(bytes, label).map_err(charset_problem)
+/// The text of a `format` form's `bytes` ([`decode_strict`]) in the charset `label` names,
+/// refused in the caller's words; bytes that are not UTF-8 are told how to name their charset
+/// as `source` would ([`CharsetSource::not_utf8`]).
+fn decode<'b>(
+    bytes: &'b [u8],
+    label: &str,
+    source: Option<CharsetSource<'_>>,
+    format: Format,
+) -> Result<Cow<'b, str>, Rejection> {
+    decode_strict(bytes, label).map_err(|e| match e {
+        CharsetError::Malformed { encoding, .. } if encoding == encoding_rs::UTF_8.name() => {
+            Rejection::one(form_problem(
+                "encoding",
+                CharsetSource::not_utf8(source, format),
+            ))
+        }
+        e => charset_problem(e),
+    })
 }
 
 impl Adapter {
     /// Reads a local form from bytes. `content_type` (e.g. `application/xml; charset=GBK`) names
     /// the charset; XML without one falls back to its declaration, then UTF-8.
     pub fn read_local(&self, bytes: &[u8], content_type: Option<&str>) -> Result<Value, Rejection> {
-        let text = self.text_of(bytes, content_type.map(CharsetSource::ContentType))?;
+        let text = self.form_text(bytes, content_type.map(CharsetSource::ContentType))?;
         Ok(self.parse_text(&text)?.to_value())
     }
 
-    /// The form's bytes as text: size limit, charset, strict decoding (UTF-8 is borrowed).
-    fn text_of<'b>(
+    /// The form's bytes as text: size limit, charset, strict decoding (UTF-8 is borrowed). The
+    /// first step of [`Adapter::translate_from`], for a caller that holds the text to more before
+    /// it is read (the gateway's limit on nesting, which only the decoded text shows: a GBK
+    /// character's second byte can be `[` or `\`) and then goes on with
+    /// [`Adapter::translate_text`].
+    pub fn form_text<'b>(
         &self,
         bytes: &'b [u8],
         source: Option<CharsetSource<'_>>,
@@ -180,7 +229,7 @@ impl Adapter {
         }
         let declared = source.and_then(CharsetSource::label);
         match self.format {
-            Format::Json => decode(bytes, declared.unwrap_or("UTF-8")),
+            Format::Json => decode(bytes, declared.unwrap_or("UTF-8"), source, self.format),
             Format::Xml => {
                 let in_document = xml::declared_encoding(bytes);
                 if let (Some(source), Some(header), Some(document)) =
@@ -199,7 +248,7 @@ impl Adapter {
                     .map(str::to_string)
                     .or(in_document)
                     .unwrap_or_else(|| "UTF-8".into());
-                decode(bytes, &label)
+                decode(bytes, &label, source, self.format)
             }
         }
     }
@@ -208,10 +257,13 @@ impl Adapter {
     fn parse_text<'t>(&self, text: &'t str) -> Result<Local<'t>, Rejection> {
         match self.format {
             Format::Json => crate::local::from_json(text).map_err(|e| {
-                Rejection::one(match crate::local::duplicate_name(&e) {
-                    // Which of two values was meant is the province's to say, not ours.
-                    Some(name) => {
-                        let name = tongban_schemas::mask::field_name(&name).into_owned();
+                Rejection::one(match crate::local::duplicate_member(&e) {
+                    // Which of two values was meant is the province's to say, not ours. Named
+                    // at its pointer (`/SQRY/0/XM`), as the canonical routes name one, and as
+                    // every other problem of the form is: the name alone does not say which
+                    // record of a list holds it.
+                    Some(duplicate) => {
+                        let name = tongban_schemas::mask::field_name(&duplicate.name).into_owned();
                         let mut p = form_problem(
                             "duplicate-member",
                             format!(
@@ -221,6 +273,8 @@ impl Adapter {
                                 e.column()
                             ),
                         );
+                        p.pointer =
+                            tongban_schemas::mask::field_path(&duplicate.pointer).into_owned();
                         p.field = name;
                         p
                     }
@@ -277,8 +331,18 @@ impl Adapter {
         source: Option<CharsetSource<'_>>,
         extra: &dyn Fn(&Value) -> Vec<tongban_schemas::Violation>,
     ) -> Result<Translation, Rejection> {
-        let text = self.text_of(bytes, source)?;
-        self.inbound_local_with(&self.parse_text(&text)?, extra)
+        let text = self.form_text(bytes, source)?;
+        self.translate_text(&text, extra)
+    }
+
+    /// The second step of [`Adapter::translate_from`]: the text of a form
+    /// ([`Adapter::form_text`]) read and translated.
+    pub fn translate_text(
+        &self,
+        text: &str,
+        extra: &dyn Fn(&Value) -> Vec<tongban_schemas::Violation>,
+    ) -> Result<Translation, Rejection> {
+        self.inbound_local_with(&self.parse_text(text)?, extra)
     }
 
     /// The content type this region's forms are written in (`application/xml; charset=GBK`).
@@ -330,6 +394,7 @@ mod tests {
             Some("gb18030")
         );
         assert_eq!(charset_of("application/json"), None);
+        let decode = |bytes, label| decode(bytes, label, None, Format::Json);
         assert!(decode(b"\xB3\xC2", "GBK").is_ok());
         assert!(decode(b"\xB3", "GBK").is_err());
         assert!(decode(b"\xFF\xFE", "UTF-8").is_err());

@@ -151,7 +151,7 @@ impl<'a> Local<'a> {
 }
 
 /// A record read from JSON: a member name given twice is refused, naming it (the error of
-/// [`duplicate_name`]) — a province's form that says two things of one field is not guessed at,
+/// [`duplicate_member`]) — a province's form that says two things of one field is not guessed at,
 /// as an XML element sent twice is not.
 fn unique_record<'a>(
     mut members: Vec<(Cow<'a, str>, Local<'a>)>,
@@ -197,11 +197,6 @@ pub fn duplicate_member(e: &serde_json::Error) -> Option<Duplicate> {
     Some(Duplicate { name, pointer })
 }
 
-/// The member name a [`from_json`] error refuses as given twice, if that is what it is.
-pub fn duplicate_name(e: &serde_json::Error) -> Option<String> {
-    duplicate_member(e).map(|d| d.name)
-}
-
 /// `duplicate member "<name>" in "<pointer of its object>"` as (name, pointer).
 fn parse_duplicate(message: &str) -> Option<(String, String)> {
     let rest = message.strip_prefix(DUPLICATE)?;
@@ -241,7 +236,7 @@ fn within<E: de::Error>(e: E, step: tongban_schemas::Step<'_>) -> E {
     }
 }
 
-/// Reads a JSON text; a member name given twice in one object is an error ([`duplicate_name`]).
+/// Reads a JSON text; a member name given twice in one object is an error ([`duplicate_member`]).
 /// Forms as provinces send them — texts without escapes, integers — are read by
 /// a small scanner that only accepts what it is sure of; anything else (escapes, fractions,
 /// exponents, very deep nesting, any syntax error) is read by `serde_json`, so the tree and every
@@ -682,13 +677,13 @@ mod tests {
             r#"{"x": {"名\u79f0": 1, "名称": 2}}"#,
         ] {
             let e = from_json(text).expect_err(text);
-            let name = duplicate_name(&e);
+            let name = duplicate_member(&e).map(|d| d.name);
             assert!(
                 name.as_deref() == Some("k") || name.as_deref() == Some("名称"),
                 "{text}: {e}"
             );
         }
-        assert_eq!(duplicate_name(&from_json("{").unwrap_err()), None);
+        assert!(duplicate_member(&from_json("{").unwrap_err()).is_none());
         assert!(from_json(r#"{"k": {"k": 1}}"#).is_ok());
     }
 

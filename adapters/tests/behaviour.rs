@@ -621,7 +621,7 @@ fn xml_charsets_follow_the_content_type_then_the_declaration() {
             &gbk,
             Some(tongban_adapters::codec::CharsetSource::Option {
                 option: "--charset",
-                label: "UTF-8",
+                label: Some("UTF-8"),
             }),
             &|_| Vec::new(),
         )
@@ -647,6 +647,14 @@ fn xml_charsets_follow_the_content_type_then_the_declaration() {
         .translate(&undeclared, Some("application/xml; charset=UTF-8"))
         .unwrap_err();
     assert_eq!(r.problems[0].rule, "encoding");
+    // Told how a GBK form says so, as an HTTP client does.
+    assert!(
+        r.problems[0]
+            .message
+            .contains("application/xml; charset=GBK")
+            && r.problems[0].message.contains("encoding=\"GBK\""),
+        "{r}"
+    );
     // UTF-8 text labelled GBK by the Content-Type: its bytes may well decode as GBK, into
     // other characters; the disagreement with the declaration refuses it instead.
     let r = a
@@ -1020,7 +1028,9 @@ fn a_wrong_structure_is_named_where_it_is_not_reported_missing() {
     assert_eq!(p[0].pointer, "/业务信息");
     assert_eq!(p[0].canonical, "/form", "what its fields write share /form");
 
-    // JSON: a member given twice is refused by name, not read as its last value.
+    // JSON: a member given twice is refused by name at its pointer, not read as its last value;
+    // one inside a record is named inside it. (The pointer was left empty: found by an adapter
+    // author's walkthrough.)
     let text = String::from_utf8(golden_local("330000", "hukou-transfer.local.json")).unwrap();
     let twice = text.replacen("{", "{\"业务信息\": {},", 1);
     let r = a
@@ -1029,7 +1039,22 @@ fn a_wrong_structure_is_named_where_it_is_not_reported_missing() {
     assert_eq!(r.problems.len(), 1, "{r:#?}");
     assert_eq!(r.problems[0].rule, "duplicate-member");
     assert_eq!(r.problems[0].field, "业务信息");
+    assert_eq!(r.problems[0].pointer, "/业务信息");
     assert!(r.problems[0].message.starts_with("字段 业务信息 重复出现"));
+    let inner = text.replacen(
+        "\"业务信息\": {",
+        "\"业务信息\": {\"a/b\": 1, \"a/b\": 2,",
+        1,
+    );
+    assert_ne!(inner, text);
+    let r = a
+        .translate(inner.as_bytes(), Some("application/json"))
+        .expect_err("refused");
+    assert_eq!(
+        (r.problems[0].pointer.as_str(), r.problems[0].field.as_str()),
+        ("/业务信息/a~1b", "a/b"),
+        "{r:#?}"
+    );
 
     // XML: an element twice, an attribute, a record where text is wanted.
     let x = adapter("310000", "criminal-record-certificate");

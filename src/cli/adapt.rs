@@ -101,10 +101,11 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             }
         }
     } else {
-        // The charset given, in place of the spec's own, named as the option it came from.
-        let source = charset.as_deref().map(|label| CharsetSource::Option {
+        // The charset given, in place of the spec's own, named as the option it came from (a
+        // form that is not UTF-8 is told to give it with that option).
+        let source = Some(CharsetSource::Option {
             option: "--charset",
-            label,
+            label: charset.as_deref(),
         });
         match adapter.translate_from(&input, source, &|_| Vec::new()) {
             Ok(t) => {

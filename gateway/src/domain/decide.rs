@@ -19,6 +19,7 @@
 //!   (邮寄) names its 快递单号 (`tracking`), and no other delivery has one.
 
 use tongban_schemas::events::DeliveryChannel;
+use tongban_schemas::ids::gb2260;
 use tongban_schemas::{Mode, matters};
 
 use super::application::{Application, Role};
@@ -416,6 +417,15 @@ pub fn check_parties<H: AsRef<str>>(
         if h == origin {
             return Err(DomainError::OriginIsHandler {
                 origin: origin.to_string(),
+                index: i,
+            });
+        }
+        // Every matter here is 跨省: a city of the origin's province (which may run its own
+        // platform, and so be a region of the federation) does not handle its applications.
+        if gb2260::province(h) == gb2260::province(origin) {
+            return Err(DomainError::SameProvince {
+                origin: origin.to_string(),
+                handler: h.to_string(),
                 index: i,
             });
         }

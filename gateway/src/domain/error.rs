@@ -78,6 +78,14 @@ pub enum DomainError {
         "handlers must not include the origin {origin}: a cross-region application crosses regions"
     )]
     OriginIsHandler { origin: String, index: usize },
+    /// A handler in the origin's province (a city of it that runs its own platform): an
+    /// application inside one province, which is no 跨省 matter's.
+    #[error("{}", tongban_schemas::matters::same_province_message(handler, origin))]
+    SameProvince {
+        origin: String,
+        handler: String,
+        index: usize,
+    },
     #[error("handlers lists region {region} twice")]
     DuplicateHandler { region: String, index: usize },
     #[error("{field} {value:?} is not a 6-digit GB/T 2260 region code")]
@@ -124,6 +132,7 @@ impl DomainError {
             | ModeNotAllowed { .. }
             | HandlerCount { .. }
             | OriginIsHandler { .. }
+            | SameProvince { .. }
             | DuplicateHandler { .. }
             | BadRegionCode { .. }
             | Empty { .. }
@@ -139,7 +148,7 @@ impl DomainError {
     /// `blank` for text of spaces alone, `proxy-check` for a proxy forward without the window's
     /// check, `licence-or-document` for a result that names neither, `required-for-post` for a
     /// delivery by post without its 快递单号, `post-only` for a 快递单号 on another channel,
-    /// `domain` for the rest (the message says which). Of a conflict, as its problem type
+    /// `same-province` for a handler in the origin's province, `domain` for the rest (the message says which). Of a conflict, as its problem type
     /// names it: `not-joint` for a part completed in an application that is not joint (its mode
     /// never changes, so no later state allows it), `illegal-transition` for the rest.
     pub fn rule(&self) -> &'static str {
@@ -151,6 +160,7 @@ impl DomainError {
             DomainError::TrackingNotPost { .. } => "post-only",
             DomainError::NotJoint { .. } => "not-joint",
             DomainError::UnknownMatter { .. } => "unknown-matter",
+            DomainError::SameProvince { .. } => "same-province",
             _ if self.kind() == ErrorKind::Conflict => "illegal-transition",
             _ => "domain",
         }
@@ -164,9 +174,9 @@ impl DomainError {
             UnknownMatter { .. } => Some("/matter".into()),
             ModeNotAllowed { .. } => Some("/mode".into()),
             HandlerCount { .. } => Some("/handlers".into()),
-            OriginIsHandler { index, .. } | DuplicateHandler { index, .. } => {
-                Some(format!("/handlers/{index}"))
-            }
+            OriginIsHandler { index, .. }
+            | SameProvince { index, .. }
+            | DuplicateHandler { index, .. } => Some(format!("/handlers/{index}")),
             OriginNotSubmitter { .. } => Some("/origin".into()),
             BadRegionCode { field, .. } => Some(field.clone()),
             Empty { field } => Some((*field).into()),

@@ -199,6 +199,27 @@ fn submit_refusals_name_the_field() {
         })
     );
 
+    // A city of the origin's province (深圳, with its own platform) is no handler of a 跨省
+    // application: refused at the item, with its own rule. (Found by an adapter author's
+    // walkthrough: `tongban regions add 510100 成都` let 四川 send applications to 成都.)
+    let mut s = submitted(Mode::Joint);
+    s.handlers = vec![ZJ.into(), "440300".into()];
+    let err = g
+        .when(GD, Command::Submit(s))
+        .map(|_| ())
+        .expect_err("same province");
+    assert_eq!(
+        err,
+        DomainError::SameProvince {
+            origin: GD.into(),
+            handler: "440300".into(),
+            index: 1
+        }
+    );
+    assert_eq!(err.pointer().as_deref(), Some("/handlers/1"));
+    assert_eq!(err.rule(), "same-province");
+    assert_eq!(err.kind(), ErrorKind::Invalid);
+
     let mut s = submitted(Mode::Joint);
     s.handlers = vec![ZJ.into(), ZJ.into()];
     let err = g

@@ -125,10 +125,12 @@ fn screened<L: EventLog>(
     errors.extend(unknown);
     match checked {
         Ok(c) if errors.is_empty() => Ok((Intake::Checked(c), report.warnings)),
+        // With the warnings, as a refused local form's answer has them.
         _ => Err(Problem::unprocessable(
             format!("the body has {} problem(s)", errors.len()),
             errors,
-        )),
+        )
+        .with_warnings(report.warnings)),
     }
 }
 

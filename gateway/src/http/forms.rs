@@ -201,18 +201,28 @@ fn problem_json(status: StatusCode, body: &Value) -> Response {
 /// Translates the local form with the gateway's own checks of the canonical body beside the
 /// matter's schema (a handler that is no region of the federation, an origin that is not the
 /// caller: [`crate::service::Gateway::local_form_problems`]), so that the dry run and the
-/// submission refuse the same forms, every problem in the province's own field names.
+/// submission refuse the same forms, every problem in the province's own field names. Its text
+/// is first held to the nesting limit every JSON body is held to (400 `limit-exceeded`, rule
+/// `max-depth`, as on the canonical route: a form does not reach the reader past it), its
+/// JSON's objects and arrays or its XML's elements; the form's own problems are the inner
+/// error (422).
 fn translated<L: EventLog>(
     s: &AppState<L>,
     adapter: &Adapter,
     bytes: &[u8],
     content_type: Option<&str>,
-) -> Result<tongban_adapters::Translation, Rejection> {
-    adapter.translate_from(
-        bytes,
-        content_type.map(CharsetSource::ContentType),
-        &|body| s.gateway.local_form_problems(&adapter.region, body),
-    )
+) -> Result<Result<tongban_adapters::Translation, Rejection>, Problem> {
+    let text = match adapter.form_text(bytes, content_type.map(CharsetSource::ContentType)) {
+        Ok(text) => text,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    match adapter.format {
+        tongban_adapters::spec::Format::Json => super::limits::check_depth(&text)?,
+        tongban_adapters::spec::Format::Xml => super::limits::check_element_depth(&text)?,
+    }
+    Ok(adapter.translate_text(&text, &|body| {
+        s.gateway.local_form_problems(&adapter.region, body)
+    }))
 }
 
 pub async fn translate<L: EventLog>(
@@ -226,7 +236,7 @@ pub async fn translate<L: EventLog>(
     let content_type = check_media_type(adapter, &headers)?;
     let bytes = read_body(body).await?;
     Ok(
-        match translated(&s, adapter, &bytes, content_type.as_deref()) {
+        match translated(&s, adapter, &bytes, content_type.as_deref())? {
             Ok(t) => Json(json!({
                 "canonical": t.canonical,
                 "warnings": t.warnings,
@@ -262,7 +272,7 @@ pub async fn submit<L: EventLog>(
         &bytes,
         super::signed::Exempt::WithIdempotencyKey,
     )?;
-    let translation = match translated(&s, adapter, &bytes, content_type.as_deref()) {
+    let translation = match translated(&s, adapter, &bytes, content_type.as_deref())? {
         Ok(t) => t,
         Err(r) => {
             // A retry of a form an earlier sending under this key submitted, taken under other

@@ -5,7 +5,8 @@
 //! every later read of the event) and keep hostile shapes away from recursive code:
 //!
 //! - nesting depth is scanned on the raw bytes, iteratively, before the JSON parser (which
-//!   recurses) ever sees them;
+//!   recurses) ever sees them; a region's local form is held to the same depth (its JSON, and
+//!   its XML's element nesting), scanned on its text once decoded from its charset;
 //! - string length (values and member names) and the number of materials are checked on the parsed
 //!   value, each violation at its JSON pointer.
 
@@ -15,9 +16,9 @@ use tongban_schemas::Violation;
 
 use super::problem::Problem;
 
-/// The deepest nesting of objects and arrays accepted. Canonical forms are a handful of levels
-/// deep; 32 leaves room for any province's form without letting a body reach the parser's own
-/// recursion limit.
+/// The deepest nesting of objects and arrays (of elements, in a local form's XML) accepted.
+/// Canonical forms are a handful of levels deep; 32 leaves room for any province's form without
+/// letting a body reach the parser's own recursion limit.
 pub const MAX_DEPTH: usize = 32;
 
 pub use tongban_schemas::limits::{MAX_MATERIALS, MAX_STRING_BYTES};
@@ -56,7 +57,7 @@ pub fn check_depth(text: &str) -> Result<(), Problem> {
             b'{' | b'[' => {
                 depth += 1;
                 if depth > MAX_DEPTH {
-                    return Err(too_deep(text, i));
+                    return Err(too_deep(text, i, "objects and arrays"));
                 }
             }
             b'}' | b']' => depth = depth.saturating_sub(1),
@@ -67,9 +68,67 @@ pub fn check_depth(text: &str) -> Result<(), Problem> {
     Ok(())
 }
 
-/// The refusal of a body whose bracket at byte `at` is one level too deep, with the bracket's
-/// line and column (in characters, from 1).
-fn too_deep(text: &str, at: usize) -> Problem {
+/// Refuses an XML text whose elements nest deeper than [`MAX_DEPTH`] (the root counts as one),
+/// without recursion: the XML counterpart of [`check_depth`], for the local forms of regions
+/// that send XML. Comments, CDATA sections, processing instructions and declarations hold no
+/// elements, and a `>` inside a quoted attribute value does not end its tag; everything else
+/// that is malformed is left for the form's reader to report.
+pub fn check_element_depth(text: &str) -> Result<(), Problem> {
+    let bytes = text.as_bytes();
+    // The index just past the first `end` at or after `from` (the text's end if none).
+    let past = |from: usize, end: &[u8]| {
+        bytes
+            .get(from..)
+            .and_then(|rest| rest.windows(end.len()).position(|w| w == end))
+            .map_or(bytes.len(), |p| from + p + end.len())
+    };
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(p) = bytes
+        .get(i..)
+        .and_then(|r| r.iter().position(|&b| b == b'<'))
+    {
+        let at = i + p;
+        let rest = &bytes[at..];
+        i = if rest.starts_with(b"<!--") {
+            past(at + 4, b"-->")
+        } else if rest.starts_with(b"<![CDATA[") {
+            past(at + 9, b"]]>")
+        } else if rest.starts_with(b"<?") {
+            past(at + 2, b"?>")
+        } else if rest.starts_with(b"</") {
+            depth = depth.saturating_sub(1);
+            past(at + 2, b">")
+        } else if rest.starts_with(b"<!") {
+            past(at + 2, b">")
+        } else {
+            // A start tag, to its `>` outside quoted attribute values; `/>` closes it at once.
+            let mut quote = None;
+            let mut end = at + 1;
+            while let Some(&b) = bytes.get(end) {
+                match (quote, b) {
+                    (None, b'>') => break,
+                    (None, b'"' | b'\'') => quote = Some(b),
+                    (Some(q), b) if b == q => quote = None,
+                    _ => {}
+                }
+                end += 1;
+            }
+            if bytes.get(end.saturating_sub(1)) != Some(&b'/') {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(too_deep(text, at, "elements"));
+                }
+            }
+            end + 1
+        };
+    }
+    Ok(())
+}
+
+/// The refusal of a body whose bracket (or tag) at byte `at` is one level too deep, with its
+/// line and column (in characters, from 1); `what` nests there.
+fn too_deep(text: &str, at: usize, what: &str) -> Problem {
     let before = text.get(..=at).unwrap_or(text);
     let line = 1 + before.matches('\n').count();
     let column = before
@@ -78,8 +137,7 @@ fn too_deep(text: &str, at: usize) -> Problem {
         .chars()
         .count();
     let message = format!(
-        "the body nests objects and arrays deeper than {MAX_DEPTH} levels \
-         (at line {line} column {column})"
+        "the body nests {what} deeper than {MAX_DEPTH} levels (at line {line} column {column})"
     );
     Problem::new(
         StatusCode::BAD_REQUEST,
@@ -144,6 +202,44 @@ mod tests {
             "{}",
             p.errors[0].message
         );
+    }
+
+    /// Given XML texts, when their element nesting is scanned, then 32 levels pass and 33 are
+    /// refused at the 33rd start tag's line and column; self-closing tags, end tags, comments,
+    /// CDATA, processing instructions and a `>` or `<` inside an attribute value or a comment
+    /// add no level; a million open tags cost no recursion.
+    #[test]
+    fn element_depth_is_counted_on_start_tags_only() {
+        let nested = |n: usize| {
+            let open: String = (0..n).map(|i| format!("<E{i}>")).collect();
+            let close: String = (0..n).rev().map(|i| format!("</E{i}>")).collect();
+            format!("<?xml version=\"1.0\" encoding=\"GBK\"?>\n{open}x{close}")
+        };
+        assert!(check_element_depth(&nested(MAX_DEPTH)).is_ok());
+        let p = check_element_depth(&nested(MAX_DEPTH + 1)).expect_err("too deep");
+        assert_eq!(p.status, 400);
+        assert_eq!(p.kind, format!("urn:tongban:problem:{LIMIT_SLUG}"));
+        assert_eq!(p.errors[0].rule, "max-depth");
+        let column = (0..MAX_DEPTH)
+            .map(|i| format!("<E{i}>").len())
+            .sum::<usize>()
+            + 1;
+        assert_eq!(
+            p.errors[0].message,
+            format!(
+                "the body nests elements deeper than {MAX_DEPTH} levels (at line 2 column {column})"
+            )
+        );
+        let siblings = format!(
+            "<R>{}</R>",
+            "<A a=\"x>y\" b='<'/><B/><!-- <C> --><![CDATA[<D>]]><?p <E>?>".repeat(100)
+        );
+        assert!(check_element_depth(&siblings).is_ok());
+        let flat = format!("<R>{}</R>", "<L><I>1</I><I>2</I></L>".repeat(1000));
+        assert!(check_element_depth(&flat).is_ok());
+        assert!(check_element_depth(&"<A>".repeat(1_000_000)).is_err());
+        assert!(check_element_depth("").is_ok());
+        assert!(check_element_depth("<A").is_ok());
     }
 
     #[test]

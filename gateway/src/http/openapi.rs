@@ -88,13 +88,15 @@ fn operation(route: &Route) -> Value {
                 "422".into(),
                 problem_response(
                     "Invalid application; `errors` lists every problem at its JSON pointer \
-                     (a handler that is no region of the federation: rule `unknown-region`; a \
+                     (a handler that is no region of the federation: rule `unknown-region`; one \
+                     in the origin's province, which no 跨省 matter has: `same-province`; a \
                      rule across the form's fields at the field it is about, with the codes the \
                      matter lists under `rules` in /v1/matters: `end-before-start`, \
                      `same-province`, `required-when`, `accompanying-is-applicant`, \
-                     `duplicate-accompanying`, `capital-mismatch`); or \
-                     the Idempotency-Key was already used by this region for a different request \
-                     (`idempotency-key-reused`)",
+                     `duplicate-accompanying`, `capital-mismatch`), and `warnings` what the \
+                     checks doubt without refusing, as a 201 lists them (a 15-digit ID number: \
+                     `gb11643-legacy`); or the Idempotency-Key was already used by this region \
+                     for a different request (`idempotency-key-reused`)",
                 ),
             );
             responses.insert(
@@ -315,15 +317,24 @@ fn operation(route: &Route) -> Value {
                     local_form_problem(refused)
                 },
             );
-            if route.op == Op::LocalForm {
-                responses.insert(
-                    "400".into(),
-                    problem_response(&format!(
-                        "Refused before the form is parsed: {KEY_REFUSED} (a malformed form is a \
-                         422)"
-                    )),
-                );
-            }
+            // Nested too deep, a form is refused as a canonical body is, before it is read.
+            let too_deep = "a form whose text (decoded from its charset) nests deeper than 32 \
+                            levels, its JSON's objects and arrays or its XML's elements (the root \
+                            the first), is `limit-exceeded`, rule `max-depth`, with the line and \
+                            column, as a canonical body is";
+            responses.insert(
+                "400".into(),
+                problem_response(&if route.op == Op::LocalForm {
+                    format!(
+                        "Refused before the form is parsed: {KEY_REFUSED}; or {too_deep} (a \
+                         malformed form is a 422)"
+                    )
+                } else {
+                    format!(
+                        "Refused before the form is parsed: {too_deep} (a malformed form is a 422)"
+                    )
+                }),
+            );
         }
         Op::Get => {
             params.push(json!({"name": "view", "in": "query", "required": false, "description": "canonical (default) or local: the application in the calling region's own form (406 when the region has no adapter for the matter)", "schema": {"type": "string", "enum": ["canonical", "local"]}}));

@@ -41,6 +41,13 @@ pub struct Problem {
     /// (its evidence page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence: Option<String>,
+    /// Of a refused canonical submission (422 `invalid`): what the checks doubt without
+    /// refusing (a 15-digit ID number, a credit code's check character), each at its pointer,
+    /// as an accepted submission's answer carries them and a refused local form's does: fixing
+    /// the errors does not hide them until the next answer. Absent from other problems.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Vec<ErrorItem>>")]
+    pub warnings: Option<Vec<Violation>>,
     #[serde(skip)]
     pub retry_after: Option<u64>,
 }
@@ -81,12 +88,19 @@ impl Problem {
             held: None,
             breaks: Vec::new(),
             evidence: None,
+            warnings: None,
             retry_after: None,
         }
     }
 
     pub fn with_errors(mut self, errors: Vec<Violation>) -> Problem {
         self.errors = errors;
+        self
+    }
+
+    /// The problem with the checks' warnings beside its errors ([`Problem::warnings`]).
+    pub fn with_warnings(mut self, warnings: Vec<Violation>) -> Problem {
+        self.warnings = Some(warnings);
         self
     }
 

@@ -49,8 +49,9 @@ pub struct SubmitOutcome {
     /// after it): answered as `X-Tongban-Position`.
     #[serde(skip)]
     pub position: u64,
-    /// What the checks doubt without refusing (a 15-digit ID number, a 统一社会信用代码 whose
-    /// check character fails, as some early real codes do), each at its pointer: the caller
+    /// What the checks doubt without refusing (a 15-digit ID number, stored upgraded to its 18
+    /// characters; a 统一社会信用代码 whose check character fails, as some early real codes
+    /// do), each at its pointer: the caller
     /// learns of it at once, as the local-form route's caller does. Empty for a repeated
     /// submission (the first answer had them). Always sent, empty or not, as the contract
     /// requires it (a generated client refuses an answer without it).
@@ -98,27 +99,24 @@ pub fn prepare(
     if let Some(key) = idempotency_key {
         check_key(key)?;
     }
-    // A checked body names the matter whose schema it passed.
-    let (request, checked): (SubmitRequest, Option<&'static matters::Matter>) = match intake.into()
-    {
-        Intake::Unchecked(request) => (request, None),
+    // A checked body names the matter whose schema it passed, and the body as it was sent when
+    // its check upgraded a 15-digit ID number in it.
+    let (request, checked, sent) = match intake.into() {
+        Intake::Unchecked(request) => (request, None, None),
         Intake::Checked(body) => {
             let matter = body.matter();
-            // The applicant and form move into the request whole (`domain::moved`).
-            let request =
-                domain::moved::with_applicant_and_form_moved::<SubmitRequest>(body.into_value())
-                    .map_err(|e| {
-                        ServiceError::Invalid(vec![Violation::new("", "shape", e.to_string())])
-                    })?;
-            (request, Some(matter))
+            let sent = body.as_sent().map(typed).transpose()?;
+            (typed(body.into_value())?, Some(matter), sent)
         }
     };
     // The schema the applicant and form are (or were) checked against, whose version the event
     // records. An unknown matter is refused by `decide` below, so its 0 is never written.
     let matter = checked.or_else(|| matters::get(&request.matter));
+    // Of the request as sent, numbers upgraded or not: a retry is the same request whether the
+    // gateway that took the first upgraded them (this one) or not (one of an earlier version).
     // Written straight from the typed request: byte for byte what its `Value` copy's canonical
     // form was, without the copy (jcs::canonical's tests hold the two equal).
-    let digest = request_digest(&request)?;
+    let digest = request_digest(sent.as_ref().unwrap_or(&request))?;
     let submitted = ev::Submitted {
         matter: request.matter,
         matter_version: matter.map_or(0, |m| m.version),
@@ -132,9 +130,9 @@ pub fn prepare(
         request_digest: digest.clone(),
     };
     // Structural rules first (matter, mode, regions), then the matter's own schema.
-    let event = domain::decide(None, region, Command::Submit(submitted))?;
+    let mut event = domain::decide(None, region, Command::Submit(submitted))?;
     let mut warnings = Vec::new();
-    if let Event::Submitted(s) = &event
+    if let Event::Submitted(s) = &mut event
         && checked.is_none()
         && let Some(matter) = matter
     {
@@ -142,9 +140,25 @@ pub fn prepare(
         if !report.violations.is_empty() {
             return Err(ServiceError::Invalid(report.violations));
         }
+        // Stored as a checked body is ([`matters::Matter::check_owned`]): 15-digit ID numbers
+        // upgraded. The findings' pointers are the body's, so the two parts go in as one.
+        let mut content = serde_json::json!({
+            "applicant": std::mem::take(&mut s.applicant),
+            "form": std::mem::take(&mut s.form),
+        });
+        matters::legacy_ids::upgrade(&mut content, &report.warnings);
+        s.applicant = content["applicant"].take();
+        s.form = content["form"].take();
         warnings = report.warnings;
     }
     Ok((event, digest, warnings))
+}
+
+/// A checked body as the typed request; its applicant and form move into it whole
+/// (`domain::moved`).
+fn typed(body: serde_json::Value) -> Result<SubmitRequest, ServiceError> {
+    domain::moved::with_applicant_and_form_moved::<SubmitRequest>(body)
+        .map_err(|e| ServiceError::Invalid(vec![Violation::new("", "shape", e.to_string())]))
 }
 
 impl<L: EventLog> Gateway<L> {

@@ -115,6 +115,52 @@ fn a_checked_body_prepares_like_an_unchecked_one() {
     );
 }
 
+/// Given a submission whose applicant has a 15-digit ID number, when it is prepared checked (as
+/// the HTTP route and the adapters hand it in) and unchecked (as the service's other callers
+/// do), then both events store the number upgraded to 18 characters, and both digests are the
+/// request's as sent: what a gateway that stored the 15 digits recorded for it (so a retry
+/// across the upgrade is still the same request), not the digest of the request sent with the
+/// 18 characters. (Found by an adapter author's walkthrough: the canonical route stored the 15
+/// digits, the local-form route the 18, so one person had two numbers.)
+#[test]
+fn a_legacy_number_is_stored_upgraded_and_its_request_digested_as_sent() {
+    use sha2::{Digest, Sha256};
+    let matter = matters::get("social-security-card").expect("matter");
+    let mut example = matter.example();
+    assert_eq!(example["applicant"]["id_number"], "440305196010150019");
+    let upgraded = example.clone();
+    example["applicant"]["id_number"] = serde_json::json!("440305601015001");
+    let origin = example["origin"].as_str().expect("origin").to_string();
+    let stored = |event: &crate::domain::Event| match event {
+        crate::domain::Event::Submitted(s) => s.applicant["id_number"].clone(),
+        other => panic!("{other:?}"),
+    };
+    let request: SubmitRequest = serde_json::from_value(example.clone()).expect("request");
+    let as_sent = crate::hex::encode(&Sha256::digest(
+        crate::envelope::jcs::canonicalize(&example).as_bytes(),
+    ));
+    let (event, digest, warnings) =
+        super::prepare_submission(&origin, request, Some("k-1")).expect("unchecked");
+    assert_eq!(stored(&event), "440305196010150019");
+    assert_eq!(digest, as_sent);
+    assert!(
+        warnings.iter().any(|w| w.rule == "gb11643-legacy"),
+        "{warnings:?}"
+    );
+    let (report, checked) = matter.check_owned(example);
+    assert!(report.is_ok(), "{report:?}");
+    let checked = checked.expect("checked");
+    assert_eq!(checked["applicant"]["id_number"], "440305196010150019");
+    let (checked_event, checked_digest, _) =
+        super::prepare_submission(&origin, checked, Some("k-1")).expect("checked");
+    assert_eq!(checked_event, event);
+    assert_eq!(checked_digest, as_sent);
+    let request: SubmitRequest = serde_json::from_value(upgraded).expect("request");
+    let (_, digest_of_18, _) =
+        super::prepare_submission(&origin, request, Some("k-1")).expect("18");
+    assert_ne!(digest_of_18, as_sent);
+}
+
 /// The request digest (which decides whether a retry with the same Idempotency-Key is the same
 /// request) is what it was when it was computed from a `Value` copy of the request: a change here
 /// would refuse idempotent retries across an upgrade. Every matter's example, and one digest

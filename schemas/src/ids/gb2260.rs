@@ -171,6 +171,14 @@ pub fn normalise(code: &str) -> Option<&str> {
     }
 }
 
+/// The province of a 6- or 12-digit code: its first two digits. Two places with the same are in
+/// one province, which the places of a 跨省 (cross-province) application never are: a form's
+/// places moved between (the matters' `same-province` rules) and an application's origin and
+/// handlers (the route's).
+pub fn province(code: &str) -> Option<&str> {
+    (matches!(code.len(), 6 | 12) && code.bytes().all(|b| b.is_ascii_digit())).then(|| &code[..2])
+}
+
 /// Looks a 6- or 12-digit code up, historical codes included.
 pub fn lookup(code: &str) -> Option<&'static Division> {
     let six = normalise(code)?;

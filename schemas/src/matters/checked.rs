@@ -5,7 +5,9 @@
 //! The gateway's submission gate would otherwise check the same body again. Holding the checked
 //! body in a type that only [`Matter::check_owned`] makes, and that cannot be changed afterwards,
 //! lets the gate skip the second check without opening a way around it: whatever it receives as a
-//! [`CheckedSubmission`] is exactly what was checked.
+//! [`CheckedSubmission`] is exactly what was checked, but for the 15-digit ID numbers the check
+//! found, which it holds upgraded to 18 characters ([`super::legacy_ids`]): the body as it is to
+//! be stored.
 
 use std::ops::Deref;
 
@@ -22,6 +24,8 @@ use crate::violation::Report;
 pub struct CheckedSubmission {
     body: Value,
     matter: &'static Matter,
+    /// The ID numbers upgraded from the 15-digit form, as sent, at their pointers.
+    upgraded: Vec<(String, Value)>,
 }
 
 impl CheckedSubmission {
@@ -32,6 +36,14 @@ impl CheckedSubmission {
 
     pub fn into_value(self) -> Value {
         self.body
+    }
+
+    /// The body as its sender wrote it, when that differs from the body to store (a 15-digit
+    /// ID number upgraded): what a submission's idempotent retry is recognised by, so that a
+    /// retry is known whether or not the gateway that took the first upgraded its numbers.
+    /// `None` when the two are the same, as for nearly every body.
+    pub fn as_sent(&self) -> Option<Value> {
+        (!self.upgraded.is_empty()).then(|| super::legacy_ids::as_sent(&self.body, &self.upgraded))
     }
 }
 
@@ -62,11 +74,19 @@ impl Serialize for CheckedSubmission {
 
 impl Matter {
     /// [`Matter::check_submission`], keeping the body: checked when the report has no violations,
-    /// handed back as it was otherwise (for tracing the violations to where they came from).
+    /// with its 15-digit ID numbers upgraded to 18 characters as they are stored (each still
+    /// reported, `gb11643-legacy`); handed back as it was otherwise (for tracing the violations
+    /// to where they came from).
     pub fn check_owned(&'static self, body: Value) -> (Report, Result<CheckedSubmission, Value>) {
         let report = self.check_submission(&body);
         let checked = if report.violations.is_empty() {
-            Ok(CheckedSubmission { body, matter: self })
+            let mut body = body;
+            let upgraded = super::legacy_ids::upgrade(&mut body, &report.warnings);
+            Ok(CheckedSubmission {
+                body,
+                matter: self,
+                upgraded,
+            })
         } else {
             Err(body)
         };

@@ -326,15 +326,14 @@ fn date(form: &Value, key: &str) -> Option<Date> {
         .and_then(Date::parse_iso)
 }
 
-/// The province (first two digits) of a 6- or 12-digit division code.
-fn province(code: &str) -> Option<&str> {
-    (matches!(code.len(), 6 | 12) && code.bytes().all(|b| b.is_ascii_digit())).then(|| &code[..2])
-}
-
 /// A violation at `/form<to>` when the regions at `from` and `to` (pointers in the form) of a
 /// 跨省 form are in one province.
 fn one_province(form: &Value, from: &str, to: &str, message: &str) -> Vec<Violation> {
-    let region = |p: &str| form.pointer(p).and_then(Value::as_str).and_then(province);
+    let region = |p: &str| {
+        form.pointer(p)
+            .and_then(Value::as_str)
+            .and_then(crate::ids::gb2260::province)
+    };
     match (region(from), region(to)) {
         (Some(a), Some(b)) if a == b => {
             vec![Violation::new(format!("/form{to}"), SAME_PROVINCE, message)]

@@ -8,6 +8,7 @@ pub mod form_rules;
 mod housing_fund_transfer;
 mod hukou_transfer;
 pub mod jurisdiction;
+pub mod legacy_ids;
 mod listed;
 mod medical_filing;
 mod pension_transfer;
@@ -26,7 +27,7 @@ pub use listed::{CheckAt, ListedRule, RuleKind};
 pub use medical_filing::MedicalFilingForm;
 pub use pension_transfer::PensionTransferForm;
 pub use social_security_card::SocialSecurityCardForm;
-pub use submission::{ROUTE_RULES, RouteRule, Submission};
+pub use submission::{ROUTE_RULES, RouteRule, Submission, same_province_message};
 pub use unemployment_registration::UnemploymentRegistrationForm;
 
 use crate::blocks::ApplicantKind;

@@ -2,6 +2,7 @@
 
 use super::Matter;
 use crate::blocks::{DivisionCode, MaterialRef};
+use crate::ids::gb2260;
 use crate::mode::Mode;
 use crate::violation::{Report, Violation};
 use schemars::JsonSchema;
@@ -117,7 +118,7 @@ pub struct RouteRule {
 /// The rules about the route every matter's submission is held to beyond its schema: those
 /// [`route_rules`] checks, and `unknown-region`, which the gateway checks against its region
 /// book. Listed with each matter (`/v1/matters`, the registry page).
-pub const ROUTE_RULES: [RouteRule; 5] = [
+pub const ROUTE_RULES: [RouteRule; 6] = [
     RouteRule {
         code: "region-code",
         pointer: "/origin",
@@ -132,6 +133,11 @@ pub const ROUTE_RULES: [RouteRule; 5] = [
         code: "origin-is-handler",
         pointer: "/handlers/*",
         rule_zh: "收件地不同时为办理地 (the origin is not one of the handlers)",
+    },
+    RouteRule {
+        code: SAME_PROVINCE,
+        pointer: "/handlers/*",
+        rule_zh: "办理地在收件地以外的省份 (跨省通办) (each handler is in another province than the origin: every matter here is cross-province)",
     },
     RouteRule {
         code: "duplicate-handler",
@@ -153,9 +159,12 @@ pub(super) fn route_rules(body: &Value, report: &mut Report) {
     };
     // Regions are named by their 6-digit codes, as the region book and every inbox know them:
     // a 12-digit statistical code (which the division check accepts) would name the same
-    // region under another spelling, pass the checks below, and reach no inbox.
+    // region under another spelling, pass the checks below, and reach no inbox. Anything else
+    // that is no 6 digits (a place's name, `重庆`) is told the same, not the division pattern's
+    // "6 or 12 digits" (which `without_followers` leaves out beside it): a caller that follows
+    // the first message is not refused again for the 12 digits it allowed.
     let six = |pointer: String, code: &str, report: &mut Report| {
-        if code.len() != 6 {
+        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
             report.violations.push(Violation::new(
                 pointer,
                 "region-code",
@@ -178,6 +187,18 @@ pub(super) fn route_rules(body: &Value, report: &mut Report) {
                 "origin-is-handler",
                 "收件地不能同时为办理地 (the origin is not a handler in a cross-region application)",
             ));
+        } else if let Some(origin) = origin
+            && code.len() == 6
+            && gb2260::province(code).is_some_and(|p| gb2260::province(origin) == Some(p))
+        {
+            // A city of the origin's province (a region of the federation too, with its own
+            // platform) handling it makes an application inside one province: that province's
+            // own business, not a 跨省 one, whatever the matter.
+            report.violations.push(Violation::new(
+                format!("/handlers/{i}"),
+                SAME_PROVINCE,
+                same_province_message(code, origin),
+            ));
         }
         if !seen.insert(code) {
             report.violations.push(Violation::new(
@@ -187,6 +208,21 @@ pub(super) fn route_rules(body: &Value, report: &mut Report) {
             ));
         }
     }
+}
+
+/// The rule of a route whose origin and a handler are in one province; the form's rules say the
+/// same of two places of a form (`form_rules`).
+const SAME_PROVINCE: &str = "same-province";
+
+/// What a handler in the origin's province is told: both codes (region codes, no personal
+/// data) and why the application cannot go there.
+pub fn same_province_message(handler: &str, origin: &str) -> String {
+    format!(
+        "办理地 {handler} 与收件地 {origin} 同在一省：跨省通办的办理地须在收件地以外的省份 \
+         (handler {handler} is in the province of the origin {origin}: a cross-province \
+         application is handled in another province; one inside a province is that province's \
+         own business)"
+    )
 }
 
 /// The findings of a whole body without those that only follow from another, so a caller reads

@@ -232,6 +232,76 @@ fn route_rules() {
     assert_eq!(r.violations[0].rule, "unknown-matter");
 }
 
+/// Given a handler or an origin that is no digits at all (a place's name, `重庆`, or a code
+/// with a letter), when the body is checked, then the one finding there is `region-code`, which
+/// says what the field takes (a region's 6-digit code), not the division pattern's "6 or 12
+/// digits", which a caller would follow into a second refusal (12 digits are no region's code).
+/// (Found by an adapter author's walkthrough: `重庆` was told "6 or 12 digits", and
+/// `500000000000` then "a region's 6-digit code".)
+#[test]
+fn a_region_that_is_no_code_is_told_it_takes_six_digits() {
+    let m = get("criminal-record-certificate").unwrap();
+    for (field, value) in [
+        ("handlers", json!(["重庆"])),
+        ("handlers", json!(["50000A"])),
+        ("handlers", json!(["500000000000"])),
+        ("origin", json!("四川")),
+    ] {
+        let mut ex = m.example();
+        ex[field] = value.clone();
+        let at = if field == "handlers" {
+            "/handlers/0"
+        } else {
+            "/origin"
+        };
+        let r = m.check_submission(&ex);
+        let found: Vec<&str> = r
+            .violations
+            .iter()
+            .filter(|v| v.pointer == at)
+            .map(|v| v.rule.as_str())
+            .collect();
+        assert_eq!(found, ["region-code"], "{value}: {r:?}");
+        let v = r
+            .violations
+            .iter()
+            .find(|v| v.pointer == at)
+            .expect("found");
+        assert!(v.message.contains("6 位行政区划代码"), "{}", v.message);
+        assert!(!v.message.contains("12"), "{}", v.message);
+    }
+}
+
+/// Given a matter's example routed from its origin to a city of the origin's own province (a
+/// region of the federation that runs its own platform, as 深圳 might), when it is checked,
+/// then that handler is refused at its item with `same-province`, naming both codes, and only
+/// with it (not also without jurisdiction); a handler of another province is not. (Found by
+/// an adapter author's walkthrough: 四川 could send an application to 成都, 510100, once it
+/// was registered: an application inside one province, where every matter here is 跨省.)
+#[test]
+fn a_handler_in_the_origins_province_is_refused() {
+    for m in all() {
+        let mut ex = m.example();
+        let origin = ex["origin"].as_str().expect("origin").to_string();
+        let city = format!("{}0100", &origin[..2]);
+        let mut handlers = ex["handlers"].as_array().expect("handlers").clone();
+        let last = handlers.len() - 1;
+        handlers[last] = json!(city);
+        ex["handlers"] = json!(handlers);
+        let r = m.check_submission(&ex);
+        let at = format!("/handlers/{last}");
+        let found: Vec<&Violation> = r.violations.iter().filter(|v| v.pointer == at).collect();
+        assert_eq!(found.len(), 1, "{}: {r:?}", m.code);
+        assert_eq!(found[0].rule, "same-province", "{}: {r:?}", m.code);
+        assert!(
+            found[0].message.contains(&city) && found[0].message.contains(&origin),
+            "{}",
+            found[0].message
+        );
+        assert!(m.check_submission(&m.example()).is_ok(), "{}", m.code);
+    }
+}
+
 #[test]
 fn invalid_dates_are_rejected() {
     let m = get("unemployment-registration").unwrap();
@@ -413,6 +483,7 @@ fn every_rule_of_a_matter_is_listed() {
         ("region-code", "/origin"),
         ("region-code", "/handlers/*"),
         ("origin-is-handler", "/handlers/*"),
+        ("same-province", "/handlers/*"),
         ("duplicate-handler", "/handlers/*"),
         ("unknown-region", "/handlers/*"),
     ] {

@@ -67,7 +67,7 @@ pub const CHECKS: [(&str, &[CheckRule]); 4] = [
             warns(
                 "gb11643-legacy",
                 "/id_number",
-                "15 位旧号应升位为 18 位后存储，仅作提示 (a 15-digit legacy number should be stored upgraded to 18; accepted)",
+                "15 位旧号升位为 18 位后存储，仅作提示 (a 15-digit legacy number is accepted and stored upgraded to 18 characters)",
             ),
             warns(
                 "gb11643-region-unknown",
@@ -289,13 +289,15 @@ fn person(obj: &Map<String, Value>) -> Vec<Finding> {
             return out;
         }
     };
+    // The submission routes store the number upgraded where this finding is
+    // (`matters::legacy_ids`), so the warning says what is done, not what should be.
     if raw.len() == 15 {
         out.push(warning(
-            "gb11643-legacy",
+            crate::matters::legacy_ids::LEGACY,
             "/id_number",
             format!(
-                "公民身份号码 {} 为 15 位旧号，应存储升位后的 18 位号码 (a 15-digit legacy \
-                 number: store it upgraded to 18 characters)",
+                "公民身份号码 {} 为 15 位旧号，按 GB 11643 升位为 18 位号码存储 (a 15-digit \
+                 legacy number: it is stored upgraded to 18 characters)",
                 masked()
             ),
         ));
