@@ -92,28 +92,18 @@ pub fn section(out: &mut String, events: &[&Envelope], requests: &Requests) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tongban_gateway::auth::signature::{SignedParts, canonical_string, verify};
+    use tongban_gateway::auth::signature::signed_evidence;
     use tongban_gateway::envelope::GatewayKey;
-    use tongban_gateway::time::Timestamp;
 
     /// A request of 310000 signed with `key`, as the gateway keeps it.
     fn kept(key: &GatewayKey, path: &str) -> RequestSignature {
-        use sha2::Digest;
-        let body = br#"{"expected_seq":1}"#;
-        let digest = tongban_gateway::hex::encode(&sha2::Sha256::digest(body));
-        let date = "2026-11-23T12:00:00.5Z";
-        let sig = key.sign_bytes(canonical_string("POST", path, date, &digest).as_bytes());
-        let header = format!("keyid=\"310000\",sig=\"{sig}\"");
-        let parts = SignedParts {
-            method: "POST",
-            path_and_query: path,
-            date: Some(date),
-            digest: Some(&digest),
-            signature: Some(&header),
-            body,
-        };
-        let now = Timestamp::parse_rfc3339(date).expect("now");
-        verify("310000", &key.public(), parts, now).expect("verifies")
+        signed_evidence(
+            key,
+            "310000",
+            path,
+            "2026-11-23T12:00:00.5Z",
+            br#"{"expected_seq":1}"#,
+        )
     }
 
     /// Given events of which two have kept request signatures, one of them altered since, then

@@ -283,6 +283,31 @@ pub fn verify(
     })
 }
 
+/// The evidence the gateway keeps of a request `region` signed with `key` (its private half) at
+/// `date`: what a region's client and the gateway's [`verify`] make of it together, without the
+/// freshness of `date` judged. For tests and tools that need evidence as the gateway keeps it.
+pub fn signed_evidence(
+    key: &crate::envelope::GatewayKey,
+    region: &str,
+    path: &str,
+    date: &str,
+    body: &[u8],
+) -> RequestSignature {
+    let digest = crate::hex::encode(&Sha256::digest(body));
+    let canonical = canonical_string("POST", path, date, &digest);
+    RequestSignature {
+        keyid: region.to_string(),
+        public_key: key.public().to_hex(),
+        method: "POST".to_string(),
+        path: path.to_string(),
+        date: date.to_string(),
+        body_sha256: digest,
+        sig: key.sign_bytes(canonical.as_bytes()),
+        canonical,
+        body_base64url: crate::hex::base64url(body),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -439,6 +464,8 @@ mod tests {
             body,
         };
         let kept = verify("440000", &key.public(), parts, now).expect("verifies");
+        // What the gateway keeps is what a client's signing and the check make of it together.
+        assert_eq!(kept, signed_evidence(&key, "440000", path, date, body));
         assert_eq!(kept.recheck(), Ok(()));
         let changed = |change: &dyn Fn(&mut RequestSignature)| {
             let mut e = kept.clone();
