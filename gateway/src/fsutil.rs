@@ -45,8 +45,11 @@ fn write_with_mode_new(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<
     let placed = match std::fs::hard_link(&tmp, path) {
         Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
             match std::fs::symlink_metadata(path) {
+                Err(missing) if missing.kind() == std::io::ErrorKind::NotFound => {
+                    std::fs::rename(&tmp, path)
+                }
                 Ok(_) => Err(std::io::Error::from(std::io::ErrorKind::AlreadyExists)),
-                Err(_) => std::fs::rename(&tmp, path),
+                Err(unknown) => Err(unknown),
             }
         }
         linked => linked,
@@ -69,22 +72,43 @@ fn write_temporary<'a>(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     create_private_dir(dir)?;
-    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    let written = (|| {
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, mode);
-        let mut f = opts.open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()
-    })();
-    let _ = mode;
+    let (tmp, mut f) = create_temporary(path, mode)?;
+    let written = f.write_all(bytes).and_then(|()| f.sync_all());
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
     Ok((dir, tmp))
+}
+
+/// Makes a new temporary file beside `path`, `path.tmp.<pid>` (the name
+/// [`remove_stale_temporaries`] knows), with `mode` from the start. Made, never opened: a file
+/// or a symbolic link already under that name (one left by a process killed before, or put
+/// there by another user of a shared directory to catch the page) is neither truncated, nor
+/// followed, nor taken over; a name after it (`.tmp.<pid>.<n>`) is tried instead.
+fn create_temporary(
+    path: &Path,
+    mode: u32,
+) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
+    let pid = std::process::id();
+    let mut last = None;
+    for n in 0..64u32 {
+        let tmp = match n {
+            0 => path.with_extension(format!("tmp.{pid}")),
+            n => path.with_extension(format!("tmp.{pid}.{n}")),
+        };
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, mode);
+        match opts.open(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    let _ = mode;
+    Err(last.unwrap_or_else(|| std::io::Error::from(std::io::ErrorKind::AlreadyExists)))
 }
 
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
@@ -279,5 +303,47 @@ mod tests {
             "a write of a moment ago may be another namespace's"
         );
         assert!(mine.exists() && alike.exists() && operators.exists());
+    }
+
+    /// Given a shared directory where another user left a file and a symbolic link under the
+    /// temporary names a write would take (to catch the page, or left by a killed process),
+    /// when a page is written beside them, then neither is truncated, followed or removed, the
+    /// page is written whole for its owner alone under its own name, and no temporary file of
+    /// its own stays.
+    #[cfg(unix)]
+    #[test]
+    fn a_write_takes_over_no_temporary_name_it_did_not_make() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = crate::testutil::TempDir::new("write-temporary");
+        let page = dir.path().join("dispute.html");
+        let pid = std::process::id();
+        let planted = dir.path().join(format!("dispute.tmp.{pid}"));
+        std::fs::write(&planted, b"theirs").expect("plant");
+        std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+        let target = dir.path().join("elsewhere");
+        std::os::unix::fs::symlink(&target, dir.path().join(format!("dispute.tmp.{pid}.1")))
+            .expect("link");
+        super::write_private_new(&page, b"<html>evidence</html>").expect("written");
+        assert_eq!(
+            std::fs::read(&page).expect("page"),
+            b"<html>evidence</html>"
+        );
+        let mode = std::fs::metadata(&page).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(std::fs::read(&planted).expect("theirs"), b"theirs");
+        assert!(!target.exists(), "the link was followed");
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "dispute.html".to_string(),
+                format!("dispute.tmp.{pid}"),
+                format!("dispute.tmp.{pid}.1")
+            ]
+        );
     }
 }

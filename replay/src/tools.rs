@@ -91,7 +91,12 @@ impl OperatorTools for ReplayTools {
         // that application's.
         let app = events.first().map_or("", |e| e.app.as_str());
         let verification = verify::verify_events(app, events, key);
-        let requests = crate::requests::Requests::Kept(served_by.requests);
+        let requests = match served_by.requests {
+            Ok(kept) => crate::requests::Requests::Kept(kept),
+            Err(_) => crate::requests::Requests::Unavailable(
+                "网关的请求签名存储（evidence/）此刻无法读取（原因见网关日志）".to_string(),
+            ),
+        };
         let provenance = served(key, cal, Some(served_by.gateway), Some(requests));
         match point(events, as_of)? {
             // As of now: as far as the events fold, every raw event shown whatever this build

@@ -32,7 +32,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         }
         (None, false) => None,
     };
-    let evidence = offline::load(&source, &app)?;
+    let evidence = offline::load(&source, &app)?.with_requests(&source);
     // The page as far as the events fold: an event this build cannot read is named on it, and
     // the verification and every raw event are shown all the same.
     let html = evidence.page();

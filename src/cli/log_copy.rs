@@ -92,12 +92,12 @@ impl LogCopy {
         remove_orphans(&std::env::temp_dir());
         let beside = parent
             .map(|p| p.join(&name))
-            .filter(|p| std::fs::create_dir(p).is_ok());
+            .filter(|p| private_dir(p).is_ok());
         let root = match beside {
             Some(root) => root,
             None => {
                 let root = std::env::temp_dir().join(&name);
-                std::fs::create_dir(&root).map_err(|e| {
+                private_dir(&root).map_err(|e| {
                     CliError(format!(
                         "making a copy of {} to read: {}: {e}",
                         log.display(),
@@ -234,6 +234,15 @@ fn remove_orphans(dir: &Path) {
     }
 }
 
+/// Makes the copy's root for its owner alone (0700), whatever the umask: the copy holds the
+/// log's (or the evidence's) personal data in fjall's 0644 files, as the data directory does,
+/// which is 0700 for that reason; beside it, or in the temporary directory, a root made 0755
+/// would let every local user read them while the tool runs.
+fn private_dir(root: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().mode(0o700).create(root)
+}
+
 /// [`PAUSE_AFTER_COPY_ENV`]'s wait, when it is set.
 pub async fn test_pause() {
     if let Some(ms) = std::env::var(PAUSE_AFTER_COPY_ENV)
@@ -315,6 +324,13 @@ mod tests {
             assert_eq!(read(&copy.log()), read(&log), "{file}");
         }
         assert!(copy.log().starts_with(&base), "beside the data directory");
+        // Its owner's alone: it holds the log's personal data.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(copy.root())
+            .expect("root")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700, "{mode:o}");
         // Writing to the copy's journal leaves the original as it was.
         std::fs::write(copy.log().join("0.jnl"), b"cut").expect("write");
         assert_eq!(std::fs::read(log.join("0.jnl")).expect("read"), b"journal");

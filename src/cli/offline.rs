@@ -197,13 +197,20 @@ impl Source {
     /// read from a copy as the log is (opening the store writes to it), or why none can be
     /// shown. Never an error: the page shows the events whatever the evidence store says.
     pub fn requests(&self, events: &[Envelope]) -> Requests {
+        // The page goes to other parties: it names the data directory's parts, not where the
+        // operator keeps them (stderr says that).
         let dir = self.dir.evidence();
-        let shown = dir.display().to_string();
         if !dir.is_dir() {
-            return Requests::Unavailable(format!(
-                "数据目录中没有 {shown}（该目录未保存请求签名：来自不保存签名的版本，或恢复时未带上它）"
-            ));
+            eprintln!(
+                "note: {} is not there: the page shows no request signatures",
+                dir.display()
+            );
+            return Requests::Unavailable(
+                "所读的数据目录中没有 evidence/（请求签名保存在接收请求的网关的数据目录中：此目录可能不是该网关的，或恢复时未带上它，或来自不保存签名的版本）"
+                    .to_string(),
+            );
         }
+        let shown = "evidence/";
         let busy = std::cell::Cell::new(false);
         let in_use = || {
             busy.set(true);
@@ -216,7 +223,10 @@ impl Source {
                     "{shown} 正被运行中的网关使用；请在该网关的证据页面（/ui/applications/{{id}}）查看，或停止网关后再运行本命令"
                 ));
             }
-            Err(e) => return Requests::Unavailable(format!("无法复制 {shown}：{}", e.0)),
+            Err(e) => {
+                eprintln!("note: the request signatures could not be read: {}", e.0);
+                return Requests::Unavailable(format!("无法读取 {shown}（原因见命令的输出）"));
+            }
         };
         let read = tongban_gateway::evidence::EvidenceStore::open(&copy.log()).and_then(|store| {
             let mut kept = BTreeMap::new();
@@ -229,11 +239,16 @@ impl Source {
         });
         match read {
             Ok(kept) => Requests::Kept(kept),
-            Err(e) => Requests::Unavailable(format!(
-                "{shown} 无法读取：{}",
-                e.to_string()
-                    .replace(&copy.log().display().to_string(), &shown)
-            )),
+            Err(e) => {
+                eprintln!(
+                    "note: the request signatures could not be read: {}",
+                    e.to_string().replace(
+                        &copy.log().display().to_string(),
+                        &dir.display().to_string()
+                    )
+                );
+                Requests::Unavailable(format!("无法读取 {shown}（原因见命令的输出）"))
+            }
         }
     }
 
@@ -449,6 +464,14 @@ pub struct Evidence {
 }
 
 impl Evidence {
+    /// With the regions' request signatures kept for the events ([`Source::requests`]), for a
+    /// page: read only for one (the text and JSON outputs do not show them, and the copy it
+    /// reads holds every signed request's body).
+    pub fn with_requests(mut self, source: &Source) -> Evidence {
+        self.provenance.requests = Some(source.requests(&self.events));
+        self
+    }
+
     /// The evidence page as of now, as far as the events fold.
     pub fn page(&self) -> String {
         tongban_replay::html::evidence_page(
@@ -542,7 +565,7 @@ pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
         key: Some(source.key_source(&key)),
         calendar: Some(calendar_source),
         gateway: None,
-        requests: Some(source.requests(&events)),
+        requests: None,
     };
     Ok(Evidence {
         events,

@@ -37,13 +37,20 @@ impl<'a> OutPath<'a> {
         };
         let resolved =
             resolve(path).map_err(|e| out.refused(&format!("cannot be resolved: {e}")))?;
-        // The data directory itself followed too, when it is a link (`/srv/tongban` to a
-        // volume): the path is compared with where its files are.
-        let data = data
-            .map(|d| d.canonicalize().or_else(|_| resolve(d)))
+        // The data directory both as named (resolved as the path is: `--out /srv/tongban`
+        // names the link itself, which replacing would take the gateway's directory away) and
+        // followed, when it is a link (`/srv/tongban` to a volume: the path is compared with
+        // where its files are too).
+        let named = data
+            .map(resolve)
             .transpose()
             .map_err(|e| out.refused(&format!("the data directory cannot be resolved: {e}")))?;
-        if let Some(data) = data.filter(|d| resolved.starts_with(d)) {
+        let followed = data.and_then(|d| d.canonicalize().ok());
+        if let Some(data) = [named, followed]
+            .into_iter()
+            .flatten()
+            .find(|d| resolved.starts_with(d))
+        {
             return Err(out.refused(&format!(
                 "is inside the data directory {} (resolved, as {}): nothing is ever written \
                  there but by the gateway; name a file outside it",
@@ -187,6 +194,38 @@ mod tests {
                 given.display()
             );
         }
+        std::fs::remove_dir_all(&base).expect("clean up");
+    }
+
+    /// Given a data directory named through a symbolic link (`/srv/tongban` to a volume), when
+    /// `--out` names the link itself, even with `--force`, or a file through it, then it is
+    /// refused: replacing the link would take the gateway's directory away.
+    #[cfg(unix)]
+    #[test]
+    fn the_data_directorys_own_link_is_never_written_over() {
+        let base = std::env::temp_dir()
+            .canonicalize()
+            .expect("tmp")
+            .join(format!("tongban-out-link-{}", std::process::id()));
+        let volume = base.join("volume");
+        std::fs::create_dir_all(&volume).expect("dirs");
+        let link = base.join("tongban");
+        std::os::unix::fs::symlink(&volume, &link).expect("link");
+        for out in [
+            link.clone(),
+            link.join("page.html"),
+            volume.join("page.html"),
+        ] {
+            let refused = OutPath::check("--out", &out, Some(&link), true)
+                .err()
+                .unwrap_or_else(|| panic!("{} taken", out.display()));
+            assert!(
+                refused.0.contains("inside the data directory"),
+                "{}",
+                refused.0
+            );
+        }
+        OutPath::check("--out", &base.join("page.html"), Some(&link), true).expect("beside it");
         std::fs::remove_dir_all(&base).expect("clean up");
     }
 }

@@ -28,6 +28,11 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     }
     args.finish()?;
     let evidence = offline::load(&source, &app)?;
+    // The page shows the regions' request signatures; text and JSON do not.
+    let evidence = match format.as_str() {
+        "html" => evidence.with_requests(&source),
+        _ => evidence,
+    };
     let point = point
         .check(&evidence.events, Timestamp::now())
         .map_err(|e| refused(e.as_written(at.as_deref())))?;

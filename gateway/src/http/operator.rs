@@ -95,7 +95,9 @@ impl From<AsOfRefusal> for Problem {
 /// [`super::origin::from_host`]) and the regions' request signatures it keeps for the events.
 pub struct ServedBy<'a> {
     pub gateway: &'a str,
-    pub requests: BTreeMap<String, crate::auth::RequestSignature>,
+    /// By event id; or, when the evidence store could not be read, what failed (the page shows
+    /// the events all the same, saying the signatures could not be read).
+    pub requests: Result<BTreeMap<String, crate::auth::RequestSignature>, String>,
 }
 
 pub trait OperatorTools: Send + Sync + 'static {
@@ -172,8 +174,12 @@ pub async fn dispute_page<L: EventLog>(
         .into_iter()
         .map(|(code, r)| (code, r.name))
         .collect();
-    // The regions' own signatures over the requests behind the events, kept beside the log.
-    let requests = s.gateway.request_evidence(&events)?;
+    // The regions' own signatures over the requests behind the events, kept beside the log. A
+    // store that does not read now costs the page that section, not the page.
+    let requests = s.gateway.request_evidence(&events).map_err(|e| {
+        tracing::warn!(error = %e, "the dispute page could not read the request evidence");
+        e.to_string()
+    });
     let page = tools.dispute_page(
         &events,
         &s.gateway.key.public(),
