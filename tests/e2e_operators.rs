@@ -555,7 +555,10 @@ fn the_guides_snippets_record_the_key_save_the_page_and_recheck_it() {
         block("mv \"$PART\" dispute.html").replacen("OP=tb_…", &format!("OP={operator}"), 1),
         block("--app \"$ID\" \"$ID-events.json\""),
     );
-    assert!(fetch.contains(&operator), "the guide's fetch sets OP=tb_…: {fetch}");
+    assert!(
+        fetch.contains(&operator),
+        "the guide's fetch sets OP=tb_…: {fetch}"
+    );
     let (code, _, err) = bash(&record, &work);
     assert_eq!(code, Some(0), "{err}");
     let served = gw.client(None).get("/v1/keys").json()["keys"][0]["public_key_hex"].clone();

@@ -188,10 +188,16 @@ mod tests {
                 "{\"app\": \"x\", \"status\": \"accepted\", \"steps\": [], \"verification\": {}}",
                 "an application's timeline",
             ),
-            ("{\"serial\": \"GD-1\", \"applications\": []}", "the applications a serial names"),
+            (
+                "{\"serial\": \"GD-1\", \"applications\": []}",
+                "the applications a serial names",
+            ),
         ] {
             let refused = super::json(1, answer, answer).expect("refused");
-            assert!(refused.starts_with(&format!("line 1: this is {what}")), "{refused}");
+            assert!(
+                refused.starts_with(&format!("line 1: this is {what}")),
+                "{refused}"
+            );
         }
         let refused = super::json(2, "{}", "\n{}").expect("refused");
         assert!(refused.contains("(it has none)"), "{refused}");
