@@ -1225,3 +1225,82 @@ fn a_bad_idempotency_key_is_refused_before_the_body_is_read() {
         }
     }
 }
+
+/// Given a region whose runtime spec reads the ID number without the `id-number` transform and
+/// its check (so
+/// the gateway, not the adapter, upgrades a 15-digit number) and a local form under an
+/// Idempotency-Key with such a number, when the rules change so that the form is refused (its
+/// handler leaves the region book) and it is sent again under its key, then the retry is answered
+/// 200 with the application its first sending created. (Found by a review: the retry was
+/// compared by the upgraded body's digest while the first was kept by the body as sent, giving
+/// 422 `idempotency-key-reused`.)
+#[test]
+fn a_retried_form_whose_id_number_the_gateway_upgraded_is_its_first_application() {
+    let dir = TempDir::new("forms-retry-legacy");
+    let data = dir.0.join("data");
+    let specs = data.join("adapters/440000");
+    std::fs::create_dir_all(&specs).expect("specs dir");
+    let builtin = concat!(env!("CARGO_MANIFEST_DIR"), "/adapters/regions/440000");
+    let person = std::fs::read_to_string(format!("{builtin}/_person.json")).expect("fragment");
+    let plain = person.replace(
+        "\"halfwidth\", \"id-number\"], \"check\": \"gb11643\"",
+        "\"halfwidth\"]",
+    );
+    assert_ne!(
+        plain, person,
+        "the builtin fragment reads /certNo with id-number"
+    );
+    std::fs::write(specs.join("_person.json"), plain).expect("fragment");
+    std::fs::copy(
+        format!("{builtin}/medical-filing.json"),
+        specs.join("medical-filing.json"),
+    )
+    .expect("spec");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let guangdong = gw.client(Some(&tokens["440000"]));
+    let mut form: Value =
+        serde_json::from_slice(&golden("440000", "medical-filing.local.json")).expect("golden");
+    assert_eq!(form["targetRegion"], "330000");
+    form["applicant"]["certNo"] = json!("511602930618071");
+    form["applicant"]["birthday"] = json!("1993-06-18");
+    form["applicant"]["gender"] = json!("M");
+    let key = [("Idempotency-Key", "gd-legacy-retry-1")];
+    let route = "/v1/regions/440000/forms/medical-filing";
+    let first = guangdong.post_with(route, &key, &form);
+    assert_eq!(
+        first.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    let id = first.json()["id"].as_str().expect("id").to_string();
+    let view = guangdong.get(&format!("/v1/applications/{id}")).json();
+    assert_eq!(view["applicant"]["id_number"], "511602199306180719");
+
+    // 330000 leaves the federation: the form is refused now, by the gateway's check.
+    let book = data.join("regions.json");
+    let mut doc: Value =
+        serde_json::from_slice(&std::fs::read(&book).expect("book")).expect("json");
+    doc["regions"]
+        .as_object_mut()
+        .expect("regions")
+        .remove("330000");
+    std::fs::write(&book, serde_json::to_vec_pretty(&doc).expect("json")).expect("book");
+    let fresh = guangdong.post(route, &form);
+    assert_eq!(
+        fresh.status,
+        422,
+        "{}",
+        String::from_utf8_lossy(&fresh.body)
+    );
+
+    let again = guangdong.post_with(route, &key, &form);
+    assert_eq!(
+        again.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&again.body)
+    );
+    assert_eq!(again.json()["id"], json!(id));
+}

@@ -105,3 +105,41 @@ fn load_reports_throughput_latency_and_no_unexpected_errors() {
     assert!(soak["rss_max_kib"].as_u64().is_some_and(|k| k > 0));
     assert!(soak["flat"].is_boolean());
 }
+
+/// Given a federation where two regions share a province (440000 and 440300 beside 330000),
+/// when load runs against it, then no journey routes an application to a handler in its
+/// origin's province (refused 422), and with two provinces only no joint journey (whose two
+/// handlers must be in two provinces besides the origin's) is tried: every submission is answered
+/// 201 and the run succeeds. (Found by a review: the fallbacks picked 440300 as 440000's second
+/// handler and the run exited 1.)
+#[test]
+fn load_keeps_every_handler_out_of_the_origins_province() {
+    let dir = TempDir::new("load-one-province");
+    let data = dir.0.join("data");
+    std::fs::create_dir_all(&data).expect("data");
+    let mut tokens = serde_json::Map::new();
+    for (code, name) in [
+        ("440000", "广东省"),
+        ("440300", "深圳市"),
+        ("330000", "浙江省"),
+    ] {
+        let token = common::tongban_on(&data, &["regions", "add", code, name]);
+        tokens.insert(code.into(), token.into());
+    }
+    let operator = common::tongban_on(&data, &["regions", "operator"]);
+    tokens.insert("operator".into(), operator.into());
+    let file = dir.0.join("tokens.json");
+    std::fs::write(&file, serde_json::to_vec(&tokens).expect("json")).expect("tokens");
+    let gw = Gateway::start_with(&data, false, &["--rate-limit", "off"]);
+    let (ok, r, text) = load(&gw.addr, &file, &["--duration", "3", "--concurrency", "3"]);
+    assert!(ok, "{text}");
+    assert_eq!(r["unexpected_total"], 0, "{text}");
+    assert_eq!(
+        r["statuses"]["submit"]["201"], r["operations"]["submit"]["count"],
+        "{text}"
+    );
+    assert!(
+        r["operations"]["complete-part"]["count"].is_null(),
+        "{text}"
+    );
+}

@@ -522,15 +522,25 @@ fn bash(script: &str, cwd: &std::path::Path) -> (Option<i32>, String, String) {
 
 /// Given docs/operators.md's snippets for recording the gateway's key, saving the dispute page
 /// and rechecking the page's raw events, when they run as written against a real gateway, then
-/// the key is recorded, the page is saved for its owner alone and its events verify under the
-/// recorded key with the audit script (which refuses the page itself); with the gateway stopped
-/// no key file is written and the fetch says why, with a wrong token the refusal page is kept
-/// and the recheck says it holds no events. (An operator's walkthrough found the key one-liner
-/// left an empty file and a traceback, `curl -sf` saved nothing, the page was 0644, and the
-/// guide never said how to recheck the page.)
+/// the key is recorded once (run again it is left as it is; a file recording another key is
+/// refused, named, and kept), the page and the events file are saved for their owner alone
+/// (an older 0644 copy too) and the events verify under the recorded key with the audit script
+/// (which refuses the page itself); with a wrong token the refusal is printed and the page saved
+/// before is kept; with the gateway stopped no key file is written and each says why, naming
+/// the address. (An operator's walkthrough found the key one-liner left an empty file and a
+/// traceback, `curl -sf` saved nothing, the page was 0644; then a review found a refusal
+/// replaced a good page, the events file was 0644, a rerun replaced the recorded key, and the
+/// error said "at $G?".)
 #[test]
 fn the_guides_snippets_record_the_key_save_the_page_and_recheck_it() {
     use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
     let dir = TempDir::new("guide-snippets");
     let data = dir.0.join("data");
     common::register_regions(&data);
@@ -539,21 +549,50 @@ fn the_guides_snippets_record_the_key_save_the_page_and_recheck_it() {
     let work = dir.0.join("work");
     std::fs::create_dir_all(&work).expect("dir");
     let block = |marker: &str| guide_block(marker, &gw.addr, &data, &id);
+    let operator = tokens(&data)["operator"].clone();
     let (record, fetch, recheck) = (
         block("> gateway-key.hex"),
-        block("-o dispute.html"),
+        block("mv \"$PART\" dispute.html").replacen("OP=tb_…", &format!("OP={operator}"), 1),
         block("--app \"$ID\" \"$ID-events.json\""),
+    );
+    assert!(
+        fetch.contains(&operator),
+        "the guide's fetch sets OP=tb_…: {fetch}"
     );
     let (code, _, err) = bash(&record, &work);
     assert_eq!(code, Some(0), "{err}");
     let served = gw.client(None).get("/v1/keys").json()["keys"][0]["public_key_hex"].clone();
-    let recorded = std::fs::read_to_string(work.join("gateway-key.hex")).expect("key file");
+    let key_file = work.join("gateway-key.hex");
+    let recorded = std::fs::read_to_string(&key_file).expect("key file");
     assert_eq!(json!(recorded.trim_end()), served);
+    // Run again: the same key is left as recorded, and says nothing.
+    let (code, _, err) = bash(&record, &work);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    assert_eq!(std::fs::read_to_string(&key_file).expect("key"), recorded);
+    // A file recording another key is not replaced: the script says so and fails.
+    let other = format!("{}\n", "ab".repeat(32));
+    std::fs::write(&key_file, &other).expect("other key");
+    let (code, _, err) = bash(&record, &work);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("gateway-key.hex records another key than http://")
+            && err.contains(served.as_str().expect("hex")),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&key_file).expect("key"), other);
+    std::fs::write(&key_file, &recorded).expect("restore the key");
+
+    // An older page and events file, readable by all, are replaced for their owner alone.
+    let page = work.join("dispute.html");
+    let events = work.join(format!("{id}-events.json"));
+    for old in [&page, &events] {
+        std::fs::write(old, "older").expect("older");
+        std::fs::set_permissions(old, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
     let (code, _, err) = bash(&format!("{fetch}\n{recheck}"), &work);
     assert_eq!(code, Some(0), "{err}");
-    let page = work.join("dispute.html");
-    let mode = std::fs::metadata(&page).expect("page").permissions().mode() & 0o777;
-    assert_eq!(mode, 0o600, "{mode:o}");
+    assert_eq!(mode(&page), 0o600, "{:o}", mode(&page));
+    assert_eq!(mode(&events), 0o600, "{:o}", mode(&events));
     let (code, out, err) = bash(&format!("{fetch}\n{recheck}"), &work);
     assert_eq!(code, Some(0), "{err}");
     assert!(
@@ -571,45 +610,68 @@ fn the_guides_snippets_record_the_key_save_the_page_and_recheck_it() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("not JSON"), "{err}");
 
-    // A wrong token: the refusal is a page, kept, and the recheck says it holds no events.
-    let wrong = fetch.replacen("OP=$(", "OP=tb_wrong; : $(", 1);
-    std::fs::remove_file(work.join(format!("{id}-events.json"))).expect("events");
-    let (code, _, err) = bash(&format!("{wrong}\n{recheck}"), &work);
-    assert_ne!(code, Some(0));
+    // A wrong token: the refusal is printed, and the page saved before is kept as it was.
+    let saved = std::fs::read(&page).expect("page");
+    let wrong = fetch.replacen(&format!("OP={operator}"), "OP=tb_wrong", 1);
+    let (code, _, err) = bash(&wrong, &work);
+    assert_eq!(code, Some(1), "{err}");
     assert!(
-        err.contains("no evidence page: curl says why above"),
+        err.contains("no evidence page: curl says why above; dispute.html is left as it was")
+            && err.contains("401"),
         "{err}"
+    );
+    assert_eq!(std::fs::read(&page).expect("page"), saved);
+    let left: Vec<_> = std::fs::read_dir(&work)
+        .expect("work")
+        .map(|e| e.expect("entry").file_name())
+        .filter(|n| n.to_string_lossy().starts_with("dispute.html."))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // A refusal saved as the page by hand: the recheck says it holds no events.
+    let refused = dir.0.join("refused");
+    std::fs::create_dir_all(&refused).expect("dir");
+    std::fs::copy(&key_file, refused.join("gateway-key.hex")).expect("key");
+    let (_, _, err) = bash(
+        &format!(
+            "curl -sS -o dispute.html http://{}/ui/applications/{id}\n{recheck}",
+            gw.addr
+        ),
+        &refused,
     );
     assert!(
         err.contains("no raw events in it: not an evidence page"),
         "{err}"
     );
-    assert!(
-        !err.contains("No such file"),
-        "the check ran on nothing: {err}"
-    );
-    let refusal = std::fs::read_to_string(&page).expect("refusal page");
-    assert!(refusal.contains("401"), "{refusal}");
-    assert!(!work.join(format!("{id}-events.json")).exists());
+    assert!(!refused.join(format!("{id}-events.json")).exists());
 
     // The gateway stopped: no key file, no page, and each says why.
+    let addr = gw.addr.clone();
     assert_eq!(gw.terminate().code(), Some(0));
     let stopped = dir.0.join("stopped");
     std::fs::create_dir_all(&stopped).expect("dir");
     let (code, _, err) = bash(&record, &stopped);
     assert_ne!(code, Some(0));
     assert!(
-        err.contains("Failed to connect") && err.contains("no key recorded: no key list came"),
+        err.contains("Failed to connect")
+            && err.contains(&format!(
+                "no key recorded: no key list came from GET /v1/keys (is a gateway running at \
+                 http://{addr}?)"
+            )),
         "{err}"
     );
     assert!(!err.contains("Traceback"), "{err}");
     assert!(!stopped.join("gateway-key.hex").exists());
-    let (_, _, err) = bash(&fetch, &stopped);
+    let (code, _, err) = bash(&fetch, &stopped);
+    assert_eq!(code, Some(1), "{err}");
     assert!(
         err.contains("Failed to connect") && err.contains("no evidence page"),
         "{err}"
     );
-    assert!(!stopped.join("dispute.html").exists());
+    let files: Vec<_> = std::fs::read_dir(&stopped)
+        .expect("stopped")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert!(files.is_empty(), "{files:?}");
 }
 
 #[test]

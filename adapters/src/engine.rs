@@ -617,8 +617,9 @@ pub struct Rejection {
     /// Problems found but not listed: the last of `problems` (`too-many-problems`) says how many.
     #[serde(skip)]
     pub unlisted: usize,
-    /// The canonical body the form was translated into, when the translation was whole and only
-    /// the checks of the canonical body refused it: what the gateway recognises a retried
+    /// The canonical body the form was translated into (as sent: a 15-digit ID number the checks
+    /// upgraded stays as it was), when the translation was whole and only the checks of the
+    /// canonical body refused it: what the gateway recognises a retried
     /// submission by (an earlier sending under the same Idempotency-Key, taken under other
     /// rules). Never shown to the caller.
     #[serde(skip)]
@@ -1206,7 +1207,11 @@ impl Adapter {
                 let mut rejection = run.rejection();
                 if whole {
                     rejection.translated = Some(match checked {
-                        Ok(canonical) => canonical.into_value(),
+                        // As its sender wrote it (a 15-digit ID number the check upgraded put
+                        // back): what an earlier sending under the same key was kept by.
+                        Ok(canonical) => canonical
+                            .as_sent()
+                            .unwrap_or_else(|| canonical.into_value()),
                         Err(body) => body,
                     });
                 }

@@ -43,10 +43,14 @@ pub(super) fn json(line: usize, first: &str, text: &str) -> Option<String> {
     // A record with every member it is read by is one, whatever else it holds (a province's
     // own `events` column): the gateway's answers each lack one.
     let has = |m: &str| object.contains_key(m);
-    if (has("app") || has("serial")) && has("status") && has("updated_at") {
+    let named = has("app") || has("serial");
+    if named && has("status") && has("updated_at") {
         return None;
     }
-    let what = gateways_answer(&object);
+    // A record naming its application is an export's, whatever else it holds or lacks (a
+    // province's `events`, `items` or `handlers` column), unless it has what only the gateway's
+    // answers that name one hold.
+    let what = gateways_answer(&object).filter(|_| !named || answer_only(&object));
     if let Some(what) = what {
         return Some(format!(
             "line {line}: this is {what}, not a province's records export; {EXPORT}"
@@ -87,6 +91,20 @@ pub(super) fn markup(line: usize, first: &str) -> Option<String> {
     ))
 }
 
+/// Whether `object` is the answer of GET /v1/applications?serial=: the serial and the
+/// applications it names.
+fn serial_lookup(object: &Map<String, Value>) -> bool {
+    object.contains_key("serial") && object.get("applications").is_some_and(Value::is_array)
+}
+
+/// Whether `object`, which names an application by `app` or `serial`, holds what only those of
+/// the gateway's answers that name one do: an application's events (with their
+/// `request_signatures`), its timeline (`steps` and `verification`), or the serial lookup.
+fn answer_only(object: &Map<String, Value>) -> bool {
+    let has = |name: &str| object.contains_key(name);
+    has("request_signatures") || (has("steps") && has("verification")) || serial_lookup(object)
+}
+
 /// Which of the gateway's answers (or a reconciliation's report) `object` is, by the members
 /// that make it: `None` for anything else.
 fn gateways_answer(object: &Map<String, Value>) -> Option<String> {
@@ -116,7 +134,7 @@ fn gateways_answer(object: &Map<String, Value>) -> Option<String> {
         "a page of the log's records, as GET /v1/log/records answers it"
     } else if has("position") && has("hash") && has("sig") {
         "a signed log head, as GET /v1/log/head answers it"
-    } else if list("applications") && has("serial") {
+    } else if serial_lookup(object) {
         "the applications a serial names, as GET /v1/applications?serial= answers them"
     } else if list("items") && has("next") {
         "a page of one of the gateway's lists (an inbox, an outbox, the overdue clocks, the \
@@ -143,6 +161,11 @@ mod tests {
             "{\"serial\": \"GD-1\", \"姓名\": \"张三\", \"events\": [], \"status\": \"accepted\", \"updated_at\": \"2026-11-02\"}",
             "{\"app\": \"x\", \"status\": \"accepted\"}",
             "{\"status\":",
+            // A record lacking one member, with a column named as a gateway answer's member:
+            // each line is told as that record, not the file refused as the answer.
+            "{\"serial\": \"GD-1\", \"status\": \"accepted\", \"events\": []}",
+            "{\"app\": \"x\", \"updated_at\": \"2026-11-02\", \"items\": [], \"next\": null}",
+            "{\"serial\": \"GD-1\", \"id\": 7, \"matter\": \"m\", \"handlers\": []}",
         ] {
             assert_eq!(super::json(1, export, export), None, "{export}");
         }
@@ -155,6 +178,27 @@ mod tests {
             ),
             "{refused}"
         );
+        for (answer, what) in [
+            ("{\"events\": []}", "an application's events"),
+            (
+                "{\"app\": \"x\", \"events\": [], \"request_signatures\": []}",
+                "an application's events",
+            ),
+            (
+                "{\"app\": \"x\", \"status\": \"accepted\", \"steps\": [], \"verification\": {}}",
+                "an application's timeline",
+            ),
+            (
+                "{\"serial\": \"GD-1\", \"applications\": []}",
+                "the applications a serial names",
+            ),
+        ] {
+            let refused = super::json(1, answer, answer).expect("refused");
+            assert!(
+                refused.starts_with(&format!("line 1: this is {what}")),
+                "{refused}"
+            );
+        }
         let refused = super::json(2, "{}", "\n{}").expect("refused");
         assert!(refused.contains("(it has none)"), "{refused}");
         let refused = super::markup(1, "<?xml version=\"1.0\"?>").expect("refused");

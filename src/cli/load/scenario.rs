@@ -175,26 +175,44 @@ impl<'a> Worker<'a> {
 
     async fn journey(&mut self, mode: &'static str, n: usize) -> Result<(), Stop> {
         let regions = self.plan.regions.len();
-        let origin = self.rng.below(regions);
         // Each party in a province of its own where the federation has them: the forms' places
-        // follow the route, and a transfer or filing within one province is refused.
+        // follow the route, and a handler in the origin's province is refused (a transfer or
+        // filing within one province), so no party but the origin is ever in its province.
         let province = |i: usize| self.plan.regions[i].0.get(..2).unwrap_or("").to_string();
-        let apart = |i: usize, from: &[usize]| {
-            i != origin && from.iter().all(|&f| province(i) != province(f))
+        // How many other provinces than the origin's the federation has regions in.
+        let outside = |o: usize| {
+            let mut others: Vec<String> = (0..regions)
+                .map(province)
+                .filter(|p| *p != province(o))
+                .collect();
+            others.sort();
+            others.dedup();
+            others.len()
         };
+        // A joint matter's two handlers are in two provinces too (its places move between
+        // them): with regions in two provinces only, the journey is one handler's instead.
+        let mode = match mode {
+            "joint" if (0..regions).all(|o| outside(o) < 2) => "proxy",
+            mode => mode,
+        };
+        // An origin with a province outside its own for each handler, where the federation has
+        // one.
+        let needed = if mode == "joint" { 2 } else { 1 };
+        let fitting: Vec<usize> = (0..regions).filter(|&o| outside(o) >= needed).collect();
+        let origin = match fitting.len() {
+            0 => self.rng.below(regions),
+            n => fitting[self.rng.below(n)],
+        };
+        let apart = |i: usize, from: &[usize]| from.iter().all(|&f| province(i) != province(f));
         let start = origin + 1 + self.rng.below(regions - 1);
         let lead = (start..start + regions)
             .map(|r| r % regions)
             .find(|&r| apart(r, &[origin]))
             .unwrap_or(start % regions);
-        let second = (lead + 1..lead + regions)
-            .map(|r| r % regions)
-            .find(|&r| r != lead && apart(r, &[origin, lead]))
-            .or_else(|| {
-                (lead + 1..lead + regions)
-                    .map(|r| r % regions)
-                    .find(|r| *r != origin)
-            })
+        let after_lead = || (lead + 1..lead + regions).map(|r| r % regions);
+        let second = after_lead()
+            .find(|&r| apart(r, &[origin, lead]))
+            .or_else(|| after_lead().find(|&r| r != lead && apart(r, &[origin])))
             .unwrap_or(lead);
         let large = self.rng.percent(5);
         let body = self.submission(mode, origin, lead, second, large)?;
