@@ -284,13 +284,6 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
     }
 }
 
-/// Given a log whose index (which every read of one application goes through) was edited apart
-/// from the events, when it is checked, then the whole-log and the application's checks name the
-/// disagreement as broken, and replay and dispute show the history the events hold.
-/// Given a region that acknowledged its feed past the end of a log restored from an older copy,
-/// when the projections are rebuilt from that log, then the rebuild says which region's cursor
-/// it moved back (the province had taken events the log no longer holds), as the operators'
-/// guide promises. (Found by an operator's walkthrough: the warning was never printed.)
 /// Given actions whose numbers read as personal data (a 受理编号 that is a mobile number, a
 /// 决定文书编号 that is an ID number, a 证照编号 and a 快递单号 that are phones written otherwise),
 /// when they are taken, then each is answered with a `personal-data` warning at its field, as an
@@ -674,6 +667,10 @@ fn the_guides_snippets_record_the_key_save_the_page_and_recheck_it() {
     assert!(files.is_empty(), "{files:?}");
 }
 
+/// Given a region that acknowledged its feed past the end of a log restored from an older copy,
+/// when the projections are rebuilt from that log, then the rebuild says which region's cursor
+/// it moved back (the province had taken events the log no longer holds), as the operators'
+/// guide promises. (Found by an operator's walkthrough: the warning was never printed.)
 #[test]
 fn a_rebuild_says_which_feed_cursor_it_moved_back() {
     let dir = TempDir::new("rebuild-cursor");
@@ -718,6 +715,9 @@ fn a_rebuild_says_which_feed_cursor_it_moved_back() {
     );
 }
 
+/// Given a log whose index (which every read of one application goes through) was edited apart
+/// from the events, when it is checked, then the whole-log and the application's checks name the
+/// disagreement as broken, and replay and dispute show the history the events hold.
 #[test]
 fn an_edited_index_is_found_by_every_check() {
     let dir = TempDir::new("index");
