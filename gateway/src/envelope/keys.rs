@@ -18,6 +18,14 @@ pub enum KeyError {
     },
     #[error("the gateway key file {path} is not 64 hex digits")]
     Malformed { path: String },
+    /// A link where the key was kept, to nothing: a volume not mounted, or a key moved. A new
+    /// key made there would replace the link and sign on instead of the one it led to.
+    #[error(
+        "the gateway key file {path} is a symbolic link to {target}, which is not there (a \
+         volume not mounted, or the key moved): mount or restore it and start again. No key was \
+         made"
+    )]
+    DanglingLink { path: String, target: String },
 }
 
 #[derive(Clone)]
@@ -53,7 +61,13 @@ impl GatewayKey {
                     signing: SigningKey::from_bytes(&seed),
                 }))
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match std::fs::read_link(path) {
+                Ok(target) => Err(KeyError::DanglingLink {
+                    path: path.display().to_string(),
+                    target: target.display().to_string(),
+                }),
+                Err(_) => Ok(None),
+            },
             Err(source) => Err(KeyError::Io {
                 path: path.display().to_string(),
                 source,
@@ -246,5 +260,32 @@ mod tests {
             GatewayKey::load_or_create(&path),
             Err(KeyError::Malformed { .. })
         ));
+    }
+
+    /// Given a key file that is a symbolic link to nothing (its volume not mounted), when the
+    /// key is loaded for a start, then it is refused naming the link, and nothing replaces it.
+    #[cfg(unix)]
+    #[test]
+    fn a_key_linked_to_nothing_is_refused_not_made_anew() {
+        let tmp = crate::testutil::TempDir::new("key-link");
+        let path = tmp.path().join("gateway.key");
+        let target = tmp.path().join("volume/gateway.key");
+        std::os::unix::fs::symlink(&target, &path).expect("link");
+        let refused = GatewayKey::load_or_create(&path).err().expect("refused");
+        assert!(
+            matches!(refused, KeyError::DanglingLink { .. }),
+            "{refused}"
+        );
+        assert!(
+            refused.to_string().contains("volume/gateway.key"),
+            "{refused}"
+        );
+        assert!(
+            std::fs::symlink_metadata(&path)
+                .expect("still there")
+                .file_type()
+                .is_symlink()
+        );
+        assert!(!target.exists());
     }
 }
