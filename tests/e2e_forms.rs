@@ -382,6 +382,88 @@ fn a_handler_in_the_origins_province_is_refused_on_both_routes() {
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
 }
 
+/// Given 深圳 (`440300`) registered as a region of its own, when it submits a joint application
+/// (多地联办) between 广州 and another province with one handler in 广东 and one elsewhere (a
+/// pension transfer 广州 440106 → 上海 310101 handled by [310000, 440000]; a hukou move 广州
+/// 440106 → 杭州 330106 by [330000, 440000]), then it is taken (201): the application is 跨省
+/// although 广东 completes a part, and 广东 is the handler jurisdiction wants for 广州, which
+/// 深圳 does not govern. With every handler in 广东 ([440000, 440100]) it is refused
+/// `same-province` at each handler, the message saying it is joint. (Found in review: every
+/// handler in the origin's province was refused whatever the mode, so no city region could
+/// send these.)
+#[test]
+fn a_joint_application_with_one_handler_in_the_origins_province_is_taken() {
+    let dir = TempDir::new("forms-joint-same-province");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let token = common::tongban_on(&data, &["regions", "add", "440300", "深圳市"]);
+    common::tongban_on(&data, &["regions", "add", "440100", "广州市"]);
+    let shenzhen = gw.client(Some(&token));
+    let cases = [
+        (
+            "pension-transfer",
+            "310000",
+            ["/form/from_region", "/form/to_region"],
+            "310101",
+        ),
+        (
+            "hukou-transfer",
+            "330000",
+            [
+                "/form/move_out_address/division",
+                "/form/move_in_address/division",
+            ],
+            "330106",
+        ),
+    ];
+    for (matter, other, [from, to], to_code) in cases {
+        let spec = tongban_schemas::matters::get(matter).expect("a known matter");
+        let mut body = spec.routed(tongban_schemas::Mode::Joint, "440300", &[other, "440000"]);
+        *body.pointer_mut(from).expect(from) = json!("440106");
+        *body.pointer_mut(to).expect(to) = json!(to_code);
+        let r = shenzhen.post("/v1/applications", &body);
+        assert_eq!(
+            r.status,
+            201,
+            "{matter}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+
+        body["handlers"] = json!(["440000", "440100"]);
+        let r = shenzhen.post("/v1/applications", &body);
+        assert_eq!(
+            r.status,
+            422,
+            "{matter}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let p = r.json();
+        let found: Vec<(String, String)> = pointers_and_rules(&p)
+            .into_iter()
+            .filter(|(_, rule)| rule == "same-province")
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("/handlers/0".to_string(), "same-province".to_string()),
+                ("/handlers/1".to_string(), "same-province".to_string())
+            ],
+            "{matter}: {p}"
+        );
+        let message = p["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .find(|e| e["rule"] == "same-province")
+            .and_then(|e| e["message"].as_str())
+            .expect("message");
+        assert!(
+            message.contains("440000") && message.contains("440300") && message.contains("联办"),
+            "{message}"
+        );
+    }
+}
+
 /// Given 四川's form naming its handler by name (`重庆`) where the region's code belongs, when
 /// it is dry-run, then the one problem at `/BLD_XZQHDM` says what the field takes, a region's
 /// 6-digit code (`region-code`), and a 12-digit code is told the same; following the message

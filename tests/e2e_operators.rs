@@ -284,16 +284,18 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
     }
 }
 
-/// Given actions whose numbers read as personal data (a 受理编号 that is a mobile number, a
-/// 决定文书编号 that is an ID number, a 证照编号 and a 快递单号 that are phones written otherwise),
-/// when they are taken, then each is answered with a `personal-data` warning at its field, as an
-/// Idempotency-Key that reads so, without echoing it (a number of no such form is not warned
-/// of); and the timelines (`/replay`, `tongban replay` text and JSON, the dispute page's event
-/// table) describe them without showing them, while the raw events keep them; no log line
-/// carries them. (A phone as `reference` got `warnings: []` and was printed in the clear by
-/// every timeline, while reconciliation hid it.)
+/// Given actions whose numbers are the applicant's personal data (a 受理编号 that is the
+/// applicant's mobile number, a 决定文书编号 that is the applicant's ID number in its 15-digit
+/// form, a 证照编号 and a 快递单号 that are the mobile written otherwise), when they are taken,
+/// then each is answered with a `personal-data` warning at its field, without echoing it; and
+/// the timelines (`/replay`, `tongban replay` text and JSON, the dispute page's event table)
+/// describe them without showing them, while the raw events keep them; no log line carries
+/// them. A realistic 受理编号 built of region code, date and sequence (`440300261206001`, an ID
+/// number's shape) or another's phone is no personal data of the application: no warning, and
+/// shown as is in every timeline. (A phone as `reference` got `warnings: []` and was printed in
+/// the clear; then every number of an ID number's shape was hidden, 受理编号 included.)
 #[test]
-fn numbers_that_read_as_personal_data_are_warned_of_and_left_out_of_timelines() {
+fn numbers_that_are_the_applications_personal_data_are_warned_of_and_left_out_of_timelines() {
     let dir = TempDir::new("personal-serials");
     let data = dir.0.join("data");
     common::register_regions(&data);
@@ -305,11 +307,19 @@ fn numbers_that_read_as_personal_data_are_warned_of_and_left_out_of_timelines() 
         &body,
         &[(&origin, "forward", json!({"materials_checked": true}))],
     );
+    let phone = body["applicant"]["phone"]
+        .as_str()
+        .expect("phone")
+        .to_string();
+    let id_number = body["applicant"]["id_number"].as_str().expect("id_number");
+    assert_eq!(phone.len(), 11, "a mobile: {phone}");
+    let legacy = format!("{}{}", &id_number[..6], &id_number[8..17]);
     let personal = [
-        "13612345678",
-        "11010519491231002X",
-        "136-1234-5678",
-        "+8613612345678",
+        phone.clone(),
+        legacy,
+        format!("{}-{}-{}", &phone[..3], &phone[3..7], &phone[7..]),
+        format!("+86{phone}"),
+        id_number.to_string(),
     ];
     let steps = [
         (
@@ -353,8 +363,8 @@ fn numbers_that_read_as_personal_data_are_warned_of_and_left_out_of_timelines() 
         );
         assert_eq!(warnings[0]["pointer"], json!(pointer), "{warnings}");
         assert_eq!(warnings[0]["rule"], json!("personal-data"), "{warnings}");
-        for value in personal {
-            assert!(!warnings.to_string().contains(value), "{warnings}");
+        for value in &personal {
+            assert!(!warnings.to_string().contains(value.as_str()), "{warnings}");
         }
         if *action == "accept" {
             // Sent again (its first answer lost): the repeat is told the same.
@@ -363,87 +373,122 @@ fn numbers_that_read_as_personal_data_are_warned_of_and_left_out_of_timelines() 
             assert_eq!(again.json()["warnings"], warnings);
         }
     }
-    // A province's number of no such form is taken without a word.
+    // A province's 受理编号 of region code, date and sequence (the 15-digit legacy ID form's
+    // shape), and a decision number that is a mobile number but not this application's, are
+    // taken without a word.
+    let realistic = "440300261206001";
+    let not_ours = "13900139000";
     let other = application(
         &origin,
         &body,
         &[(&origin, "forward", json!({"materials_checked": true}))],
     );
-    let r = lead.post(
-        &format!("/v1/applications/{other}/accept"),
-        &json!({"reference": "ZJ-SL-2026-000123"}),
-    );
-    assert_eq!(
-        r.json()["warnings"],
-        json!([]),
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
+    for (action, body) in [
+        ("accept", json!({"reference": realistic})),
+        ("approve", json!({"decision_number": not_ours})),
+    ] {
+        let r = lead.post(&format!("/v1/applications/{other}/{action}"), &body);
+        assert_eq!(
+            r.json()["warnings"],
+            json!([]),
+            "{action}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
 
     let operator = gw.client(Some(&tokens(&data)["operator"]));
-    let replay = operator.get(&format!("/v1/applications/{id}/replay"));
-    assert_eq!(replay.status, 200);
-    let details: Vec<Value> = replay.json()["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .flat_map(|s| s["details"].as_array().cloned().unwrap_or_default())
-        .collect();
-    let reference = details
-        .iter()
-        .find(|d| d["field"] == json!("reference"))
-        .expect("reference");
+    let detail = |app: &str, field: &str| -> Value {
+        let replay = operator.get(&format!("/v1/applications/{app}/replay"));
+        assert_eq!(replay.status, 200);
+        replay.json()["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .flat_map(|s| s["details"].as_array().cloned().unwrap_or_default())
+            .find(|d| d["field"] == json!(field))
+            .unwrap_or_else(|| panic!("{field}"))
+    };
+    let reference = detail(&id, "reference");
     assert_eq!(reference["value"], Value::Null, "{reference}");
     assert_eq!(
         reference["not_shown"],
-        json!("reads as a mobile number (11 characters: 11 digits); the raw events hold it")
+        json!(
+            "is a mobile number the application's submission names (11 characters: 11 digits); \
+             the raw events hold it"
+        )
     );
+    assert_eq!(
+        detail(&other, "reference"),
+        json!({"field": "reference", "value": realistic})
+    );
+    assert_eq!(
+        detail(&other, "decision_number"),
+        json!({"field": "decision_number", "value": not_ours})
+    );
+    let replay = operator.get(&format!("/v1/applications/{id}/replay"));
     let page =
         String::from_utf8_lossy(&operator.get(&format!("/ui/applications/{id}")).body).into_owned();
     let (table, raw) = page.split_once("<h2>原始事件</h2>").expect("raw events");
     assert!(
-        table.contains("受理编号：疑为手机号码（11 个字符）"),
+        table.contains("受理编号：为本申请所载手机号码（11 个字符）"),
         "{table}"
     );
-    for value in personal {
+    for value in &personal {
         assert!(
-            !String::from_utf8_lossy(&replay.body).contains(value),
+            !String::from_utf8_lossy(&replay.body).contains(value.as_str()),
             "{value}"
         );
-        assert!(!table.contains(value), "the page's table shows {value}");
+        assert!(
+            !table.contains(value.as_str()),
+            "the page's table shows {value}"
+        );
     }
-    assert!(raw.contains(personal[0]), "the raw events are the evidence");
-    assert_eq!(gw.terminate().code(), Some(0));
-    common::assert_absent_from(
-        &gw.stderr_log,
-        &personal.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
+    assert!(
+        raw.contains(personal[0].as_str()),
+        "the raw events are the evidence"
     );
+    let page = String::from_utf8_lossy(&operator.get(&format!("/ui/applications/{other}")).body)
+        .into_owned();
+    let (table, _) = page.split_once("<h2>原始事件</h2>").expect("raw events");
+    assert!(table.contains(&format!("受理编号：{realistic}")), "{table}");
+    assert!(!table.contains("不在此显示"), "{table}");
+    assert_eq!(gw.terminate().code(), Some(0));
+    common::assert_absent_from(&gw.stderr_log, &personal);
 
     for format in ["text", "json"] {
         let (code, out, err) = tongban(&["replay", &id, "--format", format], &data);
         assert_eq!(code, 0, "{err}");
         assert!(
-            out.contains("reads as a 公民身份号码 (resident ID number) (18 characters: 17 digits, 1 ASCII letter)"),
+            out.contains(
+                "is a 公民身份号码 (resident ID number) the application's submission names \
+                 (15 characters: 15 digits)"
+            ),
             "{out}"
         );
-        for value in personal {
+        for value in &personal {
             assert!(
-                !out.contains(value),
+                !out.contains(value.as_str()),
                 "replay --format {format} shows {value}: {out}"
             );
         }
+        let (code, out, err) = tongban(&["replay", &other, "--format", format], &data);
+        assert_eq!(code, 0, "{err}");
+        for value in [realistic, not_ours] {
+            assert!(out.contains(value), "{format}: {out}");
+        }
+        assert!(!out.contains("not shown"), "{format}: {out}");
     }
     let (code, out, _) = tongban(&["replay", &other], &data);
     assert_eq!(code, 0);
-    assert!(out.contains("reference: ZJ-SL-2026-000123"), "{out}");
+    assert!(out.contains(&format!("reference: {realistic}")), "{out}");
     // `find` names the application a phone-like number gives, and an unknown one unquoted.
-    let (code, out, _) = tongban(&["find", "--serial", personal[0]], &data);
+    let (code, out, _) = tongban(&["find", "--serial", &personal[0]], &data);
     let handler = body["handlers"][0].as_str().expect("lead");
     assert_eq!(
         (code, out.trim()),
         (0, format!("{id}\t{handler}\treference").as_str())
     );
-    let (code, _, err) = tongban(&["find", "--serial", "13900139000"], &data);
+    let (code, _, err) = tongban(&["find", "--serial", "13700137000"], &data);
     assert_eq!(code, 1, "{err}");
     assert!(
         err.contains("has the serial (a value of 11 characters, not shown)"),

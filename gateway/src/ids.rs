@@ -82,6 +82,8 @@ pub enum PersonalKind {
     ResidentId,
     /// A mobile number.
     Mobile,
+    /// Another phone number (a landline): only as an application's own ([`crate::domain::personal`]).
+    Phone,
 }
 
 impl PersonalKind {
@@ -90,6 +92,7 @@ impl PersonalKind {
         match self {
             PersonalKind::ResidentId => "a 公民身份号码 (resident ID number)",
             PersonalKind::Mobile => "a mobile number",
+            PersonalKind::Phone => "a phone number",
         }
     }
 
@@ -98,12 +101,16 @@ impl PersonalKind {
         match self {
             PersonalKind::ResidentId => "公民身份号码",
             PersonalKind::Mobile => "手机号码",
+            PersonalKind::Phone => "电话号码",
         }
     }
 }
 
-/// [`personal_key`]'s check, for any number a caller chose (an Idempotency-Key, a 受理编号, a
-/// 决定文书编号, a 证照编号, a 快递单号: [`crate::domain::Event::serials`]), by kind.
+/// [`personal_key`]'s check, by kind: the shape alone, for a number no application's submission
+/// can be compared with (a submission's Idempotency-Key; an action's number whose application
+/// cannot be read). An action's number is judged against its application's own numbers
+/// ([`crate::domain::personal`]), since a 受理编号 built of region code, date and sequence has
+/// an ID number's shape.
 pub fn personal_kind(key: &str) -> Option<PersonalKind> {
     use tongban_schemas::ids::{gb2260, gb11643::ResidentId, phone};
     let digits: String = key.chars().filter(|c| *c != '-').collect();
@@ -137,24 +144,24 @@ pub fn personal_key_warning(what: &str) -> tongban_schemas::Violation {
 }
 
 /// The warning an action is answered with when a number its body gives (at `pointer`, such as
-/// `/reference`; `field` as the body names it) reads as personal data ([`personal_kind`]), as a
-/// submission's Idempotency-Key is ([`personal_key_warning`]): taken, not refused (a
-/// province's own numbering may read alike, and refusing would stop the act), and said, since
-/// the number is kept in the event log for good and given to every party with the
-/// application's events and feeds. It does not echo the value.
+/// `/reference`; `field` as the body names it) is personal data of the application
+/// ([`crate::domain::personal::Personal`]), as a submission's Idempotency-Key that reads as such
+/// is warned of ([`personal_key_warning`]): taken, not refused (refusing would stop the act),
+/// and said, since the number is kept in the event log for good and given to every party with
+/// the application's events and feeds. It does not echo the value.
 pub fn personal_serial_warning(
     pointer: &str,
     field: &str,
-    kind: PersonalKind,
+    personal: crate::domain::personal::Personal,
 ) -> tongban_schemas::Violation {
     tongban_schemas::Violation::new(
         pointer,
         "personal-data",
         format!(
-            "{field} 不应是个人信息 (the value reads as {}: it is kept in the event log for good \
-             and given to every party with the application's events; send the platform's own \
-             number instead)",
-            kind.said()
+            "{field} 不应是个人信息 (the value {}: it is kept in the event log for good and given \
+             to every party with the application's events; send the platform's own number \
+             instead)",
+            personal.said()
         ),
     )
 }

@@ -5,15 +5,17 @@
 //!
 //! The submission's applicant and form are left out: they are the application, not something
 //! done to it, and stay in the raw events. So is a number a party chose (an Idempotency-Key, a
-//! 受理编号 …: [`Event::serial`]) that reads as an ID number or a mobile number, the numbers the
-//! intake warns of: described, not shown, as reconciliation describes such serials. A timeline
-//! is what operators paste into tickets; the raw events are the evidence, and keep it.
+//! 受理编号 …: [`Event::serial`]) that is an ID number or a phone number of the application's
+//! submission (in the history replayed), the numbers the intake warns of: described, not shown,
+//! as reconciliation describes such serials. Only those: a 受理编号 built of region code, date
+//! and sequence has an ID number's shape, and is a fact of the dispute. A timeline is what
+//! operators paste into tickets; the raw events are the evidence, and keep it.
 
 use serde::Serialize;
 use serde_json::{Value, json};
 use tongban_gateway::domain::lifecycle::Event;
+use tongban_gateway::domain::personal::{OwnNumbers, Personal};
 use tongban_gateway::envelope::Envelope;
-use tongban_gateway::ids::PersonalKind;
 use tongban_schemas::blocks::material::MaterialRef;
 use tongban_schemas::events::{DeliveryChannel, SuspensionKind};
 
@@ -33,8 +35,8 @@ pub struct Detail {
     /// channel, a yes/no); the page shows it instead of the code.
     #[serde(skip)]
     pub value_zh: Option<&'static str>,
-    /// Why the value is not shown (`value` is then null): the number reads as personal data,
-    /// described by what it reads as and its shape, never its characters.
+    /// Why the value is not shown (`value` is then null): the number is personal data of the
+    /// application, described by what it is and its shape, never its characters.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_shown: Option<String>,
     /// The same for the page, in Chinese.
@@ -54,17 +56,17 @@ impl Detail {
         }
     }
 
-    /// The value left out, as what it reads as (`kind`) and its shape.
-    fn withhold(&mut self, kind: PersonalKind) {
+    /// The value left out, as what it is (`personal`) and its shape.
+    fn withhold(&mut self, personal: Personal) {
         let value = self.text();
         self.not_shown = Some(format!(
-            "reads as {} ({}); the raw events hold it",
-            kind.said(),
+            "{} ({}); the raw events hold it",
+            personal.said(),
             tongban_gateway::shown::shape(&value)
         ));
         self.not_shown_zh = Some(format!(
-            "疑为{}（{} 个字符），不在此显示，原值见原始事件",
-            kind.said_zh(),
+            "{}（{} 个字符），不在此显示，原值见原始事件",
+            personal.said_zh(),
             value.chars().count()
         ));
         self.value = Value::Null;
@@ -136,8 +138,10 @@ fn channel_zh(channel: DeliveryChannel) -> &'static str {
 }
 
 /// The facts of `event`'s payload, in the payload's order; empty where it records none (an
-/// accept without a 受理编号) or does not read as its type (the timeline says so apart).
-pub fn of(event: &Envelope) -> Vec<Detail> {
+/// accept without a 受理编号) or does not read as its type (the timeline says so apart). `own`
+/// is the application's numbers ([`own_numbers`]), which a party's number is hidden for
+/// being; without them (a history without its submission) it is judged by its shape.
+pub fn of(event: &Envelope, own: Option<&OwnNumbers>) -> Vec<Detail> {
     let Ok(decoded) = Event::from_envelope(event) else {
         return Vec::new();
     };
@@ -220,14 +224,22 @@ pub fn of(event: &Envelope) -> Vec<Detail> {
         }
         Event::Withdraw(p) => opt(&mut out, "reason", "撤回理由", &p.reason),
     }
-    // The party's own number, when it reads as personal data: the intake's check.
+    // The party's number, when it is the application's personal data: the intake's check.
     if let Some(serial) = decoded.serial()
-        && let Some(kind) = tongban_gateway::ids::personal_kind(serial.value)
+        && let Some(personal) = Personal::of(serial.value, own)
         && let Some(detail) = out.iter_mut().find(|d| d.field == serial.field)
     {
-        detail.withhold(kind);
+        detail.withhold(personal);
     }
     out
+}
+
+/// The numbers of the submission in `events`, an application's history, if it holds it.
+pub fn own_numbers<'a>(events: impl IntoIterator<Item = &'a Envelope>) -> Option<OwnNumbers> {
+    events
+        .into_iter()
+        .find(|e| e.kind == tongban_schemas::events::Submitted::TYPE)
+        .map(|e| OwnNumbers::of(&e.data))
 }
 
 #[cfg(test)]
@@ -239,7 +251,7 @@ mod tests {
     #[test]
     fn a_supplement_request_names_what_was_asked() {
         let events = crate::reconcile::tests::supplemented("GD-7");
-        let asked = super::of(&events[2]);
+        let asked = super::of(&events[2], None);
         assert_eq!(asked.len(), 1, "{asked:?}");
         assert_eq!(asked[0].field, "items");
         assert_eq!(asked[0].value, json!(["照片"]));
@@ -250,9 +262,9 @@ mod tests {
             json!({"field": "items", "value": ["照片"]})
         );
         // A supplement that lists no materials shows none.
-        assert_eq!(super::of(&events[3]), Vec::new());
+        assert_eq!(super::of(&events[3], None), Vec::new());
         // A forward records whether the window checked the materials (a proxy forward must).
-        let forwarded = super::of(&events[1]);
+        let forwarded = super::of(&events[1], None);
         assert_eq!(forwarded[0].field, "materials_checked");
         assert_eq!(forwarded[0].text_zh(), "是");
     }

@@ -364,6 +364,7 @@ pub fn build(
     let chain_len = chain.counted.len();
     let mut view: Option<ApplicationView> = None;
     let mut steps = Vec::new();
+    let own = crate::details::own_numbers(chain.counted.iter().map(|&(_, e)| e));
     for &(index, e) in &chain.counted {
         let at = Timestamp::parse_rfc3339(&e.at);
         let included = match point {
@@ -384,7 +385,7 @@ pub fn build(
             actor: e.actor.clone(),
             status_after: next.state.status.as_str().to_string(),
             deadlines: deadlines_at(&next, when, cal),
-            details: crate::details::of(e),
+            details: crate::details::of(e, own.as_ref()),
             hash: e.hash.clone(),
             index,
         });

@@ -19,7 +19,6 @@
 //!   (邮寄) names its 快递单号 (`tracking`), and no other delivery has one.
 
 use tongban_schemas::events::DeliveryChannel;
-use tongban_schemas::ids::gb2260;
 use tongban_schemas::{Mode, matters};
 
 use super::application::{Application, Role};
@@ -407,6 +406,8 @@ pub fn check_parties<H: AsRef<str>>(
             got: handlers.len(),
         });
     }
+    let joint = mode == Mode::Joint;
+    let same_province = matters::same_province_handlers(joint, origin, handlers);
     for (i, h) in handlers.iter().map(AsRef::as_ref).enumerate() {
         if !is_region_code(h) {
             return Err(DomainError::BadRegionCode {
@@ -420,13 +421,13 @@ pub fn check_parties<H: AsRef<str>>(
                 index: i,
             });
         }
-        // Every matter here is 跨省: a city of the origin's province (which may run its own
-        // platform, and so be a region of the federation) does not handle its applications.
-        if gb2260::province(h) == gb2260::province(origin) {
+        // Every matter here is 跨省 (matters::same_province_handlers, the route's rule too).
+        if same_province.contains(&i) {
             return Err(DomainError::SameProvince {
                 origin: origin.to_string(),
                 handler: h.to_string(),
                 index: i,
+                joint,
             });
         }
         if handlers[..i].iter().any(|x| x.as_ref() == h) {

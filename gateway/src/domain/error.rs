@@ -78,13 +78,15 @@ pub enum DomainError {
         "handlers must not include the origin {origin}: a cross-region application crosses regions"
     )]
     OriginIsHandler { origin: String, index: usize },
-    /// A handler in the origin's province (a city of it that runs its own platform): an
+    /// A handler in the origin's province (a city of it that runs its own platform) where the
+    /// mode allows none (online, proxy), or every handler of a joint application there: an
     /// application inside one province, which is no 跨省 matter's.
-    #[error("{}", tongban_schemas::matters::same_province_message(handler, origin))]
+    #[error("{}", tongban_schemas::matters::same_province_message(handler, origin, *joint))]
     SameProvince {
         origin: String,
         handler: String,
         index: usize,
+        joint: bool,
     },
     #[error("handlers lists region {region} twice")]
     DuplicateHandler { region: String, index: usize },

@@ -10,6 +10,7 @@ pub mod decide;
 pub mod error;
 pub mod lifecycle;
 pub mod moved;
+pub mod personal;
 pub mod serials;
 pub mod status;
 

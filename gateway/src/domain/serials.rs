@@ -2,7 +2,7 @@
 //! of a submission, a handler's 受理编号 (`reference`), a decision's 决定文书编号, the issued
 //! licence's 证照编号 and the 快递单号 of a delivery by post. Each is free text to the gateway,
 //! and nothing stops a province from numbering with an applicant's ID number or phone: the
-//! intake warns of one that reads as such ([`crate::ids::personal_kind`]), and the timelines
+//! intake warns of one that is the application's own ([`super::personal`]), and the timelines
 //! (`replay`, its JSON, the dispute page's event table) leave it out, as reconciliation does its
 //! serials; the raw events, the evidence, keep it.
 
@@ -54,15 +54,25 @@ impl Event {
         }
     }
 
-    /// The warning an action producing this event is answered with when the number it carries
-    /// reads as personal data ([`crate::ids::personal_serial_warning`]); none for a submission,
-    /// whose key is warned of at its header ([`crate::ids::personal_key_warning`]).
-    pub fn personal_serial_warnings(&self) -> Vec<tongban_schemas::Violation> {
+    /// The number an action's event carries that a warning may concern: none for a
+    /// submission, whose key is warned of at its header ([`crate::ids::personal_key_warning`]).
+    pub fn action_serial(&self) -> Option<Serial<'_>> {
         self.serial()
             .filter(|s| !matches!(self, Event::Submitted(_)) && !s.value.is_empty())
+    }
+
+    /// The warning an action producing this event is answered with when the number it carries
+    /// is personal data of the application, judged against `own`, the application's numbers,
+    /// or by its shape where they could not be read ([`super::personal::Personal::of`];
+    /// [`crate::ids::personal_serial_warning`]).
+    pub fn personal_serial_warnings(
+        &self,
+        own: Option<&super::personal::OwnNumbers>,
+    ) -> Vec<tongban_schemas::Violation> {
+        self.action_serial()
             .and_then(|s| {
-                crate::ids::personal_kind(s.value)
-                    .map(|kind| crate::ids::personal_serial_warning(s.pointer, s.field, kind))
+                super::personal::Personal::of(s.value, own)
+                    .map(|p| crate::ids::personal_serial_warning(s.pointer, s.field, p))
             })
             .into_iter()
             .collect()

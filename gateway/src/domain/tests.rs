@@ -199,26 +199,58 @@ fn submit_refusals_name_the_field() {
         })
     );
 
-    // A city of the origin's province (深圳, with its own platform) is no handler of a 跨省
-    // application: refused at the item, with its own rule. (Found by an adapter author's
+    // A city of the origin's province (深圳, with its own platform) is no single handler of a
+    // 跨省 application: refused at the item, with its own rule. (Found by an adapter author's
     // walkthrough: `tongban regions add 510100 成都` let 四川 send applications to 成都.)
+    for mode in [Mode::Online, Mode::Proxy] {
+        let mut s = submitted(mode);
+        s.handlers = vec!["440300".into()];
+        let err = g
+            .when(GD, Command::Submit(s))
+            .map(|_| ())
+            .expect_err("same province");
+        assert_eq!(
+            err,
+            DomainError::SameProvince {
+                origin: GD.into(),
+                handler: "440300".into(),
+                index: 0,
+                joint: false
+            },
+            "{mode}"
+        );
+        assert_eq!(err.pointer().as_deref(), Some("/handlers/0"));
+        assert_eq!(err.rule(), "same-province");
+        assert_eq!(err.kind(), ErrorKind::Invalid);
+    }
+    // A joint application (多地联办) is 跨省 while one handler is in another province: 广东
+    // beside 浙江 completes its part, from the city 深圳 as from the province.
     let mut s = submitted(Mode::Joint);
     s.handlers = vec![ZJ.into(), "440300".into()];
+    assert_eq!(g.when(GD, Command::Submit(s)).map(|_| ()), Ok(()));
+    let mut s = submitted(Mode::Joint);
+    s.origin = "440300".into();
+    s.handlers = vec![SH.into(), GD.into()];
+    assert_eq!(g.when("440300", Command::Submit(s)).map(|_| ()), Ok(()));
+    // …but not when every handler is in the origin's province: refused at the first.
+    let mut s = submitted(Mode::Joint);
+    s.origin = "440300".into();
+    s.handlers = vec![GD.into(), "440100".into()];
     let err = g
-        .when(GD, Command::Submit(s))
+        .when("440300", Command::Submit(s))
         .map(|_| ())
-        .expect_err("same province");
+        .expect_err("all in one province");
     assert_eq!(
         err,
         DomainError::SameProvince {
-            origin: GD.into(),
-            handler: "440300".into(),
-            index: 1
+            origin: "440300".into(),
+            handler: GD.into(),
+            index: 0,
+            joint: true
         }
     );
-    assert_eq!(err.pointer().as_deref(), Some("/handlers/1"));
-    assert_eq!(err.rule(), "same-province");
-    assert_eq!(err.kind(), ErrorKind::Invalid);
+    assert_eq!(err.pointer().as_deref(), Some("/handlers/0"));
+    assert!(err.to_string().contains("联办"), "{err}");
 
     let mut s = submitted(Mode::Joint);
     s.handlers = vec![ZJ.into(), ZJ.into()];

@@ -88,8 +88,9 @@ fn operation(route: &Route) -> Value {
                 "422".into(),
                 problem_response(
                     "Invalid application; `errors` lists every problem at its JSON pointer \
-                     (a handler that is no region of the federation: rule `unknown-region`; one \
-                     in the origin's province, which no 跨省 matter has: `same-province`; a \
+                     (a handler that is no region of the federation: rule `unknown-region`; the \
+                     handler of an online or proxy application in the origin's province, or \
+                     every handler of a joint one, which no 跨省 matter has: `same-province`; a \
                      rule across the form's fields at the field it is about, with the codes the \
                      matter lists under `rules` in /v1/matters: `end-before-start`, \
                      `same-province`, `required-when`, `accompanying-is-applicant`, \

@@ -5,6 +5,7 @@ use serde::Serialize;
 use super::states::Remembered;
 use super::{Gateway, MAX_RETRIES, ServiceError};
 use crate::auth::Principal;
+use crate::domain::personal::OwnNumbers;
 use crate::domain::{self, Application, Command, FOLD_RULES};
 use crate::envelope::{Envelope, Tip};
 use crate::log::{EventLog, LogError};
@@ -31,8 +32,9 @@ pub struct ActOutcome {
     /// out records the act, and the clock stays overdue). Always sent; none of these for a repeat. Judged
     /// from the projections' view of the application, so a view that lags (or does not read)
     /// gives none: no warning is not a promise that the limit ran. And a number the body gives
-    /// (`reference`, `decision_number`, `licence.number`, `tracking`) that reads as an ID number
-    /// or a mobile number (rule `personal-data`, at its pointer), for a repeat too.
+    /// (`reference`, `decision_number`, `licence.number`, `tracking`) that is an ID number or a
+    /// phone number of the application's submission (rule `personal-data`, at its pointer), for
+    /// a repeat too.
     pub warnings: Vec<tongban_schemas::Violation>,
 }
 
@@ -169,7 +171,8 @@ impl<L: EventLog> Gateway<L> {
                             ),
                             false => Vec::new(),
                         };
-                    warnings.extend(event.personal_serial_warnings());
+                    let own = self.own_numbers(app, &event).await;
+                    warnings.extend(event.personal_serial_warnings(own.as_ref()));
                     let next = Application::apply_from(Some(state), app, &region, &event);
                     let remembered = Remembered {
                         seq: envelope.seq,
@@ -378,8 +381,30 @@ impl<L: EventLog> Gateway<L> {
             position,
             repeated: true,
             // The request's own number, as a submission retried under its key hears of it again.
-            warnings: event.personal_serial_warnings(),
+            warnings: event.personal_serial_warnings(own_numbers_in(&events).as_ref()),
         })
+    }
+
+    /// The numbers of `app`'s submission ([`OwnNumbers`]) that the number `event` gives is
+    /// judged against, read only when it gives one: from the application's view, its
+    /// submission content read back from the log where the projections keep it there, or from
+    /// the log's history when the projections do not hold it yet. None when nothing reads: the
+    /// number is then judged by its shape alone.
+    async fn own_numbers(&self, app: &str, event: &domain::Event) -> Option<OwnNumbers> {
+        event.action_serial()?;
+        if let Ok(Some(view)) = self.store.get(app) {
+            if !view.applicant.is_null() {
+                return Some(OwnNumbers::of_parts(&view.applicant, &view.form));
+            }
+            if let Some(position) = view.submission
+                && let Ok(at) = self.log.read_at(&[position]).await
+                && let Some(found) = at.into_iter().next().and_then(crate::log::At::into_event)
+                && found.event.app == app
+            {
+                return Some(OwnNumbers::of(&found.event.data));
+            }
+        }
+        own_numbers_in(&self.log.read(app).await.ok()?)
     }
 
     /// Decides `command` on `loaded`: the state it applies to, the event, and the last event it
@@ -505,6 +530,14 @@ struct Last {
     seq: u64,
     hash: String,
     at: String,
+}
+
+/// The numbers of the submission in `events`, an application's history.
+fn own_numbers_in(events: &[Envelope]) -> Option<OwnNumbers> {
+    events
+        .iter()
+        .find(|e| e.kind == tongban_schemas::events::Submitted::TYPE)
+        .map(|e| OwnNumbers::of(&e.data))
 }
 
 #[cfg(test)]

@@ -27,7 +27,9 @@ pub use listed::{CheckAt, ListedRule, RuleKind};
 pub use medical_filing::MedicalFilingForm;
 pub use pension_transfer::PensionTransferForm;
 pub use social_security_card::SocialSecurityCardForm;
-pub use submission::{ROUTE_RULES, RouteRule, Submission, same_province_message};
+pub use submission::{
+    ROUTE_RULES, RouteRule, Submission, same_province_handlers, same_province_message,
+};
 pub use unemployment_registration::UnemploymentRegistrationForm;
 
 use crate::blocks::ApplicantKind;

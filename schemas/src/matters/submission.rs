@@ -137,7 +137,7 @@ pub const ROUTE_RULES: [RouteRule; 6] = [
     RouteRule {
         code: SAME_PROVINCE,
         pointer: "/handlers/*",
-        rule_zh: "办理地在收件地以外的省份 (跨省通办) (each handler is in another province than the origin: every matter here is cross-province)",
+        rule_zh: "跨省通办：网办、代办的办理地在收件地以外的省份；联办至少一个办理地在收件地以外的省份 (every matter here is cross-province: the handler of an online or proxy application is in another province than the origin; a joint one has at least one handler in another province, and may have others in the origin's)",
     },
     RouteRule {
         code: "duplicate-handler",
@@ -178,6 +178,20 @@ pub(super) fn route_rules(body: &Value, report: &mut Report) {
     // Each code once: a set, so a long list (refused by the limits, but checked here when a
     // caller does not apply them) costs linear time, not quadratic.
     let mut seen = std::collections::HashSet::new();
+    // A mode that is missing or unknown (refused at /mode by the schema) is held to the
+    // single handler's rule, the stricter one.
+    let joint = body
+        .get("mode")
+        .and_then(Value::as_str)
+        .and_then(Mode::parse)
+        == Some(Mode::Joint);
+    let inside = match origin {
+        Some(origin) => {
+            let codes: Vec<&str> = handlers.iter().map(|h| h.as_str().unwrap_or("")).collect();
+            same_province_handlers(joint, origin, &codes)
+        }
+        None => Vec::new(),
+    };
     for (i, code) in handlers.iter().map(Value::as_str).enumerate() {
         let Some(code) = code else { continue };
         six(format!("/handlers/{i}"), code, report);
@@ -189,15 +203,12 @@ pub(super) fn route_rules(body: &Value, report: &mut Report) {
             ));
         } else if let Some(origin) = origin
             && code.len() == 6
-            && gb2260::province(code).is_some_and(|p| gb2260::province(origin) == Some(p))
+            && inside.contains(&i)
         {
-            // A city of the origin's province (a region of the federation too, with its own
-            // platform) handling it makes an application inside one province: that province's
-            // own business, not a 跨省 one, whatever the matter.
             report.violations.push(Violation::new(
                 format!("/handlers/{i}"),
                 SAME_PROVINCE,
-                same_province_message(code, origin),
+                same_province_message(code, origin, joint),
             ));
         }
         if !seen.insert(code) {
@@ -214,15 +225,53 @@ pub(super) fn route_rules(body: &Value, report: &mut Report) {
 /// same of two places of a form (`form_rules`).
 const SAME_PROVINCE: &str = "same-province";
 
-/// What a handler in the origin's province is told: both codes (region codes, no personal
-/// data) and why the application cannot go there.
-pub fn same_province_message(handler: &str, origin: &str) -> String {
-    format!(
-        "办理地 {handler} 与收件地 {origin} 同在一省：跨省通办的办理地须在收件地以外的省份 \
-         (handler {handler} is in the province of the origin {origin}: a cross-province \
-         application is handled in another province; one inside a province is that province's \
-         own business)"
-    )
+/// The handlers refused `same-province` (by their index), the one definition of the rule for
+/// the route's check and the domain core's. Every matter here is 跨省: an application whose
+/// handling stays inside the origin's province (a city of it registered as a region, with its
+/// own platform) is that province's own business. The single handler of an online or proxy
+/// application is therefore in another province; a joint one (多地联办, several handlers each
+/// completing a part) may have a handler in the origin's province beside one elsewhere (深圳
+/// sending a 广州 → 上海 pension transfer to 上海 and 广东), and is refused only when every
+/// handler is in the origin's province, each of them then named. A code that is no division
+/// code (refused as `region-code`) is in no province.
+pub fn same_province_handlers<H: AsRef<str>>(
+    joint: bool,
+    origin: &str,
+    handlers: &[H],
+) -> Vec<usize> {
+    let Some(province) = gb2260::province(origin) else {
+        return Vec::new();
+    };
+    let inside: Vec<usize> = handlers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| gb2260::province(h.as_ref()) == Some(province))
+        .map(|(i, _)| i)
+        .collect();
+    if joint && inside.len() < handlers.len() {
+        return Vec::new();
+    }
+    inside
+}
+
+/// What a handler refused `same-province` is told: both codes (region codes, no personal data)
+/// and why the application cannot go there, as the mode has it.
+pub fn same_province_message(handler: &str, origin: &str, joint: bool) -> String {
+    if joint {
+        format!(
+            "办理地 {handler} 与收件地 {origin} 同在一省，且联办的办理地全在该省：跨省通办须至少有一个办理地在收件地以外的省份 \
+             (handler {handler} is in the province of the origin {origin}, as every handler of \
+             this joint application is: a cross-province application has at least one handler \
+             in another province; one inside a province is that province's own business)"
+        )
+    } else {
+        format!(
+            "办理地 {handler} 与收件地 {origin} 同在一省：网办、代办的办理地须在收件地以外的省份 \
+             (handler {handler} is in the province of the origin {origin}: the handler of a \
+             cross-province online or proxy application is in another province; one inside a \
+             province is that province's own business)"
+        )
+    }
 }
 
 /// The findings of a whole body without those that only follow from another, so a caller reads

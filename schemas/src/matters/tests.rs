@@ -272,32 +272,49 @@ fn a_region_that_is_no_code_is_told_it_takes_six_digits() {
     }
 }
 
-/// Given a matter's example routed from its origin to a city of the origin's own province (a
+/// Given a matter's example routed from its origin to cities of the origin's own province (a
 /// region of the federation that runs its own platform, as 深圳 might), when it is checked,
-/// then that handler is refused at its item with `same-province`, naming both codes, and only
-/// with it (not also without jurisdiction); a handler of another province is not. (Found by
-/// an adapter author's walkthrough: 四川 could send an application to 成都, 510100, once it
-/// was registered: an application inside one province, where every matter here is 跨省.)
+/// then each handler is refused at its item with `same-province`, naming both codes, and only
+/// with it (not also without jurisdiction). (Found by an adapter author's walkthrough: 四川
+/// could send an application to 成都, 510100, once it was registered: an application inside
+/// one province, where every matter here is 跨省.) A joint example with one handler so moved
+/// and the others in other provinces is still 跨省: no `same-province` (深圳 sends a joint
+/// pension transfer to 上海 and 广东, each completing a part).
 #[test]
 fn a_handler_in_the_origins_province_is_refused() {
     for m in all() {
-        let mut ex = m.example();
+        let ex = m.example();
         let origin = ex["origin"].as_str().expect("origin").to_string();
-        let city = format!("{}0100", &origin[..2]);
-        let mut handlers = ex["handlers"].as_array().expect("handlers").clone();
-        let last = handlers.len() - 1;
-        handlers[last] = json!(city);
-        ex["handlers"] = json!(handlers);
-        let r = m.check_submission(&ex);
-        let at = format!("/handlers/{last}");
-        let found: Vec<&Violation> = r.violations.iter().filter(|v| v.pointer == at).collect();
-        assert_eq!(found.len(), 1, "{}: {r:?}", m.code);
-        assert_eq!(found[0].rule, "same-province", "{}: {r:?}", m.code);
-        assert!(
-            found[0].message.contains(&city) && found[0].message.contains(&origin),
-            "{}",
-            found[0].message
-        );
+        let joint = ex["mode"] == "joint";
+        let n = ex["handlers"].as_array().expect("handlers").len();
+        let cities: Vec<String> = (1..=n)
+            .map(|k| format!("{}{:02}00", &origin[..2], k))
+            .collect();
+        let mut inside = ex.clone();
+        inside["handlers"] = json!(cities);
+        let r = m.check_submission(&inside);
+        for (i, city) in cities.iter().enumerate() {
+            let at = format!("/handlers/{i}");
+            let found: Vec<&Violation> = r.violations.iter().filter(|v| v.pointer == at).collect();
+            assert_eq!(found.len(), 1, "{}: {r:?}", m.code);
+            assert_eq!(found[0].rule, "same-province", "{}: {r:?}", m.code);
+            let message = &found[0].message;
+            assert!(
+                message.contains(city) && message.contains(&origin),
+                "{message}"
+            );
+            assert_eq!(message.contains("联办"), joint, "{message}");
+        }
+        if joint {
+            let mut mixed = ex.clone();
+            mixed["handlers"][n - 1] = json!(cities[0]);
+            let r = m.check_submission(&mixed);
+            assert!(
+                r.violations.iter().all(|v| v.rule != "same-province"),
+                "{}: {r:?}",
+                m.code
+            );
+        }
         assert!(m.check_submission(&m.example()).is_ok(), "{}", m.code);
     }
 }

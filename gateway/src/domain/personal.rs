@@ -1,0 +1,192 @@
+//! The personal numbers of one application: the 公民身份号码 and phone numbers its submission
+//! names, the applicant's and every other person's (随迁人员, a contact's `contact_phone` …).
+//!
+//! A number a party chose for the application (an Idempotency-Key, a 受理编号 …:
+//! [`super::serials`]) is personal data of the application when it is one of these, and only
+//! then: a province's numbering by region code, date and sequence has an ID number's shape
+//! (`440300261206001`, 6 + yyMMdd + 3, always passes the 15-digit legacy form; 18 digits, 6 +
+//! yyyyMMdd + 4, about 1 in 11), and those numbers are the facts of a dispute. So an action's
+//! number is warned of, and hidden in the timelines, when it equals one of the application's
+//! own numbers ([`Personal::Own`]); the shape alone ([`crate::ids::personal_kind`],
+//! [`Personal::Shaped`]) is judged only where no application's submission is at hand (the
+//! Idempotency-Key of a submission, an action whose application cannot be read).
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+use tongban_schemas::ids::{gb11643::ResidentId, phone};
+
+use crate::ids::PersonalKind;
+
+/// The ID numbers and phone numbers of one application's submission, each in one normal form
+/// (ID numbers upper-case and 18 characters, a legacy 15-digit one upgraded; phones without
+/// spaces, dashes or the country code).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnNumbers {
+    ids: BTreeSet<String>,
+    phones: BTreeSet<String>,
+}
+
+impl OwnNumbers {
+    /// The numbers in a submission's payload (or any part of it: applicant, form): every
+    /// member named `id_number` (or ending so) and every one ending in `phone`, at any depth.
+    pub fn of(data: &Value) -> OwnNumbers {
+        let mut own = OwnNumbers::default();
+        own.add(data);
+        own
+    }
+
+    /// The numbers of an application's applicant and form, as its view holds them.
+    pub fn of_parts(applicant: &Value, form: &Value) -> OwnNumbers {
+        let mut own = OwnNumbers::of(applicant);
+        own.add(form);
+        own
+    }
+
+    fn add(&mut self, value: &Value) {
+        match value {
+            Value::Object(members) => {
+                for (name, v) in members {
+                    match v.as_str().filter(|s| !s.trim().is_empty()) {
+                        Some(s) if name.ends_with("id_number") => {
+                            self.ids.insert(id_form(s));
+                        }
+                        Some(s) if name.ends_with("phone") => {
+                            self.phones.insert(phone_form(s));
+                        }
+                        _ => self.add(v),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| self.add(v)),
+            _ => {}
+        }
+    }
+
+    /// What `value` is of these numbers, if it is one: after normalising both sides (case, the
+    /// 15 → 18-character upgrade, spaces and dashes, a phone's country code).
+    pub fn kind_of(&self, value: &str) -> Option<PersonalKind> {
+        if value.trim().is_empty() {
+            return None;
+        }
+        if self.ids.contains(&id_form(value)) {
+            return Some(PersonalKind::ResidentId);
+        }
+        let phone = phone_form(value);
+        self.phones.contains(&phone).then(|| {
+            match phone::classify(&phone) == Some(phone::PhoneKind::Mobile) {
+                true => PersonalKind::Mobile,
+                false => PersonalKind::Phone,
+            }
+        })
+    }
+}
+
+/// Without spaces and dashes.
+fn compact(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect()
+}
+
+/// An ID number's one form: its checked 18 characters (a 15-digit one upgraded), or as given
+/// upper-cased when it does not check (compared all the same: a number the submission gave).
+fn id_form(s: &str) -> String {
+    let c = compact(s);
+    ResidentId::parse(&c)
+        .map(|id| id.as_str().to_string())
+        .unwrap_or_else(|_| c.to_ascii_uppercase())
+}
+
+/// A phone's one form: its digits, a mobile's country code (`+86`, `0086`, `86`) left out.
+fn phone_form(s: &str) -> String {
+    let c = compact(s);
+    ["+86", "0086", "86"]
+        .iter()
+        .find_map(|p| c.strip_prefix(p).filter(|rest| rest.len() == 11))
+        .map_or_else(|| c.clone(), str::to_string)
+}
+
+/// Why a number a party chose counts as personal data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Personal {
+    /// It is one of the application's own numbers ([`OwnNumbers`]).
+    Own(PersonalKind),
+    /// No submission was at hand, and it has the shape of one ([`crate::ids::personal_kind`]).
+    Shaped(PersonalKind),
+}
+
+impl Personal {
+    /// Judges `value` against the application's numbers where they are at hand, by its shape
+    /// where not.
+    pub fn of(value: &str, own: Option<&OwnNumbers>) -> Option<Personal> {
+        if value.trim().is_empty() {
+            return None;
+        }
+        match own {
+            Some(own) => own.kind_of(value).map(Personal::Own),
+            None => crate::ids::personal_kind(value).map(Personal::Shaped),
+        }
+    }
+
+    pub fn kind(self) -> PersonalKind {
+        match self {
+            Personal::Own(k) | Personal::Shaped(k) => k,
+        }
+    }
+
+    /// In English, as a warning or a timeline says it ("… the value {said}").
+    pub fn said(self) -> String {
+        match self {
+            Personal::Own(k) => format!("is {} the application's submission names", k.said()),
+            Personal::Shaped(k) => format!("reads as {}", k.said()),
+        }
+    }
+
+    /// In Chinese, as the dispute page says it.
+    pub fn said_zh(self) -> String {
+        match self {
+            Personal::Own(k) => format!("为本申请所载{}", k.said_zh()),
+            Personal::Shaped(k) => format!("疑为{}", k.said_zh()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Given a submission naming the applicant's 18-character ID number and mobile, a
+    /// companion's legacy 15-digit number and a contact's landline, when numbers are judged
+    /// against it, then each of them is found however it is written (case, legacy form,
+    /// dashes, spaces, country code), and a 受理编号 with an ID number's shape
+    /// (`440300261206001`) is not, though its shape alone would be.
+    #[test]
+    fn only_the_applications_own_numbers_are_its_personal_data() {
+        let own = OwnNumbers::of(&json!({
+            "applicant": {"id_number": "33010619580301002x", "phone": "13712345678"},
+            "form": {
+                "people": [{"person": {"id_number": "310101921120345"}}],
+                "contact_phone": "028-85551234"
+            }
+        }));
+        let id = Some(PersonalKind::ResidentId);
+        assert_eq!(own.kind_of("33010619580301002X"), id);
+        assert_eq!(own.kind_of("330106580301002"), id);
+        assert_eq!(own.kind_of("310101921120345"), id);
+        assert_eq!(own.kind_of("310101199211203453"), id);
+        assert_eq!(own.kind_of("137 1234 5678"), Some(PersonalKind::Mobile));
+        assert_eq!(own.kind_of("+86-137-1234-5678"), Some(PersonalKind::Mobile));
+        assert_eq!(own.kind_of("02885551234"), Some(PersonalKind::Phone));
+        for other in ["440300261206001", "330000202612060007", "13612345678", ""] {
+            assert_eq!(own.kind_of(other), None, "{other}");
+        }
+        assert!(crate::ids::personal_kind("440300261206001").is_some());
+        assert_eq!(
+            Personal::of("440300261206001", None),
+            Some(Personal::Shaped(PersonalKind::ResidentId))
+        );
+        assert_eq!(Personal::of("440300261206001", Some(&own)), None);
+    }
+}
