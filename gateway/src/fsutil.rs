@@ -188,7 +188,11 @@ pub fn remove_stale_temporaries(dir: &Path) {
             .to_str()
             .and_then(|n| n.rsplit_once(".tmp."))
             .filter(|(stem, _)| TEMPORARY_STEMS.contains(stem))
-            .map(|(_, pid)| pid)
+            // `<pid>`, or `<pid>.<n>` when the first name was taken ([`create_temporary`]).
+            .map(|(_, rest)| match rest.split_once('.') {
+                Some((pid, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => pid,
+                _ => rest,
+            })
             .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
         else {
             continue;
@@ -279,17 +283,19 @@ mod tests {
     fn only_temporaries_of_processes_that_are_gone_are_removed() {
         let dir = crate::testutil::TempDir::new("stale-temps");
         let gone = dir.path().join("gateway.tmp.4294967290");
+        // The name after it, taken when the first was there already.
+        let gone_next = dir.path().join("gateway.tmp.4294967290.1");
         let recent = dir.path().join("log-source.tmp.4294967291");
         let mine = dir
             .path()
             .join(format!("regions.tmp.{}", std::process::id()));
         let alike = dir.path().join("notes.tmp.txt");
         let operators = dir.path().join("regions.json.tmp.20250101");
-        for f in [&gone, &recent, &mine, &alike, &operators] {
+        for f in [&gone, &gone_next, &recent, &mine, &alike, &operators] {
             std::fs::write(f, b"x").expect("write");
         }
         let old = std::time::SystemTime::now() - std::time::Duration::from_secs(120);
-        for f in [&gone, &mine, &alike, &operators] {
+        for f in [&gone, &gone_next, &mine, &alike, &operators] {
             std::fs::File::options()
                 .write(true)
                 .open(f)
@@ -297,7 +303,7 @@ mod tests {
                 .expect("age it");
         }
         super::remove_stale_temporaries(dir.path());
-        assert!(!gone.exists());
+        assert!(!gone.exists() && !gone_next.exists());
         assert!(
             recent.exists(),
             "a write of a moment ago may be another namespace's"
