@@ -522,7 +522,7 @@ fn guide_block(marker: &str, addr: &str, data: &std::path::Path, id: &str) -> St
         .unwrap_or_else(|| panic!("no sh block of the guide holds {marker:?}"));
     block
         .iter()
-        .filter(|l| !l.starts_with("xdg-open"))
+        .filter(|l| !l.trim_start().starts_with("xdg-open"))
         .map(|l| {
             l.replace("http://127.0.0.1:8080", &format!("http://{addr}"))
                 .replace("/srv/tongban", data.to_str().expect("path"))

@@ -108,7 +108,12 @@ fn create_temporary(
         }
     }
     let _ = mode;
-    Err(last.unwrap_or_else(|| std::io::Error::from(std::io::ErrorKind::AlreadyExists)))
+    // Not `AlreadyExists`, which a caller takes for the file it writes being there.
+    let taken = last.map_or_else(String::new, |e| format!(": {e}"));
+    Err(std::io::Error::other(format!(
+        "every temporary name beside {} is taken{taken}",
+        path.display()
+    )))
 }
 
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
@@ -197,7 +202,10 @@ pub fn remove_stale_temporaries(dir: &Path) {
         else {
             continue;
         };
-        let alive = !process_is_gone(pid);
+        // This process's own pid on a file a minute old or more is an earlier process's that
+        // had the same pid (a container's gateway is pid 1 at every start): no write of this
+        // one lasts that long.
+        let alive = pid != std::process::id().to_string() && !process_is_gone(pid);
         let stale = entry
             .metadata()
             .and_then(|m| m.modified())
@@ -276,9 +284,10 @@ mod tests {
         assert_eq!(left, 3, "taken, dangling and sub/ only");
     }
 
-    /// Given temporary files of a process that is gone and of this one, and a file whose name
-    /// only looks alike, when the directory is cleared of stale temporaries, then only the
-    /// first goes.
+    /// Given temporary files of a process that is gone, of a live one and of this one's pid a
+    /// minute old (an earlier process's with the same pid: a container's gateway is pid 1),
+    /// and files whose names only look alike, when the directory is cleared of stale
+    /// temporaries, then those of the process gone and of the earlier pid go.
     #[test]
     fn only_temporaries_of_processes_that_are_gone_are_removed() {
         let dir = crate::testutil::TempDir::new("stale-temps");
@@ -302,13 +311,25 @@ mod tests {
                 .and_then(|file| file.set_modified(old))
                 .expect("age it");
         }
+        let live = dir.path().join("regions.tmp.1");
+        std::fs::write(&live, b"x").expect("write");
+        std::fs::File::options()
+            .write(true)
+            .open(&live)
+            .and_then(|file| file.set_modified(old))
+            .expect("age it");
         super::remove_stale_temporaries(dir.path());
         assert!(!gone.exists() && !gone_next.exists());
+        assert!(!mine.exists(), "an earlier process's with this pid");
         assert!(
             recent.exists(),
             "a write of a moment ago may be another namespace's"
         );
-        assert!(mine.exists() && alike.exists() && operators.exists());
+        assert!(alike.exists() && operators.exists());
+        assert!(
+            live.exists() || std::process::id() == 1,
+            "a live process's (pid 1 here)"
+        );
     }
 
     /// Given a shared directory where another user left a file and a symbolic link under the

@@ -29,14 +29,20 @@ pub enum Requests {
 
 /// How far a request's `Date` may be from the time of the event it caused: the gateway refuses
 /// a `Date` more than five minutes from its clock, and stamps the event when it takes the
-/// request (a minute more for a clock stepped between the two).
+/// request (a minute more for a clock stepped between the two). Never after the event by more;
+/// before it by more only where the event's time was held at its previous event's (a clock
+/// behind that one's: the stamp is then not the gateway's clock).
 const DATE_FROM_EVENT_MS: i64 = 6 * 60 * 1000;
 
 /// Why the kept request, sound in itself, is not the one behind `e` (evidence stored under
 /// another event's id, by a fault or by hand), if it is not: signed by another region than the
 /// one that acted, naming another application, a submission's request behind a later event or
 /// an action's behind a submission, or signed at another time.
-fn not_this_event(s: &RequestSignature, e: &Envelope) -> Option<&'static str> {
+fn not_this_event(
+    s: &RequestSignature,
+    e: &Envelope,
+    previous_at: Option<&str>,
+) -> Option<&'static str> {
     if s.keyid != e.region {
         return Some("签名地区（keyid）不是该事件记载的行为地区");
     }
@@ -59,8 +65,14 @@ fn not_this_event(s: &RequestSignature, e: &Envelope) -> Option<&'static str> {
     let signed = tongban_gateway::time::Timestamp::parse_rfc3339(&s.date)
         .or_else(|| tongban_gateway::time::Timestamp::parse_http_date(&s.date));
     let at = tongban_gateway::time::Timestamp::parse_rfc3339(&e.at);
+    let held = previous_at == Some(e.at.as_str());
     match (signed, at) {
-        (Some(signed), Some(at)) if (signed.0 - at.0).abs() <= DATE_FROM_EVENT_MS => None,
+        (Some(signed), Some(at))
+            if signed.0 - at.0 <= DATE_FROM_EVENT_MS
+                && (held || at.0 - signed.0 <= DATE_FROM_EVENT_MS) =>
+        {
+            None
+        }
         _ => Some("请求时间（Date）与事件时间相差超过 6 分钟"),
     }
 }
@@ -97,9 +109,14 @@ pub fn section(out: &mut String, events: &[&Envelope], requests: &Requests) {
         "<div class=\"scroll\"><table><tr><th>序号</th><th>签名地区</th><th>请求</th><th>请求时间（Date，原样）</th><th>公钥</th><th>重新校验</th></tr>",
     );
     for (e, s) in &signed {
+        // The time of the application's event before it, which a clock behind holds it to.
+        let previous_at = events
+            .iter()
+            .find(|p| p.app == e.app && p.seq + 1 == e.seq)
+            .map(|p| p.at.as_str());
         let failed = match s.recheck() {
             Err(why) => Some(why.zh()),
-            Ok(()) => not_this_event(s, e),
+            Ok(()) => not_this_event(s, e, previous_at),
         };
         let (class, checked) = match failed {
             None => ("good", "<span class=\"ok\">通过</span>".to_string()),
@@ -187,19 +204,35 @@ mod tests {
         // A submission's request behind a later event, another region's, another time.
         let later = kept(&key, &events[1], "/v1/applications");
         assert_eq!(
-            not_this_event(&later, &events[1]),
+            not_this_event(&later, &events[1], None),
             Some("提交申请的请求只能产生申请的首个事件")
         );
         let mut other = kept(&key, &events[0], "/v1/applications");
         other.keyid = "990000".into();
         assert_eq!(
-            not_this_event(&other, &events[0]),
+            not_this_event(&other, &events[0], None),
             Some("签名地区（keyid）不是该事件记载的行为地区")
         );
         let mut late = kept(&key, &events[0], "/v1/applications");
         late.date = "2020-01-01T00:00:00Z".into();
         assert_eq!(
-            not_this_event(&late, &events[0]),
+            not_this_event(&late, &events[0], None),
+            Some("请求时间（Date）与事件时间相差超过 6 分钟")
+        );
+        // An event held at its previous event's time (the gateway's clock was behind it) may
+        // be stamped well after its request's Date; never well before.
+        let forward = format!("/v1/applications/{}/forward", events[1].app);
+        let mut held = kept(&key, &events[1], &forward);
+        held.date = "2020-01-01T00:00:00Z".into();
+        assert_eq!(not_this_event(&held, &events[1], Some(&events[1].at)), None);
+        assert_eq!(
+            not_this_event(&held, &events[1], Some("2019-01-01T00:00:00.000Z")),
+            Some("请求时间（Date）与事件时间相差超过 6 分钟")
+        );
+        let mut ahead = kept(&key, &events[1], &forward);
+        ahead.date = "2099-01-01T00:00:00Z".into();
+        assert_eq!(
+            not_this_event(&ahead, &events[1], Some(&events[1].at)),
             Some("请求时间（Date）与事件时间相差超过 6 分钟")
         );
 

@@ -98,13 +98,33 @@ fn id_form(s: &str) -> String {
         .unwrap_or_else(|_| c.to_ascii_uppercase())
 }
 
-/// A phone's one form: its digits, a mobile's country code (`+86`, `0086`, `86`) left out.
+/// A phone's one form: its digits (full-width ones too), without the country code (`+86`,
+/// `0086`, `86`: no number dialled inside China begins with 86) or a landline's trunk `0`, so
+/// that `+86 28 8555 1234`, `(028)8555-1234` and `028-85551234` are one number. Anything else
+/// is compared as given, compacted.
 fn phone_form(s: &str) -> String {
-    let c = compact(s);
-    ["+86", "0086", "86"]
-        .iter()
-        .find_map(|p| c.strip_prefix(p).filter(|rest| rest.len() == 11))
-        .map_or_else(|| c.clone(), str::to_string)
+    let digits: String = s
+        .chars()
+        .filter_map(|c| match c {
+            '0'..='9' => Some(c),
+            '０'..='９' => char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')),
+            _ => None,
+        })
+        .collect();
+    let other = s.chars().any(|c| {
+        !(c.is_ascii_digit()
+            || ('０'..='９').contains(&c)
+            || c.is_whitespace()
+            || matches!(c, '-' | '+' | '(' | ')' | '（' | '）'))
+    });
+    if other || digits.len() < 7 {
+        return compact(s);
+    }
+    let national = digits
+        .strip_prefix("0086")
+        .or_else(|| digits.strip_prefix("86"))
+        .unwrap_or(&digits);
+    national.strip_prefix('0').unwrap_or(national).to_string()
 }
 
 /// Why a number a party chose counts as personal data.
@@ -179,6 +199,13 @@ mod tests {
         assert_eq!(own.kind_of("137 1234 5678"), Some(PersonalKind::Mobile));
         assert_eq!(own.kind_of("+86-137-1234-5678"), Some(PersonalKind::Mobile));
         assert_eq!(own.kind_of("02885551234"), Some(PersonalKind::Phone));
+        // A landline in its international form, in brackets; a mobile in full-width digits.
+        assert_eq!(own.kind_of("+86 28 8555 1234"), Some(PersonalKind::Phone));
+        assert_eq!(own.kind_of("(028)8555-1234"), Some(PersonalKind::Phone));
+        assert_eq!(
+            own.kind_of("１３７１２３４５６７８"),
+            Some(PersonalKind::Mobile)
+        );
         for other in ["440300261206001", "330000202612060007", "13612345678", ""] {
             assert_eq!(own.kind_of(other), None, "{other}");
         }

@@ -392,17 +392,31 @@ impl<L: EventLog> Gateway<L> {
     /// number is then judged by its shape alone.
     async fn own_numbers(&self, app: &str, event: &domain::Event) -> Option<OwnNumbers> {
         event.action_serial()?;
-        if let Ok(Some(view)) = self.store.get(app) {
-            if !view.applicant.is_null() {
-                return Some(OwnNumbers::of_parts(&view.applicant, &view.form));
-            }
-            if let Some(position) = view.submission
-                && let Ok(at) = self.log.read_at(&[position]).await
-                && let Some(found) = at.into_iter().next().and_then(crate::log::At::into_event)
-                && found.event.app == app
-            {
-                return Some(OwnNumbers::of(&found.event.data));
-            }
+        if let Ok(Some(view)) = self.store.get(app)
+            && !view.applicant.is_null()
+        {
+            return Some(OwnNumbers::of_parts(&view.applicant, &view.form));
+        }
+        // The action is committed already: a log slow to answer costs the warning's precision
+        // (the shape check stands in), not the answer's time.
+        tokio::time::timeout(OWN_NUMBERS_PATIENCE, self.own_numbers_from_log(app))
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// The application's numbers from its submission in the log: where the view says it is
+    /// stored, else its whole history.
+    async fn own_numbers_from_log(&self, app: &str) -> Option<OwnNumbers> {
+        if let Ok(Some(view)) = self.store.get(app)
+            && let Some(position) = view.submission
+            && let Ok(at) = self.log.read_at(&[position]).await
+            && let Some(found) = at.into_iter().next().and_then(crate::log::At::into_event)
+            && found.event.app == app
+            && found.event.seq == 1
+            && found.event.kind == tongban_schemas::events::Submitted::TYPE
+        {
+            return Some(OwnNumbers::of(&found.event.data));
         }
         own_numbers_in(&self.log.read(app).await.ok()?)
     }
@@ -533,6 +547,10 @@ struct Last {
 }
 
 /// The numbers of the submission in `events`, an application's history.
+/// How long an action that gave a number waits for the log to say the application's own
+/// numbers, before judging the number by its shape.
+const OWN_NUMBERS_PATIENCE: std::time::Duration = std::time::Duration::from_millis(250);
+
 fn own_numbers_in(events: &[Envelope]) -> Option<OwnNumbers> {
     events
         .iter()
