@@ -1313,6 +1313,10 @@ pub async fn serve<L: EventLog>(
     // next outage's line.
     let weak = Arc::downgrade(&gateway);
     crate::http::problem::report_nothing_written(move || weak.upgrade().map(|g| g.log.available()));
+    // The latest event time in the log, which this host's clock is judged against, beside the
+    // serving (a stream may take a moment to answer).
+    let seeding = Arc::clone(&gateway);
+    tokio::spawn(async move { seeding.seed_clock().await });
     let mut signals = Signals::install();
     on_ready(local);
     let connections = crate::connections::Connections::new();

@@ -142,10 +142,6 @@ impl<L: EventLog> Gateway<L> {
             following.follow(&p.event, p.position);
             stamps.see(&p.event.at);
         });
-        // The latest time in the log before the projector tells of any: after a clean stop it
-        // has nothing to apply, and a clock behind would go unsaid until the log moved on.
-        let (seeding, seeded, public) = (Arc::clone(&log), Arc::clone(&latest_stamp), key.public());
-        tokio::spawn(async move { seeded.seed(&*seeding, &public).await });
         let projector = Projector::spawn_delayed(
             Arc::clone(&log),
             store.clone(),
@@ -179,6 +175,14 @@ impl<L: EventLog> Gateway<L> {
     /// events the log holds. Warned of once an episode begins.
     pub fn clock_behind_ms(&self) -> Option<i64> {
         self.latest_stamp.behind_ms()
+    }
+
+    /// Reads the latest times of the log's last events ([`clock::LatestStamp::seed`]): the
+    /// projector tells of the events it applies, and after a clean stop it applies none, so a
+    /// clock behind would go unsaid until the log moved on. Called as the gateway starts
+    /// serving (`server::serve`).
+    pub async fn seed_clock(&self) {
+        self.latest_stamp.seed(&*self.log, &self.key.public()).await;
     }
 
     /// The latest event time this gateway has seen in its log (RFC 3339), if any
