@@ -121,6 +121,28 @@ fn golden(file: &str) -> Vec<u8> {
     .expect("golden file")
 }
 
+/// A gateway (started in a new temporary directory, `_dir`, there while it lives) whose region
+/// [`SIGNED_REGION`] signs its requests with the key made from `seed`: the gateway, that
+/// region's client and its signing key.
+fn signing(name: &str, seed: u8) -> (TempDir, Gateway, Client, SigningKey) {
+    let dir = TempDir::new(name);
+    let data = dir.0.join("data");
+    let tokens = register_regions(&data);
+    let key = SigningKey::from_bytes(&[seed; 32]);
+    common::tongban_on(
+        &data,
+        &[
+            "regions",
+            "key",
+            SIGNED_REGION,
+            &hex(key.verifying_key().as_bytes()),
+        ],
+    );
+    let gw = Gateway::start(&data, false);
+    let client = gw.client(Some(&tokens[SIGNED_REGION]));
+    (dir, gw, client, key)
+}
+
 #[test]
 fn signed_requests_over_http() {
     let dir = TempDir::new("signed");
@@ -429,21 +451,7 @@ fn signed_requests_over_http() {
 /// against refusals of requests it really signed afresh.
 #[test]
 fn identical_requests_signed_in_one_second_pass_with_fractional_dates() {
-    let dir = TempDir::new("signed-fraction");
-    let data = dir.0.join("data");
-    let tokens = register_regions(&data);
-    let key = SigningKey::from_bytes(&[42; 32]);
-    common::tongban_on(
-        &data,
-        &[
-            "regions",
-            "key",
-            SIGNED_REGION,
-            &hex(key.verifying_key().as_bytes()),
-        ],
-    );
-    let gw = Gateway::start(&data, false);
-    let shanghai = gw.client(Some(&tokens[SIGNED_REGION]));
+    let (_dir, _gw, shanghai, key) = signing("signed-fraction", 42);
     let body = golden("social-security-card.canonical.json");
     let path = "/v1/applications";
 
@@ -492,21 +500,7 @@ fn identical_requests_signed_in_one_second_pass_with_fractional_dates() {
 /// evidence. Guards the BOM stripping against breaking signatures.
 #[test]
 fn a_body_with_a_byte_order_mark_is_signed_as_sent() {
-    let dir = TempDir::new("signed-bom");
-    let data = dir.0.join("data");
-    let tokens = register_regions(&data);
-    let key = SigningKey::from_bytes(&[42; 32]);
-    common::tongban_on(
-        &data,
-        &[
-            "regions",
-            "key",
-            SIGNED_REGION,
-            &hex(key.verifying_key().as_bytes()),
-        ],
-    );
-    let gw = Gateway::start(&data, false);
-    let shanghai = gw.client(Some(&tokens[SIGNED_REGION]));
+    let (_dir, _gw, shanghai, key) = signing("signed-bom", 42);
     let mut body = b"\xef\xbb\xbf".to_vec();
     body.extend_from_slice(&golden("social-security-card.canonical.json"));
     let path = "/v1/applications";
@@ -540,21 +534,7 @@ fn a_body_with_a_byte_order_mark_is_signed_as_sent() {
 /// the header was lowercase only, which deployed clients sending capitals contradict.)
 #[test]
 fn hex_in_capitals_is_read_but_the_canonical_digest_is_lowercase() {
-    let dir = TempDir::new("signed-case");
-    let data = dir.0.join("data");
-    let tokens = register_regions(&data);
-    let key = SigningKey::from_bytes(&[7; 32]);
-    common::tongban_on(
-        &data,
-        &[
-            "regions",
-            "key",
-            SIGNED_REGION,
-            &hex(key.verifying_key().as_bytes()),
-        ],
-    );
-    let gw = Gateway::start(&data, false);
-    let shanghai = gw.client(Some(&tokens[SIGNED_REGION]));
+    let (_dir, _gw, shanghai, key) = signing("signed-case", 7);
     let body = golden("social-security-card.canonical.json");
     let path = "/v1/applications";
     let capitals: Vec<(String, String)> = sign(&key, path, &rfc3339(0), &body)
