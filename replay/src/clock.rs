@@ -17,10 +17,9 @@
 use tongban_gateway::envelope::Envelope;
 use tongban_gateway::time::Timestamp;
 
-/// How far an event may be stamped before one at an earlier position without being said: far
-/// above the skew of synchronised clocks and the time from sealing to appending, far below the
-/// days that deadlines count.
-pub const TOLERANCE_MS: i64 = 60_000;
+/// How far an event may be stamped before one at an earlier position without being said: the
+/// gateway's own tolerance for its clock behind the log, one figure for both.
+pub use tongban_gateway::service::clock::TOLERANCE_MS;
 
 /// How many positions without an event stamped out of order close a run: a gateway whose
 /// clock is behind, its events interleaved with those of gateways whose clocks are right, makes

@@ -59,6 +59,19 @@ impl LogCopy {
         &self.root
     }
 
+    /// [`LogCopy::of`], with `None` for a store a running gateway holds: for a caller that
+    /// goes on without it, or says so in its own words.
+    pub fn unless_held(store: &Path) -> Result<Option<LogCopy>, CliError> {
+        let held = std::cell::Cell::new(false);
+        match LogCopy::of(store, || {
+            held.set(true);
+            CliError(String::new())
+        }) {
+            Err(_) if held.get() => Ok(None),
+            copy => copy.map(Some),
+        }
+    }
+
     /// Copies `log` (a data directory's `log/`) while holding its lock. `in_use` is the
     /// error for a log a running gateway holds.
     pub fn of(log: &Path, in_use: impl FnOnce() -> CliError) -> Result<LogCopy, CliError> {

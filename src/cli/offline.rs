@@ -162,15 +162,9 @@ impl Source {
             }
         }
         let shown = projections.display().to_string();
-        let busy = std::cell::Cell::new(false);
-        let in_use = || {
-            busy.set(true);
-            CliError(format!(
-                "{shown} is in use by a running gateway: stop that gateway first"
-            ))
-        };
-        let copy = match super::log_copy::LogCopy::of(&projections, in_use) {
-            Err(_) if busy.get() && follows.is_some() => {
+        let copy = match super::log_copy::LogCopy::unless_held(&projections)? {
+            Some(copy) => copy,
+            None if follows.is_some() => {
                 eprintln!(
                     "note: the projections in {shown} are in use by a gateway serving the \
                      stream, so the stream's end was not compared with where they were applied \
@@ -178,7 +172,11 @@ impl Source {
                 );
                 return Ok(None);
             }
-            copy => copy?,
+            None => {
+                return Err(CliError(format!(
+                    "{shown} is in use by a running gateway: stop that gateway first"
+                )));
+            }
         };
         let checkpoint =
             tongban_gateway::projections::ProjectionStore::open_any_layout(&copy.log())
@@ -211,14 +209,9 @@ impl Source {
             );
         }
         let shown = "evidence/";
-        let busy = std::cell::Cell::new(false);
-        let in_use = || {
-            busy.set(true);
-            CliError(String::new())
-        };
-        let copy = match super::log_copy::LogCopy::of(&dir, in_use) {
-            Ok(copy) => copy,
-            Err(_) if busy.get() => {
+        let copy = match super::log_copy::LogCopy::unless_held(&dir) {
+            Ok(Some(copy)) => copy,
+            Ok(None) => {
                 return Requests::Unavailable(format!(
                     "{shown} 正被运行中的网关使用；请在该网关的证据页面（/ui/applications/{{id}}）查看，或停止网关后再运行本命令"
                 ));

@@ -392,29 +392,34 @@ impl<L: EventLog> Gateway<L> {
     /// number is then judged by its shape alone.
     async fn own_numbers(&self, app: &str, event: &domain::Event) -> Option<OwnNumbers> {
         event.action_serial()?;
-        if let Ok(Some(view)) = self.store.get(app)
+        let view = self.store.get(app).ok().flatten();
+        if let Some(view) = &view
             && !view.applicant.is_null()
         {
             return Some(OwnNumbers::of_parts(&view.applicant, &view.form));
         }
         // The action is committed already: a log slow to answer costs the warning's precision
         // (the shape check stands in), not the answer's time.
-        tokio::time::timeout(OWN_NUMBERS_PATIENCE, self.own_numbers_from_log(app))
+        tokio::time::timeout(OWN_NUMBERS_PATIENCE, self.own_numbers_from_log(app, view))
             .await
             .ok()
             .flatten()
     }
 
-    /// The application's numbers from its submission in the log: where the view says it is
-    /// stored, else its whole history.
-    async fn own_numbers_from_log(&self, app: &str) -> Option<OwnNumbers> {
-        if let Ok(Some(view)) = self.store.get(app)
+    /// The application's numbers from its submission in the log: where `view` says it is
+    /// stored (taken only if it is this application's submission, as a read fills the view
+    /// from it: [`crate::projections::ApplicationView::fill_submission`]), else its whole
+    /// history.
+    async fn own_numbers_from_log(
+        &self,
+        app: &str,
+        view: Option<crate::projections::ApplicationView>,
+    ) -> Option<OwnNumbers> {
+        if let Some(mut view) = view
             && let Some(position) = view.submission
             && let Ok(at) = self.log.read_at(&[position]).await
             && let Some(found) = at.into_iter().next().and_then(crate::log::At::into_event)
-            && found.event.app == app
-            && found.event.seq == 1
-            && found.event.kind == tongban_schemas::events::Submitted::TYPE
+            && view.fill_submission(&found.event).is_ok()
         {
             return Some(OwnNumbers::of(&found.event.data));
         }

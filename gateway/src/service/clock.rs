@@ -19,7 +19,7 @@ use crate::time::Timestamp;
 
 /// How far this host's clock may be behind the latest event time in the log before it is said:
 /// far above the skew of synchronised clocks and the moment from sealing to appending, far
-/// below the days deadlines count. The same as `tongban verify`'s.
+/// below the days deadlines count. `tongban verify` judges the log's times by it too.
 pub const TOLERANCE_MS: i64 = 60_000;
 
 /// How far this host's clock may be behind an application's last event before a warning says
