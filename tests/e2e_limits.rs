@@ -374,6 +374,41 @@ fn a_local_form_is_held_to_the_nesting_limit() {
         .send("POST", routes[0], &json, Some(deep(MAX_DEPTH).as_bytes()))
         .expect("POST");
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    // The reader counts the levels as it reads; a form it leaves to serde_json (an escape, a
+    // fraction) is scanned first; either way the refusal names the first bracket past the limit,
+    // also when the text is not JSON after it.
+    let escaped = |depth: usize| deep(depth).replacen('{', "{\"Y\": \"\\n\", ", 1);
+    let broken = |depth: usize| deep(depth).replacen("1]", "1.5,]", 1);
+    let column = |form: &str| {
+        let at = tongban_schemas::limits::nested_past(form, MAX_DEPTH).expect("too deep");
+        1 + form[..at].chars().count()
+    };
+    for form in [
+        deep(MAX_DEPTH + 1),
+        escaped(MAX_DEPTH + 1),
+        broken(MAX_DEPTH + 1),
+    ] {
+        let r = sichuan
+            .send("POST", routes[1], &json, Some(form.as_bytes()))
+            .expect("POST");
+        let p = refused(&r, 400, "limit-exceeded");
+        let detail = format!(
+            "the body nests objects and arrays deeper than 32 levels (at line 1 column {})",
+            column(&form)
+        );
+        assert_eq!(p["detail"], detail, "{form}");
+    }
+    for form in [escaped(MAX_DEPTH), broken(MAX_DEPTH)] {
+        let r = sichuan
+            .send("POST", routes[0], &json, Some(form.as_bytes()))
+            .expect("POST");
+        assert_ne!(
+            r.status,
+            400,
+            "{form}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
     // In GBK (杨帆 is D1 EE B7 AB), counted once decoded: at the limit the form is read (and
     // refused for what it lacks), past it refused by the limit.
     let gbk = [("Content-Type", "application/json; charset=GBK")];

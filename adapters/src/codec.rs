@@ -8,7 +8,7 @@ use encoding_rs::Encoding;
 use serde_json::Value;
 
 use crate::engine::{Adapter, Rejection, Translation, form_problem};
-use crate::local::Local;
+use crate::local::{Local, Unread};
 use crate::spec::Format;
 use crate::xml;
 
@@ -256,54 +256,30 @@ impl Adapter {
     /// The form tree of decoded text, borrowing from it.
     fn parse_text<'t>(&self, text: &'t str) -> Result<Local<'t>, Rejection> {
         match self.format {
-            Format::Json => crate::local::from_json(text).map_err(|e| {
-                Rejection::one(match crate::local::duplicate_member(&e) {
-                    // Which of two values was meant is the province's to say, not ours. Named
-                    // at its pointer (`/SQRY/0/XM`), as the canonical routes name one, and as
-                    // every other problem of the form is: the name alone does not say which
-                    // record of a list holds it.
-                    Some(duplicate) => {
-                        let name = tongban_schemas::mask::field_name(&duplicate.name).into_owned();
-                        let mut p = form_problem(
-                            "duplicate-member",
-                            format!(
-                                "字段 {name} 重复出现 (member {name:?} given twice; \
-                                 line {}, column {})",
-                                e.line(),
-                                e.column()
-                            ),
-                        );
-                        p.pointer =
-                            tongban_schemas::mask::field_path(&duplicate.pointer).into_owned();
-                        p.field = name;
-                        p
-                    }
-                    None => form_problem(
-                        "json-syntax",
-                        format!("本地表单不是有效的 JSON (not valid JSON: {e})"),
-                    ),
-                })
-            }),
-            Format::Xml => {
-                let (doc_root, content) = xml::parse_local(text).map_err(|e| {
-                    Rejection::one(form_problem(
-                        "xml-syntax",
-                        format!("本地表单不是有效的 XML ({e})"),
-                    ))
-                })?;
-                let root = self.xml.as_ref().map(|x| x.root.as_str()).unwrap_or("");
-                if !root.is_empty() && doc_root != root {
-                    return Err(Rejection::one(form_problem(
-                        "xml-root",
-                        format!(
-                            "根元素应为 <{root}>，收到 <{}> (wrong root element)",
-                            tongban_schemas::mask::field_name(doc_root)
-                        ),
-                    )));
-                }
-                Ok(content)
-            }
+            Format::Json => crate::local::from_json(text).map_err(|e| json_refused(&e)),
+            Format::Xml => self.parse_xml(text),
         }
+    }
+
+    /// The form tree of decoded XML text, borrowing from it.
+    fn parse_xml<'t>(&self, text: &'t str) -> Result<Local<'t>, Rejection> {
+        let (doc_root, content) = xml::parse_local(text).map_err(|e| {
+            Rejection::one(form_problem(
+                "xml-syntax",
+                format!("本地表单不是有效的 XML ({e})"),
+            ))
+        })?;
+        let root = self.xml.as_ref().map(|x| x.root.as_str()).unwrap_or("");
+        if !root.is_empty() && doc_root != root {
+            return Err(Rejection::one(form_problem(
+                "xml-root",
+                format!(
+                    "根元素应为 <{root}>，收到 <{}> (wrong root element)",
+                    tongban_schemas::mask::field_name(doc_root)
+                ),
+            )));
+        }
+        Ok(content)
     }
 
     /// Bytes of a local form → canonical body: [`Adapter::read_local`] then [`Adapter::inbound`],
@@ -345,6 +321,26 @@ impl Adapter {
         self.inbound_local_with(&self.parse_text(text)?, extra)
     }
 
+    /// [`Adapter::translate_text`], with a JSON form's objects and arrays nested at most
+    /// `max_depth` levels deep, counted as the form is read rather than by a scan before it: the
+    /// gateway holds every JSON body to its limit, and a form past it is its 400, not a problem of
+    /// the form. An XML form's elements are not counted here.
+    pub fn translate_text_within(
+        &self,
+        text: &str,
+        max_depth: usize,
+        extra: &dyn Fn(&Value) -> Vec<tongban_schemas::Violation>,
+    ) -> Result<Result<Translation, Rejection>, TooDeep> {
+        match self.format {
+            Format::Json => match crate::local::from_json_within(text, max_depth) {
+                Ok(local) => Ok(self.inbound_local_with(&local, extra)),
+                Err(Unread::TooDeep(at)) => Err(TooDeep(at)),
+                Err(Unread::Json(e)) => Ok(Err(json_refused(&e))),
+            },
+            Format::Xml => Ok(self.translate_text(text, extra)),
+        }
+    }
+
     /// The content type this region's forms are written in (`application/xml; charset=GBK`).
     pub fn content_type(&self) -> String {
         match (self.format, &self.xml) {
@@ -381,6 +377,41 @@ impl Adapter {
         Ok(self.write_local(&self.outbound(canonical)?))
     }
 }
+
+/// A JSON form's reading error as the form's problem: a member given twice at its pointer, or
+/// the syntax error with serde_json's line and column.
+fn json_refused(e: &serde_json::Error) -> Rejection {
+    Rejection::one(match crate::local::duplicate_member(e) {
+        // Which of two values was meant is the province's to say, not ours. Named
+        // at its pointer (`/SQRY/0/XM`), as the canonical routes name one, and as
+        // every other problem of the form is: the name alone does not say which
+        // record of a list holds it.
+        Some(duplicate) => {
+            let name = tongban_schemas::mask::field_name(&duplicate.name).into_owned();
+            let mut p = form_problem(
+                "duplicate-member",
+                format!(
+                    "字段 {name} 重复出现 (member {name:?} given twice; \
+                     line {}, column {})",
+                    e.line(),
+                    e.column()
+                ),
+            );
+            p.pointer = tongban_schemas::mask::field_path(&duplicate.pointer).into_owned();
+            p.field = name;
+            p
+        }
+        None => form_problem(
+            "json-syntax",
+            format!("本地表单不是有效的 JSON (not valid JSON: {e})"),
+        ),
+    })
+}
+
+/// The byte at which a JSON form opens an object or array past the depth it was held to
+/// ([`Adapter::translate_text_within`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooDeep(pub usize);
 
 #[cfg(test)]
 mod tests {

@@ -242,22 +242,65 @@ fn within<E: de::Error>(e: E, step: tongban_schemas::Step<'_>) -> E {
 /// exponents, very deep nesting, any syntax error) is read by `serde_json`, so the tree and every
 /// error message are exactly `serde_json`'s.
 pub fn from_json(text: &str) -> Result<Local<'_>, serde_json::Error> {
-    match (Scanner { s: text, pos: 0 }).document() {
+    match Scanner::new(text, SCAN_DEPTH).document() {
         Some(local) => Ok(local),
         None => serde_json::from_str(text),
     }
+}
+
+/// Why [`from_json_within`] read no form.
+#[derive(Debug)]
+pub enum Unread {
+    /// An object or array opens at this byte one level past the limit: the first such bracket,
+    /// as [`tongban_schemas::limits::nested_past`] finds it, whether or not the text is JSON
+    /// after it.
+    TooDeep(usize),
+    /// The text is not JSON, or names a member twice ([`from_json`]'s error).
+    Json(serde_json::Error),
+}
+
+/// [`from_json`], with objects and arrays nested at most `limit` levels deep. The scanner counts
+/// the levels as it reads, so a form it reads whole is not scanned for its depth first; a text
+/// it leaves to `serde_json` is ([`tongban_schemas::limits::nested_past`]). Either way the
+/// answer is the one a scan before the reading would give: the scanner only goes on over text
+/// it has read as JSON, where its count of levels is the scan's.
+pub fn from_json_within(text: &str, limit: usize) -> Result<Local<'_>, Unread> {
+    let mut scanner = Scanner::new(text, limit.min(SCAN_DEPTH));
+    if let Some(local) = scanner.document() {
+        return Ok(local);
+    }
+    if let Some(at) = scanner.deep_at.filter(|_| limit <= SCAN_DEPTH) {
+        return Err(Unread::TooDeep(at));
+    }
+    if let Some(at) = tongban_schemas::limits::nested_past(text, limit) {
+        return Err(Unread::TooDeep(at));
+    }
+    serde_json::from_str(text).map_err(Unread::Json)
 }
 
 /// The fast path of [`from_json`]: `None` whenever it is not certain, never a different answer.
 struct Scanner<'a> {
     s: &'a str,
     pos: usize,
+    /// Objects and arrays nest at most this deep here; deeper is left to `serde_json`.
+    limit: usize,
+    /// Where a bracket opened past `limit`, if the scan stopped there.
+    deep_at: Option<usize>,
 }
 
 /// Nesting deeper than this is left to `serde_json` (which stops at 128).
 const SCAN_DEPTH: usize = 100;
 
 impl<'a> Scanner<'a> {
+    fn new(s: &'a str, limit: usize) -> Self {
+        Scanner {
+            s,
+            pos: 0,
+            limit,
+            deep_at: None,
+        }
+    }
+
     fn document(&mut self) -> Option<Local<'a>> {
         let v = self.value(0)?;
         self.ws();
@@ -278,8 +321,12 @@ impl<'a> Scanner<'a> {
     fn value(&mut self, depth: usize) -> Option<Local<'a>> {
         self.ws();
         match self.peek()? {
-            b'{' if depth < SCAN_DEPTH => self.record(depth + 1),
-            b'[' if depth < SCAN_DEPTH => self.list(depth + 1),
+            b'{' | b'[' if depth >= self.limit => {
+                self.deep_at = Some(self.pos);
+                None
+            }
+            b'{' => self.record(depth + 1),
+            b'[' => self.list(depth + 1),
             b'"' => self.text().map(|t| Local::Text(Cow::Borrowed(t))),
             b't' => self.word("true", Local::Bool(true)),
             b'f' => self.word("false", Local::Bool(false)),
@@ -647,7 +694,7 @@ mod tests {
         }
         let mut scanned = 0;
         for t in &texts {
-            let ours = (Scanner { s: t, pos: 0 }).document();
+            let ours = Scanner::new(t, SCAN_DEPTH).document();
             let theirs = serde_json::from_str::<Local<'_>>(t);
             if let Some(o) = ours {
                 scanned += 1;
@@ -666,7 +713,52 @@ mod tests {
             "the scanner takes ordinary forms"
         );
         let golden = include_str!("../regions/330000/golden/hukou-transfer.local.json");
-        assert!((Scanner { s: golden, pos: 0 }).document().is_some());
+        assert!(Scanner::new(golden, SCAN_DEPTH).document().is_some());
+    }
+
+    /// Held to a depth, the reader answers what a scan of the whole text before reading it would:
+    /// the first bracket past the limit, whether the scanner reads the text or leaves it to
+    /// serde_json (an escape, a fraction, a syntax error, a name given twice, before or after the
+    /// deep part), and otherwise exactly [`from_json`]'s answer.
+    #[test]
+    fn held_to_a_depth_it_answers_as_a_scan_before_it() {
+        let nest = |depth: usize, inner: &str| {
+            format!("{}{inner}{}", r#"{"a": "#.repeat(depth), "}".repeat(depth))
+        };
+        let lists = |depth: usize| format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        let mut texts = Vec::new();
+        for depth in [1, 2, 3, 4, 5, 31, 32, 33, 34, 99, 100, 101, 129, 130] {
+            texts.push(lists(depth));
+            texts.push(nest(depth, "1"));
+            texts.push(nest(depth, r#""x\"y""#));
+            texts.push(nest(depth, "1.5"));
+            texts.push(nest(depth, "[1,]"));
+            texts.push(format!(r#"{{"e": "\n", "b": {}}}"#, lists(depth)));
+            texts.push(format!(r#"{{"s": "[[[[{{{{", "b": {}}}"#, lists(depth)));
+            texts.push(format!(r#"{{"b": {}, "b": 1}}"#, lists(depth)));
+            texts.push(format!(r#"{{"b": 1, "b": {}}}"#, lists(depth)));
+            texts.push(format!("{{\"b\" 1, \"c\": {}}}", lists(depth)));
+            texts.push(format!("[{}, nul]", lists(depth)));
+            texts.push(format!(" \n[ {} ] ", lists(depth)));
+        }
+        for text in &texts {
+            for limit in [1, 2, 4, 32, 100, 200] {
+                let held = from_json_within(text, limit);
+                match tongban_schemas::limits::nested_past(text, limit) {
+                    Some(at) => match held {
+                        Err(Unread::TooDeep(got)) => assert_eq!(got, at, "{limit}: {text}"),
+                        other => panic!("{limit}: {text}: {other:?}, not too deep at {at}"),
+                    },
+                    None => match (held, from_json(text)) {
+                        (Ok(ours), Ok(theirs)) => assert_eq!(ours, theirs, "{limit}: {text}"),
+                        (Err(Unread::Json(ours)), Err(theirs)) => {
+                            assert_eq!(ours.to_string(), theirs.to_string(), "{limit}: {text}")
+                        }
+                        (ours, theirs) => panic!("{limit}: {text}: {ours:?} vs {theirs:?}"),
+                    },
+                }
+            }
+        }
     }
 
     #[test]

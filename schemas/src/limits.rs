@@ -12,6 +12,51 @@ use crate::violation::{Step, Violation, pointer};
 /// and reasons fit many times over, while one string cannot take a whole body's budget unnoticed.
 pub const MAX_STRING_BYTES: usize = 64 * 1024;
 
+/// The deepest nesting of objects and arrays (of elements, in a local form's XML) a body may
+/// have. Canonical forms are a handful of levels deep; 32 leaves room for any province's form
+/// without letting a body reach a parser's own recursion limit.
+pub const MAX_DEPTH: usize = 32;
+
+/// Where a JSON text first opens an object or array `limit` levels deep already (the byte of
+/// that `{` or `[`), or `None`: without recursion and without parsing, so it runs before any
+/// recursive reader sees the text.
+///
+/// Runs on bytes that may not be valid JSON yet: brackets inside strings are skipped, everything
+/// else that is malformed is left for the parser to report. It looks at bytes (the brackets,
+/// quotes and backslashes are ASCII, and no byte of a multi-byte character is one of them);
+/// counted per character, this was 8% of the CPU spent on a large submission
+/// (docs/performance.md, "Round 21").
+pub fn nested_past(text: &str, limit: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // To the closing quote; an escape's next byte is never it.
+                i += 1;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' => i += 2,
+                        b'"' => break,
+                        _ => i += 1,
+                    }
+                }
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > limit {
+                    return Some(i);
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// The most materials (申请材料 / 补正材料) one submission or supplement may list.
 pub const MAX_MATERIALS: usize = 100;
 

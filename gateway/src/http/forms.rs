@@ -216,13 +216,18 @@ fn translated<L: EventLog>(
         Ok(text) => text,
         Err(refused) => return Ok(Err(refused)),
     };
+    let extra = |body: &serde_json::Value| s.gateway.local_form_problems(&adapter.region, body);
     match adapter.format {
-        tongban_adapters::spec::Format::Json => super::limits::check_depth(&text)?,
-        tongban_adapters::spec::Format::Xml => super::limits::check_element_depth(&text)?,
+        // Counted as the form is read: a scan before it was 1.1% of a submission's
+        // instructions (docs/performance.md, "Round 43").
+        tongban_adapters::spec::Format::Json => adapter
+            .translate_text_within(&text, super::limits::MAX_DEPTH, &extra)
+            .map_err(|too_deep| super::limits::too_deep_json(&text, too_deep.0)),
+        tongban_adapters::spec::Format::Xml => {
+            super::limits::check_element_depth(&text)?;
+            Ok(adapter.translate_text(&text, &extra))
+        }
     }
-    Ok(adapter.translate_text(&text, &|body| {
-        s.gateway.local_form_problems(&adapter.region, body)
-    }))
 }
 
 pub async fn translate<L: EventLog>(

@@ -5,8 +5,9 @@
 //! every later read of the event) and keep hostile shapes away from recursive code:
 //!
 //! - nesting depth is scanned on the raw bytes, iteratively, before the JSON parser (which
-//!   recurses) ever sees them; a region's local form is held to the same depth (its JSON, and
-//!   its XML's element nesting), scanned on its text once decoded from its charset;
+//!   recurses) ever sees them; a region's local form is held to the same depth once decoded from
+//!   its charset: its JSON counted by the form's reader as it reads, its XML's element nesting
+//!   scanned;
 //! - string length (values and member names) and the number of materials are checked on the parsed
 //!   value, each violation at its JSON pointer.
 
@@ -16,12 +17,7 @@ use tongban_schemas::Violation;
 
 use super::problem::Problem;
 
-/// The deepest nesting of objects and arrays (of elements, in a local form's XML) accepted.
-/// Canonical forms are a handful of levels deep; 32 leaves room for any province's form without
-/// letting a body reach the parser's own recursion limit.
-pub const MAX_DEPTH: usize = 32;
-
-pub use tongban_schemas::limits::{MAX_MATERIALS, MAX_STRING_BYTES};
+pub use tongban_schemas::limits::{MAX_DEPTH, MAX_MATERIALS, MAX_STRING_BYTES};
 
 /// How many limit violations one problem reports at most (the rest are counted in `detail`).
 const MAX_REPORTED: usize = 20;
@@ -29,43 +25,20 @@ const MAX_REPORTED: usize = 20;
 /// The problem type of every exceeded content limit.
 pub const LIMIT_SLUG: &str = "limit-exceeded";
 
-/// Refuses bodies nested deeper than [`MAX_DEPTH`], without recursion and without parsing.
-///
-/// Runs on bytes that may not be valid JSON yet: brackets inside strings are skipped, everything
-/// else that is malformed is left for the parser to report with its line and column. Every
-/// JSON body passes through here, so it looks at bytes (the brackets, quotes and backslashes are
-/// ASCII, and no byte of a multi-byte character is one of them) and works out the line and
-/// column only for a body it refuses: counted per character, this was 8% of the CPU spent on a
-/// large submission (docs/performance.md, "Round 21").
+/// Refuses bodies nested deeper than [`MAX_DEPTH`], without recursion and without parsing
+/// ([`tongban_schemas::limits::nested_past`]): malformed JSON is left for the parser to report
+/// with its line and column. Every canonical JSON body passes through here; a local form's JSON
+/// is held to the same limit by its reader instead ([`too_deep_json`]).
 pub fn check_depth(text: &str) -> Result<(), Problem> {
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                // To the closing quote; an escape's next byte is never it.
-                i += 1;
-                while i < bytes.len() {
-                    match bytes[i] {
-                        b'\\' => i += 2,
-                        b'"' => break,
-                        _ => i += 1,
-                    }
-                }
-            }
-            b'{' | b'[' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Err(too_deep(text, i, "objects and arrays"));
-                }
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        i += 1;
+    match tongban_schemas::limits::nested_past(text, MAX_DEPTH) {
+        Some(at) => Err(too_deep_json(text, at)),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The refusal of a JSON body whose `{` or `[` at byte `at` opens one level past [`MAX_DEPTH`].
+pub fn too_deep_json(text: &str, at: usize) -> Problem {
+    too_deep(text, at, "objects and arrays")
 }
 
 /// Refuses an XML text whose elements nest deeper than [`MAX_DEPTH`] (the root counts as one),
@@ -151,7 +124,8 @@ fn too_deep(text: &str, at: usize, what: &str) -> Problem {
 /// Refuses over-long strings and over-long materials lists, every one at its pointer
 /// ([`tongban_schemas::limits`], which adapters apply to the forms they translate too).
 ///
-/// Recursion there is bounded by [`MAX_DEPTH`], which [`check_depth`] enforced before parsing.
+/// Recursion there is bounded by [`MAX_DEPTH`], which [`check_depth`] (or a local form's reader)
+/// enforced before parsing.
 pub fn check_value(value: &Value) -> Result<(), Problem> {
     let (found, count) = tongban_schemas::limits::exceeded(value, MAX_REPORTED);
     if count == 0 {
