@@ -774,6 +774,115 @@ fn a_canonical_submission_is_told_what_the_checks_doubt() {
     );
 }
 
+/// Given a region's CI holding its canonical bodies to the gateway's rules, when it sends them to
+/// the dry run (`POST /v1/applications/check`), then each is answered as `POST
+/// /v1/applications` would answer it — a valid body 200 with the same warnings (a 15-digit ID
+/// number), a card sent by post without an address 422 `required-when` (a form rule the
+/// registry's JSON Schema does not carry), a handler no region of the federation 422
+/// `unknown-region` — and nothing is appended, no key taken: the real submission under the
+/// same key afterwards creates the application (201). An operator is refused (403), and a
+/// misspelt query parameter too (400), never taken for a submission.
+#[test]
+fn a_dry_run_answers_as_the_submission_would_and_appends_nothing() {
+    let dir = TempDir::new("dry-run");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let position = || operator.get("/healthz").json()["log_position"].clone();
+    let anon = gw.client(None);
+    let valid = common::matter_example(&anon, "social-security-card");
+    let origin = gw.client(Some(&tokens[valid["origin"].as_str().expect("origin")]));
+    let before = position();
+    let check = |body: &Value, key: &str| {
+        origin.post_with("/v1/applications/check", &[("Idempotency-Key", key)], body)
+    };
+
+    let ok = check(&valid, "dry-1");
+    assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
+    assert_eq!(ok.json(), json!({"warnings": []}));
+
+    let mut legacy = valid.clone();
+    // Born 1960-10-15, sequence 001: odd, a man, as the example's sex says.
+    legacy["applicant"]["id_number"] = json!("440305601015001");
+    let doubted = check(&legacy, "dry-2");
+    assert_eq!(
+        doubted.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&doubted.body)
+    );
+    let warnings = doubted.json()["warnings"].clone();
+    assert!(
+        warnings.as_array().is_some_and(|w| w
+            .iter()
+            .any(|w| w["pointer"] == "/applicant/id_number" && w["rule"] == "gb11643-legacy")),
+        "{warnings}"
+    );
+
+    let mut unposted = valid.clone();
+    unposted["form"]["delivery"] = json!("post");
+    unposted["form"]
+        .as_object_mut()
+        .expect("form")
+        .remove("delivery_address");
+    let mut nowhere = valid.clone();
+    nowhere["handlers"] = json!(["440300"]);
+    for (body, pointer, rule) in [
+        (&unposted, "/form/delivery_address", "required-when"),
+        (&nowhere, "/handlers/0", "unknown-region"),
+    ] {
+        let dry = check(body, "dry-3");
+        let real = origin.post_with("/v1/applications", &[("Idempotency-Key", "dry-3")], body);
+        assert_eq!((dry.status, real.status), (422, 422), "{}", dry.json());
+        let errors = dry.json()["errors"].clone();
+        assert_eq!(
+            errors,
+            real.json()["errors"],
+            "the dry run answers as the submission"
+        );
+        assert!(
+            errors.as_array().is_some_and(|e| e
+                .iter()
+                .any(|e| e["pointer"] == pointer && e["rule"] == rule)),
+            "{rule}: {errors}"
+        );
+    }
+    assert_eq!(position(), before, "a dry run appends nothing");
+
+    let refused = operator.post("/v1/applications/check", &valid);
+    assert_eq!(
+        refused.status,
+        403,
+        "{}",
+        String::from_utf8_lossy(&refused.body)
+    );
+    let misspelt = origin.post_with(
+        "/v1/applications/check?dryrun=true",
+        &[("Idempotency-Key", "dry-4")],
+        &valid,
+    );
+    assert_eq!(
+        misspelt.status,
+        400,
+        "{}",
+        String::from_utf8_lossy(&misspelt.body)
+    );
+    assert_eq!(position(), before);
+
+    // The keys the dry run saw were not taken: the submission under one of them creates it.
+    let real = origin.post_with("/v1/applications", &[("Idempotency-Key", "dry-1")], &valid);
+    assert_eq!(real.status, 201, "{}", String::from_utf8_lossy(&real.body));
+    assert_eq!(real.json()["warnings"], json!([]));
+    let real = origin.post_with("/v1/applications", &[("Idempotency-Key", "dry-2")], &legacy);
+    assert_eq!(real.status, 201, "{}", String::from_utf8_lossy(&real.body));
+    assert_eq!(
+        real.json()["warnings"],
+        warnings,
+        "the same warnings as its dry run"
+    );
+}
+
 /// Given a forwarded application, when the origin sends its forward again with the
 /// `expected_seq` it was first sent with (a client whose answer was lost), then the answer is the
 /// event the first appended, `200` with `"repeated": true`, and the history holds it once; the

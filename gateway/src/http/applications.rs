@@ -80,6 +80,34 @@ pub async fn submit<L: EventLog>(
     Ok((status, headers, Json(outcome)).into_response())
 }
 
+/// `POST /v1/applications/check`: a submission's dry run. The request a region would send to
+/// `POST /v1/applications` (its Idempotency-Key if any, its body) is checked as the submission
+/// would be — [`screened`], then every check before the log
+/// ([`crate::service::Gateway::dry_run`]) — and answered with the warnings (200), or with the
+/// refusal the submission would get (the same 400, 403 or 422). Nothing is appended, no key is
+/// taken; whether an earlier submission took the key is the log's to say, and is not asked. As
+/// the local forms' dry run (`translate`), it needs no request signature: it changes nothing,
+/// and a province's CI need not hold the production key.
+/// For a province's CI: the registry's JSON Schema documents do not carry the form's rules
+/// (`required-when` …) nor the route's and the region book's, which a standard validator
+/// therefore does not see.
+pub async fn check<L: EventLog>(
+    State(s): State<AppState<L>>,
+    Caller(principal): Caller,
+    Query(_): Query<super::regions::NoQuery>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response, Problem> {
+    crate::service::submitting_region(&principal)?;
+    let key = idempotency_key(&headers)?;
+    let bytes = read_body(body).await?;
+    let (intake, warnings) = screened(&s, body::json_value(&headers, &bytes)?)?;
+    let mut outcome = s.gateway.dry_run(&principal, intake, key)?;
+    // In the order a submission's answer lists them.
+    outcome.warnings.extend(warnings);
+    Ok(Json(outcome).into_response())
+}
+
 /// Every problem of a canonical body in one answer: its matter's whole schema (the top-level
 /// fields, the mode and route rules, the applicant and the form together) and the handlers that
 /// are no region of the federation, a finding under one already made left out. Checked one field

@@ -77,13 +77,22 @@ fn operation(route: &Route) -> Value {
     }
     let mut responses = Map::new();
     match route.op {
-        Op::Submit => {
+        Op::Submit | Op::CheckSubmission => {
+            let check = route.op == Op::CheckSubmission;
             params.push(json!({"name": "Idempotency-Key", "in": "header", "required": false,
-                "description": "Retries with the same key from the same region return the original application (200) instead of creating another.",
+                "description": if check {
+                    "Checked as the submission checks it (its form, and a key that reads as personal data is warned of); not taken, and whether an earlier submission took it is not asked"
+                } else {
+                    "Retries with the same key from the same region return the original application (200) instead of creating another."
+                },
                 "schema": {"type": "string", "minLength": 1, "maxLength": 255}}));
             op.insert("requestBody".into(), json!({"required": true, "content": json_content(schema_of::<crate::service::SubmitRequest>())}));
-            responses.insert("201".into(), json!({"description": "Created", "content": json_content(schema_of::<crate::service::SubmitOutcome>())}));
-            responses.insert("200".into(), json!({"description": "The earlier submission with this Idempotency-Key", "content": json_content(schema_of::<crate::service::SubmitOutcome>())}));
+            if check {
+                responses.insert("200".into(), json!({"description": "The submission would pass every check before the log; `warnings` lists what they doubt without refusing, as a 201 would. Nothing was appended", "content": json_content(schema_of::<crate::service::CheckOutcome>())}));
+            } else {
+                responses.insert("201".into(), json!({"description": "Created", "content": json_content(schema_of::<crate::service::SubmitOutcome>())}));
+                responses.insert("200".into(), json!({"description": "The earlier submission with this Idempotency-Key", "content": json_content(schema_of::<crate::service::SubmitOutcome>())}));
+            }
             responses.insert(
                 "422".into(),
                 problem_response(
@@ -97,7 +106,8 @@ fn operation(route: &Route) -> Value {
                      `duplicate-accompanying`, `capital-mismatch`), and `warnings` what the \
                      checks doubt without refusing, as a 201 lists them (a 15-digit ID number: \
                      `gb11643-legacy`); or the Idempotency-Key was already used by this region \
-                     for a different request (`idempotency-key-reused`)",
+                     for a different request (`idempotency-key-reused`, not asked by the dry \
+                     run)",
                 ),
             );
             responses.insert(
@@ -106,7 +116,9 @@ fn operation(route: &Route) -> Value {
                     "{MALFORMED_BODY}; or, refused before the body is parsed, {KEY_REFUSED}"
                 )),
             );
-            responses.insert("503".into(), problem_response(SUBMIT_UNAVAILABLE));
+            if !check {
+                responses.insert("503".into(), problem_response(SUBMIT_UNAVAILABLE));
+            }
         }
         Op::Act(action) => {
             let mut body = actions::schema(action);
@@ -1079,8 +1091,17 @@ mod tests {
                 assert!(refused.contains(slug), "{method} {path}: {refused}");
             }
         }
-        let read = op("/v1/applications/{id}", "get");
-        assert!(!headers(&read).iter().any(|n| n == "X-Tongban-Signature"));
+        for (path, method) in [
+            ("/v1/applications/{id}", "get"),
+            ("/v1/applications/check", "post"),
+            ("/v1/regions/{region}/translate/{matter}", "post"),
+        ] {
+            let o = op(path, method);
+            assert!(
+                !headers(&o).iter().any(|n| n == "X-Tongban-Signature"),
+                "{path}"
+            );
+        }
         let reconcile = op("/v1/regions/{region}/reconcile", "post");
         let types: Vec<&String> = reconcile["requestBody"]["content"]
             .as_object()

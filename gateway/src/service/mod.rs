@@ -40,7 +40,8 @@ pub use feed_page::{FeedItem, HeldMarker};
 pub use reach::{ReachStats, ReadAfter};
 pub use read::SerialMatches;
 pub use submit::{
-    Intake, SubmitOutcome, SubmitRequest, prepare as prepare_submission, submitting_region,
+    CheckOutcome, Intake, SubmitOutcome, SubmitRequest, prepare as prepare_submission,
+    submitting_region,
 };
 
 /// How long a read waits for the projections to catch up with the writes acknowledged before it

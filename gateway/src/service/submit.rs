@@ -58,6 +58,15 @@ pub struct SubmitOutcome {
     pub warnings: Vec<Violation>,
 }
 
+/// The answer to a submission's dry run: the submission would pass every check made before the
+/// log is written.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CheckOutcome {
+    /// What the checks doubt without refusing, each at its pointer, as the submission's 201 would
+    /// list them (a 15-digit ID number, …). Always sent, empty or not.
+    pub warnings: Vec<Violation>,
+}
+
 /// The region a submission comes from: operators read and replay, only regions submit (403).
 /// Asked by the HTTP route before it reads the body, and by the service for every caller.
 pub fn submitting_region(principal: &Principal) -> Result<&str, ServiceError> {
@@ -183,12 +192,7 @@ impl<L: EventLog> Gateway<L> {
         signed: Option<&crate::auth::RequestSignature>,
     ) -> Result<SubmitOutcome, ServiceError> {
         let region = submitting_region(principal)?.to_string();
-        let (event, digest, mut warnings) = prepare(&region, request, idempotency_key)?;
-        // A key that reads as personal data is told, not refused ([`crate::ids::personal_key`]).
-        if let Some(what) = idempotency_key.and_then(crate::ids::personal_key) {
-            warnings.push(crate::ids::personal_key_warning(what));
-        }
-        self.known_handlers(&event)?;
+        let (event, digest, warnings) = self.admit(&region, request, idempotency_key)?;
         let app = match idempotency_key {
             Some(key) => crate::ids::app_id_for_key(&region, key),
             None => crate::ids::new_v7(),
@@ -226,6 +230,40 @@ impl<L: EventLog> Gateway<L> {
                 .map_err(|e| e.reading_for(&app, "application.submitted", &region)),
             Err(e) => Err(e),
         }
+    }
+
+    /// What [`Gateway::submit`] would refuse, or warn of, in this request, without appending
+    /// anything: its dry run (`POST /v1/applications?dry_run=true`), so a province's CI can hold
+    /// its canonical bodies to every rule the gateway holds a submission to — the matter's
+    /// schema, the form's rules, the identifier checks, the route's rules and the region book —
+    /// which a standard JSON Schema validator given the registry's documents does not all see.
+    /// Only what the log would answer is left out: whether an earlier submission took the key.
+    pub fn dry_run(
+        &self,
+        principal: &Principal,
+        request: impl Into<Intake>,
+        idempotency_key: Option<&str>,
+    ) -> Result<CheckOutcome, ServiceError> {
+        let region = submitting_region(principal)?;
+        let (_, _, warnings) = self.admit(region, request, idempotency_key)?;
+        Ok(CheckOutcome { warnings })
+    }
+
+    /// Every check of a submission before the log is touched: [`prepare`]'s, an Idempotency-Key
+    /// that reads as personal data (told, not refused: [`crate::ids::personal_key`]), and the
+    /// handlers against the region book. The submission and its dry run both go through here.
+    fn admit(
+        &self,
+        region: &str,
+        request: impl Into<Intake>,
+        idempotency_key: Option<&str>,
+    ) -> Result<(Event, String, Vec<Violation>), ServiceError> {
+        let (event, digest, mut warnings) = prepare(region, request, idempotency_key)?;
+        if let Some(what) = idempotency_key.and_then(crate::ids::personal_key) {
+            warnings.push(crate::ids::personal_key_warning(what));
+        }
+        self.known_handlers(&event)?;
+        Ok((event, digest, warnings))
     }
 
     /// The application an earlier submission of this very request under `key` created, if one
