@@ -586,3 +586,68 @@ fn a_position_the_log_holds_and_the_projections_not_yet_is_asked_again_not_dropp
         "{problem}"
     );
 }
+
+/// Given an application whose handler suspended and resumed it 80 times, each time with a long
+/// reason (60 KB), when its origin reads its feed asking for 1000 items a page, then each page
+/// ends early, after the event that passes about 4 MiB, and reading on from `next` gives the
+/// rest: every position of the feed once, in order. (Found by a red team: one region reading
+/// pages of a thousand such events, 40 MB each, at once took the gateway to 1.8 GB and stalled
+/// other regions' reads.)
+#[test]
+fn a_page_of_long_events_ends_early_and_reading_on_gives_the_rest() {
+    const PAGE_BYTES: usize = 4 << 20;
+    let dir = TempDir::new("feed-bytes");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let (body, origin, handlers) = common::parties(&gw, &data, "online");
+    let lead = &handlers[0];
+    let reason = "理".repeat(20_000);
+    let mut steps = vec![
+        (&origin, "forward", json!({"materials_checked": true})),
+        (lead, "accept", json!({})),
+    ];
+    for _ in 0..80 {
+        steps.push((
+            lead,
+            "suspend",
+            json!({"kind": "hearing", "reason": reason}),
+        ));
+        steps.push((lead, "resume", json!({})));
+    }
+    let id = common::application(&origin, &body, &steps);
+    let region = body["origin"].as_str().expect("origin");
+    let history = origin.get(&format!("/v1/applications/{id}/events")).json();
+    let total = history["events"].as_array().map_or(0, Vec::len);
+    assert_eq!(total, 163);
+
+    let mut after = 0;
+    let mut pages = Vec::new();
+    let mut ours = Vec::new();
+    loop {
+        let r = origin.get(&format!(
+            "/v1/regions/{region}/feed?limit=1000&after={after}"
+        ));
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let page = r.json();
+        let events = page["events"].as_array().cloned().unwrap_or_default();
+        if events.is_empty() {
+            break;
+        }
+        // Past the budget by one event at most.
+        assert!(
+            r.body.len() < PAGE_BYTES + 100_000,
+            "{} bytes",
+            r.body.len()
+        );
+        pages.push(events.len());
+        for e in &events {
+            if e["event"]["app"] == json!(id) {
+                ours.push(e["event"]["seq"].as_u64().expect("seq"));
+            }
+        }
+        after = page["next"].as_u64().expect("next");
+        assert_eq!(json!(after), events[events.len() - 1]["position"]);
+    }
+    assert!(pages.len() >= 2, "one page held it all: {pages:?}");
+    assert_eq!(ours, (1..=163).collect::<Vec<u64>>(), "{pages:?}");
+}

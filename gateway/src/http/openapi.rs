@@ -409,7 +409,7 @@ fn operation(route: &Route) -> Value {
         }
         Op::Feed => {
             params.push(json!({"name": "after", "in": "query", "required": false, "description": "the log position to read after (default: the region's acknowledged cursor)", "schema": {"type": "integer", "minimum": 0}}));
-            params.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));
+            params.push(json!({"name": "limit", "in": "query", "required": false, "description": format!("the most items the page holds; it holds fewer when it ends after the event that passes about {} MiB (events with long notes or reasons), so only an empty page says the feed has nothing more", crate::service::feed_page::PAGE_BYTES >> 20), "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
                 "type": "object", "properties": {
                     "region": {"type": "string"},

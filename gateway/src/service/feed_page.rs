@@ -92,6 +92,22 @@ impl FeedItem {
     }
 }
 
+/// About the bytes `event` takes in a feed page: its texts (the payload's strings and member
+/// names, which the caller chose) and a fixed allowance for the envelope's own fields (ids,
+/// hashes, the signature, the JSON around them). An estimate, without writing it out.
+fn about_bytes(event: &crate::envelope::Envelope) -> usize {
+    fn texts(v: &serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::String(s) => s.len() + 2,
+            serde_json::Value::Array(a) => a.iter().map(texts).sum::<usize>() + a.len(),
+            serde_json::Value::Object(m) => m.iter().map(|(k, v)| k.len() + 4 + texts(v)).sum(),
+            _ => 8,
+        }
+    }
+    const ENVELOPE: usize = 600;
+    ENVELOPE + texts(&event.data)
+}
+
 /// The feed positions a warning has named, each once: an adapter polls its page every few
 /// seconds, and a missing position on it would otherwise repeat the same warning on every read
 /// for as long as the page is not acknowledged past. Bounded: once it names [`TOLD_MAX`]
@@ -118,8 +134,21 @@ impl Told {
     }
 }
 
+/// About how many bytes of events one feed page gives at most: a page ends early, after the event
+/// that passes this, however many `limit` asked for (at least one item, whatever its size). A
+/// thousand events whose notes and reasons are long (64 KiB each) would make a page of 40 MB and
+/// more, read into memory and written out whole for each request, and a region reading many such
+/// pages at once would take the gateway's memory from every other region. A follower reads on
+/// from `next` as after every page.
+pub const PAGE_BYTES: usize = 4 << 20;
+
+/// How many positions a page reads from the log at a time, so that no more than about this many
+/// events beyond [`PAGE_BYTES`] are in memory when a page ends early.
+const READ_AT_ONCE: usize = 64;
+
 impl<L: EventLog> Gateway<L> {
-    /// Up to `limit` items of `region`'s feed after position `after`, in log order.
+    /// Up to `limit` items of `region`'s feed after position `after`, in log order, ending early
+    /// past [`PAGE_BYTES`].
     pub async fn feed_page(
         &self,
         region: &str,
@@ -127,61 +156,82 @@ impl<L: EventLog> Gateway<L> {
         limit: usize,
     ) -> Result<Vec<FeedItem>, ServiceError> {
         let positions = self.store.feed(region, after, limit)?;
-        let found = self.log.read_at(&positions).await?;
         // Most logs hold no held application: then no event is looked up.
         let any_held = self.store.held_count()? > 0;
         let mut held: HashMap<String, Option<Held>> = HashMap::new();
-        let mut items = Vec::with_capacity(found.len());
-        for at in found {
-            let item = match at {
-                At::Nothing(position) => {
-                    // The position and the region only: nothing of any event.
-                    if self.missing_told.first(region, position) {
-                        tracing::warn!(
-                            region,
-                            position,
-                            "the event log holds no event at a position of the region's feed: the \
+        let mut items = Vec::with_capacity(positions.len());
+        let mut bytes = 0;
+        for chunk in positions.chunks(READ_AT_ONCE) {
+            if bytes > PAGE_BYTES {
+                break;
+            }
+            for at in self.log.read_at(chunk).await? {
+                if bytes > PAGE_BYTES {
+                    break;
+                }
+                if let At::Event(p) = &at {
+                    bytes += about_bytes(&p.event);
+                }
+                items.push(self.item(region, at, any_held, &mut held)?);
+            }
+        }
+        Ok(items)
+    }
+
+    /// The feed's item for what the log holds at a position of `region`'s feed.
+    fn item(
+        &self,
+        region: &str,
+        at: At,
+        any_held: bool,
+        held: &mut HashMap<String, Option<Held>>,
+    ) -> Result<FeedItem, ServiceError> {
+        Ok(match at {
+            At::Nothing(position) => {
+                // The position and the region only: nothing of any event.
+                if self.missing_told.first(region, position) {
+                    tracing::warn!(
+                        region,
+                        position,
+                        "the event log holds no event at a position of the region's feed: the \
                          feed marks it missing and goes on; `tongban verify` names every such \
                          position"
-                        );
-                    }
-                    FeedItem::missing(
-                        position,
-                        "it was removed from the log (from the embedded log's disk, or deleted \
-                         from the stream)",
-                    )
+                    );
                 }
-                At::Unreadable(u) => {
-                    if self.missing_told.first(region, u.position) {
-                        tracing::warn!(
-                            region,
-                            position = u.position,
-                            "the bytes the event log holds at a position of the region's feed \
+                FeedItem::missing(
+                    position,
+                    "it was removed from the log (from the embedded log's disk, or deleted \
+                         from the stream)",
+                )
+            }
+            At::Unreadable(u) => {
+                if self.missing_told.first(region, u.position) {
+                    tracing::warn!(
+                        region,
+                        position = u.position,
+                        "the bytes the event log holds at a position of the region's feed \
                              are not an event: the feed marks it missing and goes on; `tongban \
                              verify` names every such position"
-                        );
-                    }
-                    FeedItem::missing(
-                        u.position,
-                        "the bytes stored there are no longer an event (damaged on the embedded \
-                         log's disk, or in a stream restored from a damaged copy)",
-                    )
+                    );
                 }
-                At::Event(p) if any_held => match self.withheld_at(&p, &mut held)? {
-                    Some(h) => FeedItem::held(p.position, h),
-                    None => FeedItem::Event {
-                        position: p.position,
-                        event: p.event,
-                    },
-                },
-                At::Event(p) => FeedItem::Event {
+                FeedItem::missing(
+                    u.position,
+                    "the bytes stored there are no longer an event (damaged on the embedded \
+                         log's disk, or in a stream restored from a damaged copy)",
+                )
+            }
+            At::Event(p) if any_held => match self.withheld_at(&p, held)? {
+                Some(h) => FeedItem::held(p.position, h),
+                None => FeedItem::Event {
                     position: p.position,
                     event: p.event,
                 },
-            };
-            items.push(item);
-        }
-        Ok(items)
+            },
+            At::Event(p) => FeedItem::Event {
+                position: p.position,
+                event: p.event,
+            },
+        })
     }
 
     /// The record of the application `p` holds, when `p` is the event it is held at and is

@@ -14,7 +14,7 @@ mod act;
 pub mod clock;
 mod error;
 mod feed;
-mod feed_page;
+pub mod feed_page;
 pub mod log_records;
 mod payload;
 mod reach;
