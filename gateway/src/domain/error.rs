@@ -80,11 +80,13 @@ pub enum DomainError {
     OriginIsHandler { origin: String, index: usize },
     /// A handler in the origin's province (a city of it that runs its own platform) where the
     /// mode allows none (online, proxy), or every handler of a joint application there: an
-    /// application inside one province, which is no 跨省 matter's.
-    #[error("{}", tongban_schemas::matters::same_province_message(handler, origin, *joint))]
+    /// application inside one province, which is no 跨省 matter's. Every such handler is named
+    /// (`handlers`, in the body's order), as the route names each; the pointer is the first's
+    /// (`index`).
+    #[error("{}", tongban_schemas::matters::same_province_message(handlers, origin, *joint))]
     SameProvince {
         origin: String,
-        handler: String,
+        handlers: Vec<String>,
         index: usize,
         joint: bool,
     },
