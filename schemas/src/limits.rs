@@ -12,6 +12,14 @@ use crate::violation::{Step, Violation, pointer};
 /// and reasons fit many times over, while one string cannot take a whole body's budget unnoticed.
 pub const MAX_STRING_BYTES: usize = 64 * 1024;
 
+/// The deepest nesting accepted, of a JSON body's objects and arrays and of a local form's XML
+/// elements (the root the first): the gateway scans every body and form for it before parsing,
+/// and `tongban adapt`'s XML reader holds a form to it, so a form the command line takes is one
+/// the gateway takes. Canonical forms are a handful of levels deep, real provincial forms three
+/// or four; 32 leaves room for any of them without letting a body reach a parser's own recursion
+/// limit.
+pub const MAX_DEPTH: usize = 32;
+
 /// The most materials (申请材料 / 补正材料) one submission or supplement may list.
 pub const MAX_MATERIALS: usize = 100;
 

@@ -16,10 +16,9 @@ use tongban_schemas::Violation;
 
 use super::problem::Problem;
 
-/// The deepest nesting of objects and arrays (of elements, in a local form's XML) accepted.
-/// Canonical forms are a handful of levels deep; 32 leaves room for any province's form without
-/// letting a body reach the parser's own recursion limit.
-pub const MAX_DEPTH: usize = 32;
+/// The deepest nesting of objects and arrays (of elements, in a local form's XML) accepted: the
+/// one limit `tongban adapt`'s XML reader holds forms to as well.
+pub use tongban_schemas::limits::MAX_DEPTH;
 
 pub use tongban_schemas::limits::{MAX_MATERIALS, MAX_STRING_BYTES};
 
