@@ -494,6 +494,31 @@ fn numbers_that_are_the_applications_personal_data_are_warned_of_and_left_out_of
         err.contains("has the serial (a value of 11 characters, not shown)"),
         "{err}"
     );
+    // A serial that names none is quoted back when it is no personal data by the gateway's
+    // rules: a 受理编号 of region code, date and sequence (the legacy ID form's shape), one with
+    // the province's own prefix. (Every number with six digits in a row was hidden.)
+    for serial in ["440300261206009", "鄂政务2026-000123"] {
+        let (code, _, err) = tongban(&["find", "--serial", serial], &data);
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.contains(&format!("has the serial \"{serial}\"")),
+            "{serial}: {err}"
+        );
+    }
+    // Hidden: the applicant's legacy 15-digit ID number (which the submission names), an
+    // 18-character ID number in the log or not, a mobile number in groups, a name.
+    for serial in [
+        personal[1].as_str(),
+        id_number,
+        "11010519491231002X",
+        "137 0013 7000",
+        "顾雪",
+    ] {
+        let (code, _, err) = tongban(&["find", "--serial", serial], &data);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("characters, not shown)"), "{serial}: {err}");
+        assert!(!err.contains(serial), "{serial}: {err}");
+    }
 }
 
 /// The `sh` block of docs/operators.md that holds `marker`, its fence's indent taken off, with
