@@ -214,3 +214,41 @@ fn reverse_writes_only_a_valid_body_of_the_adapters_matter() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("/form/insured_region [required]"), "{said}");
 }
+
+/// A form nested one level past the gateway's limit (33 levels, the root the first) is refused
+/// by `tongban adapt` as the gateway refuses it, naming the limit and the line and column where
+/// the form went past it; at 32 levels it is read (its made-up element then only an unknown
+/// field). The command line's reader held forms to 64 levels, so a form it took the gateway
+/// refused.
+#[test]
+fn a_form_nested_past_the_gateways_limit_is_refused() {
+    let gbk = golden("social-security-card.local.xml");
+    let text = tongban_adapters::codec::decode_strict(&gbk, "GBK").expect("GBK golden");
+    let form = |levels: usize| {
+        // The root and `levels - 1` more below it, the first on the root's line, each next one
+        // on the following line: level 33 is at line 32.
+        let deep = format!(
+            "{}x{}",
+            "<X>\n".repeat(levels - 1),
+            "</X>".repeat(levels - 1)
+        );
+        text.lines()
+            .filter(|l| !l.starts_with("<?xml"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .replacen("<APPROVEDATAINFO>", &format!("<APPROVEDATAINFO>{deep}"), 1)
+    };
+    let out = adapt_as_utf8(form(33).as_bytes());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty(), "nothing translated");
+    assert!(
+        err.contains("XML line 32, column 1: elements nest deeper than 32 levels"),
+        "{err}"
+    );
+    assert!(err.contains("<X> here is level 33"), "{err}");
+
+    let out = adapt_as_utf8(form(32).as_bytes());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("deeper"), "{err}");
+}

@@ -602,8 +602,10 @@ fn a_json_form_in_gbk_is_told_to_name_its_charset() {
 
 /// The gateway's check that the origin is the submitting region refuses a local form at the
 /// province's own field, as every other finding is, not at the canonical path (`/origin`) the
-/// province never wrote; the dry run says the same, and nothing is submitted. What the adapter's
-/// own rules already found (a handler that is the origin) is not said twice.
+/// province never wrote; the dry run says the same, and nothing is submitted. The rule is the
+/// one the canonical route's 403 names for the same fault, `origin-not-submitter` (it was
+/// `domain`). What the adapter's own rules already found (a handler that is the origin) is not
+/// said twice.
 #[test]
 fn an_origin_the_domain_refuses_is_a_local_form_problem() {
     let dir = TempDir::new("forms-domain");
@@ -634,7 +636,7 @@ fn an_origin_the_domain_refuses_is_a_local_form_problem() {
         assert_eq!(e["field"], "sourceRegion", "{p}");
         assert_eq!(e["label"], "收件地区划", "{p}");
         assert_eq!(e["canonical"], "/origin", "{p}");
-        assert_eq!(e["rule"], "domain", "{p}");
+        assert_eq!(e["rule"], "origin-not-submitter", "{p}");
         assert_eq!(e["value"], "310000", "{p}");
         let message = e["message"].as_str().unwrap_or("");
         assert!(
@@ -649,6 +651,18 @@ fn an_origin_the_domain_refuses_is_a_local_form_problem() {
             "{p}"
         );
     }
+    // The canonical route refuses the same fault (403: the caller may not submit for another
+    // region) under the same rule, at its own field.
+    let mut canonical = matter_example(&gw.client(None), "medical-filing");
+    canonical["origin"] = json!("310000");
+    let r = guangdong.post("/v1/applications", &canonical);
+    let p = r.json();
+    assert_eq!(r.status, 403, "{p}");
+    assert_eq!(
+        pointers_and_rules(&p),
+        vec![("/origin".to_string(), "origin-not-submitter".to_string())],
+        "{p}"
+    );
     assert_eq!(outbox(), before, "nothing was submitted");
     // The golden form itself still goes through.
     let r = guangdong.post("/v1/regions/440000/forms/medical-filing", &golden);

@@ -494,6 +494,31 @@ fn numbers_that_are_the_applications_personal_data_are_warned_of_and_left_out_of
         err.contains("has the serial (a value of 11 characters, not shown)"),
         "{err}"
     );
+    // A serial that names none is quoted back when it is no personal data by the gateway's
+    // rules: a 受理编号 of region code, date and sequence (the legacy ID form's shape), one with
+    // the province's own prefix. (Every number with six digits in a row was hidden.)
+    for serial in ["440300261206009", "鄂政务2026-000123"] {
+        let (code, _, err) = tongban(&["find", "--serial", serial], &data);
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.contains(&format!("has the serial \"{serial}\"")),
+            "{serial}: {err}"
+        );
+    }
+    // Hidden: the applicant's legacy 15-digit ID number (which the submission names), an
+    // 18-character ID number in the log or not, a mobile number in groups, a name.
+    for serial in [
+        personal[1].as_str(),
+        id_number,
+        "11010519491231002X",
+        "137 0013 7000",
+        "顾雪",
+    ] {
+        let (code, _, err) = tongban(&["find", "--serial", serial], &data);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("characters, not shown)"), "{serial}: {err}");
+        assert!(!err.contains(serial), "{serial}: {err}");
+    }
 }
 
 /// The `sh` block of docs/operators.md that holds `marker`, its fence's indent taken off, with
@@ -563,12 +588,13 @@ fn bash(script: &str, cwd: &std::path::Path) -> (Option<i32>, String, String) {
 /// the key is recorded once (run again it is left as it is; a file recording another key is
 /// refused, named, and kept), the page and the events file are saved for their owner alone
 /// (an older 0644 copy too) and the events verify under the recorded key with the audit script
-/// (which refuses the page itself); with a wrong token the refusal is printed and the page saved
+/// (which refuses the page itself), as do the auditors' events fetched at check time, saved for
+/// their owner alone too; with a wrong token the refusal is printed and the page saved
 /// before is kept; with the gateway stopped no key file is written and each says why, naming
 /// the address. (An operator's walkthrough found the key one-liner left an empty file and a
 /// traceback, `curl -sf` saved nothing, the page was 0644; then a review found a refusal
 /// replaced a good page, the events file was 0644, a rerun replaced the recorded key, and the
-/// error said "at $G?".)
+/// error said "at $G?"; then the auditors' `events.json` was 0644.)
 #[test]
 fn the_guides_snippets_record_the_key_save_the_page_and_recheck_it() {
     use std::os::unix::fs::PermissionsExt;
@@ -637,6 +663,28 @@ fn the_guides_snippets_record_the_key_save_the_page_and_recheck_it() {
         out.starts_with("OK: 8 events of 1 application"),
         "{out}{err}"
     );
+    // The auditors' check at check time: the events fetched are saved for their owner alone,
+    // an older copy readable by all replaced, and verify against the recorded key and the
+    // events kept before.
+    std::fs::copy(&events, work.join("kept-0312.json")).expect("kept");
+    let audit = work.join("events.json");
+    std::fs::write(&audit, "older").expect("older");
+    std::fs::set_permissions(&audit, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let check = block("--earlier kept-0312.json events.json").replacen(
+        "OP=tb_…",
+        &format!("OP={operator}"),
+        1,
+    );
+    let (code, out, err) = bash(&check, &work);
+    assert_eq!(code, Some(0), "{check}\n{out}{err}");
+    assert!(
+        out.starts_with(
+            "OK: 8 events of 1 application, every chain intact; still there, unchanged: 8 events \
+             of kept-0312.json"
+        ),
+        "{out}{err}"
+    );
+    assert_eq!(mode(&audit), 0o600, "{:o}", mode(&audit));
     // The page itself is no events file.
     let (code, _, err) = bash(
         &format!(

@@ -14,8 +14,10 @@ use serde_json::Value;
 use crate::engine::Known;
 use crate::local::Local;
 
-/// Deeper nesting than this is refused (real forms are three or four levels deep).
-pub const MAX_DEPTH: usize = 64;
+/// Elements nested deeper than this are refused, the root the first: the gateway's limit on
+/// every body and form (real forms are three or four levels deep), so that `tongban adapt` does
+/// not take a form the gateway refuses.
+pub use tongban_schemas::limits::MAX_DEPTH;
 
 /// Attributes one element may carry. Provincial forms put their fields in elements and a code or
 /// two in attributes; the bound keeps the check for a repeated attribute (linear per attribute)
@@ -174,14 +176,23 @@ impl<'a> Reader<'a> {
         Ok(name)
     }
 
+    /// An element at `depth` (the root's 0), its children read to [`MAX_DEPTH`] levels.
     fn element(&mut self, depth: usize) -> Result<(&'a str, Local<'a>), XmlError> {
-        if depth > MAX_DEPTH {
-            return Err(self.err(format!("elements nest deeper than {MAX_DEPTH}")));
-        }
+        let start = self.pos;
         if !self.eat("<") {
             return Err(self.err("expected '<'"));
         }
         let name = self.name()?;
+        if depth >= MAX_DEPTH {
+            // Told at its `<`, with the limit and the level the form reached there.
+            self.pos = start;
+            return Err(self.err(format!(
+                "elements nest deeper than {MAX_DEPTH} levels, the limit of every form (the root \
+                 the first): <{}> here is level {}",
+                shown(name),
+                depth + 1
+            )));
+        }
         let mut attrs: Vec<(&'a str, Cow<'a, str>)> = Vec::new();
         loop {
             self.skip_ws();
@@ -621,6 +632,31 @@ mod tests {
         }
         let deep = format!("{}{}", "<a>".repeat(100), "</a>".repeat(100));
         assert!(parse(&deep).unwrap_err().message.contains("deeper"));
+    }
+
+    /// Given a form whose elements nest one level past the gateway's limit (the root the first),
+    /// when it is read, then it is refused at that element's `<`, naming the limit and the level;
+    /// at the limit itself it is read.
+    #[test]
+    fn elements_nest_as_deep_as_the_gateway_allows_and_no_deeper() {
+        let nested = |levels: usize| {
+            let mut text = String::new();
+            for _ in 0..levels {
+                text.push_str("<a>\n");
+            }
+            text.push('x');
+            text.push_str(&"</a>".repeat(levels));
+            text
+        };
+        assert!(parse(&nested(MAX_DEPTH)).is_ok());
+        let err = parse(&nested(MAX_DEPTH + 1)).expect_err("one level too deep");
+        assert_eq!((err.line, err.column), (MAX_DEPTH + 1, 1), "{err}");
+        assert!(
+            err.message
+                .contains("elements nest deeper than 32 levels, the limit of every form"),
+            "{err}"
+        );
+        assert!(err.message.contains("<a> here is level 33"), "{err}");
         assert!(
             parse("<R a=\"1\" b=\"2\" a=\"3\"/>")
                 .unwrap_err()

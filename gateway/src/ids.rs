@@ -112,13 +112,39 @@ impl PersonalKind {
 /// ([`crate::domain::personal`]), since a 受理编号 built of region code, date and sequence has
 /// an ID number's shape.
 pub fn personal_kind(key: &str) -> Option<PersonalKind> {
+    shaped(key, &[15, 18])
+}
+
+/// [`personal_kind`] without the 15-digit legacy form, for a number typed to search for a
+/// province's serial (`tongban find --serial`). A 受理编号 of region code, yyMMdd date and a
+/// 3-digit sequence (`440300261206001`) always has that form (void since 2013, every one
+/// upgraded to 18 characters), so by its shape alone it is told apart from no ID number; a
+/// legacy number is hidden where a submission names it ([`crate::domain::personal::OwnNumbers`]).
+/// Typed by hand, it is read without spaces and with full-width digits as ASCII ones
+/// (`138 0013 8000`, `１３８００１３８０００`).
+pub fn searched_personal_kind(key: &str) -> Option<PersonalKind> {
+    let typed: String = key
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            '０'..='９' => {
+                char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')).unwrap_or(c)
+            }
+            _ => c,
+        })
+        .collect();
+    shaped(&typed, &[18])
+}
+
+/// A 公民身份号码 of a known region in one of the `id_lengths`, or a mobile number.
+fn shaped(key: &str, id_lengths: &[usize]) -> Option<PersonalKind> {
     use tongban_schemas::ids::{gb2260, gb11643::ResidentId, phone};
     let digits: String = key.chars().filter(|c| *c != '-').collect();
     let national = ["+86", "0086", "86"]
         .iter()
         .find_map(|prefix| digits.strip_prefix(prefix).filter(|rest| rest.len() == 11))
         .unwrap_or(&digits);
-    if matches!(digits.len(), 15 | 18)
+    if id_lengths.contains(&digits.len())
         && ResidentId::parse(&digits).is_ok_and(|id| gb2260::is_known(id.region()))
     {
         Some(PersonalKind::ResidentId)

@@ -12,9 +12,12 @@ use crate::violation::{Step, Violation, pointer};
 /// and reasons fit many times over, while one string cannot take a whole body's budget unnoticed.
 pub const MAX_STRING_BYTES: usize = 64 * 1024;
 
-/// The deepest nesting of objects and arrays (of elements, in a local form's XML) a body may
-/// have. Canonical forms are a handful of levels deep; 32 leaves room for any province's form
-/// without letting a body reach a parser's own recursion limit.
+/// The deepest nesting accepted, of a JSON body's objects and arrays and of a local form's XML
+/// elements (the root the first): the gateway holds every body and form to it before or as it
+/// parses ([`nested_past`]), and `tongban adapt`'s XML reader holds a form to it, so a form the
+/// command line takes is one the gateway takes. Canonical forms are a handful of levels deep, real provincial forms three
+/// or four; 32 leaves room for any of them without letting a body reach a parser's own recursion
+/// limit.
 pub const MAX_DEPTH: usize = 32;
 
 /// Where a JSON text first opens an object or array `limit` levels deep already (the byte of

@@ -7,6 +7,7 @@
 
 use std::process::ExitCode;
 
+use tongban_gateway::domain::personal::OwnNumbers;
 use tongban_gateway::projections::serials;
 
 use super::output::outln;
@@ -36,10 +37,19 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    // Whether the serial may be quoted back if it names no application; if so, whether a
+    // submission in the log names it as a person's ID number or phone all the same.
+    let mut quotable = quotable(&serial);
     let found = runtime.block_on(async {
         let mut found: Vec<(String, String, &'static str)> = Vec::new();
         let passed = offline::each_event(&source.open().await?, |p| {
             let e = &p.event;
+            if quotable
+                && e.kind == "application.submitted"
+                && OwnNumbers::of(&e.data).kind_of(&serial).is_some()
+            {
+                quotable = false;
+            }
             if let Some((kind, given)) = serials::of_event(e)
                 && given == serial
                 && region.as_ref().is_none_or(|r| *r == e.region)
@@ -60,11 +70,14 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         outln!("{app}\t{given_by}\t{given_as}")?;
     }
     if found.is_empty() {
-        // Quoted only in a serial's form that holds no personal data, as reconciliation
-        // quotes serials: what was typed may be an applicant's ID number or phone.
+        // Quoted unless it may be personal data ([`quotable`]): what was typed may be an
+        // applicant's ID number or phone.
         eprintln!(
             "no application in the log has the serial {}{}",
-            tongban_gateway::shown::said(&serial, tongban_gateway::shown::serial),
+            match quotable {
+                true => format!("{serial:?}"),
+                false => tongban_gateway::shown::said(&serial, |_| false),
+            },
             region
                 .as_ref()
                 .map(|r| format!(" from region {r}"))
@@ -73,4 +86,19 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether a serial searched for may be quoted back, by what it is made of: a province's number
+/// (`440300261206001`, `鄂政务2026-000123`, `GD-2026-01`) holds a digit, and is neither a
+/// person's name (no digit), an address (`@`) nor an ID number or mobile number by the gateway's
+/// rules ([`tongban_gateway::ids::searched_personal_kind`]: an 18-character 公民身份号码 of a
+/// known region, a mobile number whole or in groups). A legacy 15-digit ID number has the shape
+/// of a 受理编号 of region code, date and sequence: it is hidden where a submission in the log
+/// names it ([`OwnNumbers`], judged as the log is read), as the timelines hide an application's
+/// own numbers.
+fn quotable(serial: &str) -> bool {
+    serial.chars().count() <= 64
+        && serial.chars().any(|c| c.is_ascii_digit())
+        && !serial.chars().any(|c| c == '@' || c.is_control())
+        && tongban_gateway::ids::searched_personal_kind(serial).is_none()
 }

@@ -421,11 +421,20 @@ pub fn check_parties<H: AsRef<str>>(
                 index: i,
             });
         }
-        // Every matter here is 跨省 (matters::same_province_handlers, the route's rule too).
-        if same_province.contains(&i) {
+        // Every matter here is 跨省 (matters::same_province_handlers, the route's rule too):
+        // refused at the first such handler, every one of them named once (a joint
+        // application's all), as the route names each; the origin among them is refused for
+        // itself (origin-is-handler), as the route does.
+        if same_province.first() == Some(&i) {
+            let mut named: Vec<String> = Vec::new();
+            for code in same_province.iter().map(|&j| handlers[j].as_ref()) {
+                if code != origin && !named.iter().any(|n| n == code) {
+                    named.push(code.to_string());
+                }
+            }
             return Err(DomainError::SameProvince {
                 origin: origin.to_string(),
-                handler: h.to_string(),
+                handlers: named,
                 index: i,
                 joint,
             });

@@ -80,11 +80,13 @@ pub enum DomainError {
     OriginIsHandler { origin: String, index: usize },
     /// A handler in the origin's province (a city of it that runs its own platform) where the
     /// mode allows none (online, proxy), or every handler of a joint application there: an
-    /// application inside one province, which is no 跨省 matter's.
-    #[error("{}", tongban_schemas::matters::same_province_message(handler, origin, *joint))]
+    /// application inside one province, which is no 跨省 matter's. Every such handler is named
+    /// (`handlers`, in the body's order), as the route names each; the pointer is the first's
+    /// (`index`).
+    #[error("{}", tongban_schemas::matters::same_province_message(handlers, origin, *joint))]
     SameProvince {
         origin: String,
-        handler: String,
+        handlers: Vec<String>,
         index: usize,
         joint: bool,
     },
@@ -150,7 +152,13 @@ impl DomainError {
     /// `blank` for text of spaces alone, `proxy-check` for a proxy forward without the window's
     /// check, `licence-or-document` for a result that names neither, `required-for-post` for a
     /// delivery by post without its 快递单号, `post-only` for a 快递单号 on another channel,
-    /// `same-province` for a handler in the origin's province, `domain` for the rest (the message says which). Of a conflict, as its problem type
+    /// `same-province` for a handler in the origin's province; a submission's parties by the
+    /// names the route's own checks give the same fault (`origin-is-handler`,
+    /// `duplicate-handler`, `region-code`, `enum` for a mode the matter does not allow,
+    /// `min-items`/`max-items` for the handler count), and `origin-not-submitter` for an origin
+    /// that is not the caller (a 403 on the canonical route, which names it too), so a local
+    /// form's 422 names the rule a canonical body's answer names; `domain` for the rest (the
+    /// message says which). Of a conflict, as its problem type
     /// names it: `not-joint` for a part completed in an application that is not joint (its mode
     /// never changes, so no later state allows it), `illegal-transition` for the rest.
     pub fn rule(&self) -> &'static str {
@@ -163,6 +171,13 @@ impl DomainError {
             DomainError::NotJoint { .. } => "not-joint",
             DomainError::UnknownMatter { .. } => "unknown-matter",
             DomainError::SameProvince { .. } => "same-province",
+            DomainError::OriginIsHandler { .. } => "origin-is-handler",
+            DomainError::DuplicateHandler { .. } => "duplicate-handler",
+            DomainError::BadRegionCode { .. } => "region-code",
+            DomainError::ModeNotAllowed { .. } => "enum",
+            DomainError::HandlerCount { got, .. } if *got < 2 => "min-items",
+            DomainError::HandlerCount { .. } => "max-items",
+            DomainError::OriginNotSubmitter { .. } => "origin-not-submitter",
             _ if self.kind() == ErrorKind::Conflict => "illegal-transition",
             _ => "domain",
         }

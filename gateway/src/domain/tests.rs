@@ -213,7 +213,7 @@ fn submit_refusals_name_the_field() {
             err,
             DomainError::SameProvince {
                 origin: GD.into(),
-                handler: "440300".into(),
+                handlers: vec!["440300".into()],
                 index: 0,
                 joint: false
             },
@@ -232,7 +232,8 @@ fn submit_refusals_name_the_field() {
     s.origin = "440300".into();
     s.handlers = vec![SH.into(), GD.into()];
     assert_eq!(g.when("440300", Command::Submit(s)).map(|_| ()), Ok(()));
-    // …but not when every handler is in the origin's province: refused at the first.
+    // …but not when every handler is in the origin's province: refused at the first, every
+    // one named (a_joint_application_inside_one_province_names_every_handler).
     let mut s = submitted(Mode::Joint);
     s.origin = "440300".into();
     s.handlers = vec![GD.into(), "440100".into()];
@@ -244,7 +245,7 @@ fn submit_refusals_name_the_field() {
         err,
         DomainError::SameProvince {
             origin: "440300".into(),
-            handler: GD.into(),
+            handlers: vec![GD.into(), "440100".into()],
             index: 0,
             joint: true
         }
@@ -286,6 +287,49 @@ fn submit_refusals_name_the_field() {
         g.when(GD, Command::Submit(s)),
         Err(DomainError::UnknownMatter { .. })
     ));
+}
+
+/// A joint application (多地联办) whose handlers are all in the origin's province is refused
+/// as one, and the refusal names every one of them, as the route names each at its item: a
+/// province's team reading it sees the whole list to change, not the first handler alone.
+#[test]
+fn a_joint_application_inside_one_province_names_every_handler() {
+    // Given no application yet…
+    let g = given(vec![]);
+    // …when 深圳 sends a joint application to 广东, 广州 and 珠海 (all of 广东)…
+    let mut s = submitted(Mode::Joint);
+    s.origin = "440300".into();
+    s.handlers = vec![GD.into(), "440100".into(), "440400".into()];
+    let err = g
+        .when("440300", Command::Submit(s))
+        .map(|_| ())
+        .expect_err("all in one province");
+    // …then it is refused `same-province` at the first handler, naming all three.
+    assert_eq!(
+        err,
+        DomainError::SameProvince {
+            origin: "440300".into(),
+            handlers: vec![GD.into(), "440100".into(), "440400".into()],
+            index: 0,
+            joint: true
+        }
+    );
+    assert_eq!(err.rule(), "same-province");
+    assert_eq!(err.pointer().as_deref(), Some("/handlers/0"));
+    let message = err.to_string();
+    assert!(
+        message.contains("办理地 440000、440100、440400 与收件地 440300 同在一省"),
+        "{message}"
+    );
+    assert!(
+        message.contains("handlers 440000, 440100, 440400 are in the province"),
+        "{message}"
+    );
+    // The one message helper the route uses says it, not a second wording.
+    assert_eq!(
+        message,
+        matters::same_province_message(&[GD, "440100", "440400"], "440300", true)
+    );
 }
 
 #[test]

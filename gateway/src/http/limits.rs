@@ -17,7 +17,11 @@ use tongban_schemas::Violation;
 
 use super::problem::Problem;
 
-pub use tongban_schemas::limits::{MAX_DEPTH, MAX_MATERIALS, MAX_STRING_BYTES};
+/// The deepest nesting of objects and arrays (of elements, in a local form's XML) accepted: the
+/// one limit `tongban adapt`'s XML reader holds forms to as well.
+pub use tongban_schemas::limits::MAX_DEPTH;
+
+pub use tongban_schemas::limits::{MAX_MATERIALS, MAX_STRING_BYTES};
 
 /// How many limit violations one problem reports at most (the rest are counted in `detail`).
 const MAX_REPORTED: usize = 20;

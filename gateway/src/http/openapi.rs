@@ -318,7 +318,7 @@ fn operation(route: &Route) -> Value {
             // A form that does not even parse is a problem of the local form (422, in the
             // adapter's words), not a malformed request (400): for an adapter team it is one more
             // thing its form got wrong, reported like the others.
-            let refused = "The local form is refused (`invalid-local-form`): `errors` names each problem by the region's own field (pointer, field, label), the canonical path, the rule and the masked value, a handler that is no region of the federation (`unknown-region`), an origin that is not the caller (`domain`) and a rule across the form's fields (`end-before-start`, `same-province` … as the matter lists under `rules` in /v1/matters) included. A form that is not JSON or XML at all (`json-syntax`, `xml-syntax`), not in its charset (`encoding`, `charset`), under the wrong root (`xml-root`), or with a member given twice (`duplicate-member`) is refused here too, with one error naming the rule. A body over 1 MiB is 413 `payload-too-large`, as for every route";
+            let refused = "The local form is refused (`invalid-local-form`): `errors` names each problem by the region's own field (pointer, field, label), the canonical path, the rule and the masked value, a handler that is no region of the federation (`unknown-region`), an origin that is not the caller (`origin-not-submitter`, as the canonical route's 403 names it) and a rule across the form's fields (`end-before-start`, `same-province` … as the matter lists under `rules` in /v1/matters) included. A form that is not JSON or XML at all (`json-syntax`, `xml-syntax`), not in its charset (`encoding`, `charset`), under the wrong root (`xml-root`), or with a member given twice (`duplicate-member`) is refused here too, with one error naming the rule. A body over 1 MiB is 413 `payload-too-large`, as for every route";
             responses.insert(
                 "422".into(),
                 if route.op == Op::LocalForm {
@@ -522,7 +522,7 @@ fn operation(route: &Route) -> Value {
         responses.insert(
             "403".into(),
             problem_response(
-                "The region may not do this: not in the needed role, or another region's resource",
+                "The region may not do this: not in the needed role, or another region's resource; a submission whose `origin` is not the caller names it in `errors` (`/origin`, rule `origin-not-submitter`)",
             ),
         );
         responses.insert(

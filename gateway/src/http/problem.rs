@@ -593,7 +593,13 @@ impl From<DomainError> for Problem {
         }
         let detail = e.to_string();
         let mut p = match e.kind() {
-            ErrorKind::Forbidden => Problem::forbidden(detail),
+            // A field the caller may not write so (an origin that is not the caller) is named
+            // with its rule, as a local form's 422 names it at the province's own field.
+            ErrorKind::Forbidden => match e.pointer() {
+                Some(pointer) => Problem::forbidden(detail.clone())
+                    .with_errors(vec![Violation::new(&pointer, e.rule(), detail)]),
+                None => Problem::forbidden(detail),
+            },
             // The rule is the problem's type: one title for each.
             ErrorKind::Conflict => {
                 let title = match e {

@@ -334,8 +334,8 @@ impl<L: EventLog> Gateway<L> {
     /// What the gateway refuses in a canonical submission body that `region` submits through
     /// its adapter, beside the matter's schema: an unknown handler
     /// ([`Gateway::unknown_handlers`]) and the first failing check of the matter, mode, origin
-    /// and handlers ([`domain::check_parties`], rule `domain`), such as an origin field naming
-    /// another region. The adapter traces each back to the province's own field, so a local form
+    /// and handlers ([`domain::check_parties`]), such as an origin field naming another region
+    /// (`origin-not-submitter`), under the rule the canonical route names for the same fault. The adapter traces each back to the province's own field, so a local form
     /// is never refused at a canonical path the province does not know. What the schema finds
     /// (a missing or mistyped field) is left to it.
     pub fn local_form_problems(&self, region: &str, body: &serde_json::Value) -> Vec<Violation> {
@@ -350,8 +350,9 @@ impl<L: EventLog> Gateway<L> {
             (text("matter"), mode, text("origin"), handlers)
             && let Err(e) = domain::check_parties(region, matter, mode, origin, &handlers)
         {
+            // By the rule the canonical route names for the same fault (`e.rule()`).
             let pointer = e.pointer().unwrap_or_default();
-            problems.push(Violation::new(pointer, "domain", e.to_string()));
+            problems.push(Violation::new(pointer, e.rule(), e.to_string()));
         }
         problems
     }

@@ -208,7 +208,7 @@ pub(super) fn route_rules(body: &Value, report: &mut Report) {
             report.violations.push(Violation::new(
                 format!("/handlers/{i}"),
                 SAME_PROVINCE,
-                same_province_message(code, origin, joint),
+                same_province_message(&[code], origin, joint),
             ));
         }
         if !seen.insert(code) {
@@ -254,20 +254,29 @@ pub fn same_province_handlers<H: AsRef<str>>(
     inside
 }
 
-/// What a handler refused `same-province` is told: both codes (region codes, no personal data)
-/// and why the application cannot go there, as the mode has it.
-pub fn same_province_message(handler: &str, origin: &str, joint: bool) -> String {
+/// What handlers refused `same-province` are told: their codes and the origin's (region codes,
+/// no personal data) and why the application cannot go there, as the mode has it. The route
+/// tells each handler at its item (one code); the domain core, which refuses the submission as
+/// one, names every handler of the origin's province in one refusal (a joint application's all).
+pub fn same_province_message<H: AsRef<str>>(handlers: &[H], origin: &str, joint: bool) -> String {
+    let codes: Vec<&str> = handlers.iter().map(AsRef::as_ref).collect();
+    let (zh, en) = (codes.join("、"), codes.join(", "));
+    let (noun, verb) = if codes.len() == 1 {
+        ("handler", "is")
+    } else {
+        ("handlers", "are")
+    };
     if joint {
         format!(
-            "办理地 {handler} 与收件地 {origin} 同在一省，且联办的办理地全在该省：跨省通办须至少有一个办理地在收件地以外的省份 \
-             (handler {handler} is in the province of the origin {origin}, as every handler of \
+            "办理地 {zh} 与收件地 {origin} 同在一省，且联办的办理地全在该省：跨省通办须至少有一个办理地在收件地以外的省份 \
+             ({noun} {en} {verb} in the province of the origin {origin}, as every handler of \
              this joint application is: a cross-province application has at least one handler \
              in another province; one inside a province is that province's own business)"
         )
     } else {
         format!(
-            "办理地 {handler} 与收件地 {origin} 同在一省：网办、代办的办理地须在收件地以外的省份 \
-             (handler {handler} is in the province of the origin {origin}: the handler of a \
+            "办理地 {zh} 与收件地 {origin} 同在一省：网办、代办的办理地须在收件地以外的省份 \
+             ({noun} {en} {verb} in the province of the origin {origin}: the handler of a \
              cross-province online or proxy application is in another province; one inside a \
              province is that province's own business)"
         )
