@@ -587,19 +587,10 @@ fn a_position_the_log_holds_and_the_projections_not_yet_is_asked_again_not_dropp
     );
 }
 
-/// Given an application whose handler suspended and resumed it 80 times, each time with a long
-/// reason (60 KB), when its origin reads its feed asking for 1000 items a page, then each page
-/// ends early, after the event that passes about 4 MiB, and reading on from `next` gives the
-/// rest: every position of the feed once, in order. (Found by a red team: one region reading
-/// pages of a thousand such events, 40 MB each, at once took the gateway to 1.8 GB and stalled
-/// other regions' reads.)
-#[test]
-fn a_page_of_long_events_ends_early_and_reading_on_gives_the_rest() {
-    const PAGE_BYTES: usize = 4 << 20;
-    let dir = TempDir::new("feed-bytes");
-    let data = dir.0.join("data");
-    let gw = Gateway::start(&data, true);
-    let (body, origin, handlers) = common::parties(&gw, &data, "online");
+/// An online application whose lead handler suspended and resumed it 80 times, each time with a
+/// long reason (60 KB): 163 events, 4.8 MB of reasons. Its id, its origin's client and code.
+fn long_history(gw: &Gateway, data: &std::path::Path) -> (String, Client, String) {
+    let (body, origin, handlers) = common::parties(gw, data, "online");
     let lead = &handlers[0];
     let reason = "理".repeat(20_000);
     let mut steps = vec![
@@ -615,7 +606,24 @@ fn a_page_of_long_events_ends_early_and_reading_on_gives_the_rest() {
         steps.push((lead, "resume", json!({})));
     }
     let id = common::application(&origin, &body, &steps);
-    let region = body["origin"].as_str().expect("origin");
+    let region = body["origin"].as_str().expect("origin").to_string();
+    (id, origin, region)
+}
+
+/// Given an application whose handler suspended and resumed it 80 times, each time with a long
+/// reason (60 KB), when its origin reads its feed asking for 1000 items a page, then each page
+/// ends early, after the event that passes about 4 MiB, and reading on from `next` gives the
+/// rest: every position of the feed once, in order. (Found by a red team: one region reading
+/// pages of a thousand such events, 40 MB each, at once took the gateway to 1.8 GB and stalled
+/// other regions' reads.)
+#[test]
+fn a_page_of_long_events_ends_early_and_reading_on_gives_the_rest() {
+    const PAGE_BYTES: usize = 4 << 20;
+    let dir = TempDir::new("feed-bytes");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let (id, origin, region) = long_history(&gw, &data);
+    let region = region.as_str();
     let history = origin.get(&format!("/v1/applications/{id}/events")).json();
     let total = history["events"].as_array().map_or(0, Vec::len);
     assert_eq!(total, 163);
@@ -650,4 +658,54 @@ fn a_page_of_long_events_ends_early_and_reading_on_gives_the_rest() {
     }
     assert!(pages.len() >= 2, "one page held it all: {pages:?}");
     assert_eq!(ours, (1..=163).collect::<Vec<u64>>(), "{pages:?}");
+}
+
+/// Given an application with a long history, when its origin asks for its events, its timeline
+/// and its evidence page six times at once, then every answer is whole (200, all 163 events),
+/// and some waited for their turn (`tongban_history_builds_waited_total`): the gateway builds
+/// at most two whole histories at a time. (Found by a red team: eight evidence pages of a
+/// 320 MB history built at once took the gateway to 3.6 GB and held its runtime's workers, so
+/// that other regions' reads timed out.)
+#[test]
+fn whole_histories_are_built_a_few_at_a_time_and_each_whole() {
+    let dir = TempDir::new("histories");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let (id, origin, _) = long_history(&gw, &data);
+    let waited = |c: &Client| {
+        let text = String::from_utf8(c.get("/metrics").body).expect("utf-8");
+        text.lines()
+            .find(|l| l.starts_with("tongban_history_builds_waited_total{"))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|n| n.parse::<u64>().ok())
+            .expect("the metric")
+    };
+    assert_eq!(waited(&origin), 0);
+    let paths = [
+        format!("/v1/applications/{id}/events"),
+        format!("/v1/applications/{id}/replay"),
+        format!("/ui/applications/{id}"),
+    ];
+    std::thread::scope(|scope| {
+        let answers: Vec<_> = (0..6)
+            .map(|i| {
+                let path = &paths[i % 3];
+                let origin = &origin;
+                scope.spawn(move || (path, origin.get(path)))
+            })
+            .collect();
+        for answer in answers {
+            let (path, r) = answer.join().expect("thread");
+            assert_eq!(
+                r.status,
+                200,
+                "{path}: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+            if path.ends_with("/events") {
+                assert_eq!(r.json()["events"].as_array().map(Vec::len), Some(163));
+            }
+        }
+    });
+    assert!(waited(&origin) >= 1, "six at once, two at a time");
 }

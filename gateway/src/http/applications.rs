@@ -578,21 +578,31 @@ pub async fn events<L: EventLog>(
     Caller(principal): Caller,
     Path(id): Path<String>,
     Query(_): Query<super::regions::NoQuery>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Response, Problem> {
     check_id(&id)?;
-    let events = s
-        .gateway
-        .events(&principal, &id)
+    let read = async {
+        let events = s
+            .gateway
+            .events(&principal, &id)
+            .await
+            .map_err(Problem::reading)?;
+        // Outside the envelopes: the hash-chained contract stays exactly as it is, and the
+        // evidence verifies on its own with the signing region's public key
+        // (docs/signed-requests.md).
+        let request_signatures = s.gateway.request_evidence(&events)?;
+        Ok::<_, Problem>((events, request_signatures))
+    };
+    // Written out in its turn ([`super::histories`]), not later by the framework.
+    s.histories
+        .build(read, |(events, request_signatures)| {
+            Json(json!({
+                "app": id,
+                "events": events,
+                "request_signatures": request_signatures,
+            }))
+            .into_response()
+        })
         .await
-        .map_err(Problem::reading)?;
-    // Outside the envelopes: the hash-chained contract stays exactly as it is, and the evidence
-    // verifies on its own with the signing region's public key (docs/signed-requests.md).
-    let request_signatures = s.gateway.request_evidence(&events)?;
-    Ok(Json(json!({
-        "app": id,
-        "events": events,
-        "request_signatures": request_signatures,
-    })))
 }
 
 #[cfg(test)]

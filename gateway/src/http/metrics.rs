@@ -409,6 +409,13 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
             u64::from(unchecked.is_some()),
         );
     }
+    let name = "tongban_history_builds_waited_total";
+    t.family(
+        name,
+        "counter",
+        "Answers that hold an application's whole history (its events, its timeline, its evidence page) that waited for their turn: at most 2 are built at a time.",
+    );
+    t.sample(name, &[("backend", backend)], s.histories.waited());
     let name = "tongban_clock_behind_log_seconds";
     t.family(
         name,

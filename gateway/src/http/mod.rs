@@ -18,6 +18,7 @@ pub mod find;
 pub mod forms;
 pub mod guard;
 pub mod headers;
+pub mod histories;
 pub mod limits;
 pub mod log_head;
 pub mod log_records;
@@ -63,6 +64,8 @@ pub struct Shared<L: EventLog> {
     pub limiter: Arc<rate::RateLimiter>,
     pub replay: Arc<crate::auth::ReplayCache>,
     pub metrics: Arc<crate::metrics::HttpMetrics>,
+    /// The turns whole histories are built in ([`histories`]).
+    pub histories: histories::Histories,
 }
 
 impl<L: EventLog> Clone for AppState<L> {
@@ -558,6 +561,7 @@ pub fn router_with<L: EventLog>(
         limiter: Arc::new(rate::RateLimiter::new(rate_limit)),
         replay: Arc::new(crate::auth::ReplayCache::default()),
         metrics: Arc::clone(&http_metrics),
+        histories: histories::Histories::default(),
     }));
     let mut by_path: BTreeMap<String, MethodRouter<AppState<L>>> = BTreeMap::new();
     for route in &table {

@@ -162,11 +162,27 @@ pub async fn dispute_page<L: EventLog>(
     super::applications::check_id(&id)?;
     let gateway = super::origin::from_host(&headers)?;
     let tools = tools()?;
-    let events = s
-        .gateway
-        .events_as_stored(&principal, &id)
-        .await
-        .map_err(Problem::reading)?;
+    let read = async {
+        s.gateway
+            .events_as_stored(&principal, &id)
+            .await
+            .map_err(Problem::reading)
+    };
+    s.histories
+        .build(read, |events| {
+            page(&s, tools, &events, &as_of, &gateway).map(|page| Html(page).into_response())
+        })
+        .await?
+}
+
+/// The evidence page of `events`, as of `as_of`, served by `gateway`.
+fn page<L: EventLog>(
+    s: &AppState<L>,
+    tools: &Arc<dyn OperatorTools>,
+    events: &[Envelope],
+    as_of: &AsOf,
+    gateway: &str,
+) -> Result<String, Problem> {
     let names = s
         .book
         .snapshot()
@@ -176,22 +192,20 @@ pub async fn dispute_page<L: EventLog>(
         .collect();
     // The regions' own signatures over the requests behind the events, kept beside the log. A
     // store that does not read now costs the page that section, not the page.
-    let requests = s.gateway.request_evidence(&events).map_err(|e| {
+    let requests = s.gateway.request_evidence(events).map_err(|e| {
         tracing::warn!(error = %e, "the dispute page could not read the request evidence");
         e.to_string()
     });
-    let page = tools.dispute_page(
-        &events,
-        &s.gateway.key.public(),
-        &names,
-        &s.gateway.calendar,
-        &as_of,
-        ServedBy {
-            gateway: &gateway,
-            requests,
-        },
-    )?;
-    Ok(Html(page).into_response())
+    tools
+        .dispute_page(
+            events,
+            &s.gateway.key.public(),
+            &names,
+            &s.gateway.calendar,
+            as_of,
+            ServedBy { gateway, requests },
+        )
+        .map_err(Problem::from)
 }
 
 /// `GET /v1/applications/{id}/replay[?at=|?seq=]`: the timeline and the state and deadlines as
@@ -205,18 +219,25 @@ pub async fn replay<L: EventLog>(
 ) -> Result<Response, Problem> {
     super::applications::check_id(&id)?;
     let tools = tools()?;
-    let events = s
-        .gateway
-        .events_as_stored(&principal, &id)
-        .await
-        .map_err(Problem::reading)?;
-    let value = tools.replay(
-        &events,
-        &s.gateway.key.public(),
-        &s.gateway.calendar,
-        &as_of,
-    )?;
-    Ok(axum::Json(value).into_response())
+    let read = async {
+        s.gateway
+            .events_as_stored(&principal, &id)
+            .await
+            .map_err(Problem::reading)
+    };
+    s.histories
+        .build(read, |events| {
+            tools
+                .replay(
+                    &events,
+                    &s.gateway.key.public(),
+                    &s.gateway.calendar,
+                    &as_of,
+                )
+                .map(|value| axum::Json(value).into_response())
+                .map_err(Problem::from)
+        })
+        .await?
 }
 
 /// The content types the reconcile route takes the province's records in (CSV, JSON Lines under
