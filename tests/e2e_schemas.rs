@@ -914,3 +914,128 @@ fn the_footer_says_what_has_json() {
         "{footer}"
     );
 }
+
+/// Given version 2 of matter.social-security-card and four candidates that each widen one thing
+/// (an enum value added, a required field made optional, a material's size made a string, the
+/// form opened), when each is checked, then its forward notice says what the candidate did and
+/// which version refuses what, under a rule for that direction. The notices once reused the
+/// backward phrases: `enum-value-removed: value "express" is no longer allowed` for a value
+/// the candidate had just added, `required-added` for a field it had made optional,
+/// `range-narrowed: minimum raised to 0` where it had raised nothing.
+#[test]
+fn forward_notices_say_what_the_candidate_did() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    let subject = "/v1/schemas/matter.social-security-card";
+    let v2 = anon.get(&format!("{subject}/versions/2")).json();
+    let notices = |candidate: &Value| -> Vec<(String, String, String)> {
+        let verdict = anon
+            .post(&format!("{subject}/compatibility"), candidate)
+            .json();
+        // Only the size made a string is refused too (version 2's integers no longer read).
+        let refused = verdict["incompatibilities"].as_array().map_or(0, Vec::len);
+        assert_eq!(verdict["compatible"], refused == 0, "{verdict}");
+        verdict["notices"]
+            .as_array()
+            .expect("notices")
+            .iter()
+            .map(|n| {
+                assert_eq!(n["direction"], "forward", "{n}");
+                let s = |k: &str| n[k].as_str().unwrap_or_default().to_string();
+                (s("path"), s("rule"), s("reason"))
+            })
+            .collect()
+    };
+
+    let mut express = v2.clone();
+    express["$defs"]["CardDelivery"]["oneOf"]
+        .as_array_mut()
+        .expect("CardDelivery")
+        .push(json!({"const": "express", "description": "快递到付", "type": "string"}));
+    assert_eq!(
+        notices(&express),
+        vec![(
+            "/form/delivery".to_string(),
+            "enum-value-added".to_string(),
+            "value \"express\" is new in the candidate; version 2 does not accept it: data \
+             written with it cannot be read by readers of version 2"
+                .to_string()
+        )]
+    );
+
+    let mut optional = v2.clone();
+    optional["$defs"]["SocialSecurityCardForm"]["required"] =
+        json!(["application_type", "delivery"]);
+    assert_eq!(
+        notices(&optional),
+        vec![(
+            "/form/insured_region".to_string(),
+            "required-removed".to_string(),
+            "property insured_region is no longer required in the candidate; version 2 \
+             requires it: data written without it cannot be read by readers of version 2"
+                .to_string()
+        )]
+    );
+
+    let mut size = v2.clone();
+    size["$defs"]["MaterialRef"]["properties"]["size"] =
+        json!({"description": "文件大小 (bytes)", "type": "string"});
+    for example in size["examples"].as_array_mut().expect("examples") {
+        for m in example["materials"].as_array_mut().expect("materials") {
+            m["size"] = json!("102400");
+        }
+    }
+    let found = notices(&size);
+    assert!(
+        found.contains(&(
+            "/materials/*/size".to_string(),
+            "type-widened".to_string(),
+            "type string is new in the candidate; version 2 accepts only integer: data written \
+             as string cannot be read by readers of version 2"
+                .to_string()
+        )),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(
+            "/materials/*/size".to_string(),
+            "range-widened".to_string(),
+            "the candidate has no minimum here; version 2's minimum is 0: data written below \
+             it cannot be read by readers of version 2"
+                .to_string()
+        )),
+        "{found:?}"
+    );
+
+    let mut opened = v2.clone();
+    opened["$defs"]["SocialSecurityCardForm"]["additionalProperties"] = json!(true);
+    assert_eq!(
+        notices(&opened),
+        vec![(
+            "/form".to_string(),
+            "object-opened".to_string(),
+            "the candidate allows properties it does not list; version 2's object is closed: \
+             data written with them cannot be read by readers of version 2"
+                .to_string()
+        )]
+    );
+    // None of them reads as the backward change it is not.
+    for candidate in [&express, &optional, &size, &opened] {
+        for (_, rule, reason) in notices(candidate) {
+            assert!(
+                !reason.contains("no longer allowed")
+                    && !reason.contains("newly required")
+                    && !reason.contains("raised to")
+                    && ![
+                        "enum-value-removed",
+                        "required-added",
+                        "range-narrowed",
+                        "type-narrowed",
+                        "object-closed"
+                    ]
+                    .contains(&rule.as_str()),
+                "{rule}: {reason}"
+            );
+        }
+    }
+}

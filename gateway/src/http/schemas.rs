@@ -93,8 +93,15 @@ pub struct CompatibilityReport {
 pub struct IncompatibilityItem {
     /// Instance JSON pointer, `*` for any array item.
     pub path: String,
-    /// Machine rule, e.g. `type-narrowed`, `required-added`.
+    /// Machine rule, named for what the candidate did: `backward` findings for what it removed
+    /// or narrowed (`type-narrowed`, `enum-value-removed`, `required-added`, `range-narrowed`,
+    /// `object-closed` …), `forward` ones for what it added or widened that the older version
+    /// refuses (`type-widened`, `enum-value-added`, `required-removed`, `range-widened`,
+    /// `object-opened`, `property-added-to-closed-object` …); `constraint-changed`,
+    /// `pattern-changed`, `branch-not-accepted` either way.
     pub rule: String,
+    /// What the candidate changed here and which version refuses what: "value \"express\" is
+    /// new in the candidate; version 2 does not accept it: …".
     pub reason: String,
     /// `backward` (the candidate reading old data) or `forward` (old versions reading new data).
     pub direction: String,
