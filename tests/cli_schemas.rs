@@ -94,6 +94,22 @@ fn check_exits_non_zero_listing_every_incompatibility() {
         required.contains("required-added") && required.contains("newly required"),
         "{required}"
     );
+    // Each finding says what it means for the province, which cannot change the gateway's code:
+    // whom to ask for an upcaster, not where to register one.
+    let affects: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("affects: "))
+        .collect();
+    assert_eq!(affects.len(), 2, "{out}");
+    for a in affects {
+        assert!(
+            a.ends_with(
+                "without an upcaster, which the gateway's maintainers register: propose the \
+                 change to them"
+            ) && !a.contains("schemas/README.md"),
+            "{a}"
+        );
+    }
 
     // Unusable input is an error (2), not a verdict.
     let not_json = dir.0.join("not.json");

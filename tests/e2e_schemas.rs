@@ -14,6 +14,14 @@ fn start() -> (TempDir, Gateway) {
     (dir, gw)
 }
 
+/// What a backward finding against version 1 tells a province: whom it hurts and whom to ask
+/// (it said "register an upcaster from version 1 (schemas/README.md)", a step in the gateway's
+/// code no province can take). The same words on the route, the CLI and the diff pages.
+const BACKWARD_AFFECTS_1: &str = "已按版本 1 存储的数据 (日志中的事件、已提交的表单) 在新版本下无法原样读取，须由网关维护方注册升级转换 (upcaster)：请向他们提出此变更 / events already in the log and forms submitted under version 1 would not read under the new version without an upcaster, which the gateway's maintainers register: propose the change to them";
+
+/// The same for a forward finding (it said "no upcaster helps them").
+const FORWARD_AFFECTS_1: &str = "仍按版本 1 校验的各方 (其他省份的系统、按版本 1 编写的适配) 会拒收按新版本写出的数据，网关无法替他们转换：请保持变更兼容，或向网关维护方提出，由他们先向各方公布新版本 / parties still validating against version 1 (other provinces' systems, adapters written against it) would refuse data written under the new version, and the gateway cannot convert it for them: keep the change compatible, or propose it to the gateway's maintainers, who announce the new version to them before such data is sent";
+
 fn problem(r: &common::Response, status: u16) -> Value {
     assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.header("content-type"), Some("application/problem+json"));
@@ -120,12 +128,7 @@ fn candidates_are_checked_without_being_registered() {
     assert_eq!(notices.len(), 1, "{verdict}");
     assert_eq!(notices[0]["path"], "/appeal_deadline_days", "{verdict}");
     assert_eq!(notices[0]["direction"], "forward", "{verdict}");
-    assert!(
-        notices[0]["affects"]
-            .as_str()
-            .is_some_and(|a| a.contains("仍按版本 1 校验的各方")),
-        "{verdict}"
-    );
+    assert_eq!(notices[0]["affects"], FORWARD_AFFECTS_1, "{verdict}");
 
     // Narrowing a type and requiring an optional field: two incompatibilities, each with path and reason.
     let mut candidate = current.clone();
@@ -148,14 +151,8 @@ fn candidates_are_checked_without_being_registered() {
     for i in found {
         assert!(i["rule"].is_string() && i["reason"].is_string(), "{i}");
         assert_eq!(i["against_version"], 1);
-        // Whom it hurts: data stored under version 1, which an upcaster must bring along.
-        let affects = i["affects"].as_str().expect("affects");
-        assert!(
-            affects.contains("已按版本 1 存储的数据")
-                && affects.contains("data already stored under version 1")
-                && affects.contains("upcaster"),
-            "{i}"
-        );
+        // Whom it hurts, and what a province can do: it cannot register an upcaster itself.
+        assert_eq!(i["affects"], BACKWARD_AFFECTS_1, "{i}");
     }
     // Nothing was registered.
     let versions = anon.get("/v1/schemas/application.denied/versions").json();
@@ -306,6 +303,14 @@ fn registry_pages_search_escape_and_link_to_json() {
     assert!(html.contains("id=\"adapter-table\"") && html.contains("浙江省"));
     assert!(html.contains("href=\"/v1/schemas/matter.hukou-transfer/versions/latest\""));
     assert!(html.contains("id=\"diff-result\""));
+    // The diff page tells a province what the route tells it, in the same words.
+    let html = String::from_utf8(anon.get("/registry/matter.hukou-transfer?from=1&to=2").body)
+        .expect("utf-8");
+    assert!(
+        html.contains(&FORWARD_AFFECTS_1.replace('\'', "&#39;")),
+        "{html}"
+    );
+    assert!(!html.contains("schemas/README.md") && !html.contains("no upcaster helps"));
 
     let r = anon.get("/registry/matter.nothing");
     assert_eq!(r.status, 404);

@@ -106,8 +106,10 @@ pub struct IncompatibilityItem {
     /// `backward` (the candidate reading old data) or `forward` (old versions reading new data).
     pub direction: String,
     pub against_version: u32,
-    /// Who the change hurts and what to do (中文 / English): for `backward`, data stored under
-    /// `against_version` (needs an upcaster); for `forward`, parties validating against it.
+    /// Who the change hurts and what to do (中文 / English): for `backward`, events and forms
+    /// stored under `against_version`, which would need an upcaster the gateway's maintainers
+    /// register (propose the change to them); for `forward`, parties validating against it
+    /// (keep the change compatible, or have the maintainers announce the version first).
     pub affects: String,
 }
 

@@ -236,22 +236,27 @@ impl Incompatibility {
         }
     }
 
-    /// Who is hurt if the version is published anyway, and what to do about it: the reader a
-    /// maintainer must think of for this direction, in Chinese and English.
+    /// Who is hurt if the version is published anyway, and what the reader can do about it, in
+    /// Chinese and English. Read by provinces (the compatibility route, `tongban schemas check`,
+    /// the registry's diff pages), who cannot change the gateway: the advice is what to ask of
+    /// its maintainers, never a step in its code.
     pub fn affects(&self) -> String {
         let v = self.against_version;
         match self.direction {
             Direction::Backward => format!(
-                "已按版本 {v} 存储的数据 (日志中的事件、已提交的表单) 在新版本下无法原样读取 / data \
-                 already stored under version {v} (events in the log, submitted forms) would not \
-                 read under the new version: register an upcaster from version {v} \
-                 (schemas/README.md)"
+                "已按版本 {v} 存储的数据 (日志中的事件、已提交的表单) 在新版本下无法原样读取，须由网关维护方\
+                 注册升级转换 (upcaster)：请向他们提出此变更 / events already in the log and forms \
+                 submitted under version {v} would not read under the new version without an \
+                 upcaster, which the gateway's maintainers register: propose the change to them"
             ),
             Direction::Forward => format!(
-                "仍按版本 {v} 校验的各方 (其他省份的系统、按版本 {v} 编写的适配) 会拒收按新版本写出的数据 \
-                 / parties still validating against version {v} (other provinces' systems, \
-                 adapters written against it) would refuse data written under the new version: \
-                 no upcaster helps them; make the change compatible or agree it with them first"
+                "仍按版本 {v} 校验的各方 (其他省份的系统、按版本 {v} 编写的适配) 会拒收按新版本写出的数据，\
+                 网关无法替他们转换：请保持变更兼容，或向网关维护方提出，由他们先向各方公布新版本 / \
+                 parties still validating against version {v} (other provinces' systems, adapters \
+                 written against it) would refuse data written under the new version, and the \
+                 gateway cannot convert it for them: keep the change compatible, or propose it to \
+                 the gateway's maintainers, who announce the new version to them before such data \
+                 is sent"
             ),
         }
     }
