@@ -1044,3 +1044,86 @@ fn forward_notices_say_what_the_candidate_did() {
         }
     }
 }
+
+/// Given the registry's pages as a province's team walked through them, when read, then: a
+/// field's title is not repeated at the start of its description (`材料格式材料格式: …`); the
+/// applicant's `kind` has a Chinese label; an event has one name, the same on the index and as
+/// its page's heading (`出证 (办结)` beside `出具结果（证照）`); result-issued's `document/format`
+/// names that event's own versions, not "matter schemas version 1"; `?q=社保卡` finds the social
+/// security card; and a field with an identifier check lists the rules that check names on its
+/// own row, as the 表单规则 table does.
+#[test]
+fn registry_pages_name_fields_and_events_once_and_rightly() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    let page = |path: &str| {
+        let r = anon.get(path);
+        assert_eq!(r.status, 200, "{path}");
+        String::from_utf8(r.body).expect("utf-8")
+    };
+    let row = |html: &str, path: &str| -> String {
+        html.split("<tr class=\"field\">")
+            .find(|r| r.starts_with(&format!("<td class=\"path\"><code>{path}</code>")))
+            .and_then(|r| r.split("</tr>").next())
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no row {path}"))
+    };
+
+    let card = page("/registry/matter.social-security-card");
+    let format = row(&card, "/materials/*/format");
+    assert!(
+        format.contains("<td>材料格式<br><small>the file&#39;s format"),
+        "{format}"
+    );
+    let detail = row(&card, "/form/delivery_address/detail");
+    assert!(
+        detail.contains("<td>详细地址<br><small>(街道、门牌号等，不含省市县)</small>"),
+        "{detail}"
+    );
+    let kind = row(&card, "/applicant/kind");
+    assert!(kind.contains("<td>申请人类型 kind</td>"), "{kind}");
+    // The ID number's check, and the rules it gives, on the field's own row.
+    let id = row(&card, "/applicant/id_number");
+    assert!(
+        id.contains("<ul class=\"checks\">")
+            && id.contains("<li><code>gb11643-checksum</code> 公民身份号码校验码正确"),
+        "{id}"
+    );
+    let person = row(&card, "/applicant");
+    assert!(
+        person.contains("<ul class=\"checks\">") && person.contains("<code>gb11643-"),
+        "{person}"
+    );
+
+    let index = page("/registry");
+    let event = index
+        .split("<tr class=\"event\">")
+        .find(|r| r.contains("application.result-issued"))
+        .expect("the result-issued row");
+    assert!(
+        event.contains("<td>出具结果（证照）: the result document"),
+        "{event}"
+    );
+    assert!(!index.contains("出证 (办结)"), "one name per event");
+    let issued = page("/registry/application.result-issued");
+    assert!(
+        issued.contains("<h1 id=\"title\">出具结果（证照） "),
+        "{issued}"
+    );
+    assert!(!issued.contains("出证 (办结)"), "one name per event");
+    let format = row(&issued, "/document/format");
+    assert!(
+        format.contains("(versions of application.result-issued before 2)")
+            && !format.contains("matter schemas"),
+        "{format}"
+    );
+
+    let found = page("/registry?q=%E7%A4%BE%E4%BF%9D%E5%8D%A1");
+    assert!(
+        found.contains(
+            "<tr class=\"matter\"><td><a href=\"/registry/matter.social-security-card\">"
+        ),
+        "{found}"
+    );
+    assert!(!found.contains("没有匹配的事项"), "{found}");
+}
