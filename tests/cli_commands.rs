@@ -977,6 +977,38 @@ fn a_code_outside_the_division_table_is_refused_when_added_and_read_when_held() 
     assert_eq!(r.json()["region"], serde_json::json!("990000"));
 }
 
+/// Given `tongban reconcile --help` and operators.md's Reconciliation section, which named
+/// `--tolerance-seconds` without its default, when read, then both state the default the
+/// command and the HTTP endpoint use (300 seconds, the one constant /openapi.json states too).
+#[test]
+fn reconcile_help_and_the_operators_guide_state_the_default_tolerance() {
+    use tongban_gateway::http::operator::{DEFAULT_TOLERANCE_SECONDS, MAX_TOLERANCE_SECONDS};
+    let out = run(&["reconcile", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = text(&out.stdout);
+    let stated = format!(
+        "--tolerance-seconds: how far a record's updated_at may be from the log's times before \
+         it is\n      reported (0 to {MAX_TOLERANCE_SECONDS}, 30 days; default \
+         {DEFAULT_TOLERANCE_SECONDS})"
+    );
+    assert!(help.contains(&stated), "{help}");
+    let guide = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/operators.md"),
+    )
+    .expect("docs/operators.md");
+    let section = guide
+        .split("\n## ")
+        .find(|s| s.starts_with("Reconciliation"))
+        .expect("the Reconciliation section");
+    assert!(
+        section.contains(&format!(
+            "`--tolerance-seconds` 0 to\n{MAX_TOLERANCE_SECONDS}, 30 days, default \
+             {DEFAULT_TOLERANCE_SECONDS}, five minutes"
+        )),
+        "{section}"
+    );
+}
+
 /// Every command takes `--help` and `-h`: its usage, exit 0, and nothing done (no gateway
 /// started, no region book created).
 #[test]

@@ -94,6 +94,23 @@ fn check_exits_non_zero_listing_every_incompatibility() {
         required.contains("required-added") && required.contains("newly required"),
         "{required}"
     );
+    // Each finding says what it means for the province, which cannot change the gateway's code:
+    // whom to ask for an upcaster, not where to register one.
+    let affects: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("affects: "))
+        .collect();
+    // The two incompatibilities come first (then the notices, the integer being new forward).
+    assert!(affects.len() > 2, "{out}");
+    for a in &affects[..2] {
+        assert!(
+            a.ends_with(
+                "without an upcaster, which the gateway's maintainers register: propose the \
+                 change to them"
+            ) && !a.contains("schemas/README.md"),
+            "{a}"
+        );
+    }
 
     // Unusable input is an error (2), not a verdict.
     let not_json = dir.0.join("not.json");
@@ -110,6 +127,45 @@ fn check_exits_non_zero_listing_every_incompatibility() {
         &path(&dir.0.join("missing.json")),
     ]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// Given a candidate that is refused (a type narrowed) and also adds a member to a closed object
+/// (a notice under BACKWARD), when checked, then both are printed, the incompatibility first,
+/// and the exit code is still 1. The notices were printed only when nothing was refused, while
+/// the HTTP answer gives both.
+#[test]
+fn check_prints_the_notices_of_a_refused_candidate_too() {
+    let dir = TempDir::new("cli-check-notices");
+    let shown = tongban(&["schemas", "show", "application.denied"]);
+    let mut candidate: Value = serde_json::from_slice(&shown.stdout).expect("JSON");
+    candidate["properties"]["reason"] = json!({"type": "integer", "description": "理由代码"});
+    candidate["properties"]["appeal_deadline_days"] =
+        json!({"type": "integer", "description": "申请复议期限 (日)"});
+    candidate["examples"] =
+        json!([{"reason": 3, "decision_number": "浙公户不准字〔2024〕第 0003 号"}]);
+    let file = dir.0.join("both.json");
+    std::fs::write(&file, candidate.to_string()).expect("write");
+    let o = tongban(&["schemas", "check", "application.denied", &path(&file)]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("1 incompatibility"), "{out}");
+    let refused = out
+        .find("/reason [type-narrowed, backward against v1]")
+        .expect("the incompatibility");
+    let noted = out
+        .find(
+            "note (not refused under BACKWARD): /appeal_deadline_days \
+             [property-added-to-closed-object, forward against v1]",
+        )
+        .expect("the notice");
+    assert!(refused < noted, "incompatibilities first: {out}");
+    // Two notices more at /reason: integer is new in the candidate, and its minLength is gone.
+    assert_eq!(
+        out.matches("note (not refused under BACKWARD)").count(),
+        3,
+        "{out}"
+    );
+    assert_eq!(out.matches("affects: ").count(), 4, "{out}");
 }
 
 #[test]

@@ -14,6 +14,14 @@ fn start() -> (TempDir, Gateway) {
     (dir, gw)
 }
 
+/// What a backward finding against version 1 tells a province: whom it hurts and whom to ask
+/// (it said "register an upcaster from version 1 (schemas/README.md)", a step in the gateway's
+/// code no province can take). The same words on the route, the CLI and the diff pages.
+const BACKWARD_AFFECTS_1: &str = "已按版本 1 存储的数据 (日志中的事件、已提交的表单) 在新版本下无法原样读取，须由网关维护方注册升级转换 (upcaster)：请向他们提出此变更 / events already in the log and forms submitted under version 1 would not read under the new version without an upcaster, which the gateway's maintainers register: propose the change to them";
+
+/// The same for a forward finding (it said "no upcaster helps them").
+const FORWARD_AFFECTS_1: &str = "仍按版本 1 校验的各方 (其他省份的系统、按版本 1 编写的适配) 会拒收按新版本写出的数据，网关无法替他们转换：请保持变更兼容，或向网关维护方提出，由他们先向各方公布新版本 / parties still validating against version 1 (other provinces' systems, adapters written against it) would refuse data written under the new version, and the gateway cannot convert it for them: keep the change compatible, or propose it to the gateway's maintainers, who announce the new version to them before such data is sent";
+
 fn problem(r: &common::Response, status: u16) -> Value {
     assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.header("content-type"), Some("application/problem+json"));
@@ -120,12 +128,7 @@ fn candidates_are_checked_without_being_registered() {
     assert_eq!(notices.len(), 1, "{verdict}");
     assert_eq!(notices[0]["path"], "/appeal_deadline_days", "{verdict}");
     assert_eq!(notices[0]["direction"], "forward", "{verdict}");
-    assert!(
-        notices[0]["affects"]
-            .as_str()
-            .is_some_and(|a| a.contains("仍按版本 1 校验的各方")),
-        "{verdict}"
-    );
+    assert_eq!(notices[0]["affects"], FORWARD_AFFECTS_1, "{verdict}");
 
     // Narrowing a type and requiring an optional field: two incompatibilities, each with path and reason.
     let mut candidate = current.clone();
@@ -148,14 +151,8 @@ fn candidates_are_checked_without_being_registered() {
     for i in found {
         assert!(i["rule"].is_string() && i["reason"].is_string(), "{i}");
         assert_eq!(i["against_version"], 1);
-        // Whom it hurts: data stored under version 1, which an upcaster must bring along.
-        let affects = i["affects"].as_str().expect("affects");
-        assert!(
-            affects.contains("已按版本 1 存储的数据")
-                && affects.contains("data already stored under version 1")
-                && affects.contains("upcaster"),
-            "{i}"
-        );
+        // Whom it hurts, and what a province can do: it cannot register an upcaster itself.
+        assert_eq!(i["affects"], BACKWARD_AFFECTS_1, "{i}");
     }
     // Nothing was registered.
     let versions = anon.get("/v1/schemas/application.denied/versions").json();
@@ -306,6 +303,14 @@ fn registry_pages_search_escape_and_link_to_json() {
     assert!(html.contains("id=\"adapter-table\"") && html.contains("浙江省"));
     assert!(html.contains("href=\"/v1/schemas/matter.hukou-transfer/versions/latest\""));
     assert!(html.contains("id=\"diff-result\""));
+    // The diff page tells a province what the route tells it, in the same words.
+    let html = String::from_utf8(anon.get("/registry/matter.hukou-transfer?from=1&to=2").body)
+        .expect("utf-8");
+    assert!(
+        html.contains(&FORWARD_AFFECTS_1.replace('\'', "&#39;")),
+        "{html}"
+    );
+    assert!(!html.contains("schemas/README.md") && !html.contains("no upcaster helps"));
 
     let r = anon.get("/registry/matter.nothing");
     assert_eq!(r.status, 404);
@@ -913,4 +918,212 @@ fn the_footer_says_what_has_json() {
             && footer.contains("/v1/schemas/{subject}/compatibility"),
         "{footer}"
     );
+}
+
+/// Given version 2 of matter.social-security-card and four candidates that each widen one thing
+/// (an enum value added, a required field made optional, a material's size made a string, the
+/// form opened), when each is checked, then its forward notice says what the candidate did and
+/// which version refuses what, under a rule for that direction. The notices once reused the
+/// backward phrases: `enum-value-removed: value "express" is no longer allowed` for a value
+/// the candidate had just added, `required-added` for a field it had made optional,
+/// `range-narrowed: minimum raised to 0` where it had raised nothing.
+#[test]
+fn forward_notices_say_what_the_candidate_did() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    let subject = "/v1/schemas/matter.social-security-card";
+    let v2 = anon.get(&format!("{subject}/versions/2")).json();
+    let notices = |candidate: &Value| -> Vec<(String, String, String)> {
+        let verdict = anon
+            .post(&format!("{subject}/compatibility"), candidate)
+            .json();
+        // Only the size made a string is refused too (version 2's integers no longer read).
+        let refused = verdict["incompatibilities"].as_array().map_or(0, Vec::len);
+        assert_eq!(verdict["compatible"], refused == 0, "{verdict}");
+        verdict["notices"]
+            .as_array()
+            .expect("notices")
+            .iter()
+            .map(|n| {
+                assert_eq!(n["direction"], "forward", "{n}");
+                let s = |k: &str| n[k].as_str().unwrap_or_default().to_string();
+                (s("path"), s("rule"), s("reason"))
+            })
+            .collect()
+    };
+
+    let mut express = v2.clone();
+    express["$defs"]["CardDelivery"]["oneOf"]
+        .as_array_mut()
+        .expect("CardDelivery")
+        .push(json!({"const": "express", "description": "快递到付", "type": "string"}));
+    assert_eq!(
+        notices(&express),
+        vec![(
+            "/form/delivery".to_string(),
+            "enum-value-added".to_string(),
+            "value \"express\" is new in the candidate; version 2 does not accept it: data \
+             written with it cannot be read by readers of version 2"
+                .to_string()
+        )]
+    );
+
+    let mut optional = v2.clone();
+    optional["$defs"]["SocialSecurityCardForm"]["required"] =
+        json!(["application_type", "delivery"]);
+    assert_eq!(
+        notices(&optional),
+        vec![(
+            "/form/insured_region".to_string(),
+            "required-removed".to_string(),
+            "property insured_region is no longer required in the candidate; version 2 \
+             requires it: data written without it cannot be read by readers of version 2"
+                .to_string()
+        )]
+    );
+
+    let mut size = v2.clone();
+    size["$defs"]["MaterialRef"]["properties"]["size"] =
+        json!({"description": "文件大小 (bytes)", "type": "string"});
+    for example in size["examples"].as_array_mut().expect("examples") {
+        for m in example["materials"].as_array_mut().expect("materials") {
+            m["size"] = json!("102400");
+        }
+    }
+    let found = notices(&size);
+    assert!(
+        found.contains(&(
+            "/materials/*/size".to_string(),
+            "type-widened".to_string(),
+            "type string is new in the candidate; version 2 accepts only integer: data written \
+             as string cannot be read by readers of version 2"
+                .to_string()
+        )),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(
+            "/materials/*/size".to_string(),
+            "range-widened".to_string(),
+            "the candidate has no minimum here; version 2's minimum is 0: data written below \
+             it cannot be read by readers of version 2"
+                .to_string()
+        )),
+        "{found:?}"
+    );
+
+    let mut opened = v2.clone();
+    opened["$defs"]["SocialSecurityCardForm"]["additionalProperties"] = json!(true);
+    assert_eq!(
+        notices(&opened),
+        vec![(
+            "/form".to_string(),
+            "object-opened".to_string(),
+            "the candidate allows properties it does not list; version 2's object is closed: \
+             data written with them cannot be read by readers of version 2"
+                .to_string()
+        )]
+    );
+    // None of them reads as the backward change it is not.
+    for candidate in [&express, &optional, &size, &opened] {
+        for (_, rule, reason) in notices(candidate) {
+            assert!(
+                !reason.contains("no longer allowed")
+                    && !reason.contains("newly required")
+                    && !reason.contains("raised to")
+                    && ![
+                        "enum-value-removed",
+                        "required-added",
+                        "range-narrowed",
+                        "type-narrowed",
+                        "object-closed"
+                    ]
+                    .contains(&rule.as_str()),
+                "{rule}: {reason}"
+            );
+        }
+    }
+}
+
+/// Given the registry's pages as a province's team walked through them, when read, then: a
+/// field's title is not repeated at the start of its description (`材料格式材料格式: …`); the
+/// applicant's `kind` has a Chinese label; an event has one name, the same on the index and as
+/// its page's heading (`出证 (办结)` beside `出具结果（证照）`); result-issued's `document/format`
+/// names that event's own versions, not "matter schemas version 1"; `?q=社保卡` finds the social
+/// security card; and a field with an identifier check lists the rules that check names on its
+/// own row, as the 表单规则 table does.
+#[test]
+fn registry_pages_name_fields_and_events_once_and_rightly() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    let page = |path: &str| {
+        let r = anon.get(path);
+        assert_eq!(r.status, 200, "{path}");
+        String::from_utf8(r.body).expect("utf-8")
+    };
+    let row = |html: &str, path: &str| -> String {
+        html.split("<tr class=\"field\">")
+            .find(|r| r.starts_with(&format!("<td class=\"path\"><code>{path}</code>")))
+            .and_then(|r| r.split("</tr>").next())
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no row {path}"))
+    };
+
+    let card = page("/registry/matter.social-security-card");
+    let format = row(&card, "/materials/*/format");
+    assert!(
+        format.contains("<td>材料格式<br><small>the file&#39;s format"),
+        "{format}"
+    );
+    let detail = row(&card, "/form/delivery_address/detail");
+    assert!(
+        detail.contains("<td>详细地址<br><small>(街道、门牌号等，不含省市县)</small>"),
+        "{detail}"
+    );
+    let kind = row(&card, "/applicant/kind");
+    assert!(kind.contains("<td>申请人类型 kind</td>"), "{kind}");
+    // The ID number's check, and the rules it gives, on the field's own row.
+    let id = row(&card, "/applicant/id_number");
+    assert!(
+        id.contains("<ul class=\"checks\">")
+            && id.contains("<li><code>gb11643-checksum</code> 公民身份号码校验码正确"),
+        "{id}"
+    );
+    let person = row(&card, "/applicant");
+    assert!(
+        person.contains("<ul class=\"checks\">") && person.contains("<code>gb11643-"),
+        "{person}"
+    );
+
+    let index = page("/registry");
+    let event = index
+        .split("<tr class=\"event\">")
+        .find(|r| r.contains("application.result-issued"))
+        .expect("the result-issued row");
+    assert!(
+        event.contains("<td>出具结果（证照）: the result document"),
+        "{event}"
+    );
+    assert!(!index.contains("出证 (办结)"), "one name per event");
+    let issued = page("/registry/application.result-issued");
+    assert!(
+        issued.contains("<h1 id=\"title\">出具结果（证照） "),
+        "{issued}"
+    );
+    assert!(!issued.contains("出证 (办结)"), "one name per event");
+    let format = row(&issued, "/document/format");
+    assert!(
+        format.contains("(versions of application.result-issued before 2)")
+            && !format.contains("matter schemas"),
+        "{format}"
+    );
+
+    let found = page("/registry?q=%E7%A4%BE%E4%BF%9D%E5%8D%A1");
+    assert!(
+        found.contains(
+            "<tr class=\"matter\"><td><a href=\"/registry/matter.social-security-card\">"
+        ),
+        "{found}"
+    );
+    assert!(!found.contains("没有匹配的事项"), "{found}");
 }

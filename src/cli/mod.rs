@@ -27,7 +27,10 @@ use std::process::ExitCode;
 pub use args::Args;
 use output::out;
 
-pub const USAGE: &str = "\
+/// The usage of every command, as written: [`usage`] fills in the values named in braces
+/// (`{DEFAULT_TOLERANCE_SECONDS}`) from the constants they name, so the help never drifts from
+/// what the command does.
+const USAGE: &str = "\
 tongban — federation gateway for 跨省通办
 
 usage:
@@ -87,7 +90,9 @@ usage:
       one that does not verify holds its application. --trust-log skips that check, most of
       the rebuild's cost, for a log `tongban verify` has just passed
   tongban reconcile --region <code> --records <file> [--encoding utf-8|gbk|gb18030] [--tolerance-seconds N] [--format text|json] [--data DIR] [--nats URL [--nats-creds FILE]]
-      compare a province's own records (JSONL or CSV: app or serial, status, updated_at) with the log
+      compare a province's own records (JSONL or CSV: app or serial, status, updated_at) with the log;
+      --tolerance-seconds: how far a record's updated_at may be from the log's times before it is
+      reported (0 to {MAX_TOLERANCE_SECONDS}, 30 days; default {DEFAULT_TOLERANCE_SECONDS})
   tongban statistics --region <code> [--at RFC3339] [--data DIR] [--nats URL [--nats-creds FILE]]
       the region's statistics as they stood at an instant (default now), counted from the whole
       log: the JSON of GET /v1/regions/{region}/statistics?at= (write 2026-11-30 24:00 Beijing
@@ -142,7 +147,7 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
     let mut args = Args::parse(raw);
     let help = args.flag("help");
     let Some(command) = args.next_positional() else {
-        out!("{USAGE}")?;
+        out!("{}", usage())?;
         // Asked for (`tongban --help`), the usage is the answer; without a command, a mistake.
         return Ok(ExitCode::from(if help { 0 } else { 2 }));
     };
@@ -151,7 +156,7 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
         // Before the command reads anything: `regions --help` must not create a region book,
         // nor `serve --help` start a gateway.
         let usage = usage_of(&command)
-            .ok_or_else(|| CliError(format!("unknown command {command:?}\n\n{USAGE}")))?;
+            .ok_or_else(|| CliError(format!("unknown command {command:?}\n\n{}", usage())))?;
         out!("{usage}")?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -171,19 +176,37 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
         "load" => load::run(args),
         "bench" => bench::run(args),
         "help" => {
-            out!("{USAGE}")?;
+            out!("{}", usage())?;
             Ok(ExitCode::SUCCESS)
         }
-        other => Err(CliError(format!("unknown command {other:?}\n\n{USAGE}"))),
+        other => Err(CliError(format!(
+            "unknown command {other:?}\n\n{}",
+            usage()
+        ))),
     }
 }
 
-/// The part of [`USAGE`] about `command` (`tongban verify --help`): the entries that begin
+/// [`USAGE`] with the constants it names filled in.
+fn usage() -> String {
+    use tongban_gateway::http::operator::{DEFAULT_TOLERANCE_SECONDS, MAX_TOLERANCE_SECONDS};
+    USAGE
+        .replace(
+            "{DEFAULT_TOLERANCE_SECONDS}",
+            &DEFAULT_TOLERANCE_SECONDS.to_string(),
+        )
+        .replace(
+            "{MAX_TOLERANCE_SECONDS}",
+            &MAX_TOLERANCE_SECONDS.to_string(),
+        )
+}
+
+/// The part of [`usage`] about `command` (`tongban verify --help`): the entries that begin
 /// `tongban <command>`, each with its indented lines, and the note on reading the log offline for
 /// the commands it names, so that one text stays the only description of the commands. `None`
 /// for a command the usage does not name.
 fn usage_of(command: &str) -> Option<String> {
-    let (_, body) = USAGE.split_once("usage:\n")?;
+    let usage = usage();
+    let (_, body) = usage.split_once("usage:\n")?;
     // Entries start at an indent of two; their continuation lines are indented further.
     let mut entries: Vec<String> = Vec::new();
     for line in body.lines() {

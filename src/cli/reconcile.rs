@@ -24,7 +24,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         .ok_or_else(|| CliError("--records <file> is required".into()))?;
     let tolerance = match args.value("tolerance-seconds") {
         Some(s) => tolerance_seconds(&s)?,
-        None => 300,
+        None => DEFAULT_TOLERANCE_SECONDS,
     };
     let format = args.value("format").unwrap_or_else(|| "text".into());
     if !["text", "json"].contains(&format.as_str()) {
@@ -121,7 +121,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
 }
 
 /// The most `--tolerance-seconds` takes: 30 days, as `GET /v1/regions/{region}/reconcile` does.
-use tongban_gateway::http::operator::MAX_TOLERANCE_SECONDS;
+use tongban_gateway::http::operator::{DEFAULT_TOLERANCE_SECONDS, MAX_TOLERANCE_SECONDS};
 
 /// `--tolerance-seconds`: a whole number of seconds from 0 to 30 days.
 fn tolerance_seconds(s: &str) -> Result<i64, CliError> {

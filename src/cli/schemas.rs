@@ -74,6 +74,7 @@ fn document<'a>(
 
 /// Judges a candidate file under the subject's policy: exit 0 when it could be registered as the
 /// next version, 1 with every incompatibility otherwise (2 for unusable input, as every command).
+/// The notices (what the policy does not refuse but other parties would meet) follow, either way.
 fn check(reg: &Registry, subject: &str, file: &str) -> Result<ExitCode, CliError> {
     let policy = reg
         .config(subject)
@@ -91,30 +92,36 @@ fn check(reg: &Registry, subject: &str, file: &str) -> Result<ExitCode, CliError
         .judge(subject, &candidate)
         .map_err(|e| CliError(format!("{file}: {e}")))?;
     let (found, notices) = (verdict.incompatibilities, verdict.notices);
+    // The incompatibilities first, then the notices, as the HTTP answer gives both: a province
+    // fixing what is refused still needs to know whom the rest of the change hurts.
     if found.is_empty() {
         outln!(
             "{file}: compatible with {subject} under {}",
             policy.as_str()
         )?;
-        for i in &notices {
-            outln!(
-                "  note (not refused under {}): {i}\n    affects: {}",
-                policy.as_str(),
-                i.affects()
-            )?;
+    } else {
+        outln!(
+            "{file}: {} incompatibilit{} with {subject} under {}:",
+            found.len(),
+            if found.len() == 1 { "y" } else { "ies" },
+            policy.as_str()
+        )?;
+        for i in &found {
+            outln!("  {i}\n    affects: {}", i.affects())?;
         }
-        return Ok(ExitCode::SUCCESS);
     }
-    outln!(
-        "{file}: {} incompatibilit{} with {subject} under {}:",
-        found.len(),
-        if found.len() == 1 { "y" } else { "ies" },
-        policy.as_str()
-    )?;
-    for i in &found {
-        outln!("  {i}\n    affects: {}", i.affects())?;
+    for i in &notices {
+        outln!(
+            "  note (not refused under {}): {i}\n    affects: {}",
+            policy.as_str(),
+            i.affects()
+        )?;
     }
-    Ok(ExitCode::from(1))
+    Ok(if found.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Writes every registered version as `<out>/<subject>/<version>.json`, in the same layout and

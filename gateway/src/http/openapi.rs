@@ -456,7 +456,7 @@ fn operation(route: &Route) -> Value {
             );
         }
         Op::Reconcile => {
-            params.push(json!({"name": "tolerance_seconds", "in": "query", "required": false, "description": "how far the province's timestamps may differ from the log's before they are reported (0 to 30 days; default 300)", "schema": {"type": "integer", "minimum": 0, "maximum": 2592000}}));
+            params.push(json!({"name": "tolerance_seconds", "in": "query", "required": false, "description": format!("how far the province's timestamps may differ from the log's before they are reported (0 to 30 days; default {})", super::operator::DEFAULT_TOLERANCE_SECONDS), "schema": {"type": "integer", "minimum": 0, "maximum": super::operator::MAX_TOLERANCE_SECONDS, "default": super::operator::DEFAULT_TOLERANCE_SECONDS}}));
             op.insert("requestBody".into(), json!({"required": true,
                 "description": format!("The province's own records: CSV with a header line (app or serial, status, updated_at), or JSON Lines (docs/operators.md, \"Reconciliation over HTTP\"). In the charset the Content-Type names (`text/csv; charset=GBK`: UTF-8, GBK or GB18030); without one, UTF-8 when the bytes are UTF-8, else GB 18030. At most {} bytes (64 MiB, where every other route takes 1 MiB): a larger file is reconciled with `tongban reconcile`. Read only once the head is accepted: a region's token (403), a region not in the federation (404), another content type (415) or a query refused (400) is answered before a byte of it is read", super::body::MAX_EXPORT_BODY),
                 "content": super::operator::RECORD_TYPES

@@ -24,6 +24,12 @@ use crate::log::EventLog;
 /// command line's `--tolerance-seconds`): 30 days.
 pub const MAX_TOLERANCE_SECONDS: i64 = 86_400 * 30;
 
+/// The clock difference a reconciliation tolerates when not told (`tolerance_seconds`, and the
+/// command line's `--tolerance-seconds`): five minutes, wide enough for a province's
+/// `updated_at` written a little after the event, narrow enough to catch a stale copy. The
+/// command's usage and the OpenAPI document state it from here.
+pub const DEFAULT_TOLERANCE_SECONDS: i64 = 300;
+
 /// Incremental reconciliation: given the province's records, then fed every event of the log.
 pub trait ReconcileSession: Send {
     /// Reads the province's export from the request body, before the log is read: decoded as
@@ -345,7 +351,7 @@ pub async fn reconcile<L: EventLog>(
         ));
     }
     let tolerance = match q.tolerance_seconds.as_deref() {
-        None => 300,
+        None => DEFAULT_TOLERANCE_SECONDS,
         Some(text) => {
             let max = MAX_TOLERANCE_SECONDS.unsigned_abs();
             let n = super::extract::whole_number("tolerance_seconds", text, 0, max)?;

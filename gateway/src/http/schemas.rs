@@ -93,14 +93,23 @@ pub struct CompatibilityReport {
 pub struct IncompatibilityItem {
     /// Instance JSON pointer, `*` for any array item.
     pub path: String,
-    /// Machine rule, e.g. `type-narrowed`, `required-added`.
+    /// Machine rule, named for what the candidate did: `backward` findings for what it removed
+    /// or narrowed (`type-narrowed`, `enum-value-removed`, `required-added`, `range-narrowed`,
+    /// `object-closed` …), `forward` ones for what it added or widened that the older version
+    /// refuses (`type-widened`, `enum-value-added`, `required-removed`, `range-widened`,
+    /// `object-opened`, `property-added-to-closed-object` …); `constraint-changed`,
+    /// `pattern-changed`, `branch-not-accepted` either way.
     pub rule: String,
+    /// What the candidate changed here and which version refuses what: "value \"express\" is
+    /// new in the candidate; version 2 does not accept it: …".
     pub reason: String,
     /// `backward` (the candidate reading old data) or `forward` (old versions reading new data).
     pub direction: String,
     pub against_version: u32,
-    /// Who the change hurts and what to do (中文 / English): for `backward`, data stored under
-    /// `against_version` (needs an upcaster); for `forward`, parties validating against it.
+    /// Who the change hurts and what to do (中文 / English): for `backward`, events and forms
+    /// stored under `against_version`, which would need an upcaster the gateway's maintainers
+    /// register (propose the change to them); for `forward`, parties validating against it
+    /// (keep the change compatible, or have the maintainers announce the version first).
     pub affects: String,
 }
 

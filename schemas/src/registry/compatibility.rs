@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::nodes::{follow, required};
+use super::wording::{Said, Voice};
 use crate::validation::CompiledSchema;
 
 /// Compatibility policy of a subject.
@@ -124,12 +125,23 @@ pub enum Direction {
 pub enum Rule {
     /// The writer allows a JSON type the reader does not (e.g. null, or number where integer).
     TypeNarrowed,
+    /// The same seen forward: the newer version allows a JSON type (or any type, or data
+    /// where the older accepts none) the older version refuses.
+    TypeWidened,
     /// An enum or const value the writer allows is not allowed by the reader.
     EnumValueRemoved,
+    /// The same seen forward: a fixed value new in the newer version, which the older refuses.
+    EnumValueAdded,
     /// The reader restricts to fixed values where the writer allowed any.
     ValuesRestricted,
+    /// The same seen forward: the newer version allows any value where the older version
+    /// accepts only fixed ones.
+    ValuesUnrestricted,
     /// A property the reader knows, added while the writer's object is open (strict rule).
     PropertyAddedToOpenObject,
+    /// The same seen forward: the newer version no longer lists a property of an open object,
+    /// so data written under it may hold that name with values the older version refuses.
+    PropertyRemovedFromOpenObject,
     /// A property the writer may write is unknown to a closed reader object: the newer reader
     /// dropped it (data written under the older version holds it).
     PropertyRemovedFromClosedObject,
@@ -138,14 +150,24 @@ pub enum Rule {
     PropertyAddedToClosedObject,
     /// The reader closed an object (`additionalProperties: false`) the writer left open.
     ObjectClosed,
+    /// The same seen forward: the newer version opened an object the older version closes.
+    ObjectOpened,
     /// A property required by the reader but optional for the writer, without a default.
     RequiredAdded,
+    /// The same seen forward: a property the older version requires is optional in the newer.
+    RequiredRemoved,
     /// A minimum raised or a maximum lowered (length, items, value, properties).
     RangeNarrowed,
-    /// A pattern added or changed (regex containment is not decidable here).
+    /// The same seen forward: the newer version lowers a minimum or raises a maximum (or drops
+    /// one) the older version holds data to.
+    RangeWidened,
+    /// A pattern added or changed (regex containment is not decidable here); forward, a pattern
+    /// of the older version removed or changed.
     PatternChanged,
     /// An identifier check (`x-tongban-check`) added or changed.
     CheckAdded,
+    /// The same seen forward: an identifier check of the older version removed or changed.
+    CheckRemoved,
     /// A conditional or combined constraint (`allOf`, `if`, `not` …) added or changed.
     ConstraintChanged,
     /// A branch of the writer's `anyOf`/`oneOf` that no reader branch accepts.
@@ -175,16 +197,24 @@ impl Rule {
     pub fn label_zh(self) -> &'static str {
         match self {
             Rule::TypeNarrowed => "类型收窄",
+            Rule::TypeWidened => "类型放宽，旧版本不接受",
             Rule::EnumValueRemoved => "取值被删除",
+            Rule::EnumValueAdded => "新增取值，旧版本不接受",
             Rule::ValuesRestricted => "限定为固定取值",
+            Rule::ValuesUnrestricted => "不再限定固定取值，旧版本不接受",
             Rule::PropertyAddedToOpenObject => "开放对象新增字段",
+            Rule::PropertyRemovedFromOpenObject => "开放对象删除字段",
             Rule::PropertyRemovedFromClosedObject => "封闭对象不再接受该字段",
             Rule::PropertyAddedToClosedObject => "旧版本封闭对象不接受新增字段",
             Rule::ObjectClosed => "对象被封闭",
+            Rule::ObjectOpened => "对象被开放，旧版本不接受",
             Rule::RequiredAdded => "新增必填字段",
+            Rule::RequiredRemoved => "必填字段改为选填，旧版本不接受",
             Rule::RangeNarrowed => "取值范围收窄",
+            Rule::RangeWidened => "取值范围放宽，旧版本不接受",
             Rule::PatternChanged => "格式 (pattern) 新增或变更",
             Rule::CheckAdded => "校验规则新增或变更",
+            Rule::CheckRemoved => "校验规则删除或变更，旧版本不接受",
             Rule::ConstraintChanged => "组合或条件约束变更",
             Rule::BranchNotAccepted => "可选结构不再被接受",
             Rule::TooComplex => "过于复杂，无法判定",
@@ -194,59 +224,39 @@ impl Rule {
 }
 
 impl Incompatibility {
-    /// A finding of a candidate's comparison in `direction` with the registered version
-    /// `against_version` (older than the candidate).
+    /// A finding of a comparison in `direction` with the registered version `against_version`
+    /// (its rule and reason already worded for that direction, [`Voice`]).
     pub fn found(f: Finding, direction: Direction, against_version: u32) -> Incompatibility {
-        Incompatibility::tied(
-            f,
-            direction,
-            against_version,
-            direction == Direction::Forward,
-        )
-    }
-
-    /// A finding in `direction` against `against_version`, where `writer_newer` says whether
-    /// the data checked is written under the newer of the two versions. Then a property a closed
-    /// reader object lacks is one the newer version added, not one it removed, and is named so
-    /// ([`Rule::PropertyAddedToClosedObject`]).
-    pub fn tied(
-        f: Finding,
-        direction: Direction,
-        against_version: u32,
-        writer_newer: bool,
-    ) -> Incompatibility {
-        let (rule, reason) = match f.rule {
-            Rule::PropertyRemovedFromClosedObject if writer_newer => (
-                Rule::PropertyAddedToClosedObject,
-                f.reason.replacen(CLOSED_READER, CLOSED_OLDER_READER, 1),
-            ),
-            rule => (rule, f.reason),
-        };
         Incompatibility {
             path: f.path,
-            rule,
-            reason,
+            rule: f.rule,
+            reason: f.reason,
             direction,
             against_version,
         }
     }
 
-    /// Who is hurt if the version is published anyway, and what to do about it: the reader a
-    /// maintainer must think of for this direction, in Chinese and English.
+    /// Who is hurt if the version is published anyway, and what the reader can do about it, in
+    /// Chinese and English. Read by provinces (the compatibility route, `tongban schemas check`,
+    /// the registry's diff pages), who cannot change the gateway: the advice is what to ask of
+    /// its maintainers, never a step in its code.
     pub fn affects(&self) -> String {
         let v = self.against_version;
         match self.direction {
             Direction::Backward => format!(
-                "已按版本 {v} 存储的数据 (日志中的事件、已提交的表单) 在新版本下无法原样读取 / data \
-                 already stored under version {v} (events in the log, submitted forms) would not \
-                 read under the new version: register an upcaster from version {v} \
-                 (schemas/README.md)"
+                "已按版本 {v} 存储的数据 (日志中的事件、已提交的表单) 在新版本下无法原样读取，须由网关维护方\
+                 注册升级转换 (upcaster)：请向他们提出此变更 / events already in the log and forms \
+                 submitted under version {v} would not read under the new version without an \
+                 upcaster, which the gateway's maintainers register: propose the change to them"
             ),
             Direction::Forward => format!(
-                "仍按版本 {v} 校验的各方 (其他省份的系统、按版本 {v} 编写的适配) 会拒收按新版本写出的数据 \
-                 / parties still validating against version {v} (other provinces' systems, \
-                 adapters written against it) would refuse data written under the new version: \
-                 no upcaster helps them; make the change compatible or agree it with them first"
+                "仍按版本 {v} 校验的各方 (其他省份的系统、按版本 {v} 编写的适配) 会拒收按新版本写出的数据，\
+                 网关无法替他们转换：请保持变更兼容，或向网关维护方提出，由他们先向各方公布新版本 / \
+                 parties still validating against version {v} (other provinces' systems, adapters \
+                 written against it) would refuse data written under the new version, and the \
+                 gateway cannot convert it for them: keep the change compatible, or propose it to \
+                 the gateway's maintainers, who announce the new version to them before such data \
+                 is sent"
             ),
         }
     }
@@ -274,12 +284,6 @@ impl std::fmt::Display for Incompatibility {
     }
 }
 
-/// How a property a closed reader object lacks is explained, and how when the reader is the
-/// older version ([`Incompatibility::tied`]).
-const CLOSED_READER: &str = "may be written but the reader's closed object does not allow it";
-const CLOSED_OLDER_READER: &str =
-    "is added by the newer version, and the older version's closed object does not accept it";
-
 /// A finding before it is tied to a direction and version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
@@ -289,9 +293,22 @@ pub struct Finding {
 }
 
 /// Everything the `reader` may reject of what the `writer` allows: each finding once, at most
-/// [`MAX_FINDINGS`] of them (the last then says how many more there were).
+/// [`MAX_FINDINGS`] of them (the last then says how many more there were). Worded as a newer
+/// reader ("the new version") of older data ("the old version"); [`compare_in`] words them
+/// as the caller names the versions, in either direction.
 pub fn compare(reader: &Value, writer: &Value, open: OpenObjects) -> Vec<Finding> {
     compare_counted(reader, writer, open).0
+}
+
+/// [`compare`], each finding worded by `voice`: which of `reader` and `writer` is the newer
+/// version, and the names both go by.
+pub fn compare_in(
+    reader: &Value,
+    writer: &Value,
+    open: OpenObjects,
+    voice: &Voice,
+) -> Vec<Finding> {
+    compare_voiced(reader, writer, open, voice).0
 }
 
 /// [`compare`] and the steps it took, for the tests that keep [`MAX_STEPS`] well above what real
@@ -301,11 +318,22 @@ pub(crate) fn compare_counted(
     writer: &Value,
     open: OpenObjects,
 ) -> (Vec<Finding>, usize) {
+    let voice = Voice::newer_reads("the new version", "the old version");
+    compare_voiced(reader, writer, open, &voice)
+}
+
+fn compare_voiced(
+    reader: &Value,
+    writer: &Value,
+    open: OpenObjects,
+    voice: &Voice,
+) -> (Vec<Finding>, usize) {
     let budget = Rc::new(Budget::default());
     let mut ctx = Ctx {
         rroot: reader,
         wroot: writer,
         open,
+        voice,
         out: Vec::new(),
         dropped: 0,
         budget: Rc::clone(&budget),
@@ -337,14 +365,26 @@ pub(crate) fn compare_counted(
     (out, budget.steps.get())
 }
 
-/// Backward check of `candidate` against `old`: the candidate reads old data.
-pub fn backward(candidate: &Value, old: &Value, open: OpenObjects) -> Vec<Finding> {
-    compare(candidate, old, open)
+/// Backward check of `candidate` against `old`, registered as version `against`: the candidate
+/// reads old data. The findings say what the candidate removed or narrowed.
+pub fn backward(candidate: &Value, old: &Value, open: OpenObjects, against: u32) -> Vec<Finding> {
+    compare_in(
+        candidate,
+        old,
+        open,
+        &Voice::candidate(Direction::Backward, against),
+    )
 }
 
-/// Forward check: `old` reads data written under `candidate`.
-pub fn forward(candidate: &Value, old: &Value, open: OpenObjects) -> Vec<Finding> {
-    compare(old, candidate, open)
+/// Forward check: `old`, registered as version `against`, reads data written under
+/// `candidate`. The findings say what the candidate added or widened that `old` refuses.
+pub fn forward(candidate: &Value, old: &Value, open: OpenObjects, against: u32) -> Vec<Finding> {
+    compare_in(
+        old,
+        candidate,
+        open,
+        &Voice::candidate(Direction::Forward, against),
+    )
 }
 
 const MAX_DEPTH: usize = 64;
@@ -390,6 +430,8 @@ struct Ctx<'a> {
     rroot: &'a Value,
     wroot: &'a Value,
     open: OpenObjects,
+    /// How findings are worded: which side is the newer version, and the names of both.
+    voice: &'a Voice,
     out: Vec<Finding>,
     /// Findings past [`MAX_FINDINGS`], counted instead of kept.
     dropped: usize,
@@ -434,24 +476,6 @@ fn constrains_beside_ref(s: &Value) -> bool {
                 && (!k.starts_with("x-") || k == crate::blocks::CHECK_KEYWORD)
         })
     })
-}
-
-/// The reason for a `$ref` [`follow`] cannot follow.
-fn unfollowed(side: &str, reference: &Value) -> String {
-    format!(
-        "the {side}'s $ref {} cannot be followed (only JSON pointers into the document itself, \
-         `#/…`, percent-encoded or not, or through its own $id, are): what it allows is \
-         unknown, so compatibility cannot be proven",
-        short(reference)
-    )
-}
-
-/// The reason for a `$dynamicRef`.
-fn dynamic(side: &str) -> String {
-    format!(
-        "the {side} uses $dynamicRef, which this check does not follow: compatibility cannot \
-         be proven"
-    )
 }
 
 fn types(s: &Value) -> Option<Vec<&str>> {
@@ -499,7 +523,8 @@ fn short(v: &Value) -> String {
 }
 
 impl<'a> Ctx<'a> {
-    fn push(&mut self, path: &str, rule: Rule, reason: String) {
+    /// Keeps a finding at `path`, worded by [`Voice`].
+    fn say(&mut self, path: &str, (rule, reason): Said) {
         let path = if path.is_empty() {
             "/".to_string()
         } else {
@@ -527,6 +552,7 @@ impl<'a> Ctx<'a> {
             rroot: self.rroot,
             wroot: self.wroot,
             open: self.open,
+            voice: self.voice,
             out: Vec::new(),
             dropped: 0,
             budget: Rc::clone(&self.budget),
@@ -675,10 +701,10 @@ impl<'a> Ctx<'a> {
         }
         // Plain references (nothing but annotations beside them) are followed in place: a chain
         // of them is one node, not a level deeper each.
-        let Some(r) = self.through_plain_refs(self.rroot, r, "reader", path) else {
+        let Some(r) = self.through_plain_refs(self.rroot, r, true, path) else {
             return;
         };
-        let Some(w) = self.through_plain_refs(self.wroot, w, "writer", path) else {
+        let Some(w) = self.through_plain_refs(self.wroot, w, false, path) else {
             return;
         };
         if matches!(r, Value::Bool(true)) || matches!(w, Value::Bool(false)) {
@@ -686,11 +712,7 @@ impl<'a> Ctx<'a> {
         }
         if let Some(reference) = r.get("$ref") {
             let Some(target) = reference.as_str().and_then(|x| follow(self.rroot, x)) else {
-                self.push(
-                    path,
-                    Rule::ConstraintChanged,
-                    unfollowed("reader", reference),
-                );
+                self.say(path, self.voice.unfollowed(true, &short(reference)));
                 return;
             };
             self.walk(target, w, path, depth + 1);
@@ -700,16 +722,12 @@ impl<'a> Ctx<'a> {
             return;
         }
         if r.get("$dynamicRef").is_some() {
-            self.push(path, Rule::ConstraintChanged, dynamic("reader"));
+            self.say(path, self.voice.dynamic(true));
             return;
         }
         if let Some(reference) = w.get("$ref") {
             let Some(target) = reference.as_str().and_then(|x| follow(self.wroot, x)) else {
-                self.push(
-                    path,
-                    Rule::ConstraintChanged,
-                    unfollowed("writer", reference),
-                );
+                self.say(path, self.voice.unfollowed(false, &short(reference)));
                 return;
             };
             if !constrains_beside_ref(w) {
@@ -734,7 +752,7 @@ impl<'a> Ctx<'a> {
             return;
         }
         if w.get("$dynamicRef").is_some() {
-            self.push(path, Rule::ConstraintChanged, dynamic("writer"));
+            self.say(path, self.voice.dynamic(false));
             return;
         }
         self.walk_here(r, w, path, depth);
@@ -747,7 +765,7 @@ impl<'a> Ctx<'a> {
         &mut self,
         root: &'a Value,
         mut s: &'a Value,
-        side: &str,
+        reader: bool,
         path: &str,
     ) -> Option<&'a Value> {
         for _ in 0..32 {
@@ -763,7 +781,7 @@ impl<'a> Ctx<'a> {
             match reference.as_str().and_then(|x| follow(root, x)) {
                 Some(target) => s = target,
                 None => {
-                    self.push(path, Rule::ConstraintChanged, unfollowed(side, reference));
+                    self.say(path, self.voice.unfollowed(reader, &short(reference)));
                     return None;
                 }
             }
@@ -779,11 +797,7 @@ impl<'a> Ctx<'a> {
         match (r, w) {
             (Value::Bool(true), _) | (_, Value::Bool(false)) => return,
             (Value::Bool(false), _) => {
-                self.push(
-                    path,
-                    Rule::TypeNarrowed,
-                    "the reader accepts nothing here".into(),
-                );
+                self.say(path, self.voice.reader_accepts_nothing());
                 return;
             }
             _ => {}
@@ -796,31 +810,19 @@ impl<'a> Ctx<'a> {
         match (&rv, &wv) {
             (Some(rv), Some(wv)) => {
                 for v in wv.iter().filter(|v| !rv.contains(v)) {
-                    self.push(
-                        path,
-                        Rule::EnumValueRemoved,
-                        format!("value {} is no longer allowed", short(v)),
-                    );
+                    self.say(path, self.voice.value_not_listed(&short(v)));
                 }
                 return;
             }
             (Some(rv), None) => {
                 let list: Vec<String> = rv.iter().map(short).collect();
-                self.push(
-                    path,
-                    Rule::ValuesRestricted,
-                    format!("restricted to [{}]", list.join(", ")),
-                );
+                self.say(path, self.voice.values_fixed(&list.join(", ")));
                 return;
             }
             (None, Some(wv)) => {
                 if let Some(rt) = types(r) {
                     for v in wv.iter().filter(|v| !type_accepts(&rt, type_of(v))) {
-                        self.push(
-                            path,
-                            Rule::TypeNarrowed,
-                            format!("value {} has a type the reader rejects", short(v)),
-                        );
+                        self.say(path, self.voice.value_type_refused(&short(v)));
                     }
                 }
                 // The writer's values are few and known: each one goes through the reader's
@@ -829,21 +831,11 @@ impl<'a> Ctx<'a> {
                 match self.refused_by_reader(r, wv) {
                     Some(refused) => {
                         for v in refused {
-                            self.push(
-                                path,
-                                Rule::ConstraintChanged,
-                                format!("value {} is refused by the reader", short(&v)),
-                            );
+                            self.say(path, self.voice.value_refused(&short(&v)));
                         }
                     }
                     // Not "every value passes": unknown.
-                    None => self.push(
-                        path,
-                        Rule::ConstraintChanged,
-                        "the reader's schema here does not compile on its own, so the writer's \
-                         fixed values cannot be judged by it; compatibility cannot be proven"
-                            .into(),
-                    ),
+                    None => self.say(path, self.voice.reader_uncompiled()),
                 }
                 return;
             }
@@ -876,18 +868,10 @@ impl<'a> Ctx<'a> {
                 match best {
                     Some(trial) if trial.out.len() == 1 => self.adopt(trial),
                     Some(trial) => {
-                        self.push(
-                            path,
-                            Rule::BranchNotAccepted,
-                            format!("no `{key}` branch of the reader accepts the writer's data"),
-                        );
+                        self.say(path, self.voice.no_branch(key));
                         self.adopt(trial);
                     }
-                    None => self.push(
-                        path,
-                        Rule::BranchNotAccepted,
-                        format!("the reader's `{key}` is empty"),
-                    ),
+                    None => self.say(path, self.voice.empty_union(key)),
                 }
                 return;
             }
@@ -906,21 +890,10 @@ impl<'a> Ctx<'a> {
         match types(w) {
             Some(wt) => {
                 for t in wt.iter().filter(|t| !type_accepts(&rt, t)) {
-                    self.push(
-                        path,
-                        Rule::TypeNarrowed,
-                        format!("type {t} is no longer accepted (reader: {})", rt.join("|")),
-                    );
+                    self.say(path, self.voice.type_refused(t, &rt.join("|")));
                 }
             }
-            None => self.push(
-                path,
-                Rule::TypeNarrowed,
-                format!(
-                    "any type was allowed, the reader accepts only {}",
-                    rt.join("|")
-                ),
-            ),
+            None => self.say(path, self.voice.any_type_refused(&rt.join("|"))),
         }
     }
 
@@ -936,7 +909,7 @@ impl<'a> Ctx<'a> {
             if let Some(rb) = num(r, k)
                 && num(w, k).is_none_or(|wb| wb < rb)
             {
-                self.push(path, Rule::RangeNarrowed, format!("{k} raised to {rb}"));
+                self.say(path, self.voice.lower_bound(k, rb, num(w, k)));
             }
         }
         for k in [
@@ -949,20 +922,19 @@ impl<'a> Ctx<'a> {
             if let Some(rb) = num(r, k)
                 && num(w, k).is_none_or(|wb| wb > rb)
             {
-                self.push(path, Rule::RangeNarrowed, format!("{k} lowered to {rb}"));
+                self.say(path, self.voice.upper_bound(k, rb, num(w, k)));
             }
         }
-        if r.get("multipleOf").is_some() && r.get("multipleOf") != w.get("multipleOf") {
-            self.push(
-                path,
-                Rule::RangeNarrowed,
-                "multipleOf added or changed".into(),
-            );
+        if let Some(rm) = r.get("multipleOf")
+            && w.get("multipleOf") != Some(rm)
+        {
+            let wm = w.get("multipleOf").map(short);
+            self.say(path, self.voice.multiple_of(&short(rm), wm.as_deref()));
         }
         if r.get("uniqueItems") == Some(&Value::Bool(true))
             && w.get("uniqueItems") != Some(&Value::Bool(true))
         {
-            self.push(path, Rule::RangeNarrowed, "items must now be unique".into());
+            self.say(path, self.voice.unique_items());
         }
     }
 
@@ -970,20 +942,12 @@ impl<'a> Ctx<'a> {
         if let Some(rp) = r.get("pattern")
             && w.get("pattern") != Some(rp)
         {
-            self.push(
-                path,
-                Rule::PatternChanged,
-                format!("pattern added or changed to {}", short(rp)),
-            );
+            self.say(path, self.voice.pattern(&short(rp)));
         }
         if let Some(rc) = r.get(crate::blocks::CHECK_KEYWORD)
             && w.get(crate::blocks::CHECK_KEYWORD) != Some(rc)
         {
-            self.push(
-                path,
-                Rule::CheckAdded,
-                format!("identifier check {} added or changed", short(rc)),
-            );
+            self.say(path, self.voice.check(&short(rc)));
         }
     }
 
@@ -1007,11 +971,7 @@ impl<'a> Ctx<'a> {
             if let Some(rk) = r.get(k)
                 && w.get(k) != Some(rk)
             {
-                self.push(
-                    path,
-                    Rule::ConstraintChanged,
-                    format!("`{k}` added or changed; compatibility cannot be proven"),
-                );
+                self.say(path, self.voice.constraint(k));
             }
         }
     }
@@ -1038,11 +998,7 @@ impl<'a> Ctx<'a> {
             let p = format!("{path}/{}", escape_token(name));
             match (rp.get(name), &radd) {
                 (Some(rs), _) => self.walk(rs, ws, &p, depth + 1),
-                (None, Additional::Closed) => self.push(
-                    &p,
-                    Rule::PropertyRemovedFromClosedObject,
-                    format!("property {name} {CLOSED_READER}"),
-                ),
+                (None, Additional::Closed) => self.say(&p, self.voice.property_closed_out(name)),
                 (None, Additional::Schema(s)) => self.walk(s, ws, &p, depth + 1),
                 (None, Additional::Open) => {}
             }
@@ -1054,11 +1010,7 @@ impl<'a> Ctx<'a> {
                 Additional::Schema(ws) => self.walk(rs, ws, &p, depth + 1),
                 Additional::Open => {
                     if self.open == OpenObjects::Strict {
-                        self.push(
-                            &p,
-                            Rule::PropertyAddedToOpenObject,
-                            format!("property {name} added while the writer's object is open (it may already hold other values)"),
-                        );
+                        self.say(&p, self.voice.property_open_elsewhere(name));
                     }
                 }
             }
@@ -1068,26 +1020,16 @@ impl<'a> Ctx<'a> {
         // written without the property fails the reader whatever its default (and events
         // upcast by identity would stop reading). Such a change needs an upcaster.
         for name in required(r).into_iter().filter(|n| !wreq.contains(n)) {
-            self.push(
-                &format!("{path}/{}", escape_token(name)),
-                Rule::RequiredAdded,
-                format!(
-                    "property {name} is newly required: data written without it no longer \
-                     validates (a default is not filled in; register an upcaster that adds it)"
-                ),
-            );
+            let p = format!("{path}/{}", escape_token(name));
+            self.say(&p, self.voice.required(name));
         }
         match (&radd, &wadd) {
-            (Additional::Closed, Additional::Open) => self.push(
-                path,
-                Rule::ObjectClosed,
-                "the reader no longer allows properties it does not list".into(),
-            ),
-            (Additional::Closed, Additional::Schema(_)) => self.push(
-                path,
-                Rule::ObjectClosed,
-                "the reader no longer allows additional properties".into(),
-            ),
+            (Additional::Closed, Additional::Open) => {
+                self.say(path, self.voice.object_closed(false))
+            }
+            (Additional::Closed, Additional::Schema(_)) => {
+                self.say(path, self.voice.object_closed(true))
+            }
             (Additional::Schema(rs), Additional::Schema(ws)) => {
                 self.walk(rs, ws, &format!("{path}/*"), depth + 1)
             }
@@ -1104,11 +1046,12 @@ impl<'a> Ctx<'a> {
             (Some(ri), Some(wi)) => self.walk(ri, wi, &p, depth + 1),
             // A writer's tuple (`prefixItems`) holds items the reader's `items` must read; they
             // are not compared one by one.
-            (Some(_), None) if w.get("prefixItems").is_some() && r.get("prefixItems") != w.get("prefixItems") => self.push(
-                path,
-                Rule::ConstraintChanged,
-                "the writer's `prefixItems` are not compared with the reader's `items`; compatibility cannot be proven".into(),
-            ),
+            (Some(_), None)
+                if w.get("prefixItems").is_some()
+                    && r.get("prefixItems") != w.get("prefixItems") =>
+            {
+                self.say(path, self.voice.prefix_items())
+            }
             (Some(ri), None)
                 if types(w).is_none_or(|t| t.contains(&"array"))
                     && types(r).is_some_and(|t| t.contains(&"array")) =>

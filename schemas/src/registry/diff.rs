@@ -3,6 +3,7 @@
 
 use super::compatibility::{self, Direction, Incompatibility, OpenObjects};
 use super::fields::{Field, table};
+use super::wording::Voice;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -89,13 +90,17 @@ pub(super) fn diff(
             });
         }
     }
-    // Forward: `from` reads data written under `to`; backward: `to` reads `from`'s data.
+    // Forward: `from` reads data written under `to`; backward: `to` reads `from`'s data. The
+    // findings are worded from the newer version's side, whichever way round the two were asked.
+    let (a_name, b_name) = (format!("version {from}"), format!("version {to}"));
+    let voice = |b_reads: bool| match (b_reads, to > from) {
+        (true, true) => Voice::newer_reads(&b_name, &a_name),
+        (true, false) => Voice::older_reads(&a_name, &b_name),
+        (false, true) => Voice::older_reads(&b_name, &a_name),
+        (false, false) => Voice::newer_reads(&a_name, &b_name),
+    };
     let tie = |direction: Direction| {
-        let writer_newer = match direction {
-            Direction::Forward => to > from,
-            Direction::Backward => from > to,
-        };
-        move |f: compatibility::Finding| Incompatibility::tied(f, direction, from, writer_newer)
+        move |f: compatibility::Finding| Incompatibility::found(f, direction, from)
     };
     SchemaDiff {
         subject: subject.to_string(),
@@ -104,11 +109,11 @@ pub(super) fn diff(
         added,
         removed,
         changed,
-        backward: compatibility::backward(b, a, open)
+        backward: compatibility::compare_in(b, a, open, &voice(true))
             .into_iter()
             .map(tie(Direction::Backward))
             .collect(),
-        forward: compatibility::forward(b, a, open)
+        forward: compatibility::compare_in(a, b, open, &voice(false))
             .into_iter()
             .map(tie(Direction::Forward))
             .collect(),

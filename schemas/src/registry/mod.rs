@@ -12,6 +12,7 @@ pub mod diff;
 pub mod fields;
 pub mod nodes;
 pub mod upcast;
+pub mod wording;
 
 pub use builtin::{checked_in, current_documents, upcasters};
 pub use compatibility::{
@@ -20,6 +21,7 @@ pub use compatibility::{
 pub use diff::{FieldChange, SchemaDiff};
 pub use fields::Field;
 pub use upcast::Upcaster;
+pub use wording::Voice;
 
 use crate::SchemaError;
 use crate::validation::CompiledSchema;
@@ -663,10 +665,15 @@ fn notices(s: &Subject, candidate: &Value) -> Vec<Incompatibility> {
     ) else {
         return Vec::new();
     };
-    compatibility::forward(candidate, &latest.schema, s.config.open_objects)
-        .into_iter()
-        .map(|f| Incompatibility::found(f, Direction::Forward, latest.version))
-        .collect()
+    compatibility::forward(
+        candidate,
+        &latest.schema,
+        s.config.open_objects,
+        latest.version,
+    )
+    .into_iter()
+    .map(|f| Incompatibility::found(f, Direction::Forward, latest.version))
+    .collect()
 }
 
 fn incompatibilities(s: &Subject, candidate: &Value) -> Vec<Incompatibility> {
@@ -683,14 +690,14 @@ fn incompatibilities(s: &Subject, candidate: &Value) -> Vec<Incompatibility> {
         };
         if policy.checks_backward() {
             out.extend(
-                compatibility::backward(candidate, &old.schema, s.config.open_objects)
+                compatibility::backward(candidate, &old.schema, s.config.open_objects, old.version)
                     .into_iter()
                     .map(tie(Direction::Backward)),
             );
         }
         if policy.checks_forward() {
             out.extend(
-                compatibility::forward(candidate, &old.schema, s.config.open_objects)
+                compatibility::forward(candidate, &old.schema, s.config.open_objects, old.version)
                     .into_iter()
                     .map(tie(Direction::Forward)),
             );

@@ -1216,7 +1216,7 @@ fn keywords_beside_a_ref_constrain_too() {
         json!({"$ref": "#/$defs/DivisionCode", "enum": ["440000"]}),
         json!({}),
     );
-    let found = compatibility::backward(&candidate, &latest, strict);
+    let found = compatibility::backward(&candidate, &latest, strict, 1);
     assert!(
         found
             .iter()
@@ -1228,7 +1228,7 @@ fn keywords_beside_a_ref_constrain_too() {
         json!({"$ref": "#/$defs/DivisionCode", "maxLength": 6}),
         json!({}),
     );
-    let found = compatibility::backward(&candidate, &latest, strict);
+    let found = compatibility::backward(&candidate, &latest, strict, 1);
     assert!(
         found
             .iter()
@@ -1278,13 +1278,13 @@ fn references_the_check_cannot_follow_are_reported_not_passed() {
     ] {
         let (mut candidate, latest) = pension_with_origin(origin.clone(), only_zj.clone());
         candidate["$id"] = json!(id);
-        let found = compatibility::backward(&candidate, &latest, strict);
+        let found = compatibility::backward(&candidate, &latest, strict, 1);
         assert!(
             found.iter().any(|f| f.path == "/origin" && f.rule == rule),
             "{origin}: {found:?}"
         );
         // Nor is the writer's unknown reference read as nothing at all.
-        let found = compatibility::forward(&candidate, &latest, strict);
+        let found = compatibility::forward(&candidate, &latest, strict, 1);
         if rule == Rule::ConstraintChanged {
             assert!(
                 found.iter().any(|f| f.path == "/origin" && f.rule == rule),
@@ -1307,7 +1307,7 @@ fn references_the_check_cannot_follow_are_reported_not_passed() {
         ) {
             h.extend(extra.clone());
         }
-        let found = compatibility::backward(&candidate, &latest, strict);
+        let found = compatibility::backward(&candidate, &latest, strict, 1);
         assert!(
             found
                 .iter()
@@ -1448,7 +1448,10 @@ fn a_property_added_to_a_closed_object_is_named_added() {
     };
     let (rule, reason) = at(&d.forward).expect("a forward finding at /document/format");
     assert_eq!(rule, Rule::PropertyAddedToClosedObject);
-    assert!(reason.contains("added by the newer version"), "{reason}");
+    assert!(
+        reason.contains("property format is new in version 2"),
+        "{reason}"
+    );
     assert_eq!(rule.label_zh(), "旧版本封闭对象不接受新增字段");
     assert_eq!(
         serde_json::to_value(rule).unwrap(),
@@ -1464,13 +1467,13 @@ fn a_property_added_to_a_closed_object_is_named_added() {
     // A candidate that drops a member from a closed object is still "removed" looking back.
     let v1 = reg.schema(subject, VersionRef::Number(1)).unwrap().clone();
     let v2 = reg.schema(subject, VersionRef::Number(2)).unwrap().clone();
-    let found = compatibility::forward(&v2, &v1, OpenObjects::Strict)
+    let found = compatibility::forward(&v2, &v1, OpenObjects::Strict, 1)
         .into_iter()
         .map(|f| Incompatibility::found(f, Direction::Forward, 1))
         .find(|i| i.path == "/document/format")
         .expect("found");
     assert_eq!(found.rule, Rule::PropertyAddedToClosedObject);
-    let removed = compatibility::backward(&v1, &v2, OpenObjects::Strict)
+    let removed = compatibility::backward(&v1, &v2, OpenObjects::Strict, 2)
         .into_iter()
         .map(|f| Incompatibility::found(f, Direction::Backward, 2))
         .find(|i| i.path == "/document/format")

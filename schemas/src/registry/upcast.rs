@@ -52,7 +52,8 @@ pub(super) fn run(
                     .find(|v| v.version == from + 1)
                     .ok_or_else(unknown)?;
                 let reads = *new.reads_previous.get_or_init(|| {
-                    compatibility::backward(&new.schema, old, s.config.open_objects).is_empty()
+                    compatibility::backward(&new.schema, old, s.config.open_objects, from)
+                        .is_empty()
                 });
                 if !reads {
                     return Err(SchemaError::MissingUpcaster {

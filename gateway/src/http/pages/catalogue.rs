@@ -5,7 +5,7 @@ use serde_json::Value;
 use tongban_schemas::matters::{self, Matter};
 use tongban_schemas::registry::{SubjectKind, SubjectSummary, VersionRef};
 
-use super::{Page, RawQuery, escape, query_params, subject_href};
+use super::{Page, RawQuery, aliases, escape, labels, query_params, subject_href};
 use crate::http::schemas::registry;
 
 /// Whether every whitespace-separated term of `q` (lowercase) is a substring of one of `texts`,
@@ -17,29 +17,33 @@ fn matches(q: &str, texts: &[&str]) -> bool {
         .all(|term| texts.iter().any(|t| t.contains(term)))
 }
 
+/// An event's one name and what its description says beside it ([`labels::event`]), as its
+/// own page shows them; another subject's description as it is.
 fn description(subject: &str) -> String {
-    registry()
+    let d = registry()
         .schema(subject, VersionRef::Latest)
         .and_then(|d| d.get("description"))
         .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
+        .unwrap_or_default();
+    match labels::event(subject, d) {
+        Some((name, rest)) if rest.is_empty() => name.to_string(),
+        Some((name, rest)) if rest.starts_with('(') => format!("{name} {rest}"),
+        Some((name, rest)) => format!("{name}: {rest}"),
+        None => d.to_string(),
+    }
 }
 
 fn matter_rows(q: &str, subjects: &[SubjectSummary]) -> (usize, String) {
     let found: Vec<&Matter> = matters::all()
         .iter()
         .filter(|m| {
-            matches(
-                q,
-                &[
-                    m.code,
-                    &m.subject(),
-                    m.title_zh,
-                    m.title_en,
-                    m.description_zh,
-                ],
-            )
+            let subject = m.subject();
+            let mut texts: Vec<&str> =
+                vec![m.code, &subject, m.title_zh, m.title_en, m.description_zh];
+            for alias in aliases::of(m.code) {
+                texts.push(alias);
+            }
+            matches(q, &texts)
         })
         .collect();
     let rows = found

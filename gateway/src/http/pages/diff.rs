@@ -55,9 +55,15 @@ pub fn render(d: &SchemaDiff) -> String {
         d.changed.len()
     );
     out.push_str("<h3 class=\"added\">新增字段 / added</h3>\n");
-    out.push_str(&fields::table("diff-added", &d.added));
+    let none = fields::Checked::new();
+    out.push_str(&fields::table("diff-added", &d.subject, &d.added, &none));
     out.push_str("<h3 class=\"removed\">删除字段 / removed</h3>\n");
-    out.push_str(&fields::table("diff-removed", &d.removed));
+    out.push_str(&fields::table(
+        "diff-removed",
+        &d.subject,
+        &d.removed,
+        &none,
+    ));
     out.push_str("<h3>变更字段 / changed</h3>\n");
     if d.changed.is_empty() {
         out.push_str("<p class=\"none\">无 / none</p>\n");

@@ -2,9 +2,15 @@
 //! example), from `Registry::fields`.
 
 use serde_json::Value;
+use std::collections::BTreeMap;
 use tongban_schemas::registry::Field;
 
-use super::escape;
+use super::{escape, labels};
+
+/// The rules that check a field's identifier (`x-tongban-check`), by the field's path: each
+/// rule's code and requirement, as the matter's 表单规则 table lists them, shown again on the
+/// field's own row so that `gb11643` is read with the findings it gives.
+pub type Checked = BTreeMap<String, Vec<(&'static str, &'static str)>>;
 
 /// Longest example shown in a cell, in characters; longer ones are cut with an ellipsis.
 const MAX_EXAMPLE: usize = 60;
@@ -51,8 +57,9 @@ fn values_cell(f: &Field) -> String {
     }
 }
 
-/// The table; `id` lets tests and links find it.
-pub fn table(id: &str, fields: &[Field]) -> String {
+/// The table of `subject`'s `fields`; `id` lets tests and links find it; `checked` the rules of
+/// the fields that carry an identifier check.
+pub fn table(id: &str, subject: &str, fields: &[Field], checked: &Checked) -> String {
     if fields.is_empty() {
         return "<p class=\"none\">没有字段 / no fields</p>\n".into();
     }
@@ -66,11 +73,20 @@ pub fn table(id: &str, fields: &[Field]) -> String {
             .as_deref()
             .map(|v| format!("<br><span class=\"tag\">{}</span>", escape(v)))
             .unwrap_or_default();
-        let description = f
-            .description
-            .as_deref()
-            .filter(|d| *d != f.title)
-            .map(|d| format!("<br><small>{}</small>", escape(d)))
+        let description = labels::description(subject, f)
+            .map(|d| format!("<br><small>{}</small>", escape(&d)))
+            .unwrap_or_default();
+        let rules: String = checked
+            .get(&f.path)
+            .map(|rules| {
+                let items: String = rules
+                    .iter()
+                    .map(|(code, rule)| {
+                        format!("<li><code>{}</code> {}</li>", escape(code), escape(rule))
+                    })
+                    .collect();
+                format!("<ul class=\"checks\">{items}</ul>")
+            })
             .unwrap_or_default();
         let required = if f.required {
             "<span class=\"req\">是 yes</span>"
@@ -83,9 +99,9 @@ pub fn table(id: &str, fields: &[Field]) -> String {
             Some(v) => format!("<code>{}</code>", escape(&short_json(v))),
         };
         out.push_str(&format!(
-            "<tr class=\"field\"><td class=\"path\"><code>{}</code>{variant}</td><td>{}{description}</td><td><code>{}</code>{}</td><td>{required}</td><td>{}</td><td>{example}</td></tr>\n",
+            "<tr class=\"field\"><td class=\"path\"><code>{}</code>{variant}</td><td>{}{description}</td><td><code>{}</code>{}</td><td>{required}</td><td>{}{rules}</td><td>{example}</td></tr>\n",
             escape(&f.path),
-            escape(&f.title),
+            escape(&labels::title(f)),
             escape(&f.kind),
             values_cell(f),
             f.format

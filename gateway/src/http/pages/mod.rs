@@ -5,9 +5,11 @@
 //! Everything interpolated into a page goes through [`escape`] (text and attributes) or
 //! [`url_component`] (inside URLs), including values that come from the registry itself.
 
+mod aliases;
 pub mod catalogue;
 mod diff;
 mod fields;
+mod labels;
 pub mod refused;
 pub mod subject;
 

@@ -15,7 +15,7 @@ use tongban_schemas::registry::{
     Numeral, SubjectKind, VERSION_FORMS, VERSION_FORMS_ZH, VersionRef,
 };
 
-use super::{Page, RawQuery, diff, escape, fields, query_params, url_component};
+use super::{Page, RawQuery, diff, escape, fields, labels, query_params, url_component};
 use crate::http::schemas::registry;
 
 /// The version the query parameter `name` asks for, or the page that says why it names none: a
@@ -194,6 +194,24 @@ fn rules_section(m: &Matter) -> String {
         ));
     }
     out.push_str("</tbody></table>\n");
+    out
+}
+
+/// The identifier checks' rules of the matter, from the list the 表单规则 table shows: at the
+/// field that carries the check (`/applicant`, whose `person` check names every rule of the
+/// person), and at the field each rule's finding names (`/applicant/id_number` for
+/// `gb11643-checksum`), where the schema alone shows only a pattern.
+fn checked(m: &Matter) -> fields::Checked {
+    let mut out = fields::Checked::new();
+    for r in m.listed_rules() {
+        let Some(at) = &r.check else { continue };
+        for path in [&at.on, &r.pointer] {
+            let rules = out.entry(path.clone()).or_default();
+            if !rules.contains(&(r.code, r.rule_zh)) {
+                rules.push((r.code, r.rule_zh));
+            }
+        }
+    }
     out
 }
 
@@ -413,18 +431,23 @@ fn subject_page(
             escape(&subject)
         ),
         None => {
-            // An event's own 中文 name, as the evidence page's timeline names it; otherwise
-            // `补正告知: everything missing …` → heading 补正告知, the whole sentence below it.
-            let heading = tongban_schemas::events::title_zh(&subject)
-                .filter(|_| SubjectKind::of(&subject) == SubjectKind::Event)
-                .or_else(|| {
+            // An event's one name (the index shows the same), and what its description says
+            // beside its own name for it; otherwise `补正告知: everything missing …` → heading
+            // 补正告知, the whole sentence below it.
+            let event = labels::event(&subject, description)
+                .filter(|_| SubjectKind::of(&subject) == SubjectKind::Event);
+            let (heading, description) = match &event {
+                Some((name, rest)) => (*name, rest.as_str()),
+                None => (
                     description
                         .split([':', '：', '(', '（'])
                         .next()
                         .map(str::trim)
                         .filter(|h| !h.is_empty())
-                })
-                .unwrap_or(&subject);
+                        .unwrap_or(&subject),
+                    description,
+                ),
+            };
             format!(
                 "<h1 id=\"title\">{} <span class=\"en\"><code>{}</code></span></h1>\n<p class=\"sub\">生命周期事件 lifecycle event payload · {}</p>\n<p>{}</p>\n",
                 escape(heading),
@@ -451,7 +474,12 @@ fn subject_page(
         "<h2 id=\"fields\">字段 <span class=\"en\">Fields (version {shown}, {} rows)</span></h2>\n",
         field_rows.len()
     ));
-    main.push_str(&fields::table("field-table", &field_rows));
+    main.push_str(&fields::table(
+        "field-table",
+        &subject,
+        &field_rows,
+        &matter.map(checked).unwrap_or_default(),
+    ));
     main.push_str(&versions_section(
         &subject,
         &versions,

@@ -1,0 +1,432 @@
+//! Each change the compatibility check finds, made once each way round: the version that narrows
+//! is read backward (what the candidate removed), the one that widens forward (what the
+//! candidate added that the older version refuses). The wording is asserted whole: a forward
+//! finding once reused the backward phrase ("value \"express\" is no longer allowed" for a value
+//! the candidate had just added).
+
+use super::super::compatibility::{self, OpenObjects, Rule};
+use serde_json::{Value, json};
+
+/// One change: `narrow` refuses what `wide` allows at `path`. Backward: `narrow` is the
+/// candidate, `wide` version 1. Forward: `wide` is the candidate, `narrow` version 1.
+struct Change {
+    kind: &'static str,
+    narrow: Value,
+    wide: Value,
+    path: &'static str,
+    backward: (Rule, &'static str),
+    forward: (Rule, &'static str),
+}
+
+fn changes() -> Vec<Change> {
+    use Rule::*;
+    vec![
+        Change {
+            kind: "reader accepts nothing",
+            narrow: json!(false),
+            wide: json!({}),
+            path: "/",
+            backward: (
+                TypeNarrowed,
+                "the candidate accepts nothing here (`false`); version 1 accepted data here: data written under version 1 here does not validate under the candidate",
+            ),
+            forward: (
+                TypeWidened,
+                "the candidate accepts data here; version 1 accepts nothing here (`false`): data written here cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "enum value",
+            narrow: json!({"enum": ["post"]}),
+            wide: json!({"enum": ["post", "express"]}),
+            path: "/",
+            backward: (
+                EnumValueRemoved,
+                "value \"express\" is no longer allowed in the candidate (version 1 allowed it): data written under version 1 with it does not validate under the candidate",
+            ),
+            forward: (
+                EnumValueAdded,
+                "value \"express\" is new in the candidate; version 1 does not accept it: data written with it cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "fixed values",
+            narrow: json!({"enum": ["post"]}),
+            wide: json!({"type": "string"}),
+            path: "/",
+            backward: (
+                ValuesRestricted,
+                "restricted to [\"post\"] in the candidate; version 1 allowed other values: data written under version 1 with another value does not validate under the candidate",
+            ),
+            forward: (
+                ValuesUnrestricted,
+                "the candidate allows values other than [\"post\"], the only ones version 1 accepts: data written with another value cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "a fixed value's type",
+            narrow: json!({"type": "string"}),
+            wide: json!({"enum": ["post", 1]}),
+            path: "/",
+            backward: (
+                TypeNarrowed,
+                "value 1 has a type the candidate no longer accepts (version 1 allowed it): data written under version 1 with it does not validate under the candidate",
+            ),
+            forward: (
+                TypeWidened,
+                "the candidate allows value 1, whose type version 1 does not accept: data written with it cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "a fixed value refused",
+            narrow: json!({"type": "string", "maxLength": 4}),
+            wide: json!({"enum": ["post", "express"]}),
+            path: "/",
+            backward: (
+                ConstraintChanged,
+                "value \"express\" is refused by the candidate (version 1 allowed it): data written under version 1 with it does not validate under the candidate",
+            ),
+            forward: (
+                ConstraintChanged,
+                "the candidate allows value \"express\", which version 1 refuses: data written with it cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "a schema that does not compile",
+            narrow: json!({"type": "string", "pattern": "("}),
+            wide: json!({"enum": ["post"]}),
+            path: "/",
+            backward: (
+                ConstraintChanged,
+                "the candidate's schema here does not compile on its own, so the values version 1 fixes here cannot be judged by it; compatibility cannot be proven",
+            ),
+            forward: (
+                ConstraintChanged,
+                "version 1's schema here does not compile on its own, so the values the candidate fixes here cannot be judged by it; compatibility cannot be proven",
+            ),
+        },
+        Change {
+            kind: "no branch reads",
+            narrow: json!({"anyOf": [{"type": "integer"}, {"type": "boolean"}]}),
+            wide: json!({"type": ["string", "null"]}),
+            path: "/",
+            backward: (
+                BranchNotAccepted,
+                "no `anyOf` branch of the candidate accepts the data version 1 allows here",
+            ),
+            forward: (
+                BranchNotAccepted,
+                "no `anyOf` branch of version 1 accepts the data the candidate allows here",
+            ),
+        },
+        Change {
+            kind: "an empty union",
+            narrow: json!({"anyOf": []}),
+            wide: json!({"type": "string"}),
+            path: "/",
+            backward: (
+                BranchNotAccepted,
+                "the candidate's `anyOf` is empty: it accepts nothing version 1 allows here",
+            ),
+            forward: (
+                BranchNotAccepted,
+                "version 1's `anyOf` is empty: it accepts nothing the candidate allows here",
+            ),
+        },
+        Change {
+            kind: "a type",
+            narrow: json!({"type": "integer"}),
+            wide: json!({"type": ["integer", "string"]}),
+            path: "/",
+            backward: (
+                TypeNarrowed,
+                "type string is no longer accepted: the candidate accepts only integer (version 1 allowed string): data written under version 1 as string does not validate under the candidate",
+            ),
+            forward: (
+                TypeWidened,
+                "type string is new in the candidate; version 1 accepts only integer: data written as string cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "any type",
+            narrow: json!({"type": "integer"}),
+            wide: json!({}),
+            path: "/",
+            backward: (
+                TypeNarrowed,
+                "version 1 allowed any type here; the candidate accepts only integer: data written under version 1 as another type does not validate under the candidate",
+            ),
+            forward: (
+                TypeWidened,
+                "the candidate allows any type here; version 1 accepts only integer: data written as another type cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "a lower bound moved",
+            narrow: json!({"type": "integer", "minimum": 1}),
+            wide: json!({"type": "integer", "minimum": 0}),
+            path: "/",
+            backward: (
+                RangeNarrowed,
+                "minimum raised to 1 in the candidate (version 1: 0): data written under version 1 below it does not validate under the candidate",
+            ),
+            forward: (
+                RangeWidened,
+                "minimum lowered to 0 in the candidate; version 1's minimum is 1: data written below it cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "a lower bound dropped",
+            narrow: json!({"type": "integer", "minimum": 0}),
+            wide: json!({"type": "string"}),
+            path: "/",
+            backward: (
+                RangeNarrowed,
+                "minimum raised to 0 in the candidate (version 1 had none): data written under version 1 below it does not validate under the candidate",
+            ),
+            forward: (
+                RangeWidened,
+                "the candidate has no minimum here; version 1's minimum is 0: data written below it cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "an upper bound moved",
+            narrow: json!({"type": "string", "maxLength": 5}),
+            wide: json!({"type": "string", "maxLength": 10}),
+            path: "/",
+            backward: (
+                RangeNarrowed,
+                "maxLength lowered to 5 in the candidate (version 1: 10): data written under version 1 above it does not validate under the candidate",
+            ),
+            forward: (
+                RangeWidened,
+                "maxLength raised to 10 in the candidate; version 1's maxLength is 5: data written above it cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "an upper bound dropped",
+            narrow: json!({"type": "array", "maxItems": 3}),
+            wide: json!({"type": "array"}),
+            path: "/",
+            backward: (
+                RangeNarrowed,
+                "maxItems lowered to 3 in the candidate (version 1 had none): data written under version 1 above it does not validate under the candidate",
+            ),
+            forward: (
+                RangeWidened,
+                "the candidate has no maxItems here; version 1's maxItems is 3: data written above it cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "multipleOf",
+            narrow: json!({"type": "integer", "multipleOf": 5}),
+            wide: json!({"type": "integer"}),
+            path: "/",
+            backward: (
+                RangeNarrowed,
+                "multipleOf 5 added in the candidate (version 1 had none): data written under version 1 with other numbers does not validate under the candidate",
+            ),
+            forward: (
+                RangeWidened,
+                "multipleOf 5 of version 1 is removed in the candidate: data written with other numbers cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "unique items",
+            narrow: json!({"type": "array", "uniqueItems": true}),
+            wide: json!({"type": "array"}),
+            path: "/",
+            backward: (
+                RangeNarrowed,
+                "items must now be unique in the candidate (version 1 allowed repeats): data written under version 1 with a repeated item does not validate under the candidate",
+            ),
+            forward: (
+                RangeWidened,
+                "the candidate allows repeated items; version 1 requires them unique: data written with a repeated item cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "a pattern",
+            narrow: json!({"type": "string", "pattern": "^[0-9]{6}$"}),
+            wide: json!({"type": "string"}),
+            path: "/",
+            backward: (
+                PatternChanged,
+                "pattern added or changed to \"^[0-9]{6}$\" in the candidate: data written under version 1 that does not match it does not validate under the candidate",
+            ),
+            forward: (
+                PatternChanged,
+                "pattern \"^[0-9]{6}$\" of version 1 is removed or changed in the candidate: data written that does not match it cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "an identifier check",
+            narrow: json!({"type": "string", "x-tongban-check": "gb2260"}),
+            wide: json!({"type": "string"}),
+            path: "/",
+            backward: (
+                CheckAdded,
+                "identifier check \"gb2260\" added or changed in the candidate: data written under version 1 that fails it does not validate under the candidate",
+            ),
+            forward: (
+                CheckRemoved,
+                "identifier check \"gb2260\" of version 1 is removed or changed in the candidate: data written that fails it cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "a conditional constraint",
+            narrow: json!({"not": {"type": "null"}}),
+            wide: json!({}),
+            path: "/",
+            backward: (
+                ConstraintChanged,
+                "`not` added or changed in the candidate; compatibility cannot be proven",
+            ),
+            forward: (
+                ConstraintChanged,
+                "`not` of version 1 is removed or changed in the candidate; compatibility cannot be proven",
+            ),
+        },
+        Change {
+            kind: "a writer's tuple",
+            narrow: json!({"type": "array", "items": {"type": "string"}}),
+            wide: json!({"type": "array", "prefixItems": [{"type": "string"}]}),
+            path: "/",
+            backward: (
+                ConstraintChanged,
+                "version 1's `prefixItems` are not compared with the candidate's `items`; compatibility cannot be proven",
+            ),
+            forward: (
+                ConstraintChanged,
+                "the candidate's `prefixItems` are not compared with version 1's `items`; compatibility cannot be proven",
+            ),
+        },
+        Change {
+            kind: "a property of a closed object",
+            narrow: json!({"type": "object", "properties": {}, "additionalProperties": false}),
+            wide: json!({"type": "object", "properties": {"channel": {}}, "additionalProperties": false}),
+            path: "/channel",
+            backward: (
+                PropertyRemovedFromClosedObject,
+                "property channel is no longer listed in the candidate, whose object is closed; version 1 allowed it: data written under version 1 with it does not validate under the candidate",
+            ),
+            forward: (
+                PropertyAddedToClosedObject,
+                "property channel is new in the candidate; version 1's closed object does not accept it: data written with it cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "a property of an open object",
+            narrow: json!({"type": "object", "properties": {"channel": {"type": "string"}}}),
+            wide: json!({"type": "object"}),
+            path: "/channel",
+            backward: (
+                PropertyAddedToOpenObject,
+                "property channel added in the candidate while version 1's object is open: data written under version 1 may already hold channel with other values",
+            ),
+            forward: (
+                PropertyRemovedFromOpenObject,
+                "property channel is no longer listed in the candidate, whose object is open: data written under the candidate may hold channel with values version 1 does not accept",
+            ),
+        },
+        Change {
+            kind: "a required property",
+            narrow: json!({"type": "object", "properties": {"insured_region": {}}, "required": ["insured_region"]}),
+            wide: json!({"type": "object", "properties": {"insured_region": {}}}),
+            path: "/insured_region",
+            backward: (
+                RequiredAdded,
+                "property insured_region is newly required in the candidate; version 1 did not require it: data written under version 1 without it does not validate under the candidate (a default is not filled in)",
+            ),
+            forward: (
+                RequiredRemoved,
+                "property insured_region is no longer required in the candidate; version 1 requires it: data written without it cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "an object closed",
+            narrow: json!({"type": "object", "additionalProperties": false}),
+            wide: json!({"type": "object"}),
+            path: "/",
+            backward: (
+                ObjectClosed,
+                "the candidate no longer allows properties it does not list; version 1 allowed them: data written under version 1 with them does not validate under the candidate",
+            ),
+            forward: (
+                ObjectOpened,
+                "the candidate allows properties it does not list; version 1's object is closed: data written with them cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "an object closed to a schema",
+            narrow: json!({"type": "object", "additionalProperties": false}),
+            wide: json!({"type": "object", "additionalProperties": {"type": "string"}}),
+            path: "/",
+            backward: (
+                ObjectClosed,
+                "the candidate no longer allows additional properties; version 1 allowed them: data written under version 1 with them does not validate under the candidate",
+            ),
+            forward: (
+                ObjectOpened,
+                "the candidate allows additional properties; version 1's object is closed: data written with them cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "a reference that cannot be followed",
+            narrow: json!({"$ref": "https://example.com/other"}),
+            wide: json!({}),
+            path: "/",
+            backward: (
+                ConstraintChanged,
+                "the candidate's $ref \"https://example.com/other\" cannot be followed (only JSON pointers into the document itself, `#/…`, percent-encoded or not, or through its own $id, are): what it allows is unknown, so compatibility cannot be proven",
+            ),
+            forward: (
+                ConstraintChanged,
+                "version 1's $ref \"https://example.com/other\" cannot be followed (only JSON pointers into the document itself, `#/…`, percent-encoded or not, or through its own $id, are): what it allows is unknown, so compatibility cannot be proven",
+            ),
+        },
+        Change {
+            kind: "a dynamic reference",
+            narrow: json!({"$dynamicRef": "#node"}),
+            wide: json!({}),
+            path: "/",
+            backward: (
+                ConstraintChanged,
+                "the candidate uses $dynamicRef, which this check does not follow: compatibility cannot be proven",
+            ),
+            forward: (
+                ConstraintChanged,
+                "version 1 uses $dynamicRef, which this check does not follow: compatibility cannot be proven",
+            ),
+        },
+    ]
+}
+
+fn found(findings: Vec<compatibility::Finding>, path: &str, rule: Rule) -> Vec<String> {
+    findings
+        .into_iter()
+        .filter(|f| f.path == path && f.rule == rule)
+        .map(|f| f.reason)
+        .collect()
+}
+
+#[test]
+fn every_change_is_worded_from_the_candidates_side_both_ways() {
+    let strict = OpenObjects::Strict;
+    for c in changes() {
+        let back = compatibility::backward(&c.narrow, &c.wide, strict, 1);
+        let fwd = compatibility::forward(&c.wide, &c.narrow, strict, 1);
+        assert_eq!(
+            found(back, c.path, c.backward.0),
+            vec![c.backward.1],
+            "{}, read backward",
+            c.kind
+        );
+        assert_eq!(
+            found(fwd, c.path, c.forward.0),
+            vec![c.forward.1],
+            "{}, read forward",
+            c.kind
+        );
+    }
+}
