@@ -148,7 +148,11 @@ fn operation(route: &Route) -> Value {
                      pointer, `expected_seq`'s among them; then the first the action's rules \
                      find: a reason, an item of a 补正告知 or an identifier given (`reference`, \
                      `decision_number`, a licence's or document's or material's fields, \
-                     `tracking`) that is empty or spaces alone (`blank`), a proxy forward \
+                     `tracking`) that is empty or spaces alone (`blank`), an identifier (the \
+                     numbers, the type codes) holding a bidirectional control (U+061C, U+200E, \
+                     U+200F, U+202A–U+202E, U+2066–U+2069: `bidi-control`) or another invisible \
+                     or control character (`invisible-character`), which would show it as \
+                     another number than the one stored, a proxy forward \
                      without `materials_checked` (`proxy-check`), a result naming neither its \
                      `licence` (电子证照) nor its `document` (at `/licence`, \
                      `licence-or-document`), a delivery by post without its `tracking` \
