@@ -34,6 +34,15 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// Text a caller or a party wrote (a search, a reason, a number, an actor, a region's name) as
+/// a page shows it: escaped and isolated in a `<bdi>`, so that a bidirectional control in it (a
+/// right-to-left override, [`tongban_schemas::unseen::is_bidi_control`]) reorders nothing
+/// outside it, and a name in a right-to-left script (Uyghur in Arabic script) reads in its own
+/// direction without turning the text around it.
+pub fn isolated(s: &str) -> String {
+    format!("<bdi>{}</bdi>", escape(s))
+}
+
 /// Percent-encodes everything but RFC 3986 unreserved characters, for one path segment or query value.
 pub fn url_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
