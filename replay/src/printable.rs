@@ -26,6 +26,30 @@ fn push_escaped(out: &mut String, c: char) {
     }
 }
 
+/// `s` as the text output shows stored text: each hidden character escaped as JSON escapes it,
+/// and a backslash doubled (so that a reason holding the two characters `\n` reads apart from
+/// one holding a line break). Borrowed when there is nothing to escape, as is almost always so.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| hidden(c) || c == '\\') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if hidden(c) => push_escaped(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A finding or a row the tools print as one line, made of their own words and stored text
+/// (an event's type, a region, a head's source): [`printable`], so that it stays one line.
+pub fn line(shown: impl std::fmt::Display) -> String {
+    printable(&shown.to_string()).into_owned()
+}
+
 /// JSON text with every hidden character of its strings written as an escape: the same JSON
 /// (a reader parses the same values), which shows them instead of obeying them. Outside its
 /// strings JSON text holds ASCII alone, so only characters in strings are touched.
@@ -42,6 +66,15 @@ pub fn json_visible(json: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn stored_text_prints_on_one_line_as_written() {
+        assert_eq!(super::printable("专家评审"), "专家评审");
+        assert_eq!(
+            super::printable("评审\n   5  2026\r\t\u{202e}x\u{85}\u{2028}\\n"),
+            r"评审\n   5  2026\r\t\u202ex\u0085\u2028\\n"
+        );
+    }
+
     #[test]
     fn json_keeps_its_values_and_shows_its_hidden_characters() {
         let value = serde_json::json!({"reason": "a\u{202e}b\u{2028}c\u{e0041}", "n": [1, 2]});

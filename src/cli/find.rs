@@ -9,6 +9,8 @@ use std::process::ExitCode;
 
 use tongban_gateway::projections::serials;
 
+use tongban_replay::printable::printable;
+
 use super::output::outln;
 use super::{Args, CliError, offline};
 
@@ -57,6 +59,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         Ok::<_, CliError>(found)
     })?;
     for (app, given_by, given_as) in &found {
+        let (app, given_by) = (printable(app), printable(given_by));
         outln!("{app}\t{given_by}\t{given_as}")?;
     }
     if found.is_empty() {
