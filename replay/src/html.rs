@@ -368,8 +368,9 @@ pub fn render(
     let _ = write!(
         out,
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{}</title>\
+<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>\
-body{{font-family:\"Noto Sans CJK SC\",\"Source Han Sans SC\",\"Microsoft YaHei\",sans-serif;margin:2em;color:#222;max-width:1200px;overflow-wrap:break-word}}\
+body{{font-family:\"Noto Sans CJK SC\",\"Source Han Sans SC\",\"Microsoft YaHei\",sans-serif;margin:2em;color:#222;max-width:1200px;overflow-wrap:anywhere}}\
 .scroll{{overflow-x:auto}}\
 h1{{font-size:1.5em}}h2{{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}}\
 table{{border-collapse:collapse;width:100%;font-size:.9em}}td,th{{border:1px solid #ccc;padding:.35em .5em;text-align:left;vertical-align:top}}\
@@ -379,7 +380,9 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
 @media (max-width:600px){{body{{margin:1em .75em}}dl{{grid-template-columns:minmax(0,1fr)}}dd{{margin:0 0 .4em}}.scroll>table{{min-width:44em}}}}\
 @media print{{.scroll{{overflow:visible}}body{{margin:0;max-width:none;font-size:9pt}}table{{font-size:8pt}}tr{{break-inside:avoid}}details{{display:none}}}}\
 </style></head><body>",
-        escape(&title)
+        escape(&title),
+        // Saved to a file, the page still runs nothing and loads nothing.
+        escape(tongban_gateway::http::headers::HTML_POLICY)
     );
     let _ = write!(out, "<h1>{}</h1>", escape(&title));
     if let Some(gateway) = &provenance.gateway {
@@ -1138,6 +1141,32 @@ mod tests {
         let raw = html.split("<pre>").nth(1).expect("the raw events");
         assert!(raw.contains("\\u202e照片 乙"), "{raw}");
         assert!(!raw.contains('\u{202e}'), "{raw}");
+    }
+
+    /// Given any evidence page, as `tongban dispute --out` and `replay --format html` save it,
+    /// when a browser opens the file, then it carries the served pages' Content-Security-Policy
+    /// as a `<meta http-equiv>` (the one policy, `headers::HTML_POLICY`), before any content;
+    /// and its text breaks anywhere, so that a note of 60,000 characters without a break
+    /// shrinks into its cell instead of pushing the table's columns off the screen
+    /// (`overflow-wrap: anywhere`, which table cells' widths obey; `break-word` they do not).
+    /// (Found by a red-team walkthrough: saved pages carried no policy.)
+    #[test]
+    fn a_saved_page_carries_the_policy_and_breaks_long_text() {
+        let events = crate::reconcile::tests::to_accepted("GD-P", "SL-P");
+        let key = GatewayKey::from_seed([5; 32]).public();
+        let html = page(&events, &key, &Default::default());
+        let policy = tongban_gateway::http::headers::HTML_POLICY;
+        let meta = format!(
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">",
+            super::escape(policy)
+        );
+        let head = html.split("<body>").next().expect("the head");
+        assert!(head.contains(&meta), "{head}");
+        assert!(policy.starts_with("default-src 'none'"), "{policy}");
+        assert!(
+            head.contains("overflow-wrap:anywhere") && !head.contains("break-word"),
+            "{head}"
+        );
     }
 
     /// Given a decision clock suspended and resumed, when the page is made at each point, then

@@ -107,7 +107,7 @@ header.top { background:var(--accent); color:#fff; padding:12px 28px; display:fl
 header.top a { color:#fff; text-decoration:none; }
 header.top .brand { font-size:20px; font-weight:700; letter-spacing:1px; }
 main { padding:20px 28px 40px; max-width:1240px; }
-body { overflow-wrap:break-word; }
+body { overflow-wrap:anywhere; }
 header.top { flex-wrap:wrap; row-gap:4px; }
 .scroll { overflow-x:auto; margin:6px 0 12px; }
 .scroll > table { margin:0; }
