@@ -77,7 +77,7 @@ fn not_counted_row(out: &mut String, n: &NotCounted) {
         p(&n.region),
         p(&n.actor),
         p(&n.kind),
-        p(&n.why.said())
+        p(n.why.said())
     );
 }
 
