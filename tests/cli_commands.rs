@@ -1846,3 +1846,57 @@ fn log_copies(dir: &std::path::Path) -> usize {
         })
         .count()
 }
+
+/// Given a suspension whose reason holds line breaks that write a normal-looking row (seq 5, a
+/// time, a region, `application.withdrawn`) and a right-to-left override, when `tongban
+/// replay` prints the timeline as text, then the reason stays on its event's line with its
+/// breaks and its override escaped as JSON escapes them (`\n`, `\u202e`), and no line of the
+/// output is a row of an event that never happened. (Found by a red-team walkthrough: the
+/// reason was printed raw, a forged withdrawal among the rows.)
+#[test]
+fn replay_text_prints_a_stored_reason_on_its_own_line_escaped() {
+    let dir = TempDir::new("cli-forged-row");
+    let data = dir.0.join("data");
+    let d = data.to_str().expect("path");
+    let mut gw = Gateway::start(&data, true);
+    let (body, origin, handlers) = common::parties(&gw, &data, "online");
+    let lead = &handlers[0];
+    let forged = "专家评审\n   5  2026-12-06T16:02:11.512Z  310000  310000/x  \
+                  application.withdrawn               withdrawn             —\n\u{202e}1234";
+    let id = common::application(
+        &origin,
+        &body,
+        &[
+            (&origin, "forward", serde_json::json!({})),
+            (lead, "accept", serde_json::json!({})),
+            (
+                lead,
+                "suspend",
+                serde_json::json!({"kind": "expert-review", "reason": forged}),
+            ),
+        ],
+    );
+    gw.terminate();
+    let out = run(&["replay", &id, "--data", d]);
+    let printed = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{printed}{}", text(&out.stderr));
+    assert!(
+        !printed.contains("withdrawn ") || !printed.lines().any(|l| l.starts_with("   5")),
+        "a forged row: {printed}"
+    );
+    assert!(
+        !printed
+            .lines()
+            .any(|l| l.contains("application.withdrawn") && !l.contains("reason:")),
+        "a forged row: {printed}"
+    );
+    assert!(
+        printed.contains("reason: 专家评审\\n   5  2026-12-06T16:02:11.512Z")
+            && printed.contains("—\\n\\u202e1234"),
+        "{printed}"
+    );
+    assert!(
+        !printed.contains('\u{202e}'),
+        "the override printed raw: {printed}"
+    );
+}

@@ -948,3 +948,81 @@ fn expect_continue_is_answered_only_once_the_request_could_be_taken() {
     assert!(last.starts_with("HTTP/1.1 201"), "{last}");
     assert_eq!(log_position(&operator), 1);
 }
+
+/// Given bodies sent in a coding, over a raw socket: a gzip body labelled `Content-Encoding:
+/// gzip`, a plain JSON forward labelled `br`, and a body sent `Transfer-Encoding: gzip,
+/// chunked`, when they reach the gateway, then the first two are refused 415
+/// `unsupported-media-type` naming the coding and saying to send it uncoded, the third 501
+/// (RFC 9112 §6.1), nothing appended; `identity` is taken. (Found by a red-team walkthrough:
+/// gzip was refused as "not valid UTF-8 (at byte 1)" and `br` was taken as if uncoded.)
+#[test]
+fn a_body_in_a_coding_the_gateway_does_not_decode_is_refused_for_it() {
+    let tmp = TempDir::new("codings");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let anon = gw.client(None);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let matters = anon.get("/v1/matters").json();
+    let example = matters["matters"][0]["example"].clone();
+    let origin = gw.client(Some(&tokens[example["origin"].as_str().expect("origin")]));
+    let id = created_id(&origin.post("/v1/applications", &example));
+    let before = log_position(&operator);
+    let send = |path: &str, fields: &str, body: &[u8]| {
+        let mut request = head(
+            &origin,
+            "POST",
+            path,
+            &format!("Content-Type: application/json\r\n{fields}"),
+        )
+        .into_bytes();
+        request.extend_from_slice(body);
+        origin.raw(&request).expect("an answer")
+    };
+    // A gzip member's header and a deflate block: the first bytes of any gzip body.
+    let gzip: &[u8] =
+        b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xab\xae\x05\x00\x43\xbf\xa6\xa3\x02\x00\x00\x00";
+    let r = send(
+        "/v1/applications",
+        &format!(
+            "Content-Encoding: gzip\r\nContent-Length: {}\r\n",
+            gzip.len()
+        ),
+        gzip,
+    );
+    let p = refused(&r, 415, "unsupported-media-type");
+    let detail = p["detail"].as_str().expect("detail");
+    assert!(
+        detail.contains("Content-Encoding \"gzip\"") && detail.contains("send it uncoded"),
+        "{p}"
+    );
+    let forward = format!("/v1/applications/{id}/forward");
+    let r = send(
+        &forward,
+        "Content-Encoding: br\r\nContent-Length: 2\r\n",
+        b"{}",
+    );
+    let p = refused(&r, 415, "unsupported-media-type");
+    assert!(
+        p["detail"].as_str().is_some_and(|d| d.contains("\"br\"")),
+        "{p}"
+    );
+    let r = send(
+        &forward,
+        "Transfer-Encoding: gzip, chunked\r\n",
+        b"2\r\n{}\r\n0\r\n\r\n",
+    );
+    let p = refused(&r, 501, "transfer-coding");
+    assert!(
+        p["detail"].as_str().is_some_and(|d| d.contains("\"gzip\"")),
+        "{p}"
+    );
+    assert_eq!(log_position(&operator), before, "a coded body was acted on");
+    // Uncoded, said so: taken.
+    let r = send(
+        &forward,
+        "Content-Encoding: identity\r\nContent-Length: 2\r\n",
+        b"{}",
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}

@@ -72,6 +72,22 @@ impl Detail {
         self.value = Value::Null;
     }
 
+    /// The value as the page shows it, part by part: each item of a list (`items`, materials'
+    /// names), else [`Detail::text_zh`] alone. The page isolates each part, so that a
+    /// bidirectional control in one item reorders none of the others.
+    pub fn parts_zh(&self) -> Vec<String> {
+        match (&self.value, self.value_zh, &self.not_shown_zh) {
+            (Value::Array(items), None, None) => items
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect(),
+            _ => vec![self.text_zh()],
+        }
+    }
+
     /// The value as one line of text: list items joined with `、`.
     pub fn text(&self) -> String {
         if let Some(why) = &self.not_shown {

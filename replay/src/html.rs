@@ -14,21 +14,9 @@ pub use crate::provenance::{CalendarSource, KeyOrigin, KeySource, NoDates, Prove
 use crate::timeline::{DeadlineAt, Timeline, Unfolded, event_title_zh};
 use crate::verify::{Report, Verdict};
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML element content and attribute values; [`isolated`] for text a party
+/// wrote. The registry pages' own, so the two kinds of page escape alike.
+pub use tongban_gateway::http::pages::{escape, isolated};
 
 /// Percent-encodes for a `data:` URI.
 fn percent_encode(s: &str) -> String {
@@ -219,7 +207,7 @@ fn status_zh(s: &str) -> &'static str {
 
 fn region(names: &BTreeMap<String, String>, code: &str) -> String {
     match names.get(code) {
-        Some(n) => format!("{} {}", escape(code), escape(n)),
+        Some(n) => format!("{} {}", escape(code), isolated(n)),
         None => escape(code),
     }
 }
@@ -380,8 +368,9 @@ pub fn render(
     let _ = write!(
         out,
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{}</title>\
+<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>\
-body{{font-family:\"Noto Sans CJK SC\",\"Source Han Sans SC\",\"Microsoft YaHei\",sans-serif;margin:2em;color:#222;max-width:1200px;overflow-wrap:break-word}}\
+body{{font-family:\"Noto Sans CJK SC\",\"Source Han Sans SC\",\"Microsoft YaHei\",sans-serif;margin:2em;color:#222;max-width:1200px;overflow-wrap:anywhere}}\
 .scroll{{overflow-x:auto}}\
 h1{{font-size:1.5em}}h2{{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}}\
 table{{border-collapse:collapse;width:100%;font-size:.9em}}td,th{{border:1px solid #ccc;padding:.35em .5em;text-align:left;vertical-align:top}}\
@@ -391,7 +380,9 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
 @media (max-width:600px){{body{{margin:1em .75em}}dl{{grid-template-columns:minmax(0,1fr)}}dd{{margin:0 0 .4em}}.scroll>table{{min-width:44em}}}}\
 @media print{{.scroll{{overflow:visible}}body{{margin:0;max-width:none;font-size:9pt}}table{{font-size:8pt}}tr{{break-inside:avoid}}details{{display:none}}}}\
 </style></head><body>",
-        escape(&title)
+        escape(&title),
+        // Saved to a file, the page still runs nothing and loads nothing.
+        escape(tongban_gateway::http::headers::HTML_POLICY)
     );
     let _ = write!(out, "<h1>{}</h1>", escape(&title));
     if let Some(gateway) = &provenance.gateway {
@@ -691,7 +682,10 @@ fn event_rows(
                 let items: String = s
                     .details
                     .iter()
-                    .map(|d| format!("<li>{}：{}</li>", escape(d.label_zh), escape(&d.text_zh())))
+                    .map(|d| {
+                        let parts: Vec<String> = d.parts_zh().iter().map(|p| isolated(p)).collect();
+                        format!("<li>{}：{}</li>", escape(d.label_zh), parts.join("、"))
+                    })
                     .collect();
                 format!("<ul class=\"details\">{items}</ul>")
             }
@@ -704,9 +698,9 @@ fn event_rows(
             e.seq,
             escape(&beijing(&e.at)),
             region(names, &e.region),
-            escape(&e.actor),
+            isolated(&e.actor),
             escape(event_title_zh(&e.kind)),
-            escape(&e.kind),
+            isolated(&e.kind),
             details,
             escape(after),
             escape(&e.hash),
@@ -738,7 +732,9 @@ fn raw_events(out: &mut String, app: &str, events: &[Envelope]) {
 <details><summary>查看原始事件</summary><pre>{}</pre></details>",
         escape(app),
         percent_encode(&raw),
-        escape(&raw)
+        // Shown with their hidden characters escaped (the same JSON): a right-to-left override
+        // in a reason would otherwise turn the rest of its line around.
+        escape(&crate::printable::json_visible(&raw))
     );
     let _ = write!(
         out,
@@ -1070,8 +1066,8 @@ mod tests {
         let delivered = issue_row(Point::Now);
         assert!(
             delivered.contains(
-                "<li>330000 浙江省：2026-11-02 10:00:00.000 至 2026-11-06 10:00:00.000</li>\
-                 <li>440000 广东省：2026-11-06 10:00:00.000 至 2026-11-20 10:00:00.000（期限办结）</li>"
+                "<li>330000 <bdi>浙江省</bdi>：2026-11-02 10:00:00.000 至 2026-11-06 10:00:00.000</li>\
+                 <li>440000 <bdi>广东省</bdi>：2026-11-06 10:00:00.000 至 2026-11-20 10:00:00.000（期限办结）</li>"
             ),
             "{delivered}"
         );
@@ -1079,8 +1075,8 @@ mod tests {
         let issued = issue_row(Point::Seq(5));
         assert!(
             issued.contains(
-                "<li>330000 浙江省：2026-11-02 10:00:00.000 至 2026-11-06 10:00:00.000</li>\
-                 <li>440000 广东省：2026-11-06 10:00:00.000 起，期限尚未办结</li>"
+                "<li>330000 <bdi>浙江省</bdi>：2026-11-02 10:00:00.000 至 2026-11-06 10:00:00.000</li>\
+                 <li>440000 <bdi>广东省</bdi>：2026-11-06 10:00:00.000 起，期限尚未办结</li>"
             ),
             "{issued}"
         );
@@ -1099,8 +1095,77 @@ mod tests {
             .and_then(|rest| rest.split("</tr>").next())
             .expect("the row of seq 3");
         assert!(
-            row.contains("<ul class=\"details\"><li>需补正的材料或事项：照片</li></ul>"),
+            row.contains("<ul class=\"details\"><li>需补正的材料或事项：<bdi>照片</bdi></li></ul>"),
             "{row}"
+        );
+    }
+
+    /// Given a 补正告知 whose first item holds a right-to-left override, when the evidence page
+    /// is made, then each item is isolated on its own (the override turns no other item, nor
+    /// the text after it, around), and the raw events show the override as `\u202e`, the same
+    /// JSON. (Found by a red-team walkthrough: the page rendered such text raw.)
+    #[test]
+    fn text_a_party_wrote_is_isolated_on_the_page() {
+        let mut events = crate::reconcile::tests::supplemented("GD-B");
+        let key = GatewayKey::from_seed([5; 32]);
+        let asked = events
+            .iter()
+            .position(|e| e.kind == "application.supplement-requested")
+            .expect("a supplement request");
+        events.truncate(asked);
+        let content = tongban_gateway::envelope::Content {
+            kind: "application.supplement-requested".into(),
+            schema: "application.supplement-requested/1".into(),
+            region: "330000".into(),
+            actor: "330000/\u{202e}tnega".into(),
+            at: "2026-11-02T03:00:00Z".into(),
+            data: serde_json::json!({"items": ["\u{202e}照片 乙", "户口簿"]}),
+        };
+        events.push(tongban_gateway::envelope::Envelope::sealed_after(
+            events.last(),
+            &events[0].app,
+            content,
+            &key,
+        ));
+        let html = page(&events, &key.public(), &Default::default());
+        assert!(
+            html.contains(
+                "<li>需补正的材料或事项：<bdi>\u{202e}照片 乙</bdi>、<bdi>户口簿</bdi></li>"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains("<td><bdi>330000/\u{202e}tnega</bdi></td>"),
+            "{html}"
+        );
+        let raw = html.split("<pre>").nth(1).expect("the raw events");
+        assert!(raw.contains("\\u202e照片 乙"), "{raw}");
+        assert!(!raw.contains('\u{202e}'), "{raw}");
+    }
+
+    /// Given any evidence page, as `tongban dispute --out` and `replay --format html` save it,
+    /// when a browser opens the file, then it carries the served pages' Content-Security-Policy
+    /// as a `<meta http-equiv>` (the one policy, `headers::HTML_POLICY`), before any content;
+    /// and its text breaks anywhere, so that a note of 60,000 characters without a break
+    /// shrinks into its cell instead of pushing the table's columns off the screen
+    /// (`overflow-wrap: anywhere`, which table cells' widths obey; `break-word` they do not).
+    /// (Found by a red-team walkthrough: saved pages carried no policy.)
+    #[test]
+    fn a_saved_page_carries_the_policy_and_breaks_long_text() {
+        let events = crate::reconcile::tests::to_accepted("GD-P", "SL-P");
+        let key = GatewayKey::from_seed([5; 32]).public();
+        let html = page(&events, &key, &Default::default());
+        let policy = tongban_gateway::http::headers::HTML_POLICY;
+        let meta = format!(
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">",
+            super::escape(policy)
+        );
+        let head = html.split("<body>").next().expect("the head");
+        assert!(head.contains(&meta), "{head}");
+        assert!(policy.starts_with("default-src 'none'"), "{policy}");
+        assert!(
+            head.contains("overflow-wrap:anywhere") && !head.contains("break-word"),
+            "{head}"
         );
     }
 

@@ -9,6 +9,7 @@ pub mod details;
 pub mod heads;
 pub mod html;
 pub mod json;
+pub mod printable;
 pub mod provenance;
 pub mod reconcile;
 pub mod requests;

@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use tongban_gateway::auth::RequestSignature;
 use tongban_gateway::envelope::Envelope;
 
-use crate::html::escape;
+use crate::html::{escape, isolated};
 
 /// The request evidence a page can show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,10 +129,10 @@ pub fn section(out: &mut String, events: &[&Envelope], requests: &Requests) {
             out,
             "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{} {}</td><td>{}</td><td class=\"hash\">{}</td><td>{checked}</td></tr>",
             e.seq,
-            escape(&s.keyid),
+            isolated(&s.keyid),
             escape(&s.method),
-            escape(&s.path),
-            escape(&s.date),
+            isolated(&s.path),
+            isolated(&s.date),
             escape(&s.public_key),
         );
     }
@@ -144,7 +144,7 @@ pub fn section(out: &mut String, events: &[&Envelope], requests: &Requests) {
     let _ = write!(
         out,
         "<details><summary>查看所存请求签名（JSON，按事件 id；复核方法见 docs/signed-requests.md）</summary><pre id=\"request-signatures-json\">{}</pre></details>",
-        escape(&raw)
+        escape(&crate::printable::json_visible(&raw))
     );
 }
 

@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use crate::printable::printable as p;
 use crate::timeline::{DeadlineAt, NotCounted, Timeline};
 
 fn deadlines_line(ds: &[DeadlineAt]) -> String {
@@ -61,6 +62,7 @@ fn deadlines_line(ds: &[DeadlineAt]) -> String {
                 d.started_at, d.responsible
             )
         })
+        .map(|line| p(&line).into_owned())
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -71,11 +73,11 @@ fn not_counted_row(out: &mut String, n: &NotCounted) {
         out,
         "{:>4}  {:<24}  {:<6}  {:<18}  {:<34}  {}",
         n.seq,
-        n.at,
-        n.region,
-        n.actor,
-        n.kind,
-        n.why.said()
+        p(&n.at),
+        p(&n.region),
+        p(&n.actor),
+        p(&n.kind),
+        p(n.why.said())
     );
 }
 
@@ -84,11 +86,11 @@ pub fn render(t: &Timeline) -> String {
     let _ = writeln!(
         out,
         "application {}  matter {}  mode {}  origin {}  handlers {}",
-        t.app,
-        t.matter,
-        t.mode,
-        t.origin,
-        t.handlers.join(",")
+        p(&t.app),
+        p(&t.matter),
+        p(&t.mode),
+        p(&t.origin),
+        p(&t.handlers.join(","))
     );
     let _ = writeln!(
         out,
@@ -105,19 +107,21 @@ pub fn render(t: &Timeline) -> String {
             out,
             "{:>4}  {:<24}  {:<6}  {:<18}  {:<34}  {:<20}  {}",
             s.seq,
-            s.at,
-            s.region,
-            s.actor,
-            s.kind,
-            s.status_after,
+            p(&s.at),
+            p(&s.region),
+            p(&s.actor),
+            p(&s.kind),
+            p(&s.status_after),
             deadlines_line(&s.deadlines)
         );
-        // What was asked or done, under its event: `items: 照片、户口簿; note: …`.
+        // What was asked or done, under its event: `items: 照片、户口簿; note: …`, each on
+        // this one line whatever it holds (a reason with line breaks would print rows of its
+        // own, a forged event among them).
         if !s.details.is_empty() {
             let facts: Vec<String> = s
                 .details
                 .iter()
-                .map(|d| format!("{}: {}", d.field, d.text()))
+                .map(|d| format!("{}: {}", d.field, p(&d.text())))
                 .collect();
             let _ = writeln!(out, "      {}", facts.join("; "));
         }
@@ -132,22 +136,27 @@ pub fn render(t: &Timeline) -> String {
                 "the chain breaks after seq {}: {}; the state and deadlines below are as of seq {}, \
                  the last event that verifies in order, and the events from the break on are \
                  listed, not counted",
-                stop.after, stop.reason, last.seq
+                stop.after,
+                p(&stop.reason),
+                last.seq
             );
             let _ = writeln!(
                 out,
                 "state as of seq {} ({} at {}), the last event that verifies: {}",
-                last.seq, last.kind, t.as_of, t.status
+                last.seq,
+                p(&last.kind),
+                p(&t.as_of),
+                p(&t.status)
             );
         }
         _ => {
-            let _ = writeln!(out, "state as of {}: {}", t.as_of, t.status);
+            let _ = writeln!(out, "state as of {}: {}", p(&t.as_of), p(&t.status));
         }
     }
     let _ = writeln!(
         out,
         "deadlines as of {}: {}",
-        t.as_of,
+        p(&t.as_of),
         deadlines_line(&t.deadlines)
     );
     out

@@ -10,6 +10,8 @@ use std::process::ExitCode;
 use tongban_gateway::domain::personal::OwnNumbers;
 use tongban_gateway::projections::serials;
 
+use tongban_replay::printable::printable;
+
 use super::output::outln;
 use super::{Args, CliError, offline};
 
@@ -67,6 +69,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         Ok::<_, CliError>(found)
     })?;
     for (app, given_by, given_as) in &found {
+        let (app, given_by) = (printable(app), printable(given_by));
         outln!("{app}\t{given_by}\t{given_as}")?;
     }
     if found.is_empty() {

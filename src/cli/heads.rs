@@ -22,6 +22,7 @@ use std::process::ExitCode;
 
 use tongban_replay::heads::records::Records;
 use tongban_replay::heads::{self, HeadFinding, compare};
+use tongban_replay::printable::line;
 
 use super::output::outln;
 use super::{Args, CliError};
@@ -97,35 +98,35 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             head,
             kid: key.kid(),
         };
-        outln!("BROKEN {finding}")?;
+        outln!("BROKEN {}", line(finding))?;
     }
     for page in &records.unsigned {
-        outln!("BROKEN {page}")?;
+        outln!("BROKEN {}", line(page))?;
     }
     for disagree in &disagree {
-        outln!("BROKEN {disagree}")?;
+        outln!("BROKEN {}", line(disagree))?;
     }
     for fork in &compared.forks {
-        outln!("FORKED {fork}")?;
+        outln!("FORKED {}", line(fork))?;
     }
     for inconsistent in &compared.inconsistent {
-        outln!("INCONSISTENT {inconsistent}")?;
+        outln!("INCONSISTENT {}", line(inconsistent))?;
     }
     for head in compared.alone.iter().take(5) {
         outln!(
             "NOT COMPARED saved head at log position {} (signed at {}, {}): {NOT_VOUCHED}, so it \
              proves nothing against a gateway showing each party its own history",
             head.head.position,
-            head.head.at,
-            head.from
+            line(&head.head.at),
+            line(&head.from)
         )?;
     }
     if compared.alone.len() > 5 {
         outln!("… and {} more not compared", compared.alone.len() - 5)?;
     }
     // The records the pairs not joined want, exactly: the audit script names them alike.
-    for line in compare::fetch_lines(&compared.to_fetch, FETCH_SHOWN) {
-        outln!("{line}")?;
+    for fetch in compare::fetch_lines(&compared.to_fetch, FETCH_SHOWN) {
+        outln!("{}", line(fetch))?;
     }
     if !compared.alone.is_empty() && compared.to_fetch.iter().all(|f| f.optional) {
         outln!(

@@ -109,7 +109,10 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                     ),
                     _ => String::new(),
                 };
-                outln!("{line}{id}{}{missing}", d.detail)?;
+                outln!(
+                    "{}",
+                    tongban_replay::printable::line(format!("{line}{id}{}{missing}", d.detail))
+                )?;
             }
         }
     }

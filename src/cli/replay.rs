@@ -5,6 +5,7 @@
 use std::process::ExitCode;
 
 use tongban_gateway::time::Timestamp;
+use tongban_replay::printable::line;
 use tongban_replay::timeline::{self, Point, PointError};
 
 use super::output::{out, outln};
@@ -61,10 +62,10 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 // The page of every raw event and the verification, saying why nothing folds.
                 "html" => outln!("{}", evidence.page())?,
                 _ => {
-                    outln!("{e}")?;
+                    outln!("{}", line(&e))?;
                     outln!("verification: {}", verification.summary())?;
                     for finding in verification.findings() {
-                        outln!("{finding}")?;
+                        outln!("{}", line(finding))?;
                     }
                 }
             }
@@ -92,7 +93,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             }
             outln!("{}", source.key_source(&evidence.key).note())?;
             for finding in verification.findings() {
-                outln!("{finding}")?;
+                outln!("{}", line(finding))?;
             }
         }
     }

@@ -73,7 +73,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     outln!("{}", report.summary())?;
     outln!("{}", source.key_source(&key).note())?;
     for finding in report.findings() {
-        outln!("{finding}")?;
+        outln!("{}", tongban_replay::printable::line(finding))?;
     }
     if report.no_signature_verifies() {
         eprintln!(

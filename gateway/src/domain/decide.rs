@@ -220,10 +220,23 @@ pub fn decide(
 /// delivery by post has one. [`decide`] refuses with the first; the HTTP edge answers them all
 /// at once, beside the schema's findings.
 pub fn body_faults(command: &Command) -> Vec<DomainError> {
-    let mut faults: Vec<DomainError> = blank_text(command)
-        .into_iter()
-        .map(|field| DomainError::Blank { field })
+    let blanks = blank_text(command);
+    let mut faults: Vec<DomainError> = blanks
+        .iter()
+        .map(|field| DomainError::Blank {
+            field: field.clone(),
+        })
         .collect();
+    // An identifier that says something, but holds what shows nothing or reorders it.
+    faults.extend(
+        identifiers(command)
+            .into_iter()
+            .filter(|(pointer, _)| !blanks.contains(pointer))
+            .filter_map(|(field, text)| {
+                let found = tongban_schemas::unseen::found_in(text);
+                (!found.is_empty()).then_some(DomainError::Unseen { field, found })
+            }),
+    );
     match command {
         Command::IssueResult(r) if r.licence.is_none() && r.document.is_none() => {
             faults.push(DomainError::NoResultReference)
@@ -241,6 +254,43 @@ pub fn body_faults(command: &Command) -> Vec<DomainError> {
         _ => {}
     }
     faults
+}
+
+/// Every identifier `command` gives, with its pointer, in the body's order: the numbers a party's
+/// system chose (受理编号, 决定文书编号, 证照编号, 快递单号) and the type codes of a licence, a
+/// result document and supplied materials. None may hold an invisible character
+/// ([`tongban_schemas::unseen::is_invisible`]): a number shown otherwise than it is stored is
+/// never found by the reader who copies it. Names, reasons, notes and a joint handler's part are
+/// text, which may be written in a right-to-left script, and are not listed.
+fn identifiers<'a>(command: &'a Command) -> Vec<(String, &'a str)> {
+    let mut out: Vec<(String, &'a str)> = Vec::new();
+    let mut at = |pointer: String, text: Option<&'a str>| {
+        if let Some(text) = text {
+            out.push((pointer, text));
+        }
+    };
+    match command {
+        Command::Accept(a) => at("/reference".into(), a.reference.as_deref()),
+        Command::Approve(a) => at("/decision_number".into(), a.decision_number.as_deref()),
+        Command::Deny(d) => at("/decision_number".into(), d.decision_number.as_deref()),
+        Command::IssueResult(r) => {
+            if let Some(l) = &r.licence {
+                at("/licence/kind".into(), Some(&l.kind));
+                at("/licence/number".into(), Some(&l.number));
+            }
+            if let Some(d) = &r.document {
+                at("/document/kind".into(), Some(&d.kind));
+            }
+        }
+        Command::Supplement(s) => {
+            for (i, m) in s.materials.iter().enumerate() {
+                at(format!("/materials/{i}/kind"), Some(&m.kind));
+            }
+        }
+        Command::Deliver(d) => at("/tracking".into(), d.tracking.as_deref()),
+        _ => {}
+    }
+    out
 }
 
 /// Every text of `command` that must say something and is empty or holds only characters that
@@ -310,33 +360,27 @@ fn blank_material(m: &tongban_schemas::blocks::material::MaterialRef, at: &str) 
 
 /// Whether `c` shows nothing on a page: whitespace, Unicode's default-ignorable characters (soft
 /// hyphen, zero-width spaces and joiners, direction marks, variation selectors, a byte order
-/// mark…), the Hangul fillers and the blank Braille pattern, or a combining mark with nothing
-/// to combine with (a text of marks alone).
+/// mark…: [`tongban_schemas::unseen::is_invisible`]), the Hangul fillers and the blank Braille
+/// pattern, or a combining mark with nothing to combine with (a text of marks alone).
 fn shows_nothing(c: char) -> bool {
     c.is_whitespace()
+        || tongban_schemas::unseen::is_invisible(c)
         || matches!(
             c,
-            '\u{00ad}'
-                | '\u{034f}'
-                | '\u{061c}'
-                | '\u{115f}'
+            '\u{115f}'
                 | '\u{1160}'
                 | '\u{17b4}'
                 | '\u{17b5}'
                 | '\u{180b}'..='\u{180f}'
-                | '\u{200b}'..='\u{200f}'
-                | '\u{202a}'..='\u{202e}'
-                | '\u{2060}'..='\u{206f}'
                 | '\u{2800}'
                 | '\u{3164}'
                 | '\u{fe00}'..='\u{fe0f}'
-                | '\u{feff}'
                 | '\u{ffa0}'
                 | '\u{0300}'..='\u{036f}'
                 | '\u{1ab0}'..='\u{1aff}'
                 | '\u{20d0}'..='\u{20ff}'
                 | '\u{fe20}'..='\u{fe2f}'
-                | '\u{e0000}'..='\u{e0fff}'
+                | '\u{e0080}'..='\u{e0fff}'
         )
 }
 

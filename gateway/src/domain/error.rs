@@ -117,6 +117,40 @@ pub enum DomainError {
         "{field} is empty or holds only spaces: write it out (a refusal states its reason; a 补正告知 lists what is missing; an identifier such as a 受理编号, 文书编号, 证照编号 or 快递单号 names one), or leave out an identifier that is not known"
     )]
     Blank { field: String },
+    /// An identifier holding characters that show nothing or reorder what follows them
+    /// ([`tongban_schemas::unseen`]): shown on a page it reads as another number than the one
+    /// stored, which a reader who copies it never finds.
+    #[error("{}", unseen_message(field, found))]
+    Unseen { field: String, found: Vec<char> },
+}
+
+/// The message of [`DomainError::Unseen`]: the field, the characters by code point (never the
+/// value), and the rule.
+fn unseen_message(field: &str, found: &[char]) -> String {
+    use tongban_schemas::unseen;
+    let names: Vec<String> = found.iter().take(4).map(|c| unseen::name(*c)).collect();
+    let more = match found.len() > 4 {
+        true => format!(" and {} more", found.len() - 4),
+        false => String::new(),
+    };
+    let why = match found.iter().any(|c| unseen::is_bidi_control(*c)) {
+        true => format!(
+            "a bidirectional control makes the number show in another order than it is \
+             stored, so a reader who copies it from a page finds nothing; an identifier may not \
+             hold {}",
+            unseen::BIDI_CONTROLS
+        ),
+        false => "an invisible character makes the number show as another that a reader who \
+                  copies it from a page never finds; an identifier may not hold control or \
+                  invisible format characters (zero-width spaces and joiners, soft hyphens, \
+                  byte order marks, line breaks)"
+            .to_string(),
+    };
+    format!(
+        "{field} holds {}{more}: {why}. Send the identifier (受理编号, 文书编号, 证照编号, \
+         快递单号, a type code) as the issuing system shows it, without them",
+        names.join(", ")
+    )
 }
 
 impl DomainError {
@@ -141,6 +175,7 @@ impl DomainError {
             | BadRegionCode { .. }
             | Empty { .. }
             | Blank { .. }
+            | Unseen { .. }
             | NoResultReference
             | TrackingRequired
             | TrackingNotPost { .. }
@@ -149,7 +184,8 @@ impl DomainError {
     }
 
     /// The rule a refused command broke. Of an invalid command, as a problem's errors name it:
-    /// `blank` for text of spaces alone, `proxy-check` for a proxy forward without the window's
+    /// `blank` for text of spaces alone, `bidi-control` for an identifier holding a bidi control
+    /// and `invisible-character` for one holding another invisible character, `proxy-check` for a proxy forward without the window's
     /// check, `licence-or-document` for a result that names neither, `required-for-post` for a
     /// delivery by post without its 快递单号, `post-only` for a 快递单号 on another channel,
     /// `same-province` for a handler in the origin's province; a submission's parties by the
@@ -164,6 +200,14 @@ impl DomainError {
     pub fn rule(&self) -> &'static str {
         match self {
             DomainError::Blank { .. } => "blank",
+            DomainError::Unseen { found, .. }
+                if found
+                    .iter()
+                    .any(|c| tongban_schemas::unseen::is_bidi_control(*c)) =>
+            {
+                "bidi-control"
+            }
+            DomainError::Unseen { .. } => "invisible-character",
             DomainError::MaterialsNotChecked => "proxy-check",
             DomainError::NoResultReference => "licence-or-document",
             DomainError::TrackingRequired => "required-for-post",
@@ -197,7 +241,7 @@ impl DomainError {
             OriginNotSubmitter { .. } => Some("/origin".into()),
             BadRegionCode { field, .. } => Some(field.clone()),
             Empty { field } => Some((*field).into()),
-            Blank { field } => Some(field.clone()),
+            Blank { field } | Unseen { field, .. } => Some(field.clone()),
             NoResultReference => Some("/licence".into()),
             TrackingRequired | TrackingNotPost { .. } => Some("/tracking".into()),
             MaterialsNotChecked => Some("/materials_checked".into()),

@@ -1465,6 +1465,126 @@ fn every_fault_of_an_action_body_is_listed_in_its_order() {
     assert_eq!(pointers(&part), [("/part".to_string(), "blank")]);
 }
 
+/// Given identifiers holding a bidi control (`YS-2026-\u{202e}4321\u{202c}`, shown as
+/// YS-2026-1234) or another invisible character (a zero-width space, a line break), when their
+/// faults are listed, then each is refused at its pointer, `bidi-control` or
+/// `invisible-character`, with a message naming the characters by code point and never the
+/// value; a reason, a note or a part in a right-to-left script (Uyghur in Arabic script, with
+/// its marks) is text, and taken. (Found by a red-team walkthrough: every such number was taken,
+/// and a reader who copied the number shown found nothing.)
+#[test]
+fn an_identifier_holding_a_bidi_control_or_an_invisible_character_is_refused() {
+    let faults = |cmd: &Command| -> Vec<(String, &'static str, String)> {
+        decide::body_faults(cmd)
+            .iter()
+            .map(|e| (e.pointer().unwrap_or_default(), e.rule(), e.to_string()))
+            .collect()
+    };
+    let cases: Vec<(Command, &str, &str, &str)> = vec![
+        (
+            Command::Accept(ev::Accepted {
+                reference: Some("YS-2026-\u{202e}4321\u{202c}".into()),
+            }),
+            "/reference",
+            "bidi-control",
+            "4321",
+        ),
+        (
+            Command::Approve(ev::Approved {
+                decision_number: Some("\u{202e}0987\u{202c}".into()),
+            }),
+            "/decision_number",
+            "bidi-control",
+            "0987",
+        ),
+        (
+            Command::Deny(ev::Denied {
+                reason: "材料不符".into(),
+                decision_number: Some("JD\u{2067}77\u{2069}".into()),
+            }),
+            "/decision_number",
+            "bidi-control",
+            "77",
+        ),
+        (
+            Command::IssueResult(ev::ResultIssued {
+                licence: Some(ev::LicenceRef {
+                    kind: "社会保障卡".into(),
+                    number: "SSC-\u{202e}9876543210".into(),
+                }),
+                ..Default::default()
+            }),
+            "/licence/number",
+            "bidi-control",
+            "9876543210",
+        ),
+        (
+            Command::Deliver(ev::Delivered {
+                channel: ev::DeliveryChannel::Post,
+                tracking: Some("SF\u{202e}0987654321".into()),
+            }),
+            "/tracking",
+            "bidi-control",
+            "0987654321",
+        ),
+        (
+            Command::Deliver(ev::Delivered {
+                channel: ev::DeliveryChannel::Post,
+                tracking: Some("SF09876\u{200b}54321".into()),
+            }),
+            "/tracking",
+            "invisible-character",
+            "54321",
+        ),
+        (
+            Command::Supplement(ev::Supplemented {
+                materials: vec![material("户口簿首页", "household-\nregister")],
+                note: None,
+            }),
+            "/materials/0/kind",
+            "invisible-character",
+            "register",
+        ),
+    ];
+    for (cmd, pointer, rule, value) in cases {
+        let found = faults(&cmd);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let (at, said, message) = &found[0];
+        assert_eq!((at.as_str(), *said), (pointer, rule), "{message}");
+        assert!(!message.contains(value), "the value is echoed: {message}");
+        match rule {
+            "bidi-control" => assert!(
+                message.contains("U+202E")
+                    || message.contains("U+2067") && message.contains("U+2069"),
+                "{message}"
+            ),
+            _ => assert!(
+                message.contains("U+200B") || message.contains("U+000A"),
+                "{message}"
+            ),
+        }
+        assert!(message.contains(pointer), "{message}");
+    }
+    // Text may be written right to left, marks and all.
+    let uyghur = "\u{202b}ئابدۇرېھىم ئابدۇللا\u{202c}";
+    for cmd in [
+        Command::Suspend(ev::Suspended {
+            kind: ev::SuspensionKind::ExpertReview,
+            reason: uyghur.into(),
+        }),
+        Command::CompletePart(ev::PartCompleted {
+            part: Some(uyghur.into()),
+            note: Some(uyghur.into()),
+        }),
+        Command::Supplement(ev::Supplemented {
+            materials: vec![material(uyghur, "household-register")],
+            note: Some(uyghur.into()),
+        }),
+    ] {
+        assert_eq!(faults(&cmd), [], "{cmd:?}");
+    }
+}
+
 // ---- deadlines ------------------------------------------------------------------------------
 
 fn at(s: &str) -> Timestamp {

@@ -47,7 +47,7 @@ pub async fn submit<L: EventLog>(
     signed::check_head(&s, &principal, &headers)?;
     crate::service::submitting_region(&principal)?;
     let key = idempotency_key(&headers)?;
-    let bytes = read_body(body).await?;
+    let bytes = read_body(&headers, body).await?;
     let signed = signed::check(
         &s,
         &principal,
@@ -100,7 +100,7 @@ pub async fn check<L: EventLog>(
 ) -> Result<Response, Problem> {
     crate::service::submitting_region(&principal)?;
     let key = idempotency_key(&headers)?;
-    let bytes = read_body(body).await?;
+    let bytes = read_body(&headers, body).await?;
     let (intake, warnings) = screened(&s, body::json_value(&headers, &bytes)?)?;
     let mut outcome = s.gateway.dry_run(&principal, intake, key)?;
     // In the order a submission's answer lists them.
@@ -271,7 +271,7 @@ pub async fn act<L: EventLog>(
     signed::check_head(&s, &principal, &headers)?;
     check_id(&id)?;
     crate::service::acting_region(&principal)?;
-    let bytes = read_body(body).await?;
+    let bytes = read_body(&headers, body).await?;
     let signed = signed::check(&s, &principal, &uri, &headers, &bytes, Exempt::Never)?;
     let (command, expected_seq) = action_body(action, body::json_value(&headers, &bytes)?)?;
     let outcome = s

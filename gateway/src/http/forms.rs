@@ -239,7 +239,7 @@ pub async fn translate<L: EventLog>(
 ) -> Result<Response, Problem> {
     let adapter = adapter_for(&s, &principal, &region, &matter)?;
     let content_type = check_media_type(adapter, &headers)?;
-    let bytes = read_body(body).await?;
+    let bytes = read_body(&headers, body).await?;
     Ok(
         match translated(&s, adapter, &bytes, content_type.as_deref())? {
             Ok(t) => Json(json!({
@@ -268,7 +268,7 @@ pub async fn submit<L: EventLog>(
     let adapter = adapter_for(&s, &principal, &region, &matter)?;
     let key = super::applications::idempotency_key(&headers)?;
     let content_type = check_media_type(adapter, &headers)?;
-    let bytes = read_body(body).await?;
+    let bytes = read_body(&headers, body).await?;
     let signed = super::signed::check(
         &s,
         &principal,

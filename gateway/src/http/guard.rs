@@ -153,8 +153,9 @@ async fn guarded(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// A request body, read whole: within [`BODY_TIMEOUT`] and [`MAX_BODY`] (a chunked body is cut
-/// off at the limit, 413), its framing checked (400 `framing`).
+/// A request body, read whole: in no coding but `chunked` ([`uncoded`], 415 or 501, before it is
+/// read), within [`BODY_TIMEOUT`] and [`MAX_BODY`] (a chunked body is cut off at the limit,
+/// 413), its framing checked (400 `framing`).
 ///
 /// Routes call it last, after the caller's token, the rate limit, the route itself and every
 /// check of theirs the head allows (a right, the path's region or id, a header, the content
@@ -164,8 +165,63 @@ async fn guarded(req: Request, next: Next) -> Response {
 /// the body is first read, so a client with a revoked token, over its rate, at no route or
 /// without the right is refused before it uploads its body (up to a MiB), as RFC 9110 §10.1.1
 /// intends. A slow body holds no worker meanwhile: the read is a future with a deadline.
-pub async fn read_body(body: axum::body::Body) -> Result<axum::body::Bytes, Problem> {
+pub async fn read_body(
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Result<axum::body::Bytes, Problem> {
+    uncoded(headers)?;
     read_within(body, MAX_BODY, body_timeout()).await
+}
+
+/// Refuses, before a byte of it is read, a body sent in a coding the gateway does not undo:
+/// a `Content-Encoding` other than `identity` (415: a gzip body was read as JSON and refused
+/// as "not valid UTF-8", and a plain body labelled `br` was taken as if uncoded), or a
+/// `Transfer-Encoding` other than `chunked` (`gzip, chunked`: hyper undoes the chunks and
+/// passes the gzip on; 501, RFC 9112 §6.1). Neither header's value is quoted unless it has
+/// the form of a coding's name.
+fn uncoded(headers: &HeaderMap) -> Result<(), Problem> {
+    let codings = |name: header::HeaderName| -> Vec<String> {
+        headers
+            .get_all(name)
+            .iter()
+            .flat_map(|v| v.to_str().unwrap_or("(not ASCII)").split(','))
+            .map(|c| c.trim().to_ascii_lowercase())
+            .filter(|c| !c.is_empty())
+            .collect()
+    };
+    let said = |c: &str| super::shown::said(c, super::shown::code);
+    if let Some(coding) = codings(header::CONTENT_ENCODING)
+        .iter()
+        .find(|c| *c != "identity")
+    {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported content coding",
+            format!(
+                "the body is sent with Content-Encoding {}, which the gateway does not decode: \
+                 send it uncoded (no Content-Encoding, or identity)",
+                said(coding)
+            ),
+        ));
+    }
+    if let Some(coding) = codings(header::TRANSFER_ENCODING)
+        .iter()
+        .find(|c| *c != "chunked")
+    {
+        return Err(Problem::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "transfer-coding",
+            "Unsupported transfer coding",
+            format!(
+                "the body is sent with Transfer-Encoding {}, which the gateway does not decode \
+                 (RFC 9112 §6.1): send it with Content-Length or Transfer-Encoding: chunked \
+                 alone",
+                said(coding)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// `body` read whole within `limit` bytes (413 past it) and `deadline` (408).
@@ -197,6 +253,10 @@ async fn read_within(
 /// 64 MiB had been read and held, for any region's token. The route calls this last, after
 /// every check the head allows, as [`read_body`] is called. It decodes the export and lets it
 /// go before the log is read, so it is held only while its records are parsed.
-pub async fn read_export(body: axum::body::Body) -> Result<axum::body::Bytes, Problem> {
+pub async fn read_export(
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Result<axum::body::Bytes, Problem> {
+    uncoded(headers)?;
     read_within(body, MAX_EXPORT_BODY, export_timeout()).await
 }

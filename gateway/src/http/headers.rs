@@ -13,7 +13,11 @@
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 
-const HTML_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
+/// The pages' policy: sent as a header with every served page, and written into every page the
+/// offline tools save (`tongban dispute --out`, `replay --format html`) as a `<meta
+/// http-equiv>`, which a browser opening the file obeys the same (but for `frame-ancestors`,
+/// which only the header can carry).
+pub const HTML_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
                            base-uri 'none'; frame-ancestors 'none'";
 
 const KEEP_ALIVE: header::HeaderName = header::HeaderName::from_static("keep-alive");

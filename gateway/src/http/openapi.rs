@@ -148,7 +148,11 @@ fn operation(route: &Route) -> Value {
                      pointer, `expected_seq`'s among them; then the first the action's rules \
                      find: a reason, an item of a 补正告知 or an identifier given (`reference`, \
                      `decision_number`, a licence's or document's or material's fields, \
-                     `tracking`) that is empty or spaces alone (`blank`), a proxy forward \
+                     `tracking`) that is empty or spaces alone (`blank`), an identifier (the \
+                     numbers, the type codes) holding a bidirectional control (U+061C, U+200E, \
+                     U+200F, U+202A–U+202E, U+2066–U+2069: `bidi-control`) or another invisible \
+                     or control character (`invisible-character`), which would show it as \
+                     another number than the one stored, a proxy forward \
                      without `materials_checked` (`proxy-check`), a result naming neither its \
                      `licence` (电子证照) nor its `document` (at `/licence`, \
                      `licence-or-document`), a delivery by post without its `tracking` \
@@ -263,7 +267,7 @@ fn operation(route: &Route) -> Value {
             responses.insert("404".into(), problem_response("Unknown subject"));
             responses.insert(
                 "415".into(),
-                problem_response("The body is not sent as JSON"),
+                problem_response("The body is not sent as JSON (or sent with a `Content-Encoding` other than `identity`: send the body uncoded; a `Transfer-Encoding` other than `chunked` is 501 `transfer-coding`)"),
             );
             responses.insert("422".into(), problem_response("The candidate is not a valid draft 2020-12 schema (each problem at its pointer in the candidate: `/$schema` when it is missing or names another draft, a `$ref` that points outside the document or at nothing in it at that `$ref`), its examples fail it (each violation at `/examples/<i>` and its pointer in the example, with its rule; at most 100), or its `$ref`s multiply it past 5,000 schema nodes (rule `too-complex`); `errors` names each problem"));
             responses.insert("503".into(), problem_response("Two checks are running, the most the gateway runs at once (`checks-busy`, with `Retry-After`)"));
@@ -313,7 +317,7 @@ fn operation(route: &Route) -> Value {
             );
             responses.insert(
                 "415".into(),
-                problem_response("Not sent in the adapter's format"),
+                problem_response("Not sent in the adapter's format (or sent with a `Content-Encoding` other than `identity`: send the body uncoded; a `Transfer-Encoding` other than `chunked` is 501 `transfer-coding`)"),
             );
             // A form that does not even parse is a problem of the local form (422, in the
             // adapter's words), not a malformed request (400): for an adapter team it is one more
@@ -476,7 +480,7 @@ fn operation(route: &Route) -> Value {
             );
             responses.insert(
                 "415".into(),
-                problem_response("The body is not text/csv, JSON Lines or text/plain"),
+                problem_response("The body is not text/csv, JSON Lines or text/plain (or sent with a `Content-Encoding` other than `identity`: send the body uncoded; a `Transfer-Encoding` other than `chunked` is 501 `transfer-coding`)"),
             );
             responses.insert("503".into(), problem_response(LOG_UNREADABLE));
         }
@@ -592,7 +596,9 @@ fn operation(route: &Route) -> Value {
             problem_response(
                 "Wrong content type: not JSON, or JSON with bytes beyond ASCII in a charset \
                      other than UTF-8 (a GBK or GB18030 local form goes to \
-                     /v1/regions/{region}/forms/{matter})",
+                     /v1/regions/{region}/forms/{matter}), or sent with a `Content-Encoding` \
+                     other than `identity` (send the body uncoded; a `Transfer-Encoding` other \
+                     than `chunked` is 501 `transfer-coding`)",
             )
         });
     }

@@ -360,7 +360,7 @@ pub async fn reconcile<L: EventLog>(
     };
     let tools = tools()?;
     // Last, once nothing the head says can refuse the request.
-    let body = super::guard::read_export(body).await?;
+    let body = super::guard::read_export(&headers, body).await?;
     let mut session = tools.reconcile(&region, &s.gateway.key.public());
     // Before the log is read: a file that is no export is refused at once, saying why.
     session

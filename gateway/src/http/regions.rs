@@ -319,7 +319,7 @@ pub async fn ack<L: EventLog>(
     super::signed::check_head(&s, &principal, &headers)?;
     known(&s, &region)?;
     own_region(&principal, &region, true)?;
-    let bytes = super::guard::read_body(body).await?;
+    let bytes = super::guard::read_body(&headers, body).await?;
     super::signed::check(
         &s,
         &principal,

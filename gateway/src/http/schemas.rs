@@ -343,7 +343,7 @@ pub async fn compatibility<L: EventLog>(
     let versions = reg
         .versions(&subject)
         .ok_or_else(|| unknown_subject(&subject))?;
-    let bytes = read_body(body).await?;
+    let bytes = read_body(&headers, body).await?;
     let candidate = body::json_value(&headers, &bytes)?;
     let permit = check_slot()?;
     let judged = subject.clone();

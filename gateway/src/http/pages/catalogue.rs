@@ -5,7 +5,7 @@ use serde_json::Value;
 use tongban_schemas::matters::{self, Matter};
 use tongban_schemas::registry::{SubjectKind, SubjectSummary, VersionRef};
 
-use super::{Page, RawQuery, aliases, escape, labels, query_params, subject_href};
+use super::{Page, RawQuery, aliases, escape, isolated, labels, query_params, subject_href};
 use crate::http::schemas::registry;
 
 /// Whether every whitespace-separated term of `q` (lowercase) is a substring of one of `texts`,
@@ -117,8 +117,8 @@ pub async fn page(query: RawQuery) -> Page {
     ));
     if !raw_q.is_empty() {
         main.push_str(&format!(
-            "<p id=\"result-count\">“<bdi>{}</bdi>” 的结果：{n_matters} 个事项，{n_events} 个事件 / {n_matters} matter(s), {n_events} event subject(s). <a href=\"/registry\">清除 / clear</a> · <a href=\"/v1/schemas\">JSON</a></p>\n",
-            escape(raw_q)
+            "<p id=\"result-count\">“{}” 的结果：{n_matters} 个事项，{n_events} 个事件 / {n_matters} matter(s), {n_events} event subject(s). <a href=\"/registry\">清除 / clear</a> · <a href=\"/v1/schemas\">JSON</a></p>\n",
+            isolated(raw_q)
         ));
     }
 

@@ -36,6 +36,15 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// Text a caller or a party wrote (a search, a reason, a number, an actor, a region's name) as
+/// a page shows it: escaped and isolated in a `<bdi>`, so that a bidirectional control in it (a
+/// right-to-left override, [`tongban_schemas::unseen::is_bidi_control`]) reorders nothing
+/// outside it, and a name in a right-to-left script (Uyghur in Arabic script) reads in its own
+/// direction without turning the text around it.
+pub fn isolated(s: &str) -> String {
+    format!("<bdi>{}</bdi>", escape(s))
+}
+
 /// Percent-encodes everything but RFC 3986 unreserved characters, for one path segment or query value.
 pub fn url_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -100,7 +109,7 @@ header.top { background:var(--accent); color:#fff; padding:12px 28px; display:fl
 header.top a { color:#fff; text-decoration:none; }
 header.top .brand { font-size:20px; font-weight:700; letter-spacing:1px; }
 main { padding:20px 28px 40px; max-width:1240px; }
-body { overflow-wrap:break-word; }
+body { overflow-wrap:anywhere; }
 header.top { flex-wrap:wrap; row-gap:4px; }
 .scroll { overflow-x:auto; margin:6px 0 12px; }
 .scroll > table { margin:0; }
