@@ -168,17 +168,24 @@ pub async fn dispute_page<L: EventLog>(
     super::applications::check_id(&id)?;
     let gateway = super::origin::from_host(&headers)?;
     let tools = tools()?;
-    let read = async {
-        s.gateway
-            .events_as_stored(&principal, &id)
-            .await
-            .map_err(Problem::reading)
-    };
     s.histories
-        .build(read, |events| {
+        .build(as_stored(&s, &principal, &id), |events| {
             page(&s, tools, &events, &as_of, &gateway).map(|page| Html(page).into_response())
         })
         .await?
+}
+
+/// The application's events as stored, for its parties and operators: the page and the
+/// timeline show what the log holds, broken links and all.
+async fn as_stored<L: EventLog>(
+    s: &AppState<L>,
+    principal: &crate::auth::Principal,
+    id: &str,
+) -> Result<Vec<Envelope>, Problem> {
+    s.gateway
+        .events_as_stored(principal, id)
+        .await
+        .map_err(Problem::reading)
 }
 
 /// The evidence page of `events`, as of `as_of`, served by `gateway`.
@@ -225,14 +232,8 @@ pub async fn replay<L: EventLog>(
 ) -> Result<Response, Problem> {
     super::applications::check_id(&id)?;
     let tools = tools()?;
-    let read = async {
-        s.gateway
-            .events_as_stored(&principal, &id)
-            .await
-            .map_err(Problem::reading)
-    };
     s.histories
-        .build(read, |events| {
+        .build(as_stored(&s, &principal, &id), |events| {
             tools
                 .replay(
                     &events,

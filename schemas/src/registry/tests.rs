@@ -149,8 +149,8 @@ fn a_rename_is_published_with_its_upcaster() {
         "/form/phone",
         "/form/contact_phone",
         "required-added",
-        &format!("data already stored under version {latest}"),
-        "register an upcaster",
+        &format!("data written under version {latest}"),
+        "without an upcaster, which the gateway's maintainers register",
     ] {
         assert!(err.contains(part), "{part:?} missing from: {err}");
     }

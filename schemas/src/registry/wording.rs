@@ -278,49 +278,33 @@ impl Voice {
     /// A lower bound `k` (`minimum`, `minLength` …) of the reader, `bound`, that the writer
     /// lacks (`None`) or has lower.
     pub fn lower_bound(&self, k: &str, bound: f64, writer: Option<f64>) -> Said {
-        let (n, o) = (&self.newer, &self.older);
-        if self.writer_newer {
-            let change = match writer {
-                Some(w) => format!("{k} lowered to {w} in {n}"),
-                None => format!("{n} has no {k} here"),
-            };
-            (
-                Rule::RangeWidened,
-                format!(
-                    "{change}; {o}'s {k} is {bound}: {}",
-                    self.unread("below it")
-                ),
-            )
-        } else {
-            let was = match writer {
-                Some(w) => format!("{o}: {w}"),
-                None => format!("{o} had none"),
-            };
-            (
-                Rule::RangeNarrowed,
-                format!(
-                    "{k} raised to {bound} in {n} ({was}): {}",
-                    self.stored("below it")
-                ),
-            )
-        }
+        self.bound(("lowered", "raised", "below it"), k, bound, writer)
     }
 
     /// An upper bound `k` (`maximum`, `maxLength` …) of the reader, `bound`, that the writer
     /// lacks (`None`) or has higher.
     pub fn upper_bound(&self, k: &str, bound: f64, writer: Option<f64>) -> Said {
+        self.bound(("raised", "lowered", "above it"), k, bound, writer)
+    }
+
+    /// A bound of the reader the writer lacks or has looser: `(loosened, tightened, beyond)`
+    /// say how a bound on this side moves each way, and where the data it refuses lies.
+    fn bound(
+        &self,
+        (loosened, tightened, beyond): (&str, &str, &str),
+        k: &str,
+        bound: f64,
+        writer: Option<f64>,
+    ) -> Said {
         let (n, o) = (&self.newer, &self.older);
         if self.writer_newer {
             let change = match writer {
-                Some(w) => format!("{k} raised to {w} in {n}"),
+                Some(w) => format!("{k} {loosened} to {w} in {n}"),
                 None => format!("{n} has no {k} here"),
             };
             (
                 Rule::RangeWidened,
-                format!(
-                    "{change}; {o}'s {k} is {bound}: {}",
-                    self.unread("above it")
-                ),
+                format!("{change}; {o}'s {k} is {bound}: {}", self.unread(beyond)),
             )
         } else {
             let was = match writer {
@@ -330,8 +314,8 @@ impl Voice {
             (
                 Rule::RangeNarrowed,
                 format!(
-                    "{k} lowered to {bound} in {n} ({was}): {}",
-                    self.stored("above it")
+                    "{k} {tightened} to {bound} in {n} ({was}): {}",
+                    self.stored(beyond)
                 ),
             )
         }
