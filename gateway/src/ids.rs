@@ -163,8 +163,10 @@ pub fn personal_key_warning(what: &str) -> tongban_schemas::Violation {
         "personal-data",
         format!(
             "Idempotency-Key 不应是个人信息 (the key reads as {what}: the application's id is \
-             derived from it and appears in URLs and the event log's subjects, so whoever guesses \
-             the key finds the application; send the platform's own serial instead)"
+             derived from it and appears in URLs, log lines and the event log's subjects, so \
+             whoever guesses the key finds the application, and whoever sees the id can recover \
+             the key by trying every number of its shape, in minutes; send the platform's own \
+             serial instead)"
         ),
     )
 }
