@@ -76,3 +76,85 @@ fn a_malformed_rate_limit_is_refused_at_start() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--rate-limit"));
 }
+
+/// Given a gateway whose write quota is 1 MiB a day per region, when a region's lead handler
+/// suspends and resumes an application with 60 KB reasons until its day's bytes are spent, then
+/// the write past them is refused 429 `write-quota-exceeded` with `Retry-After` (long: the quota
+/// refills over a day) and nothing is appended; the region still reads, and another region still
+/// writes. A quota under one largest body is refused at start. (Found by a red team: a region
+/// within its rate limit grew the log by 6.6 MB a second, towards a full disk that stops the log
+/// for every region.)
+#[test]
+fn a_region_past_its_write_quota_gets_429_and_others_still_write() {
+    let tmp = TempDir::new("write-quota");
+    let data = tmp.0.join("data");
+    let gw = Gateway::start_with(&data, true, &["--write-quota", "1MiB"]);
+    let tokens = common::tokens(&data);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let position = || operator.get("/healthz").json()["log_position"].clone();
+    let (body, origin, handlers) = common::parties(&gw, &data, "online");
+    let lead = &handlers[0];
+    let id = common::application(
+        &origin,
+        &body,
+        &[
+            (&origin, "forward", json!({"materials_checked": true})),
+            (lead, "accept", json!({})),
+        ],
+    );
+    let reason = "理".repeat(20_000);
+    let mut refused = None;
+    for i in 0..40 {
+        let action = if i % 2 == 0 { "suspend" } else { "resume" };
+        let body = match action {
+            "suspend" => json!({"kind": "hearing", "reason": reason}),
+            _ => json!({}),
+        };
+        let before = position();
+        let r = lead.post(&format!("/v1/applications/{id}/{action}"), &body);
+        if r.status == 429 {
+            assert_eq!(position(), before, "a refused write appends nothing");
+            refused = Some(r);
+            break;
+        }
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    }
+    let r = refused.expect("refused within 40 actions of 60 KB each");
+    let p = r.json();
+    assert_eq!(
+        p["type"],
+        json!("urn:tongban:problem:write-quota-exceeded"),
+        "{p}"
+    );
+    let retry: u64 = r
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!(retry > 60, "Retry-After {retry}");
+    let lead_code = body["handlers"][0].as_str().expect("lead");
+    assert_eq!(
+        lead.get(&format!("/v1/regions/{lead_code}/inbox")).status,
+        200
+    );
+    let r = origin.post_with(
+        "/v1/applications",
+        &[("Idempotency-Key", "after-the-flood")],
+        &body,
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+
+    let out = std::process::Command::new(common::BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--write-quota",
+            "512KiB",
+            "--data",
+        ])
+        .arg(tmp.0.join("other"))
+        .output()
+        .expect("run tongban");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--write-quota"));
+}

@@ -1280,8 +1280,8 @@ pub async fn bind(listen: SocketAddr) -> Result<tokio::net::TcpListener, ServeEr
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// Serves on `listener` ([`bind`]) until a shutdown signal. `on_ready` gets the bound address
-/// (port 0 picks a free one). Every region's requests (all its tokens together) are limited to
-/// `rate_limit` (`None`: unlimited).
+/// (port 0 picks a free one). Every region (all its tokens together) is held to `limits`: its
+/// requests per second and the bytes its writes carry per day.
 ///
 /// At the first SIGTERM or SIGINT it stops taking connections and waits for the requests in
 /// flight, at most `grace`. The connections open go on serving meanwhile, each answer with
@@ -1298,7 +1298,7 @@ pub async fn serve<L: EventLog>(
     gateway: Arc<Gateway<L>>,
     book: Arc<RegionBook>,
     listener: tokio::net::TcpListener,
-    rate_limit: Option<crate::http::rate::RateLimit>,
+    limits: crate::http::Limits,
     grace: Duration,
     on_ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
@@ -1306,7 +1306,7 @@ pub async fn serve<L: EventLog>(
         what: "local address".into(),
         source,
     })?;
-    let app = crate::http::router_with(Arc::clone(&gateway), book, rate_limit);
+    let app = crate::http::router_with(Arc::clone(&gateway), book, limits);
     let head_timeout = crate::connections::head_timeout();
     tracing::info!(%local, backend = gateway.log.backend(), "serving");
     // The counts of refusals that wrote nothing are written when the log is back, not in the

@@ -7,8 +7,9 @@
 //! `--duration` ends; a journey cut by the deadline simply stops. Any status an operation does not
 //! expect counts as an error and makes the command exit 1.
 //!
-//! The gateway's default rate limit (200/s per region token) would turn a load run into a rate
-//! limit test: run it with `tongban serve --rate-limit off`.
+//! The gateway's default limits (200 requests a second and 4 GiB of writes a day per region) would
+//! turn a load run into a test of them: run it with `tongban serve --rate-limit off --write-quota
+//! off`.
 //!
 //! `--soak` also samples the gateway's resident memory (VmRSS in `/proc/<pid>/status`, so the
 //! gateway must run on this machine) every `--sample-every` seconds, PID from `--pid` or else from

@@ -41,6 +41,8 @@ usage:
       when it exists); see docs/adapters.md
       --rate-limit: each region's requests per second, all its tokens together (default 200,
       bursts of 1000; operators exempt); off for `tongban load`
+      --write-quota BYTES[KiB|MiB|GiB]|off: the bytes each region's submissions and actions may
+      carry per day, refilled evenly over the day (default 4GiB); off for `tongban load`
       --shutdown-grace SECONDS: how long SIGTERM/SIGINT waits for requests in flight before
       closing their connections and exiting (default 30; a second signal exits at once; nothing
       acknowledged is lost either way)
@@ -109,7 +111,8 @@ usage:
       drive mixed traffic (every mode, whole lifecycles, a tail of large submissions) at a running
       gateway and report throughput, latency p50/p90/p99/max per operation and errors by status;
       --soak also samples the gateway's RSS and says whether it stayed flat. Run the gateway with
-      --rate-limit off, or the 200/s per region default turns it into a rate-limit test
+      --rate-limit off --write-quota off, or the 200/s and 4 GiB a day per region defaults
+      turn it into a test of the limits
   tongban bench [--only fjall,postgres,jetstream,http,embedded,paired,growth,shape,replay]
       [--duration SECS] [--clients N] [--apps N] [--depth N] [--events N] [--work DIR]
       [--format text|json]

@@ -1,11 +1,14 @@
 //! `tongban serve [--data DIR] [--listen IP:PORT] [--demo] [--adapters DIR]
-//! [--rate-limit <per-second>[:<burst>]|off] [--shutdown-grace SECONDS]
+//! [--rate-limit <per-second>[:<burst>]|off] [--write-quota <bytes>[KiB|MiB|GiB]|off]
+//! [--shutdown-grace SECONDS]
 //! [--nats URL [--nats-creds FILE] [--nats-replicas N]]`
 //!
 //! Local-form adapters are the builtin specs plus, when given, a directory of spec files
 //! (`--adapters DIR`, else `<data>/adapters/` if it exists): a province added with files only.
 //! `--rate-limit` bounds each region's requests, all its tokens together (token bucket; default 200/s, bursts of
-//! 1000; operators exempt); over it the API answers 429 with `Retry-After`.
+//! 1000; operators exempt); over it the API answers 429 with `Retry-After`. `--write-quota` bounds
+//! the bytes each region's writes carry per day (default 4GiB; `http::quota` says why), 429
+//! `write-quota-exceeded` past it.
 //! `--shutdown-grace` bounds how long a SIGTERM or SIGINT waits for the requests in flight
 //! (default 30 s; `server::serve` says why nothing acknowledged is lost when it passes).
 //!
@@ -19,6 +22,8 @@ use std::time::Duration;
 
 use tongban_gateway::demo;
 use tongban_gateway::dir_lock::DirLock;
+use tongban_gateway::http::Limits;
+use tongban_gateway::http::quota::WriteQuota;
 use tongban_gateway::http::rate::RateLimit;
 use tongban_gateway::log::{EventLog, JetStreamConfig};
 use tongban_gateway::server::{self, DataDir, Opened};
@@ -57,9 +62,15 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             .value("listen")
             .unwrap_or_else(|| "127.0.0.1:8080".into()),
     )?;
-    let rate_limit = match args.value("rate-limit") {
-        Some(text) => RateLimit::parse(&text).map_err(|e| CliError(e.to_string()))?,
-        None => Some(RateLimit::DEFAULT),
+    let limits = Limits {
+        requests: match args.value("rate-limit") {
+            Some(text) => RateLimit::parse(&text).map_err(|e| CliError(e.to_string()))?,
+            None => Some(RateLimit::DEFAULT),
+        },
+        writes: match args.value("write-quota") {
+            Some(text) => WriteQuota::parse(&text).map_err(|e| CliError(e.to_string()))?,
+            None => Some(WriteQuota::DEFAULT),
+        },
     };
     let grace = match args.value("shutdown-grace") {
         Some(text) => text
@@ -109,11 +120,11 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         match nats {
             Some(config) => {
                 let opened = server::open_jetstream(&dir, &config).await?;
-                run_gateway(opened, &dir, demo_mode, listener, rate_limit, grace).await
+                run_gateway(opened, &dir, demo_mode, listener, limits, grace).await
             }
             None => {
                 let opened = server::open_embedded(&dir)?;
-                run_gateway(opened, &dir, demo_mode, listener, rate_limit, grace).await
+                run_gateway(opened, &dir, demo_mode, listener, limits, grace).await
             }
         }
     })?;
@@ -140,7 +151,7 @@ async fn run_gateway<L: EventLog>(
     dir: &DataDir,
     demo_mode: bool,
     listener: tokio::net::TcpListener,
-    rate_limit: Option<RateLimit>,
+    limits: Limits,
     grace: Duration,
 ) -> Result<DirLock, CliError> {
     let tokens_file = dir.0.join("demo-tokens.json");
@@ -176,7 +187,7 @@ async fn run_gateway<L: EventLog>(
         book,
         lock,
     } = opened;
-    server::serve(gateway, book, listener, rate_limit, grace, |addr| {
+    server::serve(gateway, book, listener, limits, grace, |addr| {
         let announced =
             outln!("tongban listening on http://{addr} (data: {dir_shown}, log: {backend})")
                 .and_then(|()| {

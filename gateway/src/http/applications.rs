@@ -72,6 +72,9 @@ pub async fn submit<L: EventLog>(
         }
         Err(refused) => return Err(refused),
     };
+    // Counted once the body is known to be the region's and to hold a submission: a stolen
+    // token without the signing key, or a malformed body, spends none of the day's bytes.
+    s.quotas.charge(&principal, bytes.len())?;
     let (status, headers, mut outcome) =
         submitted(&s, &principal, intake, key, signed.as_ref()).await?;
     // The checks' doubts (a 15-digit ID number), told with the answer, a repeated submission's
@@ -274,6 +277,7 @@ pub async fn act<L: EventLog>(
     let bytes = read_body(&headers, body).await?;
     let signed = signed::check(&s, &principal, &uri, &headers, &bytes, Exempt::Never)?;
     let (command, expected_seq) = action_body(action, body::json_value(&headers, &bytes)?)?;
+    s.quotas.charge(&principal, bytes.len())?;
     let outcome = s
         .gateway
         .act_signed(&principal, &id, command, expected_seq, signed.as_ref())

@@ -291,6 +291,7 @@ pub async fn submit<L: EventLog>(
             return Ok(earlier.unwrap_or_else(|| rejected(adapter, &r)));
         }
     };
+    s.quotas.charge(&principal, bytes.len())?;
     // The adapter checked the canonical body in full; the gate takes it without a second check.
     let (status, headers, outcome) =
         super::applications::submitted(&s, &principal, translation.canonical, key, signed.as_ref())

@@ -29,6 +29,7 @@ pub mod origin;
 pub mod pages;
 pub mod problem;
 pub mod public;
+pub mod quota;
 pub mod rate;
 pub mod read_after;
 pub mod refusals;
@@ -66,6 +67,24 @@ pub struct Shared<L: EventLog> {
     pub metrics: Arc<crate::metrics::HttpMetrics>,
     /// The turns whole histories are built in ([`histories`]).
     pub histories: histories::Histories,
+    /// Each region's bytes written per day ([`quota`]).
+    pub quotas: quota::WriteQuotas,
+}
+
+/// What a router holds each region to: its requests per second, and the bytes its writes may
+/// carry per day (`None`: no limit).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    pub requests: Option<rate::RateLimit>,
+    pub writes: Option<quota::WriteQuota>,
+}
+
+impl Limits {
+    /// `tongban serve`'s defaults: 200 requests a second (bursts of 1,000) and 4 GiB a day.
+    pub const DEFAULT: Limits = Limits {
+        requests: Some(rate::RateLimit::DEFAULT),
+        writes: Some(quota::WriteQuota::DEFAULT),
+    };
 }
 
 impl<L: EventLog> Clone for AppState<L> {
@@ -541,14 +560,14 @@ async fn unrouted(method: Method, uri: axum::http::Uri) -> axum::response::Respo
 
 /// The router with the default rate limit ([`rate::RateLimit::DEFAULT`]).
 pub fn router<L: EventLog>(gateway: Arc<Gateway<L>>, book: Arc<RegionBook>) -> Router {
-    router_with(gateway, book, Some(rate::RateLimit::DEFAULT))
+    router_with(gateway, book, Limits::DEFAULT)
 }
 
-/// The router; every region's requests (all its tokens together) are limited to `rate_limit` (`None`: unlimited).
+/// The router; every region (all its tokens together) is held to `limits`.
 pub fn router_with<L: EventLog>(
     gateway: Arc<Gateway<L>>,
     book: Arc<RegionBook>,
-    rate_limit: Option<rate::RateLimit>,
+    limits: Limits,
 ) -> Router {
     let table = routes();
     let http_metrics = Arc::new(crate::metrics::HttpMetrics::new(
@@ -558,10 +577,11 @@ pub fn router_with<L: EventLog>(
         gateway,
         book,
         openapi: Arc::new(openapi::document(&table)),
-        limiter: Arc::new(rate::RateLimiter::new(rate_limit)),
+        limiter: Arc::new(rate::RateLimiter::new(limits.requests)),
         replay: Arc::new(crate::auth::ReplayCache::default()),
         metrics: Arc::clone(&http_metrics),
         histories: histories::Histories::default(),
+        quotas: quota::WriteQuotas::new(limits.writes),
     }));
     let mut by_path: BTreeMap<String, MethodRouter<AppState<L>>> = BTreeMap::new();
     for route in &table {

@@ -529,9 +529,14 @@ fn operation(route: &Route) -> Value {
                 "The region may not do this: not in the needed role, or another region's resource; a submission whose `origin` is not the caller names it in `errors` (`/origin`, rule `origin-not-submitter`)",
             ),
         );
+        let writes = matches!(route.op, Op::Submit | Op::LocalForm | Op::Act(_));
         responses.insert(
             "429".into(),
-            problem_response("The region's rate limit (all its tokens together) is exceeded; wait `Retry-After` seconds"),
+            problem_response(if writes {
+                "The region's rate limit (all its tokens together) is exceeded (`rate-limited`), or its write quota, the bytes its submissions and actions may carry per day (`write-quota-exceeded`); wait `Retry-After` seconds"
+            } else {
+                "The region's rate limit (all its tokens together) is exceeded; wait `Retry-After` seconds"
+            }),
         );
     }
     if route.path.starts_with("/v1/regions/{region}") {

@@ -99,6 +99,12 @@ impl RateLimiter {
 
     /// Takes one request from `key`'s bucket at `now`, or says how long until one is available.
     pub fn take(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        self.take_n(key, 1.0, now)
+    }
+
+    /// Takes `cost` from `key`'s bucket at `now` (a request, or a body's bytes: [`super::quota`]),
+    /// or says how long until that much is available. Nothing is taken from a refused bucket.
+    pub fn take_n(&self, key: &str, cost: f64, now: Instant) -> Result<(), Duration> {
         let Some(limit) = self.limit else {
             return Ok(());
         };
@@ -110,12 +116,12 @@ impl RateLimiter {
         let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * limit.per_second).min(limit.burst);
         bucket.last = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
+        if bucket.tokens >= cost {
+            bucket.tokens -= cost;
             Ok(())
         } else {
             // Bounded, whatever the limit: a wait past a day is a day.
-            let wait = (1.0 - bucket.tokens) / limit.per_second;
+            let wait = (cost - bucket.tokens) / limit.per_second;
             Err(Duration::try_from_secs_f64(wait)
                 .unwrap_or(MAX_WAIT)
                 .min(MAX_WAIT))

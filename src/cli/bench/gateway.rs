@@ -69,7 +69,14 @@ impl GatewayProcess {
             .arg("--demo")
             .arg("--data")
             .arg(dir.join("data"))
-            .args(["--listen", &addr, "--rate-limit", "off"])
+            .args([
+                "--listen",
+                &addr,
+                "--rate-limit",
+                "off",
+                "--write-quota",
+                "off",
+            ])
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(dir.join("gateway.log"))?)
