@@ -430,7 +430,7 @@ fn numbers_that_are_the_applications_personal_data_are_warned_of_and_left_out_of
         String::from_utf8_lossy(&operator.get(&format!("/ui/applications/{id}")).body).into_owned();
     let (table, raw) = page.split_once("<h2>原始事件</h2>").expect("raw events");
     assert!(
-        table.contains("受理编号：为本申请所载手机号码（11 个字符）"),
+        table.contains("受理编号：<bdi>为本申请所载手机号码（11 个字符）"),
         "{table}"
     );
     for value in &personal {
@@ -450,7 +450,10 @@ fn numbers_that_are_the_applications_personal_data_are_warned_of_and_left_out_of
     let page = String::from_utf8_lossy(&operator.get(&format!("/ui/applications/{other}")).body)
         .into_owned();
     let (table, _) = page.split_once("<h2>原始事件</h2>").expect("raw events");
-    assert!(table.contains(&format!("受理编号：{realistic}")), "{table}");
+    assert!(
+        table.contains(&format!("受理编号：<bdi>{realistic}</bdi>")),
+        "{table}"
+    );
     assert!(!table.contains("不在此显示"), "{table}");
     assert_eq!(gw.terminate().code(), Some(0));
     common::assert_absent_from(&gw.stderr_log, &personal);

@@ -26,17 +26,19 @@ fn push_escaped(out: &mut String, c: char) {
     }
 }
 
-/// `s` as the text output shows stored text: each hidden character escaped as JSON escapes it,
-/// and a backslash doubled (so that a reason holding the two characters `\n` reads apart from
-/// one holding a line break). Borrowed when there is nothing to escape, as is almost always so.
+/// `s` as the text output shows stored text: each hidden character escaped as JSON escapes it.
+/// A backslash stays as it is: a reason holding the two characters `\n` reads like an escaped
+/// line break, but it cannot break the line, which is what a forged row needs; and a finding
+/// that quotes a value already escaped (`"二〇二六\u0007"`) reads as `tongban verify` and
+/// `docs/audit/verify_chain.py` both write it. Borrowed when there is nothing to escape, as is
+/// almost always so.
 pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(|c| hidden(c) || c == '\\') {
+    if !s.chars().any(hidden) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
-            '\\' => out.push_str("\\\\"),
             c if hidden(c) => push_escaped(&mut out, c),
             c => out.push(c),
         }
@@ -71,7 +73,7 @@ mod tests {
         assert_eq!(super::printable("专家评审"), "专家评审");
         assert_eq!(
             super::printable("评审\n   5  2026\r\t\u{202e}x\u{85}\u{2028}\\n"),
-            r"评审\n   5  2026\r\t\u202ex\u0085\u2028\\n"
+            r"评审\n   5  2026\r\t\u202ex\u0085\u2028\n"
         );
     }
 

@@ -596,15 +596,21 @@ pub async fn events<L: EventLog>(
         let request_signatures = s.gateway.request_evidence(&events)?;
         Ok::<_, Problem>((events, request_signatures))
     };
-    // Written out in its turn ([`super::histories`]), not later by the framework.
+    // Written out in its turn ([`super::histories`]), from the events themselves (no copy as a
+    // `Value`).
     s.histories
         .build(read, |(events, request_signatures)| {
-            Json(json!({
-                "app": id,
-                "events": events,
-                "request_signatures": request_signatures,
-            }))
-            .into_response()
+            #[derive(serde::Serialize)]
+            struct Answer<'a, S> {
+                app: &'a str,
+                events: &'a [crate::envelope::Envelope],
+                request_signatures: S,
+            }
+            super::histories::json(&Answer {
+                app: &id,
+                events: &events,
+                request_signatures,
+            })
         })
         .await
 }

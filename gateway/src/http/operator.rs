@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::AppState;
@@ -170,9 +170,12 @@ pub async fn dispute_page<L: EventLog>(
     let tools = tools()?;
     s.histories
         .build(as_stored(&s, &principal, &id), |events| {
-            page(&s, tools, &events, &as_of, &gateway).map(|page| Html(page).into_response())
+            page(&s, tools, &events, &as_of, &gateway).map(|page| super::histories::Built {
+                content_type: "text/html; charset=utf-8",
+                bytes: page.into_bytes(),
+            })
         })
-        .await?
+        .await
 }
 
 /// The application's events as stored, for its parties and operators: the page and the
@@ -241,10 +244,10 @@ pub async fn replay<L: EventLog>(
                     &s.gateway.calendar,
                     &as_of,
                 )
-                .map(|value| axum::Json(value).into_response())
                 .map_err(Problem::from)
+                .and_then(|value| super::histories::json(&value))
         })
-        .await?
+        .await
 }
 
 /// The content types the reconcile route takes the province's records in (CSV, JSON Lines under
