@@ -305,9 +305,16 @@ impl ReconcileReport {
             ));
         }
         if !self.not_compared.is_empty() {
+            // The province's own column and member names: one with a line break in it must not
+            // print a line of its own.
+            let names: Vec<_> = self
+                .not_compared
+                .iter()
+                .map(|n| crate::printable::printable(n))
+                .collect();
             s.push_str(&format!(
                 "\n  not compared (columns this does not read): {}",
-                self.not_compared.join(", ")
+                names.join(", ")
             ));
         }
         for (k, n) in &self.counts {
@@ -2151,6 +2158,28 @@ pub(crate) mod tests {
     /// Given a log status and a province status, when they are compared, then the province is
     /// ahead only where the lifecycle leads from the log's status to the province's; a status it
     /// cannot lead to is a contradiction.
+    /// Given an export whose column names hold a line break and a right-to-left override, when
+    /// the summary names the columns it does not compare, then each stays on the summary's line,
+    /// escaped, and the JSON report keeps them as they are. (Found by a review: a member named
+    /// `x\nline 9: … agrees` printed a line of its own.)
+    #[test]
+    fn column_names_stay_on_the_summarys_line() {
+        let report = ReconcileReport {
+            not_compared: vec!["x\nline 9: 0190: agrees".into(), "a\u{202e}b".into()],
+            ..Default::default()
+        };
+        let summary = report.summary();
+        assert!(!summary.contains("\nline 9"), "{summary}");
+        assert!(
+            summary.contains(
+                r"not compared (columns this does not read): x\nline 9: 0190: agrees, a\u202eb"
+            ),
+            "{summary}"
+        );
+        let json = serde_json::to_value(&report).expect("json");
+        assert_eq!(json["not_compared"][0], "x\nline 9: 0190: agrees");
+    }
+
     #[test]
     fn ahead_only_where_the_lifecycle_leads() {
         use Status::*;

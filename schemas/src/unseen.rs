@@ -24,10 +24,14 @@ pub const BIDI_CONTROLS: &str = "U+061C, U+200E, U+200F, U+202A–U+202E, U+2066
 
 /// Whether `c` is invisible and no letter of any script: a bidi control ([`is_bidi_control`]),
 /// another format character that shows nothing (soft hyphen U+00AD, combining grapheme joiner
-/// U+034F, Mongolian vowel separator U+180E, zero-width space, non-joiner and joiner
-/// U+200B–U+200D, word joiner and invisible operators U+2060–U+2064, the deprecated format
-/// characters U+206A–U+206F, the byte order mark U+FEFF, interlinear annotation U+FFF9–U+FFFB,
-/// tags U+E0000–U+E007F), or a C0 or C1 control (a line break, a tab, an escape).
+/// U+034F, Hangul fillers U+115F, U+1160, U+3164, U+FFA0, Khmer inherent vowels U+17B4,
+/// U+17B5, Mongolian variation selectors and vowel separator U+180B–U+180F, zero-width space,
+/// non-joiner and joiner U+200B–U+200D, word joiner and invisible operators U+2060–U+2064, the
+/// deprecated format characters U+206A–U+206F, variation selectors U+FE00–U+FE0F and
+/// U+E0100–U+E01EF, the byte order mark U+FEFF, interlinear annotation U+FFF9–U+FFFB, shorthand
+/// format controls U+1BCA0–U+1BCA3, musical formatting U+1D173–U+1D17A, tags
+/// U+E0000–U+E007F: Unicode's default-ignorable code points that are no letter), or a C0 or C1
+/// control (a line break, a tab, an escape).
 pub fn is_invisible(c: char) -> bool {
     is_bidi_control(c)
         || c.is_control()
@@ -35,13 +39,23 @@ pub fn is_invisible(c: char) -> bool {
             c,
             '\u{00ad}'
                 | '\u{034f}'
-                | '\u{180e}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{17b4}'
+                | '\u{17b5}'
+                | '\u{180b}'..='\u{180f}'
                 | '\u{200b}'..='\u{200d}'
                 | '\u{2060}'..='\u{2064}'
                 | '\u{206a}'..='\u{206f}'
+                | '\u{3164}'
+                | '\u{fe00}'..='\u{fe0f}'
                 | '\u{feff}'
+                | '\u{ffa0}'
                 | '\u{fff9}'..='\u{fffb}'
+                | '\u{1bca0}'..='\u{1bca3}'
+                | '\u{1d173}'..='\u{1d17a}'
                 | '\u{e0000}'..='\u{e007f}'
+                | '\u{e0100}'..='\u{e01ef}'
         )
 }
 
@@ -98,7 +112,19 @@ mod tests {
         ] {
             assert!(is_bidi_control(c) && is_invisible(c), "{}", name(c));
         }
-        for c in ['\u{200b}', '\u{feff}', '\u{00ad}', '\n', '\u{1b}', '\u{85}'] {
+        for c in [
+            '\u{200b}',
+            '\u{feff}',
+            '\u{00ad}',
+            '\n',
+            '\u{1b}',
+            '\u{85}',
+            '\u{fe0f}',
+            '\u{3164}',
+            '\u{180b}',
+            '\u{e0100}',
+            '\u{1d173}',
+        ] {
             assert!(!is_bidi_control(c) && is_invisible(c), "{}", name(c));
         }
         // Letters of right-to-left scripts are text, not controls.

@@ -65,9 +65,13 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     for file in &records_files {
         let text = std::fs::read_to_string(file)
             .map_err(|e| CliError(format!("--records {file}: {e}")))?;
-        records
-            .read(&text, file, &key)
-            .map_err(|e| CliError(format!("--records {file}: {e}")))?;
+        // A records page is another party's file: its errors quote what it holds.
+        records.read(&text, file, &key).map_err(|e| {
+            CliError(format!(
+                "--records {file}: {}",
+                tongban_replay::printable::line(e)
+            ))
+        })?;
     }
     let (trusted, unsigned) = heads::trusted(kept, &key);
     let compared = compare::compare(&trusted, &records);

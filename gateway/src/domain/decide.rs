@@ -35,6 +35,9 @@ pub fn decide(
     let app = match (state, &command) {
         (None, Command::Submit(s)) => {
             check_submission(region, s)?;
+            if let Some(fault) = body_faults(&command).into_iter().next() {
+                return Err(fault);
+            }
             return Ok(command.into_event());
         }
         (Some(app), Command::Submit(_)) => {
@@ -258,7 +261,7 @@ pub fn body_faults(command: &Command) -> Vec<DomainError> {
 
 /// Every identifier `command` gives, with its pointer, in the body's order: the numbers a party's
 /// system chose (受理编号, 决定文书编号, 证照编号, 快递单号) and the type codes of a licence, a
-/// result document and supplied materials. None may hold an invisible character
+/// result document and the materials a submission or a supplement lists. None may hold an invisible character
 /// ([`tongban_schemas::unseen::is_invisible`]): a number shown otherwise than it is stored is
 /// never found by the reader who copies it. Names, reasons, notes and a joint handler's part are
 /// text, which may be written in a right-to-left script, and are not listed.
@@ -283,6 +286,11 @@ fn identifiers<'a>(command: &'a Command) -> Vec<(String, &'a str)> {
             }
         }
         Command::Supplement(s) => {
+            for (i, m) in s.materials.iter().enumerate() {
+                at(format!("/materials/{i}/kind"), Some(&m.kind));
+            }
+        }
+        Command::Submit(s) => {
             for (i, m) in s.materials.iter().enumerate() {
                 at(format!("/materials/{i}/kind"), Some(&m.kind));
             }

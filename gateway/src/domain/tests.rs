@@ -1465,6 +1465,24 @@ fn every_fault_of_an_action_body_is_listed_in_its_order() {
     assert_eq!(pointers(&part), [("/part".to_string(), "blank")]);
 }
 
+/// Given nothing yet, when a region submits an application whose material's type code holds a
+/// right-to-left override, then the submission is refused at that material's `kind`, rule
+/// `bidi-control`, as a supplement's would be. (Found by a review: a submission's materials were
+/// not judged.)
+#[test]
+fn a_submissions_material_type_holding_a_bidi_control_is_refused() {
+    let mut s = submitted(Mode::Online);
+    s.materials = vec![
+        material("居民身份证", "id-card"),
+        material("户口簿", "house\u{202e}hold"),
+    ];
+    let refused = given(vec![])
+        .when(GD, Command::Submit(s))
+        .expect_err("refused");
+    assert_eq!(refused.pointer().as_deref(), Some("/materials/1/kind"));
+    assert_eq!(refused.rule(), "bidi-control");
+}
+
 /// Given identifiers holding a bidi control (`YS-2026-\u{202e}4321\u{202c}`, shown as
 /// YS-2026-1234) or another invisible character (a zero-width space, a line break), when their
 /// faults are listed, then each is refused at its pointer, `bidi-control` or

@@ -565,6 +565,15 @@ fn operation(route: &Route) -> Value {
             .entry("400")
             .or_insert_with(|| problem_response(MALFORMED_BODY));
     }
+    if route.method == axum::http::Method::POST {
+        responses.insert(
+            "501".into(),
+            problem_response(
+                "The request's Transfer-Encoding names a coding other than chunked \
+                 (`transfer-coding`): send the body uncoded",
+            ),
+        );
+    }
     if route.method == axum::http::Method::POST && route.op == Op::Reconcile {
         responses.insert(
             "408".into(),

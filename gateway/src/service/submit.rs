@@ -233,11 +233,13 @@ impl<L: EventLog> Gateway<L> {
     }
 
     /// What [`Gateway::submit`] would refuse, or warn of, in this request, without appending
-    /// anything: its dry run (`POST /v1/applications?dry_run=true`), so a province's CI can hold
+    /// anything: its dry run (`POST /v1/applications/check`), so a province's CI can hold
     /// its canonical bodies to every rule the gateway holds a submission to — the matter's
     /// schema, the form's rules, the identifier checks, the route's rules and the region book —
-    /// which a standard JSON Schema validator given the registry's documents does not all see.
-    /// Only what the log would answer is left out: whether an earlier submission took the key.
+    /// which a standard JSON Schema validator given the registry's documents does not all see —
+    /// and the event's payload against its registered schema, as sealing checks it. Only what
+    /// the log would answer is left out: whether an earlier submission took the key, and, on
+    /// JetStream, whether the sealed event fits the stream's largest message.
     pub fn dry_run(
         &self,
         principal: &Principal,
@@ -245,7 +247,9 @@ impl<L: EventLog> Gateway<L> {
         idempotency_key: Option<&str>,
     ) -> Result<CheckOutcome, ServiceError> {
         let region = submitting_region(principal)?;
-        let (_, _, warnings) = self.admit(region, request, idempotency_key)?;
+        let (event, _, warnings) = self.admit(region, request, idempotency_key)?;
+        // The check sealing makes of the payload against its registered schema.
+        super::payload::check(event.type_name(), &event.into_data())?;
         Ok(CheckOutcome { warnings })
     }
 

@@ -229,8 +229,10 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Kept>, String> {
             }),
             Some(Err(e)) => {
                 let line = line_at(text, from);
+                // serde quotes an unknown member's name as the file gave it.
                 return Err(format!(
-                    "line {line}: not a head as GET /v1/log/head answers it ({e})"
+                    "line {line}: not a head as GET /v1/log/head answers it ({})",
+                    crate::printable::line(e)
                 ));
             }
         }
