@@ -365,7 +365,13 @@ impl Adapter {
                     .as_ref()
                     .map_or(("form", "UTF-8"), |x| (x.root.as_str(), x.charset.as_str()));
                 let enc = Encoding::for_label(charset.as_bytes()).unwrap_or(encoding_rs::UTF_8);
-                let text = xml::write(root, local, self.known(), charset);
+                let mut text = xml::write(root, local, self.known(), charset);
+                // The WHATWG GBK encoder writes € as the single byte 0x80 (Windows code page
+                // 936), which GB 18030 and many GBK decoders refuse: a reference every XML
+                // reader takes instead, as for the characters GBK lacks.
+                if enc == encoding_rs::GBK && text.contains('€') {
+                    text = text.replace('€', "&#8364;");
+                }
                 let (bytes, _, _) = enc.encode(&text);
                 bytes.into_owned()
             }

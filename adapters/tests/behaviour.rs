@@ -692,6 +692,21 @@ fn characters_gbk_cannot_hold_become_character_references() {
     assert_eq!(a.translate(&bytes, None).unwrap().canonical, canonical);
 }
 
+/// Given a GBK adapter, when a value holds €, then it is written as a character reference, not
+/// as the byte 0x80 the WHATWG GBK encoder gives it: GB 18030 and many GBK decoders (Python's,
+/// Java's GB18030) refuse that byte, so a province's system would fail to read the whole form.
+/// (Found by a red team's walkthrough of `?view=local`.)
+#[test]
+fn a_euro_sign_is_written_as_a_reference_in_gbk() {
+    let a = adapter("310000", "pension-transfer");
+    let mut canonical = golden_json("310000", "pension-transfer.canonical.json");
+    canonical["applicant"]["name"] = json!("陶喆€");
+    let bytes = a.render(&canonical).unwrap();
+    assert!(!bytes.contains(&0x80), "the byte 0x80 is no GB 18030");
+    assert!(String::from_utf8_lossy(&bytes).contains("&#8364;"));
+    assert_eq!(a.translate(&bytes, None).unwrap().canonical, canonical);
+}
+
 #[test]
 fn outbound_names_the_local_field_when_a_value_has_no_local_code() {
     let a = adapter("440000", "medical-filing");
