@@ -599,19 +599,23 @@ pub async fn events<L: EventLog>(
     // Written out in its turn ([`super::histories`]), from the events themselves (no copy as a
     // `Value`).
     s.histories
-        .build(read, |(events, request_signatures)| {
-            #[derive(serde::Serialize)]
-            struct Answer<'a, S> {
-                app: &'a str,
-                events: &'a [crate::envelope::Envelope],
-                request_signatures: S,
-            }
-            super::histories::json(&Answer {
-                app: &id,
-                events: &events,
-                request_signatures,
-            })
-        })
+        .build(
+            &super::histories::caller_of(&principal),
+            read,
+            |(events, request_signatures)| {
+                #[derive(serde::Serialize)]
+                struct Answer<'a, S> {
+                    app: &'a str,
+                    events: &'a [crate::envelope::Envelope],
+                    request_signatures: S,
+                }
+                super::histories::json(&Answer {
+                    app: &id,
+                    events: &events,
+                    request_signatures,
+                })
+            },
+        )
         .await
 }
 

@@ -9,12 +9,15 @@
 //! waited for tens of seconds. So at most [`AT_ONCE`] such answers are in memory at a time, from
 //! the read of their events until their last byte is sent (a slow reader holds its turn, not a
 //! second copy), each built off the runtime's workers, which go on serving other requests
-//! meanwhile. A request waits for its turn at most [`LONGEST_WAIT`], then is answered 503
+//! meanwhile. A request waits for its turn at most [`LONGEST_WAIT`], and one caller (a region,
+//! or the operators) may have at most [`PER_CALLER`] built or waiting, so that a region asking
+//! for many at once does not queue them ahead of every other region's; past either, 503
 //! `history-busy` with `Retry-After`.
 
+use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -26,7 +29,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::problem::Problem;
 
 /// How many whole histories are in memory at a time.
-pub const AT_ONCE: usize = 2;
+pub const AT_ONCE: usize = 3;
 
 /// How long a request waits for its turn before it is answered 503.
 pub const LONGEST_WAIT: Duration = Duration::from_secs(30);
@@ -34,19 +37,68 @@ pub const LONGEST_WAIT: Duration = Duration::from_secs(30);
 /// `Retry-After` of a `history-busy` 503, in seconds.
 const RETRY_AFTER: u64 = 5;
 
-/// The turns whole histories are built in, and how often one waited for its turn.
+/// The turns whole histories are built in, who holds or awaits them, and how often one waited.
 pub struct Histories {
     turns: Arc<Semaphore>,
+    /// How many answers each caller (a region, or the operators) has built or waiting: at most
+    /// [`PER_CALLER`], so that one region asking for many at once queues none ahead of others.
+    seats: Arc<Mutex<HashMap<String, usize>>>,
     waited: AtomicU64,
 }
+
+/// How many whole histories one caller may have built or waiting at a time.
+pub const PER_CALLER: usize = 1;
 
 impl Default for Histories {
     fn default() -> Self {
         Histories {
             turns: Arc::new(Semaphore::new(AT_ONCE)),
+            seats: Arc::new(Mutex::new(HashMap::new())),
             waited: AtomicU64::new(0),
         }
     }
+}
+
+/// A caller's seat: one of its [`PER_CALLER`], given back when dropped (with the answer's body).
+struct Seat {
+    seats: Arc<Mutex<HashMap<String, usize>>>,
+    caller: String,
+}
+
+impl Seat {
+    /// A seat for `caller`, or `None` when it holds all of its own.
+    fn take(seats: &Arc<Mutex<HashMap<String, usize>>>, caller: &str) -> Option<Seat> {
+        let mut held = seats.lock().unwrap_or_else(|p| p.into_inner());
+        let n = held.entry(caller.to_string()).or_insert(0);
+        if *n >= PER_CALLER {
+            return None;
+        }
+        *n += 1;
+        Some(Seat {
+            seats: Arc::clone(seats),
+            caller: caller.to_string(),
+        })
+    }
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        let mut held = self.seats.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = held.get_mut(&self.caller) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                held.remove(&self.caller);
+            }
+        }
+    }
+}
+
+/// Whom a request's seats are counted for: its region (all its tokens together), or the operator
+/// by their own token (operators' reads in an incident are not made to wait on one another's).
+pub fn caller_of(principal: &crate::auth::Principal) -> String {
+    principal
+        .region()
+        .map_or_else(|| principal.actor(), str::to_string)
 }
 
 /// An answer built from a history: its content type and bytes.
@@ -58,12 +110,15 @@ pub struct Built {
 impl Histories {
     /// Reads a history with `read` and builds its answer with `build`, in its turn: the read
     /// waits for a turn, the build runs off the runtime's workers, and the turn is given back
-    /// once the answer's body is sent (or dropped).
+    /// once the answer's body is sent (or dropped). `caller` (a region's code, or `operators`)
+    /// may have [`PER_CALLER`] built or waiting; one more is refused at once.
     pub async fn build<R>(
         &self,
+        caller: &str,
         read: impl Future<Output = Result<R, Problem>>,
         build: impl FnOnce(R) -> Result<Built, Problem>,
     ) -> Result<Response, Problem> {
+        let seat = Seat::take(&self.seats, caller).ok_or_else(|| busy(caller))?;
         let turn = match Arc::clone(&self.turns).try_acquire_owned() {
             Ok(turn) => turn,
             Err(_) => {
@@ -72,7 +127,7 @@ impl Histories {
                     .await
                 {
                     Ok(Ok(turn)) => turn,
-                    _ => return Err(busy()),
+                    _ => return Err(busy(caller)),
                 }
             }
         };
@@ -80,7 +135,7 @@ impl Histories {
         let built = off_the_workers(|| build(history))?;
         let body = Body::from_stream(Once {
             bytes: Some(Bytes::from(built.bytes)),
-            _turn: turn,
+            _turn: (turn, seat),
         });
         Ok(([(header::CONTENT_TYPE, built.content_type)], body).into_response())
     }
@@ -118,14 +173,15 @@ fn off_the_workers<T>(f: impl FnOnce() -> T) -> T {
     }
 }
 
-fn busy() -> Problem {
+fn busy(caller: &str) -> Problem {
     let mut p = Problem::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "history-busy",
         "Too many whole histories are being built",
         format!(
             "the gateway builds at most {AT_ONCE} answers holding an application's whole history \
-             at a time, and this one waited {} s for its turn; retry after {RETRY_AFTER} s",
+             at a time, {PER_CALLER} of them for one caller ({caller} has that many built or \
+             waiting), and waits at most {} s for a turn; retry after {RETRY_AFTER} s",
             LONGEST_WAIT.as_secs()
         ),
     );
@@ -133,10 +189,11 @@ fn busy() -> Problem {
     p
 }
 
-/// A body of one chunk that holds its history's turn until it is sent or dropped.
+/// A body of one chunk that holds its history's turn and its caller's seat until it is sent or
+/// dropped.
 struct Once {
     bytes: Option<Bytes>,
-    _turn: OwnedSemaphorePermit,
+    _turn: (OwnedSemaphorePermit, Seat),
 }
 
 impl futures_core::Stream for Once {

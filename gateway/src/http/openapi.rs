@@ -662,6 +662,26 @@ fn operation(route: &Route) -> Value {
             }
         }
     }
+    if matches!(route.op, Op::Events | Op::Replay | Op::DisputePage) {
+        let busy = format!(
+            "The answer holds the application's whole history, which the gateway builds at most \
+             {} at a time and {} per region: the region has one built or waiting already, or no \
+             turn came within {} s (`history-busy`, with `Retry-After`)",
+            super::histories::AT_ONCE,
+            super::histories::PER_CALLER,
+            super::histories::LONGEST_WAIT.as_secs()
+        );
+        match responses.get_mut("503") {
+            Some(Value::Object(answer)) => {
+                let said = answer["description"].as_str().unwrap_or_default();
+                let both = format!("{said}; or {busy}");
+                answer.insert("description".into(), json!(both));
+            }
+            _ => {
+                responses.insert("503".into(), problem_response(&busy));
+            }
+        }
+    }
     responses.insert(
         "431".into(),
         problem_response("The request line and header fields exceed the size limit"),

@@ -169,12 +169,16 @@ pub async fn dispute_page<L: EventLog>(
     let gateway = super::origin::from_host(&headers)?;
     let tools = tools()?;
     s.histories
-        .build(as_stored(&s, &principal, &id), |events| {
-            page(&s, tools, &events, &as_of, &gateway).map(|page| super::histories::Built {
-                content_type: "text/html; charset=utf-8",
-                bytes: page.into_bytes(),
-            })
-        })
+        .build(
+            &super::histories::caller_of(&principal),
+            as_stored(&s, &principal, &id),
+            |events| {
+                page(&s, tools, &events, &as_of, &gateway).map(|page| super::histories::Built {
+                    content_type: "text/html; charset=utf-8",
+                    bytes: page.into_bytes(),
+                })
+            },
+        )
         .await
 }
 
@@ -236,17 +240,21 @@ pub async fn replay<L: EventLog>(
     super::applications::check_id(&id)?;
     let tools = tools()?;
     s.histories
-        .build(as_stored(&s, &principal, &id), |events| {
-            tools
-                .replay(
-                    &events,
-                    &s.gateway.key.public(),
-                    &s.gateway.calendar,
-                    &as_of,
-                )
-                .map_err(Problem::from)
-                .and_then(|value| super::histories::json(&value))
-        })
+        .build(
+            &super::histories::caller_of(&principal),
+            as_stored(&s, &principal, &id),
+            |events| {
+                tools
+                    .replay(
+                        &events,
+                        &s.gateway.key.public(),
+                        &s.gateway.calendar,
+                        &as_of,
+                    )
+                    .map_err(Problem::from)
+                    .and_then(|value| super::histories::json(&value))
+            },
+        )
         .await
 }
 
