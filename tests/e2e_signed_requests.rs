@@ -389,8 +389,8 @@ fn signed_requests_over_http() {
         assert!(!section.contains("不通过"), "{section}");
         assert!(
             section.contains(&public_hex)
-                && section.contains(&format!("POST /v1/applications/{id}/forward"))
-                && section.contains("POST /v1/applications<"),
+                && section.contains(&format!("POST <bdi>/v1/applications/{id}/forward</bdi>"))
+                && section.contains("POST <bdi>/v1/applications</bdi><"),
             "{section}"
         );
     };
