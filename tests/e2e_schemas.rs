@@ -1050,7 +1050,8 @@ fn forward_notices_say_what_the_candidate_did() {
 /// applicant's `kind` has a Chinese label; an event has one name, the same on the index and as
 /// its page's heading (`出证 (办结)` beside `出具结果（证照）`); result-issued's `document/format`
 /// names that event's own versions, not "matter schemas version 1"; `?q=社保卡` finds the social
-/// security card; and a field with an identifier check lists the rules that check names on its
+/// security card, and `?q=出证` (`挂起`, `申请提交`: an event's own words in its description)
+/// the event; and a field with an identifier check lists the rules that check names on its
 /// own row, as the 表单规则 table does.
 #[test]
 fn registry_pages_name_fields_and_events_once_and_rightly() {
@@ -1126,4 +1127,23 @@ fn registry_pages_name_fields_and_events_once_and_rightly() {
         "{found}"
     );
     assert!(!found.contains("没有匹配的事项"), "{found}");
+    // An event is found by the words its published description names it with, though its row
+    // shows the one name in their place (they found none once the row was rewritten).
+    for (q, subject) in [
+        ("出证", "application.result-issued"),
+        ("办结", "application.result-issued"),
+        ("挂起", "application.suspended"),
+        ("申请提交", "application.submitted"),
+        ("出具结果", "application.result-issued"),
+    ] {
+        let encoded: String = q.bytes().map(|b| format!("%{b:02X}")).collect();
+        let found = page(&format!("/registry?q={encoded}"));
+        assert!(
+            found.contains(&format!(
+                "<tr class=\"event\"><td><a href=\"/registry/{subject}\">"
+            )),
+            "q={q}: {found}"
+        );
+        assert!(!found.contains("没有匹配的事件"), "q={q}: {found}");
+    }
 }
