@@ -1127,6 +1127,22 @@ fn registry_pages_name_fields_and_events_once_and_rightly() {
         "{found}"
     );
     assert!(!found.contains("没有匹配的事项"), "{found}");
+    // Everyday names find their matter, and none of another's: 失业金 is 失业保险金申领, not
+    // 失业登记; 社保转移 is 医保关系转移 as much as 养老保险关系转移接续.
+    for (q, matters) in [
+        ("失业证", 1),
+        ("养老金转移", 1),
+        ("失业金", 0),
+        ("社保转移", 0),
+    ] {
+        let encoded: String = q.bytes().map(|b| format!("%{b:02X}")).collect();
+        let found = page(&format!("/registry?q={encoded}"));
+        assert_eq!(
+            found.matches("<tr class=\"matter\">").count(),
+            matters,
+            "q={q}: {found}"
+        );
+    }
     // An event is found by the words its published description names it with, though its row
     // shows the one name in their place (they found none once the row was rewritten).
     for (q, subject) in [
