@@ -1046,13 +1046,14 @@ fn forward_notices_say_what_the_candidate_did() {
 }
 
 /// Given the registry's pages as a province's team walked through them, when read, then: a
-/// field's title is not repeated at the start of its description (`材料格式材料格式: …`); the
-/// applicant's `kind` has a Chinese label; an event has one name, the same on the index and as
-/// its page's heading (`出证 (办结)` beside `出具结果（证照）`); result-issued's `document/format`
-/// names that event's own versions, not "matter schemas version 1"; `?q=社保卡` finds the social
-/// security card, and `?q=出证` (`挂起`, `申请提交`: an event's own words in its description)
-/// the event; and a field with an identifier check lists the rules that check names on its
-/// own row, as the 表单规则 table does.
+/// field's title is not repeated at the start of its description (`材料格式材料格式: …`), nor
+/// the punctuation after it (`；第一个为牵头办理地…`); the applicant's `kind` has a Chinese
+/// label; an event has one name, the same on the index and as its page's heading (`出证 (办结)`
+/// beside `出具结果（证照）`); result-issued's `document/format` names that event's own
+/// versions, not "matter schemas version 1"; `?q=社保卡` finds the social security card, and
+/// `?q=出证` (`挂起`, `申请提交`: an event's own words in its description) the event; and a
+/// field with an identifier check lists the rules that check names on its own row, as the
+/// 表单规则 table does.
 #[test]
 fn registry_pages_name_fields_and_events_once_and_rightly() {
     let (_dir, gw) = start();
@@ -1080,6 +1081,12 @@ fn registry_pages_name_fields_and_events_once_and_rightly() {
     assert!(
         detail.contains("<td>详细地址<br><small>(街道、门牌号等，不含省市县)</small>"),
         "{detail}"
+    );
+    // A description cut at a semicolon for its title goes on after it, without it.
+    let handlers = row(&card, "/handlers");
+    assert!(
+        handlers.contains("<td>办理地行政区划代码<br><small>第一个为牵头办理地"),
+        "{handlers}"
     );
     let kind = row(&card, "/applicant/kind");
     assert!(kind.contains("<td>申请人类型 kind</td>"), "{kind}");

@@ -3,7 +3,7 @@
 //! them byte for byte), so a label they lack, a title their description repeats, or a sentence
 //! written for another subject is put right here, as the page is rendered, never in them.
 
-use tongban_schemas::registry::{Field, Registry, VersionRef};
+use tongban_schemas::registry::{Field, Registry, VersionRef, fields};
 
 use crate::http::schemas::registry;
 
@@ -39,7 +39,8 @@ pub fn title(f: &Field) -> String {
 }
 
 /// The field's description as the page shows it under its title, in `subject`: without the
-/// title it begins with (`材料格式: the file's format…` under 材料格式 is `the file's format…`),
+/// title it begins with and the punctuation after it ([`fields::PHRASE_ENDS`]: `材料格式: the
+/// file's format…` under 材料格式 is `the file's format…`),
 /// and with the version a field was added in named for this subject (nothing named when the
 /// subject had it from its first version). `None` when nothing is left to say.
 pub fn description(subject: &str, f: &Field) -> Option<String> {
@@ -50,7 +51,9 @@ pub fn description(subject: &str, f: &Field) -> Option<String> {
 fn description_in(reg: &Registry, subject: &str, f: &Field) -> Option<String> {
     let d = f.description.as_deref()?;
     let rest = match d.strip_prefix(f.title.as_str()) {
-        Some(rest) => rest.trim_start_matches([':', '：', ',', '，', ' ', '\n']),
+        Some(rest) => {
+            rest.trim_start_matches(|c: char| fields::PHRASE_ENDS.contains(&c) || c.is_whitespace())
+        }
         None => d,
     };
     if rest.trim().is_empty() || rest == f.title {
