@@ -500,7 +500,7 @@ fn numbers_that_are_the_applications_personal_data_are_warned_of_and_left_out_of
     // A serial that names none is quoted back when it is no personal data by the gateway's
     // rules: a 受理编号 of region code, date and sequence (the legacy ID form's shape), one with
     // the province's own prefix. (Every number with six digits in a row was hidden.)
-    for serial in ["440300261206009", "鄂政务2026-000123"] {
+    for serial in ["440300261206009", "鄂政务2026-000123", "HBZW20261206000005"] {
         let (code, _, err) = tongban(&["find", "--serial", serial], &data);
         assert_eq!(code, 1, "{err}");
         assert!(
@@ -508,19 +508,44 @@ fn numbers_that_are_the_applications_personal_data_are_warned_of_and_left_out_of
             "{serial}: {err}"
         );
     }
-    // Hidden: the applicant's legacy 15-digit ID number (which the submission names), an
-    // 18-character ID number in the log or not, a mobile number in groups, a name.
+    // Hidden: the applicant's legacy 15-digit ID number (which the submission names), also
+    // grouped with a full-width hyphen or dots; an 18-character ID number in the log or not, one
+    // with a full-width X or a wrong check digit; a mobile number in groups, in brackets, with
+    // dots, slashes, full-width hyphens or a full-width plus; a name. (Every one of these but
+    // the legacy number as it is and a name was quoted back: only `-` and white space were
+    // dropped, only full-width digits folded, and an ID number had to check.)
+    let legacy = &personal[1];
+    let legacy_grouped = [
+        format!("{}－{}", &legacy[..6], &legacy[6..]),
+        format!("{}.{}.{}", &legacy[..6], &legacy[6..12], &legacy[12..]),
+    ];
     for serial in [
-        personal[1].as_str(),
+        legacy.as_str(),
+        &legacy_grouped[0],
+        &legacy_grouped[1],
         id_number,
         "11010519491231002X",
+        "11010519491231002Ｘ",
+        "110105194912310021",
         "137 0013 7000",
+        "(+86)13800138000",
+        "+86 (138) 0013 8000",
+        "138.0013.8000",
+        "138/0013/8000",
+        "138－0013－8000",
+        "＋8613800138000",
         "顾雪",
     ] {
         let (code, _, err) = tongban(&["find", "--serial", serial], &data);
         assert_eq!(code, 1, "{err}");
         assert!(err.contains("characters, not shown)"), "{serial}: {err}");
         assert!(!err.contains(serial), "{serial}: {err}");
+        // Nor any four of its digits in a row.
+        let digits: Vec<char> = serial.chars().filter(char::is_ascii_digit).collect();
+        for four in digits.windows(4) {
+            let four: String = four.iter().collect();
+            assert!(!err.contains(&four), "{serial}: {err}");
+        }
     }
 }
 

@@ -1046,12 +1046,14 @@ fn forward_notices_say_what_the_candidate_did() {
 }
 
 /// Given the registry's pages as a province's team walked through them, when read, then: a
-/// field's title is not repeated at the start of its description (`材料格式材料格式: …`); the
-/// applicant's `kind` has a Chinese label; an event has one name, the same on the index and as
-/// its page's heading (`出证 (办结)` beside `出具结果（证照）`); result-issued's `document/format`
-/// names that event's own versions, not "matter schemas version 1"; `?q=社保卡` finds the social
-/// security card; and a field with an identifier check lists the rules that check names on its
-/// own row, as the 表单规则 table does.
+/// field's title is not repeated at the start of its description (`材料格式材料格式: …`), nor
+/// the punctuation after it (`；第一个为牵头办理地…`); the applicant's `kind` has a Chinese
+/// label; an event has one name, the same on the index and as its page's heading (`出证 (办结)`
+/// beside `出具结果（证照）`); result-issued's `document/format` names that event's own
+/// versions, not "matter schemas version 1"; `?q=社保卡` finds the social security card, and
+/// `?q=出证` (`挂起`, `申请提交`: an event's own words in its description) the event; and a
+/// field with an identifier check lists the rules that check names on its own row, as the
+/// 表单规则 table does.
 #[test]
 fn registry_pages_name_fields_and_events_once_and_rightly() {
     let (_dir, gw) = start();
@@ -1079,6 +1081,12 @@ fn registry_pages_name_fields_and_events_once_and_rightly() {
     assert!(
         detail.contains("<td>详细地址<br><small>(街道、门牌号等，不含省市县)</small>"),
         "{detail}"
+    );
+    // A description cut at a semicolon for its title goes on after it, without it.
+    let handlers = row(&card, "/handlers");
+    assert!(
+        handlers.contains("<td>办理地行政区划代码<br><small>第一个为牵头办理地"),
+        "{handlers}"
     );
     let kind = row(&card, "/applicant/kind");
     assert!(kind.contains("<td>申请人类型 kind</td>"), "{kind}");
@@ -1126,4 +1134,39 @@ fn registry_pages_name_fields_and_events_once_and_rightly() {
         "{found}"
     );
     assert!(!found.contains("没有匹配的事项"), "{found}");
+    // Everyday names find their matter, and none of another's: 失业金 is 失业保险金申领, not
+    // 失业登记; 社保转移 is 医保关系转移 as much as 养老保险关系转移接续.
+    for (q, matters) in [
+        ("失业证", 1),
+        ("养老金转移", 1),
+        ("失业金", 0),
+        ("社保转移", 0),
+    ] {
+        let encoded: String = q.bytes().map(|b| format!("%{b:02X}")).collect();
+        let found = page(&format!("/registry?q={encoded}"));
+        assert_eq!(
+            found.matches("<tr class=\"matter\">").count(),
+            matters,
+            "q={q}: {found}"
+        );
+    }
+    // An event is found by the words its published description names it with, though its row
+    // shows the one name in their place (they found none once the row was rewritten).
+    for (q, subject) in [
+        ("出证", "application.result-issued"),
+        ("办结", "application.result-issued"),
+        ("挂起", "application.suspended"),
+        ("申请提交", "application.submitted"),
+        ("出具结果", "application.result-issued"),
+    ] {
+        let encoded: String = q.bytes().map(|b| format!("%{b:02X}")).collect();
+        let found = page(&format!("/registry?q={encoded}"));
+        assert!(
+            found.contains(&format!(
+                "<tr class=\"event\"><td><a href=\"/registry/{subject}\">"
+            )),
+            "q={q}: {found}"
+        );
+        assert!(!found.contains("没有匹配的事件"), "q={q}: {found}");
+    }
 }

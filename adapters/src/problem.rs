@@ -131,7 +131,11 @@ fn looks_like_a_mobile(s: &str) -> bool {
 /// dash between two digits skipped — of 15 or 18 digits, 17 and an `X`, 11 from `1`, or 13 from
 /// `861`. A 12-digit division code or a date is none of these.
 fn holds_a_personal_number(s: &str) -> bool {
-    let chars: Vec<char> = s.chars().map(halfwidth).collect();
+    // A full-width digit, letter or space as its ASCII one (a clerk's IME types them).
+    let chars: Vec<char> = s
+        .chars()
+        .map(crate::transform::text::halfwidth_char)
+        .collect();
     let mut i = 0;
     while i < chars.len() {
         if !chars[i].is_ascii_digit() {
@@ -164,15 +168,6 @@ fn holds_a_personal_number(s: &str) -> bool {
         }
     }
     false
-}
-
-/// A full-width digit, letter or space as its ASCII one (a clerk's IME types them).
-fn halfwidth(c: char) -> char {
-    match c {
-        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-        '\u{3000}' => ' ',
-        _ => c,
-    }
 }
 
 /// One problem with a local form (or, among warnings, one doubt that does not reject it).

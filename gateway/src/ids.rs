@@ -108,11 +108,11 @@ impl PersonalKind {
 
 /// [`personal_key`]'s check, by kind: the shape alone, for a number no application's submission
 /// can be compared with (a submission's Idempotency-Key; an action's number whose application
-/// cannot be read). An action's number is judged against its application's own numbers
-/// ([`crate::domain::personal`]), since a 受理编号 built of region code, date and sequence has
-/// an ID number's shape.
+/// cannot be read), read as typed ([`typed_number`]). An action's number is judged against its
+/// application's own numbers ([`crate::domain::personal`]), since a 受理编号 built of region
+/// code, date and sequence has an ID number's shape.
 pub fn personal_kind(key: &str) -> Option<PersonalKind> {
-    shaped(key, &[15, 18])
+    shaped(&typed_number(key), &[15, 18], Check::Checked)
 }
 
 /// [`personal_kind`] without the 15-digit legacy form, for a number typed to search for a
@@ -120,33 +120,60 @@ pub fn personal_kind(key: &str) -> Option<PersonalKind> {
 /// 3-digit sequence (`440300261206001`) always has that form (void since 2013, every one
 /// upgraded to 18 characters), so by its shape alone it is told apart from no ID number; a
 /// legacy number is hidden where a submission names it ([`crate::domain::personal::OwnNumbers`]).
-/// Typed by hand, it is read without spaces and with full-width digits as ASCII ones
-/// (`138 0013 8000`, `１３８００１３８０００`).
+/// Typed by hand, it is read as [`typed_number`] reads it (`(+86)138.0013.8000`,
+/// `１３８－００１３－８０００`), and 18 characters of a known region and a real birth date are
+/// an ID number whatever the check character (`110105194912310021`: mistyped, it is still one
+/// person's number, or all but one digit of it).
 pub fn searched_personal_kind(key: &str) -> Option<PersonalKind> {
-    let typed: String = key
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c {
-            '０'..='９' => {
-                char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')).unwrap_or(c)
-            }
-            _ => c,
-        })
-        .collect();
-    shaped(&typed, &[18])
+    shaped(&typed_number(key), &[18], Check::Any)
 }
 
-/// A 公民身份号码 of a known region in one of the `id_lengths`, or a mobile number.
-fn shaped(key: &str, id_lengths: &[usize]) -> Option<PersonalKind> {
-    use tongban_schemas::ids::{gb2260, gb11643::ResidentId, phone};
-    let digits: String = key.chars().filter(|c| *c != '-').collect();
+/// A number as a person types it, in the one form its shape is judged in: full-width ASCII
+/// and the ideographic space as their ASCII ([`tongban_adapters::transform::text::halfwidth`],
+/// as an input method types them), then every character but a letter or a digit dropped (the
+/// spaces, dashes, dots, slashes and brackets numbers are grouped with), but for a `+` before
+/// the first of them (a country code's): `+86 (138) 0013-8000` is `+8613800138000`.
+pub fn typed_number(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s
+        .chars()
+        .map(tongban_adapters::transform::text::halfwidth_char)
+    {
+        if c.is_alphanumeric() || (c == '+' && out.is_empty()) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Whether an 18-character ID number's check character must match ([`shaped`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Check {
+    Checked,
+    Any,
+}
+
+/// A 公民身份号码 of a known region in one of the `id_lengths` (an 18-character one with a wrong
+/// check character too, under [`Check::Any`]), or a mobile number; `typed` is in
+/// [`typed_number`]'s form.
+fn shaped(typed: &str, id_lengths: &[usize], check: Check) -> Option<PersonalKind> {
+    use tongban_schemas::ids::{
+        gb2260,
+        gb11643::{Gb11643Error, ResidentId},
+        phone,
+    };
     let national = ["+86", "0086", "86"]
         .iter()
-        .find_map(|prefix| digits.strip_prefix(prefix).filter(|rest| rest.len() == 11))
-        .unwrap_or(&digits);
-    if id_lengths.contains(&digits.len())
-        && ResidentId::parse(&digits).is_ok_and(|id| gb2260::is_known(id.region()))
-    {
+        .find_map(|prefix| typed.strip_prefix(prefix).filter(|rest| rest.len() == 11))
+        .unwrap_or(typed);
+    // The region of an ID number of this shape: a checked one's, or under `Check::Any` that of
+    // 18 characters failing only their check (17 digits, a digit or X, a real birth date).
+    let region = match ResidentId::parse(typed) {
+        Ok(id) => Some(id.region().to_string()),
+        Err(Gb11643Error::Checksum) if check == Check::Any => typed.get(..6).map(str::to_string),
+        Err(_) => None,
+    };
+    if id_lengths.contains(&typed.len()) && region.is_some_and(|r| gb2260::is_known(&r)) {
         Some(PersonalKind::ResidentId)
     } else if phone::classify(national) == Some(phone::PhoneKind::Mobile) {
         Some(PersonalKind::Mobile)

@@ -1496,14 +1496,7 @@ fn record_of(
 /// them (`ＺＪ-2026-0003`, a time in full-width digits); Excel's `="…"`, a formula written so a
 /// serial is not taken for a number, unwrapped; trimmed.
 fn cell(raw: &str) -> String {
-    let ascii: String = raw
-        .chars()
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
-            '\u{3000}' => ' ',
-            c => c,
-        })
-        .collect();
+    let ascii = tongban_adapters::transform::text::halfwidth(raw);
     let trimmed = ascii.trim();
     trimmed
         .strip_prefix("=\"")

@@ -95,7 +95,8 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
 /// (`440300261206001`, `鄂政务2026-000123`, `GD-2026-01`) holds a digit, and is neither a
 /// person's name (no digit), an address (`@`) nor an ID number or mobile number by the gateway's
 /// rules ([`tongban_gateway::ids::searched_personal_kind`]: an 18-character 公民身份号码 of a
-/// known region, a mobile number whole or in groups). A legacy 15-digit ID number has the shape
+/// known region, its check character right or not, or a mobile number, however typed: in
+/// groups, brackets, full-width characters). A legacy 15-digit ID number has the shape
 /// of a 受理编号 of region code, date and sequence: it is hidden where a submission in the log
 /// names it ([`OwnNumbers`], judged as the log is read), as the timelines hide an application's
 /// own numbers.

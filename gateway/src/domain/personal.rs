@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 use tongban_schemas::ids::{gb11643::ResidentId, phone};
 
-use crate::ids::PersonalKind;
+use crate::ids::{PersonalKind, typed_number};
 
 /// The ID numbers and phone numbers of one application's submission, each in one normal form
 /// (ID numbers upper-case and 18 characters, a legacy 15-digit one upgraded; phones without
@@ -64,9 +64,10 @@ impl OwnNumbers {
     }
 
     /// What `value` is of these numbers, if it is one: after normalising both sides (case, the
-    /// 15 → 18-character upgrade, spaces and dashes, a phone's country code).
+    /// 15 → 18-character upgrade, full-width characters and what numbers are grouped with:
+    /// [`typed_number`], a phone's country code).
     pub fn kind_of(&self, value: &str) -> Option<PersonalKind> {
-        if value.trim().is_empty() {
+        if typed_number(value).is_empty() {
             return None;
         }
         if self.ids.contains(&id_form(value)) {
@@ -82,48 +83,31 @@ impl OwnNumbers {
     }
 }
 
-/// Without spaces and dashes.
-fn compact(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect()
-}
-
 /// An ID number's one form: its checked 18 characters (a 15-digit one upgraded), or as given
-/// upper-cased when it does not check (compared all the same: a number the submission gave).
+/// upper-cased when it does not check (compared all the same: a number the submission gave);
+/// read as typed ([`typed_number`]: full-width characters folded, grouping dropped).
 fn id_form(s: &str) -> String {
-    let c = compact(s);
+    let c = typed_number(s);
     ResidentId::parse(&c)
         .map(|id| id.as_str().to_string())
         .unwrap_or_else(|_| c.to_ascii_uppercase())
 }
 
-/// A phone's one form: its digits (full-width ones too), without the country code (`+86`,
-/// `0086`, `86`: no number dialled inside China begins with 86) or a landline's trunk `0`, so
-/// that `+86 28 8555 1234`, `(028)8555-1234` and `028-85551234` are one number. Anything else
-/// is compared as given, compacted.
+/// A phone's one form: its digits as typed ([`typed_number`]: full-width ones too, without
+/// spaces, dashes, dots, slashes or brackets), without the country code (`+86`, `0086`, `86`:
+/// no number dialled inside China begins with 86) or a landline's trunk `0`, so that
+/// `+86 28 8555 1234`, `(028)8555-1234` and `028.8555.1234` are one number. Anything else (a
+/// letter among them, fewer than 7 digits) is compared in [`typed_number`]'s form.
 fn phone_form(s: &str) -> String {
-    let digits: String = s
-        .chars()
-        .filter_map(|c| match c {
-            '0'..='9' => Some(c),
-            '０'..='９' => char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')),
-            _ => None,
-        })
-        .collect();
-    let other = s.chars().any(|c| {
-        !(c.is_ascii_digit()
-            || ('０'..='９').contains(&c)
-            || c.is_whitespace()
-            || matches!(c, '-' | '+' | '(' | ')' | '（' | '）'))
-    });
-    if other || digits.len() < 7 {
-        return compact(s);
+    let typed = typed_number(s);
+    let digits = typed.strip_prefix('+').unwrap_or(&typed);
+    if digits.len() < 7 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return typed;
     }
     let national = digits
         .strip_prefix("0086")
         .or_else(|| digits.strip_prefix("86"))
-        .unwrap_or(&digits);
+        .unwrap_or(digits);
     national.strip_prefix('0').unwrap_or(national).to_string()
 }
 
@@ -206,6 +190,19 @@ mod tests {
             own.kind_of("１３７１２３４５６７８"),
             Some(PersonalKind::Mobile)
         );
+        // Grouped by dots, slashes or a full-width hyphen, in brackets, a full-width plus and X.
+        for mobile in [
+            "(+86)13712345678",
+            "+86 (137) 1234 5678",
+            "137.1234.5678",
+            "137/1234/5678",
+            "137－1234－5678",
+            "＋8613712345678",
+        ] {
+            assert_eq!(own.kind_of(mobile), Some(PersonalKind::Mobile), "{mobile}");
+        }
+        assert_eq!(own.kind_of("330106.19580301.002Ｘ"), id);
+        assert_eq!(own.kind_of("-()"), None);
         for other in ["440300261206001", "330000202612060007", "13612345678", ""] {
             assert_eq!(own.kind_of(other), None, "{other}");
         }

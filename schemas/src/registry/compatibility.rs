@@ -168,7 +168,8 @@ pub enum Rule {
     CheckAdded,
     /// The same seen forward: an identifier check of the older version removed or changed.
     CheckRemoved,
-    /// A conditional or combined constraint (`allOf`, `if`, `not` …) added or changed.
+    /// A conditional or combined constraint (`allOf`, `if`, `not` …) added or changed; or a
+    /// `multipleOf` changed to one the other's is no whole multiple of.
     ConstraintChanged,
     /// A branch of the writer's `anyOf`/`oneOf` that no reader branch accepts.
     BranchNotAccepted,
@@ -511,6 +512,24 @@ fn additional(s: &Value) -> Additional<'_> {
         }
     }
     Additional::Open
+}
+
+/// Whether the JSON number `writer` is a whole multiple of the JSON number `reader` (`multipleOf`
+/// values, both above zero): every multiple of the writer's is then one of the reader's. Told
+/// within floating point's error (`0.05` of `0.01` is 5.000000000000001 times it); the same
+/// value is one.
+fn whole_multiple(writer: &Value, reader: &Value) -> bool {
+    if writer == reader {
+        return true;
+    }
+    let (Some(w), Some(r)) = (writer.as_f64(), reader.as_f64()) else {
+        return false;
+    };
+    if !(w > 0.0 && r > 0.0) {
+        return false;
+    }
+    let times = w / r;
+    times >= 1.0 - 1e-9 && (times - times.round()).abs() <= 1e-9 * times
 }
 
 fn short(v: &Value) -> String {
@@ -925,8 +944,10 @@ impl<'a> Ctx<'a> {
                 self.say(path, self.voice.upper_bound(k, rb, num(w, k)));
             }
         }
+        // Every number the writer allows is one the reader does when the writer's multipleOf is
+        // a whole multiple of the reader's (4 under 2), whichever way the two moved.
         if let Some(rm) = r.get("multipleOf")
-            && w.get("multipleOf") != Some(rm)
+            && !w.get("multipleOf").is_some_and(|wm| whole_multiple(wm, rm))
         {
             let wm = w.get("multipleOf").map(short);
             self.say(path, self.voice.multiple_of(&short(rm), wm.as_deref()));

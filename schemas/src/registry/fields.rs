@@ -89,10 +89,15 @@ fn text(s: &Value, key: &str) -> Option<String> {
     s.get(key).and_then(Value::as_str).map(str::to_string)
 }
 
+/// The punctuation a description's first phrase ends at ([`first_phrase`], which also ends it
+/// where a bracket opens): what follows the phrase begins after it, so a page showing the rest
+/// under the title trims these from its start (`办理地行政区划代码；第一个为牵头办理地…`).
+pub const PHRASE_ENDS: [char; 7] = ['：', ':', '，', ',', '。', ';', '；'];
+
 /// The first phrase of a description, as a short title: `性别代码 (GB/T 2261.1)：…` → `性别代码`.
 fn first_phrase(d: &str) -> String {
     let end = d
-        .find(['(', '（', '：', ':', '，', ',', '。', ';', '；'])
+        .find(|c: char| PHRASE_ENDS.contains(&c) || matches!(c, '(' | '（'))
         .unwrap_or(d.len());
     let t = d[..end].trim();
     if t.is_empty() {

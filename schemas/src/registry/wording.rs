@@ -321,31 +321,45 @@ impl Voice {
         }
     }
 
-    /// The reader's `multipleOf`, `reader`, differs from the writer's (`None`: it has none).
+    /// The reader's `multipleOf`, `reader`, is one the writer's is no whole multiple of
+    /// (`None`: the writer has none). Added or removed, it narrows or widens; changed, from 2 to
+    /// 3 or 4, it is said as changed, naming the numbers one side allows and the other does not.
     pub fn multiple_of(&self, reader: &str, writer: Option<&str>) -> Said {
         let (n, o) = (&self.newer, &self.older);
-        if self.writer_newer {
-            let now = match writer {
-                Some(w) => format!("changed to {w}"),
-                None => "removed".to_string(),
+        let Some(w) = writer else {
+            return if self.writer_newer {
+                (
+                    Rule::RangeWidened,
+                    format!(
+                        "multipleOf {reader} of {o} is removed in {n}: {}",
+                        self.unread("with other numbers")
+                    ),
+                )
+            } else {
+                (
+                    Rule::RangeNarrowed,
+                    format!(
+                        "multipleOf {reader} added in {n} ({o} had none): {}",
+                        self.stored("with other numbers")
+                    ),
+                )
             };
-            (
-                Rule::RangeWidened,
-                format!(
-                    "multipleOf {reader} of {o} is {now} in {n}: {}",
-                    self.unread("with other numbers")
-                ),
-            )
-        } else {
-            let change = match writer {
-                Some(w) => format!("multipleOf changed to {reader} in {n} ({o}: {w})"),
-                None => format!("multipleOf {reader} added in {n} ({o} had none)"),
-            };
-            (
-                Rule::RangeNarrowed,
-                format!("{change}: {}", self.stored("with other numbers")),
-            )
-        }
+        };
+        let (was, now) = match self.writer_newer {
+            true => (reader, w),
+            false => (w, reader),
+        };
+        let numbers = format!("that is a multiple of {w} but not of {reader}");
+        (
+            Rule::ConstraintChanged,
+            format!(
+                "multipleOf changed from {was} in {o} to {now} in {n}: {}",
+                match self.writer_newer {
+                    true => self.unread(&numbers),
+                    false => self.stored(&numbers),
+                }
+            ),
+        )
     }
 
     /// The reader requires unique items, the writer does not.

@@ -232,6 +232,20 @@ fn changes() -> Vec<Change> {
             ),
         },
         Change {
+            kind: "multipleOf changed to one the other's is no multiple of",
+            narrow: json!({"type": "integer", "multipleOf": 4}),
+            wide: json!({"type": "integer", "multipleOf": 2}),
+            path: "/",
+            backward: (
+                ConstraintChanged,
+                "multipleOf changed from 2 in version 1 to 4 in the candidate: data written under version 1 that is a multiple of 2 but not of 4 does not validate under the candidate",
+            ),
+            forward: (
+                ConstraintChanged,
+                "multipleOf changed from 4 in version 1 to 2 in the candidate: data written that is a multiple of 2 but not of 4 cannot be read by readers of version 1",
+            ),
+        },
+        Change {
             kind: "unique items",
             narrow: json!({"type": "array", "uniqueItems": true}),
             wide: json!({"type": "array"}),
@@ -427,6 +441,35 @@ fn every_change_is_worded_from_the_candidates_side_both_ways() {
             vec![c.forward.1],
             "{}, read forward",
             c.kind
+        );
+    }
+}
+
+/// Given a `multipleOf` that moves to a whole multiple of itself (2 to 4, 0.01 to 0.05) or the
+/// same value written otherwise (2 and 2.0), when the writer holds the multiple, then nothing is
+/// found either way: every multiple of 4 is one of 2. (Read forward, 2 to 4 was said to be
+/// `range-widened`; read backward, 4 to 2 `range-narrowed`, data that "does not validate".)
+#[test]
+fn a_writers_multiple_of_the_readers_multiple_of_is_no_finding() {
+    let strict = OpenObjects::Strict;
+    for (divisor, multiple) in [
+        (json!(2), json!(4)),
+        (json!(0.01), json!(0.05)),
+        (json!(2), json!(2.0)),
+    ] {
+        let divisor = json!({"type": "number", "multipleOf": divisor});
+        let multiple = json!({"type": "number", "multipleOf": multiple});
+        // Forward: version 1 allows the divisor's multiples, the candidate writes the multiple's.
+        let fwd = compatibility::forward(&multiple, &divisor, strict, 1);
+        assert!(
+            fwd.is_empty(),
+            "{multiple} after {divisor}, forward: {fwd:?}"
+        );
+        // Backward: version 1 wrote the multiple's, the candidate reads the divisor's.
+        let back = compatibility::backward(&divisor, &multiple, strict, 1);
+        assert!(
+            back.is_empty(),
+            "{divisor} after {multiple}, backward: {back:?}"
         );
     }
 }

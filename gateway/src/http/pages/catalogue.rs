@@ -17,14 +17,18 @@ fn matches(q: &str, texts: &[&str]) -> bool {
         .all(|term| texts.iter().any(|t| t.contains(term)))
 }
 
-/// An event's one name and what its description says beside it ([`labels::event`]), as its
-/// own page shows them; another subject's description as it is.
-fn description(subject: &str) -> String {
-    let d = registry()
+/// The description of `subject`'s latest document, as published.
+fn published_description(subject: &str) -> &'static str {
+    registry()
         .schema(subject, VersionRef::Latest)
         .and_then(|d| d.get("description"))
         .and_then(Value::as_str)
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// An event's one name and what its description `d` says beside it ([`labels::event`]), as its
+/// own page shows them; another subject's description as it is.
+fn description(subject: &str, d: &str) -> String {
     match labels::event(subject, d) {
         Some((name, rest)) if rest.is_empty() => name.to_string(),
         Some((name, rest)) if rest.starts_with('(') => format!("{name} {rest}"),
@@ -74,11 +78,16 @@ fn matter_rows(q: &str, subjects: &[SubjectSummary]) -> (usize, String) {
 }
 
 fn event_rows(q: &str, subjects: &[SubjectSummary]) -> (usize, String) {
+    // Found by what the row shows, and by the words the published description names the event
+    // with (`出证`, `挂起`, `申请提交`), which the row puts the one name of in place of.
     let found: Vec<(&SubjectSummary, String)> = subjects
         .iter()
         .filter(|s| s.kind != SubjectKind::Matter)
-        .map(|s| (s, description(&s.subject)))
-        .filter(|(s, d)| matches(q, &[&s.subject, &s.title, d]))
+        .filter_map(|s| {
+            let published = published_description(&s.subject);
+            let shown = description(&s.subject, published);
+            matches(q, &[&s.subject, &s.title, &shown, published]).then_some((s, shown))
+        })
         .collect();
     let rows = found
         .iter()

@@ -3,7 +3,7 @@
 //! them byte for byte), so a label they lack, a title their description repeats, or a sentence
 //! written for another subject is put right here, as the page is rendered, never in them.
 
-use tongban_schemas::registry::{Field, VersionRef};
+use tongban_schemas::registry::{Field, Registry, VersionRef, fields};
 
 use crate::http::schemas::registry;
 
@@ -39,30 +39,46 @@ pub fn title(f: &Field) -> String {
 }
 
 /// The field's description as the page shows it under its title, in `subject`: without the
-/// title it begins with (`材料格式: the file's format…` under 材料格式 is `the file's format…`),
-/// and with the version a field was added in named for this subject. `None` when nothing is
-/// left to say.
+/// title it begins with and the punctuation after it ([`fields::PHRASE_ENDS`]: `材料格式: the
+/// file's format…` under 材料格式 is `the file's format…`),
+/// and with the version a field was added in named for this subject (nothing named when the
+/// subject had it from its first version). `None` when nothing is left to say.
 pub fn description(subject: &str, f: &Field) -> Option<String> {
+    description_in(registry(), subject, f)
+}
+
+/// [`description`], with the versions of `subject` in `reg`.
+fn description_in(reg: &Registry, subject: &str, f: &Field) -> Option<String> {
     let d = f.description.as_deref()?;
     let rest = match d.strip_prefix(f.title.as_str()) {
-        Some(rest) => rest.trim_start_matches([':', '：', ',', '，', ' ', '\n']),
+        Some(rest) => {
+            rest.trim_start_matches(|c: char| fields::PHRASE_ENDS.contains(&c) || c.is_whitespace())
+        }
         None => d,
     };
     if rest.trim().is_empty() || rest == f.title {
         return None;
     }
-    Some(match first_version_with(subject, &f.path) {
-        Some(first) if rest.contains(MATTERS_FIRST_VERSION) => rest.replace(
+    // Most descriptions do not hold the sentence: the versions' field tables are built only for
+    // those that do.
+    if !rest.contains(MATTERS_FIRST_VERSION) {
+        return Some(rest.to_string());
+    }
+    Some(match first_version_with(reg, subject, &f.path) {
+        // In the subject's first version, nothing was written before the field was there.
+        Some(1) => rest
+            .replace(&format!(" {MATTERS_FIRST_VERSION}"), "")
+            .replace(MATTERS_FIRST_VERSION, ""),
+        Some(first) => rest.replace(
             MATTERS_FIRST_VERSION,
             &format!("(versions of {subject} before {first})"),
         ),
-        _ => rest.to_string(),
+        None => rest.to_string(),
     })
 }
 
 /// The first version of `subject` whose field table has `path`.
-fn first_version_with(subject: &str, path: &str) -> Option<u32> {
-    let reg = registry();
+fn first_version_with(reg: &Registry, subject: &str, path: &str) -> Option<u32> {
     reg.versions(subject)?.into_iter().find(|v| {
         reg.fields(subject, VersionRef::Number(*v))
             .is_ok_and(|fields| fields.iter().any(|f| f.path == path))
@@ -81,4 +97,50 @@ pub fn event(subject: &str, description: &str) -> Option<(&'static str, String)>
         _ => d.trim_start_matches(|c: char| !c.is_ascii()).trim_start(),
     };
     Some((name, rest.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Given a subject whose first version already has a field carrying the materials' sentence
+    /// "(matter schemas version 1)", and a field its second version adds with it, when their
+    /// descriptions are shown, then the first names no version (it said "before 1", a version
+    /// that does not exist) and the second names the subject's version 2.
+    #[test]
+    fn a_field_of_the_first_version_names_no_version_before_it() {
+        let sentence = format!("Absent before it was recorded {MATTERS_FIRST_VERSION}.");
+        let property =
+            json!({"type": "string", "description": format!("格式: the format. {sentence}")});
+        let doc = |props: serde_json::Value| {
+            json!({
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "type": "object",
+                "properties": props,
+                "additionalProperties": false,
+            })
+        };
+        let mut reg = Registry::new();
+        let subject = "application.noted";
+        reg.register(subject, doc(json!({"format": property})))
+            .expect("version 1");
+        reg.register(subject, doc(json!({"format": property, "size": property})))
+            .expect("version 2");
+        let fields = reg.fields(subject, VersionRef::Latest).expect("the fields");
+        let shown = |path: &str| {
+            let f = fields.iter().find(|f| f.path == path).expect(path);
+            description_in(&reg, subject, f)
+        };
+        assert_eq!(
+            shown("/format").as_deref(),
+            Some("the format. Absent before it was recorded.")
+        );
+        assert_eq!(
+            shown("/size").as_deref(),
+            Some(
+                "the format. Absent before it was recorded (versions of application.noted before 2)."
+            )
+        );
+    }
 }
