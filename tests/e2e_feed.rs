@@ -687,18 +687,9 @@ fn whole_histories_are_built_a_few_at_a_time_and_one_per_region() {
     .expect("send");
     std::thread::sleep(std::time::Duration::from_secs(3));
 
-    let refused = origin.get(&format!("/v1/applications/{id}/replay"));
-    assert_eq!(
-        refused.status,
-        503,
-        "{}",
-        String::from_utf8_lossy(&refused.body)
-    );
-    assert_eq!(
-        refused.json()["type"],
-        json!("urn:tongban:problem:history-busy")
-    );
-    assert!(refused.header("retry-after").is_some());
+    let r = origin.get(&format!("/v1/applications/{id}/replay"));
+    common::refused(&r, 503, "history-busy");
+    assert!(r.header("retry-after").is_some());
 
     let lead_code = {
         let page = origin.get(&format!("/v1/applications/{id}")).json();

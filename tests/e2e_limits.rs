@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Client, Gateway, Response, TempDir, created_id, register_regions};
+use common::{Client, Gateway, Response, TempDir, created_id, refused, register_regions};
 use serde_json::{Value, json};
 
 /// Limits the gateway promises (kept in step with `gateway/src/http/{body,limits,guard}.rs`).
@@ -18,31 +18,6 @@ fn log_position(operator: &Client) -> u64 {
     operator.get("/healthz").json()["log_position"]
         .as_u64()
         .expect("log_position")
-}
-
-/// Asserts a problem+json refusal and returns the problem document.
-fn refused(r: &Response, status: u16, slug: &str) -> Value {
-    assert_eq!(
-        r.status,
-        status,
-        "expected {status} {slug}, got {}: {}",
-        r.status,
-        String::from_utf8_lossy(&r.body)
-    );
-    assert_eq!(
-        r.header("content-type"),
-        Some("application/problem+json"),
-        "not problem+json: {:?}",
-        r.headers
-    );
-    let p = r.json();
-    assert_eq!(
-        p["type"],
-        json!(format!("urn:tongban:problem:{slug}")),
-        "{p}"
-    );
-    assert_eq!(p["status"], json!(status), "{p}");
-    p
 }
 
 fn has_error(p: &Value, pointer: &str, rule: &str) -> bool {

@@ -738,3 +738,28 @@ pub fn two_accepted(name: &str) -> (TempDir, [String; 2], String) {
     assert_eq!(gw.terminate().code(), Some(0));
     (dir, [first, second], key)
 }
+
+/// Asserts a problem+json refusal and returns the problem document.
+pub fn refused(r: &Response, status: u16, slug: &str) -> Value {
+    assert_eq!(
+        r.status,
+        status,
+        "expected {status} {slug}, got {}: {}",
+        r.status,
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/problem+json"),
+        "not problem+json: {:?}",
+        r.headers
+    );
+    let p = r.json();
+    assert_eq!(
+        p["type"],
+        serde_json::json!(format!("urn:tongban:problem:{slug}")),
+        "{p}"
+    );
+    assert_eq!(p["status"], serde_json::json!(status), "{p}");
+    p
+}
