@@ -662,8 +662,9 @@ fn a_page_of_long_events_ends_early_and_reading_on_gives_the_rest() {
 
 /// Given an application with a long history whose origin reads its events without taking the
 /// answer (a slow reader), when the origin asks for its timeline, then it is refused at once,
-/// 503 `history-busy` with `Retry-After` (one history at a time per region, held until its
-/// answer is sent), while the lead handler's reads of the events, the timeline and the evidence
+/// 503 `history-busy` with `Retry-After` (one long history at a time per region, held until its
+/// answer is sent), while the timeline of a short application of the same region is answered,
+/// and the lead handler's reads of the events, the timeline and the evidence
 /// page are answered whole; once the slow reader goes, the origin's next read is answered. (Found
 /// by a red team: eight evidence pages of a 320 MB history built at once took the gateway to
 /// 3.6 GB and held its runtime's workers, so that other regions' reads timed out.)
@@ -690,6 +691,18 @@ fn whole_histories_are_built_a_few_at_a_time_and_one_per_region() {
     let r = origin.get(&format!("/v1/applications/{id}/replay"));
     common::refused(&r, 503, "history-busy");
     assert!(r.header("retry-after").is_some());
+    // A short history (a dozen events, as real applications have) takes no turn.
+    let (short, _, _) = {
+        let (body, o, handlers) = common::parties(&gw, &data, "online");
+        let id = common::application(
+            &o,
+            &body,
+            &[(&o, "forward", json!({"materials_checked": true}))],
+        );
+        (id, o, handlers)
+    };
+    let r = origin.get(&format!("/v1/applications/{short}/replay"));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 
     let lead_code = {
         let page = origin.get(&format!("/v1/applications/{id}")).json();

@@ -601,6 +601,7 @@ pub async fn events<L: EventLog>(
     s.histories
         .build(
             &super::histories::caller_of(&principal),
+            super::histories::events_of(&s, &id),
             read,
             |(events, request_signatures)| {
                 #[derive(serde::Serialize)]

@@ -6,10 +6,10 @@
 //! may be long (64 KiB a reason). A red team's region suspended and resumed one application a
 //! thousand times with such reasons: its evidence page became 320 MB, eight asked at once took
 //! the gateway to 3.6 GB, and since each was written on a runtime worker, other regions' reads
-//! waited for tens of seconds. So at most [`AT_ONCE`] such answers are in memory at a time, from
-//! the read of their events until their last byte is sent (a slow reader holds its turn, not a
-//! second copy), each built off the runtime's workers, which go on serving other requests
-//! meanwhile. A request waits for its turn at most [`LONGEST_WAIT`], and one caller (a region,
+//! waited for tens of seconds. So at most [`AT_ONCE`] answers holding a history longer than
+//! [`SHORT`] events are in memory at a time, from the read of their events until their last
+//! byte is sent (a slow reader holds its turn, not a second copy), each built off the runtime's
+//! workers, which go on serving other requests meanwhile. A request waits for its turn at most [`LONGEST_WAIT`], and one caller (a region,
 //! or the operators) may have at most [`PER_CALLER`] built or waiting, so that a region asking
 //! for many at once does not queue them ahead of every other region's; past either, 503
 //! `history-busy` with `Retry-After`.
@@ -30,6 +30,23 @@ use super::problem::Problem;
 
 /// How many whole histories are in memory at a time.
 pub const AT_ONCE: usize = 3;
+
+/// A history of at most this many events (by the projections' count) is built at once, without
+/// a turn: an application's whole life is a dozen or two, and a province's adapter reads many of
+/// them side by side. Only a longer one (a thousand suspensions) waits its turn.
+pub const SHORT: u64 = 64;
+
+/// How many events the projections count for application `app` (0 when they hold none): what
+/// [`Histories::build`] judges a history's length by, before it is read. Asked of every caller
+/// alike, and never answered to one.
+pub fn events_of<L: crate::log::EventLog>(s: &super::AppState<L>, app: &str) -> u64 {
+    s.gateway
+        .store
+        .get(app)
+        .ok()
+        .flatten()
+        .map_or(0, |view| view.state.seq)
+}
 
 /// How long a request waits for its turn before it is answered 503.
 pub const LONGEST_WAIT: Duration = Duration::from_secs(30);
@@ -115,9 +132,14 @@ impl Histories {
     pub async fn build<R>(
         &self,
         caller: &str,
+        events: u64,
         read: impl Future<Output = Result<R, Problem>>,
         build: impl FnOnce(R) -> Result<Built, Problem>,
     ) -> Result<Response, Problem> {
+        if events <= SHORT {
+            let built = build(read.await?)?;
+            return Ok(([(header::CONTENT_TYPE, built.content_type)], built.bytes).into_response());
+        }
         let seat = Seat::take(&self.seats, caller).ok_or_else(|| busy(caller))?;
         let turn = match Arc::clone(&self.turns).try_acquire_owned() {
             Ok(turn) => turn,

@@ -413,7 +413,7 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
     t.family(
         name,
         "counter",
-        "Answers that hold an application's whole history (its events, its timeline, its evidence page) that waited for their turn: at most 3 are built at a time, 1 per region.",
+        "Answers that hold an application's whole history (its events, its timeline, its evidence page) that waited for their turn: those of more than 64 events are built at most 3 at a time, 1 per region.",
     );
     t.sample(name, &[("backend", backend)], s.histories.waited());
     let name = "tongban_clock_behind_log_seconds";

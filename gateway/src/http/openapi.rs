@@ -664,9 +664,11 @@ fn operation(route: &Route) -> Value {
     }
     if matches!(route.op, Op::Events | Op::Replay | Op::DisputePage) {
         let busy = format!(
-            "The answer holds the application's whole history, which the gateway builds at most \
-             {} at a time and {} per region: the region has one built or waiting already, or no \
-             turn came within {} s (`history-busy`, with `Retry-After`)",
+            "The answer holds the application's whole history, which the gateway builds, when it \
+             is longer than {} events, at most {} at a time and {} per region: the region has one \
+             built or waiting already, or no turn came within {} s (`history-busy`, with \
+             `Retry-After`)",
+            super::histories::SHORT,
             super::histories::AT_ONCE,
             super::histories::PER_CALLER,
             super::histories::LONGEST_WAIT.as_secs()

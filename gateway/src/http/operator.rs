@@ -171,6 +171,7 @@ pub async fn dispute_page<L: EventLog>(
     s.histories
         .build(
             &super::histories::caller_of(&principal),
+            super::histories::events_of(&s, &id),
             as_stored(&s, &principal, &id),
             |events| {
                 page(&s, tools, &events, &as_of, &gateway).map(|page| super::histories::Built {
@@ -242,6 +243,7 @@ pub async fn replay<L: EventLog>(
     s.histories
         .build(
             &super::histories::caller_of(&principal),
+            super::histories::events_of(&s, &id),
             as_stored(&s, &principal, &id),
             |events| {
                 tools
