@@ -128,6 +128,63 @@ pub fn searched_personal_kind(key: &str) -> Option<PersonalKind> {
     shaped(&typed_number(key), &[18], Check::Any)
 }
 
+/// Whether a province's serial (its Idempotency-Key as origin, its 受理编号 as handler) may be
+/// quoted in a finding that is kept and passed on (reconciliation's): printable ASCII (no
+/// person's name in Chinese characters), up to 64 characters, no `@` (an address), and no
+/// personal data by the gateway's rules however it is typed ([`typed_number`]): no 公民身份号码
+/// of a known region, 15 or 18 characters (its check character right or not), and no phone
+/// number, mobile or landline. A province's numbers of letters, date and sequence
+/// (`HBZW20261206000005`, `EZ-SL-2026-0001`) are quoted, so that the province finds its record;
+/// one of region code, date and sequence alone (`440300261206001`) reads as a legacy ID number
+/// and is described.
+pub fn quotable_serial(serial: &str) -> bool {
+    (1..=64).contains(&serial.len())
+        && serial
+            .bytes()
+            .all(|b| (b.is_ascii_graphic() && b != b'@') || b == b' ')
+        && !holds_personal_number(&typed_number(serial))
+}
+
+/// Whether a number in [`typed_number`]'s form holds, whole or embedded among letters
+/// (`GD-440106197707077771`, `SL-13912345678`), a phone number, a mobile's eleven digits, or a
+/// 公民身份号码 of a known region and a real birth date, 15 or 18 characters, its check
+/// character right or not.
+fn holds_personal_number(typed: &str) -> bool {
+    use tongban_schemas::ids::{
+        gb2260,
+        gb11643::{Gb11643Error, ResidentId},
+        phone,
+    };
+    let is_id = |w: &str| match ResidentId::parse(w) {
+        Ok(id) => gb2260::is_known(id.region()),
+        Err(Gb11643Error::Checksum) => w.get(..6).is_some_and(gb2260::is_known),
+        Err(_) => false,
+    };
+    let chars: Vec<char> = typed.chars().collect();
+    // Each run of digits (with the X an 18-character ID number may end in).
+    let runs = chars
+        .split(|c| !(c.is_ascii_digit() || *c == 'X' || *c == 'x'))
+        .map(|run| run.iter().collect::<String>())
+        .filter(|run| run.len() >= 7);
+    for run in runs {
+        if phone::classify(&run).is_some() {
+            return true;
+        }
+        let b = run.as_bytes();
+        let windows = |n: usize| (0..=b.len().saturating_sub(n)).filter(move |_| b.len() >= n);
+        if windows(11).any(|i| b[i] == b'1' && (b'3'..=b'9').contains(&b[i + 1])) {
+            return true;
+        }
+        if [15, 18]
+            .iter()
+            .any(|&n| windows(n).any(|i| run.get(i..i + n).is_some_and(is_id)))
+        {
+            return true;
+        }
+    }
+    false
+}
+
 /// A number as a person types it, in the one form its shape is judged in: full-width ASCII
 /// and the ideographic space as their ASCII ([`tongban_adapters::transform::text::halfwidth`],
 /// as an input method types them), then every character but a letter or a digit dropped (the
@@ -306,6 +363,36 @@ fn uuid_form(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// A province's numbers of letters, date and sequence are quoted; any that holds an ID
+    /// number or a phone, whole or among letters and however grouped, is not.
+    #[test]
+    fn a_serial_is_quoted_unless_it_holds_personal_data() {
+        for shown in [
+            "HBZW20261206000005",
+            "EZ-SL-2026-0001",
+            "ZJ-SL-9",
+            "GD-2026-01",
+            "SL 0001",
+        ] {
+            assert!(quotable_serial(shown), "{shown}");
+        }
+        for hidden in [
+            "GD-440106197707077771",
+            "GD-440106197707077772",
+            "SL-13912345678",
+            "440300261206001",
+            "0755-23456789",
+            "SL-0755-23456789",
+            "+86 138 0013 8000",
+            "11010519491231002X",
+            "张三-1",
+            "a@b-1",
+            "",
+        ] {
+            assert!(!quotable_serial(hidden), "{hidden}");
+        }
+    }
+
     use super::*;
 
     /// A whole key that is an ID number of a known region or a mobile number reads as personal

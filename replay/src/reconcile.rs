@@ -84,18 +84,18 @@ fn written(value: &str, number: bool, fits: fn(&str) -> bool) -> String {
 
 /// A serial (a province's number for an application: its Idempotency-Key as origin, its 受理编号
 /// as handler) for a message: quoted as written when it has a serial's form that holds no
-/// personal data ([`tongban_gateway::shown::serial`]), else described by its [`shape`]. A
-/// province's number may embed an applicant's ID number or phone, and most carry a date and a
-/// sequence number: those are described.
+/// personal data ([`tongban_gateway::ids::quotable_serial`]), else described by its [`shape`]. A
+/// province's number may embed an applicant's ID number or phone: those are described. Most
+/// carry a date and a sequence number, and are quoted, so that the province finds its record.
 fn written_serial(serial: &str) -> String {
-    written(serial, false, tongban_gateway::shown::serial)
+    written(serial, false, tongban_gateway::ids::quotable_serial)
 }
 
 /// A finding's `serial`: as written when a message may quote it ([`written_serial`]), else
 /// none; the finding's line and application name the record.
 fn shown_serial(serial: Option<&str>) -> Option<String> {
     serial
-        .filter(|s| tongban_gateway::shown::serial(s))
+        .filter(|s| tongban_gateway::ids::quotable_serial(s))
         .map(str::to_string)
 }
 
@@ -230,7 +230,7 @@ pub struct Discrepancy {
     pub app: Option<String>,
     /// The record's serial (for `missing-at-province`, the region's own number in the log), as
     /// written when it has a serial's form that holds no personal data
-    /// ([`tongban_gateway::shown::serial`]); none otherwise, since a province's number may embed
+    /// ([`tongban_gateway::ids::quotable_serial`]); none otherwise, since a province's number may embed
     /// an ID number or a phone. The line and the application name the record then.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub serial: Option<String>,
