@@ -839,18 +839,21 @@ impl<'a> Ctx<'a> {
                 return;
             }
             (None, Some(wv)) => {
+                let mut by_type = Vec::new();
                 if let Some(rt) = types(r) {
                     for v in wv.iter().filter(|v| !type_accepts(&rt, type_of(v))) {
                         self.say(path, self.voice.value_type_refused(&short(v)));
+                        by_type.push(v);
                     }
                 }
                 // The writer's values are few and known: each one goes through the reader's
                 // schema itself, so a pattern, a length, a range or an identifier check the
-                // reader adds is judged on them rather than passed over.
+                // reader adds is judged on them rather than passed over. A value its type
+                // already refused is told once.
                 match self.refused_by_reader(r, wv) {
                     Some(refused) => {
-                        for v in refused {
-                            self.say(path, self.voice.value_refused(&short(&v)));
+                        for v in refused.iter().filter(|v| !by_type.contains(v)) {
+                            self.say(path, self.voice.value_refused(&short(v)));
                         }
                     }
                     // Not "every value passes": unknown.

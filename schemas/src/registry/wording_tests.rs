@@ -473,3 +473,18 @@ fn a_writers_multiple_of_the_readers_multiple_of_is_no_finding() {
         );
     }
 }
+
+/// Given version 1 a string and a candidate listing `"post"` and `1`, when it is read forward,
+/// then the value 1 is told once, as a type version 1 does not accept, not again as a value its
+/// schema refuses. (Found by a review: two findings for one value.)
+#[test]
+fn a_value_its_type_refuses_is_told_once() {
+    let fwd = compatibility::forward(
+        &json!({"enum": ["post", 1]}),
+        &json!({"type": "string"}),
+        OpenObjects::Strict,
+        1,
+    );
+    assert_eq!(fwd.len(), 1, "{fwd:?}");
+    assert_eq!(fwd[0].rule, Rule::TypeWidened, "{fwd:?}");
+}
