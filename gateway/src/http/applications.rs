@@ -598,26 +598,20 @@ pub async fn events<L: EventLog>(
     };
     // Written out in its turn ([`super::histories`]), from the events themselves (no copy as a
     // `Value`).
-    s.histories
-        .build(
-            &super::histories::caller_of(&principal),
-            super::histories::events_of(&s, &id),
-            read,
-            |(events, request_signatures)| {
-                #[derive(serde::Serialize)]
-                struct Answer<'a, S> {
-                    app: &'a str,
-                    events: &'a [crate::envelope::Envelope],
-                    request_signatures: S,
-                }
-                super::histories::json(&Answer {
-                    app: &id,
-                    events: &events,
-                    request_signatures,
-                })
-            },
-        )
-        .await
+    super::histories::answer(&s, &principal, &id, read, |(events, request_signatures)| {
+        #[derive(serde::Serialize)]
+        struct Answer<'a, S> {
+            app: &'a str,
+            events: &'a [crate::envelope::Envelope],
+            request_signatures: S,
+        }
+        super::histories::json(&Answer {
+            app: &id,
+            events: &events,
+            request_signatures,
+        })
+    })
+    .await
 }
 
 #[cfg(test)]

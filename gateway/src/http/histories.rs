@@ -39,7 +39,7 @@ pub const SHORT: u64 = 64;
 /// How many events the projections count for application `app` (0 when they hold none): what
 /// [`Histories::build`] judges a history's length by, before it is read. Asked of every caller
 /// alike, and never answered to one.
-pub fn events_of<L: crate::log::EventLog>(s: &super::AppState<L>, app: &str) -> u64 {
+fn events_of<L: crate::log::EventLog>(s: &super::AppState<L>, app: &str) -> u64 {
     s.gateway
         .store
         .get(app)
@@ -112,10 +112,24 @@ impl Drop for Seat {
 
 /// Whom a request's seats are counted for: its region (all its tokens together), or the operator
 /// by their own token (operators' reads in an incident are not made to wait on one another's).
-pub fn caller_of(principal: &crate::auth::Principal) -> String {
+fn caller_of(principal: &crate::auth::Principal) -> String {
     principal
         .region()
         .map_or_else(|| principal.actor(), str::to_string)
+}
+
+/// `principal`'s answer holding application `app`'s whole history, built in its turn
+/// ([`Histories::build`], judged by the caller's region and the history's length).
+pub async fn answer<L: crate::log::EventLog, R>(
+    s: &super::AppState<L>,
+    principal: &crate::auth::Principal,
+    app: &str,
+    read: impl Future<Output = Result<R, Problem>>,
+    build: impl FnOnce(R) -> Result<Built, Problem>,
+) -> Result<Response, Problem> {
+    s.histories
+        .build(&caller_of(principal), events_of(s, app), read, build)
+        .await
 }
 
 /// An answer built from a history: its content type and bytes.

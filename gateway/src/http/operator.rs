@@ -168,19 +168,19 @@ pub async fn dispute_page<L: EventLog>(
     super::applications::check_id(&id)?;
     let gateway = super::origin::from_host(&headers)?;
     let tools = tools()?;
-    s.histories
-        .build(
-            &super::histories::caller_of(&principal),
-            super::histories::events_of(&s, &id),
-            as_stored(&s, &principal, &id),
-            |events| {
-                page(&s, tools, &events, &as_of, &gateway).map(|page| super::histories::Built {
-                    content_type: "text/html; charset=utf-8",
-                    bytes: page.into_bytes(),
-                })
-            },
-        )
-        .await
+    super::histories::answer(
+        &s,
+        &principal,
+        &id,
+        as_stored(&s, &principal, &id),
+        |events| {
+            page(&s, tools, &events, &as_of, &gateway).map(|page| super::histories::Built {
+                content_type: "text/html; charset=utf-8",
+                bytes: page.into_bytes(),
+            })
+        },
+    )
+    .await
 }
 
 /// The application's events as stored, for its parties and operators: the page and the
@@ -240,24 +240,24 @@ pub async fn replay<L: EventLog>(
 ) -> Result<Response, Problem> {
     super::applications::check_id(&id)?;
     let tools = tools()?;
-    s.histories
-        .build(
-            &super::histories::caller_of(&principal),
-            super::histories::events_of(&s, &id),
-            as_stored(&s, &principal, &id),
-            |events| {
-                tools
-                    .replay(
-                        &events,
-                        &s.gateway.key.public(),
-                        &s.gateway.calendar,
-                        &as_of,
-                    )
-                    .map_err(Problem::from)
-                    .and_then(|value| super::histories::json(&value))
-            },
-        )
-        .await
+    super::histories::answer(
+        &s,
+        &principal,
+        &id,
+        as_stored(&s, &principal, &id),
+        |events| {
+            tools
+                .replay(
+                    &events,
+                    &s.gateway.key.public(),
+                    &s.gateway.calendar,
+                    &as_of,
+                )
+                .map_err(Problem::from)
+                .and_then(|value| super::histories::json(&value))
+        },
+    )
+    .await
 }
 
 /// The content types the reconcile route takes the province's records in (CSV, JSON Lines under
