@@ -76,7 +76,13 @@ fn a_failed_fsync_answers_503_hides_the_write_and_keeps_reads() {
     }
     // The operator's ERROR lines name what to check: the application, the event type and the
     // region of each append, no content.
-    let b = tongban_gateway::ids::app_id_for_key(&origin_code, "b");
+    // The id the gateway derived for the key `b`: keyed under its gateway key, on a new log.
+    let key = tongban_gateway::envelope::GatewayKey::load(&data.join("gateway.key"))
+        .expect("key")
+        .expect("made");
+    let b = tongban_gateway::ids::AppIds::new(tongban_gateway::ids::Derivation::Keyed, &key)
+        .for_key(&origin_code, "b");
+    assert_ne!(b, tongban_gateway::ids::app_id_for_key(&origin_code, "b"));
     let log = std::fs::read_to_string(&gw.stderr_log).expect("gateway log");
     let line = |what: &str, app: &str, event: &str, region: &str| {
         log.lines()

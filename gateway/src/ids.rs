@@ -1,10 +1,18 @@
 //! Identifiers for applications and events.
 //!
-//! Event ids and unkeyed application ids are UUIDv7 (time-ordered, so keys sort by creation).
-//! An application submitted with an `Idempotency-Key` gets a UUIDv8 derived from the submitting
-//! region and the key: every retry, on any gateway, names the same application, so the log itself
-//! enforces "one application per key" through its per-application concurrency check, beyond any
-//! de-duplication window and without a side index.
+//! Event ids and the ids of applications submitted without a key are UUIDv7 (time-ordered, so
+//! keys sort by creation). An application submitted with an `Idempotency-Key` gets a UUIDv8
+//! derived from the submitting region and the key: every retry, on any gateway, names the same
+//! application, so the log itself enforces "one application per key" through its
+//! per-application concurrency check, beyond any de-duplication window and without a side index.
+//!
+//! The derivation is keyed ([`AppIds`]): an HMAC under a secret every gateway of the log derives
+//! from the gateway key they share. An unkeyed hash could be recomputed by anyone who guesses
+//! the key, and a key that is an ID number has few candidates (a red team recovered one from its
+//! application's id in minutes), so the id in a URL, a NATS subject or a log line would give the
+//! number away. A log made before keyed ids keeps the unkeyed derivation ([`app_id_for_key`]):
+//! switching would make the retry of a request first sent before the switch a second
+//! application.
 
 use sha2::{Digest, Sha256};
 
@@ -37,19 +45,119 @@ pub fn new_v7() -> String {
     format_uuid(&b)
 }
 
-/// The application id for `(region, idempotency key)`: a UUIDv8 from SHA-256.
+/// The unkeyed application id for `(region, idempotency key)`: a UUIDv8 from SHA-256, as every
+/// version before keyed ids derived it, and as a log made then still does ([`AppIds::Unkeyed`]).
 pub fn app_id_for_key(region: &str, key: &str) -> String {
     let mut h = Sha256::new();
     h.update(b"tongban/app-id/v1\0");
     h.update(region.as_bytes());
     h.update([0]);
     h.update(key.as_bytes());
-    let digest = h.finalize();
+    v8(&h.finalize().into())
+}
+
+/// A UUIDv8 from the first 16 bytes of a digest.
+fn v8(digest: &[u8; 32]) -> String {
     let mut b = [0u8; 16];
     b.copy_from_slice(&digest[..16]);
     b[6] = (b[6] & 0x0f) | 0x80;
     b[8] = (b[8] & 0x3f) | 0x80;
     format_uuid(&b)
+}
+
+/// How a log's application ids derive from `(region, Idempotency-Key)`: what a log records when
+/// it is made (the embedded log in a file beside its stores, a stream in its metadata), so that
+/// every gateway of it, and every retry, derives the same id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Derivation {
+    /// HMAC-SHA-256 under a secret derived from the gateway key ([`AppIds::Keyed`]).
+    Keyed,
+    /// SHA-256 of the region and the key alone ([`app_id_for_key`]): a log made before keyed ids.
+    Unkeyed,
+}
+
+impl Derivation {
+    /// The word a log records for the keyed derivation (its version with it).
+    pub const KEYED: &'static str = "keyed/v2";
+
+    /// The derivation a log's record names; `None` for a word no version of tongban writes (a
+    /// later version's derivation, or a damaged record): the gateway does not start on it, as
+    /// guessing would give every retry another application.
+    pub fn recorded(word: &str) -> Option<Derivation> {
+        (word.trim() == Derivation::KEYED).then_some(Derivation::Keyed)
+    }
+}
+
+/// A log's record of its derivation that names none this version knows (`at`: where the record
+/// is). The gateway does not start on it.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{at} does not name a derivation of application ids this version of tongban knows (it \
+     writes `{}`): made by a later version, or changed by hand. Nothing was started: a guess \
+     would give the retries of submissions other applications",
+    Derivation::KEYED
+)]
+pub struct UnknownDerivation {
+    pub at: String,
+}
+
+/// The application ids a gateway derives: keyed under its log's secret, or unkeyed on a log made
+/// before keyed ids ([`Derivation`]).
+#[derive(Clone)]
+pub enum AppIds {
+    /// HMAC-SHA-256 (RFC 2104) under a secret of the gateway key's
+    /// ([`crate::envelope::GatewayKey::derived_secret`]) of the region and the key.
+    Keyed([u8; 32]),
+    /// [`app_id_for_key`].
+    Unkeyed,
+}
+
+impl AppIds {
+    /// The purpose the keyed ids' secret is derived for.
+    const PURPOSE: &'static str = "app-id/v2";
+
+    /// The ids `derivation` gives under `key`, the gateway key of the log.
+    pub fn new(derivation: Derivation, key: &crate::envelope::GatewayKey) -> AppIds {
+        match derivation {
+            Derivation::Keyed => AppIds::Keyed(key.derived_secret(AppIds::PURPOSE)),
+            Derivation::Unkeyed => AppIds::Unkeyed,
+        }
+    }
+
+    pub fn derivation(&self) -> Derivation {
+        match self {
+            AppIds::Keyed(_) => Derivation::Keyed,
+            AppIds::Unkeyed => Derivation::Unkeyed,
+        }
+    }
+
+    /// The application id for `(region, idempotency key)`.
+    pub fn for_key(&self, region: &str, key: &str) -> String {
+        match self {
+            AppIds::Keyed(secret) => v8(&hmac_sha256(
+                secret,
+                &[region.as_bytes(), &[0], key.as_bytes()],
+            )),
+            AppIds::Unkeyed => app_id_for_key(region, key),
+        }
+    }
+}
+
+/// HMAC-SHA-256 (RFC 2104) of the concatenated `parts` under a 32-byte key.
+fn hmac_sha256(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
+    const BLOCK: usize = 64;
+    let mut pad = [0u8; BLOCK];
+    pad[..32].copy_from_slice(key);
+    let xored = |with: u8| pad.map(|b| b ^ with);
+    let mut inner = Sha256::new();
+    inner.update(xored(0x36));
+    for part in parts {
+        inner.update(part);
+    }
+    let mut outer = Sha256::new();
+    outer.update(xored(0x5c));
+    outer.update(inner.finalize());
+    outer.finalize().into()
 }
 
 /// What an `Idempotency-Key` must be, as a refusal says it.
@@ -65,8 +173,9 @@ pub fn is_valid_idempotency_key(key: &str) -> bool {
 /// What personal data `key` reads as, if it reads as any: a 公民身份号码 of a known region (18
 /// characters, or the 15-digit legacy form) or a mobile number (with or without the country
 /// code), written whole or in groups (`136-1234-5678`). An application's id is a hash of the
-/// region and the key ([`app_id_for_key`]), in URLs and NATS subjects; whoever can guess the key
-/// recomputes it, and an ID number is a region, a birth date and four characters to guess. Told
+/// region and the key ([`AppIds`]), in URLs and NATS subjects; on a log made before keyed ids
+/// whoever can guess the key recomputes it, and an ID number is a region, a birth date and four
+/// characters to guess; and the key itself is in the log, given to every party. Told
 /// as a warning with the answer, not refused: a province's own serial may read alike (a region
 /// code, a date and a sequence number are what both are made of), and refusing it, or a retry of
 /// a submission taken before, would have the window send it again under another key, as a
@@ -246,11 +355,11 @@ pub fn personal_key_warning(what: &str) -> tongban_schemas::Violation {
         "header:Idempotency-Key",
         "personal-data",
         format!(
-            "Idempotency-Key 不应是个人信息 (the key reads as {what}: the application's id is \
-             derived from it and appears in URLs, log lines and the event log's subjects, so \
-             whoever guesses the key finds the application, and whoever sees the id can recover \
-             the key by trying every number of its shape, in minutes; send the platform's own \
-             serial instead)"
+            "Idempotency-Key 不应是个人信息 (the key reads as {what}: it is kept in the event \
+             log for good and given to every party with the application's events, and on a log \
+             made before keyed application ids whoever sees the application's id can recover \
+             the key from it by trying every number of its shape, in minutes; send the \
+             platform's own serial instead)"
         ),
     )
 }
@@ -505,5 +614,54 @@ mod tests {
         // The same id every version has given (a retry's key must find its application), as
         // Python's hashlib computes it from the rule above.
         assert_eq!(a, "3a1cace4-df29-8c19-aa09-cc26e91da3a6");
+    }
+
+    /// Given the keyed derivation, then an id depends on the region, the key and the gateway
+    /// key's secret: the same for every gateway holding that key, another under another key,
+    /// and never the unkeyed id anyone could recompute from the key alone.
+    #[test]
+    fn keyed_ids_depend_on_the_gateway_key_too() {
+        let key = crate::envelope::GatewayKey::from_seed([7; 32]);
+        let ids = AppIds::new(Derivation::Keyed, &key);
+        let a = ids.for_key("440000", "440106197707077771");
+        assert_eq!(
+            a,
+            AppIds::new(Derivation::Keyed, &key).for_key("440000", "440106197707077771")
+        );
+        assert_ne!(a, ids.for_key("330000", "440106197707077771"));
+        assert_ne!(a, ids.for_key("440000", "440106197707077772"));
+        assert_ne!(a, app_id_for_key("440000", "440106197707077771"));
+        let other = crate::envelope::GatewayKey::from_seed([8; 32]);
+        assert_ne!(
+            a,
+            AppIds::new(Derivation::Keyed, &other).for_key("440000", "440106197707077771")
+        );
+        assert!(is_valid(&a), "{a}");
+        assert_eq!(&a[14..15], "8");
+        // A log made before keyed ids derives as it did.
+        assert_eq!(
+            AppIds::new(Derivation::Unkeyed, &key).for_key("440000", "k1"),
+            "3a1cace4-df29-8c19-aa09-cc26e91da3a6"
+        );
+    }
+
+    /// The HMAC is RFC 2104's (RFC 4231's first message under a 32-byte key of its `0x0b` bytes,
+    /// as Python's `hmac` computes it): whoever is given the secret recomputes our ids.
+    #[test]
+    fn the_keyed_derivation_is_hmac_sha256() {
+        let key = [0x0b; 32];
+        let mac = hmac_sha256(&key, &[b"Hi ", b"There"]);
+        assert_eq!(
+            crate::hex::encode(&mac),
+            "198a607eb44bfbc69903a0f1cf2bbdc5ba0aa3f3d9ae3c1c7a3b1696a0b68cf7"
+        );
+    }
+
+    /// A recorded derivation reads back only as one this version writes.
+    #[test]
+    fn only_the_keyed_record_is_read_as_keyed() {
+        assert_eq!(Derivation::recorded("keyed/v2\n"), Some(Derivation::Keyed));
+        assert_eq!(Derivation::recorded("keyed/v3"), None);
+        assert_eq!(Derivation::recorded(""), None);
     }
 }

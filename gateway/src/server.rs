@@ -36,6 +36,8 @@ use crate::time::Timestamp;
 pub enum ServeError {
     #[error(transparent)]
     Key(#[from] KeyError),
+    #[error(transparent)]
+    AppIds(#[from] crate::ids::UnknownDerivation),
     #[error("event log: {0}")]
     Log(#[from] LogError),
     #[error("NATS JetStream: {0}")]
@@ -514,6 +516,7 @@ fn data_dir_io(dir: &DataDir, path: &Path, source: std::io::Error) -> ServeError
 fn open_with<L: EventLog>(
     dir: &DataDir,
     log: L,
+    derivation: crate::ids::Derivation,
     store: ProjectionStore,
 ) -> Result<Wired<L>, ServeError> {
     let key = GatewayKey::load_or_create(&dir.key())?;
@@ -572,6 +575,16 @@ fn open_with<L: EventLog>(
         Gateway::start_with_projector_delay(Arc::new(log), key, store, calendar, delay);
     gateway.evidence = Some(evidence);
     gateway.regions = Some(Arc::clone(&book));
+    gateway.app_ids = crate::ids::AppIds::new(derivation, &gateway.key);
+    if derivation == crate::ids::Derivation::Unkeyed {
+        tracing::warn!(
+            "this log was made before keyed application ids: the id of an application \
+             submitted with an Idempotency-Key is a hash of the region and the key that anyone \
+             who guesses the key can recompute, and it stays so, for retries to find the \
+             applications they made (SECURITY.md, \"Personal data never in logs, keys or \
+             subjects\")"
+        );
+    }
     let gateway = Arc::new(gateway);
     Ok(Wired { gateway, book })
 }
@@ -810,7 +823,8 @@ fn open_embedded_checked(dir: &DataDir) -> Result<Wired<EmbeddedLog>, ServeError
         log.fail_fsync_after(n);
     }
     check_kept_files(dir, *log.head().borrow(), None)?;
-    open_with(dir, log, store)
+    let derivation = log.derivation(true)?;
+    open_with(dir, log, derivation, store)
 }
 
 /// A gateway whose log is a JetStream stream (shared with other gateways); projections, key and
@@ -945,7 +959,8 @@ pub async fn open_jetstream(
             rebind_log_source(dir, source)?;
             made.push(dir.log_source());
         }
-        open_with(dir, log, store)
+        let derivation = log.derivation()?;
+        open_with(dir, log, derivation, store)
     }
     .await;
     let opened = match wired {
@@ -1715,6 +1730,76 @@ mod tests {
         open_embedded(&dir).expect("the log's key restored");
     }
 
+    /// Given a new data directory, when a gateway starts on it, then its log records that its
+    /// application ids are keyed (before any event), and the ids a key gets are the keyed ones,
+    /// after a restart too. Given a log holding events and no record (made before keyed ids),
+    /// then the gateway keeps the unkeyed derivation its submissions were made under and records
+    /// nothing; given a record this version does not know, it does not start.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_new_log_keys_its_application_ids_and_an_older_one_keeps_its_own() {
+        use crate::ids::{AppIds, Derivation};
+        use crate::log::embedded::APP_IDS_FILE;
+        let tmp = TempDir::new("app-ids");
+        let made = DataDir(tmp.path().join("made"));
+        let opened = open_embedded(&made).expect("a new directory");
+        let ids = &opened.gateway.app_ids;
+        assert_eq!(ids.derivation(), Derivation::Keyed);
+        assert_eq!(
+            std::fs::read_to_string(made.log().join(APP_IDS_FILE)).expect("recorded"),
+            "keyed/v2\n"
+        );
+        let key = GatewayKey::load(&made.key()).expect("load").expect("made");
+        let keyed = AppIds::new(Derivation::Keyed, &key).for_key("440000", "k1");
+        assert_eq!(ids.for_key("440000", "k1"), keyed);
+        assert_ne!(keyed, crate::ids::app_id_for_key("440000", "k1"));
+        drop(opened);
+
+        // A directory whose log holds an application submitted under a key, its id unkeyed,
+        // and whose log records `record` (none: a log of an earlier version).
+        async fn holding(root: &Path, name: &str, record: Option<&str>) -> (DataDir, String) {
+            let dir = DataDir(root.join(name));
+            write_key(&dir, [1; 32]);
+            write_book(&dir);
+            std::fs::create_dir(dir.evidence()).expect("evidence");
+            let app = crate::ids::app_id_for_key("440000", "gd-2024-000123");
+            let log = EmbeddedLog::open(&dir.log()).expect("open");
+            let mut event = crate::log::conformance::event(&app, 1, "");
+            event.seal(&GatewayKey::from_seed([1; 32]));
+            log.append(event, 0).await.expect("append");
+            drop(log);
+            if let Some(record) = record {
+                std::fs::write(dir.log().join(APP_IDS_FILE), record).expect("record");
+            }
+            (dir, app)
+        }
+        let (older, app) = holding(tmp.path(), "older", None).await;
+        {
+            let opened = open_embedded(&older).expect("an older log");
+            assert_eq!(opened.gateway.app_ids.derivation(), Derivation::Unkeyed);
+            assert_eq!(
+                opened.gateway.app_ids.for_key("440000", "gd-2024-000123"),
+                app,
+                "a retry names the application its first sending made"
+            );
+        }
+        assert!(!older.log().join(APP_IDS_FILE).exists(), "nothing recorded");
+
+        // The record is what counts once the log holds events: read back as it was written.
+        let (keyed_log, _) = holding(tmp.path(), "keyed", Some("keyed/v2\n")).await;
+        let opened = open_embedded(&keyed_log).expect("a keyed log");
+        assert_eq!(opened.gateway.app_ids.derivation(), Derivation::Keyed);
+        drop(opened);
+
+        let (later, _) = holding(tmp.path(), "later", Some("keyed/v3\n")).await;
+        let refused = open_embedded(&later).err().expect("refused");
+        let message = refused.to_string();
+        let record = later.log().join(APP_IDS_FILE);
+        assert!(
+            message.contains(&record.display().to_string()) && message.contains("keyed/v2"),
+            "{message}"
+        );
+    }
+
     /// A data directory (with its book and evidence) whose embedded log holds `n` events of one
     /// application signed with its key (seed 1), the last one's bytes then damaged (bit rot).
     async fn damaged_at_the_end(name: &str, n: u64) -> (TempDir, DataDir) {
@@ -2136,6 +2221,50 @@ mod tests {
         open_jetstream(&fresh, &config)
             .await
             .expect("the stream's key copied in");
+    }
+
+    /// Given a stream a gateway makes, then it records in its metadata that its application ids
+    /// are keyed, and every gateway of it derives the same keyed ids (from the key they share).
+    /// Given a stream made without the record (by an earlier version, or by hand), then the
+    /// gateway keeps the unkeyed derivation.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stream_a_gateway_makes_keys_its_application_ids_and_one_made_otherwise_does_not() {
+        use crate::ids::Derivation;
+        let server = crate::testnats::NatsServer::start();
+        let tmp = TempDir::new("stream-app-ids");
+        let config = JetStreamConfig::new(server.url());
+        let maker = DataDir(tmp.path().join("maker"));
+        let first = open_jetstream(&maker, &config)
+            .await
+            .expect("first gateway");
+        assert_eq!(first.gateway.app_ids.derivation(), Derivation::Keyed);
+        let joining = DataDir(tmp.path().join("joining"));
+        std::fs::create_dir_all(&joining.0).expect("dir");
+        std::fs::copy(maker.key(), joining.key()).expect("copy the key");
+        let second = open_jetstream(&joining, &config)
+            .await
+            .expect("second gateway");
+        assert_eq!(second.gateway.app_ids.derivation(), Derivation::Keyed);
+        assert_eq!(
+            first.gateway.app_ids.for_key("440000", "k1"),
+            second.gateway.app_ids.for_key("440000", "k1")
+        );
+
+        let mut by_hand = JetStreamConfig::new(server.url());
+        by_hand.stream = "BY_HAND".into();
+        by_hand.subject_prefix = "byhand.app".into();
+        let client = async_nats::connect(server.url()).await.expect("connect");
+        let mut stream = crate::log::jetstream::stream_config(&by_hand);
+        stream.metadata.clear();
+        async_nats::jetstream::new(client)
+            .create_stream(stream)
+            .await
+            .expect("a stream made by hand");
+        let other = DataDir(tmp.path().join("other"));
+        let opened = open_jetstream(&other, &by_hand)
+            .await
+            .expect("a stream made by hand");
+        assert_eq!(opened.gateway.app_ids.derivation(), Derivation::Unkeyed);
     }
 
     /// A first start interrupted after the stream recorded the new key and before the key was

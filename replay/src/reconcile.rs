@@ -914,7 +914,10 @@ impl LogIndex {
             passed_over: std::mem::take(&mut self.passed_over),
             ..Default::default()
         };
-        // Each 受理编号 → the applications that carry it, and whether this region gave it.
+        // Each serial → the applications that carry it, and whether it is this region's: a
+        // 受理编号 (this region's when it gave it), and this region's Idempotency-Key as origin.
+        // The key is read from the submission, not derived into the id: on a log made since ids
+        // are keyed, only the gateways hold the secret that derives them.
         let mut by_reference: HashMap<&str, Vec<(&str, bool)>> = HashMap::new();
         for (id, side) in &self.apps {
             if let Some((number, handler)) = &side.reference {
@@ -922,6 +925,14 @@ impl LogIndex {
                     .entry(number.as_str())
                     .or_default()
                     .push((id.as_str(), *handler == self.region));
+            }
+            if side.state.origin == self.region
+                && let Some(key) = &side.idempotency_key
+            {
+                by_reference
+                    .entry(key.as_str())
+                    .or_default()
+                    .push((id.as_str(), true));
             }
         }
         let mut seen: std::collections::HashSet<String> = Default::default();
@@ -1386,11 +1397,7 @@ impl LogIndex {
         serial: &str,
         by_reference: &HashMap<&str, Vec<(&str, bool)>>,
     ) -> Result<Option<String>, Vec<String>> {
-        let derived = tongban_gateway::ids::app_id_for_key(&self.region, serial);
         let mut candidates: Vec<(&str, bool)> = Vec::new();
-        if self.apps.contains_key(&derived) {
-            candidates.push((derived.as_str(), true));
-        }
         for &(app, own) in by_reference.get(serial).into_iter().flatten() {
             if !candidates.iter().any(|(c, _)| *c == app) {
                 candidates.push((app, own));

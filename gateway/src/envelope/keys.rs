@@ -104,6 +104,19 @@ impl GatewayKey {
         }
     }
 
+    /// A secret of its own for `purpose`, derived from the key's seed (SHA-256 of a label naming
+    /// the purpose and the seed): every gateway of one log holds the same key, so each derives
+    /// the same secret with nothing more to hand out or keep, and the secret says nothing of the
+    /// seed or the signatures. Used for the keyed application ids ([`crate::ids::AppIds`]).
+    pub fn derived_secret(&self, purpose: &str) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(b"tongban/derived-secret\0");
+        h.update(purpose.as_bytes());
+        h.update([0]);
+        h.update(self.signing.to_bytes());
+        h.finalize().into()
+    }
+
     /// Signs the ASCII bytes of a lowercase hex hash; returns the signature as lowercase hex.
     pub fn sign_hash(&self, hash_hex: &str) -> String {
         hex::encode(&self.signing.sign(hash_hex.as_bytes()).to_bytes())

@@ -66,6 +66,10 @@ pub struct Gateway<L: EventLog> {
     /// The registry a read upcasts submission forms through to their matter's latest version
     /// ([`Gateway::application`]): the built-in one; tests set their own.
     pub registry: &'static tongban_schemas::registry::Registry,
+    /// How the ids of applications submitted with an `Idempotency-Key` derive from it: keyed
+    /// (the default), or unkeyed on a log made before keyed ids (`tongban serve` sets what the
+    /// log recorded, [`crate::ids::Derivation`]).
+    pub app_ids: crate::ids::AppIds,
     /// The highest log position this gateway has acknowledged to a writer: what a read waits for
     /// the projections to reach (see [`Gateway::caught_up`]).
     acknowledged: Arc<AtomicU64>,
@@ -152,9 +156,11 @@ impl<L: EventLog> Gateway<L> {
             delay,
             Some(seen),
         );
+        let app_ids = crate::ids::AppIds::new(crate::ids::Derivation::Keyed, &key);
         Gateway {
             log,
             key,
+            app_ids,
             store,
             projector,
             calendar,

@@ -194,7 +194,7 @@ impl<L: EventLog> Gateway<L> {
         let region = submitting_region(principal)?.to_string();
         let (event, digest, warnings) = self.admit(&region, request, idempotency_key)?;
         let app = match idempotency_key {
-            Some(key) => crate::ids::app_id_for_key(&region, key),
+            Some(key) => self.app_ids.for_key(&region, key),
             None => crate::ids::new_v7(),
         };
         // Append first: a new key (nearly every submission) then costs no read of the log. The
@@ -290,7 +290,7 @@ impl<L: EventLog> Gateway<L> {
             return Ok(None);
         }
         let digest = request_digest(request)?;
-        let app = crate::ids::app_id_for_key(region, key);
+        let app = self.app_ids.for_key(region, key);
         let existing = self
             .existing_submission(&app, &digest, Some(key))
             .await

@@ -57,6 +57,11 @@ pub struct JetStreamConfig {
 /// key (hex): the key every gateway of the stream signs with.
 pub const SIGNER_METADATA: &str = "tongban.public_key";
 
+/// The stream metadata key under which the gateway that created the stream recorded how its
+/// application ids derive from Idempotency-Keys ([`crate::ids::Derivation`]); a stream without
+/// it was made before keyed ids (or by hand) and keeps the unkeyed derivation.
+pub const APP_IDS_METADATA: &str = "tongban.app_ids";
+
 impl JetStreamConfig {
     pub fn new(url: impl Into<String>) -> JetStreamConfig {
         JetStreamConfig {
@@ -537,10 +542,20 @@ pub fn stream_config(config: &JetStreamConfig) -> stream::Config {
         deny_delete: true,
         deny_purge: true,
         allow_direct: true,
+        // A stream a gateway makes records its key and that its application ids are keyed
+        // (`crate::ids::Derivation`): every gateway joining it later derives the same ids.
         metadata: config
             .signer
             .iter()
-            .map(|key| (SIGNER_METADATA.to_string(), key.clone()))
+            .flat_map(|key| {
+                [
+                    (SIGNER_METADATA.to_string(), key.clone()),
+                    (
+                        APP_IDS_METADATA.to_string(),
+                        crate::ids::Derivation::KEYED.to_string(),
+                    ),
+                ]
+            })
             .collect(),
         ..Default::default()
     }

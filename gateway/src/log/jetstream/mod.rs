@@ -50,9 +50,12 @@ use super::{At, EventLog, LogError, Positioned, Unreadable};
 use crate::envelope::Envelope;
 use subject::{End, Message};
 
+/// The stream a gateway makes, for tests that make one otherwise.
+#[cfg(test)]
+pub(crate) use connect::stream_config;
 pub use connect::{
-    DUPLICATE_WINDOW, Denied, JetStreamConfig, MIN_SERVER, SIGNER_METADATA, SetupError,
-    check_version, connect, ensure_stream, parse_version,
+    APP_IDS_METADATA, DUPLICATE_WINDOW, Denied, JetStreamConfig, MIN_SERVER, SIGNER_METADATA,
+    SetupError, check_version, connect, ensure_stream, parse_version,
 };
 
 /// How often, and how far apart, an append reads the subject's last message again while the
@@ -76,6 +79,9 @@ struct Inner {
     /// The public key (hex) the stream's creator recorded in its metadata
     /// ([`connect::SIGNER_METADATA`]); `None` for a stream made otherwise.
     signer: Option<String>,
+    /// How the stream's creator recorded its application ids derive
+    /// ([`connect::APP_IDS_METADATA`]); `None` for a stream made otherwise.
+    app_ids: Option<String>,
     /// Whether the head's consumer follows now ([`head::listen`]), for `/metrics`.
     pushed: std::sync::atomic::AtomicBool,
     /// The last position that consumer delivered: a later one's event is on its way to
@@ -342,6 +348,7 @@ impl JetStreamLog {
             head: tx,
             source,
             signer: info.config.metadata.get(connect::SIGNER_METADATA).cloned(),
+            app_ids: info.config.metadata.get(connect::APP_IDS_METADATA).cloned(),
             pushed: std::sync::atomic::AtomicBool::new(false),
             pushed_to: std::sync::atomic::AtomicU64::new(0),
             pushed_kept: std::sync::atomic::AtomicU64::new(0),
@@ -429,6 +436,24 @@ impl JetStreamLog {
     /// The public key (hex) recorded by the gateway that created the stream, if one did.
     pub fn recorded_signer(&self) -> Option<&str> {
         self.inner.signer.as_deref()
+    }
+
+    /// How the stream's application ids derive ([`crate::ids::Derivation`]): as its creator
+    /// recorded in its metadata, or unkeyed for a stream made without the record (by a version
+    /// before keyed ids, or by hand), whose retries must keep naming the applications they made.
+    /// A record this version does not know is refused.
+    pub fn derivation(&self) -> Result<crate::ids::Derivation, crate::ids::UnknownDerivation> {
+        match self.inner.app_ids.as_deref() {
+            None => Ok(crate::ids::Derivation::Unkeyed),
+            Some(word) => crate::ids::Derivation::recorded(word).ok_or_else(|| {
+                crate::ids::UnknownDerivation {
+                    at: format!(
+                        "the metadata {APP_IDS_METADATA} of the stream {}",
+                        self.inner.stream.cached_info().config.name
+                    ),
+                }
+            }),
+        }
     }
 
     /// Which log this is, for binding projections to it (see `server::bind_log_source`).
