@@ -926,6 +926,88 @@ fn an_action_repeated_with_its_expected_seq_is_answered_with_its_event() {
     assert_eq!(events["events"].as_array().map(Vec::len), Some(2));
 }
 
+/// Given an application's history, when it is read a page at a time
+/// (`?after_seq=&limit=`), then each page holds the events after the seq asked, names the hash
+/// of the event it follows and whether more follow; a page's parameters are judged by name and
+/// rule, and an `after_seq` past the last event is refused naming it.
+#[test]
+fn an_applications_events_are_read_a_page_at_a_time() {
+    let dir = TempDir::new("events-page");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let anon = gw.client(None);
+    let body = submission(&anon, "proxy");
+    let origin = gw.client(Some(&tokens[body["origin"].as_str().expect("origin")]));
+    let id = created_id(&origin.post("/v1/applications", &body));
+    let forwarded = act(&origin, &id, "forward", json!({"materials_checked": true}));
+    assert_eq!(
+        forwarded.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&forwarded.body)
+    );
+    let whole = origin.get(&format!("/v1/applications/{id}/events")).json();
+    let events = whole["events"].as_array().expect("events").clone();
+    assert_eq!(events.len(), 2);
+
+    let first = origin
+        .get(&format!("/v1/applications/{id}/events?limit=1"))
+        .json();
+    assert_eq!(first["events"], json!([events[0]]), "{first}");
+    assert_eq!(first["after_seq"], json!(0));
+    assert_eq!(first["after_hash"], json!(null));
+    assert_eq!(first["more"], json!(true));
+    assert_eq!(first["next_after_seq"], json!(1));
+    let second = origin
+        .get(&format!("/v1/applications/{id}/events?after_seq=1&limit=1"))
+        .json();
+    assert_eq!(second["events"], json!([events[1]]), "{second}");
+    assert_eq!(second["after_hash"], events[0]["hash"]);
+    assert_eq!(second["more"], json!(false));
+    assert_eq!(second["next_after_seq"], json!(2));
+    let end = origin
+        .get(&format!("/v1/applications/{id}/events?after_seq=2"))
+        .json();
+    assert_eq!(end["events"], json!([]), "{end}");
+    assert_eq!(
+        (end["more"].clone(), end["next_after_seq"].clone()),
+        (json!(false), json!(2))
+    );
+
+    for (query, pointer, rule) in [
+        ("after_seq=abc", "query:after_seq", "type"),
+        ("after_seq=3", "query:after_seq", "request"),
+        ("limit=0", "query:limit", "range"),
+        ("limit=1001", "query:limit", "range"),
+    ] {
+        let problem = expect_problem(
+            origin.get(&format!("/v1/applications/{id}/events?{query}")),
+            400,
+        );
+        let found = &problem["errors"][0];
+        assert_eq!(
+            (found["pointer"].as_str(), found["rule"].as_str()),
+            (Some(pointer), Some(rule)),
+            "{query}: {problem}"
+        );
+    }
+    let past = expect_problem(
+        origin.get(&format!("/v1/applications/{id}/events?after_seq=3")),
+        400,
+    );
+    assert!(
+        past["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("(seq 2)")),
+        "{past}"
+    );
+    expect_problem(
+        origin.get(&format!("/v1/applications/{id}/events?page=2")),
+        400,
+    );
+}
+
 /// Given an online application on its way, when its lead sends a 受理编号, a 决定文书编号, a
 /// licence number and the origin a 快递单号 holding a right-to-left override
 /// (`YS-2026-\u{202e}4321\u{202c}`, shown as YS-2026-1234), then each is refused 422 at its

@@ -581,9 +581,12 @@ pub async fn events<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
     Path(id): Path<String>,
-    Query(_): Query<super::regions::NoQuery>,
+    Query(q): Query<EventsQuery>,
 ) -> Result<Response, Problem> {
     check_id(&id)?;
+    if q.after_seq.is_some() || q.limit.is_some() {
+        return events_page(s, principal, id, q).await;
+    }
     let read = async {
         let events = s
             .gateway
@@ -611,6 +614,70 @@ pub async fn events<L: EventLog>(
             request_signatures,
         })
     })
+    .await
+}
+
+/// `?after_seq=&limit=` of an application's events: either asks for a page
+/// ([`events_page`]); neither, for the whole history. Unknown parameters are refused.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsQuery {
+    /// The seq of the last event the caller holds (0: none); the page begins after it.
+    pub after_seq: Option<String>,
+    /// At most this many events (1 to 1000, 100 when not given).
+    pub limit: Option<String>,
+}
+
+/// A page of an application's events ([`crate::service::Gateway::events_page`]), with the
+/// region's request signatures for those events, as the whole history's answer carries them.
+async fn events_page<L: EventLog>(
+    s: AppState<L>,
+    principal: crate::auth::Principal,
+    id: String,
+    q: EventsQuery,
+) -> Result<Response, Problem> {
+    let after = match q.after_seq.as_deref() {
+        None => 0,
+        Some(text) => super::extract::whole_number("after_seq", text, 0, u64::MAX >> 1)?,
+    };
+    let limit = super::regions::limit_of(q.limit.as_deref())?;
+    let read = async {
+        let page = s
+            .gateway
+            .events_page(&principal, &id, after, limit)
+            .await
+            .map_err(Problem::reading)?;
+        let request_signatures = s.gateway.request_evidence(&page.events)?;
+        Ok::<_, Problem>((page, request_signatures))
+    };
+    super::histories::answer_page(
+        &s,
+        &principal,
+        &id,
+        limit,
+        read,
+        |(page, request_signatures)| {
+            #[derive(serde::Serialize)]
+            struct Answer<'a, S> {
+                app: &'a str,
+                after_seq: u64,
+                after_hash: Option<&'a str>,
+                events: &'a [crate::envelope::Envelope],
+                more: bool,
+                next_after_seq: u64,
+                request_signatures: S,
+            }
+            super::histories::json(&Answer {
+                app: &id,
+                after_seq: after,
+                after_hash: page.after_hash.as_deref(),
+                events: &page.events,
+                more: page.more,
+                next_after_seq: page.events.last().map_or(after, |e| e.seq),
+                request_signatures,
+            })
+        },
+    )
     .await
 }
 

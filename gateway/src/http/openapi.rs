@@ -489,10 +489,17 @@ fn operation(route: &Route) -> Value {
             responses.insert("200".into(), json!({"description": "OK", "headers": cache_headers(false), "content": json_content(schema_of::<super::public::MatterList>())}));
         }
         Op::Events => {
+            params.push(json!({"name": "after_seq", "in": "query", "required": false, "description": "a page of the history: the events after this seq (the last one the caller holds; 0 for the start). With it or `limit` the answer is a page, with `after_hash`, `more` and `next_after_seq`; with neither, the whole history. Past the application's last event: 400 naming its last seq", "schema": {"type": "integer", "minimum": 0}}));
+            params.push(json!({"name": "limit", "in": "query", "required": false, "description": "the most events a page holds", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));
+            responses.insert("400".into(), problem_response("A page's `after_seq` or `limit` is not a whole number in its range (rule `type` or `range`, at `query:after_seq` or `query:limit`), `after_seq` is past the application's last event (the detail names its seq), or the query names another parameter"));
             responses.insert("503".into(), problem_response(LOG_UNREADABLE));
             responses.insert("500".into(), problem_response("The event log holds the application's history damaged (`log-corrupt`): no history is served. Its events as stored are not an intact chain (a copy stored again, one removed, two swapped, one rewritten; on either backend): `breaks` lists each break (`seq`, log `position`, `problem` as `tongban verify --app` words it) and `evidence` the evidence page that shows the events as stored, each break marked; or the log's index disagrees with them, or a stored event cannot be read: the detail names the application or the position"));
             responses.insert("200".into(), json!({"description": "OK", "content": json_content(json!({
-                "type": "object", "properties": {"app": {"type": "string"}, "events": {"type": "array", "items": schema_of::<crate::envelope::Envelope>()},
+                "type": "object", "properties": {"app": {"type": "string"}, "events": {"type": "array", "description": "the history in seq order, or, for a page, its events after `after_seq`; each checked before it is served (its hash, its signature, its link to the one before)", "items": schema_of::<crate::envelope::Envelope>()},
+                "after_seq": {"type": "integer", "description": "pages only: the seq the page follows, as asked"},
+                "after_hash": {"type": ["string", "null"], "description": "pages only: the hash of event `after_seq` (null after 0), checked with the page: compare it with the hash of the event you hold, which the page's first event's `prev_hash` names"},
+                "more": {"type": "boolean", "description": "pages only: whether events follow the page's last"},
+                "next_after_seq": {"type": "integer", "description": "pages only: the `after_seq` of the next page (the page's last seq; `after_seq` again when the page is empty)"},
                 "request_signatures": {"type": "object", "description": "Event id → the signing region's verified request signature (docs/signed-requests.md), for events appended by signed requests; outside the envelopes, which stay the fixed hash-chained contract", "additionalProperties": schema_of::<crate::auth::RequestSignature>()}}}))}));
         }
         _ => {

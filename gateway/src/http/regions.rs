@@ -47,7 +47,7 @@ pub(super) fn limit(p: &Paging) -> Result<usize, Problem> {
     limit_of(p.limit.as_deref())
 }
 
-fn limit_of(text: Option<&str>) -> Result<usize, Problem> {
+pub(super) fn limit_of(text: Option<&str>) -> Result<usize, Problem> {
     let Some(text) = text else {
         return Ok(DEFAULT_LIMIT);
     };

@@ -38,7 +38,7 @@ pub(crate) use error::past_the_end;
 pub use error::{BrokenHistory, ChainBreak, FailedAppend, FailedRead, ServiceError};
 pub use feed_page::{FeedItem, HeldMarker};
 pub use reach::{ReachStats, ReadAfter};
-pub use read::SerialMatches;
+pub use read::{EventsPage, SerialMatches};
 pub use submit::{
     CheckOutcome, Intake, SubmitOutcome, SubmitRequest, prepare as prepare_submission,
     submitting_region,
@@ -359,6 +359,8 @@ impl<L: EventLog> Gateway<L> {
     }
 }
 
+#[cfg(test)]
+mod events_page_tests;
 #[cfg(test)]
 mod fixtures;
 #[cfg(test)]

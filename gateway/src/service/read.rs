@@ -126,6 +126,85 @@ impl<L: EventLog> Gateway<L> {
         })))
     }
 
+    /// One page of `app`'s events: those after its seq `after`, at most `limit` of them, for its
+    /// parties and operators, so that a long history is read a page at a time and a province
+    /// that holds an application's events up to seq `after` asks only for what came since. The
+    /// page's events are checked as [`Gateway::events`] checks a whole history (each one's hash
+    /// and signature, and the links between them); the first one's link is to event `after`,
+    /// whose hash the page gives (`after_hash`) for the caller to compare with the one it holds,
+    /// and which is checked with it. `after` 0 is the history's start. An `after` past the
+    /// application's last event is refused, naming that seq.
+    pub async fn events_page(
+        &self,
+        principal: &Principal,
+        app: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<EventsPage, ServiceError> {
+        let view = match after {
+            0 => None,
+            _ => self.store.get(app)?,
+        };
+        // From the start, or an application the projections do not hold yet (or hold before
+        // a seq they could not fold): the whole history's read and checks, cut to the page.
+        let Some(view) = view.filter(|v| v.state.seq >= after) else {
+            let mut events = self.events(principal, app).await?;
+            let last = events.last().map_or(0, |e| e.seq);
+            if after > last {
+                return Err(past_the_end(after, last));
+            }
+            let after_hash = events
+                .iter()
+                .find(|e| e.seq == after)
+                .map(|e| e.hash.clone());
+            let start = usize::try_from(after)
+                .unwrap_or(usize::MAX)
+                .min(events.len());
+            let mut page = events.split_off(start);
+            let more = page.len() > limit;
+            page.truncate(limit);
+            return Ok(EventsPage {
+                events: page,
+                after_hash,
+                more,
+            });
+        };
+        Self::may_read(principal, &view)?;
+        // Event `after` and those since (a backend without an index by seq reads them all).
+        let mut events = self.log.read_after(app, after - 1, 0).await?;
+        let Some(first) = events.first() else {
+            return Err(ServiceError::NotFound(app.to_string()));
+        };
+        if first.seq != after {
+            return Err(LogError::Corrupt {
+                position: 0,
+                reason: format!(
+                    "application {app}: the read after seq {} began at seq {}",
+                    after - 1,
+                    first.seq
+                ),
+            }
+            .into());
+        }
+        let first_prev = first.prev_hash.clone();
+        events.truncate(limit.saturating_add(2));
+        let key = self.key.public();
+        // Event `after` is judged on its own seal, its link to the one before taken as stored
+        // (the caller holds that one); event 1's link is to nothing, checked as always.
+        let start = (after > 1).then_some((after - 1, first_prev.as_str()));
+        if let Some(refused) = unverified_after(&events, &key, folded_at(Some(&view)), start) {
+            return Err(refused.into());
+        }
+        let after_hash = Some(events.remove(0).hash);
+        let more = events.len() > limit;
+        events.truncate(limit);
+        Ok(EventsPage {
+            events,
+            after_hash,
+            more,
+        })
+    }
+
     /// The application's events through the log's read of one application, which refuses them
     /// when they do not follow each other.
     async fn events_read(
@@ -382,6 +461,17 @@ pub(super) fn unverified(
     key: &PublicKey,
     folded: Option<(u64, &str)>,
 ) -> Option<LogError> {
+    unverified_after(events, key, folded, None)
+}
+
+/// [`unverified`] for events that begin after the seq and hash `start` (None: at the history's
+/// start): the first one's link is judged against it, and its seal as every other's.
+fn unverified_after(
+    events: &[Envelope],
+    key: &PublicKey,
+    folded: Option<(u64, &str)>,
+    start: Option<(u64, &str)>,
+) -> Option<LogError> {
     let vouched = folded
         .filter(|(seq, hash)| {
             !hash.is_empty() && events.iter().any(|e| e.seq == *seq && e.hash == *hash)
@@ -389,9 +479,11 @@ pub(super) fn unverified(
         .map_or(0, |(seq, _)| seq);
     events.iter().enumerate().find_map(|(i, e)| {
         let previous = i.checked_sub(1).and_then(|j| events.get(j));
-        match e.seq <= vouched {
-            true => e.verify_link_vouched(previous),
-            false => e.verify_link(previous, key),
+        match (previous, e.seq <= vouched) {
+            // Vouched or not, the first event of a page is checked whole.
+            (None, _) if start.is_some() => e.verify_after(start, key),
+            (_, true) => e.verify_link_vouched(previous),
+            (_, false) => e.verify_link(previous, key),
         }
         .err()
         .map(|found| LogError::Corrupt {
@@ -400,6 +492,29 @@ pub(super) fn unverified(
             reason: format!("application {} seq {}: {found}", e.app, e.seq),
         })
     })
+}
+
+/// A page of an application's events ([`Gateway::events_page`]).
+#[derive(Debug)]
+pub struct EventsPage {
+    /// In seq order, from the seq after the one asked after.
+    pub events: Vec<Envelope>,
+    /// The hash of the event the page follows (None: it begins the history), for the caller to
+    /// compare with the one it holds: the first event's `prev_hash` names it.
+    pub after_hash: Option<String>,
+    /// Whether events follow the page's last.
+    pub more: bool,
+}
+
+/// The refusal of a page after a seq the application has not reached.
+fn past_the_end(after: u64, last: u64) -> ServiceError {
+    ServiceError::BadRequest {
+        pointer: "query:after_seq".into(),
+        message: format!(
+            "after_seq is {after}, past the application's last event (seq {last}): ask after \
+             a seq it holds, 0 for its start"
+        ),
+    }
 }
 
 /// The seq and hash of the last event `view` folded ([`unverified`]'s `folded`).

@@ -1,0 +1,129 @@
+//! Given an application with a longer history, when its events are read a page at a time, then
+//! the pages are its history cut in order, each naming the hash of the event it follows, on
+//! either log.
+
+use std::sync::Arc;
+
+use tongban_schemas::events::{Resumed, Suspended, SuspensionKind};
+
+use super::fixtures::{accepted, gateway_on, lead_code, region};
+use super::{Gateway, ServiceError};
+use crate::auth::Principal;
+use crate::domain::Command;
+use crate::log::EventLog;
+use crate::testutil::TempDir;
+
+/// An accepted application suspended and resumed until it holds 11 events.
+async fn eleven_events<L: EventLog>(gw: &Gateway<L>) -> String {
+    let app = accepted(gw).await;
+    let lead = region(&lead_code());
+    for _ in 0..4 {
+        let suspend = Command::Suspend(Suspended {
+            kind: SuspensionKind::ExpertReview,
+            reason: "组织专家评审".into(),
+        });
+        gw.act(&lead, &app, suspend, None).await.expect("suspend");
+        let resume = Command::Resume(Resumed {
+            note: Some("评审完成".into()),
+        });
+        gw.act(&lead, &app, resume, None).await.expect("resume");
+    }
+    app
+}
+
+async fn pages_cut_the_history_in_order<L: EventLog>(gw: &Gateway<L>) {
+    let app = eleven_events(gw).await;
+    // The pages after the first are read from the log after the projections' view.
+    gw.caught_up().await;
+    let lead = region(&lead_code());
+    let whole = gw.events(&lead, &app).await.expect("whole");
+    assert_eq!(whole.len(), 11);
+
+    let mut after = 0;
+    let mut read = Vec::new();
+    loop {
+        let page = gw.events_page(&lead, &app, after, 4).await.expect("page");
+        let expected_hash = whole
+            .iter()
+            .find(|e| e.seq == after)
+            .map(|e| e.hash.clone());
+        assert_eq!(page.after_hash, expected_hash, "after {after}");
+        assert_eq!(
+            page.events.first().map(|e| e.seq),
+            Some(after + 1),
+            "after {after}"
+        );
+        assert!(page.events.len() <= 4);
+        after = page.events.last().map_or(after, |e| e.seq);
+        read.extend(page.events);
+        if !page.more {
+            break;
+        }
+    }
+    assert_eq!(after, 11);
+    let ids = |events: &[crate::envelope::Envelope]| -> Vec<String> {
+        events.iter().map(|e| e.id.clone()).collect()
+    };
+    assert_eq!(
+        ids(&read),
+        ids(&whole),
+        "the pages are the history, in order"
+    );
+
+    // After the last event: nothing more, and the hash of the last to compare with.
+    let end = gw
+        .events_page(&lead, &app, 11, 4)
+        .await
+        .expect("at the end");
+    assert!(end.events.is_empty() && !end.more);
+    assert_eq!(end.after_hash.as_deref(), Some(whole[10].hash.as_str()));
+    // Past it: refused, naming where the application ends.
+    match gw.events_page(&lead, &app, 12, 4).await {
+        Err(ServiceError::BadRequest { pointer, message }) => {
+            assert_eq!(pointer, "query:after_seq");
+            assert!(message.contains("seq 11"), "{message}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // A region not party to it reads no page of it; an operator reads every one.
+    let stranger = region("110000");
+    for after in [0, 4] {
+        assert!(
+            matches!(
+                gw.events_page(&stranger, &app, after, 4).await,
+                Err(ServiceError::Domain(
+                    crate::domain::DomainError::NotAParty { .. }
+                ))
+            ),
+            "after {after}"
+        );
+    }
+    let operator = Principal::Operator {
+        token_id: "op".into(),
+    };
+    let page = gw
+        .events_page(&operator, &app, 9, 100)
+        .await
+        .expect("an operator");
+    assert_eq!(ids(&page.events), ids(&whole[9..]));
+}
+
+#[tokio::test]
+async fn an_embedded_history_is_read_a_page_at_a_time() {
+    let dir = TempDir::new("events-page");
+    let log = Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
+    pages_cut_the_history_in_order(&gateway_on(&log, &dir, "p")).await;
+}
+
+#[tokio::test]
+async fn a_jetstream_history_is_read_a_page_at_a_time() {
+    let server = crate::testnats::NatsServer::start();
+    let config = crate::log::JetStreamConfig::new(server.url());
+    let log = Arc::new(
+        crate::log::JetStreamLog::open(&config)
+            .await
+            .expect("open JetStream"),
+    );
+    let dir = TempDir::new("events-page-js");
+    pages_cut_the_history_in_order(&gateway_on(&log, &dir, "p")).await;
+}
