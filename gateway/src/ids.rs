@@ -79,12 +79,26 @@ pub enum Derivation {
 impl Derivation {
     /// The word a log records for the keyed derivation (its version with it).
     pub const KEYED: &'static str = "keyed/v2";
+    /// The word a log made before keyed ids is given once a start has judged it so.
+    pub const UNKEYED: &'static str = "unkeyed/v1";
 
     /// The derivation a log's record names; `None` for a word no version of tongban writes (a
     /// later version's derivation, or a damaged record): the gateway does not start on it, as
     /// guessing would give every retry another application.
     pub fn recorded(word: &str) -> Option<Derivation> {
-        (word.trim() == Derivation::KEYED).then_some(Derivation::Keyed)
+        match word.trim() {
+            Derivation::KEYED => Some(Derivation::Keyed),
+            Derivation::UNKEYED => Some(Derivation::Unkeyed),
+            _ => None,
+        }
+    }
+
+    /// The word a log records for this derivation.
+    pub fn word(self) -> &'static str {
+        match self {
+            Derivation::Keyed => Derivation::KEYED,
+            Derivation::Unkeyed => Derivation::UNKEYED,
+        }
     }
 }
 
@@ -92,10 +106,11 @@ impl Derivation {
 /// is). The gateway does not start on it.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "{at} does not name a derivation of application ids this version of tongban knows (it \
-     writes `{}`): made by a later version, or changed by hand. Nothing was started: a guess \
-     would give the retries of submissions other applications",
-    Derivation::KEYED
+    "{at} does not name a derivation of application ids this version of tongban knows (`{}` \
+     or `{}`): made by a later version, or changed by hand. Nothing was started: a guess would \
+     give the retries of submissions other applications",
+    Derivation::KEYED,
+    Derivation::UNKEYED
 )]
 pub struct UnknownDerivation {
     pub at: String,
@@ -638,6 +653,12 @@ mod tests {
         );
         assert!(is_valid(&a), "{a}");
         assert_eq!(&a[14..15], "8");
+        // The same id every version gives (a retry's key must find its application), as
+        // Python's hmac and hashlib compute it from the rules above.
+        assert_eq!(
+            AppIds::new(Derivation::Keyed, &key).for_key("440000", "k1"),
+            "78cee98c-8ea9-8a1b-aca5-36b275e3ec51"
+        );
         // A log made before keyed ids derives as it did.
         assert_eq!(
             AppIds::new(Derivation::Unkeyed, &key).for_key("440000", "k1"),
@@ -661,6 +682,10 @@ mod tests {
     #[test]
     fn only_the_keyed_record_is_read_as_keyed() {
         assert_eq!(Derivation::recorded("keyed/v2\n"), Some(Derivation::Keyed));
+        assert_eq!(
+            Derivation::recorded("unkeyed/v1"),
+            Some(Derivation::Unkeyed)
+        );
         assert_eq!(Derivation::recorded("keyed/v3"), None);
         assert_eq!(Derivation::recorded(""), None);
     }

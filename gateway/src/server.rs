@@ -38,6 +38,8 @@ pub enum ServeError {
     Key(#[from] KeyError),
     #[error(transparent)]
     AppIds(#[from] crate::ids::UnknownDerivation),
+    #[error(transparent)]
+    AppIdsJudged(#[from] crate::log::app_ids::Refused),
     #[error("event log: {0}")]
     Log(#[from] LogError),
     #[error("NATS JetStream: {0}")]
@@ -823,8 +825,80 @@ fn open_embedded_checked(dir: &DataDir) -> Result<Wired<EmbeddedLog>, ServeError
         log.fail_fsync_after(n);
     }
     check_kept_files(dir, *log.head().borrow(), None)?;
-    let derivation = log.derivation(true)?;
+    let derivation = embedded_derivation(dir, &log)?;
     open_with(dir, log, derivation, store)
+}
+
+/// How the embedded log's application ids derive: its record (`log/app-ids`) judged against its
+/// own submissions ([`crate::log::app_ids`]); a new log is keyed. What was judged is recorded
+/// where the record is missing (a log of a version before keyed ids, or a record lost), so that
+/// the next start has it.
+fn embedded_derivation(
+    dir: &DataDir,
+    log: &EmbeddedLog,
+) -> Result<crate::ids::Derivation, ServeError> {
+    use crate::ids::{Derivation, UnknownDerivation};
+    let path = dir.log().join(crate::log::embedded::APP_IDS_FILE);
+    let at = path.display().to_string();
+    let io = |e: std::io::Error| ServeError::Log(LogError::Storage(format!("{at}: {e}")));
+    let recorded = match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            Some(Derivation::recorded(&text).ok_or_else(|| UnknownDerivation { at: at.clone() })?)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io(e)),
+    };
+    let empty = *log.head().borrow() == 0;
+    let judged = match GatewayKey::load(&dir.key())? {
+        // A log that holds events has its key (`check_log_key`); a new one has no submission.
+        Some(key) if !empty => {
+            crate::log::app_ids::judge_embedded(log, &key, recorded, &at, Derivation::Unkeyed)?
+        }
+        _ => crate::log::app_ids::Judged {
+            derivation: recorded.unwrap_or(Derivation::Keyed),
+            mixed: None,
+            from_submissions: false,
+        },
+    };
+    told_of(&judged, recorded, &at);
+    if recorded.is_none() {
+        crate::fsutil::write_atomically(
+            &path,
+            format!("{}\n", judged.derivation.word()).as_bytes(),
+        )
+        .map_err(io)?;
+    }
+    Ok(judged.derivation)
+}
+
+/// Warns of what a start judged of its log's application ids that an operator must know: a
+/// record found missing where the submissions tell, and submissions made under both
+/// derivations (positions only: the keys are a province's numbers).
+fn told_of(
+    judged: &crate::log::app_ids::Judged,
+    recorded: Option<crate::ids::Derivation>,
+    at: &str,
+) {
+    if recorded.is_none() && judged.from_submissions {
+        tracing::warn!(
+            record = at,
+            derivation = judged.derivation.word(),
+            "the log records no derivation of its application ids: its own submissions under \
+             Idempotency-Keys were made under this one, and the gateway goes on with it"
+        );
+    }
+    if let Some((first, latest)) = judged.mixed {
+        tracing::warn!(
+            first = first.position,
+            latest = latest.position,
+            derivation = judged.derivation.word(),
+            "the log's submissions under Idempotency-Keys were made under two derivations of \
+             application ids (the first near its start, the latest near its end): a gateway of \
+             a version before keyed ids wrote to it. The gateway goes on with the latest's; a \
+             retry of a submission made under the other names another application \
+             (SECURITY.md, \"Personal data never in logs, keys or subjects\")"
+        );
+    }
 }
 
 /// A gateway whose log is a JetStream stream (shared with other gateways); projections, key and
@@ -959,8 +1033,18 @@ pub async fn open_jetstream(
             rebind_log_source(dir, source)?;
             made.push(dir.log_source());
         }
-        let derivation = log.derivation()?;
-        open_with(dir, log, derivation, store)
+        let recorded = log.recorded_derivation()?;
+        let judged = crate::log::app_ids::judge(
+            |from, max| log.entries(from, max),
+            *log.head().borrow(),
+            &key,
+            recorded,
+            &log.derivation_record(),
+            crate::ids::Derivation::Unkeyed,
+        )
+        .await?;
+        told_of(&judged, recorded, &log.derivation_record());
+        open_with(dir, log, judged.derivation, store)
     }
     .await;
     let opened = match wired {
@@ -1782,7 +1866,46 @@ mod tests {
                 "a retry names the application its first sending made"
             );
         }
-        assert!(!older.log().join(APP_IDS_FILE).exists(), "nothing recorded");
+        assert_eq!(
+            std::fs::read_to_string(older.log().join(APP_IDS_FILE)).expect("recorded"),
+            "unkeyed/v1\n",
+            "recorded as judged, for the next start"
+        );
+
+        // A keyed log that lost its record (a restore that left the file out) is told by its
+        // own submissions, and recorded again; a record that contradicts them refuses the start.
+        let keyed_log = |name: &str| {
+            let dir = DataDir(tmp.path().join(name));
+            write_key(&dir, [1; 32]);
+            write_book(&dir);
+            std::fs::create_dir(dir.evidence()).expect("evidence");
+            dir
+        };
+        let lost = keyed_log("lost");
+        let contradicted = keyed_log("contradicted");
+        for dir in [&lost, &contradicted] {
+            drop(
+                crate::log::app_ids::tests::log_in(
+                    &dir.log(),
+                    &GatewayKey::from_seed([1; 32]),
+                    &[(Some("gd-1"), Derivation::Keyed)],
+                )
+                .await,
+            );
+        }
+        drop(open_embedded(&lost).expect("a keyed log without its record"));
+        assert_eq!(
+            std::fs::read_to_string(lost.log().join(APP_IDS_FILE)).expect("recorded"),
+            "keyed/v2\n"
+        );
+        std::fs::write(contradicted.log().join(APP_IDS_FILE), "unkeyed/v1\n")
+            .expect("a wrong record");
+        let refused = open_embedded(&contradicted).err().expect("refused");
+        let message = refused.to_string();
+        assert!(
+            matches!(refused, ServeError::AppIdsJudged(_)) && message.contains("position 1"),
+            "{message}"
+        );
 
         // The record is what counts once the log holds events: read back as it was written.
         let (keyed_log, _) = holding(tmp.path(), "keyed", Some("keyed/v2\n")).await;
@@ -2250,14 +2373,57 @@ mod tests {
             second.gateway.app_ids.for_key("440000", "k1")
         );
 
+        // A submission under a key, then the stream's record gone (as on a stream promoted
+        // from a mirror, whose metadata is its own): a gateway starting on it goes by the
+        // submission.
+        let made = GatewayKey::load(&maker.key()).expect("load").expect("made");
+        let (origin, submit) = crate::sample::commands(0)
+            .expect("commands")
+            .into_iter()
+            .next()
+            .expect("a submission");
+        let crate::domain::Command::Submit(mut submitted) = submit else {
+            panic!("the first command submits");
+        };
+        submitted.idempotency_key = Some("gd-1".into());
+        let app = first.gateway.app_ids.for_key(&origin, "gd-1");
+        let steps = [(
+            origin.as_str(),
+            crate::domain::Command::Submit(submitted),
+            "2026-12-06T08:00:00Z".to_string(),
+        )];
+        for event in crate::sample::sealed(&app, steps, "t0", &made).expect("sealed") {
+            first.gateway.log.append(event, 0).await.expect("append");
+        }
+        let client = async_nats::connect(server.url()).await.expect("connect");
+        let js = async_nats::jetstream::new(client);
+        let mut unrecorded = js
+            .get_stream(&config.stream)
+            .await
+            .expect("stream")
+            .info()
+            .await
+            .expect("info")
+            .config
+            .clone();
+        unrecorded
+            .metadata
+            .remove(crate::log::jetstream::APP_IDS_METADATA);
+        js.update_stream(unrecorded).await.expect("record removed");
+        let after = DataDir(tmp.path().join("after"));
+        std::fs::create_dir_all(&after.0).expect("dir");
+        std::fs::copy(maker.key(), after.key()).expect("copy the key");
+        let third = open_jetstream(&after, &config)
+            .await
+            .expect("third gateway");
+        assert_eq!(third.gateway.app_ids.derivation(), Derivation::Keyed);
+
         let mut by_hand = JetStreamConfig::new(server.url());
         by_hand.stream = "BY_HAND".into();
         by_hand.subject_prefix = "byhand.app".into();
-        let client = async_nats::connect(server.url()).await.expect("connect");
         let mut stream = crate::log::jetstream::stream_config(&by_hand);
         stream.metadata.clear();
-        async_nats::jetstream::new(client)
-            .create_stream(stream)
+        js.create_stream(stream)
             .await
             .expect("a stream made by hand");
         let other = DataDir(tmp.path().join("other"));

@@ -2,8 +2,8 @@
 //!
 //! A province exports one record per application it took part in: the application id (or its own
 //! serial number), the status in the canonical vocabulary, and when it last changed. A serial
-//! number resolves to an application two ways: as the origin's `Idempotency-Key` (the id derives
-//! from it, see `tongban_gateway::ids`), or as the handler's 受理编号 (`reference` of
+//! number resolves to an application two ways: as the origin's `Idempotency-Key` (which its
+//! submission keeps), or as the handler's 受理编号 (`reference` of
 //! `application.accepted`). Handlers number independently, so two of them may give the same
 //! number: a serial that names more than one application is reported (`ambiguous-serial`), unless
 //! exactly one of them is the region's own (its Idempotency-Key, or its own 受理编号).

@@ -586,8 +586,8 @@ impl IntoResponse for Problem {
 impl From<DomainError> for Problem {
     fn from(e: DomainError) -> Problem {
         // A region that is no party hears what it would hear of an id that does not exist:
-        // a 403 would confirm that the application exists, and ids derived from a region's
-        // Idempotency-Key can be guessed.
+        // a 403 would confirm that the application exists, and on a log made before keyed ids,
+        // ids derived from a region's Idempotency-Key can be guessed.
         if let DomainError::NotAParty { app, .. } = &e {
             return Problem::not_found(ServiceError::NotFound(app.clone()).to_string());
         }

@@ -4,6 +4,7 @@
 //! JetStream (production). Both pass the same [`conformance`] suite.
 
 pub mod any;
+pub mod app_ids;
 #[cfg(test)]
 pub mod conformance;
 pub mod embedded;

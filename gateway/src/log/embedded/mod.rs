@@ -163,7 +163,8 @@ pub struct EmbeddedLog {
 }
 
 /// The file, beside the log's stores, that records how its application ids derive
-/// ([`EmbeddedLog::derivation`]); fjall passes over it.
+/// ([`crate::ids::Derivation`], judged at every start by [`crate::log::app_ids`]); fjall passes
+/// over it.
 pub const APP_IDS_FILE: &str = "app-ids";
 
 fn storage(e: fjall::Error) -> LogError {
@@ -262,40 +263,6 @@ impl EmbeddedLog {
             queue,
             head,
         })
-    }
-
-    /// How this log's application ids derive from `(region, Idempotency-Key)`
-    /// ([`crate::ids::Derivation`]), as recorded in the file [`APP_IDS_FILE`] beside its stores.
-    /// A log that holds no event yet is keyed; with `record` (a gateway starting on it) it is
-    /// recorded so, before the first event. A log holding events with no record was made before
-    /// keyed ids and keeps the unkeyed derivation: a retry of a request first sent then must name
-    /// the application it made. A record this version does not know refuses the start.
-    pub fn derivation(&self, record: bool) -> Result<crate::ids::Derivation, LogError> {
-        use crate::ids::Derivation;
-        let path = self.stores.dir.join(APP_IDS_FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Derivation::recorded(&text).ok_or_else(|| {
-                LogError::Storage(format!(
-                    "{} does not name a derivation of application ids this version of tongban                      knows (it writes `{}`): made by a later version, or changed by hand.                      Nothing was started; a guess would give the retries of submissions other                      applications",
-                    path.display(),
-                    Derivation::KEYED
-                ))
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if self.stores.durable.load(Ordering::Acquire) > 0 {
-                    return Ok(Derivation::Unkeyed);
-                }
-                if record {
-                    crate::fsutil::write_atomically(
-                        &path,
-                        format!("{}\n", Derivation::KEYED).as_bytes(),
-                    )
-                    .map_err(|e| LogError::Storage(format!("{}: {e}", path.display())))?;
-                }
-                Ok(Derivation::Keyed)
-            }
-            Err(e) => Err(LogError::Storage(format!("{}: {e}", path.display()))),
-        }
     }
 
     /// Checks that the log's last event is one this log's writer appended: the index names it
@@ -695,7 +662,7 @@ impl EmbeddedLog {
             .collect()
     }
 
-    fn entries_sync(&self, from: u64, max: usize) -> Result<Vec<At>, LogError> {
+    pub(crate) fn entries_sync(&self, from: u64, max: usize) -> Result<Vec<At>, LogError> {
         let durable = self.stores.durable.load(Ordering::Acquire);
         if from > durable || max == 0 {
             return Ok(Vec::new());

@@ -547,15 +547,11 @@ pub fn stream_config(config: &JetStreamConfig) -> stream::Config {
         metadata: config
             .signer
             .iter()
-            .flat_map(|key| {
-                [
-                    (SIGNER_METADATA.to_string(), key.clone()),
-                    (
-                        APP_IDS_METADATA.to_string(),
-                        crate::ids::Derivation::KEYED.to_string(),
-                    ),
-                ]
-            })
+            .map(|key| (SIGNER_METADATA.to_string(), key.clone()))
+            .chain([(
+                APP_IDS_METADATA.to_string(),
+                crate::ids::Derivation::KEYED.to_string(),
+            )])
             .collect(),
         ..Default::default()
     }

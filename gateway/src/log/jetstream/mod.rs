@@ -438,21 +438,28 @@ impl JetStreamLog {
         self.inner.signer.as_deref()
     }
 
-    /// How the stream's application ids derive ([`crate::ids::Derivation`]): as its creator
-    /// recorded in its metadata, or unkeyed for a stream made without the record (by a version
-    /// before keyed ids, or by hand), whose retries must keep naming the applications they made.
-    /// A record this version does not know is refused.
-    pub fn derivation(&self) -> Result<crate::ids::Derivation, crate::ids::UnknownDerivation> {
+    /// Where the stream records how its application ids derive, as a refusal names it.
+    pub fn derivation_record(&self) -> String {
+        format!(
+            "the metadata {APP_IDS_METADATA} of the stream {}",
+            self.inner.stream.cached_info().config.name
+        )
+    }
+
+    /// How the stream's creator recorded its application ids derive
+    /// ([`crate::ids::Derivation`]; `None`: no record, a stream made by a version before keyed
+    /// ids, by hand, or promoted from a mirror). Judged against the stream's own submissions at
+    /// start ([`crate::log::app_ids`]). A record this version does not know is refused.
+    pub fn recorded_derivation(
+        &self,
+    ) -> Result<Option<crate::ids::Derivation>, crate::ids::UnknownDerivation> {
         match self.inner.app_ids.as_deref() {
-            None => Ok(crate::ids::Derivation::Unkeyed),
-            Some(word) => crate::ids::Derivation::recorded(word).ok_or_else(|| {
-                crate::ids::UnknownDerivation {
-                    at: format!(
-                        "the metadata {APP_IDS_METADATA} of the stream {}",
-                        self.inner.stream.cached_info().config.name
-                    ),
-                }
-            }),
+            None => Ok(None),
+            Some(word) => crate::ids::Derivation::recorded(word)
+                .map(Some)
+                .ok_or_else(|| crate::ids::UnknownDerivation {
+                    at: self.derivation_record(),
+                }),
         }
     }
 
