@@ -977,7 +977,7 @@ fn an_applications_events_are_read_a_page_at_a_time() {
 
     for (query, pointer, rule) in [
         ("after_seq=abc", "query:after_seq", "type"),
-        ("after_seq=3", "query:after_seq", "request"),
+        ("after_seq=3", "query:after_seq", "beyond-history"),
         ("limit=0", "query:limit", "range"),
         ("limit=1001", "query:limit", "range"),
     ] {

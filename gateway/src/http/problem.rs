@@ -645,6 +645,9 @@ impl From<ServiceError> for Problem {
             ServiceError::BadRequest { pointer, message } => {
                 Problem::bad_request(&pointer, "request", message)
             }
+            ServiceError::BeyondHistory { .. } => {
+                Problem::bad_request("query:after_seq", "beyond-history", detail)
+            }
             ServiceError::BeyondLog { .. } => {
                 Problem::bad_request(super::read_after::HEADER_POINTER, "beyond-log", detail)
             }

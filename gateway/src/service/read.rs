@@ -151,7 +151,7 @@ impl<L: EventLog> Gateway<L> {
             let mut events = self.events(principal, app).await?;
             let last = events.last().map_or(0, |e| e.seq);
             if after > last {
-                return Err(past_the_end(after, last));
+                return Err(ServiceError::BeyondHistory { after, last });
             }
             let after_hash = events
                 .iter()
@@ -504,17 +504,6 @@ pub struct EventsPage {
     pub after_hash: Option<String>,
     /// Whether events follow the page's last.
     pub more: bool,
-}
-
-/// The refusal of a page after a seq the application has not reached.
-fn past_the_end(after: u64, last: u64) -> ServiceError {
-    ServiceError::BadRequest {
-        pointer: "query:after_seq".into(),
-        message: format!(
-            "after_seq is {after}, past the application's last event (seq {last}): ask after \
-             a seq it holds, 0 for its start"
-        ),
-    }
 }
 
 /// The seq and hash of the last event `view` folded ([`unverified`]'s `folded`).
