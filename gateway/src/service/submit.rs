@@ -237,9 +237,13 @@ impl<L: EventLog> Gateway<L> {
     /// its canonical bodies to every rule the gateway holds a submission to — the matter's
     /// schema, the form's rules, the identifier checks, the route's rules and the region book —
     /// which a standard JSON Schema validator given the registry's documents does not all see —
-    /// and the event's payload against its registered schema, as sealing checks it. Only what
-    /// the log would answer is left out: whether an earlier submission took the key, and, on
-    /// JetStream, whether the sealed event fits the stream's largest message.
+    /// and the event's payload against its registered schema, as sealing checks it — and, where
+    /// the log knows the largest message it stores without asking (JetStream: the servers'
+    /// `max_payload`, the stream's `max_msg_size` as its settings were last read), whether the
+    /// sealed event fits it ([`EventLog::fits`]): the event is sealed as the submission seals
+    /// it, so a form the log would refuse as too large is refused here the same way (413), not
+    /// passed. Only what the log would have to be asked is left out: whether an earlier
+    /// submission took the key.
     pub fn dry_run(
         &self,
         principal: &Principal,
@@ -248,8 +252,21 @@ impl<L: EventLog> Gateway<L> {
     ) -> Result<CheckOutcome, ServiceError> {
         let region = submitting_region(principal)?;
         let (event, _, warnings) = self.admit(region, request, idempotency_key)?;
-        // The check sealing makes of the payload against its registered schema.
-        super::payload::check(event.type_name(), &event.into_data())?;
+        // Under the id the submission would give it: a key's is as long as a new one's.
+        let app = match idempotency_key {
+            Some(key) => crate::ids::app_id_for_key(region, key),
+            None => crate::ids::new_v7(),
+        };
+        // Sealing checks the payload against its registered schema, as the submission's does.
+        let sealed = self.seal(
+            None,
+            &app,
+            event.type_name(),
+            event.into_data(),
+            principal,
+            region,
+        )?;
+        self.log.fits(&sealed)?;
         Ok(CheckOutcome { warnings })
     }
 

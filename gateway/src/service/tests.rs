@@ -1335,3 +1335,84 @@ fn trusted() -> crate::projections::rebuild::Checking {
         why: "a test's own log".into(),
     }
 }
+
+/// Given a JetStream stream whose `max_msg_size` an administrator set below the size of a
+/// sealed submission while the gateway runs, when the submission is dry run
+/// (`POST /v1/applications/check`), then it is refused as the submission itself is: the event is
+/// too large for the event log, naming the stream's limit, answered 413, nothing appended. Given
+/// the limit lifted again, then the dry run passes and the submission lands. (The dry run said
+/// it could not tell, and passed a form every submission of which the stream refused.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_refuses_a_submission_the_streams_largest_message_refuses() {
+    use crate::log::LogError;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    let server = crate::testnats::NatsServer::start();
+    let mut config = crate::log::JetStreamConfig::new(server.url());
+    config.op_timeout = Duration::from_secs(1);
+    config.head_poll = Duration::from_millis(50);
+    let log = Arc::new(
+        crate::log::JetStreamLog::open(&config)
+            .await
+            .expect("open JetStream"),
+    );
+    let dir = TempDir::new("service-dry-run-js");
+    let gw = gateway_on(&log, &dir, "p");
+    let origin = region(&origin_code());
+    gw.dry_run(&origin, request(), None)
+        .expect("fits a stream without a limit");
+
+    let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+    let mut stream = js.get_stream(&config.stream).await.expect("stream");
+    let kept = stream.info().await.expect("info").config.clone();
+    let mut capped = kept.clone();
+    capped.max_message_size = 1000;
+    js.update_stream(capped).await.expect("cap the stream");
+    let until = |fits: bool| {
+        let started = Instant::now();
+        let gw = &gw;
+        let origin = &origin;
+        async move {
+            loop {
+                let answer = gw.dry_run(origin, request(), None);
+                if answer.is_ok() == fits {
+                    return answer;
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(5),
+                    "the dry run did not come to {fits}: {answer:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    let refused = until(false).await.expect_err("too large");
+    assert!(
+        matches!(&refused, ServiceError::Log(LogError::TooLarge(reason)) if reason.contains("max_msg_size")),
+        "{refused}"
+    );
+    let problem = crate::http::problem::Problem::from(refused);
+    assert_eq!(problem.status, 413, "{}", problem.detail);
+    assert!(
+        problem.detail.contains("over the stream's max_msg_size"),
+        "{}",
+        problem.detail
+    );
+    // The submission itself is refused the same way: what the dry run foretold.
+    let submitted = gw
+        .submit(&origin, request(), Some("capped"))
+        .await
+        .expect_err("the stream refuses it");
+    assert!(
+        matches!(&submitted, ServiceError::Log(LogError::TooLarge(reason)) if reason.contains("max_msg_size")),
+        "{submitted}"
+    );
+    assert_eq!(crate::http::problem::Problem::from(submitted).status, 413);
+
+    js.update_stream(kept).await.expect("lift the cap");
+    until(true).await.expect("fits again");
+    gw.submit(&origin, request(), Some("lifted"))
+        .await
+        .expect("submit once the stream takes it");
+}
