@@ -1045,6 +1045,13 @@ fn forward_notices_say_what_the_candidate_did() {
     }
 }
 
+/// A registry page, answered 200, as text.
+fn page(anon: &common::Client, path: &str) -> String {
+    let r = anon.get(path);
+    assert_eq!(r.status, 200, "{path}");
+    String::from_utf8(r.body).expect("utf-8")
+}
+
 /// Given the registry's pages as a province's team walked through them, when read, then: a
 /// field's title is not repeated at the start of its description (`材料格式材料格式: …`), nor
 /// the punctuation after it (`；第一个为牵头办理地…`); the applicant's `kind` has a Chinese
@@ -1058,11 +1065,7 @@ fn forward_notices_say_what_the_candidate_did() {
 fn registry_pages_name_fields_and_events_once_and_rightly() {
     let (_dir, gw) = start();
     let anon = gw.client(None);
-    let page = |path: &str| {
-        let r = anon.get(path);
-        assert_eq!(r.status, 200, "{path}");
-        String::from_utf8(r.body).expect("utf-8")
-    };
+    let page = |path: &str| page(&anon, path);
     let row = |html: &str, path: &str| -> String {
         html.split("<tr class=\"field\">")
             .find(|r| r.starts_with(&format!("<td class=\"path\"><code>{path}</code>")))
@@ -1181,11 +1184,7 @@ fn registry_pages_name_fields_and_events_once_and_rightly() {
 fn an_older_versions_page_says_whose_rules_it_lists() {
     let (_dir, gw) = start();
     let anon = gw.client(None);
-    let page = |path: &str| {
-        let r = anon.get(path);
-        assert_eq!(r.status, 200, "{path}");
-        String::from_utf8(r.body).expect("utf-8")
-    };
+    let page = |path: &str| page(&anon, path);
     let note = |html: &str, id: &str| -> Option<String> {
         html.split(&format!("<p class=\"note\" id=\"{id}\">"))
             .nth(1)

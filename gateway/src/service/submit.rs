@@ -193,22 +193,12 @@ impl<L: EventLog> Gateway<L> {
     ) -> Result<SubmitOutcome, ServiceError> {
         let region = submitting_region(principal)?.to_string();
         let (event, digest, warnings) = self.admit(&region, request, idempotency_key)?;
-        let app = match idempotency_key {
-            Some(key) => crate::ids::app_id_for_key(&region, key),
-            None => crate::ids::new_v7(),
-        };
         // Append first: a new key (nearly every submission) then costs no read of the log. The
         // event's data moves into the envelope (the applicant and form are not copied): a
         // submission is appended once, and a conflict is answered from the log, not by sealing
         // it again.
-        let sealed = self.seal(
-            None,
-            &app,
-            event.type_name(),
-            event.into_data(),
-            principal,
-            &region,
-        )?;
+        let sealed = self.seal_submission(principal, &region, event, idempotency_key)?;
+        let app = sealed.app.clone();
         match self.commit(sealed, signed).await {
             Ok(position) => Ok(SubmitOutcome {
                 id: app,
@@ -252,22 +242,34 @@ impl<L: EventLog> Gateway<L> {
     ) -> Result<CheckOutcome, ServiceError> {
         let region = submitting_region(principal)?;
         let (event, _, warnings) = self.admit(region, request, idempotency_key)?;
-        // Under the id the submission would give it: a key's is as long as a new one's.
+        // Sealing checks the payload against its registered schema, as the submission's does.
+        let sealed = self.seal_submission(principal, region, event, idempotency_key)?;
+        self.log.fits(&sealed)?;
+        Ok(CheckOutcome { warnings })
+    }
+
+    /// The first event of a new application, sealed: under the id its Idempotency-Key gives it
+    /// (the same for every retry), or a new one. The submission appends it; its dry run measures
+    /// it against the log's largest message, so both seal the very same event.
+    fn seal_submission(
+        &self,
+        principal: &Principal,
+        region: &str,
+        event: Event,
+        idempotency_key: Option<&str>,
+    ) -> Result<crate::envelope::Envelope, ServiceError> {
         let app = match idempotency_key {
             Some(key) => crate::ids::app_id_for_key(region, key),
             None => crate::ids::new_v7(),
         };
-        // Sealing checks the payload against its registered schema, as the submission's does.
-        let sealed = self.seal(
+        self.seal(
             None,
             &app,
             event.type_name(),
             event.into_data(),
             principal,
             region,
-        )?;
-        self.log.fits(&sealed)?;
-        Ok(CheckOutcome { warnings })
+        )
     }
 
     /// Every check of a submission before the log is touched: [`prepare`]'s, an Idempotency-Key
