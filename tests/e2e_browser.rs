@@ -187,6 +187,22 @@ fn registry_pages_render_in_headless_chromium() {
         );
     }
     assert!(dom.contains("居民户口簿"), "required material listed");
+    // The latest version's page says nothing of older versions' rules.
+    assert!(!dom.contains("older-version-rules") && !dom.contains("rules-today"));
+    // An older version's page: the rules listed are today's, not version 1's.
+    let dom = dump_dom(&shots, "hukou-v1", &format!("{hukou}?version=1"));
+    assert!(
+        dom.contains("id=\"older-version-rules\"")
+            && dom.contains("版本 1 不是最新版本（最新为版本 2）")
+            && dom.contains("Rules are not versioned"),
+        "version 1's page says whose rules it lists"
+    );
+    assert!(
+        dom.contains(
+            "today's rules, for new submissions (validated under version 2), not version 1's"
+        ),
+        "under the 表单规则 heading"
+    );
     // Adapters from the adapters crate: 浙江 and 四川 have hukou-transfer specs.
     assert!(dom.contains("adapter-table") && dom.contains("浙江省") && dom.contains("四川省"));
 

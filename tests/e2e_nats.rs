@@ -1819,3 +1819,78 @@ fn a_message_that_is_not_an_event_on_the_stream_is_passed_over() {
     );
     assert!(!statistics.to_string().contains(secret), "{statistics}");
 }
+
+/// Sets the stream's `max_msg_size` (`None`: lifts it), as an administrator might while the
+/// gateways run.
+fn cap_stream(nats: &NatsServer, max_msg_size: Option<i32>) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let js =
+            async_nats::jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
+        let mut stream = js.get_stream("TONGBAN").await.expect("stream");
+        let mut config = stream.info().await.expect("info").config.clone();
+        config.max_message_size = max_msg_size.unwrap_or(-1);
+        js.update_stream(config).await.expect("update the stream");
+    });
+}
+
+/// Given a gateway on a stream whose `max_msg_size` an administrator set below a submission's
+/// sealed event, when a province's CI dry runs that submission (`POST /v1/applications/check`),
+/// then it is answered 413 `payload-too-large`, naming the stream's limit, as the submission
+/// itself is, nothing appended; given the limit lifted, then the dry run is 200 again and the
+/// submission 201. (The dry run passed such a body, saying only that it could not tell.)
+#[test]
+fn the_dry_run_refuses_a_submission_over_the_streams_largest_message() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-dry-run");
+    let gw = start_on_nats(&dir.0, true, &nats);
+    let toks = tokens(&dir.0);
+    let (body, origin) = example(&gw.client(None));
+    let region = gw.client(Some(&toks[&origin]));
+    let check = |region: &Client| region.post("/v1/applications/check", &body);
+    assert_eq!(check(&region).status, 200, "no limit yet");
+
+    cap_stream(&nats, Some(1000));
+    // The gateway reads the stream's settings at its next head poll.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let refused = loop {
+        let r = check(&region);
+        if r.status != 200 || Instant::now() > deadline {
+            break r;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let p = common::refused(&refused, 413, "payload-too-large");
+    let detail = p["detail"].as_str().expect("detail");
+    assert!(
+        detail.contains("over the stream's max_msg_size"),
+        "{detail}"
+    );
+    // What the dry run foretold: the submission is refused alike, and nothing is stored.
+    let submitted = submit(&region, "over-the-cap", &body);
+    let p = common::refused(&submitted, 413, "payload-too-large");
+    assert!(
+        p["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("max_msg_size"),
+        "{p}"
+    );
+
+    cap_stream(&nats, None);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let passed = loop {
+        let r = check(&region);
+        if r.status == 200 || Instant::now() > deadline {
+            break r;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(
+        passed.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&passed.body)
+    );
+    assert_eq!(submit(&region, "under-no-cap", &body).status, 201);
+}

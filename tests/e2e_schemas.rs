@@ -1045,6 +1045,13 @@ fn forward_notices_say_what_the_candidate_did() {
     }
 }
 
+/// A registry page, answered 200, as text.
+fn page(anon: &common::Client, path: &str) -> String {
+    let r = anon.get(path);
+    assert_eq!(r.status, 200, "{path}");
+    String::from_utf8(r.body).expect("utf-8")
+}
+
 /// Given the registry's pages as a province's team walked through them, when read, then: a
 /// field's title is not repeated at the start of its description (`材料格式材料格式: …`), nor
 /// the punctuation after it (`；第一个为牵头办理地…`); the applicant's `kind` has a Chinese
@@ -1058,11 +1065,7 @@ fn forward_notices_say_what_the_candidate_did() {
 fn registry_pages_name_fields_and_events_once_and_rightly() {
     let (_dir, gw) = start();
     let anon = gw.client(None);
-    let page = |path: &str| {
-        let r = anon.get(path);
-        assert_eq!(r.status, 200, "{path}");
-        String::from_utf8(r.body).expect("utf-8")
-    };
+    let page = |path: &str| page(&anon, path);
     let row = |html: &str, path: &str| -> String {
         html.split("<tr class=\"field\">")
             .find(|r| r.starts_with(&format!("<td class=\"path\"><code>{path}</code>")))
@@ -1168,5 +1171,62 @@ fn registry_pages_name_fields_and_events_once_and_rightly() {
             "q={q}: {found}"
         );
         assert!(!found.contains("没有匹配的事件"), "q={q}: {found}");
+    }
+}
+
+/// Given a matter with two versions, when its page shows version 1's fields (`?version=1`), then
+/// it says beside the field table, and under the 表单规则 heading, that the rules listed are
+/// today's, applied to new submissions under version 2, and that rules are not versioned (the
+/// rows of version 1 showed today's rules as if version 1 had been held to them); the rows list
+/// the identifier checks version 1's own document carries. When it shows the latest version,
+/// then neither note is there.
+#[test]
+fn an_older_versions_page_says_whose_rules_it_lists() {
+    let (_dir, gw) = start();
+    let anon = gw.client(None);
+    let page = |path: &str| page(&anon, path);
+    let note = |html: &str, id: &str| -> Option<String> {
+        html.split(&format!("<p class=\"note\" id=\"{id}\">"))
+            .nth(1)
+            .and_then(|r| r.split("</p>").next())
+            .map(str::to_string)
+    };
+    let older = page("/registry/matter.hukou-transfer?version=1");
+    let by_fields = note(&older, "older-version-rules").expect("the note by version 1's fields");
+    assert!(
+        by_fields.contains("版本 1 不是最新版本（最新为版本 2）")
+            && by_fields.contains("新申请一律按版本 2 校验")
+            && by_fields.contains("Rules are not versioned: applications submitted under version 1 were held to the rules of their day"),
+        "{by_fields}"
+    );
+    // After the field heading of version 1, before its table.
+    let fields_at = older
+        .find("Fields (version 1,")
+        .expect("version 1's fields");
+    let note_at = older.find("id=\"older-version-rules\"").expect("note");
+    let table_at = older.find("<table id=\"field-table\"").expect("table");
+    assert!(fields_at < note_at && note_at < table_at);
+    let by_rules = note(&older, "rules-today").expect("the note under 表单规则");
+    assert!(
+        by_rules.contains(
+            "today's rules, for new submissions (validated under version 2), not version 1's"
+        ),
+        "{by_rules}"
+    );
+    assert!(older.find("id=\"rules\"") < older.find("id=\"rules-today\""));
+    // Version 1's document checks the ID number: its row lists the check's rules.
+    let id_row = older
+        .split("<tr class=\"field\">")
+        .find(|r| r.starts_with("<td class=\"path\"><code>/applicant/id_number</code>"))
+        .and_then(|r| r.split("</tr>").next())
+        .expect("the ID number's row");
+    assert!(id_row.contains("<code>gb11643-checksum</code>"), "{id_row}");
+
+    for latest in [
+        page("/registry/matter.hukou-transfer"),
+        page("/registry/matter.hukou-transfer?version=2"),
+    ] {
+        assert!(note(&latest, "older-version-rules").is_none());
+        assert!(note(&latest, "rules-today").is_none());
     }
 }

@@ -87,8 +87,10 @@ pub async fn submit<L: EventLog>(
 /// `POST /v1/applications` (its Idempotency-Key if any, its body) is checked as the submission
 /// would be — [`screened`], then every check before the log
 /// ([`crate::service::Gateway::dry_run`]) — and answered with the warnings (200), or with the
-/// refusal the submission would get (the same 400, 403 or 422). Nothing is appended, no key is
-/// taken; whether an earlier submission took the key is the log's to say, and is not asked. As
+/// refusal the submission would get (the same 400, 403, 413 or 422: an event too large for the
+/// log's largest message is refused too, as far as the log knows it without asking). Nothing is
+/// appended, no key is taken; whether an earlier submission took the key is the log's to say,
+/// and is not asked. As
 /// the local forms' dry run (`translate`), it needs no request signature: it changes nothing,
 /// and a province's CI need not hold the production key.
 /// For a province's CI: the registry's JSON Schema documents do not carry the form's rules

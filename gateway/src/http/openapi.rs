@@ -610,7 +610,10 @@ fn operation(route: &Route) -> Value {
             "413".into(),
             problem_response(
                 "The body exceeds the size limit, or (on JetStream) the sealed event exceeds the \
-                 NATS servers' max_payload; a retry fails alike",
+                 NATS servers' max_payload or the stream's max_msg_size; a retry fails alike. \
+                 The dry run of a submission (POST /v1/applications/check) seals the event as \
+                 the submission would and is refused alike, judged by the stream's settings as \
+                 the gateway last read them (every head poll)",
             ),
         );
         responses.entry("415").or_insert_with(|| {

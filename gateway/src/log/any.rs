@@ -97,6 +97,13 @@ impl EventLog for AnyLog {
         }
     }
 
+    fn fits(&self, event: &Envelope) -> Result<(), LogError> {
+        match self {
+            AnyLog::Embedded(l) => l.fits(event),
+            AnyLog::JetStream(l) => l.fits(event),
+        }
+    }
+
     fn backend(&self) -> &'static str {
         match self {
             AnyLog::Embedded(l) => l.backend(),

@@ -296,6 +296,16 @@ pub trait EventLog: Send + Sync + 'static {
         async move { Ok((self.read(app).await?, foreign::Passed::default())) }
     }
 
+    /// Whether `event`, sealed and not yet appended, fits the largest message this log stores:
+    /// `TooLarge`, as its append would answer, where the backend knows that limit without
+    /// asking (JetStream: the servers' `max_payload`, the stream's `max_msg_size`). What a
+    /// submission's dry run asks, so that it refuses what the submission would be refused. The
+    /// default, for a log without such a limit (the embedded one), says it fits.
+    fn fits(&self, event: &Envelope) -> Result<(), LogError> {
+        let _ = event;
+        Ok(())
+    }
+
     /// The application's last event (`None`: it has none), without reading the ones before it:
     /// what an action checks its remembered state against ([`crate::service::states`]), so
     /// that acting on an application costs the same at its hundredth event as at its second.

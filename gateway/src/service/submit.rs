@@ -193,22 +193,12 @@ impl<L: EventLog> Gateway<L> {
     ) -> Result<SubmitOutcome, ServiceError> {
         let region = submitting_region(principal)?.to_string();
         let (event, digest, warnings) = self.admit(&region, request, idempotency_key)?;
-        let app = match idempotency_key {
-            Some(key) => self.app_ids.for_key(&region, key),
-            None => crate::ids::new_v7(),
-        };
         // Append first: a new key (nearly every submission) then costs no read of the log. The
         // event's data moves into the envelope (the applicant and form are not copied): a
         // submission is appended once, and a conflict is answered from the log, not by sealing
         // it again.
-        let sealed = self.seal(
-            None,
-            &app,
-            event.type_name(),
-            event.into_data(),
-            principal,
-            &region,
-        )?;
+        let sealed = self.seal_submission(principal, &region, event, idempotency_key)?;
+        let app = sealed.app.clone();
         match self.commit(sealed, signed).await {
             Ok(position) => Ok(SubmitOutcome {
                 id: app,
@@ -237,9 +227,13 @@ impl<L: EventLog> Gateway<L> {
     /// its canonical bodies to every rule the gateway holds a submission to — the matter's
     /// schema, the form's rules, the identifier checks, the route's rules and the region book —
     /// which a standard JSON Schema validator given the registry's documents does not all see —
-    /// and the event's payload against its registered schema, as sealing checks it. Only what
-    /// the log would answer is left out: whether an earlier submission took the key, and, on
-    /// JetStream, whether the sealed event fits the stream's largest message.
+    /// and the event's payload against its registered schema, as sealing checks it — and, where
+    /// the log knows the largest message it stores without asking (JetStream: the servers'
+    /// `max_payload`, the stream's `max_msg_size` as its settings were last read), whether the
+    /// sealed event fits it ([`EventLog::fits`]): the event is sealed as the submission seals
+    /// it, so a form the log would refuse as too large is refused here the same way (413), not
+    /// passed. Only what the log would have to be asked is left out: whether an earlier
+    /// submission took the key.
     pub fn dry_run(
         &self,
         principal: &Principal,
@@ -248,9 +242,34 @@ impl<L: EventLog> Gateway<L> {
     ) -> Result<CheckOutcome, ServiceError> {
         let region = submitting_region(principal)?;
         let (event, _, warnings) = self.admit(region, request, idempotency_key)?;
-        // The check sealing makes of the payload against its registered schema.
-        super::payload::check(event.type_name(), &event.into_data())?;
+        // Sealing checks the payload against its registered schema, as the submission's does.
+        let sealed = self.seal_submission(principal, region, event, idempotency_key)?;
+        self.log.fits(&sealed)?;
         Ok(CheckOutcome { warnings })
+    }
+
+    /// The first event of a new application, sealed: under the id its Idempotency-Key gives it
+    /// (the same for every retry), or a new one. The submission appends it; its dry run measures
+    /// it against the log's largest message, so both seal the very same event.
+    fn seal_submission(
+        &self,
+        principal: &Principal,
+        region: &str,
+        event: Event,
+        idempotency_key: Option<&str>,
+    ) -> Result<crate::envelope::Envelope, ServiceError> {
+        let app = match idempotency_key {
+            Some(key) => self.app_ids.for_key(region, key),
+            None => crate::ids::new_v7(),
+        };
+        self.seal(
+            None,
+            &app,
+            event.type_name(),
+            event.into_data(),
+            principal,
+            region,
+        )
     }
 
     /// Every check of a submission before the log is touched: [`prepare`]'s, an Idempotency-Key

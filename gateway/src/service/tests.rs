@@ -581,14 +581,7 @@ async fn no_event_is_appended_while_the_stream_removes_events() {
     use tongban_schemas::events::Accepted;
 
     let server = crate::testnats::NatsServer::start();
-    let mut config = crate::log::JetStreamConfig::new(server.url());
-    config.op_timeout = Duration::from_secs(1);
-    config.head_poll = Duration::from_millis(50);
-    let log = Arc::new(
-        crate::log::JetStreamLog::open(&config)
-            .await
-            .expect("open JetStream"),
-    );
+    let (config, log) = polled_jetstream(&server).await;
     let dir = TempDir::new("service-states-js");
     let gw = gateway_on(&log, &dir, "p");
     let (origin, lead) = (origin_code(), lead_code());
@@ -609,9 +602,7 @@ async fn no_event_is_appended_while_the_stream_removes_events() {
 
     // The stream keeps only the last two events of each subject from now on: the application's
     // next event would push its submission out.
-    let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
-    let mut stream = js.get_stream(&config.stream).await.expect("stream");
-    let kept = stream.info().await.expect("info").config.clone();
+    let (js, kept) = stream_settings(&server, &config).await;
     let mut limited = kept.clone();
     limited.max_messages_per_subject = 2;
     js.update_stream(limited)
@@ -1334,4 +1325,106 @@ fn trusted() -> crate::projections::rebuild::Checking {
     crate::projections::rebuild::Checking::Trusted {
         why: "a test's own log".into(),
     }
+}
+
+/// A JetStream log on `server` for the tests that change the stream's settings under a running
+/// gateway: a short timeout, and a head poll quick to read the new settings.
+async fn polled_jetstream(
+    server: &crate::testnats::NatsServer,
+) -> (
+    crate::log::JetStreamConfig,
+    std::sync::Arc<crate::log::JetStreamLog>,
+) {
+    let mut config = crate::log::JetStreamConfig::new(server.url());
+    config.op_timeout = std::time::Duration::from_secs(1);
+    config.head_poll = std::time::Duration::from_millis(50);
+    let log = crate::log::JetStreamLog::open(&config)
+        .await
+        .expect("open JetStream");
+    (config, std::sync::Arc::new(log))
+}
+
+/// An administrator's connection to `server`'s JetStream, and the log's stream's settings now.
+async fn stream_settings(
+    server: &crate::testnats::NatsServer,
+    config: &crate::log::JetStreamConfig,
+) -> (
+    async_nats::jetstream::Context,
+    async_nats::jetstream::stream::Config,
+) {
+    let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+    let mut stream = js.get_stream(&config.stream).await.expect("stream");
+    let settings = stream.info().await.expect("info").config.clone();
+    (js, settings)
+}
+
+/// Given a JetStream stream whose `max_msg_size` an administrator set below the size of a
+/// sealed submission while the gateway runs, when the submission is dry run
+/// (`POST /v1/applications/check`), then it is refused as the submission itself is: the event is
+/// too large for the event log, naming the stream's limit, answered 413, nothing appended. Given
+/// the limit lifted again, then the dry run passes and the submission lands. (The dry run said
+/// it could not tell, and passed a form every submission of which the stream refused.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_refuses_a_submission_the_streams_largest_message_refuses() {
+    use crate::log::LogError;
+    use std::time::{Duration, Instant};
+
+    let server = crate::testnats::NatsServer::start();
+    let (config, log) = polled_jetstream(&server).await;
+    let dir = TempDir::new("service-dry-run-js");
+    let gw = gateway_on(&log, &dir, "p");
+    let origin = region(&origin_code());
+    gw.dry_run(&origin, request(), None)
+        .expect("fits a stream without a limit");
+
+    let (js, kept) = stream_settings(&server, &config).await;
+    let mut capped = kept.clone();
+    capped.max_message_size = 1000;
+    js.update_stream(capped).await.expect("cap the stream");
+    let until = |fits: bool| {
+        let started = Instant::now();
+        let gw = &gw;
+        let origin = &origin;
+        async move {
+            loop {
+                let answer = gw.dry_run(origin, request(), None);
+                if answer.is_ok() == fits {
+                    return answer;
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(5),
+                    "the dry run did not come to {fits}: {answer:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    let refused = until(false).await.expect_err("too large");
+    assert!(
+        matches!(&refused, ServiceError::Log(LogError::TooLarge(reason)) if reason.contains("max_msg_size")),
+        "{refused}"
+    );
+    let problem = crate::http::problem::Problem::from(refused);
+    assert_eq!(problem.status, 413, "{}", problem.detail);
+    assert!(
+        problem.detail.contains("over the stream's max_msg_size"),
+        "{}",
+        problem.detail
+    );
+    // The submission itself is refused the same way: what the dry run foretold.
+    let submitted = gw
+        .submit(&origin, request(), Some("capped"))
+        .await
+        .expect_err("the stream refuses it");
+    assert!(
+        matches!(&submitted, ServiceError::Log(LogError::TooLarge(reason)) if reason.contains("max_msg_size")),
+        "{submitted}"
+    );
+    assert_eq!(crate::http::problem::Problem::from(submitted).status, 413);
+
+    js.update_stream(kept).await.expect("lift the cap");
+    until(true).await.expect("fits again");
+    gw.submit(&origin, request(), Some("lifted"))
+        .await
+        .expect("submit once the stream takes it");
 }

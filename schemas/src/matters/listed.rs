@@ -83,6 +83,35 @@ fn checks_in(root: &Value) -> Vec<(String, String)> {
     out
 }
 
+/// The identifier checks a document carries (`x-tongban-check`), each finding at each field it
+/// checks: of the matter's current document in [`Matter::listed_rules`], of an older version's
+/// own document on that version's registry page, since the checks a validator of a version runs
+/// are those its document names (a check added in a later version is not one of them).
+pub fn identity_rules(doc: &Value) -> Vec<ListedRule> {
+    checks_in(doc)
+        .into_iter()
+        .flat_map(|(on, name)| {
+            let rules = check_rules(&name);
+            let name = crate::validation::CHECKS
+                .iter()
+                .map(|(n, _)| *n)
+                .find(|n| *n == name)
+                .unwrap_or("");
+            rules.iter().map(move |c| ListedRule {
+                code: c.code,
+                pointer: format!("{on}{}", c.suffix),
+                rule_zh: c.rule_zh,
+                kind: RuleKind::Identity,
+                warning: c.warning,
+                check: Some(CheckAt {
+                    name,
+                    on: on.clone(),
+                }),
+            })
+        })
+        .collect()
+}
+
 impl Matter {
     /// Every rule of the matter beyond its schema's structure: route, identifier checks (each
     /// finding at each field its document checks), then the form's rules.
@@ -108,25 +137,7 @@ impl Matter {
                 warning: false,
                 check: None,
             });
-        let identity = checks_in(self.schema()).into_iter().flat_map(|(on, name)| {
-            let rules = check_rules(&name);
-            let name = crate::validation::CHECKS
-                .iter()
-                .map(|(n, _)| *n)
-                .find(|n| *n == name)
-                .unwrap_or("");
-            rules.iter().map(move |c| ListedRule {
-                code: c.code,
-                pointer: format!("{on}{}", c.suffix),
-                rule_zh: c.rule_zh,
-                kind: RuleKind::Identity,
-                warning: c.warning,
-                check: Some(CheckAt {
-                    name,
-                    on: on.clone(),
-                }),
-            })
-        });
+        let identity = identity_rules(self.schema());
         let form = self.rules().iter().map(|r| ListedRule {
             code: r.code,
             pointer: r.pointer.to_string(),

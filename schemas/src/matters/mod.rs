@@ -23,7 +23,7 @@ pub use form_rules::FormRule;
 pub use housing_fund_transfer::HousingFundTransferForm;
 pub use hukou_transfer::HukouTransferForm;
 pub use jurisdiction::Jurisdiction;
-pub use listed::{CheckAt, ListedRule, RuleKind};
+pub use listed::{CheckAt, ListedRule, RuleKind, identity_rules};
 pub use medical_filing::MedicalFilingForm;
 pub use pension_transfer::PensionTransferForm;
 pub use social_security_card::SocialSecurityCardForm;

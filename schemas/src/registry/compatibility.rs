@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::nodes::{follow, required};
-use super::wording::{Said, Voice};
+use super::wording::{Said, Side, Voice, number_keyword};
 use crate::validation::CompiledSchema;
 
 /// Compatibility policy of a subject.
@@ -487,6 +487,68 @@ fn types(s: &Value) -> Option<Vec<&str>> {
     }
 }
 
+/// A number's bound on one side, as `minimum` / `exclusiveMinimum` (or the maxima) make it: the
+/// tighter of the two where both are written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct NumberBound {
+    value: f64,
+    exclusive: bool,
+}
+
+impl NumberBound {
+    fn of(s: &Value, side: Side) -> Option<NumberBound> {
+        let (inclusive, exclusive) = (number_keyword(side, false), number_keyword(side, true));
+        let read = |k: &str, exclusive: bool| {
+            s.get(k)
+                .and_then(Value::as_f64)
+                .map(|value| NumberBound { value, exclusive })
+        };
+        match (read(inclusive, false), read(exclusive, true)) {
+            (Some(a), Some(b)) => Some(if a.tighter_than(b, side) { a } else { b }),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Whether this bound allows less than `other` on `side` (at equal values, the exclusive).
+    fn tighter_than(self, other: NumberBound, side: Side) -> bool {
+        match side {
+            Side::Lower => {
+                self.value > other.value
+                    || (self.value == other.value && self.exclusive && !other.exclusive)
+            }
+            Side::Upper => {
+                self.value < other.value
+                    || (self.value == other.value && self.exclusive && !other.exclusive)
+            }
+        }
+    }
+
+    /// The same bound over whole numbers, inclusive: `exclusiveMinimum: 0` is `minimum: 1`.
+    fn whole(self, side: Side) -> NumberBound {
+        let value = match (side, self.exclusive) {
+            (Side::Lower, true) => self.value.floor() + 1.0,
+            (Side::Lower, false) => self.value.ceil(),
+            (Side::Upper, true) => self.value.ceil() - 1.0,
+            (Side::Upper, false) => self.value.floor(),
+        };
+        NumberBound {
+            value,
+            exclusive: false,
+        }
+    }
+
+    /// Whether every number this (the writer's) bound allows, `reader`'s allows too; `whole`:
+    /// the writer writes whole numbers only.
+    fn within(self, reader: NumberBound, side: Side, whole: bool) -> bool {
+        let (w, r) = if whole {
+            (self.whole(side), reader.whole(side))
+        } else {
+            (self, reader)
+        };
+        !r.tighter_than(w, side)
+    }
+}
+
 fn type_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -907,6 +969,41 @@ impl<'a> Ctx<'a> {
         self.arrays(r, w, path, depth);
     }
 
+    /// A number's bound on one side, `minimum` and `exclusiveMinimum` (or the two maxima) read
+    /// together as the one bound they make: a bound that moves from one keyword to the other
+    /// (`maximum: 10` to `exclusiveMaximum: 10`) is one change, found where it refuses a value
+    /// the writer allows (10) and worded as what the smallest or largest value allowed became,
+    /// not as a keyword added and another dropped (which read forward found `exclusiveMaximum:
+    /// 10` after `maximum: 10` refusing values below 10). A writer of whole numbers only is
+    /// judged on whole numbers: `exclusiveMinimum: 0` and `minimum: 1` allow the same ones.
+    fn number_bound(&mut self, r: &Value, w: &Value, path: &str, side: Side) {
+        let Some(rb) = NumberBound::of(r, side) else {
+            return;
+        };
+        let wb = NumberBound::of(w, side);
+        let whole = types(w).is_some_and(|t| {
+            t.contains(&"integer") && t.iter().all(|t| matches!(*t, "integer" | "null"))
+        });
+        if wb.is_some_and(|wb| wb.within(rb, side, whole)) {
+            return;
+        }
+        let said = match wb {
+            Some(wb) if wb.exclusive != rb.exclusive => self.voice.number_bound_moved(
+                side,
+                (rb.value, rb.exclusive),
+                (wb.value, wb.exclusive),
+            ),
+            _ => {
+                let (k, wv) = (number_keyword(side, rb.exclusive), wb.map(|b| b.value));
+                match side {
+                    Side::Lower => self.voice.lower_bound(k, rb.value, wv),
+                    Side::Upper => self.voice.upper_bound(k, rb.value, wv),
+                }
+            }
+        };
+        self.say(path, said);
+    }
+
     fn types(&mut self, r: &Value, w: &Value, path: &str) {
         let Some(rt) = types(r) else { return };
         match types(w) {
@@ -921,31 +1018,22 @@ impl<'a> Ctx<'a> {
 
     fn bounds(&mut self, r: &Value, w: &Value, path: &str) {
         let num = |s: &Value, k: &str| s.get(k).and_then(Value::as_f64);
-        for k in [
-            "minLength",
-            "minItems",
-            "minProperties",
-            "minimum",
-            "exclusiveMinimum",
-        ] {
+        for k in ["minLength", "minItems", "minProperties"] {
             if let Some(rb) = num(r, k)
                 && num(w, k).is_none_or(|wb| wb < rb)
             {
                 self.say(path, self.voice.lower_bound(k, rb, num(w, k)));
             }
         }
-        for k in [
-            "maxLength",
-            "maxItems",
-            "maxProperties",
-            "maximum",
-            "exclusiveMaximum",
-        ] {
+        for k in ["maxLength", "maxItems", "maxProperties"] {
             if let Some(rb) = num(r, k)
                 && num(w, k).is_none_or(|wb| wb > rb)
             {
                 self.say(path, self.voice.upper_bound(k, rb, num(w, k)));
             }
+        }
+        for side in [Side::Lower, Side::Upper] {
+            self.number_bound(r, w, path, side);
         }
         // Every number the writer allows is one the reader does when the writer's multipleOf is
         // a whole multiple of the reader's (4 under 2), whichever way the two moved.

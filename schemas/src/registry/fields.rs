@@ -12,7 +12,8 @@ use super::nodes::{required, resolve};
 pub struct Field {
     /// Instance JSON pointer, `*` for any array item, e.g. `/form/accompanying/*/person/name`.
     pub path: String,
-    /// For fields inside a tagged union (the applicant): the `kind` they belong to.
+    /// For fields inside a tagged union (the applicant) or an object whose `kind` is fixed (a
+    /// person-only applicant): the `kind` they belong to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
     /// 中文标题: the schema title or the description's first phrase.
@@ -46,7 +47,8 @@ pub fn table(doc: &Value) -> Vec<Field> {
     out
 }
 
-/// `anyOf: [X, {type: null}]` → X (an optional value); other schemas unchanged.
+/// `anyOf: [X, {type: null}]` → X (an optional value), and a union of one branch → that branch;
+/// other schemas unchanged.
 fn unwrap_nullable<'a>(root: &'a Value, s: &'a Value) -> &'a Value {
     if let Some(branches) = s.get("anyOf").and_then(Value::as_array) {
         let non_null: Vec<&Value> = branches
@@ -54,10 +56,23 @@ fn unwrap_nullable<'a>(root: &'a Value, s: &'a Value) -> &'a Value {
             .filter(|b| b.get("type").and_then(Value::as_str) != Some("null"))
             .collect();
         if let [only] = non_null.as_slice() {
+            return one_branch(root, resolve(root, only));
+        }
+    }
+    one_branch(root, resolve(root, s))
+}
+
+/// The branch of a `oneOf` or `anyOf` of one branch, which says what the branch alone does: a
+/// document that writes a person-only applicant so (as the registry's did before it was
+/// published inlined) has the same rows as one that writes the branch in its place, and two
+/// versions differing only so show no change.
+fn one_branch<'a>(root: &'a Value, s: &'a Value) -> &'a Value {
+    for key in ["oneOf", "anyOf"] {
+        if let Some([only]) = s.get(key).and_then(Value::as_array).map(Vec::as_slice) {
             return resolve(root, only);
         }
     }
-    resolve(root, s)
+    s
 }
 
 fn code_values(root: &Value, s: &Value) -> Vec<(Value, String)> {
@@ -183,7 +198,12 @@ fn descend(
     depth: usize,
 ) {
     if target.get("properties").is_some() {
-        walk_object(root, target, p, ex, variant, out, depth);
+        // An object of one kind (its `kind` fixed, as a person-only applicant): its fields
+        // labelled with that kind, as a tagged union's branch's are.
+        let tag = target
+            .pointer("/properties/kind/const")
+            .and_then(Value::as_str);
+        walk_object(root, target, p, ex, tag.or(variant), out, depth);
     } else if let Some(items) = target.get("items") {
         let items = unwrap_nullable(root, items);
         let item_ex = ex.and_then(Value::as_array).and_then(|a| a.first());

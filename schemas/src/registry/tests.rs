@@ -1480,3 +1480,162 @@ fn a_property_added_to_a_closed_object_is_named_added() {
         .expect("found");
     assert_eq!(removed.rule, Rule::PropertyRemovedFromClosedObject);
 }
+
+// ---------------------------------------------------------------------------------------------
+// A person-only applicant is published as the person's object, not as a `oneOf` of one branch.
+
+/// The subjects of the matters only a person applies for.
+fn person_only_subjects() -> Vec<String> {
+    crate::matters::all()
+        .iter()
+        .filter(|m| m.applicant_kinds == [crate::blocks::ApplicantKind::Person])
+        .map(|m| m.subject())
+        .collect()
+}
+
+/// `doc` with its person applicant written as the `oneOf` of one branch it was published as
+/// before: the same constraints in the shape a standard validator reports at `/applicant` only.
+fn with_one_branch_union(doc: &Value) -> Value {
+    let mut old = doc.clone();
+    let branch = old["$defs"]["PersonApplicant"].clone();
+    let mut inner = branch.clone();
+    inner["description"] = json!("自然人");
+    old["$defs"]["PersonApplicant"] = json!({
+        "description": branch["description"],
+        "oneOf": [inner],
+    });
+    old
+}
+
+/// Given every published version of a person-only matter, when a standard draft 2020-12
+/// validator (the jsonschema crate, knowing nothing of `x-tongban-check`) checks its example
+/// with a malformed ID number, then its one error is at `/applicant/id_number`, as the
+/// registry's own validation says; under the old one-branch `oneOf` it was at `/applicant`.
+#[test]
+fn a_standard_validator_reports_a_person_applicants_error_at_the_field() {
+    let reg = Registry::builtin();
+    let subjects = person_only_subjects();
+    assert_eq!(subjects.len(), 7, "{subjects:?}");
+    for subject in &subjects {
+        for v in reg.versions(subject).unwrap() {
+            let doc = reg.schema(subject, VersionRef::Number(v)).unwrap();
+            let mut body = doc["examples"][0].clone();
+            body["applicant"]["id_number"] = json!("1101051949123100");
+            let plain = jsonschema::draft202012::new(doc).unwrap();
+            let at: Vec<String> = plain
+                .iter_errors(&body)
+                .map(|e| e.instance_path().as_str().to_string())
+                .collect();
+            assert_eq!(at, ["/applicant/id_number"], "{subject}/{v}");
+            let ours = reg.validate(subject, VersionRef::Number(v), &body).unwrap();
+            let ours: Vec<(&str, &str)> = ours
+                .violations
+                .iter()
+                .map(|x| (x.pointer.as_str(), x.rule.as_str()))
+                .collect();
+            assert_eq!(ours, [("/applicant/id_number", "pattern")], "{subject}/{v}");
+
+            // The shape it replaced: the same body, reported at the applicant as a whole.
+            let old = with_one_branch_union(doc);
+            let plain_old = jsonschema::draft202012::new(&old).unwrap();
+            let at_old: Vec<String> = plain_old
+                .iter_errors(&body)
+                .map(|e| e.instance_path().as_str().to_string())
+                .collect();
+            assert_eq!(at_old, ["/applicant"], "{subject}/{v}");
+        }
+    }
+}
+
+/// No published document has a `oneOf` or `anyOf` of one branch anywhere.
+#[test]
+fn no_published_document_has_a_union_of_one_branch() {
+    fn walk(v: &Value, at: &str, found: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, c) in m {
+                    if matches!(k.as_str(), "oneOf" | "anyOf")
+                        && c.as_array().is_some_and(|b| b.len() == 1)
+                    {
+                        found.push(format!("{at}/{k}"));
+                    }
+                    walk(c, &format!("{at}/{k}"), found);
+                }
+            }
+            Value::Array(items) => {
+                for (i, c) in items.iter().enumerate() {
+                    walk(c, &format!("{at}/{i}"), found);
+                }
+            }
+            _ => {}
+        }
+    }
+    let reg = Registry::builtin();
+    let mut found = Vec::new();
+    for s in reg.subjects() {
+        for v in &s.versions {
+            let doc = reg.schema(&s.subject, VersionRef::Number(*v)).unwrap();
+            walk(doc, &format!("{}/{v}#", s.subject), &mut found);
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+/// Given a person-only matter's document and the same document with the applicant written as
+/// the one-branch `oneOf` it was published as before, when the registry compares them either
+/// way, then it finds nothing: no incompatibility, no field added, removed or changed. And when
+/// either validates a wrong applicant (another kind, no kind, a bad ID number, not an object),
+/// then the registry's findings are the same: pointers, rules and words.
+#[test]
+fn a_one_branch_union_and_its_branch_are_the_same_to_the_registry() {
+    let reg = Registry::builtin();
+    for subject in person_only_subjects() {
+        let new = reg.schema(&subject, VersionRef::Latest).unwrap();
+        let old = with_one_branch_union(new);
+        assert!(
+            compatibility::backward(new, &old, OpenObjects::Strict, 1).is_empty(),
+            "{subject}"
+        );
+        assert!(
+            compatibility::forward(new, &old, OpenObjects::Strict, 1).is_empty(),
+            "{subject}"
+        );
+        let d = diff::diff(&subject, 1, &old, 2, new, OpenObjects::Strict);
+        assert!(
+            d.added.is_empty() && d.removed.is_empty() && d.changed.is_empty(),
+            "{subject}: {d:#?}"
+        );
+        assert!(d.backward.is_empty() && d.forward.is_empty(), "{subject}");
+        assert_eq!(fields::table(&old), fields::table(new), "{subject}");
+
+        let example = new["examples"][0].clone();
+        let applicant = example["applicant"].clone();
+        let mut bad_id = applicant.clone();
+        bad_id["id_number"] = json!("1101051949123100");
+        let mut no_kind = bad_id.clone();
+        no_kind.as_object_mut().unwrap().remove("kind");
+        let mut numbered_kind = applicant.clone();
+        numbered_kind["kind"] = json!(5);
+        let organisation = json!({"kind": "organisation", "name": "示例有限公司",
+            "credit_code": "91110000600037341L"});
+        let compiled_new = CompiledSchema::compile(new).unwrap();
+        let compiled_old = CompiledSchema::compile(&old).unwrap();
+        for wrong in [bad_id, no_kind, numbered_kind, organisation, json!("张三")] {
+            let mut body = example.clone();
+            body["applicant"] = wrong.clone();
+            let said = |c: &CompiledSchema| {
+                let mut v: Vec<(String, String, String, Vec<Value>)> = c
+                    .check(&body, "")
+                    .violations
+                    .into_iter()
+                    .map(|v| (v.pointer, v.rule, v.message, v.allowed))
+                    .collect();
+                v.sort_by(|a, b| (&a.0, &a.1, &a.2).cmp(&(&b.0, &b.1, &b.2)));
+                v
+            };
+            let (now, before) = (said(&compiled_new), said(&compiled_old));
+            assert!(!now.is_empty(), "{subject}: {wrong}");
+            assert_eq!(now, before, "{subject}: {wrong}");
+        }
+    }
+}

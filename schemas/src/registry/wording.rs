@@ -23,6 +23,34 @@ pub struct Voice {
 /// A finding's rule and reason.
 pub type Said = (Rule, String);
 
+/// Which end of a range a bound closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// `minimum`, `exclusiveMinimum`, `minLength` …
+    Lower,
+    /// `maximum`, `exclusiveMaximum`, `maxLength` …
+    Upper,
+}
+
+/// A number bound as a reader of the finding says it: `10 (inclusive)`, `below 10`, `above 0`.
+fn number_bound(side: Side, (value, exclusive): (f64, bool)) -> String {
+    match (side, exclusive) {
+        (_, false) => format!("{value} (inclusive)"),
+        (Side::Lower, true) => format!("above {value}"),
+        (Side::Upper, true) => format!("below {value}"),
+    }
+}
+
+/// The keyword a number bound is written with.
+pub(super) fn number_keyword(side: Side, exclusive: bool) -> &'static str {
+    match (side, exclusive) {
+        (Side::Lower, false) => "minimum",
+        (Side::Lower, true) => "exclusiveMinimum",
+        (Side::Upper, false) => "maximum",
+        (Side::Upper, true) => "exclusiveMaximum",
+    }
+}
+
 impl Voice {
     /// The newer version reading data written under the older (backward).
     pub fn newer_reads(newer: impl Into<String>, older: impl Into<String>) -> Voice {
@@ -317,6 +345,61 @@ impl Voice {
                     "{k} {tightened} to {bound} in {n} ({was}): {}",
                     self.stored(beyond)
                 ),
+            )
+        }
+    }
+
+    /// A number's bound on `side` that moved between its inclusive and exclusive keywords
+    /// (`maximum: 10` → `exclusiveMaximum: 10`, `exclusiveMinimum: 0` → `minimum: 1`), where
+    /// the reader's, `(value, exclusive)`, refuses numbers the writer's allows: said as what the
+    /// smallest or largest value allowed became, and which numbers that refuses (10 itself;
+    /// those above 0 and below 1), not as one keyword added.
+    pub fn number_bound_moved(&self, side: Side, reader: (f64, bool), writer: (f64, bool)) -> Said {
+        let (n, o) = (&self.newer, &self.older);
+        let (newer, older) = if self.writer_newer {
+            (writer, reader)
+        } else {
+            (reader, writer)
+        };
+        let end = match side {
+            Side::Lower => "smallest",
+            Side::Upper => "largest",
+        };
+        let moved = format!(
+            "the {end} value allowed goes from {} in {o} to {} in {n} ({} {} → {} {})",
+            number_bound(side, older),
+            number_bound(side, newer),
+            number_keyword(side, older.1),
+            older.0,
+            number_keyword(side, newer.1),
+            newer.0,
+        );
+        // The numbers the writer allows and the reader refuses: between the two bounds.
+        let refused = if reader.0 == writer.0 {
+            format!("{}", reader.0)
+        } else {
+            let (w, r) = (writer, reader);
+            let (from, to) = match side {
+                Side::Lower => (
+                    format!("{} {}", if w.1 { "above" } else { "at least" }, w.0),
+                    format!("{} {}", if r.1 { "at most" } else { "below" }, r.0),
+                ),
+                Side::Upper => (
+                    format!("{} {}", if r.1 { "at least" } else { "above" }, r.0),
+                    format!("{} {}", if w.1 { "below" } else { "at most" }, w.0),
+                ),
+            };
+            format!("a number {from} and {to}")
+        };
+        if self.writer_newer {
+            (
+                Rule::RangeWidened,
+                format!("{moved}: {}", self.unread(&format!("with {refused}"))),
+            )
+        } else {
+            (
+                Rule::RangeNarrowed,
+                format!("{moved}: {}", self.stored(&format!("with {refused}"))),
             )
         }
     }

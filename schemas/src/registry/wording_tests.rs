@@ -190,6 +190,62 @@ fn changes() -> Vec<Change> {
             ),
         },
         Change {
+            kind: "a maximum made exclusive",
+            narrow: json!({"type": "number", "exclusiveMaximum": 10}),
+            wide: json!({"type": "number", "maximum": 10}),
+            path: "/",
+            backward: (
+                RangeNarrowed,
+                "the largest value allowed goes from 10 (inclusive) in version 1 to below 10 in the candidate (maximum 10 → exclusiveMaximum 10): data written under version 1 with 10 does not validate under the candidate",
+            ),
+            forward: (
+                RangeWidened,
+                "the largest value allowed goes from below 10 in version 1 to 10 (inclusive) in the candidate (exclusiveMaximum 10 → maximum 10): data written with 10 cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "a maximum made exclusive and lowered",
+            narrow: json!({"type": "number", "exclusiveMaximum": 9}),
+            wide: json!({"type": "number", "maximum": 10}),
+            path: "/",
+            backward: (
+                RangeNarrowed,
+                "the largest value allowed goes from 10 (inclusive) in version 1 to below 9 in the candidate (maximum 10 → exclusiveMaximum 9): data written under version 1 with a number at least 9 and at most 10 does not validate under the candidate",
+            ),
+            forward: (
+                RangeWidened,
+                "the largest value allowed goes from below 9 in version 1 to 10 (inclusive) in the candidate (exclusiveMaximum 9 → maximum 10): data written with a number at least 9 and at most 10 cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "an exclusive minimum made inclusive and raised",
+            narrow: json!({"type": "number", "minimum": 1}),
+            wide: json!({"type": "number", "exclusiveMinimum": 0}),
+            path: "/",
+            backward: (
+                RangeNarrowed,
+                "the smallest value allowed goes from above 0 in version 1 to 1 (inclusive) in the candidate (exclusiveMinimum 0 → minimum 1): data written under version 1 with a number above 0 and below 1 does not validate under the candidate",
+            ),
+            forward: (
+                RangeWidened,
+                "the smallest value allowed goes from 1 (inclusive) in version 1 to above 0 in the candidate (minimum 1 → exclusiveMinimum 0): data written with a number above 0 and below 1 cannot be read by readers of version 1",
+            ),
+        },
+        Change {
+            kind: "a minimum made exclusive",
+            narrow: json!({"type": "number", "exclusiveMinimum": 0}),
+            wide: json!({"type": "number", "minimum": 0}),
+            path: "/",
+            backward: (
+                RangeNarrowed,
+                "the smallest value allowed goes from 0 (inclusive) in version 1 to above 0 in the candidate (minimum 0 → exclusiveMinimum 0): data written under version 1 with 0 does not validate under the candidate",
+            ),
+            forward: (
+                RangeWidened,
+                "the smallest value allowed goes from above 0 in version 1 to 0 (inclusive) in the candidate (exclusiveMinimum 0 → minimum 0): data written with 0 cannot be read by readers of version 1",
+            ),
+        },
+        Change {
             kind: "an upper bound moved",
             narrow: json!({"type": "string", "maxLength": 5}),
             wide: json!({"type": "string", "maxLength": 10}),
@@ -487,4 +543,94 @@ fn a_value_its_type_refuses_is_told_once() {
     );
     assert_eq!(fwd.len(), 1, "{fwd:?}");
     assert_eq!(fwd[0].rule, Rule::TypeWidened, "{fwd:?}");
+}
+
+/// Given a number's bound moved between its inclusive and exclusive keywords (each change of
+/// [`changes`] of that kind), when the narrower is the older version and the wider the
+/// candidate read backward, or the wider older and the narrower candidate read forward, then
+/// nothing is found: every number below 10 is at most 10, every one of at least 1 above 0.
+/// (Read forward, `exclusiveMaximum: 10` after `maximum: 10` was said to widen, its values
+/// below 10 refused by a maximum of 10; read backward, `exclusiveMinimum: 0` after
+/// `minimum: 1` that the minimum was dropped.)
+#[test]
+fn a_bound_moved_between_its_keywords_breaks_one_way_only() {
+    let strict = OpenObjects::Strict;
+    for c in changes().into_iter().filter(|c| {
+        ["exclusive", "inclusive"]
+            .iter()
+            .any(|k| c.kind.contains(k))
+    }) {
+        // The wider as the candidate reading the narrower's data: all of it is in range.
+        let back = compatibility::backward(&c.wide, &c.narrow, strict, 1);
+        assert!(
+            back.is_empty(),
+            "{}, widened, read backward: {back:?}",
+            c.kind
+        );
+        // The narrower as the candidate, its data read by the wider version 1.
+        let fwd = compatibility::forward(&c.narrow, &c.wide, strict, 1);
+        assert!(
+            fwd.is_empty(),
+            "{}, narrowed, read forward: {fwd:?}",
+            c.kind
+        );
+    }
+}
+
+/// Given whole numbers only (`"type": "integer"`), when a bound moves between its keywords
+/// without changing which whole numbers it allows (`exclusiveMinimum: 0` and `minimum: 1`,
+/// `exclusiveMaximum: 10` and `maximum: 9`), then nothing is found either way; given numbers
+/// (`"type": "number"`), then the same move is found (0.5 is above 0 and below 1).
+#[test]
+fn a_bound_that_allows_the_same_whole_numbers_is_no_change_for_integers() {
+    let strict = OpenObjects::Strict;
+    for (a, b) in [
+        (json!({"exclusiveMinimum": 0}), json!({"minimum": 1})),
+        (json!({"exclusiveMaximum": 10}), json!({"maximum": 9})),
+        (json!({"exclusiveMinimum": 0.5}), json!({"minimum": 1})),
+    ] {
+        let typed = |t: &str, s: &Value| {
+            let mut s = s.clone();
+            s["type"] = json!(t);
+            s
+        };
+        let (ia, ib) = (typed("integer", &a), typed("integer", &b));
+        for (candidate, old) in [(&ia, &ib), (&ib, &ia)] {
+            let back = compatibility::backward(candidate, old, strict, 1);
+            let fwd = compatibility::forward(candidate, old, strict, 1);
+            assert!(
+                back.is_empty() && fwd.is_empty(),
+                "{old} → {candidate}: {back:?} {fwd:?}"
+            );
+        }
+        let (na, nb) = (typed("number", &a), typed("number", &b));
+        let found: usize = [(&na, &nb), (&nb, &na)]
+            .iter()
+            .map(|(candidate, old)| {
+                compatibility::backward(candidate, old, strict, 1).len()
+                    + compatibility::forward(candidate, old, strict, 1).len()
+            })
+            .sum();
+        assert!(found > 0, "{a} and {b} as numbers");
+    }
+}
+
+/// Given a side that writes both keywords, when compared, then the tighter of the two is its
+/// bound: `{"minimum": 0, "exclusiveMinimum": 0}` is above 0, so after `minimum: 0` alone it
+/// narrows (0 refused) and before `exclusiveMinimum: 0` alone it changes nothing.
+#[test]
+fn both_keywords_on_one_side_make_the_tighter_bound() {
+    let strict = OpenObjects::Strict;
+    let both = json!({"type": "number", "minimum": 0, "exclusiveMinimum": 0});
+    let inclusive = json!({"type": "number", "minimum": 0});
+    let exclusive = json!({"type": "number", "exclusiveMinimum": 0});
+    let back = compatibility::backward(&both, &inclusive, strict, 1);
+    assert_eq!(back.len(), 1, "{back:?}");
+    assert_eq!(back[0].rule, Rule::RangeNarrowed);
+    assert!(
+        back[0].reason.contains("with 0 does not validate"),
+        "{back:?}"
+    );
+    assert!(compatibility::backward(&both, &exclusive, strict, 1).is_empty());
+    assert!(compatibility::forward(&both, &exclusive, strict, 1).is_empty());
 }

@@ -18,8 +18,30 @@ pub fn to_report<'a>(
     prefix: &str,
 ) -> Report {
     let mut report = Report::default();
-    for e in errors {
-        collect(&e, document, prefix, &mut report);
+    let errors: Vec<ValidationError<'a>> = errors.collect();
+    let mistagged = mistagged_objects(&errors, document);
+    for e in &errors {
+        let at = e.instance_path().as_str();
+        match mistagged.iter().find(|p| within(at, p)) {
+            // The tag itself, said as a union's tag is: the kinds the object may be.
+            Some(object) if at == format!("{object}/kind") => {
+                if let ValidationErrorKind::Constant { expected_value } = e.kind() {
+                    report.violations.push(kind_refused(
+                        format!("{prefix}{at}"),
+                        vec![expected_value.as_ref().clone()],
+                        e,
+                    ));
+                }
+            }
+            Some(object) if at == *object && lacks_tag(e, document) => {
+                report
+                    .violations
+                    .push(kind_required(format!("{prefix}{at}/kind")));
+            }
+            // The rest of a mistagged object's checks are for the kind it is not.
+            Some(_) => {}
+            None => collect(e, document, prefix, &mut report),
+        }
     }
     report.violations.dedup();
     report.warnings.dedup();
@@ -91,26 +113,11 @@ fn collect(e: &ValidationError<'_>, doc: &serde_json::Value, prefix: &str, out: 
                 None if has_kind_mismatch(context, e.instance_path().as_str()) => {
                     // No branch takes the `kind` sent: the kinds the branches take.
                     let kinds = kind_alternatives(context, e.instance_path().as_str());
-                    let said: Vec<String> = kinds.iter().map(ToString::to_string).collect();
-                    let message = if said.is_empty() {
-                        e.masked().to_string()
-                    } else {
-                        format!(
-                            "取值不在允许范围内，应为 {} 之一 (value is not one of {})",
-                            said.join("、"),
-                            said.join(", ")
-                        )
-                    };
-                    out.violations.push(
-                        Violation::new(format!("{path}/kind"), "enum", message).allowing(kinds),
-                    );
+                    out.violations
+                        .push(kind_refused(format!("{path}/kind"), kinds, e));
                 }
                 None if lacks_kind(context, doc, e.instance_path().as_str()) => {
-                    out.violations.push(Violation::new(
-                        format!("{path}/kind"),
-                        "required",
-                        "缺少必填字段 kind (required property is missing)",
-                    ));
+                    out.violations.push(kind_required(format!("{path}/kind")));
                 }
                 None => match type_across(context, e.instance_path().as_str(), e.instance()) {
                     Some(message) => out.violations.push(Violation::new(path, "type", message)),
@@ -247,6 +254,74 @@ fn type_across(
         expected.retain(|t| *t != jsonschema::JsonType::Null);
     }
     (!expected.is_empty()).then(|| type_message(&expected, instance_type(instance)))
+}
+
+/// A `kind` tag no kind the schema allows: the kinds it does (`e`'s own words when none is known).
+fn kind_refused(
+    pointer: String,
+    kinds: Vec<serde_json::Value>,
+    e: &ValidationError<'_>,
+) -> Violation {
+    let said: Vec<String> = kinds.iter().map(ToString::to_string).collect();
+    let message = if said.is_empty() {
+        e.masked().to_string()
+    } else {
+        format!(
+            "取值不在允许范围内，应为 {} 之一 (value is not one of {})",
+            said.join("、"),
+            said.join(", ")
+        )
+    };
+    Violation::new(pointer, "enum", message).allowing(kinds)
+}
+
+/// A `kind` tag missing.
+fn kind_required(pointer: String) -> Violation {
+    Violation::new(
+        pointer,
+        "required",
+        "缺少必填字段 kind (required property is missing)",
+    )
+}
+
+/// The objects (instance paths) whose `kind` tag is wrong or missing, where the schema fixes it
+/// to one value (`"kind": {"const": …}`): an object of one kind only, as a union of one branch
+/// is published ([`crate::blocks::PersonApplicant`]). Reported as a union's tag is, at the tag
+/// alone: its other checks are those of the kind it does not claim to be (an organisation sent
+/// where a person is asked for lacks no `id_number` worth telling), and the gateway said the
+/// same when the object was written as a `oneOf` of itself.
+fn mistagged_objects(errors: &[ValidationError<'_>], doc: &serde_json::Value) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in errors {
+        let at = e.instance_path().as_str();
+        let object = match e.kind() {
+            ValidationErrorKind::Constant { .. } => at.strip_suffix("/kind"),
+            ValidationErrorKind::Required { .. } if lacks_tag(e, doc) => Some(at),
+            _ => None,
+        };
+        if let Some(object) = object
+            && !out.iter().any(|o| o == object)
+        {
+            out.push(object.to_string());
+        }
+    }
+    out
+}
+
+/// Whether `e` is a missing `kind` member that the schema fixes to one value (a tag).
+fn lacks_tag(e: &ValidationError<'_>, doc: &serde_json::Value) -> bool {
+    matches!(e.kind(), ValidationErrorKind::Required { property } if property.as_str() == Some("kind"))
+        && e.schema_path()
+            .as_str()
+            .strip_suffix("/required")
+            .and_then(|holder| doc.pointer(&format!("{holder}/properties/kind/const")))
+            .is_some()
+}
+
+/// Whether instance path `at` is `object` or inside it.
+fn within(at: &str, object: &str) -> bool {
+    at.strip_prefix(object)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// Whether every branch of a tagged union misses the `kind` tag: no branch can be told, and the

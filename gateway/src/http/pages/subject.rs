@@ -92,7 +92,8 @@ fn json_href(subject: &str, version: &str) -> String {
     )
 }
 
-fn matter_section(m: &Matter) -> String {
+/// The matter's facts; `(shown, latest)`: the version whose fields the page shows, and the latest.
+fn matter_section(m: &Matter, (shown, latest): (u32, u32)) -> String {
     let modes: String = m
         .modes
         .iter()
@@ -151,17 +152,23 @@ fn matter_section(m: &Matter) -> String {
         }
         out.push_str("</tbody></table>\n");
     }
-    out.push_str(&rules_section(m));
+    out.push_str(&rules_section(m, (shown, latest)));
     out
 }
 
 /// Every rule beyond the schema's structure (the route's, the identifier checks at each field
 /// that carries one, the form's across fields), so a province's team reads what a finding's code
 /// means and which field it names without reading the code.
-fn rules_section(m: &Matter) -> String {
+fn rules_section(m: &Matter, (shown, latest): (u32, u32)) -> String {
     let mut out = String::from(
         "<h2 id=\"rules\">表单规则 <span class=\"en\">Rules beyond the schema: route, identifier checks, across fields</span></h2>\n",
     );
+    // On an older version's page, whose version these are not (the note by its fields says why).
+    if shown != latest {
+        out.push_str(&format!(
+            "<p class=\"note\" id=\"rules-today\">网关今天的规则，用于新申请（按版本 {latest} 校验），不是版本 {shown} 的规则 / today's rules, for new submissions (validated under version {latest}), not version {shown}'s</p>\n"
+        ));
+    }
     let rules = m.listed_rules();
     if rules.is_empty() {
         out.push_str("<p class=\"none\">无 / none</p>\n");
@@ -197,13 +204,14 @@ fn rules_section(m: &Matter) -> String {
     out
 }
 
-/// The identifier checks' rules of the matter, from the list the 表单规则 table shows: at the
-/// field that carries the check (`/applicant`, whose `person` check names every rule of the
-/// person), and at the field each rule's finding names (`/applicant/id_number` for
-/// `gb11643-checksum`), where the schema alone shows only a pattern.
-fn checked(m: &Matter) -> fields::Checked {
+/// The identifier checks' rules of the version shown, `doc`: at the field that carries the check
+/// (`/applicant`, whose `person` check names every rule of the person), and at the field each
+/// rule's finding names (`/applicant/id_number` for `gb11643-checksum`), where the schema alone
+/// shows only a pattern. From the version's own document, not the matter's current one: an
+/// older version's rows show the checks its validator runs, not those a later version added.
+fn checked(doc: &Value) -> fields::Checked {
     let mut out = fields::Checked::new();
-    for r in m.listed_rules() {
+    for r in matters::identity_rules(doc) {
         let Some(at) = &r.check else { continue };
         for path in [&at.on, &r.pointer] {
             let rules = out.entry(path.clone()).or_default();
@@ -213,6 +221,27 @@ fn checked(m: &Matter) -> fields::Checked {
         }
     }
     out
+}
+
+/// What an older version's page says of the rules beside its field table: the 表单规则 table
+/// holds today's rules, which judge new submissions (all under the latest version), and rules
+/// are not versioned, so nothing on the page tells what a form stored under the older version
+/// was held to beyond its schema. Without it the table read as the older version's rules.
+fn older_version_note(shown: u32, latest: u32) -> String {
+    format!(
+        "<p class=\"note\" id=\"older-version-rules\">版本 {shown} 不是最新版本（最新为版本 {latest}）。\
+         字段行上的校验是版本 {shown} 文档自带的标识校验（x-tongban-check），以网关今天的校验规则列出。\
+         上方“表单规则”表是网关今天对新申请执行的规则，新申请一律按版本 {latest} 校验。\
+         规则不分版本：按版本 {shown} 提交的申请按当时的规则检查，登记处不保存当时的规则，\
+         存储后也不按今天的规则重新检查。\
+         / Version {shown} is not the latest (version {latest} is). The checks on its rows are the \
+         identifier checks version {shown}'s own document carries (x-tongban-check), listed with \
+         the rules the gateway's checks give today. The 表单规则 table above holds the rules \
+         the gateway applies today to new submissions, which are all validated under version \
+         {latest}. Rules are not versioned: applications submitted under version {shown} were \
+         held to the rules of their day, which the registry does not keep, and are not checked \
+         again under today's.</p>\n"
+    )
 }
 
 fn adapters_section(m: &Matter) -> String {
@@ -468,17 +497,20 @@ fn subject_page(
         }
     ));
     if let Some(m) = matter {
-        main.push_str(&matter_section(m));
+        main.push_str(&matter_section(m, (shown, latest)));
     }
     main.push_str(&format!(
         "<h2 id=\"fields\">字段 <span class=\"en\">Fields (version {shown}, {} rows)</span></h2>\n",
         field_rows.len()
     ));
+    if matter.is_some() && shown != latest {
+        main.push_str(&older_version_note(shown, latest));
+    }
     main.push_str(&fields::table(
         "field-table",
         &subject,
         &field_rows,
-        &matter.map(checked).unwrap_or_default(),
+        &matter.map(|_| checked(&doc)).unwrap_or_default(),
     ));
     main.push_str(&versions_section(
         &subject,
@@ -501,4 +533,39 @@ fn subject_page(
         (None, None) => subject.clone(),
     };
     Page::ok(title, main)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Given a version's document whose person carries no identifier check (as a version
+    /// published before the check would), when its rows' rules are read, then neither the
+    /// applicant's row nor the ID number's lists the check's rules, though the matter's
+    /// current document (and so the 表单规则 table) has them: each version's rows show what
+    /// its own document has its validator run.
+    #[test]
+    fn a_versions_rows_list_the_checks_its_own_document_carries() {
+        let m = matters::get("hukou-transfer").expect("hukou-transfer");
+        let today = checked(m.schema());
+        assert!(
+            today
+                .get("/applicant/id_number")
+                .is_some_and(|r| r.iter().any(|(code, _)| *code == "gb11643-checksum")),
+            "{today:?}"
+        );
+        let mut older = m.schema().clone();
+        older["$defs"]["PersonApplicant"]
+            .as_object_mut()
+            .expect("the person applicant")
+            .remove("x-tongban-check");
+        let then = checked(&older);
+        assert!(!then.contains_key("/applicant"), "{then:?}");
+        assert!(!then.contains_key("/applicant/id_number"), "{then:?}");
+        // The other checks of that document are still listed at their fields.
+        assert!(
+            then.contains_key("/form/move_in_address/division"),
+            "{then:?}"
+        );
+    }
 }

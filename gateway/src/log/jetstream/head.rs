@@ -379,6 +379,10 @@ pub(super) fn spawn(inner: Weak<Inner>, poll: Duration) {
                     }
                     advance(&inner.head, info.state.last_sequence);
                     note_removal(&inner, &info.config);
+                    inner.max_msg_size.store(
+                        i64::from(info.config.max_message_size),
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
                     continue;
                 }
                 Ok(Err(e)) => {

@@ -148,6 +148,10 @@ struct Inner {
     /// began, and (held while one is on its way) the last one.
     refreshes_begun: std::sync::atomic::AtomicU64,
     refreshing: tokio::sync::Mutex<Refreshed>,
+    /// The stream's `max_msg_size` as the head poll last read its settings (0 or less: none):
+    /// what [`EventLog::fits`] holds a dry run's event to without asking the server. A stream
+    /// is opened only without one, but an administrator may set one while the gateway runs.
+    max_msg_size: std::sync::atomic::AtomicI64,
 }
 
 impl Inner {
@@ -372,6 +376,9 @@ impl JetStreamLog {
             denied: denied.clone(),
             refreshes_begun: std::sync::atomic::AtomicU64::new(0),
             refreshing: tokio::sync::Mutex::new(Refreshed::default()),
+            max_msg_size: std::sync::atomic::AtomicI64::new(i64::from(
+                info.config.max_message_size,
+            )),
         });
         let cursors = if config.create_stream {
             Some(Box::new(
@@ -1296,7 +1303,53 @@ impl JetStreamLog {
     }
 }
 
+/// The bytes a publish of an event puts against the servers' `max_payload` and the stream's
+/// `max_msg_size`: its stored form (`payload` bytes) and the headers [`JetStreamLog::publish`]
+/// gives it, as NATS writes them (`NATS/1.0\r\n`, a `name: value\r\n` line each, `\r\n`).
+fn message_size(event_id: &str, payload: usize, last_position: u64) -> usize {
+    let line = |name: &str, value: usize| name.len() + ": ".len() + value + "\r\n".len();
+    "NATS/1.0\r\n".len()
+        + line(async_nats::header::NATS_MESSAGE_ID.as_ref(), event_id.len())
+        + line(
+            async_nats::header::NATS_EXPECTED_LAST_SUBJECT_SEQUENCE.as_ref(),
+            last_position.to_string().len(),
+        )
+        + "\r\n".len()
+        + payload
+}
+
 impl EventLog for JetStreamLog {
+    /// From what is known without asking the server: the `max_payload` the servers announced
+    /// to the connection and the stream's `max_msg_size` as the head poll last read it. An
+    /// event after the first is measured as if its subject's last message were at the largest
+    /// position (its concurrency header at its longest), since where it is is not asked.
+    fn fits(&self, event: &Envelope) -> Result<(), LogError> {
+        let payload = crate::log::stored_form(event, event.seq.saturating_sub(1))?.len();
+        let last_position = if event.seq <= 1 { 0 } else { u64::MAX };
+        let size = message_size(&event.id, payload, last_position);
+        let max_payload = self.inner.client.server_info().max_payload;
+        if max_payload > 0 && size > max_payload {
+            return Err(LogError::TooLarge(format!(
+                "{payload} bytes sealed, over the NATS servers' max_payload ({size} bytes with \
+                 the message's headers, over {max_payload})"
+            )));
+        }
+        let stream = self
+            .inner
+            .max_msg_size
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if let Ok(limit) = usize::try_from(stream)
+            && limit > 0
+            && size > limit
+        {
+            return Err(LogError::TooLarge(format!(
+                "{payload} bytes sealed, over the stream's max_msg_size ({size} bytes with the \
+                 message's headers, over {limit})"
+            )));
+        }
+        Ok(())
+    }
+
     async fn append(&self, event: Envelope, expected_seq: u64) -> Result<u64, LogError> {
         let payload = crate::log::stored_form(&event, expected_seq)?;
         let subject = self.subject(&event.app).ok_or_else(|| LogError::Corrupt {

@@ -950,6 +950,88 @@ async fn an_event_over_the_streams_max_msg_size_is_too_large_not_unacknowledged(
     conformance::append_chain(&log, &crate::ids::new_v7(), 1).await;
 }
 
+/// Given a stream whose `max_msg_size` an administrator sets while the gateway runs, one byte
+/// below the message an event makes with its headers, when the log is asked whether the event
+/// fits (a dry run's question, answered from the settings the head poll read, not by asking),
+/// then it does not, naming the stream's limit, and its append is refused alike; given the limit
+/// at that very size, then it fits and its append lands. So the size a dry run judges is the
+/// one the server counts, headers included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whether_an_event_fits_is_the_streams_own_verdict_to_the_byte() {
+    let server = NatsServer::start();
+    let log = open(&server).await;
+    let js = jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+    let mut event = conformance::event(&crate::ids::new_v7(), 1, "");
+    event.data = serde_json::json!({"note": "x".repeat(3000)});
+    event.seal(&crate::envelope::GatewayKey::from_seed([3; 32]));
+    let payload = crate::log::stored_form(&event, 0)
+        .expect("stored form")
+        .len();
+    let size = message_size(&event.id, payload, 0);
+    assert!(size > payload, "the headers count");
+    assert_eq!(log.fits(&event), Ok(()), "no limit yet");
+    let seen = |limit: i64| {
+        let log = &log;
+        async move {
+            let started = Instant::now();
+            while log
+                .inner
+                .max_msg_size
+                .load(std::sync::atomic::Ordering::Relaxed)
+                != limit
+            {
+                assert!(
+                    started.elapsed() < Duration::from_secs(5),
+                    "not seen: {limit}"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+
+    let mut capped = connect::stream_config(&config(&server));
+    capped.max_message_size = i32::try_from(size - 1).expect("small");
+    js.update_stream(capped.clone())
+        .await
+        .expect("cap the stream");
+    seen(i64::from(capped.max_message_size)).await;
+    let refused = log.fits(&event);
+    assert!(
+        matches!(&refused, Err(LogError::TooLarge(reason))
+            if reason.contains("max_msg_size") && reason.contains(&format!("{size} bytes with the message's headers"))),
+        "{refused:?}"
+    );
+    let appended = log.append(event.clone(), 0).await;
+    assert!(
+        matches!(&appended, Err(LogError::TooLarge(reason)) if reason.contains("max_msg_size")),
+        "{appended:?}"
+    );
+
+    capped.max_message_size = i32::try_from(size).expect("small");
+    js.update_stream(capped.clone())
+        .await
+        .expect("raise the cap");
+    seen(i64::from(capped.max_message_size)).await;
+    assert_eq!(log.fits(&event), Ok(()));
+    assert_eq!(log.append(event.clone(), 0).await.map(|_| ()), Ok(()));
+}
+
+/// Given an event larger than the servers' `max_payload`, when the log is asked whether it
+/// fits, then it does not, naming that limit, without anything published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_over_the_servers_max_payload_does_not_fit() {
+    let server = NatsServer::start();
+    let log = open(&server).await;
+    let mut big = conformance::event(&crate::ids::new_v7(), 1, "");
+    big.data = serde_json::json!({"note": "x".repeat(1 << 20)});
+    let refused = log.fits(&big);
+    assert!(
+        matches!(&refused, Err(LogError::TooLarge(reason)) if reason.contains("max_payload")),
+        "{refused:?}"
+    );
+    assert!(log.read(&big.app).await.expect("read").is_empty());
+}
+
 /// A stream that allowed deletes and purges once and refuses them now (NATS lets a stream be
 /// tightened, never loosened), with messages removed before that: the gateway accepts it, and a
 /// reader passes over what the server lists as removed instead of waiting for it forever.
