@@ -120,6 +120,102 @@ fn serial_difference(province: &str, log: &str) -> String {
     }
 }
 
+/// Whether two serials are one typing slip apart: the same but for letter case, or, in lower
+/// case, one character replaced, left out or added, or two neighbours swapped
+/// (`ZJ-SL-0012` for `ZJ-SL-0021`). What a province's mistyped serial looks like; a province
+/// that numbers in sequence also has neighbours one character apart, so it is a guess to say,
+/// never a match to act on ([`Discrepancy::probable_app`]).
+fn one_typo(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (
+        a.to_lowercase().chars().collect(),
+        b.to_lowercase().chars().collect(),
+    );
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    match long.len() - short.len() {
+        0 => {
+            let differ: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+            match differ.as_slice() {
+                [] | [_] => true,
+                &[i, j] => j == i + 1 && a[i] == b[j] && a[j] == b[i],
+                _ => false,
+            }
+        }
+        1 => {
+            let i = short
+                .iter()
+                .zip(long.iter())
+                .position(|(x, y)| x != y)
+                .unwrap_or(short.len());
+            short[i..] == long[i + 1..]
+        }
+        _ => false,
+    }
+}
+
+/// A serial in lower case and each form of it with one character left out: two serials one
+/// typing slip apart ([`one_typo`]) share one of them, so the serials near a record's are found
+/// by looking these up, not by comparing every record with every application.
+fn typo_keys(serial: &str) -> Vec<String> {
+    let chars: Vec<char> = serial.to_lowercase().chars().collect();
+    let mut keys: Vec<String> = (0..chars.len())
+        .map(|left_out| {
+            chars
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != left_out)
+                .map(|(_, c)| c)
+                .collect()
+        })
+        .collect();
+    keys.push(chars.iter().collect());
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// The pairs (record, application), by index into `records` (serials that name nothing in the
+/// log) and `owns` (the own serials of applications missing at the province, where the log
+/// holds one), that are one typing slip apart ([`one_typo`]) and each the other's only such
+/// match: a record near two applications, or an application near two records, is paired with
+/// none, since which one was meant cannot be told.
+fn typo_pairs(records: &[&str], owns: &[Option<&str>]) -> Vec<(usize, usize)> {
+    let mut near: HashMap<String, Vec<usize>> = HashMap::new();
+    for (m, own) in owns.iter().enumerate() {
+        for key in own.map(typo_keys).unwrap_or_default() {
+            near.entry(key).or_default().push(m);
+        }
+    }
+    let matches: Vec<Vec<usize>> = records
+        .iter()
+        .map(|serial| {
+            let mut found: Vec<usize> = typo_keys(serial)
+                .iter()
+                .flat_map(|key| near.get(key).into_iter().flatten().copied())
+                .filter(|&m| owns[m].is_some_and(|own| one_typo(serial, own)))
+                .collect();
+            found.sort_unstable();
+            found.dedup();
+            found
+        })
+        .collect();
+    let mut records_near: HashMap<usize, usize> = HashMap::new();
+    for &m in matches.iter().flatten() {
+        *records_near.entry(m).or_default() += 1;
+    }
+    matches
+        .iter()
+        .enumerate()
+        .filter_map(|(u, found)| match found.as_slice() {
+            &[m] if records_near.get(&m) == Some(&1) => Some((u, m)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Whether a status cell has the form of a status name, and is quoted: ASCII letters, `-`, `_`
 /// and spaces, up to 40 (`Delivered`, `in progress`). Anything else (汉字, digits) may be a
 /// person's name or number where a status belongs, and is described instead.
@@ -254,6 +350,18 @@ pub struct Discrepancy {
     /// `seq-differs`: the seq the province's record gives.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub province_seq: Option<u64>,
+    /// `missing-in-log` of a record whose serial names nothing in the log: the application
+    /// whose own serial it is one typing slip from ([`one_typo`]), itself `missing-at-province`
+    /// (that finding's `probable_line` names this record's line). Only where each is the other's
+    /// one such match; a guess, not a match: both findings stay, since a province numbering in
+    /// sequence has neighbours one character apart, and both may be true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probable_app: Option<String>,
+    /// `missing-at-province`: the line of the record whose serial is one typing slip from this
+    /// application's own, which names nothing in the log (that record's `missing-in-log` has
+    /// this application as its `probable_app`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probable_line: Option<usize>,
     pub detail: String,
 }
 
@@ -767,6 +875,15 @@ impl LogSide {
             _ => None,
         }
     }
+
+    /// What the region's own number is to the log ([`LogSide::own_serial`]), as a finding
+    /// names it: `Idempotency-Key` as origin, `受理编号` as the accepting handler.
+    fn own_serial_named(&self, region: &str) -> &'static str {
+        match self.state.origin == region {
+            true => "Idempotency-Key",
+            false => "受理编号",
+        }
+    }
 }
 
 /// Builds the log side incrementally.
@@ -929,6 +1046,9 @@ impl LogIndex {
         // record; the applications whose records agree. Agreement is counted per application.
         let mut first_line: HashMap<String, usize> = HashMap::new();
         let mut agreeing: std::collections::HashSet<String> = Default::default();
+        // The records whose serial alone names nothing in the log, as (finding's index, serial,
+        // line): each may be a mistyping of an application missing at the province.
+        let mut unmatched: Vec<(usize, String, usize)> = Vec::new();
         for (line, record) in records.lines {
             let record = match record {
                 Ok(r) => r,
@@ -981,6 +1101,8 @@ impl LogIndex {
                             province_at: None,
                             log_seq: None,
                             province_seq: None,
+                            probable_app: None,
+                            probable_line: None,
                             detail: format!(
                                 "serial {} names {} applications in the log ({}), and not \
                                  exactly one of them by {}'s own numbering: give the record its \
@@ -1016,6 +1138,8 @@ impl LogIndex {
                     province_at: None,
                     log_seq: None,
                     province_seq: None,
+                    probable_app: None,
+                    probable_line: None,
                     detail: format!(
                         "a second record of this application: the first is on line {first}, and \
                          only that one is compared"
@@ -1035,11 +1159,16 @@ impl LogIndex {
                 province_at: None,
                 log_seq: None,
                 province_seq: None,
+                probable_app: None,
+                probable_line: None,
                 detail: String::new(),
             };
             let Some(side) = app_id.as_ref().and_then(|id| self.apps.get(id)) else {
                 d.detail =
                     "the log has no application involving this region for this record".into();
+                if let (None, Some(serial)) = (&record.app, &record.serial) {
+                    unmatched.push((report.discrepancies.len(), serial.clone(), line));
+                }
                 report.discrepancies.push(d);
                 continue;
             };
@@ -1098,16 +1227,56 @@ impl LogIndex {
                 province_at: None,
                 log_seq: None,
                 province_seq: None,
+                probable_app: None,
+                probable_line: None,
                 detail,
             });
         }
-        for side in missing {
+        // A record whose serial names nothing and an application missing at the province whose
+        // own serial is one typing slip from it: each finding names the other.
+        let owns: Vec<Option<&str>> = missing
+            .iter()
+            .map(|side| side.own_serial(&self.region))
+            .collect();
+        let serials: Vec<&str> = unmatched.iter().map(|(_, s, _)| s.as_str()).collect();
+        let mut probable_line: HashMap<usize, usize> = HashMap::new();
+        for (u, m) in typo_pairs(&serials, &owns) {
+            let (at, serial, line) = &unmatched[u];
+            let (side, own) = (missing[m], owns[m].unwrap_or_default());
+            probable_line.insert(m, *line);
+            let d = &mut report.discrepancies[*at];
+            d.probable_app = Some(side.state.id.clone());
+            d.detail.push_str(&format!(
+                "; its serial is perhaps a mistyping of {}, {}'s {} of application {} ({}), \
+                 which has no record in the export: {}",
+                written_serial(own),
+                self.region,
+                side.own_serial_named(&self.region),
+                side.state.id,
+                side.state.status,
+                serial_difference(serial, own)
+            ));
+        }
+        for (m, side) in missing.into_iter().enumerate() {
+            let own = side.own_serial(&self.region);
+            let mut detail =
+                String::from("the log has this application; the province's records do not");
+            if let (Some(line), Some(own)) = (probable_line.get(&m), own)
+                && let Some((_, serial, _)) = unmatched.iter().find(|(_, _, l)| l == line)
+            {
+                detail.push_str(&format!(
+                    "; perhaps the record on line {line} means it, whose serial {} names nothing \
+                     in the log: {}",
+                    written_serial(serial),
+                    serial_difference(serial, own)
+                ));
+            }
             report.discrepancies.push(Discrepancy {
                 category: Category::MissingAtProvince,
                 app: Some(side.state.id.clone()),
                 // Only the region's own number: another party's (the handler's 受理编号 to the
                 // origin or a co-handler) is not one its records would hold.
-                serial: shown_serial(side.own_serial(&self.region)),
+                serial: shown_serial(own),
                 line: None,
                 log_status: Some(side.state.status.as_str().to_string()),
                 province_status: None,
@@ -1115,7 +1284,9 @@ impl LogIndex {
                 province_at: None,
                 log_seq: None,
                 province_seq: None,
-                detail: "the log has this application; the province's records do not".into(),
+                probable_app: None,
+                probable_line: probable_line.get(&m).copied(),
+                detail,
             });
         }
         for d in &report.discrepancies {
@@ -1179,6 +1350,8 @@ fn compare_seq(
         category: Category::SeqDiffers,
         log_seq: Some(log),
         province_seq: Some(province),
+        probable_app: None,
+        probable_line: None,
         detail,
         ..base
     })
@@ -1324,6 +1497,8 @@ impl LogIndex {
             province_at: None,
             log_seq: None,
             province_seq: None,
+            probable_app: None,
+            probable_line: None,
             detail: reason,
         }
     }
@@ -1348,11 +1523,7 @@ impl LogIndex {
             return None;
         }
         if let Some(own) = side.own_serial(&self.region) {
-            let what = if side.state.origin == self.region {
-                "Idempotency-Key"
-            } else {
-                "受理编号"
-            };
+            let what = side.own_serial_named(&self.region);
             return (own != serial).then(|| {
                 format!(
                     "the province numbers it {}; the log has {} ({}'s {what}): {}",
@@ -2612,6 +2783,111 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 .any(|d| d.category == Category::SerialDiffers)
         };
         assert!(!differs(&report) && !differs(&serial_only), "{report:#?}");
+    }
+
+    /// Given a handler's export whose serial for one application is mistyped (two digits
+    /// swapped), one that is a slip from two applications' serials at once, and one near none,
+    /// when reconciled, then each is still `missing-in-log` and each application
+    /// `missing-at-province`, but the mistyped record and its application name each other
+    /// (`probable_app`, `probable_line`, and where the serials part, in both details); the
+    /// record near two is paired with neither. (Found by a province's walkthrough: the two
+    /// findings of one typo did not refer to each other.)
+    #[test]
+    fn a_mistyped_serial_and_the_application_it_means_name_each_other() {
+        let a = to_accepted("GD-1", "ZJ-SL-0012");
+        let b = to_accepted("GD-2", "ZJ-SL-0345");
+        let c = to_accepted("GD-3", "ZJ-SL-0346");
+        let mut index = LogIndex::new(ZJ);
+        for e in a.iter().chain(&b).chain(&c) {
+            index.add(e);
+        }
+        let csv = "serial,status,updated_at\n\
+                   ZJ-SL-0021,accepted,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-0347,accepted,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-9999,accepted,2026-11-03T02:00:00Z\n";
+        let report = index.reconcile(parse_records(csv).expect("an export"), 1000);
+        let mut b_c = [b[0].app.as_str(), c[0].app.as_str()];
+        b_c.sort();
+        let mut apps = [a[0].app.as_str(), b_c[0], b_c[1]];
+        apps.sort();
+        // (category, line, app, probable_app, probable_line) of each finding.
+        type Linked<'a> = (
+            Category,
+            Option<usize>,
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<usize>,
+        );
+        let got: Vec<Linked> = report
+            .discrepancies
+            .iter()
+            .map(|d| {
+                let (app, probable) = (d.app.as_deref(), d.probable_app.as_deref());
+                (d.category, d.line, app, probable, d.probable_line)
+            })
+            .collect();
+        let x = a[0].app.as_str();
+        let line_of = |app: &str| (app == x).then_some(2);
+        let mut want = vec![
+            (Category::MissingInLog, Some(2), None, Some(x), None),
+            (Category::MissingInLog, Some(3), None, None, None),
+            (Category::MissingInLog, Some(4), None, None, None),
+        ];
+        want.extend(apps.iter().map(|app| {
+            (
+                Category::MissingAtProvince,
+                None,
+                Some(*app),
+                None,
+                line_of(app),
+            )
+        }));
+        assert_eq!(got, want, "{report:#?}");
+        assert_eq!(report.counts["missing-in-log"], 3);
+        assert_eq!(report.counts["missing-at-province"], 3);
+        assert_eq!(
+            report.discrepancies[0].detail,
+            format!(
+                "the log has no application involving this region for this record; its serial \
+                 is perhaps a mistyping of \"ZJ-SL-0012\", 330000's 受理编号 of application {x} \
+                 (accepted), which has no record in the export: both 10 characters, first \
+                 differing at character 9"
+            )
+        );
+        let missing_x = report
+            .discrepancies
+            .iter()
+            .find(|d| d.category == Category::MissingAtProvince && d.app.as_deref() == Some(x))
+            .expect("x missing at the province");
+        assert_eq!(
+            missing_x.detail,
+            "the log has this application; the province's records do not; perhaps the record on \
+             line 2 means it, whose serial \"ZJ-SL-0021\" names nothing in the log: both 10 \
+             characters, first differing at character 9"
+        );
+        let json = serde_json::to_value(&report).expect("json");
+        assert_eq!(json["discrepancies"][0]["probable_app"], json!(x));
+        assert!(json["discrepancies"][1].get("probable_app").is_none());
+        // One slip apart: case, one character replaced, left out, added, or two neighbours
+        // swapped; not two slips, nor two characters swapped that are not neighbours.
+        for (p, l, slip) in [
+            ("zj-sl-0012", "ZJ-SL-0012", true),
+            ("ZJ-SL-0013", "ZJ-SL-0012", true),
+            ("ZJ-SL-012", "ZJ-SL-0012", true),
+            ("ZJ-SL-00012", "ZJ-SL-0012", true),
+            ("ZJ-SL-0021", "ZJ-SL-0012", true),
+            ("ZJ-SL-2010", "ZJ-SL-0012", false),
+            ("ZJ-SL-0034", "ZJ-SL-0012", false),
+            ("ZJ-SL-12", "ZJ-SL-0012", false),
+            ("SL-ZJ-0012", "ZJ-SL-0012", false),
+        ] {
+            assert_eq!(one_typo(p, l), slip, "{p} {l}");
+            assert_eq!(one_typo(l, p), slip, "{l} {p}");
+            if slip {
+                let (pk, lk) = (typo_keys(p), typo_keys(l));
+                assert!(pk.iter().any(|k| lk.contains(k)), "{p} {l}");
+            }
+        }
     }
 
     /// Given serials that embed an ID number or a phone (in the export and in the log: an
