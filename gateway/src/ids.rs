@@ -138,18 +138,49 @@ pub fn searched_personal_kind(key: &str) -> Option<PersonalKind> {
 /// one of region code, date and sequence alone (`440300261206001`) reads as a legacy ID number
 /// and is described.
 pub fn quotable_serial(serial: &str) -> bool {
+    serial_form(serial) && !held_numbers(&typed_number(serial)).any()
+}
+
+/// The form a quoted serial has whatever its digits: printable ASCII (no person's name in
+/// Chinese characters), up to 64 characters, no `@` (an address).
+fn serial_form(serial: &str) -> bool {
     (1..=64).contains(&serial.len())
         && serial
             .bytes()
             .all(|b| (b.is_ascii_graphic() && b != b'@') || b == b' ')
-        && !holds_personal_number(&typed_number(serial))
 }
 
-/// Whether a number in [`typed_number`]'s form holds, whole or embedded among letters
-/// (`GD-440106197707077771`, `SL-13912345678`), a phone number, a mobile's eleven digits, or a
+/// Whether `text` holds personal data by the gateway's rules, however it is typed: an address
+/// (`@`), or a 公民身份号码 or phone number, whole or among other characters ([`held_numbers`]).
+/// What a province's free words (a local status such as `已受理`) are judged by before a
+/// finding quotes them: a word is no personal data, a number in it may be.
+pub fn holds_personal_data(text: &str) -> bool {
+    text.chars()
+        .map(tongban_adapters::transform::text::halfwidth_char)
+        .any(|c| c == '@')
+        || held_numbers(&typed_number(text)).any()
+}
+
+/// The kinds of personal number a text holds by shape ([`held_numbers`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Held {
+    /// A 公民身份号码 of a known region and a real birth date, 15 or 18 characters.
+    id: bool,
+    /// A phone number, or a mobile's eleven digits.
+    phone: bool,
+}
+
+impl Held {
+    fn any(self) -> bool {
+        self.id || self.phone
+    }
+}
+
+/// What a number in [`typed_number`]'s form holds, whole or embedded among letters
+/// (`GD-440106197707077771`, `SL-13912345678`): a phone number, a mobile's eleven digits, or a
 /// 公民身份号码 of a known region and a real birth date, 15 or 18 characters, its check
 /// character right or not.
-fn holds_personal_number(typed: &str) -> bool {
+fn held_numbers(typed: &str) -> Held {
     use tongban_schemas::ids::{
         gb2260,
         gb11643::{Gb11643Error, ResidentId},
@@ -166,23 +197,17 @@ fn holds_personal_number(typed: &str) -> bool {
         .split(|c| !(c.is_ascii_digit() || *c == 'X' || *c == 'x'))
         .map(|run| run.iter().collect::<String>())
         .filter(|run| run.len() >= 7);
+    let mut held = Held::default();
     for run in runs {
-        if phone::classify(&run).is_some() {
-            return true;
-        }
         let b = run.as_bytes();
         let windows = |n: usize| (0..=b.len().saturating_sub(n)).filter(move |_| b.len() >= n);
-        if windows(11).any(|i| b[i] == b'1' && (b'3'..=b'9').contains(&b[i + 1])) {
-            return true;
-        }
-        if [15, 18]
+        held.phone |= phone::classify(&run).is_some()
+            || windows(11).any(|i| b[i] == b'1' && (b'3'..=b'9').contains(&b[i + 1]));
+        held.id |= [15, 18]
             .iter()
-            .any(|&n| windows(n).any(|i| run.get(i..i + n).is_some_and(is_id)))
-        {
-            return true;
-        }
+            .any(|&n| windows(n).any(|i| run.get(i..i + n).is_some_and(is_id)));
     }
-    false
+    held
 }
 
 /// A number as a person types it, in the one form its shape is judged in: full-width ASCII
@@ -394,6 +419,34 @@ mod tests {
     }
 
     use super::*;
+
+    /// Given a province's free words (local status words, step codes) and words that hold an ID
+    /// number, a phone or an address, when judged for personal data, then only a number or an
+    /// address is, however it is typed.
+    #[test]
+    fn a_word_is_no_personal_data_and_a_number_in_it_is() {
+        for word in [
+            "已受理",
+            "办结",
+            "不予受理",
+            "2",
+            "99",
+            "Delivered",
+            "在办(补正)",
+        ] {
+            assert!(!holds_personal_data(word), "{word}");
+        }
+        for personal in [
+            "已受理13812345678",
+            "办结 138-0013-8000",
+            "１３８００１３８０００",
+            "11010519491231002X",
+            "a@b",
+            "办结＠",
+        ] {
+            assert!(holds_personal_data(personal), "{personal}");
+        }
+    }
 
     /// A whole key that is an ID number of a known region or a mobile number reads as personal
     /// data, written whole or in groups; a serial that only contains such digits among others,

@@ -216,13 +216,26 @@ fn typo_pairs(records: &[&str], owns: &[Option<&str>]) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// Whether a status cell has the form of a status name, and is quoted: ASCII letters, `-`, `_`
-/// and spaces, up to 40 (`Delivered`, `in progress`). Anything else (汉字, digits) may be a
-/// person's name or number where a status belongs, and is described instead.
-fn status_form(s: &str) -> bool {
-    (1..=40).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphabetic() || matches!(b, b'-' | b'_' | b' '))
+/// Whether a status cell is quoted in a finding: a province's own word for a status as it
+/// wrote it (`Delivered`, `已受理`, `办结`, a step code such as Fuzhou's `2`), up to 40
+/// characters, unless it holds personal data by the gateway's rules
+/// ([`tongban_gateway::ids::holds_personal_data`]: an ID number or a phone, however typed, or an
+/// address). A word is no personal data, and quoting it tells the province which of its words
+/// to map to a canonical status (described, `3 non-ASCII letters` named none of them); a number
+/// where a status belongs may be a person's, and is described instead.
+fn status_word(s: &str) -> bool {
+    (1..=40).contains(&s.chars().count()) && !tongban_gateway::ids::holds_personal_data(s)
+}
+
+/// A status cell as a finding says it: a status word ([`status_word`]) in quotes, a line break,
+/// a bidirectional control or another hidden character in it escaped as the text output escapes
+/// stored text ([`crate::printable`]: `"办结\u202e"`), so the word reads as written and cannot
+/// turn the line around; anything else described by its [`shape`].
+fn said_status(status: &str) -> String {
+    match status_word(status) {
+        true => format!("\"{}\"", crate::printable::printable(status)),
+        false => format!("({})", shape(status)),
+    }
 }
 
 /// Whether an `updated_at` cell has the form of a time, and is quoted: the characters times are
@@ -852,7 +865,7 @@ fn not_canonical(status: &str) -> String {
     let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
     format!(
         "status {} is not a canonical status; the canonical statuses are {}",
-        written(status, false, status_form),
+        said_status(status),
         names.join(", ")
     )
 }
@@ -1066,8 +1079,8 @@ impl LogIndex {
                     serial: record.serial.clone(),
                     reason: not_canonical(&record.status),
                 };
-                // In the JSON too, only a value of a status's form.
-                let shown = status_form(&record.status).then(|| record.status.clone());
+                // In the JSON too, only a status word (JSON escapes it as JSON does).
+                let shown = status_word(&record.status).then(|| record.status.clone());
                 let d = self.invalid_record(line, unreadable, shown, &by_reference, &mut seen);
                 report.discrepancies.push(d);
                 continue;
@@ -3608,7 +3621,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         for d in invalid {
             assert!(
                 d.detail.starts_with(
-                    "status (3 characters: 3 non-ASCII letters) is not a canonical status; the \
+                    "status \"已受理\" is not a canonical status; the \
                      canonical statuses are \
                      submitted, forwarded, supplement-requested, supplemented, accepted, \
                      not-accepted, suspended, part-completed, approved, denied, result-issued, \
@@ -3617,6 +3630,61 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 "{}",
                 d.detail
             );
+        }
+    }
+
+    /// Given records whose status is a province's own word (`已受理`, `办结`, a step code `2`,
+    /// one with a right-to-left override and a line break in it) and records whose status
+    /// cell holds an ID number, a phone in groups or an address, when reconciled, then each is
+    /// `invalid-record`, the words quoted as written (the hidden characters escaped as the text
+    /// output escapes stored text, and kept as they are in the JSON's `province_status`) and
+    /// the rest described by their shape, in neither place shown. (Found by a province's
+    /// walkthrough: `已受理` was told as `3 non-ASCII letters`, which named nothing to map.)
+    #[test]
+    fn a_local_status_word_is_quoted_and_a_number_is_not() {
+        let csv = "serial,status,updated_at\n\
+                   ZJ-SL-1,已受理,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-2,办结,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-3,2,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-4,\"办\u{202e}结\n中\",2026-11-03T02:00:00Z\n\
+                   ZJ-SL-5,11010519491231002X,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-6,138-0013-8000,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-7,办结@qq.com,2026-11-03T02:00:00Z\n";
+        let report = LogIndex::new(ZJ).reconcile(parse_records(csv).expect("an export"), 1000);
+        let said: Vec<(&str, Option<&str>)> = report
+            .discrepancies
+            .iter()
+            .filter(|d| d.category == Category::InvalidRecord)
+            .map(|d| {
+                let (said, _) = d
+                    .detail
+                    .split_once(" is not a canonical status")
+                    .expect("a status finding");
+                (said, d.province_status.as_deref())
+            })
+            .collect();
+        assert_eq!(
+            said,
+            [
+                ("status \"已受理\"", Some("已受理")),
+                ("status \"办结\"", Some("办结")),
+                ("status \"2\"", Some("2")),
+                ("status \"办\\u202e结\\n中\"", Some("办\u{202e}结\n中")),
+                ("status (18 characters: 17 digits, 1 ASCII letter)", None),
+                (
+                    "status (13 characters: 11 digits, 2 other characters)",
+                    None
+                ),
+                (
+                    "status (9 characters: 5 ASCII letters, 2 non-ASCII letters, 2 other characters)",
+                    None,
+                ),
+            ],
+            "{report:#?}"
+        );
+        let json = serde_json::to_string(&report).expect("json");
+        for personal in ["11010519491231002X", "138-0013-8000", "qq.com"] {
+            assert!(!json.contains(personal), "{personal}: {json}");
         }
     }
 
@@ -3938,9 +4006,11 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         }
         // Values of their column's form are still quoted as written.
         for (value, fits, shown) in [
-            ("flying", status_form as fn(&str) -> bool, "\"flying\""),
-            ("Delivered", status_form, "\"Delivered\""),
-            ("2026-11-31 10:00", time_form, "\"2026-11-31 10:00\""),
+            (
+                "2026-11-31 10:00",
+                time_form as fn(&str) -> bool,
+                "\"2026-11-31 10:00\"",
+            ),
             ("20261205162458", time_form, "\"20261205162458\""),
             (
                 "2026-12-05T16:24:58.123456+08:00",
@@ -3948,7 +4018,6 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 "\"2026-12-05T16:24:58.123456+08:00\"",
             ),
             ("2026年12月5日 16:24", time_form, "\"2026年12月5日 16:24\""),
-            ("已受理", status_form, "(3 characters: 3 non-ASCII letters)"),
             ("13812345678", time_form, "(11 characters: 11 digits)"),
             (
                 "11010519491231002X",
