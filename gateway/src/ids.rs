@@ -141,6 +141,31 @@ pub fn quotable_serial(serial: &str) -> bool {
     serial_form(serial) && !held_numbers(&typed_number(serial)).any()
 }
 
+/// [`quotable_serial`] for a serial the event log holds as one application's own number (its
+/// Idempotency-Key, a 受理编号 given in it), judged by what the log knows of that application,
+/// as an action's number is ([`crate::domain::personal`]): its submission's numbers (`own`).
+/// The serial is already in the log, given to every party with the application's events; what
+/// must not be shown is a person's number. So one of a serial's form is quoted when it holds
+/// none of the application's numbers, however typed, and its shape reads as no kind of number
+/// the submission names none of ([`own_serial_clear`]): a 受理编号 of region code, date and
+/// sequence (`440300261206001`, a legacy ID number's shape) is quoted for an application whose
+/// applicant's ID number is another, and hidden for one whose submission names no ID number
+/// (a company's, say), since nothing then tells it from one.
+pub fn quotable_own_serial(serial: &str, own: &crate::domain::personal::OwnNumbers) -> bool {
+    serial_form(serial) && own_serial_clear(serial, own)
+}
+
+/// Whether a number the log holds as an application's own is no personal data of it, by what
+/// its submission names (`own`): it holds none of the submission's ID numbers (the legacy
+/// 15-digit form too) or phone numbers, whole or among other characters, as
+/// [`typed_number`] reads them; and where its shape reads as an ID number, the submission names
+/// one (which it then is not), and likewise a phone. Shared by reconciliation's quoting
+/// ([`quotable_own_serial`]) and `tongban find`'s.
+pub fn own_serial_clear(number: &str, own: &crate::domain::personal::OwnNumbers) -> bool {
+    let held = held_numbers(&typed_number(number));
+    !own.held_in(number) && (!held.id || own.has_ids()) && (!held.phone || own.has_phones())
+}
+
 /// The form a quoted serial has whatever its digits: printable ASCII (no person's name in
 /// Chinese characters), up to 64 characters, no `@` (an address).
 fn serial_form(serial: &str) -> bool {
@@ -446,6 +471,48 @@ mod tests {
         ] {
             assert!(holds_personal_data(personal), "{personal}");
         }
+    }
+
+    /// Given an application whose submission names its applicant's ID number and mobile, when
+    /// serials the log holds as its own are judged with it, then one of region code, date and
+    /// sequence (a legacy ID number's shape) and one with another mobile's digits are quoted,
+    /// while one that is or embeds the applicant's numbers, in any form, is not; given a
+    /// submission that names no ID number or no phone, then a serial of that shape is judged
+    /// by its shape alone, and hidden.
+    #[test]
+    fn the_applications_own_serial_is_judged_by_what_its_submission_names() {
+        use crate::domain::personal::OwnNumbers;
+        let own = OwnNumbers::of(&serde_json::json!({
+            "applicant": {"id_number": "33010619580301002X", "phone": "13712345678"}
+        }));
+        for quoted in [
+            "440300261206001",
+            "441300261206001",
+            "SL-13900139000",
+            "ZJ-SL-1",
+        ] {
+            assert!(!quotable_serial(quoted) || quoted == "ZJ-SL-1", "{quoted}");
+            assert!(quotable_own_serial(quoted, &own), "{quoted}");
+        }
+        for hidden in [
+            "33010619580301002X",
+            "330106580301002",
+            "GD-330106580301002",
+            "SL-137-1234-5678",
+            "+86 137 1234 5678",
+            "440300261206001@x",
+            "受理-1",
+        ] {
+            assert!(!quotable_own_serial(hidden, &own), "{hidden}");
+        }
+        let no_id = OwnNumbers::of(&serde_json::json!({"applicant": {"phone": "13712345678"}}));
+        assert!(!quotable_own_serial("440300261206001", &no_id));
+        assert!(quotable_own_serial("SL-13900139000", &no_id));
+        let no_phone =
+            OwnNumbers::of(&serde_json::json!({"applicant": {"id_number": "33010619580301002X"}}));
+        assert!(quotable_own_serial("440300261206001", &no_phone));
+        // Huizhou's 441300 reads as a mobile's 13… too: no phone named, nothing tells it apart.
+        assert!(!quotable_own_serial("441300261206001", &no_phone));
     }
 
     /// A whole key that is an ID number of a known region or a mobile number reads as personal

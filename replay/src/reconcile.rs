@@ -31,6 +31,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use tongban_adapters::transform::date::{Layout, Parts};
+use tongban_gateway::domain::personal::OwnNumbers;
 use tongban_gateway::domain::{Application, Event, Status};
 use tongban_gateway::envelope::{Envelope, PublicKey};
 use tongban_gateway::log::PassedOver;
@@ -83,20 +84,36 @@ fn written(value: &str, number: bool, fits: fn(&str) -> bool) -> String {
 }
 
 /// A serial (a province's number for an application: its Idempotency-Key as origin, its 受理编号
-/// as handler) for a message: quoted as written when it has a serial's form that holds no
-/// personal data ([`tongban_gateway::ids::quotable_serial`]), else described by its [`shape`]. A
-/// province's number may embed an applicant's ID number or phone: those are described. Most
-/// carry a date and a sequence number, and are quoted, so that the province finds its record.
-fn written_serial(serial: &str) -> String {
-    written(serial, false, tongban_gateway::ids::quotable_serial)
+/// as handler) for a message about application `side` (if the finding names one): quoted as
+/// written when it may be ([`quotable`]), else described by its [`shape`]. A province's number
+/// may embed an applicant's ID number or phone: those are described. Most carry a date and a
+/// sequence number, and are quoted, so that the province finds its record.
+fn written_serial(serial: &str, side: Option<&LogSide>) -> String {
+    match quotable(serial, side) {
+        true => format!("{serial:?}"),
+        false => format!("({})", shape(serial)),
+    }
 }
 
 /// A finding's `serial`: as written when a message may quote it ([`written_serial`]), else
 /// none; the finding's line and application name the record.
-fn shown_serial(serial: Option<&str>) -> Option<String> {
-    serial
-        .filter(|s| tongban_gateway::ids::quotable_serial(s))
-        .map(str::to_string)
+fn shown_serial(serial: Option<&str>, side: Option<&LogSide>) -> Option<String> {
+    serial.filter(|s| quotable(s, side)).map(str::to_string)
+}
+
+/// Whether a serial may be quoted in a finding about application `side`. One the log holds as
+/// that application's own number (its Idempotency-Key, or the 受理编号 given in it) is in the
+/// log already, given to every party: it is judged by what the log knows, the numbers the
+/// application's submission names ([`tongban_gateway::ids::quotable_own_serial`]), as the
+/// gateway judges an action's number, so a 受理编号 of region code, date and sequence
+/// (`440300261206001`, a legacy ID number's shape) is quoted where the applicant's ID number is
+/// another. Any other (a serial of the export the log does not hold, a finding of no
+/// application) by its shape alone ([`tongban_gateway::ids::quotable_serial`]).
+fn quotable(serial: &str, side: Option<&LogSide>) -> bool {
+    match side.filter(|side| side.holds(serial)) {
+        Some(side) => tongban_gateway::ids::quotable_own_serial(serial, &side.own),
+        None => tongban_gateway::ids::quotable_serial(serial),
+    }
 }
 
 /// How the province's serial for an application differs from the log's, in terms that quote
@@ -454,6 +471,9 @@ struct LogSide {
     /// The 受理编号 the accepting handler gave, and that handler.
     reference: Option<(String, String)>,
     idempotency_key: Option<String>,
+    /// The ID numbers and phone numbers the submission names, which tell whether a serial the
+    /// log holds for the application is a person's ([`quotable`]).
+    own: OwnNumbers,
     /// The seq of the first event this build could not read: the side stops before it, since
     /// what follows cannot be applied without it.
     stopped_at: Option<u64>,
@@ -889,6 +909,16 @@ impl LogSide {
         }
     }
 
+    /// Whether the log holds `serial` as this application's own number: its Idempotency-Key,
+    /// or the 受理编号 given in it.
+    fn holds(&self, serial: &str) -> bool {
+        self.idempotency_key.as_deref() == Some(serial)
+            || self
+                .reference
+                .as_ref()
+                .is_some_and(|(number, _)| number == serial)
+    }
+
     /// What the region's own number is to the log ([`LogSide::own_serial`]), as a finding
     /// names it: `Idempotency-Key` as origin, `受理编号` as the accepting handler.
     fn own_serial_named(&self, region: &str) -> &'static str {
@@ -998,6 +1028,7 @@ impl LogIndex {
                     state,
                     reference: None,
                     idempotency_key: s.idempotency_key.clone(),
+                    own: OwnNumbers::of(&e.data),
                     stopped_at: None,
                     received: s.origin == self.region,
                     last_seq: e.seq,
@@ -1106,7 +1137,7 @@ impl LogIndex {
                         report.discrepancies.push(Discrepancy {
                             category: Category::AmbiguousSerial,
                             app: None,
-                            serial: shown_serial(Some(serial)),
+                            serial: shown_serial(Some(serial), None),
                             line: Some(line),
                             log_status: None,
                             province_status: Some(record.status.clone()),
@@ -1120,7 +1151,7 @@ impl LogIndex {
                                 "serial {} names {} applications in the log ({}), and not \
                                  exactly one of them by {}'s own numbering: give the record its \
                                  app id",
-                                written_serial(serial),
+                                written_serial(serial, None),
                                 candidates.len(),
                                 candidates.join(", "),
                                 self.region
@@ -1138,12 +1169,13 @@ impl LogIndex {
                 .clone()
                 .or_else(|| record.serial.clone())
                 .unwrap_or_default();
+            let side = app_id.as_ref().and_then(|id| self.apps.get(id));
             if let Some(&first) = first_line.get(&key) {
                 agreeing.remove(&key);
                 report.discrepancies.push(Discrepancy {
                     category: Category::DuplicateRecord,
                     app: app_id.clone(),
-                    serial: shown_serial(record.serial.as_deref()),
+                    serial: shown_serial(record.serial.as_deref(), side),
                     line: Some(line),
                     log_status: None,
                     province_status: Some(record.status.clone()),
@@ -1164,7 +1196,7 @@ impl LogIndex {
             let mut d = Discrepancy {
                 category: Category::MissingInLog,
                 app: app_id.clone(),
-                serial: shown_serial(record.serial.as_deref()),
+                serial: shown_serial(record.serial.as_deref(), side),
                 line: Some(line),
                 log_status: None,
                 province_status: Some(record.status.clone()),
@@ -1176,7 +1208,7 @@ impl LogIndex {
                 probable_line: None,
                 detail: String::new(),
             };
-            let Some(side) = app_id.as_ref().and_then(|id| self.apps.get(id)) else {
+            let Some(side) = side else {
                 d.detail =
                     "the log has no application involving this region for this record".into();
                 if let (None, Some(serial)) = (&record.app, &record.serial) {
@@ -1262,7 +1294,7 @@ impl LogIndex {
             d.detail.push_str(&format!(
                 "; its serial is perhaps a mistyping of {}, {}'s {} of application {} ({}), \
                  which has no record in the export: {}",
-                written_serial(own),
+                written_serial(own, Some(side)),
                 self.region,
                 side.own_serial_named(&self.region),
                 side.state.id,
@@ -1280,7 +1312,7 @@ impl LogIndex {
                 detail.push_str(&format!(
                     "; perhaps the record on line {line} means it, whose serial {} names nothing \
                      in the log: {}",
-                    written_serial(serial),
+                    written_serial(serial, None),
                     serial_difference(serial, own)
                 ));
             }
@@ -1289,7 +1321,7 @@ impl LogIndex {
                 app: Some(side.state.id.clone()),
                 // Only the region's own number: another party's (the handler's 受理编号 to the
                 // origin or a co-handler) is not one its records would hold.
-                serial: shown_serial(own),
+                serial: shown_serial(own, Some(side)),
                 line: None,
                 log_status: Some(side.state.status.as_str().to_string()),
                 province_status: None,
@@ -1502,7 +1534,7 @@ impl LogIndex {
         Discrepancy {
             category: Category::InvalidRecord,
             app: side.map(|s| s.state.id.clone()).or(app),
-            serial: shown_serial(serial.as_deref()),
+            serial: shown_serial(serial.as_deref(), side),
             line: Some(line),
             log_status: side.map(|s| s.state.status.as_str().to_string()),
             province_status,
@@ -1540,14 +1572,14 @@ impl LogIndex {
             return (own != serial).then(|| {
                 format!(
                     "the province numbers it {}; the log has {} ({}'s {what}): {}",
-                    written_serial(serial),
-                    written_serial(own),
+                    written_serial(serial, Some(side)),
+                    written_serial(own, Some(side)),
                     self.region,
                     serial_difference(serial, own)
                 )
             });
         }
-        let serial_written = written_serial(serial);
+        let serial_written = written_serial(serial, Some(side));
         match self.resolve(serial, by_reference) {
             Ok(Some(other)) if other != app => Some(format!(
                 "the province numbers it {serial_written}; in the log that serial names \
@@ -2312,10 +2344,25 @@ pub(crate) mod tests {
     }
 
     fn accepted_by(key: &str, handler: &str, reference: &str) -> Vec<Envelope> {
+        accepted_with(key, handler, reference, json!({}))
+    }
+
+    /// As [`accepted_by`], the submission naming `applicant` (whose numbers tell whether a
+    /// serial is a person's).
+    fn accepted_with(
+        key: &str,
+        handler: &str,
+        reference: &str,
+        applicant: serde_json::Value,
+    ) -> Vec<Envelope> {
+        let mut submit = submit_to(key, handler);
+        if let Command::Submit(s) = &mut submit {
+            s.applicant = applicant;
+        }
         history(
             key,
             vec![
-                (GD, submit_to(key, handler), "2026-11-02T01:00:00Z"),
+                (GD, submit, "2026-11-02T01:00:00Z"),
                 (
                     GD,
                     Command::Forward(ev::Forwarded::checked()),
@@ -2901,6 +2948,76 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 assert!(pk.iter().any(|k| lk.contains(k)), "{p} {l}");
             }
         }
+    }
+
+    /// Given three applications whose 受理编号 has a legacy ID number's shape (region code,
+    /// yyMMdd date and sequence): one whose applicant's ID number is another, one whose
+    /// applicant's legacy ID number it is, and one whose submission names no ID number; when
+    /// the handler's export names the first by that serial, names a serial the log does not
+    /// hold, and lacks the other two, then the first is quoted, as `serial` and in the detail,
+    /// since the log knows it is no person's number of its application; the others, and the
+    /// serial the log does not hold, are described by their shape alone. (Found by a
+    /// province's walkthrough: every 15-digit 受理编号 was hidden, so missing-at-province
+    /// findings named nothing the province could look up.)
+    #[test]
+    fn a_serial_the_log_holds_is_quoted_unless_it_is_a_number_of_its_applications_people() {
+        let applicant = |id: &str| json!({"id_number": id, "phone": "13712345678"});
+        let a = accepted_with(
+            "GD-1",
+            ZJ,
+            "440300261206001",
+            applicant("33010619580301002X"),
+        );
+        let b = accepted_with("GD-2", ZJ, "440300261206002", applicant("440300261206002"));
+        let c = accepted_with("GD-3", ZJ, "440300261206003", json!({"name": "某公司"}));
+        let mut index = LogIndex::new(ZJ);
+        for e in a.iter().chain(&b).chain(&c) {
+            index.add(e);
+        }
+        let csv = "serial,status,updated_at\n\
+                   440300261206001,forwarded,2026-11-02T02:00:00Z\n\
+                   440300261206009,accepted,2026-11-03T02:00:00Z\n";
+        let report = index.reconcile(parse_records(csv).expect("an export"), 1000);
+        let mut b_c = [(b[0].app.as_str(), None), (c[0].app.as_str(), None)];
+        b_c.sort();
+        let got: Vec<(Category, Option<&str>, Option<&str>)> = report
+            .discrepancies
+            .iter()
+            .map(|d| (d.category, d.app.as_deref(), d.serial.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    Category::ProvinceBehind,
+                    Some(a[0].app.as_str()),
+                    Some("440300261206001")
+                ),
+                (Category::MissingInLog, None, None),
+                (Category::MissingAtProvince, Some(b_c[0].0), b_c[0].1),
+                (Category::MissingAtProvince, Some(b_c[1].0), b_c[1].1),
+            ],
+            "{report:#?}"
+        );
+        let json = serde_json::to_string(&report).expect("json");
+        for hidden in ["440300261206002", "440300261206003", "440300261206009"] {
+            assert!(!json.contains(hidden), "{hidden}: {json}");
+        }
+        // The serial-differs detail quotes the log's serial by the same rule.
+        let csv = format!(
+            "app,serial,status,updated_at\n{},ZJ-SL-1,accepted,2026-11-03T02:00:00Z\n",
+            a[0].app
+        );
+        let mut index = LogIndex::new(ZJ);
+        for e in &a {
+            index.add(e);
+        }
+        let report = index.reconcile(parse_records(&csv).expect("an export"), 1000);
+        assert_eq!(
+            report.discrepancies[0].detail,
+            "the province numbers it \"ZJ-SL-1\"; the log has \"440300261206001\" (330000's \
+             受理编号): 7 characters where the log's has 15, first differing at character 1"
+        );
     }
 
     /// Given serials that embed an ID number or a phone (in the export and in the log: an
