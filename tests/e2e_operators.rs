@@ -293,8 +293,10 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
 /// them. A realistic 受理编号 built of region code, date and sequence (`440300261206001`, an ID
 /// number's shape) or another's phone is no personal data of the application: no warning, and
 /// shown as is in every timeline, and in reconciliation's findings, where a mistyped copy of it
-/// in the export is linked to it. (A phone as `reference` got `warnings: []` and was printed in
-/// the clear; then every number of an ID number's shape was hidden, 受理编号 included.)
+/// in the export is linked to it. `find` quotes it back where it names another region's
+/// application, and no longer one of its shape that names none. (A phone as `reference` got
+/// `warnings: []` and was printed in the clear; then every number of an ID number's shape was
+/// hidden, 受理编号 included.)
 #[test]
 fn numbers_that_are_the_applications_personal_data_are_warned_of_and_left_out_of_timelines() {
     let dir = TempDir::new("personal-serials");
@@ -499,9 +501,9 @@ fn numbers_that_are_the_applications_personal_data_are_warned_of_and_left_out_of
         "{err}"
     );
     // A serial that names none is quoted back when it is no personal data by the gateway's
-    // rules: a 受理编号 of region code, date and sequence (the legacy ID form's shape), one with
-    // the province's own prefix. (Every number with six digits in a row was hidden.)
-    for serial in ["440300261206009", "鄂政务2026-000123", "HBZW20261206000005"] {
+    // rules: one with the province's own prefix. (Every number with six digits in a row was
+    // hidden.)
+    for serial in ["鄂政务2026-000123", "HBZW20261206000005"] {
         let (code, _, err) = tongban(&["find", "--serial", serial], &data);
         assert_eq!(code, 1, "{err}");
         assert!(
@@ -509,6 +511,30 @@ fn numbers_that_are_the_applications_personal_data_are_warned_of_and_left_out_of
             "{serial}: {err}"
         );
     }
+    let origin_code = body["origin"].as_str().expect("origin").to_string();
+    // A 受理编号 of region code, date and sequence that the log holds, searched among another
+    // region's serials, is quoted back: its application's submission tells it is not the
+    // applicant's number. The applicant's mobile, the other application's 受理编号, is not.
+    let (code, _, err) = tongban(
+        &["find", "--serial", realistic, "--region", &origin_code],
+        &data,
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "has the serial \"{realistic}\" from region {origin_code}"
+        )),
+        "{err}"
+    );
+    let (code, _, err) = tongban(
+        &["find", "--serial", &personal[0], "--region", &origin_code],
+        &data,
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("(a value of 11 characters, not shown)"),
+        "{err}"
+    );
     // Hidden: the applicant's legacy 15-digit ID number (which the submission names), also
     // grouped with a full-width hyphen or dots; an 18-character ID number in the log or not, one
     // with a full-width X or a wrong check digit; a mobile number in groups, in brackets, with
@@ -521,6 +547,9 @@ fn numbers_that_are_the_applications_personal_data_are_warned_of_and_left_out_of
         format!("{}.{}.{}", &legacy[..6], &legacy[6..12], &legacy[12..]),
     ];
     for serial in [
+        // Of the same shape, naming no application: the log cannot tell it from a legacy ID
+        // number. (It was quoted back for naming none.)
+        "440300261206009",
         legacy.as_str(),
         &legacy_grouped[0],
         &legacy_grouped[1],

@@ -115,17 +115,17 @@ pub fn personal_kind(key: &str) -> Option<PersonalKind> {
     shaped(&typed_number(key), &[15, 18], Check::Checked)
 }
 
-/// [`personal_kind`] without the 15-digit legacy form, for a number typed to search for a
-/// province's serial (`tongban find --serial`). A 受理编号 of region code, yyMMdd date and a
-/// 3-digit sequence (`440300261206001`) always has that form (void since 2013, every one
-/// upgraded to 18 characters), so by its shape alone it is told apart from no ID number; a
-/// legacy number is hidden where a submission names it ([`crate::domain::personal::OwnNumbers`]).
-/// Typed by hand, it is read as [`typed_number`] reads it (`(+86)138.0013.8000`,
-/// `１３８－００１３－８０００`), and 18 characters of a known region and a real birth date are
-/// an ID number whatever the check character (`110105194912310021`: mistyped, it is still one
-/// person's number, or all but one digit of it).
+/// [`personal_kind`] for a number typed to search for a province's serial (`tongban find
+/// --serial`), when the log knows nothing of it (it names no application): read as
+/// [`typed_number`] reads it (`(+86)138.0013.8000`, `１３８－００１３－８０００`), and 18
+/// characters of a known region and a real birth date are an ID number whatever the check
+/// character (`110105194912310021`: mistyped, it is still one person's number, or all but one
+/// digit of it). The legacy 15 digits too: a 受理编号 of region code, yyMMdd date and a 3-digit
+/// sequence (`440300261206001`) has that form, and by its shape alone nothing tells it from a
+/// person's number; where the log holds it as an application's own, `find` judges it by that
+/// application's submission instead ([`own_serial_clear`]).
 pub fn searched_personal_kind(key: &str) -> Option<PersonalKind> {
-    shaped(&typed_number(key), &[18], Check::Any)
+    shaped(&typed_number(key), &[15, 18], Check::Any)
 }
 
 /// Whether a province's serial (its Idempotency-Key as origin, its 受理编号 as handler) may be
@@ -513,6 +513,32 @@ mod tests {
         assert!(quotable_own_serial("440300261206001", &no_phone));
         // Huizhou's 441300 reads as a mobile's 13… too: no phone named, nothing tells it apart.
         assert!(!quotable_own_serial("441300261206001", &no_phone));
+    }
+
+    /// Given numbers typed to search for a serial the log knows nothing of, when judged by
+    /// their shape, then the legacy 15 digits of a known region and a real birth date read as
+    /// an ID number as 18 characters do (a 受理编号 of region code, date and sequence cannot be
+    /// told from one), while 15 digits of no region or no date, and a serial of letters and
+    /// digits, do not.
+    #[test]
+    fn a_searched_number_of_the_legacy_form_reads_as_an_id_number() {
+        let id = Some(PersonalKind::ResidentId);
+        for personal in [
+            "440300261206001",
+            "440300-261206-001",
+            "４４０３００２６１２０６００１",
+        ] {
+            assert_eq!(searched_personal_kind(personal), id, "{personal}");
+        }
+        assert_eq!(searched_personal_kind("110105194912310021"), id);
+        for fine in [
+            "990300261206001",
+            "440300261306001",
+            "HBZW20261206000005",
+            "GD-2026-01",
+        ] {
+            assert_eq!(searched_personal_kind(fine), None, "{fine}");
+        }
     }
 
     /// A whole key that is an ID number of a known region or a mobile number reads as personal
