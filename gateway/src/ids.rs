@@ -136,7 +136,8 @@ pub fn searched_personal_kind(key: &str) -> Option<PersonalKind> {
 /// number, mobile or landline. A province's numbers of letters, date and sequence
 /// (`HBZW20261206000005`, `EZ-SL-2026-0001`) are quoted, so that the province finds its record;
 /// one of region code, date and sequence alone (`440300261206001`) reads as a legacy ID number
-/// and is described.
+/// and is described, by its shape alone: a serial the log holds as an application's own is
+/// judged by that application's submission instead ([`quotable_own_serial`]).
 pub fn quotable_serial(serial: &str) -> bool {
     serial_form(serial) && !held_numbers(&typed_number(serial)).any()
 }
