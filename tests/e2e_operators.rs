@@ -292,8 +292,11 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
 /// describe them without showing them, while the raw events keep them; no log line carries
 /// them. A realistic 受理编号 built of region code, date and sequence (`440300261206001`, an ID
 /// number's shape) or another's phone is no personal data of the application: no warning, and
-/// shown as is in every timeline. (A phone as `reference` got `warnings: []` and was printed in
-/// the clear; then every number of an ID number's shape was hidden, 受理编号 included.)
+/// shown as is in every timeline, and in reconciliation's findings, where a mistyped copy of it
+/// in the export is linked to it. `find` quotes it back where it names another region's
+/// application, and no longer one of its shape that names none. (A phone as `reference` got
+/// `warnings: []` and was printed in the clear; then every number of an ID number's shape was
+/// hidden, 受理编号 included.)
 #[test]
 fn numbers_that_are_the_applications_personal_data_are_warned_of_and_left_out_of_timelines() {
     let dir = TempDir::new("personal-serials");
@@ -498,9 +501,9 @@ fn numbers_that_are_the_applications_personal_data_are_warned_of_and_left_out_of
         "{err}"
     );
     // A serial that names none is quoted back when it is no personal data by the gateway's
-    // rules: a 受理编号 of region code, date and sequence (the legacy ID form's shape), one with
-    // the province's own prefix. (Every number with six digits in a row was hidden.)
-    for serial in ["440300261206009", "鄂政务2026-000123", "HBZW20261206000005"] {
+    // rules: one with the province's own prefix. (Every number with six digits in a row was
+    // hidden.)
+    for serial in ["鄂政务2026-000123", "HBZW20261206000005"] {
         let (code, _, err) = tongban(&["find", "--serial", serial], &data);
         assert_eq!(code, 1, "{err}");
         assert!(
@@ -508,6 +511,30 @@ fn numbers_that_are_the_applications_personal_data_are_warned_of_and_left_out_of
             "{serial}: {err}"
         );
     }
+    let origin_code = body["origin"].as_str().expect("origin").to_string();
+    // A 受理编号 of region code, date and sequence that the log holds, searched among another
+    // region's serials, is quoted back: its application's submission tells it is not the
+    // applicant's number. The applicant's mobile, the other application's 受理编号, is not.
+    let (code, _, err) = tongban(
+        &["find", "--serial", realistic, "--region", &origin_code],
+        &data,
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "has the serial \"{realistic}\" from region {origin_code}"
+        )),
+        "{err}"
+    );
+    let (code, _, err) = tongban(
+        &["find", "--serial", &personal[0], "--region", &origin_code],
+        &data,
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("(a value of 11 characters, not shown)"),
+        "{err}"
+    );
     // Hidden: the applicant's legacy 15-digit ID number (which the submission names), also
     // grouped with a full-width hyphen or dots; an 18-character ID number in the log or not, one
     // with a full-width X or a wrong check digit; a mobile number in groups, in brackets, with
@@ -520,6 +547,9 @@ fn numbers_that_are_the_applications_personal_data_are_warned_of_and_left_out_of
         format!("{}.{}.{}", &legacy[..6], &legacy[6..12], &legacy[12..]),
     ];
     for serial in [
+        // Of the same shape, naming no application: the log cannot tell it from a legacy ID
+        // number. (It was quoted back for naming none.)
+        "440300261206009",
         legacy.as_str(),
         &legacy_grouped[0],
         &legacy_grouped[1],
@@ -546,6 +576,52 @@ fn numbers_that_are_the_applications_personal_data_are_warned_of_and_left_out_of
             let four: String = four.iter().collect();
             assert!(!err.contains(&four), "{serial}: {err}");
         }
+    }
+
+    // reconcile: the lead handler's export names the realistic 受理编号 with two digits
+    // swapped, and has a record in its own status word. The application it means is missing at
+    // the province, its 受理编号 quoted (its applicant's ID number is another), and the two
+    // findings name each other; the mistyped serial, which the log does not hold, is
+    // described; the status word is quoted; the application whose 受理编号 is the applicant's
+    // mobile is missing without it.
+    let export = dir.0.join("lead.csv");
+    std::fs::write(
+        &export,
+        "serial,status,updated_at\n\
+         440300261206010,accepted,2026-12-01 10:00:00\n\
+         ZJ-0001,办结,2026-12-01 10:00:00\n",
+    )
+    .expect("export");
+    let path = export.to_str().expect("path");
+    let (code, out, err) = tongban(
+        &["reconcile", "--region", handler, "--records", path],
+        &data,
+    );
+    assert_eq!(code, 1, "{err}");
+    for line in [
+        format!(
+            "line 2: the log has no application involving this region for this record; its \
+             serial is perhaps a mistyping of \"{realistic}\", {handler}'s 受理编号 of \
+             application {other} (approved), which has no record in the export: both 15 \
+             characters, first differing at character 14"
+        ),
+        format!(
+            "{other}: the log has this application; the province's records do not; perhaps the \
+             record on line 2 means it, whose serial (15 characters: 15 digits) names nothing in \
+             the log: both 15 characters, first differing at character 14 (log status \
+             approved, serial {realistic})"
+        ),
+        "line 3: ZJ-0001: status \"办结\" is not a canonical status".to_string(),
+        format!(
+            "{id}: the log has this application; the province's records do not (log status \
+             delivered)"
+        ),
+    ] {
+        assert!(out.contains(&line), "want {line:?} in {out}");
+    }
+    assert!(!out.contains("440300261206010"), "{out}");
+    for value in &personal {
+        assert!(!out.contains(value.as_str()), "{value}: {out}");
     }
 }
 
@@ -2837,14 +2913,15 @@ fn the_reconcile_route_refuses_before_it_reads_the_export() {
     assert_eq!(r.status, 100);
 }
 
-/// Given applications a province submitted under Idempotency-Keys that embed an ID number, when
-/// an operator posts it an export whose serials embed ID numbers and phones (one differing from
-/// its application's key in the last character, one naming nothing, twice), and a JSON Lines
-/// export with a line that is a bare phone number, then the report quotes none of them, in a
-/// detail or as `serial`: `serial-differs` says both are 21 characters and part at the 21st, and
-/// the line and application still name each record for the province's data team.
-/// (Found by a review: `serial-differs` and `ambiguous-serial` quoted the province's serial and
-/// the log's, and every finding carried the serial as written.)
+/// Given applications a province submitted under Idempotency-Keys that embed the applicant's ID
+/// number, when an operator posts it an export whose serials embed ID numbers and phones (one
+/// differing from its application's key in the last character, one naming nothing, twice), and
+/// a JSON Lines export with a line that is a bare phone number, then the report quotes none of
+/// them, in a detail or as `serial`: `serial-differs` says both are 21 characters and part at
+/// the 21st, and the line and application still name each record for the province's data team.
+/// The log's keys are judged by what the log knows (they hold the applicant's number), the
+/// export's by their shape. (Found by a review: `serial-differs` and `ambiguous-serial` quoted
+/// the province's serial and the log's, and every finding carried the serial as written.)
 #[test]
 fn reconciliation_quotes_no_serial_that_may_hold_personal_data() {
     let dir = TempDir::new("reconcile-serials");
@@ -2857,8 +2934,18 @@ fn reconciliation_quotes_no_serial_that_may_hold_personal_data() {
         let r = origin.post_with("/v1/applications", &[("Idempotency-Key", key)], &body);
         common::created_id(&r)
     };
-    let recorded = submit("GD-440106197707077771");
-    let unrecorded = submit("GD-440106197707077773");
+    let id_number = body["applicant"]["id_number"]
+        .as_str()
+        .expect("id_number")
+        .to_string();
+    // The key of the recorded application with its last character mistyped.
+    let mistyped = format!(
+        "GD-{}{}",
+        &id_number[..17],
+        if id_number.ends_with('1') { '2' } else { '1' }
+    );
+    let recorded = submit(&format!("GD-{id_number}"));
+    let unrecorded = submit(&format!("GD-{id_number}-2"));
     let operator = gw.client(Some(&tokens["operator"]));
     let view = operator.get(&format!("/v1/applications/{recorded}")).json();
     let (status, updated) = (
@@ -2879,9 +2966,9 @@ fn reconciliation_quotes_no_serial_that_may_hold_personal_data() {
         (String::from_utf8_lossy(&r.body).into_owned(), r.json())
     };
     let personal = [
-        "440106197707077771",
-        "440106197707077772",
-        "440106197707077773",
+        id_number.as_str(),
+        &mistyped[3..],
+        &id_number[..17],
         "13800138000",
     ];
 
@@ -2889,7 +2976,7 @@ fn reconciliation_quotes_no_serial_that_may_hold_personal_data() {
         "text/csv",
         format!(
             "app,serial,status,updated_at\n\
-             {recorded},GD-440106197707077772,{status},{updated}\n\
+             {recorded},{mistyped},{status},{updated}\n\
              ,13800138000,{status},{updated}\n\
              ,13800138000,{status},{updated}\n"
         ),

@@ -239,17 +239,17 @@ pub fn personal_kind(key: &str) -> Option<PersonalKind> {
     shaped(&typed_number(key), &[15, 18], Check::Checked)
 }
 
-/// [`personal_kind`] without the 15-digit legacy form, for a number typed to search for a
-/// province's serial (`tongban find --serial`). A 受理编号 of region code, yyMMdd date and a
-/// 3-digit sequence (`440300261206001`) always has that form (void since 2013, every one
-/// upgraded to 18 characters), so by its shape alone it is told apart from no ID number; a
-/// legacy number is hidden where a submission names it ([`crate::domain::personal::OwnNumbers`]).
-/// Typed by hand, it is read as [`typed_number`] reads it (`(+86)138.0013.8000`,
-/// `１３８－００１３－８０００`), and 18 characters of a known region and a real birth date are
-/// an ID number whatever the check character (`110105194912310021`: mistyped, it is still one
-/// person's number, or all but one digit of it).
+/// [`personal_kind`] for a number typed to search for a province's serial (`tongban find
+/// --serial`), when the log knows nothing of it (it names no application): read as
+/// [`typed_number`] reads it (`(+86)138.0013.8000`, `１３８－００１３－８０００`), and 18
+/// characters of a known region and a real birth date are an ID number whatever the check
+/// character (`110105194912310021`: mistyped, it is still one person's number, or all but one
+/// digit of it). The legacy 15 digits too: a 受理编号 of region code, yyMMdd date and a 3-digit
+/// sequence (`440300261206001`) has that form, and by its shape alone nothing tells it from a
+/// person's number; where the log holds it as an application's own, `find` judges it by that
+/// application's submission instead ([`own_serial_clear`]).
 pub fn searched_personal_kind(key: &str) -> Option<PersonalKind> {
-    shaped(&typed_number(key), &[18], Check::Any)
+    shaped(&typed_number(key), &[15, 18], Check::Any)
 }
 
 /// Whether a province's serial (its Idempotency-Key as origin, its 受理编号 as handler) may be
@@ -260,20 +260,77 @@ pub fn searched_personal_kind(key: &str) -> Option<PersonalKind> {
 /// number, mobile or landline. A province's numbers of letters, date and sequence
 /// (`HBZW20261206000005`, `EZ-SL-2026-0001`) are quoted, so that the province finds its record;
 /// one of region code, date and sequence alone (`440300261206001`) reads as a legacy ID number
-/// and is described.
+/// and is described, by its shape alone: a serial the log holds as an application's own is
+/// judged by that application's submission instead ([`quotable_own_serial`]).
 pub fn quotable_serial(serial: &str) -> bool {
+    serial_form(serial) && !held_numbers(&typed_number(serial)).any()
+}
+
+/// [`quotable_serial`] for a serial the event log holds as one application's own number (its
+/// Idempotency-Key, a 受理编号 given in it), judged by what the log knows of that application,
+/// as an action's number is ([`crate::domain::personal`]): its submission's numbers (`own`).
+/// The serial is already in the log, given to every party with the application's events; what
+/// must not be shown is a person's number. So one of a serial's form is quoted when it holds
+/// none of the application's numbers, however typed, and its shape reads as no kind of number
+/// the submission names none of ([`own_serial_clear`]): a 受理编号 of region code, date and
+/// sequence (`440300261206001`, a legacy ID number's shape) is quoted for an application whose
+/// applicant's ID number is another, and hidden for one whose submission names no ID number
+/// (a company's, say), since nothing then tells it from one.
+pub fn quotable_own_serial(serial: &str, own: &crate::domain::personal::OwnNumbers) -> bool {
+    serial_form(serial) && own_serial_clear(serial, own)
+}
+
+/// Whether a number the log holds as an application's own is no personal data of it, by what
+/// its submission names (`own`): it holds none of the submission's ID numbers (the legacy
+/// 15-digit form too) or phone numbers, whole or among other characters, as
+/// [`typed_number`] reads them; and where its shape reads as an ID number, the submission names
+/// one (which it then is not), and likewise a phone. Shared by reconciliation's quoting
+/// ([`quotable_own_serial`]) and `tongban find`'s.
+pub fn own_serial_clear(number: &str, own: &crate::domain::personal::OwnNumbers) -> bool {
+    let held = held_numbers(&typed_number(number));
+    !own.held_in(number) && (!held.id || own.has_ids()) && (!held.phone || own.has_phones())
+}
+
+/// The form a quoted serial has whatever its digits: printable ASCII (no person's name in
+/// Chinese characters), up to 64 characters, no `@` (an address).
+fn serial_form(serial: &str) -> bool {
     (1..=64).contains(&serial.len())
         && serial
             .bytes()
             .all(|b| (b.is_ascii_graphic() && b != b'@') || b == b' ')
-        && !holds_personal_number(&typed_number(serial))
 }
 
-/// Whether a number in [`typed_number`]'s form holds, whole or embedded among letters
-/// (`GD-440106197707077771`, `SL-13912345678`), a phone number, a mobile's eleven digits, or a
+/// Whether `text` holds personal data by the gateway's rules, however it is typed: an address
+/// (`@`), or a 公民身份号码 or phone number, whole or among other characters ([`held_numbers`]).
+/// What a province's free words (a local status such as `已受理`) are judged by before a
+/// finding quotes them: a word is no personal data, a number in it may be.
+pub fn holds_personal_data(text: &str) -> bool {
+    text.chars()
+        .map(tongban_adapters::transform::text::halfwidth_char)
+        .any(|c| c == '@')
+        || held_numbers(&typed_number(text)).any()
+}
+
+/// The kinds of personal number a text holds by shape ([`held_numbers`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Held {
+    /// A 公民身份号码 of a known region and a real birth date, 15 or 18 characters.
+    id: bool,
+    /// A phone number, or a mobile's eleven digits.
+    phone: bool,
+}
+
+impl Held {
+    fn any(self) -> bool {
+        self.id || self.phone
+    }
+}
+
+/// What a number in [`typed_number`]'s form holds, whole or embedded among letters
+/// (`GD-440106197707077771`, `SL-13912345678`): a phone number, a mobile's eleven digits, or a
 /// 公民身份号码 of a known region and a real birth date, 15 or 18 characters, its check
 /// character right or not.
-fn holds_personal_number(typed: &str) -> bool {
+fn held_numbers(typed: &str) -> Held {
     use tongban_schemas::ids::{
         gb2260,
         gb11643::{Gb11643Error, ResidentId},
@@ -290,23 +347,17 @@ fn holds_personal_number(typed: &str) -> bool {
         .split(|c| !(c.is_ascii_digit() || *c == 'X' || *c == 'x'))
         .map(|run| run.iter().collect::<String>())
         .filter(|run| run.len() >= 7);
+    let mut held = Held::default();
     for run in runs {
-        if phone::classify(&run).is_some() {
-            return true;
-        }
         let b = run.as_bytes();
         let windows = |n: usize| (0..=b.len().saturating_sub(n)).filter(move |_| b.len() >= n);
-        if windows(11).any(|i| b[i] == b'1' && (b'3'..=b'9').contains(&b[i + 1])) {
-            return true;
-        }
-        if [15, 18]
+        held.phone |= phone::classify(&run).is_some()
+            || windows(11).any(|i| b[i] == b'1' && (b'3'..=b'9').contains(&b[i + 1]));
+        held.id |= [15, 18]
             .iter()
-            .any(|&n| windows(n).any(|i| run.get(i..i + n).is_some_and(is_id)))
-        {
-            return true;
-        }
+            .any(|&n| windows(n).any(|i| run.get(i..i + n).is_some_and(is_id)));
     }
-    false
+    held
 }
 
 /// A number as a person types it, in the one form its shape is judged in: full-width ASCII
@@ -518,6 +569,102 @@ mod tests {
     }
 
     use super::*;
+
+    /// Given a province's free words (local status words, step codes) and words that hold an ID
+    /// number, a phone or an address, when judged for personal data, then only a number or an
+    /// address is, however it is typed.
+    #[test]
+    fn a_word_is_no_personal_data_and_a_number_in_it_is() {
+        for word in [
+            "已受理",
+            "办结",
+            "不予受理",
+            "2",
+            "99",
+            "Delivered",
+            "在办(补正)",
+        ] {
+            assert!(!holds_personal_data(word), "{word}");
+        }
+        for personal in [
+            "已受理13812345678",
+            "办结 138-0013-8000",
+            "１３８００１３８０００",
+            "11010519491231002X",
+            "a@b",
+            "办结＠",
+        ] {
+            assert!(holds_personal_data(personal), "{personal}");
+        }
+    }
+
+    /// Given an application whose submission names its applicant's ID number and mobile, when
+    /// serials the log holds as its own are judged with it, then one of region code, date and
+    /// sequence (a legacy ID number's shape) and one with another mobile's digits are quoted,
+    /// while one that is or embeds the applicant's numbers, in any form, is not; given a
+    /// submission that names no ID number or no phone, then a serial of that shape is judged
+    /// by its shape alone, and hidden.
+    #[test]
+    fn the_applications_own_serial_is_judged_by_what_its_submission_names() {
+        use crate::domain::personal::OwnNumbers;
+        let own = OwnNumbers::of(&serde_json::json!({
+            "applicant": {"id_number": "33010619580301002X", "phone": "13712345678"}
+        }));
+        for quoted in [
+            "440300261206001",
+            "441300261206001",
+            "SL-13900139000",
+            "ZJ-SL-1",
+        ] {
+            assert!(!quotable_serial(quoted) || quoted == "ZJ-SL-1", "{quoted}");
+            assert!(quotable_own_serial(quoted, &own), "{quoted}");
+        }
+        for hidden in [
+            "33010619580301002X",
+            "330106580301002",
+            "GD-330106580301002",
+            "SL-137-1234-5678",
+            "+86 137 1234 5678",
+            "440300261206001@x",
+            "受理-1",
+        ] {
+            assert!(!quotable_own_serial(hidden, &own), "{hidden}");
+        }
+        let no_id = OwnNumbers::of(&serde_json::json!({"applicant": {"phone": "13712345678"}}));
+        assert!(!quotable_own_serial("440300261206001", &no_id));
+        assert!(quotable_own_serial("SL-13900139000", &no_id));
+        let no_phone =
+            OwnNumbers::of(&serde_json::json!({"applicant": {"id_number": "33010619580301002X"}}));
+        assert!(quotable_own_serial("440300261206001", &no_phone));
+        // Huizhou's 441300 reads as a mobile's 13… too: no phone named, nothing tells it apart.
+        assert!(!quotable_own_serial("441300261206001", &no_phone));
+    }
+
+    /// Given numbers typed to search for a serial the log knows nothing of, when judged by
+    /// their shape, then the legacy 15 digits of a known region and a real birth date read as
+    /// an ID number as 18 characters do (a 受理编号 of region code, date and sequence cannot be
+    /// told from one), while 15 digits of no region or no date, and a serial of letters and
+    /// digits, do not.
+    #[test]
+    fn a_searched_number_of_the_legacy_form_reads_as_an_id_number() {
+        let id = Some(PersonalKind::ResidentId);
+        for personal in [
+            "440300261206001",
+            "440300-261206-001",
+            "４４０３００２６１２０６００１",
+        ] {
+            assert_eq!(searched_personal_kind(personal), id, "{personal}");
+        }
+        assert_eq!(searched_personal_kind("110105194912310021"), id);
+        for fine in [
+            "990300261206001",
+            "440300261306001",
+            "HBZW20261206000005",
+            "GD-2026-01",
+        ] {
+            assert_eq!(searched_personal_kind(fine), None, "{fine}");
+        }
+    }
 
     /// A whole key that is an ID number of a known region or a mobile number reads as personal
     /// data, written whole or in groups; a serial that only contains such digits among others,

@@ -31,6 +31,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use tongban_adapters::transform::date::{Layout, Parts};
+use tongban_gateway::domain::personal::OwnNumbers;
 use tongban_gateway::domain::{Application, Event, Status};
 use tongban_gateway::envelope::{Envelope, PublicKey};
 use tongban_gateway::log::PassedOver;
@@ -83,20 +84,36 @@ fn written(value: &str, number: bool, fits: fn(&str) -> bool) -> String {
 }
 
 /// A serial (a province's number for an application: its Idempotency-Key as origin, its 受理编号
-/// as handler) for a message: quoted as written when it has a serial's form that holds no
-/// personal data ([`tongban_gateway::ids::quotable_serial`]), else described by its [`shape`]. A
-/// province's number may embed an applicant's ID number or phone: those are described. Most
-/// carry a date and a sequence number, and are quoted, so that the province finds its record.
-fn written_serial(serial: &str) -> String {
-    written(serial, false, tongban_gateway::ids::quotable_serial)
+/// as handler) for a message about application `side` (if the finding names one): quoted as
+/// written when it may be ([`quotable`]), else described by its [`shape`]. A province's number
+/// may embed an applicant's ID number or phone: those are described. Most carry a date and a
+/// sequence number, and are quoted, so that the province finds its record.
+fn written_serial(serial: &str, side: Option<&LogSide>) -> String {
+    match quotable(serial, side) {
+        true => format!("{serial:?}"),
+        false => format!("({})", shape(serial)),
+    }
 }
 
 /// A finding's `serial`: as written when a message may quote it ([`written_serial`]), else
 /// none; the finding's line and application name the record.
-fn shown_serial(serial: Option<&str>) -> Option<String> {
-    serial
-        .filter(|s| tongban_gateway::ids::quotable_serial(s))
-        .map(str::to_string)
+fn shown_serial(serial: Option<&str>, side: Option<&LogSide>) -> Option<String> {
+    serial.filter(|s| quotable(s, side)).map(str::to_string)
+}
+
+/// Whether a serial may be quoted in a finding about application `side`. One the log holds as
+/// that application's own number (its Idempotency-Key, or the 受理编号 given in it) is in the
+/// log already, given to every party: it is judged by what the log knows, the numbers the
+/// application's submission names ([`tongban_gateway::ids::quotable_own_serial`]), as the
+/// gateway judges an action's number, so a 受理编号 of region code, date and sequence
+/// (`440300261206001`, a legacy ID number's shape) is quoted where the applicant's ID number is
+/// another. Any other (a serial of the export the log does not hold, a finding of no
+/// application) by its shape alone ([`tongban_gateway::ids::quotable_serial`]).
+fn quotable(serial: &str, side: Option<&LogSide>) -> bool {
+    match side.filter(|side| side.holds(serial)) {
+        Some(side) => tongban_gateway::ids::quotable_own_serial(serial, &side.own),
+        None => tongban_gateway::ids::quotable_serial(serial),
+    }
 }
 
 /// How the province's serial for an application differs from the log's, in terms that quote
@@ -120,13 +137,127 @@ fn serial_difference(province: &str, log: &str) -> String {
     }
 }
 
-/// Whether a status cell has the form of a status name, and is quoted: ASCII letters, `-`, `_`
-/// and spaces, up to 40 (`Delivered`, `in progress`). Anything else (汉字, digits) may be a
-/// person's name or number where a status belongs, and is described instead.
-fn status_form(s: &str) -> bool {
-    (1..=40).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphabetic() || matches!(b, b'-' | b'_' | b' '))
+/// Whether two serials are one typing slip apart: the same but for letter case, or, in lower
+/// case, one character replaced, left out or added, or two neighbours swapped
+/// (`ZJ-SL-0012` for `ZJ-SL-0021`). What a province's mistyped serial looks like; a province
+/// that numbers in sequence also has neighbours one character apart, so it is a guess to say,
+/// never a match to act on ([`Discrepancy::probable_app`]).
+fn one_typo(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (
+        a.to_lowercase().chars().collect(),
+        b.to_lowercase().chars().collect(),
+    );
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    match long.len() - short.len() {
+        0 => {
+            let differ: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+            match differ.as_slice() {
+                [] | [_] => true,
+                &[i, j] => j == i + 1 && a[i] == b[j] && a[j] == b[i],
+                _ => false,
+            }
+        }
+        1 => {
+            let i = short
+                .iter()
+                .zip(long.iter())
+                .position(|(x, y)| x != y)
+                .unwrap_or(short.len());
+            short[i..] == long[i + 1..]
+        }
+        _ => false,
+    }
+}
+
+/// A serial in lower case and each form of it with one character left out: two serials one
+/// typing slip apart ([`one_typo`]) share one of them, so the serials near a record's are found
+/// by looking these up, not by comparing every record with every application. None for a serial
+/// longer than a quoted one may be (64 characters): a cell of an export may hold anything, and
+/// its keys grow with the square of its length.
+fn typo_keys(serial: &str) -> Vec<String> {
+    let chars: Vec<char> = serial.to_lowercase().chars().collect();
+    if chars.len() > 64 {
+        return Vec::new();
+    }
+    let mut keys: Vec<String> = (0..chars.len())
+        .map(|left_out| {
+            chars
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != left_out)
+                .map(|(_, c)| c)
+                .collect()
+        })
+        .collect();
+    keys.push(chars.iter().collect());
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// The pairs (record, application), by index into `records` (serials that name nothing in the
+/// log) and `owns` (the own serials of applications missing at the province, where the log
+/// holds one), that are one typing slip apart ([`one_typo`]) and each the other's only such
+/// match: a record near two applications, or an application near two records, is paired with
+/// none, since which one was meant cannot be told.
+fn typo_pairs(records: &[&str], owns: &[Option<&str>]) -> Vec<(usize, usize)> {
+    let mut near: HashMap<String, Vec<usize>> = HashMap::new();
+    for (m, own) in owns.iter().enumerate() {
+        for key in own.map(typo_keys).unwrap_or_default() {
+            near.entry(key).or_default().push(m);
+        }
+    }
+    let matches: Vec<Vec<usize>> = records
+        .iter()
+        .map(|serial| {
+            let mut found: Vec<usize> = typo_keys(serial)
+                .iter()
+                .flat_map(|key| near.get(key).into_iter().flatten().copied())
+                .filter(|&m| owns[m].is_some_and(|own| one_typo(serial, own)))
+                .collect();
+            found.sort_unstable();
+            found.dedup();
+            found
+        })
+        .collect();
+    let mut records_near: HashMap<usize, usize> = HashMap::new();
+    for &m in matches.iter().flatten() {
+        *records_near.entry(m).or_default() += 1;
+    }
+    matches
+        .iter()
+        .enumerate()
+        .filter_map(|(u, found)| match found.as_slice() {
+            &[m] if records_near.get(&m) == Some(&1) => Some((u, m)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether a status cell is quoted in a finding: a province's own word for a status as it
+/// wrote it (`Delivered`, `已受理`, `办结`, a step code such as Fuzhou's `2`), up to 40
+/// characters, unless it holds personal data by the gateway's rules
+/// ([`tongban_gateway::ids::holds_personal_data`]: an ID number or a phone, however typed, or an
+/// address). A word is no personal data, and quoting it tells the province which of its words
+/// to map to a canonical status (described, `3 non-ASCII letters` named none of them); a number
+/// where a status belongs may be a person's, and is described instead.
+fn status_word(s: &str) -> bool {
+    (1..=40).contains(&s.chars().count()) && !tongban_gateway::ids::holds_personal_data(s)
+}
+
+/// A status cell as a finding says it: a status word ([`status_word`]) in quotes, a line break,
+/// a bidirectional control or another hidden character in it escaped as the text output escapes
+/// stored text ([`crate::printable`]: `"办结\u202e"`), so the word reads as written and cannot
+/// turn the line around; anything else described by its [`shape`].
+fn said_status(status: &str) -> String {
+    match status_word(status) {
+        true => format!("\"{}\"", crate::printable::printable(status)),
+        false => format!("({})", shape(status)),
+    }
 }
 
 /// Whether an `updated_at` cell has the form of a time, and is quoted: the characters times are
@@ -254,6 +385,18 @@ pub struct Discrepancy {
     /// `seq-differs`: the seq the province's record gives.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub province_seq: Option<u64>,
+    /// `missing-in-log` of a record whose serial names nothing in the log: the application
+    /// whose own serial it is one typing slip from ([`one_typo`]), itself `missing-at-province`
+    /// (that finding's `probable_line` names this record's line). Only where each is the other's
+    /// one such match; a guess, not a match: both findings stay, since a province numbering in
+    /// sequence has neighbours one character apart, and both may be true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probable_app: Option<String>,
+    /// `missing-at-province`: the line of the record whose serial is one typing slip from this
+    /// application's own, which names nothing in the log (that record's `missing-in-log` has
+    /// this application as its `probable_app`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probable_line: Option<usize>,
     pub detail: String,
 }
 
@@ -333,6 +476,9 @@ struct LogSide {
     /// The 受理编号 the accepting handler gave, and that handler.
     reference: Option<(String, String)>,
     idempotency_key: Option<String>,
+    /// The ID numbers and phone numbers the submission names, which tell whether a serial the
+    /// log holds for the application is a person's ([`quotable`]).
+    own: OwnNumbers,
     /// The seq of the first event this build could not read: the side stops before it, since
     /// what follows cannot be applied without it.
     stopped_at: Option<u64>,
@@ -744,7 +890,7 @@ fn not_canonical(status: &str) -> String {
     let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
     format!(
         "status {} is not a canonical status; the canonical statuses are {}",
-        written(status, false, status_form),
+        said_status(status),
         names.join(", ")
     )
 }
@@ -765,6 +911,25 @@ impl LogSide {
         match &self.reference {
             Some((number, handler)) if handler == region => Some(number.as_str()),
             _ => None,
+        }
+    }
+
+    /// Whether the log holds `serial` as this application's own number: its Idempotency-Key,
+    /// or the 受理编号 given in it.
+    fn holds(&self, serial: &str) -> bool {
+        self.idempotency_key.as_deref() == Some(serial)
+            || self
+                .reference
+                .as_ref()
+                .is_some_and(|(number, _)| number == serial)
+    }
+
+    /// What the region's own number is to the log ([`LogSide::own_serial`]), as a finding
+    /// names it: `Idempotency-Key` as origin, `受理编号` as the accepting handler.
+    fn own_serial_named(&self, region: &str) -> &'static str {
+        match self.state.origin == region {
+            true => "Idempotency-Key",
+            false => "受理编号",
         }
     }
 }
@@ -868,6 +1033,7 @@ impl LogIndex {
                     state,
                     reference: None,
                     idempotency_key: s.idempotency_key.clone(),
+                    own: OwnNumbers::of(&e.data),
                     stopped_at: None,
                     received: s.origin == self.region,
                     last_seq: e.seq,
@@ -940,6 +1106,9 @@ impl LogIndex {
         // record; the applications whose records agree. Agreement is counted per application.
         let mut first_line: HashMap<String, usize> = HashMap::new();
         let mut agreeing: std::collections::HashSet<String> = Default::default();
+        // The records whose serial alone names nothing in the log, as (finding's index, serial,
+        // line): each may be a mistyping of an application missing at the province.
+        let mut unmatched: Vec<(usize, String, usize)> = Vec::new();
         for (line, record) in records.lines {
             let record = match record {
                 Ok(r) => r,
@@ -957,8 +1126,8 @@ impl LogIndex {
                     serial: record.serial.clone(),
                     reason: not_canonical(&record.status),
                 };
-                // In the JSON too, only a value of a status's form.
-                let shown = status_form(&record.status).then(|| record.status.clone());
+                // In the JSON too, only a status word (JSON escapes it as JSON does).
+                let shown = status_word(&record.status).then(|| record.status.clone());
                 let d = self.invalid_record(line, unreadable, shown, &by_reference, &mut seen);
                 report.discrepancies.push(d);
                 continue;
@@ -984,7 +1153,7 @@ impl LogIndex {
                         report.discrepancies.push(Discrepancy {
                             category: Category::AmbiguousSerial,
                             app: None,
-                            serial: shown_serial(Some(serial)),
+                            serial: shown_serial(Some(serial), None),
                             line: Some(line),
                             log_status: None,
                             province_status: Some(record.status.clone()),
@@ -992,11 +1161,13 @@ impl LogIndex {
                             province_at: None,
                             log_seq: None,
                             province_seq: None,
+                            probable_app: None,
+                            probable_line: None,
                             detail: format!(
                                 "serial {} names {} applications in the log ({}), and not \
                                  exactly one of them by {}'s own numbering: give the record its \
                                  app id",
-                                written_serial(serial),
+                                written_serial(serial, None),
                                 candidates.len(),
                                 candidates.join(", "),
                                 self.region
@@ -1014,12 +1185,13 @@ impl LogIndex {
                 .clone()
                 .or_else(|| record.serial.clone())
                 .unwrap_or_default();
+            let side = app_id.as_ref().and_then(|id| self.apps.get(id));
             if let Some(&first) = first_line.get(&key) {
                 agreeing.remove(&key);
                 report.discrepancies.push(Discrepancy {
                     category: Category::DuplicateRecord,
                     app: app_id.clone(),
-                    serial: shown_serial(record.serial.as_deref()),
+                    serial: shown_serial(record.serial.as_deref(), side),
                     line: Some(line),
                     log_status: None,
                     province_status: Some(record.status.clone()),
@@ -1027,6 +1199,8 @@ impl LogIndex {
                     province_at: None,
                     log_seq: None,
                     province_seq: None,
+                    probable_app: None,
+                    probable_line: None,
                     detail: format!(
                         "a second record of this application: the first is on line {first}, and \
                          only that one is compared"
@@ -1038,7 +1212,7 @@ impl LogIndex {
             let mut d = Discrepancy {
                 category: Category::MissingInLog,
                 app: app_id.clone(),
-                serial: shown_serial(record.serial.as_deref()),
+                serial: shown_serial(record.serial.as_deref(), side),
                 line: Some(line),
                 log_status: None,
                 province_status: Some(record.status.clone()),
@@ -1046,11 +1220,16 @@ impl LogIndex {
                 province_at: None,
                 log_seq: None,
                 province_seq: None,
+                probable_app: None,
+                probable_line: None,
                 detail: String::new(),
             };
-            let Some(side) = app_id.as_ref().and_then(|id| self.apps.get(id)) else {
+            let Some(side) = side else {
                 d.detail =
                     "the log has no application involving this region for this record".into();
+                if let (None, Some(serial)) = (&record.app, &record.serial) {
+                    unmatched.push((report.discrepancies.len(), serial.clone(), line));
+                }
                 report.discrepancies.push(d);
                 continue;
             };
@@ -1109,16 +1288,56 @@ impl LogIndex {
                 province_at: None,
                 log_seq: None,
                 province_seq: None,
+                probable_app: None,
+                probable_line: None,
                 detail,
             });
         }
-        for side in missing {
+        // A record whose serial names nothing and an application missing at the province whose
+        // own serial is one typing slip from it: each finding names the other.
+        let owns: Vec<Option<&str>> = missing
+            .iter()
+            .map(|side| side.own_serial(&self.region))
+            .collect();
+        let serials: Vec<&str> = unmatched.iter().map(|(_, s, _)| s.as_str()).collect();
+        let mut probable_line: HashMap<usize, usize> = HashMap::new();
+        for (u, m) in typo_pairs(&serials, &owns) {
+            let (at, serial, line) = &unmatched[u];
+            let (side, own) = (missing[m], owns[m].unwrap_or_default());
+            probable_line.insert(m, *line);
+            let d = &mut report.discrepancies[*at];
+            d.probable_app = Some(side.state.id.clone());
+            d.detail.push_str(&format!(
+                "; its serial is perhaps a mistyping of {}, {}'s {} of application {} ({}), \
+                 which has no record in the export: {}",
+                written_serial(own, Some(side)),
+                self.region,
+                side.own_serial_named(&self.region),
+                side.state.id,
+                side.state.status,
+                serial_difference(serial, own)
+            ));
+        }
+        for (m, side) in missing.into_iter().enumerate() {
+            let own = side.own_serial(&self.region);
+            let mut detail =
+                String::from("the log has this application; the province's records do not");
+            if let (Some(line), Some(own)) = (probable_line.get(&m), own)
+                && let Some((_, serial, _)) = unmatched.iter().find(|(_, _, l)| l == line)
+            {
+                detail.push_str(&format!(
+                    "; perhaps the record on line {line} means it, whose serial {} names nothing \
+                     in the log: {}",
+                    written_serial(serial, None),
+                    serial_difference(serial, own)
+                ));
+            }
             report.discrepancies.push(Discrepancy {
                 category: Category::MissingAtProvince,
                 app: Some(side.state.id.clone()),
                 // Only the region's own number: another party's (the handler's 受理编号 to the
                 // origin or a co-handler) is not one its records would hold.
-                serial: shown_serial(side.own_serial(&self.region)),
+                serial: shown_serial(own, Some(side)),
                 line: None,
                 log_status: Some(side.state.status.as_str().to_string()),
                 province_status: None,
@@ -1126,7 +1345,9 @@ impl LogIndex {
                 province_at: None,
                 log_seq: None,
                 province_seq: None,
-                detail: "the log has this application; the province's records do not".into(),
+                probable_app: None,
+                probable_line: probable_line.get(&m).copied(),
+                detail,
             });
         }
         for d in &report.discrepancies {
@@ -1190,6 +1411,8 @@ fn compare_seq(
         category: Category::SeqDiffers,
         log_seq: Some(log),
         province_seq: Some(province),
+        probable_app: None,
+        probable_line: None,
         detail,
         ..base
     })
@@ -1327,7 +1550,7 @@ impl LogIndex {
         Discrepancy {
             category: Category::InvalidRecord,
             app: side.map(|s| s.state.id.clone()).or(app),
-            serial: shown_serial(serial.as_deref()),
+            serial: shown_serial(serial.as_deref(), side),
             line: Some(line),
             log_status: side.map(|s| s.state.status.as_str().to_string()),
             province_status,
@@ -1335,6 +1558,8 @@ impl LogIndex {
             province_at: None,
             log_seq: None,
             province_seq: None,
+            probable_app: None,
+            probable_line: None,
             detail: reason,
         }
     }
@@ -1359,22 +1584,18 @@ impl LogIndex {
             return None;
         }
         if let Some(own) = side.own_serial(&self.region) {
-            let what = if side.state.origin == self.region {
-                "Idempotency-Key"
-            } else {
-                "受理编号"
-            };
+            let what = side.own_serial_named(&self.region);
             return (own != serial).then(|| {
                 format!(
                     "the province numbers it {}; the log has {} ({}'s {what}): {}",
-                    written_serial(serial),
-                    written_serial(own),
+                    written_serial(serial, Some(side)),
+                    written_serial(own, Some(side)),
                     self.region,
                     serial_difference(serial, own)
                 )
             });
         }
-        let serial_written = written_serial(serial);
+        let serial_written = written_serial(serial, Some(side));
         match self.resolve(serial, by_reference) {
             Ok(Some(other)) if other != app => Some(format!(
                 "the province numbers it {serial_written}; in the log that serial names \
@@ -2135,10 +2356,25 @@ pub(crate) mod tests {
     }
 
     fn accepted_by(key: &str, handler: &str, reference: &str) -> Vec<Envelope> {
+        accepted_with(key, handler, reference, json!({}))
+    }
+
+    /// As [`accepted_by`], the submission naming `applicant` (whose numbers tell whether a
+    /// serial is a person's).
+    fn accepted_with(
+        key: &str,
+        handler: &str,
+        reference: &str,
+        applicant: serde_json::Value,
+    ) -> Vec<Envelope> {
+        let mut submit = submit_to(key, handler);
+        if let Command::Submit(s) = &mut submit {
+            s.applicant = applicant;
+        }
         history(
             key,
             vec![
-                (GD, submit_to(key, handler), "2026-11-02T01:00:00Z"),
+                (GD, submit, "2026-11-02T01:00:00Z"),
                 (
                     GD,
                     Command::Forward(ev::Forwarded::checked()),
@@ -2619,6 +2855,184 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 .any(|d| d.category == Category::SerialDiffers)
         };
         assert!(!differs(&report) && !differs(&serial_only), "{report:#?}");
+    }
+
+    /// Given a handler's export whose serial for one application is mistyped (two digits
+    /// swapped), one that is a slip from two applications' serials at once, and one near none,
+    /// when reconciled, then each is still `missing-in-log` and each application
+    /// `missing-at-province`, but the mistyped record and its application name each other
+    /// (`probable_app`, `probable_line`, and where the serials part, in both details); the
+    /// record near two is paired with neither. (Found by a province's walkthrough: the two
+    /// findings of one typo did not refer to each other.)
+    #[test]
+    fn a_mistyped_serial_and_the_application_it_means_name_each_other() {
+        let a = to_accepted("GD-1", "ZJ-SL-0012");
+        let b = to_accepted("GD-2", "ZJ-SL-0345");
+        let c = to_accepted("GD-3", "ZJ-SL-0346");
+        let mut index = LogIndex::new(ZJ);
+        for e in a.iter().chain(&b).chain(&c) {
+            index.add(e);
+        }
+        let csv = "serial,status,updated_at\n\
+                   ZJ-SL-0021,accepted,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-0347,accepted,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-9999,accepted,2026-11-03T02:00:00Z\n";
+        let report = index.reconcile(parse_records(csv).expect("an export"), 1000);
+        let mut b_c = [b[0].app.as_str(), c[0].app.as_str()];
+        b_c.sort();
+        let mut apps = [a[0].app.as_str(), b_c[0], b_c[1]];
+        apps.sort();
+        // (category, line, app, probable_app, probable_line) of each finding.
+        type Linked<'a> = (
+            Category,
+            Option<usize>,
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<usize>,
+        );
+        let got: Vec<Linked> = report
+            .discrepancies
+            .iter()
+            .map(|d| {
+                let (app, probable) = (d.app.as_deref(), d.probable_app.as_deref());
+                (d.category, d.line, app, probable, d.probable_line)
+            })
+            .collect();
+        let x = a[0].app.as_str();
+        let line_of = |app: &str| (app == x).then_some(2);
+        let mut want = vec![
+            (Category::MissingInLog, Some(2), None, Some(x), None),
+            (Category::MissingInLog, Some(3), None, None, None),
+            (Category::MissingInLog, Some(4), None, None, None),
+        ];
+        want.extend(apps.iter().map(|app| {
+            (
+                Category::MissingAtProvince,
+                None,
+                Some(*app),
+                None,
+                line_of(app),
+            )
+        }));
+        assert_eq!(got, want, "{report:#?}");
+        assert_eq!(report.counts["missing-in-log"], 3);
+        assert_eq!(report.counts["missing-at-province"], 3);
+        assert_eq!(
+            report.discrepancies[0].detail,
+            format!(
+                "the log has no application involving this region for this record; its serial \
+                 is perhaps a mistyping of \"ZJ-SL-0012\", 330000's 受理编号 of application {x} \
+                 (accepted), which has no record in the export: both 10 characters, first \
+                 differing at character 9"
+            )
+        );
+        let missing_x = report
+            .discrepancies
+            .iter()
+            .find(|d| d.category == Category::MissingAtProvince && d.app.as_deref() == Some(x))
+            .expect("x missing at the province");
+        assert_eq!(
+            missing_x.detail,
+            "the log has this application; the province's records do not; perhaps the record on \
+             line 2 means it, whose serial \"ZJ-SL-0021\" names nothing in the log: both 10 \
+             characters, first differing at character 9"
+        );
+        let json = serde_json::to_value(&report).expect("json");
+        assert_eq!(json["discrepancies"][0]["probable_app"], json!(x));
+        assert!(json["discrepancies"][1].get("probable_app").is_none());
+        // One slip apart: case, one character replaced, left out, added, or two neighbours
+        // swapped; not two slips, nor two characters swapped that are not neighbours.
+        for (p, l, slip) in [
+            ("zj-sl-0012", "ZJ-SL-0012", true),
+            ("ZJ-SL-0013", "ZJ-SL-0012", true),
+            ("ZJ-SL-012", "ZJ-SL-0012", true),
+            ("ZJ-SL-00012", "ZJ-SL-0012", true),
+            ("ZJ-SL-0021", "ZJ-SL-0012", true),
+            ("ZJ-SL-2010", "ZJ-SL-0012", false),
+            ("ZJ-SL-0034", "ZJ-SL-0012", false),
+            ("ZJ-SL-12", "ZJ-SL-0012", false),
+            ("SL-ZJ-0012", "ZJ-SL-0012", false),
+        ] {
+            assert_eq!(one_typo(p, l), slip, "{p} {l}");
+            assert_eq!(one_typo(l, p), slip, "{l} {p}");
+            if slip {
+                let (pk, lk) = (typo_keys(p), typo_keys(l));
+                assert!(pk.iter().any(|k| lk.contains(k)), "{p} {l}");
+            }
+        }
+        // A cell longer than any serial is paired with nothing, whatever it holds.
+        assert!(typo_keys(&"A".repeat(65)).is_empty());
+        assert_eq!(typo_keys(&"A".repeat(64)).len(), 2);
+    }
+
+    /// Given three applications whose 受理编号 has a legacy ID number's shape (region code,
+    /// yyMMdd date and sequence): one whose applicant's ID number is another, one whose
+    /// applicant's legacy ID number it is, and one whose submission names no ID number; when
+    /// the handler's export names the first by that serial, names a serial the log does not
+    /// hold, and lacks the other two, then the first is quoted, as `serial` and in the detail,
+    /// since the log knows it is no person's number of its application; the others, and the
+    /// serial the log does not hold, are described by their shape alone. (Found by a
+    /// province's walkthrough: every 15-digit 受理编号 was hidden, so missing-at-province
+    /// findings named nothing the province could look up.)
+    #[test]
+    fn a_serial_the_log_holds_is_quoted_unless_it_is_a_number_of_its_applications_people() {
+        let applicant = |id: &str| json!({"id_number": id, "phone": "13712345678"});
+        let a = accepted_with(
+            "GD-1",
+            ZJ,
+            "440300261206001",
+            applicant("33010619580301002X"),
+        );
+        let b = accepted_with("GD-2", ZJ, "440300261206002", applicant("440300261206002"));
+        let c = accepted_with("GD-3", ZJ, "440300261206003", json!({"name": "某公司"}));
+        let mut index = LogIndex::new(ZJ);
+        for e in a.iter().chain(&b).chain(&c) {
+            index.add(e);
+        }
+        let csv = "serial,status,updated_at\n\
+                   440300261206001,forwarded,2026-11-02T02:00:00Z\n\
+                   440300261206009,accepted,2026-11-03T02:00:00Z\n";
+        let report = index.reconcile(parse_records(csv).expect("an export"), 1000);
+        let mut b_c = [(b[0].app.as_str(), None), (c[0].app.as_str(), None)];
+        b_c.sort();
+        let got: Vec<(Category, Option<&str>, Option<&str>)> = report
+            .discrepancies
+            .iter()
+            .map(|d| (d.category, d.app.as_deref(), d.serial.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    Category::ProvinceBehind,
+                    Some(a[0].app.as_str()),
+                    Some("440300261206001")
+                ),
+                (Category::MissingInLog, None, None),
+                (Category::MissingAtProvince, Some(b_c[0].0), b_c[0].1),
+                (Category::MissingAtProvince, Some(b_c[1].0), b_c[1].1),
+            ],
+            "{report:#?}"
+        );
+        let json = serde_json::to_string(&report).expect("json");
+        for hidden in ["440300261206002", "440300261206003", "440300261206009"] {
+            assert!(!json.contains(hidden), "{hidden}: {json}");
+        }
+        // The serial-differs detail quotes the log's serial by the same rule.
+        let csv = format!(
+            "app,serial,status,updated_at\n{},ZJ-SL-1,accepted,2026-11-03T02:00:00Z\n",
+            a[0].app
+        );
+        let mut index = LogIndex::new(ZJ);
+        for e in &a {
+            index.add(e);
+        }
+        let report = index.reconcile(parse_records(&csv).expect("an export"), 1000);
+        assert_eq!(
+            report.discrepancies[0].detail,
+            "the province numbers it \"ZJ-SL-1\"; the log has \"440300261206001\" (330000's \
+             受理编号): 7 characters where the log's has 15, first differing at character 1"
+        );
     }
 
     /// Given serials that embed an ID number or a phone (in the export and in the log: an
@@ -3339,7 +3753,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         for d in invalid {
             assert!(
                 d.detail.starts_with(
-                    "status (3 characters: 3 non-ASCII letters) is not a canonical status; the \
+                    "status \"已受理\" is not a canonical status; the \
                      canonical statuses are \
                      submitted, forwarded, supplement-requested, supplemented, accepted, \
                      not-accepted, suspended, part-completed, approved, denied, result-issued, \
@@ -3348,6 +3762,61 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 "{}",
                 d.detail
             );
+        }
+    }
+
+    /// Given records whose status is a province's own word (`已受理`, `办结`, a step code `2`,
+    /// one with a right-to-left override and a line break in it) and records whose status
+    /// cell holds an ID number, a phone in groups or an address, when reconciled, then each is
+    /// `invalid-record`, the words quoted as written (the hidden characters escaped as the text
+    /// output escapes stored text, and kept as they are in the JSON's `province_status`) and
+    /// the rest described by their shape, in neither place shown. (Found by a province's
+    /// walkthrough: `已受理` was told as `3 non-ASCII letters`, which named nothing to map.)
+    #[test]
+    fn a_local_status_word_is_quoted_and_a_number_is_not() {
+        let csv = "serial,status,updated_at\n\
+                   ZJ-SL-1,已受理,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-2,办结,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-3,2,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-4,\"办\u{202e}结\n中\",2026-11-03T02:00:00Z\n\
+                   ZJ-SL-5,11010519491231002X,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-6,138-0013-8000,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-7,办结@qq.com,2026-11-03T02:00:00Z\n";
+        let report = LogIndex::new(ZJ).reconcile(parse_records(csv).expect("an export"), 1000);
+        let said: Vec<(&str, Option<&str>)> = report
+            .discrepancies
+            .iter()
+            .filter(|d| d.category == Category::InvalidRecord)
+            .map(|d| {
+                let (said, _) = d
+                    .detail
+                    .split_once(" is not a canonical status")
+                    .expect("a status finding");
+                (said, d.province_status.as_deref())
+            })
+            .collect();
+        assert_eq!(
+            said,
+            [
+                ("status \"已受理\"", Some("已受理")),
+                ("status \"办结\"", Some("办结")),
+                ("status \"2\"", Some("2")),
+                ("status \"办\\u202e结\\n中\"", Some("办\u{202e}结\n中")),
+                ("status (18 characters: 17 digits, 1 ASCII letter)", None),
+                (
+                    "status (13 characters: 11 digits, 2 other characters)",
+                    None
+                ),
+                (
+                    "status (9 characters: 5 ASCII letters, 2 non-ASCII letters, 2 other characters)",
+                    None,
+                ),
+            ],
+            "{report:#?}"
+        );
+        let json = serde_json::to_string(&report).expect("json");
+        for personal in ["11010519491231002X", "138-0013-8000", "qq.com"] {
+            assert!(!json.contains(personal), "{personal}: {json}");
         }
     }
 
@@ -3669,9 +4138,11 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         }
         // Values of their column's form are still quoted as written.
         for (value, fits, shown) in [
-            ("flying", status_form as fn(&str) -> bool, "\"flying\""),
-            ("Delivered", status_form, "\"Delivered\""),
-            ("2026-11-31 10:00", time_form, "\"2026-11-31 10:00\""),
+            (
+                "2026-11-31 10:00",
+                time_form as fn(&str) -> bool,
+                "\"2026-11-31 10:00\"",
+            ),
             ("20261205162458", time_form, "\"20261205162458\""),
             (
                 "2026-12-05T16:24:58.123456+08:00",
@@ -3679,7 +4150,6 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 "\"2026-12-05T16:24:58.123456+08:00\"",
             ),
             ("2026年12月5日 16:24", time_form, "\"2026年12月5日 16:24\""),
-            ("已受理", status_form, "(3 characters: 3 non-ASCII letters)"),
             ("13812345678", time_form, "(11 characters: 11 digits)"),
             (
                 "11010519491231002X",

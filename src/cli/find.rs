@@ -8,6 +8,7 @@
 use std::process::ExitCode;
 
 use tongban_gateway::domain::personal::OwnNumbers;
+use tongban_gateway::log::{AnyLog, EventLog};
 use tongban_gateway::projections::serials;
 
 use tongban_replay::printable::printable;
@@ -39,25 +40,36 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    // Whether the serial may be quoted back if it names no application; if so, whether a
-    // submission in the log names it as a person's ID number or phone all the same.
-    let mut quotable = quotable(&serial);
-    let found = runtime.block_on(async {
+    // Whether the serial may be quoted back if it names no application: of a serial's form,
+    // named by no submission in the log as a person's ID number or phone, and either of no
+    // personal number's shape or the log's own serial of applications (of other regions than
+    // `--region`) whose submissions tell it is none of their people's ([`holders_clear`]).
+    let (form, shape_clean) = (form(&serial), shape_clean(&serial));
+    let mut named = false;
+    let (found, quotable) = runtime.block_on(async {
+        let log = source.open().await?;
         let mut found: Vec<(String, String, &'static str)> = Vec::new();
-        let passed = offline::each_event(&source.open().await?, |p| {
+        let mut holders: Vec<String> = Vec::new();
+        let passed = offline::each_event(&log, |p| {
             let e = &p.event;
-            if quotable
+            if form
+                && !named
                 && e.kind == "application.submitted"
                 && OwnNumbers::of(&e.data).kind_of(&serial).is_some()
             {
-                quotable = false;
+                named = true;
             }
             if let Some((kind, given)) = serials::of_event(e)
                 && given == serial
-                && region.as_ref().is_none_or(|r| *r == e.region)
-                && !found.iter().any(|(app, _, _)| *app == e.app)
             {
-                found.push((e.app.clone(), e.region.clone(), kind.as_str()));
+                if !holders.contains(&e.app) {
+                    holders.push(e.app.clone());
+                }
+                if region.as_ref().is_none_or(|r| *r == e.region)
+                    && !found.iter().any(|(app, _, _)| *app == e.app)
+                {
+                    found.push((e.app.clone(), e.region.clone(), kind.as_str()));
+                }
             }
         })
         .await?;
@@ -66,7 +78,10 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             "this search",
             "a serial given in an event stored there is not found",
         );
-        Ok::<_, CliError>(found)
+        let quotable = form
+            && !named
+            && (shape_clean || (found.is_empty() && holders_clear(&log, &serial, &holders).await));
+        Ok::<_, CliError>((found, quotable))
     })?;
     for (app, given_by, given_as) in &found {
         let (app, given_by) = (printable(app), printable(given_by));
@@ -91,18 +106,46 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Whether a serial searched for may be quoted back, by what it is made of: a province's number
-/// (`440300261206001`, `鄂政务2026-000123`, `GD-2026-01`) holds a digit, and is neither a
-/// person's name (no digit), an address (`@`) nor an ID number or mobile number by the gateway's
-/// rules ([`tongban_gateway::ids::searched_personal_kind`]: an 18-character 公民身份号码 of a
-/// known region, its check character right or not, or a mobile number, however typed: in
-/// groups, brackets, full-width characters). A legacy 15-digit ID number has the shape
-/// of a 受理编号 of region code, date and sequence: it is hidden where a submission in the log
-/// names it ([`OwnNumbers`], judged as the log is read), as the timelines hide an application's
-/// own numbers.
-fn quotable(serial: &str) -> bool {
+/// Whether a serial searched for has the form of a province's number, which may be quoted back
+/// (`GD-2026-01`, `鄂政务2026-000123`): up to 64 characters, a digit among them, and neither a
+/// person's name (no digit) nor an address (`@`), nor a control character.
+fn form(serial: &str) -> bool {
     serial.chars().count() <= 64
         && serial.chars().any(|c| c.is_ascii_digit())
         && !serial.chars().any(|c| c == '@' || c.is_control())
-        && tongban_gateway::ids::searched_personal_kind(serial).is_none()
+}
+
+/// Whether a serial searched for reads as no ID number or mobile number by the gateway's rules
+/// ([`tongban_gateway::ids::searched_personal_kind`]: a 公民身份号码 of a known region, 18
+/// characters with its check character right or not, or the legacy 15 digits, or a mobile
+/// number, however typed: in groups, brackets, full-width characters). A serial that names no
+/// application is one the log knows nothing of, so its shape alone decides, as reconciliation
+/// judges a serial the log does not hold: a 受理编号 of region code, date and sequence
+/// (`440300261206009`) has a legacy ID number's shape, and is described.
+fn shape_clean(serial: &str) -> bool {
+    tongban_gateway::ids::searched_personal_kind(serial).is_none()
+}
+
+/// Whether the applications of the log that have `serial` as their own number (`holders`: a
+/// region's other than `--region`, when it names none of that one's) tell it is no number of
+/// their people: each one's submission, read back, names none of its numbers, and one of each
+/// kind its shape reads as ([`tongban_gateway::ids::own_serial_clear`], as reconciliation quotes
+/// a serial the log holds). None, or more than a handful, tell nothing.
+async fn holders_clear(log: &AnyLog, serial: &str, holders: &[String]) -> bool {
+    if holders.is_empty() || holders.len() > 16 {
+        return false;
+    }
+    for app in holders {
+        let clear = match log.read(app).await {
+            Ok(events) => events.first().is_some_and(|e| {
+                e.kind == "application.submitted"
+                    && tongban_gateway::ids::own_serial_clear(serial, &OwnNumbers::of(&e.data))
+            }),
+            Err(_) => false,
+        };
+        if !clear {
+            return false;
+        }
+    }
+    true
 }

@@ -83,6 +83,45 @@ impl OwnNumbers {
     }
 }
 
+impl OwnNumbers {
+    /// Whether the submission names an ID number: only then does one it does not name say
+    /// that a number of that shape is none of the application's people's
+    /// ([`crate::ids::own_serial_clear`]).
+    pub fn has_ids(&self) -> bool {
+        !self.ids.is_empty()
+    }
+
+    /// Whether the submission names a phone number (as [`OwnNumbers::has_ids`] for phones).
+    pub fn has_phones(&self) -> bool {
+        !self.phones.is_empty()
+    }
+
+    /// Whether `value` holds one of these numbers, whole or among other characters
+    /// (`SL-13712345678`, `GD-330106580301002`), read as typed ([`typed_number`]): an ID number
+    /// in its 18 characters or its legacy 15-digit form, a phone in its national digits. A
+    /// serial that embeds the applicant's number is the applicant's number to whoever reads it.
+    pub fn held_in(&self, value: &str) -> bool {
+        let typed = typed_number(value).to_ascii_uppercase();
+        if typed.is_empty() {
+            return false;
+        }
+        let legacy = |id: &str| {
+            ResidentId::parse(id)
+                .ok()
+                .filter(|_| id.get(6..8) == Some("19"))
+                .and_then(|_| Some(format!("{}{}", id.get(..6)?, id.get(8..17)?)))
+        };
+        self.ids
+            .iter()
+            .filter(|id| !id.is_empty())
+            .any(|id| typed.contains(id.as_str()) || legacy(id).is_some_and(|l| typed.contains(&l)))
+            || self
+                .phones
+                .iter()
+                .any(|p| !p.is_empty() && typed.contains(p.as_str()))
+    }
+}
+
 /// An ID number's one form: its checked 18 characters (a 15-digit one upgraded), or as given
 /// upper-cased when it does not check (compared all the same: a number the submission gave);
 /// read as typed ([`typed_number`]: full-width characters folded, grouping dropped).
