@@ -577,8 +577,9 @@ pub async fn get<L: EventLog>(
     }
 }
 
-/// `GET /v1/applications/{id}/events`: every event, always from the first; it takes no query
-/// parameters, so `?after=5` is refused by name rather than answered as if it paged.
+/// `GET /v1/applications/{id}/events`: every event, from the first, or with `?after_seq=` or
+/// `?limit=` a page of them ([`events_page`]); any other parameter (`?after=5`) is refused by
+/// name rather than answered as if it paged.
 pub async fn events<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
@@ -652,34 +653,30 @@ async fn events_page<L: EventLog>(
         let request_signatures = s.gateway.request_evidence(&page.events)?;
         Ok::<_, Problem>((page, request_signatures))
     };
-    super::histories::answer_page(
-        &s,
-        &principal,
-        &id,
-        limit,
-        read,
-        |(page, request_signatures)| {
-            #[derive(serde::Serialize)]
-            struct Answer<'a, S> {
-                app: &'a str,
-                after_seq: u64,
-                after_hash: Option<&'a str>,
-                events: &'a [crate::envelope::Envelope],
-                more: bool,
-                next_after_seq: u64,
-                request_signatures: S,
-            }
-            super::histories::json(&Answer {
-                app: &id,
-                after_seq: after,
-                after_hash: page.after_hash.as_deref(),
-                events: &page.events,
-                more: page.more,
-                next_after_seq: page.events.last().map_or(after, |e| e.seq),
-                request_signatures,
-            })
-        },
-    )
+    // A page takes its turn as the whole history does: the log reads past the page (from event
+    // `after_seq` to the end on the embedded log, the whole subject on JetStream), so what a
+    // page costs to read grows with the history, not with `limit`.
+    super::histories::answer(&s, &principal, &id, read, |(page, request_signatures)| {
+        #[derive(serde::Serialize)]
+        struct Answer<'a, S> {
+            app: &'a str,
+            after_seq: u64,
+            after_hash: Option<&'a str>,
+            events: &'a [crate::envelope::Envelope],
+            more: bool,
+            next_after_seq: u64,
+            request_signatures: S,
+        }
+        super::histories::json(&Answer {
+            app: &id,
+            after_seq: after,
+            after_hash: page.after_hash.as_deref(),
+            events: &page.events,
+            more: page.more,
+            next_after_seq: page.events.last().map_or(after, |e| e.seq),
+            request_signatures,
+        })
+    })
     .await
 }
 

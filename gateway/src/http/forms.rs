@@ -242,15 +242,29 @@ pub async fn translate<L: EventLog>(
     let bytes = read_body(&headers, body).await?;
     Ok(
         match translated(&s, adapter, &bytes, content_type.as_deref())? {
-            Ok(t) => Json(json!({
-                "canonical": t.canonical,
-                "warnings": t.warnings,
-                "matching": t.matching,
-            }))
-            .into_response(),
+            // A form whose sealed event the log would refuse as too large (JetStream) is
+            // refused here as its submission would be (413), not passed: the canonical dry
+            // run's measure, on the translation (a log that takes every size is not asked).
+            Ok(t) if s.gateway.log.limits_size() => {
+                s.gateway
+                    .dry_run(&principal, t.canonical.clone(), None)
+                    .map_err(Problem::from)?;
+                translation_answer(t)
+            }
+            Ok(t) => translation_answer(t),
             Err(r) => rejected(adapter, &r),
         },
     )
+}
+
+/// The dry run's answer: the canonical body, with the warnings and matching copies.
+fn translation_answer(t: tongban_adapters::Translation) -> Response {
+    Json(json!({
+        "canonical": t.canonical,
+        "warnings": t.warnings,
+        "matching": t.matching,
+    }))
+    .into_response()
 }
 
 pub async fn submit<L: EventLog>(

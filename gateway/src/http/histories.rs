@@ -132,22 +132,6 @@ pub async fn answer<L: crate::log::EventLog, R>(
         .await
 }
 
-/// [`answer`] for a page of at most `limit` of the history's events: its turn is judged on
-/// what the page holds, not the whole history.
-pub async fn answer_page<L: crate::log::EventLog, R>(
-    s: &super::AppState<L>,
-    principal: &crate::auth::Principal,
-    app: &str,
-    limit: usize,
-    read: impl Future<Output = Result<R, Problem>>,
-    build: impl FnOnce(R) -> Result<Built, Problem>,
-) -> Result<Response, Problem> {
-    let events = events_of(s, app).min(u64::try_from(limit).unwrap_or(u64::MAX));
-    s.histories
-        .build(&caller_of(principal), events, read, build)
-        .await
-}
-
 /// An answer built from a history: its content type and bytes.
 pub struct Built {
     pub content_type: &'static str,

@@ -264,7 +264,7 @@ pub fn routes() -> Vec<Route> {
             "/v1/applications/check",
             Op::CheckSubmission,
             true,
-            "Dry run of a canonical submission: every check the gateway holds it to (its matter's schema, the form's rules, the identifier checks, the route's rules, the region book), nothing appended; the warnings, or the submission's own refusal",
+            "Dry run of a canonical submission: every check the gateway holds it to (its matter's schema, the form's rules, the identifier checks, the route's rules, the region book, and on JetStream the log's largest message), nothing appended; the warnings, or the submission's own refusal",
         ),
         r(
             Method::POST,

@@ -88,7 +88,7 @@ fn operation(route: &Route) -> Value {
                 "schema": {"type": "string", "minLength": 1, "maxLength": 255}}));
             op.insert("requestBody".into(), json!({"required": true, "content": json_content(schema_of::<crate::service::SubmitRequest>())}));
             if check {
-                responses.insert("200".into(), json!({"description": "The submission would pass every check before the log; `warnings` lists what they doubt without refusing, as a 201 would. Nothing was appended", "content": json_content(schema_of::<crate::service::CheckOutcome>())}));
+                responses.insert("200".into(), json!({"description": "The submission would pass every check before the log, and its sealed event would fit the log's largest message (on JetStream: the servers' max_payload and the stream's max_msg_size as the gateway last read them, every head poll; otherwise 413 as the submission's); `warnings` lists what they doubt without refusing, as a 201 would. Nothing was appended", "content": json_content(schema_of::<crate::service::CheckOutcome>())}));
             } else {
                 responses.insert("201".into(), json!({"description": "Created", "content": json_content(schema_of::<crate::service::SubmitOutcome>())}));
                 responses.insert("200".into(), json!({"description": "The earlier submission with this Idempotency-Key", "content": json_content(schema_of::<crate::service::SubmitOutcome>())}));
@@ -489,7 +489,7 @@ fn operation(route: &Route) -> Value {
             responses.insert("200".into(), json!({"description": "OK", "headers": cache_headers(false), "content": json_content(schema_of::<super::public::MatterList>())}));
         }
         Op::Events => {
-            params.push(json!({"name": "after_seq", "in": "query", "required": false, "description": "a page of the history: the events after this seq (the last one the caller holds; 0 for the start). With it or `limit` the answer is a page, with `after_hash`, `more` and `next_after_seq`; with neither, the whole history. Past the application's last event: 400 naming its last seq", "schema": {"type": "integer", "minimum": 0}}));
+            params.push(json!({"name": "after_seq", "in": "query", "required": false, "description": "a page of the history: the events after this seq (the last one the caller holds; 0 for the start). With it or `limit` the answer is a page, with `after_hash`, `more` and `next_after_seq`; with neither, the whole history. Past the application's last event: 400 `beyond-history` naming its last seq", "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807_u64}}));
             params.push(json!({"name": "limit", "in": "query", "required": false, "description": "the most events a page holds", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));
             responses.insert("400".into(), problem_response("A page's `after_seq` or `limit` is not a whole number in its range (rule `type` or `range`, at `query:after_seq` or `query:limit`), `after_seq` is past the application's last event (rule `beyond-history`, the detail naming its seq), or the query names another parameter"));
             responses.insert("503".into(), problem_response(LOG_UNREADABLE));
@@ -610,10 +610,7 @@ fn operation(route: &Route) -> Value {
             "413".into(),
             problem_response(
                 "The body exceeds the size limit, or (on JetStream) the sealed event exceeds the \
-                 NATS servers' max_payload or the stream's max_msg_size; a retry fails alike. \
-                 The dry run of a submission (POST /v1/applications/check) seals the event as \
-                 the submission would and is refused alike, judged by the stream's settings as \
-                 the gateway last read them (every head poll)",
+                 NATS servers' max_payload or the stream's max_msg_size; a retry fails alike",
             ),
         );
         responses.entry("415").or_insert_with(|| {
@@ -674,8 +671,9 @@ fn operation(route: &Route) -> Value {
     }
     if matches!(route.op, Op::Events | Op::Replay | Op::DisputePage) {
         let busy = format!(
-            "The answer holds the application's whole history, which the gateway builds, when it \
-             is longer than {} events, at most {} at a time and {} per region: the region has one \
+            "The answer holds the application's whole history (or a page of it, which the log \
+             reads past), which the gateway builds, when the history is longer than {} events, \
+             at most {} at a time and {} per region: the region has one \
              built or waiting already, or no turn came within {} s (`history-busy`, with \
              `Retry-After`)",
             super::histories::SHORT,

@@ -104,6 +104,13 @@ impl EventLog for AnyLog {
         }
     }
 
+    fn limits_size(&self) -> bool {
+        match self {
+            AnyLog::Embedded(l) => l.limits_size(),
+            AnyLog::JetStream(l) => l.limits_size(),
+        }
+    }
+
     fn backend(&self) -> &'static str {
         match self {
             AnyLog::Embedded(l) => l.backend(),

@@ -306,6 +306,13 @@ pub trait EventLog: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Whether this log refuses an event over a size ([`EventLog::fits`] can say no): a dry
+    /// run seals its event to measure it only then, and spares the signature on a log that
+    /// takes every size (the embedded one, the default).
+    fn limits_size(&self) -> bool {
+        false
+    }
+
     /// The application's last event (`None`: it has none), without reading the ones before it:
     /// what an action checks its remembered state against ([`crate::service::states`]), so
     /// that acting on an application costs the same at its hundredth event as at its second.

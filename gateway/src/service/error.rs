@@ -219,11 +219,12 @@ pub enum ServiceError {
     BeyondLog { wanted: u64, end: u64 },
     /// A page of an application's events asked after a seq past its last event
     /// ([`crate::service::Gateway::events_page`]): the caller holds events the log does not.
+    /// The number asked after is not echoed: one typed in the wrong place may be an ID number.
     #[error(
-        "after_seq is {after}, past the application's last event (seq {last}): ask after a seq \
-         it holds, 0 for its start"
+        "after_seq is past the application's last event (seq {last}): ask after a seq it holds, \
+         0 for its start"
     )]
-    BeyondHistory { after: u64, last: u64 },
+    BeyondHistory { last: u64 },
     /// A read naming a log position (`X-Tongban-Read-After`) beyond what this gateway's
     /// projections hold, when they stopped for good (their store failed): never reached here,
     /// so refused at once rather than after the wait; another gateway, or this one restarted,

@@ -79,12 +79,7 @@ async fn pages_cut_the_history_in_order<L: EventLog>(gw: &Gateway<L>) {
     assert_eq!(end.after_hash.as_deref(), Some(whole[10].hash.as_str()));
     // Past it: refused, naming where the application ends.
     match gw.events_page(&lead, &app, 12, 4).await {
-        Err(
-            e @ ServiceError::BeyondHistory {
-                after: 12,
-                last: 11,
-            },
-        ) => {
+        Err(e @ ServiceError::BeyondHistory { last: 11 }) => {
             assert!(e.to_string().contains("(seq 11)"), "{e}");
         }
         other => panic!("expected a refusal, got {other:?}"),
@@ -130,4 +125,45 @@ async fn a_jetstream_history_is_read_a_page_at_a_time() {
     );
     let dir = TempDir::new("events-page-js");
     pages_cut_the_history_in_order(&gateway_on(&log, &dir, "p")).await;
+}
+
+/// Given a history whose sixth event was rewritten in place (its hash no longer that of its
+/// content), when a page holding it is asked for, then it is refused as the whole history is,
+/// naming the break, not served, nor answered otherwise.
+#[tokio::test]
+async fn a_page_of_a_damaged_history_is_refused_as_the_whole_history_is() {
+    let dir = TempDir::new("events-page-damaged");
+    let log = Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
+    let gw = gateway_on(&log, &dir, "p");
+    let app = eleven_events(&gw).await;
+    gw.caught_up().await;
+    let lead = region(&lead_code());
+    let sixth = log
+        .entries(1, 100)
+        .await
+        .expect("entries")
+        .into_iter()
+        .find_map(|at| match at {
+            crate::log::At::Event(p) if p.event.app == app && p.event.seq == 6 => Some(p),
+            _ => None,
+        })
+        .expect("the sixth event");
+    let mut changed = serde_json::to_value(&sixth.event).expect("json");
+    changed["data"]["reason"] = serde_json::json!("改过的理由");
+    log.overwrite(
+        sixth.position,
+        &serde_json::to_vec(&changed).expect("bytes"),
+    );
+    let whole = gw.events(&lead, &app).await.expect_err("damaged");
+    assert!(matches!(whole, ServiceError::Broken(_)), "{whole}");
+    for after in [0, 4, 5] {
+        let page = gw
+            .events_page(&lead, &app, after, 4)
+            .await
+            .expect_err("damaged");
+        assert_eq!(page.to_string(), whole.to_string(), "after {after}");
+    }
+    // A page after the break holds none of it, and is served.
+    let later = gw.events_page(&lead, &app, 7, 4).await.expect("after it");
+    assert_eq!(later.events.first().map(|e| e.seq), Some(8));
 }

@@ -141,65 +141,78 @@ impl<L: EventLog> Gateway<L> {
         after: u64,
         limit: usize,
     ) -> Result<EventsPage, ServiceError> {
+        // The embedded log reads from event `after` by its index. JetStream reads the subject
+        // from its start either way (and passes over copies stored on it, which the whole
+        // read refuses), so there the page is cut from the whole history's read and checks.
         let view = match after {
             0 => None,
+            _ if !self.log.is_local() => None,
             _ => self.store.get(app)?,
         };
-        // From the start, or an application the projections do not hold yet (or hold before
-        // a seq they could not fold): the whole history's read and checks, cut to the page.
+        // As are an application the projections do not hold yet, or hold before a seq they
+        // could not fold.
         let Some(view) = view.filter(|v| v.state.seq >= after) else {
-            let mut events = self.events(principal, app).await?;
-            let last = events.last().map_or(0, |e| e.seq);
-            if after > last {
-                return Err(ServiceError::BeyondHistory { after, last });
-            }
-            let after_hash = events
-                .iter()
-                .find(|e| e.seq == after)
-                .map(|e| e.hash.clone());
-            let start = usize::try_from(after)
-                .unwrap_or(usize::MAX)
-                .min(events.len());
-            let mut page = events.split_off(start);
-            let more = page.len() > limit;
-            page.truncate(limit);
-            return Ok(EventsPage {
-                events: page,
-                after_hash,
-                more,
-            });
+            return self.page_of_whole(principal, app, after, limit).await;
         };
         Self::may_read(principal, &view)?;
-        // Event `after` and those since (a backend without an index by seq reads them all).
-        let mut events = self.log.read_after(app, after - 1, 0).await?;
-        let Some(first) = events.first() else {
-            return Err(ServiceError::NotFound(app.to_string()));
+        // Event `after` and those since. Anything else than that (an error, a read that does
+        // not begin there, events that do not check) is answered as the whole history's read
+        // answers it: the breaks of a damaged history named, a log that lost the events the
+        // view holds said so, never another answer than the whole history's.
+        let Ok(mut events) = self.log.read_after(app, after - 1, 0).await else {
+            return self.page_of_whole(principal, app, after, limit).await;
         };
-        if first.seq != after {
-            return Err(LogError::Corrupt {
-                position: 0,
-                reason: format!(
-                    "application {app}: the read after seq {} began at seq {}",
-                    after - 1,
-                    first.seq
-                ),
-            }
-            .into());
-        }
-        let first_prev = first.prev_hash.clone();
+        let Some(first_prev) = events
+            .first()
+            .filter(|first| first.seq == after)
+            .map(|first| first.prev_hash.clone())
+        else {
+            return self.page_of_whole(principal, app, after, limit).await;
+        };
         events.truncate(limit.saturating_add(2));
         let key = self.key.public();
         // Event `after` is judged on its own seal, its link to the one before taken as stored
         // (the caller holds that one); event 1's link is to nothing, checked as always.
         let start = (after > 1).then_some((after - 1, first_prev.as_str()));
-        if let Some(refused) = unverified_after(&events, &key, folded_at(Some(&view)), start) {
-            return Err(refused.into());
+        if unverified_after(&events, &key, folded_at(Some(&view)), start).is_some() {
+            return self.page_of_whole(principal, app, after, limit).await;
         }
         let after_hash = Some(events.remove(0).hash);
         let more = events.len() > limit;
         events.truncate(limit);
         Ok(EventsPage {
             events,
+            after_hash,
+            more,
+        })
+    }
+
+    /// [`Gateway::events_page`] cut from the whole history's read and checks
+    /// ([`Gateway::events`]), and answered as it is where they refuse it.
+    async fn page_of_whole(
+        &self,
+        principal: &Principal,
+        app: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<EventsPage, ServiceError> {
+        let mut events = self.events(principal, app).await?;
+        let last = events.last().map_or(0, |e| e.seq);
+        if after > last {
+            return Err(ServiceError::BeyondHistory { last });
+        }
+        let after_hash = events
+            .iter()
+            .find(|e| e.seq == after)
+            .map(|e| e.hash.clone());
+        let start = usize::try_from(after)
+            .unwrap_or(usize::MAX)
+            .min(events.len());
+        let mut page = events.split_off(start);
+        let more = page.len() > limit;
+        page.truncate(limit);
+        Ok(EventsPage {
+            events: page,
             after_hash,
             more,
         })

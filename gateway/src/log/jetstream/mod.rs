@@ -1323,11 +1323,16 @@ impl EventLog for JetStreamLog {
     /// to the connection and the stream's `max_msg_size` as the head poll last read it. An
     /// event after the first is measured as if its subject's last message were at the largest
     /// position (its concurrency header at its longest), since where it is is not asked.
+    fn limits_size(&self) -> bool {
+        true
+    }
+
     fn fits(&self, event: &Envelope) -> Result<(), LogError> {
         let payload = crate::log::stored_form(event, event.seq.saturating_sub(1))?.len();
         let last_position = if event.seq <= 1 { 0 } else { u64::MAX };
         let size = message_size(&event.id, payload, last_position);
-        let max_payload = self.inner.client.server_info().max_payload;
+        // What the client's own publish checks against, set at each connect.
+        let max_payload = self.inner.client.max_payload();
         if max_payload > 0 && size > max_payload {
             return Err(LogError::TooLarge(format!(
                 "{payload} bytes sealed, over the NATS servers' max_payload ({size} bytes with \
