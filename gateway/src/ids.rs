@@ -239,19 +239,6 @@ pub fn personal_kind(key: &str) -> Option<PersonalKind> {
     shaped(&typed_number(key), &[15, 18], Check::Checked)
 }
 
-/// [`personal_kind`] for a number typed to search for a province's serial (`tongban find
-/// --serial`), when the log knows nothing of it (it names no application): read as
-/// [`typed_number`] reads it (`(+86)138.0013.8000`, `１３８－００１３－８０００`), and 18
-/// characters of a known region and a real birth date are an ID number whatever the check
-/// character (`110105194912310021`: mistyped, it is still one person's number, or all but one
-/// digit of it). The legacy 15 digits too: a 受理编号 of region code, yyMMdd date and a 3-digit
-/// sequence (`440300261206001`) has that form, and by its shape alone nothing tells it from a
-/// person's number; where the log holds it as an application's own, `find` judges it by that
-/// application's submission instead ([`own_serial_clear`]).
-pub fn searched_personal_kind(key: &str) -> Option<PersonalKind> {
-    shaped(&typed_number(key), &[15, 18], Check::Any)
-}
-
 /// Whether a province's serial (its Idempotency-Key as origin, its 受理编号 as handler) may be
 /// quoted in a finding that is kept and passed on (reconciliation's): printable ASCII (no
 /// person's name in Chinese characters), up to 64 characters, no `@` (an address), and no
@@ -283,12 +270,20 @@ pub fn quotable_own_serial(serial: &str, own: &crate::domain::personal::OwnNumbe
 /// Whether a number the log holds as an application's own is no personal data of it, by what
 /// its submission names (`own`): it holds none of the submission's ID numbers (the legacy
 /// 15-digit form too) or phone numbers, whole or among other characters, as
-/// [`typed_number`] reads them; and where its shape reads as an ID number, the submission names
-/// one (which it then is not), and likewise a phone. Shared by reconciliation's quoting
-/// ([`quotable_own_serial`]) and `tongban find`'s.
+/// [`typed_number`] reads them; no 18-character ID number or mobile number by shape at all
+/// (another person's: an agent's, named only in a material, is the number a window keys a 代办
+/// case by, and these shapes are a province's serials' only by accident); and where its shape
+/// reads as a legacy 15-digit ID number or a phone otherwise (a landline, a mobile's eleven
+/// digits among more), the submission names one of that kind (which it then is not). So a
+/// 受理编号 of region code, date and sequence is quoted.
+/// Shared by reconciliation's quoting ([`quotable_own_serial`]) and `tongban find`'s.
 pub fn own_serial_clear(number: &str, own: &crate::domain::personal::OwnNumbers) -> bool {
     let held = held_numbers(&typed_number(number));
-    !own.held_in(number) && (!held.id || own.has_ids()) && (!held.phone || own.has_phones())
+    !own.held_in(number)
+        && !held.id18
+        && !held.mobile
+        && (!held.id || own.has_ids())
+        && (!held.phone || own.has_phones())
 }
 
 /// The form a quoted serial has whatever its digits: printable ASCII (no person's name in
@@ -316,8 +311,13 @@ pub fn holds_personal_data(text: &str) -> bool {
 struct Held {
     /// A 公民身份号码 of a known region and a real birth date, 15 or 18 characters.
     id: bool,
+    /// Of them, one of 18 characters: the form every number issued since 1999 has.
+    id18: bool,
     /// A phone number, or a mobile's eleven digits.
     phone: bool,
+    /// Of them, a mobile number written as one (a run of digits that is one, not eleven of a
+    /// longer run, which a region code and a date give by accident: `441300…`, `130100…`).
+    mobile: bool,
 }
 
 impl Held {
@@ -351,11 +351,19 @@ fn held_numbers(typed: &str) -> Held {
     for run in runs {
         let b = run.as_bytes();
         let windows = |n: usize| (0..=b.len().saturating_sub(n)).filter(move |_| b.len() >= n);
-        held.phone |= phone::classify(&run).is_some()
-            || windows(11).any(|i| b[i] == b'1' && (b'3'..=b'9').contains(&b[i + 1]));
-        held.id |= [15, 18]
+        let kind = phone::classify(&run);
+        // With its country code (`+86 139…`, `0086139…`) too.
+        let national = ["0086", "86"]
             .iter()
-            .any(|&n| windows(n).any(|i| run.get(i..i + n).is_some_and(is_id)));
+            .find_map(|p| run.strip_prefix(p).filter(|rest| rest.len() == 11))
+            .unwrap_or(&run);
+        held.mobile |= phone::classify(national) == Some(phone::PhoneKind::Mobile);
+        held.phone |= kind.is_some()
+            || windows(11).any(|i| b[i] == b'1' && (b'3'..=b'9').contains(&b[i + 1]));
+        let id = |n: usize| windows(n).any(|i| run.get(i..i + n).is_some_and(is_id));
+        let id18 = id(18);
+        held.id18 |= id18;
+        held.id |= id18 || id(15);
     }
     held
 }
@@ -610,17 +618,16 @@ mod tests {
         let own = OwnNumbers::of(&serde_json::json!({
             "applicant": {"id_number": "33010619580301002X", "phone": "13712345678"}
         }));
-        for quoted in [
-            "440300261206001",
-            "441300261206001",
-            "SL-13900139000",
-            "ZJ-SL-1",
-        ] {
+        for quoted in ["440300261206001", "441300261206001", "ZJ-SL-1"] {
             assert!(!quotable_serial(quoted) || quoted == "ZJ-SL-1", "{quoted}");
             assert!(quotable_own_serial(quoted, &own), "{quoted}");
         }
         for hidden in [
             "33010619580301002X",
+            // Another person's numbers, by shape alone: an agent's ID number, a mobile.
+            "11010519491231002X",
+            "SL-13900139000",
+            "+86 139 0013 9000",
             "330106580301002",
             "GD-330106580301002",
             "SL-137-1234-5678",
@@ -632,7 +639,7 @@ mod tests {
         }
         let no_id = OwnNumbers::of(&serde_json::json!({"applicant": {"phone": "13712345678"}}));
         assert!(!quotable_own_serial("440300261206001", &no_id));
-        assert!(quotable_own_serial("SL-13900139000", &no_id));
+        assert!(!quotable_own_serial("SL-13900139000", &no_id));
         let no_phone =
             OwnNumbers::of(&serde_json::json!({"applicant": {"id_number": "33010619580301002X"}}));
         assert!(quotable_own_serial("440300261206001", &no_phone));
@@ -640,29 +647,32 @@ mod tests {
         assert!(!quotable_own_serial("441300261206001", &no_phone));
     }
 
-    /// Given numbers typed to search for a serial the log knows nothing of, when judged by
-    /// their shape, then the legacy 15 digits of a known region and a real birth date read as
-    /// an ID number as 18 characters do (a 受理编号 of region code, date and sequence cannot be
-    /// told from one), while 15 digits of no region or no date, and a serial of letters and
+    /// Given numbers typed to search for a serial the log knows nothing of (`tongban find`),
+    /// when judged by their shape, then the legacy 15 digits of a known region and a real birth
+    /// date hold an ID number as 18 characters do, mistyped or not, alone or among other
+    /// characters (a 受理编号 of region code, date and sequence cannot be told from one), and so
+    /// does a phone number, while 15 digits of no region or no date, and a serial of letters and
     /// digits, do not.
     #[test]
-    fn a_searched_number_of_the_legacy_form_reads_as_an_id_number() {
-        let id = Some(PersonalKind::ResidentId);
+    fn a_searched_number_is_judged_by_the_numbers_it_holds() {
         for personal in [
             "440300261206001",
             "440300-261206-001",
             "４４０３００２６１２０６００１",
+            "110105194912310021",
+            "GD-440106197707077771",
+            "张三13812345678",
+            "SL-13712345678",
         ] {
-            assert_eq!(searched_personal_kind(personal), id, "{personal}");
+            assert!(holds_personal_data(personal), "{personal}");
         }
-        assert_eq!(searched_personal_kind("110105194912310021"), id);
         for fine in [
             "990300261206001",
             "440300261306001",
             "HBZW20261206000005",
             "GD-2026-01",
         ] {
-            assert_eq!(searched_personal_kind(fine), None, "{fine}");
+            assert!(!holds_personal_data(fine), "{fine}");
         }
     }
 

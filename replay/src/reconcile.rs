@@ -199,12 +199,19 @@ fn typo_keys(serial: &str) -> Vec<String> {
     keys
 }
 
+/// More applications than this under one key of [`typo_keys`] link none of them.
+const CROWDED: usize = 8;
+
 /// The pairs (record, application), by index into `records` (serials that name nothing in the
 /// log) and `owns` (the own serials of applications missing at the province, where the log
 /// holds one), that are one typing slip apart ([`one_typo`]) and each the other's only such
 /// match: a record near two applications, or an application near two records, is paired with
 /// none, since which one was meant cannot be told.
 fn typo_pairs(records: &[&str], owns: &[Option<&str>]) -> Vec<(usize, usize)> {
+    // Nothing to link (the usual night): no index built of every missing application's serials.
+    if records.is_empty() || owns.iter().all(Option::is_none) {
+        return Vec::new();
+    }
     let mut near: HashMap<String, Vec<usize>> = HashMap::new();
     for (m, own) in owns.iter().enumerate() {
         for key in own.map(typo_keys).unwrap_or_default() {
@@ -214,9 +221,13 @@ fn typo_pairs(records: &[&str], owns: &[Option<&str>]) -> Vec<(usize, usize)> {
     let matches: Vec<Vec<usize>> = records
         .iter()
         .map(|serial| {
+            // A key many serials share (a placeholder number every application got) links
+            // nothing, and is not walked for every record.
             let mut found: Vec<usize> = typo_keys(serial)
                 .iter()
-                .flat_map(|key| near.get(key).into_iter().flatten().copied())
+                .filter_map(|key| near.get(key).filter(|apps| apps.len() <= CROWDED))
+                .flatten()
+                .copied()
                 .filter(|&m| owns[m].is_some_and(|own| one_typo(serial, own)))
                 .collect();
             found.sort_unstable();
@@ -244,10 +255,26 @@ fn typo_pairs(records: &[&str], owns: &[Option<&str>]) -> Vec<(usize, usize)> {
 /// ([`tongban_gateway::ids::holds_personal_data`]: an ID number or a phone, however typed, or an
 /// address). A word is no personal data, and quoting it tells the province which of its words
 /// to map to a canonical status (described, `3 non-ASCII letters` named none of them); a number
-/// where a status belongs may be a person's, and is described instead.
+/// where a status belongs may be a person's, and is described instead. So may a name: an export
+/// whose status column holds the applicant's or the clerk's (a column mapped wrong; JSON Lines
+/// has no width to refuse it by) would have every name quoted, so a word in Chinese characters
+/// is quoted only when it holds a word of a case's progress ([`STATUS_MORPHEMES`]: 受理, 办结,
+/// 退回, 已, 待 …), which names do not.
 fn status_word(s: &str) -> bool {
-    (1..=40).contains(&s.chars().count()) && !tongban_gateway::ids::holds_personal_data(s)
+    (1..=40).contains(&s.chars().count())
+        && !tongban_gateway::ids::holds_personal_data(s)
+        && (s.is_ascii() || STATUS_MORPHEMES.iter().any(|m| s.contains(m)))
 }
+
+/// The words a province's status for a case is made of ([`status_word`]): the steps of
+/// 一网通办 intake and decision as the provinces' systems name them.
+const STATUS_MORPHEMES: &[&str] = &[
+    "受理", "办结", "办理", "在办", "办件", "审核", "审批", "审查", "预审", "补正", "补齐", "退回",
+    "退件", "撤回", "撤销", "送达", "寄递", "完成", "待", "已", "不予", "予以", "通过", "驳回",
+    "拒绝", "终止", "中止", "暂停", "挂起", "转办", "转报", "流转", "签收", "接收", "决定", "发证",
+    "出证", "许可", "处理", "登记", "提交", "申请", "作废", "归档", "失败", "成功", "结束", "核准",
+    "批准", "延期", "移交", "推送",
+];
 
 /// A status cell as a finding says it: a status word ([`status_word`]) in quotes, a line break,
 /// a bidirectional control or another hidden character in it escaped as the text output escapes
@@ -1300,11 +1327,12 @@ impl LogIndex {
             .map(|side| side.own_serial(&self.region))
             .collect();
         let serials: Vec<&str> = unmatched.iter().map(|(_, s, _)| s.as_str()).collect();
-        let mut probable_line: HashMap<usize, usize> = HashMap::new();
+        // Each linked application's record, by index into `unmatched`.
+        let mut probable: HashMap<usize, usize> = HashMap::new();
         for (u, m) in typo_pairs(&serials, &owns) {
-            let (at, serial, line) = &unmatched[u];
+            let (at, serial, _) = &unmatched[u];
             let (side, own) = (missing[m], owns[m].unwrap_or_default());
-            probable_line.insert(m, *line);
+            probable.insert(m, u);
             let d = &mut report.discrepancies[*at];
             d.probable_app = Some(side.state.id.clone());
             d.detail.push_str(&format!(
@@ -1322,9 +1350,8 @@ impl LogIndex {
             let own = side.own_serial(&self.region);
             let mut detail =
                 String::from("the log has this application; the province's records do not");
-            if let (Some(line), Some(own)) = (probable_line.get(&m), own)
-                && let Some((_, serial, _)) = unmatched.iter().find(|(_, _, l)| l == line)
-            {
+            let linked = probable.get(&m).and_then(|&u| unmatched.get(u));
+            if let (Some((_, serial, line)), Some(own)) = (linked, own) {
                 detail.push_str(&format!(
                     "; perhaps the record on line {line} means it, whose serial {} names nothing \
                      in the log: {}",
@@ -1346,7 +1373,7 @@ impl LogIndex {
                 log_seq: None,
                 province_seq: None,
                 probable_app: None,
-                probable_line: probable_line.get(&m).copied(),
+                probable_line: linked.map(|(_, _, line)| *line),
                 detail,
             });
         }
@@ -3778,10 +3805,11 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                    ZJ-SL-1,已受理,2026-11-03T02:00:00Z\n\
                    ZJ-SL-2,办结,2026-11-03T02:00:00Z\n\
                    ZJ-SL-3,2,2026-11-03T02:00:00Z\n\
-                   ZJ-SL-4,\"办\u{202e}结\n中\",2026-11-03T02:00:00Z\n\
+                   ZJ-SL-4,\"已办\u{202e}结\n中\",2026-11-03T02:00:00Z\n\
                    ZJ-SL-5,11010519491231002X,2026-11-03T02:00:00Z\n\
                    ZJ-SL-6,138-0013-8000,2026-11-03T02:00:00Z\n\
-                   ZJ-SL-7,办结@qq.com,2026-11-03T02:00:00Z\n";
+                   ZJ-SL-7,办结@qq.com,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-8,张伟,2026-11-03T02:00:00Z\n";
         let report = LogIndex::new(ZJ).reconcile(parse_records(csv).expect("an export"), 1000);
         let said: Vec<(&str, Option<&str>)> = report
             .discrepancies
@@ -3801,7 +3829,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 ("status \"已受理\"", Some("已受理")),
                 ("status \"办结\"", Some("办结")),
                 ("status \"2\"", Some("2")),
-                ("status \"办\\u202e结\\n中\"", Some("办\u{202e}结\n中")),
+                ("status \"已办\\u202e结\\n中\"", Some("已办\u{202e}结\n中")),
                 ("status (18 characters: 17 digits, 1 ASCII letter)", None),
                 (
                     "status (13 characters: 11 digits, 2 other characters)",
@@ -3811,6 +3839,8 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                     "status (9 characters: 5 ASCII letters, 2 non-ASCII letters, 2 other characters)",
                     None,
                 ),
+                // A name where the status belongs (a column mapped wrong) is not quoted.
+                ("status (2 characters: 2 non-ASCII letters)", None),
             ],
             "{report:#?}"
         );

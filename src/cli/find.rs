@@ -55,7 +55,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             if form
                 && !named
                 && e.kind == "application.submitted"
-                && OwnNumbers::of(&e.data).kind_of(&serial).is_some()
+                && OwnNumbers::of(&e.data).held_in(&serial)
             {
                 named = true;
             }
@@ -115,15 +115,15 @@ fn form(serial: &str) -> bool {
         && !serial.chars().any(|c| c == '@' || c.is_control())
 }
 
-/// Whether a serial searched for reads as no ID number or mobile number by the gateway's rules
-/// ([`tongban_gateway::ids::searched_personal_kind`]: a 公民身份号码 of a known region, 18
-/// characters with its check character right or not, or the legacy 15 digits, or a mobile
-/// number, however typed: in groups, brackets, full-width characters). A serial that names no
-/// application is one the log knows nothing of, so its shape alone decides, as reconciliation
-/// judges a serial the log does not hold: a 受理编号 of region code, date and sequence
-/// (`440300261206009`) has a legacy ID number's shape, and is described.
+/// Whether a serial searched for holds no personal number by the gateway's rules, whole or
+/// among other characters, however typed ([`tongban_gateway::ids::holds_personal_data`]: a
+/// 公民身份号码 of a known region, 18 characters or the legacy 15 digits, or a phone number:
+/// `GD-440106197707077771`, `张三13812345678` as well as the number alone). A serial that names
+/// no application is one the log knows nothing of, so its shape alone decides, as
+/// reconciliation judges a serial the log does not hold: a 受理编号 of region code, date and
+/// sequence (`440300261206009`) has a legacy ID number's shape, and is described.
 fn shape_clean(serial: &str) -> bool {
-    tongban_gateway::ids::searched_personal_kind(serial).is_none()
+    !tongban_gateway::ids::holds_personal_data(serial)
 }
 
 /// Whether the applications of the log that have `serial` as their own number (`holders`: a
