@@ -245,3 +245,43 @@ fn export_writes_over_no_file_unasked_and_nothing_into_a_data_directory() {
 fn path(p: &Path) -> String {
     p.display().to_string()
 }
+
+/// Given the published schema documents under `schemas/json`, then each is byte for byte the
+/// one `schemas/SHA256SUMS` records, and every one recorded is there: a published version is
+/// never edited (provinces validate against it and may have pinned its digest; it is served
+/// `immutable`), and a new version adds its line (`cd schemas && sha256sum json/*/*.json >
+/// SHA256SUMS` once it is reviewed). `sha256sum -c SHA256SUMS` checks the same.
+#[test]
+fn published_documents_are_the_ones_recorded() {
+    use sha2::{Digest, Sha256};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+    let sums = std::fs::read_to_string(root.join("SHA256SUMS")).expect("SHA256SUMS");
+    let mut recorded = std::collections::BTreeMap::new();
+    for line in sums.lines() {
+        let (digest, path) = line.split_once("  ").expect("`<sha256>  <path>` lines");
+        recorded.insert(path.to_string(), digest.to_string());
+    }
+    let mut found = std::collections::BTreeMap::new();
+    for subject in std::fs::read_dir(root.join("json")).expect("json") {
+        let subject = subject.expect("entry").path();
+        for file in std::fs::read_dir(&subject).expect("subject") {
+            let file = file.expect("entry").path();
+            let bytes = std::fs::read(&file).expect("document");
+            let path = file
+                .strip_prefix(&root)
+                .expect("under schemas")
+                .to_string_lossy()
+                .into_owned();
+            let digest: String = Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            found.insert(path, digest);
+        }
+    }
+    assert_eq!(
+        found, recorded,
+        "a published schema document changed, or one was added without its line in \
+         schemas/SHA256SUMS: never edit a published version (bump it instead)"
+    );
+}

@@ -199,7 +199,7 @@ fn registry_pages_render_in_headless_chromium() {
     );
     assert!(
         dom.contains(
-            "today's rules, for new submissions (validated under version 2), not version 1's"
+            "rules are not versioned: these are today's, for new submissions (validated under version 2)"
         ),
         "under the 表单规则 heading"
     );

@@ -1209,7 +1209,7 @@ fn an_older_versions_page_says_whose_rules_it_lists() {
     let by_rules = note(&older, "rules-today").expect("the note under 表单规则");
     assert!(
         by_rules.contains(
-            "today's rules, for new submissions (validated under version 2), not version 1's"
+            "rules are not versioned: these are today's, for new submissions (validated under version 2)"
         ),
         "{by_rules}"
     );

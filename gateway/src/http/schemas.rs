@@ -169,7 +169,8 @@ pub fn lookup(subject: &str, version: &str) -> Result<&'static SchemaVersion, Pr
     })
 }
 
-/// A numbered version never changes once published (`schemas/json/` is frozen; a test holds it),
+/// A numbered version never changes once published (`schemas/json/` is frozen, each document's
+/// digest in `schemas/SHA256SUMS`, which a test holds),
 /// so caches may keep it for a day without asking again.
 const PUBLISHED: &str = "public, max-age=86400, immutable";
 /// Listings and `latest` change when a gateway with a new version is deployed: caches keep them

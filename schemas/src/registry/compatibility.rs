@@ -995,10 +995,8 @@ impl<'a> Ctx<'a> {
             ),
             _ => {
                 let (k, wv) = (number_keyword(side, rb.exclusive), wb.map(|b| b.value));
-                match side {
-                    Side::Lower => self.voice.lower_bound(k, rb.value, wv),
-                    Side::Upper => self.voice.upper_bound(k, rb.value, wv),
-                }
+                self.voice
+                    .number_bound(side, k, (rb.value, rb.exclusive), wv)
             }
         };
         self.say(path, said);

@@ -315,6 +315,25 @@ impl Voice {
         self.bound(("raised", "lowered", "above it"), k, bound, writer)
     }
 
+    /// A number's bound of the reader on `side`, `bound` (`exclusive`: the bound itself refused
+    /// too, so the data refused lies at or beyond it), that the writer lacks or has looser,
+    /// both in the same keyword.
+    pub fn number_bound(
+        &self,
+        side: Side,
+        k: &str,
+        (bound, exclusive): (f64, bool),
+        writer: Option<f64>,
+    ) -> Said {
+        let words = match (side, exclusive) {
+            (Side::Lower, false) => ("lowered", "raised", "below it"),
+            (Side::Lower, true) => ("lowered", "raised", "at or below it"),
+            (Side::Upper, false) => ("raised", "lowered", "above it"),
+            (Side::Upper, true) => ("raised", "lowered", "at or above it"),
+        };
+        self.bound(words, k, bound, writer)
+    }
+
     /// A bound of the reader the writer lacks or has looser: `(loosened, tightened, beyond)`
     /// say how a bound on this side moves each way, and where the data it refuses lies.
     fn bound(

@@ -634,3 +634,42 @@ fn both_keywords_on_one_side_make_the_tighter_bound() {
     assert!(compatibility::backward(&both, &exclusive, strict, 1).is_empty());
     assert!(compatibility::forward(&both, &exclusive, strict, 1).is_empty());
 }
+
+/// Given an exclusive bound on both sides (or on the reader's alone) that refuses data the
+/// writer's allows, when worded, then the data refused is said to lie at or beyond the bound,
+/// the bound itself included: `exclusiveMinimum` 0 → 5 refuses 5 as well as what is below it,
+/// and, for whole numbers, 0 → 1 refuses exactly 1.
+#[test]
+fn an_exclusive_bound_refuses_the_bound_itself_too() {
+    let strict = OpenObjects::Strict;
+    for (older, newer, beyond) in [
+        (
+            json!({"type": "number", "exclusiveMinimum": 0}),
+            json!({"type": "number", "exclusiveMinimum": 5}),
+            "at or below it",
+        ),
+        (
+            json!({"type": "integer", "exclusiveMinimum": 0}),
+            json!({"type": "integer", "exclusiveMinimum": 1}),
+            "at or below it",
+        ),
+        (
+            json!({"type": "number"}),
+            json!({"type": "number", "exclusiveMaximum": 5}),
+            "at or above it",
+        ),
+        (
+            json!({"type": "number", "minimum": 0}),
+            json!({"type": "number", "minimum": 5}),
+            "below it",
+        ),
+    ] {
+        let back = compatibility::backward(&newer, &older, strict, 1);
+        assert_eq!(back.len(), 1, "{older} → {newer}: {back:?}");
+        let said = &back[0].reason;
+        assert!(said.contains(beyond), "{older} → {newer}: {said}");
+        if beyond == "below it" {
+            assert!(!said.contains("at or below"), "{said}");
+        }
+    }
+}

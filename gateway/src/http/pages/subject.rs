@@ -166,7 +166,7 @@ fn rules_section(m: &Matter, (shown, latest): (u32, u32)) -> String {
     // On an older version's page, whose version these are not (the note by its fields says why).
     if shown != latest {
         out.push_str(&format!(
-            "<p class=\"note\" id=\"rules-today\">网关今天的规则，用于新申请（按版本 {latest} 校验），不是版本 {shown} 的规则 / today's rules, for new submissions (validated under version {latest}), not version {shown}'s</p>\n"
+            "<p class=\"note\" id=\"rules-today\">规则不分版本：此为网关今天的规则，用于新申请（按版本 {latest} 校验） / rules are not versioned: these are today's, for new submissions (validated under version {latest})</p>\n"
         ));
     }
     let rules = m.listed_rules();
