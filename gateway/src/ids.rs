@@ -70,10 +70,16 @@ fn v8(digest: &[u8; 32]) -> String {
 /// every gateway of it, and every retry, derives the same id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Derivation {
-    /// HMAC-SHA-256 under a secret derived from the gateway key ([`AppIds::Keyed`]).
+    /// HMAC-SHA-256 under a secret derived from the gateway key ([`AppIds`]).
     Keyed,
     /// SHA-256 of the region and the key alone ([`app_id_for_key`]): a log made before keyed ids.
     Unkeyed,
+    /// Keyed, on a log that holds submissions made unkeyed too (a log made before keyed ids and
+    /// moved to them by its operator, or a keyed one a gateway of a version before them wrote
+    /// to): a new key gets the keyed id, and a retry of a submission made unkeyed is answered
+    /// with the application it made, found by its unkeyed id ([`AppIds::unkeyed_retry`]),
+    /// at the cost of one more read of the log per submission under a key.
+    KeyedAfterUnkeyed,
 }
 
 impl Derivation {
@@ -81,6 +87,9 @@ impl Derivation {
     pub const KEYED: &'static str = "keyed/v2";
     /// The word a log made before keyed ids is given once a start has judged it so.
     pub const UNKEYED: &'static str = "unkeyed/v1";
+    /// The word of a log keyed after it held unkeyed submissions: what an operator writes to
+    /// move a log made before keyed ids to them (docs/operations.md).
+    pub const KEYED_AFTER_UNKEYED: &'static str = "keyed/v2+unkeyed-retries";
 
     /// The derivation a log's record names; `None` for a word no version of tongban writes (a
     /// later version's derivation, or a damaged record): the gateway does not start on it, as
@@ -89,6 +98,7 @@ impl Derivation {
         match word.trim() {
             Derivation::KEYED => Some(Derivation::Keyed),
             Derivation::UNKEYED => Some(Derivation::Unkeyed),
+            Derivation::KEYED_AFTER_UNKEYED => Some(Derivation::KeyedAfterUnkeyed),
             _ => None,
         }
     }
@@ -98,7 +108,13 @@ impl Derivation {
         match self {
             Derivation::Keyed => Derivation::KEYED,
             Derivation::Unkeyed => Derivation::UNKEYED,
+            Derivation::KeyedAfterUnkeyed => Derivation::KEYED_AFTER_UNKEYED,
         }
+    }
+
+    /// Whether a new key gets a keyed id.
+    pub fn keyed(self) -> bool {
+        self != Derivation::Unkeyed
     }
 }
 
@@ -106,25 +122,29 @@ impl Derivation {
 /// is). The gateway does not start on it.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "{at} does not name a derivation of application ids this version of tongban knows (`{}` \
-     or `{}`): made by a later version, or changed by hand. Nothing was started: a guess would \
-     give the retries of submissions other applications",
+    "{at} {} no derivation of application ids this version of tongban knows (`{}`, `{}` or \
+     `{}`): made by a later version, or changed by hand. Nothing was started: a guess would give \
+     the retries of submissions other applications",
+    if *.empty { "is empty: it names" } else { "names" },
     Derivation::KEYED,
+    Derivation::KEYED_AFTER_UNKEYED,
     Derivation::UNKEYED
 )]
 pub struct UnknownDerivation {
     pub at: String,
+    /// The record holds nothing (a file truncated, or made by hand and left empty).
+    pub empty: bool,
 }
 
 /// The application ids a gateway derives: keyed under its log's secret, or unkeyed on a log made
 /// before keyed ids ([`Derivation`]).
 #[derive(Clone)]
-pub enum AppIds {
+pub struct AppIds {
+    derivation: Derivation,
     /// HMAC-SHA-256 (RFC 2104) under a secret of the gateway key's
-    /// ([`crate::envelope::GatewayKey::derived_secret`]) of the region and the key.
-    Keyed(Box<Hmac>),
-    /// [`app_id_for_key`].
-    Unkeyed,
+    /// ([`crate::envelope::GatewayKey::derived_secret`]), of the region and the key; `None`
+    /// for unkeyed ids.
+    hmac: Option<Box<Hmac>>,
 }
 
 impl AppIds {
@@ -133,27 +153,30 @@ impl AppIds {
 
     /// The ids `derivation` gives under `key`, the gateway key of the log.
     pub fn new(derivation: Derivation, key: &crate::envelope::GatewayKey) -> AppIds {
-        match derivation {
-            Derivation::Keyed => {
-                AppIds::Keyed(Box::new(Hmac::new(&key.derived_secret(AppIds::PURPOSE))))
-            }
-            Derivation::Unkeyed => AppIds::Unkeyed,
+        AppIds {
+            derivation,
+            hmac: derivation
+                .keyed()
+                .then(|| Box::new(Hmac::new(&key.derived_secret(AppIds::PURPOSE)))),
         }
     }
 
     pub fn derivation(&self) -> Derivation {
-        match self {
-            AppIds::Keyed(_) => Derivation::Keyed,
-            AppIds::Unkeyed => Derivation::Unkeyed,
-        }
+        self.derivation
     }
 
     /// The application id for `(region, idempotency key)`.
     pub fn for_key(&self, region: &str, key: &str) -> String {
-        match self {
-            AppIds::Keyed(hmac) => v8(&hmac.of(&[region.as_bytes(), &[0], key.as_bytes()])),
-            AppIds::Unkeyed => app_id_for_key(region, key),
+        match &self.hmac {
+            Some(hmac) => v8(&hmac.of(&[region.as_bytes(), &[0], key.as_bytes()])),
+            None => app_id_for_key(region, key),
         }
+    }
+
+    /// Where a submission under `key` may already be besides [`AppIds::for_key`]: its unkeyed
+    /// id, on a log that holds submissions made unkeyed ([`Derivation::KeyedAfterUnkeyed`]).
+    pub fn unkeyed_retry(&self, region: &str, key: &str) -> Option<String> {
+        (self.derivation == Derivation::KeyedAfterUnkeyed).then(|| app_id_for_key(region, key))
     }
 }
 
@@ -292,17 +315,20 @@ pub fn quotable_own_serial(serial: &str, own: &crate::domain::personal::OwnNumbe
 /// 15-digit form too) or phone numbers, whole or among other characters, as
 /// [`typed_number`] reads them; no 18-character ID number or mobile number by shape at all
 /// (another person's: an agent's, named only in a material, is the number a window keys a 代办
-/// case by, and these shapes are a province's serials' only by accident); and where its shape
-/// reads as a legacy 15-digit ID number or a phone otherwise (a landline, a mobile's eleven
-/// digits among more), the submission names one of that kind (which it then is not). So a
-/// 受理编号 of region code, date and sequence is quoted.
+/// case by, and these shapes are a province's serials' only by accident); where its shape
+/// reads as a legacy 15-digit ID number, the submission names an ID number (which it then is
+/// not) and its yyMMdd lies within 45 days of the application's submission
+/// ([`crate::domain::personal::OwnNumbers::dates_a_serial`]: a 受理编号's date is its intake's,
+/// a person's birth date decades before, so another person's legacy number is not quoted); and
+/// where it reads as a phone otherwise (a landline, a mobile's eleven digits among more), the
+/// submission names a phone. So a 受理编号 of region code, date and sequence is quoted.
 /// Shared by reconciliation's quoting ([`quotable_own_serial`]) and `tongban find`'s.
 pub fn own_serial_clear(number: &str, own: &crate::domain::personal::OwnNumbers) -> bool {
     let held = held_numbers(&typed_number(number));
     !own.held_in(number)
         && !held.id18
         && !held.mobile
-        && (!held.id || own.has_ids())
+        && (!held.id || (own.has_ids() && own.dates_a_serial(number)))
         && (!held.phone || own.has_phones())
 }
 
@@ -637,15 +663,18 @@ mod tests {
         use crate::domain::personal::OwnNumbers;
         let own = OwnNumbers::of(&serde_json::json!({
             "applicant": {"id_number": "33010619580301002X", "phone": "13712345678"}
-        }));
+        }))
+        .submitted_at("2026-12-05T02:00:00Z");
         for quoted in ["440300261206001", "441300261206001", "ZJ-SL-1"] {
             assert!(!quotable_serial(quoted) || quoted == "ZJ-SL-1", "{quoted}");
             assert!(quotable_own_serial(quoted, &own), "{quoted}");
         }
         for hidden in [
             "33010619580301002X",
-            // Another person's numbers, by shape alone: an agent's ID number, a mobile.
+            // Another person's numbers, by shape alone: an agent's ID number, a mobile, a legacy
+            // 15-digit number dated decades from the submission (a birth date, not an intake's).
             "11010519491231002X",
+            "110105491231002",
             "SL-13900139000",
             "+86 139 0013 9000",
             "330106580301002",
@@ -657,11 +686,17 @@ mod tests {
         ] {
             assert!(!quotable_own_serial(hidden, &own), "{hidden}");
         }
-        let no_id = OwnNumbers::of(&serde_json::json!({"applicant": {"phone": "13712345678"}}));
+        let no_id = OwnNumbers::of(&serde_json::json!({"applicant": {"phone": "13712345678"}}))
+            .submitted_at("2026-12-05T02:00:00Z");
         assert!(!quotable_own_serial("440300261206001", &no_id));
         assert!(!quotable_own_serial("SL-13900139000", &no_id));
         let no_phone =
+            OwnNumbers::of(&serde_json::json!({"applicant": {"id_number": "33010619580301002X"}}))
+                .submitted_at("2026-12-05T02:00:00Z");
+        // Of its own date only: the day of the submission not known, nothing dates it.
+        let undated =
             OwnNumbers::of(&serde_json::json!({"applicant": {"id_number": "33010619580301002X"}}));
+        assert!(!quotable_own_serial("440300261206001", &undated));
         assert!(quotable_own_serial("440300261206001", &no_phone));
         // Huizhou's 441300 reads as a mobile's 13… too: no phone named, nothing tells it apart.
         assert!(!quotable_own_serial("441300261206001", &no_phone));

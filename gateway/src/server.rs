@@ -578,15 +578,6 @@ fn open_with<L: EventLog>(
     gateway.evidence = Some(evidence);
     gateway.regions = Some(Arc::clone(&book));
     gateway.app_ids = crate::ids::AppIds::new(derivation, &gateway.key);
-    if derivation == crate::ids::Derivation::Unkeyed {
-        tracing::warn!(
-            "this log was made before keyed application ids: the id of an application \
-             submitted with an Idempotency-Key is a hash of the region and the key that anyone \
-             who guesses the key can recompute, and it stays so, for retries to find the \
-             applications they made (SECURITY.md, \"Personal data never in logs, keys or \
-             subjects\")"
-        );
-    }
     let gateway = Arc::new(gateway);
     Ok(Wired { gateway, book })
 }
@@ -842,26 +833,30 @@ fn embedded_derivation(
     let at = path.display().to_string();
     let io = |e: std::io::Error| ServeError::Log(LogError::Storage(format!("{at}: {e}")));
     let recorded = match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            Some(Derivation::recorded(&text).ok_or_else(|| UnknownDerivation { at: at.clone() })?)
-        }
+        Ok(text) => Some(
+            Derivation::recorded(&text).ok_or_else(|| UnknownDerivation {
+                at: at.clone(),
+                empty: text.trim().is_empty(),
+            })?,
+        ),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io(e)),
     };
-    let empty = *log.head().borrow() == 0;
     let judged = match GatewayKey::load(&dir.key())? {
-        // A log that holds events has its key (`check_log_key`); a new one has no submission.
-        Some(key) if !empty => {
-            crate::log::app_ids::judge_embedded(log, &key, recorded, &at, Derivation::Unkeyed)?
-        }
-        _ => crate::log::app_ids::Judged {
-            derivation: recorded.unwrap_or(Derivation::Keyed),
-            mixed: None,
-            from_submissions: false,
-        },
+        // A log that holds events has its key (`check_log_key`); a new one has no submission,
+        // nor a key yet, and is judged without one.
+        Some(key) => crate::log::app_ids::judge_embedded(log, &key, recorded, Derivation::Unkeyed)?,
+        None => crate::log::app_ids::judge_embedded(
+            log,
+            &GatewayKey::generate(),
+            recorded,
+            Derivation::Unkeyed,
+        )?,
     };
     told_of(&judged, recorded, &at);
-    if recorded.is_none() {
+    // Recorded as judged, for the next start and a backup: a record missing, a new log's, or
+    // one the log's own submissions widened.
+    if recorded != Some(judged.derivation) {
         crate::fsutil::write_atomically(
             &path,
             format!("{}\n", judged.derivation.word()).as_bytes(),
@@ -871,32 +866,58 @@ fn embedded_derivation(
     Ok(judged.derivation)
 }
 
-/// Warns of what a start judged of its log's application ids that an operator must know: a
-/// record found missing where the submissions tell, and submissions made under both
-/// derivations (positions only: the keys are a province's numbers).
+/// Warns of what a start judged of its log's application ids that an operator must know (the
+/// positions of submissions, never their keys: a province's numbers): a record found missing
+/// where the submissions tell, submissions made under both derivations or under another than
+/// the record's, and a log that stays unkeyed.
 fn told_of(
     judged: &crate::log::app_ids::Judged,
     recorded: Option<crate::ids::Derivation>,
     at: &str,
 ) {
+    use crate::ids::Derivation;
+    let derivation = judged.derivation.word();
     if recorded.is_none() && judged.from_submissions {
         tracing::warn!(
             record = at,
-            derivation = judged.derivation.word(),
+            derivation,
             "the log records no derivation of its application ids: its own submissions under \
-             Idempotency-Keys were made under this one, and the gateway goes on with it"
+             Idempotency-Keys tell it, and the gateway goes on with it"
         );
     }
     if let Some((first, latest)) = judged.mixed {
         tracing::warn!(
             first = first.position,
             latest = latest.position,
-            derivation = judged.derivation.word(),
+            derivation,
             "the log's submissions under Idempotency-Keys were made under two derivations of \
              application ids (the first near its start, the latest near its end): a gateway of \
-             a version before keyed ids wrote to it. The gateway goes on with the latest's; a \
-             retry of a submission made under the other names another application \
-             (SECURITY.md, \"Personal data never in logs, keys or subjects\")"
+             a version before keyed ids wrote to a keyed log (a rollback), or the other way. New \
+             keys get keyed ids, and a retry of a submission made unkeyed is still answered \
+             with its application. Stop every gateway of a version before keyed ids on this log: \
+             a retry through one of a keyed submission is taken as a second application"
+        );
+    }
+    if let (Some(made), Some(recorded)) = (judged.against_record, recorded) {
+        tracing::warn!(
+            record = at,
+            recorded = recorded.word(),
+            position = made.position,
+            derivation,
+            "the submission at this log position under an Idempotency-Key was made under another \
+             derivation of application ids than the log records (a gateway of a version before \
+             keyed ids wrote to a keyed log, or a record copied in from another log): new keys \
+             get keyed ids, and a retry of a submission made unkeyed is still answered with its \
+             application"
+        );
+    }
+    if judged.derivation == Derivation::Unkeyed {
+        tracing::warn!(
+            record = at,
+            "this log was made before keyed application ids: the id of an application \
+             submitted with an Idempotency-Key is a hash of the region and the key that anyone \
+             who guesses the key can recompute. To move it to keyed ids with every retry still \
+             answered, record keyed/v2+unkeyed-retries (docs/operations.md, \"Application ids\")"
         );
     }
 }
@@ -1039,7 +1060,6 @@ pub async fn open_jetstream(
             *log.head().borrow(),
             &key,
             recorded,
-            &log.derivation_record(),
             crate::ids::Derivation::Unkeyed,
         )
         .await?;
@@ -1898,13 +1918,19 @@ mod tests {
             std::fs::read_to_string(lost.log().join(APP_IDS_FILE)).expect("recorded"),
             "keyed/v2\n"
         );
+        // A record of the other derivation (a rollback's, or one copied in): both kinds of
+        // retry are found from now on, and that is recorded.
         std::fs::write(contradicted.log().join(APP_IDS_FILE), "unkeyed/v1\n")
             .expect("a wrong record");
-        let refused = open_embedded(&contradicted).err().expect("refused");
-        let message = refused.to_string();
-        assert!(
-            matches!(refused, ServeError::AppIdsJudged(_)) && message.contains("position 1"),
-            "{message}"
+        let opened = open_embedded(&contradicted).expect("starts");
+        assert_eq!(
+            opened.gateway.app_ids.derivation(),
+            Derivation::KeyedAfterUnkeyed
+        );
+        drop(opened);
+        assert_eq!(
+            std::fs::read_to_string(contradicted.log().join(APP_IDS_FILE)).expect("recorded"),
+            "keyed/v2+unkeyed-retries\n"
         );
 
         // The record is what counts once the log holds events: read back as it was written.
@@ -2347,11 +2373,12 @@ mod tests {
     }
 
     /// Given a stream a gateway makes, then it records in its metadata that its application ids
-    /// are keyed, and every gateway of it derives the same keyed ids (from the key they share).
-    /// Given a stream made without the record (by an earlier version, or by hand), then the
-    /// gateway keeps the unkeyed derivation.
+    /// are keyed, and every gateway of it derives the same keyed ids (from the key they share);
+    /// with the record gone (a stream promoted from a mirror), a gateway goes by the stream's
+    /// keyed submissions. Given an empty stream made without the record (by hand), then it is
+    /// keyed too.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_stream_a_gateway_makes_keys_its_application_ids_and_one_made_otherwise_does_not() {
+    async fn a_stream_a_gateway_makes_keys_its_application_ids_and_so_does_one_made_by_hand() {
         use crate::ids::Derivation;
         let server = crate::testnats::NatsServer::start();
         let tmp = TempDir::new("stream-app-ids");
@@ -2430,7 +2457,8 @@ mod tests {
         let opened = open_jetstream(&other, &by_hand)
             .await
             .expect("a stream made by hand");
-        assert_eq!(opened.gateway.app_ids.derivation(), Derivation::Unkeyed);
+        // Empty: keyed, as every gateway of it will judge by the keyed submissions it gets.
+        assert_eq!(opened.gateway.app_ids.derivation(), Derivation::Keyed);
     }
 
     /// A first start interrupted after the stream recorded the new key and before the key was

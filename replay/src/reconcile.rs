@@ -1060,7 +1060,7 @@ impl LogIndex {
                     state,
                     reference: None,
                     idempotency_key: s.idempotency_key.clone(),
-                    own: OwnNumbers::of(&e.data),
+                    own: OwnNumbers::of(&e.data).submitted_at(&e.at),
                     stopped_at: None,
                     received: s.origin == self.region,
                     last_seq: e.seq,

@@ -139,7 +139,10 @@ async fn holders_clear(log: &AnyLog, serial: &str, holders: &[String]) -> bool {
         let clear = match log.read(app).await {
             Ok(events) => events.first().is_some_and(|e| {
                 e.kind == "application.submitted"
-                    && tongban_gateway::ids::own_serial_clear(serial, &OwnNumbers::of(&e.data))
+                    && tongban_gateway::ids::own_serial_clear(
+                        serial,
+                        &OwnNumbers::of(&e.data).submitted_at(&e.at),
+                    )
             }),
             Err(_) => false,
         };

@@ -25,6 +25,9 @@ use crate::ids::{PersonalKind, typed_number};
 pub struct OwnNumbers {
     ids: BTreeSet<String>,
     phones: BTreeSet<String>,
+    /// The day the application was submitted (Beijing time), when known: the date a 受理编号 of
+    /// region code, date and sequence carries lies near it ([`OwnNumbers::dates_a_serial`]).
+    submitted_on: Option<crate::time::CivilDate>,
 }
 
 impl OwnNumbers {
@@ -34,6 +37,31 @@ impl OwnNumbers {
         let mut own = OwnNumbers::default();
         own.add(data);
         own
+    }
+
+    /// These numbers, of an application submitted at `at` (RFC 3339, the submission event's).
+    pub fn submitted_at(mut self, at: &str) -> OwnNumbers {
+        self.submitted_on = crate::time::Timestamp::parse_rfc3339(at).map(|t| t.china_date());
+        self
+    }
+
+    /// Whether `number` reads as a serial dated by this application: it holds a run of 15
+    /// digits with a legacy ID number's shape whose yyMMdd lies within 45 days of the day the
+    /// application was submitted (a 受理编号's date is its intake's; a person's birth date is
+    /// decades before). False when that day is not known.
+    pub fn dates_a_serial(&self, number: &str) -> bool {
+        let Some(day) = self.submitted_on else {
+            return false;
+        };
+        let digits: Vec<u8> = typed_number(number).bytes().collect();
+        digits.windows(15).any(|w| {
+            if !w.iter().all(u8::is_ascii_digit) {
+                return false;
+            }
+            let two = |i: usize| i64::from(w[i] - b'0') * 10 + i64::from(w[i + 1] - b'0');
+            crate::time::CivilDate::from_ymd(2000 + two(6), two(8), two(10))
+                .is_some_and(|d| (d.0 - day.0).abs() <= 45)
+        })
     }
 
     /// The numbers of an application's applicant and form, as its view holds them.

@@ -1,16 +1,19 @@
 //! Which derivation of application ids ([`Derivation`]) a log's own submissions were made under,
-//! judged at every start against what the log records of it.
+//! judged at every start beside what the log records of it.
 //!
 //! A log records its derivation when it is made (the embedded log in `log/app-ids`, a stream in
 //! its metadata), but a record can be lost or wrong while the events stay: a stream promoted from
 //! a mirror (whose metadata is its own), a `log/` restored by a tool that skipped the small file,
-//! an older log copied over a newer one. Taken on trust, a missing record would switch a keyed
-//! log to unkeyed ids (and a copied record the other way): every retry of a submission made
-//! before would then name another application, and be taken as a second one. The submissions
-//! themselves tell: each one made under an `Idempotency-Key` keeps the key, and its application
-//! id is the key's id under exactly one derivation. So the first and the latest such submissions
-//! near the log's ends are looked at, and the start goes with what they say: a record they
-//! contradict refuses it; a missing one is what they say.
+//! an older log copied over a newer one, a gateway of a version before keyed ids run on a keyed
+//! log (a rollback), which writes unkeyed submissions into it. Taken on trust, a missing record
+//! would switch a keyed log to unkeyed ids (and a copied record the other way): every retry of
+//! a submission made before would then name another application, and be taken as a second one.
+//! The submissions themselves tell: each one made under an `Idempotency-Key` keeps the key, and
+//! its application id is the key's id under exactly one derivation. So the first and the latest
+//! such submissions near the log's two ends are looked at. What they and the record say
+//! together decides: a log with submissions (or a record) of both derivations goes on keyed,
+//! its unkeyed submissions' retries still found ([`Derivation::KeyedAfterUnkeyed`]); one that
+//! says only one derivation goes on with it; a log with no submission yet is keyed.
 
 use crate::envelope::{Envelope, GatewayKey};
 use crate::ids::{AppIds, Derivation};
@@ -29,22 +32,6 @@ const BATCH: usize = 256;
 #[derive(Debug, thiserror::Error)]
 pub enum Refused {
     #[error(
-        "{record} records that the log's application ids are {recorded}, but the submission at \
-         log position {position} was made under an Idempotency-Key with an id derived {found}: \
-         the record is not this log's (a log copied over another, or a record changed by hand). \
-         Nothing was started: with the record's derivation, the retries of the log's \
-         submissions would name other applications. Restore the record of this log ({}), or \
-         the log the record belongs to",
-        found_under.word()
-    )]
-    Contradicted {
-        record: String,
-        recorded: &'static str,
-        position: u64,
-        found: &'static str,
-        found_under: Derivation,
-    },
-    #[error(
         "the submission at log position {position} was made under an Idempotency-Key, but its \
          application id is derived from the key neither with this gateway's key nor without \
          one: the log was written by gateways of another key, or changed. Nothing was started; \
@@ -55,14 +42,6 @@ pub enum Refused {
     Log(#[from] LogError),
 }
 
-/// How a derivation is said in a refusal.
-fn said(derivation: Derivation) -> &'static str {
-    match derivation {
-        Derivation::Keyed => "keyed (under the gateway key)",
-        Derivation::Unkeyed => "unkeyed (as before keyed ids)",
-    }
-}
-
 /// A submission made under a key, and the derivation its id was made under (`None`: neither).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Made {
@@ -70,46 +49,57 @@ pub struct Made {
     pub under: Option<Derivation>,
 }
 
-/// What a start found: the derivation to go on with, and whether the submissions at the log's
-/// two ends were made under different ones (a version before keyed ids wrote to a keyed log:
-/// the retries of one stretch of it name other applications whichever is taken).
+/// What a start found: the derivation to go on with, and what of the log's submissions an
+/// operator must be told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Judged {
     pub derivation: Derivation,
-    /// The first and latest submissions under a key, when their derivations differ.
+    /// A submission near the log's start and one near its end made under different derivations
+    /// (a version before keyed ids wrote to a keyed log, or the other way).
     pub mixed: Option<(Made, Made)>,
+    /// A submission made under another derivation than the one the log records.
+    pub against_record: Option<Made>,
     /// Whether the log's submissions said it (false: no submission under a key near its ends,
     /// and the record, or the default, was taken).
     pub from_submissions: bool,
 }
 
-/// The derivation of a log's application ids: `recorded` (where its record is `at`; `None`:
-/// no record), checked against the first and the latest submissions made under a key within
-/// [`LOOK`] positions of the log's two ends (`end` its last position, read with `read`, as
-/// [`EventLog::entries`] reads); without a record, what those say, and without either,
-/// `default` (a new log's derivation, or a record-less log's).
+/// The derivation of a log's application ids ([`decide`]): `recorded` (`None`: no record),
+/// beside the first and the latest submissions made under a key within [`LOOK`] positions of
+/// the log's two ends (`end` its last position, read with `read`, as [`EventLog::entries`]
+/// reads), and without either, `default` (a record-less log's).
 pub async fn judge<R, F>(
     mut read: R,
     end: u64,
     key: &GatewayKey,
     recorded: Option<Derivation>,
-    at: &str,
     default: Derivation,
 ) -> Result<Judged, Refused>
 where
     R: FnMut(u64, usize) -> F,
     F: Future<Output = Result<Vec<At>, LogError>>,
 {
+    if end == 0 {
+        // A new log: keyed, whatever a record left beside it says (a data directory made from
+        // an old one's template), unless it already asks to find unkeyed retries too.
+        let derivation = match recorded {
+            Some(Derivation::KeyedAfterUnkeyed) => Derivation::KeyedAfterUnkeyed,
+            _ => Derivation::Keyed,
+        };
+        return Ok(Judged {
+            derivation,
+            mixed: None,
+            against_record: None,
+            from_submissions: false,
+        });
+    }
     let keyed = AppIds::new(Derivation::Keyed, key);
     let first = first_made(&mut read, &keyed, 1, end.min(LOOK)).await?;
-    let latest = match first {
-        None => None,
-        Some(_) => {
-            let from = end.saturating_sub(LOOK - 1).max(1);
-            latest_made(&mut read, &keyed, from, end).await?
-        }
-    };
-    decide(first, latest, recorded, at, default)
+    // The latest, looked for whatever the start holds: a log whose first thousands of events
+    // hold no submission under a key may hold one near its end.
+    let from = end.saturating_sub(LOOK - 1).max(1);
+    let latest = latest_made(&mut read, &keyed, from, end).await?;
+    decide(first, latest, recorded, default)
 }
 
 /// [`judge`] on the embedded log, whose reads answer at once (its offline reads).
@@ -117,7 +107,6 @@ pub fn judge_embedded(
     log: &super::EmbeddedLog,
     key: &GatewayKey,
     recorded: Option<Derivation>,
-    at: &str,
     default: Derivation,
 ) -> Result<Judged, Refused> {
     let end = *log.head().borrow();
@@ -126,7 +115,6 @@ pub fn judge_embedded(
         end,
         key,
         recorded,
-        at,
         default,
     );
     let mut judged = std::pin::pin!(judged);
@@ -142,43 +130,52 @@ pub fn judge_embedded(
     }
 }
 
-/// The start's judgement from the submissions found at the log's two ends.
+/// The start's judgement from the record and the submissions found at the log's two ends: a
+/// submission under no derivation refuses the start; submissions, or a record and a submission,
+/// of both derivations make the log [`Derivation::KeyedAfterUnkeyed`] (new keys keyed, unkeyed
+/// retries still found: never a second application, whichever was made when); otherwise the
+/// record, or what the submissions say, or `default`.
 fn decide(
     first: Option<Made>,
     latest: Option<Made>,
     recorded: Option<Derivation>,
-    at: &str,
     default: Derivation,
 ) -> Result<Judged, Refused> {
+    use Derivation::{Keyed, KeyedAfterUnkeyed, Unkeyed};
+    let mut found = Vec::new();
     for made in first.iter().chain(latest.iter()) {
-        if made.under.is_none() {
-            return Err(Refused::Neither {
-                position: made.position,
-            });
+        match made.under {
+            None => {
+                return Err(Refused::Neither {
+                    position: made.position,
+                });
+            }
+            Some(under) => found.push((*made, under)),
         }
     }
-    // The latest says what a retry most likely needs.
-    let found = latest.or(first).and_then(|m| m.under);
+    let seen = |d: Derivation| found.iter().any(|(_, under)| *under == d);
     let mixed = match (first, latest) {
         (Some(f), Some(l)) if f.under != l.under => Some((f, l)),
         _ => None,
     };
-    if let (Some(recorded), Some(found)) = (recorded, found)
-        && recorded != found
-    {
-        let position = latest.or(first).map_or(0, |m| m.position);
-        return Err(Refused::Contradicted {
-            record: at.to_string(),
-            recorded: said(recorded),
-            position,
-            found: said(found),
-            found_under: found,
-        });
-    }
+    let against = |d: Derivation| found.iter().find(|(_, under)| *under != d).map(|(m, _)| *m);
+    let (derivation, against_record) = match recorded {
+        Some(KeyedAfterUnkeyed) => (KeyedAfterUnkeyed, None),
+        Some(Keyed) if seen(Unkeyed) => (KeyedAfterUnkeyed, against(Keyed)),
+        Some(Unkeyed) if seen(Keyed) => (KeyedAfterUnkeyed, against(Unkeyed)),
+        Some(recorded) => (recorded, None),
+        None => match (seen(Keyed), seen(Unkeyed)) {
+            (true, true) => (KeyedAfterUnkeyed, None),
+            (true, false) => (Keyed, None),
+            (false, true) => (Unkeyed, None),
+            (false, false) => (default, None),
+        },
+    };
     Ok(Judged {
-        derivation: recorded.or(found).unwrap_or(default),
+        derivation,
         mixed,
-        from_submissions: found.is_some(),
+        against_record,
+        from_submissions: !found.is_empty(),
     })
 }
 
@@ -322,11 +319,13 @@ pub(crate) mod tests {
     }
 
     /// Given a log's submissions under keys, then the derivation they were made under is found
-    /// at either end; a record they contradict is refused, naming the position; a missing
-    /// record is what they say; and a log whose ends disagree is told as mixed.
+    /// at either end; a missing record is what they say; a record of one derivation beside
+    /// submissions of the other, or submissions of both, make the log keyed with its unkeyed
+    /// retries still found (a rollback's, or a log moved to keyed ids), never refused; a
+    /// submission under neither refuses the start; a new log is keyed whatever its record.
     #[tokio::test]
     async fn the_submissions_say_how_the_log_derives_its_ids() {
-        use Derivation::{Keyed, Unkeyed};
+        use Derivation::{Keyed, KeyedAfterUnkeyed, Unkeyed};
         let key = GatewayKey::from_seed([3; 32]);
         let dir = TempDir::new("app-ids-judged");
         let log = log_of(
@@ -339,38 +338,36 @@ pub(crate) mod tests {
             ],
         )
         .await;
-        let judged = judge_embedded(&log, &key, None, "log/app-ids", Keyed).expect("judged");
+        let judged = judge_embedded(&log, &key, None, Keyed).expect("judged");
         assert_eq!(
             judged.derivation, Unkeyed,
             "a lost record is what the log says"
         );
         assert!(judged.from_submissions && judged.mixed.is_none());
-        match judge_embedded(&log, &key, Some(Keyed), "log/app-ids", Keyed) {
-            Err(e @ Refused::Contradicted { position: 3, .. }) => {
-                let said = e.to_string();
-                assert!(
-                    said.contains("log/app-ids") && said.contains("unkeyed/v1"),
-                    "{said}"
-                );
-            }
-            other => panic!("expected a contradiction, got {other:?}"),
-        }
+        // A keyed record beside unkeyed submissions: a keyed log that a version before keyed
+        // ids wrote to, or a record copied over an unkeyed log. Both kinds of retry are found.
+        let judged = judge_embedded(&log, &key, Some(Keyed), Keyed).expect("judged");
+        assert_eq!(judged.derivation, KeyedAfterUnkeyed);
+        assert_eq!(judged.against_record.map(|m| m.position), Some(2));
+        // What an operator records to move a log made before keyed ids to them.
+        let judged = judge_embedded(&log, &key, Some(KeyedAfterUnkeyed), Unkeyed).expect("judged");
+        assert_eq!(judged.derivation, KeyedAfterUnkeyed);
+        assert_eq!(judged.against_record, None);
         drop(log);
 
         let dir = TempDir::new("app-ids-mixed");
         let log = log_of(
             &dir,
             &key,
-            &[(Some("gd-1"), Unkeyed), (Some("gd-2"), Keyed)],
+            &[(Some("gd-1"), Keyed), (Some("gd-2"), Unkeyed)],
         )
         .await;
-        let judged = judge_embedded(&log, &key, None, "log/app-ids", Unkeyed).expect("judged");
-        assert_eq!(
-            judged.derivation, Keyed,
-            "the latest says what a retry needs"
-        );
-        let (first, latest) = judged.mixed.expect("mixed");
-        assert_eq!((first.position, latest.position), (1, 2));
+        for recorded in [None, Some(Keyed)] {
+            let judged = judge_embedded(&log, &key, recorded, Unkeyed).expect("judged");
+            assert_eq!(judged.derivation, KeyedAfterUnkeyed, "{recorded:?}");
+            let (first, latest) = judged.mixed.expect("mixed");
+            assert_eq!((first.position, latest.position), (1, 2));
+        }
         drop(log);
 
         // Under another gateway key (or changed): neither.
@@ -378,7 +375,7 @@ pub(crate) mod tests {
         let other = GatewayKey::from_seed([4; 32]);
         let log = log_of(&dir, &other, &[(Some("gd-1"), Keyed)]).await;
         assert!(matches!(
-            judge_embedded(&log, &key, None, "log/app-ids", Keyed),
+            judge_embedded(&log, &key, None, Keyed),
             Err(Refused::Neither { position: 1 })
         ));
         drop(log);
@@ -391,9 +388,31 @@ pub(crate) mod tests {
             (Some(Unkeyed), Keyed, Unkeyed),
             (None, Unkeyed, Unkeyed),
         ] {
-            let judged = judge_embedded(&log, &key, recorded, "r", default).expect("judged");
+            let judged = judge_embedded(&log, &key, recorded, default).expect("judged");
             assert_eq!(judged.derivation, expected);
             assert!(!judged.from_submissions);
         }
+        drop(log);
+
+        // A new log: keyed, even beside a record of an old one's.
+        let dir = TempDir::new("app-ids-new");
+        let log = log_of(&dir, &key, &[]).await;
+        let judged = judge_embedded(&log, &key, Some(Unkeyed), Unkeyed).expect("judged");
+        assert_eq!(judged.derivation, Keyed);
+    }
+
+    /// Given a log whose first 4,096 positions hold no submission under a key and whose end
+    /// holds a keyed one, when its record is lost, then the latest is found all the same: the
+    /// log stays keyed. (Found by a walkthrough: it was judged unkeyed, for good.)
+    #[tokio::test]
+    async fn a_submission_near_the_end_alone_says_it() {
+        let key = GatewayKey::from_seed([3; 32]);
+        let dir = TempDir::new("app-ids-late");
+        let mut made: Vec<(Option<&str>, Derivation)> = vec![(None, Derivation::Keyed); 4200];
+        made.push((Some("sh-late-1"), Derivation::Keyed));
+        let log = log_of(&dir, &key, &made).await;
+        let judged = judge_embedded(&log, &key, None, Derivation::Unkeyed).expect("judged");
+        assert_eq!(judged.derivation, Derivation::Keyed);
+        assert!(judged.from_submissions);
     }
 }

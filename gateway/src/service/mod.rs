@@ -360,6 +360,8 @@ impl<L: EventLog> Gateway<L> {
 }
 
 #[cfg(test)]
+mod app_ids_tests;
+#[cfg(test)]
 mod events_page_tests;
 #[cfg(test)]
 mod fixtures;

@@ -193,6 +193,20 @@ impl<L: EventLog> Gateway<L> {
     ) -> Result<SubmitOutcome, ServiceError> {
         let region = submitting_region(principal)?.to_string();
         let (event, digest, warnings) = self.admit(&region, request, idempotency_key)?;
+        // On a log that holds submissions made unkeyed, the retry of one is answered with the
+        // application it made (its unkeyed id), not appended under the keyed id as a second.
+        if let Some(key) = idempotency_key
+            && let Some(earlier) = self.app_ids.unkeyed_retry(&region, key)
+            && let Some(existing) = self
+                .existing_submission(&earlier, &digest, Some(key))
+                .await
+                .map_err(|e| e.reading_for(&earlier, "application.submitted", &region))?
+        {
+            return Ok(SubmitOutcome {
+                warnings,
+                ..existing
+            });
+        }
         // Append first: a new key (nearly every submission) then costs no read of the log. The
         // event's data moves into the envelope (the applicant and form are not copied): a
         // submission is appended once, and a conflict is answered from the log, not by sealing
@@ -315,11 +329,19 @@ impl<L: EventLog> Gateway<L> {
             return Ok(None);
         }
         let digest = request_digest(request)?;
-        let app = self.app_ids.for_key(region, key);
-        let existing = self
-            .existing_submission(&app, &digest, Some(key))
-            .await
-            .map_err(|e| e.reading_for(&app, "application.submitted", region))?;
+        let mut existing = None;
+        // The keyed id, and on a log that holds unkeyed submissions, the unkeyed one too.
+        for app in std::iter::once(self.app_ids.for_key(region, key))
+            .chain(self.app_ids.unkeyed_retry(region, key))
+        {
+            existing = self
+                .existing_submission(&app, &digest, Some(key))
+                .await
+                .map_err(|e| e.reading_for(&app, "application.submitted", region))?;
+            if existing.is_some() {
+                break;
+            }
+        }
         Ok(existing.map(|mut existing| {
             if let Some(what) = crate::ids::personal_key(key) {
                 existing

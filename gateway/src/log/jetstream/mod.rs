@@ -466,6 +466,7 @@ impl JetStreamLog {
                 .map(Some)
                 .ok_or_else(|| crate::ids::UnknownDerivation {
                     at: self.derivation_record(),
+                    empty: word.trim().is_empty(),
                 }),
         }
     }
