@@ -324,12 +324,44 @@ pub fn quotable_own_serial(serial: &str, own: &crate::domain::personal::OwnNumbe
 /// submission names a phone. So a 受理编号 of region code, date and sequence is quoted.
 /// Shared by reconciliation's quoting ([`quotable_own_serial`]) and `tongban find`'s.
 pub fn own_serial_clear(number: &str, own: &crate::domain::personal::OwnNumbers) -> bool {
-    let held = held_numbers(&typed_number(number));
+    let typed = typed_number(number);
+    let held = held_numbers(&typed);
+    // Each run of 15 digits of a legacy ID number's shape dated by the application itself:
+    // not one dated and another a birth date (`440300261206001/110105491231002`).
+    let dated = || {
+        legacy_id_windows(&typed)
+            .iter()
+            .all(|w| w.get(6..12).is_some_and(|d| own.dated_near(d)))
+    };
     !own.held_in(number)
         && !held.id18
         && !held.mobile
-        && (!held.id || (own.has_ids() && own.dates_a_serial(number)))
+        && (!held.id || (own.has_ids() && dated()))
         && (!held.phone || own.has_phones())
+}
+
+/// The runs of 15 digits in `typed` ([`typed_number`]'s form) that read as a legacy
+/// 公民身份号码: a known region and a real birth date.
+fn legacy_id_windows(typed: &str) -> Vec<&str> {
+    let b = typed.as_bytes();
+    (0..b.len().saturating_sub(14))
+        .filter_map(|i| typed.get(i..i + 15))
+        .filter(|w| w.bytes().all(|c| c.is_ascii_digit()) && reads_as_id(w))
+        .collect()
+}
+
+/// Whether `w` is a 公民身份号码 of a known region and a real birth date, 15 or 18 characters,
+/// its check character right or not.
+fn reads_as_id(w: &str) -> bool {
+    use tongban_schemas::ids::{
+        gb2260,
+        gb11643::{Gb11643Error, ResidentId},
+    };
+    match ResidentId::parse(w) {
+        Ok(id) => gb2260::is_known(id.region()),
+        Err(Gb11643Error::Checksum) => w.get(..6).is_some_and(gb2260::is_known),
+        Err(_) => false,
+    }
 }
 
 /// The form a quoted serial has whatever its digits: printable ASCII (no person's name in
@@ -377,16 +409,8 @@ impl Held {
 /// 公民身份号码 of a known region and a real birth date, 15 or 18 characters, its check
 /// character right or not.
 fn held_numbers(typed: &str) -> Held {
-    use tongban_schemas::ids::{
-        gb2260,
-        gb11643::{Gb11643Error, ResidentId},
-        phone,
-    };
-    let is_id = |w: &str| match ResidentId::parse(w) {
-        Ok(id) => gb2260::is_known(id.region()),
-        Err(Gb11643Error::Checksum) => w.get(..6).is_some_and(gb2260::is_known),
-        Err(_) => false,
-    };
+    use tongban_schemas::ids::phone;
+    let is_id = reads_as_id;
     let chars: Vec<char> = typed.chars().collect();
     // Each run of digits (with the X an 18-character ID number may end in).
     let runs = chars
@@ -675,6 +699,8 @@ mod tests {
             // 15-digit number dated decades from the submission (a birth date, not an intake's).
             "11010519491231002X",
             "110105491231002",
+            // One run dated by the application and another a birth date: not quoted.
+            "440300261206001/110105491231002",
             "SL-13900139000",
             "+86 139 0013 9000",
             "330106580301002",

@@ -845,12 +845,16 @@ fn embedded_derivation(
     let judged = match GatewayKey::load(&dir.key())? {
         // A log that holds events has its key (`check_log_key`); a new one has no submission,
         // nor a key yet, and is judged without one.
-        Some(key) => crate::log::app_ids::judge_embedded(log, &key, recorded, Derivation::Unkeyed)?,
+        // A log that says nothing of its ids (no record, no submission under a key near its
+        // ends): new keys keyed, and retries found under either id.
+        Some(key) => {
+            crate::log::app_ids::judge_embedded(log, &key, recorded, Derivation::KeyedAfterUnkeyed)?
+        }
         None => crate::log::app_ids::judge_embedded(
             log,
             &GatewayKey::generate(),
             recorded,
-            Derivation::Unkeyed,
+            Derivation::KeyedAfterUnkeyed,
         )?,
     };
     told_of(&judged, recorded, &at);
@@ -1055,15 +1059,32 @@ pub async fn open_jetstream(
             made.push(dir.log_source());
         }
         let recorded = log.recorded_derivation()?;
+        // A stream that says nothing of its ids (no record, no submission under a key near its
+        // ends) may have keyed and unkeyed submissions anywhere: new keys keyed, both retries
+        // found, whatever another gateway of it judged.
         let judged = crate::log::app_ids::judge(
             |from, max| log.entries(from, max),
             *log.head().borrow(),
             &key,
             recorded,
-            crate::ids::Derivation::Unkeyed,
+            crate::ids::Derivation::KeyedAfterUnkeyed,
         )
         .await?;
         told_of(&judged, recorded, &log.derivation_record());
+        // Recorded in the stream's metadata where it is missing or narrower, so that every
+        // gateway of the stream, and the next start, judges alike even once the submissions
+        // that told it are past both ends' windows.
+        if recorded != Some(judged.derivation)
+            && let Err(why) = log.record_derivation(judged.derivation).await
+        {
+            tracing::warn!(
+                derivation = judged.derivation.word(),
+                error = %why,
+                "the stream's metadata could not be given its derivation of application ids: \
+                 set tongban.app_ids to this word on the stream by hand (docs/operations.md, \
+                 \"Application ids\"), or a later start may judge otherwise"
+            );
+        }
         open_with(dir, log, judged.derivation, store)
     }
     .await;
@@ -1876,20 +1897,47 @@ mod tests {
             }
             (dir, app)
         }
-        let (older, app) = holding(tmp.path(), "older", None).await;
+        // A log without a record whose ends hold no submission under a key says nothing of its
+        // ids: new keys keyed, and a retry found under either id.
+        let (silent, app) = holding(tmp.path(), "silent", None).await;
+        {
+            let opened = open_embedded(&silent).expect("a log that says nothing");
+            let ids = &opened.gateway.app_ids;
+            assert_eq!(ids.derivation(), Derivation::KeyedAfterUnkeyed);
+            assert_eq!(ids.unkeyed_retry("440000", "gd-2024-000123"), Some(app));
+        }
+        assert_eq!(
+            std::fs::read_to_string(silent.log().join(APP_IDS_FILE)).expect("recorded"),
+            "keyed/v2+unkeyed-retries\n",
+            "recorded as judged, for the next start"
+        );
+        // A log of an earlier version, its submissions under keys unkeyed: it stays unkeyed,
+        // a retry naming the application its first sending made.
+        let older = DataDir(tmp.path().join("older"));
+        write_key(&older, [1; 32]);
+        write_book(&older);
+        std::fs::create_dir(older.evidence()).expect("evidence");
+        drop(
+            crate::log::app_ids::tests::log_in(
+                &older.log(),
+                &GatewayKey::from_seed([1; 32]),
+                &[(Some("gd-1"), Derivation::Unkeyed)],
+            )
+            .await,
+        );
         {
             let opened = open_embedded(&older).expect("an older log");
-            assert_eq!(opened.gateway.app_ids.derivation(), Derivation::Unkeyed);
+            let ids = &opened.gateway.app_ids;
+            assert_eq!(ids.derivation(), Derivation::Unkeyed);
+            let origin = crate::sample::commands(0).expect("commands")[0].0.clone();
             assert_eq!(
-                opened.gateway.app_ids.for_key("440000", "gd-2024-000123"),
-                app,
-                "a retry names the application its first sending made"
+                ids.for_key(&origin, "gd-1"),
+                crate::ids::app_id_for_key(&origin, "gd-1")
             );
         }
         assert_eq!(
             std::fs::read_to_string(older.log().join(APP_IDS_FILE)).expect("recorded"),
-            "unkeyed/v1\n",
-            "recorded as judged, for the next start"
+            "unkeyed/v1\n"
         );
 
         // A keyed log that lost its record (a restore that left the file out) is told by its
@@ -2444,6 +2492,19 @@ mod tests {
             .await
             .expect("third gateway");
         assert_eq!(third.gateway.app_ids.derivation(), Derivation::Keyed);
+        // And recorded on the stream again, for every later start.
+        let recorded = js
+            .get_stream(&config.stream)
+            .await
+            .expect("stream")
+            .info()
+            .await
+            .expect("info")
+            .config
+            .metadata
+            .get(crate::log::jetstream::APP_IDS_METADATA)
+            .cloned();
+        assert_eq!(recorded.as_deref(), Some("keyed/v2"));
 
         let mut by_hand = JetStreamConfig::new(server.url());
         by_hand.stream = "BY_HAND".into();

@@ -29,7 +29,14 @@ async fn a_retry_of_a_submission_made_unkeyed_finds_it_on_a_log_keyed_after() {
         crate::ids::app_id_for_key(&origin_code(), "gd-2024-000123")
     );
 
-    // Its retry, through the gateway that keys new ids: the same application, nothing appended.
+    // Its retry, through the gateway that keys new ids, once that one's projections hold it
+    // (found there, not asked of the log): the same application, nothing appended.
+    for _ in 0..500 {
+        if after.store.get(&first.id).expect("store").is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     let retried = after
         .submit(&origin, request(), Some("gd-2024-000123"))
         .await

@@ -196,16 +196,16 @@ impl<L: EventLog> Gateway<L> {
         // On a log that holds submissions made unkeyed, the retry of one is answered with the
         // application it made (its unkeyed id), not appended under the keyed id as a second.
         if let Some(key) = idempotency_key
-            && let Some(earlier) = self.app_ids.unkeyed_retry(&region, key)
-            && let Some(existing) = self
-                .existing_submission(&earlier, &digest, Some(key))
-                .await
-                .map_err(|e| e.reading_for(&earlier, "application.submitted", &region))?
+            && let Some(earlier) = self.unkeyed_application(&region, key)?
         {
-            return Ok(SubmitOutcome {
-                warnings,
-                ..existing
-            });
+            return self
+                .answer_existing(&earlier, &digest, Some(key))
+                .await
+                .map(|existing| SubmitOutcome {
+                    warnings,
+                    ..existing
+                })
+                .map_err(|e| e.reading_for(&earlier, "application.submitted", &region));
         }
         // Append first: a new key (nearly every submission) then costs no read of the log. The
         // event's data moves into the envelope (the applicant and form are not copied): a
@@ -330,9 +330,12 @@ impl<L: EventLog> Gateway<L> {
         }
         let digest = request_digest(request)?;
         let mut existing = None;
-        // The keyed id, and on a log that holds unkeyed submissions, the unkeyed one too.
-        for app in std::iter::once(self.app_ids.for_key(region, key))
-            .chain(self.app_ids.unkeyed_retry(region, key))
+        // On a log that holds unkeyed submissions, the unkeyed application first, as the
+        // submission looks; then the keyed id.
+        for app in self
+            .unkeyed_application(region, key)?
+            .into_iter()
+            .chain(std::iter::once(self.app_ids.for_key(region, key)))
         {
             existing = self
                 .existing_submission(&app, &digest, Some(key))
@@ -451,6 +454,20 @@ impl<L: EventLog> Gateway<L> {
             }
         }
         Err(ServiceError::Contended)
+    }
+
+    /// The application a submission under `key` made under its unkeyed id, on a log that holds
+    /// such submissions ([`crate::ids::AppIds::unkeyed_retry`]), as the projections hold it:
+    /// asked of this gateway's own store, not of the log, so that the unkeyed id of a new key,
+    /// which anyone can recompute from the key, is never sent to the log's servers (a NATS
+    /// subject) nor named in a log line. One made by another gateway a moment ago is found once
+    /// the projections have it (milliseconds).
+    fn unkeyed_application(&self, region: &str, key: &str) -> Result<Option<String>, ServiceError> {
+        let Some(earlier) = self.app_ids.unkeyed_retry(region, key) else {
+            return Ok(None);
+        };
+        let held = self.store.get(&earlier)?.is_some() || self.store.held(&earlier)?.is_some();
+        Ok(held.then_some(earlier))
     }
 
     /// The application an earlier submission with this key created, if any.

@@ -57,9 +57,9 @@ pub struct JetStreamConfig {
 /// key (hex): the key every gateway of the stream signs with.
 pub const SIGNER_METADATA: &str = "tongban.public_key";
 
-/// The stream metadata key under which the gateway that created the stream recorded how its
-/// application ids derive from Idempotency-Keys ([`crate::ids::Derivation`]); a stream without
-/// it was made before keyed ids (or by hand) and keeps the unkeyed derivation.
+/// The stream metadata key under which a gateway records how the stream's application ids
+/// derive from Idempotency-Keys ([`crate::ids::Derivation`]): the one that makes the stream, and
+/// a start that judges a missing or narrower record from the stream's submissions.
 pub const APP_IDS_METADATA: &str = "tongban.app_ids";
 
 impl JetStreamConfig {

@@ -471,6 +471,36 @@ impl JetStreamLog {
         }
     }
 
+    /// Records `derivation` in the stream's metadata ([`APP_IDS_METADATA`]), beside what its
+    /// configuration holds as the servers give it now: a stream update, which the gateway's
+    /// NATS permissions may refuse (the error says so, for the operator to set it by hand).
+    pub async fn record_derivation(
+        &self,
+        derivation: crate::ids::Derivation,
+    ) -> Result<(), String> {
+        let name = self.inner.stream.cached_info().config.name.clone();
+        let mut config = self
+            .inner
+            .js
+            .get_stream(&name)
+            .await
+            .map_err(|e| e.to_string())?
+            .info()
+            .await
+            .map_err(|e| e.to_string())?
+            .config
+            .clone();
+        config
+            .metadata
+            .insert(APP_IDS_METADATA.to_string(), derivation.word().to_string());
+        self.inner
+            .js
+            .update_stream(config)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     /// Which log this is, for binding projections to it (see `server::bind_log_source`).
     pub fn source(&self) -> String {
         self.inner.source.clone()
