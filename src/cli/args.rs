@@ -18,6 +18,10 @@ pub struct Args {
     /// Options given more than once that the command read as one value ([`Args::value`]), in
     /// the order read: refused by [`Args::finish`].
     twice: Vec<String>,
+    /// Options followed by another option where their value belongs (`--serial --data d`):
+    /// each with that option, refused by [`Args::finish`] rather than the option taken as the
+    /// value (a value that begins with `--` is written `--serial=--x`).
+    before_option: Vec<(String, String)>,
 }
 
 /// Options that take no value.
@@ -55,6 +59,14 @@ impl Args {
                     args.options.insert(name.to_string(), vec![None]);
                 } else {
                     match it.next() {
+                        Some(next) if next.starts_with("--") => {
+                            args.before_option.push((name.to_string(), next.clone()));
+                            // The option after it is read as given.
+                            let rest: Vec<String> = std::iter::once(next).chain(it).collect();
+                            let more = Args::parse(rest);
+                            args.absorb(more);
+                            break;
+                        }
                         Some(value) => args.set(name, value),
                         None => args.valueless = Some(name.to_string()),
                     }
@@ -64,6 +76,16 @@ impl Args {
             }
         }
         args
+    }
+
+    /// Takes what `more`, the arguments after an option's missing value, holds.
+    fn absorb(&mut self, more: Args) {
+        self.positionals.extend(more.positionals);
+        for (name, values) in more.options {
+            self.options.entry(name).or_default().extend(values);
+        }
+        self.valueless = more.valueless.or(self.valueless.take());
+        self.before_option.extend(more.before_option);
     }
 
     fn set(&mut self, name: &str, value: String) {
@@ -124,6 +146,7 @@ impl Args {
             .options
             .keys()
             .chain(&self.valueless)
+            .chain(self.before_option.iter().map(|(k, _)| k))
             .find(|k| !self.asked.contains(*k));
         if let Some(k) = unknown {
             return Err(CliError(format!("unknown option --{k}")));
@@ -131,6 +154,13 @@ impl Args {
         if let Some(k) = self.twice.first() {
             return Err(CliError(format!(
                 "--{k} is given more than once: give it once"
+            )));
+        }
+        if let Some((k, next)) = self.before_option.first() {
+            let next = next.split('=').next().unwrap_or_default();
+            return Err(CliError(format!(
+                "--{k} needs a value, and {next} follows it: give the value after --{k} (one \
+                 that begins with -- as --{k}=<value>)"
             )));
         }
         match self.valueless {
@@ -152,6 +182,30 @@ mod tests {
     /// missing its value, or an unknown option (it was called one "needing a value"). An option
     /// read as one value and given twice, however written, is refused, never the last value
     /// silently taken.
+    #[test]
+    fn an_option_followed_by_another_is_missing_its_value_not_given_it() {
+        // (Found by a walkthrough: `find --serial --data d` searched for the serial "--data".)
+        let mut args = parsed(&["find", "--serial", "--data", "d"]);
+        assert_eq!(args.next_positional().as_deref(), Some("find"));
+        assert_eq!(args.value("serial"), None);
+        assert_eq!(args.value("data").as_deref(), Some("d"));
+        let said = args.finish().err().map(|e| e.0).unwrap_or_default();
+        assert!(
+            said.contains("--serial needs a value") && said.contains("--data follows it"),
+            "{said}"
+        );
+        // Written with `=`, a value may begin with `--`.
+        let mut args = parsed(&["--serial=--x", "--data=d"]);
+        assert_eq!(args.value("serial").as_deref(), Some("--x"));
+        assert_eq!(args.value("data").as_deref(), Some("d"));
+        args.finish().expect("both given");
+        // An option the command does not take is named unknown, not missing a value.
+        let mut args = parsed(&["--sereal", "--data", "d"]);
+        let _ = args.value("data");
+        let said = args.finish().err().map(|e| e.0).unwrap_or_default();
+        assert_eq!(said, "unknown option --sereal");
+    }
+
     #[test]
     fn an_option_given_last_without_a_value_is_missing_its_value_or_unknown() {
         let mut known = parsed(&["--data"]);
